@@ -1,0 +1,122 @@
+/**
+ * in-toto Statements (v0.1 and v1): the DSSE payload of an attestation. Parsed strictly, with
+ * the subject limits from checklist B17 (sigstore-go GHSA-cq38-jh5f-37mq), and built here for
+ * the signing side so both sides agree on one shape.
+ */
+import { StellaError, type ErrorCode } from '../errors.js';
+import { utf8 } from '../util/encoding.js';
+import { parseJsonStrict } from '../util/json.js';
+
+export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
+export const IN_TOTO_STATEMENT_V01 = 'https://in-toto.io/Statement/v0.1';
+
+export const IN_TOTO_LIMITS = {
+  maxSubjects: 1024,
+  maxDigestsPerSubject: 32,
+  maxBytes: 16 * 1024 * 1024,
+  maxJsonDepth: 64,
+} as const;
+
+export interface InTotoSubject {
+  name: string;
+  /** Algorithm name (sha256, sha512, gitCommit, ...) -> hex digest, as in the statement. */
+  digest: Record<string, string>;
+}
+
+export interface InTotoStatement {
+  _type: typeof IN_TOTO_STATEMENT_V1 | typeof IN_TOTO_STATEMENT_V01;
+  subject: InTotoSubject[];
+  predicateType: string;
+  /** Predicate JSON as parsed; undefined when absent. */
+  predicate: unknown;
+}
+
+/** Hex lengths of the digest algorithms whose values we can check. */
+const HEX_LENGTHS: Readonly<Record<string, number>> = { sha1: 40, sha224: 56, sha256: 64, sha384: 96, sha512: 128, 'sha512_224': 56, 'sha512_256': 64, sha3_224: 56, sha3_256: 64, sha3_384: 96, sha3_512: 128 };
+const HEX_RE = /^[0-9a-fA-F]+$/;
+
+function refuse(code: ErrorCode, message: string): never {
+  throw new StellaError(code, 'bundle', `in-toto statement: ${message}`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function parseInTotoStatement(payload: Uint8Array): InTotoStatement {
+  const doc = parseJsonStrict(payload, { maxDepth: IN_TOTO_LIMITS.maxJsonDepth, maxBytes: IN_TOTO_LIMITS.maxBytes, what: 'in-toto statement' });
+  return validateStatement(doc);
+}
+
+function validateStatement(doc: unknown): InTotoStatement {
+  if (!isObject(doc)) return refuse('BUNDLE_MALFORMED', 'expected a JSON object');
+  const type = doc._type;
+  if (type !== IN_TOTO_STATEMENT_V1 && type !== IN_TOTO_STATEMENT_V01) {
+    refuse('BUNDLE_UNSUPPORTED', `unsupported _type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 100) : type ?? null)}`);
+  }
+  const subjects = doc.subject;
+  if (!Array.isArray(subjects)) return refuse('BUNDLE_MALFORMED', 'subject: expected an array');
+  if (subjects.length === 0) refuse('BUNDLE_MALFORMED', 'subject is empty');
+  if (subjects.length > IN_TOTO_LIMITS.maxSubjects) {
+    refuse('BUNDLE_LIMIT_EXCEEDED', `${subjects.length} subjects exceeds the limit of ${IN_TOTO_LIMITS.maxSubjects}`);
+  }
+  const subject = new Array<InTotoSubject>(subjects.length);
+  for (let i = 0; i < subjects.length; i++) subject[i] = validateSubject(subjects[i], `subject[${i}]`);
+
+  const predicateType = doc.predicateType;
+  if (typeof predicateType !== 'string' || predicateType === '') return refuse('BUNDLE_MALFORMED', 'predicateType missing');
+  const predicate = doc.predicate ?? undefined;
+  if (predicate !== undefined && !isObject(predicate)) refuse('BUNDLE_MALFORMED', 'predicate: expected an object');
+  return { _type: type, subject, predicateType, predicate };
+}
+
+function validateSubject(v: unknown, path: string): InTotoSubject {
+  if (!isObject(v)) return refuse('BUNDLE_MALFORMED', `${path}: expected an object`);
+  const name = v.name ?? '';
+  if (typeof name !== 'string') refuse('BUNDLE_MALFORMED', `${path}.name: expected a string`);
+  const d = v.digest;
+  if (!isObject(d)) return refuse('BUNDLE_MALFORMED', `${path}.digest: expected an object`);
+  const algs = Object.keys(d);
+  if (algs.length === 0) refuse('BUNDLE_MALFORMED', `${path}.digest is empty`);
+  if (algs.length > IN_TOTO_LIMITS.maxDigestsPerSubject) {
+    refuse('BUNDLE_LIMIT_EXCEEDED', `${path}.digest: ${algs.length} digests exceeds the limit of ${IN_TOTO_LIMITS.maxDigestsPerSubject}`);
+  }
+  const digest: Record<string, string> = {};
+  for (const alg of algs) {
+    const value = d[alg];
+    if (typeof value !== 'string' || value === '') refuse('BUNDLE_MALFORMED', `${path}.digest.${alg}: expected a non-empty string`);
+    const want = Object.hasOwn(HEX_LENGTHS, alg) ? HEX_LENGTHS[alg] : undefined;
+    if (want !== undefined && (value.length !== want || !HEX_RE.test(value))) {
+      refuse('BUNDLE_MALFORMED', `${path}.digest.${alg}: expected ${want} hex characters`);
+    }
+    // defineProperty: a subject digest keyed "__proto__" must stay plain data.
+    Object.defineProperty(digest, alg, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return { name, digest };
+}
+
+/** Does any subject carry `digestHex` under algorithm `alg` (e.g. 'sha256')? Hex case is ignored. */
+export function statementHasSubjectDigest(stmt: InTotoStatement, alg: string, digestHex: string): boolean {
+  const want = digestHex.toLowerCase();
+  for (const s of stmt.subject) {
+    if (!Object.hasOwn(s.digest, alg)) continue;
+    if (s.digest[alg].toLowerCase() === want) return true;
+  }
+  return false;
+}
+
+/**
+ * Build an in-toto v1 Statement and its payload bytes (the DSSE payload). The result is run
+ * through the same checks as a parsed statement, so a signer cannot emit what a verifier refuses.
+ */
+export function buildInTotoStatement(subject: InTotoSubject[], predicateType: string, predicate?: unknown): { statement: InTotoStatement; payload: Uint8Array } {
+  const doc: Record<string, unknown> = {
+    _type: IN_TOTO_STATEMENT_V1,
+    subject: subject.map((s) => ({ name: s.name, digest: { ...s.digest } })),
+    predicateType,
+  };
+  if (predicate !== undefined) doc.predicate = predicate;
+  const payload = utf8.encode(JSON.stringify(doc));
+  return { statement: parseInTotoStatement(payload), payload };
+}

@@ -1,0 +1,226 @@
+/**
+ * The strict bundle parser: untrusted bytes -> typed Bundle, or a StellaError naming the field.
+ * Reads the protobuf-specs JSON form (camelCase, as sigstore-js reads it; int64 as decimal
+ * string or number; `null` means absent; unknown fields ignored for forward compatibility).
+ * Every base64 field is decoded once here, strictly; every count is limited (checklist B15-B18).
+ */
+import { StellaError, type ErrorCode } from '../errors.js';
+import { decodeBase64 } from '../util/encoding.js';
+import { parseJsonStrict } from '../util/json.js';
+import {
+  BUNDLE_LIMITS,
+  BUNDLE_MEDIA_TYPES,
+  type Bundle,
+  type BundleContent,
+  type BundleVersion,
+  type DsseSignature,
+  type HashAlgorithm,
+  type InclusionProof,
+  type MessageDigest,
+  type SigningMaterial,
+  type TransparencyLogEntry,
+  type VerificationMaterial,
+} from './model.js';
+
+type Json = Record<string, unknown>;
+
+const HASH_ALGORITHMS: ReadonlySet<string> = new Set<HashAlgorithm>(['SHA2_256', 'SHA2_384', 'SHA2_512']);
+const UINT_RE = /^[0-9]{1,16}$/;
+
+function refuse(code: ErrorCode, message: string): never {
+  throw new StellaError(code, 'bundle', message);
+}
+
+function malformed(message: string): never {
+  return refuse('BUNDLE_MALFORMED', message);
+}
+
+/** Present and not null (protobuf JSON: null means the default). */
+function isSet(v: unknown): boolean {
+  return v !== undefined && v !== null;
+}
+
+function object(v: unknown, path: string): Json {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) malformed(`${path}: expected an object`);
+  return v as Json;
+}
+
+function optionalObject(v: unknown, path: string): Json | undefined {
+  return isSet(v) ? object(v, path) : undefined;
+}
+
+function array(v: unknown, path: string, max: number): unknown[] {
+  if (!isSet(v)) return [];
+  if (!Array.isArray(v)) malformed(`${path}: expected an array`);
+  if (v.length > max) refuse('BUNDLE_LIMIT_EXCEEDED', `${path}: ${v.length} items exceeds the limit of ${max}`);
+  return v;
+}
+
+function string(v: unknown, path: string): string {
+  if (!isSet(v)) return '';
+  if (typeof v !== 'string') malformed(`${path}: expected a string`);
+  return v;
+}
+
+function requiredString(v: unknown, path: string): string {
+  const s = string(v, path);
+  if (s === '') malformed(`${path} missing`);
+  return s;
+}
+
+function bytes(v: unknown, path: string): Uint8Array {
+  if (!isSet(v)) return new Uint8Array(0);
+  if (typeof v !== 'string') malformed(`${path}: expected a base64 string`);
+  return decodeBase64(v, path);
+}
+
+function requiredBytes(v: unknown, path: string, what = `${path} missing`): Uint8Array {
+  const b = bytes(v, path);
+  if (b.length === 0) malformed(what);
+  return b;
+}
+
+/** protobuf JSON int64: a decimal string or a number; here also non-negative and exact in a double. */
+function uint(v: unknown, path: string): number {
+  if (!isSet(v)) return 0;
+  let n: number;
+  if (typeof v === 'string') {
+    if (!UINT_RE.test(v)) malformed(`${path}: not a non-negative integer (${JSON.stringify(v.slice(0, 40))})`);
+    n = Number(v);
+  } else if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0) malformed(`${path}: not a non-negative integer (${v})`);
+    n = v;
+  } else {
+    return malformed(`${path}: expected an integer`);
+  }
+  if (!Number.isSafeInteger(n)) malformed(`${path}: ${String(v)} is out of range (max ${Number.MAX_SAFE_INTEGER})`);
+  return n;
+}
+
+export function parseBundle(input: Uint8Array | string): Bundle {
+  const root = parseJsonStrict(input, { maxDepth: BUNDLE_LIMITS.maxJsonDepth, maxBytes: BUNDLE_LIMITS.maxBytes, what: 'bundle' });
+  const doc = object(root, 'bundle');
+
+  const mediaType = doc.mediaType;
+  if (!isSet(mediaType) || mediaType === '') malformed('bundle mediaType missing');
+  if (typeof mediaType !== 'string') malformed('bundle mediaType: expected a string');
+  const version: BundleVersion | undefined = Object.hasOwn(BUNDLE_MEDIA_TYPES, mediaType) ? BUNDLE_MEDIA_TYPES[mediaType] : undefined;
+  if (version === undefined) refuse('BUNDLE_UNSUPPORTED', `unsupported bundle media type ${JSON.stringify(mediaType.slice(0, 100))}`);
+
+  if (!isSet(doc.verificationMaterial)) malformed('verificationMaterial missing');
+  const verificationMaterial = parseVerificationMaterial(object(doc.verificationMaterial, 'verificationMaterial'), version);
+  const content = parseContent(doc);
+  return { mediaType, version, verificationMaterial, content };
+}
+
+function parseVerificationMaterial(vm: Json, version: BundleVersion): VerificationMaterial {
+  const chain = optionalObject(vm.x509CertificateChain, 'verificationMaterial.x509CertificateChain');
+  const cert = optionalObject(vm.certificate, 'verificationMaterial.certificate');
+  const key = optionalObject(vm.publicKey, 'verificationMaterial.publicKey');
+  const kinds = (chain ? 1 : 0) + (cert ? 1 : 0) + (key ? 1 : 0);
+  if (kinds === 0) malformed('verificationMaterial has no signing material (x509CertificateChain, certificate or publicKey)');
+  if (kinds > 1) malformed('verificationMaterial has more than one of x509CertificateChain, certificate, publicKey');
+
+  let content: SigningMaterial;
+  if (chain) {
+    if (version === '0.3') malformed('a v0.3 bundle must carry a single certificate, not an x509CertificateChain');
+    const list = array(chain.certificates, 'verificationMaterial.x509CertificateChain.certificates', BUNDLE_LIMITS.maxCertificates);
+    if (list.length === 0) malformed('empty certificate chain: verificationMaterial.x509CertificateChain.certificates has no certificates');
+    const certificates = new Array<Uint8Array>(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const path = `verificationMaterial.x509CertificateChain.certificates[${i}]`;
+      certificates[i] = requiredBytes(object(list[i], path).rawBytes, `${path}.rawBytes`, `${path}: empty certificate`);
+    }
+    content = { kind: 'x509CertificateChain', certificates };
+  } else if (cert) {
+    content = { kind: 'certificate', certificate: requiredBytes(cert.rawBytes, 'verificationMaterial.certificate.rawBytes', 'verificationMaterial.certificate: empty certificate') };
+  } else {
+    content = { kind: 'publicKey', hint: string(key!.hint, 'verificationMaterial.publicKey.hint') };
+  }
+
+  const entries = array(vm.tlogEntries, 'verificationMaterial.tlogEntries', BUNDLE_LIMITS.maxTlogEntries);
+  const tlogEntries = new Array<TransparencyLogEntry>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    tlogEntries[i] = parseTlogEntry(entries[i], `verificationMaterial.tlogEntries[${i}]`, version);
+  }
+
+  const tsData = optionalObject(vm.timestampVerificationData, 'verificationMaterial.timestampVerificationData');
+  const tsList = tsData ? array(tsData.rfc3161Timestamps, 'verificationMaterial.timestampVerificationData.rfc3161Timestamps', BUNDLE_LIMITS.maxTimestamps) : [];
+  const rfc3161Timestamps = new Array<Uint8Array>(tsList.length);
+  for (let i = 0; i < tsList.length; i++) {
+    const path = `verificationMaterial.timestampVerificationData.rfc3161Timestamps[${i}]`;
+    rfc3161Timestamps[i] = requiredBytes(object(tsList[i], path).signedTimestamp, `${path}.signedTimestamp`);
+  }
+  return { content, tlogEntries, rfc3161Timestamps };
+}
+
+function parseTlogEntry(v: unknown, path: string, version: BundleVersion): TransparencyLogEntry {
+  const e = object(v, path);
+  const logIndex = uint(e.logIndex, `${path}.logIndex`);
+  if (!isSet(e.logId)) malformed(`${path}.logId missing`);
+  const logId = requiredBytes(object(e.logId, `${path}.logId`).keyId, `${path}.logId.keyId`);
+  if (!isSet(e.kindVersion)) malformed(`${path}.kindVersion missing`);
+  const kv = object(e.kindVersion, `${path}.kindVersion`);
+  const kindVersion = { kind: requiredString(kv.kind, `${path}.kindVersion.kind`), version: requiredString(kv.version, `${path}.kindVersion.version`) };
+  const integratedTime = uint(e.integratedTime, `${path}.integratedTime`);
+
+  const promise = optionalObject(e.inclusionPromise, `${path}.inclusionPromise`);
+  const inclusionPromise = promise
+    ? { signedEntryTimestamp: requiredBytes(promise.signedEntryTimestamp, `${path}.inclusionPromise.signedEntryTimestamp`) }
+    : undefined;
+
+  const proof = optionalObject(e.inclusionProof, `${path}.inclusionProof`);
+  const inclusionProof = proof ? parseInclusionProof(proof, `${path}.inclusionProof`) : undefined;
+
+  if (version === '0.1') {
+    if (!inclusionPromise) refuse('REKOR_PROOF_MISSING', `Rekor proof missing: ${path} has no inclusionPromise (required in a v0.1 bundle)`);
+  } else if (!inclusionProof) {
+    refuse('REKOR_PROOF_MISSING', `Rekor proof missing: ${path} has no inclusionProof (required in a v${version} bundle)`);
+  }
+
+  const canonicalizedBody = requiredBytes(e.canonicalizedBody, `${path}.canonicalizedBody`);
+  return { logIndex, logId, kindVersion, integratedTime, inclusionPromise, inclusionProof, canonicalizedBody };
+}
+
+function parseInclusionProof(p: Json, path: string): InclusionProof {
+  const logIndex = uint(p.logIndex, `${path}.logIndex`);
+  const rootHash = requiredBytes(p.rootHash, `${path}.rootHash`);
+  const treeSize = uint(p.treeSize, `${path}.treeSize`);
+  const list = array(p.hashes, `${path}.hashes`, BUNDLE_LIMITS.maxProofHashes);
+  const hashes = new Array<Uint8Array>(list.length);
+  for (let i = 0; i < list.length; i++) hashes[i] = requiredBytes(list[i], `${path}.hashes[${i}]`);
+  if (!isSet(p.checkpoint)) malformed(`${path}.checkpoint missing`);
+  const checkpoint = requiredString(object(p.checkpoint, `${path}.checkpoint`).envelope, `${path}.checkpoint.envelope`);
+  return { logIndex, rootHash, treeSize, hashes, checkpoint };
+}
+
+function parseContent(doc: Json): BundleContent {
+  const ms = optionalObject(doc.messageSignature, 'messageSignature');
+  const dsse = optionalObject(doc.dsseEnvelope, 'dsseEnvelope');
+  if (ms && dsse) malformed('bundle has both messageSignature and dsseEnvelope');
+  if (ms) {
+    let messageDigest: MessageDigest | undefined;
+    const md = optionalObject(ms.messageDigest, 'messageSignature.messageDigest');
+    if (md) {
+      const algorithm = requiredString(md.algorithm, 'messageSignature.messageDigest.algorithm');
+      if (!HASH_ALGORITHMS.has(algorithm)) refuse('BUNDLE_UNSUPPORTED', `messageSignature.messageDigest.algorithm: unsupported hash algorithm ${JSON.stringify(algorithm.slice(0, 40))}`);
+      messageDigest = { algorithm: algorithm as HashAlgorithm, digest: requiredBytes(md.digest, 'messageSignature.messageDigest.digest') };
+    }
+    const signature = requiredBytes(ms.signature, 'messageSignature.signature', 'empty signature: messageSignature.signature is missing or empty');
+    return { kind: 'messageSignature', messageDigest, signature };
+  }
+  if (dsse) {
+    const payload = requiredBytes(dsse.payload, 'dsseEnvelope.payload', 'dsseEnvelope.payload is missing or empty');
+    const payloadType = requiredString(dsse.payloadType, 'dsseEnvelope.payloadType');
+    const list = array(dsse.signatures, 'dsseEnvelope.signatures', BUNDLE_LIMITS.maxDsseSignatures);
+    if (list.length === 0) malformed('dsseEnvelope has no signatures');
+    const signatures = new Array<DsseSignature>(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const path = `dsseEnvelope.signatures[${i}]`;
+      const s = object(list[i], path);
+      signatures[i] = { sig: requiredBytes(s.sig, `${path}.sig`, `empty signature: ${path}.sig is missing or empty`), keyid: string(s.keyid, `${path}.keyid`) };
+    }
+    return { kind: 'dsseEnvelope', payload, payloadType, signatures };
+  }
+  return malformed('bundle has no content (messageSignature or dsseEnvelope)');
+}

@@ -1,0 +1,8 @@
+import type { Command } from '@oclif/core';
+import AttestVerify from './verify.js';
+import AttestSign from './sign.js';
+
+export const commands: Record<string, Command.Class> = {
+  'attest:verify': AttestVerify,
+  'attest:sign': AttestSign,
+};

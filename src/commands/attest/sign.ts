@@ -1,0 +1,70 @@
+import { Flags } from '@oclif/core';
+import { StellaCommand } from '../base.js';
+
+export default class AttestSign extends StellaCommand {
+  static override summary = 'Sign an artifact keylessly (OIDC -> Fulcio certificate -> Rekor) and write a v0.3 bundle';
+  static override description = [
+    'The identity token comes from --identity-token, else STELLAOPS_OIDC_TOKEN, else the CI',
+    "platform's ambient credentials (GitHub/Gitea Actions with `id-token: write`, GitLab",
+    'SIGSTORE_ID_TOKEN). The signing key is generated in memory for this run and never stored.',
+    'The bundle is written to --output and kept in the local attestation store by digest.',
+  ].join('\n');
+
+  static override examples = [
+    '<%= config.bin %> attest sign --keyless --artifact ./dist/app.tgz',
+    '<%= config.bin %> attest sign --keyless --artifact sha256:0123...cdef --type image --output image.sigstore.json',
+    '<%= config.bin %> attest sign --keyless --artifact ./app.tgz --predicate provenance.json --predicate-type https://slsa.dev/provenance/v1',
+  ];
+
+  static override flags = {
+    keyless: Flags.boolean({ description: 'keyless signing with a short-lived Fulcio certificate (the only mode)', required: true }),
+    artifact: Flags.string({ description: 'file to sign, or sha256:<64 hex> to sign a digest only', required: true }),
+    type: Flags.string({ description: 'what the artifact is', options: ['blob', 'image'], default: 'blob' }),
+    predicate: Flags.string({ description: 'predicate JSON file: sign an in-toto attestation (DSSE) about the artifact', dependsOn: ['predicate-type'] }),
+    'predicate-type': Flags.string({ description: 'predicate type URI (e.g. https://slsa.dev/provenance/v1)', dependsOn: ['predicate'] }),
+    'identity-token': Flags.string({ description: 'OIDC identity token (JWT); default STELLAOPS_OIDC_TOKEN or the CI ambient token' }),
+    config: Flags.string({ description: 'signer.yaml (Fulcio/Rekor URLs, timeouts, retries, OIDC, algorithms, certificate checks)' }),
+    'fulcio-url': Flags.string({ description: 'Fulcio base URL (overrides the config)' }),
+    'rekor-url': Flags.string({ description: 'Rekor base URL (overrides the config)' }),
+    output: Flags.string({ char: 'o', description: 'bundle path (default <artifact>.sigstore.json)' }),
+    'attestation-store': Flags.string({ description: 'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(AttestSign);
+    const { runSign } = await import('../../sign/run.js');
+    this.progress('signing...');
+    const r = await runSign({
+      artifact: flags.artifact,
+      type: flags.type as 'blob' | 'image',
+      predicatePath: flags.predicate,
+      predicateType: flags['predicate-type'],
+      identityToken: flags['identity-token'],
+      configPath: flags.config,
+      fulcioUrl: flags['fulcio-url'],
+      rekorUrl: flags['rekor-url'],
+      outputPath: flags.output,
+      attestationStorePath: flags['attestation-store'],
+    });
+    if (this.jsonMode) {
+      this.printJson({
+        ok: true,
+        bundle: r.outputPath,
+        artifactDigest: r.artifactDigest,
+        content: r.contentKind,
+        predicateType: r.predicateType ?? null,
+        identity: r.identity ?? null,
+        issuer: r.issuer ?? null,
+        algorithm: r.algorithm,
+        tokenSource: r.tokenSource,
+        rekor: r.rekor,
+        attestationStore: r.attestationStorePath ?? null,
+      });
+      return;
+    }
+    process.stdout.write(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
+    process.stdout.write(`  bundle:   ${r.outputPath}\n`);
+    process.stdout.write(`  identity: ${r.identity ?? '(none)'}\n  issuer:   ${r.issuer ?? '(none)'}\n`);
+    process.stdout.write(`  rekor:    log index ${r.rekor.logIndex}, entry ${r.rekor.uuid}\n`);
+  }
+}

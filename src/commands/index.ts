@@ -1,0 +1,6 @@
+/** oclif explicit command strategy: one map of every command, built from per-topic maps. */
+import { commands as attest } from './attest/index.js';
+import { commands as trust } from './trust/index.js';
+import { commands as sandbox } from './sandbox/index.js';
+
+export const COMMANDS = { ...attest, ...trust, ...sandbox };

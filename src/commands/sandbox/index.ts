@@ -1,0 +1,10 @@
+import type { Command } from '@oclif/core';
+import SandboxUp from './up.js';
+import SandboxDown from './down.js';
+import SandboxToken from './token.js';
+
+export const commands: Record<string, Command.Class> = {
+  'sandbox:up': SandboxUp,
+  'sandbox:down': SandboxDown,
+  'sandbox:token': SandboxToken,
+};

@@ -1,0 +1,53 @@
+import { Flags } from '@oclif/core';
+import { StellaCommand } from '../base.js';
+
+export default class SandboxUp extends StellaCommand {
+  static override summary = 'Start the local signing stack (OIDC issuer, Fulcio, CT log, Rekor) on 127.0.0.1';
+  static override description = [
+    'Serves the Fulcio v2 and Rekor v1 HTTP APIs and an OIDC issuer on one loopback port, with',
+    'the log kept in SQLite under --data-dir (a restart keeps it). Writes DIR/sandbox.json,',
+    'DIR/trusted_root.json and DIR/signer.yaml. For tests, demos and labs: not a production Sigstore.',
+  ].join('\n');
+
+  static override examples = [
+    '<%= config.bin %> sandbox up --data-dir .sandbox --detach',
+    '<%= config.bin %> sandbox up --data-dir .sandbox --port 8080',
+  ];
+
+  static override flags = {
+    'data-dir': Flags.string({ description: 'directory for keys, log database and generated files', required: true }),
+    port: Flags.integer({ description: 'TCP port on 127.0.0.1 (0 = any free port)', default: 0, min: 0, max: 65535 }),
+    detach: Flags.boolean({ description: 'run in the background and return once it answers', default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(SandboxUp);
+    if (flags.detach) {
+      const { startDetachedSandbox } = await import('../../sandbox/server/control.js');
+      const state = await startDetachedSandbox({ dataDir: flags['data-dir'], port: flags.port });
+      if (this.jsonMode) this.printJson({ ok: true, detached: true, ...state });
+      else this.describe(state.urls.base, state.pid, state.files);
+      return;
+    }
+    const { startSandbox } = await import('../../sandbox/server/sandbox.js');
+    const { readSandboxState } = await import('../../sandbox/server/data-dir.js');
+    const sandbox = await startSandbox({ dataDir: flags['data-dir'], port: flags.port });
+    const state = readSandboxState(sandbox.dataDir)!;
+    if (this.jsonMode) this.printJson({ ok: true, detached: false, ...state });
+    else {
+      this.describe(state.urls.base, state.pid, state.files);
+      process.stdout.write('press Ctrl-C to stop\n');
+    }
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await sandbox.close();
+  }
+
+  private describe(base: string, pid: number | null, files: { trustedRoot: string; signerConfig: string }): void {
+    process.stdout.write(`${this.paint('green', 'sandbox running')} at ${base} (pid ${pid})\n`);
+    process.stdout.write(`  OIDC issuer: ${base}\n  Fulcio:      ${base}/api/v2\n  Rekor:       ${base}/api/v1\n`);
+    process.stdout.write(`  trust root:  ${files.trustedRoot}\n  signer config: ${files.signerConfig}\n`);
+  }
+}

@@ -1,0 +1,37 @@
+import { Flags } from '@oclif/core';
+import { StellaCommand } from '../base.js';
+import { storeFlag } from './shared.js';
+
+export default class TrustExport extends StellaCommand {
+  static override summary = 'Export the store as a trusted_root.json (v0.2)';
+  static override description = 'Writes a v0.2 trusted root that sigstore clients accept. Retirements are applied to the windows. Importing it again changes nothing.';
+  static override examples = ['<%= config.bin %> trust export --output trusted_root.json'];
+  static override flags = {
+    ...storeFlag,
+    output: Flags.string({ char: 'o', description: 'output file ("-" for stdout)', required: true }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(TrustExport);
+    const t = await import('../../trust/store/index.js');
+    const { sha256 } = await import('../../crypto.js');
+    const { toHex, utf8 } = await import('../../util/encoding.js');
+    const path = t.resolveStorePath(flags.store);
+    const store = t.openTrustStore(path, { readonly: true });
+    try {
+      const json = t.exportTrustedRoot(store);
+      const entries = t.listEntries(store).length;
+      if (flags.output === '-') {
+        if (this.jsonMode) return this.printJson({ ok: true, store: path, output: '-', entries, trustedRoot: JSON.parse(json) as unknown });
+        process.stdout.write(json);
+        return;
+      }
+      t.writeFileAtomic(flags.output, json);
+      const digest = toHex(sha256(utf8.encode(json)));
+      if (this.jsonMode) return this.printJson({ ok: true, store: path, output: flags.output, entries, sha256: digest });
+      process.stdout.write(`wrote ${flags.output} (${entries} entries, sha256 ${digest})\n`);
+    } finally {
+      store.close();
+    }
+  }
+}

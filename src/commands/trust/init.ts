@@ -1,0 +1,37 @@
+import { Flags } from '@oclif/core';
+import { StellaCommand } from '../base.js';
+import { commandLine, storeFlag } from './shared.js';
+
+export default class TrustInit extends StellaCommand {
+  static override summary = 'Create the trust store';
+  static override description = 'Creates the SQLite trust store (idempotent). --with public-good loads the Sigstore public-good trusted root shipped in trust-roots/; --rotation-keys and --threshold set who may sign root rotations.';
+  static override examples = [
+    '<%= config.bin %> trust init --with public-good',
+    '<%= config.bin %> trust init --rotation-keys rotation-keys.pem --threshold 2',
+  ];
+  static override flags = {
+    ...storeFlag,
+    with: Flags.string({ description: 'also load a shipped trusted root', options: ['public-good'] }),
+    'rotation-keys': Flags.string({ description: 'PEM file of the public keys that may sign rotations' }),
+    threshold: Flags.integer({ description: 'how many distinct rotation keys must sign a rotation' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(TrustInit);
+    const t = await import('../../trust/store/index.js');
+    const path = t.resolveStorePath(flags.store);
+    const r = t.initStore(
+      path,
+      {
+        withPublicGood: flags.with === 'public-good',
+        rotationKeys: flags['rotation-keys'] ? t.readSourceFile(flags['rotation-keys'], '--rotation-keys') : undefined,
+        threshold: flags.threshold,
+      },
+      { now: Date.now(), command: commandLine() },
+    );
+    if (this.jsonMode) return this.printJson({ ok: true, ...r });
+    process.stdout.write(`${r.created ? 'created' : 'opened existing'} trust store ${r.store} (schema ${r.schemaVersion})\n`);
+    if (flags.with) process.stdout.write(`${flags.with}: ${r.added.length} entries added, ${r.duplicates.length} already present\n`);
+    if (flags['rotation-keys']) process.stdout.write(`rotation keys: ${r.rotationKeys.added.length} added, ${r.rotationKeys.duplicates.length} already present, threshold ${r.rotationKeys.threshold}\n`);
+  }
+}

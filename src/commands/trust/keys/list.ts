@@ -1,0 +1,25 @@
+import { StellaCommand } from '../../base.js';
+import { storeFlag } from '../shared.js';
+
+export default class TrustKeysList extends StellaCommand {
+  static override summary = 'List rotation keys, the threshold and the last applied rotation version';
+  static override flags = { ...storeFlag };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(TrustKeysList);
+    const t = await import('../../../trust/store/index.js');
+    const path = t.resolveStorePath(flags.store);
+    const store = t.openTrustStore(path, { readonly: true });
+    try {
+      const r = t.listRotationKeys(store);
+      if (this.jsonMode) return this.printJson({ ok: true, store: path, ...r });
+      process.stdout.write(`threshold ${r.threshold}; last applied rotation version ${r.lastVersion}\n`);
+      for (const k of r.keys) {
+        const line = `${k.active ? 'active ' : 'removed'} ${k.keyId} ${k.keyDetails} added ${k.addedAt}${k.removedAt ? ` removed ${k.removedAt}` : ''} (${k.source})`;
+        process.stdout.write((k.active ? line : this.paint('dim', line)) + '\n');
+      }
+    } finally {
+      store.close();
+    }
+  }
+}

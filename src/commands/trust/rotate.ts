@@ -1,0 +1,44 @@
+import { Args, Flags } from '@oclif/core';
+import { StellaCommand } from '../base.js';
+import { commandLine, storeFlag } from './shared.js';
+
+export default class TrustRotate extends StellaCommand {
+  static override summary = 'Apply a signed rotation bundle';
+  static override description = [
+    'Applies only if at least K distinct trusted rotation keys signed it, its version is greater',
+    'than the last applied (rollback refused), and it has not expired (freeze refused). A',
+    'rotation that replaces the rotation keys must be signed by K old and K new keys. Replaced',
+    'roots keep their history and get an end time. --dry-run shows what would change.',
+  ].join('\n');
+  static override examples = ['<%= config.bin %> trust rotate rotation.tar --dry-run', '<%= config.bin %> trust rotate rotation.tar'];
+  static override args = { file: Args.string({ description: 'rotation bundle (tar)', required: true }) };
+  static override flags = {
+    ...storeFlag,
+    'dry-run': Flags.boolean({ description: 'verify and show the changes without applying them', default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(TrustRotate);
+    const t = await import('../../trust/store/index.js');
+    const r = await import('../../trust/rotation/index.js');
+    const path = t.resolveStorePath(flags.store);
+    const file = t.readSourceFile(args.file, 'rotation bundle', r.ROTATION_LIMITS.maxArchiveBytes);
+    const store = t.openTrustStore(path, { readonly: flags['dry-run'] });
+    try {
+      const res = r.applyRotation(store, file.bytes, { dryRun: flags['dry-run'], sourceFile: args.file }, { now: Date.now(), command: commandLine() });
+      if (this.jsonMode) return this.printJson({ ok: true, store: path, ...res });
+      process.stdout.write(
+        `${res.dryRun ? 'would apply' : 'applied'} rotation version ${res.version} (previous ${res.previousVersion}), signed by ${res.signers.length} trusted key(s), expires ${res.expires}\n`,
+      );
+      for (const c of res.changes) {
+        if (c.action === 'add') process.stdout.write(`  + ${c.kind} ${c.subject} ${c.validFrom} .. ${c.validUntil ?? 'open'}\n`);
+        else if (c.action === 'update') process.stdout.write(`  ~ #${c.id} ${c.kind} ${c.subject} ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`);
+        else if (c.action === 'close') process.stdout.write(`  - #${c.id} ${c.kind} ${c.subject} closed at ${c.validUntil}\n`);
+        else process.stdout.write(`  keys: ${c.added.length} added, ${c.removed.length} removed, threshold ${c.threshold}\n`);
+      }
+      if (res.changes.length === 0) process.stdout.write('  (no entry changes)\n');
+    } finally {
+      store.close();
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { Flags } from '@oclif/core';
+import { StellaCommand } from '../../base.js';
+
+export default class TrustRotationCreate extends StellaCommand {
+  static override summary = 'Make a signed rotation bundle for air-gapped hosts';
+  static override description = [
+    'Signs the new trusted root, its version and an expiry with each --sign-with key and writes a',
+    'plain tar (payload.json, root.json, signatures.json). To replace the rotation keys too, give',
+    '--new-rotation-keys and --new-threshold, and sign with enough old AND new keys.',
+  ].join('\n');
+  static override examples = [
+    '<%= config.bin %> trust rotation create --root new-trusted_root.json --version 2 --expires 2026-12-31T00:00:00Z --sign-with k1.pem --sign-with k2.pem --output rotation.tar',
+  ];
+  static override flags = {
+    root: Flags.string({ description: 'the new trusted_root.json', required: true }),
+    version: Flags.integer({ description: 'rotation version (must exceed the last applied)', required: true }),
+    expires: Flags.string({ description: 'expiry (RFC 3339); hosts refuse the rotation after it', required: true }),
+    'sign-with': Flags.string({ description: 'PEM private key to sign with (repeatable)', required: true, multiple: true }),
+    'new-rotation-keys': Flags.string({ description: 'PEM public keys that replace the rotation keys' }),
+    'new-threshold': Flags.integer({ description: 'threshold for the new rotation keys' }),
+    output: Flags.string({ char: 'o', description: 'output tar file', required: true }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(TrustRotationCreate);
+    const t = await import('../../../trust/store/index.js');
+    const r = await import('../../../trust/rotation/index.js');
+    const { fail } = await import('../../../errors.js');
+    if ((flags['new-rotation-keys'] === undefined) !== (flags['new-threshold'] === undefined)) {
+      fail('INPUT_INVALID', 'input', '--new-rotation-keys and --new-threshold go together');
+    }
+    const root = t.readSourceFile(flags.root, '--root');
+    const signWith = flags['sign-with'].map((p) => r.loadPrivateKey(t.readSourceFile(p, '--sign-with').bytes, `--sign-with ${p}`));
+    const newKeys = flags['new-rotation-keys']
+      ? { keys: t.parsePublicKeysPem(Buffer.from(t.readSourceFile(flags['new-rotation-keys'], '--new-rotation-keys').bytes).toString('utf8'), flags['new-rotation-keys']), threshold: flags['new-threshold']! }
+      : undefined;
+    const out = await r.createRotation({ rootBytes: root.bytes, version: flags.version, expires: t.parseTime(flags.expires, '--expires'), signWith, newRotationKeys: newKeys });
+    t.writeFileAtomic(flags.output, out.tar);
+    const summary = {
+      output: flags.output,
+      version: out.payload.version,
+      expires: new Date(out.payload.expires).toISOString(),
+      rootSha256: out.payload.root.sha256,
+      signatures: signWith.length,
+      rotatesKeys: newKeys !== undefined,
+    };
+    if (this.jsonMode) return this.printJson({ ok: true, ...summary });
+    process.stdout.write(`wrote ${flags.output}: rotation version ${summary.version}, expires ${summary.expires}, ${summary.signatures} signature(s), root sha256 ${summary.rootSha256}\n`);
+  }
+}

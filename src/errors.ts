@@ -1,0 +1,127 @@
+/**
+ * One error type for the whole library. Every refusal of bad input is a StellaError with a
+ * code from the closed union below; the CLI maps codes to exit codes with EXIT_CODES, so
+ * each failure class has its own distinct, stable, non-zero exit status.
+ */
+
+/** Which step of the work failed (used in reports and in the one-line CLI message). */
+export type CheckName =
+  | 'input'
+  | 'bundle'
+  | 'trusted-root'
+  | 'verified-times'
+  | 'certificate-chain'
+  | 'sct'
+  | 'tlog'
+  | 'signature'
+  | 'policy'
+  | 'trust-store'
+  | 'rotation'
+  | 'signing'
+  | 'sandbox'
+  | 'archive'
+  | 'attestation-store'
+  | 'config';
+
+/**
+ * Exit codes. 0 = success, 1 = unexpected internal error (a bug), 2 = usage error (oclif).
+ * Everything else is a specific refusal. Never renumber: scripts depend on these.
+ */
+export const EXIT_CODES = {
+  // input and parsing (10-19)
+  INPUT_INVALID: 10,
+  BUNDLE_MALFORMED: 11,
+  BUNDLE_UNSUPPORTED: 12,
+  BUNDLE_LIMIT_EXCEEDED: 13,
+  TRUSTED_ROOT_INVALID: 14,
+  CERTIFICATE_MALFORMED: 15,
+  // verified times (20-24)
+  TIMESTAMP_INVALID: 20,
+  SET_INVALID: 21,
+  TIME_IN_FUTURE: 22,
+  NO_VERIFIED_TIME: 23,
+  // certificates (25-29)
+  CERT_CHAIN_INVALID: 25,
+  CERT_EXPIRED: 26,
+  CERT_USAGE_INVALID: 27,
+  SCT_INVALID: 28,
+  SCT_MISSING: 29,
+  // transparency log (30-39)
+  TLOG_BODY_MISMATCH: 30,
+  INCLUSION_PROOF_INVALID: 31,
+  CHECKPOINT_INVALID: 32,
+  TLOG_UNTRUSTED: 33,
+  REKOR_PROOF_MISSING: 34,
+  // signature and artifact binding (40-44)
+  SIGNATURE_INVALID: 40,
+  ARTIFACT_MISMATCH: 41,
+  DSSE_INVALID: 42,
+  // policy (45-49)
+  IDENTITY_MISMATCH: 45,
+  ISSUER_MISMATCH: 46,
+  KEY_MISMATCH: 47,
+  // trust store and rotation (50-64)
+  STORE_NOT_FOUND: 50,
+  STORE_BUSY: 51,
+  STORE_CORRUPT: 52,
+  STORE_SCHEMA_TOO_NEW: 53,
+  STORE_STALE: 54,
+  STORE_ENTRY_NOT_FOUND: 55,
+  IMPORT_INVALID: 56,
+  ROTATION_INVALID: 57,
+  ROTATION_THRESHOLD_NOT_MET: 58,
+  ROTATION_ROLLBACK: 59,
+  ROTATION_EXPIRED: 60,
+  ROTATION_KEYS_INVALID: 61,
+  STORE_TAMPERED: 62,
+  // signing (65-79)
+  OIDC_TOKEN_MISSING: 65,
+  OIDC_TOKEN_EXPIRED: 66,
+  OIDC_TOKEN_INVALID: 67,
+  FULCIO_UNAVAILABLE: 68,
+  FULCIO_REJECTED: 69,
+  REKOR_UNAVAILABLE: 70,
+  REKOR_REJECTED: 71,
+  CONFIG_INVALID: 72,
+  NO_ATTESTATIONS_FOUND: 73,
+  SANDBOX_ERROR: 74,
+  // archives (80-89)
+  ARCHIVE_INVALID: 80,
+  ARCHIVE_LIMIT_EXCEEDED: 81,
+  ARCHIVE_UNSAFE_ENTRY: 82,
+  ARCHIVE_MANIFEST_MISMATCH: 83,
+} as const;
+
+export type ErrorCode = keyof typeof EXIT_CODES;
+
+export class StellaError extends Error {
+  override readonly name = 'StellaError';
+  readonly code: ErrorCode;
+  readonly check: CheckName;
+  /** Values that were compared, for --json reports (never secrets). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, check: CheckName, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.check = check;
+    this.details = details;
+  }
+
+  get exitCode(): number {
+    return EXIT_CODES[this.code];
+  }
+
+  toJSON(): { code: ErrorCode; check: CheckName; message: string; exitCode: number; details?: Record<string, unknown> } {
+    return { code: this.code, check: this.check, message: this.message, exitCode: this.exitCode, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+export function isStellaError(e: unknown): e is StellaError {
+  return e instanceof StellaError;
+}
+
+/** Shorthand used by parsers and checks: throw a StellaError. */
+export function fail(code: ErrorCode, check: CheckName, message: string, details?: Record<string, unknown>): never {
+  throw new StellaError(code, check, message, details);
+}

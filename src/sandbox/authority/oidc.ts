@@ -1,0 +1,377 @@
+/**
+ * A local OIDC issuer for the sandbox: mints ES256 JWTs with each CI platform's real claim
+ * set and `sub` format, serves the JWKS and discovery documents, and verifies tokens the way
+ * Fulcio does before issuing a certificate (signature, iss, aud, exp, nbf, iat).
+ *
+ * Pure: the clock is a parameter (`now`, ms since the epoch, like TrustMaterial); claim times
+ * are whole seconds as JWT requires. Given the same key, options and clock, the same token
+ * bytes come out (RFC 6979 signatures, ids derived from the claims).
+ */
+import { createPublicKey, verify as nodeVerify, type JsonWebKey } from 'node:crypto';
+import { fail } from '../../errors.js';
+import { sha256 } from '../../crypto.js';
+import { decodeBase64Url, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
+import type { AuthorityKey } from './keys.js';
+
+export type CiPlatform = 'github' | 'gitlab' | 'gitea';
+
+/** Decoded, verified JWT claims. Values are JSON values as the issuer sent them. */
+export type OidcClaims = Record<string, unknown> & { iss: string; sub: string; aud: string | string[]; exp: number; iat: number };
+
+export interface MintTokenOptions {
+  platform: CiPlatform;
+  /** "ORG/REPO" (GitLab: "GROUP/PROJECT", subgroups allowed). */
+  repo: string;
+  /** A git ref ("refs/heads/main", "refs/tags/v1.2.0") or a bare branch name; default main. */
+  ref?: string;
+  /** Deployment environment: GitHub then uses the ":environment:ENV" subject form. */
+  environment?: string;
+  audience?: string;
+  /** Lifetime in seconds (GitHub and GitLab tokens: 5 minutes by default here). */
+  expiresIn?: number;
+  /** Clock, ms since the epoch. */
+  now: number;
+  /** Workflow file path within the repo; default per platform (.github/workflows/release.yml, ...). */
+  workflowPath?: string;
+  /** Commit SHA; default: derived from repo and ref, so samples are stable. */
+  sha?: string;
+  /** The forge's web URL (https://github.com, https://gitlab.com, ...). */
+  serverUrl?: string;
+  /** Extra or overriding claims (tests). */
+  extraClaims?: Record<string, unknown>;
+}
+
+const DEFAULT_SERVER: Record<CiPlatform, string> = {
+  github: 'https://github.com',
+  gitlab: 'https://gitlab.com',
+  gitea: 'https://gitea.com',
+};
+
+const DEFAULT_WORKFLOW: Record<CiPlatform, string> = {
+  github: '.github/workflows/release.yml',
+  gitlab: '.gitlab-ci.yml',
+  gitea: '.gitea/workflows/release.yml',
+};
+
+function b64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+}
+
+/** A stable fake number from text (run ids, repository ids): 9 decimal digits. */
+function stableNumber(text: string): string {
+  const h = sha256(utf8.encode(text));
+  const n = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+  return String(100_000_000 + (n % 900_000_000));
+}
+
+function stableSha(text: string): string {
+  return toHex(sha256(utf8.encode(text))).slice(0, 40);
+}
+
+interface NormalizedRef {
+  /** refs/heads/main */
+  full: string;
+  /** main */
+  short: string;
+  type: 'branch' | 'tag';
+}
+
+function normalizeRef(ref: string | undefined): NormalizedRef {
+  const r = ref ?? 'refs/heads/main';
+  if (r.startsWith('refs/heads/')) return { full: r, short: r.slice('refs/heads/'.length), type: 'branch' };
+  if (r.startsWith('refs/tags/')) return { full: r, short: r.slice('refs/tags/'.length), type: 'tag' };
+  if (r.startsWith('refs/') || r.length === 0) fail('INPUT_INVALID', 'input', `token ref "${r}": only refs/heads/* and refs/tags/* are supported`);
+  return { full: `refs/heads/${r}`, short: r, type: 'branch' };
+}
+
+function splitRepo(repo: string): { owner: string; name: string } {
+  const i = repo.lastIndexOf('/');
+  if (i <= 0 || i === repo.length - 1 || /\s/.test(repo)) fail('INPUT_INVALID', 'input', `token repo "${repo}": expected OWNER/NAME`);
+  return { owner: repo.slice(0, i), name: repo.slice(i + 1) };
+}
+
+/**
+ * The platform's claim set, minus iss/aud/iat/nbf/exp. Claim names and formats follow each
+ * platform's documentation (GitHub Actions OIDC, GitLab CI id_tokens, Gitea Actions).
+ */
+export function platformClaims(opts: MintTokenOptions): Record<string, unknown> {
+  const { owner } = splitRepo(opts.repo);
+  const ref = normalizeRef(opts.ref);
+  const server = (opts.serverUrl ?? DEFAULT_SERVER[opts.platform]).replace(/\/+$/, '');
+  const workflowPath = opts.workflowPath ?? DEFAULT_WORKFLOW[opts.platform];
+  const sha = opts.sha ?? stableSha(`${opts.platform}:${opts.repo}@${ref.full}`);
+  const runId = stableNumber(`run:${opts.platform}:${opts.repo}:${ref.full}:${sha}`);
+  const env = opts.environment;
+  switch (opts.platform) {
+    case 'github': {
+      const workflowRef = `${opts.repo}/${workflowPath}@${ref.full}`;
+      const sub = env !== undefined ? `repo:${opts.repo}:environment:${env}` : `repo:${opts.repo}:ref:${ref.full}`;
+      const workflowName = workflowPath.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+      return {
+        jti: '',
+        sub,
+        ref: ref.full,
+        sha,
+        repository: opts.repo,
+        repository_owner: owner,
+        repository_owner_id: stableNumber(`owner:${owner}`),
+        repository_id: stableNumber(`repo:${opts.repo}`),
+        repository_visibility: 'public',
+        actor: owner,
+        actor_id: stableNumber(`owner:${owner}`),
+        run_id: runId,
+        run_number: '1',
+        run_attempt: '1',
+        workflow: workflowName,
+        head_ref: '',
+        base_ref: '',
+        event_name: 'push',
+        ref_type: ref.type,
+        ref_protected: ref.type === 'branch' ? 'true' : 'false',
+        ...(env !== undefined ? { environment: env } : {}),
+        workflow_ref: workflowRef,
+        workflow_sha: sha,
+        job_workflow_ref: workflowRef,
+        job_workflow_sha: sha,
+        runner_environment: 'github-hosted',
+      };
+    }
+    case 'gitlab': {
+      const host = new URL(server).host;
+      const namespace = owner;
+      return {
+        jti: '',
+        sub: `project_path:${opts.repo}:ref_type:${ref.type}:ref:${ref.short}`,
+        namespace_id: stableNumber(`ns:${namespace}`),
+        namespace_path: namespace,
+        project_id: stableNumber(`project:${opts.repo}`),
+        project_path: opts.repo,
+        project_visibility: 'public',
+        user_id: stableNumber(`user:${namespace}`),
+        user_login: namespace.split('/')[0],
+        user_access_level: 'developer',
+        pipeline_id: runId,
+        pipeline_source: 'push',
+        job_id: stableNumber(`job:${runId}`),
+        ref: ref.short,
+        ref_type: ref.type,
+        ref_path: ref.full,
+        ref_protected: ref.type === 'branch' ? 'true' : 'false',
+        ...(env !== undefined ? { environment: env, environment_protected: 'true', deployment_tier: env } : {}),
+        runner_id: stableNumber(`runner:${host}`),
+        runner_environment: 'gitlab-hosted',
+        sha,
+        ci_config_ref_uri: `${host}/${opts.repo}//${workflowPath}@${ref.full}`,
+        ci_config_sha: sha,
+      };
+    }
+    case 'gitea': {
+      // Gitea Actions tokens carry GitHub-style claims with a "OWNER/REPO:ref:REF" subject.
+      const workflowRef = `${opts.repo}/${workflowPath}@${ref.full}`;
+      return {
+        jti: '',
+        sub: env !== undefined ? `${opts.repo}:environment:${env}` : `${opts.repo}:ref:${ref.full}`,
+        ref: ref.full,
+        ref_type: ref.type,
+        sha,
+        repository: opts.repo,
+        repository_owner: owner,
+        actor: owner,
+        run_id: runId,
+        run_number: '1',
+        run_attempt: '1',
+        workflow: workflowPath.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
+        workflow_ref: workflowRef,
+        event_name: 'push',
+        ...(env !== undefined ? { environment: env } : {}),
+        runner_environment: 'self-hosted',
+        server_url: server,
+      };
+    }
+  }
+}
+
+export interface JwksDocument {
+  keys: Array<JsonWebKey & { kid: string; kty: 'EC'; crv: 'P-256'; x: string; y: string; alg: 'ES256'; use: 'sig' }>;
+}
+
+export interface VerifyTokenOptions {
+  audience: string;
+  /** Clock, ms since the epoch. */
+  now: number;
+  /** Allowed clock skew in seconds for exp/nbf/iat (default 0: the sandbox shares the clock). */
+  leewaySeconds?: number;
+}
+
+/** An issuer a verifier trusts: its URL (the exact `iss`) and its JWKS. */
+export interface TrustedOidcIssuer {
+  issuerUrl: string;
+  jwks: JwksDocument;
+}
+
+export class OidcIssuer {
+  readonly issuerUrl: string;
+  /** RFC 7638 JWK thumbprint of the signing key. */
+  readonly kid: string;
+  readonly #key: AuthorityKey;
+
+  constructor(opts: { issuerUrl: string; key: AuthorityKey }) {
+    if (!isHttpUrl(opts.issuerUrl)) fail('CONFIG_INVALID', 'sandbox', `OIDC issuer URL "${opts.issuerUrl}" must be an http(s) URL`);
+    this.issuerUrl = opts.issuerUrl.replace(/\/+$/, '');
+    this.#key = opts.key;
+    this.kid = jwkThumbprint(publicJwk(opts.key));
+  }
+
+  /** Sign an arbitrary claim set (iss is forced to this issuer). */
+  sign(claims: Record<string, unknown>): string {
+    const header = { alg: 'ES256', kid: this.kid, typ: 'JWT' };
+    const body = { ...claims, iss: this.issuerUrl };
+    const signingInput = `${b64url(utf8.encode(JSON.stringify(header)))}.${b64url(utf8.encode(JSON.stringify(body)))}`;
+    return `${signingInput}.${b64url(this.#key.signRaw(utf8.encode(signingInput)))}`;
+  }
+
+  /** A CI token as the platform would mint it for a workflow run. */
+  mintToken(opts: MintTokenOptions): string {
+    const iat = Math.floor(opts.now / 1000);
+    const expiresIn = opts.expiresIn ?? 300;
+    if (!Number.isSafeInteger(expiresIn) || expiresIn <= 0) fail('INPUT_INVALID', 'input', 'token lifetime must be a positive whole number of seconds');
+    const claims: Record<string, unknown> = { ...platformClaims(opts), ...(opts.extraClaims ?? {}) };
+    // jti: unique per (subject, time), yet reproducible from the inputs.
+    if (claims['jti'] === '') claims['jti'] = uuidFrom(`${claims['sub']}|${iat}|${opts.platform}`);
+    return this.sign({
+      ...claims,
+      aud: opts.audience ?? 'sigstore',
+      iat,
+      nbf: iat,
+      exp: iat + expiresIn,
+    });
+  }
+
+  jwks(): JwksDocument {
+    return { keys: [{ ...publicJwk(this.#key), kid: this.kid, alg: 'ES256', use: 'sig' }] };
+  }
+
+  /** /.well-known/openid-configuration */
+  discovery(): Record<string, unknown> {
+    return {
+      issuer: this.issuerUrl,
+      jwks_uri: `${this.issuerUrl}/.well-known/jwks`,
+      response_types_supported: ['id_token'],
+      subject_types_supported: ['public', 'pairwise'],
+      id_token_signing_alg_values_supported: ['ES256'],
+      scopes_supported: ['openid'],
+      claims_supported: ['sub', 'aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'ref', 'sha', 'repository', 'repository_owner', 'workflow', 'job_workflow_ref', 'environment', 'runner_environment', 'project_path', 'namespace_path', 'ci_config_ref_uri', 'pipeline_source'],
+    };
+  }
+
+  trusted(): TrustedOidcIssuer {
+    return { issuerUrl: this.issuerUrl, jwks: this.jwks() };
+  }
+
+  verifyToken(jwt: string, opts: VerifyTokenOptions): OidcClaims {
+    return verifyToken(jwt, { ...opts, issuers: [this.trusted()] });
+  }
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'https:' || u.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+function publicJwk(key: AuthorityKey): { kty: 'EC'; crv: 'P-256'; x: string; y: string } {
+  return { kty: 'EC', crv: 'P-256', x: b64url(key.publicKey.subarray(1, 33)), y: b64url(key.publicKey.subarray(33, 65)) };
+}
+
+/** RFC 7638: SHA-256 over the required members in lexicographic order, base64url. */
+export function jwkThumbprint(jwk: { crv: string; kty: string; x: string; y: string }): string {
+  const canonical = `{"crv":"${jwk.crv}","kty":"${jwk.kty}","x":"${jwk.x}","y":"${jwk.y}"}`;
+  return b64url(sha256(utf8.encode(canonical)));
+}
+
+function uuidFrom(text: string): string {
+  const h = toHex(sha256(utf8.encode(text)));
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function invalid(message: string, details?: Record<string, unknown>): never {
+  return fail('OIDC_TOKEN_INVALID', 'signing', message, details);
+}
+
+function decodeJsonPart(part: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8Decoder.decode(decodeBase64Url(part, `OIDC token ${what}`, 'signing')));
+  } catch {
+    return invalid(`OIDC token invalid: ${what} is not base64url JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(`OIDC token invalid: ${what} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function numericClaim(claims: Record<string, unknown>, name: string, required: boolean): number | undefined {
+  const v = claims[name];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) invalid(`OIDC token invalid: "${name}" claim ${v === undefined ? 'missing' : 'is not a number'}`);
+  return v;
+}
+
+/**
+ * Verify a JWT against trusted issuers, as Fulcio does before issuing: ES256 signature by a
+ * key in the issuer's JWKS (matched by kid), exact `iss`, `aud` containing the audience,
+ * `exp` not passed, `nbf`/`iat` not in the future. Expiry is OIDC_TOKEN_EXPIRED; every other
+ * failure is OIDC_TOKEN_INVALID with the reason.
+ */
+export function verifyToken(jwt: string, opts: VerifyTokenOptions & { issuers: TrustedOidcIssuer[] }): OidcClaims {
+  if (typeof jwt !== 'string') invalid('OIDC token invalid: not a string');
+  const parts = jwt.trim().split('.');
+  if (parts.length !== 3) invalid('OIDC token invalid: expected three dot-separated parts');
+  const [h, p, s] = parts as [string, string, string];
+  const header = decodeJsonPart(h, 'header');
+  const claims = decodeJsonPart(p, 'payload');
+  if (header['alg'] !== 'ES256') invalid(`OIDC token invalid: unsupported alg ${JSON.stringify(header['alg'])} (ES256 expected)`);
+
+  const iss = claims['iss'];
+  if (typeof iss !== 'string') invalid('OIDC token invalid: "iss" claim missing');
+  const issuer = opts.issuers.find((i) => i.issuerUrl === iss);
+  if (!issuer) invalid(`OIDC token invalid: untrusted issuer "${iss}"`, { issuer: iss });
+
+  const kid = header['kid'];
+  const jwk = issuer.jwks.keys.find((k) => kid === undefined || k.kid === kid);
+  if (!jwk) invalid(`OIDC token invalid: no key "${String(kid)}" in the issuer's JWKS`, { issuer: iss });
+  let ok = false;
+  try {
+    const sig = decodeBase64Url(s, 'OIDC token signature', 'signing');
+    const key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' });
+    ok = sig.length === 64 && nodeVerify('sha256', utf8.encode(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, sig);
+  } catch {
+    ok = false;
+  }
+  if (!ok) invalid('OIDC token invalid: bad signature', { issuer: iss });
+
+  const aud = claims['aud'];
+  const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+  if (!auds.includes(opts.audience)) invalid(`OIDC token invalid: wrong audience (expected "${opts.audience}", got ${JSON.stringify(aud)})`, { expected: opts.audience, actual: aud });
+
+  const leeway = opts.leewaySeconds ?? 0;
+  const now = Math.floor(opts.now / 1000);
+  const exp = numericClaim(claims, 'exp', true)!;
+  const iat = numericClaim(claims, 'iat', true)!;
+  const nbf = numericClaim(claims, 'nbf', false);
+  if (now > exp + leeway) fail('OIDC_TOKEN_EXPIRED', 'signing', 'OIDC token expired', { exp, now });
+  if (nbf !== undefined && now + leeway < nbf) invalid('OIDC token invalid: not valid yet (nbf in the future)', { nbf, now });
+  if (now + leeway < iat) invalid('OIDC token invalid: issued in the future (iat)', { iat, now });
+
+  if (typeof claims['sub'] !== 'string' || claims['sub'] === '') invalid('OIDC token invalid: "sub" claim missing');
+  return claims as OidcClaims;
+}
+
+/** Read claims WITHOUT verifying (a client picking the challenge value); never trust them. */
+export function unverifiedClaims(jwt: string): Record<string, unknown> {
+  const parts = jwt.trim().split('.');
+  if (parts.length !== 3) invalid('OIDC token invalid: expected three dot-separated parts');
+  return decodeJsonPart(parts[1]!, 'payload');
+}

@@ -1,0 +1,203 @@
+/**
+ * HTTP routes of the sandbox: the real Fulcio v2 and Rekor v1 REST paths and JSON shapes (as
+ * @sigstore/sign and cosign call them), plus the OIDC discovery documents. The authority cores
+ * (../authority/*) do the work; this file only maps requests to calls and StellaErrors to HTTP
+ * statuses with `{ code, message }` bodies, as Fulcio's and Rekor's gateways answer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isStellaError, type ErrorCode } from '../../errors.js';
+import { toHex } from '../../util/encoding.js';
+import { leafHash } from '../../tlog/merkle.js';
+import type { FulcioCA } from '../authority/fulcio.js';
+import type { OidcIssuer } from '../authority/oidc.js';
+import { canonicalizeProposedEntry, type LocalRekorLog } from '../authority/rekor.js';
+
+export interface SandboxServices {
+  issuer: OidcIssuer;
+  fulcio: FulcioCA;
+  rekor: LocalRekorLog;
+  /** ms since the epoch. */
+  now: () => number;
+  /** Written into every answer's X-Stella-Sandbox header: `sandbox down` checks it before signalling. */
+  instanceId: string;
+}
+
+/** Largest request body accepted (a DSSE envelope is the big part). */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  OIDC_TOKEN_MISSING: 401,
+  OIDC_TOKEN_INVALID: 401,
+  OIDC_TOKEN_EXPIRED: 401,
+  FULCIO_REJECTED: 400,
+  REKOR_REJECTED: 400,
+  INPUT_INVALID: 400,
+};
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...headers });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'request body is not valid JSON');
+  }
+}
+
+function intParam(url: URL, name: string, required: boolean): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null) {
+    if (required) throw new HttpError(400, `query parameter ${name} is required`);
+    return undefined;
+  }
+  if (!/^\d{1,15}$/.test(v)) throw new HttpError(400, `query parameter ${name} must be a non-negative integer`);
+  return Number(v);
+}
+
+export function createHandler(s: SandboxServices): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    res.setHeader('X-Stella-Sandbox', s.instanceId);
+    route(s, req, res).catch((e: unknown) => {
+      if (e instanceof HttpError) return send(res, e.status, { code: e.status, message: e.message }, e.headers);
+      if (isStellaError(e)) {
+        const status = STATUS_BY_CODE[e.code] ?? 500;
+        return send(res, status, { code: status, message: e.message });
+      }
+      return send(res, 500, { code: 500, message: `internal error: ${(e as Error).message}` });
+    });
+  };
+}
+
+async function route(s: SandboxServices, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const method = req.method ?? 'GET';
+  const only = (m: string) => {
+    if (method !== m) throw new HttpError(405, `${method} not allowed on ${path}`, { Allow: m });
+  };
+
+  // --- OIDC issuer -------------------------------------------------------------------------
+  if (path === '/.well-known/openid-configuration') {
+    only('GET');
+    return send(res, 200, s.issuer.discovery());
+  }
+  if (path === '/.well-known/jwks' || path === '/jwks') {
+    only('GET');
+    return send(res, 200, s.issuer.jwks());
+  }
+
+  // --- Fulcio v2 ---------------------------------------------------------------------------
+  if (path === '/api/v2/signingCert') {
+    only('POST');
+    const body = await readBody(req);
+    return send(res, 200, s.fulcio.createSigningCertificate(body, { now: s.now(), oidcIssuers: [s.issuer.trusted()] }));
+  }
+  if (path === '/api/v2/trustBundle') {
+    only('GET');
+    return send(res, 200, s.fulcio.trustBundle());
+  }
+  if (path === '/api/v2/configuration') {
+    only('GET');
+    return send(res, 200, s.fulcio.configuration());
+  }
+
+  // --- Rekor v1 ----------------------------------------------------------------------------
+  if (path === '/api/v1/log') {
+    only('GET');
+    return send(res, 200, s.rekor.logInfo());
+  }
+  if (path === '/api/v1/log/publicKey') {
+    only('GET');
+    return send(res, 200, s.rekor.publicKeyPem(), { 'Content-Type': 'application/x-pem-file' });
+  }
+  if (path === '/api/v1/log/proof') {
+    only('GET');
+    const firstSize = intParam(url, 'firstSize', false) ?? 1;
+    const lastSize = intParam(url, 'lastSize', true)!;
+    return send(res, 200, s.rekor.consistencyProof(firstSize, lastSize));
+  }
+  if (path === '/api/v1/log/entries') {
+    if (method === 'POST') {
+      const body = await readBody(req);
+      const r = s.rekor.createEntry(body, { now: s.now() });
+      const location = `/api/v1/log/entries/${r.uuid}`;
+      if (!r.created) {
+        return send(res, 409, { code: 409, message: `an equivalent entry already exists in the transparency log with UUID ${r.uuid}` }, { Location: location });
+      }
+      return send(res, 201, r.response, { Location: location, ETag: r.uuid });
+    }
+    only('GET');
+    const index = intParam(url, 'logIndex', true)!;
+    const found = s.rekor.entryByIndex(index);
+    if (!found) throw new HttpError(404, `no entry at log index ${index}`);
+    return send(res, 200, found);
+  }
+  if (path === '/api/v1/log/entries/retrieve') {
+    only('POST');
+    return send(res, 200, retrieve(s, await readBody(req)));
+  }
+  const m = /^\/api\/v1\/log\/entries\/([^/]+)$/.exec(path);
+  if (m) {
+    only('GET');
+    const found = s.rekor.entryByUuid(decodeURIComponent(m[1]!));
+    if (!found) throw new HttpError(404, `no entry with UUID ${m[1]}`);
+    return send(res, 200, found);
+  }
+  if (path === '/api/v1/index/retrieve') {
+    only('POST');
+    const body = (await readBody(req)) as { hash?: unknown } | null;
+    if (typeof body?.hash !== 'string') throw new HttpError(400, 'body must be {"hash": "sha256:<hex>"}');
+    return send(res, 200, s.rekor.searchByHash(body.hash));
+  }
+  throw new HttpError(404, `no such endpoint: ${method} ${path}`);
+}
+
+/** POST /api/v1/log/entries/retrieve: {entryUUIDs?, logIndexes?, entries?} -> [ {uuid: entry}, ... ] */
+function retrieve(s: SandboxServices, body: unknown): unknown[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'body must be a JSON object');
+  const b = body as { entryUUIDs?: unknown; logIndexes?: unknown; entries?: unknown };
+  const list = (v: unknown, name: string): unknown[] => {
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || v.length > 10) throw new HttpError(400, `${name} must be an array of at most 10 items`);
+    return v;
+  };
+  const out: unknown[] = [];
+  for (const u of list(b.entryUUIDs, 'entryUUIDs')) {
+    if (typeof u !== 'string') throw new HttpError(400, 'entryUUIDs must be strings');
+    const e = s.rekor.entryByUuid(u);
+    if (e) out.push(e);
+  }
+  for (const i of list(b.logIndexes, 'logIndexes')) {
+    if (typeof i !== 'number') throw new HttpError(400, 'logIndexes must be numbers');
+    const e = s.rekor.entryByIndex(i);
+    if (e) out.push(e);
+  }
+  for (const proposed of list(b.entries, 'entries')) {
+    const e = s.rekor.entryByUuid(toHex(leafHash(canonicalizeProposedEntry(proposed))));
+    if (e) out.push(e);
+  }
+  return out;
+}

@@ -1,0 +1,190 @@
+/**
+ * The local signing stack as one node:http server on 127.0.0.1: OIDC issuer, Fulcio CA (with
+ * its CT log) and Rekor log, built from the pure authority cores with the log persisted in
+ * SQLite. `startSandbox` is the library entry (tests, the demo, `stella sandbox up`).
+ *
+ * This is a stand-in for labs and tests, not a production Sigstore: one process, one key set
+ * on local disk, no HSM, no witnesses.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fail } from '../../errors.js';
+import { derToPem } from '../../x509/certificate.js';
+import { defaultSignerConfig, renderSignerConfig } from '../../sign/config.js';
+import { FulcioCA } from '../authority/fulcio.js';
+import { OidcIssuer, type CiPlatform } from '../authority/oidc.js';
+import { LocalRekorLog } from '../authority/rekor.js';
+import { authorityTrustedRootJson } from '../authority/trust.js';
+import {
+  ensureDataDir,
+  loadAuthority,
+  loadOrCreateAuthority,
+  readSandboxState,
+  sandboxPath,
+  writeFileAtomic,
+  writeSandboxState,
+  type SandboxState,
+  type SandboxUrls,
+} from './data-dir.js';
+import { createHandler } from './routes.js';
+import { SqliteLogStorage } from './storage.js';
+
+export const SANDBOX_HOST = '127.0.0.1';
+
+export interface StartSandboxOptions {
+  dataDir: string;
+  /** 0 (default) = an ephemeral port. */
+  port?: number;
+  /** Clock (ms since the epoch); tests move it to expire tokens and certificates. */
+  now?: () => number;
+}
+
+export interface RunningSandbox {
+  urls: SandboxUrls;
+  port: number;
+  dataDir: string;
+  trustedRootPath: string;
+  signerConfigPath: string;
+  /** Mint a token from this sandbox's issuer (what `stella sandbox token` prints). */
+  mintToken(opts: SandboxTokenOptions): string;
+  close(): Promise<void>;
+}
+
+export interface SandboxTokenOptions {
+  platform: CiPlatform;
+  repo: string;
+  ref?: string;
+  environment?: string;
+  /** Seconds; default 300 (5 minutes, like CI tokens). */
+  expiresIn?: number;
+  audience?: string;
+  /** Clock for the token's iat (ms); default now. */
+  now?: number;
+}
+
+export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSandbox> {
+  const now = opts.now ?? (() => Date.now());
+  const port = opts.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('INPUT_INVALID', 'sandbox', `--port must be 0-65535, got ${port}`);
+  const dataDir = ensureDataDir(opts.dataDir);
+
+  const previous = readSandboxState(dataDir);
+  if (previous?.pid && (await sandboxAnswers(previous))) {
+    fail('SANDBOX_ERROR', 'sandbox', `a sandbox is already running for ${dataDir} at ${previous.urls.base} (pid ${previous.pid}); run \`stella sandbox down --data-dir ${dataDir}\``);
+  }
+
+  const authority = loadOrCreateAuthority(dataDir, now());
+  const storage = new SqliteLogStorage(sandboxPath(dataDir, 'log'));
+  const instanceId = randomBytes(12).toString('hex');
+
+  // The URLs (issuer, log origin) need the port, so the services are built after listening.
+  let handler: ReturnType<typeof createHandler> | undefined;
+  const server = createServer((req, res) => {
+    if (!handler) {
+      res.writeHead(503).end();
+      return;
+    }
+    handler(req, res);
+  });
+  server.keepAliveTimeout = 1000;
+  try {
+    await listen(server, port);
+  } catch (e) {
+    storage.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail('SANDBOX_ERROR', 'sandbox', `cannot listen on ${SANDBOX_HOST}:${port}: ${code === 'EADDRINUSE' ? 'port in use' : (e as Error).message}`);
+  }
+  const actualPort = (server.address() as AddressInfo).port;
+  const base = `http://${SANDBOX_HOST}:${actualPort}`;
+  const urls: SandboxUrls = { base, oidcIssuer: base, fulcio: base, rekor: base };
+
+  const issuer = new OidcIssuer({ issuerUrl: base, key: authority.keys.oidc });
+  const fulcio = new FulcioCA({
+    rootKey: authority.keys.rootCa,
+    intermediateKey: authority.keys.intermediateCa,
+    ctLogKey: authority.keys.ctLog,
+    createdAt: authority.createdAt,
+    issuers: [{ issuerUrl: base, audience: 'sigstore' }],
+  });
+  const rekor = new LocalRekorLog({ key: authority.keys.rekorLog, storage, baseUrl: base });
+  handler = createHandler({ issuer, fulcio, rekor, now, instanceId });
+
+  // Files for clients: trust root, CA roots, signer config, state.
+  const trustedRootPath = sandboxPath(dataDir, 'trustedRoot');
+  const rootsPath = sandboxPath(dataDir, 'roots');
+  const signerConfigPath = sandboxPath(dataDir, 'signerConfig');
+  writeFileAtomic(trustedRootPath, authorityTrustedRootJson({ fulcio, fulcioUrl: base, rekorUrl: base, rekorKeySpki: authority.keys.rekorLog.spki, ctLogUrl: base }) + '\n');
+  writeFileAtomic(rootsPath, derToPem(fulcio.intermediateCertificate) + derToPem(fulcio.rootCertificate));
+  const signer = defaultSignerConfig();
+  signer.fulcio = { url: base, timeoutMs: 10_000, retries: 1 };
+  signer.rekor = { url: base, timeoutMs: 10_000, retries: 1 };
+  signer.oidc = { issuer: base, clientId: 'sigstore', useAmbientToken: true };
+  signer.certificate = { rootBundlePath: rootsPath, validateChain: true, requireSCT: true };
+  writeFileAtomic(signerConfigPath, `# Signer config for the Stella sandbox at ${base} (written by \`stella sandbox up\`).\n` + renderSignerConfig(signer));
+  const state: SandboxState = {
+    version: 1,
+    pid: process.pid,
+    host: SANDBOX_HOST,
+    port: actualPort,
+    urls,
+    startedAt: new Date(now()).toISOString(),
+    files: { trustedRoot: trustedRootPath, signerConfig: signerConfigPath, roots: rootsPath, log: sandboxPath(dataDir, 'log') },
+    instanceId,
+  };
+  writeSandboxState(dataDir, state);
+
+  let closed = false;
+  return {
+    urls,
+    port: actualPort,
+    dataDir,
+    trustedRootPath,
+    signerConfigPath,
+    mintToken: (t) => issuer.mintToken({ ...t, now: t.now ?? now() }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      storage.close();
+      const current = readSandboxState(dataDir);
+      if (current && current.pid === process.pid) writeSandboxState(dataDir, { ...current, pid: null });
+    },
+  };
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host: SANDBOX_HOST, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Does the server recorded in `state` answer as that sandbox instance? */
+export async function sandboxAnswers(state: SandboxState, timeoutMs = 1500): Promise<boolean> {
+  try {
+    const res = await fetch(`${state.urls.base}/api/v1/log`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    return res.ok && res.headers.get('x-stella-sandbox') === state.instanceId;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A token from the sandbox issuer of `dataDir` (server running or not: the issuer URL is the
+ * one recorded in sandbox.json, the key is the authority's).
+ */
+export function mintSandboxToken(dataDir: string, opts: SandboxTokenOptions): string {
+  const state = readSandboxState(dataDir);
+  if (!state) fail('SANDBOX_ERROR', 'sandbox', `no sandbox state in ${dataDir}: run \`stella sandbox up --data-dir ${dataDir}\` first`);
+  const authority = loadAuthority(dataDir);
+  const issuer = new OidcIssuer({ issuerUrl: state.urls.oidcIssuer, key: authority.keys.oidc });
+  return issuer.mintToken({ ...opts, now: opts.now ?? Date.now() });
+}

@@ -1,0 +1,256 @@
+/**
+ * The signer configuration file (the seed's `etc/signer.yaml`), parsed strictly. Every error
+ * names the key path and the line it is on (CONFIG_INVALID), so a typo such as `retires:` is
+ * reported where it is instead of being silently ignored.
+ *
+ * Shape (all keys under `signer.signing`):
+ *   mode: keyless
+ *   keyless:
+ *     enabled: true
+ *     fulcio:      { url, timeout: 30s, retries: 3 }
+ *     rekor:       { url, timeout, retries }        (Stella extension; the seed has no Rekor key)
+ *     oidc:        { issuer, clientId, useAmbientToken }
+ *     algorithms:  { preferred: ECDSA_P256, allowed: [ECDSA_P256, Ed25519] }
+ *     certificate: { rootBundlePath, validateChain, requireSCT }
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { fail, StellaError } from '../errors.js';
+
+export type SigningAlgorithm = 'ECDSA_P256' | 'Ed25519';
+export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ECDSA_P256', 'Ed25519'];
+
+export interface ServiceConfig {
+  url: string;
+  /** Per-attempt timeout, milliseconds. */
+  timeoutMs: number;
+  /** Extra attempts after the first. */
+  retries: number;
+}
+
+export interface SignerConfig {
+  mode: 'keyless';
+  fulcio: ServiceConfig;
+  rekor: ServiceConfig;
+  oidc: {
+    /** When set, a token from another issuer is refused before any request. */
+    issuer: string | undefined;
+    /** The audience the token must carry (Fulcio's client id). */
+    clientId: string;
+    useAmbientToken: boolean;
+  };
+  algorithms: { preferred: SigningAlgorithm; allowed: SigningAlgorithm[] };
+  certificate: {
+    /** PEM bundle of CA certificates the returned chain must end in (absolute path). */
+    rootBundlePath: string | undefined;
+    validateChain: boolean;
+    requireSCT: boolean;
+  };
+  /** Where the config came from (file path), for messages. */
+  source: string | undefined;
+}
+
+export const PUBLIC_GOOD_FULCIO_URL = 'https://fulcio.sigstore.dev';
+export const PUBLIC_GOOD_REKOR_URL = 'https://rekor.sigstore.dev';
+
+export function defaultSignerConfig(): SignerConfig {
+  return {
+    mode: 'keyless',
+    fulcio: { url: PUBLIC_GOOD_FULCIO_URL, timeoutMs: 30_000, retries: 3 },
+    rekor: { url: PUBLIC_GOOD_REKOR_URL, timeoutMs: 30_000, retries: 3 },
+    oidc: { issuer: undefined, clientId: 'sigstore', useAmbientToken: true },
+    algorithms: { preferred: 'ECDSA_P256', allowed: ['ECDSA_P256'] },
+    certificate: { rootBundlePath: undefined, validateChain: true, requireSCT: true },
+    source: undefined,
+  };
+}
+
+/** Read and parse a signer.yaml file. */
+export function loadSignerConfig(path: string): SignerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return fail('CONFIG_INVALID', 'config', `cannot read signer config ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return parseSignerConfig(text, path);
+}
+
+/** Parse signer.yaml text. Relative paths (rootBundlePath) resolve against the file's folder. */
+export function parseSignerConfig(text: string, source?: string): SignerConfig {
+  const where = source ?? 'signer config';
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
+    fail('CONFIG_INVALID', 'config', `${where}: line ${line}: not valid YAML: ${e.message.split('\n')[0]}`, { line });
+  }
+
+  const lineOf = (node: Node | null | undefined): number | undefined => (node?.range ? lines.linePos(node.range[0]).line : undefined);
+  const bad = (path: string, node: Node | null | undefined, what: string): never => {
+    const line = lineOf(node);
+    const at = line === undefined ? '' : ` (line ${line})`;
+    throw new StellaError('CONFIG_INVALID', 'config', `${where}: ${path}${at}: ${what}`, { key: path, ...(line === undefined ? {} : { line }) });
+  };
+
+  /** A mapping's entries by key, refusing keys outside `allowed` (typos are errors, not no-ops). */
+  const mapping = (node: unknown, path: string, allowed: readonly string[]): Map<string, Node | null> => {
+    if (!isMap(node)) return bad(path, node as Node, 'must be a mapping');
+    const out = new Map<string, Node | null>();
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node | null;
+      const key = isScalar(keyNode) ? String(keyNode.value) : undefined;
+      if (key === undefined) return bad(path, keyNode, 'keys must be plain strings');
+      const full = path ? `${path}.${key}` : key;
+      if (!allowed.includes(key)) return bad(full, keyNode, `unknown key (allowed: ${allowed.join(', ')})`);
+      out.set(key, (pair.value as Node | null) ?? null);
+    }
+    return out;
+  };
+  const scalar = (node: Node | null | undefined): unknown => (isScalar(node) ? node.value : undefined);
+  const str = (node: Node | null, path: string): string => {
+    const v = scalar(node);
+    if (typeof v !== 'string' || v.length === 0) return bad(path, node, 'must be a non-empty string');
+    return v;
+  };
+  const bool = (node: Node | null, path: string): boolean => {
+    const v = scalar(node);
+    if (typeof v !== 'boolean') return bad(path, node, 'must be true or false');
+    return v;
+  };
+  const url = (node: Node | null, path: string): string => {
+    const v = str(node, path);
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      return bad(path, node, `not a URL: ${JSON.stringify(v)}`);
+    }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return bad(path, node, `must be an http(s) URL, got ${u.protocol}`);
+    return v.replace(/\/+$/, '');
+  };
+  const retries = (node: Node | null, path: string): number => {
+    const v = scalar(node);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 20) return bad(path, node, 'must be a whole number from 0 to 20');
+    return v;
+  };
+  const duration = (node: Node | null, path: string): number => {
+    const v = scalar(node);
+    const ms = typeof v === 'number' ? v * 1000 : typeof v === 'string' ? parseDuration(v) : undefined;
+    if (ms === undefined || !Number.isFinite(ms) || ms <= 0 || ms > 600_000) {
+      return bad(path, node, `must be a duration such as 30s, 500ms or 2m (at most 10m), got ${JSON.stringify(v)}`);
+    }
+    return ms;
+  };
+  const algorithm = (node: Node | null, path: string): SigningAlgorithm => {
+    const v = str(node, path);
+    const hit = SIGNING_ALGORITHMS.find((a) => a.toLowerCase() === v.toLowerCase());
+    if (!hit) return bad(path, node, `unsupported algorithm ${JSON.stringify(v)} (supported: ${SIGNING_ALGORITHMS.join(', ')})`);
+    return hit;
+  };
+  const service = (node: Node | null, path: string, into: ServiceConfig): void => {
+    const m = mapping(node, path, ['url', 'timeout', 'retries']);
+    if (m.has('url')) into.url = url(m.get('url')!, `${path}.url`);
+    if (m.has('timeout')) into.timeoutMs = duration(m.get('timeout')!, `${path}.timeout`);
+    if (m.has('retries')) into.retries = retries(m.get('retries')!, `${path}.retries`);
+  };
+
+  const cfg = defaultSignerConfig();
+  cfg.source = source;
+  const root = mapping(doc.contents, '', ['signer']);
+  if (!root.has('signer')) bad('signer', doc.contents, 'missing');
+  const signer = mapping(root.get('signer'), 'signer', ['signing']);
+  if (!signer.has('signing')) bad('signer.signing', root.get('signer'), 'missing');
+  const signing = mapping(signer.get('signing'), 'signer.signing', ['mode', 'keyless']);
+  if (signing.has('mode')) {
+    const mode = str(signing.get('mode')!, 'signer.signing.mode');
+    if (mode !== 'keyless') bad('signer.signing.mode', signing.get('mode'), `only "keyless" is supported, got ${JSON.stringify(mode)}`);
+  }
+  if (signing.has('keyless')) {
+    const p = 'signer.signing.keyless';
+    const k = mapping(signing.get('keyless'), p, ['enabled', 'fulcio', 'rekor', 'oidc', 'algorithms', 'certificate']);
+    if (k.has('enabled') && !bool(k.get('enabled')!, `${p}.enabled`)) {
+      bad(`${p}.enabled`, k.get('enabled'), 'keyless signing is disabled in this config');
+    }
+    if (k.has('fulcio')) service(k.get('fulcio')!, `${p}.fulcio`, cfg.fulcio);
+    if (k.has('rekor')) service(k.get('rekor')!, `${p}.rekor`, cfg.rekor);
+    if (k.has('oidc')) {
+      const o = mapping(k.get('oidc'), `${p}.oidc`, ['issuer', 'clientId', 'useAmbientToken']);
+      if (o.has('issuer')) cfg.oidc.issuer = url(o.get('issuer')!, `${p}.oidc.issuer`);
+      if (o.has('clientId')) cfg.oidc.clientId = str(o.get('clientId')!, `${p}.oidc.clientId`);
+      if (o.has('useAmbientToken')) cfg.oidc.useAmbientToken = bool(o.get('useAmbientToken')!, `${p}.oidc.useAmbientToken`);
+    }
+    if (k.has('algorithms')) {
+      const a = mapping(k.get('algorithms'), `${p}.algorithms`, ['preferred', 'allowed']);
+      if (a.has('allowed')) {
+        const node = a.get('allowed')!;
+        if (!isSeq(node) || node.items.length === 0) bad(`${p}.algorithms.allowed`, node, 'must be a non-empty list');
+        cfg.algorithms.allowed = (node as { items: unknown[] }).items.map((item, i) => algorithm(item as Node, `${p}.algorithms.allowed[${i}]`));
+      }
+      if (a.has('preferred')) cfg.algorithms.preferred = algorithm(a.get('preferred')!, `${p}.algorithms.preferred`);
+      if (!cfg.algorithms.allowed.includes(cfg.algorithms.preferred)) {
+        if (a.has('allowed')) {
+          bad(`${p}.algorithms.preferred`, a.get('preferred') ?? a.get('allowed'), `${cfg.algorithms.preferred} is not in algorithms.allowed`);
+        }
+        cfg.algorithms.allowed = [cfg.algorithms.preferred, ...cfg.algorithms.allowed];
+      }
+    }
+    if (k.has('certificate')) {
+      const c = mapping(k.get('certificate'), `${p}.certificate`, ['rootBundlePath', 'validateChain', 'requireSCT']);
+      if (c.has('rootBundlePath')) {
+        const raw = str(c.get('rootBundlePath')!, `${p}.certificate.rootBundlePath`);
+        cfg.certificate.rootBundlePath = isAbsolute(raw) || !source ? raw : resolve(dirname(source), raw);
+      }
+      if (c.has('validateChain')) cfg.certificate.validateChain = bool(c.get('validateChain')!, `${p}.certificate.validateChain`);
+      if (c.has('requireSCT')) cfg.certificate.requireSCT = bool(c.get('requireSCT')!, `${p}.certificate.requireSCT`);
+    }
+  }
+  return cfg;
+}
+
+/** "30s", "500ms", "2m", "1m30s" -> milliseconds; undefined when not a duration. */
+export function parseDuration(s: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(s); m; m = re.exec(s)) {
+    const n = Number(m[1]);
+    total += n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+    matched = re.lastIndex;
+  }
+  return matched > 0 && matched === s.length ? total : undefined;
+}
+
+/** Render a config as signer.yaml text (the sandbox writes one pointing at itself). */
+export function renderSignerConfig(cfg: Omit<SignerConfig, 'source'>): string {
+  const q = (s: string) => JSON.stringify(s);
+  const lines = [
+    'signer:',
+    '  signing:',
+    `    mode: ${q(cfg.mode)}`,
+    '    keyless:',
+    '      enabled: true',
+    '      fulcio:',
+    `        url: ${q(cfg.fulcio.url)}`,
+    `        timeout: ${cfg.fulcio.timeoutMs}ms`,
+    `        retries: ${cfg.fulcio.retries}`,
+    '      rekor:',
+    `        url: ${q(cfg.rekor.url)}`,
+    `        timeout: ${cfg.rekor.timeoutMs}ms`,
+    `        retries: ${cfg.rekor.retries}`,
+    '      oidc:',
+    ...(cfg.oidc.issuer ? [`        issuer: ${q(cfg.oidc.issuer)}`] : []),
+    `        clientId: ${q(cfg.oidc.clientId)}`,
+    `        useAmbientToken: ${cfg.oidc.useAmbientToken}`,
+    '      algorithms:',
+    `        preferred: ${q(cfg.algorithms.preferred)}`,
+    `        allowed: [${cfg.algorithms.allowed.map(q).join(', ')}]`,
+    '      certificate:',
+    ...(cfg.certificate.rootBundlePath ? [`        rootBundlePath: ${q(cfg.certificate.rootBundlePath)}`] : []),
+    `        validateChain: ${cfg.certificate.validateChain}`,
+    `        requireSCT: ${cfg.certificate.requireSCT}`,
+  ];
+  return lines.join('\n') + '\n';
+}

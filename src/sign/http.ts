@@ -1,0 +1,65 @@
+/**
+ * JSON over HTTP with a per-attempt timeout and a bounded number of retries. Retries happen
+ * only where repeating is safe and may help: connection failures, timeouts, 408, 429, 5xx.
+ * A 4xx answer is the server's decision and is returned at once.
+ */
+
+export interface RetryPolicy {
+  timeoutMs: number;
+  /** Attempts after the first. */
+  retries: number;
+  /** Backoff before retry n (1-based), ms. Kept small: the signer waits in a CI job. */
+  backoffMs?: (attempt: number) => number;
+}
+
+export type HttpOutcome =
+  | { kind: 'response'; status: number; body: unknown; text: string; headers: Headers; attempts: number }
+  | { kind: 'unreachable'; reason: string; attempts: number };
+
+export interface JsonRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const retryableStatus = (s: number) => s === 408 || s === 429 || s >= 500;
+
+export async function requestJson(req: JsonRequest, policy: RetryPolicy, fetchImpl: typeof fetch = fetch): Promise<HttpOutcome> {
+  const backoff = policy.backoffMs ?? ((n: number) => Math.min(2000, 100 * 2 ** (n - 1)));
+  let last: HttpOutcome = { kind: 'unreachable', reason: 'no attempt made', attempts: 0 };
+  for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
+    if (attempt > 1) await new Promise((r) => setTimeout(r, backoff(attempt - 1)));
+    try {
+      const res = await fetchImpl(req.url, {
+        method: req.method,
+        headers: { Accept: 'application/json', ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...req.headers },
+        ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
+        signal: AbortSignal.timeout(policy.timeoutMs),
+        redirect: 'error',
+      });
+      const text = await res.text();
+      let body: unknown = undefined;
+      try {
+        body = text.length > 0 ? JSON.parse(text) : undefined;
+      } catch {
+        body = undefined;
+      }
+      last = { kind: 'response', status: res.status, body, text, headers: res.headers, attempts: attempt };
+      if (!retryableStatus(res.status)) return last;
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string } };
+      const reason = err.name === 'TimeoutError' ? `timed out after ${policy.timeoutMs} ms` : (err.cause?.code ?? err.message);
+      last = { kind: 'unreachable', reason, attempts: attempt };
+    }
+  }
+  return last;
+}
+
+/** A short description of a failed outcome for error messages (server message if JSON). */
+export function describeOutcome(o: HttpOutcome): string {
+  if (o.kind === 'unreachable') return `${o.reason} (${o.attempts} attempt${o.attempts === 1 ? '' : 's'})`;
+  const msg = (o.body as { message?: unknown } | undefined)?.message;
+  const detail = typeof msg === 'string' ? msg : o.text.slice(0, 200);
+  return `HTTP ${o.status}${detail ? `: ${detail}` : ''}`;
+}

@@ -1,0 +1,115 @@
+/**
+ * The I/O edge of `stella attest sign`: read the config and predicate files, sign, then write
+ * the bundle (only once everything succeeded: a failed run leaves no bundle behind) and keep
+ * it in the attestation store.
+ */
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fail } from '../errors.js';
+import { parseJsonStrict } from '../util/json.js';
+import { defaultSignerConfig, loadSignerConfig } from './config.js';
+import { signArtifact, type ArtifactType, type SignResult } from './sign.js';
+import type { KeyPairGenerator } from './keys.js';
+
+export interface RunSignOptions {
+  artifact: string;
+  type?: ArtifactType;
+  predicatePath?: string;
+  predicateType?: string;
+  identityToken?: string;
+  configPath?: string;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  /** Default: <artifact file>.sigstore.json, or <hex>.sigstore.json for a digest. */
+  outputPath?: string;
+  /** Attestation store path (flag); undefined -> env / per-user default; false -> do not store. */
+  attestationStorePath?: string | false;
+  env?: NodeJS.ProcessEnv;
+  now?: number;
+  fetchImpl?: typeof fetch;
+  keyGenerator?: KeyPairGenerator;
+}
+
+export interface RunSignResult extends SignResult {
+  outputPath: string;
+  attestationStorePath: string | undefined;
+}
+
+export function defaultOutputPath(artifact: string): string {
+  const m = /^sha256:([0-9a-fA-F]{64})$/.exec(artifact);
+  return m ? `${m[1]!.toLowerCase()}.sigstore.json` : `${artifact}.sigstore.json`;
+}
+
+export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
+  const env = opts.env ?? process.env;
+  const config = opts.configPath ? loadSignerConfig(opts.configPath) : defaultSignerConfig();
+  if ((opts.predicatePath === undefined) !== (opts.predicateType === undefined)) {
+    fail('INPUT_INVALID', 'input', '--predicate and --predicate-type go together');
+  }
+  let predicate: { type: string; value: unknown } | undefined;
+  if (opts.predicatePath !== undefined && opts.predicateType !== undefined) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(opts.predicatePath);
+    } catch (e) {
+      return fail('INPUT_INVALID', 'input', `--predicate ${JSON.stringify(opts.predicatePath)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+    const value = parseJsonStrict(bytes, { what: `--predicate ${opts.predicatePath}`, maxBytes: 16 * 1024 * 1024, maxDepth: 64, code: 'INPUT_INVALID', limitCode: 'INPUT_INVALID', check: 'input' });
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('INPUT_INVALID', 'input', `--predicate ${opts.predicatePath}: must be a JSON object`);
+    try {
+      new URL(opts.predicateType);
+    } catch {
+      fail('INPUT_INVALID', 'input', `--predicate-type ${JSON.stringify(opts.predicateType)}: must be a URI`);
+    }
+    predicate = { type: opts.predicateType, value };
+  }
+
+  const result = await signArtifact({
+    artifact: opts.artifact,
+    type: opts.type,
+    predicate,
+    identityToken: opts.identityToken,
+    config,
+    fulcioUrl: opts.fulcioUrl,
+    rekorUrl: opts.rekorUrl,
+    env,
+    now: opts.now,
+    fetchImpl: opts.fetchImpl,
+    keyGenerator: opts.keyGenerator,
+  });
+
+  const outputPath = resolve(opts.outputPath ?? defaultOutputPath(opts.artifact));
+  writeAtomically(outputPath, result.bundleJson);
+
+  let storePath: string | undefined;
+  if (opts.attestationStorePath !== false) {
+    const { AttestationStore, resolveAttestationStorePath } = await import('../store/attestations.js');
+    storePath = resolveAttestationStorePath(opts.attestationStorePath, env);
+    const store = AttestationStore.open(storePath);
+    try {
+      store.save({
+        artifactDigest: result.artifactDigest,
+        bundleJson: result.bundleJson,
+        contentKind: result.contentKind,
+        predicateType: result.predicateType,
+        identity: result.identity,
+        issuer: result.issuer,
+      });
+    } finally {
+      store.close();
+    }
+  }
+  return { ...result, outputPath, attestationStorePath: storePath };
+}
+
+/** Write to a temporary file beside the target, then rename: readers never see half a bundle. */
+function writeAtomically(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
+  try {
+    writeFileSync(tmp, text, { mode: 0o644 });
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    fail('INPUT_INVALID', 'input', `cannot write bundle ${path}: ${(e as Error).message}`);
+  }
+}

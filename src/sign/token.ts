@@ -1,0 +1,157 @@
+/**
+ * Where the OIDC identity token comes from, in order: an explicit token (--identity-token),
+ * STELLAOPS_OIDC_TOKEN, then the CI platform's ambient credentials:
+ *  - GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=<clientId> with
+ *    "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" (needs `permissions: id-token: write`).
+ *  - Gitea Actions (GITEA_ACTIONS=true): Gitea's OIDC support follows the same request-URL
+ *    protocol as GitHub when the instance and workflow enable it; otherwise pass a token via
+ *    STELLAOPS_OIDC_TOKEN.
+ *  - GitLab CI: the job's `id_tokens:` entry named SIGSTORE_ID_TOKEN (aud: sigstore).
+ * The token is only decoded here, never trusted: Fulcio verifies it. Decoding lets us refuse an
+ * expired token before any request is made.
+ */
+import { fail, StellaError } from '../errors.js';
+import { decodeBase64Url, utf8Decoder } from '../util/encoding.js';
+
+export interface TokenClaims {
+  iss: string;
+  sub: string;
+  aud: string[];
+  exp: number;
+  iat: number | undefined;
+  nbf: number | undefined;
+  [claim: string]: unknown;
+}
+
+export type TokenSource = 'flag' | 'env' | 'github-actions' | 'gitea-actions' | 'gitlab-ci';
+
+export interface ResolvedToken {
+  token: string;
+  claims: TokenClaims;
+  source: TokenSource;
+}
+
+export interface TokenOptions {
+  /** --identity-token */
+  explicit?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Allow CI platforms' ambient credentials (config oidc.useAmbientToken). */
+  useAmbient?: boolean;
+  /** The audience to request from an ambient provider. */
+  audience?: string;
+  /** Seconds since the epoch. */
+  now?: number;
+  /** Timeout for the ambient token request, ms. */
+  timeoutMs?: number;
+  fetchImpl?: typeof fetch;
+}
+
+/** Decode a JWT's claims without verifying it (the CA does that). */
+export function decodeTokenClaims(token: string): TokenClaims {
+  const parts = token.trim().split('.');
+  if (parts.length !== 3 || parts.some((p) => p.length === 0)) {
+    fail('OIDC_TOKEN_INVALID', 'signing', 'identity token is not a JWT (expected three dot-separated parts)');
+  }
+  let claims: Record<string, unknown>;
+  try {
+    const json = JSON.parse(utf8Decoder.decode(decodeBase64Url(parts[1]!, 'identity token payload', 'signing')));
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error('not an object');
+    claims = json as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof StellaError) throw new StellaError('OIDC_TOKEN_INVALID', 'signing', e.message);
+    return fail('OIDC_TOKEN_INVALID', 'signing', 'identity token payload is not a JSON object');
+  }
+  const { iss, sub, aud, exp, iat, nbf } = claims;
+  if (typeof iss !== 'string' || iss.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "iss" claim');
+  if (typeof sub !== 'string' || sub.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "sub" claim');
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no numeric "exp" claim');
+  const audList = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : undefined;
+  if (!audList) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "aud" claim');
+  return {
+    ...claims,
+    iss,
+    sub,
+    aud: audList,
+    exp,
+    iat: typeof iat === 'number' ? iat : undefined,
+    nbf: typeof nbf === 'number' ? nbf : undefined,
+  };
+}
+
+/** Refuse a token that has expired (or is not yet valid) at `now` (seconds). */
+export function assertTokenUsable(claims: TokenClaims, now: number): void {
+  if (claims.exp <= now) {
+    fail('OIDC_TOKEN_EXPIRED', 'signing', `OIDC token expired at ${new Date(claims.exp * 1000).toISOString()} (issuer ${claims.iss}); get a fresh token`, {
+      exp: claims.exp,
+      now,
+    });
+  }
+  // A small allowance for clock skew between the CI runner and the issuer.
+  if (claims.nbf !== undefined && claims.nbf > now + 60) {
+    fail('OIDC_TOKEN_INVALID', 'signing', `OIDC token is not valid before ${new Date(claims.nbf * 1000).toISOString()}`);
+  }
+}
+
+/** Find the identity token, decode it and refuse it if expired. No request is made for flag/env tokens. */
+export async function resolveIdentityToken(opts: TokenOptions = {}): Promise<ResolvedToken> {
+  const env = opts.env ?? process.env;
+  const now = opts.now ?? Math.floor(Date.now() / 1000);
+  const found = await findToken(opts, env);
+  const claims = decodeTokenClaims(found.token);
+  assertTokenUsable(claims, now);
+  return { token: found.token.trim(), claims, source: found.source };
+}
+
+async function findToken(opts: TokenOptions, env: NodeJS.ProcessEnv): Promise<{ token: string; source: TokenSource }> {
+  if (opts.explicit !== undefined) {
+    if (opts.explicit.trim() === '') fail('OIDC_TOKEN_MISSING', 'signing', '--identity-token is empty');
+    return { token: opts.explicit, source: 'flag' };
+  }
+  if (env.STELLAOPS_OIDC_TOKEN) return { token: env.STELLAOPS_OIDC_TOKEN, source: 'env' };
+  if (opts.useAmbient !== false) {
+    if (env.SIGSTORE_ID_TOKEN) return { token: env.SIGSTORE_ID_TOKEN, source: 'gitlab-ci' };
+    if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+      const source: TokenSource = env.GITEA_ACTIONS === 'true' ? 'gitea-actions' : 'github-actions';
+      const token = await requestActionsToken(env.ACTIONS_ID_TOKEN_REQUEST_URL, env.ACTIONS_ID_TOKEN_REQUEST_TOKEN, opts, source);
+      return { token, source };
+    }
+    if (env.GITHUB_ACTIONS === 'true' || env.GITEA_ACTIONS === 'true') {
+      fail('OIDC_TOKEN_MISSING', 'signing', 'no OIDC token: running in Actions but ACTIONS_ID_TOKEN_REQUEST_URL is not set; add `permissions: id-token: write` to the job');
+    }
+    if (env.GITLAB_CI === 'true') {
+      fail('OIDC_TOKEN_MISSING', 'signing', 'no OIDC token: running in GitLab CI but SIGSTORE_ID_TOKEN is not set; add `id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore` to the job');
+    }
+  }
+  return fail('OIDC_TOKEN_MISSING', 'signing', 'no OIDC token: pass --identity-token, set STELLAOPS_OIDC_TOKEN, or run in a CI job with OIDC enabled');
+}
+
+/** The GitHub Actions (and Gitea Actions) token request: GET url&audience=..., bearer auth, {"value": jwt}. */
+async function requestActionsToken(requestUrl: string, bearer: string, opts: TokenOptions, source: TokenSource): Promise<string> {
+  const doFetch = opts.fetchImpl ?? fetch;
+  let url: URL;
+  try {
+    url = new URL(requestUrl);
+  } catch {
+    return fail('OIDC_TOKEN_MISSING', 'signing', `ACTIONS_ID_TOKEN_REQUEST_URL is not a URL`);
+  }
+  url.searchParams.set('audience', opts.audience ?? 'sigstore');
+  let res: Response;
+  try {
+    res = await doFetch(url, {
+      headers: { Authorization: `bearer ${bearer}`, Accept: 'application/json' },
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+    });
+  } catch (e) {
+    return fail('OIDC_TOKEN_MISSING', 'signing', `${source}: OIDC token request failed: ${(e as Error).message}`);
+  }
+  if (!res.ok) fail('OIDC_TOKEN_MISSING', 'signing', `${source}: OIDC token request returned HTTP ${res.status}`);
+  let body: unknown;
+  try {
+    body = await res.json();
+  } catch {
+    return fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response is not JSON`);
+  }
+  const value = (body as { value?: unknown } | null)?.value;
+  if (typeof value !== 'string' || value.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response has no "value"`);
+  return value;
+}

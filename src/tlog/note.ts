@@ -1,0 +1,255 @@
+/**
+ * C2SP signed-note and tlog-checkpoint: parse, verify against the trust root, and sign (for
+ * the local log).
+ *
+ *   <origin>\n<tree size>\n<base64 root hash>\n[<extension>\n...]\n— <name> <base64(hint4 || sig)>\n...
+ *
+ * Which signature lines count: a line counts only when its NAME equals, exactly, the signer
+ * name of a trusted log AND its 4-byte key hint equals that log's key hint (checklist E34:
+ * sigstore-js tests `baseURL.match(name)`, so a name like "." or "rekor" passes there). Lines
+ * from unknown signers (witness cosignatures) are ignored; a line that claims a trusted log's
+ * name and hint but does not verify makes the whole note invalid (E38). At least one line must
+ * verify.
+ *
+ * Signer name and key hint, as Sigstore's logs use them:
+ * - name: the host of the log's baseUrl ("rekor.sigstore.dev", "log2025-1.rekor.sigstore.dev";
+ *   see logSignerNames for ports). sigstore-go passes `url.Hostname()` as the note verifier
+ *   name for Rekor v2.
+ * - key hint = first 4 bytes of the key ID, which (rekor-tiles pkg/note) is
+ *     Ed25519: SHA-256(name || "\n" || 0x01 || 32-byte public key)   (C2SP signed-note)
+ *     ECDSA:   SHA-256(DER SubjectPublicKeyInfo)                     (= Rekor v1 log ID)
+ *     RSA:     SHA-256(name || "\n" || 0xff || "PKIX-RSA-PKCS#1v1.5" || DER SPKI)
+ *   For Rekor v2 the trust root's logId.keyId is this full 32-byte key ID (checked against
+ *   log2025-alpha1.rekor.sigstage.dev in the conformance trust root).
+ * Origin: Rekor v2 origins equal the signer name (transparency-dev ParseCheckpoint requires
+ * that); Rekor v1 origins are "<host> - <tree id>". sigstore-go does not check the v1 origin
+ * at all; we require one of those two exact forms for the log whose signature verified.
+ */
+import type { KeyObject } from 'node:crypto';
+import { defaultDigestForKey, sha256, verifySignature } from '../crypto.js';
+import { fail } from '../errors.js';
+import { bytesEqual, concatBytes, toBase64, toHex, utf8 } from '../util/encoding.js';
+import { windowContains, type TransparencyLogInstance } from '../trust/material.js';
+import { HASH_SIZE } from './merkle.js';
+
+export const MAX_NOTE_SIGNATURES = 100;
+/** Far above any real checkpoint; bounds the work on hostile input. */
+export const MAX_NOTE_BYTES = 64 * 1024;
+
+const EM_DASH_PREFIX = '\u2014 ';
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
+const MAX_TREE_SIZE = 2n ** 63n - 1n;
+
+export interface NoteSignature {
+  name: string;
+  keyHint: Uint8Array;
+  signature: Uint8Array;
+}
+
+export interface SignedNote {
+  /** The signed text: everything up to and including the newline before the blank line. */
+  text: string;
+  signatures: NoteSignature[];
+}
+
+export interface Checkpoint {
+  origin: string;
+  treeSize: number;
+  rootHash: Uint8Array;
+  /** Optional extension lines after the root hash, without their newlines. */
+  extensions: string[];
+}
+
+export interface VerifiedCheckpoint extends Checkpoint {
+  /** The trusted log whose signature verified. */
+  log: TransparencyLogInstance;
+  /** The name on the signature line that verified. */
+  signerName: string;
+}
+
+export interface NoteSigner {
+  name: string;
+  keyHint: Uint8Array;
+  /** Signature over the note text bytes (Ed25519: pure; ECDSA: DER over SHA-256). */
+  sign(message: Uint8Array): Uint8Array;
+}
+
+function invalid(message: string, details?: Record<string, unknown>): never {
+  return fail('CHECKPOINT_INVALID', 'tlog', message, details);
+}
+
+/** C2SP signed-note key names: non-empty, no whitespace, no "+". */
+export function isValidNoteName(name: string): boolean {
+  return name.length > 0 && !/[\s+]/u.test(name) && wellFormed(name);
+}
+
+function wellFormed(s: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
+/** Parse a signed note. Structure only; signatures are not checked here. */
+export function parseSignedNote(note: string): SignedNote {
+  if (typeof note !== 'string' || note.length === 0) invalid('checkpoint: empty signed note');
+  if (Buffer.byteLength(note, 'utf8') > MAX_NOTE_BYTES) invalid(`checkpoint: signed note larger than ${MAX_NOTE_BYTES} bytes`);
+  if (!wellFormed(note)) invalid('checkpoint: signed note is not valid Unicode');
+  if (/[\u0000-\u0009\u000b-\u001f\u007f]/.test(note)) invalid('checkpoint: signed note contains a control character');
+  const split = note.lastIndexOf('\n\n');
+  if (split < 0) invalid('checkpoint: no blank line between the note text and its signatures');
+  const text = note.slice(0, split + 1);
+  const block = note.slice(split + 2);
+  if (block.length === 0) invalid('checkpoint: the note has no signature lines');
+  if (!block.endsWith('\n')) invalid('checkpoint: signature block does not end in a newline');
+  const lines = block.slice(0, -1).split('\n');
+  if (lines.length > MAX_NOTE_SIGNATURES) invalid(`checkpoint: more than ${MAX_NOTE_SIGNATURES} signatures`);
+  const signatures = lines.map((line, i) => {
+    const where = `checkpoint: signature line ${i + 1}`;
+    if (!line.startsWith(EM_DASH_PREFIX)) invalid(`${where} does not start with "\u2014 "`);
+    const fields = line.slice(EM_DASH_PREFIX.length).split(' ');
+    if (fields.length !== 2) invalid(`${where} is not "\u2014 <name> <signature>"`);
+    const [name, b64] = fields as [string, string];
+    if (!isValidNoteName(name)) invalid(`${where}: invalid signer name ${JSON.stringify(name)}`);
+    if (!STRICT_BASE64.test(b64)) invalid(`${where}: signature is not valid base64`);
+    const raw = new Uint8Array(Buffer.from(b64, 'base64'));
+    if (raw.length < 5) invalid(`${where}: signature too short`);
+    return { name, keyHint: raw.slice(0, 4), signature: raw.slice(4) };
+  });
+  return { text, signatures };
+}
+
+/** Parse a tlog-checkpoint note text (the signed part). */
+export function parseCheckpoint(text: string): Checkpoint {
+  if (!text.endsWith('\n')) invalid('checkpoint: note text does not end in a newline');
+  const lines = text.slice(0, -1).split('\n');
+  if (lines.length < 3) invalid(`checkpoint: expected origin, tree size and root hash lines, got ${lines.length} line(s)`);
+  const [origin, sizeLine, hashLine, ...extensions] = lines as [string, string, string, ...string[]];
+  if (origin.length === 0) invalid('checkpoint: empty origin line');
+  if (!DECIMAL.test(sizeLine)) invalid(`checkpoint: tree size line ${JSON.stringify(sizeLine.slice(0, 40))} is not a decimal number`);
+  const big = BigInt(sizeLine);
+  if (big > MAX_TREE_SIZE) invalid(`checkpoint: tree size ${sizeLine} exceeds 2^63-1`);
+  if (big > BigInt(Number.MAX_SAFE_INTEGER)) invalid(`checkpoint: tree size ${sizeLine} is beyond 2^53-1 (not supported)`);
+  if (!STRICT_BASE64.test(hashLine)) invalid('checkpoint: root hash line is not valid base64');
+  const rootHash = new Uint8Array(Buffer.from(hashLine, 'base64'));
+  if (rootHash.length !== HASH_SIZE) invalid(`checkpoint: root hash is ${rootHash.length} bytes, want ${HASH_SIZE}`);
+  extensions.forEach((e, i) => {
+    if (e.length === 0) invalid(`checkpoint: extension line ${i + 1} is empty`);
+  });
+  return { origin, treeSize: Number(big), rootHash, extensions };
+}
+
+export function formatCheckpoint(cp: { origin: string; treeSize: number; rootHash: Uint8Array; extensions?: readonly string[] }): string {
+  const bad = (why: string): never => fail('INPUT_INVALID', 'tlog', `checkpoint: ${why}`);
+  if (cp.origin.length === 0 || cp.origin.includes('\n')) bad('origin must be one non-empty line');
+  if (!Number.isSafeInteger(cp.treeSize) || cp.treeSize < 0) bad(`tree size ${cp.treeSize} is not a non-negative integer`);
+  if (cp.rootHash.length !== HASH_SIZE) bad(`root hash is ${cp.rootHash.length} bytes, want ${HASH_SIZE}`);
+  const ext = cp.extensions ?? [];
+  for (const e of ext) if (e.length === 0 || e.includes('\n')) bad('extension lines must be non-empty single lines');
+  return [cp.origin, String(cp.treeSize), toBase64(cp.rootHash), ...ext].join('\n') + '\n';
+}
+
+/** Append signature lines to a note text. */
+export function signNote(text: string, signers: readonly NoteSigner[]): string {
+  if (!text.endsWith('\n')) fail('INPUT_INVALID', 'tlog', 'note text must end in a newline');
+  if (signers.length === 0) fail('INPUT_INVALID', 'tlog', 'a signed note needs at least one signer');
+  const msg = utf8.encode(text);
+  const lines = signers.map((s) => {
+    if (!isValidNoteName(s.name)) fail('INPUT_INVALID', 'tlog', `invalid note signer name ${JSON.stringify(s.name)}`);
+    if (s.keyHint.length !== 4) fail('INPUT_INVALID', 'tlog', 'note key hint must be 4 bytes');
+    return `${EM_DASH_PREFIX}${s.name} ${toBase64(concatBytes(s.keyHint, s.sign(msg)))}\n`;
+  });
+  return `${text}\n${lines.join('')}`;
+}
+
+export function signCheckpoint(
+  cp: { origin: string; treeSize: number; rootHash: Uint8Array; extensions?: readonly string[] },
+  signer: NoteSigner | readonly NoteSigner[],
+): string {
+  return signNote(formatCheckpoint(cp), Array.isArray(signer) ? signer : [signer as NoteSigner]);
+}
+
+function rawEd25519(key: KeyObject): Uint8Array {
+  const x = key.export({ format: 'jwk' }).x;
+  if (!x) fail('INPUT_INVALID', 'tlog', 'Ed25519 key without a public point');
+  return new Uint8Array(Buffer.from(x, 'base64url'));
+}
+
+/** The full 32-byte note key ID for `key` under signer `name` (see the module comment). */
+export function noteKeyId(name: string, key: KeyObject): Uint8Array {
+  switch (key.asymmetricKeyType) {
+    case 'ed25519':
+      return sha256(concatBytes(utf8.encode(name), new Uint8Array([0x0a, 0x01]), rawEd25519(key)));
+    case 'ec':
+      return sha256(new Uint8Array(key.export({ format: 'der', type: 'spki' })));
+    case 'rsa':
+      return sha256(concatBytes(utf8.encode(name), new Uint8Array([0x0a, 0xff]), utf8.encode('PKIX-RSA-PKCS#1v1.5'), new Uint8Array(key.export({ format: 'der', type: 'spki' }))));
+    default:
+      return fail('INPUT_INVALID', 'tlog', `no signed-note key ID for ${String(key.asymmetricKeyType)} keys`);
+  }
+}
+
+export function noteKeyHint(name: string, key: KeyObject): Uint8Array {
+  return noteKeyId(name, key).slice(0, 4);
+}
+
+/**
+ * The checkpoint signer names of a log: the host of its base URL, with the port when the URL
+ * has a non-default one ("localhost:8000", as local Rekor v1 instances sign) and without it
+ * (sigstore-go uses url.Hostname() for Rekor v2). Each is compared exactly. The first is the
+ * name the local log signs with.
+ */
+export function logSignerNames(log: Pick<TransparencyLogInstance, 'baseUrl'>): string[] {
+  let url: URL;
+  try {
+    url = new URL(log.baseUrl);
+  } catch {
+    return invalid(`transparency log base URL ${JSON.stringify(log.baseUrl)} is not a URL`);
+  }
+  const names = [...new Set([url.host, url.hostname])].filter(isValidNoteName);
+  if (names.length === 0) invalid(`transparency log base URL ${JSON.stringify(log.baseUrl)} has no usable host`);
+  return names;
+}
+
+/** True when `origin` is `name` or the Rekor v1 form `name - <tree id>`. */
+function originMatches(origin: string, name: string): boolean {
+  if (origin === name) return true;
+  const prefix = `${name} - `;
+  return origin.startsWith(prefix) && DECIMAL.test(origin.slice(prefix.length));
+}
+
+export interface VerifyCheckpointOptions {
+  /** When given, the log key must be valid at this time (ms since epoch). */
+  atMs?: number;
+}
+
+/**
+ * Verify a checkpoint against trusted logs (usually just the log the entry names). Returns
+ * the parsed checkpoint and the log whose signature verified.
+ */
+export function verifyCheckpoint(noteText: string, tlogs: readonly TransparencyLogInstance[], opts: VerifyCheckpointOptions = {}): VerifiedCheckpoint {
+  const note = parseSignedNote(noteText);
+  const cp = parseCheckpoint(note.text);
+  const signers = tlogs.flatMap((log) => logSignerNames(log).map((name) => ({ log, name, hint: noteKeyHint(name, log.publicKey.key) })));
+  const msg = utf8.encode(note.text);
+  let verified: { log: TransparencyLogInstance; name: string } | undefined;
+  for (const sig of note.signatures) {
+    // Exact string and byte equality: never a pattern, prefix or substring match.
+    const s = signers.find((c) => c.name === sig.name && bytesEqual(c.hint, sig.keyHint));
+    if (!s) continue;
+    const key = s.log.publicKey.key;
+    if (!verifySignature(key, msg, sig.signature, defaultDigestForKey(key))) {
+      invalid(`checkpoint: signature by trusted log ${s.name} (key hint ${toHex(sig.keyHint)}) does not verify`);
+    }
+    if (opts.atMs !== undefined && !windowContains(s.log.publicKey.validFor, opts.atMs)) {
+      invalid(`checkpoint: key of log ${s.name} is not valid at ${new Date(opts.atMs).toISOString()}`);
+    }
+    verified ??= s;
+  }
+  if (!verified) {
+    const expected = signers.map((s) => `${s.name}/${toHex(s.hint)}`).join(', ');
+    invalid(`checkpoint: no signature from a trusted log (expected signer ${expected || 'none'})`, {
+      signers: note.signatures.map((s) => `${s.name}/${toHex(s.keyHint)}`),
+    });
+  }
+  if (!originMatches(cp.origin, verified.name)) invalid(`checkpoint: origin ${JSON.stringify(cp.origin)} does not belong to log ${verified.name}`);
+  return { ...cp, log: verified.log, signerName: verified.name };
+}

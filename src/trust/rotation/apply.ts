@@ -1,0 +1,197 @@
+/**
+ * Applying a verified rotation to the store, in one write transaction (the checks are re-run
+ * inside the write lock, against the state the change is applied to).
+ *
+ * The new root is the complete set of rotation-managed entries:
+ *  - an entry in the root that the store lacks is added;
+ *  - an entry already stored (same role and material) takes the root's window, so a root
+ *    listing old root A with `validFor.end = T` retires A at T;
+ *  - a rotation-managed entry the root no longer lists is closed at the apply time (never
+ *    deleted: signatures made under it before then keep verifying).
+ * Entries imported by hand and never named by a rotation are left alone; an operator's
+ * local `retire` is kept (the effective end is the earlier of the two).
+ */
+import { readFileSync } from 'node:fs';
+import { sha256 } from '../../crypto.js';
+import { toHex } from '../../util/encoding.js';
+import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from '../store/db.js';
+import { allEntryRows, candidatesFromTrustMaterial, entryFromRow, entryRowById, entryRowByIdentity, insertEntry, type EntryCandidate, type StoreEntry } from '../store/entries.js';
+import { activeKeyRows, addKeysTx, lastRotationVersion, thresholdOf } from '../store/rotation-keys.js';
+import { setMeta } from '../store/integrity.js';
+import { isoTime } from '../store/time.js';
+import type Database from 'better-sqlite3';
+import { createPublicKey } from 'node:crypto';
+import { readRotationBundle, rotationKeyId } from './bundle.js';
+import { verifyRotation, type VerifiedRotation } from './verify.js';
+
+export type RotationChange =
+  | { action: 'add'; kind: string; subject: string; fingerprint: string; validFrom: string; validUntil: string | null }
+  | { action: 'update'; id: number; kind: string; subject: string; fingerprint: string; from: { validFrom: string; validUntil: string | null }; to: { validFrom: string; validUntil: string | null } }
+  | { action: 'close'; id: number; kind: string; subject: string; fingerprint: string; validUntil: string }
+  | { action: 'keys'; removed: string[]; added: string[]; threshold: number };
+
+export interface RotationResult {
+  applied: boolean;
+  dryRun: boolean;
+  version: number;
+  previousVersion: number;
+  expires: string;
+  payloadSha256: string;
+  rootSha256: string;
+  signers: string[];
+  newKeySigners: string[];
+  changes: RotationChange[];
+  entries: StoreEntry[];
+}
+
+interface PlannedAdd {
+  change: RotationChange & { action: 'add' };
+  candidate: EntryCandidate;
+}
+interface PlannedUpdate {
+  change: RotationChange & { action: 'update' };
+  candidate: EntryCandidate;
+}
+
+interface Plan {
+  adds: PlannedAdd[];
+  updates: PlannedUpdate[];
+  closes: (RotationChange & { action: 'close' })[];
+  keys: (RotationChange & { action: 'keys' }) | undefined;
+}
+
+function trustOf(db: Database.Database) {
+  return { keys: activeKeyRows(db).map((r) => ({ spki: new Uint8Array(r.spki) })), threshold: thresholdOf(db), lastVersion: lastRotationVersion(db) };
+}
+
+function planRotation(db: Database.Database, v: VerifiedRotation, now: number): Plan {
+  const plan: Plan = { adds: [], updates: [], closes: [], keys: undefined };
+  const named = new Set<number>();
+  for (const c of candidatesFromTrustMaterial(v.root)) {
+    const row = entryRowByIdentity(db, c.kind, c.identity);
+    if (!row) {
+      if (plan.adds.some((a) => a.candidate.kind === c.kind && a.candidate.identity === c.identity)) continue;
+      plan.adds.push({ candidate: c, change: { action: 'add', kind: c.kind, subject: c.subject, fingerprint: c.fingerprint, validFrom: isoTime(c.validFrom), validUntil: isoTime(c.validUntil) } });
+      continue;
+    }
+    if (named.has(row.id)) continue;
+    named.add(row.id);
+    if (row.valid_from !== c.validFrom || row.valid_until !== c.validUntil || row.rotation_version === null) {
+      plan.updates.push({
+        candidate: c,
+        change: {
+          action: 'update',
+          id: row.id,
+          kind: row.kind,
+          subject: row.subject,
+          fingerprint: row.fingerprint,
+          from: { validFrom: isoTime(row.valid_from), validUntil: isoTime(row.valid_until) },
+          to: { validFrom: isoTime(c.validFrom), validUntil: isoTime(c.validUntil) },
+        },
+      });
+    }
+  }
+  for (const row of allEntryRows(db)) {
+    if (row.rotation_version === null || named.has(row.id)) continue;
+    if (row.valid_until !== null && row.valid_until <= now) continue;
+    plan.closes.push({ action: 'close', id: row.id, kind: row.kind, subject: row.subject, fingerprint: row.fingerprint, validUntil: isoTime(Math.max(now, row.valid_from)) });
+  }
+  const rk = v.payload.rotationKeys;
+  if (rk) {
+    const current = activeKeyRows(db).map((r) => r.key_id);
+    const next = rk.keys.map(rotationKeyId);
+    const removed = current.filter((id) => !next.includes(id));
+    const added = next.filter((id) => !current.includes(id));
+    if (removed.length > 0 || added.length > 0 || thresholdOf(db) !== rk.threshold) plan.keys = { action: 'keys', removed, added, threshold: rk.threshold };
+  }
+  return plan;
+}
+
+function applyPlan(tx: WriteTx, v: VerifiedRotation, plan: Plan, source: { file: string; sha256: string }): void {
+  const version = v.payload.version;
+  for (const a of plan.adds) {
+    const id = insertEntry(tx.db, a.candidate, { sourceKind: 'rotation', sourceFile: source.file, sourceSha256: source.sha256, rotationVersion: version }, tx.now);
+    tx.record('rotate-add', { entryId: id, detail: { version, ...a.change }, sourceFile: source.file, sourceSha256: source.sha256 });
+  }
+  for (const u of plan.updates) {
+    tx.db.prepare('UPDATE entries SET valid_from = ?, valid_until = ?, rotation_version = ? WHERE id = ?').run(u.candidate.validFrom, u.candidate.validUntil, version, u.change.id);
+    tx.record('rotate-update', { entryId: u.change.id, detail: { version, ...u.change }, sourceFile: source.file, sourceSha256: source.sha256 });
+  }
+  for (const c of plan.closes) {
+    tx.db.prepare('UPDATE entries SET valid_until = ? WHERE id = ?').run(Date.parse(c.validUntil), c.id);
+    tx.record('rotate-close', { entryId: c.id, detail: { version, ...c }, sourceFile: source.file, sourceSha256: source.sha256 });
+  }
+  const rk = v.payload.rotationKeys;
+  if (rk && plan.keys) {
+    for (const id of plan.keys.removed) {
+      tx.db.prepare('UPDATE rotation_keys SET removed_at = ? WHERE key_id = ?').run(tx.now, id);
+      tx.record('key-remove', { detail: { keyId: id, version } });
+    }
+    addKeysTx(
+      tx,
+      rk.keys.map((k) => createPublicKey({ key: Buffer.from(k), format: 'der', type: 'spki' })),
+      `rotation v${version}`,
+    );
+    const before = thresholdOf(tx.db);
+    if (before !== rk.threshold) {
+      setMeta(tx.db, 'rotation_threshold', String(rk.threshold));
+      tx.record('threshold', { detail: { from: before, to: rk.threshold, version } });
+    }
+  }
+  tx.db
+    .prepare('INSERT INTO rotations (version, applied_at, expires, payload_sha256, root_sha256, signers) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(version, tx.now, v.payload.expires, v.payloadSha256, v.payload.root.sha256, JSON.stringify({ old: v.signers, new: v.newKeySigners }));
+  tx.record('rotate', {
+    detail: { version, expires: isoTime(v.payload.expires), payloadSha256: v.payloadSha256, rootSha256: v.payload.root.sha256, signers: v.signers, newKeySigners: v.newKeySigners },
+    sourceFile: source.file,
+    sourceSha256: source.sha256,
+  });
+}
+
+function changesOf(plan: Plan): RotationChange[] {
+  return [...plan.adds.map((a) => a.change), ...plan.updates.map((u) => u.change), ...plan.closes, ...(plan.keys ? [plan.keys] : [])];
+}
+
+export interface RotateOptions {
+  dryRun?: boolean;
+  /** Path of the rotation file, recorded in history. */
+  sourceFile: string;
+}
+
+/** Verify and apply (or, with dryRun, only plan) a rotation bundle. */
+export function applyRotation(store: TrustStore, tarBytes: Uint8Array, opts: RotateOptions, ctx: ChangeContext): RotationResult {
+  const bundle = readRotationBundle(tarBytes);
+  const source = { file: opts.sourceFile, sha256: toHex(sha256(tarBytes)) };
+  const run = (db: Database.Database, tx: WriteTx | undefined): RotationResult => {
+    const trust = trustOf(db);
+    const v = verifyRotation(bundle, trust, ctx.now);
+    const plan = planRotation(db, v, ctx.now);
+    if (tx) applyPlan(tx, v, plan, source);
+    const touched = new Set<number>([...plan.updates.map((u) => u.change.id), ...plan.closes.map((c) => c.id)]);
+    const entries = tx
+      ? allEntryRows(db)
+          .filter((r) => r.rotation_version === v.payload.version || touched.has(r.id))
+          .map(entryFromRow)
+      : [...touched].map((id) => entryFromRow(entryRowById(db, id)!));
+    return {
+      applied: tx !== undefined,
+      dryRun: tx === undefined,
+      version: v.payload.version,
+      previousVersion: trust.lastVersion,
+      expires: isoTime(v.payload.expires),
+      payloadSha256: v.payloadSha256,
+      rootSha256: v.payload.root.sha256,
+      signers: v.signers,
+      newKeySigners: v.newKeySigners,
+      changes: changesOf(plan),
+      entries,
+    };
+  };
+  if (opts.dryRun) return readSnapshot(store, (db) => run(db, undefined));
+  return writeTransaction(store, ctx, (tx) => run(tx.db, tx));
+}
+
+/** Convenience for the command: read the file, then apply. */
+export function applyRotationFile(store: TrustStore, path: string, opts: { dryRun?: boolean }, ctx: ChangeContext): RotationResult {
+  return applyRotation(store, new Uint8Array(readFileSync(path)), { dryRun: opts.dryRun, sourceFile: path }, ctx);
+}

@@ -1,0 +1,198 @@
+/**
+ * The rotation bundle's container: a plain POSIX ustar archive of exactly three regular
+ * files. Writing uses tar-stream with fixed metadata (mtime 0, mode 0644, uid/gid 0, fixed
+ * order), so the same contents give the same bytes. Reading does NOT use tar-stream, which
+ * sanitises nothing (checklist A): a small strict reader over the bytes in memory accepts
+ * only what the writer produces and refuses everything else with a specific error —
+ * links, devices, directories, PAX/GNU headers, traversal or absolute names, duplicates,
+ * unexpected names, bad checksums, base-256 or oversized sizes, truncation, data after the
+ * end-of-archive marker, and compressed input (never inflated, so no gzip bomb).
+ * Nothing is ever written to disk under an entry's name.
+ */
+import tar from 'tar-stream';
+import { StellaError } from '../../errors.js';
+
+export const BLOCK = 512;
+
+export interface TarFile {
+  name: string;
+  data: Uint8Array;
+}
+
+export interface TarReadLimits {
+  /** Allowed names, in the order they must appear. */
+  names: readonly string[];
+  /** Largest size per name. */
+  maxSize: Readonly<Record<string, number>>;
+  /** Largest archive accepted. */
+  maxArchiveBytes: number;
+}
+
+/** Deterministic ustar archive of `files`, in the order given. */
+export async function writeTar(files: TarFile[]): Promise<Uint8Array> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('data', (c: unknown) => {
+      chunks.push(c as Buffer);
+    });
+    pack.on('end', () => resolve());
+    pack.on('error', reject);
+  });
+  for (const f of files) {
+    await new Promise<void>((resolve, reject) => {
+      pack.entry(
+        { name: f.name, size: f.data.byteLength, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '', type: 'file' },
+        Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength),
+        (err) => (err ? reject(err) : resolve()),
+      );
+    });
+  }
+  pack.finalize();
+  await done;
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+function unsafe(message: string, details?: Record<string, unknown>): never {
+  throw new StellaError('ARCHIVE_UNSAFE_ENTRY', 'archive', message, details);
+}
+function invalid(message: string, details?: Record<string, unknown>): never {
+  throw new StellaError('ARCHIVE_INVALID', 'archive', message, details);
+}
+function tooBig(message: string, details?: Record<string, unknown>): never {
+  throw new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', message, details);
+}
+
+function isZero(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/** A NUL- or space-terminated octal field; anything else (base-256, NaN, junk) is refused. */
+function octalField(h: Uint8Array, off: number, len: number, what: string): number {
+  if ((h[off]! & 0x80) !== 0) invalid(`tar header: base-256 ${what} is not accepted`);
+  let end = off + len;
+  while (end > off && (h[end - 1] === 0 || h[end - 1] === 0x20)) end--;
+  let start = off;
+  while (start < end && h[start] === 0x20) start++;
+  if (start === end) invalid(`tar header: empty ${what} field`);
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const c = h[i]!;
+    if (c < 0x30 || c > 0x37) invalid(`tar header: ${what} field is not octal`);
+    v = v * 8 + (c - 0x30);
+  }
+  if (!Number.isSafeInteger(v)) invalid(`tar header: ${what} out of range`);
+  return v;
+}
+
+/** NUL-terminated field; bytes after the first NUL must all be NUL (a hidden suffix is refused). */
+function stringField(h: Uint8Array, off: number, len: number, what: string): Uint8Array {
+  let end = off;
+  while (end < off + len && h[end] !== 0) end++;
+  if (!isZero(h, end, off + len)) unsafe(`tar entry ${what} contains a NUL byte followed by more data`);
+  return h.subarray(off, end);
+}
+
+/** Why a name is unsafe, in the checklist's terms; undefined when it is plain. */
+function unsafeNameReason(raw: Uint8Array): string | undefined {
+  for (const c of raw) {
+    if (c < 0x20 || c === 0x7f) return 'a control character';
+    if (c > 0x7e) return 'a non-ASCII byte';
+    if (c === 0x5c) return 'a backslash';
+  }
+  const s = Buffer.from(raw).toString('latin1');
+  if (s.startsWith('/')) return 'an absolute path';
+  if (/^[A-Za-z]:/.test(s)) return 'a drive-letter path';
+  if (s.split('/').includes('..')) return 'a ".." path component (path traversal)';
+  return undefined;
+}
+
+const ustarMagic = Buffer.from('ustar\u000000', 'latin1');
+
+/**
+ * Read a rotation bundle archive strictly. Returns the files in archive order (which is
+ * exactly `limits.names`).
+ */
+export function readTarStrict(bytes: Uint8Array, limits: TarReadLimits): Map<string, Uint8Array> {
+  if (bytes.byteLength > limits.maxArchiveBytes) tooBig(`archive is larger than ${limits.maxArchiveBytes} bytes`, { size: bytes.byteLength });
+  if (bytes.byteLength >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) invalid('compressed (gzip) archives are not accepted: a rotation bundle is a plain tar');
+  if (bytes.byteLength === 0) invalid('archive is empty');
+  if (bytes.byteLength % BLOCK !== 0) invalid('archive is truncated (length is not a multiple of 512 bytes)');
+  const files = new Map<string, Uint8Array>();
+  const seen = new Set<string>();
+  let off = 0;
+  for (;;) {
+    if (off + BLOCK > bytes.byteLength) invalid('archive is truncated (no end-of-archive marker)');
+    const h = bytes.subarray(off, off + BLOCK);
+    if (isZero(h, 0, BLOCK)) {
+      if (off + 2 * BLOCK > bytes.byteLength || !isZero(bytes, off + BLOCK, off + 2 * BLOCK)) invalid('archive is truncated (incomplete end-of-archive marker)');
+      if (!isZero(bytes, off + 2 * BLOCK, bytes.byteLength)) invalid('data after the end-of-archive marker');
+      break;
+    }
+    if (seen.size >= limits.names.length) unsafe(`archive has more entries than the ${limits.names.length} expected`);
+    // Checksum: sum of the header bytes with the checksum field read as spaces.
+    const stored = octalField(h, 148, 8, 'checksum');
+    let sum = 0;
+    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
+    if (sum !== stored) invalid(`tar header at offset ${off}: bad header checksum`);
+    if (!Buffer.from(h.subarray(257, 265)).equals(ustarMagic)) invalid(`tar header at offset ${off}: not a POSIX ustar header`);
+    const type = h[156]!;
+    const nameRaw = stringField(h, 0, 100, 'name');
+    const prefixRaw = stringField(h, 345, 155, 'name prefix');
+    const fullRaw = prefixRaw.length > 0 ? Buffer.concat([prefixRaw, Buffer.from('/'), nameRaw]) : nameRaw;
+    const reason = unsafeNameReason(fullRaw);
+    const shown = JSON.stringify(Buffer.from(fullRaw).toString('latin1').slice(0, 120));
+    if (reason) unsafe(`tar entry ${shown} has ${reason}`);
+    const name = Buffer.from(fullRaw).toString('latin1');
+    switch (type) {
+      case 0x30: // '0'
+      case 0x00: // old regular file
+        break;
+      case 0x31:
+      case 0x32:
+        unsafe(`tar entry ${shown} is a ${type === 0x31 ? 'hard link' : 'symbolic link'}; links are not accepted`);
+        break;
+      case 0x33:
+      case 0x34:
+      case 0x36:
+        unsafe(`tar entry ${shown} is a device or FIFO; only regular files are accepted`);
+        break;
+      case 0x35:
+        unsafe(`tar entry ${shown} is a directory; only regular files are accepted`);
+        break;
+      case 0x78: // 'x'
+      case 0x67: // 'g'
+        unsafe(`tar entry ${shown} is a PAX ${type === 0x67 ? 'global ' : ''}extended header; extended headers are not accepted`);
+        break;
+      case 0x4c: // 'L'
+      case 0x4b: // 'K'
+        unsafe(`tar entry ${shown} is a GNU long-name header; not accepted`);
+        break;
+      default:
+        unsafe(`tar entry ${shown} has unknown type flag 0x${type.toString(16)}`);
+    }
+    if (seen.has(name)) unsafe(`duplicate tar entry ${shown}`);
+    seen.add(name);
+    const expected = limits.names[seen.size - 1];
+    if (!limits.names.includes(name)) {
+      throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `unexpected tar entry ${shown} (expected ${limits.names.join(', ')})`);
+    }
+    if (name !== expected) {
+      throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `tar entry ${shown} is out of order (expected ${expected})`);
+    }
+    const size = octalField(h, 124, 12, 'size');
+    const max = limits.maxSize[name] ?? 0;
+    if (size > max) tooBig(`tar entry ${shown} is ${size} bytes, more than the ${max}-byte limit`);
+    const dataStart = off + BLOCK;
+    const padded = Math.ceil(size / BLOCK) * BLOCK;
+    if (dataStart + padded > bytes.byteLength) invalid(`archive is truncated inside entry ${shown}`);
+    if (!isZero(bytes, dataStart + size, dataStart + padded)) invalid(`tar entry ${shown} has non-zero padding`);
+    files.set(name, bytes.slice(dataStart, dataStart + size));
+    off = dataStart + padded;
+  }
+  for (const n of limits.names) {
+    if (!files.has(n)) throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `archive is missing ${n}`);
+  }
+  return files;
+}

@@ -1,0 +1,114 @@
+/**
+ * TUF-style root rotation rules (checklist G43–G45), as a pure function of the bundle, the
+ * store's current rotation keys, threshold and last applied version, and a clock:
+ *  1. at least K distinct trusted keys signed exactly the payload bytes (a key counts once,
+ *     whatever id or encoding it comes under);
+ *  2. version > last applied (rollback refused);
+ *  3. not expired (freeze refused);
+ *  4. root.json is exactly the file the payload names (SHA-256 and size) and a valid root;
+ *  5. a rotation that replaces the rotation keys is also signed by K' of the NEW keys.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { StellaError } from '../../errors.js';
+import { sha256, verifySignature } from '../../crypto.js';
+import { toHex } from '../../util/encoding.js';
+import type { TrustMaterial } from '../material.js';
+import { parseTrustedRoot } from '../trusted-root.js';
+import { checkThreshold, rotationKeyId, type RotationBundle, type RotationPayload } from './bundle.js';
+
+export interface TrustedRotationKey {
+  /** Normalised DER SPKI. */
+  spki: Uint8Array;
+}
+
+export interface RotationTrust {
+  keys: TrustedRotationKey[];
+  threshold: number;
+  /** Highest version applied so far (0 = none). */
+  lastVersion: number;
+}
+
+export interface VerifiedRotation {
+  payload: RotationPayload;
+  root: TrustMaterial;
+  rootBytes: Uint8Array;
+  payloadSha256: string;
+  /** Key ids (hex SHA-256 of SPKI) of the trusted keys whose signatures verified. */
+  signers: string[];
+  /** Same, for the new rotation keys (key rotation only). */
+  newKeySigners: string[];
+}
+
+function refuse(code: 'ROTATION_THRESHOLD_NOT_MET' | 'ROTATION_ROLLBACK' | 'ROTATION_EXPIRED' | 'ROTATION_INVALID' | 'ROTATION_KEYS_INVALID', message: string, details?: Record<string, unknown>): never {
+  throw new StellaError(code, 'rotation', message, details);
+}
+
+/** Distinct keys among `spkis` with a valid signature over `payload` (each key counted once). */
+export function signingKeys(spkis: Uint8Array[], payload: Uint8Array, bundle: RotationBundle): string[] {
+  const signed = new Set<string>();
+  for (const spki of spkis) {
+    const id = rotationKeyId(spki);
+    if (signed.has(id)) continue;
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    } catch {
+      continue;
+    }
+    if (bundle.signatures.some((s) => verifySignature(key, payload, s.signature))) signed.add(id);
+  }
+  return [...signed].sort();
+}
+
+export function verifyRotation(bundle: RotationBundle, trust: RotationTrust, now: number): VerifiedRotation {
+  const { payload } = bundle;
+  const trusted = trust.keys.map((k) => k.spki);
+  const distinct = new Set(trusted.map((k) => toHex(k))).size;
+  if (distinct === 0) refuse('ROTATION_KEYS_INVALID', 'the trust store has no rotation keys (set them with `stella trust init --rotation-keys FILE --threshold K` or `stella trust keys add`)');
+  checkThreshold(trust.threshold, distinct, 'trust store rotation keys');
+
+  const signers = signingKeys(trusted, bundle.payloadBytes, bundle);
+  if (signers.length < trust.threshold) {
+    refuse('ROTATION_THRESHOLD_NOT_MET', `rotation signed by ${signers.length} of the ${trust.threshold} required trusted rotation keys`, {
+      signed: signers.length,
+      threshold: trust.threshold,
+      signers,
+    });
+  }
+  if (payload.version <= trust.lastVersion) {
+    refuse('ROTATION_ROLLBACK', `rotation version ${payload.version} is not greater than the last applied version ${trust.lastVersion} (rollback refused)`, {
+      version: payload.version,
+      lastVersion: trust.lastVersion,
+    });
+  }
+  if (payload.expires <= now) {
+    refuse('ROTATION_EXPIRED', `rotation expired at ${new Date(payload.expires).toISOString()} (freeze refused)`, { expires: new Date(payload.expires).toISOString() });
+  }
+  const rootSha = toHex(sha256(bundle.rootBytes));
+  if (rootSha !== payload.root.sha256 || bundle.rootBytes.byteLength !== payload.root.size) {
+    refuse('ROTATION_INVALID', `root.json does not match the signed payload (sha256 ${rootSha}, signed ${payload.root.sha256})`, {
+      rootSha256: rootSha,
+      signedSha256: payload.root.sha256,
+    });
+  }
+  let root: TrustMaterial;
+  try {
+    root = parseTrustedRoot(bundle.rootBytes);
+  } catch (e) {
+    return refuse('ROTATION_INVALID', `root.json: ${(e as Error).message}`);
+  }
+  if (root.certificateAuthorities.length + root.tlogs.length + root.ctlogs.length + root.timestampAuthorities.length === 0) {
+    refuse('ROTATION_INVALID', 'root.json has no entries');
+  }
+  let newKeySigners: string[] = [];
+  if (payload.rotationKeys) {
+    newKeySigners = signingKeys(payload.rotationKeys.keys, bundle.payloadBytes, bundle);
+    if (newKeySigners.length < payload.rotationKeys.threshold) {
+      refuse('ROTATION_THRESHOLD_NOT_MET', `rotation replaces the rotation keys but is signed by ${newKeySigners.length} of the ${payload.rotationKeys.threshold} required NEW keys`, {
+        signed: newKeySigners.length,
+        threshold: payload.rotationKeys.threshold,
+      });
+    }
+  }
+  return { payload, root, rootBytes: bundle.rootBytes, payloadSha256: toHex(sha256(bundle.payloadBytes)), signers, newKeySigners };
+}

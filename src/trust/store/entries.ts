@@ -1,0 +1,243 @@
+/**
+ * Trust entries: the rows of the `entries` table, the candidates importers produce, and the
+ * conversion to and from TrustMaterial. An entry's identity is its role (kind) plus what it
+ * trusts — the certificate chain bytes for a CA/TSA, the SubjectPublicKeyInfo for a log — so
+ * the same material imported twice, from any format, is recognised as a duplicate.
+ */
+import type Database from 'better-sqlite3';
+import { fail } from '../../errors.js';
+import { parsePublicKey, sha256 } from '../../crypto.js';
+import { concatBytes, decodeBase64, toBase64, toHex } from '../../util/encoding.js';
+import { parseCertificate } from '../../x509/certificate.js';
+import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustMaterial, ValidityWindow } from '../material.js';
+import { canonicalJson } from './canonical.js';
+import { isoTime } from './time.js';
+
+export type EntryKind = 'ca' | 'tlog' | 'ctlog' | 'tsa';
+export const ENTRY_KINDS: readonly EntryKind[] = ['ca', 'tlog', 'ctlog', 'tsa'];
+
+interface AuthorityMaterial {
+  subject: { organization?: string; commonName?: string };
+  uri: string;
+  certChain: string[];
+}
+interface LogMaterial {
+  baseUrl: string;
+  hashAlgorithm: string;
+  keyDetails: string;
+  rawBytes: string;
+  logId: string;
+  checkpointKeyId?: string;
+}
+
+/** What an importer hands to the store (no id yet). */
+export interface EntryCandidate {
+  kind: EntryKind;
+  identity: string;
+  subject: string;
+  uri: string;
+  fingerprint: string;
+  keyId: string;
+  der: Uint8Array;
+  material: string;
+  validFrom: number;
+  validUntil: number | null;
+}
+
+/** A stored entry, as `list`/`show` and --json report it. */
+export interface StoreEntry {
+  id: number;
+  kind: EntryKind;
+  subject: string;
+  uri: string;
+  /** SHA-256 (hex) of the trust anchor: the root certificate, or the log's public key (SPKI). */
+  fingerprint: string;
+  /** CA/TSA: SHA-256 of the issuing certificate's SPKI; log: the log id (hex). */
+  keyId: string;
+  validFrom: string;
+  validUntil: string | null;
+  retiredAt: string | null;
+  /** The end the verifier uses: the earlier of validUntil and retiredAt. */
+  effectiveUntil: string | null;
+  sourceKind: string;
+  sourceFile: string;
+  sourceSha256: string;
+  addedAt: string;
+  rotationVersion: number | null;
+}
+
+export interface EntryRow {
+  id: number;
+  kind: EntryKind;
+  identity: string;
+  subject: string;
+  uri: string;
+  fingerprint: string;
+  key_id: string;
+  der: Uint8Array;
+  material: string;
+  valid_from: number;
+  valid_until: number | null;
+  retired_at: number | null;
+  source_kind: string;
+  source_file: string;
+  source_sha256: string;
+  added_at: number;
+  rotation_version: number | null;
+}
+
+export function effectiveEnd(row: Pick<EntryRow, 'valid_until' | 'retired_at'>): number | null {
+  if (row.retired_at === null) return row.valid_until;
+  if (row.valid_until === null) return row.retired_at;
+  return Math.min(row.valid_until, row.retired_at);
+}
+
+export function entryFromRow(r: EntryRow): StoreEntry {
+  return {
+    id: r.id,
+    kind: r.kind,
+    subject: r.subject,
+    uri: r.uri,
+    fingerprint: r.fingerprint,
+    keyId: r.key_id,
+    validFrom: isoTime(r.valid_from),
+    validUntil: isoTime(r.valid_until),
+    retiredAt: isoTime(r.retired_at),
+    effectiveUntil: isoTime(effectiveEnd(r)),
+    sourceKind: r.source_kind,
+    sourceFile: r.source_file,
+    sourceSha256: r.source_sha256,
+    addedAt: isoTime(r.added_at),
+    rotationVersion: r.rotation_version,
+  };
+}
+
+function hex256(b: Uint8Array): string {
+  return toHex(sha256(b));
+}
+
+function subjectText(s: DistinguishedNameInfo): string {
+  const parts: string[] = [];
+  if (s.organization !== undefined) parts.push(`O=${s.organization}`);
+  if (s.commonName !== undefined) parts.push(`CN=${s.commonName}`);
+  return parts.join(', ');
+}
+
+export function authorityCandidate(kind: 'ca' | 'tsa', a: CertificateAuthority): EntryCandidate {
+  if (a.certChain.length === 0) fail('IMPORT_INVALID', 'trust-store', `${kind} entry has an empty certificate chain`);
+  const issuing = parseCertificate(a.certChain[0]!, { code: 'IMPORT_INVALID', check: 'trust-store', what: `${kind} certificate` });
+  const anchor = a.certChain[a.certChain.length - 1]!;
+  const subject: AuthorityMaterial['subject'] = {};
+  if (a.subject.organization !== undefined) subject.organization = a.subject.organization;
+  if (a.subject.commonName !== undefined) subject.commonName = a.subject.commonName;
+  const material: AuthorityMaterial = { subject, uri: a.uri, certChain: a.certChain.map(toBase64) };
+  return {
+    kind,
+    // DER is self-delimiting, so the plain concatenation identifies the chain unambiguously.
+    identity: hex256(concatBytes(...a.certChain)),
+    subject: subjectText(a.subject) || subjectText(issuing.subject),
+    uri: a.uri,
+    fingerprint: hex256(anchor),
+    keyId: hex256(issuing.spkiDer),
+    der: anchor,
+    material: canonicalJson(material as unknown as Record<string, string>),
+    validFrom: a.validFor.start,
+    validUntil: a.validFor.end ?? null,
+  };
+}
+
+export function logCandidate(kind: 'tlog' | 'ctlog', t: TransparencyLogInstance): EntryCandidate {
+  const m: LogMaterial = {
+    baseUrl: t.baseUrl,
+    hashAlgorithm: t.hashAlgorithm,
+    keyDetails: t.publicKey.keyDetails,
+    rawBytes: toBase64(t.publicKey.rawBytes),
+    logId: toBase64(t.logId),
+  };
+  if (t.checkpointKeyId !== undefined) m.checkpointKeyId = toBase64(t.checkpointKeyId);
+  return {
+    kind,
+    identity: hex256(t.publicKey.rawBytes),
+    subject: t.baseUrl,
+    uri: t.baseUrl,
+    fingerprint: hex256(t.publicKey.rawBytes),
+    keyId: toHex(t.logId),
+    der: t.publicKey.rawBytes,
+    material: canonicalJson(m as unknown as Record<string, string>),
+    validFrom: t.publicKey.validFor.start,
+    validUntil: t.publicKey.validFor.end ?? null,
+  };
+}
+
+/** Every entry of a trusted root, in the file's order. */
+export function candidatesFromTrustMaterial(tm: TrustMaterial): EntryCandidate[] {
+  return [
+    ...tm.certificateAuthorities.map((a) => authorityCandidate('ca', a)),
+    ...tm.tlogs.map((t) => logCandidate('tlog', t)),
+    ...tm.ctlogs.map((t) => logCandidate('ctlog', t)),
+    ...tm.timestampAuthorities.map((a) => authorityCandidate('tsa', a)),
+  ];
+}
+
+function windowOf(r: EntryRow): ValidityWindow {
+  return { start: r.valid_from, end: effectiveEnd(r) ?? undefined };
+}
+
+function storedBytes(s: string, what: string): Uint8Array {
+  return decodeBase64(s, what, 'trust-store');
+}
+
+export function authorityFromRow(r: EntryRow): CertificateAuthority {
+  const m = JSON.parse(r.material) as AuthorityMaterial;
+  const subject: DistinguishedNameInfo = {};
+  if (m.subject.organization !== undefined) subject.organization = m.subject.organization;
+  if (m.subject.commonName !== undefined) subject.commonName = m.subject.commonName;
+  return { subject, uri: m.uri, certChain: m.certChain.map((c) => storedBytes(c, `entry ${r.id} certificate`)), validFor: windowOf(r) };
+}
+
+export function logFromRow(r: EntryRow): TransparencyLogInstance {
+  const m = JSON.parse(r.material) as LogMaterial;
+  const rawBytes = storedBytes(m.rawBytes, `entry ${r.id} public key`);
+  return {
+    baseUrl: m.baseUrl,
+    hashAlgorithm: m.hashAlgorithm,
+    publicKey: {
+      rawBytes,
+      keyDetails: m.keyDetails,
+      key: parsePublicKey(rawBytes, `trust store entry ${r.id} public key`, 'STORE_CORRUPT', 'trust-store'),
+      validFor: windowOf(r),
+    },
+    logId: storedBytes(m.logId, `entry ${r.id} log id`),
+    checkpointKeyId: m.checkpointKeyId === undefined ? undefined : storedBytes(m.checkpointKeyId, `entry ${r.id} checkpoint key id`),
+  };
+}
+
+export function allEntryRows(db: Database.Database): EntryRow[] {
+  return db.prepare('SELECT * FROM entries ORDER BY id').all() as EntryRow[];
+}
+
+export function entryRowById(db: Database.Database, id: number): EntryRow | undefined {
+  return db.prepare('SELECT * FROM entries WHERE id = ?').get(id) as EntryRow | undefined;
+}
+
+export function entryRowByIdentity(db: Database.Database, kind: EntryKind, identity: string): EntryRow | undefined {
+  return db.prepare('SELECT * FROM entries WHERE kind = ? AND identity = ?').get(kind, identity) as EntryRow | undefined;
+}
+
+export interface Provenance {
+  sourceKind: string;
+  sourceFile: string;
+  sourceSha256: string;
+  rotationVersion?: number | null;
+}
+
+export function insertEntry(db: Database.Database, c: EntryCandidate, p: Provenance, now: number): number {
+  const info = db
+    .prepare(
+      `INSERT INTO entries (kind, identity, subject, uri, fingerprint, key_id, der, material, valid_from, valid_until, retired_at,
+        source_kind, source_file, source_sha256, added_at, rotation_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
+    )
+    .run(c.kind, c.identity, c.subject, c.uri, c.fingerprint, c.keyId, Buffer.from(c.der), c.material, c.validFrom, c.validUntil, p.sourceKind, p.sourceFile, p.sourceSha256, now, p.rotationVersion ?? null);
+  return Number(info.lastInsertRowid);
+}

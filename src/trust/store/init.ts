@@ -1,0 +1,59 @@
+/**
+ * `trust init`: create the store and, in one further transaction, optionally load the
+ * public-good trusted root and set the rotation keys and threshold.
+ */
+import { readFileSync } from 'node:fs';
+import { fail } from '../../errors.js';
+import { sha256 } from '../../crypto.js';
+import { toHex } from '../../util/encoding.js';
+import { publicGoodTrustedRootPath } from '../public-good.js';
+import { openTrustStore, writeTransaction, type ChangeContext, type TrustStore } from './db.js';
+import { entryFromRow, type StoreEntry } from './entries.js';
+import { planImport } from './importers.js';
+import { addCandidates, type SourceFile } from './operations.js';
+import { activeKeyRows, addKeysTx, parsePublicKeysPem, setThresholdTx, thresholdOf } from './rotation-keys.js';
+import { SCHEMA_VERSION } from './schema.js';
+
+export interface InitOptions {
+  withPublicGood?: boolean;
+  /** PEM file of rotation public keys. */
+  rotationKeys?: SourceFile;
+  threshold?: number;
+}
+
+export interface InitResult {
+  store: string;
+  created: boolean;
+  schemaVersion: number;
+  added: StoreEntry[];
+  duplicates: StoreEntry[];
+  rotationKeys: { added: string[]; duplicates: string[]; threshold: number };
+}
+
+export function initStore(path: string, opts: InitOptions, ctx: ChangeContext): InitResult {
+  if (opts.threshold !== undefined && !opts.rotationKeys) fail('INPUT_INVALID', 'trust-store', '--threshold needs --rotation-keys FILE');
+  const keys = opts.rotationKeys ? parsePublicKeysPem(Buffer.from(opts.rotationKeys.bytes).toString('utf8'), `--rotation-keys ${opts.rotationKeys.path}`) : [];
+  const pgPath = publicGoodTrustedRootPath();
+  const pgBytes = opts.withPublicGood ? new Uint8Array(readFileSync(pgPath)) : undefined;
+  const plan = pgBytes ? planImport(pgBytes) : undefined;
+  const store: TrustStore = openTrustStore(path, { create: true, now: ctx.now, command: ctx.command });
+  try {
+    const r = writeTransaction(store, ctx, (tx) => {
+      const imported = plan && pgBytes ? addCandidates(tx, plan.candidates, { kind: 'public-good', file: pgPath, sha256: toHex(sha256(pgBytes)) }) : { added: [], duplicates: [] };
+      const k = addKeysTx(tx, keys, opts.rotationKeys?.path ?? 'init');
+      if (opts.threshold !== undefined) setThresholdTx(tx, opts.threshold);
+      else if (keys.length > 0 && thresholdOf(tx.db) === 0) fail('ROTATION_KEYS_INVALID', 'rotation', '--rotation-keys needs --threshold K (how many keys must sign a rotation)');
+      return { imported, k, threshold: thresholdOf(tx.db), activeKeys: activeKeyRows(tx.db).length };
+    });
+    return {
+      store: path,
+      created: store.created,
+      schemaVersion: SCHEMA_VERSION,
+      added: r.imported.added.map(entryFromRow),
+      duplicates: r.imported.duplicates.map(entryFromRow),
+      rotationKeys: { added: r.k.added, duplicates: r.k.duplicates, threshold: r.threshold },
+    };
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * What the trust commands do to the store: import, list, show, retire, history, export and
+ * the TrustMaterial the verifier reads. Each write is one `writeTransaction` (one BEGIN
+ * IMMEDIATE transaction, history appended, state re-sealed).
+ */
+import { fail } from '../../errors.js';
+import { sha256 } from '../../crypto.js';
+import { toHex } from '../../util/encoding.js';
+import type { TrustMaterial } from '../material.js';
+import { serializeTrustedRoot, TRUSTED_ROOT_MEDIA_TYPE_V02 } from '../trusted-root.js';
+import type { CanonicalValue } from './canonical.js';
+import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from './db.js';
+import {
+  allEntryRows,
+  authorityFromRow,
+  entryFromRow,
+  entryRowById,
+  entryRowByIdentity,
+  insertEntry,
+  logFromRow,
+  type EntryCandidate,
+  type EntryRow,
+  type StoreEntry,
+} from './entries.js';
+import { planImport, type ImportFormat, type ImportOptions } from './importers.js';
+import { isoTime } from './time.js';
+
+export interface SourceFile {
+  /** Path as given on the command line (recorded in history). */
+  path: string;
+  bytes: Uint8Array;
+}
+
+export interface ImportResult {
+  format: ImportFormat;
+  source: { file: string; sha256: string };
+  added: StoreEntry[];
+  duplicates: StoreEntry[];
+}
+
+function candidateDetail(c: EntryCandidate): Record<string, CanonicalValue> {
+  return { kind: c.kind, subject: c.subject, fingerprint: c.fingerprint, validFrom: isoTime(c.validFrom), validUntil: isoTime(c.validUntil) };
+}
+
+/** Add candidates not already present (same kind and identity); inside a write transaction. */
+export function addCandidates(
+  tx: WriteTx,
+  candidates: EntryCandidate[],
+  source: { kind: string; file: string; sha256: string; rotationVersion?: number | null },
+  action = 'add',
+): { added: EntryRow[]; duplicates: EntryRow[] } {
+  const added: EntryRow[] = [];
+  const duplicates: EntryRow[] = [];
+  for (const c of candidates) {
+    const existing = entryRowByIdentity(tx.db, c.kind, c.identity);
+    if (existing) {
+      duplicates.push(existing);
+      continue;
+    }
+    const id = insertEntry(tx.db, c, { sourceKind: source.kind, sourceFile: source.file, sourceSha256: source.sha256, rotationVersion: source.rotationVersion ?? null }, tx.now);
+    tx.record(action, { entryId: id, detail: candidateDetail(c), sourceFile: source.file, sourceSha256: source.sha256 });
+    added.push(entryRowById(tx.db, id)!);
+  }
+  return { added, duplicates };
+}
+
+/**
+ * Import one file. Parsing happens before the transaction; the whole import is one
+ * transaction, so a bad file or a crash leaves the store exactly as it was.
+ */
+export function importFile(store: TrustStore, file: SourceFile, opts: ImportOptions, ctx: ChangeContext, sourceKind?: string): ImportResult {
+  const plan = planImport(file.bytes, opts);
+  const digest = toHex(sha256(file.bytes));
+  const r = writeTransaction(store, ctx, (tx) => addCandidates(tx, plan.candidates, { kind: sourceKind ?? plan.format, file: file.path, sha256: digest }));
+  return { format: plan.format, source: { file: file.path, sha256: digest }, added: r.added.map(entryFromRow), duplicates: r.duplicates.map(entryFromRow) };
+}
+
+export interface ListOptions {
+  /** Include entries whose effective window ended before `now`. Default true. */
+  includeEnded?: boolean;
+  now?: number;
+}
+
+export function listEntries(store: TrustStore): StoreEntry[] {
+  return readSnapshot(store, (db) => allEntryRows(db).map(entryFromRow));
+}
+
+export function parseEntryId(id: string | number): number {
+  const n = typeof id === 'number' ? id : /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) fail('STORE_ENTRY_NOT_FOUND', 'trust-store', `no trust entry ${JSON.stringify(String(id))} (ids are the numbers \`stella trust list\` shows)`);
+  return n;
+}
+
+export interface EntryDetail extends StoreEntry {
+  /** Certificates (CA/TSA), base64 DER, issuing first; or the public key (logs). */
+  material: Record<string, unknown>;
+  history: HistoryItem[];
+}
+
+export function showEntry(store: TrustStore, id: string | number): EntryDetail {
+  const n = parseEntryId(id);
+  return readSnapshot(store, (db) => {
+    const row = entryRowById(db, n);
+    if (!row) fail('STORE_ENTRY_NOT_FOUND', 'trust-store', `no trust entry ${n} in ${store.path}`, { id: n });
+    const history = (db.prepare('SELECT * FROM history WHERE entry_id = ? ORDER BY id').all(n) as HistoryRow[]).map(historyItem);
+    return { ...entryFromRow(row), material: JSON.parse(row.material) as Record<string, unknown>, history };
+  });
+}
+
+export interface RetireResult {
+  entry: StoreEntry;
+  previousEnd: string | null;
+  changed: boolean;
+}
+
+/**
+ * Close an entry's window at `at` (inclusive): signatures whose verified time is after it
+ * stop verifying against this entry; older ones keep verifying. Retiring again at a later
+ * time never re-opens a window: the earliest retirement stands.
+ */
+export function retireEntry(store: TrustStore, id: string | number, at: number, ctx: ChangeContext): RetireResult {
+  const n = parseEntryId(id);
+  return writeTransaction(store, ctx, (tx) => {
+    const row = entryRowById(tx.db, n);
+    if (!row) fail('STORE_ENTRY_NOT_FOUND', 'trust-store', `no trust entry ${n} in ${store.path}`, { id: n });
+    if (at < row.valid_from) {
+      fail('INPUT_INVALID', 'trust-store', `--at ${isoTime(at)} is before entry ${n}'s window starts (${isoTime(row.valid_from)})`);
+    }
+    const before = entryFromRow(row);
+    if (row.retired_at !== null && row.retired_at <= at) return { entry: before, previousEnd: before.effectiveUntil, changed: false };
+    tx.db.prepare('UPDATE entries SET retired_at = ? WHERE id = ?').run(at, n);
+    tx.record('retire', { entryId: n, detail: { kind: row.kind, fingerprint: row.fingerprint, at: isoTime(at), previousEnd: before.effectiveUntil } });
+    return { entry: entryFromRow(entryRowById(tx.db, n)!), previousEnd: before.effectiveUntil, changed: true };
+  });
+}
+
+interface HistoryRow {
+  id: number;
+  at: number;
+  action: string;
+  entry_id: number | null;
+  detail: string;
+  source_file: string | null;
+  source_sha256: string | null;
+  command: string;
+  hash: string;
+}
+
+export interface HistoryItem {
+  id: number;
+  at: string;
+  action: string;
+  entryId: number | null;
+  detail: Record<string, unknown>;
+  sourceFile: string | null;
+  sourceSha256: string | null;
+  command: string;
+  hash: string;
+}
+
+function historyItem(r: HistoryRow): HistoryItem {
+  return {
+    id: r.id,
+    at: isoTime(r.at),
+    action: r.action,
+    entryId: r.entry_id,
+    detail: JSON.parse(r.detail) as Record<string, unknown>,
+    sourceFile: r.source_file,
+    sourceSha256: r.source_sha256,
+    command: r.command,
+    hash: r.hash,
+  };
+}
+
+export function history(store: TrustStore): HistoryItem[] {
+  return readSnapshot(store, (db) => (db.prepare('SELECT * FROM history ORDER BY id').all() as HistoryRow[]).map(historyItem));
+}
+
+export interface LoadOptions {
+  /** Leave out entries whose effective window ended before this time (default: keep all;
+   * the verifier needs ended windows to check old signatures). */
+  activeAt?: number;
+}
+
+/** Rows -> TrustMaterial (the one trust interface the verifier uses). */
+export function trustMaterialFromRows(rows: EntryRow[], opts: LoadOptions = {}): TrustMaterial {
+  const keep = rows.filter((r) => {
+    if (opts.activeAt === undefined) return true;
+    const end = r.retired_at === null ? r.valid_until : r.valid_until === null ? r.retired_at : Math.min(r.valid_until, r.retired_at);
+    return end === null || end >= opts.activeAt;
+  });
+  return {
+    mediaType: TRUSTED_ROOT_MEDIA_TYPE_V02,
+    certificateAuthorities: keep.filter((r) => r.kind === 'ca').map(authorityFromRow),
+    tlogs: keep.filter((r) => r.kind === 'tlog').map(logFromRow),
+    ctlogs: keep.filter((r) => r.kind === 'ctlog').map(logFromRow),
+    timestampAuthorities: keep.filter((r) => r.kind === 'tsa').map(authorityFromRow),
+  };
+}
+
+/** The store's trust as TrustMaterial, read from one snapshot (never mixed across a rotation). */
+export function trustMaterialFromStore(store: TrustStore, opts: LoadOptions = {}): TrustMaterial {
+  return readSnapshot(store, (db) => trustMaterialFromRows(allEntryRows(db), opts));
+}
+
+/** Alias named in the brief: the verifier's entry point. */
+export const loadTrustMaterial = trustMaterialFromStore;
+
+/** The store as a v0.2 trusted_root.json (effective windows: retirements are applied). */
+export function exportTrustedRoot(store: TrustStore): string {
+  return serializeTrustedRoot(trustMaterialFromStore(store));
+}
+
+const FRESHNESS_ACTIONS = ['create', 'add', 'rotate', 'rotate-add', 'rotate-update'];
+
+/**
+ * When the store's trust was last refreshed: the newest import or rotation (ms), or the
+ * creation time when nothing was ever imported.
+ */
+export function storeFreshness(store: TrustStore): number {
+  return readSnapshot(store, (db) => {
+    const r = db.prepare(`SELECT max(at) AS at FROM history WHERE action IN (${FRESHNESS_ACTIONS.map(() => '?').join(',')})`).get(...FRESHNESS_ACTIONS) as { at: number | null };
+    return r.at ?? 0;
+  });
+}
+
+export const DEFAULT_MAX_AGE_DAYS = 90;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface StalenessReport {
+  stale: boolean;
+  lastRefresh: string;
+  ageDays: number;
+  maxAgeDays: number;
+  /** A one-line warning for stderr when stale (and not explicit). */
+  warning: string | undefined;
+}
+
+/**
+ * The stale-store rule for `attest verify`: older than `maxAgeDays` (default 90) warns;
+ * when --max-age was given explicitly it is an error (STORE_STALE).
+ */
+export function checkStaleness(store: TrustStore, maxAgeDays: number = DEFAULT_MAX_AGE_DAYS, explicit = false, now: number = Date.now()): StalenessReport {
+  if (!Number.isFinite(maxAgeDays) || maxAgeDays <= 0) fail('INPUT_INVALID', 'trust-store', `--max-age must be a positive number of days, not ${maxAgeDays}`);
+  const last = storeFreshness(store);
+  const ageDays = Math.max(0, Math.floor((now - last) / DAY_MS));
+  const stale = now - last > maxAgeDays * DAY_MS;
+  const message = `trust store ${store.path} is stale: last import or rotation ${isoTime(last)} (${ageDays} days ago, more than ${maxAgeDays}); import a fresh trusted root or apply a rotation`;
+  if (stale && explicit) fail('STORE_STALE', 'trust-store', message, { lastRefresh: isoTime(last), ageDays, maxAgeDays });
+  return { stale, lastRefresh: isoTime(last), ageDays, maxAgeDays, warning: stale ? `warning: ${message}` : undefined };
+}

@@ -1,0 +1,54 @@
+/**
+ * The trust store as `stella attest verify`'s trust source (used when --trusted-root is not
+ * given): open read-only, load the TrustMaterial from one snapshot, apply the stale-store
+ * rule (older than --max-age days, default 90: a warning; --max-age given: an error).
+ */
+import { existsSync } from 'node:fs';
+import { fail } from '../../errors.js';
+import type { TrustMaterial } from '../material.js';
+import { openTrustStore } from './db.js';
+import { checkStaleness, DEFAULT_MAX_AGE_DAYS, trustMaterialFromStore } from './operations.js';
+import { resolveStorePath } from './paths.js';
+
+export interface StoreTrustOptions {
+  /** --store */
+  storePath?: string;
+  /** --max-age, as typed (days). */
+  maxAge?: string;
+  now?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface StoreTrust {
+  trust: TrustMaterial;
+  source: string;
+  warnings: string[];
+}
+
+export function parseMaxAgeDays(s: string): number {
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(s.trim()) || Number(s) <= 0) fail('INPUT_INVALID', 'input', `--max-age must be a positive number of days, not ${JSON.stringify(s)}`);
+  return Number(s);
+}
+
+/**
+ * The store's trust, or undefined when no store was asked for and the default one does not
+ * exist (the caller then falls back to the embedded public-good root). A store named by
+ * --store or STELLA_TRUST_STORE must exist.
+ */
+export function trustFromStoreIfPresent(opts: StoreTrustOptions): StoreTrust | undefined {
+  const env = opts.env ?? process.env;
+  const explicitPath = Boolean(opts.storePath || env.STELLA_TRUST_STORE);
+  const path = resolveStorePath(opts.storePath, env);
+  if (!explicitPath && !existsSync(path)) return undefined;
+  const explicitAge = opts.maxAge !== undefined;
+  const maxAge = explicitAge ? parseMaxAgeDays(opts.maxAge!) : DEFAULT_MAX_AGE_DAYS;
+  const now = opts.now ?? Date.now();
+  const store = openTrustStore(path, { readonly: true, now });
+  try {
+    const staleness = checkStaleness(store, maxAge, explicitAge, now);
+    const trust = trustMaterialFromStore(store);
+    return { trust, source: `trust store ${path}`, warnings: staleness.warning ? [staleness.warning.replace(/^warning: /, '')] : [] };
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,73 @@
+/** Strict byte encodings. Lenient decoders (Buffer.from(x, 'base64')) silently drop junk. */
+import { fail, type CheckName } from '../errors.js';
+
+const BASE64URL_RE = /^[A-Za-z0-9_-]*$/;
+
+/** 1 for each byte of the standard base64 alphabet. */
+const B64 = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') B64[c.charCodeAt(0)] = 1;
+
+/**
+ * Strict standard base64: alphabet, padding only at the end and only as needed, length a
+ * multiple of 4. Line breaks (CR, LF) are skipped, as Go's and Python's decoders do, since
+ * real bundles carry MIME-wrapped RFC 3161 tokens; any other character is refused.
+ * A table loop rather than a regex: this runs on every field of every bundle.
+ */
+function isStrictBase64(s: string): boolean {
+  const n = s.length;
+  if (n % 4 !== 0) return false;
+  let pad = 0;
+  if (n > 0 && s.charCodeAt(n - 1) === 61) pad = s.charCodeAt(n - 2) === 61 ? 2 : 1;
+  for (let i = 0; i < n - pad; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255 || B64[c] !== 1) return false;
+  }
+  return true;
+}
+
+/** Decode standard base64 with padding; anything else is an error naming `what`. */
+export function decodeBase64(s: unknown, what: string, check: CheckName = 'bundle'): Uint8Array {
+  if (typeof s !== 'string') fail('BUNDLE_MALFORMED', check, `${what}: invalid base64 (not a string)`);
+  const text = s.includes('\n') || s.includes('\r') ? s.replace(/\r?\n/g, '') : s;
+  if (!isStrictBase64(text)) fail('BUNDLE_MALFORMED', check, `${what}: invalid base64`);
+  const buf = Buffer.from(text, 'base64');
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+export function decodeBase64Url(s: string, what: string, check: CheckName = 'input'): Uint8Array {
+  if (!BASE64URL_RE.test(s) || s.length % 4 === 1) fail('INPUT_INVALID', check, `${what}: invalid base64url`);
+  return new Uint8Array(Buffer.from(s, 'base64url'));
+}
+
+export function toBase64(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+}
+
+export function toHex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+export function fromHex(s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'hex'));
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export const utf8 = new TextEncoder();
+export const utf8Decoder = new TextDecoder('utf-8', { fatal: true });

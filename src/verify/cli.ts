@@ -1,0 +1,97 @@
+/**
+ * The I/O edge of `stella attest verify`: read the files named by flags, pick the trust
+ * source, build the policy, run the pipeline. Everything after reading is pure.
+ */
+import { readFileSync } from 'node:fs';
+import { fail } from '../errors.js';
+import { parseBundle } from '../bundle/parse.js';
+import { parseTrustedRoot } from '../trust/trusted-root.js';
+import { publicGoodTrustedRootPath } from '../trust/public-good.js';
+import { buildPolicy } from './policy.js';
+import { isDigestReference, parseDigestReference, type Artifact } from './artifact.js';
+import { verifyBundleReport, type VerificationReport } from './pipeline.js';
+import type { TrustMaterial } from '../trust/material.js';
+import type { Bundle } from '../bundle/model.js';
+
+export interface VerifyCommandOptions {
+  bundlePath?: string;
+  artifact: string;
+  certificateIdentity?: string;
+  certificateOidcIssuer?: string;
+  keyPath?: string;
+  trustedRootPath?: string;
+  requireRekor?: boolean;
+  storePath?: string;
+  maxAge?: string;
+  attestationStorePath?: string;
+  now?: number;
+}
+
+export interface VerifyOutcome {
+  report: VerificationReport;
+  trustSource: string;
+  warnings: string[];
+}
+
+export function readInputFile(path: string, what: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail('INPUT_INVALID', 'input', `${what} ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
+  }
+}
+
+export function loadArtifact(ref: string): Artifact {
+  if (isDigestReference(ref)) return parseDigestReference(ref);
+  return { kind: 'bytes', data: readInputFile(ref, '--artifact') };
+}
+
+export interface TrustSelection {
+  trust: TrustMaterial;
+  source: string;
+  warnings: string[];
+}
+
+/** --trusted-root, else the local trust store when one exists, else the embedded public-good root. */
+export async function selectTrust(opts: Pick<VerifyCommandOptions, 'trustedRootPath' | 'storePath' | 'maxAge' | 'now'>): Promise<TrustSelection> {
+  if (opts.trustedRootPath) {
+    return { trust: parseTrustedRoot(readInputFile(opts.trustedRootPath, '--trusted-root')), source: `trusted root ${opts.trustedRootPath}`, warnings: [] };
+  }
+  const { trustFromStoreIfPresent } = await import('../trust/store/verify-source.js');
+  const fromStore = trustFromStoreIfPresent(opts);
+  if (fromStore) return fromStore;
+  const path = publicGoodTrustedRootPath();
+  return { trust: parseTrustedRoot(readInputFile(path, 'embedded public-good trusted root')), source: 'embedded public-good trusted root', warnings: [] };
+}
+
+async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<Bundle[]> {
+  if (opts.bundlePath) return [parseBundle(readInputFile(opts.bundlePath, '--bundle'))];
+  if (artifact.kind !== 'digest') {
+    fail('INPUT_INVALID', 'input', '--bundle is required unless --artifact is a sha256:<hex> digest found in the attestation store');
+  }
+  const { findBundlesForDigest } = await import('../store/lookup.js');
+  return findBundlesForDigest(artifact, opts.attestationStorePath);
+}
+
+export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutcome> {
+  const policy = buildPolicy({
+    certificateIdentity: opts.certificateIdentity,
+    certificateOidcIssuer: opts.certificateOidcIssuer,
+    publicKeyPem: opts.keyPath ? Buffer.from(readInputFile(opts.keyPath, '--key')).toString('utf8') : undefined,
+    requireTlog: opts.requireRekor ?? false,
+    now: opts.now,
+  });
+  const artifact = loadArtifact(opts.artifact);
+  const bundles = await loadBundles(opts, artifact);
+  const { trust, source, warnings } = await selectTrust(opts);
+  // With several stored attestations for one digest, the first that verifies wins; if none
+  // does, the first failure is reported.
+  let first: VerificationReport | undefined;
+  for (const bundle of bundles) {
+    const report = verifyBundleReport({ bundle, artifact, trust, policy });
+    if (report.ok) return { report, trustSource: source, warnings };
+    first ??= report;
+  }
+  return { report: first!, trustSource: source, warnings };
+}

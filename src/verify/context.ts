@@ -1,0 +1,38 @@
+/** What the verification steps share: inputs, and what earlier steps established. */
+import type { KeyObject } from 'node:crypto';
+import type { Bundle } from '../bundle/model.js';
+import type { TrustMaterial, CertificateAuthority, TransparencyLogInstance } from '../trust/material.js';
+import type { Certificate } from '../x509/certificate.js';
+import type { Artifact } from './artifact.js';
+import type { VerificationPolicy } from './policy.js';
+
+export interface VerifiedTime {
+  source: 'tlog-set' | 'rfc3161';
+  /** ms since epoch */
+  time: number;
+  /** Log base URL or TSA URI that vouched for the time. */
+  authority: string;
+}
+
+export type SigningKey =
+  | { kind: 'certificate'; leaf: Certificate; intermediates: Certificate[]; key: KeyObject }
+  | { kind: 'publicKey'; key: KeyObject; spki: Uint8Array };
+
+export interface VerifyInput {
+  bundle: Bundle;
+  artifact: Artifact;
+  trust: TrustMaterial;
+  policy: VerificationPolicy;
+}
+
+/** Filled in step by step; a later step may rely on what an earlier one set. */
+export interface VerifyState {
+  signingKey?: SigningKey;
+  /** The signature bytes timestamps must cover (message signature or the DSSE signature). */
+  signatureBytes?: Uint8Array;
+  verifiedTimes?: VerifiedTime[];
+  chain?: { ca: CertificateAuthority; path: Certificate[] };
+  scts?: { logId: string; baseUrl: string; timestamp: number }[];
+  tlog?: { log: TransparencyLogInstance; logIndex: number; treeSize: number | undefined; kind: string }[];
+  identity?: { issuer: string; matched: string; matchedField: string };
+}

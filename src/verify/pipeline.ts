@@ -1,0 +1,207 @@
+/**
+ * The verification pipeline: verified times -> certificate chain -> SCT -> transparency log
+ * -> signature -> policy. Each step is a small module with its own error codes; the report
+ * lists every step with its result and the values it compared.
+ */
+import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
+import { toHex } from '../util/encoding.js';
+import { resolveSigningKey, signatureBytes } from './signing-key.js';
+import { verifyTimes } from './times.js';
+import { verifyChainStep } from './chain.js';
+import { verifySctStep } from './sct.js';
+import { verifyTlogStep } from './tlog.js';
+import { verifySignatureStep, type SignatureResult } from './signature.js';
+import { verifyIdentityStep } from './identity.js';
+import { artifactDigest } from './artifact.js';
+import type { VerifyInput, VerifyState } from './context.js';
+import type { MessageDigest } from '../bundle/model.js';
+
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+
+export interface CheckResult {
+  check: CheckName;
+  status: CheckStatus;
+  summary: string;
+  details?: Record<string, unknown>;
+}
+
+export interface VerificationReport {
+  ok: boolean;
+  bundle: { mediaType: string; version: string; content: string; material: string };
+  checks: CheckResult[];
+  signer?: { issuer?: string; identity?: string; identityField?: string; certificateAuthority?: string; publicKey?: string };
+  verifiedTimes: { source: string; time: string; authority: string }[];
+  error?: { code: ErrorCode; check: CheckName; message: string; exitCode: number };
+}
+
+interface Step {
+  check: CheckName;
+  applies(input: VerifyInput, state: VerifyState): boolean;
+  run(input: VerifyInput, state: VerifyState): CheckResult;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The artifact digest the tlog body must carry (hashedrekord bodies name a digest). */
+function expectedArtifactDigest(input: VerifyInput): MessageDigest | undefined {
+  const c = input.bundle.content;
+  if (c.kind !== 'messageSignature') return undefined;
+  const algorithm = c.messageDigest?.algorithm ?? (input.artifact.kind === 'digest' ? input.artifact.algorithm : 'SHA2_256');
+  const digest = artifactDigest(input.artifact, algorithm);
+  return digest ? { algorithm, digest } : undefined;
+}
+
+const STEPS: Step[] = [
+  {
+    check: 'verified-times',
+    applies: () => true,
+    run(input, state) {
+      state.signatureBytes = signatureBytes(input.bundle);
+      const times = verifyTimes(input, state.signatureBytes);
+      if (times.length === 0) {
+        if (state.signingKey!.kind === 'certificate') {
+          throw new StellaError('NO_VERIFIED_TIME', 'verified-times', 'no verified signing time: the bundle has no signed entry timestamp and no trusted RFC 3161 timestamp (a Rekor v2 entry needs a TSA timestamp)');
+        }
+        // A managed key has no validity window to check a time against; the current time is used.
+        state.verifiedTimes = [];
+        return { check: 'verified-times', status: 'pass', summary: 'no timestamp: managed-key bundle verified at the current time', details: { times: [] } };
+      }
+      state.verifiedTimes = times;
+      return {
+        check: 'verified-times',
+        status: 'pass',
+        summary: times.map((t) => `${iso(t.time)} (${t.source === 'tlog-set' ? 'signed entry timestamp' : 'RFC 3161'} from ${t.authority})`).join(', '),
+        details: { times: times.map((t) => ({ ...t, time: iso(t.time) })) },
+      };
+    },
+  },
+  {
+    check: 'certificate-chain',
+    applies: (_i, s) => s.signingKey!.kind === 'certificate',
+    run(input, state) {
+      const chain = (state.chain = verifyChainStep(input, state));
+      const ca = chain.ca;
+      return {
+        check: 'certificate-chain',
+        status: 'pass',
+        summary: `chains to trusted CA ${ca.subject.commonName ?? ca.uri} (${ca.uri}) at every verified time`,
+        details: { ca: { uri: ca.uri, subject: ca.subject }, path: chain.path.map((c) => ({ subject: c.subject, serial: c.serialNumber, notBefore: iso(c.notBefore), notAfter: iso(c.notAfter) })) },
+      };
+    },
+  },
+  {
+    check: 'sct',
+    applies: (i, s) => s.signingKey!.kind === 'certificate' && i.policy.requireSct,
+    run(input, state) {
+      const scts = (state.scts = verifySctStep(input, state));
+      return {
+        check: 'sct',
+        status: 'pass',
+        summary: `embedded SCT from ${scts.map((s) => s.baseUrl).join(', ')}`,
+        details: { scts: scts.map((s) => ({ ...s, timestamp: iso(s.timestamp) })) },
+      };
+    },
+  },
+  {
+    check: 'tlog',
+    applies: () => true,
+    run(input, state) {
+      const entries = (state.tlog = verifyTlogStep(input, state, expectedArtifactDigest(input)));
+      if (entries.length === 0) return { check: 'tlog', status: 'skip', summary: 'no transparency log entry (use --require-rekor to require one)' };
+      return {
+        check: 'tlog',
+        status: 'pass',
+        summary: entries.map((e) => `${e.kind} entry ${e.logIndex} in ${e.log.baseUrl}${e.treeSize !== undefined ? ` (checkpoint tree size ${e.treeSize})` : ' (signed entry timestamp only, v0.1)'}`).join(', '),
+        details: { entries: entries.map((e) => ({ log: e.log.baseUrl, logId: toHex(e.log.logId), logIndex: e.logIndex, treeSize: e.treeSize, kind: e.kind })) },
+      };
+    },
+  },
+  {
+    check: 'signature',
+    applies: () => true,
+    run(input, state) {
+      const r: SignatureResult = verifySignatureStep(input, state);
+      return {
+        check: 'signature',
+        status: 'pass',
+        summary: r.content === 'dsseEnvelope' ? `DSSE signature verifies; artifact ${r.digest} is subject ${JSON.stringify(r.subject)}` : `signature verifies over ${r.digest}`,
+        details: { ...r },
+      };
+    },
+  },
+  {
+    check: 'policy',
+    applies: () => true,
+    run(input, state) {
+      const key = state.signingKey!;
+      if (key.kind === 'publicKey') {
+        return { check: 'policy', status: 'pass', summary: 'signed by the given public key', details: { publicKey: toHex(key.spki) } };
+      }
+      const id = (state.identity = verifyIdentityStep(input, state));
+      return {
+        check: 'policy',
+        status: 'pass',
+        summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ^(${input.policy.identity!.pattern})$`,
+        details: { issuer: id.issuer, identity: id.matched, field: id.matchedField, pattern: input.policy.identity!.pattern },
+      };
+    },
+  },
+];
+
+/** Verify and return a report listing every check. Never throws for bad input. */
+export function verifyBundleReport(input: VerifyInput): VerificationReport {
+  const { bundle } = input;
+  const m = bundle.verificationMaterial.content;
+  const report: VerificationReport = {
+    ok: false,
+    bundle: { mediaType: bundle.mediaType, version: bundle.version, content: bundle.content.kind, material: m.kind },
+    checks: [],
+    verifiedTimes: [],
+  };
+  const state: VerifyState = {};
+  let failed = false;
+  try {
+    state.signingKey = resolveSigningKey(bundle, input.policy);
+  } catch (e) {
+    return finish(report, e, 'bundle');
+  }
+  for (const step of STEPS) {
+    if (failed) {
+      report.checks.push({ check: step.check, status: 'skip', summary: 'not run: an earlier check failed' });
+      continue;
+    }
+    if (!step.applies(input, state)) {
+      report.checks.push({ check: step.check, status: 'skip', summary: step.check === 'sct' ? 'SCT not required' : 'not applicable to a managed-key bundle' });
+      continue;
+    }
+    try {
+      report.checks.push(step.run(input, state));
+    } catch (e) {
+      failed = true;
+      finish(report, e, step.check);
+    }
+  }
+  report.verifiedTimes = (state.verifiedTimes ?? []).map((t) => ({ source: t.source, time: iso(t.time), authority: t.authority }));
+  if (!failed) {
+    report.ok = true;
+    const key = state.signingKey;
+    report.signer =
+      key.kind === 'certificate'
+        ? { issuer: state.identity?.issuer, identity: state.identity?.matched, identityField: state.identity?.matchedField, certificateAuthority: state.chain?.ca.uri }
+        : { publicKey: toHex(key.spki) };
+  }
+  return report;
+}
+
+function finish(report: VerificationReport, e: unknown, check: CheckName): VerificationReport {
+  if (!(e instanceof StellaError)) throw e;
+  report.checks.push({ check: e.check ?? check, status: 'fail', summary: e.message, ...(e.details ? { details: e.details } : {}) });
+  report.error = { code: e.code, check: e.check, message: e.message, exitCode: e.exitCode };
+  return report;
+}
+
+/** Verify; throw the failing check's StellaError. The fast path for library users and the benchmark. */
+export function verifyBundle(input: VerifyInput): void {
+  const state: VerifyState = { signingKey: resolveSigningKey(input.bundle, input.policy) };
+  for (const step of STEPS) if (step.applies(input, state)) step.run(input, state);
+}

@@ -1,0 +1,10 @@
+/** Step 3: the embedded SCT proves the certificate was logged to a trusted CT log. */
+import { verifyEmbeddedScts } from '../x509/sct.js';
+import type { VerifyInput, VerifyState } from './context.js';
+
+export function verifySctStep(input: VerifyInput, state: VerifyState): NonNullable<VerifyState['scts']> {
+  const key = state.signingKey!;
+  const path = state.chain!.path;
+  if (key.kind !== 'certificate' || path.length < 2) return [];
+  return verifyEmbeddedScts(key.leaf, path[1]!, input.trust.ctlogs);
+}

@@ -1,0 +1,35 @@
+/**
+ * Step 1: verified times. Only times vouched for by a signature count: a Rekor v1
+ * integratedTime when its signed entry timestamp verifies (GHSA-xgjw-pm74-86q4: an unsigned
+ * integratedTime is attacker-controlled), and RFC 3161 timestamps from a trusted TSA over
+ * this signature. Every verified time is then checked by the later steps (checklist D28).
+ */
+import { fail } from '../errors.js';
+import { bytesEqual } from '../util/encoding.js';
+import { verifySet } from '../tlog/set.js';
+import { verifyRfc3161Timestamp } from '../timestamp/rfc3161.js';
+import type { VerifyInput, VerifiedTime } from './context.js';
+
+export function verifyTimes(input: VerifyInput, signature: Uint8Array): VerifiedTime[] {
+  const { bundle, trust, policy } = input;
+  const times: VerifiedTime[] = [];
+  for (const entry of bundle.verificationMaterial.tlogEntries) {
+    if (!entry.inclusionPromise) continue;
+    const log = trust.tlogs.find((l) => bytesEqual(l.logId, entry.logId));
+    if (!log) {
+      fail('TLOG_UNTRUSTED', 'tlog', `tlog entry ${entry.logIndex}: log id ${Buffer.from(entry.logId).toString('hex')} is not a trusted transparency log`);
+    }
+    verifySet(entry, log);
+    times.push({ source: 'tlog-set', time: entry.integratedTime * 1000, authority: log.baseUrl });
+  }
+  for (const token of bundle.verificationMaterial.rfc3161Timestamps) {
+    const { time, tsa } = verifyRfc3161Timestamp(token, signature, trust.timestampAuthorities);
+    times.push({ source: 'rfc3161', time, authority: tsa.uri });
+  }
+  for (const t of times) {
+    if (t.time > policy.now) {
+      fail('TIME_IN_FUTURE', 'verified-times', `verified time ${new Date(t.time).toISOString()} from ${t.authority} is in the future`);
+    }
+  }
+  return times;
+}

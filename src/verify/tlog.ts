@@ -1,0 +1,46 @@
+/**
+ * Step 4: transparency log. Each entry must be bound to THIS bundle (signature, key or
+ * certificate, artifact digest: cosign GHSA-ccxc-vr6p-4858) and included in a trusted log:
+ * inclusion proof -> root hash -> signed checkpoint. Logs are counted once each toward the
+ * threshold (sigstore-go GHSA-9vcr-p3rj-q5q6).
+ */
+import { fail } from '../errors.js';
+import { bytesEqual, toHex } from '../util/encoding.js';
+import { verifyEntryBinding } from '../tlog/rekor-entry.js';
+import { verifyTlogEntryInclusion } from '../tlog/verify.js';
+import type { VerifyInput, VerifyState } from './context.js';
+import type { MessageDigest } from '../bundle/model.js';
+
+export function verifyTlogStep(input: VerifyInput, state: VerifyState, artifactDigest: MessageDigest | undefined): NonNullable<VerifyState['tlog']> {
+  const { bundle, trust, policy } = input;
+  const entries = bundle.verificationMaterial.tlogEntries;
+  if (entries.length === 0) {
+    if (policy.requireTlog) fail('REKOR_PROOF_MISSING', 'tlog', 'Rekor proof missing: the bundle has no transparency log entry (--require-rekor)');
+    return [];
+  }
+  const key = state.signingKey!;
+  const expect =
+    key.kind === 'certificate'
+      ? { certificateDer: key.leaf.der, ...(artifactDigest ? { artifactDigest } : {}) }
+      : { publicKeySpki: key.spki, ...(artifactDigest ? { artifactDigest } : {}) };
+  const results: NonNullable<VerifyState['tlog']> = [];
+  for (const entry of entries) {
+    verifyEntryBinding(entry, bundle, expect);
+    if (entry.inclusionProof) {
+      const r = verifyTlogEntryInclusion(entry, trust.tlogs, policy.now);
+      results.push({ log: r.log, logIndex: entry.logIndex, treeSize: r.treeSize, kind: `${entry.kindVersion.kind}/${entry.kindVersion.version}` });
+    } else if (bundle.version === '0.1' && entry.inclusionPromise) {
+      // v0.1 bundles predate inclusion proofs: the SET (verified in step 1) is the promise.
+      const log = trust.tlogs.find((l) => bytesEqual(l.logId, entry.logId));
+      if (!log) fail('TLOG_UNTRUSTED', 'tlog', `log id ${toHex(entry.logId)} is not a trusted transparency log`);
+      results.push({ log, logIndex: entry.logIndex, treeSize: undefined, kind: `${entry.kindVersion.kind}/${entry.kindVersion.version}` });
+    } else {
+      fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: tlog entry ${entry.logIndex} has no inclusion proof`);
+    }
+  }
+  const distinctLogs = new Set(results.map((r) => r.log));
+  if (distinctLogs.size < policy.tlogThreshold) {
+    fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: ${distinctLogs.size} distinct log(s) include the entry, ${policy.tlogThreshold} required`);
+  }
+  return results;
+}

@@ -1,0 +1,201 @@
+/**
+ * Certificate path validation against the trust root's certificate authorities. The path is
+ * always leaf + the CA's own certChain from the trust root: certificates shipped in a bundle
+ * are never trusted for what they are, only accepted when byte-identical to one the trust
+ * root already has (checklist C19). Validity is judged at each verified time (the signing
+ * time proven by a log or TSA), never at "now".
+ *
+ * Parsed CA chains and the results of their internal (CA-to-CA) checks are cached per
+ * CertificateAuthority object, so verifying many bundles costs one leaf parse and one leaf
+ * signature check each.
+ */
+import { fail, StellaError, type CheckName, type ErrorCode } from '../errors.js';
+import { windowContains, type CertificateAuthority } from '../trust/material.js';
+import { bytesEqual } from '../util/encoding.js';
+import { parseCertificate, verifyCertificateSignature, type Certificate, type NameInfo } from './certificate.js';
+import { OID } from './oids.js';
+
+export interface ChainResult {
+  ca: CertificateAuthority;
+  /** leaf, intermediate(s), root. */
+  path: Certificate[];
+}
+
+interface ParsedAuthority {
+  certs: Certificate[];
+  /** Outcome of checking the chain's own links (signatures, names, CA constraints), once. */
+  linkError: StellaError | null | undefined;
+  parseError: StellaError | undefined;
+}
+
+const authorityCache = new WeakMap<CertificateAuthority, ParsedAuthority>();
+
+/** The CA's certChain parsed once (cached per CertificateAuthority object). */
+export function parsedAuthority(ca: CertificateAuthority): ParsedAuthority {
+  let p = authorityCache.get(ca);
+  if (p) return p;
+  try {
+    if (ca.certChain.length === 0) throw new StellaError('TRUSTED_ROOT_INVALID', 'trusted-root', `certificate authority ${ca.uri || describeName(ca.subject)} has an empty certChain`);
+    const certs = ca.certChain.map((der, i) => parseCertificate(der, { code: 'TRUSTED_ROOT_INVALID', check: 'trusted-root', what: `trusted root certificate ${i} of ${ca.uri || describeName(ca.subject)}` }));
+    p = { certs, linkError: undefined, parseError: undefined };
+  } catch (e) {
+    if (!(e instanceof StellaError)) throw e;
+    p = { certs: [], linkError: undefined, parseError: e };
+  }
+  authorityCache.set(ca, p);
+  return p;
+}
+
+export function describeName(n: NameInfo): string {
+  const parts: string[] = [];
+  if (n.organization !== undefined) parts.push(`O=${n.organization}`);
+  if (n.commonName !== undefined) parts.push(`CN=${n.commonName}`);
+  return parts.length ? parts.join(', ') : '(empty name)';
+}
+
+function iso(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
+}
+
+/**
+ * Check the issuing links inside `chain` (chain[j] issued by chain[j+1]) and that every
+ * certificate in it may issue: CA, keyCertSign, path length respected for a path
+ * leaf + chain. Throws CERT_CHAIN_INVALID (or `code`) naming the failing certificate.
+ */
+export function verifyIssuerLinks(chain: Certificate[], code: ErrorCode = 'CERT_CHAIN_INVALID', check: CheckName = 'certificate-chain', role = 'CA'): void {
+  let intermediatesBelow = 0;
+  for (let j = 0; j < chain.length; j++) {
+    const c = chain[j]!;
+    const name = `${role} certificate ${describeName(c.subject)}`;
+    if (!c.basicConstraints?.ca) fail(code, check, `Certificate chain invalid: ${name} is not a CA`);
+    if (!c.keyUsage?.has('keyCertSign')) fail(code, check, `Certificate chain invalid: ${name} lacks the keyCertSign key usage`);
+    if (c.basicConstraints.pathLen !== undefined && intermediatesBelow > c.basicConstraints.pathLen) {
+      fail(code, check, `Certificate chain invalid: path length constraint of ${name} (${c.basicConstraints.pathLen}) exceeded`);
+    }
+    if (c.unhandledCriticalExtensions.length) fail(code, check, `Certificate chain invalid: ${name} has unsupported critical extension(s) ${c.unhandledCriticalExtensions.join(', ')}`);
+    if (!c.isSelfIssued) intermediatesBelow++;
+    const issuer = chain[j + 1];
+    if (issuer) {
+      if (!bytesEqual(c.issuerDer, issuer.subjectDer)) fail(code, check, `Certificate chain invalid: ${name} is not issued by ${describeName(issuer.subject)}`);
+      if (!verifyCertificateSignature(c, issuer.publicKey)) fail(code, check, `Certificate chain invalid: signature on ${name} does not verify`);
+    }
+  }
+}
+
+/** CA-to-CA links of a trusted authority, checked once and remembered. */
+function authorityLinkError(ca: CertificateAuthority, p: ParsedAuthority): StellaError | null {
+  if (p.linkError !== undefined) return p.linkError;
+  try {
+    verifyIssuerLinks(p.certs);
+    p.linkError = null;
+  } catch (e) {
+    if (!(e instanceof StellaError)) throw e;
+    p.linkError = new StellaError(e.code, e.check, `${e.message} (trusted root ${ca.uri || describeName(ca.subject)})`);
+  }
+  return p.linkError;
+}
+
+/** Is `t` within the certificate's validity (both ends inclusive)? */
+export function certValidAt(c: Certificate, t: number): boolean {
+  return c.notBefore <= t && t <= c.notAfter;
+}
+
+/** Leaf requirements for Fulcio code-signing certificates (checklist C21). */
+function checkLeafUsage(leaf: Certificate): void {
+  if (leaf.basicConstraints?.ca) fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate is a CA certificate');
+  if (!leaf.keyUsage?.has('digitalSignature')) fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate lacks the digitalSignature key usage');
+  if (!leaf.extKeyUsage?.includes(OID.ekuCodeSigning)) fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate lacks the codeSigning extended key usage');
+  if (leaf.unhandledCriticalExtensions.length) {
+    fail('CERT_USAGE_INVALID', 'certificate-chain', `leaf certificate has unsupported critical extension(s) ${leaf.unhandledCriticalExtensions.join(', ')}`);
+  }
+}
+
+function checkTimes(ca: CertificateAuthority, path: Certificate[], verifiedTimes: number[]): void {
+  for (const t of verifiedTimes) {
+    if (!windowContains(ca.validFor, t)) {
+      fail('CERT_CHAIN_INVALID', 'certificate-chain', `Certificate chain invalid: verified time ${iso(t)} is outside the validity window of certificate authority ${ca.uri || describeName(ca.subject)} (${iso(ca.validFor.start)}..${ca.validFor.end === undefined ? 'open' : iso(ca.validFor.end)})`, {
+        verifiedTime: t,
+      });
+    }
+    for (let i = 0; i < path.length; i++) {
+      const c = path[i]!;
+      if (!certValidAt(c, t)) {
+        const role = i === 0 ? 'leaf' : i === path.length - 1 ? 'root' : 'intermediate';
+        fail('CERT_EXPIRED', 'certificate-chain', `certificate expired: ${role} valid ${iso(c.notBefore)}..${iso(c.notAfter)}, verified time ${iso(t)}`, {
+          certificate: role,
+          notBefore: c.notBefore,
+          notAfter: c.notAfter,
+          verifiedTime: t,
+        });
+      }
+    }
+  }
+}
+
+/**
+ * Validate `leaf` up to one of `cas` at every verified time. `bundleCerts` are the
+ * intermediates a v0.1/v0.2 bundle ships (leaf excluded); each must be byte-identical to a
+ * certificate of the chosen CA. Tries every CA whose chain can issue the leaf and, if none
+ * succeeds, reports the error from the attempt that got furthest.
+ */
+export function verifyCertificateChain(leaf: Certificate, bundleCerts: Certificate[], cas: CertificateAuthority[], verifiedTimes: number[]): ChainResult {
+  for (const c of bundleCerts) {
+    if (c.isSelfIssued) fail('CERT_CHAIN_INVALID', 'certificate-chain', 'Certificate chain invalid: bundle includes a root certificate');
+  }
+  if (verifiedTimes.length === 0) fail('NO_VERIFIED_TIME', 'verified-times', 'no verified time to check the certificate chain at');
+
+  let best: { stage: number; error: StellaError } | undefined;
+  const note = (stage: number, error: StellaError): void => {
+    if (!best || stage > best.stage) best = { stage, error };
+  };
+
+  for (const ca of cas) {
+    const p = parsedAuthority(ca);
+    if (p.parseError) {
+      note(0, p.parseError);
+      continue;
+    }
+    const issuer = p.certs[0]!;
+    // Stage 1: the leaf names this CA's issuing certificate.
+    if (!bytesEqual(leaf.issuerDer, issuer.subjectDer)) {
+      note(1, new StellaError('CERT_CHAIN_INVALID', 'certificate-chain', `Certificate chain invalid: leaf issuer ${describeName(leaf.issuer)} is not a trusted certificate authority`));
+      continue;
+    }
+    // Stage 2: bundle intermediates must be this CA's own certificates.
+    const foreign = bundleCerts.find((b) => !p.certs.some((c) => bytesEqual(c.der, b.der)));
+    if (foreign) {
+      note(2, new StellaError('CERT_CHAIN_INVALID', 'certificate-chain', `Certificate chain invalid: intermediate certificate ${describeName(foreign.subject)} in the bundle is not in the trusted root`));
+      continue;
+    }
+    // Stage 3: the leaf signature.
+    if (!verifyCertificateSignature(leaf, issuer.publicKey)) {
+      note(3, new StellaError('CERT_CHAIN_INVALID', 'certificate-chain', `Certificate chain invalid: leaf certificate signature does not verify under ${describeName(issuer.subject)}`));
+      continue;
+    }
+    // Stage 4: the CA's own links (cached).
+    const linkError = authorityLinkError(ca, p);
+    if (linkError) {
+      note(4, linkError);
+      continue;
+    }
+    const path = [leaf, ...p.certs];
+    try {
+      // Stage 5: leaf usage. Stage 6: times.
+      checkLeafUsage(leaf);
+    } catch (e) {
+      if (!(e instanceof StellaError)) throw e;
+      note(5, e);
+      continue;
+    }
+    try {
+      checkTimes(ca, path, verifiedTimes);
+    } catch (e) {
+      if (!(e instanceof StellaError)) throw e;
+      note(e.code === 'CERT_EXPIRED' ? 7 : 6, e);
+      continue;
+    }
+    return { ca, path };
+  }
+  if (best) throw best.error;
+  return fail('CERT_CHAIN_INVALID', 'certificate-chain', 'Certificate chain invalid: the trusted root has no certificate authorities');
+}

@@ -1,0 +1,92 @@
+import test, { type ExecutionContext } from 'ava';
+import { readFileSync } from 'node:fs';
+import { StellaError, type ErrorCode } from '../../src/errors.js';
+import { buildInTotoStatement, IN_TOTO_STATEMENT_V01, IN_TOTO_STATEMENT_V1, parseInTotoStatement, statementHasSubjectDigest } from '../../src/bundle/intoto.js';
+import { parseBundle } from '../../src/bundle/parse.js';
+
+type Json = Record<string, any>;
+const fixtureText = readFileSync(new URL('../../../test/fixtures/bundle/intoto-statement-v1.json', import.meta.url), 'utf8');
+const load = (): Json => JSON.parse(fixtureText);
+const enc = (v: unknown): Uint8Array => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
+const SHA = 'a'.repeat(64);
+
+function refused(t: ExecutionContext, doc: unknown, code: ErrorCode, pattern: RegExp): void {
+  const err = t.throws(() => parseInTotoStatement(enc(doc)), { instanceOf: StellaError });
+  t.is(err?.code, code, err?.message);
+  t.regex(err?.message ?? '', pattern);
+}
+
+test('parses a v1 statement and finds its subject digest', (t) => {
+  const s = parseInTotoStatement(enc(fixtureText));
+  t.is(s._type, IN_TOTO_STATEMENT_V1);
+  t.is(s.subject.length, 1);
+  t.is(s.subject[0].name, 'a.txt');
+  t.is(s.predicateType, 'https://slsa.dev/provenance/v1');
+  t.deepEqual(s.predicate, { buildDefinition: { buildType: 'https://example.test/build' } });
+  const d = s.subject[0].digest.sha256;
+  t.true(statementHasSubjectDigest(s, 'sha256', d));
+  t.true(statementHasSubjectDigest(s, 'sha256', d.toUpperCase()));
+  t.false(statementHasSubjectDigest(s, 'sha256', SHA));
+  t.false(statementHasSubjectDigest(s, 'sha512', d));
+  t.false(statementHasSubjectDigest(s, 'constructor', d));
+});
+
+test('the DSSE payload of the bundle fixture is a statement', (t) => {
+  const b = parseBundle(readFileSync(new URL('../../../test/fixtures/bundle/v03-dsse.json', import.meta.url)));
+  if (b.content.kind !== 'dsseEnvelope') return t.fail();
+  t.is(parseInTotoStatement(b.content.payload).subject[0].name, 'a.txt');
+});
+
+test('v0.1 statements are accepted; other _type values are not', (t) => {
+  t.is(parseInTotoStatement(enc({ ...load(), _type: IN_TOTO_STATEMENT_V01 }))._type, IN_TOTO_STATEMENT_V01);
+  refused(t, { ...load(), _type: 'https://in-toto.io/Statement/v2' }, 'BUNDLE_UNSUPPORTED', /unsupported _type/);
+  refused(t, { ...load(), _type: undefined }, 'BUNDLE_UNSUPPORTED', /unsupported _type null/);
+});
+
+test('1024 subjects are accepted, 1025 refused', (t) => {
+  const many = (n: number) => ({ ...load(), subject: Array.from({ length: n }, (_, i) => ({ name: `f${i}`, digest: { sha256: SHA } })) });
+  t.is(parseInTotoStatement(enc(many(1024))).subject.length, 1024);
+  refused(t, many(1025), 'BUNDLE_LIMIT_EXCEEDED', /1025 subjects exceeds the limit of 1024/);
+});
+
+test('32 digests per subject are accepted, 33 refused', (t) => {
+  const digests = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`alg${i}`, 'ff']));
+  t.is(Object.keys(parseInTotoStatement(enc({ ...load(), subject: [{ name: 'x', digest: digests(32) }] })).subject[0].digest).length, 32);
+  refused(t, { ...load(), subject: [{ name: 'x', digest: digests(33) }] }, 'BUNDLE_LIMIT_EXCEEDED', /subject\[0\]\.digest: 33 digests exceeds the limit of 32/);
+});
+
+test('malformed statements are refused', (t) => {
+  refused(t, '{"_type":', 'BUNDLE_MALFORMED', /malformed JSON in in-toto statement/);
+  refused(t, fixtureText.replace('{', '{"predicateType":"x",'), 'BUNDLE_MALFORMED', /duplicate key "predicateType"/);
+  refused(t, [], 'BUNDLE_MALFORMED', /expected a JSON object/);
+  refused(t, { ...load(), subject: [] }, 'BUNDLE_MALFORMED', /subject is empty/);
+  refused(t, { ...load(), subject: {} }, 'BUNDLE_MALFORMED', /subject: expected an array/);
+  refused(t, { ...load(), subject: [{ name: 'x', digest: {} }] }, 'BUNDLE_MALFORMED', /subject\[0\]\.digest is empty/);
+  refused(t, { ...load(), subject: [{ name: 'x', digest: { sha256: 'abc' } }] }, 'BUNDLE_MALFORMED', /digest\.sha256: expected 64 hex characters/);
+  refused(t, { ...load(), subject: [{ name: 'x', digest: { sha256: 'g'.repeat(64) } }] }, 'BUNDLE_MALFORMED', /expected 64 hex characters/);
+  refused(t, { ...load(), subject: [{ name: 'x', digest: { sha256: 5 } }] }, 'BUNDLE_MALFORMED', /digest\.sha256: expected a non-empty string/);
+  refused(t, { ...load(), subject: [{ name: 7, digest: { sha256: SHA } }] }, 'BUNDLE_MALFORMED', /subject\[0\]\.name: expected a string/);
+  refused(t, { ...load(), predicateType: '' }, 'BUNDLE_MALFORMED', /predicateType missing/);
+  refused(t, { ...load(), predicate: 'text' }, 'BUNDLE_MALFORMED', /predicate: expected an object/);
+  const bad = new Uint8Array([...enc('{"_type":"'), 0xff, ...enc('"}')]);
+  const err = t.throws(() => parseInTotoStatement(bad), { instanceOf: StellaError });
+  t.regex(err?.message ?? '', /invalid UTF-8/);
+});
+
+test('a "__proto__" digest name stays plain data', (t) => {
+  const s = parseInTotoStatement(enc('{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"__proto__":"ab"}}],"predicateType":"p"}'));
+  t.is(Object.getPrototypeOf(s.subject[0].digest), Object.prototype);
+  t.true(statementHasSubjectDigest(s, '__proto__', 'AB'));
+});
+
+test('buildInTotoStatement produces a v1 payload that parses back to the same statement', (t) => {
+  const subject = [{ name: 'pkg.tgz', digest: { sha256: SHA, sha512: 'b'.repeat(128) } }];
+  const { statement, payload } = buildInTotoStatement(subject, 'https://slsa.dev/provenance/v1', { a: 1 });
+  t.deepEqual(parseInTotoStatement(payload), statement);
+  t.deepEqual(Object.keys(JSON.parse(new TextDecoder().decode(payload))), ['_type', 'subject', 'predicateType', 'predicate']);
+  t.is(statement._type, IN_TOTO_STATEMENT_V1);
+  t.true(statementHasSubjectDigest(statement, 'sha512', 'b'.repeat(128)));
+  t.is(buildInTotoStatement(subject, 'p').statement.predicate, undefined);
+  const err = t.throws(() => buildInTotoStatement([{ name: 'x', digest: { sha256: 'nothex' } }], 'p'), { instanceOf: StellaError });
+  t.is(err?.code, 'BUNDLE_MALFORMED');
+});

@@ -1,0 +1,312 @@
+import test, { type ExecutionContext } from 'ava';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { StellaError, type ErrorCode } from '../../src/errors.js';
+import { parseBundle } from '../../src/bundle/parse.js';
+import { BUNDLE_LIMITS } from '../../src/bundle/model.js';
+import { toHex } from '../../src/util/encoding.js';
+
+type Json = Record<string, any>;
+
+const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/bundle/${name}`, import.meta.url), 'utf8');
+const load = (name: string): Json => JSON.parse(fixture(name));
+
+function refused(t: ExecutionContext, input: Json | string, code: ErrorCode, pattern: RegExp): void {
+  const text = typeof input === 'string' ? input : JSON.stringify(input);
+  const err = t.throws(() => parseBundle(text), { instanceOf: StellaError });
+  t.is(err?.code, code, err?.message);
+  t.is(err?.check, 'bundle');
+  t.regex(err?.message ?? '', pattern);
+}
+
+test('parses a v0.3 message-signature bundle into the typed model', (t) => {
+  const src = load('v03-message-signature.json');
+  const b = parseBundle(fixture('v03-message-signature.json'));
+  t.is(b.version, '0.3');
+  t.is(b.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+  t.is(b.verificationMaterial.content.kind, 'certificate');
+  if (b.verificationMaterial.content.kind === 'certificate') {
+    t.is(Buffer.from(b.verificationMaterial.content.certificate).toString('base64'), src.verificationMaterial.certificate.rawBytes);
+  }
+  const e = b.verificationMaterial.tlogEntries[0];
+  t.is(e.logIndex, 3);
+  t.is(e.integratedTime, 1700000000);
+  t.deepEqual(e.kindVersion, { kind: 'hashedrekord', version: '0.0.1' });
+  t.is(e.inclusionProof?.treeSize, 5);
+  t.is(e.inclusionProof?.hashes.length, 3);
+  t.is(e.inclusionProof?.checkpoint, src.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint.envelope);
+  t.is(e.inclusionPromise?.signedEntryTimestamp.length, 71);
+  t.is(new TextDecoder().decode(e.canonicalizedBody), '{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{}}');
+  t.is(b.verificationMaterial.rfc3161Timestamps.length, 1);
+  t.is(b.content.kind, 'messageSignature');
+  if (b.content.kind === 'messageSignature') {
+    t.is(b.content.messageDigest?.algorithm, 'SHA2_256');
+    t.is(b.content.signature.length, 70);
+  }
+});
+
+test('parses v0.3 DSSE, v0.1 chain and v0.2 public-key bundles; bytes input too', (t) => {
+  const dsse = parseBundle(new TextEncoder().encode(fixture('v03-dsse.json')));
+  t.is(dsse.content.kind, 'dsseEnvelope');
+  if (dsse.content.kind === 'dsseEnvelope') {
+    t.is(dsse.content.payloadType, 'application/vnd.in-toto+json');
+    t.is(dsse.content.signatures[0].keyid, '');
+    t.is(JSON.parse(new TextDecoder().decode(dsse.content.payload))._type, 'https://in-toto.io/Statement/v1');
+  }
+  const v01 = parseBundle(fixture('v01-chain.json'));
+  t.is(v01.version, '0.1');
+  t.is(v01.verificationMaterial.content.kind, 'x509CertificateChain');
+  if (v01.verificationMaterial.content.kind === 'x509CertificateChain') t.is(v01.verificationMaterial.content.certificates.length, 2);
+  t.is(v01.verificationMaterial.tlogEntries[0].inclusionProof, undefined);
+  const v02 = parseBundle(fixture('v02-public-key.json'));
+  t.is(v02.version, '0.2');
+  t.deepEqual(v02.verificationMaterial.content, { kind: 'publicKey', hint: 'key-hint-1' });
+  t.is(v02.verificationMaterial.tlogEntries[0].inclusionPromise, undefined);
+});
+
+test('all four media types are accepted', (t) => {
+  const b = load('v03-message-signature.json');
+  for (const [mt, v] of [
+    ['application/vnd.dev.sigstore.bundle+json;version=0.3', '0.3'],
+    ['application/vnd.dev.sigstore.bundle.v0.3+json', '0.3'],
+  ] as const) t.is(parseBundle(JSON.stringify({ ...b, mediaType: mt })).version, v);
+  const v01 = load('v01-chain.json');
+  t.is(parseBundle(JSON.stringify({ ...v01, mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.2', verificationMaterial: load('v03-message-signature.json').verificationMaterial })).version, '0.2');
+});
+
+test('int64 fields accept numbers, and absent or null means 0 (protobuf JSON)', (t) => {
+  const b = load('v03-message-signature.json');
+  const e = b.verificationMaterial.tlogEntries[0];
+  e.logIndex = 7;
+  delete e.integratedTime;
+  e.inclusionProof.treeSize = 9;
+  e.inclusionProof.logIndex = null;
+  const p = parseBundle(JSON.stringify(b));
+  t.is(p.verificationMaterial.tlogEntries[0].logIndex, 7);
+  t.is(p.verificationMaterial.tlogEntries[0].integratedTime, 0);
+  t.is(p.verificationMaterial.tlogEntries[0].inclusionProof?.treeSize, 9);
+  t.is(p.verificationMaterial.tlogEntries[0].inclusionProof?.logIndex, 0);
+});
+
+test('unknown fields are ignored (forward compatibility)', (t) => {
+  const b = load('v03-message-signature.json');
+  b.futureField = { anything: [1, 2] };
+  b.verificationMaterial.tlogEntries[0].extra = 'x';
+  t.is(parseBundle(JSON.stringify(b)).version, '0.3');
+});
+
+test('malformed JSON is refused', (t) => {
+  const text = fixture('v03-message-signature.json');
+  refused(t, text.slice(0, text.length / 2), 'BUNDLE_MALFORMED', /malformed JSON in bundle/);
+  refused(t, '[]', 'BUNDLE_MALFORMED', /bundle: expected an object/);
+});
+
+test('duplicate keys are refused, top-level and nested', (t) => {
+  const text = fixture('v03-message-signature.json');
+  refused(t, text.replace('{', '{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json",'), 'BUNDLE_MALFORMED', /duplicate key "mediaType"/);
+  refused(t, text.replace('"logIndex": "3",', '"logIndex": "3", "logIndex": "4",'), 'BUNDLE_MALFORMED', /duplicate key "logIndex" in object at \$\.verificationMaterial\.tlogEntries\[\]/);
+});
+
+test('a depth bomb is refused', (t) => {
+  const b = load('v03-message-signature.json');
+  const deep = '['.repeat(BUNDLE_LIMITS.maxJsonDepth) + ']'.repeat(BUNDLE_LIMITS.maxJsonDepth);
+  refused(t, JSON.stringify(b).replace('{', `{"x":${deep},`), 'BUNDLE_LIMIT_EXCEEDED', /deeper than the limit/);
+});
+
+test('an oversized bundle is refused', (t) => {
+  const b = load('v03-message-signature.json');
+  b.padding = 'x'.repeat(BUNDLE_LIMITS.maxBytes);
+  refused(t, b, 'BUNDLE_LIMIT_EXCEEDED', /larger than/);
+});
+
+test('an unknown or missing media type is refused', (t) => {
+  const b = load('v03-message-signature.json');
+  refused(t, { ...b, mediaType: 'application/vnd.dev.sigstore.bundle+json;version=99.9' }, 'BUNDLE_UNSUPPORTED', /unsupported bundle media type "application\/vnd\.dev\.sigstore\.bundle\+json;version=99\.9"/);
+  refused(t, { ...b, mediaType: 'application/vnd.dev.sigstore.bundle.v0.4+json' }, 'BUNDLE_UNSUPPORTED', /unsupported bundle media type/);
+  refused(t, { ...b, mediaType: 'toString' }, 'BUNDLE_UNSUPPORTED', /unsupported bundle media type/);
+  refused(t, { ...b, mediaType: undefined }, 'BUNDLE_MALFORMED', /mediaType missing/);
+  refused(t, { ...b, mediaType: 3 }, 'BUNDLE_MALFORMED', /mediaType: expected a string/);
+});
+
+test('bad base64 is refused naming the field', (t) => {
+  const b = load('v03-message-signature.json');
+  b.messageSignature.signature = 'MEUCIQ!!bad';
+  refused(t, b, 'BUNDLE_MALFORMED', /messageSignature\.signature: invalid base64/);
+  const c = load('v03-message-signature.json');
+  c.verificationMaterial.tlogEntries[0].inclusionProof.hashes[1] = 'AAAA-A__';
+  refused(t, c, 'BUNDLE_MALFORMED', /tlogEntries\[0\]\.inclusionProof\.hashes\[1\]: invalid base64/);
+  const d = load('v03-message-signature.json');
+  d.verificationMaterial.certificate.rawBytes = 'QUJD'.slice(0, 3); // unpadded
+  refused(t, d, 'BUNDLE_MALFORMED', /verificationMaterial\.certificate\.rawBytes: invalid base64/);
+  const e = load('v03-message-signature.json');
+  e.verificationMaterial.tlogEntries[0].logId.keyId = 1234;
+  refused(t, e, 'BUNDLE_MALFORMED', /logId\.keyId: expected a base64 string/);
+});
+
+test('negative, non-numeric, fractional or huge log index / tree size / integrated time are refused', (t) => {
+  const cases: [string, (e: Json) => void, RegExp][] = [
+    ['negative log index', (e) => (e.logIndex = '-1'), /tlogEntries\[0\]\.logIndex: not a non-negative integer/],
+    ['negative numeric log index', (e) => (e.logIndex = -1), /tlogEntries\[0\]\.logIndex: not a non-negative integer/],
+    ['non-numeric tree size', (e) => (e.inclusionProof.treeSize = 'five'), /inclusionProof\.treeSize: not a non-negative integer/],
+    ['exponent tree size', (e) => (e.inclusionProof.treeSize = '1e3'), /inclusionProof\.treeSize: not a non-negative integer/],
+    ['fractional integrated time', (e) => (e.integratedTime = 1.5), /integratedTime: not a non-negative integer/],
+    ['huge integrated time', (e) => (e.integratedTime = '9007199254740993'), /integratedTime: 9007199254740993 is out of range/],
+    ['boolean log index', (e) => (e.logIndex = true), /logIndex: expected an integer/],
+    ['proof log index', (e) => (e.inclusionProof.logIndex = '-5'), /inclusionProof\.logIndex: not a non-negative integer/],
+  ];
+  for (const [, mutate, pattern] of cases) {
+    const b = load('v03-message-signature.json');
+    mutate(b.verificationMaterial.tlogEntries[0]);
+    refused(t, b, 'BUNDLE_MALFORMED', pattern);
+  }
+});
+
+test('more than 32 tlog entries is refused; 32 is accepted', (t) => {
+  const b = load('v03-message-signature.json');
+  const e = b.verificationMaterial.tlogEntries[0];
+  b.verificationMaterial.tlogEntries = Array.from({ length: 32 }, () => e);
+  t.is(parseBundle(JSON.stringify(b)).verificationMaterial.tlogEntries.length, 32);
+  b.verificationMaterial.tlogEntries.push(e);
+  refused(t, b, 'BUNDLE_LIMIT_EXCEEDED', /tlogEntries: 33 items exceeds the limit of 32/);
+});
+
+test('other count limits: timestamps, certificates, proof hashes, DSSE signatures', (t) => {
+  const ts = load('v03-message-signature.json');
+  ts.verificationMaterial.timestampVerificationData.rfc3161Timestamps = Array.from({ length: 33 }, () => ({ signedTimestamp: 'AAAA' }));
+  refused(t, ts, 'BUNDLE_LIMIT_EXCEEDED', /rfc3161Timestamps: 33 items exceeds the limit of 32/);
+  const chain = load('v01-chain.json');
+  chain.verificationMaterial.x509CertificateChain.certificates = Array.from({ length: 11 }, () => ({ rawBytes: 'AAAA' }));
+  refused(t, chain, 'BUNDLE_LIMIT_EXCEEDED', /certificates: 11 items exceeds the limit of 10/);
+  const proof = load('v03-message-signature.json');
+  proof.verificationMaterial.tlogEntries[0].inclusionProof.hashes = Array.from({ length: 65 }, () => 'AAAA');
+  refused(t, proof, 'BUNDLE_LIMIT_EXCEEDED', /hashes: 65 items exceeds the limit of 64/);
+  const dsse = load('v03-dsse.json');
+  dsse.dsseEnvelope.signatures = Array.from({ length: 17 }, () => dsse.dsseEnvelope.signatures[0]);
+  refused(t, dsse, 'BUNDLE_LIMIT_EXCEEDED', /signatures: 17 items exceeds the limit of 16/);
+});
+
+test('an empty certificate chain is refused', (t) => {
+  const b = load('v01-chain.json');
+  b.verificationMaterial.x509CertificateChain.certificates = [];
+  refused(t, b, 'BUNDLE_MALFORMED', /empty certificate chain/);
+  b.verificationMaterial.x509CertificateChain = {};
+  refused(t, b, 'BUNDLE_MALFORMED', /empty certificate chain/);
+  const c = load('v01-chain.json');
+  c.verificationMaterial.x509CertificateChain.certificates[1].rawBytes = '';
+  refused(t, c, 'BUNDLE_MALFORMED', /certificates\[1\]: empty certificate/);
+});
+
+test('an empty or missing signature is refused', (t) => {
+  const b = load('v03-message-signature.json');
+  b.messageSignature.signature = '';
+  refused(t, b, 'BUNDLE_MALFORMED', /empty signature/);
+  delete b.messageSignature.signature;
+  refused(t, b, 'BUNDLE_MALFORMED', /empty signature/);
+  const d = load('v03-dsse.json');
+  d.dsseEnvelope.signatures[0].sig = '';
+  refused(t, d, 'BUNDLE_MALFORMED', /empty signature: dsseEnvelope\.signatures\[0\]\.sig/);
+  d.dsseEnvelope.signatures = [];
+  refused(t, d, 'BUNDLE_MALFORMED', /dsseEnvelope has no signatures/);
+});
+
+test('a v0.3 bundle with a certificate chain is refused', (t) => {
+  const b = load('v01-chain.json');
+  b.mediaType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+  b.verificationMaterial.tlogEntries = load('v03-message-signature.json').verificationMaterial.tlogEntries;
+  refused(t, b, 'BUNDLE_MALFORMED', /v0\.3 bundle must carry a single certificate, not an x509CertificateChain/);
+});
+
+test('a v0.2 or v0.3 bundle without an inclusion proof is refused', (t) => {
+  const b = load('v02-public-key.json');
+  delete b.verificationMaterial.tlogEntries[0].inclusionProof;
+  refused(t, b, 'REKOR_PROOF_MISSING', /Rekor proof missing: verificationMaterial\.tlogEntries\[0\] has no inclusionProof \(required in a v0\.2 bundle\)/);
+  const c = load('v03-message-signature.json');
+  c.verificationMaterial.tlogEntries[0].inclusionProof = null;
+  refused(t, c, 'REKOR_PROOF_MISSING', /required in a v0\.3 bundle/);
+  const d = load('v03-message-signature.json');
+  delete d.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint;
+  refused(t, d, 'BUNDLE_MALFORMED', /inclusionProof\.checkpoint missing/);
+});
+
+test('a v0.1 bundle without an inclusion promise (SET) is refused', (t) => {
+  const b = load('v01-chain.json');
+  delete b.verificationMaterial.tlogEntries[0].inclusionPromise;
+  refused(t, b, 'REKOR_PROOF_MISSING', /has no inclusionPromise \(required in a v0\.1 bundle\)/);
+});
+
+test('content must be exactly one of messageSignature and dsseEnvelope', (t) => {
+  const b = load('v03-message-signature.json');
+  refused(t, { ...b, dsseEnvelope: load('v03-dsse.json').dsseEnvelope }, 'BUNDLE_MALFORMED', /both messageSignature and dsseEnvelope/);
+  refused(t, { ...b, messageSignature: undefined }, 'BUNDLE_MALFORMED', /no content/);
+});
+
+test('signing material must be exactly one kind', (t) => {
+  const b = load('v03-message-signature.json');
+  b.verificationMaterial.publicKey = { hint: 'x' };
+  refused(t, b, 'BUNDLE_MALFORMED', /more than one of x509CertificateChain, certificate, publicKey/);
+  delete b.verificationMaterial.publicKey;
+  delete b.verificationMaterial.certificate;
+  refused(t, b, 'BUNDLE_MALFORMED', /no signing material/);
+  refused(t, { ...b, verificationMaterial: undefined }, 'BUNDLE_MALFORMED', /verificationMaterial missing/);
+});
+
+test('required tlog entry fields are checked', (t) => {
+  const mutations: [(e: Json) => void, RegExp][] = [
+    [(e) => delete e.logId, /tlogEntries\[0\]\.logId missing/],
+    [(e) => delete e.kindVersion, /tlogEntries\[0\]\.kindVersion missing/],
+    [(e) => (e.kindVersion.kind = ''), /kindVersion\.kind missing/],
+    [(e) => delete e.canonicalizedBody, /canonicalizedBody missing/],
+    [(e) => (e.inclusionProof.rootHash = ''), /inclusionProof\.rootHash missing/],
+    [(e) => (e.inclusionPromise = 'x'), /inclusionPromise: expected an object/],
+  ];
+  for (const [mutate, pattern] of mutations) {
+    const b = load('v03-message-signature.json');
+    mutate(b.verificationMaterial.tlogEntries[0]);
+    refused(t, b, 'BUNDLE_MALFORMED', pattern);
+  }
+});
+
+test('an unknown message digest algorithm is refused', (t) => {
+  const b = load('v03-message-signature.json');
+  b.messageSignature.messageDigest.algorithm = 'MD5';
+  refused(t, b, 'BUNDLE_UNSUPPORTED', /unsupported hash algorithm "MD5"/);
+});
+
+const CASES = new URL('../../../../shared/conformance/cases/', import.meta.url);
+// Refused by the parser: the four bundle-* cases, plus the two whose tlog entry lacks the
+// inclusion proof a v0.2+ bundle must carry, plus a v0.2 proof without a checkpoint, plus a
+// timestamp written as line-wrapped base64 (strict base64 refuses the newlines).
+const PARSE_FAILURES: Record<string, ErrorCode> = {
+  'bundle-malformed-json_fail': 'BUNDLE_MALFORMED',
+  'bundle-unknown-version_fail': 'BUNDLE_UNSUPPORTED',
+  'bundle-invalid-base64-signature_fail': 'BUNDLE_MALFORMED',
+  'bundle-empty-certificate-chain_fail': 'BUNDLE_MALFORMED',
+  'intoto-missing-inclusion-proof_fail': 'REKOR_PROOF_MISSING',
+  'rekor2-no-inclusion-proof_fail': 'REKOR_PROOF_MISSING',
+  'invalid-inclusion-proof_fail': 'BUNDLE_MALFORMED',
+  'rekor2-timestamp-with-incorrect-time_fail': 'BUNDLE_MALFORMED',
+};
+
+test('shared conformance bundles: every case parses except the parse-time failures', (t) => {
+  if (!existsSync(CASES)) {
+    t.log('skipped: ../shared/conformance is absent');
+    t.pass();
+    return;
+  }
+  const names = readdirSync(CASES).sort();
+  t.true(names.length > 40);
+  for (const name of names) {
+    const bytes = readFileSync(new URL(`${name}/bundle.sigstore.json`, CASES));
+    const expected = PARSE_FAILURES[name];
+    if (expected) {
+      const err = t.throws(() => parseBundle(bytes), { instanceOf: StellaError }, name);
+      t.is(err?.code, expected, name);
+    } else {
+      const b = parseBundle(bytes);
+      t.true(b.verificationMaterial.tlogEntries.length > 0, name);
+      t.is(JSON.parse(bytes.toString()).mediaType, b.mediaType, name);
+    }
+  }
+  const v01 = parseBundle(readFileSync(new URL('happy-path-v0.1/bundle.sigstore.json', CASES)));
+  t.is(v01.verificationMaterial.tlogEntries[0].logIndex, 27246492);
+  t.is(toHex(v01.verificationMaterial.tlogEntries[0].logId).length, 64);
+});

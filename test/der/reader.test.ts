@@ -1,0 +1,161 @@
+import test from 'ava';
+import {
+  MAX_DER_DEPTH,
+  parseDer,
+  parseNested,
+  readBitString,
+  readBoolean,
+  readInteger,
+  readOid,
+  readString,
+  readTime,
+  Tag,
+} from '../../src/der/reader.js';
+import { StellaError } from '../../src/errors.js';
+import { fromHex, utf8 } from '../../src/util/encoding.js';
+
+const h = fromHex;
+
+function refuses(t: import('ava').ExecutionContext, input: Uint8Array, pattern: RegExp): void {
+  const e = t.throws(() => parseDer(input), { instanceOf: StellaError });
+  t.is(e?.code, 'CERTIFICATE_MALFORMED');
+  t.regex(e?.message ?? '', pattern);
+}
+
+test('parses a nested structure with offsets and views', (t) => {
+  // SEQUENCE { INTEGER 5, SEQUENCE { BOOLEAN TRUE } }
+  const buf = h('3008020105300301' + '01ff');
+  const root = parseDer(buf);
+  t.true(root.is(Tag.SEQUENCE));
+  t.is(root.children.length, 2);
+  t.is(readInteger(root.children[0]!), 5n);
+  const inner = root.children[1]!;
+  t.is(inner.start, 5);
+  t.is(inner.headerLength, 2);
+  t.true(readBoolean(inner.children[0]!));
+  t.is(inner.der.buffer, buf.buffer, 'nodes are views, not copies');
+});
+
+test('refuses indefinite lengths', (t) => refuses(t, h('3080020101' + '0000'), /indefinite length/));
+test('refuses non-minimal long-form lengths', (t) => refuses(t, h('308103020101'), /non-minimal length/));
+test('refuses long-form lengths with a leading zero', (t) => refuses(t, h('30820003020101'), /non-minimal length/));
+test('refuses lengths past the end', (t) => refuses(t, h('3005020101'), /runs past the end/));
+test('refuses trailing bytes after the top element', (t) => refuses(t, h('300302010100'), /trailing byte/));
+test('refuses inner elements that overrun their parent', (t) => refuses(t, h('30030202010100'), /runs past the end|truncated/));
+test('refuses empty input', (t) => refuses(t, new Uint8Array(0), /empty input/));
+test('refuses high-tag-number form for small tag numbers', (t) => refuses(t, h('1f0500'), /high tag number form used for tag 5/));
+test('refuses non-minimal high tag numbers', (t) => refuses(t, h('9f802100'), /non-minimal high tag number/));
+test('refuses constructed encodings of primitive universal types', (t) => refuses(t, h('2203020101'), /constructed encoding/));
+test('refuses a primitive SEQUENCE', (t) => refuses(t, h('1000'), /must be constructed/));
+test('refuses lengths of more than four octets', (t) => refuses(t, h('3085000000000100'), /too large/));
+
+test('accepts a proper high tag number', (t) => {
+  const n = parseDer(h('9f2100'));
+  t.is(n.tagNumber, 33);
+  t.is(n.cls, 2);
+});
+
+test(`refuses nesting deeper than ${MAX_DER_DEPTH}`, (t) => {
+  const nest = (depth: number): Uint8Array => {
+    let cur = h('0500');
+    for (let i = 1; i < depth; i++) cur = Uint8Array.of(0x30, cur.length, ...cur);
+    return cur;
+  };
+  t.notThrows(() => parseDer(nest(MAX_DER_DEPTH)));
+  refuses(t, nest(MAX_DER_DEPTH + 1), /nesting deeper than 32/);
+});
+
+test('error code, check and subject can be chosen by the caller', (t) => {
+  const e = t.throws(() => parseDer(h('3080'), { code: 'TIMESTAMP_INVALID', check: 'verified-times', what: 'token' }), { instanceOf: StellaError });
+  t.is(e?.code, 'TIMESTAMP_INVALID');
+  t.is(e?.check, 'verified-times');
+  t.regex(e?.message ?? '', /^token: indefinite length/);
+});
+
+test('readInteger: values and minimality', (t) => {
+  t.is(readInteger(parseDer(h('020100'))), 0n);
+  t.is(readInteger(parseDer(h('02020080'))), 128n);
+  t.is(readInteger(parseDer(h('0201ff'))), -1n);
+  t.is(readInteger(parseDer(h('020180'))), -128n);
+  t.is(readInteger(parseDer(h('0202ff7f'))), -129n);
+  t.throws(() => readInteger(parseDer(h('02020001'))), { message: /non-minimal INTEGER/ });
+  t.throws(() => readInteger(parseDer(h('0202ff80'))), { message: /non-minimal INTEGER/ });
+  t.throws(() => readInteger(parseDer(h('0200'))), { message: /empty INTEGER/ });
+  t.throws(() => readInteger(parseDer(h('0500'))), { message: /expected INTEGER/ });
+});
+
+test('readOid: dotted form and strictness', (t) => {
+  t.is(readOid(parseDer(h('06092a864886f70d010101'))), '1.2.840.113549.1.1.1');
+  t.is(readOid(parseDer(h('060a2b0601040183bf300101'))), '1.3.6.1.4.1.57264.1.1');
+  t.is(readOid(parseDer(h('0603883703'))), '2.999.3');
+  t.throws(() => readOid(parseDer(h('06022a80'))), { message: /truncated OBJECT IDENTIFIER/ });
+  t.throws(() => readOid(parseDer(h('06032a8001'))), { message: /non-minimal OBJECT IDENTIFIER arc/ });
+  t.throws(() => readOid(parseDer(h('0600'))), { message: /empty OBJECT IDENTIFIER/ });
+});
+
+const time = (tag: number, s: string): Uint8Array => Uint8Array.of(tag, s.length, ...utf8.encode(s));
+
+test('readTime: UTCTime and GeneralizedTime', (t) => {
+  t.is(readTime(parseDer(time(23, '250101120000Z'))), Date.UTC(2025, 0, 1, 12));
+  t.is(readTime(parseDer(time(23, '500101000000Z'))), Date.UTC(1950, 0, 1));
+  t.is(readTime(parseDer(time(24, '20500101000000Z'))), Date.UTC(2050, 0, 1));
+  t.is(readTime(parseDer(time(24, '20240229235959Z'))), Date.UTC(2024, 1, 29, 23, 59, 59));
+});
+
+test('readTime: fractional seconds only where allowed, without trailing zeros', (t) => {
+  const n = parseDer(time(24, '20250806190351.25Z'));
+  t.throws(() => readTime(n), { message: /fractional seconds/ });
+  t.is(readTime(n, { allowFraction: true }), Date.UTC(2025, 7, 6, 19, 3, 51, 250));
+  t.throws(() => readTime(parseDer(time(24, '20250806190351.250Z')), { allowFraction: true }), { message: /trailing zeros/ });
+  t.throws(() => readTime(parseDer(time(24, '20250806190351.Z')), { allowFraction: true }), { message: /empty fraction/ });
+});
+
+test('readTime: strict formats', (t) => {
+  for (const [tag, s] of [
+    [23, '2501011200Z'],
+    [23, '250101120000'],
+    [23, '250101120000+0100'],
+    [23, '250230120000Z'],
+    [23, '251301120000Z'],
+    [23, '250101240000Z'],
+    [23, '2501011200a0Z'],
+    [24, '20230229000000Z'],
+    [24, '202501011200Z'],
+    [24, '20250101120000'],
+  ] as const) {
+    t.throws(() => readTime(parseDer(time(tag, s))), { instanceOf: StellaError }, `${tag} ${s}`);
+  }
+  t.throws(() => readTime(parseDer(h('0500'))), { message: /expected a time/ });
+});
+
+test('readString: per-type character sets', (t) => {
+  t.is(readString(parseDer(time(Tag.PRINTABLE_STRING, 'sigstore.dev'))), 'sigstore.dev');
+  t.is(readString(parseDer(Uint8Array.of(12, 3, 0xe2, 0x82, 0xac))), '€');
+  t.throws(() => readString(parseDer(time(Tag.PRINTABLE_STRING, 'a@b'))), { message: /PrintableString/ });
+  t.throws(() => readString(parseDer(Uint8Array.of(22, 1, 0x80))), { message: /IA5String/ });
+  t.throws(() => readString(parseDer(Uint8Array.of(12, 1, 0xff))), { message: /not valid UTF-8/ });
+  t.throws(() => readString(parseDer(h('0500'))), { message: /expected a string/ });
+});
+
+test('readBoolean: only 00 and FF', (t) => {
+  t.false(readBoolean(parseDer(h('010100'))));
+  t.throws(() => readBoolean(parseDer(h('010101'))), { message: /0x00 or 0xFF/ });
+  t.throws(() => readBoolean(parseDer(h('0102ffff'))), { message: /one octet/ });
+});
+
+test('readBitString: unused bits', (t) => {
+  const b = readBitString(parseDer(h('03020780')));
+  t.is(b.unusedBits, 7);
+  t.deepEqual([...b.bytes], [0x80]);
+  t.throws(() => readBitString(parseDer(h('03020881'))), { message: /above 7/ });
+  t.throws(() => readBitString(parseDer(h('03020781'))), { message: /unused bits are not zero/ });
+  t.throws(() => readBitString(parseDer(h('030101'))), { message: /empty BIT STRING with unused bits/ });
+  t.throws(() => readBitString(parseDer(h('0300'))), { message: /without unused-bits octet/ });
+});
+
+test('parseNested reads DER wrapped in an OCTET STRING, strictly', (t) => {
+  const outer = parseDer(h('0405' + '3003020107'));
+  t.is(readInteger(parseNested(outer).children[0]!), 7n);
+  t.throws(() => parseNested(parseDer(h('0406' + '300302010700'))), { message: /trailing byte/ });
+  t.throws(() => parseNested(parseDer(h('0400'))), { message: /empty wrapped DER/ });
+});

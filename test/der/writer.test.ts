@@ -1,0 +1,67 @@
+import test from 'ava';
+import { parseDer, readBitString, readInteger, readOid, readString, readTime, Tag } from '../../src/der/reader.js';
+import { bitString, bool, explicit, generalizedTime, ia5String, implicit, int, namedBitString, octetString, oid, seq, setOf, utcTime, utf8String, x509Time } from '../../src/der/writer.js';
+import { toHex } from '../../src/util/encoding.js';
+
+test('int: minimal two\'s complement, round trips through the strict reader', (t) => {
+  for (const v of [0n, 1n, 127n, 128n, 255n, 256n, -1n, -128n, -129n, -256n, 2n ** 64n + 3n, -(2n ** 70n)]) {
+    t.is(readInteger(parseDer(int(v))), v, String(v));
+  }
+  t.is(toHex(int(128)), '02020080');
+  t.is(toHex(int(Uint8Array.of(0, 0, 0x80))), '02020080', 'unsigned bytes: leading zeros stripped, sign octet added');
+  t.is(toHex(int(Uint8Array.of(0, 0))), '020100');
+  t.throws(() => int(2 ** 60));
+});
+
+test('oid: encodes and round trips', (t) => {
+  for (const o of ['1.2.840.113549.1.1.11', '1.3.6.1.4.1.57264.1.8', '2.5.29.19', '2.999.3', '1.3.6.1.4.1.11129.2.4.2']) {
+    t.is(readOid(parseDer(oid(o))), o);
+  }
+  t.throws(() => oid('1'));
+  t.throws(() => oid('1.40'));
+  t.throws(() => oid('1.02'));
+});
+
+test('lengths use the minimal form', (t) => {
+  t.is(toHex(octetString(new Uint8Array(127)).subarray(0, 2)), '047f');
+  t.is(toHex(octetString(new Uint8Array(128)).subarray(0, 3)), '048180');
+  t.is(toHex(octetString(new Uint8Array(70000)).subarray(0, 5)), '0483011170');
+  t.is(parseDer(octetString(new Uint8Array(70000))).length, 70000);
+});
+
+test('x509Time chooses UTCTime through 2049 and GeneralizedTime from 2050', (t) => {
+  const a = Date.UTC(2049, 11, 31, 23, 59, 59);
+  const b = Date.UTC(2050, 0, 1);
+  t.is(parseDer(x509Time(a)).tagNumber, Tag.UTC_TIME);
+  t.is(parseDer(x509Time(b)).tagNumber, Tag.GENERALIZED_TIME);
+  t.is(readTime(parseDer(x509Time(a))), a);
+  t.is(readTime(parseDer(x509Time(b))), b);
+  t.is(readTime(parseDer(generalizedTime(a))), a);
+  t.throws(() => utcTime(b));
+});
+
+test('setOf sorts elements by their encoding', (t) => {
+  const s = parseDer(setOf(int(300), int(1), int(2)));
+  t.deepEqual(s.children.map((c) => readInteger(c)), [1n, 2n, 300n]);
+});
+
+test('strings, booleans and bit strings', (t) => {
+  t.is(readString(parseDer(utf8String('héllo'))), 'héllo');
+  t.is(readString(parseDer(ia5String('a@b'))), 'a@b');
+  t.throws(() => ia5String('é'));
+  t.is(toHex(bool(true)), '0101ff');
+  const ku = readBitString(parseDer(namedBitString([0])));
+  t.is(ku.unusedBits, 7);
+  t.is(toHex(namedBitString([5, 6])), '03020106');
+  t.is(toHex(bitString(Uint8Array.of(0xff), 4)), '030204f0');
+});
+
+test('explicit and implicit context tags', (t) => {
+  const e = parseDer(explicit(3, seq(int(1))));
+  t.true(e.isContext(3) && e.constructed);
+  t.is(readInteger(e.children[0]!.children[0]!), 1n);
+  const i = parseDer(implicit(0, setOf(int(1))));
+  t.true(i.isContext(0) && i.constructed);
+  const p = parseDer(implicit(2, int(5)));
+  t.true(p.isContext(2) && !p.constructed);
+});

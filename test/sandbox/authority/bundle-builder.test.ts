@@ -1,0 +1,51 @@
+import test from 'ava';
+import { StellaError } from '../../../src/errors.js';
+import { toBase64, utf8 } from '../../../src/util/encoding.js';
+import { sha256 } from '../../../src/crypto.js';
+import { parseBundle } from '../../../src/bundle/parse.js';
+import { serializeBundle } from '../../../src/bundle/serialize.js';
+import { bundleFromRekorResponse, tlogEntryFromRekor } from '../../../src/sandbox/authority/bundle-builder.js';
+import { NOW, makeAuthority, signerKey } from './helpers.js';
+
+const authority = makeAuthority();
+const signer = signerKey();
+const data = utf8.encode('bundle me');
+const signature = signer.key.sign(data);
+const created = authority.rekor.createEntry(
+  {
+    apiVersion: '0.0.1',
+    kind: 'hashedrekord',
+    spec: { data: { hash: { algorithm: 'sha256', value: Buffer.from(sha256(data)).toString('hex') } }, signature: { content: toBase64(signature), publicKey: { content: toBase64(utf8.encode(signer.pem)) } } },
+  },
+  { now: NOW },
+);
+
+test('a v0.3 bundle from a Rekor answer round-trips through the strict parser', (t) => {
+  const b = bundleFromRekorResponse({
+    content: { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: sha256(data) }, signature },
+    signer: { publicKeyHint: 'hint' },
+    rekorEntry: created.response,
+  });
+  t.is(b.version, '0.3');
+  const e = b.verificationMaterial.tlogEntries[0]!;
+  t.deepEqual(e.kindVersion, { kind: 'hashedrekord', version: '0.0.1' });
+  t.deepEqual(e.logId, authority.rekor.logId);
+  t.deepEqual(parseBundle(serializeBundle(b)), b);
+});
+
+test('an answer without proof, checkpoint or SET is refused: "Rekor proof missing"', (t) => {
+  const e = Object.values(created.response)[0]!;
+  const variants = [
+    { ...e, verification: { ...e.verification, inclusionProof: undefined } },
+    { ...e, verification: { ...e.verification, inclusionProof: { ...e.verification.inclusionProof, checkpoint: '' } } },
+    { ...e, verification: { inclusionProof: e.verification.inclusionProof } },
+  ];
+  for (const v of variants) {
+    const err = t.throws(() => tlogEntryFromRekor(v as never), { instanceOf: StellaError });
+    t.is(err?.code, 'REKOR_PROOF_MISSING');
+    t.regex(err!.message, /^Rekor proof missing/);
+  }
+  const err = t.throws(() => tlogEntryFromRekor({ ...e, logID: 'nothex' }), { instanceOf: StellaError });
+  t.is(err?.code, 'REKOR_REJECTED');
+  t.throws(() => tlogEntryFromRekor({ a: e, b: e }), { instanceOf: StellaError });
+});

@@ -1,0 +1,163 @@
+import test from 'ava';
+import { X509Certificate } from 'node:crypto';
+import { StellaError } from '../../../src/errors.js';
+import { utf8, toBase64 } from '../../../src/util/encoding.js';
+import { parseCertificate, pemToDerList } from '../../../src/x509/certificate.js';
+import { OID } from '../../../src/x509/oids.js';
+import { parseSctList, verifyEmbeddedScts } from '../../../src/x509/sct.js';
+import { LEAF_LIFETIME_MS } from '../../../src/sandbox/authority/fulcio.js';
+import type { MintTokenOptions } from '../../../src/sandbox/authority/oidc.js';
+import { NOW, makeAuthority, signerKey } from './helpers.js';
+
+const authority = makeAuthority();
+const signer = signerKey();
+
+function issue(token: MintTokenOptions, popOver?: string) {
+  const jwt = authority.oidc.mintToken(token);
+  const claims = authority.oidc.verifyToken(jwt, { audience: 'sigstore', now: token.now });
+  return authority.fulcio.issueSigningCertificate({
+    claims,
+    issuerUrl: authority.oidc.issuerUrl,
+    subjectPublicKeySpki: signer.key.spki,
+    proofOfPossession: signer.key.sign(utf8.encode(popOver ?? claims.sub)),
+    now: token.now,
+  });
+}
+
+const F = (n: number): string => `1.3.6.1.4.1.57264.1.${n}`;
+
+test('GitHub leaf: parses with node:crypto, chains to the root, 10 minutes, Fulcio shape', (t) => {
+  const { chain } = issue({ platform: 'github', repo: 'org/repo', now: NOW });
+  const [leaf, inter, root] = chain.map((d) => new X509Certificate(Buffer.from(d)));
+  t.true(leaf!.verify(inter!.publicKey));
+  t.true(inter!.verify(root!.publicKey));
+  t.true(root!.verify(root!.publicKey));
+  t.true(leaf!.checkIssued(inter!));
+  t.falsy(leaf!.subject);
+  t.deepEqual([...parseCertificate(chain[0]).subjectDer], [0x30, 0x00]);
+  t.is(leaf!.subjectAltName, 'URI:https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main');
+  t.is(new Date(leaf!.validTo).getTime() - new Date(leaf!.validFrom).getTime(), LEAF_LIFETIME_MS);
+  t.true(inter!.ca);
+  t.false(leaf!.ca);
+
+  const c = parseCertificate(chain[0]);
+  const ext = (oid: string) => c.extensions.find((e) => e.oid === oid);
+  t.true(ext(OID.subjectAltName)!.critical);
+  t.true(ext(OID.keyUsage)!.critical);
+  t.deepEqual([...c.keyUsage!], ['digitalSignature']);
+  t.deepEqual(c.extKeyUsage, [OID.ekuCodeSigning]);
+  t.truthy(c.subjectKeyId);
+  t.deepEqual(c.authorityKeyId, parseCertificate(chain[1]).subjectKeyId);
+  t.false(c.hasCtPoison);
+  t.is(c.unhandledCriticalExtensions.length, 0);
+
+  const v = c.fulcio.values;
+  t.is(c.fulcio.issuerV1, 'https://oidc.test.invalid');
+  t.is(c.fulcio.issuerV2, 'https://oidc.test.invalid');
+  t.is(v.get(F(9)), 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main');
+  t.is(v.get(F(11)), 'github-hosted');
+  t.is(v.get(F(12)), 'https://github.com/org/repo');
+  t.is(v.get(F(14)), 'refs/heads/main');
+  t.is(v.get(F(16)), 'https://github.com/org');
+  t.is(v.get(F(20)), 'push');
+  t.regex(v.get(F(21))!, /^https:\/\/github\.com\/org\/repo\/actions\/runs\/\d+\/attempts\/1$/);
+  t.is(v.get(F(24)), 'repo:org/repo:ref:refs/heads/main');
+  // .8 is a DER UTF8String, .1 the raw bytes.
+  t.is(ext(F(8))!.value[0], 0x0c);
+  t.deepEqual(Buffer.from(ext(F(1))!.value).toString(), 'https://oidc.test.invalid');
+});
+
+test('the embedded SCT verifies against the authority CT log', (t) => {
+  const { chain, sctTimestamp } = issue({ platform: 'github', repo: 'org/repo', now: NOW });
+  const leaf = parseCertificate(chain[0]);
+  const scts = parseSctList(leaf.embeddedSctList!);
+  t.is(scts.length, 1);
+  t.is(scts[0]!.timestamp, sctTimestamp);
+  const verified = verifyEmbeddedScts(leaf, parseCertificate(chain[1]), authority.trustMaterial().ctlogs);
+  t.is(verified[0]!.baseUrl, 'https://ctfe.test.invalid');
+  // Another CT log's key does not verify it.
+  const other = makeAuthority('another authority');
+  t.throws(() => verifyEmbeddedScts(leaf, parseCertificate(chain[1]), other.trustMaterial().ctlogs), { instanceOf: StellaError });
+});
+
+test('the precertificate carries the CT poison and the same TBS otherwise', (t) => {
+  const jwt = authority.oidc.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
+  const claims = authority.oidc.verifyToken(jwt, { audience: 'sigstore', now: NOW });
+  const input = { claims, issuerUrl: authority.oidc.issuerUrl, subjectPublicKeySpki: signer.key.spki, proofOfPossession: signer.key.sign(utf8.encode(claims.sub)), now: NOW };
+  const pre = parseCertificate(authority.fulcio.precertificate(input));
+  const leaf = parseCertificate(authority.fulcio.issueSigningCertificate(input).chain[0]);
+  t.true(pre.hasCtPoison);
+  t.is(pre.embeddedSctList, undefined);
+  t.is(pre.serialNumber, leaf.serialNumber);
+  t.deepEqual(
+    pre.extensions.filter((e) => e.oid !== OID.ctPoison).map((e) => e.oid),
+    leaf.extensions.filter((e) => e.oid !== OID.ctSctList).map((e) => e.oid),
+  );
+});
+
+test('GitLab and Gitea leaves: SAN per platform', (t) => {
+  const gl = parseCertificate(issue({ platform: 'gitlab', repo: 'group/project', environment: 'prod', now: NOW }).chain[0]);
+  t.deepEqual(gl.subjectAltName!.uris, ['https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main']);
+  t.is(gl.fulcio.values.get(F(12)), 'https://gitlab.com/group/project');
+  t.is(gl.fulcio.values.get(F(14)), 'refs/heads/main');
+  // .23 (Deployment Environment): a DER UTF8String, read from the raw extension.
+  const env = gl.extensions.find((e) => e.oid === F(23));
+  t.deepEqual(env && [...env.value], [0x0c, 4, ...Buffer.from('prod')]);
+  t.is(gl.fulcio.values.get(F(24)), 'project_path:group/project:ref_type:branch:ref:main');
+  t.false(gl.fulcio.values.has(F(2)), 'GitHub-only legacy extensions are not issued for GitLab');
+
+  const gt = parseCertificate(issue({ platform: 'gitea', repo: 'org/repo', now: NOW, serverUrl: 'https://git.example.org' }).chain[0]);
+  t.deepEqual(gt.subjectAltName!.uris, ['https://git.example.org/org/repo/.gitea/workflows/release.yml@refs/heads/main']);
+  t.is(gt.fulcio.values.get(F(24)), 'org/repo:ref:refs/heads/main');
+});
+
+test('issuance is deterministic', (t) => {
+  const a = issue({ platform: 'github', repo: 'org/repo', now: NOW });
+  const b = issue({ platform: 'github', repo: 'org/repo', now: NOW });
+  t.deepEqual(a.chain, b.chain);
+});
+
+test('proof of possession over the wrong value, or by another key, is refused', (t) => {
+  const err = t.throws(() => issue({ platform: 'github', repo: 'org/repo', now: NOW }, 'repo:other/repo:ref:refs/heads/main'), { instanceOf: StellaError });
+  t.is(err?.code, 'FULCIO_REJECTED');
+  t.regex(err!.message, /proof of possession/);
+
+  const jwt = authority.oidc.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
+  const claims = authority.oidc.verifyToken(jwt, { audience: 'sigstore', now: NOW });
+  const other = signerKey('someone else');
+  const err2 = t.throws(
+    () =>
+      authority.fulcio.issueSigningCertificate({ claims, issuerUrl: authority.oidc.issuerUrl, subjectPublicKeySpki: signer.key.spki, proofOfPossession: other.key.sign(utf8.encode(claims.sub)), now: NOW }),
+    { instanceOf: StellaError },
+  );
+  t.is(err2?.code, 'FULCIO_REJECTED');
+});
+
+test('createSigningCertificate: the Fulcio v2 request/response JSON', (t) => {
+  const jwt = authority.oidc.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
+  const request = {
+    credentials: { oidcIdentityToken: jwt },
+    publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: signer.pem }, proofOfPossession: toBase64(signer.key.sign(utf8.encode('repo:org/repo:ref:refs/heads/main'))) },
+  };
+  const res = authority.fulcio.createSigningCertificate(request, { now: NOW, oidcIssuers: [authority.oidc.trusted()] });
+  const pems = res.signedCertificateEmbeddedSct.chain.certificates;
+  t.is(pems.length, 3);
+  t.deepEqual(pemToDerList(pems[2]!)[0], authority.fulcio.rootCertificate);
+
+  const code = (fn: () => unknown) => t.throws(fn, { instanceOf: StellaError })?.code;
+  t.is(code(() => authority.fulcio.createSigningCertificate(request, { now: NOW + 3_600_000, oidcIssuers: [authority.oidc.trusted()] })), 'OIDC_TOKEN_EXPIRED');
+  t.is(code(() => authority.fulcio.createSigningCertificate({ ...request, credentials: {} }, { now: NOW, oidcIssuers: [authority.oidc.trusted()] })), 'OIDC_TOKEN_MISSING');
+  t.is(code(() => authority.fulcio.createSigningCertificate(request, { now: NOW, oidcIssuers: [] })), 'OIDC_TOKEN_INVALID');
+  const badPop = { ...request, publicKeyRequest: { ...request.publicKeyRequest, proofOfPossession: 'not base64!' } };
+  t.is(code(() => authority.fulcio.createSigningCertificate(badPop, { now: NOW, oidcIssuers: [authority.oidc.trusted()] })), 'FULCIO_REJECTED');
+  const foreign = makeAuthority('another authority').oidc;
+  const foreignJwt = foreign.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
+  t.is(code(() => authority.fulcio.createSigningCertificate({ ...request, credentials: { oidcIdentityToken: foreignJwt } }, { now: NOW, oidcIssuers: [authority.oidc.trusted()] })), 'OIDC_TOKEN_INVALID');
+});
+
+test('trustBundle and configuration documents', (t) => {
+  const tb = authority.fulcio.trustBundle();
+  t.is(tb.chains.length, 1);
+  t.deepEqual(tb.chains[0]!.certificates.map((p) => pemToDerList(p)[0]), [authority.fulcio.intermediateCertificate, authority.fulcio.rootCertificate]);
+  t.deepEqual(authority.fulcio.configuration(), { issuers: [{ issuerUrl: 'https://oidc.test.invalid', audience: 'sigstore', challengeClaim: 'sub' }] });
+});

@@ -1,0 +1,120 @@
+import test from 'ava';
+import { StellaError } from '../../../src/errors.js';
+import { deriveAuthorityKey, seedFromString } from '../../../src/sandbox/authority/keys.js';
+import { OidcIssuer, jwkThumbprint, verifyToken, type MintTokenOptions } from '../../../src/sandbox/authority/oidc.js';
+import { NOW, makeAuthority } from './helpers.js';
+
+const issuer = makeAuthority().oidc;
+
+function expectError(t: import('ava').ExecutionContext, fn: () => unknown, code: string, message: RegExp): void {
+  const err = t.throws(fn, { instanceOf: StellaError });
+  t.is(err?.code, code as never);
+  t.regex(err!.message, message);
+}
+
+test('GitHub token: real claim set and sub format; verifies', (t) => {
+  const jwt = issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
+  const c = issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW });
+  t.is(c.iss, 'https://oidc.test.invalid');
+  t.is(c.sub, 'repo:org/repo:ref:refs/heads/main');
+  t.is(c.aud, 'sigstore');
+  t.is(c.exp - c.iat, 300);
+  t.is(c['repository'], 'org/repo');
+  t.is(c['repository_owner'], 'org');
+  t.is(c['ref'], 'refs/heads/main');
+  t.is(c['ref_type'], 'branch');
+  t.is(c['job_workflow_ref'], 'org/repo/.github/workflows/release.yml@refs/heads/main');
+  t.is(c['runner_environment'], 'github-hosted');
+  for (const k of ['sha', 'workflow', 'run_id', 'run_attempt', 'event_name', 'jti']) t.truthy(c[k], k);
+  const header = JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString());
+  t.deepEqual(header, { alg: 'ES256', kid: issuer.kid, typ: 'JWT' });
+});
+
+test('GitHub environment and tag subjects', (t) => {
+  const env = issuer.verifyToken(issuer.mintToken({ platform: 'github', repo: 'org/repo', environment: 'production', now: NOW }), { audience: 'sigstore', now: NOW });
+  t.is(env.sub, 'repo:org/repo:environment:production');
+  t.is(env['environment'], 'production');
+  const tag = issuer.verifyToken(issuer.mintToken({ platform: 'github', repo: 'org/repo', ref: 'refs/tags/v1.2.0', now: NOW }), { audience: 'sigstore', now: NOW });
+  t.is(tag.sub, 'repo:org/repo:ref:refs/tags/v1.2.0');
+  t.is(tag['ref_type'], 'tag');
+});
+
+test('GitLab token: project_path sub and ci_config_ref_uri', (t) => {
+  const c = issuer.verifyToken(issuer.mintToken({ platform: 'gitlab', repo: 'group/sub/project', ref: 'main', now: NOW }), { audience: 'sigstore', now: NOW });
+  t.is(c.sub, 'project_path:group/sub/project:ref_type:branch:ref:main');
+  t.is(c['project_path'], 'group/sub/project');
+  t.is(c['namespace_path'], 'group/sub');
+  t.is(c['ref'], 'main');
+  t.is(c['ref_protected'], 'true');
+  t.is(c['ci_config_ref_uri'], 'gitlab.com/group/sub/project//.gitlab-ci.yml@refs/heads/main');
+  t.is(c['pipeline_source'], 'push');
+});
+
+test('Gitea token: OWNER/REPO:ref:REF sub', (t) => {
+  const c = issuer.verifyToken(issuer.mintToken({ platform: 'gitea', repo: 'org/repo', now: NOW, serverUrl: 'https://git.example.org' }), { audience: 'sigstore', now: NOW });
+  t.is(c.sub, 'org/repo:ref:refs/heads/main');
+  t.is(c['repository'], 'org/repo');
+  t.is(c['server_url'], 'https://git.example.org');
+});
+
+test('minting is deterministic for the same key, options and clock', (t) => {
+  const o: MintTokenOptions = { platform: 'github', repo: 'org/repo', now: NOW };
+  t.is(issuer.mintToken(o), issuer.mintToken(o));
+  t.not(issuer.mintToken(o), issuer.mintToken({ ...o, now: NOW + 1000 }));
+});
+
+test('expired token: OIDC_TOKEN_EXPIRED "OIDC token expired"', (t) => {
+  const jwt = issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW, expiresIn: 60 });
+  t.notThrows(() => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW + 60_000 }));
+  expectError(t, () => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW + 61_000 }), 'OIDC_TOKEN_EXPIRED', /^OIDC token expired$/);
+});
+
+test('not yet valid and issued in the future are refused', (t) => {
+  const jwt = issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
+  expectError(t, () => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW - 5000 }), 'OIDC_TOKEN_INVALID', /not valid yet/);
+});
+
+test('wrong audience is refused', (t) => {
+  const jwt = issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW, audience: 'other' });
+  expectError(t, () => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /wrong audience/);
+});
+
+test('a token signed by another key under the same issuer URL is refused (bad signature)', (t) => {
+  const impostor = new OidcIssuer({ issuerUrl: issuer.issuerUrl, key: deriveAuthorityKey(seedFromString('impostor seed'), 'oidc') });
+  const jwt = impostor.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
+  // Same kid as the real key, so the signature itself must be what fails.
+  const [h, p, s] = jwt.split('.') as [string, string, string];
+  const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: issuer.kid, typ: 'JWT' })).toString('base64url');
+  expectError(t, () => issuer.verifyToken(`${header}.${p}.${s}`, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /bad signature/);
+  expectError(t, () => issuer.verifyToken(`${h}.${p}.${s}`, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /no key/);
+});
+
+test('tampered payload, untrusted issuer, wrong alg and junk are refused', (t) => {
+  const jwt = issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
+  const [h, p, s] = jwt.split('.') as [string, string, string];
+  const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+  const forged = Buffer.from(JSON.stringify({ ...claims, sub: 'repo:evil/repo:ref:refs/heads/main' })).toString('base64url');
+  expectError(t, () => issuer.verifyToken(`${h}.${forged}.${s}`, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /bad signature/);
+
+  const other = new OidcIssuer({ issuerUrl: 'https://elsewhere.invalid', key: deriveAuthorityKey(seedFromString('impostor seed'), 'oidc') });
+  const foreign = other.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
+  expectError(t, () => issuer.verifyToken(foreign, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /untrusted issuer/);
+  t.is(verifyToken(foreign, { audience: 'sigstore', now: NOW, issuers: [other.trusted()] }).iss, 'https://elsewhere.invalid');
+
+  const none = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
+  expectError(t, () => issuer.verifyToken(`${none}.${p}.`, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /unsupported alg/);
+  expectError(t, () => issuer.verifyToken('not-a-jwt', { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /three/);
+  expectError(t, () => issuer.verifyToken(`${h}.!!!.${s}`, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /payload/);
+});
+
+test('JWKS and discovery documents', (t) => {
+  const jwks = issuer.jwks();
+  t.is(jwks.keys.length, 1);
+  const k = jwks.keys[0]!;
+  t.like(k, { kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', kid: issuer.kid });
+  t.is(jwkThumbprint(k), issuer.kid);
+  const d = issuer.discovery();
+  t.is(d['issuer'], issuer.issuerUrl);
+  t.is(d['jwks_uri'], `${issuer.issuerUrl}/.well-known/jwks`);
+  t.deepEqual(d['id_token_signing_alg_values_supported'], ['ES256']);
+});

@@ -1,0 +1,171 @@
+import test from 'ava';
+import { StellaError } from '../../../src/errors.js';
+import { sha256 } from '../../../src/crypto.js';
+import { fromHex, toBase64, toHex, utf8 } from '../../../src/util/encoding.js';
+import { preAuthEncoding, serializeEnvelope } from '../../../src/bundle/dsse.js';
+import type { Bundle, DsseEnvelopeContent } from '../../../src/bundle/model.js';
+import { leafHash, verifyConsistency, verifyInclusion } from '../../../src/tlog/merkle.js';
+import { verifyCheckpoint } from '../../../src/tlog/note.js';
+import { parseRekorBody, verifyEntryBinding } from '../../../src/tlog/rekor-entry.js';
+import { verifySet } from '../../../src/tlog/set.js';
+import { derToPem } from '../../../src/x509/certificate.js';
+import { LocalRekorLog, MemoryLogStorage, type RekorLogEntryJson } from '../../../src/sandbox/authority/rekor.js';
+import { tlogEntryFromRekor } from '../../../src/sandbox/authority/bundle-builder.js';
+import { NOW, URLS, makeAuthority, signerKey } from './helpers.js';
+
+const signer = signerKey();
+const pem = signer.pem;
+
+function hashedRekord(data: Uint8Array, sig = signer.key.sign(data), keyPem = pem): unknown {
+  return {
+    apiVersion: '0.0.1',
+    kind: 'hashedrekord',
+    spec: { data: { hash: { algorithm: 'sha256', value: toHex(sha256(data)) } }, signature: { content: toBase64(sig), publicKey: { content: toBase64(utf8.encode(keyPem)) } } },
+  };
+}
+
+function dsseEnvelope(payload: Uint8Array): DsseEnvelopeContent {
+  const payloadType = 'application/vnd.in-toto+json';
+  return { kind: 'dsseEnvelope', payload, payloadType, signatures: [{ sig: signer.key.sign(preAuthEncoding(payloadType, payload)), keyid: '' }] };
+}
+
+function only(r: Record<string, RekorLogEntryJson>): RekorLogEntryJson {
+  return Object.values(r)[0]!;
+}
+
+test('append hashedrekord entries; every proof, checkpoint and SET verifies with the verifier code', (t) => {
+  const authority = makeAuthority();
+  const log = authority.rekor;
+  const tlogs = authority.trustMaterial().tlogs;
+  const created = [];
+  for (let i = 0; i < 7; i++) created.push(log.createEntry(hashedRekord(utf8.encode(`artifact ${i}`)), { now: NOW + i * 1000 }));
+  t.is(log.size, 7);
+  for (const c of created) {
+    t.true(c.created);
+    t.regex(c.uuid, /^[0-9a-f]{80}$/);
+    const e = only(log.entryByUuid(c.uuid)!);
+    const body = Buffer.from(e.body, 'base64');
+    const p = e.verification.inclusionProof;
+    t.is(p.treeSize, 7);
+    verifyInclusion(p.logIndex, p.treeSize, leafHash(body), p.hashes.map(fromHex), fromHex(p.rootHash));
+    const cp = verifyCheckpoint(p.checkpoint, tlogs);
+    t.is(cp.treeSize, 7);
+    t.is(toHex(cp.rootHash), p.rootHash);
+    t.is(cp.origin, `rekor.test.invalid - ${log.treeId}`);
+    const entry = tlogEntryFromRekor(e);
+    t.is(verifySet(entry, tlogs[0]!), e.integratedTime * 1000);
+    t.is(e.logID, toHex(tlogs[0]!.logId));
+    // The body is what the verifier parses and binds.
+    t.is(parseRekorBody(body).kind, 'hashedrekord');
+  }
+  t.is(created[3]!.response[created[3]!.uuid]!.integratedTime, Math.floor((NOW + 3000) / 1000));
+});
+
+test('a tampered proof, checkpoint or SET fails verification', (t) => {
+  const authority = makeAuthority();
+  const tlogs = authority.trustMaterial().tlogs;
+  for (let i = 0; i < 3; i++) authority.rekor.createEntry(hashedRekord(utf8.encode(`a${i}`)), { now: NOW });
+  const e = only(authority.rekor.entryByIndex(1)!);
+  const p = e.verification.inclusionProof;
+  const body = Buffer.from(e.body, 'base64');
+  const hashes = p.hashes.map(fromHex);
+  hashes[0]![0]! ^= 1;
+  t.throws(() => verifyInclusion(p.logIndex, p.treeSize, leafHash(body), hashes, fromHex(p.rootHash)), { instanceOf: StellaError });
+  t.throws(() => verifyCheckpoint(p.checkpoint.replace(`\n${p.treeSize}\n`, `\n${p.treeSize + 1}\n`), tlogs), { instanceOf: StellaError });
+  t.throws(() => verifyCheckpoint(p.checkpoint, makeAuthority('other').trustMaterial().tlogs), { instanceOf: StellaError });
+  const entry = tlogEntryFromRekor({ ...e, integratedTime: e.integratedTime + 1 });
+  t.throws(() => verifySet(entry, tlogs[0]!), { instanceOf: StellaError });
+});
+
+test('consistency proofs between tree heads verify', (t) => {
+  const log = makeAuthority().rekor;
+  const roots: string[] = [];
+  for (let i = 0; i < 9; i++) {
+    log.createEntry(hashedRekord(utf8.encode(`c${i}`)), { now: NOW });
+    roots.push(log.logInfo().rootHash);
+  }
+  for (const m of [1, 2, 3, 4, 5, 8]) {
+    const proof = log.consistencyProof(m, 9);
+    verifyConsistency(m, 9, proof.hashes.map(fromHex), fromHex(roots[m - 1]!), fromHex(proof.rootHash));
+  }
+  t.throws(() => log.consistencyProof(0, 9), { instanceOf: StellaError });
+  t.throws(() => log.consistencyProof(3, 10), { instanceOf: StellaError });
+});
+
+test('dsse entry: verified, canonicalized as Rekor does, and binds to the bundle', (t) => {
+  const authority = makeAuthority();
+  const env = dsseEnvelope(utf8.encode('{"_type":"https://in-toto.io/Statement/v1"}'));
+  const envelopeText = serializeEnvelope(env);
+  const r = authority.rekor.createEntry({ apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: envelopeText, verifiers: [toBase64(utf8.encode(pem))] } } }, { now: NOW });
+  const e = only(r.response);
+  const body = parseRekorBody(Buffer.from(e.body, 'base64'));
+  t.is(body.kind, 'dsse');
+  if (body.kind !== 'dsse') return;
+  t.deepEqual(body.envelopeHash?.value, sha256(utf8.encode(envelopeText)));
+  t.deepEqual(body.payloadHash.value, sha256(env.payload));
+  const bundle: Bundle = {
+    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+    version: '0.3',
+    verificationMaterial: { content: { kind: 'publicKey', hint: '' }, tlogEntries: [tlogEntryFromRekor(e)], rfc3161Timestamps: [] },
+    content: env,
+  };
+  t.notThrows(() => verifyEntryBinding(bundle.verificationMaterial.tlogEntries[0]!, bundle, { publicKeySpki: signer.key.spki }));
+});
+
+test('signatures that do not verify are refused before anything is logged', (t) => {
+  const log = makeAuthority().rekor;
+  const data = utf8.encode('x');
+  const other = signerKey('other');
+  const cases: unknown[] = [
+    hashedRekord(data, other.key.sign(data)),
+    hashedRekord(data, signer.key.sign(utf8.encode('y'))),
+    { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: serializeEnvelope(dsseEnvelope(data)), verifiers: [toBase64(utf8.encode(other.pem))] } } },
+    { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: '{"payload":"', verifiers: [toBase64(utf8.encode(pem))] } } },
+    { apiVersion: '0.0.2', kind: 'hashedrekord', spec: {} },
+    { apiVersion: '0.0.1', kind: 'intoto', spec: {} },
+    hashedRekord(data, signer.key.sign(data), '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n'),
+    null,
+  ];
+  for (const c of cases) {
+    const err = t.throws(() => log.createEntry(c, { now: NOW }), { instanceOf: StellaError });
+    t.is(err?.code, 'REKOR_REJECTED', err?.message);
+  }
+  t.is(log.size, 0);
+});
+
+test('the same entry twice is not appended again (Rekor 409)', (t) => {
+  const log = makeAuthority().rekor;
+  const a = log.createEntry(hashedRekord(utf8.encode('dup')), { now: NOW });
+  const b = log.createEntry(hashedRekord(utf8.encode('dup')), { now: NOW + 60_000 });
+  t.false(b.created);
+  t.is(b.uuid, a.uuid);
+  t.is(log.size, 1);
+});
+
+test('a log reopened over the same storage has the same tree; lookups by uuid, index and hash', (t) => {
+  const authority = makeAuthority();
+  const storage = new MemoryLogStorage();
+  const log = new LocalRekorLog({ key: authority.keys.rekorLog, storage, baseUrl: URLS.rekor });
+  const r = log.createEntry(hashedRekord(utf8.encode('one')), { now: NOW });
+  log.createEntry(hashedRekord(utf8.encode('two')), { now: NOW });
+  const reopened = new LocalRekorLog({ key: authority.keys.rekorLog, storage, baseUrl: URLS.rekor });
+  t.deepEqual(reopened.logInfo(), log.logInfo());
+  t.deepEqual(reopened.entryByUuid(r.uuid), log.entryByIndex(0));
+  t.deepEqual(reopened.entryByUuid(r.uuid.slice(16)), log.entryByIndex(0));
+  t.is(reopened.entryByUuid('0'.repeat(64)), undefined);
+  t.is(reopened.entryByIndex(2), undefined);
+  t.deepEqual(reopened.searchByHash(`sha256:${toHex(sha256(utf8.encode('one')))}`), [r.uuid]);
+  t.throws(() => reopened.entryByUuid('xyz'), { instanceOf: StellaError });
+  t.regex(log.publicKeyPem(), /^-----BEGIN PUBLIC KEY-----\n/);
+  t.is(log.logInfo().treeID, log.treeId.toString());
+});
+
+test('hashedrekord with a certificate verifier stores the certificate PEM', (t) => {
+  const authority = makeAuthority();
+  const jwt = authority.oidc.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
+  const claims = authority.oidc.verifyToken(jwt, { audience: 'sigstore', now: NOW });
+  const { chain } = authority.fulcio.issueSigningCertificate({ claims, issuerUrl: authority.oidc.issuerUrl, subjectPublicKeySpki: signer.key.spki, proofOfPossession: signer.key.sign(utf8.encode(claims.sub)), now: NOW });
+  const r = authority.rekor.createEntry(hashedRekord(utf8.encode('certified'), undefined, derToPem(chain[0])), { now: NOW });
+  const body = parseRekorBody(Buffer.from(only(r.response).body, 'base64'));
+  t.true(body.kind === 'hashedrekord' && body.signature.verifier.kind === 'certificate');
+});

@@ -1,0 +1,42 @@
+import test from 'ava';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createEphemeralKey } from '../../src/sign/keys.js';
+import { sha256, verifyPrehashed, verifySignature } from '../../src/crypto.js';
+import { StellaError } from '../../src/errors.js';
+
+const msg = new TextEncoder().encode('hello, stella');
+
+test('ECDSA P-256: message and prehash signatures both verify with the public key', (t) => {
+  const k = createEphemeralKey('ECDSA_P256');
+  const pub = createPublicKey(k.publicKeyPem);
+  t.is(pub.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+  t.true(verifySignature(pub, msg, k.sign(msg)));
+  const d = sha256(msg);
+  const sig = k.signDigest(d);
+  t.true(verifyPrehashed(pub, d, sig));
+  // A prehash signature over sha256(m) is an ordinary ECDSA-SHA256 signature over m.
+  t.true(verifySignature(pub, msg, sig));
+  t.false(verifyPrehashed(pub, sha256(new Uint8Array([1])), sig));
+});
+
+test('Ed25519 signs messages but refuses a bare digest', (t) => {
+  const k = createEphemeralKey('Ed25519');
+  const pub = createPublicKey(k.publicKeyPem);
+  t.is(pub.asymmetricKeyType, 'ed25519');
+  t.true(verifySignature(pub, msg, k.sign(msg)));
+  const e = t.throws(() => k.signDigest(sha256(msg))) as StellaError;
+  t.is(e.code, 'INPUT_INVALID');
+});
+
+test('each key is fresh, and a wrong generator is refused', (t) => {
+  t.notDeepEqual(createEphemeralKey('ECDSA_P256').publicKeyDer, createEphemeralKey('ECDSA_P256').publicKeyDer);
+  const e = t.throws(() => createEphemeralKey('ECDSA_P256', () => generateKeyPairSync('ec', { namedCurve: 'P-384' }))) as StellaError;
+  t.regex(e.message, /expected ECDSA_P256/);
+});
+
+test('the key object exposes no private material', (t) => {
+  const k = createEphemeralKey('ECDSA_P256');
+  const text = JSON.stringify(k);
+  t.false(/PRIVATE/.test(text));
+  t.deepEqual(Object.keys(k).sort(), ['algorithm', 'publicKeyDer', 'publicKeyPem', 'sign', 'signDigest']);
+});

@@ -1,0 +1,312 @@
+/**
+ * Keyless signing with Stella against a sandbox started in this test on an ephemeral loopback
+ * port; every bundle verified offline by @sigstore/verify AND by Stella's verifier with the
+ * sandbox's trusted_root.json. Then the failures: each a clear error, and no bundle written.
+ */
+import test from 'ava';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
+import { runSign } from '../../src/sign/run.js';
+import { loadSignerConfig } from '../../src/sign/config.js';
+import { findBundlesByDigest } from '../../src/store/attestations.js';
+import { findBundlesForDigest } from '../../src/store/lookup.js';
+import { parseInTotoStatement } from '../../src/bundle/intoto.js';
+import { sha256 } from '../../src/crypto.js';
+import { fromHex, toHex } from '../../src/util/encoding.js';
+import { StellaError } from '../../src/errors.js';
+import { OidcIssuer } from '../../src/sandbox/authority/oidc.js';
+import { generateAuthorityKeys } from '../../src/sandbox/authority/keys.js';
+import { filesUnder, verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
+
+const GITHUB_SAN = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
+
+let sandbox: RunningSandbox;
+let root: string;
+
+test.before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'stella-sign-'));
+  sandbox = await startSandbox({ dataDir: join(root, 'sandbox'), port: 0 });
+});
+test.after.always(async () => {
+  await sandbox?.close();
+});
+
+function workdir(): string {
+  return mkdtempSync(join(root, 'w-'));
+}
+
+function githubToken(extra: Partial<Parameters<RunningSandbox['mintToken']>[0]> = {}): string {
+  return sandbox.mintToken({ platform: 'github', repo: 'org/repo', ...extra });
+}
+
+test('blob: sign with Stella, verify offline with @sigstore/verify and Stella; stored by digest', async (t) => {
+  const dir = workdir();
+  const artifact = join(dir, 'app.tgz');
+  const bytes = new TextEncoder().encode('release artifact bytes\n');
+  writeFileSync(artifact, bytes);
+  const store = join(dir, 'attestations.db');
+  const r = await runSign({ artifact, identityToken: githubToken(), configPath: sandbox.signerConfigPath, attestationStorePath: store, env: {} });
+  t.is(r.outputPath, `${artifact}.sigstore.json`);
+  t.is(r.artifactDigest, `sha256:${toHex(sha256(bytes))}`);
+  t.is(r.identity, GITHUB_SAN);
+  t.is(r.issuer, sandbox.urls.oidcIssuer);
+  const written = readFileSync(r.outputPath, 'utf8');
+  t.is(written, r.bundleJson);
+  const json = JSON.parse(written);
+  t.is(json.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+  t.truthy(json.verificationMaterial.certificate.rawBytes);
+  t.truthy(json.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint.envelope);
+  t.truthy(json.verificationMaterial.tlogEntries[0].inclusionPromise.signedEntryTimestamp);
+
+  const expected = { san: GITHUB_SAN, issuer: sandbox.urls.oidcIssuer };
+  t.notThrows(() => verifyWithSigstoreJs(written, sandbox.trustedRootPath, bytes, expected));
+  t.notThrows(() => verifyWithStella(written, sandbox.trustedRootPath, bytes, expected));
+  // A different artifact is refused by both.
+  t.throws(() => verifyWithSigstoreJs(written, sandbox.trustedRootPath, new TextEncoder().encode('other'), expected));
+  t.throws(() => verifyWithStella(written, sandbox.trustedRootPath, new TextEncoder().encode('other'), expected));
+
+  // The attestation store finds it by digest (what `attest verify --artifact sha256:...` uses).
+  const stored = findBundlesByDigest(store, r.artifactDigest);
+  t.is(stored.length, 1);
+  t.is(stored[0]!.bundleJson, written);
+  t.is(stored[0]!.identity, GITHUB_SAN);
+  const parsed = findBundlesForDigest({ kind: 'digest', algorithm: 'SHA2_256', digest: fromHex(r.artifactDigest.slice(7)) }, store);
+  t.is(parsed.length, 1);
+  const none = t.throws(() => findBundlesByDigest(store, 'sha256:' + '00'.repeat(32))) as StellaError;
+  t.is(none.code, 'NO_ATTESTATIONS_FOUND');
+});
+
+test('digest only: a prehash signature over sha256:<hex> verifies from the digest alone', async (t) => {
+  const dir = workdir();
+  const bytes = new TextEncoder().encode('an image manifest, known only by its digest');
+  const digest = `sha256:${toHex(sha256(bytes))}`;
+  const output = join(dir, 'image.sigstore.json');
+  const r = await runSign({ artifact: digest, type: 'image', identityToken: githubToken(), configPath: sandbox.signerConfigPath, outputPath: output, attestationStorePath: false, env: {} });
+  t.is(r.artifactDigest, digest);
+  t.is(r.contentKind, 'messageSignature');
+  const written = readFileSync(output, 'utf8');
+  const expected = { san: GITHUB_SAN, issuer: sandbox.urls.oidcIssuer };
+  t.notThrows(() => verifyWithStella(written, sandbox.trustedRootPath, digest, expected));
+  // The signature is an ordinary ECDSA-SHA256 signature, so a verifier with the bytes accepts it too.
+  t.notThrows(() => verifyWithSigstoreJs(written, sandbox.trustedRootPath, bytes, expected));
+  t.notThrows(() => verifyWithStella(written, sandbox.trustedRootPath, bytes, expected));
+});
+
+test('in-toto: --predicate signs a DSSE statement whose subject is the artifact', async (t) => {
+  const dir = workdir();
+  const artifact = join(dir, 'lib.so');
+  const bytes = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3]);
+  writeFileSync(artifact, bytes);
+  const predicate = join(dir, 'provenance.json');
+  writeFileSync(predicate, JSON.stringify({ buildDefinition: { buildType: 'https://example.com/build/v1' }, runDetails: { builder: { id: 'https://example.com/builder' } } }));
+  const r = await runSign({
+    artifact,
+    predicatePath: predicate,
+    predicateType: 'https://slsa.dev/provenance/v1',
+    identityToken: sandbox.mintToken({ platform: 'gitlab', repo: 'group/project', ref: 'refs/tags/v1.2.0' }),
+    configPath: sandbox.signerConfigPath,
+    attestationStorePath: join(dir, 'att.db'),
+    env: {},
+  });
+  t.is(r.contentKind, 'dsseEnvelope');
+  const json = JSON.parse(readFileSync(r.outputPath, 'utf8'));
+  t.is(json.dsseEnvelope.payloadType, 'application/vnd.in-toto+json');
+  t.is(json.verificationMaterial.tlogEntries[0].kindVersion.kind, 'dsse');
+  const stmt = parseInTotoStatement(Buffer.from(json.dsseEnvelope.payload, 'base64'));
+  t.deepEqual(stmt.subject, [{ name: 'lib.so', digest: { sha256: toHex(sha256(bytes)) } }]);
+  t.is(stmt.predicateType, 'https://slsa.dev/provenance/v1');
+  const expected = { san: 'https://gitlab.com/group/project//.gitlab-ci.yml@refs/tags/v1.2.0', issuer: sandbox.urls.oidcIssuer };
+  t.is(r.identity, expected.san);
+  t.notThrows(() => verifyWithSigstoreJs(r.bundleJson, sandbox.trustedRootPath, undefined, expected));
+  t.notThrows(() => verifyWithStella(r.bundleJson, sandbox.trustedRootPath, bytes, expected));
+  t.notThrows(() => verifyWithStella(r.bundleJson, sandbox.trustedRootPath, r.artifactDigest, expected));
+  t.is(findBundlesByDigest(join(dir, 'att.db'), r.artifactDigest)[0]!.predicateType, 'https://slsa.dev/provenance/v1');
+});
+
+test('Ed25519 when the config prefers it: an in-toto attestation signed with an Ed25519 key', async (t) => {
+  const dir = workdir();
+  const config = join(dir, 'signer.yaml');
+  writeFileSync(
+    config,
+    readFileSync(sandbox.signerConfigPath, 'utf8').replace(/preferred: "ECDSA_P256"\n\s+allowed: \["ECDSA_P256"\]/, 'preferred: "Ed25519"\n        allowed: ["Ed25519", "ECDSA_P256"]'),
+  );
+  t.is(loadSignerConfig(config).algorithms.preferred, 'Ed25519');
+  const artifact = join(dir, 'a.bin');
+  writeFileSync(artifact, 'ed25519 payload');
+  const predicate = join(dir, 'p.json');
+  writeFileSync(predicate, '{"note":"ok"}');
+  const r = await runSign({ artifact, predicatePath: predicate, predicateType: 'https://example.com/note/v1', identityToken: githubToken(), configPath: config, attestationStorePath: false, env: {} });
+  t.is(r.algorithm, 'Ed25519');
+  t.notThrows(() => verifyWithStella(r.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), { san: GITHUB_SAN, issuer: sandbox.urls.oidcIssuer }));
+});
+
+test('the ephemeral private key never reaches disk, output, the store or the bundle', async (t) => {
+  const dir = workdir();
+  const artifact = join(dir, 'secret-test.txt');
+  writeFileSync(artifact, 'key hygiene');
+  let privateKey: KeyObject | undefined;
+  const keyGenerator = () => {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    privateKey = pair.privateKey;
+    return pair;
+  };
+  // Capture everything the process prints while signing.
+  const printed: string[] = [];
+  const origOut = process.stdout.write.bind(process.stdout);
+  const origErr = process.stderr.write.bind(process.stderr);
+  const capture = (chunk: unknown) => {
+    printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('latin1'));
+    return true;
+  };
+  process.stdout.write = capture as typeof process.stdout.write;
+  process.stderr.write = capture as typeof process.stderr.write;
+  let r;
+  try {
+    r = await runSign({ artifact, identityToken: githubToken(), configPath: sandbox.signerConfigPath, attestationStorePath: join(dir, 'att.db'), env: {}, keyGenerator });
+  } finally {
+    process.stdout.write = origOut;
+    process.stderr.write = origErr;
+  }
+  t.truthy(privateKey);
+  const jwk = privateKey!.export({ format: 'jwk' });
+  const scalar = Buffer.from(jwk.d!, 'base64url');
+  const pkcs8 = privateKey!.export({ format: 'der', type: 'pkcs8' });
+  const sec1 = privateKey!.export({ format: 'der', type: 'sec1' });
+  const pem = privateKey!.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const needles: Buffer[] = [
+    scalar,
+    pkcs8,
+    sec1,
+    Buffer.from(pem),
+    Buffer.from(jwk.d!),
+    Buffer.from(scalar.toString('hex')),
+    Buffer.from(scalar.toString('base64')),
+    Buffer.from(pem.split('\n')[1]!),
+  ];
+  const haystacks: Array<[string, Buffer]> = [
+    ...filesUnder(sandbox.dataDir).map((f) => [f, readFileSync(f)] as [string, Buffer]),
+    ...filesUnder(dir).map((f) => [f, readFileSync(f)] as [string, Buffer]),
+    ['printed output', Buffer.from(printed.join(''), 'latin1')],
+    ['bundle', Buffer.from(r!.bundleJson)],
+    ['result', Buffer.from(JSON.stringify(r))],
+  ];
+  // Control: the same search does find the key's PUBLIC point, in the bundle and in the log.
+  const publicPoint = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+  t.true(Buffer.from(JSON.parse(r!.bundleJson).verificationMaterial.certificate.rawBytes, 'base64').includes(publicPoint));
+  const signatureB64 = Buffer.from(JSON.parse(r!.bundleJson).messageSignature.signature);
+  t.true(haystacks.some(([f, hay]) => /log\.db(-wal)?$/.test(f) && hay.includes(signatureB64)), 'the search finds the logged signature in the log database');
+  t.true(haystacks.some(([f]) => f.endsWith('log.db')), 'the sandbox log database is searched');
+  t.true(haystacks.some(([f]) => f.endsWith('att.db')), 'the attestation store is searched');
+  for (const [where, hay] of haystacks) {
+    for (const needle of needles) t.false(hay.includes(needle), `private key material found in ${where}`);
+  }
+  // The hook did see the key that signed: the bundle's certificate holds its public half.
+  const cert = new (await import('node:crypto')).X509Certificate(Buffer.from(JSON.parse(r!.bundleJson).verificationMaterial.certificate.rawBytes, 'base64'));
+  t.deepEqual(cert.publicKey.export({ format: 'der', type: 'spki' }), (await import('node:crypto')).createPublicKey(privateKey!).export({ format: 'der', type: 'spki' }));
+});
+
+// ---------------------------------------------------------------------------------------
+// Failures: a clear error, and no bundle.
+
+async function failsWithoutBundle(t: import('ava').ExecutionContext, opts: Partial<Parameters<typeof runSign>[0]>, code: string, message: RegExp): Promise<StellaError> {
+  const dir = workdir();
+  const artifact = join(dir, 'a.txt');
+  writeFileSync(artifact, 'x');
+  const output = join(dir, 'out.sigstore.json');
+  const store = join(dir, 'att.db');
+  const err = (await t.throwsAsync(runSign({ artifact, configPath: sandbox.signerConfigPath, outputPath: output, attestationStorePath: store, env: {}, ...opts }))) as StellaError;
+  t.true(err instanceof StellaError, String(err));
+  t.is(err.code, code as StellaError['code'], err.message);
+  t.regex(err.message, message);
+  t.false(existsSync(output), 'no bundle written');
+  t.false(existsSync(store), 'nothing stored');
+  return err;
+}
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<string> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+test('Fulcio down: "Fulcio unavailable" after the configured retries, no bundle', async (t) => {
+  const url = await closedPort();
+  await failsWithoutBundle(t, { identityToken: githubToken(), fulcioUrl: url }, 'FULCIO_UNAVAILABLE', /Fulcio unavailable/);
+});
+
+test('Fulcio answering 503 is retried, then "Fulcio unavailable"', async (t) => {
+  let hits = 0;
+  const s = createServer((_req, res) => {
+    hits++;
+    res.writeHead(503, { 'content-type': 'application/json' }).end('{"code":503,"message":"overloaded"}');
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  t.teardown(() => s.close());
+  const err = await failsWithoutBundle(t, { identityToken: githubToken(), fulcioUrl: `http://127.0.0.1:${(s.address() as AddressInfo).port}` }, 'FULCIO_UNAVAILABLE', /Fulcio unavailable.*HTTP 503: overloaded/);
+  t.is(hits, 1 + loadSignerConfig(sandbox.signerConfigPath).fulcio.retries, err.message);
+});
+
+test('Rekor down: "Rekor proof missing", no bundle', async (t) => {
+  const url = await closedPort();
+  await failsWithoutBundle(t, { identityToken: githubToken(), rekorUrl: url }, 'REKOR_UNAVAILABLE', /Rekor proof missing/);
+});
+
+test('Rekor answering without an inclusion proof: "Rekor proof missing", no bundle', async (t) => {
+  // A log that accepts the entry but never proves it (forwarding to the sandbox, then dropping the proof).
+  const s = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const upstream = await fetch(`${sandbox.urls.rekor}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json' }, ...(req.method === 'POST' ? { body: Buffer.concat(chunks) } : {}) });
+    const body = (await upstream.json()) as Record<string, { verification?: { inclusionProof?: unknown } }>;
+    for (const e of Object.values(body)) delete e.verification?.inclusionProof;
+    res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  t.teardown(() => s.close());
+  await failsWithoutBundle(t, { identityToken: githubToken(), rekorUrl: `http://127.0.0.1:${(s.address() as AddressInfo).port}` }, 'REKOR_PROOF_MISSING', /Rekor proof missing: entry .* has no inclusion proof/);
+});
+
+test('expired token: refused before any request ("OIDC token expired")', async (t) => {
+  // Fulcio and Rekor URLs point nowhere: the refusal must come before any request.
+  const url = await closedPort();
+  const token = githubToken({ now: Date.now() - 10 * 60 * 1000, expiresIn: 300 });
+  await failsWithoutBundle(t, { identityToken: token, fulcioUrl: url, rekorUrl: url }, 'OIDC_TOKEN_EXPIRED', /OIDC token expired/);
+});
+
+test('wrong audience: Fulcio refuses, no bundle', async (t) => {
+  await failsWithoutBundle(t, { identityToken: githubToken({ audience: 'not-sigstore' }) }, 'FULCIO_REJECTED', /wrong audience/);
+});
+
+test('a token from an issuer the CA does not trust: Fulcio refuses, no bundle', async (t) => {
+  const rogue = new OidcIssuer({ issuerUrl: 'https://token.actions.githubusercontent.com', key: generateAuthorityKeys().oidc });
+  const token = rogue.mintToken({ platform: 'github', repo: 'org/repo', now: Date.now() });
+  // The config pins oidc.issuer to the sandbox: drop that pin so the CA itself must refuse.
+  const dir = workdir();
+  const config = join(dir, 'signer.yaml');
+  writeFileSync(config, readFileSync(sandbox.signerConfigPath, 'utf8').replace(/^\s+issuer: .*\n/m, ''));
+  await failsWithoutBundle(t, { identityToken: token, configPath: config }, 'FULCIO_REJECTED', /not configured|untrusted issuer/);
+  // A token signed by a rogue key but claiming the sandbox's issuer URL: bad signature.
+  const forged = new OidcIssuer({ issuerUrl: sandbox.urls.oidcIssuer, key: generateAuthorityKeys().oidc }).mintToken({ platform: 'github', repo: 'org/repo', now: Date.now() });
+  await failsWithoutBundle(t, { identityToken: forged }, 'FULCIO_REJECTED', /bad signature|no key/);
+  // With the config's oidc.issuer pin, a foreign issuer is refused before any request.
+  await failsWithoutBundle(t, { identityToken: token }, 'OIDC_TOKEN_INVALID', /issuer mismatch/);
+});
+
+test('input errors: missing file, bad digest, predicate without type, image without digest', async (t) => {
+  const tok = githubToken();
+  await failsWithoutBundle(t, { identityToken: tok, artifact: join(root, 'nope.bin') }, 'INPUT_INVALID', /no such file/);
+  await failsWithoutBundle(t, { identityToken: tok, artifact: 'sha256:abcd' }, 'INPUT_INVALID', /sha256:<64 hex digits>/);
+  await failsWithoutBundle(t, { identityToken: tok, predicatePath: join(root, 'p.json') }, 'INPUT_INVALID', /go together/);
+  await failsWithoutBundle(t, { identityToken: tok, type: 'image' }, 'INPUT_INVALID', /--type image needs/);
+  const dir = workdir();
+  writeFileSync(join(dir, 'bad.json'), '{"a":1,"a":2}');
+  await failsWithoutBundle(t, { identityToken: tok, predicatePath: join(dir, 'bad.json'), predicateType: 'https://x.example/v1' }, 'INPUT_INVALID', /duplicate/i);
+});

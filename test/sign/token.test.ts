@@ -1,0 +1,97 @@
+import test from 'ava';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { assertTokenUsable, decodeTokenClaims, resolveIdentityToken } from '../../src/sign/token.js';
+import { StellaError } from '../../src/errors.js';
+
+const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+const jwt = (claims: Record<string, unknown>) => `${b64url({ alg: 'ES256', typ: 'JWT' })}.${b64url(claims)}.${Buffer.from('sig').toString('base64url')}`;
+const NOW = 1_700_000_000;
+const good = { iss: 'https://issuer.example', sub: 'repo:org/repo:ref:refs/heads/main', aud: 'sigstore', iat: NOW, exp: NOW + 300 };
+
+function code(t: import('ava').ExecutionContext, p: Promise<unknown> | (() => unknown)): Promise<string> | string {
+  if (typeof p === 'function') {
+    const e = t.throws(p) as StellaError;
+    return e.code;
+  }
+  return t.throwsAsync(p).then((e) => (e as StellaError).code);
+}
+
+test('--identity-token wins over the environment', async (t) => {
+  const r = await resolveIdentityToken({ explicit: jwt(good), env: { STELLAOPS_OIDC_TOKEN: jwt({ ...good, sub: 'other' }) }, now: NOW });
+  t.is(r.source, 'flag');
+  t.is(r.claims.sub, good.sub);
+  t.deepEqual(r.claims.aud, ['sigstore']);
+});
+
+test('STELLAOPS_OIDC_TOKEN, then GitLab SIGSTORE_ID_TOKEN', async (t) => {
+  t.is((await resolveIdentityToken({ env: { STELLAOPS_OIDC_TOKEN: jwt(good), SIGSTORE_ID_TOKEN: jwt(good) }, now: NOW })).source, 'env');
+  t.is((await resolveIdentityToken({ env: { SIGSTORE_ID_TOKEN: jwt(good), GITLAB_CI: 'true' }, now: NOW })).source, 'gitlab-ci');
+});
+
+test('an expired token is refused before any request ("OIDC token expired")', async (t) => {
+  let requests = 0;
+  const fetchImpl = (async () => {
+    requests++;
+    throw new Error('must not be called');
+  }) as unknown as typeof fetch;
+  const err = await t.throwsAsync(resolveIdentityToken({ explicit: jwt({ ...good, exp: NOW - 1 }), now: NOW, fetchImpl }));
+  t.is((err as StellaError).code, 'OIDC_TOKEN_EXPIRED');
+  t.regex(err!.message, /OIDC token expired/);
+  t.is(requests, 0);
+  t.is(code(t, () => assertTokenUsable(decodeTokenClaims(jwt({ ...good, exp: NOW })), NOW)), 'OIDC_TOKEN_EXPIRED');
+});
+
+test('malformed tokens are OIDC_TOKEN_INVALID naming what is wrong', (t) => {
+  for (const [tok, re] of [
+    ['abc', /not a JWT/],
+    ['a.b', /not a JWT/],
+    [`x.${Buffer.from('[1]').toString('base64url')}.y`, /not a JSON object/],
+    [jwt({ ...good, iss: undefined }), /"iss"/],
+    [jwt({ ...good, sub: '' }), /"sub"/],
+    [jwt({ ...good, exp: 'soon' }), /"exp"/],
+    [jwt({ ...good, aud: 5 }), /"aud"/],
+    ['a.!!!.c', /base64url/],
+  ] as const) {
+    const e = t.throws(() => decodeTokenClaims(tok)) as StellaError;
+    t.is(e.code, 'OIDC_TOKEN_INVALID', tok);
+    t.regex(e.message, re);
+  }
+});
+
+test('no token anywhere: OIDC_TOKEN_MISSING with platform hints', async (t) => {
+  let e = (await t.throwsAsync(resolveIdentityToken({ env: {}, now: NOW }))) as StellaError;
+  t.is(e.code, 'OIDC_TOKEN_MISSING');
+  e = (await t.throwsAsync(resolveIdentityToken({ env: { GITHUB_ACTIONS: 'true' }, now: NOW }))) as StellaError;
+  t.regex(e.message, /id-token: write/);
+  e = (await t.throwsAsync(resolveIdentityToken({ env: { GITLAB_CI: 'true' }, now: NOW }))) as StellaError;
+  t.regex(e.message, /SIGSTORE_ID_TOKEN/);
+  // useAmbientToken: false ignores CI credentials.
+  e = (await t.throwsAsync(resolveIdentityToken({ env: { SIGSTORE_ID_TOKEN: jwt(good) }, useAmbient: false, now: NOW }))) as StellaError;
+  t.is(e.code, 'OIDC_TOKEN_MISSING');
+});
+
+test('GitHub and Gitea Actions: token requested from ACTIONS_ID_TOKEN_REQUEST_URL with the audience and bearer', async (t) => {
+  const seen: Array<{ url: string; auth: string | undefined }> = [];
+  const server = createServer((req, res) => {
+    seen.push({ url: req.url ?? '', auth: req.headers.authorization });
+    if (req.headers.authorization !== 'bearer request-secret') {
+      res.writeHead(401).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value: jwt(good) }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token?api-version=2.0`;
+  const r = await resolveIdentityToken({ env: { ACTIONS_ID_TOKEN_REQUEST_URL: base, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-secret' }, audience: 'sigstore', now: NOW });
+  t.is(r.source, 'github-actions');
+  t.is(r.claims.sub, good.sub);
+  t.is(seen[0]!.url, '/token?api-version=2.0&audience=sigstore');
+  t.is(seen[0]!.auth, 'bearer request-secret');
+  const g = await resolveIdentityToken({ env: { GITEA_ACTIONS: 'true', ACTIONS_ID_TOKEN_REQUEST_URL: base, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-secret' }, now: NOW });
+  t.is(g.source, 'gitea-actions');
+  const e = (await t.throwsAsync(resolveIdentityToken({ env: { ACTIONS_ID_TOKEN_REQUEST_URL: base, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'wrong' }, now: NOW }))) as StellaError;
+  t.is(e.code, 'OIDC_TOKEN_MISSING');
+  t.regex(e.message, /HTTP 401/);
+});

@@ -1,0 +1,221 @@
+import test from 'ava';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { int, seq } from '../../src/der/writer.js';
+import { StellaError } from '../../src/errors.js';
+import { issueTimestampToken } from '../../src/timestamp/issue.js';
+import { parseTimeStampToken, verifyRfc3161Timestamp } from '../../src/timestamp/rfc3161.js';
+import type { CertificateAuthority } from '../../src/trust/material.js';
+import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
+import { concatBytes, utf8 } from '../../src/util/encoding.js';
+import { deterministicP256Signer, extKeyUsageExtension, issueCertificate, keyUsageExtension, type KeyedSigner } from '../../src/x509/issue.js';
+import { OID } from '../../src/x509/oids.js';
+import { CONFORMANCE_DIR, sharedMissingReason } from '../helpers/paths.js';
+import { caCert, FIXTURES, fixturePem, seed, T0, YEAR, MIN } from '../x509/helpers.js';
+
+// --- the real sigstage token (public data copied from the conformance suite) -------------
+
+const fixture = JSON.parse(readFileSync(path.join(FIXTURES, 'timestamp', 'sigstage-token.json'), 'utf8')) as { signature: string; signedTimestamp: string };
+const realToken = new Uint8Array(Buffer.from(fixture.signedTimestamp, 'base64'));
+const realSignature = new Uint8Array(Buffer.from(fixture.signature, 'base64'));
+const sigstageTsa = (end?: number): CertificateAuthority => ({
+  subject: { organization: 'sigstore.dev', commonName: 'sigstore-tsa-selfsigned' },
+  uri: 'https://timestamp.sigstage.dev/api/v1/timestamp',
+  certChain: fixturePem('timestamp/sigstage-tsa-chain.pem'),
+  validFor: { start: Date.parse('2025-04-09T00:00:00Z'), end },
+});
+
+function rejects(t: import('ava').ExecutionContext, fn: () => unknown, pattern: RegExp): void {
+  const e = t.throws(fn, { instanceOf: StellaError });
+  t.is(e?.code, 'TIMESTAMP_INVALID', e?.message);
+  t.is(e?.check, 'verified-times');
+  t.regex(e?.message ?? '', pattern);
+}
+
+test('parses a real sigstage TimeStampResp', (t) => {
+  const tok = parseTimeStampToken(realToken);
+  t.is(tok.tstInfo.version, 1);
+  t.is(tok.tstInfo.messageImprint.hashAlgorithmOid, OID.sha256);
+  t.is(tok.tstInfo.genTime, Date.parse('2025-08-06T19:03:51Z'));
+  t.is(tok.certificates.length, 0);
+  t.is(tok.signerInfo.sid.kind, 'issuerAndSerialNumber');
+  t.is(tok.signerInfo.contentType, OID.tstInfo);
+});
+
+test('a real sigstage token verifies against the sigstage TSA', (t) => {
+  const r = verifyRfc3161Timestamp(realToken, realSignature, [sigstageTsa()]);
+  t.is(r.time, Date.parse('2025-08-06T19:03:51Z'));
+  t.is(r.tsa.uri, 'https://timestamp.sigstage.dev/api/v1/timestamp');
+});
+
+test('verification never writes into the caller\'s buffer (Buffer.slice is a view)', (t) => {
+  const asBuffer = Buffer.from(realToken);
+  const before = Buffer.from(asBuffer);
+  for (let i = 0; i < 2; i++) t.is(verifyRfc3161Timestamp(asBuffer, Buffer.from(realSignature), [sigstageTsa()]).time, Date.parse('2025-08-06T19:03:51Z'));
+  t.true(before.equals(asBuffer));
+});
+
+test('a real token over other bytes is refused (checklist D29)', (t) => {
+  const other = realSignature.slice();
+  other[0]! ^= 1;
+  rejects(t, () => verifyRfc3161Timestamp(realToken, other, [sigstageTsa()]), /^timestamp imprint does not match the signature$/);
+});
+
+test('a real token outside the TSA validFor is refused', (t) => {
+  rejects(t, () => verifyRfc3161Timestamp(realToken, realSignature, [sigstageTsa(Date.parse('2025-06-01T00:00:00Z'))]), /timestamp outside TSA validity/);
+});
+
+test('a real token with no trusted TSA is refused', (t) => {
+  rejects(t, () => verifyRfc3161Timestamp(realToken, realSignature, [tsa.authority]), /TSA not trusted/);
+  rejects(t, () => verifyRfc3161Timestamp(realToken, realSignature, []), /TSA not trusted/);
+});
+
+test('malformed tokens are TIMESTAMP_INVALID', (t) => {
+  rejects(t, () => verifyRfc3161Timestamp(concatBytes(realToken, Uint8Array.of(0)), realSignature, [sigstageTsa()]), /trailing byte/);
+  rejects(t, () => verifyRfc3161Timestamp(realToken.subarray(0, 100), realSignature, [sigstageTsa()]), /RFC 3161 timestamp/);
+  rejects(t, () => parseTimeStampToken(Uint8Array.of(0x30, 0x80, 0, 0)), /indefinite length/);
+});
+
+// --- a local TSA built with the project's issuer -----------------------------------------
+
+interface Tsa {
+  rootSigner: KeyedSigner;
+  leafSigner: KeyedSigner;
+  root: Uint8Array;
+  leaf: Uint8Array;
+  authority: CertificateAuthority;
+}
+
+function makeTsa(label: string, opts: { leafEku?: string[]; leafNotAfter?: number } = {}): Tsa {
+  const rootSigner = deterministicP256Signer(seed(`${label}:tsa-root`));
+  const leafSigner = deterministicP256Signer(seed(`${label}:tsa-leaf`));
+  const rootName = { organization: 'stella.test', commonName: `${label}-tsa-root` };
+  const root = caCert({ name: rootName, issuerName: rootName, signer: rootSigner, issuerSigner: rootSigner, pathLen: 0 });
+  const leaf = issueCertificate({
+    serial: 5n,
+    issuerName: rootName,
+    subjectName: { organization: 'stella.test', commonName: `${label}-tsa` },
+    notBefore: T0 - YEAR,
+    notAfter: opts.leafNotAfter ?? T0 + YEAR,
+    subjectPublicKeySpki: leafSigner.spki,
+    extensions: [keyUsageExtension(['digitalSignature']), extKeyUsageExtension(opts.leafEku ?? [OID.ekuTimeStamping], true)],
+    signer: rootSigner,
+  });
+  return { rootSigner, leafSigner, root, leaf, authority: { subject: rootName, uri: `https://${label}.tsa.test`, certChain: [leaf, root], validFor: { start: T0 - YEAR, end: undefined } } };
+}
+
+const tsa = makeTsa('local');
+const data = utf8.encode('the bundle signature bytes');
+
+function token(o: { t?: Tsa; genTime?: number; embed?: boolean; data?: Uint8Array } = {}): Uint8Array {
+  const x = o.t ?? tsa;
+  return issueTimestampToken({
+    data: o.data ?? data,
+    genTime: o.genTime ?? T0,
+    serial: 99n,
+    policy: '1.3.6.1.4.1.57264.2',
+    nonce: 12345n,
+    signerCertificate: x.leaf,
+    embedCertificates: o.embed ? [x.leaf] : undefined,
+    signer: x.leafSigner,
+  });
+}
+
+test('a locally issued token verifies, with and without an embedded certificate', (t) => {
+  const plain = verifyRfc3161Timestamp(token(), data, [tsa.authority]);
+  t.is(plain.time, T0);
+  t.is(plain.tstInfo.nonce, 12345n);
+  const embedded = verifyRfc3161Timestamp(token({ embed: true }), data, [tsa.authority]);
+  t.is(embedded.tsa, tsa.authority);
+  t.is(parseTimeStampToken(token({ embed: true })).certificates.length, 1);
+});
+
+test('a TimeStampResp wrapper is accepted when granted and refused otherwise', (t) => {
+  const tok = token();
+  t.is(verifyRfc3161Timestamp(seq(seq(int(0)), tok), data, [tsa.authority]).time, T0);
+  rejects(t, () => verifyRfc3161Timestamp(seq(seq(int(2)), tok), data, [tsa.authority]), /status 2/);
+});
+
+test('a changed TSTInfo no longer matches the signed messageDigest', (t) => {
+  const tok = token();
+  const needle = utf8.encode('20250101120000Z');
+  const at = Buffer.from(tok).indexOf(Buffer.from(needle));
+  t.true(at > 0);
+  const forged = tok.slice();
+  forged[at + 3] = 0x36; // 2025 -> 2026
+  rejects(t, () => verifyRfc3161Timestamp(forged, data, [tsa.authority]), /message digest does not match the TSTInfo/);
+});
+
+test('a bad signature over the signed attributes is refused', (t) => {
+  const tok = token();
+  const a = parseTimeStampToken(tok).signerInfo.signature;
+  const at = Buffer.from(tok).indexOf(Buffer.from(a));
+  t.true(at > 0);
+  const flipped = tok.slice();
+  flipped[at + a.length - 1]! ^= 1;
+  rejects(t, () => verifyRfc3161Timestamp(flipped, data, [tsa.authority]), /timestamp signature does not verify/);
+});
+
+test('an embedded signer from an unknown TSA is not trusted (even with a valid signature)', (t) => {
+  const rogue = makeTsa('rogue');
+  rejects(t, () => verifyRfc3161Timestamp(token({ t: rogue, embed: true }), data, [tsa.authority]), /TSA not trusted/);
+  rejects(t, () => verifyRfc3161Timestamp(token({ t: rogue }), data, [tsa.authority]), /TSA not trusted/);
+});
+
+test('the signer certificate needs the timeStamping EKU', (t) => {
+  const noEku = makeTsa('noeku', { leafEku: [OID.ekuCodeSigning] });
+  rejects(t, () => verifyRfc3161Timestamp(token({ t: noEku }), data, [noEku.authority]), /timeStamping extended key usage/);
+});
+
+test('genTime must fall inside the TSA certificates\' validity', (t) => {
+  const short = makeTsa('short', { leafNotAfter: T0 + MIN });
+  t.notThrows(() => verifyRfc3161Timestamp(token({ t: short, genTime: T0 + MIN }), data, [short.authority]));
+  rejects(t, () => verifyRfc3161Timestamp(token({ t: short, genTime: T0 + 2 * MIN }), data, [short.authority]), /outside TSA certificate validity/);
+});
+
+test('several TSAs: the matching one is used', (t) => {
+  const other = makeTsa('other');
+  t.is(verifyRfc3161Timestamp(token(), data, [other.authority, tsa.authority]).tsa, tsa.authority);
+});
+
+// --- conformance cases with real tokens ---------------------------------------------------
+
+const EXPECTED: Record<string, RegExp | null> = {
+  'rekor2-happy-path': null,
+  'rekor2-timestamp-with-embedded-cert': null,
+  'rekor2-timestamp-without-embedded-cert': null,
+  // The token itself is fine; the leaf certificate is what is expired at genTime.
+  'rekor2-timestamp-with-incorrect-time_fail': null,
+  'intoto-tsa-timestamp-outside-cert-validity_fail': null,
+  'rekor2-timestamp-outside-trust-root-tsa-validity_fail': /timestamp outside TSA validity/,
+  'rekor2-timestamp-payload-mismatch_fail': /timestamp imprint does not match the signature/,
+  'rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail': /TSA not trusted/,
+};
+
+test('shared conformance: rekor2-timestamp-* and intoto-tsa-* tokens', (t) => {
+  const reason = sharedMissingReason();
+  if (reason) {
+    t.log(reason);
+    t.pass();
+    return;
+  }
+  for (const [name, expected] of Object.entries(EXPECTED)) {
+    const dir = path.join(CONFORMANCE_DIR, 'cases', name);
+    if (!existsSync(dir)) {
+      t.log(`missing conformance case ${name}`);
+      continue;
+    }
+    const b = JSON.parse(readFileSync(path.join(dir, 'bundle.sigstore.json'), 'utf8'));
+    const tm = parseTrustedRoot(readFileSync(path.join(dir, 'trusted_root.json')));
+    const sig = new Uint8Array(Buffer.from(b.messageSignature?.signature ?? b.dsseEnvelope.signatures[0].sig, 'base64'));
+    const tok = new Uint8Array(Buffer.from(b.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp, 'base64'));
+    if (expected === null) {
+      const r = verifyRfc3161Timestamp(tok, sig, tm.timestampAuthorities);
+      t.true(r.time > Date.UTC(2023, 0, 1), name);
+    } else {
+      const e = t.throws(() => verifyRfc3161Timestamp(tok, sig, tm.timestampAuthorities), { instanceOf: StellaError }, name);
+      t.is(e?.code, 'TIMESTAMP_INVALID', name);
+      t.regex(e?.message ?? '', expected, name);
+    }
+  }
+});

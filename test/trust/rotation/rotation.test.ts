@@ -1,0 +1,227 @@
+/**
+ * Rotation rules: checklist section G (43–45), dry runs, and what a refused rotation leaves
+ * behind (nothing).
+ */
+import test from 'ava';
+import { createPublicKey } from 'node:crypto';
+import { StellaError } from '../../../src/errors.js';
+import { openTrustStore, readSnapshot } from '../../../src/trust/store/db.js';
+import { allEntryRows } from '../../../src/trust/store/entries.js';
+import { listRotationKeys, addRotationKeys } from '../../../src/trust/store/rotation-keys.js';
+import { initStore } from '../../../src/trust/store/init.js';
+import { history, listEntries, trustMaterialFromStore } from '../../../src/trust/store/operations.js';
+import { applyRotation } from '../../../src/trust/rotation/apply.js';
+import { readRotationBundle, rotationKeyId, createRotation } from '../../../src/trust/rotation/bundle.js';
+import { readTarStrict, writeTar } from '../../../src/trust/rotation/tar.js';
+import { spkiOf } from '../../../src/trust/store/keys.js';
+import { toBase64, utf8 } from '../../../src/util/encoding.js';
+import { caEntry, CTX, DAY, dumpStore, makeCa, NOW, rotationKeyPair, tempStorePath, trustedRootOf, type RotationKeyPair } from '../store/helpers.js';
+import { canonicalJson, craftTar, keyB64, payloadFor, rotationTar, storeWithKeys } from './helpers.js';
+
+const YEAR = 365 * DAY;
+const EXPIRES = NOW + 30 * DAY;
+
+let ROOT_A = '';
+let ROOT_B = '';
+test.before(async () => {
+  const a = await makeCa('Root A', NOW - 2 * YEAR, NOW + 10 * YEAR);
+  const b = await makeCa('Root B', NOW - DAY, NOW + 10 * YEAR);
+  ROOT_A = trustedRootOf([caEntry([a.der], NOW - 2 * YEAR)]);
+  ROOT_B = trustedRootOf([caEntry([a.der], NOW - 2 * YEAR, NOW), caEntry([b.der], NOW)]);
+});
+
+function keys(n: number, type: 'ec' | 'ed25519' = 'ec'): RotationKeyPair[] {
+  return Array.from({ length: n }, () => rotationKeyPair(type));
+}
+
+function apply(file: string, tar: Uint8Array, now = NOW, dryRun = false) {
+  const s = openTrustStore(file, { readonly: dryRun });
+  try {
+    return applyRotation(s, tar, { sourceFile: 'rotation.tar', dryRun }, { now, command: 'stella trust rotate rotation.tar' });
+  } finally {
+    s.close();
+  }
+}
+
+function refusedUnchanged(t: import('ava').ExecutionContext, file: string, tar: Uint8Array, code: string, msg?: RegExp, now = NOW): void {
+  const before = dumpStore(file);
+  const e = t.throws(() => apply(file, tar, now), { instanceOf: StellaError }) as StellaError;
+  t.is(e.code as string, code, e.message);
+  if (msg) t.regex(e.message, msg);
+  t.is(dumpStore(file), before, 'a refused rotation changes nothing');
+}
+
+test('a rotation signed by K distinct trusted keys applies: entries added, version recorded, history written', async (t) => {
+  const k = keys(3);
+  const file = storeWithKeys(k, 2);
+  const r = apply(file, await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: [k[0]!, k[2]!] }));
+  t.true(r.applied);
+  t.is(r.version, 1);
+  t.is(r.previousVersion, 0);
+  t.deepEqual(r.signers, [rotationKeyId(spkiOf(k[0]!.publicKey)), rotationKeyId(spkiOf(k[2]!.publicKey))].sort());
+  t.is(r.changes.length, 1);
+  t.is(r.changes[0]!.action, 'add');
+  const s = openTrustStore(file, { readonly: true });
+  t.is(listEntries(s)[0]!.rotationVersion, 1);
+  t.is(listRotationKeys(s).lastVersion, 1);
+  t.deepEqual(history(s).slice(-2).map((h) => h.action), ['rotate-add', 'rotate']);
+  s.close();
+});
+
+test('--dry-run reports the same changes and writes nothing', async (t) => {
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  apply(file, await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k }));
+  const tar = await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: k });
+  const before = dumpStore(file);
+  const dry = apply(file, tar, NOW + DAY, true);
+  t.false(dry.applied);
+  t.true(dry.dryRun);
+  t.is(dumpStore(file), before);
+  const real = apply(file, tar, NOW + DAY);
+  t.deepEqual(real.changes, dry.changes);
+  t.deepEqual(dry.changes.map((c) => c.action).sort(), ['add', 'update']);
+});
+
+test('G43: a rotation that replaces the rotation keys needs K old AND K new signatures', async (t) => {
+  const old = keys(3);
+  const fresh = keys(2, 'ed25519');
+  const file = storeWithKeys(old, 2);
+  const spec = { root: ROOT_A, version: 1, expires: EXPIRES, newKeys: fresh, newThreshold: 2 };
+  refusedUnchanged(t, file, await rotationTar({ ...spec, signers: [old[0]!, old[1]!] }), 'ROTATION_THRESHOLD_NOT_MET', /0 of the 2 required NEW keys/);
+  refusedUnchanged(t, file, await rotationTar({ ...spec, signers: [old[0]!, old[1]!, fresh[0]!] }), 'ROTATION_THRESHOLD_NOT_MET', /1 of the 2 required NEW keys/);
+  refusedUnchanged(t, file, await rotationTar({ ...spec, signers: fresh }), 'ROTATION_THRESHOLD_NOT_MET', /0 of the 2 required trusted rotation keys/);
+  const ok = apply(file, await rotationTar({ ...spec, signers: [old[0]!, old[2]!, ...fresh] }));
+  t.is(ok.newKeySigners.length, 2);
+  const keyChange = ok.changes.find((c) => c.action === 'keys');
+  t.truthy(keyChange);
+  const s = openTrustStore(file, { readonly: true });
+  const listed = listRotationKeys(s);
+  t.is(listed.keys.filter((x) => x.active).length, 2);
+  t.is(listed.keys.filter((x) => !x.active).length, 3, 'old keys are kept, marked removed');
+  s.close();
+  // From now on the old keys count for nothing, the new ones do.
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: old }), 'ROTATION_THRESHOLD_NOT_MET', /0 of the 2/);
+  t.true(apply(file, await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: fresh })).applied);
+});
+
+test('G43/G44: one key counts once — the same signature repeated under another key id does not meet K=2', async (t) => {
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  const payload = canonicalJson(payloadFor(ROOT_A, 1, EXPIRES) as never);
+  const one = await craftTar(payload, ROOT_A, [k[0]!]);
+  const sigs = JSON.parse(Buffer.from(readTarStrict(one, { names: ['payload.json', 'root.json', 'signatures.json'], maxSize: { 'payload.json': 1e6, 'root.json': 1e6, 'signatures.json': 1e6 }, maxArchiveBytes: 1e7 }).get('signatures.json')!).toString()) as {
+    signatures: { keyId: string; signature: string }[];
+  };
+  const dup = await craftTar(payload, ROOT_A, [k[0]!], [{ keyId: rotationKeyId(spkiOf(k[1]!.publicKey)), signature: sigs.signatures[0]!.signature }, sigs.signatures[0]!]);
+  refusedUnchanged(t, file, dup, 'ROTATION_THRESHOLD_NOT_MET', /1 of the 2/);
+});
+
+test('G44: threshold 0 or negative is refused everywhere', async (t) => {
+  const k = keys(2);
+  for (const threshold of [0, -1]) {
+    const e = t.throws(() => storeWithKeys(k, threshold), { instanceOf: StellaError }) as StellaError;
+    t.is(e.code, 'ROTATION_KEYS_INVALID');
+    t.regex(e.message, /at least 1/);
+  }
+  const file = storeWithKeys(k, 1);
+  const s = openTrustStore(file);
+  t.is((t.throws(() => addRotationKeys(s, [], 0, 'x', CTX), { instanceOf: StellaError }) as StellaError).code, 'ROTATION_KEYS_INVALID');
+  t.is((t.throws(() => addRotationKeys(s, [], 3, 'x', CTX), { instanceOf: StellaError }) as StellaError).code, 'ROTATION_KEYS_INVALID', 'more than the keys');
+  s.close();
+  // A payload that asks for threshold 0 (createRotation refuses to make one, so craft it).
+  await t.throwsAsync(() => rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k, newKeys: k, newThreshold: 0 }), { instanceOf: StellaError });
+  for (const threshold of [0, -2]) {
+    const payload = canonicalJson(payloadFor(ROOT_A, 1, EXPIRES, { keys: [keyB64(k[0]!)], threshold }) as never);
+    refusedUnchanged(t, file, await craftTar(payload, ROOT_A, k), 'ROTATION_KEYS_INVALID', /at least 1/);
+  }
+});
+
+test('G44: the same key under two ids or encodings counts once (store keys and payload keys)', async (t) => {
+  const k = keys(1);
+  // The same P-256 key as a compressed point: different SPKI bytes, same key.
+  const jwk = k[0]!.publicKey.export({ format: 'jwk' });
+  const x = Buffer.from(jwk.x!, 'base64url');
+  const y = Buffer.from(jwk.y!, 'base64url');
+  const compressedSpki = Buffer.concat([Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'), Buffer.from([y[y.length - 1]! & 1 ? 3 : 2]), x]);
+  const sameKey = createPublicKey({ key: compressedSpki, format: 'der', type: 'spki' });
+  t.notDeepEqual(new Uint8Array(compressedSpki), spkiOf(k[0]!.publicKey));
+  const pem = k[0]!.publicPem + `-----BEGIN PUBLIC KEY-----\n${compressedSpki.toString('base64')}\n-----END PUBLIC KEY-----\n`;
+  const file = tempStorePath('samekey');
+  const e = t.throws(() => initStore(file, { rotationKeys: { path: 'k.pem', bytes: utf8.encode(pem) }, threshold: 2 }, CTX), { instanceOf: StellaError }) as StellaError;
+  t.is(e.code, 'ROTATION_KEYS_INVALID');
+  t.regex(e.message, /threshold 2 is more than the 1 distinct/);
+  const r = initStore(file, { rotationKeys: { path: 'k.pem', bytes: utf8.encode(pem) }, threshold: 1 }, CTX);
+  t.is(r.rotationKeys.added.length, 1);
+  t.is(r.rotationKeys.duplicates.length, 1);
+  // In a payload: two encodings of one key listed as two keys.
+  const payload = canonicalJson(payloadFor(ROOT_A, 1, EXPIRES, { keys: [keyB64(k[0]!), compressedSpki.toString('base64')], threshold: 2 }) as never);
+  refusedUnchanged(t, file, await craftTar(payload, ROOT_A, k), 'ROTATION_KEYS_INVALID', /same key/);
+  t.deepEqual(spkiOf(sameKey), spkiOf(k[0]!.publicKey));
+});
+
+test('G45: rollback (equal or lower version) and freeze (expired) are refused', async (t) => {
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  apply(file, await rotationTar({ root: ROOT_A, version: 5, expires: EXPIRES, signers: k }));
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 5, expires: EXPIRES, signers: k }), 'ROTATION_ROLLBACK', /not greater than the last applied version 5/);
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 4, expires: EXPIRES, signers: k }), 'ROTATION_ROLLBACK');
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 6, expires: NOW - 1, signers: k }), 'ROTATION_EXPIRED', /expired at .* \(freeze refused\)/);
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 6, expires: NOW, signers: k }), 'ROTATION_EXPIRED');
+  t.true(apply(file, await rotationTar({ root: ROOT_B, version: 6, expires: NOW + 1, signers: k })).applied);
+});
+
+test('G45: trust material mixed from two snapshots — a root from one rotation with the payload of another is refused', async (t) => {
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  const a = readRotationBundle(await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k }));
+  const b = readRotationBundle(await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: k }));
+  const mixed = await writeTar([
+    { name: 'payload.json', data: b.payloadBytes },
+    { name: 'root.json', data: a.rootBytes },
+    { name: 'signatures.json', data: utf8.encode(canonicalJson({ signatures: b.signatures.map((s) => ({ keyId: s.keyId, signature: toBase64(s.signature) })) })) },
+  ]);
+  refusedUnchanged(t, file, mixed, 'ROTATION_INVALID', /root\.json does not match the signed payload/);
+});
+
+test('G45: a reader sees one snapshot — a rotation committed mid-read does not mix into what it loads', async (t) => {
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  apply(file, await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k }));
+  const tar = await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: k });
+  const reader = openTrustStore(file, { readonly: true });
+  const [first, second] = readSnapshot(reader, (db) => {
+    const first = allEntryRows(db);
+    apply(file, tar, NOW + DAY); // another connection commits a rotation now
+    return [first, allEntryRows(db)];
+  });
+  t.deepEqual(second, first);
+  t.is(first.length, 1);
+  t.is(trustMaterialFromStore(reader).certificateAuthorities.length, 2, 'the next read sees the new state whole');
+  reader.close();
+});
+
+test('payload strictness: non-canonical bytes, duplicate keys, unknown fields and a tampered root are refused', async (t) => {
+  const k = keys(1);
+  const file = storeWithKeys(k, 1);
+  const p = payloadFor(ROOT_A, 1, EXPIRES);
+  refusedUnchanged(t, file, await craftTar(JSON.stringify(p, null, 1), ROOT_A, k), 'ROTATION_INVALID', /canonical/);
+  refusedUnchanged(t, file, await craftTar(canonicalJson(p as never).replace('{', '{"version":9,'), ROOT_A, k), 'ROTATION_INVALID', /duplicate/);
+  refusedUnchanged(t, file, await craftTar(canonicalJson({ ...p, extra: 1 } as never), ROOT_A, k), 'ROTATION_INVALID', /unexpected field "extra"/);
+  refusedUnchanged(t, file, await craftTar(canonicalJson({ ...p, type: 'other' } as never), ROOT_A, k), 'ROTATION_INVALID', /type/);
+  refusedUnchanged(t, file, await craftTar(canonicalJson(p as never), ROOT_A.replace('Root A', 'Root X'), k), 'ROTATION_INVALID', /does not match the signed payload/);
+  // A signature by an unknown key does not count.
+  refusedUnchanged(t, file, await craftTar(canonicalJson(p as never), ROOT_A, keys(1)), 'ROTATION_THRESHOLD_NOT_MET');
+  // A store without rotation keys cannot accept any rotation.
+  const bare = tempStorePath('nokeys');
+  openTrustStore(bare, { create: true }).close();
+  refusedUnchanged(t, bare, await craftTar(canonicalJson(p as never), ROOT_A, k), 'ROTATION_KEYS_INVALID', /no rotation keys/);
+});
+
+test('createRotation refuses bad input before signing', async (t) => {
+  const k = keys(1);
+  await t.throwsAsync(() => createRotation({ rootBytes: utf8.encode(ROOT_A), version: 0, expires: EXPIRES, signWith: [k[0]!.privateKey] }), { instanceOf: StellaError, message: /--version/ });
+  await t.throwsAsync(() => createRotation({ rootBytes: utf8.encode(ROOT_A), version: 1, expires: EXPIRES, signWith: [] }), { instanceOf: StellaError, message: /--sign-with/ });
+  await t.throwsAsync(() => createRotation({ rootBytes: utf8.encode('{"x":1}'), version: 1, expires: EXPIRES, signWith: [k[0]!.privateKey] }), { instanceOf: StellaError });
+  await t.throwsAsync(() => createRotation({ rootBytes: utf8.encode(ROOT_A), version: 1, expires: EXPIRES, signWith: [k[0]!.publicKey] }), { instanceOf: StellaError, message: /private key/ });
+});

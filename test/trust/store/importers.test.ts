@@ -1,0 +1,132 @@
+import test from 'ava';
+import { generateKeyPairSync } from 'node:crypto';
+import { StellaError } from '../../../src/errors.js';
+import { sha256 } from '../../../src/crypto.js';
+import { toBase64, toHex, utf8 } from '../../../src/util/encoding.js';
+import { openTrustStore } from '../../../src/trust/store/db.js';
+import { planImport, orderCertificateChain } from '../../../src/trust/store/importers.js';
+import { importFile, listEntries, trustMaterialFromStore } from '../../../src/trust/store/operations.js';
+import { CTX, DAY, NOW, dumpStore, makeCa, makeLeaf, pemOf, tempStorePath } from './helpers.js';
+
+const YEAR = 365 * DAY;
+
+async function pki() {
+  const root = await makeCa('Private Root', NOW - YEAR, NOW + 10 * YEAR);
+  const intermediate = await makeCa('Private Intermediate', NOW - YEAR / 2, NOW + 5 * YEAR, root);
+  return { root, intermediate };
+}
+
+function store() {
+  return openTrustStore(tempStorePath('imp'), { create: true, now: NOW });
+}
+
+test('PEM bundle (root first or last) becomes one CA entry ordered issuing-first, with --uri and the chain\'s start', async (t) => {
+  const { root, intermediate } = await pki();
+  for (const pem of [pemOf(root.der, intermediate.der), pemOf(intermediate.der, root.der)]) {
+    const plan = planImport(utf8.encode(pem), { uri: 'https://fulcio.private.test' });
+    t.is(plan.format, 'pem-bundle');
+    t.is(plan.candidates.length, 1);
+    const c = plan.candidates[0]!;
+    t.is(c.kind, 'ca');
+    t.is(c.uri, 'https://fulcio.private.test');
+    t.is(c.fingerprint, toHex(sha256(root.der)));
+    const m = JSON.parse(c.material) as { certChain: string[] };
+    t.deepEqual(m.certChain, [toBase64(intermediate.der), toBase64(root.der)]);
+    // Default window: from when every certificate is valid (the intermediate's notBefore, to the second), open-ended.
+    t.is(c.validFrom, Math.floor((NOW - YEAR / 2) / 1000) * 1000);
+    t.is(c.validUntil, null);
+    t.is(c.subject, 'O=stella.test, CN=Private Root');
+  }
+});
+
+test('PEM bundle with --valid-from/--valid-until sets the window; until before from is refused', async (t) => {
+  const { root } = await pki();
+  const plan = planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW, validUntil: NOW + YEAR });
+  t.is(plan.candidates[0]!.validFrom, NOW);
+  t.is(plan.candidates[0]!.validUntil, NOW + YEAR);
+  const e = t.throws(() => planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW, validUntil: NOW - 1 }), { instanceOf: StellaError }) as StellaError;
+  t.is(e.code, 'IMPORT_INVALID');
+});
+
+test('PEM bundles that are not one CA chain are refused with IMPORT_INVALID', async (t) => {
+  const { root, intermediate } = await pki();
+  const other = await makeCa('Other Root', NOW - YEAR, NOW + YEAR);
+  const leaf = await makeLeaf(intermediate, NOW, NOW + DAY);
+  const cases: [string, string, RegExp][] = [
+    ['two roots', pemOf(root.der, other.der), /exactly one self-signed root/],
+    ['no root', pemOf(intermediate.der), /exactly one self-signed root/],
+    ['a broken chain', pemOf(other.der, intermediate.der), /chain is broken/],
+    ['a leaf (not a CA)', pemOf(root.der, intermediate.der, leaf), /not a CA certificate/],
+    ['a repeated certificate', pemOf(root.der, root.der), /repeats/],
+    ['bad base64', '-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n', /invalid base64/],
+    ['garbage DER', `-----BEGIN CERTIFICATE-----\n${toBase64(new Uint8Array([0x30, 0x03, 1, 2, 3]))}\n-----END CERTIFICATE-----\n`, /certificate 1/],
+    ['certificates and keys mixed', pemOf(root.der) + generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString(), /mixes/],
+    ['neither JSON nor PEM', 'hello', /unrecognised import file/],
+  ];
+  for (const [what, pem, msg] of cases) {
+    const e = t.throws(() => planImport(utf8.encode(pem)), { instanceOf: StellaError }, what) as StellaError;
+    t.is(e.code, 'IMPORT_INVALID', what);
+    t.regex(e.message, msg, what);
+  }
+  t.throws(() => orderCertificateChain([], 'ca', 'x'), { instanceOf: StellaError });
+});
+
+test('a Fulcio /api/v2/trustBundle response imports one CA per chain; the same chain as a PEM bundle is a duplicate', async (t) => {
+  const { root, intermediate } = await pki();
+  const other = await makeCa('Second Root', NOW - YEAR, NOW + YEAR);
+  const bundle = { chains: [{ certificates: [pemOf(intermediate.der), pemOf(root.der)] }, { certificates: [pemOf(other.der)] }] };
+  const s = store();
+  const r = importFile(s, { path: 'trustBundle.json', bytes: utf8.encode(JSON.stringify(bundle)) }, { uri: 'https://fulcio.private.test' }, CTX);
+  t.is(r.format, 'trust-bundle');
+  t.is(r.added.length, 2);
+  const before = dumpStore(s.path);
+  const again = importFile(s, { path: 'chain.pem', bytes: utf8.encode(pemOf(root.der, intermediate.der)) }, { uri: 'https://fulcio.private.test' }, CTX);
+  t.is(again.added.length, 0);
+  t.is(again.duplicates[0]!.id, r.added[0]!.id);
+  t.is(dumpStore(s.path), before);
+  for (const bad of [{ chains: [] }, { chains: [{ certificates: [1] }] }, { chains: [{}] }]) {
+    t.is((t.throws(() => planImport(utf8.encode(JSON.stringify(bad))), { instanceOf: StellaError }) as StellaError).code, 'IMPORT_INVALID');
+  }
+  s.close();
+});
+
+test('a Rekor or CT log public key needs --log-url and --valid-from; tlog and ctlog roles are distinct entries', (t) => {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const pem = utf8.encode(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+  t.regex((t.throws(() => planImport(pem, { validFrom: NOW })) as Error).message, /--log-url/);
+  t.regex((t.throws(() => planImport(pem, { logUrl: 'https://rekor.private.test' })) as Error).message, /--valid-from/);
+  t.regex((t.throws(() => planImport(pem, { logUrl: 'https://x', validFrom: NOW, kind: 'ca' })) as Error).message, /--kind tlog or ctlog/);
+  const s = store();
+  const a = importFile(s, { path: 'rekor.pub', bytes: pem }, { logUrl: 'https://rekor.private.test', validFrom: NOW }, CTX);
+  t.is(a.format, 'log-key');
+  t.is(a.added[0]!.kind, 'tlog');
+  t.is(a.added[0]!.keyId, toHex(sha256(spki)));
+  const b = importFile(s, { path: 'rekor.pub', bytes: pem }, { logUrl: 'https://rekor.private.test', validFrom: NOW, kind: 'ctlog' }, CTX);
+  t.is(b.added.length, 1);
+  const c = importFile(s, { path: 'rekor.pub', bytes: pem }, { logUrl: 'https://elsewhere.test', validFrom: NOW - DAY }, CTX);
+  t.is(c.added.length, 0, 'same key, same role: duplicate');
+  const tm = trustMaterialFromStore(s);
+  t.is(tm.tlogs.length, 1);
+  t.is(tm.ctlogs.length, 1);
+  t.is(tm.tlogs[0]!.publicKey.keyDetails, 'PKIX_ECDSA_P256_SHA_256');
+  t.is(tm.tlogs[0]!.baseUrl, 'https://rekor.private.test');
+  t.deepEqual(tm.tlogs[0]!.logId, sha256(spki));
+  t.is(tm.tlogs[0]!.publicKey.validFor.start, NOW);
+  t.is(listEntries(s).length, 2);
+  s.close();
+});
+
+test('Ed25519 log keys get PKIX_ED25519; two PUBLIC KEY blocks in one file are refused', (t) => {
+  const k1 = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const k2 = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const p = planImport(utf8.encode(k1), { logUrl: 'https://log.test', validFrom: NOW });
+  t.is(JSON.parse(p.candidates[0]!.material).keyDetails, 'PKIX_ED25519');
+  t.regex((t.throws(() => planImport(utf8.encode(k1 + k2), { logUrl: 'https://log.test', validFrom: NOW })) as Error).message, /exactly one PUBLIC KEY/);
+});
+
+test('a trusted_root.json refuses window and URL flags (it carries its own)', (t) => {
+  const doc = utf8.encode(JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot.v0.2+json', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }));
+  t.is(planImport(doc).candidates.length, 0);
+  t.regex((t.throws(() => planImport(doc, { validFrom: NOW })) as Error).message, /carries its own/);
+});

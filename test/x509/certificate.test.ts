@@ -1,0 +1,185 @@
+import test from 'ava';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { bitString, bool, explicit, int, octetString, oid, seq, utf8String, x509Time } from '../../src/der/writer.js';
+import { StellaError } from '../../src/errors.js';
+import { concatBytes, toHex } from '../../src/util/encoding.js';
+import { derToPem, oidcIssuer, parseCertificate, pemToDerList, verifyCertificateSignature } from '../../src/x509/certificate.js';
+import { CONFORMANCE_DIR, sharedMissingReason } from '../helpers/paths.js';
+import { buildPki, fixturePem, T0, MIN, INTERMEDIATE_DN, seed } from './helpers.js';
+import { OID } from '../../src/x509/oids.js';
+import {
+  deterministicP256Signer,
+  encodeName,
+  fulcioIssuerV1Extension,
+  fulcioIssuerV2Extension,
+  issueCertificate,
+  signatureAlgorithmIdentifier,
+  subjectAltNameExtension,
+} from '../../src/x509/issue.js';
+
+const [leafDer] = fixturePem('x509/fulcio-leaf-2024-03-19.pem') as [Uint8Array];
+const [intermediateDer] = fixturePem('x509/fulcio-public-good-intermediate.pem') as [Uint8Array];
+const [rootDer] = fixturePem('x509/fulcio-public-good-root.pem') as [Uint8Array];
+
+test('parses a real Fulcio leaf certificate', (t) => {
+  const intermediateDer = fixturePem('x509/fulcio-public-good-intermediate.pem')[0]!;
+  const c = parseCertificate(leafDer);
+  const node = new X509Certificate(Buffer.from(leafDer));
+  t.is(c.serialNumber, node.serialNumber.toLowerCase());
+  t.is(c.notBefore, Date.parse(node.validFrom));
+  t.is(c.notAfter, Date.parse(node.validTo));
+  t.is(c.version, 3);
+  t.deepEqual(c.subject, {});
+  t.deepEqual(c.issuer, { organization: 'sigstore.dev', commonName: 'sigstore-intermediate' });
+  t.deepEqual(c.subjectAltName?.uris, ['https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main']);
+  t.is(c.fulcio.issuerV1, 'https://token.actions.githubusercontent.com');
+  t.is(c.fulcio.issuerV2, 'https://token.actions.githubusercontent.com');
+  t.is(oidcIssuer(c), 'https://token.actions.githubusercontent.com');
+  t.is(c.fulcio.values.get('1.3.6.1.4.1.57264.1.9'), 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main');
+  t.deepEqual([...(c.keyUsage ?? [])], ['digitalSignature']);
+  t.deepEqual(c.extKeyUsage, [OID.ekuCodeSigning]);
+  t.is(c.basicConstraints, undefined);
+  t.false(c.isSelfIssued);
+  t.true((c.embeddedSctList?.length ?? 0) > 100);
+  t.is(c.signatureAlgorithmOid, OID.ecdsaWithSha384);
+  t.is(c.publicKey.asymmetricKeyType, 'ec');
+  t.deepEqual(c.unhandledCriticalExtensions, []);
+  t.is(c.der.buffer, leafDer.buffer, 'fields are views into the input');
+  t.is(c.subjectKeyId?.length, 20);
+  t.is(toHex(c.authorityKeyId!), toHex(parseCertificate(intermediateDer).subjectKeyId!));
+});
+
+test('real Fulcio chain: signatures verify, tampering does not', (t) => {
+  const leaf = parseCertificate(leafDer);
+  const intermediate = parseCertificate(intermediateDer);
+  const root = parseCertificate(rootDer);
+  t.true(verifyCertificateSignature(leaf, intermediate.publicKey));
+  t.true(verifyCertificateSignature(intermediate, root.publicKey));
+  t.true(verifyCertificateSignature(root, root.publicKey));
+  t.false(verifyCertificateSignature(leaf, root.publicKey));
+  t.true(root.isSelfIssued);
+  t.deepEqual(root.basicConstraints, { ca: true });
+  t.deepEqual(intermediate.basicConstraints, { ca: true, pathLen: 0 });
+  t.true(root.keyUsage?.has('keyCertSign'));
+  const tampered = leafDer.slice();
+  tampered[tampered.length - 5]! ^= 1;
+  t.false(verifyCertificateSignature(parseCertificate(tampered), intermediate.publicKey));
+  // Results are memoized per (key, data, signature): asking again gives the same answers.
+  t.true(verifyCertificateSignature(leaf, intermediate.publicKey));
+  t.false(verifyCertificateSignature(leaf, root.publicKey));
+  t.false(verifyCertificateSignature(parseCertificate(tampered), intermediate.publicKey));
+});
+
+function malformed(t: import('ava').ExecutionContext, der: Uint8Array, pattern: RegExp): void {
+  const e = t.throws(() => parseCertificate(der), { instanceOf: StellaError });
+  t.is(e?.code, 'CERTIFICATE_MALFORMED');
+  t.regex(e?.message ?? '', pattern);
+}
+
+test('refuses trailing bytes, non-minimal lengths and truncation', (t) => {
+  malformed(t, concatBytes(leafDer, Uint8Array.of(0)), /trailing byte/);
+  // Re-encode the outer length in a needlessly long form.
+  t.is(leafDer[1], 0x82);
+  malformed(t, concatBytes(Uint8Array.of(0x30, 0x83, 0x00), leafDer.subarray(2)), /non-minimal length/);
+  malformed(t, leafDer.subarray(0, leafDer.length - 1), /past the end|truncated/);
+  malformed(t, Uint8Array.of(0x30, 0x80, 0, 0), /indefinite length/);
+});
+
+/** A certificate with hand-written extensions, so the test can build what the issuer refuses. */
+function certWithRawExtensions(extensions: Uint8Array[]): Uint8Array {
+  const signer = deterministicP256Signer(seed('raw-ext'));
+  const algo = signatureAlgorithmIdentifier(signer.algorithmOid);
+  const name = encodeName(INTERMEDIATE_DN);
+  const tbs = seq(explicit(0, int(2)), int(7n), algo, name, seq(x509Time(T0), x509Time(T0 + MIN)), name, signer.spki, explicit(3, seq(...extensions)));
+  return seq(tbs, algo, bitString(signer.sign(tbs)));
+}
+
+test('refuses duplicate extensions (checklist C25)', (t) => {
+  const ext = seq(oid(OID.fulcioIssuerV2), octetString(utf8String('https://a')));
+  malformed(t, certWithRawExtensions([ext, ext]), /duplicate extension 1\.3\.6\.1\.4\.1\.57264\.1\.8/);
+});
+
+test('refuses an explicitly encoded critical FALSE', (t) => {
+  malformed(t, certWithRawExtensions([seq(oid(OID.fulcioIssuerV2), bool(false), octetString(utf8String('https://a')))]), /critical FALSE must be omitted/);
+});
+
+test('refuses a Fulcio .1.8 extension that is not a DER UTF8String', (t) => {
+  malformed(t, certWithRawExtensions([seq(oid(OID.fulcioIssuerV2), octetString(new TextEncoder().encode('https://a')))]), /1\.3\.6\.1\.4\.1\.57264\.1\.8/);
+});
+
+test('reports unknown critical extensions', (t) => {
+  const c = parseCertificate(certWithRawExtensions([seq(oid('1.2.3.4.5'), bool(true), octetString(Uint8Array.of(5, 0)))]));
+  t.deepEqual(c.unhandledCriticalExtensions, ['1.2.3.4.5']);
+  t.deepEqual(c.extensions.map((e) => [e.oid, e.critical]), [['1.2.3.4.5', true]]);
+});
+
+test('oidcIssuer: .1.8 preferred, .1.1 fallback, disagreement refused (checklist C24)', (t) => {
+  const pki = buildPki('issuer');
+  const mk = (exts: ReturnType<typeof fulcioIssuerV1Extension>[]): ReturnType<typeof parseCertificate> =>
+    parseCertificate(
+      issueCertificate({
+        serial: 9n,
+        issuerName: INTERMEDIATE_DN,
+        subjectName: {},
+        notBefore: T0,
+        notAfter: T0 + MIN,
+        subjectPublicKeySpki: pki.leafSigner.spki,
+        extensions: [subjectAltNameExtension({ emails: ['a@example.com'] }), ...exts],
+        signer: pki.intermediateSigner,
+      }),
+    );
+  t.is(oidcIssuer(mk([fulcioIssuerV1Extension('https://v1')])), 'https://v1');
+  t.is(oidcIssuer(mk([fulcioIssuerV2Extension('https://v2')])), 'https://v2');
+  t.is(oidcIssuer(mk([])), undefined);
+  t.is(oidcIssuer(mk([fulcioIssuerV1Extension('https://same'), fulcioIssuerV2Extension('https://same')])), 'https://same');
+  const e = t.throws(() => oidcIssuer(mk([fulcioIssuerV1Extension('https://accounts.google.com'), fulcioIssuerV2Extension('https://evil.example')])), { instanceOf: StellaError });
+  t.is(e?.code, 'ISSUER_MISMATCH');
+  t.is(e?.check, 'policy');
+  t.regex(e?.message ?? '', /issuer mismatch/);
+});
+
+test('PEM: several blocks, round trip, strict base64 and labels', (t) => {
+  const pem = derToPem(leafDer) + 'subject=ignored\n' + derToPem(rootDer);
+  const ders = pemToDerList(pem);
+  t.is(ders.length, 2);
+  t.deepEqual(ders[0], leafDer);
+  t.deepEqual(ders[1], rootDer);
+  t.throws(() => pemToDerList('-----BEGIN CERTIFICATE-----\nMII*\n-----END CERTIFICATE-----\n'), { message: /invalid base64/ });
+  t.throws(() => pemToDerList(derToPem(leafDer, 'PUBLIC KEY')), { message: /expected CERTIFICATE/ });
+  t.throws(() => pemToDerList('nothing here'), { message: /no CERTIFICATE block/ });
+});
+
+test('shared conformance: every bundle certificate parses and agrees with node:crypto', (t) => {
+  const reason = sharedMissingReason();
+  if (reason) {
+    t.log(reason);
+    t.pass();
+    return;
+  }
+  const casesDir = path.join(CONFORMANCE_DIR, 'cases');
+  let n = 0;
+  for (const name of readdirSync(casesDir)) {
+    const file = path.join(casesDir, name, 'bundle.sigstore.json');
+    if (!existsSync(file)) continue;
+    let bundle: { verificationMaterial?: { certificate?: { rawBytes: string }; x509CertificateChain?: { certificates: { rawBytes: string }[] } } };
+    try {
+      bundle = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      continue; // the malformed-JSON case
+    }
+    const vm = bundle.verificationMaterial ?? {};
+    const raws = vm.certificate ? [vm.certificate.rawBytes] : (vm.x509CertificateChain?.certificates ?? []).map((c) => c.rawBytes);
+    for (const raw of raws) {
+      const der = new Uint8Array(Buffer.from(raw, 'base64'));
+      const c = parseCertificate(der);
+      const node = new X509Certificate(Buffer.from(der));
+      t.is(c.serialNumber, node.serialNumber.toLowerCase(), name);
+      t.is(c.notAfter, Date.parse(node.validTo), name);
+      t.true(node.subjectAltName?.includes(c.subjectAltName?.uris[0] ?? c.subjectAltName?.emails[0] ?? '\u0000') ?? false, name);
+      n++;
+    }
+  }
+  t.true(n > 30);
+});

@@ -1,0 +1,180 @@
+import test from 'ava';
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { StellaError, type ErrorCode } from '../../src/errors.js';
+import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
+import type { CertificateAuthority } from '../../src/trust/material.js';
+import { parseCertificate, type Certificate } from '../../src/x509/certificate.js';
+import { verifyCertificateChain } from '../../src/x509/chain.js';
+import {
+  basicConstraintsExtension,
+  deterministicP256Signer,
+  extKeyUsageExtension,
+  keyUsageExtension,
+  subjectAltNameExtension,
+} from '../../src/x509/issue.js';
+import { OID } from '../../src/x509/oids.js';
+import { CONFORMANCE_DIR, PROJECT_ROOT, sharedMissingReason } from '../helpers/paths.js';
+import { authority, buildPki, caCert, fixturePem, INTERMEDIATE_DN, leafCert, MIN, ROOT_DN, seed, T0, YEAR } from './helpers.js';
+
+const pki = buildPki('chain');
+const leaf = parseCertificate(pki.leaf);
+const intermediate = parseCertificate(pki.intermediate);
+
+function rejects(t: import('ava').ExecutionContext, fn: () => unknown, code: ErrorCode, pattern: RegExp): StellaError | undefined {
+  const e = t.throws(fn, { instanceOf: StellaError });
+  t.is(e?.code, code, e?.message);
+  t.regex(e?.message ?? '', pattern);
+  return e;
+}
+
+test('valid chain: path is leaf, intermediate, root', (t) => {
+  const r = verifyCertificateChain(leaf, [], [pki.ca], [T0 + MIN]);
+  t.is(r.ca, pki.ca);
+  t.deepEqual(r.path.map((c) => c.subject.commonName), [undefined, 'stella-intermediate', 'stella-root']);
+});
+
+test('a v0.1 bundle may ship the intermediate when it is byte-identical to the trusted one', (t) => {
+  t.notThrows(() => verifyCertificateChain(leaf, [intermediate], [pki.ca], [T0]));
+});
+
+test('validity is inclusive at both ends of the leaf window', (t) => {
+  t.notThrows(() => verifyCertificateChain(leaf, [], [pki.ca], [leaf.notBefore, leaf.notAfter]));
+});
+
+test('leaf outside its window at the verified time: CERT_EXPIRED', (t) => {
+  const e = rejects(t, () => verifyCertificateChain(leaf, [], [pki.ca], [T0 + 11 * MIN]), 'CERT_EXPIRED', /^certificate expired: leaf valid 2025-01-01T12:00:00.000Z..2025-01-01T12:10:00.000Z, verified time 2025-01-01T12:11:00.000Z$/);
+  t.is(e?.check, 'certificate-chain');
+  rejects(t, () => verifyCertificateChain(leaf, [], [pki.ca], [T0 - 1]), 'CERT_EXPIRED', /leaf valid/);
+});
+
+test('every verified time must pass (checklist D28)', (t) => {
+  rejects(t, () => verifyCertificateChain(leaf, [], [pki.ca], [T0 + MIN, T0 + 20 * MIN]), 'CERT_EXPIRED', /verified time 2025-01-01T12:20:00.000Z/);
+});
+
+test('the CA validFor must contain every verified time; its end is inclusive', (t) => {
+  const ended = authority([pki.intermediate, pki.root], T0 - YEAR, T0 + 5 * MIN);
+  t.notThrows(() => verifyCertificateChain(leaf, [], [ended], [T0 + 5 * MIN]));
+  rejects(t, () => verifyCertificateChain(leaf, [], [ended], [T0 + 5 * MIN + 1]), 'CERT_CHAIN_INVALID', /outside the validity window of certificate authority/);
+  const notYet = authority([pki.intermediate, pki.root], T0 + MIN);
+  rejects(t, () => verifyCertificateChain(leaf, [], [notYet], [T0]), 'CERT_CHAIN_INVALID', /outside the validity window/);
+});
+
+test('a bundle that ships a root certificate is refused (checklist C19)', (t) => {
+  rejects(t, () => verifyCertificateChain(leaf, [intermediate, parseCertificate(pki.root)], [pki.ca], [T0]), 'CERT_CHAIN_INVALID', /^Certificate chain invalid: bundle includes a root certificate$/);
+});
+
+test('a bundle intermediate that is not in the trusted root is refused (checklist C19)', (t) => {
+  // Same name, different key: a look-alike intermediate.
+  const other = deterministicP256Signer(seed('chain:rogue-intermediate'));
+  const rogue = parseCertificate(caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: other, issuerSigner: other, serial: 3n }));
+  rejects(t, () => verifyCertificateChain(leaf, [rogue], [pki.ca], [T0]), 'CERT_CHAIN_INVALID', /intermediate certificate O=stella.test, CN=stella-intermediate in the bundle is not in the trusted root/);
+});
+
+test('a leaf signed by another key under the same issuer name is refused', (t) => {
+  const rogueCa = deterministicP256Signer(seed('chain:rogue-ca'));
+  const forged = parseCertificate(leafCert({ issuerSigner: rogueCa, subjectSpki: pki.leafSigner.spki }));
+  rejects(t, () => verifyCertificateChain(forged, [], [pki.ca], [T0]), 'CERT_CHAIN_INVALID', /leaf certificate signature does not verify/);
+});
+
+test('a leaf from an unknown issuer is refused', (t) => {
+  const other = buildPki('chain-other');
+  const stranger = parseCertificate(leafCert({ issuerName: { commonName: 'elsewhere' }, issuerSigner: other.intermediateSigner, subjectSpki: other.leafSigner.spki }));
+  rejects(t, () => verifyCertificateChain(stranger, [], [pki.ca], [T0]), 'CERT_CHAIN_INVALID', /leaf issuer CN=elsewhere is not a trusted certificate authority/);
+});
+
+function leafWith(extensions: Parameters<typeof leafCert>[0]['extensions']): Certificate {
+  return parseCertificate(leafCert({ issuerSigner: pki.intermediateSigner, subjectSpki: pki.leafSigner.spki, extensions }));
+}
+const san = subjectAltNameExtension({ uris: ['https://example.com/wf'] });
+
+test('leaf usage: a CA leaf, missing codeSigning or digitalSignature is CERT_USAGE_INVALID (checklist C21)', (t) => {
+  const isCa = leafWith([san, keyUsageExtension(['digitalSignature', 'keyCertSign']), extKeyUsageExtension([OID.ekuCodeSigning]), basicConstraintsExtension(true)]);
+  rejects(t, () => verifyCertificateChain(isCa, [], [pki.ca], [T0]), 'CERT_USAGE_INVALID', /leaf certificate is a CA certificate/);
+  const noEku = leafWith([san, keyUsageExtension(['digitalSignature']), extKeyUsageExtension(['1.3.6.1.5.5.7.3.1'])]);
+  rejects(t, () => verifyCertificateChain(noEku, [], [pki.ca], [T0]), 'CERT_USAGE_INVALID', /codeSigning/);
+  const noEkuAtAll = leafWith([san, keyUsageExtension(['digitalSignature'])]);
+  rejects(t, () => verifyCertificateChain(noEkuAtAll, [], [pki.ca], [T0]), 'CERT_USAGE_INVALID', /codeSigning/);
+  const noDs = leafWith([san, keyUsageExtension(['keyEncipherment']), extKeyUsageExtension([OID.ekuCodeSigning])]);
+  rejects(t, () => verifyCertificateChain(noDs, [], [pki.ca], [T0]), 'CERT_USAGE_INVALID', /digitalSignature/);
+});
+
+test('issuer constraints: not a CA, no keyCertSign, path length exceeded', (t) => {
+  const rootSigner = pki.rootSigner;
+  const root0 = caCert({ name: ROOT_DN, issuerName: ROOT_DN, signer: rootSigner, issuerSigner: rootSigner, pathLen: 0 });
+  rejects(t, () => verifyCertificateChain(leaf, [], [authority([pki.intermediate, root0], 0)], [T0]), 'CERT_CHAIN_INVALID', /path length constraint of CA certificate O=stella.test, CN=stella-root \(0\) exceeded/);
+  const notCa = caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: pki.intermediateSigner, issuerSigner: rootSigner, ca: false });
+  rejects(t, () => verifyCertificateChain(leaf, [], [authority([notCa, pki.root], 0)], [T0]), 'CERT_CHAIN_INVALID', /stella-intermediate is not a CA/);
+  const noSign = caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: pki.intermediateSigner, issuerSigner: rootSigner, keyUsage: ['digitalSignature'] });
+  rejects(t, () => verifyCertificateChain(leaf, [], [authority([noSign, pki.root], 0)], [T0]), 'CERT_CHAIN_INVALID', /lacks the keyCertSign/);
+  const wrongRoot = deterministicP256Signer(seed('chain:other-root'));
+  const otherRoot = caCert({ name: ROOT_DN, issuerName: ROOT_DN, signer: wrongRoot, issuerSigner: wrongRoot });
+  rejects(t, () => verifyCertificateChain(leaf, [], [authority([pki.intermediate, otherRoot], 0)], [T0]), 'CERT_CHAIN_INVALID', /signature on CA certificate O=stella.test, CN=stella-intermediate does not verify/);
+});
+
+test('an expired intermediate at the verified time is CERT_EXPIRED', (t) => {
+  const shortInt = caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: pki.intermediateSigner, issuerSigner: pki.rootSigner, notBefore: T0 - YEAR, notAfter: T0 - 1 });
+  rejects(t, () => verifyCertificateChain(leaf, [], [authority([shortInt, pki.root], 0)], [T0]), 'CERT_EXPIRED', /certificate expired: intermediate valid/);
+});
+
+test('tries every CA and reports the most specific failure', (t) => {
+  const other = buildPki('chain-other2');
+  // The first CA cannot issue this leaf; the second can.
+  t.is(verifyCertificateChain(leaf, [], [other.ca, pki.ca], [T0]).ca, pki.ca);
+  // Neither works: the expired-leaf error beats "not a trusted certificate authority".
+  rejects(t, () => verifyCertificateChain(leaf, [], [other.ca, pki.ca], [T0 + YEAR]), 'CERT_EXPIRED', /leaf valid/);
+  // A rotated CA under the same name: the old one fails its time window, the new one succeeds.
+  const oldCa = authority([pki.intermediate, pki.root], 0, T0 - 1);
+  t.is(verifyCertificateChain(leaf, [], [oldCa, pki.ca], [T0]).ca, pki.ca);
+});
+
+test('no verified time is an error, not a pass', (t) => {
+  rejects(t, () => verifyCertificateChain(leaf, [], [pki.ca], []), 'NO_VERIFIED_TIME', /no verified time/);
+});
+
+test('caches do not leak between CertificateAuthority objects', (t) => {
+  const rootSigner = pki.rootSigner;
+  const root0 = caCert({ name: ROOT_DN, issuerName: ROOT_DN, signer: rootSigner, issuerSigner: rootSigner, pathLen: 0 });
+  const bad: CertificateAuthority = authority([pki.intermediate, root0], 0);
+  for (let i = 0; i < 3; i++) {
+    t.throws(() => verifyCertificateChain(leaf, [], [bad], [T0]));
+    t.notThrows(() => verifyCertificateChain(leaf, [], [pki.ca], [T0]));
+  }
+});
+
+const publicGood = parseTrustedRoot(readFileSync(path.join(PROJECT_ROOT, 'trust-roots', 'public-good.trusted_root.json')));
+
+test('a real public-good leaf chains at its signing time and is expired now', (t) => {
+  const real = parseCertificate(fixturePem('x509/fulcio-leaf-2024-03-19.pem')[0]!);
+  const integratedTime = 1710869186_000;
+  const r = verifyCertificateChain(real, [], publicGood.certificateAuthorities, [integratedTime]);
+  t.is(r.path.length, 3);
+  t.is(r.ca.uri, 'https://fulcio.sigstore.dev');
+  rejects(t, () => verifyCertificateChain(real, [], publicGood.certificateAuthorities, [Date.UTC(2030, 0, 1)]), 'CERT_EXPIRED', /leaf valid 2024-03-19T17:26:26.000Z..2024-03-19T17:36:26.000Z/);
+});
+
+test('shared conformance: happy-path and staging leaves chain; a production leaf does not chain to staging (checklist C20)', (t) => {
+  const reason = sharedMissingReason();
+  if (reason) {
+    t.log(reason);
+    t.pass();
+    return;
+  }
+  const load = (name: string): { leaf: Certificate; times: number[]; tm: ReturnType<typeof parseTrustedRoot> } => {
+    const dir = path.join(CONFORMANCE_DIR, 'cases', name);
+    const b = JSON.parse(readFileSync(path.join(dir, 'bundle.sigstore.json'), 'utf8'));
+    const vm = b.verificationMaterial;
+    const raw = vm.certificate?.rawBytes ?? vm.x509CertificateChain.certificates[0].rawBytes;
+    const trp = existsSync(path.join(dir, 'trusted_root.json')) ? path.join(dir, 'trusted_root.json') : path.join(CONFORMANCE_DIR, 'public-good-trusted-root.json');
+    const times = (vm.tlogEntries ?? []).map((e: { integratedTime?: string }) => Number(e.integratedTime ?? 0) * 1000).filter((x: number) => x > 0);
+    return { leaf: parseCertificate(new Uint8Array(Buffer.from(raw, 'base64'))), times, tm: parseTrustedRoot(readFileSync(trp)) };
+  };
+  const v01 = load('happy-path-v0.1');
+  t.is(verifyCertificateChain(v01.leaf, [], v01.tm.certificateAuthorities, v01.times).path.length, 3);
+  const v03 = load('happy-path-v0.3');
+  t.notThrows(() => verifyCertificateChain(v03.leaf, [], v03.tm.certificateAuthorities, v03.times));
+  const staging = load('rekor2-happy-path');
+  rejects(t, () => verifyCertificateChain(v03.leaf, [], staging.tm.certificateAuthorities, v03.times), 'CERT_CHAIN_INVALID', /signature does not verify|not a trusted certificate authority/);
+  const expired = load('intoto-expired-certificate_fail');
+  rejects(t, () => verifyCertificateChain(expired.leaf, [], expired.tm.certificateAuthorities, expired.times), 'CERT_EXPIRED', /certificate expired/);
+});

@@ -1,0 +1,128 @@
+import test from 'ava';
+import { X509Certificate as NodeX509, webcrypto } from 'node:crypto';
+import * as px509 from '@peculiar/x509';
+import { verifySignature } from '../../src/crypto.js';
+import { bytesEqual, toHex } from '../../src/util/encoding.js';
+import { oidcIssuer, parseCertificate, verifyCertificateSignature } from '../../src/x509/certificate.js';
+import {
+  basicConstraintsExtension,
+  deterministicEd25519Signer,
+  deterministicP256Signer,
+  extKeyUsageExtension,
+  fulcioIssuerV1Extension,
+  fulcioIssuerV2Extension,
+  fulcioStringExtension,
+  issueCertificate,
+  keyUsageExtension,
+  subjectAltNameExtension,
+} from '../../src/x509/issue.js';
+import { OID } from '../../src/x509/oids.js';
+import { buildPki, INTERMEDIATE_DN, MIN, ROOT_DN, seed, T0 } from './helpers.js';
+
+px509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof px509.cryptoProvider.set>[0]);
+
+test('deterministic P-256 signer: same seed, same key and signature; verifies with node:crypto', (t) => {
+  const a = deterministicP256Signer(seed('det'));
+  const b = deterministicP256Signer(seed('det'));
+  const msg = new TextEncoder().encode('hello');
+  t.deepEqual(a.spki, b.spki);
+  t.deepEqual(a.sign(msg), b.sign(msg));
+  t.true(verifySignature(a.publicKey, msg, a.sign(msg), 'sha256'));
+  t.false(verifySignature(a.publicKey, new TextEncoder().encode('hellp'), a.sign(msg), 'sha256'));
+  t.is(a.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+  t.throws(() => deterministicP256Signer(new Uint8Array(31)), { message: /32 bytes/ });
+  t.throws(() => deterministicP256Signer(new Uint8Array(32)), { message: /not a valid private scalar/ });
+});
+
+test('deterministic Ed25519 signer verifies with node:crypto', (t) => {
+  const s = deterministicEd25519Signer(seed('ed'));
+  const msg = new TextEncoder().encode('hello');
+  t.true(verifySignature(s.publicKey, msg, s.sign(msg), null));
+  t.is(s.publicKey.asymmetricKeyType, 'ed25519');
+});
+
+test('issued CA and leaf parse with this parser, node:crypto and @peculiar/x509; signatures verify', async (t) => {
+  const pki = buildPki('issue');
+  for (const der of [pki.root, pki.intermediate, pki.leaf]) {
+    const mine = parseCertificate(der);
+    const node = new NodeX509(Buffer.from(der));
+    const peculiar = new px509.X509Certificate(der);
+    t.is(mine.serialNumber, node.serialNumber.toLowerCase());
+    t.is(mine.notBefore, Date.parse(node.validFrom));
+    t.is(mine.notAfter, peculiar.notAfter.getTime());
+    t.is(peculiar.issuer, node.issuer.split('\n').join(', '));
+  }
+  const root = parseCertificate(pki.root);
+  const intermediate = parseCertificate(pki.intermediate);
+  const leaf = parseCertificate(pki.leaf);
+  t.true(verifyCertificateSignature(root, root.publicKey));
+  t.true(verifyCertificateSignature(intermediate, root.publicKey));
+  t.true(verifyCertificateSignature(leaf, intermediate.publicKey));
+  t.false(verifyCertificateSignature(leaf, root.publicKey));
+
+  // Independent verifiers agree.
+  t.true(new NodeX509(Buffer.from(pki.leaf)).verify(new NodeX509(Buffer.from(pki.intermediate)).publicKey));
+  t.true(new NodeX509(Buffer.from(pki.intermediate)).verify(new NodeX509(Buffer.from(pki.root)).publicKey));
+  t.true(await new px509.X509Certificate(pki.leaf).verify({ publicKey: new px509.X509Certificate(pki.intermediate), signatureOnly: true }));
+
+  // Fields as issued.
+  t.deepEqual(root.subject, ROOT_DN);
+  t.deepEqual(intermediate.subject, INTERMEDIATE_DN);
+  t.true(root.isSelfIssued);
+  t.deepEqual(root.basicConstraints, { ca: true, pathLen: 1 });
+  t.deepEqual([...(intermediate.keyUsage ?? [])].sort(), ['cRLSign', 'keyCertSign']);
+  t.deepEqual(leaf.extKeyUsage, [OID.ekuCodeSigning]);
+  t.is(leaf.subjectAltName?.uris.length, 1);
+  t.is(oidcIssuer(leaf), 'https://token.actions.githubusercontent.com');
+  t.true(bytesEqual(leaf.authorityKeyId!, intermediate.subjectKeyId!));
+  const pecLeaf = new px509.X509Certificate(pki.leaf);
+  t.is(pecLeaf.getExtension(px509.AuthorityKeyIdentifierExtension)?.keyId, toHex(leaf.authorityKeyId!));
+  const ku = pecLeaf.getExtension(px509.KeyUsagesExtension);
+  t.is(ku?.usages, px509.KeyUsageFlags.digitalSignature);
+});
+
+test('issuing is deterministic', (t) => {
+  t.deepEqual(buildPki('same').leaf, buildPki('same').leaf);
+  t.notDeepEqual(buildPki('same').leaf, buildPki('other').leaf);
+});
+
+test('Fulcio extensions, otherName SAN and Ed25519 issuer round trip', (t) => {
+  const ca = deterministicEd25519Signer(seed('ed-ca'));
+  const key = deterministicP256Signer(seed('ed-leaf'));
+  const der = issueCertificate({
+    serial: Uint8Array.of(0x80, 1),
+    issuerName: { commonName: 'ed-ca' },
+    subjectName: {},
+    notBefore: Date.UTC(2051, 0, 1),
+    notAfter: Date.UTC(2051, 0, 2),
+    subjectPublicKeySpki: key.spki,
+    extensions: [
+      keyUsageExtension(['digitalSignature']),
+      extKeyUsageExtension([OID.ekuCodeSigning]),
+      basicConstraintsExtension(false),
+      subjectAltNameExtension({ otherNames: [{ oid: OID.fulcioOtherNameSan, value: 'user!github.com' }], emails: ['dev@example.com'] }),
+      fulcioIssuerV1Extension('https://issuer.example'),
+      fulcioIssuerV2Extension('https://issuer.example'),
+      fulcioStringExtension('1.3.6.1.4.1.57264.1.12', 'https://github.com/stella/test'),
+    ],
+    signer: ca,
+  });
+  const c = parseCertificate(der);
+  t.is(c.serialNumber, '8001');
+  t.is(c.notBefore, Date.UTC(2051, 0, 1), 'GeneralizedTime after 2049');
+  t.deepEqual(c.subjectAltName?.otherNames.map((o) => [o.oid, o.value]), [[OID.fulcioOtherNameSan, 'user!github.com']]);
+  t.deepEqual(c.subjectAltName?.emails, ['dev@example.com']);
+  t.deepEqual(c.basicConstraints, { ca: false });
+  t.is(c.fulcio.values.get('1.3.6.1.4.1.57264.1.12'), 'https://github.com/stella/test');
+  t.is(c.fulcio.issuerV1, 'https://issuer.example');
+  t.true(verifyCertificateSignature(c, ca.publicKey));
+  t.true(new NodeX509(Buffer.from(der)).verify(ca.publicKey));
+  t.is(new NodeX509(Buffer.from(der)).subjectAltName, 'othername:<unsupported>, email:dev@example.com');
+});
+
+test('issuing refuses duplicate extensions and non-ASCII SAN values', (t) => {
+  const s = deterministicP256Signer(seed('dup'));
+  const base = { serial: 1n, issuerName: {}, subjectName: {}, notBefore: T0, notAfter: T0 + MIN, subjectPublicKeySpki: s.spki, signer: s };
+  t.throws(() => issueCertificate({ ...base, extensions: [keyUsageExtension(['digitalSignature']), keyUsageExtension(['digitalSignature'])] }), { message: /duplicate extension/ });
+  t.throws(() => subjectAltNameExtension({ emails: ['é@example.com'] }), { message: /not ASCII/ });
+});

@@ -1,0 +1,164 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { sha256 } from '../../src/crypto.js';
+import { StellaError, type ErrorCode } from '../../src/errors.js';
+import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
+import { concatBytes, toHex } from '../../src/util/encoding.js';
+import { parseCertificate, type Extension } from '../../src/x509/certificate.js';
+import { buildTbsCertificate, ctPoisonExtension, deterministicP256Signer, sctListExtension, signTbsCertificate, type KeyedSigner } from '../../src/x509/issue.js';
+import { OID } from '../../src/x509/oids.js';
+import {
+  buildPrecertSignedData,
+  encodeSct,
+  encodeSctList,
+  parseSctList,
+  precertTbsOf,
+  removeExtensionFromTbs,
+  TlsHash,
+  TlsSignature,
+  verifyEmbeddedScts,
+} from '../../src/x509/sct.js';
+import { CONFORMANCE_DIR, PROJECT_ROOT, sharedMissingReason } from '../helpers/paths.js';
+import { buildPki, ctLog, defaultLeafExtensions, fixturePem, INTERMEDIATE_DN, MIN, seed, T0 } from './helpers.js';
+
+const pki = buildPki('sct');
+const ctSigner = deterministicP256Signer(seed('sct:ct-log'));
+const log = ctLog(ctSigner, T0 - 1000 * MIN);
+const intermediate = parseCertificate(pki.intermediate);
+
+interface IssueWithSct {
+  sctTimestamp?: number;
+  sctExtensions?: Uint8Array;
+  logSigner?: KeyedSigner;
+  corruptSignature?: boolean;
+}
+
+/** The sandbox Fulcio + CT log flow: precert with poison -> SCT over it -> final cert with the SCT list. */
+function issueWithSct(o: IssueWithSct = {}): Uint8Array {
+  const logSigner = o.logSigner ?? ctSigner;
+  const extsBefore: Extension[] = defaultLeafExtensions(pki.intermediateSigner.spki, pki.leafSigner.spki);
+  const base = {
+    serial: 77n,
+    issuerName: INTERMEDIATE_DN,
+    subjectName: {},
+    notBefore: T0,
+    notAfter: T0 + 10 * MIN,
+    subjectPublicKeySpki: pki.leafSigner.spki,
+    signatureAlgorithmOid: pki.intermediateSigner.algorithmOid,
+  };
+  const precertTbs = buildTbsCertificate({ ...base, extensions: [...extsBefore, ctPoisonExtension()] });
+  // The CT log side: strip the poison, sign the precert entry.
+  const timestamp = o.sctTimestamp ?? T0 + 1000;
+  const extensions = o.sctExtensions ?? new Uint8Array(0);
+  const signed = buildPrecertSignedData({
+    timestamp,
+    issuerKeyHash: sha256(pki.intermediateSigner.spki),
+    precertTbs: removeExtensionFromTbs(precertTbs, OID.ctPoison),
+    extensions,
+  });
+  const signature = logSigner.sign(signed);
+  if (o.corruptSignature) signature[signature.length - 1]! ^= 1;
+  const sct = encodeSct({ logId: sha256(logSigner.spki), timestamp, extensions, hashAlgorithm: TlsHash.sha256, signatureAlgorithm: TlsSignature.ecdsa, signature });
+  const finalTbs = buildTbsCertificate({ ...base, extensions: [...extsBefore, sctListExtension(encodeSctList([sct]))] });
+  return signTbsCertificate(finalTbs, pki.intermediateSigner);
+}
+
+function rejects(t: import('ava').ExecutionContext, fn: () => unknown, code: ErrorCode, pattern: RegExp): void {
+  const e = t.throws(fn, { instanceOf: StellaError });
+  t.is(e?.code, code, e?.message);
+  t.regex(e?.message ?? '', pattern);
+}
+
+test('an SCT issued by the signing-side encoder verifies', (t) => {
+  const leaf = parseCertificate(issueWithSct());
+  const r = verifyEmbeddedScts(leaf, intermediate, [log]);
+  t.deepEqual(r, [{ logId: toHex(sha256(ctSigner.spki)), baseUrl: 'https://ct.stella.test', timestamp: T0 + 1000 }]);
+});
+
+test('an SCT with non-empty extensions verifies (Static CT)', (t) => {
+  const leaf = parseCertificate(issueWithSct({ sctExtensions: Uint8Array.of(0, 0, 5, 0, 0, 0, 0, 42) }));
+  t.is(verifyEmbeddedScts(leaf, intermediate, [log]).length, 1);
+  const scts = parseSctList(leaf.embeddedSctList!);
+  t.deepEqual([...scts[0]!.extensions], [0, 0, 5, 0, 0, 0, 0, 42]);
+});
+
+test('precertTbsOf(final leaf) equals the precert TBS without poison', (t) => {
+  const leaf = parseCertificate(issueWithSct());
+  const precert = buildTbsCertificate({
+    serial: 77n,
+    issuerName: INTERMEDIATE_DN,
+    subjectName: {},
+    notBefore: T0,
+    notAfter: T0 + 10 * MIN,
+    subjectPublicKeySpki: pki.leafSigner.spki,
+    signatureAlgorithmOid: pki.intermediateSigner.algorithmOid,
+    extensions: [...defaultLeafExtensions(pki.intermediateSigner.spki, pki.leafSigner.spki), ctPoisonExtension()],
+  });
+  t.deepEqual(precertTbsOf(leaf), removeExtensionFromTbs(precert, OID.ctPoison));
+});
+
+test('a bad SCT signature, an unknown log, and a log key outside its validity are SCT_INVALID', (t) => {
+  rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct({ corruptSignature: true })), intermediate, [log]), 'SCT_INVALID', /SCT signature from CT log [0-9a-f]{64} does not verify/);
+  const other = deterministicP256Signer(seed('sct:other-log'));
+  rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct({ logSigner: other })), intermediate, [log]), 'SCT_INVALID', /SCT from unknown CT log/);
+  const retired = ctLog(ctSigner, T0 - 1000 * MIN, T0);
+  rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct()), intermediate, [retired]), 'SCT_INVALID', /outside the validity of CT log/);
+  // A log with the same id but another key (a confused trust root) does not verify either.
+  const impostor = { ...log, publicKey: { ...log.publicKey, key: deterministicP256Signer(seed('sct:impostor')).publicKey } };
+  rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct()), intermediate, [impostor]), 'SCT_INVALID', /does not verify/);
+});
+
+test('the SCT is bound to the issuer key', (t) => {
+  const otherIssuer = parseCertificate(buildPki('sct-other').intermediate);
+  rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct()), otherIssuer, [log]), 'SCT_INVALID', /does not verify/);
+});
+
+test('a leaf without SCTs is SCT_MISSING', (t) => {
+  rejects(t, () => verifyEmbeddedScts(parseCertificate(pki.leaf), intermediate, [log]), 'SCT_MISSING', /no embedded SCT/);
+});
+
+test('SCT list parsing is strict about lengths', (t) => {
+  const sct = encodeSct({ logId: new Uint8Array(32), timestamp: 5, extensions: new Uint8Array(0), hashAlgorithm: 4, signatureAlgorithm: 3, signature: Uint8Array.of(1, 2, 3) });
+  const list = encodeSctList([sct, sct]);
+  t.is(parseSctList(list).length, 2);
+  t.is(parseSctList(list)[0]!.timestamp, 5);
+  rejects(t, () => parseSctList(concatBytes(list, Uint8Array.of(0))), 'SCT_INVALID', /list length/);
+  rejects(t, () => parseSctList(list.subarray(0, list.length - 1)), 'SCT_INVALID', /list length/);
+  rejects(t, () => parseSctList(Uint8Array.of(0, 0)), 'SCT_INVALID', /empty list/);
+  const badVersion = sct.slice();
+  badVersion[0] = 1;
+  rejects(t, () => parseSctList(encodeSctList([badVersion])), 'SCT_INVALID', /unsupported SCT version 1/);
+  rejects(t, () => parseSctList(encodeSctList([concatBytes(sct, Uint8Array.of(9))])), 'SCT_INVALID', /trailing bytes/);
+  rejects(t, () => parseSctList(encodeSctList([sct.subarray(0, 40)])), 'SCT_INVALID', /truncated/);
+});
+
+test('a real public-good leaf: its SCT verifies against the public-good CT log key', (t) => {
+  const tm = parseTrustedRoot(readFileSync(path.join(PROJECT_ROOT, 'trust-roots', 'public-good.trusted_root.json')));
+  const leaf = parseCertificate(fixturePem('x509/fulcio-leaf-2024-03-19.pem')[0]!);
+  const issuer = parseCertificate(fixturePem('x509/fulcio-public-good-intermediate.pem')[0]!);
+  const r = verifyEmbeddedScts(leaf, issuer, tm.ctlogs);
+  t.is(r.length, 1);
+  t.is(r[0]!.baseUrl, 'https://ctfe.sigstore.dev/2022');
+  t.true(r[0]!.timestamp >= leaf.notBefore && r[0]!.timestamp <= leaf.notAfter);
+  // The wrong issuer key breaks the binding.
+  rejects(t, () => verifyEmbeddedScts(leaf, leaf, tm.ctlogs), 'SCT_INVALID', /does not verify/);
+});
+
+test('shared conformance: bundle-with-sct-with-extensions verifies against its trusted root', (t) => {
+  const reason = sharedMissingReason();
+  if (reason) {
+    t.log(reason);
+    t.pass();
+    return;
+  }
+  const dir = path.join(CONFORMANCE_DIR, 'cases', 'bundle-with-sct-with-extensions');
+  const tm = parseTrustedRoot(readFileSync(path.join(dir, 'trusted_root.json')));
+  const b = JSON.parse(readFileSync(path.join(dir, 'bundle.sigstore.json'), 'utf8'));
+  const leaf = parseCertificate(new Uint8Array(Buffer.from(b.verificationMaterial.certificate.rawBytes, 'base64')));
+  const issuer = parseCertificate(tm.certificateAuthorities.find((c) => parseCertificate(c.certChain[0]!).subject.commonName === leaf.issuer.commonName)!.certChain[0]!);
+  const scts = parseSctList(leaf.embeddedSctList!);
+  t.true(scts.some((s) => s.extensions.length > 0));
+  const r = verifyEmbeddedScts(leaf, issuer, tm.ctlogs);
+  t.true(r.length >= 1);
+});
