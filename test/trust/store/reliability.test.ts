@@ -64,7 +64,12 @@ function checkpointed(file: string): void {
   s.close();
 }
 
-async function killLoop(t: import('ava').ExecutionContext, base: string, expectedNew: string, args: (file: string) => string[]): Promise<void> {
+/** How long the child's operation took after "ready" (from its "done N <ms>ms" line). */
+function elapsedMs(run: ChildRun): number {
+  return Number(/done \d+ (\d+)ms/.exec(run.stdout)?.[1] ?? 50);
+}
+
+async function killLoop(t: import('ava').ExecutionContext, base: string, expectedNew: string, spanMs: number, args: (file: string) => string[]): Promise<void> {
   const expectedOld = dumpStore(base);
   t.not(expectedOld, expectedNew);
   const dir = tempDir('kill');
@@ -73,7 +78,8 @@ async function killLoop(t: import('ava').ExecutionContext, base: string, expecte
   for (let i = 0; i < ITERATIONS; i++) {
     const file = path.join(dir, `store-${i}.db`);
     copyFileSync(base, file);
-    const delay = Math.floor(Math.random() * 40);
+    // Kill points spread over the whole operation and a little past it.
+    const delay = Math.floor(Math.random() * spanMs * 1.3);
     const run = await runChild(args(file), delay);
     const state = recoverAndDump(file);
     const ok = state === expectedOld || state === expectedNew;
@@ -81,7 +87,7 @@ async function killLoop(t: import('ava').ExecutionContext, base: string, expecte
     if (state === expectedOld) sawOld++;
     else if (state === expectedNew) sawNew++;
   }
-  t.log(`${ITERATIONS} kills: ${sawOld} left the old state, ${sawNew} the new state`);
+  t.log(`${ITERATIONS} kills over ${spanMs} ms: ${sawOld} left the old state, ${sawNew} the new state`);
 }
 
 test('G46: SIGKILL at random points of an import leaves exactly the old or the new state (20 runs)', async (t) => {
@@ -103,7 +109,7 @@ test('G46: SIGKILL at random points of an import leaves exactly the old or the n
   t.is(history(s).at(-1)!.command, CHILD_COMMAND);
   t.is(history(s).at(-1)!.at, new Date(CHILD_NOW).toISOString());
   s.close();
-  await killLoop(t, base, expectedNew, (file) => [file, 'import', rootFile]);
+  await killLoop(t, base, expectedNew, elapsedMs(full), (file) => [file, 'import', rootFile]);
 });
 
 test('G46: SIGKILL at random points of a rotation leaves exactly the old or the new state (20 runs)', async (t) => {
@@ -124,7 +130,7 @@ test('G46: SIGKILL at random points of a rotation leaves exactly the old or the 
   const full = await runChild([reference, 'rotate', tarFile], undefined);
   t.regex(full.stdout, /done 1/);
   const expectedNew = recoverAndDump(reference);
-  await killLoop(t, base, expectedNew, (file) => [file, 'rotate', tarFile]);
+  await killLoop(t, base, expectedNew, elapsedMs(full), (file) => [file, 'rotate', tarFile]);
 });
 
 test('two processes writing at once: each write succeeds or fails with "store busy"; nothing is lost or mixed', async (t) => {
@@ -157,11 +163,11 @@ test('two processes writing at once: each write succeeds or fails with "store bu
   const [ra, rb] = await Promise.all([ca.exit, cb.exit]);
   let expected = 0;
   for (const r of [ra, rb]) {
-    const m = /^(done|error STORE_BUSY) ?(\d+)?/m.exec(r.out.split('\n')[1] ?? '');
+    const m = /^(?:done|error STORE_BUSY) (\d+)/.exec(r.out.split('\n')[1] ?? '');
     t.truthy(m, `unexpected child output: ${r.out}`);
     if (r.out.includes('done')) t.is(r.code, 0);
     else t.is(r.code, 51, 'store busy exits 51');
-    expected += Number(/(\d+)\s*$/.exec(r.out.trim())![1]) * 3;
+    expected += Number(m![1]) * 3;
   }
   const s = openTrustStore(file, { readonly: true });
   t.is(listEntries(s).length, expected);

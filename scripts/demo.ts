@@ -1,0 +1,100 @@
+/**
+ * `npm run demo`: the main job end to end on one machine, with no network beyond loopback.
+ *   1. start the local signing stack (OIDC issuer, Fulcio, CT log, Rekor) on 127.0.0.1
+ *   2. mint a GitHub-Actions-shaped token and sign a sample keylessly with the real CLI
+ *      (a blob, and an in-toto attestation for the same artifact)
+ *   3. stop the stack: from here on nothing can be reached
+ *   4. verify offline with the real CLI, networking made to throw in the verifying process:
+ *      by file + bundle, and by digest alone from the attestation store
+ *   5. verify the committed, deterministic samples the same way
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSandbox } from '../src/sandbox/server/index.js';
+
+const ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
+const CLI = path.join(ROOT, 'bin', 'run.js');
+const NO_NETWORK = path.join(ROOT, 'test', 'fixtures', 'verify', 'no-network.mjs');
+const tty = process.stdout.isTTY && !process.env.NO_COLOR;
+const bold = (s: string): string => (tty ? `\u001b[1m${s}\u001b[0m` : s);
+const green = (s: string): string => (tty ? `\u001b[32m${s}\u001b[0m` : s);
+
+function stella(args: string[], opts: { offline?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const nodeArgs = opts.offline ? ['--import', NO_NETWORK] : [];
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...nodeArgs, CLI, ...args], { env: { ...process.env, ...opts.env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+function step(n: number, text: string): void {
+  process.stdout.write(`\n${bold(`${n}. ${text}`)}\n`);
+}
+
+async function must(label: string, p: ReturnType<typeof stella>): Promise<string> {
+  const r = await p;
+  if (r.code !== 0) {
+    process.stderr.write(`demo failed at "${label}" (exit ${r.code}):\n${r.stdout}${r.stderr}`);
+    process.exit(r.code || 1);
+  }
+  return r.stdout;
+}
+
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), 'stella-demo-'));
+  const dataDir = path.join(work, 'sandbox');
+  const store = path.join(work, 'attestations.db');
+  const artifact = path.join(ROOT, 'samples', 'artifact.txt');
+  try {
+    step(1, 'Start the local signing stack on loopback');
+    const sandbox = await startSandbox({ dataDir, port: 0 });
+    process.stdout.write(`   OIDC ${sandbox.urls.oidcIssuer}\n   Fulcio ${sandbox.urls.fulcio}\n   Rekor ${sandbox.urls.rekor}\n`);
+
+    step(2, 'Sign keylessly (ephemeral key in memory, Fulcio certificate, Rekor entry)');
+    const token = sandbox.mintToken({ platform: 'github', repo: 'stella-demo/app', ref: 'refs/heads/main' });
+    const blobBundle = path.join(work, 'artifact.txt.sigstore.json');
+    const signed = JSON.parse(
+      await must('sign blob', stella(['attest', 'sign', '--keyless', '--artifact', artifact, '--identity-token', token, '--config', sandbox.signerConfigPath, '--output', blobBundle, '--attestation-store', store, '--json'])),
+    ) as { identity: string; issuer: string; artifactDigest: string; rekor: { logIndex: number } };
+    process.stdout.write(`   ${green('signed')} ${signed.artifactDigest}\n   identity ${signed.identity}\n   issuer   ${signed.issuer}\n   Rekor log index ${signed.rekor.logIndex}\n`);
+    const predicate = path.join(work, 'provenance.json');
+    writeFileSync(predicate, JSON.stringify({ builder: { id: signed.identity }, buildType: 'https://stella.invalid/demo/v1' }));
+    const attBundle = path.join(work, 'artifact.txt.intoto.sigstore.json');
+    await must('sign attestation', stella(['attest', 'sign', '--keyless', '--artifact', artifact, '--predicate', predicate, '--predicate-type', 'https://slsa.dev/provenance/v1', '--identity-token', token, '--config', sandbox.signerConfigPath, '--output', attBundle, '--attestation-store', store, '--json']));
+    process.stdout.write(`   ${green('signed')} in-toto attestation (DSSE) for the same artifact\n`);
+
+    step(3, 'Stop the stack: the verifier below has no network at all');
+    await sandbox.close();
+
+    step(4, 'Verify offline (networking throws in the verifying process)');
+    const identity = ['--certificate-identity', escapeRegex(signed.identity), '--certificate-oidc-issuer', signed.issuer, '--trusted-root', sandbox.trustedRootPath];
+    process.stdout.write(await must('verify blob', stella(['attest', 'verify', '--offline', '--bundle', blobBundle, '--artifact', artifact, ...identity, '--require-rekor'], { offline: true })));
+    await must('verify attestation', stella(['attest', 'verify', '--offline', '--bundle', attBundle, '--artifact', artifact, ...identity, '--require-rekor'], { offline: true }));
+    process.stdout.write(`   ${green('ok')} in-toto attestation verifies; the artifact is its subject\n`);
+    await must('verify by digest', stella(['attest', 'verify', '--offline', '--artifact', signed.artifactDigest, '--attestation-store', store, ...identity, '--require-rekor'], { offline: true }));
+    process.stdout.write(`   ${green('ok')} found by digest ${signed.artifactDigest} in the attestation store and verified\n`);
+    const wrong = await stella(['attest', 'verify', '--offline', '--bundle', blobBundle, '--artifact', artifact, '--certificate-identity', 'https://github.com/stella-demo/other/.*', '--certificate-oidc-issuer', signed.issuer, '--trusted-root', sandbox.trustedRootPath], { offline: true });
+    process.stdout.write(`   ${green('refused')} another identity, as it must (exit ${wrong.code}): ${wrong.stderr.trim()}\n`);
+    if (wrong.code === 0) throw new Error('a wrong identity verified');
+
+    step(5, 'Verify the committed samples offline');
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'samples', 'samples.json'), 'utf8')) as { trustedRoot: string; bundles: { name: string; bundle: string; artifact: string; artifactDigest?: string; identity?: string; issuer?: string; key?: string }[] };
+    for (const b of manifest.bundles) {
+      const s = (f: string): string => path.join(ROOT, 'samples', f);
+      const policy = b.key ? ['--key', s(b.key)] : ['--certificate-identity', escapeRegex(b.identity!), '--certificate-oidc-issuer', b.issuer!];
+      await must(`verify sample ${b.name}`, stella(['attest', 'verify', '--offline', '--bundle', s(b.bundle), '--artifact', b.artifactDigest ?? s(b.artifact), '--trusted-root', s(manifest.trustedRoot), ...policy], { offline: true }));
+      process.stdout.write(`   ${green('ok')} samples/${b.bundle}\n`);
+    }
+    process.stdout.write(`\n${bold('Demo complete:')} signed on loopback, verified with no network.\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
