@@ -1,11 +1,11 @@
 /**
  * Crypto behind one small module. node:crypto (OpenSSL) for hashing, verification and key
  * generation: measured ~30x faster than a pure-JS curve for P-256 verification. @noble/curves
- * only where Node cannot: ECDSA over a bare digest (no message available), and deterministic
- * RFC 6979 signatures for byte-for-byte reproducible samples.
+ * only where Node cannot (./crypto-prehash.ts: ECDSA over a bare digest; x509/issue.ts:
+ * deterministic RFC 6979 signatures), and loaded only then: importing it costs ~25 ms of
+ * start-up that `stella attest verify` on a file does not need.
  */
 import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { p256, p384 } from '@noble/curves/nist.js';
 import { fail, type CheckName, type ErrorCode } from './errors.js';
 
 export type DigestName = 'sha256' | 'sha384' | 'sha512';
@@ -49,23 +49,6 @@ export function verifySignature(key: KeyObject, data: Uint8Array, signature: Uin
   try {
     const alg = hash === undefined ? defaultDigestForKey(key) : hash;
     return nodeVerify(alg, data, key, signature);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Verify an ECDSA signature over a precomputed digest (the artifact is known only by its
- * digest). Node cannot verify a bare digest, so this uses @noble/curves with prehash off.
- */
-export function verifyPrehashed(key: KeyObject, messageDigest: Uint8Array, signature: Uint8Array): boolean {
-  try {
-    if (key.asymmetricKeyType !== 'ec') return false;
-    const jwk = key.export({ format: 'jwk' });
-    const curve = jwk.crv === 'P-256' ? p256 : jwk.crv === 'P-384' ? p384 : undefined;
-    if (!curve || !jwk.x || !jwk.y) return false;
-    const pub = new Uint8Array([4, ...Buffer.from(jwk.x, 'base64url'), ...Buffer.from(jwk.y, 'base64url')]);
-    return curve.verify(signature, messageDigest, pub, { prehash: false, format: 'der', lowS: false });
   } catch {
     return false;
   }

@@ -42,7 +42,10 @@ export function setOf(...items: Uint8Array[]): Uint8Array {
   return tlv(0x31, concatBytes(...[...items].sort(compareBytes)));
 }
 
-/** A SET whose element order is given by the caller (SET of distinct types). */
+/**
+ * SET (of distinct types). DER orders SET members by tag, which sorting by encoding also
+ * achieves, so this is the same encoder as setOf.
+ */
 export function set(...items: Uint8Array[]): Uint8Array {
   return setOf(...items);
 }

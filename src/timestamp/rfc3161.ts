@@ -28,7 +28,6 @@ import { bytesEqual, toHex } from '../util/encoding.js';
 import { parseCertificate, verifyCertificateSignature, verifyWithAlgorithm, type Certificate } from '../x509/certificate.js';
 import { certValidAt, describeName, parsedAuthority, verifyIssuerLinks } from '../x509/chain.js';
 import { DIGEST_BY_OID, OID } from '../x509/oids.js';
-import { memoizedVerify } from '../x509/verify-cache.js';
 
 const CTX: DerContext = { code: 'TIMESTAMP_INVALID', check: 'verified-times', what: 'RFC 3161 timestamp' };
 
@@ -237,11 +236,6 @@ function sidMatches(sid: SignerIdentifier, c: Certificate): boolean {
 
 /** The SignerInfo signature over the signed attributes, re-tagged as SET OF (RFC 5652 §5.4). */
 function verifySignerSignature(si: SignerInfo, key: KeyObject): boolean {
-  const params = si.signatureAlgorithmParams ? toHex(si.signatureAlgorithmParams.der) : '';
-  return memoizedVerify(key, `cms:${si.signatureAlgorithmOid}:${params}:${si.digestAlgorithmOid}`, si.signedAttrsDer, si.signature, () => verifySignerSignatureUncached(si, key));
-}
-
-function verifySignerSignatureUncached(si: SignerInfo, key: KeyObject): boolean {
   const data = new Uint8Array(si.signedAttrsDer); // a copy: never write into the caller's token (Buffer.slice is a view)
   data[0] = 0x31;
   const alg = si.signatureAlgorithmOid;

@@ -89,7 +89,7 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
   // does, the first failure is reported.
   let first: VerificationReport | undefined;
   for (const bundle of bundles) {
-    const report = verifyBundleReport({ bundle, artifact, trust, policy });
+    const report = await verifyBundleReport({ bundle, artifact, trust, policy });
     if (report.ok) return { report, trustSource: source, warnings };
     first ??= report;
   }

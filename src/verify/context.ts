@@ -27,6 +27,8 @@ export interface VerifyInput {
 
 /** Filled in step by step; a later step may rely on what an earlier one set. */
 export interface VerifyState {
+  /** ECDSA over a bare digest; loaded (with @noble/curves) only when the artifact is a digest. */
+  verifyPrehashed?: (key: KeyObject, digest: Uint8Array, signature: Uint8Array) => boolean;
   signingKey?: SigningKey;
   /** The signature bytes timestamps must cover (message signature or the DSSE signature). */
   signatureBytes?: Uint8Array;

@@ -148,8 +148,15 @@ const STEPS: Step[] = [
   },
 ];
 
+/** State every run starts with: the digest-only verifier is loaded only when needed. */
+async function initialState(input: VerifyInput): Promise<VerifyState> {
+  if (input.artifact.kind !== 'digest' || input.bundle.content.kind !== 'messageSignature') return {};
+  const { verifyPrehashed } = await import('../crypto-prehash.js');
+  return { verifyPrehashed };
+}
+
 /** Verify and return a report listing every check. Never throws for bad input. */
-export function verifyBundleReport(input: VerifyInput): VerificationReport {
+export async function verifyBundleReport(input: VerifyInput): Promise<VerificationReport> {
   const { bundle } = input;
   const m = bundle.verificationMaterial.content;
   const report: VerificationReport = {
@@ -158,7 +165,7 @@ export function verifyBundleReport(input: VerifyInput): VerificationReport {
     checks: [],
     verifiedTimes: [],
   };
-  const state: VerifyState = {};
+  const state = await initialState(input);
   let failed = false;
   try {
     state.signingKey = resolveSigningKey(bundle, input.policy);
@@ -201,7 +208,8 @@ function finish(report: VerificationReport, e: unknown, check: CheckName): Verif
 }
 
 /** Verify; throw the failing check's StellaError. The fast path for library users and the benchmark. */
-export function verifyBundle(input: VerifyInput): void {
-  const state: VerifyState = { signingKey: resolveSigningKey(input.bundle, input.policy) };
+export async function verifyBundle(input: VerifyInput): Promise<void> {
+  const state = await initialState(input);
+  state.signingKey = resolveSigningKey(input.bundle, input.policy);
   for (const step of STEPS) if (step.applies(input, state)) step.run(input, state);
 }

@@ -3,7 +3,7 @@
  * in-toto statement the artifact must be one of its subjects (sigstore-ruby CVE-2026-31830).
  */
 import { fail } from '../errors.js';
-import { verifyPrehashed, verifySignature } from '../crypto.js';
+import { verifySignature } from '../crypto.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
 import { preAuthEncoding } from '../bundle/dsse.js';
 import { parseInTotoStatement, statementHasSubjectDigest } from '../bundle/intoto.js';
@@ -29,7 +29,7 @@ export function verifySignatureStep(input: VerifyInput, state: VerifyState): Sig
     if (c.messageDigest && !bytesEqual(c.messageDigest.digest, actual)) {
       fail('ARTIFACT_MISMATCH', 'signature', `artifact digest ${HASH_NAMES[algorithm]}:${toHex(actual)} does not match the bundle's messageDigest ${toHex(c.messageDigest.digest)}`);
     }
-    const ok = artifact.kind === 'bytes' ? verifySignature(key, artifact.data, c.signature) : verifyPrehashed(key, actual, c.signature);
+    const ok = artifact.kind === 'bytes' ? verifySignature(key, artifact.data, c.signature) : state.verifyPrehashed!(key, actual, c.signature);
     if (!ok) fail('SIGNATURE_INVALID', 'signature', `signature does not verify over the artifact ${HASH_NAMES[algorithm]}:${toHex(actual)}`);
     return { content: 'messageSignature', digest: `${HASH_NAMES[algorithm]}:${toHex(actual)}` };
   }

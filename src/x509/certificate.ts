@@ -551,10 +551,12 @@ export function isSupportedSignatureAlgorithm(oid: string): boolean {
 
 /** Does `issuerKey` verify `cert`'s signature over its TBS? */
 export function verifyCertificateSignature(cert: Certificate, issuerKey: KeyObject): boolean {
+  const verify = (): boolean => verifyWithAlgorithm(cert.signatureAlgorithmOid, cert.signatureAlgorithmParams, issuerKey, cert.tbsDer, cert.signatureValue);
+  // Only CA certificates are memoized: every bundle under one trust root repeats those links.
+  // A leaf is checked afresh each time, so throughput numbers measure real per-bundle work.
+  if (!cert.basicConstraints?.ca) return verify();
   const alg = cert.signatureAlgorithmParams ? `${cert.signatureAlgorithmOid}:${toHex(cert.signatureAlgorithmParams.der)}` : cert.signatureAlgorithmOid;
-  return memoizedVerify(issuerKey, alg, cert.tbsDer, cert.signatureValue, () =>
-    verifyWithAlgorithm(cert.signatureAlgorithmOid, cert.signatureAlgorithmParams, issuerKey, cert.tbsDer, cert.signatureValue),
-  );
+  return memoizedVerify(issuerKey, alg, cert.tbsDer, cert.signatureValue, verify);
 }
 
 // ---------------------------------------------------------------------------------------

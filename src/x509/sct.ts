@@ -15,7 +15,6 @@ import { windowContains, type TransparencyLogInstance } from '../trust/material.
 import { bytesEqual, concatBytes, toHex } from '../util/encoding.js';
 import type { Certificate } from './certificate.js';
 import { OID } from './oids.js';
-import { memoizedVerify } from './verify-cache.js';
 
 /** TLS HashAlgorithm / SignatureAlgorithm values (RFC 5246 §7.4.1.4.1, RFC 8422). */
 export const TlsHash = { sha256: 4, sha384: 5, sha512: 6, intrinsic: 8 } as const;
@@ -220,7 +219,7 @@ export function verifySctSignature(sct: Sct, log: TransparencyLogInstance, signe
   if (hash === undefined) return false;
   // Ed25519 signs the message itself (TLS "intrinsic" hash); the others need a real hash.
   if ((hash === null) !== (sct.signatureAlgorithm === TlsSignature.ed25519)) return false;
-  return memoizedVerify(key, `sct:${sct.hashAlgorithm}:${sct.signatureAlgorithm}`, signedData, sct.signature, () => verifySignature(key, signedData, sct.signature, hash));
+  return verifySignature(key, signedData, sct.signature, hash);
 }
 
 export interface VerifiedSct {

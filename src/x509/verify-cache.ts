@@ -1,10 +1,10 @@
 /**
- * A bounded memo of signature-verification results. Verification is a pure function of
- * (key, algorithm, data, signature), and the verifier checks the same CA-issued leaf or SCT
- * many times when it verifies many bundles from one signer (P-384 verification costs about
- * 2 ms on a small machine). Keys are identified by object identity (trust material and
- * parsed CA certificates are long-lived objects), data by its SHA-256, the signature by its
- * bytes; a hit therefore means the very same check was done before.
+ * A bounded memo of signature-verification results, used for links between CA certificates
+ * only (intermediate signed by root, TSA chains): every bundle under one trust root repeats
+ * them. Per-bundle checks (leaf, SCT, SET, checkpoint, timestamp token, artifact signature)
+ * are never memoized, so benchmarks that repeat bundles still measure real work. Keys are
+ * identified by object identity (trust material and parsed CA certificates are long-lived),
+ * data by its SHA-256, the signature by its bytes; a hit means the very same check was done.
  */
 import type { KeyObject } from 'node:crypto';
 import { sha256 } from '../crypto.js';

@@ -35,9 +35,9 @@ export function verifyWithSigstoreJs(bundleJson: string, trustedRootPath: string
 }
 
 /** Stella's verifier (src/verify): the artifact as bytes or as a sha256 digest. */
-export function verifyWithStella(bundleJson: string, trustedRootPath: string, artifact: Uint8Array | string, expected: Expected): void {
+export async function verifyWithStella(bundleJson: string, trustedRootPath: string, artifact: Uint8Array | string, expected: Expected): Promise<void> {
   const a: Artifact = typeof artifact === 'string' ? { kind: 'digest', algorithm: 'SHA2_256', digest: fromHex(artifact.replace(/^sha256:/, '')) } : { kind: 'bytes', data: artifact };
-  verifyBundle({
+  await verifyBundle({
     bundle: parseBundle(bundleJson),
     artifact: a,
     trust: parseTrustedRoot(readFileSync(trustedRootPath)),

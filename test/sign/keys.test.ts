@@ -1,7 +1,8 @@
 import test from 'ava';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { createEphemeralKey } from '../../src/sign/keys.js';
-import { sha256, verifyPrehashed, verifySignature } from '../../src/crypto.js';
+import { sha256, verifySignature } from '../../src/crypto.js';
+import { verifyPrehashed } from '../../src/crypto-prehash.js';
 import { StellaError } from '../../src/errors.js';
 
 const msg = new TextEncoder().encode('hello, stella');

@@ -11,7 +11,8 @@
  * storage it is handed: the clock is a parameter.
  */
 import { fail, isStellaError } from '../../errors.js';
-import { parsePublicKey, sha256, verifyPrehashed, verifySignature } from '../../crypto.js';
+import { parsePublicKey, sha256, verifySignature } from '../../crypto.js';
+import { verifyPrehashed } from '../../crypto-prehash.js';
 import { decodeBase64, fromHex, toBase64, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
 import { parseEnvelope, preAuthEncoding } from '../../bundle/dsse.js';
 import type { HashAlgorithm } from '../../bundle/model.js';

@@ -11,7 +11,6 @@
  * Entries imported by hand and never named by a rotation are left alone; an operator's
  * local `retire` is kept (the effective end is the earlier of the two).
  */
-import { readFileSync } from 'node:fs';
 import { sha256 } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
 import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from '../store/db.js';
@@ -189,9 +188,4 @@ export function applyRotation(store: TrustStore, tarBytes: Uint8Array, opts: Rot
   };
   if (opts.dryRun) return readSnapshot(store, (db) => run(db, undefined));
   return writeTransaction(store, ctx, (tx) => run(tx.db, tx));
-}
-
-/** Convenience for the command: read the file, then apply. */
-export function applyRotationFile(store: TrustStore, path: string, opts: { dryRun?: boolean }, ctx: ChangeContext): RotationResult {
-  return applyRotation(store, new Uint8Array(readFileSync(path)), { dryRun: opts.dryRun, sourceFile: path }, ctx);
 }

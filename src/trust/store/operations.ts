@@ -75,12 +75,6 @@ export function importFile(store: TrustStore, file: SourceFile, opts: ImportOpti
   return { format: plan.format, source: { file: file.path, sha256: digest }, added: r.added.map(entryFromRow), duplicates: r.duplicates.map(entryFromRow) };
 }
 
-export interface ListOptions {
-  /** Include entries whose effective window ended before `now`. Default true. */
-  includeEnded?: boolean;
-  now?: number;
-}
-
 export function listEntries(store: TrustStore): StoreEntry[] {
   return readSnapshot(store, (db) => allEntryRows(db).map(entryFromRow));
 }
