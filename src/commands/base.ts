@@ -4,6 +4,7 @@
  */
 import { Command, Flags } from '@oclif/core';
 import { EXIT_CODES, StellaError } from '../errors.js';
+import { colourEnabled, paint, printJson, reportError, type Colour } from './render.js';
 
 export abstract class StellaCommand extends Command {
   static override enableJsonFlag = false;
@@ -17,17 +18,15 @@ export abstract class StellaCommand extends Command {
 
   /** True when humans are watching: colour and progress only then. */
   protected get isTty(): boolean {
-    return Boolean(process.stdout.isTTY) && !this.jsonMode && !process.env.NO_COLOR;
+    return colourEnabled(this.jsonMode);
   }
 
-  protected paint(code: 'red' | 'green' | 'yellow' | 'dim' | 'bold', text: string): string {
-    if (!this.isTty) return text;
-    const c = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 }[code];
-    return `\u001b[${c}m${text}\u001b[0m`;
+  protected paint(code: Colour, text: string): string {
+    return paint(this.isTty, code, text);
   }
 
   protected printJson(value: unknown): void {
-    process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    printJson(value);
   }
 
   /** Progress lines for long work go to stderr, and only on a TTY. */
@@ -37,10 +36,9 @@ export abstract class StellaCommand extends Command {
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (err instanceof StellaError) {
-      if (this.jsonMode) this.printJson({ ok: false, error: err.toJSON() });
-      else process.stderr.write(`${this.paint('red', 'error')}: ${err.check}: ${err.message}\n`);
-      process.exitCode = err.exitCode;
-      return this.exit(err.exitCode);
+      const code = reportError(err, this.jsonMode);
+      process.exitCode = code;
+      return this.exit(code);
     }
     // oclif's own exit and usage errors keep their codes (usage errors exit 2).
     if (err.oclif?.exit !== undefined) throw err;

@@ -1,0 +1,19 @@
+/** `stella attest verify`: its flags (shared by the oclif command and the fast launcher). */
+import type { FlagSpecs } from '../flag-spec.js';
+
+export const VERIFY_SUMMARY = 'Verify a Sigstore bundle entirely offline';
+
+export const VERIFY_FLAGS = {
+  offline: { type: 'boolean', description: 'verify without any network access (always the case; accepted for cosign compatibility)', default: true },
+  bundle: { type: 'string', description: 'Sigstore bundle (v0.1-v0.3 JSON); without it, the local attestation store is searched by artifact digest' },
+  artifact: { type: 'string', description: 'artifact path, or sha256:<64 hex> to verify from the digest alone', required: true },
+  'certificate-identity': { type: 'string', description: 'regex the certificate identity must match WHOLE (implicitly anchored)' },
+  'certificate-oidc-issuer': { type: 'string', description: 'exact OIDC issuer URL the certificate must carry' },
+  key: { type: 'string', description: 'PEM public key for managed-key bundles (instead of an identity)' },
+  'trusted-root': { type: 'string', description: 'trusted_root.json (v0.1 or v0.2) to verify against' },
+  'require-rekor': { type: 'boolean', description: 'fail a bundle that has no transparency log entry', default: false },
+  store: { type: 'string', description: 'trust store path (default: $STELLA_TRUST_STORE or the per-user store)' },
+  'max-age': { type: 'string', description: 'trust store age limit in days; given explicitly, a staler store is an error (default 90: a warning)' },
+  'attestation-store': { type: 'string', description: 'attestation store path used when --bundle is not given' },
+  json: { type: 'boolean', description: 'print one JSON object (stable schema) on stdout', default: false },
+} as const satisfies FlagSpecs;

@@ -1,0 +1,17 @@
+/**
+ * A command's flags declared once as plain data, so that the oclif command and the
+ * dependency-free launcher (bin/run.js fast path) accept exactly the same command line.
+ */
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  description: string;
+  required?: boolean;
+  default?: boolean;
+}
+
+export type FlagSpecs = Record<string, FlagSpec>;
+
+/** Values as parsed by either front end. */
+export type FlagValues<S extends FlagSpecs> = {
+  [K in keyof S]: S[K]['type'] extends 'boolean' ? boolean : string | undefined;
+};

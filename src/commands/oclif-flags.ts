@@ -1,0 +1,20 @@
+/** oclif flag definitions built from a plain FlagSpecs table (see flag-spec.ts). */
+import { Flags, type Interfaces } from '@oclif/core';
+import type { FlagSpecs } from './flag-spec.js';
+
+/** Every flag but --json, which StellaCommand's baseFlags already declares. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function oclifFlags(spec: FlagSpecs): Interfaces.FlagInput<any> {
+  return Object.fromEntries(
+    Object.entries(spec)
+      .filter(([name]) => name !== 'json')
+      .map(([name, f]) => [
+        name,
+        f.type === 'boolean'
+          ? Flags.boolean({ description: f.description, default: f.default ?? false })
+          : f.required
+            ? Flags.string({ description: f.description, required: true })
+            : Flags.string({ description: f.description }),
+      ]),
+  );
+}

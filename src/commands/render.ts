@@ -1,0 +1,28 @@
+/**
+ * Output shared by every command, with or without oclif: JSON on stdout, one-line errors on
+ * stderr, colour only on a TTY (and never with NO_COLOR).
+ */
+import { StellaError } from '../errors.js';
+
+export type Colour = 'red' | 'green' | 'yellow' | 'dim' | 'bold';
+
+export function colourEnabled(json: boolean): boolean {
+  return Boolean(process.stdout.isTTY) && !json && !process.env.NO_COLOR;
+}
+
+export function paint(enabled: boolean, colour: Colour, text: string): string {
+  if (!enabled) return text;
+  const c = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 }[colour];
+  return `\u001b[${c}m${text}\u001b[0m`;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Print a StellaError the one way every command does; returns its exit code. */
+export function reportError(err: StellaError, json: boolean): number {
+  if (json) printJson({ ok: false, error: err.toJSON() });
+  else process.stderr.write(`${paint(Boolean(process.stderr.isTTY) && !process.env.NO_COLOR, 'red', 'error')}: ${err.check}: ${err.message}\n`);
+  return err.exitCode;
+}

@@ -1,0 +1,49 @@
+/**
+ * `stella attest verify` from parsed flags to exit code: run the verification and render it
+ * (human lines or one JSON report). Both front ends call this: the oclif command and the
+ * dependency-free launcher that bin/run.js uses so a verification in CI starts fast.
+ */
+import { StellaError } from '../errors.js';
+import { colourEnabled, paint, printJson, reportError } from '../commands/render.js';
+import { runVerify } from './cli.js';
+import type { FlagValues } from '../commands/flag-spec.js';
+import type { VERIFY_FLAGS } from '../commands/attest/verify-spec.js';
+
+export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Promise<number> {
+  const json = flags.json;
+  const colour = colourEnabled(json);
+  try {
+    const outcome = await runVerify({
+      bundlePath: flags.bundle,
+      artifact: flags.artifact!,
+      certificateIdentity: flags['certificate-identity'],
+      certificateOidcIssuer: flags['certificate-oidc-issuer'],
+      keyPath: flags.key,
+      trustedRootPath: flags['trusted-root'],
+      requireRekor: flags['require-rekor'],
+      storePath: flags.store,
+      maxAge: flags['max-age'],
+      attestationStorePath: flags['attestation-store'],
+    });
+    const errColour = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
+    for (const w of outcome.warnings) process.stderr.write(`${paint(errColour, 'yellow', 'warning')}: ${w}\n`);
+    const report = outcome.report;
+    if (json) {
+      printJson({ ...report, trust: outcome.trustSource, warnings: outcome.warnings });
+      return report.error ? report.error.exitCode : 0;
+    }
+    if (report.error) {
+      process.stderr.write(`${paint(errColour, 'red', 'error')}: ${report.error.check}: ${report.error.message}\n`);
+      return report.error.exitCode;
+    }
+    for (const c of report.checks) {
+      const mark = c.status === 'pass' ? paint(colour, 'green', 'ok  ') : paint(colour, 'dim', 'skip');
+      process.stdout.write(`${mark} ${c.check.padEnd(17)} ${c.summary}\n`);
+    }
+    process.stdout.write(`${paint(colour, 'bold', 'Verified OK')} (trust: ${outcome.trustSource})\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof StellaError) return reportError(e, json);
+    throw e;
+  }
+}
