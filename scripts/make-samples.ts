@@ -23,7 +23,7 @@ import { derToPem, pemToDerList } from '../src/x509/certificate.js';
 import { createSandboxAuthority, type SandboxAuthority } from '../src/sandbox/authority/index.js';
 import { deriveAuthorityKey, deriveAuthorityKeys, seedFromString, type AuthorityKey } from '../src/sandbox/authority/keys.js';
 import type { MintTokenOptions } from '../src/sandbox/authority/oidc.js';
-import { bundleFromRekorResponse } from '../src/sandbox/authority/bundle-builder.js';
+import { bundleFromRekorResponse } from '../src/bundle/from-rekor.js';
 
 export const SAMPLES_SEED = 'stella samples v1';
 /** The authority's creation time: CA certificates and log keys are valid from here. */

@@ -11,12 +11,15 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fail, StellaError } from '../errors.js';
 import { sha256 } from '../crypto.js';
-import { bytesEqual, fromHex, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
+import { bytesEqual, fromHex, toHex } from '../util/encoding.js';
 import { preAuthEncoding, serializeEnvelope } from '../bundle/dsse.js';
 import { buildInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../bundle/intoto.js';
 import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from '../bundle/serialize.js';
 import type { Bundle, BundleContent, TransparencyLogEntry } from '../bundle/model.js';
+import { bundleFromRekorResponse } from '../bundle/from-rekor.js';
 import { leafHash, verifyInclusion } from '../tlog/merkle.js';
+import { parseCheckpoint, parseSignedNote } from '../tlog/note.js';
+import { verifyEntryBinding } from '../tlog/rekor-entry.js';
 import { derToPem, oidcIssuer, parseCertificate, pemToDerList, verifyCertificateSignature, type Certificate } from '../x509/certificate.js';
 import { defaultSignerConfig, type SignerConfig, type SigningAlgorithm } from './config.js';
 import { createEphemeralKey, type KeyPairGenerator } from './keys.js';
@@ -217,68 +220,34 @@ export function checkIssuedCertificate(chain: Uint8Array[], detachedSct: string 
 
 /**
  * Turn Rekor's answer into the bundle's tlog entry, refusing one that does not prove OUR
- * signature: the body must carry our signature and certificate, the inclusion proof must
- * reach the root it claims, and that root and size must be the checkpoint's.
+ * signature: the body must record our signature, certificate and digest (checked by the same
+ * binding code that verifies bundles), the inclusion proof must reach the root it claims, and
+ * that root and size must be the checkpoint's. The checkpoint's signature is not checked here:
+ * the signer does not hold the Rekor key (verifiers check it against their trust root).
  */
 export function checkLogEntry(logged: RekorEntryResult, content: BundleContent, leaf: Certificate): TransparencyLogEntry {
-  const e = logged.entry;
   const missing = (why: string): never => {
     throw new StellaError('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: ${why}`, { uuid: logged.uuid });
   };
-  let bodyBytes: Uint8Array;
-  let body: { kind?: unknown; apiVersion?: unknown; spec?: Record<string, unknown> };
-  try {
-    bodyBytes = new Uint8Array(Buffer.from(e.body, 'base64'));
-    body = JSON.parse(utf8Decoder.decode(bodyBytes));
-  } catch {
-    return missing('entry body is not base64 JSON');
-  }
-  if (typeof body.kind !== 'string' || typeof body.apiVersion !== 'string' || typeof body.spec !== 'object' || body.spec === null) {
-    return missing('entry body has no kind/apiVersion/spec');
-  }
-  const certB64 = toBase64(utf8.encode(derToPem(leaf.der)));
-  const sameCert = (b64: unknown): boolean => {
-    if (typeof b64 !== 'string') return false;
+  // Errors from the shared parsers and checks keep their message under this one code.
+  const proving = <T>(what: string, check: () => T): T => {
     try {
-      const ders = pemToDerList(Buffer.from(b64, 'base64').toString('utf8'));
-      return ders.length === 1 && bytesEqual(ders[0]!, leaf.der);
-    } catch {
-      return b64 === certB64;
+      return check();
+    } catch (e) {
+      if (!(e instanceof StellaError)) throw e;
+      const why = e.message.replace(/^Rekor proof missing: /, '');
+      return missing(what ? `${what}: ${why}` : why);
     }
   };
-  if (content.kind === 'messageSignature') {
-    const spec = body.spec as { data?: { hash?: { algorithm?: string; value?: string } }; signature?: { content?: string; publicKey?: { content?: string } } };
-    if (body.kind !== 'hashedrekord') missing(`expected a hashedrekord entry, got ${body.kind}`);
-    if (spec.data?.hash?.value !== toHex(content.messageDigest!.digest)) missing('logged digest is not the artifact digest');
-    if (spec.signature?.content !== toBase64(content.signature)) missing('logged signature is not ours');
-    if (!sameCert(spec.signature?.publicKey?.content)) missing('logged certificate is not ours');
-  } else {
-    const spec = body.spec as { payloadHash?: { value?: string }; signatures?: Array<{ signature?: string; verifier?: string }> };
-    if (body.kind !== 'dsse') missing(`expected a dsse entry, got ${body.kind}`);
-    if (spec.payloadHash?.value !== toHex(sha256(content.payload))) missing('logged payload hash is not the envelope payload');
-    const sigs = spec.signatures ?? [];
-    if (sigs.length !== 1 || sigs[0]!.signature !== toBase64(content.signatures[0]!.sig) || !sameCert(sigs[0]!.verifier)) {
-      missing('logged DSSE signature or verifier is not ours');
-    }
-  }
-  const p = e.verification!.inclusionProof!;
-  const rootHash = fromHex(p.rootHash);
-  const hashes = p.hashes.map((h) => fromHex(h));
-  try {
-    verifyInclusion(p.logIndex, p.treeSize, leafHash(bodyBytes), hashes, rootHash);
-  } catch (err) {
-    return missing(`inclusion proof does not verify: ${(err as Error).message}`);
-  }
-  const checkpoint = p.checkpoint!;
-  const [, sizeLine, rootLine] = checkpoint.split('\n');
-  if (sizeLine !== String(p.treeSize) || rootLine !== toBase64(rootHash)) missing('checkpoint does not commit to the proof\'s tree size and root hash');
-  return {
-    logIndex: e.logIndex,
-    logId: fromHex(e.logID),
-    kindVersion: { kind: body.kind, version: body.apiVersion },
-    integratedTime: e.integratedTime,
-    inclusionPromise: { signedEntryTimestamp: new Uint8Array(Buffer.from(e.verification!.signedEntryTimestamp!, 'base64')) },
-    inclusionProof: { logIndex: p.logIndex, rootHash, treeSize: p.treeSize, hashes, checkpoint },
-    canonicalizedBody: bodyBytes,
-  };
+  // The bundle this entry would go into, so the code that verifies bundles checks it.
+  const bundle = proving('', () => bundleFromRekorResponse({ content, signer: { certificate: leaf.der }, rekorEntry: logged.entry }));
+  const entry = bundle.verificationMaterial.tlogEntries[0]!;
+  const expectedKind = content.kind === 'messageSignature' ? 'hashedrekord' : 'dsse';
+  if (entry.kindVersion.kind !== expectedKind) missing(`expected a ${expectedKind} entry, got ${entry.kindVersion.kind}`);
+  proving('logged entry is not our signature', () => verifyEntryBinding(entry, bundle, { certificateDer: leaf.der }));
+  const p = entry.inclusionProof!;
+  proving('inclusion proof does not verify', () => verifyInclusion(p.logIndex, p.treeSize, leafHash(entry.canonicalizedBody), p.hashes, p.rootHash));
+  const checkpoint = proving('', () => parseCheckpoint(parseSignedNote(p.checkpoint).text));
+  if (checkpoint.treeSize !== p.treeSize || !bytesEqual(checkpoint.rootHash, p.rootHash)) missing('checkpoint does not commit to the proof\'s tree size and root hash');
+  return entry;
 }

@@ -59,12 +59,9 @@ const STEPS: Step[] = [
       state.signatureBytes = signatureBytes(input.bundle);
       const times = verifyTimes(input, state.signatureBytes);
       if (times.length === 0) {
-        if (state.signingKey!.kind === 'certificate') {
-          throw new StellaError('NO_VERIFIED_TIME', 'verified-times', 'no verified signing time: the bundle has no signed entry timestamp and no trusted RFC 3161 timestamp (a Rekor v2 entry needs a TSA timestamp)');
-        }
-        // A managed key has no validity window to check a time against; the current time is used.
-        state.verifiedTimes = [];
-        return { check: 'verified-times', status: 'pass', summary: 'no timestamp: managed-key bundle verified at the current time', details: { times: [] } };
+        // Managed keys too: without a signed time there is nothing to check a window against
+        // (sigstore-go likewise requires an observer timestamp by default).
+        throw new StellaError('NO_VERIFIED_TIME', 'verified-times', 'no verified signing time: the bundle has no signed entry timestamp and no trusted RFC 3161 timestamp (a Rekor v2 entry needs a TSA timestamp)');
       }
       state.verifiedTimes = times;
       return {

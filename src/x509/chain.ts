@@ -121,7 +121,9 @@ function checkTimes(ca: CertificateAuthority, path: Certificate[], verifiedTimes
       const c = path[i]!;
       if (!certValidAt(c, t)) {
         const role = i === 0 ? 'leaf' : i === path.length - 1 ? 'root' : 'intermediate';
-        fail('CERT_EXPIRED', 'certificate-chain', `certificate expired: ${role} valid ${iso(c.notBefore)}..${iso(c.notAfter)}, verified time ${iso(t)}`, {
+        // One code for both ends of the window; the message says which end was crossed.
+        const what = t < c.notBefore ? 'certificate not yet valid' : 'certificate expired';
+        fail('CERT_EXPIRED', 'certificate-chain', `${what}: ${role} valid ${iso(c.notBefore)}..${iso(c.notAfter)}, verified time ${iso(t)}`, {
           certificate: role,
           notBefore: c.notBefore,
           notAfter: c.notAfter,

@@ -67,4 +67,4 @@ export * from './fulcio-identity.js';
 export * from './fulcio.js';
 export * from './rekor.js';
 export * from './trust.js';
-export * from './bundle-builder.js';
+export * from '../../bundle/from-rekor.js';

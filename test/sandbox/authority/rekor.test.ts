@@ -10,7 +10,7 @@ import { parseRekorBody, verifyEntryBinding } from '../../../src/tlog/rekor-entr
 import { verifySet } from '../../../src/tlog/set.js';
 import { derToPem } from '../../../src/x509/certificate.js';
 import { LocalRekorLog, MemoryLogStorage, type RekorLogEntryJson } from '../../../src/sandbox/authority/rekor.js';
-import { tlogEntryFromRekor } from '../../../src/sandbox/authority/bundle-builder.js';
+import { tlogEntryFromRekor } from '../../../src/bundle/from-rekor.js';
 import { NOW, URLS, makeAuthority, signerKey } from './helpers.js';
 
 const signer = signerKey();

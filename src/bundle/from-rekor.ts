@@ -1,18 +1,18 @@
 /**
  * Assemble a v0.3 Bundle from what signing produced: the signing certificate (or a managed
  * key's hint), the content (message signature or DSSE envelope) and the Rekor v1 LogEntry the
- * log answered with. Used by `stella attest sign` after its HTTP round trips and by the samples
- * script; pure, no I/O.
+ * log answered with. Used by the signer (src/sign/sign.ts, after its HTTP round trips) and by
+ * the samples script; pure, no I/O.
  *
  * The Rekor answer is untrusted input here: every field is checked for shape, and an entry
  * without an inclusion proof, checkpoint or SET is refused ("Rekor proof missing"), because a
  * bundle must never claim a log entry it cannot prove.
  */
-import { fail } from '../../errors.js';
-import { decodeBase64, fromHex, utf8Decoder } from '../../util/encoding.js';
-import { BUNDLE_V03_MEDIA_TYPE } from '../../bundle/serialize.js';
-import type { Bundle, BundleContent, SigningMaterial, TransparencyLogEntry } from '../../bundle/model.js';
-import { BUNDLE_LIMITS } from '../../bundle/model.js';
+import { fail } from '../errors.js';
+import { decodeBase64, fromHex, utf8Decoder } from '../util/encoding.js';
+import { BUNDLE_V03_MEDIA_TYPE } from './serialize.js';
+import type { Bundle, BundleContent, SigningMaterial, TransparencyLogEntry } from './model.js';
+import { BUNDLE_LIMITS } from './model.js';
 
 /** Rekor v1 LogEntry as JSON (the value under the uuid key). */
 export interface RekorEntryJsonInput {

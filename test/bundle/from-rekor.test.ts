@@ -1,11 +1,11 @@
 import test from 'ava';
-import { StellaError } from '../../../src/errors.js';
-import { toBase64, utf8 } from '../../../src/util/encoding.js';
-import { sha256 } from '../../../src/crypto.js';
-import { parseBundle } from '../../../src/bundle/parse.js';
-import { serializeBundle } from '../../../src/bundle/serialize.js';
-import { bundleFromRekorResponse, tlogEntryFromRekor } from '../../../src/sandbox/authority/bundle-builder.js';
-import { NOW, makeAuthority, signerKey } from './helpers.js';
+import { StellaError } from '../../src/errors.js';
+import { toBase64, utf8 } from '../../src/util/encoding.js';
+import { sha256 } from '../../src/crypto.js';
+import { parseBundle } from '../../src/bundle/parse.js';
+import { serializeBundle } from '../../src/bundle/serialize.js';
+import { bundleFromRekorResponse, tlogEntryFromRekor } from '../../src/bundle/from-rekor.js';
+import { NOW, makeAuthority, signerKey } from '../sandbox/authority/helpers.js';
 
 const authority = makeAuthority();
 const signer = signerKey();

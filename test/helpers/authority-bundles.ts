@@ -1,0 +1,143 @@
+/**
+ * Bundles signed in process by a sandbox authority, for end-to-end verifier tests that need a
+ * special identity, time or log layout. Same flow as scripts/make-samples.ts: OIDC token ->
+ * Fulcio (proof of possession) -> certificate -> signature -> Rekor entry -> bundle; plus a
+ * small RFC 3161 TSA built with the project's issuer.
+ */
+import { sha256 } from '../../src/crypto.js';
+import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
+import { preAuthEncoding, serializeEnvelope } from '../../src/bundle/dsse.js';
+import type { Bundle, BundleContent } from '../../src/bundle/model.js';
+import { derToPem, pemToDerList } from '../../src/x509/certificate.js';
+import { extKeyUsageExtension, issueCertificate, basicConstraintsExtension, keyUsageExtension, deterministicP256Signer, type DN } from '../../src/x509/issue.js';
+import { OID } from '../../src/x509/oids.js';
+import { issueTimestampToken } from '../../src/timestamp/issue.js';
+import type { CertificateAuthority } from '../../src/trust/material.js';
+import { bundleFromRekorResponse } from '../../src/bundle/from-rekor.js';
+import {
+  createSandboxAuthority,
+  deriveAuthorityKey,
+  deriveAuthorityKeys,
+  seedFromString,
+  type AuthorityKey,
+  type LocalRekorLog,
+  type SandboxAuthority,
+} from '../../src/sandbox/authority/index.js';
+
+export const AUTHORITY_CREATED_AT = Date.UTC(2025, 0, 1);
+export const ISSUER_URL = 'https://oidc.test.invalid';
+
+/** A fresh, deterministic authority from a test seed. */
+export function testAuthority(seedLabel: string): SandboxAuthority {
+  return createSandboxAuthority({
+    keys: deriveAuthorityKeys(seedFromString(`adversarial-test:${seedLabel}`)),
+    createdAt: AUTHORITY_CREATED_AT,
+    urls: { oidcIssuer: ISSUER_URL, fulcio: 'https://fulcio.test.invalid', rekor: 'https://rekor.test.invalid', ctLog: 'https://ctfe.test.invalid' },
+  });
+}
+
+/** The SAN Fulcio issues for a GitHub Actions token of `repo` on main (release.yml). */
+export function githubIdentity(repo: string): string {
+  return `https://github.com/${repo}/.github/workflows/release.yml@refs/heads/main`;
+}
+
+export interface SignOptions {
+  /** GitHub "org/repo" the token is minted for. */
+  repo: string;
+  /** Token and certificate time (ms). */
+  now: number;
+  /** Time the Rekor entry is integrated (default now + 5 s). */
+  rekorNow?: number;
+  /** Log the entry in this log instead of the authority's own. */
+  rekor?: LocalRekorLog;
+}
+
+export interface Signed {
+  bundle: Bundle;
+  certificate: Uint8Array;
+  key: AuthorityKey;
+  identity: string;
+}
+
+function certify(a: SandboxAuthority, key: AuthorityKey, repo: string, now: number): Uint8Array {
+  const jwt = a.oidc.mintToken({ platform: 'github', repo, ref: 'refs/heads/main', now });
+  const sub = a.oidc.verifyToken(jwt, { audience: 'sigstore', now }).sub;
+  const r = a.fulcio.createSigningCertificate(
+    {
+      credentials: { oidcIdentityToken: jwt },
+      publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: derToPem(key.spki, 'PUBLIC KEY') }, proofOfPossession: toBase64(key.sign(utf8.encode(sub))) },
+    },
+    { now, oidcIssuers: [a.oidc.trusted()] },
+  );
+  return pemToDerList(r.signedCertificateEmbeddedSct.chain.certificates[0]!)[0]!;
+}
+
+function signer(repo: string, now: number): AuthorityKey {
+  return deriveAuthorityKey(seedFromString(`adversarial-test:signer:${repo}:${now}`), 'ephemeral');
+}
+
+/** A hashedrekord bundle over `artifact`. */
+export function signBlob(a: SandboxAuthority, artifact: Uint8Array, o: SignOptions): Signed {
+  const key = signer(o.repo, o.now);
+  const certificate = certify(a, key, o.repo, o.now);
+  const signature = key.sign(artifact);
+  const digest = sha256(artifact);
+  const rekor = o.rekor ?? a.rekor;
+  const proposal = {
+    apiVersion: '0.0.1',
+    kind: 'hashedrekord',
+    spec: { data: { hash: { algorithm: 'sha256', value: toHex(digest) } }, signature: { content: toBase64(signature), publicKey: { content: toBase64(utf8.encode(derToPem(certificate))) } } },
+  };
+  const r = rekor.createEntry(proposal, { now: o.rekorNow ?? o.now + 5_000 });
+  const content: BundleContent = { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest }, signature };
+  return { bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }), certificate, key, identity: githubIdentity(o.repo) };
+}
+
+/** A DSSE bundle (dsse 0.0.1 entry). */
+export function signDsse(a: SandboxAuthority, payload: Uint8Array, payloadType: string, o: SignOptions): Signed {
+  const key = signer(o.repo, o.now);
+  const certificate = certify(a, key, o.repo, o.now);
+  const sig = key.sign(preAuthEncoding(payloadType, payload));
+  const content: BundleContent = { kind: 'dsseEnvelope', payload, payloadType, signatures: [{ sig, keyid: '' }] };
+  const proposal = { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: serializeEnvelope(content), verifiers: [toBase64(utf8.encode(derToPem(certificate)))] } } };
+  const r = (o.rekor ?? a.rekor).createEntry(proposal, { now: o.rekorNow ?? o.now + 5_000 });
+  return { bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }), certificate, key, identity: githubIdentity(o.repo) };
+}
+
+export interface TestTsa {
+  authority: CertificateAuthority;
+  /** An RFC 3161 token over `data` at `genTime`, with the signer certificate embedded. */
+  stamp(data: Uint8Array, genTime: number): Uint8Array;
+}
+
+/** A TSA (root -> timestamping leaf) valid over [start, end] (certificates and validFor). */
+export function testTsa(label: string, start: number, end: number, validFor: { start: number; end: number | undefined } = { start, end }): TestTsa {
+  const rootSigner = deterministicP256Signer(seedFromString(`adversarial-test:tsa-root:${label}`));
+  const leafSigner = deterministicP256Signer(seedFromString(`adversarial-test:tsa-leaf:${label}`));
+  const rootName: DN = { organization: 'stella.test', commonName: `${label}-tsa-root` };
+  const root = issueCertificate({
+    serial: 1n,
+    issuerName: rootName,
+    subjectName: rootName,
+    notBefore: start,
+    notAfter: end,
+    subjectPublicKeySpki: rootSigner.spki,
+    extensions: [keyUsageExtension(['keyCertSign', 'cRLSign']), basicConstraintsExtension(true, 0)],
+    signer: rootSigner,
+  });
+  const leaf = issueCertificate({
+    serial: 2n,
+    issuerName: rootName,
+    subjectName: { organization: 'stella.test', commonName: `${label}-tsa` },
+    notBefore: start,
+    notAfter: end,
+    subjectPublicKeySpki: leafSigner.spki,
+    extensions: [keyUsageExtension(['digitalSignature']), extKeyUsageExtension([OID.ekuTimeStamping], true)],
+    signer: rootSigner,
+  });
+  return {
+    authority: { subject: rootName, uri: `https://${label}.tsa.test.invalid`, certChain: [leaf, root], validFor },
+    stamp: (data, genTime) =>
+      issueTimestampToken({ data, genTime, serial: 7n, policy: '1.3.6.1.4.1.57264.2', signerCertificate: leaf, embedCertificates: [leaf], signer: leafSigner }),
+  };
+}
