@@ -28,8 +28,17 @@ export function parsePublicKey(input: Uint8Array | string, what: string, code: E
   }
 }
 
+/** Reading asymmetricKeyDetails crosses into C++ each time; trust keys are asked per bundle. */
+const digestMemo = new WeakMap<KeyObject, DigestName | null>();
+
 /** The hash that goes with a key for Sigstore signatures (ECDSA curve size; Ed25519: none). */
 export function defaultDigestForKey(key: KeyObject): DigestName | null {
+  let d = digestMemo.get(key);
+  if (d === undefined) digestMemo.set(key, (d = digestForKey(key)));
+  return d;
+}
+
+function digestForKey(key: KeyObject): DigestName | null {
   const t = key.asymmetricKeyType;
   if (t === 'ed25519' || t === 'ed448') return null;
   if (t === 'ec') {

@@ -173,8 +173,22 @@ function rawEd25519(key: KeyObject): Uint8Array {
   return new Uint8Array(Buffer.from(x, 'base64url'));
 }
 
+/**
+ * Key IDs of trusted log keys, per key object and signer name: exporting a KeyObject costs
+ * more than the rest of checkpoint parsing, and trust keys live as long as the trust material.
+ */
+const keyIdMemo = new WeakMap<KeyObject, Map<string, Uint8Array>>();
+
 /** The full 32-byte note key ID for `key` under signer `name` (see the module comment). */
 export function noteKeyId(name: string, key: KeyObject): Uint8Array {
+  let byName = keyIdMemo.get(key);
+  if (!byName) keyIdMemo.set(key, (byName = new Map()));
+  let id = byName.get(name);
+  if (!id) byName.set(name, (id = computeNoteKeyId(name, key)));
+  return id;
+}
+
+function computeNoteKeyId(name: string, key: KeyObject): Uint8Array {
   switch (key.asymmetricKeyType) {
     case 'ed25519':
       return sha256(concatBytes(utf8.encode(name), new Uint8Array([0x0a, 0x01]), rawEd25519(key)));
