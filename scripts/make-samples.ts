@@ -24,6 +24,7 @@ import { createSandboxAuthority, type SandboxAuthority } from '../src/sandbox/au
 import { deriveAuthorityKey, deriveAuthorityKeys, seedFromString, type AuthorityKey } from '../src/sandbox/authority/keys.js';
 import type { MintTokenOptions } from '../src/sandbox/authority/oidc.js';
 import { bundleFromRekorResponse } from '../src/bundle/from-rekor.js';
+import { dsseProposal, hashedRekordProposal } from '../src/sign/rekor-client.js';
 
 export const SAMPLES_SEED = 'stella samples v1';
 /** The authority's creation time: CA certificates and log keys are valid from here. */
@@ -73,21 +74,6 @@ function certify(authority: SandboxAuthority, signer: { key: AuthorityKey; pem: 
   return pemToDerList(response.signedCertificateEmbeddedSct.chain.certificates[0]!)[0]!;
 }
 
-function hashedRekordProposal(digest: Uint8Array, signature: Uint8Array, verifierPem: string): unknown {
-  return {
-    apiVersion: '0.0.1',
-    kind: 'hashedrekord',
-    spec: {
-      data: { hash: { algorithm: 'sha256', value: toHex(digest) } },
-      signature: { content: toBase64(signature), publicKey: { content: toBase64(utf8.encode(verifierPem)) } },
-    },
-  };
-}
-
-function dsseProposal(envelopeJson: string, verifierPem: string): unknown {
-  return { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: envelopeJson, verifiers: [toBase64(utf8.encode(verifierPem))] } } };
-}
-
 function bundleText(b: Bundle): string {
   return `${serializeBundle(b, { indent: 2 })}\n`;
 }
@@ -123,7 +109,7 @@ export function generateSamples(): GeneratedSamples {
     const signer = sampleSigner(seed, 'sample-ephemeral-blob');
     const cert = certify(authority, signer, gh);
     const signature = signer.key.sign(artifact);
-    const r = authority.rekor.createEntry(hashedRekordProposal(artifactDigest, signature, derToPem(cert)), { now: t(0) + 5_000 });
+    const r = authority.rekor.createEntry(hashedRekordProposal(toHex(artifactDigest), signature, derToPem(cert)), { now: t(0) + 5_000 });
     pending.push({
       file: 'blob.sigstore.json',
       content: { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: artifactDigest }, signature },
@@ -137,7 +123,7 @@ export function generateSamples(): GeneratedSamples {
     const signer = sampleSigner(seed, 'sample-ephemeral-digest');
     const cert = certify(authority, signer, { ...gh, now: t(1) });
     const signature = signer.key.signDigest(imageDigest);
-    const r = authority.rekor.createEntry(hashedRekordProposal(imageDigest, signature, derToPem(cert)), { now: t(1) + 5_000 });
+    const r = authority.rekor.createEntry(hashedRekordProposal(toHex(imageDigest), signature, derToPem(cert)), { now: t(1) + 5_000 });
     pending.push({
       file: 'digest-only.sigstore.json',
       content: { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: imageDigest }, signature },
@@ -176,7 +162,7 @@ export function generateSamples(): GeneratedSamples {
   const hint = toBase64(sha256(managed.key.spki));
   {
     const signature = managed.key.sign(artifact);
-    const r = authority.rekor.createEntry(hashedRekordProposal(artifactDigest, signature, managed.pem), { now: t(3) + 5_000 });
+    const r = authority.rekor.createEntry(hashedRekordProposal(toHex(artifactDigest), signature, managed.pem), { now: t(3) + 5_000 });
     pending.push({
       file: 'managed-key.sigstore.json',
       content: { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: artifactDigest }, signature },

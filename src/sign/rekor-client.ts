@@ -6,24 +6,10 @@
  */
 import { fail } from '../errors.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
+import type { RekorEntryJsonInput } from '../bundle/from-rekor.js';
 
-/** Rekor's LogEntry (v1 REST JSON). */
-export interface RekorLogEntry {
-  body: string;
-  integratedTime: number;
-  logID: string;
-  logIndex: number;
-  verification?: {
-    signedEntryTimestamp?: string;
-    inclusionProof?: {
-      checkpoint?: string;
-      hashes: string[];
-      logIndex: number;
-      rootHash: string;
-      treeSize: number;
-    };
-  };
-}
+/** Rekor's LogEntry (v1 REST JSON): the shape src/bundle/from-rekor.ts turns into a tlog entry. */
+export type RekorLogEntry = RekorEntryJsonInput;
 
 export interface RekorEntryResult {
   uuid: string;
