@@ -3,9 +3,10 @@
  *   1. start the local signing stack (OIDC issuer, Fulcio, CT log, Rekor) on 127.0.0.1
  *   2. mint a GitHub-Actions-shaped token and sign a sample keylessly with the real CLI
  *      (a blob, and an in-toto attestation for the same artifact)
- *   3. stop the stack: from here on nothing can be reached
+ *   3. export every bundle in the attestation store into one reproducible tar (what crosses
+ *      the network boundary), then stop the stack: from here on nothing can be reached
  *   4. verify offline with the real CLI, networking made to throw in the verifying process:
- *      by file + bundle, and by digest alone from the attestation store
+ *      by file + bundle, by digest alone from the attestation store, and from the export archive
  *   5. verify the committed, deterministic samples the same way
  */
 import { execFile } from 'node:child_process';
@@ -69,7 +70,19 @@ async function main(): Promise<void> {
     await must('sign attestation', stella(['attest', 'sign', '--keyless', '--artifact', artifact, '--predicate', predicate, '--predicate-type', 'https://slsa.dev/provenance/v1', '--identity-token', token, '--config', sandbox.signerConfigPath, '--output', attBundle, '--attestation-store', store, '--json']));
     process.stdout.write(`   ${green('signed')} in-toto attestation (DSSE) for the same artifact\n`);
 
-    step(3, 'Stop the stack: the verifier below has no network at all');
+    step(3, 'Export at the network boundary, then stop the stack: the verifier below has no network at all');
+    const exportTar = path.join(work, 'export.tar');
+    const exported = JSON.parse(await must('export bundles', stella(['attest', 'export-bundle', '--all', '--attestation-store', store, '--include-trusted-root', sandbox.trustedRootPath, '--output', exportTar, '--json']))) as {
+      sha256: string;
+      bundles: unknown[];
+      artifacts: number;
+      createdAt: string;
+    };
+    process.stdout.write(`   ${green('exported')} ${exported.bundles.length} bundles for ${exported.artifacts} artifact(s) to export.tar (sha256 ${exported.sha256.slice(0, 16)}..., created ${exported.createdAt})\n`);
+    const again = path.join(work, 'export-again.tar');
+    await must('export again', stella(['attest', 'export-bundle', '--all', '--attestation-store', store, '--include-trusted-root', sandbox.trustedRootPath, '--output', again]));
+    if (!readFileSync(again).equals(readFileSync(exportTar))) throw new Error('exporting twice gave different archives');
+    process.stdout.write(`   ${green('ok')} exporting again gives the same bytes\n`);
     await sandbox.close();
 
     step(4, 'Verify offline (networking throws in the verifying process)');
@@ -79,6 +92,9 @@ async function main(): Promise<void> {
     process.stdout.write(`   ${green('ok')} in-toto attestation verifies; the artifact is its subject\n`);
     await must('verify by digest', stella(['attest', 'verify', '--offline', '--artifact', signed.artifactDigest, '--attestation-store', store, ...identity, '--require-rekor'], { offline: true }));
     process.stdout.write(`   ${green('ok')} found by digest ${signed.artifactDigest} in the attestation store and verified\n`);
+    await must('verify from archive', stella(['attest', 'verify', '--offline', '--archive', exportTar, '--artifact', signed.artifactDigest, ...identity, '--require-rekor'], { offline: true }));
+    await must('verify file from archive', stella(['attest', 'verify', '--offline', '--archive', exportTar, '--artifact', artifact, ...identity, '--require-rekor'], { offline: true }));
+    process.stdout.write(`   ${green('ok')} verified from export.tar alone (by digest and by file; trust from --trusted-root, not from the archive)\n`);
     const wrong = await stella(['attest', 'verify', '--offline', '--bundle', blobBundle, '--artifact', artifact, '--certificate-identity', 'https://github.com/stella-demo/other/.*', '--certificate-oidc-issuer', signed.issuer, '--trusted-root', sandbox.trustedRootPath], { offline: true });
     process.stdout.write(`   ${green('refused')} another identity, as it must (exit ${wrong.code}): ${wrong.stderr.trim()}\n`);
     if (wrong.code === 0) throw new Error('a wrong identity verified');

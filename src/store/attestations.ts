@@ -145,6 +145,12 @@ export class AttestationStore {
     return rows.map(fromRow);
   }
 
+  /** Every bundle in the store, by artifact digest then oldest first (for exporting them all). */
+  listAll(): StoredAttestation[] {
+    const rows = this.db.prepare('SELECT * FROM attestations ORDER BY artifact_digest, created_at, id').all() as Row[];
+    return rows.map(fromRow);
+  }
+
   count(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM attestations').get() as { n: number }).n;
   }

@@ -8,7 +8,8 @@ import { parseBundle } from '../bundle/parse.js';
 import { parseTrustedRoot } from '../trust/trusted-root.js';
 import { publicGoodTrustedRootPath } from '../trust/public-good.js';
 import { buildPolicy } from './policy.js';
-import { isDigestReference, parseDigestReference, type Artifact } from './artifact.js';
+import { artifactDigest, isDigestReference, parseDigestReference, type Artifact } from './artifact.js';
+import { toHex } from '../util/encoding.js';
 import { verifyBundleReport, type VerificationReport } from './pipeline.js';
 import type { TrustMaterial } from '../trust/material.js';
 import type { Bundle } from '../bundle/model.js';
@@ -24,6 +25,8 @@ export interface VerifyCommandOptions {
   storePath?: string;
   maxAge?: string;
   attestationStorePath?: string;
+  /** Export archive to take the bundles for the artifact from (its trusted root is not used). */
+  archivePath?: string;
   now?: number;
 }
 
@@ -66,9 +69,18 @@ export async function selectTrust(opts: Pick<VerifyCommandOptions, 'trustedRootP
 }
 
 async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<Bundle[]> {
+  if (opts.bundlePath && opts.archivePath) fail('INPUT_INVALID', 'input', '--bundle and --archive cannot be combined: the bundles come from one or the other');
   if (opts.bundlePath) return [parseBundle(readInputFile(opts.bundlePath, '--bundle'))];
+  if (opts.archivePath) {
+    // An export archive is keyed by sha256; a file artifact is looked up by its sha256.
+    const digest = artifactDigest(artifact, 'SHA2_256');
+    if (!digest) fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: export archives are keyed by sha256 digests');
+    const { readExportArchiveFile } = await import('../archive/collect.js');
+    const { bundlesForArtifact } = await import('../archive/export.js');
+    return bundlesForArtifact(readExportArchiveFile(opts.archivePath), `sha256:${toHex(digest)}`, `archive ${opts.archivePath}`);
+  }
   if (artifact.kind !== 'digest') {
-    fail('INPUT_INVALID', 'input', '--bundle is required unless --artifact is a sha256:<hex> digest found in the attestation store');
+    fail('INPUT_INVALID', 'input', '--bundle (or --archive) is required unless --artifact is a sha256:<hex> digest found in the attestation store');
   }
   const { findBundlesForDigest } = await import('../store/lookup.js');
   return findBundlesForDigest(artifact, opts.attestationStorePath);

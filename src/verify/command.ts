@@ -24,6 +24,7 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Pro
       storePath: flags.store,
       maxAge: flags['max-age'],
       attestationStorePath: flags['attestation-store'],
+      archivePath: flags.archive,
     });
     const errColour = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
     for (const w of outcome.warnings) process.stderr.write(`${paint(errColour, 'yellow', 'warning')}: ${w}\n`);

@@ -1,8 +1,10 @@
 import type { Command } from '@oclif/core';
 import AttestVerify from './verify.js';
 import AttestSign from './sign.js';
+import AttestExportBundle from './export-bundle.js';
 
 export const commands: Record<string, Command.Class> = {
   'attest:verify': AttestVerify,
   'attest:sign': AttestSign,
+  'attest:export-bundle': AttestExportBundle,
 };

@@ -15,5 +15,6 @@ export const VERIFY_FLAGS = {
   store: { type: 'string', description: 'trust store path (default: $STELLA_TRUST_STORE or the per-user store)' },
   'max-age': { type: 'string', description: 'trust store age limit in days; given explicitly, a staler store is an error (default 90: a warning)' },
   'attestation-store': { type: 'string', description: 'attestation store path used when --bundle is not given' },
+  archive: { type: 'string', description: 'export archive (stella attest export-bundle) to take the bundles for --artifact from; its trusted_root.json is NOT trusted automatically' },
   json: { type: 'boolean', description: 'print one JSON object (stable schema) on stdout', default: false },
 } as const satisfies FlagSpecs;

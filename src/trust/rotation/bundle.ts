@@ -19,7 +19,7 @@ import { parseJsonStrict } from '../../util/json.js';
 import { parseTrustedRoot } from '../trusted-root.js';
 import { canonicalJson } from '../store/canonical.js';
 import { spkiOf } from '../store/keys.js';
-import { readTarStrict, writeTar } from './tar.js';
+import { readTarStrict, writeTar } from '../../archive/tar.js';
 
 export const ROTATION_PAYLOAD_TYPE = 'stella.dev/trust-rotation/v1';
 export const ROTATION_FILES = ['payload.json', 'root.json', 'signatures.json'] as const;

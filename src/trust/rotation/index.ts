@@ -2,4 +2,4 @@
 export { createRotation, readRotationBundle, loadPrivateKey, signPayload, rotationKeyId, ROTATION_LIMITS, ROTATION_FILES, ROTATION_PAYLOAD_TYPE, type RotationBundle, type RotationPayload, type CreateRotationInput } from './bundle.js';
 export { verifyRotation, type VerifiedRotation, type RotationTrust } from './verify.js';
 export { applyRotation, type RotationResult, type RotationChange } from './apply.js';
-export { readTarStrict, writeTar } from './tar.js';
+export { readTarStrict, writeTar } from '../../archive/tar.js';

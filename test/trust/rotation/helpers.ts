@@ -2,7 +2,7 @@
 import { canonicalJson } from '../../../src/trust/store/canonical.js';
 import { initStore } from '../../../src/trust/store/init.js';
 import { createRotation, rotationKeyId, signPayload } from '../../../src/trust/rotation/bundle.js';
-import { writeTar } from '../../../src/trust/rotation/tar.js';
+import { writeTar } from '../../../src/archive/tar.js';
 import { spkiOf } from '../../../src/trust/store/keys.js';
 import { sha256 } from '../../../src/crypto.js';
 import { toBase64, toHex, utf8 } from '../../../src/util/encoding.js';

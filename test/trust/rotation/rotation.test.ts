@@ -12,7 +12,7 @@ import { initStore } from '../../../src/trust/store/init.js';
 import { history, listEntries, trustMaterialFromStore } from '../../../src/trust/store/operations.js';
 import { applyRotation } from '../../../src/trust/rotation/apply.js';
 import { readRotationBundle, rotationKeyId, createRotation } from '../../../src/trust/rotation/bundle.js';
-import { readTarStrict, writeTar } from '../../../src/trust/rotation/tar.js';
+import { readTarStrict, writeTar } from '../../../src/archive/tar.js';
 import { spkiOf } from '../../../src/trust/store/keys.js';
 import { toBase64, utf8 } from '../../../src/util/encoding.js';
 import { caEntry, CTX, DAY, dumpStore, makeCa, NOW, rotationKeyPair, tempStorePath, trustedRootOf, type RotationKeyPair } from '../store/helpers.js';

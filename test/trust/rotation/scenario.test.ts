@@ -11,7 +11,7 @@ import { StellaError } from '../../../src/errors.js';
 import { openTrustStore } from '../../../src/trust/store/db.js';
 import { trustMaterialFromStore, listEntries, history } from '../../../src/trust/store/operations.js';
 import { applyRotation } from '../../../src/trust/rotation/apply.js';
-import { readTarStrict, writeTar } from '../../../src/trust/rotation/tar.js';
+import { readTarStrict, writeTar } from '../../../src/archive/tar.js';
 import { ROTATION_FILES, ROTATION_LIMITS } from '../../../src/trust/rotation/bundle.js';
 import { verifyCertificateChain } from '../../../src/x509/chain.js';
 import { parseCertificate } from '../../../src/x509/certificate.js';

@@ -2,54 +2,14 @@
 import test from 'ava';
 import { gzipSync } from 'node:zlib';
 import { StellaError } from '../../../src/errors.js';
-import { readTarStrict, writeTar, BLOCK } from '../../../src/trust/rotation/tar.js';
+import { readTarStrict, writeTar, BLOCK } from '../../../src/archive/tar.js';
+import { archive, END, entry, header } from '../../helpers/tar-bytes.js';
 import { ROTATION_FILES, ROTATION_LIMITS } from '../../../src/trust/rotation/bundle.js';
 import { utf8 } from '../../../src/util/encoding.js';
 
 const LIMITS = { names: ROTATION_FILES, maxSize: ROTATION_LIMITS.maxSize, maxArchiveBytes: ROTATION_LIMITS.maxArchiveBytes };
 
-interface HeaderOpts {
-  name?: string | Uint8Array;
-  prefix?: string;
-  type?: number;
-  size?: number;
-  /** Raw 12-byte size field. */
-  sizeField?: Uint8Array;
-  magic?: string;
-  badChecksum?: boolean;
-}
-
-function header(o: HeaderOpts): Uint8Array {
-  const h = new Uint8Array(BLOCK);
-  const name = typeof o.name === 'string' ? Buffer.from(o.name, 'latin1') : (o.name ?? Buffer.from('payload.json'));
-  h.set(name.subarray(0, 100), 0);
-  const oct = (v: number, len: number) => Buffer.from(v.toString(8).padStart(len - 1, '0') + '\0', 'latin1');
-  h.set(oct(0o644, 8), 100);
-  h.set(oct(0, 8), 108);
-  h.set(oct(0, 8), 116);
-  h.set(o.sizeField ?? oct(o.size ?? 0, 12), 124);
-  h.set(oct(0, 12), 136);
-  h[156] = o.type ?? 0x30;
-  h.set(Buffer.from(o.magic ?? 'ustar\u000000', 'latin1'), 257);
-  if (o.prefix) h.set(Buffer.from(o.prefix, 'latin1'), 345);
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-  h.set(Buffer.from((o.badChecksum ? sum + 1 : sum).toString(8).padStart(6, '0') + '\0 ', 'latin1'), 148);
-  return h;
-}
-
-function entry(o: HeaderOpts, data: Uint8Array = new Uint8Array()): Uint8Array {
-  const padded = new Uint8Array(Math.ceil(data.length / BLOCK) * BLOCK);
-  padded.set(data);
-  return Buffer.concat([header({ size: data.length, ...o }), padded]);
-}
-
-const END = new Uint8Array(2 * BLOCK);
 const GOOD = [entry({ name: 'payload.json' }, utf8.encode('{}')), entry({ name: 'root.json' }, utf8.encode('{}')), entry({ name: 'signatures.json' }, utf8.encode('{}'))];
-
-function archive(...parts: Uint8Array[]): Uint8Array {
-  return new Uint8Array(Buffer.concat(parts));
-}
 
 function refused(t: import('ava').ExecutionContext, bytes: Uint8Array, code: string, msg?: RegExp, what?: string): void {
   const e = t.throws(() => readTarStrict(bytes, LIMITS), { instanceOf: StellaError }, what) as StellaError;

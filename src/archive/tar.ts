@@ -1,16 +1,19 @@
 /**
- * The rotation bundle's container: a plain POSIX ustar archive of exactly three regular
- * files. Writing uses tar-stream with fixed metadata (mtime 0, mode 0644, uid/gid 0, fixed
- * order), so the same contents give the same bytes. Reading does NOT use tar-stream, which
+ * Stella's archive container: plain POSIX ustar, used by rotation bundles (exactly three
+ * files) and export archives (a manifest plus a variable set of bundles). Writing uses
+ * tar-stream with fixed metadata (mtime 0, mode 0644, uid/gid 0, empty owner names, order as
+ * given), so the same contents give the same bytes. Reading does NOT use tar-stream, which
  * sanitises nothing (checklist A): a small strict reader over the bytes in memory accepts
  * only what the writer produces and refuses everything else with a specific error —
- * links, devices, directories, PAX/GNU headers, traversal or absolute names, duplicates,
- * unexpected names, bad checksums, base-256 or oversized sizes, truncation, data after the
- * end-of-archive marker, and compressed input (never inflated, so no gzip bomb).
+ * links, devices, directories, PAX/GNU headers, traversal or absolute names, duplicates
+ * (also case variants), names outside the caller's list or pattern, too many entries or too
+ * deep a path, bad checksums, base-256 or oversized sizes, truncation, data after the
+ * end-of-archive marker, and compressed input (never inflated, so no gzip bomb and no second
+ * gzip member: checklist A10/A11 are met by refusing, not by a bounded inflater).
  * Nothing is ever written to disk under an entry's name.
  */
 import tar from 'tar-stream';
-import { StellaError } from '../../errors.js';
+import { StellaError } from '../errors.js';
 
 export const BLOCK = 512;
 
@@ -19,14 +22,26 @@ export interface TarFile {
   data: Uint8Array;
 }
 
-export interface TarReadLimits {
-  /** Allowed names, in the order they must appear. */
-  names: readonly string[];
-  /** Largest size per name. */
-  maxSize: Readonly<Record<string, number>>;
+/**
+ * Which names an archive may hold. Exact-list mode (rotation bundles): exactly these names,
+ * all present, in this order. Pattern mode (export archives): any number of distinct names
+ * matching `namePattern`, at most `maxEntries` of them; the caller checks them against its
+ * manifest.
+ */
+export type TarNameRule =
+  | { names: readonly string[]; namePattern?: undefined; maxEntries?: undefined }
+  | { names?: undefined; namePattern: RegExp; maxEntries: number };
+
+export type TarReadLimits = TarNameRule & {
+  /** Largest size per name (a record by name, or a function of the name). */
+  maxSize: Readonly<Record<string, number>> | ((name: string) => number);
   /** Largest archive accepted. */
   maxArchiveBytes: number;
-}
+  /** Most path components in a name (default 8). */
+  maxDepth?: number;
+};
+
+export const DEFAULT_MAX_DEPTH = 8;
 
 /** Deterministic ustar archive of `files`, in the order given. */
 export async function writeTar(files: TarFile[]): Promise<Uint8Array> {
@@ -110,17 +125,37 @@ function unsafeNameReason(raw: Uint8Array): string | undefined {
 
 const ustarMagic = Buffer.from('ustar\u000000', 'latin1');
 
+/** Leading bytes of compressed streams, so they are named in the error instead of failing as "not ustar". */
+const COMPRESSED_MAGIC: readonly { name: string; magic: readonly number[] }[] = [
+  { name: 'gzip', magic: [0x1f, 0x8b] },
+  { name: 'bzip2', magic: [0x42, 0x5a, 0x68] },
+  { name: 'xz', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
+  { name: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd] },
+];
+
+function compressionOf(bytes: Uint8Array): string | undefined {
+  return COMPRESSED_MAGIC.find((c) => c.magic.length <= bytes.byteLength && c.magic.every((b, i) => bytes[i] === b))?.name;
+}
+
+function unexpectedName(shown: string, limits: TarReadLimits): never {
+  const expected = limits.names ? limits.names.join(', ') : `a name matching ${String(limits.namePattern)}`;
+  throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `unexpected tar entry ${shown} (expected ${expected})`);
+}
+
 /**
- * Read a rotation bundle archive strictly. Returns the files in archive order (which is
- * exactly `limits.names`).
+ * Read an archive strictly. Returns the files in archive order (in exact-list mode, exactly
+ * `limits.names`).
  */
 export function readTarStrict(bytes: Uint8Array, limits: TarReadLimits): Map<string, Uint8Array> {
   if (bytes.byteLength > limits.maxArchiveBytes) tooBig(`archive is larger than ${limits.maxArchiveBytes} bytes`, { size: bytes.byteLength });
-  if (bytes.byteLength >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) invalid('compressed (gzip) archives are not accepted: a rotation bundle is a plain tar');
+  const compression = compressionOf(bytes);
+  if (compression) invalid(`compressed (${compression}) archives are not accepted: expected a plain tar`);
   if (bytes.byteLength === 0) invalid('archive is empty');
   if (bytes.byteLength % BLOCK !== 0) invalid('archive is truncated (length is not a multiple of 512 bytes)');
+  const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
   const files = new Map<string, Uint8Array>();
   const seen = new Set<string>();
+  const seenFolded = new Map<string, string>();
   let off = 0;
   for (;;) {
     if (off + BLOCK > bytes.byteLength) invalid('archive is truncated (no end-of-archive marker)');
@@ -130,7 +165,11 @@ export function readTarStrict(bytes: Uint8Array, limits: TarReadLimits): Map<str
       if (!isZero(bytes, off + 2 * BLOCK, bytes.byteLength)) invalid('data after the end-of-archive marker');
       break;
     }
-    if (seen.size >= limits.names.length) unsafe(`archive has more entries than the ${limits.names.length} expected`);
+    if (limits.names) {
+      if (seen.size >= limits.names.length) unsafe(`archive has more entries than the ${limits.names.length} expected`);
+    } else if (seen.size >= limits.maxEntries) {
+      tooBig(`archive has more than ${limits.maxEntries} entries`);
+    }
     // Checksum: sum of the header bytes with the checksum field read as spaces.
     const stored = octalField(h, 148, 8, 'checksum');
     let sum = 0;
@@ -173,16 +212,25 @@ export function readTarStrict(bytes: Uint8Array, limits: TarReadLimits): Map<str
         unsafe(`tar entry ${shown} has unknown type flag 0x${type.toString(16)}`);
     }
     if (seen.has(name)) unsafe(`duplicate tar entry ${shown}`);
+    // Case variants would be the same file on a case-insensitive file system (names are ASCII
+    // here, so Unicode normalisation variants cannot occur: non-ASCII is refused above).
+    const folded = name.toLowerCase();
+    const twin = seenFolded.get(folded);
+    if (twin !== undefined) unsafe(`duplicate tar entry ${shown}: differs from ${JSON.stringify(twin)} only in case`);
+    if (name.split('/').length > maxDepth) tooBig(`tar entry ${shown} is nested more than ${maxDepth} levels deep`);
     seen.add(name);
-    const expected = limits.names[seen.size - 1];
-    if (!limits.names.includes(name)) {
-      throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `unexpected tar entry ${shown} (expected ${limits.names.join(', ')})`);
-    }
-    if (name !== expected) {
-      throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `tar entry ${shown} is out of order (expected ${expected})`);
+    seenFolded.set(folded, name);
+    if (limits.names) {
+      const expected = limits.names[seen.size - 1];
+      if (!limits.names.includes(name)) unexpectedName(shown, limits);
+      if (name !== expected) {
+        throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `tar entry ${shown} is out of order (expected ${expected})`);
+      }
+    } else if (!limits.namePattern.test(name)) {
+      unexpectedName(shown, limits);
     }
     const size = octalField(h, 124, 12, 'size');
-    const max = limits.maxSize[name] ?? 0;
+    const max = typeof limits.maxSize === 'function' ? limits.maxSize(name) : (limits.maxSize[name] ?? 0);
     if (size > max) tooBig(`tar entry ${shown} is ${size} bytes, more than the ${max}-byte limit`);
     const dataStart = off + BLOCK;
     const padded = Math.ceil(size / BLOCK) * BLOCK;
@@ -191,7 +239,7 @@ export function readTarStrict(bytes: Uint8Array, limits: TarReadLimits): Map<str
     files.set(name, bytes.slice(dataStart, dataStart + size));
     off = dataStart + padded;
   }
-  for (const n of limits.names) {
+  for (const n of limits.names ?? []) {
     if (!files.has(n)) throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `archive is missing ${n}`);
   }
   return files;

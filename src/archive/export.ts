@@ -1,0 +1,251 @@
+/**
+ * Export archives: the bundles for many artifacts (signatures, certificates with their SCTs,
+ * Rekor entries with inclusion proofs and checkpoints) in one portable, reproducible tar, to
+ * carry across a network boundary and verify there offline.
+ *
+ *   manifest.cbor                              first; see ./manifest.ts
+ *   bundles/<artifact sha256 hex>/<n>.sigstore.json   sorted by artifact digest, then by the
+ *                                              bundle's own SHA-256; n counts from 0 per artifact
+ *   trusted_root.json                          optional, last (carried, never trusted by reading)
+ *
+ * Building and reading are pure functions of bytes; the edges (attestation store, files,
+ * atomic write) are in ./collect.ts.
+ */
+import { StellaError, fail } from '../errors.js';
+import { sha256 } from '../crypto.js';
+import { toHex } from '../util/encoding.js';
+import { parseBundle } from '../bundle/parse.js';
+import { BUNDLE_LIMITS, type Bundle, type TransparencyLogEntry } from '../bundle/model.js';
+import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement } from '../bundle/intoto.js';
+import { oidcIssuer, parseCertificate } from '../x509/certificate.js';
+import { certificateIdentities } from '../verify/identity.js';
+import { readTarStrict, writeTar, type TarFile, type TarReadLimits } from './tar.js';
+import { decodeManifest, encodeManifest, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_NAME, TRUSTED_ROOT_NAME, type ExportManifest, type ExportManifestEntry } from './manifest.js';
+
+export const EXPORT_LIMITS = {
+  /** Bundles in one archive (checklist A12). */
+  maxBundles: 10_000,
+  /** Bundles per artifact: the path's <n> has at most 4 digits. */
+  maxBundlesPerArtifact: 10_000,
+  maxManifestBytes: 16 * 1024 * 1024,
+  maxTrustedRootBytes: 4 * 1024 * 1024,
+  maxBundleBytes: BUNDLE_LIMITS.maxBytes,
+  /** The whole archive, read into memory. */
+  maxArchiveBytes: 256 * 1024 * 1024,
+} as const;
+
+/** Every name an export archive may hold. */
+export const EXPORT_NAME_PATTERN = /^(?:manifest\.cbor|trusted_root\.json|bundles\/[0-9a-f]{64}\/(?:0|[1-9][0-9]{0,3})\.sigstore\.json)$/;
+
+export function bundlePath(artifactHex: string, n: number): string {
+  return `bundles/${artifactHex}/${n}.sigstore.json`;
+}
+
+export interface ExportInput {
+  /** "sha256:<hex>" of the artifact (any case; normalised). */
+  artifactDigest: string;
+  /** The bundle bytes exactly as stored or read; they go into the archive unchanged. */
+  bytes: Uint8Array;
+  /** Where it came from, for error messages. */
+  source: string;
+}
+
+export interface BuildExportOptions {
+  bundles: ExportInput[];
+  /** ms since the epoch; default: the newest integrated time among the bundles. */
+  createdAt?: number | undefined;
+  /** trusted_root.json bytes to carry along (informational for the receiver). */
+  trustedRoot?: Uint8Array | undefined;
+}
+
+function normalizeDigest(d: string, source: string): string {
+  const m = /^sha256:([0-9a-fA-F]{64})$/.exec(d);
+  if (!m) fail('INPUT_INVALID', 'input', `${source}: artifact digest must be sha256:<64 hex digits>, got ${JSON.stringify(d.slice(0, 80))}`);
+  return `sha256:${m[1]!.toLowerCase()}`;
+}
+
+/** The first transparency log entry that carries an inclusion proof with a checkpoint. */
+export function provenEntry(bundle: Bundle): TransparencyLogEntry | undefined {
+  return bundle.verificationMaterial.tlogEntries.find((e) => e.inclusionProof !== undefined && e.inclusionProof.checkpoint.length > 0);
+}
+
+/** Refuse a bundle that could not be verified offline on the other side of the boundary. */
+export function requireProof(bundle: Bundle, source: string): TransparencyLogEntry {
+  const entry = provenEntry(bundle);
+  if (!entry) {
+    fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: ${source} has no transparency log entry with an inclusion proof and checkpoint, so it cannot be verified offline`);
+  }
+  return entry;
+}
+
+/**
+ * The sha256 artifact digests a bundle covers: the message digest of a message signature, or
+ * the sha256 subjects of an in-toto statement.
+ */
+export function artifactDigestsOf(bundle: Bundle): string[] {
+  const c = bundle.content;
+  if (c.kind === 'messageSignature') {
+    return c.messageDigest?.algorithm === 'SHA2_256' ? [`sha256:${toHex(c.messageDigest.digest)}`] : [];
+  }
+  if (c.payloadType !== IN_TOTO_PAYLOAD_TYPE) return [];
+  const stmt = parseInTotoStatement(c.payload);
+  const out = new Set<string>();
+  for (const s of stmt.subject) {
+    const hex = s.digest.sha256;
+    if (hex !== undefined && /^[0-9a-fA-F]{64}$/.test(hex)) out.add(`sha256:${hex.toLowerCase()}`);
+  }
+  return [...out].sort();
+}
+
+function signerOf(bundle: Bundle): { identity: string | null; issuer: string | null } {
+  const m = bundle.verificationMaterial.content;
+  const der = m.kind === 'certificate' ? m.certificate : m.kind === 'x509CertificateChain' ? m.certificates[0] : undefined;
+  if (!der) return { identity: null, issuer: null };
+  const cert = parseCertificate(der);
+  return { identity: certificateIdentities(cert)[0]?.value ?? null, issuer: oidcIssuer(cert) ?? null };
+}
+
+function isoSeconds(seconds: number): string {
+  return new Date(seconds * 1000).toISOString();
+}
+
+/**
+ * Build the archive. Each bundle is parsed strictly and must carry an inclusion proof and
+ * checkpoint (REKOR_PROOF_MISSING otherwise). The same bundle twice for one artifact is kept
+ * once. The result depends only on the inputs (as a set) and `createdAt`.
+ */
+export async function buildExportArchive(opts: BuildExportOptions): Promise<{ archive: Uint8Array; manifest: ExportManifest }> {
+  if (opts.bundles.length === 0) fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: nothing to export');
+  const byArtifact = new Map<string, Map<string, { input: ExportInput; bundle: Bundle; sha: string }>>();
+  let newest = 0;
+  for (const input of opts.bundles) {
+    const artifactDigest = normalizeDigest(input.artifactDigest, input.source);
+    const bundle = parseBundle(input.bytes);
+    const entry = requireProof(bundle, input.source);
+    newest = Math.max(newest, entry.integratedTime);
+    const sha = toHex(sha256(input.bytes));
+    let group = byArtifact.get(artifactDigest);
+    if (!group) byArtifact.set(artifactDigest, (group = new Map()));
+    if (!group.has(sha)) group.set(sha, { input: { ...input, artifactDigest }, bundle, sha });
+  }
+  const total = [...byArtifact.values()].reduce((n, g) => n + g.size, 0);
+  if (total > EXPORT_LIMITS.maxBundles) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `${total} bundles to export, more than the ${EXPORT_LIMITS.maxBundles} an archive may hold`);
+  let createdAt: string;
+  if (opts.createdAt !== undefined) {
+    if (!Number.isFinite(opts.createdAt)) fail('INPUT_INVALID', 'input', 'created-at is not a valid time');
+    createdAt = new Date(opts.createdAt).toISOString();
+  } else {
+    if (newest === 0) fail('INPUT_INVALID', 'input', 'no bundle carries an integrated time (Rekor v2 entries do not): give --created-at');
+    createdAt = isoSeconds(newest);
+  }
+  const entries: ExportManifestEntry[] = [];
+  const files: TarFile[] = [];
+  for (const artifactDigest of [...byArtifact.keys()].sort()) {
+    const hex = artifactDigest.slice('sha256:'.length);
+    const group = [...byArtifact.get(artifactDigest)!.values()].sort((a, b) => (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
+    group.forEach((g, n) => {
+      const proven = provenEntry(g.bundle)!;
+      const path = bundlePath(hex, n);
+      entries.push({
+        artifactDigest,
+        path,
+        sha256: g.sha,
+        size: g.input.bytes.byteLength,
+        mediaType: g.bundle.mediaType,
+        content: g.bundle.content.kind,
+        ...signerOf(g.bundle),
+        logIndex: proven.logIndex,
+        integratedTime: proven.integratedTime > 0 ? isoSeconds(proven.integratedTime) : null,
+      });
+      files.push({ name: path, data: g.input.bytes });
+    });
+  }
+  let trustedRoot: ExportManifest['trustedRoot'] = null;
+  if (opts.trustedRoot) {
+    if (opts.trustedRoot.byteLength > EXPORT_LIMITS.maxTrustedRootBytes) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `trusted root is larger than ${EXPORT_LIMITS.maxTrustedRootBytes} bytes`);
+    trustedRoot = { path: TRUSTED_ROOT_NAME, sha256: toHex(sha256(opts.trustedRoot)), size: opts.trustedRoot.byteLength };
+    files.push({ name: TRUSTED_ROOT_NAME, data: opts.trustedRoot });
+  }
+  const manifest: ExportManifest = { format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt, trustedRoot, entries };
+  const archive = await writeTar([{ name: MANIFEST_NAME, data: encodeManifest(manifest) }, ...files]);
+  return { archive, manifest };
+}
+
+export interface ExportArchive {
+  manifest: ExportManifest;
+  /** In manifest order; bytes checked against the manifest's SHA-256 and size. */
+  bundles: { entry: ExportManifestEntry; bytes: Uint8Array }[];
+  /** The carried trusted_root.json, checked against the manifest. Not a trust anchor. */
+  trustedRoot: Uint8Array | undefined;
+}
+
+function mismatch(message: string, details?: Record<string, unknown>): never {
+  throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', message, details);
+}
+
+function entryLimit(name: string): number {
+  if (name === MANIFEST_NAME) return EXPORT_LIMITS.maxManifestBytes;
+  if (name === TRUSTED_ROOT_NAME) return EXPORT_LIMITS.maxTrustedRootBytes;
+  return EXPORT_LIMITS.maxBundleBytes;
+}
+
+/** What the strict tar reader accepts in an export archive: the manifest, bundles and a trusted root. */
+export const EXPORT_TAR_LIMITS: TarReadLimits = {
+  namePattern: EXPORT_NAME_PATTERN,
+  maxEntries: EXPORT_LIMITS.maxBundles + 2,
+  maxSize: entryLimit,
+  maxArchiveBytes: EXPORT_LIMITS.maxArchiveBytes,
+  maxDepth: 3,
+};
+
+/**
+ * Read an export archive strictly (./tar.ts), then hold it to its manifest: the manifest comes
+ * first; every other entry is on it, in its order, with its SHA-256 and size; every entry it
+ * lists is present; each bundle sits under its artifact's directory.
+ */
+export function readExportArchive(bytes: Uint8Array): ExportArchive {
+  const files = readTarStrict(bytes, EXPORT_TAR_LIMITS);
+  const names = [...files.keys()];
+  if (names[0] !== MANIFEST_NAME) mismatch(`the first entry must be ${MANIFEST_NAME}${names.length ? `, not ${JSON.stringify(names[0])}` : ' (the archive is empty)'}`);
+  const manifest = decodeManifest(files.get(MANIFEST_NAME)!, EXPORT_LIMITS.maxBundles);
+  const expected: { path: string; sha256: string; size: number }[] = [...manifest.entries];
+  if (manifest.trustedRoot) expected.push(manifest.trustedRoot);
+  const listed = new Set<string>();
+  for (const e of manifest.entries) {
+    if (listed.has(e.path)) mismatch(`${MANIFEST_NAME} lists ${e.path} twice`);
+    listed.add(e.path);
+    const hex = e.artifactDigest.slice('sha256:'.length);
+    if (!EXPORT_NAME_PATTERN.test(e.path) || !e.path.startsWith(`bundles/${hex}/`)) {
+      mismatch(`${MANIFEST_NAME} puts the bundle for ${e.artifactDigest} at ${JSON.stringify(e.path)}, outside bundles/${hex}/`);
+    }
+  }
+  const actual = names.slice(1);
+  for (const name of actual) {
+    if (!listed.has(name) && !(name === TRUSTED_ROOT_NAME && manifest.trustedRoot)) mismatch(`tar entry ${JSON.stringify(name)} is not on the manifest`);
+  }
+  expected.forEach((want, i) => {
+    const got = files.get(want.path);
+    if (!got) mismatch(`archive is missing ${want.path}, listed in ${MANIFEST_NAME}`);
+    if (actual[i] !== want.path) mismatch(`tar entry ${JSON.stringify(actual[i])} is out of order (the manifest lists ${want.path} here)`);
+    const sha = toHex(sha256(got));
+    if (got.byteLength !== want.size || sha !== want.sha256) {
+      mismatch(`${want.path} does not match the manifest: sha256 ${sha} (${got.byteLength} bytes), manifest says ${want.sha256} (${want.size} bytes)`, { path: want.path, sha256: sha, expected: want.sha256 });
+    }
+  });
+  return {
+    manifest,
+    bundles: manifest.entries.map((entry) => ({ entry, bytes: files.get(entry.path)! })),
+    trustedRoot: manifest.trustedRoot ? files.get(TRUSTED_ROOT_NAME) : undefined,
+  };
+}
+
+/**
+ * The parsed bundles an archive holds for one artifact ("sha256:<hex>"), in archive order;
+ * NO_ATTESTATIONS_FOUND when it holds none.
+ */
+export function bundlesForArtifact(archive: ExportArchive, artifactDigest: string, archiveName = 'the archive'): Bundle[] {
+  const d = normalizeDigest(artifactDigest, 'artifact');
+  const found = archive.bundles.filter((b) => b.entry.artifactDigest === d);
+  if (found.length === 0) fail('NO_ATTESTATIONS_FOUND', 'archive', `no attestations found for ${d} in ${archiveName}`, { artifactDigest: d });
+  return found.map((b) => parseBundle(b.bytes));
+}

@@ -1,0 +1,174 @@
+/**
+ * `manifest.cbor`, the first entry of an export archive: what the archive holds and the
+ * SHA-256 of every other entry. Encoded deterministically (cbor-x, records and tags off,
+ * every map built in one fixed key order, null for "absent", never undefined), so the same
+ * contents always give the same bytes. Decoding is strict: the decoded value must have
+ * exactly this shape, and must re-encode to the very bytes read (no duplicate keys, no
+ * other key order, no tags, no alternative integer widths).
+ *
+ * The manifest is not signed: its digests catch a corrupted or edited archive, not an
+ * attacker who rewrites it. Trust comes from verifying each bundle, never from the manifest.
+ */
+import { Encoder } from 'cbor-x';
+import { StellaError } from '../errors.js';
+import { bytesEqual } from '../util/encoding.js';
+
+export const EXPORT_FORMAT = 'stella.dev/export-bundle/v1';
+export const EXPORT_FORMAT_VERSION = 1;
+export const MANIFEST_NAME = 'manifest.cbor';
+export const TRUSTED_ROOT_NAME = 'trusted_root.json';
+
+export interface ExportManifestEntry {
+  /** "sha256:<64 lowercase hex>" of the artifact the bundle signs or attests. */
+  artifactDigest: string;
+  /** `bundles/<artifact hex>/<n>.sigstore.json` inside the archive. */
+  path: string;
+  /** Lowercase hex SHA-256 of the bundle bytes, and their length. */
+  sha256: string;
+  size: number;
+  mediaType: string;
+  content: 'messageSignature' | 'dsseEnvelope';
+  /** Signer identity and OIDC issuer from the leaf certificate (informational, not trusted). */
+  identity: string | null;
+  issuer: string | null;
+  /** Log index and integrated time (RFC 3339) of the bundle's first entry with an inclusion proof. */
+  logIndex: number;
+  integratedTime: string | null;
+}
+
+export interface ExportManifest {
+  format: typeof EXPORT_FORMAT;
+  version: typeof EXPORT_FORMAT_VERSION;
+  /** RFC 3339, from --created-at or the newest integrated time; never the wall clock. */
+  createdAt: string;
+  trustedRoot: { path: typeof TRUSTED_ROOT_NAME; sha256: string; size: number } | null;
+  entries: ExportManifestEntry[];
+}
+
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true, tagUint8Array: false, structuredClone: false, pack: false });
+
+/** The manifest with every map rebuilt in its fixed key order. */
+function ordered(m: ExportManifest): ExportManifest {
+  return {
+    format: m.format,
+    version: m.version,
+    createdAt: m.createdAt,
+    trustedRoot: m.trustedRoot ? { path: m.trustedRoot.path, sha256: m.trustedRoot.sha256, size: m.trustedRoot.size } : null,
+    entries: m.entries.map((e) => ({
+      artifactDigest: e.artifactDigest,
+      path: e.path,
+      sha256: e.sha256,
+      size: e.size,
+      mediaType: e.mediaType,
+      content: e.content,
+      identity: e.identity,
+      issuer: e.issuer,
+      logIndex: e.logIndex,
+      integratedTime: e.integratedTime,
+    })),
+  };
+}
+
+export function encodeManifest(m: ExportManifest): Uint8Array {
+  return new Uint8Array(encoder.encode(ordered(m)));
+}
+
+function bad(message: string): never {
+  throw new StellaError('ARCHIVE_INVALID', 'archive', `${MANIFEST_NAME}: ${message}`);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+}
+
+function exactKeys(v: unknown, keys: readonly string[], what: string): Record<string, unknown> {
+  if (!isPlainObject(v)) bad(`${what}: expected a map`);
+  const got = Object.keys(v);
+  const extra = got.filter((k) => !keys.includes(k));
+  if (extra.length > 0) bad(`${what}: unexpected key ${JSON.stringify(extra[0]!.slice(0, 60))}`);
+  const missing = keys.filter((k) => !(k in v));
+  if (missing.length > 0) bad(`${what}: missing key ${missing[0]}`);
+  return v;
+}
+
+function str(v: unknown, what: string, max = 4096): string {
+  if (typeof v !== 'string' || v.length > max) bad(`${what}: expected a string of at most ${max} characters`);
+  return v;
+}
+
+function strOrNull(v: unknown, what: string): string | null {
+  return v === null ? null : str(v, what);
+}
+
+function uint(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(`${what}: expected a non-negative integer`);
+  return v;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+function time(v: unknown, what: string): string {
+  const s = str(v, what, 40);
+  if (!RFC3339.test(s) || Number.isNaN(Date.parse(s))) bad(`${what}: expected an RFC 3339 UTC time`);
+  return s;
+}
+
+const ENTRY_KEYS = ['artifactDigest', 'path', 'sha256', 'size', 'mediaType', 'content', 'identity', 'issuer', 'logIndex', 'integratedTime'] as const;
+
+function entryOf(v: unknown, i: number): ExportManifestEntry {
+  const what = `entries[${i}]`;
+  const o = exactKeys(v, ENTRY_KEYS, what);
+  const artifactDigest = str(o.artifactDigest, `${what}.artifactDigest`, 80);
+  if (!/^sha256:[0-9a-f]{64}$/.test(artifactDigest)) bad(`${what}.artifactDigest: expected sha256:<64 lowercase hex>`);
+  const sha256 = str(o.sha256, `${what}.sha256`, 64);
+  if (!HEX64.test(sha256)) bad(`${what}.sha256: expected 64 lowercase hex digits`);
+  const content = o.content;
+  if (content !== 'messageSignature' && content !== 'dsseEnvelope') bad(`${what}.content: expected messageSignature or dsseEnvelope`);
+  return {
+    artifactDigest,
+    path: str(o.path, `${what}.path`, 100),
+    sha256,
+    size: uint(o.size, `${what}.size`),
+    mediaType: str(o.mediaType, `${what}.mediaType`, 200),
+    content,
+    identity: strOrNull(o.identity, `${what}.identity`),
+    issuer: strOrNull(o.issuer, `${what}.issuer`),
+    logIndex: uint(o.logIndex, `${what}.logIndex`),
+    integratedTime: o.integratedTime === null ? null : time(o.integratedTime, `${what}.integratedTime`),
+  };
+}
+
+/** Decode and validate a manifest; `maxEntries` bounds the entry list before it is walked. */
+export function decodeManifest(bytes: Uint8Array, maxEntries: number): ExportManifest {
+  let raw: unknown;
+  try {
+    raw = new Encoder({ useRecords: false, mapsAsObjects: true }).decode(bytes);
+  } catch (e) {
+    bad(`not valid CBOR (${(e as Error).message})`);
+  }
+  const o = exactKeys(raw, ['format', 'version', 'createdAt', 'trustedRoot', 'entries'], 'manifest');
+  if (o.format !== EXPORT_FORMAT) bad(`unknown format ${JSON.stringify(typeof o.format === 'string' ? o.format.slice(0, 80) : o.format)} (expected ${EXPORT_FORMAT})`);
+  if (o.version !== EXPORT_FORMAT_VERSION) bad(`unsupported version ${JSON.stringify(o.version)} (this Stella reads version ${EXPORT_FORMAT_VERSION})`);
+  let trustedRoot: ExportManifest['trustedRoot'] = null;
+  if (o.trustedRoot !== null) {
+    const t = exactKeys(o.trustedRoot, ['path', 'sha256', 'size'], 'trustedRoot');
+    if (t.path !== TRUSTED_ROOT_NAME) bad(`trustedRoot.path must be ${TRUSTED_ROOT_NAME}`);
+    const sha = str(t.sha256, 'trustedRoot.sha256', 64);
+    if (!HEX64.test(sha)) bad('trustedRoot.sha256: expected 64 lowercase hex digits');
+    trustedRoot = { path: TRUSTED_ROOT_NAME, sha256: sha, size: uint(t.size, 'trustedRoot.size') };
+  }
+  if (!Array.isArray(o.entries)) bad('entries: expected an array');
+  if (o.entries.length > maxEntries) {
+    throw new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', `${MANIFEST_NAME} lists ${o.entries.length} bundles, more than the ${maxEntries} accepted`);
+  }
+  const manifest: ExportManifest = {
+    format: EXPORT_FORMAT,
+    version: EXPORT_FORMAT_VERSION,
+    createdAt: time(o.createdAt, 'createdAt'),
+    trustedRoot,
+    entries: (o.entries as unknown[]).map(entryOf),
+  };
+  if (!bytesEqual(encodeManifest(manifest), bytes)) bad('not in the canonical encoding Stella writes (key order, duplicate keys, tags or integer widths differ)');
+  return manifest;
+}

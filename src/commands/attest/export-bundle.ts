@@ -1,0 +1,63 @@
+import { Flags } from '@oclif/core';
+import { StellaCommand } from '../base.js';
+
+export default class AttestExportBundle extends StellaCommand {
+  static override summary = 'Export the bundles of many artifacts into one portable, reproducible tar for the other side of a network boundary';
+  static override description = [
+    'Each bundle (signature, certificate with its SCT, Rekor entry with inclusion proof and',
+    'checkpoint) goes into FILE.tar unchanged, under bundles/<artifact sha256>/<n>.sigstore.json,',
+    'after manifest.cbor, which lists every entry with its SHA-256. A bundle without an inclusion',
+    'proof and checkpoint is refused (Rekor proof missing). The same inputs give the same bytes:',
+    'the archive time is --created-at, else the newest integrated time, never the clock.',
+    'Bundles come from the attestation store, and from --bundle files (the store is then read',
+    'only when --attestation-store is given). Verify from it with `stella attest verify --archive`.',
+  ].join('\n');
+
+  static override examples = [
+    '<%= config.bin %> attest export-bundle --all --output export.tar',
+    '<%= config.bin %> attest export-bundle --artifact sha256:0123...cdef --artifact sha256:4567...89ab --include-trusted-root trusted_root.json --output export.tar',
+    '<%= config.bin %> attest export-bundle --artifact sha256:0123...cdef --bundle app.sigstore.json --created-at 2026-01-31T00:00:00Z --output export.tar',
+  ];
+
+  static override flags = {
+    output: Flags.string({ char: 'o', description: 'archive to write (plain tar, written atomically)', required: true }),
+    artifact: Flags.string({ description: 'sha256:<64 hex> of an artifact to export (repeatable)', multiple: true, exclusive: ['all'] }),
+    all: Flags.boolean({ description: 'export every bundle in the attestation store (and every --bundle)', default: false, exclusive: ['artifact'] }),
+    'attestation-store': Flags.string({ description: 'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)' }),
+    bundle: Flags.string({ description: 'bundle file to include (repeatable); filed under the artifact digests it covers', multiple: true }),
+    'include-trusted-root': Flags.string({ description: 'trusted_root.json to carry in the archive (the receiver does not trust it automatically)' }),
+    'created-at': Flags.string({ description: 'archive time (RFC 3339); default the newest integrated time among the bundles' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(AttestExportBundle);
+    const { runExportBundle } = await import('../../archive/collect.js');
+    const r = await runExportBundle({
+      outputPath: flags.output,
+      artifacts: flags.artifact ?? [],
+      all: flags.all,
+      attestationStorePath: flags['attestation-store'],
+      bundlePaths: flags.bundle ?? [],
+      trustedRootPath: flags['include-trusted-root'],
+      createdAt: flags['created-at'],
+    });
+    const artifacts = [...new Set(r.manifest.entries.map((e) => e.artifactDigest))];
+    if (this.jsonMode) {
+      this.printJson({
+        ok: true,
+        output: r.outputPath,
+        sha256: r.sha256,
+        size: r.size,
+        createdAt: r.manifest.createdAt,
+        artifacts: artifacts.length,
+        bundles: r.manifest.entries.map((e) => ({ artifactDigest: e.artifactDigest, path: e.path, sha256: e.sha256, identity: e.identity, issuer: e.issuer, logIndex: e.logIndex })),
+        trustedRoot: r.manifest.trustedRoot !== null,
+        attestationStore: r.attestationStore ?? null,
+      });
+      return;
+    }
+    process.stdout.write(`${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s) to ${r.outputPath}\n`);
+    process.stdout.write(`  sha256:     ${r.sha256} (${r.size} bytes)\n  created at: ${r.manifest.createdAt}\n`);
+    if (r.manifest.trustedRoot) process.stdout.write('  includes trusted_root.json (not trusted automatically by the receiver)\n');
+  }
+}
