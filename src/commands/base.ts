@@ -3,7 +3,7 @@
  * and colour only on a TTY. Commands stay thin: parse flags, call the library, render.
  */
 import { Command, Flags } from '@oclif/core';
-import { EXIT_CODES, StellaError } from '../errors.js';
+import { StellaError } from '../errors.js';
 import { colourEnabled, paint, printJson, reportError, type Colour } from './render.js';
 
 export abstract class StellaCommand extends Command {
@@ -48,4 +48,3 @@ export abstract class StellaCommand extends Command {
   }
 }
 
-export { EXIT_CODES };

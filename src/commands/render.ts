@@ -10,6 +10,11 @@ export function colourEnabled(json: boolean): boolean {
   return Boolean(process.stdout.isTTY) && !json && !process.env.NO_COLOR;
 }
 
+/** Colour for stderr lines (errors, warnings, progress): only when stderr is a terminal. */
+export function stderrColour(): boolean {
+  return Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
+}
+
 export function paint(enabled: boolean, colour: Colour, text: string): string {
   if (!enabled) return text;
   const c = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 }[colour];
@@ -20,9 +25,14 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
+/** The one-line human form of a failed check: `error: <check>: <message>` on stderr. */
+export function printErrorLine(check: string, message: string): void {
+  process.stderr.write(`${paint(stderrColour(), 'red', 'error')}: ${check}: ${message}\n`);
+}
+
 /** Print a StellaError the one way every command does; returns its exit code. */
 export function reportError(err: StellaError, json: boolean): number {
   if (json) printJson({ ok: false, error: err.toJSON() });
-  else process.stderr.write(`${paint(Boolean(process.stderr.isTTY) && !process.env.NO_COLOR, 'red', 'error')}: ${err.check}: ${err.message}\n`);
+  else printErrorLine(err.check, err.message);
   return err.exitCode;
 }

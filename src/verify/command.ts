@@ -4,7 +4,7 @@
  * dependency-free launcher that bin/run.js uses so a verification in CI starts fast.
  */
 import { StellaError } from '../errors.js';
-import { colourEnabled, paint, printJson, reportError } from '../commands/render.js';
+import { colourEnabled, paint, printErrorLine, printJson, reportError, stderrColour } from '../commands/render.js';
 import { runVerify } from './cli.js';
 import type { FlagValues } from '../commands/flag-spec.js';
 import type { VERIFY_FLAGS } from '../commands/attest/verify-spec.js';
@@ -26,15 +26,14 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Pro
       attestationStorePath: flags['attestation-store'],
       archivePath: flags.archive,
     });
-    const errColour = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
-    for (const w of outcome.warnings) process.stderr.write(`${paint(errColour, 'yellow', 'warning')}: ${w}\n`);
+    for (const w of outcome.warnings) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
     const report = outcome.report;
     if (json) {
       printJson({ ...report, trust: outcome.trustSource, warnings: outcome.warnings });
       return report.error ? report.error.exitCode : 0;
     }
     if (report.error) {
-      process.stderr.write(`${paint(errColour, 'red', 'error')}: ${report.error.check}: ${report.error.message}\n`);
+      printErrorLine(report.error.check, report.error.message);
       return report.error.exitCode;
     }
     for (const c of report.checks) {
