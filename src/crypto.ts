@@ -7,8 +7,9 @@
  */
 import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { fail, type CheckName, type ErrorCode } from './errors.js';
+import type { DigestName } from './util/digest.js';
 
-export type DigestName = 'sha256' | 'sha384' | 'sha512';
+export type { DigestName } from './util/digest.js';
 
 export function digest(alg: DigestName, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash(alg).update(data).digest());

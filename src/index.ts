@@ -21,7 +21,7 @@ export { runVerify, selectTrust } from './verify/cli.js';
 export { parseCertificate, oidcIssuer, type Certificate } from './x509/certificate.js';
 export { verifyCertificateChain } from './x509/chain.js';
 export { verifyEmbeddedScts } from './x509/sct.js';
-export { verifyRfc3161Timestamp } from './timestamp/rfc3161.js';
+export { verifyRfc3161Timestamp, checkRfc3161Timestamp } from './timestamp/rfc3161.js';
 export { MerkleTree, rootFromInclusionProof, verifyInclusion, verifyConsistency, leafHash } from './tlog/merkle.js';
 export { parseSignedNote, parseCheckpoint, verifyCheckpoint, signCheckpoint } from './tlog/note.js';
 // Signing, trust store, sandbox

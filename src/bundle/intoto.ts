@@ -4,7 +4,8 @@
  * the signing side so both sides agree on one shape.
  */
 import { StellaError, type ErrorCode } from '../errors.js';
-import { utf8 } from '../util/encoding.js';
+import { toHex, utf8 } from '../util/encoding.js';
+import { DIGEST_NAMES, isDigestName, type DigestName } from '../util/digest.js';
 import { parseJsonStrict } from '../util/json.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -96,14 +97,41 @@ function validateSubject(v: unknown, path: string): InTotoSubject {
   return { name, digest };
 }
 
-/** Does any subject carry `digestHex` under algorithm `alg` (e.g. 'sha256')? Hex case is ignored. */
-export function statementHasSubjectDigest(stmt: InTotoStatement, alg: string, digestHex: string): boolean {
-  const want = digestHex.toLowerCase();
+export type SubjectMatch =
+  | { matched: true; subject: InTotoSubject; algorithm: DigestName; hex: string }
+  | {
+      matched: false;
+      /** The algorithms compared (subjects' digests Stella can compute). */
+      compared: DigestName[];
+      /** Subjects with no digest Stella can compute, by name, with the algorithms they list. */
+      unsupported: { name: string; algorithms: string[] }[];
+    };
+
+/**
+ * Find the subject the artifact is. `digestOf` gives the artifact's digest in an algorithm, or
+ * undefined when it cannot (an artifact known only by a digest of another algorithm). A
+ * subject matches when ANY digest it lists that Stella can compute equals the artifact's, as
+ * sigstore-go and sigstore-js match (npm provenance names a tarball by sha512 alone). Digests
+ * in other algorithms (gitCommit, sha1, ...) are skipped; the caller reports them when
+ * nothing matched.
+ */
+export function matchSubject(stmt: InTotoStatement, digestOf: (algorithm: DigestName) => Uint8Array | undefined): SubjectMatch {
+  const compared = new Set<DigestName>();
+  const unsupported: { name: string; algorithms: string[] }[] = [];
   for (const s of stmt.subject) {
-    if (!Object.hasOwn(s.digest, alg)) continue;
-    if (s.digest[alg].toLowerCase() === want) return true;
+    let computable = false;
+    for (const [alg, value] of Object.entries(s.digest)) {
+      if (!isDigestName(alg)) continue;
+      computable = true;
+      const d = digestOf(alg);
+      if (!d) continue;
+      compared.add(alg);
+      const hex = toHex(d);
+      if (value.toLowerCase() === hex) return { matched: true, subject: s, algorithm: alg, hex };
+    }
+    if (!computable) unsupported.push({ name: s.name, algorithms: Object.keys(s.digest) });
   }
-  return false;
+  return { matched: false, compared: DIGEST_NAMES.filter((n) => compared.has(n)), unsupported };
 }
 
 /**

@@ -278,13 +278,70 @@ export interface VerifiedTimestamp {
   tstInfo: TstInfo;
 }
 
+export type TimestampCheck = ({ status: 'verified' } & VerifiedTimestamp) | { status: 'unknown-tsa'; reason: string };
+
+/** Who signed the token, for messages: the embedded signer certificate's subject, else the sid. */
+function describeSigner(si: SignerInfo, embedded: Certificate | undefined): string {
+  if (embedded) return describeName(embedded.subject);
+  return si.sid.kind === 'subjectKeyIdentifier' ? `key id ${toHex(si.sid.keyId)}` : `serial ${toHex(si.sid.serialBytes)}`;
+}
+
+/**
+ * Does the token claim a trusted TSA? Yes when its signer identifier names a certificate of a
+ * trusted TSA chain, or names (directly, or through the embedded signer certificate) a trusted
+ * TSA certificate as the issuer. Such a token is held to every check below and refused when
+ * one fails (fail closed). Anything else is from a TSA the trust root does not know; whatever
+ * it says cannot count, so it is set aside (see checkRfc3161Timestamp).
+ */
+function namesTrustedTsa(si: SignerInfo, embedded: Certificate | undefined, tsas: CertificateAuthority[]): { trusted: boolean; parseError: StellaError | undefined } {
+  let parseError: StellaError | undefined;
+  for (const tsa of tsas) {
+    const p = parsedAuthority(tsa);
+    if (p.parseError) {
+      parseError ??= p.parseError;
+      continue;
+    }
+    for (const c of p.certs) {
+      if (sidMatches(si.sid, c)) return { trusted: true, parseError };
+      if (si.sid.kind === 'issuerAndSerialNumber' && bytesEqual(si.sid.issuerDer, c.subjectDer)) return { trusted: true, parseError };
+      if (embedded && bytesEqual(embedded.issuerDer, c.subjectDer)) return { trusted: true, parseError };
+    }
+  }
+  return { trusted: false, parseError };
+}
+
 /**
  * Verify an RFC 3161 token over `signature` (the bundle signature bytes) against trusted
- * TSAs. Errors are TIMESTAMP_INVALID (check 'verified-times') with a specific message.
+ * TSAs. Errors are TIMESTAMP_INVALID (check 'verified-times') with a specific message. A token
+ * from a TSA the trust root does not know is an error here too ("TSA not trusted").
  */
 export function verifyRfc3161Timestamp(token: Uint8Array, signature: Uint8Array, tsas: CertificateAuthority[]): VerifiedTimestamp {
+  const r = checkRfc3161Timestamp(token, signature, tsas);
+  if (r.status === 'unknown-tsa') throw timestampError(r.reason);
+  return { time: r.time, tsa: r.tsa, tstInfo: r.tstInfo };
+}
+
+/**
+ * As verifyRfc3161Timestamp, but a token whose signer has nothing to do with any trusted TSA
+ * is returned as 'unknown-tsa' with the reason instead of refused: a bundle may carry, beside
+ * the timestamps its verifier trusts, one from a company TSA that only other verifiers trust
+ * (sigstore-go and sigstore-python skip such tokens too). A token that parses badly, or that
+ * names a trusted TSA and fails any check, is still refused.
+ */
+export function checkRfc3161Timestamp(token: Uint8Array, signature: Uint8Array, tsas: CertificateAuthority[]): TimestampCheck {
   const t = parseTimeStampToken(token);
   const { tstInfo, signerInfo: si } = t;
+  const embedded = t.certificates.find((c) => sidMatches(si.sid, c));
+  const claim = namesTrustedTsa(si, embedded, tsas);
+  if (!claim.trusted) {
+    // A trust root we cannot read cannot tell us the TSA is unknown: fail closed.
+    if (claim.parseError) throw claim.parseError;
+    const who = describeSigner(si, embedded);
+    return {
+      status: 'unknown-tsa',
+      reason: tsas.length === 0 ? `TSA not trusted: the trusted root has no timestamp authorities (timestamp signed by ${who})` : `TSA not trusted: timestamp signer ${who} is not a certificate of, or issued by, a trusted TSA`,
+    };
+  }
 
   // 1. The imprint must cover these signature bytes.
   const imprintHash = DIGEST_BY_OID[tstInfo.messageImprint.hashAlgorithmOid];
@@ -298,7 +355,6 @@ export function verifyRfc3161Timestamp(token: Uint8Array, signature: Uint8Array,
   if (!si.messageDigest || !bytesEqual(digest(attrHash, tstInfo.der), si.messageDigest)) throw timestampError('timestamp message digest does not match the TSTInfo');
 
   // 3. A trusted TSA must have signed it, at a time inside every window.
-  const embedded = t.certificates.find((c) => sidMatches(si.sid, c));
   let best: { stage: number; error: StellaError } | undefined;
   const note = (stage: number, error: StellaError): void => {
     if (!best || stage > best.stage) best = { stage, error };
@@ -360,7 +416,7 @@ export function verifyRfc3161Timestamp(token: Uint8Array, signature: Uint8Array,
       note(5, timestampError(`timestamp outside TSA certificate validity: ${describeName(expired.subject)} valid ${iso(expired.notBefore)}..${iso(expired.notAfter)}, genTime ${iso(gt)}`, { genTime: gt }));
       continue;
     }
-    return { time: gt, tsa, tstInfo };
+    return { status: 'verified', time: gt, tsa, tstInfo };
   }
   if (best) throw best.error;
   throw timestampError('TSA not trusted: the trusted root has no timestamp authorities');

@@ -4,12 +4,23 @@
  *
  *   <origin>\n<tree size>\n<base64 root hash>\n[<extension>\n...]\n— <name> <base64(hint4 || sig)>\n...
  *
- * Which signature lines count: a line counts only when its NAME equals, exactly, the signer
- * name of a trusted log AND its 4-byte key hint equals that log's key hint (checklist E34:
- * sigstore-js tests `baseURL.match(name)`, so a name like "." or "rekor" passes there). Lines
- * from unknown signers (witness cosignatures) are ignored; a line that claims a trusted log's
- * name and hint but does not verify makes the whole note invalid (E38). At least one line must
- * verify.
+ * Which signature lines count depends on which Rekor wrote the checkpoint (the caller knows
+ * from the entry's kind/version):
+ * - Rekor v2 (and a checkpoint verified on its own): a line counts only when its NAME equals,
+ *   exactly, the signer name of a trusted log AND its 4-byte key hint equals that log's key
+ *   hint for that name (checklist E34: sigstore-js tests `baseURL.match(name)`, later
+ *   `includes(name)`, so a name like "." or "rekor" passes there). For Ed25519 note keys the
+ *   key ID is computed over the name, so the name is part of what identifies the key.
+ * - Rekor v1: a line counts when its key hint is the log's (the first 4 bytes of SHA-256 of the
+ *   log key's SPKI, rekor pkg/util/signed_note.go getPublicKeyHash), whatever its name. Rekor
+ *   v1 signs under `rekor_server.hostname`, which defaults to the host name of the machine or
+ *   pod, so a private deployment's checkpoints carry a name unrelated to its public URL; the
+ *   hint is derived from the key alone and the name is bound to nothing (it is not even in the
+ *   signed text). sigstore-go (via rekor's SignedNote.Verify) and sigstore-python ignore it.
+ *   The signature by the trusted key is what counts; the name is reported.
+ * Lines from unknown signers (witness cosignatures) are ignored; a line that claims a trusted
+ * log's key (and, where names count, its name) but does not verify makes the whole note
+ * invalid (E38). At least one line must verify.
  *
  * Signer name and key hint, as Sigstore's logs use them:
  * - name: the host of the log's baseUrl ("rekor.sigstore.dev", "log2025-1.rekor.sigstore.dev";
@@ -22,8 +33,10 @@
  *   For Rekor v2 the trust root's logId.keyId is this full 32-byte key ID (checked against
  *   log2025-alpha1.rekor.sigstage.dev in the conformance trust root).
  * Origin: Rekor v2 origins equal the signer name (transparency-dev ParseCheckpoint requires
- * that); Rekor v1 origins are "<host> - <tree id>". sigstore-go does not check the v1 origin
- * at all; we require one of those two exact forms for the log whose signature verified.
+ * that); Rekor v1 origins are "<hostname> - <tree id>" (rekor pkg/util/checkpoint.go). For
+ * Rekor v2 the origin must be exactly the log's name; for Rekor v1 it must have the v1 form,
+ * with any valid name (sigstore-go does not check the v1 origin at all); a checkpoint verified
+ * on its own may have either form, with the log's name.
  */
 import type { KeyObject } from 'node:crypto';
 import { defaultDigestForKey, sha256, verifySignature } from '../crypto.js';
@@ -66,6 +79,8 @@ export interface VerifiedCheckpoint extends Checkpoint {
   log: TransparencyLogInstance;
   /** The name on the signature line that verified. */
   signerName: string;
+  /** The tree ID of a Rekor v1 origin "<name> - <tree id>" (a shard); undefined otherwise. */
+  treeId: string | undefined;
 }
 
 export interface NoteSigner {
@@ -223,16 +238,32 @@ export function logSignerNames(log: Pick<TransparencyLogInstance, 'baseUrl'>): s
   return names;
 }
 
-/** True when `origin` is `name` or the Rekor v1 form `name - <tree id>`. */
-function originMatches(origin: string, name: string): boolean {
-  if (origin === name) return true;
-  const prefix = `${name} - `;
-  return origin.startsWith(prefix) && DECIMAL.test(origin.slice(prefix.length));
+/** The Rekor v1 origin form "<name> - <tree id>", split; undefined for any other form. */
+function rekorV1Origin(origin: string): { name: string; treeId: string } | undefined {
+  const i = origin.lastIndexOf(' - ');
+  if (i < 0) return undefined;
+  const name = origin.slice(0, i);
+  const treeId = origin.slice(i + 3);
+  return isValidNoteName(name) && DECIMAL.test(treeId) ? { name, treeId } : undefined;
+}
+
+/** SHA-256 of a log key's SPKI: Rekor v1's log ID and checkpoint key hash, for any key type. */
+const spkiIdMemo = new WeakMap<KeyObject, Uint8Array>();
+function rekorV1KeyId(key: KeyObject): Uint8Array {
+  let id = spkiIdMemo.get(key);
+  if (!id) spkiIdMemo.set(key, (id = sha256(new Uint8Array(key.export({ format: 'der', type: 'spki' })))));
+  return id;
 }
 
 export interface VerifyCheckpointOptions {
   /** When given, the log key must be valid at this time (ms since epoch). */
   atMs?: number;
+  /**
+   * Which Rekor wrote the checkpoint (see the module comment): 'v1' matches lines by key hint
+   * alone and needs a "<name> - <tree id>" origin; 'v2' needs the exact name and origin.
+   * Absent: exact name, origin the name or "<name> - <tree id>".
+   */
+  rekor?: 'v1' | 'v2';
 }
 
 /**
@@ -242,28 +273,36 @@ export interface VerifyCheckpointOptions {
 export function verifyCheckpoint(noteText: string, tlogs: readonly TransparencyLogInstance[], opts: VerifyCheckpointOptions = {}): VerifiedCheckpoint {
   const note = parseSignedNote(noteText);
   const cp = parseCheckpoint(note.text);
-  const signers = tlogs.flatMap((log) => logSignerNames(log).map((name) => ({ log, name, hint: noteKeyHint(name, log.publicKey.key) })));
+  const byName = opts.rekor !== 'v1';
+  const signers = byName
+    ? tlogs.flatMap((log) => logSignerNames(log).map((name) => ({ log, name, hint: noteKeyHint(name, log.publicKey.key) })))
+    : tlogs.map((log) => ({ log, name: '', hint: rekorV1KeyId(log.publicKey.key).slice(0, 4) }));
   const msg = utf8.encode(note.text);
   let verified: { log: TransparencyLogInstance; name: string } | undefined;
   for (const sig of note.signatures) {
     // Exact string and byte equality: never a pattern, prefix or substring match.
-    const s = signers.find((c) => c.name === sig.name && bytesEqual(c.hint, sig.keyHint));
+    const s = signers.find((c) => (!byName || c.name === sig.name) && bytesEqual(c.hint, sig.keyHint));
     if (!s) continue;
     const key = s.log.publicKey.key;
     if (!verifySignature(key, msg, sig.signature, defaultDigestForKey(key))) {
-      invalid(`checkpoint: signature by trusted log ${s.name} (key hint ${toHex(sig.keyHint)}) does not verify`);
+      invalid(`checkpoint: signature by trusted log ${sig.name} (key hint ${toHex(sig.keyHint)}) does not verify with the key of ${s.log.baseUrl}`);
     }
     if (opts.atMs !== undefined && !windowContains(s.log.publicKey.validFor, opts.atMs)) {
-      invalid(`checkpoint: key of log ${s.name} is not valid at ${new Date(opts.atMs).toISOString()}`);
+      invalid(`checkpoint: key of log ${sig.name} is not valid at ${new Date(opts.atMs).toISOString()}`);
     }
-    verified ??= s;
+    verified ??= { log: s.log, name: sig.name };
   }
   if (!verified) {
-    const expected = signers.map((s) => `${s.name}/${toHex(s.hint)}`).join(', ');
+    const expected = signers.map((s) => (byName ? `${s.name}/${toHex(s.hint)}` : `key hint ${toHex(s.hint)} (${s.log.baseUrl})`)).join(', ');
     invalid(`checkpoint: no signature from a trusted log (expected signer ${expected || 'none'})`, {
       signers: note.signatures.map((s) => `${s.name}/${toHex(s.keyHint)}`),
     });
   }
-  if (!originMatches(cp.origin, verified.name)) invalid(`checkpoint: origin ${JSON.stringify(cp.origin)} does not belong to log ${verified.name}`);
-  return { ...cp, log: verified.log, signerName: verified.name };
+  const v1 = rekorV1Origin(cp.origin);
+  const originOk =
+    opts.rekor === 'v1' ? v1 !== undefined : opts.rekor === 'v2' ? cp.origin === verified.name : cp.origin === verified.name || v1?.name === verified.name;
+  if (!originOk) {
+    invalid(`checkpoint: origin ${JSON.stringify(cp.origin)} ${opts.rekor === 'v1' ? 'is not a Rekor v1 origin "<name> - <tree id>"' : `does not belong to log ${verified.name}`}`);
+  }
+  return { ...cp, log: verified.log, signerName: verified.name, treeId: cp.origin === verified.name ? undefined : v1?.treeId };
 }

@@ -27,12 +27,13 @@
  * the payload and type themselves) are compared instead; the DSSE signature over PAE binds
  * the payload type.
  */
-import { digest, sha256, type DigestName } from '../crypto.js';
+import { digest, sha256 } from '../crypto.js';
 import { fail } from '../errors.js';
 import { bytesEqual, decodeBase64, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
 import { parseJsonStrict } from '../util/json.js';
+import { digestNameOf, digestSize, hashAlgorithmOf, isDigestName } from '../util/digest.js';
 import { preAuthEncoding } from '../bundle/dsse.js';
-import { BUNDLE_LIMITS, type Bundle, type DsseEnvelopeContent, type HashAlgorithm, type MessageDigest, type TransparencyLogEntry } from '../bundle/model.js';
+import { BUNDLE_LIMITS, type Bundle, type DsseEnvelopeContent, type HashAlgorithm, type KindVersion, type MessageDigest, type TransparencyLogEntry } from '../bundle/model.js';
 import { canonicalize, canonicalizeBytes } from './canonical-json.js';
 import { leafHash } from './merkle.js';
 
@@ -41,6 +42,8 @@ export type EntryVerifier = { kind: 'certificate'; der: Uint8Array } | { kind: '
 export interface BodySignature {
   signature: Uint8Array;
   verifier: EntryVerifier;
+  /** Rekor v2 only: the verifier's declared key and signature algorithm (PublicKeyDetails). */
+  keyDetails?: string;
 }
 
 export interface BodyHash {
@@ -60,10 +63,18 @@ export type RekorBody =
       signatures: BodySignature[];
     };
 
-const V1_ALGORITHMS: Readonly<Record<string, HashAlgorithm>> = { sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' };
 const V2_ALGORITHMS: ReadonlySet<string> = new Set(['SHA2_256', 'SHA2_384', 'SHA2_512']);
-const DIGEST_NAME: Readonly<Record<HashAlgorithm, DigestName>> = { SHA2_256: 'sha256', SHA2_384: 'sha384', SHA2_512: 'sha512' };
-const DIGEST_SIZE: Readonly<Record<HashAlgorithm, number>> = { SHA2_256: 32, SHA2_384: 48, SHA2_512: 64 };
+const size = (a: HashAlgorithm): number => digestSize(digestNameOf(a));
+
+/**
+ * Which Rekor logged an entry of this kind/version: 0.0.2 hashedrekord and dsse are Rekor v2
+ * (rekor-tiles) types; every other kind Stella reads (hashedrekord, dsse 0.0.1, intoto 0.0.2)
+ * is a Rekor v1 type. The kind/version is bound to the entry: it must equal the body's, and the
+ * body is the Merkle leaf.
+ */
+export function rekorVersionOf(kv: KindVersion): 'v1' | 'v2' {
+  return kv.version === '0.0.2' && (kv.kind === 'hashedrekord' || kv.kind === 'dsse') ? 'v2' : 'v1';
+}
 
 // ---------------------------------------------------------------------------------------
 // Parsing
@@ -103,10 +114,12 @@ function arr(v: unknown, where: string): unknown[] {
 
 function hashV1(v: unknown, where: string): BodyHash {
   const o = obj(v, where, ['algorithm', 'value']);
-  const algorithm = V1_ALGORITHMS[str(o.algorithm, `${where}.algorithm`)];
-  if (!algorithm) malformed(`tlog entry body: ${where}.algorithm ${JSON.stringify(o.algorithm)} is not supported`);
+  const name = str(o.algorithm, `${where}.algorithm`);
+  if (!isDigestName(name)) malformed(`tlog entry body: ${where}.algorithm ${JSON.stringify(o.algorithm)} is not supported`);
+  const algorithm = hashAlgorithmOf(name);
   const hex = str(o.value, `${where}.value`);
-  if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length !== DIGEST_SIZE[algorithm] * 2) malformed(`tlog entry body: ${where}.value is not a ${DIGEST_SIZE[algorithm]}-byte hex digest`);
+  // Rekor v1's schema allows upper-case hex here; the bytes are what is compared.
+  if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length !== size(algorithm) * 2) malformed(`tlog entry body: ${where}.value is not a ${size(algorithm)}-byte hex digest`);
   return { algorithm, value: new Uint8Array(Buffer.from(hex, 'hex')) };
 }
 
@@ -115,7 +128,7 @@ function hashV2(v: unknown, where: string): BodyHash {
   const algorithm = str(o.algorithm, `${where}.algorithm`);
   if (!V2_ALGORITHMS.has(algorithm)) malformed(`tlog entry body: ${where}.algorithm ${JSON.stringify(algorithm)} is not supported`);
   const value = b64(o.digest, `${where}.digest`);
-  if (value.length !== DIGEST_SIZE[algorithm as HashAlgorithm]) malformed(`tlog entry body: ${where}.digest is ${value.length} bytes, want ${DIGEST_SIZE[algorithm as HashAlgorithm]}`);
+  if (value.length !== size(algorithm as HashAlgorithm)) malformed(`tlog entry body: ${where}.digest is ${value.length} bytes, want ${size(algorithm as HashAlgorithm)}`);
   return { algorithm: algorithm as HashAlgorithm, value };
 }
 
@@ -134,19 +147,19 @@ export function parsePemVerifier(pem: Uint8Array, where: string): EntryVerifier 
   return m[1] === 'CERTIFICATE' ? { kind: 'certificate', der } : { kind: 'publicKey', spki: der };
 }
 
-function verifierV2(v: unknown, where: string): EntryVerifier {
+function verifierV2(v: unknown, where: string): { verifier: EntryVerifier; keyDetails: string } {
   const o = obj(v, where, ['keyDetails'], ['x509Certificate', 'publicKey']);
-  str(o.keyDetails, `${where}.keyDetails`);
+  const keyDetails = str(o.keyDetails, `${where}.keyDetails`);
   if ((o.x509Certificate === undefined) === (o.publicKey === undefined)) malformed(`tlog entry body: ${where} must have exactly one of x509Certificate and publicKey`);
   if (o.x509Certificate !== undefined) {
-    return { kind: 'certificate', der: b64(obj(o.x509Certificate, `${where}.x509Certificate`, ['rawBytes']).rawBytes, `${where}.x509Certificate.rawBytes`) };
+    return { keyDetails, verifier: { kind: 'certificate', der: b64(obj(o.x509Certificate, `${where}.x509Certificate`, ['rawBytes']).rawBytes, `${where}.x509Certificate.rawBytes`) } };
   }
-  return { kind: 'publicKey', spki: b64(obj(o.publicKey, `${where}.publicKey`, ['rawBytes']).rawBytes, `${where}.publicKey.rawBytes`) };
+  return { keyDetails, verifier: { kind: 'publicKey', spki: b64(obj(o.publicKey, `${where}.publicKey`, ['rawBytes']).rawBytes, `${where}.publicKey.rawBytes`) } };
 }
 
 function signatureV2(v: unknown, where: string): BodySignature {
   const o = obj(v, where, ['content', 'verifier']);
-  return { signature: b64(o.content, `${where}.content`), verifier: verifierV2(o.verifier, `${where}.verifier`) };
+  return { signature: b64(o.content, `${where}.content`), ...verifierV2(o.verifier, `${where}.verifier`) };
 }
 
 /** base64 of the base64 text of some bytes (intoto 0.0.2 double-encodes payload and sig). */
@@ -257,15 +270,17 @@ export interface BindingExpectations {
   certificateDer?: Uint8Array;
   /** DER SPKI of the verification key (key-based bundles). */
   publicKeySpki?: Uint8Array;
-  /** Digest of the real artifact, in the algorithm the entry records (message signatures). */
-  artifactDigest?: MessageDigest;
+  /**
+   * The real artifact's digest in a given algorithm (message signatures): asked for the
+   * algorithm the entry records; undefined when it cannot be had (an artifact known only by a
+   * digest of another algorithm).
+   */
+  artifactDigest?: (algorithm: HashAlgorithm) => Uint8Array | undefined;
 }
 
 function mismatch(message: string, details?: Record<string, unknown>): never {
   return fail('TLOG_BODY_MISMATCH', 'tlog', message, details);
 }
-
-const V1_NAME: Readonly<Record<HashAlgorithm, string>> = { SHA2_256: 'sha256', SHA2_384: 'sha384', SHA2_512: 'sha512' };
 
 function checkVerifier(v: EntryVerifier, expect: BindingExpectations, where: string): void {
   if (expect.certificateDer) {
@@ -289,7 +304,7 @@ function checkSignatures(recorded: readonly BodySignature[], env: DsseEnvelopeCo
 }
 
 function checkPayloadHash(h: BodyHash, env: DsseEnvelopeContent): void {
-  if (!bytesEqual(h.value, digest(DIGEST_NAME[h.algorithm], env.payload))) mismatch('tlog entry payload hash does not match the DSSE payload');
+  if (!bytesEqual(h.value, digest(digestNameOf(h.algorithm), env.payload))) mismatch('tlog entry payload hash does not match the DSSE payload');
 }
 
 /**
@@ -309,10 +324,14 @@ export function verifyEntryBinding(entry: TransparencyLogEntry, bundle: Bundle, 
     if (!bytesEqual(body.signature.signature, content.signature)) mismatch('tlog entry signature does not match the bundle signature');
     checkVerifier(body.signature.verifier, expect, '');
     const d = body.digest;
-    const label = body.apiVersion === '0.0.1' ? V1_NAME[d.algorithm] : d.algorithm;
+    const label = body.apiVersion === '0.0.1' ? digestNameOf(d.algorithm) : d.algorithm;
     const wants: [MessageDigest, string][] = [];
     if (content.messageDigest) wants.push([content.messageDigest, 'bundle message digest']);
-    if (expect.artifactDigest) wants.push([expect.artifactDigest, 'artifact digest']);
+    // The artifact is hashed with the algorithm the bundle (else the entry) declares; an
+    // artifact given only as a digest of another algorithm is refused by the signature step.
+    const algorithm = content.messageDigest?.algorithm ?? d.algorithm;
+    const artifact = expect.artifactDigest?.(algorithm);
+    if (artifact) wants.push([{ algorithm, digest: artifact }, 'artifact digest']);
     if (wants.length === 0) mismatch('tlog entry digest cannot be checked: no message digest in the bundle and no artifact digest');
     for (const [want, what] of wants) {
       if (want.algorithm !== d.algorithm) mismatch(`tlog entry digest algorithm ${label} does not match the ${what} algorithm ${want.algorithm}`);
@@ -337,7 +356,7 @@ export function verifyEntryBinding(entry: TransparencyLogEntry, bundle: Bundle, 
       if (body.apiVersion !== '0.0.2') mismatch(`tlog entry kind ${actual} cannot record a DSSE envelope`);
       checkSignatures([body.signature], content, expect);
       const pae = preAuthEncoding(content.payloadType, content.payload);
-      if (!bytesEqual(body.digest.value, digest(DIGEST_NAME[body.digest.algorithm], pae))) mismatch('tlog entry digest does not match the DSSE pre-authentication encoding');
+      if (!bytesEqual(body.digest.value, digest(digestNameOf(body.digest.algorithm), pae))) mismatch('tlog entry digest does not match the DSSE pre-authentication encoding');
       return body;
     }
   }
@@ -384,7 +403,7 @@ export function buildHashedRekordBody(i: HashedRekordInput): Uint8Array {
       apiVersion: '0.0.1',
       kind: 'hashedrekord',
       spec: {
-        data: { hash: { algorithm: V1_NAME[i.digest.algorithm], value: toHex(i.digest.digest) } },
+        data: { hash: { algorithm: digestNameOf(i.digest.algorithm), value: toHex(i.digest.digest) } },
         signature: { content: toBase64(i.signature), publicKey: { content: toBase64(utf8.encode(pemOf(i.verifier))) } },
       },
     });

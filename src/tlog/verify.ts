@@ -8,6 +8,10 @@
  * within the shard's tree, and the Merkle computation uses the latter (as sigstore-js and
  * sigstore-go do). Rekor v2 logs are not sharded, so there the two must be equal. A v1 shard
  * is recognised by its checkpoint origin "<host> - <tree id>".
+ *
+ * Which Rekor wrote the entry (its kind/version) decides how the checkpoint's signer is found
+ * (./note.ts): by exact name for Rekor v2, by key hint for Rekor v1, whose names are not bound
+ * to keys.
  */
 import { fail } from '../errors.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
@@ -15,12 +19,16 @@ import type { TransparencyLogEntry } from '../bundle/model.js';
 import type { TransparencyLogInstance } from '../trust/material.js';
 import { leafHash, verifyInclusion } from './merkle.js';
 import { verifyCheckpoint } from './note.js';
+import { rekorVersionOf } from './rekor-entry.js';
 
 export interface InclusionResult {
   log: TransparencyLogInstance;
   treeSize: number;
   rootHash: Uint8Array;
   checkpointOrigin: string;
+  /** The name on the checkpoint signature line that verified (reported, see ./note.ts). */
+  checkpointSigner: string;
+  rekor: 'v1' | 'v2';
 }
 
 function invalid(message: string, details?: Record<string, unknown>): never {
@@ -46,7 +54,8 @@ export function verifyTlogEntryInclusion(entry: TransparencyLogEntry, tlogs: rea
   }
 
   // Only the log the entry names may sign its checkpoint.
-  const cp = verifyCheckpoint(proof.checkpoint, [log]);
+  const rekor = rekorVersionOf(entry.kindVersion);
+  const cp = verifyCheckpoint(proof.checkpoint, [log], { rekor });
   if (cp.treeSize !== proof.treeSize) {
     invalid(`inclusion proof tree size ${proof.treeSize} does not match the signed checkpoint size ${cp.treeSize}`);
   }
@@ -54,10 +63,10 @@ export function verifyTlogEntryInclusion(entry: TransparencyLogEntry, tlogs: rea
     invalid('inclusion proof root hash does not match the signed checkpoint root hash', { proof: toHex(proof.rootHash), checkpoint: toHex(cp.rootHash) });
   }
 
-  const sharded = cp.origin !== cp.signerName; // "<host> - <tree id>": a Rekor v1 shard
+  const sharded = cp.treeId !== undefined; // "<host> - <tree id>": a Rekor v1 shard
   if (sharded ? proof.logIndex > entry.logIndex : proof.logIndex !== entry.logIndex) {
     invalid(`inclusion proof log index ${proof.logIndex} does not fit entry log index ${entry.logIndex}`);
   }
   verifyInclusion(proof.logIndex, proof.treeSize, leafHash(entry.canonicalizedBody), proof.hashes, cp.rootHash);
-  return { log, treeSize: cp.treeSize, rootHash: cp.rootHash, checkpointOrigin: cp.origin };
+  return { log, treeSize: cp.treeSize, rootHash: cp.rootHash, checkpointOrigin: cp.origin, checkpointSigner: cp.signerName, rekor };
 }

@@ -102,8 +102,8 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
   let first: VerificationReport | undefined;
   for (const bundle of bundles) {
     const report = await verifyBundleReport({ bundle, artifact, trust, policy });
-    if (report.ok) return { report, trustSource: source, warnings };
+    if (report.ok) return { report, trustSource: source, warnings: [...warnings, ...report.warnings] };
     first ??= report;
   }
-  return { report: first!, trustSource: source, warnings };
+  return { report: first!, trustSource: source, warnings: [...warnings, ...first!.warnings] };
 }

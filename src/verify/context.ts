@@ -1,6 +1,6 @@
 /** What the verification steps share: inputs, and what earlier steps established. */
 import type { KeyObject } from 'node:crypto';
-import type { Bundle } from '../bundle/model.js';
+import type { Bundle, HashAlgorithm } from '../bundle/model.js';
 import type { TrustMaterial, CertificateAuthority, TransparencyLogInstance } from '../trust/material.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { Artifact } from './artifact.js';
@@ -35,6 +35,18 @@ export interface VerifyState {
   verifiedTimes?: VerifiedTime[];
   chain?: { ca: CertificateAuthority; path: Certificate[] };
   scts?: { logId: string; baseUrl: string; timestamp: number }[];
-  tlog?: { log: TransparencyLogInstance; logIndex: number; treeSize: number | undefined; kind: string }[];
+  tlog?: {
+    log: TransparencyLogInstance;
+    logIndex: number;
+    treeSize: number | undefined;
+    kind: string;
+    rekor: 'v1' | 'v2';
+    /** The checkpoint's signer name and origin, as signed (Rekor v1 names are not bound to keys). */
+    checkpoint: { signer: string; origin: string } | undefined;
+    /** What the entry declares about the signature (verify/algorithms.ts). */
+    declared: { hash?: HashAlgorithm; keyDetails?: string };
+  }[];
+  /** Evidence set aside, with the reason (a timestamp from a TSA the trust root does not know). */
+  warnings: string[];
   identity?: { issuer: string; matched: string; matchedField: string };
 }

@@ -14,7 +14,7 @@ import { verifySignatureStep, type SignatureResult } from './signature.js';
 import { verifyIdentityStep } from './identity.js';
 import { artifactDigest } from './artifact.js';
 import type { VerifyInput, VerifyState } from './context.js';
-import type { MessageDigest } from '../bundle/model.js';
+import type { HashAlgorithm } from '../bundle/model.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -31,6 +31,8 @@ export interface VerificationReport {
   checks: CheckResult[];
   signer?: { issuer?: string; identity?: string; identityField?: string; certificateAuthority?: string; publicKey?: string };
   verifiedTimes: { source: string; time: string; authority: string }[];
+  /** Evidence set aside without failing (a timestamp from a TSA the trust root does not know). */
+  warnings: string[];
   error?: { code: ErrorCode; check: CheckName; message: string; exitCode: number };
 }
 
@@ -42,13 +44,10 @@ interface Step {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** The artifact digest the tlog body must carry (hashedrekord bodies name a digest). */
-function expectedArtifactDigest(input: VerifyInput): MessageDigest | undefined {
-  const c = input.bundle.content;
-  if (c.kind !== 'messageSignature') return undefined;
-  const algorithm = c.messageDigest?.algorithm ?? (input.artifact.kind === 'digest' ? input.artifact.algorithm : 'SHA2_256');
-  const digest = artifactDigest(input.artifact, algorithm);
-  return digest ? { algorithm, digest } : undefined;
+/** The artifact digest a hashedrekord body must carry, in the algorithm the body declares. */
+function expectedArtifactDigest(input: VerifyInput): ((algorithm: HashAlgorithm) => Uint8Array | undefined) | undefined {
+  if (input.bundle.content.kind !== 'messageSignature') return undefined;
+  return (algorithm) => artifactDigest(input.artifact, algorithm);
 }
 
 const STEPS: Step[] = [
@@ -57,18 +56,21 @@ const STEPS: Step[] = [
     applies: () => true,
     run(input, state) {
       state.signatureBytes = signatureBytes(input.bundle);
-      const times = verifyTimes(input, state.signatureBytes);
+      const ignored: string[] = [];
+      const times = verifyTimes(input, state.signatureBytes, ignored);
+      state.warnings.push(...ignored);
       if (times.length === 0) {
         // Managed keys too: without a signed time there is nothing to check a window against
         // (sigstore-go likewise requires an observer timestamp by default).
-        throw new StellaError('NO_VERIFIED_TIME', 'verified-times', 'no verified signing time: the bundle has no signed entry timestamp and no trusted RFC 3161 timestamp (a Rekor v2 entry needs a TSA timestamp)');
+        const set = ignored.length ? `; set aside: ${ignored.join('; ')}` : '';
+        throw new StellaError('NO_VERIFIED_TIME', 'verified-times', `no verified signing time: the bundle has no signed entry timestamp and no trusted RFC 3161 timestamp (a Rekor v2 entry needs a TSA timestamp)${set}`);
       }
       state.verifiedTimes = times;
       return {
         check: 'verified-times',
         status: 'pass',
-        summary: times.map((t) => `${iso(t.time)} (${t.source === 'tlog-set' ? 'signed entry timestamp' : 'RFC 3161'} from ${t.authority})`).join(', '),
-        details: { times: times.map((t) => ({ ...t, time: iso(t.time) })) },
+        summary: times.map((t) => `${iso(t.time)} (${t.source === 'tlog-set' ? 'signed entry timestamp' : 'RFC 3161'} from ${t.authority})`).join(', ') + (ignored.length ? ` (${ignored.length} timestamp(s) from unknown TSAs ignored)` : ''),
+        details: { times: times.map((t) => ({ ...t, time: iso(t.time) })), ...(ignored.length ? { ignored } : {}) },
       };
     },
   },
@@ -108,8 +110,18 @@ const STEPS: Step[] = [
       return {
         check: 'tlog',
         status: 'pass',
-        summary: entries.map((e) => `${e.kind} entry ${e.logIndex} in ${e.log.baseUrl}${e.treeSize !== undefined ? ` (checkpoint tree size ${e.treeSize})` : ' (signed entry timestamp only, v0.1)'}`).join(', '),
-        details: { entries: entries.map((e) => ({ log: e.log.baseUrl, logId: toHex(e.log.logId), logIndex: e.logIndex, treeSize: e.treeSize, kind: e.kind })) },
+        summary: entries.map((e) => `${e.kind} entry ${e.logIndex} in ${e.log.baseUrl}${e.checkpoint ? ` (checkpoint tree size ${e.treeSize}, signed as ${e.checkpoint.signer})` : ' (signed entry timestamp only, v0.1)'}`).join(', '),
+        details: {
+          entries: entries.map((e) => ({
+            log: e.log.baseUrl,
+            logId: toHex(e.log.logId),
+            logIndex: e.logIndex,
+            treeSize: e.treeSize,
+            kind: e.kind,
+            rekor: e.rekor,
+            ...(e.checkpoint ? { checkpointSigner: e.checkpoint.signer, checkpointOrigin: e.checkpoint.origin } : {}),
+          })),
+        },
       };
     },
   },
@@ -121,7 +133,9 @@ const STEPS: Step[] = [
       return {
         check: 'signature',
         status: 'pass',
-        summary: r.content === 'dsseEnvelope' ? `DSSE signature verifies; artifact ${r.digest} is subject ${JSON.stringify(r.subject)}` : `signature verifies over ${r.digest}`,
+        summary:
+          (r.content === 'dsseEnvelope' ? `DSSE signature verifies; artifact ${r.digest} is subject ${JSON.stringify(r.subject)}` : `signature verifies over ${r.digest}`) +
+          ` (${r.algorithm.key}, hash ${r.algorithm.hash})`,
         details: { ...r },
       };
     },
@@ -147,9 +161,9 @@ const STEPS: Step[] = [
 
 /** State every run starts with: the digest-only verifier is loaded only when needed. */
 async function initialState(input: VerifyInput): Promise<VerifyState> {
-  if (input.artifact.kind !== 'digest' || input.bundle.content.kind !== 'messageSignature') return {};
+  if (input.artifact.kind !== 'digest' || input.bundle.content.kind !== 'messageSignature') return { warnings: [] };
   const { verifyPrehashed } = await import('../crypto-prehash.js');
-  return { verifyPrehashed };
+  return { verifyPrehashed, warnings: [] };
 }
 
 /** Verify and return a report listing every check. Never throws for bad input. */
@@ -161,6 +175,7 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
     bundle: { mediaType: bundle.mediaType, version: bundle.version, content: bundle.content.kind, material: m.kind },
     checks: [],
     verifiedTimes: [],
+    warnings: [],
   };
   const state = await initialState(input);
   let failed = false;
@@ -186,6 +201,7 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
     }
   }
   report.verifiedTimes = (state.verifiedTimes ?? []).map((t) => ({ source: t.source, time: iso(t.time), authority: t.authority }));
+  report.warnings = [...state.warnings];
   if (!failed) {
     report.ok = true;
     const key = state.signingKey;

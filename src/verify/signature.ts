@@ -1,13 +1,21 @@
 /**
  * Step 5: the signature over the artifact (or its digest), or over the DSSE PAE; for an
  * in-toto statement the artifact must be one of its subjects (sigstore-ruby CVE-2026-31830).
+ *
+ * The signature's hash is the one the bundle and its log entries declare, within the allowed
+ * key/hash combinations (./algorithms.ts). Subjects are matched in every digest algorithm they
+ * list that Stella computes (sha256, sha384, sha512): npm provenance names a package tarball
+ * by sha512 only.
  */
 import { fail } from '../errors.js';
 import { verifySignature } from '../crypto.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
+import { digestNameOf, formatDigest, hashAlgorithmOf, type DigestName } from '../util/digest.js';
 import { preAuthEncoding } from '../bundle/dsse.js';
-import { parseInTotoStatement, statementHasSubjectDigest } from '../bundle/intoto.js';
-import { artifactDigest, HASH_NAMES } from './artifact.js';
+import { matchSubject, parseInTotoStatement } from '../bundle/intoto.js';
+import type { HashAlgorithm } from '../bundle/model.js';
+import { artifactDigest } from './artifact.js';
+import { chooseSignatureHash, type SignatureDeclarations } from './algorithms.js';
 import type { VerifyInput, VerifyState } from './context.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -16,35 +24,76 @@ export interface SignatureResult {
   content: 'messageSignature' | 'dsseEnvelope';
   digest: string;
   subject?: string;
+  /** Key type and the hash the signature verified with ("none" for pure Ed25519). */
+  algorithm: { key: string; hash: string; declared: boolean };
 }
+
+/** The log entries' declarations, with where each came from. */
+function entryDeclarations(state: VerifyState): SignatureDeclarations {
+  const d: SignatureDeclarations = { hashes: [], keyDetails: [] };
+  for (const e of state.tlog ?? []) {
+    const where = `tlog entry ${e.logIndex} (${e.kind})`;
+    if (e.declared.hash) d.hashes.push({ algorithm: e.declared.hash, where });
+    if (e.declared.keyDetails) d.keyDetails.push({ value: e.declared.keyDetails, where });
+  }
+  return d;
+}
+
+const label = (h: DigestName | null): string => h ?? 'none';
 
 export function verifySignatureStep(input: VerifyInput, state: VerifyState): SignatureResult {
   const { bundle, artifact } = input;
   const key = state.signingKey!.key;
   const c = bundle.content;
+  const declarations = entryDeclarations(state);
   if (c.kind === 'messageSignature') {
-    const algorithm = c.messageDigest?.algorithm ?? (artifact.kind === 'digest' ? artifact.algorithm : 'SHA2_256');
+    if (c.messageDigest) declarations.hashes.unshift({ algorithm: c.messageDigest.algorithm, where: "the bundle's messageDigest" });
+    // The artifact digest's algorithm: declared by the bundle, else by the log entry; with
+    // neither, an artifact given as a digest names its own, and bytes are hashed with SHA-256
+    // (protobuf-specs' default, as sigstore-js reads an unset algorithm).
+    const algorithm: HashAlgorithm = declarations.hashes[0]?.algorithm ?? (artifact.kind === 'digest' ? artifact.algorithm : 'SHA2_256');
     const actual = artifactDigest(artifact, algorithm);
     if (!actual) fail('ARTIFACT_MISMATCH', 'signature', `artifact digest algorithm ${artifact.kind === 'digest' ? artifact.algorithm : '?'} does not match the bundle's ${algorithm}`);
     if (c.messageDigest && !bytesEqual(c.messageDigest.digest, actual)) {
-      fail('ARTIFACT_MISMATCH', 'signature', `artifact digest ${HASH_NAMES[algorithm]}:${toHex(actual)} does not match the bundle's messageDigest ${toHex(c.messageDigest.digest)}`);
+      fail('ARTIFACT_MISMATCH', 'signature', `artifact digest ${formatDigest(digestNameOf(algorithm), actual)} does not match the bundle's messageDigest ${toHex(c.messageDigest.digest)}`);
     }
-    const ok = artifact.kind === 'bytes' ? verifySignature(key, artifact.data, c.signature) : state.verifyPrehashed!(key, actual, c.signature);
-    if (!ok) fail('SIGNATURE_INVALID', 'signature', `signature does not verify over the artifact ${HASH_NAMES[algorithm]}:${toHex(actual)}`);
-    return { content: 'messageSignature', digest: `${HASH_NAMES[algorithm]}:${toHex(actual)}` };
+    if (declarations.hashes.length === 0) declarations.hashes.push({ algorithm, where: artifact.kind === 'digest' ? 'the artifact digest given' : 'default (nothing declared)' });
+    const choice = chooseSignatureHash(key, bundle.version, declarations);
+    const hash = choice.candidates[0]!;
+    // A bare digest is verified as a prehash signature: only ECDSA can be (pure Ed25519 needs the bytes).
+    const ok = artifact.kind === 'bytes' ? verifySignature(key, artifact.data, c.signature, hash) : state.verifyPrehashed!(key, actual, c.signature);
+    const shown = formatDigest(digestNameOf(algorithm), actual);
+    if (!ok) fail('SIGNATURE_INVALID', 'signature', `signature does not verify over the artifact ${shown} (${choice.family} with ${label(hash)})`);
+    return { content: 'messageSignature', digest: shown, algorithm: { key: choice.family, hash: label(hash), declared: choice.declared } };
   }
   if (c.signatures.length !== 1) fail('DSSE_INVALID', 'signature', `DSSE envelope must carry exactly one signature, found ${c.signatures.length}`);
   if (c.payloadType !== IN_TOTO_PAYLOAD_TYPE) fail('DSSE_INVALID', 'signature', `DSSE payload type ${JSON.stringify(c.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`);
-  if (!verifySignature(key, preAuthEncoding(c.payloadType, c.payload), c.signatures[0]!.sig)) {
-    fail('SIGNATURE_INVALID', 'signature', 'DSSE signature does not verify over the envelope payload');
+  // Nothing in a DSSE bundle declares the hash unless a Rekor v2 entry does: then the allowed
+  // hashes for the key are tried in order (the registry's, then the compatibility one), as
+  // sigstore-go's compatibility verifier does.
+  const choice = chooseSignatureHash(key, bundle.version, declarations);
+  const pae = preAuthEncoding(c.payloadType, c.payload);
+  const hash = choice.candidates.find((h) => verifySignature(key, pae, c.signatures[0]!.sig, h));
+  if (hash === undefined) {
+    fail('SIGNATURE_INVALID', 'signature', `DSSE signature does not verify over the envelope payload (${choice.family} with ${choice.candidates.map(label).join(' or ')})`);
   }
   const statement = parseInTotoStatement(c.payload);
-  const algorithm = artifact.kind === 'digest' ? artifact.algorithm : 'SHA2_256';
-  const digest = artifactDigest(artifact, algorithm)!;
-  const hex = toHex(digest);
-  if (!statementHasSubjectDigest(statement, HASH_NAMES[algorithm], hex)) {
-    fail('ARTIFACT_MISMATCH', 'signature', `artifact ${HASH_NAMES[algorithm]}:${toHex(digest)} is not a subject of the in-toto statement`);
+  const m = matchSubject(statement, (name) => artifactDigest(artifact, hashAlgorithmOf(name)));
+  if (!m.matched) {
+    if (m.compared.length === 0 && m.unsupported.length === statement.subject.length) {
+      const algs = [...new Set(m.unsupported.flatMap((u) => u.algorithms))].slice(0, 10);
+      fail('BUNDLE_UNSUPPORTED', 'signature', `in-toto statement: no subject lists a digest Stella can compute (sha256, sha384, sha512); found ${algs.join(', ')}`);
+    }
+    const given =
+      artifact.kind === 'digest' ? formatDigest(digestNameOf(artifact.algorithm), artifact.digest) : m.compared.map((n) => formatDigest(n, artifactDigest(artifact, hashAlgorithmOf(n))!)).join(', ');
+    const others = m.unsupported.length ? `; ${m.unsupported.length} subject(s) list only digests Stella cannot compute (${[...new Set(m.unsupported.flatMap((u) => u.algorithms))].slice(0, 10).join(', ')})` : '';
+    const why = artifact.kind === 'digest' && m.compared.length === 0 ? ` (no subject lists a ${digestNameOf(artifact.algorithm)} digest)` : '';
+    fail('ARTIFACT_MISMATCH', 'signature', `artifact ${given} is not a subject of the in-toto statement${why}${others}`);
   }
-  const subject = statement.subject.find((s) => s.digest[HASH_NAMES[algorithm]]?.toLowerCase() === hex)?.name;
-  return { content: 'dsseEnvelope', digest: `${HASH_NAMES[algorithm]}:${hex}`, subject };
+  return {
+    content: 'dsseEnvelope',
+    digest: `${m.algorithm}:${m.hex}`,
+    subject: m.subject.name,
+    algorithm: { key: choice.family, hash: label(hash), declared: choice.declared },
+  };
 }

@@ -3,14 +3,19 @@
  * integratedTime when its signed entry timestamp verifies (GHSA-xgjw-pm74-86q4: an unsigned
  * integratedTime is attacker-controlled), and RFC 3161 timestamps from a trusted TSA over
  * this signature. Every verified time is then checked by the later steps (checklist D28).
+ *
+ * A timestamp whose signer has nothing to do with any trusted TSA is set aside, its reason
+ * pushed to `ignored` (reported as a warning), rather than refused: bundles may carry an extra
+ * company TSA's timestamp for other verifiers, as sigstore-go and sigstore-python allow. It
+ * never counts as a time. One that names a trusted TSA and fails is refused (fail closed).
  */
 import { fail } from '../errors.js';
 import { bytesEqual } from '../util/encoding.js';
 import { verifySet } from '../tlog/set.js';
-import { verifyRfc3161Timestamp } from '../timestamp/rfc3161.js';
+import { checkRfc3161Timestamp } from '../timestamp/rfc3161.js';
 import type { VerifyInput, VerifiedTime } from './context.js';
 
-export function verifyTimes(input: VerifyInput, signature: Uint8Array): VerifiedTime[] {
+export function verifyTimes(input: VerifyInput, signature: Uint8Array, ignored: string[] = []): VerifiedTime[] {
   const { bundle, trust, policy } = input;
   const times: VerifiedTime[] = [];
   for (const entry of bundle.verificationMaterial.tlogEntries) {
@@ -22,10 +27,11 @@ export function verifyTimes(input: VerifyInput, signature: Uint8Array): Verified
     verifySet(entry, log);
     times.push({ source: 'tlog-set', time: entry.integratedTime * 1000, authority: log.baseUrl });
   }
-  for (const token of bundle.verificationMaterial.rfc3161Timestamps) {
-    const { time, tsa } = verifyRfc3161Timestamp(token, signature, trust.timestampAuthorities);
-    times.push({ source: 'rfc3161', time, authority: tsa.uri });
-  }
+  bundle.verificationMaterial.rfc3161Timestamps.forEach((token, i) => {
+    const r = checkRfc3161Timestamp(token, signature, trust.timestampAuthorities);
+    if (r.status === 'unknown-tsa') ignored.push(`RFC 3161 timestamp ${i} ignored: ${r.reason}`);
+    else times.push({ source: 'rfc3161', time: r.time, authority: r.tsa.uri });
+  });
   for (const t of times) {
     if (t.time > policy.now) {
       fail('TIME_IN_FUTURE', 'verified-times', `verified time ${new Date(t.time).toISOString()} from ${t.authority} is in the future`);

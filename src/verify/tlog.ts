@@ -6,12 +6,24 @@
  */
 import { fail } from '../errors.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
-import { verifyEntryBinding } from '../tlog/rekor-entry.js';
+import { rekorVersionOf, verifyEntryBinding, type RekorBody } from '../tlog/rekor-entry.js';
 import { verifyTlogEntryInclusion } from '../tlog/verify.js';
 import type { VerifyInput, VerifyState } from './context.js';
-import type { MessageDigest } from '../bundle/model.js';
+import type { HashAlgorithm } from '../bundle/model.js';
 
-export function verifyTlogStep(input: VerifyInput, state: VerifyState, artifactDigest: MessageDigest | undefined): NonNullable<VerifyState['tlog']> {
+/**
+ * What an entry declares about the bundle signature (verify/algorithms.ts): a hashedrekord's
+ * digest algorithm is the signature's hash (of the artifact, or of the DSSE PAE in Rekor v2);
+ * a Rekor v2 verifier names its key and signature algorithm. A dsse/intoto entry's payload
+ * hash says nothing about the signature.
+ */
+function declarations(body: RekorBody): { hash?: HashAlgorithm; keyDetails?: string } {
+  if (body.kind === 'hashedrekord') return { hash: body.digest.algorithm, ...(body.signature.keyDetails ? { keyDetails: body.signature.keyDetails } : {}) };
+  if (body.kind === 'dsse' && body.signatures[0]?.keyDetails) return { keyDetails: body.signatures[0].keyDetails };
+  return {};
+}
+
+export function verifyTlogStep(input: VerifyInput, state: VerifyState, artifactDigest: ((algorithm: HashAlgorithm) => Uint8Array | undefined) | undefined): NonNullable<VerifyState['tlog']> {
   const { bundle, trust, policy } = input;
   const entries = bundle.verificationMaterial.tlogEntries;
   if (entries.length === 0) {
@@ -25,15 +37,16 @@ export function verifyTlogStep(input: VerifyInput, state: VerifyState, artifactD
       : { publicKeySpki: key.spki, ...(artifactDigest ? { artifactDigest } : {}) };
   const results: NonNullable<VerifyState['tlog']> = [];
   for (const entry of entries) {
-    verifyEntryBinding(entry, bundle, expect);
+    const declared = declarations(verifyEntryBinding(entry, bundle, expect));
+    const kind = `${entry.kindVersion.kind}/${entry.kindVersion.version}`;
     if (entry.inclusionProof) {
       const r = verifyTlogEntryInclusion(entry, trust.tlogs, policy.now);
-      results.push({ log: r.log, logIndex: entry.logIndex, treeSize: r.treeSize, kind: `${entry.kindVersion.kind}/${entry.kindVersion.version}` });
+      results.push({ log: r.log, logIndex: entry.logIndex, treeSize: r.treeSize, kind, rekor: r.rekor, checkpoint: { signer: r.checkpointSigner, origin: r.checkpointOrigin }, declared });
     } else if (bundle.version === '0.1' && entry.inclusionPromise) {
       // v0.1 bundles predate inclusion proofs: the SET (verified in step 1) is the promise.
       const log = trust.tlogs.find((l) => bytesEqual(l.logId, entry.logId));
       if (!log) fail('TLOG_UNTRUSTED', 'tlog', `log id ${toHex(entry.logId)} is not a trusted transparency log`);
-      results.push({ log, logIndex: entry.logIndex, treeSize: undefined, kind: `${entry.kindVersion.kind}/${entry.kindVersion.version}` });
+      results.push({ log, logIndex: entry.logIndex, treeSize: undefined, kind, rekor: rekorVersionOf(entry.kindVersion), checkpoint: undefined, declared });
     } else {
       fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: tlog entry ${entry.logIndex} has no inclusion proof`);
     }

@@ -1,7 +1,11 @@
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
-import { buildInTotoStatement, IN_TOTO_STATEMENT_V01, IN_TOTO_STATEMENT_V1, parseInTotoStatement, statementHasSubjectDigest } from '../../src/bundle/intoto.js';
+import { buildInTotoStatement, IN_TOTO_STATEMENT_V01, IN_TOTO_STATEMENT_V1, matchSubject, parseInTotoStatement } from '../../src/bundle/intoto.js';
+import type { DigestName } from '../../src/util/digest.js';
+
+/** An artifact known by these digests (hex), for matchSubject. */
+const known = (d: Partial<Record<DigestName, string>>) => (n: DigestName): Uint8Array | undefined => (d[n] === undefined ? undefined : new Uint8Array(Buffer.from(d[n]!, 'hex')));
 import { parseBundle } from '../../src/bundle/parse.js';
 
 type Json = Record<string, any>;
@@ -24,11 +28,36 @@ test('parses a v1 statement and finds its subject digest', (t) => {
   t.is(s.predicateType, 'https://slsa.dev/provenance/v1');
   t.deepEqual(s.predicate, { buildDefinition: { buildType: 'https://example.test/build' } });
   const d = s.subject[0].digest.sha256;
-  t.true(statementHasSubjectDigest(s, 'sha256', d));
-  t.true(statementHasSubjectDigest(s, 'sha256', d.toUpperCase()));
-  t.false(statementHasSubjectDigest(s, 'sha256', SHA));
-  t.false(statementHasSubjectDigest(s, 'sha512', d));
-  t.false(statementHasSubjectDigest(s, 'constructor', d));
+  const m = matchSubject(s, known({ sha256: d }));
+  t.true(m.matched && m.subject.name === 'a.txt' && m.algorithm === 'sha256' && m.hex === d);
+  const upper = parseInTotoStatement(enc({ ...load(), subject: [{ name: 'a.txt', digest: { sha256: d.toUpperCase() } }] }));
+  t.true(matchSubject(upper, known({ sha256: d })).matched, 'hex case in the statement is ignored');
+  t.deepEqual(matchSubject(s, known({ sha256: SHA })), { matched: false, compared: ['sha256'], unsupported: [] });
+  t.deepEqual(matchSubject(s, known({ sha512: d + d })), { matched: false, compared: [], unsupported: [] }, 'no subject lists sha512');
+});
+
+test('a subject matches when any digest it lists matches; unknown algorithms are skipped and reported', (t) => {
+  const A256 = 'a'.repeat(64);
+  const B512 = 'b'.repeat(128);
+  const s = parseInTotoStatement(
+    enc({
+      ...load(),
+      subject: [
+        { name: 'git', digest: { gitCommit: 'c'.repeat(40) } },
+        { name: 'npm.tgz', digest: { sha512: B512 } },
+        { name: 'both', digest: { sha256: A256, sha384: 'd'.repeat(96) } },
+      ],
+    }),
+  );
+  const npm = matchSubject(s, known({ sha256: 'e'.repeat(64), sha384: 'f'.repeat(96), sha512: B512 }));
+  t.true(npm.matched && npm.subject.name === 'npm.tgz' && npm.algorithm === 'sha512');
+  const both = matchSubject(s, known({ sha256: A256, sha384: '0'.repeat(96) }));
+  t.true(both.matched && both.subject.name === 'both' && both.algorithm === 'sha256', 'one matching digest of several is enough');
+  t.deepEqual(matchSubject(s, known({ sha256: 'e'.repeat(64), sha384: 'f'.repeat(96), sha512: 'f'.repeat(128) })), {
+    matched: false,
+    compared: ['sha256', 'sha384', 'sha512'],
+    unsupported: [{ name: 'git', algorithms: ['gitCommit'] }],
+  });
 });
 
 test('the DSSE payload of the bundle fixture is a statement', (t) => {
@@ -76,7 +105,8 @@ test('malformed statements are refused', (t) => {
 test('a "__proto__" digest name stays plain data', (t) => {
   const s = parseInTotoStatement(enc('{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"__proto__":"ab"}}],"predicateType":"p"}'));
   t.is(Object.getPrototypeOf(s.subject[0].digest), Object.prototype);
-  t.true(statementHasSubjectDigest(s, '__proto__', 'AB'));
+  t.deepEqual(Object.keys(s.subject[0].digest), ['__proto__']);
+  t.deepEqual(matchSubject(s, known({ sha256: SHA })), { matched: false, compared: [], unsupported: [{ name: 'x', algorithms: ['__proto__'] }] });
 });
 
 test('buildInTotoStatement produces a v1 payload that parses back to the same statement', (t) => {
@@ -85,7 +115,7 @@ test('buildInTotoStatement produces a v1 payload that parses back to the same st
   t.deepEqual(parseInTotoStatement(payload), statement);
   t.deepEqual(Object.keys(JSON.parse(new TextDecoder().decode(payload))), ['_type', 'subject', 'predicateType', 'predicate']);
   t.is(statement._type, IN_TOTO_STATEMENT_V1);
-  t.true(statementHasSubjectDigest(statement, 'sha512', 'b'.repeat(128)));
+  t.true(matchSubject(statement, known({ sha512: 'b'.repeat(128) })).matched);
   t.is(buildInTotoStatement(subject, 'p').statement.predicate, undefined);
   const err = t.throws(() => buildInTotoStatement([{ name: 'x', digest: { sha256: 'nothex' } }], 'p'), { instanceOf: StellaError });
   t.is(err?.code, 'BUNDLE_MALFORMED');

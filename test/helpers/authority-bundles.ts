@@ -4,13 +4,16 @@
  * Fulcio (proof of possession) -> certificate -> signature -> Rekor entry -> bundle; plus a
  * small RFC 3161 TSA built with the project's issuer.
  */
-import { sha256 } from '../../src/crypto.js';
+import { createPublicKey, generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { defaultDigestForKey, digest, sha256, type DigestName } from '../../src/crypto.js';
+import { hashAlgorithmOf } from '../../src/util/digest.js';
 import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
 import { preAuthEncoding, serializeEnvelope } from '../../src/bundle/dsse.js';
 import type { Bundle, BundleContent } from '../../src/bundle/model.js';
 import { derToPem, pemToDerList } from '../../src/x509/certificate.js';
 import { extKeyUsageExtension, issueCertificate, basicConstraintsExtension, keyUsageExtension, deterministicP256Signer, type DN } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
+import { int, seq } from '../../src/der/writer.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
 import type { CertificateAuthority } from '../../src/trust/material.js';
 import { bundleFromRekorResponse } from '../../src/bundle/from-rekor.js';
@@ -59,7 +62,10 @@ export interface Signed {
   identity: string;
 }
 
-function certify(a: SandboxAuthority, key: AuthorityKey, repo: string, now: number): Uint8Array {
+/** What Fulcio needs from a signing key: its SPKI and a proof of possession over the token subject. */
+type CertifiableKey = Pick<AuthorityKey, 'spki' | 'sign'>;
+
+function certify(a: SandboxAuthority, key: CertifiableKey, repo: string, now: number): Uint8Array {
   const jwt = a.oidc.mintToken({ platform: 'github', repo, ref: 'refs/heads/main', now });
   const sub = a.oidc.verifyToken(jwt, { audience: 'sigstore', now }).sub;
   const r = a.fulcio.createSigningCertificate(
@@ -93,6 +99,60 @@ export function signBlob(a: SandboxAuthority, artifact: Uint8Array, o: SignOptio
   return { bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }), certificate, key, identity: githubIdentity(o.repo) };
 }
 
+/** An ephemeral ECDSA key on any curve Node supports (random: its bytes are never asserted). */
+export interface EcSigner {
+  curve: 'P-256' | 'P-384' | 'P-521';
+  spki: Uint8Array;
+  privateKey: KeyObject;
+  /** DER ECDSA signature over `data` with `hash`. */
+  sign(data: Uint8Array, hash: DigestName): Uint8Array;
+}
+
+export function ecSigner(curve: EcSigner['curve']): EcSigner {
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: curve });
+  return {
+    curve,
+    spki: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })),
+    privateKey,
+    sign: (data, hash) => new Uint8Array(nodeSign(hash, data, privateKey)),
+  };
+}
+
+/** The signer as Fulcio sees it: proof of possession with the key's registry hash. */
+function certifiable(k: EcSigner): CertifiableKey {
+  const hash = defaultDigestForKey(createPublicKey(k.privateKey))!;
+  return { spki: k.spki, sign: (data) => k.sign(data, hash) };
+}
+
+/**
+ * A hashedrekord bundle over `artifact` signed by `signer` with `hash`: the bundle's
+ * messageDigest and the log entry both declare `hash` (as clients that sign a P-384 key over
+ * SHA-256 write it).
+ */
+export function signBlobWithHash(a: SandboxAuthority, artifact: Uint8Array, o: SignOptions & { signer: EcSigner; hash: DigestName }): Omit<Signed, 'key'> {
+  const certificate = certify(a, certifiable(o.signer), o.repo, o.now);
+  const signature = o.signer.sign(artifact, o.hash);
+  const d = digest(o.hash, artifact);
+  const proposal = {
+    apiVersion: '0.0.1',
+    kind: 'hashedrekord',
+    spec: { data: { hash: { algorithm: o.hash, value: toHex(d) } }, signature: { content: toBase64(signature), publicKey: { content: toBase64(utf8.encode(derToPem(certificate))) } } },
+  };
+  const r = (o.rekor ?? a.rekor).createEntry(proposal, { now: o.rekorNow ?? o.now + 5_000 });
+  const content: BundleContent = { kind: 'messageSignature', messageDigest: { algorithm: hashAlgorithmOf(o.hash), digest: d }, signature };
+  return { bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }), certificate, identity: githubIdentity(o.repo) };
+}
+
+/** A DSSE bundle (dsse 0.0.1 entry) signed by `signer` with `hash`. */
+export function signDsseWithHash(a: SandboxAuthority, payload: Uint8Array, payloadType: string, o: SignOptions & { signer: EcSigner; hash: DigestName }): Omit<Signed, 'key'> {
+  const certificate = certify(a, certifiable(o.signer), o.repo, o.now);
+  const sig = o.signer.sign(preAuthEncoding(payloadType, payload), o.hash);
+  const content: BundleContent = { kind: 'dsseEnvelope', payload, payloadType, signatures: [{ sig, keyid: '' }] };
+  const proposal = { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: serializeEnvelope(content), verifiers: [toBase64(utf8.encode(derToPem(certificate)))] } } };
+  const r = (o.rekor ?? a.rekor).createEntry(proposal, { now: o.rekorNow ?? o.now + 5_000 });
+  return { bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }), certificate, identity: githubIdentity(o.repo) };
+}
+
 /** A DSSE bundle (dsse 0.0.1 entry). */
 export function signDsse(a: SandboxAuthority, payload: Uint8Array, payloadType: string, o: SignOptions): Signed {
   const key = signer(o.repo, o.now);
@@ -104,9 +164,18 @@ export function signDsse(a: SandboxAuthority, payload: Uint8Array, payloadType: 
   return { bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }), certificate, key, identity: githubIdentity(o.repo) };
 }
 
+/** TimeStampResp ::= SEQUENCE { status PKIStatusInfo (granted), timeStampToken }. */
+export function timeStampResponse(token: Uint8Array): Uint8Array {
+  return seq(seq(int(0)), token);
+}
+
 export interface TestTsa {
   authority: CertificateAuthority;
-  /** An RFC 3161 token over `data` at `genTime`, with the signer certificate embedded. */
+  /**
+   * An RFC 3161 timestamp over `data` at `genTime`, with the signer certificate embedded, as
+   * Sigstore bundles carry it: the whole TimeStampResp (status granted + token), which is what
+   * sigstore-js and sigstore-go read.
+   */
   stamp(data: Uint8Array, genTime: number): Uint8Array;
 }
 
@@ -138,6 +207,6 @@ export function testTsa(label: string, start: number, end: number, validFor: { s
   return {
     authority: { subject: rootName, uri: `https://${label}.tsa.test.invalid`, certChain: [leaf, root], validFor },
     stamp: (data, genTime) =>
-      issueTimestampToken({ data, genTime, serial: 7n, policy: '1.3.6.1.4.1.57264.2', signerCertificate: leaf, embedCertificates: [leaf], signer: leafSigner }),
+      timeStampResponse(issueTimestampToken({ data, genTime, serial: 7n, policy: '1.3.6.1.4.1.57264.2', signerCertificate: leaf, embedCertificates: [leaf], signer: leafSigner })),
   };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { int, seq } from '../../src/der/writer.js';
 import { StellaError } from '../../src/errors.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
-import { parseTimeStampToken, verifyRfc3161Timestamp } from '../../src/timestamp/rfc3161.js';
+import { checkRfc3161Timestamp, parseTimeStampToken, verifyRfc3161Timestamp } from '../../src/timestamp/rfc3161.js';
 import type { CertificateAuthority } from '../../src/trust/material.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 import { concatBytes, utf8 } from '../../src/util/encoding.js';
@@ -160,6 +160,30 @@ test('an embedded signer from an unknown TSA is not trusted (even with a valid s
   const rogue = makeTsa('rogue');
   rejects(t, () => verifyRfc3161Timestamp(token({ t: rogue, embed: true }), data, [tsa.authority]), /TSA not trusted/);
   rejects(t, () => verifyRfc3161Timestamp(token({ t: rogue }), data, [tsa.authority]), /TSA not trusted/);
+});
+
+test('checkRfc3161Timestamp: a token unrelated to every trusted TSA is set aside, one that names a trusted TSA is held to every check', (t) => {
+  const rogue = makeTsa('rogue');
+  for (const embed of [true, false]) {
+    const r = checkRfc3161Timestamp(token({ t: rogue, embed }), data, [tsa.authority]);
+    t.is(r.status, 'unknown-tsa');
+    if (r.status === 'unknown-tsa') t.regex(r.reason, embed ? /timestamp signer O=stella\.test, CN=rogue-tsa is not a certificate of, or issued by, a trusted TSA/ : /timestamp signer serial 05 is not/);
+  }
+  const none = checkRfc3161Timestamp(token(), data, []);
+  t.true(none.status === 'unknown-tsa' && /the trusted root has no timestamp authorities/.test(none.reason));
+  // Unknown even when its imprint is over other bytes: nothing it says is checked or counted.
+  t.is(checkRfc3161Timestamp(token({ t: rogue, data: utf8.encode('other') }), data, [tsa.authority]).status, 'unknown-tsa');
+  // Same names as the trusted TSA, another key: it names the trusted TSA, so it is refused.
+  const twin = { ...makeTsa('local'), leafSigner: deterministicP256Signer(seed('twin:tsa-leaf')) };
+  rejects(t, () => checkRfc3161Timestamp(token({ t: twin, embed: true }), data, [tsa.authority]), /timestamp signature does not verify/);
+  // A trusted TSA's token over other bytes is refused, not set aside.
+  rejects(t, () => checkRfc3161Timestamp(token({ data: utf8.encode('other') }), data, [tsa.authority]), /timestamp imprint does not match the signature/);
+  const ok = checkRfc3161Timestamp(token(), data, [tsa.authority]);
+  t.true(ok.status === 'verified' && ok.time === T0);
+  // A trust root whose TSA cannot be read cannot say a token is unknown: fail closed.
+  const broken: CertificateAuthority = { ...tsa.authority, certChain: [Uint8Array.of(0x30, 0x00)] };
+  const e = t.throws(() => checkRfc3161Timestamp(token({ t: rogue }), data, [broken]), { instanceOf: StellaError });
+  t.is(e?.code, 'TRUSTED_ROOT_INVALID');
 });
 
 test('the signer certificate needs the timeStamping EKU', (t) => {

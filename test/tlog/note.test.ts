@@ -96,6 +96,38 @@ test('signer name compared exactly: regex or substring names are refused (E34)',
   }
 });
 
+test('Rekor v2: the same names are refused, and the origin must be the name itself', (t) => {
+  const l = makeLog('https://log.example.dev', 'ed25519');
+  t.is(verifyCheckpoint(signCheckpoint(cp, l.signer), [l.log], { rekor: 'v2' }).signerName, 'log.example.dev');
+  for (const name of ['.*', 'log', 'example.dev', 'LOG.EXAMPLE.DEV', 'log.example.dev.evil']) {
+    refused(t, () => verifyCheckpoint(signCheckpoint(cp, { ...l.signer, name }), [l.log], { rekor: 'v2' }), /no signature from a trusted log/);
+  }
+  refused(t, () => verifyCheckpoint(signCheckpoint({ ...cp, origin: 'log.example.dev - 1' }, l.signer), [l.log], { rekor: 'v2' }), /origin "log\.example\.dev - 1" does not belong to log log\.example\.dev/);
+});
+
+test('Rekor v1: the line is found by key hint (SHA-256 of the SPKI), any name; the signature must verify', (t) => {
+  const l = makeLog('https://rekor.example.dev', 'ec');
+  const v1cp = { ...cp, origin: 'rekor-server-7d9f - 1193050959916656506' };
+  for (const name of ['rekor-server-7d9f', 'rekor.example.dev', '.', 'anything']) {
+    const v = verifyCheckpoint(signCheckpoint(v1cp, { ...l.signer, name }), [l.log], { rekor: 'v1' });
+    t.is(v.signerName, name);
+    t.is(v.treeId, '1193050959916656506');
+    t.is(v.log, l.log);
+  }
+  t.deepEqual(l.signer.keyHint, sha256(new Uint8Array(l.log.publicKey.key.export({ format: 'der', type: 'spki' }))).slice(0, 4));
+  // Wrong hint: not the log's line. The log's hint on another key's signature: refused (E38).
+  refused(t, () => verifyCheckpoint(signCheckpoint(v1cp, { ...l.signer, keyHint: Uint8Array.of(1, 2, 3, 4) }), [l.log], { rekor: 'v1' }), /no signature from a trusted log \(expected signer key hint [0-9a-f]{8} \(https:\/\/rekor\.example\.dev\)\)/);
+  const other = makeLog('https://rekor.example.dev', 'ec');
+  refused(t, () => verifyCheckpoint(signCheckpoint(v1cp, { ...other.signer, keyHint: l.signer.keyHint, name: 'rekor-server-7d9f' }), [l.log], { rekor: 'v1' }), /signature by trusted log rekor-server-7d9f \(key hint [0-9a-f]{8}\) does not verify with the key of https:\/\/rekor\.example\.dev/);
+  // Origins: "<valid name> - <decimal tree id>" only.
+  for (const origin of ['rekor.example.dev', 'rekor-server-7d9f - ', 'rekor-server-7d9f - 12a', 'has space - 1', ' - 1']) {
+    refused(t, () => verifyCheckpoint(signCheckpoint({ ...cp, origin }, l.signer), [l.log], { rekor: 'v1' }), /is not a Rekor v1 origin "<name> - <tree id>"/);
+  }
+  // Unknown cosignatures are still ignored.
+  const witness = makeLog('https://witness.example', 'ed25519');
+  t.is(verifyCheckpoint(signCheckpoint(v1cp, [witness.signer, { ...l.signer, name: 'pod' }]), [l.log], { rekor: 'v1' }).signerName, 'pod');
+});
+
 test('origin must be the signer name or "<name> - <tree id>"', (t) => {
   const l = makeLog('https://log.example.dev', 'ec');
   t.notThrows(() => verifyCheckpoint(signCheckpoint({ ...cp, origin: 'log.example.dev - 2605736670972794746' }, l.signer), [l.log]));

@@ -58,7 +58,9 @@ function refused(t: ExecutionContext, fn: () => unknown, code: ErrorCode, re?: R
   else if (re) t.regex(err?.message ?? '', re);
 }
 
-const certExpect: BindingExpectations = { certificateDer: certDer, artifactDigest: { algorithm: 'SHA2_256', digest: artifactDigest } };
+/** The real artifact's digest in whichever algorithm the entry declares. */
+const digestOfArtifact = (a: 'SHA2_256' | 'SHA2_384' | 'SHA2_512'): Uint8Array => digest(a === 'SHA2_256' ? 'sha256' : a === 'SHA2_384' ? 'sha384' : 'sha512', artifact);
+const certExpect: BindingExpectations = { certificateDer: certDer, artifactDigest: digestOfArtifact };
 
 // --- built bodies bind ---
 
@@ -101,11 +103,15 @@ test('hashedrekord mismatches name the field', (t) => {
   refused(t, () => verifyEntryBinding(mk({ digest: { algorithm: 'SHA2_384', digest: digest('sha384', artifact) } }), msgBundle, certExpect), M, 'tlog entry digest algorithm sha384 does not match the bundle message digest algorithm SHA2_256');
   refused(t, () => verifyEntryBinding(mk({ digest: { algorithm: 'SHA2_384', digest: digest('sha384', artifact) } }, '0.0.2'), msgBundle, certExpect), M, /digest algorithm SHA2_384 does not match/);
   // Bundle digest agrees with the entry, but the real artifact differs (E42).
-  refused(t, () => verifyEntryBinding(mk({}), msgBundle, { certificateDer: certDer, artifactDigest: { algorithm: 'SHA2_256', digest: sha256(utf8.encode('x')) } }), M, 'tlog entry digest does not match the artifact digest');
+  refused(t, () => verifyEntryBinding(mk({}), msgBundle, { certificateDer: certDer, artifactDigest: () => sha256(utf8.encode('x')) }), M, 'tlog entry digest does not match the artifact digest');
   // No digest to compare at all.
   const noDigest = bundleOf({ kind: 'messageSignature', messageDigest: undefined, signature: msgSig } as MessageSignatureContent);
   refused(t, () => verifyEntryBinding(mk({}), noDigest, { certificateDer: certDer }), M, /no message digest in the bundle and no artifact digest/);
   t.notThrows(() => verifyEntryBinding(mk({}), noDigest, certExpect));
+  // Without a bundle digest the artifact is hashed with the algorithm the entry declares.
+  const sha512Entry = mk({ digest: { algorithm: 'SHA2_512', digest: digest('sha512', artifact) } });
+  t.notThrows(() => verifyEntryBinding(sha512Entry, noDigest, certExpect));
+  refused(t, () => verifyEntryBinding(sha512Entry, noDigest, { certificateDer: certDer, artifactDigest: (a) => (a === 'SHA2_512' ? digest('sha512', utf8.encode('x')) : undefined) }), M, 'tlog entry digest does not match the artifact digest');
   refused(t, () => verifyEntryBinding(mk({}), msgBundle, {}), 'INPUT_INVALID');
 });
 

@@ -10,15 +10,18 @@ import { loadCase, makeLog, type TestLog } from './helpers.js';
 
 const NOW = Date.UTC(2030, 0, 1);
 
-/** A local log of `n` bodies; returns entry `i` with a proof and checkpoint at `size`. */
-function localLog(l: TestLog, n: number, origin = new URL(l.log.baseUrl).host) {
+/**
+ * A local log of `n` bodies; returns entry `i` with a proof and checkpoint at `size`. Entries
+ * are Rekor v2 kinds unless `kind` says otherwise (a Rekor v1 kind/version).
+ */
+function localLog(l: TestLog, n: number, origin = new URL(l.log.baseUrl).host, kind = { kind: 'hashedrekord', version: '0.0.2' }) {
   const mt = new MerkleTree();
   const bodies = Array.from({ length: n }, (_, i) => utf8.encode(`{"entry":${i}}`));
   for (const b of bodies) mt.appendData(b);
   const entry = (i: number, size = n, signer = l.signer): TransparencyLogEntry => ({
     logIndex: i,
     logId: l.log.logId,
-    kindVersion: { kind: 'hashedrekord', version: '0.0.2' },
+    kindVersion: kind,
     integratedTime: 0,
     inclusionPromise: undefined,
     canonicalizedBody: bodies[i]!,
@@ -82,12 +85,45 @@ test('broken proofs, wrong body, wrong index are refused', (t) => {
   refused(t, () => verifyTlogEntryInclusion({ ...e, logIndex: 6 }, [l.log], NOW), 'INCLUSION_PROOF_INVALID', 'inclusion proof log index 5 does not fit entry log index 6');
 });
 
+const V1_KIND = { kind: 'hashedrekord', version: '0.0.1' };
+
 test('Rekor v1 shards: the proof index is shard-local and cannot exceed the global index', (t) => {
   const l = makeLog('https://log.example.dev', 'ec');
-  const { entry } = localLog(l, 8, 'log.example.dev - 1193050959916656506');
+  const { entry } = localLog(l, 8, 'log.example.dev - 1193050959916656506', V1_KIND);
   const e = entry(5);
-  t.is(verifyTlogEntryInclusion({ ...e, logIndex: 1_000_005 }, [l.log], NOW).checkpointOrigin, 'log.example.dev - 1193050959916656506');
+  const r = verifyTlogEntryInclusion({ ...e, logIndex: 1_000_005 }, [l.log], NOW);
+  t.is(r.checkpointOrigin, 'log.example.dev - 1193050959916656506');
+  t.is(r.rekor, 'v1');
   refused(t, () => verifyTlogEntryInclusion({ ...e, logIndex: 4 }, [l.log], NOW), 'INCLUSION_PROOF_INVALID', /does not fit entry log index 4/);
+});
+
+test('Rekor v2 entries: a sharded (v1-form) origin is refused, so the proof index must equal the entry index', (t) => {
+  const l = makeLog('https://log.example.dev', 'ec');
+  const { entry } = localLog(l, 8, 'log.example.dev - 1193050959916656506');
+  refused(t, () => verifyTlogEntryInclusion({ ...entry(5), logIndex: 1_000_005 }, [l.log], NOW), 'CHECKPOINT_INVALID', /origin "log\.example\.dev - 1193050959916656506" does not belong to log log\.example\.dev/);
+});
+
+test('Rekor v1 entries: the checkpoint signer is found by key hint, its name (any) is reported', (t) => {
+  // A private Rekor v1 signs as its pod name, with origin "<pod name> - <tree id>".
+  const l = makeLog('https://rekor.internal.example', 'ec');
+  const pod = { ...l.signer, name: 'rekor-server-7d9f8b6c4-x2x9q' };
+  const { entry } = localLog(l, 4, 'rekor-server-7d9f8b6c4-x2x9q - 42', V1_KIND);
+  const mt = new MerkleTree();
+  for (let i = 0; i < 4; i++) mt.appendData(utf8.encode(`{"entry":${i}}`));
+  const e = entry(2);
+  const podSigned = { ...e, inclusionProof: { ...e.inclusionProof!, checkpoint: signCheckpoint({ origin: 'rekor-server-7d9f8b6c4-x2x9q - 42', treeSize: 4, rootHash: mt.root(4) }, pod) } };
+  const r = verifyTlogEntryInclusion(podSigned, [l.log], NOW);
+  t.is(r.checkpointSigner, 'rekor-server-7d9f8b6c4-x2x9q');
+  t.is(r.log, l.log);
+  // The same checkpoint for a Rekor v2 kind: the name must be the log's, exactly.
+  refused(t, () => verifyTlogEntryInclusion({ ...podSigned, kindVersion: { kind: 'hashedrekord', version: '0.0.2' } }, [l.log], NOW), 'CHECKPOINT_INVALID', /no signature from a trusted log/);
+  // Another key under the log's own name and with the log's key hint does not verify (E38).
+  const other = makeLog('https://rekor.internal.example', 'ec');
+  const forged = { ...e, inclusionProof: { ...e.inclusionProof!, checkpoint: signCheckpoint({ origin: 'rekor.internal.example - 42', treeSize: 4, rootHash: mt.root(4) }, { ...other.signer, keyHint: l.signer.keyHint }) } };
+  refused(t, () => verifyTlogEntryInclusion(forged, [l.log], NOW), 'CHECKPOINT_INVALID', /does not verify with the key of https:\/\/rekor\.internal\.example/);
+  // A v1 origin must have the "<name> - <tree id>" form.
+  const bare = { ...e, inclusionProof: { ...e.inclusionProof!, checkpoint: signCheckpoint({ origin: 'rekor.internal.example', treeSize: 4, rootHash: mt.root(4) }, l.signer) } };
+  refused(t, () => verifyTlogEntryInclusion(bare, [l.log], NOW), 'CHECKPOINT_INVALID', /is not a Rekor v1 origin "<name> - <tree id>"/);
 });
 
 test('untrusted log, missing proof, foreign checkpoint signer, future key', (t) => {

@@ -13,8 +13,16 @@ test('sha256:<64 hex> is a digest reference', (t) => {
   t.true(digestMatches(a, 'SHA2_256', Buffer.from(HEX, 'hex')));
 });
 
+test('sha384 and sha512 references are digests of their own algorithm', (t) => {
+  const a384 = parseDigestReference(`sha384:${'b'.repeat(96)}`);
+  const a512 = parseDigestReference(`sha512:${'c'.repeat(128)}`);
+  t.true(digestMatches(a384, 'SHA2_384', Buffer.from('b'.repeat(96), 'hex')));
+  t.true(digestMatches(a512, 'SHA2_512', Buffer.from('c'.repeat(128), 'hex')));
+  t.is(artifactDigest(a512, 'SHA2_256'), undefined);
+});
+
 test('malformed digest references are refused with the expected form', (t) => {
-  for (const bad of ['sha256:abc', `sha256:${'A'.repeat(64)}`, `sha256:${HEX}00`, `sha256:${'g'.repeat(64)}`, 'sha384:' + HEX]) {
+  for (const bad of ['sha256:abc', `sha256:${'A'.repeat(64)}`, `sha256:${HEX}00`, `sha256:${'g'.repeat(64)}`, 'sha384:' + HEX, `sha512:${'C'.repeat(128)}`]) {
     const e = t.throws(() => parseDigestReference(bad), { instanceOf: StellaError }, bad);
     t.is(e.code, 'INPUT_INVALID');
   }
@@ -22,7 +30,8 @@ test('malformed digest references are refused with the expected form', (t) => {
 
 test('bytes are hashed with the requested algorithm; a digest only answers for its own', (t) => {
   const data = new TextEncoder().encode('hello');
-  const want = createHash('sha256').update(data).digest();
-  t.deepEqual(Buffer.from(artifactDigest({ kind: 'bytes', data }, 'SHA2_256')!), want);
+  for (const [alg, name] of [['SHA2_256', 'sha256'], ['SHA2_384', 'sha384'], ['SHA2_512', 'sha512']] as const) {
+    t.deepEqual(Buffer.from(artifactDigest({ kind: 'bytes', data }, alg)!), createHash(name).update(data).digest());
+  }
   t.is(artifactDigest(parseDigestReference(`sha256:${HEX}`), 'SHA2_384'), undefined);
 });

@@ -15,7 +15,7 @@ import { parsePublicKey, sha256, verifySignature } from '../../crypto.js';
 import { verifyPrehashed } from '../../crypto-prehash.js';
 import { decodeBase64, fromHex, toBase64, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
 import { parseEnvelope, preAuthEncoding } from '../../bundle/dsse.js';
-import type { HashAlgorithm } from '../../bundle/model.js';
+import { digestSize, hashAlgorithmOf, isDigestName } from '../../util/digest.js';
 import { parseCertificate } from '../../x509/certificate.js';
 import { canonicalizeBytes } from '../../tlog/canonical-json.js';
 import { leafHash, MerkleTree } from '../../tlog/merkle.js';
@@ -125,6 +125,12 @@ export interface LocalRekorLogOptions {
   baseUrl: string;
   /** Tree ID; default derived from the log key. */
   treeId?: bigint;
+  /**
+   * The name checkpoints are signed under and their origin starts with: Rekor v1's
+   * `rekor_server.hostname`, which defaults to the machine's (pod's) host name, so a private
+   * deployment's name need not be its URL's host. Default: the host of baseUrl.
+   */
+  checkpointName?: string;
 }
 
 /** Largest proposed entry accepted (a DSSE envelope is the big part), in bytes of JSON text. */
@@ -151,7 +157,8 @@ export class LocalRekorLog {
     this.#storage = opts.storage;
     this.logId = sha256(opts.key.spki);
     this.treeId = opts.treeId ?? deriveTreeId(opts.key.spki);
-    const name = hostOf(this.baseUrl);
+    const name = opts.checkpointName ?? hostOf(this.baseUrl);
+    if (!isValidNoteName(name)) fail('CONFIG_INVALID', 'sandbox', `Rekor checkpoint name ${JSON.stringify(name)} is not a valid signed-note name`);
     // Rekor v1 checkpoints: origin "<hostname> - <tree id>", signed by "<hostname>".
     this.origin = `${name} - ${this.treeId}`;
     this.#noteSigner = { name, keyHint: noteKeyHint(name, opts.key.keyObject), sign: (m) => opts.key.sign(m) };
@@ -349,12 +356,6 @@ function verifierKey(v: EntryVerifier, where: string): { key: ReturnType<typeof 
   return { key, input: { publicKeySpki: new Uint8Array(key.export({ format: 'der', type: 'spki' })) } };
 }
 
-const HASH_ALGORITHMS: Readonly<Record<string, { alg: HashAlgorithm; size: number }>> = {
-  sha256: { alg: 'SHA2_256', size: 32 },
-  sha384: { alg: 'SHA2_384', size: 48 },
-  sha512: { alg: 'SHA2_512', size: 64 },
-};
-
 /**
  * Validate a proposed entry and return the canonicalized body Rekor would store. Refuses
  * (REKOR_REJECTED) unknown kinds, malformed fields and signatures that do not verify.
@@ -372,10 +373,10 @@ export function canonicalizeProposedEntry(proposed: unknown): Uint8Array {
 function hashedRekord(spec: Obj): Uint8Array {
   const hash = obj(obj(spec['data'], 'spec.data')['hash'], 'spec.data.hash');
   const algName = str(hash['algorithm'], 'spec.data.hash.algorithm');
-  const alg = HASH_ALGORITHMS[algName];
-  if (!alg) rejected(`Rekor: unsupported hash algorithm "${algName}"`);
+  if (!isDigestName(algName)) rejected(`Rekor: unsupported hash algorithm "${algName}"`);
+  const size = digestSize(algName);
   const hex = str(hash['value'], 'spec.data.hash.value');
-  if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== alg.size * 2) rejected(`Rekor: spec.data.hash.value must be ${alg.size * 2} hex digits`);
+  if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== size * 2) rejected(`Rekor: spec.data.hash.value must be ${size * 2} hex digits`);
   const digest = fromHex(hex.toLowerCase());
   const sig = obj(spec['signature'], 'spec.signature');
   const signature = b64(sig['content'], 'spec.signature.content');
@@ -383,7 +384,7 @@ function hashedRekord(spec: Obj): Uint8Array {
   const { key, input } = verifierKey(pemVerifier(pem, 'spec.signature.publicKey.content'), 'spec.signature.publicKey.content');
   if (key.asymmetricKeyType !== 'ec') rejected('Rekor: hashedrekord needs an ECDSA key (the signature is over a bare digest)');
   if (!verifyPrehashed(key, digest, signature)) rejected('Rekor: signature does not verify against the submitted digest and key');
-  return buildHashedRekordBody({ version: '0.0.1', digest: { algorithm: alg.alg, digest }, signature, verifier: input });
+  return buildHashedRekordBody({ version: '0.0.1', digest: { algorithm: hashAlgorithmOf(algName), digest }, signature, verifier: input });
 }
 
 function dsse(spec: Obj): Uint8Array {

@@ -169,3 +169,17 @@ test('hashedrekord with a certificate verifier stores the certificate PEM', (t) 
   const body = parseRekorBody(Buffer.from(only(r.response).body, 'base64'));
   t.true(body.kind === 'hashedrekord' && body.signature.verifier.kind === 'certificate');
 });
+
+test('checkpointName: a private deployment signs checkpoints under its own name (Rekor v1 rekor_server.hostname)', (t) => {
+  const authority = makeAuthority();
+  const tlogs = authority.trustMaterial().tlogs;
+  const log = new LocalRekorLog({ key: authority.keys.rekorLog, storage: new MemoryLogStorage(), baseUrl: URLS.rekor, checkpointName: 'rekor-server-0' });
+  const e = only(log.createEntry(hashedRekord(utf8.encode('private')), { now: NOW }).response);
+  const checkpoint = e.verification.inclusionProof.checkpoint;
+  t.true(checkpoint.startsWith(`rekor-server-0 - ${log.treeId}\n`));
+  t.true(checkpoint.includes('\n\u2014 rekor-server-0 '));
+  // By key hint (Rekor v1) it verifies and reports the name; by exact name it does not.
+  t.is(verifyCheckpoint(checkpoint, tlogs, { rekor: 'v1' }).signerName, 'rekor-server-0');
+  t.throws(() => verifyCheckpoint(checkpoint, tlogs), { instanceOf: StellaError, message: /no signature from a trusted log/ });
+  t.throws(() => new LocalRekorLog({ key: authority.keys.rekorLog, storage: new MemoryLogStorage(), baseUrl: URLS.rekor, checkpointName: 'has space' }), { instanceOf: StellaError, message: /not a valid signed-note name/ });
+});
