@@ -10,6 +10,7 @@ import { parseJsonStrict } from '../util/json.js';
 import {
   BUNDLE_LIMITS,
   BUNDLE_MEDIA_TYPES,
+  BUNDLE_VERSION_RULES,
   type Bundle,
   type BundleContent,
   type BundleVersion,
@@ -120,10 +121,12 @@ function parseVerificationMaterial(vm: Json, version: BundleVersion): Verificati
   const kinds = (chain ? 1 : 0) + (cert ? 1 : 0) + (key ? 1 : 0);
   if (kinds === 0) malformed('verificationMaterial has no signing material (x509CertificateChain, certificate or publicKey)');
   if (kinds > 1) malformed('verificationMaterial has more than one of x509CertificateChain, certificate, publicKey');
+  const rules = BUNDLE_VERSION_RULES[version];
+  const kind: SigningMaterial['kind'] = chain ? 'x509CertificateChain' : cert ? 'certificate' : 'publicKey';
+  if (!rules.material.includes(kind)) malformed(`a v${version} bundle must carry ${rules.materialText}, not verificationMaterial.${kind} (its media type does not match its structure)`);
 
   let content: SigningMaterial;
   if (chain) {
-    if (version === '0.3') malformed('a v0.3 bundle must carry a single certificate, not an x509CertificateChain');
     const list = array(chain.certificates, 'verificationMaterial.x509CertificateChain.certificates', BUNDLE_LIMITS.maxCertificates);
     if (list.length === 0) malformed('empty certificate chain: verificationMaterial.x509CertificateChain.certificates has no certificates');
     const certificates = new Array<Uint8Array>(list.length);
@@ -172,10 +175,9 @@ function parseTlogEntry(v: unknown, path: string, version: BundleVersion): Trans
   const proof = optionalObject(e.inclusionProof, `${path}.inclusionProof`);
   const inclusionProof = proof ? parseInclusionProof(proof, `${path}.inclusionProof`) : undefined;
 
-  if (version === '0.1') {
-    if (!inclusionPromise) refuse('REKOR_PROOF_MISSING', `Rekor proof missing: ${path} has no inclusionPromise (required in a v0.1 bundle)`);
-  } else if (!inclusionProof) {
-    refuse('REKOR_PROOF_MISSING', `Rekor proof missing: ${path} has no inclusionProof (required in a v${version} bundle)`);
+  const needs = BUNDLE_VERSION_RULES[version].tlogEntryNeeds;
+  if (!(needs === 'inclusionPromise' ? inclusionPromise : inclusionProof)) {
+    refuse('REKOR_PROOF_MISSING', `Rekor proof missing: ${path} has no ${needs} (required in a v${version} bundle)`);
   }
 
   const canonicalizedBody = requiredBytes(e.canonicalizedBody, `${path}.canonicalizedBody`);

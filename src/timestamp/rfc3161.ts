@@ -401,6 +401,11 @@ export function checkRfc3161Timestamp(token: Uint8Array, signature: Uint8Array, 
       note(3, timestampError(`timestamp signer certificate has unsupported critical extension(s) ${signer.unhandledCriticalExtensions.join(', ')}`));
       continue;
     }
+    // A precertificate never signs (checklist H58), a timestamp no more than an artifact.
+    if (signer.hasCtPoison) {
+      note(3, timestampError(`timestamp signer certificate is a precertificate (CT poison extension ${OID.ctPoison})`));
+      continue;
+    }
     const linkError = issuerLinksError(tsa, chain, from);
     if (linkError) {
       note(3, linkError);

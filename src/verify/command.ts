@@ -4,14 +4,26 @@
  * dependency-free launcher that bin/run.js uses so a verification in CI starts fast.
  */
 import { StellaError } from '../errors.js';
-import { colourEnabled, paint, printErrorLine, printJson, reportError, stderrColour } from '../commands/render.js';
+import { colourEnabled, paint, printErrorLine, printJson, printUsageError, reportError, stderrColour } from '../commands/render.js';
 import { runVerify } from './cli.js';
+import { compileIdentityPattern } from './identity-pattern.js';
 import type { FlagValues } from '../commands/flag-spec.js';
 import type { VERIFY_FLAGS } from '../commands/attest/verify-spec.js';
 
 export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Promise<number> {
   const json = flags.json;
   const colour = colourEnabled(json);
+  // A pattern that is not a regular expression on its own is a mistake in the command line,
+  // reported like any other bad flag (exit 2) before anything is read.
+  const pattern = flags['certificate-identity'];
+  if (pattern !== undefined) {
+    try {
+      compileIdentityPattern(pattern);
+    } catch (e) {
+      if (e instanceof StellaError) return printUsageError(e.message);
+      throw e;
+    }
+  }
   try {
     const outcome = await runVerify({
       bundlePath: flags.bundle,

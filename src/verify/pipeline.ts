@@ -13,6 +13,7 @@ import { verifyTlogStep } from './tlog.js';
 import { verifySignatureStep, type SignatureResult } from './signature.js';
 import { verifyIdentityStep } from './identity.js';
 import { artifactDigest } from './artifact.js';
+import { anchoredForm } from './identity-pattern.js';
 import type { VerifyInput, VerifyState } from './context.js';
 import type { HashAlgorithm } from '../bundle/model.js';
 
@@ -152,7 +153,7 @@ const STEPS: Step[] = [
       return {
         check: 'policy',
         status: 'pass',
-        summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ^(${input.policy.identity!.pattern})$`,
+        summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(input.policy.identity!.pattern)}`,
         details: { issuer: id.issuer, identity: id.matched, field: id.matchedField, pattern: input.policy.identity!.pattern },
       };
     },

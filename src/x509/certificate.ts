@@ -208,6 +208,20 @@ function parseName(node: DerNode, what: string): NameInfo {
   return info;
 }
 
+/** RFC 5280 §4.1.2.2: at most 20 octets of INTEGER content (a value below 2^159). */
+export const MAX_SERIAL_OCTETS = 20;
+
+/**
+ * RFC 5280 §4.1.2.2: a serial number is a positive INTEGER of at most 20 octets. Refused at
+ * parse, so every certificate — leaf, bundle intermediate, trusted CA, TSA — is held to it
+ * (checklist H58); Go's parser refuses negative serials too.
+ */
+function checkSerial(node: DerNode, v: Uint8Array): void {
+  if ((v[0]! & 0x80) !== 0) node.fail('serialNumber is negative (RFC 5280 §4.1.2.2 requires a positive integer)');
+  if (v.length === 1 && v[0] === 0) node.fail('serialNumber is zero (RFC 5280 §4.1.2.2 requires a positive integer)');
+  if (v.length > MAX_SERIAL_OCTETS) node.fail(`serialNumber is ${v.length} octets long (RFC 5280 §4.1.2.2 allows at most ${MAX_SERIAL_OCTETS})`);
+}
+
 /** Serial number content octets -> hex of the unsigned magnitude. */
 function serialHex(v: Uint8Array): string {
   return toHex(v.length > 1 && v[0] === 0 ? v.subarray(1) : v);
@@ -332,7 +346,9 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
     version = v + 1;
     i++;
   }
-  const serialBytes = readIntegerBytes(tbs.child(i++, 'serialNumber'));
+  const serialNode = tbs.child(i++, 'serialNumber');
+  const serialBytes = readIntegerBytes(serialNode);
+  checkSerial(serialNode, serialBytes);
   const tbsSigAlg = tbs.child(i++, 'signature');
   readAlgorithmIdentifier(tbsSigAlg, 'TBS signature algorithm');
   const issuerNode = tbs.child(i++, 'issuer');

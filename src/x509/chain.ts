@@ -73,6 +73,7 @@ export function verifyIssuerLinks(chain: Certificate[], code: ErrorCode = 'CERT_
       fail(code, check, `Certificate chain invalid: path length constraint of ${name} (${c.basicConstraints.pathLen}) exceeded`);
     }
     if (c.unhandledCriticalExtensions.length) fail(code, check, `Certificate chain invalid: ${name} has unsupported critical extension(s) ${c.unhandledCriticalExtensions.join(', ')}`);
+    if (c.hasCtPoison) fail(code, check, `Certificate chain invalid: ${name} is a precertificate (CT poison extension ${OID.ctPoison})`);
     if (!c.isSelfIssued) intermediatesBelow++;
     const issuer = chain[j + 1];
     if (issuer) {
@@ -100,8 +101,11 @@ export function certValidAt(c: Certificate, t: number): boolean {
   return c.notBefore <= t && t <= c.notAfter;
 }
 
-/** Leaf requirements for Fulcio code-signing certificates (checklist C21). */
+/** Leaf requirements for Fulcio code-signing certificates (checklist C21, H58). */
 function checkLeafUsage(leaf: Certificate): void {
+  // RFC 6962 §3.1: the poison makes a precertificate unusable as a certificate. It never
+  // signs, whether or not SCTs are required (the SCT check is what used to catch it).
+  if (leaf.hasCtPoison) fail('CERT_USAGE_INVALID', 'certificate-chain', `leaf certificate is a precertificate (CT poison extension ${OID.ctPoison}): a precertificate never signs`);
   if (leaf.basicConstraints?.ca) fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate is a CA certificate');
   if (!leaf.keyUsage?.has('digitalSignature')) fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate lacks the digitalSignature key usage');
   if (!leaf.extKeyUsage?.includes(OID.ekuCodeSigning)) fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate lacks the codeSigning extended key usage');

@@ -14,6 +14,7 @@ import { fail, type CheckName, type ErrorCode } from '../errors.js';
 import { windowContains, type TransparencyLogInstance } from '../trust/material.js';
 import { bytesEqual, concatBytes, toHex } from '../util/encoding.js';
 import type { Certificate } from './certificate.js';
+import { certValidAt } from './chain.js';
 import { OID } from './oids.js';
 
 /** TLS HashAlgorithm / SignatureAlgorithm values (RFC 5246 §7.4.1.4.1, RFC 8422). */
@@ -232,7 +233,9 @@ export interface VerifiedSct {
 
 /**
  * Verify the SCTs embedded in `leaf` (issued by `issuer`) against the trusted CT logs.
- * At least one must verify with a log whose key was valid at the SCT's timestamp.
+ * At least one must verify with a log whose key was valid at the SCT's timestamp, and that
+ * timestamp must lie inside the leaf's own validity (checklist H58): a log cannot have seen
+ * the precertificate before it was valid, and an SCT dated after expiry vouches for nothing.
  * SCT_MISSING when the leaf has none; SCT_INVALID when none verifies.
  */
 export function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctlogs: TransparencyLogInstance[]): VerifiedSct[] {
@@ -244,6 +247,10 @@ export function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctlog
   const problems: string[] = [];
   for (const sct of scts) {
     const logIdHex = toHex(sct.logId);
+    if (!certValidAt(leaf, sct.timestamp)) {
+      problems.push(`SCT timestamp ${new Date(sct.timestamp).toISOString()} from CT log ${logIdHex} is outside the certificate's validity ${new Date(leaf.notBefore).toISOString()}..${new Date(leaf.notAfter).toISOString()}`);
+      continue;
+    }
     const logs = ctlogs.filter((l) => bytesEqual(l.logId, sct.logId));
     if (logs.length === 0) {
       problems.push(`SCT from unknown CT log ${logIdHex}`);

@@ -10,7 +10,7 @@ import { hashAlgorithmOf } from '../../src/util/digest.js';
 import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
 import { preAuthEncoding, serializeEnvelope } from '../../src/bundle/dsse.js';
 import type { Bundle, BundleContent } from '../../src/bundle/model.js';
-import { derToPem, pemToDerList } from '../../src/x509/certificate.js';
+import { derToPem, pemToDerList, type Extension } from '../../src/x509/certificate.js';
 import { extKeyUsageExtension, issueCertificate, basicConstraintsExtension, keyUsageExtension, deterministicP256Signer, type DN } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
 import { int, seq } from '../../src/der/writer.js';
@@ -179,13 +179,20 @@ export interface TestTsa {
   stamp(data: Uint8Array, genTime: number): Uint8Array;
 }
 
+/** Odd TSA certificates: other serials, extra leaf extensions (defaults: 1n, 2n, none). */
+export interface TestTsaCertificates {
+  rootSerial?: bigint;
+  leafSerial?: bigint;
+  leafExtensions?: Extension[];
+}
+
 /** A TSA (root -> timestamping leaf) valid over [start, end] (certificates and validFor). */
-export function testTsa(label: string, start: number, end: number, validFor: { start: number; end: number | undefined } = { start, end }): TestTsa {
+export function testTsa(label: string, start: number, end: number, validFor: { start: number; end: number | undefined } = { start, end }, certs: TestTsaCertificates = {}): TestTsa {
   const rootSigner = deterministicP256Signer(seedFromString(`adversarial-test:tsa-root:${label}`));
   const leafSigner = deterministicP256Signer(seedFromString(`adversarial-test:tsa-leaf:${label}`));
   const rootName: DN = { organization: 'stella.test', commonName: `${label}-tsa-root` };
   const root = issueCertificate({
-    serial: 1n,
+    serial: certs.rootSerial ?? 1n,
     issuerName: rootName,
     subjectName: rootName,
     notBefore: start,
@@ -195,13 +202,13 @@ export function testTsa(label: string, start: number, end: number, validFor: { s
     signer: rootSigner,
   });
   const leaf = issueCertificate({
-    serial: 2n,
+    serial: certs.leafSerial ?? 2n,
     issuerName: rootName,
     subjectName: { organization: 'stella.test', commonName: `${label}-tsa` },
     notBefore: start,
     notAfter: end,
     subjectPublicKeySpki: leafSigner.spki,
-    extensions: [keyUsageExtension(['digitalSignature']), extKeyUsageExtension([OID.ekuTimeStamping], true)],
+    extensions: [keyUsageExtension(['digitalSignature']), extKeyUsageExtension([OID.ekuTimeStamping], true), ...(certs.leafExtensions ?? [])],
     signer: rootSigner,
   });
   return {

@@ -183,3 +183,28 @@ test('shared conformance: every bundle certificate parses and agrees with node:c
   }
   t.true(n > 30);
 });
+
+test('serial numbers: positive and at most 20 octets (RFC 5280 §4.1.2.2, checklist H58)', (t) => {
+  const pki = buildPki('serials');
+  const issue = (serial: bigint | Uint8Array): Uint8Array =>
+    issueCertificate({ serial, issuerName: INTERMEDIATE_DN, subjectName: {}, notBefore: T0, notAfter: T0 + MIN, subjectPublicKeySpki: pki.leafSigner.spki, extensions: [subjectAltNameExtension({ uris: ['https://x.test'] })], signer: pki.intermediateSigner });
+  const parseOk = (serial: bigint, hex: string): void => {
+    t.is(parseCertificate(issue(serial)).serialNumber, hex, `serial ${serial}`);
+  };
+  parseOk(1n, '01');
+  parseOk(0x80n, '80');
+  parseOk(2n ** 159n - 1n, `7f${'ff'.repeat(19)}`);
+  const refused = (serial: bigint, re: RegExp, ctx?: Parameters<typeof parseCertificate>[1]): void => {
+    const e = t.throws(() => parseCertificate(issue(serial), ctx), { instanceOf: StellaError }, `serial ${serial}`);
+    t.is(e?.code, ctx?.code ?? 'CERTIFICATE_MALFORMED');
+    t.regex(e?.message ?? '', re);
+  };
+  refused(0n, /^certificate: serialNumber is zero \(RFC 5280 §4\.1\.2\.2 requires a positive integer\) \(at offset \d+\)$/);
+  refused(-1n, /serialNumber is negative/);
+  refused(-(2n ** 64n), /serialNumber is negative/);
+  refused(2n ** 159n, /serialNumber is 21 octets long \(RFC 5280 §4\.1\.2\.2 allows at most 20\)/);
+  refused(2n ** 160n, /serialNumber is 21 octets long/);
+  // The parse context decides the code: a trusted root's certificate, an RFC 3161 signer.
+  refused(0n, /^trusted root certificate 0: serialNumber is zero/, { code: 'TRUSTED_ROOT_INVALID', check: 'trusted-root', what: 'trusted root certificate 0' });
+  refused(-5n, /^RFC 3161 embedded certificate: serialNumber is negative/, { code: 'TIMESTAMP_INVALID', check: 'verified-times', what: 'RFC 3161 embedded certificate' });
+});

@@ -162,3 +162,12 @@ test('shared conformance: bundle-with-sct-with-extensions verifies against its t
   const r = verifyEmbeddedScts(leaf, issuer, tm.ctlogs);
   t.true(r.length >= 1);
 });
+
+test("an SCT timestamp outside the certificate's validity is SCT_INVALID; both ends inclusive (checklist H58)", (t) => {
+  // issueWithSct's leaf is valid T0 .. T0 + 10 min.
+  t.is(verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 })), intermediate, [log]).length, 1, 'at notBefore');
+  t.is(verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 + 10 * MIN })), intermediate, [log]).length, 1, 'at notAfter');
+  rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 + 3 * 365 * 24 * 60 * MIN })), intermediate, [log]), 'SCT_INVALID', /^no valid SCT: SCT timestamp 2028-01-01T12:00:00\.000Z from CT log [0-9a-f]{64} is outside the certificate's validity 2025-01-01T12:00:00\.000Z\.\.2025-01-01T12:10:00\.000Z$/);
+  rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 + 10 * MIN + 1 })), intermediate, [log]), 'SCT_INVALID', /outside the certificate's validity/);
+  rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 - 1 })), intermediate, [log]), 'SCT_INVALID', /SCT timestamp 2025-01-01T11:59:59\.999Z .* outside the certificate's validity/);
+});
