@@ -12,6 +12,7 @@ import { bytesEqual, toBase64, toHex } from '../util/encoding.js';
 import { windowContains, type TransparencyLogInstance } from '../trust/material.js';
 import type { TransparencyLogEntry } from '../bundle/model.js';
 import { canonicalizeBytes } from './canonical-json.js';
+import { formatTime } from '../util/time.js';
 
 export interface SetFields {
   canonicalizedBody: Uint8Array;
@@ -47,7 +48,7 @@ export function verifySet(entry: TransparencyLogEntry, log: TransparencyLogInsta
   if (!Number.isSafeInteger(entry.logIndex) || entry.logIndex < 0) invalid(`tlog entry log index ${entry.logIndex} is not a non-negative integer`);
   const timeMs = entry.integratedTime * 1000;
   if (!windowContains(log.publicKey.validFor, timeMs)) {
-    invalid(`tlog entry ${entry.logIndex}: key of log ${log.baseUrl} is not valid at integrated time ${new Date(timeMs).toISOString()}`);
+    invalid(`tlog entry ${entry.logIndex}: key of log ${log.baseUrl} is not valid at integrated time ${formatTime(timeMs)}`);
   }
   const key = log.publicKey.key;
   if (!verifySignature(key, setPayload(entry), set, defaultDigestForKey(key))) {

@@ -15,6 +15,7 @@ import type { TransparencyLogEntry } from '../bundle/model.js';
 import type { TransparencyLogInstance } from '../trust/material.js';
 import { leafHash, verifyInclusion } from './merkle.js';
 import { verifyCheckpoint } from './note.js';
+import { formatTime } from '../util/time.js';
 
 export interface InclusionResult {
   log: TransparencyLogInstance;
@@ -42,7 +43,7 @@ export function verifyTlogEntryInclusion(entry: TransparencyLogEntry, tlogs: rea
   const proof = entry.inclusionProof;
   if (!proof) fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: tlog entry ${entry.logIndex} has no inclusion proof`);
   if (log.publicKey.validFor.start > nowMs) {
-    fail('TLOG_UNTRUSTED', 'tlog', `key of log ${log.baseUrl} is not valid before ${new Date(log.publicKey.validFor.start).toISOString()}`);
+    fail('TLOG_UNTRUSTED', 'tlog', `key of log ${log.baseUrl} is not valid before ${formatTime(log.publicKey.validFor.start)}`);
   }
 
   // Only the log the entry names may sign its checkpoint.

@@ -13,7 +13,8 @@ import { verifyTlogStep } from './tlog.js';
 import { verifySignatureStep, type SignatureResult } from './signature.js';
 import { verifyIdentityStep } from './identity.js';
 import { artifactDigest } from './artifact.js';
-import type { VerifyInput, VerifyState } from './context.js';
+import { preciseTime, type VerifyInput, type VerifyState } from './context.js';
+import { formatTime } from '../util/time.js';
 import type { MessageDigest } from '../bundle/model.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
@@ -40,8 +41,6 @@ interface Step {
   run(input: VerifyInput, state: VerifyState): CheckResult;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
 /** The artifact digest the tlog body must carry (hashedrekord bodies name a digest). */
 function expectedArtifactDigest(input: VerifyInput): MessageDigest | undefined {
   const c = input.bundle.content;
@@ -67,8 +66,8 @@ const STEPS: Step[] = [
       return {
         check: 'verified-times',
         status: 'pass',
-        summary: times.map((t) => `${iso(t.time)} (${t.source === 'tlog-set' ? 'signed entry timestamp' : 'RFC 3161'} from ${t.authority})`).join(', '),
-        details: { times: times.map((t) => ({ ...t, time: iso(t.time) })) },
+        summary: times.map((t) => `${formatTime(preciseTime(t))} (${t.source === 'tlog-set' ? 'signed entry timestamp' : 'RFC 3161'} from ${t.authority})`).join(', '),
+        details: { times: times.map((t) => ({ source: t.source, time: formatTime(preciseTime(t)), authority: t.authority })) },
       };
     },
   },
@@ -82,7 +81,7 @@ const STEPS: Step[] = [
         check: 'certificate-chain',
         status: 'pass',
         summary: `chains to trusted CA ${ca.subject.commonName ?? ca.uri} (${ca.uri}) at every verified time`,
-        details: { ca: { uri: ca.uri, subject: ca.subject }, path: chain.path.map((c) => ({ subject: c.subject, serial: c.serialNumber, notBefore: iso(c.notBefore), notAfter: iso(c.notAfter) })) },
+        details: { ca: { uri: ca.uri, subject: ca.subject }, path: chain.path.map((c) => ({ subject: c.subject, serial: c.serialNumber, notBefore: formatTime(c.notBefore), notAfter: formatTime(c.notAfter) })) },
       };
     },
   },
@@ -95,7 +94,7 @@ const STEPS: Step[] = [
         check: 'sct',
         status: 'pass',
         summary: `embedded SCT from ${scts.map((s) => s.baseUrl).join(', ')}`,
-        details: { scts: scts.map((s) => ({ ...s, timestamp: iso(s.timestamp) })) },
+        details: { scts: scts.map((s) => ({ ...s, timestamp: formatTime(s.timestamp) })) },
       };
     },
   },
@@ -185,7 +184,7 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
       finish(report, e, step.check);
     }
   }
-  report.verifiedTimes = (state.verifiedTimes ?? []).map((t) => ({ source: t.source, time: iso(t.time), authority: t.authority }));
+  report.verifiedTimes = (state.verifiedTimes ?? []).map((t) => ({ source: t.source, time: formatTime(preciseTime(t)), authority: t.authority }));
   if (!failed) {
     report.ok = true;
     const key = state.signingKey;

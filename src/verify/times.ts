@@ -8,7 +8,8 @@ import { fail } from '../errors.js';
 import { bytesEqual } from '../util/encoding.js';
 import { verifySet } from '../tlog/set.js';
 import { verifyRfc3161Timestamp } from '../timestamp/rfc3161.js';
-import type { VerifyInput, VerifiedTime } from './context.js';
+import { formatTime, timeAtOrBefore } from '../util/time.js';
+import { preciseTime, type VerifyInput, type VerifiedTime } from './context.js';
 
 export function verifyTimes(input: VerifyInput, signature: Uint8Array): VerifiedTime[] {
   const { bundle, trust, policy } = input;
@@ -24,11 +25,11 @@ export function verifyTimes(input: VerifyInput, signature: Uint8Array): Verified
   }
   for (const token of bundle.verificationMaterial.rfc3161Timestamps) {
     const { time, tsa } = verifyRfc3161Timestamp(token, signature, trust.timestampAuthorities);
-    times.push({ source: 'rfc3161', time, authority: tsa.uri });
+    times.push({ source: 'rfc3161', time: time.ms, ...(time.subMs ? { subMs: time.subMs } : {}), authority: tsa.uri });
   }
   for (const t of times) {
-    if (t.time > policy.now) {
-      fail('TIME_IN_FUTURE', 'verified-times', `verified time ${new Date(t.time).toISOString()} from ${t.authority} is in the future`);
+    if (!timeAtOrBefore(preciseTime(t), policy.now)) {
+      fail('TIME_IN_FUTURE', 'verified-times', `verified time ${formatTime(preciseTime(t))} from ${t.authority} is in the future`);
     }
   }
   return times;

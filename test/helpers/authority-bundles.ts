@@ -13,6 +13,7 @@ import { extKeyUsageExtension, issueCertificate, basicConstraintsExtension, keyU
 import { OID } from '../../src/x509/oids.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
 import type { CertificateAuthority } from '../../src/trust/material.js';
+import type { PreciseTime } from '../../src/util/time.js';
 import { bundleFromRekorResponse } from '../../src/bundle/from-rekor.js';
 import {
   createSandboxAuthority,
@@ -106,8 +107,8 @@ export function signDsse(a: SandboxAuthority, payload: Uint8Array, payloadType: 
 
 export interface TestTsa {
   authority: CertificateAuthority;
-  /** An RFC 3161 token over `data` at `genTime`, with the signer certificate embedded. */
-  stamp(data: Uint8Array, genTime: number): Uint8Array;
+  /** An RFC 3161 token over `data` at `genTime` (a PreciseTime keeps its sub-ms digits), with the signer certificate embedded. */
+  stamp(data: Uint8Array, genTime: number | PreciseTime): Uint8Array;
 }
 
 /** A TSA (root -> timestamping leaf) valid over [start, end] (certificates and validFor). */
