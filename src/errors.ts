@@ -90,6 +90,9 @@ export const EXIT_CODES = {
   ARCHIVE_LIMIT_EXCEEDED: 81,
   ARCHIVE_UNSAFE_ENTRY: 82,
   ARCHIVE_MANIFEST_MISMATCH: 83,
+  // batches (95-99)
+  /** The archive was written, but without some bundles (each reported): one bad item never stops a batch. */
+  EXPORT_INCOMPLETE: 95,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;
@@ -124,4 +127,17 @@ export function isStellaError(e: unknown): e is StellaError {
 /** Shorthand used by parsers and checks: throw a StellaError. */
 export function fail(code: ErrorCode, check: CheckName, message: string, details?: Record<string, unknown>): never {
   throw new StellaError(code, check, message, details);
+}
+
+/** A failure as a report shows it: a StellaError's own fields; anything else is an internal error (a bug, exit 1). */
+export interface FailureSummary {
+  code: ErrorCode | 'INTERNAL';
+  check: CheckName | 'internal';
+  message: string;
+  exitCode: number;
+}
+
+export function failureOf(e: unknown): FailureSummary {
+  if (e instanceof StellaError) return { code: e.code, check: e.check, message: e.message, exitCode: e.exitCode };
+  return { code: 'INTERNAL', check: 'internal', message: e instanceof Error ? e.message : String(e), exitCode: 1 };
 }

@@ -8,6 +8,7 @@
  */
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
 import { utf8Decoder } from '../util/encoding.js';
+import { daysInMonth, type PreciseTime } from '../util/time.js';
 
 /** Where a DER error is reported: code, check and a name for the thing being read. */
 export interface DerContext {
@@ -406,10 +407,18 @@ export interface ReadTimeOptions {
 
 /**
  * UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ, optional .fff with
- * `allowFraction`, no trailing zeros) as milliseconds since the epoch. Always UTC ("Z"),
- * always with seconds, every field in range.
+ * `allowFraction`, no trailing zeros) as milliseconds since the epoch, rounded down. Always
+ * UTC ("Z"), always with seconds, every field in range.
  */
 export function readTime(node: DerNode, opts: ReadTimeOptions = {}): number {
+  return readPreciseTime(node, opts).ms;
+}
+
+/**
+ * As readTime, at full precision: a GeneralizedTime fraction keeps every digit (the digits
+ * below the millisecond in `subMs`), so a time 100 µs past a window's end is past it.
+ */
+export function readPreciseTime(node: DerNode, opts: ReadTimeOptions = {}): PreciseTime {
   const v = node.value;
   let year: number;
   let p: number;
@@ -432,6 +441,7 @@ export function readTime(node: DerNode, opts: ReadTimeOptions = {}): number {
   const second = digits(v, p + 8, 2, node);
   p += 10;
   let ms = 0;
+  let subMs = '';
   if (node.is(Tag.GENERALIZED_TIME) && v[p] === 0x2e /* . */) {
     if (!opts.allowFraction) node.fail('GeneralizedTime with fractional seconds is not allowed here');
     p++;
@@ -440,19 +450,19 @@ export function readTime(node: DerNode, opts: ReadTimeOptions = {}): number {
     const n = p - fracStart;
     if (n === 0) node.fail('GeneralizedTime has an empty fraction');
     if (v[p - 1] === 0x30) node.fail('GeneralizedTime fraction has trailing zeros');
-    // Milliseconds are the finest unit kept; further digits are truncated.
     const take = Math.min(n, 3);
     ms = digits(v, fracStart, take, node) * 10 ** (3 - take);
+    // Digits past the millisecond are kept as text, not rounded: DER has no trailing zeros,
+    // but a run of zeros may end the part below the millisecond (".1000001" -> "0001").
+    if (n > 3) subMs = utf8Decoder.decode(v.subarray(fracStart + 3, p)).replace(/0+$/, '');
   }
   if (p !== v.length - 1 || v[p] !== 0x5a /* Z */) node.fail('time must end with Z (UTC) right after the seconds');
   if (month < 1 || month > 12) node.fail('time has month out of range');
-  const dim = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (day < 1 || day > dim) node.fail('time has day out of range');
+  if (day < 1 || day > daysInMonth(year, month)) node.fail('time has day out of range');
   if (hour > 23 || minute > 59 || second > 59) node.fail('time has hour, minute or second out of range');
-  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   // Date.UTC maps years 0-99 to 1900-1999; GeneralizedTime years that small are not real.
   if (year < 100) node.fail('time year out of range');
-  return t;
+  return { ms: Date.UTC(year, month - 1, day, hour, minute, second, ms), subMs };
 }
 
 /** AlgorithmIdentifier: the OID and the parameters node, if any. */

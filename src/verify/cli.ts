@@ -3,8 +3,8 @@
  * source, build the policy, run the pipeline. Everything after reading is pure.
  */
 import { readFileSync } from 'node:fs';
-import { fail } from '../errors.js';
-import { parseBundle } from '../bundle/parse.js';
+import { fail, failureOf } from '../errors.js';
+import { parseBundle, type RefusedItem } from '../bundle/parse.js';
 import { parseTrustedRoot } from '../trust/trusted-root.js';
 import { publicGoodTrustedRootPath } from '../trust/public-good.js';
 import { buildPolicy } from './policy.js';
@@ -68,9 +68,15 @@ export async function selectTrust(opts: Pick<VerifyCommandOptions, 'trustedRootP
   return { trust: parseTrustedRoot(readInputFile(path, 'embedded public-good trusted root')), source: 'embedded public-good trusted root', warnings: [] };
 }
 
-async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<Bundle[]> {
+interface LoadedBundles {
+  bundles: Bundle[];
+  /** Bundles that could not be read, each reported (one bad bundle never hides the others). */
+  refused: RefusedItem[];
+}
+
+async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<LoadedBundles> {
   if (opts.bundlePath && opts.archivePath) fail('INPUT_INVALID', 'input', '--bundle and --archive cannot be combined: the bundles come from one or the other');
-  if (opts.bundlePath) return [parseBundle(readInputFile(opts.bundlePath, '--bundle'))];
+  if (opts.bundlePath) return { bundles: [parseBundle(readInputFile(opts.bundlePath, '--bundle'))], refused: [] };
   if (opts.archivePath) {
     // An export archive is keyed by sha256; a file artifact is looked up by its sha256.
     const digest = artifactDigest(artifact, 'SHA2_256');
@@ -86,6 +92,10 @@ async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Prom
   return findBundlesForDigest(artifact, opts.attestationStorePath);
 }
 
+function refusalWarning(r: RefusedItem): string {
+  return `${r.source} not verified: ${r.failure.code === 'INTERNAL' ? 'internal error' : r.failure.code} (exit ${r.failure.exitCode}): ${r.failure.message}`;
+}
+
 export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutcome> {
   const policy = buildPolicy({
     certificateIdentity: opts.certificateIdentity,
@@ -95,15 +105,25 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
     now: opts.now,
   });
   const artifact = loadArtifact(opts.artifact);
-  const bundles = await loadBundles(opts, artifact);
-  const { trust, source, warnings } = await selectTrust(opts);
-  // With several stored attestations for one digest, the first that verifies wins; if none
-  // does, the first failure is reported.
+  const { bundles, refused } = await loadBundles(opts, artifact);
+  const { trust, source, warnings: trustWarnings } = await selectTrust(opts);
+  // With several attestations for one digest, the first that verifies wins; if none does, the
+  // first failure is reported. Each bundle is verified on its own: one that cannot be read,
+  // or that fails in a way the pipeline did not foresee, is reported and never stops the rest.
   let first: VerificationReport | undefined;
-  for (const bundle of bundles) {
-    const report = await verifyBundleReport({ bundle, artifact, trust, policy });
-    if (report.ok) return { report, trustSource: source, warnings: [...warnings, ...report.warnings] };
+  let firstCrash: unknown;
+  for (const [i, bundle] of bundles.entries()) {
+    let report: VerificationReport;
+    try {
+      report = await verifyBundleReport({ bundle, artifact, trust, policy });
+    } catch (e) {
+      firstCrash ??= e;
+      refused.push({ source: `bundle ${i + 1} of ${bundles.length}`, failure: failureOf(e), error: e });
+      continue;
+    }
+    if (report.ok) return { report, trustSource: source, warnings: [...trustWarnings, ...refused.map(refusalWarning), ...report.warnings] };
     first ??= report;
   }
-  return { report: first!, trustSource: source, warnings: [...warnings, ...first!.warnings] };
+  if (!first) throw firstCrash;
+  return { report: first, trustSource: source, warnings: [...trustWarnings, ...refused.map(refusalWarning), ...first.warnings] };
 }

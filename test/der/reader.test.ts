@@ -7,6 +7,7 @@ import {
   readBoolean,
   readInteger,
   readOid,
+  readPreciseTime,
   readString,
   readTime,
   Tag,
@@ -108,6 +109,16 @@ test('readTime: fractional seconds only where allowed, without trailing zeros', 
   t.is(readTime(n, { allowFraction: true }), Date.UTC(2025, 7, 6, 19, 3, 51, 250));
   t.throws(() => readTime(parseDer(time(24, '20250806190351.250Z')), { allowFraction: true }), { message: /trailing zeros/ });
   t.throws(() => readTime(parseDer(time(24, '20250806190351.Z')), { allowFraction: true }), { message: /empty fraction/ });
+});
+
+test('readPreciseTime keeps every fraction digit below the millisecond (checklist H58)', (t) => {
+  const at = Date.UTC(2025, 7, 6, 19, 3, 51);
+  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.0001Z')), { allowFraction: true }), { ms: at, subMs: '1' });
+  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.123456789123Z')), { allowFraction: true }), { ms: at + 123, subMs: '456789123' });
+  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.1000001Z')), { allowFraction: true }), { ms: at + 100, subMs: '0001' }, 'zeros inside the fraction are kept');
+  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.5Z')), { allowFraction: true }), { ms: at + 500, subMs: '' });
+  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351Z'))), { ms: at, subMs: '' });
+  t.is(readTime(parseDer(time(24, '20250806190351.0009Z')), { allowFraction: true }), at, 'readTime rounds down to the millisecond');
 });
 
 test('readTime: strict formats', (t) => {

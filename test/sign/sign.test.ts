@@ -76,7 +76,8 @@ test('blob: sign with Stella, verify offline with @sigstore/verify and Stella; s
   t.is(stored[0]!.bundleJson, written);
   t.is(stored[0]!.identity, GITHUB_SAN);
   const parsed = findBundlesForDigest({ kind: 'digest', algorithm: 'SHA2_256', digest: fromHex(r.artifactDigest.slice(7)) }, store);
-  t.is(parsed.length, 1);
+  t.is(parsed.bundles.length, 1);
+  t.deepEqual(parsed.refused, []);
   const none = t.throws(() => findBundlesByDigest(store, 'sha256:' + '00'.repeat(32))) as StellaError;
   t.is(none.code, 'NO_ATTESTATIONS_FOUND');
 });

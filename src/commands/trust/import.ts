@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { commandLine, storeFlag } from './shared.js';
+import { parseTimeFlag } from '../../util/time.js';
 
 export default class TrustImport extends StellaCommand {
   static override summary = 'Import trust material into the store';
@@ -38,8 +39,8 @@ export default class TrustImport extends StellaCommand {
         file,
         {
           kind: flags.kind as 'ca' | 'tsa' | 'tlog' | 'ctlog' | undefined,
-          validFrom: flags['valid-from'] === undefined ? undefined : t.parseTime(flags['valid-from'], '--valid-from'),
-          validUntil: flags['valid-until'] === undefined ? undefined : t.parseTime(flags['valid-until'], '--valid-until'),
+          validFrom: flags['valid-from'] === undefined ? undefined : parseTimeFlag(flags['valid-from'], '--valid-from', 'start'),
+          validUntil: flags['valid-until'] === undefined ? undefined : parseTimeFlag(flags['valid-until'], '--valid-until', 'end'),
           uri: flags.uri,
           logUrl: flags['log-url'],
         },

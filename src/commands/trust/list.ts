@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { storeFlag } from './shared.js';
+import { formatTime } from '../../util/time.js';
 
 export default class TrustList extends StellaCommand {
   static override summary = 'List trust entries';
@@ -19,7 +20,7 @@ export default class TrustList extends StellaCommand {
     try {
       const entries = t.listEntries(store);
       const now = Date.now();
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, now: new Date(now).toISOString(), entries });
+      if (this.jsonMode) return this.printJson({ ok: true, store: path, now: formatTime(now), entries });
       if (flags.timeline) {
         const width = flags.width ?? (process.stdout.isTTY ? process.stdout.columns : 100);
         for (const line of t.renderTimeline(entries, { now, width, unicode: this.isTty })) process.stdout.write(line + '\n');

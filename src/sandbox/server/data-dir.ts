@@ -14,6 +14,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fail, StellaError } from '../../errors.js';
+import { boundedMs } from '../../util/time.js';
 import { exportAuthorityKeys, generateAuthorityKeys, importAuthorityKeys, type AuthorityKeys } from '../authority/keys.js';
 
 export const SANDBOX_FILES = {
@@ -107,7 +108,9 @@ export function loadOrCreateAuthority(dataDir: string, now: number): Authority {
   if (!meta || meta.version !== 1 || typeof meta.createdAt !== 'number' || !Number.isSafeInteger(meta.createdAt)) {
     fail('SANDBOX_ERROR', 'sandbox', `authority metadata ${metaPath} is malformed`);
   }
-  return { keys, createdAt: meta.createdAt };
+  // The CA certificates' validity starts here: a time no certificate can encode is refused now,
+  // not as a crash when the CA is built.
+  return { keys, createdAt: boundedMs(meta.createdAt, `authority metadata ${metaPath} createdAt`, { code: 'SANDBOX_ERROR', check: 'sandbox' }) };
 }
 
 /** The authority of an existing sandbox (never creates one). */

@@ -29,6 +29,7 @@ import {
 } from './data-dir.js';
 import { createHandler } from './routes.js';
 import { SqliteLogStorage } from './storage.js';
+import { formatTime } from '../../util/time.js';
 
 export const SANDBOX_HOST = '127.0.0.1';
 
@@ -128,7 +129,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     host: SANDBOX_HOST,
     port: actualPort,
     urls,
-    startedAt: new Date(now()).toISOString(),
+    startedAt: formatTime(now()),
     files: { trustedRoot: trustedRootPath, signerConfig: signerConfigPath, roots: rootsPath, log: sandboxPath(dataDir, 'log') },
     instanceId,
   };

@@ -12,6 +12,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { StellaError } from '../../errors.js';
 import { sha256, verifySignature } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
+import { formatTime } from '../../util/time.js';
 import type { TrustMaterial } from '../material.js';
 import { parseTrustedRoot } from '../trusted-root.js';
 import { checkThreshold, rotationKeyId, type RotationBundle, type RotationPayload } from './bundle.js';
@@ -82,7 +83,7 @@ export function verifyRotation(bundle: RotationBundle, trust: RotationTrust, now
     });
   }
   if (payload.expires <= now) {
-    refuse('ROTATION_EXPIRED', `rotation expired at ${new Date(payload.expires).toISOString()} (freeze refused)`, { expires: new Date(payload.expires).toISOString() });
+    refuse('ROTATION_EXPIRED', `rotation expired at ${formatTime(payload.expires)} (freeze refused)`, { expires: formatTime(payload.expires) });
   }
   const rootSha = toHex(sha256(bundle.rootBytes));
   if (rootSha !== payload.root.sha256 || bundle.rootBytes.byteLength !== payload.root.size) {

@@ -2,7 +2,7 @@
 export { openTrustStore, writeTransaction, readSnapshot, MIGRATIONS, type TrustStore, type OpenOptions, type ChangeContext } from './db.js';
 export { SCHEMA_VERSION } from './schema.js';
 export { resolveStorePath, defaultStorePath } from './paths.js';
-export { parseTime, isoTime } from './time.js';
+export { isoTime } from './time.js';
 export type { StoreEntry, EntryKind } from './entries.js';
 export type { ImportOptions, ImportFormat } from './importers.js';
 export {

@@ -23,7 +23,7 @@ import {
   type StoreEntry,
 } from './entries.js';
 import { planImport, type ImportFormat, type ImportOptions } from './importers.js';
-import { isoTime } from './time.js';
+import { isoTime, storedTime } from './time.js';
 
 export interface SourceFile {
   /** Path as given on the command line (recorded in history). */
@@ -155,7 +155,7 @@ export interface HistoryItem {
 function historyItem(r: HistoryRow): HistoryItem {
   return {
     id: r.id,
-    at: isoTime(r.at),
+    at: isoTime(storedTime(r.at, `history row ${r.id} at`)),
     action: r.action,
     entryId: r.entry_id,
     detail: JSON.parse(r.detail) as Record<string, unknown>,
@@ -214,7 +214,7 @@ const FRESHNESS_ACTIONS = ['create', 'add', 'rotate', 'rotate-add', 'rotate-upda
 export function storeFreshness(store: TrustStore): number {
   return readSnapshot(store, (db) => {
     const r = db.prepare(`SELECT max(at) AS at FROM history WHERE action IN (${FRESHNESS_ACTIONS.map(() => '?').join(',')})`).get(...FRESHNESS_ACTIONS) as { at: number | null };
-    return r.at ?? 0;
+    return r.at === null ? 0 : storedTime(r.at, 'history at');
   });
 }
 

@@ -4,6 +4,7 @@
  * width in, lines out. Plain ASCII unless `unicode` (the command turns it on for a TTY).
  */
 import type { StoreEntry } from './entries.js';
+import { formatTime } from '../../util/time.js';
 
 export interface TimelineOptions {
   now: number;
@@ -74,8 +75,8 @@ export function renderTimeline(entries: StoreEntry[], opts: TimelineOptions): st
     if (row[nowCol] === ' ') row[nowCol] = g.now;
     lines.push(`${label(e, labelWidth)} ${row.join('').trimEnd()}`);
   });
-  const nowText = `^ now ${new Date(opts.now).toISOString().slice(0, 10)}`;
-  const nowLine = nowCol + nowText.length <= plot ? ' '.repeat(nowCol) + nowText : ' '.repeat(Math.max(0, nowCol - nowText.length + 1)) + `now ${new Date(opts.now).toISOString().slice(0, 10)} ^`;
+  const nowText = `^ now ${formatTime(opts.now).slice(0, 10)}`;
+  const nowLine = nowCol + nowText.length <= plot ? ' '.repeat(nowCol) + nowText : ' '.repeat(Math.max(0, nowCol - nowText.length + 1)) + `now ${formatTime(opts.now).slice(0, 10)} ^`;
   lines.push(' '.repeat(labelWidth + 1) + nowLine);
   const legend = `${g.start}${g.bar}${g.end} window  ${g.start}${g.bar}${g.open} open-ended  ${g.now} now`;
   lines.push(' '.repeat(labelWidth + 1) + legend);

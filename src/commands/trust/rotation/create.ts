@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../../base.js';
+import { formatTime, parseTimeFlag } from '../../../util/time.js';
 
 export default class TrustRotationCreate extends StellaCommand {
   static override summary = 'Make a signed rotation bundle for air-gapped hosts';
@@ -34,12 +35,12 @@ export default class TrustRotationCreate extends StellaCommand {
     const newKeys = flags['new-rotation-keys']
       ? { keys: t.parsePublicKeysPem(Buffer.from(t.readSourceFile(flags['new-rotation-keys'], '--new-rotation-keys').bytes).toString('utf8'), flags['new-rotation-keys']), threshold: flags['new-threshold']! }
       : undefined;
-    const out = await r.createRotation({ rootBytes: root.bytes, version: flags.version, expires: t.parseTime(flags.expires, '--expires'), signWith, newRotationKeys: newKeys });
+    const out = await r.createRotation({ rootBytes: root.bytes, version: flags.version, expires: parseTimeFlag(flags.expires, '--expires', 'end'), signWith, newRotationKeys: newKeys });
     t.writeFileAtomic(flags.output, out.tar);
     const summary = {
       output: flags.output,
       version: out.payload.version,
-      expires: new Date(out.payload.expires).toISOString(),
+      expires: formatTime(out.payload.expires),
       rootSha256: out.payload.root.sha256,
       signatures: signWith.length,
       rotatesKeys: newKeys !== undefined,
