@@ -90,6 +90,11 @@ export const EXIT_CODES = {
   ARCHIVE_LIMIT_EXCEEDED: 81,
   ARCHIVE_UNSAFE_ENTRY: 82,
   ARCHIVE_MANIFEST_MISMATCH: 83,
+  // stores and rotation, added after the ranges above filled (100-109)
+  STORE_MIGRATION_REQUIRED: 100,
+  STORE_FOREIGN: 101,
+  ROTATION_VERSION_GAP: 102,
+  ROTATION_CONFLICT: 103,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

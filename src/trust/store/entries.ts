@@ -108,7 +108,8 @@ export function entryFromRow(r: EntryRow): StoreEntry {
     sourceFile: r.source_file,
     sourceSha256: r.source_sha256,
     addedAt: isoTime(r.added_at),
-    rotationVersion: r.rotation_version,
+    // Absent (undefined) in a store at schema 1, which `trust migrate` reads before migrating.
+    rotationVersion: r.rotation_version ?? null,
   };
 }
 
