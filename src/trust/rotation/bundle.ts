@@ -114,6 +114,8 @@ export interface CreateRotationInput {
   version: number;
   expires: number;
   signWith: KeyObject[];
+  /** Clock for the expiry check (default: now). */
+  now?: number;
   /** Replace the rotation keys: new public keys and threshold. */
   newRotationKeys?: { keys: KeyObject[]; threshold: number };
 }
@@ -122,6 +124,13 @@ export interface CreateRotationInput {
 export async function createRotation(input: CreateRotationInput): Promise<{ tar: Uint8Array; payload: RotationPayload; payloadBytes: Uint8Array }> {
   if (!Number.isSafeInteger(input.version) || input.version <= 0) fail('INPUT_INVALID', 'rotation', `--version must be a whole number of at least 1, not ${input.version}`);
   if (input.signWith.length === 0) fail('INPUT_INVALID', 'rotation', 'at least one --sign-with key is needed');
+  // Every host would refuse it (freeze check): never sign one.
+  const now = input.now ?? Date.now();
+  if (input.expires <= now) {
+    fail('ROTATION_EXPIRED', 'rotation', `--expires ${new Date(input.expires).toISOString()} is not in the future: every host would refuse this rotation as expired`, {
+      expires: new Date(input.expires).toISOString(),
+    });
+  }
   // Refuse to ship a root the receiving side would refuse.
   const root = parseTrustedRoot(input.rootBytes);
   if (root.certificateAuthorities.length + root.tlogs.length + root.ctlogs.length + root.timestampAuthorities.length === 0) {
