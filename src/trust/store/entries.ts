@@ -92,6 +92,18 @@ export function effectiveEnd(row: Pick<EntryRow, 'valid_until' | 'retired_at'>):
   return Math.min(row.valid_until, row.retired_at);
 }
 
+/**
+ * The window the verifier and `export` use: from the start to the earlier of the end and the
+ * local retirement. Undefined when that ends before it starts — an entry retired before the
+ * start a later rotation gave it, or withdrawn by a rotation before it began: it trusts
+ * nothing, and a trusted root cannot express it (checklist H53, item 11 of the review).
+ */
+export function effectiveWindow(row: Pick<EntryRow, 'valid_from' | 'valid_until' | 'retired_at'>): ValidityWindow | undefined {
+  const end = effectiveEnd(row);
+  if (end !== null && end < row.valid_from) return undefined;
+  return { start: row.valid_from, end: end ?? undefined };
+}
+
 export function entryFromRow(r: EntryRow): StoreEntry {
   return {
     id: r.id,
