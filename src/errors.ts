@@ -93,6 +93,11 @@ export const EXIT_CODES = {
   // batches (95-99)
   /** The archive was written, but without some bundles (each reported): one bad item never stops a batch. */
   EXPORT_INCOMPLETE: 95,
+  // stores and rotation, added after the ranges above filled (100-109)
+  STORE_MIGRATION_REQUIRED: 100,
+  STORE_FOREIGN: 101,
+  ROTATION_VERSION_GAP: 102,
+  ROTATION_CONFLICT: 103,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

@@ -54,7 +54,7 @@ export function parseCreatedAt(s: string): number {
 }
 
 function fromStore(path: string, wanted: Set<string> | undefined): ExportInput[] {
-  const store = AttestationStore.open(path, { create: false });
+  const store = AttestationStore.open(path, 'read');
   try {
     const rows = wanted ? [...wanted].sort().flatMap((d) => store.findBundlesByDigest(d)) : store.listAll();
     return rows.map((r) => ({ artifactDigest: r.artifactDigest, bytes: utf8.encode(r.bundleJson), source: `attestation store ${path} (row ${r.id})` }));

@@ -85,7 +85,7 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   if (opts.attestationStorePath !== false) {
     const { AttestationStore, resolveAttestationStorePath } = await import('../store/attestations.js');
     storePath = resolveAttestationStorePath(opts.attestationStorePath, env);
-    const store = AttestationStore.open(storePath);
+    const store = AttestationStore.open(storePath, 'write');
     try {
       store.save({
         artifactDigest: result.artifactDigest,

@@ -248,7 +248,7 @@ export function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctlog
   for (const sct of scts) {
     const logIdHex = toHex(sct.logId);
     if (!certValidAt(leaf, sct.timestamp)) {
-      problems.push(`SCT timestamp ${new Date(sct.timestamp).toISOString()} from CT log ${logIdHex} is outside the certificate's validity ${new Date(leaf.notBefore).toISOString()}..${new Date(leaf.notAfter).toISOString()}`);
+      problems.push(`SCT timestamp ${formatTime(sct.timestamp)} from CT log ${logIdHex} is outside the certificate's validity ${formatTime(leaf.notBefore)}..${formatTime(leaf.notAfter)}`);
       continue;
     }
     const logs = ctlogs.filter((l) => bytesEqual(l.logId, sct.logId));

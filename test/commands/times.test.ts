@@ -116,7 +116,7 @@ test('verify --archive: a bad bundle is reported and the good one after it still
 test('export-bundle --all: a bad bundle is left out and reported, the others exported, and the command exits EXPORT_INCOMPLETE', async (t) => {
   const dir = tmp(t);
   const storePath = path.join(dir, 'attestations.db');
-  const store = AttestationStore.open(storePath);
+  const store = AttestationStore.open(storePath, 'write');
   // The bad one first: it used to stop the export before the good ones.
   store.save({ artifactDigest: ARTIFACT_DIGEST, bundleJson: blobWithIntegratedTime('10000000000000'), contentKind: 'messageSignature', createdAt: 1 });
   store.save({ artifactDigest: ARTIFACT_DIGEST, bundleJson: BLOB_TEXT, contentKind: 'messageSignature', createdAt: 2 });

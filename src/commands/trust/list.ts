@@ -34,7 +34,8 @@ export default class TrustList extends StellaCommand {
       for (const e of entries) {
         const until = e.effectiveUntil === null ? 'open' : e.effectiveUntil.slice(0, 19) + 'Z';
         const ended = e.effectiveUntil !== null && Date.parse(e.effectiveUntil) < now;
-        const line = `${String(e.id).padEnd(4)} ${e.kind.padEnd(5)} ${(e.validFrom.slice(0, 19) + 'Z').padEnd(20)} ${until.padEnd(20)} ${e.fingerprint.slice(0, 16)} ${e.subject}${e.retiredAt ? ' (retired)' : ''}`;
+        const never = e.effectiveUntil !== null && Date.parse(e.effectiveUntil) < Date.parse(e.validFrom);
+        const line = `${String(e.id).padEnd(4)} ${e.kind.padEnd(5)} ${(e.validFrom.slice(0, 19) + 'Z').padEnd(20)} ${until.padEnd(20)} ${e.fingerprint.slice(0, 16)} ${e.subject}${never ? ' (never valid: ends before it starts)' : e.retiredAt ? ' (retired)' : ''}`;
         process.stdout.write((ended ? this.paint('dim', line) : line) + '\n');
       }
     } finally {

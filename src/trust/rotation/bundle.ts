@@ -115,6 +115,8 @@ export interface CreateRotationInput {
   version: number;
   expires: number;
   signWith: KeyObject[];
+  /** Clock for the expiry check (default: now). */
+  now?: number;
   /** Replace the rotation keys: new public keys and threshold. */
   newRotationKeys?: { keys: KeyObject[]; threshold: number };
 }
@@ -124,6 +126,13 @@ export async function createRotation(input: CreateRotationInput): Promise<{ tar:
   if (!Number.isSafeInteger(input.version) || input.version <= 0) fail('INPUT_INVALID', 'rotation', `--version must be a whole number of at least 1, not ${input.version}`);
   if (input.signWith.length === 0) fail('INPUT_INVALID', 'rotation', 'at least one --sign-with key is needed');
   boundedMs(input.expires, '--expires', { code: 'INPUT_INVALID', check: 'rotation' });
+  // Every host would refuse it (freeze check): never sign one.
+  const now = input.now ?? Date.now();
+  if (input.expires <= now) {
+    fail('ROTATION_EXPIRED', 'rotation', `--expires ${formatTime(input.expires)} is not in the future: every host would refuse this rotation as expired`, {
+      expires: formatTime(input.expires),
+    });
+  }
   // Refuse to ship a root the receiving side would refuse.
   const root = parseTrustedRoot(input.rootBytes);
   if (root.certificateAuthorities.length + root.tlogs.length + root.ctlogs.length + root.timestampAuthorities.length === 0) {

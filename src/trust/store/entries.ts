@@ -104,6 +104,18 @@ function checkedTimes(r: EntryRow): EntryRow {
   };
 }
 
+/**
+ * The window the verifier and `export` use: from the start to the earlier of the end and the
+ * local retirement. Undefined when that ends before it starts — an entry retired before the
+ * start a later rotation gave it, or withdrawn by a rotation before it began: it trusts
+ * nothing, and a trusted root cannot express it (checklist H53, item 11 of the review).
+ */
+export function effectiveWindow(row: Pick<EntryRow, 'valid_from' | 'valid_until' | 'retired_at'>): ValidityWindow | undefined {
+  const end = effectiveEnd(row);
+  if (end !== null && end < row.valid_from) return undefined;
+  return { start: row.valid_from, end: end ?? undefined };
+}
+
 export function entryFromRow(row: EntryRow): StoreEntry {
   const r = checkedTimes(row);
   return {
@@ -121,7 +133,8 @@ export function entryFromRow(row: EntryRow): StoreEntry {
     sourceFile: r.source_file,
     sourceSha256: r.source_sha256,
     addedAt: isoTime(r.added_at),
-    rotationVersion: r.rotation_version,
+    // Absent (undefined) in a store at schema 1, which `trust migrate` reads before migrating.
+    rotationVersion: r.rotation_version ?? null,
   };
 }
 

@@ -22,6 +22,7 @@ export {
   type StalenessReport,
 } from './operations.js';
 export { initStore, type InitResult } from './init.js';
+export { migrateTrustStore, type MigrationResult } from './migrate.js';
 export { addRotationKeys, listRotationKeys, parsePublicKeysPem } from './rotation-keys.js';
 export { renderTimeline } from './timeline.js';
 export { trustFromStoreIfPresent, parseMaxAgeDays } from './verify-source.js';

@@ -65,9 +65,14 @@ export function renderTimeline(entries: StoreEntry[], opts: TimelineOptions): st
   lines.push(' '.repeat(labelWidth + 1) + labels.join('').trimEnd());
   lines.push(' '.repeat(labelWidth + 1) + axis.join(''));
   entries.forEach((e, i) => {
+    const end = ends[i];
+    if (end !== undefined && end < starts[i]!) {
+      // Retired or withdrawn before it started: no window to draw.
+      lines.push(`${label(e, labelWidth)} (never valid)`);
+      return;
+    }
     const row = Array.from({ length: plot }, () => ' ');
     const a = col(starts[i]!);
-    const end = ends[i];
     const b = end === undefined ? plot - 1 : col(end);
     for (let c = a; c <= b; c++) row[c] = g.bar;
     row[a] = g.start;

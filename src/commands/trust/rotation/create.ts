@@ -14,8 +14,8 @@ export default class TrustRotationCreate extends StellaCommand {
   ];
   static override flags = {
     root: Flags.string({ description: 'the new trusted_root.json', required: true }),
-    version: Flags.integer({ description: 'rotation version (must exceed the last applied)', required: true }),
-    expires: Flags.string({ description: 'expiry (RFC 3339); hosts refuse the rotation after it', required: true }),
+    version: Flags.integer({ description: 'rotation version: exactly one more than the last applied on the hosts', required: true }),
+    expires: Flags.string({ description: 'expiry (RFC 3339, in the future); hosts refuse the rotation after it', required: true }),
     'sign-with': Flags.string({ description: 'PEM private key to sign with (repeatable)', required: true, multiple: true }),
     'new-rotation-keys': Flags.string({ description: 'PEM public keys that replace the rotation keys' }),
     'new-threshold': Flags.integer({ description: 'threshold for the new rotation keys' }),
