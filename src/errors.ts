@@ -90,6 +90,9 @@ export const EXIT_CODES = {
   ARCHIVE_LIMIT_EXCEEDED: 81,
   ARCHIVE_UNSAFE_ENTRY: 82,
   ARCHIVE_MANIFEST_MISMATCH: 83,
+  // limits of nested encodings (110-114)
+  /** DER over its per-parse budget: element count, nesting depth or certificate size. */
+  DER_LIMIT_EXCEEDED: 110,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

@@ -20,6 +20,7 @@ import {
   verifyEmbeddedScts,
 } from '../../src/x509/sct.js';
 import { CONFORMANCE_DIR, PROJECT_ROOT, sharedMissingReason } from '../helpers/paths.js';
+import { derBomb } from '../helpers/der-bomb.js';
 import { buildPki, ctLog, defaultLeafExtensions, fixturePem, INTERMEDIATE_DN, MIN, seed, T0 } from './helpers.js';
 
 const pki = buildPki('sct');
@@ -161,4 +162,9 @@ test('shared conformance: bundle-with-sct-with-extensions verifies against its t
   t.true(scts.some((s) => s.extensions.length > 0));
   const r = verifyEmbeddedScts(leaf, issuer, tm.ctlogs);
   t.true(r.length >= 1);
+});
+
+test('H55 rebuilding the precertificate TBS: the shape is checked first, the element budget holds', (t) => {
+  rejects(t, () => removeExtensionFromTbs(derBomb(1024 * 1024, 0x31), OID.ctPoison), 'SCT_INVALID', /TBSCertificate: expected SEQUENCE, found identifier octet 0x31/);
+  rejects(t, () => removeExtensionFromTbs(derBomb(1024 * 1024), OID.ctPoison), 'DER_LIMIT_EXCEEDED', /TBSCertificate: more than \d+ elements/);
 });
