@@ -25,4 +25,3 @@ export { initStore, type InitResult } from './init.js';
 export { addRotationKeys, listRotationKeys, parsePublicKeysPem } from './rotation-keys.js';
 export { renderTimeline } from './timeline.js';
 export { trustFromStoreIfPresent, parseMaxAgeDays } from './verify-source.js';
-export { readSourceFile, writeFileAtomic } from './files.js';
