@@ -269,7 +269,10 @@ test('Rekor answering without an inclusion proof: "Rekor proof missing", no bund
     const upstream = await fetch(`${sandbox.urls.rekor}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json' }, ...(req.method === 'POST' ? { body: Buffer.concat(chunks) } : {}) });
     const body = (await upstream.json()) as Record<string, { verification?: { inclusionProof?: unknown } }>;
     for (const e of Object.values(body)) delete e.verification?.inclusionProof;
-    res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    // Forward Location too: on a loaded machine the client may time out and retry, and the
+    // retry's 409 names the entry there.
+    const location = upstream.headers.get('location');
+    res.writeHead(upstream.status, { 'content-type': 'application/json', ...(location ? { location } : {}) }).end(JSON.stringify(body));
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   t.teardown(() => s.close());
