@@ -98,6 +98,9 @@ export const EXIT_CODES = {
   STORE_FOREIGN: 101,
   ROTATION_VERSION_GAP: 102,
   ROTATION_CONFLICT: 103,
+  // limits of nested encodings (110-114)
+  /** DER over its per-parse budget: element count, nesting depth or certificate size. */
+  DER_LIMIT_EXCEEDED: 110,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

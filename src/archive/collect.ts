@@ -7,15 +7,15 @@
  * --attestation-store. A --bundle file is filed under every sha256 artifact digest it covers
  * (its message digest, or its in-toto subjects), restricted to the --artifact digests asked for.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fail, failureOf, StellaError } from '../errors.js';
 import { parseTimeFlag } from '../util/time.js';
 import { parseBundle, type RefusedItem } from '../bundle/parse.js';
 import { BUNDLE_LIMITS } from '../bundle/model.js';
 import { parseTrustedRoot } from '../trust/trusted-root.js';
-import { readSourceFile, writeFileAtomic } from '../trust/store/files.js';
 import { AttestationStore, normalizeArtifactDigest, resolveAttestationStorePath } from '../store/attestations.js';
 import { utf8, toHex } from '../util/encoding.js';
+import { readFileBounded, writeFileAtomic } from '../util/fs.js';
 import { sha256 } from '../crypto.js';
 import { artifactDigestsOf, buildExportArchive, readExportArchive, EXPORT_LIMITS, type ExportArchive, type ExportInput } from './export.js';
 import type { ExportManifest } from './manifest.js';
@@ -64,7 +64,7 @@ function fromStore(path: string, wanted: Set<string> | undefined): ExportInput[]
 }
 
 function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] {
-  const { bytes } = readSourceFile(path, '--bundle', BUNDLE_LIMITS.maxBytes);
+  const bytes = readFileBounded(path, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' });
   // Parsed here only to learn which artifacts it covers; buildExportArchive judges it again.
   const digests = artifactDigestsOf(parseBundle(bytes));
   if (digests.length === 0) fail('INPUT_INVALID', 'input', `--bundle ${JSON.stringify(path)}: cannot tell which artifact it is for (no sha256 message digest or in-toto subject)`);
@@ -78,7 +78,7 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
   if (!opts.all && opts.artifacts.length === 0) fail('INPUT_INVALID', 'input', 'say what to export: --artifact sha256:<hex> (repeatable) or --all');
   const wanted = opts.all ? undefined : new Set(opts.artifacts.map(normalizeArtifactDigest));
   const createdAt = opts.createdAt !== undefined ? parseCreatedAt(opts.createdAt) : undefined;
-  const trustedRoot = opts.trustedRootPath ? readSourceFile(opts.trustedRootPath, '--include-trusted-root', EXPORT_LIMITS.maxTrustedRootBytes).bytes : undefined;
+  const trustedRoot = opts.trustedRootPath ? readFileBounded(opts.trustedRootPath, { what: '--include-trusted-root', maxBytes: EXPORT_LIMITS.maxTrustedRootBytes, limitCode: 'TRUSTED_ROOT_INVALID' }) : undefined;
   // Carried for the receiver's convenience, never trusted by reading; still, only a valid one.
   if (trustedRoot) parseTrustedRoot(trustedRoot);
 
@@ -110,22 +110,11 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
   }
   if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
   const built = await buildExportArchive({ bundles: inputs, createdAt, trustedRoot });
-  writeFileAtomic(opts.outputPath, built.archive);
+  writeFileAtomic(opts.outputPath, built.archive, { what: 'export archive' });
   return { outputPath: opts.outputPath, sha256: toHex(sha256(built.archive)), size: built.archive.byteLength, manifest: built.manifest, attestationStore: storePath, refused: [...refused, ...built.refused] };
 }
 
-/** Read an export archive file: size checked before reading, then ./export.ts's strict reader. */
+/** Read an export archive file: a regular file, size checked before reading, then ./export.ts's strict reader. */
 export function readExportArchiveFile(path: string): ExportArchive {
-  let size: number;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(path)}: not a regular file`);
-    size = st.size;
-  } catch (e) {
-    if ((e as { name?: string }).name === 'StellaError') throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-  if (size > EXPORT_LIMITS.maxArchiveBytes) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `--archive ${JSON.stringify(path)} is larger than ${EXPORT_LIMITS.maxArchiveBytes} bytes`);
-  return readExportArchive(readSourceFile(path, '--archive', EXPORT_LIMITS.maxArchiveBytes).bytes);
+  return readExportArchive(readFileBounded(path, { what: '--archive', maxBytes: EXPORT_LIMITS.maxArchiveBytes, limitCode: 'ARCHIVE_LIMIT_EXCEEDED' }));
 }

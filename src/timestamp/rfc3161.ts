@@ -183,7 +183,7 @@ function parseSignerInfo(node: DerNode): SignerInfo {
 
 /** Parse a TimeStampToken (CMS ContentInfo) or a TimeStampResp wrapping one. */
 export function parseTimeStampToken(bytes: Uint8Array): TimeStampToken {
-  const top = parseDer(bytes, CTX);
+  const top = parseDer(bytes, CTX, Tag.SEQUENCE);
   let contentInfo = top;
   const first = top.sequence('TimeStampToken', 1, 2)[0]!;
   if (first.is(Tag.SEQUENCE)) {
@@ -204,7 +204,7 @@ export function parseTimeStampToken(bytes: Uint8Array): TimeStampToken {
   if (!eWrap.isContext(0) || !eWrap.constructed || eWrap.children.length !== 1) eWrap.fail('eContent must be [0] EXPLICIT OCTET STRING');
   const eContent = eWrap.children[0]!;
   readOctetString(eContent);
-  const tstInfo = parseTstInfo(parseNested(eContent, 'RFC 3161 TSTInfo'));
+  const tstInfo = parseTstInfo(parseNested(eContent, 'RFC 3161 TSTInfo', Tag.SEQUENCE));
 
   let i = 3;
   const certificates: Certificate[] = [];

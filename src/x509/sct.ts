@@ -179,7 +179,7 @@ export function buildPrecertSignedData(opts: { timestamp: number; issuerKeyHash:
  * TBS the CT log signed. Refuses a TBS that does not carry the extension.
  */
 export function removeExtensionFromTbs(tbsDer: Uint8Array, oid: string, code: ErrorCode = 'SCT_INVALID', check: CheckName = 'sct'): Uint8Array {
-  const tbs = parseDer(tbsDer, { code, check, what: 'TBSCertificate' });
+  const tbs = parseDer(tbsDer, { code, check, what: 'TBSCertificate' }, Tag.SEQUENCE);
   if (!tbs.is(Tag.SEQUENCE)) tbs.fail('expected SEQUENCE');
   const fields = tbs.children;
   const extWrap = fields[fields.length - 1];

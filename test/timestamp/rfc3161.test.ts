@@ -2,6 +2,7 @@ import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { int, seq } from '../../src/der/writer.js';
+import { derBomb } from '../helpers/der-bomb.js';
 import { StellaError } from '../../src/errors.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
 import { checkRfc3161Timestamp, parseTimeStampToken, verifyRfc3161Timestamp } from '../../src/timestamp/rfc3161.js';
@@ -75,6 +76,27 @@ test('malformed tokens are TIMESTAMP_INVALID', (t) => {
   rejects(t, () => verifyRfc3161Timestamp(concatBytes(realToken, Uint8Array.of(0)), realSignature, [sigstageTsa()]), /trailing byte/);
   rejects(t, () => verifyRfc3161Timestamp(realToken.subarray(0, 100), realSignature, [sigstageTsa()]), /RFC 3161 timestamp/);
   rejects(t, () => parseTimeStampToken(Uint8Array.of(0x30, 0x80, 0, 0)), /indefinite length/);
+});
+
+test('H55 a TSA token bomb is refused by the element budget, and a wrong outer shape on its first octet', (t) => {
+  const e = t.throws(() => verifyRfc3161Timestamp(derBomb(4 * 1024 * 1024), realSignature, [sigstageTsa()]), { instanceOf: StellaError });
+  t.is(e?.code, 'DER_LIMIT_EXCEEDED');
+  t.is(e?.check, 'verified-times');
+  t.regex(e?.message ?? '', /more than \d+ elements/);
+  rejects(t, () => parseTimeStampToken(derBomb(4 * 1024 * 1024, 0x31)), /expected SEQUENCE, found identifier octet 0x31/);
+  // The TSTInfo inside eContent is parsed from the token's budget, after its tag is checked.
+  const tampered = Uint8Array.from(realToken);
+  let at = Buffer.from(tampered).indexOf(Buffer.from('060b2a864886f70d0109100104', 'hex'));
+  t.true(at > 0, 'the real token names id-ct-TSTInfo');
+  const skipHeader = (p: number): number => (tampered[p + 1]! < 0x80 ? p + 2 : p + 2 + (tampered[p + 1]! & 0x7f));
+  at += 13;
+  t.is(tampered[at], 0xa0);
+  at = skipHeader(at);
+  t.is(tampered[at], 0x04);
+  at = skipHeader(at);
+  t.is(tampered[at], 0x30, 'eContent holds the TSTInfo SEQUENCE');
+  tampered[at] = 0x31;
+  rejects(t, () => parseTimeStampToken(tampered), /RFC 3161 TSTInfo: expected SEQUENCE, found identifier octet 0x31/);
 });
 
 // --- a local TSA built with the project's issuer -----------------------------------------

@@ -21,6 +21,7 @@ import {
   verifyEmbeddedScts,
 } from '../../src/x509/sct.js';
 import { CONFORMANCE_DIR, PROJECT_ROOT, sharedMissingReason } from '../helpers/paths.js';
+import { derBomb } from '../helpers/der-bomb.js';
 import { buildPki, ctLog, defaultLeafExtensions, fixturePem, INTERMEDIATE_DN, MIN, seed, T0 } from './helpers.js';
 
 const pki = buildPki('sct');
@@ -183,4 +184,9 @@ test("an SCT timestamp outside the certificate's validity is SCT_INVALID; both e
   rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 + 3 * 365 * 24 * 60 * MIN })), intermediate, [log]), 'SCT_INVALID', /^no valid SCT: SCT timestamp 2028-01-01T12:00:00\.000Z from CT log [0-9a-f]{64} is outside the certificate's validity 2025-01-01T12:00:00\.000Z\.\.2025-01-01T12:10:00\.000Z$/);
   rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 + 10 * MIN + 1 })), intermediate, [log]), 'SCT_INVALID', /outside the certificate's validity/);
   rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 - 1 })), intermediate, [log]), 'SCT_INVALID', /SCT timestamp 2025-01-01T11:59:59\.999Z .* outside the certificate's validity/);
+});
+
+test('H55 rebuilding the precertificate TBS: the shape is checked first, the element budget holds', (t) => {
+  rejects(t, () => removeExtensionFromTbs(derBomb(1024 * 1024, 0x31), OID.ctPoison), 'SCT_INVALID', /TBSCertificate: expected SEQUENCE, found identifier octet 0x31/);
+  rejects(t, () => removeExtensionFromTbs(derBomb(1024 * 1024), OID.ctPoison), 'DER_LIMIT_EXCEEDED', /TBSCertificate: more than \d+ elements/);
 });

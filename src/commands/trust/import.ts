@@ -31,7 +31,9 @@ export default class TrustImport extends StellaCommand {
     const { args, flags } = await this.parse(TrustImport);
     const t = await import('../../trust/store/index.js');
     const path = t.resolveStorePath(flags.store);
-    const file = t.readSourceFile(args.file, 'import file');
+    const { readFileBounded } = await import('../../util/fs.js');
+    const { MAX_IMPORT_BYTES } = await import('../../trust/store/importers.js');
+    const file = { path: args.file, bytes: readFileBounded(args.file, { what: 'import file', maxBytes: MAX_IMPORT_BYTES, limitCode: 'IMPORT_INVALID' }) };
     const store = t.openTrustStore(path);
     try {
       const r = t.importFile(

@@ -26,7 +26,8 @@ export default class TrustRotate extends StellaCommand {
     const t = await import('../../trust/store/index.js');
     const r = await import('../../trust/rotation/index.js');
     const path = t.resolveStorePath(flags.store);
-    const file = t.readSourceFile(args.file, 'rotation bundle', r.ROTATION_LIMITS.maxArchiveBytes);
+    const { readFileBounded } = await import('../../util/fs.js');
+    const file = { path: args.file, bytes: readFileBounded(args.file, { what: 'rotation bundle', maxBytes: r.ROTATION_LIMITS.maxArchiveBytes, limitCode: 'ARCHIVE_LIMIT_EXCEEDED' }) };
     const store = t.openTrustStore(path, { readonly: flags['dry-run'] });
     try {
       const res = r.applyRotation(store, file.bytes, { dryRun: flags['dry-run'], sourceFile: args.file, adopt: flags.adopt ?? [] }, { now: Date.now(), command: commandLine() });

@@ -26,4 +26,3 @@ export { migrateTrustStore, type MigrationResult } from './migrate.js';
 export { addRotationKeys, listRotationKeys, parsePublicKeysPem } from './rotation-keys.js';
 export { renderTimeline } from './timeline.js';
 export { trustFromStoreIfPresent, parseMaxAgeDays } from './verify-source.js';
-export { readSourceFile, writeFileAtomic } from './files.js';

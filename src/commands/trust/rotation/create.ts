@@ -27,16 +27,18 @@ export default class TrustRotationCreate extends StellaCommand {
     const t = await import('../../../trust/store/index.js');
     const r = await import('../../../trust/rotation/index.js');
     const { fail } = await import('../../../errors.js');
+    const { FILE_LIMITS, readFileBounded, writeFileAtomic } = await import('../../../util/fs.js');
+    const { TRUSTED_ROOT_LIMITS } = await import('../../../trust/trusted-root.js');
     if ((flags['new-rotation-keys'] === undefined) !== (flags['new-threshold'] === undefined)) {
       fail('INPUT_INVALID', 'input', '--new-rotation-keys and --new-threshold go together');
     }
-    const root = t.readSourceFile(flags.root, '--root');
-    const signWith = flags['sign-with'].map((p) => r.loadPrivateKey(t.readSourceFile(p, '--sign-with').bytes, `--sign-with ${p}`));
+    const root = { bytes: readFileBounded(flags.root, { what: '--root', maxBytes: TRUSTED_ROOT_LIMITS.maxBytes, limitCode: 'TRUSTED_ROOT_INVALID' }) };
+    const signWith = flags['sign-with'].map((p) => r.loadPrivateKey(readFileBounded(p, { what: '--sign-with', maxBytes: FILE_LIMITS.keyBytes }), `--sign-with ${p}`));
     const newKeys = flags['new-rotation-keys']
-      ? { keys: t.parsePublicKeysPem(Buffer.from(t.readSourceFile(flags['new-rotation-keys'], '--new-rotation-keys').bytes).toString('utf8'), flags['new-rotation-keys']), threshold: flags['new-threshold']! }
+      ? { keys: t.parsePublicKeysPem(Buffer.from(readFileBounded(flags['new-rotation-keys'], { what: '--new-rotation-keys', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8'), flags['new-rotation-keys']), threshold: flags['new-threshold']! }
       : undefined;
     const out = await r.createRotation({ rootBytes: root.bytes, version: flags.version, expires: parseTimeFlag(flags.expires, '--expires', 'end'), signWith, newRotationKeys: newKeys });
-    t.writeFileAtomic(flags.output, out.tar);
+    writeFileAtomic(flags.output, out.tar, { what: 'rotation bundle' });
     const summary = {
       output: flags.output,
       version: out.payload.version,
