@@ -34,7 +34,7 @@ import { parseJsonStrict } from '../util/json.js';
 import { digestNameOf, digestSize, hashAlgorithmOf, isDigestName } from '../util/digest.js';
 import { preAuthEncoding } from '../bundle/dsse.js';
 import { BUNDLE_LIMITS, type Bundle, type DsseEnvelopeContent, type HashAlgorithm, type KindVersion, type MessageDigest, type TransparencyLogEntry } from '../bundle/model.js';
-import { canonicalize, canonicalizeBytes } from './canonical-json.js';
+import { canonicalize, canonicalizeBytes } from '../util/canonical-json.js';
 import { leafHash } from './merkle.js';
 
 export type EntryVerifier = { kind: 'certificate'; der: Uint8Array } | { kind: 'publicKey'; spki: Uint8Array };

@@ -140,3 +140,14 @@ function scanStructure(text: string, maxDepth: number, malformed: (why: string) 
     return malformed(`duplicate key ${JSON.stringify(key)} in object at ${where}`);
   }
 }
+
+/**
+ * A JSON object as parsers produce it (JSON.parse, the CBOR decoder with mapsAsObjects): not
+ * an array, a Date, a Map or a class instance. The one test every reader of untrusted
+ * structured data uses.
+ */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}

@@ -7,7 +7,7 @@ import { sha256, digest } from '../../src/crypto.js';
 import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
 import { preAuthEncoding } from '../../src/bundle/dsse.js';
 import type { Bundle, DsseEnvelopeContent, MessageSignatureContent, TransparencyLogEntry } from '../../src/bundle/model.js';
-import { canonicalizeBytes } from '../../src/tlog/canonical-json.js';
+import { canonicalizeBytes } from '../../src/util/canonical-json.js';
 import { leafHash } from '../../src/tlog/merkle.js';
 import {
   buildDsseBody,

@@ -11,6 +11,7 @@ import { createPublicKey, verify as nodeVerify, type JsonWebKey } from 'node:cry
 import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
 import { decodeBase64Url, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
+import { canonicalizeBytes } from '../../util/canonical-json.js';
 import { boundedSeconds } from '../../util/time.js';
 import type { AuthorityKey } from './keys.js';
 
@@ -289,8 +290,8 @@ function publicJwk(key: AuthorityKey): { kty: 'EC'; crv: 'P-256'; x: string; y: 
 
 /** RFC 7638: SHA-256 over the required members in lexicographic order, base64url. */
 export function jwkThumbprint(jwk: { crv: string; kty: string; x: string; y: string }): string {
-  const canonical = `{"crv":"${jwk.crv}","kty":"${jwk.kty}","x":"${jwk.x}","y":"${jwk.y}"}`;
-  return b64url(sha256(utf8.encode(canonical)));
+  // The required members only, in RFC 8785 form (RFC 7638 §3.3: no whitespace, sorted keys).
+  return b64url(sha256(canonicalizeBytes({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })));
 }
 
 function uuidFrom(text: string): string {

@@ -17,7 +17,7 @@ import { decodeBase64, fromHex, toBase64, toHex, utf8, utf8Decoder } from '../..
 import { parseEnvelope, preAuthEncoding } from '../../bundle/dsse.js';
 import { digestSize, hashAlgorithmOf, isDigestName } from '../../util/digest.js';
 import { parseCertificate } from '../../x509/certificate.js';
-import { canonicalizeBytes } from '../../tlog/canonical-json.js';
+import { canonicalizeBytes } from '../../util/canonical-json.js';
 import { leafHash, MerkleTree } from '../../tlog/merkle.js';
 import { isValidNoteName, noteKeyHint, signCheckpoint, type NoteSigner } from '../../tlog/note.js';
 import { buildHashedRekordBody, parsePemVerifier, toPem, type EntryVerifier, type VerifierInput } from '../../tlog/rekor-entry.js';

@@ -18,7 +18,7 @@ import { decodeBase64, toBase64, toHex, utf8 } from '../../util/encoding.js';
 import { parseJsonStrict } from '../../util/json.js';
 import { boundedMs, formatTime, parseRfc3339, windowEndMs } from '../../util/time.js';
 import { parseTrustedRoot } from '../trusted-root.js';
-import { canonicalJson } from '../store/canonical.js';
+import { canonicalize } from '../../util/canonical-json.js';
 import { spkiOf } from '../store/keys.js';
 import { readTarStrict, writeTar } from '../../archive/tar.js';
 
@@ -88,13 +88,13 @@ export function rotationKeyId(spki: Uint8Array): string {
 }
 
 function payloadJson(p: RotationPayload): string {
-  return canonicalJson({
+  return canonicalize({
     type: p.type,
     version: p.version,
     expires: formatTime(p.expires),
     root: { sha256: p.root.sha256, size: p.root.size },
     rotationKeys: p.rotationKeys ? { keys: p.rotationKeys.keys.map(toBase64), threshold: p.rotationKeys.threshold } : undefined,
-  });
+  }, { integersOnly: true });
 }
 
 export function signPayload(privateKey: KeyObject, payloadBytes: Uint8Array): Uint8Array {
@@ -156,7 +156,7 @@ export async function createRotation(input: CreateRotationInput): Promise<{ tar:
     if (k.type !== 'private') fail('INPUT_INVALID', 'rotation', '--sign-with needs a private key');
     return { keyId: rotationKeyId(spkiOf(createPublicKey(k))), signature: toBase64(signPayload(k, payloadBytes)) };
   });
-  const sigBytes = utf8.encode(canonicalJson({ signatures }));
+  const sigBytes = utf8.encode(canonicalize({ signatures }, { integersOnly: true }));
   const tar = await writeTar([
     { name: 'payload.json', data: payloadBytes },
     { name: 'root.json', data: input.rootBytes },

@@ -10,7 +10,7 @@ import { parsePublicKey, sha256 } from '../../crypto.js';
 import { concatBytes, decodeBase64, toBase64, toHex } from '../../util/encoding.js';
 import { parseCertificate } from '../../x509/certificate.js';
 import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustMaterial, ValidityWindow } from '../material.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalize } from '../../util/canonical-json.js';
 import { isoTime, storedTime, storedTimeOrNull } from './time.js';
 
 export type EntryKind = 'ca' | 'tlog' | 'ctlog' | 'tsa';
@@ -166,7 +166,7 @@ export function authorityCandidate(kind: 'ca' | 'tsa', a: CertificateAuthority):
     fingerprint: hex256(anchor),
     keyId: hex256(issuing.spkiDer),
     der: anchor,
-    material: canonicalJson(material as unknown as Record<string, string>),
+    material: canonicalize(material, { integersOnly: true }),
     validFrom: a.validFor.start,
     validUntil: a.validFor.end ?? null,
   };
@@ -189,7 +189,7 @@ export function logCandidate(kind: 'tlog' | 'ctlog', t: TransparencyLogInstance)
     fingerprint: hex256(t.publicKey.rawBytes),
     keyId: toHex(t.logId),
     der: t.publicKey.rawBytes,
-    material: canonicalJson(m as unknown as Record<string, string>),
+    material: canonicalize(m, { integersOnly: true }),
     validFrom: t.publicKey.validFor.start,
     validUntil: t.publicKey.validFor.end ?? null,
   };

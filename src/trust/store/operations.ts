@@ -8,7 +8,7 @@ import { sha256 } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
 import type { TrustMaterial } from '../material.js';
 import { serializeTrustedRoot, TRUSTED_ROOT_MEDIA_TYPE_V02 } from '../trusted-root.js';
-import type { CanonicalValue } from './canonical.js';
+import type { JsonValue } from '../../util/canonical-json.js';
 import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from './db.js';
 import {
   allEntryRows,
@@ -39,7 +39,7 @@ export interface ImportResult {
   duplicates: StoreEntry[];
 }
 
-function candidateDetail(c: EntryCandidate): Record<string, CanonicalValue> {
+function candidateDetail(c: EntryCandidate): Record<string, JsonValue> {
   return { kind: c.kind, subject: c.subject, fingerprint: c.fingerprint, validFrom: isoTime(c.validFrom), validUntil: isoTime(c.validUntil) };
 }
 

@@ -1,5 +1,5 @@
 /** Rotation test helpers: a store with rotation keys, and signed (or hand-crafted) rotation bundles. */
-import { canonicalJson } from '../../../src/trust/store/canonical.js';
+import { canonicalize as canonicalJson } from '../../../src/util/canonical-json.js';
 import { initStore } from '../../../src/trust/store/init.js';
 import { createRotation, rotationKeyId, signPayload } from '../../../src/trust/rotation/bundle.js';
 import { writeTar } from '../../../src/archive/tar.js';
