@@ -19,12 +19,12 @@ import { preAuthEncoding, serializeEnvelope } from '../src/bundle/dsse.js';
 import { buildInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../src/bundle/intoto.js';
 import type { Bundle, BundleContent } from '../src/bundle/model.js';
 import { serializeBundle } from '../src/bundle/serialize.js';
-import { derToPem, pemToDerList } from '../src/x509/certificate.js';
 import { createSandboxAuthority, type SandboxAuthority } from '../src/sandbox/authority/index.js';
 import { deriveAuthorityKey, deriveAuthorityKeys, seedFromString, type AuthorityKey } from '../src/sandbox/authority/keys.js';
 import type { MintTokenOptions } from '../src/sandbox/authority/oidc.js';
 import { bundleFromRekorResponse } from '../src/bundle/from-rekor.js';
 import { dsseProposal, hashedRekordProposal } from '../src/sign/rekor-client.js';
+import { derToPem, pemToDerList } from '../src/util/pem.js';
 
 export const SAMPLES_SEED = 'stella samples v1';
 /** The authority's creation time: CA certificates and log keys are valid from here. */

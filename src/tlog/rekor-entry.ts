@@ -31,6 +31,7 @@ import { digest, sha256 } from '../crypto.js';
 import { fail } from '../errors.js';
 import { bytesEqual, decodeBase64, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
 import { parseJsonStrict } from '../util/json.js';
+import { derToPem, pemToDer } from '../util/pem.js';
 import { digestNameOf, digestSize, hashAlgorithmOf, isDigestName } from '../util/digest.js';
 import { preAuthEncoding } from '../bundle/dsse.js';
 import { BUNDLE_LIMITS, type Bundle, type DsseEnvelopeContent, type HashAlgorithm, type KindVersion, type MessageDigest, type TransparencyLogEntry } from '../bundle/model.js';
@@ -140,11 +141,8 @@ export function parsePemVerifier(pem: Uint8Array, where: string): EntryVerifier 
   } catch {
     return malformed(`tlog entry body: ${where} is not UTF-8 PEM`);
   }
-  const m = /^-----BEGIN (CERTIFICATE|PUBLIC KEY)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n-----END \1-----\r?\n?$/.exec(text);
-  if (!m) malformed(`tlog entry body: ${where} is not a single PEM certificate or public key`);
-  const der = decodeBase64(m[2]!.replace(/\r?\n/g, ''), `tlog entry body: ${where}`, 'tlog');
-  if (der.length === 0) malformed(`tlog entry body: ${where} is empty`);
-  return m[1] === 'CERTIFICATE' ? { kind: 'certificate', der } : { kind: 'publicKey', spki: der };
+  const { label, der } = pemToDer(text, ['CERTIFICATE', 'PUBLIC KEY'], { code: 'BUNDLE_MALFORMED', check: 'tlog', what: `tlog entry body: ${where}` });
+  return label === 'CERTIFICATE' ? { kind: 'certificate', der } : { kind: 'publicKey', spki: der };
 }
 
 function verifierV2(v: unknown, where: string): { verifier: EntryVerifier; keyDetails: string } {
@@ -367,13 +365,9 @@ export function verifyEntryBinding(entry: TransparencyLogEntry, bundle: Bundle, 
 
 export type VerifierInput = { certificateDer: Uint8Array } | { publicKeySpki: Uint8Array };
 
-export function toPem(der: Uint8Array, label: 'CERTIFICATE' | 'PUBLIC KEY'): string {
-  const lines = toBase64(der).match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}
-
-function pemOf(v: VerifierInput): string {
-  return 'certificateDer' in v ? toPem(v.certificateDer, 'CERTIFICATE') : toPem(v.publicKeySpki, 'PUBLIC KEY');
+/** The PEM a Rekor v1 body carries for a verifier (Rekor re-encodes what it was sent). */
+export function verifierPem(v: VerifierInput): string {
+  return 'certificateDer' in v ? derToPem(v.certificateDer, 'CERTIFICATE') : derToPem(v.publicKeySpki, 'PUBLIC KEY');
 }
 
 function verifierJsonV2(v: VerifierInput, keyDetails: string): Obj {
@@ -404,7 +398,7 @@ export function buildHashedRekordBody(i: HashedRekordInput): Uint8Array {
       kind: 'hashedrekord',
       spec: {
         data: { hash: { algorithm: digestNameOf(i.digest.algorithm), value: toHex(i.digest.digest) } },
-        signature: { content: toBase64(i.signature), publicKey: { content: toBase64(utf8.encode(pemOf(i.verifier))) } },
+        signature: { content: toBase64(i.signature), publicKey: { content: toBase64(utf8.encode(verifierPem(i.verifier))) } },
       },
     });
   }
@@ -448,7 +442,7 @@ export function buildDsseBody(i: DsseBodyInput): Uint8Array {
       spec: {
         envelopeHash: { algorithm: 'sha256', value: toHex(sha256(canonicalizeBytes(envelopeJson))) },
         payloadHash: { algorithm: 'sha256', value: toHex(sha256(env.payload)) },
-        signatures: [{ signature: toBase64(sig.sig), verifier: toBase64(utf8.encode(pemOf(i.verifier))) }],
+        signatures: [{ signature: toBase64(sig.sig), verifier: toBase64(utf8.encode(verifierPem(i.verifier))) }],
       },
     });
   }

@@ -14,12 +14,12 @@ import {
   buildHashedRekordBody,
   entryUuid,
   parseRekorBody,
-  toPem,
   verifyEntryBinding,
   type BindingExpectations,
 } from '../../src/tlog/rekor-entry.js';
 import { CONFORMANCE_DIR, sharedMissingReason } from '../helpers/paths.js';
 import { leafDer, loadCase } from './helpers.js';
+import { derToPem as toPem } from '../../src/util/pem.js';
 
 // --- a self-contained signer: an ECDSA key standing in for a certificate and for a bare key ---
 

@@ -22,7 +22,7 @@ import type { CertificateAuthority, TrustMaterial } from '../../src/trust/materi
 import { verifyBundleReport } from '../../src/verify/pipeline.js';
 import { buildPolicy, type PolicyOptions, type VerificationPolicy } from '../../src/verify/policy.js';
 import type { Artifact } from '../../src/verify/artifact.js';
-import { oidcIssuer, parseCertificate, derToPem, type Extension } from '../../src/x509/certificate.js';
+import { oidcIssuer, parseCertificate, type Extension } from '../../src/x509/certificate.js';
 import { verifyCertificateChain } from '../../src/x509/chain.js';
 import {
   basicConstraintsExtension,
@@ -46,6 +46,7 @@ import { noteKeyHint } from '../../src/tlog/note.js';
 import { INTERMEDIATE_NAME, LocalRekorLog, MemoryLogStorage, bundleFromRekorResponse, seedFromString, type SandboxAuthority } from '../../src/sandbox/authority/index.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { githubIdentity, ISSUER_URL, signBlob, signDsse, testAuthority, testTsa } from '../helpers/authority-bundles.js';
+import { derToPem } from '../../src/util/pem.js';
 
 // ---------------------------------------------------------------------------------------
 // Samples and plumbing

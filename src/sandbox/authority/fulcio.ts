@@ -14,7 +14,7 @@ import { fail, isStellaError } from '../../errors.js';
 import { parsePublicKey, sha256, verifySignature } from '../../crypto.js';
 import { concatBytes, decodeBase64, utf8 } from '../../util/encoding.js';
 import type { Extension } from '../../x509/certificate.js';
-import { derToPem } from '../../x509/certificate.js';
+import { derToPem } from '../../util/pem.js';
 import {
   authorityKeyIdExtension,
   basicConstraintsExtension,

@@ -10,7 +10,7 @@
 import { createPublicKey, verify as nodeVerify, type JsonWebKey } from 'node:crypto';
 import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
-import { decodeBase64Url, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
+import { decodeBase64Url, toBase64Url, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
 import { canonicalizeBytes } from '../../util/canonical-json.js';
 import { boundedSeconds } from '../../util/time.js';
 import type { AuthorityKey } from './keys.js';
@@ -55,9 +55,7 @@ const DEFAULT_WORKFLOW: Record<CiPlatform, string> = {
   gitea: '.gitea/workflows/release.yml',
 };
 
-function b64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
-}
+const b64url = toBase64Url;
 
 /** A stable fake number from text (run ids, repository ids): 9 decimal digits. */
 function stableNumber(text: string): string {

@@ -20,7 +20,8 @@ import { parseCertificate } from '../../x509/certificate.js';
 import { canonicalizeBytes } from '../../util/canonical-json.js';
 import { leafHash, MerkleTree } from '../../tlog/merkle.js';
 import { isValidNoteName, noteKeyHint, signCheckpoint, type NoteSigner } from '../../tlog/note.js';
-import { buildHashedRekordBody, parsePemVerifier, toPem, type EntryVerifier, type VerifierInput } from '../../tlog/rekor-entry.js';
+import { buildHashedRekordBody, parsePemVerifier, verifierPem, type EntryVerifier, type VerifierInput } from '../../tlog/rekor-entry.js';
+import { derToPem } from '../../util/pem.js';
 import { signSet } from '../../tlog/set.js';
 import type { AuthorityKey } from './keys.js';
 
@@ -266,7 +267,7 @@ export class LocalRekorLog {
 
   /** GET /api/v1/log/publicKey (PEM) */
   publicKeyPem(): string {
-    return toPem(this.#key.spki, 'PUBLIC KEY');
+    return derToPem(this.#key.spki, 'PUBLIC KEY');
   }
 
   /**
@@ -410,7 +411,7 @@ function dsse(spec: Obj): Uint8Array {
   const signatures = env.signatures.map((s, i) => {
     const v = verifiers.find((k) => verifySignature(k.key, pae, s.sig));
     if (!v) rejected(`Rekor: envelope signature ${i} does not verify with any submitted verifier`);
-    return { signature: toBase64(s.sig), verifier: toBase64(utf8.encode(pemOf(v.input))) };
+    return { signature: toBase64(s.sig), verifier: toBase64(utf8.encode(verifierPem(v.input))) };
   });
   const unique = new Map(signatures.map((s) => [s.signature, s]));
   const sorted = [...unique.values()].sort((a, b) => (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
@@ -424,8 +425,4 @@ function dsse(spec: Obj): Uint8Array {
       signatures: sorted,
     },
   });
-}
-
-function pemOf(v: VerifierInput): string {
-  return 'certificateDer' in v ? toPem(v.certificateDer, 'CERTIFICATE') : toPem(v.publicKeySpki, 'PUBLIC KEY');
 }

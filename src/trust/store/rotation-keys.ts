@@ -4,8 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import { fail } from '../../errors.js';
 import { parsePublicKey, sha256 } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
-import { pemToDerList } from '../../x509/certificate.js';
-import { StellaError } from '../../errors.js';
+import { pemToDerList } from '../../util/pem.js';
 import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from './db.js';
 import { getMeta, setMeta } from './integrity.js';
 import { keyDetailsOf, spkiOf } from './keys.js';
@@ -48,12 +47,7 @@ export function lastRotationVersion(db: Database.Database): number {
 
 /** Every PUBLIC KEY block in a PEM file, parsed. */
 export function parsePublicKeysPem(text: string, what: string): KeyObject[] {
-  let ders: Uint8Array[];
-  try {
-    ders = pemToDerList(text, 'PUBLIC KEY');
-  } catch (e) {
-    throw new StellaError('ROTATION_KEYS_INVALID', 'rotation', `${what}: ${(e as Error).message}`);
-  }
+  const ders = pemToDerList(text, 'PUBLIC KEY', { code: 'ROTATION_KEYS_INVALID', check: 'rotation', what });
   if (ders.length > 64) fail('ROTATION_KEYS_INVALID', 'rotation', `${what}: more than 64 keys`);
   return ders.map((d, i) => parsePublicKey(d, `${what} key ${i + 1}`, 'ROTATION_KEYS_INVALID', 'rotation'));
 }
