@@ -15,6 +15,7 @@ import { StellaError, fail, failureOf } from '../errors.js';
 import { boundedMs, formatTime } from '../util/time.js';
 import { sha256 } from '../crypto.js';
 import { toHex } from '../util/encoding.js';
+import { formatDigest, parseSha256Digest } from '../util/digest.js';
 import { parseBundle, parseBundles, type RefusedItem } from '../bundle/parse.js';
 import { BUNDLE_LIMITS, type Bundle, type TransparencyLogEntry } from '../bundle/model.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement } from '../bundle/intoto.js';
@@ -43,7 +44,7 @@ export function bundlePath(artifactHex: string, n: number): string {
 }
 
 export interface ExportInput {
-  /** "sha256:<hex>" of the artifact (any case; normalised). */
+  /** "sha256:<64 lower-case hex>" of the artifact. */
   artifactDigest: string;
   /** The bundle bytes exactly as stored or read; they go into the archive unchanged. */
   bytes: Uint8Array;
@@ -59,10 +60,10 @@ export interface BuildExportOptions {
   trustedRoot?: Uint8Array | undefined;
 }
 
+/** An archive is keyed by sha256 digest references, spelt one way (util/digest.ts). */
 function normalizeDigest(d: string, source: string): string {
-  const m = /^sha256:([0-9a-fA-F]{64})$/.exec(d);
-  if (!m) fail('INPUT_INVALID', 'input', `${source}: artifact digest must be sha256:<64 hex digits>, got ${JSON.stringify(d.slice(0, 80))}`);
-  return `sha256:${m[1]!.toLowerCase()}`;
+  parseSha256Digest(d, `${source}: artifact digest`);
+  return d;
 }
 
 /** The first transparency log entry that carries an inclusion proof with a checkpoint. */
@@ -86,7 +87,7 @@ export function requireProof(bundle: Bundle, source: string): TransparencyLogEnt
 export function artifactDigestsOf(bundle: Bundle): string[] {
   const c = bundle.content;
   if (c.kind === 'messageSignature') {
-    return c.messageDigest?.algorithm === 'SHA2_256' ? [`sha256:${toHex(c.messageDigest.digest)}`] : [];
+    return c.messageDigest?.algorithm === 'SHA2_256' ? [formatDigest('sha256', c.messageDigest.digest)] : [];
   }
   if (c.payloadType !== IN_TOTO_PAYLOAD_TYPE) return [];
   const stmt = parseInTotoStatement(c.payload);

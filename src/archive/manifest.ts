@@ -13,6 +13,7 @@ import { Encoder } from 'cbor-x';
 import { StellaError } from '../errors.js';
 import { bytesEqual } from '../util/encoding.js';
 import { parseRfc3339 } from '../util/time.js';
+import { parseSha256Digest } from '../util/digest.js';
 
 export const EXPORT_FORMAT = 'stella.dev/export-bundle/v1';
 export const EXPORT_FORMAT_VERSION = 1;
@@ -121,7 +122,7 @@ function entryOf(v: unknown, i: number): ExportManifestEntry {
   const what = `entries[${i}]`;
   const o = exactKeys(v, ENTRY_KEYS, what);
   const artifactDigest = str(o.artifactDigest, `${what}.artifactDigest`, 80);
-  if (!/^sha256:[0-9a-f]{64}$/.test(artifactDigest)) bad(`${what}.artifactDigest: expected sha256:<64 lowercase hex>`);
+  parseSha256Digest(artifactDigest, `${MANIFEST_NAME}: ${what}.artifactDigest`, 'ARCHIVE_INVALID', 'archive');
   const sha256 = str(o.sha256, `${what}.sha256`, 64);
   if (!HEX64.test(sha256)) bad(`${what}.sha256: expected 64 lowercase hex digits`);
   const content = o.content;

@@ -6,6 +6,8 @@
 import { resolve } from 'node:path';
 import { fail } from '../errors.js';
 import { parseJsonStrict } from '../util/json.js';
+import { looksLikeDigestReference, parseSha256Digest } from '../util/digest.js';
+import { toHex } from '../util/encoding.js';
 import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../util/fs.js';
 import { defaultSignerConfig, loadSignerConfig } from './config.js';
 import { signArtifact, type ArtifactType, type SignResult } from './sign.js';
@@ -36,8 +38,7 @@ export interface RunSignResult extends SignResult {
 }
 
 export function defaultOutputPath(artifact: string): string {
-  const m = /^sha256:([0-9a-fA-F]{64})$/.exec(artifact);
-  return m ? `${m[1]!.toLowerCase()}.sigstore.json` : `${artifact}.sigstore.json`;
+  return looksLikeDigestReference(artifact) ? `${toHex(parseSha256Digest(artifact, '--artifact').digest)}.sigstore.json` : `${artifact}.sigstore.json`;
 }
 
 export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {

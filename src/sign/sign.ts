@@ -10,7 +10,8 @@
 import { basename } from 'node:path';
 import { fail, StellaError } from '../errors.js';
 import { sha256 } from '../crypto.js';
-import { bytesEqual, fromHex, toHex } from '../util/encoding.js';
+import { bytesEqual, toHex } from '../util/encoding.js';
+import { looksLikeDigestReference, parseSha256Digest } from '../util/digest.js';
 import { FILE_LIMITS, readArtifactFile, readFileBounded } from '../util/fs.js';
 import { preAuthEncoding, serializeEnvelope } from '../bundle/dsse.js';
 import { buildInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../bundle/intoto.js';
@@ -65,7 +66,6 @@ export interface SignResult {
   rekor: { uuid: string; logIndex: number; integratedTime: number };
 }
 
-const DIGEST_REF = /^sha256:([0-9a-fA-F]{64})$/;
 
 interface LoadedArtifact {
   digest: Uint8Array;
@@ -75,9 +75,7 @@ interface LoadedArtifact {
 }
 
 function loadArtifact(ref: string, type: ArtifactType): LoadedArtifact {
-  const m = DIGEST_REF.exec(ref);
-  if (m) return { digest: fromHex(m[1]!.toLowerCase()), bytes: undefined, name: ref.toLowerCase() };
-  if (/^sha(256|384|512):/i.test(ref)) fail('INPUT_INVALID', 'input', `--artifact ${JSON.stringify(ref.slice(0, 80))}: a digest must be sha256:<64 hex digits>`);
+  if (looksLikeDigestReference(ref)) return { digest: parseSha256Digest(ref, '--artifact').digest, bytes: undefined, name: ref };
   if (type === 'image') fail('INPUT_INVALID', 'input', '--type image needs --artifact sha256:<digest> (the image manifest digest)');
   // A file too large to hold is hashed in chunks and signed as its digest (ECDSA over the
   // SHA-256 either way: the same signature as over the bytes).

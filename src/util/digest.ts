@@ -70,3 +70,15 @@ export function parseDigest(s: string, what: string, code: ErrorCode = 'INPUT_IN
   }
   return { name, algorithm: TO_ALGORITHM[name], digest: fromHex(m[2]!) };
 }
+
+/**
+ * A digest reference that must be SHA-256 (attestation store keys, export archive paths,
+ * signing a bare digest): `sha256:<64 lower-case hex>`, by the same rule as parseDigest.
+ */
+export function parseSha256Digest(s: string, what: string, code: ErrorCode = 'INPUT_INVALID', check: CheckName = 'input'): ParsedDigest & { name: 'sha256' } {
+  const m = REFERENCE.exec(s);
+  if (!m || m[1] !== 'sha256' || m[2]!.length !== 64) {
+    fail(code, check, `${what} ${JSON.stringify(s.slice(0, 140))}: expected sha256:<64 hex digits> in lower case`);
+  }
+  return { name: 'sha256', algorithm: 'SHA2_256', digest: fromHex(m[2]!) };
+}

@@ -15,7 +15,7 @@ import { parsePublicKey, sha256, verifySignature } from '../../crypto.js';
 import { verifyPrehashed } from '../../crypto-prehash.js';
 import { decodeBase64, fromHex, toBase64, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
 import { parseEnvelope, preAuthEncoding } from '../../bundle/dsse.js';
-import { digestSize, hashAlgorithmOf, isDigestName } from '../../util/digest.js';
+import { digestSize, hashAlgorithmOf, isDigestName, parseSha256Digest } from '../../util/digest.js';
 import { parseCertificate } from '../../x509/certificate.js';
 import { canonicalizeBytes } from '../../util/canonical-json.js';
 import { leafHash, MerkleTree } from '../../tlog/merkle.js';
@@ -275,9 +275,8 @@ export class LocalRekorLog {
    * dsse payload hash is that digest. A linear scan: the sandbox log is small.
    */
   searchByHash(hash: string): string[] {
-    const m = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(hash);
-    if (!m) rejected('Rekor: hash must be "sha256:" followed by 64 hex digits');
-    const want = m[1]!.toLowerCase();
+    // One spelling of a digest (util/digest.ts): Rekor also takes bare and upper-case hex; the sandbox does not.
+    const want = toHex(parseSha256Digest(hash, 'Rekor: hash', 'REKOR_REJECTED', 'tlog').digest);
     const out: string[] = [];
     for (let i = 0; i < this.size; i++) {
       const e = this.#storage.entry(i);
