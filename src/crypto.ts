@@ -41,6 +41,19 @@ export function parsePublicKey(input: Uint8Array | string, what: string, code: E
   }
 }
 
+/**
+ * DER SPKI as node re-encodes it. Two encodings of one key (a compressed and an uncompressed
+ * EC point, PEM vs DER) become the same bytes, so a key is never counted twice (checklist G44)
+ * and a CA's re-encoding of our key is still our key.
+ */
+export function spkiOf(key: KeyObject): Uint8Array {
+  // OpenSSL re-exports an EC key in the point form it was given (compressed stays
+  // compressed); a round trip through JWK (x, y) always yields the uncompressed form.
+  const k = key.type === 'private' ? createPublicKey(key) : key;
+  const canonical = k.asymmetricKeyType === 'ec' ? createPublicKey({ key: k.export({ format: 'jwk' }), format: 'jwk' }) : k;
+  return new Uint8Array(canonical.export({ type: 'spki', format: 'der' }));
+}
+
 /** Reading asymmetricKeyDetails crosses into C++ each time; trust keys are asked per bundle. */
 const digestMemo = new WeakMap<KeyObject, DigestName | null>();
 

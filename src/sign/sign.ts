@@ -21,7 +21,8 @@ import { bundleFromRekorResponse } from '../bundle/from-rekor.js';
 import { leafHash, verifyInclusion } from '../tlog/merkle.js';
 import { parseCheckpoint, parseSignedNote } from '../tlog/note.js';
 import { verifyEntryBinding } from '../tlog/rekor-entry.js';
-import { oidcIssuer, parseCertificate, verifyCertificateSignature, type Certificate } from '../x509/certificate.js';
+import { oidcIssuer, parseCertificate, type Certificate } from '../x509/certificate.js';
+import { verifyIssuedChain } from '../x509/chain.js';
 import { derToPem, pemToDerList } from '../util/pem.js';
 import { defaultSignerConfig, type SignerConfig, type SigningAlgorithm } from './config.js';
 import { createEphemeralKey, type KeyPairGenerator } from './keys.js';
@@ -120,7 +121,7 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   const policy = { timeoutMs: config.fulcio.timeoutMs, retries: config.fulcio.retries };
   const issued = await requestSigningCertificate(fulcioUrl, token.token, challengeFor(token.claims), key, policy, opts.fetchImpl);
   const leaf = checkIssuedCertificate(issued.chain, issued.detachedSct, config);
-  const leafPem = derToPem(issued.chain[0]!);
+  const leafPem = derToPem(leaf.der);
 
   // 4. The signature and the proposed log entry.
   let content: BundleContent;
@@ -147,7 +148,7 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   const bundle: Bundle = {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
     version: '0.3',
-    verificationMaterial: { content: { kind: 'certificate', certificate: issued.chain[0]! }, tlogEntries: [tlogEntry], rfc3161Timestamps: [] },
+    verificationMaterial: { content: { kind: 'certificate', certificate: leaf.der }, tlogEntries: [tlogEntry], rfc3161Timestamps: [] },
     content,
   };
   const bundleJson = serializeBundle(bundle, { indent: 2 }) + '\n';
@@ -180,17 +181,11 @@ function safeIssuer(leaf: Certificate): string | undefined {
 
 /**
  * What the config demands of the returned certificate: an SCT (embedded, or detached from
- * Fulcio) when requireSCT, and with validateChain + rootBundlePath, a chain whose every link
- * verifies and that ends at one of the configured roots.
+ * Fulcio) when requireSCT, and with validateChain + rootBundlePath, a chain that passes the
+ * verifier's own chain validation (x509/chain.ts: CA flags, names, usages, validity, every
+ * signature) and ends at one of the configured roots.
  */
-export function checkIssuedCertificate(chain: Uint8Array[], detachedSct: string | undefined, config: SignerConfig): Certificate {
-  const certs = chain.map((der, i) => {
-    try {
-      return parseCertificate(der);
-    } catch (e) {
-      return fail('FULCIO_REJECTED', 'signing', `Fulcio certificate ${i} does not parse: ${(e as Error).message}`);
-    }
-  });
+export function checkIssuedCertificate(certs: Certificate[], detachedSct: string | undefined, config: SignerConfig): Certificate {
   const leaf = certs[0]!;
   if (config.certificate.requireSCT && leaf.embeddedSctList === undefined && detachedSct === undefined) {
     fail('SCT_MISSING', 'signing', 'Fulcio certificate has no SCT (certificate.requireSCT is true)');
@@ -203,14 +198,8 @@ export function checkIssuedCertificate(chain: Uint8Array[], detachedSct: string 
     } catch (e) {
       return fail('CONFIG_INVALID', 'config', `certificate.rootBundlePath ${config.certificate.rootBundlePath}: ${(e as Error).message}`);
     }
-    for (let i = 0; i + 1 < certs.length; i++) {
-      if (!verifyCertificateSignature(certs[i]!, certs[i + 1]!.publicKey)) {
-        fail('CERT_CHAIN_INVALID', 'signing', `Certificate chain invalid: Fulcio certificate ${i} is not signed by certificate ${i + 1}`);
-      }
-    }
-    const last = certs[certs.length - 1]!;
-    const anchored = roots.some((r) => bytesEqual(r.der, last.der) || verifyCertificateSignature(last, r.publicKey));
-    if (!anchored) fail('CERT_CHAIN_INVALID', 'signing', `Certificate chain invalid: Fulcio's chain does not end at a root in ${config.certificate.rootBundlePath}`);
+    // At the leaf's issuance: Fulcio's clock says when that was (ours may lag it by a second).
+    verifyIssuedChain(certs, roots, [leaf.notBefore], `certificate.rootBundlePath ${config.certificate.rootBundlePath}`);
   }
   return leaf;
 }

@@ -13,13 +13,12 @@
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { fail, StellaError } from '../../errors.js';
-import { defaultDigestForKey, sha256 } from '../../crypto.js';
+import { defaultDigestForKey, sha256, spkiOf } from '../../crypto.js';
 import { decodeBase64, toBase64, toHex, utf8 } from '../../util/encoding.js';
 import { parseJsonStrict } from '../../util/json.js';
 import { boundedMs, formatTime, parseRfc3339, windowEndMs } from '../../util/time.js';
 import { parseTrustedRoot } from '../trusted-root.js';
 import { canonicalize } from '../../util/canonical-json.js';
-import { spkiOf } from '../store/keys.js';
 import { readTarStrict, writeTar } from '../../archive/tar.js';
 
 export const ROTATION_PAYLOAD_TYPE = 'stella.dev/trust-rotation/v1';

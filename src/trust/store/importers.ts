@@ -4,7 +4,7 @@
  * intermediates, a Fulcio /api/v2/trustBundle response, and a Rekor / CT log public key PEM.
  */
 import { fail, StellaError } from '../../errors.js';
-import { parsePublicKey, sha256 } from '../../crypto.js';
+import { parsePublicKey, sha256, spkiOf } from '../../crypto.js';
 import { parseJsonStrict } from '../../util/json.js';
 import { utf8Decoder } from '../../util/encoding.js';
 import { parseCertificate, verifyCertificateSignature, type Certificate } from '../../x509/certificate.js';
@@ -14,7 +14,7 @@ import { formatTime, TIME_MIN_MS } from '../../util/time.js';
 import type { CertificateAuthority, TransparencyLogInstance } from '../material.js';
 import { parseTrustedRoot } from '../trusted-root.js';
 import { authorityCandidate, candidatesFromTrustMaterial, logCandidate, type EntryCandidate } from './entries.js';
-import { keyDetailsOf, spkiOf } from './keys.js';
+import { keyDetailsOf } from './keys.js';
 
 export type ImportFormat = 'trusted-root' | 'pem-bundle' | 'trust-bundle' | 'log-key';
 

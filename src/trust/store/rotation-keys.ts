@@ -2,12 +2,12 @@
 import type Database from 'better-sqlite3';
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../../errors.js';
-import { parsePublicKey, sha256 } from '../../crypto.js';
+import { parsePublicKey, sha256, spkiOf } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
 import { pemToDerList } from '../../util/pem.js';
 import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from './db.js';
 import { getMeta, setMeta } from './integrity.js';
-import { keyDetailsOf, spkiOf } from './keys.js';
+import { keyDetailsOf } from './keys.js';
 import { isoTime, storedTime, storedTimeOrNull } from './time.js';
 
 export interface RotationKeyRow {

@@ -3,8 +3,7 @@ import { canonicalize as canonicalJson } from '../../../src/util/canonical-json.
 import { initStore } from '../../../src/trust/store/init.js';
 import { createRotation, rotationKeyId, signPayload } from '../../../src/trust/rotation/bundle.js';
 import { writeTar } from '../../../src/archive/tar.js';
-import { spkiOf } from '../../../src/trust/store/keys.js';
-import { sha256 } from '../../../src/crypto.js';
+import { sha256, spkiOf } from '../../../src/crypto.js';
 import { toBase64, toHex, utf8 } from '../../../src/util/encoding.js';
 import { DAY, NOW, tempStorePath, type RotationKeyPair } from '../store/helpers.js';
 
