@@ -30,7 +30,7 @@
 import { digest, sha256 } from '../crypto.js';
 import { fail } from '../errors.js';
 import { bytesEqual, decodeBase64, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
-import { parseJsonStrict } from '../util/json.js';
+import { parseJsonStrict, readArray, readBase64, readObject, readOptional, readString, type JsonReadContext } from '../util/json.js';
 import { derToPem, pemToDer } from '../util/pem.js';
 import { digestNameOf, digestSize, hashAlgorithmOf, isDigestName } from '../util/digest.js';
 import { preAuthEncoding } from '../bundle/dsse.js';
@@ -86,31 +86,23 @@ function malformed(message: string): never {
   return fail('BUNDLE_MALFORMED', 'tlog', message);
 }
 
+/** Bodies are read by util/json.ts's readers: every field known, every value non-empty. */
+const BODY: JsonReadContext = { code: 'BUNDLE_MALFORMED', check: 'tlog', prefix: 'tlog entry body: ' };
+
 function obj(v: unknown, where: string, required: readonly string[], optional: readonly string[] = []): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) malformed(`tlog entry body: ${where} is not an object`);
-  const o = v as Obj;
-  for (const k of Object.keys(o)) {
-    if (!required.includes(k) && !optional.includes(k)) malformed(`tlog entry body: unknown field ${where}.${k}`);
-  }
-  for (const k of required) if (o[k] === undefined) malformed(`tlog entry body: missing ${where}.${k}`);
-  return o;
+  return readObject(v, where, BODY, { required, optional });
 }
 
 function str(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v.length === 0) malformed(`tlog entry body: ${where} is not a non-empty string`);
-  return v;
+  return readString(v, where, BODY, { nonEmpty: true });
 }
 
 function b64(v: unknown, where: string): Uint8Array {
-  const b = decodeBase64(str(v, where), `tlog entry body: ${where}`, 'tlog');
-  if (b.length === 0) malformed(`tlog entry body: ${where} is empty`);
-  return b;
+  return readBase64(v, where, BODY, { nonEmpty: true });
 }
 
 function arr(v: unknown, where: string): unknown[] {
-  if (!Array.isArray(v) || v.length === 0) malformed(`tlog entry body: ${where} is not a non-empty array`);
-  if (v.length > BUNDLE_LIMITS.maxDsseSignatures) malformed(`tlog entry body: ${where} has more than ${BUNDLE_LIMITS.maxDsseSignatures} items`);
-  return v;
+  return readArray(v, where, BODY, { max: BUNDLE_LIMITS.maxDsseSignatures, nonEmpty: true });
 }
 
 function hashV1(v: unknown, where: string): BodyHash {
@@ -238,7 +230,7 @@ function parseSpec(kind: string, apiVersion: string, spec: unknown): RekorBody {
         signatures: arr(env.signatures, 'spec.content.envelope.signatures').map((x, i) => {
           const w = `spec.content.envelope.signatures[${i}]`;
           const o = obj(x, w, ['sig', 'publicKey'], ['keyid']);
-          if (o.keyid !== undefined && typeof o.keyid !== 'string') malformed(`tlog entry body: ${w}.keyid is not a string`);
+          readOptional(o.keyid, BODY, (k) => readString(k, `${w}.keyid`, BODY));
           return { signature: intotoSignature(o.sig, `${w}.sig`), verifier: parsePemVerifier(b64(o.publicKey, `${w}.publicKey`), `${w}.publicKey`) };
         }),
       };

@@ -5,8 +5,8 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { StellaError } from '../errors.js';
-import { decodeBase64, toBase64 } from '../util/encoding.js';
-import { parseJsonStrict } from '../util/json.js';
+import { toBase64 } from '../util/encoding.js';
+import { isAbsent, parseJsonStrict, readArray, readBase64, readObject, readOptional, readString, type JsonReadContext } from '../util/json.js';
 import { formatTimeCompact, parseRfc3339, windowEndMs, windowStartMs, type PreciseTime } from '../util/time.js';
 import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustedPublicKey, TrustMaterial, ValidityWindow } from './material.js';
 
@@ -30,41 +30,28 @@ function invalid(message: string): never {
   throw new StellaError('TRUSTED_ROOT_INVALID', 'trusted-root', `invalid trusted root: ${message}`);
 }
 
+/** The protobuf JSON mapping, read by util/json.ts's readers: null means absent. */
+const R: JsonReadContext = { code: 'TRUSTED_ROOT_INVALID', check: 'trusted-root', prefix: 'invalid trusted root: ', nullIsAbsent: true };
+
 function isSet(v: unknown): boolean {
-  return v !== undefined && v !== null;
+  return !isAbsent(v, R);
 }
 
 function object(v: unknown, path: string): Json {
-  if (!isSet(v)) invalid(`${path} missing`);
-  if (typeof v !== 'object' || Array.isArray(v)) invalid(`${path}: expected an object`);
-  return v as Json;
+  return readObject(v, path, R);
 }
 
+/** A repeated field: absent is empty. */
 function array(v: unknown, path: string, max: number): unknown[] {
-  if (!isSet(v)) return [];
-  if (!Array.isArray(v)) invalid(`${path}: expected an array`);
-  if (v.length > max) invalid(`${path}: ${v.length} entries exceeds the limit of ${max}`);
-  return v;
+  return readOptional(v, R, (a) => readArray(a, path, R, { max })) ?? [];
 }
 
 function string(v: unknown, path: string, required: boolean): string {
-  if (!isSet(v) || v === '') {
-    if (required) invalid(`${path} missing`);
-    return '';
-  }
-  if (typeof v !== 'string') invalid(`${path}: expected a string`);
-  return v;
+  return required ? readString(v, path, R, { nonEmpty: true }) : (readOptional(v, R, (x) => readString(x, path, R)) ?? '');
 }
 
 function bytes(v: unknown, path: string): Uint8Array {
-  if (!isSet(v) || v === '') invalid(`${path} missing`);
-  if (typeof v !== 'string') invalid(`${path}: expected a base64 string`);
-  try {
-    return decodeBase64(v, path, 'trusted-root');
-  } catch {
-    // decodeBase64 speaks for bundles (BUNDLE_MALFORMED); here it is the root that is bad.
-    return invalid(`${path}: invalid base64`);
-  }
+  return readBase64(v, path, R, { nonEmpty: true });
 }
 
 const TIME_CONTEXT = { code: 'TRUSTED_ROOT_INVALID', check: 'trusted-root' } as const;

@@ -13,7 +13,8 @@
 import { fail, isStellaError } from '../../errors.js';
 import { parsePublicKey, sha256, verifySignature } from '../../crypto.js';
 import { verifyPrehashed } from '../../crypto-prehash.js';
-import { decodeBase64, fromHex, toBase64, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
+import { fromHex, toBase64, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
+import { readArray, readBase64, readObject, readString, type JsonReadContext } from '../../util/json.js';
 import { parseEnvelope, preAuthEncoding } from '../../bundle/dsse.js';
 import { digestSize, hashAlgorithmOf, isDigestName, parseSha256Digest } from '../../util/digest.js';
 import { parseCertificate } from '../../x509/certificate.js';
@@ -312,23 +313,19 @@ export function deriveTreeId(spki: Uint8Array): bigint {
 
 type Obj = Record<string, unknown>;
 
+/** Proposed entries are read by util/json.ts's readers; every refusal is REKOR_REJECTED. */
+const PROPOSAL: JsonReadContext = { code: 'REKOR_REJECTED', check: 'tlog', prefix: 'Rekor: ' };
+
 function obj(v: unknown, where: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) rejected(`Rekor: ${where} must be an object`);
-  return v as Obj;
+  return readObject(v, where, PROPOSAL);
 }
 
 function str(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v === '') rejected(`Rekor: ${where} must be a non-empty string`);
-  return v;
+  return readString(v, where, PROPOSAL, { nonEmpty: true });
 }
 
 function b64(v: unknown, where: string): Uint8Array {
-  try {
-    return decodeBase64(str(v, where), `Rekor: ${where}`, 'tlog');
-  } catch (e) {
-    if (isStellaError(e) && e.code === 'BUNDLE_MALFORMED') rejected(`Rekor: ${where} is not valid base64`);
-    throw e;
-  }
+  return readBase64(v, where, PROPOSAL);
 }
 
 function pemVerifier(pem: Uint8Array, where: string): EntryVerifier {
@@ -401,8 +398,7 @@ function dsse(spec: Obj): Uint8Array {
     if (isStellaError(e)) rejected(`Rekor: spec.proposedContent.envelope is not a DSSE envelope: ${e.message}`);
     throw e;
   }
-  const verifiersRaw = pc['verifiers'];
-  if (!Array.isArray(verifiersRaw) || verifiersRaw.length === 0 || verifiersRaw.length > 16) rejected('Rekor: spec.proposedContent.verifiers must list 1 to 16 keys');
+  const verifiersRaw = readArray(pc['verifiers'], 'spec.proposedContent.verifiers', PROPOSAL, { max: 16, nonEmpty: true });
   const verifiers = verifiersRaw.map((v, i) => verifierKey(pemVerifier(b64(v, `spec.proposedContent.verifiers[${i}]`), `verifiers[${i}]`), `verifiers[${i}]`));
   if (env.signatures.length === 0) rejected('Rekor: the envelope has no signatures');
   const pae = preAuthEncoding(env.payloadType, env.payload);

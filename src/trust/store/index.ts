@@ -2,7 +2,8 @@
 export { openTrustStore, writeTransaction, readSnapshot, MIGRATIONS, type TrustStore, type OpenOptions, type ChangeContext } from './db.js';
 export { SCHEMA_VERSION } from './schema.js';
 export { resolveStorePath, defaultStorePath } from './paths.js';
-export { isoTime } from './time.js';
+/** @deprecated the one formatter is util/time.ts's formatTimeOrNull; kept so this entry point's API does not change. */
+export { formatTimeOrNull as isoTime } from '../../util/time.js';
 export type { StoreEntry, EntryKind } from './entries.js';
 export type { ImportOptions, ImportFormat } from './importers.js';
 export {

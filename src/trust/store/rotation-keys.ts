@@ -8,7 +8,8 @@ import { pemToDerList } from '../../util/pem.js';
 import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from './db.js';
 import { getMeta, setMeta } from './integrity.js';
 import { keyDetailsOf } from './keys.js';
-import { isoTime, storedTime, storedTimeOrNull } from './time.js';
+import { storedTime, storedTimeOrNull } from './time.js';
+import { formatTimeOrNull } from '../../util/time.js';
 
 export interface RotationKeyRow {
   key_id: string;
@@ -29,7 +30,7 @@ export interface RotationKeyInfo {
 }
 
 function info(r: RotationKeyRow): RotationKeyInfo {
-  return { keyId: r.key_id, keyDetails: r.key_details, addedAt: isoTime(storedTime(r.added_at, `rotation key ${r.key_id} added_at`)), removedAt: isoTime(storedTimeOrNull(r.removed_at, `rotation key ${r.key_id} removed_at`)), source: r.source, active: r.removed_at === null };
+  return { keyId: r.key_id, keyDetails: r.key_details, addedAt: formatTimeOrNull(storedTime(r.added_at, `rotation key ${r.key_id} added_at`)), removedAt: formatTimeOrNull(storedTimeOrNull(r.removed_at, `rotation key ${r.key_id} removed_at`)), source: r.source, active: r.removed_at === null };
 }
 
 export function activeKeyRows(db: Database.Database): RotationKeyRow[] {
