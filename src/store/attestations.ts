@@ -120,7 +120,7 @@ export class AttestationStore {
   static open(path: string, mode: AttestationStoreMode): AttestationStore {
     let file: ReturnType<typeof readSqliteHeader>;
     try {
-      file = readSqliteHeader(path);
+      file = readSqliteHeader(path, { what: 'attestation store', code: 'STORE_CORRUPT', check: 'attestation-store' });
     } catch (e) {
       return corrupt(path, `cannot be read: ${(e as Error).message}`, e);
     }
