@@ -11,7 +11,7 @@ export { preAuthEncoding } from './bundle/dsse.js';
 export type * from './bundle/model.js';
 export { parseTrustedRoot, serializeTrustedRoot } from './trust/trusted-root.js';
 export { publicGoodTrustedRootPath } from './trust/public-good.js';
-export type * from './trust/material.js';
+export type * from './model/trust-material.js';
 // Verification
 export { verifyBundle, verifyBundleReport, type VerificationReport, type CheckResult } from './verify/pipeline.js';
 export { buildPolicy, type PolicyOptions, type VerificationPolicy } from './verify/policy.js';

@@ -42,7 +42,7 @@ import type { KeyObject } from 'node:crypto';
 import { defaultDigestForKey, sha256, verifySignature } from '../crypto.js';
 import { fail, StellaError } from '../errors.js';
 import { bytesEqual, concatBytes, decodeBase64, decodeBase64Url, toBase64, toHex, utf8 } from '../util/encoding.js';
-import { windowContains, type TransparencyLogInstance } from '../trust/material.js';
+import { windowContains, type TransparencyLogInstance } from '../model/trust-material.js';
 import { HASH_SIZE } from './merkle.js';
 import { formatTime } from '../util/time.js';
 

@@ -16,7 +16,7 @@
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
 import type { TransparencyLogEntry } from '../bundle/model.js';
-import { windowContains, type TransparencyLogInstance } from '../trust/material.js';
+import { windowContains, type TransparencyLogInstance } from '../model/trust-material.js';
 import { leafHash, verifyInclusion } from './merkle.js';
 import { verifyCheckpoint } from './note.js';
 import { rekorVersionOf } from './rekor-entry.js';

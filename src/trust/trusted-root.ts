@@ -8,7 +8,7 @@ import { StellaError } from '../errors.js';
 import { toBase64 } from '../util/encoding.js';
 import { isAbsent, parseJsonStrict, readArray, readBase64, readObject, readOptional, readString, type JsonReadContext } from '../util/json.js';
 import { formatTimeCompact, parseRfc3339, windowEndMs, windowStartMs, type PreciseTime } from '../util/time.js';
-import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustedPublicKey, TrustMaterial, ValidityWindow } from './material.js';
+import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustedPublicKey, TrustMaterial, ValidityWindow } from '../model/trust-material.js';
 
 export const TRUSTED_ROOT_MEDIA_TYPE_V01 = 'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
 export const TRUSTED_ROOT_MEDIA_TYPE_V02 = 'application/vnd.dev.sigstore.trustedroot.v0.2+json';

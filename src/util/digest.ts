@@ -9,10 +9,12 @@
  * lines), and two spellings of one digest would be two identifiers.
  */
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
-import type { HashAlgorithm } from '../bundle/model.js';
 import { fromHex } from './encoding.js';
 
 export type DigestName = 'sha256' | 'sha384' | 'sha512';
+
+/** protobuf-specs HashAlgorithm: how bundles and Rekor v2 bodies name a digest. */
+export type HashAlgorithm = 'SHA2_256' | 'SHA2_384' | 'SHA2_512';
 
 /** The digests Stella computes, strongest last (report order). */
 export const DIGEST_NAMES: readonly DigestName[] = ['sha256', 'sha384', 'sha512'];

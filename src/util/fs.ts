@@ -16,12 +16,14 @@
  * fsynced, renamed over the target (rename replaces a symlink at the target, it does not
  * follow it), then the directory fsynced. Any failure removes the temporary.
  *
- * This module imports nothing but node: modules and ../errors.js: it is the bottom layer.
+ * This module imports nothing but node: modules, ../errors.js and a type from ./digest.ts: it
+ * is the bottom layer.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
+import type { DigestName } from './digest.js';
 
 /** Limits of the input kinds that have no parser-owned limit of their own (README: "Files, encodings and processes"). */
 export const FILE_LIMITS = {
@@ -223,7 +225,8 @@ export function probeFile(path: string, headBytes: number, opts: InputFileOption
   }
 }
 
-export type HashName = 'sha256' | 'sha384' | 'sha512';
+/** The digests an artifact can be hashed with: util/digest.ts's names. */
+export type HashName = DigestName;
 
 /** An artifact file: its bytes when small enough to hold, else its digest, computed in chunks. */
 export type ArtifactFile =

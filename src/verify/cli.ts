@@ -11,7 +11,7 @@ import { buildPolicy } from './policy.js';
 import { artifactDigest, isDigestReference, parseDigestReference, type Artifact } from './artifact.js';
 import { toHex } from '../util/encoding.js';
 import { verifyBundleReport, type VerificationReport } from './pipeline.js';
-import type { TrustMaterial } from '../trust/material.js';
+import type { TrustMaterial } from '../model/trust-material.js';
 import { BUNDLE_LIMITS, type Bundle } from '../bundle/model.js';
 
 export interface VerifyCommandOptions {

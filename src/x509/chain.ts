@@ -10,7 +10,7 @@
  * signature check each.
  */
 import { fail, StellaError, type CheckName, type ErrorCode } from '../errors.js';
-import { windowContains, type CertificateAuthority } from '../trust/material.js';
+import { windowContains, type CertificateAuthority } from '../model/trust-material.js';
 import { bytesEqual } from '../util/encoding.js';
 import { formatTime, timeAtOrAfter, timeInWindow, TIME_MIN_MS, type TimeValue } from '../util/time.js';
 import { parseCertificate, verifyCertificateSignature, type Certificate, type NameInfo } from './certificate.js';

@@ -15,7 +15,7 @@ import { extKeyUsageExtension, issueCertificate, basicConstraintsExtension, keyU
 import { OID } from '../../src/x509/oids.js';
 import { int, seq } from '../../src/der/writer.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
-import type { CertificateAuthority } from '../../src/trust/material.js';
+import type { CertificateAuthority } from '../../src/model/trust-material.js';
 import type { PreciseTime } from '../../src/util/time.js';
 import { bundleFromRekorResponse } from '../../src/bundle/from-rekor.js';
 import {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { StellaError } from '../../src/errors.js';
 import { parseTrustedRoot, serializeTrustedRoot, TRUSTED_ROOT_MEDIA_TYPE_V01, TRUSTED_ROOT_MEDIA_TYPE_V02 } from '../../src/trust/trusted-root.js';
 import { publicGoodTrustedRootPath } from '../../src/trust/public-good.js';
-import { windowContains, type TrustMaterial } from '../../src/trust/material.js';
+import { windowContains, type TrustMaterial } from '../../src/model/trust-material.js';
 import { toBase64 } from '../../src/util/encoding.js';
 
 type Json = Record<string, any>;

@@ -18,7 +18,7 @@ import type { Bundle } from '../../src/bundle/model.js';
 import { preAuthEncoding } from '../../src/bundle/dsse.js';
 import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1 } from '../../src/bundle/intoto.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
-import type { CertificateAuthority, TrustMaterial } from '../../src/trust/material.js';
+import type { CertificateAuthority, TrustMaterial } from '../../src/model/trust-material.js';
 import { verifyBundleReport } from '../../src/verify/pipeline.js';
 import { buildPolicy, type PolicyOptions, type VerificationPolicy } from '../../src/verify/policy.js';
 import type { Artifact } from '../../src/verify/artifact.js';

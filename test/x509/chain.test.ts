@@ -3,7 +3,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
-import type { CertificateAuthority } from '../../src/trust/material.js';
+import type { CertificateAuthority } from '../../src/model/trust-material.js';
 import { parseCertificate, type Certificate } from '../../src/x509/certificate.js';
 import { verifyCertificateChain, verifyIssuedChain } from '../../src/x509/chain.js';
 import {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../../src/crypto.js';
-import type { CertificateAuthority, TransparencyLogInstance } from '../../src/trust/material.js';
+import type { CertificateAuthority, TransparencyLogInstance } from '../../src/model/trust-material.js';
 import { parseCertificate, type Extension } from '../../src/x509/certificate.js';
 import {
   authorityKeyIdExtension,

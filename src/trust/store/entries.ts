@@ -9,7 +9,7 @@ import { fail } from '../../errors.js';
 import { parsePublicKey, sha256 } from '../../crypto.js';
 import { concatBytes, decodeBase64, toBase64, toHex } from '../../util/encoding.js';
 import { parseCertificate } from '../../x509/certificate.js';
-import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustMaterial, ValidityWindow } from '../material.js';
+import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustMaterial, ValidityWindow } from '../../model/trust-material.js';
 import { canonicalize } from '../../util/canonical-json.js';
 import { storedTime, storedTimeOrNull } from './time.js';
 import { formatTimeOrNull } from '../../util/time.js';

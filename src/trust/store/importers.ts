@@ -11,7 +11,7 @@ import { parseCertificate, verifyCertificateSignature, type Certificate } from '
 import { pemToDerList } from '../../util/pem.js';
 import { bytesEqual } from '../../util/encoding.js';
 import { formatTime, TIME_MIN_MS } from '../../util/time.js';
-import type { CertificateAuthority, TransparencyLogInstance } from '../material.js';
+import type { CertificateAuthority, TransparencyLogInstance } from '../../model/trust-material.js';
 import { parseTrustedRoot } from '../trusted-root.js';
 import { authorityCandidate, candidatesFromTrustMaterial, logCandidate, type EntryCandidate } from './entries.js';
 import { keyDetailsOf } from './keys.js';

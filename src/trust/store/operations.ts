@@ -6,7 +6,7 @@
 import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
-import type { TrustMaterial } from '../material.js';
+import type { TrustMaterial } from '../../model/trust-material.js';
 import { serializeTrustedRoot, TRUSTED_ROOT_MEDIA_TYPE_V02 } from '../trusted-root.js';
 import type { JsonValue } from '../../util/canonical-json.js';
 import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from './db.js';
