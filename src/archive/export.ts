@@ -19,8 +19,7 @@ import { formatDigest, parseSha256Digest } from '../util/digest.js';
 import { parseBundle, parseBundles, type RefusedItem } from '../bundle/parse.js';
 import { BUNDLE_LIMITS, type Bundle, type TransparencyLogEntry } from '../bundle/model.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement } from '../bundle/intoto.js';
-import { oidcIssuer, parseCertificate } from '../x509/certificate.js';
-import { certificateIdentities } from '../verify/identity.js';
+import { certificateIdentities, oidcIssuer, parseCertificate } from '../x509/certificate.js';
 import { readTarStrict, writeTar, type TarFile, type TarReadLimits } from './tar.js';
 import { decodeManifest, encodeManifest, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_NAME, TRUSTED_ROOT_NAME, type ExportManifest, type ExportManifestEntry } from './manifest.js';
 

@@ -586,6 +586,24 @@ export function verifyCertificateSignature(cert: Certificate, issuerKey: KeyObje
 // Identity helpers
 
 /**
+ * Every identity value a certificate carries, with where it came from: SAN URIs and emails,
+ * Fulcio's other-name SAN (.1.7) and the OIDC subject extension (.1.24). The verifier's
+ * identity policy matches against these; the export manifest and the signer report the first.
+ */
+export function certificateIdentities(cert: Certificate): { field: string; value: string }[] {
+  const out: { field: string; value: string }[] = [];
+  const san = cert.subjectAltName;
+  if (san) {
+    for (const v of san.uris) out.push({ field: 'SAN URI', value: v });
+    for (const v of san.emails) out.push({ field: 'SAN email', value: v });
+    for (const o of san.otherNames) if (o.oid === OID.fulcioOtherNameSan && o.value !== undefined) out.push({ field: 'SAN otherName', value: o.value });
+  }
+  const sub = cert.fulcio.values.get(OID.fulcioSubject);
+  if (sub !== undefined) out.push({ field: `OIDC subject (${OID.fulcioSubject})`, value: sub });
+  return out;
+}
+
+/**
  * The OIDC issuer a Fulcio certificate attests: 1.3.6.1.4.1.57264.1.8 if present, else the
  * deprecated .1.1. Both present with different values is refused (checklist C24): a
  * verifier reading one and a policy reading the other would disagree.
