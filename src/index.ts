@@ -16,7 +16,6 @@ export type * from './model/trust-material.js';
 export { verifyBundle, verifyBundleReport, type VerificationReport, type CheckResult } from './verify/pipeline.js';
 export { buildPolicy, type PolicyOptions, type VerificationPolicy } from './verify/policy.js';
 export { parseDigestReference, type Artifact } from './verify/artifact.js';
-export { runVerify, selectTrust } from './verify/cli.js';
 // Primitives
 export { parseCertificate, oidcIssuer, type Certificate } from './x509/certificate.js';
 export { verifyCertificateChain } from './x509/chain.js';

@@ -1,18 +1,20 @@
 /**
  * The I/O edge of `stella attest verify`: read the files named by flags, pick the trust
- * source, build the policy, run the pipeline. Everything after reading is pure.
+ * source, find the bundles (a file, an export archive, the attestation store), build the
+ * policy, run the pipeline. It lives with the commands: the library (verify/) takes bytes,
+ * trust material and a policy, and never reads a flag or a file.
  */
-import { fail, failureOf } from '../errors.js';
-import { FILE_LIMITS, readArtifactFile, readFileBounded } from '../util/fs.js';
-import { parseBundle, type RefusedItem } from '../bundle/parse.js';
-import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../trust/trusted-root.js';
-import { publicGoodTrustedRootPath } from '../trust/public-good.js';
-import { buildPolicy } from './policy.js';
-import { artifactDigest, isDigestReference, parseDigestReference, type Artifact } from './artifact.js';
-import { toHex } from '../util/encoding.js';
-import { verifyBundleReport, type VerificationReport } from './pipeline.js';
-import type { TrustMaterial } from '../model/trust-material.js';
-import { BUNDLE_LIMITS, type Bundle } from '../bundle/model.js';
+import { fail, failureOf } from '../../errors.js';
+import { FILE_LIMITS, readArtifactFile, readFileBounded } from '../../util/fs.js';
+import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
+import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.js';
+import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
+import { buildPolicy } from '../../verify/policy.js';
+import { artifactDigest, isDigestReference, parseDigestReference, type Artifact } from '../../verify/artifact.js';
+import { toHex } from '../../util/encoding.js';
+import { verifyBundleReport, type VerificationReport } from '../../verify/pipeline.js';
+import type { TrustMaterial } from '../../model/trust-material.js';
+import { BUNDLE_LIMITS, type Bundle } from '../../bundle/model.js';
 
 export interface VerifyCommandOptions {
   bundlePath?: string;
@@ -57,7 +59,7 @@ export async function selectTrust(opts: Pick<VerifyCommandOptions, 'trustedRootP
   if (opts.trustedRootPath) {
     return { trust: parseTrustedRoot(readTrustedRootFile(opts.trustedRootPath, '--trusted-root')), source: `trusted root ${opts.trustedRootPath}`, warnings: [] };
   }
-  const { trustFromStoreIfPresent } = await import('../trust/store/verify-source.js');
+  const { trustFromStoreIfPresent } = await import('../../trust/store/verify-source.js');
   const fromStore = trustFromStoreIfPresent(opts);
   if (fromStore) return fromStore;
   const path = publicGoodTrustedRootPath();
@@ -77,14 +79,14 @@ async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Prom
     // An export archive is keyed by sha256; a file artifact is looked up by its sha256.
     const digest = artifactDigest(artifact, 'SHA2_256');
     if (!digest) fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: export archives are keyed by sha256 digests');
-    const { readExportArchiveFile } = await import('../archive/collect.js');
-    const { bundlesForArtifact } = await import('../archive/export.js');
+    const { readExportArchiveFile } = await import('../../archive/collect.js');
+    const { bundlesForArtifact } = await import('../../archive/export.js');
     return bundlesForArtifact(readExportArchiveFile(opts.archivePath), `sha256:${toHex(digest)}`, `archive ${opts.archivePath}`);
   }
   if (artifact.kind !== 'digest') {
     fail('INPUT_INVALID', 'input', '--bundle (or --archive) is required unless --artifact is a sha256:<hex> digest found in the attestation store');
   }
-  const { findBundlesForDigest } = await import('../store/lookup.js');
+  const { findBundlesForDigest } = await import('../../store/lookup.js');
   return findBundlesForDigest(artifact, opts.attestationStorePath);
 }
 
