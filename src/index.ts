@@ -30,5 +30,4 @@ export { openTrustStore, trustMaterialFromStore, checkStaleness, migrateTrustSto
 export { startSandbox } from './sandbox/server/index.js';
 // Export archives (many bundles in one reproducible tar) and the strict tar reader
 export { buildExportArchive, readExportArchive, bundlesForArtifact, type ExportArchive, type ExportInput } from './archive/export.js';
-export { runExportBundle, readExportArchiveFile } from './archive/collect.js';
 export type { ExportManifest, ExportManifestEntry } from './archive/manifest.js';

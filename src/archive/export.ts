@@ -9,7 +9,7 @@
  *   trusted_root.json                          optional, last (carried, never trusted by reading)
  *
  * Building and reading are pure functions of bytes; the edges (attestation store, files,
- * atomic write) are in ./collect.ts.
+ * atomic write) are the command's (commands/attest/export-bundle-run.ts).
  */
 import { StellaError, fail, failureOf } from '../errors.js';
 import { boundedMs, formatTime } from '../util/time.js';

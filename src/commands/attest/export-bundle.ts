@@ -35,7 +35,7 @@ export default class AttestExportBundle extends StellaCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(AttestExportBundle);
-    const { runExportBundle } = await import('../../archive/collect.js');
+    const { runExportBundle } = await import('./export-bundle-run.js');
     const r = await runExportBundle({
       outputPath: flags.output,
       artifacts: flags.artifact ?? [],

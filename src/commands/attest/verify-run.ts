@@ -79,7 +79,7 @@ async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Prom
     // An export archive is keyed by sha256; a file artifact is looked up by its sha256.
     const digest = artifactDigest(artifact, 'SHA2_256');
     if (!digest) fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: export archives are keyed by sha256 digests');
-    const { readExportArchiveFile } = await import('../../archive/collect.js');
+    const { readExportArchiveFile } = await import('./export-bundle-run.js');
     const { bundlesForArtifact } = await import('../../archive/export.js');
     return bundlesForArtifact(readExportArchiveFile(opts.archivePath), `sha256:${toHex(digest)}`, `archive ${opts.archivePath}`);
   }
