@@ -25,5 +25,4 @@ export {
 export { initStore, type InitResult } from './init.js';
 export { migrateTrustStore, type MigrationResult } from './migrate.js';
 export { addRotationKeys, listRotationKeys, parsePublicKeysPem } from './rotation-keys.js';
-export { renderTimeline } from './timeline.js';
 export { trustFromStoreIfPresent, parseMaxAgeDays } from './verify-source.js';
