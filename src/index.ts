@@ -25,7 +25,6 @@ export { MerkleTree, rootFromInclusionProof, verifyInclusion, verifyConsistency,
 export { parseSignedNote, parseCheckpoint, verifyCheckpoint, signCheckpoint } from './tlog/note.js';
 // Signing, trust store, sandbox
 export { signArtifact } from './sign/sign.js';
-export { runSign } from './sign/run.js';
 export { openTrustStore, trustMaterialFromStore, checkStaleness, migrateTrustStore } from './trust/store/index.js';
 export { startSandbox } from './sandbox/server/index.js';
 // Export archives (many bundles in one reproducible tar) and the strict tar reader

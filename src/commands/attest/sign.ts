@@ -32,7 +32,7 @@ export default class AttestSign extends StellaCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(AttestSign);
-    const { runSign } = await import('../../sign/run.js');
+    const { runSign } = await import('./sign-run.js');
     this.progress('signing...');
     const r = await runSign({
       artifact: flags.artifact,

@@ -1,17 +1,20 @@
 /**
- * The I/O edge of `stella attest sign`: read the config and predicate files, sign, then write
- * the bundle (only once everything succeeded: a failed run leaves no bundle behind) and keep
- * it in the attestation store.
+ * The I/O edge of `stella attest sign`: read the config, its Fulcio roots, the predicate and
+ * the artifact, sign (sign/sign.ts takes bytes and roots, never paths), then write the bundle
+ * (only once everything succeeded: a failed run leaves no bundle behind) and keep it in the
+ * attestation store.
  */
-import { resolve } from 'node:path';
-import { fail } from '../errors.js';
-import { parseJsonStrict } from '../util/json.js';
-import { looksLikeDigestReference, parseSha256Digest } from '../util/digest.js';
-import { toHex } from '../util/encoding.js';
-import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../util/fs.js';
-import { defaultSignerConfig, loadSignerConfig } from './config.js';
-import { signArtifact, type ArtifactType, type SignResult } from './sign.js';
-import type { KeyPairGenerator } from './keys.js';
+import { basename, resolve } from 'node:path';
+import { fail } from '../../errors.js';
+import { parseJsonStrict } from '../../util/json.js';
+import { looksLikeDigestReference, parseSha256Digest } from '../../util/digest.js';
+import { toHex } from '../../util/encoding.js';
+import { FILE_LIMITS, readArtifactFile, readFileBounded, writeFileAtomic } from '../../util/fs.js';
+import { defaultSignerConfig, loadFulcioRoots, loadSignerConfig } from '../../sign/config.js';
+import { signArtifact, type SignInput, type SignResult } from '../../sign/sign.js';
+import type { KeyPairGenerator } from '../../sign/keys.js';
+
+export type ArtifactType = 'blob' | 'image';
 
 export interface RunSignOptions {
   artifact: string;
@@ -41,6 +44,18 @@ export function defaultOutputPath(artifact: string): string {
   return looksLikeDigestReference(artifact) ? `${toHex(parseSha256Digest(artifact, '--artifact').digest)}.sigstore.json` : `${artifact}.sigstore.json`;
 }
 
+/**
+ * --artifact: a sha256:<hex> digest reference (util/digest.ts), or a regular file of any size:
+ * held when it fits in memory, else hashed in chunks and signed as its digest (ECDSA over the
+ * SHA-256 either way: the same signature as over the bytes).
+ */
+function loadArtifact(ref: string, type: ArtifactType): SignInput {
+  if (looksLikeDigestReference(ref)) return { kind: 'digest', sha256: parseSha256Digest(ref, '--artifact').digest, name: ref };
+  if (type === 'image') fail('INPUT_INVALID', 'input', '--type image needs --artifact sha256:<digest> (the image manifest digest)');
+  const file = readArtifactFile(ref, { what: '--artifact' });
+  return file.kind === 'digest' ? { kind: 'digest', sha256: file.digest, name: basename(ref) } : { kind: 'bytes', bytes: file.bytes, name: basename(ref) };
+}
+
 export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   const env = opts.env ?? process.env;
   const config = opts.configPath ? loadSignerConfig(opts.configPath) : defaultSignerConfig();
@@ -60,12 +75,15 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
     predicate = { type: opts.predicateType, value };
   }
 
+  const artifact = loadArtifact(opts.artifact, opts.type ?? 'blob');
+  const fulcioRoots = loadFulcioRoots(config);
+
   const result = await signArtifact({
-    artifact: opts.artifact,
-    type: opts.type,
+    artifact,
     predicate,
     identityToken: opts.identityToken,
     config,
+    fulcioRoots,
     fulcioUrl: opts.fulcioUrl,
     rekorUrl: opts.rekorUrl,
     env,
@@ -79,7 +97,7 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
 
   let storePath: string | undefined;
   if (opts.attestationStorePath !== false) {
-    const { AttestationStore, resolveAttestationStorePath } = await import('../store/attestations.js');
+    const { AttestationStore, resolveAttestationStorePath } = await import('../../store/attestations.js');
     storePath = resolveAttestationStorePath(opts.attestationStorePath, env);
     const store = AttestationStore.open(storePath, 'write');
     try {
