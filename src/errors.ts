@@ -90,6 +90,17 @@ export const EXIT_CODES = {
   ARCHIVE_LIMIT_EXCEEDED: 81,
   ARCHIVE_UNSAFE_ENTRY: 82,
   ARCHIVE_MANIFEST_MISMATCH: 83,
+  // batches (95-99)
+  /** The archive was written, but without some bundles (each reported): one bad item never stops a batch. */
+  EXPORT_INCOMPLETE: 95,
+  // stores and rotation, added after the ranges above filled (100-109)
+  STORE_MIGRATION_REQUIRED: 100,
+  STORE_FOREIGN: 101,
+  ROTATION_VERSION_GAP: 102,
+  ROTATION_CONFLICT: 103,
+  // limits of nested encodings (110-114)
+  /** DER over its per-parse budget: element count, nesting depth or certificate size. */
+  DER_LIMIT_EXCEEDED: 110,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;
@@ -124,4 +135,17 @@ export function isStellaError(e: unknown): e is StellaError {
 /** Shorthand used by parsers and checks: throw a StellaError. */
 export function fail(code: ErrorCode, check: CheckName, message: string, details?: Record<string, unknown>): never {
   throw new StellaError(code, check, message, details);
+}
+
+/** A failure as a report shows it: a StellaError's own fields; anything else is an internal error (a bug, exit 1). */
+export interface FailureSummary {
+  code: ErrorCode | 'INTERNAL';
+  check: CheckName | 'internal';
+  message: string;
+  exitCode: number;
+}
+
+export function failureOf(e: unknown): FailureSummary {
+  if (e instanceof StellaError) return { code: e.code, check: e.check, message: e.message, exitCode: e.exitCode };
+  return { code: 'INTERNAL', check: 'internal', message: e instanceof Error ? e.message : String(e), exitCode: 1 };
 }

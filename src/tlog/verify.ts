@@ -20,6 +20,7 @@ import { windowContains, type TransparencyLogInstance } from '../trust/material.
 import { leafHash, verifyInclusion } from './merkle.js';
 import { verifyCheckpoint } from './note.js';
 import { rekorVersionOf } from './rekor-entry.js';
+import { formatTime, type TimeValue } from '../util/time.js';
 
 export interface InclusionResult {
   log: TransparencyLogInstance;
@@ -41,7 +42,7 @@ export function findLog(entry: TransparencyLogEntry, tlogs: readonly Transparenc
   return log;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+const iso = formatTime;
 
 /**
  * A log key vouches only inside its validFor (checklist H48). Whatever the time's source — the
@@ -52,7 +53,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  */
 export function requireLogKeyValidAt(
   log: TransparencyLogInstance,
-  times: readonly number[],
+  times: readonly TimeValue[],
   o: { code: ErrorCode; check: CheckName; timeLabel: string; prefix?: string } = { code: 'TLOG_UNTRUSTED', check: 'tlog', timeLabel: 'verified time' },
 ): void {
   // With no time there is nothing to hold the window against: refuse rather than skip.
@@ -74,7 +75,7 @@ export function requireLogKeyValidAt(
  * Verify the entry's inclusion proof and checkpoint. `verifiedTimes` (ms): the checkpoint's
  * log key must be valid at every one of them (requireLogKeyValidAt).
  */
-export function verifyTlogEntryInclusion(entry: TransparencyLogEntry, tlogs: readonly TransparencyLogInstance[], verifiedTimes: readonly number[]): InclusionResult {
+export function verifyTlogEntryInclusion(entry: TransparencyLogEntry, tlogs: readonly TransparencyLogInstance[], verifiedTimes: readonly TimeValue[]): InclusionResult {
   const log = findLog(entry, tlogs);
   const proof = entry.inclusionProof;
   if (!proof) fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: tlog entry ${entry.logIndex} has no inclusion proof`);

@@ -3,7 +3,7 @@
  * (human lines or one JSON report). Both front ends call this: the oclif command and the
  * dependency-free launcher that bin/run.js uses so a verification in CI starts fast.
  */
-import { StellaError } from '../errors.js';
+import { failureOf, StellaError } from '../errors.js';
 import { colourEnabled, paint, printErrorLine, printJson, printUsageError, reportError, stderrColour } from '../commands/render.js';
 import { runVerify } from './cli.js';
 import { compileIdentityPattern } from './identity-pattern.js';
@@ -56,6 +56,10 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Pro
     return 0;
   } catch (e) {
     if (e instanceof StellaError) return reportError(e, json);
-    throw e;
+    // A bug, not bad input: still one line (and with --json one object), never a bare stack trace.
+    const f = failureOf(e);
+    if (json) printJson({ ok: false, error: f });
+    else printErrorLine(f.check, f.message);
+    return f.exitCode;
   }
 }

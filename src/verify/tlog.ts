@@ -8,7 +8,7 @@ import { fail } from '../errors.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
 import { rekorVersionOf, verifyEntryBinding, type RekorBody } from '../tlog/rekor-entry.js';
 import { requireLogKeyValidAt, verifyTlogEntryInclusion } from '../tlog/verify.js';
-import type { VerifyInput, VerifyState } from './context.js';
+import { preciseTime, type VerifyInput, type VerifyState } from './context.js';
 import type { HashAlgorithm } from '../bundle/model.js';
 
 /**
@@ -36,7 +36,7 @@ export function verifyTlogStep(input: VerifyInput, state: VerifyState, artifactD
       ? { certificateDer: key.leaf.der, ...(artifactDigest ? { artifactDigest } : {}) }
       : { publicKeySpki: key.spki, ...(artifactDigest ? { artifactDigest } : {}) };
   // Every verified time, whichever authority gave it (checklist H48: a TSA time too).
-  const times = state.verifiedTimes!.map((t) => t.time);
+  const times = state.verifiedTimes!.map(preciseTime);
   const results: NonNullable<VerifyState['tlog']> = [];
   for (const entry of entries) {
     const declared = declarations(verifyEntryBinding(entry, bundle, expect));

@@ -107,6 +107,9 @@ const HANDLED_EXTENSIONS: ReadonlySet<string> = new Set([
 
 const CERT_CTX: DerContext = { code: 'CERTIFICATE_MALFORMED', check: 'certificate-chain', what: 'certificate' };
 
+/** Largest certificate parsed. Real ones (Fulcio leaves, CA and TSA certificates) are 0.5-4 KB. */
+export const MAX_CERTIFICATE_BYTES = 64 * 1024;
+
 export class Certificate {
   readonly der: Uint8Array;
   readonly tbsDer: Uint8Array;
@@ -332,7 +335,10 @@ function parseAuthorityKeyId(n: DerNode): Uint8Array | undefined {
  */
 export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Certificate {
   const c: DerContext = { ...CERT_CTX, ...ctx };
-  const root = parseDer(der, c);
+  if (der.byteLength > MAX_CERTIFICATE_BYTES) {
+    fail('DER_LIMIT_EXCEEDED', c.check, `${c.what}: ${der.byteLength} bytes, larger than the ${MAX_CERTIFICATE_BYTES}-byte limit for a certificate`, { size: der.byteLength });
+  }
+  const root = parseDer(der, c, Tag.SEQUENCE);
   const [tbs, sigAlgNode, sigValueNode] = root.sequence('Certificate', 3, 3) as [DerNode, DerNode, DerNode];
   const tbsFields = tbs.sequence('TBSCertificate', 6, 10);
   let i = 0;
@@ -423,33 +429,33 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
       const what = `certificate extension ${oidStr}`;
       switch (oidStr) {
         case OID.basicConstraints:
-          basicConstraints = parseBasicConstraints(parseNested(valueNode, what));
+          basicConstraints = parseBasicConstraints(parseNested(valueNode, what, Tag.SEQUENCE));
           break;
         case OID.keyUsage:
-          keyUsage = parseKeyUsage(parseNested(valueNode, what));
+          keyUsage = parseKeyUsage(parseNested(valueNode, what, Tag.BIT_STRING));
           break;
         case OID.extKeyUsage:
-          extKeyUsage = parseExtKeyUsage(parseNested(valueNode, what));
+          extKeyUsage = parseExtKeyUsage(parseNested(valueNode, what, Tag.SEQUENCE));
           break;
         case OID.subjectAltName:
-          subjectAltName = parseSubjectAltName(parseNested(valueNode, what));
+          subjectAltName = parseSubjectAltName(parseNested(valueNode, what, Tag.SEQUENCE));
           break;
         case OID.subjectKeyIdentifier:
-          subjectKeyId = readOctetString(parseNested(valueNode, what));
+          subjectKeyId = readOctetString(parseNested(valueNode, what, Tag.OCTET_STRING));
           break;
         case OID.authorityKeyIdentifier:
-          authorityKeyId = parseAuthorityKeyId(parseNested(valueNode, what));
+          authorityKeyId = parseAuthorityKeyId(parseNested(valueNode, what, Tag.SEQUENCE));
           break;
         case OID.ctSctList:
-          embeddedSctList = readOctetString(parseNested(valueNode, what));
+          embeddedSctList = readOctetString(parseNested(valueNode, what, Tag.OCTET_STRING));
           break;
         case OID.ctPoison:
-          readNull(parseNested(valueNode, what));
+          readNull(parseNested(valueNode, what, Tag.NULL));
           hasCtPoison = true;
           break;
         default:
           if (FULCIO_DER_STRING_OIDS.has(oidStr)) {
-            const inner = parseNested(valueNode, what);
+            const inner = parseNested(valueNode, what, Tag.UTF8_STRING);
             if (!inner.is(Tag.UTF8_STRING)) inner.fail(`${what}: expected a UTF8String`);
             const s = readString(inner);
             fulcioValues.set(oidStr, s);

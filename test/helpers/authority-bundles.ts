@@ -16,6 +16,7 @@ import { OID } from '../../src/x509/oids.js';
 import { int, seq } from '../../src/der/writer.js';
 import { issueTimestampToken, type TimestampIssueOptions } from '../../src/timestamp/issue.js';
 import type { CertificateAuthority } from '../../src/trust/material.js';
+import type { PreciseTime } from '../../src/util/time.js';
 import { bundleFromRekorResponse } from '../../src/bundle/from-rekor.js';
 import {
   createSandboxAuthority,
@@ -172,11 +173,11 @@ export function timeStampResponse(token: Uint8Array): Uint8Array {
 export interface TestTsa {
   authority: CertificateAuthority;
   /**
-   * An RFC 3161 timestamp over `data` at `genTime`, with the signer certificate embedded, as
-   * Sigstore bundles carry it: the whole TimeStampResp (status granted + token), which is what
-   * sigstore-js and sigstore-go read.
+   * An RFC 3161 timestamp over `data` at `genTime` (a PreciseTime keeps its sub-ms digits), with
+   * the signer certificate embedded, as Sigstore bundles carry it: the whole TimeStampResp
+   * (status granted + token), which is what sigstore-js and sigstore-go read.
    */
-  stamp(data: Uint8Array, genTime: number): Uint8Array;
+  stamp(data: Uint8Array, genTime: number | PreciseTime): Uint8Array;
   /** The same TSA signing any TSTInfo fields it is asked to (fuzz tests re-sign odd tokens). */
   issue(o: Omit<TimestampIssueOptions, 'signerCertificate' | 'signer' | 'serial' | 'policy'> & Partial<Pick<TimestampIssueOptions, 'serial' | 'policy'>>): Uint8Array;
 }

@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
+import { StellaError } from '../../errors.js';
+import { printErrorLine } from '../render.js';
 
 export default class AttestExportBundle extends StellaCommand {
   static override summary = 'Export the bundles of many artifacts into one portable, reproducible tar for the other side of a network boundary';
@@ -7,7 +9,9 @@ export default class AttestExportBundle extends StellaCommand {
     'Each bundle (signature, certificate with its SCT, Rekor entry with inclusion proof and',
     'checkpoint) goes into FILE.tar unchanged, under bundles/<artifact sha256>/<n>.sigstore.json,',
     'after manifest.cbor, which lists every entry with its SHA-256. A bundle without an inclusion',
-    'proof and checkpoint is refused (Rekor proof missing). The same inputs give the same bytes:',
+    'proof and checkpoint is refused (Rekor proof missing), as is one that does not parse; each',
+    'refused bundle is reported and the others are still exported, and the command then exits',
+    'EXPORT_INCOMPLETE (95). The same inputs give the same bytes:',
     'the archive time is --created-at, else the newest integrated time, never the clock.',
     'Bundles come from the attestation store, and from --bundle files (the store is then read',
     'only when --attestation-store is given). Verify from it with `stella attest verify --archive`.',
@@ -42,9 +46,15 @@ export default class AttestExportBundle extends StellaCommand {
       createdAt: flags['created-at'],
     });
     const artifacts = [...new Set(r.manifest.entries.map((e) => e.artifactDigest))];
+    // One bad bundle never stops the others: they are exported, the bad ones reported one by
+    // one, and the command fails with EXPORT_INCOMPLETE so no script takes it for complete.
+    const incomplete =
+      r.refused.length === 0
+        ? undefined
+        : new StellaError('EXPORT_INCOMPLETE', 'archive', `export incomplete: ${r.refused.length} bundle(s) left out of ${r.outputPath}, ${r.manifest.entries.length} exported`);
     if (this.jsonMode) {
       this.printJson({
-        ok: true,
+        ok: incomplete === undefined,
         output: r.outputPath,
         sha256: r.sha256,
         size: r.size,
@@ -53,11 +63,18 @@ export default class AttestExportBundle extends StellaCommand {
         bundles: r.manifest.entries.map((e) => ({ artifactDigest: e.artifactDigest, path: e.path, sha256: e.sha256, identity: e.identity, issuer: e.issuer, logIndex: e.logIndex })),
         trustedRoot: r.manifest.trustedRoot !== null,
         attestationStore: r.attestationStore ?? null,
+        refused: r.refused.map((x) => ({ source: x.source, ...x.failure })),
+        ...(incomplete ? { error: incomplete.toJSON() } : {}),
       });
+      if (incomplete) this.exit(incomplete.exitCode);
       return;
     }
     process.stdout.write(`${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s) to ${r.outputPath}\n`);
     process.stdout.write(`  sha256:     ${r.sha256} (${r.size} bytes)\n  created at: ${r.manifest.createdAt}\n`);
     if (r.manifest.trustedRoot) process.stdout.write('  includes trusted_root.json (not trusted automatically by the receiver)\n');
+    if (incomplete) {
+      for (const x of r.refused) printErrorLine(x.failure.check, `left out ${x.source}: ${x.failure.message}`);
+      throw incomplete;
+    }
   }
 }
