@@ -26,7 +26,8 @@ import { toHex, utf8 } from '../../src/util/encoding.js';
 import { noteKeyHint } from '../../src/tlog/note.js';
 import type { AuthorityKey, SandboxAuthority } from '../../src/sandbox/authority/index.js';
 import { buildExportArchive } from '../../src/archive/export.js';
-import { CONFORMANCE_DIR, PROJECT_ROOT, sharedMissingReason } from '../helpers/paths.js';
+import { CONFORMANCE_DIR, sharedMissingReason } from '../helpers/paths.js';
+import { SAMPLES } from '../helpers/samples.js';
 import { githubIdentity, ISSUER_URL, signBlob, signDsse, testAuthority, testTsa, type TestTsa } from '../helpers/authority-bundles.js';
 import { craftLeaf, tsaTimedBundle, V01, V02, withoutSetTimedByTsa, withTsaTime } from '../helpers/crafted-bundles.js';
 
@@ -156,7 +157,7 @@ interface SampleEntry {
 }
 
 function sampleSeeds(): BundleSeed[] {
-  const dir = path.join(PROJECT_ROOT, 'samples');
+  const dir = SAMPLES;
   const manifest = JSON.parse(readFileSync(path.join(dir, 'samples.json'), 'utf8')) as { trustedRoot: string; bundles: SampleEntry[] };
   const trustedRootJson = readFileSync(path.join(dir, manifest.trustedRoot), 'utf8');
   const trust = parseTrustedRoot(trustedRootJson);

@@ -89,43 +89,57 @@ interface Header {
   contentLength: number;
 }
 
-function write(node: DerTree, out: Uint8Array[], headers: Header[], offset: number): number {
-  let content: Uint8Array;
-  if (node.kids) {
-    const parts: Uint8Array[] = [];
-    let off = 0;
-    const hdrStart = headers.length;
-    // Children are written first into their own buffer, then shifted by this node's header.
-    for (const k of node.kids) off += write(k, parts, headers, off);
-    content = concat(...parts);
-    const len = encodeLength(content.length);
-    const shift = offset + node.id.length + len.length;
-    for (let i = hdrStart; i < headers.length; i++) {
-      const h = headers[i]!;
-      headers[i] = { ...h, start: h.start + shift, lenStart: h.lenStart + shift, lenEnd: h.lenEnd + shift };
-    }
-    headers.splice(hdrStart, 0, { start: offset, lenStart: offset + node.id.length, lenEnd: offset + node.id.length + len.length, contentLength: content.length });
-    out.push(node.id, len, content);
-    return node.id.length + len.length + content.length;
-  }
-  if (node.wrapped) {
-    const parts: Uint8Array[] = [];
-    write(node.wrapped.inner, parts, [], 0);
-    content = concat(node.wrapped.prefix, ...parts);
-  } else {
-    content = node.content ?? new Uint8Array(0);
-  }
-  const len = encodeLength(content.length);
-  headers.push({ start: offset, lenStart: offset + node.id.length, lenEnd: offset + node.id.length + len.length, contentLength: content.length });
-  out.push(node.id, len, content);
-  return node.id.length + len.length + content.length;
+/** Content octets of a primitive (a wrapped element written out). */
+function primitiveContent(node: DerTree): Uint8Array {
+  if (!node.wrapped) return node.content ?? new Uint8Array(0);
+  return concat(node.wrapped.prefix, writeDerTree(node.wrapped.inner).bytes);
 }
 
-export function writeDerTree(node: DerTree): { bytes: Uint8Array; headers: Header[] } {
-  const parts: Uint8Array[] = [];
+/**
+ * Write the tree in one pass: content lengths first (memoized), then every element at its
+ * final offset. Linear in the number of nodes, so a node repeated thousands of times costs
+ * the test no more than it costs the parser.
+ */
+export function writeDerTree(root: DerTree): { bytes: Uint8Array; headers: Header[] } {
+  const lengths = new Map<DerTree, number>();
+  const contents = new Map<DerTree, Uint8Array>();
+  const contentLength = (n: DerTree): number => {
+    let len = lengths.get(n);
+    if (len !== undefined) return len;
+    if (n.kids) {
+      len = 0;
+      for (const k of n.kids) {
+        const c = contentLength(k);
+        len += k.id.length + encodeLength(c).length + c;
+      }
+    } else {
+      const c = primitiveContent(n);
+      contents.set(n, c);
+      len = c.length;
+    }
+    lengths.set(n, len);
+    return len;
+  };
+  const rootLength = contentLength(root);
+  const out = new Uint8Array(root.id.length + encodeLength(rootLength).length + rootLength);
   const headers: Header[] = [];
-  write(node, parts, headers, 0);
-  return { bytes: concat(...parts), headers };
+  const emit = (n: DerTree, at: number): number => {
+    const len = contentLength(n);
+    const l = encodeLength(len);
+    out.set(n.id, at);
+    out.set(l, at + n.id.length);
+    const start = at + n.id.length + l.length;
+    headers.push({ start: at, lenStart: at + n.id.length, lenEnd: start, contentLength: len });
+    if (n.kids) {
+      let p = start;
+      for (const k of n.kids) p = emit(k, p);
+    } else {
+      out.set(contents.get(n)!, start);
+    }
+    return start + len;
+  };
+  emit(root, 0);
+  return { bytes: out, headers };
 }
 
 interface Slot {
