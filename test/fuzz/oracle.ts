@@ -11,7 +11,11 @@
  * the mutated bundle equals the seed's (a neutral mutation of a bundle that should pass), or
  * the mutation only added evidence, or @sigstore/verify — a verifier no one here wrote —
  * also accepts it with the same trust material and policy (plus, for in-toto statements, an
- * independent subject check, which @sigstore/verify leaves to its caller).
+ * independent subject check, which @sigstore/verify leaves to its caller). Where the two
+ * verifiers differ on purpose, the bundle is shown to @sigstore/verify in a form it reads,
+ * changing nothing any signature covers (forPeer: a missing messageDigest, Rekor v1
+ * checkpoint names; one of two same-time timestamps; timestamps Stella set aside), and for a
+ * seed it cannot verify at all its verdict counts up to the check it disagrees on.
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import { bundleFromJSON } from '@sigstore/bundle';
@@ -177,7 +181,7 @@ export function subjectMatches(b: Bundle, artifact: Uint8Array | undefined): boo
   return (stmt.subject ?? []).some((s) => Object.entries(s.digest ?? {}).some(([alg, v]) => mine[alg] !== undefined && mine[alg] === v));
 }
 
-export type AcceptVerdict = { allowed: true; by: 'neutral' | 'added-evidence' | 'peer' | 'peer-with-digest' | 'peer-after-ignored' | 'peer-without-duplicate-time' | 'peer-up-to-known-disagreement' } | { allowed: false; why: string };
+export type AcceptVerdict = { allowed: true; by: 'neutral' | 'added-evidence' | 'peer' | 'peer-adjusted' | 'peer-after-ignored' | 'peer-without-duplicate-time' | 'peer-up-to-known-disagreement' } | { allowed: false; why: string };
 
 /**
  * Is Stella's pass of `mutated` (parsed as `parsed`, with `report`) one a reference allows?
@@ -191,7 +195,7 @@ export function judgeAcceptedBundle(seed: BundleSeed, seedParsed: Bundle | undef
   if (!subjectMatches(parsed, seed.artifactBytes)) return { allowed: false, why: 'in-toto subjects do not name the artifact (independent check)' };
   const input = forPeer(json, parsed, seed);
   const peer = peerVerdict(seed, input);
-  if (peer.ok) return { allowed: true, by: input === json ? 'peer' : 'peer-with-digest' };
+  if (peer.ok) return { allowed: true, by: input === json ? 'peer' : 'peer-adjusted' };
   // Timestamps Stella set aside (a TSA its trust root does not know) count for nothing: the
   // rest of the bundle must stand on its own.
   const reduced = withoutIgnoredTimestamps(input, report);
