@@ -39,7 +39,8 @@ function fromThrow(c: Classified, input: Uint8Array | string, what: string, mini
   return { kind: 'failure', problem: `CRASH: ${what} threw something other than a StellaError with a code in EXIT_CODES`, error: c.error, input, ...(minimize ? { minimize } : {}) };
 }
 
-const isCrash = (c: { kind: string }): boolean => c.kind === 'crash';
+/** A crash (known or not): a refusal or a return lets the caller go on to the next call. */
+const crashed = (c: { kind: string }): c is Extract<Classified, { kind: 'crash' | 'known-crash' }> => c.kind === 'crash' || c.kind === 'known-crash';
 
 // ---------------------------------------------------------------------------------------
 // Bundles
@@ -60,7 +61,7 @@ export async function judgeBundle(seed: BundleSeed, text: string): Promise<Itera
   // verifyBundle (the throwing fast path library users and the benchmark call) must give the
   // report's verdict: a check skipped on one path would be a bypass there.
   const fast = await attempt(() => verifyBundle({ bundle: parsed.value, artifact: seed.artifact, trust: seed.trust, policy: seed.policy }));
-  if (fast.kind === 'crash' || fast.kind === 'known-crash') return fromThrow(fast, text, 'verifyBundle');
+  if (crashed(fast)) return fromThrow(fast, text, 'verifyBundle');
   const fastCode = fast.kind === 'refused' ? fast.code : undefined;
   if (fastCode !== report.error?.code) {
     return { kind: 'failure', problem: `verifyBundle and verifyBundleReport disagree: ${fastCode ?? 'pass'} vs ${report.error?.code ?? 'pass'}`, input: text };
@@ -186,13 +187,13 @@ export async function judgeCertificate(s: CertSeed, der: Uint8Array): Promise<It
     certificateIdentities(cert);
     return cert.publicKey;
   });
-  if (isCrash(reads)) return fromThrow(reads as Classified, der, 'reading the parsed certificate', minimize);
+  if (crashed(reads)) return fromThrow(reads, der, 'reading the parsed certificate', minimize);
   const chain = attemptSync(() => verifyCertificateChain(cert, [], s.cas, [s.time]));
   for (const ca of s.cas) {
     const issuer = issuerOf(ca);
     if (!issuer) continue;
     const scts = attemptSync(() => verifyEmbeddedScts(cert, issuer, s.ctlogs));
-    if (isCrash(scts) || scts.kind === 'known-crash') return fromThrow(scts as Classified, der, 'verifyEmbeddedScts', minimize);
+    if (crashed(scts)) return fromThrow(scts, der, 'verifyEmbeddedScts', minimize);
   }
   if (chain.kind !== 'ok') return fromThrow(chain, der, 'verifyCertificateChain', minimize);
   // Reference: OpenSSL must agree that the issuing CA signed exactly these bytes.
@@ -313,7 +314,7 @@ function plainReading(note: string): { text: string; origin: string; size: strin
 export async function judgeNote(s: NoteSeed, note: string, resigned: boolean): Promise<IterationResult> {
   const minimize = async (b: Uint8Array): Promise<boolean> => (await judgeNote(s, Buffer.from(b).toString('utf8'), resigned)).kind === 'failure';
   const parsed = attemptSync(() => parseCheckpoint(parseSignedNote(note).text));
-  if (isCrash(parsed) || parsed.kind === 'known-crash') return fromThrow(parsed as Classified, note, 'parseSignedNote/parseCheckpoint', minimize);
+  if (crashed(parsed)) return fromThrow(parsed, note, 'parseSignedNote/parseCheckpoint', minimize);
   const r = attemptSync(() => verifyCheckpoint(note, [s.log], { rekor: s.rekor }));
   if (r.kind !== 'ok') return fromThrow(r, note, 'verifyCheckpoint', minimize);
   // Reference: what Stella read is what the text says, and only the log could have signed it.
@@ -463,7 +464,7 @@ export async function judgeArchive(bytes: Uint8Array): Promise<IterationResult> 
   if (problems.length) return { kind: 'failure', problem: `POSSIBLE BYPASS: Stella accepts an archive that a plain reading disagrees with: ${problems.join('; ')}`, input: bytes, minimize };
   for (const b of got.bundles) {
     const p = attemptSync(() => parseBundle(b.bytes));
-    if (isCrash(p) || p.kind === 'known-crash') return fromThrow(p as Classified, bytes, `parseBundle of archived ${b.entry.path}`);
+    if (crashed(p)) return fromThrow(p, bytes, `parseBundle of archived ${b.entry.path}`);
   }
   return { kind: 'accepted', by: 'plain tar agrees' };
 }
