@@ -45,8 +45,10 @@ function readStdinBounded(): string {
 }
 
 export function registryOptionsFrom(flags: RegistryFlags, env: NodeJS.ProcessEnv = process.env): RegistryClientOptions {
-  let explicit = credentialsFromEnv(env);
   if (flags.registryPasswordStdin && !flags.registryUsername) fail('INPUT_INVALID', 'input', '--registry-password-stdin needs --registry-username');
+  // --registry-username takes its password from stdin or STELLA_REGISTRY_PASSWORD; otherwise
+  // the two environment variables together.
+  let explicit = flags.registryUsername === undefined ? credentialsFromEnv(env) : undefined;
   if (flags.registryUsername !== undefined) {
     if (!flags.registryPasswordStdin && env.STELLA_REGISTRY_PASSWORD === undefined) {
       fail('INPUT_INVALID', 'input', '--registry-username needs the password on standard input (--registry-password-stdin) or in STELLA_REGISTRY_PASSWORD; a password is never taken as a flag');
