@@ -42,11 +42,11 @@ const DOCKER_HUB_API = 'registry-1.docker.io';
 
 /**
  * True when `s` names an image in a registry (`REGISTRY/REPO@sha256:…`) rather than a bare
- * digest (`sha256:…`, the local attestation store) or a file path: it has an `@` and does not
- * start with a digest algorithm.
+ * digest (`sha256:…`, the local attestation store) or a file path: it has `@sha256:` (or
+ * another digest algorithm, refused later with a clear message) and does not start with one.
  */
 export function isImageReference(s: string): boolean {
-  return !/^sha(256|384|512):/.test(s) && s.includes('@');
+  return !/^sha(256|384|512):/.test(s) && /@sha(256|384|512):/.test(s);
 }
 
 function bad(what: string, s: string, why: string): never {
