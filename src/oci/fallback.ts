@@ -9,7 +9,8 @@
  *      entries are compared by digest, order kept);
  *   3. push it, conditionally (If-Match the ETag read, If-None-Match: * when there was none):
  *      a registry that honours conditions answers 412 to a lost race → back to 1. A push is
- *      made only if it follows its read within `windowMs`; a slower round starts again;
+ *      made only if it follows its read within `windowMs`; a slower round starts again, with
+ *      the window and the settle period doubled (up to 8 s and 16 s) for a slow registry;
  *   4. settle: wait `settleMs` (plus jitter), read again: if anything in the union is missing —
  *      another client's push overwrote ours, or ours overwrote one it read before — merge and
  *      push again (back to 2); otherwise done.
@@ -48,8 +49,8 @@ async function readIndex(client: RegistryClient, tag: string): Promise<{ entries
 /** Add `ours` to the referrers index of `subjectDigest`; returns the number of rounds it took. */
 export async function updateReferrersIndex(client: RegistryClient, subjectDigest: string, ours: Descriptor, opts: FallbackOptions = {}): Promise<number> {
   const tag = referrersTag(subjectDigest);
-  const settleMs = opts.settleMs ?? 1000;
-  const windowMs = opts.windowMs ?? Math.max(1, Math.floor(settleMs / 2));
+  let settleMs = opts.settleMs ?? 1000;
+  let windowMs = opts.windowMs ?? Math.max(1, Math.floor(settleMs / 2));
   const maxRounds = opts.maxRounds ?? 10;
   // Every entry seen in the index during this run, and ours: the union the index must hold.
   const union = new Map<string, Descriptor>();
@@ -67,7 +68,13 @@ export async function updateReferrersIndex(client: RegistryClient, subjectDigest
     }
     // (From round 2 on, something missing means another client's push overwrote the index.)
     const merged = [...current.entries, ...missing];
-    if (Date.now() - started > windowMs) continue; // our read is stale: read again
+    if (Date.now() - started > windowMs) {
+      // Our read is stale: read again. A registry this slow gets a longer window and settle
+      // (doubled, up to 16 s), so a far-away registry still completes.
+      settleMs = Math.min(settleMs * 2, 16_000);
+      windowMs = Math.min(windowMs * 2, 8_000);
+      continue;
+    }
     const conditions: Record<string, string> = current.exists ? (current.etag ? { 'If-Match': current.etag } : {}) : { 'If-None-Match': '*' };
     const put = await client.putManifest(tag, serializeIndex(merged), MEDIA_TYPES.ociIndex, `referrers index (tag ${tag})`, conditions);
     if (put.conflict) continue;

@@ -69,7 +69,7 @@ if (missing) {
   test.serial('fallback tag (no referrers API): attach, find again, attach twice adds nothing, layout is cosign/@sigstore/oci\'s', async (t) => {
     const image = await pushTestImage(registry.host, 'org/fallback', 'fallback image');
     const bundleJson = await signDigest(image.digest);
-    const r = await attachBundle({ ...opts, image, bundleBytes: enc.encode(bundleJson), settleMs: 50 });
+    const r = await attachBundle({ ...opts, image, bundleBytes: enc.encode(bundleJson), settleMs: 50, windowMs: 10_000 });
     t.is(r.indexedBy, 'referrers-tag');
     t.is(r.tag, referrersTag(image.digest));
     t.is(r.rounds, 2, 'one push, then the settle read finds it');
@@ -98,7 +98,7 @@ if (missing) {
     await t.notThrowsAsync(verifyWithStella(bundleJson, sandbox.trustedRootPath, image.digest, { san: GITHUB_SAN, issuer: sandbox.urls.oidcIssuer }));
 
     // Attaching the same bundle again: same manifest (its time is the bundle's), index unchanged.
-    const again = await attachBundle({ ...opts, image, bundleBytes: enc.encode(bundleJson), settleMs: 50 });
+    const again = await attachBundle({ ...opts, image, bundleBytes: enc.encode(bundleJson), settleMs: 50, windowMs: 10_000 });
     t.is(again.manifestDigest, r.manifestDigest);
     t.is(again.rounds, 1);
     const index2 = (await client.getManifest(referrersTag(image.digest), [MEDIA_TYPES.ociIndex], 'index'))!;
@@ -137,7 +137,7 @@ if (missing) {
     t.teardown(() => front.close());
     const image = await pushTestImage(front.host, 'org/race', 'race image');
     const bundles = await Promise.all([0, 1, 2, 3].map(() => signDigest(image.digest)));
-    const results = await Promise.all(bundles.map((b) => attachBundle({ ...opts, image, bundleBytes: enc.encode(b), settleMs: 700, windowMs: 1000 })));
+    const results = await Promise.all(bundles.map((b) => attachBundle({ ...opts, image, bundleBytes: enc.encode(b), settleMs: 1500, windowMs: 1000 })));
     t.true(results.every((r) => r.indexedBy === 'referrers-tag'));
     t.true(results.some((r) => (r.rounds ?? 0) > 2), `at least one client had to repair the index (rounds: ${results.map((r) => r.rounds).join(', ')})`);
     const client = new RegistryClient(parseImageReference(`${registry.host}/org/race@${image.digest}`), opts);
