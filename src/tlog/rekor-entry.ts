@@ -28,7 +28,7 @@
  * the payload type.
  */
 import { digest, sha256 } from '../crypto.js';
-import { fail } from '../errors.js';
+import { fail, StellaError } from '../errors.js';
 import { bytesEqual, decodeBase64, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
 import { parseJsonStrict } from '../util/json.js';
 import { digestNameOf, digestSize, hashAlgorithmOf, isDigestName } from '../util/digest.js';
@@ -257,7 +257,16 @@ function parseSpec(kind: string, apiVersion: string, spec: unknown): RekorBody {
  */
 export function parseRekorBody(body: Uint8Array): RekorBody {
   const v = parseJsonStrict(body, { maxDepth: 16, maxBytes: BUNDLE_LIMITS.maxBytes, what: 'tlog entry body', code: 'BUNDLE_MALFORMED', check: 'tlog' });
-  if (canonicalize(v) !== utf8Decoder.decode(body)) malformed('tlog entry body is not canonical JSON (RFC 8785)');
+  let canonical: string;
+  try {
+    canonical = canonicalize(v);
+  } catch (e) {
+    // Valid JSON text with no canonical form (an escaped lone surrogate, a number past the
+    // double range such as 1e400): no log wrote it, so it is a malformed body like any other
+    // non-canonical one, not an error in the caller's input.
+    throw new StellaError('BUNDLE_MALFORMED', 'tlog', `tlog entry body is not canonical JSON (RFC 8785): ${(e as Error).message}`, undefined, { cause: e });
+  }
+  if (canonical !== utf8Decoder.decode(body)) malformed('tlog entry body is not canonical JSON (RFC 8785)');
   const top = obj(v, 'body', ['apiVersion', 'kind', 'spec']);
   return parseSpec(str(top.kind, 'kind'), str(top.apiVersion, 'apiVersion'), top.spec);
 }

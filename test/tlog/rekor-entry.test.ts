@@ -197,6 +197,10 @@ test('parser refuses non-canonical, duplicate-key, unknown-field and unknown-kin
   refused(t, () => parseRekorBody(variant((c) => (c.spec.signature.publicKey.content = toBase64(utf8.encode(twoPem))))), B, /not a single PEM/);
   refused(t, () => parseRekorBody(utf8.encode('[]')), B);
   refused(t, () => parseRekorBody(new Uint8Array([0xff])), B);
+  // JSON text that has no canonical form at all (found by the fuzz test): malformed, not the
+  // caller's INPUT_INVALID, and never a crash.
+  refused(t, () => parseRekorBody(utf8.encode(text.replace('"kind":"hashedrekord"', '"kind":"hashedrekord\\ud800"'))), B, /not canonical JSON \(RFC 8785\): .*lone surrogate/);
+  refused(t, () => parseRekorBody(utf8.encode(text.replace('"apiVersion":"0.0.1"', '"apiVersion":1e400'))), B, /not canonical JSON \(RFC 8785\): .*Infinity/);
 });
 
 test('entry UUID is the hex leaf hash, tree-ID prefixed on sharded logs', (t) => {
