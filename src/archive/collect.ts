@@ -106,7 +106,7 @@ export function readExportArchiveFile(path: string): ExportArchive {
   } catch (e) {
     if ((e as { name?: string }).name === 'StellaError') throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    return fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    return fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, undefined, { cause: e });
   }
   if (size > EXPORT_LIMITS.maxArchiveBytes) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `--archive ${JSON.stringify(path)} is larger than ${EXPORT_LIMITS.maxArchiveBytes} bytes`);
   return readExportArchive(readSourceFile(path, '--archive', EXPORT_LIMITS.maxArchiveBytes).bytes);

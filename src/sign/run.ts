@@ -52,14 +52,14 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
     try {
       bytes = readFileSync(opts.predicatePath);
     } catch (e) {
-      return fail('INPUT_INVALID', 'input', `--predicate ${JSON.stringify(opts.predicatePath)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      return fail('INPUT_INVALID', 'input', `--predicate ${JSON.stringify(opts.predicatePath)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, undefined, { cause: e });
     }
     const value = parseJsonStrict(bytes, { what: `--predicate ${opts.predicatePath}`, maxBytes: 16 * 1024 * 1024, maxDepth: 64, code: 'INPUT_INVALID', limitCode: 'INPUT_INVALID', check: 'input' });
     if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('INPUT_INVALID', 'input', `--predicate ${opts.predicatePath}: must be a JSON object`);
     try {
       new URL(opts.predicateType);
-    } catch {
-      fail('INPUT_INVALID', 'input', `--predicate-type ${JSON.stringify(opts.predicateType)}: must be a URI`);
+    } catch (e) {
+      fail('INPUT_INVALID', 'input', `--predicate-type ${JSON.stringify(opts.predicateType)}: must be a URI`, undefined, { cause: e });
     }
     predicate = { type: opts.predicateType, value };
   }
@@ -110,6 +110,6 @@ function writeAtomically(path: string, text: string): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    fail('INPUT_INVALID', 'input', `cannot write bundle ${path}: ${(e as Error).message}`);
+    fail('INPUT_INVALID', 'input', `cannot write bundle ${path}: ${(e as Error).message}`, undefined, { cause: e });
   }
 }

@@ -82,9 +82,9 @@ export class AttestationStore {
     } catch (e) {
       const msg = (e as Error).message;
       if (!create && /does not exist|unable to open/i.test(msg)) {
-        throw new StellaError('NO_ATTESTATIONS_FOUND', 'attestation-store', `no attestations found: attestation store ${path} does not exist`);
+        throw new StellaError('NO_ATTESTATIONS_FOUND', 'attestation-store', `no attestations found: attestation store ${path} does not exist`, undefined, { cause: e });
       }
-      throw new StellaError('STORE_CORRUPT', 'attestation-store', `cannot open attestation store ${path}: ${msg}`);
+      throw new StellaError('STORE_CORRUPT', 'attestation-store', `cannot open attestation store ${path}: ${msg}`, undefined, { cause: e });
     }
     const store = new AttestationStore(db, path);
     try {
@@ -92,7 +92,7 @@ export class AttestationStore {
     } catch (e) {
       db.close();
       if (e instanceof StellaError) throw e;
-      throw new StellaError('STORE_CORRUPT', 'attestation-store', `attestation store ${path} is not a Stella attestation store: ${(e as Error).message}`);
+      throw new StellaError('STORE_CORRUPT', 'attestation-store', `attestation store ${path} is not a Stella attestation store: ${(e as Error).message}`, undefined, { cause: e });
     }
     return store;
   }

@@ -28,8 +28,8 @@ type Json = Record<string, unknown>;
 /** RFC 3339 date-time (protobuf Timestamp JSON form). */
 const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
-function invalid(message: string): never {
-  throw new StellaError('TRUSTED_ROOT_INVALID', 'trusted-root', `invalid trusted root: ${message}`);
+function invalid(message: string, options?: { cause?: unknown }): never {
+  throw new StellaError('TRUSTED_ROOT_INVALID', 'trusted-root', `invalid trusted root: ${message}`, undefined, options);
 }
 
 function isSet(v: unknown): boolean {
@@ -63,9 +63,9 @@ function bytes(v: unknown, path: string): Uint8Array {
   if (typeof v !== 'string') invalid(`${path}: expected a base64 string`);
   try {
     return decodeBase64(v, path, 'trusted-root');
-  } catch {
+  } catch (e) {
     // decodeBase64 speaks for bundles (BUNDLE_MALFORMED); here it is the root that is bad.
-    return invalid(`${path}: invalid base64`);
+    return invalid(`${path}: invalid base64`, { cause: e });
   }
 }
 
@@ -102,8 +102,8 @@ function publicKey(v: unknown, path: string): TrustedPublicKey {
     // PKCS1_* key details (old staging CT log) carry a bare PKCS#1 RSAPublicKey, not an SPKI.
     const type = keyDetails.startsWith('PKCS1_') ? 'pkcs1' : 'spki';
     key = createPublicKey({ key: Buffer.from(rawBytes.buffer, rawBytes.byteOffset, rawBytes.byteLength), format: 'der', type });
-  } catch {
-    return invalid(`${path}.rawBytes: not a valid ${keyDetails.startsWith('PKCS1_') ? 'PKCS#1 RSA public key' : 'SubjectPublicKeyInfo'}`);
+  } catch (e) {
+    return invalid(`${path}.rawBytes: not a valid ${keyDetails.startsWith('PKCS1_') ? 'PKCS#1 RSA public key' : 'SubjectPublicKeyInfo'}`, { cause: e });
   }
   return { rawBytes, keyDetails, key, validFor };
 }

@@ -56,7 +56,7 @@ export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
     try {
       regex = new RegExp(`^(?:${opts.certificateIdentity})$`, 'u');
     } catch (e) {
-      return fail('INPUT_INVALID', 'input', `--certificate-identity is not a valid regular expression: ${(e as Error).message}`);
+      return fail('INPUT_INVALID', 'input', `--certificate-identity is not a valid regular expression: ${(e as Error).message}`, undefined, { cause: e });
     }
     identity = { pattern: opts.certificateIdentity, regex, issuer: opts.certificateOidcIssuer };
   }

@@ -66,7 +66,7 @@ export async function stopSandbox(opts: { dataDir: string; waitMs?: number }): P
   try {
     process.kill(pid, 'SIGTERM');
   } catch (e) {
-    fail('SANDBOX_ERROR', 'sandbox', `cannot signal sandbox pid ${pid}: ${(e as Error).message}`);
+    fail('SANDBOX_ERROR', 'sandbox', `cannot signal sandbox pid ${pid}: ${(e as Error).message}`, undefined, { cause: e });
   }
   const deadline = Date.now() + (opts.waitMs ?? 10_000);
   while (Date.now() < deadline) {

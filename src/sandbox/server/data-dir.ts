@@ -57,7 +57,7 @@ export function ensureDataDir(dataDir: string): string {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    fail('SANDBOX_ERROR', 'sandbox', `cannot create sandbox data dir ${dir}: ${(e as Error).message}`);
+    fail('SANDBOX_ERROR', 'sandbox', `cannot create sandbox data dir ${dir}: ${(e as Error).message}`, undefined, { cause: e });
   }
   return dir;
 }
@@ -75,12 +75,12 @@ function readJson(path: string, what: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new StellaError('SANDBOX_ERROR', 'sandbox', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new StellaError('SANDBOX_ERROR', 'sandbox', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, undefined, { cause: e });
   }
   try {
     return JSON.parse(text);
-  } catch {
-    return fail('SANDBOX_ERROR', 'sandbox', `${what} ${path} is not valid JSON`);
+  } catch (e) {
+    return fail('SANDBOX_ERROR', 'sandbox', `${what} ${path} is not valid JSON`, undefined, { cause: e });
   }
 }
 

@@ -13,7 +13,7 @@ export function readSourceFile(path: string, what: string, maxBytes = 8 * 1024 *
   } catch (e) {
     if ((e as { name?: string }).name === 'StellaError') throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    return fail('INPUT_INVALID', 'input', `${what} ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    return fail('INPUT_INVALID', 'input', `${what} ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, undefined, { cause: e });
   }
 }
 
@@ -31,6 +31,6 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    fail('INPUT_INVALID', 'input', `cannot write ${JSON.stringify(path)}: ${(e as Error).message}`);
+    fail('INPUT_INVALID', 'input', `cannot write ${JSON.stringify(path)}: ${(e as Error).message}`, undefined, { cause: e });
   }
 }
