@@ -21,7 +21,8 @@ export type CheckName =
   | 'sandbox'
   | 'archive'
   | 'attestation-store'
-  | 'config';
+  | 'config'
+  | 'registry';
 
 /**
  * Exit codes. 0 = success, 1 = unexpected internal error (a bug), 2 = usage error (oclif).
@@ -90,6 +91,32 @@ export const EXIT_CODES = {
   ARCHIVE_LIMIT_EXCEEDED: 81,
   ARCHIVE_UNSAFE_ENTRY: 82,
   ARCHIVE_MANIFEST_MISMATCH: 83,
+  // batches (95-99)
+  /** The archive was written, but without some bundles (each reported): one bad item never stops a batch. */
+  EXPORT_INCOMPLETE: 95,
+  // stores and rotation, added after the ranges above filled (100-109)
+  STORE_MIGRATION_REQUIRED: 100,
+  STORE_FOREIGN: 101,
+  ROTATION_VERSION_GAP: 102,
+  ROTATION_CONFLICT: 103,
+  // limits of nested encodings (110-114)
+  /** DER over its per-parse budget: element count, nesting depth or certificate size. */
+  DER_LIMIT_EXCEEDED: 110,
+  // OCI registries (130-139): attaching bundles to images and pulling them back (src/oci/)
+  /** Connection refused, timed out, or 5xx/429 after the retries. */
+  REGISTRY_UNAVAILABLE: 130,
+  /** 401/403 after the auth flow: no credentials, credentials refused, or a token service that failed. */
+  REGISTRY_AUTH_FAILED: 131,
+  /** Any other refusal of a request (a push the registry answers 4xx, a 404 where content must exist). */
+  REGISTRY_REJECTED: 132,
+  /** An answer that breaks the distribution spec: bad JSON or media type, digest mismatch, a referrer for another image, redirects. */
+  REGISTRY_RESPONSE_INVALID: 133,
+  /** An answer over its size or count limit (manifest, index, bundle, referrers, pages). */
+  REGISTRY_LIMIT_EXCEEDED: 134,
+  /** The image (manifest by digest) is not in the repository. */
+  IMAGE_NOT_FOUND: 135,
+  /** Plain HTTP asked for where it is not allowed (only loopback with --allow-insecure-registry), or an HTTPS->HTTP redirect. */
+  REGISTRY_INSECURE: 136,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;
@@ -127,4 +154,17 @@ export function isStellaError(e: unknown): e is StellaError {
  */
 export function fail(code: ErrorCode, check: CheckName, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
   throw new StellaError(code, check, message, details, options);
+}
+
+/** A failure as a report shows it: a StellaError's own fields; anything else is an internal error (a bug, exit 1). */
+export interface FailureSummary {
+  code: ErrorCode | 'INTERNAL';
+  check: CheckName | 'internal';
+  message: string;
+  exitCode: number;
+}
+
+export function failureOf(e: unknown): FailureSummary {
+  if (e instanceof StellaError) return { code: e.code, check: e.check, message: e.message, exitCode: e.exitCode };
+  return { code: 'INTERNAL', check: 'internal', message: e instanceof Error ? e.message : String(e), exitCode: 1 };
 }

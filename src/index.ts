@@ -27,7 +27,7 @@ export { parseSignedNote, parseCheckpoint, verifyCheckpoint, signCheckpoint } fr
 // Signing, trust store, sandbox
 export { signArtifact } from './sign/sign.js';
 export { runSign } from './sign/run.js';
-export { openTrustStore, trustMaterialFromStore, checkStaleness } from './trust/store/index.js';
+export { openTrustStore, trustMaterialFromStore, checkStaleness, migrateTrustStore } from './trust/store/index.js';
 export { startSandbox } from './sandbox/server/index.js';
 // Export archives (many bundles in one reproducible tar) and the strict tar reader
 export { buildExportArchive, readExportArchive, bundlesForArtifact, type ExportArchive, type ExportInput } from './archive/export.js';

@@ -7,19 +7,22 @@
  * --attestation-store. A --bundle file is filed under every sha256 artifact digest it covers
  * (its message digest, or its in-toto subjects), restricted to the --artifact digests asked for.
  */
-import { existsSync, statSync } from 'node:fs';
-import { fail } from '../errors.js';
-import { parseBundle } from '../bundle/parse.js';
+import { existsSync } from 'node:fs';
+import { fail, failureOf, StellaError } from '../errors.js';
+import { parseTimeFlag } from '../util/time.js';
+import { parseBundle, type RefusedItem } from '../bundle/parse.js';
 import { BUNDLE_LIMITS } from '../bundle/model.js';
 import { parseTrustedRoot } from '../trust/trusted-root.js';
-import { readSourceFile, writeFileAtomic } from '../trust/store/files.js';
 import { AttestationStore, normalizeArtifactDigest, resolveAttestationStorePath } from '../store/attestations.js';
 import { utf8, toHex } from '../util/encoding.js';
+import { readFileBounded, writeFileAtomic } from '../util/fs.js';
 import { sha256 } from '../crypto.js';
 import { artifactDigestsOf, buildExportArchive, readExportArchive, EXPORT_LIMITS, type ExportArchive, type ExportInput } from './export.js';
 import type { ExportManifest } from './manifest.js';
 
 export interface ExportBundleOptions {
+  /** Bundles already pulled from OCI registries (src/oci/collect.ts), with their refusals. */
+  registry?: { inputs: ExportInput[]; refused: RefusedItem[] } | undefined;
   outputPath: string;
   /** "sha256:<hex>" digests to export; empty with `all`. */
   artifacts: string[];
@@ -39,18 +42,21 @@ export interface ExportBundleResult {
   size: number;
   manifest: ExportManifest;
   attestationStore: string | undefined;
+  /**
+   * Bundles left out, each with its source and reason (a file that cannot be read or parsed, a
+   * bundle without its Rekor proof, ...). The archive holds the others; callers must treat a
+   * non-empty list as a failure (the CLI exits EXPORT_INCOMPLETE).
+   */
+  refused: RefusedItem[];
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-
+/** --created-at, by the one strict RFC 3339 parser (a label, not a window: rounded down). */
 export function parseCreatedAt(s: string): number {
-  const ms = RFC3339.test(s) ? Date.parse(s) : Number.NaN;
-  if (Number.isNaN(ms)) fail('INPUT_INVALID', 'input', `--created-at ${JSON.stringify(s.slice(0, 60))}: expected an RFC 3339 time such as 2026-01-31T00:00:00Z`);
-  return ms;
+  return parseTimeFlag(s, '--created-at', 'end');
 }
 
 function fromStore(path: string, wanted: Set<string> | undefined): ExportInput[] {
-  const store = AttestationStore.open(path, { create: false });
+  const store = AttestationStore.open(path, 'read');
   try {
     const rows = wanted ? [...wanted].sort().flatMap((d) => store.findBundlesByDigest(d)) : store.listAll();
     return rows.map((r) => ({ artifactDigest: r.artifactDigest, bytes: utf8.encode(r.bundleJson), source: `attestation store ${path} (row ${r.id})` }));
@@ -60,7 +66,8 @@ function fromStore(path: string, wanted: Set<string> | undefined): ExportInput[]
 }
 
 function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] {
-  const { bytes } = readSourceFile(path, '--bundle', BUNDLE_LIMITS.maxBytes);
+  const bytes = readFileBounded(path, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' });
+  // Parsed here only to learn which artifacts it covers; buildExportArchive judges it again.
   const digests = artifactDigestsOf(parseBundle(bytes));
   if (digests.length === 0) fail('INPUT_INVALID', 'input', `--bundle ${JSON.stringify(path)}: cannot tell which artifact it is for (no sha256 message digest or in-toto subject)`);
   const kept = wanted ? digests.filter((d) => wanted.has(d)) : digests;
@@ -70,44 +77,52 @@ function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] 
 
 export async function runExportBundle(opts: ExportBundleOptions): Promise<ExportBundleResult> {
   if (opts.all && opts.artifacts.length > 0) fail('INPUT_INVALID', 'input', '--all and --artifact cannot be combined');
-  if (!opts.all && opts.artifacts.length === 0) fail('INPUT_INVALID', 'input', 'say what to export: --artifact sha256:<hex> (repeatable) or --all');
+  if (!opts.all && opts.artifacts.length === 0 && !opts.registry) fail('INPUT_INVALID', 'input', 'say what to export: --artifact sha256:<hex> or --image (repeatable), or --all');
   const wanted = opts.all ? undefined : new Set(opts.artifacts.map(normalizeArtifactDigest));
+  const onlyRegistry = opts.registry !== undefined && opts.artifacts.length === 0 && !opts.all;
   const createdAt = opts.createdAt !== undefined ? parseCreatedAt(opts.createdAt) : undefined;
-  const trustedRoot = opts.trustedRootPath ? readSourceFile(opts.trustedRootPath, '--include-trusted-root', EXPORT_LIMITS.maxTrustedRootBytes).bytes : undefined;
+  const trustedRoot = opts.trustedRootPath ? readFileBounded(opts.trustedRootPath, { what: '--include-trusted-root', maxBytes: EXPORT_LIMITS.maxTrustedRootBytes, limitCode: 'TRUSTED_ROOT_INVALID' }) : undefined;
   // Carried for the receiver's convenience, never trusted by reading; still, only a valid one.
   if (trustedRoot) parseTrustedRoot(trustedRoot);
 
   const inputs: ExportInput[] = [];
-  const useStore = opts.attestationStorePath !== undefined || opts.bundlePaths.length === 0;
+  // Registry images alone need neither the store nor --bundle files.
+  const useStore = opts.attestationStorePath !== undefined || (opts.bundlePaths.length === 0 && !onlyRegistry);
   let storePath: string | undefined;
   if (useStore) {
     storePath = resolveAttestationStorePath(opts.attestationStorePath, opts.env);
     if (!existsSync(storePath)) fail('NO_ATTESTATIONS_FOUND', 'attestation-store', `no attestations found: attestation store ${storePath} does not exist`);
     inputs.push(...fromStore(storePath, wanted));
   }
-  for (const p of opts.bundlePaths) inputs.push(...fromFile(p, wanted));
-  if (wanted) {
+  const refused: RefusedItem[] = [];
+  if (opts.registry) {
+    inputs.push(...opts.registry.inputs);
+    refused.push(...opts.registry.refused);
+  }
+  for (const p of opts.bundlePaths) {
+    // One unreadable --bundle file is reported and left out, never stopping the others.
+    try {
+      inputs.push(...fromFile(p, onlyRegistry ? undefined : wanted));
+    } catch (e) {
+      refused.push({ source: `--bundle ${p}`, failure: failureOf(e), error: e });
+    }
+  }
+  if (wanted && !onlyRegistry) {
     const have = new Set(inputs.map((i) => i.artifactDigest));
     const missing = [...wanted].filter((d) => !have.has(d));
-    if (missing.length > 0) fail('NO_ATTESTATIONS_FOUND', 'archive', `no attestations found for ${missing.join(', ')}`, { artifactDigests: missing });
+    if (missing.length > 0) {
+      // An artifact asked for and not found is reported like a bad bundle: the others still go.
+      const e = new StellaError('NO_ATTESTATIONS_FOUND', 'archive', `no attestations found for ${missing.join(', ')}`, { artifactDigests: missing });
+      refused.push({ source: `--artifact ${missing.join(' --artifact ')}`, failure: failureOf(e), error: e });
+    }
   }
-  const { archive, manifest } = await buildExportArchive({ bundles: inputs, createdAt, trustedRoot });
-  writeFileAtomic(opts.outputPath, archive);
-  return { outputPath: opts.outputPath, sha256: toHex(sha256(archive)), size: archive.byteLength, manifest, attestationStore: storePath };
+  if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
+  const built = await buildExportArchive({ bundles: inputs, createdAt, trustedRoot });
+  writeFileAtomic(opts.outputPath, built.archive, { what: 'export archive' });
+  return { outputPath: opts.outputPath, sha256: toHex(sha256(built.archive)), size: built.archive.byteLength, manifest: built.manifest, attestationStore: storePath, refused: [...refused, ...built.refused] };
 }
 
-/** Read an export archive file: size checked before reading, then ./export.ts's strict reader. */
+/** Read an export archive file: a regular file, size checked before reading, then ./export.ts's strict reader. */
 export function readExportArchiveFile(path: string): ExportArchive {
-  let size: number;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(path)}: not a regular file`);
-    size = st.size;
-  } catch (e) {
-    if ((e as { name?: string }).name === 'StellaError') throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, undefined, { cause: e });
-  }
-  if (size > EXPORT_LIMITS.maxArchiveBytes) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `--archive ${JSON.stringify(path)} is larger than ${EXPORT_LIMITS.maxArchiveBytes} bytes`);
-  return readExportArchive(readSourceFile(path, '--archive', EXPORT_LIMITS.maxArchiveBytes).bytes);
+  return readExportArchive(readFileBounded(path, { what: '--archive', maxBytes: EXPORT_LIMITS.maxArchiveBytes, limitCode: 'ARCHIVE_LIMIT_EXCEEDED' }));
 }

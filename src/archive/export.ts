@@ -11,12 +11,13 @@
  * Building and reading are pure functions of bytes; the edges (attestation store, files,
  * atomic write) are in ./collect.ts.
  */
-import { StellaError, fail } from '../errors.js';
+import { StellaError, fail, failureOf } from '../errors.js';
+import { boundedMs, formatTime } from '../util/time.js';
 import { sha256 } from '../crypto.js';
 import { toHex } from '../util/encoding.js';
-import { parseBundle } from '../bundle/parse.js';
+import { parseBundle, parseBundles, type RefusedItem } from '../bundle/parse.js';
 import { BUNDLE_LIMITS, type Bundle, type TransparencyLogEntry } from '../bundle/model.js';
-import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement } from '../bundle/intoto.js';
+import { artifactDigestsOf } from '../bundle/artifact-digests.js';
 import { oidcIssuer, parseCertificate } from '../x509/certificate.js';
 import { certificateIdentities } from '../verify/identity.js';
 import { readTarStrict, writeTar, type TarFile, type TarReadLimits } from './tar.js';
@@ -78,24 +79,8 @@ export function requireProof(bundle: Bundle, source: string): TransparencyLogEnt
   return entry;
 }
 
-/**
- * The sha256 artifact digests a bundle covers: the message digest of a message signature, or
- * the sha256 subjects of an in-toto statement.
- */
-export function artifactDigestsOf(bundle: Bundle): string[] {
-  const c = bundle.content;
-  if (c.kind === 'messageSignature') {
-    return c.messageDigest?.algorithm === 'SHA2_256' ? [`sha256:${toHex(c.messageDigest.digest)}`] : [];
-  }
-  if (c.payloadType !== IN_TOTO_PAYLOAD_TYPE) return [];
-  const stmt = parseInTotoStatement(c.payload);
-  const out = new Set<string>();
-  for (const s of stmt.subject) {
-    const hex = s.digest.sha256;
-    if (hex !== undefined && /^[0-9a-fA-F]{64}$/.test(hex)) out.add(`sha256:${hex.toLowerCase()}`);
-  }
-  return [...out].sort();
-}
+/** The sha256 artifact digests a bundle covers (moved to src/bundle/artifact-digests.ts; kept here for importers). */
+export { artifactDigestsOf };
 
 function signerOf(bundle: Bundle): { identity: string | null; issuer: string | null } {
   const m = bundle.verificationMaterial.content;
@@ -105,38 +90,41 @@ function signerOf(bundle: Bundle): { identity: string | null; issuer: string | n
   return { identity: certificateIdentities(cert)[0]?.value ?? null, issuer: oidcIssuer(cert) ?? null };
 }
 
-function isoSeconds(seconds: number): string {
-  return new Date(seconds * 1000).toISOString();
-}
-
 /**
- * Build the archive. Each bundle is parsed strictly and must carry an inclusion proof and
- * checkpoint (REKOR_PROOF_MISSING otherwise). The same bundle twice for one artifact is kept
- * once. The result depends only on the inputs (as a set) and `createdAt`.
+ * Build the archive. Each bundle is judged on its own (checklist H50: one bad item never stops
+ * a batch): it is parsed strictly and must carry an inclusion proof and checkpoint
+ * (REKOR_PROOF_MISSING otherwise); one that fails is left out and returned in `refused` with
+ * its source and error, and the archive holds the others. When none is usable the first
+ * refusal is raised. The same bundle twice for one artifact is kept once. The result depends
+ * only on the inputs (as a set) and `createdAt`.
  */
-export async function buildExportArchive(opts: BuildExportOptions): Promise<{ archive: Uint8Array; manifest: ExportManifest }> {
+export async function buildExportArchive(opts: BuildExportOptions): Promise<{ archive: Uint8Array; manifest: ExportManifest; refused: RefusedItem[] }> {
   if (opts.bundles.length === 0) fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: nothing to export');
-  const byArtifact = new Map<string, Map<string, { input: ExportInput; bundle: Bundle; sha: string }>>();
+  let createdAt: string | undefined;
+  if (opts.createdAt !== undefined) createdAt = formatTime(boundedMs(opts.createdAt, 'created-at'));
+  const byArtifact = new Map<string, Map<string, Prepared>>();
+  const refused: RefusedItem[] = [];
   let newest = 0;
   for (const input of opts.bundles) {
-    const artifactDigest = normalizeDigest(input.artifactDigest, input.source);
-    const bundle = parseBundle(input.bytes);
-    const entry = requireProof(bundle, input.source);
-    newest = Math.max(newest, entry.integratedTime);
-    const sha = toHex(sha256(input.bytes));
-    let group = byArtifact.get(artifactDigest);
-    if (!group) byArtifact.set(artifactDigest, (group = new Map()));
-    if (!group.has(sha)) group.set(sha, { input: { ...input, artifactDigest }, bundle, sha });
+    try {
+      const artifactDigest = normalizeDigest(input.artifactDigest, input.source);
+      const bundle = parseBundle(input.bytes);
+      const proven = requireProof(bundle, input.source);
+      const prepared: Prepared = { input: { ...input, artifactDigest }, bundle, proven, signer: signerOf(bundle), sha: toHex(sha256(input.bytes)) };
+      newest = Math.max(newest, proven.integratedTime);
+      let group = byArtifact.get(artifactDigest);
+      if (!group) byArtifact.set(artifactDigest, (group = new Map()));
+      if (!group.has(prepared.sha)) group.set(prepared.sha, prepared);
+    } catch (e) {
+      refused.push({ source: input.source, failure: failureOf(e), error: e });
+    }
   }
+  if (byArtifact.size === 0) throw refused[0]!.error;
   const total = [...byArtifact.values()].reduce((n, g) => n + g.size, 0);
   if (total > EXPORT_LIMITS.maxBundles) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `${total} bundles to export, more than the ${EXPORT_LIMITS.maxBundles} an archive may hold`);
-  let createdAt: string;
-  if (opts.createdAt !== undefined) {
-    if (!Number.isFinite(opts.createdAt)) fail('INPUT_INVALID', 'input', 'created-at is not a valid time');
-    createdAt = new Date(opts.createdAt).toISOString();
-  } else {
+  if (createdAt === undefined) {
     if (newest === 0) fail('INPUT_INVALID', 'input', 'no bundle carries an integrated time (Rekor v2 entries do not): give --created-at');
-    createdAt = isoSeconds(newest);
+    createdAt = formatTime(newest * 1000);
   }
   const entries: ExportManifestEntry[] = [];
   const files: TarFile[] = [];
@@ -144,7 +132,6 @@ export async function buildExportArchive(opts: BuildExportOptions): Promise<{ ar
     const hex = artifactDigest.slice('sha256:'.length);
     const group = [...byArtifact.get(artifactDigest)!.values()].sort((a, b) => (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
     group.forEach((g, n) => {
-      const proven = provenEntry(g.bundle)!;
       const path = bundlePath(hex, n);
       entries.push({
         artifactDigest,
@@ -153,9 +140,10 @@ export async function buildExportArchive(opts: BuildExportOptions): Promise<{ ar
         size: g.input.bytes.byteLength,
         mediaType: g.bundle.mediaType,
         content: g.bundle.content.kind,
-        ...signerOf(g.bundle),
-        logIndex: proven.logIndex,
-        integratedTime: proven.integratedTime > 0 ? isoSeconds(proven.integratedTime) : null,
+        ...g.signer,
+        logIndex: g.proven.logIndex,
+        // integratedTime was bounded when the bundle was parsed.
+        integratedTime: g.proven.integratedTime > 0 ? formatTime(g.proven.integratedTime * 1000) : null,
       });
       files.push({ name: path, data: g.input.bytes });
     });
@@ -168,7 +156,15 @@ export async function buildExportArchive(opts: BuildExportOptions): Promise<{ ar
   }
   const manifest: ExportManifest = { format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt, trustedRoot, entries };
   const archive = await writeTar([{ name: MANIFEST_NAME, data: encodeManifest(manifest) }, ...files]);
-  return { archive, manifest };
+  return { archive, manifest, refused };
+}
+
+interface Prepared {
+  input: ExportInput;
+  bundle: Bundle;
+  proven: TransparencyLogEntry;
+  signer: { identity: string | null; issuer: string | null };
+  sha: string;
 }
 
 export interface ExportArchive {
@@ -241,11 +237,15 @@ export function readExportArchive(bytes: Uint8Array): ExportArchive {
 
 /**
  * The parsed bundles an archive holds for one artifact ("sha256:<hex>"), in archive order;
- * NO_ATTESTATIONS_FOUND when it holds none.
+ * NO_ATTESTATIONS_FOUND when it holds none. A bundle that does not parse is refused on its own
+ * and reported (checklist H50), never hiding the others; when none parses, the first refusal
+ * is raised.
  */
-export function bundlesForArtifact(archive: ExportArchive, artifactDigest: string, archiveName = 'the archive'): Bundle[] {
+export function bundlesForArtifact(archive: ExportArchive, artifactDigest: string, archiveName = 'the archive'): { bundles: Bundle[]; refused: RefusedItem[] } {
   const d = normalizeDigest(artifactDigest, 'artifact');
   const found = archive.bundles.filter((b) => b.entry.artifactDigest === d);
   if (found.length === 0) fail('NO_ATTESTATIONS_FOUND', 'archive', `no attestations found for ${d} in ${archiveName}`, { artifactDigest: d });
-  return found.map((b) => parseBundle(b.bytes));
+  const { parsed, refused } = parseBundles(found.map((b) => ({ source: `${archiveName}: ${b.entry.path}`, bytes: b.bytes })));
+  if (parsed.length === 0) throw refused[0]!.error;
+  return { bundles: parsed.map((p) => p.bundle), refused };
 }

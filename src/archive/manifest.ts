@@ -12,6 +12,7 @@
 import { Encoder } from 'cbor-x';
 import { StellaError } from '../errors.js';
 import { bytesEqual } from '../util/encoding.js';
+import { parseRfc3339 } from '../util/time.js';
 
 export const EXPORT_FORMAT = 'stella.dev/export-bundle/v1';
 export const EXPORT_FORMAT_VERSION = 1;
@@ -106,11 +107,11 @@ function uint(v: unknown, what: string): number {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
-
+/** Manifest times are written in UTC ("Z"); read by the one strict RFC 3339 parser. */
 function time(v: unknown, what: string): string {
   const s = str(v, what, 40);
-  if (!RFC3339.test(s) || Number.isNaN(Date.parse(s))) bad(`${what}: expected an RFC 3339 UTC time`);
+  parseRfc3339(s, `${MANIFEST_NAME}: ${what}`, { code: 'ARCHIVE_INVALID', check: 'archive' });
+  if (!/[Zz]$/.test(s)) bad(`${what}: expected an RFC 3339 UTC time (ending in Z)`);
   return s;
 }
 

@@ -10,6 +10,7 @@
  */
 import { fail } from '../errors.js';
 import { decodeBase64, fromHex, utf8Decoder } from '../util/encoding.js';
+import { boundedSeconds } from '../util/time.js';
 import { BUNDLE_V03_MEDIA_TYPE } from './serialize.js';
 import type { Bundle, BundleContent, SigningMaterial, TransparencyLogEntry } from './model.js';
 import { BUNDLE_LIMITS } from './model.js';
@@ -76,7 +77,7 @@ export function tlogEntryFromRekor(input: BundleFromRekorInput['rekorEntry']): T
   }
   if (typeof kind !== 'string' || typeof version !== 'string') bad('body has no kind/apiVersion');
   if (typeof e.logID !== 'string' || !HEX32.test(e.logID)) bad('logID is not 64 lowercase hex digits');
-  const integratedTime = count(e.integratedTime, 'integratedTime');
+  const integratedTime = boundedSeconds(count(e.integratedTime, 'integratedTime'), 'Rekor entry integratedTime', { code: 'REKOR_REJECTED', check: 'tlog' });
   const logIndex = count(e.logIndex, 'logIndex');
 
   const set = e.verification?.signedEntryTimestamp;

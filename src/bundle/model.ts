@@ -48,6 +48,19 @@ export type SigningMaterial =
   /** Managed key: a hint naming the key the verifier must supply. */
   | { kind: 'publicKey'; hint: string };
 
+/**
+ * What each declared version requires and allows (protobuf-specs sigstore_bundle.proto), so a
+ * media type cannot be swapped to dodge a version's requirements (checklist H58): v0.1 and
+ * v0.2 carry an x509CertificateChain or a public key, v0.3 a single certificate (never a chain)
+ * or a public key; every tlog entry of a v0.1 bundle needs its inclusion promise (SET), of a
+ * v0.2 or v0.3 bundle its inclusion proof.
+ */
+export const BUNDLE_VERSION_RULES: Readonly<Record<BundleVersion, { material: readonly SigningMaterial['kind'][]; materialText: string; tlogEntryNeeds: 'inclusionPromise' | 'inclusionProof' }>> = {
+  '0.1': { material: ['x509CertificateChain', 'publicKey'], materialText: 'an x509CertificateChain or a publicKey', tlogEntryNeeds: 'inclusionPromise' },
+  '0.2': { material: ['x509CertificateChain', 'publicKey'], materialText: 'an x509CertificateChain or a publicKey', tlogEntryNeeds: 'inclusionProof' },
+  '0.3': { material: ['certificate', 'publicKey'], materialText: 'a single certificate or a publicKey', tlogEntryNeeds: 'inclusionProof' },
+};
+
 export interface KindVersion {
   kind: string;
   version: string;

@@ -4,12 +4,14 @@
  * string or number; `null` means absent; unknown fields ignored for forward compatibility).
  * Every base64 field is decoded once here, strictly; every count is limited (checklist B15-B18).
  */
-import { StellaError, type ErrorCode } from '../errors.js';
+import { failureOf, StellaError, type ErrorCode, type FailureSummary } from '../errors.js';
 import { decodeBase64 } from '../util/encoding.js';
 import { parseJsonStrict } from '../util/json.js';
+import { boundedSeconds } from '../util/time.js';
 import {
   BUNDLE_LIMITS,
   BUNDLE_MEDIA_TYPES,
+  BUNDLE_VERSION_RULES,
   type Bundle,
   type BundleContent,
   type BundleVersion,
@@ -34,6 +36,8 @@ function refuse(code: ErrorCode, message: string): never {
 function malformed(message: string): never {
   return refuse('BUNDLE_MALFORMED', message);
 }
+
+const BUNDLE_TIME = { code: 'BUNDLE_MALFORMED', check: 'bundle' } as const;
 
 /** Present and not null (protobuf JSON: null means the default). */
 function isSet(v: unknown): boolean {
@@ -120,10 +124,12 @@ function parseVerificationMaterial(vm: Json, version: BundleVersion): Verificati
   const kinds = (chain ? 1 : 0) + (cert ? 1 : 0) + (key ? 1 : 0);
   if (kinds === 0) malformed('verificationMaterial has no signing material (x509CertificateChain, certificate or publicKey)');
   if (kinds > 1) malformed('verificationMaterial has more than one of x509CertificateChain, certificate, publicKey');
+  const rules = BUNDLE_VERSION_RULES[version];
+  const kind: SigningMaterial['kind'] = chain ? 'x509CertificateChain' : cert ? 'certificate' : 'publicKey';
+  if (!rules.material.includes(kind)) malformed(`a v${version} bundle must carry ${rules.materialText}, not verificationMaterial.${kind} (its media type does not match its structure)`);
 
   let content: SigningMaterial;
   if (chain) {
-    if (version === '0.3') malformed('a v0.3 bundle must carry a single certificate, not an x509CertificateChain');
     const list = array(chain.certificates, 'verificationMaterial.x509CertificateChain.certificates', BUNDLE_LIMITS.maxCertificates);
     if (list.length === 0) malformed('empty certificate chain: verificationMaterial.x509CertificateChain.certificates has no certificates');
     const certificates = new Array<Uint8Array>(list.length);
@@ -162,7 +168,9 @@ function parseTlogEntry(v: unknown, path: string, version: BundleVersion): Trans
   if (!isSet(e.kindVersion)) malformed(`${path}.kindVersion missing`);
   const kv = object(e.kindVersion, `${path}.kindVersion`);
   const kindVersion = { kind: requiredString(kv.kind, `${path}.kindVersion.kind`), version: requiredString(kv.version, `${path}.kindVersion.version`) };
-  const integratedTime = uint(e.integratedTime, `${path}.integratedTime`);
+  // Seconds; 0 (absent) is "no integrated time" (Rekor v2). Bounded here so that nothing
+  // later turns it into a Date that cannot be formatted.
+  const integratedTime = boundedSeconds(uint(e.integratedTime, `${path}.integratedTime`), `${path}.integratedTime`, BUNDLE_TIME);
 
   const promise = optionalObject(e.inclusionPromise, `${path}.inclusionPromise`);
   const inclusionPromise = promise
@@ -172,10 +180,9 @@ function parseTlogEntry(v: unknown, path: string, version: BundleVersion): Trans
   const proof = optionalObject(e.inclusionProof, `${path}.inclusionProof`);
   const inclusionProof = proof ? parseInclusionProof(proof, `${path}.inclusionProof`) : undefined;
 
-  if (version === '0.1') {
-    if (!inclusionPromise) refuse('REKOR_PROOF_MISSING', `Rekor proof missing: ${path} has no inclusionPromise (required in a v0.1 bundle)`);
-  } else if (!inclusionProof) {
-    refuse('REKOR_PROOF_MISSING', `Rekor proof missing: ${path} has no inclusionProof (required in a v${version} bundle)`);
+  const needs = BUNDLE_VERSION_RULES[version].tlogEntryNeeds;
+  if (!(needs === 'inclusionPromise' ? inclusionPromise : inclusionProof)) {
+    refuse('REKOR_PROOF_MISSING', `Rekor proof missing: ${path} has no ${needs} (required in a v${version} bundle)`);
   }
 
   const canonicalizedBody = requiredBytes(e.canonicalizedBody, `${path}.canonicalizedBody`);
@@ -223,4 +230,31 @@ function parseContent(doc: Json): BundleContent {
     return { kind: 'dsseEnvelope', payload, payloadType, signatures };
   }
   return malformed('bundle has no content (messageSignature or dsseEnvelope)');
+}
+
+/** An item of a batch that was refused on its own; the rest of the batch went on. */
+export interface RefusedItem {
+  /** Where it came from: a path in an archive, an attestation store row, a file. */
+  source: string;
+  failure: FailureSummary;
+  /** The error itself, to re-raise when nothing in the batch could be used. */
+  error: unknown;
+}
+
+/**
+ * Parse several bundles, each on its own (checklist H50: one bad item never stops a batch). A
+ * bundle that fails — for any reason, a bug included — is refused and reported with its
+ * source; the others are returned in order.
+ */
+export function parseBundles<T extends { source: string; bytes: Uint8Array | string }>(items: T[]): { parsed: (T & { bundle: Bundle })[]; refused: RefusedItem[] } {
+  const parsed: (T & { bundle: Bundle })[] = [];
+  const refused: RefusedItem[] = [];
+  for (const item of items) {
+    try {
+      parsed.push({ ...item, bundle: parseBundle(item.bytes) });
+    } catch (e) {
+      refused.push({ source: item.source, failure: failureOf(e), error: e });
+    }
+  }
+  return { parsed, refused };
 }

@@ -30,6 +30,15 @@ export function printErrorLine(check: string, message: string): void {
   process.stderr.write(`${paint(stderrColour(), 'red', 'error')}: ${check}: ${message}\n`);
 }
 
+/** oclif's exit status for a usage error (bad or missing flags). */
+export const USAGE_EXIT_CODE = 2;
+
+/** A usage error the way oclif prints one: one line on stderr, a pointer to --help; exit 2. */
+export function printUsageError(message: string): number {
+  process.stderr.write(`error: ${message}\nSee more help with --help\n`);
+  return USAGE_EXIT_CODE;
+}
+
 /** Print a StellaError the one way every command does; returns its exit code. */
 export function reportError(err: StellaError, json: boolean): number {
   if (json) printJson({ ok: false, error: err.toJSON() });

@@ -5,9 +5,17 @@
  * non-minimal high tag numbers, non-minimal INTEGERs and OID arcs, BOOLEANs other than
  * 00/FF, loose time formats. Nodes are views into the input (no copies); the whole tree is
  * parsed eagerly so a malformed element anywhere is refused, not only where it is read.
+ *
+ * Eager parsing allocates a node per element, so each parse has one budget (checklist H55):
+ * at most MAX_DER_ELEMENTS elements and MAX_DER_DEPTH levels, counted across parseDer and
+ * every parseNested into its nodes, refused with DER_LIMIT_EXCEEDED the moment either runs
+ * out (a 16 MB "certificate" of millions of empty elements costs ~one budget, not a gigabyte).
+ * Callers name the tag they expect, checked on the identifier octet before anything below it
+ * is parsed.
  */
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
 import { utf8Decoder } from '../util/encoding.js';
+import { daysInMonth, type PreciseTime } from '../util/time.js';
 
 /** Where a DER error is reported: code, check and a name for the thing being read. */
 export interface DerContext {
@@ -20,6 +28,23 @@ export interface DerContext {
 export const DEFAULT_DER_CONTEXT: DerContext = { code: 'CERTIFICATE_MALFORMED', check: 'certificate-chain', what: 'DER' };
 
 export const MAX_DER_DEPTH = 32;
+
+/**
+ * Elements in one parse (including parseNested into its nodes). Real inputs stay far below:
+ * the largest in the conformance suite are a leaf with ~120 and a TSA token carrying its
+ * certificate with ~290; 4096 nodes cost well under a megabyte.
+ */
+export const MAX_DER_ELEMENTS = 4096;
+
+/** What is left of a parse's element budget; shared by every node of one parse. */
+interface Budget {
+  elements: number;
+}
+
+/** The context nodes carry: the caller's, plus the budget of the parse they came from. */
+interface ParseContext extends DerContext {
+  readonly budget: Budget;
+}
 
 /** Tag classes (the two top bits of the identifier octet). */
 export const TagClass = { universal: 0, application: 1, context: 2, private: 3 } as const;
@@ -148,12 +173,31 @@ function err(ctx: DerContext, problem: string, offset: number): never {
   return fail(ctx.code, ctx.check, `${ctx.what}: ${problem} (at offset ${offset})`);
 }
 
+function overBudget(ctx: DerContext, problem: string, offset: number): never {
+  return fail('DER_LIMIT_EXCEEDED', ctx.check, `${ctx.what}: ${problem} (at offset ${offset})`, { what: ctx.what, offset });
+}
+
+/**
+ * Refuse before descending when the element at `pos` is not the universal tag `expect`: a
+ * wrong shape costs one octet, not a parse of whatever it contains.
+ */
+function expectTagAt(buf: Uint8Array, pos: number, end: number, expect: number, ctx: DerContext): void {
+  if (pos >= end) err(ctx, 'truncated: missing tag', pos);
+  const id = buf[pos]!;
+  const constructed = expect === Tag.SEQUENCE || expect === Tag.SET;
+  if (id !== (expect | (constructed ? 0x20 : 0))) {
+    const names: Record<number, string> = { 1: 'BOOLEAN', 2: 'INTEGER', 3: 'BIT STRING', 4: 'OCTET STRING', 5: 'NULL', 6: 'OBJECT IDENTIFIER', 12: 'UTF8String', 16: 'SEQUENCE', 17: 'SET' };
+    err(ctx, `expected ${names[expect] ?? `universal tag ${expect}`}, found identifier octet 0x${id.toString(16).padStart(2, '0')}`, pos);
+  }
+}
+
 /**
  * Parse one element starting at `pos` (must end at or before `limit`), including its whole
  * subtree. Returns the node; the caller checks what follows.
  */
-function parseElement(buf: Uint8Array, pos: number, limit: number, depth: number, ctx: DerContext): DerNode {
-  if (depth > MAX_DER_DEPTH) err(ctx, `nesting deeper than ${MAX_DER_DEPTH}`, pos);
+function parseElement(buf: Uint8Array, pos: number, limit: number, depth: number, ctx: ParseContext): DerNode {
+  if (depth > MAX_DER_DEPTH) overBudget(ctx, `nesting deeper than ${MAX_DER_DEPTH}`, pos);
+  if (--ctx.budget.elements < 0) overBudget(ctx, `more than ${MAX_DER_ELEMENTS} elements`, pos);
   const start = pos;
   if (pos >= limit) err(ctx, 'truncated: missing tag', pos);
   const id = buf[pos++]!;
@@ -216,21 +260,28 @@ function parseElement(buf: Uint8Array, pos: number, limit: number, depth: number
 
 /**
  * Parse `buf` as exactly one DER element (no trailing bytes). `ctx` sets the error code,
- * check and subject name used in messages.
+ * check and subject name used in messages; `expect`, the universal tag the element must have
+ * (checked before anything inside it is parsed). One element budget for this parse.
  */
-export function parseDer(buf: Uint8Array, ctx?: Partial<DerContext>): DerNode {
-  const c = ctxOf(ctx);
+export function parseDer(buf: Uint8Array, ctx?: Partial<DerContext>, expect?: number): DerNode {
+  const c: ParseContext = { ...ctxOf(ctx), budget: { elements: MAX_DER_ELEMENTS } };
   if (buf.length === 0) err(c, 'empty input', 0);
+  if (expect !== undefined) expectTagAt(buf, 0, buf.length, expect, c);
   const node = parseElement(buf, 0, buf.length, 1, c);
   if (node.end !== buf.length) err(c, `${buf.length - node.end} trailing byte(s) after the top-level element`, node.end);
   return node;
 }
 
-/** Parse the content octets of `node` (e.g. an OCTET STRING wrapping DER) as one element. */
-export function parseNested(node: DerNode, what?: string): DerNode {
-  const ctx = what ? { ...node.ctx, what } : node.ctx;
+/**
+ * Parse the content octets of `node` (e.g. an OCTET STRING wrapping DER) as one element,
+ * from the budget of the parse `node` came from; `expect` as for parseDer.
+ */
+export function parseNested(node: DerNode, what?: string, expect?: number): DerNode {
+  const parent = node.ctx as ParseContext;
+  const ctx: ParseContext = what ? { ...parent, what } : parent;
   const v = node.value;
   if (v.length === 0) node.fail('empty wrapped DER');
+  if (expect !== undefined) expectTagAt(node.buf, node.valueStart, node.end, expect, ctx);
   const inner = parseElement(node.buf, node.valueStart, node.end, node.depth + 1, ctx);
   if (inner.end !== node.end) err(ctx, `${node.end - inner.end} trailing byte(s) after wrapped element`, inner.end);
   return inner;
@@ -406,10 +457,18 @@ export interface ReadTimeOptions {
 
 /**
  * UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ, optional .fff with
- * `allowFraction`, no trailing zeros) as milliseconds since the epoch. Always UTC ("Z"),
- * always with seconds, every field in range.
+ * `allowFraction`, no trailing zeros) as milliseconds since the epoch, rounded down. Always
+ * UTC ("Z"), always with seconds, every field in range.
  */
 export function readTime(node: DerNode, opts: ReadTimeOptions = {}): number {
+  return readPreciseTime(node, opts).ms;
+}
+
+/**
+ * As readTime, at full precision: a GeneralizedTime fraction keeps every digit (the digits
+ * below the millisecond in `subMs`), so a time 100 µs past a window's end is past it.
+ */
+export function readPreciseTime(node: DerNode, opts: ReadTimeOptions = {}): PreciseTime {
   const v = node.value;
   let year: number;
   let p: number;
@@ -432,6 +491,7 @@ export function readTime(node: DerNode, opts: ReadTimeOptions = {}): number {
   const second = digits(v, p + 8, 2, node);
   p += 10;
   let ms = 0;
+  let subMs = '';
   if (node.is(Tag.GENERALIZED_TIME) && v[p] === 0x2e /* . */) {
     if (!opts.allowFraction) node.fail('GeneralizedTime with fractional seconds is not allowed here');
     p++;
@@ -440,19 +500,19 @@ export function readTime(node: DerNode, opts: ReadTimeOptions = {}): number {
     const n = p - fracStart;
     if (n === 0) node.fail('GeneralizedTime has an empty fraction');
     if (v[p - 1] === 0x30) node.fail('GeneralizedTime fraction has trailing zeros');
-    // Milliseconds are the finest unit kept; further digits are truncated.
     const take = Math.min(n, 3);
     ms = digits(v, fracStart, take, node) * 10 ** (3 - take);
+    // Digits past the millisecond are kept as text, not rounded: DER has no trailing zeros,
+    // but a run of zeros may end the part below the millisecond (".1000001" -> "0001").
+    if (n > 3) subMs = utf8Decoder.decode(v.subarray(fracStart + 3, p)).replace(/0+$/, '');
   }
   if (p !== v.length - 1 || v[p] !== 0x5a /* Z */) node.fail('time must end with Z (UTC) right after the seconds');
   if (month < 1 || month > 12) node.fail('time has month out of range');
-  const dim = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (day < 1 || day > dim) node.fail('time has day out of range');
+  if (day < 1 || day > daysInMonth(year, month)) node.fail('time has day out of range');
   if (hour > 23 || minute > 59 || second > 59) node.fail('time has hour, minute or second out of range');
-  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   // Date.UTC maps years 0-99 to 1900-1999; GeneralizedTime years that small are not real.
   if (year < 100) node.fail('time year out of range');
-  return t;
+  return { ms: Date.UTC(year, month - 1, day, hour, minute, second, ms), subMs };
 }
 
 /** AlgorithmIdentifier: the OID and the parameters node, if any. */

@@ -5,6 +5,7 @@
  * the same bytes.
  */
 import { concatBytes, utf8 } from '../util/encoding.js';
+import type { PreciseTime } from '../util/time.js';
 import { Tag } from './reader.js';
 
 function encodeLength(n: number): Uint8Array {
@@ -171,11 +172,20 @@ export function utcTime(ms: number): Uint8Array {
   return tlv(Tag.UTC_TIME, utf8.encode(pad(y % 100, 2) + rest));
 }
 
-/** GeneralizedTime (whole seconds). */
-export function generalizedTime(ms: number): Uint8Array {
+/**
+ * GeneralizedTime: whole seconds for a number (certificates), or every fraction digit of a
+ * PreciseTime (RFC 3161 genTime: `YYYYMMDDHHMMSS.fffZ`, DER: no trailing zeros, no empty fraction).
+ */
+export function generalizedTime(t: number | PreciseTime): Uint8Array {
+  const ms = typeof t === 'number' ? t : t.ms;
   const { y, rest } = timeParts(ms);
   if (y < 0 || y > 9999) throw new RangeError('generalizedTime: year out of range');
-  return tlv(Tag.GENERALIZED_TIME, utf8.encode(pad(y, 4) + rest));
+  let fraction = '';
+  if (typeof t !== 'number') {
+    if (!/^[0-9]*$/.test(t.subMs)) throw new RangeError('generalizedTime: subMs must be decimal digits');
+    fraction = (pad(((ms % 1000) + 1000) % 1000, 3) + t.subMs).replace(/0+$/, '');
+  }
+  return tlv(Tag.GENERALIZED_TIME, utf8.encode(pad(y, 4) + (fraction ? `${rest.slice(0, -1)}.${fraction}Z` : rest)));
 }
 
 /** A certificate validity time per RFC 5280 §4.1.2.5: UTCTime through 2049, then GeneralizedTime. */

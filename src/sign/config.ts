@@ -13,10 +13,10 @@
  *     algorithms:  { preferred: ECDSA_P256, allowed: [ECDSA_P256, Ed25519] }
  *     certificate: { rootBundlePath, validateChain, requireSCT }
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { fail, StellaError } from '../errors.js';
+import { FILE_LIMITS, readFileBounded } from '../util/fs.js';
 
 export type SigningAlgorithm = 'ECDSA_P256' | 'Ed25519';
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ECDSA_P256', 'Ed25519'];
@@ -68,12 +68,7 @@ export function defaultSignerConfig(): SignerConfig {
 
 /** Read and parse a signer.yaml file. */
 export function loadSignerConfig(path: string): SignerConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    return fail('CONFIG_INVALID', 'config', `cannot read signer config ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, undefined, { cause: e });
-  }
+  const text = Buffer.from(readFileBounded(path, { what: 'signer config', maxBytes: FILE_LIMITS.configBytes, code: 'CONFIG_INVALID', check: 'config' })).toString('utf8');
   return parseSignerConfig(text, path);
 }
 

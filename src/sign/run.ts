@@ -3,10 +3,10 @@
  * the bundle (only once everything succeeded: a failed run leaves no bundle behind) and keep
  * it in the attestation store.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fail } from '../errors.js';
 import { parseJsonStrict } from '../util/json.js';
+import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../util/fs.js';
 import { defaultSignerConfig, loadSignerConfig } from './config.js';
 import { signArtifact, type ArtifactType, type SignResult } from './sign.js';
 import type { KeyPairGenerator } from './keys.js';
@@ -48,13 +48,8 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   }
   let predicate: { type: string; value: unknown } | undefined;
   if (opts.predicatePath !== undefined && opts.predicateType !== undefined) {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(opts.predicatePath);
-    } catch (e) {
-      return fail('INPUT_INVALID', 'input', `--predicate ${JSON.stringify(opts.predicatePath)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, undefined, { cause: e });
-    }
-    const value = parseJsonStrict(bytes, { what: `--predicate ${opts.predicatePath}`, maxBytes: 16 * 1024 * 1024, maxDepth: 64, code: 'INPUT_INVALID', limitCode: 'INPUT_INVALID', check: 'input' });
+    const bytes = readFileBounded(opts.predicatePath, { what: '--predicate', maxBytes: FILE_LIMITS.predicateBytes });
+    const value = parseJsonStrict(bytes, { what: `--predicate ${opts.predicatePath}`, maxBytes: FILE_LIMITS.predicateBytes, maxDepth: 64, code: 'INPUT_INVALID', limitCode: 'INPUT_INVALID', check: 'input' });
     if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('INPUT_INVALID', 'input', `--predicate ${opts.predicatePath}: must be a JSON object`);
     try {
       new URL(opts.predicateType);
@@ -79,13 +74,13 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   });
 
   const outputPath = resolve(opts.outputPath ?? defaultOutputPath(opts.artifact));
-  writeAtomically(outputPath, result.bundleJson);
+  writeFileAtomic(outputPath, result.bundleJson, { what: 'bundle' });
 
   let storePath: string | undefined;
   if (opts.attestationStorePath !== false) {
     const { AttestationStore, resolveAttestationStorePath } = await import('../store/attestations.js');
     storePath = resolveAttestationStorePath(opts.attestationStorePath, env);
-    const store = AttestationStore.open(storePath);
+    const store = AttestationStore.open(storePath, 'write');
     try {
       store.save({
         artifactDigest: result.artifactDigest,
@@ -100,16 +95,4 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
     }
   }
   return { ...result, outputPath, attestationStorePath: storePath };
-}
-
-/** Write to a temporary file beside the target, then rename: readers never see half a bundle. */
-function writeAtomically(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tmp`);
-  try {
-    writeFileSync(tmp, text, { mode: 0o644 });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    fail('INPUT_INVALID', 'input', `cannot write bundle ${path}: ${(e as Error).message}`, undefined, { cause: e });
-  }
 }

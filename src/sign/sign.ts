@@ -7,11 +7,11 @@
  * bundle is assembled, so a bundle never claims a log entry that does not prove this
  * signature. The private key never leaves ./keys.ts's closure.
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fail, StellaError } from '../errors.js';
 import { sha256 } from '../crypto.js';
 import { bytesEqual, fromHex, toHex } from '../util/encoding.js';
+import { FILE_LIMITS, readArtifactFile, readFileBounded } from '../util/fs.js';
 import { preAuthEncoding, serializeEnvelope } from '../bundle/dsse.js';
 import { buildInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../bundle/intoto.js';
 import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from '../bundle/serialize.js';
@@ -78,14 +78,11 @@ function loadArtifact(ref: string, type: ArtifactType): LoadedArtifact {
   if (m) return { digest: fromHex(m[1]!.toLowerCase()), bytes: undefined, name: ref.toLowerCase() };
   if (/^sha(256|384|512):/i.test(ref)) fail('INPUT_INVALID', 'input', `--artifact ${JSON.stringify(ref.slice(0, 80))}: a digest must be sha256:<64 hex digits>`);
   if (type === 'image') fail('INPUT_INVALID', 'input', '--type image needs --artifact sha256:<digest> (the image manifest digest)');
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(ref);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail('INPUT_INVALID', 'input', `--artifact ${JSON.stringify(ref)}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`, undefined, { cause: e });
-  }
-  return { digest: sha256(bytes), bytes, name: basename(ref) };
+  // A file too large to hold is hashed in chunks and signed as its digest (ECDSA over the
+  // SHA-256 either way: the same signature as over the bytes).
+  const file = readArtifactFile(ref, { what: '--artifact' });
+  if (file.kind === 'digest') return { digest: file.digest, bytes: undefined, name: basename(ref) };
+  return { digest: sha256(file.bytes), bytes: file.bytes, name: basename(ref) };
 }
 
 export async function signArtifact(opts: SignOptions): Promise<SignResult> {
@@ -200,9 +197,10 @@ export function checkIssuedCertificate(chain: Uint8Array[], detachedSct: string 
     fail('SCT_MISSING', 'signing', 'Fulcio certificate has no SCT (certificate.requireSCT is true)');
   }
   if (config.certificate.validateChain && config.certificate.rootBundlePath) {
+    const pem = readFileBounded(config.certificate.rootBundlePath, { what: 'certificate.rootBundlePath', maxBytes: FILE_LIMITS.pemBundleBytes, code: 'CONFIG_INVALID', check: 'config' });
     let roots: Certificate[];
     try {
-      roots = pemToDerList(readFileSync(config.certificate.rootBundlePath, 'utf8')).map((d) => parseCertificate(d));
+      roots = pemToDerList(Buffer.from(pem).toString('utf8')).map((d) => parseCertificate(d));
     } catch (e) {
       return fail('CONFIG_INVALID', 'config', `certificate.rootBundlePath ${config.certificate.rootBundlePath}: ${(e as Error).message}`, undefined, { cause: e });
     }

@@ -12,6 +12,7 @@
  */
 import { fail, StellaError } from '../errors.js';
 import { decodeBase64Url, utf8Decoder } from '../util/encoding.js';
+import { boundedSeconds, formatTime } from '../util/time.js';
 
 export interface TokenClaims {
   iss: string;
@@ -46,6 +47,11 @@ export interface TokenOptions {
   fetchImpl?: typeof fetch;
 }
 
+/** A NumericDate claim (RFC 7519: seconds, a fraction allowed), bounded to Stella's time range. */
+function numericDate(v: unknown, claim: string): number {
+  return boundedSeconds(v, `identity token "${claim}" claim`, { code: 'OIDC_TOKEN_INVALID', check: 'signing' }, { fraction: true });
+}
+
 /** Decode a JWT's claims without verifying it (the CA does that). */
 export function decodeTokenClaims(token: string): TokenClaims {
   const parts = token.trim().split('.');
@@ -64,7 +70,7 @@ export function decodeTokenClaims(token: string): TokenClaims {
   const { iss, sub, aud, exp, iat, nbf } = claims;
   if (typeof iss !== 'string' || iss.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "iss" claim');
   if (typeof sub !== 'string' || sub.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "sub" claim');
-  if (typeof exp !== 'number' || !Number.isFinite(exp)) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no numeric "exp" claim');
+  if (exp === undefined) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no numeric "exp" claim');
   const audList = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : undefined;
   if (!audList) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "aud" claim');
   return {
@@ -72,23 +78,24 @@ export function decodeTokenClaims(token: string): TokenClaims {
     iss,
     sub,
     aud: audList,
-    exp,
-    iat: typeof iat === 'number' ? iat : undefined,
-    nbf: typeof nbf === 'number' ? nbf : undefined,
+    exp: numericDate(exp, 'exp'),
+    // Optional, but when present a NumericDate like exp: an odd one is refused, not ignored.
+    iat: iat === undefined ? undefined : numericDate(iat, 'iat'),
+    nbf: nbf === undefined ? undefined : numericDate(nbf, 'nbf'),
   };
 }
 
 /** Refuse a token that has expired (or is not yet valid) at `now` (seconds). */
 export function assertTokenUsable(claims: TokenClaims, now: number): void {
   if (claims.exp <= now) {
-    fail('OIDC_TOKEN_EXPIRED', 'signing', `OIDC token expired at ${new Date(claims.exp * 1000).toISOString()} (issuer ${claims.iss}); get a fresh token`, {
+    fail('OIDC_TOKEN_EXPIRED', 'signing', `OIDC token expired at ${formatTime(Math.floor(claims.exp * 1000))} (issuer ${claims.iss}); get a fresh token`, {
       exp: claims.exp,
       now,
     });
   }
   // A small allowance for clock skew between the CI runner and the issuer.
   if (claims.nbf !== undefined && claims.nbf > now + 60) {
-    fail('OIDC_TOKEN_INVALID', 'signing', `OIDC token is not valid before ${new Date(claims.nbf * 1000).toISOString()}`);
+    fail('OIDC_TOKEN_INVALID', 'signing', `OIDC token is not valid before ${formatTime(Math.floor(claims.nbf * 1000))}`);
   }
 }
 

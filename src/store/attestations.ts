@@ -14,6 +14,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { fail, StellaError } from '../errors.js';
+import { readSqliteHeader, schemaShape, schemaShapeOf } from '../util/sqlite-file.js';
 
 export const ATTESTATION_STORE_ENV = 'STELLA_ATTESTATION_STORE';
 const SCHEMA_VERSION = 1;
@@ -66,61 +67,133 @@ export function normalizeArtifactDigest(d: string): string {
   return `sha256:${m[1]!.toLowerCase()}`;
 }
 
+/** 'STLA' — marks a SQLite file as a Stella attestation store. */
+export const ATTESTATION_STORE_APPLICATION_ID = 0x53544c41;
+
+const SCHEMA_DDL = `
+CREATE TABLE attestations (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  artifact_digest TEXT NOT NULL,
+  bundle_digest   TEXT NOT NULL,
+  bundle_json     TEXT NOT NULL,
+  content_kind    TEXT NOT NULL,
+  predicate_type  TEXT,
+  identity        TEXT,
+  issuer          TEXT,
+  created_at      INTEGER NOT NULL,
+  UNIQUE (artifact_digest, bundle_digest)
+);
+CREATE INDEX attestations_by_artifact ON attestations (artifact_digest, created_at);
+`;
+
+/**
+ * 'read': find bundles (verify, export-bundle). The file is opened read-only and never
+ * written: a missing store is "no attestations found", nothing is created.
+ * 'write': keep bundles (sign). A missing or empty file becomes a store.
+ */
+export type AttestationStoreMode = 'read' | 'write';
+
+function refuseForeign(path: string, why: string): never {
+  return fail('STORE_FOREIGN', 'attestation-store', `${path} is not a Stella attestation store (${why}); it was left untouched`, { path });
+}
+
+function corrupt(path: string, why: string, e?: unknown): never {
+  throw new StellaError('STORE_CORRUPT', 'attestation-store', `attestation store ${path} ${why}`, { path }, e === undefined ? undefined : { cause: e });
+}
+
 export class AttestationStore {
   private constructor(
     private readonly db: Database.Database,
     readonly path: string,
   ) {}
 
-  /** Open (creating when `create`) the store at `path`. */
-  static open(path: string, opts: { create?: boolean; readonly?: boolean } = {}): AttestationStore {
-    const create = opts.create ?? true;
+  /**
+   * Open the store at `path`. Either way, a file that is not Stella's — a SQLite database of
+   * another program, an empty file on a read path, anything else — is refused before it is
+   * changed (checklist H51): judged first from its header without SQLite, then from SQLite's
+   * read of it, and only then, on a write path, is anything written (the WAL switch, tables).
+   */
+  static open(path: string, mode: AttestationStoreMode): AttestationStore {
+    let file: ReturnType<typeof readSqliteHeader>;
+    try {
+      file = readSqliteHeader(path);
+    } catch (e) {
+      return corrupt(path, `cannot be read: ${(e as Error).message}`, e);
+    }
+    let creating = false;
+    switch (file.kind) {
+      case 'missing':
+        if (mode === 'read') fail('NO_ATTESTATIONS_FOUND', 'attestation-store', `no attestations found: attestation store ${path} does not exist`, { path });
+        try {
+          mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+        } catch (e) {
+          corrupt(path, `cannot be created: ${(e as Error).message}`, e);
+        }
+        creating = true;
+        break;
+      case 'not-a-file':
+        corrupt(path, 'is not a regular file');
+      case 'empty':
+        if (file.walPending) break;
+        if (mode === 'read') refuseForeign(path, 'an empty file');
+        creating = true;
+        break;
+      case 'not-sqlite':
+        if (!file.walPending) corrupt(path, 'is corrupt or not a SQLite database');
+        break;
+      case 'sqlite':
+        // Application id 0 at schema 1: maybe a store from before stores were marked; SQLite's
+        // read of its schema below decides.
+        if (file.walPending || file.applicationId === ATTESTATION_STORE_APPLICATION_ID || (file.applicationId === 0 && file.userVersion === SCHEMA_VERSION)) break;
+        refuseForeign(path, `SQLite application id ${file.applicationId}`);
+    }
     let db: Database.Database;
     try {
-      if (create) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      db = new Database(path, { fileMustExist: !create, readonly: opts.readonly ?? false, timeout: 5000 });
+      db = new Database(path, { readonly: mode === 'read', fileMustExist: !creating, timeout: 5000 });
     } catch (e) {
-      const msg = (e as Error).message;
-      if (!create && /does not exist|unable to open/i.test(msg)) {
-        throw new StellaError('NO_ATTESTATIONS_FOUND', 'attestation-store', `no attestations found: attestation store ${path} does not exist`, undefined, { cause: e });
-      }
-      throw new StellaError('STORE_CORRUPT', 'attestation-store', `cannot open attestation store ${path}: ${msg}`, undefined, { cause: e });
+      return corrupt(path, `cannot be opened: ${(e as Error).message}`, e);
     }
-    const store = new AttestationStore(db, path);
     try {
-      store.migrate(opts.readonly ?? false);
+      AttestationStore.prepare(db, path, mode, creating);
     } catch (e) {
       db.close();
       if (e instanceof StellaError) throw e;
-      throw new StellaError('STORE_CORRUPT', 'attestation-store', `attestation store ${path} is not a Stella attestation store: ${(e as Error).message}`, undefined, { cause: e });
+      corrupt(path, `is corrupt or not a SQLite database: ${(e as Error).message}`, e);
     }
-    return store;
+    return new AttestationStore(db, path);
   }
 
-  private migrate(readonly: boolean): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      fail('STORE_SCHEMA_TOO_NEW', 'attestation-store', `attestation store ${this.path} has schema ${version}; this Stella understands up to ${SCHEMA_VERSION}`);
+  /** Check what SQLite sees; on a write path only, then create or mark the store. */
+  private static prepare(db: Database.Database, path: string, mode: AttestationStoreMode, creating: boolean): void {
+    const applicationId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number }).n;
+    const empty = applicationId === 0 && version === 0 && tables === 0;
+    const expected = schemaShapeOf([SCHEMA_DDL]);
+    const ours = applicationId === ATTESTATION_STORE_APPLICATION_ID;
+    const unmarked = applicationId === 0 && version === SCHEMA_VERSION && schemaShape(db) === expected;
+    if (empty && creating && mode === 'write') {
+      db.pragma('journal_mode = WAL');
+      db.transaction(() => {
+        // Another signer may have created it since the check above.
+        if ((db.pragma('application_id', { simple: true }) as number) === ATTESTATION_STORE_APPLICATION_ID) return;
+        db.exec(SCHEMA_DDL);
+        db.pragma(`application_id = ${ATTESTATION_STORE_APPLICATION_ID}`);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }).immediate();
+      return;
     }
-    if (version === SCHEMA_VERSION) return;
-    if (readonly) fail('STORE_CORRUPT', 'attestation-store', `attestation store ${this.path} is not initialised`);
-    this.db.pragma('journal_mode = WAL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS attestations (
-        id              INTEGER PRIMARY KEY AUTOINCREMENT,
-        artifact_digest TEXT NOT NULL,
-        bundle_digest   TEXT NOT NULL,
-        bundle_json     TEXT NOT NULL,
-        content_kind    TEXT NOT NULL,
-        predicate_type  TEXT,
-        identity        TEXT,
-        issuer          TEXT,
-        created_at      INTEGER NOT NULL,
-        UNIQUE (artifact_digest, bundle_digest)
-      );
-      CREATE INDEX IF NOT EXISTS attestations_by_artifact ON attestations (artifact_digest, created_at);
-    `);
-    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    if (empty) refuseForeign(path, 'an empty database');
+    if (!ours && !unmarked) refuseForeign(path, `SQLite application id ${applicationId}`);
+    if (version > SCHEMA_VERSION) {
+      fail('STORE_SCHEMA_TOO_NEW', 'attestation-store', `attestation store ${path} has schema ${version}; this Stella understands up to ${SCHEMA_VERSION}`, { path });
+    }
+    if (schemaShape(db) !== expected) corrupt(path, `does not have the tables of schema ${SCHEMA_VERSION}`);
+    if (mode === 'write') {
+      db.pragma('journal_mode = WAL');
+      // A store written before stores were marked: mark it now that it is being written anyway.
+      if (unmarked) db.pragma(`application_id = ${ATTESTATION_STORE_APPLICATION_ID}`);
+    }
   }
 
   /** Keep a bundle; saving the same bundle for the same artifact twice keeps one row. */
@@ -166,7 +239,7 @@ export class AttestationStore {
  */
 export function findBundlesByDigest(storePath: string, artifactDigest: string): StoredAttestation[] {
   const d = normalizeArtifactDigest(artifactDigest);
-  const store = AttestationStore.open(storePath, { create: false });
+  const store = AttestationStore.open(storePath, 'read');
   try {
     const found = store.findBundlesByDigest(d);
     if (found.length === 0) fail('NO_ATTESTATIONS_FOUND', 'attestation-store', `no attestations found for ${d} in ${storePath}`, { artifactDigest: d });

@@ -8,14 +8,18 @@ import { parseDer } from '../der/reader.js';
 import { explicit, generalizedTime, implicit, int, octetString, oid, seq, setOf } from '../der/writer.js';
 import type { CertificateSigner } from '../x509/issue.js';
 import { OID } from '../x509/oids.js';
+import type { PreciseTime } from '../util/time.js';
 
 const DIGEST_OID: Readonly<Record<DigestName, string>> = { sha256: OID.sha256, sha384: OID.sha384, sha512: OID.sha512 };
 
 export interface TimestampIssueOptions {
   /** The bytes being timestamped (a bundle signature); the imprint is their digest. */
   data: Uint8Array;
-  /** ms since the epoch; whole seconds are encoded. */
-  genTime: number;
+  /**
+   * ms since the epoch, of which whole seconds are encoded; or a PreciseTime, encoded with
+   * every fraction digit (milliseconds and below), as TSAs that stamp in microseconds do.
+   */
+  genTime: number | PreciseTime;
   serial: bigint;
   /** TSA policy OID. */
   policy: string;

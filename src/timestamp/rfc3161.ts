@@ -16,7 +16,7 @@ import {
   readOctetString,
   readOid,
   readSmallInteger,
-  readTime,
+  readPreciseTime,
   Tag,
   TagClass,
   type DerContext,
@@ -24,6 +24,7 @@ import {
 } from '../der/reader.js';
 import { fail, StellaError } from '../errors.js';
 import { windowContains, type CertificateAuthority } from '../trust/material.js';
+import { formatTime, isTimeInRange, TIME_RANGE_TEXT, type PreciseTime } from '../util/time.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
 import { parseCertificate, verifyCertificateSignature, verifyWithAlgorithm, type Certificate } from '../x509/certificate.js';
 import { certValidAt, describeName, parsedAuthority, verifyIssuerLinks } from '../x509/chain.js';
@@ -42,8 +43,8 @@ export interface TstInfo {
   messageImprint: MessageImprint;
   /** Hex of the serial's INTEGER content. */
   serialNumber: string;
-  /** ms since the epoch. */
-  genTime: number;
+  /** At full precision: every fraction digit the TSA wrote (checked against windows exactly). */
+  genTime: PreciseTime;
   nonce: bigint | undefined;
   /** The DER TSTInfo (the encapsulated content the signed attributes digest). */
   der: Uint8Array;
@@ -96,7 +97,8 @@ function parseTstInfo(node: DerNode): TstInfo {
   const hashedMessage = readOctetString(hashedNode);
   const serialNumber = toHex(readIntegerBytes(f[3]!));
   if (!f[4]!.is(Tag.GENERALIZED_TIME)) f[4]!.fail('genTime must be a GeneralizedTime');
-  const genTime = readTime(f[4]!, { allowFraction: true });
+  const genTime = readPreciseTime(f[4]!, { allowFraction: true });
+  if (!isTimeInRange(genTime.ms)) f[4]!.fail(`genTime ${formatTime(genTime)} is out of range (${TIME_RANGE_TEXT})`);
   let nonce: bigint | undefined;
   let i = 5;
   if (f[i]?.is(Tag.SEQUENCE)) i++; // accuracy
@@ -181,7 +183,7 @@ function parseSignerInfo(node: DerNode): SignerInfo {
 
 /** Parse a TimeStampToken (CMS ContentInfo) or a TimeStampResp wrapping one. */
 export function parseTimeStampToken(bytes: Uint8Array): TimeStampToken {
-  const top = parseDer(bytes, CTX);
+  const top = parseDer(bytes, CTX, Tag.SEQUENCE);
   let contentInfo = top;
   const first = top.sequence('TimeStampToken', 1, 2)[0]!;
   if (first.is(Tag.SEQUENCE)) {
@@ -202,7 +204,7 @@ export function parseTimeStampToken(bytes: Uint8Array): TimeStampToken {
   if (!eWrap.isContext(0) || !eWrap.constructed || eWrap.children.length !== 1) eWrap.fail('eContent must be [0] EXPLICIT OCTET STRING');
   const eContent = eWrap.children[0]!;
   readOctetString(eContent);
-  const tstInfo = parseTstInfo(parseNested(eContent, 'RFC 3161 TSTInfo'));
+  const tstInfo = parseTstInfo(parseNested(eContent, 'RFC 3161 TSTInfo', Tag.SEQUENCE));
 
   let i = 3;
   const certificates: Certificate[] = [];
@@ -267,13 +269,9 @@ function issuerLinksError(tsa: CertificateAuthority, chain: Certificate[], from:
   return result;
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
 export interface VerifiedTimestamp {
-  /** genTime, ms since the epoch. */
-  time: number;
+  /** genTime at full precision. */
+  time: PreciseTime;
   tsa: CertificateAuthority;
   tstInfo: TstInfo;
 }
@@ -401,6 +399,11 @@ export function checkRfc3161Timestamp(token: Uint8Array, signature: Uint8Array, 
       note(3, timestampError(`timestamp signer certificate has unsupported critical extension(s) ${signer.unhandledCriticalExtensions.join(', ')}`));
       continue;
     }
+    // A precertificate never signs (checklist H58), a timestamp no more than an artifact.
+    if (signer.hasCtPoison) {
+      note(3, timestampError(`timestamp signer certificate is a precertificate (CT poison extension ${OID.ctPoison})`));
+      continue;
+    }
     const linkError = issuerLinksError(tsa, chain, from);
     if (linkError) {
       note(3, linkError);
@@ -408,12 +411,12 @@ export function checkRfc3161Timestamp(token: Uint8Array, signature: Uint8Array, 
     }
     const gt = tstInfo.genTime;
     if (!windowContains(tsa.validFor, gt)) {
-      note(4, timestampError(`timestamp outside TSA validity: genTime ${iso(gt)} is outside ${tsa.uri || describeName(tsa.subject)} validFor (${iso(tsa.validFor.start)}..${tsa.validFor.end === undefined ? 'open' : iso(tsa.validFor.end)})`, { genTime: gt }));
+      note(4, timestampError(`timestamp outside TSA validity: genTime ${formatTime(gt)} is outside ${tsa.uri || describeName(tsa.subject)} validFor (${formatTime(tsa.validFor.start)}..${tsa.validFor.end === undefined ? 'open' : formatTime(tsa.validFor.end)})`, { genTime: formatTime(gt) }));
       continue;
     }
     const expired = path.find((c) => !certValidAt(c, gt));
     if (expired) {
-      note(5, timestampError(`timestamp outside TSA certificate validity: ${describeName(expired.subject)} valid ${iso(expired.notBefore)}..${iso(expired.notAfter)}, genTime ${iso(gt)}`, { genTime: gt }));
+      note(5, timestampError(`timestamp outside TSA certificate validity: ${describeName(expired.subject)} valid ${formatTime(expired.notBefore)}..${formatTime(expired.notAfter)}, genTime ${formatTime(gt)}`, { genTime: formatTime(gt) }));
       continue;
     }
     return { status: 'verified', time: gt, tsa, tstInfo };

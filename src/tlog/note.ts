@@ -44,6 +44,7 @@ import { fail } from '../errors.js';
 import { bytesEqual, concatBytes, toBase64, toHex, utf8 } from '../util/encoding.js';
 import { windowContains, type TransparencyLogInstance } from '../trust/material.js';
 import { HASH_SIZE } from './merkle.js';
+import { formatTime } from '../util/time.js';
 
 export const MAX_NOTE_SIGNATURES = 100;
 /** Far above any real checkpoint; bounds the work on hostile input. */
@@ -288,7 +289,7 @@ export function verifyCheckpoint(noteText: string, tlogs: readonly TransparencyL
       invalid(`checkpoint: signature by trusted log ${sig.name} (key hint ${toHex(sig.keyHint)}) does not verify with the key of ${s.log.baseUrl}`);
     }
     if (opts.atMs !== undefined && !windowContains(s.log.publicKey.validFor, opts.atMs)) {
-      invalid(`checkpoint: key of log ${sig.name} is not valid at ${new Date(opts.atMs).toISOString()}`);
+      invalid(`checkpoint: key of log ${sig.name} is not valid at ${formatTime(opts.atMs)}`);
     }
     verified ??= { log: s.log, name: sig.name };
   }

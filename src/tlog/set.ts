@@ -9,9 +9,10 @@
 import { defaultDigestForKey, verifySignature } from '../crypto.js';
 import { fail } from '../errors.js';
 import { bytesEqual, toBase64, toHex } from '../util/encoding.js';
-import { windowContains, type TransparencyLogInstance } from '../trust/material.js';
+import type { TransparencyLogInstance } from '../trust/material.js';
 import type { TransparencyLogEntry } from '../bundle/model.js';
 import { canonicalizeBytes } from './canonical-json.js';
+import { requireLogKeyValidAt } from './verify.js';
 
 export interface SetFields {
   canonicalizedBody: Uint8Array;
@@ -46,9 +47,7 @@ export function verifySet(entry: TransparencyLogEntry, log: TransparencyLogInsta
   if (!Number.isSafeInteger(entry.integratedTime) || entry.integratedTime <= 0) invalid(`tlog entry ${entry.logIndex}: integrated time ${entry.integratedTime} is not a positive integer`);
   if (!Number.isSafeInteger(entry.logIndex) || entry.logIndex < 0) invalid(`tlog entry log index ${entry.logIndex} is not a non-negative integer`);
   const timeMs = entry.integratedTime * 1000;
-  if (!windowContains(log.publicKey.validFor, timeMs)) {
-    invalid(`tlog entry ${entry.logIndex}: key of log ${log.baseUrl} is not valid at integrated time ${new Date(timeMs).toISOString()}`);
-  }
+  requireLogKeyValidAt(log, [timeMs], { code: 'SET_INVALID', check: 'verified-times', timeLabel: 'integrated time', prefix: `tlog entry ${entry.logIndex}: ` });
   const key = log.publicKey.key;
   if (!verifySignature(key, setPayload(entry), set, defaultDigestForKey(key))) {
     invalid(`tlog entry ${entry.logIndex}: signed entry timestamp does not verify with the key of log ${log.baseUrl}`);

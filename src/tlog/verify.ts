@@ -13,13 +13,14 @@
  * (./note.ts): by exact name for Rekor v2, by key hint for Rekor v1, whose names are not bound
  * to keys.
  */
-import { fail } from '../errors.js';
+import { fail, type CheckName, type ErrorCode } from '../errors.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
 import type { TransparencyLogEntry } from '../bundle/model.js';
-import type { TransparencyLogInstance } from '../trust/material.js';
+import { windowContains, type TransparencyLogInstance } from '../trust/material.js';
 import { leafHash, verifyInclusion } from './merkle.js';
 import { verifyCheckpoint } from './note.js';
 import { rekorVersionOf } from './rekor-entry.js';
+import { formatTime, type TimeValue } from '../util/time.js';
 
 export interface InclusionResult {
   log: TransparencyLogInstance;
@@ -41,17 +42,44 @@ export function findLog(entry: TransparencyLogEntry, tlogs: readonly Transparenc
   return log;
 }
 
+const iso = formatTime;
+
 /**
- * Verify the entry's inclusion proof and checkpoint. `nowMs`: the log key's validity must
- * have started by then (a key the trust root schedules for the future is not trusted yet).
+ * A log key vouches only inside its validFor (checklist H48). Whatever the time's source — the
+ * SET's own integrated time, another log's SET, or an RFC 3161 timestamp (Rekor v2 entries and
+ * v1 entries without a SET carry no time of their own) — every verified time must lie inside
+ * the window of every log key that signed for the entry: the checkpoint's key and the SET's.
+ * A window closed by `stella trust retire` is a validFor.end like any other.
  */
-export function verifyTlogEntryInclusion(entry: TransparencyLogEntry, tlogs: readonly TransparencyLogInstance[], nowMs: number): InclusionResult {
+export function requireLogKeyValidAt(
+  log: TransparencyLogInstance,
+  times: readonly TimeValue[],
+  o: { code: ErrorCode; check: CheckName; timeLabel: string; prefix?: string } = { code: 'TLOG_UNTRUSTED', check: 'tlog', timeLabel: 'verified time' },
+): void {
+  // With no time there is nothing to hold the window against: refuse rather than skip.
+  if (times.length === 0) fail('NO_VERIFIED_TIME', 'verified-times', `no verified time to check the key of log ${log.baseUrl} at`);
+  const w = log.publicKey.validFor;
+  for (const t of times) {
+    if (!windowContains(w, t)) {
+      fail(o.code, o.check, `${o.prefix ?? ''}key of log ${log.baseUrl} is not valid at ${o.timeLabel} ${iso(t)} (valid ${iso(w.start)}..${w.end === undefined ? 'open' : iso(w.end)})`, {
+        log: log.baseUrl,
+        time: iso(t),
+        validFrom: iso(w.start),
+        validUntil: w.end === undefined ? null : iso(w.end),
+      });
+    }
+  }
+}
+
+/**
+ * Verify the entry's inclusion proof and checkpoint. `verifiedTimes` (ms): the checkpoint's
+ * log key must be valid at every one of them (requireLogKeyValidAt).
+ */
+export function verifyTlogEntryInclusion(entry: TransparencyLogEntry, tlogs: readonly TransparencyLogInstance[], verifiedTimes: readonly TimeValue[]): InclusionResult {
   const log = findLog(entry, tlogs);
   const proof = entry.inclusionProof;
   if (!proof) fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: tlog entry ${entry.logIndex} has no inclusion proof`);
-  if (log.publicKey.validFor.start > nowMs) {
-    fail('TLOG_UNTRUSTED', 'tlog', `key of log ${log.baseUrl} is not valid before ${new Date(log.publicKey.validFor.start).toISOString()}`);
-  }
+  requireLogKeyValidAt(log, verifiedTimes);
 
   // Only the log the entry names may sign its checkpoint.
   const rekor = rekorVersionOf(entry.kindVersion);

@@ -4,6 +4,7 @@
  * which. Times are milliseconds since the epoch; a window's end is inclusive.
  */
 import type { KeyObject } from 'node:crypto';
+import { timeInWindow, type TimeValue } from '../util/time.js';
 
 export interface ValidityWindow {
   /** Inclusive start, ms since epoch. */
@@ -55,6 +56,7 @@ export interface TrustMaterial {
   timestampAuthorities: CertificateAuthority[];
 }
 
-export function windowContains(w: ValidityWindow, t: number): boolean {
-  return t >= w.start && (w.end === undefined || t <= w.end);
+/** Is `t` inside the window, both ends inclusive, at `t`'s full precision? */
+export function windowContains(w: ValidityWindow, t: TimeValue): boolean {
+  return timeInWindow(t, w.start, w.end);
 }

@@ -7,6 +7,7 @@ import { createPublicKey } from 'node:crypto';
 import { StellaError } from '../errors.js';
 import { decodeBase64, toBase64 } from '../util/encoding.js';
 import { parseJsonStrict } from '../util/json.js';
+import { formatTimeCompact, parseRfc3339, windowEndMs, windowStartMs, type PreciseTime } from '../util/time.js';
 import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustedPublicKey, TrustMaterial, ValidityWindow } from './material.js';
 
 export const TRUSTED_ROOT_MEDIA_TYPE_V01 = 'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
@@ -24,9 +25,6 @@ export const TRUSTED_ROOT_LIMITS = {
 } as const;
 
 type Json = Record<string, unknown>;
-
-/** RFC 3339 date-time (protobuf Timestamp JSON form). */
-const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
 function invalid(message: string, options?: { cause?: unknown }): never {
   throw new StellaError('TRUSTED_ROOT_INVALID', 'trusted-root', `invalid trusted root: ${message}`, undefined, options);
@@ -69,25 +67,26 @@ function bytes(v: unknown, path: string): Uint8Array {
   }
 }
 
-function timestamp(v: unknown, path: string): number {
-  if (typeof v !== 'string') invalid(`${path}: expected an RFC 3339 timestamp`);
-  const m = RFC3339_RE.exec(v);
-  const ms = m ? Date.parse(v) : NaN;
-  if (!m || Number.isNaN(ms)) invalid(`${path}: not an RFC 3339 timestamp (${JSON.stringify(v.slice(0, 40))})`);
-  // Date.parse rolls 2023-02-30 over to March: check the fields themselves.
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number);
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59) {
-    invalid(`${path}: not a valid date-time (${JSON.stringify(v.slice(0, 40))})`);
+const TIME_CONTEXT = { code: 'TRUSTED_ROOT_INVALID', check: 'trusted-root' } as const;
+
+/** A protobuf Timestamp in its JSON form, by the one strict RFC 3339 parser. */
+function timestamp(v: unknown, path: string): PreciseTime {
+  try {
+    return parseRfc3339(v, path, TIME_CONTEXT);
+  } catch (e) {
+    // The shared parser names the field; this module's errors all start "invalid trusted root".
+    if (e instanceof StellaError) throw new StellaError(e.code, e.check, `invalid trusted root: ${e.message}`, e.details, { cause: e });
+    throw e;
   }
-  return ms;
 }
 
 function validity(v: unknown, path: string): ValidityWindow {
   const w = object(v, path);
   if (!isSet(w.start)) invalid(`${path}.start missing`);
-  const start = timestamp(w.start, `${path}.start`);
-  const end = isSet(w.end) ? timestamp(w.end, `${path}.end`) : undefined;
+  // Windows are kept in whole milliseconds, narrowed inward when a bound has more digits:
+  // a start rounds up and an end rounds down, never in the signer's favour.
+  const start = windowStartMs(timestamp(w.start, `${path}.start`));
+  const end = isSet(w.end) ? windowEndMs(timestamp(w.end, `${path}.end`)) : undefined;
   if (end !== undefined && end < start) invalid(`${path}: end is before start`);
   return { start, end };
 }
@@ -168,14 +167,8 @@ export function parseTrustedRoot(input: Uint8Array | string): TrustMaterial {
   };
 }
 
-/** RFC 3339 in UTC, without a fraction when the milliseconds are zero (as trusted roots are written). */
-function rfc3339(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
-}
-
 function windowToJson(w: ValidityWindow): Json {
-  return w.end === undefined ? { start: rfc3339(w.start) } : { start: rfc3339(w.start), end: rfc3339(w.end) };
+  return w.end === undefined ? { start: formatTimeCompact(w.start) } : { start: formatTimeCompact(w.start), end: formatTimeCompact(w.end) };
 }
 
 function logToJson(t: TransparencyLogInstance): Json {

@@ -2,21 +2,26 @@
  * The I/O edge of `stella attest verify`: read the files named by flags, pick the trust
  * source, build the policy, run the pipeline. Everything after reading is pure.
  */
-import { readFileSync } from 'node:fs';
-import { fail } from '../errors.js';
-import { parseBundle } from '../bundle/parse.js';
-import { parseTrustedRoot } from '../trust/trusted-root.js';
+import { fail, failureOf } from '../errors.js';
+import { FILE_LIMITS, readArtifactFile, readFileBounded } from '../util/fs.js';
+import { parseBundle, type RefusedItem } from '../bundle/parse.js';
+import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../trust/trusted-root.js';
 import { publicGoodTrustedRootPath } from '../trust/public-good.js';
 import { buildPolicy } from './policy.js';
 import { artifactDigest, isDigestReference, parseDigestReference, type Artifact } from './artifact.js';
 import { toHex } from '../util/encoding.js';
 import { verifyBundleReport, type VerificationReport } from './pipeline.js';
 import type { TrustMaterial } from '../trust/material.js';
-import type { Bundle } from '../bundle/model.js';
+import { BUNDLE_LIMITS, type Bundle } from '../bundle/model.js';
 
 export interface VerifyCommandOptions {
   bundlePath?: string;
-  artifact: string;
+  /** A path or digest; may be left out with a registry `image` (its digest is the artifact). */
+  artifact?: string | undefined;
+  /** `REGISTRY/REPO@sha256:…` (bundles fetched from the registry) or a bare `sha256:…` (like artifact). */
+  image?: string | undefined;
+  /** Registry flags for `image` (src/oci/options.ts). */
+  registry?: import('../oci/options.js').RegistryFlags;
   certificateIdentity?: string;
   certificateOidcIssuer?: string;
   keyPath?: string;
@@ -36,19 +41,15 @@ export interface VerifyOutcome {
   warnings: string[];
 }
 
-export function readInputFile(path: string, what: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail('INPUT_INVALID', 'input', `${what} ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`, undefined, { cause: e });
-  }
-}
-
+/** A file artifact: its bytes when it fits in memory, else its SHA-256 computed in chunks (any size). */
 export function loadArtifact(ref: string): Artifact {
   if (isDigestReference(ref)) return parseDigestReference(ref);
-  return { kind: 'bytes', data: readInputFile(ref, '--artifact') };
+  const file = readArtifactFile(ref, { what: '--artifact' });
+  return file.kind === 'bytes' ? { kind: 'bytes', data: file.bytes } : { kind: 'digest', algorithm: 'SHA2_256', digest: file.digest };
 }
+
+const readTrustedRootFile = (path: string, what: string) =>
+  readFileBounded(path, { what, maxBytes: TRUSTED_ROOT_LIMITS.maxBytes, limitCode: 'TRUSTED_ROOT_INVALID' });
 
 export interface TrustSelection {
   trust: TrustMaterial;
@@ -59,18 +60,31 @@ export interface TrustSelection {
 /** --trusted-root, else the local trust store when one exists, else the embedded public-good root. */
 export async function selectTrust(opts: Pick<VerifyCommandOptions, 'trustedRootPath' | 'storePath' | 'maxAge' | 'now'>): Promise<TrustSelection> {
   if (opts.trustedRootPath) {
-    return { trust: parseTrustedRoot(readInputFile(opts.trustedRootPath, '--trusted-root')), source: `trusted root ${opts.trustedRootPath}`, warnings: [] };
+    return { trust: parseTrustedRoot(readTrustedRootFile(opts.trustedRootPath, '--trusted-root')), source: `trusted root ${opts.trustedRootPath}`, warnings: [] };
   }
   const { trustFromStoreIfPresent } = await import('../trust/store/verify-source.js');
   const fromStore = trustFromStoreIfPresent(opts);
   if (fromStore) return fromStore;
   const path = publicGoodTrustedRootPath();
-  return { trust: parseTrustedRoot(readInputFile(path, 'embedded public-good trusted root')), source: 'embedded public-good trusted root', warnings: [] };
+  return { trust: parseTrustedRoot(readTrustedRootFile(path, 'embedded public-good trusted root')), source: 'embedded public-good trusted root', warnings: [] };
 }
 
-async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<Bundle[]> {
+interface LoadedBundles {
+  bundles: Bundle[];
+  /** Bundles that could not be read, each reported (one bad bundle never hides the others). */
+  refused: RefusedItem[];
+  /** Registry referrers set aside (not bundles, legacy cosign signatures), as warnings. */
+  skipped?: string[];
+}
+
+async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<LoadedBundles> {
   if (opts.bundlePath && opts.archivePath) fail('INPUT_INVALID', 'input', '--bundle and --archive cannot be combined: the bundles come from one or the other');
-  if (opts.bundlePath) return [parseBundle(readInputFile(opts.bundlePath, '--bundle'))];
+  if (opts.image !== undefined && !opts.image.startsWith('sha256:')) {
+    if (opts.bundlePath || opts.archivePath) fail('INPUT_INVALID', 'input', '--image REGISTRY/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive');
+    const { bundlesFromImage } = await import('../oci/verify-source.js');
+    return bundlesFromImage(opts.image, opts.registry ?? {});
+  }
+  if (opts.bundlePath) return { bundles: [parseBundle(readFileBounded(opts.bundlePath, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' }))], refused: [] };
   if (opts.archivePath) {
     // An export archive is keyed by sha256; a file artifact is looked up by its sha256.
     const digest = artifactDigest(artifact, 'SHA2_256');
@@ -86,24 +100,56 @@ async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Prom
   return findBundlesForDigest(artifact, opts.attestationStorePath);
 }
 
+/** --artifact, else --image's digest; both given, they must name the same digest. */
+async function artifactReference(opts: VerifyCommandOptions): Promise<string> {
+  if (opts.image === undefined) {
+    if (opts.artifact === undefined) fail('INPUT_INVALID', 'input', '--artifact (or --image) is required');
+    return opts.artifact;
+  }
+  let digest = opts.image;
+  if (!opts.image.startsWith('sha256:')) {
+    const { parseImageReference } = await import('../oci/reference.js');
+    digest = parseImageReference(opts.image, '--image').digest;
+  }
+  if (opts.artifact !== undefined && opts.artifact !== digest) {
+    fail('INPUT_INVALID', 'input', `--artifact ${JSON.stringify(opts.artifact.slice(0, 140))} is not the digest of --image ${JSON.stringify(opts.image.slice(0, 300))}: give one, or the same digest`);
+  }
+  return digest;
+}
+
+function refusalWarning(r: RefusedItem): string {
+  return `${r.source} not verified: ${r.failure.code === 'INTERNAL' ? 'internal error' : r.failure.code} (exit ${r.failure.exitCode}): ${r.failure.message}`;
+}
+
 export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutcome> {
   const policy = buildPolicy({
     certificateIdentity: opts.certificateIdentity,
     certificateOidcIssuer: opts.certificateOidcIssuer,
-    publicKeyPem: opts.keyPath ? Buffer.from(readInputFile(opts.keyPath, '--key')).toString('utf8') : undefined,
+    publicKeyPem: opts.keyPath ? Buffer.from(readFileBounded(opts.keyPath, { what: '--key', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8') : undefined,
     requireTlog: opts.requireRekor ?? false,
     now: opts.now,
   });
-  const artifact = loadArtifact(opts.artifact);
-  const bundles = await loadBundles(opts, artifact);
-  const { trust, source, warnings } = await selectTrust(opts);
-  // With several stored attestations for one digest, the first that verifies wins; if none
-  // does, the first failure is reported.
+  const artifact = loadArtifact(await artifactReference(opts));
+  const { bundles, refused, skipped = [] } = await loadBundles(opts, artifact);
+  const { trust, source, warnings: loadedTrustWarnings } = await selectTrust(opts);
+  const trustWarnings = [...loadedTrustWarnings, ...skipped];
+  // With several attestations for one digest, the first that verifies wins; if none does, the
+  // first failure is reported. Each bundle is verified on its own: one that cannot be read,
+  // or that fails in a way the pipeline did not foresee, is reported and never stops the rest.
   let first: VerificationReport | undefined;
-  for (const bundle of bundles) {
-    const report = await verifyBundleReport({ bundle, artifact, trust, policy });
-    if (report.ok) return { report, trustSource: source, warnings: [...warnings, ...report.warnings] };
+  let firstCrash: unknown;
+  for (const [i, bundle] of bundles.entries()) {
+    let report: VerificationReport;
+    try {
+      report = await verifyBundleReport({ bundle, artifact, trust, policy });
+    } catch (e) {
+      firstCrash ??= e;
+      refused.push({ source: `bundle ${i + 1} of ${bundles.length}`, failure: failureOf(e), error: e });
+      continue;
+    }
+    if (report.ok) return { report, trustSource: source, warnings: [...trustWarnings, ...refused.map(refusalWarning), ...report.warnings] };
     first ??= report;
   }
-  return { report: first!, trustSource: source, warnings: [...warnings, ...first!.warnings] };
+  if (!first) throw firstCrash;
+  return { report: first, trustSource: source, warnings: [...trustWarnings, ...refused.map(refusalWarning), ...first.warnings] };
 }

@@ -3,19 +3,34 @@
  * (human lines or one JSON report). Both front ends call this: the oclif command and the
  * dependency-free launcher that bin/run.js uses so a verification in CI starts fast.
  */
-import { StellaError } from '../errors.js';
-import { colourEnabled, paint, printErrorLine, printJson, reportError, stderrColour } from '../commands/render.js';
+import { failureOf, StellaError } from '../errors.js';
+import { colourEnabled, paint, printErrorLine, printJson, printUsageError, reportError, stderrColour } from '../commands/render.js';
 import { runVerify } from './cli.js';
+import { compileIdentityPattern } from './identity-pattern.js';
 import type { FlagValues } from '../commands/flag-spec.js';
 import type { VERIFY_FLAGS } from '../commands/attest/verify-spec.js';
 
 export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Promise<number> {
   const json = flags.json;
   const colour = colourEnabled(json);
+  // A pattern that is not a regular expression on its own is a mistake in the command line,
+  // reported like any other bad flag (exit 2) before anything is read.
+  const pattern = flags['certificate-identity'];
+  if (pattern !== undefined) {
+    try {
+      compileIdentityPattern(pattern);
+    } catch (e) {
+      if (e instanceof StellaError) return printUsageError(e.message);
+      throw e;
+    }
+  }
+  if (flags.artifact === undefined && flags.image === undefined) return printUsageError('Missing required flag --artifact (or --image)');
   try {
     const outcome = await runVerify({
       bundlePath: flags.bundle,
-      artifact: flags.artifact!,
+      artifact: flags.artifact,
+      image: flags.image,
+      registry: { allowInsecureRegistry: flags['allow-insecure-registry'], registryUsername: flags['registry-username'], registryPasswordStdin: flags['registry-password-stdin'] },
       certificateIdentity: flags['certificate-identity'],
       certificateOidcIssuer: flags['certificate-oidc-issuer'],
       keyPath: flags.key,
@@ -44,6 +59,10 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Pro
     return 0;
   } catch (e) {
     if (e instanceof StellaError) return reportError(e, json);
-    throw e;
+    // A bug, not bad input: still one line (and with --json one object), never a bare stack trace.
+    const f = failureOf(e);
+    if (json) printJson({ ok: false, error: f });
+    else printErrorLine(f.check, f.message);
+    return f.exitCode;
   }
 }

@@ -3,13 +3,19 @@ import type { KeyObject } from 'node:crypto';
 import type { Bundle, HashAlgorithm } from '../bundle/model.js';
 import type { TrustMaterial, CertificateAuthority, TransparencyLogInstance } from '../trust/material.js';
 import type { Certificate } from '../x509/certificate.js';
+import type { PreciseTime } from '../util/time.js';
 import type { Artifact } from './artifact.js';
 import type { VerificationPolicy } from './policy.js';
 
 export interface VerifiedTime {
   source: 'tlog-set' | 'rfc3161';
-  /** ms since epoch */
+  /** ms since epoch, rounded down (see subMs) */
   time: number;
+  /**
+   * Digits below the millisecond an RFC 3161 genTime carried ('' or absent: none). Window
+   * checks take the time at full precision (preciseTime), never rounded in the signer's favour.
+   */
+  subMs?: string;
   /** Log base URL or TSA URI that vouched for the time. */
   authority: string;
 }
@@ -49,4 +55,9 @@ export interface VerifyState {
   /** Evidence set aside, with the reason (a timestamp from a TSA the trust root does not know). */
   warnings: string[];
   identity?: { issuer: string; matched: string; matchedField: string };
+}
+
+/** A verified time at full precision, for window checks. */
+export function preciseTime(t: VerifiedTime): PreciseTime {
+  return { ms: t.time, subMs: t.subMs ?? '' };
 }

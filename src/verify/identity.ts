@@ -6,6 +6,7 @@
 import { fail } from '../errors.js';
 import { oidcIssuer, type Certificate } from '../x509/certificate.js';
 import type { VerifyInput, VerifyState } from './context.js';
+import { anchoredForm } from './identity-pattern.js';
 
 const OID_SUBJECT = '1.3.6.1.4.1.57264.1.24';
 const OID_OTHERNAME_USERNAME = '1.3.6.1.4.1.57264.1.7';
@@ -39,7 +40,7 @@ export function verifyIdentityStep(input: VerifyInput, state: VerifyState): NonN
   for (const id of ids) {
     if (policy.identity.regex.test(id.value)) return { issuer, matched: id.value, matchedField: id.field };
   }
-  return fail('IDENTITY_MISMATCH', 'policy', `identity mismatch: none of the certificate identities ${JSON.stringify(ids.map((i) => i.value))} matches ^(${policy.identity.pattern})$`, {
+  return fail('IDENTITY_MISMATCH', 'policy', `identity mismatch: none of the certificate identities ${JSON.stringify(ids.map((i) => i.value))} matches ${anchoredForm(policy.identity.pattern)}`, {
     identities: ids,
     pattern: policy.identity.pattern,
   });

@@ -13,7 +13,9 @@ import { verifyTlogStep } from './tlog.js';
 import { verifySignatureStep, type SignatureResult } from './signature.js';
 import { verifyIdentityStep } from './identity.js';
 import { artifactDigest } from './artifact.js';
-import type { VerifyInput, VerifyState } from './context.js';
+import { anchoredForm } from './identity-pattern.js';
+import { preciseTime, type VerifyInput, type VerifyState } from './context.js';
+import { formatTime } from '../util/time.js';
 import type { HashAlgorithm } from '../bundle/model.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
@@ -42,8 +44,6 @@ interface Step {
   run(input: VerifyInput, state: VerifyState): CheckResult;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
-
 /** The artifact digest a hashedrekord body must carry, in the algorithm the body declares. */
 function expectedArtifactDigest(input: VerifyInput): ((algorithm: HashAlgorithm) => Uint8Array | undefined) | undefined {
   if (input.bundle.content.kind !== 'messageSignature') return undefined;
@@ -69,8 +69,8 @@ const STEPS: Step[] = [
       return {
         check: 'verified-times',
         status: 'pass',
-        summary: times.map((t) => `${iso(t.time)} (${t.source === 'tlog-set' ? 'signed entry timestamp' : 'RFC 3161'} from ${t.authority})`).join(', ') + (ignored.length ? ` (${ignored.length} timestamp(s) from unknown TSAs ignored)` : ''),
-        details: { times: times.map((t) => ({ ...t, time: iso(t.time) })), ...(ignored.length ? { ignored } : {}) },
+        summary: times.map((t) => `${formatTime(preciseTime(t))} (${t.source === 'tlog-set' ? 'signed entry timestamp' : 'RFC 3161'} from ${t.authority})`).join(', ') + (ignored.length ? ` (${ignored.length} timestamp(s) from unknown TSAs ignored)` : ''),
+        details: { times: times.map((t) => ({ source: t.source, time: formatTime(preciseTime(t)), authority: t.authority })), ...(ignored.length ? { ignored } : {}) },
       };
     },
   },
@@ -84,7 +84,7 @@ const STEPS: Step[] = [
         check: 'certificate-chain',
         status: 'pass',
         summary: `chains to trusted CA ${ca.subject.commonName ?? ca.uri} (${ca.uri}) at every verified time`,
-        details: { ca: { uri: ca.uri, subject: ca.subject }, path: chain.path.map((c) => ({ subject: c.subject, serial: c.serialNumber, notBefore: iso(c.notBefore), notAfter: iso(c.notAfter) })) },
+        details: { ca: { uri: ca.uri, subject: ca.subject }, path: chain.path.map((c) => ({ subject: c.subject, serial: c.serialNumber, notBefore: formatTime(c.notBefore), notAfter: formatTime(c.notAfter) })) },
       };
     },
   },
@@ -97,7 +97,7 @@ const STEPS: Step[] = [
         check: 'sct',
         status: 'pass',
         summary: `embedded SCT from ${scts.map((s) => s.baseUrl).join(', ')}`,
-        details: { scts: scts.map((s) => ({ ...s, timestamp: iso(s.timestamp) })) },
+        details: { scts: scts.map((s) => ({ ...s, timestamp: formatTime(s.timestamp) })) },
       };
     },
   },
@@ -152,7 +152,7 @@ const STEPS: Step[] = [
       return {
         check: 'policy',
         status: 'pass',
-        summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ^(${input.policy.identity!.pattern})$`,
+        summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(input.policy.identity!.pattern)}`,
         details: { issuer: id.issuer, identity: id.matched, field: id.matchedField, pattern: input.policy.identity!.pattern },
       };
     },
@@ -200,7 +200,7 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
       finish(report, e, step.check);
     }
   }
-  report.verifiedTimes = (state.verifiedTimes ?? []).map((t) => ({ source: t.source, time: iso(t.time), authority: t.authority }));
+  report.verifiedTimes = (state.verifiedTimes ?? []).map((t) => ({ source: t.source, time: formatTime(preciseTime(t)), authority: t.authority }));
   report.warnings = [...state.warnings];
   if (!failed) {
     report.ok = true;

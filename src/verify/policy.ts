@@ -5,11 +5,12 @@
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
 import { parsePublicKey } from '../crypto.js';
+import { compileIdentityPattern } from './identity-pattern.js';
 
 export interface CertificateIdentityPolicy {
   /** The regex as the user gave it (for reports). */
   pattern: string;
-  /** Compiled, implicitly anchored: ^(?:pattern)$ so `repo:org/repo` never matches `repo:org/repo-evil`. */
+  /** Compiled alone, then anchored: ^(?:pattern)$ (compileIdentityPattern), so `repo:org/repo` never matches `repo:org/repo-evil`. */
   regex: RegExp;
   /** Compared exactly (no regex, no prefix): issuers are pinned. */
   issuer: string;
@@ -52,13 +53,7 @@ export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
   if (hasIdentity) {
     if (!opts.certificateIdentity) fail('INPUT_INVALID', 'input', '--certificate-identity is required with --certificate-oidc-issuer');
     if (!opts.certificateOidcIssuer) fail('INPUT_INVALID', 'input', '--certificate-oidc-issuer is required with --certificate-identity');
-    let regex: RegExp;
-    try {
-      regex = new RegExp(`^(?:${opts.certificateIdentity})$`, 'u');
-    } catch (e) {
-      return fail('INPUT_INVALID', 'input', `--certificate-identity is not a valid regular expression: ${(e as Error).message}`, undefined, { cause: e });
-    }
-    identity = { pattern: opts.certificateIdentity, regex, issuer: opts.certificateOidcIssuer };
+    identity = { pattern: opts.certificateIdentity, regex: compileIdentityPattern(opts.certificateIdentity), issuer: opts.certificateOidcIssuer };
   }
   const threshold = opts.tlogThreshold ?? 1;
   if (!Number.isInteger(threshold) || threshold < 1) fail('INPUT_INVALID', 'input', 'tlog threshold must be a positive integer');

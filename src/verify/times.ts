@@ -13,7 +13,8 @@ import { fail } from '../errors.js';
 import { bytesEqual } from '../util/encoding.js';
 import { verifySet } from '../tlog/set.js';
 import { checkRfc3161Timestamp } from '../timestamp/rfc3161.js';
-import type { VerifyInput, VerifiedTime } from './context.js';
+import { formatTime, timeAtOrBefore } from '../util/time.js';
+import { preciseTime, type VerifyInput, type VerifiedTime } from './context.js';
 
 export function verifyTimes(input: VerifyInput, signature: Uint8Array, ignored: string[] = []): VerifiedTime[] {
   const { bundle, trust, policy } = input;
@@ -30,11 +31,11 @@ export function verifyTimes(input: VerifyInput, signature: Uint8Array, ignored: 
   bundle.verificationMaterial.rfc3161Timestamps.forEach((token, i) => {
     const r = checkRfc3161Timestamp(token, signature, trust.timestampAuthorities);
     if (r.status === 'unknown-tsa') ignored.push(`RFC 3161 timestamp ${i} ignored: ${r.reason}`);
-    else times.push({ source: 'rfc3161', time: r.time, authority: r.tsa.uri });
+    else times.push({ source: 'rfc3161', time: r.time.ms, ...(r.time.subMs ? { subMs: r.time.subMs } : {}), authority: r.tsa.uri });
   });
   for (const t of times) {
-    if (t.time > policy.now) {
-      fail('TIME_IN_FUTURE', 'verified-times', `verified time ${new Date(t.time).toISOString()} from ${t.authority} is in the future`);
+    if (!timeAtOrBefore(preciseTime(t), policy.now)) {
+      fail('TIME_IN_FUTURE', 'verified-times', `verified time ${formatTime(preciseTime(t))} from ${t.authority} is in the future`);
     }
   }
   return times;

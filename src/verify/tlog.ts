@@ -7,8 +7,8 @@
 import { fail } from '../errors.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
 import { rekorVersionOf, verifyEntryBinding, type RekorBody } from '../tlog/rekor-entry.js';
-import { verifyTlogEntryInclusion } from '../tlog/verify.js';
-import type { VerifyInput, VerifyState } from './context.js';
+import { requireLogKeyValidAt, verifyTlogEntryInclusion } from '../tlog/verify.js';
+import { preciseTime, type VerifyInput, type VerifyState } from './context.js';
 import type { HashAlgorithm } from '../bundle/model.js';
 
 /**
@@ -35,17 +35,20 @@ export function verifyTlogStep(input: VerifyInput, state: VerifyState, artifactD
     key.kind === 'certificate'
       ? { certificateDer: key.leaf.der, ...(artifactDigest ? { artifactDigest } : {}) }
       : { publicKeySpki: key.spki, ...(artifactDigest ? { artifactDigest } : {}) };
+  // Every verified time, whichever authority gave it (checklist H48: a TSA time too).
+  const times = state.verifiedTimes!.map(preciseTime);
   const results: NonNullable<VerifyState['tlog']> = [];
   for (const entry of entries) {
     const declared = declarations(verifyEntryBinding(entry, bundle, expect));
     const kind = `${entry.kindVersion.kind}/${entry.kindVersion.version}`;
     if (entry.inclusionProof) {
-      const r = verifyTlogEntryInclusion(entry, trust.tlogs, policy.now);
+      const r = verifyTlogEntryInclusion(entry, trust.tlogs, times);
       results.push({ log: r.log, logIndex: entry.logIndex, treeSize: r.treeSize, kind, rekor: r.rekor, checkpoint: { signer: r.checkpointSigner, origin: r.checkpointOrigin }, declared });
     } else if (bundle.version === '0.1' && entry.inclusionPromise) {
       // v0.1 bundles predate inclusion proofs: the SET (verified in step 1) is the promise.
       const log = trust.tlogs.find((l) => bytesEqual(l.logId, entry.logId));
       if (!log) fail('TLOG_UNTRUSTED', 'tlog', `log id ${toHex(entry.logId)} is not a trusted transparency log`);
+      requireLogKeyValidAt(log, times);
       results.push({ log, logIndex: entry.logIndex, treeSize: undefined, kind, rekor: rekorVersionOf(entry.kindVersion), checkpoint: undefined, declared });
     } else {
       fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: tlog entry ${entry.logIndex} has no inclusion proof`);

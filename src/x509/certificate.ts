@@ -107,6 +107,9 @@ const HANDLED_EXTENSIONS: ReadonlySet<string> = new Set([
 
 const CERT_CTX: DerContext = { code: 'CERTIFICATE_MALFORMED', check: 'certificate-chain', what: 'certificate' };
 
+/** Largest certificate parsed. Real ones (Fulcio leaves, CA and TSA certificates) are 0.5-4 KB. */
+export const MAX_CERTIFICATE_BYTES = 64 * 1024;
+
 export class Certificate {
   readonly der: Uint8Array;
   readonly tbsDer: Uint8Array;
@@ -206,6 +209,20 @@ function parseName(node: DerNode, what: string): NameInfo {
     }
   }
   return info;
+}
+
+/** RFC 5280 §4.1.2.2: at most 20 octets of INTEGER content (a value below 2^159). */
+export const MAX_SERIAL_OCTETS = 20;
+
+/**
+ * RFC 5280 §4.1.2.2: a serial number is a positive INTEGER of at most 20 octets. Refused at
+ * parse, so every certificate — leaf, bundle intermediate, trusted CA, TSA — is held to it
+ * (checklist H58); Go's parser refuses negative serials too.
+ */
+function checkSerial(node: DerNode, v: Uint8Array): void {
+  if ((v[0]! & 0x80) !== 0) node.fail('serialNumber is negative (RFC 5280 §4.1.2.2 requires a positive integer)');
+  if (v.length === 1 && v[0] === 0) node.fail('serialNumber is zero (RFC 5280 §4.1.2.2 requires a positive integer)');
+  if (v.length > MAX_SERIAL_OCTETS) node.fail(`serialNumber is ${v.length} octets long (RFC 5280 §4.1.2.2 allows at most ${MAX_SERIAL_OCTETS})`);
 }
 
 /** Serial number content octets -> hex of the unsigned magnitude. */
@@ -318,7 +335,10 @@ function parseAuthorityKeyId(n: DerNode): Uint8Array | undefined {
  */
 export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Certificate {
   const c: DerContext = { ...CERT_CTX, ...ctx };
-  const root = parseDer(der, c);
+  if (der.byteLength > MAX_CERTIFICATE_BYTES) {
+    fail('DER_LIMIT_EXCEEDED', c.check, `${c.what}: ${der.byteLength} bytes, larger than the ${MAX_CERTIFICATE_BYTES}-byte limit for a certificate`, { size: der.byteLength });
+  }
+  const root = parseDer(der, c, Tag.SEQUENCE);
   const [tbs, sigAlgNode, sigValueNode] = root.sequence('Certificate', 3, 3) as [DerNode, DerNode, DerNode];
   const tbsFields = tbs.sequence('TBSCertificate', 6, 10);
   let i = 0;
@@ -332,7 +352,9 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
     version = v + 1;
     i++;
   }
-  const serialBytes = readIntegerBytes(tbs.child(i++, 'serialNumber'));
+  const serialNode = tbs.child(i++, 'serialNumber');
+  const serialBytes = readIntegerBytes(serialNode);
+  checkSerial(serialNode, serialBytes);
   const tbsSigAlg = tbs.child(i++, 'signature');
   readAlgorithmIdentifier(tbsSigAlg, 'TBS signature algorithm');
   const issuerNode = tbs.child(i++, 'issuer');
@@ -407,33 +429,33 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
       const what = `certificate extension ${oidStr}`;
       switch (oidStr) {
         case OID.basicConstraints:
-          basicConstraints = parseBasicConstraints(parseNested(valueNode, what));
+          basicConstraints = parseBasicConstraints(parseNested(valueNode, what, Tag.SEQUENCE));
           break;
         case OID.keyUsage:
-          keyUsage = parseKeyUsage(parseNested(valueNode, what));
+          keyUsage = parseKeyUsage(parseNested(valueNode, what, Tag.BIT_STRING));
           break;
         case OID.extKeyUsage:
-          extKeyUsage = parseExtKeyUsage(parseNested(valueNode, what));
+          extKeyUsage = parseExtKeyUsage(parseNested(valueNode, what, Tag.SEQUENCE));
           break;
         case OID.subjectAltName:
-          subjectAltName = parseSubjectAltName(parseNested(valueNode, what));
+          subjectAltName = parseSubjectAltName(parseNested(valueNode, what, Tag.SEQUENCE));
           break;
         case OID.subjectKeyIdentifier:
-          subjectKeyId = readOctetString(parseNested(valueNode, what));
+          subjectKeyId = readOctetString(parseNested(valueNode, what, Tag.OCTET_STRING));
           break;
         case OID.authorityKeyIdentifier:
-          authorityKeyId = parseAuthorityKeyId(parseNested(valueNode, what));
+          authorityKeyId = parseAuthorityKeyId(parseNested(valueNode, what, Tag.SEQUENCE));
           break;
         case OID.ctSctList:
-          embeddedSctList = readOctetString(parseNested(valueNode, what));
+          embeddedSctList = readOctetString(parseNested(valueNode, what, Tag.OCTET_STRING));
           break;
         case OID.ctPoison:
-          readNull(parseNested(valueNode, what));
+          readNull(parseNested(valueNode, what, Tag.NULL));
           hasCtPoison = true;
           break;
         default:
           if (FULCIO_DER_STRING_OIDS.has(oidStr)) {
-            const inner = parseNested(valueNode, what);
+            const inner = parseNested(valueNode, what, Tag.UTF8_STRING);
             if (!inner.is(Tag.UTF8_STRING)) inner.fail(`${what}: expected a UTF8String`);
             const s = readString(inner);
             fulcioValues.set(oidStr, s);

@@ -12,6 +12,7 @@
 import { fail, StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import { windowContains, type CertificateAuthority } from '../trust/material.js';
 import { bytesEqual } from '../util/encoding.js';
+import { formatTime, timeAtOrAfter, timeInWindow, type TimeValue } from '../util/time.js';
 import { parseCertificate, verifyCertificateSignature, type Certificate, type NameInfo } from './certificate.js';
 import { OID } from './oids.js';
 
@@ -53,10 +54,6 @@ export function describeName(n: NameInfo): string {
   return parts.length ? parts.join(', ') : '(empty name)';
 }
 
-function iso(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
-}
-
 /**
  * Check the issuing links inside `chain` (chain[j] issued by chain[j+1]) and that every
  * certificate in it may issue: CA, keyCertSign, path length respected for a path
@@ -73,6 +70,7 @@ export function verifyIssuerLinks(chain: Certificate[], code: ErrorCode = 'CERT_
       fail(code, check, `Certificate chain invalid: path length constraint of ${name} (${c.basicConstraints.pathLen}) exceeded`);
     }
     if (c.unhandledCriticalExtensions.length) fail(code, check, `Certificate chain invalid: ${name} has unsupported critical extension(s) ${c.unhandledCriticalExtensions.join(', ')}`);
+    if (c.hasCtPoison) fail(code, check, `Certificate chain invalid: ${name} is a precertificate (CT poison extension ${OID.ctPoison})`);
     if (!c.isSelfIssued) intermediatesBelow++;
     const issuer = chain[j + 1];
     if (issuer) {
@@ -95,13 +93,16 @@ function authorityLinkError(ca: CertificateAuthority, p: ParsedAuthority): Stell
   return p.linkError;
 }
 
-/** Is `t` within the certificate's validity (both ends inclusive)? */
-export function certValidAt(c: Certificate, t: number): boolean {
-  return c.notBefore <= t && t <= c.notAfter;
+/** Is `t` within the certificate's validity (both ends inclusive), at `t`'s full precision? */
+export function certValidAt(c: Certificate, t: TimeValue): boolean {
+  return timeInWindow(t, c.notBefore, c.notAfter);
 }
 
-/** Leaf requirements for Fulcio code-signing certificates (checklist C21). */
+/** Leaf requirements for Fulcio code-signing certificates (checklist C21, H58). */
 function checkLeafUsage(leaf: Certificate): void {
+  // RFC 6962 §3.1: the poison makes a precertificate unusable as a certificate. It never
+  // signs, whether or not SCTs are required (the SCT check is what used to catch it).
+  if (leaf.hasCtPoison) fail('CERT_USAGE_INVALID', 'certificate-chain', `leaf certificate is a precertificate (CT poison extension ${OID.ctPoison}): a precertificate never signs`);
   if (leaf.basicConstraints?.ca) fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate is a CA certificate');
   if (!leaf.keyUsage?.has('digitalSignature')) fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate lacks the digitalSignature key usage');
   if (!leaf.extKeyUsage?.includes(OID.ekuCodeSigning)) fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate lacks the codeSigning extended key usage');
@@ -110,11 +111,11 @@ function checkLeafUsage(leaf: Certificate): void {
   }
 }
 
-function checkTimes(ca: CertificateAuthority, path: Certificate[], verifiedTimes: number[]): void {
+function checkTimes(ca: CertificateAuthority, path: Certificate[], verifiedTimes: TimeValue[]): void {
   for (const t of verifiedTimes) {
     if (!windowContains(ca.validFor, t)) {
-      fail('CERT_CHAIN_INVALID', 'certificate-chain', `Certificate chain invalid: verified time ${iso(t)} is outside the validity window of certificate authority ${ca.uri || describeName(ca.subject)} (${iso(ca.validFor.start)}..${ca.validFor.end === undefined ? 'open' : iso(ca.validFor.end)})`, {
-        verifiedTime: t,
+      fail('CERT_CHAIN_INVALID', 'certificate-chain', `Certificate chain invalid: verified time ${formatTime(t)} is outside the validity window of certificate authority ${ca.uri || describeName(ca.subject)} (${formatTime(ca.validFor.start)}..${ca.validFor.end === undefined ? 'open' : formatTime(ca.validFor.end)})`, {
+        verifiedTime: formatTime(t),
       });
     }
     for (let i = 0; i < path.length; i++) {
@@ -122,12 +123,12 @@ function checkTimes(ca: CertificateAuthority, path: Certificate[], verifiedTimes
       if (!certValidAt(c, t)) {
         const role = i === 0 ? 'leaf' : i === path.length - 1 ? 'root' : 'intermediate';
         // One code for both ends of the window; the message says which end was crossed.
-        const what = t < c.notBefore ? 'certificate not yet valid' : 'certificate expired';
-        fail('CERT_EXPIRED', 'certificate-chain', `${what}: ${role} valid ${iso(c.notBefore)}..${iso(c.notAfter)}, verified time ${iso(t)}`, {
+        const what = timeAtOrAfter(t, c.notBefore) ? 'certificate expired' : 'certificate not yet valid';
+        fail('CERT_EXPIRED', 'certificate-chain', `${what}: ${role} valid ${formatTime(c.notBefore)}..${formatTime(c.notAfter)}, verified time ${formatTime(t)}`, {
           certificate: role,
-          notBefore: c.notBefore,
-          notAfter: c.notAfter,
-          verifiedTime: t,
+          notBefore: formatTime(c.notBefore),
+          notAfter: formatTime(c.notAfter),
+          verifiedTime: formatTime(t),
         });
       }
     }
@@ -140,7 +141,7 @@ function checkTimes(ca: CertificateAuthority, path: Certificate[], verifiedTimes
  * certificate of the chosen CA. Tries every CA whose chain can issue the leaf and, if none
  * succeeds, reports the error from the attempt that got furthest.
  */
-export function verifyCertificateChain(leaf: Certificate, bundleCerts: Certificate[], cas: CertificateAuthority[], verifiedTimes: number[]): ChainResult {
+export function verifyCertificateChain(leaf: Certificate, bundleCerts: Certificate[], cas: CertificateAuthority[], verifiedTimes: TimeValue[]): ChainResult {
   for (const c of bundleCerts) {
     if (c.isSelfIssued) fail('CERT_CHAIN_INVALID', 'certificate-chain', 'Certificate chain invalid: bundle includes a root certificate');
   }

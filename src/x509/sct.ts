@@ -13,7 +13,9 @@ import { explicit, seq } from '../der/writer.js';
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
 import { windowContains, type TransparencyLogInstance } from '../trust/material.js';
 import { bytesEqual, concatBytes, toHex } from '../util/encoding.js';
+import { formatTime, TIME_MAX_MS, TIME_RANGE_TEXT } from '../util/time.js';
 import type { Certificate } from './certificate.js';
+import { certValidAt } from './chain.js';
 import { OID } from './oids.js';
 
 /** TLS HashAlgorithm / SignatureAlgorithm values (RFC 5246 §7.4.1.4.1, RFC 8422). */
@@ -34,8 +36,6 @@ export interface Sct {
   /** DER ECDSA / RSA / raw Ed25519 signature. */
   signature: Uint8Array;
 }
-
-const MAX_U64_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 class TlsReader {
   pos = 0;
@@ -61,11 +61,12 @@ class TlsReader {
     this.pos += 2;
     return v;
   }
-  u64(): number {
+  /** A uint64 millisecond timestamp, bounded to Stella's time range (util/time.ts). */
+  timestampMs(): number {
     this.need(8);
     let v = 0n;
     for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(this.buf[this.pos++]!);
-    if (v > MAX_U64_SAFE) this.fail('timestamp out of range');
+    if (v > BigInt(TIME_MAX_MS)) this.fail(`timestamp ${v} ms is out of range (${TIME_RANGE_TEXT})`);
     return Number(v);
   }
   bytes(n: number): Uint8Array {
@@ -89,7 +90,7 @@ export function parseSct(bytes: Uint8Array, code: ErrorCode = 'SCT_INVALID', che
   const version = r.u8();
   if (version !== 0) r.fail(`unsupported SCT version ${version}`);
   const logId = r.bytes(32);
-  const timestamp = r.u64();
+  const timestamp = r.timestampMs();
   const extensions = r.vec16();
   const hashAlgorithm = r.u8();
   const signatureAlgorithm = r.u8();
@@ -178,7 +179,7 @@ export function buildPrecertSignedData(opts: { timestamp: number; issuerKeyHash:
  * TBS the CT log signed. Refuses a TBS that does not carry the extension.
  */
 export function removeExtensionFromTbs(tbsDer: Uint8Array, oid: string, code: ErrorCode = 'SCT_INVALID', check: CheckName = 'sct'): Uint8Array {
-  const tbs = parseDer(tbsDer, { code, check, what: 'TBSCertificate' });
+  const tbs = parseDer(tbsDer, { code, check, what: 'TBSCertificate' }, Tag.SEQUENCE);
   if (!tbs.is(Tag.SEQUENCE)) tbs.fail('expected SEQUENCE');
   const fields = tbs.children;
   const extWrap = fields[fields.length - 1];
@@ -232,7 +233,9 @@ export interface VerifiedSct {
 
 /**
  * Verify the SCTs embedded in `leaf` (issued by `issuer`) against the trusted CT logs.
- * At least one must verify with a log whose key was valid at the SCT's timestamp.
+ * At least one must verify with a log whose key was valid at the SCT's timestamp, and that
+ * timestamp must lie inside the leaf's own validity (checklist H58): a log cannot have seen
+ * the precertificate before it was valid, and an SCT dated after expiry vouches for nothing.
  * SCT_MISSING when the leaf has none; SCT_INVALID when none verifies.
  */
 export function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctlogs: TransparencyLogInstance[]): VerifiedSct[] {
@@ -244,6 +247,10 @@ export function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctlog
   const problems: string[] = [];
   for (const sct of scts) {
     const logIdHex = toHex(sct.logId);
+    if (!certValidAt(leaf, sct.timestamp)) {
+      problems.push(`SCT timestamp ${formatTime(sct.timestamp)} from CT log ${logIdHex} is outside the certificate's validity ${formatTime(leaf.notBefore)}..${formatTime(leaf.notAfter)}`);
+      continue;
+    }
     const logs = ctlogs.filter((l) => bytesEqual(l.logId, sct.logId));
     if (logs.length === 0) {
       problems.push(`SCT from unknown CT log ${logIdHex}`);
@@ -251,7 +258,7 @@ export function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctlog
     }
     const inWindow = logs.filter((l) => windowContains(l.publicKey.validFor, sct.timestamp));
     if (inWindow.length === 0) {
-      problems.push(`SCT timestamp ${new Date(sct.timestamp).toISOString()} is outside the validity of CT log ${logIdHex}`);
+      problems.push(`SCT timestamp ${formatTime(sct.timestamp)} is outside the validity of CT log ${logIdHex}`);
       continue;
     }
     const signed = buildPrecertSignedData({ timestamp: sct.timestamp, issuerKeyHash, precertTbs, extensions: sct.extensions });

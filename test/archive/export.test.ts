@@ -17,6 +17,7 @@ import { readTarStrict, writeTar } from '../../src/archive/tar.js';
 import { artifactDigestsOf, buildExportArchive, requireProof, bundlesForArtifact, EXPORT_TAR_LIMITS, readExportArchive, type ExportInput } from '../../src/archive/export.js';
 import { decodeManifest, encodeManifest, MANIFEST_NAME, type ExportManifest } from '../../src/archive/manifest.js';
 import { AUTHORITY_CREATED_AT, ISSUER_URL, signBlob, signDsse, testAuthority } from '../helpers/authority-bundles.js';
+import { rawExportArchive } from '../helpers/export-archive.js';
 
 const authority = testAuthority('export-archive');
 const T0 = AUTHORITY_CREATED_AT + 3_600_000;
@@ -89,7 +90,8 @@ test('round trip: three artifacts exported, read back, and every bundle verifies
   const trust = authority.trustMaterial();
   for (const s of signed) {
     const a = artifacts[s.artifact]!;
-    const bundles = bundlesForArtifact(read, a.digest);
+    const { bundles, refused } = bundlesForArtifact(read, a.digest);
+    t.deepEqual(refused, []);
     t.is(bundles.length, s.artifact === 1 ? 2 : 1);
     const policy = buildPolicy({ certificateIdentity: escapeRegex(s.identity), certificateOidcIssuer: ISSUER_URL, requireTlog: true });
     let ok = 0;
@@ -123,14 +125,22 @@ test('the in-toto attestation is filed under its subject; a message signature un
   t.deepEqual(artifactDigestsOf(signed[0]!.bundle), [artifacts[0]!.digest]);
 });
 
-test('a bundle without an inclusion proof and checkpoint is refused: Rekor proof missing', async (t) => {
+test('a bundle without an inclusion proof and checkpoint is refused: Rekor proof missing (alone, or left out of the others)', async (t) => {
   const b = parseBundle(inputs[0]!.bytes);
   const noProof = { ...b, verificationMaterial: { ...b.verificationMaterial, tlogEntries: b.verificationMaterial.tlogEntries.map((e) => ({ ...e, inclusionProof: undefined })) } };
   const noEntry = { ...b, verificationMaterial: { ...b.verificationMaterial, tlogEntries: [] } };
+  const good = await buildExportArchive({ bundles: inputs });
   for (const bundle of [noProof, noEntry]) {
-    const e = await t.throwsAsync(buildExportArchive({ bundles: [...inputs, { artifactDigest: inputs[0]!.artifactDigest, bytes: utf8.encode(serializeBundle(bundle)), source: 'bad.json' }] }), { instanceOf: StellaError });
+    const bad: ExportInput = { artifactDigest: inputs[0]!.artifactDigest, bytes: utf8.encode(serializeBundle(bundle)), source: 'bad.json' };
+    const e = await t.throwsAsync(buildExportArchive({ bundles: [bad] }), { instanceOf: StellaError });
     t.is(e!.code, 'REKOR_PROOF_MISSING');
     t.regex(e!.message, /Rekor proof missing/);
+    // Among good bundles it is left out and reported; the archive is the one without it.
+    const mixed = await buildExportArchive({ bundles: [bad, ...inputs] });
+    t.deepEqual(mixed.archive, good.archive);
+    t.is(mixed.refused.length, 1);
+    t.is(mixed.refused[0]!.source, 'bad.json');
+    t.is(mixed.refused[0]!.failure.code, 'REKOR_PROOF_MISSING');
     // The model-level check names the source (the strict v0.3 parser may refuse first).
     refused(t, () => requireProof(bundle, 'bad.json'), 'REKOR_PROOF_MISSING', /Rekor proof missing: bad\.json has no transparency log entry with an inclusion proof and checkpoint/);
   }
@@ -139,6 +149,49 @@ test('a bundle without an inclusion proof and checkpoint is refused: Rekor proof
   t.is(requireProof(b, 'good.json').logIndex, b.verificationMaterial.tlogEntries[0]!.logIndex);
   const empty = await t.throwsAsync(buildExportArchive({ bundles: [] }), { instanceOf: StellaError });
   t.is(empty!.code, 'NO_ATTESTATIONS_FOUND');
+});
+
+/** inputs[i] with its first entry's integrated time set to `seconds` (text, as protobuf JSON allows). */
+function withIntegratedTime(i: number, seconds: string): ExportInput {
+  const json = JSON.parse(new TextDecoder().decode(inputs[i]!.bytes)) as { verificationMaterial: { tlogEntries: { integratedTime: string }[] } };
+  json.verificationMaterial.tlogEntries[0]!.integratedTime = seconds;
+  return { ...inputs[i]!, bytes: utf8.encode(JSON.stringify(json)), source: `bundle ${i} with integratedTime ${seconds}` };
+}
+
+test('H50: a bundle with an integrated time out of range is left out and reported; the others are exported', async (t) => {
+  const good = await buildExportArchive({ bundles: inputs, createdAt: Date.UTC(2026, 0, 31) });
+  // 1e13 s is past what a Date holds: it used to crash the manifest's time formatting.
+  for (const seconds of ['10000000000000', '253402300800']) {
+    const bad = withIntegratedTime(1, seconds);
+    const r = await buildExportArchive({ bundles: [inputs[0]!, bad, ...inputs.slice(1)], createdAt: Date.UTC(2026, 0, 31) });
+    t.deepEqual(r.archive, good.archive, 'exactly the archive of the good bundles');
+    t.is(r.refused.length, 1);
+    t.is(r.refused[0]!.source, bad.source);
+    t.is(r.refused[0]!.failure.code, 'BUNDLE_MALFORMED');
+    t.regex(r.refused[0]!.failure.message, new RegExp(`integratedTime: ${seconds} is not a time in range`));
+    // Without --created-at the archive time is the newest GOOD integrated time.
+    t.is((await buildExportArchive({ bundles: [bad, ...inputs] })).manifest.createdAt, (await buildExportArchive({ bundles: inputs })).manifest.createdAt);
+  }
+  // Only bad bundles: nothing to export, the first refusal is the error.
+  const e = await t.throwsAsync(buildExportArchive({ bundles: [withIntegratedTime(0, '1e13'), withIntegratedTime(1, '10000000000000')] }), { instanceOf: StellaError });
+  t.is(e!.code, 'BUNDLE_MALFORMED');
+  t.regex(e!.message, /integratedTime: not a non-negative integer \("1e13"\)/);
+  t.is((await t.throwsAsync(buildExportArchive({ bundles: inputs, createdAt: 8.64e15 + 1 }), { instanceOf: StellaError }))!.code, 'INPUT_INVALID');
+});
+
+test('H50: an archive holding a bad bundle still yields the good ones for its artifact, the bad one reported', async (t) => {
+  const digest = artifacts[1]!.digest;
+  const bad = withIntegratedTime(1, '10000000000000');
+  const archive = readExportArchive(await rawExportArchive([{ artifactDigest: digest, bytes: bad.bytes }, { artifactDigest: digest, bytes: inputs[2]!.bytes }]));
+  const { bundles, refused } = bundlesForArtifact(archive, digest, 'archive x.tar');
+  t.is(bundles.length, 1);
+  t.deepEqual(bundles[0], parseBundle(inputs[2]!.bytes));
+  t.is(refused.length, 1);
+  t.is(refused[0]!.source, `archive x.tar: bundles/${digest.slice(7)}/0.sigstore.json`);
+  t.is(refused[0]!.failure.code, 'BUNDLE_MALFORMED');
+  // Nothing readable for the artifact: the refusal itself is the error.
+  const onlyBad = readExportArchive(await rawExportArchive([{ artifactDigest: digest, bytes: bad.bytes }]));
+  t.is((t.throws(() => bundlesForArtifact(onlyBad, digest), { instanceOf: StellaError }) as StellaError).code, 'BUNDLE_MALFORMED');
 });
 
 test('A14: a bundle whose bytes do not match the manifest digest is refused', async (t) => {

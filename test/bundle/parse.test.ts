@@ -71,8 +71,11 @@ test('all four media types are accepted', (t) => {
     ['application/vnd.dev.sigstore.bundle+json;version=0.3', '0.3'],
     ['application/vnd.dev.sigstore.bundle.v0.3+json', '0.3'],
   ] as const) t.is(parseBundle(JSON.stringify({ ...b, mediaType: mt })).version, v);
-  const v01 = load('v01-chain.json');
-  t.is(parseBundle(JSON.stringify({ ...v01, mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.2', verificationMaterial: load('v03-message-signature.json').verificationMaterial })).version, '0.2');
+  const v02 = load('v03-message-signature.json');
+  v02.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.2';
+  v02.verificationMaterial.x509CertificateChain = { certificates: [v02.verificationMaterial.certificate] };
+  delete v02.verificationMaterial.certificate;
+  t.is(parseBundle(JSON.stringify(v02)).version, '0.2');
 });
 
 test('int64 fields accept numbers, and absent or null means 0 (protobuf JSON)', (t) => {
@@ -214,7 +217,52 @@ test('a v0.3 bundle with a certificate chain is refused', (t) => {
   const b = load('v01-chain.json');
   b.mediaType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
   b.verificationMaterial.tlogEntries = load('v03-message-signature.json').verificationMaterial.tlogEntries;
-  refused(t, b, 'BUNDLE_MALFORMED', /v0\.3 bundle must carry a single certificate, not an x509CertificateChain/);
+  refused(t, b, 'BUNDLE_MALFORMED', /v0\.3 bundle must carry a single certificate or a publicKey, not verificationMaterial\.x509CertificateChain/);
+});
+
+test('H58 the declared version and the structure agree: every version x material x proof combination', (t) => {
+  const MT = { '0.1': 'application/vnd.dev.sigstore.bundle+json;version=0.1', '0.2': 'application/vnd.dev.sigstore.bundle+json;version=0.2', '0.3': 'application/vnd.dev.sigstore.bundle.v0.3+json' } as const;
+  const source = load('v03-message-signature.json');
+  const cert = source.verificationMaterial.certificate;
+  const entry = source.verificationMaterial.tlogEntries[0];
+  const MATERIAL: Record<string, Json> = {
+    certificate: { certificate: cert },
+    x509CertificateChain: { x509CertificateChain: { certificates: [cert] } },
+    publicKey: { publicKey: { hint: 'k' } },
+  };
+  const ENTRY: Record<string, Json> = {
+    'SET and proof': entry,
+    'SET only': { ...entry, inclusionProof: undefined },
+    'proof only': { ...entry, inclusionPromise: undefined },
+  };
+  // Written out from sigstore_bundle.proto, not derived from the code under test.
+  const allowedMaterial: Record<string, string[]> = { '0.1': ['x509CertificateChain', 'publicKey'], '0.2': ['x509CertificateChain', 'publicKey'], '0.3': ['certificate', 'publicKey'] };
+  const entryNeeds: Record<string, 'SET' | 'proof'> = { '0.1': 'SET', '0.2': 'proof', '0.3': 'proof' };
+  let accepted = 0;
+  for (const version of ['0.1', '0.2', '0.3'] as const) {
+    for (const [material, vm] of Object.entries(MATERIAL)) {
+      for (const [shape, e] of Object.entries(ENTRY)) {
+        const b = { ...source, mediaType: MT[version], verificationMaterial: { ...vm, tlogEntries: [e] } };
+        const what = `v${version} with ${material}, entry with ${shape}`;
+        if (!allowedMaterial[version]!.includes(material)) {
+          const err = t.throws(() => parseBundle(JSON.stringify(b)), { instanceOf: StellaError }, what);
+          t.is(err?.code, 'BUNDLE_MALFORMED', what);
+          t.regex(err?.message ?? '', new RegExp(`^a v${version.replace('.', '\\.')} bundle must carry .*, not verificationMaterial\\.${material} \\(its media type does not match its structure\\)$`), what);
+        } else if (!shape.includes(entryNeeds[version]!)) {
+          const err = t.throws(() => parseBundle(JSON.stringify(b)), { instanceOf: StellaError }, what);
+          t.is(err?.code, 'REKOR_PROOF_MISSING', what);
+          t.regex(err?.message ?? '', new RegExp(`has no ${entryNeeds[version] === 'SET' ? 'inclusionPromise' : 'inclusionProof'} \\(required in a v${version.replace('.', '\\.')} bundle\\)`), what);
+        } else {
+          const parsed = parseBundle(JSON.stringify(b));
+          t.is(parsed.version, version, what);
+          t.is(parsed.verificationMaterial.content.kind, material as 'certificate', what);
+          accepted++;
+        }
+      }
+    }
+  }
+  // v0.1: chain or key x (SET and proof, SET only); v0.2 and v0.3: two materials x (SET and proof, proof only).
+  t.is(accepted, 12);
 });
 
 test('a v0.2 or v0.3 bundle without an inclusion proof is refused', (t) => {

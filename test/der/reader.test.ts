@@ -1,24 +1,27 @@
 import test from 'ava';
 import {
   MAX_DER_DEPTH,
+  MAX_DER_ELEMENTS,
   parseDer,
   parseNested,
   readBitString,
   readBoolean,
   readInteger,
   readOid,
+  readPreciseTime,
   readString,
   readTime,
   Tag,
 } from '../../src/der/reader.js';
-import { StellaError } from '../../src/errors.js';
+import { StellaError, type ErrorCode } from '../../src/errors.js';
 import { fromHex, utf8 } from '../../src/util/encoding.js';
+import { derNulls, wrapDer } from '../helpers/der-bomb.js';
 
 const h = fromHex;
 
-function refuses(t: import('ava').ExecutionContext, input: Uint8Array, pattern: RegExp): void {
+function refuses(t: import('ava').ExecutionContext, input: Uint8Array, pattern: RegExp, code: ErrorCode = 'CERTIFICATE_MALFORMED'): void {
   const e = t.throws(() => parseDer(input), { instanceOf: StellaError });
-  t.is(e?.code, 'CERTIFICATE_MALFORMED');
+  t.is(e?.code, code);
   t.regex(e?.message ?? '', pattern);
 }
 
@@ -62,7 +65,63 @@ test(`refuses nesting deeper than ${MAX_DER_DEPTH}`, (t) => {
     return cur;
   };
   t.notThrows(() => parseDer(nest(MAX_DER_DEPTH)));
-  refuses(t, nest(MAX_DER_DEPTH + 1), /nesting deeper than 32/);
+  refuses(t, nest(MAX_DER_DEPTH + 1), /nesting deeper than 32/, 'DER_LIMIT_EXCEEDED');
+});
+
+const wrap = wrapDer;
+const nulls = derNulls;
+
+test('H55 a 16 MB DER bomb of 8 million empty elements is refused by the element budget', (t) => {
+  const bomb = wrap(0x30, nulls(8 * 1024 * 1024));
+  t.true(bomb.length > 16 * 1024 * 1024);
+  const e = t.throws(() => parseDer(bomb), { instanceOf: StellaError });
+  t.is(e?.code, 'DER_LIMIT_EXCEEDED');
+  t.regex(e?.message ?? '', new RegExp(`more than ${MAX_DER_ELEMENTS} elements`));
+});
+
+test('H55 many elements in a SEQUENCE or a SET: the budget counts every element of the parse', (t) => {
+  // The root plus MAX_DER_ELEMENTS - 1 children is exactly the budget; one more is refused.
+  for (const tag of [0x30, 0x31]) {
+    t.notThrows(() => parseDer(wrap(tag, nulls(MAX_DER_ELEMENTS - 1))));
+    refuses(t, wrap(tag, nulls(MAX_DER_ELEMENTS)), /more than 4096 elements/, 'DER_LIMIT_EXCEEDED');
+  }
+  // Spread over many small SEQUENCEs, the count is the same.
+  const small = wrap(0x30, nulls(3));
+  const many = new Uint8Array(small.length * 1100);
+  for (let i = 0; i < 1100; i++) many.set(small, i * small.length);
+  refuses(t, wrap(0x30, many), /more than 4096 elements/, 'DER_LIMIT_EXCEEDED');
+});
+
+test('H55 parseNested draws on the budget of the parse its node came from', (t) => {
+  // SEQUENCE { SEQUENCE { 3000 NULLs }, OCTET STRING { SEQUENCE { 1500 NULLs } } }: each part
+  // fits a budget of its own; together they do not.
+  const inner = wrap(0x30, nulls(1500));
+  const outer = wrap(0x30, new Uint8Array([...wrap(0x30, nulls(3000)), ...wrap(0x04, inner)]));
+  const root = parseDer(outer);
+  const e = t.throws(() => parseNested(root.children[1]!, 'wrapped'), { instanceOf: StellaError });
+  t.is(e?.code, 'DER_LIMIT_EXCEEDED');
+  t.regex(e?.message ?? '', /^wrapped: more than 4096 elements/);
+  t.notThrows(() => parseDer(inner), 'the wrapped structure alone is within a budget');
+  // Depth continues across parseNested too.
+  let deep = h('0500');
+  for (let i = 1; i < MAX_DER_DEPTH; i++) deep = Uint8Array.of(0x30, deep.length, ...deep);
+  const holder = parseDer(Uint8Array.of(0x30, deep.length + 2, 0x04, deep.length, ...deep));
+  const d = t.throws(() => parseNested(holder.children[0]!), { instanceOf: StellaError });
+  t.is(d?.code, 'DER_LIMIT_EXCEEDED');
+  t.regex(d?.message ?? '', /nesting deeper than 32/);
+});
+
+test('H55 the expected tag is checked on the identifier octet before anything inside is parsed', (t) => {
+  // A SET holding the bomb, where a SEQUENCE is expected: refused for its shape, not after
+  // spending the element budget on its contents.
+  const bomb = wrap(0x31, nulls(1024 * 1024));
+  const e = t.throws(() => parseDer(bomb, undefined, Tag.SEQUENCE), { instanceOf: StellaError });
+  t.is(e?.code, 'CERTIFICATE_MALFORMED');
+  t.regex(e?.message ?? '', /expected SEQUENCE, found identifier octet 0x31 \(at offset 0\)/);
+  const holder = parseDer(wrap(0x30, wrap(0x04, wrap(0x31, nulls(10)))));
+  const n = t.throws(() => parseNested(holder.children[0]!, 'extension', Tag.SEQUENCE), { instanceOf: StellaError });
+  t.regex(n?.message ?? '', /^extension: expected SEQUENCE, found identifier octet 0x31/);
+  t.is(parseNested(holder.children[0]!, 'extension', Tag.SET).children.length, 10);
 });
 
 test('error code, check and subject can be chosen by the caller', (t) => {
@@ -108,6 +167,16 @@ test('readTime: fractional seconds only where allowed, without trailing zeros', 
   t.is(readTime(n, { allowFraction: true }), Date.UTC(2025, 7, 6, 19, 3, 51, 250));
   t.throws(() => readTime(parseDer(time(24, '20250806190351.250Z')), { allowFraction: true }), { message: /trailing zeros/ });
   t.throws(() => readTime(parseDer(time(24, '20250806190351.Z')), { allowFraction: true }), { message: /empty fraction/ });
+});
+
+test('readPreciseTime keeps every fraction digit below the millisecond (checklist H58)', (t) => {
+  const at = Date.UTC(2025, 7, 6, 19, 3, 51);
+  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.0001Z')), { allowFraction: true }), { ms: at, subMs: '1' });
+  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.123456789123Z')), { allowFraction: true }), { ms: at + 123, subMs: '456789123' });
+  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.1000001Z')), { allowFraction: true }), { ms: at + 100, subMs: '0001' }, 'zeros inside the fraction are kept');
+  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.5Z')), { allowFraction: true }), { ms: at + 500, subMs: '' });
+  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351Z'))), { ms: at, subMs: '' });
+  t.is(readTime(parseDer(time(24, '20250806190351.0009Z')), { allowFraction: true }), at, 'readTime rounds down to the millisecond');
 });
 
 test('readTime: strict formats', (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { parseDer, readBitString, readInteger, readOid, readString, readTime, Tag } from '../../src/der/reader.js';
+import { parseDer, readBitString, readInteger, readOid, readPreciseTime, readString, readTime, Tag } from '../../src/der/reader.js';
 import { bitString, bool, explicit, generalizedTime, ia5String, implicit, int, namedBitString, octetString, oid, seq, setOf, utcTime, utf8String, x509Time } from '../../src/der/writer.js';
 import { toHex } from '../../src/util/encoding.js';
 
@@ -38,6 +38,19 @@ test('x509Time chooses UTCTime through 2049 and GeneralizedTime from 2050', (t) 
   t.is(readTime(parseDer(x509Time(b))), b);
   t.is(readTime(parseDer(generalizedTime(a))), a);
   t.throws(() => utcTime(b));
+});
+
+test('generalizedTime writes every fraction digit of a PreciseTime, DER-minimal (no trailing zeros)', (t) => {
+  const at = Date.UTC(2025, 0, 1, 12);
+  const text = (v: Uint8Array): string => Buffer.from(parseDer(v).value).toString('latin1');
+  t.is(text(generalizedTime({ ms: at, subMs: '1' })), '20250101120000.0001Z');
+  t.is(text(generalizedTime({ ms: at + 120, subMs: '' })), '20250101120000.12Z');
+  t.is(text(generalizedTime({ ms: at, subMs: '' })), '20250101120000Z');
+  t.is(text(generalizedTime(at + 999)), '20250101120000Z', 'a number is whole seconds, as certificates need');
+  for (const p of [{ ms: at, subMs: '1' }, { ms: at + 7, subMs: '000321' }, { ms: at + 999, subMs: '999999999' }]) {
+    t.deepEqual(readPreciseTime(parseDer(generalizedTime(p)), { allowFraction: true }), p);
+  }
+  t.throws(() => generalizedTime({ ms: at, subMs: '1e' }), { instanceOf: RangeError });
 });
 
 test('setOf sorts elements by their encoding', (t) => {

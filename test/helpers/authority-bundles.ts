@@ -10,12 +10,13 @@ import { hashAlgorithmOf } from '../../src/util/digest.js';
 import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
 import { preAuthEncoding, serializeEnvelope } from '../../src/bundle/dsse.js';
 import type { Bundle, BundleContent } from '../../src/bundle/model.js';
-import { derToPem, pemToDerList } from '../../src/x509/certificate.js';
+import { derToPem, pemToDerList, type Extension } from '../../src/x509/certificate.js';
 import { extKeyUsageExtension, issueCertificate, basicConstraintsExtension, keyUsageExtension, deterministicP256Signer, type DN } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
 import { int, seq } from '../../src/der/writer.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
 import type { CertificateAuthority } from '../../src/trust/material.js';
+import type { PreciseTime } from '../../src/util/time.js';
 import { bundleFromRekorResponse } from '../../src/bundle/from-rekor.js';
 import {
   createSandboxAuthority,
@@ -172,20 +173,27 @@ export function timeStampResponse(token: Uint8Array): Uint8Array {
 export interface TestTsa {
   authority: CertificateAuthority;
   /**
-   * An RFC 3161 timestamp over `data` at `genTime`, with the signer certificate embedded, as
-   * Sigstore bundles carry it: the whole TimeStampResp (status granted + token), which is what
-   * sigstore-js and sigstore-go read.
+   * An RFC 3161 timestamp over `data` at `genTime` (a PreciseTime keeps its sub-ms digits), with
+   * the signer certificate embedded, as Sigstore bundles carry it: the whole TimeStampResp
+   * (status granted + token), which is what sigstore-js and sigstore-go read.
    */
-  stamp(data: Uint8Array, genTime: number): Uint8Array;
+  stamp(data: Uint8Array, genTime: number | PreciseTime): Uint8Array;
+}
+
+/** Odd TSA certificates: other serials, extra leaf extensions (defaults: 1n, 2n, none). */
+export interface TestTsaCertificates {
+  rootSerial?: bigint;
+  leafSerial?: bigint;
+  leafExtensions?: Extension[];
 }
 
 /** A TSA (root -> timestamping leaf) valid over [start, end] (certificates and validFor). */
-export function testTsa(label: string, start: number, end: number, validFor: { start: number; end: number | undefined } = { start, end }): TestTsa {
+export function testTsa(label: string, start: number, end: number, validFor: { start: number; end: number | undefined } = { start, end }, certs: TestTsaCertificates = {}): TestTsa {
   const rootSigner = deterministicP256Signer(seedFromString(`adversarial-test:tsa-root:${label}`));
   const leafSigner = deterministicP256Signer(seedFromString(`adversarial-test:tsa-leaf:${label}`));
   const rootName: DN = { organization: 'stella.test', commonName: `${label}-tsa-root` };
   const root = issueCertificate({
-    serial: 1n,
+    serial: certs.rootSerial ?? 1n,
     issuerName: rootName,
     subjectName: rootName,
     notBefore: start,
@@ -195,13 +203,13 @@ export function testTsa(label: string, start: number, end: number, validFor: { s
     signer: rootSigner,
   });
   const leaf = issueCertificate({
-    serial: 2n,
+    serial: certs.leafSerial ?? 2n,
     issuerName: rootName,
     subjectName: { organization: 'stella.test', commonName: `${label}-tsa` },
     notBefore: start,
     notAfter: end,
     subjectPublicKeySpki: leafSigner.spki,
-    extensions: [keyUsageExtension(['digitalSignature']), extKeyUsageExtension([OID.ekuTimeStamping], true)],
+    extensions: [keyUsageExtension(['digitalSignature']), extKeyUsageExtension([OID.ekuTimeStamping], true), ...(certs.leafExtensions ?? [])],
     signer: rootSigner,
   });
   return {

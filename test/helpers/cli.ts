@@ -24,17 +24,30 @@ async function slot<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; cwd?: string; input?: string } = {}): Promise<CliResult> {
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  nodeArgs?: string[];
+  cwd?: string;
+  input?: string;
+  /** Kill the child after this long (code -1): for inputs that could hang a broken CLI. */
+  timeoutMs?: number;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return slot(() => spawnCli(args, opts));
 }
 
-function spawnCli(args: string[], opts: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; cwd?: string; input?: string } = {}): Promise<CliResult> {
+function spawnCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [...(opts.nodeArgs ?? []), CLI, ...args],
-      { cwd: opts.cwd ?? PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 64 * 1024 * 1024 },
+      { cwd: opts.cwd ?? PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs ?? 0, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => {
+        if (err && (err as { killed?: boolean }).killed) {
+          resolve({ code: -1, stdout: String(stdout), stderr: `${String(stderr)}\n(killed after ${opts.timeoutMs} ms)` });
+          return;
+        }
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },

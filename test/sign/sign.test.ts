@@ -6,8 +6,8 @@
 import test from 'ava';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { closeSync, existsSync, ftruncateSync, lstatSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
@@ -21,7 +21,9 @@ import { fromHex, toHex } from '../../src/util/encoding.js';
 import { StellaError } from '../../src/errors.js';
 import { OidcIssuer } from '../../src/sandbox/authority/oidc.js';
 import { generateAuthorityKeys } from '../../src/sandbox/authority/keys.js';
-import { filesUnder, verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
+import { FILE_LIMITS } from '../../src/util/fs.js';
+import { runCli } from '../helpers/cli.js';
+import { escapeRegex, filesUnder, verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
 
 const GITHUB_SAN = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
 
@@ -76,7 +78,8 @@ test('blob: sign with Stella, verify offline with @sigstore/verify and Stella; s
   t.is(stored[0]!.bundleJson, written);
   t.is(stored[0]!.identity, GITHUB_SAN);
   const parsed = findBundlesForDigest({ kind: 'digest', algorithm: 'SHA2_256', digest: fromHex(r.artifactDigest.slice(7)) }, store);
-  t.is(parsed.length, 1);
+  t.is(parsed.bundles.length, 1);
+  t.deepEqual(parsed.refused, []);
   const none = t.throws(() => findBundlesByDigest(store, 'sha256:' + '00'.repeat(32))) as StellaError;
   t.is(none.code, 'NO_ATTESTATIONS_FOUND');
 });
@@ -267,7 +270,10 @@ test('Rekor answering without an inclusion proof: "Rekor proof missing", no bund
     const upstream = await fetch(`${sandbox.urls.rekor}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json' }, ...(req.method === 'POST' ? { body: Buffer.concat(chunks) } : {}) });
     const body = (await upstream.json()) as Record<string, { verification?: { inclusionProof?: unknown } }>;
     for (const e of Object.values(body)) delete e.verification?.inclusionProof;
-    res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    // Forward Location too: on a loaded machine the client may time out and retry, and the
+    // retry's 409 names the entry there.
+    const location = upstream.headers.get('location');
+    res.writeHead(upstream.status, { 'content-type': 'application/json', ...(location ? { location } : {}) }).end(JSON.stringify(body));
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   t.teardown(() => s.close());
@@ -309,4 +315,39 @@ test('input errors: missing file, bad digest, predicate without type, image with
   const dir = workdir();
   writeFileSync(join(dir, 'bad.json'), '{"a":1,"a":2}');
   await failsWithoutBundle(t, { identityToken: tok, predicatePath: join(dir, 'bad.json'), predicateType: 'https://x.example/v1' }, 'INPUT_INVALID', /duplicate/i);
+});
+
+test('H54 an artifact larger than the in-memory size is signed from its chunked SHA-256; the CLI verifies it the same way', async (t) => {
+  const dir = workdir();
+  const artifact = join(dir, 'big.bin');
+  // Sparse, one byte written at the end: past FILE_LIMITS.artifactInMemoryBytes, no disk used.
+  const size = FILE_LIMITS.artifactInMemoryBytes + 4096;
+  const fd = openSync(artifact, 'w');
+  ftruncateSync(fd, size - 1);
+  writeSync(fd, Buffer.from('!'), 0, 1, size - 1);
+  closeSync(fd);
+  const r = await runSign({ artifact, identityToken: githubToken(), configPath: sandbox.signerConfigPath, attestationStorePath: false, env: {} });
+  const hash = createHash('sha256');
+  hash.update(Buffer.alloc(size - 1));
+  hash.update('!');
+  t.is(r.artifactDigest, `sha256:${hash.digest('hex')}`);
+  const v = await runCli([
+    'attest', 'verify', '--artifact', artifact, '--bundle', r.outputPath, '--trusted-root', sandbox.trustedRootPath,
+    '--certificate-identity', escapeRegex(GITHUB_SAN), '--certificate-oidc-issuer', sandbox.urls.oidcIssuer, '--json',
+  ], { timeoutMs: 60_000 });
+  t.is(v.code, 0, v.stdout + v.stderr);
+});
+
+test('H56 the bundle is written atomically: a symlink at --output is replaced, its target untouched', async (t) => {
+  const dir = workdir();
+  const artifact = join(dir, 'app.tgz');
+  writeFileSync(artifact, 'x');
+  const victim = join(workdir(), 'victim');
+  writeFileSync(victim, 'precious');
+  const output = join(dir, 'app.sigstore.json');
+  symlinkSync(victim, output);
+  const r = await runSign({ artifact, outputPath: output, identityToken: githubToken(), configPath: sandbox.signerConfigPath, attestationStorePath: false, env: {} });
+  t.false(lstatSync(output).isSymbolicLink());
+  t.is(readFileSync(output, 'utf8'), r.bundleJson);
+  t.is(readFileSync(victim, 'utf8'), 'precious');
 });

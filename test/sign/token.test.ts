@@ -59,6 +59,30 @@ test('malformed tokens are OIDC_TOKEN_INVALID naming what is wrong', (t) => {
   }
 });
 
+test('exp, nbf and iat are NumericDates in Stella\'s time range: an odd one is refused naming the claim, never a crash (checklist H50)', async (t) => {
+  for (const [claim, value] of [
+    ['exp', 1e20],
+    ['exp', -1e300],
+    ['exp', 253402300800],
+    ['exp', -1],
+    ['nbf', 'tomorrow'],
+    ['nbf', 1e300],
+    ['iat', -5],
+    ['iat', [NOW]],
+    ['iat', null],
+  ] as const) {
+    const e = (await t.throwsAsync(resolveIdentityToken({ explicit: jwt({ ...good, [claim]: value }), now: NOW }))) as StellaError;
+    t.true(e instanceof StellaError, `${claim}=${JSON.stringify(value)}: ${String(e)}`);
+    t.is(e.code, 'OIDC_TOKEN_INVALID', `${claim}=${JSON.stringify(value)}: ${e.message}`);
+    t.regex(e.message, new RegExp(`^identity token "${claim}" claim: .* is not a time in range`));
+  }
+  // RFC 7519 lets a NumericDate carry a fraction.
+  t.is((await resolveIdentityToken({ explicit: jwt({ ...good, exp: NOW + 0.5, nbf: NOW - 0.25 }), now: NOW })).claims.exp, NOW + 0.5);
+  const expired = (await t.throwsAsync(resolveIdentityToken({ explicit: jwt({ ...good, exp: 0 }), now: NOW }))) as StellaError;
+  t.is(expired.code, 'OIDC_TOKEN_EXPIRED');
+  t.regex(expired.message, /expired at 1970-01-01T00:00:00\.000Z/);
+});
+
 test('no token anywhere: OIDC_TOKEN_MISSING with platform hints', async (t) => {
   let e = (await t.throwsAsync(resolveIdentityToken({ env: {}, now: NOW }))) as StellaError;
   t.is(e.code, 'OIDC_TOKEN_MISSING');

@@ -1,9 +1,12 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { AttestationStore, findBundlesByDigest, normalizeArtifactDigest, resolveAttestationStorePath } from '../../src/store/attestations.js';
+import { dirname, join } from 'node:path';
+import { ATTESTATION_STORE_APPLICATION_ID, AttestationStore, findBundlesByDigest, normalizeArtifactDigest, resolveAttestationStorePath } from '../../src/store/attestations.js';
 import { StellaError } from '../../src/errors.js';
+import { readSqliteHeader } from '../../src/util/sqlite-file.js';
+import { NOT_OURS } from '../helpers/foreign-sqlite.js';
 
 const D1 = 'sha256:' + 'ab'.repeat(32);
 const D2 = 'sha256:' + 'cd'.repeat(32);
@@ -14,7 +17,7 @@ function tmp(): string {
 
 test('save and find by digest; duplicates collapse; case is normalised', (t) => {
   const path = join(tmp(), 'a', 'attestations.db');
-  const s = AttestationStore.open(path);
+  const s = AttestationStore.open(path, 'write');
   s.save({ artifactDigest: D1, bundleJson: '{"b":1}', contentKind: 'messageSignature', identity: 'id', issuer: 'iss', createdAt: 1 });
   s.save({ artifactDigest: D1.toUpperCase().replace('SHA256', 'sha256'), bundleJson: '{"b":1}', contentKind: 'messageSignature', createdAt: 2 });
   s.save({ artifactDigest: D1, bundleJson: '{"b":2}', contentKind: 'dsseEnvelope', predicateType: 'https://slsa.dev/provenance/v1', createdAt: 3 });
@@ -35,7 +38,7 @@ test('no attestations found: missing store and empty result are NO_ATTESTATIONS_
   t.is(e.code, 'NO_ATTESTATIONS_FOUND');
   t.regex(e.message, /no attestations found/);
   const path = join(dir, 'x.db');
-  AttestationStore.open(path).close();
+  AttestationStore.open(path, 'write').close();
   e = t.throws(() => findBundlesByDigest(path, D1)) as StellaError;
   t.is(e.code, 'NO_ATTESTATIONS_FOUND');
   t.regex(e.message, new RegExp(`no attestations found for ${D1}`));
@@ -46,7 +49,7 @@ test('bad digests and non-store files are refused clearly', (t) => {
   t.is(normalizeArtifactDigest(' sha256:' + 'AB'.repeat(32)), D1);
   const junk = join(tmp(), 'junk.db');
   writeFileSync(junk, 'this is not sqlite'.repeat(100));
-  t.is((t.throws(() => AttestationStore.open(junk)) as StellaError).code, 'STORE_CORRUPT');
+  t.is((t.throws(() => AttestationStore.open(junk, 'write')) as StellaError).code, 'STORE_CORRUPT');
 });
 
 test('store path: flag, then STELLA_ATTESTATION_STORE, then a per-user default', (t) => {
@@ -55,4 +58,107 @@ test('store path: flag, then STELLA_ATTESTATION_STORE, then a per-user default',
   const def = resolveAttestationStorePath(undefined, { XDG_DATA_HOME: '/x/data' });
   t.true(def.endsWith('attestations.db'));
   if (process.platform === 'linux') t.is(def, '/x/data/stella/attestations.db');
+});
+
+// Checklist H51 (review item 9): read paths (verify, export-bundle) open the store read-only
+// and never create one; no path touches a SQLite file that is not a Stella attestation store.
+
+function snapshot(file: string): Record<string, string> {
+  const dir = dirname(file);
+  return Object.fromEntries(readdirSync(dir).sort().map((n) => [n, readFileSync(join(dir, n)).toString('hex')]));
+}
+
+for (const [what, make] of NOT_OURS) {
+  test(`H51: ${what} given as the attestation store is refused by read and write paths and left byte for byte`, (t) => {
+    const path = join(tmp(), 'file.db');
+    make(path);
+    const before = snapshot(path);
+    for (const fn of [() => findBundlesByDigest(path, D1), () => AttestationStore.open(path, 'read'), ...(what === 'an empty file' ? [] : [() => AttestationStore.open(path, 'write')])]) {
+      const e = t.throws(fn, { instanceOf: StellaError }) as StellaError;
+      t.is(e.code, 'STORE_FOREIGN', e.message);
+      t.is(e.check, 'attestation-store');
+      t.regex(e.message, /is not a Stella attestation store \(.*\); it was left untouched/);
+    }
+    t.deepEqual(snapshot(path), before);
+  });
+}
+
+test('H51: a write path (signing) makes a missing or empty file a store, marked with its application id', (t) => {
+  for (const make of [(_p: string) => undefined, (p: string) => writeFileSync(p, '')]) {
+    const path = join(tmp(), 'a.db');
+    make(path);
+    AttestationStore.open(path, 'write').close();
+    const h = readSqliteHeader(path);
+    t.is(h.applicationId, ATTESTATION_STORE_APPLICATION_ID);
+    t.is(h.userVersion, 1);
+    t.is(AttestationStore.open(path, 'read').count(), 0);
+  }
+});
+
+test('H51: a read path never creates the store or its directory', (t) => {
+  const dir = tmp();
+  const path = join(dir, 'sub', 'attestations.db');
+  t.is((t.throws(() => findBundlesByDigest(path, D1), { instanceOf: StellaError }) as StellaError).code, 'NO_ATTESTATIONS_FOUND');
+  t.is((t.throws(() => AttestationStore.open(path, 'read'), { instanceOf: StellaError }) as StellaError).code, 'NO_ATTESTATIONS_FOUND');
+  t.deepEqual(readdirSync(dir), []);
+});
+
+test('H51: reading a store leaves it byte for byte (no WAL switch, nothing written)', (t) => {
+  const path = join(tmp(), 'a.db');
+  const s = AttestationStore.open(path, 'write');
+  s.save({ artifactDigest: D1, bundleJson: '{"b":1}', contentKind: 'messageSignature', createdAt: 1 });
+  s.close();
+  // As a copy made with `sqlite3 .backup` would be: rollback-journal mode.
+  const raw = new Database(path);
+  raw.pragma('journal_mode = DELETE');
+  raw.close();
+  const before = snapshot(path);
+  t.is(findBundlesByDigest(path, D1).length, 1);
+  t.throws(() => findBundlesByDigest(path, D2), { instanceOf: StellaError });
+  t.deepEqual(snapshot(path), before);
+});
+
+test('a store written before stores were marked is still read, and marked by the next write', (t) => {
+  const path = join(tmp(), 'legacy.db');
+  const raw = new Database(path);
+  raw.pragma('journal_mode = WAL');
+  raw.exec(`
+    CREATE TABLE IF NOT EXISTS attestations (
+      id              INTEGER PRIMARY KEY AUTOINCREMENT,
+      artifact_digest TEXT NOT NULL,
+      bundle_digest   TEXT NOT NULL,
+      bundle_json     TEXT NOT NULL,
+      content_kind    TEXT NOT NULL,
+      predicate_type  TEXT,
+      identity        TEXT,
+      issuer          TEXT,
+      created_at      INTEGER NOT NULL,
+      UNIQUE (artifact_digest, bundle_digest)
+    );
+    CREATE INDEX IF NOT EXISTS attestations_by_artifact ON attestations (artifact_digest, created_at);
+    INSERT INTO attestations (artifact_digest, bundle_digest, bundle_json, content_kind, created_at) VALUES ('${D1}', 'sha256:00', '{"b":1}', 'messageSignature', 1);
+  `);
+  raw.pragma('user_version = 1');
+  raw.close();
+  const mainBefore = readFileSync(path);
+  t.is(findBundlesByDigest(path, D1).length, 1);
+  t.deepEqual(readFileSync(path), mainBefore, 'reading does not mark it');
+  AttestationStore.open(path, 'write').close();
+  t.is(readSqliteHeader(path).applicationId, ATTESTATION_STORE_APPLICATION_ID);
+  t.is(findBundlesByDigest(path, D1).length, 1);
+});
+
+test('a marked store with extra tables or triggers, or a newer schema, is refused', (t) => {
+  const path = join(tmp(), 'a.db');
+  AttestationStore.open(path, 'write').close();
+  const raw = new Database(path);
+  raw.exec('CREATE TRIGGER t AFTER INSERT ON attestations BEGIN DELETE FROM attestations; END');
+  raw.close();
+  t.is((t.throws(() => AttestationStore.open(path, 'read'), { instanceOf: StellaError }) as StellaError).code, 'STORE_CORRUPT');
+  const newer = join(tmp(), 'b.db');
+  AttestationStore.open(newer, 'write').close();
+  const raw2 = new Database(newer);
+  raw2.pragma('user_version = 2');
+  raw2.close();
+  t.is((t.throws(() => AttestationStore.open(newer, 'read'), { instanceOf: StellaError }) as StellaError).code, 'STORE_SCHEMA_TOO_NEW');
 });

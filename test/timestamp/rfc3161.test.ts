@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../../src/crypto.js';
 import { explicit, implicit, int, octetString, oid, seq, setOf } from '../../src/der/writer.js';
+import { derBomb } from '../helpers/der-bomb.js';
 import { StellaError } from '../../src/errors.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
 import { checkRfc3161Timestamp, parseTimeStampToken, verifyRfc3161Timestamp } from '../../src/timestamp/rfc3161.js';
@@ -11,6 +12,7 @@ import type { CertificateAuthority } from '../../src/trust/material.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 import { concatBytes, utf8 } from '../../src/util/encoding.js';
 import { parseCertificate, type Extension } from '../../src/x509/certificate.js';
+import type { PreciseTime } from '../../src/util/time.js';
 import { deterministicP256Signer, extKeyUsageExtension, issueCertificate, keyUsageExtension, type KeyedSigner } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
 import { conformanceCase, sharedTest } from '../helpers/shared.js';
@@ -39,7 +41,7 @@ test('parses a real sigstage TimeStampResp', (t) => {
   const tok = parseTimeStampToken(realToken);
   t.is(tok.tstInfo.version, 1);
   t.is(tok.tstInfo.messageImprint.hashAlgorithmOid, OID.sha256);
-  t.is(tok.tstInfo.genTime, Date.parse('2025-08-06T19:03:51Z'));
+  t.deepEqual(tok.tstInfo.genTime, { ms: Date.parse('2025-08-06T19:03:51Z'), subMs: '' });
   t.is(tok.certificates.length, 0);
   t.is(tok.signerInfo.sid.kind, 'issuerAndSerialNumber');
   t.is(tok.signerInfo.contentType, OID.tstInfo);
@@ -47,14 +49,14 @@ test('parses a real sigstage TimeStampResp', (t) => {
 
 test('a real sigstage token verifies against the sigstage TSA', (t) => {
   const r = verifyRfc3161Timestamp(realToken, realSignature, [sigstageTsa()]);
-  t.is(r.time, Date.parse('2025-08-06T19:03:51Z'));
+  t.deepEqual(r.time, { ms: Date.parse('2025-08-06T19:03:51Z'), subMs: '' });
   t.is(r.tsa.uri, 'https://timestamp.sigstage.dev/api/v1/timestamp');
 });
 
 test('verification never writes into the caller\'s buffer (Buffer.slice is a view)', (t) => {
   const asBuffer = Buffer.from(realToken);
   const before = Buffer.from(asBuffer);
-  for (let i = 0; i < 2; i++) t.is(verifyRfc3161Timestamp(asBuffer, Buffer.from(realSignature), [sigstageTsa()]).time, Date.parse('2025-08-06T19:03:51Z'));
+  for (let i = 0; i < 2; i++) t.is(verifyRfc3161Timestamp(asBuffer, Buffer.from(realSignature), [sigstageTsa()]).time.ms, Date.parse('2025-08-06T19:03:51Z'));
   t.true(before.equals(asBuffer));
 });
 
@@ -77,6 +79,27 @@ test('malformed tokens are TIMESTAMP_INVALID', (t) => {
   rejects(t, () => verifyRfc3161Timestamp(concatBytes(realToken, Uint8Array.of(0)), realSignature, [sigstageTsa()]), /trailing byte/);
   rejects(t, () => verifyRfc3161Timestamp(realToken.subarray(0, 100), realSignature, [sigstageTsa()]), /RFC 3161 timestamp/);
   rejects(t, () => parseTimeStampToken(Uint8Array.of(0x30, 0x80, 0, 0)), /indefinite length/);
+});
+
+test('H55 a TSA token bomb is refused by the element budget, and a wrong outer shape on its first octet', (t) => {
+  const e = t.throws(() => verifyRfc3161Timestamp(derBomb(4 * 1024 * 1024), realSignature, [sigstageTsa()]), { instanceOf: StellaError });
+  t.is(e?.code, 'DER_LIMIT_EXCEEDED');
+  t.is(e?.check, 'verified-times');
+  t.regex(e?.message ?? '', /more than \d+ elements/);
+  rejects(t, () => parseTimeStampToken(derBomb(4 * 1024 * 1024, 0x31)), /expected SEQUENCE, found identifier octet 0x31/);
+  // The TSTInfo inside eContent is parsed from the token's budget, after its tag is checked.
+  const tampered = Uint8Array.from(realToken);
+  let at = Buffer.from(tampered).indexOf(Buffer.from('060b2a864886f70d0109100104', 'hex'));
+  t.true(at > 0, 'the real token names id-ct-TSTInfo');
+  const skipHeader = (p: number): number => (tampered[p + 1]! < 0x80 ? p + 2 : p + 2 + (tampered[p + 1]! & 0x7f));
+  at += 13;
+  t.is(tampered[at], 0xa0);
+  at = skipHeader(at);
+  t.is(tampered[at], 0x04);
+  at = skipHeader(at);
+  t.is(tampered[at], 0x30, 'eContent holds the TSTInfo SEQUENCE');
+  tampered[at] = 0x31;
+  rejects(t, () => parseTimeStampToken(tampered), /RFC 3161 TSTInfo: expected SEQUENCE, found identifier octet 0x31/);
 });
 
 // --- a local TSA built with the project's issuer -----------------------------------------
@@ -110,7 +133,7 @@ function makeTsa(label: string, opts: { leafEku?: string[]; leafNotAfter?: numbe
 const tsa = makeTsa('local');
 const data = utf8.encode('the bundle signature bytes');
 
-function token(o: { t?: Tsa; genTime?: number; embed?: boolean; data?: Uint8Array } = {}): Uint8Array {
+function token(o: { t?: Tsa; genTime?: number | PreciseTime; embed?: boolean; data?: Uint8Array } = {}): Uint8Array {
   const x = o.t ?? tsa;
   return issueTimestampToken({
     data: o.data ?? data,
@@ -126,7 +149,7 @@ function token(o: { t?: Tsa; genTime?: number; embed?: boolean; data?: Uint8Arra
 
 test('a locally issued token verifies, with and without an embedded certificate', (t) => {
   const plain = verifyRfc3161Timestamp(token(), data, [tsa.authority]);
-  t.is(plain.time, T0);
+  t.deepEqual(plain.time, { ms: T0, subMs: '' });
   t.is(plain.tstInfo.nonce, 12345n);
   const embedded = verifyRfc3161Timestamp(token({ embed: true }), data, [tsa.authority]);
   t.is(embedded.tsa, tsa.authority);
@@ -135,7 +158,7 @@ test('a locally issued token verifies, with and without an embedded certificate'
 
 test('a TimeStampResp wrapper is accepted when granted and refused otherwise', (t) => {
   const tok = token();
-  t.is(verifyRfc3161Timestamp(seq(seq(int(0)), tok), data, [tsa.authority]).time, T0);
+  t.is(verifyRfc3161Timestamp(seq(seq(int(0)), tok), data, [tsa.authority]).time.ms, T0);
   rejects(t, () => verifyRfc3161Timestamp(seq(seq(int(2)), tok), data, [tsa.authority]), /status 2/);
 });
 
@@ -182,7 +205,7 @@ test('checkRfc3161Timestamp: a token unrelated to every trusted TSA is set aside
   // A trusted TSA's token over other bytes is refused, not set aside.
   rejects(t, () => checkRfc3161Timestamp(token({ data: utf8.encode('other') }), data, [tsa.authority]), /timestamp imprint does not match the signature/);
   const ok = checkRfc3161Timestamp(token(), data, [tsa.authority]);
-  t.true(ok.status === 'verified' && ok.time === T0);
+  t.true(ok.status === 'verified' && ok.time.ms === T0 && ok.time.subMs === '');
   // A trust root whose TSA cannot be read cannot say a token is unknown: fail closed.
   const broken: CertificateAuthority = { ...tsa.authority, certChain: [Uint8Array.of(0x30, 0x00)] };
   const e = t.throws(() => checkRfc3161Timestamp(token({ t: rogue }), data, [broken]), { instanceOf: StellaError });
@@ -201,7 +224,7 @@ test('the signing-certificate attribute (ESSCertIDv2) must name the signer certi
   t.deepEqual(named?.certHash, sha256(twin.leaf));
   rejects(t, () => verifyRfc3161Timestamp(token({ t: twin }), data, [tsa.authority]), /^timestamp signing-certificate attribute does not match the signer certificate$/);
   // Control: the same token naming the trusted certificate verifies.
-  t.is(verifyRfc3161Timestamp(token(), data, [tsa.authority]).time, T0);
+  t.is(verifyRfc3161Timestamp(token(), data, [tsa.authority]).time.ms, T0);
 });
 
 /**
@@ -222,7 +245,7 @@ function tokenWithAttrDigest(hash: 'sha1' | 'sha256'): Uint8Array {
 
 test('the signed attributes must bind the TSTInfo with SHA-256 or better: a SHA-1 messageDigest is refused', (t) => {
   // Control: the hand-built token verifies with SHA-256, so only the digest algorithm differs.
-  t.is(verifyRfc3161Timestamp(tokenWithAttrDigest('sha256'), data, [tsa.authority]).time, T0);
+  t.is(verifyRfc3161Timestamp(tokenWithAttrDigest('sha256'), data, [tsa.authority]).time.ms, T0);
   rejects(t, () => verifyRfc3161Timestamp(tokenWithAttrDigest('sha1'), data, [tsa.authority]), /^timestamp uses unsupported digest 1\.3\.14\.3\.2\.26$/);
 });
 
@@ -234,7 +257,7 @@ test('an embedded signer that names the trusted TSA root as issuer but is signed
   t.notDeepEqual(forged.leaf, tsa.leaf);
   rejects(t, () => verifyRfc3161Timestamp(token({ t: forged, embed: true }), data, [tsa.authority]), /^TSA not trusted: timestamp signer O=stella\.test, CN=local-tsa does not chain to a trusted TSA$/);
   // Control: the same forged TSA verifies against its own root.
-  t.is(verifyRfc3161Timestamp(token({ t: forged, embed: true }), data, [forged.authority]).time, T0);
+  t.is(verifyRfc3161Timestamp(token({ t: forged, embed: true }), data, [forged.authority]).time.ms, T0);
 });
 
 test('the signer certificate needs the timeStamping EKU', (t) => {
@@ -249,8 +272,8 @@ test('a TSA signer or TSA root with an unknown critical extension is refused; no
     const rootExt = makeTsa(`crit-root-${critical}`, { rootExtra: [unknown(critical)] });
     if (!critical) {
       // Controls: the extension alone is not what refuses the token, its criticality is.
-      t.is(verifyRfc3161Timestamp(token({ t: leafExt }), data, [leafExt.authority]).time, T0);
-      t.is(verifyRfc3161Timestamp(token({ t: rootExt }), data, [rootExt.authority]).time, T0);
+      t.is(verifyRfc3161Timestamp(token({ t: leafExt }), data, [leafExt.authority]).time.ms, T0);
+      t.is(verifyRfc3161Timestamp(token({ t: rootExt }), data, [rootExt.authority]).time.ms, T0);
       continue;
     }
     rejects(t, () => verifyRfc3161Timestamp(token({ t: leafExt }), data, [leafExt.authority]), /^timestamp signer certificate has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7$/);
@@ -262,6 +285,26 @@ test('genTime must fall inside the TSA certificates\' validity', (t) => {
   const short = makeTsa('short', { leafNotAfter: T0 + MIN });
   t.notThrows(() => verifyRfc3161Timestamp(token({ t: short, genTime: T0 + MIN }), data, [short.authority]));
   rejects(t, () => verifyRfc3161Timestamp(token({ t: short, genTime: T0 + 2 * MIN }), data, [short.authority]), /outside TSA certificate validity/);
+});
+
+test('genTime is compared at full precision: 100 µs past a certificate\'s end fails, at the end passes (checklist H58)', (t) => {
+  const end = T0 + MIN;
+  const short = makeTsa('short', { leafNotAfter: end });
+  const at = (p: PreciseTime): Uint8Array => token({ t: short, genTime: p });
+  t.deepEqual(verifyRfc3161Timestamp(at({ ms: end, subMs: '' }), data, [short.authority]).time, { ms: end, subMs: '' }, 'exactly at notAfter (inclusive)');
+  t.deepEqual(verifyRfc3161Timestamp(at({ ms: end - 1, subMs: '9' }), data, [short.authority]).time, { ms: end - 1, subMs: '9' }, 'a fraction before notAfter');
+  rejects(t, () => verifyRfc3161Timestamp(at({ ms: end, subMs: '1' }), data, [short.authority]), /outside TSA certificate validity: .* genTime 2025-01-01T12:01:00\.0001Z/);
+  rejects(t, () => verifyRfc3161Timestamp(at({ ms: end, subMs: '000000001' }), data, [short.authority]), /outside TSA certificate validity/);
+  // The same at the TSA's validFor bounds (whole ms): a fraction past the end, or before the start, fails.
+  const windowed: CertificateAuthority = { ...tsa.authority, validFor: { start: T0, end: T0 + MIN } };
+  t.notThrows(() => verifyRfc3161Timestamp(token({ genTime: { ms: T0, subMs: '' } }), data, [windowed]));
+  rejects(t, () => verifyRfc3161Timestamp(token({ genTime: { ms: T0 - 1, subMs: '999999' } }), data, [windowed]), /timestamp outside TSA validity/);
+  rejects(t, () => verifyRfc3161Timestamp(token({ genTime: { ms: T0 + MIN, subMs: '5' } }), data, [windowed]), /timestamp outside TSA validity/);
+});
+
+test('a genTime outside Stella\'s time range is refused when the token is parsed (checklist H50)', (t) => {
+  rejects(t, () => parseTimeStampToken(token({ genTime: Date.UTC(1969, 11, 31, 23, 59, 59) })), /genTime 1969-12-31T23:59:59\.000Z is out of range \(1970-01-01T00:00:00Z to 9999-12-31T23:59:59\.999Z\)/);
+  t.is(parseTimeStampToken(token({ genTime: Date.UTC(9999, 11, 31, 23, 59, 59) })).tstInfo.genTime.ms, Date.UTC(9999, 11, 31, 23, 59, 59));
 });
 
 test('several TSAs: the matching one is used', (t) => {
@@ -292,7 +335,7 @@ sharedTest('shared conformance: rekor2-timestamp-* and intoto-tsa-* tokens', (t)
     const tok = new Uint8Array(Buffer.from(b.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp, 'base64'));
     if (expected === null) {
       const r = verifyRfc3161Timestamp(tok, sig, tm.timestampAuthorities);
-      t.true(r.time > Date.UTC(2023, 0, 1), name);
+      t.true(r.time.ms > Date.UTC(2023, 0, 1), name);
     } else {
       const e = t.throws(() => verifyRfc3161Timestamp(tok, sig, tm.timestampAuthorities), { instanceOf: StellaError }, name);
       t.is(e?.code, 'TIMESTAMP_INVALID', name);

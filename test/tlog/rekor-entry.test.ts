@@ -94,7 +94,7 @@ test('hashedrekord mismatches name the field', (t) => {
   const mk = (o: Partial<Parameters<typeof buildHashedRekordBody>[0]>, version: '0.0.1' | '0.0.2' = '0.0.1') =>
     entryOf(buildHashedRekordBody({ version, digest: { algorithm: 'SHA2_256', digest: artifactDigest }, signature: msgSig, verifier: { certificateDer: certDer }, keyDetails: 'PKIX_ECDSA_P256_SHA_256', ...o }));
   const M = 'TLOG_BODY_MISMATCH';
-  refused(t, () => verifyEntryBinding(mk({ signature: new Uint8Array(msgSig).fill(1, 10, 11) }), msgBundle, certExpect), M, 'tlog entry signature does not match the bundle signature');
+  refused(t, () => verifyEntryBinding(mk({ signature: msgSig.map((v, i) => (i === 10 ? v ^ 1 : v)) }), msgBundle, certExpect), M, 'tlog entry signature does not match the bundle signature');
   refused(t, () => verifyEntryBinding(mk({ verifier: { certificateDer: otherCertDer } }), msgBundle, certExpect), M, 'tlog entry certificate does not match the bundle certificate');
   refused(t, () => verifyEntryBinding(mk({ verifier: { publicKeySpki: spki } }), msgBundle, certExpect), M, /records a public key, but the bundle is signed with a certificate/);
   refused(t, () => verifyEntryBinding(mk({ verifier: { certificateDer: certDer } }), msgBundle, { publicKeySpki: spki }), M, /records a certificate, but the bundle is verified with a public key/);

@@ -68,6 +68,29 @@ test('null fields, offsets and fractional seconds are read as protobuf JSON allo
   t.is(tm.tlogs[0].publicKey.validFor.end, undefined);
 });
 
+test('validFor times outside Stella\'s range are refused naming the field (checklist H50)', (t) => {
+  for (const [value, re] of [
+    ['10000-01-01T00:00:00Z', /is not an RFC 3339 time/],
+    ['9999-12-31T23:59:59-00:01', /tlogs\[0\]\.publicKey\.validFor\.end: "9999-12-31T23:59:59-00:01" is not a time in range/],
+    ['1969-12-31T23:59:59Z', /tlogs\[0\]\.publicKey\.validFor\.end: "1969-12-31T23:59:59Z" is not a time in range/],
+    ['2021-06-31T00:00:00Z', /is not a valid date-time/],
+    ['2030-01-01T24:00:00Z', /is not a valid date-time/],
+  ] as const) {
+    const d = load();
+    d.tlogs[0].publicKey.validFor.end = value;
+    refused(t, d, re);
+  }
+});
+
+test('a validFor bound with digits below the millisecond narrows the window, never widens it (checklist H58)', (t) => {
+  const doc = load();
+  doc.tlogs[0].publicKey.validFor = { start: '2021-01-12T11:53:27.000000001Z', end: '2030-01-01T00:00:00.999999999Z' };
+  const w = parseTrustedRoot(JSON.stringify(doc)).tlogs[0].publicKey.validFor;
+  t.is(w.start, Date.parse('2021-01-12T11:53:27.001Z'), 'start rounded up');
+  t.is(w.end, Date.parse('2030-01-01T00:00:00.999Z'), 'end rounded down');
+  t.false(windowContains(w, Date.parse('2021-01-12T11:53:27.000Z')), 'the instant before a fractional start is outside');
+});
+
 test('v0.2 media type and checkpointKeyId are read', (t) => {
   const doc = load();
   doc.mediaType = TRUSTED_ROOT_MEDIA_TYPE_V02;
@@ -97,9 +120,9 @@ test('broken trusted roots are refused naming the entry', (t) => {
     [(d) => (d.tlogs[0].publicKey.rawBytes = 'AAAA'), /tlogs\[0\]\.publicKey\.rawBytes: not a valid SubjectPublicKeyInfo/],
     [(d) => delete d.tlogs[0].logId, /tlogs\[0\]\.logId missing/],
     [(d) => delete d.ctlogs[1].baseUrl, /ctlogs\[1\]\.baseUrl missing/],
-    [(d) => (d.tlogs[0].publicKey.validFor.start = '2021-02-30T00:00:00Z'), /tlogs\[0\]\.publicKey\.validFor\.start: not a valid date-time/],
-    [(d) => (d.tlogs[0].publicKey.validFor.start = 'yesterday'), /not an RFC 3339 timestamp/],
-    [(d) => (d.tlogs[0].publicKey.validFor.start = 1610452407), /expected an RFC 3339 timestamp/],
+    [(d) => (d.tlogs[0].publicKey.validFor.start = '2021-02-30T00:00:00Z'), /tlogs\[0\]\.publicKey\.validFor\.start: "2021-02-30T00:00:00Z" is not a valid date-time/],
+    [(d) => (d.tlogs[0].publicKey.validFor.start = 'yesterday'), /"yesterday" is not an RFC 3339 time/],
+    [(d) => (d.tlogs[0].publicKey.validFor.start = 1610452407), /validFor\.start: expected an RFC 3339 time/],
     [(d) => (d.tlogs[0].publicKey.validFor.end = '2020-01-01T00:00:00Z'), /tlogs\[0\]\.publicKey\.validFor: end is before start/],
     [(d) => (d.certificateAuthorities[0].certChain.certificates = []), /certificateAuthorities\[0\]\.certChain has no certificates/],
     [(d) => (d.timestampAuthorities[0].certChain.certificates[0].rawBytes = ''), /timestampAuthorities\[0\]\.certChain\.certificates\[0\]\.rawBytes missing/],

@@ -457,10 +457,10 @@ test('C25 malformed DER: duplicate extensions, non-minimal lengths, trailing byt
 
   let deep = seq();
   for (let i = 0; i < 40; i++) deep = seq(deep);
-  throwsCode(t, parse(deep), 'CERTIFICATE_MALFORMED', /nesting deeper than 32/, 'excessive depth');
+  throwsCode(t, parse(deep), 'DER_LIMIT_EXCEEDED', /nesting deeper than 32/, 'excessive depth');
   const deepBundle = sampleJson('blob');
   deepBundle.verificationMaterial.certificate.rawBytes = b64(deep);
-  refused(t, await verdict({ bundle: deepBundle, policy: policy(GH) }), 'CERTIFICATE_MALFORMED', /nesting deeper than 32/, 'excessive depth, end to end');
+  refused(t, await verdict({ bundle: deepBundle, policy: policy(GH) }), 'DER_LIMIT_EXCEEDED', /nesting deeper than 32/, 'excessive depth, end to end');
 });
 
 // ---------------------------------------------------------------------------------------

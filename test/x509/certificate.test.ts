@@ -5,8 +5,10 @@ import path from 'node:path';
 import { bitString, bool, explicit, int, octetString, oid, seq, utf8String, x509Time } from '../../src/der/writer.js';
 import { StellaError } from '../../src/errors.js';
 import { concatBytes, toHex } from '../../src/util/encoding.js';
-import { derToPem, oidcIssuer, parseCertificate, pemToDerList, verifyCertificateSignature } from '../../src/x509/certificate.js';
 import { conformanceCase, conformanceCaseNames, sharedTest } from '../helpers/shared.js';
+import { derToPem, MAX_CERTIFICATE_BYTES, oidcIssuer, parseCertificate, pemToDerList, verifyCertificateSignature } from '../../src/x509/certificate.js';
+import { MAX_DER_ELEMENTS } from '../../src/der/reader.js';
+import { derBomb, derNulls, wrapDer } from '../helpers/der-bomb.js';
 import { buildPki, fixturePem, T0, MIN, INTERMEDIATE_DN, seed } from './helpers.js';
 import { OID } from '../../src/x509/oids.js';
 import {
@@ -170,4 +172,55 @@ sharedTest('shared conformance: every bundle certificate parses and agrees with 
     }
   }
   t.true(n > 30);
+});
+
+test('serial numbers: positive and at most 20 octets (RFC 5280 §4.1.2.2, checklist H58)', (t) => {
+  const pki = buildPki('serials');
+  const issue = (serial: bigint | Uint8Array): Uint8Array =>
+    issueCertificate({ serial, issuerName: INTERMEDIATE_DN, subjectName: {}, notBefore: T0, notAfter: T0 + MIN, subjectPublicKeySpki: pki.leafSigner.spki, extensions: [subjectAltNameExtension({ uris: ['https://x.test'] })], signer: pki.intermediateSigner });
+  const parseOk = (serial: bigint, hex: string): void => {
+    t.is(parseCertificate(issue(serial)).serialNumber, hex, `serial ${serial}`);
+  };
+  parseOk(1n, '01');
+  parseOk(0x80n, '80');
+  parseOk(2n ** 159n - 1n, `7f${'ff'.repeat(19)}`);
+  const refused = (serial: bigint, re: RegExp, ctx?: Parameters<typeof parseCertificate>[1]): void => {
+    const e = t.throws(() => parseCertificate(issue(serial), ctx), { instanceOf: StellaError }, `serial ${serial}`);
+    t.is(e?.code, ctx?.code ?? 'CERTIFICATE_MALFORMED');
+    t.regex(e?.message ?? '', re);
+  };
+  refused(0n, /^certificate: serialNumber is zero \(RFC 5280 §4\.1\.2\.2 requires a positive integer\) \(at offset \d+\)$/);
+  refused(-1n, /serialNumber is negative/);
+  refused(-(2n ** 64n), /serialNumber is negative/);
+  refused(2n ** 159n, /serialNumber is 21 octets long \(RFC 5280 §4\.1\.2\.2 allows at most 20\)/);
+  refused(2n ** 160n, /serialNumber is 21 octets long/);
+  // The parse context decides the code: a trusted root's certificate, an RFC 3161 signer.
+  refused(0n, /^trusted root certificate 0: serialNumber is zero/, { code: 'TRUSTED_ROOT_INVALID', check: 'trusted-root', what: 'trusted root certificate 0' });
+  refused(-5n, /^RFC 3161 embedded certificate: serialNumber is negative/, { code: 'TIMESTAMP_INVALID', check: 'verified-times', what: 'RFC 3161 embedded certificate' });
+});
+
+test('H55 certificate input is bounded: size before parsing, then the element budget', (t) => {
+  // 16 MB of tiny elements: refused on its size, before a node is built.
+  const huge = derBomb(16 * 1024 * 1024);
+  const e = t.throws(() => parseCertificate(huge), { instanceOf: StellaError });
+  t.is(e?.code, 'DER_LIMIT_EXCEEDED');
+  t.regex(e?.message ?? '', new RegExp(`larger than the ${MAX_CERTIFICATE_BYTES}-byte limit`));
+  // Under the size limit, 30,000 elements: refused by the element budget.
+  const dense = derBomb(60 * 1024);
+  t.true(dense.length <= MAX_CERTIFICATE_BYTES);
+  const d = t.throws(() => parseCertificate(dense), { instanceOf: StellaError });
+  t.is(d?.code, 'DER_LIMIT_EXCEEDED');
+  t.regex(d?.message ?? '', new RegExp(`more than ${MAX_DER_ELEMENTS} elements`));
+  // The wrong outer shape is refused on its first octet.
+  const set = t.throws(() => parseCertificate(derBomb(60 * 1024, 0x31)), { instanceOf: StellaError });
+  t.is(set?.code, 'CERTIFICATE_MALFORMED');
+  t.regex(set?.message ?? '', /expected SEQUENCE, found identifier octet 0x31/);
+});
+
+test('H55 an extension value of the wrong shape is refused before its contents are parsed', (t) => {
+  // subjectAltName must wrap a SEQUENCE; here it wraps a SET of 3,000 elements.
+  const cert = certWithRawExtensions([seq(oid(OID.subjectAltName), octetString(wrapDer(0x31, derNulls(3000))))]);
+  const e = t.throws(() => parseCertificate(cert), { instanceOf: StellaError });
+  t.is(e?.code, 'CERTIFICATE_MALFORMED');
+  t.regex(e?.message ?? '', /certificate extension 2\.5\.29\.17: expected SEQUENCE, found identifier octet 0x31/);
 });

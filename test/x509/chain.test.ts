@@ -8,14 +8,17 @@ import { parseCertificate, type Certificate, type Extension } from '../../src/x5
 import { verifyCertificateChain } from '../../src/x509/chain.js';
 import {
   basicConstraintsExtension,
+  ctPoisonExtension,
   deterministicP256Signer,
   extKeyUsageExtension,
+  issueCertificate,
   keyUsageExtension,
   subjectAltNameExtension,
 } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
-import { PROJECT_ROOT } from '../helpers/paths.js';
+
 import { conformanceCase, conformanceTrustedRootPath, sharedTest } from '../helpers/shared.js';
+import { PROJECT_ROOT } from '../helpers/paths.js';
 import { authority, buildPki, caCert, defaultLeafExtensions, fixturePem, INTERMEDIATE_DN, leafCert, MIN, ROOT_DN, seed, T0, YEAR } from './helpers.js';
 
 const pki = buildPki('chain');
@@ -195,4 +198,22 @@ sharedTest('shared conformance: happy-path and staging leaves chain; a productio
   rejects(t, () => verifyCertificateChain(v03.leaf, [], staging.tm.certificateAuthorities, v03.times), 'CERT_CHAIN_INVALID', /signature does not verify|not a trusted certificate authority/);
   const expired = load('intoto-expired-certificate_fail');
   rejects(t, () => verifyCertificateChain(expired.leaf, [], expired.tm.certificateAuthorities, expired.times), 'CERT_EXPIRED', /^certificate not yet valid: leaf valid 2030-01-01/);
+});
+
+test('a precertificate (CT poison) is refused as the leaf and as a CA (checklist H58)', (t) => {
+  const poisoned = leafCert({ issuerSigner: pki.intermediateSigner, subjectSpki: pki.leafSigner.spki, extensions: [...defaultLeafExtensions(pki.intermediateSigner.spki, pki.leafSigner.spki), ctPoisonExtension()] });
+  t.true(parseCertificate(poisoned).hasCtPoison);
+  rejects(t, () => verifyCertificateChain(parseCertificate(poisoned), [], [pki.ca], [T0 + MIN]), 'CERT_USAGE_INVALID', /^leaf certificate is a precertificate \(CT poison extension 1\.3\.6\.1\.4\.1\.11129\.2\.4\.3\): a precertificate never signs$/);
+  // An intermediate carrying the poison, in the trusted chain.
+  const inter = issueCertificate({
+    serial: 2n,
+    issuerName: ROOT_DN,
+    subjectName: INTERMEDIATE_DN,
+    notBefore: T0 - YEAR,
+    notAfter: T0 + 10 * YEAR,
+    subjectPublicKeySpki: pki.intermediateSigner.spki,
+    extensions: [keyUsageExtension(['keyCertSign', 'cRLSign']), basicConstraintsExtension(true, 0), ctPoisonExtension()],
+    signer: pki.rootSigner,
+  });
+  rejects(t, () => verifyCertificateChain(leaf, [], [authority([inter, pki.root], T0 - YEAR)], [T0 + MIN]), 'CERT_CHAIN_INVALID', /CA certificate O=stella\.test, CN=stella-intermediate is a precertificate/);
 });

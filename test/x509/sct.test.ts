@@ -5,6 +5,7 @@ import { sha256 } from '../../src/crypto.js';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 import { concatBytes, toHex } from '../../src/util/encoding.js';
+import { TIME_MAX_MS } from '../../src/util/time.js';
 import { parseCertificate, type Extension } from '../../src/x509/certificate.js';
 import { buildTbsCertificate, ctPoisonExtension, deterministicP256Signer, sctListExtension, signTbsCertificate, type KeyedSigner } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
@@ -19,8 +20,10 @@ import {
   TlsSignature,
   verifyEmbeddedScts,
 } from '../../src/x509/sct.js';
-import { PROJECT_ROOT } from '../helpers/paths.js';
+
 import { conformanceCase, sharedTest } from '../helpers/shared.js';
+import { PROJECT_ROOT } from '../helpers/paths.js';
+import { derBomb } from '../helpers/der-bomb.js';
 import { buildPki, ctLog, defaultLeafExtensions, fixturePem, INTERMEDIATE_DN, MIN, seed, T0 } from './helpers.js';
 
 const pki = buildPki('sct');
@@ -110,6 +113,18 @@ test('a bad SCT signature, an unknown log, and a log key outside its validity ar
   rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct()), intermediate, [impostor]), 'SCT_INVALID', /does not verify/);
 });
 
+test('an SCT timestamp outside Stella\'s time range is refused when parsed, even against a retired log (checklist H50)', (t) => {
+  // A retired log makes the verifier name the time in its message: the case that used to throw a RangeError.
+  const retired = ctLog(ctSigner, T0 - 1000 * MIN, T0);
+  for (const ts of [TIME_MAX_MS + 1, Number.MAX_SAFE_INTEGER]) {
+    rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: ts })), intermediate, [retired]), 'SCT_INVALID', new RegExp(`^SCT: timestamp ${ts} ms is out of range \\(1970-01-01T00:00:00Z to 9999-12-31T23:59:59\\.999Z\\)`));
+  }
+  const sct = encodeSct({ logId: new Uint8Array(32), timestamp: 5, extensions: new Uint8Array(0), hashAlgorithm: 4, signatureAlgorithm: 3, signature: Uint8Array.of(1, 2, 3) });
+  sct.fill(0xff, 33, 41); // uint64 max
+  rejects(t, () => parseSctList(encodeSctList([sct])), 'SCT_INVALID', /timestamp 18446744073709551615 ms is out of range/);
+  t.is(parseSctList(encodeSctList([encodeSct({ logId: new Uint8Array(32), timestamp: TIME_MAX_MS, extensions: new Uint8Array(0), hashAlgorithm: 4, signatureAlgorithm: 3, signature: Uint8Array.of(1) })]))[0]!.timestamp, TIME_MAX_MS);
+});
+
 test('the SCT is bound to the issuer key', (t) => {
   const otherIssuer = parseCertificate(buildPki('sct-other').intermediate);
   rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct()), otherIssuer, [log]), 'SCT_INVALID', /does not verify/);
@@ -156,4 +171,18 @@ sharedTest('shared conformance: bundle-with-sct-with-extensions verifies against
   t.true(scts.some((s) => s.extensions.length > 0));
   const r = verifyEmbeddedScts(leaf, issuer, tm.ctlogs);
   t.true(r.length >= 1);
+});
+
+test("an SCT timestamp outside the certificate's validity is SCT_INVALID; both ends inclusive (checklist H58)", (t) => {
+  // issueWithSct's leaf is valid T0 .. T0 + 10 min.
+  t.is(verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 })), intermediate, [log]).length, 1, 'at notBefore');
+  t.is(verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 + 10 * MIN })), intermediate, [log]).length, 1, 'at notAfter');
+  rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 + 3 * 365 * 24 * 60 * MIN })), intermediate, [log]), 'SCT_INVALID', /^no valid SCT: SCT timestamp 2028-01-01T12:00:00\.000Z from CT log [0-9a-f]{64} is outside the certificate's validity 2025-01-01T12:00:00\.000Z\.\.2025-01-01T12:10:00\.000Z$/);
+  rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 + 10 * MIN + 1 })), intermediate, [log]), 'SCT_INVALID', /outside the certificate's validity/);
+  rejects(t, () => verifyEmbeddedScts(parseCertificate(issueWithSct({ sctTimestamp: T0 - 1 })), intermediate, [log]), 'SCT_INVALID', /SCT timestamp 2025-01-01T11:59:59\.999Z .* outside the certificate's validity/);
+});
+
+test('H55 rebuilding the precertificate TBS: the shape is checked first, the element budget holds', (t) => {
+  rejects(t, () => removeExtensionFromTbs(derBomb(1024 * 1024, 0x31), OID.ctPoison), 'SCT_INVALID', /TBSCertificate: expected SEQUENCE, found identifier octet 0x31/);
+  rejects(t, () => removeExtensionFromTbs(derBomb(1024 * 1024), OID.ctPoison), 'DER_LIMIT_EXCEEDED', /TBSCertificate: more than \d+ elements/);
 });

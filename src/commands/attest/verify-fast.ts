@@ -7,14 +7,10 @@
 import { parseArgs } from 'node:util';
 import { VERIFY_FLAGS } from './verify-spec.js';
 import { executeVerify } from '../../verify/command.js';
+import { printUsageError as usage } from '../render.js';
 import type { FlagValues } from '../flag-spec.js';
 
 type Values = FlagValues<typeof VERIFY_FLAGS>;
-
-function usage(message: string): number {
-  process.stderr.write(`error: ${message}\nSee more help with --help\n`);
-  return 2;
-}
 
 export async function runVerifyFast(argv: string[]): Promise<number> {
   const options = Object.fromEntries(Object.entries(VERIFY_FLAGS).map(([name, f]) => [name, { type: f.type }])) as Record<string, { type: 'string' | 'boolean' }>;

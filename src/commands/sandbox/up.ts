@@ -41,6 +41,7 @@ export default class SandboxUp extends StellaCommand {
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
+      void sandbox.closed.then(resolve);
     });
     await sandbox.close();
   }

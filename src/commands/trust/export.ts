@@ -26,7 +26,8 @@ export default class TrustExport extends StellaCommand {
         process.stdout.write(json);
         return;
       }
-      t.writeFileAtomic(flags.output, json);
+      const { writeFileAtomic } = await import('../../util/fs.js');
+      writeFileAtomic(flags.output, json, { what: 'trusted root' });
       const digest = toHex(sha256(utf8.encode(json)));
       if (this.jsonMode) return this.printJson({ ok: true, store: path, output: flags.output, entries, sha256: digest });
       process.stdout.write(`wrote ${flags.output} (${entries} entries, sha256 ${digest})\n`);

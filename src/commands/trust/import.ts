@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { commandLine, storeFlag } from './shared.js';
+import { parseTimeFlag } from '../../util/time.js';
 
 export default class TrustImport extends StellaCommand {
   static override summary = 'Import trust material into the store';
@@ -30,7 +31,9 @@ export default class TrustImport extends StellaCommand {
     const { args, flags } = await this.parse(TrustImport);
     const t = await import('../../trust/store/index.js');
     const path = t.resolveStorePath(flags.store);
-    const file = t.readSourceFile(args.file, 'import file');
+    const { readFileBounded } = await import('../../util/fs.js');
+    const { MAX_IMPORT_BYTES } = await import('../../trust/store/importers.js');
+    const file = { path: args.file, bytes: readFileBounded(args.file, { what: 'import file', maxBytes: MAX_IMPORT_BYTES, limitCode: 'IMPORT_INVALID' }) };
     const store = t.openTrustStore(path);
     try {
       const r = t.importFile(
@@ -38,8 +41,8 @@ export default class TrustImport extends StellaCommand {
         file,
         {
           kind: flags.kind as 'ca' | 'tsa' | 'tlog' | 'ctlog' | undefined,
-          validFrom: flags['valid-from'] === undefined ? undefined : t.parseTime(flags['valid-from'], '--valid-from'),
-          validUntil: flags['valid-until'] === undefined ? undefined : t.parseTime(flags['valid-until'], '--valid-until'),
+          validFrom: flags['valid-from'] === undefined ? undefined : parseTimeFlag(flags['valid-from'], '--valid-from', 'start'),
+          validUntil: flags['valid-until'] === undefined ? undefined : parseTimeFlag(flags['valid-until'], '--valid-until', 'end'),
           uri: flags.uri,
           logUrl: flags['log-url'],
         },

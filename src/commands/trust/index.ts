@@ -10,6 +10,7 @@ import TrustRotationCreate from './rotation/create.js';
 import TrustRotate from './rotate.js';
 import TrustKeysAdd from './keys/add.js';
 import TrustKeysList from './keys/list.js';
+import TrustMigrate from './migrate.js';
 
 export const commands: Record<string, Command.Class> = {
   'trust:init': TrustInit,
@@ -23,4 +24,5 @@ export const commands: Record<string, Command.Class> = {
   'trust:rotate': TrustRotate,
   'trust:keys:add': TrustKeysAdd,
   'trust:keys:list': TrustKeysList,
+  'trust:migrate': TrustMigrate,
 };

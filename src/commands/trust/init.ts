@@ -19,12 +19,13 @@ export default class TrustInit extends StellaCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(TrustInit);
     const t = await import('../../trust/store/index.js');
+    const { FILE_LIMITS, readFileBounded } = await import('../../util/fs.js');
     const path = t.resolveStorePath(flags.store);
     const r = t.initStore(
       path,
       {
         withPublicGood: flags.with === 'public-good',
-        rotationKeys: flags['rotation-keys'] ? t.readSourceFile(flags['rotation-keys'], '--rotation-keys') : undefined,
+        rotationKeys: flags['rotation-keys'] ? { path: flags['rotation-keys'], bytes: readFileBounded(flags['rotation-keys'], { what: '--rotation-keys', maxBytes: FILE_LIMITS.keyBytes }) } : undefined,
         threshold: flags.threshold,
       },
       { now: Date.now(), command: commandLine() },

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { storeFlag } from './shared.js';
+import { formatTime } from '../../util/time.js';
 
 export default class TrustList extends StellaCommand {
   static override summary = 'List trust entries';
@@ -19,7 +20,7 @@ export default class TrustList extends StellaCommand {
     try {
       const entries = t.listEntries(store);
       const now = Date.now();
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, now: new Date(now).toISOString(), entries });
+      if (this.jsonMode) return this.printJson({ ok: true, store: path, now: formatTime(now), entries });
       if (flags.timeline) {
         const width = flags.width ?? (process.stdout.isTTY ? process.stdout.columns : 100);
         for (const line of t.renderTimeline(entries, { now, width, unicode: this.isTty })) process.stdout.write(line + '\n');
@@ -33,7 +34,8 @@ export default class TrustList extends StellaCommand {
       for (const e of entries) {
         const until = e.effectiveUntil === null ? 'open' : e.effectiveUntil.slice(0, 19) + 'Z';
         const ended = e.effectiveUntil !== null && Date.parse(e.effectiveUntil) < now;
-        const line = `${String(e.id).padEnd(4)} ${e.kind.padEnd(5)} ${(e.validFrom.slice(0, 19) + 'Z').padEnd(20)} ${until.padEnd(20)} ${e.fingerprint.slice(0, 16)} ${e.subject}${e.retiredAt ? ' (retired)' : ''}`;
+        const never = e.effectiveUntil !== null && Date.parse(e.effectiveUntil) < Date.parse(e.validFrom);
+        const line = `${String(e.id).padEnd(4)} ${e.kind.padEnd(5)} ${(e.validFrom.slice(0, 19) + 'Z').padEnd(20)} ${until.padEnd(20)} ${e.fingerprint.slice(0, 16)} ${e.subject}${never ? ' (never valid: ends before it starts)' : e.retiredAt ? ' (retired)' : ''}`;
         process.stdout.write((ended ? this.paint('dim', line) : line) + '\n');
       }
     } finally {

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { commandLine, storeFlag } from './shared.js';
+import { parseTimeFlag } from '../../util/time.js';
 
 export default class TrustRetire extends StellaCommand {
   static override summary = 'Close a trust entry\'s validity window';
@@ -17,7 +18,7 @@ export default class TrustRetire extends StellaCommand {
     const t = await import('../../trust/store/index.js');
     const path = t.resolveStorePath(flags.store);
     const now = Date.now();
-    const at = flags.at === undefined ? now : t.parseTime(flags.at, '--at');
+    const at = flags.at === undefined ? now : parseTimeFlag(flags.at, '--at', 'end');
     const store = t.openTrustStore(path);
     try {
       const r = t.retireEntry(store, args.id, at, { now, command: commandLine() });

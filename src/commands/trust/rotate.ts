@@ -5,16 +5,20 @@ import { commandLine, storeFlag } from './shared.js';
 export default class TrustRotate extends StellaCommand {
   static override summary = 'Apply a signed rotation bundle';
   static override description = [
-    'Applies only if at least K distinct trusted rotation keys signed it, its version is greater',
-    'than the last applied (rollback refused), and it has not expired (freeze refused). A',
-    'rotation that replaces the rotation keys must be signed by K old and K new keys. Replaced',
-    'roots keep their history and get an end time. --dry-run shows what would change.',
+    'Applies only if at least K distinct trusted rotation keys signed it, its version is exactly',
+    'one more than the last applied (an older one is a rollback, a later one skips rotations:',
+    'both refused), and it has not expired (freeze refused). A rotation that replaces the',
+    'rotation keys must be signed by K old and K new keys. Rotations manage only the entries',
+    'rotations added: one whose root lists an entry imported by hand is refused unless that',
+    'entry is handed over with --adopt ID. Replaced roots keep their history and get an end',
+    'time. --dry-run shows what would change.',
   ].join('\n');
-  static override examples = ['<%= config.bin %> trust rotate rotation.tar --dry-run', '<%= config.bin %> trust rotate rotation.tar'];
+  static override examples = ['<%= config.bin %> trust rotate rotation.tar --dry-run', '<%= config.bin %> trust rotate rotation.tar', '<%= config.bin %> trust rotate rotation.tar --adopt 3'];
   static override args = { file: Args.string({ description: 'rotation bundle (tar)', required: true }) };
   static override flags = {
     ...storeFlag,
     'dry-run': Flags.boolean({ description: 'verify and show the changes without applying them', default: false }),
+    adopt: Flags.integer({ description: 'hand this hand-imported entry (id) over to rotations: it takes the rotation\'s window (repeatable)', multiple: true, min: 1 }),
   };
 
   async run(): Promise<void> {
@@ -22,10 +26,11 @@ export default class TrustRotate extends StellaCommand {
     const t = await import('../../trust/store/index.js');
     const r = await import('../../trust/rotation/index.js');
     const path = t.resolveStorePath(flags.store);
-    const file = t.readSourceFile(args.file, 'rotation bundle', r.ROTATION_LIMITS.maxArchiveBytes);
+    const { readFileBounded } = await import('../../util/fs.js');
+    const file = { path: args.file, bytes: readFileBounded(args.file, { what: 'rotation bundle', maxBytes: r.ROTATION_LIMITS.maxArchiveBytes, limitCode: 'ARCHIVE_LIMIT_EXCEEDED' }) };
     const store = t.openTrustStore(path, { readonly: flags['dry-run'] });
     try {
-      const res = r.applyRotation(store, file.bytes, { dryRun: flags['dry-run'], sourceFile: args.file }, { now: Date.now(), command: commandLine() });
+      const res = r.applyRotation(store, file.bytes, { dryRun: flags['dry-run'], sourceFile: args.file, adopt: flags.adopt ?? [] }, { now: Date.now(), command: commandLine() });
       if (this.jsonMode) return this.printJson({ ok: true, store: path, ...res });
       process.stdout.write(
         `${res.dryRun ? 'would apply' : 'applied'} rotation version ${res.version} (previous ${res.previousVersion}), signed by ${res.signers.length} trusted key(s), expires ${res.expires}\n`,
@@ -33,6 +38,7 @@ export default class TrustRotate extends StellaCommand {
       for (const c of res.changes) {
         if (c.action === 'add') process.stdout.write(`  + ${c.kind} ${c.subject} ${c.validFrom} .. ${c.validUntil ?? 'open'}\n`);
         else if (c.action === 'update') process.stdout.write(`  ~ #${c.id} ${c.kind} ${c.subject} ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`);
+        else if (c.action === 'adopt') process.stdout.write(`  ^ #${c.id} ${c.kind} ${c.subject} adopted from hand import: ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`);
         else if (c.action === 'close') process.stdout.write(`  - #${c.id} ${c.kind} ${c.subject} closed at ${c.validUntil}\n`);
         else process.stdout.write(`  keys: ${c.added.length} added, ${c.removed.length} removed, threshold ${c.threshold}\n`);
       }

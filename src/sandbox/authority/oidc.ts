@@ -11,6 +11,7 @@ import { createPublicKey, verify as nodeVerify, type JsonWebKey } from 'node:cry
 import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
 import { decodeBase64Url, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
+import { boundedSeconds } from '../../util/time.js';
 import type { AuthorityKey } from './keys.js';
 
 export type CiPlatform = 'github' | 'gitlab' | 'gitea';
@@ -312,11 +313,12 @@ function decodeJsonPart(part: string, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** A NumericDate claim (seconds, a fraction allowed), bounded to Stella's time range (util/time.ts). */
 function numericClaim(claims: Record<string, unknown>, name: string, required: boolean): number | undefined {
   const v = claims[name];
   if (v === undefined && !required) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) invalid(`OIDC token invalid: "${name}" claim ${v === undefined ? 'missing' : 'is not a number'}`);
-  return v;
+  if (typeof v !== 'number') invalid(`OIDC token invalid: "${name}" claim ${v === undefined ? 'missing' : 'is not a number'}`);
+  return boundedSeconds(v, `OIDC token invalid: "${name}" claim`, { code: 'OIDC_TOKEN_INVALID', check: 'signing' }, { fraction: true });
 }
 
 /**

@@ -1,29 +1,38 @@
 /**
  * Process control for `stella sandbox up --detach` and `stella sandbox down`. A detached
  * sandbox is a child node process running ./main.js with its output in DIR/sandbox.log;
- * `up` returns once that child answers on its URL. `down` signals the pid recorded in
- * sandbox.json only after the server at the recorded URL proves (X-Stella-Sandbox instance
- * id) that it is that sandbox, so a stale file never kills an unrelated process.
+ * `up` returns once that child proves itself on its URL.
+ *
+ * sandbox.json is writable by whoever can write the data directory, so nothing in it is
+ * acted on by its word alone (checklist H57): its URL is contacted only when it is loopback,
+ * the server must prove it holds the control key (./control-channel.ts) before it is asked
+ * to stop, and it then stops itself. A pid is signalled only when /proc/<pid>/cmdline shows
+ * this installation's sandbox main for this data directory: one that accepted the stop but
+ * did not exit, or one too hung to answer at all.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail } from '../../errors.js';
-import { ensureDataDir, readSandboxState, sandboxPath, writeSandboxState, type SandboxState } from './data-dir.js';
-import { sandboxAnswers } from './sandbox.js';
+import { openAppendOnly, readFileBounded } from '../../util/fs.js';
+import { isLoopbackUrl, requestStop } from './control-channel.js';
+import { ensureDataDir, readControlKey, readSandboxState, sandboxPath, writeSandboxState, type SandboxState } from './data-dir.js';
+import { proveSandbox, sandboxAnswers } from './sandbox.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
 export async function startDetachedSandbox(opts: { dataDir: string; port?: number; waitMs?: number }): Promise<SandboxState> {
   const dataDir = ensureDataDir(opts.dataDir);
   const before = readSandboxState(dataDir);
-  if (before?.pid && (await sandboxAnswers(before))) {
+  if (before?.pid && (await sandboxAnswers(dataDir, before))) {
     fail('SANDBOX_ERROR', 'sandbox', `a sandbox is already running for ${dataDir} at ${before.urls.base} (pid ${before.pid})`);
   }
   const logPath = sandboxPath(dataDir, 'log_output');
-  const out = openSync(logPath, 'a', 0o600);
-  const main = fileURLToPath(new URL('./main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, '--data-dir', dataDir, '--port', String(opts.port ?? 0)], {
+  const out = openAppendOnly(logPath, { what: 'sandbox log', mode: 0o600, code: 'SANDBOX_ERROR', check: 'sandbox' });
+  const child = spawn(process.execPath, [MAIN, '--data-dir', dataDir, '--port', String(opts.port ?? 0)], {
     detached: true,
     stdio: ['ignore', out, out],
   });
@@ -36,12 +45,16 @@ export async function startDetachedSandbox(opts: { dataDir: string; port?: numbe
   while (Date.now() < deadline) {
     if (exited !== null) fail('SANDBOX_ERROR', 'sandbox', `the sandbox exited with status ${exited} during start-up; see ${logPath}`);
     const state = readSandboxState(dataDir);
-    if (state && state.pid === child.pid && (await sandboxAnswers(state))) {
-      child.unref();
-      return state;
+    if (state && state.pid === child.pid) {
+      const r = await proveSandbox(dataDir, state);
+      if (r.kind === 'proven' && r.pid === child.pid) {
+        child.unref();
+        return state;
+      }
     }
     await sleep(100);
   }
+  // Our own child: its pid comes from spawn, not from a file.
   if (child.pid) process.kill(child.pid, 'SIGTERM');
   return fail('SANDBOX_ERROR', 'sandbox', `the sandbox did not answer within ${opts.waitMs ?? 15_000} ms; see ${logPath}`);
 }
@@ -54,30 +67,91 @@ export interface StopResult {
 }
 
 export async function stopSandbox(opts: { dataDir: string; waitMs?: number }): Promise<StopResult> {
-  const state = readSandboxState(opts.dataDir);
+  const dataDir = resolve(opts.dataDir);
+  const waitMs = opts.waitMs ?? 10_000;
+  const state = readSandboxState(dataDir);
   if (!state) fail('SANDBOX_ERROR', 'sandbox', `no sandbox state in ${opts.dataDir}`);
   if (state.pid === null) return { stopped: false, pid: null, url: state.urls.base, message: 'sandbox is not running' };
-  if (!(await sandboxAnswers(state))) {
-    writeSandboxState(opts.dataDir, { ...state, pid: null });
-    return { stopped: false, pid: state.pid, url: state.urls.base, message: `sandbox at ${state.urls.base} is not answering; marked stopped (pid ${state.pid} not signalled)` };
+  const base = state.urls.base;
+  if (!isLoopbackUrl(base)) {
+    fail('SANDBOX_ERROR', 'sandbox', `sandbox state ${sandboxPath(dataDir, 'state')} names ${JSON.stringify(base)}, which is not a loopback URL: the sandbox only listens on 127.0.0.1; refusing to contact it or to signal pid ${state.pid}`);
   }
-  const pid = state.pid;
-  if (pid === process.pid) fail('SANDBOX_ERROR', 'sandbox', 'the sandbox runs in this process; close it with close()');
+  const hello = await proveSandbox(dataDir, state);
+
+  if (hello.kind === 'unproven') {
+    fail('SANDBOX_ERROR', 'sandbox', `the server at ${base} did not prove it is the sandbox of ${dataDir} (no valid proof of its control key); pid ${state.pid} not signalled`);
+  }
+
+  if (hello.kind === 'silent') {
+    // Nothing answers. Signal the recorded pid only if the kernel says it is our sandbox main
+    // for this data directory (a hung one); otherwise the record is just stale.
+    if (isSandboxMain(state.pid, dataDir)) {
+      signal(state.pid);
+      await waitForExit(state.pid, waitMs);
+      clearPid(dataDir, state.pid);
+      return { stopped: true, pid: state.pid, url: base, message: `stopped unresponsive sandbox pid ${state.pid} (its command line is this data directory's sandbox)` };
+    }
+    clearPid(dataDir, state.pid);
+    return { stopped: false, pid: state.pid, url: base, message: `sandbox at ${base} is not answering; marked stopped (pid ${state.pid} not signalled)` };
+  }
+
+  // Proven: the pid is the server's own word, and it stops itself on our authenticated request.
+  const pid = hello.pid;
+  const key = readControlKey(dataDir)!;
+  if (!(await requestStop(base, key, hello.serverNonce))) {
+    fail('SANDBOX_ERROR', 'sandbox', `the sandbox at ${base} (pid ${pid}) did not accept the stop request`);
+  }
+  if (pid === process.pid) {
+    // A sandbox running in this process (library use): it has closed its server; wait for that.
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline && (await sandboxAnswers(dataDir, state, 500))) await sleep(50);
+  } else if (!(await waitForExit(pid, waitMs))) {
+    // It accepted the stop but did not exit. Signal it only if the kernel also says it is our
+    // sandbox main: the proof came from whoever holds the key, and the pid is its word.
+    if (!isSandboxMain(pid, dataDir)) fail('SANDBOX_ERROR', 'sandbox', `sandbox pid ${pid} accepted the stop request but did not exit within ${waitMs} ms; not signalled`);
+    signal(pid);
+    if (!(await waitForExit(pid, waitMs))) fail('SANDBOX_ERROR', 'sandbox', `sandbox pid ${pid} did not stop within ${2 * waitMs} ms`);
+  }
+  clearPid(dataDir, state.pid);
+  return { stopped: true, pid, url: base, message: `stopped sandbox pid ${pid}` };
+}
+
+function clearPid(dataDir: string, pid: number): void {
+  const after = readSandboxState(dataDir);
+  if (after && after.pid === pid) writeSandboxState(dataDir, { ...after, pid: null });
+}
+
+function signal(pid: number): void {
   try {
     process.kill(pid, 'SIGTERM');
   } catch (e) {
-    fail('SANDBOX_ERROR', 'sandbox', `cannot signal sandbox pid ${pid}: ${(e as Error).message}`, undefined, { cause: e });
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') fail('SANDBOX_ERROR', 'sandbox', `cannot signal sandbox pid ${pid}: ${(e as Error).message}`, undefined, { cause: e });
   }
-  const deadline = Date.now() + (opts.waitMs ?? 10_000);
+}
+
+async function waitForExit(pid: number, waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
-    if (!alive(pid)) {
-      const after = readSandboxState(opts.dataDir);
-      if (after && after.pid === pid) writeSandboxState(opts.dataDir, { ...after, pid: null });
-      return { stopped: true, pid, url: state.urls.base, message: `stopped sandbox pid ${pid}` };
-    }
+    if (!alive(pid)) return true;
     await sleep(50);
   }
-  return fail('SANDBOX_ERROR', 'sandbox', `sandbox pid ${pid} did not stop within ${opts.waitMs ?? 10_000} ms`);
+  return !alive(pid);
+}
+
+/**
+ * Is `pid` this installation's sandbox main (./main.js) serving `dataDir`, by the kernel's
+ * account (/proc/<pid>/cmdline)? False wherever that cannot be read.
+ */
+export function isSandboxMain(pid: number, dataDir: string): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  let args: string[];
+  try {
+    args = Buffer.from(readFileBounded(`/proc/${pid}/cmdline`, { what: 'process command line', maxBytes: 64 * 1024 })).toString('utf8').split('\0');
+  } catch {
+    return false;
+  }
+  const i = args.indexOf('--data-dir');
+  return args[1] === MAIN && i > 1 && args[i + 1] === resolve(dataDir);
 }
 
 function alive(pid: number): boolean {

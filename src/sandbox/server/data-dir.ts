@@ -6,21 +6,28 @@
  *   authority.json        creation time (the CA certificates' notBefore): same keys + same
  *                         time = the same CA certificates after a restart.
  *   log.db                the Rekor log (SQLite).
- *   sandbox.json          URLs and pid of the running server (pid null once stopped).
+ *   sandbox.json          URLs and pid of the running server (pid null once stopped). Only
+ *                         a hint: `sandbox down` acts on what the server proves, not on it.
+ *   control.key           random key of the running server's control channel, mode 0600
+ *                         (./control-channel.ts).
  *   trusted_root.json     trust root for verifiers (CA chain, Rekor key, CT log key).
  *   fulcio-roots.pem      the CA chain as PEM (signer.yaml's certificate.rootBundlePath).
  *   signer.yaml           a signer config pointing at this sandbox.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fail, StellaError } from '../../errors.js';
+import { boundedMs } from '../../util/time.js';
+import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../../util/fs.js';
 import { exportAuthorityKeys, generateAuthorityKeys, importAuthorityKeys, type AuthorityKeys } from '../authority/keys.js';
+import { decodeControlKey, encodeControlKey } from './control-channel.js';
 
 export const SANDBOX_FILES = {
   keys: 'authority-keys.json',
   authority: 'authority.json',
   log: 'log.db',
   state: 'sandbox.json',
+  control: 'control.key',
   trustedRoot: 'trusted_root.json',
   roots: 'fulcio-roots.pem',
   signerConfig: 'signer.yaml',
@@ -43,7 +50,7 @@ export interface SandboxState {
   port: number;
   urls: SandboxUrls;
   startedAt: string;
-  /** Random per start; the server sends it in X-Stella-Sandbox so `down` signals the right process. */
+  /** Random per start; named in the server's control-channel proof (and its X-Stella-Sandbox header). */
   instanceId: string;
   files: { trustedRoot: string; signerConfig: string; roots: string; log: string };
 }
@@ -62,21 +69,17 @@ export function ensureDataDir(dataDir: string): string {
   return dir;
 }
 
-/** Write via a temporary file and rename, so readers never see half a file. */
-export function writeFileAtomic(path: string, text: string, mode = 0o644): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
+/** A file of the data directory, written atomically (../../util/fs.ts); `mode` 0o600 for secrets. */
+export function writeDataFile(path: string, text: string, mode = 0o644): void {
+  writeFileAtomic(path, text, { mode, what: 'sandbox file', code: 'SANDBOX_ERROR', check: 'sandbox' });
 }
 
-function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new StellaError('SANDBOX_ERROR', 'sandbox', `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, undefined, { cause: e });
-  }
+function readDataFile(path: string, what: string, secret = false): string {
+  return Buffer.from(readFileBounded(path, { what, maxBytes: FILE_LIMITS.sandboxFileBytes, code: 'SANDBOX_ERROR', check: 'sandbox', secret })).toString('utf8');
+}
+
+function readJson(path: string, what: string, secret = false): unknown {
+  const text = readDataFile(path, what, secret);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -98,16 +101,18 @@ export function loadOrCreateAuthority(dataDir: string, now: number): Authority {
     const keys = generateAuthorityKeys();
     // A minute of slack so a CI runner's slightly slow clock still sees valid CA certificates.
     const createdAt = Math.floor(now / 1000) * 1000 - 60_000;
-    writeFileAtomic(keysPath, JSON.stringify(exportAuthorityKeys(keys), null, 2) + '\n', 0o600);
-    writeFileAtomic(metaPath, JSON.stringify({ version: 1, createdAt }, null, 2) + '\n');
+    writeDataFile(keysPath, JSON.stringify(exportAuthorityKeys(keys), null, 2) + '\n', 0o600);
+    writeDataFile(metaPath, JSON.stringify({ version: 1, createdAt }, null, 2) + '\n');
     return { keys, createdAt };
   }
-  const keys = importAuthorityKeys(readJson(keysPath, 'authority keys'));
+  const keys = importAuthorityKeys(readJson(keysPath, 'authority keys', true));
   const meta = readJson(metaPath, 'authority metadata') as { version?: unknown; createdAt?: unknown } | null;
   if (!meta || meta.version !== 1 || typeof meta.createdAt !== 'number' || !Number.isSafeInteger(meta.createdAt)) {
     fail('SANDBOX_ERROR', 'sandbox', `authority metadata ${metaPath} is malformed`);
   }
-  return { keys, createdAt: meta.createdAt };
+  // The CA certificates' validity starts here: a time no certificate can encode is refused now,
+  // not as a crash when the CA is built.
+  return { keys, createdAt: boundedMs(meta.createdAt, `authority metadata ${metaPath} createdAt`, { code: 'SANDBOX_ERROR', check: 'sandbox' }) };
 }
 
 /** The authority of an existing sandbox (never creates one). */
@@ -129,5 +134,19 @@ export function readSandboxState(dataDir: string): SandboxState | undefined {
 }
 
 export function writeSandboxState(dataDir: string, state: SandboxState): void {
-  writeFileAtomic(sandboxPath(dataDir, 'state'), JSON.stringify(state, null, 2) + '\n');
+  writeDataFile(sandboxPath(dataDir, 'state'), JSON.stringify(state, null, 2) + '\n');
+}
+
+/** Write a new control key for this start (mode 0600: whoever reads it may stop the sandbox). */
+export function writeControlKey(dataDir: string, key: Uint8Array): void {
+  writeDataFile(sandboxPath(dataDir, 'control'), encodeControlKey(key), 0o600);
+}
+
+/** The control key of the sandbox last started in `dataDir`, or undefined when there is none. */
+export function readControlKey(dataDir: string): Uint8Array | undefined {
+  const path = sandboxPath(dataDir, 'control');
+  if (!existsSync(path)) return undefined;
+  const key = decodeControlKey(readDataFile(path, 'sandbox control key', true));
+  if (!key) fail('SANDBOX_ERROR', 'sandbox', `sandbox control key ${path} is malformed`);
+  return key;
 }

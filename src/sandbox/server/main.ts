@@ -1,7 +1,7 @@
 /**
  * Entry point of a detached sandbox (`stella sandbox up --detach` spawns
- * `node main.js --data-dir DIR --port N`): serve until SIGTERM/SIGINT, then close cleanly so
- * sandbox.json records that it stopped.
+ * `node main.js --data-dir DIR --port N`): serve until SIGTERM/SIGINT or an authenticated stop
+ * request, then close cleanly so sandbox.json records that it stopped.
  */
 import { startSandbox } from './sandbox.js';
 
@@ -27,6 +27,8 @@ try {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // An authenticated stop request (`stella sandbox down`) closes the sandbox from inside.
+  void sandbox.closed.then(() => process.exit(0));
 } catch (e) {
   process.stderr.write(`error: sandbox: ${(e as Error).message}\n`);
   process.exit(1);

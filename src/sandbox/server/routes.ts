@@ -11,6 +11,7 @@ import { leafHash } from '../../tlog/merkle.js';
 import type { FulcioCA } from '../authority/fulcio.js';
 import type { OidcIssuer } from '../authority/oidc.js';
 import { canonicalizeProposedEntry, type LocalRekorLog } from '../authority/rekor.js';
+import { CONTROL_PATHS, type ControlServer } from './control-channel.js';
 
 export interface SandboxServices {
   issuer: OidcIssuer;
@@ -18,8 +19,12 @@ export interface SandboxServices {
   rekor: LocalRekorLog;
   /** ms since the epoch. */
   now: () => number;
-  /** Written into every answer's X-Stella-Sandbox header: `sandbox down` checks it before signalling. */
+  /** Written into every answer's X-Stella-Sandbox header (informational: anyone can send a header). */
   instanceId: string;
+  /** The authenticated control channel (./control-channel.ts). */
+  control: ControlServer;
+  /** Called once an authorized stop request has been answered. */
+  onStop: () => void;
 }
 
 /** Largest request body accepted (a DSSE envelope is the big part). */
@@ -98,6 +103,20 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
   const only = (m: string) => {
     if (method !== m) throw new HttpError(405, `${method} not allowed on ${path}`, { Allow: m });
   };
+
+  // --- Control: proof of identity and authenticated stop (./control-channel.ts) ---------------
+  if (path === CONTROL_PATHS.hello) {
+    only('POST');
+    const answer = s.control.hello(await readBody(req));
+    if (!answer) throw new HttpError(400, 'body must be {"clientNonce": "<64 hex digits>"}');
+    return send(res, 200, answer);
+  }
+  if (path === CONTROL_PATHS.stop) {
+    only('POST');
+    if (!s.control.authorizeStop(await readBody(req))) throw new HttpError(403, 'stop request not authorized');
+    res.once('finish', () => s.onStop());
+    return send(res, 202, { stopping: true });
+  }
 
   // --- OIDC issuer -------------------------------------------------------------------------
   if (path === '/.well-known/openid-configuration') {

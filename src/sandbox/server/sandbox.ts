@@ -20,15 +20,19 @@ import {
   ensureDataDir,
   loadAuthority,
   loadOrCreateAuthority,
+  readControlKey,
   readSandboxState,
   sandboxPath,
-  writeFileAtomic,
+  writeControlKey,
+  writeDataFile,
   writeSandboxState,
   type SandboxState,
   type SandboxUrls,
 } from './data-dir.js';
 import { createHandler } from './routes.js';
 import { SqliteLogStorage } from './storage.js';
+import { formatTime } from '../../util/time.js';
+import { ControlServer, HELLO_TIMEOUT_MS, helloSandbox, isLoopbackUrl, newControlKey, type HelloResult } from './control-channel.js';
 
 export const SANDBOX_HOST = '127.0.0.1';
 
@@ -49,6 +53,8 @@ export interface RunningSandbox {
   /** Mint a token from this sandbox's issuer (what `stella sandbox token` prints). */
   mintToken(opts: SandboxTokenOptions): string;
   close(): Promise<void>;
+  /** Settles once the sandbox has closed, by close() or by an authenticated stop request. */
+  readonly closed: Promise<void>;
 }
 
 export interface SandboxTokenOptions {
@@ -70,13 +76,15 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
   const dataDir = ensureDataDir(opts.dataDir);
 
   const previous = readSandboxState(dataDir);
-  if (previous?.pid && (await sandboxAnswers(previous))) {
+  if (previous?.pid && (await sandboxAnswers(dataDir, previous))) {
     fail('SANDBOX_ERROR', 'sandbox', `a sandbox is already running for ${dataDir} at ${previous.urls.base} (pid ${previous.pid}); run \`stella sandbox down --data-dir ${dataDir}\``);
   }
 
   const authority = loadOrCreateAuthority(dataDir, now());
   const storage = new SqliteLogStorage(sandboxPath(dataDir, 'log'));
   const instanceId = randomBytes(12).toString('hex');
+  const controlKey = newControlKey();
+  let stopRequested = () => {};
 
   // The URLs (issuer, log origin) need the port, so the services are built after listening.
   let handler: ReturnType<typeof createHandler> | undefined;
@@ -108,34 +116,42 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     issuers: [{ issuerUrl: base, audience: 'sigstore' }],
   });
   const rekor = new LocalRekorLog({ key: authority.keys.rekorLog, storage, baseUrl: base });
-  handler = createHandler({ issuer, fulcio, rekor, now, instanceId });
+  // The control channel proves this process with the key written below; the real clock, not
+  // the test clock `now`, times its nonces.
+  const control = new ControlServer(controlKey, process.pid, instanceId);
+  handler = createHandler({ issuer, fulcio, rekor, now, instanceId, control, onStop: () => stopRequested() });
 
   // Files for clients: trust root, CA roots, signer config, state.
   const trustedRootPath = sandboxPath(dataDir, 'trustedRoot');
   const rootsPath = sandboxPath(dataDir, 'roots');
   const signerConfigPath = sandboxPath(dataDir, 'signerConfig');
-  writeFileAtomic(trustedRootPath, authorityTrustedRootJson({ fulcio, fulcioUrl: base, rekorUrl: base, rekorKeySpki: authority.keys.rekorLog.spki, ctLogUrl: base }) + '\n');
-  writeFileAtomic(rootsPath, derToPem(fulcio.intermediateCertificate) + derToPem(fulcio.rootCertificate));
+  writeDataFile(trustedRootPath, authorityTrustedRootJson({ fulcio, fulcioUrl: base, rekorUrl: base, rekorKeySpki: authority.keys.rekorLog.spki, ctLogUrl: base }) + '\n');
+  writeDataFile(rootsPath, derToPem(fulcio.intermediateCertificate) + derToPem(fulcio.rootCertificate));
   const signer = defaultSignerConfig();
   signer.fulcio = { url: base, timeoutMs: 10_000, retries: 1 };
   signer.rekor = { url: base, timeoutMs: 10_000, retries: 1 };
   signer.oidc = { issuer: base, clientId: 'sigstore', useAmbientToken: true };
   signer.certificate = { rootBundlePath: rootsPath, validateChain: true, requireSCT: true };
-  writeFileAtomic(signerConfigPath, `# Signer config for the Stella sandbox at ${base} (written by \`stella sandbox up\`).\n` + renderSignerConfig(signer));
+  writeDataFile(signerConfigPath, `# Signer config for the Stella sandbox at ${base} (written by \`stella sandbox up\`).\n` + renderSignerConfig(signer));
   const state: SandboxState = {
     version: 1,
     pid: process.pid,
     host: SANDBOX_HOST,
     port: actualPort,
     urls,
-    startedAt: new Date(now()).toISOString(),
+    startedAt: formatTime(now()),
     files: { trustedRoot: trustedRootPath, signerConfig: signerConfigPath, roots: rootsPath, log: sandboxPath(dataDir, 'log') },
     instanceId,
   };
+  writeControlKey(dataDir, controlKey);
   writeSandboxState(dataDir, state);
 
   let closed = false;
-  return {
+  let markClosed = () => {};
+  const closedPromise = new Promise<void>((resolve) => {
+    markClosed = resolve;
+  });
+  const running: RunningSandbox = {
     urls,
     port: actualPort,
     dataDir,
@@ -152,8 +168,14 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
       storage.close();
       const current = readSandboxState(dataDir);
       if (current && current.pid === process.pid) writeSandboxState(dataDir, { ...current, pid: null });
+      markClosed();
     },
+    closed: closedPromise,
   };
+  stopRequested = () => {
+    running.close().catch(() => markClosed());
+  };
+  return running;
 }
 
 function listen(server: Server, port: number): Promise<void> {
@@ -166,15 +188,27 @@ function listen(server: Server, port: number): Promise<void> {
   });
 }
 
-/** Does the server recorded in `state` answer as that sandbox instance? */
-export async function sandboxAnswers(state: SandboxState, timeoutMs = 1500): Promise<boolean> {
+/**
+ * Ask the server at the URL `state` records to prove it holds `dataDir`'s control key. A URL
+ * that is not loopback is never contacted (it counts as silent).
+ */
+export async function proveSandbox(dataDir: string, state: SandboxState, timeoutMs = HELLO_TIMEOUT_MS): Promise<HelloResult> {
+  if (!isLoopbackUrl(state.urls.base)) return { kind: 'silent' };
+  let key: Uint8Array | undefined;
   try {
-    const res = await fetch(`${state.urls.base}/api/v1/log`, { signal: AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer();
-    return res.ok && res.headers.get('x-stella-sandbox') === state.instanceId;
+    key = readControlKey(dataDir);
   } catch {
-    return false;
+    // A key we cannot trust (not ours, open to others, malformed) proves nothing: whatever
+    // answers stays unproven.
+    key = undefined;
   }
+  return helloSandbox(state.urls.base, key, timeoutMs);
+}
+
+/** Does a sandbox of `dataDir` answer at the URL `state` records, and prove it is that instance? */
+export async function sandboxAnswers(dataDir: string, state: SandboxState, timeoutMs = HELLO_TIMEOUT_MS): Promise<boolean> {
+  const r = await proveSandbox(dataDir, state, timeoutMs);
+  return r.kind === 'proven' && r.instanceId === state.instanceId;
 }
 
 /**

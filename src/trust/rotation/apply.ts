@@ -2,19 +2,26 @@
  * Applying a verified rotation to the store, in one write transaction (the checks are re-run
  * inside the write lock, against the state the change is applied to).
  *
- * The new root is the complete set of rotation-managed entries:
- *  - an entry in the root that the store lacks is added;
- *  - an entry already stored (same role and material) takes the root's window, so a root
- *    listing old root A with `validFor.end = T` retires A at T;
+ * Rotations manage only the entries rotations added (checklist H53). The new root is the
+ * complete set of rotation-managed entries:
+ *  - an entry in the root that the store lacks is added (and managed by rotations from now on);
+ *  - a rotation-managed entry the root lists again takes the root's window, so a root listing
+ *    old root A with `validFor.end = T` retires A at T;
  *  - a rotation-managed entry the root no longer lists is closed at the apply time (never
- *    deleted: signatures made under it before then keep verifying).
- * Entries imported by hand and never named by a rotation are left alone; an operator's
- * local `retire` is kept (the effective end is the earlier of the two).
+ *    deleted: signatures made under it before then keep verifying; one that had not started
+ *    yet is withdrawn whole: its window ends before it starts and it trusts nothing).
+ * An entry imported by hand is the operator's: a root that lists it is refused
+ * (ROTATION_CONFLICT), because taking it over would replace the window the operator gave it,
+ * and a later rotation that dropped it would close it at that rotation's time, losing its
+ * own end. The operator may hand such an entry to rotations explicitly (`--adopt ID`; history
+ * records the window it had). An operator's local `retire` is kept on any entry (the
+ * effective end is the earlier of the two).
  */
 import { sha256 } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
 import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from '../store/db.js';
-import { allEntryRows, candidatesFromTrustMaterial, entryFromRow, entryRowById, entryRowByIdentity, insertEntry, type EntryCandidate, type StoreEntry } from '../store/entries.js';
+import { fail } from '../../errors.js';
+import { allEntryRows, candidatesFromTrustMaterial, entryFromRow, entryRowById, entryRowByIdentity, insertEntry, type EntryCandidate, type EntryRow, type StoreEntry } from '../store/entries.js';
 import { activeKeyRows, addKeysTx, lastRotationVersion, thresholdOf } from '../store/rotation-keys.js';
 import { setMeta } from '../store/integrity.js';
 import { isoTime } from '../store/time.js';
@@ -26,6 +33,7 @@ import { verifyRotation, type VerifiedRotation } from './verify.js';
 export type RotationChange =
   | { action: 'add'; kind: string; subject: string; fingerprint: string; validFrom: string; validUntil: string | null }
   | { action: 'update'; id: number; kind: string; subject: string; fingerprint: string; from: { validFrom: string; validUntil: string | null }; to: { validFrom: string; validUntil: string | null } }
+  | { action: 'adopt'; id: number; kind: string; subject: string; fingerprint: string; from: { validFrom: string; validUntil: string | null }; to: { validFrom: string; validUntil: string | null } }
   | { action: 'close'; id: number; kind: string; subject: string; fingerprint: string; validUntil: string }
   | { action: 'keys'; removed: string[]; added: string[]; threshold: number };
 
@@ -48,7 +56,7 @@ interface PlannedAdd {
   candidate: EntryCandidate;
 }
 interface PlannedUpdate {
-  change: RotationChange & { action: 'update' };
+  change: RotationChange & { action: 'update' | 'adopt' };
   candidate: EntryCandidate;
 }
 
@@ -63,9 +71,10 @@ function trustOf(db: Database.Database) {
   return { keys: activeKeyRows(db).map((r) => ({ spki: new Uint8Array(r.spki) })), threshold: thresholdOf(db), lastVersion: lastRotationVersion(db) };
 }
 
-function planRotation(db: Database.Database, v: VerifiedRotation, now: number): Plan {
+function planRotation(db: Database.Database, v: VerifiedRotation, now: number, adopt: ReadonlySet<number>): Plan {
   const plan: Plan = { adds: [], updates: [], closes: [], keys: undefined };
   const named = new Set<number>();
+  const conflicts: EntryRow[] = [];
   for (const c of candidatesFromTrustMaterial(v.root)) {
     const row = entryRowByIdentity(db, c.kind, c.identity);
     if (!row) {
@@ -75,11 +84,17 @@ function planRotation(db: Database.Database, v: VerifiedRotation, now: number): 
     }
     if (named.has(row.id)) continue;
     named.add(row.id);
-    if (row.valid_from !== c.validFrom || row.valid_until !== c.validUntil || row.rotation_version === null) {
+    // rotation_version is set only by rotations (and by an explicit adoption).
+    const handImported = row.rotation_version === null;
+    if (handImported && !adopt.has(row.id)) {
+      conflicts.push(row);
+      continue;
+    }
+    if (handImported || row.valid_from !== c.validFrom || row.valid_until !== c.validUntil) {
       plan.updates.push({
         candidate: c,
         change: {
-          action: 'update',
+          action: handImported ? 'adopt' : 'update',
           id: row.id,
           kind: row.kind,
           subject: row.subject,
@@ -90,10 +105,26 @@ function planRotation(db: Database.Database, v: VerifiedRotation, now: number): 
       });
     }
   }
+  for (const id of adopt) {
+    const row = entryRowById(db, id);
+    if (!row || row.rotation_version !== null || !named.has(id)) {
+      fail('INPUT_INVALID', 'rotation', `--adopt ${id}: ${!row ? 'no such entry' : row.rotation_version !== null ? 'the entry is already managed by rotations' : 'this rotation does not list that entry'}`, { id });
+    }
+  }
+  if (conflicts.length > 0) {
+    const list = conflicts.map((r) => `#${r.id} ${r.kind} ${r.subject} (imported by hand from ${r.source_file})`).join(', ');
+    fail(
+      'ROTATION_CONFLICT',
+      'rotation',
+      `rotation version ${v.payload.version} lists ${conflicts.length === 1 ? 'an entry' : 'entries'} imported by hand: ${list}; rotations manage only the entries rotations added, so it was not applied (to hand ${conflicts.length === 1 ? 'it' : 'them'} to rotations, with the window the rotation gives: --adopt ${conflicts.map((r) => r.id).join(' --adopt ')})`,
+      { version: v.payload.version, conflicts: conflicts.map((r) => ({ id: r.id, kind: r.kind, subject: r.subject, fingerprint: r.fingerprint, sourceFile: r.source_file })) },
+    );
+  }
   for (const row of allEntryRows(db)) {
     if (row.rotation_version === null || named.has(row.id)) continue;
     if (row.valid_until !== null && row.valid_until <= now) continue;
-    plan.closes.push({ action: 'close', id: row.id, kind: row.kind, subject: row.subject, fingerprint: row.fingerprint, validUntil: isoTime(Math.max(now, row.valid_from)) });
+    // Closed now; an entry whose window had not started yet is withdrawn whole (end < start).
+    plan.closes.push({ action: 'close', id: row.id, kind: row.kind, subject: row.subject, fingerprint: row.fingerprint, validUntil: isoTime(now) });
   }
   const rk = v.payload.rotationKeys;
   if (rk) {
@@ -114,7 +145,7 @@ function applyPlan(tx: WriteTx, v: VerifiedRotation, plan: Plan, source: { file:
   }
   for (const u of plan.updates) {
     tx.db.prepare('UPDATE entries SET valid_from = ?, valid_until = ?, rotation_version = ? WHERE id = ?').run(u.candidate.validFrom, u.candidate.validUntil, version, u.change.id);
-    tx.record('rotate-update', { entryId: u.change.id, detail: { version, ...u.change }, sourceFile: source.file, sourceSha256: source.sha256 });
+    tx.record(u.change.action === 'adopt' ? 'rotate-adopt' : 'rotate-update', { entryId: u.change.id, detail: { version, ...u.change }, sourceFile: source.file, sourceSha256: source.sha256 });
   }
   for (const c of plan.closes) {
     tx.db.prepare('UPDATE entries SET valid_until = ? WHERE id = ?').run(Date.parse(c.validUntil), c.id);
@@ -153,6 +184,8 @@ function changesOf(plan: Plan): RotationChange[] {
 
 export interface RotateOptions {
   dryRun?: boolean;
+  /** Hand-imported entries (ids) the operator hands over to rotations (`--adopt`). */
+  adopt?: number[];
   /** Path of the rotation file, recorded in history. */
   sourceFile: string;
 }
@@ -164,7 +197,7 @@ export function applyRotation(store: TrustStore, tarBytes: Uint8Array, opts: Rot
   const run = (db: Database.Database, tx: WriteTx | undefined): RotationResult => {
     const trust = trustOf(db);
     const v = verifyRotation(bundle, trust, ctx.now);
-    const plan = planRotation(db, v, ctx.now);
+    const plan = planRotation(db, v, ctx.now, new Set(opts.adopt ?? []));
     if (tx) applyPlan(tx, v, plan, source);
     const touched = new Set<number>([...plan.updates.map((u) => u.change.id), ...plan.closes.map((c) => c.id)]);
     const entries = tx

@@ -16,6 +16,7 @@ import { fail, StellaError } from '../../errors.js';
 import { defaultDigestForKey, sha256 } from '../../crypto.js';
 import { decodeBase64, toBase64, toHex, utf8 } from '../../util/encoding.js';
 import { parseJsonStrict } from '../../util/json.js';
+import { boundedMs, formatTime, parseRfc3339, windowEndMs } from '../../util/time.js';
 import { parseTrustedRoot } from '../trusted-root.js';
 import { canonicalJson } from '../store/canonical.js';
 import { spkiOf } from '../store/keys.js';
@@ -90,7 +91,7 @@ function payloadJson(p: RotationPayload): string {
   return canonicalJson({
     type: p.type,
     version: p.version,
-    expires: new Date(p.expires).toISOString(),
+    expires: formatTime(p.expires),
     root: { sha256: p.root.sha256, size: p.root.size },
     rotationKeys: p.rotationKeys ? { keys: p.rotationKeys.keys.map(toBase64), threshold: p.rotationKeys.threshold } : undefined,
   });
@@ -114,6 +115,8 @@ export interface CreateRotationInput {
   version: number;
   expires: number;
   signWith: KeyObject[];
+  /** Clock for the expiry check (default: now). */
+  now?: number;
   /** Replace the rotation keys: new public keys and threshold. */
   newRotationKeys?: { keys: KeyObject[]; threshold: number };
 }
@@ -122,6 +125,14 @@ export interface CreateRotationInput {
 export async function createRotation(input: CreateRotationInput): Promise<{ tar: Uint8Array; payload: RotationPayload; payloadBytes: Uint8Array }> {
   if (!Number.isSafeInteger(input.version) || input.version <= 0) fail('INPUT_INVALID', 'rotation', `--version must be a whole number of at least 1, not ${input.version}`);
   if (input.signWith.length === 0) fail('INPUT_INVALID', 'rotation', 'at least one --sign-with key is needed');
+  boundedMs(input.expires, '--expires', { code: 'INPUT_INVALID', check: 'rotation' });
+  // Every host would refuse it (freeze check): never sign one.
+  const now = input.now ?? Date.now();
+  if (input.expires <= now) {
+    fail('ROTATION_EXPIRED', 'rotation', `--expires ${formatTime(input.expires)} is not in the future: every host would refuse this rotation as expired`, {
+      expires: formatTime(input.expires),
+    });
+  }
   // Refuse to ship a root the receiving side would refuse.
   const root = parseTrustedRoot(input.rootBytes);
   if (root.certificateAuthorities.length + root.tlogs.length + root.ctlogs.length + root.timestampAuthorities.length === 0) {
@@ -167,9 +178,9 @@ function parsePayload(bytes: Uint8Array): RotationPayload {
   const o = exactKeys(doc, ['type', 'version', 'expires', 'root'], ['rotationKeys'], 'rotation payload');
   if (o.type !== ROTATION_PAYLOAD_TYPE) rotationInvalid(`rotation payload: type must be ${ROTATION_PAYLOAD_TYPE}`);
   if (typeof o.version !== 'number' || !Number.isSafeInteger(o.version) || o.version <= 0) rotationInvalid('rotation payload: version must be a whole number of at least 1');
-  if (typeof o.expires !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(o.expires) || !Number.isFinite(Date.parse(o.expires))) {
-    rotationInvalid('rotation payload: expires must be an ISO 8601 UTC time');
-  }
+  // The one strict parser (no 2026-02-30 rolled over to March); the canonical-bytes check
+  // below then holds it to the one form createRotation writes.
+  const expires = windowEndMs(parseRfc3339(o.expires, 'rotation payload: expires', { code: 'ROTATION_INVALID', check: 'rotation' }));
   const root = exactKeys(o.root, ['sha256', 'size'], [], 'rotation payload root');
   if (typeof root.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(root.sha256)) rotationInvalid('rotation payload: root.sha256 must be 64 lowercase hex digits');
   if (typeof root.size !== 'number' || !Number.isSafeInteger(root.size) || root.size < 0) rotationInvalid('rotation payload: root.size must be a whole number');
@@ -193,7 +204,7 @@ function parsePayload(bytes: Uint8Array): RotationPayload {
   const payload: RotationPayload = {
     type: ROTATION_PAYLOAD_TYPE,
     version: o.version,
-    expires: Date.parse(o.expires as string),
+    expires,
     root: { sha256: root.sha256, size: root.size },
     rotationKeys,
   };

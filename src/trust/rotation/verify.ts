@@ -3,7 +3,7 @@
  * store's current rotation keys, threshold and last applied version, and a clock:
  *  1. at least K distinct trusted keys signed exactly the payload bytes (a key counts once,
  *     whatever id or encoding it comes under);
- *  2. version > last applied (rollback refused);
+ *  2. version > last applied (rollback refused), and exactly the next one (TUF: no skipping);
  *  3. not expired (freeze refused);
  *  4. root.json is exactly the file the payload names (SHA-256 and size) and a valid root;
  *  5. a rotation that replaces the rotation keys is also signed by K' of the NEW keys.
@@ -12,6 +12,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { StellaError } from '../../errors.js';
 import { sha256, verifySignature } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
+import { formatTime } from '../../util/time.js';
 import type { TrustMaterial } from '../material.js';
 import { parseTrustedRoot } from '../trusted-root.js';
 import { checkThreshold, rotationKeyId, type RotationBundle, type RotationPayload } from './bundle.js';
@@ -39,7 +40,7 @@ export interface VerifiedRotation {
   newKeySigners: string[];
 }
 
-function refuse(code: 'ROTATION_THRESHOLD_NOT_MET' | 'ROTATION_ROLLBACK' | 'ROTATION_EXPIRED' | 'ROTATION_INVALID' | 'ROTATION_KEYS_INVALID', message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+function refuse(code: 'ROTATION_THRESHOLD_NOT_MET' | 'ROTATION_ROLLBACK' | 'ROTATION_VERSION_GAP' | 'ROTATION_EXPIRED' | 'ROTATION_INVALID' | 'ROTATION_KEYS_INVALID', message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
   throw new StellaError(code, 'rotation', message, details, options);
 }
 
@@ -81,8 +82,17 @@ export function verifyRotation(bundle: RotationBundle, trust: RotationTrust, now
       lastVersion: trust.lastVersion,
     });
   }
+  // TUF: each root is exactly the next version. Skipping ahead is refused, so one signed
+  // rotation with a huge version cannot make every later one a "rollback" (a freeze).
+  if (payload.version !== trust.lastVersion + 1) {
+    refuse('ROTATION_VERSION_GAP', `rotation version ${payload.version} is not the next version (the last applied is ${trust.lastVersion}: apply version ${trust.lastVersion + 1} first)`, {
+      version: payload.version,
+      lastVersion: trust.lastVersion,
+      expected: trust.lastVersion + 1,
+    });
+  }
   if (payload.expires <= now) {
-    refuse('ROTATION_EXPIRED', `rotation expired at ${new Date(payload.expires).toISOString()} (freeze refused)`, { expires: new Date(payload.expires).toISOString() });
+    refuse('ROTATION_EXPIRED', `rotation expired at ${formatTime(payload.expires)} (freeze refused)`, { expires: formatTime(payload.expires) });
   }
   const rootSha = toHex(sha256(bundle.rootBytes));
   if (rootSha !== payload.root.sha256 || bundle.rootBytes.byteLength !== payload.root.size) {

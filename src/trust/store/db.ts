@@ -1,9 +1,16 @@
 /**
  * Opening the trust store: the only place that creates a better-sqlite3 connection.
- * WAL + synchronous=FULL (a WAL database defaults to NORMAL, which can lose the last commit
- * on power failure), a busy timeout, schema migrations, a corruption check and the tamper
- * check (./integrity.ts) all happen here, so every caller gets a store it can trust or a
- * clear StellaError.
+ *
+ * Read paths (`readonly`) open the file read-only and never write: no WAL switch, no table
+ * created, no migration (checklist H51). Before SQLite sees the file, its header must name it
+ * a Stella trust store (application id 'STEL'): a foreign SQLite file or an empty file is
+ * refused untouched (STORE_FOREIGN). Only `create` (trust init) makes a new store, and only
+ * `allowOlderSchema` (trust migrate) opens one at an older schema; everything else refuses
+ * it (STORE_MIGRATION_REQUIRED), so no command migrates, and thereby re-seals, a store behind
+ * the operator's back (H52). A writer gets WAL + synchronous=FULL (a WAL database defaults to
+ * NORMAL, which can lose the last commit on power failure) and a busy timeout; every open
+ * checks for corruption and, at the current schema, the schema's shape and the tamper seal
+ * (./integrity.ts).
  *
  * Writes go through `writeTransaction`: one `BEGIN IMMEDIATE` transaction per command (a
  * deferred read-then-write transaction can fail with SQLITE_BUSY_SNAPSHOT regardless of the
@@ -11,21 +18,24 @@
  * any point leaves the old state or the new one.
  */
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fail } from '../../errors.js';
+import { readSqliteHeader, schemaShape } from '../../util/sqlite-file.js';
 import { guardStore, storeErrorFrom } from './errors.js';
 import { chainUnhashedHistory, sealChanges, setMeta, verifyIntegrity, type HistoryRecord } from './integrity.js';
-import { APPLICATION_ID, MIGRATION_V1_DDL, MIGRATION_V2_DDL, SCHEMA_VERSION, type Migration } from './schema.js';
+import { APPLICATION_ID, expectedSchemaShape, SCHEMA_DDL, SCHEMA_VERSION, type Migration } from './schema.js';
 import type { CanonicalValue } from './canonical.js';
 
 export interface OpenOptions {
   readonly?: boolean;
-  /** Create the file (and its directory) when missing; used by `trust init` only. */
+  /** Create the store when the file is missing or empty; used by `trust init` only. */
   create?: boolean;
+  /** Open a store at an older schema version, unchanged; used by `trust migrate` only. */
+  allowOlderSchema?: boolean;
   /** Default: STELLA_STORE_BUSY_TIMEOUT_MS, else 5000. */
   busyTimeoutMs?: number;
-  /** Clock and command line for the history rows a migration or creation writes. */
+  /** Clock and command line for the history row a creation writes. */
   now?: number;
   command?: string;
 }
@@ -36,14 +46,14 @@ export interface TrustStore {
   readonly readonly: boolean;
   /** True when this open created the store. */
   readonly created: boolean;
-  /** Schema version the file had before this open migrated it (0 = new). */
-  readonly migratedFrom: number;
+  /** The file's schema version (older than SCHEMA_VERSION only with allowOlderSchema). */
+  readonly schemaVersion: number;
   close(): void;
 }
 
 export const MIGRATIONS: Migration[] = [
-  { version: 1, ddl: MIGRATION_V1_DDL },
-  { version: 2, ddl: MIGRATION_V2_DDL, backfill: chainUnhashedHistory },
+  { version: 1, ddl: SCHEMA_DDL[0]! },
+  { version: 2, ddl: SCHEMA_DDL[1]!, backfill: chainUnhashedHistory },
 ];
 
 function busyTimeout(opts: OpenOptions): number {
@@ -52,23 +62,8 @@ function busyTimeout(opts: OpenOptions): number {
   return Number.isSafeInteger(env) && env >= 0 ? env : 5000;
 }
 
-function connect(path: string, readonly: boolean, mustExist: boolean, timeout: number): Database.Database {
-  const db = guardStore(path, () => new Database(path, { readonly, fileMustExist: mustExist, timeout }));
-  try {
-    db.pragma(`busy_timeout = ${timeout}`);
-    if (!readonly) {
-      // journal_mode reads the header: a file that is not a database fails here.
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-    }
-    db.pragma('foreign_keys = ON');
-    const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is corrupt (integrity check: ${String(check)})`, { path });
-    return db;
-  } catch (e) {
-    db.close();
-    throw storeErrorFrom(e, path);
-  }
+function foreign(path: string, why: string, details: Record<string, unknown> = {}): never {
+  return fail('STORE_FOREIGN', 'trust-store', `${path} is not a Stella trust store (${why}); it was left untouched`, { path, ...details });
 }
 
 function headerOf(db: Database.Database): { userVersion: number; applicationId: number; tables: number } {
@@ -79,101 +74,132 @@ function headerOf(db: Database.Database): { userVersion: number; applicationId: 
   };
 }
 
-/** Run the missing migrations in one IMMEDIATE transaction (re-checked inside it: two openers race safely). */
-function migrate(db: Database.Database, path: string, now: number, command: string): number {
+/** Run every migration on an empty database, in one IMMEDIATE transaction (re-checked inside it: two creators race safely). */
+function createSchema(db: Database.Database, path: string, now: number, command: string): boolean {
   return db
     .transaction(() => {
       const h = headerOf(db);
-      if (h.userVersion > SCHEMA_VERSION) return h.userVersion;
-      if (h.userVersion === SCHEMA_VERSION) return h.userVersion;
-      if (h.userVersion === 0 && h.tables > 0) {
-        fail('STORE_CORRUPT', 'trust-store', `${path} is a SQLite database but not a Stella trust store`, { path });
-      }
-      const from = h.userVersion;
+      if (h.applicationId === APPLICATION_ID && h.userVersion > 0) return false;
+      if (h.userVersion !== 0 || h.tables > 0 || h.applicationId !== 0) foreign(path, 'a SQLite database with other contents', { applicationId: h.applicationId });
       for (const m of MIGRATIONS) {
-        if (m.version <= from) continue;
         db.exec(m.ddl);
         m.backfill?.(db);
-        db.pragma(`user_version = ${m.version}`);
       }
-      const records: HistoryRecord[] = [];
-      if (from === 0) {
-        db.pragma(`application_id = ${APPLICATION_ID}`);
-        setMeta(db, 'created_at', String(now));
-        records.push({ at: now, action: 'create', entryId: null, detail: { schemaVersion: SCHEMA_VERSION }, sourceFile: null, sourceSha256: null, command });
-      } else {
-        records.push({ at: now, action: 'migrate', entryId: null, detail: { from, to: SCHEMA_VERSION }, sourceFile: null, sourceSha256: null, command });
-      }
-      sealChanges(db, records);
-      return from;
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      setMeta(db, 'created_at', String(now));
+      const record: HistoryRecord = { at: now, action: 'create', entryId: null, detail: { schemaVersion: SCHEMA_VERSION }, sourceFile: null, sourceSha256: null, command };
+      sealChanges(db, [record]);
+      return true;
     })
     .immediate();
 }
 
+/** The refusals that depend on the schema version alone. */
+function checkVersion(path: string, userVersion: number, allowOlder: boolean): void {
+  if (userVersion > SCHEMA_VERSION) {
+    fail('STORE_SCHEMA_TOO_NEW', 'trust-store', `trust store ${path} has schema version ${userVersion}, newer than this stella understands (${SCHEMA_VERSION}); upgrade stella`, {
+      path,
+      schemaVersion: userVersion,
+      supported: SCHEMA_VERSION,
+    });
+  }
+  if (userVersion < 1) fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is marked as a Stella trust store but has no schema`, { path });
+  if (userVersion < SCHEMA_VERSION && !allowOlder) {
+    fail(
+      'STORE_MIGRATION_REQUIRED',
+      'trust-store',
+      `trust store ${path} has schema version ${userVersion}, older than this stella's (${SCHEMA_VERSION}); nothing was changed: run \`stella trust migrate\` (it checks the store against its history first; --dry-run shows what it would seal)`,
+      { path, schemaVersion: userVersion, supported: SCHEMA_VERSION },
+    );
+  }
+}
+
+/** A store at `version` has exactly the tables, columns, indexes and triggers Stella gives it. */
+export function checkSchemaShape(db: Database.Database, path: string, version: number): void {
+  if (schemaShape(db) !== expectedSchemaShape(version)) {
+    fail('STORE_TAMPERED', 'trust-store', `trust store ${path} was modified outside stella: its tables, columns, indexes or triggers differ from schema version ${version}`, {
+      path,
+      schemaVersion: version,
+    });
+  }
+}
+
 export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore {
-  const readonly = opts.readonly ?? false;
   const create = opts.create ?? false;
   const now = opts.now ?? Date.now();
   const command = opts.command ?? 'stella';
   const timeout = busyTimeout(opts);
-  if (!existsSync(path)) {
-    if (!create) fail('STORE_NOT_FOUND', 'trust-store', `no trust store at ${path} (create one with \`stella trust init\`)`, { path });
-    guardStore(path, () => mkdirSync(dirname(path), { recursive: true }));
-  } else if (!statSync(path).isFile()) {
-    fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is not a regular file`, { path });
+  // Judge the file from its header before SQLite opens it (see ../../util/sqlite-file.ts).
+  const file = guardStore(path, () => readSqliteHeader(path));
+  let creating = false;
+  switch (file.kind) {
+    case 'missing':
+      if (!create) fail('STORE_NOT_FOUND', 'trust-store', `no trust store at ${path} (create one with \`stella trust init\`)`, { path });
+      guardStore(path, () => mkdirSync(dirname(path), { recursive: true }));
+      creating = true;
+      break;
+    case 'not-a-file':
+      fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is not a regular file`, { path });
+    case 'empty':
+      if (file.walPending) break;
+      if (!create) foreign(path, 'an empty file; `stella trust init` creates a store');
+      creating = true;
+      break;
+    case 'not-sqlite':
+      if (!file.walPending) fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is corrupt or not a SQLite database`, { path });
+      break;
+    case 'sqlite':
+      if (file.walPending) break;
+      // Even `trust init` creates a store only where there is nothing: a missing or empty file.
+      if (file.applicationId !== APPLICATION_ID) foreign(path, `SQLite application id ${file.applicationId}, not ${APPLICATION_ID}`, { applicationId: file.applicationId });
+      // Refused before SQLite opens it, which for a WAL-mode file creates files beside it.
+      checkVersion(path, file.userVersion, opts.allowOlderSchema ?? false);
+      break;
   }
+  const readonly = (opts.readonly ?? false) && !creating;
+  const db = guardStore(path, () => new Database(path, { readonly, fileMustExist: !creating, timeout }));
   let created = false;
-  let migratedFrom = SCHEMA_VERSION;
-  let db = connect(path, readonly && !create, !create, timeout);
+  let schemaVersion: number;
   try {
-    let h = guardStore(path, () => headerOf(db));
-    if (h.userVersion === 0 && h.tables === 0 && !create) {
-      fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is empty (not initialised; run \`stella trust init\`)`, { path });
+    db.pragma(`busy_timeout = ${timeout}`);
+    // SQLite's own view: conclusive even when a WAL holds changes the header does not show yet.
+    const h = headerOf(db);
+    const empty = h.applicationId === 0 && h.userVersion === 0 && h.tables === 0;
+    if (!(h.applicationId === APPLICATION_ID || (empty && create))) {
+      foreign(path, empty ? 'an empty database; `stella trust init` creates a store' : `SQLite application id ${h.applicationId}, not ${APPLICATION_ID}`, { applicationId: h.applicationId });
     }
-    if (h.userVersion !== 0 && h.applicationId !== APPLICATION_ID) {
-      fail('STORE_CORRUPT', 'trust-store', `${path} is a SQLite database but not a Stella trust store`, { path, applicationId: h.applicationId });
+    if (!empty) checkVersion(path, h.userVersion, opts.allowOlderSchema ?? false);
+    if (!readonly && (empty || h.userVersion === SCHEMA_VERSION)) {
+      // Only a current store is switched to WAL here: an older one stays as it is until
+      // `trust migrate` has checked it (a refused migration leaves it byte for byte).
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+    } else if (!readonly) {
+      db.pragma('synchronous = FULL');
     }
-    if (h.userVersion > SCHEMA_VERSION) {
-      fail('STORE_SCHEMA_TOO_NEW', 'trust-store', `trust store ${path} has schema version ${h.userVersion}, newer than this stella understands (${SCHEMA_VERSION}); upgrade stella`, {
-        path,
-        schemaVersion: h.userVersion,
-        supported: SCHEMA_VERSION,
-      });
+    db.pragma('foreign_keys = ON');
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is corrupt (integrity check: ${String(check)})`, { path });
+    if (empty) created = createSchema(db, path, now, command);
+    schemaVersion = empty ? SCHEMA_VERSION : h.userVersion;
+    if (schemaVersion === SCHEMA_VERSION) {
+      db.transaction(() => {
+        checkSchemaShape(db, path, SCHEMA_VERSION);
+        verifyIntegrity(db, path);
+      })();
     }
-    if (h.userVersion < SCHEMA_VERSION) {
-      if (db.readonly) {
-        // Migrating needs a writer; do it, then continue read-only as asked.
-        db.close();
-        db = connect(path, false, true, timeout);
-      }
-      migratedFrom = guardStore(path, () => migrate(db, path, now, command));
-      if (migratedFrom > SCHEMA_VERSION) {
-        fail('STORE_SCHEMA_TOO_NEW', 'trust-store', `trust store ${path} has schema version ${migratedFrom}, newer than this stella understands (${SCHEMA_VERSION}); upgrade stella`, {
-          path,
-          schemaVersion: migratedFrom,
-          supported: SCHEMA_VERSION,
-        });
-      }
-      created = migratedFrom === 0;
-      if (readonly) {
-        db.close();
-        db = connect(path, true, true, timeout);
-      }
-      h = guardStore(path, () => headerOf(db));
-    }
-    guardStore(path, () => db.transaction(() => verifyIntegrity(db, path))());
   } catch (e) {
     db.close();
     throw storeErrorFrom(e, path);
   }
-  const conn = db;
   return {
     path,
-    db: conn,
-    readonly: conn.readonly,
+    db,
+    readonly: db.readonly,
     created,
-    migratedFrom,
-    close: () => conn.close(),
+    schemaVersion,
+    close: () => db.close(),
   };
 }
 
@@ -199,6 +225,7 @@ export interface WriteTx {
  */
 export function writeTransaction<T>(store: TrustStore, ctx: ChangeContext, fn: (tx: WriteTx) => T): T {
   if (store.readonly) fail('INPUT_INVALID', 'trust-store', `trust store ${store.path} was opened read-only`);
+  checkVersion(store.path, store.schemaVersion, false);
   const db = store.db;
   return guardStore(store.path, () =>
     db

@@ -11,7 +11,7 @@ import { concatBytes, decodeBase64, toBase64, toHex } from '../../util/encoding.
 import { parseCertificate } from '../../x509/certificate.js';
 import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustMaterial, ValidityWindow } from '../material.js';
 import { canonicalJson } from './canonical.js';
-import { isoTime } from './time.js';
+import { isoTime, storedTime, storedTimeOrNull } from './time.js';
 
 export type EntryKind = 'ca' | 'tlog' | 'ctlog' | 'tsa';
 export const ENTRY_KINDS: readonly EntryKind[] = ['ca', 'tlog', 'ctlog', 'tsa'];
@@ -92,7 +92,32 @@ export function effectiveEnd(row: Pick<EntryRow, 'valid_until' | 'retired_at'>):
   return Math.min(row.valid_until, row.retired_at);
 }
 
-export function entryFromRow(r: EntryRow): StoreEntry {
+/** The row's time columns, bounded (a row edited to an impossible time is a corrupt store, not a crash). */
+function checkedTimes(r: EntryRow): EntryRow {
+  const what = (col: string): string => `entry ${r.id} ${col}`;
+  return {
+    ...r,
+    valid_from: storedTime(r.valid_from, what('valid_from')),
+    valid_until: storedTimeOrNull(r.valid_until, what('valid_until')),
+    retired_at: storedTimeOrNull(r.retired_at, what('retired_at')),
+    added_at: storedTime(r.added_at, what('added_at')),
+  };
+}
+
+/**
+ * The window the verifier and `export` use: from the start to the earlier of the end and the
+ * local retirement. Undefined when that ends before it starts — an entry retired before the
+ * start a later rotation gave it, or withdrawn by a rotation before it began: it trusts
+ * nothing, and a trusted root cannot express it (checklist H53, item 11 of the review).
+ */
+export function effectiveWindow(row: Pick<EntryRow, 'valid_from' | 'valid_until' | 'retired_at'>): ValidityWindow | undefined {
+  const end = effectiveEnd(row);
+  if (end !== null && end < row.valid_from) return undefined;
+  return { start: row.valid_from, end: end ?? undefined };
+}
+
+export function entryFromRow(row: EntryRow): StoreEntry {
+  const r = checkedTimes(row);
   return {
     id: r.id,
     kind: r.kind,
@@ -108,7 +133,8 @@ export function entryFromRow(r: EntryRow): StoreEntry {
     sourceFile: r.source_file,
     sourceSha256: r.source_sha256,
     addedAt: isoTime(r.added_at),
-    rotationVersion: r.rotation_version,
+    // Absent (undefined) in a store at schema 1, which `trust migrate` reads before migrating.
+    rotationVersion: r.rotation_version ?? null,
   };
 }
 
@@ -179,7 +205,8 @@ export function candidatesFromTrustMaterial(tm: TrustMaterial): EntryCandidate[]
   ];
 }
 
-function windowOf(r: EntryRow): ValidityWindow {
+function windowOf(row: EntryRow): ValidityWindow {
+  const r = checkedTimes(row);
   return { start: r.valid_from, end: effectiveEnd(r) ?? undefined };
 }
 

@@ -9,6 +9,7 @@ import { parseJsonStrict } from '../../util/json.js';
 import { utf8Decoder } from '../../util/encoding.js';
 import { parseCertificate, pemToDerList, verifyCertificateSignature, type Certificate } from '../../x509/certificate.js';
 import { bytesEqual } from '../../util/encoding.js';
+import { formatTime, TIME_MIN_MS } from '../../util/time.js';
 import type { CertificateAuthority, TransparencyLogInstance } from '../material.js';
 import { parseTrustedRoot } from '../trusted-root.js';
 import { authorityCandidate, candidatesFromTrustMaterial, logCandidate, type EntryCandidate } from './entries.js';
@@ -102,9 +103,11 @@ function authorityFromChain(chain: Uint8Array[], kind: 'ca' | 'tsa', opts: Impor
   const root = certs[certs.length - 1]!;
   // Default window: from the moment every certificate in the chain is valid; open-ended
   // (certificate expiry is still checked per certificate by the chain step).
-  const start = opts.validFrom ?? Math.max(...certs.map((c) => c.notBefore));
+  // A certificate may date from before 1970 (UTCTime reaches back to 1950); a window may not
+  // (util/time.ts's range), and starting it later is only stricter.
+  const start = opts.validFrom ?? Math.max(TIME_MIN_MS, ...certs.map((c) => c.notBefore));
   const end = opts.validUntil;
-  if (end !== undefined && end < start) invalid(`--valid-until is before the chain's validity start ${new Date(start).toISOString()}`);
+  if (end !== undefined && end < start) invalid(`--valid-until is before the chain's validity start ${formatTime(start)}`);
   const subject: CertificateAuthority['subject'] = {};
   if (root.subject.organization !== undefined) subject.organization = root.subject.organization;
   if (root.subject.commonName !== undefined) subject.commonName = root.subject.commonName;

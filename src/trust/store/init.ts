@@ -2,10 +2,11 @@
  * `trust init`: create the store and, in one further transaction, optionally load the
  * public-good trusted root and set the rotation keys and threshold.
  */
-import { readFileSync } from 'node:fs';
 import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
+import { readFileBounded } from '../../util/fs.js';
+import { TRUSTED_ROOT_LIMITS } from '../trusted-root.js';
 import { publicGoodTrustedRootPath } from '../public-good.js';
 import { openTrustStore, writeTransaction, type ChangeContext, type TrustStore } from './db.js';
 import { entryFromRow, type StoreEntry } from './entries.js';
@@ -34,7 +35,7 @@ export function initStore(path: string, opts: InitOptions, ctx: ChangeContext): 
   if (opts.threshold !== undefined && !opts.rotationKeys) fail('INPUT_INVALID', 'trust-store', '--threshold needs --rotation-keys FILE');
   const keys = opts.rotationKeys ? parsePublicKeysPem(Buffer.from(opts.rotationKeys.bytes).toString('utf8'), `--rotation-keys ${opts.rotationKeys.path}`) : [];
   const pgPath = publicGoodTrustedRootPath();
-  const pgBytes = opts.withPublicGood ? new Uint8Array(readFileSync(pgPath)) : undefined;
+  const pgBytes = opts.withPublicGood ? readFileBounded(pgPath, { what: 'embedded public-good trusted root', maxBytes: TRUSTED_ROOT_LIMITS.maxBytes }) : undefined;
   const plan = pgBytes ? planImport(pgBytes) : undefined;
   const store: TrustStore = openTrustStore(path, { create: true, now: ctx.now, command: ctx.command });
   try {

@@ -13,6 +13,7 @@ import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, ty
 import {
   allEntryRows,
   authorityFromRow,
+  effectiveWindow,
   entryFromRow,
   entryRowById,
   entryRowByIdentity,
@@ -23,7 +24,7 @@ import {
   type StoreEntry,
 } from './entries.js';
 import { planImport, type ImportFormat, type ImportOptions } from './importers.js';
-import { isoTime } from './time.js';
+import { isoTime, storedTime } from './time.js';
 
 export interface SourceFile {
   /** Path as given on the command line (recorded in history). */
@@ -155,7 +156,7 @@ export interface HistoryItem {
 function historyItem(r: HistoryRow): HistoryItem {
   return {
     id: r.id,
-    at: isoTime(r.at),
+    at: isoTime(storedTime(r.at, `history row ${r.id} at`)),
     action: r.action,
     entryId: r.entry_id,
     detail: JSON.parse(r.detail) as Record<string, unknown>,
@@ -179,9 +180,11 @@ export interface LoadOptions {
 /** Rows -> TrustMaterial (the one trust interface the verifier uses). */
 export function trustMaterialFromRows(rows: EntryRow[], opts: LoadOptions = {}): TrustMaterial {
   const keep = rows.filter((r) => {
-    if (opts.activeAt === undefined) return true;
-    const end = r.retired_at === null ? r.valid_until : r.valid_until === null ? r.retired_at : Math.min(r.valid_until, r.retired_at);
-    return end === null || end >= opts.activeAt;
+    // An entry whose window is empty trusts nothing: it is neither verified against nor
+    // exported (a trusted root cannot say "never"; what export writes must import back).
+    const w = effectiveWindow(r);
+    if (w === undefined) return false;
+    return opts.activeAt === undefined || w.end === undefined || w.end >= opts.activeAt;
   });
   return {
     mediaType: TRUSTED_ROOT_MEDIA_TYPE_V02,
@@ -200,7 +203,11 @@ export function trustMaterialFromStore(store: TrustStore, opts: LoadOptions = {}
 /** Alias named in the brief: the verifier's entry point. */
 export const loadTrustMaterial = trustMaterialFromStore;
 
-/** The store as a v0.2 trusted_root.json (effective windows: retirements are applied). */
+/**
+ * The store as a v0.2 trusted_root.json (effective windows: retirements are applied; entries
+ * that trust nothing are left out). `trust import` of it into any store adds exactly these
+ * entries with these windows, so exporting again gives the same bytes.
+ */
 export function exportTrustedRoot(store: TrustStore): string {
   return serializeTrustedRoot(trustMaterialFromStore(store));
 }
@@ -214,7 +221,7 @@ const FRESHNESS_ACTIONS = ['create', 'add', 'rotate', 'rotate-add', 'rotate-upda
 export function storeFreshness(store: TrustStore): number {
   return readSnapshot(store, (db) => {
     const r = db.prepare(`SELECT max(at) AS at FROM history WHERE action IN (${FRESHNESS_ACTIONS.map(() => '?').join(',')})`).get(...FRESHNESS_ACTIONS) as { at: number | null };
-    return r.at ?? 0;
+    return r.at === null ? 0 : storedTime(r.at, 'history at');
   });
 }
 

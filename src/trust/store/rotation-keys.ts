@@ -9,7 +9,7 @@ import { StellaError } from '../../errors.js';
 import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from './db.js';
 import { getMeta, setMeta } from './integrity.js';
 import { keyDetailsOf, spkiOf } from './keys.js';
-import { isoTime } from './time.js';
+import { isoTime, storedTime, storedTimeOrNull } from './time.js';
 
 export interface RotationKeyRow {
   key_id: string;
@@ -30,7 +30,7 @@ export interface RotationKeyInfo {
 }
 
 function info(r: RotationKeyRow): RotationKeyInfo {
-  return { keyId: r.key_id, keyDetails: r.key_details, addedAt: isoTime(r.added_at), removedAt: isoTime(r.removed_at), source: r.source, active: r.removed_at === null };
+  return { keyId: r.key_id, keyDetails: r.key_details, addedAt: isoTime(storedTime(r.added_at, `rotation key ${r.key_id} added_at`)), removedAt: isoTime(storedTimeOrNull(r.removed_at, `rotation key ${r.key_id} removed_at`)), source: r.source, active: r.removed_at === null };
 }
 
 export function activeKeyRows(db: Database.Database): RotationKeyRow[] {

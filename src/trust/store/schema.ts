@@ -1,7 +1,9 @@
 /**
  * The store's schema, as an ordered list of migrations. `PRAGMA user_version` records how many
- * have run; opening a store runs the missing ones (inside one IMMEDIATE transaction), and a
- * store written by a newer Stella (user_version > SCHEMA_VERSION) is refused, never guessed at.
+ * have run. Creating a store runs them all; an older store is migrated only by
+ * `stella trust migrate` (./migrate.ts), after its history has been checked, and every other
+ * command refuses it; a store written by a newer Stella (user_version > SCHEMA_VERSION) is
+ * refused, never guessed at.
  *
  * v1: entries, history, rotation keys, applied rotations, meta.
  * v2: tamper evidence (checklist G47): a hash chain over history rows, each row committing to
@@ -9,6 +11,7 @@
  *     manages them.
  */
 import type Database from 'better-sqlite3';
+import { schemaShapeOf } from '../../util/sqlite-file.js';
 
 /** 'STEL' — marks a SQLite file as a Stella trust store. */
 export const APPLICATION_ID = 0x5354454c;
@@ -81,3 +84,11 @@ ALTER TABLE history ADD COLUMN hash TEXT;
 `;
 
 export const SCHEMA_VERSION = 2;
+
+/** The DDL of each version, in order (index = version - 1). */
+export const SCHEMA_DDL: readonly string[] = [MIGRATION_V1_DDL, MIGRATION_V2_DDL];
+
+/** The shape a store at `version` has when Stella made it (see schemaShape). */
+export function expectedSchemaShape(version: number): string {
+  return schemaShapeOf(SCHEMA_DDL.slice(0, version));
+}

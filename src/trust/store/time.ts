@@ -1,22 +1,24 @@
-/** Times on the command line and in output: RFC 3339 in, ISO 8601 UTC out, ms inside. */
-import { fail, type CheckName, type ErrorCode } from '../../errors.js';
-
-const RFC3339_RE = /^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2}))?$/;
-
 /**
- * Parse `2026-01-31`, `2026-01-31T12:00:00Z` or `...+02:00` (a date alone is midnight UTC).
- * A time without a zone is refused: it would mean different instants on different hosts.
+ * Times in the trust store: INTEGER ms columns, bounded when a row is read (util/time.ts is
+ * the one parser and bound; command-line flags go through it before they reach the store).
  */
-export function parseTime(s: string, what: string, code: ErrorCode = 'INPUT_INVALID', check: CheckName = 'input'): number {
-  const t = s.trim();
-  if (!RFC3339_RE.test(t)) fail(code, check, `${what}: ${JSON.stringify(s.slice(0, 60))} is not an RFC 3339 time (e.g. 2026-01-31T00:00:00Z)`);
-  const ms = Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t.replace(' ', 'T'));
-  if (!Number.isFinite(ms)) fail(code, check, `${what}: ${JSON.stringify(s.slice(0, 60))} is not a valid time`);
-  return ms;
-}
+import { formatTime, boundedMs } from '../../util/time.js';
 
+/** ISO 8601 UTC of a stored or parsed time (never throws). */
 export function isoTime(ms: number): string;
 export function isoTime(ms: number | null | undefined): string | null;
 export function isoTime(ms: number | null | undefined): string | null {
-  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+  return ms === null || ms === undefined ? null : formatTime(ms);
+}
+
+/**
+ * A time column as read from the store: a whole number of ms in range, else the store is
+ * corrupt (STORE_CORRUPT naming the row and column) — never a time that crashes later.
+ */
+export function storedTime(v: unknown, what: string): number {
+  return boundedMs(v, `trust store ${what}`, { code: 'STORE_CORRUPT', check: 'trust-store' });
+}
+
+export function storedTimeOrNull(v: unknown, what: string): number | null {
+  return v === null ? null : storedTime(v, what);
 }

@@ -4,6 +4,7 @@
  * width in, lines out. Plain ASCII unless `unicode` (the command turns it on for a TTY).
  */
 import type { StoreEntry } from './entries.js';
+import { formatTime } from '../../util/time.js';
 
 export interface TimelineOptions {
   now: number;
@@ -64,9 +65,14 @@ export function renderTimeline(entries: StoreEntry[], opts: TimelineOptions): st
   lines.push(' '.repeat(labelWidth + 1) + labels.join('').trimEnd());
   lines.push(' '.repeat(labelWidth + 1) + axis.join(''));
   entries.forEach((e, i) => {
+    const end = ends[i];
+    if (end !== undefined && end < starts[i]!) {
+      // Retired or withdrawn before it started: no window to draw.
+      lines.push(`${label(e, labelWidth)} (never valid)`);
+      return;
+    }
     const row = Array.from({ length: plot }, () => ' ');
     const a = col(starts[i]!);
-    const end = ends[i];
     const b = end === undefined ? plot - 1 : col(end);
     for (let c = a; c <= b; c++) row[c] = g.bar;
     row[a] = g.start;
@@ -74,8 +80,8 @@ export function renderTimeline(entries: StoreEntry[], opts: TimelineOptions): st
     if (row[nowCol] === ' ') row[nowCol] = g.now;
     lines.push(`${label(e, labelWidth)} ${row.join('').trimEnd()}`);
   });
-  const nowText = `^ now ${new Date(opts.now).toISOString().slice(0, 10)}`;
-  const nowLine = nowCol + nowText.length <= plot ? ' '.repeat(nowCol) + nowText : ' '.repeat(Math.max(0, nowCol - nowText.length + 1)) + `now ${new Date(opts.now).toISOString().slice(0, 10)} ^`;
+  const nowText = `^ now ${formatTime(opts.now).slice(0, 10)}`;
+  const nowLine = nowCol + nowText.length <= plot ? ' '.repeat(nowCol) + nowText : ' '.repeat(Math.max(0, nowCol - nowText.length + 1)) + `now ${formatTime(opts.now).slice(0, 10)} ^`;
   lines.push(' '.repeat(labelWidth + 1) + nowLine);
   const legend = `${g.start}${g.bar}${g.end} window  ${g.start}${g.bar}${g.open} open-ended  ${g.now} now`;
   lines.push(' '.repeat(labelWidth + 1) + legend);

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fail } from '../../errors.js';
+import { TIME_MAX_MS } from '../../util/time.js';
 import type { TrustMaterial } from '../material.js';
 import { openTrustStore } from './db.js';
 import { checkStaleness, DEFAULT_MAX_AGE_DAYS, trustMaterialFromStore } from './operations.js';
@@ -25,8 +26,13 @@ export interface StoreTrust {
   warnings: string[];
 }
 
+/** No store can be older than Stella's whole time range (util/time.ts): a longer limit is a typo. */
+const MAX_AGE_LIMIT_DAYS = Math.floor(TIME_MAX_MS / 86_400_000);
+
 export function parseMaxAgeDays(s: string): number {
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(s.trim()) || Number(s) <= 0) fail('INPUT_INVALID', 'input', `--max-age must be a positive number of days, not ${JSON.stringify(s)}`);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(s.trim()) || Number(s) <= 0 || Number(s) > MAX_AGE_LIMIT_DAYS) {
+    fail('INPUT_INVALID', 'input', `--max-age must be a positive number of days up to ${MAX_AGE_LIMIT_DAYS}, not ${JSON.stringify(s)}`);
+  }
   return Number(s);
 }
 

@@ -96,7 +96,7 @@ test('verify --archive still applies the policy, and does not trust the trusted_
 test('export-bundle --all and --artifact from an attestation store; no attestations found for other digests', async (t) => {
   const dir = tmp(t);
   const storePath = path.join(dir, 'attestations.db');
-  const store = AttestationStore.open(storePath);
+  const store = AttestationStore.open(storePath, 'write');
   for (const b of manifest.bundles) {
     store.save({ artifactDigest: b.artifactDigest ?? ARTIFACT_DIGEST, bundleJson: readFileSync(s(b.bundle), 'utf8'), contentKind: b.name === 'attestation' ? 'dsseEnvelope' : 'messageSignature', createdAt: 1 });
   }

@@ -3,8 +3,10 @@
  * `attest sign`, `attest verify --artifact sha256:...` from the attestation store, `sandbox down`.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,4 +97,104 @@ test('sandbox up --detach, token, attest sign, verify from the store, sandbox do
   const again = await stella(['sandbox', 'down', '--data-dir', data]);
   t.is(again.code, 0);
   t.regex(again.stdout, /not running/);
+});
+
+/** Is the child still running (no exit seen)? process.kill(pid, 0) would also say yes for a zombie. */
+async function stillRunning(child: ChildProcess): Promise<boolean> {
+  await new Promise((r) => setTimeout(r, 300));
+  return child.exitCode === null && child.signalCode === null;
+}
+
+test.serial('H57 sandbox down acts on proof, not on sandbox.json: an unrelated pid survives every forgery; the real sandbox still stops', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'stella-down-'));
+  const data = join(root, 'sandbox');
+  const up = await stella(['sandbox', 'up', '--data-dir', data, '--detach', '--json']);
+  t.is(up.code, 0, up.stderr);
+  const real = JSON.parse(readFileSync(join(data, 'sandbox.json'), 'utf8'));
+  t.teardown(async () => {
+    writeFileSync(join(data, 'sandbox.json'), JSON.stringify(real));
+    await stella(['sandbox', 'down', '--data-dir', data]);
+  });
+  const key = readFileSync(join(data, 'control.key'), 'utf8').trim();
+
+  // An unrelated process whose pid the file will name.
+  const victim = spawn('sleep', ['600'], { stdio: 'ignore' });
+  t.teardown(() => victim.kill('SIGKILL'));
+  // Something on loopback that is not the sandbox, answering everything the way the old check
+  // trusted (200 and the file's instance id), and recording what it is sent.
+  const seen: string[] = [];
+  const impostor = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      seen.push(`${req.method} ${req.url} ${body}`);
+      res.writeHead(200, { 'Content-Type': 'application/json', 'X-Stella-Sandbox': real.instanceId });
+      res.end(JSON.stringify({ pid: victim.pid, instanceId: real.instanceId, serverNonce: '00'.repeat(32), proof: '11'.repeat(32) }));
+    });
+  });
+  await new Promise<void>((r) => impostor.listen(0, '127.0.0.1', r));
+  t.teardown(() => impostor.close());
+  const impostorUrl = `http://127.0.0.1:${(impostor.address() as AddressInfo).port}`;
+  const forge = (base: string) => writeFileSync(join(data, 'sandbox.json'), JSON.stringify({ ...real, pid: victim.pid, urls: { ...real.urls, base } }));
+
+  // 1. The file points at the impostor: it cannot prove the key, so nothing is signalled or stopped.
+  forge(impostorUrl);
+  const a = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
+  t.is(a.code, 74, a.stdout + a.stderr);
+  t.regex(JSON.parse(a.stdout).error.message, /did not prove it is the sandbox .* pid \d+ not signalled/);
+  t.true(await stillRunning(victim), 'the unrelated process survives');
+  t.true(seen.length > 0 && seen.every((s) => s.startsWith('POST /stella/v1/sandbox/hello ')), `only a hello was sent: ${seen.join(' | ')}`);
+  t.false(seen.some((s) => s.includes(key)), 'the control key never leaves the machine\'s disk');
+
+  // 2. Non-loopback hosts: refused before any request.
+  for (const base of ['http://192.0.2.1:8080', `http://127.0.0.1.nip.io:${(impostor.address() as AddressInfo).port}`]) {
+    seen.length = 0;
+    forge(base);
+    const b = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
+    t.is(b.code, 74, b.stdout + b.stderr);
+    t.regex(JSON.parse(b.stdout).error.message, /not a loopback URL.*refusing to contact it or to signal pid/);
+    t.true(await stillRunning(victim));
+  }
+
+  // 3. Nothing answers at a loopback URL: the pid's command line is not our sandbox, so it is
+  // not signalled; the record is cleared.
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const deadPort = (closed.address() as AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  forge(`http://127.0.0.1:${deadPort}`);
+  const c = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
+  t.is(c.code, 0, c.stdout + c.stderr);
+  t.false(JSON.parse(c.stdout).stopped);
+  t.regex(JSON.parse(c.stdout).message, /not answering; marked stopped \(pid \d+ not signalled\)/);
+  t.true(await stillRunning(victim));
+
+  // The real record: the sandbox proves itself and goes down.
+  writeFileSync(join(data, 'sandbox.json'), JSON.stringify(real));
+  const d = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
+  t.is(d.code, 0, d.stdout + d.stderr);
+  t.true(JSON.parse(d.stdout).stopped);
+  t.is(JSON.parse(d.stdout).pid, real.pid);
+  let alive = true;
+  try {
+    process.kill(real.pid, 0);
+  } catch {
+    alive = false;
+  }
+  t.false(alive, 'the sandbox process is gone');
+  t.true(await stillRunning(victim));
+});
+
+test('H56 sandbox up --detach never appends its log through a planted symlink', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'stella-log-'));
+  const data = join(root, 'sandbox');
+  mkdirSync(data);
+  const victim = join(root, 'victim');
+  writeFileSync(victim, 'precious');
+  symlinkSync(victim, join(data, 'sandbox.log'));
+  const up = await stella(['sandbox', 'up', '--data-dir', data, '--detach', '--json']);
+  t.teardown(() => stella(['sandbox', 'down', '--data-dir', data]));
+  t.is(up.code, 74, up.stdout + up.stderr);
+  t.regex(JSON.parse(up.stdout).error.message, /sandbox log .*sandbox\.log.*symbolic link/);
+  t.is(readFileSync(victim, 'utf8'), 'precious');
 });

@@ -74,6 +74,20 @@ test('not yet valid and issued in the future are refused', (t) => {
   expectError(t, () => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW - 5000 }), 'OIDC_TOKEN_INVALID', /not valid yet/);
 });
 
+test('exp, nbf and iat outside Stella\'s time range are refused naming the claim (checklist H50)', (t) => {
+  const claims = JSON.parse(Buffer.from(issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW }).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+  for (const [claim, value] of [
+    ['exp', 1e20],
+    ['exp', 253402300800],
+    ['nbf', -1],
+    ['iat', 1e300],
+    ['iat', -0.5],
+  ] as const) {
+    expectError(t, () => issuer.verifyToken(issuer.sign({ ...claims, [claim]: value }), { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', new RegExp(`^OIDC token invalid: "${claim}" claim: .* is not a time in range`));
+  }
+  t.notThrows(() => issuer.verifyToken(issuer.sign({ ...claims, exp: (claims.exp as number) + 0.5 }), { audience: 'sigstore', now: NOW }), 'a NumericDate may carry a fraction');
+});
+
 test('wrong audience is refused', (t) => {
   const jwt = issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW, audience: 'other' });
   expectError(t, () => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /wrong audience/);

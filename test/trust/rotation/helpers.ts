@@ -6,7 +6,7 @@ import { writeTar } from '../../../src/archive/tar.js';
 import { spkiOf } from '../../../src/trust/store/keys.js';
 import { sha256 } from '../../../src/crypto.js';
 import { toBase64, toHex, utf8 } from '../../../src/util/encoding.js';
-import { NOW, tempStorePath, type RotationKeyPair } from '../store/helpers.js';
+import { DAY, NOW, tempStorePath, type RotationKeyPair } from '../store/helpers.js';
 
 export function storeWithKeys(keys: RotationKeyPair[], threshold: number, label = 'rot'): string {
   const file = tempStorePath(label);
@@ -21,6 +21,8 @@ export interface RotationSpec {
   signers: RotationKeyPair[];
   newKeys?: RotationKeyPair[];
   newThreshold?: number;
+  /** When the signing side makes it (default: a day before the tests' fixed clock). */
+  createdAt?: number;
 }
 
 export async function rotationTar(spec: RotationSpec): Promise<Uint8Array> {
@@ -29,6 +31,7 @@ export async function rotationTar(spec: RotationSpec): Promise<Uint8Array> {
     version: spec.version,
     expires: spec.expires,
     signWith: spec.signers.map((k) => k.privateKey),
+    now: spec.createdAt ?? NOW - DAY,
     newRotationKeys: spec.newKeys ? { keys: spec.newKeys.map((k) => k.publicKey), threshold: spec.newThreshold! } : undefined,
   });
   return r.tar;

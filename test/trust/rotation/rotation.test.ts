@@ -9,13 +9,13 @@ import { openTrustStore, readSnapshot } from '../../../src/trust/store/db.js';
 import { allEntryRows } from '../../../src/trust/store/entries.js';
 import { listRotationKeys, addRotationKeys } from '../../../src/trust/store/rotation-keys.js';
 import { initStore } from '../../../src/trust/store/init.js';
-import { history, listEntries, trustMaterialFromStore } from '../../../src/trust/store/operations.js';
+import { history, importFile, listEntries, trustMaterialFromStore } from '../../../src/trust/store/operations.js';
 import { applyRotation } from '../../../src/trust/rotation/apply.js';
 import { readRotationBundle, rotationKeyId, createRotation } from '../../../src/trust/rotation/bundle.js';
 import { readTarStrict, writeTar } from '../../../src/archive/tar.js';
 import { spkiOf } from '../../../src/trust/store/keys.js';
 import { toBase64, utf8 } from '../../../src/util/encoding.js';
-import { caEntry, CTX, DAY, dumpStore, makeCa, NOW, rotationKeyPair, tempStorePath, trustedRootOf, type RotationKeyPair } from '../store/helpers.js';
+import { caEntry, CTX, DAY, dumpStore, makeCa, NOW, pemOf, rotationKeyPair, tempStorePath, trustedRootOf, type RotationKeyPair } from '../store/helpers.js';
 import { canonicalJson, craftTar, keyB64, payloadFor, rotationTar, storeWithKeys } from './helpers.js';
 
 const YEAR = 365 * DAY;
@@ -23,9 +23,13 @@ const EXPIRES = NOW + 30 * DAY;
 
 let ROOT_A = '';
 let ROOT_B = '';
+let A_DER: Uint8Array = new Uint8Array();
+let B_DER: Uint8Array = new Uint8Array();
 test.before(async () => {
   const a = await makeCa('Root A', NOW - 2 * YEAR, NOW + 10 * YEAR);
   const b = await makeCa('Root B', NOW - DAY, NOW + 10 * YEAR);
+  A_DER = a.der;
+  B_DER = b.der;
   ROOT_A = trustedRootOf([caEntry([a.der], NOW - 2 * YEAR)]);
   ROOT_B = trustedRootOf([caEntry([a.der], NOW - 2 * YEAR, NOW), caEntry([b.der], NOW)]);
 });
@@ -163,19 +167,46 @@ test('G44: the same key under two ids or encodings counts once (store keys and p
 test('G45: rollback (equal or lower version) and freeze (expired) are refused', async (t) => {
   const k = keys(2);
   const file = storeWithKeys(k, 2);
-  apply(file, await rotationTar({ root: ROOT_A, version: 5, expires: EXPIRES, signers: k }));
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 5, expires: EXPIRES, signers: k }), 'ROTATION_ROLLBACK', /not greater than the last applied version 5/);
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 4, expires: EXPIRES, signers: k }), 'ROTATION_ROLLBACK');
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 6, expires: NOW - 1, signers: k }), 'ROTATION_EXPIRED', /expired at .* \(freeze refused\)/);
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 6, expires: NOW, signers: k }), 'ROTATION_EXPIRED');
-  t.true(apply(file, await rotationTar({ root: ROOT_B, version: 6, expires: NOW + 1, signers: k })).applied);
+  apply(file, await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k }));
+  apply(file, await rotationTar({ root: ROOT_A, version: 2, expires: EXPIRES, signers: k }));
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: k }), 'ROTATION_ROLLBACK', /not greater than the last applied version 2/);
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 1, expires: EXPIRES, signers: k }), 'ROTATION_ROLLBACK');
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 3, expires: NOW - 1, signers: k }), 'ROTATION_EXPIRED', /expired at .* \(freeze refused\)/);
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 3, expires: NOW, signers: k }), 'ROTATION_EXPIRED');
+  t.true(apply(file, await rotationTar({ root: ROOT_B, version: 3, expires: NOW + 1, signers: k })).applied);
+});
+
+test('H53: versions advance by exactly one (TUF) — a skipped version is refused, so a huge one cannot freeze later rotations', async (t) => {
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_A, version: 2, expires: EXPIRES, signers: k }), 'ROTATION_VERSION_GAP', /version 2 is not the next version \(the last applied is 0: apply version 1 first\)/);
+  apply(file, await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k }));
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 3, expires: EXPIRES, signers: k }), 'ROTATION_VERSION_GAP', /apply version 2 first/);
+  // A validly signed rotation with a huge version: refused, so it cannot make every later
+  // version a "rollback".
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: Number.MAX_SAFE_INTEGER, expires: EXPIRES, signers: k }), 'ROTATION_VERSION_GAP');
+  t.true(apply(file, await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: k })).applied);
+  t.true(apply(file, await rotationTar({ root: ROOT_B, version: 3, expires: EXPIRES, signers: k })).applied);
+  const s = openTrustStore(file, { readonly: true });
+  t.is(listRotationKeys(s).lastVersion, 3);
+  s.close();
+});
+
+test('H53: rotation create refuses a rotation that is already expired (no host would accept it)', async (t) => {
+  const k = keys(1);
+  for (const expires of [NOW - DAY, NOW]) {
+    const e = (await t.throwsAsync(() => createRotation({ rootBytes: utf8.encode(ROOT_A), version: 1, expires, signWith: [k[0]!.privateKey], now: NOW }), { instanceOf: StellaError })) as StellaError;
+    t.is(e.code, 'ROTATION_EXPIRED');
+    t.regex(e.message, /is not in the future/);
+  }
+  t.truthy((await createRotation({ rootBytes: utf8.encode(ROOT_A), version: 1, expires: NOW + 1, signWith: [k[0]!.privateKey], now: NOW })).tar);
 });
 
 test('G45: trust material mixed from two snapshots — a root from one rotation with the payload of another is refused', async (t) => {
   const k = keys(2);
   const file = storeWithKeys(k, 2);
   const a = readRotationBundle(await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k }));
-  const b = readRotationBundle(await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: k }));
+  const b = readRotationBundle(await rotationTar({ root: ROOT_B, version: 1, expires: EXPIRES, signers: k }));
   const mixed = await writeTar([
     { name: 'payload.json', data: b.payloadBytes },
     { name: 'root.json', data: a.rootBytes },
@@ -220,8 +251,100 @@ test('payload strictness: non-canonical bytes, duplicate keys, unknown fields an
 
 test('createRotation refuses bad input before signing', async (t) => {
   const k = keys(1);
-  await t.throwsAsync(() => createRotation({ rootBytes: utf8.encode(ROOT_A), version: 0, expires: EXPIRES, signWith: [k[0]!.privateKey] }), { instanceOf: StellaError, message: /--version/ });
-  await t.throwsAsync(() => createRotation({ rootBytes: utf8.encode(ROOT_A), version: 1, expires: EXPIRES, signWith: [] }), { instanceOf: StellaError, message: /--sign-with/ });
-  await t.throwsAsync(() => createRotation({ rootBytes: utf8.encode('{"x":1}'), version: 1, expires: EXPIRES, signWith: [k[0]!.privateKey] }), { instanceOf: StellaError });
-  await t.throwsAsync(() => createRotation({ rootBytes: utf8.encode(ROOT_A), version: 1, expires: EXPIRES, signWith: [k[0]!.publicKey] }), { instanceOf: StellaError, message: /private key/ });
+  const base = { version: 1, expires: EXPIRES, now: NOW };
+  await t.throwsAsync(() => createRotation({ ...base, rootBytes: utf8.encode(ROOT_A), version: 0, signWith: [k[0]!.privateKey] }), { instanceOf: StellaError, message: /--version/ });
+  await t.throwsAsync(() => createRotation({ ...base, rootBytes: utf8.encode(ROOT_A), signWith: [] }), { instanceOf: StellaError, message: /--sign-with/ });
+  await t.throwsAsync(() => createRotation({ ...base, rootBytes: utf8.encode('{"x":1}'), signWith: [k[0]!.privateKey] }), { instanceOf: StellaError, message: /trusted root/ });
+  await t.throwsAsync(() => createRotation({ ...base, rootBytes: utf8.encode(ROOT_A), signWith: [k[0]!.publicKey] }), { instanceOf: StellaError, message: /private key/ });
+});
+
+/** Import root A by hand (a PEM bundle with an explicit window), as an operator bootstraps a host. */
+function importByHand(file: string, start: number, end: number): number {
+  const s = openTrustStore(file);
+  try {
+    return importFile(s, { path: 'root-a.pem', bytes: utf8.encode(pemOf(A_DER)) }, { validFrom: start, validUntil: end, uri: 'https://fulcio.stella.test' }, CTX).added[0]!.id;
+  } finally {
+    s.close();
+  }
+}
+
+function entry(file: string, id: number) {
+  const s = openTrustStore(file, { readonly: true });
+  try {
+    return listEntries(s).find((e) => e.id === id)!;
+  } finally {
+    s.close();
+  }
+}
+
+test('H53: a rotation whose root lists an entry imported by hand is refused (ROTATION_CONFLICT) and changes nothing', async (t) => {
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  const handEnd = NOW + YEAR;
+  const id = importByHand(file, NOW - 2 * YEAR, handEnd);
+  // The root lists A open-ended: taking it over would widen the operator's window.
+  const tar = await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k });
+  refusedUnchanged(t, file, tar, 'ROTATION_CONFLICT', new RegExp(`lists an entry imported by hand: #${id} ca .*Root A \\(imported by hand from root-a\\.pem\\).*--adopt ${id}`));
+  // A dry run says the same.
+  t.is((t.throws(() => apply(file, tar, NOW, true), { instanceOf: StellaError }) as StellaError).code, 'ROTATION_CONFLICT');
+  // Also when the root would only narrow it, or lists it next to new entries.
+  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 1, expires: EXPIRES, signers: k }), 'ROTATION_CONFLICT');
+  const e = entry(file, id);
+  t.is(e.validUntil, new Date(handEnd).toISOString());
+  t.is(e.rotationVersion, null);
+});
+
+test('H53: rotations never touch a hand-imported entry they do not list: dropping everything keeps its own end', async (t) => {
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  const handEnd = NOW + YEAR;
+  const id = importByHand(file, NOW - 2 * YEAR, handEnd);
+  const onlyB = trustedRootOf([caEntry([B_DER], NOW)]);
+  apply(file, await rotationTar({ root: onlyB, version: 1, expires: EXPIRES, signers: k }));
+  const other = trustedRootOf([caEntry([(await makeCa('Root C', NOW - DAY, NOW + YEAR)).der], NOW)]);
+  // Version 2 drops B (rotation-managed: closed now) and never names A (hand-imported: kept).
+  const r = apply(file, await rotationTar({ root: other, version: 2, expires: EXPIRES, signers: k }), NOW + DAY);
+  t.deepEqual(r.changes.filter((c) => c.action === 'close').map((c) => (c as { id: number }).id), [id + 1]);
+  t.is(entry(file, id).validUntil, new Date(handEnd).toISOString());
+  t.is(entry(file, id + 1).validUntil, new Date(NOW + DAY).toISOString());
+});
+
+test('H53: --adopt hands a hand-imported entry to rotations explicitly; history keeps the window it had; later rotations then manage it', async (t) => {
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  const handEnd = NOW + YEAR;
+  const id = importByHand(file, NOW - 2 * YEAR, handEnd);
+  const tar = await rotationTar({ root: ROOT_B, version: 1, expires: EXPIRES, signers: k });
+  t.is((t.throws(() => apply(file, tar), { instanceOf: StellaError }) as StellaError).code, 'ROTATION_CONFLICT');
+  const before = dumpStore(file);
+  const ro = openTrustStore(file, { readonly: true });
+  const dry = applyRotation(ro, tar, { sourceFile: 'r.tar', adopt: [id], dryRun: true }, { now: NOW, command: 'x' });
+  ro.close();
+  t.true(dry.dryRun);
+  t.deepEqual(dry.changes.map((c) => c.action).sort(), ['add', 'adopt']);
+  // --adopt only for entries that are hand-imported and listed by this rotation.
+  const s0 = openTrustStore(file);
+  const bad = (adopt: number[]) => (t.throws(() => applyRotation(s0, tar, { sourceFile: 'r.tar', adopt }, { now: NOW, command: 'x' }), { instanceOf: StellaError }) as StellaError).code;
+  t.is(bad([id, 99]), 'INPUT_INVALID');
+  s0.close();
+  t.is(dumpStore(file), before);
+  const s = openTrustStore(file);
+  const r = applyRotation(s, tar, { sourceFile: 'r.tar', adopt: [id] }, { now: NOW, command: 'stella trust rotate r.tar --adopt 1' });
+  s.close();
+  const adopt = r.changes.find((c) => c.action === 'adopt') as { from: { validUntil: string | null }; to: { validUntil: string | null } };
+  t.is(adopt.from.validUntil, new Date(handEnd).toISOString());
+  t.is(adopt.to.validUntil, new Date(NOW).toISOString());
+  t.is(entry(file, id).rotationVersion, 1);
+  const s2 = openTrustStore(file, { readonly: true });
+  const row = history(s2).find((h) => h.action === 'rotate-adopt')!;
+  t.is(row.entryId, id);
+  t.deepEqual((row.detail as { from: unknown }).from, { validFrom: new Date(NOW - 2 * YEAR).toISOString(), validUntil: new Date(handEnd).toISOString() });
+  s2.close();
+  // Now rotation-managed: adopting again is refused, and a rotation that drops it closes it.
+  const s3 = openTrustStore(file);
+  const v2 = await rotationTar({ root: trustedRootOf([caEntry([B_DER], NOW)]), version: 2, expires: EXPIRES, signers: k });
+  t.is((t.throws(() => applyRotation(s3, v2, { sourceFile: 'v2.tar', adopt: [id] }, { now: NOW + DAY, command: 'x' }), { instanceOf: StellaError }) as StellaError).code, 'INPUT_INVALID');
+  s3.close();
+  apply(file, v2, NOW + DAY);
+  t.is(entry(file, id).effectiveUntil, new Date(NOW).toISOString(), 'already ended at NOW by version 1: not re-closed later');
 });

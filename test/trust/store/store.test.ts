@@ -30,7 +30,6 @@ import { PROJECT_ROOT } from '../../helpers/paths.js';
 import { CTX, DAY, NOW, dumpStore, tempDir, tempStorePath, trustedRootOf } from './helpers.js';
 
 const PUBLIC_GOOD = new Uint8Array(readFileSync(publicGoodTrustedRootPath()));
-const V1_SQL = readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'trust', 'store-v1.sql'), 'utf8');
 
 /** `n` fresh Ed25519 log keys under `baseUrl`. */
 function edLogs(n: number, baseUrl: string): TransparencyLogInstance[] {
@@ -181,39 +180,6 @@ test('history records what, when, the source file sha256 and the command; show l
   s.close();
 });
 
-test('an older (schema v1) store is migrated on open, keeping its entries and history', (t) => {
-  const file = tempStorePath('v1');
-  const raw = new Database(file);
-  raw.exec(V1_SQL);
-  raw.close();
-  const s = openTrustStore(file, { now: NOW, command: 'stella trust list' });
-  t.is(s.migratedFrom, 1);
-  t.is(s.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
-  const entries = listEntries(s);
-  t.is(entries.length, 2);
-  t.deepEqual(entries.map((e) => e.kind), ['ca', 'tlog']);
-  t.deepEqual(history(s).map((h) => h.action), ['create', 'add', 'add', 'migrate']);
-  t.is(trustMaterialFromStore(s).tlogs.length, 1);
-  s.close();
-  // Opening again: no second migration, the seal holds.
-  const s2 = openTrustStore(file, { readonly: true });
-  t.is(s2.migratedFrom, SCHEMA_VERSION);
-  t.is(history(s2).length, 4);
-  s2.close();
-});
-
-test('a read-only open of an older store migrates it too', (t) => {
-  const file = tempStorePath('v1ro');
-  const raw = new Database(file);
-  raw.exec(V1_SQL);
-  raw.close();
-  const s = openTrustStore(file, { readonly: true, now: NOW });
-  t.true(s.readonly);
-  t.is(s.migratedFrom, 1);
-  t.is(listEntries(s).length, 2);
-  s.close();
-});
-
 test('a store with a newer schema is refused clearly (STORE_SCHEMA_TOO_NEW) and left untouched', (t) => {
   const s = newStore();
   const file = s.path;
@@ -253,13 +219,15 @@ test('corrupt, truncated, empty, foreign and missing files give clear store erro
 
   const empty = path.join(dir, 'empty.db');
   writeFileSync(empty, '');
-  t.is(code(t, () => openTrustStore(empty)), 'STORE_CORRUPT');
+  t.is(code(t, () => openTrustStore(empty)), 'STORE_FOREIGN');
 
   const foreign = path.join(dir, 'foreign.db');
   const f = new Database(foreign);
   f.exec('CREATE TABLE t (x); PRAGMA user_version = 2;');
   f.close();
-  t.regex((t.throws(() => openTrustStore(foreign), { instanceOf: StellaError }) as StellaError).message, /not a Stella trust store/);
+  const fe = t.throws(() => openTrustStore(foreign), { instanceOf: StellaError }) as StellaError;
+  t.is(fe.code, 'STORE_FOREIGN');
+  t.regex(fe.message, /not a Stella trust store/);
 
   t.is(code(t, () => openTrustStore(path.join(dir, 'missing.db'))), 'STORE_NOT_FOUND');
   t.is(code(t, () => openTrustStore(dir)), 'STORE_CORRUPT');

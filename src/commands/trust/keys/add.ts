@@ -16,9 +16,10 @@ export default class TrustKeysAdd extends StellaCommand {
     const { args, flags } = await this.parse(TrustKeysAdd);
     const t = await import('../../../trust/store/index.js');
     const { fail } = await import('../../../errors.js');
+    const { FILE_LIMITS, readFileBounded } = await import('../../../util/fs.js');
     if (!args.file && flags.threshold === undefined) fail('INPUT_INVALID', 'input', 'give a PEM file of keys, --threshold K, or both');
     const path = t.resolveStorePath(flags.store);
-    const keys = args.file ? t.parsePublicKeysPem(Buffer.from(t.readSourceFile(args.file, 'key file').bytes).toString('utf8'), args.file) : [];
+    const keys = args.file ? t.parsePublicKeysPem(Buffer.from(readFileBounded(args.file, { what: 'key file', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8'), args.file) : [];
     const store = t.openTrustStore(path);
     try {
       const r = t.addRotationKeys(store, keys, flags.threshold, args.file ?? 'keys add', { now: Date.now(), command: commandLine() });

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../../base.js';
+import { formatTime, parseTimeFlag } from '../../../util/time.js';
 
 export default class TrustRotationCreate extends StellaCommand {
   static override summary = 'Make a signed rotation bundle for air-gapped hosts';
@@ -13,8 +14,8 @@ export default class TrustRotationCreate extends StellaCommand {
   ];
   static override flags = {
     root: Flags.string({ description: 'the new trusted_root.json', required: true }),
-    version: Flags.integer({ description: 'rotation version (must exceed the last applied)', required: true }),
-    expires: Flags.string({ description: 'expiry (RFC 3339); hosts refuse the rotation after it', required: true }),
+    version: Flags.integer({ description: 'rotation version: exactly one more than the last applied on the hosts', required: true }),
+    expires: Flags.string({ description: 'expiry (RFC 3339, in the future); hosts refuse the rotation after it', required: true }),
     'sign-with': Flags.string({ description: 'PEM private key to sign with (repeatable)', required: true, multiple: true }),
     'new-rotation-keys': Flags.string({ description: 'PEM public keys that replace the rotation keys' }),
     'new-threshold': Flags.integer({ description: 'threshold for the new rotation keys' }),
@@ -26,20 +27,22 @@ export default class TrustRotationCreate extends StellaCommand {
     const t = await import('../../../trust/store/index.js');
     const r = await import('../../../trust/rotation/index.js');
     const { fail } = await import('../../../errors.js');
+    const { FILE_LIMITS, readFileBounded, writeFileAtomic } = await import('../../../util/fs.js');
+    const { TRUSTED_ROOT_LIMITS } = await import('../../../trust/trusted-root.js');
     if ((flags['new-rotation-keys'] === undefined) !== (flags['new-threshold'] === undefined)) {
       fail('INPUT_INVALID', 'input', '--new-rotation-keys and --new-threshold go together');
     }
-    const root = t.readSourceFile(flags.root, '--root');
-    const signWith = flags['sign-with'].map((p) => r.loadPrivateKey(t.readSourceFile(p, '--sign-with').bytes, `--sign-with ${p}`));
+    const root = { bytes: readFileBounded(flags.root, { what: '--root', maxBytes: TRUSTED_ROOT_LIMITS.maxBytes, limitCode: 'TRUSTED_ROOT_INVALID' }) };
+    const signWith = flags['sign-with'].map((p) => r.loadPrivateKey(readFileBounded(p, { what: '--sign-with', maxBytes: FILE_LIMITS.keyBytes }), `--sign-with ${p}`));
     const newKeys = flags['new-rotation-keys']
-      ? { keys: t.parsePublicKeysPem(Buffer.from(t.readSourceFile(flags['new-rotation-keys'], '--new-rotation-keys').bytes).toString('utf8'), flags['new-rotation-keys']), threshold: flags['new-threshold']! }
+      ? { keys: t.parsePublicKeysPem(Buffer.from(readFileBounded(flags['new-rotation-keys'], { what: '--new-rotation-keys', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8'), flags['new-rotation-keys']), threshold: flags['new-threshold']! }
       : undefined;
-    const out = await r.createRotation({ rootBytes: root.bytes, version: flags.version, expires: t.parseTime(flags.expires, '--expires'), signWith, newRotationKeys: newKeys });
-    t.writeFileAtomic(flags.output, out.tar);
+    const out = await r.createRotation({ rootBytes: root.bytes, version: flags.version, expires: parseTimeFlag(flags.expires, '--expires', 'end'), signWith, newRotationKeys: newKeys });
+    writeFileAtomic(flags.output, out.tar, { what: 'rotation bundle' });
     const summary = {
       output: flags.output,
       version: out.payload.version,
-      expires: new Date(out.payload.expires).toISOString(),
+      expires: formatTime(out.payload.expires),
       rootSha256: out.payload.root.sha256,
       signatures: signWith.length,
       rotatesKeys: newKeys !== undefined,

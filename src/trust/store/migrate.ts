@@ -1,0 +1,379 @@
+/**
+ * `stella trust migrate`: the only way a store at an older schema reaches the current one
+ * (checklist H52). Migrating seals the store (./integrity.ts), so it must never seal what an
+ * attacker put there: drop the newer columns, set user_version back, edit an entry — if any
+ * open migrated, the edit would be sealed as genuine. So before anything is written, the old
+ * store is checked against its own record:
+ *
+ *  - its tables, columns, indexes and triggers are exactly those of its schema version;
+ *  - from schema 2 on, its hash chain and seal verify (./integrity.ts);
+ *  - at schema 1 (no hash chain yet), its history is replayed: every entry, rotation key,
+ *    applied rotation and setting must be what the history rows say was added, retired,
+ *    rotated or set, each entry's columns must agree with its own certificate or key, and no
+ *    trace of a newer schema (a `create` or `migrate` row for a later version, seal rows in
+ *    `meta`) may be present: that is a downgrade.
+ *
+ * Anything the history does not account for is refused (STORE_TAMPERED) and the file is left
+ * byte for byte as it was: the check runs before the WAL switch and the migration's one
+ * IMMEDIATE transaction, and again inside that transaction. Without a secret key nothing can
+ * stop someone who rewrites the entries and their history consistently; what this stops is a
+ * downgrade used to launder an edit.
+ */
+import type Database from 'better-sqlite3';
+import { createPublicKey } from 'node:crypto';
+import { fail } from '../../errors.js';
+import { sha256 } from '../../crypto.js';
+import { bytesEqual, toHex } from '../../util/encoding.js';
+import { checkSchemaShape, MIGRATIONS, readSnapshot, type ChangeContext, type TrustStore } from './db.js';
+import { allEntryRows, authorityCandidate, authorityFromRow, entryFromRow, logCandidate, logFromRow, type EntryCandidate, type EntryRow, type StoreEntry } from './entries.js';
+import { guardStore } from './errors.js';
+import { getMeta, sealChanges, verifyIntegrity } from './integrity.js';
+import { keyDetailsOf } from './keys.js';
+import { lastRotationVersion, listRotationKeys, thresholdOf, type RotationKeyInfo } from './rotation-keys.js';
+import { SCHEMA_VERSION } from './schema.js';
+import { isoTime } from './time.js';
+
+export interface MigrationResult {
+  store: string;
+  from: number;
+  to: number;
+  /** The store was already at the current schema: nothing to do. */
+  upToDate: boolean;
+  dryRun: boolean;
+  migrated: boolean;
+  /** History rows the check replayed (or, at the current schema, verified). */
+  historyRows: number;
+  /** What the migration seals (or sealed). */
+  entries: StoreEntry[];
+  rotationKeys: RotationKeyInfo[];
+  threshold: number;
+  lastRotationVersion: number;
+  /** After migrating: the head of the history hash chain, i.e. the new seal. */
+  historyHead: string | null;
+}
+
+/** Problems reported at most (the first few go into the one-line message, all into details). */
+const MAX_PROBLEMS = 50;
+
+type Json = Record<string, unknown>;
+
+interface HistoryRowV1 {
+  id: number;
+  at: number;
+  action: string;
+  entry_id: number | null;
+  detail: string;
+  source_file: string | null;
+  source_sha256: string | null;
+}
+
+interface ExpectedEntry {
+  kind: unknown;
+  subject: unknown;
+  fingerprint: unknown;
+  /** undefined: the history does not say (older rows recorded less). */
+  validFrom: number | undefined;
+  validUntil: number | null | undefined;
+  retiredAt: number | null;
+  addedAt: number;
+  sourceFile: string | null;
+  sourceSha256: string | null;
+}
+
+/** The columns an entry's own material determines (what an importer computed from it). */
+function derivedFromMaterial(row: EntryRow): EntryCandidate {
+  return row.kind === 'ca' || row.kind === 'tsa' ? authorityCandidate(row.kind, authorityFromRow(row)) : logCandidate(row.kind, logFromRow(row));
+}
+
+/**
+ * Replay a schema-1 store's history and compare it with what the store holds. Returns the
+ * problems found (empty: the history accounts for everything).
+ */
+function auditHistoryV1(db: Database.Database, from: number): string[] {
+  const problems: string[] = [];
+  const problem = (s: string): void => {
+    if (problems.length < MAX_PROBLEMS) problems.push(s);
+  };
+  const time = (v: unknown, where: string): number | undefined => {
+    // History writes times with isoTime; anything else was not written by stella.
+    if (typeof v === 'string') {
+      const ms = Date.parse(v);
+      if (Number.isFinite(ms) && new Date(ms).toISOString() === v) return ms;
+    }
+    problem(`${where}: ${JSON.stringify(v)} is not a time stella writes`);
+    return undefined;
+  };
+  const timeOrNull = (v: unknown, where: string): number | null | undefined => (v === null ? null : time(v, where));
+
+  const entries = new Map<number, ExpectedEntry>();
+  const keys = new Map<string, { addedAt: number; removedAt: number | null; source: unknown }>();
+  const rotations = new Map<number, { appliedAt: number; expires: number | undefined; payloadSha256: unknown; rootSha256: unknown; signers: string }>();
+  let threshold: unknown;
+  let createdAt: number | undefined;
+
+  const history = db.prepare('SELECT * FROM history ORDER BY id').all() as HistoryRowV1[];
+  history.forEach((h, i) => {
+    const where = `history row ${h.id} (${h.action})`;
+    let d: Json;
+    try {
+      const parsed = JSON.parse(h.detail) as unknown;
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      d = parsed as Json;
+    } catch {
+      problem(`${where}: its detail is not a JSON object`);
+      return;
+    }
+    const entry = (): ExpectedEntry | undefined => {
+      const e = h.entry_id === null ? undefined : entries.get(h.entry_id);
+      if (!e) problem(`${where}: changes entry ${h.entry_id === null ? '(none)' : `#${h.entry_id}`}, which no earlier row adds`);
+      return e;
+    };
+    if (i === 0 && h.action !== 'create') problem(`${where}: the first history row is not the store's creation`);
+    switch (h.action) {
+      case 'create':
+        if (i !== 0) problem(`${where}: a second creation`);
+        else createdAt = h.at;
+        if (typeof d.schemaVersion === 'number' && d.schemaVersion > from) {
+          problem(`${where}: the store was created at schema version ${d.schemaVersion} but claims ${from}: a downgrade`);
+        }
+        break;
+      case 'migrate':
+        if (typeof d.to !== 'number' || d.to > from) problem(`${where}: the store was migrated to schema version ${String(d.to)} before but claims ${from}: a downgrade`);
+        break;
+      case 'add':
+      case 'rotate-add':
+        if (h.entry_id === null) problem(`${where}: names no entry`);
+        else if (entries.has(h.entry_id)) problem(`${where}: adds entry #${h.entry_id} a second time`);
+        else {
+          entries.set(h.entry_id, {
+            kind: d.kind,
+            subject: d.subject,
+            fingerprint: d.fingerprint,
+            validFrom: 'validFrom' in d ? time(d.validFrom, `${where} validFrom`) : undefined,
+            validUntil: 'validUntil' in d ? timeOrNull(d.validUntil, `${where} validUntil`) : undefined,
+            retiredAt: null,
+            addedAt: h.at,
+            sourceFile: h.source_file,
+            sourceSha256: h.source_sha256,
+          });
+        }
+        break;
+      case 'retire': {
+        const e = entry();
+        if (e) e.retiredAt = time(d.at, `${where} at`) ?? null;
+        break;
+      }
+      case 'rotate-update': {
+        const e = entry();
+        const to = d.to as Json | undefined;
+        if (e && typeof to === 'object' && to !== null) {
+          e.validFrom = time(to.validFrom, `${where} to.validFrom`);
+          e.validUntil = timeOrNull(to.validUntil, `${where} to.validUntil`);
+        } else if (e) problem(`${where}: does not say the new window`);
+        break;
+      }
+      case 'rotate-close': {
+        const e = entry();
+        if (e) e.validUntil = time(d.validUntil, `${where} validUntil`);
+        break;
+      }
+      case 'key-add':
+        if (typeof d.keyId !== 'string') problem(`${where}: names no key`);
+        else keys.set(d.keyId, { addedAt: h.at, removedAt: null, source: d.source });
+        break;
+      case 'key-remove': {
+        const k = typeof d.keyId === 'string' ? keys.get(d.keyId) : undefined;
+        if (!k) problem(`${where}: removes a key no earlier row adds`);
+        else k.removedAt = h.at;
+        break;
+      }
+      case 'threshold':
+        threshold = d.to;
+        break;
+      case 'rotate':
+        if (typeof d.version !== 'number') problem(`${where}: names no version`);
+        else if (rotations.has(d.version)) problem(`${where}: applies version ${d.version} a second time`);
+        else {
+          rotations.set(d.version, {
+            appliedAt: h.at,
+            expires: time(d.expires, `${where} expires`),
+            payloadSha256: d.payloadSha256,
+            rootSha256: d.rootSha256,
+            signers: JSON.stringify({ old: d.signers, new: d.newKeySigners }),
+          });
+        }
+        break;
+      default:
+        problem(`${where}: not an action schema version ${from} records`);
+    }
+  });
+  if (history.length === 0) problem('the history is empty: nothing says how the store came to be');
+
+  for (const row of allEntryRows(db)) {
+    const what = `entry #${row.id} (${row.kind} ${row.subject})`;
+    const e = entries.get(row.id);
+    if (!e) {
+      problem(`${what}: no history row adds it`);
+      continue;
+    }
+    entries.delete(row.id);
+    const differs = (field: string, actual: unknown, expected: unknown): void => {
+      const shown = (v: unknown): string => (field.endsWith('_at') || field.startsWith('valid_') ? String(isoTime(v as number | null)) : JSON.stringify(v));
+      if (actual !== expected) problem(`${what}: ${field} is ${shown(actual)}, history says ${shown(expected)}`);
+    };
+    differs('kind', row.kind, e.kind);
+    if (e.subject !== undefined) differs('subject', row.subject, e.subject);
+    if (e.fingerprint !== undefined) differs('fingerprint', row.fingerprint, e.fingerprint);
+    if (e.validFrom !== undefined) differs('valid_from', row.valid_from, e.validFrom);
+    if (e.validUntil !== undefined) differs('valid_until', row.valid_until, e.validUntil);
+    differs('retired_at', row.retired_at, e.retiredAt);
+    differs('added_at', row.added_at, e.addedAt);
+    differs('source_file', row.source_file, e.sourceFile);
+    differs('source_sha256', row.source_sha256, e.sourceSha256);
+    try {
+      const c = derivedFromMaterial(row);
+      const columns: [string, unknown, unknown][] = [
+        ['identity', row.identity, c.identity],
+        ['subject', row.subject, c.subject],
+        ['uri', row.uri, c.uri],
+        ['fingerprint', row.fingerprint, c.fingerprint],
+        ['key_id', row.key_id, c.keyId],
+        ['material', row.material, c.material],
+      ];
+      for (const [field, actual, expected] of columns) if (actual !== expected) problem(`${what}: ${field} does not match the entry's own certificate or key`);
+      if (!bytesEqual(new Uint8Array(row.der), c.der)) problem(`${what}: der does not match the entry's own certificate or key`);
+    } catch (err) {
+      problem(`${what}: its material does not parse (${(err as Error).message})`);
+    }
+  }
+  for (const id of entries.keys()) problem(`history adds entry #${id}, which the store no longer holds`);
+
+  for (const row of db.prepare('SELECT * FROM rotation_keys ORDER BY key_id').all() as { key_id: string; spki: Uint8Array; key_details: string; added_at: number; removed_at: number | null; source: string }[]) {
+    const what = `rotation key ${row.key_id.slice(0, 16)}…`;
+    const k = keys.get(row.key_id);
+    if (!k) {
+      problem(`${what}: no history row adds it`);
+      continue;
+    }
+    keys.delete(row.key_id);
+    if (row.added_at !== k.addedAt || row.removed_at !== k.removedAt || row.source !== k.source) problem(`${what}: when or from where it was added or removed differs from history`);
+    try {
+      const key = createPublicKey({ key: Buffer.from(row.spki), format: 'der', type: 'spki' });
+      if (toHex(sha256(new Uint8Array(row.spki))) !== row.key_id || keyDetailsOf(key) !== row.key_details) problem(`${what}: its id or details do not match its public key`);
+    } catch {
+      problem(`${what}: not a public key`);
+    }
+  }
+  for (const id of keys.keys()) problem(`history adds rotation key ${id.slice(0, 16)}…, which the store no longer holds`);
+
+  for (const row of db.prepare('SELECT * FROM rotations ORDER BY version').all() as { version: number; applied_at: number; expires: number; payload_sha256: string; root_sha256: string; signers: string }[]) {
+    const r = rotations.get(row.version);
+    if (!r) {
+      problem(`applied rotation version ${row.version}: no history row applies it`);
+      continue;
+    }
+    rotations.delete(row.version);
+    if (row.applied_at !== r.appliedAt || row.expires !== r.expires || row.payload_sha256 !== r.payloadSha256 || row.root_sha256 !== r.rootSha256 || row.signers !== r.signers) {
+      problem(`applied rotation version ${row.version}: differs from the history row that applied it`);
+    }
+  }
+  for (const v of rotations.keys()) problem(`history applies rotation version ${v}, which the store no longer records`);
+
+  for (const { key, value } of db.prepare('SELECT key, value FROM meta ORDER BY key').all() as { key: string; value: string }[]) {
+    if (key === 'created_at') {
+      if (createdAt === undefined || value !== String(createdAt)) problem(`meta created_at ${value} differs from the creation row`);
+    } else if (key === 'rotation_threshold') {
+      if (threshold === undefined || value !== String(threshold)) problem(`the rotation threshold ${value} is not the last one history sets (${String(threshold ?? 'none')})`);
+      threshold = undefined;
+    } else {
+      problem(`meta "${key}" is not part of schema version ${from} (left by a newer schema: a downgrade?)`);
+    }
+  }
+  if (threshold !== undefined) problem(`history sets the rotation threshold to ${String(threshold)}, which the store no longer holds`);
+  return problems;
+}
+
+function refuse(store: TrustStore, from: number, problems: string[]): never {
+  const shown = problems.slice(0, 3).join('; ');
+  const more = problems.length > 3 ? `; and ${problems.length - 3} more (see --json)` : '';
+  return fail(
+    'STORE_TAMPERED',
+    'trust-store',
+    `trust store ${store.path} was modified outside stella and cannot be migrated: its history does not account for what it holds: ${shown}${more}; nothing was changed`,
+    { path: store.path, schemaVersion: from, problems },
+  );
+}
+
+/** Check an older store against its own record (see the file comment); throws STORE_TAMPERED. */
+function audit(db: Database.Database, store: TrustStore, from: number): void {
+  checkSchemaShape(db, store.path, from);
+  if (from >= 2) verifyIntegrity(db, store.path);
+  else {
+    const problems = auditHistoryV1(db, from);
+    if (problems.length > 0) refuse(store, from, problems);
+  }
+}
+
+function historyCount(db: Database.Database): number {
+  return (db.prepare('SELECT count(*) AS n FROM history').get() as { n: number }).n;
+}
+
+function describe(store: TrustStore): Pick<MigrationResult, 'entries' | 'rotationKeys' | 'threshold' | 'lastRotationVersion'> {
+  const keys = listRotationKeys(store);
+  return readSnapshot(store, (db) => ({
+    entries: allEntryRows(db).map(entryFromRow),
+    rotationKeys: keys.keys,
+    threshold: thresholdOf(db),
+    lastRotationVersion: lastRotationVersion(db),
+  }));
+}
+
+/**
+ * Check, then (unless dryRun) migrate a store opened with `allowOlderSchema` (read-only for a
+ * dry run). A store already at the current schema is left alone. The `store` handle keeps
+ * the schema version it was opened at: reopen the store to use it after migrating.
+ */
+export function migrateTrustStore(store: TrustStore, opts: { dryRun?: boolean }, ctx: ChangeContext): MigrationResult {
+  const from = store.schemaVersion;
+  const dryRun = opts.dryRun ?? false;
+  const base = { store: store.path, from, to: SCHEMA_VERSION, dryRun };
+  if (from === SCHEMA_VERSION) {
+    // Opening verified the seal already.
+    const historyRows = readSnapshot(store, historyCount);
+    return { ...base, upToDate: true, migrated: false, historyRows, ...describe(store), historyHead: readSnapshot(store, (db) => getMeta(db, 'history_head') ?? null) };
+  }
+  const historyRows = readSnapshot(store, (db) => {
+    audit(db, store, from);
+    return historyCount(db);
+  });
+  const sealed = describe(store);
+  if (dryRun) return { ...base, upToDate: false, migrated: false, historyRows, ...sealed, historyHead: null };
+  if (store.readonly) fail('INPUT_INVALID', 'trust-store', `trust store ${store.path} was opened read-only`);
+  const db = store.db;
+  guardStore(store.path, () =>
+    db
+      .transaction(() => {
+        // Inside the write lock: the file may have changed since the check above.
+        const now = db.pragma('user_version', { simple: true }) as number;
+        if (now !== from) fail('STORE_BUSY', 'trust-store', `store busy: trust store ${store.path} changed schema (${from} -> ${now}) while being migrated; try again`, { path: store.path });
+        audit(db, store, from);
+        for (const m of MIGRATIONS) {
+          if (m.version <= from) continue;
+          db.exec(m.ddl);
+          m.backfill?.(db);
+        }
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        sealChanges(db, [{ at: ctx.now, action: 'migrate', entryId: null, detail: { from, to: SCHEMA_VERSION, historyRows }, sourceFile: null, sourceSha256: null, command: ctx.command }]);
+      })
+      .immediate(),
+  );
+  // Only now, with the store checked and migrated, does it get the journal mode writers use.
+  guardStore(store.path, () => {
+    db.pragma('journal_mode = WAL');
+    db.transaction(() => {
+      checkSchemaShape(db, store.path, SCHEMA_VERSION);
+      verifyIntegrity(db, store.path);
+    })();
+  });
+  return { ...base, upToDate: false, migrated: true, historyRows, ...sealed, historyHead: readSnapshot(store, (d) => getMeta(d, 'history_head') ?? null) };
+}

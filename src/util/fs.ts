@@ -1,0 +1,330 @@
+/**
+ * The file I/O primitives of src/: every read of an input file and every file Stella writes
+ * goes through here, so the rules hold in one place (checklist H54, H56).
+ *
+ * Reading an input (`readFileBounded`, `readArtifactFile`):
+ *   - opened with O_NONBLOCK, so a FIFO with no writer cannot hang the open;
+ *   - fstat on the opened descriptor (not a separate stat that a swap could race): anything
+ *     but a regular file (directory, FIFO, device such as /dev/zero, socket) is refused
+ *     before a byte is read;
+ *   - the size is checked against the caller's limit before reading, and no more than
+ *     limit + 1 bytes are ever read, so a file that grows after the fstat is still refused.
+ * Artifacts have no size limit: past `inMemoryMaxBytes` they are hashed in chunks, never held.
+ *
+ * Writing (`writeFileAtomic`): a temporary beside the target with an unpredictable name,
+ * created O_CREAT|O_EXCL|O_NOFOLLOW with its final mode (never a chmod by path), written,
+ * fsynced, renamed over the target (rename replaces a symlink at the target, it does not
+ * follow it), then the directory fsynced. Any failure removes the temporary.
+ *
+ * This module imports nothing but node: modules and ../errors.js: it is the bottom layer.
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
+
+/** Limits of the input kinds that have no parser-owned limit of their own (README: "Files, encodings and processes"). */
+export const FILE_LIMITS = {
+  /** PEM keys: --key, --sign-with, --rotation-keys, --new-rotation-keys, `trust keys add`. */
+  keyBytes: 64 * 1024,
+  /** signer.yaml (--config). */
+  configBytes: 256 * 1024,
+  /** PEM certificate bundles named by a config (certificate.rootBundlePath). */
+  pemBundleBytes: 4 * 1024 * 1024,
+  /** --predicate (the in-toto statement it goes into has the same limit). */
+  predicateBytes: 16 * 1024 * 1024,
+  /** Files of the sandbox's data directory (sandbox.json, authority keys, control key). */
+  sandboxFileBytes: 1024 * 1024,
+  /** An artifact up to this size is read into memory (every signature scheme can use it); a larger one is hashed in chunks. */
+  artifactInMemoryBytes: 64 * 1024 * 1024,
+} as const;
+
+export interface InputFileOptions {
+  /** What the file is, for messages: "--bundle", "trusted root", ... */
+  what: string;
+  /** Code for a file that cannot be opened or is not a regular file. Default INPUT_INVALID. */
+  code?: ErrorCode;
+  /** Default 'input'. */
+  check?: CheckName;
+}
+
+export interface BoundedReadOptions extends InputFileOptions {
+  /** Largest size accepted, in bytes. */
+  maxBytes: number;
+  /** Code for a file over maxBytes. Default: `code`. */
+  limitCode?: ErrorCode;
+  /**
+   * A secret this user wrote for itself (a key): refused unless it is reached without a
+   * symlink, owned by this user and closed to group and others. Anyone else could have
+   * written it, so it would prove nothing.
+   */
+  secret?: boolean;
+}
+
+/** Read buffer once the fstat size has been read (a file that grew, or reports size 0 like /proc). */
+const CHUNK = 1024 * 1024;
+
+// O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer forever. O_NOCTTY: a
+// terminal device named as input must not become our controlling terminal before fstat refuses it.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+
+/** A human explanation of an errno, for one-line errors. */
+export function explainErrno(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a component of the path is not a directory';
+    case 'ELOOP':
+      return 'too many levels of symbolic links (or a symbolic link where none may be)';
+    case 'ENXIO':
+      return 'not a regular file (a socket or a device with nothing behind it)';
+    case 'EEXIST':
+      return 'already exists';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENAMETOOLONG':
+      return 'name too long';
+    default:
+      return e instanceof Error ? e.message : String(e);
+  }
+}
+
+function describeNonRegular(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+function inputError(opts: InputFileOptions, path: string, problem: string, code?: ErrorCode, cause?: unknown): StellaError {
+  return new StellaError(code ?? opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `${opts.what} ${JSON.stringify(path)}: ${problem}`, undefined, cause === undefined ? undefined : { cause });
+}
+
+/** Open an input and fstat the descriptor: a regular file, or a refusal (the fd is closed). */
+function openRegular(path: string, opts: InputFileOptions & { secret?: boolean }): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS | (opts.secret ? (constants.O_NOFOLLOW ?? 0) : 0));
+  } catch (e) {
+    throw inputError(opts, path, explainErrno(e), undefined, e);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw inputError(opts, path, `${describeNonRegular(st)}, not a regular file`);
+    if (opts.secret) {
+      const uid = process.getuid?.();
+      if (uid !== undefined && st.uid !== uid) throw inputError(opts, path, `owned by uid ${st.uid}, not by this user (${uid})`);
+      if ((st.mode & 0o077) !== 0) throw inputError(opts, path, `mode 0${(st.mode & 0o777).toString(8)} lets others read or write it (must be 0600)`);
+    }
+    return { fd, size: st.size };
+  } catch (e) {
+    closeSync(fd);
+    if (e instanceof StellaError) throw e;
+    throw inputError(opts, path, explainErrno(e), undefined, e);
+  }
+}
+
+function readFully(fd: number, buf: Buffer): number {
+  let n = 0;
+  while (n < buf.length) {
+    const r = readSync(fd, buf, n, buf.length - n, null);
+    if (r === 0) break;
+    n += r;
+  }
+  return n;
+}
+
+/**
+ * Read from `fd` until end of file or until more than `cap` bytes were read. The first read
+ * is sized by fstat (no copy in the common case); growth is read in chunks, never past cap + 1.
+ */
+function readUpTo(fd: number, sizeHint: number, cap: number): { chunks: Buffer[]; total: number; over: boolean } {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  let want = Math.min(sizeHint, cap);
+  for (;;) {
+    const len = Math.max(1, Math.min(want, cap + 1 - total));
+    const buf = Buffer.allocUnsafeSlow(len);
+    const n = readFully(fd, buf);
+    if (n > 0) {
+      chunks.push(n === len ? buf : buf.subarray(0, n));
+      total += n;
+    }
+    if (total > cap) return { chunks, total, over: true };
+    if (n < len) return { chunks, total, over: false };
+    want = CHUNK;
+  }
+}
+
+function join1(chunks: Buffer[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Read an input file of at most `maxBytes`: regular files only, size checked on the open
+ * descriptor before reading, never more than maxBytes + 1 bytes read.
+ */
+export function readFileBounded(path: string, opts: BoundedReadOptions): Uint8Array {
+  const { fd, size } = openRegular(path, opts);
+  try {
+    const tooLarge = (n: number, grew: boolean): StellaError =>
+      inputError(opts, path, `larger than the ${opts.maxBytes}-byte limit (${grew ? `grew past it while being read` : `${n} bytes`})`, opts.limitCode);
+    if (size > opts.maxBytes) throw tooLarge(size, false);
+    const r = readUpTo(fd, size, opts.maxBytes);
+    if (r.over) throw tooLarge(r.total, true);
+    return join1(r.chunks, r.total);
+  } catch (e) {
+    if (e instanceof StellaError) throw e;
+    throw inputError(opts, path, explainErrno(e), undefined, e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export type HashName = 'sha256' | 'sha384' | 'sha512';
+
+/** An artifact file: its bytes when small enough to hold, else its digest, computed in chunks. */
+export type ArtifactFile =
+  | { kind: 'bytes'; bytes: Uint8Array }
+  | { kind: 'digest'; algorithm: HashName; digest: Uint8Array; size: number };
+
+/**
+ * Read an artifact: a regular file of any size. Up to `inMemoryMaxBytes` (default
+ * FILE_LIMITS.artifactInMemoryBytes) its bytes are returned; a larger one is hashed with
+ * `algorithm` (default sha256) chunk by chunk and only the digest is kept.
+ */
+export function readArtifactFile(path: string, opts: InputFileOptions & { inMemoryMaxBytes?: number; algorithm?: HashName }): ArtifactFile {
+  const cap = opts.inMemoryMaxBytes ?? FILE_LIMITS.artifactInMemoryBytes;
+  const algorithm = opts.algorithm ?? 'sha256';
+  const { fd, size } = openRegular(path, opts);
+  try {
+    let chunks: Buffer[] = [];
+    let total = 0;
+    if (size <= cap) {
+      const r = readUpTo(fd, size, cap);
+      if (!r.over) return { kind: 'bytes', bytes: join1(r.chunks, r.total) };
+      // It grew past the in-memory size while being read: hash it instead.
+      chunks = r.chunks;
+      total = r.total;
+    }
+    const h: Hash = createHash(algorithm);
+    for (const c of chunks) h.update(c);
+    chunks = [];
+    const buf = Buffer.allocUnsafeSlow(CHUNK);
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      total += n;
+    }
+    return { kind: 'digest', algorithm, digest: new Uint8Array(h.digest()), size: total };
+  } catch (e) {
+    if (e instanceof StellaError) throw e;
+    throw inputError(opts, path, explainErrno(e), undefined, e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface AtomicWriteOptions {
+  /** Mode the file is created with (umask still applies). Default 0o644; 0o600 for secrets. */
+  mode?: number;
+  /** What is written, for messages. Default "file". */
+  what?: string;
+  /** Default INPUT_INVALID. */
+  code?: ErrorCode;
+  /** Default 'input'. */
+  check?: CheckName;
+}
+
+// O_NOFOLLOW with O_EXCL: a name that exists (a planted symlink included) is refused, never followed.
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+/**
+ * Write `data` to `path` atomically: readers see the old file or the new one, never half of
+ * one, and nothing is written anywhere but a fresh temporary beside `path` and then `path`.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): void {
+  const target = resolve(path);
+  const dir = dirname(target);
+  // Unpredictable, so no one can plant anything at it in advance; short enough for NAME_MAX.
+  const tmp = join(dir, `.${basename(target).slice(0, 64)}.${randomBytes(16).toString('hex')}.tmp`);
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let fd: number | undefined;
+  let created = false;
+  try {
+    fd = openSync(tmp, CREATE_FLAGS, opts.mode ?? 0o644);
+    created = true;
+    let off = 0;
+    while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, target);
+    created = false;
+    fsyncDirectory(dir);
+  } catch (e) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already failing; the write error is the one to report
+      }
+    }
+    if (created) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // nothing more can be done; the name is random and ours alone
+      }
+    }
+    throw new StellaError(opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `cannot write ${opts.what ?? 'file'} ${JSON.stringify(path)}: ${explainErrno(e)}`, undefined, { cause: e });
+  }
+}
+
+/** Make a rename durable. Some file systems cannot fsync a directory (EINVAL): nothing to do there. */
+function fsyncDirectory(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0));
+  try {
+    fsyncSync(fd);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EBADF') throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Open a log file for appending: created with `mode` if absent, never through a symlink, and
+ * only a regular file. Returns the descriptor (the caller closes it).
+ */
+export function openAppendOnly(path: string, opts: InputFileOptions & { mode?: number }): number {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0), opts.mode ?? 0o600);
+  } catch (e) {
+    throw inputError(opts, path, explainErrno(e), undefined, e);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw inputError(opts, path, `${describeNonRegular(st)}, not a regular file`);
+    return fd;
+  } catch (e) {
+    closeSync(fd);
+    if (e instanceof StellaError) throw e;
+    throw inputError(opts, path, explainErrno(e), undefined, e);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * What a path holds, judged from the file's first 100 bytes before SQLite opens it. Opening a
+ * WAL-mode database, even read-only, creates `-wal` and `-shm` files beside it, and opening
+ * an empty file read-write makes it a database: a file that is not ours must be recognised,
+ * and refused, without SQLite touching it (checklist H51).
+ *
+ * The SQLite header (https://www.sqlite.org/fileformat.html#the_database_header): the magic
+ * string at 0, the user version at 60, the application id at 68, both big-endian signed
+ * 32-bit integers (as the pragmas report them).
+ */
+import Database from 'better-sqlite3';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+
+export type SqliteFileKind = 'missing' | 'not-a-file' | 'empty' | 'not-sqlite' | 'sqlite';
+
+export interface SqliteFileHeader {
+  kind: SqliteFileKind;
+  /** From the header; 0 unless kind is 'sqlite'. */
+  applicationId: number;
+  userVersion: number;
+  /**
+   * A non-empty `-wal` file lies beside the database: committed changes may still be in it,
+   * so the header can be stale and only SQLite's own view is conclusive.
+   */
+  walPending: boolean;
+}
+
+const MAGIC = 'SQLite format 3\0';
+const HEADER_BYTES = 100;
+
+function sizeOf(path: string): number | undefined {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? st.size : -1;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+export function readSqliteHeader(path: string): SqliteFileHeader {
+  const none = { applicationId: 0, userVersion: 0 };
+  const size = sizeOf(path);
+  const wal = sizeOf(`${path}-wal`);
+  const walPending = wal !== undefined && wal > 0;
+  if (size === undefined) return { kind: 'missing', ...none, walPending };
+  if (size < 0) return { kind: 'not-a-file', ...none, walPending };
+  if (size === 0) return { kind: 'empty', ...none, walPending };
+  if (size < HEADER_BYTES) return { kind: 'not-sqlite', ...none, walPending };
+  const buf = Buffer.alloc(HEADER_BYTES);
+  const fd = openSync(path, 'r');
+  try {
+    if (readSync(fd, buf, 0, HEADER_BYTES, 0) < HEADER_BYTES) return { kind: 'not-sqlite', ...none, walPending };
+  } finally {
+    closeSync(fd);
+  }
+  if (buf.toString('latin1', 0, MAGIC.length) !== MAGIC) return { kind: 'not-sqlite', ...none, walPending };
+  return { kind: 'sqlite', userVersion: buf.readInt32BE(60), applicationId: buf.readInt32BE(68), walPending };
+}
+
+/**
+ * A database's schema as SQLite reports it: every object (table, index, trigger, view) by type
+ * and name, and every table's columns. SQLite's own objects (sqlite_sequence, autoindexes)
+ * are left out: they follow from the rest. Equal shapes mean nothing was added, dropped or
+ * altered, whatever the SQL text looks like.
+ */
+export function schemaShape(db: Database.Database): string {
+  const objects = db
+    .prepare("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name")
+    .all() as { type: string; name: string; tbl_name: string }[];
+  return JSON.stringify(
+    objects.map((o) => ({
+      ...o,
+      columns: o.type === 'table' ? db.prepare('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid').all(o.name) : undefined,
+    })),
+  );
+}
+
+const shapes = new Map<string, string>();
+
+/** The shape `ddl` (run in order on an empty database) gives: what a file Stella made must have. */
+export function schemaShapeOf(ddl: readonly string[]): string {
+  const key = ddl.join('\n;\n');
+  let shape = shapes.get(key);
+  if (shape === undefined) {
+    const db = new Database(':memory:');
+    try {
+      for (const d of ddl) db.exec(d);
+      shape = schemaShape(db);
+    } finally {
+      db.close();
+    }
+    shapes.set(key, shape);
+  }
+  return shape;
+}

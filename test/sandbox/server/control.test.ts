@@ -1,0 +1,174 @@
+/**
+ * Checklist H57, library side: the sandbox's control channel (proof of the control key,
+ * authenticated stop), loopback-only URLs, and the /proc command-line check.
+ */
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkHello, ControlServer, CONTROL_PATHS, encodeControlKey, helloSandbox, isLoopbackUrl, newControlKey, newNonce, stopMac } from '../../../src/sandbox/server/control-channel.js';
+import { StellaError } from '../../../src/errors.js';
+import { isSandboxMain, startDetachedSandbox, stopSandbox } from '../../../src/sandbox/server/control.js';
+import { readControlKey, readSandboxState, sandboxPath, writeSandboxState } from '../../../src/sandbox/server/data-dir.js';
+import { startSandbox } from '../../../src/sandbox/server/sandbox.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'stella-control-'));
+
+test('H57 only plain http URLs on 127.0.0.1, ::1 or localhost count as the sandbox', (t) => {
+  for (const u of ['http://127.0.0.1:8080', 'http://127.0.0.1:1/', 'http://[::1]:9000', 'http://localhost:3000', 'http://2130706433:80']) t.true(isLoopbackUrl(u), u);
+  for (const u of [
+    'http://192.0.2.1:8080',
+    'http://127.0.0.1.nip.io:8080',
+    'http://localhost.example:80',
+    'https://127.0.0.1:8443',
+    'http://user:pw@127.0.0.1:80',
+    'http://10.0.0.1',
+    'file:///etc/passwd',
+    'not a url',
+  ]) {
+    t.false(isLoopbackUrl(u), u);
+  }
+});
+
+test('H57 hello: the proof verifies only with the key, for this client nonce and the pid it names', (t) => {
+  const key = newControlKey();
+  const server = new ControlServer(key, 4242, 'abcdef');
+  const nonce = newNonce();
+  const answer = server.hello({ clientNonce: nonce })!;
+  t.is(checkHello(key, nonce, answer)?.pid, 4242);
+  t.is(checkHello(newControlKey(), nonce, answer), undefined, 'another key');
+  t.is(checkHello(key, newNonce(), answer), undefined, 'another nonce (a replayed answer)');
+  t.is(checkHello(key, nonce, { ...answer, pid: 1 }), undefined, 'a pid changed in transit');
+  t.is(checkHello(key, nonce, { ...answer, proof: 'zz' }), undefined);
+  t.is(server.hello({ clientNonce: 'short' }), undefined);
+});
+
+test('H57 stop: the MAC over an outstanding server nonce, once; nothing else', (t) => {
+  const key = newControlKey();
+  let now = 1_000_000;
+  const server = new ControlServer(key, 1, 'ab', () => now);
+  const { serverNonce } = server.hello({ clientNonce: newNonce() })!;
+  t.false(server.authorizeStop({ serverNonce, mac: stopMac(newControlKey(), serverNonce) }), 'wrong key');
+  // A failed attempt uses the nonce up.
+  t.false(server.authorizeStop({ serverNonce, mac: stopMac(key, serverNonce) }), 'nonce already used');
+  const second = server.hello({ clientNonce: newNonce() })!.serverNonce;
+  t.false(server.authorizeStop({ serverNonce: newNonce(), mac: stopMac(key, second) }), 'a nonce the server never issued');
+  t.true(server.authorizeStop({ serverNonce: second, mac: stopMac(key, second) }));
+  t.false(server.authorizeStop({ serverNonce: second, mac: stopMac(key, second) }), 'replay');
+  const late = server.hello({ clientNonce: newNonce() })!.serverNonce;
+  now += 61_000;
+  t.false(server.authorizeStop({ serverNonce: late, mac: stopMac(key, late) }), 'expired');
+  t.false(server.authorizeStop(null));
+  t.false(server.authorizeStop({ serverNonce: 'x', mac: 'y' }));
+});
+
+test('H57 a running sandbox: control key 0600, proof over HTTP, unauthenticated stop refused, stopSandbox stops it', async (t) => {
+  const dir = tmp();
+  const sb = await startSandbox({ dataDir: dir, port: 0 });
+  t.teardown(() => sb.close());
+  t.is(statSync(sandboxPath(dir, 'control')).mode & 0o777, 0o600);
+  const key = readControlKey(dir)!;
+  const hello = await helloSandbox(sb.urls.base, key);
+  t.is(hello.kind, 'proven');
+  t.is(hello.kind === 'proven' ? hello.pid : 0, process.pid);
+  t.is((await helloSandbox(sb.urls.base, newControlKey())).kind, 'unproven', 'a client with another key gets no proof it can check');
+  // A stop without the key: refused, and the sandbox keeps serving.
+  const res = await fetch(new URL(CONTROL_PATHS.stop, sb.urls.base), { method: 'POST', body: JSON.stringify({ serverNonce: newNonce(), mac: newNonce() }) });
+  t.is(res.status, 403);
+  t.is((await helloSandbox(sb.urls.base, key)).kind, 'proven');
+  // The authenticated stop: the sandbox closes itself (in this process: no signal at all).
+  const r = await stopSandbox({ dataDir: dir });
+  t.true(r.stopped);
+  t.is(r.pid, process.pid);
+  await sb.closed;
+  t.is(readSandboxState(dir)?.pid, null);
+  t.is((await helloSandbox(sb.urls.base, key)).kind, 'silent');
+});
+
+test('H57 isSandboxMain: the kernel\'s command line must be this installation\'s sandbox main for this data directory', async (t) => {
+  if (!existsSync('/proc/self/cmdline')) return t.pass('no /proc here');
+  const dir = tmp();
+  const state = await startDetachedSandbox({ dataDir: dir, port: 0 });
+  t.teardown(() => stopSandbox({ dataDir: dir }).catch(() => undefined));
+  t.true(isSandboxMain(state.pid!, dir));
+  t.false(isSandboxMain(state.pid!, tmp()), 'another data directory');
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.teardown(() => sleeper.kill('SIGKILL'));
+  t.false(isSandboxMain(sleeper.pid!, dir));
+  // A node process whose command line merely mentions the data directory is not it either.
+  const impostor = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', '--', '--data-dir', dir], { stdio: 'ignore' });
+  t.teardown(() => impostor.kill('SIGKILL'));
+  await new Promise((r) => setTimeout(r, 200));
+  t.regex(readFileSync(`/proc/${impostor.pid}/cmdline`, 'utf8'), /--data-dir/);
+  t.false(isSandboxMain(impostor.pid!, dir));
+  t.false(isSandboxMain(process.pid, dir));
+});
+
+/** A loopback server speaking the control protocol with `key`, claiming to be `pid`. */
+async function impostor(t: import('ava').ExecutionContext, key: Uint8Array, pid: number, instanceId: string): Promise<{ url: string; stops: number[] }> {
+  const control = new ControlServer(key, pid, instanceId);
+  const stops: number[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const json = JSON.parse(body || 'null') as unknown;
+      if (req.url === CONTROL_PATHS.hello) {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(control.hello(json)));
+      } else if (req.url === CONTROL_PATHS.stop && control.authorizeStop(json)) {
+        stops.push(Date.now());
+        res.writeHead(202).end('{}');
+      } else res.writeHead(403).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stops };
+}
+
+function forgeState(dir: string, pid: number, base: string): void {
+  writeSandboxState(dir, {
+    version: 1, pid, host: '127.0.0.1', port: Number(new URL(base).port), urls: { base, oidcIssuer: base, fulcio: base, rekor: base },
+    startedAt: new Date().toISOString(), instanceId: 'abcdef', files: { trustedRoot: '', signerConfig: '', roots: '', log: '' },
+  });
+}
+
+test('H57 a control key someone else could have written proves nothing: open to others, or a symlink', async (t) => {
+  const dir = tmp();
+  const victim = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.teardown(() => victim.kill('SIGKILL'));
+  const key = newControlKey();
+  const fake = await impostor(t, key, victim.pid!, 'abcdef');
+  forgeState(dir, victim.pid!, fake.url);
+  // The attacker's key, world-readable (a key the sandbox wrote is 0600).
+  writeFileSync(sandboxPath(dir, 'control'), encodeControlKey(key), { mode: 0o644 });
+  const e = await t.throwsAsync(stopSandbox({ dataDir: dir, waitMs: 500 }), { instanceOf: StellaError });
+  t.regex(e?.message ?? '', /did not prove it is the sandbox/);
+  // The same key through a symlink to a private file elsewhere.
+  unlinkSync(sandboxPath(dir, 'control'));
+  const elsewhere = join(tmp(), 'k');
+  writeFileSync(elsewhere, encodeControlKey(key), { mode: 0o600 });
+  symlinkSync(elsewhere, sandboxPath(dir, 'control'));
+  await t.throwsAsync(stopSandbox({ dataDir: dir, waitMs: 500 }), { message: /did not prove it is the sandbox/ });
+  t.deepEqual(fake.stops, [], 'no stop request was ever sent');
+  t.true(victim.exitCode === null && victim.signalCode === null);
+});
+
+test('H57 even a server that holds the key gets no pid signalled unless the kernel says it is our sandbox main', async (t) => {
+  const dir = tmp();
+  const victim = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.teardown(() => victim.kill('SIGKILL'));
+  const key = newControlKey();
+  writeFileSync(sandboxPath(dir, 'control'), encodeControlKey(key), { mode: 0o600 });
+  const fake = await impostor(t, key, victim.pid!, 'abcdef');
+  forgeState(dir, victim.pid!, fake.url);
+  const e = await t.throwsAsync(stopSandbox({ dataDir: dir, waitMs: 500 }), { instanceOf: StellaError });
+  t.is(e?.code, 'SANDBOX_ERROR');
+  t.regex(e?.message ?? '', /accepted the stop request but did not exit within 500 ms; not signalled/);
+  t.is(fake.stops.length, 1, 'it was asked, authenticated, to stop itself');
+  await new Promise((r) => setTimeout(r, 200));
+  t.true(victim.exitCode === null && victim.signalCode === null, 'the pid it named was not signalled');
+});

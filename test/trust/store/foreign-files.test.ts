@@ -1,0 +1,132 @@
+/**
+ * Checklist H51 (review item 9), trust store side: read paths never write, and a file that is
+ * not a Stella trust store — another program's SQLite database, an empty file — is refused
+ * by every open, read or write, and left byte for byte (nothing created beside it either).
+ */
+import test from 'ava';
+import Database from 'better-sqlite3';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { StellaError } from '../../../src/errors.js';
+import { openTrustStore } from '../../../src/trust/store/db.js';
+import { importFile } from '../../../src/trust/store/operations.js';
+import { trustFromStoreIfPresent } from '../../../src/trust/store/verify-source.js';
+import { initStore } from '../../../src/trust/store/init.js';
+import { migrateTrustStore } from '../../../src/trust/store/migrate.js';
+import { readSqliteHeader } from '../../../src/util/sqlite-file.js';
+import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
+import { CTX, tempDir } from './helpers.js';
+import { NOT_OURS } from '../../helpers/foreign-sqlite.js';
+
+const PUBLIC_GOOD = new Uint8Array(readFileSync(publicGoodTrustedRootPath()));
+
+function fresh(make: (file: string) => void): string {
+  const dir = tempDir('foreign');
+  const file = path.join(dir, 'file.db');
+  make(file);
+  return file;
+}
+
+/** The directory's files, byte for byte. */
+function snapshot(file: string): Record<string, string> {
+  const dir = path.dirname(file);
+  return Object.fromEntries(readdirSync(dir).sort().map((n) => [n, readFileSync(path.join(dir, n)).toString('hex')]));
+}
+
+function refused(t: import('ava').ExecutionContext, fn: () => unknown): StellaError {
+  const e = t.throws(fn, { instanceOf: StellaError }) as StellaError;
+  t.is(e.code, 'STORE_FOREIGN', e.message);
+  t.regex(e.message, /is not a Stella trust store \(.*\); it was left untouched/);
+  return e;
+}
+
+for (const [what, make] of NOT_OURS) {
+  test(`H51: ${what} is refused by every read path and left byte for byte`, (t) => {
+    const file = fresh(make);
+    const before = snapshot(file);
+    refused(t, () => openTrustStore(file, { readonly: true }));
+    refused(t, () => trustFromStoreIfPresent({ storePath: file, env: {} }));
+    refused(t, () => openTrustStore(file, { readonly: true, allowOlderSchema: true }));
+    t.deepEqual(snapshot(file), before);
+  });
+
+  test(`H51: ${what} is refused by every write path and left byte for byte`, (t) => {
+    const file = fresh(make);
+    const before = snapshot(file);
+    refused(t, () => openTrustStore(file));
+    refused(t, () => openTrustStore(file, { allowOlderSchema: true }));
+    if (what !== 'an empty file') {
+      // Even `trust init` creates a store only where there is nothing.
+      refused(t, () => openTrustStore(file, { create: true }));
+      refused(t, () => initStore(file, { withPublicGood: true }, CTX));
+    }
+    t.deepEqual(snapshot(file), before);
+  });
+}
+
+test('H51: `trust init` may make an empty file a store (a write path asked to create one); reading one never does', (t) => {
+  const file = fresh((f) => writeFileSync(f, ''));
+  refused(t, () => openTrustStore(file, { readonly: true }));
+  t.is(readFileSync(file).length, 0);
+  const r = initStore(file, {}, CTX);
+  t.true(r.created);
+  t.is(readSqliteHeader(file).kind, 'sqlite');
+});
+
+test('H51: read paths on a Stella store do not write it: no migration, no WAL switch, no table created', (t) => {
+  // A store left in rollback-journal mode (as a copy made with `sqlite3 .backup` would be):
+  // a read must not switch it to WAL, which would rewrite its header.
+  const dir = tempDir('ro');
+  const file = path.join(dir, 'trust.db');
+  const s0 = openTrustStore(file, { create: true, now: CTX.now, command: 'init' });
+  importFile(s0, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX);
+  s0.db.pragma('journal_mode = DELETE');
+  s0.close();
+  const before = readFileSync(file);
+  const s = openTrustStore(file, { readonly: true });
+  t.true(s.readonly);
+  t.is(s.db.pragma('journal_mode', { simple: true }), 'delete');
+  s.close();
+  t.truthy(trustFromStoreIfPresent({ storePath: file, env: {} }));
+  t.deepEqual(readFileSync(file), before);
+  t.deepEqual(readdirSync(dir), ['trust.db']);
+  // A write path does switch it.
+  openTrustStore(file).close();
+  t.is(readFileSync(file)[18], 2, 'WAL after a writer opened it');
+});
+
+test('H51: a missing store is not created by a read path, nor its directory', (t) => {
+  const dir = tempDir('missing');
+  const file = path.join(dir, 'sub', 'trust.db');
+  t.is((t.throws(() => openTrustStore(file, { readonly: true }), { instanceOf: StellaError }) as StellaError).code, 'STORE_NOT_FOUND');
+  t.is((t.throws(() => openTrustStore(file), { instanceOf: StellaError }) as StellaError).code, 'STORE_NOT_FOUND');
+  t.deepEqual(readdirSync(dir), []);
+});
+
+test('the SQLite header is read without SQLite: kinds and ids', (t) => {
+  const dir = tempDir('hdr');
+  t.is(readSqliteHeader(path.join(dir, 'none')).kind, 'missing');
+  mkdirSync(path.join(dir, 'd'));
+  t.is(readSqliteHeader(path.join(dir, 'd')).kind, 'not-a-file');
+  writeFileSync(path.join(dir, 'e'), '');
+  t.is(readSqliteHeader(path.join(dir, 'e')).kind, 'empty');
+  writeFileSync(path.join(dir, 'short'), 'SQLite format 3\0');
+  t.is(readSqliteHeader(path.join(dir, 'short')).kind, 'not-sqlite');
+  writeFileSync(path.join(dir, 'junk'), Buffer.alloc(4096, 0x41));
+  t.is(readSqliteHeader(path.join(dir, 'junk')).kind, 'not-sqlite');
+  const f = path.join(dir, 'db');
+  const db = new Database(f);
+  db.exec('CREATE TABLE t (x); PRAGMA application_id = -2; PRAGMA user_version = 7;');
+  db.close();
+  t.deepEqual(readSqliteHeader(f), { kind: 'sqlite', applicationId: -2, userVersion: 7, walPending: false });
+});
+
+test('a migrate of a store that is not ours is refused too (trust migrate is a write path)', (t) => {
+  const file = fresh(NOT_OURS[0]![1]);
+  const before = snapshot(file);
+  refused(t, () => {
+    const s = openTrustStore(file, { allowOlderSchema: true });
+    migrateTrustStore(s, {}, CTX);
+  });
+  t.deepEqual(snapshot(file), before);
+});

@@ -1,0 +1,197 @@
+/**
+ * The file I/O primitives (src/util/fs.ts): inputs are regular files, size-checked on the
+ * open descriptor and read no further than the limit (checklist H54); atomic writes go
+ * through an unpredictable, exclusively created, never-followed temporary (H56).
+ */
+import test from 'ava';
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, ftruncateSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StellaError, type ErrorCode } from '../../src/errors.js';
+import { openAppendOnly, readArtifactFile, readFileBounded, writeFileAtomic } from '../../src/util/fs.js';
+import { PROJECT_ROOT } from '../helpers/paths.js';
+
+const tmp = (label: string) => mkdtempSync(join(tmpdir(), `stella-fs-${label}-`));
+
+function refused(t: import('ava').ExecutionContext, fn: () => unknown, code: ErrorCode, pattern: RegExp): StellaError | undefined {
+  const e = t.throws(fn, { instanceOf: StellaError });
+  t.is(e?.code, code, e?.message);
+  t.regex(e?.message ?? '', pattern);
+  return e;
+}
+
+/** A sparse file of `size` bytes: ftruncate, no disk used. */
+function sparse(path: string, size: number): string {
+  const fd = openSync(path, 'w');
+  ftruncateSync(fd, size);
+  closeSync(fd);
+  return path;
+}
+
+function fifo(path: string): string {
+  execFileSync('mkfifo', [path]);
+  return path;
+}
+
+const opts = { what: '--thing', maxBytes: 1024 };
+
+test('H54 readFileBounded: a regular file up to the limit is read whole', (t) => {
+  const dir = tmp('ok');
+  const exact = join(dir, 'exact');
+  writeFileSync(exact, Buffer.alloc(1024, 7));
+  t.deepEqual(Buffer.from(readFileBounded(exact, opts)), Buffer.alloc(1024, 7));
+  writeFileSync(join(dir, 'empty'), '');
+  t.is(readFileBounded(join(dir, 'empty'), opts).length, 0);
+  // Through a symlink is fine for inputs: the rule is about what is at the end of it.
+  symlinkSync(exact, join(dir, 'link'));
+  t.is(readFileBounded(join(dir, 'link'), opts).length, 1024);
+});
+
+test('H54 readFileBounded: over the limit is refused from fstat, before reading (sparse file)', (t) => {
+  const dir = tmp('big');
+  refused(t, () => readFileBounded(sparse(join(dir, 'one-over'), 1025), opts), 'INPUT_INVALID', /^--thing ".*one-over": larger than the 1024-byte limit \(1025 bytes\)$/);
+  // 1.2 GB costs nothing to refuse: it is never read.
+  const e = refused(t, () => readFileBounded(sparse(join(dir, 'huge'), 1_200_000_000), { ...opts, limitCode: 'BUNDLE_LIMIT_EXCEEDED' }), 'BUNDLE_LIMIT_EXCEEDED', /1200000000 bytes/);
+  t.is(e?.check, 'input');
+});
+
+test('H54 readFileBounded: a file larger than fstat says is still cut at limit + 1 and refused', (t) => {
+  // /proc files report size 0 and have content: the read, not the fstat, must hold the limit.
+  if (!existsSync('/proc/self/maps')) return t.pass('no /proc here');
+  refused(t, () => readFileBounded('/proc/self/maps', { what: 'maps', maxBytes: 64 }), 'INPUT_INVALID', /larger than the 64-byte limit \(grew past it while being read\)/);
+  t.true(readFileBounded('/proc/self/maps', { what: 'maps', maxBytes: 1 << 20 }).length > 64);
+});
+
+test('H54 readFileBounded: devices, FIFOs, directories and sockets are refused before reading', async (t) => {
+  const dir = tmp('special');
+  refused(t, () => readFileBounded('/dev/zero', opts), 'INPUT_INVALID', /"\/dev\/zero": a character device, not a regular file/);
+  refused(t, () => readFileBounded(dir, opts), 'INPUT_INVALID', /a directory, not a regular file/);
+  refused(t, () => readFileBounded(join(dir, 'missing'), { ...opts, code: 'CONFIG_INVALID', check: 'config' }), 'CONFIG_INVALID', /no such file/);
+  const sock = join(dir, 'sock');
+  const server = createServer().listen(sock);
+  await new Promise((r) => server.once('listening', r));
+  t.teardown(() => server.close());
+  refused(t, () => readFileBounded(sock, opts), 'INPUT_INVALID', /not a regular file/);
+});
+
+test('H54 a FIFO with no writer is refused at once (the open does not wait for a writer)', async (t) => {
+  const dir = tmp('fifo');
+  const path = fifo(join(dir, 'pipe'));
+  // In a child with a deadline, so a regression fails this test instead of hanging the suite.
+  const script = `import('${join(PROJECT_ROOT, 'dist', 'src', 'util', 'fs.js')}').then((m) => {
+    for (const f of [() => m.readFileBounded(process.argv[1], { what: 'x', maxBytes: 10 }), () => m.readArtifactFile(process.argv[1], { what: 'x' })]) {
+      try { f(); console.log('read'); } catch (e) { console.log(e.code + ' ' + e.message); }
+    }
+  });`;
+  const out = await new Promise<string>((resolve) => {
+    execFile(process.execPath, ['--input-type=module', '-e', script, path], { timeout: 10_000, killSignal: 'SIGKILL' }, (err, stdout) => resolve(err ? `failed: ${err.message}` : stdout));
+  });
+  t.regex(out, /^INPUT_INVALID x ".*pipe": a FIFO, not a regular file\nINPUT_INVALID x ".*pipe": a FIFO, not a regular file\n$/);
+});
+
+test('H54 readArtifactFile: bytes when small, a chunked SHA-256 when large, never a non-regular file', (t) => {
+  const dir = tmp('artifact');
+  const small = join(dir, 'small');
+  writeFileSync(small, 'hello');
+  t.deepEqual(readArtifactFile(small, { what: '--artifact' }), { kind: 'bytes', bytes: Buffer.from('hello') });
+  const big = join(dir, 'big');
+  const content = Buffer.alloc(3 * 1024 * 1024 + 17, 0x61);
+  writeFileSync(big, content);
+  const r = readArtifactFile(big, { what: '--artifact', inMemoryMaxBytes: 4096 });
+  t.is(r.kind, 'digest');
+  if (r.kind === 'digest') {
+    t.is(Buffer.from(r.digest).toString('hex'), createHash('sha256').update(content).digest('hex'));
+    t.is(r.size, content.length);
+  }
+  // A file whose fstat size is under the in-memory limit but whose content is not (/proc) is hashed too.
+  if (existsSync('/proc/self/maps')) t.is(readArtifactFile('/proc/self/maps', { what: 'maps', inMemoryMaxBytes: 16 }).kind, 'digest');
+  refused(t, () => readArtifactFile('/dev/zero', { what: '--artifact' }), 'INPUT_INVALID', /a character device, not a regular file/);
+  refused(t, () => readArtifactFile(dir, { what: '--artifact' }), 'INPUT_INVALID', /a directory, not a regular file/);
+});
+
+test('H56 writeFileAtomic: content, mode at creation, no temporary left behind', (t) => {
+  const dir = tmp('write');
+  const target = join(dir, 'out.json');
+  writeFileAtomic(target, 'one');
+  writeFileAtomic(target, new Uint8Array([0x74, 0x77, 0x6f]));
+  t.is(readFileSync(target, 'utf8'), 'two');
+  const secret = join(dir, 'secret.key');
+  writeFileAtomic(secret, 'k', { mode: 0o600 });
+  t.is(statSync(secret).mode & 0o777, 0o600);
+  t.deepEqual(readdirSync(dir).sort(), ['out.json', 'secret.key']);
+});
+
+test('H56 writeFileAtomic: symlinks planted at the old predictable temporary names are not followed', (t) => {
+  const dir = tmp('plant');
+  const outside = tmp('outside');
+  const victim = join(outside, 'victim');
+  writeFileSync(victim, 'precious', { mode: 0o644 });
+  const target = join(dir, 'trusted_root.json');
+  // The three old helpers' names: trust store files, sandbox data dir, signing output (one guess).
+  const planted = [`.trusted_root.json.${process.pid}.tmp`, `trusted_root.json.${process.pid}.tmp`, `.${process.pid}.${Date.now()}.tmp`];
+  for (const name of planted) symlinkSync(victim, join(dir, name));
+  // And one to a file that does not exist yet: the old code would have created it.
+  symlinkSync(join(outside, 'created'), join(dir, `.secret.${process.pid}.tmp`));
+  writeFileAtomic(target, 'new root');
+  writeFileAtomic(join(dir, 'secret'), 'key', { mode: 0o600 });
+  t.is(readFileSync(target, 'utf8'), 'new root');
+  t.is(readFileSync(victim, 'utf8'), 'precious');
+  t.is(statSync(victim).mode & 0o777, 0o644, 'no chmod through a link');
+  t.false(existsSync(join(outside, 'created')));
+  for (const name of planted) t.true(lstatSync(join(dir, name)).isSymbolicLink(), `${name} untouched`);
+});
+
+test('H56 writeFileAtomic: a symlink at the target is replaced, not written through', (t) => {
+  const dir = tmp('target-link');
+  const outside = tmp('outside2');
+  const victim = join(outside, 'victim');
+  writeFileSync(victim, 'precious');
+  const target = join(dir, 'export.tar');
+  symlinkSync(victim, target);
+  writeFileAtomic(target, 'archive');
+  t.false(lstatSync(target).isSymbolicLink());
+  t.is(readFileSync(target, 'utf8'), 'archive');
+  t.is(readFileSync(victim, 'utf8'), 'precious');
+});
+
+test('H56 writeFileAtomic: a failure removes the temporary and says why', (t) => {
+  const dir = tmp('fail');
+  mkdirSync(join(dir, 'is-a-dir'));
+  refused(t, () => writeFileAtomic(join(dir, 'is-a-dir'), 'x', { what: 'bundle', code: 'SANDBOX_ERROR', check: 'sandbox' }), 'SANDBOX_ERROR', /^cannot write bundle ".*is-a-dir": /);
+  t.deepEqual(readdirSync(dir), ['is-a-dir'], 'no temporary left behind');
+  const e = refused(t, () => writeFileAtomic(join(dir, 'no', 'such', 'dir', 'f'), 'x'), 'INPUT_INVALID', /no such file/);
+  t.truthy(e?.cause, 'the errno is kept as the cause');
+});
+
+test('H56 openAppendOnly: never through a symlink, only a regular file', (t) => {
+  const dir = tmp('append');
+  const outside = tmp('outside3');
+  const victim = join(outside, 'victim');
+  writeFileSync(victim, 'precious');
+  symlinkSync(victim, join(dir, 'sandbox.log'));
+  refused(t, () => openAppendOnly(join(dir, 'sandbox.log'), { what: 'sandbox log' }), 'INPUT_INVALID', /symbolic link/);
+  t.is(readFileSync(victim, 'utf8'), 'precious');
+  const fd = openAppendOnly(join(dir, 'real.log'), { what: 'log', mode: 0o600 });
+  closeSync(fd);
+  t.is(statSync(join(dir, 'real.log')).mode & 0o777, 0o600);
+  refused(t, () => openAppendOnly(fifo(join(dir, 'pipe')), { what: 'log' }), 'INPUT_INVALID', /not a regular file/);
+});
+
+test('H57 a secret is read only from a file of ours, closed to others, not through a symlink', (t) => {
+  const dir = tmp('secret');
+  const key = join(dir, 'control.key');
+  writeFileAtomic(key, 'k', { mode: 0o600 });
+  t.is(Buffer.from(readFileBounded(key, { what: 'key', maxBytes: 64, secret: true })).toString(), 'k');
+  const open = join(dir, 'open.key');
+  writeFileSync(open, 'k', { mode: 0o644 });
+  refused(t, () => readFileBounded(open, { what: 'key', maxBytes: 64, secret: true }), 'INPUT_INVALID', /mode 0644 lets others read or write it/);
+  symlinkSync(key, join(dir, 'link.key'));
+  refused(t, () => readFileBounded(join(dir, 'link.key'), { what: 'key', maxBytes: 64, secret: true }), 'INPUT_INVALID', /symbolic link/);
+  // Owned by someone else: /etc/hostname-like files belong to root.
+  if (process.getuid?.() !== 0 && existsSync('/etc/passwd')) {
+    refused(t, () => readFileBounded('/etc/passwd', { what: 'key', maxBytes: 1 << 20, secret: true }), 'INPUT_INVALID', /owned by uid 0, not by this user/);
+  }
+});
