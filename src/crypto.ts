@@ -24,8 +24,8 @@ export function parsePublicKey(input: Uint8Array | string, what: string, code: E
   try {
     if (typeof input === 'string') return createPublicKey(input);
     return createPublicKey({ key: Buffer.from(input), format: 'der', type: 'spki' });
-  } catch {
-    return fail(code, check, `${what}: not a valid public key`);
+  } catch (e) {
+    return fail(code, check, `${what}: not a valid public key`, undefined, { cause: e });
   }
 }
 

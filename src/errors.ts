@@ -148,9 +148,12 @@ export function isStellaError(e: unknown): e is StellaError {
   return e instanceof StellaError;
 }
 
-/** Shorthand used by parsers and checks: throw a StellaError. */
-export function fail(code: ErrorCode, check: CheckName, message: string, details?: Record<string, unknown>): never {
-  throw new StellaError(code, check, message, details);
+/**
+ * Shorthand used by parsers and checks: throw a StellaError. When it re-wraps a caught error,
+ * pass `{ cause }` so the original (an errno, an SQLite code, a parser message) is kept.
+ */
+export function fail(code: ErrorCode, check: CheckName, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+  throw new StellaError(code, check, message, details, options);
 }
 
 /** A failure as a report shows it: a StellaError's own fields; anything else is an internal error (a bug, exit 1). */

@@ -46,12 +46,12 @@ export function serializeEnvelope(env: Pick<DsseEnvelopeContent, 'payload' | 'pa
  * at least one signature. Errors are DSSE_INVALID (check 'signature').
  */
 export function parseEnvelope(text: string): DsseEnvelopeContent {
-  const bad = (why: string): never => fail('DSSE_INVALID', 'signature', `DSSE envelope: ${why}`);
+  const bad = (why: string, options?: { cause?: unknown }): never => fail('DSSE_INVALID', 'signature', `DSSE envelope: ${why}`, undefined, options);
   let v: unknown;
   try {
     v = JSON.parse(text);
-  } catch {
-    return bad('not valid JSON');
+  } catch (e) {
+    return bad('not valid JSON', { cause: e });
   }
   if (!isPlainObject(v)) return bad('not a JSON object');
   for (const k of Object.keys(v)) if (k !== 'payload' && k !== 'payloadType' && k !== 'signatures') bad(`unknown field ${JSON.stringify(k)}`);

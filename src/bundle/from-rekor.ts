@@ -42,8 +42,8 @@ function missing(message: string): never {
   return fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: ${message}`);
 }
 
-function bad(message: string): never {
-  return fail('REKOR_REJECTED', 'tlog', `Rekor entry malformed: ${message}`);
+function bad(message: string, options?: { cause?: unknown }): never {
+  return fail('REKOR_REJECTED', 'tlog', `Rekor entry malformed: ${message}`, undefined, options);
 }
 
 const HEX32 = /^[0-9a-f]{64}$/;
@@ -72,8 +72,8 @@ export function tlogEntryFromRekor(input: BundleFromRekorInput['rekorEntry']): T
     const parsed = JSON.parse(utf8Decoder.decode(body)) as Record<string, unknown>;
     kind = parsed['kind'];
     version = parsed['apiVersion'];
-  } catch {
-    bad('body is not JSON');
+  } catch (e) {
+    bad('body is not JSON', { cause: e });
   }
   if (typeof kind !== 'string' || typeof version !== 'string') bad('body has no kind/apiVersion');
   if (typeof e.logID !== 'string' || !HEX32.test(e.logID)) bad('logID is not 64 lowercase hex digits');

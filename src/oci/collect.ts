@@ -55,8 +55,8 @@ export function readImagesFile(path: string): string[] {
   let text: string;
   try {
     text = utf8Decoder.decode(bytes);
-  } catch {
-    fail('INPUT_INVALID', 'input', `--images-from ${path}: not UTF-8 text`);
+  } catch (e) {
+    fail('INPUT_INVALID', 'input', `--images-from ${path}: not UTF-8 text`, undefined, { cause: e });
   }
   const out: string[] = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {

@@ -84,13 +84,13 @@ function runHelper(name: string, registry: string, path: string): Credentials | 
     const err = e as { code?: string; status?: number };
     // "credentials not found" is how helpers say "none for this host": anonymous then.
     if (err.status === 1) return undefined;
-    throw new StellaError('REGISTRY_AUTH_FAILED', 'registry', `credential helper ${program} (from ${path}) failed for ${registry}: ${err.code ?? `exit ${err.status ?? '?'}`}`);
+    throw new StellaError('REGISTRY_AUTH_FAILED', 'registry', `credential helper ${program} (from ${path}) failed for ${registry}: ${err.code ?? `exit ${err.status ?? '?'}`}`, undefined, { cause: e });
   }
   let parsed: unknown;
   try {
     parsed = parseJsonStrict(out, { what: `${program} output`, maxBytes: CREDENTIAL_LIMITS.helperOutputBytes, maxDepth: 4, code: 'REGISTRY_AUTH_FAILED', limitCode: 'REGISTRY_AUTH_FAILED', check: 'registry' });
-  } catch {
-    throw new StellaError('REGISTRY_AUTH_FAILED', 'registry', `credential helper ${program} (from ${path}) printed something other than its JSON answer`);
+  } catch (e) {
+    throw new StellaError('REGISTRY_AUTH_FAILED', 'registry', `credential helper ${program} (from ${path}) printed something other than its JSON answer`, undefined, { cause: e });
   }
   const o = parsed as { Username?: unknown; Secret?: unknown };
   if (typeof o.Username !== 'string' || typeof o.Secret !== 'string' || o.Secret.length === 0) return undefined;

@@ -166,8 +166,8 @@ async function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpR
       let next: URL;
       try {
         next = new URL(location, url);
-      } catch {
-        throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${req.what}: ${describeUrl(url)} redirected to an invalid URL`);
+      } catch (e) {
+        throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${req.what}: ${describeUrl(url)} redirected to an invalid URL`, undefined, { cause: e });
       }
       if (url.protocol === 'https:' && next.protocol !== 'https:') {
         throw new StellaError('REGISTRY_INSECURE', 'registry', `${req.what}: refused a redirect from ${describeUrl(url)} to ${next.protocol}//${next.host}: never from HTTPS to anything else`);

@@ -84,10 +84,10 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
   }
 
   const lineOf = (node: Node | null | undefined): number | undefined => (node?.range ? lines.linePos(node.range[0]).line : undefined);
-  const bad = (path: string, node: Node | null | undefined, what: string): never => {
+  const bad = (path: string, node: Node | null | undefined, what: string, options?: { cause?: unknown }): never => {
     const line = lineOf(node);
     const at = line === undefined ? '' : ` (line ${line})`;
-    throw new StellaError('CONFIG_INVALID', 'config', `${where}: ${path}${at}: ${what}`, { key: path, ...(line === undefined ? {} : { line }) });
+    throw new StellaError('CONFIG_INVALID', 'config', `${where}: ${path}${at}: ${what}`, { key: path, ...(line === undefined ? {} : { line }) }, options);
   };
 
   /** A mapping's entries by key, refusing keys outside `allowed` (typos are errors, not no-ops). */
@@ -120,8 +120,8 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
     let u: URL;
     try {
       u = new URL(v);
-    } catch {
-      return bad(path, node, `not a URL: ${JSON.stringify(v)}`);
+    } catch (e) {
+      return bad(path, node, `not a URL: ${JSON.stringify(v)}`, { cause: e });
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:') return bad(path, node, `must be an http(s) URL, got ${u.protocol}`);
     return v.replace(/\/+$/, '');

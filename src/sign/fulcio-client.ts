@@ -75,8 +75,8 @@ export function parseCertificateResponse(body: unknown, key: EphemeralKey): Issu
   const chain = pems.map((pem, i) => {
     try {
       return new Uint8Array(new X509Certificate(pem).raw);
-    } catch {
-      return fail('FULCIO_REJECTED', 'signing', `Fulcio response: certificate ${i} is not a valid X.509 certificate`);
+    } catch (e) {
+      return fail('FULCIO_REJECTED', 'signing', `Fulcio response: certificate ${i} is not a valid X.509 certificate`, undefined, { cause: e });
     }
   });
   const leaf = new X509Certificate(Buffer.from(chain[0]!));

@@ -53,8 +53,8 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('INPUT_INVALID', 'input', `--predicate ${opts.predicatePath}: must be a JSON object`);
     try {
       new URL(opts.predicateType);
-    } catch {
-      fail('INPUT_INVALID', 'input', `--predicate-type ${JSON.stringify(opts.predicateType)}: must be a URI`);
+    } catch (e) {
+      fail('INPUT_INVALID', 'input', `--predicate-type ${JSON.stringify(opts.predicateType)}: must be a URI`, undefined, { cause: e });
     }
     predicate = { type: opts.predicateType, value };
   }

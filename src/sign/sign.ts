@@ -189,7 +189,7 @@ export function checkIssuedCertificate(chain: Uint8Array[], detachedSct: string 
     try {
       return parseCertificate(der);
     } catch (e) {
-      return fail('FULCIO_REJECTED', 'signing', `Fulcio certificate ${i} does not parse: ${(e as Error).message}`);
+      return fail('FULCIO_REJECTED', 'signing', `Fulcio certificate ${i} does not parse: ${(e as Error).message}`, undefined, { cause: e });
     }
   });
   const leaf = certs[0]!;
@@ -202,7 +202,7 @@ export function checkIssuedCertificate(chain: Uint8Array[], detachedSct: string 
     try {
       roots = pemToDerList(Buffer.from(pem).toString('utf8')).map((d) => parseCertificate(d));
     } catch (e) {
-      return fail('CONFIG_INVALID', 'config', `certificate.rootBundlePath ${config.certificate.rootBundlePath}: ${(e as Error).message}`);
+      return fail('CONFIG_INVALID', 'config', `certificate.rootBundlePath ${config.certificate.rootBundlePath}: ${(e as Error).message}`, undefined, { cause: e });
     }
     for (let i = 0; i + 1 < certs.length; i++) {
       if (!verifyCertificateSignature(certs[i]!, certs[i + 1]!.publicKey)) {
@@ -224,8 +224,8 @@ export function checkIssuedCertificate(chain: Uint8Array[], detachedSct: string 
  * the signer does not hold the Rekor key (verifiers check it against their trust root).
  */
 export function checkLogEntry(logged: RekorEntryResult, content: BundleContent, leaf: Certificate): TransparencyLogEntry {
-  const missing = (why: string): never => {
-    throw new StellaError('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: ${why}`, { uuid: logged.uuid });
+  const missing = (why: string, options?: { cause?: unknown }): never => {
+    throw new StellaError('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: ${why}`, { uuid: logged.uuid }, options);
   };
   // Errors from the shared parsers and checks keep their message under this one code.
   const proving = <T>(what: string, check: () => T): T => {
@@ -234,7 +234,7 @@ export function checkLogEntry(logged: RekorEntryResult, content: BundleContent, 
     } catch (e) {
       if (!(e instanceof StellaError)) throw e;
       const why = e.message.replace(/^Rekor proof missing: /, '');
-      return missing(what ? `${what}: ${why}` : why);
+      return missing(what ? `${what}: ${why}` : why, { cause: e });
     }
   };
   // The bundle this entry would go into, so the code that verifies bundles checks it.

@@ -64,8 +64,8 @@ export function decodeTokenClaims(token: string): TokenClaims {
     if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error('not an object');
     claims = json as Record<string, unknown>;
   } catch (e) {
-    if (e instanceof StellaError) throw new StellaError('OIDC_TOKEN_INVALID', 'signing', e.message);
-    return fail('OIDC_TOKEN_INVALID', 'signing', 'identity token payload is not a JSON object');
+    if (e instanceof StellaError) throw new StellaError('OIDC_TOKEN_INVALID', 'signing', e.message, undefined, { cause: e });
+    return fail('OIDC_TOKEN_INVALID', 'signing', 'identity token payload is not a JSON object', undefined, { cause: e });
   }
   const { iss, sub, aud, exp, iat, nbf } = claims;
   if (typeof iss !== 'string' || iss.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "iss" claim');
@@ -138,8 +138,8 @@ async function requestActionsToken(requestUrl: string, bearer: string, opts: Tok
   let url: URL;
   try {
     url = new URL(requestUrl);
-  } catch {
-    return fail('OIDC_TOKEN_MISSING', 'signing', `ACTIONS_ID_TOKEN_REQUEST_URL is not a URL`);
+  } catch (e) {
+    return fail('OIDC_TOKEN_MISSING', 'signing', `ACTIONS_ID_TOKEN_REQUEST_URL is not a URL`, undefined, { cause: e });
   }
   url.searchParams.set('audience', opts.audience ?? 'sigstore');
   let res: Response;
@@ -149,14 +149,14 @@ async function requestActionsToken(requestUrl: string, bearer: string, opts: Tok
       signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
     });
   } catch (e) {
-    return fail('OIDC_TOKEN_MISSING', 'signing', `${source}: OIDC token request failed: ${(e as Error).message}`);
+    return fail('OIDC_TOKEN_MISSING', 'signing', `${source}: OIDC token request failed: ${(e as Error).message}`, undefined, { cause: e });
   }
   if (!res.ok) fail('OIDC_TOKEN_MISSING', 'signing', `${source}: OIDC token request returned HTTP ${res.status}`);
   let body: unknown;
   try {
     body = await res.json();
-  } catch {
-    return fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response is not JSON`);
+  } catch (e) {
+    return fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response is not JSON`, undefined, { cause: e });
   }
   const value = (body as { value?: unknown } | null)?.value;
   if (typeof value !== 'string' || value.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response has no "value"`);

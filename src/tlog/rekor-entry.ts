@@ -81,8 +81,8 @@ export function rekorVersionOf(kv: KindVersion): 'v1' | 'v2' {
 
 type Obj = Record<string, unknown>;
 
-function malformed(message: string): never {
-  return fail('BUNDLE_MALFORMED', 'tlog', message);
+function malformed(message: string, options?: { cause?: unknown }): never {
+  return fail('BUNDLE_MALFORMED', 'tlog', message, undefined, options);
 }
 
 function obj(v: unknown, where: string, required: readonly string[], optional: readonly string[] = []): Obj {
@@ -137,8 +137,8 @@ export function parsePemVerifier(pem: Uint8Array, where: string): EntryVerifier 
   let text: string;
   try {
     text = utf8Decoder.decode(pem);
-  } catch {
-    return malformed(`tlog entry body: ${where} is not UTF-8 PEM`);
+  } catch (e) {
+    return malformed(`tlog entry body: ${where} is not UTF-8 PEM`, { cause: e });
   }
   const m = /^-----BEGIN (CERTIFICATE|PUBLIC KEY)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n-----END \1-----\r?\n?$/.exec(text);
   if (!m) malformed(`tlog entry body: ${where} is not a single PEM certificate or public key`);

@@ -22,7 +22,8 @@ import { verifyBundleReport, type VerificationReport } from '../../src/verify/pi
 import { sha256 } from '../../src/crypto.js';
 import { toHex } from '../../src/util/encoding.js';
 import { runCli } from '../helpers/cli.js';
-import { NO_NETWORK_PRELOAD, sharedMissingReason } from '../helpers/paths.js';
+import { NO_NETWORK_PRELOAD } from '../helpers/paths.js';
+import { sharedTest } from '../helpers/shared.js';
 import { archiveSeeds, bundleSeeds, type BundleSeed } from './corpus.js';
 import { runFuzz, fuzzConfig, type FuzzTarget, type IterationResult } from './harness.js';
 import { Prng, iterationSeed } from './prng.js';
@@ -32,7 +33,6 @@ import { classifyThrow, judgeAcceptedBundle, KNOWN_CRASHES } from './oracle.js';
 import { archiveTarget, bodySeeds, bodyTarget, bundleTarget, certificateSeeds, certificateTarget, judgeBundle, noteSeeds, noteTarget, pools, tokenSeeds, tokenTarget } from './targets.js';
 import type { Json } from './mutate-json.js';
 
-const missing = sharedMissingReason();
 const { inProcess, samples, conformance } = bundleSeeds();
 const local = [...inProcess, ...samples];
 const localPools = pools(local);
@@ -73,7 +73,7 @@ test('fuzz seeds: every in-process and sample seed gets its reference verdict', 
   for (const s of local) t.is(await verdictOf(s), s.reference, s.name);
 });
 
-(missing ? test.skip : test)('fuzz seeds (shared conformance): every case gets the suite verdict', async (t) => {
+sharedTest('fuzz seeds (shared conformance): every case gets the suite verdict', async (t) => {
   t.true(conformance.length > 40);
   for (const s of conformance) t.is(await verdictOf(s), s.reference, s.name);
 });
@@ -82,7 +82,7 @@ test('fuzz bundle: in-process and sample bundles, mutated and re-signed, through
   await fuzz(t, bundleTarget(local, localPools, DEFAULT.bundle));
 });
 
-(missing ? test.skip : test)('fuzz bundle (shared conformance): real public-good and staging bundles, mutated', async (t) => {
+sharedTest('fuzz bundle (shared conformance): real public-good and staging bundles, mutated', async (t) => {
   await fuzz(t, bundleTarget(conformance, pools([...conformance, ...local]), DEFAULT.bundleShared, 'bundle-conformance'));
 });
 
@@ -93,7 +93,7 @@ test('fuzz certificate, rfc3161, checkpoint, rekor-body: the primitives on their
   await fuzz(t, bodyTarget(bodySeeds(local), DEFAULT.body));
 });
 
-(missing ? test.skip : test)('fuzz certificate, rfc3161, checkpoint, rekor-body (shared conformance)', async (t) => {
+sharedTest('fuzz certificate, rfc3161, checkpoint, rekor-body (shared conformance)', async (t) => {
   const p = pools(conformance);
   await fuzz(t, { ...certificateTarget(certificateSeeds(conformance), DEFAULT.shared.certificate), name: 'certificate-conformance' });
   await fuzz(t, { ...tokenTarget(tokenSeeds(conformance), p, DEFAULT.shared.rfc3161), name: 'rfc3161-conformance' });

@@ -31,12 +31,12 @@ import {
 export const AUTHORITY_CREATED_AT = Date.UTC(2025, 0, 1);
 export const ISSUER_URL = 'https://oidc.test.invalid';
 
-/** A fresh, deterministic authority from a test seed. */
-export function testAuthority(seedLabel: string): SandboxAuthority {
+/** A fresh, deterministic authority from a test seed (its OIDC issuer URL is ISSUER_URL unless given). */
+export function testAuthority(seedLabel: string, oidcIssuer = ISSUER_URL): SandboxAuthority {
   return createSandboxAuthority({
     keys: deriveAuthorityKeys(seedFromString(`adversarial-test:${seedLabel}`)),
     createdAt: AUTHORITY_CREATED_AT,
-    urls: { oidcIssuer: ISSUER_URL, fulcio: 'https://fulcio.test.invalid', rekor: 'https://rekor.test.invalid', ctLog: 'https://ctfe.test.invalid' },
+    urls: { oidcIssuer, fulcio: 'https://fulcio.test.invalid', rekor: 'https://rekor.test.invalid', ctLog: 'https://ctfe.test.invalid' },
   });
 }
 

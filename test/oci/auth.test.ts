@@ -59,11 +59,8 @@ test('docker config: auths by host in every spelling, auth or username/password,
 });
 
 if (missing) {
-  test('OCI registry auth (real registry): skipped', (t) => {
-    console.log(missing);
-    t.log(missing);
-    t.pass();
-  });
+  // Declared skipped, not passed: the registry binary is absent (npm test's pretest installs it).
+  test.skip(`OCI registry auth (real registry) [skipped: ${missing}]`, () => {});
 } else {
   const noSecret = (t: import('ava').ExecutionContext, e: unknown) => {
     const text = JSON.stringify(e instanceof StellaError ? { m: e.message, d: e.details } : String(e));

@@ -22,11 +22,8 @@ const missing = registryMissingReason();
 const enc = new TextEncoder();
 
 if (missing) {
-  test('legacy cosign tags (real registry): skipped', (t) => {
-    console.log(missing);
-    t.log(missing);
-    t.pass();
-  });
+  // Declared skipped, not passed: the registry binary is absent (npm test's pretest installs it).
+  test.skip(`legacy cosign tags (real registry) [skipped: ${missing}]`, () => {});
 } else {
   let sandbox: RunningSandbox;
   let registry: RunningRegistry;

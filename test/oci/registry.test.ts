@@ -27,11 +27,8 @@ let registry: RunningRegistry;
 let root: string;
 
 if (missing) {
-  test('OCI registry (real registry): skipped', (t) => {
-    console.log(missing);
-    t.log(missing);
-    t.pass();
-  });
+  // Declared skipped, not passed: the registry binary is absent (npm test's pretest installs it).
+  test.skip(`OCI registry (real registry) [skipped: ${missing}]`, () => {});
 } else {
   test.before(async () => {
     root = mkdtempSync(join(tmpdir(), 'stella-oci-'));

@@ -63,7 +63,7 @@ export default class AttestSign extends StellaCommand {
       } catch (e) {
         if (!(e instanceof StellaError)) throw e;
         // Signed and kept, not attached: say so, and how to attach it later.
-        throw new StellaError(e.code, e.check, `${e.message} (signed: the bundle is in ${r.outputPath} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath} --image ${target.name}\`)`, e.details);
+        throw new StellaError(e.code, e.check, `${e.message} (signed: the bundle is in ${r.outputPath} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath} --image ${target.name}\`)`, e.details, { cause: e });
       }
     }
     if (this.jsonMode) {

@@ -298,16 +298,16 @@ function uuidFrom(text: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-function invalid(message: string, details?: Record<string, unknown>): never {
-  return fail('OIDC_TOKEN_INVALID', 'signing', message, details);
+function invalid(message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+  return fail('OIDC_TOKEN_INVALID', 'signing', message, details, options);
 }
 
 function decodeJsonPart(part: string, what: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(utf8Decoder.decode(decodeBase64Url(part, `OIDC token ${what}`, 'signing')));
-  } catch {
-    return invalid(`OIDC token invalid: ${what} is not base64url JSON`);
+  } catch (e) {
+    return invalid(`OIDC token invalid: ${what} is not base64url JSON`, undefined, { cause: e });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(`OIDC token invalid: ${what} is not a JSON object`);
   return value as Record<string, unknown>;

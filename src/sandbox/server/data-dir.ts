@@ -64,7 +64,7 @@ export function ensureDataDir(dataDir: string): string {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    fail('SANDBOX_ERROR', 'sandbox', `cannot create sandbox data dir ${dir}: ${(e as Error).message}`);
+    fail('SANDBOX_ERROR', 'sandbox', `cannot create sandbox data dir ${dir}: ${(e as Error).message}`, undefined, { cause: e });
   }
   return dir;
 }
@@ -82,8 +82,8 @@ function readJson(path: string, what: string, secret = false): unknown {
   const text = readDataFile(path, what, secret);
   try {
     return JSON.parse(text);
-  } catch {
-    return fail('SANDBOX_ERROR', 'sandbox', `${what} ${path} is not valid JSON`);
+  } catch (e) {
+    return fail('SANDBOX_ERROR', 'sandbox', `${what} ${path} is not valid JSON`, undefined, { cause: e });
   }
 }
 

@@ -101,7 +101,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
   } catch (e) {
     storage.close();
     const code = (e as NodeJS.ErrnoException).code;
-    return fail('SANDBOX_ERROR', 'sandbox', `cannot listen on ${SANDBOX_HOST}:${port}: ${code === 'EADDRINUSE' ? 'port in use' : (e as Error).message}`);
+    return fail('SANDBOX_ERROR', 'sandbox', `cannot listen on ${SANDBOX_HOST}:${port}: ${code === 'EADDRINUSE' ? 'port in use' : (e as Error).message}`, undefined, { cause: e });
   }
   const actualPort = (server.address() as AddressInfo).port;
   const base = `http://${SANDBOX_HOST}:${actualPort}`;

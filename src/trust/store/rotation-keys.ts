@@ -52,7 +52,7 @@ export function parsePublicKeysPem(text: string, what: string): KeyObject[] {
   try {
     ders = pemToDerList(text, 'PUBLIC KEY');
   } catch (e) {
-    throw new StellaError('ROTATION_KEYS_INVALID', 'rotation', `${what}: ${(e as Error).message}`);
+    throw new StellaError('ROTATION_KEYS_INVALID', 'rotation', `${what}: ${(e as Error).message}`, undefined, { cause: e });
   }
   if (ders.length > 64) fail('ROTATION_KEYS_INVALID', 'rotation', `${what}: more than 64 keys`);
   return ders.map((d, i) => parsePublicKey(d, `${what} key ${i + 1}`, 'ROTATION_KEYS_INVALID', 'rotation'));

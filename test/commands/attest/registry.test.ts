@@ -198,11 +198,8 @@ test('plain HTTP is refused for a registry that is not on loopback, and without 
 // ---------------------------------------------------------------- the real path
 
 if (missing) {
-  test('sign -> attach -> export from the registry -> verify offline (real registry): skipped', (t) => {
-    console.log(missing);
-    t.log(missing);
-    t.pass();
-  });
+  // Declared skipped, not passed: the registry binary is absent (npm test's pretest installs it).
+  test.skip(`sign -> attach -> export from the registry -> verify offline (real registry) [skipped: ${missing}]`, () => {});
 } else {
   let sandbox: RunningSandbox;
   let registry: RunningRegistry;
