@@ -101,6 +101,11 @@ export const EXIT_CODES = {
   // limits of nested encodings (110-114)
   /** DER over its per-parse budget: element count, nesting depth or certificate size. */
   DER_LIMIT_EXCEEDED: 110,
+  // timestamp authorities, when signing (140-144)
+  /** The TSA could not be reached, timed out or answered 408/429/5xx after the retries. */
+  TSA_UNAVAILABLE: 140,
+  /** The TSA refused the request, or its answer does not verify (not granted, wrong imprint or nonce, untrusted signer). */
+  TSA_REJECTED: 141,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;
