@@ -138,6 +138,25 @@ test('signer.yaml pointing at the signing config (signingConfig + trustedRoot ke
   t.notThrows(() => verifyWithSigstoreJs(r2.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), expected()));
 });
 
+test('Ed25519 preferred: an attestation goes to Rekor v2 with keyDetails PKIX_ED25519; a blob falls back to ECDSA P-256 (hashedrekord records a digest)', async (t) => {
+  const dir = workdir();
+  const config = join(dir, 'signer.yaml');
+  writeFileSync(config, readFileSync(sandbox.signerConfigPath, 'utf8').replace(/preferred: "ECDSA_P256"\n\s+allowed: \["ECDSA_P256"\]/, 'preferred: "Ed25519"\n        allowed: ["Ed25519", "ECDSA_P256"]'));
+  const artifact = join(dir, 'a.bin');
+  writeFileSync(artifact, 'ed25519 over rekor v2');
+  const predicate = join(dir, 'p.json');
+  writeFileSync(predicate, '{"note":"ok"}');
+  const common = { artifact, identityToken: token(), configPath: config, signingConfigPath: sandbox.signingConfigPath, attestationStorePath: false as const, env: {} };
+  const att = await runSign({ ...common, predicatePath: predicate, predicateType: 'https://example.com/note/v1' });
+  t.is(att.algorithm, 'Ed25519');
+  const body = JSON.parse(Buffer.from(att.bundle.verificationMaterial.tlogEntries[0]!.canonicalizedBody).toString('utf8'));
+  t.is(body.spec.dsseV002.signatures[0].verifier.keyDetails, 'PKIX_ED25519');
+  await t.notThrowsAsync(verifyWithStella(att.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), expected()));
+  const blob = await runSign(common);
+  t.is(blob.algorithm, 'ECDSA_P256');
+  await t.notThrowsAsync(verifyWithStella(blob.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), expected()));
+});
+
 // ---------------------------------------------------------------------------------------
 // Failures: a clear error, and no bundle.
 
