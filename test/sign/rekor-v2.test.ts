@@ -226,8 +226,18 @@ async function anotherEntry(): Promise<any> {
 test.serial('TSA down: TSA_UNAVAILABLE (exit 140), no bundle, and nothing written to the log', async (t) => {
   const url = await closedPort();
   const before = sandbox.rekorV2.size;
-  const e = await failsWithoutBundle(t, { signingConfigPath: signingConfigWith((d) => (d.tsaUrls[0].url = `${url}/api/v1/timestamp`)) }, 'TSA_UNAVAILABLE', /TSA unavailable at http:\/\/127\.0\.0\.1:\d+\/api\/v1\/timestamp: ECONNREFUSED/);
+  const config = signingConfigWith((d) => (d.tsaUrls[0].url = `${url}/api/v1/timestamp`));
+  const e = await failsWithoutBundle(t, { signingConfigPath: config }, 'TSA_UNAVAILABLE', /TSA unavailable at http:\/\/127\.0\.0\.1:\d+\/api\/v1\/timestamp: ECONNREFUSED/);
   t.is(e.exitCode, 140);
+  // The same through the CLI: exit 140, one JSON error, no bundle.
+  const dir = workdir();
+  const artifact = join(dir, 'a.txt');
+  writeFileSync(artifact, 'tsa down');
+  const output = join(dir, 'a.sigstore.json');
+  const r = await runCli(['attest', 'sign', '--keyless', '--artifact', artifact, '--identity-token', token(), '--signing-config', config, '--trusted-root', sandbox.trustedRootPath, '--output', output, '--attestation-store', join(dir, 'att.db'), '--json'], { timeoutMs: 90_000 });
+  t.is(r.code, 140, r.stdout + r.stderr);
+  t.is(JSON.parse(r.stdout).error.code, 'TSA_UNAVAILABLE');
+  t.false(existsSync(output));
   t.is(sandbox.rekorV2.size, before, 'the TSA is asked first: a failed run leaves no log entry');
 });
 
