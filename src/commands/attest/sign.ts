@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
+import { StellaError } from '../../errors.js';
+import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 
 export default class AttestSign extends StellaCommand {
   static override summary = 'Sign an artifact keylessly (OIDC -> Fulcio certificate -> Rekor) and write a v0.3 bundle';
@@ -18,11 +20,15 @@ export default class AttestSign extends StellaCommand {
     '<%= config.bin %> attest sign --keyless --artifact sha256:0123...cdef --type image --output image.sigstore.json',
     '<%= config.bin %> attest sign --keyless --artifact ./app.tgz --predicate provenance.json --predicate-type https://slsa.dev/provenance/v1',
     '<%= config.bin %> attest sign --keyless --artifact ./app.tgz --signing-config .sandbox/signing_config.json --trusted-root .sandbox/trusted_root.json',
+    '<%= config.bin %> attest sign --keyless --artifact sha256:0123...cdef --image ghcr.io/org/app',
+    '<%= config.bin %> attest sign --keyless --artifact ghcr.io/org/app@sha256:0123...cdef',
   ];
 
   static override flags = {
     keyless: Flags.boolean({ description: 'keyless signing with a short-lived Fulcio certificate (the only mode)', required: true }),
-    artifact: Flags.string({ description: 'file to sign, or sha256:<64 hex> to sign a digest only', required: true }),
+    artifact: Flags.string({ description: 'file to sign, sha256:<64 hex> to sign a digest only, or REGISTRY/REPO@sha256:<hex> to sign an image and attach the bundle to it', required: true }),
+    image: Flags.string({ description: 'REGISTRY/REPO: attach the bundle to the image --artifact sha256:<hex> there, as an OCI 1.1 referrer' }),
+    ...REGISTRY_FLAGS,
     type: Flags.string({ description: 'what the artifact is', options: ['blob', 'image'], default: 'blob' }),
     predicate: Flags.string({ description: 'predicate JSON file: sign an in-toto attestation (DSSE) about the artifact', dependsOn: ['predicate-type'] }),
     'predicate-type': Flags.string({ description: 'predicate type URI (e.g. https://slsa.dev/provenance/v1)', dependsOn: ['predicate'] }),
@@ -39,10 +45,13 @@ export default class AttestSign extends StellaCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(AttestSign);
     const { runSign } = await import('../../sign/run.js');
+    // An image in a registry: the digest is signed, then the bundle is attached there too.
+    const { imageTarget } = await import('../../oci/sign-target.js');
+    const target = await imageTarget(flags.artifact, flags.image, registryFlagValues(flags));
     this.progress('signing...');
     const r = await runSign({
-      artifact: flags.artifact,
-      type: flags.type as 'blob' | 'image',
+      artifact: target ? target.image.digest : flags.artifact,
+      type: target ? 'image' : (flags.type as 'blob' | 'image'),
       predicatePath: flags.predicate,
       predicateType: flags['predicate-type'],
       identityToken: flags['identity-token'],
@@ -54,10 +63,22 @@ export default class AttestSign extends StellaCommand {
       outputPath: flags.output,
       attestationStorePath: flags['attestation-store'],
     });
+    let attached: Awaited<ReturnType<NonNullable<typeof target>['attach']>> | undefined;
+    if (target) {
+      this.progress('attaching to the image...');
+      try {
+        attached = await target.attach(r.bundleJson);
+      } catch (e) {
+        if (!(e instanceof StellaError)) throw e;
+        // Signed and kept, not attached: say so, and how to attach it later.
+        throw new StellaError(e.code, e.check, `${e.message} (signed: the bundle is in ${r.outputPath} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath} --image ${target.name}\`)`, e.details);
+      }
+    }
     if (this.jsonMode) {
       this.printJson({
         ok: true,
         bundle: r.outputPath,
+        ...(attached ? { attached } : {}),
         artifactDigest: r.artifactDigest,
         content: r.contentKind,
         predicateType: r.predicateType ?? null,
@@ -82,5 +103,6 @@ export default class AttestSign extends StellaCommand {
     process.stdout.write(`  identity: ${r.identity ?? '(none)'}\n  issuer:   ${r.issuer ?? '(none)'}\n`);
     for (const e of r.tlog) process.stdout.write(`  rekor:    ${e.apiVersion === 2 ? 'v2 ' : ''}log index ${e.logIndex} at ${e.url} (${e.kind})${e.apiVersion === 1 && e === r.tlog[0] ? `, entry ${r.rekor.uuid}` : ''}\n`);
     for (const t of r.timestamps) process.stdout.write(`  time:     ${t.time} (RFC 3161, ${t.url})\n`);
+    if (attached) process.stdout.write(`  attached: ${attached.image} (referrer ${attached.manifestDigest}, ${attached.indexedBy === 'referrers-api' ? 'referrers API' : `referrers tag ${attached.tag}`})\n`);
   }
 }
