@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   try {
     step(1, 'Start the local signing stack on loopback');
     const sandbox = await startSandbox({ dataDir, port: 0 });
-    process.stdout.write(`   OIDC ${sandbox.urls.oidcIssuer}\n   Fulcio ${sandbox.urls.fulcio}\n   Rekor ${sandbox.urls.rekor}\n`);
+    process.stdout.write(`   OIDC ${sandbox.urls.oidcIssuer}\n   Fulcio ${sandbox.urls.fulcio}\n   Rekor ${sandbox.urls.rekor} (v1 and v2)\n   TSA ${sandbox.urls.tsa}\n`);
 
     step(2, 'Sign keylessly (ephemeral key in memory, Fulcio certificate, Rekor entry)');
     const token = sandbox.mintToken({ platform: 'github', repo: 'stella-demo/app', ref: 'refs/heads/main' });
@@ -76,6 +76,13 @@ async function main(): Promise<void> {
     const attBundle = path.join(work, 'artifact.txt.intoto.sigstore.json');
     await must('sign attestation', stella(['attest', 'sign', '--keyless', '--artifact', artifact, '--predicate', predicate, '--predicate-type', 'https://slsa.dev/provenance/v1', '--identity-token', token, '--config', sandbox.signerConfigPath, '--output', attBundle, '--attestation-store', store, '--json']));
     process.stdout.write(`   ${green('signed')} in-toto attestation (DSSE) for the same artifact\n`);
+    // Rekor v2 + TSA, chosen by the sandbox's Sigstore signing config (kept out of the store, so
+    // the export below stays the same).
+    const v2Bundle = path.join(work, 'artifact.txt.rekor-v2.sigstore.json');
+    const v2 = JSON.parse(
+      await must('sign with Rekor v2', stella(['attest', 'sign', '--keyless', '--artifact', artifact, '--identity-token', token, '--signing-config', sandbox.signingConfigPath, '--trusted-root', sandbox.trustedRootPath, '--output', v2Bundle, '--attestation-store', path.join(work, 'v2.db'), '--json'])),
+    ) as { tlog: { logIndex: number; kind: string }[]; timestamps: { time: string }[] };
+    process.stdout.write(`   ${green('signed')} with Rekor v2 (${v2.tlog[0]!.kind}, log index ${v2.tlog[0]!.logIndex}) and an RFC 3161 time ${v2.timestamps[0]!.time}\n`);
     const noRegistry = registryMissingReason();
     let imageRef: string | undefined;
     if (noRegistry) {
@@ -115,6 +122,8 @@ async function main(): Promise<void> {
     process.stdout.write(await must('verify blob', stella(['attest', 'verify', '--offline', '--bundle', blobBundle, '--artifact', artifact, ...identity, '--require-rekor'], { offline: true })));
     await must('verify attestation', stella(['attest', 'verify', '--offline', '--bundle', attBundle, '--artifact', artifact, ...identity, '--require-rekor'], { offline: true }));
     process.stdout.write(`   ${green('ok')} in-toto attestation verifies; the artifact is its subject\n`);
+    await must('verify Rekor v2 bundle', stella(['attest', 'verify', '--offline', '--bundle', v2Bundle, '--artifact', artifact, ...identity, '--require-rekor'], { offline: true }));
+    process.stdout.write(`   ${green('ok')} the Rekor v2 bundle verifies (its time is the TSA's: Rekor v2 gives no signed entry timestamp)\n`);
     await must('verify by digest', stella(['attest', 'verify', '--offline', '--artifact', signed.artifactDigest, '--attestation-store', store, ...identity, '--require-rekor'], { offline: true }));
     process.stdout.write(`   ${green('ok')} found by digest ${signed.artifactDigest} in the attestation store and verified\n`);
     await must('verify from archive', stella(['attest', 'verify', '--offline', '--archive', exportTar, '--artifact', signed.artifactDigest, ...identity, '--require-rekor'], { offline: true }));

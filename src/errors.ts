@@ -117,6 +117,11 @@ export const EXIT_CODES = {
   IMAGE_NOT_FOUND: 135,
   /** Plain HTTP asked for where it is not allowed (only loopback with --allow-insecure-registry), or an HTTPS->HTTP redirect. */
   REGISTRY_INSECURE: 136,
+  // timestamp authorities, when signing (140-144)
+  /** The TSA could not be reached, timed out or answered 408/429/5xx after the retries. */
+  TSA_UNAVAILABLE: 140,
+  /** The TSA refused the request, or its answer does not verify (not granted, wrong imprint or nonce, untrusted signer). */
+  TSA_REJECTED: 141,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

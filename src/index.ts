@@ -24,9 +24,11 @@ export { verifyEmbeddedScts } from './x509/sct.js';
 export { verifyRfc3161Timestamp, checkRfc3161Timestamp } from './timestamp/rfc3161.js';
 export { MerkleTree, rootFromInclusionProof, verifyInclusion, verifyConsistency, leafHash } from './tlog/merkle.js';
 export { parseSignedNote, parseCheckpoint, verifyCheckpoint, signCheckpoint } from './tlog/note.js';
+export { tilePath, parseTilePath, readTile, splitTile, encodeEntryBundle, decodeEntryBundle, tileAvailableWidth } from './tlog/tiles.js';
 // Signing, trust store, sandbox
 export { signArtifact } from './sign/sign.js';
 export { runSign } from './sign/run.js';
+export { parseSigningConfig, loadSigningConfig, selectSigningServices, type SigningConfig, type SelectedServices } from './sign/signing-config.js';
 export { openTrustStore, trustMaterialFromStore, checkStaleness, migrateTrustStore } from './trust/store/index.js';
 export { startSandbox } from './sandbox/server/index.js';
 // Export archives (many bundles in one reproducible tar) and the strict tar reader

@@ -1,13 +1,23 @@
 /**
- * The I/O edge of `stella attest sign`: read the config and predicate files, sign, then write
- * the bundle (only once everything succeeded: a failed run leaves no bundle behind) and keep
- * it in the attestation store.
+ * The I/O edge of `stella attest sign`: read the config, signing config, trusted root and
+ * predicate files, sign, then write the bundle (only once everything succeeded: a failed run
+ * leaves no bundle behind) and keep it in the attestation store.
+ *
+ * Trust for checking Rekor's and the TSA's answers: --trusted-root, else signer.yaml's
+ * trustedRoot; when neither is given and a TSA or a Rekor v2 log is used, the same fallback
+ * as `stella attest verify`: the local trust store when one exists, else the embedded
+ * public-good root.
  */
 import { resolve } from 'node:path';
 import { fail } from '../errors.js';
 import { parseJsonStrict } from '../util/json.js';
 import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../util/fs.js';
 import { defaultSignerConfig, loadSignerConfig } from './config.js';
+import { loadSigningConfig } from './signing-config.js';
+import { planNeedsTrust, planServices } from './services.js';
+import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../trust/trusted-root.js';
+import { publicGoodTrustedRootPath } from '../trust/public-good.js';
+import type { TrustMaterial } from '../trust/material.js';
 import { signArtifact, type ArtifactType, type SignResult } from './sign.js';
 import type { KeyPairGenerator } from './keys.js';
 
@@ -18,6 +28,10 @@ export interface RunSignOptions {
   predicateType?: string;
   identityToken?: string;
   configPath?: string;
+  /** A Sigstore signing_config.json (v0.2); overrides signer.yaml's signingConfig. */
+  signingConfigPath?: string;
+  /** trusted_root.json to check Rekor's and the TSA's answers against; overrides signer.yaml's trustedRoot. */
+  trustedRootPath?: string;
   fulcioUrl?: string;
   rekorUrl?: string;
   /** Default: <artifact file>.sigstore.json, or <hex>.sigstore.json for a digest. */
@@ -33,6 +47,15 @@ export interface RunSignOptions {
 export interface RunSignResult extends SignResult {
   outputPath: string;
   attestationStorePath: string | undefined;
+  /** Where the trust the answers were checked against came from (undefined: not checked against a trust root). */
+  trustSource: string | undefined;
+  /** The signing config used, if any. */
+  signingConfigPath: string | undefined;
+  warnings: string[];
+}
+
+function readTrustedRoot(path: string, what: string): TrustMaterial {
+  return parseTrustedRoot(readFileBounded(path, { what, maxBytes: TRUSTED_ROOT_LIMITS.maxBytes, limitCode: 'TRUSTED_ROOT_INVALID' }));
 }
 
 export function defaultOutputPath(artifact: string): string {
@@ -43,6 +66,10 @@ export function defaultOutputPath(artifact: string): string {
 export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   const env = opts.env ?? process.env;
   const config = opts.configPath ? loadSignerConfig(opts.configPath) : defaultSignerConfig();
+  const signingConfigPath = opts.signingConfigPath ?? config.signingConfigPath;
+  const signingConfig = signingConfigPath ? loadSigningConfig(signingConfigPath, opts.signingConfigPath ? '--signing-config' : 'signer config signingConfig') : undefined;
+  const nowMs = opts.now !== undefined ? opts.now * 1000 : Date.now();
+  const plan = planServices(config, signingConfig, { fulcioUrl: opts.fulcioUrl, rekorUrl: opts.rekorUrl }, nowMs);
   if ((opts.predicatePath === undefined) !== (opts.predicateType === undefined)) {
     fail('INPUT_INVALID', 'input', '--predicate and --predicate-type go together');
   }
@@ -59,14 +86,33 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
     predicate = { type: opts.predicateType, value };
   }
 
+  let trust: TrustMaterial | undefined;
+  let trustSource: string | undefined;
+  const warnings: string[] = [];
+  const trustedRootPath = opts.trustedRootPath ?? config.trustedRootPath;
+  if (trustedRootPath) {
+    trust = readTrustedRoot(trustedRootPath, opts.trustedRootPath ? '--trusted-root' : 'signer config trustedRoot');
+    trustSource = `trusted root ${trustedRootPath}`;
+  } else if (planNeedsTrust(plan)) {
+    const { trustFromStoreIfPresent } = await import('../trust/store/verify-source.js');
+    const fromStore = trustFromStoreIfPresent({ env, ...(opts.now !== undefined ? { now: nowMs } : {}) });
+    if (fromStore) {
+      ({ trust, source: trustSource } = fromStore);
+      warnings.push(...fromStore.warnings);
+    } else {
+      trust = readTrustedRoot(publicGoodTrustedRootPath(), 'embedded public-good trusted root');
+      trustSource = 'embedded public-good trusted root';
+    }
+  }
+
   const result = await signArtifact({
     artifact: opts.artifact,
     type: opts.type,
     predicate,
     identityToken: opts.identityToken,
     config,
-    fulcioUrl: opts.fulcioUrl,
-    rekorUrl: opts.rekorUrl,
+    plan,
+    ...(trust ? { trust, trustSource } : {}),
     env,
     now: opts.now,
     fetchImpl: opts.fetchImpl,
@@ -94,5 +140,5 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
       store.close();
     }
   }
-  return { ...result, outputPath, attestationStorePath: storePath };
+  return { ...result, outputPath, attestationStorePath: storePath, trustSource, signingConfigPath, warnings };
 }

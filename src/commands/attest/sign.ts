@@ -10,12 +10,16 @@ export default class AttestSign extends StellaCommand {
     "platform's ambient credentials (GitHub/Gitea Actions with `id-token: write`, GitLab",
     'SIGSTORE_ID_TOKEN). The signing key is generated in memory for this run and never stored.',
     'The bundle is written to --output and kept in the local attestation store by digest.',
+    'With --signing-config (a Sigstore signing_config.json v0.2) the CA, Rekor logs (v1 or v2) and',
+    'TSAs are chosen by its rules; Rekor v2 needs a TSA, whose timestamp replaces the signed entry',
+    "timestamp. Rekor's and the TSA's answers are checked against --trusted-root before the bundle is written.",
   ].join('\n');
 
   static override examples = [
     '<%= config.bin %> attest sign --keyless --artifact ./dist/app.tgz',
     '<%= config.bin %> attest sign --keyless --artifact sha256:0123...cdef --type image --output image.sigstore.json',
     '<%= config.bin %> attest sign --keyless --artifact ./app.tgz --predicate provenance.json --predicate-type https://slsa.dev/provenance/v1',
+    '<%= config.bin %> attest sign --keyless --artifact ./app.tgz --signing-config .sandbox/signing_config.json --trusted-root .sandbox/trusted_root.json',
     '<%= config.bin %> attest sign --keyless --artifact sha256:0123...cdef --image ghcr.io/org/app',
     '<%= config.bin %> attest sign --keyless --artifact ghcr.io/org/app@sha256:0123...cdef',
   ];
@@ -29,9 +33,11 @@ export default class AttestSign extends StellaCommand {
     predicate: Flags.string({ description: 'predicate JSON file: sign an in-toto attestation (DSSE) about the artifact', dependsOn: ['predicate-type'] }),
     'predicate-type': Flags.string({ description: 'predicate type URI (e.g. https://slsa.dev/provenance/v1)', dependsOn: ['predicate'] }),
     'identity-token': Flags.string({ description: 'OIDC identity token (JWT); default STELLAOPS_OIDC_TOKEN or the CI ambient token' }),
-    config: Flags.string({ description: 'signer.yaml (Fulcio/Rekor URLs, timeouts, retries, OIDC, algorithms, certificate checks)' }),
+    config: Flags.string({ description: 'signer.yaml (Fulcio/Rekor/TSA URLs, timeouts, retries, OIDC, algorithms, certificate checks)' }),
+    'signing-config': Flags.string({ description: 'Sigstore signing_config.json (v0.2): the CA, Rekor logs and TSAs to use, chosen by its rules', exclusive: ['fulcio-url', 'rekor-url'] }),
+    'trusted-root': Flags.string({ description: "trusted_root.json that Rekor's and the TSA's answers are checked against before the bundle is written" }),
     'fulcio-url': Flags.string({ description: 'Fulcio base URL (overrides the config)' }),
-    'rekor-url': Flags.string({ description: 'Rekor base URL (overrides the config)' }),
+    'rekor-url': Flags.string({ description: 'Rekor (v1) base URL (overrides the config)' }),
     output: Flags.string({ char: 'o', description: 'bundle path (default <artifact>.sigstore.json)' }),
     'attestation-store': Flags.string({ description: 'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)' }),
   };
@@ -50,6 +56,8 @@ export default class AttestSign extends StellaCommand {
       predicateType: flags['predicate-type'],
       identityToken: flags['identity-token'],
       configPath: flags.config,
+      signingConfigPath: flags['signing-config'],
+      trustedRootPath: flags['trusted-root'],
       fulcioUrl: flags['fulcio-url'],
       rekorUrl: flags['rekor-url'],
       outputPath: flags.output,
@@ -79,14 +87,22 @@ export default class AttestSign extends StellaCommand {
         algorithm: r.algorithm,
         tokenSource: r.tokenSource,
         rekor: r.rekor,
+        tlog: r.tlog,
+        timestamps: r.timestamps,
+        fulcio: r.fulcioUrl,
+        signingConfig: r.signingConfigPath ?? null,
+        trust: r.trustSource ?? null,
         attestationStore: r.attestationStorePath ?? null,
+        warnings: r.warnings,
       });
       return;
     }
+    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
     process.stdout.write(`  bundle:   ${r.outputPath}\n`);
     process.stdout.write(`  identity: ${r.identity ?? '(none)'}\n  issuer:   ${r.issuer ?? '(none)'}\n`);
-    process.stdout.write(`  rekor:    log index ${r.rekor.logIndex}, entry ${r.rekor.uuid}\n`);
+    for (const e of r.tlog) process.stdout.write(`  rekor:    ${e.apiVersion === 2 ? 'v2 ' : ''}log index ${e.logIndex} at ${e.url} (${e.kind})${e.apiVersion === 1 && e === r.tlog[0] ? `, entry ${r.rekor.uuid}` : ''}\n`);
+    for (const t of r.timestamps) process.stdout.write(`  time:     ${t.time} (RFC 3161, ${t.url})\n`);
     if (attached) process.stdout.write(`  attached: ${attached.image} (referrer ${attached.manifestDigest}, ${attached.indexedBy === 'referrers-api' ? 'referrers API' : `referrers tag ${attached.tag}`})\n`);
   }
 }
