@@ -8,6 +8,10 @@
  *   4. verify offline with the real CLI, networking made to throw in the verifying process:
  *      by file + bundle, by digest alone from the attestation store, and from the export archive
  *   5. verify the committed, deterministic samples the same way
+ * Optional image part, when Debian's docker-registry is installed (scripts/ensure-test-tools.sh):
+ * a registry on loopback, a minimal image pushed to it, signed by reference with the bundle
+ * attached as an OCI referrer (step 2), exported from the registry (step 3) and verified from
+ * the archive offline (step 4).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +22,8 @@ import { startSandbox } from '../src/sandbox/server/index.js';
 import { readFileBounded, writeFileAtomic } from '../src/util/fs.js';
 import { parseJsonStrict } from '../src/util/json.js';
 import { EXPORT_LIMITS } from '../src/archive/export.js';
+import { registryMissingReason, startRegistry, type RunningRegistry } from '../test/helpers/registry.js';
+import { pushTestImage } from '../test/helpers/oci.js';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const CLI = path.join(ROOT, 'bin', 'run.js');
@@ -55,10 +61,11 @@ async function main(): Promise<void> {
   const dataDir = path.join(work, 'sandbox');
   const store = path.join(work, 'attestations.db');
   const artifact = path.join(ROOT, 'samples', 'artifact.txt');
+  let registry: RunningRegistry | undefined;
   try {
     step(1, 'Start the local signing stack on loopback');
     const sandbox = await startSandbox({ dataDir, port: 0 });
-    process.stdout.write(`   OIDC ${sandbox.urls.oidcIssuer}\n   Fulcio ${sandbox.urls.fulcio}\n   Rekor ${sandbox.urls.rekor}\n`);
+    process.stdout.write(`   OIDC ${sandbox.urls.oidcIssuer}\n   Fulcio ${sandbox.urls.fulcio}\n   Rekor ${sandbox.urls.rekor} (v1 and v2)\n   TSA ${sandbox.urls.tsa}\n`);
 
     step(2, 'Sign keylessly (ephemeral key in memory, Fulcio certificate, Rekor entry)');
     const token = sandbox.mintToken({ platform: 'github', repo: 'stella-demo/app', ref: 'refs/heads/main' });
@@ -72,6 +79,24 @@ async function main(): Promise<void> {
     const attBundle = path.join(work, 'artifact.txt.intoto.sigstore.json');
     await must('sign attestation', stella(['attest', 'sign', '--keyless', '--artifact', artifact, '--predicate', predicate, '--predicate-type', 'https://slsa.dev/provenance/v1', '--identity-token', token, '--config', sandbox.signerConfigPath, '--output', attBundle, '--attestation-store', store, '--json']));
     process.stdout.write(`   ${green('signed')} in-toto attestation (DSSE) for the same artifact\n`);
+    // Rekor v2 + TSA, chosen by the sandbox's Sigstore signing config (kept out of the store, so
+    // the export below stays the same).
+    const v2Bundle = path.join(work, 'artifact.txt.rekor-v2.sigstore.json');
+    const v2 = JSON.parse(
+      await must('sign with Rekor v2', stella(['attest', 'sign', '--keyless', '--artifact', artifact, '--identity-token', token, '--signing-config', sandbox.signingConfigPath, '--trusted-root', sandbox.trustedRootPath, '--output', v2Bundle, '--attestation-store', path.join(work, 'v2.db'), '--json'])),
+    ) as { tlog: { logIndex: number; kind: string }[]; timestamps: { time: string }[] };
+    process.stdout.write(`   ${green('signed')} with Rekor v2 (${v2.tlog[0]!.kind}, log index ${v2.tlog[0]!.logIndex}) and an RFC 3161 time ${v2.timestamps[0]!.time}\n`);
+    const noRegistry = registryMissingReason();
+    let imageRef: string | undefined;
+    if (noRegistry) {
+      process.stdout.write(`   (image part skipped: ${noRegistry})\n`);
+    } else {
+      registry = await startRegistry();
+      const image = await pushTestImage(registry.host, 'stella-demo/app', 'demo image');
+      imageRef = `${image.registry}/${image.repository}@${image.digest}`;
+      const attached = JSON.parse(await must('sign image', stella(['attest', 'sign', '--keyless', '--artifact', imageRef, '--allow-insecure-registry', '--identity-token', token, '--config', sandbox.signerConfigPath, '--output', path.join(work, 'image.sigstore.json'), '--attestation-store', store, '--json']))) as { attached: { manifestDigest: string; indexedBy: string } };
+      process.stdout.write(`   ${green('signed')} image ${imageRef}\n   ${green('attached')} as OCI referrer ${attached.attached.manifestDigest} (${attached.attached.indexedBy}) in a registry on loopback\n`);
+    }
 
     step(3, 'Export at the network boundary, then stop the stack: the verifier below has no network at all');
     const exportTar = path.join(work, 'export.tar');
@@ -87,6 +112,13 @@ async function main(): Promise<void> {
     const archive = (p: string): Buffer => Buffer.from(readFileBounded(p, { what: 'export archive', maxBytes: EXPORT_LIMITS.maxArchiveBytes }));
     if (!archive(again).equals(archive(exportTar))) throw new Error('exporting twice gave different archives');
     process.stdout.write(`   ${green('ok')} exporting again gives the same bytes\n`);
+    const imageTar = path.join(work, 'image-export.tar');
+    if (imageRef) {
+      const fromRegistry = JSON.parse(await must('export from the registry', stella(['attest', 'export-bundle', '--image', imageRef, '--allow-insecure-registry', '--output', imageTar, '--json']))) as { bundles: unknown[] };
+      process.stdout.write(`   ${green('exported')} ${fromRegistry.bundles.length} bundle(s) pulled from the registry for ${imageRef} to image-export.tar\n`);
+      await registry?.close();
+      registry = undefined;
+    }
     await sandbox.close();
 
     step(4, 'Verify offline (networking throws in the verifying process)');
@@ -94,11 +126,17 @@ async function main(): Promise<void> {
     process.stdout.write(await must('verify blob', stella(['attest', 'verify', '--offline', '--bundle', blobBundle, '--artifact', artifact, ...identity, '--require-rekor'], { offline: true })));
     await must('verify attestation', stella(['attest', 'verify', '--offline', '--bundle', attBundle, '--artifact', artifact, ...identity, '--require-rekor'], { offline: true }));
     process.stdout.write(`   ${green('ok')} in-toto attestation verifies; the artifact is its subject\n`);
+    await must('verify Rekor v2 bundle', stella(['attest', 'verify', '--offline', '--bundle', v2Bundle, '--artifact', artifact, ...identity, '--require-rekor'], { offline: true }));
+    process.stdout.write(`   ${green('ok')} the Rekor v2 bundle verifies (its time is the TSA's: Rekor v2 gives no signed entry timestamp)\n`);
     await must('verify by digest', stella(['attest', 'verify', '--offline', '--artifact', signed.artifactDigest, '--attestation-store', store, ...identity, '--require-rekor'], { offline: true }));
     process.stdout.write(`   ${green('ok')} found by digest ${signed.artifactDigest} in the attestation store and verified\n`);
     await must('verify from archive', stella(['attest', 'verify', '--offline', '--archive', exportTar, '--artifact', signed.artifactDigest, ...identity, '--require-rekor'], { offline: true }));
     await must('verify file from archive', stella(['attest', 'verify', '--offline', '--archive', exportTar, '--artifact', artifact, ...identity, '--require-rekor'], { offline: true }));
     process.stdout.write(`   ${green('ok')} verified from export.tar alone (by digest and by file; trust from --trusted-root, not from the archive)\n`);
+    if (imageRef) {
+      await must('verify image from archive', stella(['attest', 'verify', '--offline', '--archive', imageTar, '--artifact', imageRef.slice(imageRef.indexOf('@') + 1), ...identity, '--require-rekor'], { offline: true }));
+      process.stdout.write(`   ${green('ok')} the image's bundle, pulled from the registry, verified from image-export.tar\n`);
+    }
     const wrong = await stella(['attest', 'verify', '--offline', '--bundle', blobBundle, '--artifact', artifact, '--certificate-identity', 'https://github.com/stella-demo/other/.*', '--certificate-oidc-issuer', signed.issuer, '--trusted-root', sandbox.trustedRootPath], { offline: true });
     process.stdout.write(`   ${green('refused')} another identity, as it must (exit ${wrong.code}): ${wrong.stderr.trim()}\n`);
     if (wrong.code === 0) throw new Error('a wrong identity verified');
@@ -113,6 +151,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\n${bold('Demo complete:')} signed on loopback, verified with no network.\n`);
   } finally {
+    await registry?.close();
     rmSync(work, { recursive: true, force: true });
   }
 }

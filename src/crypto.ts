@@ -36,8 +36,8 @@ export function parsePublicKey(input: Uint8Array | string, what: string, code: E
   }
   try {
     return createPublicKey({ key: Buffer.from(der.buffer, der.byteOffset, der.byteLength), format: 'der', type: 'spki' });
-  } catch {
-    return fail(code, check, `${what}: not a valid public key`);
+  } catch (e) {
+    return fail(code, check, `${what}: not a valid public key`, undefined, { cause: e });
   }
 }
 

@@ -21,7 +21,8 @@ export type CheckName =
   | 'sandbox'
   | 'archive'
   | 'attestation-store'
-  | 'config';
+  | 'config'
+  | 'registry';
 
 /**
  * Exit codes. 0 = success, 1 = unexpected internal error (a bug), 2 = usage error (oclif).
@@ -101,6 +102,26 @@ export const EXIT_CODES = {
   // limits of nested encodings (110-114)
   /** DER over its per-parse budget: element count, nesting depth or certificate size. */
   DER_LIMIT_EXCEEDED: 110,
+  // OCI registries (130-139): attaching bundles to images and pulling them back (src/oci/)
+  /** Connection refused, timed out, or 5xx/429 after the retries. */
+  REGISTRY_UNAVAILABLE: 130,
+  /** 401/403 after the auth flow: no credentials, credentials refused, or a token service that failed. */
+  REGISTRY_AUTH_FAILED: 131,
+  /** Any other refusal of a request (a push the registry answers 4xx, a 404 where content must exist). */
+  REGISTRY_REJECTED: 132,
+  /** An answer that breaks the distribution spec: bad JSON or media type, digest mismatch, a referrer for another image, redirects. */
+  REGISTRY_RESPONSE_INVALID: 133,
+  /** An answer over its size or count limit (manifest, index, bundle, referrers, pages). */
+  REGISTRY_LIMIT_EXCEEDED: 134,
+  /** The image (manifest by digest) is not in the repository. */
+  IMAGE_NOT_FOUND: 135,
+  /** Plain HTTP asked for where it is not allowed (only loopback with --allow-insecure-registry), or an HTTPS->HTTP redirect. */
+  REGISTRY_INSECURE: 136,
+  // timestamp authorities, when signing (140-144)
+  /** The TSA could not be reached, timed out or answered 408/429/5xx after the retries. */
+  TSA_UNAVAILABLE: 140,
+  /** The TSA refused the request, or its answer does not verify (not granted, wrong imprint or nonce, untrusted signer). */
+  TSA_REJECTED: 141,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;
@@ -132,9 +153,12 @@ export function isStellaError(e: unknown): e is StellaError {
   return e instanceof StellaError;
 }
 
-/** Shorthand used by parsers and checks: throw a StellaError. */
-export function fail(code: ErrorCode, check: CheckName, message: string, details?: Record<string, unknown>): never {
-  throw new StellaError(code, check, message, details);
+/**
+ * Shorthand used by parsers and checks: throw a StellaError. When it re-wraps a caught error,
+ * pass `{ cause }` so the original (an errno, an SQLite code, a parser message) is kept.
+ */
+export function fail(code: ErrorCode, check: CheckName, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+  throw new StellaError(code, check, message, details, options);
 }
 
 /** A failure as a report shows it: a StellaError's own fields; anything else is an internal error (a bug, exit 1). */

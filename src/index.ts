@@ -1,6 +1,12 @@
 /**
  * Stella as a library: `import { verifyBundle, parseBundle, parseTrustedRoot } from 'stella'`.
  * The CLI commands are thin wrappers over these functions.
+ *
+ * This entry point loads only what a verifier needs: no SQLite, no CBOR, no HTTP clients or
+ * servers. The rest has entry points of its own, loaded when asked for:
+ * `stella/sign` (keyless signing), `stella/trust-store` (the SQLite trust store),
+ * `stella/archive` (export archives), `stella/sandbox` (the local signing stack).
+ * test/index.test.ts holds this to account.
  */
 export { StellaError, EXIT_CODES, isStellaError, type ErrorCode, type CheckName } from './errors.js';
 // Parsing and serialization
@@ -23,10 +29,4 @@ export { verifyEmbeddedScts } from './x509/sct.js';
 export { verifyRfc3161Timestamp, checkRfc3161Timestamp } from './timestamp/rfc3161.js';
 export { MerkleTree, rootFromInclusionProof, verifyInclusion, verifyConsistency, leafHash } from './tlog/merkle.js';
 export { parseSignedNote, parseCheckpoint, verifyCheckpoint, signCheckpoint } from './tlog/note.js';
-// Signing, trust store, sandbox
-export { signArtifact } from './sign/sign.js';
-export { openTrustStore, trustMaterialFromStore, checkStaleness, migrateTrustStore } from './trust/store/index.js';
-export { startSandbox } from './sandbox/server/index.js';
-// Export archives (many bundles in one reproducible tar) and the strict tar reader
-export { buildExportArchive, readExportArchive, bundlesForArtifact, type ExportArchive, type ExportInput } from './archive/export.js';
-export type { ExportManifest, ExportManifestEntry } from './archive/manifest.js';
+export { tilePath, parseTilePath, readTile, splitTile, encodeEntryBundle, decodeEntryBundle, tileAvailableWidth } from './tlog/tiles.js';

@@ -18,7 +18,7 @@ import { toHex } from '../util/encoding.js';
 import { formatDigest, parseSha256Digest } from '../util/digest.js';
 import { parseBundle, parseBundles, type RefusedItem } from '../bundle/parse.js';
 import { BUNDLE_LIMITS, type Bundle, type TransparencyLogEntry } from '../bundle/model.js';
-import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement } from '../bundle/intoto.js';
+import { artifactDigestsOf } from '../bundle/artifact-digests.js';
 import { certificateIdentities, oidcIssuer, parseCertificate } from '../x509/certificate.js';
 import { readTarStrict, writeTar, type TarFile, type TarReadLimits } from './tar.js';
 import { decodeManifest, encodeManifest, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_NAME, TRUSTED_ROOT_NAME, type ExportManifest, type ExportManifestEntry } from './manifest.js';
@@ -79,24 +79,8 @@ export function requireProof(bundle: Bundle, source: string): TransparencyLogEnt
   return entry;
 }
 
-/**
- * The sha256 artifact digests a bundle covers: the message digest of a message signature, or
- * the sha256 subjects of an in-toto statement.
- */
-export function artifactDigestsOf(bundle: Bundle): string[] {
-  const c = bundle.content;
-  if (c.kind === 'messageSignature') {
-    return c.messageDigest?.algorithm === 'SHA2_256' ? [formatDigest('sha256', c.messageDigest.digest)] : [];
-  }
-  if (c.payloadType !== IN_TOTO_PAYLOAD_TYPE) return [];
-  const stmt = parseInTotoStatement(c.payload);
-  const out = new Set<string>();
-  for (const s of stmt.subject) {
-    const hex = s.digest.sha256;
-    if (hex !== undefined && /^[0-9a-fA-F]{64}$/.test(hex)) out.add(`sha256:${hex.toLowerCase()}`);
-  }
-  return [...out].sort();
-}
+/** The sha256 artifact digests a bundle covers (moved to src/bundle/artifact-digests.ts; kept here for importers). */
+export { artifactDigestsOf };
 
 function signerOf(bundle: Bundle): { identity: string | null; issuer: string | null } {
   const m = bundle.verificationMaterial.content;

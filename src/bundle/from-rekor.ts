@@ -43,8 +43,8 @@ function missing(message: string): never {
   return fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: ${message}`);
 }
 
-function bad(message: string): never {
-  return fail('REKOR_REJECTED', 'tlog', `Rekor entry malformed: ${message}`);
+function bad(message: string, options?: { cause?: unknown }): never {
+  return fail('REKOR_REJECTED', 'tlog', `Rekor entry malformed: ${message}`, undefined, options);
 }
 
 const HEX32 = /^[0-9a-f]{64}$/;

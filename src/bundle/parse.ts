@@ -144,6 +144,15 @@ function parseVerificationMaterial(vm: Json, version: BundleVersion): Verificati
   return { content, tlogEntries, rfc3161Timestamps };
 }
 
+/**
+ * One TransparencyLogEntry in its protobuf JSON form, by the rules of a v0.3 bundle's entries:
+ * what a Rekor v2 log answers to POST /api/v2/log/entries (the signer checks it with the code
+ * that verifies bundles). `what` names it in messages.
+ */
+export function parseTransparencyLogEntryJson(v: unknown, what = 'tlog entry'): TransparencyLogEntry {
+  return parseTlogEntry(v, what, '0.3');
+}
+
 function parseTlogEntry(v: unknown, path: string, version: BundleVersion): TransparencyLogEntry {
   const e = object(v, path);
   const logIndex = uint(e.logIndex, `${path}.logIndex`);

@@ -8,7 +8,11 @@
  *   keyless:
  *     enabled: true
  *     fulcio:      { url, timeout: 30s, retries: 3 }
- *     rekor:       { url, timeout, retries }        (Stella extension; the seed has no Rekor key)
+ *     rekor:       { url, timeout, retries, majorApiVersion: 1|2 }   (Stella extension; the seed has no Rekor key)
+ *     tsa:         { url, timeout, retries }        (RFC 3161 TSA; needed with Rekor v2)
+ *     signingConfig: FILE   a Sigstore signing_config.json (v0.2): its CA, Rekor and TSA URLs
+ *                           replace fulcio.url / rekor.url / tsa.url (./signing-config.ts)
+ *     trustedRoot: FILE     the trust root Rekor's and the TSA's answers are checked against
  *     oidc:        { issuer, clientId, useAmbientToken }
  *     algorithms:  { preferred: ECDSA_P256, allowed: [ECDSA_P256, Ed25519] }
  *     certificate: { rootBundlePath, validateChain, requireSCT }
@@ -35,7 +39,14 @@ export interface ServiceConfig {
 export interface SignerConfig {
   mode: 'keyless';
   fulcio: ServiceConfig;
-  rekor: ServiceConfig;
+  /** majorApiVersion: 1 (default) or 2 (then a TSA is needed). */
+  rekor: ServiceConfig & { majorApiVersion?: 1 | 2 };
+  /** RFC 3161 TSA: url undefined = none (a Rekor v2 log needs one). */
+  tsa: Omit<ServiceConfig, 'url'> & { url: string | undefined };
+  /** A Sigstore signing_config.json (absolute path): its services replace the URLs above. */
+  signingConfigPath: string | undefined;
+  /** trusted_root.json (absolute path) that Rekor's and the TSA's answers are checked against. */
+  trustedRootPath: string | undefined;
   oidc: {
     /** When set, a token from another issuer is refused before any request. */
     issuer: string | undefined;
@@ -62,6 +73,9 @@ export function defaultSignerConfig(): SignerConfig {
     mode: 'keyless',
     fulcio: { url: PUBLIC_GOOD_FULCIO_URL, timeoutMs: 30_000, retries: 3 },
     rekor: { url: PUBLIC_GOOD_REKOR_URL, timeoutMs: 30_000, retries: 3 },
+    tsa: { url: undefined, timeoutMs: 30_000, retries: 3 },
+    signingConfigPath: undefined,
+    trustedRootPath: undefined,
     oidc: { issuer: undefined, clientId: 'sigstore', useAmbientToken: true },
     algorithms: { preferred: 'ECDSA_P256', allowed: ['ECDSA_P256'] },
     certificate: { rootBundlePath: undefined, validateChain: true, requireSCT: true },
@@ -108,10 +122,10 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
   }
 
   const lineOf = (node: Node | null | undefined): number | undefined => (node?.range ? lines.linePos(node.range[0]).line : undefined);
-  const bad = (path: string, node: Node | null | undefined, what: string): never => {
+  const bad = (path: string, node: Node | null | undefined, what: string, options?: { cause?: unknown }): never => {
     const line = lineOf(node);
     const at = line === undefined ? '' : ` (line ${line})`;
-    throw new StellaError('CONFIG_INVALID', 'config', `${where}: ${path}${at}: ${what}`, { key: path, ...(line === undefined ? {} : { line }) });
+    throw new StellaError('CONFIG_INVALID', 'config', `${where}: ${path}${at}: ${what}`, { key: path, ...(line === undefined ? {} : { line }) }, options);
   };
 
   /** A mapping's entries by key, refusing keys outside `allowed` (typos are errors, not no-ops). */
@@ -144,8 +158,8 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
     let u: URL;
     try {
       u = new URL(v);
-    } catch {
-      return bad(path, node, `not a URL: ${JSON.stringify(v)}`);
+    } catch (e) {
+      return bad(path, node, `not a URL: ${JSON.stringify(v)}`, { cause: e });
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:') return bad(path, node, `must be an http(s) URL, got ${u.protocol}`);
     return v.replace(/\/+$/, '');
@@ -169,11 +183,21 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
     if (!hit) return bad(path, node, `unsupported algorithm ${JSON.stringify(v)} (supported: ${SIGNING_ALGORITHMS.join(', ')})`);
     return hit;
   };
-  const service = (node: Node | null, path: string, into: ServiceConfig): void => {
-    const m = mapping(node, path, ['url', 'timeout', 'retries']);
-    if (m.has('url')) into.url = url(m.get('url')!, `${path}.url`);
+  /** URL keys that a signingConfig replaces: both at once is ambiguous, so refused. */
+  const urlKeys: { path: string; node: Node | null }[] = [];
+  const service = (node: Node | null, path: string, into: Omit<ServiceConfig, 'url'> & { url?: string }, extra: readonly string[] = []): Map<string, Node | null> => {
+    const m = mapping(node, path, ['url', 'timeout', 'retries', ...extra]);
+    if (m.has('url')) {
+      into.url = url(m.get('url')!, `${path}.url`);
+      urlKeys.push({ path: `${path}.url`, node: m.get('url')! });
+    }
     if (m.has('timeout')) into.timeoutMs = duration(m.get('timeout')!, `${path}.timeout`);
     if (m.has('retries')) into.retries = retries(m.get('retries')!, `${path}.retries`);
+    return m;
+  };
+  const filePath = (node: Node | null, path: string): string => {
+    const raw = str(node, path);
+    return isAbsolute(raw) || !source ? raw : resolve(dirname(source), raw);
   };
 
   const cfg = defaultSignerConfig();
@@ -189,12 +213,30 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
   }
   if (signing.has('keyless')) {
     const p = 'signer.signing.keyless';
-    const k = mapping(signing.get('keyless'), p, ['enabled', 'fulcio', 'rekor', 'oidc', 'algorithms', 'certificate']);
+    const k = mapping(signing.get('keyless'), p, ['enabled', 'fulcio', 'rekor', 'tsa', 'signingConfig', 'trustedRoot', 'oidc', 'algorithms', 'certificate']);
     if (k.has('enabled') && !bool(k.get('enabled')!, `${p}.enabled`)) {
       bad(`${p}.enabled`, k.get('enabled'), 'keyless signing is disabled in this config');
     }
     if (k.has('fulcio')) service(k.get('fulcio')!, `${p}.fulcio`, cfg.fulcio);
-    if (k.has('rekor')) service(k.get('rekor')!, `${p}.rekor`, cfg.rekor);
+    if (k.has('rekor')) {
+      const r = service(k.get('rekor')!, `${p}.rekor`, cfg.rekor, ['majorApiVersion']);
+      if (r.has('majorApiVersion')) {
+        const node = r.get('majorApiVersion')!;
+        const v = scalar(node);
+        if (v !== 1 && v !== 2) bad(`${p}.rekor.majorApiVersion`, node, `must be 1 or 2 (the Rekor API versions Stella speaks), got ${JSON.stringify(v)}`);
+        cfg.rekor.majorApiVersion = v as 1 | 2;
+      }
+    }
+    if (k.has('tsa')) service(k.get('tsa')!, `${p}.tsa`, cfg.tsa);
+    if (k.has('trustedRoot')) cfg.trustedRootPath = filePath(k.get('trustedRoot')!, `${p}.trustedRoot`);
+    if (k.has('signingConfig')) {
+      cfg.signingConfigPath = filePath(k.get('signingConfig')!, `${p}.signingConfig`);
+      const clash = urlKeys[0];
+      if (clash) bad(clash.path, clash.node, `cannot be used with ${p}.signingConfig, whose caUrls, rekorTlogUrls and tsaUrls name the services`);
+    }
+    if (cfg.rekor.majorApiVersion === 2 && !cfg.signingConfigPath && cfg.tsa.url === undefined) {
+      bad(`${p}.tsa.url`, k.get('tsa') ?? k.get('rekor'), 'Rekor v2 gives no signed entry timestamp: a TSA URL is needed with rekor.majorApiVersion 2');
+    }
     if (k.has('oidc')) {
       const o = mapping(k.get('oidc'), `${p}.oidc`, ['issuer', 'clientId', 'useAmbientToken']);
       if (o.has('issuer')) cfg.oidc.issuer = url(o.get('issuer')!, `${p}.oidc.issuer`);
@@ -218,10 +260,7 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
     }
     if (k.has('certificate')) {
       const c = mapping(k.get('certificate'), `${p}.certificate`, ['rootBundlePath', 'validateChain', 'requireSCT']);
-      if (c.has('rootBundlePath')) {
-        const raw = str(c.get('rootBundlePath')!, `${p}.certificate.rootBundlePath`);
-        cfg.certificate.rootBundlePath = isAbsolute(raw) || !source ? raw : resolve(dirname(source), raw);
-      }
+      if (c.has('rootBundlePath')) cfg.certificate.rootBundlePath = filePath(c.get('rootBundlePath')!, `${p}.certificate.rootBundlePath`);
       if (c.has('validateChain')) cfg.certificate.validateChain = bool(c.get('validateChain')!, `${p}.certificate.validateChain`);
       if (c.has('requireSCT')) cfg.certificate.requireSCT = bool(c.get('requireSCT')!, `${p}.certificate.requireSCT`);
     }
@@ -245,20 +284,27 @@ export function parseDuration(s: string): number | undefined {
 /** Render a config as signer.yaml text (the sandbox writes one pointing at itself). */
 export function renderSignerConfig(cfg: Omit<SignerConfig, 'source'>): string {
   const q = (s: string) => JSON.stringify(s);
+  // With a signingConfig the service URLs come from it: the url keys are left out.
+  const viaSigningConfig = cfg.signingConfigPath !== undefined;
   const lines = [
     'signer:',
     '  signing:',
     `    mode: ${q(cfg.mode)}`,
     '    keyless:',
     '      enabled: true',
+    ...(viaSigningConfig ? [`      signingConfig: ${q(cfg.signingConfigPath!)}`] : []),
     '      fulcio:',
-    `        url: ${q(cfg.fulcio.url)}`,
+    ...(viaSigningConfig ? [] : [`        url: ${q(cfg.fulcio.url)}`]),
     `        timeout: ${cfg.fulcio.timeoutMs}ms`,
     `        retries: ${cfg.fulcio.retries}`,
     '      rekor:',
-    `        url: ${q(cfg.rekor.url)}`,
+    ...(viaSigningConfig ? [] : [`        url: ${q(cfg.rekor.url)}`]),
     `        timeout: ${cfg.rekor.timeoutMs}ms`,
     `        retries: ${cfg.rekor.retries}`,
+    ...((cfg.rekor.majorApiVersion ?? 1) !== 1 && !viaSigningConfig ? [`        majorApiVersion: ${cfg.rekor.majorApiVersion}`] : []),
+    ...(cfg.tsa.url !== undefined && !viaSigningConfig ? ['      tsa:', `        url: ${q(cfg.tsa.url)}`] : viaSigningConfig ? ['      tsa:'] : []),
+    ...(cfg.tsa.url !== undefined || viaSigningConfig ? [`        timeout: ${cfg.tsa.timeoutMs}ms`, `        retries: ${cfg.tsa.retries}`] : []),
+    ...(cfg.trustedRootPath ? [`      trustedRoot: ${q(cfg.trustedRootPath)}`] : []),
     '      oidc:',
     ...(cfg.oidc.issuer ? [`        issuer: ${q(cfg.oidc.issuer)}`] : []),
     `        clientId: ${q(cfg.oidc.clientId)}`,

@@ -81,7 +81,7 @@ export function parseCertificateResponse(body: unknown, key: EphemeralKey): Issu
       return parseCertificate(pemToDer(pem, ['CERTIFICATE'], { code: 'FULCIO_REJECTED', check: 'signing', what: `Fulcio response: certificate ${i}` }).der);
     } catch (e) {
       if (!(e instanceof StellaError)) throw e;
-      return fail('FULCIO_REJECTED', 'signing', `Fulcio response: certificate ${i} is not a valid X.509 certificate: ${e.message}`);
+      return fail('FULCIO_REJECTED', 'signing', `Fulcio response: certificate ${i} is not a valid X.509 certificate: ${e.message}`, undefined, { cause: e });
     }
   });
   // Compared as node re-encodes them, so two encodings of one key are one key.

@@ -61,6 +61,45 @@ export async function requestJson(req: JsonRequest, policy: RetryPolicy, fetchIm
   return last;
 }
 
+export type BytesOutcome =
+  | { kind: 'response'; status: number; body: Uint8Array; contentType: string; headers: Headers; attempts: number }
+  | { kind: 'unreachable'; reason: string; attempts: number };
+
+/**
+ * A binary POST (an RFC 3161 TimeStampReq) with the same timeout and retry rules as
+ * requestJson. The answer is read up to `maxBytes`; a longer one is cut there (the caller's
+ * parser refuses it).
+ */
+export async function requestBytes(
+  req: { url: string; body: Uint8Array; contentType: string; accept: string },
+  policy: RetryPolicy,
+  fetchImpl: typeof fetch = fetch,
+  maxBytes = 1024 * 1024,
+): Promise<BytesOutcome> {
+  const backoff = policy.backoffMs ?? ((n: number) => Math.min(2000, 100 * 2 ** (n - 1)));
+  let last: BytesOutcome = { kind: 'unreachable', reason: 'no attempt made', attempts: 0 };
+  for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
+    if (attempt > 1) await new Promise((r) => setTimeout(r, backoff(attempt - 1)));
+    try {
+      const res = await fetchImpl(req.url, {
+        method: 'POST',
+        headers: { Accept: req.accept, 'Content-Type': req.contentType },
+        body: req.body,
+        signal: AbortSignal.timeout(policy.timeoutMs),
+        redirect: 'error',
+      });
+      const buf = new Uint8Array(await res.arrayBuffer());
+      last = { kind: 'response', status: res.status, body: buf.length > maxBytes ? buf.slice(0, maxBytes) : buf, contentType: res.headers.get('content-type') ?? '', headers: res.headers, attempts: attempt };
+      if (!retryableStatus(res.status)) return last;
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string } };
+      const reason = err.name === 'TimeoutError' ? `timed out after ${policy.timeoutMs} ms` : (err.cause?.code ?? err.message);
+      last = { kind: 'unreachable', reason, attempts: attempt };
+    }
+  }
+  return last;
+}
+
 /** A short description of a failed outcome for error messages (server message if JSON). */
 export function describeOutcome(o: HttpOutcome): string {
   if (o.kind === 'unreachable') return `${o.reason} (${o.attempts} attempt${o.attempts === 1 ? '' : 's'})`;

@@ -1,11 +1,17 @@
 /**
  * Keyless signing, end to end: token -> ephemeral key -> Fulcio certificate -> signature (or
- * DSSE over an in-toto statement) -> Rekor entry with inclusion proof -> v0.3 bundle.
+ * DSSE over an in-toto statement) -> RFC 3161 timestamps (when a TSA is configured) -> Rekor
+ * entries with inclusion proofs -> v0.3 bundle. The services come from signer.yaml or a
+ * Sigstore signing config (./services.ts): Rekor v1 (entry with a signed entry timestamp) or
+ * Rekor v2 (no SET: the bundle's time is the TSA's).
  *
- * Order matters for safety: the token is checked (expiry) before any request; the Rekor
- * answer is checked against what we sent (body, Merkle inclusion, checkpoint root) before a
- * bundle is assembled, so a bundle never claims a log entry that does not prove this
- * signature. The private key never leaves ./keys.ts's closure.
+ * Order matters for safety: the token is checked (expiry) before any request; every answer is
+ * checked before a bundle is assembled, so a bundle never claims a log entry or a time that
+ * does not prove this signature: the Rekor answer against what we sent (body, Merkle
+ * inclusion, checkpoint root), and, with trust material (always for Rekor v2 and TSAs), with
+ * the verifier's own code: the checkpoint signed by a trusted log whose key is valid at the
+ * verified times, the SET, the TSA token. The TSA is asked first, so a TSA that is down or
+ * wrong leaves no entry in the log. The private key never leaves ./keys.ts's closure.
  */
 import { fail, StellaError } from '../errors.js';
 import { sha256 } from '../crypto.js';
@@ -17,7 +23,15 @@ import type { Bundle, BundleContent, TransparencyLogEntry } from '../bundle/mode
 import { bundleFromRekorResponse } from '../bundle/from-rekor.js';
 import { leafHash, verifyInclusion } from '../tlog/merkle.js';
 import { parseCheckpoint, parseSignedNote } from '../tlog/note.js';
-import { verifyEntryBinding } from '../tlog/rekor-entry.js';
+import { entryUuid, verifyEntryBinding } from '../tlog/rekor-entry.js';
+import { findLog, verifyTlogEntryInclusion } from '../tlog/verify.js';
+import { verifySet } from '../tlog/set.js';
+import type { TrustMaterial } from '../model/trust-material.js';
+import { formatTime, type TimeValue } from '../util/time.js';
+import type { SigningConfig } from './signing-config.js';
+import { planServices, planNeedsTrust, type ServicePlan } from './services.js';
+import { checkTimestamp, requestTimestamp } from './tsa-client.js';
+import { checkLogEntryV2, createEntryRequestV2, keyDetailsFor, uploadEntryV2 } from './rekor-v2-client.js';
 import { certificateIdentities, oidcIssuer, parseCertificate, type Certificate } from '../x509/certificate.js';
 import { verifyIssuedChain } from '../x509/chain.js';
 import { derToPem } from '../util/pem.js';
@@ -45,9 +59,21 @@ export interface SignOptions {
    * checks one (x509/chain.ts). loadFulcioRoots(config) reads certificate.rootBundlePath.
    */
   fulcioRoots?: Uint8Array[];
-  /** Override the config's service URLs. */
+  /** Override the config's service URLs (not with a signing config). */
   fulcioUrl?: string;
   rekorUrl?: string;
+  /** A Sigstore signing config: the services it selects replace the config's URLs. */
+  signingConfig?: SigningConfig;
+  /** The services to use, already planned (else planned here from config and signingConfig). */
+  plan?: ServicePlan;
+  /**
+   * Trust material the answers are checked against with the verifier's code. Required when a
+   * TSA or a Rekor v2 log is used; with it, a Rekor v1 answer's checkpoint and SET are
+   * checked too.
+   */
+  trust?: TrustMaterial;
+  /** Where `trust` came from, for messages. */
+  trustSource?: string;
   env?: NodeJS.ProcessEnv;
   /** Seconds since the epoch (token expiry check). */
   now?: number;
@@ -69,7 +95,14 @@ export interface SignResult {
   issuer: string | undefined;
   algorithm: SigningAlgorithm;
   tokenSource: TokenSource;
+  /** The first log entry (Rekor v1: its UUID; v2: the leaf hash). */
   rekor: { uuid: string; logIndex: number; integratedTime: number };
+  /** Every log entry in the bundle, with the log it came from. */
+  tlog: { url: string; apiVersion: 1 | 2; logIndex: number; logId: string; kind: string }[];
+  /** The RFC 3161 timestamps in the bundle, with their verified times. */
+  timestamps: { url: string; time: string }[];
+  /** The CA URL used. */
+  fulcioUrl: string;
 }
 
 
@@ -84,9 +117,13 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     // The config asks for a chain check, and signArtifact reads no files.
     fail('CONFIG_INVALID', 'config', `certificate.rootBundlePath ${config.certificate.rootBundlePath} is set but its roots were not given: pass fulcioRoots (loadFulcioRoots(config))`);
   }
-  const fulcioUrl = (opts.fulcioUrl ?? config.fulcio.url).replace(/\/+$/, '');
-  const rekorUrl = (opts.rekorUrl ?? config.rekor.url).replace(/\/+$/, '');
   if (opts.predicate && !opts.predicate.type) fail('INPUT_INVALID', 'input', '--predicate needs --predicate-type');
+  const plan = opts.plan ?? planServices(config, opts.signingConfig, { fulcioUrl: opts.fulcioUrl, rekorUrl: opts.rekorUrl }, opts.now !== undefined ? opts.now * 1000 : Date.now());
+  const fulcioUrl = plan.fulcio.url;
+  const rekorV2 = plan.rekor.some((r) => r.apiVersion === 2);
+  if (planNeedsTrust(plan) && !opts.trust) {
+    fail('CONFIG_INVALID', 'config', `${rekorV2 ? 'a Rekor v2 log' : 'a TSA'} is configured, and its answers are checked against a trust root before the bundle is written: pass --trusted-root (or set trustedRoot in signer.yaml)`);
+  }
 
   // 1. The identity token: found and checked before anything leaves this machine.
   const token = await resolveIdentityToken({
@@ -102,48 +139,82 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     fail('OIDC_TOKEN_INVALID', 'signing', `issuer mismatch: token issuer ${JSON.stringify(token.claims.iss)} is not the configured oidc.issuer ${JSON.stringify(config.oidc.issuer)}`);
   }
 
-  // 2. The ephemeral key. A bare digest cannot be signed with pure Ed25519.
+  // 2. The ephemeral key. A bare digest cannot be signed with pure Ed25519, and a Rekor v2
+  //    hashedrekord records a digest, so a pure Ed25519 message signature cannot be logged there.
   let algorithm = config.algorithms.preferred;
-  if (algorithm === 'Ed25519' && (artifact.bytes === undefined && !opts.predicate)) {
+  if (algorithm === 'Ed25519' && !opts.predicate && (artifact.bytes === undefined || rekorV2)) {
     if (!config.algorithms.allowed.includes('ECDSA_P256')) {
-      fail('INPUT_INVALID', 'signing', 'signing a bare digest needs ECDSA_P256, which the config does not allow');
+      fail('INPUT_INVALID', 'signing', `signing ${rekorV2 ? 'a blob for Rekor v2' : 'a bare digest'} needs ECDSA_P256, which the config does not allow`);
     }
     algorithm = 'ECDSA_P256';
   }
   const key = createEphemeralKey(algorithm, opts.keyGenerator);
 
   // 3. The certificate.
-  const policy = { timeoutMs: config.fulcio.timeoutMs, retries: config.fulcio.retries };
+  const policy = { timeoutMs: plan.fulcio.timeoutMs, retries: plan.fulcio.retries };
   const issued = await requestSigningCertificate(fulcioUrl, token.token, challengeFor(token.claims), key, policy, opts.fetchImpl);
   const leaf = checkIssuedCertificate(issued.chain, issued.detachedSct, config, opts.fulcioRoots);
   const leafPem = derToPem(leaf.der);
 
-  // 4. The signature and the proposed log entry.
+  // 4. The signature and the proposed (Rekor v1) log entry.
   let content: BundleContent;
   let proposal;
   let predicateType: string | undefined;
+  let signature: Uint8Array;
   if (opts.predicate) {
     predicateType = opts.predicate.type;
     const { payload } = buildInTotoStatement([{ name: artifact.name, digest: { sha256: toHex(artifact.digest) } }], opts.predicate.type, opts.predicate.value);
-    const sig = key.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
-    content = { kind: 'dsseEnvelope', payload, payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig, keyid: '' }] };
+    signature = key.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
+    content = { kind: 'dsseEnvelope', payload, payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig: signature, keyid: '' }] };
     proposal = dsseProposal(serializeEnvelope(content), leafPem);
   } else {
-    const sig = artifact.bytes !== undefined ? key.sign(artifact.bytes) : key.signDigest(artifact.digest);
-    content = { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: artifact.digest }, signature: sig };
-    proposal = hashedRekordProposal(toHex(artifact.digest), sig, leafPem);
+    signature = artifact.bytes !== undefined ? key.sign(artifact.bytes) : key.signDigest(artifact.digest);
+    content = { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: artifact.digest }, signature };
+    proposal = hashedRekordProposal(toHex(artifact.digest), signature, leafPem);
+  }
+  const trust = opts.trust;
+  const trustNote = opts.trustSource ? ` against the ${opts.trustSource}` : '';
+
+  // 5. RFC 3161 timestamps over the signature, each checked as a verifier will check it.
+  const rfc3161Timestamps: Uint8Array[] = [];
+  const times: TimeValue[] = [];
+  const timestamps: SignResult['timestamps'] = [];
+  for (const t of plan.tsa) {
+    const answer = await requestTimestamp(t.url, signature, { timeoutMs: t.timeoutMs, retries: t.retries }, opts.fetchImpl);
+    const verified = checkTimestamp(answer, signature, trust!, leaf, opts.trustSource);
+    rfc3161Timestamps.push(answer.response);
+    times.push(verified.time);
+    timestamps.push({ url: t.url, time: formatTime(verified.time) });
   }
 
-  // 5. The log entry, checked against what we sent.
-  const rekorPolicy = { timeoutMs: config.rekor.timeoutMs, retries: config.rekor.retries };
-  const logged = await uploadEntry(rekorUrl, proposal, rekorPolicy, opts.fetchImpl);
-  const tlogEntry = checkLogEntry(logged, content, leaf);
+  // 6. The log entries, each checked against what we sent (and, with trust, as a verifier will).
+  const tlogEntries: TransparencyLogEntry[] = [];
+  const tlog: SignResult['tlog'] = [];
+  let firstUuid = '';
+  const artifactDigest = (alg: string) => (alg === 'SHA2_256' ? artifact.digest : undefined);
+  for (const r of plan.rekor) {
+    const rekorPolicy = { timeoutMs: r.timeoutMs, retries: r.retries };
+    let entry: TransparencyLogEntry;
+    if (r.apiVersion === 2) {
+      const request = createEntryRequestV2(content, leaf.der, keyDetailsFor(algorithm));
+      entry = checkLogEntryV2(await uploadEntryV2(r.url, request, rekorPolicy, opts.fetchImpl), { url: r.url, content, leaf, artifactDigest, trust: trust!, times, ...(opts.trustSource ? { trustSource: opts.trustSource } : {}) });
+      firstUuid ||= entryUuid(entry.canonicalizedBody);
+    } else {
+      const logged = await uploadEntry(r.url, proposal, rekorPolicy, opts.fetchImpl);
+      entry = checkLogEntry(logged, content, leaf);
+      if (trust) checkLogEntryTrusted(entry, trust, times, r.url, trustNote);
+      firstUuid ||= logged.uuid;
+    }
+    tlogEntries.push(entry);
+    tlog.push({ url: r.url, apiVersion: r.apiVersion, logIndex: entry.logIndex, logId: toHex(entry.logId), kind: `${entry.kindVersion.kind}/${entry.kindVersion.version}` });
+  }
+  const tlogEntry = tlogEntries[0]!;
 
-  // 6. The bundle (v0.3: the leaf certificate only).
+  // 7. The bundle (v0.3: the leaf certificate only).
   const bundle: Bundle = {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
     version: '0.3',
-    verificationMaterial: { content: { kind: 'certificate', certificate: leaf.der }, tlogEntries: [tlogEntry], rfc3161Timestamps: [] },
+    verificationMaterial: { content: { kind: 'certificate', certificate: leaf.der }, tlogEntries, rfc3161Timestamps },
     content,
   };
   const bundleJson = serializeBundle(bundle, { indent: 2 }) + '\n';
@@ -157,8 +228,25 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     issuer: safeIssuer(leaf),
     algorithm,
     tokenSource: token.source,
-    rekor: { uuid: logged.uuid, logIndex: tlogEntry.logIndex, integratedTime: tlogEntry.integratedTime },
+    rekor: { uuid: firstUuid, logIndex: tlogEntry.logIndex, integratedTime: tlogEntry.integratedTime },
+    tlog,
+    timestamps,
+    fulcioUrl,
   };
+}
+
+/**
+ * A Rekor v1 answer checked as `stella attest verify` will: the SET by the log the entry names,
+ * the inclusion proof and checkpoint signed by that log, its key valid at every verified time.
+ */
+function checkLogEntryTrusted(entry: TransparencyLogEntry, trust: TrustMaterial, tsaTimes: readonly TimeValue[], url: string, trustNote: string): void {
+  try {
+    const setTime = verifySet(entry, findLog(entry, trust.tlogs));
+    verifyTlogEntryInclusion(entry, trust.tlogs, [setTime, ...tsaTimes]);
+  } catch (e) {
+    if (!(e instanceof StellaError)) throw e;
+    throw new StellaError('REKOR_REJECTED', 'tlog', `Rekor proof missing: Rekor answer from ${url} does not verify${trustNote}: ${e.message}`, { url, logIndex: entry.logIndex }, { cause: e });
+  }
 }
 
 /** Fulcio's challenge: the email for email tokens, else `sub`. */
@@ -202,8 +290,8 @@ export function checkIssuedCertificate(certs: Certificate[], detachedSct: string
  * the signer does not hold the Rekor key (verifiers check it against their trust root).
  */
 export function checkLogEntry(logged: RekorEntryResult, content: BundleContent, leaf: Certificate): TransparencyLogEntry {
-  const missing = (why: string): never => {
-    throw new StellaError('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: ${why}`, { uuid: logged.uuid });
+  const missing = (why: string, options?: { cause?: unknown }): never => {
+    throw new StellaError('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: ${why}`, { uuid: logged.uuid }, options);
   };
   // Errors from the shared parsers and checks keep their message under this one code.
   const proving = <T>(what: string, check: () => T): T => {
@@ -212,7 +300,7 @@ export function checkLogEntry(logged: RekorEntryResult, content: BundleContent, 
     } catch (e) {
       if (!(e instanceof StellaError)) throw e;
       const why = e.message.replace(/^Rekor proof missing: /, '');
-      return missing(what ? `${what}: ${why}` : why);
+      return missing(what ? `${what}: ${why}` : why, { cause: e });
     }
   };
   // The bundle this entry would go into, so the code that verifies bundles checks it.

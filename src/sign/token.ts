@@ -129,8 +129,8 @@ async function requestActionsToken(requestUrl: string, bearer: string, opts: Tok
   let url: URL;
   try {
     url = new URL(requestUrl);
-  } catch {
-    return fail('OIDC_TOKEN_MISSING', 'signing', `ACTIONS_ID_TOKEN_REQUEST_URL is not a URL`);
+  } catch (e) {
+    return fail('OIDC_TOKEN_MISSING', 'signing', `ACTIONS_ID_TOKEN_REQUEST_URL is not a URL`, undefined, { cause: e });
   }
   url.searchParams.set('audience', opts.audience ?? 'sigstore');
   let res: Response;
@@ -140,14 +140,14 @@ async function requestActionsToken(requestUrl: string, bearer: string, opts: Tok
       signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
     });
   } catch (e) {
-    return fail('OIDC_TOKEN_MISSING', 'signing', `${source}: OIDC token request failed: ${(e as Error).message}`);
+    return fail('OIDC_TOKEN_MISSING', 'signing', `${source}: OIDC token request failed: ${(e as Error).message}`, undefined, { cause: e });
   }
   if (!res.ok) fail('OIDC_TOKEN_MISSING', 'signing', `${source}: OIDC token request returned HTTP ${res.status}`);
   let body: unknown;
   try {
     body = await res.json();
-  } catch {
-    return fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response is not JSON`);
+  } catch (e) {
+    return fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response is not JSON`, undefined, { cause: e });
   }
   const value = (body as { value?: unknown } | null)?.value;
   if (typeof value !== 'string' || value.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response has no "value"`);

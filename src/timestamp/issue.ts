@@ -14,7 +14,9 @@ const DIGEST_OID: Readonly<Record<DigestName, string>> = { sha256: OID.sha256, s
 
 export interface TimestampIssueOptions {
   /** The bytes being timestamped (a bundle signature); the imprint is their digest. */
-  data: Uint8Array;
+  data?: Uint8Array;
+  /** Or the imprint itself, as a TimeStampReq carries it (a TSA never sees the data). */
+  imprint?: { hash: DigestName; digest: Uint8Array };
   /**
    * ms since the epoch, of which whole seconds are encoded; or a PreciseTime, encoded with
    * every fraction digit (milliseconds and below), as TSAs that stamp in microseconds do.
@@ -47,11 +49,13 @@ function issuerAndSerial(certDer: Uint8Array): { issuer: Uint8Array; serial: Uin
 
 /** A DER ContentInfo (SignedData) timestamp token. */
 export function issueTimestampToken(opts: TimestampIssueOptions): Uint8Array {
-  const imprintHash = opts.imprintHash ?? 'sha256';
+  const imprintHash = opts.imprint?.hash ?? opts.imprintHash ?? 'sha256';
+  const imprinted = opts.imprint?.digest ?? (opts.data ? digest(imprintHash, opts.data) : undefined);
+  if (!imprinted) throw new TypeError('issueTimestampToken: data or imprint is required');
   const tstFields = [
     int(1),
     oid(opts.policy),
-    seq(algId(DIGEST_OID[imprintHash]), octetString(digest(imprintHash, opts.data))),
+    seq(algId(DIGEST_OID[imprintHash]), octetString(imprinted)),
     int(opts.serial),
     generalizedTime(opts.genTime),
   ];

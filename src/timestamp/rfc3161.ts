@@ -227,8 +227,8 @@ export function parseTimeStampToken(bytes: Uint8Array): TimeStampToken {
 // ---------------------------------------------------------------------------------------
 // Verification
 
-function timestampError(message: string, details?: Record<string, unknown>): StellaError {
-  return new StellaError('TIMESTAMP_INVALID', 'verified-times', message, details);
+function timestampError(message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): StellaError {
+  return new StellaError('TIMESTAMP_INVALID', 'verified-times', message, details, options);
 }
 
 function sidMatches(sid: SignerIdentifier, c: Certificate): boolean {
@@ -263,7 +263,7 @@ function issuerLinksError(tsa: CertificateAuthority, chain: Certificate[], from:
     verifyIssuerLinks(chain.slice(from), 'TIMESTAMP_INVALID', 'verified-times', 'TSA CA');
   } catch (e) {
     if (!(e instanceof StellaError)) throw e;
-    result = timestampError(`TSA certificate chain invalid: ${e.message}`);
+    result = timestampError(`TSA certificate chain invalid: ${e.message}`, e.details, { cause: e });
   }
   m.set(from, result);
   return result;

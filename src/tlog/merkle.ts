@@ -206,6 +206,16 @@ export class MerkleTree {
     return index;
   }
 
+  /**
+   * MTH of the complete subtree of 2^level leaves starting at leaf index * 2^level (a tlog-tiles
+   * tile hash at tree level `level`); only subtrees already complete exist.
+   */
+  completeSubtreeHash(level: number, index: number): Uint8Array {
+    const row = Number.isSafeInteger(level) && level >= 0 ? this.levels[level] : undefined;
+    if (!row || !Number.isSafeInteger(index) || index < 0 || index >= row.length) fail('INPUT_INVALID', 'tlog', `no complete subtree at level ${level}, index ${index}`);
+    return row[index]!;
+  }
+
   leafHashAt(index: number): Uint8Array {
     this.checkIndex(index, this.size);
     return this.levels[0]![index]!;

@@ -90,8 +90,8 @@ export interface NoteSigner {
   sign(message: Uint8Array): Uint8Array;
 }
 
-function invalid(message: string, details?: Record<string, unknown>): never {
-  return fail('CHECKPOINT_INVALID', 'tlog', message, details);
+function invalid(message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+  return fail('CHECKPOINT_INVALID', 'tlog', message, details, options);
 }
 
 /** A base64 field of a note, by the one strict decoder; refused with this module's message. */
@@ -237,8 +237,8 @@ export function logSignerNames(log: Pick<TransparencyLogInstance, 'baseUrl'>): s
   let url: URL;
   try {
     url = new URL(log.baseUrl);
-  } catch {
-    return invalid(`transparency log base URL ${JSON.stringify(log.baseUrl)} is not a URL`);
+  } catch (e) {
+    return invalid(`transparency log base URL ${JSON.stringify(log.baseUrl)} is not a URL`, undefined, { cause: e });
   }
   const names = [...new Set([url.host, url.hostname])].filter(isValidNoteName);
   if (names.length === 0) invalid(`transparency log base URL ${JSON.stringify(log.baseUrl)} has no usable host`);

@@ -28,7 +28,7 @@
  * the payload type.
  */
 import { digest, sha256 } from '../crypto.js';
-import { fail } from '../errors.js';
+import { fail, StellaError } from '../errors.js';
 import { bytesEqual, decodeBase64, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
 import { parseJsonStrict, readArray, readBase64, readObject, readOptional, readString, type JsonReadContext } from '../util/json.js';
 import { derToPem, pemToDer } from '../util/pem.js';
@@ -82,8 +82,8 @@ export function rekorVersionOf(kv: KindVersion): 'v1' | 'v2' {
 
 type Obj = Record<string, unknown>;
 
-function malformed(message: string): never {
-  return fail('BUNDLE_MALFORMED', 'tlog', message);
+function malformed(message: string, options?: { cause?: unknown }): never {
+  return fail('BUNDLE_MALFORMED', 'tlog', message, undefined, options);
 }
 
 /** Bodies are read by util/json.ts's readers: every field known, every value non-empty. */
@@ -130,8 +130,8 @@ export function parsePemVerifier(pem: Uint8Array, where: string): EntryVerifier 
   let text: string;
   try {
     text = utf8Decoder.decode(pem);
-  } catch {
-    return malformed(`tlog entry body: ${where} is not UTF-8 PEM`);
+  } catch (e) {
+    return malformed(`tlog entry body: ${where} is not UTF-8 PEM`, { cause: e });
   }
   const { label, der } = pemToDer(text, ['CERTIFICATE', 'PUBLIC KEY'], { code: 'BUNDLE_MALFORMED', check: 'tlog', what: `tlog entry body: ${where}` });
   return label === 'CERTIFICATE' ? { kind: 'certificate', der } : { kind: 'publicKey', spki: der };
@@ -247,7 +247,16 @@ function parseSpec(kind: string, apiVersion: string, spec: unknown): RekorBody {
  */
 export function parseRekorBody(body: Uint8Array): RekorBody {
   const v = parseJsonStrict(body, { maxDepth: 16, maxBytes: BUNDLE_LIMITS.maxBytes, what: 'tlog entry body', code: 'BUNDLE_MALFORMED', check: 'tlog' });
-  if (canonicalize(v) !== utf8Decoder.decode(body)) malformed('tlog entry body is not canonical JSON (RFC 8785)');
+  let canonical: string;
+  try {
+    canonical = canonicalize(v);
+  } catch (e) {
+    // Valid JSON text with no canonical form (an escaped lone surrogate, a number past the
+    // double range such as 1e400): no log wrote it, so it is a malformed body like any other
+    // non-canonical one, not an error in the caller's input.
+    throw new StellaError('BUNDLE_MALFORMED', 'tlog', `tlog entry body is not canonical JSON (RFC 8785): ${(e as Error).message}`, undefined, { cause: e });
+  }
+  if (canonical !== utf8Decoder.decode(body)) malformed('tlog entry body is not canonical JSON (RFC 8785)');
   const top = obj(v, 'body', ['apiVersion', 'kind', 'spec']);
   return parseSpec(str(top.kind, 'kind'), str(top.apiVersion, 'apiVersion'), top.spec);
 }

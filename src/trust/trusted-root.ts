@@ -26,8 +26,8 @@ export const TRUSTED_ROOT_LIMITS = {
 
 type Json = Record<string, unknown>;
 
-function invalid(message: string): never {
-  throw new StellaError('TRUSTED_ROOT_INVALID', 'trusted-root', `invalid trusted root: ${message}`);
+function invalid(message: string, options?: { cause?: unknown }): never {
+  throw new StellaError('TRUSTED_ROOT_INVALID', 'trusted-root', `invalid trusted root: ${message}`, undefined, options);
 }
 
 /** The protobuf JSON mapping, read by util/json.ts's readers: null means absent. */
@@ -88,8 +88,8 @@ function publicKey(v: unknown, path: string): TrustedPublicKey {
     // PKCS1_* key details (old staging CT log) carry a bare PKCS#1 RSAPublicKey, not an SPKI.
     const type = keyDetails.startsWith('PKCS1_') ? 'pkcs1' : 'spki';
     key = createPublicKey({ key: Buffer.from(rawBytes.buffer, rawBytes.byteOffset, rawBytes.byteLength), format: 'der', type });
-  } catch {
-    return invalid(`${path}.rawBytes: not a valid ${keyDetails.startsWith('PKCS1_') ? 'PKCS#1 RSA public key' : 'SubjectPublicKeyInfo'}`);
+  } catch (e) {
+    return invalid(`${path}.rawBytes: not a valid ${keyDetails.startsWith('PKCS1_') ? 'PKCS#1 RSA public key' : 'SubjectPublicKeyInfo'}`, { cause: e });
   }
   return { rawBytes, keyDetails, key, validFor };
 }

@@ -39,8 +39,8 @@ export function parseJsonStrict(input: string | Uint8Array, opts: StrictJsonOpti
   const code = opts.code ?? 'BUNDLE_MALFORMED';
   const limitCode = opts.limitCode ?? 'BUNDLE_LIMIT_EXCEEDED';
   const check = opts.check ?? 'bundle';
-  const malformed = (why: string): never => {
-    throw new StellaError(code, check, `malformed JSON in ${opts.what}: ${why}`);
+  const malformed = (why: string, options?: { cause?: unknown }): never => {
+    throw new StellaError(code, check, `malformed JSON in ${opts.what}: ${why}`, undefined, options);
   };
 
   let text: string;
@@ -56,8 +56,8 @@ export function parseJsonStrict(input: string | Uint8Array, opts: StrictJsonOpti
     }
     try {
       text = utf8Decoder.decode(input);
-    } catch {
-      return malformed('invalid UTF-8');
+    } catch (e) {
+      return malformed('invalid UTF-8', { cause: e });
     }
   }
 
@@ -68,7 +68,7 @@ export function parseJsonStrict(input: string | Uint8Array, opts: StrictJsonOpti
   try {
     return JSON.parse(text);
   } catch (e) {
-    return malformed(e instanceof Error ? e.message : String(e));
+    return malformed(e instanceof Error ? e.message : String(e), { cause: e });
   }
 }
 

@@ -61,7 +61,7 @@ export function compileIdentityPattern(pattern: string, what = '--certificate-id
   } catch (e) {
     // V8's message repeats the pattern as /.../u; keep only the reason.
     const reason = (e as Error).message.replace(/^Invalid regular expression: \/[\s\S]*\/u?: /, '');
-    return fail('INPUT_INVALID', 'input', `${what} is not a valid regular expression on its own: ${reason}`, { pattern });
+    return fail('INPUT_INVALID', 'input', `${what} is not a valid regular expression on its own: ${reason}`, { pattern }, { cause: e });
   }
   return new RegExp(`^(?:${pattern})$`, 'u');
 }

@@ -88,7 +88,7 @@ function authorityLinkError(ca: CertificateAuthority, p: ParsedAuthority): Stell
     p.linkError = null;
   } catch (e) {
     if (!(e instanceof StellaError)) throw e;
-    p.linkError = new StellaError(e.code, e.check, `${e.message} (trusted root ${ca.uri || describeName(ca.subject)})`);
+    p.linkError = new StellaError(e.code, e.check, `${e.message} (trusted root ${ca.uri || describeName(ca.subject)})`, e.details, { cause: e });
   }
   return p.linkError;
 }

@@ -216,8 +216,8 @@ export function deterministicP256Signer(seed: Uint8Array): KeyedSigner {
   let point: Uint8Array;
   try {
     point = p256.getPublicKey(seed, false);
-  } catch {
-    return fail('INPUT_INVALID', 'signing', 'P-256 seed is not a valid private scalar');
+  } catch (e) {
+    return fail('INPUT_INVALID', 'signing', 'P-256 seed is not a valid private scalar', undefined, { cause: e });
   }
   const spki = p256Spki(point);
   const sk = Uint8Array.from(seed);

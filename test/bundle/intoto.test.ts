@@ -91,6 +91,8 @@ test('malformed statements are refused', (t) => {
   refused(t, { ...load(), subject: [] }, 'BUNDLE_MALFORMED', /subject is empty/);
   refused(t, { ...load(), subject: {} }, 'BUNDLE_MALFORMED', /subject: expected an array/);
   refused(t, { ...load(), subject: [{ name: 'x', digest: {} }] }, 'BUNDLE_MALFORMED', /subject\[0\]\.digest is empty/);
+  // A digest that is not an object: an array's indexes must not pass for algorithm names.
+  for (const digest of [[SHA], SHA, null]) refused(t, { ...load(), subject: [{ name: 'x', digest }] }, 'BUNDLE_MALFORMED', /^in-toto statement: subject\[0\]\.digest: expected an object$/);
   refused(t, { ...load(), subject: [{ name: 'x', digest: { sha256: 'abc' } }] }, 'BUNDLE_MALFORMED', /digest\.sha256: expected 64 hex characters/);
   refused(t, { ...load(), subject: [{ name: 'x', digest: { sha256: 'g'.repeat(64) } }] }, 'BUNDLE_MALFORMED', /expected 64 hex characters/);
   refused(t, { ...load(), subject: [{ name: 'x', digest: { sha256: 5 } }] }, 'BUNDLE_MALFORMED', /digest\.sha256: expected a non-empty string/);

@@ -1,9 +1,11 @@
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
 import { parseBundle } from '../../src/bundle/parse.js';
 import { BUNDLE_LIMITS } from '../../src/bundle/model.js';
 import { toHex } from '../../src/util/encoding.js';
+import { CONFORMANCE_PARSE_FAILURES, conformanceCase, conformanceCaseNames, sharedTest } from '../helpers/shared.js';
 
 type Json = Record<string, any>;
 
@@ -319,32 +321,14 @@ test('an unknown message digest algorithm is refused', (t) => {
   refused(t, b, 'BUNDLE_UNSUPPORTED', /unsupported hash algorithm "MD5"/);
 });
 
-const CASES = new URL('../../../../shared/conformance/cases/', import.meta.url);
-// Refused by the parser: the four bundle-* cases, plus the two whose tlog entry lacks the
-// inclusion proof a v0.2+ bundle must carry, plus a v0.2 proof without a checkpoint.
-// (rekor2-timestamp-with-incorrect-time_fail carries line-wrapped base64, which parses, as in
-// Go and Python; it is refused later, by the certificate-validity check.)
-const PARSE_FAILURES: Record<string, ErrorCode> = {
-  'bundle-malformed-json_fail': 'BUNDLE_MALFORMED',
-  'bundle-unknown-version_fail': 'BUNDLE_UNSUPPORTED',
-  'bundle-invalid-base64-signature_fail': 'BUNDLE_MALFORMED',
-  'bundle-empty-certificate-chain_fail': 'BUNDLE_MALFORMED',
-  'intoto-missing-inclusion-proof_fail': 'REKOR_PROOF_MISSING',
-  'rekor2-no-inclusion-proof_fail': 'REKOR_PROOF_MISSING',
-  'invalid-inclusion-proof_fail': 'BUNDLE_MALFORMED',
-};
-
-test('shared conformance bundles: every case parses except the parse-time failures', (t) => {
-  if (!existsSync(CASES)) {
-    t.log('skipped: ../shared/conformance is absent');
-    t.pass();
-    return;
-  }
-  const names = readdirSync(CASES).sort();
+sharedTest('shared conformance bundles: every case parses except the parse-time failures', (t) => {
+  const names = conformanceCaseNames();
   t.true(names.length > 40);
+  // Every listed parse-time failure must be there: a missing one fails here, it is not skipped.
+  for (const name of Object.keys(CONFORMANCE_PARSE_FAILURES)) t.true(names.includes(name), `conformance case ${name} is missing`);
   for (const name of names) {
-    const bytes = readFileSync(new URL(`${name}/bundle.sigstore.json`, CASES));
-    const expected = PARSE_FAILURES[name];
+    const bytes = readFileSync(path.join(conformanceCase(name), 'bundle.sigstore.json'));
+    const expected = CONFORMANCE_PARSE_FAILURES[name];
     if (expected) {
       const err = t.throws(() => parseBundle(bytes), { instanceOf: StellaError }, name);
       t.is(err?.code, expected, name);
@@ -354,7 +338,7 @@ test('shared conformance bundles: every case parses except the parse-time failur
       t.is(JSON.parse(bytes.toString()).mediaType, b.mediaType, name);
     }
   }
-  const v01 = parseBundle(readFileSync(new URL('happy-path-v0.1/bundle.sigstore.json', CASES)));
+  const v01 = parseBundle(readFileSync(path.join(conformanceCase('happy-path-v0.1'), 'bundle.sigstore.json')));
   t.is(v01.verificationMaterial.tlogEntries[0].logIndex, 27246492);
   t.is(toHex(v01.verificationMaterial.tlogEntries[0].logId).length, 64);
 });

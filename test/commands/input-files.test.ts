@@ -16,6 +16,7 @@ import { EXPORT_LIMITS } from '../../src/archive/export.js';
 import { ROTATION_LIMITS } from '../../src/trust/rotation/bundle.js';
 import { MAX_IMPORT_BYTES } from '../../src/trust/store/importers.js';
 import { FILE_LIMITS } from '../../src/util/fs.js';
+import { SIGNING_CONFIG_LIMITS } from '../../src/sign/signing-config.js';
 import { runCli } from '../helpers/cli.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { rotationKeyPair } from '../trust/store/helpers.js';
@@ -67,6 +68,8 @@ const FLAGS: InputFlag[] = [
   { flag: 'attest verify --archive', args: (f) => [...verify, '--artifact', ART, '--archive', f, '--trusted-root', ROOT, ...IDENTITY], limit: EXPORT_LIMITS.maxArchiveBytes, notRegular: 10, tooLarge: EXIT_CODES.ARCHIVE_LIMIT_EXCEEDED },
   { flag: 'attest sign --predicate', args: (f, out) => ['attest', 'sign', '--keyless', '--artifact', ART, '--predicate', f, '--predicate-type', 'https://example.com/p/v1', '--identity-token', 'a.b.c', '--output', out, '--json'], limit: FILE_LIMITS.predicateBytes, notRegular: 10, tooLarge: 10 },
   { flag: 'attest sign --config', args: (f, out) => ['attest', 'sign', '--keyless', '--artifact', ART, '--config', f, '--identity-token', 'a.b.c', '--output', out, '--json'], limit: FILE_LIMITS.configBytes, notRegular: EXIT_CODES.CONFIG_INVALID, tooLarge: EXIT_CODES.CONFIG_INVALID },
+  { flag: 'attest sign --signing-config', args: (f, out) => ['attest', 'sign', '--keyless', '--artifact', ART, '--signing-config', f, '--identity-token', 'a.b.c', '--output', out, '--json'], limit: SIGNING_CONFIG_LIMITS.maxBytes, notRegular: EXIT_CODES.CONFIG_INVALID, tooLarge: EXIT_CODES.CONFIG_INVALID },
+  { flag: 'attest sign --trusted-root', args: (f, out) => ['attest', 'sign', '--keyless', '--artifact', ART, '--trusted-root', f, '--identity-token', 'a.b.c', '--output', out, '--json'], limit: TRUSTED_ROOT_LIMITS.maxBytes, notRegular: 10, tooLarge: EXIT_CODES.TRUSTED_ROOT_INVALID },
   { flag: 'attest export-bundle --bundle', args: (f, out) => ['attest', 'export-bundle', '--all', '--bundle', f, '--output', out, '--json'], limit: BUNDLE_LIMITS.maxBytes, notRegular: 10, tooLarge: EXIT_CODES.BUNDLE_LIMIT_EXCEEDED },
   { flag: 'attest export-bundle --include-trusted-root', args: (f, out) => ['attest', 'export-bundle', '--all', '--bundle', BUNDLE, '--include-trusted-root', f, '--output', out, '--json'], limit: EXPORT_LIMITS.maxTrustedRootBytes, notRegular: 10, tooLarge: EXIT_CODES.TRUSTED_ROOT_INVALID },
   { flag: 'trust import', args: (f) => ['trust', 'import', f, '--json'], limit: MAX_IMPORT_BYTES, notRegular: 10, tooLarge: EXIT_CODES.IMPORT_INVALID },

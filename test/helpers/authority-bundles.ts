@@ -14,7 +14,7 @@ import { type Extension } from '../../src/x509/certificate.js';
 import { extKeyUsageExtension, issueCertificate, basicConstraintsExtension, keyUsageExtension, deterministicP256Signer, type DN } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
 import { int, seq } from '../../src/der/writer.js';
-import { issueTimestampToken } from '../../src/timestamp/issue.js';
+import { issueTimestampToken, type TimestampIssueOptions } from '../../src/timestamp/issue.js';
 import type { CertificateAuthority } from '../../src/model/trust-material.js';
 import type { PreciseTime } from '../../src/util/time.js';
 import { bundleFromRekorResponse } from '../../src/bundle/from-rekor.js';
@@ -32,12 +32,12 @@ import { derToPem, pemToDerList } from '../../src/util/pem.js';
 export const AUTHORITY_CREATED_AT = Date.UTC(2025, 0, 1);
 export const ISSUER_URL = 'https://oidc.test.invalid';
 
-/** A fresh, deterministic authority from a test seed. */
-export function testAuthority(seedLabel: string): SandboxAuthority {
+/** A fresh, deterministic authority from a test seed (its OIDC issuer URL is ISSUER_URL unless given). */
+export function testAuthority(seedLabel: string, oidcIssuer = ISSUER_URL): SandboxAuthority {
   return createSandboxAuthority({
     keys: deriveAuthorityKeys(seedFromString(`adversarial-test:${seedLabel}`)),
     createdAt: AUTHORITY_CREATED_AT,
-    urls: { oidcIssuer: ISSUER_URL, fulcio: 'https://fulcio.test.invalid', rekor: 'https://rekor.test.invalid', ctLog: 'https://ctfe.test.invalid' },
+    urls: { oidcIssuer, fulcio: 'https://fulcio.test.invalid', rekor: 'https://rekor.test.invalid', ctLog: 'https://ctfe.test.invalid' },
   });
 }
 
@@ -179,6 +179,8 @@ export interface TestTsa {
    * (status granted + token), which is what sigstore-js and sigstore-go read.
    */
   stamp(data: Uint8Array, genTime: number | PreciseTime): Uint8Array;
+  /** The same TSA signing any TSTInfo fields it is asked to (fuzz tests re-sign odd tokens). */
+  issue(o: Omit<TimestampIssueOptions, 'signerCertificate' | 'signer' | 'serial' | 'policy'> & Partial<Pick<TimestampIssueOptions, 'serial' | 'policy'>>): Uint8Array;
 }
 
 /** Odd TSA certificates: other serials, extra leaf extensions (defaults: 1n, 2n, none). */
@@ -213,9 +215,11 @@ export function testTsa(label: string, start: number, end: number, validFor: { s
     extensions: [keyUsageExtension(['digitalSignature']), extKeyUsageExtension([OID.ekuTimeStamping], true), ...(certs.leafExtensions ?? [])],
     signer: rootSigner,
   });
+  const issue: TestTsa['issue'] = (o) =>
+    timeStampResponse(issueTimestampToken({ serial: 7n, policy: '1.3.6.1.4.1.57264.2', embedCertificates: [leaf], ...o, signerCertificate: leaf, signer: leafSigner }));
   return {
     authority: { subject: rootName, uri: `https://${label}.tsa.test.invalid`, certChain: [leaf, root], validFor },
-    stamp: (data, genTime) =>
-      timeStampResponse(issueTimestampToken({ data, genTime, serial: 7n, policy: '1.3.6.1.4.1.57264.2', signerCertificate: leaf, embedCertificates: [leaf], signer: leafSigner })),
+    stamp: (data, genTime) => issue({ data, genTime }),
+    issue,
   };
 }

@@ -1,7 +1,9 @@
 import test from 'ava';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { int, seq } from '../../src/der/writer.js';
+import { sha256 } from '../../src/crypto.js';
+import { explicit, implicit, int, octetString, oid, seq, setOf } from '../../src/der/writer.js';
 import { derBomb } from '../helpers/der-bomb.js';
 import { StellaError } from '../../src/errors.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
@@ -9,10 +11,11 @@ import { checkRfc3161Timestamp, parseTimeStampToken, verifyRfc3161Timestamp } fr
 import type { CertificateAuthority } from '../../src/model/trust-material.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 import { concatBytes, utf8 } from '../../src/util/encoding.js';
+import { parseCertificate, type Extension } from '../../src/x509/certificate.js';
 import type { PreciseTime } from '../../src/util/time.js';
 import { deterministicP256Signer, extKeyUsageExtension, issueCertificate, keyUsageExtension, type KeyedSigner } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
-import { CONFORMANCE_DIR, sharedMissingReason } from '../helpers/paths.js';
+import { conformanceCase, sharedTest } from '../helpers/shared.js';
 import { caCert, FIXTURES, fixturePem, seed, T0, YEAR, MIN } from '../x509/helpers.js';
 
 // --- the real sigstage token (public data copied from the conformance suite) -------------
@@ -109,11 +112,11 @@ interface Tsa {
   authority: CertificateAuthority;
 }
 
-function makeTsa(label: string, opts: { leafEku?: string[]; leafNotAfter?: number } = {}): Tsa {
-  const rootSigner = deterministicP256Signer(seed(`${label}:tsa-root`));
-  const leafSigner = deterministicP256Signer(seed(`${label}:tsa-leaf`));
+function makeTsa(label: string, opts: { leafEku?: string[]; leafNotAfter?: number; leafExtra?: Extension[]; rootExtra?: Extension[]; rootSeed?: string; leafSeed?: string } = {}): Tsa {
+  const rootSigner = deterministicP256Signer(seed(opts.rootSeed ?? `${label}:tsa-root`));
+  const leafSigner = deterministicP256Signer(seed(opts.leafSeed ?? `${label}:tsa-leaf`));
   const rootName = { organization: 'stella.test', commonName: `${label}-tsa-root` };
-  const root = caCert({ name: rootName, issuerName: rootName, signer: rootSigner, issuerSigner: rootSigner, pathLen: 0 });
+  const root = caCert({ name: rootName, issuerName: rootName, signer: rootSigner, issuerSigner: rootSigner, pathLen: 0, extraExtensions: opts.rootExtra });
   const leaf = issueCertificate({
     serial: 5n,
     issuerName: rootName,
@@ -121,7 +124,7 @@ function makeTsa(label: string, opts: { leafEku?: string[]; leafNotAfter?: numbe
     notBefore: T0 - YEAR,
     notAfter: opts.leafNotAfter ?? T0 + YEAR,
     subjectPublicKeySpki: leafSigner.spki,
-    extensions: [keyUsageExtension(['digitalSignature']), extKeyUsageExtension(opts.leafEku ?? [OID.ekuTimeStamping], true)],
+    extensions: [keyUsageExtension(['digitalSignature']), extKeyUsageExtension(opts.leafEku ?? [OID.ekuTimeStamping], true), ...(opts.leafExtra ?? [])],
     signer: rootSigner,
   });
   return { rootSigner, leafSigner, root, leaf, authority: { subject: rootName, uri: `https://${label}.tsa.test`, certChain: [leaf, root], validFor: { start: T0 - YEAR, end: undefined } } };
@@ -209,9 +212,73 @@ test('checkRfc3161Timestamp: a token unrelated to every trusted TSA is set aside
   t.is(e?.code, 'TRUSTED_ROOT_INVALID');
 });
 
+test('the signing-certificate attribute (ESSCertIDv2) must name the signer certificate, not a twin with the same issuer and serial', (t) => {
+  // Same root, names, serial and keys as `tsa`, another notAfter: a different certificate the
+  // signer id (issuer + serial) cannot tell apart. Only the ESSCertIDv2 hash binds the token
+  // to the trusted certificate, so a token that names the twin must be refused.
+  const twin = makeTsa('local', { leafNotAfter: T0 + 2 * YEAR });
+  t.notDeepEqual(twin.leaf, tsa.leaf);
+  t.deepEqual(parseTimeStampToken(token({ t: twin })).signerInfo.sid, parseTimeStampToken(token()).signerInfo.sid);
+  const named = parseTimeStampToken(token({ t: twin })).signerInfo.signingCertificate;
+  t.is(named?.hash, 'sha256');
+  t.deepEqual(named?.certHash, sha256(twin.leaf));
+  rejects(t, () => verifyRfc3161Timestamp(token({ t: twin }), data, [tsa.authority]), /^timestamp signing-certificate attribute does not match the signer certificate$/);
+  // Control: the same token naming the trusted certificate verifies.
+  t.is(verifyRfc3161Timestamp(token(), data, [tsa.authority]).time.ms, T0);
+});
+
+/**
+ * A token built field by field like src/timestamp/issue.ts, but with the SignerInfo digest
+ * algorithm (which hashes the TSTInfo into the signed messageDigest attribute) chosen here.
+ */
+function tokenWithAttrDigest(hash: 'sha1' | 'sha256'): Uint8Array {
+  const tstInfo = parseTimeStampToken(token()).tstInfo.der;
+  const leaf = parseCertificate(tsa.leaf);
+  const attrs = setOf(
+    seq(oid(OID.attrContentType), setOf(oid(OID.tstInfo))),
+    seq(oid(OID.attrMessageDigest), setOf(octetString(new Uint8Array(createHash(hash).update(tstInfo).digest())))),
+    seq(oid(OID.attrSigningCertificateV2), setOf(seq(seq(seq(octetString(sha256(tsa.leaf))))))),
+  );
+  const signerInfo = seq(int(1), seq(leaf.issuerDer, int(leaf.serialBytes)), seq(oid(hash === 'sha1' ? OID.sha1 : OID.sha256)), implicit(0, attrs), seq(oid(tsa.leafSigner.algorithmOid)), octetString(tsa.leafSigner.sign(attrs)));
+  return seq(oid(OID.signedData), explicit(0, seq(int(3), setOf(seq(oid(OID.sha256))), seq(oid(OID.tstInfo), explicit(0, octetString(tstInfo))), setOf(signerInfo))));
+}
+
+test('the signed attributes must bind the TSTInfo with SHA-256 or better: a SHA-1 messageDigest is refused', (t) => {
+  // Control: the hand-built token verifies with SHA-256, so only the digest algorithm differs.
+  t.is(verifyRfc3161Timestamp(tokenWithAttrDigest('sha256'), data, [tsa.authority]).time.ms, T0);
+  rejects(t, () => verifyRfc3161Timestamp(tokenWithAttrDigest('sha1'), data, [tsa.authority]), /^timestamp uses unsupported digest 1\.3\.14\.3\.2\.26$/);
+});
+
+test('an embedded signer that names the trusted TSA root as issuer but is signed by another key does not chain', (t) => {
+  // Same names as `tsa` (so the token claims the trusted TSA), other root and leaf keys: the
+  // embedded leaf is not a certificate the trusted root issued, whatever it says.
+  const forged = makeTsa('local', { rootSeed: 'forged:tsa-root', leafSeed: 'forged:tsa-leaf' });
+  t.deepEqual(parseCertificate(forged.leaf).issuerDer, parseCertificate(tsa.leaf).issuerDer);
+  t.notDeepEqual(forged.leaf, tsa.leaf);
+  rejects(t, () => verifyRfc3161Timestamp(token({ t: forged, embed: true }), data, [tsa.authority]), /^TSA not trusted: timestamp signer O=stella\.test, CN=local-tsa does not chain to a trusted TSA$/);
+  // Control: the same forged TSA verifies against its own root.
+  t.is(verifyRfc3161Timestamp(token({ t: forged, embed: true }), data, [forged.authority]).time.ms, T0);
+});
+
 test('the signer certificate needs the timeStamping EKU', (t) => {
   const noEku = makeTsa('noeku', { leafEku: [OID.ekuCodeSigning] });
   rejects(t, () => verifyRfc3161Timestamp(token({ t: noEku }), data, [noEku.authority]), /timeStamping extended key usage/);
+});
+
+test('a TSA signer or TSA root with an unknown critical extension is refused; non-critical is accepted (RFC 5280 4.2)', (t) => {
+  const unknown = (critical: boolean): Extension => ({ oid: '1.2.3.4.5.6.7', critical, value: Uint8Array.of(0x05, 0x00) });
+  for (const critical of [false, true]) {
+    const leafExt = makeTsa(`crit-leaf-${critical}`, { leafExtra: [unknown(critical)] });
+    const rootExt = makeTsa(`crit-root-${critical}`, { rootExtra: [unknown(critical)] });
+    if (!critical) {
+      // Controls: the extension alone is not what refuses the token, its criticality is.
+      t.is(verifyRfc3161Timestamp(token({ t: leafExt }), data, [leafExt.authority]).time.ms, T0);
+      t.is(verifyRfc3161Timestamp(token({ t: rootExt }), data, [rootExt.authority]).time.ms, T0);
+      continue;
+    }
+    rejects(t, () => verifyRfc3161Timestamp(token({ t: leafExt }), data, [leafExt.authority]), /^timestamp signer certificate has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7$/);
+    rejects(t, () => verifyRfc3161Timestamp(token({ t: rootExt }), data, [rootExt.authority]), /^TSA certificate chain invalid: .*TSA CA certificate O=stella\.test, CN=crit-root-true-tsa-root has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7/);
+  }
 });
 
 test('genTime must fall inside the TSA certificates\' validity', (t) => {
@@ -259,19 +326,9 @@ const EXPECTED: Record<string, RegExp | null> = {
   'rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail': /TSA not trusted/,
 };
 
-test('shared conformance: rekor2-timestamp-* and intoto-tsa-* tokens', (t) => {
-  const reason = sharedMissingReason();
-  if (reason) {
-    t.log(reason);
-    t.pass();
-    return;
-  }
+sharedTest('shared conformance: rekor2-timestamp-* and intoto-tsa-* tokens', (t) => {
   for (const [name, expected] of Object.entries(EXPECTED)) {
-    const dir = path.join(CONFORMANCE_DIR, 'cases', name);
-    if (!existsSync(dir)) {
-      t.log(`missing conformance case ${name}`);
-      continue;
-    }
+    const dir = conformanceCase(name);
     const b = JSON.parse(readFileSync(path.join(dir, 'bundle.sigstore.json'), 'utf8'));
     const tm = parseTrustedRoot(readFileSync(path.join(dir, 'trusted_root.json')));
     const sig = new Uint8Array(Buffer.from(b.messageSignature?.signature ?? b.dsseEnvelope.signatures[0].sig, 'base64'));

@@ -1,6 +1,6 @@
 /** Test helpers for the tlog tests: generated logs, and loading the shared conformance data. */
 import { generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../../src/crypto.js';
 import { noteKeyHint, noteKeyId, type NoteSigner } from '../../src/tlog/note.js';
@@ -10,6 +10,7 @@ import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 import type { Bundle } from '../../src/bundle/model.js';
 import type { TrustMaterial } from '../../src/model/trust-material.js';
 import { CONFORMANCE_DIR } from '../helpers/paths.js';
+import { conformanceCase, conformanceTrustedRootPath } from '../helpers/shared.js';
 
 export interface TestLog {
   log: TransparencyLogInstance;
@@ -40,8 +41,9 @@ export interface ConformanceCase {
 }
 
 export function loadCase(name: string): ConformanceCase {
-  const dir = path.join(CONFORMANCE_DIR, 'cases', name);
-  const root = existsSync(path.join(dir, 'trusted_root.json')) ? path.join(dir, 'trusted_root.json') : path.join(CONFORMANCE_DIR, 'public-good-trusted-root.json');
+  // A missing case throws: the test that names it fails (it is not skipped).
+  const dir = conformanceCase(name);
+  const root = conformanceTrustedRootPath(dir);
   return { bundle: parseBundle(readFileSync(path.join(dir, 'bundle.sigstore.json'))), trust: parseTrustedRoot(readFileSync(root)) };
 }
 

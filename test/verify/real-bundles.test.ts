@@ -27,7 +27,8 @@ import { LocalRekorLog, MemoryLogStorage, seedFromString } from '../../src/sandb
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
 import { deterministicP256Signer } from '../../src/x509/issue.js';
 import { runCli } from '../helpers/cli.js';
-import { CONFORMANCE_DIR, NO_NETWORK_PRELOAD, sharedMissingReason } from '../helpers/paths.js';
+import { CONFORMANCE_DIR, NO_NETWORK_PRELOAD } from '../helpers/paths.js';
+import { conformanceCase, sharedTest } from '../helpers/shared.js';
 import { ecSigner, githubIdentity, ISSUER_URL, signBlob, signBlobWithHash, signDsse, signDsseWithHash, testAuthority, testTsa, timeStampResponse } from '../helpers/authority-bundles.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -312,12 +313,8 @@ test('a private Rekor v1 signing checkpoints as its pod name verifies; the name 
   t.false(sc.peer(forged, ARTIFACT).ok, '@sigstore/verify refuses the forged checkpoint too');
 });
 
-const shared = sharedMissingReason();
-const sharedTest = shared ? test.skip : test;
-if (shared) test.skip(`Rekor v2 checkpoint names (skipped: ${shared})`, () => {});
-
-sharedTest('a Rekor v2 checkpoint keeps the exact name rule (real rekor2-happy-path bundle)', async (t) => {
-  const dir = path.join(CONFORMANCE_DIR, 'cases', 'rekor2-happy-path');
+sharedTest('shared conformance: a Rekor v2 checkpoint keeps the exact name rule (real rekor2-happy-path bundle)', async (t) => {
+  const dir = conformanceCase('rekor2-happy-path');
   const bundleText = readFileSync(path.join(dir, 'bundle.sigstore.json'), 'utf8');
   const trustedRootJson = readFileSync(path.join(dir, 'trusted_root.json'), 'utf8');
   const artifact = new Uint8Array(readFileSync(path.join(CONFORMANCE_DIR, 'a.txt')));

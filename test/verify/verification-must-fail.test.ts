@@ -19,7 +19,8 @@ import { buildPolicy, type PolicyOptions, type VerificationPolicy } from '../../
 import type { Artifact } from '../../src/verify/artifact.js';
 import { ctPoisonExtension } from '../../src/x509/issue.js';
 import { bytesEqual, utf8 } from '../../src/util/encoding.js';
-import { CONFORMANCE_DIR, PROJECT_ROOT, sharedMissingReason } from '../helpers/paths.js';
+import { CONFORMANCE_DIR, PROJECT_ROOT } from '../helpers/paths.js';
+import { conformanceCase, sharedTest } from '../helpers/shared.js';
 import { githubIdentity, ISSUER_URL, signBlob, testAuthority, testTsa } from '../helpers/authority-bundles.js';
 import { craftLeaf, LEAF_LIFETIME, reissue, trustWithTsa, tsaTimedBundle, V01, V02, V03, withoutSetTimedByTsa, withTlogWindow, withTsaTime } from '../helpers/crafted-bundles.js';
 
@@ -122,11 +123,9 @@ test('H48 v0.1 bundle (SET only, no proof) with a TSA time: the SET key must cov
   refused(t, await verdict({ bundle: j, trust: withTlogWindow(trust, { start: Date.UTC(2025, 0, 1), end: T + MIN }), policy: p }), 'TLOG_UNTRUSTED', /not valid at verified time 2025-06-01T12:02:00\.000Z/, 'SET key window ends between the SET and the TSA time');
 });
 
-const sharedMissing = sharedMissingReason();
-const sharedTest = sharedMissing ? test.skip : test;
 
 sharedTest('H48 Rekor v2 conformance bundle (shared): the log key validFor must cover the TSA time', async (t) => {
-  const dir = path.join(CONFORMANCE_DIR, 'cases', 'rekor2-happy-path');
+  const dir = conformanceCase('rekor2-happy-path');
   const bundle = parseBundle(readFileSync(path.join(dir, 'bundle.sigstore.json')));
   const trust = parseTrustedRoot(readFileSync(path.join(dir, 'trusted_root.json')));
   const artifact = bytes(new Uint8Array(readFileSync(path.join(CONFORMANCE_DIR, 'a.txt'))));

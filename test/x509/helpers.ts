@@ -54,6 +54,8 @@ export interface CaCertOptions {
   pathLen?: number;
   keyUsage?: Parameters<typeof keyUsageExtension>[0];
   ca?: boolean;
+  /** Appended after the usual CA extensions. */
+  extraExtensions?: Extension[];
 }
 
 export function caCert(o: CaCertOptions): Uint8Array {
@@ -69,6 +71,7 @@ export function caCert(o: CaCertOptions): Uint8Array {
       basicConstraintsExtension(o.ca ?? true, o.pathLen),
       subjectKeyIdExtension(keyIdentifierFromSpki(o.signer.spki)),
       authorityKeyIdExtension(keyIdentifierFromSpki(o.issuerSigner.spki)),
+      ...(o.extraExtensions ?? []),
     ],
     signer: o.issuerSigner,
   });

@@ -22,6 +22,8 @@ import { artifactDigestsOf, buildExportArchive, readExportArchive, EXPORT_LIMITS
 import type { ExportManifest } from '../../archive/manifest.js';
 
 export interface ExportBundleOptions {
+  /** Bundles already pulled from OCI registries (src/oci/collect.ts), with their refusals. */
+  registry?: { inputs: ExportInput[]; refused: RefusedItem[] } | undefined;
   outputPath: string;
   /** "sha256:<hex>" digests to export; empty with `all`. */
   artifacts: string[];
@@ -76,15 +78,17 @@ function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] 
 
 export async function runExportBundle(opts: ExportBundleOptions): Promise<ExportBundleResult> {
   if (opts.all && opts.artifacts.length > 0) fail('INPUT_INVALID', 'input', '--all and --artifact cannot be combined');
-  if (!opts.all && opts.artifacts.length === 0) fail('INPUT_INVALID', 'input', 'say what to export: --artifact sha256:<hex> (repeatable) or --all');
+  if (!opts.all && opts.artifacts.length === 0 && !opts.registry) fail('INPUT_INVALID', 'input', 'say what to export: --artifact sha256:<hex> or --image (repeatable), or --all');
   const wanted = opts.all ? undefined : new Set(opts.artifacts.map(normalizeArtifactDigest));
+  const onlyRegistry = opts.registry !== undefined && opts.artifacts.length === 0 && !opts.all;
   const createdAt = opts.createdAt !== undefined ? parseCreatedAt(opts.createdAt) : undefined;
   const trustedRoot = opts.trustedRootPath ? readFileBounded(opts.trustedRootPath, { what: '--include-trusted-root', maxBytes: EXPORT_LIMITS.maxTrustedRootBytes, limitCode: 'TRUSTED_ROOT_INVALID' }) : undefined;
   // Carried for the receiver's convenience, never trusted by reading; still, only a valid one.
   if (trustedRoot) parseTrustedRoot(trustedRoot);
 
   const inputs: ExportInput[] = [];
-  const useStore = opts.attestationStorePath !== undefined || opts.bundlePaths.length === 0;
+  // Registry images alone need neither the store nor --bundle files.
+  const useStore = opts.attestationStorePath !== undefined || (opts.bundlePaths.length === 0 && !onlyRegistry);
   let storePath: string | undefined;
   if (useStore) {
     storePath = resolveAttestationStorePath(opts.attestationStorePath, opts.env);
@@ -92,15 +96,19 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
     inputs.push(...fromStore(storePath, wanted));
   }
   const refused: RefusedItem[] = [];
+  if (opts.registry) {
+    inputs.push(...opts.registry.inputs);
+    refused.push(...opts.registry.refused);
+  }
   for (const p of opts.bundlePaths) {
     // One unreadable --bundle file is reported and left out, never stopping the others.
     try {
-      inputs.push(...fromFile(p, wanted));
+      inputs.push(...fromFile(p, onlyRegistry ? undefined : wanted));
     } catch (e) {
       refused.push({ source: `--bundle ${p}`, failure: failureOf(e), error: e });
     }
   }
-  if (wanted) {
+  if (wanted && !onlyRegistry) {
     const have = new Set(inputs.map((i) => i.artifactDigest));
     const missing = [...wanted].filter((d) => !have.has(d));
     if (missing.length > 0) {

@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { StellaError } from '../../errors.js';
-import { printErrorLine } from '../render.js';
+import { paint, printErrorLine, stderrColour } from '../render.js';
+import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 
 export default class AttestExportBundle extends StellaCommand {
   static override summary = 'Export the bundles of many artifacts into one portable, reproducible tar for the other side of a network boundary';
@@ -21,6 +22,7 @@ export default class AttestExportBundle extends StellaCommand {
     '<%= config.bin %> attest export-bundle --all --output export.tar',
     '<%= config.bin %> attest export-bundle --artifact sha256:0123...cdef --artifact sha256:4567...89ab --include-trusted-root trusted_root.json --output export.tar',
     '<%= config.bin %> attest export-bundle --artifact sha256:0123...cdef --bundle app.sigstore.json --created-at 2026-01-31T00:00:00Z --output export.tar',
+    '<%= config.bin %> attest export-bundle --image ghcr.io/org/app@sha256:0123...cdef --images-from images.txt --output export.tar',
   ];
 
   static override flags = {
@@ -31,14 +33,30 @@ export default class AttestExportBundle extends StellaCommand {
     bundle: Flags.string({ description: 'bundle file to include (repeatable); filed under the artifact digests it covers', multiple: true }),
     'include-trusted-root': Flags.string({ description: 'trusted_root.json to carry in the archive (the receiver does not trust it automatically)' }),
     'created-at': Flags.string({ description: 'archive time (RFC 3339); default the newest integrated time among the bundles' }),
+    image: Flags.string({ description: 'REGISTRY/REPO@sha256:<hex>: every Sigstore bundle attached to that image in its registry; sha256:<hex>: that digest from the attestation store (repeatable)', multiple: true, exclusive: ['all'] }),
+    'images-from': Flags.string({ description: 'file with one --image per line (# comments)', exclusive: ['all'] }),
+    ...REGISTRY_FLAGS,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(AttestExportBundle);
     const { runExportBundle } = await import('./export-bundle-run.js');
+    // --image: a registry reference is pulled from its registry; a bare digest is an --artifact.
+    const images = [...(flags.image ?? [])];
+    let registry: import('../../oci/index.js').RegistryCollection | undefined;
+    if (flags['images-from'] !== undefined) images.push(...(await import('../../oci/index.js')).readImagesFile(flags['images-from']));
+    const digests = images.filter((i) => i.startsWith('sha256:'));
+    const references = images.filter((i) => !i.startsWith('sha256:'));
+    if (references.length > 0) {
+      const { collectFromRegistries, parseImageReference, registryOptionsFrom } = await import('../../oci/index.js');
+      const refs = references.map((i) => parseImageReference(i, '--image'));
+      this.progress(`pulling bundles for ${refs.length} image(s)...`);
+      registry = await collectFromRegistries(refs, registryOptionsFrom(registryFlagValues(flags)));
+    }
     const r = await runExportBundle({
+      registry,
       outputPath: flags.output,
-      artifacts: flags.artifact ?? [],
+      artifacts: [...(flags.artifact ?? []), ...digests],
       all: flags.all,
       attestationStorePath: flags['attestation-store'],
       bundlePaths: flags.bundle ?? [],
@@ -64,11 +82,13 @@ export default class AttestExportBundle extends StellaCommand {
         trustedRoot: r.manifest.trustedRoot !== null,
         attestationStore: r.attestationStore ?? null,
         refused: r.refused.map((x) => ({ source: x.source, ...x.failure })),
+        ...(registry ? { images: registry.images, skipped: registry.skipped } : {}),
         ...(incomplete ? { error: incomplete.toJSON() } : {}),
       });
       if (incomplete) this.exit(incomplete.exitCode);
       return;
     }
+    for (const x of registry?.skipped ?? []) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: skipped ${x.source}: ${x.reason}\n`);
     process.stdout.write(`${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s) to ${r.outputPath}\n`);
     process.stdout.write(`  sha256:     ${r.sha256} (${r.size} bytes)\n  created at: ${r.manifest.createdAt}\n`);
     if (r.manifest.trustedRoot) process.stdout.write('  includes trusted_root.json (not trusted automatically by the receiver)\n');

@@ -1,8 +1,13 @@
 /**
- * The I/O edge of `stella attest sign`: read the config, its Fulcio roots, the predicate and
- * the artifact, sign (sign/sign.ts takes bytes and roots, never paths), then write the bundle
- * (only once everything succeeded: a failed run leaves no bundle behind) and keep it in the
- * attestation store.
+ * The I/O edge of `stella attest sign`: read the config, signing config, trusted root, Fulcio
+ * roots, predicate and artifact, sign (sign/sign.ts takes bytes and trust material, never
+ * paths), then write the bundle (only once everything succeeded: a failed run leaves no bundle
+ * behind) and keep it in the attestation store.
+ *
+ * Trust for checking Rekor's and the TSA's answers: --trusted-root, else signer.yaml's
+ * trustedRoot; when neither is given and a TSA or a Rekor v2 log is used, the same fallback
+ * as `stella attest verify`: the local trust store when one exists, else the embedded
+ * public-good root.
  */
 import { basename, resolve } from 'node:path';
 import { fail } from '../../errors.js';
@@ -11,6 +16,11 @@ import { looksLikeDigestReference, parseSha256Digest } from '../../util/digest.j
 import { toHex } from '../../util/encoding.js';
 import { FILE_LIMITS, readArtifactFile, readFileBounded, writeFileAtomic } from '../../util/fs.js';
 import { defaultSignerConfig, loadFulcioRoots, loadSignerConfig } from '../../sign/config.js';
+import { loadSigningConfig } from '../../sign/signing-config.js';
+import { planNeedsTrust, planServices } from '../../sign/services.js';
+import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.js';
+import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
+import type { TrustMaterial } from '../../model/trust-material.js';
 import { signArtifact, type SignInput, type SignResult } from '../../sign/sign.js';
 import type { KeyPairGenerator } from '../../sign/keys.js';
 
@@ -23,6 +33,10 @@ export interface RunSignOptions {
   predicateType?: string;
   identityToken?: string;
   configPath?: string;
+  /** A Sigstore signing_config.json (v0.2); overrides signer.yaml's signingConfig. */
+  signingConfigPath?: string;
+  /** trusted_root.json to check Rekor's and the TSA's answers against; overrides signer.yaml's trustedRoot. */
+  trustedRootPath?: string;
   fulcioUrl?: string;
   rekorUrl?: string;
   /** Default: <artifact file>.sigstore.json, or <hex>.sigstore.json for a digest. */
@@ -38,6 +52,15 @@ export interface RunSignOptions {
 export interface RunSignResult extends SignResult {
   outputPath: string;
   attestationStorePath: string | undefined;
+  /** Where the trust the answers were checked against came from (undefined: not checked against a trust root). */
+  trustSource: string | undefined;
+  /** The signing config used, if any. */
+  signingConfigPath: string | undefined;
+  warnings: string[];
+}
+
+function readTrustedRoot(path: string, what: string): TrustMaterial {
+  return parseTrustedRoot(readFileBounded(path, { what, maxBytes: TRUSTED_ROOT_LIMITS.maxBytes, limitCode: 'TRUSTED_ROOT_INVALID' }));
 }
 
 export function defaultOutputPath(artifact: string): string {
@@ -59,6 +82,10 @@ function loadArtifact(ref: string, type: ArtifactType): SignInput {
 export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   const env = opts.env ?? process.env;
   const config = opts.configPath ? loadSignerConfig(opts.configPath) : defaultSignerConfig();
+  const signingConfigPath = opts.signingConfigPath ?? config.signingConfigPath;
+  const signingConfig = signingConfigPath ? loadSigningConfig(signingConfigPath, opts.signingConfigPath ? '--signing-config' : 'signer config signingConfig') : undefined;
+  const nowMs = opts.now !== undefined ? opts.now * 1000 : Date.now();
+  const plan = planServices(config, signingConfig, { fulcioUrl: opts.fulcioUrl, rekorUrl: opts.rekorUrl }, nowMs);
   if ((opts.predicatePath === undefined) !== (opts.predicateType === undefined)) {
     fail('INPUT_INVALID', 'input', '--predicate and --predicate-type go together');
   }
@@ -69,14 +96,32 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('INPUT_INVALID', 'input', `--predicate ${opts.predicatePath}: must be a JSON object`);
     try {
       new URL(opts.predicateType);
-    } catch {
-      fail('INPUT_INVALID', 'input', `--predicate-type ${JSON.stringify(opts.predicateType)}: must be a URI`);
+    } catch (e) {
+      fail('INPUT_INVALID', 'input', `--predicate-type ${JSON.stringify(opts.predicateType)}: must be a URI`, undefined, { cause: e });
     }
     predicate = { type: opts.predicateType, value };
   }
 
   const artifact = loadArtifact(opts.artifact, opts.type ?? 'blob');
   const fulcioRoots = loadFulcioRoots(config);
+  let trust: TrustMaterial | undefined;
+  let trustSource: string | undefined;
+  const warnings: string[] = [];
+  const trustedRootPath = opts.trustedRootPath ?? config.trustedRootPath;
+  if (trustedRootPath) {
+    trust = readTrustedRoot(trustedRootPath, opts.trustedRootPath ? '--trusted-root' : 'signer config trustedRoot');
+    trustSource = `trusted root ${trustedRootPath}`;
+  } else if (planNeedsTrust(plan)) {
+    const { trustFromStoreIfPresent } = await import('../../trust/store/verify-source.js');
+    const fromStore = trustFromStoreIfPresent({ env, ...(opts.now !== undefined ? { now: nowMs } : {}) });
+    if (fromStore) {
+      ({ trust, source: trustSource } = fromStore);
+      warnings.push(...fromStore.warnings);
+    } else {
+      trust = readTrustedRoot(publicGoodTrustedRootPath(), 'embedded public-good trusted root');
+      trustSource = 'embedded public-good trusted root';
+    }
+  }
 
   const result = await signArtifact({
     artifact,
@@ -84,8 +129,8 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
     identityToken: opts.identityToken,
     config,
     fulcioRoots,
-    fulcioUrl: opts.fulcioUrl,
-    rekorUrl: opts.rekorUrl,
+    plan,
+    ...(trust ? { trust, trustSource } : {}),
     env,
     now: opts.now,
     fetchImpl: opts.fetchImpl,
@@ -113,5 +158,5 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
       store.close();
     }
   }
-  return { ...result, outputPath, attestationStorePath: storePath };
+  return { ...result, outputPath, attestationStorePath: storePath, trustSource, signingConfigPath, warnings };
 }

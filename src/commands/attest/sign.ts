@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
+import { StellaError } from '../../errors.js';
+import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 
 export default class AttestSign extends StellaCommand {
   static override summary = 'Sign an artifact keylessly (OIDC -> Fulcio certificate -> Rekor) and write a v0.3 bundle';
@@ -8,24 +10,34 @@ export default class AttestSign extends StellaCommand {
     "platform's ambient credentials (GitHub/Gitea Actions with `id-token: write`, GitLab",
     'SIGSTORE_ID_TOKEN). The signing key is generated in memory for this run and never stored.',
     'The bundle is written to --output and kept in the local attestation store by digest.',
+    'With --signing-config (a Sigstore signing_config.json v0.2) the CA, Rekor logs (v1 or v2) and',
+    'TSAs are chosen by its rules; Rekor v2 needs a TSA, whose timestamp replaces the signed entry',
+    "timestamp. Rekor's and the TSA's answers are checked against --trusted-root before the bundle is written.",
   ].join('\n');
 
   static override examples = [
     '<%= config.bin %> attest sign --keyless --artifact ./dist/app.tgz',
     '<%= config.bin %> attest sign --keyless --artifact sha256:0123...cdef --type image --output image.sigstore.json',
     '<%= config.bin %> attest sign --keyless --artifact ./app.tgz --predicate provenance.json --predicate-type https://slsa.dev/provenance/v1',
+    '<%= config.bin %> attest sign --keyless --artifact ./app.tgz --signing-config .sandbox/signing_config.json --trusted-root .sandbox/trusted_root.json',
+    '<%= config.bin %> attest sign --keyless --artifact sha256:0123...cdef --image ghcr.io/org/app',
+    '<%= config.bin %> attest sign --keyless --artifact ghcr.io/org/app@sha256:0123...cdef',
   ];
 
   static override flags = {
     keyless: Flags.boolean({ description: 'keyless signing with a short-lived Fulcio certificate (the only mode)', required: true }),
-    artifact: Flags.string({ description: 'file to sign, or sha256:<64 hex> to sign a digest only', required: true }),
+    artifact: Flags.string({ description: 'file to sign, sha256:<64 hex> to sign a digest only, or REGISTRY/REPO@sha256:<hex> to sign an image and attach the bundle to it', required: true }),
+    image: Flags.string({ description: 'REGISTRY/REPO: attach the bundle to the image --artifact sha256:<hex> there, as an OCI 1.1 referrer' }),
+    ...REGISTRY_FLAGS,
     type: Flags.string({ description: 'what the artifact is', options: ['blob', 'image'], default: 'blob' }),
     predicate: Flags.string({ description: 'predicate JSON file: sign an in-toto attestation (DSSE) about the artifact', dependsOn: ['predicate-type'] }),
     'predicate-type': Flags.string({ description: 'predicate type URI (e.g. https://slsa.dev/provenance/v1)', dependsOn: ['predicate'] }),
     'identity-token': Flags.string({ description: 'OIDC identity token (JWT); default STELLAOPS_OIDC_TOKEN or the CI ambient token' }),
-    config: Flags.string({ description: 'signer.yaml (Fulcio/Rekor URLs, timeouts, retries, OIDC, algorithms, certificate checks)' }),
+    config: Flags.string({ description: 'signer.yaml (Fulcio/Rekor/TSA URLs, timeouts, retries, OIDC, algorithms, certificate checks)' }),
+    'signing-config': Flags.string({ description: 'Sigstore signing_config.json (v0.2): the CA, Rekor logs and TSAs to use, chosen by its rules', exclusive: ['fulcio-url', 'rekor-url'] }),
+    'trusted-root': Flags.string({ description: "trusted_root.json that Rekor's and the TSA's answers are checked against before the bundle is written" }),
     'fulcio-url': Flags.string({ description: 'Fulcio base URL (overrides the config)' }),
-    'rekor-url': Flags.string({ description: 'Rekor base URL (overrides the config)' }),
+    'rekor-url': Flags.string({ description: 'Rekor (v1) base URL (overrides the config)' }),
     output: Flags.string({ char: 'o', description: 'bundle path (default <artifact>.sigstore.json)' }),
     'attestation-store': Flags.string({ description: 'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)' }),
   };
@@ -33,23 +45,40 @@ export default class AttestSign extends StellaCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(AttestSign);
     const { runSign } = await import('./sign-run.js');
+    // An image in a registry: the digest is signed, then the bundle is attached there too.
+    const { imageTarget } = await import('../../oci/sign-target.js');
+    const target = await imageTarget(flags.artifact, flags.image, registryFlagValues(flags));
     this.progress('signing...');
     const r = await runSign({
-      artifact: flags.artifact,
-      type: flags.type as 'blob' | 'image',
+      artifact: target ? target.image.digest : flags.artifact,
+      type: target ? 'image' : (flags.type as 'blob' | 'image'),
       predicatePath: flags.predicate,
       predicateType: flags['predicate-type'],
       identityToken: flags['identity-token'],
       configPath: flags.config,
+      signingConfigPath: flags['signing-config'],
+      trustedRootPath: flags['trusted-root'],
       fulcioUrl: flags['fulcio-url'],
       rekorUrl: flags['rekor-url'],
       outputPath: flags.output,
       attestationStorePath: flags['attestation-store'],
     });
+    let attached: Awaited<ReturnType<NonNullable<typeof target>['attach']>> | undefined;
+    if (target) {
+      this.progress('attaching to the image...');
+      try {
+        attached = await target.attach(r.bundleJson);
+      } catch (e) {
+        if (!(e instanceof StellaError)) throw e;
+        // Signed and kept, not attached: say so, and how to attach it later.
+        throw new StellaError(e.code, e.check, `${e.message} (signed: the bundle is in ${r.outputPath} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath} --image ${target.name}\`)`, e.details, { cause: e });
+      }
+    }
     if (this.jsonMode) {
       this.printJson({
         ok: true,
         bundle: r.outputPath,
+        ...(attached ? { attached } : {}),
         artifactDigest: r.artifactDigest,
         content: r.contentKind,
         predicateType: r.predicateType ?? null,
@@ -58,13 +87,22 @@ export default class AttestSign extends StellaCommand {
         algorithm: r.algorithm,
         tokenSource: r.tokenSource,
         rekor: r.rekor,
+        tlog: r.tlog,
+        timestamps: r.timestamps,
+        fulcio: r.fulcioUrl,
+        signingConfig: r.signingConfigPath ?? null,
+        trust: r.trustSource ?? null,
         attestationStore: r.attestationStorePath ?? null,
+        warnings: r.warnings,
       });
       return;
     }
+    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
     process.stdout.write(`  bundle:   ${r.outputPath}\n`);
     process.stdout.write(`  identity: ${r.identity ?? '(none)'}\n  issuer:   ${r.issuer ?? '(none)'}\n`);
-    process.stdout.write(`  rekor:    log index ${r.rekor.logIndex}, entry ${r.rekor.uuid}\n`);
+    for (const e of r.tlog) process.stdout.write(`  rekor:    ${e.apiVersion === 2 ? 'v2 ' : ''}log index ${e.logIndex} at ${e.url} (${e.kind})${e.apiVersion === 1 && e === r.tlog[0] ? `, entry ${r.rekor.uuid}` : ''}\n`);
+    for (const t of r.timestamps) process.stdout.write(`  time:     ${t.time} (RFC 3161, ${t.url})\n`);
+    if (attached) process.stdout.write(`  attached: ${attached.image} (referrer ${attached.manifestDigest}, ${attached.indexedBy === 'referrers-api' ? 'referrers API' : `referrers tag ${attached.tag}`})\n`);
   }
 }

@@ -24,10 +24,13 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Pro
       throw e;
     }
   }
+  if (flags.artifact === undefined && flags.image === undefined) return printUsageError('Missing required flag --artifact (or --image)');
   try {
     const outcome = await runVerify({
       bundlePath: flags.bundle,
-      artifact: flags.artifact!,
+      artifact: flags.artifact,
+      image: flags.image,
+      registry: { allowInsecureRegistry: flags['allow-insecure-registry'], registryUsername: flags['registry-username'], registryPasswordStdin: flags['registry-password-stdin'] },
       certificateIdentity: flags['certificate-identity'],
       certificateOidcIssuer: flags['certificate-oidc-issuer'],
       keyPath: flags.key,

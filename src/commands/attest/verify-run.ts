@@ -18,7 +18,12 @@ import { BUNDLE_LIMITS, type Bundle } from '../../bundle/model.js';
 
 export interface VerifyCommandOptions {
   bundlePath?: string;
-  artifact: string;
+  /** A path or digest; may be left out with a registry `image` (its digest is the artifact). */
+  artifact?: string | undefined;
+  /** `REGISTRY/REPO@sha256:…` (bundles fetched from the registry) or a bare `sha256:…` (like artifact). */
+  image?: string | undefined;
+  /** Registry flags for `image` (src/oci/options.ts). */
+  registry?: import('../../oci/options.js').RegistryFlags;
   certificateIdentity?: string;
   certificateOidcIssuer?: string;
   keyPath?: string;
@@ -70,10 +75,17 @@ interface LoadedBundles {
   bundles: Bundle[];
   /** Bundles that could not be read, each reported (one bad bundle never hides the others). */
   refused: RefusedItem[];
+  /** Registry referrers set aside (not bundles, legacy cosign signatures), as warnings. */
+  skipped?: string[];
 }
 
 async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<LoadedBundles> {
   if (opts.bundlePath && opts.archivePath) fail('INPUT_INVALID', 'input', '--bundle and --archive cannot be combined: the bundles come from one or the other');
+  if (opts.image !== undefined && !opts.image.startsWith('sha256:')) {
+    if (opts.bundlePath || opts.archivePath) fail('INPUT_INVALID', 'input', '--image REGISTRY/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive');
+    const { bundlesFromImage } = await import('../../oci/verify-source.js');
+    return bundlesFromImage(opts.image, opts.registry ?? {});
+  }
   if (opts.bundlePath) return { bundles: [parseBundle(readFileBounded(opts.bundlePath, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' }))], refused: [] };
   if (opts.archivePath) {
     // An export archive is keyed by sha256; a file artifact is looked up by its sha256.
@@ -90,6 +102,23 @@ async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Prom
   return findBundlesForDigest(artifact, opts.attestationStorePath);
 }
 
+/** --artifact, else --image's digest; both given, they must name the same digest. */
+async function artifactReference(opts: VerifyCommandOptions): Promise<string> {
+  if (opts.image === undefined) {
+    if (opts.artifact === undefined) fail('INPUT_INVALID', 'input', '--artifact (or --image) is required');
+    return opts.artifact;
+  }
+  let digest = opts.image;
+  if (!opts.image.startsWith('sha256:')) {
+    const { parseImageReference } = await import('../../oci/reference.js');
+    digest = parseImageReference(opts.image, '--image').digest;
+  }
+  if (opts.artifact !== undefined && opts.artifact !== digest) {
+    fail('INPUT_INVALID', 'input', `--artifact ${JSON.stringify(opts.artifact.slice(0, 140))} is not the digest of --image ${JSON.stringify(opts.image.slice(0, 300))}: give one, or the same digest`);
+  }
+  return digest;
+}
+
 function refusalWarning(r: RefusedItem): string {
   return `${r.source} not verified: ${r.failure.code === 'INTERNAL' ? 'internal error' : r.failure.code} (exit ${r.failure.exitCode}): ${r.failure.message}`;
 }
@@ -102,9 +131,10 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
     requireTlog: opts.requireRekor ?? false,
     now: opts.now,
   });
-  const artifact = loadArtifact(opts.artifact);
-  const { bundles, refused } = await loadBundles(opts, artifact);
-  const { trust, source, warnings: trustWarnings } = await selectTrust(opts);
+  const artifact = loadArtifact(await artifactReference(opts));
+  const { bundles, refused, skipped = [] } = await loadBundles(opts, artifact);
+  const { trust, source, warnings: loadedTrustWarnings } = await selectTrust(opts);
+  const trustWarnings = [...loadedTrustWarnings, ...skipped];
   // With several attestations for one digest, the first that verifies wins; if none does, the
   // first failure is reported. Each bundle is verified on its own: one that cannot be read,
   // or that fails in a way the pipeline did not foresee, is reported and never stops the rest.

@@ -6,7 +6,11 @@ export const VERIFY_SUMMARY = 'Verify a Sigstore bundle entirely offline';
 export const VERIFY_FLAGS = {
   offline: { type: 'boolean', description: 'verify without any network access (always the case; accepted for cosign compatibility)', default: true },
   bundle: { type: 'string', description: 'Sigstore bundle (v0.1-v0.3 JSON); without it, the local attestation store is searched by artifact digest' },
-  artifact: { type: 'string', description: 'artifact path, or sha256:<64 hex> to verify from the digest alone', required: true },
+  artifact: { type: 'string', description: 'artifact path, or sha256:<64 hex> to verify from the digest alone (required unless --image)' },
+  image: { type: 'string', description: 'REGISTRY/REPO@sha256:<hex>: verify the bundles attached to that image in its registry (fetched; trust stays local); sha256:<hex>: like --artifact' },
+  'allow-insecure-registry': { type: 'boolean', description: 'plain HTTP to a loopback registry (127.0.0.0/8, ::1, localhost); other hosts must also be in STELLA_INSECURE_REGISTRIES', default: false },
+  'registry-username': { type: 'string', description: 'registry user name (password from --registry-password-stdin or STELLA_REGISTRY_PASSWORD); default: the Docker config file, else anonymous' },
+  'registry-password-stdin': { type: 'boolean', description: 'read the registry password from standard input', default: false },
   'certificate-identity': { type: 'string', description: 'regex the certificate identity must match WHOLE (implicitly anchored)' },
   'certificate-oidc-issuer': { type: 'string', description: 'exact OIDC issuer URL the certificate must carry' },
   key: { type: 'string', description: 'PEM public key for managed-key bundles (instead of an identity)' },

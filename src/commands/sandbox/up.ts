@@ -2,11 +2,12 @@ import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 
 export default class SandboxUp extends StellaCommand {
-  static override summary = 'Start the local signing stack (OIDC issuer, Fulcio, CT log, Rekor) on 127.0.0.1';
+  static override summary = 'Start the local signing stack (OIDC issuer, Fulcio, CT log, Rekor v1 and v2, TSA) on 127.0.0.1';
   static override description = [
-    'Serves the Fulcio v2 and Rekor v1 HTTP APIs and an OIDC issuer on one loopback port, with',
-    'the log kept in SQLite under --data-dir (a restart keeps it). Writes DIR/sandbox.json,',
-    'DIR/trusted_root.json and DIR/signer.yaml. For tests, demos and labs: not a production Sigstore.',
+    'Serves the Fulcio v2, Rekor v1, Rekor v2 (with the tlog-tiles read API) and RFC 3161 TSA HTTP',
+    'APIs and an OIDC issuer on one loopback port, with both logs kept in SQLite under --data-dir',
+    '(a restart keeps them). Writes DIR/sandbox.json, DIR/trusted_root.json, DIR/signer.yaml (Rekor v1)',
+    'and DIR/signing_config.json (Rekor v2 + TSA). For tests, demos and labs: not a production Sigstore.',
   ].join('\n');
 
   static override examples = [
@@ -26,7 +27,7 @@ export default class SandboxUp extends StellaCommand {
       const { startDetachedSandbox } = await import('../../sandbox/server/control.js');
       const state = await startDetachedSandbox({ dataDir: flags['data-dir'], port: flags.port });
       if (this.jsonMode) this.printJson({ ok: true, detached: true, ...state });
-      else this.describe(state.urls.base, state.pid, state.files);
+      else this.describe(state.urls, state.pid, state.files);
       return;
     }
     const { startSandbox } = await import('../../sandbox/server/sandbox.js');
@@ -35,7 +36,7 @@ export default class SandboxUp extends StellaCommand {
     const state = readSandboxState(sandbox.dataDir)!;
     if (this.jsonMode) this.printJson({ ok: true, detached: false, ...state });
     else {
-      this.describe(state.urls.base, state.pid, state.files);
+      this.describe(state.urls, state.pid, state.files);
       process.stdout.write('press Ctrl-C to stop\n');
     }
     await new Promise<void>((resolve) => {
@@ -46,9 +47,13 @@ export default class SandboxUp extends StellaCommand {
     await sandbox.close();
   }
 
-  private describe(base: string, pid: number | null, files: { trustedRoot: string; signerConfig: string }): void {
+  private describe(urls: { base: string; rekorV2?: string; tsa?: string }, pid: number | null, files: { trustedRoot: string; signerConfig: string; signingConfig?: string }): void {
+    const base = urls.base;
     process.stdout.write(`${this.paint('green', 'sandbox running')} at ${base} (pid ${pid})\n`);
     process.stdout.write(`  OIDC issuer: ${base}\n  Fulcio:      ${base}/api/v2\n  Rekor:       ${base}/api/v1\n`);
+    if (urls.rekorV2) process.stdout.write(`  Rekor v2:    ${urls.rekorV2}/api/v2/log/entries (tiles: ${urls.rekorV2}/checkpoint, /tile/...)\n`);
+    if (urls.tsa) process.stdout.write(`  TSA:         ${urls.tsa}\n`);
     process.stdout.write(`  trust root:  ${files.trustedRoot}\n  signer config: ${files.signerConfig}\n`);
+    if (files.signingConfig) process.stdout.write(`  signing config: ${files.signingConfig} (Rekor v2 + TSA: attest sign --signing-config)\n`);
   }
 }

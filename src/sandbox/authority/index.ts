@@ -66,5 +66,8 @@ export * from './oidc.js';
 export * from './fulcio-identity.js';
 export * from './fulcio.js';
 export * from './rekor.js';
+export * from './rekor-v2.js';
+export * from './tsa.js';
+export * from './keys-v2.js';
 export * from './trust.js';
 export * from '../../bundle/from-rekor.js';

@@ -298,8 +298,8 @@ function uuidFrom(text: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-function invalid(message: string, details?: Record<string, unknown>): never {
-  return fail('OIDC_TOKEN_INVALID', 'signing', message, details);
+function invalid(message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+  return fail('OIDC_TOKEN_INVALID', 'signing', message, details, options);
 }
 
 /** How the issuer reads a token: the one JWT decoder, its errors in the issuer's words. */

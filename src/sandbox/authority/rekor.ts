@@ -293,8 +293,8 @@ function hostOf(baseUrl: string): string {
   let host: string;
   try {
     host = new URL(baseUrl).hostname;
-  } catch {
-    return fail('CONFIG_INVALID', 'sandbox', `Rekor base URL "${baseUrl}" is not a URL`);
+  } catch (e) {
+    return fail('CONFIG_INVALID', 'sandbox', `Rekor base URL "${baseUrl}" is not a URL`, undefined, { cause: e });
   }
   if (!isValidNoteName(host)) fail('CONFIG_INVALID', 'sandbox', `Rekor base URL "${baseUrl}" has no usable host name`);
   return host;

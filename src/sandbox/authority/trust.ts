@@ -6,7 +6,7 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { sha256 } from '../../crypto.js';
-import type { TransparencyLogInstance, TrustMaterial } from '../../model/trust-material.js';
+import type { CertificateAuthority, TransparencyLogInstance, TrustMaterial } from '../../model/trust-material.js';
 import { serializeTrustedRoot, TRUSTED_ROOT_MEDIA_TYPE_V02 } from '../../trust/trusted-root.js';
 import { ROOT_NAME, type FulcioCA } from './fulcio.js';
 
@@ -16,6 +16,10 @@ export interface AuthorityTrustInput {
   rekorUrl: string;
   rekorKeySpki: Uint8Array;
   ctLogUrl: string;
+  /** More logs after the Rekor v1 log (the sandbox's Rekor v2 log: ./rekor-v2.ts logInstance()). */
+  extraTlogs?: TransparencyLogInstance[];
+  /** RFC 3161 TSAs (./tsa.ts authority()). */
+  timestampAuthorities?: CertificateAuthority[];
 }
 
 function logInstance(baseUrl: string, spki: Uint8Array, start: number): TransparencyLogInstance {
@@ -45,9 +49,9 @@ export function authorityTrustMaterial(input: AuthorityTrustInput): TrustMateria
         validFor: { start, end: undefined },
       },
     ],
-    tlogs: [logInstance(input.rekorUrl, input.rekorKeySpki, start)],
+    tlogs: [logInstance(input.rekorUrl, input.rekorKeySpki, start), ...(input.extraTlogs ?? [])],
     ctlogs: [logInstance(input.ctLogUrl, input.fulcio.ctLogKeySpki, start)],
-    timestampAuthorities: [],
+    timestampAuthorities: input.timestampAuthorities ?? [],
   };
 }
 

@@ -125,7 +125,7 @@ function signal(pid: number): void {
   try {
     process.kill(pid, 'SIGTERM');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') fail('SANDBOX_ERROR', 'sandbox', `cannot signal sandbox pid ${pid}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') fail('SANDBOX_ERROR', 'sandbox', `cannot signal sandbox pid ${pid}: ${(e as Error).message}`, undefined, { cause: e });
   }
 }
 

@@ -5,14 +5,21 @@
  *                         log, OIDC issuer), mode 0600. NEVER a signer's key.
  *   authority.json        creation time (the CA certificates' notBefore): same keys + same
  *                         time = the same CA certificates after a restart.
- *   log.db                the Rekor log (SQLite).
+ *   log.db                the Rekor v1 log (SQLite).
+ *   authority-v2-keys.json  the Rekor v2 log key (Ed25519) and the TSA's CA and signing keys,
+ *                         with the time they start being valid, mode 0600 (created on first
+ *                         start; a data dir from before they existed gains them, nothing else changes).
+ *   log-v2.db             the Rekor v2 log (SQLite, the same schema as log.db).
  *   sandbox.json          URLs and pid of the running server (pid null once stopped). Only
  *                         a hint: `sandbox down` acts on what the server proves, not on it.
  *   control.key           random key of the running server's control channel, mode 0600
  *                         (./control-channel.ts).
  *   trusted_root.json     trust root for verifiers (CA chain, Rekor key, CT log key).
  *   fulcio-roots.pem      the CA chain as PEM (signer.yaml's certificate.rootBundlePath).
- *   signer.yaml           a signer config pointing at this sandbox.
+ *   signer.yaml           a signer config pointing at this sandbox (Rekor v1; its trustedRoot
+ *                         is trusted_root.json).
+ *   signing_config.json   a Sigstore signing config (v0.2) for this sandbox: its CA, the Rekor v2
+ *                         and v1 logs, its TSA (Rekor v2 is chosen: the highest API version).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,6 +28,7 @@ import { boundedMs } from '../../util/time.js';
 import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../../util/fs.js';
 import { parseJsonStrict } from '../../util/json.js';
 import { exportAuthorityKeys, generateAuthorityKeys, importAuthorityKeys, type AuthorityKeys } from '../authority/keys.js';
+import { exportV2AuthorityKeys, generateV2AuthorityKeys, importV2AuthorityKeys, type V2AuthorityKeys } from '../authority/keys-v2.js';
 import { decodeControlKey, encodeControlKey } from './control-channel.js';
 
 export const SANDBOX_FILES = {
@@ -33,6 +41,9 @@ export const SANDBOX_FILES = {
   roots: 'fulcio-roots.pem',
   signerConfig: 'signer.yaml',
   log_output: 'sandbox.log',
+  v2Keys: 'authority-v2-keys.json',
+  logV2: 'log-v2.db',
+  signingConfig: 'signing_config.json',
 } as const;
 
 export interface SandboxUrls {
@@ -41,6 +52,10 @@ export interface SandboxUrls {
   oidcIssuer: string;
   fulcio: string;
   rekor: string;
+  /** The Rekor v2 log's base URL (POST <url>/api/v2/log/entries; tiles under <url>/). */
+  rekorV2?: string;
+  /** The TSA's full URL (POST a TimeStampReq here). */
+  tsa?: string;
 }
 
 export interface SandboxState {
@@ -53,7 +68,7 @@ export interface SandboxState {
   startedAt: string;
   /** Random per start; named in the server's control-channel proof (and its X-Stella-Sandbox header). */
   instanceId: string;
-  files: { trustedRoot: string; signerConfig: string; roots: string; log: string };
+  files: { trustedRoot: string; signerConfig: string; roots: string; log: string; signingConfig?: string; logV2?: string };
 }
 
 export function sandboxPath(dataDir: string, file: keyof typeof SANDBOX_FILES): string {
@@ -65,7 +80,7 @@ export function ensureDataDir(dataDir: string): string {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    fail('SANDBOX_ERROR', 'sandbox', `cannot create sandbox data dir ${dir}: ${(e as Error).message}`);
+    fail('SANDBOX_ERROR', 'sandbox', `cannot create sandbox data dir ${dir}: ${(e as Error).message}`, undefined, { cause: e });
   }
   return dir;
 }
@@ -114,6 +129,29 @@ export function loadOrCreateAuthority(dataDir: string, now: number): Authority {
   // The CA certificates' validity starts here: a time no certificate can encode is refused now,
   // not as a crash when the CA is built.
   return { keys, createdAt: boundedMs(meta.createdAt, `authority metadata ${metaPath} createdAt`, { code: 'SANDBOX_ERROR', check: 'sandbox' }) };
+}
+
+export interface V2Authority {
+  keys: V2AuthorityKeys;
+  /** When the Rekor v2 log key and the TSA start being valid (ms since the epoch). */
+  createdAt: number;
+}
+
+/**
+ * The Rekor v2 log and TSA keys of this data dir: loaded, or created on first use. A new data
+ * dir gets the authority's creation time; an older one (made before these keys existed) gets
+ * `now` less a minute, so the new log and TSA are not trusted for times before they existed.
+ */
+export function loadOrCreateV2Authority(dataDir: string, now: number, authorityCreatedAt: number, freshAuthority: boolean): V2Authority {
+  const path = sandboxPath(dataDir, 'v2Keys');
+  if (!existsSync(path)) {
+    const keys = generateV2AuthorityKeys();
+    const createdAt = freshAuthority ? authorityCreatedAt : Math.max(authorityCreatedAt, Math.floor(now / 1000) * 1000 - 60_000);
+    writeDataFile(path, JSON.stringify(exportV2AuthorityKeys(keys, createdAt), null, 2) + '\n', 0o600);
+    return { keys, createdAt };
+  }
+  const { keys, createdAt } = importV2AuthorityKeys(readJson(path, 'Rekor v2 / TSA authority keys', true));
+  return { keys, createdAt: boundedMs(createdAt, `Rekor v2 / TSA authority keys ${path} createdAt`, { code: 'SANDBOX_ERROR', check: 'sandbox' }) };
 }
 
 /** The authority of an existing sandbox (never creates one). */

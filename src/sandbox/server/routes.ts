@@ -13,6 +13,7 @@ import type { FulcioCA } from '../authority/fulcio.js';
 import type { OidcIssuer } from '../authority/oidc.js';
 import { canonicalizeProposedEntry, type LocalRekorLog } from '../authority/rekor.js';
 import { CONTROL_PATHS, type ControlServer } from './control-channel.js';
+import { routeV2, type V2Services } from './routes-v2.js';
 
 export interface SandboxServices {
   issuer: OidcIssuer;
@@ -26,6 +27,8 @@ export interface SandboxServices {
   control: ControlServer;
   /** Called once an authorized stop request has been answered. */
   onStop: () => void;
+  /** The Rekor v2 log (with its tlog-tiles read API) and the RFC 3161 TSA (./routes-v2.ts). */
+  v2?: Omit<V2Services, 'now'>;
 }
 
 /** Largest request body accepted (a DSSE envelope is the big part). */
@@ -192,6 +195,7 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
     if (typeof body?.hash !== 'string') throw new HttpError(400, 'body must be {"hash": "sha256:<hex>"}');
     return send(res, 200, s.rekor.searchByHash(body.hash));
   }
+  if (s.v2 && (await routeV2({ ...s.v2, now: s.now }, req, res, path))) return;
   throw new HttpError(404, `no such endpoint: ${method} ${path}`);
 }
 

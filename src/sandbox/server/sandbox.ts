@@ -1,12 +1,14 @@
 /**
  * The local signing stack as one node:http server on 127.0.0.1: OIDC issuer, Fulcio CA (with
- * its CT log) and Rekor log, built from the pure authority cores with the log persisted in
- * SQLite. `startSandbox` is the library entry (tests, the demo, `stella sandbox up`).
+ * its CT log), Rekor v1 log, Rekor v2 log (with the tlog-tiles read API) and RFC 3161 TSA,
+ * built from the pure authority cores with both logs persisted in SQLite. `startSandbox` is
+ * the library entry (tests, the demo, `stella sandbox up`).
  *
  * This is a stand-in for labs and tests, not a production Sigstore: one process, one key set
  * on local disk, no HSM, no witnesses.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fail } from '../../errors.js';
@@ -16,10 +18,15 @@ import { FulcioCA } from '../authority/fulcio.js';
 import { OidcIssuer, type CiPlatform } from '../authority/oidc.js';
 import { LocalRekorLog } from '../authority/rekor.js';
 import { authorityTrustedRootJson } from '../authority/trust.js';
+import { LocalRekorV2Log } from '../authority/rekor-v2.js';
+import { LocalTsa } from '../authority/tsa.js';
+import { renderSigningConfig } from '../../sign/signing-config.js';
+import { TSA_PATH } from './routes-v2.js';
 import {
   ensureDataDir,
   loadAuthority,
   loadOrCreateAuthority,
+  loadOrCreateV2Authority,
   readControlKey,
   readSandboxState,
   sandboxPath,
@@ -45,11 +52,17 @@ export interface StartSandboxOptions {
 }
 
 export interface RunningSandbox {
-  urls: SandboxUrls;
+  urls: Required<SandboxUrls>;
   port: number;
   dataDir: string;
   trustedRootPath: string;
   signerConfigPath: string;
+  /** A Sigstore signing_config.json (v0.2) for this sandbox: Rekor v2 + TSA are what it selects. */
+  signingConfigPath: string;
+  /** The in-process Rekor v2 log (tests: its checkpoint, tiles, proofs). */
+  rekorV2: LocalRekorV2Log;
+  /** The in-process TSA. */
+  tsa: LocalTsa;
   /** Mint a token from this sandbox's issuer (what `stella sandbox token` prints). */
   mintToken(opts: SandboxTokenOptions): string;
   close(): Promise<void>;
@@ -80,8 +93,17 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     fail('SANDBOX_ERROR', 'sandbox', `a sandbox is already running for ${dataDir} at ${previous.urls.base} (pid ${previous.pid}); run \`stella sandbox down --data-dir ${dataDir}\``);
   }
 
+  const freshAuthority = !existsSync(sandboxPath(dataDir, 'keys'));
   const authority = loadOrCreateAuthority(dataDir, now());
+  const v2Authority = loadOrCreateV2Authority(dataDir, now(), authority.createdAt, freshAuthority);
   const storage = new SqliteLogStorage(sandboxPath(dataDir, 'log'));
+  let storageV2: SqliteLogStorage;
+  try {
+    storageV2 = new SqliteLogStorage(sandboxPath(dataDir, 'logV2'));
+  } catch (e) {
+    storage.close();
+    throw e;
+  }
   const instanceId = randomBytes(12).toString('hex');
   const controlKey = newControlKey();
   let stopRequested = () => {};
@@ -100,12 +122,13 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     await listen(server, port);
   } catch (e) {
     storage.close();
+    storageV2.close();
     const code = (e as NodeJS.ErrnoException).code;
-    return fail('SANDBOX_ERROR', 'sandbox', `cannot listen on ${SANDBOX_HOST}:${port}: ${code === 'EADDRINUSE' ? 'port in use' : (e as Error).message}`);
+    return fail('SANDBOX_ERROR', 'sandbox', `cannot listen on ${SANDBOX_HOST}:${port}: ${code === 'EADDRINUSE' ? 'port in use' : (e as Error).message}`, undefined, { cause: e });
   }
   const actualPort = (server.address() as AddressInfo).port;
   const base = `http://${SANDBOX_HOST}:${actualPort}`;
-  const urls: SandboxUrls = { base, oidcIssuer: base, fulcio: base, rekor: base };
+  const urls: Required<SandboxUrls> = { base, oidcIssuer: base, fulcio: base, rekor: base, rekorV2: base, tsa: `${base}${TSA_PATH}` };
 
   const issuer = new OidcIssuer({ issuerUrl: base, key: authority.keys.oidc });
   const fulcio = new FulcioCA({
@@ -116,23 +139,52 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     issuers: [{ issuerUrl: base, audience: 'sigstore' }],
   });
   const rekor = new LocalRekorLog({ key: authority.keys.rekorLog, storage, baseUrl: base });
+  // The v2 log's name (checkpoint origin and signer; its key ID binds it) is the host without
+  // the port, so it stays the same when a restart picks another port.
+  const rekorV2 = new LocalRekorV2Log({ key: v2Authority.keys.rekorV2Log, storage: storageV2, baseUrl: urls.rekorV2, name: SANDBOX_HOST, validFrom: v2Authority.createdAt });
+  const tsa = new LocalTsa({ rootKey: v2Authority.keys.tsaRoot, signerKey: v2Authority.keys.tsaSigner, createdAt: v2Authority.createdAt, url: urls.tsa });
   // The control channel proves this process with the key written below; the real clock, not
   // the test clock `now`, times its nonces.
   const control = new ControlServer(controlKey, process.pid, instanceId);
-  handler = createHandler({ issuer, fulcio, rekor, now, instanceId, control, onStop: () => stopRequested() });
+  handler = createHandler({ issuer, fulcio, rekor, now, instanceId, control, onStop: () => stopRequested(), v2: { rekorV2, tsa } });
 
   // Files for clients: trust root, CA roots, signer config, state.
   const trustedRootPath = sandboxPath(dataDir, 'trustedRoot');
   const rootsPath = sandboxPath(dataDir, 'roots');
   const signerConfigPath = sandboxPath(dataDir, 'signerConfig');
-  writeDataFile(trustedRootPath, authorityTrustedRootJson({ fulcio, fulcioUrl: base, rekorUrl: base, rekorKeySpki: authority.keys.rekorLog.spki, ctLogUrl: base }) + '\n');
+  const signingConfigPath = sandboxPath(dataDir, 'signingConfig');
+  writeDataFile(
+    trustedRootPath,
+    authorityTrustedRootJson({ fulcio, fulcioUrl: base, rekorUrl: base, rekorKeySpki: authority.keys.rekorLog.spki, ctLogUrl: base, extraTlogs: [rekorV2.logInstance()], timestampAuthorities: [tsa.authority()] }) + '\n',
+  );
   writeDataFile(rootsPath, derToPem(fulcio.intermediateCertificate) + derToPem(fulcio.rootCertificate));
   const signer = defaultSignerConfig();
   signer.fulcio = { url: base, timeoutMs: 10_000, retries: 1 };
-  signer.rekor = { url: base, timeoutMs: 10_000, retries: 1 };
+  signer.rekor = { url: base, timeoutMs: 10_000, retries: 1, majorApiVersion: 1 };
   signer.oidc = { issuer: base, clientId: 'sigstore', useAmbientToken: true };
   signer.certificate = { rootBundlePath: rootsPath, validateChain: true, requireSCT: true };
+  signer.tsa = { url: undefined, timeoutMs: 10_000, retries: 1 };
+  signer.trustedRootPath = trustedRootPath;
   writeDataFile(signerConfigPath, `# Signer config for the Stella sandbox at ${base} (written by \`stella sandbox up\`).\n` + renderSignerConfig(signer));
+  // The Sigstore signing config: Rekor v2 listed first and v1 after it, as Sigstore's own
+  // lists both during the transition; a client that speaks v2 picks it (the highest version).
+  const operator = 'stella-sandbox.local';
+  const since = { start: authority.createdAt };
+  const sinceV2 = { start: v2Authority.createdAt };
+  writeDataFile(
+    signingConfigPath,
+    renderSigningConfig({
+      caUrls: [{ url: base, majorApiVersion: 1, validFor: since, operator }],
+      oidcUrls: [{ url: base, majorApiVersion: 1, validFor: since, operator }],
+      rekorTlogUrls: [
+        { url: urls.rekorV2, majorApiVersion: 2, validFor: sinceV2, operator },
+        { url: base, majorApiVersion: 1, validFor: since, operator },
+      ],
+      rekorTlogConfig: { selector: 'ANY' },
+      tsaUrls: [{ url: urls.tsa, majorApiVersion: 1, validFor: sinceV2, operator }],
+      tsaConfig: { selector: 'ANY' },
+    }),
+  );
   const state: SandboxState = {
     version: 1,
     pid: process.pid,
@@ -140,7 +192,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     port: actualPort,
     urls,
     startedAt: formatTime(now()),
-    files: { trustedRoot: trustedRootPath, signerConfig: signerConfigPath, roots: rootsPath, log: sandboxPath(dataDir, 'log') },
+    files: { trustedRoot: trustedRootPath, signerConfig: signerConfigPath, roots: rootsPath, log: sandboxPath(dataDir, 'log'), signingConfig: signingConfigPath, logV2: sandboxPath(dataDir, 'logV2') },
     instanceId,
   };
   writeControlKey(dataDir, controlKey);
@@ -157,6 +209,9 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     dataDir,
     trustedRootPath,
     signerConfigPath,
+    signingConfigPath,
+    rekorV2,
+    tsa,
     mintToken: (t) => issuer.mintToken({ ...t, now: t.now ?? now() }),
     async close() {
       if (closed) return;
@@ -166,6 +221,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
         server.closeAllConnections();
       });
       storage.close();
+      storageV2.close();
       const current = readSandboxState(dataDir);
       if (current && current.pid === process.pid) writeSandboxState(dataDir, { ...current, pid: null });
       markClosed();

@@ -43,7 +43,7 @@ export class SqliteLogStorage implements LogStorage {
       this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (e) {
       if (e instanceof StellaError) throw e;
-      throw new StellaError('SANDBOX_ERROR', 'sandbox', `cannot open the sandbox log database ${path}: ${(e as Error).message}`);
+      throw new StellaError('SANDBOX_ERROR', 'sandbox', `cannot open the sandbox log database ${path}: ${(e as Error).message}`, undefined, { cause: e });
     }
     this.#count = this.#db.prepare('SELECT count(*) AS n FROM log_entries');
     this.#byIndex = this.#db.prepare('SELECT idx, body, integrated_time, leaf_hash FROM log_entries WHERE idx = ?');

@@ -56,8 +56,8 @@ function rotationInvalid(message: string, details?: Record<string, unknown>): ne
   throw new StellaError('ROTATION_INVALID', 'rotation', message, details);
 }
 
-function keysInvalid(message: string, details?: Record<string, unknown>): never {
-  throw new StellaError('ROTATION_KEYS_INVALID', 'rotation', message, details);
+function keysInvalid(message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+  throw new StellaError('ROTATION_KEYS_INVALID', 'rotation', message, details, options);
 }
 
 /** A threshold is a whole number >= 1 and at most the number of distinct keys (G44). */
@@ -104,8 +104,8 @@ export function signPayload(privateKey: KeyObject, payloadBytes: Uint8Array): Ui
 export function loadPrivateKey(pem: string | Uint8Array, what: string): KeyObject {
   try {
     return createPrivateKey(typeof pem === 'string' ? pem : Buffer.from(pem));
-  } catch {
-    return fail('INPUT_INVALID', 'rotation', `${what}: not a PEM private key`);
+  } catch (e) {
+    return fail('INPUT_INVALID', 'rotation', `${what}: not a PEM private key`, undefined, { cause: e });
   }
 }
 
@@ -198,8 +198,8 @@ function parsePayload(bytes: Uint8Array): RotationPayload {
       const der = readBase64(k, `rotation payload: rotationKeys.keys[${i}]`, { ...ROTATION, code: 'ROTATION_KEYS_INVALID' });
       try {
         return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
-      } catch {
-        return keysInvalid(`rotation payload: rotationKeys.keys[${i}] is not a public key`);
+      } catch (e) {
+        return keysInvalid(`rotation payload: rotationKeys.keys[${i}] is not a public key`, undefined, { cause: e });
       }
     });
     const keys = distinctKeys(parsed, 'rotation payload rotationKeys');

@@ -40,8 +40,8 @@ export interface VerifiedRotation {
   newKeySigners: string[];
 }
 
-function refuse(code: 'ROTATION_THRESHOLD_NOT_MET' | 'ROTATION_ROLLBACK' | 'ROTATION_VERSION_GAP' | 'ROTATION_EXPIRED' | 'ROTATION_INVALID' | 'ROTATION_KEYS_INVALID', message: string, details?: Record<string, unknown>): never {
-  throw new StellaError(code, 'rotation', message, details);
+function refuse(code: 'ROTATION_THRESHOLD_NOT_MET' | 'ROTATION_ROLLBACK' | 'ROTATION_VERSION_GAP' | 'ROTATION_EXPIRED' | 'ROTATION_INVALID' | 'ROTATION_KEYS_INVALID', message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+  throw new StellaError(code, 'rotation', message, details, options);
 }
 
 /** Distinct keys among `spkis` with a valid signature over `payload` (each key counted once). */
@@ -105,7 +105,7 @@ export function verifyRotation(bundle: RotationBundle, trust: RotationTrust, now
   try {
     root = parseTrustedRoot(bundle.rootBytes);
   } catch (e) {
-    return refuse('ROTATION_INVALID', `root.json: ${(e as Error).message}`);
+    return refuse('ROTATION_INVALID', `root.json: ${(e as Error).message}`, undefined, { cause: e });
   }
   if (root.certificateAuthorities.length + root.tlogs.length + root.ctlogs.length + root.timestampAuthorities.length === 0) {
     refuse('ROTATION_INVALID', 'root.json has no entries');

@@ -36,6 +36,11 @@ test('sandbox up --detach, token, attest sign, verify from the store, sandbox do
   t.regex(state.urls.base, /^http:\/\/127\.0\.0\.1:\d+$/);
   t.true(Number.isInteger(state.pid) && state.pid !== process.pid);
   t.true(existsSync(join(data, 'trusted_root.json')) && existsSync(join(data, 'signer.yaml')));
+  // The Rekor v2 + TSA signing config: its path and the two URLs are in the --json report.
+  t.is(state.files.signingConfig, join(data, 'signing_config.json'));
+  t.true(existsSync(state.files.signingConfig));
+  t.is(state.urls.rekorV2, state.urls.base);
+  t.is(state.urls.tsa, `${state.urls.base}/api/v1/timestamp`);
 
   const tok = await stella(['sandbox', 'token', '--data-dir', data, '--platform', 'github', '--repo', 'org/repo', '--ref', 'refs/tags/v1.0.0']);
   t.is(tok.code, 0, tok.stderr);

@@ -2,9 +2,12 @@
  * A child process for the reliability tests (not a test file itself): opens the store, says
  * "ready", then (after "go" on stdin when asked) performs imports or a rotation with a fixed
  * clock and command line, so the resulting state is byte-for-byte predictable.
- * Usage: node child-writer.js <store> <import|rotate> [--wait] FILE...
+ * With --mark it also reports, on stdout and synchronously, "begin <ms>" when the write
+ * transaction writes its first entry row (so a parent that kills it knows whether the kill
+ * landed inside the transaction); "done" is printed only after the commit has returned.
+ * Usage: node child-writer.js <store> <import|rotate> [--wait] [--mark] FILE...
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { StellaError } from '../../../src/errors.js';
 import { openTrustStore } from '../../../src/trust/store/db.js';
 import { importFile } from '../../../src/trust/store/operations.js';
@@ -14,17 +17,33 @@ export const CHILD_NOW = Date.UTC(2025, 5, 2, 0, 0, 0);
 export const CHILD_COMMAND = 'stella child-writer';
 
 async function main(): Promise<void> {
-  const [storePath, mode, ...rest] = process.argv.slice(2);
-  const wait = rest[0] === '--wait';
-  const files = wait ? rest.slice(1) : rest;
+  const [storePath, mode, ...args] = process.argv.slice(2);
+  const wait = args.includes('--wait');
+  const mark = args.includes('--mark');
+  const files = args.filter((a) => a !== '--wait' && a !== '--mark');
   const ctx = { now: CHILD_NOW, command: CHILD_COMMAND };
   const store = openTrustStore(storePath!);
+  let started = performance.now();
+  if (mark) {
+    // TEMP triggers live in this connection only: the store file (and its seal) is unchanged.
+    // writeSync: the marker is in the pipe before the next row is written, so a SIGKILL after
+    // it cannot lose it.
+    let begun = false;
+    store.db.function('stella_test_begin', () => {
+      if (!begun) {
+        begun = true;
+        writeSync(1, `begin ${Math.round(performance.now() - started)}ms\n`);
+      }
+      return null;
+    });
+    for (const op of ['INSERT', 'UPDATE']) store.db.exec(`CREATE TEMP TRIGGER stella_test_mark_${op} AFTER ${op} ON main.entries BEGIN SELECT stella_test_begin(); END`);
+  }
   process.stdout.write('ready\n');
   if (wait) {
     await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
   }
   let done = 0;
-  const started = performance.now();
+  started = performance.now();
   try {
     for (const f of files) {
       const bytes = new Uint8Array(readFileSync(f));

@@ -37,15 +37,23 @@ interface ChildRun {
   stdout: string;
 }
 
-/** Run the child; kill it `delayMs` after it reports ready (undefined: let it finish). */
-function runChild(args: string[], delayMs: number | undefined): Promise<ChildRun> {
+/** When to SIGKILL the child: `delayMs` after it printed `after` ("ready" or "begin"). */
+interface KillPlan {
+  after: 'ready' | 'begin';
+  delayMs: number;
+}
+
+/** Run the child with --mark; kill it as planned (undefined: let it finish). */
+function runChild(args: string[], kill: KillPlan | undefined): Promise<ChildRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [CHILD, ...args, '--mark'], { stdio: ['pipe', 'pipe', 'inherit'] });
     let stdout = '';
+    let scheduled = false;
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (delayMs !== undefined && stdout.startsWith('ready') && !child.killed) {
-        setTimeout(() => child.kill('SIGKILL'), delayMs);
+      if (kill && !scheduled && new RegExp(`^${kill.after}\\b`, 'm').test(stdout)) {
+        scheduled = true;
+        setTimeout(() => child.kill('SIGKILL'), kill.delayMs);
       }
     });
     child.on('exit', (code, signal) => resolve({ code, signal, stdout }));
@@ -64,30 +72,61 @@ function checkpointed(file: string): void {
   s.close();
 }
 
-/** How long the child's operation took after "ready" (from its "done N <ms>ms" line). */
-function elapsedMs(run: ChildRun): number {
-  return Number(/done \d+ (\d+)ms/.exec(run.stdout)?.[1] ?? 50);
+/** From an uninterrupted run: ms from "go" to the first row written, and to the commit returning. */
+function timings(run: ChildRun): { beginMs: number; doneMs: number } {
+  const beginMs = Number(/^begin (\d+)ms$/m.exec(run.stdout)?.[1]);
+  const doneMs = Number(/^done \d+ (\d+)ms$/m.exec(run.stdout)?.[1]);
+  if (!Number.isFinite(beginMs) || !Number.isFinite(doneMs) || doneMs <= beginMs) throw new Error(`the child did not report begin/done: ${run.stdout}`);
+  return { beginMs, doneMs };
 }
 
-async function killLoop(t: import('ava').ExecutionContext, base: string, expectedNew: string, spanMs: number, args: (file: string) => string[]): Promise<void> {
+/**
+ * Kills that must land inside the write: after the child reported its first row written and
+ * with the store coming back in the old state (so before the commit took effect). Fewer means
+ * the kills missed the transaction and the test proves nothing about atomicity.
+ */
+const MIN_INTERRUPTED = 6;
+
+async function killLoop(t: import('ava').ExecutionContext, base: string, expectedNew: string, reference: ChildRun, args: (file: string) => string[]): Promise<void> {
   const expectedOld = dumpStore(base);
   t.not(expectedOld, expectedNew);
+  const { beginMs, doneMs } = timings(reference);
+  const txMs = doneMs - beginMs;
   const dir = tempDir('kill');
-  let sawOld = 0;
-  let sawNew = 0;
+  const seen = { beforeBegin: 0, interrupted: 0, afterCommit: 0 };
+  // Aimed kills land in [0, aim) ms after the first row. The commit is durable some time before
+  // "done" (a WAL checkpoint can follow it inside the same call), so an aimed kill that found
+  // the new state lowers the aim below its delay.
+  let aim = txMs;
   for (let i = 0; i < ITERATIONS; i++) {
     const file = path.join(dir, `store-${i}.db`);
     copyFileSync(base, file);
-    // Kill points spread over the whole operation and a little past it.
-    const delay = Math.floor(Math.random() * spanMs * 1.3);
-    const run = await runChild(args(file), delay);
+    // One kill in four anywhere from "ready" to a little past the end; the rest aimed inside
+    // the transaction, after its first row was written.
+    const aimed = i % 4 !== 0;
+    const plan: KillPlan = aimed ? { after: 'begin', delayMs: Math.floor(Math.random() * aim) } : { after: 'ready', delayMs: Math.floor(Math.random() * doneMs * 1.3) };
+    const run = await runChild(args(file), plan);
+    const began = /^begin /m.test(run.stdout);
+    const committed = /^done /m.test(run.stdout);
     const state = recoverAndDump(file);
-    const ok = state === expectedOld || state === expectedNew;
-    t.true(ok, `iteration ${i} (kill after ${delay} ms, ${run.signal ?? run.code}): the store is neither the old nor the new state`);
-    if (state === expectedOld) sawOld++;
-    else if (state === expectedNew) sawNew++;
+    const what = `iteration ${i} (kill ${plan.delayMs} ms after ${plan.after}, ${run.signal ?? run.code}, ${began ? 'after' : 'before'} the first row${committed ? ', after the commit' : ''})`;
+    t.true(state === expectedOld || state === expectedNew, `${what}: the store is neither the old nor the new state`);
+    if (!began) {
+      t.is(state, expectedOld, `${what}: nothing was written yet`);
+      seen.beforeBegin++;
+    } else if (committed) {
+      t.is(state, expectedNew, `${what}: the commit had returned`);
+      seen.afterCommit++;
+    } else if (state === expectedOld) {
+      seen.interrupted++;
+    } else {
+      // Killed between the commit and the "done" line (the commit is durable): new state.
+      seen.afterCommit++;
+    }
+    if (aimed && state === expectedNew) aim = Math.max(1, Math.min(aim, plan.delayMs));
   }
-  t.log(`${ITERATIONS} kills over ${spanMs} ms: ${sawOld} left the old state, ${sawNew} the new state`);
+  t.log(`${ITERATIONS} kills (first row to return ${txMs} ms of ${doneMs} ms; aim narrowed to ${aim} ms): ${seen.beforeBegin} before the first row, ${seen.interrupted} inside the transaction (old state), ${seen.afterCommit} after the commit`);
+  t.true(seen.interrupted >= MIN_INTERRUPTED, `only ${seen.interrupted} of ${ITERATIONS} kills interrupted the transaction (need ${MIN_INTERRUPTED}): the test did not exercise atomicity`);
 }
 
 test('G46: SIGKILL at random points of an import leaves exactly the old or the new state (20 runs)', async (t) => {
@@ -102,14 +141,14 @@ test('G46: SIGKILL at random points of an import leaves exactly the old or the n
   const reference = path.join(dir, 'reference.db');
   copyFileSync(base, reference);
   const full = await runChild([reference, 'import', rootFile], undefined);
-  t.regex(full.stdout, /done 1/);
+  t.regex(full.stdout, /^begin \d+ms\ndone 1 /m);
   const expectedNew = recoverAndDump(reference);
   const s = openTrustStore(reference, { readonly: true });
   t.is(listEntries(s).length, 250);
   t.is(history(s).at(-1)!.command, CHILD_COMMAND);
   t.is(history(s).at(-1)!.at, new Date(CHILD_NOW).toISOString());
   s.close();
-  await killLoop(t, base, expectedNew, elapsedMs(full), (file) => [file, 'import', rootFile]);
+  await killLoop(t, base, expectedNew, full, (file) => [file, 'import', rootFile]);
 });
 
 test('G46: SIGKILL at random points of a rotation leaves exactly the old or the new state (20 runs)', async (t) => {
@@ -128,9 +167,9 @@ test('G46: SIGKILL at random points of a rotation leaves exactly the old or the 
   const reference = path.join(dir, 'reference.db');
   copyFileSync(base, reference);
   const full = await runChild([reference, 'rotate', tarFile], undefined);
-  t.regex(full.stdout, /done 1/);
+  t.regex(full.stdout, /^begin \d+ms\ndone 1 /m);
   const expectedNew = recoverAndDump(reference);
-  await killLoop(t, base, expectedNew, elapsedMs(full), (file) => [file, 'rotate', tarFile]);
+  await killLoop(t, base, expectedNew, full, (file) => [file, 'rotate', tarFile]);
 });
 
 test('two processes writing at once: each write succeeds or fails with "store busy"; nothing is lost or mixed', async (t) => {

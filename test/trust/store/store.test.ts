@@ -2,6 +2,7 @@ import test from 'ava';
 import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial } from '@sigstore/verify';
 import { StellaError } from '../../../src/errors.js';
@@ -23,10 +24,21 @@ import { initStore } from '../../../src/trust/store/init.js';
 import { resolveStorePath, defaultStorePath } from '../../../src/trust/store/paths.js';
 import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
 import { toHex, utf8 } from '../../../src/util/encoding.js';
+import type { TransparencyLogInstance } from '../../../src/model/trust-material.js';
 import { sha256 } from '../../../src/crypto.js';
-import { CTX, DAY, NOW, dumpStore, tempDir, tempStorePath } from './helpers.js';
+import { PROJECT_ROOT } from '../../helpers/paths.js';
+import { CTX, DAY, NOW, dumpStore, tempDir, tempStorePath, trustedRootOf } from './helpers.js';
 
 const PUBLIC_GOOD = new Uint8Array(readFileSync(publicGoodTrustedRootPath()));
+
+/** `n` fresh Ed25519 log keys under `baseUrl`. */
+function edLogs(n: number, baseUrl: string): TransparencyLogInstance[] {
+  return Array.from({ length: n }, (_, i) => {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
+    return { baseUrl: `${baseUrl}/${i}`, hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: spki, keyDetails: 'PKIX_ED25519', key: publicKey, validFor: { start: NOW - DAY, end: undefined } }, logId: sha256(spki), checkpointKeyId: undefined };
+  });
+}
 
 function newStore(label = 'store') {
   return openTrustStore(tempStorePath(label), { create: true, now: NOW, command: 'stella test init' });
@@ -109,7 +121,24 @@ test('a failed import leaves the store exactly as it was (one bad entry among go
   t.throws(() => importFile(s, { path: 'x.json', bytes: utf8.encode('{"hello":1}') }, {}, CTX), { instanceOf: StellaError, message: /unrecognised JSON/ });
   t.throws(() => importFile(s, { path: 'x.json', bytes: utf8.encode('{"mediaType":"a","mediaType":"b"}') }, {}, CTX), { instanceOf: StellaError });
   t.is(dumpStore(s.path), before);
+
+  // The files above are refused before the transaction starts. This one is valid (six new log
+  // keys) and fails after three of its rows are written: a connection-local TEMP trigger (not
+  // part of the store file, so the seal is untouched) aborts the fourth insert, as a full disk
+  // or an I/O error would. Only the transaction can undo the three rows already written.
+  const six = utf8.encode(trustedRootOf([], { tlogs: edLogs(6, 'https://rekor.midway.test') }));
+  const rowsBefore = listEntries(s).length;
+  s.db.exec(`CREATE TEMP TRIGGER fail_midway BEFORE INSERT ON main.entries WHEN (SELECT count(*) FROM main.entries) >= ${rowsBefore + 3}
+             BEGIN SELECT RAISE(ABORT, 'injected failure after three rows'); END`);
+  const midway = t.throws(() => importFile(s, { path: 'six.json', bytes: six }, {}, CTX), { instanceOf: StellaError });
+  t.regex(midway?.message ?? '', /injected failure after three rows/);
+  s.db.exec('DROP TRIGGER temp.fail_midway');
   s.close();
+  t.is(dumpStore(s.path), before);
+  // Control: without the injected failure the same import writes all six.
+  const again = openTrustStore(s.path);
+  t.is(importFile(again, { path: 'six.json', bytes: six }, {}, CTX).added.length, 6);
+  again.close();
 });
 
 test('retire closes the window at --at (inclusive) and never re-opens it; history records it', (t) => {

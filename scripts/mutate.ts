@@ -1,0 +1,386 @@
+/**
+ * `npm run mutate`: mutation testing of the verification code with a small harness of our own
+ * (no StrykerJS). For each source file under the folders below it makes mutants
+ * (scripts/mutants.ts), compiles just that file with ts.transpileModule into a private copy of
+ * dist/, runs the tests that can see the change, and restores the file. A mutant the tests do
+ * not notice "survives": a check the suite does not pin down.
+ *
+ *   npm run mutate                         build, then the default (sampled) run
+ *   node dist/scripts/mutate.js [options]  on an existing build
+ *     --only <text>         only source files whose path contains <text> (repeatable)
+ *     --max-per-file <n>    sample at most n mutants a file (default 6; 0: all)
+ *     --seed <s>            sampling seed (default "stella"); same seed, same source: same mutants
+ *     --jobs <n>            mutants run in parallel, each in its own copy (default 1)
+ *     --timeout <s>         per-mutant time limit (default: 3 x the baseline run, at least 120)
+ *     --budget <min>        start no mutant after this many minutes (default 27; 0: no limit);
+ *                           mutants not run are reported as such, never counted
+ *     --list                print the mutants and exit
+ *
+ * The copy lives in .mutate/ (git-ignored): dist/, bin/ and package.json are copied, the
+ * rest of the project is symlinked, and .mutate/shared points at ../shared so the shared
+ * conformance tests run there too. The real dist/ is never written. A report is written to
+ * .mutate/report.json and .mutate/report.txt.
+ *
+ * Tests a mutant is run against: the mirror test of its file (test/<path>.test.ts), a few
+ * related ones (RELATED below), and the end-to-end suites (adversarial checklist, pipeline,
+ * identity, algorithms, and every conformance case through the library). ava runs with
+ * --fail-fast and worker threads (cheaper than a process per test file; these tests do not
+ * need their own process): a mutant is killed by the first failing test. Timeouts count as
+ * killed. A survivor's run must pass as many tests as the unmutated run of the same files
+ * (checked), so a survivor is never a run that silently did less.
+ * Left out for time: the conformance and real-bundle tests that go through the CLI (a process
+ * per case); the library run covers the same cases.
+ */
+import ts from 'typescript';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applyMutant, generateMutants, mutantDiff, sampleMutants, type Mutant, type Operator } from './mutants.js';
+
+const PROJECT_ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
+const WORK = path.join(PROJECT_ROOT, '.mutate');
+
+/** Folders whose files are mutated. */
+const TARGET_DIRS = ['src/verify', 'src/x509', 'src/tlog', 'src/timestamp', 'src/bundle', 'src/der'];
+/**
+ * Not mutated: they build certificates and tokens for the sandbox and the tests (a mutant
+ * there changes the fixtures, not a check), or only render the CLI's output.
+ */
+const EXCLUDED = new Set(['src/x509/issue.ts', 'src/timestamp/issue.ts', 'src/verify/command.ts']);
+/** Test files that exercise a source file beyond its mirror test. */
+const RELATED: Record<string, string[]> = {
+  'src/x509/certificate.ts': ['test/x509/chain.test.ts', 'test/verify/sct.test.ts'],
+  'src/x509/sct.ts': ['test/verify/sct.test.ts'],
+  'src/x509/verify-cache.ts': ['test/x509/chain.test.ts', 'test/timestamp/rfc3161.test.ts'],
+  'src/verify/pipeline.ts': ['test/verify/sct.test.ts', 'test/verify/cli.test.ts'],
+  'src/der/reader.ts': ['test/x509/certificate.test.ts', 'test/timestamp/rfc3161.test.ts'],
+  'src/verify/chain.ts': ['test/x509/chain.test.ts'],
+  'src/verify/sct.ts': ['test/x509/sct.test.ts'],
+  'src/verify/tlog.ts': ['test/tlog/verify.test.ts'],
+  'src/verify/times.ts': ['test/timestamp/rfc3161.test.ts', 'test/tlog/set.test.ts'],
+  'src/verify/signature.ts': ['test/verify/artifact.test.ts'],
+  'src/bundle/parse.ts': ['test/bundle/serialize.test.ts'],
+  'src/tlog/rekor-entry.ts': ['test/bundle/from-rekor.test.ts'],
+};
+/** Run against every mutant. */
+const END_TO_END = ['test/verify/adversarial.test.ts', 'test/verify/pipeline.test.ts', 'test/verify/identity.test.ts', 'test/verify/algorithms.test.ts', 'test/verify/conformance.test.ts'];
+/** The conformance file's CLI and @sigstore/verify tests are left out (see above). */
+const MATCH = ['!conformance (shared) CLI:*', '!conformance (shared) @sigstore/verify:*'];
+/** ava settings for mutant runs (the project's own keep a process per test file). */
+const AVA_CONFIG = `export default { files: ['dist/test/**/*.test.js'], timeout: '120s', workerThreads: true };\n`;
+
+interface Options {
+  only: string[];
+  maxPerFile: number;
+  seed: string;
+  jobs: number;
+  timeoutS: number | undefined;
+  budgetMin: number;
+  list: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { only: [], maxPerFile: 6, seed: 'stella', jobs: 1, timeoutS: undefined, budgetMin: 27, list: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const int = (v: string): number => {
+      if (!/^\d+$/.test(v)) throw new Error(`${a}: not a whole number: ${v}`);
+      return Number(v);
+    };
+    if (a === '--only') o.only.push(value());
+    else if (a === '--max-per-file') o.maxPerFile = int(value());
+    else if (a === '--seed') o.seed = value();
+    else if (a === '--jobs') o.jobs = Math.max(1, int(value()));
+    else if (a === '--timeout') o.timeoutS = int(value());
+    else if (a === '--budget') o.budgetMin = int(value());
+    else if (a === '--list') o.list = true;
+    else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+const rel = (p: string): string => path.relative(PROJECT_ROOT, p).split(path.sep).join('/');
+const jsOf = (tsRel: string): string => tsRel.replace(/\.ts$/, '.js');
+
+function sourceFiles(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = path.join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) out.push(rel(p));
+    }
+  };
+  for (const d of TARGET_DIRS) walk(path.join(PROJECT_ROOT, d));
+  return out.filter((f) => !EXCLUDED.has(f));
+}
+
+/** Compiled test files (dist/...) for a source file: mirror, related, end to end. */
+function testsFor(file: string): string[] {
+  const mirror = file.replace(/^src\//, 'test/').replace(/\.ts$/, '.test.ts');
+  const wanted = [mirror, ...(RELATED[file] ?? []), ...END_TO_END];
+  return [...new Set(wanted)].filter((t) => existsSync(path.join(PROJECT_ROOT, t))).map((t) => `dist/${jsOf(t)}`);
+}
+
+function compile(fileName: string, text: string): string {
+  return ts.transpileModule(text, { fileName, compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, sourceMap: false } }).outputText;
+}
+
+/** A private copy of the built project to run mutants in. */
+function makeWorkspace(name: string): string {
+  const ws = path.join(WORK, name);
+  rmSync(ws, { recursive: true, force: true });
+  mkdirSync(ws, { recursive: true });
+  for (const entry of readdirSync(PROJECT_ROOT)) {
+    if (entry === '.git' || entry === '.mutate') continue;
+    const from = path.join(PROJECT_ROOT, entry);
+    const to = path.join(ws, entry);
+    // Copied: what the tests load code from (bin/run.js imports ../dist relative to itself).
+    if (entry === 'dist' || entry === 'bin' || entry === 'package.json') cpSync(from, to, { recursive: true });
+    else symlinkSync(realpathSync(from), to);
+  }
+  writeFileSync(path.join(ws, 'ava.mutate.config.mjs'), AVA_CONFIG);
+  return ws;
+}
+
+/** .mutate/shared -> ../shared, so tests in .mutate/<ws> find the shared data where they look for it. */
+function linkShared(): void {
+  const shared = path.join(PROJECT_ROOT, '..', 'shared');
+  const link = path.join(WORK, 'shared');
+  rmSync(link, { force: true, recursive: false });
+  if (existsSync(shared)) symlinkSync(realpathSync(shared), link);
+}
+
+type Status = 'killed' | 'survived' | 'timeout';
+
+interface RunResult {
+  status: Status;
+  ms: number;
+  /** From ava's summary line; undefined when it printed none. */
+  passed: number | undefined;
+  output: string;
+}
+
+/** Run ava in `ws` on `tests`; killed on any failure, timeout after `timeoutMs`. */
+function runTests(ws: string, tests: string[], timeoutMs: number): Promise<RunResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const args = [path.join(ws, 'node_modules', 'ava', 'entrypoints', 'cli.mjs'), '--config', 'ava.mutate.config.mjs', '--fail-fast', ...MATCH.flatMap((m) => ['--match', m]), ...tests];
+    // Own process group, so a timeout stops ava and the workers it started (and nothing else).
+    const child = spawn(process.execPath, args, { cwd: ws, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    let output = '';
+    const keep = (d: Buffer): void => {
+      output += d.toString();
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      const passed = /^\s*(\d+) tests? passed/m.exec(output)?.[1];
+      resolve({ status: timedOut ? 'timeout' : code === 0 ? 'survived' : 'killed', ms: Date.now() - started, passed: passed === undefined ? undefined : Number(passed), output });
+    });
+  });
+}
+
+interface FileJob {
+  file: string;
+  text: string;
+  compiledOriginal: string;
+  tests: string[];
+  mutants: Mutant[];
+  total: number;
+}
+
+interface Outcome {
+  file: string;
+  mutant: Mutant;
+  status: Status;
+  ms: number;
+  diff: { before: string; after: string };
+  /** A survivor that passed fewer tests than the unmutated run of the same files. */
+  shortRun?: string;
+}
+
+/**
+ * Tests passed per test file in a verbose ava run over `files`. ava prefixes each title with
+ * the file's path below the files' common folder ("x509 › chain › "), or nothing for one file.
+ */
+function testsPerFile(output: string, files: string[]): Map<string, number> {
+  const dirs = files.map((f) => path.posix.dirname(f).split('/'));
+  const common: string[] = [];
+  for (let i = 0; dirs.every((d) => d[i] !== undefined && d[i] === dirs[0]![i]); i++) common.push(dirs[0]![i]!);
+  const passedLines = output.split('\n').map((l) => l.trimStart()).filter((l) => l.startsWith('✔ '));
+  const counts = new Map<string, number>();
+  for (const f of files) {
+    const name = path.posix.relative(common.join('/'), f).replace(/\.test\.js$/, '');
+    const prefix = files.length === 1 ? '✔ ' : `✔ ${name.split('/').join(' › ')} › `;
+    const n = passedLines.filter((l) => l.startsWith(prefix)).length;
+    if (n === 0) throw new Error(`baseline: no passing test counted for ${f}`);
+    counts.set(f, n);
+  }
+  return counts;
+}
+
+const fmtMs = (ms: number): string => (ms >= 60_000 ? `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s` : `${(ms / 1000).toFixed(1)}s`);
+const pct = (a: number, b: number): string => (b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(1)}%`);
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const files = sourceFiles().filter((f) => opts.only.length === 0 || opts.only.some((o) => f.includes(o)));
+  const jobs: FileJob[] = [];
+  for (const file of files) {
+    const text = readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
+    const all = generateMutants(file, text);
+    const mutants = opts.maxPerFile === 0 ? all : sampleMutants(all, opts.maxPerFile, `${opts.seed}:${file}`);
+    jobs.push({ file, text, compiledOriginal: compile(file, text), tests: testsFor(file), mutants, total: all.length });
+  }
+  const count = jobs.reduce((n, j) => n + j.mutants.length, 0);
+
+  if (opts.list) {
+    for (const j of jobs) {
+      console.log(`${j.file}: ${j.mutants.length} of ${j.total} mutants; tests: ${j.tests.join(' ')}`);
+      for (const m of j.mutants) {
+        const d = mutantDiff(j.text, m);
+        console.log(`  ${j.file}:${m.line} ${m.operator}\n    - ${d.before}\n    + ${d.after}`);
+      }
+    }
+    console.log(`${count} mutants in ${jobs.length} files`);
+    return;
+  }
+
+  for (const j of jobs) {
+    const built = path.join(PROJECT_ROOT, 'dist', jsOf(j.file));
+    if (!existsSync(built)) throw new Error(`${rel(built)} is missing: run npm run build first`);
+    // The mutants are compiled one file at a time; the unmutated file compiled the same way must
+    // be what tsc built, or a "kill" could come from the compiler instead of the tests.
+    if (readFileSync(built, 'utf8') !== j.compiledOriginal) throw new Error(`${j.file}: transpileModule output differs from tsc's ${rel(built)}; rebuild (npm run build)`);
+  }
+
+  mkdirSync(WORK, { recursive: true });
+  linkShared();
+  const workspaces = Array.from({ length: opts.jobs }, (_, i) => makeWorkspace(`ws-${i}`));
+  const restoreAll = (): void => {
+    for (const ws of workspaces) for (const j of jobs) writeFileSync(path.join(ws, 'dist', jsOf(j.file)), j.compiledOriginal);
+  };
+  process.on('SIGINT', () => {
+    restoreAll();
+    process.exit(130);
+  });
+
+  // Baseline: every test set passes unmutated (the union, once), and how long that takes.
+  const union = [...new Set(jobs.flatMap((j) => j.tests))];
+  console.log(`mutate: ${count} mutants in ${jobs.length} files (seed ${JSON.stringify(opts.seed)}, at most ${opts.maxPerFile || 'all'} a file), ${opts.jobs} job(s)`);
+  console.log(`baseline: ${union.length} test files, unmutated...`);
+  const base = await runTests(workspaces[0]!, union, 30 * 60_000);
+  if (base.status !== 'survived') {
+    console.error(base.output);
+    throw new Error('the baseline run fails: fix the suite before measuring mutants');
+  }
+  const timeoutMs = (opts.timeoutS ?? Math.max(120, Math.ceil((3 * base.ms) / 1000))) * 1000;
+  const expected = testsPerFile(base.output, union);
+  const expectedFor = (tests: string[]): number => tests.reduce((n, t) => n + expected.get(t)!, 0);
+  if (base.passed !== expectedFor(union)) throw new Error(`baseline: counted ${expectedFor(union)} tests by file, ava says ${base.passed}`);
+  console.log(`baseline passed in ${fmtMs(base.ms)}; per-mutant timeout ${fmtMs(timeoutMs)}`);
+
+  // Round robin over the files, so a run cut short by the budget still samples every file.
+  const queue: { j: FileJob; m: Mutant }[] = [];
+  for (let r = 0; jobs.some((j) => r < j.mutants.length); r++) for (const j of jobs) if (r < j.mutants.length) queue.push({ j, m: j.mutants[r]! });
+  const deadline = opts.budgetMin > 0 ? started + opts.budgetMin * 60_000 : Infinity;
+  const outcomes: Outcome[] = [];
+  let done = 0;
+  const worker = async (ws: string): Promise<void> => {
+    for (let next = queue.shift(); next && Date.now() < deadline; next = queue.shift()) {
+      const { j, m } = next;
+      const target = path.join(ws, 'dist', jsOf(j.file));
+      writeFileSync(target, compile(j.file, applyMutant(j.text, m)));
+      let r: RunResult;
+      try {
+        r = await runTests(ws, j.tests, timeoutMs);
+      } finally {
+        writeFileSync(target, j.compiledOriginal);
+      }
+      const o: Outcome = { file: j.file, mutant: m, status: r.status, ms: r.ms, diff: mutantDiff(j.text, m) };
+      if (r.status === 'survived' && r.passed !== expectedFor(j.tests)) o.shortRun = `passed ${r.passed ?? '?'} of ${expectedFor(j.tests)} tests`;
+      outcomes.push(o);
+      done++;
+      console.log(`[${done}/${count}] ${j.file}:${m.line} ${m.operator}: ${r.status}${o.shortRun ? ` (${o.shortRun})` : ''} (${fmtMs(r.ms)})${r.status === 'survived' ? `\n    - ${o.diff.before}\n    + ${o.diff.after}` : ''}`);
+    }
+  };
+  await Promise.all(workspaces.map(worker));
+  restoreAll();
+  const notRun = count - outcomes.length;
+
+  // Report.
+  outcomes.sort((a, b) => jobs.findIndex((j) => j.file === a.file) - jobs.findIndex((j) => j.file === b.file) || a.mutant.start - b.mutant.start);
+  const byFile = new Map<string, Outcome[]>();
+  for (const o of outcomes) byFile.set(o.file, [...(byFile.get(o.file) ?? []), o]);
+  const lines: string[] = [];
+  const tally = (os: Outcome[]) => ({ killed: os.filter((o) => o.status === 'killed').length, survived: os.filter((o) => o.status === 'survived').length, timeout: os.filter((o) => o.status === 'timeout').length });
+  lines.push(`${'file'.padEnd(32)} ${'mutants'.padStart(7)} ${'killed'.padStart(6)} ${'survived'.padStart(8)} ${'timeout'.padStart(7)} ${'score'.padStart(7)}`);
+  for (const j of jobs) {
+    const os = byFile.get(j.file) ?? [];
+    const c = tally(os);
+    lines.push(`${j.file.padEnd(32)} ${`${os.length}/${j.total}`.padStart(7)} ${String(c.killed).padStart(6)} ${String(c.survived).padStart(8)} ${String(c.timeout).padStart(7)} ${pct(c.killed + c.timeout, os.length).padStart(7)}`);
+  }
+  const all = tally(outcomes);
+  const byOperator = new Map<Operator, Outcome[]>();
+  for (const o of outcomes) byOperator.set(o.mutant.operator, [...(byOperator.get(o.mutant.operator) ?? []), o]);
+  lines.push('', 'by operator:');
+  for (const [op, os] of [...byOperator].sort()) {
+    const c = tally(os);
+    lines.push(`  ${op.padEnd(20)} ${String(os.length).padStart(4)} mutants, ${String(c.survived).padStart(3)} survived, score ${pct(c.killed + c.timeout, os.length)}`);
+  }
+  const survivors = outcomes.filter((o) => o.status === 'survived').sort((a, b) => a.file.localeCompare(b.file) || a.mutant.start - b.mutant.start);
+  lines.push('', `surviving mutants (${survivors.length}):`);
+  for (const o of survivors) lines.push(`  ${o.file}:${o.mutant.line} ${o.mutant.operator}${o.shortRun ? ` (${o.shortRun})` : ''}`, `    - ${o.diff.before}`, `    + ${o.diff.after}`);
+  const elapsed = Date.now() - started;
+  lines.push(
+    '',
+    `mutation score ${pct(all.killed + all.timeout, outcomes.length)}: ${all.killed} killed, ${all.timeout} timed out, ${all.survived} survived of ${outcomes.length} mutants (${jobs.reduce((n, j) => n + j.total, 0)} possible) in ${fmtMs(elapsed)}, ${new Date().toISOString().slice(0, 10)}`,
+  );
+  if (notRun > 0) lines.push(`${notRun} sampled mutant(s) not run: the ${opts.budgetMin}-minute budget ran out (not counted in the score)`);
+  const text = lines.join('\n');
+  console.log(`\n${text}`);
+  writeFileSync(path.join(WORK, 'report.txt'), `${text}\n`);
+  writeFileSync(
+    path.join(WORK, 'report.json'),
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        seed: opts.seed,
+        maxPerFile: opts.maxPerFile,
+        elapsedMs: elapsed,
+        notRun,
+        baselineMs: base.ms,
+        score: outcomes.length ? (all.killed + all.timeout) / outcomes.length : null,
+        ...all,
+        mutants: outcomes.map((o) => ({ file: o.file, id: o.mutant.id, line: o.mutant.line, operator: o.mutant.operator, status: o.status, ms: o.ms, ...(o.shortRun ? { shortRun: o.shortRun } : {}), before: o.diff.before, after: o.diff.after })),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`mutate: ${(e as Error).message}`);
+  process.exitCode = 1;
+}

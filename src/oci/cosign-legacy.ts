@@ -1,0 +1,143 @@
+/**
+ * Legacy cosign signatures and attestations, stored under the tags `sha256-<hex>.sig` and
+ * `sha256-<hex>.att` before bundles became OCI referrers. Each layer is judged on its own:
+ *
+ *   - `.att`, layer `application/vnd.dsse.envelope.v1+json` with the annotations
+ *     `dev.sigstore.cosign/certificate` (PEM leaf) and `dev.sigstore.cosign/bundle` (the Rekor
+ *     entry: body, integrated time, log index, log ID, signed entry timestamp): turned into a
+ *     Sigstore bundle v0.1 (the DSSE envelope, the leaf certificate alone — the verifier builds
+ *     the chain from its own trust — and one tlog entry with its inclusion promise). It has no
+ *     inclusion proof: it verifies on a connected host with the Rekor key trusted, and
+ *     `export-bundle` refuses it like any bundle without one (Rekor proof missing);
+ *   - anything else is skipped, with the reason: a `.sig` simple-signing layer signs a JSON
+ *     payload naming the image, not the image digest, so it is no bundle "for this digest" and
+ *     Stella's verifier does not check simple-signing payloads; a layer without a certificate
+ *     or a Rekor entry (key-based, or not logged) cannot be verified keylessly.
+ */
+import { StellaError, failureOf } from '../errors.js';
+import { parseBundle, type RefusedItem } from '../bundle/parse.js';
+import { artifactDigestsOf } from '../bundle/artifact-digests.js';
+import type { Bundle } from '../bundle/model.js';
+import { parseJsonStrict } from '../util/json.js';
+import { pemToDerList } from '../util/pem.js';
+import { MEDIA_TYPES, parseDescriptor, type RegistryClient } from './client.js';
+import { REGISTRY_LIMITS } from './http.js';
+import { referrersTag, type ImageRef } from './reference.js';
+
+const DSSE_LAYER = 'application/vnd.dsse.envelope.v1+json';
+const SIMPLE_SIGNING_LAYER = 'application/vnd.dev.cosign.simplesigning.v1+json';
+const CERT_ANNOTATION = 'dev.sigstore.cosign/certificate';
+const REKOR_ANNOTATION = 'dev.sigstore.cosign/bundle';
+
+export interface LegacyResult {
+  bundles: { source: string; bytes: Uint8Array; bundle: Bundle }[];
+  refused: RefusedItem[];
+  skipped: { source: string; reason: string }[];
+}
+
+function bad(message: string): never {
+  throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', message);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A cosign `.att` layer (DSSE envelope + annotations) as a Sigstore bundle v0.1, bytes as JSON. */
+export function bundleFromCosignAttestation(envelopeBytes: Uint8Array, annotations: Record<string, string>, what: string): Uint8Array {
+  const env = parseJsonStrict(envelopeBytes, { what, maxBytes: REGISTRY_LIMITS.maxBundleBytes, maxDepth: 16, code: 'REGISTRY_RESPONSE_INVALID', limitCode: 'REGISTRY_LIMIT_EXCEEDED', check: 'registry' });
+  if (!isObject(env) || typeof env.payload !== 'string' || typeof env.payloadType !== 'string' || !Array.isArray(env.signatures)) bad(`${what} is not a DSSE envelope`);
+  const pem = annotations[CERT_ANNOTATION];
+  if (!pem) throw new SkipError('no certificate annotation: a key-based attestation, not keyless');
+  const rekorJson = annotations[REKOR_ANNOTATION];
+  if (!rekorJson) throw new SkipError('no Rekor entry annotation (dev.sigstore.cosign/bundle): not logged, nothing to verify it against');
+  const leaf = pemToDerList(pem)[0]!;
+  const rekor = parseJsonStrict(rekorJson, { what: `${what}: ${REKOR_ANNOTATION}`, maxBytes: 1024 * 1024, maxDepth: 8, code: 'REGISTRY_RESPONSE_INVALID', limitCode: 'REGISTRY_LIMIT_EXCEEDED', check: 'registry' });
+  if (!isObject(rekor) || typeof rekor.SignedEntryTimestamp !== 'string' || !isObject(rekor.Payload)) bad(`${what}: ${REKOR_ANNOTATION} is not a cosign Rekor bundle`);
+  const p = rekor.Payload;
+  if (typeof p.body !== 'string' || typeof p.logID !== 'string' || !/^[0-9a-f]{64}$/.test(p.logID) || !Number.isSafeInteger(p.integratedTime) || !Number.isSafeInteger(p.logIndex)) {
+    bad(`${what}: ${REKOR_ANNOTATION} lacks body, integratedTime, logIndex or logID`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(p.body as string, 'base64').toString('utf8'));
+  } catch {
+    bad(`${what}: the Rekor entry body is not base64 JSON`);
+  }
+  if (!isObject(body) || typeof body.kind !== 'string' || typeof body.apiVersion !== 'string') bad(`${what}: the Rekor entry body has no kind and apiVersion`);
+  const bundle = {
+    mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
+    verificationMaterial: {
+      x509CertificateChain: { certificates: [{ rawBytes: Buffer.from(leaf).toString('base64') }] },
+      tlogEntries: [
+        {
+          logIndex: String(p.logIndex),
+          logId: { keyId: Buffer.from(p.logID as string, 'hex').toString('base64') },
+          kindVersion: { kind: body.kind, version: body.apiVersion },
+          integratedTime: String(p.integratedTime),
+          inclusionPromise: { signedEntryTimestamp: rekor.SignedEntryTimestamp },
+          canonicalizedBody: p.body,
+        },
+      ],
+    },
+    dsseEnvelope: { payload: env.payload, payloadType: env.payloadType, signatures: env.signatures },
+  };
+  return new TextEncoder().encode(JSON.stringify(bundle));
+}
+
+class SkipError extends Error {}
+
+/** Read `.sig` and `.att` for an image; every layer either becomes a bundle, is refused, or is skipped with a reason. */
+export async function readLegacyCosign(client: RegistryClient, image: ImageRef): Promise<LegacyResult> {
+  const out: LegacyResult = { bundles: [], refused: [], skipped: [] };
+  for (const suffix of ['sig', 'att'] as const) {
+    const tag = `${referrersTag(image.digest)}.${suffix}`;
+    const source = `registry ${client.name} cosign tag ${tag}`;
+    let m;
+    try {
+      m = await client.getManifest(tag, [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest], `cosign ${suffix} manifest (tag ${tag})`);
+    } catch (e) {
+      if (e instanceof StellaError && (e.code === 'REGISTRY_UNAVAILABLE' || e.code === 'REGISTRY_AUTH_FAILED')) throw e;
+      out.refused.push({ source, failure: failureOf(e), error: e });
+      continue;
+    }
+    if (!m) continue;
+    const layers = Array.isArray(m.json.layers) ? m.json.layers : [];
+    if (layers.length > REGISTRY_LIMITS.maxReferrers) {
+      out.refused.push({ source, failure: failureOf(new StellaError('REGISTRY_LIMIT_EXCEEDED', 'registry', `${tag} has ${layers.length} layers`)), error: undefined });
+      continue;
+    }
+    for (const [i, raw] of layers.entries()) {
+      const layerSource = `${source} layer ${i}`;
+      try {
+        const layer = parseDescriptor(raw, `${tag} layers[${i}]`);
+        if (layer.mediaType === SIMPLE_SIGNING_LAYER) {
+          out.skipped.push({ source: layerSource, reason: 'cosign simple-signing signature: it signs a payload naming the image, not the image digest, and carries no inclusion proof; Stella does not verify these' });
+          continue;
+        }
+        if (layer.mediaType !== DSSE_LAYER) {
+          out.skipped.push({ source: layerSource, reason: `layer media type ${JSON.stringify(layer.mediaType.slice(0, 100))} is not a cosign attestation` });
+          continue;
+        }
+        if (layer.size > REGISTRY_LIMITS.maxBundleBytes) throw new StellaError('REGISTRY_LIMIT_EXCEEDED', 'registry', `${tag} layer ${i} is ${layer.size} bytes, more than ${REGISTRY_LIMITS.maxBundleBytes}`);
+        const envelope = await client.getBlob(layer.digest, layer.size, `${tag} layer ${i}`);
+        let bytes: Uint8Array;
+        try {
+          bytes = bundleFromCosignAttestation(envelope, layer.annotations ?? {}, `${tag} layer ${i}`);
+        } catch (e) {
+          if (e instanceof SkipError) {
+            out.skipped.push({ source: layerSource, reason: `cosign attestation: ${e.message}` });
+            continue;
+          }
+          throw e;
+        }
+        const bundle = parseBundle(bytes);
+        const covers = artifactDigestsOf(bundle);
+        if (!covers.includes(image.digest)) bad(`${tag} layer ${i} is an attestation about ${covers.join(', ') || 'no sha256 digest'}, not ${image.digest}`);
+        out.bundles.push({ source: `${layerSource} (cosign attestation as bundle v0.1)`, bytes, bundle });
+      } catch (e) {
+        if (e instanceof StellaError && (e.code === 'REGISTRY_UNAVAILABLE' || e.code === 'REGISTRY_AUTH_FAILED')) throw e;
+        out.refused.push({ source: layerSource, failure: failureOf(e), error: e });
+      }
+    }
+  }
+  return out;
+}

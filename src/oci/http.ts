@@ -1,0 +1,236 @@
+/**
+ * HTTP for registries, on `fetch`, with the limits discipline of the tar reader: every answer
+ * has a size limit checked against Content-Length before reading and enforced while
+ * streaming (never more than limit + one chunk buffered), every request a timeout, redirects
+ * are followed by hand (at most REGISTRY_LIMITS.maxRedirects, never from HTTPS to HTTP, the
+ * Authorization header dropped when the origin changes), and plain HTTP is used only where
+ * the insecure rule allows it (./transport-policy below).
+ *
+ * Errors never carry credentials: messages name the method, the URL without query string
+ * and the status, and the registry's own error text is passed through `redact`.
+ */
+import { isIP } from 'node:net';
+import { StellaError, type ErrorCode } from '../errors.js';
+import { BUNDLE_LIMITS } from '../bundle/model.js';
+
+export const REGISTRY_LIMITS = {
+  /** An image or artifact manifest, a referrers index (the spec asks registries to take 4 MiB). */
+  maxManifestBytes: 4 * 1024 * 1024,
+  /** A Sigstore bundle layer: the same limit as a --bundle file. */
+  maxBundleBytes: BUNDLE_LIMITS.maxBytes,
+  /** An error body, a token answer, the /v2/ probe: read only this much. */
+  maxSmallBodyBytes: 64 * 1024,
+  /** Referrers of one image considered (across pages and the fallback index). */
+  maxReferrers: 1024,
+  /** Pages of a referrers answer followed (Link: rel="next"). */
+  maxReferrerPages: 16,
+  maxRedirects: 5,
+  /** Per request, connection to last byte. */
+  timeoutMs: 30_000,
+  /** Retries after the first attempt, for connection errors, 408, 429 and 5xx. */
+  retries: 2,
+} as const;
+
+export interface TransportOptions {
+  /** Plain HTTP allowed to loopback registries (and to hosts in `insecureHosts`). */
+  allowInsecure?: boolean;
+  /** Non-loopback `host[:port]`s allowed over plain HTTP too (STELLA_INSECURE_REGISTRIES), only with allowInsecure. */
+  insecureHosts?: readonly string[];
+  timeoutMs?: number;
+  retries?: number;
+  /** Backoff before retry n (1-based), ms. */
+  backoffMs?: (attempt: number) => number;
+  fetchImpl?: typeof fetch;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH';
+  url: URL;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  /** Largest body accepted from the answer (any status). */
+  maxBytes: number;
+  /** What is fetched, for messages ("manifest sha256:…", "referrers index"). */
+  what: string;
+  /** Authorization value for this request's origin (dropped on a redirect to another origin). */
+  authorization?: string | undefined;
+  /** Code for an answer over maxBytes; default REGISTRY_LIMIT_EXCEEDED. */
+  limitCode?: ErrorCode;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+  /** The URL that answered (after redirects). */
+  url: URL;
+}
+
+/** True for 127.0.0.0/8, ::1 and `localhost`. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1';
+  return false;
+}
+
+/** The scheme a registry host is contacted with: HTTPS unless the insecure rule allows HTTP. */
+export function schemeFor(hostPort: string, opts: TransportOptions): 'http' | 'https' {
+  if (!opts.allowInsecure) return 'https';
+  const host = hostPort.replace(/:\d+$/, '');
+  if (isLoopbackHost(host)) return 'http';
+  if ((opts.insecureHosts ?? []).some((h) => h.toLowerCase() === hostPort.toLowerCase() || h.toLowerCase() === host.toLowerCase())) return 'http';
+  return 'https';
+}
+
+/** May this URL be fetched? HTTPS always; HTTP only where schemeFor would choose it. */
+export function checkUrlAllowed(url: URL, opts: TransportOptions, what: string): void {
+  if (url.protocol === 'https:') return;
+  if (url.protocol === 'http:' && schemeFor(url.host, opts) === 'http') return;
+  const why = url.protocol === 'http:' ? 'plain HTTP is used only for loopback registries with --allow-insecure-registry (other hosts must also be listed in STELLA_INSECURE_REGISTRIES)' : `scheme ${url.protocol} is not allowed`;
+  throw new StellaError('REGISTRY_INSECURE', 'registry', `${what}: refused ${describeUrl(url)}: ${why}`);
+}
+
+/** A URL for messages: origin and path only (a query string may carry upload state or tokens). */
+export function describeUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+const REDIRECT = new Set([301, 302, 303, 307, 308]);
+const RETRYABLE = (s: number) => s === 408 || s === 429 || s >= 500;
+
+function unavailable(what: string, url: URL, reason: string): StellaError {
+  return new StellaError('REGISTRY_UNAVAILABLE', 'registry', `registry unavailable: ${what} from ${describeUrl(url)}: ${reason}`);
+}
+
+async function readBounded(res: Response, req: HttpRequest, url: URL): Promise<Uint8Array> {
+  if (req.method === 'HEAD' || res.body === null) return new Uint8Array(0);
+  const limitCode = req.limitCode ?? 'REGISTRY_LIMIT_EXCEEDED';
+  const over = (n: string) =>
+    new StellaError(limitCode, 'registry', `${req.what} from ${describeUrl(url)} is larger than its ${req.maxBytes}-byte limit (${n})`, { limit: req.maxBytes });
+  const declared = res.headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > req.maxBytes) {
+    await res.body.cancel().catch(() => undefined);
+    throw over(`Content-Length ${declared}`);
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > req.maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw over(`more than ${req.maxBytes} bytes sent`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+}
+
+/** One request, redirects followed by hand; no retries. */
+async function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpResponse> {
+  const fetchImpl = opts.fetchImpl ?? fetch;
+  const timeoutMs = opts.timeoutMs ?? REGISTRY_LIMITS.timeoutMs;
+  const signal = AbortSignal.timeout(timeoutMs);
+  let url = req.url;
+  let method = req.method;
+  let body = req.body;
+  const origin = req.url.origin;
+  for (let hop = 0; ; hop++) {
+    checkUrlAllowed(url, opts, req.what);
+    const headers: Record<string, string> = { ...req.headers };
+    if (req.authorization !== undefined && url.origin === origin) headers.Authorization = req.authorization;
+    let res: Response;
+    try {
+      res = await fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual', signal });
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      let reason = err.name === 'TimeoutError' || err.name === 'AbortError' ? `timed out after ${timeoutMs} ms` : (err.cause?.code ?? err.cause?.message ?? err.message);
+      if (url.protocol === 'https:' && isLoopbackHost(url.hostname)) reason += ' (a plain-HTTP loopback registry needs --allow-insecure-registry)';
+      throw unavailable(req.what, url, reason);
+    }
+    if (REDIRECT.has(res.status)) {
+      await res.body?.cancel().catch(() => undefined);
+      const location = res.headers.get('location');
+      if (location === null) throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${req.what}: ${describeUrl(url)} answered ${res.status} without a Location`);
+      if (hop >= REGISTRY_LIMITS.maxRedirects) throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${req.what}: more than ${REGISTRY_LIMITS.maxRedirects} redirects from ${describeUrl(req.url)}`);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch (e) {
+        throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${req.what}: ${describeUrl(url)} redirected to an invalid URL`, undefined, { cause: e });
+      }
+      if (url.protocol === 'https:' && next.protocol !== 'https:') {
+        throw new StellaError('REGISTRY_INSECURE', 'registry', `${req.what}: refused a redirect from ${describeUrl(url)} to ${next.protocol}//${next.host}: never from HTTPS to anything else`);
+      }
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+      }
+      url = next;
+      continue;
+    }
+    try {
+      return { status: res.status, headers: res.headers, body: await readBounded(res, req, url), url };
+    } catch (e) {
+      if (e instanceof StellaError) throw e;
+      const err = e as Error;
+      throw unavailable(req.what, url, err.name === 'TimeoutError' || err.name === 'AbortError' ? `timed out after ${timeoutMs} ms` : err.message);
+    }
+  }
+}
+
+/**
+ * A request with retries for connection errors, timeouts, 408, 429 and 5xx (every request a
+ * registry client makes is safe to repeat: blob and manifest PUTs are content-addressed or
+ * idempotent). The last answer is returned whatever its status; only a failure to get any
+ * answer throws (REGISTRY_UNAVAILABLE), or a limit or policy refusal.
+ */
+export async function send(req: HttpRequest, opts: TransportOptions): Promise<HttpResponse> {
+  const retries = opts.retries ?? REGISTRY_LIMITS.retries;
+  const backoff = opts.backoffMs ?? ((n: number) => 200 * 2 ** (n - 1));
+  let lastError: StellaError | undefined;
+  for (let attempt = 0; attempt <= retries; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, backoff(attempt)));
+    try {
+      const res = await sendOnce(req, opts);
+      if (!RETRYABLE(res.status) || attempt === retries) return res;
+    } catch (e) {
+      if (!(e instanceof StellaError) || e.code !== 'REGISTRY_UNAVAILABLE') throw e;
+      lastError = e;
+    }
+  }
+  throw lastError!;
+}
+
+/** The registry's own error text (distribution spec error codes), short, for messages. */
+export function registryErrorText(body: Uint8Array): string {
+  if (body.byteLength === 0) return '';
+  const text = Buffer.from(body.subarray(0, REGISTRY_LIMITS.maxSmallBodyBytes)).toString('utf8');
+  try {
+    const parsed = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] };
+    if (Array.isArray(parsed.errors)) {
+      const parts = parsed.errors.slice(0, 3).map((e) => [e?.code, e?.message].filter((x) => typeof x === 'string').join(': '));
+      const joined = parts.filter((p) => p.length > 0).join('; ');
+      if (joined) return clean(joined);
+    }
+  } catch {
+    // not JSON: a short excerpt
+  }
+  return clean(text);
+}
+
+function clean(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  const one = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return one.length > 200 ? `${one.slice(0, 200)}…` : one;
+}

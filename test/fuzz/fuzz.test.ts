@@ -1,0 +1,238 @@
+/**
+ * Issue 7's fuzz test: seeded, bounded, part of `npm test`. Real bundles, certificates, TSA
+ * tokens, Rekor bodies, checkpoints and export archives are mutated (structure-aware: see
+ * ./mutate-*.ts) and fed to the library in process; every outcome must be a StellaError with
+ * a code in EXIT_CODES, or a pass a reference verdict allows (./oracle.ts). A handful of the
+ * mutated inputs also go through the real CLI, which must exit 0, 2 or a listed code (never
+ * 1) and print one JSON object.
+ *
+ * Seeds: bundles signed in process by the project's own authority, samples/, and — in the
+ * tests whose titles say "shared" — ../shared/conformance (skipped when absent).
+ *
+ * Run longer:  STELLA_FUZZ_ITERATIONS=100000 (or STELLA_FUZZ_SECONDS=600) npx ava dist/test/fuzz/fuzz.test.js
+ * Other seed:  STELLA_FUZZ_SEED=0x1234 (or "random"; the seed is printed). See ./harness.ts and the README.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { EXIT_CODES, StellaError } from '../../src/errors.js';
+import { parseBundle } from '../../src/bundle/parse.js';
+import { verifyBundleReport, type VerificationReport } from '../../src/verify/pipeline.js';
+import { sha256 } from '../../src/crypto.js';
+import { toHex } from '../../src/util/encoding.js';
+import { runCli } from '../helpers/cli.js';
+import { NO_NETWORK_PRELOAD } from '../helpers/paths.js';
+import { sharedTest } from '../helpers/shared.js';
+import { archiveSeeds, bundleSeeds, type BundleSeed } from './corpus.js';
+import { runFuzz, fuzzConfig, type FuzzTarget, type IterationResult } from './harness.js';
+import { Prng, iterationSeed } from './prng.js';
+import { mutateBundle, bundleHooks } from './mutate-bundle.js';
+import { mutateTar } from './mutate-tar.js';
+import { classifyThrow, judgeAcceptedBundle, KNOWN_CRASHES } from './oracle.js';
+import { archiveTarget, bodySeeds, bodyTarget, bundleTarget, certificateSeeds, certificateTarget, judgeBundle, noteSeeds, noteTarget, pools, tokenSeeds, tokenTarget } from './targets.js';
+import type { Json } from './mutate-json.js';
+
+const { inProcess, samples, conformance } = bundleSeeds();
+const local = [...inProcess, ...samples];
+const localPools = pools(local);
+
+/**
+ * Iterations per target in `npm test`, from the CPU each costs here (bundle ~4.3 ms,
+ * conformance bundle ~2.9 ms, archive ~1.8 ms, the primitives 0.13-0.7 ms): about 16 s of CPU
+ * for the loops, plus the CLI runs. Counts, not the clock, so every run judges the same inputs.
+ */
+const DEFAULT = {
+  bundle: 1200,
+  bundleShared: 800,
+  certificate: 3000,
+  rfc3161: 2000,
+  checkpoint: 3000,
+  body: 3000,
+  shared: { certificate: 2000, rfc3161: 1500, checkpoint: 3000, body: 3000 },
+  archive: 600,
+};
+
+/** Run a target; it fails the test itself at the first bad outcome. */
+async function fuzz(t: ExecutionContext, target: FuzzTarget): Promise<void> {
+  const stats = await runFuzz(t, target);
+  t.true(stats.iterations > 0, `${target.name}: no iteration ran`);
+}
+
+async function verdictOf(seed: BundleSeed): Promise<'pass' | 'fail'> {
+  try {
+    const report = await verifyBundleReport({ bundle: parseBundle(seed.text), artifact: seed.artifact, trust: seed.trust, policy: seed.policy });
+    return report.ok ? 'pass' : 'fail';
+  } catch (e) {
+    if (e instanceof StellaError) return 'fail';
+    throw e;
+  }
+}
+
+test('fuzz seeds: every in-process and sample seed gets its reference verdict', async (t) => {
+  for (const s of local) t.is(await verdictOf(s), s.reference, s.name);
+});
+
+sharedTest('fuzz seeds (shared conformance): every case gets the suite verdict', async (t) => {
+  t.true(conformance.length > 40);
+  for (const s of conformance) t.is(await verdictOf(s), s.reference, s.name);
+});
+
+test('fuzz bundle: in-process and sample bundles, mutated and re-signed, through parseBundle + verifyBundleReport', async (t) => {
+  await fuzz(t, bundleTarget(local, localPools, DEFAULT.bundle));
+});
+
+sharedTest('fuzz bundle (shared conformance): real public-good and staging bundles, mutated', async (t) => {
+  await fuzz(t, bundleTarget(conformance, pools([...conformance, ...local]), DEFAULT.bundleShared, 'bundle-conformance'));
+});
+
+test('fuzz certificate, rfc3161, checkpoint, rekor-body: the primitives on their own (in-process and samples)', async (t) => {
+  await fuzz(t, certificateTarget(certificateSeeds(local), DEFAULT.certificate));
+  await fuzz(t, tokenTarget(tokenSeeds(local), localPools, DEFAULT.rfc3161));
+  await fuzz(t, noteTarget(noteSeeds(local), DEFAULT.checkpoint));
+  await fuzz(t, bodyTarget(bodySeeds(local), DEFAULT.body));
+});
+
+sharedTest('fuzz certificate, rfc3161, checkpoint, rekor-body (shared conformance)', async (t) => {
+  const p = pools(conformance);
+  await fuzz(t, { ...certificateTarget(certificateSeeds(conformance), DEFAULT.shared.certificate), name: 'certificate-conformance' });
+  await fuzz(t, { ...tokenTarget(tokenSeeds(conformance), p, DEFAULT.shared.rfc3161), name: 'rfc3161-conformance' });
+  await fuzz(t, { ...noteTarget(noteSeeds(conformance), DEFAULT.shared.checkpoint), name: 'checkpoint-conformance' });
+  await fuzz(t, { ...bodyTarget(bodySeeds(conformance), DEFAULT.shared.body), name: 'rekor-body-conformance' });
+});
+
+test('fuzz archive: export archives through readExportArchive', async (t) => {
+  await fuzz(t, archiveTarget(await archiveSeeds(), local, localPools, DEFAULT.archive));
+});
+
+// ---------------------------------------------------------------------------------------
+// The real CLI on a handful of mutated inputs
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const CLI_EXITS = new Set<number>([0, 2, ...Object.values(EXIT_CODES)]);
+
+/** The first inputs (by iteration) with distinct in-process outcomes, so the handful differs. */
+async function distinctBundleInputs(seedList: readonly BundleSeed[], want: number): Promise<{ seed: BundleSeed; text: string; outcome: IterationResult }[]> {
+  const cfg = fuzzConfig(0);
+  const hooks = new Map(seedList.map((s) => [s, bundleHooks(s, localPools.certificates, localPools.tokens)]));
+  const out: { seed: BundleSeed; text: string; outcome: IterationResult }[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < 400 && out.length < want; i++) {
+    const rng = new Prng(iterationSeed(cfg.seed, 'cli', i));
+    const seed = rng.pick(seedList);
+    const text = mutateBundle(rng, seed, [], hooks.get(seed)!, []);
+    const outcome = await judgeBundle(seed, text);
+    // Known crash classes are counted in process; the CLI's exit for them is fixed with them.
+    if (outcome.kind === 'known-crash' || outcome.kind === 'skipped') continue;
+    const key = outcome.kind === 'refused' ? outcome.code : outcome.kind;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ seed, text, outcome });
+  }
+  return out;
+}
+
+function parseOneJsonObject(stdout: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(stdout) as unknown;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+test('fuzz CLI: mutated bundles and archives through `stella attest verify --json` exit 0, 2 or a listed code, never 1, and print one JSON object', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stella-fuzz-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const seed = inProcess[0]!;
+  const root = path.join(dir, 'trusted_root.json');
+  const artifact = path.join(dir, 'artifact.bin');
+  writeFileSync(root, seed.trustedRootJson);
+  writeFileSync(artifact, seed.artifactBytes!);
+  const common = ['--trusted-root', root, '--certificate-identity', escapeRe(seed.identity!), '--certificate-oidc-issuer', seed.issuer!, '--json'];
+
+  const bundles = await distinctBundleInputs(inProcess, 5);
+  t.true(bundles.length >= 3, 'the mutated bundles reach several outcomes');
+  const archives: Uint8Array[] = [];
+  const base = (await archiveSeeds())[1]!.bytes;
+  for (let i = 0; archives.length < 2; i++) {
+    const rng = new Prng(iterationSeed(fuzzConfig(0).seed, 'cli-archive', i));
+    archives.push(mutateTar(rng, base, []));
+  }
+  const runs = [
+    ...bundles.map(async (b, i) => {
+      const file = path.join(dir, `bundle-${i}.json`);
+      writeFileSync(file, b.text);
+      return { what: `bundle ${i} (${b.outcome.kind === 'refused' ? b.outcome.code : b.outcome.kind})`, expected: b.outcome, r: await runCli(['attest', 'verify', '--offline', '--bundle', file, '--artifact', artifact, ...common], { nodeArgs: ['--import', NO_NETWORK_PRELOAD] }) };
+    }),
+    ...archives.map(async (a, i) => {
+      const file = path.join(dir, `archive-${i}.tar`);
+      writeFileSync(file, a);
+      const digest = `sha256:${toHex(sha256(seed.artifactBytes!))}`;
+      return { what: `archive ${i}`, expected: undefined, r: await runCli(['attest', 'verify', '--offline', '--archive', file, '--artifact', digest, ...common], { nodeArgs: ['--import', NO_NETWORK_PRELOAD] }) };
+    }),
+  ];
+  const results = await Promise.all(runs);
+  t.log(results.map(({ what, r }) => `${what}: exit ${r.code}`).join('; '));
+  for (const { what, expected, r } of results) {
+    t.true(CLI_EXITS.has(r.code), `${what}: exit ${r.code} is not 0, 2 or a code in EXIT_CODES\n${r.stdout}${r.stderr}`);
+    t.not(r.code, 1, `${what}: exit 1 is an internal error`);
+    t.notRegex(r.stderr + r.stdout, /NETWORK ATTEMPT|\n\s+at .+:\d+:\d+\)?\n/, `${what}: no network, no stack trace`);
+    const out = parseOneJsonObject(r.stdout);
+    t.truthy(out, `${what}: stdout is not one JSON object: ${r.stdout.slice(0, 300)}`);
+    // The CLI gives the library's verdict.
+    if (expected?.kind === 'refused') {
+      t.is((out?.error as { code?: string } | undefined)?.code, expected.code, what);
+      t.is(r.code, EXIT_CODES[expected.code as keyof typeof EXIT_CODES], what);
+    } else if (expected?.kind === 'accepted') {
+      t.is(r.code, 0, what);
+      t.is(out?.ok, true, what);
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------------------
+// The oracle itself: it must be able to say no
+
+test('fuzz oracle: only a StellaError with a listed code is a refusal; known crash classes match by type and message only', (t) => {
+  t.deepEqual(classifyThrow(new StellaError('BUNDLE_MALFORMED', 'bundle', 'x')), { kind: 'refused', code: 'BUNDLE_MALFORMED' });
+  t.is(classifyThrow(new StellaError('NOT_A_CODE' as 'BUNDLE_MALFORMED', 'bundle', 'x')).kind, 'crash');
+  t.is(classifyThrow(new TypeError("Cannot read properties of undefined (reading 'length')")).kind, 'crash');
+  t.is(classifyThrow('a string').kind, 'crash');
+  for (const k of KNOWN_CRASHES) {
+    const Ctor = (globalThis as unknown as Record<string, new (m: string) => Error>)[k.error]!;
+    const matching = k.example;
+    t.regex(matching, k.message, `${k.id}: its example matches`);
+    t.deepEqual(classifyThrow(new Ctor(matching)), { kind: 'known-crash', id: k.id }, k.id);
+    t.is(classifyThrow(new Ctor('some other message')).kind, 'crash', `${k.id}: another message is a crash`);
+    t.is(classifyThrow(new (k.error === 'TypeError' ? RangeError : TypeError)(matching)).kind, 'crash', `${k.id}: another type is a crash`);
+  }
+});
+
+test('fuzz oracle: a pass of a bundle whose signature or artifact binding was changed is reported as a possible bypass', async (t) => {
+  const seed = inProcess.find((s) => s.name === 'in-process/blob')!;
+  const seedParsed = parseBundle(seed.text);
+  const ok = (await verifyBundleReport({ bundle: seedParsed, artifact: seed.artifact, trust: seed.trust, policy: seed.policy })) as VerificationReport;
+  t.true(ok.ok);
+  // What the oracle would see if Stella accepted these: each must be judged not allowed.
+  const doc = JSON.parse(seed.text) as { messageSignature: { signature: string; messageDigest: { digest: string } } };
+  const sig = Buffer.from(doc.messageSignature.signature, 'base64');
+  sig[sig.length - 1] ^= 1;
+  const tampered = [
+    { ...doc, messageSignature: { ...doc.messageSignature, signature: sig.toString('base64') } },
+    { ...doc, messageSignature: { ...doc.messageSignature, messageDigest: { ...doc.messageSignature.messageDigest, digest: Buffer.alloc(32, 7).toString('base64') } } },
+  ];
+  for (const json of tampered) {
+    const v = judgeAcceptedBundle(seed, seedParsed, json, parseBundle(JSON.stringify(json)), ok);
+    t.false(v.allowed, JSON.stringify(v));
+  }
+  t.deepEqual(judgeAcceptedBundle(seed, seedParsed, JSON.parse(seed.text), seedParsed, ok), { allowed: true, by: 'neutral' });
+});
+
+test('fuzz harness: an iteration is a pure function of (seed, target, iteration)', (t) => {
+  const seed = inProcess[0]!;
+  const hooks = bundleHooks(seed, localPools.certificates, localPools.tokens);
+  const gen = (i: number): string => mutateBundle(new Prng(iterationSeed(1234, 'bundle', i)), seed, [], hooks, [JSON.parse(seed.text) as Json]);
+  for (let i = 0; i < 20; i++) t.is(gen(i), gen(i), `iteration ${i}`);
+  t.not(gen(0), gen(1));
+});

@@ -1,0 +1,104 @@
+/**
+ * Legacy cosign tags in a real registry: a `.att` attestation (DSSE envelope + certificate and
+ * Rekor annotations, built here from a bundle the sandbox signed, the way cosign stores one)
+ * comes back as a bundle v0.1 that verifies; a `.sig` simple-signing layer is skipped with its
+ * reason; export refuses the v0.1 bundle (no inclusion proof) and says why.
+ */
+import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
+import { runSign } from '../../src/commands/attest/sign-run.js';
+import { discoverBundles } from '../../src/oci/bundles.js';
+import { RegistryClient, MEDIA_TYPES, digestOf } from '../../src/oci/client.js';
+import { referrersTag } from '../../src/oci/reference.js';
+import { buildExportArchive } from '../../src/archive/export.js';
+import { pushTestImage } from '../helpers/oci.js';
+import { registryMissingReason, startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { verifyWithStella } from '../sign/helpers.js';
+
+const missing = registryMissingReason();
+const enc = new TextEncoder();
+
+if (missing) {
+  // Declared skipped, not passed: the registry binary is absent (npm test's pretest installs it).
+  test.skip(`legacy cosign tags (real registry) [skipped: ${missing}]`, () => {});
+} else {
+  let sandbox: RunningSandbox;
+  let registry: RunningRegistry;
+  let root: string;
+  test.before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'stella-cosign-'));
+    sandbox = await startSandbox({ dataDir: join(root, 'sandbox'), port: 0 });
+    registry = await startRegistry();
+  });
+  test.after.always(async () => {
+    await registry?.close();
+    await sandbox?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test('a cosign .att becomes a verifying bundle v0.1; a .sig is skipped with its reason; export refuses the v0.1 bundle for its missing proof', async (t) => {
+    const opts = { allowInsecure: true };
+    const image = await pushTestImage(registry.host, 'org/legacy', 'legacy image');
+    const predicate = join(root, 'predicate.json');
+    writeFileSync(predicate, JSON.stringify({ builder: 'legacy' }));
+    const signed = await runSign({
+      artifact: image.digest,
+      type: 'image',
+      predicatePath: predicate,
+      predicateType: 'https://example.com/legacy/v1',
+      identityToken: sandbox.mintToken({ platform: 'github', repo: 'org/repo' }),
+      configPath: sandbox.signerConfigPath,
+      outputPath: join(root, 'att.sigstore.json'),
+      attestationStorePath: false,
+      env: {},
+    });
+    const b = JSON.parse(signed.bundleJson);
+    const entry = b.verificationMaterial.tlogEntries[0];
+    const envelope = enc.encode(JSON.stringify(b.dsseEnvelope));
+    const pem = `-----BEGIN CERTIFICATE-----\n${b.verificationMaterial.certificate.rawBytes}\n-----END CERTIFICATE-----\n`;
+    const rekorBundle = JSON.stringify({
+      SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
+      Payload: { body: entry.canonicalizedBody, integratedTime: Number(entry.integratedTime), logIndex: Number(entry.logIndex ?? 0), logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex') },
+    });
+    const client = new RegistryClient(image, opts);
+    const config = enc.encode('{}');
+    await client.pushBlob(config, 'config');
+    await client.pushBlob(envelope, 'envelope');
+    const att = enc.encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociManifest,
+        config: { mediaType: MEDIA_TYPES.ociConfig, digest: digestOf(config), size: 2 },
+        layers: [{ mediaType: 'application/vnd.dsse.envelope.v1+json', digest: digestOf(envelope), size: envelope.byteLength, annotations: { 'dev.sigstore.cosign/certificate': pem, 'dev.sigstore.cosign/bundle': rekorBundle, predicateType: 'https://example.com/legacy/v1' } }],
+      }),
+    );
+    await client.putManifest(`${referrersTag(image.digest)}.att`, att, MEDIA_TYPES.ociManifest, 'att');
+    const payload = enc.encode(JSON.stringify({ critical: { identity: { 'docker-reference': `${registry.host}/org/legacy` }, image: { 'docker-manifest-digest': image.digest }, type: 'cosign container image signature' }, optional: null }));
+    await client.pushBlob(payload, 'simple signing payload');
+    const sig = enc.encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociManifest,
+        config: { mediaType: MEDIA_TYPES.ociConfig, digest: digestOf(config), size: 2 },
+        layers: [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: digestOf(payload), size: payload.byteLength, annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQ==' } }],
+      }),
+    );
+    await client.putManifest(`${referrersTag(image.digest)}.sig`, sig, MEDIA_TYPES.ociManifest, 'sig');
+
+    const found = await discoverBundles(image, opts);
+    t.deepEqual(found.refused.map((r) => r.failure.message), []);
+    t.is(found.bundles.length, 1);
+    t.regex(found.bundles[0]!.source, /cosign tag sha256-[0-9a-f]{64}\.att layer 0 \(cosign attestation as bundle v0\.1\)/);
+    t.is(found.bundles[0]!.bundle.mediaType, 'application/vnd.dev.sigstore.bundle+json;version=0.1');
+    t.is(found.skipped.length, 1);
+    t.regex(found.skipped[0]!.reason, /simple-signing signature: it signs a payload naming the image, not the image digest/);
+    const v01 = Buffer.from(found.bundles[0]!.bytes).toString('utf8');
+    await t.notThrowsAsync(verifyWithStella(v01, sandbox.trustedRootPath, image.digest, { san: 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main', issuer: sandbox.urls.oidcIssuer }));
+
+    const err = await t.throwsAsync(buildExportArchive({ bundles: [{ artifactDigest: image.digest, bytes: found.bundles[0]!.bytes, source: found.bundles[0]!.source }] }));
+    t.regex(err!.message, /Rekor proof missing/);
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * Step 6, the policy: the OIDC issuer is pinned exactly. Bundles are signed for real by an
+ * in-process sandbox authority whose OIDC issuer URL is chosen per test, so the certificate's
+ * issuer extension is the only thing that differs between the accepted and the refused run.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { parseBundle } from '../../src/bundle/parse.js';
+import { bundleToJson } from '../../src/bundle/serialize.js';
+import { utf8 } from '../../src/util/encoding.js';
+import { verifyBundleReport } from '../../src/verify/pipeline.js';
+import { buildPolicy } from '../../src/verify/policy.js';
+import { StellaError } from '../../src/errors.js';
+import { verifyIdentityStep } from '../../src/verify/identity.js';
+import { certificateIdentities } from '../../src/x509/certificate.js';
+import type { VerifyInput } from '../../src/verify/context.js';
+import { parseCertificate, type Certificate } from '../../src/x509/certificate.js';
+import { subjectAltNameExtension } from '../../src/x509/issue.js';
+import { OID } from '../../src/x509/oids.js';
+import { ISSUER_URL, signBlob, testAuthority } from '../helpers/authority-bundles.js';
+import { buildPki, defaultLeafExtensions, leafCert } from '../x509/helpers.js';
+
+const ARTIFACT = utf8.encode('identity test artifact\n');
+const T = Date.UTC(2025, 5, 1, 12, 0, 0);
+const NOW = Date.UTC(2025, 6, 1);
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A bundle whose certificate carries `certIssuer`, verified with `policyIssuer`. */
+async function verifyWithIssuers(label: string, certIssuer: string, policyIssuer: string) {
+  const a = testAuthority(`identity:${label}`, certIssuer);
+  const s = signBlob(a, ARTIFACT, { repo: 'org/repo', now: T });
+  const bundle = parseBundle(JSON.stringify(bundleToJson(s.bundle)));
+  const policy = buildPolicy({ certificateIdentity: escapeRe(s.identity), certificateOidcIssuer: policyIssuer, now: NOW });
+  return verifyBundleReport({ bundle, artifact: { kind: 'bytes', data: ARTIFACT }, trust: a.trustMaterial(), policy });
+}
+
+function issuerRefused(t: ExecutionContext, r: Awaited<ReturnType<typeof verifyWithIssuers>>, certIssuer: string, policyIssuer: string): void {
+  t.false(r.ok, `certificate issuer ${certIssuer} accepted for policy issuer ${policyIssuer}`);
+  t.is(r.error?.code, 'ISSUER_MISMATCH', r.error?.message);
+  t.is(r.error?.check, 'policy');
+  t.is(r.error?.message, `issuer mismatch: certificate issuer ${JSON.stringify(certIssuer)}, expected ${JSON.stringify(policyIssuer)}`);
+  // Every earlier step passed: the refusal is the issuer comparison and nothing else.
+  t.deepEqual(r.checks.filter((c) => c.status === 'fail').map((c) => c.check), ['policy']);
+}
+
+test('the OIDC issuer is compared exactly: a certificate issuer that merely starts with the pinned one is refused', async (t) => {
+  // Control: the same kind of bundle verifies when the policy names its issuer exactly.
+  const own = await verifyWithIssuers('exact', ISSUER_URL, ISSUER_URL);
+  t.true(own.ok, own.error?.message);
+  t.is(own.signer?.issuer, ISSUER_URL);
+  // Longer issuers that a prefix (startsWith) comparison would accept.
+  for (const [label, certIssuer] of [
+    ['dot', `${ISSUER_URL}.evil.example`],
+    ['path', `${ISSUER_URL}/evil`],
+    ['port', `${ISSUER_URL}:8443`],
+  ] as const) {
+    const longer = await verifyWithIssuers(label, certIssuer, ISSUER_URL);
+    issuerRefused(t, longer, certIssuer, ISSUER_URL);
+    // ...and each of them verifies when pinned exactly (the bundle itself is sound).
+    const pinned = await verifyWithIssuers(label, certIssuer, certIssuer);
+    t.true(pinned.ok, `${certIssuer} pinned exactly: ${pinned.error?.message ?? ''}`);
+    t.is(pinned.signer?.issuer, certIssuer, 'the certificate carries the longer issuer');
+  }
+});
+
+test('the OIDC issuer is compared exactly: a pinned issuer that extends, truncates or re-cases the certificate issuer is refused', async (t) => {
+  for (const policyIssuer of [`${ISSUER_URL}/`, ISSUER_URL.slice(0, -1), ISSUER_URL.replace('https://', ''), ISSUER_URL.toUpperCase(), ` ${ISSUER_URL}`]) {
+    issuerRefused(t, await verifyWithIssuers('exact', ISSUER_URL, policyIssuer), ISSUER_URL, policyIssuer);
+  }
+});
+
+// --- which certificate values count as identities ---------------------------------------
+
+const UPN = '1.3.6.1.4.1.311.20.2.3'; // Microsoft UPN: an otherName Fulcio never issues
+
+function leafWithSan(san: Parameters<typeof subjectAltNameExtension>[0]): Certificate {
+  const pki = buildPki('identity-san');
+  const exts = defaultLeafExtensions(pki.intermediateSigner.spki, pki.leafSigner.spki).map((e) => (e.oid === OID.subjectAltName ? subjectAltNameExtension(san) : e));
+  return parseCertificate(leafCert({ issuerSigner: pki.intermediateSigner, subjectSpki: pki.leafSigner.spki, extensions: exts }));
+}
+
+/** The policy step on a parsed leaf (the issuer is the helpers' default, so only the identity decides). The step reads only the policy from its input. */
+function identityStep(leaf: Certificate, pattern: string) {
+  const policy = buildPolicy({ certificateIdentity: pattern, certificateOidcIssuer: 'https://token.actions.githubusercontent.com', now: NOW });
+  return verifyIdentityStep({ policy } as VerifyInput, { signingKey: { kind: 'certificate', leaf, intermediates: [], key: leaf.publicKey }, warnings: [] });
+}
+
+test('identities are the SAN URIs and emails and the Fulcio username otherName; other otherNames are not', (t) => {
+  const leaf = leafWithSan({ uris: ['https://example.test/ci'], emails: ['dev@example.test'], otherNames: [{ oid: OID.fulcioOtherNameSan, value: 'dev-user' }, { oid: UPN, value: 'admin@corp.test' }] });
+  t.deepEqual(certificateIdentities(leaf), [
+    { field: 'SAN URI', value: 'https://example.test/ci' },
+    { field: 'SAN email', value: 'dev@example.test' },
+    { field: 'SAN otherName', value: 'dev-user' },
+  ]);
+  t.is(identityStep(leaf, 'dev-user').matched, 'dev-user');
+  // A value under an otherName OID Stella does not read as an identity never matches a policy.
+  const e = t.throws(() => identityStep(leaf, 'admin@corp\\.test'), { instanceOf: StellaError });
+  t.is(e?.code, 'IDENTITY_MISMATCH');
+  // With the UPN alone (no Fulcio username), there is nothing to match either.
+  const upnOnly = leafWithSan({ uris: ['https://example.test/ci'], otherNames: [{ oid: UPN, value: 'admin@corp.test' }] });
+  t.deepEqual(certificateIdentities(upnOnly).map((i) => i.field), ['SAN URI']);
+});
