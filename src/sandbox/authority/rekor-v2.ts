@@ -107,8 +107,8 @@ export class LocalRekorV2Log {
     if (name === undefined) {
       try {
         name = new URL(this.baseUrl).hostname;
-      } catch {
-        fail('CONFIG_INVALID', 'sandbox', `Rekor v2 base URL "${opts.baseUrl}" is not a URL`);
+      } catch (e) {
+        fail('CONFIG_INVALID', 'sandbox', `Rekor v2 base URL "${opts.baseUrl}" is not a URL`, undefined, { cause: e });
       }
     }
     if (!isValidNoteName(name)) fail('CONFIG_INVALID', 'sandbox', `Rekor v2 log name ${JSON.stringify(name)} is not a valid signed-note name`);
