@@ -14,11 +14,14 @@
  * the archive offline (step 4).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSandbox } from '../src/sandbox/server/index.js';
+import { readFileBounded, writeFileAtomic } from '../src/util/fs.js';
+import { parseJsonStrict } from '../src/util/json.js';
+import { EXPORT_LIMITS } from '../src/archive/export.js';
 import { registryMissingReason, startRegistry, type RunningRegistry } from '../test/helpers/registry.js';
 import { pushTestImage } from '../test/helpers/oci.js';
 
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
     ) as { identity: string; issuer: string; artifactDigest: string; rekor: { logIndex: number } };
     process.stdout.write(`   ${green('signed')} ${signed.artifactDigest}\n   identity ${signed.identity}\n   issuer   ${signed.issuer}\n   Rekor log index ${signed.rekor.logIndex}\n`);
     const predicate = path.join(work, 'provenance.json');
-    writeFileSync(predicate, JSON.stringify({ builder: { id: signed.identity }, buildType: 'https://stella.invalid/demo/v1' }));
+    writeFileAtomic(predicate, JSON.stringify({ builder: { id: signed.identity }, buildType: 'https://stella.invalid/demo/v1' }), { what: 'predicate' });
     const attBundle = path.join(work, 'artifact.txt.intoto.sigstore.json');
     await must('sign attestation', stella(['attest', 'sign', '--keyless', '--artifact', artifact, '--predicate', predicate, '--predicate-type', 'https://slsa.dev/provenance/v1', '--identity-token', token, '--config', sandbox.signerConfigPath, '--output', attBundle, '--attestation-store', store, '--json']));
     process.stdout.write(`   ${green('signed')} in-toto attestation (DSSE) for the same artifact\n`);
@@ -106,7 +109,8 @@ async function main(): Promise<void> {
     process.stdout.write(`   ${green('exported')} ${exported.bundles.length} bundles for ${exported.artifacts} artifact(s) to export.tar (sha256 ${exported.sha256.slice(0, 16)}..., created ${exported.createdAt})\n`);
     const again = path.join(work, 'export-again.tar');
     await must('export again', stella(['attest', 'export-bundle', '--all', '--attestation-store', store, '--include-trusted-root', sandbox.trustedRootPath, '--output', again]));
-    if (!readFileSync(again).equals(readFileSync(exportTar))) throw new Error('exporting twice gave different archives');
+    const archive = (p: string): Buffer => Buffer.from(readFileBounded(p, { what: 'export archive', maxBytes: EXPORT_LIMITS.maxArchiveBytes }));
+    if (!archive(again).equals(archive(exportTar))) throw new Error('exporting twice gave different archives');
     process.stdout.write(`   ${green('ok')} exporting again gives the same bytes\n`);
     const imageTar = path.join(work, 'image-export.tar');
     if (imageRef) {
@@ -138,7 +142,7 @@ async function main(): Promise<void> {
     if (wrong.code === 0) throw new Error('a wrong identity verified');
 
     step(5, 'Verify the committed samples offline');
-    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'samples', 'samples.json'), 'utf8')) as { trustedRoot: string; bundles: { name: string; bundle: string; artifact: string; artifactDigest?: string; identity?: string; issuer?: string; key?: string }[] };
+    const manifest = parseJsonStrict(readFileBounded(path.join(ROOT, 'samples', 'samples.json'), { what: 'samples.json', maxBytes: 1024 * 1024 }), { what: 'samples.json', maxBytes: 1024 * 1024, maxDepth: 8 }) as { trustedRoot: string; bundles: { name: string; bundle: string; artifact: string; artifactDigest?: string; identity?: string; issuer?: string; key?: string }[] };
     for (const b of manifest.bundles) {
       const s = (f: string): string => path.join(ROOT, 'samples', f);
       const policy = b.key ? ['--key', s(b.key)] : ['--certificate-identity', escapeRegex(b.identity!), '--certificate-oidc-issuer', b.issuer!];

@@ -10,7 +10,7 @@
  * proposed entry -> LogEntry -> bundle. The "ephemeral" signing keys are derived from the seed
  * here (samples only: the real signer's key is random and never leaves memory).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sha256 } from '../src/crypto.js';
@@ -19,12 +19,13 @@ import { preAuthEncoding, serializeEnvelope } from '../src/bundle/dsse.js';
 import { buildInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../src/bundle/intoto.js';
 import type { Bundle, BundleContent } from '../src/bundle/model.js';
 import { serializeBundle } from '../src/bundle/serialize.js';
-import { derToPem, pemToDerList } from '../src/x509/certificate.js';
 import { createSandboxAuthority, type SandboxAuthority } from '../src/sandbox/authority/index.js';
 import { deriveAuthorityKey, deriveAuthorityKeys, seedFromString, type AuthorityKey } from '../src/sandbox/authority/keys.js';
 import type { MintTokenOptions } from '../src/sandbox/authority/oidc.js';
 import { bundleFromRekorResponse } from '../src/bundle/from-rekor.js';
 import { dsseProposal, hashedRekordProposal } from '../src/sign/rekor-client.js';
+import { derToPem, pemToDerList } from '../src/util/pem.js';
+import { writeFileAtomic } from '../src/util/fs.js';
 
 export const SAMPLES_SEED = 'stella samples v1';
 /** The authority's creation time: CA certificates and log keys are valid from here. */
@@ -259,7 +260,7 @@ export function writeSamples(outDir: string): string[] {
   const { files } = generateSamples();
   mkdirSync(outDir, { recursive: true });
   const names = [...files.keys()].sort();
-  for (const name of names) writeFileSync(join(outDir, name), files.get(name)!);
+  for (const name of names) writeFileAtomic(join(outDir, name), files.get(name)!, { what: 'sample' });
   return names;
 }
 

@@ -53,7 +53,7 @@ const RELATED: Record<string, string[]> = {
   'src/x509/certificate.ts': ['test/x509/chain.test.ts', 'test/verify/sct.test.ts'],
   'src/x509/sct.ts': ['test/verify/sct.test.ts'],
   'src/x509/verify-cache.ts': ['test/x509/chain.test.ts', 'test/timestamp/rfc3161.test.ts'],
-  'src/verify/pipeline.ts': ['test/verify/sct.test.ts', 'test/verify/cli.test.ts'],
+  'src/verify/pipeline.ts': ['test/verify/sct.test.ts', 'test/commands/attest/verify-run.test.ts'],
   'src/der/reader.ts': ['test/x509/certificate.test.ts', 'test/timestamp/rfc3161.test.ts'],
   'src/verify/chain.ts': ['test/x509/chain.test.ts'],
   'src/verify/sct.ts': ['test/x509/sct.test.ts'],

@@ -5,6 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { decodeBase64Url } from './util/encoding.js';
 
 /**
  * Verify a DER ECDSA signature over `messageDigest` with a P-256, P-384 or P-521 key; never
@@ -16,7 +17,7 @@ export function verifyPrehashed(key: KeyObject, messageDigest: Uint8Array, signa
     const jwk = key.export({ format: 'jwk' });
     const curve = jwk.crv === 'P-256' ? p256 : jwk.crv === 'P-384' ? p384 : jwk.crv === 'P-521' ? p521 : undefined;
     if (!curve || !jwk.x || !jwk.y) return false;
-    const pub = new Uint8Array([4, ...Buffer.from(jwk.x, 'base64url'), ...Buffer.from(jwk.y, 'base64url')]);
+    const pub = new Uint8Array([4, ...decodeBase64Url(jwk.x, 'JWK x'), ...decodeBase64Url(jwk.y, 'JWK y')]);
     return curve.verify(signature, messageDigest, pub, { prehash: false, format: 'der', lowS: false });
   } catch {
     return false;

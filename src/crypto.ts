@@ -8,6 +8,7 @@
 import { createHash, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { fail, type CheckName, type ErrorCode } from './errors.js';
 import type { DigestName } from './util/digest.js';
+import { pemToDerList } from './util/pem.js';
 
 export type { DigestName } from './util/digest.js';
 
@@ -19,14 +20,38 @@ export function sha256(data: Uint8Array): Uint8Array {
   return digest('sha256', data);
 }
 
-/** Parse a DER SubjectPublicKeyInfo or a PEM public key. */
+/**
+ * Parse a DER SubjectPublicKeyInfo, or PEM text holding exactly one PUBLIC KEY block (read by
+ * the one strict PEM decoder, not OpenSSL's, which would also take a private key or a
+ * certificate and derive a public key from it).
+ */
 export function parsePublicKey(input: Uint8Array | string, what: string, code: ErrorCode = 'INPUT_INVALID', check: CheckName = 'input'): KeyObject {
+  let der: Uint8Array;
+  if (typeof input === 'string') {
+    const blocks = pemToDerList(input, 'PUBLIC KEY', { code, check, what });
+    if (blocks.length !== 1) fail(code, check, `${what}: expected exactly one PUBLIC KEY block, found ${blocks.length}`);
+    der = blocks[0]!;
+  } else {
+    der = input;
+  }
   try {
-    if (typeof input === 'string') return createPublicKey(input);
-    return createPublicKey({ key: Buffer.from(input), format: 'der', type: 'spki' });
+    return createPublicKey({ key: Buffer.from(der.buffer, der.byteOffset, der.byteLength), format: 'der', type: 'spki' });
   } catch (e) {
     return fail(code, check, `${what}: not a valid public key`, undefined, { cause: e });
   }
+}
+
+/**
+ * DER SPKI as node re-encodes it. Two encodings of one key (a compressed and an uncompressed
+ * EC point, PEM vs DER) become the same bytes, so a key is never counted twice (checklist G44)
+ * and a CA's re-encoding of our key is still our key.
+ */
+export function spkiOf(key: KeyObject): Uint8Array {
+  // OpenSSL re-exports an EC key in the point form it was given (compressed stays
+  // compressed); a round trip through JWK (x, y) always yields the uncompressed form.
+  const k = key.type === 'private' ? createPublicKey(key) : key;
+  const canonical = k.asymmetricKeyType === 'ec' ? createPublicKey({ key: k.export({ format: 'jwk' }), format: 'jwk' }) : k;
+  return new Uint8Array(canonical.export({ type: 'spki', format: 'der' }));
 }
 
 /** Reading asymmetricKeyDetails crosses into C++ each time; trust keys are asked per bundle. */

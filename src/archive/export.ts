@@ -9,17 +9,17 @@
  *   trusted_root.json                          optional, last (carried, never trusted by reading)
  *
  * Building and reading are pure functions of bytes; the edges (attestation store, files,
- * atomic write) are in ./collect.ts.
+ * atomic write) are the command's (commands/attest/export-bundle-run.ts).
  */
 import { StellaError, fail, failureOf } from '../errors.js';
 import { boundedMs, formatTime } from '../util/time.js';
 import { sha256 } from '../crypto.js';
 import { toHex } from '../util/encoding.js';
+import { formatDigest, parseSha256Digest } from '../util/digest.js';
 import { parseBundle, parseBundles, type RefusedItem } from '../bundle/parse.js';
 import { BUNDLE_LIMITS, type Bundle, type TransparencyLogEntry } from '../bundle/model.js';
 import { artifactDigestsOf } from '../bundle/artifact-digests.js';
-import { oidcIssuer, parseCertificate } from '../x509/certificate.js';
-import { certificateIdentities } from '../verify/identity.js';
+import { certificateIdentities, oidcIssuer, parseCertificate } from '../x509/certificate.js';
 import { readTarStrict, writeTar, type TarFile, type TarReadLimits } from './tar.js';
 import { decodeManifest, encodeManifest, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_NAME, TRUSTED_ROOT_NAME, type ExportManifest, type ExportManifestEntry } from './manifest.js';
 
@@ -43,7 +43,7 @@ export function bundlePath(artifactHex: string, n: number): string {
 }
 
 export interface ExportInput {
-  /** "sha256:<hex>" of the artifact (any case; normalised). */
+  /** "sha256:<64 lower-case hex>" of the artifact. */
   artifactDigest: string;
   /** The bundle bytes exactly as stored or read; they go into the archive unchanged. */
   bytes: Uint8Array;
@@ -59,10 +59,10 @@ export interface BuildExportOptions {
   trustedRoot?: Uint8Array | undefined;
 }
 
+/** An archive is keyed by sha256 digest references, spelt one way (util/digest.ts). */
 function normalizeDigest(d: string, source: string): string {
-  const m = /^sha256:([0-9a-fA-F]{64})$/.exec(d);
-  if (!m) fail('INPUT_INVALID', 'input', `${source}: artifact digest must be sha256:<64 hex digits>, got ${JSON.stringify(d.slice(0, 80))}`);
-  return `sha256:${m[1]!.toLowerCase()}`;
+  parseSha256Digest(d, `${source}: artifact digest`);
+  return d;
 }
 
 /** The first transparency log entry that carries an inclusion proof with a checkpoint. */

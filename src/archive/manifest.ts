@@ -13,6 +13,8 @@ import { Encoder } from 'cbor-x';
 import { StellaError } from '../errors.js';
 import { bytesEqual } from '../util/encoding.js';
 import { parseRfc3339 } from '../util/time.js';
+import { parseSha256Digest } from '../util/digest.js';
+import { CBOR_WORDS, readObject, readString, readUint, type JsonReadContext } from '../util/json.js';
 
 export const EXPORT_FORMAT = 'stella.dev/export-bundle/v1';
 export const EXPORT_FORMAT_VERSION = 1;
@@ -78,23 +80,15 @@ function bad(message: string): never {
   throw new StellaError('ARCHIVE_INVALID', 'archive', `${MANIFEST_NAME}: ${message}`);
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
-}
+/** The manifest's maps, read by util/json.ts's readers in CBOR's words. */
+const M: JsonReadContext = { code: 'ARCHIVE_INVALID', check: 'archive', prefix: `${MANIFEST_NAME}: `, words: CBOR_WORDS };
 
 function exactKeys(v: unknown, keys: readonly string[], what: string): Record<string, unknown> {
-  if (!isPlainObject(v)) bad(`${what}: expected a map`);
-  const got = Object.keys(v);
-  const extra = got.filter((k) => !keys.includes(k));
-  if (extra.length > 0) bad(`${what}: unexpected key ${JSON.stringify(extra[0]!.slice(0, 60))}`);
-  const missing = keys.filter((k) => !(k in v));
-  if (missing.length > 0) bad(`${what}: missing key ${missing[0]}`);
-  return v;
+  return readObject(v, what, M, { required: keys });
 }
 
 function str(v: unknown, what: string, max = 4096): string {
-  if (typeof v !== 'string' || v.length > max) bad(`${what}: expected a string of at most ${max} characters`);
-  return v;
+  return readString(v, what, M, { maxLength: max });
 }
 
 function strOrNull(v: unknown, what: string): string | null {
@@ -102,8 +96,7 @@ function strOrNull(v: unknown, what: string): string | null {
 }
 
 function uint(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(`${what}: expected a non-negative integer`);
-  return v;
+  return readUint(v, what, M);
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -121,7 +114,7 @@ function entryOf(v: unknown, i: number): ExportManifestEntry {
   const what = `entries[${i}]`;
   const o = exactKeys(v, ENTRY_KEYS, what);
   const artifactDigest = str(o.artifactDigest, `${what}.artifactDigest`, 80);
-  if (!/^sha256:[0-9a-f]{64}$/.test(artifactDigest)) bad(`${what}.artifactDigest: expected sha256:<64 lowercase hex>`);
+  parseSha256Digest(artifactDigest, `${MANIFEST_NAME}: ${what}.artifactDigest`, 'ARCHIVE_INVALID', 'archive');
   const sha256 = str(o.sha256, `${what}.sha256`, 64);
   if (!HEX64.test(sha256)) bad(`${what}.sha256: expected 64 lowercase hex digits`);
   const content = o.content;

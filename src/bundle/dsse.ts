@@ -8,9 +8,9 @@
  * string length (UTF-16 units) lets two different payload types encode to the same bytes
  * (sigstore-js GHSA-jfc7-64v2-mr8c; checklist F39), so lengths are taken after encoding.
  */
-import { fail } from '../errors.js';
-import { concatBytes, decodeBase64, toBase64, utf8 } from '../util/encoding.js';
-import type { DsseEnvelopeContent } from './model.js';
+import { concatBytes, toBase64, utf8 } from '../util/encoding.js';
+import { parseJsonStrict, readArray, readBase64, readObject, readOptional, readString, type JsonReadContext } from '../util/json.js';
+import { BUNDLE_LIMITS, type DsseEnvelopeContent } from './model.js';
 
 const SP = new Uint8Array([0x20]);
 const PREFIX = utf8.encode('DSSEv1');
@@ -41,38 +41,24 @@ export function serializeEnvelope(env: Pick<DsseEnvelopeContent, 'payload' | 'pa
   return JSON.stringify(envelopeToJson(env));
 }
 
+/** A bare envelope is at most a bundle's size, and flat. */
+const ENVELOPE_LIMITS = { maxBytes: BUNDLE_LIMITS.maxBytes, maxDepth: 8 } as const;
+const ENVELOPE: JsonReadContext = { code: 'DSSE_INVALID', check: 'signature', prefix: 'DSSE envelope: ' };
+
 /**
- * Parse a bare DSSE envelope (JSON text). Strict: exactly the three DSSE fields, strict base64,
- * at least one signature. Errors are DSSE_INVALID (check 'signature').
+ * Parse a bare DSSE envelope (JSON text). Strict: strict JSON (duplicate keys refused),
+ * exactly the three DSSE fields, strict base64, at least one signature, each non-empty.
+ * Errors are DSSE_INVALID (check 'signature').
  */
 export function parseEnvelope(text: string): DsseEnvelopeContent {
-  const bad = (why: string, options?: { cause?: unknown }): never => fail('DSSE_INVALID', 'signature', `DSSE envelope: ${why}`, undefined, options);
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    return bad('not valid JSON', { cause: e });
-  }
-  if (!isPlainObject(v)) return bad('not a JSON object');
-  for (const k of Object.keys(v)) if (k !== 'payload' && k !== 'payloadType' && k !== 'signatures') bad(`unknown field ${JSON.stringify(k)}`);
-  if (typeof v.payloadType !== 'string' || v.payloadType === '') bad('payloadType must be a non-empty string');
-  if (!Array.isArray(v.signatures) || v.signatures.length === 0) bad('signatures must be a non-empty array');
-  const signatures = (v.signatures as unknown[]).map((s, i) => {
-    if (!isPlainObject(s)) return bad(`signature ${i} is not an object`);
-    for (const k of Object.keys(s)) if (k !== 'sig' && k !== 'keyid') bad(`signature ${i}: unknown field ${JSON.stringify(k)}`);
-    if (s.keyid !== undefined && typeof s.keyid !== 'string') bad(`signature ${i}: keyid must be a string`);
-    const sig = decodeBase64(s.sig, `DSSE signature ${i}`, 'signature');
-    if (sig.length === 0) bad(`signature ${i} is empty`);
-    return { sig, keyid: (s.keyid as string | undefined) ?? '' };
+  const v = parseJsonStrict(text, { ...ENVELOPE_LIMITS, what: 'DSSE envelope', code: 'DSSE_INVALID', limitCode: 'DSSE_INVALID', check: 'signature' });
+  const env = readObject(v, 'envelope', ENVELOPE, { required: ['payload', 'payloadType', 'signatures'] });
+  const payloadType = readString(env.payloadType, 'payloadType', ENVELOPE, { nonEmpty: true });
+  const list = readArray(env.signatures, 'signatures', ENVELOPE, { max: BUNDLE_LIMITS.maxDsseSignatures, nonEmpty: true });
+  const signatures = list.map((x, i) => {
+    const s = readObject(x, `signatures[${i}]`, ENVELOPE, { required: ['sig'], optional: ['keyid'] });
+    const keyid = readOptional(s.keyid, ENVELOPE, (k) => readString(k, `signatures[${i}].keyid`, ENVELOPE)) ?? '';
+    return { sig: readBase64(s.sig, `signatures[${i}].sig`, ENVELOPE, { nonEmpty: true }), keyid };
   });
-  return {
-    kind: 'dsseEnvelope',
-    payload: decodeBase64(v.payload, 'DSSE payload', 'signature'),
-    payloadType: v.payloadType as string,
-    signatures,
-  };
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return { kind: 'dsseEnvelope', payload: readBase64(env.payload, 'payload', ENVELOPE), payloadType, signatures };
 }

@@ -9,7 +9,8 @@
  * bundle must never claim a log entry it cannot prove.
  */
 import { fail } from '../errors.js';
-import { decodeBase64, fromHex, utf8Decoder } from '../util/encoding.js';
+import { decodeBase64, fromHex } from '../util/encoding.js';
+import { parseJsonStrict, readObject, readString, readUint, type JsonReadContext } from '../util/json.js';
 import { boundedSeconds } from '../util/time.js';
 import { BUNDLE_V03_MEDIA_TYPE } from './serialize.js';
 import type { Bundle, BundleContent, SigningMaterial, TransparencyLogEntry } from './model.js';
@@ -48,9 +49,11 @@ function bad(message: string, options?: { cause?: unknown }): never {
 
 const HEX32 = /^[0-9a-f]{64}$/;
 
+/** Rekor's answer, read by util/json.ts's readers. */
+const ENTRY: JsonReadContext = { code: 'REKOR_REJECTED', check: 'tlog', prefix: 'Rekor entry malformed: ' };
+
 function count(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(`${what} is not a non-negative integer`);
-  return v;
+  return readUint(v, what, ENTRY);
 }
 
 function unwrap(e: BundleFromRekorInput['rekorEntry']): RekorEntryJsonInput {
@@ -66,16 +69,10 @@ export function tlogEntryFromRekor(input: BundleFromRekorInput['rekorEntry']): T
   const e = unwrap(input);
   if (typeof e !== 'object' || e === null) bad('not a JSON object');
   const body = decodeBase64(e.body, 'Rekor entry body', 'tlog');
-  let kind: unknown;
-  let version: unknown;
-  try {
-    const parsed = JSON.parse(utf8Decoder.decode(body)) as Record<string, unknown>;
-    kind = parsed['kind'];
-    version = parsed['apiVersion'];
-  } catch (e) {
-    bad('body is not JSON', { cause: e });
-  }
-  if (typeof kind !== 'string' || typeof version !== 'string') bad('body has no kind/apiVersion');
+  // Only kind and apiVersion are read here; the verifier parses the whole body (tlog/rekor-entry.ts).
+  const parsed = readObject(parseJsonStrict(body, { maxBytes: BUNDLE_LIMITS.maxBytes, maxDepth: 16, what: 'Rekor entry body', code: 'REKOR_REJECTED', limitCode: 'REKOR_REJECTED', check: 'tlog' }), 'body', ENTRY);
+  const kind = readString(parsed['kind'], 'body.kind', ENTRY, { nonEmpty: true });
+  const version = readString(parsed['apiVersion'], 'body.apiVersion', ENTRY, { nonEmpty: true });
   if (typeof e.logID !== 'string' || !HEX32.test(e.logID)) bad('logID is not 64 lowercase hex digits');
   const integratedTime = boundedSeconds(count(e.integratedTime, 'integratedTime'), 'Rekor entry integratedTime', { code: 'REKOR_REJECTED', check: 'tlog' });
   const logIndex = count(e.logIndex, 'logIndex');

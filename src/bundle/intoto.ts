@@ -6,7 +6,7 @@
 import { StellaError, type ErrorCode } from '../errors.js';
 import { toHex, utf8 } from '../util/encoding.js';
 import { DIGEST_NAMES, isDigestName, type DigestName } from '../util/digest.js';
-import { parseJsonStrict } from '../util/json.js';
+import { isPlainObject, parseJsonStrict } from '../util/json.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
@@ -41,17 +41,13 @@ function refuse(code: ErrorCode, message: string): never {
   throw new StellaError(code, 'bundle', `in-toto statement: ${message}`);
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export function parseInTotoStatement(payload: Uint8Array): InTotoStatement {
   const doc = parseJsonStrict(payload, { maxDepth: IN_TOTO_LIMITS.maxJsonDepth, maxBytes: IN_TOTO_LIMITS.maxBytes, what: 'in-toto statement' });
   return validateStatement(doc);
 }
 
 function validateStatement(doc: unknown): InTotoStatement {
-  if (!isObject(doc)) return refuse('BUNDLE_MALFORMED', 'expected a JSON object');
+  if (!isPlainObject(doc)) return refuse('BUNDLE_MALFORMED', 'expected a JSON object');
   const type = doc._type;
   if (type !== IN_TOTO_STATEMENT_V1 && type !== IN_TOTO_STATEMENT_V01) {
     refuse('BUNDLE_UNSUPPORTED', `unsupported _type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 100) : type ?? null)}`);
@@ -68,16 +64,16 @@ function validateStatement(doc: unknown): InTotoStatement {
   const predicateType = doc.predicateType;
   if (typeof predicateType !== 'string' || predicateType === '') return refuse('BUNDLE_MALFORMED', 'predicateType missing');
   const predicate = doc.predicate ?? undefined;
-  if (predicate !== undefined && !isObject(predicate)) refuse('BUNDLE_MALFORMED', 'predicate: expected an object');
+  if (predicate !== undefined && !isPlainObject(predicate)) refuse('BUNDLE_MALFORMED', 'predicate: expected an object');
   return { _type: type, subject, predicateType, predicate };
 }
 
 function validateSubject(v: unknown, path: string): InTotoSubject {
-  if (!isObject(v)) return refuse('BUNDLE_MALFORMED', `${path}: expected an object`);
+  if (!isPlainObject(v)) return refuse('BUNDLE_MALFORMED', `${path}: expected an object`);
   const name = v.name ?? '';
   if (typeof name !== 'string') refuse('BUNDLE_MALFORMED', `${path}.name: expected a string`);
   const d = v.digest;
-  if (!isObject(d)) return refuse('BUNDLE_MALFORMED', `${path}.digest: expected an object`);
+  if (!isPlainObject(d)) return refuse('BUNDLE_MALFORMED', `${path}.digest: expected an object`);
   const algs = Object.keys(d);
   if (algs.length === 0) refuse('BUNDLE_MALFORMED', `${path}.digest is empty`);
   if (algs.length > IN_TOTO_LIMITS.maxDigestsPerSubject) {

@@ -3,6 +3,7 @@
  * ./parse.ts and serialized only by ./serialize.ts. Bytes are decoded once; later code never
  * touches raw JSON.
  */
+import type { HashAlgorithm } from '../util/digest.js';
 
 export type BundleVersion = '0.1' | '0.2' | '0.3';
 
@@ -13,7 +14,8 @@ export const BUNDLE_MEDIA_TYPES: Readonly<Record<string, BundleVersion>> = {
   'application/vnd.dev.sigstore.bundle.v0.3+json': '0.3',
 };
 
-export type HashAlgorithm = 'SHA2_256' | 'SHA2_384' | 'SHA2_512';
+/** The digest names of protobuf-specs; defined with the digest primitive (util/digest.ts), below every layer. */
+export type { HashAlgorithm };
 
 export interface MessageDigest {
   algorithm: HashAlgorithm;

@@ -5,8 +5,7 @@
  * Every base64 field is decoded once here, strictly; every count is limited (checklist B15-B18).
  */
 import { failureOf, StellaError, type ErrorCode, type FailureSummary } from '../errors.js';
-import { decodeBase64 } from '../util/encoding.js';
-import { parseJsonStrict } from '../util/json.js';
+import { isAbsent, parseJsonStrict, readArray, readBase64, readObject, readOptional, readString, readUint, type JsonReadContext } from '../util/json.js';
 import { boundedSeconds } from '../util/time.js';
 import {
   BUNDLE_LIMITS,
@@ -27,7 +26,6 @@ import {
 type Json = Record<string, unknown>;
 
 const HASH_ALGORITHMS: ReadonlySet<string> = new Set<HashAlgorithm>(['SHA2_256', 'SHA2_384', 'SHA2_512']);
-const UINT_RE = /^[0-9]{1,16}$/;
 
 function refuse(code: ErrorCode, message: string): never {
   throw new StellaError(code, 'bundle', message);
@@ -39,43 +37,41 @@ function malformed(message: string): never {
 
 const BUNDLE_TIME = { code: 'BUNDLE_MALFORMED', check: 'bundle' } as const;
 
+/** The protobuf JSON mapping, read by util/json.ts's readers: null means absent (the default). */
+const B: JsonReadContext = { code: 'BUNDLE_MALFORMED', check: 'bundle', limitCode: 'BUNDLE_LIMIT_EXCEEDED', nullIsAbsent: true };
+/** The document itself and array items, where null is a value of the wrong type. */
+const VALUE: JsonReadContext = { ...B, nullIsAbsent: false };
+
 /** Present and not null (protobuf JSON: null means the default). */
 function isSet(v: unknown): boolean {
-  return v !== undefined && v !== null;
+  return !isAbsent(v, B);
 }
 
 function object(v: unknown, path: string): Json {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) malformed(`${path}: expected an object`);
-  return v as Json;
+  return readObject(v, path, VALUE);
 }
 
 function optionalObject(v: unknown, path: string): Json | undefined {
-  return isSet(v) ? object(v, path) : undefined;
+  return readOptional(v, B, (o) => readObject(o, path, B));
 }
 
+/** A repeated field: absent is empty. */
 function array(v: unknown, path: string, max: number): unknown[] {
-  if (!isSet(v)) return [];
-  if (!Array.isArray(v)) malformed(`${path}: expected an array`);
-  if (v.length > max) refuse('BUNDLE_LIMIT_EXCEEDED', `${path}: ${v.length} items exceeds the limit of ${max}`);
-  return v;
+  return readOptional(v, B, (a) => readArray(a, path, B, { max })) ?? [];
 }
 
+/** A string field: absent is ''. */
 function string(v: unknown, path: string): string {
-  if (!isSet(v)) return '';
-  if (typeof v !== 'string') malformed(`${path}: expected a string`);
-  return v;
+  return readOptional(v, B, (x) => readString(x, path, B)) ?? '';
 }
 
 function requiredString(v: unknown, path: string): string {
-  const s = string(v, path);
-  if (s === '') malformed(`${path} missing`);
-  return s;
+  return readString(v, path, B, { nonEmpty: true });
 }
 
+/** A bytes field: absent is empty. */
 function bytes(v: unknown, path: string): Uint8Array {
-  if (!isSet(v)) return new Uint8Array(0);
-  if (typeof v !== 'string') malformed(`${path}: expected a base64 string`);
-  return decodeBase64(v, path);
+  return readOptional(v, B, (x) => readBase64(x, path, B)) ?? new Uint8Array(0);
 }
 
 function requiredBytes(v: unknown, path: string, what = `${path} missing`): Uint8Array {
@@ -84,21 +80,9 @@ function requiredBytes(v: unknown, path: string, what = `${path} missing`): Uint
   return b;
 }
 
-/** protobuf JSON int64: a decimal string or a number; here also non-negative and exact in a double. */
+/** protobuf JSON int64: a decimal string or a number; here also non-negative and exact in a double. Absent is 0. */
 function uint(v: unknown, path: string): number {
-  if (!isSet(v)) return 0;
-  let n: number;
-  if (typeof v === 'string') {
-    if (!UINT_RE.test(v)) malformed(`${path}: not a non-negative integer (${JSON.stringify(v.slice(0, 40))})`);
-    n = Number(v);
-  } else if (typeof v === 'number') {
-    if (!Number.isInteger(v) || v < 0) malformed(`${path}: not a non-negative integer (${v})`);
-    n = v;
-  } else {
-    return malformed(`${path}: expected an integer`);
-  }
-  if (!Number.isSafeInteger(n)) malformed(`${path}: ${String(v)} is out of range (max ${Number.MAX_SAFE_INTEGER})`);
-  return n;
+  return readOptional(v, B, (x) => readUint(x, path, B, { decimalString: true })) ?? 0;
 }
 
 export function parseBundle(input: Uint8Array | string): Bundle {

@@ -19,7 +19,7 @@ import { parseBundle, type RefusedItem } from '../bundle/parse.js';
 import { artifactDigestsOf } from '../bundle/artifact-digests.js';
 import type { Bundle } from '../bundle/model.js';
 import { parseJsonStrict } from '../util/json.js';
-import { pemToDerList } from '../x509/certificate.js';
+import { pemToDerList } from '../util/pem.js';
 import { MEDIA_TYPES, parseDescriptor, type RegistryClient } from './client.js';
 import { REGISTRY_LIMITS } from './http.js';
 import { referrersTag, type ImageRef } from './reference.js';

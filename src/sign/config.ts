@@ -21,6 +21,9 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { fail, StellaError } from '../errors.js';
 import { FILE_LIMITS, readFileBounded } from '../util/fs.js';
+import { utf8Decoder } from '../util/encoding.js';
+import { pemToDerList } from '../util/pem.js';
+import { parseCertificate } from '../x509/certificate.js';
 
 export type SigningAlgorithm = 'ECDSA_P256' | 'Ed25519';
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ECDSA_P256', 'Ed25519'];
@@ -84,6 +87,27 @@ export function defaultSignerConfig(): SignerConfig {
 export function loadSignerConfig(path: string): SignerConfig {
   const text = Buffer.from(readFileBounded(path, { what: 'signer config', maxBytes: FILE_LIMITS.configBytes, code: 'CONFIG_INVALID', check: 'config' })).toString('utf8');
   return parseSignerConfig(text, path);
+}
+
+/**
+ * The roots Fulcio's chain must end at, for signArtifact's fulcioRoots: certificate.rootBundlePath
+ * read (a bounded regular file) and every certificate in it parsed. Undefined when the config
+ * asks for no chain check (validateChain false, or no rootBundlePath).
+ */
+export function loadFulcioRoots(config: SignerConfig): Uint8Array[] | undefined {
+  const path = config.certificate.rootBundlePath;
+  if (!config.certificate.validateChain || path === undefined) return undefined;
+  const what = `certificate.rootBundlePath ${path}`;
+  const bytes = readFileBounded(path, { what: 'certificate.rootBundlePath', maxBytes: FILE_LIMITS.pemBundleBytes, code: 'CONFIG_INVALID', check: 'config' });
+  let text: string;
+  try {
+    text = utf8Decoder.decode(bytes);
+  } catch (e) {
+    throw new StellaError('CONFIG_INVALID', 'config', `${what}: not UTF-8 PEM`, undefined, { cause: e });
+  }
+  const ders = pemToDerList(text, 'CERTIFICATE', { code: 'CONFIG_INVALID', check: 'config', what });
+  ders.forEach((der, i) => parseCertificate(der, { code: 'CONFIG_INVALID', check: 'config', what: `${what}: certificate ${i + 1}` }));
+  return ders;
 }
 
 /** Parse signer.yaml text. Relative paths (rootBundlePath) resolve against the file's folder. */

@@ -7,9 +7,11 @@
  * unavailable"). Any other refusal (bad token, wrong audience, untrusted issuer, bad proof):
  * FULCIO_REJECTED with the server's message.
  */
-import { X509Certificate } from 'node:crypto';
-import { fail } from '../errors.js';
+import { fail, StellaError } from '../errors.js';
+import { spkiOf } from '../crypto.js';
 import { bytesEqual } from '../util/encoding.js';
+import { pemToDer } from '../util/pem.js';
+import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
 import type { EphemeralKey } from './keys.js';
 
@@ -28,8 +30,8 @@ export interface FulcioCertificateResponse {
 }
 
 export interface IssuedCertificate {
-  /** DER: leaf first, then the rest of the chain as Fulcio returned it. */
-  chain: Uint8Array[];
+  /** Leaf first, then the rest of the chain as Fulcio returned it; parsed by the verifier's own parser. */
+  chain: Certificate[];
   /** The detached SCT (base64 JSON), when Fulcio returned one instead of embedding it. */
   detachedSct: string | undefined;
 }
@@ -72,16 +74,18 @@ export function parseCertificateResponse(body: unknown, key: EphemeralKey): Issu
   if (!Array.isArray(pems) || pems.length === 0 || !pems.every((p) => typeof p === 'string')) {
     fail('FULCIO_REJECTED', 'signing', 'Fulcio response has no certificate chain');
   }
+  // The same strict PEM and X.509 parsers as verification: a certificate the signer accepts
+  // here is one a verifier can read.
   const chain = pems.map((pem, i) => {
     try {
-      return new Uint8Array(new X509Certificate(pem).raw);
+      return parseCertificate(pemToDer(pem, ['CERTIFICATE'], { code: 'FULCIO_REJECTED', check: 'signing', what: `Fulcio response: certificate ${i}` }).der);
     } catch (e) {
-      return fail('FULCIO_REJECTED', 'signing', `Fulcio response: certificate ${i} is not a valid X.509 certificate`, undefined, { cause: e });
+      if (!(e instanceof StellaError)) throw e;
+      return fail('FULCIO_REJECTED', 'signing', `Fulcio response: certificate ${i} is not a valid X.509 certificate: ${e.message}`, undefined, { cause: e });
     }
   });
-  const leaf = new X509Certificate(Buffer.from(chain[0]!));
-  const leafKey = new Uint8Array(leaf.publicKey.export({ format: 'der', type: 'spki' }));
-  if (!bytesEqual(leafKey, key.publicKeyDer)) {
+  // Compared as node re-encodes them, so two encodings of one key are one key.
+  if (!bytesEqual(spkiOf(chain[0]!.publicKey), key.publicKeyDer)) {
     fail('FULCIO_REJECTED', 'signing', 'Fulcio returned a certificate for a different public key');
   }
   const detached = r.signedCertificateEmbeddedSct ? undefined : r.signedCertificateDetachedSct?.signedCertificateTimestamp;

@@ -3,6 +3,7 @@
  * only where repeating is safe and may help: connection failures, timeouts, 408, 429, 5xx.
  * A 4xx answer is the server's decision and is returned at once.
  */
+import { parseJsonStrict, type StrictJsonOptions } from '../util/json.js';
 
 export interface RetryPolicy {
   timeoutMs: number;
@@ -23,6 +24,9 @@ export interface JsonRequest {
   headers?: Record<string, string>;
 }
 
+/** Fulcio and Rekor answers: a certificate chain or a log entry, far below this. */
+const RESPONSE_LIMITS: StrictJsonOptions = { maxBytes: 16 * 1024 * 1024, maxDepth: 64, what: 'service response', code: 'INPUT_INVALID', check: 'signing' };
+
 const retryableStatus = (s: number) => s === 408 || s === 429 || s >= 500;
 
 export async function requestJson(req: JsonRequest, policy: RetryPolicy, fetchImpl: typeof fetch = fetch): Promise<HttpOutcome> {
@@ -41,7 +45,8 @@ export async function requestJson(req: JsonRequest, policy: RetryPolicy, fetchIm
       const text = await res.text();
       let body: unknown = undefined;
       try {
-        body = text.length > 0 ? JSON.parse(text) : undefined;
+        // Strict (duplicate keys refused): a service's answer is untrusted input like any other.
+        body = text.length > 0 ? parseJsonStrict(text, RESPONSE_LIMITS) : undefined;
       } catch {
         body = undefined;
       }

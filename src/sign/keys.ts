@@ -8,6 +8,7 @@
 import { createPublicKey, generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { fail } from '../errors.js';
+import { decodeBase64Url } from '../util/encoding.js';
 import type { SigningAlgorithm } from './config.js';
 
 export interface EphemeralKey {
@@ -53,7 +54,7 @@ export function createEphemeralKey(algorithm: SigningAlgorithm, generate: KeyPai
       if (digest.length !== 32) fail('INPUT_INVALID', 'signing', `expected a 32-byte SHA-256 digest, got ${digest.length} bytes`);
       const d = privateKey.export({ format: 'jwk' }).d;
       if (!d) fail('INPUT_INVALID', 'signing', 'ephemeral key has no private scalar');
-      const scalar = Buffer.from(d, 'base64url');
+      const scalar = decodeBase64Url(d, 'ephemeral key scalar', 'signing');
       try {
         return p256.sign(digest, scalar, { prehash: false, format: 'der', lowS: false });
       } finally {

@@ -21,7 +21,7 @@ import { BUNDLE_V03_MEDIA_TYPE } from '../bundle/serialize.js';
 import type { Bundle, BundleContent, HashAlgorithm, TransparencyLogEntry } from '../bundle/model.js';
 import { verifyEntryBinding } from '../tlog/rekor-entry.js';
 import { verifyTlogEntryInclusion } from '../tlog/verify.js';
-import type { TrustMaterial } from '../trust/material.js';
+import type { TrustMaterial } from '../model/trust-material.js';
 import type { TimeValue } from '../util/time.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { SigningAlgorithm } from './config.js';

@@ -13,11 +13,9 @@
  * verified times, the SET, the TSA token. The TSA is asked first, so a TSA that is down or
  * wrong leaves no entry in the log. The private key never leaves ./keys.ts's closure.
  */
-import { basename } from 'node:path';
 import { fail, StellaError } from '../errors.js';
 import { sha256 } from '../crypto.js';
-import { bytesEqual, fromHex, toHex } from '../util/encoding.js';
-import { FILE_LIMITS, readArtifactFile, readFileBounded } from '../util/fs.js';
+import { bytesEqual, toHex } from '../util/encoding.js';
 import { preAuthEncoding, serializeEnvelope } from '../bundle/dsse.js';
 import { buildInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../bundle/intoto.js';
 import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from '../bundle/serialize.js';
@@ -28,29 +26,39 @@ import { parseCheckpoint, parseSignedNote } from '../tlog/note.js';
 import { entryUuid, verifyEntryBinding } from '../tlog/rekor-entry.js';
 import { findLog, verifyTlogEntryInclusion } from '../tlog/verify.js';
 import { verifySet } from '../tlog/set.js';
-import type { TrustMaterial } from '../trust/material.js';
+import type { TrustMaterial } from '../model/trust-material.js';
 import { formatTime, type TimeValue } from '../util/time.js';
 import type { SigningConfig } from './signing-config.js';
 import { planServices, planNeedsTrust, type ServicePlan } from './services.js';
 import { checkTimestamp, requestTimestamp } from './tsa-client.js';
 import { checkLogEntryV2, createEntryRequestV2, keyDetailsFor, uploadEntryV2 } from './rekor-v2-client.js';
-import { derToPem, oidcIssuer, parseCertificate, pemToDerList, verifyCertificateSignature, type Certificate } from '../x509/certificate.js';
+import { certificateIdentities, oidcIssuer, parseCertificate, type Certificate } from '../x509/certificate.js';
+import { verifyIssuedChain } from '../x509/chain.js';
+import { derToPem } from '../util/pem.js';
 import { defaultSignerConfig, type SignerConfig, type SigningAlgorithm } from './config.js';
 import { createEphemeralKey, type KeyPairGenerator } from './keys.js';
 import { requestSigningCertificate } from './fulcio-client.js';
 import { dsseProposal, hashedRekordProposal, uploadEntry, type RekorEntryResult } from './rekor-client.js';
 import { resolveIdentityToken, type TokenSource } from './token.js';
 
-export type ArtifactType = 'blob' | 'image';
+/**
+ * What is signed: the artifact's bytes, or only its SHA-256 (a digest reference, or a file too
+ * large to hold, hashed in chunks by the caller). `name` is the in-toto subject name.
+ * Reading files is the caller's business (the command: commands/attest/sign-run.ts).
+ */
+export type SignInput = { kind: 'bytes'; bytes: Uint8Array; name: string } | { kind: 'digest'; sha256: Uint8Array; name: string };
 
 export interface SignOptions {
-  /** A file path, or "sha256:<hex>" to sign a digest only. */
-  artifact: string;
-  type?: ArtifactType;
+  artifact: SignInput;
   /** In-toto predicate (parsed JSON) and its type URI: sign a DSSE attestation instead. */
   predicate?: { type: string; value: unknown };
   identityToken?: string;
   config?: SignerConfig;
+  /**
+   * DER root certificates Fulcio's chain must end at: the chain is then checked as a verifier
+   * checks one (x509/chain.ts). loadFulcioRoots(config) reads certificate.rootBundlePath.
+   */
+  fulcioRoots?: Uint8Array[];
   /** Override the config's service URLs (not with a signing config). */
   fulcioUrl?: string;
   rekorUrl?: string;
@@ -97,31 +105,18 @@ export interface SignResult {
   fulcioUrl: string;
 }
 
-const DIGEST_REF = /^sha256:([0-9a-fA-F]{64})$/;
-
-interface LoadedArtifact {
-  digest: Uint8Array;
-  /** The artifact's bytes when we have them (ECDSA signs them; otherwise a prehash signature). */
-  bytes: Uint8Array | undefined;
-  name: string;
-}
-
-function loadArtifact(ref: string, type: ArtifactType): LoadedArtifact {
-  const m = DIGEST_REF.exec(ref);
-  if (m) return { digest: fromHex(m[1]!.toLowerCase()), bytes: undefined, name: ref.toLowerCase() };
-  if (/^sha(256|384|512):/i.test(ref)) fail('INPUT_INVALID', 'input', `--artifact ${JSON.stringify(ref.slice(0, 80))}: a digest must be sha256:<64 hex digits>`);
-  if (type === 'image') fail('INPUT_INVALID', 'input', '--type image needs --artifact sha256:<digest> (the image manifest digest)');
-  // A file too large to hold is hashed in chunks and signed as its digest (ECDSA over the
-  // SHA-256 either way: the same signature as over the bytes).
-  const file = readArtifactFile(ref, { what: '--artifact' });
-  if (file.kind === 'digest') return { digest: file.digest, bytes: undefined, name: basename(ref) };
-  return { digest: sha256(file.bytes), bytes: file.bytes, name: basename(ref) };
-}
 
 export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   const config = opts.config ?? defaultSignerConfig();
-  const type = opts.type ?? 'blob';
-  const artifact = loadArtifact(opts.artifact, type);
+  const artifact =
+    opts.artifact.kind === 'bytes'
+      ? { digest: sha256(opts.artifact.bytes), bytes: opts.artifact.bytes, name: opts.artifact.name }
+      : { digest: opts.artifact.sha256, bytes: undefined, name: opts.artifact.name };
+  if (artifact.digest.length !== 32) fail('INPUT_INVALID', 'input', `a digest to sign must be a 32-byte SHA-256, got ${artifact.digest.length} bytes`);
+  if (opts.fulcioRoots === undefined && config.certificate.validateChain && config.certificate.rootBundlePath !== undefined) {
+    // The config asks for a chain check, and signArtifact reads no files.
+    fail('CONFIG_INVALID', 'config', `certificate.rootBundlePath ${config.certificate.rootBundlePath} is set but its roots were not given: pass fulcioRoots (loadFulcioRoots(config))`);
+  }
   if (opts.predicate && !opts.predicate.type) fail('INPUT_INVALID', 'input', '--predicate needs --predicate-type');
   const plan = opts.plan ?? planServices(config, opts.signingConfig, { fulcioUrl: opts.fulcioUrl, rekorUrl: opts.rekorUrl }, opts.now !== undefined ? opts.now * 1000 : Date.now());
   const fulcioUrl = plan.fulcio.url;
@@ -158,8 +153,8 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   // 3. The certificate.
   const policy = { timeoutMs: plan.fulcio.timeoutMs, retries: plan.fulcio.retries };
   const issued = await requestSigningCertificate(fulcioUrl, token.token, challengeFor(token.claims), key, policy, opts.fetchImpl);
-  const leaf = checkIssuedCertificate(issued.chain, issued.detachedSct, config);
-  const leafPem = derToPem(issued.chain[0]!);
+  const leaf = checkIssuedCertificate(issued.chain, issued.detachedSct, config, opts.fulcioRoots);
+  const leafPem = derToPem(leaf.der);
 
   // 4. The signature and the proposed (Rekor v1) log entry.
   let content: BundleContent;
@@ -219,7 +214,7 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   const bundle: Bundle = {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
     version: '0.3',
-    verificationMaterial: { content: { kind: 'certificate', certificate: issued.chain[0]! }, tlogEntries, rfc3161Timestamps },
+    verificationMaterial: { content: { kind: 'certificate', certificate: leaf.der }, tlogEntries, rfc3161Timestamps },
     content,
   };
   const bundleJson = serializeBundle(bundle, { indent: 2 }) + '\n';
@@ -229,7 +224,7 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     artifactDigest: `sha256:${toHex(artifact.digest)}`,
     contentKind: content.kind,
     predicateType,
-    identity: leaf.subjectAltName?.uris[0] ?? leaf.subjectAltName?.emails[0],
+    identity: certificateIdentities(leaf)[0]?.value,
     issuer: safeIssuer(leaf),
     algorithm,
     tokenSource: token.source,
@@ -269,37 +264,20 @@ function safeIssuer(leaf: Certificate): string | undefined {
 
 /**
  * What the config demands of the returned certificate: an SCT (embedded, or detached from
- * Fulcio) when requireSCT, and with validateChain + rootBundlePath, a chain whose every link
- * verifies and that ends at one of the configured roots.
+ * Fulcio) when requireSCT, and with `roots`, a chain that passes the verifier's own chain
+ * validation (x509/chain.ts: CA flags, names, usages, validity, every signature) and ends at
+ * one of them.
  */
-export function checkIssuedCertificate(chain: Uint8Array[], detachedSct: string | undefined, config: SignerConfig): Certificate {
-  const certs = chain.map((der, i) => {
-    try {
-      return parseCertificate(der);
-    } catch (e) {
-      return fail('FULCIO_REJECTED', 'signing', `Fulcio certificate ${i} does not parse: ${(e as Error).message}`, undefined, { cause: e });
-    }
-  });
+export function checkIssuedCertificate(certs: Certificate[], detachedSct: string | undefined, config: SignerConfig, roots?: Uint8Array[]): Certificate {
   const leaf = certs[0]!;
   if (config.certificate.requireSCT && leaf.embeddedSctList === undefined && detachedSct === undefined) {
     fail('SCT_MISSING', 'signing', 'Fulcio certificate has no SCT (certificate.requireSCT is true)');
   }
-  if (config.certificate.validateChain && config.certificate.rootBundlePath) {
-    const pem = readFileBounded(config.certificate.rootBundlePath, { what: 'certificate.rootBundlePath', maxBytes: FILE_LIMITS.pemBundleBytes, code: 'CONFIG_INVALID', check: 'config' });
-    let roots: Certificate[];
-    try {
-      roots = pemToDerList(Buffer.from(pem).toString('utf8')).map((d) => parseCertificate(d));
-    } catch (e) {
-      return fail('CONFIG_INVALID', 'config', `certificate.rootBundlePath ${config.certificate.rootBundlePath}: ${(e as Error).message}`, undefined, { cause: e });
-    }
-    for (let i = 0; i + 1 < certs.length; i++) {
-      if (!verifyCertificateSignature(certs[i]!, certs[i + 1]!.publicKey)) {
-        fail('CERT_CHAIN_INVALID', 'signing', `Certificate chain invalid: Fulcio certificate ${i} is not signed by certificate ${i + 1}`);
-      }
-    }
-    const last = certs[certs.length - 1]!;
-    const anchored = roots.some((r) => bytesEqual(r.der, last.der) || verifyCertificateSignature(last, r.publicKey));
-    if (!anchored) fail('CERT_CHAIN_INVALID', 'signing', `Certificate chain invalid: Fulcio's chain does not end at a root in ${config.certificate.rootBundlePath}`);
+  if (roots !== undefined) {
+    const rootsName = config.certificate.rootBundlePath !== undefined ? `certificate.rootBundlePath ${config.certificate.rootBundlePath}` : 'the given Fulcio roots';
+    const parsed = roots.map((der, i) => parseCertificate(der, { code: 'CONFIG_INVALID', check: 'config', what: `${rootsName}: certificate ${i + 1}` }));
+    // At the leaf's issuance: Fulcio's clock says when that was (ours may lag it by a second).
+    verifyIssuedChain(certs, parsed, [leaf.notBefore], rootsName);
   }
   return leaf;
 }

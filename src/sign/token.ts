@@ -10,8 +10,8 @@
  * The token is only decoded here, never trusted: Fulcio verifies it. Decoding lets us refuse an
  * expired token before any request is made.
  */
-import { fail, StellaError } from '../errors.js';
-import { decodeBase64Url, utf8Decoder } from '../util/encoding.js';
+import { fail } from '../errors.js';
+import { decodeJwt } from '../util/jwt.js';
 import { boundedSeconds, formatTime } from '../util/time.js';
 
 export interface TokenClaims {
@@ -54,19 +54,10 @@ function numericDate(v: unknown, claim: string): number {
 
 /** Decode a JWT's claims without verifying it (the CA does that). */
 export function decodeTokenClaims(token: string): TokenClaims {
-  const parts = token.trim().split('.');
-  if (parts.length !== 3 || parts.some((p) => p.length === 0)) {
-    fail('OIDC_TOKEN_INVALID', 'signing', 'identity token is not a JWT (expected three dot-separated parts)');
-  }
-  let claims: Record<string, unknown>;
-  try {
-    const json = JSON.parse(utf8Decoder.decode(decodeBase64Url(parts[1]!, 'identity token payload', 'signing')));
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error('not an object');
-    claims = json as Record<string, unknown>;
-  } catch (e) {
-    if (e instanceof StellaError) throw new StellaError('OIDC_TOKEN_INVALID', 'signing', e.message, undefined, { cause: e });
-    return fail('OIDC_TOKEN_INVALID', 'signing', 'identity token payload is not a JSON object', undefined, { cause: e });
-  }
+  const jwt = decodeJwt(token, { code: 'OIDC_TOKEN_INVALID', check: 'signing', what: 'identity token' });
+  // Unsigned tokens exist (alg "none"); no issuer Fulcio trusts makes them.
+  if (jwt.signature.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token is not a JWT (expected three dot-separated parts; the signature is empty)');
+  const claims = jwt.payload;
   const { iss, sub, aud, exp, iat, nbf } = claims;
   if (typeof iss !== 'string' || iss.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "iss" claim');
   if (typeof sub !== 'string' || sub.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "sub" claim');

@@ -14,7 +14,7 @@ import { StellaError } from '../errors.js';
 import { sha256 } from '../crypto.js';
 import { parseTimeStampResp, encodeTimeStampReq, PKI_STATUS, TIMESTAMP_QUERY_CONTENT_TYPE, TIMESTAMP_REPLY_CONTENT_TYPE } from '../timestamp/request.js';
 import { verifyRfc3161Timestamp, type VerifiedTimestamp } from '../timestamp/rfc3161.js';
-import type { TrustMaterial } from '../trust/material.js';
+import type { TrustMaterial } from '../model/trust-material.js';
 import { formatTime } from '../util/time.js';
 import type { Certificate } from '../x509/certificate.js';
 import { certValidAt } from '../x509/chain.js';

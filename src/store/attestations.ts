@@ -15,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { fail, StellaError } from '../errors.js';
 import { readSqliteHeader, schemaShape, schemaShapeOf } from '../util/sqlite-file.js';
+import { parseSha256Digest } from '../util/digest.js';
 
 export const ATTESTATION_STORE_ENV = 'STELLA_ATTESTATION_STORE';
 const SCHEMA_VERSION = 1;
@@ -60,11 +61,14 @@ function defaultDataDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'stella');
 }
 
-/** "sha256:HEX" in canonical (lowercase) form; anything else is INPUT_INVALID. */
+/**
+ * A store key: "sha256:<64 lower-case hex>" exactly (util/digest.ts), returned as given.
+ * Anything else, upper case and surrounding spaces included, is INPUT_INVALID: one digest has
+ * one spelling, so `attest sign` cannot file what `attest verify` would not look up.
+ */
 export function normalizeArtifactDigest(d: string): string {
-  const m = /^sha256:([0-9a-fA-F]{64})$/.exec(d.trim());
-  if (!m) fail('INPUT_INVALID', 'attestation-store', `artifact digest must be sha256:<64 hex digits>, got ${JSON.stringify(d.slice(0, 80))}`);
-  return `sha256:${m[1]!.toLowerCase()}`;
+  parseSha256Digest(d, 'artifact digest', 'INPUT_INVALID', 'attestation-store');
+  return d;
 }
 
 /** 'STLA' — marks a SQLite file as a Stella attestation store. */
@@ -116,7 +120,7 @@ export class AttestationStore {
   static open(path: string, mode: AttestationStoreMode): AttestationStore {
     let file: ReturnType<typeof readSqliteHeader>;
     try {
-      file = readSqliteHeader(path);
+      file = readSqliteHeader(path, { what: 'attestation store', code: 'STORE_CORRUPT', check: 'attestation-store' });
     } catch (e) {
       return corrupt(path, `cannot be read: ${(e as Error).message}`, e);
     }

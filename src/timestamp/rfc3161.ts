@@ -23,7 +23,7 @@ import {
   type DerNode,
 } from '../der/reader.js';
 import { fail, StellaError } from '../errors.js';
-import { windowContains, type CertificateAuthority } from '../trust/material.js';
+import { windowContains, type CertificateAuthority } from '../model/trust-material.js';
 import { formatTime, isTimeInRange, TIME_RANGE_TEXT, type PreciseTime } from '../util/time.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
 import { parseCertificate, verifyCertificateSignature, verifyWithAlgorithm, type Certificate } from '../x509/certificate.js';

@@ -40,9 +40,9 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { defaultDigestForKey, sha256, verifySignature } from '../crypto.js';
-import { fail } from '../errors.js';
-import { bytesEqual, concatBytes, toBase64, toHex, utf8 } from '../util/encoding.js';
-import { windowContains, type TransparencyLogInstance } from '../trust/material.js';
+import { fail, StellaError } from '../errors.js';
+import { bytesEqual, concatBytes, decodeBase64, decodeBase64Url, toBase64, toHex, utf8 } from '../util/encoding.js';
+import { windowContains, type TransparencyLogInstance } from '../model/trust-material.js';
 import { HASH_SIZE } from './merkle.js';
 import { formatTime } from '../util/time.js';
 
@@ -51,7 +51,6 @@ export const MAX_NOTE_SIGNATURES = 100;
 export const MAX_NOTE_BYTES = 64 * 1024;
 
 const EM_DASH_PREFIX = '\u2014 ';
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
 const MAX_TREE_SIZE = 2n ** 63n - 1n;
 
@@ -95,6 +94,15 @@ function invalid(message: string, details?: Record<string, unknown>, options?: {
   return fail('CHECKPOINT_INVALID', 'tlog', message, details, options);
 }
 
+/** A base64 field of a note, by the one strict decoder; refused with this module's message. */
+function base64Field(b64: string, refusal: string): Uint8Array {
+  try {
+    return decodeBase64(b64, 'checkpoint', 'tlog', 'CHECKPOINT_INVALID');
+  } catch (e) {
+    throw new StellaError('CHECKPOINT_INVALID', 'tlog', refusal, undefined, { cause: e });
+  }
+}
+
 /** C2SP signed-note key names: non-empty, no whitespace, no "+". */
 export function isValidNoteName(name: string): boolean {
   return name.length > 0 && !/[\s+]/u.test(name) && wellFormed(name);
@@ -125,8 +133,7 @@ export function parseSignedNote(note: string): SignedNote {
     if (fields.length !== 2) invalid(`${where} is not "\u2014 <name> <signature>"`);
     const [name, b64] = fields as [string, string];
     if (!isValidNoteName(name)) invalid(`${where}: invalid signer name ${JSON.stringify(name)}`);
-    if (!STRICT_BASE64.test(b64)) invalid(`${where}: signature is not valid base64`);
-    const raw = new Uint8Array(Buffer.from(b64, 'base64'));
+    const raw = base64Field(b64, `${where}: signature is not valid base64`);
     if (raw.length < 5) invalid(`${where}: signature too short`);
     return { name, keyHint: raw.slice(0, 4), signature: raw.slice(4) };
   });
@@ -144,8 +151,7 @@ export function parseCheckpoint(text: string): Checkpoint {
   const big = BigInt(sizeLine);
   if (big > MAX_TREE_SIZE) invalid(`checkpoint: tree size ${sizeLine} exceeds 2^63-1`);
   if (big > BigInt(Number.MAX_SAFE_INTEGER)) invalid(`checkpoint: tree size ${sizeLine} is beyond 2^53-1 (not supported)`);
-  if (!STRICT_BASE64.test(hashLine)) invalid('checkpoint: root hash line is not valid base64');
-  const rootHash = new Uint8Array(Buffer.from(hashLine, 'base64'));
+  const rootHash = base64Field(hashLine, 'checkpoint: root hash line is not valid base64');
   if (rootHash.length !== HASH_SIZE) invalid(`checkpoint: root hash is ${rootHash.length} bytes, want ${HASH_SIZE}`);
   extensions.forEach((e, i) => {
     if (e.length === 0) invalid(`checkpoint: extension line ${i + 1} is empty`);
@@ -186,7 +192,7 @@ export function signCheckpoint(
 function rawEd25519(key: KeyObject): Uint8Array {
   const x = key.export({ format: 'jwk' }).x;
   if (!x) fail('INPUT_INVALID', 'tlog', 'Ed25519 key without a public point');
-  return new Uint8Array(Buffer.from(x, 'base64url'));
+  return decodeBase64Url(x, 'Ed25519 public key', 'tlog');
 }
 
 /**

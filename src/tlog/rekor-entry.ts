@@ -30,11 +30,12 @@
 import { digest, sha256 } from '../crypto.js';
 import { fail, StellaError } from '../errors.js';
 import { bytesEqual, decodeBase64, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
-import { parseJsonStrict } from '../util/json.js';
+import { parseJsonStrict, readArray, readBase64, readObject, readOptional, readString, type JsonReadContext } from '../util/json.js';
+import { derToPem, pemToDer } from '../util/pem.js';
 import { digestNameOf, digestSize, hashAlgorithmOf, isDigestName } from '../util/digest.js';
 import { preAuthEncoding } from '../bundle/dsse.js';
 import { BUNDLE_LIMITS, type Bundle, type DsseEnvelopeContent, type HashAlgorithm, type KindVersion, type MessageDigest, type TransparencyLogEntry } from '../bundle/model.js';
-import { canonicalize, canonicalizeBytes } from './canonical-json.js';
+import { canonicalize, canonicalizeBytes } from '../util/canonical-json.js';
 import { leafHash } from './merkle.js';
 
 export type EntryVerifier = { kind: 'certificate'; der: Uint8Array } | { kind: 'publicKey'; spki: Uint8Array };
@@ -85,31 +86,23 @@ function malformed(message: string, options?: { cause?: unknown }): never {
   return fail('BUNDLE_MALFORMED', 'tlog', message, undefined, options);
 }
 
+/** Bodies are read by util/json.ts's readers: every field known, every value non-empty. */
+const BODY: JsonReadContext = { code: 'BUNDLE_MALFORMED', check: 'tlog', prefix: 'tlog entry body: ' };
+
 function obj(v: unknown, where: string, required: readonly string[], optional: readonly string[] = []): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) malformed(`tlog entry body: ${where} is not an object`);
-  const o = v as Obj;
-  for (const k of Object.keys(o)) {
-    if (!required.includes(k) && !optional.includes(k)) malformed(`tlog entry body: unknown field ${where}.${k}`);
-  }
-  for (const k of required) if (o[k] === undefined) malformed(`tlog entry body: missing ${where}.${k}`);
-  return o;
+  return readObject(v, where, BODY, { required, optional });
 }
 
 function str(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v.length === 0) malformed(`tlog entry body: ${where} is not a non-empty string`);
-  return v;
+  return readString(v, where, BODY, { nonEmpty: true });
 }
 
 function b64(v: unknown, where: string): Uint8Array {
-  const b = decodeBase64(str(v, where), `tlog entry body: ${where}`, 'tlog');
-  if (b.length === 0) malformed(`tlog entry body: ${where} is empty`);
-  return b;
+  return readBase64(v, where, BODY, { nonEmpty: true });
 }
 
 function arr(v: unknown, where: string): unknown[] {
-  if (!Array.isArray(v) || v.length === 0) malformed(`tlog entry body: ${where} is not a non-empty array`);
-  if (v.length > BUNDLE_LIMITS.maxDsseSignatures) malformed(`tlog entry body: ${where} has more than ${BUNDLE_LIMITS.maxDsseSignatures} items`);
-  return v;
+  return readArray(v, where, BODY, { max: BUNDLE_LIMITS.maxDsseSignatures, nonEmpty: true });
 }
 
 function hashV1(v: unknown, where: string): BodyHash {
@@ -140,11 +133,8 @@ export function parsePemVerifier(pem: Uint8Array, where: string): EntryVerifier 
   } catch (e) {
     return malformed(`tlog entry body: ${where} is not UTF-8 PEM`, { cause: e });
   }
-  const m = /^-----BEGIN (CERTIFICATE|PUBLIC KEY)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n-----END \1-----\r?\n?$/.exec(text);
-  if (!m) malformed(`tlog entry body: ${where} is not a single PEM certificate or public key`);
-  const der = decodeBase64(m[2]!.replace(/\r?\n/g, ''), `tlog entry body: ${where}`, 'tlog');
-  if (der.length === 0) malformed(`tlog entry body: ${where} is empty`);
-  return m[1] === 'CERTIFICATE' ? { kind: 'certificate', der } : { kind: 'publicKey', spki: der };
+  const { label, der } = pemToDer(text, ['CERTIFICATE', 'PUBLIC KEY'], { code: 'BUNDLE_MALFORMED', check: 'tlog', what: `tlog entry body: ${where}` });
+  return label === 'CERTIFICATE' ? { kind: 'certificate', der } : { kind: 'publicKey', spki: der };
 }
 
 function verifierV2(v: unknown, where: string): { verifier: EntryVerifier; keyDetails: string } {
@@ -240,7 +230,7 @@ function parseSpec(kind: string, apiVersion: string, spec: unknown): RekorBody {
         signatures: arr(env.signatures, 'spec.content.envelope.signatures').map((x, i) => {
           const w = `spec.content.envelope.signatures[${i}]`;
           const o = obj(x, w, ['sig', 'publicKey'], ['keyid']);
-          if (o.keyid !== undefined && typeof o.keyid !== 'string') malformed(`tlog entry body: ${w}.keyid is not a string`);
+          readOptional(o.keyid, BODY, (k) => readString(k, `${w}.keyid`, BODY));
           return { signature: intotoSignature(o.sig, `${w}.sig`), verifier: parsePemVerifier(b64(o.publicKey, `${w}.publicKey`), `${w}.publicKey`) };
         }),
       };
@@ -376,13 +366,9 @@ export function verifyEntryBinding(entry: TransparencyLogEntry, bundle: Bundle, 
 
 export type VerifierInput = { certificateDer: Uint8Array } | { publicKeySpki: Uint8Array };
 
-export function toPem(der: Uint8Array, label: 'CERTIFICATE' | 'PUBLIC KEY'): string {
-  const lines = toBase64(der).match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}
-
-function pemOf(v: VerifierInput): string {
-  return 'certificateDer' in v ? toPem(v.certificateDer, 'CERTIFICATE') : toPem(v.publicKeySpki, 'PUBLIC KEY');
+/** The PEM a Rekor v1 body carries for a verifier (Rekor re-encodes what it was sent). */
+export function verifierPem(v: VerifierInput): string {
+  return 'certificateDer' in v ? derToPem(v.certificateDer, 'CERTIFICATE') : derToPem(v.publicKeySpki, 'PUBLIC KEY');
 }
 
 function verifierJsonV2(v: VerifierInput, keyDetails: string): Obj {
@@ -413,7 +399,7 @@ export function buildHashedRekordBody(i: HashedRekordInput): Uint8Array {
       kind: 'hashedrekord',
       spec: {
         data: { hash: { algorithm: digestNameOf(i.digest.algorithm), value: toHex(i.digest.digest) } },
-        signature: { content: toBase64(i.signature), publicKey: { content: toBase64(utf8.encode(pemOf(i.verifier))) } },
+        signature: { content: toBase64(i.signature), publicKey: { content: toBase64(utf8.encode(verifierPem(i.verifier))) } },
       },
     });
   }
@@ -457,7 +443,7 @@ export function buildDsseBody(i: DsseBodyInput): Uint8Array {
       spec: {
         envelopeHash: { algorithm: 'sha256', value: toHex(sha256(canonicalizeBytes(envelopeJson))) },
         payloadHash: { algorithm: 'sha256', value: toHex(sha256(env.payload)) },
-        signatures: [{ signature: toBase64(sig.sig), verifier: toBase64(utf8.encode(pemOf(i.verifier))) }],
+        signatures: [{ signature: toBase64(sig.sig), verifier: toBase64(utf8.encode(verifierPem(i.verifier))) }],
       },
     });
   }

@@ -9,9 +9,9 @@
 import { defaultDigestForKey, verifySignature } from '../crypto.js';
 import { fail } from '../errors.js';
 import { bytesEqual, toBase64, toHex } from '../util/encoding.js';
-import type { TransparencyLogInstance } from '../trust/material.js';
+import type { TransparencyLogInstance } from '../model/trust-material.js';
 import type { TransparencyLogEntry } from '../bundle/model.js';
-import { canonicalizeBytes } from './canonical-json.js';
+import { canonicalizeBytes } from '../util/canonical-json.js';
 import { requireLogKeyValidAt } from './verify.js';
 
 export interface SetFields {

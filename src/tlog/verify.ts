@@ -16,7 +16,7 @@
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
 import type { TransparencyLogEntry } from '../bundle/model.js';
-import { windowContains, type TransparencyLogInstance } from '../trust/material.js';
+import { windowContains, type TransparencyLogInstance } from '../model/trust-material.js';
 import { leafHash, verifyInclusion } from './merkle.js';
 import { verifyCheckpoint } from './note.js';
 import { rekorVersionOf } from './rekor-entry.js';
@@ -42,8 +42,6 @@ export function findLog(entry: TransparencyLogEntry, tlogs: readonly Transparenc
   return log;
 }
 
-const iso = formatTime;
-
 /**
  * A log key vouches only inside its validFor (checklist H48). Whatever the time's source — the
  * SET's own integrated time, another log's SET, or an RFC 3161 timestamp (Rekor v2 entries and
@@ -61,11 +59,11 @@ export function requireLogKeyValidAt(
   const w = log.publicKey.validFor;
   for (const t of times) {
     if (!windowContains(w, t)) {
-      fail(o.code, o.check, `${o.prefix ?? ''}key of log ${log.baseUrl} is not valid at ${o.timeLabel} ${iso(t)} (valid ${iso(w.start)}..${w.end === undefined ? 'open' : iso(w.end)})`, {
+      fail(o.code, o.check, `${o.prefix ?? ''}key of log ${log.baseUrl} is not valid at ${o.timeLabel} ${formatTime(t)} (valid ${formatTime(w.start)}..${w.end === undefined ? 'open' : formatTime(w.end)})`, {
         log: log.baseUrl,
-        time: iso(t),
-        validFrom: iso(w.start),
-        validUntil: w.end === undefined ? null : iso(w.end),
+        time: formatTime(t),
+        validFrom: formatTime(w.start),
+        validUntil: w.end === undefined ? null : formatTime(w.end),
       });
     }
   }

@@ -5,10 +5,10 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { StellaError } from '../errors.js';
-import { decodeBase64, toBase64 } from '../util/encoding.js';
-import { parseJsonStrict } from '../util/json.js';
+import { toBase64 } from '../util/encoding.js';
+import { isAbsent, parseJsonStrict, readArray, readBase64, readObject, readOptional, readString, type JsonReadContext } from '../util/json.js';
 import { formatTimeCompact, parseRfc3339, windowEndMs, windowStartMs, type PreciseTime } from '../util/time.js';
-import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustedPublicKey, TrustMaterial, ValidityWindow } from './material.js';
+import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustedPublicKey, TrustMaterial, ValidityWindow } from '../model/trust-material.js';
 
 export const TRUSTED_ROOT_MEDIA_TYPE_V01 = 'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
 export const TRUSTED_ROOT_MEDIA_TYPE_V02 = 'application/vnd.dev.sigstore.trustedroot.v0.2+json';
@@ -30,41 +30,28 @@ function invalid(message: string, options?: { cause?: unknown }): never {
   throw new StellaError('TRUSTED_ROOT_INVALID', 'trusted-root', `invalid trusted root: ${message}`, undefined, options);
 }
 
+/** The protobuf JSON mapping, read by util/json.ts's readers: null means absent. */
+const R: JsonReadContext = { code: 'TRUSTED_ROOT_INVALID', check: 'trusted-root', prefix: 'invalid trusted root: ', nullIsAbsent: true };
+
 function isSet(v: unknown): boolean {
-  return v !== undefined && v !== null;
+  return !isAbsent(v, R);
 }
 
 function object(v: unknown, path: string): Json {
-  if (!isSet(v)) invalid(`${path} missing`);
-  if (typeof v !== 'object' || Array.isArray(v)) invalid(`${path}: expected an object`);
-  return v as Json;
+  return readObject(v, path, R);
 }
 
+/** A repeated field: absent is empty. */
 function array(v: unknown, path: string, max: number): unknown[] {
-  if (!isSet(v)) return [];
-  if (!Array.isArray(v)) invalid(`${path}: expected an array`);
-  if (v.length > max) invalid(`${path}: ${v.length} entries exceeds the limit of ${max}`);
-  return v;
+  return readOptional(v, R, (a) => readArray(a, path, R, { max })) ?? [];
 }
 
 function string(v: unknown, path: string, required: boolean): string {
-  if (!isSet(v) || v === '') {
-    if (required) invalid(`${path} missing`);
-    return '';
-  }
-  if (typeof v !== 'string') invalid(`${path}: expected a string`);
-  return v;
+  return required ? readString(v, path, R, { nonEmpty: true }) : (readOptional(v, R, (x) => readString(x, path, R)) ?? '');
 }
 
 function bytes(v: unknown, path: string): Uint8Array {
-  if (!isSet(v) || v === '') invalid(`${path} missing`);
-  if (typeof v !== 'string') invalid(`${path}: expected a base64 string`);
-  try {
-    return decodeBase64(v, path, 'trusted-root');
-  } catch (e) {
-    // decodeBase64 speaks for bundles (BUNDLE_MALFORMED); here it is the root that is bad.
-    return invalid(`${path}: invalid base64`, { cause: e });
-  }
+  return readBase64(v, path, R, { nonEmpty: true });
 }
 
 const TIME_CONTEXT = { code: 'TRUSTED_ROOT_INVALID', check: 'trusted-root' } as const;

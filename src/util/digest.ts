@@ -9,10 +9,12 @@
  * lines), and two spellings of one digest would be two identifiers.
  */
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
-import type { HashAlgorithm } from '../bundle/model.js';
 import { fromHex } from './encoding.js';
 
 export type DigestName = 'sha256' | 'sha384' | 'sha512';
+
+/** protobuf-specs HashAlgorithm: how bundles and Rekor v2 bodies name a digest. */
+export type HashAlgorithm = 'SHA2_256' | 'SHA2_384' | 'SHA2_512';
 
 /** The digests Stella computes, strongest last (report order). */
 export const DIGEST_NAMES: readonly DigestName[] = ['sha256', 'sha384', 'sha512'];
@@ -69,4 +71,16 @@ export function parseDigest(s: string, what: string, code: ErrorCode = 'INPUT_IN
     fail(code, check, `${what} ${JSON.stringify(s.slice(0, 140))}: expected sha256:<64 lower-case hex digits>, sha384:<96> or sha512:<128>`);
   }
   return { name, algorithm: TO_ALGORITHM[name], digest: fromHex(m[2]!) };
+}
+
+/**
+ * A digest reference that must be SHA-256 (attestation store keys, export archive paths,
+ * signing a bare digest): `sha256:<64 lower-case hex>`, by the same rule as parseDigest.
+ */
+export function parseSha256Digest(s: string, what: string, code: ErrorCode = 'INPUT_INVALID', check: CheckName = 'input'): ParsedDigest & { name: 'sha256' } {
+  const m = REFERENCE.exec(s);
+  if (!m || m[1] !== 'sha256' || m[2]!.length !== 64) {
+    fail(code, check, `${what} ${JSON.stringify(s.slice(0, 140))}: expected sha256:<64 hex digits> in lower case`);
+  }
+  return { name: 'sha256', algorithm: 'SHA2_256', digest: fromHex(m[2]!) };
 }

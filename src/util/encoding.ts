@@ -1,5 +1,5 @@
 /** Strict byte encodings. Lenient decoders (Buffer.from(x, 'base64')) silently drop junk. */
-import { fail, type CheckName } from '../errors.js';
+import { fail, type CheckName, type ErrorCode } from '../errors.js';
 
 const BASE64URL_RE = /^[A-Za-z0-9_-]*$/;
 
@@ -25,22 +25,31 @@ function isStrictBase64(s: string): boolean {
   return true;
 }
 
-/** Decode standard base64 with padding; anything else is an error naming `what`. */
-export function decodeBase64(s: unknown, what: string, check: CheckName = 'bundle'): Uint8Array {
-  if (typeof s !== 'string') fail('BUNDLE_MALFORMED', check, `${what}: invalid base64 (not a string)`);
+/**
+ * Decode standard base64 with padding; anything else is `code` (default BUNDLE_MALFORMED)
+ * naming `what`. The one base64 decoder: bundles, trusted roots, PEM bodies, signed notes.
+ */
+export function decodeBase64(s: unknown, what: string, check: CheckName = 'bundle', code: ErrorCode = 'BUNDLE_MALFORMED'): Uint8Array {
+  if (typeof s !== 'string') fail(code, check, `${what}: invalid base64 (not a string)`);
   const text = s.includes('\n') || s.includes('\r') ? s.replace(/\r?\n/g, '') : s;
-  if (!isStrictBase64(text)) fail('BUNDLE_MALFORMED', check, `${what}: invalid base64`);
+  if (!isStrictBase64(text)) fail(code, check, `${what}: invalid base64`);
   const buf = Buffer.from(text, 'base64');
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-export function decodeBase64Url(s: string, what: string, check: CheckName = 'input'): Uint8Array {
-  if (!BASE64URL_RE.test(s) || s.length % 4 === 1) fail('INPUT_INVALID', check, `${what}: invalid base64url`);
+/** Decode unpadded base64url (JWTs, JWKs); anything else is `code` (default INPUT_INVALID). */
+export function decodeBase64Url(s: string, what: string, check: CheckName = 'input', code: ErrorCode = 'INPUT_INVALID'): Uint8Array {
+  if (!BASE64URL_RE.test(s) || s.length % 4 === 1) fail(code, check, `${what}: invalid base64url`);
   return new Uint8Array(Buffer.from(s, 'base64url'));
 }
 
 export function toBase64(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+}
+
+/** Unpadded base64url (JWTs, JWKs). */
+export function toBase64Url(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 }
 
 export function toHex(b: Uint8Array): string {

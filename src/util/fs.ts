@@ -16,12 +16,14 @@
  * fsynced, renamed over the target (rename replaces a symlink at the target, it does not
  * follow it), then the directory fsynced. Any failure removes the temporary.
  *
- * This module imports nothing but node: modules and ../errors.js: it is the bottom layer.
+ * This module imports nothing but node: modules, ../errors.js and a type from ./digest.ts: it
+ * is the bottom layer.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
+import type { DigestName } from './digest.js';
 
 /** Limits of the input kinds that have no parser-owned limit of their own (README: "Files, encodings and processes"). */
 export const FILE_LIMITS = {
@@ -193,7 +195,38 @@ export function readFileBounded(path: string, opts: BoundedReadOptions): Uint8Ar
   }
 }
 
-export type HashName = 'sha256' | 'sha384' | 'sha512';
+/** What a path holds, seen before another library (SQLite) opens it. */
+export type FileProbe = { kind: 'missing' } | { kind: 'not-a-file' } | { kind: 'file'; size: number; head: Uint8Array };
+
+/**
+ * Look at a file without trusting it: missing, not a regular file, or its size and first
+ * `headBytes` bytes. Opened like every input (O_NONBLOCK: a FIFO put there cannot stall the
+ * open; fstat on the descriptor: no separate stat to race). Any failure but "no such file" is
+ * `opts.code` with the errno explained.
+ */
+export function probeFile(path: string, headBytes: number, opts: InputFileOptions): FileProbe {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    throw inputError(opts, path, explainErrno(e), undefined, e);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { kind: 'not-a-file' };
+    const head = Buffer.alloc(Math.min(headBytes, st.size));
+    const n = readFully(fd, head);
+    return { kind: 'file', size: st.size, head: head.subarray(0, n) };
+  } catch (e) {
+    throw inputError(opts, path, explainErrno(e), undefined, e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The digests an artifact can be hashed with: util/digest.ts's names. */
+export type HashName = DigestName;
 
 /** An artifact file: its bytes when small enough to hold, else its digest, computed in chunks. */
 export type ArtifactFile =

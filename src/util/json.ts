@@ -7,7 +7,7 @@
  * grammar check and builds the value.
  */
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
-import { utf8Decoder } from './encoding.js';
+import { decodeBase64, utf8Decoder } from './encoding.js';
 
 export interface StrictJsonOptions {
   /** Deepest nesting of objects/arrays allowed (the top-level value is depth 1). */
@@ -139,4 +139,149 @@ function scanStructure(text: string, maxDepth: number, malformed: (why: string) 
     const where = ['$', ...path.slice(0, depth - 1)].join('.').replace(/\.\[\]/g, '[]');
     return malformed(`duplicate key ${JSON.stringify(key)} in object at ${where}`);
   }
+}
+
+/**
+ * A JSON object as parsers produce it (JSON.parse, the CBOR decoder with mapsAsObjects): not
+ * an array, a Date, a Map or a class instance. The one test every reader of untrusted
+ * structured data uses.
+ */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Typed readers: the one set of shape checks every parser of untrusted structured data
+// (bundles, trusted roots, Rekor bodies and requests, DSSE envelopes, in-toto statements,
+// export manifests, rotation payloads) uses, so "an object", "a string", "a base64 field" or
+// "at most N items" mean the same everywhere. Each takes the path of the value and the
+// context of the document it is in; every refusal is a StellaError of that context's code.
+
+/** The document being read: how its refusals are raised and worded. */
+export interface JsonReadContext {
+  code: ErrorCode;
+  check: CheckName;
+  /** Code for a count over its limit. Default: `code`. */
+  limitCode?: ErrorCode;
+  /** Prepended to every message ("invalid trusted root: ", "tlog entry body: "). */
+  prefix?: string;
+  /** protobuf JSON mapping: a null member is the same as an absent one. */
+  nullIsAbsent?: boolean;
+  /** How the document's messages name an object's faults. Default: JSON_WORDS. */
+  words?: JsonWords;
+}
+
+/** The words a document's refusals use for objects: each format keeps its own vocabulary. */
+export interface JsonWords {
+  notObject(path: string): string;
+  unknownKey(path: string, key: string): string;
+  missingKey(path: string, key: string): string;
+}
+
+export const JSON_WORDS: JsonWords = {
+  notObject: (path) => `${path}: expected an object`,
+  unknownKey: (path, key) => `unknown field ${path}.${key}`,
+  missingKey: (path, key) => `${path}.${key} missing`,
+};
+
+/** CBOR calls them maps and keys. */
+export const CBOR_WORDS: JsonWords = {
+  notObject: (path) => `${path}: expected a map`,
+  unknownKey: (path, key) => `${path}: unexpected key ${JSON.stringify(key)}`,
+  missingKey: (path, key) => `${path}: missing key ${key}`,
+};
+
+export type JsonObject = Record<string, unknown>;
+
+export function jsonRefusal(ctx: JsonReadContext, message: string, limit = false): never {
+  throw new StellaError(limit ? (ctx.limitCode ?? ctx.code) : ctx.code, ctx.check, `${ctx.prefix ?? ''}${message}`);
+}
+
+/** Absent: undefined, and under the protobuf mapping null too. */
+export function isAbsent(v: unknown, ctx: JsonReadContext): v is undefined | null {
+  return v === undefined || (v === null && ctx.nullIsAbsent === true);
+}
+
+export interface ObjectShape {
+  /** Keys that must be present. */
+  required?: readonly string[];
+  /** Keys that may be present; with `required`, any other key is refused. Omitted: any key. */
+  optional?: readonly string[];
+}
+
+/**
+ * A plain object (never an array, Date, Map or class instance). With a shape, exactly the
+ * keys it allows: a required key absent or an unknown key present is refused.
+ */
+export function readObject(v: unknown, path: string, ctx: JsonReadContext, shape?: ObjectShape): JsonObject {
+  if (isAbsent(v, ctx)) jsonRefusal(ctx, `${path} missing`);
+  const words = ctx.words ?? JSON_WORDS;
+  if (!isPlainObject(v)) jsonRefusal(ctx, words.notObject(path));
+  if (shape) {
+    const required = shape.required ?? [];
+    if (shape.optional !== undefined || shape.required !== undefined) {
+      const optional = shape.optional ?? [];
+      for (const k of Object.keys(v)) {
+        if (!required.includes(k) && !optional.includes(k)) jsonRefusal(ctx, words.unknownKey(path, k.slice(0, 60)));
+      }
+    }
+    for (const k of required) if (isAbsent(v[k], ctx)) jsonRefusal(ctx, words.missingKey(path, k));
+  }
+  return v;
+}
+
+/** An array of at most `max` items (at least one with `nonEmpty`). */
+export function readArray(v: unknown, path: string, ctx: JsonReadContext, opts: { max: number; nonEmpty?: boolean }): unknown[] {
+  if (isAbsent(v, ctx)) jsonRefusal(ctx, `${path} missing`);
+  if (!Array.isArray(v)) jsonRefusal(ctx, `${path}: expected an array`);
+  if (v.length > opts.max) jsonRefusal(ctx, `${path}: ${v.length} items exceeds the limit of ${opts.max}`, true);
+  if (opts.nonEmpty && v.length === 0) jsonRefusal(ctx, `${path} is empty`);
+  return v;
+}
+
+/** A string; with `nonEmpty`, '' is the same as absent (protobuf's default); `maxLength` in UTF-16 units. */
+export function readString(v: unknown, path: string, ctx: JsonReadContext, opts: { nonEmpty?: boolean; maxLength?: number } = {}): string {
+  if (isAbsent(v, ctx)) jsonRefusal(ctx, `${path} missing`);
+  if (typeof v !== 'string') jsonRefusal(ctx, `${path}: expected a string${opts.maxLength === undefined ? '' : ` of at most ${opts.maxLength} characters`}`);
+  if (opts.nonEmpty && v === '') jsonRefusal(ctx, `${path} missing`);
+  if (opts.maxLength !== undefined && v.length > opts.maxLength) jsonRefusal(ctx, `${path}: expected a string of at most ${opts.maxLength} characters`);
+  return v;
+}
+
+/** Standard base64 (strict, ./encoding.ts); with `nonEmpty`, no bytes is the same as absent. */
+export function readBase64(v: unknown, path: string, ctx: JsonReadContext, opts: { nonEmpty?: boolean } = {}): Uint8Array {
+  if (isAbsent(v, ctx)) jsonRefusal(ctx, `${path} missing`);
+  if (typeof v !== 'string') jsonRefusal(ctx, `${path}: expected a base64 string`);
+  const bytes = decodeBase64(v, `${ctx.prefix ?? ''}${path}`, ctx.check, ctx.code);
+  if (opts.nonEmpty && bytes.length === 0) jsonRefusal(ctx, `${path} missing`);
+  return bytes;
+}
+
+const DECIMAL_UINT = /^[0-9]{1,16}$/;
+
+/**
+ * A non-negative integer exact in a double. `decimalString`: protobuf JSON's int64, which
+ * may also be written as a decimal string.
+ */
+export function readUint(v: unknown, path: string, ctx: JsonReadContext, opts: { decimalString?: boolean } = {}): number {
+  if (isAbsent(v, ctx)) jsonRefusal(ctx, `${path} missing`);
+  let n: number;
+  if (typeof v === 'string' && opts.decimalString) {
+    if (!DECIMAL_UINT.test(v)) jsonRefusal(ctx, `${path}: not a non-negative integer (${JSON.stringify(v.slice(0, 40))})`);
+    n = Number(v);
+  } else if (typeof v === 'number') {
+    if (!Number.isInteger(v) || v < 0) jsonRefusal(ctx, `${path}: not a non-negative integer (${v})`);
+    n = v;
+  } else {
+    return jsonRefusal(ctx, `${path}: expected ${opts.decimalString ? 'an integer' : 'a non-negative integer'}`);
+  }
+  if (!Number.isSafeInteger(n)) jsonRefusal(ctx, `${path}: ${String(v)} is out of range (max ${Number.MAX_SAFE_INTEGER})`);
+  return n;
+}
+
+/** `read(v)` when the member is present, else undefined. */
+export function readOptional<T>(v: unknown, ctx: JsonReadContext, read: (v: unknown) => T): T | undefined {
+  return isAbsent(v, ctx) ? undefined : read(v);
 }

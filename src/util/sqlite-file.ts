@@ -9,7 +9,7 @@
  * 32-bit integers (as the pragmas report them).
  */
 import Database from 'better-sqlite3';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { probeFile, type InputFileOptions } from './fs.js';
 
 export type SqliteFileKind = 'missing' | 'not-a-file' | 'empty' | 'not-sqlite' | 'sqlite';
 
@@ -28,32 +28,18 @@ export interface SqliteFileHeader {
 const MAGIC = 'SQLite format 3\0';
 const HEADER_BYTES = 100;
 
-function sizeOf(path: string): number | undefined {
-  try {
-    const st = statSync(path);
-    return st.isFile() ? st.size : -1;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
+/** Read through util/fs.ts like any input; a failure to look is STORE_CORRUPT unless the caller says otherwise. */
+const PROBE: InputFileOptions = { what: 'database file', code: 'STORE_CORRUPT', check: 'trust-store' };
 
-export function readSqliteHeader(path: string): SqliteFileHeader {
+export function readSqliteHeader(path: string, opts: InputFileOptions = PROBE): SqliteFileHeader {
   const none = { applicationId: 0, userVersion: 0 };
-  const size = sizeOf(path);
-  const wal = sizeOf(`${path}-wal`);
-  const walPending = wal !== undefined && wal > 0;
-  if (size === undefined) return { kind: 'missing', ...none, walPending };
-  if (size < 0) return { kind: 'not-a-file', ...none, walPending };
-  if (size === 0) return { kind: 'empty', ...none, walPending };
-  if (size < HEADER_BYTES) return { kind: 'not-sqlite', ...none, walPending };
-  const buf = Buffer.alloc(HEADER_BYTES);
-  const fd = openSync(path, 'r');
-  try {
-    if (readSync(fd, buf, 0, HEADER_BYTES, 0) < HEADER_BYTES) return { kind: 'not-sqlite', ...none, walPending };
-  } finally {
-    closeSync(fd);
-  }
+  const file = probeFile(path, HEADER_BYTES, opts);
+  const wal = probeFile(`${path}-wal`, 0, { ...opts, what: `${opts.what} WAL` });
+  const walPending = wal.kind === 'file' && wal.size > 0;
+  if (file.kind !== 'file') return { kind: file.kind, ...none, walPending };
+  if (file.size === 0) return { kind: 'empty', ...none, walPending };
+  if (file.head.length < HEADER_BYTES) return { kind: 'not-sqlite', ...none, walPending };
+  const buf = Buffer.from(file.head.buffer, file.head.byteOffset, file.head.byteLength);
   if (buf.toString('latin1', 0, MAGIC.length) !== MAGIC) return { kind: 'not-sqlite', ...none, walPending };
   return { kind: 'sqlite', userVersion: buf.readInt32BE(60), applicationId: buf.readInt32BE(68), walPending };
 }

@@ -181,6 +181,13 @@ export function formatTime(t: TimeValue): string {
   return p.subMs === '' ? iso : `${iso.slice(0, -1)}${p.subMs}Z`;
 }
 
+/** As formatTime; null (or undefined) stays null: an open window end, an entry never retired. */
+export function formatTimeOrNull(t: TimeValue): string;
+export function formatTimeOrNull(t: TimeValue | null | undefined): string | null;
+export function formatTimeOrNull(t: TimeValue | null | undefined): string | null {
+  return t === null || t === undefined ? null : formatTime(t);
+}
+
 /** As formatTime, without the fraction when it is zero (`2026-01-31T00:00:00Z`), as trusted roots are written. */
 export function formatTimeCompact(t: TimeValue): string {
   const iso = formatTime(t);

@@ -4,26 +4,9 @@
  * (URI, email, Fulcio other-name .1.7) and the OIDC subject in .1.24; one match suffices.
  */
 import { fail } from '../errors.js';
-import { oidcIssuer, type Certificate } from '../x509/certificate.js';
+import { certificateIdentities, oidcIssuer } from '../x509/certificate.js';
 import type { VerifyInput, VerifyState } from './context.js';
 import { anchoredForm } from './identity-pattern.js';
-
-const OID_SUBJECT = '1.3.6.1.4.1.57264.1.24';
-const OID_OTHERNAME_USERNAME = '1.3.6.1.4.1.57264.1.7';
-
-/** Every identity value a certificate carries, with where it came from. */
-export function certificateIdentities(cert: Certificate): { field: string; value: string }[] {
-  const out: { field: string; value: string }[] = [];
-  const san = cert.subjectAltName;
-  if (san) {
-    for (const v of san.uris) out.push({ field: 'SAN URI', value: v });
-    for (const v of san.emails) out.push({ field: 'SAN email', value: v });
-    for (const o of san.otherNames) if (o.oid === OID_OTHERNAME_USERNAME && o.value !== undefined) out.push({ field: 'SAN otherName', value: o.value });
-  }
-  const sub = cert.fulcio.values.get(OID_SUBJECT);
-  if (sub !== undefined) out.push({ field: 'OIDC subject (1.3.6.1.4.1.57264.1.24)', value: sub });
-  return out;
-}
 
 export function verifyIdentityStep(input: VerifyInput, state: VerifyState): NonNullable<VerifyState['identity']> {
   const key = state.signingKey!;

@@ -12,13 +12,11 @@ import { verifySignature } from '../crypto.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
 import { digestNameOf, formatDigest, hashAlgorithmOf, type DigestName } from '../util/digest.js';
 import { preAuthEncoding } from '../bundle/dsse.js';
-import { matchSubject, parseInTotoStatement } from '../bundle/intoto.js';
+import { IN_TOTO_PAYLOAD_TYPE, matchSubject, parseInTotoStatement } from '../bundle/intoto.js';
 import type { HashAlgorithm } from '../bundle/model.js';
 import { artifactDigest } from './artifact.js';
 import { chooseSignatureHash, type SignatureDeclarations } from './algorithms.js';
 import type { VerifyInput, VerifyState } from './context.js';
-
-export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
 export interface SignatureResult {
   content: 'messageSignature' | 'dsseEnvelope';

@@ -25,7 +25,8 @@ import {
   type DerNode,
 } from '../der/reader.js';
 import { fail, StellaError } from '../errors.js';
-import { bytesEqual, toBase64, toHex, utf8Decoder } from '../util/encoding.js';
+import { bytesEqual, toHex, utf8Decoder } from '../util/encoding.js';
+import { derToPem } from '../util/pem.js';
 import { FULCIO_DER_STRING_OIDS, FULCIO_RAW_STRING_OIDS, OID } from './oids.js';
 import { memoizedVerify } from './verify-cache.js';
 
@@ -585,6 +586,24 @@ export function verifyCertificateSignature(cert: Certificate, issuerKey: KeyObje
 // Identity helpers
 
 /**
+ * Every identity value a certificate carries, with where it came from: SAN URIs and emails,
+ * Fulcio's other-name SAN (.1.7) and the OIDC subject extension (.1.24). The verifier's
+ * identity policy matches against these; the export manifest and the signer report the first.
+ */
+export function certificateIdentities(cert: Certificate): { field: string; value: string }[] {
+  const out: { field: string; value: string }[] = [];
+  const san = cert.subjectAltName;
+  if (san) {
+    for (const v of san.uris) out.push({ field: 'SAN URI', value: v });
+    for (const v of san.emails) out.push({ field: 'SAN email', value: v });
+    for (const o of san.otherNames) if (o.oid === OID.fulcioOtherNameSan && o.value !== undefined) out.push({ field: 'SAN otherName', value: o.value });
+  }
+  const sub = cert.fulcio.values.get(OID.fulcioSubject);
+  if (sub !== undefined) out.push({ field: `OIDC subject (${OID.fulcioSubject})`, value: sub });
+  return out;
+}
+
+/**
  * The OIDC issuer a Fulcio certificate attests: 1.3.6.1.4.1.57264.1.8 if present, else the
  * deprecated .1.1. Both present with different values is refused (checklist C24): a
  * verifier reading one and a policy reading the other would disagree.
@@ -598,35 +617,4 @@ export function oidcIssuer(cert: Certificate): string | undefined {
     });
   }
   return issuerV2 ?? issuerV1;
-}
-
-// ---------------------------------------------------------------------------------------
-// PEM
-
-const PEM_BLOCK_RE = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
-const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/**
- * Every PEM block labelled `label` (default CERTIFICATE) in `pem`, as DER. Blocks with
- * other labels are refused; text between blocks (openssl's "subject=" lines) is ignored.
- */
-export function pemToDerList(pem: string, label = 'CERTIFICATE'): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const m of pem.matchAll(PEM_BLOCK_RE)) {
-    const [, begin, body, end] = m as unknown as [string, string, string, string];
-    if (begin !== end) fail('CERTIFICATE_MALFORMED', 'input', `PEM: BEGIN ${begin} closed by END ${end}`);
-    if (begin !== label) fail('CERTIFICATE_MALFORMED', 'input', `PEM: expected ${label}, found ${begin}`);
-    const b64 = body.replace(/[\r\n\t ]/g, '');
-    if (b64.length === 0 || !B64_RE.test(b64)) fail('CERTIFICATE_MALFORMED', 'input', `PEM ${label}: invalid base64`);
-    out.push(new Uint8Array(Buffer.from(b64, 'base64')));
-  }
-  if (out.length === 0) fail('CERTIFICATE_MALFORMED', 'input', `PEM: no ${label} block found`);
-  return out;
-}
-
-export function derToPem(der: Uint8Array, label = 'CERTIFICATE'): string {
-  const b64 = toBase64(der);
-  const lines: string[] = [];
-  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }

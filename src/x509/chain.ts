@@ -10,9 +10,9 @@
  * signature check each.
  */
 import { fail, StellaError, type CheckName, type ErrorCode } from '../errors.js';
-import { windowContains, type CertificateAuthority } from '../trust/material.js';
+import { windowContains, type CertificateAuthority } from '../model/trust-material.js';
 import { bytesEqual } from '../util/encoding.js';
-import { formatTime, timeAtOrAfter, timeInWindow, type TimeValue } from '../util/time.js';
+import { formatTime, timeAtOrAfter, timeInWindow, TIME_MIN_MS, type TimeValue } from '../util/time.js';
 import { parseCertificate, verifyCertificateSignature, type Certificate, type NameInfo } from './certificate.js';
 import { OID } from './oids.js';
 
@@ -201,4 +201,29 @@ export function verifyCertificateChain(leaf: Certificate, bundleCerts: Certifica
   }
   if (best) throw best.error;
   return fail('CERT_CHAIN_INVALID', 'certificate-chain', 'Certificate chain invalid: the trusted root has no certificate authorities');
+}
+
+/**
+ * The signing side's check of a chain a CA has just issued (signer.yaml
+ * certificate.validateChain), by the same rules as verification: CA flags, keyCertSign, path
+ * length, issuer names, every signature, the leaf's usages, and every certificate's validity
+ * at `times`. `chain` is the leaf, then the issuing certificates as the CA returned them; it
+ * must end at one of `roots` (its last certificate is one of them, or is issued by one).
+ * `times` are when the leaf was issued (its notBefore): the CA's clock, not ours, says when
+ * that was, and every certificate above it must have been valid then.
+ */
+export function verifyIssuedChain(chain: Certificate[], roots: Certificate[], times: TimeValue[], rootsName: string): ChainResult {
+  const [leaf, ...issuers] = chain;
+  if (!leaf) return fail('CERT_CHAIN_INVALID', 'certificate-chain', 'Certificate chain invalid: the CA returned no certificate');
+  const path = issuers.map((c) => c.der);
+  const last = issuers[issuers.length - 1] ?? leaf;
+  if (!roots.some((r) => bytesEqual(r.der, last.der))) {
+    const root = roots.find((r) => bytesEqual(r.subjectDer, last.issuerDer) && verifyCertificateSignature(last, r.publicKey));
+    if (!root) fail('CERT_CHAIN_INVALID', 'certificate-chain', `Certificate chain invalid: the chain does not end at a root in ${rootsName}`);
+    path.push(root.der);
+  }
+  if (path.length === 0) fail('CERT_CHAIN_INVALID', 'certificate-chain', 'Certificate chain invalid: the CA returned a root certificate, not a leaf');
+  // No trust-root window applies to a chain checked at issuance: the certificates' own validity does.
+  const ca: CertificateAuthority = { subject: {}, uri: rootsName, certChain: path, validFor: { start: TIME_MIN_MS, end: undefined } };
+  return verifyCertificateChain(leaf, [], [ca], times);
 }

@@ -27,6 +27,7 @@ export const OID = {
   fulcioIssuerV1: '1.3.6.1.4.1.57264.1.1',
   fulcioOtherNameSan: '1.3.6.1.4.1.57264.1.7',
   fulcioIssuerV2: '1.3.6.1.4.1.57264.1.8',
+  fulcioSubject: '1.3.6.1.4.1.57264.1.24',
 
   // Public key algorithms
   ecPublicKey: '1.2.840.10045.2.1',

@@ -11,7 +11,7 @@ import { sha256, verifySignature, type DigestName } from '../crypto.js';
 import { parseDer, readOid, Tag, type DerNode } from '../der/reader.js';
 import { explicit, seq } from '../der/writer.js';
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
-import { windowContains, type TransparencyLogInstance } from '../trust/material.js';
+import { windowContains, type TransparencyLogInstance } from '../model/trust-material.js';
 import { bytesEqual, concatBytes, toHex } from '../util/encoding.js';
 import { formatTime, TIME_MAX_MS, TIME_RANGE_TEXT } from '../util/time.js';
 import type { Certificate } from './certificate.js';

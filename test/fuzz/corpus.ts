@@ -18,7 +18,7 @@ import { bundleToJson } from '../../src/bundle/serialize.js';
 import type { Bundle } from '../../src/bundle/model.js';
 import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1 } from '../../src/bundle/intoto.js';
 import { parseTrustedRoot, serializeTrustedRoot } from '../../src/trust/trusted-root.js';
-import type { TransparencyLogInstance, TrustMaterial } from '../../src/trust/material.js';
+import type { TransparencyLogInstance, TrustMaterial } from '../../src/model/trust-material.js';
 import { buildPolicy, type PolicyOptions, type VerificationPolicy } from '../../src/verify/policy.js';
 import { parseDigestReference, type Artifact } from '../../src/verify/artifact.js';
 import { sha256 } from '../../src/crypto.js';

@@ -21,7 +21,7 @@ import { parseBundle } from '../../src/bundle/parse.js';
 import { bundleToJson } from '../../src/bundle/serialize.js';
 import type { Bundle, TransparencyLogEntry } from '../../src/bundle/model.js';
 import { preAuthEncoding } from '../../src/bundle/dsse.js';
-import { canonicalize } from '../../src/tlog/canonical-json.js';
+import { canonicalize } from '../../src/util/canonical-json.js';
 import { setPayload } from '../../src/tlog/set.js';
 import { MerkleTree, leafHash } from '../../src/tlog/merkle.js';
 import { buildDsseBody, buildHashedRekordBody } from '../../src/tlog/rekor-entry.js';

@@ -10,12 +10,12 @@ import { hashAlgorithmOf } from '../../src/util/digest.js';
 import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
 import { preAuthEncoding, serializeEnvelope } from '../../src/bundle/dsse.js';
 import type { Bundle, BundleContent } from '../../src/bundle/model.js';
-import { derToPem, pemToDerList, type Extension } from '../../src/x509/certificate.js';
+import { type Extension } from '../../src/x509/certificate.js';
 import { extKeyUsageExtension, issueCertificate, basicConstraintsExtension, keyUsageExtension, deterministicP256Signer, type DN } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
 import { int, seq } from '../../src/der/writer.js';
 import { issueTimestampToken, type TimestampIssueOptions } from '../../src/timestamp/issue.js';
-import type { CertificateAuthority } from '../../src/trust/material.js';
+import type { CertificateAuthority } from '../../src/model/trust-material.js';
 import type { PreciseTime } from '../../src/util/time.js';
 import { bundleFromRekorResponse } from '../../src/bundle/from-rekor.js';
 import {
@@ -27,6 +27,7 @@ import {
   type LocalRekorLog,
   type SandboxAuthority,
 } from '../../src/sandbox/authority/index.js';
+import { derToPem, pemToDerList } from '../../src/util/pem.js';
 
 export const AUTHORITY_CREATED_AT = Date.UTC(2025, 0, 1);
 export const ISSUER_URL = 'https://oidc.test.invalid';

@@ -8,7 +8,7 @@
  */
 import { sha256 } from '../../src/crypto.js';
 import type { Bundle, BundleContent } from '../../src/bundle/model.js';
-import type { TrustMaterial } from '../../src/trust/material.js';
+import type { TrustMaterial } from '../../src/model/trust-material.js';
 import { parseCertificate, type Extension } from '../../src/x509/certificate.js';
 import {
   authorityKeyIdExtension,

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
-import { runSign } from '../../src/sign/run.js';
+import { runSign } from '../../src/commands/attest/sign-run.js';
 import { discoverBundles } from '../../src/oci/bundles.js';
 import { RegistryClient, MEDIA_TYPES, digestOf } from '../../src/oci/client.js';
 import { referrersTag } from '../../src/oci/reference.js';

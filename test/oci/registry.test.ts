@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
-import { runSign } from '../../src/sign/run.js';
+import { runSign } from '../../src/commands/attest/sign-run.js';
 import { attachBundle, BUNDLE_ARTIFACT_TYPE, discoverBundles } from '../../src/oci/bundles.js';
 import { RegistryClient, MEDIA_TYPES, digestOf } from '../../src/oci/client.js';
 import { parseImageReference, referrersTag, type ImageRef } from '../../src/oci/reference.js';

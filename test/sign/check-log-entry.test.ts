@@ -8,10 +8,11 @@ import { sha256 } from '../../src/crypto.js';
 import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
 import type { BundleContent } from '../../src/bundle/model.js';
 import { tlogEntryFromRekor } from '../../src/bundle/from-rekor.js';
-import { parseCertificate, derToPem } from '../../src/x509/certificate.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
 import type { RekorEntryResult, RekorLogEntry } from '../../src/sign/rekor-client.js';
 import { checkLogEntry } from '../../src/sign/sign.js';
 import { NOW, makeAuthority, signerKey } from '../sandbox/authority/helpers.js';
+import { derToPem } from '../../src/util/pem.js';
 
 const authority = makeAuthority('check log entry');
 const signer = signerKey();

@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
-import { runSign } from '../../src/sign/run.js';
+import { runSign } from '../../src/commands/attest/sign-run.js';
 import { StellaError } from '../../src/errors.js';
 import { sha256 } from '../../src/crypto.js';
 import { toHex } from '../../src/util/encoding.js';
@@ -299,7 +299,7 @@ test.serial('Rekor v2 with no trust root given: the public-good root is the fall
   const { signArtifact } = await import('../../src/sign/sign.js');
   const { parseSigningConfig } = await import('../../src/sign/signing-config.js');
   const err = (await t.throwsAsync(
-    signArtifact({ artifact: `sha256:${'ab'.repeat(32)}`, identityToken: token(), signingConfig: parseSigningConfig(readFileSync(signingConfigWith((d) => (d.caUrls[0].url = url))), 'sc'), env: {} }),
+    signArtifact({ artifact: { kind: 'digest', sha256: new Uint8Array(32).fill(0xab), name: `sha256:${'ab'.repeat(32)}` }, identityToken: token(), signingConfig: parseSigningConfig(readFileSync(signingConfigWith((d) => (d.caUrls[0].url = url))), 'sc'), env: {} }),
   )) as StellaError;
   t.is(err.code, 'CONFIG_INVALID');
   t.regex(err.message, /a Rekor v2 log is configured.*pass --trusted-root/);

@@ -11,7 +11,7 @@ import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
-import { runSign } from '../../src/sign/run.js';
+import { runSign } from '../../src/commands/attest/sign-run.js';
 import { loadSignerConfig } from '../../src/sign/config.js';
 import { findBundlesByDigest } from '../../src/store/attestations.js';
 import { findBundlesForDigest } from '../../src/store/lookup.js';

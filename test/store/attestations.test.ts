@@ -15,11 +15,13 @@ function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'stella-store-'));
 }
 
-test('save and find by digest; duplicates collapse; case is normalised', (t) => {
+test('save and find by digest; duplicates collapse; an upper-case digest is refused', (t) => {
   const path = join(tmp(), 'a', 'attestations.db');
   const s = AttestationStore.open(path, 'write');
   s.save({ artifactDigest: D1, bundleJson: '{"b":1}', contentKind: 'messageSignature', identity: 'id', issuer: 'iss', createdAt: 1 });
-  s.save({ artifactDigest: D1.toUpperCase().replace('SHA256', 'sha256'), bundleJson: '{"b":1}', contentKind: 'messageSignature', createdAt: 2 });
+  // One spelling of a digest (util/digest.ts, issue 8): upper-case hex is refused, not normalised.
+  t.is((t.throws(() => s.save({ artifactDigest: D1.toUpperCase().replace('SHA256', 'sha256'), bundleJson: '{"b":1}', contentKind: 'messageSignature', createdAt: 2 })) as StellaError).code, 'INPUT_INVALID');
+  s.save({ artifactDigest: D1, bundleJson: '{"b":1}', contentKind: 'messageSignature', createdAt: 2 });
   s.save({ artifactDigest: D1, bundleJson: '{"b":2}', contentKind: 'dsseEnvelope', predicateType: 'https://slsa.dev/provenance/v1', createdAt: 3 });
   s.save({ artifactDigest: D2, bundleJson: '{"b":3}', contentKind: 'messageSignature', createdAt: 4 });
   t.is(s.count(), 3);
@@ -46,7 +48,9 @@ test('no attestations found: missing store and empty result are NO_ATTESTATIONS_
 
 test('bad digests and non-store files are refused clearly', (t) => {
   t.is((t.throws(() => normalizeArtifactDigest('sha256:abc')) as StellaError).code, 'INPUT_INVALID');
-  t.is(normalizeArtifactDigest(' sha256:' + 'AB'.repeat(32)), D1);
+  // One spelling of a digest (util/digest.ts, issue 8): upper case and surrounding spaces are refused, not normalised.
+  t.is((t.throws(() => normalizeArtifactDigest(' sha256:' + 'AB'.repeat(32))) as StellaError).code, 'INPUT_INVALID');
+  t.is(normalizeArtifactDigest(D1), D1);
   const junk = join(tmp(), 'junk.db');
   writeFileSync(junk, 'this is not sqlite'.repeat(100));
   t.is((t.throws(() => AttestationStore.open(junk, 'write')) as StellaError).code, 'STORE_CORRUPT');

@@ -8,7 +8,7 @@ import { derBomb } from '../helpers/der-bomb.js';
 import { StellaError } from '../../src/errors.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
 import { checkRfc3161Timestamp, parseTimeStampToken, verifyRfc3161Timestamp } from '../../src/timestamp/rfc3161.js';
-import type { CertificateAuthority } from '../../src/trust/material.js';
+import type { CertificateAuthority } from '../../src/model/trust-material.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 import { concatBytes, utf8 } from '../../src/util/encoding.js';
 import { parseCertificate, type Extension } from '../../src/x509/certificate.js';

@@ -4,11 +4,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../../src/crypto.js';
 import { noteKeyHint, noteKeyId, type NoteSigner } from '../../src/tlog/note.js';
-import type { TransparencyLogInstance, ValidityWindow } from '../../src/trust/material.js';
+import type { TransparencyLogInstance, ValidityWindow } from '../../src/model/trust-material.js';
 import { parseBundle } from '../../src/bundle/parse.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 import type { Bundle } from '../../src/bundle/model.js';
-import type { TrustMaterial } from '../../src/trust/material.js';
+import type { TrustMaterial } from '../../src/model/trust-material.js';
+import { CONFORMANCE_DIR } from '../helpers/paths.js';
 import { conformanceCase, conformanceTrustedRootPath } from '../helpers/shared.js';
 
 export interface TestLog {

@@ -7,19 +7,19 @@ import { sha256, digest } from '../../src/crypto.js';
 import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
 import { preAuthEncoding } from '../../src/bundle/dsse.js';
 import type { Bundle, DsseEnvelopeContent, MessageSignatureContent, TransparencyLogEntry } from '../../src/bundle/model.js';
-import { canonicalizeBytes } from '../../src/tlog/canonical-json.js';
+import { canonicalizeBytes } from '../../src/util/canonical-json.js';
 import { leafHash } from '../../src/tlog/merkle.js';
 import {
   buildDsseBody,
   buildHashedRekordBody,
   entryUuid,
   parseRekorBody,
-  toPem,
   verifyEntryBinding,
   type BindingExpectations,
 } from '../../src/tlog/rekor-entry.js';
 import { conformanceCase, sharedTest } from '../helpers/shared.js';
 import { leafDer, loadCase } from './helpers.js';
+import { derToPem as toPem } from '../../src/util/pem.js';
 
 // --- a self-contained signer: an ECDSA key standing in for a certificate and for a bare key ---
 

@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { StellaError } from '../../src/errors.js';
 import { bytesEqual, fromHex, utf8 } from '../../src/util/encoding.js';
 import type { TransparencyLogEntry } from '../../src/bundle/model.js';
-import type { TransparencyLogInstance } from '../../src/trust/material.js';
+import type { TransparencyLogInstance } from '../../src/model/trust-material.js';
 import { setPayload, signSet, verifySet } from '../../src/tlog/set.js';
 import { sharedTest } from '../helpers/shared.js';
 import { loadCase, makeLog } from './helpers.js';

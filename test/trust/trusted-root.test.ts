@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { StellaError } from '../../src/errors.js';
 import { parseTrustedRoot, serializeTrustedRoot, TRUSTED_ROOT_MEDIA_TYPE_V01, TRUSTED_ROOT_MEDIA_TYPE_V02 } from '../../src/trust/trusted-root.js';
 import { publicGoodTrustedRootPath } from '../../src/trust/public-good.js';
-import { windowContains, type TrustMaterial } from '../../src/trust/material.js';
+import { windowContains, type TrustMaterial } from '../../src/model/trust-material.js';
 import { toBase64 } from '../../src/util/encoding.js';
 import { CONFORMANCE_DIR } from '../helpers/paths.js';
 import { conformanceCase, sharedTest } from '../helpers/shared.js';

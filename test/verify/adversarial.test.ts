@@ -18,11 +18,11 @@ import type { Bundle } from '../../src/bundle/model.js';
 import { preAuthEncoding } from '../../src/bundle/dsse.js';
 import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1 } from '../../src/bundle/intoto.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
-import type { CertificateAuthority, TrustMaterial } from '../../src/trust/material.js';
+import type { CertificateAuthority, TrustMaterial } from '../../src/model/trust-material.js';
 import { verifyBundleReport } from '../../src/verify/pipeline.js';
 import { buildPolicy, type PolicyOptions, type VerificationPolicy } from '../../src/verify/policy.js';
 import type { Artifact } from '../../src/verify/artifact.js';
-import { oidcIssuer, parseCertificate, derToPem, type Extension } from '../../src/x509/certificate.js';
+import { oidcIssuer, parseCertificate, type Extension } from '../../src/x509/certificate.js';
 import { verifyCertificateChain } from '../../src/x509/chain.js';
 import {
   basicConstraintsExtension,
@@ -46,6 +46,7 @@ import { noteKeyHint } from '../../src/tlog/note.js';
 import { INTERMEDIATE_NAME, LocalRekorLog, MemoryLogStorage, bundleFromRekorResponse, seedFromString, type SandboxAuthority } from '../../src/sandbox/authority/index.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { githubIdentity, ISSUER_URL, signBlob, signDsse, testAuthority, testTsa } from '../helpers/authority-bundles.js';
+import { derToPem } from '../../src/util/pem.js';
 
 // ---------------------------------------------------------------------------------------
 // Samples and plumbing

@@ -11,7 +11,7 @@ import { CONFORMANCE_DIR, NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../helpers/pa
 import { SHARED_MISSING, sharedTest } from '../helpers/shared.js';
 import { runCli } from '../helpers/cli.js';
 import { StellaError } from '../../src/errors.js';
-import { runVerify } from '../../src/verify/cli.js';
+import { runVerify } from '../../src/commands/attest/verify-run.js';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { TrustedRoot } from '@sigstore/protobuf-specs';

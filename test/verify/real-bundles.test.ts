@@ -22,7 +22,7 @@ import { preAuthEncoding } from '../../src/bundle/dsse.js';
 import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1 } from '../../src/bundle/intoto.js';
 import type { Bundle } from '../../src/bundle/model.js';
 import { serializeTrustedRoot } from '../../src/trust/trusted-root.js';
-import type { CertificateAuthority, TrustMaterial } from '../../src/trust/material.js';
+import type { CertificateAuthority, TrustMaterial } from '../../src/model/trust-material.js';
 import { LocalRekorLog, MemoryLogStorage, seedFromString } from '../../src/sandbox/authority/index.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
 import { deterministicP256Signer } from '../../src/x509/issue.js';

@@ -14,7 +14,8 @@ import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
 import { verifyBundleReport } from '../../src/verify/pipeline.js';
 import { buildPolicy, type PolicyOptions } from '../../src/verify/policy.js';
-import { derToPem, parseCertificate } from '../../src/x509/certificate.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
+import { derToPem } from '../../src/util/pem.js';
 import {
   authorityKeyIdExtension,
   deterministicP256Signer,

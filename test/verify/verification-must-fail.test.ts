@@ -13,7 +13,7 @@ import { parseBundle } from '../../src/bundle/parse.js';
 import { bundleToJson, serializeBundle } from '../../src/bundle/serialize.js';
 import type { Bundle } from '../../src/bundle/model.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
-import type { TrustMaterial } from '../../src/trust/material.js';
+import type { TrustMaterial } from '../../src/model/trust-material.js';
 import { verifyBundleReport } from '../../src/verify/pipeline.js';
 import { buildPolicy, type PolicyOptions, type VerificationPolicy } from '../../src/verify/policy.js';
 import type { Artifact } from '../../src/verify/artifact.js';

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { bitString, bool, explicit, int, octetString, oid, seq, utf8String, x509Time } from '../../src/der/writer.js';
 import { StellaError } from '../../src/errors.js';
 import { concatBytes, toHex } from '../../src/util/encoding.js';
+import { MAX_CERTIFICATE_BYTES, oidcIssuer, parseCertificate, verifyCertificateSignature } from '../../src/x509/certificate.js';
 import { conformanceCase, conformanceCaseNames, sharedTest } from '../helpers/shared.js';
-import { derToPem, MAX_CERTIFICATE_BYTES, oidcIssuer, parseCertificate, pemToDerList, verifyCertificateSignature } from '../../src/x509/certificate.js';
 import { MAX_DER_ELEMENTS } from '../../src/der/reader.js';
 import { derBomb, derNulls, wrapDer } from '../helpers/der-bomb.js';
 import { buildPki, fixturePem, T0, MIN, INTERMEDIATE_DN, seed } from './helpers.js';
@@ -20,6 +20,7 @@ import {
   signatureAlgorithmIdentifier,
   subjectAltNameExtension,
 } from '../../src/x509/issue.js';
+import { derToPem, pemToDerList } from '../../src/util/pem.js';
 
 const [leafDer] = fixturePem('x509/fulcio-leaf-2024-03-19.pem') as [Uint8Array];
 const [intermediateDer] = fixturePem('x509/fulcio-public-good-intermediate.pem') as [Uint8Array];

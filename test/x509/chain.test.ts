@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
-import type { CertificateAuthority } from '../../src/trust/material.js';
+import type { CertificateAuthority } from '../../src/model/trust-material.js';
 import { parseCertificate, type Certificate, type Extension } from '../../src/x509/certificate.js';
-import { verifyCertificateChain } from '../../src/x509/chain.js';
+import { verifyCertificateChain, verifyIssuedChain } from '../../src/x509/chain.js';
 import {
   basicConstraintsExtension,
   ctPoisonExtension,
@@ -216,4 +216,23 @@ test('a precertificate (CT poison) is refused as the leaf and as a CA (checklist
     signer: pki.rootSigner,
   });
   rejects(t, () => verifyCertificateChain(leaf, [], [authority([inter, pki.root], T0 - YEAR)], [T0 + MIN]), 'CERT_CHAIN_INVALID', /CA certificate O=stella\.test, CN=stella-intermediate is a precertificate/);
+});
+
+// The signing side (signer.yaml certificate.validateChain) checks Fulcio's answer with the
+// same rules; it used to check only that each link's signature verified (issue 8).
+test('an issued chain is checked like a verified one and must end at a configured root', (t) => {
+  const root = parseCertificate(pki.root);
+  t.notThrows(() => verifyIssuedChain([leaf, intermediate], [root], [leaf.notBefore], 'roots.pem'));
+  t.notThrows(() => verifyIssuedChain([leaf, intermediate, root], [root], [leaf.notBefore], 'roots.pem'));
+  const otherSigner = deterministicP256Signer(seed('chain:issued-other-root'));
+  const otherRoot = parseCertificate(caCert({ name: ROOT_DN, issuerName: ROOT_DN, signer: otherSigner, issuerSigner: otherSigner }));
+  rejects(t, () => verifyIssuedChain([leaf, intermediate], [otherRoot], [leaf.notBefore], 'roots.pem'), 'CERT_CHAIN_INVALID', /does not end at a root in roots\.pem/);
+  rejects(t, () => verifyIssuedChain([root], [root], [T0], 'roots.pem'), 'CERT_CHAIN_INVALID', /a root certificate, not a leaf/);
+  // What the old check let through: every signature verifies, but the intermediate may not issue.
+  const notCa = parseCertificate(caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: pki.intermediateSigner, issuerSigner: pki.rootSigner, ca: false }));
+  rejects(t, () => verifyIssuedChain([leaf, notCa], [root], [leaf.notBefore], 'roots.pem'), 'CERT_CHAIN_INVALID', /stella-intermediate is not a CA/);
+  const noEku = leafWith([san, keyUsageExtension(['digitalSignature'])]);
+  rejects(t, () => verifyIssuedChain([noEku, intermediate], [root], [noEku.notBefore], 'roots.pem'), 'CERT_USAGE_INVALID', /codeSigning/);
+  const shortInt = parseCertificate(caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: pki.intermediateSigner, issuerSigner: pki.rootSigner, notBefore: T0 - YEAR, notAfter: T0 - 1 }));
+  rejects(t, () => verifyIssuedChain([leaf, shortInt], [root], [leaf.notBefore], 'roots.pem'), 'CERT_EXPIRED', /intermediate valid/);
 });

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../../src/crypto.js';
-import type { CertificateAuthority, TransparencyLogInstance } from '../../src/trust/material.js';
-import { parseCertificate, pemToDerList, type Extension } from '../../src/x509/certificate.js';
+import type { CertificateAuthority, TransparencyLogInstance } from '../../src/model/trust-material.js';
+import { parseCertificate, type Extension } from '../../src/x509/certificate.js';
 import {
   authorityKeyIdExtension,
   basicConstraintsExtension,
@@ -24,6 +24,7 @@ import {
 import { OID } from '../../src/x509/oids.js';
 import { utf8 } from '../../src/util/encoding.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
+import { pemToDerList } from '../../src/util/pem.js';
 
 export const FIXTURES = path.join(PROJECT_ROOT, 'test', 'fixtures');
 

@@ -40,7 +40,7 @@ export default class AttestExportBundle extends StellaCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(AttestExportBundle);
-    const { runExportBundle } = await import('../../archive/collect.js');
+    const { runExportBundle } = await import('./export-bundle-run.js');
     // --image: a registry reference is pulled from its registry; a bare digest is an --artifact.
     const images = [...(flags.image ?? [])];
     let registry: import('../../oci/index.js').RegistryCollection | undefined;

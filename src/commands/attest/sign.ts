@@ -44,7 +44,7 @@ export default class AttestSign extends StellaCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(AttestSign);
-    const { runSign } = await import('../../sign/run.js');
+    const { runSign } = await import('./sign-run.js');
     // An image in a registry: the digest is signed, then the bundle is attached there too.
     const { imageTarget } = await import('../../oci/sign-target.js');
     const target = await imageTarget(flags.artifact, flags.image, registryFlagValues(flags));

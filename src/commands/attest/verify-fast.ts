@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { VERIFY_FLAGS } from './verify-spec.js';
-import { executeVerify } from '../../verify/command.js';
+import { executeVerify } from './verify-execute.js';
 import { printUsageError as usage } from '../render.js';
 import type { FlagValues } from '../flag-spec.js';
 

@@ -22,7 +22,7 @@ export default class AttestVerify extends StellaCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(AttestVerify);
-    const { executeVerify } = await import('../../verify/command.js');
+    const { executeVerify } = await import('./verify-execute.js');
     const code = await executeVerify({ ...(flags as FlagValues<typeof VERIFY_FLAGS>), json: this.jsonMode });
     if (code !== 0) this.exit(code);
   }

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { storeFlag } from './shared.js';
 import { formatTime } from '../../util/time.js';
+import { renderTimeline } from './timeline.js';
 
 export default class TrustList extends StellaCommand {
   static override summary = 'List trust entries';
@@ -23,7 +24,7 @@ export default class TrustList extends StellaCommand {
       if (this.jsonMode) return this.printJson({ ok: true, store: path, now: formatTime(now), entries });
       if (flags.timeline) {
         const width = flags.width ?? (process.stdout.isTTY ? process.stdout.columns : 100);
-        for (const line of t.renderTimeline(entries, { now, width, unicode: this.isTty })) process.stdout.write(line + '\n');
+        for (const line of renderTimeline(entries, { now, width, unicode: this.isTty })) process.stdout.write(line + '\n');
         return;
       }
       if (entries.length === 0) {

@@ -14,7 +14,8 @@ import { fail, isStellaError } from '../../errors.js';
 import { parsePublicKey, sha256, verifySignature } from '../../crypto.js';
 import { concatBytes, decodeBase64, utf8 } from '../../util/encoding.js';
 import type { Extension } from '../../x509/certificate.js';
-import { derToPem } from '../../x509/certificate.js';
+import { derToPem } from '../../util/pem.js';
+import { decodeJwt } from '../../util/jwt.js';
 import {
   authorityKeyIdExtension,
   basicConstraintsExtension,
@@ -321,14 +322,8 @@ function checkKeyType(key: ReturnType<typeof parsePublicKey>): void {
 
 /** The `iss` of a token, unverified: only used to pick which trusted issuer verifies it. */
 function peekIssuer(token: string): string {
-  const parts = token.split('.');
-  let iss: unknown;
-  try {
-    iss = JSON.parse(Buffer.from(parts[1] ?? '', 'base64url').toString('utf8'))['iss'];
-  } catch {
-    iss = undefined;
-  }
-  if (parts.length !== 3 || typeof iss !== 'string') fail('OIDC_TOKEN_INVALID', 'signing', 'OIDC token invalid: cannot read the "iss" claim');
+  const iss = decodeJwt(token, { code: 'OIDC_TOKEN_INVALID', check: 'signing', what: 'OIDC token invalid: token' }).payload['iss'];
+  if (typeof iss !== 'string') fail('OIDC_TOKEN_INVALID', 'signing', 'OIDC token invalid: cannot read the "iss" claim');
   return iss;
 }
 

@@ -4,7 +4,7 @@
  * in memory (the Rekor storage is injected); the HTTP servers in src/sandbox/server/ and the
  * samples script are its only users.
  */
-import type { TrustMaterial } from '../../trust/material.js';
+import type { TrustMaterial } from '../../model/trust-material.js';
 import { FulcioCA, type FulcioIssuerConfig } from './fulcio.js';
 import type { AuthorityKeys } from './keys.js';
 import { OidcIssuer } from './oidc.js';

@@ -10,7 +10,9 @@
 import { createPublicKey, verify as nodeVerify, type JsonWebKey } from 'node:crypto';
 import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
-import { decodeBase64Url, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
+import { toBase64Url, toHex, utf8 } from '../../util/encoding.js';
+import { decodeJwt } from '../../util/jwt.js';
+import { canonicalizeBytes } from '../../util/canonical-json.js';
 import { boundedSeconds } from '../../util/time.js';
 import type { AuthorityKey } from './keys.js';
 
@@ -54,9 +56,7 @@ const DEFAULT_WORKFLOW: Record<CiPlatform, string> = {
   gitea: '.gitea/workflows/release.yml',
 };
 
-function b64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
-}
+const b64url = toBase64Url;
 
 /** A stable fake number from text (run ids, repository ids): 9 decimal digits. */
 function stableNumber(text: string): string {
@@ -289,8 +289,8 @@ function publicJwk(key: AuthorityKey): { kty: 'EC'; crv: 'P-256'; x: string; y: 
 
 /** RFC 7638: SHA-256 over the required members in lexicographic order, base64url. */
 export function jwkThumbprint(jwk: { crv: string; kty: string; x: string; y: string }): string {
-  const canonical = `{"crv":"${jwk.crv}","kty":"${jwk.kty}","x":"${jwk.x}","y":"${jwk.y}"}`;
-  return b64url(sha256(utf8.encode(canonical)));
+  // The required members only, in RFC 8785 form (RFC 7638 §3.3: no whitespace, sorted keys).
+  return b64url(sha256(canonicalizeBytes({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })));
 }
 
 function uuidFrom(text: string): string {
@@ -302,16 +302,8 @@ function invalid(message: string, details?: Record<string, unknown>, options?: {
   return fail('OIDC_TOKEN_INVALID', 'signing', message, details, options);
 }
 
-function decodeJsonPart(part: string, what: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(utf8Decoder.decode(decodeBase64Url(part, `OIDC token ${what}`, 'signing')));
-  } catch (e) {
-    return invalid(`OIDC token invalid: ${what} is not base64url JSON`, undefined, { cause: e });
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(`OIDC token invalid: ${what} is not a JSON object`);
-  return value as Record<string, unknown>;
-}
+/** How the issuer reads a token: the one JWT decoder, its errors in the issuer's words. */
+const TOKEN = { code: 'OIDC_TOKEN_INVALID', check: 'signing', what: 'OIDC token invalid: token' } as const;
 
 /** A NumericDate claim (seconds, a fraction allowed), bounded to Stella's time range (util/time.ts). */
 function numericClaim(claims: Record<string, unknown>, name: string, required: boolean): number | undefined {
@@ -329,11 +321,7 @@ function numericClaim(claims: Record<string, unknown>, name: string, required: b
  */
 export function verifyToken(jwt: string, opts: VerifyTokenOptions & { issuers: TrustedOidcIssuer[] }): OidcClaims {
   if (typeof jwt !== 'string') invalid('OIDC token invalid: not a string');
-  const parts = jwt.trim().split('.');
-  if (parts.length !== 3) invalid('OIDC token invalid: expected three dot-separated parts');
-  const [h, p, s] = parts as [string, string, string];
-  const header = decodeJsonPart(h, 'header');
-  const claims = decodeJsonPart(p, 'payload');
+  const { header, payload: claims, signingInput, signature: sig } = decodeJwt(jwt, TOKEN);
   if (header['alg'] !== 'ES256') invalid(`OIDC token invalid: unsupported alg ${JSON.stringify(header['alg'])} (ES256 expected)`);
 
   const iss = claims['iss'];
@@ -346,9 +334,8 @@ export function verifyToken(jwt: string, opts: VerifyTokenOptions & { issuers: T
   if (!jwk) invalid(`OIDC token invalid: no key "${String(kid)}" in the issuer's JWKS`, { issuer: iss });
   let ok = false;
   try {
-    const sig = decodeBase64Url(s, 'OIDC token signature', 'signing');
     const key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' });
-    ok = sig.length === 64 && nodeVerify('sha256', utf8.encode(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, sig);
+    ok = sig.length === 64 && nodeVerify('sha256', utf8.encode(signingInput), { key, dsaEncoding: 'ieee-p1363' }, sig);
   } catch {
     ok = false;
   }
@@ -373,7 +360,5 @@ export function verifyToken(jwt: string, opts: VerifyTokenOptions & { issuers: T
 
 /** Read claims WITHOUT verifying (a client picking the challenge value); never trust them. */
 export function unverifiedClaims(jwt: string): Record<string, unknown> {
-  const parts = jwt.trim().split('.');
-  if (parts.length !== 3) invalid('OIDC token invalid: expected three dot-separated parts');
-  return decodeJsonPart(parts[1]!, 'payload');
+  return decodeJwt(jwt, TOKEN).payload;
 }

@@ -13,14 +13,16 @@
 import { fail, isStellaError } from '../../errors.js';
 import { parsePublicKey, sha256, verifySignature } from '../../crypto.js';
 import { verifyPrehashed } from '../../crypto-prehash.js';
-import { decodeBase64, fromHex, toBase64, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
+import { fromHex, toBase64, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
+import { readArray, readBase64, readObject, readString, type JsonReadContext } from '../../util/json.js';
 import { parseEnvelope, preAuthEncoding } from '../../bundle/dsse.js';
-import { digestSize, hashAlgorithmOf, isDigestName } from '../../util/digest.js';
+import { digestSize, hashAlgorithmOf, isDigestName, parseSha256Digest } from '../../util/digest.js';
 import { parseCertificate } from '../../x509/certificate.js';
-import { canonicalizeBytes } from '../../tlog/canonical-json.js';
+import { canonicalizeBytes } from '../../util/canonical-json.js';
 import { leafHash, MerkleTree } from '../../tlog/merkle.js';
 import { isValidNoteName, noteKeyHint, signCheckpoint, type NoteSigner } from '../../tlog/note.js';
-import { buildHashedRekordBody, parsePemVerifier, toPem, type EntryVerifier, type VerifierInput } from '../../tlog/rekor-entry.js';
+import { buildHashedRekordBody, parsePemVerifier, verifierPem, type EntryVerifier, type VerifierInput } from '../../tlog/rekor-entry.js';
+import { derToPem } from '../../util/pem.js';
 import { signSet } from '../../tlog/set.js';
 import type { AuthorityKey } from './keys.js';
 
@@ -266,7 +268,7 @@ export class LocalRekorLog {
 
   /** GET /api/v1/log/publicKey (PEM) */
   publicKeyPem(): string {
-    return toPem(this.#key.spki, 'PUBLIC KEY');
+    return derToPem(this.#key.spki, 'PUBLIC KEY');
   }
 
   /**
@@ -274,9 +276,8 @@ export class LocalRekorLog {
    * dsse payload hash is that digest. A linear scan: the sandbox log is small.
    */
   searchByHash(hash: string): string[] {
-    const m = /^(?:sha256:)?([0-9a-fA-F]{64})$/.exec(hash);
-    if (!m) rejected('Rekor: hash must be "sha256:" followed by 64 hex digits');
-    const want = m[1]!.toLowerCase();
+    // One spelling of a digest (util/digest.ts): Rekor also takes bare and upper-case hex; the sandbox does not.
+    const want = toHex(parseSha256Digest(hash, 'Rekor: hash', 'REKOR_REJECTED', 'tlog').digest);
     const out: string[] = [];
     for (let i = 0; i < this.size; i++) {
       const e = this.#storage.entry(i);
@@ -312,23 +313,19 @@ export function deriveTreeId(spki: Uint8Array): bigint {
 
 type Obj = Record<string, unknown>;
 
+/** Proposed entries are read by util/json.ts's readers; every refusal is REKOR_REJECTED. */
+const PROPOSAL: JsonReadContext = { code: 'REKOR_REJECTED', check: 'tlog', prefix: 'Rekor: ' };
+
 function obj(v: unknown, where: string): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) rejected(`Rekor: ${where} must be an object`);
-  return v as Obj;
+  return readObject(v, where, PROPOSAL);
 }
 
 function str(v: unknown, where: string): string {
-  if (typeof v !== 'string' || v === '') rejected(`Rekor: ${where} must be a non-empty string`);
-  return v;
+  return readString(v, where, PROPOSAL, { nonEmpty: true });
 }
 
 function b64(v: unknown, where: string): Uint8Array {
-  try {
-    return decodeBase64(str(v, where), `Rekor: ${where}`, 'tlog');
-  } catch (e) {
-    if (isStellaError(e) && e.code === 'BUNDLE_MALFORMED') rejected(`Rekor: ${where} is not valid base64`);
-    throw e;
-  }
+  return readBase64(v, where, PROPOSAL);
 }
 
 function pemVerifier(pem: Uint8Array, where: string): EntryVerifier {
@@ -401,8 +398,7 @@ function dsse(spec: Obj): Uint8Array {
     if (isStellaError(e)) rejected(`Rekor: spec.proposedContent.envelope is not a DSSE envelope: ${e.message}`);
     throw e;
   }
-  const verifiersRaw = pc['verifiers'];
-  if (!Array.isArray(verifiersRaw) || verifiersRaw.length === 0 || verifiersRaw.length > 16) rejected('Rekor: spec.proposedContent.verifiers must list 1 to 16 keys');
+  const verifiersRaw = readArray(pc['verifiers'], 'spec.proposedContent.verifiers', PROPOSAL, { max: 16, nonEmpty: true });
   const verifiers = verifiersRaw.map((v, i) => verifierKey(pemVerifier(b64(v, `spec.proposedContent.verifiers[${i}]`), `verifiers[${i}]`), `verifiers[${i}]`));
   if (env.signatures.length === 0) rejected('Rekor: the envelope has no signatures');
   const pae = preAuthEncoding(env.payloadType, env.payload);
@@ -410,7 +406,7 @@ function dsse(spec: Obj): Uint8Array {
   const signatures = env.signatures.map((s, i) => {
     const v = verifiers.find((k) => verifySignature(k.key, pae, s.sig));
     if (!v) rejected(`Rekor: envelope signature ${i} does not verify with any submitted verifier`);
-    return { signature: toBase64(s.sig), verifier: toBase64(utf8.encode(pemOf(v.input))) };
+    return { signature: toBase64(s.sig), verifier: toBase64(utf8.encode(verifierPem(v.input))) };
   });
   const unique = new Map(signatures.map((s) => [s.signature, s]));
   const sorted = [...unique.values()].sort((a, b) => (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
@@ -424,8 +420,4 @@ function dsse(spec: Obj): Uint8Array {
       signatures: sorted,
     },
   });
-}
-
-function pemOf(v: VerifierInput): string {
-  return 'certificateDer' in v ? toPem(v.certificateDer, 'CERTIFICATE') : toPem(v.publicKeySpki, 'PUBLIC KEY');
 }

@@ -14,8 +14,8 @@ import { isDigestName, digestSize, type DigestName } from '../../util/digest.js'
 import { sha256 } from '../../crypto.js';
 import { issueTimestampToken } from '../../timestamp/issue.js';
 import { encodeTimeStampResp, parseTimeStampReq, PKI_FAILURE, PKI_STATUS, type TimeStampRequest } from '../../timestamp/request.js';
-import type { CertificateAuthority } from '../../trust/material.js';
-import { derToPem } from '../../x509/certificate.js';
+import type { CertificateAuthority } from '../../model/trust-material.js';
+import { derToPem } from '../../util/pem.js';
 import {
   authorityKeyIdExtension,
   basicConstraintsExtension,

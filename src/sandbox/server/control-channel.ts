@@ -18,6 +18,7 @@
  * replay. MACs are compared in constant time. The client speaks only to loopback URLs.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { parseJsonStrict } from '../../util/json.js';
 
 export const CONTROL_PATHS = { hello: '/stella/v1/sandbox/hello', stop: '/stella/v1/sandbox/stop' } as const;
 
@@ -176,7 +177,7 @@ async function post(url: string, body: unknown, timeoutMs: number): Promise<{ st
   }
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    json = parseJsonStrict(Buffer.concat(chunks), { maxBytes: MAX_ANSWER_BYTES, maxDepth: 8, what: 'sandbox answer', code: 'SANDBOX_ERROR', check: 'sandbox' });
   } catch {
     json = undefined;
   }

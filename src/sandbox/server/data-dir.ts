@@ -26,6 +26,7 @@ import { join, resolve } from 'node:path';
 import { fail, StellaError } from '../../errors.js';
 import { boundedMs } from '../../util/time.js';
 import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../../util/fs.js';
+import { parseJsonStrict } from '../../util/json.js';
 import { exportAuthorityKeys, generateAuthorityKeys, importAuthorityKeys, type AuthorityKeys } from '../authority/keys.js';
 import { exportV2AuthorityKeys, generateV2AuthorityKeys, importV2AuthorityKeys, type V2AuthorityKeys } from '../authority/keys-v2.js';
 import { decodeControlKey, encodeControlKey } from './control-channel.js';
@@ -94,11 +95,11 @@ function readDataFile(path: string, what: string, secret = false): string {
 }
 
 function readJson(path: string, what: string, secret = false): unknown {
-  const text = readDataFile(path, what, secret);
+  const bytes = readFileBounded(path, { what, maxBytes: FILE_LIMITS.sandboxFileBytes, code: 'SANDBOX_ERROR', check: 'sandbox', secret });
   try {
-    return JSON.parse(text);
+    return parseJsonStrict(bytes, { maxBytes: FILE_LIMITS.sandboxFileBytes, maxDepth: 32, what: `${what} ${path}`, code: 'SANDBOX_ERROR', limitCode: 'SANDBOX_ERROR', check: 'sandbox' });
   } catch (e) {
-    return fail('SANDBOX_ERROR', 'sandbox', `${what} ${path} is not valid JSON`, undefined, { cause: e });
+    throw new StellaError('SANDBOX_ERROR', 'sandbox', `${what} ${path} is not valid JSON`, undefined, { cause: e });
   }
 }
 

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isStellaError, type ErrorCode } from '../../errors.js';
 import { toHex } from '../../util/encoding.js';
+import { parseJsonStrict } from '../../util/json.js';
 import { leafHash } from '../../tlog/merkle.js';
 import type { FulcioCA } from '../authority/fulcio.js';
 import type { OidcIssuer } from '../authority/oidc.js';
@@ -67,9 +68,9 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
   try {
-    return JSON.parse(text);
+    // Strict (duplicate keys refused, fatal UTF-8), as every untrusted JSON is read.
+    return parseJsonStrict(Buffer.concat(chunks), { maxBytes: MAX_BODY_BYTES, maxDepth: 64, what: 'request body', code: 'INPUT_INVALID', check: 'input' });
   } catch {
     throw new HttpError(400, 'request body is not valid JSON');
   }

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fail } from '../../errors.js';
-import { derToPem } from '../../x509/certificate.js';
+import { derToPem } from '../../util/pem.js';
 import { defaultSignerConfig, renderSignerConfig } from '../../sign/config.js';
 import { FulcioCA } from '../authority/fulcio.js';
 import { OidcIssuer, type CiPlatform } from '../authority/oidc.js';

@@ -24,11 +24,11 @@ import { fail } from '../../errors.js';
 import { allEntryRows, candidatesFromTrustMaterial, entryFromRow, entryRowById, entryRowByIdentity, insertEntry, type EntryCandidate, type EntryRow, type StoreEntry } from '../store/entries.js';
 import { activeKeyRows, addKeysTx, lastRotationVersion, thresholdOf } from '../store/rotation-keys.js';
 import { setMeta } from '../store/integrity.js';
-import { isoTime } from '../store/time.js';
 import type Database from 'better-sqlite3';
 import { createPublicKey } from 'node:crypto';
 import { readRotationBundle, rotationKeyId } from './bundle.js';
 import { verifyRotation, type VerifiedRotation } from './verify.js';
+import { formatTimeOrNull } from '../../util/time.js';
 
 export type RotationChange =
   | { action: 'add'; kind: string; subject: string; fingerprint: string; validFrom: string; validUntil: string | null }
@@ -79,7 +79,7 @@ function planRotation(db: Database.Database, v: VerifiedRotation, now: number, a
     const row = entryRowByIdentity(db, c.kind, c.identity);
     if (!row) {
       if (plan.adds.some((a) => a.candidate.kind === c.kind && a.candidate.identity === c.identity)) continue;
-      plan.adds.push({ candidate: c, change: { action: 'add', kind: c.kind, subject: c.subject, fingerprint: c.fingerprint, validFrom: isoTime(c.validFrom), validUntil: isoTime(c.validUntil) } });
+      plan.adds.push({ candidate: c, change: { action: 'add', kind: c.kind, subject: c.subject, fingerprint: c.fingerprint, validFrom: formatTimeOrNull(c.validFrom), validUntil: formatTimeOrNull(c.validUntil) } });
       continue;
     }
     if (named.has(row.id)) continue;
@@ -99,8 +99,8 @@ function planRotation(db: Database.Database, v: VerifiedRotation, now: number, a
           kind: row.kind,
           subject: row.subject,
           fingerprint: row.fingerprint,
-          from: { validFrom: isoTime(row.valid_from), validUntil: isoTime(row.valid_until) },
-          to: { validFrom: isoTime(c.validFrom), validUntil: isoTime(c.validUntil) },
+          from: { validFrom: formatTimeOrNull(row.valid_from), validUntil: formatTimeOrNull(row.valid_until) },
+          to: { validFrom: formatTimeOrNull(c.validFrom), validUntil: formatTimeOrNull(c.validUntil) },
         },
       });
     }
@@ -124,7 +124,7 @@ function planRotation(db: Database.Database, v: VerifiedRotation, now: number, a
     if (row.rotation_version === null || named.has(row.id)) continue;
     if (row.valid_until !== null && row.valid_until <= now) continue;
     // Closed now; an entry whose window had not started yet is withdrawn whole (end < start).
-    plan.closes.push({ action: 'close', id: row.id, kind: row.kind, subject: row.subject, fingerprint: row.fingerprint, validUntil: isoTime(now) });
+    plan.closes.push({ action: 'close', id: row.id, kind: row.kind, subject: row.subject, fingerprint: row.fingerprint, validUntil: formatTimeOrNull(now) });
   }
   const rk = v.payload.rotationKeys;
   if (rk) {
@@ -172,7 +172,7 @@ function applyPlan(tx: WriteTx, v: VerifiedRotation, plan: Plan, source: { file:
     .prepare('INSERT INTO rotations (version, applied_at, expires, payload_sha256, root_sha256, signers) VALUES (?, ?, ?, ?, ?, ?)')
     .run(version, tx.now, v.payload.expires, v.payloadSha256, v.payload.root.sha256, JSON.stringify({ old: v.signers, new: v.newKeySigners }));
   tx.record('rotate', {
-    detail: { version, expires: isoTime(v.payload.expires), payloadSha256: v.payloadSha256, rootSha256: v.payload.root.sha256, signers: v.signers, newKeySigners: v.newKeySigners },
+    detail: { version, expires: formatTimeOrNull(v.payload.expires), payloadSha256: v.payloadSha256, rootSha256: v.payload.root.sha256, signers: v.signers, newKeySigners: v.newKeySigners },
     sourceFile: source.file,
     sourceSha256: source.sha256,
   });
@@ -210,7 +210,7 @@ export function applyRotation(store: TrustStore, tarBytes: Uint8Array, opts: Rot
       dryRun: tx === undefined,
       version: v.payload.version,
       previousVersion: trust.lastVersion,
-      expires: isoTime(v.payload.expires),
+      expires: formatTimeOrNull(v.payload.expires),
       payloadSha256: v.payloadSha256,
       rootSha256: v.payload.root.sha256,
       signers: v.signers,

@@ -13,13 +13,12 @@
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { fail, StellaError } from '../../errors.js';
-import { defaultDigestForKey, sha256 } from '../../crypto.js';
-import { decodeBase64, toBase64, toHex, utf8 } from '../../util/encoding.js';
-import { parseJsonStrict } from '../../util/json.js';
+import { defaultDigestForKey, sha256, spkiOf } from '../../crypto.js';
+import { toBase64, toHex, utf8 } from '../../util/encoding.js';
+import { parseJsonStrict, readBase64, readObject, type JsonReadContext } from '../../util/json.js';
 import { boundedMs, formatTime, parseRfc3339, windowEndMs } from '../../util/time.js';
 import { parseTrustedRoot } from '../trusted-root.js';
-import { canonicalJson } from '../store/canonical.js';
-import { spkiOf } from '../store/keys.js';
+import { canonicalize } from '../../util/canonical-json.js';
 import { readTarStrict, writeTar } from '../../archive/tar.js';
 
 export const ROTATION_PAYLOAD_TYPE = 'stella.dev/trust-rotation/v1';
@@ -88,13 +87,13 @@ export function rotationKeyId(spki: Uint8Array): string {
 }
 
 function payloadJson(p: RotationPayload): string {
-  return canonicalJson({
+  return canonicalize({
     type: p.type,
     version: p.version,
     expires: formatTime(p.expires),
     root: { sha256: p.root.sha256, size: p.root.size },
     rotationKeys: p.rotationKeys ? { keys: p.rotationKeys.keys.map(toBase64), threshold: p.rotationKeys.threshold } : undefined,
-  });
+  }, { integersOnly: true });
 }
 
 export function signPayload(privateKey: KeyObject, payloadBytes: Uint8Array): Uint8Array {
@@ -156,7 +155,7 @@ export async function createRotation(input: CreateRotationInput): Promise<{ tar:
     if (k.type !== 'private') fail('INPUT_INVALID', 'rotation', '--sign-with needs a private key');
     return { keyId: rotationKeyId(spkiOf(createPublicKey(k))), signature: toBase64(signPayload(k, payloadBytes)) };
   });
-  const sigBytes = utf8.encode(canonicalJson({ signatures }));
+  const sigBytes = utf8.encode(canonicalize({ signatures }, { integersOnly: true }));
   const tar = await writeTar([
     { name: 'payload.json', data: payloadBytes },
     { name: 'root.json', data: input.rootBytes },
@@ -165,12 +164,19 @@ export async function createRotation(input: CreateRotationInput): Promise<{ tar:
   return { tar, payload, payloadBytes };
 }
 
+/** Rotation files, read by util/json.ts's readers in this format's words. */
+const ROTATION: JsonReadContext = {
+  code: 'ROTATION_INVALID',
+  check: 'rotation',
+  words: {
+    notObject: (what) => `${what} must be a JSON object`,
+    unknownKey: (what, k) => `${what}: unexpected field ${JSON.stringify(k)}`,
+    missingKey: (what, k) => `${what}: missing ${JSON.stringify(k)}`,
+  },
+};
+
 function exactKeys(o: unknown, keys: string[], optional: string[], what: string): Record<string, unknown> {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) rotationInvalid(`${what} must be a JSON object`);
-  const obj = o as Record<string, unknown>;
-  for (const k of keys) if (!(k in obj)) rotationInvalid(`${what}: missing "${k}"`);
-  for (const k of Object.keys(obj)) if (!keys.includes(k) && !optional.includes(k)) rotationInvalid(`${what}: unexpected field "${k}"`);
-  return obj;
+  return readObject(o, what, ROTATION, { required: keys, optional });
 }
 
 function parsePayload(bytes: Uint8Array): RotationPayload {
@@ -189,7 +195,7 @@ function parsePayload(bytes: Uint8Array): RotationPayload {
     const rk = exactKeys(o.rotationKeys, ['keys', 'threshold'], [], 'rotation payload rotationKeys');
     if (!Array.isArray(rk.keys) || rk.keys.length === 0 || rk.keys.length > ROTATION_LIMITS.maxKeys) keysInvalid(`rotation payload: rotationKeys.keys must list 1 to ${ROTATION_LIMITS.maxKeys} keys`);
     const parsed = (rk.keys as unknown[]).map((k, i) => {
-      const der = decodeBase64(k, `rotationKeys.keys[${i}]`, 'rotation');
+      const der = readBase64(k, `rotation payload: rotationKeys.keys[${i}]`, { ...ROTATION, code: 'ROTATION_KEYS_INVALID' });
       try {
         return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
       } catch (e) {
@@ -221,7 +227,7 @@ function parseSignatures(bytes: Uint8Array): RotationSignature[] {
   return (o.signatures as unknown[]).map((s, i) => {
     const e = exactKeys(s, ['keyId', 'signature'], [], `rotation signatures[${i}]`);
     if (typeof e.keyId !== 'string' || !/^[0-9a-f]{64}$/.test(e.keyId)) rotationInvalid(`rotation signatures[${i}].keyId must be 64 lowercase hex digits`);
-    const signature = decodeBase64(e.signature, `rotation signatures[${i}].signature`, 'rotation');
+    const signature = readBase64(e.signature, `rotation signatures[${i}].signature`, ROTATION);
     if (signature.length === 0) rotationInvalid(`rotation signatures[${i}].signature is empty`);
     return { keyId: e.keyId, signature };
   });

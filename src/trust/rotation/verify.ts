@@ -13,7 +13,7 @@ import { StellaError } from '../../errors.js';
 import { sha256, verifySignature } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
 import { formatTime } from '../../util/time.js';
-import type { TrustMaterial } from '../material.js';
+import type { TrustMaterial } from '../../model/trust-material.js';
 import { parseTrustedRoot } from '../trusted-root.js';
 import { checkThreshold, rotationKeyId, type RotationBundle, type RotationPayload } from './bundle.js';
 

@@ -25,7 +25,7 @@ import { readSqliteHeader, schemaShape } from '../../util/sqlite-file.js';
 import { guardStore, storeErrorFrom } from './errors.js';
 import { chainUnhashedHistory, sealChanges, setMeta, verifyIntegrity, type HistoryRecord } from './integrity.js';
 import { APPLICATION_ID, expectedSchemaShape, SCHEMA_DDL, SCHEMA_VERSION, type Migration } from './schema.js';
-import type { CanonicalValue } from './canonical.js';
+import type { JsonValue } from '../../util/canonical-json.js';
 
 export interface OpenOptions {
   readonly?: boolean;
@@ -213,7 +213,7 @@ export interface ChangeContext {
 export interface WriteTx {
   readonly db: Database.Database;
   readonly now: number;
-  record(action: string, fields: { entryId?: number | null; detail?: Record<string, CanonicalValue>; sourceFile?: string | null; sourceSha256?: string | null }): void;
+  record(action: string, fields: { entryId?: number | null; detail?: Record<string, JsonValue>; sourceFile?: string | null; sourceSha256?: string | null }): void;
   /** Number of history rows recorded so far. */
   readonly changes: number;
 }

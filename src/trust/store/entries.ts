@@ -9,9 +9,10 @@ import { fail } from '../../errors.js';
 import { parsePublicKey, sha256 } from '../../crypto.js';
 import { concatBytes, decodeBase64, toBase64, toHex } from '../../util/encoding.js';
 import { parseCertificate } from '../../x509/certificate.js';
-import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustMaterial, ValidityWindow } from '../material.js';
-import { canonicalJson } from './canonical.js';
-import { isoTime, storedTime, storedTimeOrNull } from './time.js';
+import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustMaterial, ValidityWindow } from '../../model/trust-material.js';
+import { canonicalize } from '../../util/canonical-json.js';
+import { storedTime, storedTimeOrNull } from './time.js';
+import { formatTimeOrNull } from '../../util/time.js';
 
 export type EntryKind = 'ca' | 'tlog' | 'ctlog' | 'tsa';
 export const ENTRY_KINDS: readonly EntryKind[] = ['ca', 'tlog', 'ctlog', 'tsa'];
@@ -125,14 +126,14 @@ export function entryFromRow(row: EntryRow): StoreEntry {
     uri: r.uri,
     fingerprint: r.fingerprint,
     keyId: r.key_id,
-    validFrom: isoTime(r.valid_from),
-    validUntil: isoTime(r.valid_until),
-    retiredAt: isoTime(r.retired_at),
-    effectiveUntil: isoTime(effectiveEnd(r)),
+    validFrom: formatTimeOrNull(r.valid_from),
+    validUntil: formatTimeOrNull(r.valid_until),
+    retiredAt: formatTimeOrNull(r.retired_at),
+    effectiveUntil: formatTimeOrNull(effectiveEnd(r)),
     sourceKind: r.source_kind,
     sourceFile: r.source_file,
     sourceSha256: r.source_sha256,
-    addedAt: isoTime(r.added_at),
+    addedAt: formatTimeOrNull(r.added_at),
     // Absent (undefined) in a store at schema 1, which `trust migrate` reads before migrating.
     rotationVersion: r.rotation_version ?? null,
   };
@@ -166,7 +167,7 @@ export function authorityCandidate(kind: 'ca' | 'tsa', a: CertificateAuthority):
     fingerprint: hex256(anchor),
     keyId: hex256(issuing.spkiDer),
     der: anchor,
-    material: canonicalJson(material as unknown as Record<string, string>),
+    material: canonicalize(material, { integersOnly: true }),
     validFrom: a.validFor.start,
     validUntil: a.validFor.end ?? null,
   };
@@ -189,7 +190,7 @@ export function logCandidate(kind: 'tlog' | 'ctlog', t: TransparencyLogInstance)
     fingerprint: hex256(t.publicKey.rawBytes),
     keyId: toHex(t.logId),
     der: t.publicKey.rawBytes,
-    material: canonicalJson(m as unknown as Record<string, string>),
+    material: canonicalize(m, { integersOnly: true }),
     validFrom: t.publicKey.validFor.start,
     validUntil: t.publicKey.validFor.end ?? null,
   };

@@ -4,16 +4,17 @@
  * intermediates, a Fulcio /api/v2/trustBundle response, and a Rekor / CT log public key PEM.
  */
 import { fail, StellaError } from '../../errors.js';
-import { parsePublicKey, sha256 } from '../../crypto.js';
+import { parsePublicKey, sha256, spkiOf } from '../../crypto.js';
 import { parseJsonStrict } from '../../util/json.js';
 import { utf8Decoder } from '../../util/encoding.js';
-import { parseCertificate, pemToDerList, verifyCertificateSignature, type Certificate } from '../../x509/certificate.js';
+import { parseCertificate, verifyCertificateSignature, type Certificate } from '../../x509/certificate.js';
+import { pemToDerList } from '../../util/pem.js';
 import { bytesEqual } from '../../util/encoding.js';
 import { formatTime, TIME_MIN_MS } from '../../util/time.js';
-import type { CertificateAuthority, TransparencyLogInstance } from '../material.js';
+import type { CertificateAuthority, TransparencyLogInstance } from '../../model/trust-material.js';
 import { parseTrustedRoot } from '../trusted-root.js';
 import { authorityCandidate, candidatesFromTrustMaterial, logCandidate, type EntryCandidate } from './entries.js';
-import { keyDetailsOf, spkiOf } from './keys.js';
+import { keyDetailsOf } from './keys.js';
 
 export type ImportFormat = 'trusted-root' | 'pem-bundle' | 'trust-bundle' | 'log-key';
 
@@ -115,7 +116,7 @@ function authorityFromChain(chain: Uint8Array[], kind: 'ca' | 'tsa', opts: Impor
 }
 
 function pemCertificates(text: string, what: string): Uint8Array[] {
-  return asImportError(what, () => pemToDerList(text, 'CERTIFICATE'));
+  return pemToDerList(text, 'CERTIFICATE', { code: 'IMPORT_INVALID', check: 'trust-store', what });
 }
 
 function importPemBundle(text: string, opts: ImportOptions): ImportPlan {

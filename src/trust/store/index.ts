@@ -2,7 +2,8 @@
 export { openTrustStore, writeTransaction, readSnapshot, MIGRATIONS, type TrustStore, type OpenOptions, type ChangeContext } from './db.js';
 export { SCHEMA_VERSION } from './schema.js';
 export { resolveStorePath, defaultStorePath } from './paths.js';
-export { isoTime } from './time.js';
+/** @deprecated the one formatter is util/time.ts's formatTimeOrNull; kept so this entry point's API does not change. */
+export { formatTimeOrNull as isoTime } from '../../util/time.js';
 export type { StoreEntry, EntryKind } from './entries.js';
 export type { ImportOptions, ImportFormat } from './importers.js';
 export {
@@ -24,5 +25,4 @@ export {
 export { initStore, type InitResult } from './init.js';
 export { migrateTrustStore, type MigrationResult } from './migrate.js';
 export { addRotationKeys, listRotationKeys, parsePublicKeysPem } from './rotation-keys.js';
-export { renderTimeline } from './timeline.js';
 export { trustFromStoreIfPresent, parseMaxAgeDays } from './verify-source.js';

@@ -11,17 +11,20 @@ import type Database from 'better-sqlite3';
 import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
 import { toHex, utf8 } from '../../util/encoding.js';
-import { canonicalJson, type CanonicalValue } from './canonical.js';
+import { canonicalize, type JsonValue } from '../../util/canonical-json.js';
 
 type Row = Record<string, unknown>;
 
-function canonicalRow(row: Row): CanonicalValue {
-  const out: Record<string, CanonicalValue> = {};
+/** The store writes integers only: a fraction in what it seals is a bug. */
+const INTEGERS = { integersOnly: true } as const;
+
+function canonicalRow(row: Row): JsonValue {
+  const out: Record<string, JsonValue> = {};
   for (const [k, v] of Object.entries(row)) {
     if (v === null || v === undefined) out[k] = null;
     else if (v instanceof Uint8Array) out[k] = 'hex:' + toHex(v);
     else if (typeof v === 'bigint') out[k] = 'int:' + v.toString();
-    else out[k] = v as CanonicalValue;
+    else out[k] = v as JsonValue;
   }
   return out;
 }
@@ -39,21 +42,21 @@ export function computeStateDigest(db: Database.Database): string {
       .all(...SEAL_KEYS)
       .map((r) => canonicalRow(r as Row)),
   };
-  return toHex(sha256(utf8.encode(canonicalJson(state))));
+  return toHex(sha256(utf8.encode(canonicalize(state, INTEGERS))));
 }
 
 export interface HistoryRecord {
   at: number;
   action: string;
   entryId: number | null;
-  detail: Record<string, CanonicalValue>;
+  detail: Record<string, JsonValue>;
   sourceFile: string | null;
   sourceSha256: string | null;
   command: string;
 }
 
 function historyRowHash(prev: string, row: Row): string {
-  const fields: CanonicalValue = [
+  const fields: JsonValue = [
     prev,
     row.id as number,
     row.at as number,
@@ -65,7 +68,7 @@ function historyRowHash(prev: string, row: Row): string {
     row.command as string,
     (row.state_digest as string | null) ?? null,
   ];
-  return toHex(sha256(utf8.encode(canonicalJson(fields))));
+  return toHex(sha256(utf8.encode(canonicalize(fields, INTEGERS))));
 }
 
 function metaValue(db: Database.Database, key: string): string | undefined {
@@ -93,7 +96,7 @@ export function sealChanges(db: Database.Database, records: HistoryRecord[]): vo
   );
   const setHash = db.prepare('UPDATE history SET prev_hash = ?, hash = ? WHERE id = ?');
   for (const r of records) {
-    const info = insert.run(r.at, r.action, r.entryId, canonicalJson(r.detail), r.sourceFile, r.sourceSha256, r.command, digest);
+    const info = insert.run(r.at, r.action, r.entryId, canonicalize(r.detail, INTEGERS), r.sourceFile, r.sourceSha256, r.command, digest);
     const id = Number(info.lastInsertRowid);
     const row = db.prepare('SELECT * FROM history WHERE id = ?').get(id) as Row;
     const hash = historyRowHash(prev, row);

@@ -1,18 +1,6 @@
-/** Public keys as the store compares them: normalised DER SubjectPublicKeyInfo. */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+/** How the store names a public key's type (protobuf-specs PublicKeyDetails). Keys are compared by crypto.ts's spkiOf. */
+import type { KeyObject } from 'node:crypto';
 import { fail } from '../../errors.js';
-
-/**
- * DER SPKI as node re-encodes it. Two encodings of one key (a compressed and an uncompressed
- * EC point, PEM vs DER) become the same bytes, so a key is never counted twice (checklist G44).
- */
-export function spkiOf(key: KeyObject): Uint8Array {
-  // OpenSSL re-exports an EC key in the point form it was given (compressed stays
-  // compressed); a round trip through JWK (x, y) always yields the uncompressed form.
-  const k = key.type === 'private' ? createPublicKey(key) : key;
-  const canonical = k.asymmetricKeyType === 'ec' ? createPublicKey({ key: k.export({ format: 'jwk' }), format: 'jwk' }) : k;
-  return new Uint8Array(canonical.export({ type: 'spki', format: 'der' }));
-}
 
 /** protobuf-specs PublicKeyDetails for a key. */
 export function keyDetailsOf(key: KeyObject): string {

@@ -31,7 +31,7 @@ import { getMeta, sealChanges, verifyIntegrity } from './integrity.js';
 import { keyDetailsOf } from './keys.js';
 import { lastRotationVersion, listRotationKeys, thresholdOf, type RotationKeyInfo } from './rotation-keys.js';
 import { SCHEMA_VERSION } from './schema.js';
-import { isoTime } from './time.js';
+import { formatTimeOrNull } from '../../util/time.js';
 
 export interface MigrationResult {
   store: string;
@@ -218,7 +218,7 @@ function auditHistoryV1(db: Database.Database, from: number): string[] {
     }
     entries.delete(row.id);
     const differs = (field: string, actual: unknown, expected: unknown): void => {
-      const shown = (v: unknown): string => (field.endsWith('_at') || field.startsWith('valid_') ? String(isoTime(v as number | null)) : JSON.stringify(v));
+      const shown = (v: unknown): string => (field.endsWith('_at') || field.startsWith('valid_') ? String(formatTimeOrNull(v as number | null)) : JSON.stringify(v));
       if (actual !== expected) problem(`${what}: ${field} is ${shown(actual)}, history says ${shown(expected)}`);
     };
     differs('kind', row.kind, e.kind);

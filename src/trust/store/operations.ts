@@ -6,9 +6,9 @@
 import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
-import type { TrustMaterial } from '../material.js';
+import type { TrustMaterial } from '../../model/trust-material.js';
 import { serializeTrustedRoot, TRUSTED_ROOT_MEDIA_TYPE_V02 } from '../trusted-root.js';
-import type { CanonicalValue } from './canonical.js';
+import type { JsonValue } from '../../util/canonical-json.js';
 import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from './db.js';
 import {
   allEntryRows,
@@ -24,7 +24,8 @@ import {
   type StoreEntry,
 } from './entries.js';
 import { planImport, type ImportFormat, type ImportOptions } from './importers.js';
-import { isoTime, storedTime } from './time.js';
+import { storedTime } from './time.js';
+import { formatTimeOrNull } from '../../util/time.js';
 
 export interface SourceFile {
   /** Path as given on the command line (recorded in history). */
@@ -39,8 +40,8 @@ export interface ImportResult {
   duplicates: StoreEntry[];
 }
 
-function candidateDetail(c: EntryCandidate): Record<string, CanonicalValue> {
-  return { kind: c.kind, subject: c.subject, fingerprint: c.fingerprint, validFrom: isoTime(c.validFrom), validUntil: isoTime(c.validUntil) };
+function candidateDetail(c: EntryCandidate): Record<string, JsonValue> {
+  return { kind: c.kind, subject: c.subject, fingerprint: c.fingerprint, validFrom: formatTimeOrNull(c.validFrom), validUntil: formatTimeOrNull(c.validUntil) };
 }
 
 /** Add candidates not already present (same kind and identity); inside a write transaction. */
@@ -119,12 +120,12 @@ export function retireEntry(store: TrustStore, id: string | number, at: number, 
     const row = entryRowById(tx.db, n);
     if (!row) fail('STORE_ENTRY_NOT_FOUND', 'trust-store', `no trust entry ${n} in ${store.path}`, { id: n });
     if (at < row.valid_from) {
-      fail('INPUT_INVALID', 'trust-store', `--at ${isoTime(at)} is before entry ${n}'s window starts (${isoTime(row.valid_from)})`);
+      fail('INPUT_INVALID', 'trust-store', `--at ${formatTimeOrNull(at)} is before entry ${n}'s window starts (${formatTimeOrNull(row.valid_from)})`);
     }
     const before = entryFromRow(row);
     if (row.retired_at !== null && row.retired_at <= at) return { entry: before, previousEnd: before.effectiveUntil, changed: false };
     tx.db.prepare('UPDATE entries SET retired_at = ? WHERE id = ?').run(at, n);
-    tx.record('retire', { entryId: n, detail: { kind: row.kind, fingerprint: row.fingerprint, at: isoTime(at), previousEnd: before.effectiveUntil } });
+    tx.record('retire', { entryId: n, detail: { kind: row.kind, fingerprint: row.fingerprint, at: formatTimeOrNull(at), previousEnd: before.effectiveUntil } });
     return { entry: entryFromRow(entryRowById(tx.db, n)!), previousEnd: before.effectiveUntil, changed: true };
   });
 }
@@ -156,7 +157,7 @@ export interface HistoryItem {
 function historyItem(r: HistoryRow): HistoryItem {
   return {
     id: r.id,
-    at: isoTime(storedTime(r.at, `history row ${r.id} at`)),
+    at: formatTimeOrNull(storedTime(r.at, `history row ${r.id} at`)),
     action: r.action,
     entryId: r.entry_id,
     detail: JSON.parse(r.detail) as Record<string, unknown>,
@@ -246,7 +247,7 @@ export function checkStaleness(store: TrustStore, maxAgeDays: number = DEFAULT_M
   const last = storeFreshness(store);
   const ageDays = Math.max(0, Math.floor((now - last) / DAY_MS));
   const stale = now - last > maxAgeDays * DAY_MS;
-  const message = `trust store ${store.path} is stale: last import or rotation ${isoTime(last)} (${ageDays} days ago, more than ${maxAgeDays}); import a fresh trusted root or apply a rotation`;
-  if (stale && explicit) fail('STORE_STALE', 'trust-store', message, { lastRefresh: isoTime(last), ageDays, maxAgeDays });
-  return { stale, lastRefresh: isoTime(last), ageDays, maxAgeDays, warning: stale ? `warning: ${message}` : undefined };
+  const message = `trust store ${store.path} is stale: last import or rotation ${formatTimeOrNull(last)} (${ageDays} days ago, more than ${maxAgeDays}); import a fresh trusted root or apply a rotation`;
+  if (stale && explicit) fail('STORE_STALE', 'trust-store', message, { lastRefresh: formatTimeOrNull(last), ageDays, maxAgeDays });
+  return { stale, lastRefresh: formatTimeOrNull(last), ageDays, maxAgeDays, warning: stale ? `warning: ${message}` : undefined };
 }

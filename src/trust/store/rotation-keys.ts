@@ -2,14 +2,14 @@
 import type Database from 'better-sqlite3';
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../../errors.js';
-import { parsePublicKey, sha256 } from '../../crypto.js';
+import { parsePublicKey, sha256, spkiOf } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
-import { pemToDerList } from '../../x509/certificate.js';
-import { StellaError } from '../../errors.js';
+import { pemToDerList } from '../../util/pem.js';
 import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from './db.js';
 import { getMeta, setMeta } from './integrity.js';
-import { keyDetailsOf, spkiOf } from './keys.js';
-import { isoTime, storedTime, storedTimeOrNull } from './time.js';
+import { keyDetailsOf } from './keys.js';
+import { storedTime, storedTimeOrNull } from './time.js';
+import { formatTimeOrNull } from '../../util/time.js';
 
 export interface RotationKeyRow {
   key_id: string;
@@ -30,7 +30,7 @@ export interface RotationKeyInfo {
 }
 
 function info(r: RotationKeyRow): RotationKeyInfo {
-  return { keyId: r.key_id, keyDetails: r.key_details, addedAt: isoTime(storedTime(r.added_at, `rotation key ${r.key_id} added_at`)), removedAt: isoTime(storedTimeOrNull(r.removed_at, `rotation key ${r.key_id} removed_at`)), source: r.source, active: r.removed_at === null };
+  return { keyId: r.key_id, keyDetails: r.key_details, addedAt: formatTimeOrNull(storedTime(r.added_at, `rotation key ${r.key_id} added_at`)), removedAt: formatTimeOrNull(storedTimeOrNull(r.removed_at, `rotation key ${r.key_id} removed_at`)), source: r.source, active: r.removed_at === null };
 }
 
 export function activeKeyRows(db: Database.Database): RotationKeyRow[] {
@@ -48,12 +48,7 @@ export function lastRotationVersion(db: Database.Database): number {
 
 /** Every PUBLIC KEY block in a PEM file, parsed. */
 export function parsePublicKeysPem(text: string, what: string): KeyObject[] {
-  let ders: Uint8Array[];
-  try {
-    ders = pemToDerList(text, 'PUBLIC KEY');
-  } catch (e) {
-    throw new StellaError('ROTATION_KEYS_INVALID', 'rotation', `${what}: ${(e as Error).message}`, undefined, { cause: e });
-  }
+  const ders = pemToDerList(text, 'PUBLIC KEY', { code: 'ROTATION_KEYS_INVALID', check: 'rotation', what });
   if (ders.length > 64) fail('ROTATION_KEYS_INVALID', 'rotation', `${what}: more than 64 keys`);
   return ders.map((d, i) => parsePublicKey(d, `${what} key ${i + 1}`, 'ROTATION_KEYS_INVALID', 'rotation'));
 }

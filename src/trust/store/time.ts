@@ -2,14 +2,7 @@
  * Times in the trust store: INTEGER ms columns, bounded when a row is read (util/time.ts is
  * the one parser and bound; command-line flags go through it before they reach the store).
  */
-import { formatTime, boundedMs } from '../../util/time.js';
-
-/** ISO 8601 UTC of a stored or parsed time (never throws). */
-export function isoTime(ms: number): string;
-export function isoTime(ms: number | null | undefined): string | null;
-export function isoTime(ms: number | null | undefined): string | null {
-  return ms === null || ms === undefined ? null : formatTime(ms);
-}
+import { boundedMs } from '../../util/time.js';
 
 /**
  * A time column as read from the store: a whole number of ms in range, else the store is

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fail } from '../../errors.js';
 import { TIME_MAX_MS } from '../../util/time.js';
-import type { TrustMaterial } from '../material.js';
+import type { TrustMaterial } from '../../model/trust-material.js';
 import { openTrustStore } from './db.js';
 import { checkStaleness, DEFAULT_MAX_AGE_DAYS, trustMaterialFromStore } from './operations.js';
 import { resolveStorePath } from './paths.js';

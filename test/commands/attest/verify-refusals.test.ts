@@ -12,7 +12,7 @@ import { EXIT_CODES } from '../../../src/errors.js';
 import { serializeBundle } from '../../../src/bundle/serialize.js';
 import type { Bundle } from '../../../src/bundle/model.js';
 import { serializeTrustedRoot } from '../../../src/trust/trusted-root.js';
-import type { TrustMaterial } from '../../../src/trust/material.js';
+import type { TrustMaterial } from '../../../src/model/trust-material.js';
 import { MAX_IDENTITY_PATTERN_LENGTH } from '../../../src/verify/identity-pattern.js';
 import { runCli, type CliResult } from '../../helpers/cli.js';
 import { CONFORMANCE_DIR, NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../../helpers/paths.js';

@@ -2,12 +2,13 @@ import test from 'ava';
 import { X509Certificate } from 'node:crypto';
 import { StellaError } from '../../../src/errors.js';
 import { utf8, toBase64 } from '../../../src/util/encoding.js';
-import { parseCertificate, pemToDerList } from '../../../src/x509/certificate.js';
+import { parseCertificate } from '../../../src/x509/certificate.js';
 import { OID } from '../../../src/x509/oids.js';
 import { parseSctList, verifyEmbeddedScts } from '../../../src/x509/sct.js';
 import { LEAF_LIFETIME_MS } from '../../../src/sandbox/authority/fulcio.js';
 import type { MintTokenOptions } from '../../../src/sandbox/authority/oidc.js';
 import { NOW, makeAuthority, signerKey } from './helpers.js';
+import { pemToDerList } from '../../../src/util/pem.js';
 
 const authority = makeAuthority();
 const signer = signerKey();

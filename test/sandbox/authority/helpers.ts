@@ -1,7 +1,7 @@
 /** A deterministic sandbox authority and a signer key for the authority tests. */
 import { createSandboxAuthority, type SandboxAuthority } from '../../../src/sandbox/authority/index.js';
 import { deriveAuthorityKey, deriveAuthorityKeys, seedFromString, type AuthorityKey } from '../../../src/sandbox/authority/keys.js';
-import { derToPem } from '../../../src/x509/certificate.js';
+import { derToPem } from '../../../src/util/pem.js';
 
 export const CREATED_AT = Date.UTC(2025, 0, 1);
 export const NOW = Date.UTC(2025, 2, 3, 10, 0, 0);

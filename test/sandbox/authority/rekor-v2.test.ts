@@ -26,7 +26,7 @@ import { LocalTsa } from '../../../src/sandbox/authority/tsa.js';
 import { deriveV2AuthorityKeys, exportV2AuthorityKeys, importV2AuthorityKeys, v2AuthorityKeysEqual } from '../../../src/sandbox/authority/keys-v2.js';
 import { seedFromString } from '../../../src/sandbox/authority/keys.js';
 import { deterministicEd25519Signer } from '../../../src/x509/issue.js';
-import { pemToDerList } from '../../../src/x509/certificate.js';
+import { pemToDerList } from '../../../src/util/pem.js';
 import { CREATED_AT, NOW, makeAuthority, signerKey } from './helpers.js';
 
 const v2keys = deriveV2AuthorityKeys(seedFromString('rekor v2 tests'));

@@ -8,10 +8,10 @@ import { leafHash, verifyConsistency, verifyInclusion } from '../../../src/tlog/
 import { verifyCheckpoint } from '../../../src/tlog/note.js';
 import { parseRekorBody, verifyEntryBinding } from '../../../src/tlog/rekor-entry.js';
 import { verifySet } from '../../../src/tlog/set.js';
-import { derToPem } from '../../../src/x509/certificate.js';
 import { LocalRekorLog, MemoryLogStorage, type RekorLogEntryJson } from '../../../src/sandbox/authority/rekor.js';
 import { tlogEntryFromRekor } from '../../../src/bundle/from-rekor.js';
 import { NOW, URLS, makeAuthority, signerKey } from './helpers.js';
+import { derToPem } from '../../../src/util/pem.js';
 
 const signer = signerKey();
 const pem = signer.pem;

@@ -15,7 +15,7 @@ import { bundleToJSON } from '@sigstore/bundle';
 import { bundleBuilderFromSigningConfig } from '@sigstore/sign';
 import { startSandbox } from '../../../src/sandbox/server/sandbox.js';
 import { readSandboxState } from '../../../src/sandbox/server/data-dir.js';
-import { runSign } from '../../../src/sign/run.js';
+import { runSign } from '../../../src/commands/attest/sign-run.js';
 import { parseTrustedRoot } from '../../../src/trust/trusted-root.js';
 import { sha256 } from '../../../src/crypto.js';
 import { toBase64, toHex } from '../../../src/util/encoding.js';
@@ -25,7 +25,7 @@ import { decodeEntryBundle, splitTile } from '../../../src/tlog/tiles.js';
 import { parseRekorBody } from '../../../src/tlog/rekor-entry.js';
 import { verifyRfc3161Timestamp } from '../../../src/timestamp/rfc3161.js';
 import { encodeTimeStampReq, parseTimeStampResp } from '../../../src/timestamp/request.js';
-import { pemToDerList } from '../../../src/x509/certificate.js';
+import { pemToDerList } from '../../../src/util/pem.js';
 import { verifyWithSigstoreJs, verifyWithStella } from '../../sign/helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'stella-sandbox-v2-'));

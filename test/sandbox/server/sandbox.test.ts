@@ -13,7 +13,7 @@ import { startSandbox, mintSandboxToken } from '../../../src/sandbox/server/sand
 import { readSandboxState } from '../../../src/sandbox/server/data-dir.js';
 import { parseTrustedRoot } from '../../../src/trust/trusted-root.js';
 import { loadSignerConfig } from '../../../src/sign/config.js';
-import { runSign } from '../../../src/sign/run.js';
+import { runSign } from '../../../src/commands/attest/sign-run.js';
 import { decodeTokenClaims } from '../../../src/sign/token.js';
 import { StellaError } from '../../../src/errors.js';
 import { verifyWithSigstoreJs, verifyWithStella } from '../../sign/helpers.js';

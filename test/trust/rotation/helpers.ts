@@ -1,10 +1,9 @@
 /** Rotation test helpers: a store with rotation keys, and signed (or hand-crafted) rotation bundles. */
-import { canonicalJson } from '../../../src/trust/store/canonical.js';
+import { canonicalize as canonicalJson } from '../../../src/util/canonical-json.js';
 import { initStore } from '../../../src/trust/store/init.js';
 import { createRotation, rotationKeyId, signPayload } from '../../../src/trust/rotation/bundle.js';
 import { writeTar } from '../../../src/archive/tar.js';
-import { spkiOf } from '../../../src/trust/store/keys.js';
-import { sha256 } from '../../../src/crypto.js';
+import { sha256, spkiOf } from '../../../src/crypto.js';
 import { toBase64, toHex, utf8 } from '../../../src/util/encoding.js';
 import { DAY, NOW, tempStorePath, type RotationKeyPair } from '../store/helpers.js';
 

@@ -13,10 +13,10 @@ import { history, importFile, listEntries, trustMaterialFromStore } from '../../
 import { applyRotation } from '../../../src/trust/rotation/apply.js';
 import { readRotationBundle, rotationKeyId, createRotation } from '../../../src/trust/rotation/bundle.js';
 import { readTarStrict, writeTar } from '../../../src/archive/tar.js';
-import { spkiOf } from '../../../src/trust/store/keys.js';
 import { toBase64, utf8 } from '../../../src/util/encoding.js';
 import { caEntry, CTX, DAY, dumpStore, makeCa, NOW, pemOf, rotationKeyPair, tempStorePath, trustedRootOf, type RotationKeyPair } from '../store/helpers.js';
 import { canonicalJson, craftTar, keyB64, payloadFor, rotationTar, storeWithKeys } from './helpers.js';
+import { spkiOf } from '../../../src/crypto.js';
 
 const YEAR = 365 * DAY;
 const EXPIRES = NOW + 30 * DAY;

@@ -20,11 +20,11 @@ import { exportTrustedRoot, importFile, listEntries, retireEntry, trustMaterialF
 import { addRotationKeys } from '../../../src/trust/store/rotation-keys.js';
 import { applyRotation } from '../../../src/trust/rotation/apply.js';
 import { parseTrustedRoot } from '../../../src/trust/trusted-root.js';
-import { renderTimeline } from '../../../src/trust/store/timeline.js';
-import type { CertificateAuthority, TransparencyLogInstance } from '../../../src/trust/material.js';
+import type { CertificateAuthority, TransparencyLogInstance } from '../../../src/model/trust-material.js';
 import { utf8 } from '../../../src/util/encoding.js';
 import { caEntry, DAY, dumpStore, makeCa, NOW, pemOf, rotationKeyPair, tempStorePath, trustedRootOf, type RotationKeyPair, type TestCa } from './helpers.js';
 import { rotationTar } from '../rotation/helpers.js';
+import { renderTimeline } from '../../../src/commands/trust/timeline.js';
 
 const YEAR = 365 * DAY;
 const SEQUENCES = 40;

@@ -9,9 +9,10 @@ import { generateKeyPairSync, webcrypto, type KeyObject } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CertificateAuthority, TrustMaterial } from '../../../src/trust/material.js';
+import type { CertificateAuthority, TrustMaterial } from '../../../src/model/trust-material.js';
 import { serializeTrustedRoot } from '../../../src/trust/trusted-root.js';
-import { derToPem, parseCertificate } from '../../../src/x509/certificate.js';
+import { parseCertificate } from '../../../src/x509/certificate.js';
+import { derToPem } from '../../../src/util/pem.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 

@@ -14,7 +14,7 @@ import { openTrustStore } from '../../../src/trust/store/db.js';
 import { importFile, listEntries, history } from '../../../src/trust/store/operations.js';
 import { applyRotation } from '../../../src/trust/rotation/apply.js';
 import { sha256 } from '../../../src/crypto.js';
-import type { TransparencyLogInstance } from '../../../src/trust/material.js';
+import type { TransparencyLogInstance } from '../../../src/model/trust-material.js';
 import { utf8 } from '../../../src/util/encoding.js';
 import { caEntry, DAY, dumpStore, makeCa, NOW, rotationKeyPair, tempDir, trustedRootOf } from './helpers.js';
 import { rotationTar, storeWithKeys } from '../rotation/helpers.js';

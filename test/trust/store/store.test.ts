@@ -24,7 +24,7 @@ import { initStore } from '../../../src/trust/store/init.js';
 import { resolveStorePath, defaultStorePath } from '../../../src/trust/store/paths.js';
 import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
 import { toHex, utf8 } from '../../../src/util/encoding.js';
-import type { TransparencyLogInstance } from '../../../src/trust/material.js';
+import type { TransparencyLogInstance } from '../../../src/model/trust-material.js';
 import { sha256 } from '../../../src/crypto.js';
 import { PROJECT_ROOT } from '../../helpers/paths.js';
 import { CTX, DAY, NOW, dumpStore, tempDir, tempStorePath, trustedRootOf } from './helpers.js';

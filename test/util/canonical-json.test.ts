@@ -1,6 +1,6 @@
 import test from 'ava';
 import { StellaError } from '../../src/errors.js';
-import { canonicalize, canonicalizeBytes } from '../../src/tlog/canonical-json.js';
+import { canonicalize, canonicalizeBytes } from '../../src/util/canonical-json.js';
 
 test('RFC 8785 §3.2.3: keys sorted by UTF-16 code units', (t) => {
   const o = { '\u20ac': 'Euro Sign', '\r': 'Carriage Return', '\ufb33': 'Hebrew Letter Dalet With Dagesh', '1': 'One', '\ud83d\ude00': 'Emoji: Grinning Face', '\u0080': 'Control', '\u00f6': 'Latin Small Letter O With Diaeresis' };

@@ -1,7 +1,10 @@
 /**
  * One trust interface, several sources: TrustMaterial comes from a trusted_root.json file
- * (./trusted-root.ts) or from the SQLite trust store (./store.ts); the verifier cannot tell
- * which. Times are milliseconds since the epoch; a window's end is inclusive.
+ * (trust/trusted-root.ts) or from the SQLite trust store (trust/store/); the verifier cannot
+ * tell which. Times are milliseconds since the epoch; a window's end is inclusive.
+ *
+ * A plain model at the bottom of the layers (it imports nothing above util/): x509, tlog and
+ * timestamp read it, and the trust store and rotation, which sit above them, build it.
  */
 import type { KeyObject } from 'node:crypto';
 import { timeInWindow, type TimeValue } from '../util/time.js';

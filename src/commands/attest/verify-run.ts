@@ -1,18 +1,20 @@
 /**
  * The I/O edge of `stella attest verify`: read the files named by flags, pick the trust
- * source, build the policy, run the pipeline. Everything after reading is pure.
+ * source, find the bundles (a file, an export archive, the attestation store), build the
+ * policy, run the pipeline. It lives with the commands: the library (verify/) takes bytes,
+ * trust material and a policy, and never reads a flag or a file.
  */
-import { fail, failureOf } from '../errors.js';
-import { FILE_LIMITS, readArtifactFile, readFileBounded } from '../util/fs.js';
-import { parseBundle, type RefusedItem } from '../bundle/parse.js';
-import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../trust/trusted-root.js';
-import { publicGoodTrustedRootPath } from '../trust/public-good.js';
-import { buildPolicy } from './policy.js';
-import { artifactDigest, isDigestReference, parseDigestReference, type Artifact } from './artifact.js';
-import { toHex } from '../util/encoding.js';
-import { verifyBundleReport, type VerificationReport } from './pipeline.js';
-import type { TrustMaterial } from '../trust/material.js';
-import { BUNDLE_LIMITS, type Bundle } from '../bundle/model.js';
+import { fail, failureOf } from '../../errors.js';
+import { FILE_LIMITS, readArtifactFile, readFileBounded } from '../../util/fs.js';
+import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
+import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.js';
+import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
+import { buildPolicy } from '../../verify/policy.js';
+import { artifactDigest, isDigestReference, parseDigestReference, type Artifact } from '../../verify/artifact.js';
+import { toHex } from '../../util/encoding.js';
+import { verifyBundleReport, type VerificationReport } from '../../verify/pipeline.js';
+import type { TrustMaterial } from '../../model/trust-material.js';
+import { BUNDLE_LIMITS, type Bundle } from '../../bundle/model.js';
 
 export interface VerifyCommandOptions {
   bundlePath?: string;
@@ -21,7 +23,7 @@ export interface VerifyCommandOptions {
   /** `REGISTRY/REPO@sha256:…` (bundles fetched from the registry) or a bare `sha256:…` (like artifact). */
   image?: string | undefined;
   /** Registry flags for `image` (src/oci/options.ts). */
-  registry?: import('../oci/options.js').RegistryFlags;
+  registry?: import('../../oci/options.js').RegistryFlags;
   certificateIdentity?: string;
   certificateOidcIssuer?: string;
   keyPath?: string;
@@ -62,7 +64,7 @@ export async function selectTrust(opts: Pick<VerifyCommandOptions, 'trustedRootP
   if (opts.trustedRootPath) {
     return { trust: parseTrustedRoot(readTrustedRootFile(opts.trustedRootPath, '--trusted-root')), source: `trusted root ${opts.trustedRootPath}`, warnings: [] };
   }
-  const { trustFromStoreIfPresent } = await import('../trust/store/verify-source.js');
+  const { trustFromStoreIfPresent } = await import('../../trust/store/verify-source.js');
   const fromStore = trustFromStoreIfPresent(opts);
   if (fromStore) return fromStore;
   const path = publicGoodTrustedRootPath();
@@ -81,7 +83,7 @@ async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Prom
   if (opts.bundlePath && opts.archivePath) fail('INPUT_INVALID', 'input', '--bundle and --archive cannot be combined: the bundles come from one or the other');
   if (opts.image !== undefined && !opts.image.startsWith('sha256:')) {
     if (opts.bundlePath || opts.archivePath) fail('INPUT_INVALID', 'input', '--image REGISTRY/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive');
-    const { bundlesFromImage } = await import('../oci/verify-source.js');
+    const { bundlesFromImage } = await import('../../oci/verify-source.js');
     return bundlesFromImage(opts.image, opts.registry ?? {});
   }
   if (opts.bundlePath) return { bundles: [parseBundle(readFileBounded(opts.bundlePath, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' }))], refused: [] };
@@ -89,14 +91,14 @@ async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Prom
     // An export archive is keyed by sha256; a file artifact is looked up by its sha256.
     const digest = artifactDigest(artifact, 'SHA2_256');
     if (!digest) fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: export archives are keyed by sha256 digests');
-    const { readExportArchiveFile } = await import('../archive/collect.js');
-    const { bundlesForArtifact } = await import('../archive/export.js');
+    const { readExportArchiveFile } = await import('./export-bundle-run.js');
+    const { bundlesForArtifact } = await import('../../archive/export.js');
     return bundlesForArtifact(readExportArchiveFile(opts.archivePath), `sha256:${toHex(digest)}`, `archive ${opts.archivePath}`);
   }
   if (artifact.kind !== 'digest') {
     fail('INPUT_INVALID', 'input', '--bundle (or --archive) is required unless --artifact is a sha256:<hex> digest found in the attestation store');
   }
-  const { findBundlesForDigest } = await import('../store/lookup.js');
+  const { findBundlesForDigest } = await import('../../store/lookup.js');
   return findBundlesForDigest(artifact, opts.attestationStorePath);
 }
 
@@ -108,7 +110,7 @@ async function artifactReference(opts: VerifyCommandOptions): Promise<string> {
   }
   let digest = opts.image;
   if (!opts.image.startsWith('sha256:')) {
-    const { parseImageReference } = await import('../oci/reference.js');
+    const { parseImageReference } = await import('../../oci/reference.js');
     digest = parseImageReference(opts.image, '--image').digest;
   }
   if (opts.artifact !== undefined && opts.artifact !== digest) {

@@ -1,18 +1,18 @@
 /**
- * The I/O edge of `stella attest verify` (src/verify/cli.ts), in process: which inputs are
+ * The I/O edge of `stella attest verify` (src/commands/attest/verify-run.ts), in process: which inputs are
  * refused before any verification, and which trust source is used. Self-contained (samples/).
  */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { StellaError, type ErrorCode } from '../../src/errors.js';
-import { openTrustStore } from '../../src/trust/store/db.js';
-import { importFile } from '../../src/trust/store/operations.js';
-import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
-import { toHex } from '../../src/util/encoding.js';
-import { runVerify, selectTrust, type VerifyCommandOptions } from '../../src/verify/cli.js';
-import { PROJECT_ROOT } from '../helpers/paths.js';
-import { tempDir } from '../trust/store/helpers.js';
+import { StellaError, type ErrorCode } from '../../../src/errors.js';
+import { openTrustStore } from '../../../src/trust/store/db.js';
+import { importFile } from '../../../src/trust/store/operations.js';
+import { parseTrustedRoot } from '../../../src/trust/trusted-root.js';
+import { toHex } from '../../../src/util/encoding.js';
+import { runVerify, selectTrust, type VerifyCommandOptions } from '../../../src/commands/attest/verify-run.js';
+import { PROJECT_ROOT } from '../../helpers/paths.js';
+import { tempDir } from '../../trust/store/helpers.js';
 
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
 const MANIFEST = JSON.parse(readFileSync(path.join(SAMPLES, 'samples.json'), 'utf8')) as { trustedRoot: string; bundles: { name: string; bundle: string; identity?: string; issuer?: string }[] };

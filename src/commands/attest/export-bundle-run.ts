@@ -1,6 +1,7 @@
 /**
  * The I/O edge of `stella attest export-bundle`: gather bundles from the attestation store
- * and from files, build the archive (./export.ts), write it atomically.
+ * and from files, build the archive (archive/export.ts, which takes and gives bytes), write it
+ * atomically. With the commands: reading flags and files is the command's job.
  *
  * Sources: the attestation store (--attestation-store, else $STELLA_ATTESTATION_STORE, else
  * the per-user store) is read unless only --bundle files are given without
@@ -8,17 +9,17 @@
  * (its message digest, or its in-toto subjects), restricted to the --artifact digests asked for.
  */
 import { existsSync } from 'node:fs';
-import { fail, failureOf, StellaError } from '../errors.js';
-import { parseTimeFlag } from '../util/time.js';
-import { parseBundle, type RefusedItem } from '../bundle/parse.js';
-import { BUNDLE_LIMITS } from '../bundle/model.js';
-import { parseTrustedRoot } from '../trust/trusted-root.js';
-import { AttestationStore, normalizeArtifactDigest, resolveAttestationStorePath } from '../store/attestations.js';
-import { utf8, toHex } from '../util/encoding.js';
-import { readFileBounded, writeFileAtomic } from '../util/fs.js';
-import { sha256 } from '../crypto.js';
-import { artifactDigestsOf, buildExportArchive, readExportArchive, EXPORT_LIMITS, type ExportArchive, type ExportInput } from './export.js';
-import type { ExportManifest } from './manifest.js';
+import { fail, failureOf, StellaError } from '../../errors.js';
+import { parseTimeFlag } from '../../util/time.js';
+import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
+import { BUNDLE_LIMITS } from '../../bundle/model.js';
+import { parseTrustedRoot } from '../../trust/trusted-root.js';
+import { AttestationStore, normalizeArtifactDigest, resolveAttestationStorePath } from '../../store/attestations.js';
+import { utf8, toHex } from '../../util/encoding.js';
+import { readFileBounded, writeFileAtomic } from '../../util/fs.js';
+import { sha256 } from '../../crypto.js';
+import { artifactDigestsOf, buildExportArchive, readExportArchive, EXPORT_LIMITS, type ExportArchive, type ExportInput } from '../../archive/export.js';
+import type { ExportManifest } from '../../archive/manifest.js';
 
 export interface ExportBundleOptions {
   /** Bundles already pulled from OCI registries (src/oci/collect.ts), with their refusals. */

@@ -1,27 +1,39 @@
 /**
- * RFC 8785 JSON Canonicalization Scheme: object keys sorted by UTF-16 code units, no
- * whitespace, strings with only the mandatory escapes, numbers in ECMAScript Number-to-String
- * form. Rekor canonicalizes entry bodies and the SET payload this way, so the bytes a log
- * signed can be rebuilt from the values.
+ * The one canonical JSON encoder: RFC 8785 JSON Canonicalization Scheme. Object keys sorted
+ * by UTF-16 code units, no whitespace, strings with only the mandatory escapes, numbers in
+ * ECMAScript Number-to-String form. Rekor canonicalizes entry bodies and the SET payload this
+ * way, so the bytes a log signed can be rebuilt from the values; the trust store's digests
+ * and the rotation payload use it too (with `integersOnly`), so there is one notion of
+ * "canonical" in Stella.
  */
 import { fail } from '../errors.js';
-import { utf8 } from '../util/encoding.js';
+import { isPlainObject } from './json.js';
+import { utf8 } from './encoding.js';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** A JSON value; an object member that is undefined is left out, as JSON.stringify does. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue | undefined };
 
-export function canonicalize(value: unknown): string {
+export interface CanonicalOptions {
+  /**
+   * Refuse any number that is not a safe integer. For Stella's own documents (store digests,
+   * rotation payloads), where a fraction or an integer past 2^53 can only be a bug.
+   */
+  integersOnly?: boolean;
+}
+
+export function canonicalize(value: unknown, opts: CanonicalOptions = {}): string {
   const parts: string[] = [];
-  write(value, parts, 0);
+  write(value, parts, 0, opts.integersOnly === true);
   return parts.join('');
 }
 
-export function canonicalizeBytes(value: unknown): Uint8Array {
-  return utf8.encode(canonicalize(value));
+export function canonicalizeBytes(value: unknown, opts: CanonicalOptions = {}): Uint8Array {
+  return utf8.encode(canonicalize(value, opts));
 }
 
 const MAX_DEPTH = 64;
 
-function write(v: unknown, out: string[], depth: number): void {
+function write(v: unknown, out: string[], depth: number, integersOnly: boolean): void {
   if (depth > MAX_DEPTH) bad('nesting too deep');
   if (v === null) {
     out.push('null');
@@ -29,6 +41,7 @@ function write(v: unknown, out: string[], depth: number): void {
     out.push(v ? 'true' : 'false');
   } else if (typeof v === 'number') {
     if (!Number.isFinite(v)) bad(`number ${v} has no JSON form`);
+    if (integersOnly && !Number.isSafeInteger(v)) bad(`number ${v} is not a safe integer`);
     // ES Number::toString is RFC 8785's number form; JSON.stringify(-0) gives "0" as required.
     out.push(JSON.stringify(v));
   } else if (typeof v === 'string') {
@@ -37,7 +50,7 @@ function write(v: unknown, out: string[], depth: number): void {
     out.push('[');
     v.forEach((item, i) => {
       if (i > 0) out.push(',');
-      write(item, out, depth + 1);
+      write(item, out, depth + 1, integersOnly);
     });
     out.push(']');
   } else if (isPlainObject(v)) {
@@ -48,18 +61,12 @@ function write(v: unknown, out: string[], depth: number): void {
     keys.forEach((k, i) => {
       if (i > 0) out.push(',');
       out.push(quote(k), ':');
-      write(obj[k], out, depth + 1);
+      write(obj[k], out, depth + 1, integersOnly);
     });
     out.push('}');
   } else {
     bad(`cannot canonicalize a value of type ${typeof v}`);
   }
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

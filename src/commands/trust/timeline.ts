@@ -2,8 +2,9 @@
  * `trust list --timeline`: every entry's effective validity window on one time axis, with now
  * marked, so overlaps, gaps and a coming rotation show at a glance. Pure: entries, clock and
  * width in, lines out. Plain ASCII unless `unicode` (the command turns it on for a TTY).
+ * Rendering is the command's side: the store gives entries, never lines.
  */
-import type { StoreEntry } from './entries.js';
+import type { StoreEntry } from '../../trust/store/entries.js';
 import { formatTime } from '../../util/time.js';
 
 export interface TimelineOptions {

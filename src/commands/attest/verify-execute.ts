@@ -3,12 +3,12 @@
  * (human lines or one JSON report). Both front ends call this: the oclif command and the
  * dependency-free launcher that bin/run.js uses so a verification in CI starts fast.
  */
-import { failureOf, StellaError } from '../errors.js';
-import { colourEnabled, paint, printErrorLine, printJson, printUsageError, reportError, stderrColour } from '../commands/render.js';
-import { runVerify } from './cli.js';
-import { compileIdentityPattern } from './identity-pattern.js';
-import type { FlagValues } from '../commands/flag-spec.js';
-import type { VERIFY_FLAGS } from '../commands/attest/verify-spec.js';
+import { failureOf, StellaError } from '../../errors.js';
+import { colourEnabled, paint, printErrorLine, printJson, printUsageError, reportError, stderrColour } from '../render.js';
+import { runVerify } from './verify-run.js';
+import { compileIdentityPattern } from '../../verify/identity-pattern.js';
+import type { FlagValues } from '../flag-spec.js';
+import type { VERIFY_FLAGS } from './verify-spec.js';
 
 export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Promise<number> {
   const json = flags.json;

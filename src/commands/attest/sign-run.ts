@@ -1,25 +1,30 @@
 /**
- * The I/O edge of `stella attest sign`: read the config, signing config, trusted root and
- * predicate files, sign, then write the bundle (only once everything succeeded: a failed run
- * leaves no bundle behind) and keep it in the attestation store.
+ * The I/O edge of `stella attest sign`: read the config, signing config, trusted root, Fulcio
+ * roots, predicate and artifact, sign (sign/sign.ts takes bytes and trust material, never
+ * paths), then write the bundle (only once everything succeeded: a failed run leaves no bundle
+ * behind) and keep it in the attestation store.
  *
  * Trust for checking Rekor's and the TSA's answers: --trusted-root, else signer.yaml's
  * trustedRoot; when neither is given and a TSA or a Rekor v2 log is used, the same fallback
  * as `stella attest verify`: the local trust store when one exists, else the embedded
  * public-good root.
  */
-import { resolve } from 'node:path';
-import { fail } from '../errors.js';
-import { parseJsonStrict } from '../util/json.js';
-import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../util/fs.js';
-import { defaultSignerConfig, loadSignerConfig } from './config.js';
-import { loadSigningConfig } from './signing-config.js';
-import { planNeedsTrust, planServices } from './services.js';
-import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../trust/trusted-root.js';
-import { publicGoodTrustedRootPath } from '../trust/public-good.js';
-import type { TrustMaterial } from '../trust/material.js';
-import { signArtifact, type ArtifactType, type SignResult } from './sign.js';
-import type { KeyPairGenerator } from './keys.js';
+import { basename, resolve } from 'node:path';
+import { fail } from '../../errors.js';
+import { parseJsonStrict } from '../../util/json.js';
+import { looksLikeDigestReference, parseSha256Digest } from '../../util/digest.js';
+import { toHex } from '../../util/encoding.js';
+import { FILE_LIMITS, readArtifactFile, readFileBounded, writeFileAtomic } from '../../util/fs.js';
+import { defaultSignerConfig, loadFulcioRoots, loadSignerConfig } from '../../sign/config.js';
+import { loadSigningConfig } from '../../sign/signing-config.js';
+import { planNeedsTrust, planServices } from '../../sign/services.js';
+import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.js';
+import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
+import type { TrustMaterial } from '../../model/trust-material.js';
+import { signArtifact, type SignInput, type SignResult } from '../../sign/sign.js';
+import type { KeyPairGenerator } from '../../sign/keys.js';
+
+export type ArtifactType = 'blob' | 'image';
 
 export interface RunSignOptions {
   artifact: string;
@@ -59,8 +64,19 @@ function readTrustedRoot(path: string, what: string): TrustMaterial {
 }
 
 export function defaultOutputPath(artifact: string): string {
-  const m = /^sha256:([0-9a-fA-F]{64})$/.exec(artifact);
-  return m ? `${m[1]!.toLowerCase()}.sigstore.json` : `${artifact}.sigstore.json`;
+  return looksLikeDigestReference(artifact) ? `${toHex(parseSha256Digest(artifact, '--artifact').digest)}.sigstore.json` : `${artifact}.sigstore.json`;
+}
+
+/**
+ * --artifact: a sha256:<hex> digest reference (util/digest.ts), or a regular file of any size:
+ * held when it fits in memory, else hashed in chunks and signed as its digest (ECDSA over the
+ * SHA-256 either way: the same signature as over the bytes).
+ */
+function loadArtifact(ref: string, type: ArtifactType): SignInput {
+  if (looksLikeDigestReference(ref)) return { kind: 'digest', sha256: parseSha256Digest(ref, '--artifact').digest, name: ref };
+  if (type === 'image') fail('INPUT_INVALID', 'input', '--type image needs --artifact sha256:<digest> (the image manifest digest)');
+  const file = readArtifactFile(ref, { what: '--artifact' });
+  return file.kind === 'digest' ? { kind: 'digest', sha256: file.digest, name: basename(ref) } : { kind: 'bytes', bytes: file.bytes, name: basename(ref) };
 }
 
 export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
@@ -86,6 +102,8 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
     predicate = { type: opts.predicateType, value };
   }
 
+  const artifact = loadArtifact(opts.artifact, opts.type ?? 'blob');
+  const fulcioRoots = loadFulcioRoots(config);
   let trust: TrustMaterial | undefined;
   let trustSource: string | undefined;
   const warnings: string[] = [];
@@ -94,7 +112,7 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
     trust = readTrustedRoot(trustedRootPath, opts.trustedRootPath ? '--trusted-root' : 'signer config trustedRoot');
     trustSource = `trusted root ${trustedRootPath}`;
   } else if (planNeedsTrust(plan)) {
-    const { trustFromStoreIfPresent } = await import('../trust/store/verify-source.js');
+    const { trustFromStoreIfPresent } = await import('../../trust/store/verify-source.js');
     const fromStore = trustFromStoreIfPresent({ env, ...(opts.now !== undefined ? { now: nowMs } : {}) });
     if (fromStore) {
       ({ trust, source: trustSource } = fromStore);
@@ -106,11 +124,11 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   }
 
   const result = await signArtifact({
-    artifact: opts.artifact,
-    type: opts.type,
+    artifact,
     predicate,
     identityToken: opts.identityToken,
     config,
+    fulcioRoots,
     plan,
     ...(trust ? { trust, trustSource } : {}),
     env,
@@ -124,7 +142,7 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
 
   let storePath: string | undefined;
   if (opts.attestationStorePath !== false) {
-    const { AttestationStore, resolveAttestationStorePath } = await import('../store/attestations.js');
+    const { AttestationStore, resolveAttestationStorePath } = await import('../../store/attestations.js');
     storePath = resolveAttestationStorePath(opts.attestationStorePath, env);
     const store = AttestationStore.open(storePath, 'write');
     try {

@@ -1,0 +1,84 @@
+/**
+ * PEM (RFC 7468), the one encoder and the one strict decoder. A block is
+ *
+ *   -----BEGIN <label>-----
+ *   <standard base64, padded, broken into lines>
+ *   -----END <label>-----
+ *
+ * with the same label at both ends. The body is read by the one strict base64 decoder
+ * (./encoding.ts): line breaks are skipped, anything else (spaces, tabs, junk) is refused, so
+ * two readers of one PEM file cannot disagree about its bytes.
+ *
+ * Two ways to read, for the two kinds of input Stella meets:
+ *   - a file (a root bundle, a key file): every block, explanatory text between blocks
+ *     ignored (openssl writes "subject=" lines), every block of the expected label;
+ *   - a field (a Rekor v1 body's key): exactly one block and nothing else.
+ */
+import { fail, type CheckName, type ErrorCode } from '../errors.js';
+import { decodeBase64, toBase64 } from './encoding.js';
+
+export type PemLabel = 'CERTIFICATE' | 'PUBLIC KEY';
+
+export interface PemContext {
+  /** Default CERTIFICATE_MALFORMED. */
+  code?: ErrorCode;
+  /** Default 'input'. */
+  check?: CheckName;
+  /** What is read, for messages. Default "PEM". */
+  what?: string;
+}
+
+const BLOCK_RE = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
+const SINGLE_RE = /^-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n-----END ([A-Z0-9 ]+)-----\r?\n?$/;
+
+function body(b64: string, label: string, ctx: PemContext): Uint8Array {
+  const code = ctx.code ?? 'CERTIFICATE_MALFORMED';
+  const check = ctx.check ?? 'input';
+  const what = ctx.what ?? 'PEM';
+  const der = decodeBase64(b64, `${what} ${label}`, check, code);
+  if (der.length === 0) fail(code, check, `${what} ${label}: empty block`);
+  return der;
+}
+
+/**
+ * Every PEM block in `text`, as DER. Each must be labelled `label`; text between blocks is
+ * ignored; at least one block is required.
+ */
+export function pemToDerList(text: string, label: PemLabel = 'CERTIFICATE', ctx: PemContext = {}): Uint8Array[] {
+  const code = ctx.code ?? 'CERTIFICATE_MALFORMED';
+  const check = ctx.check ?? 'input';
+  const what = ctx.what ?? 'PEM';
+  const out: Uint8Array[] = [];
+  for (const m of text.matchAll(BLOCK_RE)) {
+    const [, begin, b64, end] = m as unknown as [string, string, string, string];
+    if (begin !== end) fail(code, check, `${what}: BEGIN ${begin} closed by END ${end}`);
+    if (begin !== label) fail(code, check, `${what}: expected ${label}, found ${begin}`);
+    out.push(body(b64, label, ctx));
+  }
+  if (out.length === 0) fail(code, check, `${what}: no ${label} block found`);
+  return out;
+}
+
+/**
+ * Exactly one PEM block with one of `labels`, and nothing else around it (a final newline
+ * allowed). Returns the label and the DER.
+ */
+export function pemToDer<L extends PemLabel>(text: string, labels: readonly L[], ctx: PemContext = {}): { label: L; der: Uint8Array } {
+  const code = ctx.code ?? 'CERTIFICATE_MALFORMED';
+  const check = ctx.check ?? 'input';
+  const what = ctx.what ?? 'PEM';
+  const m = SINGLE_RE.exec(text);
+  const label = m?.[1] as L | undefined;
+  if (!m || label === undefined || m[3] !== label || !labels.includes(label)) {
+    return fail(code, check, `${what} is not a single PEM ${labels.map((l) => l.toLowerCase()).join(' or ')}`);
+  }
+  return { label, der: body(m[2]!, label, ctx) };
+}
+
+/** DER -> PEM: 64-character lines, a final newline (what openssl and Rekor write). */
+export function derToPem(der: Uint8Array, label: PemLabel = 'CERTIFICATE'): string {
+  const b64 = toBase64(der);
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
