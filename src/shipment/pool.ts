@@ -34,7 +34,6 @@ export function createVerifierPool(jobs: number, trust: TrustMaterial, policy: V
         p.reject(e);
       }
     });
-    w.unref();
     return w;
   });
   const load = new Array<number>(jobs).fill(0);
