@@ -46,8 +46,8 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
     const jobs = parseJobs(flags.jobs);
     const select = selectArtifacts({ all: flags.all, artifacts: flags.artifact ?? [], artifactsDir: flags['artifacts-dir'] });
     const source = archiveFileSource(flags.archive!);
-    const { trust, source: trustSource, warnings, exporters: storeExporters } = await selectTrust({ trustedRootPath: flags['trusted-root'], storePath: flags.store, maxAge: flags['max-age'] });
-    const exporters = await exportersFor({ sealKey: flags['seal-key'], sealIdentity: flags['seal-identity'], sealIssuer: flags['seal-issuer'], fromStore: storeExporters });
+    const { trust, source: trustSource, warnings } = await selectTrust({ trustedRootPath: flags['trusted-root'], storePath: flags.store, maxAge: flags['max-age'] });
+    const exporters = await exportersFor({ sealKey: flags['seal-key'], sealIdentity: flags['seal-identity'], sealIssuer: flags['seal-issuer'], storePath: flags.store });
     for (const w of warnings) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
     const all: ArtifactResult[] = [];
     const keep = json || flags.report !== undefined;

@@ -6,7 +6,7 @@
  * and run shipment/verify.ts.
  */
 import { availableParallelism } from 'node:os';
-import { readdirSync, lstatSync } from 'node:fs';
+import { existsSync, readdirSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { fail } from '../../errors.js';
 import { FILE_LIMITS, probeFile, readArtifactFile, readFileBounded, readFileChunks } from '../../util/fs.js';
@@ -112,18 +112,29 @@ export function selectArtifacts(o: { all: boolean; artifacts: string[]; artifact
   return select;
 }
 
-/** Exporters to require a seal from: --seal-key / --seal-identity pin them, else the trust store's. */
-export async function exportersFor(o: { sealKey?: string | undefined; sealIdentity?: string | undefined; sealIssuer?: string | undefined; fromStore?: import('../../trust/store/exporters.js').StoredExporter[] | undefined }): Promise<ExporterTrust | undefined> {
+/**
+ * Exporters to require a seal from: --seal-key / --seal-identity pin them, else the trust
+ * store's (whether or not the trust material itself comes from the store: a --trusted-root
+ * does not switch the seal requirement off).
+ */
+export async function exportersFor(o: { sealKey?: string | undefined; sealIdentity?: string | undefined; sealIssuer?: string | undefined; storePath?: string | undefined }): Promise<ExporterTrust | undefined> {
   if ((o.sealIdentity === undefined) !== (o.sealIssuer === undefined)) fail('INPUT_INVALID', 'input', '--seal-identity and --seal-issuer go together');
   if (o.sealKey !== undefined || o.sealIdentity !== undefined) {
     const keys = [];
     if (o.sealKey !== undefined) {
-      const key = parsePublicKey(readFileBounded(o.sealKey, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes }), '--seal-key');
+      const key = parsePublicKey(Buffer.from(readFileBounded(o.sealKey, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8'), '--seal-key');
       keys.push({ keyId: toHex(sha256(spkiOf(key))), key });
     }
     return { keys, identities: o.sealIdentity !== undefined ? [{ identity: o.sealIdentity, issuer: o.sealIssuer! }] : [] };
   }
-  if (!o.fromStore || o.fromStore.length === 0) return undefined;
-  const { exporterTrustOf } = await import('../../trust/store/exporters.js');
-  return exporterTrustOf(o.fromStore);
+  const t = await import('../../trust/store/index.js');
+  const path = t.resolveStorePath(o.storePath);
+  if (!existsSync(path)) return undefined;
+  const store = t.openTrustStore(path, { readonly: true });
+  try {
+    const list = t.listExporters(store);
+    return list.length > 0 ? t.exporterTrustOf(list) : undefined;
+  } finally {
+    store.close();
+  }
 }

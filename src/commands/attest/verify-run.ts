@@ -57,8 +57,6 @@ export interface TrustSelection {
   trust: TrustMaterial;
   source: string;
   warnings: string[];
-  /** Exporters from the trust store (who may seal export archives); none from a trusted_root.json. */
-  exporters?: import('../../trust/store/exporters.js').StoredExporter[];
 }
 
 /** --trusted-root, else the local trust store when one exists, else the embedded public-good root. */
