@@ -185,6 +185,8 @@ export class StrictTarStream {
         if (c.byteLength === 0) break;
         tail += c.byteLength;
         this.budget(0);
+        // tar pads to its record size (10 KiB by default); megabytes of zeros are not padding.
+        if (tail > 1024 * 1024) invalid('more than 1 MiB of zeros after the end-of-archive marker');
         if (!isZero(c, 0, c.byteLength)) invalid('data after the end-of-archive marker');
       }
       if (tail % BLOCK !== 0) invalid('archive is truncated (length is not a multiple of 512 bytes)');

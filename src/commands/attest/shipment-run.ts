@@ -23,8 +23,9 @@ import type { ExporterTrust } from '../../shipment/seal.js';
 /** An export archive file as a re-openable stream; gzip (by its magic bytes) inflated with limits. */
 export function archiveFileSource(file: string): ArchiveSource {
   const probe = probeFile(file, 2, { what: '--archive' });
-  if (probe.kind === 'missing') fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(file)}: no such file`);
-  if (probe.kind === 'not-a-file') fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(file)}: not a regular file`);
+  // Not a regular file, or over the limit: refused the one way every input is (fstat only, nothing read).
+  if (probe.kind !== 'file' || probe.size > STREAM_LIMITS.maxArchiveBytes) readFileBounded(file, { what: '--archive', maxBytes: STREAM_LIMITS.maxArchiveBytes, limitCode: 'ARCHIVE_LIMIT_EXCEEDED' });
+  if (probe.kind !== 'file') fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(file)}: not a regular file`);
   const gz = isGzip(probe.head);
   return {
     name: `archive ${file}`,
