@@ -80,23 +80,25 @@ export async function* gunzipBounded(source: AsyncIterable<Uint8Array>, limits: 
   const out: Uint8Array[] = [];
   let produced = 0;
   let crc = 0;
-  let ended = false;
-  let failure: unknown;
+  // Set from zlib's callbacks: an object, so the checks below read the current values.
+  const st: { ended: boolean; failure: StellaError | undefined } = { ended: false, failure: undefined };
+  const failed = (): StellaError | undefined => st.failure;
+  const done = (): boolean => st.ended;
   inflater.on('data', (c: Buffer) => {
-    if (failure !== undefined) return;
+    if (st.failure !== undefined) return;
     produced += c.byteLength;
     crc = zlib.crc32(c, crc);
     out.push(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
-    if (produced > limits.maxOutputBytes) failure ??= new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', `gzip: inflates to more than ${limits.maxOutputBytes} bytes`);
+    if (produced > limits.maxOutputBytes) st.failure ??= new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', `gzip: inflates to more than ${limits.maxOutputBytes} bytes`);
     else if (produced > limits.ratioGraceBytes && produced > limits.maxRatio * Math.max(1, consumed)) {
-      failure ??= new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', `gzip: compression ratio above ${limits.maxRatio}:1 (a gzip bomb?)`);
+      st.failure ??= new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', `gzip: compression ratio above ${limits.maxRatio}:1 (a gzip bomb?)`);
     }
   });
   inflater.on('end', () => {
-    ended = true;
+    st.ended = true;
   });
   inflater.on('error', (e) => {
-    failure ??= new StellaError('ARCHIVE_INVALID', 'archive', `gzip: corrupt deflate data (${e.message})`, undefined, { cause: e });
+    st.failure ??= new StellaError('ARCHIVE_INVALID', 'archive', `gzip: corrupt deflate data (${e.message})`, undefined, { cause: e });
   });
   const endSeen = new Promise<void>((resolve) => {
     inflater.once('end', resolve);
@@ -106,7 +108,7 @@ export async function* gunzipBounded(source: AsyncIterable<Uint8Array>, limits: 
   let fedFrom = at; // buf offset of the next byte to feed
   let fedTotal = at; // file offset of the next byte to feed
   try {
-    while (!ended && failure === undefined) {
+    while (!done() && failed() === undefined) {
       if (fedFrom >= buf.byteLength) {
         // Keep only what is not fed yet (the trailer is read from the tail below).
         buf = buf.subarray(fedFrom);
@@ -119,9 +121,9 @@ export async function* gunzipBounded(source: AsyncIterable<Uint8Array>, limits: 
       fedTotal += slice.byteLength;
       consumed = fedTotal;
       await new Promise<void>((resolve) => inflater.write(slice, () => resolve()));
-      if (failure !== undefined) break;
+      if (failed() !== undefined) break;
       for (const c of out.splice(0)) yield c;
-      if (ended) {
+      if (done()) {
         // The deflate stream ended inside this slice: bytesWritten counts the deflate bytes.
         const deflateEnd = at + inflater.bytesWritten;
         const keepFrom = fedFrom - (fedTotal - deflateEnd);
@@ -131,15 +133,15 @@ export async function* gunzipBounded(source: AsyncIterable<Uint8Array>, limits: 
         break;
       }
     }
-    if (failure === undefined && !ended) {
+    if (failed() === undefined && !done()) {
       inflater.end();
       await endSeen;
       for (const c of out.splice(0)) yield c;
-      if (failure === undefined && !ended) invalid('truncated deflate data');
+      if (failed() === undefined && !done()) invalid('truncated deflate data');
       const deflateEnd = at + inflater.bytesWritten;
       buf = buf.subarray(buf.byteLength - (fedTotal - deflateEnd));
     }
-    if (failure !== undefined) throw failure;
+    if (failed() !== undefined) throw failed()!;
     for (const c of out.splice(0)) yield c;
     // Trailer: CRC-32 and ISIZE, little-endian; then the end of the file.
     while (buf.byteLength < 8) if (!(await more())) invalid('truncated trailer (CRC-32 and length)');

@@ -71,7 +71,7 @@ export function sealWithKey(keyPath: string): { keyId: string; seal: (manifest: 
   const keyId = toHex(sha256(spkiOf(createPublicKey(key))));
   return {
     keyId,
-    seal: async (manifest) => {
+    seal: (manifest) => {
       const digest = sha256(manifest);
       const signature = new Uint8Array(nodeSign('sha256', manifest, key));
       const bundle = {
@@ -79,7 +79,7 @@ export function sealWithKey(keyPath: string): { keyId: string; seal: (manifest: 
         verificationMaterial: { publicKey: { hint: keyId }, tlogEntries: [] },
         messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: toBase64(digest) }, signature: toBase64(signature) },
       };
-      return utf8.encode(JSON.stringify(bundle, null, 2) + '\n');
+      return Promise.resolve(utf8.encode(JSON.stringify(bundle, null, 2) + '\n'));
     },
   };
 }

@@ -34,7 +34,10 @@ export default class AttestImport extends StellaCommand {
       sealIssuer: flags['seal-issuer'],
       trustedRootPath: flags['trusted-root'],
     });
-    if (this.jsonMode) return this.printJson({ ok: true, ...r });
+    if (this.jsonMode) {
+      this.printJson({ ok: true, ...r });
+      return;
+    }
     process.stdout.write(`${this.paint('green', 'imported')} ${r.added} new bundle(s) (${r.duplicates} already present) for ${r.artifacts} artifact(s) into ${r.attestationStore}\n`);
     process.stdout.write(`  seal: ${r.seal.status === 'verified' ? `verified, ${r.seal.by}` : r.seal.status === 'unchecked' ? 'present, not checked (no exporter trusted)' : 'none'}\n`);
   }

@@ -51,7 +51,7 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
     for (const w of warnings) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
     const all: ArtifactResult[] = [];
     const keep = json || flags.report !== undefined;
-    const tty = Boolean(process.stderr.isTTY) && !process.env.STELLA_NO_PROGRESS;
+    const tty = process.stderr.isTTY && !process.env.STELLA_NO_PROGRESS;
     let lastProgress = 0;
     const { verifyShipment } = await import('../../shipment/verify.js');
     const summary = await verifyShipment({

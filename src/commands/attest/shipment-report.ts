@@ -12,7 +12,7 @@ import type { BundleVerdict } from '../../shipment/verdict.js';
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
-const e = (v: unknown): string => escapeHtml(v === null || v === undefined ? '-' : String(v));
+const e = (v: string | number | null | undefined): string => escapeHtml(v === null || v === undefined ? '-' : String(v));
 
 function timeline(v: BundleVerdict): string {
   if (!v.certificate || !v.verifiedTime) return '';

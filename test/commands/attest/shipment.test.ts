@@ -41,7 +41,7 @@ function tmp(t: import('ava').ExecutionContext): string {
 function tampered(json: string): string {
   const o = JSON.parse(json) as { messageSignature: { signature: string } };
   const sig = Buffer.from(o.messageSignature.signature, 'base64');
-  sig[sig.length - 3] ^= 0x01;
+  sig[sig.length - 3] = sig[sig.length - 3]! ^ 0x01;
   o.messageSignature.signature = sig.toString('base64');
   return JSON.stringify(o);
 }

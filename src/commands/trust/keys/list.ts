@@ -13,7 +13,10 @@ export default class TrustKeysList extends StellaCommand {
     try {
       const r = t.listRotationKeys(store);
       const exporters = t.listExporters(store);
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, ...r, exporters });
+      if (this.jsonMode) {
+        this.printJson({ ok: true, store: path, ...r, exporters });
+        return;
+      }
       process.stdout.write(`threshold ${r.threshold}; last applied rotation version ${r.lastVersion}\n`);
       for (const k of r.keys) {
         const line = `${k.active ? 'active ' : 'removed'} ${k.keyId} ${k.keyDetails} added ${k.addedAt}${k.removedAt ? ` removed ${k.removedAt}` : ''} (${k.source})`;
