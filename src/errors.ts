@@ -22,7 +22,9 @@ export type CheckName =
   | 'archive'
   | 'attestation-store'
   | 'config'
-  | 'registry';
+  | 'registry'
+  | 'seal'
+  | 'shipment';
 
 /**
  * Exit codes. 0 = success, 1 = unexpected internal error (a bug), 2 = usage error (oclif).
@@ -122,6 +124,17 @@ export const EXIT_CODES = {
   TSA_UNAVAILABLE: 140,
   /** The TSA refused the request, or its answer does not verify (not granted, wrong imprint or nonce, untrusted signer). */
   TSA_REJECTED: 141,
+  // shipments: sealed export archives, verifying a whole archive (155-164)
+  /** The archive's seal (manifest.sigstore.json) does not verify, is over other bytes, or is not from a trusted exporter. */
+  SEAL_INVALID: 155,
+  /** Exporters are trusted (trust store or --seal-key/--seal-identity) and the archive has no seal. */
+  SEAL_REQUIRED: 156,
+  /** A sealed archive whose entries differ from its sealed manifest: one dropped, added, reordered or swapped. */
+  SEALED_ARCHIVE_MISMATCH: 157,
+  /** One or more artifacts of a shipment failed verification or are missing from the archive. */
+  SHIPMENT_INCOMPLETE: 158,
+  /** An export archive bound for a .json output holds more (or less) than one bundle. */
+  EXPORT_NOT_SINGLE_BUNDLE: 159,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

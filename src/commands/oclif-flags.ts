@@ -13,9 +13,11 @@ export function oclifFlags(spec: FlagSpecs): Interfaces.FlagInput<any> {
         name,
         f.type === 'boolean'
           ? Flags.boolean({ description: f.description, default: f.default ?? false })
-          : f.required
-            ? Flags.string({ description: f.description, required: true })
-            : Flags.string({ description: f.description }),
+          : f.multiple
+            ? Flags.string({ description: f.description, multiple: true })
+            : f.required
+              ? Flags.string({ description: f.description, required: true })
+              : Flags.string({ description: f.description }),
       ]),
   );
 }

@@ -215,6 +215,36 @@ export class AttestationStore {
     return fromRow(row);
   }
 
+  /**
+   * Many saves as one transaction (attest import): `fn` runs between BEGIN IMMEDIATE and
+   * COMMIT and may await (bundles arrive from a stream); anything it throws rolls everything
+   * back, and a process killed before COMMIT leaves the store as it was (SQLite's journal).
+   * Returns fn's result and how many rows were new.
+   */
+  async batch<T>(fn: (save: (input: SaveAttestationInput) => boolean) => Promise<T>): Promise<{ result: T; added: number }> {
+    const insert = this.db.prepare(
+      `INSERT INTO attestations (artifact_digest, bundle_digest, bundle_json, content_kind, predicate_type, identity, issuer, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (artifact_digest, bundle_digest) DO NOTHING`,
+    );
+    let added = 0;
+    const save = (input: SaveAttestationInput): boolean => {
+      const artifactDigest = normalizeArtifactDigest(input.artifactDigest);
+      const bundleDigest = `sha256:${createHash('sha256').update(input.bundleJson, 'utf8').digest('hex')}`;
+      const r = insert.run(artifactDigest, bundleDigest, input.bundleJson, input.contentKind, input.predicateType ?? null, input.identity ?? null, input.issuer ?? null, input.createdAt ?? Date.now());
+      added += r.changes;
+      return r.changes > 0;
+    };
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await fn(save);
+      this.db.exec('COMMIT');
+      return { result, added };
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
   /** Every bundle stored for this artifact, oldest first (empty array when none). */
   findBundlesByDigest(artifactDigest: string): StoredAttestation[] {
     const d = normalizeArtifactDigest(artifactDigest);

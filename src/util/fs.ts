@@ -361,3 +361,24 @@ export function openAppendOnly(path: string, opts: InputFileOptions & { mode?: n
     throw inputError(opts, path, explainErrno(e), undefined, e);
   }
 }
+
+/**
+ * A regular file read as a stream of chunks (sequential reads on one descriptor, checked like
+ * every input: a regular file, opened without blocking). For inputs too large to hold in memory
+ * (export archives); each call opens the file afresh. `chunkBytes` bounds each chunk.
+ */
+export async function* readFileChunks(path: string, opts: InputFileOptions & { chunkBytes?: number }): AsyncGenerator<Uint8Array> {
+  const { fd } = openRegular(path, opts);
+  const { read, close } = await import('node:fs');
+  const readAsync = (buf: Buffer): Promise<number> => new Promise((res, rej) => read(fd, buf, 0, buf.length, null, (e, n) => (e ? rej(inputError(opts, path, explainErrno(e), undefined, e)) : res(n))));
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(opts.chunkBytes ?? 256 * 1024);
+      const n = await readAsync(buf);
+      if (n === 0) return;
+      yield new Uint8Array(buf.buffer, buf.byteOffset, n);
+    }
+  } finally {
+    await new Promise<void>((res) => close(fd, () => res()));
+  }
+}

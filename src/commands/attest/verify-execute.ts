@@ -24,11 +24,19 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Pro
       throw e;
     }
   }
+  const artifacts = flags.artifact ?? [];
+  const shipmentOnly = flags.all || flags['artifacts-dir'] !== undefined || flags.jobs !== undefined || flags['json-lines'] || flags.report !== undefined || flags['seal-key'] !== undefined || flags['seal-identity'] !== undefined;
+  if (flags.archive !== undefined && (shipmentOnly || artifacts.length > 1)) {
+    const { executeShipment } = await import('./shipment-execute.js');
+    return executeShipment(flags);
+  }
+  if (shipmentOnly) return printUsageError('--all, --artifacts-dir, --jobs, --json-lines, --report and --seal-* verify a whole export archive: give --archive');
+  if (artifacts.length > 1) return printUsageError('--artifact may be repeated only with --archive');
   if (flags.artifact === undefined && flags.image === undefined) return printUsageError('Missing required flag --artifact (or --image)');
   try {
     const outcome = await runVerify({
       bundlePath: flags.bundle,
-      artifact: flags.artifact,
+      artifact: artifacts[0],
       image: flags.image,
       registry: { allowInsecureRegistry: flags['allow-insecure-registry'], registryUsername: flags['registry-username'], registryPasswordStdin: flags['registry-password-stdin'] },
       certificateIdentity: flags['certificate-identity'],

@@ -91,9 +91,8 @@ async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Prom
     // An export archive is keyed by sha256; a file artifact is looked up by its sha256.
     const digest = artifactDigest(artifact, 'SHA2_256');
     if (!digest) fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: export archives are keyed by sha256 digests');
-    const { readExportArchiveFile } = await import('./export-bundle-run.js');
-    const { bundlesForArtifact } = await import('../../archive/export.js');
-    return bundlesForArtifact(readExportArchiveFile(opts.archivePath), `sha256:${toHex(digest)}`, `archive ${opts.archivePath}`);
+    const { bundlesFromArchiveFile } = await import('./shipment-run.js');
+    return bundlesFromArchiveFile(opts.archivePath, `sha256:${toHex(digest)}`);
   }
   if (artifact.kind !== 'digest') {
     fail('INPUT_INVALID', 'input', '--bundle (or --archive) is required unless --artifact is a sha256:<hex> digest found in the attestation store');
