@@ -7,11 +7,13 @@ export interface FlagSpec {
   description: string;
   required?: boolean;
   default?: boolean;
+  /** A string flag that may be given several times (each value kept, in order). */
+  multiple?: boolean;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
 
 /** Values as parsed by either front end. */
 export type FlagValues<S extends FlagSpecs> = {
-  [K in keyof S]: S[K]['type'] extends 'boolean' ? boolean : string | undefined;
+  [K in keyof S]: S[K]['type'] extends 'boolean' ? boolean : S[K]['multiple'] extends true ? string[] | undefined : string | undefined;
 };

@@ -12,7 +12,9 @@ export function oclifFlags(spec: FlagSpecs): Interfaces.FlagInput<any> {
         name,
         f.type === 'boolean'
           ? Flags.boolean({ description: f.description, default: f.default ?? false })
-          : f.required
+          : f.multiple
+            ? Flags.string({ description: f.description, multiple: true, multipleNonGreedy: true })
+            : f.required
             ? Flags.string({ description: f.description, required: true })
             : Flags.string({ description: f.description }),
       ]),

@@ -13,10 +13,10 @@ import type { FlagValues } from '../flag-spec.js';
 type Values = FlagValues<typeof VERIFY_FLAGS>;
 
 export async function runVerifyFast(argv: string[]): Promise<number> {
-  const options = Object.fromEntries(Object.entries(VERIFY_FLAGS).map(([name, f]) => [name, { type: f.type }])) as Record<string, { type: 'string' | 'boolean' }>;
-  let values: Record<string, string | boolean | undefined>;
+  const options = Object.fromEntries(Object.entries(VERIFY_FLAGS).map(([name, f]) => [name, { type: f.type, ...('multiple' in f && f.multiple ? { multiple: true } : {}) }])) as Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+  let values: Record<string, string | string[] | boolean | undefined>;
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | string[] | boolean | undefined>;
   } catch (e) {
     return usage((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
   }
