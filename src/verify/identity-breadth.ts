@@ -125,7 +125,7 @@ export function describeBreadth(pattern: string, b: IdentityBreadth): string {
     case 'owner-wide':
       return `identity pattern ${JSON.stringify(pattern)} accepts any repository of ${JSON.stringify(b.owner)} (e.g. ${JSON.stringify(b.example)}): organization-wide trust, use with caution`;
     case 'any-ref':
-      return `identity pattern ${JSON.stringify(pattern)} accepts any branch, tag or environment of ${b.repository} (e.g. ${JSON.stringify(b.example)}): prefer a branch, tag or environment constraint for production`;
+      return `identity pattern ${JSON.stringify(pattern)} accepts refs of ${b.repository} that nobody chose in advance (e.g. ${JSON.stringify(b.example)}): anyone who can push such a branch or tag signs as this repository; prefer a main-branch, version-tag or environment constraint for production`;
     case 'narrow':
       return `identity pattern ${JSON.stringify(pattern)} pins the repository and ref`;
   }

@@ -29,6 +29,8 @@ export interface IdentityMatcher {
   readonly source: string;
   /** True when the whole of `value` matches. Linear in `value`'s length. */
   test(value: string): boolean;
+  /** True when some part of `value` matches (what an unanchored grep would say): explanations only, never a verdict. */
+  testPart(value: string): boolean;
 }
 
 /** What RE2's messages say, in the words a user of `--certificate-identity` needs. */
@@ -62,6 +64,7 @@ export function compileIdentityPattern(pattern: string, what = '--certificate-id
     pattern,
     source: anchoredForm(pattern),
     test: (value: string) => re.testExact(value),
+    testPart: (value: string) => re.test(value),
   };
 }
 
