@@ -34,11 +34,11 @@ export interface IdentityMatcher {
 }
 
 /** What RE2's messages say, in the words a user of `--certificate-identity` needs. */
-function reason(e: unknown): string {
+function reason(e: unknown, pattern: string): string {
   const err = e as { error?: unknown; input?: unknown; message?: unknown };
   const what = typeof err.error === 'string' ? err.error : String(err.message ?? e);
   const at = typeof err.input === 'string' && err.input !== '' ? `: \`${err.input.slice(0, 80)}\`` : '';
-  const hint = /unsupported Perl syntax/.test(what) ? ' (RE2 has no lookahead, lookbehind or backreference)' : /invalid escape/.test(what) ? ' (RE2 has no backreferences; escape a literal character with \\)' : '';
+  const hint = /unsupported Perl syntax/.test(what) || /\(\?<?[=!]/.test(pattern) ? ' (RE2 has no lookahead, lookbehind or backreference)' : /invalid escape/.test(what) ? ' (RE2 has no backreferences; escape a literal character with \\)' : '';
   return `${what}${at}${hint}`;
 }
 
@@ -58,7 +58,7 @@ export function compileIdentityPattern(pattern: string, what = '--certificate-id
   try {
     re = RE2JS.compile(pattern);
   } catch (e) {
-    return fail('INPUT_INVALID', 'input', `${what} is not a valid RE2 regular expression on its own: ${reason(e)}`, { pattern }, { cause: e });
+    return fail('INPUT_INVALID', 'input', `${what} is not a valid RE2 regular expression on its own: ${reason(e, pattern)}`, { pattern }, { cause: e });
   }
   return {
     pattern,
