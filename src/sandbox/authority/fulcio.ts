@@ -304,7 +304,7 @@ export class FulcioCA {
   /** GET /api/v2/configuration */
   configuration(): { issuers: Array<{ issuerUrl: string; audience: string; challengeClaim: string }> } {
     return {
-      issuers: this.issuers.map((i) => ({ issuerUrl: i.issuerUrl, audience: i.audience ?? 'sigstore', challengeClaim: i.kind === 'email' ? 'email' : 'sub' })),
+      issuers: this.issuers.filter((i) => i.issuerUrl !== '*').map((i) => ({ issuerUrl: i.issuerUrl, audience: i.audience ?? 'sigstore', challengeClaim: i.kind === 'email' ? 'email' : 'sub' })),
     };
   }
 }
