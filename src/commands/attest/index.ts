@@ -3,10 +3,12 @@ import AttestVerify from './verify.js';
 import AttestSign from './sign.js';
 import AttestExportBundle from './export-bundle.js';
 import AttestAttach from './attach.js';
+import AttestInspect from './inspect.js';
 
 export const commands: Record<string, Command.Class> = {
   'attest:verify': AttestVerify,
   'attest:sign': AttestSign,
   'attest:export-bundle': AttestExportBundle,
   'attest:attach': AttestAttach,
+  'attest:inspect': AttestInspect,
 };

@@ -73,7 +73,7 @@ export async function selectTrust(opts: Pick<VerifyCommandOptions, 'trustedRootP
   return { trust: parseTrustedRoot(readTrustedRootFile(path, 'embedded public-good trusted root')), source: 'embedded public-good trusted root', warnings: [] };
 }
 
-interface LoadedBundles {
+export interface LoadedBundles {
   bundles: Bundle[];
   /** Bundles that could not be read, each reported (one bad bundle never hides the others). */
   refused: RefusedItem[];
@@ -81,7 +81,8 @@ interface LoadedBundles {
   skipped?: string[];
 }
 
-async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<LoadedBundles> {
+/** The bundles a verification (or `attest inspect`) reads: --bundle, --image, --archive, else the attestation store. */
+export async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<LoadedBundles> {
   if (opts.bundlePath && opts.archivePath) fail('INPUT_INVALID', 'input', '--bundle and --archive cannot be combined: the bundles come from one or the other');
   if (opts.image !== undefined && !opts.image.startsWith('sha256:')) {
     if (opts.bundlePath || opts.archivePath) fail('INPUT_INVALID', 'input', '--image REGISTRY/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive');

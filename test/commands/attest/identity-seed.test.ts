@@ -540,3 +540,25 @@ test('--explain lists every candidate identity, what each pattern matched, and t
     ],
   );
 });
+
+test('seed "Debugging Identity Patterns": stella attest inspect --artifact sha256:... --show-cert prints the expected lines, verifying nothing', async (t) => {
+  const r = await cli(t, ['attest', 'inspect', '--artifact', digests.get('gh-main')!, '--show-cert']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /^note: inspect verifies nothing/);
+  t.regex(r.stdout, /^Certificate Subject: repo:stellaops\/scanner:ref:refs\/heads\/main$/m);
+  t.regex(r.stdout, /^Certificate Issuer: https:\/\/token\.actions\.githubusercontent\.com$/m);
+  t.regex(r.stdout, /^Certificate SAN: https:\/\/github\.com\/stellaops\/scanner\/\.github\/workflows\/release\.yml@refs\/heads\/main$/m);
+  t.regex(r.stdout, /^ {2}source-repository-ref \(1\.3\.6\.1\.4\.1\.57264\.1\.14\): refs\/heads\/main$/m);
+  t.regex(r.stdout, /^SCT: log [0-9a-f]{64} at /m);
+  t.regex(r.stdout, /^Transparency log entry: index \d+, hashedrekord\/0\.0\.1, log [0-9a-f]{64}, integrated .*, checkpoint size \d+/m);
+  t.regex(r.stdout, /-----BEGIN CERTIFICATE-----/);
+  const legacy = await cli(t, ['attest', 'inspect', '--bundle', bundles.get('gl-legacy-main')!, '--json']);
+  t.is(legacy.code, 0, legacy.stderr);
+  const d = JSON.parse(legacy.stdout) as { verified: boolean; bundles: { certificate: { subject: string; subjectField: string; extensions: { name: string }[] } }[] };
+  t.false(d.verified);
+  t.is(d.bundles[0]!.certificate.subject, 'project_path:stellaops/scanner:ref_type:branch:ref:main');
+  t.is(d.bundles[0]!.certificate.subjectField, 'derived subject (GitLab)');
+  t.false(d.bundles[0]!.certificate.extensions.some((e) => e.name === 'oidc-subject'));
+  const none = await cli(t, ['attest', 'inspect']);
+  t.is(none.code, 2);
+});
