@@ -2,12 +2,12 @@
 import { Flags, type Interfaces } from '@oclif/core';
 import type { FlagSpecs } from './flag-spec.js';
 
-/** Every flag but --json, which StellaCommand's baseFlags already declares. */
+/** Every flag but --json and --verbose, which StellaCommand's baseFlags already declares. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function oclifFlags(spec: FlagSpecs): Interfaces.FlagInput<any> {
   return Object.fromEntries(
     Object.entries(spec)
-      .filter(([name]) => name !== 'json')
+      .filter(([name]) => name !== 'json' && name !== 'verbose')
       .map(([name, f]) => [
         name,
         f.type === 'boolean'

@@ -13,7 +13,7 @@ export default class AttestSign extends StellaCommand {
     'With --signing-config (a Sigstore signing_config.json v0.2) the CA, Rekor logs (v1 or v2) and',
     'TSAs are chosen by its rules; Rekor v2 needs a TSA, whose timestamp replaces the signed entry',
     "timestamp. Rekor's and the TSA's answers are checked against --trusted-root before the bundle is written.",
-  ].join('\n');
+  ].join(' ');
 
   static override examples = [
     '<%= config.bin %> attest sign --keyless --artifact ./dist/app.tgz',

@@ -10,9 +10,13 @@ import { compileIdentityPattern } from '../../verify/identity-pattern.js';
 import type { FlagValues } from '../flag-spec.js';
 import type { VERIFY_FLAGS } from './verify-spec.js';
 
-export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Promise<number> {
+export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>, positionalArtifact?: string): Promise<number> {
   const json = flags.json;
   const colour = colourEnabled(json);
+  if (positionalArtifact !== undefined) {
+    if (flags.artifact !== undefined) return printUsageError(`the artifact was given twice (${JSON.stringify(positionalArtifact)} and --artifact ${JSON.stringify(flags.artifact)}): give it once`, json);
+    flags = { ...flags, artifact: positionalArtifact };
+  }
   // A pattern that is not a regular expression on its own is a mistake in the command line,
   // reported like any other bad flag (exit 2) before anything is read.
   const pattern = flags['certificate-identity'];
@@ -20,11 +24,11 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Pro
     try {
       compileIdentityPattern(pattern);
     } catch (e) {
-      if (e instanceof StellaError) return printUsageError(e.message);
+      if (e instanceof StellaError) return printUsageError(e.message, json);
       throw e;
     }
   }
-  if (flags.artifact === undefined && flags.image === undefined) return printUsageError('Missing required flag --artifact (or --image)');
+  if (flags.artifact === undefined && flags.image === undefined) return printUsageError('missing required flag --artifact (or the artifact as an argument, or --image)', json);
   try {
     const outcome = await runVerify({
       bundlePath: flags.bundle,

@@ -1,5 +1,5 @@
 /** `stella attest verify`: its flags (shared by the oclif command and the fast launcher). */
-import type { FlagSpecs } from '../flag-spec.js';
+import { VERBOSE_DESCRIPTION, type FlagSpecs } from '../flag-spec.js';
 
 export const VERIFY_SUMMARY = 'Verify a Sigstore bundle entirely offline';
 
@@ -21,4 +21,8 @@ export const VERIFY_FLAGS = {
   'attestation-store': { type: 'string', description: 'attestation store path used when --bundle is not given' },
   archive: { type: 'string', description: 'export archive (stella attest export-bundle) to take the bundles for --artifact from; its trusted_root.json is NOT trusted automatically' },
   json: { type: 'boolean', description: 'print one JSON object (stable schema) on stdout', default: false },
+  verbose: { type: 'boolean', description: VERBOSE_DESCRIPTION, default: false },
 } as const satisfies FlagSpecs;
+
+/** The positional argument: the artifact, as cosign's `verify-blob FILE` (or --artifact). */
+export const VERIFY_ARGS = ['artifact'] as const;

@@ -7,7 +7,7 @@ export default class SandboxToken extends StellaCommand {
     "The token carries that platform's real claim set and `sub` format (GitHub:",
     'repo:ORG/REPO:ref:REF, GitLab: project_path:GROUP/PROJECT:ref_type:TYPE:ref:REF, Gitea:',
     'ORG/REPO:ref:REF) and expires after --expires-in seconds (default 300).',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = [
     'export STELLAOPS_OIDC_TOKEN=$(<%= config.bin %> sandbox token --data-dir .sandbox --platform github --repo org/repo)',

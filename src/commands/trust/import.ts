@@ -11,7 +11,7 @@ export default class TrustImport extends StellaCommand {
     'Fulcio /api/v2/trustBundle response; or a Rekor / CT log public key PEM (--log-url,',
     '--valid-from, --kind tlog|ctlog). Entries already present are recognised and not added',
     'twice. The import is one transaction: a bad file leaves the store as it was.',
-  ].join('\n');
+  ].join(' ');
   static override examples = [
     '<%= config.bin %> trust import trusted_root.json',
     '<%= config.bin %> trust import fulcio-chain.pem --uri https://fulcio.example.internal',

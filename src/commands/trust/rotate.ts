@@ -12,7 +12,7 @@ export default class TrustRotate extends StellaCommand {
     'rotations added: one whose root lists an entry imported by hand is refused unless that',
     'entry is handed over with --adopt ID. Replaced roots keep their history and get an end',
     'time. --dry-run shows what would change.',
-  ].join('\n');
+  ].join(' ');
   static override examples = ['<%= config.bin %> trust rotate rotation.tar --dry-run', '<%= config.bin %> trust rotate rotation.tar', '<%= config.bin %> trust rotate rotation.tar --adopt 3'];
   static override args = { file: Args.string({ description: 'rotation bundle (tar)', required: true }) };
   static override flags = {
