@@ -20,7 +20,7 @@
  * is the bottom layer.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import type { DigestName } from './digest.js';
@@ -324,6 +324,52 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, opts: A
       }
     }
     throw new StellaError(opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `cannot write ${opts.what ?? 'file'} ${JSON.stringify(path)}: ${explainErrno(e)}`, undefined, { cause: e });
+  }
+}
+
+/**
+ * Check, before any work whose result would be lost, that writeFileAtomic(path) can succeed:
+ * the folder exists and is a folder, a file can be created in it (a temporary is created
+ * O_EXCL and removed at once), and what is at `path` now, if anything, is not a folder and is
+ * writable by us. Throws the writer's own error (`opts.code`, default INPUT_INVALID).
+ */
+export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {}): void {
+  const target = resolve(path);
+  const dir = dirname(target);
+  const refuse = (why: string, cause?: unknown): never => {
+    throw new StellaError(opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `cannot write ${opts.what ?? 'file'} ${JSON.stringify(path)}: ${why}`, undefined, cause === undefined ? undefined : { cause });
+  };
+  let st: Stats | undefined;
+  try {
+    st = lstatSync(target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') refuse(explainErrno(e), e);
+  }
+  if (st?.isDirectory()) refuse('is a directory');
+  if (st && !st.isSymbolicLink()) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (e) {
+      refuse(`exists and is not writable (${explainErrno(e)})`, e);
+    }
+  }
+  let dst: Stats;
+  try {
+    dst = statSync(dir);
+  } catch (e) {
+    return refuse(`its folder ${JSON.stringify(dir)} ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read: ${explainErrno(e)}`}`, e);
+  }
+  if (!dst.isDirectory()) refuse(`${JSON.stringify(dir)} is not a folder`);
+  const probe = join(dir, `.${basename(target).slice(0, 64)}.${randomBytes(16).toString('hex')}.tmp`);
+  try {
+    closeSync(openSync(probe, CREATE_FLAGS, 0o600));
+  } catch (e) {
+    refuse(`a file cannot be created in ${JSON.stringify(dir)} (${explainErrno(e)})`, e);
+  }
+  try {
+    unlinkSync(probe);
+  } catch {
+    // the name is random and ours alone
   }
 }
 

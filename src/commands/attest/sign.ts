@@ -74,6 +74,7 @@ export default class AttestSign extends StellaCommand {
         throw new StellaError(e.code, e.check, `${e.message} (signed: the bundle is in ${r.outputPath} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath} --image ${target.name}\`)`, e.details, { cause: e });
       }
     }
+    for (const w of r.warnings) this.warning(w);
     if (this.jsonMode) {
       this.printJson({
         ok: true,
@@ -97,7 +98,6 @@ export default class AttestSign extends StellaCommand {
       });
       return;
     }
-    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
     process.stdout.write(`  bundle:   ${r.outputPath}\n`);
     process.stdout.write(`  identity: ${r.identity ?? '(none)'}\n  issuer:   ${r.issuer ?? '(none)'}\n`);
