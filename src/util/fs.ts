@@ -113,8 +113,21 @@ function inputError(opts: InputFileOptions, path: string, problem: string, code?
   return new StellaError(code ?? opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `${opts.what} ${JSON.stringify(path)}: ${problem}`, undefined, cause === undefined ? undefined : { cause });
 }
 
+/** `-` names standard input (read once per process, then refused: a second read would see nothing). */
+export const STDIN_PATH = '-';
+let stdinTaken: string | undefined;
+
+/** Standard input as an input "file": a pipe, a file or a terminal, read once, to its end. */
+function openStdin(opts: InputFileOptions & { secret?: boolean }): { fd: number; size: number } {
+  if (opts.secret) throw inputError(opts, STDIN_PATH, 'a key cannot come from standard input (its owner and mode cannot be checked)');
+  if (stdinTaken !== undefined) throw inputError(opts, STDIN_PATH, `standard input was already read for ${stdinTaken}: only one input can be -`);
+  stdinTaken = opts.what;
+  return { fd: 0, size: 0 };
+}
+
 /** Open an input and fstat the descriptor: a regular file, or a refusal (the fd is closed). */
 function openRegular(path: string, opts: InputFileOptions & { secret?: boolean }): { fd: number; size: number } {
+  if (path === STDIN_PATH) return openStdin(opts);
   let fd: number;
   try {
     fd = openSync(path, READ_FLAGS | (opts.secret ? (constants.O_NOFOLLOW ?? 0) : 0));
@@ -137,10 +150,29 @@ function openRegular(path: string, opts: InputFileOptions & { secret?: boolean }
   }
 }
 
+/** readSync that waits out EAGAIN (standard input may be a non-blocking pipe). */
+function readSyncRetry(fd: number, buf: Buffer, off: number, len: number): number {
+  for (;;) {
+    try {
+      return readSync(fd, buf, off, len, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EOF') return 0;
+      if (code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
+/** Close an input's descriptor (never standard input's). */
+function closeInput(fd: number): void {
+  if (fd !== 0) closeSync(fd);
+}
+
 function readFully(fd: number, buf: Buffer): number {
   let n = 0;
   while (n < buf.length) {
-    const r = readSync(fd, buf, n, buf.length - n, null);
+    const r = readSyncRetry(fd, buf, n, buf.length - n);
     if (r === 0) break;
     n += r;
   }
@@ -191,7 +223,7 @@ export function readFileBounded(path: string, opts: BoundedReadOptions): Uint8Ar
     if (e instanceof StellaError) throw e;
     throw inputError(opts, path, explainErrno(e), undefined, e);
   } finally {
-    closeSync(fd);
+    closeInput(fd);
   }
 }
 
@@ -257,7 +289,7 @@ export function readArtifactFile(path: string, opts: InputFileOptions & { inMemo
     chunks = [];
     const buf = Buffer.allocUnsafeSlow(CHUNK);
     for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
+      const n = readSyncRetry(fd, buf, 0, CHUNK);
       if (n === 0) break;
       h.update(buf.subarray(0, n));
       total += n;
@@ -267,7 +299,7 @@ export function readArtifactFile(path: string, opts: InputFileOptions & { inMemo
     if (e instanceof StellaError) throw e;
     throw inputError(opts, path, explainErrno(e), undefined, e);
   } finally {
-    closeSync(fd);
+    closeInput(fd);
   }
 }
 

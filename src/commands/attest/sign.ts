@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { StellaError } from '../../errors.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
@@ -26,7 +26,7 @@ export default class AttestSign extends StellaCommand {
 
   static override flags = {
     keyless: Flags.boolean({ description: 'keyless signing with a short-lived Fulcio certificate (the only mode)', required: true }),
-    artifact: Flags.string({ description: 'file to sign, sha256:<64 hex> to sign a digest only, or REGISTRY/REPO@sha256:<hex> to sign an image and attach the bundle to it', required: true }),
+    artifact: Flags.string({ description: 'file to sign (- for standard input), sha256:<64 hex> to sign a digest only, or REGISTRY/REPO@sha256:<hex> to sign an image and attach the bundle to it; or give it as the argument' }),
     image: Flags.string({ description: 'REGISTRY/REPO: attach the bundle to the image --artifact sha256:<hex> there, as an OCI 1.1 referrer' }),
     ...REGISTRY_FLAGS,
     type: Flags.string({ description: 'what the artifact is', options: ['blob', 'image'], default: 'blob' }),
@@ -42,8 +42,14 @@ export default class AttestSign extends StellaCommand {
     'attestation-store': Flags.string({ description: 'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)' }),
   };
 
+  static override args = { artifact: Args.string({ description: 'what to sign, as --artifact (cosign sign-blob FILE)', required: false }) };
+
   async run(): Promise<void> {
-    const { flags } = await this.parse(AttestSign);
+    const { flags: parsed, args } = await this.parse(AttestSign);
+    if (args.artifact !== undefined && parsed.artifact !== undefined) this.usage(`the artifact was given twice (${JSON.stringify(args.artifact)} and --artifact ${JSON.stringify(parsed.artifact)}): give it once`);
+    const artifact = args.artifact ?? parsed.artifact;
+    if (artifact === undefined) this.usage('missing required flag --artifact (or the artifact as an argument)');
+    const flags = { ...parsed, artifact };
     const { runSign } = await import('./sign-run.js');
     // An image in a registry: the digest is signed, then the bundle is attached there too.
     const { imageTarget } = await import('../../oci/sign-target.js');
