@@ -20,7 +20,7 @@
  * is the bottom layer.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { accessSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import type { DigestName } from './digest.js';
@@ -402,6 +402,69 @@ export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {})
     unlinkSync(probe);
   } catch {
     // the name is random and ours alone
+  }
+}
+
+/**
+ * Check that `dir` exists as a folder or can be created (`mkdir -p`): the nearest existing
+ * ancestor must be a folder we may write in. Nothing is created. Also the guard against
+ * paths where `mkdir -p` cannot succeed (under /proc, /sys, a file), on which Node's
+ * recursive mkdir spins instead of failing.
+ */
+export function checkFolderCreatable(dir: string, opts: InputFileOptions): void {
+  const refuse = (why: string, cause?: unknown): never => {
+    throw new StellaError(opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `${opts.what} ${JSON.stringify(dir)}: ${why}`, undefined, cause === undefined ? undefined : { cause });
+  };
+  let cur = resolve(dir);
+  for (;;) {
+    let st: Stats | undefined;
+    try {
+      st = statSync(cur);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') refuse(`${cur}: ${explainErrno(e)}`, e);
+    }
+    if (st) {
+      if (!st.isDirectory()) refuse(`${cur} is not a folder`);
+      if (cur === resolve(dir)) return;
+      if (/^\/(proc|sys)(\/|$)/.test(cur)) refuse(`a folder cannot be created under ${cur}`);
+      try {
+        accessSync(cur, constants.W_OK | constants.X_OK);
+      } catch (e) {
+        refuse(`cannot create a folder in ${cur} (${explainErrno(e)})`, e);
+      }
+      return;
+    }
+    const up = dirname(cur);
+    if (up === cur) refuse('no existing folder above it');
+    cur = up;
+  }
+}
+
+/**
+ * `mkdir -p` that fails instead of spinning: checked first (checkFolderCreatable), then made
+ * one level at a time.
+ */
+export function makeFolder(dir: string, opts: InputFileOptions & { mode?: number }): void {
+  checkFolderCreatable(dir, opts);
+  const missing: string[] = [];
+  for (let cur = resolve(dir); ; cur = dirname(cur)) {
+    try {
+      if (statSync(cur).isDirectory()) break;
+    } catch {
+      missing.unshift(cur);
+      if (dirname(cur) === cur) break;
+      continue;
+    }
+    break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d, { mode: opts.mode ?? 0o755 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new StellaError(opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `${opts.what} ${JSON.stringify(dir)}: cannot create ${d}: ${explainErrno(e)}`, undefined, { cause: e });
+    }
   }
 }
 

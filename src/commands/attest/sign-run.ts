@@ -9,13 +9,13 @@
  * as `stella attest verify`: the local trust store when one exists, else the embedded
  * public-good root.
  */
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { fail, StellaError } from '../../errors.js';
 import { logInfo } from '../../util/log.js';
 import { parseJsonStrict } from '../../util/json.js';
 import { looksLikeDigestReference, parseSha256Digest } from '../../util/digest.js';
 import { toHex } from '../../util/encoding.js';
-import { checkWritableTarget, FILE_LIMITS, readArtifactFile, readFileBounded, writeFileAtomic } from '../../util/fs.js';
+import { checkFolderCreatable, checkWritableTarget, FILE_LIMITS, probeFile, readArtifactFile, readFileBounded, writeFileAtomic } from '../../util/fs.js';
 import { defaultSignerConfig, loadFulcioRoots, loadSignerConfig } from '../../sign/config.js';
 import { loadSigningConfig } from '../../sign/signing-config.js';
 import { planNeedsTrust, planServices } from '../../sign/services.js';
@@ -131,11 +131,15 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   logInfo(`bundle will be written to ${outputPath}`);
   let storePath: string | undefined;
   let store: import('../../store/attestations.js').AttestationStore | undefined;
+  const { AttestationStore, resolveAttestationStorePath } = await import('../../store/attestations.js');
   if (opts.attestationStorePath !== false) {
-    const { AttestationStore, resolveAttestationStorePath } = await import('../../store/attestations.js');
     storePath = resolveAttestationStorePath(opts.attestationStorePath, env);
-    store = AttestationStore.open(storePath, 'write');
-    logInfo(`attestation store ${storePath} is writable`);
+    // An existing store is opened (and judged: foreign, corrupt, too new) now; a missing one
+    // is created only once there is something to keep, where a folder can be made.
+    if (probeFile(storePath, 0, { what: 'attestation store', code: 'STORE_CORRUPT', check: 'attestation-store' }).kind === 'missing') {
+      checkFolderCreatable(dirname(storePath), { what: 'attestation store folder', code: 'STORE_CORRUPT', check: 'attestation-store' });
+    } else store = AttestationStore.open(storePath, 'write');
+    logInfo(`attestation store ${storePath} can be written`);
   }
   try {
     const result = await signArtifact({
@@ -163,6 +167,7 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
       writeError = e;
     }
     try {
+      if (storePath !== undefined && !store) store = AttestationStore.open(storePath, 'write');
       store?.save({
         artifactDigest: result.artifactDigest,
         bundleJson: result.bundleJson,

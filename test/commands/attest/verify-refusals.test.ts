@@ -73,8 +73,11 @@ test('H49 an identity pattern that is not a regular expression on its own is a u
   exits(t, await verify([...base, '--certificate-identity', `(?i)${SAMPLE_IDENTITY}`]), 2, /inline flag group "\(\?i\)" at offset 0 is not supported/, '(?i) flags');
   exits(t, await verify([...base, '--certificate-identity', `${'a'.repeat(MAX_IDENTITY_PATTERN_LENGTH)}.*`]), 2, new RegExp(`is ${MAX_IDENTITY_PATTERN_LENGTH + 2} characters long; the limit is ${MAX_IDENTITY_PATTERN_LENGTH}`), 'over-long pattern');
   const json = await verify([...base, '--json', '--certificate-identity', 'x)|(?:.*']);
-  exits(t, json, 2, /not a valid regular expression on its own/, '--json: still a usage error');
-  t.is(json.stdout, '', 'a usage error prints no report');
+  t.is(json.code, 2, '--json: still a usage error');
+  const out = JSON.parse(json.stdout);
+  t.is(out.error.code, 'USAGE_ERROR', 'with --json, a usage error is one JSON object on stdout (no report: nothing was verified)');
+  t.regex(out.error.message, /not a valid regular expression on its own/);
+  t.is(out.checks, undefined);
   // A pattern that escapes nothing but matches another identity is a plain mismatch (exit 45).
   exits(t, await verify([...base, '--certificate-identity', 'https://github\\.com/stella-samples/demo(?=/)']), EXIT_CODES.IDENTITY_MISMATCH, /identity mismatch: .* matches \^\(\?:https:\/\/github\\\.com\/stella-samples\/demo\(\?=\/\)\)\$/, 'anchored lookahead');
 });
