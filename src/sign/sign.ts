@@ -152,6 +152,7 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     timeoutMs: config.fulcio.timeoutMs,
     fetchImpl: opts.fetchImpl,
   });
+  logInfo(`identity token from ${token.source}: issuer ${token.claims.iss}, subject ${token.claims.sub}`);
   if (config.oidc.issuer !== undefined && token.claims.iss.replace(/\/+$/, '') !== config.oidc.issuer) {
     fail('OIDC_TOKEN_INVALID', 'signing', `issuer mismatch: token issuer ${JSON.stringify(token.claims.iss)} is not the configured oidc.issuer ${JSON.stringify(config.oidc.issuer)}`);
   }

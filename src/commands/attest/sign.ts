@@ -50,6 +50,18 @@ export default class AttestSign extends StellaCommand {
     const artifact = args.artifact ?? parsed.artifact;
     if (artifact === undefined) this.usage('missing required flag --artifact (or the artifact as an argument)');
     const flags = { ...parsed, artifact };
+    // A URL that cannot work is a mistake in the command line: said at once, never retried.
+    for (const name of ['fulcio-url', 'rekor-url'] as const) {
+      const v = flags[name];
+      if (v === undefined) continue;
+      let u: URL | undefined;
+      try {
+        u = new URL(v);
+      } catch {
+        u = undefined;
+      }
+      if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) this.usage(`--${name} ${JSON.stringify(v)} is not an http(s) URL`);
+    }
     const { runSign } = await import('./sign-run.js');
     // An image in a registry: the digest is signed, then the bundle is attached there too.
     const { imageTarget } = await import('../../oci/sign-target.js');

@@ -28,6 +28,11 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>, posi
       throw e;
     }
   }
+  // --max-age is about the trust store; with --trusted-root no store is read, so it would be ignored.
+  if (flags['max-age'] !== undefined) {
+    if (flags['trusted-root'] !== undefined) return printUsageError('--max-age limits the age of the trust store, which is not read with --trusted-root: give one or the other', json);
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(flags['max-age'].trim())) return printUsageError(`--max-age must be a positive number of days, not ${JSON.stringify(flags['max-age'])}`, json);
+  }
   if (flags.artifact === undefined && flags.image === undefined) return printUsageError('missing required flag --artifact (or the artifact as an argument, or --image)', json);
   try {
     const outcome = await runVerify({
@@ -52,7 +57,10 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>, posi
       return report.error ? report.error.exitCode : 0;
     }
     if (report.error) {
-      printErrorLine(report.error.check, report.error.message);
+      // Failures that depend on what is trusted name where the trust came from.
+      const trustBound = ['verified-times', 'certificate-chain', 'sct', 'tlog'].includes(report.error.check);
+      const hint = outcome.trustSource.startsWith('embedded') ? '; pass --trusted-root or import into the trust store with `stella trust import`' : '';
+      printErrorLine(report.error.check, trustBound ? `${report.error.message} (trust: ${outcome.trustSource}${hint})` : report.error.message);
       return report.error.exitCode;
     }
     for (const c of report.checks) {

@@ -26,6 +26,9 @@ export default class SandboxToken extends StellaCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SandboxToken);
+    for (const name of ['repo', 'ref', 'environment', 'audience'] as const) {
+      if (flags[name] !== undefined && flags[name].trim() === '') this.usage(`--${name} must not be empty`);
+    }
     const { mintSandboxToken } = await import('../../sandbox/server/sandbox.js');
     const token = mintSandboxToken(flags['data-dir'], {
       platform: flags.platform as 'github' | 'gitlab' | 'gitea',
