@@ -53,6 +53,7 @@ export default class AttestExportBundle extends StellaCommand {
       this.progress(`pulling bundles for ${refs.length} image(s)...`);
       registry = await collectFromRegistries(refs, registryOptionsFrom(registryFlagValues(flags)));
     }
+    this.progress(`reading and checking bundles${flags.all ? ' (all in the store)' : ''}, then writing ${flags.output}...`);
     const r = await runExportBundle({
       registry,
       outputPath: flags.output,

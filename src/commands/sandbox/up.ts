@@ -23,6 +23,7 @@ export default class SandboxUp extends StellaCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SandboxUp);
+    this.progress(`starting the sandbox in ${flags['data-dir']} (first start creates its keys)...`);
     if (flags.detach) {
       const { startDetachedSandbox } = await import('../../sandbox/server/control.js');
       const state = await startDetachedSandbox({ dataDir: flags['data-dir'], port: flags.port });

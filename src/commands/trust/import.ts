@@ -34,6 +34,7 @@ export default class TrustImport extends StellaCommand {
     const { readFileBounded } = await import('../../util/fs.js');
     const { MAX_IMPORT_BYTES } = await import('../../trust/store/importers.js');
     const file = { path: args.file, bytes: readFileBounded(args.file, { what: 'import file', maxBytes: MAX_IMPORT_BYTES, limitCode: 'IMPORT_INVALID' }) };
+    this.progress(`importing ${args.file} into ${path}...`);
     const store = t.openTrustStore(path);
     try {
       const r = t.importFile(

@@ -28,6 +28,7 @@ export default class TrustRotate extends StellaCommand {
     const path = t.resolveStorePath(flags.store);
     const { readFileBounded } = await import('../../util/fs.js');
     const file = { path: args.file, bytes: readFileBounded(args.file, { what: 'rotation bundle', maxBytes: r.ROTATION_LIMITS.maxArchiveBytes, limitCode: 'ARCHIVE_LIMIT_EXCEEDED' }) };
+    this.progress(`checking rotation ${args.file} against ${path}...`);
     const store = t.openTrustStore(path, { readonly: flags['dry-run'] });
     try {
       const res = r.applyRotation(store, file.bytes, { dryRun: flags['dry-run'], sourceFile: args.file, adopt: flags.adopt ?? [] }, { now: Date.now(), command: commandLine() });
