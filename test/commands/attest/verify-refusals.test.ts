@@ -115,7 +115,7 @@ test('H48 trust retire closes a log for a Rekor v1 entry timed only by a TSA (no
   await retire(t, store, id, new Date(tsaTime).toISOString());
   exits(t, await verify(args), 0, undefined, 'retired at exactly the TSA time (the end is inclusive)');
   await retire(t, store, id, new Date(tsaTime - SEC).toISOString());
-  exits(t, await verify(args), EXIT_CODES.TLOG_UNTRUSTED, /^error: tlog: key of log https:\/\/rekor\.test\.invalid is not valid at verified time 2025-06-01T12:01:00\.000Z \(valid 2025-01-01T00:00:00\.000Z\.\.2025-06-01T12:00:59\.000Z\)\n$/, 'retired one second before the TSA time');
+  exits(t, await verify(args), EXIT_CODES.TLOG_UNTRUSTED, /^error: tlog: key of log https:\/\/rekor\.test\.invalid is not valid at verified time 2025-06-01T12:01:00\.000Z \(valid 2025-01-01T00:00:00\.000Z\.\.2025-06-01T12:00:59\.000Z\) \(trust: trust store [^)]*\)\n$/, 'retired one second before the TSA time');
   const json = await verify([...args, '--json']);
   t.is(json.code, EXIT_CODES.TLOG_UNTRUSTED);
   const report = JSON.parse(json.stdout) as { ok: boolean; error: { code: string; check: string }; checks: { check: string; status: string }[] };
