@@ -17,7 +17,7 @@ import { startSandbox, type RunningSandbox } from '../src/sandbox/server/index.j
 import { runCli } from './helpers/cli.js';
 import { CLI, PROJECT_ROOT } from './helpers/paths.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;  
 const load = (rel: string): Json => parse(readFileSync(join(PROJECT_ROOT, rel), 'utf8')) as Json;
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
@@ -145,7 +145,7 @@ test('gitea-actions.yml: build, sign and verify steps run as written against the
     if (typeof step.run !== 'string' || /^Install Stella$/.test(step.name)) continue;
     if (typeof step.if === 'string' && expand(step.if, values) === 'false') continue;
     const env: Record<string, string> = { ...base };
-    for (const [k, v] of Object.entries((step.env ?? {}) as Record<string, string>)) env[k] = expand(String(v), values);
+    for (const [k, v] of Object.entries((step.env ?? {}) as Record<string, string>)) env[k] = expand(v, values);
     const r = await bash(expand(step.run, values), env, dir);
     t.is(r.code, 0, `${step.name}: ${r.stdout}${r.stderr}`);
     ran++;

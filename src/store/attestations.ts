@@ -10,7 +10,6 @@
  */
 import { makeFolder } from '../util/fs.js';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';

@@ -162,7 +162,7 @@ const STEPS: Step[] = [
 /** State every run starts with: the digest-only verifier is loaded only when needed. */
 async function initialState(input: VerifyInput): Promise<VerifyState> {
   // Warnings about the policy itself (an organization-wide pattern) belong in every report.
-  const warnings = [...(input.policy.warnings ?? [])];
+  const warnings = [...input.policy.warnings];
   if (input.artifact.kind !== 'digest' || input.bundle.content.kind !== 'messageSignature') return { warnings };
   const { verifyPrehashed } = await import('../crypto-prehash.js');
   return { verifyPrehashed, warnings };

@@ -23,9 +23,9 @@ export default class AttestVerify extends StellaCommand {
   static override args = { artifact: Args.string({ description: 'the artifact (a path, - for standard input, or sha256:<hex>); the same as --artifact', required: false }) };
 
   async run(): Promise<void> {
-    const { flags, args } = await this.parse(AttestVerify);
+    const parsed: { flags: unknown; args: { artifact?: string } } = await this.parse(AttestVerify);
     const { executeVerify } = await import('./verify-execute.js');
-    const code = await executeVerify({ ...(flags as FlagValues<typeof VERIFY_FLAGS>), json: this.jsonMode }, args.artifact);
+    const code = await executeVerify({ ...(parsed.flags as FlagValues<typeof VERIFY_FLAGS>), json: this.jsonMode }, parsed.args.artifact);
     if (code !== 0) this.exit(code);
   }
 }

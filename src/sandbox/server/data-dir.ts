@@ -21,7 +21,7 @@
  *   signing_config.json   a Sigstore signing config (v0.2) for this sandbox: its CA, the Rekor v2
  *                         and v1 logs, its TSA (Rekor v2 is chosen: the highest API version).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fail, StellaError } from '../../errors.js';
 import { boundedMs } from '../../util/time.js';

@@ -19,7 +19,6 @@
  */
 import { makeFolder } from '../../util/fs.js';
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fail } from '../../errors.js';
 import { readSqliteHeader, schemaShape } from '../../util/sqlite-file.js';

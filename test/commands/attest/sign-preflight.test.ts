@@ -108,7 +108,7 @@ test('a bundle that cannot be written after logging: the error names the entry, 
   // The output folder disappears while Rekor answers (a full disk, an unmounted volume...).
   const fetchImpl: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
-    if (String(input).endsWith('/api/v1/log/entries') && init?.method === 'POST') {
+    if ((input instanceof Request ? input.url : input.toString()).endsWith('/api/v1/log/entries') && init?.method === 'POST') {
       renameSync(outDir, join(dir, 'gone'));
       writeFileSync(outDir, 'now a file');
     }
