@@ -152,3 +152,14 @@ test('the reader: =, short flags, -, --, switches, repeatable flags', (t) => {
   t.is(usage(() => parseArgv(['--color', '--no-color'], shape)), '--color was given twice (as --color and --no-color): it takes one value, give it once');
   t.is(usage(() => parseArgv(['-x'], shape)), 'unknown flag -x');
 });
+
+test("the verify flag table's repeatable flags stay repeatable through argvShapeOfSpecs (the fast path's shape)", async (t) => {
+  const { argvShapeOfSpecs } = await import('../../src/commands/flag-spec.js');
+  const { VERIFY_FLAGS, VERIFY_ARGS } = await import('../../src/commands/attest/verify-spec.js');
+  const shape = argvShapeOfSpecs(VERIFY_FLAGS, VERIFY_ARGS);
+  const one = parseArgv(['--artifact', 'a.txt', '--bundle', 'b.json'], shape);
+  t.deepEqual(one.flags['artifact'], ['a.txt'], 'a repeatable flag is a list even when given once');
+  const two = parseArgv(['--archive', 'x.tar', '--artifact', 'a', '--artifact', 'b'], shape);
+  t.deepEqual(two.flags['artifact'], ['a', 'b']);
+  t.throws(() => parseArgv(['--bundle', 'a', '--bundle', 'b'], shape), { message: /--bundle was given twice/ });
+});

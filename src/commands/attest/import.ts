@@ -10,7 +10,7 @@ export default class AttestImport extends StellaCommand {
     'attestation store in one transaction: a failure, or a killed process, leaves the store as it',
     'was. Bundles already in the store are recognised and counted as duplicates.',
     '`attest verify --artifact sha256:...` then finds them without --bundle.',
-  ].join('\n');
+  ].join(' ');
   static override examples = ['<%= config.bin %> attest import shipment.tar.gz', '<%= config.bin %> attest import shipment.tar --seal-key exporter.pub --attestation-store /var/lib/stella/attestations.db'];
   static override args = { archive: Args.string({ description: 'export archive (stella attest export-bundle)', required: true }) };
   static override flags = {
