@@ -135,6 +135,15 @@ export const EXIT_CODES = {
   SHIPMENT_INCOMPLETE: 158,
   /** An export archive bound for a .json output holds more (or less) than one bundle. */
   EXPORT_NOT_SINGLE_BUNDLE: 159,
+  // identity policies (150-154): policy files, broad patterns, claims beyond the subject
+  /** A policy file that is not valid: unknown key, wrong type, uncompilable, broad or unsatisfiable pattern (names the key and line). */
+  POLICY_INVALID: 150,
+  /** An identity pattern that matches identities of arbitrary, unrelated owners, without --allow-broad-identity. */
+  IDENTITY_TOO_BROAD: 151,
+  /** A --certificate-extension (or a policy file's extensions:) constraint the certificate does not meet. */
+  EXTENSION_MISMATCH: 152,
+  /** The policy file has no environment of that name. */
+  POLICY_ENVIRONMENT_NOT_FOUND: 153,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

@@ -14,10 +14,10 @@ export function oclifFlags(spec: FlagSpecs): Interfaces.FlagInput<any> {
         f.type === 'boolean'
           ? Flags.boolean({ description: f.description, default: f.default ?? false })
           : f.multiple
-            ? Flags.string({ description: f.description, multiple: true })
+            ? Flags.string({ description: f.description, multiple: true, multipleNonGreedy: true })
             : f.required
-              ? Flags.string({ description: f.description, required: true })
-              : Flags.string({ description: f.description }),
+            ? Flags.string({ description: f.description, required: true })
+            : Flags.string({ description: f.description }),
       ]),
   );
 }

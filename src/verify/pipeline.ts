@@ -152,8 +152,8 @@ const STEPS: Step[] = [
       return {
         check: 'policy',
         status: 'pass',
-        summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(input.policy.identity!.pattern)}`,
-        details: { issuer: id.issuer, identity: id.matched, field: id.matchedField, pattern: input.policy.identity!.pattern },
+        summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(id.pattern)}${id.explain.extensions.length > 0 ? `; ${id.explain.extensions.map((e) => `${e.name} ${JSON.stringify(e.value)}`).join(', ')} match` : ''}`,
+        details: { issuer: id.issuer, identity: id.matched, field: id.matchedField, pattern: id.pattern, derived: id.derived, policySource: input.policy.identity!.source, explain: id.explain },
       };
     },
   },
@@ -161,9 +161,11 @@ const STEPS: Step[] = [
 
 /** State every run starts with: the digest-only verifier is loaded only when needed. */
 async function initialState(input: VerifyInput): Promise<VerifyState> {
-  if (input.artifact.kind !== 'digest' || input.bundle.content.kind !== 'messageSignature') return { warnings: [] };
+  // Warnings about the policy itself (an organization-wide pattern) belong in every report.
+  const warnings = [...(input.policy.warnings ?? [])];
+  if (input.artifact.kind !== 'digest' || input.bundle.content.kind !== 'messageSignature') return { warnings };
   const { verifyPrehashed } = await import('../crypto-prehash.js');
-  return { verifyPrehashed, warnings: [] };
+  return { verifyPrehashed, warnings };
 }
 
 /** Verify and return a report listing every check. Never throws for bad input. */

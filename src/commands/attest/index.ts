@@ -4,6 +4,7 @@ import AttestSign from './sign.js';
 import AttestExportBundle from './export-bundle.js';
 import AttestAttach from './attach.js';
 import AttestImport from './import.js';
+import AttestInspect from './inspect.js';
 
 export const commands: Record<string, Command.Class> = {
   'attest:verify': AttestVerify,
@@ -11,4 +12,5 @@ export const commands: Record<string, Command.Class> = {
   'attest:export-bundle': AttestExportBundle,
   'attest:attach': AttestAttach,
   'attest:import': AttestImport,
+  'attest:inspect': AttestInspect,
 };

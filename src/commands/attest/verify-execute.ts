@@ -7,22 +7,31 @@ import { failureOf, StellaError } from '../../errors.js';
 import { colourEnabled, paint, printErrorLine, printJson, printUsageError, reportError, stderrColour } from '../render.js';
 import { runVerify } from './verify-run.js';
 import { compileIdentityPattern } from '../../verify/identity-pattern.js';
+import { identityPolicyOptions, type ResolvedIdentity } from '../identity-flags.js';
+import { explainLines } from './explain-render.js';
+import type { IdentityExplanation } from '../../verify/identity.js';
 import type { FlagValues } from '../flag-spec.js';
 import type { VERIFY_FLAGS } from './verify-spec.js';
 
 export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Promise<number> {
   const json = flags.json;
   const colour = colourEnabled(json);
-  // A pattern that is not a regular expression on its own is a mistake in the command line,
-  // reported like any other bad flag (exit 2) before anything is read.
-  const pattern = flags['certificate-identity'];
-  if (pattern !== undefined) {
-    try {
-      compileIdentityPattern(pattern);
-    } catch (e) {
-      if (e instanceof StellaError) return printUsageError(e.message);
-      throw e;
+  // Which identities to accept: flags, a policy file, or the default policy. A usage mistake
+  // (no identity at all, both spellings of a flag, a pattern that is not an RE2 regular
+  // expression on its own) is reported like any other bad flag (exit 2) before anything is
+  // read; a bad policy file has its own code.
+  let identity: ResolvedIdentity;
+  try {
+    identity = identityPolicyOptions(flags, { keyGiven: flags.key !== undefined, store: flags.store });
+    if (!identity.policyFile) {
+      const o = identity.options;
+      if (o.certificateIdentity !== undefined) compileIdentityPattern(o.certificateIdentity, o.patternName?.(0));
+      for (const [name, p] of o.certificateExtensions ?? []) compileIdentityPattern(p, `--certificate-extension ${name}`);
     }
+  } catch (e) {
+    if (e instanceof StellaError && e.code === 'INPUT_INVALID') return printUsageError(e.message);
+    if (e instanceof StellaError) return reportError(e, json);
+    throw e;
   }
   const artifacts = flags.artifact ?? [];
   const shipmentOnly = flags.all || flags['artifacts-dir'] !== undefined || flags.jobs !== undefined || flags['json-lines'] || flags.report !== undefined || flags['seal-key'] !== undefined || flags['seal-identity'] !== undefined;
@@ -39,8 +48,7 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Pro
       artifact: artifacts[0],
       image: flags.image,
       registry: { allowInsecureRegistry: flags['allow-insecure-registry'], registryUsername: flags['registry-username'], registryPasswordStdin: flags['registry-password-stdin'] },
-      certificateIdentity: flags['certificate-identity'],
-      certificateOidcIssuer: flags['certificate-oidc-issuer'],
+      identityOptions: identity.options,
       keyPath: flags.key,
       trustedRootPath: flags['trusted-root'],
       requireRekor: flags['require-rekor'],
@@ -51,6 +59,12 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Pro
     });
     for (const w of outcome.warnings) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
     const report = outcome.report;
+    if (identity.defaultPolicy && !json) process.stderr.write(`identity policy: ${identity.options.identitySource} (the default policy: ${identity.defaultPolicy})\n`);
+    if (flags.explain && !json) {
+      const details = report.checks.find((c) => c.check === 'policy')?.details as { explain?: IdentityExplanation } | undefined;
+      if (details?.explain) process.stdout.write(explainLines(details.explain, identity.options.identitySource ?? 'command line').join('\n') + '\n');
+      else if (report.checks.some((c) => c.check === 'policy' && c.status === 'skip')) process.stdout.write('identity policy: not reached (an earlier check failed)\n');
+    }
     if (json) {
       printJson({ ...report, trust: outcome.trustSource, warnings: outcome.warnings });
       return report.error ? report.error.exitCode : 0;

@@ -13,7 +13,7 @@ import type { FlagValues } from '../flag-spec.js';
 type Values = FlagValues<typeof VERIFY_FLAGS>;
 
 export async function runVerifyFast(argv: string[]): Promise<number> {
-  const options = Object.fromEntries(Object.entries(VERIFY_FLAGS).map(([name, f]) => [name, { type: f.type, multiple: 'multiple' in f && f.multiple }])) as Record<string, { type: 'string' | 'boolean'; multiple: boolean }>;
+  const options = Object.fromEntries(Object.entries(VERIFY_FLAGS).map(([name, f]) => [name, { type: f.type, ...('multiple' in f && f.multiple ? { multiple: true } : {}) }])) as Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
     values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | string[] | boolean | undefined>;

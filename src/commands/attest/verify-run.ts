@@ -9,7 +9,7 @@ import { FILE_LIMITS, readArtifactFile, readFileBounded } from '../../util/fs.js
 import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
 import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.js';
 import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
-import { buildPolicy } from '../../verify/policy.js';
+import { buildPolicy, type PolicyOptions } from '../../verify/policy.js';
 import { artifactDigest, isDigestReference, parseDigestReference, type Artifact } from '../../verify/artifact.js';
 import { toHex } from '../../util/encoding.js';
 import { verifyBundleReport, type VerificationReport } from '../../verify/pipeline.js';
@@ -26,6 +26,8 @@ export interface VerifyCommandOptions {
   registry?: import('../../oci/options.js').RegistryFlags;
   certificateIdentity?: string;
   certificateOidcIssuer?: string;
+  /** The identity part of the policy (identityPolicyOptions: flags, a policy file); replaces the two above. */
+  identityOptions?: PolicyOptions;
   keyPath?: string;
   trustedRootPath?: string;
   requireRekor?: boolean;
@@ -71,7 +73,7 @@ export async function selectTrust(opts: Pick<VerifyCommandOptions, 'trustedRootP
   return { trust: parseTrustedRoot(readTrustedRootFile(path, 'embedded public-good trusted root')), source: 'embedded public-good trusted root', warnings: [] };
 }
 
-interface LoadedBundles {
+export interface LoadedBundles {
   bundles: Bundle[];
   /** Bundles that could not be read, each reported (one bad bundle never hides the others). */
   refused: RefusedItem[];
@@ -79,7 +81,8 @@ interface LoadedBundles {
   skipped?: string[];
 }
 
-async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<LoadedBundles> {
+/** The bundles a verification (or `attest inspect`) reads: --bundle, --image, --archive, else the attestation store. */
+export async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<LoadedBundles> {
   if (opts.bundlePath && opts.archivePath) fail('INPUT_INVALID', 'input', '--bundle and --archive cannot be combined: the bundles come from one or the other');
   if (opts.image !== undefined && !opts.image.startsWith('sha256:')) {
     if (opts.bundlePath || opts.archivePath) fail('INPUT_INVALID', 'input', '--image REGISTRY/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive');
@@ -123,11 +126,12 @@ function refusalWarning(r: RefusedItem): string {
 }
 
 export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutcome> {
+  const identity = opts.identityOptions ?? { certificateIdentity: opts.certificateIdentity, certificateOidcIssuer: opts.certificateOidcIssuer };
   const policy = buildPolicy({
-    certificateIdentity: opts.certificateIdentity,
-    certificateOidcIssuer: opts.certificateOidcIssuer,
+    ...identity,
     publicKeyPem: opts.keyPath ? Buffer.from(readFileBounded(opts.keyPath, { what: '--key', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8') : undefined,
-    requireTlog: opts.requireRekor ?? false,
+    // --require-rekor, or a policy environment's requireRekor: either one asks for it.
+    requireTlog: (opts.requireRekor ?? false) || (identity.requireTlog ?? false),
     now: opts.now,
   });
   const artifact = loadArtifact(await artifactReference(opts));

@@ -1,5 +1,6 @@
 /** `stella attest verify`: its flags (shared by the oclif command and the fast launcher). */
 import type { FlagSpecs } from '../flag-spec.js';
+import { IDENTITY_FLAGS } from '../identity-flag-spec.js';
 
 export const VERIFY_SUMMARY = 'Verify a Sigstore bundle entirely offline';
 
@@ -11,8 +12,8 @@ export const VERIFY_FLAGS = {
   'allow-insecure-registry': { type: 'boolean', description: 'plain HTTP to a loopback registry (127.0.0.0/8, ::1, localhost); other hosts must also be in STELLA_INSECURE_REGISTRIES', default: false },
   'registry-username': { type: 'string', description: 'registry user name (password from --registry-password-stdin or STELLA_REGISTRY_PASSWORD); default: the Docker config file, else anonymous' },
   'registry-password-stdin': { type: 'boolean', description: 'read the registry password from standard input', default: false },
-  'certificate-identity': { type: 'string', description: 'regex the certificate identity must match WHOLE (implicitly anchored)' },
-  'certificate-oidc-issuer': { type: 'string', description: 'exact OIDC issuer URL the certificate must carry' },
+  ...IDENTITY_FLAGS,
+  explain: { type: 'boolean', description: 'list every identity the certificate offers, whether each pattern matched it, and the issuer comparison', default: false },
   key: { type: 'string', description: 'PEM public key for managed-key bundles (instead of an identity)' },
   'trusted-root': { type: 'string', description: 'trusted_root.json (v0.1 or v0.2) to verify against' },
   'require-rekor': { type: 'boolean', description: 'fail a bundle that has no transparency log entry', default: false },
