@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { verifyArchivedBundle, type ArchivedBundle, type BundleVerdict } from './verdict.js';
 import type { TrustMaterial } from '../model/trust-material.js';
-import type { VerificationPolicy } from '../verify/policy.js';
+import { transferablePolicy, type VerificationPolicy } from '../verify/policy.js';
 
 export interface VerifierPool {
   /** Verify one bundle; the promise settles with its verdict. */
@@ -22,7 +22,7 @@ export function createVerifierPool(jobs: number, trust: TrustMaterial, policy: V
   }
   const waiting = new Map<number, { resolve: (v: BundleVerdict) => void; reject: (e: unknown) => void }>();
   const workers = Array.from({ length: jobs }, () => {
-    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { trust, policy } });
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { trust, policy: transferablePolicy(policy) } });
     w.on('message', (m: { id: number; verdict: BundleVerdict }) => {
       const done = waiting.get(m.id);
       waiting.delete(m.id);
