@@ -31,6 +31,8 @@ export type CheckName =
  * Everything else is a specific refusal. Never renumber: scripts depend on these.
  */
 export const EXIT_CODES = {
+  /** A mistake in the command line (unknown, repeated or missing flag, bad flag value): oclif's exit 2. */
+  USAGE_ERROR: 2,
   // input and parsing (10-19)
   INPUT_INVALID: 10,
   BUNDLE_MALFORMED: 11,

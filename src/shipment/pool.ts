@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { verifyArchivedBundle, type ArchivedBundle, type BundleVerdict } from './verdict.js';
 import type { TrustMaterial } from '../model/trust-material.js';
-import { transferablePolicy, type VerificationPolicy } from '../verify/policy.js';
+import type { PolicyOptions, VerificationPolicy } from '../verify/policy.js';
 
 export interface VerifierPool {
   /** Verify one bundle; the promise settles with its verdict. */
@@ -16,13 +16,14 @@ export interface VerifierPool {
   readonly jobs: number;
 }
 
-export function createVerifierPool(jobs: number, trust: TrustMaterial, policy: VerificationPolicy): VerifierPool {
+/** `policyOptions` (plain data) is what each worker builds its own `policy` from. */
+export function createVerifierPool(jobs: number, trust: TrustMaterial, policy: VerificationPolicy, policyOptions: PolicyOptions): VerifierPool {
   if (jobs <= 1) {
     return { jobs: 1, submit: (b) => verifyArchivedBundle(b, trust, policy), close: async () => {} };
   }
   const waiting = new Map<number, { resolve: (v: BundleVerdict) => void; reject: (e: unknown) => void }>();
   const workers = Array.from({ length: jobs }, () => {
-    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { trust, policy: transferablePolicy(policy) } });
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { trust, policyOptions } });
     w.on('message', (m: { id: number; verdict: BundleVerdict }) => {
       const done = waiting.get(m.id);
       waiting.delete(m.id);

@@ -15,7 +15,7 @@ import { createVerifierPool } from './pool.js';
 import { checkSeal, type ExporterTrust, type SealStatus } from './seal.js';
 import type { BundleVerdict } from './verdict.js';
 import type { TrustMaterial } from '../model/trust-material.js';
-import type { VerificationPolicy } from '../verify/policy.js';
+import { buildPolicy, type PolicyOptions } from '../verify/policy.js';
 
 export interface ArtifactResult {
   artifactDigest: string;
@@ -33,7 +33,11 @@ export interface ArtifactResult {
 export interface ShipmentOptions {
   source: ArchiveSource;
   trust: TrustMaterial;
-  policy: VerificationPolicy;
+  /**
+   * The policy as options (plain data: worker threads build their own policy from them, since
+   * compiled RE2 patterns do not survive a structured clone). Functions in them are dropped.
+   */
+  policy: PolicyOptions;
   jobs: number;
   /** undefined: every artifact in the archive; else these digests ("sha256:<hex>" -> names). */
   select?: Map<string, string[]>;
@@ -59,7 +63,9 @@ export interface ShipmentSummary {
 export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummary> {
   const limits = o.limits ?? STREAM_LIMITS;
   const pre = await readPreamble(o.source, limits);
-  const seal = await checkSeal(pre, o.exporters, o.trust, o.policy.now, o.source.name);
+  const policyOptions = cloneablePolicyOptions(o.policy);
+  const policy = buildPolicy(policyOptions);
+  const seal = await checkSeal(pre, o.exporters, o.trust, policy.now, o.source.name);
   let structure;
   try {
     structure = await readExportArchiveStream(o.source, { limits, expectManifestSha256: pre.manifestSha256 });
@@ -69,7 +75,7 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
     }
     throw e;
   }
-  const pool = createVerifierPool(o.jobs, o.trust, o.policy);
+  const pool = createVerifierPool(o.jobs, o.trust, policy, { ...policyOptions, now: policy.now });
   const window = Math.max(8, pool.jobs * 8);
   const queue: { digest: string; verdict: Promise<BundleVerdict> }[] = [];
   const seen = new Set<string>();
@@ -119,4 +125,12 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
   } finally {
     await pool.close();
   }
+}
+
+/** Policy options as plain data: the naming callbacks (for usage errors, already raised by now) are left out. */
+function cloneablePolicyOptions(o: PolicyOptions): PolicyOptions {
+  const copy: PolicyOptions = { ...o };
+  delete copy.patternName;
+  delete copy.extensionName;
+  return copy;
 }

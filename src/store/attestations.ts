@@ -8,8 +8,8 @@
  * ($XDG_DATA_HOME/stella/attestations.db, ~/.local/share/... on Linux, ~/Library/Application
  * Support/stella on macOS, %LOCALAPPDATA%\stella on Windows).
  */
+import { makeFolder } from '../util/fs.js';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -129,7 +129,7 @@ export class AttestationStore {
       case 'missing':
         if (mode === 'read') fail('NO_ATTESTATIONS_FOUND', 'attestation-store', `no attestations found: attestation store ${path} does not exist`, { path });
         try {
-          mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+          makeFolder(dirname(path), { what: 'attestation store folder', code: 'STORE_CORRUPT', check: 'attestation-store', mode: 0o700 });
         } catch (e) {
           corrupt(path, `cannot be created: ${(e as Error).message}`, e);
         }

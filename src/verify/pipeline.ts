@@ -162,7 +162,7 @@ const STEPS: Step[] = [
 /** State every run starts with: the digest-only verifier is loaded only when needed. */
 async function initialState(input: VerifyInput): Promise<VerifyState> {
   // Warnings about the policy itself (an organization-wide pattern) belong in every report.
-  const warnings = [...(input.policy.warnings ?? [])];
+  const warnings = [...input.policy.warnings];
   if (input.artifact.kind !== 'digest' || input.bundle.content.kind !== 'messageSignature') return { warnings };
   const { verifyPrehashed } = await import('../crypto-prehash.js');
   return { verifyPrehashed, warnings };
@@ -184,7 +184,10 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
   try {
     state.signingKey = resolveSigningKey(bundle, input.policy);
   } catch (e) {
-    return finish(report, e);
+    finish(report, e, 'bundle');
+    // Every check is still listed once, in order: none ran.
+    for (const step of STEPS) report.checks.push({ check: step.check, status: 'skip', summary: 'not run: an earlier check failed' });
+    return report;
   }
   for (const step of STEPS) {
     if (failed) {
@@ -199,7 +202,7 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
       report.checks.push(step.run(input, state));
     } catch (e) {
       failed = true;
-      finish(report, e);
+      finish(report, e, step.check);
     }
   }
   report.verifiedTimes = (state.verifiedTimes ?? []).map((t) => ({ source: t.source, time: formatTime(preciseTime(t)), authority: t.authority }));
@@ -215,9 +218,11 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
   return report;
 }
 
-function finish(report: VerificationReport, e: unknown): VerificationReport {
+function finish(report: VerificationReport, e: unknown, check: CheckName): VerificationReport {
   if (!(e instanceof StellaError)) throw e;
-  report.checks.push({ check: e.check, status: 'fail', summary: e.message, ...(e.details ? { details: e.details } : {}) });
+  // Listed under the step that ran (each check once, in order); the error names the check the
+  // failure belongs to (a log key looked up while verifying times is a tlog failure).
+  report.checks.push({ check, status: 'fail', summary: e.message, ...(e.details ? { details: e.details } : {}) });
   report.error = { code: e.code, check: e.check, message: e.message, exitCode: e.exitCode };
   return report;
 }

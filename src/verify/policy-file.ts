@@ -126,7 +126,7 @@ export function parsePolicyFile(text: string, source: string): PolicyFile {
   if (sawEnvironments && bare.length > 0) bad(bare[0]![0], bare[0]![1], 'unknown key (allowed at the top level: version, environments; or environments by name alone, as the seed writes them, without an environments: key)');
   const prefix = sawEnvironments ? 'environments.' : '';
   if (!sawEnvironments) envNodes = bare;
-  if (envNodes.length === 0) bad(sawEnvironments ? 'environments' : '(top level)', doc.contents as Node, 'no environments: a policy file lists at least one environment');
+  if (envNodes.length === 0) bad(sawEnvironments ? 'environments' : '(top level)', doc.contents, 'no environments: a policy file lists at least one environment');
 
   const environments = new Map<string, PolicyEnvironment>();
   for (const [name, nameNode, body] of envNodes) {

@@ -180,24 +180,3 @@ export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
     warnings,
   };
 }
-
-/** A compiled matcher as plain data: its pattern (structured clone cannot copy the functions). */
-const plainMatcher = (m: IdentityMatcher): IdentityMatcher => ({ pattern: m.pattern, source: m.source }) as unknown as IdentityMatcher;
-
-/**
- * The policy as plain data for a worker thread (the shipment pool): each compiled matcher is
- * replaced by its pattern, which `revivePolicy` compiles again on the other side.
- */
-export function transferablePolicy(p: VerificationPolicy): VerificationPolicy {
-  const id = p.identity;
-  if (!id) return p;
-  return { ...p, identity: { ...id, patterns: id.patterns.map((c) => ({ ...c, matcher: plainMatcher(c.matcher) })), extensions: id.extensions.map((e) => ({ ...e, matcher: plainMatcher(e.matcher) })), regex: plainMatcher(id.regex) } };
-}
-
-/** The policy `transferablePolicy` produced, with its matchers compiled again (patterns already checked). */
-export function revivePolicy(p: VerificationPolicy): VerificationPolicy {
-  const id = p.identity;
-  if (!id) return p;
-  const m = (x: IdentityMatcher): IdentityMatcher => compileIdentityPattern(x.pattern);
-  return { ...p, identity: { ...id, patterns: id.patterns.map((c) => ({ ...c, matcher: m(c.matcher) })), extensions: id.extensions.map((e) => ({ ...e, matcher: m(e.matcher) })), regex: m(id.regex) } };
-}

@@ -36,7 +36,7 @@ export interface IdentityCandidate {
 }
 
 /** C0 and C1 controls, DEL, bidirectional marks/embeddings/isolates, line and paragraph separators. */
-// eslint-disable-next-line no-control-regex
+ 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 /** Why `value` must never match an identity pattern, or undefined when it may. */

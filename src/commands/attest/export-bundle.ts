@@ -16,7 +16,7 @@ export default class AttestExportBundle extends StellaCommand {
     'the archive time is --created-at, else the newest integrated time, never the clock.',
     'Bundles come from the attestation store, and from --bundle files (the store is then read',
     'only when --attestation-store is given). Verify from it with `stella attest verify --archive`.',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = [
     '<%= config.bin %> attest export-bundle --all --output export.tar',
@@ -55,6 +55,7 @@ export default class AttestExportBundle extends StellaCommand {
       this.progress(`pulling bundles for ${refs.length} image(s)...`);
       registry = await collectFromRegistries(refs, registryOptionsFrom(registryFlagValues(flags)));
     }
+    this.progress(`reading and checking bundles${flags.all ? ' (all in the store)' : ''}, then writing ${flags.output}...`);
     const r = await runExportBundle({
       registry,
       outputPath: flags.output,

@@ -7,7 +7,8 @@
 import { StellaError, failureOf } from '../../errors.js';
 import { colourEnabled, paint, printErrorLine, printJson, reportError, stderrColour } from '../render.js';
 import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../../util/fs.js';
-import { buildPolicy } from '../../verify/policy.js';
+import { buildPolicy, type PolicyOptions } from '../../verify/policy.js';
+import { identityPolicyOptions } from '../identity-flags.js';
 import { selectTrust } from './verify-run.js';
 import { archiveFileSource, exportersFor, parseJobs, selectArtifacts } from './shipment-run.js';
 import type { FlagValues } from '../flag-spec.js';
@@ -37,12 +38,14 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
   try {
     if (flags.bundle !== undefined || flags.image !== undefined) throw new StellaError('INPUT_INVALID', 'input', '--archive over several artifacts takes the bundles from the archive: --bundle and --image do not apply');
     if (json && jsonLines) throw new StellaError('INPUT_INVALID', 'input', 'give --json or --json-lines, not both');
-    const policy = buildPolicy({
-      certificateIdentity: flags['certificate-identity'],
-      certificateOidcIssuer: flags['certificate-oidc-issuer'],
+    // The same identity flags, policy files and default policy as a single verify.
+    const identity = identityPolicyOptions(flags, { keyGiven: flags.key !== undefined, store: flags.store });
+    const policy: PolicyOptions = {
+      ...identity.options,
       publicKeyPem: flags.key ? Buffer.from(readFileBounded(flags.key, { what: '--key', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8') : undefined,
-      requireTlog: flags['require-rekor'],
-    });
+      requireTlog: flags['require-rekor'] || (identity.options.requireTlog ?? false),
+    };
+    for (const w of buildPolicy(policy).warnings) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
     const jobs = parseJobs(flags.jobs);
     const select = selectArtifacts({ all: flags.all, artifacts: flags.artifact ?? [], artifactsDir: flags['artifacts-dir'] });
     const source = archiveFileSource(flags.archive!);

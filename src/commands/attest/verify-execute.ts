@@ -13,9 +13,13 @@ import type { IdentityExplanation } from '../../verify/identity.js';
 import type { FlagValues } from '../flag-spec.js';
 import type { VERIFY_FLAGS } from './verify-spec.js';
 
-export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Promise<number> {
+export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>, positionalArtifact?: string): Promise<number> {
   const json = flags.json;
   const colour = colourEnabled(json);
+  if (positionalArtifact !== undefined) {
+    if (flags.artifact !== undefined) return printUsageError(`the artifact was given twice (${JSON.stringify(positionalArtifact)} and --artifact ${JSON.stringify(flags.artifact)}): give it once`, json);
+    flags = { ...flags, artifact: [positionalArtifact] };
+  }
   // Which identities to accept: flags, a policy file, or the default policy. A usage mistake
   // (no identity at all, both spellings of a flag, a pattern that is not an RE2 regular
   // expression on its own) is reported like any other bad flag (exit 2) before anything is
@@ -29,9 +33,14 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Pro
       for (const [name, p] of o.certificateExtensions ?? []) compileIdentityPattern(p, `--certificate-extension ${name}`);
     }
   } catch (e) {
-    if (e instanceof StellaError && e.code === 'INPUT_INVALID') return printUsageError(e.message);
+    if (e instanceof StellaError && e.code === 'INPUT_INVALID') return printUsageError(e.message, json);
     if (e instanceof StellaError) return reportError(e, json);
     throw e;
+  }
+  // --max-age is about the trust store; with --trusted-root no store is read, so it would be ignored.
+  if (flags['max-age'] !== undefined) {
+    if (flags['trusted-root'] !== undefined) return printUsageError('--max-age limits the age of the trust store, which is not read with --trusted-root: give one or the other', json);
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(flags['max-age'].trim())) return printUsageError(`--max-age must be a positive number of days, not ${JSON.stringify(flags['max-age'])}`, json);
   }
   const artifacts = flags.artifact ?? [];
   const shipmentOnly = flags.all || flags['artifacts-dir'] !== undefined || flags.jobs !== undefined || flags['json-lines'] || flags.report !== undefined || flags['seal-key'] !== undefined || flags['seal-identity'] !== undefined;
@@ -39,9 +48,9 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Pro
     const { executeShipment } = await import('./shipment-execute.js');
     return executeShipment(flags);
   }
-  if (shipmentOnly) return printUsageError('--all, --artifacts-dir, --jobs, --json-lines, --report and --seal-* verify a whole export archive: give --archive');
-  if (artifacts.length > 1) return printUsageError('--artifact may be repeated only with --archive');
-  if (flags.artifact === undefined && flags.image === undefined) return printUsageError('Missing required flag --artifact (or --image)');
+  if (shipmentOnly) return printUsageError('--all, --artifacts-dir, --jobs, --json-lines, --report and --seal-* verify a whole export archive: give --archive', json);
+  if (artifacts.length > 1) return printUsageError('--artifact may be repeated only with --archive', json);
+  if (flags.artifact === undefined && flags.image === undefined) return printUsageError('missing required flag --artifact (or the artifact as an argument, or --image)', json);
   try {
     const outcome = await runVerify({
       bundlePath: flags.bundle,
@@ -70,7 +79,10 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>): Pro
       return report.error ? report.error.exitCode : 0;
     }
     if (report.error) {
-      printErrorLine(report.error.check, report.error.message);
+      // Failures that depend on what is trusted name where the trust came from.
+      const trustBound = ['verified-times', 'certificate-chain', 'sct', 'tlog'].includes(report.error.check);
+      const hint = outcome.trustSource.startsWith('embedded') ? '; pass --trusted-root or import into the trust store with `stella trust import`' : '';
+      printErrorLine(report.error.check, trustBound ? `${report.error.message} (trust: ${outcome.trustSource}${hint})` : report.error.message);
       return report.error.exitCode;
     }
     for (const c of report.checks) {

@@ -4,8 +4,8 @@
  * policy, run the pipeline. It lives with the commands: the library (verify/) takes bytes,
  * trust material and a policy, and never reads a flag or a file.
  */
-import { fail, failureOf } from '../../errors.js';
-import { FILE_LIMITS, readArtifactFile, readFileBounded } from '../../util/fs.js';
+import { fail, failureOf, StellaError } from '../../errors.js';
+import { FILE_LIMITS, probeFile, readArtifactFile, readFileBounded } from '../../util/fs.js';
 import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
 import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.js';
 import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
@@ -89,19 +89,40 @@ export async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact
     const { bundlesFromImage } = await import('../../oci/verify-source.js');
     return bundlesFromImage(opts.image, opts.registry ?? {});
   }
-  if (opts.bundlePath) return { bundles: [parseBundle(readFileBounded(opts.bundlePath, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' }))], refused: [] };
+  if (opts.bundlePath) {
+    const bytes = readFileBounded(opts.bundlePath, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' });
+    const kind = sniffContainer(bytes);
+    if (kind) fail('INPUT_INVALID', 'input', `--bundle ${JSON.stringify(opts.bundlePath)} is ${kind}, not a Sigstore bundle (JSON): an export archive from \`stella attest export-bundle\` goes to --archive${kind.startsWith('a gzip') ? ' (decompress it first: archives are read uncompressed)' : ''}`);
+    return { bundles: [parseBundle(bytes)], refused: [] };
+  }
   if (opts.archivePath) {
     // An export archive is keyed by sha256; a file artifact is looked up by its sha256.
     const digest = artifactDigest(artifact, 'SHA2_256');
     if (!digest) fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: export archives are keyed by sha256 digests');
     const { bundlesFromArchiveFile } = await import('./shipment-run.js');
-    return bundlesFromArchiveFile(opts.archivePath, `sha256:${toHex(digest)}`);
+    try {
+      return await bundlesFromArchiveFile(opts.archivePath, `sha256:${toHex(digest)}`);
+    } catch (e) {
+      // A JSON bundle given as an archive: say which flag it belongs to.
+      const head = opts.archivePath === '-' ? undefined : probeFile(opts.archivePath, 64, { what: '--archive' });
+      if (e instanceof StellaError && head?.kind === 'file' && /^\s*\{/.test(Buffer.from(head.head).toString('latin1'))) {
+        throw new StellaError(e.code, e.check, `--archive ${JSON.stringify(opts.archivePath)} is JSON, not an export archive (tar): a Sigstore bundle goes to --bundle`, e.details, { cause: e });
+      }
+      throw e;
+    }
   }
   if (artifact.kind !== 'digest') {
     fail('INPUT_INVALID', 'input', '--bundle (or --archive) is required unless --artifact is a sha256:<hex> digest found in the attestation store');
   }
   const { findBundlesForDigest } = await import('../../store/lookup.js');
   return findBundlesForDigest(artifact, opts.attestationStorePath);
+}
+
+/** What a file that should be JSON is instead, when it is a container: a tar or gzip file. */
+function sniffContainer(bytes: Uint8Array): string | undefined {
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return 'a gzip file';
+  if (bytes.length >= 262 && Buffer.from(bytes.subarray(257, 262)).toString('latin1') === 'ustar') return 'a tar archive';
+  return undefined;
 }
 
 /** --artifact, else --image's digest; both given, they must name the same digest. */

@@ -1,5 +1,5 @@
 /** `stella attest verify`: its flags (shared by the oclif command and the fast launcher). */
-import type { FlagSpecs } from '../flag-spec.js';
+import { VERBOSE_DESCRIPTION, type FlagSpecs } from '../flag-spec.js';
 import { IDENTITY_FLAGS } from '../identity-flag-spec.js';
 
 export const VERIFY_SUMMARY = 'Verify a Sigstore bundle entirely offline';
@@ -30,4 +30,8 @@ export const VERIFY_FLAGS = {
   'seal-identity': { type: 'string', description: 'with --archive: require a keyless seal by this exact certificate identity (with --seal-issuer)' },
   'seal-issuer': { type: 'string', description: 'OIDC issuer of --seal-identity (exact)' },
   json: { type: 'boolean', description: 'print one JSON object (stable schema) on stdout', default: false },
+  verbose: { type: 'boolean', description: VERBOSE_DESCRIPTION, default: false },
 } as const satisfies FlagSpecs;
+
+/** The positional argument: the artifact, as cosign's `verify-blob FILE` (or --artifact). */
+export const VERIFY_ARGS = ['artifact'] as const;

@@ -13,7 +13,7 @@ export default class SandboxToken extends StellaCommand {
     "signed by the stack's OIDC key: the stack's Fulcio accepts it, and only the stack's trust root",
     'trusts the certificates. For certificates without the OIDC subject extension (.24), as Fulcio',
     'before v1.8.6 issued them, sign with --fulcio-url BASE/fulcio-pre-1.8.6.',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = [
     'export STELLAOPS_OIDC_TOKEN=$(<%= config.bin %> sandbox token --data-dir .sandbox --platform github --repo org/repo)',
@@ -38,6 +38,9 @@ export default class SandboxToken extends StellaCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SandboxToken);
+    for (const name of ['repo', 'ref', 'environment', 'audience'] as const) {
+      if (flags[name] !== undefined && flags[name].trim() === '') this.usage(`--${name} must not be empty`);
+    }
     const { mintSandboxToken } = await import('../../sandbox/server/sandbox.js');
     const token = mintSandboxToken(flags['data-dir'], {
       platform: flags.platform as 'github' | 'gitlab' | 'gitea',

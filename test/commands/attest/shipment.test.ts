@@ -129,6 +129,15 @@ test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a 
   t.is(r1.summary.failed, 1);
   t.deepEqual((JSON.parse(four.stdout) as typeof r1).artifacts, r1.artifacts);
 
+  // A policy file with an RE2-only pattern ((?i)) through worker threads: each worker builds the
+  // policy from its options, so the verdicts are the same as with the flags.
+  const policyFile = path.join(s.dir, 'policy.yaml');
+  const caseless = `(?i)${IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').toUpperCase()}`;
+  writeFileSync(policyFile, `environments:\n  default:\n    issuer: ${ISSUER_URL}\n    identity: ${JSON.stringify(caseless)}\n`);
+  const byFile = await runCli(['attest', 'verify', '--archive', tar, '--all', '--trusted-root', s.root, '--policy', policyFile, '--environment', 'default', '--json', '--jobs', '4'], env(s));
+  t.is(byFile.code, EXIT_CODES.SHIPMENT_INCOMPLETE, byFile.stderr);
+  t.deepEqual((JSON.parse(byFile.stdout) as typeof r1).artifacts, r1.artifacts);
+
   const { gzipSync } = await import('node:zlib');
   writeFileSync(`${tar}.gz`, gzipSync(readFileSync(tar)));
   const gz = await runCli(['attest', 'verify', '--archive', `${tar}.gz`, '--all', ...s.policy, '--json', '--jobs', '2'], env(s));
