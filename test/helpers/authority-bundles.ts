@@ -55,6 +55,8 @@ export interface SignOptions {
   rekorNow?: number;
   /** Log the entry in this log instead of the authority's own. */
   rekor?: LocalRekorLog;
+  /** Extra or overriding token claims (e.g. a job_workflow_ref, which becomes the SAN). */
+  extraClaims?: Record<string, unknown>;
 }
 
 export interface Signed {
@@ -67,8 +69,8 @@ export interface Signed {
 /** What Fulcio needs from a signing key: its SPKI and a proof of possession over the token subject. */
 type CertifiableKey = Pick<AuthorityKey, 'spki' | 'sign'>;
 
-function certify(a: SandboxAuthority, key: CertifiableKey, repo: string, now: number): Uint8Array {
-  const jwt = a.oidc.mintToken({ platform: 'github', repo, ref: 'refs/heads/main', now });
+function certify(a: SandboxAuthority, key: CertifiableKey, repo: string, now: number, extraClaims?: Record<string, unknown>): Uint8Array {
+  const jwt = a.oidc.mintToken({ platform: 'github', repo, ref: 'refs/heads/main', now, extraClaims });
   const sub = a.oidc.verifyToken(jwt, { audience: 'sigstore', now }).sub;
   const r = a.fulcio.createSigningCertificate(
     {
@@ -87,7 +89,7 @@ function signer(repo: string, now: number): AuthorityKey {
 /** A hashedrekord bundle over `artifact`. */
 export function signBlob(a: SandboxAuthority, artifact: Uint8Array, o: SignOptions): Signed {
   const key = signer(o.repo, o.now);
-  const certificate = certify(a, key, o.repo, o.now);
+  const certificate = certify(a, key, o.repo, o.now, o.extraClaims);
   const signature = key.sign(artifact);
   const digest = sha256(artifact);
   const rekor = o.rekor ?? a.rekor;
@@ -98,7 +100,7 @@ export function signBlob(a: SandboxAuthority, artifact: Uint8Array, o: SignOptio
   };
   const r = rekor.createEntry(proposal, { now: o.rekorNow ?? o.now + 5_000 });
   const content: BundleContent = { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest }, signature };
-  return { bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }), certificate, key, identity: githubIdentity(o.repo) };
+  return { bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }), certificate, key, identity: typeof o.extraClaims?.['job_workflow_ref'] === 'string' ? `https://github.com/${o.extraClaims['job_workflow_ref']}` : githubIdentity(o.repo) };
 }
 
 /** An ephemeral ECDSA key on any curve Node supports (random: its bytes are never asserted). */

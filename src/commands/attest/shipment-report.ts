@@ -41,20 +41,20 @@ export function renderShipmentReport(r: ReportInput): string {
   const failureRows = failed
     .map((x) => {
       const lines = x.missing ? [`<li>missing from the archive</li>`] : x.bundles.map((b) => `<li><code>${e(b.path)}</code>: <b>${e(b.error?.check)}</b> <code>${e(b.error?.code)}</code> ${e(b.error?.message)}</li>`);
-      return `<tr class="fail" data-digest="${e(x.artifactDigest)}"><td><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td><ul>${lines.join('')}</ul></td></tr>`;
+      return `<tr class="fail" data-digest="${e(x.artifactDigest)}"><td class="w"><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td class="w"><ul>${lines.join('')}</ul></td></tr>`;
     })
     .join('\n');
   const rows = r.results
     .map((x) => {
       const v = x.verified;
-      return `<tr class="${x.ok ? 'pass' : 'fail'}"><td>${x.ok ? 'verified' : x.missing ? 'missing' : 'failed'}</td><td><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td>${e(v?.identity)}</td><td>${e(v?.issuer)}</td><td>${e(v?.verifiedTime)}</td><td>${e(v?.logIndex)}</td><td>${v ? timeline(v) : ''}</td></tr>`;
+      return `<tr class="${x.ok ? 'pass' : 'fail'}"><td>${x.ok ? 'verified' : x.missing ? 'missing' : 'failed'}</td><td class="w"><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td class="w">${e(v?.identity)}</td><td class="w">${e(v?.issuer)}</td><td>${e(v?.verifiedTime)}</td><td>${e(v?.logIndex)}</td><td>${v ? timeline(v) : ''}</td></tr>`;
     })
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>Stella shipment report: ${e(r.archive)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}tr.fail td:first-child{color:#b00;font-weight:bold}tr.pass td:first-child{color:#070}code{font-size:12px;word-break:break-all}#totals td{font-size:18px}</style>
+<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}td.w{overflow-wrap:anywhere}svg.tl{max-width:100%;height:auto}tr.fail td:first-child{color:#b00;font-weight:bold}tr.pass td:first-child{color:#070}code{font-size:12px;word-break:break-all}#totals td{font-size:18px}</style>
 </head><body>
 <h1>Shipment report</h1>
 <p>Archive <code>${e(r.archive)}</code> (manifest sha256 <code>${e(s.manifestSha256)}</code>, created ${e(s.createdAt)}); ${e(seal)}; trust: ${e(r.trustSource)}; generated ${e(r.generatedAt)}.</p>
