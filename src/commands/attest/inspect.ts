@@ -8,7 +8,7 @@ export default class AttestInspect extends StellaCommand {
     'Fulcio extensions when the certificate has none), Certificate Issuer, Certificate SAN, every',
     'Fulcio extension by name, validity, SCTs, transparency log entries, and for DSSE the payload',
     'type, predicate type and subjects. Nothing is checked: use `attest verify` for that.',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = [
     '<%= config.bin %> attest inspect --artifact sha256:0123...cdef --show-cert',

@@ -8,7 +8,7 @@ export default class PolicyLint extends StellaCommand {
     'without an issuer or identity, a pattern that is not RE2 or not NFC, a broad pattern without',
     'allowBroadIdentity, or one no Fulcio certificate can satisfy is an error naming the key and',
     'its line (exit 150). Organization-wide and any-ref patterns are warnings.',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = ['<%= config.bin %> policy lint policy.yaml'];
   static override args = { file: Args.string({ description: 'policy file (YAML)', required: true }) };

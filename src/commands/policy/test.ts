@@ -7,7 +7,7 @@ export default class PolicyTest extends StellaCommand {
     "The seed's `echo ID | grep -E PATTERN`, with verify's rules: RE2 syntax, matched whole",
     '(implicitly anchored), values with control characters or not in NFC never match. Exit 0 on a',
     'match, 45 (identity mismatch) otherwise; a bad pattern is a usage error (exit 2).',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = [
     '<%= config.bin %> policy test --identity "repo:myorg/myrepo:ref:refs/heads/main" --pattern "repo:myorg/myrepo:ref:refs/heads/(main|develop)"',

@@ -8,7 +8,7 @@ export default class TrustKeysAdd extends StellaCommand {
     'FILE holds one or more PEM public keys. A key already present (compared by its public key bytes, whatever its id or encoding) is not added twice.',
     'With --role exporter the keys (ECDSA) may seal export archives; --identity and --issuer add a keyless exporter instead (or too).',
     'Once the store has an exporter, `attest verify --archive` and `attest import` require a seal from one of them.',
-  ].join('\n');
+  ].join(' ');
   static override examples = ['<%= config.bin %> trust keys add new-signer.pub --threshold 2', '<%= config.bin %> trust keys add exporter.pub --role exporter', '<%= config.bin %> trust keys add --role exporter --identity https://github.com/org/repo/.github/workflows/export.yml@refs/heads/main --issuer https://token.actions.githubusercontent.com'];
   static override args = { file: Args.string({ description: 'PEM file of public keys', required: false }) };
   static override flags = {
