@@ -125,18 +125,18 @@ export function verifyInclusion(index: number, size: number, leaf: Uint8Array, p
 /**
  * RFC 9162 §2.1.4.2: verify that the tree of size1 with root1 is a prefix of the tree of
  * size2 with root2. Throws INCLUSION_PROOF_INVALID (message prefix "consistency proof").
+ * As in transparency-dev/merkle (whose published vectors pin this function, see
+ * test/tlog/consistency-vectors.test.ts), a proof from the empty tree is refused: every tree
+ * extends the empty one, so such a "proof" shows nothing and is a caller's mistake.
  */
 export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): void {
   const m = checkCount(size1, 'size1', 'consistency proof');
   const n = checkCount(size2, 'size2', 'consistency proof');
   if (n < m) invalid(`consistency proof: size2 ${size2} < size1 ${size1}`);
+  if (m === 0n) invalid('consistency proof: a proof from the empty tree (size1 0) is meaningless');
   if (m === n) {
     if (proof.length > 0) invalid(`consistency proof: expected 0 hashes for equal sizes, got ${proof.length}`);
     if (!bytesEqual(root1, root2)) invalid('consistency proof: roots differ for equal tree sizes');
-    return;
-  }
-  if (m === 0n) {
-    if (proof.length > 0) invalid(`consistency proof: expected 0 hashes from the empty tree, got ${proof.length}`);
     return;
   }
   if (proof.length === 0) invalid('consistency proof: empty proof');
