@@ -170,6 +170,46 @@ function splitPoint(n: number): number {
   return k;
 }
 
+/** The hash of the complete subtree of 2^level leaves starting at leaf index * 2^level. */
+export type CompleteSubtreeHash = (level: number, index: number) => Uint8Array;
+
+function isPowerOfTwo(n: number): boolean {
+  return n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+}
+
+/**
+ * MTH(D[start:start+n]) from complete-subtree hashes, for any n >= 1 where start is aligned
+ * as RFC 6962's recursion leaves it: the one recursion for the local tree (cached levels) and
+ * for a tiled log read over HTTP (./tiles.ts).
+ */
+export function subtreeRoot(start: number, n: number, complete: CompleteSubtreeHash): Uint8Array {
+  if (isPowerOfTwo(n)) return complete(Math.round(Math.log2(n)), start / n);
+  const k = splitPoint(n);
+  return nodeHash(subtreeRoot(start, k, complete), subtreeRoot(start + k, n - k, complete));
+}
+
+/** RFC 6962 §2.1.2 PROOF(m, D[0:n]) from complete-subtree hashes; empty for m = 0 or m = n. */
+export function buildConsistencyProof(m: number, n: number, complete: CompleteSubtreeHash): Uint8Array[] {
+  if (!Number.isSafeInteger(m) || !Number.isSafeInteger(n) || m < 0 || m > n) fail('INPUT_INVALID', 'tlog', `consistency proof: size1 ${m} not in [0, ${n}]`);
+  const out: Uint8Array[] = [];
+  const sub = (m: number, start: number, n: number, whole: boolean): void => {
+    if (m === n) {
+      if (!whole) out.push(subtreeRoot(start, n, complete));
+      return;
+    }
+    const k = splitPoint(n);
+    if (m <= k) {
+      sub(m, start, k, whole);
+      out.push(subtreeRoot(start + k, n - k, complete));
+    } else {
+      sub(m - k, start + k, n - k, false);
+      out.push(subtreeRoot(start, k, complete));
+    }
+  };
+  if (m > 0 && m < n) sub(m, 0, n, true);
+  return out;
+}
+
 /**
  * An append-only RFC 6962 tree for the local log. `levels[h][j]` caches the hash of the
  * complete subtree of 2^h leaves starting at leaf j * 2^h, filled in as leaves arrive, so a
@@ -239,20 +279,12 @@ export class MerkleTree {
   /** RFC 6962 §2.1.2 PROOF(m, D[0:n]). Empty for m = 0 or m = n. */
   consistencyProof(m: number, n: number = this.size): Uint8Array[] {
     this.checkSize(n);
-    if (!Number.isSafeInteger(m) || m < 0 || m > n) fail('INPUT_INVALID', 'tlog', `consistency proof: size1 ${m} not in [0, ${n}]`);
-    const out: Uint8Array[] = [];
-    if (m > 0 && m < n) this.subproof(m, 0, n, true, out);
-    return out;
+    return buildConsistencyProof(m, n, (h, j) => this.levels[h]![j]!);
   }
 
   /** Hash of leaves [start, start + n); start is aligned so complete parts hit the cache. */
   private subtree(start: number, n: number): Uint8Array {
-    if ((n & (n - 1)) === 0) {
-      const h = Math.log2(n);
-      return this.levels[h]![start / n]!;
-    }
-    const k = splitPoint(n);
-    return nodeHash(this.subtree(start, k), this.subtree(start + k, n - k));
+    return subtreeRoot(start, n, (h, j) => this.levels[h]![j]!);
   }
 
   private path(m: number, start: number, n: number, out: Uint8Array[]): void {
@@ -263,21 +295,6 @@ export class MerkleTree {
       out.push(this.subtree(start + k, n - k));
     } else {
       this.path(m - k, start + k, n - k, out);
-      out.push(this.subtree(start, k));
-    }
-  }
-
-  private subproof(m: number, start: number, n: number, complete: boolean, out: Uint8Array[]): void {
-    if (m === n) {
-      if (!complete) out.push(this.subtree(start, n));
-      return;
-    }
-    const k = splitPoint(n);
-    if (m <= k) {
-      this.subproof(m, start, k, complete, out);
-      out.push(this.subtree(start + k, n - k));
-    } else {
-      this.subproof(m - k, start + k, n - k, false, out);
       out.push(this.subtree(start, k));
     }
   }

@@ -20,5 +20,6 @@ export const VERIFY_FLAGS = {
   'max-age': { type: 'string', description: 'trust store age limit in days; given explicitly, a staler store is an error (default 90: a warning)' },
   'attestation-store': { type: 'string', description: 'attestation store path used when --bundle is not given' },
   archive: { type: 'string', description: 'export archive (stella attest export-bundle) to take the bundles for --artifact from; its trusted_root.json is NOT trusted automatically' },
+  'require-consistency': { type: 'boolean', description: "refuse a bundle whose checkpoint is not proven consistent with the checkpoints the trust store holds for its log (prove it with an archive made by export-bundle --include-consistency)", default: false },
   json: { type: 'boolean', description: 'print one JSON object (stable schema) on stdout', default: false },
 } as const satisfies FlagSpecs;

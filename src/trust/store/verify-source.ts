@@ -24,6 +24,8 @@ export interface StoreTrust {
   trust: TrustMaterial;
   source: string;
   warnings: string[];
+  /** The store the trust came from (its checkpoints are checked against what the logs show). */
+  storePath: string;
 }
 
 /** No store can be older than Stella's whole time range (util/time.ts): a longer limit is a typo. */
@@ -53,7 +55,7 @@ export function trustFromStoreIfPresent(opts: StoreTrustOptions): StoreTrust | u
   try {
     const staleness = checkStaleness(store, maxAge, explicitAge, now);
     const trust = trustMaterialFromStore(store);
-    return { trust, source: `trust store ${path}`, warnings: staleness.warning ? [staleness.warning.replace(/^warning: /, '')] : [] };
+    return { trust, source: `trust store ${path}`, warnings: staleness.warning ? [staleness.warning.replace(/^warning: /, '')] : [], storePath: path };
   } finally {
     store.close();
   }
