@@ -121,6 +121,14 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
     res.once('finish', () => s.onStop());
     return send(res, 202, { stopping: true });
   }
+  if (path === CONTROL_PATHS.fork) {
+    only('POST');
+    const f = s.control.authorizeFork(await readBody(req));
+    if (!f) throw new HttpError(403, 'fork request not authorized');
+    const log = f.log === 'v1' ? s.rekor : s.v2?.rekorV2;
+    if (!log) throw new HttpError(404, 'no Rekor v2 log in this sandbox');
+    return send(res, 200, { log: f.log, ...log.fork(f.at === '' ? undefined : Number(f.at)) });
+  }
 
   // --- OIDC issuer -------------------------------------------------------------------------
   if (path === '/.well-known/openid-configuration') {
