@@ -82,7 +82,10 @@ export function parseWitnessKey(text: string, name?: string): WitnessKey {
     if (der.length !== ED25519_SPKI_PREFIX.length + 32 || !bytesEqual(der.slice(0, ED25519_SPKI_PREFIX.length), ED25519_SPKI_PREFIX)) bad('the PEM witness key is not an Ed25519 public key (tlog-cosignature v1 witnesses sign with Ed25519)');
     return { name, publicKey: der.slice(ED25519_SPKI_PREFIX.length) };
   }
-  const parts = t.split('+');
+  // The base64 key may itself contain "+": split at the first two only (as golang.org/x/mod/sumdb/note does).
+  const i = t.indexOf('+');
+  const j = i < 0 ? -1 : t.indexOf('+', i + 1);
+  const parts = i < 0 || j < 0 ? [] : [t.slice(0, i), t.slice(i + 1, j), t.slice(j + 1)];
   if (parts.length !== 3) bad('a witness key is a vkey "<name>+<key ID hex>+<base64 key>" or a PEM Ed25519 public key');
   const [vname, hint, b64] = parts as [string, string, string];
   if (!isValidNoteName(vname)) bad(`vkey name ${JSON.stringify(vname)} is not a valid signed-note key name`);

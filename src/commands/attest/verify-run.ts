@@ -87,6 +87,8 @@ interface LoadedBundles {
   skipped?: string[];
   /** An export archive's consistency.json, when it has one. */
   consistency?: Uint8Array | undefined;
+  /** With consistency.json: every bundle of the archive (the proofs start at their checkpoints). */
+  shipmentBundles?: Bundle[] | undefined;
 }
 
 async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<LoadedBundles> {
@@ -104,7 +106,11 @@ async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Prom
     const { readExportArchiveFile } = await import('./export-bundle-run.js');
     const { bundlesForArtifact } = await import('../../archive/export.js');
     const archive = readExportArchiveFile(opts.archivePath);
-    return { ...bundlesForArtifact(archive, `sha256:${toHex(digest)}`, `archive ${opts.archivePath}`), consistency: archive.consistency };
+    const found = bundlesForArtifact(archive, `sha256:${toHex(digest)}`, `archive ${opts.archivePath}`);
+    if (!archive.consistency) return found;
+    const { parseBundles } = await import('../../bundle/parse.js');
+    const all = parseBundles(archive.bundles.map((b) => ({ source: b.entry.path, bytes: b.bytes }))).parsed.map((p) => p.bundle);
+    return { ...found, consistency: archive.consistency, shipmentBundles: all };
   }
   if (artifact.kind !== 'digest') {
     fail('INPUT_INVALID', 'input', '--bundle (or --archive) is required unless --artifact is a sha256:<hex> digest found in the attestation store');
@@ -147,6 +153,7 @@ async function checkpointsAgainstStore(
   trustStorePath: string | undefined,
   bundle: Bundle,
   consistency: Uint8Array | undefined,
+  shipmentBundles: Bundle[] | undefined,
   warnings: string[],
 ): Promise<import('../../trust/store/consistency.js').ConsistencyReport | undefined> {
   const storePath = trustStorePath ?? (opts.trustedRootPath && opts.storePath ? opts.storePath : undefined);
@@ -163,7 +170,7 @@ async function checkpointsAgainstStore(
   try {
     return checkConsistency(
       store,
-      { trust, bundles: [bundle], shipment, requireConsistency: opts.requireConsistency ?? false, source: opts.archivePath ?? opts.bundlePath ?? opts.image ?? opts.artifact ?? 'attestation store' },
+      { trust, bundles: [bundle], shipmentBundles: shipmentBundles?.filter((b) => b !== bundle), shipment, requireConsistency: opts.requireConsistency ?? false, source: opts.archivePath ?? opts.bundlePath ?? opts.image ?? opts.artifact ?? 'attestation store' },
       { now: opts.now ?? Date.now(), command: opts.command ?? 'stella attest verify' },
     );
   } finally {
@@ -180,7 +187,7 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
     now: opts.now,
   });
   const artifact = loadArtifact(await artifactReference(opts));
-  const { bundles, refused, skipped = [], consistency } = await loadBundles(opts, artifact);
+  const { bundles, refused, skipped = [], consistency, shipmentBundles } = await loadBundles(opts, artifact);
   const { trust, source, warnings: loadedTrustWarnings, storePath: trustStorePath } = await selectTrust(opts);
   const trustWarnings = [...loadedTrustWarnings, ...skipped];
   // With several attestations for one digest, the first that verifies wins; if none does, the
@@ -198,7 +205,7 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
       continue;
     }
     if (report.ok) {
-      const checked = await checkpointsAgainstStore(opts, trust, trustStorePath, bundle, consistency, trustWarnings);
+      const checked = await checkpointsAgainstStore(opts, trust, trustStorePath, bundle, consistency, shipmentBundles, trustWarnings);
       return { report, trustSource: source, warnings: [...trustWarnings, ...refused.map(refusalWarning), ...report.warnings], consistency: checked };
     }
     first ??= report;

@@ -38,6 +38,12 @@ export interface ConsistencyInput {
   trust: TrustMaterial;
   /** Bundles that verified; their entries' checkpoints are what the logs showed. */
   bundles: readonly Bundle[];
+  /**
+   * The other bundles of the same shipment: their checkpoints are what the shipment's proofs
+   * start from, so they are judged and recorded too (not reported, and not held to the witness
+   * policy or --require-consistency: those are about the bundles being accepted).
+   */
+  shipmentBundles?: readonly Bundle[] | undefined;
   /** From an archive's consistency.json, when it has one. */
   shipment?: ShipmentConsistency | undefined;
   requireConsistency?: boolean;
@@ -69,6 +75,8 @@ export interface ConsistencyReport {
 interface LogWork {
   log: TransparencyLogInstance;
   observed: CheckpointView[];
+  /** Keys of the checkpoints of `bundles` (reported and held to policy). */
+  primary: Set<string>;
   shipment: ShipmentLog | undefined;
   latestNote: string | undefined;
 }
@@ -78,10 +86,11 @@ function observe(input: ConsistencyInput): Map<string, LogWork> {
   const at = (log: TransparencyLogInstance): LogWork => {
     const id = toHex(log.logId);
     let w = work.get(id);
-    if (!w) work.set(id, (w = { log, observed: [], shipment: undefined, latestNote: undefined }));
+    if (!w) work.set(id, (w = { log, observed: [], primary: new Set(), shipment: undefined, latestNote: undefined }));
     return w;
   };
-  for (const b of input.bundles) {
+  const primary = new Set(input.bundles);
+  for (const b of [...input.bundles, ...(input.shipmentBundles ?? [])]) {
     for (const entry of b.verificationMaterial.tlogEntries) {
       const note = entry.inclusionProof?.checkpoint;
       if (!note) continue;
@@ -90,6 +99,7 @@ function observe(input: ConsistencyInput): Map<string, LogWork> {
       const w = at(log);
       const view = { logId: toHex(log.logId), origin: cp.origin, treeSize: cp.treeSize, rootHash: toHex(cp.rootHash), note };
       if (!w.observed.some((o) => o.treeSize === view.treeSize && o.rootHash === view.rootHash)) w.observed.push(view);
+      if (primary.has(b)) w.primary.add(keyOf(view));
     }
   }
   for (const s of input.shipment?.logs ?? []) {
@@ -150,6 +160,7 @@ export function checkConsistency(store: TrustStore, input: ConsistencyInput, ctx
       const policy = policies.get(toHex(w.log.logId)) ?? null;
       const latestCosigners = w.latestNote ? verifyCosignatures(parseSignedNote(w.latestNote), witnesses) : [];
       for (const c of w.observed) {
+        if (!w.primary.has(keyOf(c))) continue;
         const own = verifyCosignatures(parseSignedNote(c.note), witnesses);
         const linked = a.linked.has(keyOf(c));
         // A cosignature counts while its witness was valid (the cosignature's own time).
