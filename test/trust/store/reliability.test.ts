@@ -177,16 +177,16 @@ test('issue 12: SIGKILL at random points while checkpoints are recorded leaves e
   const base = path.join(dir, 'base.db');
   openTrustStore(base, { create: true, now: NOW }).close();
   checkpointed(base);
-  // 1500 checkpoints of one log in one transaction, so kills often land inside it.
+  // 300 checkpoints of one log in one transaction, so kills often land inside it.
   const countFile = path.join(dir, 'count.txt');
-  writeFileSync(countFile, '1500');
+  writeFileSync(countFile, '300');
   const reference = path.join(dir, 'reference.db');
   copyFileSync(base, reference);
   const full = await runChild([reference, 'checkpoints', countFile], undefined);
   t.regex(full.stdout, /^begin \d+ms\ndone 1 /m);
   const expectedNew = recoverAndDump(reference);
   const s = openTrustStore(reference, { readonly: true });
-  t.is((s.db.prepare('SELECT count(*) AS n FROM checkpoints').get() as { n: number }).n, 1500);
+  t.is((s.db.prepare('SELECT count(*) AS n FROM checkpoints').get() as { n: number }).n, 300);
   s.close();
   await killLoop(t, base, expectedNew, full, (file) => [file, 'checkpoints', countFile]);
 });
