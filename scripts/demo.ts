@@ -36,7 +36,7 @@ function stella(args: string[], opts: { offline?: boolean; env?: NodeJS.ProcessE
   const nodeArgs = opts.offline ? ['--import', NO_NETWORK] : [];
   return new Promise((resolve) => {
     execFile(process.execPath, [...nodeArgs, CLI, ...args], { env: { ...process.env, ...opts.env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
 }

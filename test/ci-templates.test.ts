@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { COMMANDS } from '../src/commands/index.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;  
 const load = (rel: string): Json => parse(readFileSync(join(repo, rel), 'utf8')) as Json;
 
 /** Shell text -> every `stella <topic> <verb> ...` invocation as [id, flags]. */

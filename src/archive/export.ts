@@ -16,7 +16,7 @@ import { StellaError, fail, failureOf } from '../errors.js';
 import { boundedMs, formatTime } from '../util/time.js';
 import { sha256 } from '../crypto.js';
 import { toHex } from '../util/encoding.js';
-import { formatDigest, parseSha256Digest } from '../util/digest.js';
+import { parseSha256Digest } from '../util/digest.js';
 import { parseBundle, parseBundles, type RefusedItem } from '../bundle/parse.js';
 import { BUNDLE_LIMITS, type Bundle, type TransparencyLogEntry } from '../bundle/model.js';
 import { artifactDigestsOf } from '../bundle/artifact-digests.js';
@@ -117,7 +117,7 @@ export async function buildExportArchive(opts: BuildExportOptions): Promise<{ ar
       const prepared: Prepared = { input: { ...input, artifactDigest }, bundle, proven, signer: signerOf(bundle), sha: toHex(sha256(input.bytes)) };
       newest = Math.max(newest, proven.integratedTime);
       let group = byArtifact.get(artifactDigest);
-      if (!group) byArtifact.set(artifactDigest, (group = new Map()));
+      if (!group) byArtifact.set(artifactDigest, (group = new Map<string, Prepared>()));
       if (!group.has(prepared.sha)) group.set(prepared.sha, prepared);
     } catch (e) {
       refused.push({ source: input.source, failure: failureOf(e), error: e });

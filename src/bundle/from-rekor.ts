@@ -56,10 +56,11 @@ function count(v: unknown, what: string): number {
   return readUint(v, what, ENTRY);
 }
 
-function unwrap(e: BundleFromRekorInput['rekorEntry']): RekorEntryJsonInput {
+/** Rekor's answer is untrusted JSON whatever the caller's type says: checked as `unknown`. */
+function unwrap(e: unknown): RekorEntryJsonInput {
   if (typeof e !== 'object' || e === null || Array.isArray(e)) bad('not a JSON object');
   if (typeof (e as RekorEntryJsonInput).body === 'string') return e as RekorEntryJsonInput;
-  const values = Object.values(e);
+  const values = Object.values(e as Record<string, unknown>);
   if (values.length !== 1) bad(`expected one entry in Rekor's answer, got ${values.length}`);
   return values[0] as RekorEntryJsonInput;
 }
@@ -67,7 +68,6 @@ function unwrap(e: BundleFromRekorInput['rekorEntry']): RekorEntryJsonInput {
 /** Rekor v1 LogEntry JSON -> the bundle's TransparencyLogEntry (kind/version read from the body). */
 export function tlogEntryFromRekor(input: BundleFromRekorInput['rekorEntry']): TransparencyLogEntry {
   const e = unwrap(input);
-  if (typeof e !== 'object' || e === null) bad('not a JSON object');
   const body = decodeBase64(e.body, 'Rekor entry body', 'tlog');
   // Only kind and apiVersion are read here; the verifier parses the whole body (tlog/rekor-entry.ts).
   const parsed = readObject(parseJsonStrict(body, { maxBytes: BUNDLE_LIMITS.maxBytes, maxDepth: 16, what: 'Rekor entry body', code: 'REKOR_REJECTED', limitCode: 'REKOR_REJECTED', check: 'tlog' }), 'body', ENTRY);

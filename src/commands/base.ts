@@ -34,6 +34,7 @@ export abstract class StellaCommand extends Command {
     if (process.stderr.isTTY && !this.jsonMode) process.stderr.write(this.paint('dim', text) + '\n');
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- oclif's Command.catch is async by contract
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (err instanceof StellaError) {
       const code = reportError(err, this.jsonMode);

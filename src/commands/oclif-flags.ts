@@ -3,6 +3,7 @@ import { Flags, type Interfaces } from '@oclif/core';
 import type { FlagSpecs } from './flag-spec.js';
 
 /** Every flag but --json, which StellaCommand's baseFlags already declares. */
+// oclif types a flag table by its flags; this one is built at run time from a FlagSpecs table.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function oclifFlags(spec: FlagSpecs): Interfaces.FlagInput<any> {
   return Object.fromEntries(

@@ -7,11 +7,14 @@ import { StellaError } from '../errors.js';
 export type Colour = 'red' | 'green' | 'yellow' | 'dim' | 'bold';
 
 export function colourEnabled(json: boolean): boolean {
+  // isTTY is undefined, not false, when stdout is not a terminal (@types/node says boolean).
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion
   return Boolean(process.stdout.isTTY) && !json && !process.env.NO_COLOR;
 }
 
 /** Colour for stderr lines (errors, warnings, progress): only when stderr is a terminal. */
 export function stderrColour(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- see colourEnabled
   return Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
 }
 

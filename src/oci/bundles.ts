@@ -111,7 +111,7 @@ export async function attachBundle(opts: AttachOptions): Promise<AttachResult> {
   const manifestDigest = digestOf(manifestBytes);
   const put = await client.putManifest(manifestDigest, manifestBytes, MEDIA_TYPES.ociManifest, `referrer manifest ${manifestDigest}`);
   if (put.ociSubject === image.digest) return { image: formatImage(image), manifestDigest, indexedBy: 'referrers-api' };
-  const annotations = JSON.parse(new TextDecoder().decode(manifestBytes)).annotations as Record<string, string>;
+  const annotations = (JSON.parse(new TextDecoder().decode(manifestBytes)) as { annotations: Record<string, string> }).annotations;
   const descriptor: Descriptor = { mediaType: MEDIA_TYPES.ociManifest, digest: manifestDigest, size: manifestBytes.byteLength, artifactType: BUNDLE_ARTIFACT_TYPE, annotations };
   const rounds = await updateReferrersIndex(client, image.digest, descriptor, opts);
   return { image: formatImage(image), manifestDigest, indexedBy: 'referrers-tag', tag: referrersTag(image.digest), rounds };

@@ -139,7 +139,7 @@ export function parseChallenges(header: string): Challenge[] {
         i++;
         while (i < n && header[i] !== '"') {
           if (header[i] === '\\' && i + 1 < n) i++;
-          value += header[i];
+          value += header[i]!;
           i++;
         }
         i++;
@@ -312,7 +312,7 @@ export class RegistryClient {
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid(`${what} from ${this.name} is not a JSON object`);
     const o = json as Record<string, unknown>;
     if (o.schemaVersion !== 2) throw invalid(`${what} from ${this.name} is not schemaVersion 2`);
-    if (o.mediaType !== undefined && o.mediaType !== mediaType) throw invalid(`${what} from ${this.name} says mediaType ${JSON.stringify(String(o.mediaType).slice(0, 100))} but was served as ${mediaType}`);
+    if (o.mediaType !== undefined && o.mediaType !== mediaType) throw invalid(`${what} from ${this.name} says mediaType ${JSON.stringify(JSON.stringify(o.mediaType).slice(0, 100))} but was served as ${mediaType}`);
     return { bytes: res.body, mediaType, digest, json: o, etag: res.headers.get('etag') ?? undefined };
   }
 
@@ -394,7 +394,7 @@ export function parseIndex(bytes: Uint8Array, what: string): Descriptor[] {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid(`${what} is not a JSON object`);
   const o = json as Record<string, unknown>;
   if (o.schemaVersion !== 2) throw invalid(`${what} is not schemaVersion 2`);
-  if (o.mediaType !== undefined && o.mediaType !== MEDIA_TYPES.ociIndex) throw invalid(`${what} is not an OCI image index (mediaType ${JSON.stringify(String(o.mediaType).slice(0, 100))})`);
+  if (o.mediaType !== undefined && o.mediaType !== MEDIA_TYPES.ociIndex) throw invalid(`${what} is not an OCI image index (mediaType ${JSON.stringify(JSON.stringify(o.mediaType).slice(0, 100))})`);
   if (!Array.isArray(o.manifests)) throw invalid(`${what} has no manifests array`);
   if (o.manifests.length > REGISTRY_LIMITS.maxReferrers) throw new StellaError('REGISTRY_LIMIT_EXCEEDED', 'registry', `${what} lists ${o.manifests.length} manifests, more than ${REGISTRY_LIMITS.maxReferrers}`);
   return o.manifests.map((m, i) => parseDescriptor(m, `${what}, manifests[${i}]`));

@@ -58,7 +58,7 @@ export function bundleFromCosignAttestation(envelopeBytes: Uint8Array, annotatio
   }
   let body: unknown;
   try {
-    body = JSON.parse(Buffer.from(p.body as string, 'base64').toString('utf8'));
+    body = JSON.parse(Buffer.from(p.body, 'base64').toString('utf8'));
   } catch {
     bad(`${what}: the Rekor entry body is not base64 JSON`);
   }
@@ -70,7 +70,7 @@ export function bundleFromCosignAttestation(envelopeBytes: Uint8Array, annotatio
       tlogEntries: [
         {
           logIndex: String(p.logIndex),
-          logId: { keyId: Buffer.from(p.logID as string, 'hex').toString('base64') },
+          logId: { keyId: Buffer.from(p.logID, 'hex').toString('base64') },
           kindVersion: { kind: body.kind, version: body.apiVersion },
           integratedTime: String(p.integratedTime),
           inclusionPromise: { signedEntryTimestamp: rekor.SignedEntryTimestamp },

@@ -20,7 +20,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fail, StellaError } from '../errors.js';
 import { readFileBounded } from '../util/fs.js';
-import { parseJsonStrict } from '../util/json.js';
+import { isPlainObject, parseJsonStrict } from '../util/json.js';
+import { decodeBase64 } from '../util/encoding.js';
 import { DOCKER_HUB } from './reference.js';
 
 export type Credentials =
@@ -67,14 +68,8 @@ function invalidConfig(path: string, why: string): never {
   fail('INPUT_INVALID', 'input', `docker config ${path}: ${why}`);
 }
 
-interface DockerConfig {
-  auths?: Record<string, { auth?: unknown; username?: unknown; password?: unknown; identitytoken?: unknown }>;
-  credHelpers?: Record<string, unknown>;
-  credsStore?: unknown;
-}
-
-function runHelper(name: string, registry: string, path: string): Credentials | undefined {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) invalidConfig(path, `credential helper name ${JSON.stringify(String(name).slice(0, 64))} is not valid`);
+function runHelper(name: unknown, registry: string, path: string): Credentials | undefined {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) invalidConfig(path, `credential helper name ${JSON.stringify(JSON.stringify(name ?? null).slice(0, 64))} is not valid`);
   const program = `docker-credential-${name}`;
   const serverUrl = registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry;
   let out: Buffer;
@@ -106,34 +101,35 @@ export function resolveCredentials(registry: string, opts: CredentialOptions = {
   const path = opts.dockerConfigPath ?? dockerConfigPath(env);
   if (!existsSync(path)) return undefined;
   const bytes = readFileBounded(path, { what: 'docker config', maxBytes: CREDENTIAL_LIMITS.dockerConfigBytes });
-  const config = parseJsonStrict(bytes, { what: `docker config ${path}`, maxBytes: CREDENTIAL_LIMITS.dockerConfigBytes, maxDepth: 16, code: 'INPUT_INVALID', limitCode: 'INPUT_INVALID', check: 'input' }) as DockerConfig;
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) invalidConfig(path, 'not a JSON object');
+  const config = parseJsonStrict(bytes, { what: `docker config ${path}`, maxBytes: CREDENTIAL_LIMITS.dockerConfigBytes, maxDepth: 16, code: 'INPUT_INVALID', limitCode: 'INPUT_INVALID', check: 'input' });
+  if (!isPlainObject(config)) return invalidConfig(path, 'not a JSON object');
   const hosts = hostsFor(registry);
 
-  const helpers = config.credHelpers;
-  if (helpers !== undefined && (typeof helpers !== 'object' || helpers === null)) invalidConfig(path, 'credHelpers must be an object');
+  const helpers = config['credHelpers'];
+  if (helpers !== undefined && !isPlainObject(helpers)) invalidConfig(path, 'credHelpers must be an object');
   for (const [key, helper] of Object.entries(helpers ?? {})) {
-    if (hosts.includes(configKeyHost(key))) return runHelper(String(helper), registry, path);
+    if (hosts.includes(configKeyHost(key))) return runHelper(helper, registry, path);
   }
 
-  const auths = config.auths;
-  if (auths !== undefined && (typeof auths !== 'object' || auths === null)) invalidConfig(path, 'auths must be an object');
+  const auths = config['auths'];
+  if (auths !== undefined && !isPlainObject(auths)) invalidConfig(path, 'auths must be an object');
   for (const [key, entry] of Object.entries(auths ?? {})) {
-    if (!hosts.includes(configKeyHost(key)) || typeof entry !== 'object' || entry === null) continue;
+    if (!hosts.includes(configKeyHost(key)) || !isPlainObject(entry)) continue;
     const source = `docker config ${path}`;
-    if (typeof entry.identitytoken === 'string' && entry.identitytoken.length > 0) {
-      return { kind: 'identity-token', username: typeof entry.username === 'string' ? entry.username : '<token>', token: entry.identitytoken, source };
+    const { identitytoken, auth, username, password } = entry;
+    if (typeof identitytoken === 'string' && identitytoken.length > 0) {
+      return { kind: 'identity-token', username: typeof username === 'string' ? username : '<token>', token: identitytoken, source };
     }
-    if (typeof entry.auth === 'string' && entry.auth.length > 0) {
-      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    if (typeof auth === 'string' && auth.length > 0) {
+      const decoded = Buffer.from(decodeBase64(auth, `docker config ${path}: auths[${JSON.stringify(key)}].auth`, 'input', 'INPUT_INVALID')).toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon <= 0) invalidConfig(path, `auths[${JSON.stringify(key)}].auth is not base64 of "user:password"`);
       return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source };
     }
-    if (typeof entry.username === 'string' && typeof entry.password === 'string') return { kind: 'basic', username: entry.username, password: entry.password, source };
+    if (typeof username === 'string' && typeof password === 'string') return { kind: 'basic', username, password, source };
   }
 
-  if (config.credsStore !== undefined) return runHelper(String(config.credsStore), registry, path);
+  if (config['credsStore'] !== undefined) return runHelper(config['credsStore'], registry, path);
   return undefined;
 }
 

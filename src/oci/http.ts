@@ -12,6 +12,7 @@
 import { isIP } from 'node:net';
 import { StellaError, type ErrorCode } from '../errors.js';
 import { BUNDLE_LIMITS } from '../bundle/model.js';
+import { isPlainObject } from '../util/json.js';
 
 export const REGISTRY_LIMITS = {
   /** An image or artifact manifest, a referrers index (the spec asks registries to take 4 MiB). */
@@ -114,7 +115,7 @@ async function readBounded(res: Response, req: HttpRequest, url: URL): Promise<U
     await res.body.cancel().catch(() => undefined);
     throw over(`Content-Length ${declared}`);
   }
-  const reader = res.body.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
@@ -217,9 +218,9 @@ export function registryErrorText(body: Uint8Array): string {
   if (body.byteLength === 0) return '';
   const text = Buffer.from(body.subarray(0, REGISTRY_LIMITS.maxSmallBodyBytes)).toString('utf8');
   try {
-    const parsed = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] };
+    const parsed = JSON.parse(text) as { errors?: unknown };
     if (Array.isArray(parsed.errors)) {
-      const parts = parsed.errors.slice(0, 3).map((e) => [e?.code, e?.message].filter((x) => typeof x === 'string').join(': '));
+      const parts = parsed.errors.slice(0, 3).map((e: unknown) => (isPlainObject(e) ? [e['code'], e['message']] : []).filter((x) => typeof x === 'string').join(': '));
       const joined = parts.filter((p) => p.length > 0).join('; ');
       if (joined) return clean(joined);
     }
@@ -230,7 +231,6 @@ export function registryErrorText(body: Uint8Array): string {
 }
 
 function clean(s: string): string {
-  // eslint-disable-next-line no-control-regex
   const one = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
   return one.length > 200 ? `${one.slice(0, 200)}…` : one;
 }

@@ -24,9 +24,10 @@ export interface FulcioCertificateRequest {
   };
 }
 
+/** Fulcio's answer as read off the wire: every field is checked before use. */
 export interface FulcioCertificateResponse {
-  signedCertificateEmbeddedSct?: { chain: { certificates: string[] } };
-  signedCertificateDetachedSct?: { chain: { certificates: string[] }; signedCertificateTimestamp: string };
+  signedCertificateEmbeddedSct?: { chain?: { certificates?: unknown } } | null;
+  signedCertificateDetachedSct?: { chain?: { certificates?: unknown }; signedCertificateTimestamp?: unknown } | null;
 }
 
 export interface IssuedCertificate {

@@ -140,7 +140,7 @@ export function parseSigningConfig(input: Uint8Array | string, source?: string):
     if (selector !== 'ALL' && selector !== 'ANY' && selector !== 'EXACT') bad(`${key}.selector`, `must be "ALL", "ANY" or "EXACT", not ${describe(selector)}`);
     const count = set(o['count']) ? uint(o['count'], `${key}.count`) : undefined;
     if (selector === 'EXACT' && (count === undefined || count === 0)) bad(`${key}.count`, 'EXACT needs a count greater than 0');
-    if (selector !== 'EXACT' && count !== undefined && count !== 0) bad(`${key}.count`, `is only used with EXACT, not ${selector}`);
+    if (selector !== 'EXACT' && count !== undefined && count !== 0) bad(`${key}.count`, `is only used with EXACT, not ${String(selector)}`);
     return { selector: selector as ServiceSelector, count: selector === 'EXACT' ? count : undefined };
   };
 
@@ -170,7 +170,7 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v);
   if (typeof v === 'object') return 'an object';
-  return `${typeof v} ${String(v)}`;
+  return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? `${typeof v} ${String(v)}` : typeof v;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ export function decodeTokenClaims(token: string): TokenClaims {
   if (typeof iss !== 'string' || iss.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "iss" claim');
   if (typeof sub !== 'string' || sub.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "sub" claim');
   if (exp === undefined) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no numeric "exp" claim');
-  const audList = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud as string[]) : undefined;
+  const audList = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud) : undefined;
   if (!audList) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "aud" claim');
   return {
     ...claims,

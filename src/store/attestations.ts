@@ -136,7 +136,7 @@ export class AttestationStore {
         creating = true;
         break;
       case 'not-a-file':
-        corrupt(path, 'is not a regular file');
+        return corrupt(path, 'is not a regular file');
       case 'empty':
         if (file.walPending) break;
         if (mode === 'read') refuseForeign(path, 'an empty file');

@@ -62,7 +62,7 @@ export function parseTimeStampReq(der: Uint8Array, ctx: Partial<DerContext> = {}
   const alg = readAlgorithmIdentifier(algNode, 'messageImprint hashAlgorithm');
   if (alg.params && !(alg.params.is(Tag.NULL) && alg.params.length === 0)) algNode.fail('messageImprint hashAlgorithm: unexpected parameters');
   const hash = NAME_BY_DIGEST[alg.oid];
-  if (!hash) algNode.fail(`unsupported messageImprint hash algorithm ${alg.oid}`);
+  if (!hash) return algNode.fail(`unsupported messageImprint hash algorithm ${alg.oid}`);
   const digest = readOctetString(hashedNode);
   if (digest.length !== digestSize(hash)) hashedNode.fail(`a ${hash} imprint is ${digestSize(hash)} bytes, not ${digest.length}`);
   const out: TimeStampRequest = { hash, digest: Uint8Array.from(digest), certReq: false };

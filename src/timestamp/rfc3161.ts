@@ -18,11 +18,10 @@ import {
   readSmallInteger,
   readPreciseTime,
   Tag,
-  TagClass,
   type DerContext,
   type DerNode,
 } from '../der/reader.js';
-import { fail, StellaError } from '../errors.js';
+import { StellaError } from '../errors.js';
 import { windowContains, type CertificateAuthority } from '../model/trust-material.js';
 import { formatTime, isTimeInRange, TIME_RANGE_TEXT, type PreciseTime } from '../util/time.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
@@ -255,7 +254,7 @@ const tsaLinkCache = new WeakMap<CertificateAuthority, Map<number, StellaError |
 
 function issuerLinksError(tsa: CertificateAuthority, chain: Certificate[], from: number): StellaError | null {
   let m = tsaLinkCache.get(tsa);
-  if (!m) tsaLinkCache.set(tsa, (m = new Map()));
+  if (!m) tsaLinkCache.set(tsa, (m = new Map<number, StellaError | null>()));
   const cached = m.get(from);
   if (cached !== undefined) return cached;
   let result: StellaError | null = null;

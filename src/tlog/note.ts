@@ -42,9 +42,8 @@ import type { KeyObject } from 'node:crypto';
 import { defaultDigestForKey, sha256, verifySignature } from '../crypto.js';
 import { fail, StellaError } from '../errors.js';
 import { bytesEqual, concatBytes, decodeBase64, decodeBase64Url, toBase64, toHex, utf8 } from '../util/encoding.js';
-import { windowContains, type TransparencyLogInstance } from '../model/trust-material.js';
+import type { TransparencyLogInstance } from '../model/trust-material.js';
 import { HASH_SIZE } from './merkle.js';
-import { formatTime } from '../util/time.js';
 
 export const MAX_NOTE_SIGNATURES = 100;
 /** Far above any real checkpoint; bounds the work on hostile input. */
@@ -204,7 +203,7 @@ const keyIdMemo = new WeakMap<KeyObject, Map<string, Uint8Array>>();
 /** The full 32-byte note key ID for `key` under signer `name` (see the module comment). */
 export function noteKeyId(name: string, key: KeyObject): Uint8Array {
   let byName = keyIdMemo.get(key);
-  if (!byName) keyIdMemo.set(key, (byName = new Map()));
+  if (!byName) keyIdMemo.set(key, (byName = new Map<string, Uint8Array>()));
   let id = byName.get(name);
   if (!id) byName.set(name, (id = computeNoteKeyId(name, key)));
   return id;
@@ -263,8 +262,6 @@ function rekorV1KeyId(key: KeyObject): Uint8Array {
 }
 
 export interface VerifyCheckpointOptions {
-  /** When given, the log key must be valid at this time (ms since epoch). */
-  atMs?: number;
   /**
    * Which Rekor wrote the checkpoint (see the module comment): 'v1' matches lines by key hint
    * alone and needs a "<name> - <tree id>" origin; 'v2' needs the exact name and origin.
@@ -293,9 +290,6 @@ export function verifyCheckpoint(noteText: string, tlogs: readonly TransparencyL
     const key = s.log.publicKey.key;
     if (!verifySignature(key, msg, sig.signature, defaultDigestForKey(key))) {
       invalid(`checkpoint: signature by trusted log ${sig.name} (key hint ${toHex(sig.keyHint)}) does not verify with the key of ${s.log.baseUrl}`);
-    }
-    if (opts.atMs !== undefined && !windowContains(s.log.publicKey.validFor, opts.atMs)) {
-      invalid(`checkpoint: key of log ${sig.name} is not valid at ${formatTime(opts.atMs)}`);
     }
     verified ??= { log: s.log, name: sig.name };
   }

@@ -68,7 +68,7 @@ const CHUNK = 1024 * 1024;
 
 // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer forever. O_NOCTTY: a
 // terminal device named as input must not become our controlling terminal before fstat refuses it.
-const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
 
 /** A human explanation of an errno, for one-line errors. */
 export function explainErrno(e: unknown): string {
@@ -117,7 +117,7 @@ function inputError(opts: InputFileOptions, path: string, problem: string, code?
 function openRegular(path: string, opts: InputFileOptions & { secret?: boolean }): { fd: number; size: number } {
   let fd: number;
   try {
-    fd = openSync(path, READ_FLAGS | (opts.secret ? (constants.O_NOFOLLOW ?? 0) : 0));
+    fd = openSync(path, READ_FLAGS | (opts.secret ? constants.O_NOFOLLOW : 0));
   } catch (e) {
     throw inputError(opts, path, explainErrno(e), undefined, e);
   }
@@ -283,7 +283,7 @@ export interface AtomicWriteOptions {
 }
 
 // O_NOFOLLOW with O_EXCL: a name that exists (a planted symlink included) is refused, never followed.
-const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
  * Write `data` to `path` atomically: readers see the old file or the new one, never half of
@@ -329,7 +329,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, opts: A
 
 /** Make a rename durable. Some file systems cannot fsync a directory (EINVAL): nothing to do there. */
 function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0));
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     fsyncSync(fd);
   } catch (e) {
@@ -347,7 +347,7 @@ function fsyncDirectory(dir: string): void {
 export function openAppendOnly(path: string, opts: InputFileOptions & { mode?: number }): number {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0), opts.mode ?? 0o600);
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, opts.mode ?? 0o600);
   } catch (e) {
     throw inputError(opts, path, explainErrno(e), undefined, e);
   }

@@ -75,7 +75,7 @@ export function boundedMs(v: unknown, field: string, ctx: TimeErrorContext = INP
 export function boundedSeconds(v: unknown, field: string, ctx: TimeErrorContext = INPUT, opts: { fraction?: boolean } = {}): number {
   const ok = typeof v === 'number' && Number.isFinite(v) && (opts.fraction || Number.isInteger(v)) && v >= TIME_MIN_MS / 1000 && v * 1000 <= TIME_MAX_MS;
   if (!ok) outOfRange(field, v, opts.fraction ? 'seconds' : 'whole seconds', ctx);
-  return v as number;
+  return v;
 }
 
 // ---------------------------------------------------------------------------------------

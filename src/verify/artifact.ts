@@ -33,7 +33,7 @@ export function artifactDigest(a: Artifact, algorithm: HashAlgorithm): Uint8Arra
   if (a.kind === 'digest') return a.algorithm === algorithm ? a.digest : undefined;
   const name = digestNameOf(algorithm);
   let byName = memo.get(a.data);
-  if (!byName) memo.set(a.data, (byName = new Map()));
+  if (!byName) memo.set(a.data, (byName = new Map<DigestName, Uint8Array>()));
   let d = byName.get(name);
   if (!d) byName.set(name, (d = hash(name, a.data)));
   return d;

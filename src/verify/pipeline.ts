@@ -182,7 +182,7 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
   try {
     state.signingKey = resolveSigningKey(bundle, input.policy);
   } catch (e) {
-    return finish(report, e, 'bundle');
+    return finish(report, e);
   }
   for (const step of STEPS) {
     if (failed) {
@@ -197,7 +197,7 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
       report.checks.push(step.run(input, state));
     } catch (e) {
       failed = true;
-      finish(report, e, step.check);
+      finish(report, e);
     }
   }
   report.verifiedTimes = (state.verifiedTimes ?? []).map((t) => ({ source: t.source, time: formatTime(preciseTime(t)), authority: t.authority }));
@@ -213,9 +213,9 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
   return report;
 }
 
-function finish(report: VerificationReport, e: unknown, check: CheckName): VerificationReport {
+function finish(report: VerificationReport, e: unknown): VerificationReport {
   if (!(e instanceof StellaError)) throw e;
-  report.checks.push({ check: e.check ?? check, status: 'fail', summary: e.message, ...(e.details ? { details: e.details } : {}) });
+  report.checks.push({ check: e.check, status: 'fail', summary: e.message, ...(e.details ? { details: e.details } : {}) });
   report.error = { code: e.code, check: e.check, message: e.message, exitCode: e.exitCode };
   return report;
 }

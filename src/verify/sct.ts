@@ -5,6 +5,7 @@ import type { VerifyInput, VerifyState } from './context.js';
 export function verifySctStep(input: VerifyInput, state: VerifyState): NonNullable<VerifyState['scts']> {
   const key = state.signingKey!;
   const path = state.chain!.path;
-  if (key.kind !== 'certificate' || path.length < 2) return [];
+  if (key.kind !== 'certificate') return [];
+  // A validated path is [leaf, issuer, ..., root] (x509/chain.ts): the SCTs are bound to path[1].
   return verifyEmbeddedScts(key.leaf, path[1]!, input.trust.ctlogs);
 }

@@ -183,7 +183,7 @@ export function removeExtensionFromTbs(tbsDer: Uint8Array, oid: string, code: Er
   if (!tbs.is(Tag.SEQUENCE)) tbs.fail('expected SEQUENCE');
   const fields = tbs.children;
   const extWrap = fields[fields.length - 1];
-  if (!extWrap || !extWrap.isContext(3) || extWrap.children.length !== 1) tbs.fail('TBSCertificate has no extensions');
+  if (!extWrap || !extWrap.isContext(3) || extWrap.children.length !== 1) return tbs.fail('TBSCertificate has no extensions');
   const list = extWrap.children[0]!;
   const kept: Uint8Array[] = [];
   let removed = 0;

@@ -51,7 +51,7 @@ const trustedRootBytes = utf8.encode(authority.trustedRootJson());
 
 function refused(t: import('ava').ExecutionContext, f: () => unknown, code: string, msg?: RegExp): StellaError {
   const e = t.throws(f, { instanceOf: StellaError }) as StellaError;
-  t.is(e.code as string, code, e.message);
+  t.is<string, string>(e.code, code, e.message);
   if (msg) t.regex(e.message, msg);
   return e;
 }
@@ -133,8 +133,8 @@ test('a bundle without an inclusion proof and checkpoint is refused: Rekor proof
   for (const bundle of [noProof, noEntry]) {
     const bad: ExportInput = { artifactDigest: inputs[0]!.artifactDigest, bytes: utf8.encode(serializeBundle(bundle)), source: 'bad.json' };
     const e = await t.throwsAsync(buildExportArchive({ bundles: [bad] }), { instanceOf: StellaError });
-    t.is(e!.code, 'REKOR_PROOF_MISSING');
-    t.regex(e!.message, /Rekor proof missing/);
+    t.is(e.code, 'REKOR_PROOF_MISSING');
+    t.regex(e.message, /Rekor proof missing/);
     // Among good bundles it is left out and reported; the archive is the one without it.
     const mixed = await buildExportArchive({ bundles: [bad, ...inputs] });
     t.deepEqual(mixed.archive, good.archive);
@@ -148,7 +148,7 @@ test('a bundle without an inclusion proof and checkpoint is refused: Rekor proof
   refused(t, () => requireProof(noCheckpoint, 'bad.json'), 'REKOR_PROOF_MISSING');
   t.is(requireProof(b, 'good.json').logIndex, b.verificationMaterial.tlogEntries[0]!.logIndex);
   const empty = await t.throwsAsync(buildExportArchive({ bundles: [] }), { instanceOf: StellaError });
-  t.is(empty!.code, 'NO_ATTESTATIONS_FOUND');
+  t.is(empty.code, 'NO_ATTESTATIONS_FOUND');
 });
 
 /** inputs[i] with its first entry's integrated time set to `seconds` (text, as protobuf JSON allows). */
@@ -174,9 +174,9 @@ test('H50: a bundle with an integrated time out of range is left out and reporte
   }
   // Only bad bundles: nothing to export, the first refusal is the error.
   const e = await t.throwsAsync(buildExportArchive({ bundles: [withIntegratedTime(0, '1e13'), withIntegratedTime(1, '10000000000000')] }), { instanceOf: StellaError });
-  t.is(e!.code, 'BUNDLE_MALFORMED');
-  t.regex(e!.message, /integratedTime: not a non-negative integer \("1e13"\)/);
-  t.is((await t.throwsAsync(buildExportArchive({ bundles: inputs, createdAt: 8.64e15 + 1 }), { instanceOf: StellaError }))!.code, 'INPUT_INVALID');
+  t.is(e.code, 'BUNDLE_MALFORMED');
+  t.regex(e.message, /integratedTime: not a non-negative integer \("1e13"\)/);
+  t.is((await t.throwsAsync(buildExportArchive({ bundles: inputs, createdAt: 8.64e15 + 1 }), { instanceOf: StellaError })).code, 'INPUT_INVALID');
 });
 
 test('H50: an archive holding a bad bundle still yields the good ones for its artifact, the bad one reported', async (t) => {
@@ -201,7 +201,7 @@ test('A14: a bundle whose bytes do not match the manifest digest is refused', as
   const target = [...files.keys()][1]!;
   // Same size, one byte changed: only the digest can catch it.
   const edited = new Uint8Array(files.get(target)!);
-  edited[edited.length - 2] ^= 0x01;
+  edited[edited.length - 2]! ^= 0x01;
   files.set(target, edited);
   const tampered = await retar(files);
   refused(t, () => readExportArchive(tampered), 'ARCHIVE_MANIFEST_MISMATCH', /does not match the manifest/);
@@ -209,7 +209,7 @@ test('A14: a bundle whose bytes do not match the manifest digest is refused', as
   const inPlace = new Uint8Array(archive);
   const at = Buffer.from(archive).indexOf(Buffer.from(files.get(target)!.subarray(0, 64)));
   t.true(at > 0);
-  inPlace[at + 10] ^= 0x01;
+  inPlace[at + 10]! ^= 0x01;
   refused(t, () => readExportArchive(inPlace), 'ARCHIVE_MANIFEST_MISMATCH', /does not match the manifest/);
 });
 
@@ -275,7 +275,7 @@ test('the manifest must be exactly the canonical CBOR Stella writes', async (t) 
     files.set(MANIFEST_NAME, new Uint8Array(plain.encode(value)));
     const bytes = await retar(files);
     const e = t.throws(() => readExportArchive(bytes), { instanceOf: StellaError }, what) as StellaError;
-    t.is(e.code as string, 'ARCHIVE_INVALID', `${what}: ${e.message}`);
+    t.is(e.code, 'ARCHIVE_INVALID', `${what}: ${e.message}`);
     t.regex(e.message, re, what);
   }
   // Duplicate keys (the later would win in a naive decoder), written byte by byte: a map of 1

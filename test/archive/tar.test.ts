@@ -20,7 +20,7 @@ const BUNDLE = entry({ name: B0 }, utf8.encode('{}'));
 
 function refused(t: import('ava').ExecutionContext, bytes: Uint8Array, code: string, msg?: RegExp, what?: string, limits: TarReadLimits = EXPORT_TAR_LIMITS): void {
   const e = t.throws(() => readTarStrict(bytes, limits), { instanceOf: StellaError }, what) as StellaError;
-  t.is(e.code as string, code, `${what ?? ''}: ${e.message}`);
+  t.is<string, string>(e.code, code, `${what ?? ''}: ${e.message}`);
   if (msg) t.regex(e.message, msg, what);
 }
 
@@ -140,7 +140,7 @@ test('A13: every truncation of a valid archive is a clean StellaError', async (t
   ]);
   for (let len = 0; len < good.length; len += 61) {
     const e = t.throws(() => readTarStrict(good.subarray(0, len), EXPORT_TAR_LIMITS), { instanceOf: StellaError }, `cut at ${len}`) as StellaError;
-    t.is(e.code as string, 'ARCHIVE_INVALID', `${len}: ${e.message}`);
+    t.is(e.code, 'ARCHIVE_INVALID', `${len}: ${e.message}`);
   }
   refused(t, good.subarray(0, good.length - 2 * BLOCK), 'ARCHIVE_INVALID', /end-of-archive/);
   refused(t, good.subarray(0, good.length - BLOCK), 'ARCHIVE_INVALID', /incomplete end-of-archive/);

@@ -43,7 +43,7 @@ test('an answer without proof, checkpoint or SET is refused: "Rekor proof missin
   for (const v of variants) {
     const err = t.throws(() => tlogEntryFromRekor(v as never), { instanceOf: StellaError });
     t.is(err?.code, 'REKOR_PROOF_MISSING');
-    t.regex(err!.message, /^Rekor proof missing/);
+    t.regex(err.message, /^Rekor proof missing/);
   }
   const err = t.throws(() => tlogEntryFromRekor({ ...e, logID: 'nothex' }), { instanceOf: StellaError });
   t.is(err?.code, 'REKOR_REJECTED');

@@ -5,7 +5,7 @@ import { buildInTotoStatement, IN_TOTO_STATEMENT_V01, IN_TOTO_STATEMENT_V1, matc
 import type { DigestName } from '../../src/util/digest.js';
 
 /** An artifact known by these digests (hex), for matchSubject. */
-const known = (d: Partial<Record<DigestName, string>>) => (n: DigestName): Uint8Array | undefined => (d[n] === undefined ? undefined : new Uint8Array(Buffer.from(d[n]!, 'hex')));
+const known = (d: Partial<Record<DigestName, string>>) => (n: DigestName): Uint8Array | undefined => (d[n] === undefined ? undefined : new Uint8Array(Buffer.from(d[n], 'hex')));
 import { parseBundle } from '../../src/bundle/parse.js';
 
 type Json = Record<string, any>;
@@ -24,10 +24,10 @@ test('parses a v1 statement and finds its subject digest', (t) => {
   const s = parseInTotoStatement(enc(fixtureText));
   t.is(s._type, IN_TOTO_STATEMENT_V1);
   t.is(s.subject.length, 1);
-  t.is(s.subject[0].name, 'a.txt');
+  t.is(s.subject[0]!.name, 'a.txt');
   t.is(s.predicateType, 'https://slsa.dev/provenance/v1');
   t.deepEqual(s.predicate, { buildDefinition: { buildType: 'https://example.test/build' } });
-  const d = s.subject[0].digest.sha256;
+  const d = s.subject[0]!.digest.sha256!;
   const m = matchSubject(s, known({ sha256: d }));
   t.true(m.matched && m.subject.name === 'a.txt' && m.algorithm === 'sha256' && m.hex === d);
   const upper = parseInTotoStatement(enc({ ...load(), subject: [{ name: 'a.txt', digest: { sha256: d.toUpperCase() } }] }));
@@ -63,7 +63,7 @@ test('a subject matches when any digest it lists matches; unknown algorithms are
 test('the DSSE payload of the bundle fixture is a statement', (t) => {
   const b = parseBundle(readFileSync(new URL('../../../test/fixtures/bundle/v03-dsse.json', import.meta.url)));
   if (b.content.kind !== 'dsseEnvelope') return t.fail();
-  t.is(parseInTotoStatement(b.content.payload).subject[0].name, 'a.txt');
+  t.is(parseInTotoStatement(b.content.payload).subject[0]!.name, 'a.txt');
 });
 
 test('v0.1 statements are accepted; other _type values are not', (t) => {
@@ -80,7 +80,7 @@ test('1024 subjects are accepted, 1025 refused', (t) => {
 
 test('32 digests per subject are accepted, 33 refused', (t) => {
   const digests = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`alg${i}`, 'ff']));
-  t.is(Object.keys(parseInTotoStatement(enc({ ...load(), subject: [{ name: 'x', digest: digests(32) }] })).subject[0].digest).length, 32);
+  t.is(Object.keys(parseInTotoStatement(enc({ ...load(), subject: [{ name: 'x', digest: digests(32) }] })).subject[0]!.digest).length, 32);
   refused(t, { ...load(), subject: [{ name: 'x', digest: digests(33) }] }, 'BUNDLE_LIMIT_EXCEEDED', /subject\[0\]\.digest: 33 digests exceeds the limit of 32/);
 });
 
@@ -106,8 +106,8 @@ test('malformed statements are refused', (t) => {
 
 test('a "__proto__" digest name stays plain data', (t) => {
   const s = parseInTotoStatement(enc('{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"__proto__":"ab"}}],"predicateType":"p"}'));
-  t.is(Object.getPrototypeOf(s.subject[0].digest), Object.prototype);
-  t.deepEqual(Object.keys(s.subject[0].digest), ['__proto__']);
+  t.is(Object.getPrototypeOf(s.subject[0]!.digest), Object.prototype);
+  t.deepEqual(Object.keys(s.subject[0]!.digest), ['__proto__']);
   t.deepEqual(matchSubject(s, known({ sha256: SHA })), { matched: false, compared: [], unsupported: [{ name: 'x', algorithms: ['__proto__'] }] });
 });
 

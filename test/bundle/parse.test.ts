@@ -29,13 +29,13 @@ test('parses a v0.3 message-signature bundle into the typed model', (t) => {
   if (b.verificationMaterial.content.kind === 'certificate') {
     t.is(Buffer.from(b.verificationMaterial.content.certificate).toString('base64'), src.verificationMaterial.certificate.rawBytes);
   }
-  const e = b.verificationMaterial.tlogEntries[0];
+  const e = b.verificationMaterial.tlogEntries[0]!;
   t.is(e.logIndex, 3);
   t.is(e.integratedTime, 1700000000);
   t.deepEqual(e.kindVersion, { kind: 'hashedrekord', version: '0.0.1' });
   t.is(e.inclusionProof?.treeSize, 5);
   t.is(e.inclusionProof?.hashes.length, 3);
-  t.is(e.inclusionProof?.checkpoint, src.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint.envelope);
+  t.is(e.inclusionProof?.checkpoint, src.verificationMaterial.tlogEntries[0]!.inclusionProof.checkpoint.envelope);
   t.is(e.inclusionPromise?.signedEntryTimestamp.length, 71);
   t.is(new TextDecoder().decode(e.canonicalizedBody), '{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{}}');
   t.is(b.verificationMaterial.rfc3161Timestamps.length, 1);
@@ -51,18 +51,18 @@ test('parses v0.3 DSSE, v0.1 chain and v0.2 public-key bundles; bytes input too'
   t.is(dsse.content.kind, 'dsseEnvelope');
   if (dsse.content.kind === 'dsseEnvelope') {
     t.is(dsse.content.payloadType, 'application/vnd.in-toto+json');
-    t.is(dsse.content.signatures[0].keyid, '');
+    t.is(dsse.content.signatures[0]!.keyid, '');
     t.is(JSON.parse(new TextDecoder().decode(dsse.content.payload))._type, 'https://in-toto.io/Statement/v1');
   }
   const v01 = parseBundle(fixture('v01-chain.json'));
   t.is(v01.version, '0.1');
   t.is(v01.verificationMaterial.content.kind, 'x509CertificateChain');
   if (v01.verificationMaterial.content.kind === 'x509CertificateChain') t.is(v01.verificationMaterial.content.certificates.length, 2);
-  t.is(v01.verificationMaterial.tlogEntries[0].inclusionProof, undefined);
+  t.is(v01.verificationMaterial.tlogEntries[0]!.inclusionProof, undefined);
   const v02 = parseBundle(fixture('v02-public-key.json'));
   t.is(v02.version, '0.2');
   t.deepEqual(v02.verificationMaterial.content, { kind: 'publicKey', hint: 'key-hint-1' });
-  t.is(v02.verificationMaterial.tlogEntries[0].inclusionPromise, undefined);
+  t.is(v02.verificationMaterial.tlogEntries[0]!.inclusionPromise, undefined);
 });
 
 test('all four media types are accepted', (t) => {
@@ -86,10 +86,10 @@ test('int64 fields accept numbers, and absent or null means 0 (protobuf JSON)', 
   e.inclusionProof.treeSize = 9;
   e.inclusionProof.logIndex = null;
   const p = parseBundle(JSON.stringify(b));
-  t.is(p.verificationMaterial.tlogEntries[0].logIndex, 7);
-  t.is(p.verificationMaterial.tlogEntries[0].integratedTime, 0);
-  t.is(p.verificationMaterial.tlogEntries[0].inclusionProof?.treeSize, 9);
-  t.is(p.verificationMaterial.tlogEntries[0].inclusionProof?.logIndex, 0);
+  t.is(p.verificationMaterial.tlogEntries[0]!.logIndex, 7);
+  t.is(p.verificationMaterial.tlogEntries[0]!.integratedTime, 0);
+  t.is(p.verificationMaterial.tlogEntries[0]!.inclusionProof?.treeSize, 9);
+  t.is(p.verificationMaterial.tlogEntries[0]!.inclusionProof?.logIndex, 0);
 });
 
 test('unknown fields are ignored (forward compatibility)', (t) => {
@@ -339,6 +339,6 @@ sharedTest('shared conformance bundles: every case parses except the parse-time 
     }
   }
   const v01 = parseBundle(readFileSync(path.join(conformanceCase('happy-path-v0.1'), 'bundle.sigstore.json')));
-  t.is(v01.verificationMaterial.tlogEntries[0].logIndex, 27246492);
-  t.is(toHex(v01.verificationMaterial.tlogEntries[0].logId).length, 64);
+  t.is(v01.verificationMaterial.tlogEntries[0]!.logIndex, 27246492);
+  t.is(toHex(v01.verificationMaterial.tlogEntries[0]!.logId).length, 64);
 });

@@ -31,7 +31,7 @@ test('int64 fields are written as decimal strings; zero values are omitted as pr
     ...b,
     verificationMaterial: {
       ...b.verificationMaterial,
-      tlogEntries: [{ ...b.verificationMaterial.tlogEntries[0], logIndex: 0, integratedTime: 0 }],
+      tlogEntries: [{ ...b.verificationMaterial.tlogEntries[0]!, logIndex: 0, integratedTime: 0 }],
     },
   };
   const z = bundleToJson(zero) as any;
@@ -59,7 +59,7 @@ test('a new v0.3 bundle serializes to JSON that @sigstore/bundle accepts', (t) =
     t.is(b.mediaType, BUNDLE_V03_MEDIA_TYPE);
     const theirs = bundleFromJSON(JSON.parse(serializeBundle(b)));
     t.is(theirs.mediaType, BUNDLE_V03_MEDIA_TYPE);
-    t.is(theirs.verificationMaterial.tlogEntries[0].logIndex, '3');
+    t.is(theirs.verificationMaterial.tlogEntries[0]!.logIndex, '3');
   }
 });
 

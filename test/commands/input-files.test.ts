@@ -102,12 +102,12 @@ for (const [i, f] of FLAGS.entries()) {
     for (const s of SPECIAL) {
       const out = join(dir, `out-${i}-${s.name.replace(/\W/g, '')}`);
       // Bounded: a CLI that waited on the FIFO or read /dev/zero would be killed, and fail here.
-      const r = await runCli(f.args(s.path(), out), { env, timeoutMs: 30_000 });
+      const r = await runCli(f.args(s.path(), out), { env, timeoutMs: 120_000 });
       t.is(r.code, f.notRegular, `${s.name}: ${r.stdout}${r.stderr}`);
       t.regex(errorText(r), s.message, s.name);
     }
     const big = sparse(f.limit + 1);
-    const r = await runCli(f.args(big, join(dir, `out-${i}-big`)), { env, timeoutMs: 30_000 });
+    const r = await runCli(f.args(big, join(dir, `out-${i}-big`)), { env, timeoutMs: 120_000 });
     t.is(r.code, f.tooLarge, r.stdout + r.stderr);
     t.regex(errorText(r), new RegExp(`larger than the ${f.limit}-byte limit \\(${f.limit + 1} bytes\\)`));
   });
@@ -115,10 +115,10 @@ for (const [i, f] of FLAGS.entries()) {
 
 test('H54 --artifact (verify and sign): never a device, FIFO or directory; any size is hashed, not refused', async (t) => {
   for (const s of SPECIAL) {
-    const v = await runCli([...verify, '--artifact', s.path(), '--bundle', BUNDLE, '--trusted-root', ROOT, ...IDENTITY], { timeoutMs: 30_000 });
+    const v = await runCli([...verify, '--artifact', s.path(), '--bundle', BUNDLE, '--trusted-root', ROOT, ...IDENTITY], { timeoutMs: 120_000 });
     t.is(v.code, 10, v.stdout + v.stderr);
     t.regex(errorText(v), s.message);
-    const sign = await runCli(['attest', 'sign', '--keyless', '--artifact', s.path(), '--identity-token', 'a.b.c', '--output', join(dir, 'sig.json'), '--json'], { timeoutMs: 30_000 });
+    const sign = await runCli(['attest', 'sign', '--keyless', '--artifact', s.path(), '--identity-token', 'a.b.c', '--output', join(dir, 'sig.json'), '--json'], { timeoutMs: 120_000 });
     t.is(sign.code, 10, sign.stdout + sign.stderr);
     t.regex(errorText(sign), s.message);
   }

@@ -323,7 +323,7 @@ export function resignBundle(rng: Prng, seed: BundleSeed, trail: Trail): Json | 
         } else {
           const sig = leaf.sign(preAuthEncoding(c.payloadType, c.payload));
           content = { ...c, signatures: [{ sig, keyid: '' }] };
-          body = buildDsseBody({ version: '0.0.1', envelope: content as typeof c, verifier: { certificateDer: leaf.der } });
+          body = buildDsseBody({ version: '0.0.1', envelope: content, verifier: { certificateDer: leaf.der } });
         }
         const m = b.verificationMaterial.content;
         const material = m.kind === 'x509CertificateChain' ? { kind: 'x509CertificateChain' as const, certificates: [leaf.der] } : { kind: 'certificate' as const, certificate: leaf.der };

@@ -51,12 +51,12 @@ export function mutateBytes(rng: Prng, input: Uint8Array, trail: Trail, donors: 
     case 'set-byte':
       if (n === 0) return rng.bytes(1);
       b[at] = rng.int(256);
-      trail.push(`bytes: set byte ${at} = 0x${b[at]!.toString(16)}`);
+      trail.push(`bytes: set byte ${at} = 0x${b[at].toString(16)}`);
       return b;
     case 'interesting-byte':
       if (n === 0) return Uint8Array.of(rng.pick(INTERESTING_8));
       b[at] = rng.pick(INTERESTING_8);
-      trail.push(`bytes: byte ${at} = 0x${b[at]!.toString(16)}`);
+      trail.push(`bytes: byte ${at} = 0x${b[at].toString(16)}`);
       return b;
     case 'truncate': {
       const len = rng.chance(0.5) ? rng.int(n + 1) : Math.max(0, n - 1 - rng.smallSize(16));

@@ -62,7 +62,7 @@ export function cloneJson<T extends Json>(v: T): T {
   if (Array.isArray(v)) return v.map(cloneJson) as T;
   const out: JsonObject = {};
   for (const k of Object.keys(v)) out[k] = cloneJson(v[k]!);
-  if (v[DUPLICATE_KEYS]) out[DUPLICATE_KEYS] = v[DUPLICATE_KEYS]!.map(([k, x]) => [k, cloneJson(x)]);
+  if (v[DUPLICATE_KEYS]) out[DUPLICATE_KEYS] = v[DUPLICATE_KEYS].map(([k, x]) => [k, cloneJson(x)]);
   return out as T;
 }
 
@@ -93,7 +93,7 @@ function getAt(root: Json, path: readonly (string | number)[]): Json | undefined
   let v: Json | undefined = root;
   for (const p of path) {
     if (v === null || typeof v !== 'object' || v instanceof RawJson) return undefined;
-    v = Array.isArray(v) ? v[p as number] : (v as JsonObject)[p as string];
+    v = Array.isArray(v) ? v[p as number] : (v)[p as string];
     if (v === undefined) return undefined;
   }
   return v;
@@ -223,6 +223,7 @@ export function mutateJson(rng: Prng, doc: Json, trail: Trail, hooks: JsonHooks 
     case 'delete':
       trail.push(`json: ${where}: deleted`);
       if (Array.isArray(s.parent)) s.parent.splice(s.key as number, 1);
+      // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the fuzzer deletes whichever key it drew
       else delete (s.parent as JsonObject)[s.key as string];
       return root;
     case 'null':

@@ -107,7 +107,7 @@ export function mutateNote(rng: Prng, note: string, trail: Trail, resign?: (text
     }
     case 'origin': {
       const o = text[0] ?? '';
-      const next = rng.pick([o.replace(/ - \d+$/, ''), `${o} - 123`, `${o.replace(/ - \d+$/, ' - 01')}`, `${o.replace(/ - \d+$/, ' - -1')}`, '', ' ', `${o}x`, `x${o}`, o.toUpperCase(), `${o} - 1 - 2`, 'rekor.sigstore.dev - 1193050959916656506', 'é']);
+      const next = rng.pick([o.replace(/ - \d+$/, ''), `${o} - 123`, o.replace(/ - \d+$/, ' - 01'), o.replace(/ - \d+$/, ' - -1'), '', ' ', `${o}x`, `x${o}`, o.toUpperCase(), `${o} - 1 - 2`, 'rekor.sigstore.dev - 1193050959916656506', 'é']);
       text[0] = next;
       trail.push(`note: origin -> ${JSON.stringify(next)}`);
       break;
@@ -116,7 +116,7 @@ export function mutateNote(rng: Prng, note: string, trail: Trail, resign?: (text
       const h = text[2] ?? '';
       const raw = new Uint8Array(Buffer.from(h, 'base64'));
       const next = rng.pick([
-        () => { const c = raw.slice(); if (c.length) c[rng.int(c.length)] ^= 1 << rng.int(8); return b64(c); },
+        () => { const c = raw.slice(); if (c.length) c[rng.int(c.length)]! ^= 1 << rng.int(8); return b64(c); },
         () => b64(raw.slice(0, 31)),
         () => b64(new Uint8Array([...raw, 0])),
         () => h.replace(/=$/, ''),
@@ -156,8 +156,8 @@ export function mutateNote(rng: Prng, note: string, trail: Trail, resign?: (text
       const sig = new Uint8Array(Buffer.from(m?.[2] ?? '', 'base64'));
       const edit = rng.pick<[string, () => string]>([
         ['name', () => `${DASH}${rng.pick(NAME_EDITS)(rng, name)} ${m?.[2] ?? ''}`],
-        ['key hint', () => { const c = sig.slice(); if (c.length) c[rng.int(Math.min(4, c.length))] ^= 1; return `${DASH}${name} ${b64(c)}`; }],
-        ['signature byte', () => { const c = sig.slice(); if (c.length > 4) c[4 + rng.int(c.length - 4)] ^= 1 << rng.int(8); return `${DASH}${name} ${b64(c)}`; }],
+        ['key hint', () => { const c = sig.slice(); if (c.length) c[rng.int(Math.min(4, c.length))]! ^= 1; return `${DASH}${name} ${b64(c)}`; }],
+        ['signature byte', () => { const c = sig.slice(); if (c.length > 4) c[4 + rng.int(c.length - 4)]! ^= 1 << rng.int(8); return `${DASH}${name} ${b64(c)}`; }],
         ['signature truncated', () => `${DASH}${name} ${b64(sig.slice(0, rng.int(sig.length + 1)))}`],
         ['hint only', () => `${DASH}${name} ${b64(sig.slice(0, 4))}`],
         ['hyphen for dash', () => line.replace('\u2014', '-')],

@@ -158,7 +158,7 @@ export function mutateTar(rng: Prng, archive: Uint8Array, trail: Trail, bundleMu
         case 'magic': field(h, 257, 8, latin(rng.pick(['ustar  \u0000', 'ustar\u0000', 'USTAR\u000000', '\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000']))); break;
         case 'mtime': field(h, 136, 12, rng.pick([octal(0o77777777777, 12), latin('-1'), Uint8Array.of(0x80, 1)])); break;
         case 'uid': field(h, 108, 8, rng.pick([octal(0o7777777, 8), latin('root')])); break;
-        default: h[148 + rng.int(8)] ^= 1 << rng.int(8);
+        default: h[148 + rng.int(8)]! ^= 1 << rng.int(8);
       }
       if (what !== 'checksum' && rng.chance(0.85)) fixChecksum(h);
       trail.push(`tar: entry ${i} (${entries[i]!.name}): header ${what}`);
@@ -220,8 +220,8 @@ export function mutateTar(rng: Prng, archive: Uint8Array, trail: Trail, bundleMu
           const fixed = fixManifest(list[mi]!.data, entries[k]!.name, data);
           if (fixed) {
             list[mi] = { header: list[mi]!.header.slice(), data: fixed };
-            field(list[mi]!.header, 124, 12, octal(fixed.length, 12));
-            fixChecksum(list[mi]!.header);
+            field(list[mi].header, 124, 12, octal(fixed.length, 12));
+            fixChecksum(list[mi].header);
             trail.push('tar: manifest digests fixed up');
           }
         }

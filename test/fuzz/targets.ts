@@ -198,7 +198,7 @@ export async function judgeCertificate(s: CertSeed, der: Uint8Array): Promise<It
   if (chain.kind !== 'ok') return fromThrow(chain, der, 'verifyCertificateChain', minimize);
   // Reference: OpenSSL must agree that the issuing CA signed exactly these bytes.
   const issuerDer = chain.value.ca.certChain[0]!;
-  let agrees = false;
+  let agrees: boolean;
   try {
     agrees = new X509Certificate(der).verify(new X509Certificate(issuerDer).publicKey);
   } catch {

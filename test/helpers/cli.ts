@@ -45,11 +45,11 @@ function spawnCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
       { cwd: opts.cwd ?? PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs ?? 0, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => {
         if (err && (err as { killed?: boolean }).killed) {
-          resolve({ code: -1, stdout: String(stdout), stderr: `${String(stderr)}\n(killed after ${opts.timeoutMs} ms)` });
+          resolve({ code: -1, stdout, stderr: `${stderr}\n(killed after ${opts.timeoutMs} ms)` });
           return;
         }
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+        resolve({ code, stdout, stderr });
       },
     );
     if (opts.input !== undefined) child.stdin?.end(opts.input);

@@ -52,10 +52,10 @@ test('docker config: auths by host in every spelling, auth or username/password,
   t.like(resolveCredentials('docker.io', { dockerConfigPath: path }), { kind: 'identity-token', token: 'refresh-token-value' });
   t.is(resolveCredentials('unknown.example', { dockerConfigPath: path }), undefined);
   writeFileSync(path, JSON.stringify({ credHelpers: { 'x.example': '../../bin/sh' } }));
-  t.is(t.throws(() => resolveCredentials('x.example', { dockerConfigPath: path }), { instanceOf: StellaError })!.code, 'INPUT_INVALID');
+  t.is(t.throws(() => resolveCredentials('x.example', { dockerConfigPath: path }), { instanceOf: StellaError }).code, 'INPUT_INVALID');
   // Explicit credentials win, and a password is never a flag.
   t.like(registryOptionsFrom({}, { STELLA_REGISTRY_USERNAME: 'a', STELLA_REGISTRY_PASSWORD: 'b' }).credentials!.explicit, { username: 'a', password: 'b' });
-  t.is(t.throws(() => registryOptionsFrom({ registryUsername: 'a' }, {}), { instanceOf: StellaError })!.code, 'INPUT_INVALID');
+  t.is(t.throws(() => registryOptionsFrom({ registryUsername: 'a' }, {}), { instanceOf: StellaError }).code, 'INPUT_INVALID');
 });
 
 if (missing) {
@@ -75,13 +75,13 @@ if (missing) {
     const image = await pushTestImage(registry.host, 'org/private', 'private image', good);
 
     const anonymous = await t.throwsAsync(discoverBundles(image, { allowInsecure: true, credentials: { dockerConfigPath: '/nonexistent/config.json' } }), { instanceOf: StellaError });
-    t.is(anonymous!.code, 'REGISTRY_AUTH_FAILED');
-    t.regex(anonymous!.message, /needs credentials and none were found/);
+    t.is(anonymous.code, 'REGISTRY_AUTH_FAILED');
+    t.regex(anonymous.message, /needs credentials and none were found/);
 
     const wrong = await t.throwsAsync(discoverBundles(image, { allowInsecure: true, credentials: { explicit: { username: USER, password: 'wrong-password', source: '--registry-username ci-bot' } } }), { instanceOf: StellaError });
-    t.is(wrong!.code, 'REGISTRY_AUTH_FAILED');
-    t.regex(wrong!.message, /refused .* with the credentials from --registry-username ci-bot \(HTTP 401\)/);
-    t.false(wrong!.message.includes('wrong-password'));
+    t.is(wrong.code, 'REGISTRY_AUTH_FAILED');
+    t.regex(wrong.message, /refused .* with the credentials from --registry-username ci-bot \(HTTP 401\)/);
+    t.false(wrong.message.includes('wrong-password'));
 
     const found = await discoverBundles(image, good);
     t.is(found.bundles.length, 0);
@@ -108,11 +108,11 @@ if (missing) {
     t.true(tokens.requests.some((r) => r.authorized && r.scope === 'repository:org/tokened:pull'));
 
     const anonymous = await t.throwsAsync(discoverBundles(image, { allowInsecure: true, credentials: { dockerConfigPath: '/nonexistent/config.json' } }), { instanceOf: StellaError });
-    t.is(anonymous!.code, 'REGISTRY_AUTH_FAILED');
-    t.regex(anonymous!.message, /token service at http:\/\/127\.0\.0\.1:\d+\/token refused an anonymous token/);
+    t.is(anonymous.code, 'REGISTRY_AUTH_FAILED');
+    t.regex(anonymous.message, /token service at http:\/\/127\.0\.0\.1:\d+\/token refused an anonymous token/);
     const wrong = await t.throwsAsync(discoverBundles(image, { allowInsecure: true, credentials: { explicit: { username: USER, password: 'nope-nope', source: 'STELLA_REGISTRY_USERNAME/STELLA_REGISTRY_PASSWORD' } } }), { instanceOf: StellaError });
-    t.is(wrong!.code, 'REGISTRY_AUTH_FAILED');
-    t.regex(wrong!.message, /refused the credentials from STELLA_REGISTRY_USERNAME\/STELLA_REGISTRY_PASSWORD/);
+    t.is(wrong.code, 'REGISTRY_AUTH_FAILED');
+    t.regex(wrong.message, /refused the credentials from STELLA_REGISTRY_USERNAME\/STELLA_REGISTRY_PASSWORD/);
     noSecret(t, wrong);
   });
 }

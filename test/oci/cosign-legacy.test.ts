@@ -99,6 +99,6 @@ if (missing) {
     await t.notThrowsAsync(verifyWithStella(v01, sandbox.trustedRootPath, image.digest, { san: 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main', issuer: sandbox.urls.oidcIssuer }));
 
     const err = await t.throwsAsync(buildExportArchive({ bundles: [{ artifactDigest: image.digest, bytes: found.bundles[0]!.bytes, source: found.bundles[0]!.source }] }));
-    t.regex(err!.message, /Rekor proof missing/);
+    t.regex(err.message, /Rekor proof missing/);
   });
 }

@@ -150,18 +150,18 @@ if (missing) {
     const elsewhere = await pushTestImage(registry.host, 'org/other', 'second image');
     const bundleJson = await signDigest(elsewhere.digest);
     const e1 = await t.throwsAsync(attachBundle({ ...opts, image, bundleBytes: enc.encode(bundleJson) }), { instanceOf: StellaError });
-    t.is(e1!.code, 'INPUT_INVALID');
+    t.is(e1.code, 'INPUT_INVALID');
     const ghost: ImageRef = { ...image, digest: `sha256:${'0'.repeat(64)}` };
     const e2 = await t.throwsAsync(discoverBundles(ghost, opts), { instanceOf: StellaError });
-    t.is(e2!.code, 'IMAGE_NOT_FOUND');
-    t.regex(e2!.message, new RegExp(`registry ${registry.host.replace(/\./g, '\\.')}, repository org/other, digest sha256:0{64}`));
+    t.is(e2.code, 'IMAGE_NOT_FOUND');
+    t.regex(e2.message, new RegExp(`registry ${registry.host.replace(/\./g, '\\.')}, repository org/other, digest sha256:0{64}`));
   });
 
   test.serial('plain HTTP only with allowInsecure: without it a loopback registry is contacted over HTTPS and fails with a hint', async (t) => {
     const image = await pushTestImage(registry.host, 'org/tls', 'tls image');
     const e = await t.throwsAsync(discoverBundles(image, { retries: 0 }), { instanceOf: StellaError });
-    t.is(e!.code, 'REGISTRY_UNAVAILABLE');
-    t.regex(e!.message, /--allow-insecure-registry/);
-    t.regex(e!.message, /https:\/\/127\.0\.0\.1/);
+    t.is(e.code, 'REGISTRY_UNAVAILABLE');
+    t.regex(e.message, /--allow-insecure-registry/);
+    t.regex(e.message, /https:\/\/127\.0\.0\.1/);
   });
 }

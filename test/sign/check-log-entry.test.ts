@@ -26,7 +26,7 @@ function leafFor(repo: string) {
     proofOfPossession: signer.key.sign(utf8.encode(claims.sub)),
     now: NOW,
   });
-  return parseCertificate(chain[0]!);
+  return parseCertificate(chain[0]);
 }
 
 const leaf = leafFor('org/repo');
@@ -46,7 +46,7 @@ function logged(data: Uint8Array): { content: BundleContent; result: RekorEntryR
     { now: NOW },
   );
   const [uuid, entry] = Object.entries(created.response)[0]!;
-  return { content: { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: sha256(data) }, signature }, result: { uuid, entry: entry as RekorLogEntry } };
+  return { content: { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: sha256(data) }, signature }, result: { uuid, entry: entry } };
 }
 
 const ours = logged(utf8.encode('ours'));
@@ -57,8 +57,8 @@ const oursNow: RekorEntryResult = { uuid: ours.result.uuid, entry: Object.values
 function refused(t: import('ava').ExecutionContext, result: RekorEntryResult, content: BundleContent, why: RegExp, cert = leaf): void {
   const err = t.throws(() => checkLogEntry(result, content, cert), { instanceOf: StellaError });
   t.is(err?.code, 'REKOR_PROOF_MISSING', err?.message);
-  t.regex(err!.message, /^Rekor proof missing: /);
-  t.regex(err!.message, why);
+  t.regex(err.message, /^Rekor proof missing: /);
+  t.regex(err.message, why);
 }
 
 function withProof(r: RekorEntryResult, change: (p: NonNullable<NonNullable<RekorLogEntry['verification']>['inclusionProof']>) => object): RekorEntryResult {

@@ -166,8 +166,8 @@ test('the ephemeral private key never reaches disk, output, the store or the bun
     printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('latin1'));
     return true;
   };
-  process.stdout.write = capture as typeof process.stdout.write;
-  process.stderr.write = capture as typeof process.stderr.write;
+  process.stdout.write = capture;
+  process.stderr.write = capture;
   let r;
   try {
     r = await runSign({ artifact, identityToken: githubToken(), configPath: sandbox.signerConfigPath, attestationStorePath: join(dir, 'att.db'), env: {}, keyGenerator });
@@ -195,13 +195,13 @@ test('the ephemeral private key never reaches disk, output, the store or the bun
     ...filesUnder(sandbox.dataDir).map((f) => [f, readFileSync(f)] as [string, Buffer]),
     ...filesUnder(dir).map((f) => [f, readFileSync(f)] as [string, Buffer]),
     ['printed output', Buffer.from(printed.join(''), 'latin1')],
-    ['bundle', Buffer.from(r!.bundleJson)],
+    ['bundle', Buffer.from(r.bundleJson)],
     ['result', Buffer.from(JSON.stringify(r))],
   ];
   // Control: the same search does find the key's PUBLIC point, in the bundle and in the log.
   const publicPoint = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
-  t.true(Buffer.from(JSON.parse(r!.bundleJson).verificationMaterial.certificate.rawBytes, 'base64').includes(publicPoint));
-  const signatureB64 = Buffer.from(JSON.parse(r!.bundleJson).messageSignature.signature);
+  t.true(Buffer.from(JSON.parse(r.bundleJson).verificationMaterial.certificate.rawBytes, 'base64').includes(publicPoint));
+  const signatureB64 = Buffer.from(JSON.parse(r.bundleJson).messageSignature.signature);
   t.true(haystacks.some(([f, hay]) => /log\.db(-wal)?$/.test(f) && hay.includes(signatureB64)), 'the search finds the logged signature in the log database');
   t.true(haystacks.some(([f]) => f.endsWith('log.db')), 'the sandbox log database is searched');
   t.true(haystacks.some(([f]) => f.endsWith('att.db')), 'the attestation store is searched');
@@ -209,7 +209,7 @@ test('the ephemeral private key never reaches disk, output, the store or the bun
     for (const needle of needles) t.false(hay.includes(needle), `private key material found in ${where}`);
   }
   // The hook did see the key that signed: the bundle's certificate holds its public half.
-  const cert = new (await import('node:crypto')).X509Certificate(Buffer.from(JSON.parse(r!.bundleJson).verificationMaterial.certificate.rawBytes, 'base64'));
+  const cert = new (await import('node:crypto')).X509Certificate(Buffer.from(JSON.parse(r.bundleJson).verificationMaterial.certificate.rawBytes, 'base64'));
   t.deepEqual(cert.publicKey.export({ format: 'der', type: 'spki' }), (await import('node:crypto')).createPublicKey(privateKey!).export({ format: 'der', type: 'spki' }));
 });
 

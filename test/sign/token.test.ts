@@ -14,7 +14,7 @@ function code(t: import('ava').ExecutionContext, p: Promise<unknown> | (() => un
     const e = t.throws(p) as StellaError;
     return e.code;
   }
-  return t.throwsAsync(p).then((e) => (e as StellaError).code);
+  return t.throwsAsync(p, { instanceOf: StellaError }).then((e) => e.code);
 }
 
 test('--identity-token wins over the environment', async (t) => {
@@ -35,9 +35,9 @@ test('an expired token is refused before any request ("OIDC token expired")', as
     requests++;
     throw new Error('must not be called');
   }) as unknown as typeof fetch;
-  const err = await t.throwsAsync(resolveIdentityToken({ explicit: jwt({ ...good, exp: NOW - 1 }), now: NOW, fetchImpl }));
-  t.is((err as StellaError).code, 'OIDC_TOKEN_EXPIRED');
-  t.regex(err!.message, /OIDC token expired/);
+  const err = await t.throwsAsync(resolveIdentityToken({ explicit: jwt({ ...good, exp: NOW - 1 }), now: NOW, fetchImpl }), { instanceOf: StellaError });
+  t.is(err.code, 'OIDC_TOKEN_EXPIRED');
+  t.regex(err.message, /OIDC token expired/);
   t.is(requests, 0);
   t.is(code(t, () => assertTokenUsable(decodeTokenClaims(jwt({ ...good, exp: NOW })), NOW)), 'OIDC_TOKEN_EXPIRED');
 });

@@ -88,7 +88,7 @@ for (const [what, make] of NOT_OURS) {
 }
 
 test('H51: a write path (signing) makes a missing or empty file a store, marked with its application id', (t) => {
-  for (const make of [(_p: string) => undefined, (p: string) => writeFileSync(p, '')]) {
+  for (const make of [() => undefined, (p: string) => writeFileSync(p, '')]) {
     const path = join(tmp(), 'a.db');
     make(path);
     AttestationStore.open(path, 'write').close();

@@ -9,7 +9,6 @@ import { parseBundle } from '../../src/bundle/parse.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 import type { Bundle } from '../../src/bundle/model.js';
 import type { TrustMaterial } from '../../src/model/trust-material.js';
-import { CONFORMANCE_DIR } from '../helpers/paths.js';
 import { conformanceCase, conformanceTrustedRootPath } from '../helpers/shared.js';
 
 export interface TestLog {

@@ -137,13 +137,6 @@ test('origin must be the signer name or "<name> - <tree id>"', (t) => {
   }
 });
 
-test('atMs: the signing log key must be valid then', (t) => {
-  const l = makeLog('https://log.example.dev', 'ec', { start: 1000, end: 2000 });
-  const note = signCheckpoint(cp, l.signer);
-  t.notThrows(() => verifyCheckpoint(note, [l.log], { atMs: 2000 }));
-  refused(t, () => verifyCheckpoint(note, [l.log], { atMs: 2001 }), /key of log log\.example\.dev is not valid at/);
-});
-
 test('signer names: host with port and without', (t) => {
   t.deepEqual(logSignerNames({ baseUrl: 'https://rekor.sigstore.dev' }), ['rekor.sigstore.dev']);
   t.deepEqual(logSignerNames({ baseUrl: 'http://localhost:8000' }), ['localhost:8000', 'localhost']);

@@ -105,7 +105,7 @@ test('hashedrekord mismatches name the field', (t) => {
   // Bundle digest agrees with the entry, but the real artifact differs (E42).
   refused(t, () => verifyEntryBinding(mk({}), msgBundle, { certificateDer: certDer, artifactDigest: () => sha256(utf8.encode('x')) }), M, 'tlog entry digest does not match the artifact digest');
   // No digest to compare at all.
-  const noDigest = bundleOf({ kind: 'messageSignature', messageDigest: undefined, signature: msgSig } as MessageSignatureContent);
+  const noDigest = bundleOf({ kind: 'messageSignature', messageDigest: undefined, signature: msgSig });
   refused(t, () => verifyEntryBinding(mk({}), noDigest, { certificateDer: certDer }), M, /no message digest in the bundle and no artifact digest/);
   t.notThrows(() => verifyEntryBinding(mk({}), noDigest, certExpect));
   // Without a bundle digest the artifact is hashed with the algorithm the entry declares.

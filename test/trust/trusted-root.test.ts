@@ -50,12 +50,12 @@ test('parses the public-good trusted root', (t) => {
   t.is(rekor.checkpointKeyId, undefined);
   const ed = tm.tlogs.find((l) => l.publicKey.keyDetails === 'PKIX_ED25519');
   t.is(ed?.publicKey.key.asymmetricKeyType, 'ed25519');
-  const fulcio = tm.certificateAuthorities[0];
+  const fulcio = tm.certificateAuthorities[0]!;
   t.deepEqual(fulcio.subject, { organization: 'sigstore.dev', commonName: 'sigstore' });
   t.is(fulcio.uri, 'https://fulcio.sigstore.dev');
   t.true(fulcio.certChain.length >= 1);
-  t.true(fulcio.certChain[0][0] === 0x30);
-  t.true(windowContains(tm.certificateAuthorities[1].validFor, Date.parse('2024-01-01T00:00:00Z')));
+  t.true(fulcio.certChain[0]![0]! === 0x30);
+  t.true(windowContains(tm.certificateAuthorities[1]!.validFor, Date.parse('2024-01-01T00:00:00Z')));
 });
 
 test('null fields, offsets and fractional seconds are read as protobuf JSON allows', (t) => {
@@ -64,8 +64,8 @@ test('null fields, offsets and fractional seconds are read as protobuf JSON allo
   doc.tlogs[0].operator = null;
   doc.tlogs[0].publicKey.validFor = { start: '2021-01-12T12:53:27.250+01:00', end: null };
   const tm = parseTrustedRoot(JSON.stringify(doc));
-  t.is(tm.tlogs[0].publicKey.validFor.start, Date.parse('2021-01-12T11:53:27.250Z'));
-  t.is(tm.tlogs[0].publicKey.validFor.end, undefined);
+  t.is(tm.tlogs[0]!.publicKey.validFor.start, Date.parse('2021-01-12T11:53:27.250Z'));
+  t.is(tm.tlogs[0]!.publicKey.validFor.end, undefined);
 });
 
 test('validFor times outside Stella\'s range are refused naming the field (checklist H50)', (t) => {
@@ -85,7 +85,7 @@ test('validFor times outside Stella\'s range are refused naming the field (check
 test('a validFor bound with digits below the millisecond narrows the window, never widens it (checklist H58)', (t) => {
   const doc = load();
   doc.tlogs[0].publicKey.validFor = { start: '2021-01-12T11:53:27.000000001Z', end: '2030-01-01T00:00:00.999999999Z' };
-  const w = parseTrustedRoot(JSON.stringify(doc)).tlogs[0].publicKey.validFor;
+  const w = parseTrustedRoot(JSON.stringify(doc)).tlogs[0]!.publicKey.validFor;
   t.is(w.start, Date.parse('2021-01-12T11:53:27.001Z'), 'start rounded up');
   t.is(w.end, Date.parse('2030-01-01T00:00:00.999Z'), 'end rounded down');
   t.false(windowContains(w, Date.parse('2021-01-12T11:53:27.000Z')), 'the instant before a fractional start is outside');
@@ -97,7 +97,7 @@ test('v0.2 media type and checkpointKeyId are read', (t) => {
   doc.tlogs[1].checkpointKeyId = { keyId: 'AAECAw==' };
   const tm = parseTrustedRoot(new TextEncoder().encode(JSON.stringify(doc)));
   t.is(tm.mediaType, TRUSTED_ROOT_MEDIA_TYPE_V02);
-  t.deepEqual(tm.tlogs[1].checkpointKeyId, new Uint8Array([0, 1, 2, 3]));
+  t.deepEqual(tm.tlogs[1]!.checkpointKeyId, new Uint8Array([0, 1, 2, 3]));
 });
 
 test('a tlog or ctlog key without validFor.start is an invalid trust root', (t) => {
@@ -145,7 +145,7 @@ test('a PKCS#1 RSA key (PKCS1_RSA_PKCS1V5) is parsed as PKCS#1', async (t) => {
   doc.ctlogs[0].publicKey.rawBytes = publicKey.export({ format: 'der', type: 'pkcs1' }).toString('base64');
   doc.ctlogs[0].publicKey.keyDetails = 'PKCS1_RSA_PKCS1V5';
   const tm = parseTrustedRoot(JSON.stringify(doc));
-  t.true(tm.ctlogs[0].publicKey.key.equals(publicKey));
+  t.true(tm.ctlogs[0]!.publicKey.key.equals(publicKey));
 });
 
 test('serialize then parse gives the same trust material (v0.2 by default, or the original media type)', (t) => {
@@ -154,7 +154,7 @@ test('serialize then parse gives the same trust material (v0.2 by default, or th
   t.is(JSON.parse(v02).mediaType, TRUSTED_ROOT_MEDIA_TYPE_V02);
   const back = parseTrustedRoot(v02);
   t.deepEqual(plain(back), plain({ ...tm, mediaType: TRUSTED_ROOT_MEDIA_TYPE_V02 }));
-  t.true(back.tlogs.every((l, i) => l.publicKey.key.equals(tm.tlogs[i].publicKey.key)));
+  t.true(back.tlogs.every((l, i) => l.publicKey.key.equals(tm.tlogs[i]!.publicKey.key)));
   t.deepEqual(plain(parseTrustedRoot(serializeTrustedRoot(tm, tm.mediaType))), plain(tm));
   // Same content as the source file, field for field (protobuf-specs order; nulls dropped).
   t.deepEqual(JSON.parse(serializeTrustedRoot(tm, tm.mediaType)), load());
@@ -203,13 +203,13 @@ sharedTest('shared conformance: @sigstore/verify accepts the serialized v0.2 roo
     const tm = parseTrustedRoot(readFileSync(rootFile));
     const serialized = serializeTrustedRoot(tm);
     const bundle = bundleFromJSON(JSON.parse(readFileSync(path.join(conformanceCase(name), 'bundle.sigstore.json'), 'utf8')));
-    const verifier = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(serialized))), { tlogThreshold: 1, ctlogThreshold: 1, tsaThreshold });
+    const verifier = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(serialized))), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: tsaThreshold });
     const signer = verifier.verify(toSignedEntity(bundle, artifact));
     t.regex(signer.identity?.subjectAlternativeName ?? '', /extremely-dangerous-oidc-beacon/, name);
     // Without the logs the same verification fails: the serialized keys are what made it pass.
     const noLogs = parseTrustedRoot(serialized);
     const stripped = serializeTrustedRoot({ ...noLogs, tlogs: [] });
-    const bare = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(stripped))), { tlogThreshold: 1, ctlogThreshold: 1, tsaThreshold });
+    const bare = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(stripped))), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: tsaThreshold });
     t.throws(() => bare.verify(toSignedEntity(bundle, artifact)), undefined, name);
   }
 });

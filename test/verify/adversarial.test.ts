@@ -71,7 +71,7 @@ const NOW = Date.UTC(2025, 6, 1);
 const T = Date.UTC(2025, 5, 1, 12, 0, 0);
 const MIN = 60_000;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Json = any;
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -90,7 +90,7 @@ const asJson = (b: Bundle): Json => bundleToJson(b);
 type Verdict = { ok: true } | { ok: false; code: ErrorCode; check: string; message: string };
 
 /** Parse (untrusted JSON text) and verify; a StellaError anywhere is the verdict. Anything else is a crash and propagates. */
-async function verdict(o: { bundle: Json | string; policy: VerificationPolicy; artifact?: Artifact; trust?: TrustMaterial }): Promise<Verdict> {
+async function verdict(o: { bundle: Json; policy: VerificationPolicy; artifact?: Artifact; trust?: TrustMaterial }): Promise<Verdict> {
   let bundle: Bundle;
   try {
     bundle = parseBundle(typeof o.bundle === 'string' ? o.bundle : JSON.stringify(o.bundle));
@@ -140,7 +140,7 @@ function toV02(j: Json, extra: string[] = [], mediaType = 'application/vnd.dev.s
   return j;
 }
 
-const TRUSTED_ROOT_JSON = JSON.parse(TRUST_TEXT) as Json;
+const TRUSTED_ROOT_JSON = JSON.parse(TRUST_TEXT);
 const [INTERMEDIATE_B64, ROOT_B64] = (TRUSTED_ROOT_JSON.certificateAuthorities[0].certChain.certificates as { rawBytes: string }[]).map((c) => c.rawBytes) as [string, string];
 
 function withCa(trust: TrustMaterial, change: Partial<CertificateAuthority>): TrustMaterial {
@@ -576,13 +576,13 @@ test('D31 validFor.end is inclusive; a tlog key without validFor.start is an inv
   accepted(t, await verdict({ bundle: sampleJson('blob'), policy: policy(GH), trust: withTlogWindow(TRUST, { start: Date.UTC(2025, 0, 1), end: at }) }), 'tlog key validFor.end equal to the integrated time');
   refused(t, await verdict({ bundle: sampleJson('blob'), policy: policy(GH), trust: withTlogWindow(TRUST, { start: Date.UTC(2025, 0, 1), end: at - 1 }) }), 'SET_INVALID', /is not valid at integrated time/, 'tlog key validFor.end 1 ms before');
 
-  const noStart = JSON.parse(TRUST_TEXT) as Json;
+  const noStart = JSON.parse(TRUST_TEXT);
   delete noStart.tlogs[0].publicKey.validFor.start;
   throwsCode(t, () => parseTrustedRoot(JSON.stringify(noStart)), 'TRUSTED_ROOT_INVALID', /tlogs\[0\]\.publicKey\.validFor\.start missing/, 'tlog key without validFor.start');
-  const noWindow = JSON.parse(TRUST_TEXT) as Json;
+  const noWindow = JSON.parse(TRUST_TEXT);
   delete noWindow.tlogs[0].publicKey.validFor;
   throwsCode(t, () => parseTrustedRoot(JSON.stringify(noWindow)), 'TRUSTED_ROOT_INVALID', /tlogs\[0\]\.publicKey\.validFor missing/, 'tlog key without validFor');
-  const caNoStart = JSON.parse(TRUST_TEXT) as Json;
+  const caNoStart = JSON.parse(TRUST_TEXT);
   caNoStart.certificateAuthorities[0].validFor = { end: '2030-01-01T00:00:00Z' };
   throwsCode(t, () => parseTrustedRoot(JSON.stringify(caNoStart)), 'TRUSTED_ROOT_INVALID', /validFor\.start missing/, 'CA without validFor.start');
 });

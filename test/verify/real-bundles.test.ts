@@ -22,7 +22,7 @@ import { preAuthEncoding } from '../../src/bundle/dsse.js';
 import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1 } from '../../src/bundle/intoto.js';
 import type { Bundle } from '../../src/bundle/model.js';
 import { serializeTrustedRoot } from '../../src/trust/trusted-root.js';
-import type { CertificateAuthority, TrustMaterial } from '../../src/model/trust-material.js';
+import type { TrustMaterial } from '../../src/model/trust-material.js';
 import { LocalRekorLog, MemoryLogStorage, seedFromString } from '../../src/sandbox/authority/index.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
 import { deterministicP256Signer } from '../../src/x509/issue.js';
@@ -31,7 +31,7 @@ import { CONFORMANCE_DIR, NO_NETWORK_PRELOAD } from '../helpers/paths.js';
 import { conformanceCase, sharedTest } from '../helpers/shared.js';
 import { ecSigner, githubIdentity, ISSUER_URL, signBlob, signBlobWithHash, signDsse, signDsseWithHash, testAuthority, testTsa, timeStampResponse } from '../helpers/authority-bundles.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Json = any;
 
 /** When the bundles are signed (the authority's keys are valid from 2025-01-01). */
@@ -339,7 +339,7 @@ sharedTest('shared conformance: a Rekor v2 checkpoint keeps the exact name rule 
     }
   };
   const renamed = (name: string): Json => {
-    const j = JSON.parse(bundleText) as Json;
+    const j = JSON.parse(bundleText);
     const cp = j.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint;
     cp.envelope = (cp.envelope as string).replace('\u2014 log2025-alpha1.rekor.sigstage.dev ', `\u2014 ${name} `);
     t.not(cp.envelope, JSON.parse(bundleText).verificationMaterial.tlogEntries[0].inclusionProof.checkpoint.envelope);
@@ -397,7 +397,7 @@ test('timestamps: one from a TSA the trust root does not know is ignored and rep
   if (!onlyPeer.ok) t.regex(onlyPeer.error, /timestamp could not be verified/);
 
   // Trusted TSA, but the token fails: each is refused (fail closed), by both verifiers.
-  const leaf = (trusted.authority as CertificateAuthority).certChain[0]!;
+  const leaf = (trusted.authority).certChain[0]!;
   const forgedToken = timeStampResponse(issueTimestampToken({ data: sig, genTime: T + 2000, serial: 9n, policy: '1.3.6.1.4.1.57264.2', signerCertificate: leaf, embedCertificates: [leaf], signer: deterministicP256Signer(seedFromString('real-rogue-tsa-key')) }));
   const failing: [string, Uint8Array, RegExp][] = [
     ['over other bytes', trusted.stamp(OTHER, T + 2000), /timestamp imprint does not match the signature/],

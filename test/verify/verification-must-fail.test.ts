@@ -21,10 +21,10 @@ import { ctPoisonExtension } from '../../src/x509/issue.js';
 import { bytesEqual, utf8 } from '../../src/util/encoding.js';
 import { CONFORMANCE_DIR, PROJECT_ROOT } from '../helpers/paths.js';
 import { conformanceCase, sharedTest } from '../helpers/shared.js';
-import { githubIdentity, ISSUER_URL, signBlob, testAuthority, testTsa } from '../helpers/authority-bundles.js';
+import { ISSUER_URL, signBlob, testAuthority, testTsa } from '../helpers/authority-bundles.js';
 import { craftLeaf, LEAF_LIFETIME, reissue, trustWithTsa, tsaTimedBundle, V01, V02, V03, withoutSetTimedByTsa, withTlogWindow, withTsaTime } from '../helpers/crafted-bundles.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Json = any;
 
 const ARTIFACT = utf8.encode('the signed artifact\n');
@@ -43,7 +43,7 @@ const policy = (identity: string, extra: PolicyOptions = {}, issuer = ISSUER_URL
   buildPolicy({ certificateIdentity: identity.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), certificateOidcIssuer: issuer, now: NOW, ...extra });
 
 /** Serialize (a typed Bundle, or bundle JSON edited by hand), parse as untrusted text, verify: a StellaError anywhere is the verdict. */
-async function verdict(o: { bundle: Bundle | Json; trust: TrustMaterial; policy: VerificationPolicy; artifact?: Artifact }): Promise<Verdict> {
+async function verdict(o: { bundle: Json; trust: TrustMaterial; policy: VerificationPolicy; artifact?: Artifact }): Promise<Verdict> {
   const text = 'version' in o.bundle ? serializeBundle(o.bundle as Bundle) : JSON.stringify(o.bundle);
   let bundle: Bundle;
   try {

@@ -21,9 +21,9 @@ export default class AttestVerify extends StellaCommand {
   static override flags = oclifFlags(VERIFY_FLAGS);
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(AttestVerify);
+    const parsed: { flags: unknown } = await this.parse(AttestVerify);
     const { executeVerify } = await import('./verify-execute.js');
-    const code = await executeVerify({ ...(flags as FlagValues<typeof VERIFY_FLAGS>), json: this.jsonMode });
+    const code = await executeVerify({ ...(parsed.flags as FlagValues<typeof VERIFY_FLAGS>), json: this.jsonMode });
     if (code !== 0) this.exit(code);
   }
 }

@@ -22,14 +22,14 @@ export default class TrustExport extends StellaCommand {
       const json = t.exportTrustedRoot(store);
       const entries = t.listEntries(store).length;
       if (flags.output === '-') {
-        if (this.jsonMode) return this.printJson({ ok: true, store: path, output: '-', entries, trustedRoot: JSON.parse(json) as unknown });
+        if (this.jsonMode) { this.printJson({ ok: true, store: path, output: '-', entries, trustedRoot: JSON.parse(json) as unknown }); return; }
         process.stdout.write(json);
         return;
       }
       const { writeFileAtomic } = await import('../../util/fs.js');
       writeFileAtomic(flags.output, json, { what: 'trusted root' });
       const digest = toHex(sha256(utf8.encode(json)));
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, output: flags.output, entries, sha256: digest });
+      if (this.jsonMode) { this.printJson({ ok: true, store: path, output: flags.output, entries, sha256: digest }); return; }
       process.stdout.write(`wrote ${flags.output} (${entries} entries, sha256 ${digest})\n`);
     } finally {
       store.close();

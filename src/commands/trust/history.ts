@@ -13,7 +13,7 @@ export default class TrustHistory extends StellaCommand {
     const store = t.openTrustStore(path, { readonly: true });
     try {
       const rows = t.history(store);
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, history: rows });
+      if (this.jsonMode) { this.printJson({ ok: true, store: path, history: rows }); return; }
       for (const h of rows) {
         const what = h.entryId !== null ? ` #${h.entryId}` : '';
         const detail = Object.entries(h.detail)

@@ -48,7 +48,7 @@ export default class TrustImport extends StellaCommand {
         },
         { now: Date.now(), command: commandLine() },
       );
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, ...r });
+      if (this.jsonMode) { this.printJson({ ok: true, store: path, ...r }); return; }
       process.stdout.write(`${r.format} ${args.file} (sha256 ${r.source.sha256.slice(0, 16)}…): ${r.added.length} added, ${r.duplicates.length} already present\n`);
       for (const e of r.added) process.stdout.write(`  + #${e.id} ${e.kind} ${e.subject}  ${e.validFrom} .. ${e.effectiveUntil ?? 'open'}\n`);
       for (const e of r.duplicates) process.stdout.write(`  = #${e.id} ${e.kind} ${e.subject} (duplicate)\n`);

@@ -30,7 +30,7 @@ export default class TrustInit extends StellaCommand {
       },
       { now: Date.now(), command: commandLine() },
     );
-    if (this.jsonMode) return this.printJson({ ok: true, ...r });
+    if (this.jsonMode) { this.printJson({ ok: true, ...r }); return; }
     process.stdout.write(`${r.created ? 'created' : 'opened existing'} trust store ${r.store} (schema ${r.schemaVersion})\n`);
     if (flags.with) process.stdout.write(`${flags.with}: ${r.added.length} entries added, ${r.duplicates.length} already present\n`);
     if (flags['rotation-keys']) process.stdout.write(`rotation keys: ${r.rotationKeys.added.length} added, ${r.rotationKeys.duplicates.length} already present, threshold ${r.rotationKeys.threshold}\n`);

@@ -21,7 +21,7 @@ export default class TrustList extends StellaCommand {
     try {
       const entries = t.listEntries(store);
       const now = Date.now();
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, now: formatTime(now), entries });
+      if (this.jsonMode) { this.printJson({ ok: true, store: path, now: formatTime(now), entries }); return; }
       if (flags.timeline) {
         const width = flags.width ?? (process.stdout.isTTY ? process.stdout.columns : 100);
         for (const line of renderTimeline(entries, { now, width, unicode: this.isTty })) process.stdout.write(line + '\n');

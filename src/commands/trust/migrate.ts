@@ -26,7 +26,7 @@ export default class TrustMigrate extends StellaCommand {
     const store = t.openTrustStore(path, { readonly: dryRun, allowOlderSchema: true });
     try {
       const r = t.migrateTrustStore(store, { dryRun }, { now: Date.now(), command: commandLine() });
-      if (this.jsonMode) return this.printJson({ ok: true, ...r });
+      if (this.jsonMode) { this.printJson({ ok: true, ...r }); return; }
       if (r.upToDate) {
         process.stdout.write(`trust store ${path} is already at schema ${r.to}; nothing to migrate\n`);
         return;

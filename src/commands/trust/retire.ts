@@ -22,7 +22,7 @@ export default class TrustRetire extends StellaCommand {
     const store = t.openTrustStore(path);
     try {
       const r = t.retireEntry(store, args.id, at, { now, command: commandLine() });
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, ...r });
+      if (this.jsonMode) { this.printJson({ ok: true, store: path, ...r }); return; }
       process.stdout.write(
         r.changed ? `retired #${r.entry.id} ${r.entry.kind} ${r.entry.subject} at ${r.entry.retiredAt} (was ${r.previousEnd ?? 'open'})\n` : `#${r.entry.id} already retired at ${r.entry.retiredAt}; unchanged\n`,
       );

@@ -31,7 +31,7 @@ export default class TrustRotate extends StellaCommand {
     const store = t.openTrustStore(path, { readonly: flags['dry-run'] });
     try {
       const res = r.applyRotation(store, file.bytes, { dryRun: flags['dry-run'], sourceFile: args.file, adopt: flags.adopt ?? [] }, { now: Date.now(), command: commandLine() });
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, ...res });
+      if (this.jsonMode) { this.printJson({ ok: true, store: path, ...res }); return; }
       process.stdout.write(
         `${res.dryRun ? 'would apply' : 'applied'} rotation version ${res.version} (previous ${res.previousVersion}), signed by ${res.signers.length} trusted key(s), expires ${res.expires}\n`,
       );

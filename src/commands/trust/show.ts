@@ -15,7 +15,7 @@ export default class TrustShow extends StellaCommand {
     const store = t.openTrustStore(path, { readonly: true });
     try {
       const e = t.showEntry(store, args.id);
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, entry: e });
+      if (this.jsonMode) { this.printJson({ ok: true, store: path, entry: e }); return; }
       const rows: [string, string][] = [
         ['id', String(e.id)],
         ['kind', e.kind],

@@ -157,7 +157,7 @@ export function fulcioIdentity(claims: OidcClaims, issuerUrl: string, opts: Iden
       break;
     }
     case 'uri': {
-      let ok = false;
+      let ok: boolean;
       try {
         ok = /^[a-z][a-z0-9+.-]*:/i.test(sub) && new URL(sub).protocol.length > 1;
       } catch {

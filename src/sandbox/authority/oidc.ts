@@ -238,7 +238,7 @@ export class OidcIssuer {
     if (!Number.isSafeInteger(expiresIn) || expiresIn <= 0) fail('INPUT_INVALID', 'input', 'token lifetime must be a positive whole number of seconds');
     const claims: Record<string, unknown> = { ...platformClaims(opts), ...(opts.extraClaims ?? {}) };
     // jti: unique per (subject, time), yet reproducible from the inputs.
-    if (claims['jti'] === '') claims['jti'] = uuidFrom(`${claims['sub']}|${iat}|${opts.platform}`);
+    if (claims['jti'] === '') claims['jti'] = uuidFrom(`${String(claims['sub'])}|${iat}|${opts.platform}`);
     return this.sign({
       ...claims,
       aud: opts.audience ?? 'sigstore',
@@ -332,7 +332,7 @@ export function verifyToken(jwt: string, opts: VerifyTokenOptions & { issuers: T
   const kid = header['kid'];
   const jwk = issuer.jwks.keys.find((k) => kid === undefined || k.kid === kid);
   if (!jwk) invalid(`OIDC token invalid: no key "${String(kid)}" in the issuer's JWKS`, { issuer: iss });
-  let ok = false;
+  let ok: boolean;
   try {
     const key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' });
     ok = sig.length === 64 && nodeVerify('sha256', utf8.encode(signingInput), { key, dsaEncoding: 'ieee-p1363' }, sig);

@@ -182,7 +182,7 @@ async function post(url: string, body: unknown, timeoutMs: number): Promise<{ st
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (res.body) {
-    const reader = res.body.getReader();
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;

@@ -37,13 +37,14 @@ export async function startDetachedSandbox(opts: { dataDir: string; port?: numbe
     stdio: ['ignore', out, out],
   });
   closeSync(out);
-  let exited: number | null = null;
+  // Set by the exit callback: a holder, so the loop below reads it afresh each time.
+  const exit: { code: number | null } = { code: null };
   child.once('exit', (code) => {
-    exited = code ?? 1;
+    exit.code = code ?? 1;
   });
   const deadline = Date.now() + (opts.waitMs ?? 15_000);
   while (Date.now() < deadline) {
-    if (exited !== null) fail('SANDBOX_ERROR', 'sandbox', `the sandbox exited with status ${exited} during start-up; see ${logPath}`);
+    if (exit.code !== null) fail('SANDBOX_ERROR', 'sandbox', `the sandbox exited with status ${exit.code} during start-up; see ${logPath}`);
     const state = readSandboxState(dataDir);
     if (state && state.pid === child.pid) {
       const r = await proveSandbox(dataDir, state);

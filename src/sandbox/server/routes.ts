@@ -90,12 +90,12 @@ export function createHandler(s: SandboxServices): (req: IncomingMessage, res: S
   return (req, res) => {
     res.setHeader('X-Stella-Sandbox', s.instanceId);
     route(s, req, res).catch((e: unknown) => {
-      if (e instanceof HttpError) return send(res, e.status, { code: e.status, message: e.message }, e.headers);
+      if (e instanceof HttpError) { send(res, e.status, { code: e.status, message: e.message }, e.headers); return; }
       if (isStellaError(e)) {
         const status = STATUS_BY_CODE[e.code] ?? 500;
-        return send(res, status, { code: status, message: e.message });
+        send(res, status, { code: status, message: e.message }); return;
       }
-      return send(res, 500, { code: 500, message: `internal error: ${(e as Error).message}` });
+      send(res, 500, { code: 500, message: `internal error: ${(e as Error).message}` });
     });
   };
 }
@@ -113,13 +113,13 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
     only('POST');
     const answer = s.control.hello(await readBody(req));
     if (!answer) throw new HttpError(400, 'body must be {"clientNonce": "<64 hex digits>"}');
-    return send(res, 200, answer);
+    send(res, 200, answer); return;
   }
   if (path === CONTROL_PATHS.stop) {
     only('POST');
     if (!s.control.authorizeStop(await readBody(req))) throw new HttpError(403, 'stop request not authorized');
     res.once('finish', () => s.onStop());
-    return send(res, 202, { stopping: true });
+    send(res, 202, { stopping: true }); return;
   }
   if (path === CONTROL_PATHS.fork) {
     only('POST');
@@ -133,42 +133,42 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
   // --- OIDC issuer -------------------------------------------------------------------------
   if (path === '/.well-known/openid-configuration') {
     only('GET');
-    return send(res, 200, s.issuer.discovery());
+    send(res, 200, s.issuer.discovery()); return;
   }
   if (path === '/.well-known/jwks' || path === '/jwks') {
     only('GET');
-    return send(res, 200, s.issuer.jwks());
+    send(res, 200, s.issuer.jwks()); return;
   }
 
   // --- Fulcio v2 ---------------------------------------------------------------------------
   if (path === '/api/v2/signingCert') {
     only('POST');
     const body = await readBody(req);
-    return send(res, 200, s.fulcio.createSigningCertificate(body, { now: s.now(), oidcIssuers: [s.issuer.trusted()] }));
+    send(res, 200, s.fulcio.createSigningCertificate(body, { now: s.now(), oidcIssuers: [s.issuer.trusted()] })); return;
   }
   if (path === '/api/v2/trustBundle') {
     only('GET');
-    return send(res, 200, s.fulcio.trustBundle());
+    send(res, 200, s.fulcio.trustBundle()); return;
   }
   if (path === '/api/v2/configuration') {
     only('GET');
-    return send(res, 200, s.fulcio.configuration());
+    send(res, 200, s.fulcio.configuration()); return;
   }
 
   // --- Rekor v1 ----------------------------------------------------------------------------
   if (path === '/api/v1/log') {
     only('GET');
-    return send(res, 200, s.rekor.logInfo());
+    send(res, 200, s.rekor.logInfo()); return;
   }
   if (path === '/api/v1/log/publicKey') {
     only('GET');
-    return send(res, 200, s.rekor.publicKeyPem(), { 'Content-Type': 'application/x-pem-file' });
+    send(res, 200, s.rekor.publicKeyPem(), { 'Content-Type': 'application/x-pem-file' }); return;
   }
   if (path === '/api/v1/log/proof') {
     only('GET');
     const firstSize = intParam(url, 'firstSize', false) ?? 1;
     const lastSize = intParam(url, 'lastSize', true)!;
-    return send(res, 200, s.rekor.consistencyProof(firstSize, lastSize));
+    send(res, 200, s.rekor.consistencyProof(firstSize, lastSize)); return;
   }
   if (path === '/api/v1/log/entries') {
     if (method === 'POST') {
@@ -176,32 +176,32 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
       const r = s.rekor.createEntry(body, { now: s.now() });
       const location = `/api/v1/log/entries/${r.uuid}`;
       if (!r.created) {
-        return send(res, 409, { code: 409, message: `an equivalent entry already exists in the transparency log with UUID ${r.uuid}` }, { Location: location });
+        send(res, 409, { code: 409, message: `an equivalent entry already exists in the transparency log with UUID ${r.uuid}` }, { Location: location }); return;
       }
-      return send(res, 201, r.response, { Location: location, ETag: r.uuid });
+      send(res, 201, r.response, { Location: location, ETag: r.uuid }); return;
     }
     only('GET');
     const index = intParam(url, 'logIndex', true)!;
     const found = s.rekor.entryByIndex(index);
     if (!found) throw new HttpError(404, `no entry at log index ${index}`);
-    return send(res, 200, found);
+    send(res, 200, found); return;
   }
   if (path === '/api/v1/log/entries/retrieve') {
     only('POST');
-    return send(res, 200, retrieve(s, await readBody(req)));
+    send(res, 200, retrieve(s, await readBody(req))); return;
   }
   const m = /^\/api\/v1\/log\/entries\/([^/]+)$/.exec(path);
   if (m) {
     only('GET');
     const found = s.rekor.entryByUuid(decodeURIComponent(m[1]!));
     if (!found) throw new HttpError(404, `no entry with UUID ${m[1]}`);
-    return send(res, 200, found);
+    send(res, 200, found); return;
   }
   if (path === '/api/v1/index/retrieve') {
     only('POST');
     const body = (await readBody(req)) as { hash?: unknown } | null;
     if (typeof body?.hash !== 'string') throw new HttpError(400, 'body must be {"hash": "sha256:<hex>"}');
-    return send(res, 200, s.rekor.searchByHash(body.hash));
+    send(res, 200, s.rekor.searchByHash(body.hash)); return;
   }
   if (s.v2 && (await routeV2({ ...s.v2, now: s.now }, req, res, path))) return;
   throw new HttpError(404, `no such endpoint: ${method} ${path}`);

@@ -141,7 +141,7 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
       creating = true;
       break;
     case 'not-a-file':
-      fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is not a regular file`, { path });
+      return fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is not a regular file`, { path });
     case 'empty':
       if (file.walPending) break;
       if (!create) foreign(path, 'an empty file; `stella trust init` creates a store');

@@ -8,8 +8,9 @@ interface SqliteLikeError {
 
 export function storeErrorFrom(e: unknown, path: string): StellaError {
   if (e instanceof StellaError) return e;
-  const code = typeof (e as SqliteLikeError)?.code === 'string' ? ((e as SqliteLikeError).code as string) : '';
-  const msg = typeof (e as SqliteLikeError)?.message === 'string' ? ((e as SqliteLikeError).message as string) : String(e);
+  const like = (typeof e === 'object' && e !== null ? e : {}) as SqliteLikeError;
+  const code = typeof like.code === 'string' ? like.code : '';
+  const msg = typeof like.message === 'string' ? like.message : String(e);
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new StellaError('STORE_BUSY', 'trust-store', `store busy: another process is using ${path}; try again`, { path, sqlite: code }, { cause: e });
   }

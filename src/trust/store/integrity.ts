@@ -131,7 +131,7 @@ export function chainUnhashedHistory(db: Database.Database): void {
   const setHash = db.prepare('UPDATE history SET prev_hash = ?, hash = ? WHERE id = ?');
   for (const row of db.prepare('SELECT * FROM history ORDER BY id').all() as Row[]) {
     const hash = historyRowHash(prev, row);
-    setHash.run(prev, hash, row.id as number);
+    setHash.run(prev, hash, row.id);
     prev = hash;
   }
   setMeta(db, 'history_head', prev);
@@ -148,7 +148,7 @@ export function verifyIntegrity(db: Database.Database, path: string): void {
         historyRow: row.id,
       });
     }
-    prev = row.hash as string;
+    prev = row.hash;
     last = row;
   }
   if ((metaValue(db, 'history_head') ?? '') !== prev) {

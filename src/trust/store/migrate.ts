@@ -24,6 +24,7 @@ import { createPublicKey } from 'node:crypto';
 import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
 import { bytesEqual, toHex } from '../../util/encoding.js';
+import { isPlainObject } from '../../util/json.js';
 import { checkSchemaShape, MIGRATIONS, readSnapshot, type ChangeContext, type TrustStore } from './db.js';
 import { allEntryRows, authorityCandidate, authorityFromRow, entryFromRow, logCandidate, logFromRow, type EntryCandidate, type EntryRow, type StoreEntry } from './entries.js';
 import { guardStore } from './errors.js';
@@ -108,7 +109,7 @@ function auditHistoryV1(db: Database.Database, from: number): string[] {
   const entries = new Map<number, ExpectedEntry>();
   const keys = new Map<string, { addedAt: number; removedAt: number | null; source: unknown }>();
   const rotations = new Map<number, { appliedAt: number; expires: number | undefined; payloadSha256: unknown; rootSha256: unknown; signers: string }>();
-  let threshold: unknown;
+  let threshold: number | string | undefined;
   let createdAt: number | undefined;
 
   const history = db.prepare('SELECT * FROM history ORDER BY id').all() as HistoryRowV1[];
@@ -165,8 +166,8 @@ function auditHistoryV1(db: Database.Database, from: number): string[] {
       }
       case 'rotate-update': {
         const e = entry();
-        const to = d.to as Json | undefined;
-        if (e && typeof to === 'object' && to !== null) {
+        const to = isPlainObject(d.to) ? d.to : undefined;
+        if (e && to) {
           e.validFrom = time(to.validFrom, `${where} to.validFrom`);
           e.validUntil = timeOrNull(to.validUntil, `${where} to.validUntil`);
         } else if (e) problem(`${where}: does not say the new window`);
@@ -188,7 +189,7 @@ function auditHistoryV1(db: Database.Database, from: number): string[] {
         break;
       }
       case 'threshold':
-        threshold = d.to;
+        threshold = typeof d.to === 'number' || typeof d.to === 'string' ? d.to : undefined;
         break;
       case 'rotate':
         if (typeof d.version !== 'number') problem(`${where}: names no version`);

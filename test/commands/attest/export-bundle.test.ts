@@ -144,7 +144,7 @@ test('export-bundle refuses a bundle without its Rekor proof; verify --archive r
   const bytes = readFileSync(out);
   const at = bytes.indexOf(Buffer.from('"mediaType"'));
   t.true(at > 0);
-  bytes[at + 2] ^= 0x20; // "mediaType" -> "mEdiaType": same size, different digest
+  bytes[at + 2]! ^= 0x20; // "mediaType" -> "mEdiaType": same size, different digest
   const tampered = path.join(dir, 'tampered.tar');
   writeFileSync(tampered, bytes);
   const blob = manifest.bundles.find((b) => b.name === 'blob')!;

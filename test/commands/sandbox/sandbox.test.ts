@@ -130,7 +130,7 @@ test.serial('H57 sandbox down acts on proof, not on sandbox.json: an unrelated p
   const seen: string[] = [];
   const impostor = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => (body += c));
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
       seen.push(`${req.method} ${req.url} ${body}`);
       res.writeHead(200, { 'Content-Type': 'application/json', 'X-Stella-Sandbox': real.instanceId });

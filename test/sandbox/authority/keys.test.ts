@@ -53,6 +53,6 @@ test('import refuses malformed key files with CONFIG_INVALID naming the field', 
   ] as const) {
     const err = t.throws(() => importAuthorityKeys(bad), { instanceOf: StellaError });
     t.is(err?.code, 'CONFIG_INVALID');
-    t.true(err!.message.includes(field), err!.message);
+    t.true(err.message.includes(field), err.message);
   }
 });

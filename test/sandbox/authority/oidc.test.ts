@@ -9,7 +9,7 @@ const issuer = makeAuthority().oidc;
 function expectError(t: import('ava').ExecutionContext, fn: () => unknown, code: string, message: RegExp): void {
   const err = t.throws(fn, { instanceOf: StellaError });
   t.is(err?.code, code as never);
-  t.regex(err!.message, message);
+  t.regex(err.message, message);
 }
 
 test('GitHub token: real claim set and sub format; verifies', (t) => {

@@ -113,7 +113,7 @@ async function impostor(t: import('ava').ExecutionContext, key: Uint8Array, pid:
   const stops: number[] = [];
   const server = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => (body += c));
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
       const json = JSON.parse(body || 'null') as unknown;
       if (req.url === CONTROL_PATHS.hello) {

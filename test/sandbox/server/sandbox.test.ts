@@ -58,7 +58,7 @@ test('@sigstore/sign with an expired token or wrong audience gets a refusal, not
     const signer = new FulcioSigner({ fulcioBaseURL: sb.urls.fulcio, identityProvider: { getToken: async () => token } });
     const builder = new MessageSignatureBundleBuilder({ signer, witnesses: [new RekorWitness({ rekorBaseURL: sb.urls.rekor })] });
     const err = await t.throwsAsync(builder.create({ data: Buffer.from('x') }));
-    t.regex(String((err as { cause?: unknown }).cause ?? err), /401|expired|audience/i);
+    t.regex(String((err as { cause?: Error }).cause ?? (err as Error)), /401|expired|audience/i);
   }
 });
 

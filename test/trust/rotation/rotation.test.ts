@@ -50,7 +50,7 @@ function apply(file: string, tar: Uint8Array, now = NOW, dryRun = false) {
 function refusedUnchanged(t: import('ava').ExecutionContext, file: string, tar: Uint8Array, code: string, msg?: RegExp, now = NOW): void {
   const before = dumpStore(file);
   const e = t.throws(() => apply(file, tar, now), { instanceOf: StellaError }) as StellaError;
-  t.is(e.code as string, code, e.message);
+  t.is<string, string>(e.code, code, e.message);
   if (msg) t.regex(e.message, msg);
   t.is(dumpStore(file), before, 'a refused rotation changes nothing');
 }
@@ -112,7 +112,7 @@ test('G43: a rotation that replaces the rotation keys needs K old AND K new sign
 test('G43/G44: one key counts once — the same signature repeated under another key id does not meet K=2', async (t) => {
   const k = keys(2);
   const file = storeWithKeys(k, 2);
-  const payload = canonicalJson(payloadFor(ROOT_A, 1, EXPIRES) as never);
+  const payload = canonicalJson(payloadFor(ROOT_A, 1, EXPIRES));
   const one = await craftTar(payload, ROOT_A, [k[0]!]);
   const sigs = JSON.parse(Buffer.from(readTarStrict(one, { names: ['payload.json', 'root.json', 'signatures.json'], maxSize: { 'payload.json': 1e6, 'root.json': 1e6, 'signatures.json': 1e6 }, maxArchiveBytes: 1e7 }).get('signatures.json')!).toString()) as {
     signatures: { keyId: string; signature: string }[];
@@ -136,7 +136,7 @@ test('G44: threshold 0 or negative is refused everywhere', async (t) => {
   // A payload that asks for threshold 0 (createRotation refuses to make one, so craft it).
   await t.throwsAsync(() => rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k, newKeys: k, newThreshold: 0 }), { instanceOf: StellaError });
   for (const threshold of [0, -2]) {
-    const payload = canonicalJson(payloadFor(ROOT_A, 1, EXPIRES, { keys: [keyB64(k[0]!)], threshold }) as never);
+    const payload = canonicalJson(payloadFor(ROOT_A, 1, EXPIRES, { keys: [keyB64(k[0]!)], threshold }));
     refusedUnchanged(t, file, await craftTar(payload, ROOT_A, k), 'ROTATION_KEYS_INVALID', /at least 1/);
   }
 });
@@ -159,7 +159,7 @@ test('G44: the same key under two ids or encodings counts once (store keys and p
   t.is(r.rotationKeys.added.length, 1);
   t.is(r.rotationKeys.duplicates.length, 1);
   // In a payload: two encodings of one key listed as two keys.
-  const payload = canonicalJson(payloadFor(ROOT_A, 1, EXPIRES, { keys: [keyB64(k[0]!), compressedSpki.toString('base64')], threshold: 2 }) as never);
+  const payload = canonicalJson(payloadFor(ROOT_A, 1, EXPIRES, { keys: [keyB64(k[0]!), compressedSpki.toString('base64')], threshold: 2 }));
   refusedUnchanged(t, file, await craftTar(payload, ROOT_A, k), 'ROTATION_KEYS_INVALID', /same key/);
   t.deepEqual(spkiOf(sameKey), spkiOf(k[0]!.publicKey));
 });
@@ -237,16 +237,16 @@ test('payload strictness: non-canonical bytes, duplicate keys, unknown fields an
   const file = storeWithKeys(k, 1);
   const p = payloadFor(ROOT_A, 1, EXPIRES);
   refusedUnchanged(t, file, await craftTar(JSON.stringify(p, null, 1), ROOT_A, k), 'ROTATION_INVALID', /canonical/);
-  refusedUnchanged(t, file, await craftTar(canonicalJson(p as never).replace('{', '{"version":9,'), ROOT_A, k), 'ROTATION_INVALID', /duplicate/);
-  refusedUnchanged(t, file, await craftTar(canonicalJson({ ...p, extra: 1 } as never), ROOT_A, k), 'ROTATION_INVALID', /unexpected field "extra"/);
-  refusedUnchanged(t, file, await craftTar(canonicalJson({ ...p, type: 'other' } as never), ROOT_A, k), 'ROTATION_INVALID', /type/);
-  refusedUnchanged(t, file, await craftTar(canonicalJson(p as never), ROOT_A.replace('Root A', 'Root X'), k), 'ROTATION_INVALID', /does not match the signed payload/);
+  refusedUnchanged(t, file, await craftTar(canonicalJson(p).replace('{', '{"version":9,'), ROOT_A, k), 'ROTATION_INVALID', /duplicate/);
+  refusedUnchanged(t, file, await craftTar(canonicalJson({ ...p, extra: 1 }), ROOT_A, k), 'ROTATION_INVALID', /unexpected field "extra"/);
+  refusedUnchanged(t, file, await craftTar(canonicalJson({ ...p, type: 'other' }), ROOT_A, k), 'ROTATION_INVALID', /type/);
+  refusedUnchanged(t, file, await craftTar(canonicalJson(p), ROOT_A.replace('Root A', 'Root X'), k), 'ROTATION_INVALID', /does not match the signed payload/);
   // A signature by an unknown key does not count.
-  refusedUnchanged(t, file, await craftTar(canonicalJson(p as never), ROOT_A, keys(1)), 'ROTATION_THRESHOLD_NOT_MET');
+  refusedUnchanged(t, file, await craftTar(canonicalJson(p), ROOT_A, keys(1)), 'ROTATION_THRESHOLD_NOT_MET');
   // A store without rotation keys cannot accept any rotation.
   const bare = tempStorePath('nokeys');
   openTrustStore(bare, { create: true }).close();
-  refusedUnchanged(t, bare, await craftTar(canonicalJson(p as never), ROOT_A, k), 'ROTATION_KEYS_INVALID', /no rotation keys/);
+  refusedUnchanged(t, bare, await craftTar(canonicalJson(p), ROOT_A, k), 'ROTATION_KEYS_INVALID', /no rotation keys/);
 });
 
 test('createRotation refuses bad input before signing', async (t) => {

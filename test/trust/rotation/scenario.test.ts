@@ -52,17 +52,17 @@ test('private Fulcio: rotate from root A to root B across the air gap', async (t
   const leafALate = await makeLeaf(rootA, signed2, signed2 + 10 * MIN, '13'); // A used after its retirement
 
   const [k1, k2, k3] = [rotationKeyPair(), rotationKeyPair('ed25519'), rotationKeyPair()];
-  const file = storeWithKeys([k1!, k2!, k3!], 2, 'scenario');
+  const file = storeWithKeys([k1, k2, k3], 2, 'scenario');
 
   // Version 1: root A, open-ended.
   const v1 = trustedRootOf([caEntry([rootA.der], T - 2 * YEAR)]);
-  rotate(file, await rotationTar({ root: v1, version: 1, expires: T + 30 * DAY, signers: [k1!, k2!] }), T - 30 * DAY);
+  rotate(file, await rotationTar({ root: v1, version: 1, expires: T + 30 * DAY, signers: [k1, k2] }), T - 30 * DAY);
   t.is(verifyAt(file, leaf1, signed1 + MIN).path.length, 2);
   t.throws(() => verifyAt(file, leaf2, signed2 + MIN), { instanceOf: StellaError, message: /not a trusted certificate authority/ });
 
   // Version 2: root A ends at T, root B starts at T. Applied after T, as an operator would.
   const v2 = trustedRootOf([caEntry([rootA.der], T - 2 * YEAR, T), caEntry([rootB.der], T)]);
-  const v2Tar = await rotationTar({ root: v2, version: 2, expires: T + 30 * DAY, signers: [k2!, k3!] });
+  const v2Tar = await rotationTar({ root: v2, version: 2, expires: T + 30 * DAY, signers: [k2, k3] });
   const applied = rotate(file, v2Tar, T + DAY);
   t.deepEqual(applied.changes.map((c) => c.action).sort(), ['add', 'update']);
 
@@ -87,14 +87,14 @@ test('private Fulcio: rotate from root A to root B across the air gap', async (t
   // Refusals, each leaving the store exactly as it was.
   const v3 = trustedRootOf([caEntry([rootB.der], T)]);
   const refusals: [string, Promise<Uint8Array>, string][] = [
-    ['too few signatures', rotationTar({ root: v3, version: 3, expires: T + 30 * DAY, signers: [k1!] }), 'ROTATION_THRESHOLD_NOT_MET'],
-    ['an older version', rotationTar({ root: v1, version: 1, expires: T + 30 * DAY, signers: [k1!, k2!, k3!] }), 'ROTATION_ROLLBACK'],
+    ['too few signatures', rotationTar({ root: v3, version: 3, expires: T + 30 * DAY, signers: [k1] }), 'ROTATION_THRESHOLD_NOT_MET'],
+    ['an older version', rotationTar({ root: v1, version: 1, expires: T + 30 * DAY, signers: [k1, k2, k3] }), 'ROTATION_ROLLBACK'],
     ['the same version again', Promise.resolve(v2Tar), 'ROTATION_ROLLBACK'],
-    ['an expired rotation', rotationTar({ root: v3, version: 3, expires: T + DAY, signers: [k1!, k2!] }), 'ROTATION_EXPIRED'],
+    ['an expired rotation', rotationTar({ root: v3, version: 3, expires: T + DAY, signers: [k1, k2] }), 'ROTATION_EXPIRED'],
   ];
   // A tampered root file: the signed payload and signatures of a valid v3, root.json edited to
   // re-open root A (the kind of change an attacker wants).
-  const good3 = await rotationTar({ root: v3, version: 3, expires: T + 30 * DAY, signers: [k1!, k3!] });
+  const good3 = await rotationTar({ root: v3, version: 3, expires: T + 30 * DAY, signers: [k1, k3] });
   const files = readTarStrict(good3, { names: ROTATION_FILES, maxSize: ROTATION_LIMITS.maxSize, maxArchiveBytes: ROTATION_LIMITS.maxArchiveBytes });
   const tamperedRoot = trustedRootOf([caEntry([rootA.der], T - 2 * YEAR), caEntry([rootB.der], T)]);
   const tampered = writeTar([
@@ -109,7 +109,7 @@ test('private Fulcio: rotate from root A to root B across the air gap', async (t
     const tar = await tarP;
     const before = dumpStore(file);
     const err = t.throws(() => rotate(file, tar, now), { instanceOf: StellaError }, what) as StellaError;
-    t.is(err.code as string, code, `${what}: ${err.message}`);
+    t.is<string, string>(err.code, code, `${what}: ${err.message}`);
     t.is(dumpStore(file), before, `${what} changes nothing`);
   }
   // After all that, leaf 2 still verifies and A still ends at T.

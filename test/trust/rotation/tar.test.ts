@@ -13,7 +13,7 @@ const GOOD = [entry({ name: 'payload.json' }, utf8.encode('{}')), entry({ name: 
 
 function refused(t: import('ava').ExecutionContext, bytes: Uint8Array, code: string, msg?: RegExp, what?: string): void {
   const e = t.throws(() => readTarStrict(bytes, LIMITS), { instanceOf: StellaError }, what) as StellaError;
-  t.is(e.code as string, code, `${what ?? ''}: ${e.message}`);
+  t.is<string, string>(e.code, code, `${what ?? ''}: ${e.message}`);
   if (msg) t.regex(e.message, msg, what);
 }
 
@@ -117,7 +117,7 @@ test('A13: every truncation of a valid archive is a clean StellaError', async (t
   ]);
   for (let len = 0; len < good.length; len += 97) {
     const e = t.throws(() => readTarStrict(good.subarray(0, len), LIMITS), { instanceOf: StellaError }) as StellaError;
-    t.true(['ARCHIVE_INVALID', 'ARCHIVE_MANIFEST_MISMATCH'].includes(e.code as string), `${len}: ${e.code}`);
+    t.true(['ARCHIVE_INVALID', 'ARCHIVE_MANIFEST_MISMATCH'].includes(e.code), `${len}: ${e.code}`);
   }
   // Block-aligned cut right before the end marker.
   refused(t, good.subarray(0, good.length - 2 * BLOCK), 'ARCHIVE_INVALID', /end-of-archive/);

@@ -125,7 +125,7 @@ class Sequence {
     } catch (e) {
       if (!(e instanceof StellaError)) throw e;
       this.log.push(`  refused: ${e.code}`);
-      if (dumpStore(this.store.path) !== before) throw new Error(`${op} failed with ${e.code} but changed the store`);
+      if (dumpStore(this.store.path) !== before) throw new Error(`${op} failed with ${e.code} but changed the store`, { cause: e });
     }
   }
 

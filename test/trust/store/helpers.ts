@@ -65,7 +65,7 @@ export interface TestCa {
 }
 
 async function ecKeys(): Promise<webcrypto.CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  return (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']));
 }
 
 /** A self-signed root CA (or an intermediate when `issuer` is given). */
@@ -75,7 +75,7 @@ export async function makeCa(commonName: string, notBefore: number, notAfter: nu
   const extensions = [
     new x509.BasicConstraintsExtension(true, issuer ? 0 : 1, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as never),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ];
   const cert = issuer
     ? await x509.X509CertificateGenerator.create({

@@ -41,7 +41,7 @@ function snapshot(file: string): Record<string, string> {
 
 function refusedWith(t: import('ava').ExecutionContext, fn: () => unknown, code: string, msg?: RegExp): StellaError {
   const e = t.throws(fn, { instanceOf: StellaError }) as StellaError;
-  t.is(e.code as string, code, e.message);
+  t.is<string, string>(e.code, code, e.message);
   if (msg) t.regex(e.message, msg);
   return e;
 }

@@ -26,7 +26,6 @@ import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
 import { toHex, utf8 } from '../../../src/util/encoding.js';
 import type { TransparencyLogInstance } from '../../../src/model/trust-material.js';
 import { sha256 } from '../../../src/crypto.js';
-import { PROJECT_ROOT } from '../../helpers/paths.js';
 import { CTX, DAY, NOW, dumpStore, tempDir, tempStorePath, trustedRootOf } from './helpers.js';
 
 const PUBLIC_GOOD = new Uint8Array(readFileSync(publicGoodTrustedRootPath()));
@@ -186,8 +185,8 @@ test('a store with a newer schema is refused clearly (STORE_SCHEMA_TOO_NEW) and 
   s.db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
   s.close();
   const before = readFileSync(file);
-  const e = t.throws(() => openTrustStore(file), { instanceOf: StellaError })!;
-  t.is((e as StellaError).code, 'STORE_SCHEMA_TOO_NEW');
+  const e = t.throws(() => openTrustStore(file), { instanceOf: StellaError });
+  t.is((e).code, 'STORE_SCHEMA_TOO_NEW');
   t.regex(e.message, new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this stella understands \\(${SCHEMA_VERSION}\\)`));
   t.is(code(t, () => openTrustStore(file, { readonly: true })), 'STORE_SCHEMA_TOO_NEW');
   t.deepEqual(readFileSync(file), before);

@@ -41,7 +41,7 @@ test('a stored time out of range is STORE_CORRUPT naming the row and column, on 
       ['authorityFromRow', authorityFromRow, ca],
       ['logFromRow', logFromRow, log],
     ] as const) {
-      const bad = { ...row, [column]: value } as EntryRow;
+      const bad = { ...row, [column]: value };
       const e = t.throws(() => (read as (r: EntryRow) => unknown)(bad), { instanceOf: StellaError }, `${what} ${column}=${value}`) as StellaError;
       t.is(e.code, 'STORE_CORRUPT');
       t.regex(e.message, new RegExp(`^trust store entry ${row.id} ${column}: .* is not a time in range`));

@@ -23,7 +23,7 @@ export default class TrustKeysAdd extends StellaCommand {
     const store = t.openTrustStore(path);
     try {
       const r = t.addRotationKeys(store, keys, flags.threshold, args.file ?? 'keys add', { now: Date.now(), command: commandLine() });
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, ...r });
+      if (this.jsonMode) { this.printJson({ ok: true, store: path, ...r }); return; }
       process.stdout.write(`rotation keys: ${r.added.length} added, ${r.duplicates.length} already present; threshold ${r.threshold}\n`);
       for (const k of r.added) process.stdout.write(`  + ${k}\n`);
       for (const k of r.duplicates) process.stdout.write(`  = ${k} (duplicate)\n`);

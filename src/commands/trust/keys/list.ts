@@ -12,7 +12,7 @@ export default class TrustKeysList extends StellaCommand {
     const store = t.openTrustStore(path, { readonly: true });
     try {
       const r = t.listRotationKeys(store);
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, ...r });
+      if (this.jsonMode) { this.printJson({ ok: true, store: path, ...r }); return; }
       process.stdout.write(`threshold ${r.threshold}; last applied rotation version ${r.lastVersion}\n`);
       for (const k of r.keys) {
         const line = `${k.active ? 'active ' : 'removed'} ${k.keyId} ${k.keyDetails} added ${k.addedAt}${k.removedAt ? ` removed ${k.removedAt}` : ''} (${k.source})`;

@@ -47,7 +47,7 @@ export default class TrustRotationCreate extends StellaCommand {
       signatures: signWith.length,
       rotatesKeys: newKeys !== undefined,
     };
-    if (this.jsonMode) return this.printJson({ ok: true, ...summary });
+    if (this.jsonMode) { this.printJson({ ok: true, ...summary }); return; }
     process.stdout.write(`wrote ${flags.output}: rotation version ${summary.version}, expires ${summary.expires}, ${summary.signatures} signature(s), root sha256 ${summary.rootSha256}\n`);
   }
 }
