@@ -52,12 +52,12 @@ export function parseShipmentConsistency(bytes: Uint8Array): ShipmentConsistency
   const logs = readArray(doc.logs, 'logs', C, { max: CONSISTENCY_LIMITS.maxLogs }).map((l, i) => {
     const p = `logs[${i}]`;
     const o = readObject(l, p, C, { required: ['logId', 'baseUrl', 'rekor', 'checkpoint', 'proofs'] });
-    const rekor = readString(o.rekor, `${p}.rekor`, C, { maxLength: 2 });
-    if (rekor !== 'v1' && rekor !== 'v2') jsonRefusal(C, `${p}.rekor: expected "v1" or "v2"`);
+    const rekorText = readString(o.rekor, `${p}.rekor`, C, { maxLength: 2 });
+    const rekor: 'v1' | 'v2' = rekorText === 'v1' || rekorText === 'v2' ? rekorText : jsonRefusal(C, `${p}.rekor: expected "v1" or "v2"`);
     return {
       logId: hex64(o.logId, `${p}.logId`),
       baseUrl: readString(o.baseUrl, `${p}.baseUrl`, C, { nonEmpty: true, maxLength: 2048 }),
-      rekor: rekor as 'v1' | 'v2',
+      rekor: rekor,
       checkpoint: readString(o.checkpoint, `${p}.checkpoint`, C, { nonEmpty: true, maxLength: 64 * 1024 }),
       proofs: readArray(o.proofs, `${p}.proofs`, C, { max: CONSISTENCY_LIMITS.maxProofsPerLog }).map((x, j) => {
         const q = `${p}.proofs[${j}]`;

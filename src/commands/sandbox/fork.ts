@@ -21,7 +21,7 @@ export default class SandboxFork extends StellaCommand {
     const { flags } = await this.parse(SandboxFork);
     const { forkSandboxLog } = await import('../../sandbox/server/control.js');
     const r = await forkSandboxLog({ dataDir: flags['data-dir'], log: flags.log as 'v1' | 'v2', at: flags.at });
-    if (this.jsonMode) return this.printJson({ ok: true, ...r });
+    if (this.jsonMode) { this.printJson({ ok: true, ...r }); return; }
     process.stdout.write(`forked the sandbox's Rekor ${r.log} log: ${r.from} entries -> ${r.to}; new entries now follow a second history\n`);
   }
 }

@@ -25,7 +25,7 @@ export default class TrustCheckpoints extends StellaCommand {
     const store = t.openTrustStore(path, { readonly: true });
     try {
       const r = listCheckpoints(store);
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, ...r });
+      if (this.jsonMode) { this.printJson({ ok: true, store: path, ...r }); return; }
       if (r.logs.length === 0) process.stdout.write(`no checkpoints in ${path} yet (verifying a bundle records its log's checkpoint)\n`);
       for (const l of r.logs) {
         process.stdout.write(`${this.paint('bold', l.logUrl ?? l.logId)} (${l.origin || 'no checkpoint yet'})${l.policy ? `; witness policy: ${l.policy.threshold} of ${l.policy.witnesses.join(', ')}` : ''}\n`);

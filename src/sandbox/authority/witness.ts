@@ -29,7 +29,7 @@ export class SandboxWitness {
   constructor(name: string, seed: Uint8Array) {
     const signer = deterministicEd25519Signer(seed);
     this.key = { name, publicKey: signer.spki.slice(signer.spki.length - 32) };
-    this.#sign = signer.sign;
+    this.#sign = (m) => signer.sign(m);
   }
 
   get vkey(): string {

@@ -127,7 +127,7 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
     if (!f) throw new HttpError(403, 'fork request not authorized');
     const log = f.log === 'v1' ? s.rekor : s.v2?.rekorV2;
     if (!log) throw new HttpError(404, 'no Rekor v2 log in this sandbox');
-    return send(res, 200, { log: f.log, ...log.fork(f.at === '' ? undefined : Number(f.at)) });
+    send(res, 200, { log: f.log, ...log.fork(f.at === '' ? undefined : Number(f.at)) }); return;
   }
 
   // --- OIDC issuer -------------------------------------------------------------------------

@@ -143,7 +143,7 @@ function policyOf(r: { log_id: string; log_url: string; threshold: number; witne
     return fail('STORE_CORRUPT', 'trust-store', `witness policy for ${r.log_url}: its witness list is not JSON`, undefined, { cause: e });
   }
   if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) fail('STORE_CORRUPT', 'trust-store', `witness policy for ${r.log_url}: its witness list is not a list of names`);
-  return { logId: r.log_id, logUrl: r.log_url, threshold: r.threshold, witnesses: names as string[], setAt: formatTimeOrNull(storedTime(r.set_at, `witness policy ${r.log_url} set_at`)) };
+  return { logId: r.log_id, logUrl: r.log_url, threshold: r.threshold, witnesses: names, setAt: formatTimeOrNull(storedTime(r.set_at, `witness policy ${r.log_url} set_at`)) };
 }
 
 export function listCheckpoints(store: TrustStore): CheckpointListing {

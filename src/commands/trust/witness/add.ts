@@ -47,7 +47,7 @@ export default class TrustWitnessAdd extends StellaCommand {
         },
         { now: Date.now(), command: commandLine() },
       );
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, witness: w });
+      if (this.jsonMode) { this.printJson({ ok: true, store: path, witness: w }); return; }
       process.stdout.write(`added witness ${w.name} (key ${w.keyFingerprint.slice(0, 16)}…, valid ${w.validFrom}..${w.validUntil ?? 'open'})\n`);
     } finally {
       store.close();

@@ -31,7 +31,7 @@ export default class TrustWitnessPolicy extends StellaCommand {
       const log = trust.tlogs.find((l) => l.baseUrl === flags.log || l.baseUrl === flags.log.replace(/\/+$/, ''));
       if (!log) return fail('WITNESS_INVALID', 'witness', `no transparency log ${JSON.stringify(flags.log)} in the trust store (known: ${trust.tlogs.map((l) => l.baseUrl).join(', ') || 'none'})`);
       const p = setWitnessPolicy(store, { log, threshold: flags.threshold, witnesses: flags.witness ?? [] }, { now: Date.now(), command: commandLine() });
-      if (this.jsonMode) return this.printJson({ ok: true, store: path, log: log.baseUrl, policy: p });
+      if (this.jsonMode) { this.printJson({ ok: true, store: path, log: log.baseUrl, policy: p }); return; }
       process.stdout.write(p ? `witness policy for ${log.baseUrl}: at least ${p.threshold} of ${p.witnesses.join(', ')}\n` : `witness policy for ${log.baseUrl} removed\n`);
     } finally {
       store.close();
