@@ -18,14 +18,13 @@
  * carry it.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { sha256, verifySignature } from '../crypto.js';
+import { parsePublicKey, sha256, verifySignature } from '../crypto.js';
 import { fail } from '../errors.js';
-import { bytesEqual, concatBytes, decodeBase64, toBase64, toHex, utf8 } from '../util/encoding.js';
+import { bytesEqual, concatBytes, decodeBase64, decodeBase64Url, toBase64, toBase64Url, toHex, utf8 } from '../util/encoding.js';
 import { pemToDer } from '../util/pem.js';
 import { isValidNoteName, type SignedNote } from './note.js';
 
 export const COSIGNATURE_V1_ALG = 0x04;
-const ED25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 const MAX_TIMESTAMP = 2n ** 63n - 1n;
 
 export interface WitnessKey {
@@ -61,7 +60,7 @@ export function cosignatureMessage(noteText: string, timestamp: number | bigint)
 }
 
 function ed25519Key(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.from(concatBytes(ED25519_SPKI_PREFIX, raw)), format: 'der', type: 'spki' });
+  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(raw) }, format: 'jwk' });
 }
 
 /** `witness` vkey: `<name>+<hex key ID>+base64(0x04 || key)`. */
@@ -79,8 +78,10 @@ export function parseWitnessKey(text: string, name?: string): WitnessKey {
     if (name === undefined) bad('a PEM witness key needs a --name');
     if (!isValidNoteName(name)) bad(`witness name ${JSON.stringify(name)} is not a valid signed-note key name (non-empty, no spaces or "+")`);
     const { der } = pemToDer(t, ['PUBLIC KEY'], { what: 'witness key', code: 'WITNESS_INVALID', check: 'witness' });
-    if (der.length !== ED25519_SPKI_PREFIX.length + 32 || !bytesEqual(der.slice(0, ED25519_SPKI_PREFIX.length), ED25519_SPKI_PREFIX)) bad('the PEM witness key is not an Ed25519 public key (tlog-cosignature v1 witnesses sign with Ed25519)');
-    return { name, publicKey: der.slice(ED25519_SPKI_PREFIX.length) };
+    const key = parsePublicKey(der, 'witness key', 'WITNESS_INVALID', 'witness');
+    const x = key.asymmetricKeyType === 'ed25519' ? key.export({ format: 'jwk' }).x : undefined;
+    if (x === undefined) return bad('the PEM witness key is not an Ed25519 public key (tlog-cosignature v1 witnesses sign with Ed25519)');
+    return { name, publicKey: decodeBase64Url(x, 'witness key', 'witness', 'WITNESS_INVALID') };
   }
   // The base64 key may itself contain "+": split at the first two only (as golang.org/x/mod/sumdb/note does).
   const i = t.indexOf('+');
