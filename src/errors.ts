@@ -23,6 +23,8 @@ export type CheckName =
   | 'attestation-store'
   | 'config'
   | 'registry'
+  | 'seal'
+  | 'shipment'
   | 'consistency'
   | 'witness';
 
@@ -31,6 +33,8 @@ export type CheckName =
  * Everything else is a specific refusal. Never renumber: scripts depend on these.
  */
 export const EXIT_CODES = {
+  /** A mistake in the command line (unknown, repeated or missing flag, bad flag value): oclif's exit 2. */
+  USAGE_ERROR: 2,
   // input and parsing (10-19)
   INPUT_INVALID: 10,
   BUNDLE_MALFORMED: 11,
@@ -124,6 +128,26 @@ export const EXIT_CODES = {
   TSA_UNAVAILABLE: 140,
   /** The TSA refused the request, or its answer does not verify (not granted, wrong imprint or nonce, untrusted signer). */
   TSA_REJECTED: 141,
+  // shipments: sealed export archives, verifying a whole archive (155-164)
+  /** The archive's seal (manifest.sigstore.json) does not verify, is over other bytes, or is not from a trusted exporter. */
+  SEAL_INVALID: 155,
+  /** Exporters are trusted (trust store or --seal-key/--seal-identity) and the archive has no seal. */
+  SEAL_REQUIRED: 156,
+  /** A sealed archive whose entries differ from its sealed manifest: one dropped, added, reordered or swapped. */
+  SEALED_ARCHIVE_MISMATCH: 157,
+  /** One or more artifacts of a shipment failed verification or are missing from the archive. */
+  SHIPMENT_INCOMPLETE: 158,
+  /** An export archive bound for a .json output holds more (or less) than one bundle. */
+  EXPORT_NOT_SINGLE_BUNDLE: 159,
+  // identity policies (150-154): policy files, broad patterns, claims beyond the subject
+  /** A policy file that is not valid: unknown key, wrong type, uncompilable, broad or unsatisfiable pattern (names the key and line). */
+  POLICY_INVALID: 150,
+  /** An identity pattern that matches identities of arbitrary, unrelated owners, without --allow-broad-identity. */
+  IDENTITY_TOO_BROAD: 151,
+  /** A --certificate-extension (or a policy file's extensions:) constraint the certificate does not meet. */
+  EXTENSION_MISMATCH: 152,
+  /** The policy file has no environment of that name. */
+  POLICY_ENVIRONMENT_NOT_FOUND: 153,
   // log consistency and witnesses (170-179): what each log has shown (src/trust/store/checkpoints.ts)
   /** Signed evidence that a log showed two histories: two checkpoints of one size with different roots, or a consistency proof that fails against a held checkpoint. */
   SPLIT_VIEW_DETECTED: 170,

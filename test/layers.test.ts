@@ -16,7 +16,7 @@ export const LAYERS: Record<string, number> = {
   x509: 3, bundle: 3, trust: 3,
   tlog: 4, timestamp: 4,
   verify: 5, archive: 5, store: 5, oci: 5,
-  sign: 6, 'trust/store': 6,
+  sign: 6, 'trust/store': 6, shipment: 6,
   'trust/rotation': 7, sandbox: 7,
   commands: 8,
   index: 9,

@@ -26,7 +26,7 @@ import { CONSISTENCY_FILE_NAME, decodeManifest, encodeManifest, EXPORT_FORMAT, E
 import { CONSISTENCY_LIMITS } from './consistency.js';
 
 export const EXPORT_LIMITS = {
-  /** Bundles in one archive (checklist A12). */
+  /** Bundles in one archive read into memory (checklist A12); streamed reading: STREAM_LIMITS. */
   maxBundles: 10_000,
   /** Bundles per artifact: the path's <n> has at most 4 digits. */
   maxBundlesPerArtifact: 10_000,
@@ -37,8 +37,22 @@ export const EXPORT_LIMITS = {
   maxArchiveBytes: 256 * 1024 * 1024,
 } as const;
 
+/** The seal: a Sigstore bundle over the exact bytes of manifest.cbor, second in a sealed archive. */
+export const SEAL_NAME = 'manifest.sigstore.json';
+
+/**
+ * Streamed reading (./export-stream.ts) holds nothing per entry, so its limits are far higher:
+ * a million bundles and more; per-entry limits are those of EXPORT_LIMITS.
+ */
+export const STREAM_LIMITS = {
+  maxBundles: 4_000_000,
+  /** A manifest entry is at most ~9 KB (bounded strings); 4 GiB covers any honest one. */
+  maxManifestBytes: 4 * 1024 * 1024 * 1024,
+  maxArchiveBytes: 1024 * 1024 * 1024 * 1024,
+} as const;
+
 /** Every name an export archive may hold. */
-export const EXPORT_NAME_PATTERN = /^(?:manifest\.cbor|trusted_root\.json|consistency\.json|bundles\/[0-9a-f]{64}\/(?:0|[1-9][0-9]{0,3})\.sigstore\.json)$/;
+export const EXPORT_NAME_PATTERN = /^(?:manifest\.cbor|manifest\.sigstore\.json|trusted_root\.json|consistency\.json|bundles\/[0-9a-f]{64}\/(?:0|[1-9][0-9]{0,3})\.sigstore\.json)$/;
 
 export function bundlePath(artifactHex: string, n: number): string {
   return `bundles/${artifactHex}/${n}.sigstore.json`;
@@ -61,6 +75,8 @@ export interface BuildExportOptions {
   trustedRoot?: Uint8Array | undefined;
   /** consistency.json bytes (./consistency.ts serializeShipmentConsistency). */
   consistency?: Uint8Array | undefined;
+  /** Seal the archive: given the exact manifest.cbor bytes, return a Sigstore bundle over them (manifest.sigstore.json). */
+  seal?: ((manifest: Uint8Array) => Promise<Uint8Array>) | undefined;
 }
 
 /** An archive is keyed by sha256 digest references, spelt one way (util/digest.ts). */
@@ -165,7 +181,9 @@ export async function buildExportArchive(opts: BuildExportOptions): Promise<{ ar
     files.push({ name: TRUSTED_ROOT_NAME, data: opts.trustedRoot });
   }
   const manifest: ExportManifest = { format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt, trustedRoot, entries, ...(consistency ? { consistency } : {}) };
-  const archive = await writeTar([{ name: MANIFEST_NAME, data: encodeManifest(manifest) }, ...files]);
+  const manifestBytes = encodeManifest(manifest);
+  const sealFile: TarFile[] = opts.seal ? [{ name: SEAL_NAME, data: await opts.seal(manifestBytes) }] : [];
+  const archive = await writeTar([{ name: MANIFEST_NAME, data: manifestBytes }, ...sealFile, ...files]);
   return { archive, manifest, refused };
 }
 
@@ -185,14 +203,17 @@ export interface ExportArchive {
   trustedRoot: Uint8Array | undefined;
   /** consistency.json, checked against the manifest (its content is judged by the trust store). */
   consistency: Uint8Array | undefined;
+  /** manifest.sigstore.json, when the archive is sealed (checked by the caller, who knows the exporters). */
+  seal?: Uint8Array | undefined;
 }
 
 function mismatch(message: string, details?: Record<string, unknown>): never {
   throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', message, details);
 }
 
-function entryLimit(name: string): number {
+export function entryLimit(name: string): number {
   if (name === MANIFEST_NAME) return EXPORT_LIMITS.maxManifestBytes;
+  if (name === SEAL_NAME) return EXPORT_LIMITS.maxBundleBytes;
   if (name === TRUSTED_ROOT_NAME) return EXPORT_LIMITS.maxTrustedRootBytes;
   if (name === CONSISTENCY_FILE_NAME) return CONSISTENCY_LIMITS.maxBytes;
   return EXPORT_LIMITS.maxBundleBytes;
@@ -208,6 +229,22 @@ export const EXPORT_TAR_LIMITS: TarReadLimits = {
 };
 
 /**
+ * The order every manifest follows (as buildExportArchive writes it): artifact digests in
+ * ascending order, and each artifact's bundles at bundles/<hex>/0, 1, 2, ... So every path is
+ * distinct and in one place, which a streamed reader checks with no set of names.
+ */
+export function checkEntryOrder(prev: ExportManifestEntry | undefined, e: ExportManifestEntry, i: number): void {
+  const hex = e.artifactDigest.slice('sha256:'.length);
+  const n = prev !== undefined && prev.artifactDigest === e.artifactDigest ? Number(/\/(\d+)\.sigstore\.json$/.exec(prev.path)![1]) + 1 : 0;
+  if (prev !== undefined && prev.artifactDigest > e.artifactDigest) mismatch(`${MANIFEST_NAME}: entries[${i}] (${e.artifactDigest}) is out of order: artifacts are listed in ascending digest order`);
+  if (n > EXPORT_LIMITS.maxBundlesPerArtifact - 1) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `more than ${EXPORT_LIMITS.maxBundlesPerArtifact} bundles for ${e.artifactDigest}`);
+  if (e.path !== bundlePath(hex, n)) {
+    if (!EXPORT_NAME_PATTERN.test(e.path) || !e.path.startsWith(`bundles/${hex}/`)) mismatch(`${MANIFEST_NAME} puts the bundle for ${e.artifactDigest} at ${JSON.stringify(e.path)}, outside bundles/${hex}/`);
+    mismatch(`${MANIFEST_NAME}: entries[${i}] is ${JSON.stringify(e.path)} where ${bundlePath(hex, n)} belongs (listed twice or out of order)`);
+  }
+}
+
+/**
  * Read an export archive strictly (./tar.ts), then hold it to its manifest: the manifest comes
  * first; every other entry is on it, in its order, with its SHA-256 and size; every entry it
  * lists is present; each bundle sits under its artifact's directory.
@@ -221,15 +258,14 @@ export function readExportArchive(bytes: Uint8Array): ExportArchive {
   if (manifest.consistency) expected.push(manifest.consistency);
   if (manifest.trustedRoot) expected.push(manifest.trustedRoot);
   const listed = new Set<string>();
-  for (const e of manifest.entries) {
+  manifest.entries.forEach((e, i) => {
     if (listed.has(e.path)) mismatch(`${MANIFEST_NAME} lists ${e.path} twice`);
     listed.add(e.path);
-    const hex = e.artifactDigest.slice('sha256:'.length);
-    if (!EXPORT_NAME_PATTERN.test(e.path) || !e.path.startsWith(`bundles/${hex}/`)) {
-      mismatch(`${MANIFEST_NAME} puts the bundle for ${e.artifactDigest} at ${JSON.stringify(e.path)}, outside bundles/${hex}/`);
-    }
-  }
-  const actual = names.slice(1);
+    checkEntryOrder(manifest.entries[i - 1], e, i);
+  });
+  // The seal, when present, comes second (it signs the manifest, so it cannot be on it).
+  const seal = names[1] === SEAL_NAME ? files.get(SEAL_NAME) : undefined;
+  const actual = names.slice(seal ? 2 : 1);
   for (const name of actual) {
     if (!listed.has(name) && !(name === TRUSTED_ROOT_NAME && manifest.trustedRoot) && !(name === CONSISTENCY_FILE_NAME && manifest.consistency)) mismatch(`tar entry ${JSON.stringify(name)} is not on the manifest`);
   }
@@ -245,6 +281,7 @@ export function readExportArchive(bytes: Uint8Array): ExportArchive {
   return {
     manifest,
     bundles: manifest.entries.map((entry) => ({ entry, bytes: files.get(entry.path)! })),
+    seal,
     trustedRoot: manifest.trustedRoot ? files.get(TRUSTED_ROOT_NAME) : undefined,
     consistency: manifest.consistency ? files.get(CONSISTENCY_FILE_NAME) : undefined,
   };

@@ -64,6 +64,8 @@ function ordered(m: ExportManifest): ExportManifest {
     version: m.version,
     createdAt: m.createdAt,
     trustedRoot: m.trustedRoot ? { path: m.trustedRoot.path, sha256: m.trustedRoot.sha256, size: m.trustedRoot.size } : null,
+    // Before `entries`, so the header (everything before the entry list) holds it too.
+    ...(m.consistency ? { consistency: { path: m.consistency.path, sha256: m.consistency.sha256, size: m.consistency.size } } : {}),
     entries: m.entries.map((e) => ({
       artifactDigest: e.artifactDigest,
       path: e.path,
@@ -76,7 +78,6 @@ function ordered(m: ExportManifest): ExportManifest {
       logIndex: e.logIndex,
       integratedTime: e.integratedTime,
     })),
-    ...(m.consistency ? { consistency: { path: m.consistency.path, sha256: m.consistency.sha256, size: m.consistency.size } } : {}),
   };
 }
 
@@ -84,7 +85,7 @@ export function encodeManifest(m: ExportManifest): Uint8Array {
   return new Uint8Array(encoder.encode(ordered(m)));
 }
 
-function bad(message: string): never {
+export function bad(message: string): never {
   throw new StellaError('ARCHIVE_INVALID', 'archive', `${MANIFEST_NAME}: ${message}`);
 }
 
@@ -141,15 +142,10 @@ function entryOf(v: unknown, i: number): ExportManifestEntry {
   };
 }
 
-/** Decode and validate a manifest; `maxEntries` bounds the entry list before it is walked. */
-export function decodeManifest(bytes: Uint8Array, maxEntries: number): ExportManifest {
-  let raw: unknown;
-  try {
-    raw = new Encoder({ useRecords: false, mapsAsObjects: true }).decode(bytes);
-  } catch (e) {
-    bad(`not valid CBOR (${(e as Error).message})`);
-  }
-  const o = readObject(raw, 'manifest', M, { required: ['format', 'version', 'createdAt', 'trustedRoot', 'entries'], optional: ['consistency'] });
+export type ExportManifestHeader = Omit<ExportManifest, 'entries'>;
+
+/** Check the top-level fields of a decoded manifest (all but the entries). */
+export function validateManifestHeader(o: Record<string, unknown>): ExportManifestHeader {
   if (o.format !== EXPORT_FORMAT) bad(`unknown format ${JSON.stringify(typeof o.format === 'string' ? o.format.slice(0, 80) : o.format)} (expected ${EXPORT_FORMAT})`);
   if (o.version !== EXPORT_FORMAT_VERSION) bad(`unsupported version ${JSON.stringify(o.version)} (this Stella reads version ${EXPORT_FORMAT_VERSION})`);
   let trustedRoot: ExportManifest['trustedRoot'] = null;
@@ -168,18 +164,43 @@ export function decodeManifest(bytes: Uint8Array, maxEntries: number): ExportMan
     if (!HEX64.test(sha)) bad('consistency.sha256: expected 64 lowercase hex digits');
     consistency = { path: CONSISTENCY_FILE_NAME, sha256: sha, size: uint(c.size, 'consistency.size') };
   }
+  return { format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt: time(o.createdAt, 'createdAt'), trustedRoot, ...(consistency ? { consistency } : {}) };
+}
+
+/** Check one decoded entry (index i) of a manifest. */
+export const validateManifestEntry = entryOf;
+
+/** The canonical bytes of one entry, as they sit inside the encoded manifest. */
+export function encodeManifestEntry(e: ExportManifestEntry): Uint8Array {
+  return new Uint8Array(encoder.encode(ordered({ format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt: '', trustedRoot: null, entries: [e] }).entries[0]));
+}
+
+/** The canonical bytes of everything before the first entry, for a manifest of `count` entries. */
+export function encodeManifestPrefix(h: ExportManifestHeader, count: number): Uint8Array {
+  const empty = encodeManifest({ ...h, entries: [] });
+  // cbor-x writes the shortest array head (RFC 8949 preferred serialization).
+  const head = count < 24 ? [0x80 | count] : count < 0x100 ? [0x98, count] : count < 0x10000 ? [0x99, count >> 8, count & 0xff] : [0x9a, (count >>> 24) & 0xff, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff];
+  const out = new Uint8Array(empty.byteLength - 1 + head.length);
+  out.set(empty.subarray(0, empty.byteLength - 1));
+  out.set(head, empty.byteLength - 1);
+  return out;
+}
+
+/** Decode and validate a manifest held in memory; `maxEntries` bounds the entry list before it is walked. */
+export function decodeManifest(bytes: Uint8Array, maxEntries: number): ExportManifest {
+  let raw: unknown;
+  try {
+    raw = new Encoder({ useRecords: false, mapsAsObjects: true }).decode(bytes);
+  } catch (e) {
+    bad(`not valid CBOR (${(e as Error).message})`);
+  }
+  const o = readObject(raw, 'manifest', M, { required: ['format', 'version', 'createdAt', 'trustedRoot', 'entries'], optional: ['consistency'] });
+  const header = validateManifestHeader(o);
   if (!Array.isArray(o.entries)) bad('entries: expected an array');
   if (o.entries.length > maxEntries) {
     throw new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', `${MANIFEST_NAME} lists ${o.entries.length} bundles, more than the ${maxEntries} accepted`);
   }
-  const manifest: ExportManifest = {
-    format: EXPORT_FORMAT,
-    version: EXPORT_FORMAT_VERSION,
-    createdAt: time(o.createdAt, 'createdAt'),
-    trustedRoot,
-    entries: (o.entries as unknown[]).map(entryOf),
-    ...(consistency ? { consistency } : {}),
-  };
+  const manifest: ExportManifest = { ...header, entries: (o.entries as unknown[]).map(entryOf) };
   if (!bytesEqual(encodeManifest(manifest), bytes)) bad('not in the canonical encoding Stella writes (key order, duplicate keys, tags or integer widths differ)');
   return manifest;
 }

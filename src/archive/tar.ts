@@ -78,7 +78,7 @@ function tooBig(message: string, details?: Record<string, unknown>): never {
   throw new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', message, details);
 }
 
-function isZero(b: Uint8Array, from: number, to: number): boolean {
+export function isZero(b: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (b[i] !== 0) return false;
   return true;
 }
@@ -133,13 +133,63 @@ const COMPRESSED_MAGIC: readonly { name: string; magic: readonly number[] }[] = 
   { name: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd] },
 ];
 
-function compressionOf(bytes: Uint8Array): string | undefined {
+export function compressionOf(bytes: Uint8Array): string | undefined {
   return COMPRESSED_MAGIC.find((c) => c.magic.length <= bytes.byteLength && c.magic.every((b, i) => bytes[i] === b))?.name;
 }
 
 function unexpectedName(shown: string, limits: TarReadLimits): never {
   const expected = limits.names ? limits.names.join(', ') : `a name matching ${String(limits.namePattern)}`;
   throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `unexpected tar entry ${shown} (expected ${expected})`);
+}
+
+/**
+ * Check one 512-byte header block the way the strict readers (in memory and streamed) both do:
+ * checksum, ustar magic, a plain name (checklist A1-A3) and a regular-file type (A4, A5, A8,
+ * A9). Returns the name, its printable form and the declared size.
+ */
+export function parseTarHeader(h: Uint8Array, off: number): { name: string; shown: string; size: number } {
+  // Checksum: sum of the header bytes with the checksum field read as spaces.
+  const stored = octalField(h, 148, 8, 'checksum');
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
+  if (sum !== stored) invalid(`tar header at offset ${off}: bad header checksum`);
+  if (!Buffer.from(h.subarray(257, 265)).equals(ustarMagic)) invalid(`tar header at offset ${off}: not a POSIX ustar header`);
+  const type = h[156]!;
+  const nameRaw = stringField(h, 0, 100, 'name');
+  const prefixRaw = stringField(h, 345, 155, 'name prefix');
+  const fullRaw = prefixRaw.length > 0 ? Buffer.concat([prefixRaw, Buffer.from('/'), nameRaw]) : nameRaw;
+  const reason = unsafeNameReason(fullRaw);
+  const shown = JSON.stringify(Buffer.from(fullRaw).toString('latin1').slice(0, 120));
+  if (reason) unsafe(`tar entry ${shown} has ${reason}`);
+  const name = Buffer.from(fullRaw).toString('latin1');
+  switch (type) {
+    case 0x30: // '0'
+    case 0x00: // old regular file
+      break;
+    case 0x31:
+    case 0x32:
+      unsafe(`tar entry ${shown} is a ${type === 0x31 ? 'hard link' : 'symbolic link'}; links are not accepted`);
+      break;
+    case 0x33:
+    case 0x34:
+    case 0x36:
+      unsafe(`tar entry ${shown} is a device or FIFO; only regular files are accepted`);
+      break;
+    case 0x35:
+      unsafe(`tar entry ${shown} is a directory; only regular files are accepted`);
+      break;
+    case 0x78: // 'x'
+    case 0x67: // 'g'
+      unsafe(`tar entry ${shown} is a PAX ${type === 0x67 ? 'global ' : ''}extended header; extended headers are not accepted`);
+      break;
+    case 0x4c: // 'L'
+    case 0x4b: // 'K'
+      unsafe(`tar entry ${shown} is a GNU long-name header; not accepted`);
+      break;
+    default:
+      unsafe(`tar entry ${shown} has unknown type flag 0x${type.toString(16)}`);
+  }
+  return { name, shown, size: octalField(h, 124, 12, 'size') };
 }
 
 /**
@@ -170,47 +220,7 @@ export function readTarStrict(bytes: Uint8Array, limits: TarReadLimits): Map<str
     } else if (seen.size >= limits.maxEntries) {
       tooBig(`archive has more than ${limits.maxEntries} entries`);
     }
-    // Checksum: sum of the header bytes with the checksum field read as spaces.
-    const stored = octalField(h, 148, 8, 'checksum');
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-    if (sum !== stored) invalid(`tar header at offset ${off}: bad header checksum`);
-    if (!Buffer.from(h.subarray(257, 265)).equals(ustarMagic)) invalid(`tar header at offset ${off}: not a POSIX ustar header`);
-    const type = h[156]!;
-    const nameRaw = stringField(h, 0, 100, 'name');
-    const prefixRaw = stringField(h, 345, 155, 'name prefix');
-    const fullRaw = prefixRaw.length > 0 ? Buffer.concat([prefixRaw, Buffer.from('/'), nameRaw]) : nameRaw;
-    const reason = unsafeNameReason(fullRaw);
-    const shown = JSON.stringify(Buffer.from(fullRaw).toString('latin1').slice(0, 120));
-    if (reason) unsafe(`tar entry ${shown} has ${reason}`);
-    const name = Buffer.from(fullRaw).toString('latin1');
-    switch (type) {
-      case 0x30: // '0'
-      case 0x00: // old regular file
-        break;
-      case 0x31:
-      case 0x32:
-        unsafe(`tar entry ${shown} is a ${type === 0x31 ? 'hard link' : 'symbolic link'}; links are not accepted`);
-        break;
-      case 0x33:
-      case 0x34:
-      case 0x36:
-        unsafe(`tar entry ${shown} is a device or FIFO; only regular files are accepted`);
-        break;
-      case 0x35:
-        unsafe(`tar entry ${shown} is a directory; only regular files are accepted`);
-        break;
-      case 0x78: // 'x'
-      case 0x67: // 'g'
-        unsafe(`tar entry ${shown} is a PAX ${type === 0x67 ? 'global ' : ''}extended header; extended headers are not accepted`);
-        break;
-      case 0x4c: // 'L'
-      case 0x4b: // 'K'
-        unsafe(`tar entry ${shown} is a GNU long-name header; not accepted`);
-        break;
-      default:
-        unsafe(`tar entry ${shown} has unknown type flag 0x${type.toString(16)}`);
-    }
+    const { name, shown } = parseTarHeader(h, off);
     if (seen.has(name)) unsafe(`duplicate tar entry ${shown}`);
     // Case variants would be the same file on a case-insensitive file system (names are ASCII
     // here, so Unicode normalisation variants cannot occur: non-ASCII is refused above).

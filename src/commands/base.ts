@@ -1,19 +1,62 @@
 /**
- * Shared command base: --json flag, one error handler mapping StellaError codes to exit codes,
- * and colour only on a TTY. Commands stay thin: parse flags, call the library, render.
+ * Shared command base: --json and --verbose, the one command-line reader (./argv.ts: the same
+ * rules and wording as the fast verify launcher, a flag given twice refused), one error
+ * handler mapping StellaError codes to exit codes (usage errors too: exit 2, and with --json
+ * one JSON object on stdout), colour only on a TTY. Commands stay thin: parse flags, call the
+ * library, render.
  */
-import { Command, Flags } from '@oclif/core';
+import { Command, Flags, type Interfaces } from '@oclif/core';
 import { StellaError } from '../errors.js';
-import { colourEnabled, paint, printJson, reportError, type Colour } from './render.js';
+import { setLogLevel } from '../util/log.js';
+import { parseArgv, usageError, type ArgvShape } from './argv.js';
+import { VERBOSE_DESCRIPTION } from './flag-spec.js';
+import { colourEnabled, paint, printJson, printWarning, reportError, type Colour } from './render.js';
+
+// oclif's FlagOutput / ArgOutput, which its package does not export.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type FlagOutput = { [name: string]: any };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ArgOutput = { [name: string]: any };
+
+
+/** The shape ./argv.ts checks, from an oclif command's flags and args. */
+export function argvShapeOf(flags: Record<string, Interfaces.Flag<unknown>>, args: Record<string, unknown> | undefined, strict: boolean | undefined): ArgvShape {
+  return {
+    flags: Object.entries(flags).map(([name, f]) => ({
+      name,
+      char: f.char,
+      takesValue: f.type === 'option',
+      multiple: f.type === 'option' && Boolean((f as { multiple?: boolean }).multiple),
+      required: Boolean(f.required),
+      allowNo: f.type === 'boolean' && Boolean((f as { allowNo?: boolean }).allowNo),
+    })),
+    args: Object.keys(args ?? {}),
+    variadic: strict === false,
+  };
+}
+
+/** oclif's parser message, as one line in our wording (no "See more help", no colour). */
+function oclifUsageMessage(message: string): string {
+  return message
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .replace(/\n?See more help with --help\s*$/, '')
+    .replace(/^The following errors? occurred:\s*/, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('; ');
+}
 
 export abstract class StellaCommand extends Command {
   static override enableJsonFlag = false;
   static override baseFlags = {
     json: Flags.boolean({ description: 'print one JSON object (stable schema) on stdout', default: false }),
+    verbose: Flags.boolean({ description: VERBOSE_DESCRIPTION, default: false }),
   };
 
   protected get jsonMode(): boolean {
-    return this.argv.includes('--json');
+    const end = this.argv.indexOf('--');
+    return (end === -1 ? this.argv : this.argv.slice(0, end)).includes('--json');
   }
 
   /** True when humans are watching: colour and progress only then. */
@@ -29,9 +72,26 @@ export abstract class StellaCommand extends Command {
     printJson(value);
   }
 
+  protected warning(text: string): void {
+    printWarning(text);
+  }
+
   /** Progress lines for long work go to stderr, and only on a TTY. */
   protected progress(text: string): void {
     if (process.stderr.isTTY && !this.jsonMode) process.stderr.write(this.paint('dim', text) + '\n');
+  }
+
+  /** Our reader first (one wording, repeated flags refused), then oclif's for typed values. */
+  protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(options?: Interfaces.Input<F, B, A>, argv: string[] = this.argv): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const ctor = (options ?? this.ctor) as unknown as { flags?: Record<string, Interfaces.Flag<unknown>>; baseFlags?: Record<string, Interfaces.Flag<unknown>>; args?: Record<string, unknown>; strict?: boolean };
+    parseArgv(argv, argvShapeOf({ ...(ctor.baseFlags ?? {}), ...(ctor.flags ?? {}) }, ctor.args, ctor.strict));
+    if (argv.includes('--verbose')) setLogLevel('debug');
+    return super.parse(options, argv);
+  }
+
+  /** A usage error found after parsing (two flags that do not go together, a bad value). */
+  protected usage(message: string): never {
+    throw usageError(message);
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- oclif's Command.catch is async by contract
@@ -41,11 +101,16 @@ export abstract class StellaCommand extends Command {
       process.exitCode = code;
       return this.exit(code);
     }
-    // oclif's own exit and usage errors keep their codes (usage errors exit 2).
+    // oclif's parser errors (options, exclusive flags, ...) in the same wording as ours.
+    if ((err as { parse?: unknown }).parse !== undefined || err.oclif?.exit === 2) {
+      const code = reportError(usageError(oclifUsageMessage(err.message)), this.jsonMode);
+      process.exitCode = code;
+      return this.exit(code);
+    }
+    // oclif's own exits (this.exit) keep their codes.
     if (err.oclif?.exit !== undefined) throw err;
-    if (this.jsonMode) this.printJson({ ok: false, error: { code: 'INTERNAL', message: err.message, exitCode: 1 } });
+    if (this.jsonMode) this.printJson({ ok: false, error: { code: 'INTERNAL', check: 'internal', message: err.message, exitCode: 1 } });
     else process.stderr.write(`error: internal: ${err.message}\n`);
     return this.exit(1);
   }
 }
-

@@ -3,6 +3,7 @@
  * stderr, colour only on a TTY (and never with NO_COLOR).
  */
 import { StellaError } from '../errors.js';
+import { logEnabled } from '../util/log.js';
 
 export type Colour = 'red' | 'green' | 'yellow' | 'dim' | 'bold';
 
@@ -36,15 +37,24 @@ export function printErrorLine(check: string, message: string): void {
 /** oclif's exit status for a usage error (bad or missing flags). */
 export const USAGE_EXIT_CODE = 2;
 
-/** A usage error the way oclif prints one: one line on stderr, a pointer to --help; exit 2. */
-export function printUsageError(message: string): number {
-  process.stderr.write(`error: ${message}\nSee more help with --help\n`);
-  return USAGE_EXIT_CODE;
+/**
+ * A usage error, the one way every command prints one (oclif commands and the fast verify
+ * launcher alike): `error: <message>` and a pointer to --help on stderr, or with --json one
+ * `{ok:false,error:{code:"USAGE_ERROR",...}}` object on stdout; exit 2.
+ */
+export function printUsageError(message: string, json = false): number {
+  return reportError(new StellaError('USAGE_ERROR', 'input', message), json);
 }
 
 /** Print a StellaError the one way every command does; returns its exit code. */
 export function reportError(err: StellaError, json: boolean): number {
   if (json) printJson({ ok: false, error: err.toJSON() });
+  else if (err.code === 'USAGE_ERROR') process.stderr.write(`${paint(stderrColour(), 'red', 'error')}: ${err.message}\nSee more help with --help\n`);
   else printErrorLine(err.check, err.message);
   return err.exitCode;
+}
+
+/** A warning line on stderr (`warning: ...`), unless the log level is `error`. */
+export function printWarning(text: string): void {
+  if (logEnabled('warn')) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${text}\n`);
 }

@@ -40,7 +40,7 @@ export interface SignerConfig {
   mode: 'keyless';
   fulcio: ServiceConfig;
   /** majorApiVersion: 1 (default) or 2 (then a TSA is needed). */
-  rekor: ServiceConfig & { majorApiVersion?: 1 | 2 };
+  rekor: ServiceConfig & { majorApiVersion?: 1 | 2; /** rekor.url was written in the config (not the default). */ explicit?: boolean };
   /** RFC 3161 TSA: url undefined = none (a Rekor v2 log needs one). */
   tsa: Omit<ServiceConfig, 'url'> & { url: string | undefined };
   /** A Sigstore signing_config.json (absolute path): its services replace the URLs above. */
@@ -202,6 +202,9 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
 
   const cfg = defaultSignerConfig();
   cfg.source = source;
+  if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''))) {
+    fail('CONFIG_INVALID', 'config', `${where}: is empty: expected a signer config (signer: signing: keyless: ...; see the README's signer.yaml)`);
+  }
   const root = mapping(doc.contents, '', ['signer']);
   if (!root.has('signer')) bad('signer', doc.contents, 'missing');
   const signer = mapping(root.get('signer'), 'signer', ['signing']);
@@ -228,6 +231,11 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
       }
     }
     if (k.has('tsa')) service(k.get('tsa')!, `${p}.tsa`, cfg.tsa);
+    if (urlKeys.some((u) => u.path === `${p}.rekor.url`)) cfg.rekor.explicit = true;
+    const fulcioUrlKey = urlKeys.find((u) => u.path === `${p}.fulcio.url`);
+    if (fulcioUrlKey && cfg.fulcio.url !== PUBLIC_GOOD_FULCIO_URL && !cfg.rekor.explicit && !k.has('signingConfig')) {
+      bad(`${p}.rekor.url`, k.get('fulcio'), `missing: a private Fulcio (${cfg.fulcio.url}) needs an explicit Rekor URL — without one, entries (and the identities in their certificates) would go to the public Rekor ${PUBLIC_GOOD_REKOR_URL}; set rekor.url (to ${PUBLIC_GOOD_REKOR_URL} if that is really meant)`);
+    }
     if (k.has('trustedRoot')) cfg.trustedRootPath = filePath(k.get('trustedRoot')!, `${p}.trustedRoot`);
     if (k.has('signingConfig')) {
       cfg.signingConfigPath = filePath(k.get('signingConfig')!, `${p}.signingConfig`);

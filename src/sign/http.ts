@@ -4,6 +4,7 @@
  * A 4xx answer is the server's decision and is returned at once.
  */
 import { parseJsonStrict, type StrictJsonOptions } from '../util/json.js';
+import { logDebug } from '../util/log.js';
 
 export interface RetryPolicy {
   timeoutMs: number;
@@ -29,12 +30,25 @@ const RESPONSE_LIMITS: StrictJsonOptions = { maxBytes: 16 * 1024 * 1024, maxDept
 
 const retryableStatus = (s: number) => s === 408 || s === 429 || s >= 500;
 
+/**
+ * Why a request failed, as the user needs it: the errno (ECONNREFUSED, ENOTFOUND...) or the
+ * reason fetch gives (a bad port, an invalid URL), never a bare "fetch failed". A failure with
+ * no network errno behind it (the URL itself cannot work) is permanent: not retried.
+ */
+export function networkFailure(e: unknown, timeoutMs: number): { reason: string; permanent: boolean } {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  if (err.name === 'TimeoutError') return { reason: `timed out after ${timeoutMs} ms`, permanent: false };
+  if (err.cause?.code) return { reason: `${err.cause.code}${err.cause.message && !err.cause.message.includes(err.cause.code) ? ` (${err.cause.message})` : ''}`, permanent: false };
+  return { reason: err.cause?.message ?? err.message, permanent: true };
+}
+
 export async function requestJson(req: JsonRequest, policy: RetryPolicy, fetchImpl: typeof fetch = fetch): Promise<HttpOutcome> {
   const backoff = policy.backoffMs ?? ((n: number) => Math.min(2000, 100 * 2 ** (n - 1)));
   let last: HttpOutcome = { kind: 'unreachable', reason: 'no attempt made', attempts: 0 };
   for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
     if (attempt > 1) await new Promise((r) => setTimeout(r, backoff(attempt - 1)));
     try {
+      logDebug(`${req.method} ${req.url} (attempt ${attempt} of ${policy.retries + 1})`);
       const res = await fetchImpl(req.url, {
         method: req.method,
         headers: { Accept: 'application/json', ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...req.headers },
@@ -51,11 +65,13 @@ export async function requestJson(req: JsonRequest, policy: RetryPolicy, fetchIm
         body = undefined;
       }
       last = { kind: 'response', status: res.status, body, text, headers: res.headers, attempts: attempt };
+      logDebug(`${req.url}: HTTP ${res.status}, ${text.length} bytes`);
       if (!retryableStatus(res.status)) return last;
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string } };
-      const reason = err.name === 'TimeoutError' ? `timed out after ${policy.timeoutMs} ms` : (err.cause?.code ?? err.message);
+      const { reason, permanent } = networkFailure(e, policy.timeoutMs);
       last = { kind: 'unreachable', reason, attempts: attempt };
+      logDebug(`${req.url}: attempt ${attempt} failed: ${reason}`);
+      if (permanent) return last;
     }
   }
   return last;
@@ -92,9 +108,10 @@ export async function requestBytes(
       last = { kind: 'response', status: res.status, body: buf.length > maxBytes ? buf.slice(0, maxBytes) : buf, contentType: res.headers.get('content-type') ?? '', headers: res.headers, attempts: attempt };
       if (!retryableStatus(res.status)) return last;
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string } };
-      const reason = err.name === 'TimeoutError' ? `timed out after ${policy.timeoutMs} ms` : (err.cause?.code ?? err.message);
+      const { reason, permanent } = networkFailure(e, policy.timeoutMs);
       last = { kind: 'unreachable', reason, attempts: attempt };
+      logDebug(`${req.url}: attempt ${attempt} failed: ${reason}`);
+      if (permanent) return last;
     }
   }
   return last;

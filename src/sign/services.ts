@@ -6,7 +6,7 @@
  * overrides.
  */
 import { fail } from '../errors.js';
-import type { SignerConfig } from './config.js';
+import { PUBLIC_GOOD_FULCIO_URL, PUBLIC_GOOD_REKOR_URL, type SignerConfig } from './config.js';
 import { selectSigningServices, type SelectedServices, type SigningConfig } from './signing-config.js';
 
 export interface Endpoint {
@@ -44,11 +44,15 @@ export function planServices(config: SignerConfig, signingConfig: SigningConfig 
     };
   }
   const rekorUrl = trim(overrides.rekorUrl ?? config.rekor.url);
+  const fulcioUrl = trim(overrides.fulcioUrl ?? config.fulcio.url);
+  if (fulcioUrl !== PUBLIC_GOOD_FULCIO_URL && rekorUrl === PUBLIC_GOOD_REKOR_URL && overrides.rekorUrl === undefined && !config.rekor.explicit) {
+    fail('CONFIG_INVALID', 'config', `a private Fulcio (${fulcioUrl}) needs an explicit Rekor URL: without one, entries (and the identities in their certificates) would go to the public Rekor ${PUBLIC_GOOD_REKOR_URL}; pass --rekor-url or set rekor.url in signer.yaml (to ${PUBLIC_GOOD_REKOR_URL} if that is really meant)`);
+  }
   if (config.rekor.majorApiVersion === 2 && config.tsa.url === undefined) {
     fail('CONFIG_INVALID', 'config', 'Rekor v2 gives no signed entry timestamp: signer.yaml needs tsa.url with rekor.majorApiVersion 2');
   }
   return {
-    fulcio: { url: trim(overrides.fulcioUrl ?? config.fulcio.url), timeoutMs: config.fulcio.timeoutMs, retries: config.fulcio.retries },
+    fulcio: { url: fulcioUrl, timeoutMs: config.fulcio.timeoutMs, retries: config.fulcio.retries },
     rekor: [{ url: rekorUrl, timeoutMs: config.rekor.timeoutMs, retries: config.rekor.retries, apiVersion: config.rekor.majorApiVersion ?? 1 }],
     tsa: config.tsa.url === undefined ? [] : [{ url: config.tsa.url, timeoutMs: config.tsa.timeoutMs, retries: config.tsa.retries }],
     selected: undefined,

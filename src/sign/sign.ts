@@ -28,6 +28,7 @@ import { findLog, verifyTlogEntryInclusion } from '../tlog/verify.js';
 import { verifySet } from '../tlog/set.js';
 import type { TrustMaterial } from '../model/trust-material.js';
 import { formatTime, type TimeValue } from '../util/time.js';
+import { logInfo } from '../util/log.js';
 import type { SigningConfig } from './signing-config.js';
 import { planServices, planNeedsTrust, type ServicePlan } from './services.js';
 import { checkTimestamp, requestTimestamp } from './tsa-client.js';
@@ -103,6 +104,8 @@ export interface SignResult {
   timestamps: { url: string; time: string }[];
   /** The CA URL used. */
   fulcioUrl: string;
+  /** Decisions the caller should show (an algorithm fallen back from). */
+  warnings: string[];
 }
 
 
@@ -125,6 +128,20 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     fail('CONFIG_INVALID', 'config', `${rekorV2 ? 'a Rekor v2 log' : 'a TSA'} is configured, and its answers are checked against a trust root before the bundle is written: pass --trusted-root (or set trustedRoot in signer.yaml)`);
   }
 
+  // The algorithm is decided before any request (the ambient token request included). A blob
+  // is logged as a hashedrekord, which records a digest: pure Ed25519 signs the message, not a
+  // digest, so no Rekor (v1 or v2) can check it — only a DSSE attestation can be Ed25519.
+  const warnings: string[] = [];
+  let algorithm = config.algorithms.preferred;
+  if (algorithm === 'Ed25519' && !opts.predicate) {
+    if (!config.algorithms.allowed.includes('ECDSA_P256')) {
+      fail('CONFIG_INVALID', 'config', `algorithms.preferred Ed25519 cannot sign a blob or digest (Rekor logs a blob as a hashedrekord over its digest, which pure Ed25519 does not sign): add ECDSA_P256 to algorithms.allowed, or sign an attestation (--predicate)`);
+    }
+    algorithm = 'ECDSA_P256';
+    warnings.push('algorithms.preferred is Ed25519, which cannot sign a blob for Rekor (a hashedrekord records a digest): signing with ECDSA_P256 instead (Ed25519 is used for attestations, --predicate)');
+  }
+  logInfo(`signing ${opts.predicate ? `an in-toto attestation (${opts.predicate.type})` : artifact.bytes !== undefined ? 'a blob' : 'a digest'} with ${algorithm}; CA ${fulcioUrl}; Rekor ${plan.rekor.map((r) => `v${r.apiVersion} ${r.url}`).join(', ')}${plan.tsa.length ? `; TSA ${plan.tsa.map((t) => t.url).join(', ')}` : ''}`);
+
   // 1. The identity token: found and checked before anything leaves this machine.
   const token = await resolveIdentityToken({
     explicit: opts.identityToken,
@@ -135,25 +152,22 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     timeoutMs: config.fulcio.timeoutMs,
     fetchImpl: opts.fetchImpl,
   });
+  logInfo(`identity token from ${token.source}: issuer ${token.claims.iss}, subject ${token.claims.sub}`);
   if (config.oidc.issuer !== undefined && token.claims.iss.replace(/\/+$/, '') !== config.oidc.issuer) {
     fail('OIDC_TOKEN_INVALID', 'signing', `issuer mismatch: token issuer ${JSON.stringify(token.claims.iss)} is not the configured oidc.issuer ${JSON.stringify(config.oidc.issuer)}`);
   }
 
-  // 2. The ephemeral key. A bare digest cannot be signed with pure Ed25519, and a Rekor v2
-  //    hashedrekord records a digest, so a pure Ed25519 message signature cannot be logged there.
-  let algorithm = config.algorithms.preferred;
-  if (algorithm === 'Ed25519' && !opts.predicate && (artifact.bytes === undefined || rekorV2)) {
-    if (!config.algorithms.allowed.includes('ECDSA_P256')) {
-      fail('INPUT_INVALID', 'signing', `signing ${rekorV2 ? 'a blob for Rekor v2' : 'a bare digest'} needs ECDSA_P256, which the config does not allow`);
-    }
-    algorithm = 'ECDSA_P256';
-  }
   const key = createEphemeralKey(algorithm, opts.keyGenerator);
+  logInfo(`ephemeral ${algorithm} key generated in memory (never written)`);
 
   // 3. The certificate.
   const policy = { timeoutMs: plan.fulcio.timeoutMs, retries: plan.fulcio.retries };
   const issued = await requestSigningCertificate(fulcioUrl, token.token, challengeFor(token.claims), key, policy, opts.fetchImpl);
   const leaf = checkIssuedCertificate(issued.chain, issued.detachedSct, config, opts.fulcioRoots);
+  logInfo(`certificate from ${fulcioUrl}: ${certificateIdentities(leaf)[0]?.value ?? '(no identity)'}, valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}`);
+  // Before anything is logged: a certificate that is not valid now (a CA whose clock is off)
+  // would give a permanent log entry and a bundle that can never verify.
+  checkCertificateWindow(leaf, opts.now !== undefined ? opts.now * 1000 : Date.now(), 'this machine\'s clock');
   const leafPem = derToPem(leaf.der);
 
   // 4. The signature and the proposed (Rekor v1) log entry.
@@ -182,6 +196,7 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   for (const t of plan.tsa) {
     const answer = await requestTimestamp(t.url, signature, { timeoutMs: t.timeoutMs, retries: t.retries }, opts.fetchImpl);
     const verified = checkTimestamp(answer, signature, trust!, leaf, opts.trustSource);
+    logInfo(`timestamp from ${t.url}: ${formatTime(verified.time)}`);
     rfc3161Timestamps.push(answer.response);
     times.push(verified.time);
     timestamps.push({ url: t.url, time: formatTime(verified.time) });
@@ -204,7 +219,15 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
       entry = checkLogEntry(logged, content, leaf);
       if (trust) checkLogEntryTrusted(entry, trust, times, r.url, trustNote);
       firstUuid ||= logged.uuid;
+      // The log's own time must lie in the certificate's window, or no verifier will accept it.
+      try {
+        checkCertificateWindow(leaf, entry.integratedTime * 1000, `the log's integrated time`, 0);
+      } catch (e) {
+        if (!(e instanceof StellaError)) throw e;
+        throw new StellaError(e.code, e.check, `${e.message}; the entry is in the log at ${r.url} (log index ${entry.logIndex}, UUID ${logged.uuid}) but no bundle was written`, { ...e.details, logIndex: entry.logIndex, uuid: logged.uuid }, { cause: e });
+      }
     }
+    logInfo(`logged in Rekor v${r.apiVersion} ${r.url}: log index ${entry.logIndex}`);
     tlogEntries.push(entry);
     tlog.push({ url: r.url, apiVersion: r.apiVersion, logIndex: entry.logIndex, logId: toHex(entry.logId), kind: `${entry.kindVersion.kind}/${entry.kindVersion.version}` });
   }
@@ -232,7 +255,25 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     tlog,
     timestamps,
     fulcioUrl,
+    warnings,
   };
+}
+
+/** Seconds a CA's clock may run ahead of ours before a certificate "not yet valid" is refused. */
+const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * The certificate must be valid at `atMs` (our clock before logging, then the log's time): a
+ * signature outside its window can never verify. Ends inclusive; `skewMs` tolerates a CA
+ * clock slightly ahead of ours (its notBefore a moment in our future).
+ */
+export function checkCertificateWindow(leaf: Certificate, atMs: number, clock: string, skewMs = CLOCK_SKEW_MS): void {
+  if (leaf.notAfter < atMs) {
+    fail('CERT_EXPIRED', 'signing', `certificate expired: Fulcio's certificate is valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}, which ended before ${formatTime(atMs)} (${clock}); the CA's clock is probably wrong — a signature with it could never verify, so nothing was signed into the log`, { notBefore: formatTime(leaf.notBefore), notAfter: formatTime(leaf.notAfter), at: formatTime(atMs) });
+  }
+  if (leaf.notBefore > atMs + skewMs) {
+    fail('CERT_EXPIRED', 'signing', `certificate not yet valid: Fulcio's certificate is valid from ${formatTime(leaf.notBefore)}, after ${formatTime(atMs)} (${clock}); the CA's clock (or this one) is wrong — a signature with it could never verify`, { notBefore: formatTime(leaf.notBefore), notAfter: formatTime(leaf.notAfter), at: formatTime(atMs) });
+  }
 }
 
 /**

@@ -8,8 +8,8 @@
  * ($XDG_DATA_HOME/stella/attestations.db, ~/.local/share/... on Linux, ~/Library/Application
  * Support/stella on macOS, %LOCALAPPDATA%\stella on Windows).
  */
+import { makeFolder } from '../util/fs.js';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -129,7 +129,7 @@ export class AttestationStore {
       case 'missing':
         if (mode === 'read') fail('NO_ATTESTATIONS_FOUND', 'attestation-store', `no attestations found: attestation store ${path} does not exist`, { path });
         try {
-          mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+          makeFolder(dirname(path), { what: 'attestation store folder', code: 'STORE_CORRUPT', check: 'attestation-store', mode: 0o700 });
         } catch (e) {
           corrupt(path, `cannot be created: ${(e as Error).message}`, e);
         }
@@ -213,6 +213,36 @@ export class AttestationStore {
       .run(artifactDigest, bundleDigest, input.bundleJson, input.contentKind, input.predicateType ?? null, input.identity ?? null, input.issuer ?? null, createdAt);
     const row = this.db.prepare('SELECT * FROM attestations WHERE artifact_digest = ? AND bundle_digest = ?').get(artifactDigest, bundleDigest) as Row;
     return fromRow(row);
+  }
+
+  /**
+   * Many saves as one transaction (attest import): `fn` runs between BEGIN IMMEDIATE and
+   * COMMIT and may await (bundles arrive from a stream); anything it throws rolls everything
+   * back, and a process killed before COMMIT leaves the store as it was (SQLite's journal).
+   * Returns fn's result and how many rows were new.
+   */
+  async batch<T>(fn: (save: (input: SaveAttestationInput) => boolean) => Promise<T>): Promise<{ result: T; added: number }> {
+    const insert = this.db.prepare(
+      `INSERT INTO attestations (artifact_digest, bundle_digest, bundle_json, content_kind, predicate_type, identity, issuer, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (artifact_digest, bundle_digest) DO NOTHING`,
+    );
+    let added = 0;
+    const save = (input: SaveAttestationInput): boolean => {
+      const artifactDigest = normalizeArtifactDigest(input.artifactDigest);
+      const bundleDigest = `sha256:${createHash('sha256').update(input.bundleJson, 'utf8').digest('hex')}`;
+      const r = insert.run(artifactDigest, bundleDigest, input.bundleJson, input.contentKind, input.predicateType ?? null, input.identity ?? null, input.issuer ?? null, input.createdAt ?? Date.now());
+      added += r.changes;
+      return r.changes > 0;
+    };
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await fn(save);
+      this.db.exec('COMMIT');
+      return { result, added };
+    } catch (e) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw e;
+    }
   }
 
   /** Every bundle stored for this artifact, oldest first (empty array when none). */

@@ -334,7 +334,10 @@ export function verifyEntryBinding(entry: TransparencyLogEntry, bundle: Bundle, 
     if (wants.length === 0) mismatch('tlog entry digest cannot be checked: no message digest in the bundle and no artifact digest');
     for (const [want, what] of wants) {
       if (want.algorithm !== d.algorithm) mismatch(`tlog entry digest algorithm ${label} does not match the ${what} algorithm ${want.algorithm}`);
-      if (!bytesEqual(want.digest, d.value)) mismatch(`tlog entry digest does not match the ${what}`, { entry: toHex(d.value), [what]: toHex(want.digest) });
+      if (!bytesEqual(want.digest, d.value)) {
+        const name = (a: string) => (/^SHA2_/.test(a) ? digestNameOf(a as MessageDigest['algorithm']) : a);
+        mismatch(`tlog entry digest does not match the ${what}: the entry records ${name(d.algorithm)}:${toHex(d.value)}, the ${what === 'artifact digest' ? 'artifact is' : 'bundle has'} ${name(want.algorithm)}:${toHex(want.digest)}${what === 'artifact digest' ? ' (is this the artifact that was signed?)' : ''}`, { entry: toHex(d.value), [what]: toHex(want.digest) });
+      }
     }
     return body;
   }

@@ -20,7 +20,7 @@
  * is the bottom layer.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import type { DigestName } from './digest.js';
@@ -113,8 +113,21 @@ function inputError(opts: InputFileOptions, path: string, problem: string, code?
   return new StellaError(code ?? opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `${opts.what} ${JSON.stringify(path)}: ${problem}`, undefined, cause === undefined ? undefined : { cause });
 }
 
+/** `-` names standard input (read once per process, then refused: a second read would see nothing). */
+export const STDIN_PATH = '-';
+let stdinTaken: string | undefined;
+
+/** Standard input as an input "file": a pipe, a file or a terminal, read once, to its end. */
+function openStdin(opts: InputFileOptions & { secret?: boolean }): { fd: number; size: number } {
+  if (opts.secret) throw inputError(opts, STDIN_PATH, 'a key cannot come from standard input (its owner and mode cannot be checked)');
+  if (stdinTaken !== undefined) throw inputError(opts, STDIN_PATH, `standard input was already read for ${stdinTaken}: only one input can be -`);
+  stdinTaken = opts.what;
+  return { fd: 0, size: 0 };
+}
+
 /** Open an input and fstat the descriptor: a regular file, or a refusal (the fd is closed). */
 function openRegular(path: string, opts: InputFileOptions & { secret?: boolean }): { fd: number; size: number } {
+  if (path === STDIN_PATH) return openStdin(opts);
   let fd: number;
   try {
     fd = openSync(path, READ_FLAGS | (opts.secret ? constants.O_NOFOLLOW : 0));
@@ -137,10 +150,29 @@ function openRegular(path: string, opts: InputFileOptions & { secret?: boolean }
   }
 }
 
+/** readSync that waits out EAGAIN (standard input may be a non-blocking pipe). */
+function readSyncRetry(fd: number, buf: Buffer, off: number, len: number): number {
+  for (;;) {
+    try {
+      return readSync(fd, buf, off, len, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EOF') return 0;
+      if (code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
+/** Close an input's descriptor (never standard input's). */
+function closeInput(fd: number): void {
+  if (fd !== 0) closeSync(fd);
+}
+
 function readFully(fd: number, buf: Buffer): number {
   let n = 0;
   while (n < buf.length) {
-    const r = readSync(fd, buf, n, buf.length - n, null);
+    const r = readSyncRetry(fd, buf, n, buf.length - n);
     if (r === 0) break;
     n += r;
   }
@@ -191,7 +223,7 @@ export function readFileBounded(path: string, opts: BoundedReadOptions): Uint8Ar
     if (e instanceof StellaError) throw e;
     throw inputError(opts, path, explainErrno(e), undefined, e);
   } finally {
-    closeSync(fd);
+    closeInput(fd);
   }
 }
 
@@ -257,7 +289,7 @@ export function readArtifactFile(path: string, opts: InputFileOptions & { inMemo
     chunks = [];
     const buf = Buffer.allocUnsafeSlow(CHUNK);
     for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
+      const n = readSyncRetry(fd, buf, 0, CHUNK);
       if (n === 0) break;
       h.update(buf.subarray(0, n));
       total += n;
@@ -267,7 +299,7 @@ export function readArtifactFile(path: string, opts: InputFileOptions & { inMemo
     if (e instanceof StellaError) throw e;
     throw inputError(opts, path, explainErrno(e), undefined, e);
   } finally {
-    closeSync(fd);
+    closeInput(fd);
   }
 }
 
@@ -327,6 +359,115 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, opts: A
   }
 }
 
+/**
+ * Check, before any work whose result would be lost, that writeFileAtomic(path) can succeed:
+ * the folder exists and is a folder, a file can be created in it (a temporary is created
+ * O_EXCL and removed at once), and what is at `path` now, if anything, is not a folder and is
+ * writable by us. Throws the writer's own error (`opts.code`, default INPUT_INVALID).
+ */
+export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {}): void {
+  const target = resolve(path);
+  const dir = dirname(target);
+  const refuse = (why: string, cause?: unknown): never => {
+    throw new StellaError(opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `cannot write ${opts.what ?? 'file'} ${JSON.stringify(path)}: ${why}`, undefined, cause === undefined ? undefined : { cause });
+  };
+  let st: Stats | undefined;
+  try {
+    st = lstatSync(target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') refuse(explainErrno(e), e);
+  }
+  if (st?.isDirectory()) refuse('is a directory');
+  if (st && !st.isSymbolicLink()) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (e) {
+      refuse(`exists and is not writable (${explainErrno(e)})`, e);
+    }
+  }
+  let dst: Stats;
+  try {
+    dst = statSync(dir);
+  } catch (e) {
+    return refuse(`its folder ${JSON.stringify(dir)} ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read: ${explainErrno(e)}`}`, e);
+  }
+  if (!dst.isDirectory()) refuse(`${JSON.stringify(dir)} is not a folder`);
+  const probe = join(dir, `.${basename(target).slice(0, 64)}.${randomBytes(16).toString('hex')}.tmp`);
+  try {
+    closeSync(openSync(probe, CREATE_FLAGS, 0o600));
+  } catch (e) {
+    refuse(`a file cannot be created in ${JSON.stringify(dir)} (${explainErrno(e)})`, e);
+  }
+  try {
+    unlinkSync(probe);
+  } catch {
+    // the name is random and ours alone
+  }
+}
+
+/**
+ * Check that `dir` exists as a folder or can be created (`mkdir -p`): the nearest existing
+ * ancestor must be a folder we may write in. Nothing is created. Also the guard against
+ * paths where `mkdir -p` cannot succeed (under /proc, /sys, a file), on which Node's
+ * recursive mkdir spins instead of failing.
+ */
+export function checkFolderCreatable(dir: string, opts: InputFileOptions): void {
+  const refuse = (why: string, cause?: unknown): never => {
+    throw new StellaError(opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `${opts.what} ${JSON.stringify(dir)}: ${why}`, undefined, cause === undefined ? undefined : { cause });
+  };
+  let cur = resolve(dir);
+  for (;;) {
+    let st: Stats | undefined;
+    try {
+      st = statSync(cur);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') refuse(`${cur}: ${explainErrno(e)}`, e);
+    }
+    if (st) {
+      if (!st.isDirectory()) refuse(`${cur} is not a folder`);
+      if (cur === resolve(dir)) return;
+      if (/^\/(proc|sys)(\/|$)/.test(cur)) refuse(`a folder cannot be created under ${cur}`);
+      try {
+        accessSync(cur, constants.W_OK | constants.X_OK);
+      } catch (e) {
+        refuse(`cannot create a folder in ${cur} (${explainErrno(e)})`, e);
+      }
+      return;
+    }
+    const up = dirname(cur);
+    if (up === cur) refuse('no existing folder above it');
+    cur = up;
+  }
+}
+
+/**
+ * `mkdir -p` that fails instead of spinning: checked first (checkFolderCreatable), then made
+ * one level at a time.
+ */
+export function makeFolder(dir: string, opts: InputFileOptions & { mode?: number }): void {
+  checkFolderCreatable(dir, opts);
+  const missing: string[] = [];
+  for (let cur = resolve(dir); ; cur = dirname(cur)) {
+    try {
+      if (statSync(cur).isDirectory()) break;
+    } catch {
+      missing.unshift(cur);
+      if (dirname(cur) === cur) break;
+      continue;
+    }
+    break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d, { mode: opts.mode ?? 0o755 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new StellaError(opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `${opts.what} ${JSON.stringify(dir)}: cannot create ${d}: ${explainErrno(e)}`, undefined, { cause: e });
+    }
+  }
+}
+
 /** Make a rename durable. Some file systems cannot fsync a directory (EINVAL): nothing to do there. */
 function fsyncDirectory(dir: string): void {
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
@@ -359,5 +500,26 @@ export function openAppendOnly(path: string, opts: InputFileOptions & { mode?: n
     closeSync(fd);
     if (e instanceof StellaError) throw e;
     throw inputError(opts, path, explainErrno(e), undefined, e);
+  }
+}
+
+/**
+ * A regular file read as a stream of chunks (sequential reads on one descriptor, checked like
+ * every input: a regular file, opened without blocking). For inputs too large to hold in memory
+ * (export archives); each call opens the file afresh. `chunkBytes` bounds each chunk.
+ */
+export async function* readFileChunks(path: string, opts: InputFileOptions & { chunkBytes?: number }): AsyncGenerator<Uint8Array> {
+  const { fd } = openRegular(path, opts);
+  const { read, close } = await import('node:fs');
+  const readAsync = (buf: Buffer): Promise<number> => new Promise((res, rej) => read(fd, buf, 0, buf.length, null, (e, n) => (e ? rej(inputError(opts, path, explainErrno(e), undefined, e)) : res(n))));
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(opts.chunkBytes ?? 256 * 1024);
+      const n = await readAsync(buf);
+      if (n === 0) return;
+      yield new Uint8Array(buf.buffer, buf.byteOffset, n);
+    }
+  } finally {
+    await new Promise<void>((res) => close(fd, () => res()));
   }
 }

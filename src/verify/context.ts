@@ -54,7 +54,7 @@ export interface VerifyState {
   }[];
   /** Evidence set aside, with the reason (a timestamp from a TSA the trust root does not know). */
   warnings: string[];
-  identity?: { issuer: string; matched: string; matchedField: string };
+  identity?: import('./identity.js').IdentityResult;
 }
 
 /** A verified time at full precision, for window checks. */

@@ -1,69 +1,71 @@
 /**
- * The one place a user's certificate-identity pattern becomes a matcher (checklist C23, H49).
+ * The one place a user's identity pattern becomes a matcher (checklist C23, H49).
  *
- * Compile, then anchor: the pattern must be a complete regular expression on its own before it
- * is wrapped as ^(?:pattern)$. Wrapping first would let an unbalanced pattern such as `x)|(?:.*`
- * close the anchoring group early and turn into "x, or anything". A pattern that parses alone
- * is one Disjunction, so inside the non-capturing group it stays whole and the anchors hold for
- * every branch, lookaround and backreference.
+ * Dialect: Go's RE2, as cosign and sigstore-go users write it (`(?i)`, `[[:alpha:]]`, `\-`,
+ * `\pL`, `(?P<name>…)`), matched by re2js, a port of Go's regexp package: linear time in the
+ * identity's length whatever the pattern, so no pattern can make verification backtrack for
+ * minutes. What RE2 has no linear-time form for (lookaround, backreferences) is refused.
  *
- * Semantics are JavaScript's (Unicode mode). Inline flag groups such as `(?i)` or `(?i:...)` are
- * refused whatever the Node version: Node 20 rejects them but newer V8s accept `(?i:...)`, and a
- * pattern must not change meaning with the runtime. Swapping in RE2 semantics changes this file
- * only.
+ * Compile, then anchor: the pattern is compiled alone (an unbalanced `x)|(?:.*` is a syntax
+ * error, never "x, or anything"), and matched with the engine's whole-input match
+ * (`testExact`), not by pasting it into `^(?:…)$` text: the anchoring is not part of the
+ * pattern, so nothing the pattern contains can close or escape it — `(?m)` flags and
+ * alternation included.
+ *
+ * A pattern that is not in Unicode NFC is refused: identities that are not NFC never match
+ * (identity-candidates.ts), so such a pattern could only ever match look-alikes.
  */
+import { RE2JS } from 're2js';
 import { fail } from '../errors.js';
 
 /** Longer patterns are refused: identities are URIs and emails, not documents. */
 export const MAX_IDENTITY_PATTERN_LENGTH = 4096;
 
-/** `(?` followed by flag letters, optionally `-` and more letters, then `:` or `)`. */
-const INLINE_FLAGS = /^\(\?[a-zA-Z]*(?:-[a-zA-Z]*)?[:)]/;
+/** A compiled identity pattern: tests a whole value (anchored at both ends by the engine). */
+export interface IdentityMatcher {
+  /** The pattern as the user gave it. */
+  readonly pattern: string;
+  /** How the pattern is shown in reports: ^(?:pattern)$ (whole-value match). */
+  readonly source: string;
+  /** True when the whole of `value` matches. Linear in `value`'s length. */
+  test(value: string): boolean;
+  /** True when some part of `value` matches (what an unanchored grep would say): explanations only, never a verdict. */
+  testPart(value: string): boolean;
+}
 
-/** The first inline flag group outside a character class, or undefined. */
-function inlineFlagGroup(pattern: string): { at: number; group: string } | undefined {
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-      continue;
-    }
-    if (c === '[') inClass = true;
-    else if (c === '(' && pattern[i + 1] === '?') {
-      const m = INLINE_FLAGS.exec(pattern.slice(i, i + 64));
-      // `(?:` alone is a plain non-capturing group, not a flag group.
-      if (m && m[0] !== '(?:') return { at: i, group: m[0] };
-    }
-  }
-  return undefined;
+/** What RE2's messages say, in the words a user of `--certificate-identity` needs. */
+function reason(e: unknown, pattern: string): string {
+  const err = e as { error?: unknown; input?: unknown; message?: unknown };
+  const what = typeof err.error === 'string' ? err.error : String(err.message ?? e);
+  const at = typeof err.input === 'string' && err.input !== '' ? `: \`${err.input.slice(0, 80)}\`` : '';
+  const hint = /unsupported Perl syntax/.test(what) || /\(\?<?[=!]/.test(pattern) ? ' (RE2 has no lookahead, lookbehind or backreference)' : /invalid escape/.test(what) ? ' (RE2 has no backreferences; escape a literal character with \\)' : '';
+  return `${what}${at}${hint}`;
 }
 
 /**
- * `pattern` compiled on its own, then anchored whole: ^(?:pattern)$. An empty, over-long,
- * unparsable or flag-carrying pattern is INPUT_INVALID naming `what` (the flag or option).
+ * `pattern` compiled alone as an RE2 regular expression, matched whole. An empty, over-long,
+ * non-NFC or unparsable pattern is INPUT_INVALID naming `what` (the flag or policy key).
  */
-export function compileIdentityPattern(pattern: string, what = '--certificate-identity'): RegExp {
+export function compileIdentityPattern(pattern: string, what = '--certificate-identity'): IdentityMatcher {
   if (pattern.length === 0) fail('INPUT_INVALID', 'input', `${what} is empty`);
   if (pattern.length > MAX_IDENTITY_PATTERN_LENGTH) {
     fail('INPUT_INVALID', 'input', `${what} is ${pattern.length} characters long; the limit is ${MAX_IDENTITY_PATTERN_LENGTH}`, { length: pattern.length, limit: MAX_IDENTITY_PATTERN_LENGTH });
   }
-  const flags = inlineFlagGroup(pattern);
-  if (flags) {
-    fail('INPUT_INVALID', 'input', `${what} is not a valid regular expression: inline flag group ${JSON.stringify(flags.group)} at offset ${flags.at} is not supported (write the variants out, e.g. [Oo]rg)`);
+  if (pattern.normalize('NFC') !== pattern) {
+    fail('INPUT_INVALID', 'input', `${what} is not in Unicode NFC: certificate identities that are not NFC never match, so write the pattern in NFC (composed characters) form`, { pattern });
   }
+  let re: RE2JS;
   try {
-    new RegExp(pattern, 'u');
+    re = RE2JS.compile(pattern);
   } catch (e) {
-    // V8's message repeats the pattern as /.../u; keep only the reason.
-    const reason = (e as Error).message.replace(/^Invalid regular expression: \/[\s\S]*\/u?: /, '');
-    return fail('INPUT_INVALID', 'input', `${what} is not a valid regular expression on its own: ${reason}`, { pattern }, { cause: e });
+    return fail('INPUT_INVALID', 'input', `${what} is not a valid RE2 regular expression on its own: ${reason(e, pattern)}`, { pattern }, { cause: e });
   }
-  return new RegExp(`^(?:${pattern})$`, 'u');
+  return {
+    pattern,
+    source: anchoredForm(pattern),
+    test: (value: string) => re.testExact(value),
+    testPart: (value: string) => re.test(value),
+  };
 }
 
 /** How a compiled pattern is shown in reports and errors. */

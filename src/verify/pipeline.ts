@@ -152,8 +152,8 @@ const STEPS: Step[] = [
       return {
         check: 'policy',
         status: 'pass',
-        summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(input.policy.identity!.pattern)}`,
-        details: { issuer: id.issuer, identity: id.matched, field: id.matchedField, pattern: input.policy.identity!.pattern },
+        summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(id.pattern)}${id.explain.extensions.length > 0 ? `; ${id.explain.extensions.map((e) => `${e.name} ${JSON.stringify(e.value)}`).join(', ')} match` : ''}`,
+        details: { issuer: id.issuer, identity: id.matched, field: id.matchedField, pattern: id.pattern, derived: id.derived, policySource: input.policy.identity!.source, explain: id.explain },
       };
     },
   },
@@ -161,9 +161,11 @@ const STEPS: Step[] = [
 
 /** State every run starts with: the digest-only verifier is loaded only when needed. */
 async function initialState(input: VerifyInput): Promise<VerifyState> {
-  if (input.artifact.kind !== 'digest' || input.bundle.content.kind !== 'messageSignature') return { warnings: [] };
+  // Warnings about the policy itself (an organization-wide pattern) belong in every report.
+  const warnings = [...input.policy.warnings];
+  if (input.artifact.kind !== 'digest' || input.bundle.content.kind !== 'messageSignature') return { warnings };
   const { verifyPrehashed } = await import('../crypto-prehash.js');
-  return { verifyPrehashed, warnings: [] };
+  return { verifyPrehashed, warnings };
 }
 
 /** Verify and return a report listing every check. Never throws for bad input. */
@@ -182,7 +184,10 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
   try {
     state.signingKey = resolveSigningKey(bundle, input.policy);
   } catch (e) {
-    return finish(report, e);
+    finish(report, e, 'bundle');
+    // Every check is still listed once, in order: none ran.
+    for (const step of STEPS) report.checks.push({ check: step.check, status: 'skip', summary: 'not run: an earlier check failed' });
+    return report;
   }
   for (const step of STEPS) {
     if (failed) {
@@ -197,7 +202,7 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
       report.checks.push(step.run(input, state));
     } catch (e) {
       failed = true;
-      finish(report, e);
+      finish(report, e, step.check);
     }
   }
   report.verifiedTimes = (state.verifiedTimes ?? []).map((t) => ({ source: t.source, time: formatTime(preciseTime(t)), authority: t.authority }));
@@ -213,9 +218,11 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
   return report;
 }
 
-function finish(report: VerificationReport, e: unknown): VerificationReport {
+function finish(report: VerificationReport, e: unknown, check: CheckName): VerificationReport {
   if (!(e instanceof StellaError)) throw e;
-  report.checks.push({ check: e.check, status: 'fail', summary: e.message, ...(e.details ? { details: e.details } : {}) });
+  // Listed under the step that ran (each check once, in order); the error names the check the
+  // failure belongs to (a log key looked up while verifying times is a tlog failure).
+  report.checks.push({ check, status: 'fail', summary: e.message, ...(e.details ? { details: e.details } : {}) });
   report.error = { code: e.code, check: e.check, message: e.message, exitCode: e.exitCode };
   return report;
 }

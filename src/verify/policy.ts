@@ -1,18 +1,49 @@
 /**
  * The verification policy, built once from options (sigstore-go's policy object). Everything
  * the checks compare against lives here, already validated, so checks never re-parse flags.
+ * Command-line flags and policy files (policy-file.ts) both end here: one builder, one set of
+ * rules (patterns compiled alone in RE2, NFC, broad patterns refused, issuers exact).
  */
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
 import { parsePublicKey } from '../crypto.js';
-import { compileIdentityPattern } from './identity-pattern.js';
+import { fulcioExtensionByName, FULCIO_EXTENSIONS } from '../x509/fulcio-extensions.js';
+import { compileIdentityPattern, type IdentityMatcher } from './identity-pattern.js';
+import { describeBreadth, identityBreadth, type IdentityBreadth } from './identity-breadth.js';
+import { unsatisfiableHint } from './identity-hints.js';
+
+export interface IdentityPolicyPattern {
+  /** The pattern as the user gave it. */
+  pattern: string;
+  /** Compiled alone (RE2), matched whole. */
+  matcher: IdentityMatcher;
+  breadth: IdentityBreadth;
+  /** Set when no Fulcio certificate can offer a matching identity (identity-hints.ts). */
+  unsatisfiable?: string;
+}
+
+export interface ExtensionConstraint {
+  /** Kebab-case Fulcio extension name (x509/fulcio-extensions.ts). */
+  name: string;
+  oid: string;
+  pattern: string;
+  matcher: IdentityMatcher;
+}
 
 export interface CertificateIdentityPolicy {
-  /** The regex as the user gave it (for reports). */
+  /** Compared exactly (no regex, no prefix): issuers are pinned. One, or several from a policy file. */
+  issuers: string[];
+  /** One or more patterns; an identity matching any of them is accepted. */
+  patterns: IdentityPolicyPattern[];
+  /** Claims beyond the subject: every one must be present and match whole. */
+  extensions: ExtensionConstraint[];
+  /** Where the policy came from ("command line", "policy FILE, environment NAME"). */
+  source: string;
+  /** The first pattern as given (reports). */
   pattern: string;
-  /** Compiled alone, then anchored: ^(?:pattern)$ (compileIdentityPattern), so `repo:org/repo` never matches `repo:org/repo-evil`. */
-  regex: RegExp;
-  /** Compared exactly (no regex, no prefix): issuers are pinned. */
+  /** The first pattern, compiled: ^(?:pattern)$ semantics, so `repo:org/repo` never matches `repo:org/repo-evil`. */
+  regex: IdentityMatcher;
+  /** The first issuer. */
   issuer: string;
 }
 
@@ -28,11 +59,29 @@ export interface VerificationPolicy {
   tlogThreshold: number;
   /** The verifier's clock (ms). Verified times after it are rejected. */
   now: number;
+  /** Said about the policy itself (organization-wide or any-ref patterns); copied into every report. */
+  warnings: string[];
 }
 
 export interface PolicyOptions {
+  /** One identity pattern (--certificate-identity). */
   certificateIdentity?: string;
+  /** Several identity patterns (a policy file's `identities:`); combined with certificateIdentity. */
+  certificateIdentities?: string[];
+  /** One exact issuer (--certificate-oidc-issuer). */
   certificateOidcIssuer?: string;
+  /** Several exact issuers (a policy file's `issuers:`). */
+  certificateOidcIssuers?: string[];
+  /** NAME=REGEX constraints on Fulcio extensions (--certificate-extension, `extensions:`). */
+  certificateExtensions?: ReadonlyArray<readonly [string, string]>;
+  /** Accept a pattern that matches identities of unrelated owners (--allow-broad-identity). */
+  allowBroadIdentity?: boolean;
+  /** Where the identity options came from, for reports and errors (default "command line"). */
+  identitySource?: string;
+  /** How a pattern is named in errors (default --certificate-identity). */
+  patternName?: (index: number) => string;
+  /** How an extension constraint is named in errors (default --certificate-extension). */
+  extensionName?: (name: string) => string;
   /** PEM public key text (managed-key bundles). */
   publicKeyPem?: string;
   requireTlog?: boolean;
@@ -41,19 +90,83 @@ export interface PolicyOptions {
   now?: number;
 }
 
+/** The usage text every "no identity" error ends with. */
+export const IDENTITY_REQUIRED_HELP =
+  'give --certificate-identity REGEX and --certificate-oidc-issuer URL, or --policy FILE --environment NAME, or --key PUBLIC_KEY ' +
+  '(or configure a default policy: $STELLA_POLICY, or policy.yaml next to the trust store, with a `default` environment)';
+
+/** Extension names a constraint may use: every Fulcio extension but the issuers (pinned by --certificate-oidc-issuer). */
+export const CONSTRAINABLE_EXTENSIONS = FULCIO_EXTENSIONS.filter((e) => e.name !== 'issuer' && e.name !== 'issuer-v1').map((e) => e.name);
+
+function compileExtension(name: string, pattern: string, what: string): ExtensionConstraint {
+  const ext = fulcioExtensionByName(name);
+  if (!ext || ext.name === 'issuer' || ext.name === 'issuer-v1') {
+    const why = ext ? 'issuers are pinned with --certificate-oidc-issuer (or a policy file\'s issuers:), never by a pattern' : `unknown Fulcio extension name ${JSON.stringify(name)}`;
+    fail('INPUT_INVALID', 'input', `${what}: ${why} (names: ${CONSTRAINABLE_EXTENSIONS.join(', ')})`, { name });
+  }
+  return { name: ext.name, oid: ext.oid, pattern, matcher: compileIdentityPattern(pattern, what) };
+}
+
+function checkIssuer(issuer: string, what: string): string {
+  if (issuer.length === 0) fail('INPUT_INVALID', 'input', `${what} is empty`);
+  if (/[\s\u0000-\u001f\u007f]/.test(issuer) || issuer.normalize('NFC') !== issuer) fail('INPUT_INVALID', 'input', `${what} ${JSON.stringify(issuer)} contains whitespace or control characters, or is not NFC`);
+  if (/[*]|\.\*|^\^|\$$/.test(issuer)) {
+    fail('INPUT_INVALID', 'input', `${what} ${JSON.stringify(issuer)} looks like a pattern: issuers are compared exactly, never as a wildcard; list several issuers in a policy file instead`);
+  }
+  return issuer;
+}
+
+/** Compile one identity pattern with every rule: RE2 alone, NFC, breadth (refused unless allowed). */
+export function compileIdentityPolicyPattern(pattern: string, what: string, allowBroad: boolean): IdentityPolicyPattern {
+  const matcher = compileIdentityPattern(pattern, what);
+  const breadth = identityBreadth(matcher);
+  if (breadth.kind === 'broad' && !allowBroad) {
+    fail('IDENTITY_TOO_BROAD', 'input', `${what}: ${describeBreadth(pattern, breadth)}; pass --allow-broad-identity (allowBroadIdentity: true in a policy file) only if you mean it`, { pattern, example: breadth.example });
+  }
+  const unsatisfiable = unsatisfiableHint(pattern);
+  return { pattern, matcher, breadth, ...(unsatisfiable ? { unsatisfiable } : {}) };
+}
+
 export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
-  const hasIdentity = opts.certificateIdentity !== undefined || opts.certificateOidcIssuer !== undefined;
+  const patterns = [...(opts.certificateIdentity !== undefined ? [opts.certificateIdentity] : []), ...(opts.certificateIdentities ?? [])];
+  const issuers = [...(opts.certificateOidcIssuer !== undefined ? [opts.certificateOidcIssuer] : []), ...(opts.certificateOidcIssuers ?? [])];
+  const extensions = opts.certificateExtensions ?? [];
+  const hasIdentity = patterns.length > 0 || issuers.length > 0 || extensions.length > 0;
   if (hasIdentity && opts.publicKeyPem !== undefined) {
     fail('INPUT_INVALID', 'input', 'give either --certificate-identity/--certificate-oidc-issuer or --key, not both');
   }
   if (!hasIdentity && opts.publicKeyPem === undefined) {
-    fail('INPUT_INVALID', 'input', 'an identity policy is required: --certificate-identity and --certificate-oidc-issuer, or --key');
+    fail('INPUT_INVALID', 'input', `an identity policy is required: ${IDENTITY_REQUIRED_HELP}`);
   }
+  const warnings: string[] = [];
   let identity: CertificateIdentityPolicy | undefined;
   if (hasIdentity) {
-    if (!opts.certificateIdentity) fail('INPUT_INVALID', 'input', '--certificate-identity is required with --certificate-oidc-issuer');
-    if (!opts.certificateOidcIssuer) fail('INPUT_INVALID', 'input', '--certificate-oidc-issuer is required with --certificate-identity');
-    identity = { pattern: opts.certificateIdentity, regex: compileIdentityPattern(opts.certificateIdentity), issuer: opts.certificateOidcIssuer };
+    if (patterns.length === 0) fail('INPUT_INVALID', 'input', '--certificate-identity is required with --certificate-oidc-issuer');
+    if (issuers.length === 0) fail('INPUT_INVALID', 'input', '--certificate-oidc-issuer is required with --certificate-identity');
+    const patternName = opts.patternName ?? (() => '--certificate-identity');
+    const extensionName = opts.extensionName ?? ((n: string) => `--certificate-extension ${n}`);
+    const compiled = patterns.map((p, i) => compileIdentityPolicyPattern(p, patternName(i), opts.allowBroadIdentity ?? false));
+    for (const c of compiled) {
+      if (c.breadth.kind === 'broad') warnings.push(`${describeBreadth(c.pattern, c.breadth)} (accepted: --allow-broad-identity)`);
+      else if (c.breadth.kind !== 'narrow') warnings.push(describeBreadth(c.pattern, c.breadth));
+    }
+    const seen = new Set<string>();
+    const exts = extensions.map(([name, pattern]) => {
+      const e = compileExtension(name, pattern, extensionName(name));
+      if (seen.has(e.name)) fail('INPUT_INVALID', 'input', `${extensionName(name)} is given twice: give each extension once (alternatives go in one pattern: a|b)`);
+      seen.add(e.name);
+      return e;
+    });
+    const issuerList = issuers.map((i) => checkIssuer(i, '--certificate-oidc-issuer'));
+    identity = {
+      issuers: [...new Set(issuerList)],
+      patterns: compiled,
+      extensions: exts,
+      source: opts.identitySource ?? 'command line',
+      pattern: compiled[0]!.pattern,
+      regex: compiled[0]!.matcher,
+      issuer: issuerList[0]!,
+    };
   }
   const threshold = opts.tlogThreshold ?? 1;
   if (!Number.isInteger(threshold) || threshold < 1) fail('INPUT_INVALID', 'input', 'tlog threshold must be a positive integer');
@@ -64,5 +177,6 @@ export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
     requireSct: opts.requireSct ?? true,
     tlogThreshold: threshold,
     now: opts.now ?? Date.now(),
+    warnings,
   };
 }

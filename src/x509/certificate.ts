@@ -342,17 +342,8 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
   const root = parseDer(der, c, Tag.SEQUENCE);
   const [tbs, sigAlgNode, sigValueNode] = root.sequence('Certificate', 3, 3) as [DerNode, DerNode, DerNode];
   const tbsFields = tbs.sequence('TBSCertificate', 6, 10);
-  let i = 0;
-  let version = 1;
-  if (tbsFields[0]!.isContext(0)) {
-    const vwrap = tbsFields[0]!;
-    if (!vwrap.constructed || vwrap.children.length !== 1) vwrap.fail('version must be [0] EXPLICIT INTEGER');
-    const v = readSmallInteger(vwrap.children[0]!, 'version');
-    if (v === 0) vwrap.fail('version v1 must be omitted in DER');
-    if (v > 2) vwrap.fail(`unsupported certificate version ${v + 1}`);
-    version = v + 1;
-    i++;
-  }
+  const version = readVersion(tbsFields[0]!);
+  let i = version === 1 ? 0 : 1;
   const serialNode = tbs.child(i++, 'serialNumber');
   const serialBytes = readIntegerBytes(serialNode);
   checkSerial(serialNode, serialBytes);
@@ -374,106 +365,12 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
   const publicKeyAlgorithmOid = readAlgorithmIdentifier(spkiAlg, 'subjectPublicKeyInfo algorithm').oid;
   readBitString(spkiKey);
 
-  // Optional issuerUniqueID [1] and subjectUniqueID [2] (v2/v3 only), then [3] extensions.
-  let lastTag = 0;
-  let extensionsNode: DerNode | undefined;
-  for (; i < tbsFields.length; i++) {
-    const f = tbsFields[i]!;
-    if (f.cls !== TagClass.context || f.tagNumber < 1 || f.tagNumber > 3 || f.tagNumber <= lastTag) f.fail('TBSCertificate: unexpected field');
-    if (version === 1) f.fail('TBSCertificate: v1 certificate with unique identifiers or extensions');
-    lastTag = f.tagNumber;
-    if (f.tagNumber === 3) {
-      if (version !== 3) f.fail('TBSCertificate: extensions require version 3');
-      if (!f.constructed || f.children.length !== 1) f.fail('extensions must be [3] EXPLICIT SEQUENCE');
-      extensionsNode = f.children[0];
-    } else if (f.constructed) {
-      f.fail('unique identifier must be a primitive BIT STRING');
-    }
-  }
+  const extensionsNode = readTbsTail(tbsFields, i, version);
 
   const sigAlg = readAlgorithmIdentifier(sigAlgNode, 'signatureAlgorithm');
   if (!bytesEqual(sigAlgNode.der, tbsSigAlg.der)) sigAlgNode.fail('signatureAlgorithm differs from the TBS signature field');
   const sig = readBitString(sigValueNode);
   if (sig.unusedBits !== 0) sigValueNode.fail('signatureValue has unused bits');
-
-  // Extensions.
-  const extensions: Extension[] = [];
-  const unhandledCriticalExtensions: string[] = [];
-  let basicConstraints: BasicConstraints | undefined;
-  let keyUsage: Set<KeyUsageName> | undefined;
-  let extKeyUsage: string[] | undefined;
-  let subjectAltName: SubjectAltName | undefined;
-  let subjectKeyId: Uint8Array | undefined;
-  let authorityKeyId: Uint8Array | undefined;
-  let embeddedSctList: Uint8Array | undefined;
-  let hasCtPoison = false;
-  let issuerV1: string | undefined;
-  let issuerV2: string | undefined;
-  const fulcioValues = new Map<string, string>();
-  if (extensionsNode) {
-    const list = extensionsNode.sequence('extensions', 1);
-    const seen = new Set<string>();
-    for (const ext of list) {
-      const parts = ext.sequence('extension', 2, 3);
-      const oidStr = readOid(parts[0]!);
-      if (seen.has(oidStr)) ext.fail(`duplicate extension ${oidStr}`);
-      seen.add(oidStr);
-      let critical = false;
-      if (parts.length === 3) {
-        critical = readBoolean(parts[1]!);
-        if (!critical) parts[1]!.fail(`extension ${oidStr}: critical FALSE must be omitted in DER`);
-      }
-      const valueNode = parts[parts.length - 1]!;
-      const value = readOctetString(valueNode);
-      extensions.push({ oid: oidStr, critical, value });
-      if (critical && !HANDLED_EXTENSIONS.has(oidStr)) unhandledCriticalExtensions.push(oidStr);
-      const what = `certificate extension ${oidStr}`;
-      switch (oidStr) {
-        case OID.basicConstraints:
-          basicConstraints = parseBasicConstraints(parseNested(valueNode, what, Tag.SEQUENCE));
-          break;
-        case OID.keyUsage:
-          keyUsage = parseKeyUsage(parseNested(valueNode, what, Tag.BIT_STRING));
-          break;
-        case OID.extKeyUsage:
-          extKeyUsage = parseExtKeyUsage(parseNested(valueNode, what, Tag.SEQUENCE));
-          break;
-        case OID.subjectAltName:
-          subjectAltName = parseSubjectAltName(parseNested(valueNode, what, Tag.SEQUENCE));
-          break;
-        case OID.subjectKeyIdentifier:
-          subjectKeyId = readOctetString(parseNested(valueNode, what, Tag.OCTET_STRING));
-          break;
-        case OID.authorityKeyIdentifier:
-          authorityKeyId = parseAuthorityKeyId(parseNested(valueNode, what, Tag.SEQUENCE));
-          break;
-        case OID.ctSctList:
-          embeddedSctList = readOctetString(parseNested(valueNode, what, Tag.OCTET_STRING));
-          break;
-        case OID.ctPoison:
-          readNull(parseNested(valueNode, what, Tag.NULL));
-          hasCtPoison = true;
-          break;
-        default:
-          if (FULCIO_DER_STRING_OIDS.has(oidStr)) {
-            const inner = parseNested(valueNode, what, Tag.UTF8_STRING);
-            if (!inner.is(Tag.UTF8_STRING)) inner.fail(`${what}: expected a UTF8String`);
-            const s = readString(inner);
-            fulcioValues.set(oidStr, s);
-            if (oidStr === OID.fulcioIssuerV2) issuerV2 = s;
-          } else if (FULCIO_RAW_STRING_OIDS.has(oidStr)) {
-            let s: string;
-            try {
-              s = utf8Decoder.decode(value);
-            } catch {
-              return valueNode.fail(`${what}: not valid UTF-8`);
-            }
-            fulcioValues.set(oidStr, s);
-            if (oidStr === OID.fulcioIssuerV1) issuerV1 = s;
-          }
-      }
-    }
-  }
 
   return new Certificate({
     der: root.der,
@@ -493,18 +390,130 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
     signatureAlgorithmParams: sigAlg.params,
     signatureValue: sig.bytes,
     isSelfIssued: bytesEqual(issuerNode.der, subjectNode.der),
-    basicConstraints,
-    keyUsage,
-    extKeyUsage,
-    subjectAltName,
-    subjectKeyId,
-    authorityKeyId,
-    fulcio: { issuerV1, issuerV2, values: fulcioValues },
-    embeddedSctList,
-    hasCtPoison,
-    extensions,
-    unhandledCriticalExtensions,
+    ...withAllExtensionFields(parseExtensions(extensionsNode)),
   });
+}
+
+/** Every field present (undefined where the certificate has no such extension), as Certificate's constructor takes them. */
+function withAllExtensionFields(e: ParsedExtensions) {
+  const { basicConstraints, keyUsage, extKeyUsage, subjectAltName, subjectKeyId, authorityKeyId, embeddedSctList } = e;
+  return { ...e, basicConstraints, keyUsage, extKeyUsage, subjectAltName, subjectKeyId, authorityKeyId, embeddedSctList };
+}
+
+/** The TBS `version` field: [0] EXPLICIT, present only for v2/v3 (DER omits v1). Returns 1, 2 or 3. */
+function readVersion(first: DerNode): number {
+  if (!first.isContext(0)) return 1;
+  if (!first.constructed || first.children.length !== 1) first.fail('version must be [0] EXPLICIT INTEGER');
+  const v = readSmallInteger(first.children[0]!, 'version');
+  if (v === 0) first.fail('version v1 must be omitted in DER');
+  if (v > 2) first.fail(`unsupported certificate version ${v + 1}`);
+  return v + 1;
+}
+
+/** After subjectPublicKeyInfo: optional issuerUniqueID [1] and subjectUniqueID [2] (v2/v3), then [3] extensions. */
+function readTbsTail(tbsFields: DerNode[], from: number, version: number): DerNode | undefined {
+  let lastTag = 0;
+  let extensionsNode: DerNode | undefined;
+  for (let i = from; i < tbsFields.length; i++) {
+    const f = tbsFields[i]!;
+    if (f.cls !== TagClass.context || f.tagNumber < 1 || f.tagNumber > 3 || f.tagNumber <= lastTag) f.fail('TBSCertificate: unexpected field');
+    if (version === 1) f.fail('TBSCertificate: v1 certificate with unique identifiers or extensions');
+    lastTag = f.tagNumber;
+    if (f.tagNumber === 3) {
+      if (version !== 3) f.fail('TBSCertificate: extensions require version 3');
+      if (!f.constructed || f.children.length !== 1) f.fail('extensions must be [3] EXPLICIT SEQUENCE');
+      extensionsNode = f.children[0];
+    } else if (f.constructed) {
+      f.fail('unique identifier must be a primitive BIT STRING');
+    }
+  }
+  return extensionsNode;
+}
+
+/** What the extensions give a Certificate, filled in as they are read. */
+interface ParsedExtensions {
+  basicConstraints?: BasicConstraints;
+  keyUsage?: Set<KeyUsageName>;
+  extKeyUsage?: string[];
+  subjectAltName?: SubjectAltName;
+  subjectKeyId?: Uint8Array;
+  authorityKeyId?: Uint8Array;
+  fulcio: { issuerV1: string | undefined; issuerV2: string | undefined; values: Map<string, string> };
+  embeddedSctList?: Uint8Array;
+  hasCtPoison: boolean;
+  extensions: Extension[];
+  unhandledCriticalExtensions: string[];
+}
+
+/** Every extension once (a duplicate OID is refused), each known one parsed strictly; unknown critical ones listed. */
+function parseExtensions(extensionsNode: DerNode | undefined): ParsedExtensions {
+  const out: ParsedExtensions = { fulcio: { issuerV1: undefined, issuerV2: undefined, values: new Map<string, string>() }, hasCtPoison: false, extensions: [], unhandledCriticalExtensions: [] };
+  if (!extensionsNode) return out;
+  const seen = new Set<string>();
+  for (const ext of extensionsNode.sequence('extensions', 1)) {
+    const parts = ext.sequence('extension', 2, 3);
+    const oidStr = readOid(parts[0]!);
+    if (seen.has(oidStr)) ext.fail(`duplicate extension ${oidStr}`);
+    seen.add(oidStr);
+    let critical = false;
+    if (parts.length === 3) {
+      critical = readBoolean(parts[1]!);
+      if (!critical) parts[1]!.fail(`extension ${oidStr}: critical FALSE must be omitted in DER`);
+    }
+    const valueNode = parts[parts.length - 1]!;
+    const value = readOctetString(valueNode);
+    out.extensions.push({ oid: oidStr, critical, value });
+    if (critical && !HANDLED_EXTENSIONS.has(oidStr)) out.unhandledCriticalExtensions.push(oidStr);
+    readExtension(out, oidStr, valueNode, value);
+  }
+  return out;
+}
+
+function readExtension(out: ParsedExtensions, oidStr: string, valueNode: DerNode, value: Uint8Array): void {
+  const what = `certificate extension ${oidStr}`;
+  switch (oidStr) {
+    case OID.basicConstraints:
+      out.basicConstraints = parseBasicConstraints(parseNested(valueNode, what, Tag.SEQUENCE));
+      return;
+    case OID.keyUsage:
+      out.keyUsage = parseKeyUsage(parseNested(valueNode, what, Tag.BIT_STRING));
+      return;
+    case OID.extKeyUsage:
+      out.extKeyUsage = parseExtKeyUsage(parseNested(valueNode, what, Tag.SEQUENCE));
+      return;
+    case OID.subjectAltName:
+      out.subjectAltName = parseSubjectAltName(parseNested(valueNode, what, Tag.SEQUENCE));
+      return;
+    case OID.subjectKeyIdentifier:
+      out.subjectKeyId = readOctetString(parseNested(valueNode, what, Tag.OCTET_STRING));
+      return;
+    case OID.authorityKeyIdentifier:
+      out.authorityKeyId = parseAuthorityKeyId(parseNested(valueNode, what, Tag.SEQUENCE));
+      return;
+    case OID.ctSctList:
+      out.embeddedSctList = readOctetString(parseNested(valueNode, what, Tag.OCTET_STRING));
+      return;
+    case OID.ctPoison:
+      readNull(parseNested(valueNode, what, Tag.NULL));
+      out.hasCtPoison = true;
+      return;
+  }
+  if (FULCIO_DER_STRING_OIDS.has(oidStr)) {
+    const inner = parseNested(valueNode, what, Tag.UTF8_STRING);
+    if (!inner.is(Tag.UTF8_STRING)) inner.fail(`${what}: expected a UTF8String`);
+    const s = readString(inner);
+    out.fulcio.values.set(oidStr, s);
+    if (oidStr === OID.fulcioIssuerV2) out.fulcio.issuerV2 = s;
+  } else if (FULCIO_RAW_STRING_OIDS.has(oidStr)) {
+    let s: string;
+    try {
+      s = utf8Decoder.decode(value);
+    } catch {
+      return valueNode.fail(`${what}: not valid UTF-8`);
+    }
+    out.fulcio.values.set(oidStr, s);
+    if (oidStr === OID.fulcioIssuerV1) out.fulcio.issuerV1 = s;
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { EXIT_CODES } from '../../src/errors.js';
 import { BUNDLE_LIMITS } from '../../src/bundle/model.js';
 import { TRUSTED_ROOT_LIMITS } from '../../src/trust/trusted-root.js';
-import { EXPORT_LIMITS } from '../../src/archive/export.js';
+import { EXPORT_LIMITS, STREAM_LIMITS } from '../../src/archive/export.js';
 import { ROTATION_LIMITS } from '../../src/trust/rotation/bundle.js';
 import { MAX_IMPORT_BYTES } from '../../src/trust/store/importers.js';
 import { FILE_LIMITS } from '../../src/util/fs.js';
@@ -65,7 +65,8 @@ const FLAGS: InputFlag[] = [
   { flag: 'attest verify --bundle', args: (f) => [...verify, '--artifact', ART, '--bundle', f, '--trusted-root', ROOT, ...IDENTITY], limit: BUNDLE_LIMITS.maxBytes, notRegular: 10, tooLarge: EXIT_CODES.BUNDLE_LIMIT_EXCEEDED },
   { flag: 'attest verify --trusted-root', args: (f) => [...verify, '--artifact', ART, '--bundle', BUNDLE, '--trusted-root', f, ...IDENTITY], limit: TRUSTED_ROOT_LIMITS.maxBytes, notRegular: 10, tooLarge: EXIT_CODES.TRUSTED_ROOT_INVALID },
   { flag: 'attest verify --key', args: (f) => [...verify, '--artifact', ART, '--bundle', S('managed-key.sigstore.json'), '--trusted-root', ROOT, '--key', f], limit: FILE_LIMITS.keyBytes, notRegular: 10, tooLarge: 10 },
-  { flag: 'attest verify --archive', args: (f) => [...verify, '--artifact', ART, '--archive', f, '--trusted-root', ROOT, ...IDENTITY], limit: EXPORT_LIMITS.maxArchiveBytes, notRegular: 10, tooLarge: EXIT_CODES.ARCHIVE_LIMIT_EXCEEDED },
+  // Streamed: the archive limit is STREAM_LIMITS' (1 TiB), still checked from fstat before anything is read.
+  { flag: 'attest verify --archive', args: (f) => [...verify, '--artifact', ART, '--archive', f, '--trusted-root', ROOT, ...IDENTITY], limit: STREAM_LIMITS.maxArchiveBytes, notRegular: 10, tooLarge: EXIT_CODES.ARCHIVE_LIMIT_EXCEEDED },
   { flag: 'attest sign --predicate', args: (f, out) => ['attest', 'sign', '--keyless', '--artifact', ART, '--predicate', f, '--predicate-type', 'https://example.com/p/v1', '--identity-token', 'a.b.c', '--output', out, '--json'], limit: FILE_LIMITS.predicateBytes, notRegular: 10, tooLarge: 10 },
   { flag: 'attest sign --config', args: (f, out) => ['attest', 'sign', '--keyless', '--artifact', ART, '--config', f, '--identity-token', 'a.b.c', '--output', out, '--json'], limit: FILE_LIMITS.configBytes, notRegular: EXIT_CODES.CONFIG_INVALID, tooLarge: EXIT_CODES.CONFIG_INVALID },
   { flag: 'attest sign --signing-config', args: (f, out) => ['attest', 'sign', '--keyless', '--artifact', ART, '--signing-config', f, '--identity-token', 'a.b.c', '--output', out, '--json'], limit: SIGNING_CONFIG_LIMITS.maxBytes, notRegular: EXIT_CODES.CONFIG_INVALID, tooLarge: EXIT_CODES.CONFIG_INVALID },

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSignerConfig, parseDuration, parseSignerConfig, renderSignerConfig, defaultSignerConfig } from '../../src/sign/config.js';
@@ -31,12 +32,22 @@ test('the seed signer.yaml loads with every key', (t) => {
   t.true(c.certificate.requireSCT);
 });
 
+test('the seed\'s private-Fulcio config without a Rekor URL is refused: entries would go to the public Rekor', (t) => {
+  const err = configError(t, () => loadSignerConfig(join(fixtures, 'signer-private.yaml')));
+  t.regex(err.message, /signer\.signing\.keyless\.rekor\.url \(line 5\): missing: a private Fulcio \(https:\/\/fulcio\.internal\.example\.com\) needs an explicit Rekor URL/);
+  // Public Rekor named explicitly is a choice, and accepted.
+  const text = readFileSync(join(fixtures, 'signer-private.yaml'), 'utf8').replace('      oidc:', '      rekor:\n        url: "https://rekor.sigstore.dev"\n      oidc:');
+  t.is(parseSignerConfig(text).rekor.url, 'https://rekor.sigstore.dev');
+});
+
 test('a relative rootBundlePath resolves against the config file folder; defaults fill the rest', (t) => {
-  const c = loadSignerConfig(join(fixtures, 'signer-private.yaml'));
+  const text = readFileSync(join(fixtures, 'signer-private.yaml'), 'utf8').replace('      oidc:', '      rekor:\n        url: "https://rekor.internal.example.com"\n      oidc:');
+  const c = parseSignerConfig(text, join(fixtures, 'signer-private.yaml'));
   t.is(c.certificate.rootBundlePath, join(fixtures, 'roots', 'private-fulcio-roots.pem'));
   t.is(c.fulcio.url, 'https://fulcio.internal.example.com');
   t.is(c.fulcio.retries, 3);
-  t.is(c.rekor.url, 'https://rekor.sigstore.dev');
+  t.is(c.rekor.url, 'https://rekor.internal.example.com');
+  t.is(c.rekor.retries, 3);
 });
 
 test('an unknown key (typo) is an error naming the key and its line', (t) => {
@@ -105,5 +116,5 @@ test('renderSignerConfig round-trips through the parser', (t) => {
   c.algorithms = { preferred: 'ECDSA_P256', allowed: ['ECDSA_P256', 'Ed25519'] };
   c.certificate.rootBundlePath = '/tmp/roots.pem';
   const back = parseSignerConfig(renderSignerConfig(c));
-  t.deepEqual({ ...back, source: undefined }, c);
+  t.deepEqual({ ...back, source: undefined }, { ...c, rekor: { ...c.rekor, explicit: true } });
 });

@@ -63,8 +63,13 @@ test('the OIDC issuer is compared exactly: a certificate issuer that merely star
 });
 
 test('the OIDC issuer is compared exactly: a pinned issuer that extends, truncates or re-cases the certificate issuer is refused', async (t) => {
-  for (const policyIssuer of [`${ISSUER_URL}/`, ISSUER_URL.slice(0, -1), ISSUER_URL.replace('https://', ''), ISSUER_URL.toUpperCase(), ` ${ISSUER_URL}`]) {
+  for (const policyIssuer of [`${ISSUER_URL}/`, ISSUER_URL.slice(0, -1), ISSUER_URL.replace('https://', ''), ISSUER_URL.toUpperCase()]) {
     issuerRefused(t, await verifyWithIssuers('exact', ISSUER_URL, policyIssuer), ISSUER_URL, policyIssuer);
+  }
+  // Whitespace, control characters and wildcards never reach the comparison: refused when the policy is built.
+  for (const policyIssuer of [` ${ISSUER_URL}`, `${ISSUER_URL}\n`, 'https://.*', '*']) {
+    const e = t.throws(() => buildPolicy({ certificateIdentity: 'repo:org/repo:ref:refs/heads/main', certificateOidcIssuer: policyIssuer }), { instanceOf: StellaError });
+    t.is(e?.code, 'INPUT_INVALID', policyIssuer);
   }
 });
 

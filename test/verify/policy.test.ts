@@ -35,7 +35,7 @@ test('identity without issuer is refused: issuers are always pinned', (t) => {
 test('an invalid regex is a clear input error', (t) => {
   const e = t.throws(() => buildPolicy({ certificateIdentity: '(unclosed', certificateOidcIssuer: ISSUER }), { instanceOf: StellaError });
   t.is(e.code, 'INPUT_INVALID');
-  t.regex(e.message, /not a valid regular expression/);
+  t.regex(e.message, /not a valid RE2 regular expression/);
 });
 
 test('an unparsable --key is refused', (t) => {

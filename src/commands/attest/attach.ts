@@ -10,7 +10,7 @@ export default class AttestAttach extends StellaCommand {
     'A registry without the referrers API gets the referrers index under the tag sha256-<hex>,',
     'updated without losing entries other clients add at the same time. The bundle must be for',
     'the image digest. `attest sign --image` does this itself; this command retries it.',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = [
     '<%= config.bin %> attest attach --bundle app.sigstore.json --image ghcr.io/org/app@sha256:0123...cdef',

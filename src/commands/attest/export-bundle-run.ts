@@ -15,9 +15,10 @@ import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
 import { BUNDLE_LIMITS } from '../../bundle/model.js';
 import { parseTrustedRoot } from '../../trust/trusted-root.js';
 import { AttestationStore, normalizeArtifactDigest, resolveAttestationStorePath } from '../../store/attestations.js';
-import { utf8, toHex } from '../../util/encoding.js';
-import { readFileBounded, writeFileAtomic } from '../../util/fs.js';
-import { sha256 } from '../../crypto.js';
+import { utf8, toHex, toBase64 } from '../../util/encoding.js';
+import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../../util/fs.js';
+import { sha256, spkiOf } from '../../crypto.js';
+import { createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { artifactDigestsOf, buildExportArchive, readExportArchive, EXPORT_LIMITS, type ExportArchive, type ExportInput } from '../../archive/export.js';
 import type { ExportManifest } from '../../archive/manifest.js';
 
@@ -38,6 +39,8 @@ export interface ExportBundleOptions {
   /** --trusted-root: where the logs' URLs come from for --include-consistency. */
   logsTrustedRootPath?: string | undefined;
   storePath?: string | undefined;
+  /** PEM ECDSA private key to seal the archive with (manifest.sigstore.json). */
+  sealKeyPath?: string | undefined;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -56,6 +59,36 @@ export interface ExportBundleResult {
   refused: RefusedItem[];
   /** --include-consistency: per log, its latest tree size and how many proofs were fetched. */
   consistency?: { log: string; treeSize: number; proofs: number }[] | undefined;
+  /** 'archive' (tar), or 'bundle' for a .json output (the one bundle, as is). */
+  format: 'archive' | 'bundle';
+  /** Key id of the seal key, when sealed. */
+  sealedBy?: string | undefined;
+}
+
+/** A seal over the manifest's exact bytes: a v0.3 message-signature bundle by an exporter key. */
+export function sealWithKey(keyPath: string): { keyId: string; seal: (manifest: Uint8Array) => Promise<Uint8Array> } {
+  const pem = Buffer.from(readFileBounded(keyPath, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes, secret: true })).toString('utf8');
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch (e) {
+    fail('INPUT_INVALID', 'input', `--seal-key ${JSON.stringify(keyPath)}: not a PEM private key`, undefined, { cause: e });
+  }
+  if (key.asymmetricKeyType !== 'ec') fail('INPUT_INVALID', 'input', `--seal-key ${JSON.stringify(keyPath)}: an ECDSA key (P-256, P-384 or P-521) is required`);
+  const keyId = toHex(sha256(spkiOf(createPublicKey(key))));
+  return {
+    keyId,
+    seal: (manifest) => {
+      const digest = sha256(manifest);
+      const signature = new Uint8Array(nodeSign('sha256', manifest, key));
+      const bundle = {
+        mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        verificationMaterial: { publicKey: { hint: keyId }, tlogEntries: [] },
+        messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: toBase64(digest) }, signature: toBase64(signature) },
+      };
+      return Promise.resolve(utf8.encode(JSON.stringify(bundle, null, 2) + '\n'));
+    },
+  };
 }
 
 /**
@@ -165,8 +198,28 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
     }
   }
   if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
+  const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
+  if (asBundle && opts.sealKeyPath) fail('INPUT_INVALID', 'input', '--seal-key seals an archive: give --output FILE.tar');
+  if (asBundle && opts.includeConsistency) fail('INPUT_INVALID', 'input', '--include-consistency adds consistency.json to an archive: give --output FILE.tar');
+  const sealer = opts.sealKeyPath ? sealWithKey(opts.sealKeyPath) : undefined;
   const consistency = opts.includeConsistency ? await collectConsistency(inputs, opts) : undefined;
-  const built = await buildExportArchive({ bundles: inputs, createdAt, trustedRoot, consistency: consistency?.bytes });
+  const built = await buildExportArchive({ bundles: inputs, createdAt, trustedRoot, seal: sealer?.seal, consistency: consistency?.bytes });
+  const allRefused = [...refused, ...built.refused];
+  if (asBundle) {
+    // The seed's form: `--output attestation-bundle.json` is one standard Sigstore bundle.
+    const artifacts = [...new Set(built.manifest.entries.map((e) => e.artifactDigest))];
+    if (built.manifest.entries.length !== 1 || allRefused.length > 0) {
+      fail(
+        'EXPORT_NOT_SINGLE_BUNDLE',
+        'archive',
+        `--output ${JSON.stringify(opts.outputPath)} is a single Sigstore bundle, but the selection holds ${built.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s)${allRefused.length ? ` and ${allRefused.length} refused` : ''}: give --output FILE.tar for an archive, or narrow the selection (one --artifact/--image, or one --bundle) to one bundle`,
+        { bundles: built.manifest.entries.length, artifacts },
+      );
+    }
+    const only = inputs.find((i) => toHex(sha256(i.bytes)) === built.manifest.entries[0]!.sha256)!;
+    writeFileAtomic(opts.outputPath, only.bytes, { what: 'exported bundle' });
+    return { outputPath: opts.outputPath, sha256: toHex(sha256(only.bytes)), size: only.bytes.byteLength, manifest: built.manifest, attestationStore: storePath, refused: [], format: 'bundle' };
+  }
   writeFileAtomic(opts.outputPath, built.archive, { what: 'export archive' });
   return {
     outputPath: opts.outputPath,
@@ -174,7 +227,9 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
     size: built.archive.byteLength,
     manifest: built.manifest,
     attestationStore: storePath,
-    refused: [...refused, ...built.refused],
+    refused: allRefused,
+    format: 'archive',
+    sealedBy: sealer?.keyId,
     consistency: consistency?.summary,
   };
 }

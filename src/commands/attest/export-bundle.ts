@@ -16,7 +16,7 @@ export default class AttestExportBundle extends StellaCommand {
     'the archive time is --created-at, else the newest integrated time, never the clock.',
     'Bundles come from the attestation store, and from --bundle files (the store is then read',
     'only when --attestation-store is given). Verify from it with `stella attest verify --archive`.',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = [
     '<%= config.bin %> attest export-bundle --all --output export.tar',
@@ -26,7 +26,9 @@ export default class AttestExportBundle extends StellaCommand {
   ];
 
   static override flags = {
-    output: Flags.string({ char: 'o', description: 'archive to write (plain tar, written atomically)', required: true }),
+    output: Flags.string({ char: 'o', description: 'archive to write (plain tar, written atomically); FILE.json: the one bundle of the one artifact selected, as a standard Sigstore bundle', required: true }),
+    'include-proofs': Flags.boolean({ description: 'require and carry each bundle\'s Rekor inclusion proof and checkpoint (always on: a bundle without them is refused; accepted so the requirement can be stated)', default: true, allowNo: false }),
+    'seal-key': Flags.string({ description: 'seal the archive: sign manifest.cbor with this PEM ECDSA private key (mode 0600) into manifest.sigstore.json' }),
     artifact: Flags.string({ description: 'sha256:<64 hex> of an artifact to export (repeatable)', multiple: true, exclusive: ['all'] }),
     all: Flags.boolean({ description: 'export every bundle in the attestation store (and every --bundle)', default: false, exclusive: ['artifact'] }),
     'attestation-store': Flags.string({ description: 'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)' }),
@@ -56,6 +58,7 @@ export default class AttestExportBundle extends StellaCommand {
       this.progress(`pulling bundles for ${refs.length} image(s)...`);
       registry = await collectFromRegistries(refs, registryOptionsFrom(registryFlagValues(flags)));
     }
+    this.progress(`reading and checking bundles${flags.all ? ' (all in the store)' : ''}, then writing ${flags.output}...`);
     const r = await runExportBundle({
       registry,
       outputPath: flags.output,
@@ -68,6 +71,7 @@ export default class AttestExportBundle extends StellaCommand {
       includeConsistency: flags['include-consistency'],
       logsTrustedRootPath: flags['trusted-root'],
       storePath: flags.store,
+      sealKeyPath: flags['seal-key'],
     });
     const artifacts = [...new Set(r.manifest.entries.map((e) => e.artifactDigest))];
     // One bad bundle never stops the others: they are exported, the bad ones reported one by
@@ -80,6 +84,8 @@ export default class AttestExportBundle extends StellaCommand {
       this.printJson({
         ok: incomplete === undefined,
         output: r.outputPath,
+        format: r.format,
+        sealed: r.sealedBy ?? null,
         sha256: r.sha256,
         size: r.size,
         createdAt: r.manifest.createdAt,
@@ -96,7 +102,8 @@ export default class AttestExportBundle extends StellaCommand {
       return;
     }
     for (const x of registry?.skipped ?? []) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: skipped ${x.source}: ${x.reason}\n`);
-    process.stdout.write(`${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s) to ${r.outputPath}\n`);
+    process.stdout.write(`${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s) to ${r.outputPath}${r.format === 'bundle' ? ' (a standard Sigstore bundle)' : ''}\n`);
+    if (r.sealedBy) process.stdout.write(`  sealed by:  exporter key ${r.sealedBy}\n`);
     process.stdout.write(`  sha256:     ${r.sha256} (${r.size} bytes)\n  created at: ${r.manifest.createdAt}\n`);
     if (r.manifest.trustedRoot) process.stdout.write('  includes trusted_root.json (not trusted automatically by the receiver)\n');
     for (const c of r.consistency ?? []) process.stdout.write(`  consistency: ${c.log} latest tree size ${c.treeSize}, ${c.proofs} proof(s)\n`);

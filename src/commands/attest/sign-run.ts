@@ -9,12 +9,13 @@
  * as `stella attest verify`: the local trust store when one exists, else the embedded
  * public-good root.
  */
-import { basename, resolve } from 'node:path';
-import { fail } from '../../errors.js';
+import { basename, dirname, resolve } from 'node:path';
+import { fail, StellaError } from '../../errors.js';
+import { logInfo } from '../../util/log.js';
 import { parseJsonStrict } from '../../util/json.js';
 import { looksLikeDigestReference, parseSha256Digest } from '../../util/digest.js';
 import { toHex } from '../../util/encoding.js';
-import { FILE_LIMITS, readArtifactFile, readFileBounded, writeFileAtomic } from '../../util/fs.js';
+import { checkFolderCreatable, checkWritableTarget, FILE_LIMITS, probeFile, readArtifactFile, readFileBounded, writeFileAtomic } from '../../util/fs.js';
 import { defaultSignerConfig, loadFulcioRoots, loadSignerConfig } from '../../sign/config.js';
 import { loadSigningConfig } from '../../sign/signing-config.js';
 import { planNeedsTrust, planServices } from '../../sign/services.js';
@@ -123,30 +124,51 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
     }
   }
 
-  const result = await signArtifact({
-    artifact,
-    predicate,
-    identityToken: opts.identityToken,
-    config,
-    fulcioRoots,
-    plan,
-    ...(trust ? { trust, trustSource } : {}),
-    env,
-    now: opts.now,
-    fetchImpl: opts.fetchImpl,
-    keyGenerator: opts.keyGenerator,
-  });
-
+  // Every local output is checked before the first request: a typo in --output or a bad
+  // attestation store must not leave a permanent log entry and no bundle.
   const outputPath = resolve(opts.outputPath ?? defaultOutputPath(opts.artifact));
-  writeFileAtomic(outputPath, result.bundleJson, { what: 'bundle' });
-
+  checkWritableTarget(outputPath, { what: 'bundle (--output)' });
+  logInfo(`bundle will be written to ${outputPath}`);
   let storePath: string | undefined;
+  let store: import('../../store/attestations.js').AttestationStore | undefined;
+  const { AttestationStore, resolveAttestationStorePath } = await import('../../store/attestations.js');
   if (opts.attestationStorePath !== false) {
-    const { AttestationStore, resolveAttestationStorePath } = await import('../../store/attestations.js');
     storePath = resolveAttestationStorePath(opts.attestationStorePath, env);
-    const store = AttestationStore.open(storePath, 'write');
+    // An existing store is opened (and judged: foreign, corrupt, too new) now; a missing one
+    // is created only once there is something to keep, where a folder can be made.
+    if (probeFile(storePath, 0, { what: 'attestation store', code: 'STORE_CORRUPT', check: 'attestation-store' }).kind === 'missing') {
+      checkFolderCreatable(dirname(storePath), { what: 'attestation store folder', code: 'STORE_CORRUPT', check: 'attestation-store' });
+    } else store = AttestationStore.open(storePath, 'write');
+    logInfo(`attestation store ${storePath} can be written`);
+  }
+  try {
+    const result = await signArtifact({
+      artifact,
+      predicate,
+      identityToken: opts.identityToken,
+      config,
+      fulcioRoots,
+      plan,
+      ...(trust ? { trust, trustSource } : {}),
+      env,
+      now: opts.now,
+      fetchImpl: opts.fetchImpl,
+      keyGenerator: opts.keyGenerator,
+    });
+    warnings.push(...result.warnings);
+
+    // Logged: from here on the entry exists whatever happens, so a failure says where it is.
+    const logged = `the signature is logged (${result.tlog.map((e) => `${e.url} log index ${e.logIndex}`).join(', ')}${result.rekor.uuid ? `, entry ${result.rekor.uuid}` : ''})`;
+    let writeError: StellaError | undefined;
     try {
-      store.save({
+      writeFileAtomic(outputPath, result.bundleJson, { what: 'bundle' });
+    } catch (e) {
+      if (!(e instanceof StellaError)) throw e;
+      writeError = e;
+    }
+    try {
+      if (storePath !== undefined && !store) store = AttestationStore.open(storePath, 'write');
+      store?.save({
         artifactDigest: result.artifactDigest,
         bundleJson: result.bundleJson,
         contentKind: result.contentKind,
@@ -154,9 +176,18 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
         identity: result.identity,
         issuer: result.issuer,
       });
-    } finally {
-      store.close();
+    } catch (e) {
+      if (!(e instanceof StellaError)) throw e;
+      const bundleAt = writeError ? `and the bundle could not be written either (${writeError.message})` : `the bundle is in ${outputPath}`;
+      throw new StellaError(e.code, e.check, `${e.message}; ${logged}: ${bundleAt}`, { ...e.details, logIndex: result.rekor.logIndex, uuid: result.rekor.uuid, bundle: writeError ? null : outputPath }, { cause: e });
     }
+    if (writeError) {
+      const recover = store ? `it was kept in the attestation store ${storePath}: recover it with \`stella attest export-bundle --attestation-store ${storePath} --artifact ${result.artifactDigest} --output FILE.tar\`` : 'it was not kept anywhere';
+      throw new StellaError(writeError.code, writeError.check, `${writeError.message}; ${logged}: ${recover}`, { logIndex: result.rekor.logIndex, uuid: result.rekor.uuid, attestationStore: storePath ?? null }, { cause: writeError });
+    }
+    logInfo(`bundle written to ${outputPath}${storePath ? ` and kept in ${storePath}` : ''}`);
+    return { ...result, outputPath, attestationStorePath: storePath, trustSource, signingConfigPath, warnings };
+  } finally {
+    store?.close();
   }
-  return { ...result, outputPath, attestationStorePath: storePath, trustSource, signingConfigPath, warnings };
 }

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { StellaError } from '../../errors.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
@@ -13,7 +13,7 @@ export default class AttestSign extends StellaCommand {
     'With --signing-config (a Sigstore signing_config.json v0.2) the CA, Rekor logs (v1 or v2) and',
     'TSAs are chosen by its rules; Rekor v2 needs a TSA, whose timestamp replaces the signed entry',
     "timestamp. Rekor's and the TSA's answers are checked against --trusted-root before the bundle is written.",
-  ].join('\n');
+  ].join(' ');
 
   static override examples = [
     '<%= config.bin %> attest sign --keyless --artifact ./dist/app.tgz',
@@ -26,7 +26,7 @@ export default class AttestSign extends StellaCommand {
 
   static override flags = {
     keyless: Flags.boolean({ description: 'keyless signing with a short-lived Fulcio certificate (the only mode)', required: true }),
-    artifact: Flags.string({ description: 'file to sign, sha256:<64 hex> to sign a digest only, or REGISTRY/REPO@sha256:<hex> to sign an image and attach the bundle to it', required: true }),
+    artifact: Flags.string({ description: 'file to sign (- for standard input), sha256:<64 hex> to sign a digest only, or REGISTRY/REPO@sha256:<hex> to sign an image and attach the bundle to it; or give it as the argument' }),
     image: Flags.string({ description: 'REGISTRY/REPO: attach the bundle to the image --artifact sha256:<hex> there, as an OCI 1.1 referrer' }),
     ...REGISTRY_FLAGS,
     type: Flags.string({ description: 'what the artifact is', options: ['blob', 'image'], default: 'blob' }),
@@ -42,8 +42,26 @@ export default class AttestSign extends StellaCommand {
     'attestation-store': Flags.string({ description: 'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)' }),
   };
 
+  static override args = { artifact: Args.string({ description: 'what to sign, as --artifact (cosign sign-blob FILE)', required: false }) };
+
   async run(): Promise<void> {
-    const { flags } = await this.parse(AttestSign);
+    const { flags: parsed, args } = await this.parse(AttestSign);
+    if (args.artifact !== undefined && parsed.artifact !== undefined) this.usage(`the artifact was given twice (${JSON.stringify(args.artifact)} and --artifact ${JSON.stringify(parsed.artifact)}): give it once`);
+    const artifact = args.artifact ?? parsed.artifact;
+    if (artifact === undefined) this.usage('missing required flag --artifact (or the artifact as an argument)');
+    const flags = { ...parsed, artifact };
+    // A URL that cannot work is a mistake in the command line: said at once, never retried.
+    for (const name of ['fulcio-url', 'rekor-url'] as const) {
+      const v = flags[name];
+      if (v === undefined) continue;
+      let u: URL | undefined;
+      try {
+        u = new URL(v);
+      } catch {
+        u = undefined;
+      }
+      if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) this.usage(`--${name} ${JSON.stringify(v)} is not an http(s) URL`);
+    }
     const { runSign } = await import('./sign-run.js');
     // An image in a registry: the digest is signed, then the bundle is attached there too.
     const { imageTarget } = await import('../../oci/sign-target.js');
@@ -74,6 +92,7 @@ export default class AttestSign extends StellaCommand {
         throw new StellaError(e.code, e.check, `${e.message} (signed: the bundle is in ${r.outputPath} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath} --image ${target.name}\`)`, e.details, { cause: e });
       }
     }
+    for (const w of r.warnings) this.warning(w);
     if (this.jsonMode) {
       this.printJson({
         ok: true,
@@ -97,7 +116,6 @@ export default class AttestSign extends StellaCommand {
       });
       return;
     }
-    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
     process.stdout.write(`  bundle:   ${r.outputPath}\n`);
     process.stdout.write(`  identity: ${r.identity ?? '(none)'}\n  issuer:   ${r.issuer ?? '(none)'}\n`);

@@ -1,30 +1,33 @@
 /**
  * The launcher bin/run.js uses for `stella attest verify` (without --help): the same flags
- * (VERIFY_FLAGS) and the same executor as the oclif command, parsed with node:util instead of
- * loading oclif, which alone costs more start-up than a whole @sigstore/verify run.
- * Usage errors match oclif's: a one-line message and exit 2.
+ * (VERIFY_FLAGS), the same command-line reader (../argv.ts: same rules and wording as every
+ * oclif command, a flag given twice refused) and the same executor as the oclif command,
+ * without loading oclif, which alone costs more start-up than a whole @sigstore/verify run.
  */
-import { parseArgs } from 'node:util';
-import { VERIFY_FLAGS } from './verify-spec.js';
+import { VERIFY_ARGS, VERIFY_FLAGS } from './verify-spec.js';
 import { executeVerify } from './verify-execute.js';
-import { printUsageError as usage } from '../render.js';
-import type { FlagValues } from '../flag-spec.js';
+import { reportError } from '../render.js';
+import { parseArgv } from '../argv.js';
+import { argvShapeOfSpecs, type FlagValues } from '../flag-spec.js';
+import { StellaError } from '../../errors.js';
+import { setLogLevel } from '../../util/log.js';
 
 type Values = FlagValues<typeof VERIFY_FLAGS>;
 
 export async function runVerifyFast(argv: string[]): Promise<number> {
-  const options = Object.fromEntries(Object.entries(VERIFY_FLAGS).map(([name, f]) => [name, { type: f.type }])) as Record<string, { type: 'string' | 'boolean' }>;
-  let values: Record<string, string | boolean | undefined>;
+  const end = argv.indexOf('--');
+  const json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+  let values: Record<string, string | boolean | string[] | undefined>;
+  let positionals: string[];
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    ({ flags: values, positionals } = parseArgv(argv, argvShapeOfSpecs(VERIFY_FLAGS, VERIFY_ARGS)));
   } catch (e) {
-    return usage((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+    if (e instanceof StellaError) return reportError(e, json);
+    throw e;
   }
   for (const [name, f] of Object.entries(VERIFY_FLAGS)) {
-    if (values[name] === undefined) {
-      if ('required' in f && f.required) return usage(`Missing required flag --${name}`);
-      if (f.type === 'boolean') values[name] = 'default' in f ? f.default : false;
-    }
+    if (values[name] === undefined && f.type === 'boolean') values[name] = 'default' in f ? f.default : false;
   }
-  return executeVerify(values as Values);
+  if (values.verbose) setLogLevel('debug');
+  return executeVerify(values as Values, positionals[0]);
 }

@@ -4,12 +4,12 @@
  * policy, run the pipeline. It lives with the commands: the library (verify/) takes bytes,
  * trust material and a policy, and never reads a flag or a file.
  */
-import { fail, failureOf } from '../../errors.js';
-import { FILE_LIMITS, readArtifactFile, readFileBounded } from '../../util/fs.js';
+import { fail, failureOf, StellaError } from '../../errors.js';
+import { FILE_LIMITS, probeFile, readArtifactFile, readFileBounded } from '../../util/fs.js';
 import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
 import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.js';
 import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
-import { buildPolicy } from '../../verify/policy.js';
+import { buildPolicy, type PolicyOptions } from '../../verify/policy.js';
 import { artifactDigest, isDigestReference, parseDigestReference, type Artifact } from '../../verify/artifact.js';
 import { toHex } from '../../util/encoding.js';
 import { verifyBundleReport, type VerificationReport } from '../../verify/pipeline.js';
@@ -26,6 +26,8 @@ export interface VerifyCommandOptions {
   registry?: import('../../oci/options.js').RegistryFlags;
   certificateIdentity?: string;
   certificateOidcIssuer?: string;
+  /** The identity part of the policy (identityPolicyOptions: flags, a policy file); replaces the two above. */
+  identityOptions?: PolicyOptions;
   keyPath?: string;
   trustedRootPath?: string;
   requireRekor?: boolean;
@@ -79,7 +81,7 @@ export async function selectTrust(opts: Pick<VerifyCommandOptions, 'trustedRootP
   return { trust: parseTrustedRoot(readTrustedRootFile(path, 'embedded public-good trusted root')), source: 'embedded public-good trusted root', warnings: [] };
 }
 
-interface LoadedBundles {
+export interface LoadedBundles {
   bundles: Bundle[];
   /** Bundles that could not be read, each reported (one bad bundle never hides the others). */
   refused: RefusedItem[];
@@ -91,32 +93,48 @@ interface LoadedBundles {
   shipmentBundles?: Bundle[] | undefined;
 }
 
-async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<LoadedBundles> {
+/** The bundles a verification (or `attest inspect`) reads: --bundle, --image, --archive, else the attestation store. */
+export async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<LoadedBundles> {
   if (opts.bundlePath && opts.archivePath) fail('INPUT_INVALID', 'input', '--bundle and --archive cannot be combined: the bundles come from one or the other');
   if (opts.image !== undefined && !opts.image.startsWith('sha256:')) {
     if (opts.bundlePath || opts.archivePath) fail('INPUT_INVALID', 'input', '--image REGISTRY/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive');
     const { bundlesFromImage } = await import('../../oci/verify-source.js');
     return bundlesFromImage(opts.image, opts.registry ?? {});
   }
-  if (opts.bundlePath) return { bundles: [parseBundle(readFileBounded(opts.bundlePath, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' }))], refused: [] };
+  if (opts.bundlePath) {
+    const bytes = readFileBounded(opts.bundlePath, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' });
+    const kind = sniffContainer(bytes);
+    if (kind) fail('INPUT_INVALID', 'input', `--bundle ${JSON.stringify(opts.bundlePath)} is ${kind}, not a Sigstore bundle (JSON): an export archive from \`stella attest export-bundle\` goes to --archive${kind.startsWith('a gzip') ? ' (decompress it first: archives are read uncompressed)' : ''}`);
+    return { bundles: [parseBundle(bytes)], refused: [] };
+  }
   if (opts.archivePath) {
     // An export archive is keyed by sha256; a file artifact is looked up by its sha256.
     const digest = artifactDigest(artifact, 'SHA2_256');
     if (!digest) fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: export archives are keyed by sha256 digests');
-    const { readExportArchiveFile } = await import('./export-bundle-run.js');
-    const { bundlesForArtifact } = await import('../../archive/export.js');
-    const archive = readExportArchiveFile(opts.archivePath);
-    const found = bundlesForArtifact(archive, `sha256:${toHex(digest)}`, `archive ${opts.archivePath}`);
-    if (!archive.consistency) return found;
-    const { parseBundles } = await import('../../bundle/parse.js');
-    const all = parseBundles(archive.bundles.map((b) => ({ source: b.entry.path, bytes: b.bytes }))).parsed.map((p) => p.bundle);
-    return { ...found, consistency: archive.consistency, shipmentBundles: all };
+    const { bundlesFromArchiveFile } = await import('./shipment-run.js');
+    try {
+      return await bundlesFromArchiveFile(opts.archivePath, `sha256:${toHex(digest)}`);
+    } catch (e) {
+      // A JSON bundle given as an archive: say which flag it belongs to.
+      const head = opts.archivePath === '-' ? undefined : probeFile(opts.archivePath, 64, { what: '--archive' });
+      if (e instanceof StellaError && head?.kind === 'file' && /^\s*\{/.test(Buffer.from(head.head).toString('latin1'))) {
+        throw new StellaError(e.code, e.check, `--archive ${JSON.stringify(opts.archivePath)} is JSON, not an export archive (tar): a Sigstore bundle goes to --bundle`, e.details, { cause: e });
+      }
+      throw e;
+    }
   }
   if (artifact.kind !== 'digest') {
     fail('INPUT_INVALID', 'input', '--bundle (or --archive) is required unless --artifact is a sha256:<hex> digest found in the attestation store');
   }
   const { findBundlesForDigest } = await import('../../store/lookup.js');
   return findBundlesForDigest(artifact, opts.attestationStorePath);
+}
+
+/** What a file that should be JSON is instead, when it is a container: a tar or gzip file. */
+function sniffContainer(bytes: Uint8Array): string | undefined {
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return 'a gzip file';
+  if (bytes.length >= 262 && Buffer.from(bytes.subarray(257, 262)).toString('latin1') === 'ustar') return 'a tar archive';
+  return undefined;
 }
 
 /** --artifact, else --image's digest; both given, they must name the same digest. */
@@ -179,11 +197,12 @@ async function checkpointsAgainstStore(
 }
 
 export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutcome> {
+  const identity = opts.identityOptions ?? { certificateIdentity: opts.certificateIdentity, certificateOidcIssuer: opts.certificateOidcIssuer };
   const policy = buildPolicy({
-    certificateIdentity: opts.certificateIdentity,
-    certificateOidcIssuer: opts.certificateOidcIssuer,
+    ...identity,
     publicKeyPem: opts.keyPath ? Buffer.from(readFileBounded(opts.keyPath, { what: '--key', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8') : undefined,
-    requireTlog: opts.requireRekor ?? false,
+    // --require-rekor, or a policy environment's requireRekor: either one asks for it.
+    requireTlog: (opts.requireRekor ?? false) || (identity.requireTlog ?? false),
     now: opts.now,
   });
   const artifact = loadArtifact(await artifactReference(opts));

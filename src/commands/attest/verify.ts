@@ -1,3 +1,4 @@
+import { Args } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { oclifFlags } from '../oclif-flags.js';
 import { VERIFY_FLAGS, VERIFY_SUMMARY } from './verify-spec.js';
@@ -11,7 +12,7 @@ export default class AttestVerify extends StellaCommand {
     'inclusion proof, signed checkpoint), signature over the artifact, and the identity policy.',
     'Nothing is fetched: trust comes from --trusted-root, else the local trust store, else the',
     'embedded public-good root.',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = [
     '<%= config.bin %> attest verify --offline --bundle artifact.sigstore.json --artifact ./artifact.tgz --certificate-identity "https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main" --certificate-oidc-issuer https://token.actions.githubusercontent.com',
@@ -19,11 +20,12 @@ export default class AttestVerify extends StellaCommand {
   ];
 
   static override flags = oclifFlags(VERIFY_FLAGS);
+  static override args = { artifact: Args.string({ description: 'the artifact (a path, - for standard input, or sha256:<hex>); the same as --artifact', required: false }) };
 
   async run(): Promise<void> {
-    const parsed: { flags: unknown } = await this.parse(AttestVerify);
+    const parsed: { flags: unknown; args: { artifact?: string } } = await this.parse(AttestVerify);
     const { executeVerify } = await import('./verify-execute.js');
-    const code = await executeVerify({ ...(parsed.flags as FlagValues<typeof VERIFY_FLAGS>), json: this.jsonMode });
+    const code = await executeVerify({ ...(parsed.flags as FlagValues<typeof VERIFY_FLAGS>), json: this.jsonMode }, parsed.args.artifact);
     if (code !== 0) this.exit(code);
   }
 }

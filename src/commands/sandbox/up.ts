@@ -8,7 +8,7 @@ export default class SandboxUp extends StellaCommand {
     'APIs and an OIDC issuer on one loopback port, with both logs kept in SQLite under --data-dir',
     '(a restart keeps them). Writes DIR/sandbox.json, DIR/trusted_root.json, DIR/signer.yaml (Rekor v1)',
     'and DIR/signing_config.json (Rekor v2 + TSA). For tests, demos and labs: not a production Sigstore.',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = [
     '<%= config.bin %> sandbox up --data-dir .sandbox --detach',
@@ -24,6 +24,7 @@ export default class SandboxUp extends StellaCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SandboxUp);
+    this.progress(`starting the sandbox in ${flags['data-dir']} (first start creates its keys)...`);
     if (flags.detach) {
       const { startDetachedSandbox } = await import('../../sandbox/server/control.js');
       const state = await startDetachedSandbox({ dataDir: flags['data-dir'], port: flags.port, witnesses: flags.witnesses });

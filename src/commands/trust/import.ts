@@ -11,7 +11,7 @@ export default class TrustImport extends StellaCommand {
     'Fulcio /api/v2/trustBundle response; or a Rekor / CT log public key PEM (--log-url,',
     '--valid-from, --kind tlog|ctlog). Entries already present are recognised and not added',
     'twice. The import is one transaction: a bad file leaves the store as it was.',
-  ].join('\n');
+  ].join(' ');
   static override examples = [
     '<%= config.bin %> trust import trusted_root.json',
     '<%= config.bin %> trust import fulcio-chain.pem --uri https://fulcio.example.internal',
@@ -34,6 +34,7 @@ export default class TrustImport extends StellaCommand {
     const { readFileBounded } = await import('../../util/fs.js');
     const { MAX_IMPORT_BYTES } = await import('../../trust/store/importers.js');
     const file = { path: args.file, bytes: readFileBounded(args.file, { what: 'import file', maxBytes: MAX_IMPORT_BYTES, limitCode: 'IMPORT_INVALID' }) };
+    this.progress(`importing ${args.file} into ${path}...`);
     const store = t.openTrustStore(path);
     try {
       const r = t.importFile(

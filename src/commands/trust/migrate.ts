@@ -11,7 +11,7 @@ export default class TrustMigrate extends StellaCommand {
     'no trace of a newer schema may be left (a downgrade). Anything unaccounted for is refused',
     '(STORE_TAMPERED, exit 62) and the file is left as it was. Prints what it seals; --dry-run',
     'checks and prints without writing.',
-  ].join('\n');
+  ].join(' ');
   static override examples = ['<%= config.bin %> trust migrate --dry-run', '<%= config.bin %> trust migrate'];
   static override flags = {
     ...storeFlag,

@@ -24,7 +24,7 @@ export default class TrustRetire extends StellaCommand {
       const r = t.retireEntry(store, args.id, at, { now, command: commandLine() });
       if (this.jsonMode) { this.printJson({ ok: true, store: path, ...r }); return; }
       process.stdout.write(
-        r.changed ? `retired #${r.entry.id} ${r.entry.kind} ${r.entry.subject} at ${r.entry.retiredAt} (was ${r.previousEnd ?? 'open'})\n` : `#${r.entry.id} already retired at ${r.entry.retiredAt}; unchanged\n`,
+        r.changed ? `retired #${r.entry.id} ${r.entry.kind} ${r.entry.subject} at ${r.entry.retiredAt} (was ${r.previousEnd ?? 'open'})\n` : `#${r.entry.id} already ended at ${r.previousEnd}, before ${flags.at ?? 'now'}; nothing changed (no history row)\n`,
       );
     } finally {
       store.close();

@@ -12,7 +12,7 @@ export default class TrustRotate extends StellaCommand {
     'rotations added: one whose root lists an entry imported by hand is refused unless that',
     'entry is handed over with --adopt ID. Replaced roots keep their history and get an end',
     'time. --dry-run shows what would change.',
-  ].join('\n');
+  ].join(' ');
   static override examples = ['<%= config.bin %> trust rotate rotation.tar --dry-run', '<%= config.bin %> trust rotate rotation.tar', '<%= config.bin %> trust rotate rotation.tar --adopt 3'];
   static override args = { file: Args.string({ description: 'rotation bundle (tar)', required: true }) };
   static override flags = {
@@ -28,6 +28,7 @@ export default class TrustRotate extends StellaCommand {
     const path = t.resolveStorePath(flags.store);
     const { readFileBounded } = await import('../../util/fs.js');
     const file = { path: args.file, bytes: readFileBounded(args.file, { what: 'rotation bundle', maxBytes: r.ROTATION_LIMITS.maxArchiveBytes, limitCode: 'ARCHIVE_LIMIT_EXCEEDED' }) };
+    this.progress(`checking rotation ${args.file} against ${path}...`);
     const store = t.openTrustStore(path, { readonly: flags['dry-run'] });
     try {
       const res = r.applyRotation(store, file.bytes, { dryRun: flags['dry-run'], sourceFile: args.file, adopt: flags.adopt ?? [] }, { now: Date.now(), command: commandLine() });

@@ -52,6 +52,8 @@ export interface IdentityOptions {
   /** The forge's web URL for the CI templates; default from the kind (https://github.com, ...). */
   serverUrl?: string;
   kind?: FulcioIdentityKind;
+  /** Leave out the OIDC subject extension (.24), as Fulcio before v1.8.6 did. */
+  omitSubject?: boolean;
 }
 
 export function fulcioIdentity(claims: OidcClaims, issuerUrl: string, opts: IdentityOptions = {}): FulcioIdentity {
@@ -169,6 +171,6 @@ export function fulcioIdentity(claims: OidcClaims, issuerUrl: string, opts: Iden
       break;
     }
   }
-  add(24, sub);
+  if (!opts.omitSubject) add(24, sub);
   return { kind, san, extensions: ext, challenge };
 }

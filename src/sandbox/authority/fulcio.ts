@@ -47,6 +47,7 @@ export const ROOT_NAME: DN = { organization: 'stella-sandbox.dev', commonName: '
 export const INTERMEDIATE_NAME: DN = { organization: 'stella-sandbox.dev', commonName: 'stella-sandbox-intermediate' };
 
 export interface FulcioIssuerConfig {
+  /** The exact `iss`; "*" (sandbox only) accepts any http(s) issuer whose token a "*" trusted issuer's key signed. */
   issuerUrl: string;
   /** Identity template; default: chosen from the token's claims. */
   kind?: FulcioIdentityKind;
@@ -73,6 +74,8 @@ export interface IssueSigningCertificateInput {
   proofOfPossession: Uint8Array;
   /** ms since the epoch. */
   now: number;
+  /** Issue as Fulcio before v1.8.6 did: no OIDC subject extension (.24). */
+  omitSubject?: boolean;
 }
 
 export interface IssuedChain {
@@ -175,7 +178,8 @@ export class FulcioCA {
   }
 
   issuerConfig(issuerUrl: string): FulcioIssuerConfig {
-    const cfg = this.issuers.find((i) => i.issuerUrl === issuerUrl.replace(/\/+$/, ''));
+    const url = issuerUrl.replace(/\/+$/, '');
+    const cfg = this.issuers.find((i) => i.issuerUrl === url) ?? (this.issuers.some((i) => i.issuerUrl === '*') && /^https?:\/\/[^\s]+$/.test(url) ? { issuerUrl: url } : undefined);
     if (!cfg) rejected(`Fulcio: OIDC issuer "${issuerUrl}" is not configured`, { issuer: issuerUrl });
     return cfg;
   }
@@ -222,7 +226,7 @@ export class FulcioCA {
     if (!Number.isSafeInteger(input.now) || input.now < this.createdAt || input.now + LEAF_LIFETIME_MS > this.notAfter) {
       rejected('Fulcio: the CA is not valid for the whole lifetime of a certificate issued now');
     }
-    const identity = fulcioIdentity(input.claims, cfg.issuerUrl, { kind: cfg.kind, serverUrl: cfg.serverUrl });
+    const identity = fulcioIdentity(input.claims, cfg.issuerUrl, { kind: cfg.kind, serverUrl: cfg.serverUrl, omitSubject: input.omitSubject });
     const key = parsePublicKey(input.subjectPublicKeySpki, 'Fulcio: submitted public key', 'FULCIO_REJECTED', 'signing');
     checkKeyType(key);
     if (!verifySignature(key, utf8.encode(identity.challenge), input.proofOfPossession)) {
@@ -255,7 +259,7 @@ export class FulcioCA {
    * POST /api/v2/signingCert: verify the token against the trusted issuers, check the key
    * and proof, issue. Any refusal is a StellaError (OIDC_TOKEN_* or FULCIO_REJECTED).
    */
-  createSigningCertificate(request: unknown, ctx: { now: number; oidcIssuers: TrustedOidcIssuer[] }): SigningCertificateResponseJson {
+  createSigningCertificate(request: unknown, ctx: { now: number; oidcIssuers: TrustedOidcIssuer[]; omitSubject?: boolean }): SigningCertificateResponseJson {
     if (typeof request !== 'object' || request === null || Array.isArray(request)) rejected('Fulcio: request body must be a JSON object');
     const r = request as SigningCertificateRequestJson;
     if (r.certificateSigningRequest !== undefined) rejected('Fulcio: certificate signing requests are not supported; send publicKeyRequest');
@@ -268,7 +272,10 @@ export class FulcioCA {
 
     const iss = peekIssuer(token);
     const cfg = this.issuerConfig(iss);
-    const trusted = ctx.oidcIssuers.filter((i) => i.issuerUrl === cfg.issuerUrl);
+    let trusted = ctx.oidcIssuers.filter((i) => i.issuerUrl === cfg.issuerUrl);
+    // Sandbox only: a "*" issuer's key vouches for tokens under any issuer URL (the stack plays
+    // GitHub, GitLab and Gitea issuers with its one OIDC key; only its own trust root trusts them).
+    if (trusted.length === 0) trusted = ctx.oidcIssuers.filter((i) => i.issuerUrl === '*').map((i) => ({ ...i, issuerUrl: cfg.issuerUrl }));
     const claims = verifyToken(token, { issuers: trusted, audience: cfg.audience ?? 'sigstore', now: ctx.now });
     const key = parsePublicKey(pk, 'Fulcio: publicKeyRequest.publicKey.content', 'FULCIO_REJECTED', 'signing');
     let proof: Uint8Array;
@@ -284,6 +291,7 @@ export class FulcioCA {
       subjectPublicKeySpki: new Uint8Array(key.export({ format: 'der', type: 'spki' })),
       proofOfPossession: proof,
       now: ctx.now,
+      omitSubject: ctx.omitSubject ?? false,
     });
     return { signedCertificateEmbeddedSct: { chain: { certificates: issued.chain.map((c) => derToPem(c)) } } };
   }
@@ -296,7 +304,7 @@ export class FulcioCA {
   /** GET /api/v2/configuration */
   configuration(): { issuers: Array<{ issuerUrl: string; audience: string; challengeClaim: string }> } {
     return {
-      issuers: this.issuers.map((i) => ({ issuerUrl: i.issuerUrl, audience: i.audience ?? 'sigstore', challengeClaim: i.kind === 'email' ? 'email' : 'sub' })),
+      issuers: this.issuers.filter((i) => i.issuerUrl !== '*').map((i) => ({ issuerUrl: i.issuerUrl, audience: i.audience ?? 'sigstore', challengeClaim: i.kind === 'email' ? 'email' : 'sub' })),
     };
   }
 }

@@ -42,6 +42,14 @@ export interface MintTokenOptions {
   serverUrl?: string;
   /** Extra or overriding claims (tests). */
   extraClaims?: Record<string, unknown>;
+  /**
+   * What triggered the run: GitHub/Gitea `event_name`, GitLab `pipeline_source` (default push).
+   * GitHub `pull_request` (and `pull_request_target`) runs get the subject
+   * repo:ORG/REPO:pull_request and, by default, the ref refs/pull/1/merge.
+   */
+  event?: string;
+  /** GitLab `ref_protected` (default: true for branches, false for tags). */
+  refProtected?: boolean;
 }
 
 const DEFAULT_SERVER: Record<CiPlatform, string> = {
@@ -74,14 +82,21 @@ interface NormalizedRef {
   full: string;
   /** main */
   short: string;
-  type: 'branch' | 'tag';
+  type: 'branch' | 'tag' | 'pull';
 }
 
-function normalizeRef(ref: string | undefined): NormalizedRef {
-  const r = ref ?? 'refs/heads/main';
+const PULL_EVENTS = new Set(['pull_request', 'pull_request_target']);
+
+function normalizeRef(ref: string | undefined, platform: CiPlatform, event: string | undefined): NormalizedRef {
+  const pull = platform === 'github' && event !== undefined && PULL_EVENTS.has(event);
+  const r = ref ?? (pull ? 'refs/pull/1/merge' : 'refs/heads/main');
   if (r.startsWith('refs/heads/')) return { full: r, short: r.slice('refs/heads/'.length), type: 'branch' };
   if (r.startsWith('refs/tags/')) return { full: r, short: r.slice('refs/tags/'.length), type: 'tag' };
-  if (r.startsWith('refs/') || r.length === 0) fail('INPUT_INVALID', 'input', `token ref "${r}": only refs/heads/* and refs/tags/* are supported`);
+  if (/^refs\/pull\/\d+\/(merge|head)$/.test(r)) {
+    if (platform !== 'github') fail('INPUT_INVALID', 'input', `token ref "${r}": pull request refs are GitHub's (--platform github --event pull_request)`);
+    return { full: r, short: r, type: 'pull' };
+  }
+  if (r.startsWith('refs/') || r.length === 0) fail('INPUT_INVALID', 'input', `token ref "${r}": only refs/heads/*, refs/tags/* and (GitHub) refs/pull/N/merge are supported`);
   return { full: `refs/heads/${r}`, short: r, type: 'branch' };
 }
 
@@ -97,7 +112,9 @@ function splitRepo(repo: string): { owner: string; name: string } {
  */
 export function platformClaims(opts: MintTokenOptions): Record<string, unknown> {
   const { owner } = splitRepo(opts.repo);
-  const ref = normalizeRef(opts.ref);
+  const ref = normalizeRef(opts.ref, opts.platform, opts.event);
+  const event = opts.event ?? 'push';
+  if (!/^[a-z_]{1,64}$/.test(event)) fail('INPUT_INVALID', 'input', `token event "${event}": expected an event name such as push, pull_request, workflow_dispatch, schedule`);
   const server = (opts.serverUrl ?? DEFAULT_SERVER[opts.platform]).replace(/\/+$/, '');
   const workflowPath = opts.workflowPath ?? DEFAULT_WORKFLOW[opts.platform];
   const sha = opts.sha ?? stableSha(`${opts.platform}:${opts.repo}@${ref.full}`);
@@ -106,7 +123,8 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
   switch (opts.platform) {
     case 'github': {
       const workflowRef = `${opts.repo}/${workflowPath}@${ref.full}`;
-      const sub = env !== undefined ? `repo:${opts.repo}:environment:${env}` : `repo:${opts.repo}:ref:${ref.full}`;
+      // GitHub's default subject: the environment wins, then a pull request, then the ref.
+      const sub = env !== undefined ? `repo:${opts.repo}:environment:${env}` : PULL_EVENTS.has(event) ? `repo:${opts.repo}:pull_request` : `repo:${opts.repo}:ref:${ref.full}`;
       const workflowName = workflowPath.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
       return {
         jti: '',
@@ -124,11 +142,11 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
         run_number: '1',
         run_attempt: '1',
         workflow: workflowName,
-        head_ref: '',
-        base_ref: '',
-        event_name: 'push',
-        ref_type: ref.type,
-        ref_protected: ref.type === 'branch' ? 'true' : 'false',
+        head_ref: ref.type === 'pull' ? 'feature' : '',
+        base_ref: ref.type === 'pull' ? 'main' : '',
+        event_name: event,
+        ref_type: ref.type === 'pull' ? '' : ref.type,
+        ref_protected: (opts.refProtected ?? ref.type === 'branch') ? 'true' : 'false',
         ...(env !== undefined ? { environment: env } : {}),
         workflow_ref: workflowRef,
         workflow_sha: sha,
@@ -138,6 +156,7 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
       };
     }
     case 'gitlab': {
+      if (ref.type === 'pull') fail('INPUT_INVALID', 'input', 'GitLab tokens have no pull request ref');
       const host = new URL(server).host;
       const namespace = owner;
       return {
@@ -152,12 +171,12 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
         user_login: namespace.split('/')[0],
         user_access_level: 'developer',
         pipeline_id: runId,
-        pipeline_source: 'push',
+        pipeline_source: event,
         job_id: stableNumber(`job:${runId}`),
         ref: ref.short,
         ref_type: ref.type,
         ref_path: ref.full,
-        ref_protected: ref.type === 'branch' ? 'true' : 'false',
+        ref_protected: (opts.refProtected ?? ref.type === 'branch') ? 'true' : 'false',
         ...(env !== undefined ? { environment: env, environment_protected: 'true', deployment_tier: env } : {}),
         runner_id: stableNumber(`runner:${host}`),
         runner_environment: 'gitlab-hosted',
@@ -173,7 +192,7 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
         jti: '',
         sub: env !== undefined ? `${opts.repo}:environment:${env}` : `${opts.repo}:ref:${ref.full}`,
         ref: ref.full,
-        ref_type: ref.type,
+        ref_type: ref.type === 'pull' ? '' : ref.type,
         sha,
         repository: opts.repo,
         repository_owner: owner,
@@ -183,7 +202,7 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
         run_attempt: '1',
         workflow: workflowPath.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
         workflow_ref: workflowRef,
-        event_name: 'push',
+        event_name: event,
         ...(env !== undefined ? { environment: env } : {}),
         runner_environment: 'self-hosted',
         server_url: server,

@@ -21,11 +21,11 @@
  *   signing_config.json   a Sigstore signing config (v0.2) for this sandbox: its CA, the Rekor v2
  *                         and v1 logs, its TSA (Rekor v2 is chosen: the highest API version).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fail, StellaError } from '../../errors.js';
 import { boundedMs } from '../../util/time.js';
-import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../../util/fs.js';
+import { FILE_LIMITS, makeFolder, readFileBounded, writeFileAtomic } from '../../util/fs.js';
 import { parseJsonStrict } from '../../util/json.js';
 import { exportAuthorityKeys, generateAuthorityKeys, importAuthorityKeys, type AuthorityKeys } from '../authority/keys.js';
 import { exportV2AuthorityKeys, generateV2AuthorityKeys, importV2AuthorityKeys, type V2AuthorityKeys } from '../authority/keys-v2.js';
@@ -79,11 +79,8 @@ export function sandboxPath(dataDir: string, file: keyof typeof SANDBOX_FILES): 
 
 export function ensureDataDir(dataDir: string): string {
   const dir = resolve(dataDir);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (e) {
-    fail('SANDBOX_ERROR', 'sandbox', `cannot create sandbox data dir ${dir}: ${(e as Error).message}`, undefined, { cause: e });
-  }
+  // Checked first: Node's recursive mkdir spins at 100% CPU where it cannot succeed (/proc).
+  makeFolder(dir, { what: 'sandbox data dir', code: 'SANDBOX_ERROR', check: 'sandbox', mode: 0o700 });
   return dir;
 }
 

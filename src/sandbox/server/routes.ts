@@ -31,6 +31,9 @@ export interface SandboxServices {
   v2?: Omit<V2Services, 'now'>;
 }
 
+/** Path prefix of the same Fulcio CA issuing as Fulcio before v1.8.6 did (no OIDC subject extension .24). */
+export const LEGACY_FULCIO_PREFIX = '/fulcio-pre-1.8.6';
+
 /** Largest request body accepted (a DSSE envelope is the big part). */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -141,10 +144,21 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
   }
 
   // --- Fulcio v2 ---------------------------------------------------------------------------
-  if (path === '/api/v2/signingCert') {
+  // The stack's OIDC key also signs tokens under other issuer URLs (`sandbox token --issuer`:
+  // https://token.actions.githubusercontent.com, https://gitlab.com, a self-hosted GitLab or
+  // Gitea), so tests sign with the issuers users pin; only the stack's own trust root trusts them.
+  // Under LEGACY_FULCIO_PREFIX the same CA issues as Fulcio before v1.8.6: no .24 extension.
+  const legacy = path.startsWith(`${LEGACY_FULCIO_PREFIX}/`);
+  const fulcioPath = legacy ? path.slice(LEGACY_FULCIO_PREFIX.length) : path;
+  if (fulcioPath === '/api/v2/signingCert') {
     only('POST');
     const body = await readBody(req);
-    send(res, 200, s.fulcio.createSigningCertificate(body, { now: s.now(), oidcIssuers: [s.issuer.trusted()] })); return;
+    const oidcIssuers = [s.issuer.trusted(), { issuerUrl: '*', jwks: s.issuer.jwks() }];
+    send(res, 200, s.fulcio.createSigningCertificate(body, { now: s.now(), oidcIssuers, omitSubject: legacy })); return;
+  }
+  if (legacy && fulcioPath === '/api/v2/trustBundle') {
+    only('GET');
+    send(res, 200, s.fulcio.trustBundle()); return;
   }
   if (path === '/api/v2/trustBundle') {
     only('GET');

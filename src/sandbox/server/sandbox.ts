@@ -82,6 +82,14 @@ export interface SandboxTokenOptions {
   repo: string;
   ref?: string;
   environment?: string;
+  /** The token's `iss` (default: the stack's own issuer URL): e.g. https://token.actions.githubusercontent.com, https://gitlab.com, a self-hosted instance. */
+  issuer?: string;
+  /** The forge's web URL (default: the platform's public one; for GitLab and Gitea with --issuer, the issuer URL). */
+  serverUrl?: string;
+  /** GitHub/Gitea event_name, GitLab pipeline_source (pull_request: GitHub's repo:ORG/REPO:pull_request subject). */
+  event?: string;
+  /** GitLab ref_protected. */
+  refProtected?: boolean;
   /** Seconds; default 300 (5 minutes, like CI tokens). */
   expiresIn?: number;
   audience?: string;
@@ -143,7 +151,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     intermediateKey: authority.keys.intermediateCa,
     ctLogKey: authority.keys.ctLog,
     createdAt: authority.createdAt,
-    issuers: [{ issuerUrl: base, audience: 'sigstore' }],
+    issuers: [{ issuerUrl: base, audience: 'sigstore' }, { issuerUrl: '*', audience: 'sigstore' }],
   });
   const rekor = new LocalRekorLog({ key: authority.keys.rekorLog, storage, baseUrl: base });
   // The v2 log's name (checkpoint origin and signer; its key ID binds it) is the host without
@@ -234,7 +242,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     rekorV2,
     tsa,
     witnesses,
-    mintToken: (t) => issuer.mintToken({ ...t, now: t.now ?? now() }),
+    mintToken: (t) => mintFrom(authority.keys.oidc, base, t, now()),
     async close() {
       if (closed) return;
       closed = true;
@@ -322,6 +330,14 @@ export function mintSandboxToken(dataDir: string, opts: SandboxTokenOptions): st
   const state = readSandboxState(dataDir);
   if (!state) fail('SANDBOX_ERROR', 'sandbox', `no sandbox state in ${dataDir}: run \`stella sandbox up --data-dir ${dataDir}\` first`);
   const authority = loadAuthority(dataDir);
-  const issuer = new OidcIssuer({ issuerUrl: state.urls.oidcIssuer, key: authority.keys.oidc });
-  return issuer.mintToken({ ...opts, now: opts.now ?? Date.now() });
+  return mintFrom(authority.keys.oidc, state.urls.oidcIssuer, opts, Date.now());
+}
+
+/** A token from the stack's OIDC key, under its own issuer URL or the one asked for. */
+function mintFrom(key: ConstructorParameters<typeof OidcIssuer>[0]['key'], ownIssuer: string, opts: SandboxTokenOptions, now: number): string {
+  const { issuer: iss, ...rest } = opts;
+  const issuer = new OidcIssuer({ issuerUrl: iss ?? ownIssuer, key });
+  // A GitLab or Gitea instance's issuer is its own URL: its forge URL too, unless told otherwise.
+  const serverUrl = rest.serverUrl ?? (iss !== undefined && rest.platform !== 'github' ? iss : undefined);
+  return issuer.mintToken({ ...rest, ...(serverUrl !== undefined ? { serverUrl } : {}), now: opts.now ?? now });
 }

@@ -17,8 +17,8 @@
  * busy timeout), which appends history and re-seals before it commits. A process killed at
  * any point leaves the old state or the new one.
  */
+import { makeFolder } from '../../util/fs.js';
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fail } from '../../errors.js';
 import { readSqliteHeader, schemaShape } from '../../util/sqlite-file.js';
@@ -137,7 +137,7 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
   switch (file.kind) {
     case 'missing':
       if (!create) fail('STORE_NOT_FOUND', 'trust-store', `no trust store at ${path} (create one with \`stella trust init\`)`, { path });
-      guardStore(path, () => mkdirSync(dirname(path), { recursive: true }));
+      makeFolder(dirname(path), { what: 'trust store folder', code: 'STORE_CORRUPT', check: 'trust-store' });
       creating = true;
       break;
     case 'not-a-file':

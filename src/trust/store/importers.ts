@@ -106,6 +106,11 @@ function authorityFromChain(chain: Uint8Array[], kind: 'ca' | 'tsa', opts: Impor
   // (certificate expiry is still checked per certificate by the chain step).
   // A certificate may date from before 1970 (UTCTime reaches back to 1950); a window may not
   // (util/time.ts's range), and starting it later is only stricter.
+  // A CA's URI is what verifiers and `trust export` name it by, and importing the same
+  // chain again is a duplicate that cannot set it: it is asked for now, not stored empty.
+  if (kind === 'ca' && (opts.uri === undefined || opts.uri.trim() === '')) {
+    invalid('a Fulcio CA certificate chain needs --uri (the CA\'s URL, e.g. https://fulcio.example.internal): it is stored with the entry and cannot be set by importing the same chain again');
+  }
   const start = opts.validFrom ?? Math.max(TIME_MIN_MS, ...certs.map((c) => c.notBefore));
   const end = opts.validUntil;
   if (end !== undefined && end < start) invalid(`--valid-until is before the chain's validity start ${formatTime(start)}`);

@@ -26,3 +26,4 @@ export { initStore, type InitResult } from './init.js';
 export { migrateTrustStore, type MigrationResult } from './migrate.js';
 export { addRotationKeys, listRotationKeys, parsePublicKeysPem } from './rotation-keys.js';
 export { trustFromStoreIfPresent, parseMaxAgeDays } from './verify-source.js';
+export { addExporters, listExporters, exporterTrustOf, type StoredExporter } from './exporters.js';

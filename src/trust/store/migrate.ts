@@ -95,6 +95,27 @@ function auditHistoryV1(db: Database.Database, from: number): string[] {
   const problem = (s: string): void => {
     if (problems.length < MAX_PROBLEMS) problems.push(s);
   };
+  const replay = replayHistoryV1(db, from, problem);
+  compareEntriesV1(db, replay.entries, problem);
+  compareRotationKeysV1(db, replay.keys, problem);
+  compareRotationsV1(db, replay.rotations, problem);
+  compareMetaV1(db, replay, from, problem);
+  return problems;
+}
+
+type Problem = (s: string) => void;
+
+/** What a schema-1 store must hold, by its history. */
+interface ReplayV1 {
+  entries: Map<number, ExpectedEntry>;
+  keys: Map<string, { addedAt: number; removedAt: number | null; source: unknown }>;
+  rotations: Map<number, { appliedAt: number; expires: number | undefined; payloadSha256: unknown; rootSha256: unknown; signers: string }>;
+  threshold: number | string | undefined;
+  createdAt: number | undefined;
+}
+
+/** Replay the history rows in order into the state they say the store is in. */
+function replayHistoryV1(db: Database.Database, from: number, problem: Problem): ReplayV1 {
   const time = (v: unknown, where: string): number | undefined => {
     // History writes times with isoTime; anything else was not written by stella.
     if (typeof v === 'string') {
@@ -107,8 +128,8 @@ function auditHistoryV1(db: Database.Database, from: number): string[] {
   const timeOrNull = (v: unknown, where: string): number | null | undefined => (v === null ? null : time(v, where));
 
   const entries = new Map<number, ExpectedEntry>();
-  const keys = new Map<string, { addedAt: number; removedAt: number | null; source: unknown }>();
-  const rotations = new Map<number, { appliedAt: number; expires: number | undefined; payloadSha256: unknown; rootSha256: unknown; signers: string }>();
+  const keys: ReplayV1['keys'] = new Map();
+  const rotations: ReplayV1['rotations'] = new Map();
   let threshold: number | string | undefined;
   let createdAt: number | undefined;
 
@@ -209,7 +230,11 @@ function auditHistoryV1(db: Database.Database, from: number): string[] {
     }
   });
   if (history.length === 0) problem('the history is empty: nothing says how the store came to be');
+  return { entries, keys, rotations, threshold, createdAt };
+}
 
+/** Each entry row against the history that added and changed it, and against its own material. */
+function compareEntriesV1(db: Database.Database, entries: ReplayV1['entries'], problem: Problem): void {
   for (const row of allEntryRows(db)) {
     const what = `entry #${row.id} (${row.kind} ${row.subject})`;
     const e = entries.get(row.id);
@@ -249,6 +274,9 @@ function auditHistoryV1(db: Database.Database, from: number): string[] {
   }
   for (const id of entries.keys()) problem(`history adds entry #${id}, which the store no longer holds`);
 
+}
+
+function compareRotationKeysV1(db: Database.Database, keys: ReplayV1['keys'], problem: Problem): void {
   for (const row of db.prepare('SELECT * FROM rotation_keys ORDER BY key_id').all() as { key_id: string; spki: Uint8Array; key_details: string; added_at: number; removed_at: number | null; source: string }[]) {
     const what = `rotation key ${row.key_id.slice(0, 16)}…`;
     const k = keys.get(row.key_id);
@@ -267,6 +295,9 @@ function auditHistoryV1(db: Database.Database, from: number): string[] {
   }
   for (const id of keys.keys()) problem(`history adds rotation key ${id.slice(0, 16)}…, which the store no longer holds`);
 
+}
+
+function compareRotationsV1(db: Database.Database, rotations: ReplayV1['rotations'], problem: Problem): void {
   for (const row of db.prepare('SELECT * FROM rotations ORDER BY version').all() as { version: number; applied_at: number; expires: number; payload_sha256: string; root_sha256: string; signers: string }[]) {
     const r = rotations.get(row.version);
     if (!r) {
@@ -280,6 +311,11 @@ function auditHistoryV1(db: Database.Database, from: number): string[] {
   }
   for (const v of rotations.keys()) problem(`history applies rotation version ${v}, which the store no longer records`);
 
+}
+
+function compareMetaV1(db: Database.Database, replay: ReplayV1, from: number, problem: Problem): void {
+  const { createdAt } = replay;
+  let { threshold } = replay;
   for (const { key, value } of db.prepare('SELECT key, value FROM meta ORDER BY key').all() as { key: string; value: string }[]) {
     if (key === 'created_at') {
       if (createdAt === undefined || value !== String(createdAt)) problem(`meta created_at ${value} differs from the creation row`);
@@ -291,7 +327,6 @@ function auditHistoryV1(db: Database.Database, from: number): string[] {
     }
   }
   if (threshold !== undefined) problem(`history sets the rotation threshold to ${String(threshold)}, which the store no longer holds`);
-  return problems;
 }
 
 function refuse(store: TrustStore, from: number, problems: string[]): never {

@@ -13,6 +13,7 @@ import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, ty
 import {
   allEntryRows,
   authorityFromRow,
+  effectiveEnd,
   effectiveWindow,
   entryFromRow,
   entryRowById,
@@ -123,7 +124,9 @@ export function retireEntry(store: TrustStore, id: string | number, at: number, 
       fail('INPUT_INVALID', 'trust-store', `--at ${formatTimeOrNull(at)} is before entry ${n}'s window starts (${formatTimeOrNull(row.valid_from)})`);
     }
     const before = entryFromRow(row);
-    if (row.retired_at !== null && row.retired_at <= at) return { entry: before, previousEnd: before.effectiveUntil, changed: false };
+    // Already over by then (retired, or its own window ended): nothing changes, nothing is recorded.
+    const end = effectiveEnd(row);
+    if (end !== null && end <= at) return { entry: before, previousEnd: before.effectiveUntil, changed: false };
     tx.db.prepare('UPDATE entries SET retired_at = ? WHERE id = ?').run(at, n);
     tx.record('retire', { entryId: n, detail: { kind: row.kind, fingerprint: row.fingerprint, at: formatTimeOrNull(at), previousEnd: before.effectiveUntil } });
     return { entry: entryFromRow(entryRowById(tx.db, n)!), previousEnd: before.effectiveUntil, changed: true };

@@ -10,6 +10,7 @@ import type { TrustMaterial } from '../../model/trust-material.js';
 import { openTrustStore } from './db.js';
 import { checkStaleness, DEFAULT_MAX_AGE_DAYS, trustMaterialFromStore } from './operations.js';
 import { resolveStorePath } from './paths.js';
+import { listExporters, type StoredExporter } from './exporters.js';
 
 export interface StoreTrustOptions {
   /** --store */
@@ -22,6 +23,8 @@ export interface StoreTrustOptions {
 
 export interface StoreTrust {
   trust: TrustMaterial;
+  /** Who may seal export archives (empty: no seal required). */
+  exporters: StoredExporter[];
   source: string;
   warnings: string[];
   /** The store the trust came from (its checkpoints are checked against what the logs show). */
@@ -55,7 +58,8 @@ export function trustFromStoreIfPresent(opts: StoreTrustOptions): StoreTrust | u
   try {
     const staleness = checkStaleness(store, maxAge, explicitAge, now);
     const trust = trustMaterialFromStore(store);
-    return { trust, source: `trust store ${path}`, warnings: staleness.warning ? [staleness.warning.replace(/^warning: /, '')] : [], storePath: path };
+    const exporters = listExporters(store);
+    return { trust, exporters, source: `trust store ${path}`, warnings: staleness.warning ? [staleness.warning.replace(/^warning: /, '')] : [], storePath: path };
   } finally {
     store.close();
   }

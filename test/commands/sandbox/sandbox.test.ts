@@ -69,7 +69,7 @@ test('sandbox up --detach, token, attest sign, verify from the store, sandbox do
   t.is(JSON.parse(verify.stdout).ok, true);
   const none = await stella([
     'attest', 'verify', '--artifact', 'sha256:' + '11'.repeat(32), '--attestation-store', store, '--trusted-root', join(data, 'trusted_root.json'),
-    '--certificate-identity', '.*', '--certificate-oidc-issuer', state.urls.oidcIssuer, '--json',
+    '--certificate-identity', 'https://github\\.com/org/repo/.*', '--certificate-oidc-issuer', state.urls.oidcIssuer, '--json',
   ]);
   t.is(none.code, 73, none.stdout);
   t.regex(none.stdout, /no attestations found/);

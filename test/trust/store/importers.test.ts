@@ -41,11 +41,16 @@ test('PEM bundle (root first or last) becomes one CA entry ordered issuing-first
 
 test('PEM bundle with --valid-from/--valid-until sets the window; until before from is refused', async (t) => {
   const { root } = await pki();
-  const plan = planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW, validUntil: NOW + YEAR });
+  const uri = 'https://fulcio.private.test';
+  const plan = planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW, validUntil: NOW + YEAR, uri });
   t.is(plan.candidates[0]!.validFrom, NOW);
   t.is(plan.candidates[0]!.validUntil, NOW + YEAR);
-  const e = t.throws(() => planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW, validUntil: NOW - 1 }), { instanceOf: StellaError }) as StellaError;
+  const e = t.throws(() => planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW, validUntil: NOW - 1, uri }), { instanceOf: StellaError }) as StellaError;
   t.is(e.code, 'IMPORT_INVALID');
+  // Without --uri a CA chain is refused: an empty URI could not be fixed by importing it again.
+  const noUri = t.throws(() => planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW }), { instanceOf: StellaError }) as StellaError;
+  t.is(noUri.code, 'IMPORT_INVALID');
+  t.regex(noUri.message, /needs --uri/);
 });
 
 test('PEM bundles that are not one CA chain are refused with IMPORT_INVALID', async (t) => {

@@ -8,7 +8,7 @@ export default class TrustRotationCreate extends StellaCommand {
     'Signs the new trusted root, its version and an expiry with each --sign-with key and writes a',
     'plain tar (payload.json, root.json, signatures.json). To replace the rotation keys too, give',
     '--new-rotation-keys and --new-threshold, and sign with enough old AND new keys.',
-  ].join('\n');
+  ].join(' ');
   static override examples = [
     '<%= config.bin %> trust rotation create --root new-trusted_root.json --version 2 --expires 2026-12-31T00:00:00Z --sign-with k1.pem --sign-with k2.pem --output rotation.tar',
   ];

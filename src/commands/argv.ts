@@ -1,0 +1,165 @@
+/**
+ * The one command-line reader every command goes through, oclif or not: the oclif commands
+ * (StellaCommand.parse runs it before oclif's parser) and the fast `attest verify` launcher
+ * (which takes its values from it). So the rules and their wording are the same everywhere:
+ *
+ *   - an unknown flag, a flag without its value, a value given to a switch, an argument too
+ *     many: a usage error (exit 2) naming it;
+ *   - a flag given twice is an error, not "the last one wins" — unless it is declared
+ *     repeatable (`--artifact` of export-bundle, `--sign-with`, ...);
+ *   - `-` alone is a value (standard input), `--` ends the flags.
+ *
+ * No oclif import here: the fast launcher must not load it.
+ */
+import { StellaError } from '../errors.js';
+
+export interface ArgvFlag {
+  name: string;
+  char?: string | undefined;
+  /** true: takes a value (`--x V`, `--x=V`); false: a switch. */
+  takesValue: boolean;
+  /** May be given more than once (values collected in order). */
+  multiple?: boolean | undefined;
+  required?: boolean | undefined;
+  /** A switch that also has a `--no-<name>` form. */
+  allowNo?: boolean | undefined;
+}
+
+export interface ArgvShape {
+  flags: readonly ArgvFlag[];
+  /** Names of the positional arguments, in order (at most this many are accepted). */
+  args?: readonly string[];
+  /** Accept any number of positional arguments (oclif `strict = false`). */
+  variadic?: boolean;
+}
+
+export interface ParsedArgv {
+  flags: Record<string, string | boolean | string[]>;
+  positionals: string[];
+}
+
+/** A usage error: one line naming what is wrong, exit 2 (printed with a pointer to --help). */
+export function usageError(message: string, details?: Record<string, unknown>): StellaError {
+  return new StellaError('USAGE_ERROR', 'input', message, details);
+}
+
+/** The closest known flag name, for "did you mean". */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: { n: string; d: number } | undefined;
+  for (const k of known) {
+    const d = editDistance(name, k);
+    if (d <= Math.max(2, Math.floor(k.length / 4)) && (!best || d < best.d)) best = { n: k, d };
+  }
+  return best?.n;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+/**
+ * Read `argv` against `shape`. Throws a usage error (StellaError USAGE_ERROR) for anything
+ * the shape does not allow; returns the values otherwise (switches not given are absent).
+ */
+export function parseArgv(argv: readonly string[], shape: ArgvShape): ParsedArgv {
+  const byName = new Map(shape.flags.map((f) => [f.name, f]));
+  const byChar = new Map(shape.flags.filter((f) => f.char).map((f) => [f.char!, f]));
+  const flags: ParsedArgv['flags'] = {};
+  const positionals: string[] = [];
+  const seen = new Map<string, string>();
+
+  const isFlagToken = (t: string): boolean => {
+    if (t.startsWith('--')) return byName.has(t.slice(2).split('=')[0]!) || t === '--';
+    return t.length === 2 && t[0] === '-' && byChar.has(t[1]!);
+  };
+  const set = (f: ArgvFlag, spelled: string, value: string | boolean): void => {
+    const before = seen.get(f.name);
+    if (before !== undefined && !f.multiple) {
+      throw usageError(`--${f.name} was given twice${before !== spelled ? ` (as ${before} and ${spelled})` : ''}: it takes one value, give it once`, { flag: f.name });
+    }
+    seen.set(f.name, spelled);
+    if (f.multiple && typeof value === 'string') {
+      const list = (flags[f.name] as string[] | undefined) ?? [];
+      list.push(value);
+      flags[f.name] = list;
+    } else flags[f.name] = value;
+  };
+
+  for (let i = 0; i < argv.length; i++) {
+    const tok = argv[i]!;
+    if (tok === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (tok === '-' || !tok.startsWith('-')) {
+      positionals.push(tok);
+      continue;
+    }
+    let f: ArgvFlag | undefined;
+    let inline: string | undefined;
+    let spelled: string;
+    if (tok.startsWith('--')) {
+      const eq = tok.indexOf('=');
+      const name = eq === -1 ? tok.slice(2) : tok.slice(2, eq);
+      inline = eq === -1 ? undefined : tok.slice(eq + 1);
+      spelled = `--${name}`;
+      f = byName.get(name);
+      if (!f && name.startsWith('no-')) {
+        const negated = byName.get(name.slice(3));
+        if (negated && !negated.takesValue && negated.allowNo) {
+          if (inline !== undefined) throw usageError(`${spelled} is a switch and takes no value (got ${JSON.stringify(tok)})`, { flag: negated.name });
+          set(negated, spelled, false);
+          continue;
+        }
+      }
+      if (!f) {
+        const hint = closest(name, [...byName.keys()]);
+        throw usageError(`unknown flag ${spelled}${hint ? ` (did you mean --${hint}?)` : ''}`, { flag: name });
+      }
+    } else {
+      const c = tok[1]!;
+      f = byChar.get(c);
+      spelled = `-${c}`;
+      if (!f) throw usageError(`unknown flag ${spelled}`, { flag: c });
+      if (tok.length > 2) inline = tok.slice(2).replace(/^=/, '');
+    }
+    if (!f.takesValue) {
+      if (inline !== undefined) throw usageError(`${spelled} is a switch and takes no value (got ${JSON.stringify(tok)})`, { flag: f.name });
+      set(f, spelled, true);
+      continue;
+    }
+    let value = inline;
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (next === undefined || (next !== '-' && isFlagToken(next))) throw usageError(`${spelled} needs a value`, { flag: f.name });
+      value = next;
+      i++;
+    }
+    set(f, spelled, value);
+  }
+
+  const max = shape.args?.length ?? 0;
+  if (!shape.variadic && positionals.length > max) {
+    const extra = positionals[max]!;
+    throw usageError(
+      max === 0
+        ? `unexpected argument ${JSON.stringify(extra)}: this command takes flags only`
+        : `unexpected argument ${JSON.stringify(extra)}: this command takes at most ${max} (${shape.args!.map((a) => a.toUpperCase()).join(' ')})`,
+      { argument: extra },
+    );
+  }
+  for (const f of shape.flags) {
+    if (f.required && !seen.has(f.name)) throw usageError(`missing required flag --${f.name}`, { flag: f.name });
+  }
+  return { flags, positionals };
+}

@@ -1,0 +1,73 @@
+/**
+ * `verify --archive ... --report report.html`: one self-contained page. No script at all, no
+ * external style, font or image (a Content-Security-Policy of default-src 'none' says so to the
+ * browser too), and every string that came from a bundle or a file name escaped. Totals,
+ * failures first (check, code, message), then every artifact with identity, issuer, verified
+ * time and log index, and a timeline per verified bundle: the signing time drawn against the
+ * certificate's validity window it was checked against.
+ */
+import type { ArtifactResult, ShipmentSummary } from '../../shipment/verify.js';
+import type { BundleVerdict } from '../../shipment/verdict.js';
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+const e = (v: string | number | null | undefined): string => escapeHtml(v === null || v === undefined ? '-' : String(v));
+
+function timeline(v: BundleVerdict): string {
+  if (!v.certificate || !v.verifiedTime) return '';
+  const a = Date.parse(v.certificate.notBefore);
+  const b = Date.parse(v.certificate.notAfter);
+  const t = Date.parse(v.verifiedTime);
+  const lo = Math.min(a, t);
+  const hi = Math.max(b, t);
+  const span = Math.max(1, hi - lo);
+  const x = (ms: number): number => 10 + ((ms - lo) / span) * 280;
+  return `<svg class="tl" width="300" height="24" role="img" aria-label="signing time against the certificate validity window"><rect x="${x(a).toFixed(1)}" y="8" width="${Math.max(1, x(b) - x(a)).toFixed(1)}" height="8" fill="#9cd"/><line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="2" y2="22" stroke="#c30" stroke-width="2"/><title>signed ${e(v.verifiedTime)}; certificate valid ${e(v.certificate.notBefore)} to ${e(v.certificate.notAfter)}</title></svg>`;
+}
+
+export interface ReportInput {
+  archive: string;
+  trustSource: string;
+  summary: ShipmentSummary;
+  results: ArtifactResult[];
+  generatedAt: string;
+}
+
+export function renderShipmentReport(r: ReportInput): string {
+  const failed = r.results.filter((x) => !x.ok);
+  const s = r.summary;
+  const seal = s.seal.status === 'verified' ? `sealed by ${s.seal.by}` : s.seal.status === 'unchecked' ? 'sealed, not checked' : 'not sealed';
+  const failureRows = failed
+    .map((x) => {
+      const lines = x.missing ? [`<li>missing from the archive</li>`] : x.bundles.map((b) => `<li><code>${e(b.path)}</code>: <b>${e(b.error?.check)}</b> <code>${e(b.error?.code)}</code> ${e(b.error?.message)}</li>`);
+      return `<tr class="fail" data-digest="${e(x.artifactDigest)}"><td><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td><ul>${lines.join('')}</ul></td></tr>`;
+    })
+    .join('\n');
+  const rows = r.results
+    .map((x) => {
+      const v = x.verified;
+      return `<tr class="${x.ok ? 'pass' : 'fail'}"><td>${x.ok ? 'verified' : x.missing ? 'missing' : 'failed'}</td><td><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td>${e(v?.identity)}</td><td>${e(v?.issuer)}</td><td>${e(v?.verifiedTime)}</td><td>${e(v?.logIndex)}</td><td>${v ? timeline(v) : ''}</td></tr>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>Stella shipment report: ${e(r.archive)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;width:100%;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}tr.fail td:first-child{color:#b00;font-weight:bold}tr.pass td:first-child{color:#070}code{font-size:12px;word-break:break-all}#totals td{font-size:18px}</style>
+</head><body>
+<h1>Shipment report</h1>
+<p>Archive <code>${e(r.archive)}</code> (manifest sha256 <code>${e(s.manifestSha256)}</code>, created ${e(s.createdAt)}); ${e(seal)}; trust: ${e(r.trustSource)}; generated ${e(r.generatedAt)}.</p>
+<table id="totals"><tr><th>artifacts</th><th>passed</th><th>failed</th><th>missing</th><th>bundles</th></tr>
+<tr><td id="n-artifacts">${s.artifacts}</td><td id="n-passed">${s.passed}</td><td id="n-failed">${s.failed}</td><td id="n-missing">${s.missing}</td><td id="n-bundles">${s.bundles}</td></tr></table>
+<h2>Failures (${failed.length})</h2>
+<table id="failures"><tr><th>artifact</th><th>what failed</th></tr>
+${failureRows}
+</table>
+<h2>Every artifact</h2>
+<table id="artifacts"><tr><th>result</th><th>artifact</th><th>identity</th><th>issuer</th><th>verified time</th><th>log index</th><th>signing time vs certificate window</th></tr>
+${rows}
+</table>
+</body></html>
+`;
+}

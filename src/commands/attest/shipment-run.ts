@@ -1,0 +1,153 @@
+/**
+ * The I/O edge of `stella attest verify --archive` over a whole shipment (and of the archive
+ * reading `attest import` and single-artifact `verify --archive` share): open the archive file
+ * as a stream (a .tar.gz inflated with limits), pick the artifacts (--all, --artifact ...,
+ * --artifacts-dir), gather the trusted exporters (trust store, --seal-key, --seal-identity),
+ * and run shipment/verify.ts.
+ */
+import { availableParallelism } from 'node:os';
+import { existsSync, readdirSync, lstatSync } from 'node:fs';
+import path from 'node:path';
+import { fail } from '../../errors.js';
+import { FILE_LIMITS, probeFile, readArtifactFile, readFileBounded, readFileChunks } from '../../util/fs.js';
+import { toHex } from '../../util/encoding.js';
+import { parsePublicKey, sha256, spkiOf } from '../../crypto.js';
+import { parseBundles, type RefusedItem } from '../../bundle/parse.js';
+import type { Bundle } from '../../bundle/model.js';
+import { readExportArchiveStream, readPreamble, type ArchiveSource } from '../../archive/export-stream.js';
+import { STREAM_LIMITS } from '../../archive/export.js';
+import { defaultGunzipLimits, gunzipBounded, isGzip } from '../../archive/gzip.js';
+import { isDigestReference, parseDigestReference } from '../../verify/artifact.js';
+import type { ExporterTrust } from '../../shipment/seal.js';
+
+/** An export archive file as a re-openable stream; gzip (by its magic bytes) inflated with limits. */
+export function archiveFileSource(file: string): ArchiveSource {
+  const probe = probeFile(file, 2, { what: '--archive' });
+  // Not a regular file, or over the limit: refused the one way every input is (fstat only, nothing read).
+  if (probe.kind !== 'file' || probe.size > STREAM_LIMITS.maxArchiveBytes) readFileBounded(file, { what: '--archive', maxBytes: STREAM_LIMITS.maxArchiveBytes, limitCode: 'ARCHIVE_LIMIT_EXCEEDED' });
+  if (probe.kind !== 'file') fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(file)}: not a regular file`);
+  const gz = isGzip(probe.head);
+  return {
+    name: `archive ${file}`,
+    open: () => {
+      const raw = readFileChunks(file, { what: '--archive' });
+      return gz ? gunzipBounded(raw, defaultGunzipLimits(STREAM_LIMITS.maxArchiveBytes)) : raw;
+    },
+  };
+}
+
+/** The parsed bundles the archive holds for one artifact (single-artifact `verify --archive`), streamed. */
+export async function bundlesFromArchiveFile(
+  file: string,
+  artifactDigest: string,
+): Promise<{ bundles: Bundle[]; refused: RefusedItem[]; consistency?: Uint8Array | undefined; shipmentBundles?: Bundle[] | undefined }> {
+  const src = archiveFileSource(file);
+  const pre = await readPreamble(src);
+  const found: { source: string; bytes: Uint8Array }[] = [];
+  // With consistency.json (issue 12) the other bundles' checkpoints are where its proofs start.
+  const others: { source: string; bytes: Uint8Array }[] = [];
+  let withConsistency = false;
+  const read = await readExportArchiveStream(src, {
+    expectManifestSha256: pre.manifestSha256,
+    onHeader: (h) => {
+      withConsistency = h.consistency !== undefined;
+    },
+    onBundle: (e, bytes) => {
+      if (e.artifactDigest === artifactDigest) found.push({ source: `${src.name}: ${e.path}`, bytes: bytes.slice() });
+      else if (withConsistency) others.push({ source: `${src.name}: ${e.path}`, bytes: bytes.slice() });
+    },
+  });
+  if (found.length === 0) fail('NO_ATTESTATIONS_FOUND', 'archive', `no attestations found for ${artifactDigest} in ${src.name}`, { artifactDigest });
+  const { parsed, refused } = parseBundles(found);
+  if (parsed.length === 0) throw refused[0]!.error;
+  const bundles = parsed.map((p) => p.bundle);
+  if (!read.consistency) return { bundles, refused };
+  return { bundles, refused, consistency: read.consistency, shipmentBundles: [...bundles, ...parseBundles(others).parsed.map((p) => p.bundle)] };
+}
+
+/** --jobs: a positive whole number; default every core. */
+export function parseJobs(s: string | undefined): number {
+  if (s === undefined) return availableParallelism();
+  if (!/^[1-9][0-9]{0,3}$/.test(s)) fail('INPUT_INVALID', 'input', `--jobs must be a whole number from 1 to 9999, not ${JSON.stringify(s.slice(0, 40))}`);
+  return Number(s);
+}
+
+function sha256Ref(ref: string, what: string): string {
+  if (isDigestReference(ref)) {
+    const a = parseDigestReference(ref);
+    if (a.kind !== 'digest' || a.algorithm !== 'SHA2_256') fail('INPUT_INVALID', 'input', `${what} ${JSON.stringify(ref.slice(0, 100))}: export archives are keyed by sha256 digests`);
+    return `sha256:${toHex(a.digest)}`;
+  }
+  const f = readArtifactFile(ref, { what, algorithm: 'sha256', inMemoryMaxBytes: 0 });
+  return `sha256:${toHex(f.kind === 'bytes' ? sha256(f.bytes) : f.digest)}`;
+}
+
+/** Every regular file under dir (no symlinks followed), sorted, as paths. */
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, depth: number): void => {
+    if (depth > 64) fail('INPUT_INVALID', 'input', `--artifacts-dir ${JSON.stringify(dir)}: nested more than 64 levels deep`);
+    for (const name of readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p, depth + 1);
+      else if (st.isFile()) out.push(p);
+    }
+  };
+  try {
+    if (!lstatSync(dir).isDirectory()) fail('INPUT_INVALID', 'input', `--artifacts-dir ${JSON.stringify(dir)}: not a directory`);
+    walk(dir, 0);
+  } catch (e) {
+    if (e instanceof Error && 'code' in e && typeof e.code === 'string') fail('INPUT_INVALID', 'input', `--artifacts-dir ${JSON.stringify(dir)}: ${e.message}`, undefined, { cause: e });
+    throw e;
+  }
+  return out;
+}
+
+/** The artifacts asked for: undefined with --all, else digest -> the names they were given as. */
+export function selectArtifacts(o: { all: boolean; artifacts: string[]; artifactsDir?: string | undefined }): Map<string, string[]> | undefined {
+  const modes = Number(o.all) + Number(o.artifacts.length > 0) + Number(o.artifactsDir !== undefined);
+  if (modes !== 1) fail('INPUT_INVALID', 'input', 'with --archive, say which artifacts: --all, --artifact FILE_OR_DIGEST (repeatable) or --artifacts-dir DIR (one of them)');
+  if (o.all) return undefined;
+  const select = new Map<string, string[]>();
+  const add = (digest: string, name: string): void => {
+    const names = select.get(digest);
+    if (names) names.push(name);
+    else select.set(digest, [name]);
+  };
+  if (o.artifactsDir !== undefined) {
+    const files = filesUnder(o.artifactsDir);
+    if (files.length === 0) fail('INPUT_INVALID', 'input', `--artifacts-dir ${JSON.stringify(o.artifactsDir)} holds no files`);
+    for (const f of files) add(sha256Ref(f, '--artifacts-dir file'), path.relative(o.artifactsDir, f));
+  } else {
+    for (const a of o.artifacts) add(sha256Ref(a, '--artifact'), a);
+  }
+  return select;
+}
+
+/**
+ * Exporters to require a seal from: --seal-key / --seal-identity pin them, else the trust
+ * store's (whether or not the trust material itself comes from the store: a --trusted-root
+ * does not switch the seal requirement off).
+ */
+export async function exportersFor(o: { sealKey?: string | undefined; sealIdentity?: string | undefined; sealIssuer?: string | undefined; storePath?: string | undefined }): Promise<ExporterTrust | undefined> {
+  if ((o.sealIdentity === undefined) !== (o.sealIssuer === undefined)) fail('INPUT_INVALID', 'input', '--seal-identity and --seal-issuer go together');
+  if (o.sealKey !== undefined || o.sealIdentity !== undefined) {
+    const keys = [];
+    if (o.sealKey !== undefined) {
+      const key = parsePublicKey(Buffer.from(readFileBounded(o.sealKey, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8'), '--seal-key');
+      keys.push({ keyId: toHex(sha256(spkiOf(key))), key });
+    }
+    return { keys, identities: o.sealIdentity !== undefined ? [{ identity: o.sealIdentity, issuer: o.sealIssuer! }] : [] };
+  }
+  const t = await import('../../trust/store/index.js');
+  const path = t.resolveStorePath(o.storePath);
+  if (!existsSync(path)) return undefined;
+  const store = t.openTrustStore(path, { readonly: true });
+  try {
+    const list = t.listExporters(store);
+    return list.length > 0 ? t.exporterTrustOf(list) : undefined;
+  } finally {
+    store.close();
+  }
+}

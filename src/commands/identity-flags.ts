@@ -1,0 +1,140 @@
+/**
+ * The identity flags every verifying command shares, and the one function that turns them
+ * into buildPolicy options: `--certificate-identity` (alias `--certificate-identity-regexp`),
+ * `--certificate-oidc-issuer`, `--certificate-extension NAME=REGEX` (repeatable),
+ * `--policy FILE --environment NAME`, `--allow-broad-identity`; with none of them (and no
+ * `--key`), the default policy: $STELLA_POLICY, else policy.yaml next to the trust store, its
+ * `default` environment (or --environment). Never a verification that skips the identity.
+ *
+ * A command adds IDENTITY_FLAGS (./identity-flag-spec.ts: plain data, so a command's flag table
+ * loads nothing heavy) to its flag table and calls identityPolicyOptions(values):
+ *
+ *   const identity = identityPolicyOptions(flags, { keyGiven: flags.key !== undefined, store: flags.store });
+ *   const policy = buildPolicy({ ...identity.options, publicKeyPem, requireTlog: flags['require-rekor'] || identity.options.requireTlog });
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fail } from '../errors.js';
+import { readFileBounded } from '../util/fs.js';
+import { utf8Decoder } from '../util/encoding.js';
+import { resolveStorePath } from '../trust/store/paths.js';
+import { IDENTITY_REQUIRED_HELP, type PolicyOptions } from '../verify/policy.js';
+import { parsePolicyFile, policyOptionsForEnvironment, type PolicyFile } from '../verify/policy-file.js';
+
+
+export interface IdentityFlagValues {
+  'certificate-identity'?: string | undefined;
+  'certificate-identity-regexp'?: string | undefined;
+  'certificate-oidc-issuer'?: string | undefined;
+  'certificate-extension'?: string[] | undefined;
+  policy?: string | undefined;
+  environment?: string | undefined;
+  'allow-broad-identity'?: boolean;
+}
+
+export interface IdentityContext {
+  /** --key was given: managed-key verification, no identity needed. */
+  keyGiven: boolean;
+  /** --store (the default policy sits next to the trust store). */
+  store?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ResolvedIdentity {
+  /** Options for buildPolicy (empty with --key). */
+  options: PolicyOptions;
+  /** The policy file used, if any. */
+  policyFile?: PolicyFile;
+  environment?: string;
+  /** Why the default policy was used ("$STELLA_POLICY", "policy.yaml next to the trust store"). */
+  defaultPolicy?: string;
+}
+
+/** Largest policy file read. */
+export const MAX_POLICY_FILE_BYTES = 1024 * 1024;
+
+export const DEFAULT_ENVIRONMENT = 'default';
+
+/** Read and validate a policy file (POLICY_INVALID naming key and line). */
+export function loadPolicyFile(path: string, what = '--policy'): PolicyFile {
+  const bytes = readFileBounded(path, { what, maxBytes: MAX_POLICY_FILE_BYTES });
+  let text: string;
+  try {
+    text = utf8Decoder.decode(bytes);
+  } catch (e) {
+    return fail('POLICY_INVALID', 'config', `${path}: not valid UTF-8`, undefined, { cause: e });
+  }
+  return parsePolicyFile(text, path);
+}
+
+/** Where the default policy is: $STELLA_POLICY, else policy.yaml beside the trust store (if it exists). */
+export function defaultPolicyPath(ctx: IdentityContext): { path: string; why: string } | undefined {
+  const env = ctx.env ?? process.env;
+  if (env.STELLA_POLICY) {
+    if (!existsSync(env.STELLA_POLICY)) fail('INPUT_INVALID', 'input', `$STELLA_POLICY names ${env.STELLA_POLICY}, which does not exist`);
+    return { path: env.STELLA_POLICY, why: '$STELLA_POLICY' };
+  }
+  const beside = join(dirname(resolveStorePath(ctx.store, env)), 'policy.yaml');
+  return existsSync(beside) ? { path: beside, why: 'policy.yaml next to the trust store' } : undefined;
+}
+
+/** Parse one `--certificate-extension NAME=REGEX`. */
+function extensionPair(raw: string): [string, string] {
+  const i = raw.indexOf('=');
+  if (i <= 0 || i === raw.length - 1) fail('INPUT_INVALID', 'input', `--certificate-extension ${JSON.stringify(raw)}: expected NAME=REGEX, e.g. deployment-environment=production`);
+  return [raw.slice(0, i), raw.slice(i + 1)];
+}
+
+/**
+ * The identity options the flags ask for. Usage mistakes (both spellings of the identity flag,
+ * --policy with identity flags, no identity at all) are INPUT_INVALID; a bad policy file is
+ * POLICY_INVALID; an unknown environment POLICY_ENVIRONMENT_NOT_FOUND.
+ */
+export function identityPolicyOptions(flags: IdentityFlagValues, ctx: IdentityContext): ResolvedIdentity {
+  const regexp = flags['certificate-identity-regexp'];
+  const plain = flags['certificate-identity'];
+  if (regexp !== undefined && plain !== undefined) {
+    fail('INPUT_INVALID', 'input', '--certificate-identity and --certificate-identity-regexp are the same flag (both RE2 patterns): give one');
+  }
+  const identity = plain ?? regexp;
+  const issuer = flags['certificate-oidc-issuer'];
+  const extensions = (flags['certificate-extension'] ?? []).map(extensionPair);
+  const identityFlags = identity !== undefined || issuer !== undefined || extensions.length > 0;
+  const allowBroadIdentity = flags['allow-broad-identity'] ?? false;
+
+  if (flags.policy !== undefined && identityFlags) {
+    fail('INPUT_INVALID', 'input', '--policy cannot be combined with --certificate-identity, --certificate-oidc-issuer or --certificate-extension: the policy file\'s environment says which identities to accept');
+  }
+  if (ctx.keyGiven && (flags.policy !== undefined || flags.environment !== undefined)) {
+    fail('INPUT_INVALID', 'input', '--key verifies a managed-key bundle: it cannot be combined with --policy or --environment');
+  }
+  if (identityFlags) {
+    if (flags.environment !== undefined) fail('INPUT_INVALID', 'input', '--environment selects an environment of a policy file: give --policy FILE (or configure a default policy), not identity flags');
+    const name = plain !== undefined ? '--certificate-identity' : '--certificate-identity-regexp';
+    return {
+      options: {
+        certificateIdentity: identity,
+        certificateOidcIssuer: issuer,
+        certificateExtensions: extensions,
+        allowBroadIdentity,
+        patternName: () => name,
+      },
+    };
+  }
+  if (ctx.keyGiven) return { options: {} };
+  let path = flags.policy;
+  let why: string | undefined;
+  if (path === undefined) {
+    const found = defaultPolicyPath(ctx);
+    if (!found) {
+      fail('INPUT_INVALID', 'input', `an identity is required (a keyless signature proves nothing without one): ${IDENTITY_REQUIRED_HELP}`);
+    }
+    path = found.path;
+    why = found.why;
+  }
+  const file = loadPolicyFile(path, flags.policy !== undefined ? '--policy' : why!);
+  const environment = flags.environment ?? DEFAULT_ENVIRONMENT;
+  const options = policyOptionsForEnvironment(file, environment);
+  if (allowBroadIdentity) options.allowBroadIdentity = true;
+  return { options, policyFile: file, environment, ...(why ? { defaultPolicy: why } : {}) };
+}

@@ -1,0 +1,45 @@
+import { Args } from '@oclif/core';
+import { StellaCommand } from '../base.js';
+
+export default class PolicyLint extends StellaCommand {
+  static override summary = 'Check a policy file: keys, types, issuers, and every identity pattern';
+  static override description = [
+    'Validates like `attest verify --policy` does: an unknown key, a wrong type, an environment',
+    'without an issuer or identity, a pattern that is not RE2 or not NFC, a broad pattern without',
+    'allowBroadIdentity, or one no Fulcio certificate can satisfy is an error naming the key and',
+    'its line (exit 150). Organization-wide and any-ref patterns are warnings.',
+  ].join('\n');
+
+  static override examples = ['<%= config.bin %> policy lint policy.yaml'];
+  static override args = { file: Args.string({ description: 'policy file (YAML)', required: true }) };
+
+  async run(): Promise<void> {
+    const { args } = await this.parse(PolicyLint);
+    const { loadPolicyFile } = await import('../identity-flags.js');
+    const file = loadPolicyFile(args.file, 'policy file');
+    const envs = [...file.environments.values()];
+    if (this.jsonMode) {
+      this.printJson({
+        ok: true,
+        file: args.file,
+        environments: envs.map((e) => ({
+          name: e.name,
+          issuers: e.issuers,
+          identities: e.identities.map((i) => ({ pattern: i.pattern, breadth: i.breadth.kind })),
+          extensions: Object.fromEntries(e.extensions),
+          requireRekor: e.requireRekor,
+          allowBroadIdentity: e.allowBroadIdentity,
+          warnings: e.warnings,
+        })),
+      });
+      return;
+    }
+    process.stdout.write(`${this.paint('green', 'ok')} ${args.file}: ${envs.length} environment${envs.length === 1 ? '' : 's'}\n`);
+    for (const e of envs) {
+      process.stdout.write(`  ${e.name}: issuer${e.issuers.length > 1 ? 's' : ''} ${e.issuers.join(', ')}; identit${e.identities.length > 1 ? 'ies' : 'y'} ${e.identities.map((i) => JSON.stringify(i.pattern)).join(', ')}`);
+      if (e.extensions.length > 0) process.stdout.write(`; extensions ${e.extensions.map(([n, p]) => `${n}=${JSON.stringify(p)}`).join(', ')}`);
+      process.stdout.write(`${e.requireRekor ? '; requireRekor' : ''}\n`);
+      for (const w of e.warnings) process.stderr.write(`${this.paint('yellow', 'warning')}: ${w}\n`);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Verifying many archived bundles: in process (--jobs 1) or on N worker threads, each with its
+ * own verifier; the trust material and policy are parsed once by the caller and shared. Jobs
+ * go out in archive order, at most `window` in flight (so memory stays flat however large the
+ * archive), and verdicts come back in that same order whichever thread finished first.
+ */
+import { Worker } from 'node:worker_threads';
+import { verifyArchivedBundle, type ArchivedBundle, type BundleVerdict } from './verdict.js';
+import type { TrustMaterial } from '../model/trust-material.js';
+import type { PolicyOptions, VerificationPolicy } from '../verify/policy.js';
+
+export interface VerifierPool {
+  /** Verify one bundle; the promise settles with its verdict. */
+  submit(bundle: ArchivedBundle): Promise<BundleVerdict>;
+  close(): Promise<void>;
+  readonly jobs: number;
+}
+
+/** `policyOptions` (plain data) is what each worker builds its own `policy` from. */
+export function createVerifierPool(jobs: number, trust: TrustMaterial, policy: VerificationPolicy, policyOptions: PolicyOptions): VerifierPool {
+  if (jobs <= 1) {
+    return { jobs: 1, submit: (b) => verifyArchivedBundle(b, trust, policy), close: async () => {} };
+  }
+  const waiting = new Map<number, { resolve: (v: BundleVerdict) => void; reject: (e: unknown) => void }>();
+  const workers = Array.from({ length: jobs }, () => {
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { trust, policyOptions } });
+    w.on('message', (m: { id: number; verdict: BundleVerdict }) => {
+      const done = waiting.get(m.id);
+      waiting.delete(m.id);
+      done?.resolve(m.verdict);
+    });
+    w.on('error', (e) => {
+      for (const [id, p] of waiting) {
+        waiting.delete(id);
+        p.reject(e);
+      }
+    });
+    return w;
+  });
+  const load = new Array<number>(jobs).fill(0);
+  let next = 0;
+  return {
+    jobs,
+    submit(bundle) {
+      const id = next++;
+      // Least-loaded worker (ties: round robin), so one slow bundle does not stall a queue.
+      let pick = id % jobs;
+      for (let i = 0; i < jobs; i++) if (load[i]! < load[pick]!) pick = i;
+      load[pick]!++;
+      return new Promise<BundleVerdict>((resolve, reject) => {
+        waiting.set(id, {
+          resolve: (v) => {
+            load[pick]!--;
+            resolve(v);
+          },
+          reject,
+        });
+        workers[pick]!.postMessage({ id, bundle });
+      });
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Sealed shipments: `manifest.sigstore.json`, a Sigstore bundle (message signature) over the
+ * exact bytes of `manifest.cbor`. The manifest lists every other entry's SHA-256, so a valid
+ * seal from a trusted exporter binds the whole archive: an entry dropped, added, reordered or
+ * swapped no longer matches the sealed manifest (SEALED_ARCHIVE_MISMATCH).
+ *
+ * Exporters are trusted by key (ECDSA P-256/P-384/P-521, `trust keys add --role exporter` or
+ * --seal-key) or by identity and issuer for keyless seals (Fulcio certificate + Rekor entry,
+ * verified by the full pipeline against the same trust material as the bundles).
+ */
+import type { KeyObject } from 'node:crypto';
+import { fail, failureOf, StellaError } from '../errors.js';
+import { parseBundle } from '../bundle/parse.js';
+import { verifyPrehashed } from '../crypto-prehash.js';
+import { fromHex, bytesEqual, toHex } from '../util/encoding.js';
+import { buildPolicy } from '../verify/policy.js';
+import { verifyBundleReport } from '../verify/pipeline.js';
+import type { TrustMaterial } from '../model/trust-material.js';
+import type { ArchivePreamble } from '../archive/export-stream.js';
+
+export interface ExporterTrust {
+  keys: { keyId: string; key: KeyObject }[];
+  /** Keyless exporters: the certificate identity (exact) and OIDC issuer (exact). */
+  identities: { identity: string; issuer: string }[];
+}
+
+export type SealStatus =
+  /** Checked against the trusted exporters. */
+  | { status: 'verified'; by: string }
+  /** No seal, and none required. */
+  | { status: 'unsealed' }
+  /** A seal, but no exporter is trusted to check it against: it proves nothing. */
+  | { status: 'unchecked' };
+
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function invalid(message: string, cause?: unknown): never {
+  throw new StellaError('SEAL_INVALID', 'seal', message, undefined, cause === undefined ? undefined : { cause });
+}
+
+export function exportersTrusted(e: ExporterTrust | undefined): e is ExporterTrust {
+  return e !== undefined && e.keys.length + e.identities.length > 0;
+}
+
+/** Judge an archive's seal before anything else of it is read. */
+export async function checkSeal(pre: ArchivePreamble, exporters: ExporterTrust | undefined, trust: TrustMaterial, now: number, archiveName: string): Promise<SealStatus> {
+  const required = exportersTrusted(exporters);
+  if (!pre.seal) {
+    if (required) fail('SEAL_REQUIRED', 'seal', `${archiveName} is not sealed, and a seal from a trusted exporter is required (${exporters.keys.length} exporter key(s), ${exporters.identities.length} exporter identit(ies))`);
+    return { status: 'unsealed' };
+  }
+  if (!required) return { status: 'unchecked' };
+  let bundle;
+  try {
+    bundle = parseBundle(pre.seal);
+  } catch (e) {
+    invalid(`manifest.sigstore.json is not a valid Sigstore bundle: ${failureOf(e).message}`, e);
+  }
+  const c = bundle.content;
+  if (c.kind !== 'messageSignature' || c.messageDigest?.algorithm !== 'SHA2_256') invalid('manifest.sigstore.json must be a message signature with a SHA-256 digest of manifest.cbor');
+  const manifestDigest = fromHex(pre.manifestSha256);
+  const sealed = c.messageDigest.digest;
+  if (!bytesEqual(sealed, manifestDigest)) invalid(`the seal is over other bytes (sha256:${toHex(sealed)}), not this manifest.cbor (sha256:${pre.manifestSha256})`);
+  const m = bundle.verificationMaterial.content;
+  if (m.kind === 'publicKey') {
+    for (const k of exporters.keys) if (verifyPrehashed(k.key, manifestDigest, c.signature)) return { status: 'verified', by: `exporter key ${k.keyId}` };
+    invalid(`the seal is not signed by a trusted exporter key (${exporters.keys.length} trusted)`);
+  }
+  let firstFailure: string | undefined;
+  for (const id of exporters.identities) {
+    const policy = buildPolicy({ certificateIdentity: escapeRegex(id.identity), certificateOidcIssuer: id.issuer, now });
+    const report = await verifyBundleReport({ bundle, artifact: { kind: 'digest', algorithm: 'SHA2_256', digest: manifestDigest }, trust, policy });
+    if (report.ok) return { status: 'verified', by: `exporter ${id.identity} (${id.issuer})` };
+    firstFailure ??= report.error?.message;
+  }
+  return invalid(exporters.identities.length === 0 ? 'the seal is keyless, and only exporter keys are trusted' : `the seal does not verify for any trusted exporter identity: ${firstFailure ?? 'no match'}`);
+}

@@ -1,0 +1,67 @@
+/**
+ * One archived bundle, verified: the one function every shipment worker calls (in process
+ * for --jobs 1, in each worker thread otherwise), so a check added to archive verification is
+ * added in one place. Pure: bytes, trust material, policy in; a small, cloneable verdict out.
+ */
+import { failureOf, type FailureSummary } from '../errors.js';
+import { parseBundle } from '../bundle/parse.js';
+import { verifyBundleReport } from '../verify/pipeline.js';
+import { parseSha256Digest } from '../util/digest.js';
+import { parseCertificate } from '../x509/certificate.js';
+import { formatTime } from '../util/time.js';
+import type { TrustMaterial } from '../model/trust-material.js';
+import type { VerificationPolicy } from '../verify/policy.js';
+
+export interface BundleVerdict {
+  /** Path inside the archive. */
+  path: string;
+  ok: boolean;
+  identity: string | null;
+  issuer: string | null;
+  /** The earliest verified signing time (RFC 3339), when verification got that far. */
+  verifiedTime: string | null;
+  logIndex: number | null;
+  /** The leaf certificate's validity window, for the report's timeline. */
+  certificate: { notBefore: string; notAfter: string } | null;
+  error: FailureSummary | null;
+}
+
+export interface ArchivedBundle {
+  path: string;
+  /** "sha256:<hex>" the bundle is filed under. */
+  artifactDigest: string;
+  bytes: Uint8Array;
+}
+
+function leafWindow(der: Uint8Array | undefined): BundleVerdict['certificate'] {
+  if (!der) return null;
+  try {
+    const c = parseCertificate(der);
+    return { notBefore: formatTime(c.notBefore), notAfter: formatTime(c.notAfter) };
+  } catch {
+    return null;
+  }
+}
+
+export async function verifyArchivedBundle(b: ArchivedBundle, trust: TrustMaterial, policy: VerificationPolicy): Promise<BundleVerdict> {
+  const verdict: BundleVerdict = { path: b.path, ok: false, identity: null, issuer: null, verifiedTime: null, logIndex: null, certificate: null, error: null };
+  try {
+    const bundle = parseBundle(b.bytes);
+    const m = bundle.verificationMaterial.content;
+    verdict.certificate = leafWindow(m.kind === 'certificate' ? m.certificate : m.kind === 'x509CertificateChain' ? m.certificates[0] : undefined);
+    verdict.logIndex = bundle.verificationMaterial.tlogEntries[0]?.logIndex ?? null;
+    const { digest } = parseSha256Digest(b.artifactDigest, 'artifact digest');
+    const report = await verifyBundleReport({ bundle, artifact: { kind: 'digest', algorithm: 'SHA2_256', digest }, trust, policy });
+    verdict.verifiedTime = report.verifiedTimes.map((t) => t.time).sort()[0] ?? null;
+    if (report.ok) {
+      verdict.ok = true;
+      verdict.identity = report.signer?.identity ?? (report.signer?.publicKey ? `key ${report.signer.publicKey.slice(0, 16)}` : null);
+      verdict.issuer = report.signer?.issuer ?? null;
+    } else {
+      verdict.error = report.error ? { code: report.error.code, check: report.error.check, message: report.error.message, exitCode: report.error.exitCode } : null;
+    }
+  } catch (e) {
+    verdict.error = failureOf(e);
+  }
+  return verdict;
+}

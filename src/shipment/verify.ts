@@ -1,0 +1,136 @@
+/**
+ * Verify a whole shipment: every artifact of an export archive (or those asked for) against
+ * one policy. The archive is read as a stream three times (archive/export-stream.ts): the
+ * preamble (manifest digest, seal: judged first), a structural pass (a bad entry anywhere
+ * refuses the archive before any bundle is checked), then the verifying pass, each bundle
+ * handed to the verifier pool as it arrives. An artifact passes when at least one of its
+ * bundles verifies; an artifact asked for and absent is a failure. Results come out in archive
+ * order (then the missing ones, in the order asked), one per artifact, as soon as an artifact's
+ * last bundle is judged.
+ */
+import { StellaError } from '../errors.js';
+import { readExportArchiveStream, readPreamble, type ArchiveSource, type StreamLimits } from '../archive/export-stream.js';
+import { STREAM_LIMITS } from '../archive/export.js';
+import { createVerifierPool } from './pool.js';
+import { checkSeal, type ExporterTrust, type SealStatus } from './seal.js';
+import type { BundleVerdict } from './verdict.js';
+import type { TrustMaterial } from '../model/trust-material.js';
+import { buildPolicy, type PolicyOptions } from '../verify/policy.js';
+
+export interface ArtifactResult {
+  artifactDigest: string;
+  /** What the user named it by (files from --artifacts-dir or --artifact paths); empty for --all. */
+  names: string[];
+  ok: boolean;
+  /** Absent from the archive. */
+  missing: boolean;
+  /** The bundle that verified (the first in archive order). */
+  verified: BundleVerdict | null;
+  /** Every bundle judged, in archive order. */
+  bundles: BundleVerdict[];
+}
+
+export interface ShipmentOptions {
+  source: ArchiveSource;
+  trust: TrustMaterial;
+  /**
+   * The policy as options (plain data: worker threads build their own policy from them, since
+   * compiled RE2 patterns do not survive a structured clone). Functions in them are dropped.
+   */
+  policy: PolicyOptions;
+  jobs: number;
+  /** undefined: every artifact in the archive; else these digests ("sha256:<hex>" -> names). */
+  select?: Map<string, string[]>;
+  exporters?: ExporterTrust;
+  limits?: StreamLimits;
+  onArtifact?: (r: ArtifactResult) => void | Promise<void>;
+  /** Called with bundles judged so far and the archive's bundle count (progress). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ShipmentSummary {
+  seal: SealStatus;
+  manifestSha256: string;
+  createdAt: string;
+  artifacts: number;
+  passed: number;
+  failed: number;
+  missing: number;
+  bundles: number;
+  jobs: number;
+}
+
+export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummary> {
+  const limits = o.limits ?? STREAM_LIMITS;
+  const pre = await readPreamble(o.source, limits);
+  const policyOptions = cloneablePolicyOptions(o.policy);
+  const policy = buildPolicy(policyOptions);
+  const seal = await checkSeal(pre, o.exporters, o.trust, policy.now, o.source.name);
+  let structure;
+  try {
+    structure = await readExportArchiveStream(o.source, { limits, expectManifestSha256: pre.manifestSha256 });
+  } catch (e) {
+    if (seal.status === 'verified' && e instanceof StellaError && e.code === 'ARCHIVE_MANIFEST_MISMATCH') {
+      throw new StellaError('SEALED_ARCHIVE_MISMATCH', 'seal', `sealed archive ${o.source.name} does not match its sealed manifest: ${e.message}`, e.details, { cause: e });
+    }
+    throw e;
+  }
+  const pool = createVerifierPool(o.jobs, o.trust, policy, { ...policyOptions, now: policy.now });
+  const window = Math.max(8, pool.jobs * 8);
+  const queue: { digest: string; verdict: Promise<BundleVerdict> }[] = [];
+  const seen = new Set<string>();
+  let current: ArtifactResult | undefined;
+  const summary = { artifacts: 0, passed: 0, failed: 0, missing: 0, bundles: 0 };
+  const total = structure.count;
+  const emit = async (r: ArtifactResult): Promise<void> => {
+    summary.artifacts++;
+    if (r.ok) summary.passed++;
+    else if (r.missing) summary.missing++;
+    else summary.failed++;
+    await o.onArtifact?.(r);
+  };
+  const settleOne = async (): Promise<void> => {
+    const job = queue.shift()!;
+    const v = await job.verdict;
+    summary.bundles++;
+    o.onProgress?.(summary.bundles, total);
+    if (current && current.artifactDigest !== job.digest) {
+      await emit(current);
+      current = undefined;
+    }
+    current ??= { artifactDigest: job.digest, names: o.select?.get(job.digest) ?? [], ok: false, missing: false, verified: null, bundles: [] };
+    current.bundles.push(v);
+    if (v.ok && !current.ok) {
+      current.ok = true;
+      current.verified = v;
+    }
+  };
+  try {
+    const read = await readExportArchiveStream(o.source, {
+      limits,
+      expectManifestSha256: pre.manifestSha256,
+      onBundle: async (entry, bytes) => {
+        if (o.select && !o.select.has(entry.artifactDigest)) return;
+        if (o.select) seen.add(entry.artifactDigest);
+        queue.push({ digest: entry.artifactDigest, verdict: pool.submit({ path: entry.path, artifactDigest: entry.artifactDigest, bytes }) });
+        while (queue.length >= window) await settleOne();
+      },
+    });
+    while (queue.length > 0) await settleOne();
+    if (current) await emit(current);
+    for (const [digest, names] of o.select ?? []) {
+      if (!seen.has(digest)) await emit({ artifactDigest: digest, names, ok: false, missing: true, verified: null, bundles: [] });
+    }
+    return { seal, manifestSha256: pre.manifestSha256, createdAt: read.header.createdAt, ...summary, jobs: pool.jobs };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Policy options as plain data: the naming callbacks (for usage errors, already raised by now) are left out. */
+function cloneablePolicyOptions(o: PolicyOptions): PolicyOptions {
+  const copy: PolicyOptions = { ...o };
+  delete copy.patternName;
+  delete copy.extensionName;
+  return copy;
+}

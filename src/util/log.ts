@@ -1,0 +1,65 @@
+/**
+ * Log levels for what Stella is doing, on stderr: `error` (errors only), `warn` (the default:
+ * errors and warnings), `info` (each step and decision), `debug` (also every request and its
+ * answer). Set by STELLAOPS_LOG_LEVEL (the seed guide's debug mode) or by a command's
+ * --verbose (= debug). Never a token, a key or a password: callers log what they do, not
+ * secrets, and every line is also passed through `redact` (JWTs, PEM private keys, Basic and
+ * Bearer credentials) before it is written.
+ *
+ * Bottom layer: node: only.
+ */
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+let explicit: LogLevel | undefined;
+let envWarned = false;
+
+/** Set the level for this process (--verbose). */
+export function setLogLevel(level: LogLevel): void {
+  explicit = level;
+}
+
+export function isLogLevel(v: string): v is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(v);
+}
+
+/** The level in force: set explicitly, else STELLAOPS_LOG_LEVEL, else warn. */
+export function currentLogLevel(env: NodeJS.ProcessEnv = process.env): LogLevel {
+  if (explicit) return explicit;
+  const raw = env.STELLAOPS_LOG_LEVEL?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return 'warn';
+  if (isLogLevel(raw)) return raw;
+  // A bad value must not stop a verification: said once, then the default.
+  if (!envWarned) {
+    envWarned = true;
+    process.stderr.write(`warning: STELLAOPS_LOG_LEVEL=${JSON.stringify(env.STELLAOPS_LOG_LEVEL)} is not one of ${LOG_LEVELS.join(', ')}; using warn\n`);
+  }
+  return 'warn';
+}
+
+export function logEnabled(level: LogLevel): boolean {
+  return LOG_LEVELS.indexOf(level) <= LOG_LEVELS.indexOf(currentLogLevel());
+}
+
+/** Secrets that must never reach a log line, whatever a caller passed. */
+export function redact(text: string): string {
+  return text
+    .replace(/eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g, '<token redacted>')
+    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '<private key redacted>')
+    .replace(/\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 <redacted>');
+}
+
+function write(level: 'info' | 'debug', text: string): void {
+  if (!logEnabled(level)) return;
+  process.stderr.write(`stella ${level}: ${redact(text)}\n`);
+}
+
+/** A step or decision (level info and above). */
+export function logInfo(text: string): void {
+  write('info', text);
+}
+
+/** A request, an answer, a detail (level debug). */
+export function logDebug(text: string): void {
+  write('debug', text);
+}

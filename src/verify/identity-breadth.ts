@@ -1,0 +1,132 @@
+/**
+ * How broad an identity pattern is, decided by what it matches, not by how it is spelled
+ * (the seed: "Never accept wildcards that could match any repository").
+ *
+ * The compiled pattern is run against synthetic identities in every form a CI certificate
+ * offers — GitHub, GitLab and Gitea subjects (ref, environment and pull-request forms) and
+ * their SAN URIs — for owners and repositories nobody chose: random names, and random names
+ * glued to the words the pattern itself contains (`myorgq7k2x`, an owner anyone could
+ * register next to `myorg`). Deterministic: the random names are drawn from a generator
+ * seeded by the pattern.
+ *
+ * - broad: it matches an identity of such an unrelated owner (`.*`, `repo:.*`,
+ *   `project_path:.*`, `[^/]+/[^:]+:.*`, `repo:my.*`, `https://github\.com/.*`, …). Refused
+ *   unless the user says --allow-broad-identity (allowBroadIdentity in a policy file).
+ * - owner-wide: it fixes the owner but matches random repositories of it (the seed's
+ *   "Organization-Wide Trust"). Verifies with a warning.
+ * - any-ref: it fixes the repository but matches random branches, tags or environments of it
+ *   (the seed's "Any ref" and "Any branch" rows). Verifies with a warning.
+ */
+import { sha256 } from '../crypto.js';
+import { utf8 } from '../util/encoding.js';
+import type { IdentityMatcher } from './identity-pattern.js';
+
+export type IdentityBreadth =
+  | { kind: 'broad'; example: string }
+  | { kind: 'owner-wide'; owner: string; example: string }
+  | { kind: 'any-ref'; repository: string; example: string }
+  | { kind: 'narrow' };
+
+/** A small deterministic generator (xorshift32) seeded from the pattern. */
+function generator(seedText: string): () => string {
+  const h = sha256(utf8.encode(seedText));
+  let s = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0 || 1;
+  const next = (): number => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const alnum = `${letters}0123456789`;
+  return () => {
+    let out = letters[next() % 26]!;
+    const len = 6 + (next() % 5);
+    while (out.length < len) out += alnum[next() % alnum.length]!;
+    return out;
+  };
+}
+
+/** Literal words in the pattern (escapes resolved): the names it pins. */
+function literalWords(pattern: string): string[] {
+  const text = pattern.replace(/\\(.)/g, '$1');
+  const words = new Set<string>();
+  for (const m of text.matchAll(/[A-Za-z0-9][A-Za-z0-9_.-]*/g)) words.add(m[0].replace(/[.-]+$/, ''));
+  return [...words].filter((w) => w.length > 0).slice(0, 16);
+}
+
+const DEFAULT_HOSTS = { github: 'github.com', gitlab: 'gitlab.com', gitea: 'gitea.com' };
+
+/** Every identity form for one repository at one ref. */
+function identitiesFor(owner: string, repo: string, ref: string, env: string, hosts: string[]): string[] {
+  const m = /^refs\/(heads|tags)\/(.+)$/.exec(ref)!;
+  const refType = m[1] === 'heads' ? 'branch' : 'tag';
+  const out = [
+    `repo:${owner}/${repo}:ref:${ref}`,
+    `repo:${owner}/${repo}:environment:${env}`,
+    `repo:${owner}/${repo}:pull_request`,
+    `project_path:${owner}/${repo}:ref_type:${refType}:ref:${m[2]}`,
+    `${owner}/${repo}:ref:${ref}`,
+    `${owner}/${repo}:environment:${env}`,
+  ];
+  for (const host of [DEFAULT_HOSTS.github, DEFAULT_HOSTS.gitea, ...hosts]) out.push(`https://${host}/${owner}/${repo}/.github/workflows/release.yml@${ref}`);
+  for (const host of [DEFAULT_HOSTS.gitea, ...hosts]) out.push(`https://${host}/${owner}/${repo}/.gitea/workflows/release.yml@${ref}`);
+  for (const host of [DEFAULT_HOSTS.gitlab, ...hosts]) out.push(`https://${host}/${owner}/${repo}//.gitlab-ci.yml@${ref}`);
+  return out;
+}
+
+/** How broad `matcher` is (see the module comment). */
+export function identityBreadth(matcher: IdentityMatcher): IdentityBreadth {
+  const rand = generator(matcher.pattern);
+  const words = literalWords(matcher.pattern);
+  const hosts = words.filter((w) => w.includes('.') && !w.startsWith('refs'));
+  const refsFor = (): string[] => ['refs/heads/main', `refs/heads/${rand()}`, 'refs/tags/v1.2.3', `refs/tags/${rand()}`];
+  const first = (ids: string[]): string | undefined => ids.find((id) => matcher.test(id));
+
+  // 1. Unrelated owners: random, and random glued to each word of the pattern.
+  const owners: string[] = [rand(), rand()];
+  for (const w of words) owners.push(`${w}${rand()}`, `${rand()}${w}`, `${rand()}-${w}`);
+  const repos = [rand(), ...words];
+  for (const owner of owners) {
+    for (const repo of repos) {
+      for (const ref of refsFor()) {
+        const hit = first(identitiesFor(owner, repo, ref, 'production', hosts));
+        if (hit) return { kind: 'broad', example: hit };
+      }
+    }
+    const email = first([`${owner}@${rand()}.com`, `${owner}@gmail.com`, `${owner}@users.noreply.github.com`]);
+    if (email) return { kind: 'broad', example: email };
+  }
+  // 2. A fixed owner (a word of the pattern), any repository of it.
+  for (const owner of words) {
+    for (const ref of refsFor()) {
+      const hit = first(identitiesFor(owner, rand(), ref, 'production', hosts));
+      if (hit) return { kind: 'owner-wide', owner, example: hit };
+    }
+  }
+  // 3. A fixed repository (two adjacent words), refs nobody chose in advance.
+  for (let i = 0; i + 1 < words.length; i++) {
+    const [owner, repo] = [words[i]!, words[i + 1]!];
+    for (const ref of [`refs/heads/${rand()}`, `refs/tags/${rand()}`]) {
+      const hit = first(identitiesFor(owner, repo, ref, rand(), hosts));
+      if (hit) return { kind: 'any-ref', repository: `${owner}/${repo}`, example: hit };
+    }
+  }
+  return { kind: 'narrow' };
+}
+
+/** The one-line description of a breadth, for errors and warnings. */
+export function describeBreadth(pattern: string, b: IdentityBreadth): string {
+  switch (b.kind) {
+    case 'broad':
+      return `identity pattern ${JSON.stringify(pattern)} matches identities of arbitrary, unrelated owners (e.g. ${JSON.stringify(b.example)}): never accept wildcards that could match any repository; pin the owner and repository, e.g. "repo:myorg/myrepo:ref:refs/heads/main"`;
+    case 'owner-wide':
+      return `identity pattern ${JSON.stringify(pattern)} accepts any repository of ${JSON.stringify(b.owner)} (e.g. ${JSON.stringify(b.example)}): organization-wide trust, use with caution`;
+    case 'any-ref':
+      return `identity pattern ${JSON.stringify(pattern)} accepts refs of ${b.repository} that nobody chose in advance (e.g. ${JSON.stringify(b.example)}): anyone who can push such a branch or tag signs as this repository; prefer a main-branch, version-tag or environment constraint for production`;
+    case 'narrow':
+      return `identity pattern ${JSON.stringify(pattern)} pins the repository and ref`;
+  }
+}
