@@ -22,6 +22,6 @@ export type FlagValues<S extends FlagSpecs> = {
 export const VERBOSE_DESCRIPTION = 'show each step, request and decision on stderr (log level debug; or STELLAOPS_LOG_LEVEL=error|warn|info|debug)';
 
 /** The shape ./argv.ts reads a command line with, from a FlagSpecs table. */
-export function argvShapeOfSpecs(spec: FlagSpecs, args: readonly string[] = []): { flags: { name: string; takesValue: boolean; required: boolean }[]; args: readonly string[] } {
-  return { flags: Object.entries(spec).map(([name, f]) => ({ name, takesValue: f.type === 'string', required: Boolean(f.required) })), args };
+export function argvShapeOfSpecs(spec: FlagSpecs, args: readonly string[] = []): { flags: { name: string; takesValue: boolean; required: boolean; multiple: boolean }[]; args: readonly string[] } {
+  return { flags: Object.entries(spec).map(([name, f]) => ({ name, takesValue: f.type === 'string', required: Boolean(f.required), multiple: f.type === 'string' && f.multiple === true })), args };
 }
