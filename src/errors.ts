@@ -24,7 +24,9 @@ export type CheckName =
   | 'config'
   | 'registry'
   | 'seal'
-  | 'shipment';
+  | 'shipment'
+  | 'consistency'
+  | 'witness';
 
 /**
  * Exit codes. 0 = success, 1 = unexpected internal error (a bug), 2 = usage error (oclif).
@@ -146,6 +148,19 @@ export const EXIT_CODES = {
   EXTENSION_MISMATCH: 152,
   /** The policy file has no environment of that name. */
   POLICY_ENVIRONMENT_NOT_FOUND: 153,
+  // log consistency and witnesses (170-179): what each log has shown (src/trust/store/checkpoints.ts)
+  /** Signed evidence that a log showed two histories: two checkpoints of one size with different roots, or a consistency proof that fails against a held checkpoint. */
+  SPLIT_VIEW_DETECTED: 170,
+  /** A consistency proof that is malformed or does not verify (and is not evidence against a held checkpoint). */
+  CONSISTENCY_PROOF_INVALID: 171,
+  /** A log's latest checkpoint is older (smaller) than one it already presented as its latest. */
+  CHECKPOINT_ROLLBACK: 172,
+  /** --require-consistency: a checkpoint is not proven consistent with what the trust store holds. */
+  CONSISTENCY_UNPROVEN: 173,
+  /** A log's witness policy (at least K of these N witnesses) is not met by a checkpoint's cosignatures. */
+  WITNESS_POLICY_UNMET: 174,
+  /** A witness name or key given to `trust witness` is unknown, already present, or malformed. */
+  WITNESS_INVALID: 175,
 } as const;
 
 export type ErrorCode = keyof typeof EXIT_CODES;

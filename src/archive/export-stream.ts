@@ -18,7 +18,7 @@ import { StellaError } from '../errors.js';
 import { toHex } from '../util/encoding.js';
 import { StrictTarStream, type TarStreamLimits } from './stream.js';
 import { ManifestStream } from './manifest-stream.js';
-import { MANIFEST_NAME, TRUSTED_ROOT_NAME, type ExportManifestEntry, type ExportManifestHeader } from './manifest.js';
+import { CONSISTENCY_FILE_NAME, MANIFEST_NAME, TRUSTED_ROOT_NAME, type ExportManifestEntry, type ExportManifestHeader } from './manifest.js';
 import { checkEntryOrder, entryLimit, EXPORT_LIMITS, EXPORT_NAME_PATTERN, SEAL_NAME, STREAM_LIMITS } from './export.js';
 import { sha256 } from '../crypto.js';
 
@@ -91,10 +91,14 @@ export interface StreamedArchive {
   manifestSha256: string;
   sealed: boolean;
   trustedRoot: Uint8Array | undefined;
+  /** consistency.json (--include-consistency), checked against the manifest. */
+  consistency: Uint8Array | undefined;
 }
 
 export interface StreamReadOptions {
   limits?: StreamLimits;
+  /** Called once with the manifest's header, before the first bundle. */
+  onHeader?: (header: ExportManifestHeader) => void;
   /** Called for each bundle, in archive order, after it matched its manifest entry; awaited (backpressure). */
   onBundle?: (entry: ExportManifestEntry, bytes: Uint8Array, index: number) => Promise<void> | void;
   /** Refuse the archive unless manifest.cbor has this digest (the one a seal was checked against). */
@@ -121,6 +125,7 @@ export async function readExportArchiveStream(src: ArchiveSource, opts: StreamRe
     if (sideFirst?.name !== MANIFEST_NAME || sideFirst.size !== first.size) mismatch('the archive changed while it was being read');
     const mh = createHash('sha256');
     manifest = await ManifestStream.open(hashing(side.dataChunks(), mh), limits.maxBundles);
+    opts.onHeader?.(manifest.header);
     let e = await main.next();
     let sealed = false;
     if (e?.name === SEAL_NAME) {
@@ -134,7 +139,7 @@ export async function readExportArchiveStream(src: ArchiveSource, opts: StreamRe
       checkEntryOrder(prev, want, i);
       prev = want;
       if (!e || e.name !== want.path) {
-        if (!e || e.name === TRUSTED_ROOT_NAME) mismatch(`archive is missing ${want.path}, listed in ${MANIFEST_NAME}`);
+        if (!e || e.name === TRUSTED_ROOT_NAME || e.name === CONSISTENCY_FILE_NAME) mismatch(`archive is missing ${want.path}, listed in ${MANIFEST_NAME}`);
         mismatch(e.name.startsWith('bundles/') ? `tar entry ${e.shown} is out of order or not on the manifest (the manifest lists ${want.path} here)` : `tar entry ${e.shown} is not on the manifest`);
       }
       const bytes = await main.data();
@@ -148,6 +153,16 @@ export async function readExportArchiveStream(src: ArchiveSource, opts: StreamRe
     await manifest.finish();
     const manifestSha256 = mh.digest('hex');
     if (opts.expectManifestSha256 !== undefined && manifestSha256 !== opts.expectManifestSha256) mismatch(`${MANIFEST_NAME} changed while the archive was being read`);
+    let consistency: Uint8Array | undefined;
+    const cf = manifest.header.consistency;
+    if (e?.name === CONSISTENCY_FILE_NAME && cf) {
+      consistency = await main.data();
+      const sha = toHex(sha256(consistency));
+      if (consistency.byteLength !== cf.size || sha !== cf.sha256) mismatch(`${CONSISTENCY_FILE_NAME} does not match the manifest: sha256 ${sha} (${consistency.byteLength} bytes), manifest says ${cf.sha256} (${cf.size} bytes)`);
+      e = await main.next();
+    } else if (cf) {
+      mismatch(`archive is missing ${CONSISTENCY_FILE_NAME}, listed in ${MANIFEST_NAME}`);
+    }
     let trustedRoot: Uint8Array | undefined;
     const tr = manifest.header.trustedRoot;
     if (e?.name === TRUSTED_ROOT_NAME && tr) {
@@ -159,7 +174,7 @@ export async function readExportArchiveStream(src: ArchiveSource, opts: StreamRe
       mismatch(`archive is missing ${TRUSTED_ROOT_NAME}, listed in ${MANIFEST_NAME}`);
     }
     if (e) mismatch(`tar entry ${e.shown} is not on the manifest`);
-    return { header: manifest.header, count: manifest.count, manifestSha256, sealed, trustedRoot };
+    return { header: manifest.header, count: manifest.count, manifestSha256, sealed, trustedRoot, consistency };
   } finally {
     await manifest?.close();
     await main.close();

@@ -6,6 +6,7 @@
  *   manifest.cbor                              first; see ./manifest.ts
  *   bundles/<artifact sha256 hex>/<n>.sigstore.json   sorted by artifact digest, then by the
  *                                              bundle's own SHA-256; n counts from 0 per artifact
+ *   consistency.json                           optional (--include-consistency, ./consistency.ts)
  *   trusted_root.json                          optional, last (carried, never trusted by reading)
  *
  * Building and reading are pure functions of bytes; the edges (attestation store, files,
@@ -21,7 +22,8 @@ import { BUNDLE_LIMITS, type Bundle, type TransparencyLogEntry } from '../bundle
 import { artifactDigestsOf } from '../bundle/artifact-digests.js';
 import { certificateIdentities, oidcIssuer, parseCertificate } from '../x509/certificate.js';
 import { readTarStrict, writeTar, type TarFile, type TarReadLimits } from './tar.js';
-import { decodeManifest, encodeManifest, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_NAME, TRUSTED_ROOT_NAME, type ExportManifest, type ExportManifestEntry } from './manifest.js';
+import { CONSISTENCY_FILE_NAME, decodeManifest, encodeManifest, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_NAME, TRUSTED_ROOT_NAME, type ExportManifest, type ExportManifestEntry } from './manifest.js';
+import { CONSISTENCY_LIMITS } from './consistency.js';
 
 export const EXPORT_LIMITS = {
   /** Bundles in one archive read into memory (checklist A12); streamed reading: STREAM_LIMITS. */
@@ -50,7 +52,7 @@ export const STREAM_LIMITS = {
 } as const;
 
 /** Every name an export archive may hold. */
-export const EXPORT_NAME_PATTERN = /^(?:manifest\.cbor|manifest\.sigstore\.json|trusted_root\.json|bundles\/[0-9a-f]{64}\/(?:0|[1-9][0-9]{0,3})\.sigstore\.json)$/;
+export const EXPORT_NAME_PATTERN = /^(?:manifest\.cbor|manifest\.sigstore\.json|trusted_root\.json|consistency\.json|bundles\/[0-9a-f]{64}\/(?:0|[1-9][0-9]{0,3})\.sigstore\.json)$/;
 
 export function bundlePath(artifactHex: string, n: number): string {
   return `bundles/${artifactHex}/${n}.sigstore.json`;
@@ -71,6 +73,8 @@ export interface BuildExportOptions {
   createdAt?: number | undefined;
   /** trusted_root.json bytes to carry along (informational for the receiver). */
   trustedRoot?: Uint8Array | undefined;
+  /** consistency.json bytes (./consistency.ts serializeShipmentConsistency). */
+  consistency?: Uint8Array | undefined;
   /** Seal the archive: given the exact manifest.cbor bytes, return a Sigstore bundle over them (manifest.sigstore.json). */
   seal?: ((manifest: Uint8Array) => Promise<Uint8Array>) | undefined;
 }
@@ -164,13 +168,19 @@ export async function buildExportArchive(opts: BuildExportOptions): Promise<{ ar
       files.push({ name: path, data: g.input.bytes });
     });
   }
+  let consistency: ExportManifest['consistency'];
+  if (opts.consistency) {
+    if (opts.consistency.byteLength > CONSISTENCY_LIMITS.maxBytes) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `${CONSISTENCY_FILE_NAME} is larger than ${CONSISTENCY_LIMITS.maxBytes} bytes`);
+    consistency = { path: CONSISTENCY_FILE_NAME, sha256: toHex(sha256(opts.consistency)), size: opts.consistency.byteLength };
+    files.push({ name: CONSISTENCY_FILE_NAME, data: opts.consistency });
+  }
   let trustedRoot: ExportManifest['trustedRoot'] = null;
   if (opts.trustedRoot) {
     if (opts.trustedRoot.byteLength > EXPORT_LIMITS.maxTrustedRootBytes) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `trusted root is larger than ${EXPORT_LIMITS.maxTrustedRootBytes} bytes`);
     trustedRoot = { path: TRUSTED_ROOT_NAME, sha256: toHex(sha256(opts.trustedRoot)), size: opts.trustedRoot.byteLength };
     files.push({ name: TRUSTED_ROOT_NAME, data: opts.trustedRoot });
   }
-  const manifest: ExportManifest = { format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt, trustedRoot, entries };
+  const manifest: ExportManifest = { format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt, trustedRoot, entries, ...(consistency ? { consistency } : {}) };
   const manifestBytes = encodeManifest(manifest);
   const sealFile: TarFile[] = opts.seal ? [{ name: SEAL_NAME, data: await opts.seal(manifestBytes) }] : [];
   const archive = await writeTar([{ name: MANIFEST_NAME, data: manifestBytes }, ...sealFile, ...files]);
@@ -191,6 +201,8 @@ export interface ExportArchive {
   bundles: { entry: ExportManifestEntry; bytes: Uint8Array }[];
   /** The carried trusted_root.json, checked against the manifest. Not a trust anchor. */
   trustedRoot: Uint8Array | undefined;
+  /** consistency.json, checked against the manifest (its content is judged by the trust store). */
+  consistency: Uint8Array | undefined;
   /** manifest.sigstore.json, when the archive is sealed (checked by the caller, who knows the exporters). */
   seal?: Uint8Array | undefined;
 }
@@ -203,13 +215,14 @@ export function entryLimit(name: string): number {
   if (name === MANIFEST_NAME) return EXPORT_LIMITS.maxManifestBytes;
   if (name === SEAL_NAME) return EXPORT_LIMITS.maxBundleBytes;
   if (name === TRUSTED_ROOT_NAME) return EXPORT_LIMITS.maxTrustedRootBytes;
+  if (name === CONSISTENCY_FILE_NAME) return CONSISTENCY_LIMITS.maxBytes;
   return EXPORT_LIMITS.maxBundleBytes;
 }
 
 /** What the strict tar reader accepts in an export archive: the manifest, bundles and a trusted root. */
 export const EXPORT_TAR_LIMITS: TarReadLimits = {
   namePattern: EXPORT_NAME_PATTERN,
-  maxEntries: EXPORT_LIMITS.maxBundles + 2,
+  maxEntries: EXPORT_LIMITS.maxBundles + 3,
   maxSize: entryLimit,
   maxArchiveBytes: EXPORT_LIMITS.maxArchiveBytes,
   maxDepth: 3,
@@ -242,6 +255,7 @@ export function readExportArchive(bytes: Uint8Array): ExportArchive {
   if (names[0] !== MANIFEST_NAME) mismatch(`the first entry must be ${MANIFEST_NAME}${names.length ? `, not ${JSON.stringify(names[0])}` : ' (the archive is empty)'}`);
   const manifest = decodeManifest(files.get(MANIFEST_NAME)!, EXPORT_LIMITS.maxBundles);
   const expected: { path: string; sha256: string; size: number }[] = [...manifest.entries];
+  if (manifest.consistency) expected.push(manifest.consistency);
   if (manifest.trustedRoot) expected.push(manifest.trustedRoot);
   const listed = new Set<string>();
   manifest.entries.forEach((e, i) => {
@@ -253,7 +267,7 @@ export function readExportArchive(bytes: Uint8Array): ExportArchive {
   const seal = names[1] === SEAL_NAME ? files.get(SEAL_NAME) : undefined;
   const actual = names.slice(seal ? 2 : 1);
   for (const name of actual) {
-    if (!listed.has(name) && !(name === TRUSTED_ROOT_NAME && manifest.trustedRoot)) mismatch(`tar entry ${JSON.stringify(name)} is not on the manifest`);
+    if (!listed.has(name) && !(name === TRUSTED_ROOT_NAME && manifest.trustedRoot) && !(name === CONSISTENCY_FILE_NAME && manifest.consistency)) mismatch(`tar entry ${JSON.stringify(name)} is not on the manifest`);
   }
   expected.forEach((want, i) => {
     const got = files.get(want.path);
@@ -269,6 +283,7 @@ export function readExportArchive(bytes: Uint8Array): ExportArchive {
     bundles: manifest.entries.map((entry) => ({ entry, bytes: files.get(entry.path)! })),
     seal,
     trustedRoot: manifest.trustedRoot ? files.get(TRUSTED_ROOT_NAME) : undefined,
+    consistency: manifest.consistency ? files.get(CONSISTENCY_FILE_NAME) : undefined,
   };
 }
 

@@ -109,9 +109,10 @@ export class ManifestStream {
     const r = new ByteReader(chunks);
     const rec = new Recorder(r);
     const top = await head(rec);
-    if (top.major !== 5 || top.arg !== 5) bad('manifest: expected a map of exactly format, version, createdAt, trustedRoot, entries');
+    // consistency (--include-consistency) sits between trustedRoot and entries when present.
+    if (top.major !== 5 || (top.arg !== 5 && top.arg !== 6)) bad('manifest: expected a map of exactly format, version, createdAt, trustedRoot, [consistency,] entries');
     const o: Record<string, unknown> = {};
-    for (const key of ['format', 'version', 'createdAt', 'trustedRoot']) {
+    for (const key of ['format', 'version', 'createdAt', 'trustedRoot', ...(top.arg === 6 ? ['consistency'] : [])]) {
       const k = await item(rec, 1);
       if (k !== key) bad(`manifest: expected key ${key} here, found ${JSON.stringify(typeof k === 'string' ? k.slice(0, 40) : k)}`);
       o[key] = await item(rec, 1);

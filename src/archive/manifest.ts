@@ -20,6 +20,8 @@ export const EXPORT_FORMAT = 'stella.dev/export-bundle/v1';
 export const EXPORT_FORMAT_VERSION = 1;
 export const MANIFEST_NAME = 'manifest.cbor';
 export const TRUSTED_ROOT_NAME = 'trusted_root.json';
+/** ./consistency.ts: the logs' latest checkpoints and consistency proofs (--include-consistency). */
+export const CONSISTENCY_FILE_NAME = 'consistency.json';
 
 export interface ExportManifestEntry {
   /** "sha256:<64 lowercase hex>" of the artifact the bundle signs or attests. */
@@ -46,6 +48,11 @@ export interface ExportManifest {
   createdAt: string;
   trustedRoot: { path: typeof TRUSTED_ROOT_NAME; sha256: string; size: number } | null;
   entries: ExportManifestEntry[];
+  /**
+   * Present only in archives made with --include-consistency (an archive without it encodes
+   * exactly as before, so older readers and reproducibility are unaffected).
+   */
+  consistency?: { path: typeof CONSISTENCY_FILE_NAME; sha256: string; size: number } | undefined;
 }
 
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true, tagUint8Array: false, structuredClone: false, pack: false });
@@ -57,6 +64,8 @@ function ordered(m: ExportManifest): ExportManifest {
     version: m.version,
     createdAt: m.createdAt,
     trustedRoot: m.trustedRoot ? { path: m.trustedRoot.path, sha256: m.trustedRoot.sha256, size: m.trustedRoot.size } : null,
+    // Before `entries`, so the header (everything before the entry list) holds it too.
+    ...(m.consistency ? { consistency: { path: m.consistency.path, sha256: m.consistency.sha256, size: m.consistency.size } } : {}),
     entries: m.entries.map((e) => ({
       artifactDigest: e.artifactDigest,
       path: e.path,
@@ -147,7 +156,15 @@ export function validateManifestHeader(o: Record<string, unknown>): ExportManife
     if (!HEX64.test(sha)) bad('trustedRoot.sha256: expected 64 lowercase hex digits');
     trustedRoot = { path: TRUSTED_ROOT_NAME, sha256: sha, size: uint(t.size, 'trustedRoot.size') };
   }
-  return { format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt: time(o.createdAt, 'createdAt'), trustedRoot };
+  let consistency: ExportManifest['consistency'];
+  if (o.consistency !== undefined) {
+    const c = exactKeys(o.consistency, ['path', 'sha256', 'size'], 'consistency');
+    if (c.path !== CONSISTENCY_FILE_NAME) bad(`consistency.path must be ${CONSISTENCY_FILE_NAME}`);
+    const sha = str(c.sha256, 'consistency.sha256', 64);
+    if (!HEX64.test(sha)) bad('consistency.sha256: expected 64 lowercase hex digits');
+    consistency = { path: CONSISTENCY_FILE_NAME, sha256: sha, size: uint(c.size, 'consistency.size') };
+  }
+  return { format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt: time(o.createdAt, 'createdAt'), trustedRoot, ...(consistency ? { consistency } : {}) };
 }
 
 /** Check one decoded entry (index i) of a manifest. */
@@ -177,7 +194,7 @@ export function decodeManifest(bytes: Uint8Array, maxEntries: number): ExportMan
   } catch (e) {
     bad(`not valid CBOR (${(e as Error).message})`);
   }
-  const o = exactKeys(raw, ['format', 'version', 'createdAt', 'trustedRoot', 'entries'], 'manifest');
+  const o = readObject(raw, 'manifest', M, { required: ['format', 'version', 'createdAt', 'trustedRoot', 'entries'], optional: ['consistency'] });
   const header = validateManifestHeader(o);
   if (!Array.isArray(o.entries)) bad('entries: expected an array');
   if (o.entries.length > maxEntries) {

@@ -125,18 +125,18 @@ export function verifyInclusion(index: number, size: number, leaf: Uint8Array, p
 /**
  * RFC 9162 §2.1.4.2: verify that the tree of size1 with root1 is a prefix of the tree of
  * size2 with root2. Throws INCLUSION_PROOF_INVALID (message prefix "consistency proof").
+ * As in transparency-dev/merkle (whose published vectors pin this function, see
+ * test/tlog/consistency-vectors.test.ts), a proof from the empty tree is refused: every tree
+ * extends the empty one, so such a "proof" shows nothing and is a caller's mistake.
  */
 export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): void {
   const m = checkCount(size1, 'size1', 'consistency proof');
   const n = checkCount(size2, 'size2', 'consistency proof');
   if (n < m) invalid(`consistency proof: size2 ${size2} < size1 ${size1}`);
+  if (m === 0n) invalid('consistency proof: a proof from the empty tree (size1 0) is meaningless');
   if (m === n) {
     if (proof.length > 0) invalid(`consistency proof: expected 0 hashes for equal sizes, got ${proof.length}`);
     if (!bytesEqual(root1, root2)) invalid('consistency proof: roots differ for equal tree sizes');
-    return;
-  }
-  if (m === 0n) {
-    if (proof.length > 0) invalid(`consistency proof: expected 0 hashes from the empty tree, got ${proof.length}`);
     return;
   }
   if (proof.length === 0) invalid('consistency proof: empty proof');
@@ -168,6 +168,46 @@ function splitPoint(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
+}
+
+/** The hash of the complete subtree of 2^level leaves starting at leaf index * 2^level. */
+export type CompleteSubtreeHash = (level: number, index: number) => Uint8Array;
+
+function isPowerOfTwo(n: number): boolean {
+  return n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+}
+
+/**
+ * MTH(D[start:start+n]) from complete-subtree hashes, for any n >= 1 where start is aligned
+ * as RFC 6962's recursion leaves it: the one recursion for the local tree (cached levels) and
+ * for a tiled log read over HTTP (./tiles.ts).
+ */
+export function subtreeRoot(start: number, n: number, complete: CompleteSubtreeHash): Uint8Array {
+  if (isPowerOfTwo(n)) return complete(Math.round(Math.log2(n)), start / n);
+  const k = splitPoint(n);
+  return nodeHash(subtreeRoot(start, k, complete), subtreeRoot(start + k, n - k, complete));
+}
+
+/** RFC 6962 §2.1.2 PROOF(m, D[0:n]) from complete-subtree hashes; empty for m = 0 or m = n. */
+export function buildConsistencyProof(m: number, n: number, complete: CompleteSubtreeHash): Uint8Array[] {
+  if (!Number.isSafeInteger(m) || !Number.isSafeInteger(n) || m < 0 || m > n) fail('INPUT_INVALID', 'tlog', `consistency proof: size1 ${m} not in [0, ${n}]`);
+  const out: Uint8Array[] = [];
+  const sub = (m: number, start: number, n: number, whole: boolean): void => {
+    if (m === n) {
+      if (!whole) out.push(subtreeRoot(start, n, complete));
+      return;
+    }
+    const k = splitPoint(n);
+    if (m <= k) {
+      sub(m, start, k, whole);
+      out.push(subtreeRoot(start + k, n - k, complete));
+    } else {
+      sub(m - k, start + k, n - k, false);
+      out.push(subtreeRoot(start, k, complete));
+    }
+  };
+  if (m > 0 && m < n) sub(m, 0, n, true);
+  return out;
 }
 
 /**
@@ -239,20 +279,12 @@ export class MerkleTree {
   /** RFC 6962 §2.1.2 PROOF(m, D[0:n]). Empty for m = 0 or m = n. */
   consistencyProof(m: number, n: number = this.size): Uint8Array[] {
     this.checkSize(n);
-    if (!Number.isSafeInteger(m) || m < 0 || m > n) fail('INPUT_INVALID', 'tlog', `consistency proof: size1 ${m} not in [0, ${n}]`);
-    const out: Uint8Array[] = [];
-    if (m > 0 && m < n) this.subproof(m, 0, n, true, out);
-    return out;
+    return buildConsistencyProof(m, n, (h, j) => this.levels[h]![j]!);
   }
 
   /** Hash of leaves [start, start + n); start is aligned so complete parts hit the cache. */
   private subtree(start: number, n: number): Uint8Array {
-    if ((n & (n - 1)) === 0) {
-      const h = Math.log2(n);
-      return this.levels[h]![start / n]!;
-    }
-    const k = splitPoint(n);
-    return nodeHash(this.subtree(start, k), this.subtree(start + k, n - k));
+    return subtreeRoot(start, n, (h, j) => this.levels[h]![j]!);
   }
 
   private path(m: number, start: number, n: number, out: Uint8Array[]): void {
@@ -263,21 +295,6 @@ export class MerkleTree {
       out.push(this.subtree(start + k, n - k));
     } else {
       this.path(m - k, start + k, n - k, out);
-      out.push(this.subtree(start, k));
-    }
-  }
-
-  private subproof(m: number, start: number, n: number, complete: boolean, out: Uint8Array[]): void {
-    if (m === n) {
-      if (!complete) out.push(this.subtree(start, n));
-      return;
-    }
-    const k = splitPoint(n);
-    if (m <= k) {
-      this.subproof(m, start, k, complete, out);
-      out.push(this.subtree(start + k, n - k));
-    } else {
-      this.subproof(m - k, start + k, n - k, false, out);
       out.push(this.subtree(start, k));
     }
   }

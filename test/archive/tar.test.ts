@@ -124,9 +124,9 @@ test('A11: a second concatenated gzip member or trailing junk is refused (compre
 test('A12: too many entries and too deep a path are refused', (t) => {
   const few: TarReadLimits = { namePattern: EXPORT_NAME_PATTERN, maxEntries: 2, maxSize: () => 1024, maxArchiveBytes: 1 << 20 };
   refused(t, archive(MANIFEST, BUNDLE, entry({ name: B1 }), END), 'ARCHIVE_LIMIT_EXCEEDED', /more than 2 entries/, 'small cap', few);
-  // The real cap: one entry more than an export archive may hold.
+  // The real cap: one entry more than an export archive may hold (manifest, bundles, consistency.json, trusted root).
   const many: Uint8Array[] = [MANIFEST];
-  for (let i = 0; i <= EXPORT_LIMITS.maxBundles + 1; i++) many.push(header({ name: `bundles/${i.toString(16).padStart(64, '0')}/0.sigstore.json` }));
+  for (let i = 0; i <= EXPORT_LIMITS.maxBundles + 2; i++) many.push(header({ name: `bundles/${i.toString(16).padStart(64, '0')}/0.sigstore.json` }));
   refused(t, archive(...many, END), 'ARCHIVE_LIMIT_EXCEEDED', /more than \d+ entries/, 'real cap');
   refused(t, archive(MANIFEST, entry({ name: `bundles/${H}/x/0.sigstore.json` }), END), 'ARCHIVE_LIMIT_EXCEEDED', /nested more than 3/);
   refused(t, archive(entry({ name: 'a/'.repeat(20) + 'x' }), END), 'ARCHIVE_LIMIT_EXCEEDED', /nested/, 'default depth', { names: ['x'], maxSize: {}, maxArchiveBytes: 1 << 20 });

@@ -86,7 +86,7 @@ test('builder and verifier agree for every (index, size) up to 64', (t) => {
       verifyInclusion(index, size, mt.leafHashAt(index), proof, r);
       checked++;
     }
-    for (let m = 0; m <= size; m++) verifyConsistency(m, size, mt.consistencyProof(m, size), mt.root(m), r);
+    for (let m = 1; m <= size; m++) verifyConsistency(m, size, mt.consistencyProof(m, size), mt.root(m), r);
   }
   t.is(checked, (64 * 65) / 2);
 });
@@ -177,7 +177,8 @@ test('consistency: broken proofs are refused', (t) => {
   refuses(t, () => verifyConsistency(8, 8, [], r1, r2));
   refuses(t, () => verifyConsistency(8, 8, [EMPTY_ROOT], r2, r2));
   t.notThrows(() => verifyConsistency(8, 8, [], r2, r2));
-  t.notThrows(() => verifyConsistency(0, 8, [], EMPTY_ROOT, r2));
+  // From the empty tree there is nothing to prove (transparency-dev refuses it too).
+  refuses(t, () => verifyConsistency(0, 8, [], EMPTY_ROOT, r2), /from the empty tree/);
   refuses(t, () => verifyConsistency(0, 8, [EMPTY_ROOT], EMPTY_ROOT, r2));
 });
 

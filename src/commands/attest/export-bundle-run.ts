@@ -34,6 +34,11 @@ export interface ExportBundleOptions {
   trustedRootPath?: string | undefined;
   /** RFC 3339; default the newest integrated time among the bundles. */
   createdAt?: string | undefined;
+  /** --include-consistency: fetch each log's latest checkpoint and consistency proofs. */
+  includeConsistency?: boolean;
+  /** --trusted-root: where the logs' URLs come from for --include-consistency. */
+  logsTrustedRootPath?: string | undefined;
+  storePath?: string | undefined;
   /** PEM ECDSA private key to seal the archive with (manifest.sigstore.json). */
   sealKeyPath?: string | undefined;
   env?: NodeJS.ProcessEnv;
@@ -52,6 +57,8 @@ export interface ExportBundleResult {
    * non-empty list as a failure (the CLI exits EXPORT_INCOMPLETE).
    */
   refused: RefusedItem[];
+  /** --include-consistency: per log, its latest tree size and how many proofs were fetched. */
+  consistency?: { log: string; treeSize: number; proofs: number }[] | undefined;
   /** 'archive' (tar), or 'bundle' for a .json output (the one bundle, as is). */
   format: 'archive' | 'bundle';
   /** Key id of the seal key, when sealed. */
@@ -81,6 +88,46 @@ export function sealWithKey(keyPath: string): { keyId: string; seal: (manifest: 
       };
       return Promise.resolve(utf8.encode(JSON.stringify(bundle, null, 2) + '\n'));
     },
+  };
+}
+
+/**
+ * --include-consistency: for each log the bundles name, its latest checkpoint and a proof to
+ * it from every checkpoint the bundles carry (src/sign/log-consistency-client.ts). The logs'
+ * URLs come from trust material (--trusted-root, else --include-trusted-root, else the trust
+ * store, else the public-good root); a bundle whose log is not in it cannot be proven.
+ */
+async function collectConsistency(inputs: readonly ExportInput[], opts: ExportBundleOptions): Promise<{ bytes: Uint8Array; summary: NonNullable<ExportBundleResult['consistency']> }> {
+  const { selectTrust } = await import('./verify-run.js');
+  const { fetchLogConsistency } = await import('../../sign/log-consistency-client.js');
+  const { serializeShipmentConsistency } = await import('../../archive/consistency.js');
+  const { parseCheckpoint, parseSignedNote } = await import('../../tlog/note.js');
+  const { rekorVersionOf } = await import('../../tlog/rekor-entry.js');
+  const { trust } = await selectTrust({ trustedRootPath: opts.logsTrustedRootPath ?? opts.trustedRootPath, storePath: opts.storePath });
+  const logs = new Map<string, { baseUrl: string; rekor: 'v1' | 'v2'; from: { origin: string; treeSize: number; rootHash: string }[] }>();
+  for (const input of inputs) {
+    let bundle;
+    try {
+      bundle = parseBundle(input.bytes);
+    } catch {
+      continue; // refused (and reported) by the archive builder
+    }
+    for (const e of bundle.verificationMaterial.tlogEntries) {
+      if (!e.inclusionProof) continue;
+      const id = toHex(e.logId);
+      const log = trust.tlogs.find((l) => toHex(l.logId) === id);
+      if (!log) fail('TLOG_UNTRUSTED', 'consistency', `--include-consistency: ${input.source} names log ${id}, which the trust material does not list (give --trusted-root with its URL)`);
+      const cp = parseCheckpoint(parseSignedNote(e.inclusionProof.checkpoint).text);
+      let l = logs.get(id);
+      if (!l) logs.set(id, (l = { baseUrl: log.baseUrl, rekor: rekorVersionOf(e.kindVersion), from: [] }));
+      l.from.push({ origin: cp.origin, treeSize: cp.treeSize, rootHash: toHex(cp.rootHash) });
+    }
+  }
+  const fetched = [];
+  for (const [logId, l] of [...logs.entries()].sort()) fetched.push(await fetchLogConsistency({ logId, baseUrl: l.baseUrl, rekor: l.rekor }, l.from));
+  return {
+    bytes: serializeShipmentConsistency({ logs: fetched }),
+    summary: fetched.map((f) => ({ log: f.baseUrl, treeSize: parseCheckpoint(parseSignedNote(f.checkpoint).text).treeSize, proofs: f.proofs.length })),
   };
 }
 
@@ -153,8 +200,10 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
   if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
   const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
   if (asBundle && opts.sealKeyPath) fail('INPUT_INVALID', 'input', '--seal-key seals an archive: give --output FILE.tar');
+  if (asBundle && opts.includeConsistency) fail('INPUT_INVALID', 'input', '--include-consistency adds consistency.json to an archive: give --output FILE.tar');
   const sealer = opts.sealKeyPath ? sealWithKey(opts.sealKeyPath) : undefined;
-  const built = await buildExportArchive({ bundles: inputs, createdAt, trustedRoot, seal: sealer?.seal });
+  const consistency = opts.includeConsistency ? await collectConsistency(inputs, opts) : undefined;
+  const built = await buildExportArchive({ bundles: inputs, createdAt, trustedRoot, seal: sealer?.seal, consistency: consistency?.bytes });
   const allRefused = [...refused, ...built.refused];
   if (asBundle) {
     // The seed's form: `--output attestation-bundle.json` is one standard Sigstore bundle.
@@ -172,7 +221,17 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
     return { outputPath: opts.outputPath, sha256: toHex(sha256(only.bytes)), size: only.bytes.byteLength, manifest: built.manifest, attestationStore: storePath, refused: [], format: 'bundle' };
   }
   writeFileAtomic(opts.outputPath, built.archive, { what: 'export archive' });
-  return { outputPath: opts.outputPath, sha256: toHex(sha256(built.archive)), size: built.archive.byteLength, manifest: built.manifest, attestationStore: storePath, refused: allRefused, format: 'archive', sealedBy: sealer?.keyId };
+  return {
+    outputPath: opts.outputPath,
+    sha256: toHex(sha256(built.archive)),
+    size: built.archive.byteLength,
+    manifest: built.manifest,
+    attestationStore: storePath,
+    refused: allRefused,
+    format: 'archive',
+    sealedBy: sealer?.keyId,
+    consistency: consistency?.summary,
+  };
 }
 
 /** Read an export archive file: a regular file, size checked before reading, then ./export.ts's strict reader. */

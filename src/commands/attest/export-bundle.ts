@@ -37,6 +37,9 @@ export default class AttestExportBundle extends StellaCommand {
     'created-at': Flags.string({ description: 'archive time (RFC 3339); default the newest integrated time among the bundles' }),
     image: Flags.string({ description: 'REGISTRY/REPO@sha256:<hex>: every Sigstore bundle attached to that image in its registry; sha256:<hex>: that digest from the attestation store (repeatable)', multiple: true, exclusive: ['all'] }),
     'images-from': Flags.string({ description: 'file with one --image per line (# comments)', exclusive: ['all'] }),
+    'include-consistency': Flags.boolean({ description: "fetch each log's latest checkpoint and consistency proofs from every bundle checkpoint to it (the log must be reachable), for the receiver's split-view check", default: false }),
+    'trusted-root': Flags.string({ description: "trusted_root.json naming the logs' URLs for --include-consistency (default: --include-trusted-root, else the trust store, else the public-good root)" }),
+    store: Flags.string({ description: 'trust store naming the logs for --include-consistency (default: $STELLA_TRUST_STORE or the per-user store)' }),
     ...REGISTRY_FLAGS,
   };
 
@@ -65,6 +68,9 @@ export default class AttestExportBundle extends StellaCommand {
       bundlePaths: flags.bundle ?? [],
       trustedRootPath: flags['include-trusted-root'],
       createdAt: flags['created-at'],
+      includeConsistency: flags['include-consistency'],
+      logsTrustedRootPath: flags['trusted-root'],
+      storePath: flags.store,
       sealKeyPath: flags['seal-key'],
     });
     const artifacts = [...new Set(r.manifest.entries.map((e) => e.artifactDigest))];
@@ -86,6 +92,7 @@ export default class AttestExportBundle extends StellaCommand {
         artifacts: artifacts.length,
         bundles: r.manifest.entries.map((e) => ({ artifactDigest: e.artifactDigest, path: e.path, sha256: e.sha256, identity: e.identity, issuer: e.issuer, logIndex: e.logIndex })),
         trustedRoot: r.manifest.trustedRoot !== null,
+        consistency: r.consistency ?? null,
         attestationStore: r.attestationStore ?? null,
         refused: r.refused.map((x) => ({ source: x.source, ...x.failure })),
         ...(registry ? { images: registry.images, skipped: registry.skipped } : {}),
@@ -99,6 +106,7 @@ export default class AttestExportBundle extends StellaCommand {
     if (r.sealedBy) process.stdout.write(`  sealed by:  exporter key ${r.sealedBy}\n`);
     process.stdout.write(`  sha256:     ${r.sha256} (${r.size} bytes)\n  created at: ${r.manifest.createdAt}\n`);
     if (r.manifest.trustedRoot) process.stdout.write('  includes trusted_root.json (not trusted automatically by the receiver)\n');
+    for (const c of r.consistency ?? []) process.stdout.write(`  consistency: ${c.log} latest tree size ${c.treeSize}, ${c.proofs} proof(s)\n`);
     if (incomplete) {
       for (const x of r.refused) printErrorLine(x.failure.check, `left out ${x.source}: ${x.failure.message}`);
       throw incomplete;

@@ -37,20 +37,32 @@ export function archiveFileSource(file: string): ArchiveSource {
 }
 
 /** The parsed bundles the archive holds for one artifact (single-artifact `verify --archive`), streamed. */
-export async function bundlesFromArchiveFile(file: string, artifactDigest: string): Promise<{ bundles: Bundle[]; refused: RefusedItem[] }> {
+export async function bundlesFromArchiveFile(
+  file: string,
+  artifactDigest: string,
+): Promise<{ bundles: Bundle[]; refused: RefusedItem[]; consistency?: Uint8Array | undefined; shipmentBundles?: Bundle[] | undefined }> {
   const src = archiveFileSource(file);
   const pre = await readPreamble(src);
   const found: { source: string; bytes: Uint8Array }[] = [];
-  await readExportArchiveStream(src, {
+  // With consistency.json (issue 12) the other bundles' checkpoints are where its proofs start.
+  const others: { source: string; bytes: Uint8Array }[] = [];
+  let withConsistency = false;
+  const read = await readExportArchiveStream(src, {
     expectManifestSha256: pre.manifestSha256,
+    onHeader: (h) => {
+      withConsistency = h.consistency !== undefined;
+    },
     onBundle: (e, bytes) => {
       if (e.artifactDigest === artifactDigest) found.push({ source: `${src.name}: ${e.path}`, bytes: bytes.slice() });
+      else if (withConsistency) others.push({ source: `${src.name}: ${e.path}`, bytes: bytes.slice() });
     },
   });
   if (found.length === 0) fail('NO_ATTESTATIONS_FOUND', 'archive', `no attestations found for ${artifactDigest} in ${src.name}`, { artifactDigest });
   const { parsed, refused } = parseBundles(found);
   if (parsed.length === 0) throw refused[0]!.error;
-  return { bundles: parsed.map((p) => p.bundle), refused };
+  const bundles = parsed.map((p) => p.bundle);
+  if (!read.consistency) return { bundles, refused };
+  return { bundles, refused, consistency: read.consistency, shipmentBundles: [...bundles, ...parseBundles(others).parsed.map((p) => p.bundle)] };
 }
 
 /** --jobs: a positive whole number; default every core. */

@@ -12,6 +12,20 @@ import { explainLines } from './explain-render.js';
 import type { IdentityExplanation } from '../../verify/identity.js';
 import type { FlagValues } from '../flag-spec.js';
 import type { VERIFY_FLAGS } from './verify-spec.js';
+import type { CheckpointReport } from '../../trust/store/consistency.js';
+
+function describeCheckpoint(c: CheckpointReport): string {
+  const w = c.witnesses.length ? `, cosigned by ${c.witnesses.join(', ')}` : '';
+  return `${c.log} tree size ${c.treeSize}: ${c.status === 'proven' ? 'consistent with the trust store' : 'recorded, not yet proven consistent'}${w}`;
+}
+
+/** A split view's or rollback's evidence: both signed checkpoints, as the log signed them. */
+function printEvidence(e: StellaError): void {
+  const d = e.details as { held?: { checkpoint: string }; presented?: { checkpoint: string }; proof?: string[] | null } | undefined;
+  if (!d?.held || !d.presented) return;
+  process.stderr.write(`evidence: checkpoint held by the trust store:\n${d.held.checkpoint}\nevidence: checkpoint presented now:\n${d.presented.checkpoint}\n`);
+  if (d.proof) process.stderr.write(`evidence: the failing consistency proof: ${d.proof.join(' ')}\n`);
+}
 
 export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>, positionalArtifact?: string): Promise<number> {
   const json = flags.json;
@@ -65,6 +79,8 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>, posi
       maxAge: flags['max-age'],
       attestationStorePath: flags['attestation-store'],
       archivePath: flags.archive,
+      requireConsistency: flags['require-consistency'],
+      command: ['stella', 'attest', 'verify', ...process.argv.slice(process.argv.indexOf('verify') + 1)].join(' '),
     });
     for (const w of outcome.warnings) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
     const report = outcome.report;
@@ -75,7 +91,7 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>, posi
       else if (report.checks.some((c) => c.check === 'policy' && c.status === 'skip')) process.stdout.write('identity policy: not reached (an earlier check failed)\n');
     }
     if (json) {
-      printJson({ ...report, trust: outcome.trustSource, warnings: outcome.warnings });
+      printJson({ ...report, trust: outcome.trustSource, warnings: outcome.warnings, consistency: outcome.consistency ?? null });
       return report.error ? report.error.exitCode : 0;
     }
     if (report.error) {
@@ -89,9 +105,14 @@ export async function executeVerify(flags: FlagValues<typeof VERIFY_FLAGS>, posi
       const mark = c.status === 'pass' ? paint(colour, 'green', 'ok  ') : paint(colour, 'dim', 'skip');
       process.stdout.write(`${mark} ${c.check.padEnd(17)} ${c.summary}\n`);
     }
+    for (const c of outcome.consistency?.checkpoints ?? []) {
+      process.stdout.write(`${paint(colour, c.status === 'proven' ? 'green' : 'dim', c.status === 'proven' ? 'ok  ' : 'new ')} ${'consistency'.padEnd(17)} ${describeCheckpoint(c)}\n`);
+    }
+    for (const l of outcome.consistency?.latest ?? []) process.stdout.write(`${paint(colour, 'green', 'ok  ')} ${'consistency'.padEnd(17)} ${l.log} latest checkpoint tree size ${l.treeSize} recorded (${l.status})\n`);
     process.stdout.write(`${paint(colour, 'bold', 'Verified OK')} (trust: ${outcome.trustSource})\n`);
     return 0;
   } catch (e) {
+    if (e instanceof StellaError && !json && (e.code === 'SPLIT_VIEW_DETECTED' || e.code === 'CHECKPOINT_ROLLBACK')) printEvidence(e);
     if (e instanceof StellaError) return reportError(e, json);
     // A bug, not bad input: still one line (and with --json one object), never a bare stack trace.
     const f = failureOf(e);

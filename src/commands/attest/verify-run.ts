@@ -36,13 +36,19 @@ export interface VerifyCommandOptions {
   attestationStorePath?: string;
   /** Export archive to take the bundles for the artifact from (its trusted root is not used). */
   archivePath?: string;
+  /** --require-consistency: refuse checkpoints not proven consistent with the trust store's. */
+  requireConsistency?: boolean;
   now?: number;
+  /** The command line, as the trust store's history records it. */
+  command?: string;
 }
 
 export interface VerifyOutcome {
   report: VerificationReport;
   trustSource: string;
   warnings: string[];
+  /** What the logs' checkpoints showed against the trust store (when a store was used). */
+  consistency?: import('../../trust/store/consistency.js').ConsistencyReport | undefined;
 }
 
 /** A file artifact: its bytes when it fits in memory, else its SHA-256 computed in chunks (any size). */
@@ -59,6 +65,8 @@ export interface TrustSelection {
   trust: TrustMaterial;
   source: string;
   warnings: string[];
+  /** The trust store the trust came from, if it did. */
+  storePath?: string | undefined;
 }
 
 /** --trusted-root, else the local trust store when one exists, else the embedded public-good root. */
@@ -79,6 +87,10 @@ export interface LoadedBundles {
   refused: RefusedItem[];
   /** Registry referrers set aside (not bundles, legacy cosign signatures), as warnings. */
   skipped?: string[];
+  /** An export archive's consistency.json, when it has one. */
+  consistency?: Uint8Array | undefined;
+  /** With consistency.json: every bundle of the archive (the proofs start at their checkpoints). */
+  shipmentBundles?: Bundle[] | undefined;
 }
 
 /** The bundles a verification (or `attest inspect`) reads: --bundle, --image, --archive, else the attestation store. */
@@ -146,6 +158,44 @@ function refusalWarning(r: RefusedItem): string {
   return `${r.source} not verified: ${r.failure.code === 'INTERNAL' ? 'internal error' : r.failure.code} (exit ${r.failure.exitCode}): ${r.failure.message}`;
 }
 
+/**
+ * The consistency step (src/trust/store/consistency.ts checkConsistency), once per run on the
+ * bundle that verified: against the store the trust came from, or the --store given with
+ * --trusted-root. Without a store there is nothing to remember checkpoints in:
+ * --require-consistency then refuses, and an archive's consistency.json is left unchecked
+ * (a warning).
+ */
+async function checkpointsAgainstStore(
+  opts: VerifyCommandOptions,
+  trust: TrustMaterial,
+  trustStorePath: string | undefined,
+  bundle: Bundle,
+  consistency: Uint8Array | undefined,
+  shipmentBundles: Bundle[] | undefined,
+  warnings: string[],
+): Promise<import('../../trust/store/consistency.js').ConsistencyReport | undefined> {
+  const storePath = trustStorePath ?? (opts.trustedRootPath && opts.storePath ? opts.storePath : undefined);
+  if (!storePath) {
+    if (opts.requireConsistency) fail('INPUT_INVALID', 'input', '--require-consistency needs the trust store (it holds the checkpoints to be consistent with): verify from the store, or give --store with --trusted-root');
+    if (consistency) warnings.push('the archive carries consistency proofs, but no trust store is in use to check them against: not checked');
+    return undefined;
+  }
+  const { openTrustStore } = await import('../../trust/store/db.js');
+  const { checkConsistency } = await import('../../trust/store/consistency.js');
+  const { parseShipmentConsistency } = await import('../../archive/consistency.js');
+  const shipment = consistency ? parseShipmentConsistency(consistency) : undefined;
+  const store = openTrustStore(storePath, { now: opts.now });
+  try {
+    return checkConsistency(
+      store,
+      { trust, bundles: [bundle], shipmentBundles: shipmentBundles?.filter((b) => b !== bundle), shipment, requireConsistency: opts.requireConsistency ?? false, source: opts.archivePath ?? opts.bundlePath ?? opts.image ?? opts.artifact ?? 'attestation store' },
+      { now: opts.now ?? Date.now(), command: opts.command ?? 'stella attest verify' },
+    );
+  } finally {
+    store.close();
+  }
+}
+
 export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutcome> {
   const identity = opts.identityOptions ?? { certificateIdentity: opts.certificateIdentity, certificateOidcIssuer: opts.certificateOidcIssuer };
   const policy = buildPolicy({
@@ -156,8 +206,8 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
     now: opts.now,
   });
   const artifact = loadArtifact(await artifactReference(opts));
-  const { bundles, refused, skipped = [] } = await loadBundles(opts, artifact);
-  const { trust, source, warnings: loadedTrustWarnings } = await selectTrust(opts);
+  const { bundles, refused, skipped = [], consistency, shipmentBundles } = await loadBundles(opts, artifact);
+  const { trust, source, warnings: loadedTrustWarnings, storePath: trustStorePath } = await selectTrust(opts);
   const trustWarnings = [...loadedTrustWarnings, ...skipped];
   // With several attestations for one digest, the first that verifies wins; if none does, the
   // first failure is reported. Each bundle is verified on its own: one that cannot be read,
@@ -173,7 +223,10 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
       refused.push({ source: `bundle ${i + 1} of ${bundles.length}`, failure: failureOf(e), error: e });
       continue;
     }
-    if (report.ok) return { report, trustSource: source, warnings: [...trustWarnings, ...refused.map(refusalWarning), ...report.warnings] };
+    if (report.ok) {
+      const checked = await checkpointsAgainstStore(opts, trust, trustStorePath, bundle, consistency, shipmentBundles, trustWarnings);
+      return { report, trustSource: source, warnings: [...trustWarnings, ...refused.map(refusalWarning), ...report.warnings], consistency: checked };
+    }
     first ??= report;
   }
   if (!first) throw firstCrash;

@@ -29,6 +29,7 @@ export const VERIFY_FLAGS = {
   'seal-key': { type: 'string', description: 'with --archive: require a seal by this PEM public key (instead of the trust store exporters)' },
   'seal-identity': { type: 'string', description: 'with --archive: require a keyless seal by this exact certificate identity (with --seal-issuer)' },
   'seal-issuer': { type: 'string', description: 'OIDC issuer of --seal-identity (exact)' },
+  'require-consistency': { type: 'boolean', description: "refuse a bundle whose checkpoint is not proven consistent with the checkpoints the trust store holds for its log (prove it with an archive made by export-bundle --include-consistency)", default: false },
   json: { type: 'boolean', description: 'print one JSON object (stable schema) on stdout', default: false },
   verbose: { type: 'boolean', description: VERBOSE_DESCRIPTION, default: false },
 } as const satisfies FlagSpecs;

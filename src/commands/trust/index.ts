@@ -11,6 +11,10 @@ import TrustRotate from './rotate.js';
 import TrustKeysAdd from './keys/add.js';
 import TrustKeysList from './keys/list.js';
 import TrustMigrate from './migrate.js';
+import TrustCheckpoints from './checkpoints.js';
+import TrustWitnessAdd from './witness/add.js';
+import TrustWitnessList from './witness/list.js';
+import TrustWitnessPolicy from './witness/policy.js';
 
 export const commands: Record<string, Command.Class> = {
   'trust:init': TrustInit,
@@ -25,4 +29,8 @@ export const commands: Record<string, Command.Class> = {
   'trust:keys:add': TrustKeysAdd,
   'trust:keys:list': TrustKeysList,
   'trust:migrate': TrustMigrate,
+  'trust:checkpoints': TrustCheckpoints,
+  'trust:witness:add': TrustWitnessAdd,
+  'trust:witness:list': TrustWitnessList,
+  'trust:witness:policy': TrustWitnessPolicy,
 };

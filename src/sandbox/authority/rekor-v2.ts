@@ -36,7 +36,9 @@ import { buildHashedRekordBody, type VerifierInput } from '../../tlog/rekor-entr
 import { encodeEntryBundle, MAX_BUNDLED_ENTRY_BYTES, readTile, tileAvailableWidth, TILE_WIDTH } from '../../tlog/tiles.js';
 import type { TransparencyLogInstance } from '../../model/trust-material.js';
 import { sha256 } from '../../crypto.js';
-import type { LogStorage } from './rekor.js';
+import { forkLog, type LogStorage } from './rekor.js';
+import type { TreeView } from './witness.js';
+import { formatCheckpoint } from '../../tlog/note.js';
 import type { Ed25519AuthorityKey } from './keys-v2.js';
 
 // ---------------------------------------------------------------------------------------
@@ -95,7 +97,9 @@ export class LocalRekorV2Log {
   readonly validFrom: number;
   readonly #key: Ed25519AuthorityKey;
   readonly #storage: LogStorage;
-  readonly #tree = new MerkleTree();
+  #tree = new MerkleTree();
+  /** Adds witness cosignatures to a signed checkpoint (the sandbox's witnesses), if any. */
+  cosign: ((signed: string, text: string, tree: TreeView) => string) | undefined;
   readonly #noteSigner: NoteSigner;
 
   constructor(opts: LocalRekorV2LogOptions) {
@@ -175,7 +179,16 @@ export class LocalRekorV2Log {
 
   /** The signed checkpoint for the tree of `treeSize` leaves (default: the current size). */
   checkpoint(treeSize: number = this.size): string {
-    return signCheckpoint({ origin: this.name, treeSize, rootHash: this.#tree.root(treeSize) }, this.#noteSigner);
+    const rootHash = this.#tree.root(treeSize);
+    const signed = signCheckpoint({ origin: this.name, treeSize, rootHash }, this.#noteSigner);
+    if (!this.cosign || treeSize === 0) return signed;
+    const tree = this.#tree;
+    return this.cosign(signed, formatCheckpoint({ origin: this.name, treeSize, rootHash }), { origin: this.name, treeSize, rootHash, proofFrom: (m) => tree.consistencyProof(m, treeSize) });
+  }
+
+  /** `stella sandbox fork` (see LocalRekorLog.fork). */
+  fork(size: number = this.size - 1): { from: number; to: number } {
+    return forkLog(this.#storage, size, (t) => (this.#tree = t), this.size);
   }
 
   /** GET <prefix>/tile/<L>/<N>[.p/<W>]: the tile, or undefined when the tree does not have it yet. */

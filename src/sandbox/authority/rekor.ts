@@ -20,7 +20,8 @@ import { digestSize, hashAlgorithmOf, isDigestName, parseSha256Digest } from '..
 import { parseCertificate } from '../../x509/certificate.js';
 import { canonicalizeBytes } from '../../util/canonical-json.js';
 import { leafHash, MerkleTree } from '../../tlog/merkle.js';
-import { isValidNoteName, noteKeyHint, signCheckpoint, type NoteSigner } from '../../tlog/note.js';
+import { formatCheckpoint, isValidNoteName, noteKeyHint, signCheckpoint, type NoteSigner } from '../../tlog/note.js';
+import type { TreeView } from './witness.js';
 import { buildHashedRekordBody, parsePemVerifier, verifierPem, type EntryVerifier, type VerifierInput } from '../../tlog/rekor-entry.js';
 import { derToPem } from '../../util/pem.js';
 import { signSet } from '../../tlog/set.js';
@@ -46,6 +47,8 @@ export interface LogStorage {
   entry(index: number): StoredEntry;
   /** Index of the entry whose leaf hash is `uuid` (64 hex digits), if any. */
   findByUuid(uuid: string): number | undefined;
+  /** Drop every entry from index `size` on (`stella sandbox fork`: the log's second history starts there). */
+  truncate(size: number): void;
 }
 
 export class MemoryLogStorage implements LogStorage {
@@ -76,6 +79,10 @@ export class MemoryLogStorage implements LogStorage {
 
   findByUuid(uuid: string): number | undefined {
     return this.#byUuid.get(uuid.toLowerCase());
+  }
+
+  truncate(size: number): void {
+    for (const e of this.#entries.splice(size)) this.#byUuid.delete(toHex(e.leafHash));
   }
 }
 
@@ -150,8 +157,10 @@ export class LocalRekorLog {
   readonly origin: string;
   readonly #key: AuthorityKey;
   readonly #storage: LogStorage;
-  readonly #tree = new MerkleTree();
+  #tree = new MerkleTree();
   readonly #noteSigner: NoteSigner;
+  /** Adds witness cosignatures to a signed checkpoint (the sandbox's witnesses), if any. */
+  cosign: ((signed: string, text: string, tree: TreeView) => string) | undefined;
 
   constructor(opts: LocalRekorLogOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -242,9 +251,22 @@ export class LocalRekorLog {
     };
   }
 
-  /** The signed note for the tree of `treeSize` leaves (default: the current size). */
+  /** The signed note for the tree of `treeSize` leaves (default: the current size), with any witness cosignatures. */
   checkpoint(treeSize: number = this.size): string {
-    return signCheckpoint({ origin: this.origin, treeSize, rootHash: this.#tree.root(treeSize) }, this.#noteSigner);
+    const rootHash = this.#tree.root(treeSize);
+    const signed = signCheckpoint({ origin: this.origin, treeSize, rootHash }, this.#noteSigner);
+    if (!this.cosign || treeSize === 0) return signed;
+    const tree = this.#tree;
+    return this.cosign(signed, formatCheckpoint({ origin: this.origin, treeSize, rootHash }), { origin: this.origin, treeSize, rootHash, proofFrom: (m) => tree.consistencyProof(m, treeSize) });
+  }
+
+  /**
+   * `stella sandbox fork`: from now on the log presents a second history. Entries from index
+   * `size` on are dropped and new ones are appended after them, so the next checkpoint of a
+   * size already signed has another root: a split view. Default: drop the last entry.
+   */
+  fork(size: number = this.size - 1): { from: number; to: number } {
+    return forkLog(this.#storage, size, (t) => (this.#tree = t), this.size);
   }
 
   /** GET /api/v1/log */
@@ -287,6 +309,16 @@ export class LocalRekorLog {
     }
     return out;
   }
+}
+
+/** Truncate storage to `size` and rebuild the tree from it (both logs' fork). */
+export function forkLog(storage: LogStorage, size: number, setTree: (t: MerkleTree) => void, current: number): { from: number; to: number } {
+  if (!Number.isSafeInteger(size) || size < 0 || size >= current) fail('SANDBOX_ERROR', 'sandbox', `fork: the log has ${current} entries; the fork point must be 0..${current - 1}`);
+  storage.truncate(size);
+  const t = new MerkleTree();
+  for (let i = 0; i < size; i++) t.appendLeafHash(storage.leafHash(i));
+  setTree(t);
+  return { from: current, to: size };
 }
 
 function hostOf(baseUrl: string): string {

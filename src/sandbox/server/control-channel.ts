@@ -20,10 +20,11 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parseJsonStrict } from '../../util/json.js';
 
-export const CONTROL_PATHS = { hello: '/stella/v1/sandbox/hello', stop: '/stella/v1/sandbox/stop' } as const;
+export const CONTROL_PATHS = { hello: '/stella/v1/sandbox/hello', stop: '/stella/v1/sandbox/stop', fork: '/stella/v1/sandbox/fork' } as const;
 
 const HELLO_LABEL = 'stella-sandbox-hello-v1';
 const STOP_LABEL = 'stella-sandbox-stop-v1';
+const FORK_LABEL = 'stella-sandbox-fork-v1';
 const NONCE_BYTES = 32;
 const NONCE_RE = /^[0-9a-f]{64}$/;
 /** Outstanding server nonces: bounded, so hello requests cannot grow memory without limit. */
@@ -87,6 +88,11 @@ export function stopMac(key: Uint8Array, serverNonce: string): string {
   return mac(key, STOP_LABEL, serverNonce).toString('hex');
 }
 
+/** Client side: the fork request's MAC (`stella sandbox fork`), binding which log and where. */
+export function forkMac(key: Uint8Array, serverNonce: string, log: string, at: string): string {
+  return mac(key, FORK_LABEL, serverNonce, log, at).toString('hex');
+}
+
 /** Server side: answers hello and checks stop requests. */
 export class ControlServer {
   readonly #key: Uint8Array;
@@ -117,13 +123,26 @@ export class ControlServer {
 
   /** Is this a valid stop request? The nonce is used up either way. */
   authorizeStop(body: unknown): boolean {
+    return this.#authorize(body, STOP_LABEL, []);
+  }
+
+  /** A valid fork request ({serverNonce, log, at, mac}): its log ("v1"/"v2") and fork point ("" = drop the last entry). */
+  authorizeFork(body: unknown): { log: string; at: string } | undefined {
+    const b = body as { log?: unknown; at?: unknown } | null;
+    const log = b?.log;
+    const at = b?.at;
+    if (typeof log !== 'string' || !/^v[12]$/.test(log) || typeof at !== 'string' || !/^(|0|[1-9][0-9]{0,15})$/.test(at)) return undefined;
+    return this.#authorize(body, FORK_LABEL, [log, at]) ? { log, at } : undefined;
+  }
+
+  #authorize(body: unknown, label: string, parts: string[]): boolean {
     const b = body as { serverNonce?: unknown; mac?: unknown } | null;
     const nonce = b?.serverNonce;
     if (typeof nonce !== 'string' || !NONCE_RE.test(nonce)) return false;
     const expiry = this.#nonces.get(nonce);
     this.#nonces.delete(nonce);
     if (expiry === undefined || expiry <= this.#now()) return false;
-    return macMatches(mac(this.#key, STOP_LABEL, nonce), b?.mac);
+    return macMatches(mac(this.#key, label, nonce, ...parts), b?.mac);
   }
 }
 
@@ -204,6 +223,11 @@ export async function helloSandbox(base: string, key: Uint8Array | undefined, ti
   const proven = key && answer.status === 200 ? checkHello(key, clientNonce, answer.json) : undefined;
   if (!proven) return { kind: 'unproven', status: answer.status };
   return { kind: 'proven', pid: proven.pid, instanceId: proven.instanceId, serverNonce: proven.serverNonce };
+}
+
+/** Ask a proven server to fork a log; its answer ({from, to}) or undefined when refused. */
+export async function requestFork(base: string, key: Uint8Array, serverNonce: string, log: 'v1' | 'v2', at: string, timeoutMs = HELLO_TIMEOUT_MS): Promise<{ status: number; json: unknown }> {
+  return post(new URL(CONTROL_PATHS.fork, base).href, { serverNonce, log, at, mac: forkMac(key, serverNonce, log, at) }, timeoutMs);
 }
 
 /** Ask a proven server to stop; true when it accepted. */

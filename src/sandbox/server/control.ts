@@ -16,7 +16,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail } from '../../errors.js';
 import { openAppendOnly, readFileBounded } from '../../util/fs.js';
-import { isLoopbackUrl, requestStop } from './control-channel.js';
+import { isLoopbackUrl, requestFork, requestStop } from './control-channel.js';
 import { ensureDataDir, readControlKey, readSandboxState, sandboxPath, writeSandboxState, type SandboxState } from './data-dir.js';
 import { proveSandbox, sandboxAnswers } from './sandbox.js';
 
@@ -24,7 +24,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
-export async function startDetachedSandbox(opts: { dataDir: string; port?: number; waitMs?: number }): Promise<SandboxState> {
+export async function startDetachedSandbox(opts: { dataDir: string; port?: number; witnesses?: number; waitMs?: number }): Promise<SandboxState> {
   const dataDir = ensureDataDir(opts.dataDir);
   const before = readSandboxState(dataDir);
   if (before?.pid && (await sandboxAnswers(dataDir, before))) {
@@ -32,7 +32,7 @@ export async function startDetachedSandbox(opts: { dataDir: string; port?: numbe
   }
   const logPath = sandboxPath(dataDir, 'log_output');
   const out = openAppendOnly(logPath, { what: 'sandbox log', mode: 0o600, code: 'SANDBOX_ERROR', check: 'sandbox' });
-  const child = spawn(process.execPath, [MAIN, '--data-dir', dataDir, '--port', String(opts.port ?? 0)], {
+  const child = spawn(process.execPath, [MAIN, '--data-dir', dataDir, '--port', String(opts.port ?? 0), '--witnesses', String(opts.witnesses ?? 0)], {
     detached: true,
     stdio: ['ignore', out, out],
   });
@@ -162,4 +162,25 @@ function alive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * `stella sandbox fork`: make a running sandbox's log present a second history from now on
+ * (drop its entries from `at` on, default the last one; new entries follow the fork). Only
+ * after the server proved it holds this data directory's control key, and with a MAC over
+ * which log and where.
+ */
+export async function forkSandboxLog(opts: { dataDir: string; log: 'v1' | 'v2'; at?: number | undefined }): Promise<{ log: string; from: number; to: number }> {
+  const dataDir = resolve(opts.dataDir);
+  const state = readSandboxState(dataDir);
+  if (!state || state.pid === null) fail('SANDBOX_ERROR', 'sandbox', `no running sandbox for ${opts.dataDir}`);
+  if (!isLoopbackUrl(state.urls.base)) fail('SANDBOX_ERROR', 'sandbox', `sandbox state names ${JSON.stringify(state.urls.base)}, which is not a loopback URL; refusing to contact it`);
+  const hello = await proveSandbox(dataDir, state);
+  if (hello.kind !== 'proven') fail('SANDBOX_ERROR', 'sandbox', `the sandbox at ${state.urls.base} did not prove it is the sandbox of ${dataDir}`);
+  const r = await requestFork(state.urls.base, readControlKey(dataDir)!, hello.serverNonce, opts.log, opts.at === undefined ? '' : String(opts.at));
+  const j = r.json as { log?: unknown; from?: unknown; to?: unknown; message?: unknown } | undefined;
+  if (r.status !== 200 || typeof j?.from !== 'number' || typeof j.to !== 'number') {
+    fail('SANDBOX_ERROR', 'sandbox', `the sandbox refused the fork: HTTP ${r.status}${typeof j?.message === 'string' ? `: ${j.message}` : ''}`);
+  }
+  return { log: opts.log, from: j.from, to: j.to };
 }

@@ -44,6 +44,8 @@ export const SANDBOX_FILES = {
   v2Keys: 'authority-v2-keys.json',
   logV2: 'log-v2.db',
   signingConfig: 'signing_config.json',
+  witnessSeeds: 'witness-keys.json',
+  witnessVkeys: 'witnesses.vkeys',
 } as const;
 
 export interface SandboxUrls {
@@ -68,7 +70,7 @@ export interface SandboxState {
   startedAt: string;
   /** Random per start; named in the server's control-channel proof (and its X-Stella-Sandbox header). */
   instanceId: string;
-  files: { trustedRoot: string; signerConfig: string; roots: string; log: string; signingConfig?: string; logV2?: string };
+  files: { trustedRoot: string; signerConfig: string; roots: string; log: string; signingConfig?: string; logV2?: string; witnesses?: string };
 }
 
 export function sandboxPath(dataDir: string, file: keyof typeof SANDBOX_FILES): string {

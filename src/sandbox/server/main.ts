@@ -12,12 +12,13 @@ function arg(name: string): string | undefined {
 
 const dataDir = arg('--data-dir');
 const port = Number(arg('--port') ?? '0');
+const witnesses = Number(arg('--witnesses') ?? '0');
 if (!dataDir) {
-  process.stderr.write('usage: main.js --data-dir DIR [--port N]\n');
+  process.stderr.write('usage: main.js --data-dir DIR [--port N] [--witnesses N]\n');
   process.exit(2);
 }
 try {
-  const sandbox = await startSandbox({ dataDir, port });
+  const sandbox = await startSandbox({ dataDir, port, witnesses });
   process.stdout.write(`stella sandbox listening on ${sandbox.urls.base} (pid ${process.pid})\n`);
   const stop = () => {
     sandbox.close().then(

@@ -124,6 +124,14 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
     res.once('finish', () => s.onStop());
     send(res, 202, { stopping: true }); return;
   }
+  if (path === CONTROL_PATHS.fork) {
+    only('POST');
+    const f = s.control.authorizeFork(await readBody(req));
+    if (!f) throw new HttpError(403, 'fork request not authorized');
+    const log = f.log === 'v1' ? s.rekor : s.v2?.rekorV2;
+    if (!log) throw new HttpError(404, 'no Rekor v2 log in this sandbox');
+    send(res, 200, { log: f.log, ...log.fork(f.at === '' ? undefined : Number(f.at)) }); return;
+  }
 
   // --- OIDC issuer -------------------------------------------------------------------------
   if (path === '/.well-known/openid-configuration') {

@@ -5,7 +5,7 @@
  * the library entry (tests, the demo, `stella sandbox up`).
  *
  * This is a stand-in for labs and tests, not a production Sigstore: one process, one key set
- * on local disk, no HSM, no witnesses.
+ * on local disk, no HSM; witnesses (--witnesses N) are in-process keys (../authority/witness.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -39,6 +39,9 @@ import {
 import { createHandler } from './routes.js';
 import { SqliteLogStorage } from './storage.js';
 import { formatTime } from '../../util/time.js';
+import { readFileBounded } from '../../util/fs.js';
+import { parseJsonStrict } from '../../util/json.js';
+import { cosignCheckpoint, SandboxWitness, type TreeView } from '../authority/witness.js';
 import { ControlServer, HELLO_TIMEOUT_MS, helloSandbox, isLoopbackUrl, newControlKey, type HelloResult } from './control-channel.js';
 
 export const SANDBOX_HOST = '127.0.0.1';
@@ -49,6 +52,8 @@ export interface StartSandboxOptions {
   port?: number;
   /** Clock (ms since the epoch); tests move it to expire tokens and certificates. */
   now?: () => number;
+  /** Witnesses cosigning both logs' checkpoints (`--witnesses N`, 0..16); their keys persist in the data dir. */
+  witnesses?: number;
 }
 
 export interface RunningSandbox {
@@ -63,6 +68,8 @@ export interface RunningSandbox {
   rekorV2: LocalRekorV2Log;
   /** The in-process TSA. */
   tsa: LocalTsa;
+  /** The witnesses cosigning checkpoints (vkeys also in DIR/witnesses.vkeys). */
+  witnesses: SandboxWitness[];
   /** Mint a token from this sandbox's issuer (what `stella sandbox token` prints). */
   mintToken(opts: SandboxTokenOptions): string;
   close(): Promise<void>;
@@ -150,6 +157,12 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
   // The v2 log's name (checkpoint origin and signer; its key ID binds it) is the host without
   // the port, so it stays the same when a restart picks another port.
   const rekorV2 = new LocalRekorV2Log({ key: v2Authority.keys.rekorV2Log, storage: storageV2, baseUrl: urls.rekorV2, name: SANDBOX_HOST, validFrom: v2Authority.createdAt });
+  const witnesses = loadOrCreateWitnesses(dataDir, opts.witnesses ?? 0);
+  if (witnesses.length > 0) {
+    const cosign = (signed: string, text: string, tree: TreeView) => cosignCheckpoint(signed, text, tree, witnesses, now());
+    rekor.cosign = cosign;
+    rekorV2.cosign = cosign;
+  }
   const tsa = new LocalTsa({ rootKey: v2Authority.keys.tsaRoot, signerKey: v2Authority.keys.tsaSigner, createdAt: v2Authority.createdAt, url: urls.tsa });
   // The control channel proves this process with the key written below; the real clock, not
   // the test clock `now`, times its nonces.
@@ -200,7 +213,15 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     port: actualPort,
     urls,
     startedAt: formatTime(now()),
-    files: { trustedRoot: trustedRootPath, signerConfig: signerConfigPath, roots: rootsPath, log: sandboxPath(dataDir, 'log'), signingConfig: signingConfigPath, logV2: sandboxPath(dataDir, 'logV2') },
+    files: {
+      trustedRoot: trustedRootPath,
+      signerConfig: signerConfigPath,
+      roots: rootsPath,
+      log: sandboxPath(dataDir, 'log'),
+      signingConfig: signingConfigPath,
+      logV2: sandboxPath(dataDir, 'logV2'),
+      ...(witnesses.length > 0 ? { witnesses: sandboxPath(dataDir, 'witnessVkeys') } : {}),
+    },
     instanceId,
   };
   writeControlKey(dataDir, controlKey);
@@ -220,6 +241,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     signingConfigPath,
     rekorV2,
     tsa,
+    witnesses,
     mintToken: (t) => mintFrom(authority.keys.oidc, base, t, now()),
     async close() {
       if (closed) return;
@@ -240,6 +262,31 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     running.close().catch(() => markClosed());
   };
   return running;
+}
+
+export const MAX_SANDBOX_WITNESSES = 16;
+
+/**
+ * The first `n` witnesses of the data directory, created (random Ed25519 seeds, mode 0600) as
+ * needed; DIR/witnesses.vkeys lists their vkeys for `stella trust witness add`.
+ */
+function loadOrCreateWitnesses(dataDir: string, n: number): SandboxWitness[] {
+  if (!Number.isInteger(n) || n < 0 || n > MAX_SANDBOX_WITNESSES) fail('INPUT_INVALID', 'sandbox', `--witnesses must be 0..${MAX_SANDBOX_WITNESSES}, got ${n}`);
+  if (n === 0) return [];
+  const path = sandboxPath(dataDir, 'witnessSeeds');
+  let seeds: string[] = [];
+  if (existsSync(path)) {
+    const doc = parseJsonStrict(readFileBounded(path, { what: 'sandbox witness keys', maxBytes: 64 * 1024, code: 'SANDBOX_ERROR', check: 'sandbox', secret: true }), { maxDepth: 3, maxBytes: 64 * 1024, what: 'sandbox witness keys', code: 'SANDBOX_ERROR', check: 'sandbox' }) as { seeds?: unknown };
+    if (!Array.isArray(doc.seeds) || !doc.seeds.every((x) => typeof x === 'string' && /^[0-9a-f]{64}$/.test(x))) fail('SANDBOX_ERROR', 'sandbox', `${path}: not a list of 32-byte hex seeds`);
+    seeds = doc.seeds as string[];
+  }
+  if (seeds.length < n) {
+    while (seeds.length < n) seeds.push(randomBytes(32).toString('hex'));
+    writeDataFile(path, JSON.stringify({ version: 1, seeds }) + '\n', 0o600);
+  }
+  const witnesses = seeds.slice(0, n).map((hex, i) => new SandboxWitness(`witness-${i + 1}.sandbox.stella.local`, Uint8Array.from(Buffer.from(hex, 'hex'))));
+  writeDataFile(sandboxPath(dataDir, 'witnessVkeys'), witnesses.map((w) => w.vkey).join('\n') + '\n');
+  return witnesses;
 }
 
 function listen(server: Server, port: number): Promise<void> {

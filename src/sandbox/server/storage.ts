@@ -80,6 +80,10 @@ export class SqliteLogStorage implements LogStorage {
     return this.#byUuid.get(uuid.toLowerCase())?.idx;
   }
 
+  truncate(size: number): void {
+    this.#db.prepare('DELETE FROM log_entries WHERE idx >= ?').run(size);
+  }
+
   close(): void {
     this.#db.close();
   }

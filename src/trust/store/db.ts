@@ -54,6 +54,7 @@ export interface TrustStore {
 export const MIGRATIONS: Migration[] = [
   { version: 1, ddl: SCHEMA_DDL[0]! },
   { version: 2, ddl: SCHEMA_DDL[1]!, backfill: chainUnhashedHistory },
+  { version: 3, ddl: SCHEMA_DDL[2]! },
 ];
 
 function busyTimeout(opts: OpenOptions): number {

@@ -32,8 +32,17 @@ function canonicalRow(row: Row): JsonValue {
 /** Meta keys that hold the seal itself (excluded from the state they seal). */
 const SEAL_KEYS = ['state_digest', 'history_head'];
 
+/** Tables sealed from schema v3 on (./checkpoints.ts); a v2 store's seal does not cover them. */
+const V3_TABLES: readonly [string, string][] = [
+  ['checkpoints', 'id'],
+  ['splitViews', 'id'],
+  ['witnesses', 'name'],
+  ['witnessPolicies', 'log_id'],
+];
+
 export function computeStateDigest(db: Database.Database): string {
-  const state = {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const state: Record<string, JsonValue> = {
     entries: db.prepare('SELECT * FROM entries ORDER BY id').all().map((r) => canonicalRow(r as Row)),
     rotationKeys: db.prepare('SELECT * FROM rotation_keys ORDER BY key_id').all().map((r) => canonicalRow(r as Row)),
     rotations: db.prepare('SELECT * FROM rotations ORDER BY version').all().map((r) => canonicalRow(r as Row)),
@@ -42,6 +51,12 @@ export function computeStateDigest(db: Database.Database): string {
       .all(...SEAL_KEYS)
       .map((r) => canonicalRow(r as Row)),
   };
+  if (version >= 3) {
+    for (const [name, order] of V3_TABLES) {
+      const table = name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+      state[name] = db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all().map((r) => canonicalRow(r as Row));
+    }
+  }
   return toHex(sha256(utf8.encode(canonicalize(state, INTEGERS))));
 }
 

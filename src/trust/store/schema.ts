@@ -9,6 +9,8 @@
  * v2: tamper evidence (checklist G47): a hash chain over history rows, each row committing to
  *     a digest of the whole trust state after its change; entries remember which rotation
  *     manages them.
+ * v3: what each log has shown (checkpoints, split-view evidence) and witnesses with per-log
+ *     K-of-N policies (./checkpoints.ts); sealed with the rest of the state from v3 on.
  */
 import type Database from 'better-sqlite3';
 import { schemaShapeOf } from '../../util/sqlite-file.js';
@@ -83,10 +85,56 @@ ALTER TABLE history ADD COLUMN prev_hash TEXT;
 ALTER TABLE history ADD COLUMN hash TEXT;
 `;
 
-export const SCHEMA_VERSION = 2;
+export const MIGRATION_V3_DDL = `
+CREATE TABLE checkpoints (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  log_id        TEXT NOT NULL,
+  log_url       TEXT NOT NULL,
+  origin        TEXT NOT NULL,
+  tree_size     INTEGER NOT NULL,
+  root_hash     TEXT NOT NULL,
+  note          TEXT NOT NULL,
+  proven        INTEGER NOT NULL CHECK (proven IN (0, 1)),
+  latest        INTEGER NOT NULL CHECK (latest IN (0, 1)),
+  first_seen_at INTEGER NOT NULL,
+  proven_at     INTEGER,
+  source        TEXT NOT NULL,
+  UNIQUE (log_id, tree_size)
+) STRICT;
+CREATE TABLE split_views (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  log_id         TEXT NOT NULL,
+  origin         TEXT NOT NULL,
+  detected_at    INTEGER NOT NULL,
+  code           TEXT NOT NULL,
+  reason         TEXT NOT NULL,
+  held_note      TEXT NOT NULL,
+  presented_note TEXT NOT NULL,
+  proof          TEXT,
+  source         TEXT NOT NULL
+) STRICT;
+CREATE TABLE witnesses (
+  name            TEXT PRIMARY KEY,
+  public_key      BLOB NOT NULL UNIQUE,
+  key_fingerprint TEXT NOT NULL,
+  valid_from      INTEGER NOT NULL,
+  valid_until     INTEGER,
+  added_at        INTEGER NOT NULL,
+  source          TEXT NOT NULL
+) STRICT;
+CREATE TABLE witness_policies (
+  log_id    TEXT PRIMARY KEY,
+  log_url   TEXT NOT NULL,
+  threshold INTEGER NOT NULL,
+  witnesses TEXT NOT NULL,
+  set_at    INTEGER NOT NULL
+) STRICT;
+`;
+
+export const SCHEMA_VERSION = 3;
 
 /** The DDL of each version, in order (index = version - 1). */
-export const SCHEMA_DDL: readonly string[] = [MIGRATION_V1_DDL, MIGRATION_V2_DDL];
+export const SCHEMA_DDL: readonly string[] = [MIGRATION_V1_DDL, MIGRATION_V2_DDL, MIGRATION_V3_DDL];
 
 /** The shape a store at `version` has when Stella made it (see schemaShape). */
 export function expectedSchemaShape(version: number): string {

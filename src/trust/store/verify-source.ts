@@ -27,6 +27,8 @@ export interface StoreTrust {
   exporters: StoredExporter[];
   source: string;
   warnings: string[];
+  /** The store the trust came from (its checkpoints are checked against what the logs show). */
+  storePath: string;
 }
 
 /** No store can be older than Stella's whole time range (util/time.ts): a longer limit is a typo. */
@@ -57,7 +59,7 @@ export function trustFromStoreIfPresent(opts: StoreTrustOptions): StoreTrust | u
     const staleness = checkStaleness(store, maxAge, explicitAge, now);
     const trust = trustMaterialFromStore(store);
     const exporters = listExporters(store);
-    return { trust, exporters, source: `trust store ${path}`, warnings: staleness.warning ? [staleness.warning.replace(/^warning: /, '')] : [] };
+    return { trust, exporters, source: `trust store ${path}`, warnings: staleness.warning ? [staleness.warning.replace(/^warning: /, '')] : [], storePath: path };
   } finally {
     store.close();
   }

@@ -61,7 +61,7 @@ test('every command but `trust migrate` refuses a store at an older schema (exit
   const runs = [...storeCommands(path.dirname(file)).map((args) => runCli(args, env(file))), runCli(verifyBlobArgs('--store', file))];
   for (const r of await Promise.all(runs)) {
     t.is(r.code, EXIT_CODES.STORE_MIGRATION_REQUIRED, r.stderr);
-    t.regex(r.stderr, /^error: trust-store: trust store .* has schema version 1, older than this stella's \(2\); nothing was changed: run `stella trust migrate`/);
+    t.regex(r.stderr, /^error: trust-store: trust store .* has schema version 1, older than this stella's \(3\); nothing was changed: run `stella trust migrate`/);
   }
   const j = await runCli(['trust', 'list', '--json'], env(file));
   t.is(json(j.stdout).error.code, 'STORE_MIGRATION_REQUIRED');
@@ -73,18 +73,18 @@ test('trust migrate --dry-run shows what it would seal and writes nothing; trust
   const before = snapshot(file);
   const dry = await runCli(['trust', 'migrate', '--dry-run'], env(file));
   t.is(dry.code, 0, dry.stderr);
-  t.regex(dry.stdout, /schema 1 -> 2; history \(3 rows\) accounts for everything it holds/);
+  t.regex(dry.stdout, /schema 1 -> 3; history \(3 rows\) accounts for everything it holds/);
   t.regex(dry.stdout, /would seal: 2 entries, 0 active rotation key\(s\), threshold 0, last rotation version 0/);
   t.regex(dry.stdout, /#1 ca O=sigstore\.dev, CN=sigstore/);
   t.regex(dry.stdout, /dry run: nothing was written/);
   const dj = json((await runCli(['trust', 'migrate', '--dry-run', '--json'], env(file))).stdout);
-  t.like(dj, { ok: true, from: 1, to: 2, dryRun: true, migrated: false, upToDate: false, historyRows: 3 });
+  t.like(dj, { ok: true, from: 1, to: 3, dryRun: true, migrated: false, upToDate: false, historyRows: 3 });
   t.is(dj.entries.length, 2);
   t.deepEqual(snapshot(file), before);
 
   const real = await runCli(['trust', 'migrate', '--json'], env(file));
   t.is(real.code, 0, real.stderr);
-  t.like(json(real.stdout), { ok: true, from: 1, to: 2, migrated: true });
+  t.like(json(real.stdout), { ok: true, from: 1, to: 3, migrated: true });
   t.regex(json(real.stdout).historyHead, /^[0-9a-f]{64}$/);
   const hist = json((await runCli(['trust', 'history', '--json'], env(file))).stdout);
   t.deepEqual(hist.history.map((h: { action: string }) => h.action), ['create', 'add', 'add', 'migrate']);
@@ -92,7 +92,7 @@ test('trust migrate --dry-run shows what it would seal and writes nothing; trust
   t.is((await runCli(['trust', 'list'], env(file))).code, 0);
   const again = await runCli(['trust', 'migrate'], env(file));
   t.is(again.code, 0);
-  t.regex(again.stdout, /already at schema 2; nothing to migrate/);
+  t.regex(again.stdout, /already at schema 3; nothing to migrate/);
 });
 
 test('the downgrade attack (drop the newer columns, set the version back, edit an entry) is refused by read commands and by trust migrate', async (t) => {
@@ -108,6 +108,7 @@ test('the downgrade attack (drop the newer columns, set the version back, edit a
     ALTER TABLE history DROP COLUMN state_digest;
     ALTER TABLE history DROP COLUMN prev_hash;
     ALTER TABLE history DROP COLUMN hash;
+    DROP TABLE checkpoints; DROP TABLE split_views; DROP TABLE witnesses; DROP TABLE witness_policies;
     DELETE FROM meta WHERE key IN ('history_head', 'state_digest');
     UPDATE history SET detail = '{"schemaVersion":1}' WHERE action = 'create';
     UPDATE entries SET retired_at = NULL WHERE id = 2;

@@ -5,16 +5,48 @@
  * With --mark it also reports, on stdout and synchronously, "begin <ms>" when the write
  * transaction writes its first entry row (so a parent that kills it knows whether the kill
  * landed inside the transaction); "done" is printed only after the commit has returned.
- * Usage: node child-writer.js <store> <import|rotate> [--wait] [--mark] FILE...
+ * Usage: node child-writer.js <store> <import|rotate|checkpoints> [--wait] [--mark] FILE...
+ * (checkpoints: FILE holds a count; that many checkpoints of one log are recorded in one
+ * transaction by the function the consistency check writes with.)
  */
 import { readFileSync, writeSync } from 'node:fs';
 import { StellaError } from '../../../src/errors.js';
 import { openTrustStore } from '../../../src/trust/store/db.js';
 import { importFile } from '../../../src/trust/store/operations.js';
 import { applyRotation } from '../../../src/trust/rotation/apply.js';
+import { writeTransaction } from '../../../src/trust/store/db.js';
+import { writeCheckpoints } from '../../../src/trust/store/checkpoints.js';
+import type { HeldCheckpoint } from '../../../src/tlog/consistency.js';
+import type { TransparencyLogInstance } from '../../../src/model/trust-material.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { sha256 } from '../../../src/crypto.js';
+import { toHex } from '../../../src/util/encoding.js';
 
 export const CHILD_NOW = Date.UTC(2025, 5, 2, 0, 0, 0);
 export const CHILD_COMMAND = 'stella child-writer';
+
+const LOG_KEY = generateKeyPairSync('ed25519').publicKey;
+/** A log for the checkpoints mode (its key is never used: only its ID and URL are stored). */
+export const CHILD_LOG: TransparencyLogInstance = {
+  baseUrl: 'https://rekor.kill.test',
+  hashAlgorithm: 'SHA2_256',
+  publicKey: { rawBytes: new Uint8Array(32), keyDetails: 'PKIX_ED25519', key: LOG_KEY, validFor: { start: 0, end: undefined } },
+  logId: new Uint8Array(32).fill(0x5a),
+  checkpointKeyId: undefined,
+};
+
+/** `n` checkpoints of CHILD_LOG, sizes 1..n, deterministic roots, the first proven. */
+export function syntheticCheckpoints(n: number): HeldCheckpoint[] {
+  return Array.from({ length: n }, (_, i) => ({
+    logId: '5a'.repeat(32),
+    origin: 'rekor.kill.test',
+    treeSize: i + 1,
+    rootHash: toHex(sha256(new TextEncoder().encode(`root ${i + 1}`))),
+    note: `rekor.kill.test\n${i + 1}\n\n— rekor.kill.test AAAA\n`,
+    proven: i === 0,
+    latest: i === n - 1,
+  }));
+}
 
 async function main(): Promise<void> {
   const [storePath, mode, ...args] = process.argv.slice(2);
@@ -36,7 +68,9 @@ async function main(): Promise<void> {
       }
       return null;
     });
-    for (const op of ['INSERT', 'UPDATE']) store.db.exec(`CREATE TEMP TRIGGER stella_test_mark_${op} AFTER ${op} ON main.entries BEGIN SELECT stella_test_begin(); END`);
+    for (const table of ['entries', 'checkpoints']) {
+      for (const op of ['INSERT', 'UPDATE']) store.db.exec(`CREATE TEMP TRIGGER stella_test_mark_${table}_${op} AFTER ${op} ON main.${table} BEGIN SELECT stella_test_begin(); END`);
+    }
   }
   process.stdout.write('ready\n');
   if (wait) {
@@ -48,6 +82,7 @@ async function main(): Promise<void> {
     for (const f of files) {
       const bytes = new Uint8Array(readFileSync(f));
       if (mode === 'import') importFile(store, { path: f, bytes }, {}, ctx);
+      else if (mode === 'checkpoints') writeTransaction(store, ctx, (tx) => writeCheckpoints(tx, CHILD_LOG, syntheticCheckpoints(Number(Buffer.from(bytes).toString('utf8'))), f));
       else applyRotation(store, bytes, { sourceFile: f }, ctx);
       done++;
     }

@@ -64,6 +64,8 @@ function downgrade(file: string, edit: string, hideTraces = false): void {
   const db = new Database(file);
   db.pragma('journal_mode = DELETE');
   db.exec('ALTER TABLE entries DROP COLUMN rotation_version; ALTER TABLE history DROP COLUMN state_digest; ALTER TABLE history DROP COLUMN prev_hash; ALTER TABLE history DROP COLUMN hash;');
+  // Schema 3's tables (checkpoints, witnesses) go too.
+  db.exec('DROP TABLE checkpoints; DROP TABLE split_views; DROP TABLE witnesses; DROP TABLE witness_policies;');
   if (hideTraces) {
     db.exec("DELETE FROM meta WHERE key IN ('history_head', 'state_digest')");
     db.prepare("UPDATE history SET detail = ? WHERE action = 'create'").run('{"schemaVersion":1}');
@@ -93,7 +95,7 @@ for (const wal of [false, true]) {
     }
     const before = snapshot(file);
     for (const opts of [{ readonly: true }, {}, { create: true }]) {
-      refusedWith(t, () => openTrustStore(file, opts), 'STORE_MIGRATION_REQUIRED', /schema version 1, older than this stella's \(2\); nothing was changed: run `stella trust migrate`/);
+      refusedWith(t, () => openTrustStore(file, opts), 'STORE_MIGRATION_REQUIRED', new RegExp(`schema version 1, older than this stella's \\(${SCHEMA_VERSION}\\); nothing was changed: run \`stella trust migrate\``));
     }
     // attest verify's trust source is a read path too.
     refusedWith(t, () => trustFromStoreIfPresent({ storePath: file, env: {} }), 'STORE_MIGRATION_REQUIRED');
@@ -194,7 +196,7 @@ for (const [what, edit, hideTraces, why] of ATTACKS) {
 test('H52: the plain downgrade (no edit) is recognised as one: schema 2 left its traces', (t) => {
   const file = currentStore('downgrade-plain');
   downgrade(file, '');
-  const e = refusedWith(t, () => migrate(file), 'STORE_TAMPERED', /created at schema version 2 but claims 1: a downgrade/);
+  const e = refusedWith(t, () => migrate(file), 'STORE_TAMPERED', new RegExp(`created at schema version ${SCHEMA_VERSION} but claims 1: a downgrade`));
   t.true((e.details!.problems as string[]).some((p) => /meta "history_head" is not part of schema version 1/.test(p)));
 });
 

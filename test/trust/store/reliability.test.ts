@@ -172,6 +172,25 @@ test('G46: SIGKILL at random points of a rotation leaves exactly the old or the 
   await killLoop(t, base, expectedNew, full, (file) => [file, 'rotate', tarFile]);
 });
 
+test('issue 12: SIGKILL at random points while checkpoints are recorded leaves exactly the old or the new state (20 runs)', async (t) => {
+  const dir = tempDir('kill-checkpoints');
+  const base = path.join(dir, 'base.db');
+  openTrustStore(base, { create: true, now: NOW }).close();
+  checkpointed(base);
+  // 300 checkpoints of one log in one transaction, so kills often land inside it.
+  const countFile = path.join(dir, 'count.txt');
+  writeFileSync(countFile, '300');
+  const reference = path.join(dir, 'reference.db');
+  copyFileSync(base, reference);
+  const full = await runChild([reference, 'checkpoints', countFile], undefined);
+  t.regex(full.stdout, /^begin \d+ms\ndone 1 /m);
+  const expectedNew = recoverAndDump(reference);
+  const s = openTrustStore(reference, { readonly: true });
+  t.is((s.db.prepare('SELECT count(*) AS n FROM checkpoints').get() as { n: number }).n, 300);
+  s.close();
+  await killLoop(t, base, expectedNew, full, (file) => [file, 'checkpoints', countFile]);
+});
+
 test('two processes writing at once: each write succeeds or fails with "store busy"; nothing is lost or mixed', async (t) => {
   const dir = tempDir('concurrent');
   const file = path.join(dir, 'trust.db');

@@ -1,0 +1,201 @@
+/**
+ * What a log has shown, judged against what it showed before: the pure part of the split-view
+ * defence (the trust store keeps the history, ../trust/store/checkpoints.ts; this decides).
+ *
+ * A log that shows one host a different history than the rest of the world signs, sooner or
+ * later, two checkpoints that cannot both be true:
+ *  - two checkpoints of the same tree size with different root hashes, or
+ *  - a consistency proof (RFC 6962 / 9162, ./merkle.ts verifyConsistency) from a checkpoint the
+ *    store holds to a newer one that does not verify.
+ * Either is signed evidence of a split view (SPLIT_VIEW_DETECTED). A shipment whose "latest"
+ * checkpoint is smaller than one the log already presented as its latest is a rollback
+ * (CHECKPOINT_ROLLBACK). A malformed proof, or one that fails between checkpoints the store
+ * does not hold, is CONSISTENCY_PROOF_INVALID.
+ *
+ * Proven: the first checkpoint the store ever sees for a log is its anchor (trust on first
+ * use, like a witness's first checkpoint); a checkpoint is proven when it equals a proven one
+ * or a verified consistency proof links it with one. Checkpoints linked by proofs to one
+ * shipment's latest checkpoint are consistent with each other (all are prefixes of it), so
+ * they are proven together as soon as one of them is. A newer checkpoint that nothing links
+ * yet is recorded as unproven, and proven later when a shipment's proofs link it.
+ */
+import { fail, isStellaError } from '../errors.js';
+import { toHex } from '../util/encoding.js';
+import { verifyConsistency } from './merkle.js';
+
+export interface CheckpointView {
+  /** Hex log ID (the trusted root's logId.keyId). */
+  logId: string;
+  origin: string;
+  treeSize: number;
+  /** Hex root hash. */
+  rootHash: string;
+  /** The signed note as presented (signatures, cosignatures included): the evidence. */
+  note: string;
+}
+
+export interface HeldCheckpoint extends CheckpointView {
+  proven: boolean;
+  /** A shipment presented it as the log's latest checkpoint. */
+  latest: boolean;
+}
+
+export interface ConsistencyProofView {
+  /** The older checkpoint's size and root (one of the bundles' checkpoints). */
+  size1: number;
+  rootHash1: string;
+  /** Hashes, lowest level first. */
+  hashes: Uint8Array[];
+}
+
+/** What a shipment carries for one log: its latest checkpoint and proofs to it. */
+export interface ShipmentLog {
+  latest: CheckpointView;
+  proofs: ConsistencyProofView[];
+}
+
+export interface SplitViewEvidence {
+  logId: string;
+  origin: string;
+  reason: string;
+  held: CheckpointView;
+  presented: CheckpointView;
+  /** The failing proof's hashes (hex), when a proof failed. */
+  proof: string[] | null;
+}
+
+export type LogAssessment =
+  | {
+      ok: true;
+      /** Rows to write: new checkpoints, and held ones whose status or latest flag changes. */
+      upserts: HeldCheckpoint[];
+      /** Each observed (bundle) checkpoint's status after this assessment, by "size:root". */
+      status: Map<string, 'proven' | 'unproven'>;
+      /** Checkpoints newly proven consistent (size:root). */
+      newlyProven: string[];
+      /** Checkpoints linked to the shipment's latest by a verified proof, the latest included. */
+      linked: Set<string>;
+      /** The shipment's latest checkpoint's status, when there is a shipment. */
+      latestStatus: 'proven' | 'unproven' | undefined;
+    }
+  | { ok: false; code: 'SPLIT_VIEW_DETECTED' | 'CHECKPOINT_ROLLBACK' | 'CONSISTENCY_PROOF_INVALID'; message: string; evidence: SplitViewEvidence | undefined };
+
+export const keyOf = (c: { treeSize: number; rootHash: string }): string => `${c.treeSize}:${c.rootHash}`;
+
+function describe(c: CheckpointView): string {
+  return `tree size ${c.treeSize}, root ${c.rootHash.slice(0, 16)}…`;
+}
+
+/**
+ * Judge one log's observed checkpoints (bundle checkpoints, already verified against the log's
+ * key) and optional shipment (latest checkpoint, verified, and proofs) against what the store
+ * holds for that log. Pure: returns what to record or why to refuse.
+ */
+export function assessLog(held: readonly HeldCheckpoint[], observed: readonly CheckpointView[], shipment: ShipmentLog | undefined): LogAssessment {
+  const heldByKey = new Map(held.map((h) => [keyOf(h), h]));
+  const heldBySize = new Map(held.map((h) => [h.treeSize, h]));
+  const all: CheckpointView[] = [];
+  const seen = new Map<number, CheckpointView>();
+  for (const c of [...observed, ...(shipment ? [shipment.latest] : [])]) {
+    const other = seen.get(c.treeSize);
+    if (other) {
+      if (other.rootHash !== c.rootHash) return splitView(other, c, 'two checkpoints of the same tree size with different root hashes', null);
+      continue;
+    }
+    seen.set(c.treeSize, c);
+    all.push(c);
+  }
+  // Same size as a held checkpoint, different root: a split view, whatever else is true.
+  for (const c of all) {
+    const h = heldBySize.get(c.treeSize);
+    if (h && h.rootHash !== c.rootHash) return splitView(h, c, 'the log presents a checkpoint of a size it already signed with a different root hash', null);
+  }
+
+  const group = new Set<string>();
+  if (shipment) {
+    const latest = shipment.latest;
+    const latestHeld = held.filter((h) => h.latest).reduce<HeldCheckpoint | undefined>((a, h) => (!a || h.treeSize > a.treeSize ? h : a), undefined);
+    if (latestHeld && latest.treeSize < latestHeld.treeSize) {
+      return {
+        ok: false,
+        code: 'CHECKPOINT_ROLLBACK',
+        message: `log ${latest.origin} rolled back: the shipment's latest checkpoint has tree size ${latest.treeSize}, but the log already presented tree size ${latestHeld.treeSize} as its latest`,
+        evidence: { logId: latest.logId, origin: latest.origin, reason: 'rollback', held: latestHeld, presented: latest, proof: null },
+      };
+    }
+    group.add(keyOf(latest));
+    for (const c of observed) {
+      if (c.treeSize > latest.treeSize) {
+        return { ok: false, code: 'CONSISTENCY_PROOF_INVALID', message: `log ${latest.origin}: a bundle's checkpoint (tree size ${c.treeSize}) is newer than the shipment's "latest" checkpoint (tree size ${latest.treeSize})`, evidence: undefined };
+      }
+    }
+    for (const p of shipment.proofs) {
+      const from = all.find((c) => c.treeSize === p.size1 && c.rootHash === p.rootHash1);
+      if (!from) return { ok: false, code: 'CONSISTENCY_PROOF_INVALID', message: `log ${latest.origin}: a consistency proof starts at tree size ${p.size1}, which no bundle's checkpoint has`, evidence: undefined };
+      try {
+        verifyConsistency(p.size1, latest.treeSize, p.hashes, fromHexStrict(p.rootHash1), fromHexStrict(latest.rootHash));
+      } catch (e) {
+        if (!isStellaError(e)) throw e;
+        const fromHeld = heldByKey.get(keyOf(from));
+        // Only a proof of the right shape that computes other roots says anything about the log.
+        if (fromHeld && /computed (old|new) root hash does not match/.test(e.message)) {
+          return splitView(fromHeld, latest, `the consistency proof from the held checkpoint (tree size ${p.size1}) to the log's latest (tree size ${latest.treeSize}) does not verify: ${e.message}`, p.hashes.map(toHex));
+        }
+        return { ok: false, code: 'CONSISTENCY_PROOF_INVALID', message: `log ${latest.origin}: the consistency proof from tree size ${p.size1} to ${latest.treeSize} is invalid: ${e.message}`, evidence: undefined };
+      }
+      group.add(keyOf(from));
+    }
+    for (const c of all) if (c.treeSize === latest.treeSize) group.add(keyOf(c));
+  }
+
+  const anyProvenHeld = held.some((h) => h.proven);
+  const groupProven = group.size > 0 && (!anyProvenHeld || [...group].some((k) => heldByKey.get(k)?.proven === true));
+  const proven = new Set<string>();
+  if (groupProven) for (const k of group) proven.add(k);
+  for (const h of held) if (h.proven) proven.add(keyOf(h));
+  if (!anyProvenHeld && group.size === 0 && all.length > 0) proven.add(keyOf(all[0]!)); // the anchor
+
+  const upserts: HeldCheckpoint[] = [];
+  const newlyProven: string[] = [];
+  const latestKey = shipment ? keyOf(shipment.latest) : undefined;
+  for (const c of all) {
+    const k = keyOf(c);
+    const h = heldByKey.get(k);
+    const isProven = proven.has(k);
+    const isLatest = k === latestKey || (h?.latest ?? false);
+    if (!h) {
+      upserts.push({ ...c, proven: isProven, latest: isLatest });
+      if (isProven) newlyProven.push(k);
+    } else if (h.proven !== isProven || h.latest !== isLatest) {
+      upserts.push({ ...h, proven: h.proven || isProven, latest: isLatest });
+      if (!h.proven && isProven) newlyProven.push(k);
+    }
+  }
+  // Held but unproven checkpoints the group now covers.
+  if (groupProven) {
+    for (const k of group) {
+      const h = heldByKey.get(k);
+      if (h && !h.proven && !upserts.some((u) => keyOf(u) === k)) {
+        upserts.push({ ...h, proven: true });
+        newlyProven.push(k);
+      }
+    }
+  }
+  const status = new Map<string, 'proven' | 'unproven'>();
+  for (const c of observed) status.set(keyOf(c), proven.has(keyOf(c)) ? 'proven' : 'unproven');
+  return { ok: true, upserts, status, newlyProven, linked: group, latestStatus: latestKey === undefined ? undefined : proven.has(latestKey) ? 'proven' : 'unproven' };
+}
+
+function splitView(held: CheckpointView, presented: CheckpointView, reason: string, proof: string[] | null): LogAssessment {
+  return {
+    ok: false,
+    code: 'SPLIT_VIEW_DETECTED',
+    message: `split view: log ${presented.origin} signed two inconsistent histories (${describe(held)} vs ${describe(presented)}): ${reason}`,
+    evidence: { logId: presented.logId, origin: presented.origin, reason, held, presented, proof },
+  };
+}
+
+function fromHexStrict(hex: string): Uint8Array {
+  if (!/^[0-9a-f]{64}$/.test(hex)) fail('CONSISTENCY_PROOF_INVALID', 'consistency', `root hash ${JSON.stringify(hex.slice(0, 70))} is not 64 lower-case hex digits`);
+  return Uint8Array.from(Buffer.from(hex, 'hex'));
+}

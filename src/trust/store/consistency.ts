@@ -1,0 +1,212 @@
+/**
+ * The one consistency check, for every path that accepts bundles into an offline host:
+ * `stella attest verify` (with or without --archive) calls it once per run after the
+ * pipeline verified a bundle, and `attest import` is meant to call the same function.
+ *
+ *   checkConsistency(store, { trust, bundles, shipment, requireConsistency, source }, ctx)
+ *
+ * 1. Each bundle's checkpoint is verified again against its log's key (cheap; it binds the
+ *    note to the log), and each shipment log's latest checkpoint is verified against the
+ *    log's key: nothing unsigned is ever compared or stored.
+ * 2. Per log, ../../tlog/consistency.ts judges them against what the store holds.
+ * 3. A split view or a rollback: the evidence (both signed notes, the failing proof) is kept
+ *    in the store and printed, nothing else is recorded, and the command fails with
+ *    SPLIT_VIEW_DETECTED / CHECKPOINT_ROLLBACK. An invalid proof: CONSISTENCY_PROOF_INVALID,
+ *    nothing recorded.
+ * 4. Witness policy (per log, at least K of its N witnesses): each bundle checkpoint needs K
+ *    distinct witness keys whose cosignatures verify, on the checkpoint itself or on the
+ *    shipment's latest checkpoint when a verified proof links the two (a witness that cosigned
+ *    the later tree vouched for its prefixes). Else WITNESS_POLICY_UNMET, nothing recorded.
+ * 5. --require-consistency: a checkpoint still unproven is CONSISTENCY_UNPROVEN, nothing recorded.
+ * 6. Otherwise new checkpoints (proven or unproven) and status changes are written in one
+ *    transaction.
+ */
+import { fail, StellaError } from '../../errors.js';
+import { fromHex, toHex } from '../../util/encoding.js';
+import type { Bundle } from '../../bundle/model.js';
+import type { TransparencyLogInstance, TrustMaterial } from '../../model/trust-material.js';
+import { findLog } from '../../tlog/verify.js';
+import { parseSignedNote, verifyCheckpoint } from '../../tlog/note.js';
+import { rekorVersionOf } from '../../tlog/rekor-entry.js';
+import { verifyCosignatures } from '../../tlog/cosignature.js';
+import { assessLog, keyOf, type CheckpointView, type LogAssessment, type ShipmentLog } from '../../tlog/consistency.js';
+import type { ShipmentConsistency } from '../../archive/consistency.js';
+import { writeTransaction, type ChangeContext, type TrustStore } from './db.js';
+import { heldCheckpointsIn, witnessesIn, witnessPoliciesIn, writeCheckpoints, writeSplitView } from './checkpoints.js';
+
+export interface ConsistencyInput {
+  trust: TrustMaterial;
+  /** Bundles that verified; their entries' checkpoints are what the logs showed. */
+  bundles: readonly Bundle[];
+  /**
+   * The other bundles of the same shipment: their checkpoints are what the shipment's proofs
+   * start from, so they are judged and recorded too (not reported, and not held to the witness
+   * policy or --require-consistency: those are about the bundles being accepted).
+   */
+  shipmentBundles?: readonly Bundle[] | undefined;
+  /** From an archive's consistency.json, when it has one. */
+  shipment?: ShipmentConsistency | undefined;
+  requireConsistency?: boolean;
+  /** Where the checkpoints came from (a file name), recorded with them. */
+  source: string;
+}
+
+export interface CheckpointReport {
+  log: string;
+  origin: string;
+  treeSize: number;
+  rootHash: string;
+  status: 'proven' | 'unproven';
+  /** Store witnesses whose cosignatures verify on it (or on the shipment checkpoint it is proven to). */
+  witnesses: string[];
+  /** The log's witness policy, when it has one. */
+  policy: { threshold: number; witnesses: string[] } | null;
+}
+
+export interface ConsistencyReport {
+  store: string;
+  checkpoints: CheckpointReport[];
+  /** Shipment logs whose latest checkpoint was checked: the store now holds it. */
+  latest: { log: string; treeSize: number; status: 'proven' | 'unproven' }[];
+  /** Checkpoints newly written or newly proven. */
+  recorded: number;
+}
+
+interface LogWork {
+  log: TransparencyLogInstance;
+  observed: CheckpointView[];
+  /** Keys of the checkpoints of `bundles` (reported and held to policy). */
+  primary: Set<string>;
+  shipment: ShipmentLog | undefined;
+  latestNote: string | undefined;
+}
+
+function observe(input: ConsistencyInput): Map<string, LogWork> {
+  const work = new Map<string, LogWork>();
+  const at = (log: TransparencyLogInstance): LogWork => {
+    const id = toHex(log.logId);
+    let w = work.get(id);
+    if (!w) work.set(id, (w = { log, observed: [], primary: new Set(), shipment: undefined, latestNote: undefined }));
+    return w;
+  };
+  const primary = new Set(input.bundles);
+  for (const b of [...input.bundles, ...(input.shipmentBundles ?? [])]) {
+    for (const entry of b.verificationMaterial.tlogEntries) {
+      const note = entry.inclusionProof?.checkpoint;
+      if (!note) continue;
+      const log = findLog(entry, input.trust.tlogs);
+      const cp = verifyCheckpoint(note, [log], { rekor: rekorVersionOf(entry.kindVersion) });
+      const w = at(log);
+      const view = { logId: toHex(log.logId), origin: cp.origin, treeSize: cp.treeSize, rootHash: toHex(cp.rootHash), note };
+      if (!w.observed.some((o) => o.treeSize === view.treeSize && o.rootHash === view.rootHash)) w.observed.push(view);
+      if (primary.has(b)) w.primary.add(keyOf(view));
+    }
+  }
+  for (const s of input.shipment?.logs ?? []) {
+    const log = input.trust.tlogs.find((l) => toHex(l.logId) === s.logId);
+    // A log the receiver does not trust: nothing it signs can be checked, so nothing is used.
+    if (!log) continue;
+    const cp = verifyCheckpoint(s.checkpoint, [log], { rekor: s.rekor });
+    const w = at(log);
+    w.latestNote = s.checkpoint;
+    w.shipment = {
+      latest: { logId: s.logId, origin: cp.origin, treeSize: cp.treeSize, rootHash: toHex(cp.rootHash), note: s.checkpoint },
+      proofs: s.proofs.map((p) => ({ size1: p.fromSize, rootHash1: p.fromRootHash, hashes: p.hashes.map((h) => fromHex(h)) })),
+    };
+  }
+  return work;
+}
+
+/** Evidence, printable and in --json details. */
+function evidenceDetails(a: Extract<LogAssessment, { ok: false }>, log: TransparencyLogInstance): Record<string, unknown> {
+  const e = a.evidence;
+  return {
+    log: log.baseUrl,
+    ...(e
+      ? {
+          reason: e.reason,
+          held: { treeSize: e.held.treeSize, rootHash: e.held.rootHash, checkpoint: e.held.note },
+          presented: { treeSize: e.presented.treeSize, rootHash: e.presented.rootHash, checkpoint: e.presented.note },
+          proof: e.proof,
+        }
+      : {}),
+  };
+}
+
+export function checkConsistency(store: TrustStore, input: ConsistencyInput, ctx: ChangeContext): ConsistencyReport {
+  const work = observe(input);
+  let alarm: StellaError | undefined;
+  const report = writeTransaction(store, ctx, (tx) => {
+    const witnesses = witnessesIn(tx.db);
+    const policies = witnessPoliciesIn(tx.db);
+    const results: { w: LogWork; a: Extract<LogAssessment, { ok: true }> }[] = [];
+    for (const [logId, w] of work) {
+      const a = assessLog(heldCheckpointsIn(tx.db, logId), w.observed, w.shipment);
+      if (!a.ok) {
+        const details = evidenceDetails(a, w.log);
+        if (a.evidence) {
+          // Kept, and nothing else from this run: the alarm is the only change committed.
+          writeSplitView(tx, a.code, a.evidence, input.source);
+          alarm = new StellaError(a.code, 'consistency', `${a.message}; the evidence (both signed checkpoints) is kept in the trust store (stella trust checkpoints) and nothing was imported`, details);
+          return undefined;
+        }
+        fail(a.code, 'consistency', a.message, details);
+      }
+      results.push({ w, a });
+    }
+
+    const checkpoints: CheckpointReport[] = [];
+    for (const { w, a } of results) {
+      const policy = policies.get(toHex(w.log.logId)) ?? null;
+      const latestCosigners = w.latestNote ? verifyCosignatures(parseSignedNote(w.latestNote), witnesses) : [];
+      for (const c of w.observed) {
+        if (!w.primary.has(keyOf(c))) continue;
+        const own = verifyCosignatures(parseSignedNote(c.note), witnesses);
+        const linked = a.linked.has(keyOf(c));
+        // A cosignature counts while its witness was valid (the cosignature's own time).
+        const valid = [...own, ...(linked ? latestCosigners : [])].filter((v) => {
+          const wk = witnesses.find((x) => x.name === v.name)!;
+          const ms = v.timestamp * 1000;
+          return ms >= wk.validFrom && (wk.validUntil === null || ms < wk.validUntil);
+        });
+        const keys = new Map<string, string>();
+        for (const v of valid) if (!keys.has(v.keyFingerprint)) keys.set(v.keyFingerprint, v.name);
+        const names = [...new Set(keys.values())].sort();
+        if (policy) {
+          const counted = [...keys.entries()].filter(([, name]) => policy.witnesses.includes(name)).length;
+          if (counted < policy.threshold) {
+            fail('WITNESS_POLICY_UNMET', 'witness', `witness policy of log ${w.log.baseUrl} not met: checkpoint at tree size ${c.treeSize} is cosigned by ${counted} of the required ${policy.threshold} witnesses (${policy.witnesses.join(', ')})${counted > 0 ? `: ${names.filter((n) => policy.witnesses.includes(n)).join(', ')}` : ''}; nothing was imported`, {
+              log: w.log.baseUrl,
+              treeSize: c.treeSize,
+              threshold: policy.threshold,
+              policyWitnesses: policy.witnesses,
+              verifiedWitnesses: names,
+            });
+          }
+        }
+        checkpoints.push({ log: w.log.baseUrl, origin: c.origin, treeSize: c.treeSize, rootHash: c.rootHash, status: a.status.get(keyOf(c))!, witnesses: names, policy: policy ? { threshold: policy.threshold, witnesses: policy.witnesses } : null });
+      }
+    }
+    if (input.requireConsistency) {
+      const unproven = checkpoints.filter((c) => c.status === 'unproven');
+      if (unproven.length > 0) {
+        const u = unproven[0]!;
+        fail('CONSISTENCY_UNPROVEN', 'consistency', `checkpoint of log ${u.log} at tree size ${u.treeSize} is not proven consistent with the checkpoints the trust store holds (--require-consistency); verify an export archive made with --include-consistency to prove it; nothing was imported`, {
+          unproven: unproven.map((x) => ({ log: x.log, treeSize: x.treeSize, rootHash: x.rootHash })),
+        });
+      }
+    }
+    let recorded = 0;
+    const latest: ConsistencyReport['latest'] = [];
+    for (const { w, a } of results) {
+      writeCheckpoints(tx, w.log, a.upserts, input.source);
+      recorded += a.upserts.length;
+      if (w.shipment) {
+        latest.push({ log: w.log.baseUrl, treeSize: w.shipment.latest.treeSize, status: a.latestStatus ?? 'unproven' });
+      }
+    }
+    return { store: store.path, checkpoints, latest, recorded };
+  });
+  if (alarm) throw alarm;
+  return report!;
+}
