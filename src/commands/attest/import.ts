@@ -12,7 +12,7 @@ export default class AttestImport extends StellaCommand {
     '`attest verify --artifact sha256:...` then finds them without --bundle.',
   ].join(' ');
   static override examples = ['<%= config.bin %> attest import shipment.tar.gz', '<%= config.bin %> attest import shipment.tar --seal-key exporter.pub --attestation-store /var/lib/stella/attestations.db'];
-  static override args = { archive: Args.string({ description: 'export archive (stella attest export-bundle)', required: true }) };
+  static override args = { archive: Args.string({ ignoreStdin: true, description: 'export archive (stella attest export-bundle)', required: true }) };
   static override flags = {
     'attestation-store': Flags.string({ description: 'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)' }),
     store: Flags.string({ description: 'trust store path, for its exporters (default: $STELLA_TRUST_STORE or the per-user store)' }),

@@ -42,7 +42,9 @@ export default class AttestSign extends StellaCommand {
     'attestation-store': Flags.string({ description: 'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)' }),
   };
 
-  static override args = { artifact: Args.string({ description: 'what to sign, as --artifact (cosign sign-blob FILE)', required: false }) };
+  // ignoreStdin: oclif would otherwise fill a missing argument from piped stdin, which may hold a
+  // password (--registry-password-stdin); stdin is read only when a flag or argument says `-`.
+  static override args = { artifact: Args.string({ ignoreStdin: true, description: 'what to sign, as --artifact (cosign sign-blob FILE)', required: false }) };
 
   async run(): Promise<void> {
     const { flags: parsed, args } = await this.parse(AttestSign);

@@ -11,7 +11,7 @@ export default class PolicyLint extends StellaCommand {
   ].join(' ');
 
   static override examples = ['<%= config.bin %> policy lint policy.yaml'];
-  static override args = { file: Args.string({ description: 'policy file (YAML)', required: true }) };
+  static override args = { file: Args.string({ ignoreStdin: true, description: 'policy file (YAML)', required: true }) };
 
   async run(): Promise<void> {
     const { args } = await this.parse(PolicyLint);

@@ -17,7 +17,7 @@ export default class TrustImport extends StellaCommand {
     '<%= config.bin %> trust import fulcio-chain.pem --uri https://fulcio.example.internal',
     '<%= config.bin %> trust import rekor.pub --log-url https://rekor.example.internal --valid-from 2025-01-01T00:00:00Z',
   ];
-  static override args = { file: Args.string({ description: 'file to import', required: true }) };
+  static override args = { file: Args.string({ ignoreStdin: true, description: 'file to import', required: true }) };
   static override flags = {
     ...storeFlag,
     kind: Flags.string({ description: 'role of the imported material', options: ['ca', 'tsa', 'tlog', 'ctlog'] }),

@@ -7,7 +7,7 @@ export default class TrustRetire extends StellaCommand {
   static override summary = 'Close a trust entry\'s validity window';
   static override description = 'Signatures whose verified time falls after --at stop verifying against this entry; older ones keep verifying. The entry and its history are kept.';
   static override examples = ['<%= config.bin %> trust retire 3 --at 2026-01-31T00:00:00Z'];
-  static override args = { id: Args.string({ description: 'entry id', required: true }) };
+  static override args = { id: Args.string({ ignoreStdin: true, description: 'entry id', required: true }) };
   static override flags = {
     ...storeFlag,
     at: Flags.string({ description: 'end of the window, inclusive (RFC 3339; default: now)' }),

@@ -14,7 +14,7 @@ export default class TrustRotate extends StellaCommand {
     'time. --dry-run shows what would change.',
   ].join(' ');
   static override examples = ['<%= config.bin %> trust rotate rotation.tar --dry-run', '<%= config.bin %> trust rotate rotation.tar', '<%= config.bin %> trust rotate rotation.tar --adopt 3'];
-  static override args = { file: Args.string({ description: 'rotation bundle (tar)', required: true }) };
+  static override args = { file: Args.string({ ignoreStdin: true, description: 'rotation bundle (tar)', required: true }) };
   static override flags = {
     ...storeFlag,
     'dry-run': Flags.boolean({ description: 'verify and show the changes without applying them', default: false }),

@@ -5,7 +5,7 @@ import { storeFlag } from './shared.js';
 export default class TrustShow extends StellaCommand {
   static override summary = 'Show one trust entry';
   static override description = 'Subject, fingerprint, key id, validity window, where it came from, when it was added, and its history.';
-  static override args = { id: Args.string({ description: 'entry id (from `stella trust list`)', required: true }) };
+  static override args = { id: Args.string({ ignoreStdin: true, description: 'entry id (from `stella trust list`)', required: true }) };
   static override flags = { ...storeFlag };
 
   async run(): Promise<void> {

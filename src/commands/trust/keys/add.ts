@@ -10,7 +10,7 @@ export default class TrustKeysAdd extends StellaCommand {
     'Once the store has an exporter, `attest verify --archive` and `attest import` require a seal from one of them.',
   ].join(' ');
   static override examples = ['<%= config.bin %> trust keys add new-signer.pub --threshold 2', '<%= config.bin %> trust keys add exporter.pub --role exporter', '<%= config.bin %> trust keys add --role exporter --identity https://github.com/org/repo/.github/workflows/export.yml@refs/heads/main --issuer https://token.actions.githubusercontent.com'];
-  static override args = { file: Args.string({ description: 'PEM file of public keys', required: false }) };
+  static override args = { file: Args.string({ ignoreStdin: true, description: 'PEM file of public keys', required: false }) };
   static override flags = {
     ...storeFlag,
     threshold: Flags.integer({ description: 'how many distinct rotation keys must sign a rotation' }),

@@ -16,7 +16,7 @@ export default class TrustWitnessAdd extends StellaCommand {
     '<%= config.bin %> trust witness add w1.pub --name witness.example.com/w1',
   ];
 
-  static override args = { key: Args.string({ description: 'vkey, or a file with a vkey or a PEM Ed25519 public key', required: true }) };
+  static override args = { key: Args.string({ ignoreStdin: true, description: 'vkey, or a file with a vkey or a PEM Ed25519 public key', required: true }) };
   static override flags = {
     ...storeFlag,
     name: Flags.string({ description: 'witness name (required with a PEM key; must equal a vkey\'s name)' }),
