@@ -8,7 +8,7 @@ export default class SandboxFork extends StellaCommand {
     'them, so its next checkpoint of an already signed size has another root hash: a split view',
     'that a trust store holding the first history detects. Without new entries its checkpoint is',
     "smaller than before: a rollback. The sandbox's witnesses refuse to cosign the second history.",
-  ].join('\n');
+  ].join(' ');
 
   static override examples = ['<%= config.bin %> sandbox fork --data-dir .sandbox --log v2', '<%= config.bin %> sandbox fork --data-dir .sandbox --log v1 --at 3'];
   static override flags = {

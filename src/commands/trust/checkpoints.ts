@@ -9,7 +9,7 @@ export default class TrustCheckpoints extends StellaCommand {
     'whether a shipment presented it as the log\'s latest, when and from which file), the log\'s',
     'witness policy, and every split view or rollback the store caught, with both signed',
     'checkpoints as evidence (--evidence prints the notes).',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = ['<%= config.bin %> trust checkpoints', '<%= config.bin %> trust checkpoints --json'];
   static override flags = {

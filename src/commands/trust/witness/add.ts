@@ -9,7 +9,7 @@ export default class TrustWitnessAdd extends StellaCommand {
     'holding one, or a PEM Ed25519 public key file (then --name is required). A cosignature counts',
     'only while its time lies in --valid-from..--valid-until. One key is one witness: a key',
     'already present under another name is refused.',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = [
     '<%= config.bin %> trust witness add witness.example.com/w1+2a4b6c8d+BCdf... --valid-from 2026-01-01T00:00:00Z',

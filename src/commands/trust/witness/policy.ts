@@ -9,7 +9,7 @@ export default class TrustWitnessPolicy extends StellaCommand {
     "shipment's latest checkpoint it is proven consistent with) carries valid cosignatures from at",
     'least --threshold distinct witnesses named by --witness; each witness key counts once.',
     'Unknown cosignatures are ignored. --threshold 0 without --witness removes the policy.',
-  ].join('\n');
+  ].join(' ');
 
   static override examples = ['<%= config.bin %> trust witness policy --log https://rekor.example.com --threshold 2 --witness w1 --witness w2 --witness w3'];
   static override flags = {
