@@ -4,25 +4,13 @@
  * mutator falls back to these now and then, so malformed inputs of every kind are reached.
  */
 import type { Prng } from './prng.js';
+import { concatBytes } from '../../src/util/encoding.js';
 
 /** A mutation log: what was done, in order, printed with a failing input. */
 export type Trail = string[];
 
 const INTERESTING_8 = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x20, 0x0a, 0x30, 0x31, 0x04, 0x02, 0x05, 0x17, 0x18];
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-export { concat as concatParts };
 
 /** One havoc step on `input` (never in place). `donors`: other inputs to splice from. */
 export function mutateBytes(rng: Prng, input: Uint8Array, trail: Trail, donors: readonly Uint8Array[] = []): Uint8Array {
@@ -66,22 +54,22 @@ export function mutateBytes(rng: Prng, input: Uint8Array, trail: Trail, donors: 
     case 'delete-range': {
       const len = 1 + rng.smallSize(Math.max(1, n - at - 1));
       trail.push(`bytes: delete ${len} at ${at}`);
-      return concat(b.subarray(0, at), b.subarray(at + len));
+      return concatBytes(b.subarray(0, at), b.subarray(at + len));
     }
     case 'insert-random': {
       const ins = rng.bytes(1 + rng.smallSize(32));
       trail.push(`bytes: insert ${ins.length} random at ${at}`);
-      return concat(b.subarray(0, at), ins, b.subarray(at));
+      return concatBytes(b.subarray(0, at), ins, b.subarray(at));
     }
     case 'duplicate-range': {
       const len = 1 + rng.smallSize(Math.max(1, Math.min(256, n - at)));
       trail.push(`bytes: duplicate ${len} at ${at}`);
-      return concat(b.subarray(0, at + len), b.subarray(at, at + len), b.subarray(at + len));
+      return concatBytes(b.subarray(0, at + len), b.subarray(at, at + len), b.subarray(at + len));
     }
     case 'append-random': {
       const ins = rng.bytes(1 + rng.smallSize(64));
       trail.push(`bytes: append ${ins.length}`);
-      return concat(b, ins);
+      return concatBytes(b, ins);
     }
     case 'splice': {
       if (donors.length === 0) return mutateBytes(rng, input, trail);
@@ -89,7 +77,7 @@ export function mutateBytes(rng: Prng, input: Uint8Array, trail: Trail, donors: 
       const from = rng.int(d.length + 1);
       const len = rng.smallSize(Math.max(0, d.length - from));
       trail.push(`bytes: splice ${len} donor bytes at ${at}`);
-      return concat(b.subarray(0, at), d.subarray(from, from + len), b.subarray(at + (rng.chance(0.5) ? len : 0)));
+      return concatBytes(b.subarray(0, at), d.subarray(from, from + len), b.subarray(at + (rng.chance(0.5) ? len : 0)));
     }
     case 'empty':
       trail.push('bytes: empty');

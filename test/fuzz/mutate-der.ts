@@ -8,7 +8,8 @@
  * on purpose (non-minimal, indefinite, off by one, huge), and some inputs get plain havoc.
  */
 import type { Prng } from './prng.js';
-import { concatParts as concat, havoc, type Trail } from './mutate-bytes.js';
+import { havoc, type Trail } from './mutate-bytes.js';
+import { concatBytes as concat } from '../../src/util/encoding.js';
 
 interface DerTree {
   /** Identifier octets (one or more). */

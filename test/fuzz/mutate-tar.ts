@@ -12,7 +12,8 @@
 import { createHash } from 'node:crypto';
 import { Encoder } from 'cbor-x';
 import type { Prng } from './prng.js';
-import { concatParts as concat, havoc, type Trail } from './mutate-bytes.js';
+import { havoc, type Trail } from './mutate-bytes.js';
+import { concatBytes as concat } from '../../src/util/encoding.js';
 import { mutateJson, type Json } from './mutate-json.js';
 
 export const BLOCK = 512;
