@@ -4,17 +4,33 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.mutate/**', '.stella-demo/**', 'bin/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.mutate/**',
+      '.stella-demo/**',
+      'bin/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       // tsconfig has noUncheckedIndexedAccess: every index read is `T | undefined`, and `!` after a
       // bounds check (or on a parser's fixed-arity result) is how the code says "checked above".
       '@typescript-eslint/no-non-null-assertion': 'off',
       // Numbers and booleans in messages are the point of most messages; objects still are not.
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowRegExp: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true, allowRegExp: true },
+      ],
       // `(x) => void thing()` one-liners in callbacks read fine.
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
       // Parsers here match control characters on purpose (to refuse them); the rule is for accidents.

@@ -18,7 +18,12 @@ import { fileURLToPath } from 'node:url';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { ISSUER_URL, githubIdentity, signBlob, testAuthority } from '../test/helpers/authority-bundles.js';
+import {
+  ISSUER_URL,
+  githubIdentity,
+  signBlob,
+  testAuthority,
+} from '../test/helpers/authority-bundles.js';
 import { serializeBundle } from '../src/bundle/serialize.js';
 import { sha256 } from '../src/crypto.js';
 import { toHex, utf8 } from '../src/util/encoding.js';
@@ -67,7 +72,14 @@ async function shipment(n: number): Promise<Shipment> {
         const art = artifactOf(i);
         const now = T0 + i * 1000;
         const json = serializeBundle(signBlob(a, art, { repo: REPO, now }).bundle);
-        save({ artifactDigest: `sha256:${toHex(sha256(art))}`, bundleJson: json, contentKind: 'messageSignature', identity: IDENTITY, issuer: ISSUER_URL, createdAt: now });
+        save({
+          artifactDigest: `sha256:${toHex(sha256(art))}`,
+          bundleJson: json,
+          contentKind: 'messageSignature',
+          identity: IDENTITY,
+          issuer: ISSUER_URL,
+          createdAt: now,
+        });
         done++;
       }
       return Promise.resolve();
@@ -77,7 +89,9 @@ async function shipment(n: number): Promise<Shipment> {
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   renameSync(tmp, dir);
   writeFileSync(path.join(dir, 'done'), `${done}\n`);
-  console.log(`generated ${done} bundles in ${secs.toFixed(1)} s (${(done / secs).toFixed(0)} bundles/s, in process, cached in ${path.relative(ROOT, dir)})`);
+  console.log(
+    `generated ${done} bundles in ${secs.toFixed(1)} s (${(done / secs).toFixed(0)} bundles/s, in process, cached in ${path.relative(ROOT, dir)})`,
+  );
   return { n, store, root };
 }
 
@@ -93,59 +107,130 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Timed {
   const rssFile = path.join(CACHE, 'rss.txt');
   const haveTime = existsSync('/usr/bin/time');
   const cmd = haveTime ? '/usr/bin/time' : process.execPath;
-  const argv = haveTime ? ['-f', '%M', '-o', rssFile, process.execPath, CLI, ...args] : [CLI, ...args];
+  const argv = haveTime
+    ? ['-f', '%M', '-o', rssFile, process.execPath, CLI, ...args]
+    : [CLI, ...args];
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { env: { ...process.env, NO_COLOR: '1', STELLA_TRUST_STORE: '', ...env }, maxBuffer: 1024 * 1024 * 1024, encoding: 'utf8' });
+  const r = spawnSync(cmd, argv, {
+    env: { ...process.env, NO_COLOR: '1', STELLA_TRUST_STORE: '', ...env },
+    maxBuffer: 1024 * 1024 * 1024,
+    encoding: 'utf8',
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const maxRssMb = haveTime ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 : null;
+  const maxRssMb = haveTime
+    ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024
+    : null;
   return { seconds, maxRssMb, code: r.status ?? -1, stdout: r.stdout };
 }
 
 const rss = (t: Timed): string => (t.maxRssMb === null ? 'n/a' : `${t.maxRssMb.toFixed(0)} MB`);
-const line = (what: string, n: number, t: Timed): string => `  ${what.padEnd(26)} ${(n / t.seconds).toFixed(0).padStart(7)} bundles/s  ${t.seconds.toFixed(1).padStart(6)} s  peak RSS ${rss(t).padStart(7)}`;
+const line = (what: string, n: number, t: Timed): string =>
+  `  ${what.padEnd(26)} ${(n / t.seconds).toFixed(0).padStart(7)} bundles/s  ${t.seconds.toFixed(1).padStart(6)} s  peak RSS ${rss(t).padStart(7)}`;
 
 function peerRate(s: Shipment, tar: string, limit: number): number {
-  const entries = [...readTarStrict(readFileSync(tar), EXPORT_TAR_LIMITS)].filter(([name]) => name.startsWith('bundles/') && name.endsWith('.sigstore.json'));
+  const entries = [...readTarStrict(readFileSync(tar), EXPORT_TAR_LIMITS)].filter(
+    ([name]) => name.startsWith('bundles/') && name.endsWith('.sigstore.json'),
+  );
   const trust = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(readFileSync(s.root, 'utf8'))));
   const verifier = new Verifier(trust, { tlogThreshold: 1, ctlogThreshold: 1 });
   const byDigest = new Map<string, Buffer>();
-  for (let i = 0; i < s.n; i++) byDigest.set(toHex(sha256(artifactOf(i))), Buffer.from(artifactOf(i)));
-  const work = entries.slice(0, limit).map(([name, data]) => ({ json: Buffer.from(data).toString('utf8'), artifact: byDigest.get(name.split('/')[1]!)! }));
+  for (let i = 0; i < s.n; i++)
+    byDigest.set(toHex(sha256(artifactOf(i))), Buffer.from(artifactOf(i)));
+  const work = entries
+    .slice(0, limit)
+    .map(([name, data]) => ({
+      json: Buffer.from(data).toString('utf8'),
+      artifact: byDigest.get(name.split('/')[1]!)!,
+    }));
   const t0 = process.hrtime.bigint();
-  for (const w of work) verifier.verify(toSignedEntity(bundleFromJSON(JSON.parse(w.json)), w.artifact), { subjectAlternativeName: IDENTITY, extensions: { issuer: ISSUER_URL } });
+  for (const w of work)
+    verifier.verify(toSignedEntity(bundleFromJSON(JSON.parse(w.json)), w.artifact), {
+      subjectAlternativeName: IDENTITY,
+      extensions: { issuer: ISSUER_URL },
+    });
   return work.length / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-const sizes = process.argv.length > 2 ? process.argv.slice(2).map(Number) : [1000, 10_000, ...(process.env['BENCH_SHIPMENT_100K'] === '1' ? [100_000] : [])];
+const sizes =
+  process.argv.length > 2
+    ? process.argv.slice(2).map(Number)
+    : [1000, 10_000, ...(process.env['BENCH_SHIPMENT_100K'] === '1' ? [100_000] : [])];
 const cores = availableParallelism();
 mkdirSync(CACHE, { recursive: true });
-console.log(`\nshipments (node ${process.version}, ${cores} cores; through bin/run.js; peak RSS from /usr/bin/time)`);
+console.log(
+  `\nshipments (node ${process.version}, ${cores} cores; through bin/run.js; peak RSS from /usr/bin/time)`,
+);
 const results: Record<string, unknown> = {};
 for (const n of sizes) {
   const s = await shipment(n);
   const tar = path.join(CACHE, `shipment-${FORMAT}-${n}.tar`);
   rmSync(tar, { force: true });
-  const exp = cli(['attest', 'export-bundle', '--all', '--attestation-store', s.store, '--output', tar, '--created-at', CREATED_AT]);
+  const exp = cli([
+    'attest',
+    'export-bundle',
+    '--all',
+    '--attestation-store',
+    s.store,
+    '--output',
+    tar,
+    '--created-at',
+    CREATED_AT,
+  ]);
   if (exp.code !== 0) throw new Error(`export-bundle failed (exit ${exp.code})`);
-  const policy = ['--trusted-root', s.root, '--certificate-identity', IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), '--certificate-oidc-issuer', ISSUER_URL, '--json'];
+  const policy = [
+    '--trusted-root',
+    s.root,
+    '--certificate-identity',
+    IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    '--certificate-oidc-issuer',
+    ISSUER_URL,
+    '--json',
+  ];
   const verify = (jobs: number): Timed => {
-    const t = cli(['attest', 'verify', '--archive', tar, '--all', '--jobs', String(jobs), ...policy]);
+    const t = cli([
+      'attest',
+      'verify',
+      '--archive',
+      tar,
+      '--all',
+      '--jobs',
+      String(jobs),
+      ...policy,
+    ]);
     const o = JSON.parse(t.stdout) as { ok: boolean; summary: { passed: number } };
-    if (t.code !== 0 || !o.ok || o.summary.passed !== n) throw new Error(`verify --jobs ${jobs} did not verify all ${n} (exit ${t.code}, passed ${o.summary.passed})`);
+    if (t.code !== 0 || !o.ok || o.summary.passed !== n)
+      throw new Error(
+        `verify --jobs ${jobs} did not verify all ${n} (exit ${t.code}, passed ${o.summary.passed})`,
+      );
     return t;
   };
   const one = verify(1);
   const all = verify(cores);
-  console.log(`${n.toLocaleString('en-US')} bundles (archive ${(readFileSync(tar).length / 1e6).toFixed(1)} MB)`);
+  console.log(
+    `${n.toLocaleString('en-US')} bundles (archive ${(readFileSync(tar).length / 1e6).toFixed(1)} MB)`,
+  );
   console.log(line('export-bundle --all', n, exp));
   console.log(line('verify --jobs 1', n, one));
   console.log(line(`verify --jobs ${cores}`, n, all));
-  const entry: Record<string, number | null> = { export: n / exp.seconds, exportRssMb: exp.maxRssMb, jobs1: n / one.seconds, jobs1RssMb: one.maxRssMb, jobsAll: n / all.seconds, jobsAllRssMb: all.maxRssMb };
+  const entry: Record<string, number | null> = {
+    export: n / exp.seconds,
+    exportRssMb: exp.maxRssMb,
+    jobs1: n / one.seconds,
+    jobs1RssMb: one.maxRssMb,
+    jobsAll: n / all.seconds,
+    jobsAllRssMb: all.maxRssMb,
+  };
   if (n === sizes[0]) {
     const peer = peerRate(s, tar, 1000);
-    console.log(`  ${'@sigstore/verify loop'.padEnd(26)} ${peer.toFixed(0).padStart(7)} bundles/s  (one process, the first ${Math.min(1000, n)} bundles of this shipment)`);
+    console.log(
+      `  ${'@sigstore/verify loop'.padEnd(26)} ${peer.toFixed(0).padStart(7)} bundles/s  (one process, the first ${Math.min(1000, n)} bundles of this shipment)`,
+    );
     entry['peer'] = peer;
   }
   results[String(n)] = entry;
 }
-if (process.env['BENCH_JSON']) writeFileSync(process.env['BENCH_JSON'].replace(/(\.json)?$/, '.shipment.json'), JSON.stringify({ cores, results }, null, 2));
+if (process.env['BENCH_JSON'])
+  writeFileSync(
+    process.env['BENCH_JSON'].replace(/(\.json)?$/, '.shipment.json'),
+    JSON.stringify({ cores, results }, null, 2),
+  );

@@ -19,7 +19,8 @@ import { verifyBundle } from '../src/verify/pipeline.js';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const CONFORMANCE = path.resolve(ROOT, '..', 'shared', 'conformance');
-const DEFAULT_IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const DEFAULT_IDENTITY =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const DEFAULT_ISSUER = 'https://token.actions.githubusercontent.com';
 
 interface BenchCase {
@@ -43,7 +44,8 @@ function conformanceCases(): BenchCase[] {
     if (name.endsWith('_fail')) continue;
     const c = path.join(dir, name);
     const f = (n: string) => (existsSync(path.join(c, n)) ? path.join(c, n) : undefined);
-    const rootPath = f('trusted_root.json') ?? path.join(CONFORMANCE, 'public-good-trusted-root.json');
+    const rootPath =
+      f('trusted_root.json') ?? path.join(CONFORMANCE, 'public-good-trusted-root.json');
     const artifactPath = f('artifact') ?? path.join(CONFORMANCE, 'a.txt');
     out.push({
       name,
@@ -64,7 +66,17 @@ function conformanceCases(): BenchCase[] {
 function sampleCases(): BenchCase[] {
   const manifest = path.join(ROOT, 'samples', 'samples.json');
   if (!existsSync(manifest)) return [];
-  const m = JSON.parse(readFileSync(manifest, 'utf8')) as { bundles: { name: string; bundle: string; artifact: string; identity?: string; issuer?: string; key?: string }[]; trustedRoot: string };
+  const m = JSON.parse(readFileSync(manifest, 'utf8')) as {
+    bundles: {
+      name: string;
+      bundle: string;
+      artifact: string;
+      identity?: string;
+      issuer?: string;
+      key?: string;
+    }[];
+    trustedRoot: string;
+  };
   const rootPath = path.join(ROOT, 'samples', m.trustedRoot);
   return m.bundles.map((b) => ({
     name: `samples/${b.name}`,
@@ -82,18 +94,39 @@ function sampleCases(): BenchCase[] {
 
 function stellaVerifier(c: BenchCase): () => Promise<void> {
   const trust = parseTrustedRoot(c.rootText);
-  const policy = buildPolicy(c.keyPath ? { publicKeyPem: readFileSync(c.keyPath, 'utf8') } : { certificateIdentity: c.identity!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), certificateOidcIssuer: c.issuer! });
-  return () => verifyBundle({ bundle: parseBundle(c.bundleText), artifact: { kind: 'bytes', data: c.artifact }, trust, policy });
+  const policy = buildPolicy(
+    c.keyPath
+      ? { publicKeyPem: readFileSync(c.keyPath, 'utf8') }
+      : {
+          certificateIdentity: c.identity!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+          certificateOidcIssuer: c.issuer!,
+        },
+  );
+  return () =>
+    verifyBundle({
+      bundle: parseBundle(c.bundleText),
+      artifact: { kind: 'bytes', data: c.artifact },
+      trust,
+      policy,
+    });
 }
 
 function peerVerifier(c: BenchCase): () => Promise<void> {
   const keyPem = c.keyPath ? readFileSync(c.keyPath, 'utf8') : undefined;
-  const trust = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(c.rootText)), keyPem ? () => ({ publicKey: createPublicKey(keyPem), validFor: () => true }) : undefined);
+  const trust = toTrustMaterial(
+    TrustedRoot.fromJSON(JSON.parse(c.rootText)),
+    keyPem ? () => ({ publicKey: createPublicKey(keyPem), validFor: () => true }) : undefined,
+  );
   const verifier = new Verifier(trust, { tlogThreshold: 1, ctlogThreshold: keyPem ? 0 : 1 });
   const artifact = Buffer.from(c.artifact);
   return async () => {
     const entity = toSignedEntity(bundleFromJSON(JSON.parse(c.bundleText)), artifact);
-    verifier.verify(entity, keyPem ? undefined : { subjectAlternativeName: c.identity!, extensions: { issuer: c.issuer! } });
+    verifier.verify(
+      entity,
+      keyPem
+        ? undefined
+        : { subjectAlternativeName: c.identity!, extensions: { issuer: c.issuer! } },
+    );
   };
 }
 
@@ -136,7 +169,9 @@ for (const c of cases) {
     console.log(`skipping ${c.name} (not verifiable by both clients): ${(e as Error).message}`);
   }
 }
-console.log(`${usable.length} happy-path bundles, ${iterations} iterations each, one process (node ${process.version})`);
+console.log(
+  `${usable.length} happy-path bundles, ${iterations} iterations each, one process (node ${process.version})`,
+);
 const stella = await throughput(usable.map(stellaVerifier), iterations);
 const peer = await throughput(usable.map(peerVerifier), Math.max(5, Math.floor(iterations / 10)));
 console.log(`Stella            ${stella.toFixed(0).padStart(7)} bundles/s`);
@@ -146,14 +181,39 @@ console.log(`ratio             ${(stella / peer).toFixed(1).padStart(7)}x (goal:
 // Start-up: one whole verification per process, as in a CI job.
 const c = usable.find((x) => x.identity) ?? usable[0]!;
 const peerScript = path.join(ROOT, 'dist', 'bench', 'peer-verify-once.js');
-const cliArgs = [path.join(ROOT, 'bin', 'run.js'), 'attest', 'verify', '--offline', '--bundle', c.bundlePath, '--artifact', c.artifactPath, '--trusted-root', c.rootPath,
-  ...(c.keyPath ? ['--key', c.keyPath] : ['--certificate-identity', c.identity!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), '--certificate-oidc-issuer', c.issuer!])];
+const cliArgs = [
+  path.join(ROOT, 'bin', 'run.js'),
+  'attest',
+  'verify',
+  '--offline',
+  '--bundle',
+  c.bundlePath,
+  '--artifact',
+  c.artifactPath,
+  '--trusted-root',
+  c.rootPath,
+  ...(c.keyPath
+    ? ['--key', c.keyPath]
+    : [
+        '--certificate-identity',
+        c.identity!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+        '--certificate-oidc-issuer',
+        c.issuer!,
+      ]),
+];
 const runs = 15;
 const stellaMs = wallTime(cliArgs, runs);
-const peerMs = wallTime([peerScript, c.bundlePath, c.artifactPath, c.rootPath, c.identity ?? '', c.issuer ?? ''], runs);
+const peerMs = wallTime(
+  [peerScript, c.bundlePath, c.artifactPath, c.rootPath, c.identity ?? '', c.issuer ?? ''],
+  runs,
+);
 const bareMs = wallTime([path.join(ROOT, 'bin', 'run.js'), '--version'], runs);
 console.log(`start-up (median of ${runs}, ${c.name}):`);
 console.log(`  stella attest verify            ${stellaMs.toFixed(0).padStart(5)} ms`);
 console.log(`  @sigstore/verify in one process ${peerMs.toFixed(0).padStart(5)} ms`);
 console.log(`  stella --version (bare oclif)   ${bareMs.toFixed(0).padStart(5)} ms`);
-if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ stella, peer, ratio: stella / peer, stellaMs, peerMs, bareMs }, null, 2));
+if (process.env.BENCH_JSON)
+  writeFileSync(
+    process.env.BENCH_JSON,
+    JSON.stringify({ stella, peer, ratio: stella / peer, stellaMs, peerMs, bareMs }, null, 2),
+  );

@@ -20,7 +20,12 @@ import { buildInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../src/bundle/intoto
 import type { Bundle, BundleContent } from '../src/bundle/model.js';
 import { serializeBundle } from '../src/bundle/serialize.js';
 import { createSandboxAuthority, type SandboxAuthority } from '../src/sandbox/authority/index.js';
-import { deriveAuthorityKey, deriveAuthorityKeys, seedFromString, type AuthorityKey } from '../src/sandbox/authority/keys.js';
+import {
+  deriveAuthorityKey,
+  deriveAuthorityKeys,
+  seedFromString,
+  type AuthorityKey,
+} from '../src/sandbox/authority/keys.js';
 import type { MintTokenOptions } from '../src/sandbox/authority/oidc.js';
 import { bundleFromRekorResponse } from '../src/bundle/from-rekor.js';
 import { dsseProposal, hashedRekordProposal } from '../src/sign/rekor-client.js';
@@ -62,13 +67,20 @@ function sampleSigner(seed: Uint8Array, label: string): { key: AuthorityKey; pem
 }
 
 /** Token -> Fulcio request (PoP over `sub`) -> leaf certificate DER. */
-function certify(authority: SandboxAuthority, signer: { key: AuthorityKey; pem: string }, token: MintTokenOptions): Uint8Array {
+function certify(
+  authority: SandboxAuthority,
+  signer: { key: AuthorityKey; pem: string },
+  token: MintTokenOptions,
+): Uint8Array {
   const jwt = authority.oidc.mintToken(token);
   const sub = authority.oidc.verifyToken(jwt, { audience: 'sigstore', now: token.now }).sub;
   const response = authority.fulcio.createSigningCertificate(
     {
       credentials: { oidcIdentityToken: jwt },
-      publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: signer.pem }, proofOfPossession: toBase64(signer.key.sign(utf8.encode(sub))) },
+      publicKeyRequest: {
+        publicKey: { algorithm: 'ECDSA', content: signer.pem },
+        proofOfPossession: toBase64(signer.key.sign(utf8.encode(sub))),
+      },
     },
     { now: token.now, oidcIssuers: [authority.oidc.trusted()] },
   );
@@ -82,19 +94,35 @@ function bundleText(b: Bundle): string {
 /** Build every sample in memory. Pure: same code, same bytes. */
 export function generateSamples(): GeneratedSamples {
   const seed = seedFromString(SAMPLES_SEED);
-  const authority = createSandboxAuthority({ keys: deriveAuthorityKeys(seed), createdAt: SAMPLES_CREATED_AT, urls: SAMPLES_URLS });
+  const authority = createSandboxAuthority({
+    keys: deriveAuthorityKeys(seed),
+    createdAt: SAMPLES_CREATED_AT,
+    urls: SAMPLES_URLS,
+  });
   const minute = 60_000;
   const t = (i: number): number => SAMPLES_SIGNED_AT + i * minute;
 
-  const artifact = utf8.encode('Stella sample artifact.\nSigned by the Stella sandbox authority (fixed seed, fixed clock).\n');
+  const artifact = utf8.encode(
+    'Stella sample artifact.\nSigned by the Stella sandbox authority (fixed seed, fixed clock).\n',
+  );
   const artifactDigest = sha256(artifact);
   const imageManifest = utf8.encode(
     `${JSON.stringify(
       {
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${toHex(sha256(utf8.encode('{}')))}`, size: 2 },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${toHex(artifactDigest)}`, size: artifact.length }],
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          digest: `sha256:${toHex(sha256(utf8.encode('{}')))}`,
+          size: 2,
+        },
+        layers: [
+          {
+            mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+            digest: `sha256:${toHex(artifactDigest)}`,
+            size: artifact.length,
+          },
+        ],
       },
       null,
       2,
@@ -102,18 +130,35 @@ export function generateSamples(): GeneratedSamples {
   );
   const imageDigest = sha256(imageManifest);
 
-  const pending: Array<{ file: string; content: BundleContent; signer: { certificate: Uint8Array } | { publicKeyHint: string }; logIndex: number }> = [];
+  const pending: Array<{
+    file: string;
+    content: BundleContent;
+    signer: { certificate: Uint8Array } | { publicKeyHint: string };
+    logIndex: number;
+  }> = [];
 
   // 1. hashedrekord over a blob, GitHub Actions identity.
-  const gh: MintTokenOptions = { platform: 'github', repo: GITHUB_REPO, ref: 'refs/heads/main', now: t(0) };
+  const gh: MintTokenOptions = {
+    platform: 'github',
+    repo: GITHUB_REPO,
+    ref: 'refs/heads/main',
+    now: t(0),
+  };
   {
     const signer = sampleSigner(seed, 'sample-ephemeral-blob');
     const cert = certify(authority, signer, gh);
     const signature = signer.key.sign(artifact);
-    const r = authority.rekor.createEntry(hashedRekordProposal(toHex(artifactDigest), signature, derToPem(cert)), { now: t(0) + 5_000 });
+    const r = authority.rekor.createEntry(
+      hashedRekordProposal(toHex(artifactDigest), signature, derToPem(cert)),
+      { now: t(0) + 5_000 },
+    );
     pending.push({
       file: 'blob.sigstore.json',
-      content: { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: artifactDigest }, signature },
+      content: {
+        kind: 'messageSignature',
+        messageDigest: { algorithm: 'SHA2_256', digest: artifactDigest },
+        signature,
+      },
       signer: { certificate: cert },
       logIndex: r.logIndex,
     });
@@ -124,38 +169,82 @@ export function generateSamples(): GeneratedSamples {
     const signer = sampleSigner(seed, 'sample-ephemeral-digest');
     const cert = certify(authority, signer, { ...gh, now: t(1) });
     const signature = signer.key.signDigest(imageDigest);
-    const r = authority.rekor.createEntry(hashedRekordProposal(toHex(imageDigest), signature, derToPem(cert)), { now: t(1) + 5_000 });
+    const r = authority.rekor.createEntry(
+      hashedRekordProposal(toHex(imageDigest), signature, derToPem(cert)),
+      { now: t(1) + 5_000 },
+    );
     pending.push({
       file: 'digest-only.sigstore.json',
-      content: { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: imageDigest }, signature },
+      content: {
+        kind: 'messageSignature',
+        messageDigest: { algorithm: 'SHA2_256', digest: imageDigest },
+        signature,
+      },
       signer: { certificate: cert },
       logIndex: r.logIndex,
     });
   }
 
   // 3. In-toto attestation (SLSA-style provenance) in DSSE, GitLab CI identity.
-  const gl: MintTokenOptions = { platform: 'gitlab', repo: GITLAB_PROJECT, ref: 'refs/heads/main', now: t(2) };
-  const glClaims = authority.oidc.verifyToken(authority.oidc.mintToken(gl), { audience: 'sigstore', now: t(2) });
+  const gl: MintTokenOptions = {
+    platform: 'gitlab',
+    repo: GITLAB_PROJECT,
+    ref: 'refs/heads/main',
+    now: t(2),
+  };
+  const glClaims = authority.oidc.verifyToken(authority.oidc.mintToken(gl), {
+    audience: 'sigstore',
+    now: t(2),
+  });
   const glSan = `https://${String(glClaims['ci_config_ref_uri'])}`;
   {
     const signer = sampleSigner(seed, 'sample-ephemeral-attestation');
     const cert = certify(authority, signer, gl);
-    const { payload } = buildInTotoStatement([{ name: 'artifact.txt', digest: { sha256: toHex(artifactDigest) } }], 'https://slsa.dev/provenance/v1', {
-      buildDefinition: {
-        buildType: 'https://stella.invalid/sandbox/build/v1',
-        externalParameters: { repository: `https://gitlab.com/${GITLAB_PROJECT}`, ref: 'refs/heads/main' },
-        internalParameters: {},
-        resolvedDependencies: [{ uri: `git+https://gitlab.com/${GITLAB_PROJECT}@refs/heads/main`, digest: { gitCommit: String(glClaims['sha']) } }],
+    const { payload } = buildInTotoStatement(
+      [{ name: 'artifact.txt', digest: { sha256: toHex(artifactDigest) } }],
+      'https://slsa.dev/provenance/v1',
+      {
+        buildDefinition: {
+          buildType: 'https://stella.invalid/sandbox/build/v1',
+          externalParameters: {
+            repository: `https://gitlab.com/${GITLAB_PROJECT}`,
+            ref: 'refs/heads/main',
+          },
+          internalParameters: {},
+          resolvedDependencies: [
+            {
+              uri: `git+https://gitlab.com/${GITLAB_PROJECT}@refs/heads/main`,
+              digest: { gitCommit: String(glClaims['sha']) },
+            },
+          ],
+        },
+        runDetails: {
+          builder: { id: glSan },
+          metadata: {
+            invocationId: `https://gitlab.com/${GITLAB_PROJECT}/-/jobs/${String(glClaims['job_id'])}`,
+            startedOn: new Date(t(2) - minute).toISOString(),
+            finishedOn: new Date(t(2)).toISOString(),
+          },
+        },
       },
-      runDetails: {
-        builder: { id: glSan },
-        metadata: { invocationId: `https://gitlab.com/${GITLAB_PROJECT}/-/jobs/${String(glClaims['job_id'])}`, startedOn: new Date(t(2) - minute).toISOString(), finishedOn: new Date(t(2)).toISOString() },
-      },
-    });
+    );
     const sig = signer.key.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
-    const content: BundleContent = { kind: 'dsseEnvelope', payload, payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig, keyid: '' }] };
-    const r = authority.rekor.createEntry(dsseProposal(serializeEnvelope(content), derToPem(cert)), { now: t(2) + 5_000 });
-    pending.push({ file: 'attestation.sigstore.json', content, signer: { certificate: cert }, logIndex: r.logIndex });
+    const content: BundleContent = {
+      kind: 'dsseEnvelope',
+      payload,
+      payloadType: IN_TOTO_PAYLOAD_TYPE,
+      signatures: [{ sig, keyid: '' }],
+    };
+    const r = authority.rekor.createEntry(
+      dsseProposal(serializeEnvelope(content), derToPem(cert)),
+      { now: t(2) + 5_000 },
+    );
+    pending.push({
+      file: 'attestation.sigstore.json',
+      content,
+      signer: { certificate: cert },
+      logIndex: r.logIndex,
+    });
   }
 
   // 4. Managed key: a long-lived key named by a hint, verified with key.pub.
@@ -163,10 +252,17 @@ export function generateSamples(): GeneratedSamples {
   const hint = toBase64(sha256(managed.key.spki));
   {
     const signature = managed.key.sign(artifact);
-    const r = authority.rekor.createEntry(hashedRekordProposal(toHex(artifactDigest), signature, managed.pem), { now: t(3) + 5_000 });
+    const r = authority.rekor.createEntry(
+      hashedRekordProposal(toHex(artifactDigest), signature, managed.pem),
+      { now: t(3) + 5_000 },
+    );
     pending.push({
       file: 'managed-key.sigstore.json',
-      content: { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: artifactDigest }, signature },
+      content: {
+        kind: 'messageSignature',
+        messageDigest: { algorithm: 'SHA2_256', digest: artifactDigest },
+        signature,
+      },
       signer: { publicKeyHint: hint },
       logIndex: r.logIndex,
     });
@@ -180,7 +276,16 @@ export function generateSamples(): GeneratedSamples {
   files.set('image-manifest.json', Buffer.from(imageManifest).toString('utf8'));
   files.set('key.pub', managed.pem);
   for (const p of pending) {
-    files.set(p.file, bundleText(bundleFromRekorResponse({ content: p.content, signer: p.signer, rekorEntry: authority.rekor.entryByIndex(p.logIndex)! })));
+    files.set(
+      p.file,
+      bundleText(
+        bundleFromRekorResponse({
+          content: p.content,
+          signer: p.signer,
+          rekorEntry: authority.rekor.entryByIndex(p.logIndex)!,
+        }),
+      ),
+    );
   }
 
   const ghSan = `https://github.com/${GITHUB_REPO}/.github/workflows/release.yml@refs/heads/main`;
@@ -213,10 +318,34 @@ export function generateSamples(): GeneratedSamples {
   const manifest = {
     trustedRoot: 'trusted_root.json',
     bundles: [
-      { name: 'blob', bundle: 'blob.sigstore.json', artifact: 'artifact.txt', identity: ghSan, issuer: iss },
-      { name: 'digest-only', bundle: 'digest-only.sigstore.json', artifact: 'image-manifest.json', artifactDigest: `sha256:${toHex(imageDigest)}`, identity: ghSan, issuer: iss },
-      { name: 'attestation', bundle: 'attestation.sigstore.json', artifact: 'artifact.txt', identity: glSan, issuer: iss },
-      { name: 'managed-key', bundle: 'managed-key.sigstore.json', artifact: 'artifact.txt', key: 'key.pub' },
+      {
+        name: 'blob',
+        bundle: 'blob.sigstore.json',
+        artifact: 'artifact.txt',
+        identity: ghSan,
+        issuer: iss,
+      },
+      {
+        name: 'digest-only',
+        bundle: 'digest-only.sigstore.json',
+        artifact: 'image-manifest.json',
+        artifactDigest: `sha256:${toHex(imageDigest)}`,
+        identity: ghSan,
+        issuer: iss,
+      },
+      {
+        name: 'attestation',
+        bundle: 'attestation.sigstore.json',
+        artifact: 'artifact.txt',
+        identity: glSan,
+        issuer: iss,
+      },
+      {
+        name: 'managed-key',
+        bundle: 'managed-key.sigstore.json',
+        artifact: 'artifact.txt',
+        key: 'key.pub',
+      },
     ],
   };
   files.set('samples.json', `${JSON.stringify(manifest, null, 2)}\n`);
@@ -238,7 +367,7 @@ function readme(descriptions: SampleDescription[], imageDigest: Uint8Array): str
     '## Files',
     '',
     '- `trusted_root.json`: the authority as a trusted root (v0.2): CA chain (intermediate, root),',
-    `  Rekor log \`${SAMPLES_URLS.rekor}\`, CT log \`${SAMPLES_URLS.ctLog}\`, all valid from ${new Date(SAMPLES_CREATED_AT).toISOString().replace(".000Z", "Z")}.`,
+    `  Rekor log \`${SAMPLES_URLS.rekor}\`, CT log \`${SAMPLES_URLS.ctLog}\`, all valid from ${new Date(SAMPLES_CREATED_AT).toISOString().replace('.000Z', 'Z')}.`,
     '- `artifact.txt`: the signed blob.',
     `- \`image-manifest.json\`: an OCI manifest standing in for a container image; its digest is \`sha256:${toHex(imageDigest)}\`.`,
     '- `key.pub`: the managed key (PEM) for `managed-key.sigstore.json`.',
@@ -260,11 +389,13 @@ export function writeSamples(outDir: string): string[] {
   const { files } = generateSamples();
   mkdirSync(outDir, { recursive: true });
   const names = [...files.keys()].sort();
-  for (const name of names) writeFileAtomic(join(outDir, name), files.get(name)!, { what: 'sample' });
+  for (const name of names)
+    writeFileAtomic(join(outDir, name), files.get(name)!, { what: 'sample' });
   return names;
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+const isMain =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
 if (isMain) {
   // dist/scripts/make-samples.js -> <project>/samples
   const defaultOut = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'samples');

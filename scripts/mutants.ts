@@ -57,8 +57,15 @@ const SWAP: Partial<Record<ts.SyntaxKind, [Operator, string]>> = {
 function neverReturning(sf: ts.SourceFile): Set<string> {
   const names = new Set(['fail']);
   const visit = (n: ts.Node): void => {
-    if (ts.isFunctionDeclaration(n) && n.name && n.type?.kind === ts.SyntaxKind.NeverKeyword) names.add(n.name.text);
-    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer)) && n.initializer.type?.kind === ts.SyntaxKind.NeverKeyword) {
+    if (ts.isFunctionDeclaration(n) && n.name && n.type?.kind === ts.SyntaxKind.NeverKeyword)
+      names.add(n.name.text);
+    if (
+      ts.isVariableDeclaration(n) &&
+      ts.isIdentifier(n.name) &&
+      n.initializer &&
+      (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer)) &&
+      n.initializer.type?.kind === ts.SyntaxKind.NeverKeyword
+    ) {
       names.add(n.name.text);
     }
     ts.forEachChild(n, visit);
@@ -68,7 +75,9 @@ function neverReturning(sf: ts.SourceFile): Set<string> {
 }
 
 function isNeverCall(e: ts.Expression | undefined, names: Set<string>): boolean {
-  return !!e && ts.isCallExpression(e) && ts.isIdentifier(e.expression) && names.has(e.expression.text);
+  return (
+    !!e && ts.isCallExpression(e) && ts.isIdentifier(e.expression) && names.has(e.expression.text)
+  );
 }
 
 /** The innermost function-like node around `n`. */
@@ -97,12 +106,17 @@ export function generateMutants(fileName: string, text: string): Mutant[] {
       if (swap) add(swap[0], n.operatorToken.getStart(sf), n.operatorToken.getEnd(), swap[1]);
     } else if (ts.isPrefixUnaryExpression(n) && n.operator === ts.SyntaxKind.ExclamationToken) {
       // `!!x` is a coercion, not a check: mutate the outer `!` only once.
-      if (!(ts.isPrefixUnaryExpression(n.parent) && n.parent.operator === ts.SyntaxKind.ExclamationToken)) add('negation-removed', n.getStart(sf), n.operand.getStart(sf), '');
+      if (!(
+        ts.isPrefixUnaryExpression(n.parent) && n.parent.operator === ts.SyntaxKind.ExclamationToken
+      ))
+        add('negation-removed', n.getStart(sf), n.operand.getStart(sf), '');
     } else if (ts.isIfStatement(n)) {
       const c = n.expression;
       // `if (!x)` negated is `if (x)`: negation-removed already makes that mutant.
-      if (!(ts.isPrefixUnaryExpression(c) && c.operator === ts.SyntaxKind.ExclamationToken)) add('condition-negated', c.getStart(sf), c.getEnd(), `!(${c.getText(sf)})`);
-      if (!n.elseStatement && isEarlyExit(n.thenStatement)) add('early-exit-dropped', n.getStart(sf), n.getEnd(), ';');
+      if (!(ts.isPrefixUnaryExpression(c) && c.operator === ts.SyntaxKind.ExclamationToken))
+        add('condition-negated', c.getStart(sf), c.getEnd(), `!(${c.getText(sf)})`);
+      if (!n.elseStatement && isEarlyExit(n.thenStatement))
+        add('early-exit-dropped', n.getStart(sf), n.getEnd(), ';');
     } else if (ts.isThrowStatement(n)) {
       add('throw-removed', n.getStart(sf), n.getEnd(), ';');
     } else if (ts.isExpressionStatement(n) && isNeverCall(n.expression, never)) {
@@ -112,10 +126,16 @@ export function generateMutants(fileName: string, text: string): Mutant[] {
     } else if (ts.isReturnStatement(n) && n.expression) {
       const f = enclosingFunction(n);
       const e = n.expression;
-      if (f?.type?.kind === ts.SyntaxKind.BooleanKeyword && e.kind !== ts.SyntaxKind.TrueKeyword) add('returns-true', e.getStart(sf), e.getEnd(), 'true');
+      if (f?.type?.kind === ts.SyntaxKind.BooleanKeyword && e.kind !== ts.SyntaxKind.TrueKeyword)
+        add('returns-true', e.getStart(sf), e.getEnd(), 'true');
     }
     // A concise arrow body declared `: boolean` (`(x): boolean => check(x)`) is a return too.
-    if (ts.isArrowFunction(n) && n.type?.kind === ts.SyntaxKind.BooleanKeyword && !ts.isBlock(n.body) && n.body.kind !== ts.SyntaxKind.TrueKeyword) {
+    if (
+      ts.isArrowFunction(n) &&
+      n.type?.kind === ts.SyntaxKind.BooleanKeyword &&
+      !ts.isBlock(n.body) &&
+      n.body.kind !== ts.SyntaxKind.TrueKeyword
+    ) {
       add('returns-true', n.body.getStart(sf), n.body.getEnd(), 'true');
     }
     ts.forEachChild(n, visit);
@@ -135,7 +155,8 @@ export function generateMutants(fileName: string, text: string): Mutant[] {
 
 /** The source with one mutant applied. */
 export function applyMutant(text: string, m: Mutant): string {
-  if (text.slice(m.start, m.end) !== m.original) throw new Error(`mutant ${m.id} does not match the source`);
+  if (text.slice(m.start, m.end) !== m.original)
+    throw new Error(`mutant ${m.id} does not match the source`);
   return text.slice(0, m.start) + m.replacement + text.slice(m.end);
 }
 

@@ -33,16 +33,41 @@
  */
 import ts from 'typescript';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyMutant, generateMutants, mutantDiff, sampleMutants, type Mutant, type Operator } from './mutants.js';
+import {
+  applyMutant,
+  generateMutants,
+  mutantDiff,
+  sampleMutants,
+  type Mutant,
+  type Operator,
+} from './mutants.js';
 
 const PROJECT_ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const WORK = path.join(PROJECT_ROOT, '.mutate');
 
 /** Folders whose files are mutated. */
-const TARGET_DIRS = ['src/verify', 'src/x509', 'src/tlog', 'src/timestamp', 'src/bundle', 'src/der'];
+const TARGET_DIRS = [
+  'src/verify',
+  'src/x509',
+  'src/tlog',
+  'src/timestamp',
+  'src/bundle',
+  'src/der',
+];
 /**
  * Not mutated: they build certificates and tokens for the sandbox and the tests (a mutant
  * there changes the fixtures, not a check), or only render the CLI's output.
@@ -64,7 +89,13 @@ const RELATED: Record<string, string[]> = {
   'src/tlog/rekor-entry.ts': ['test/bundle/from-rekor.test.ts'],
 };
 /** Run against every mutant. */
-const END_TO_END = ['test/verify/adversarial.test.ts', 'test/verify/pipeline.test.ts', 'test/verify/identity.test.ts', 'test/verify/algorithms.test.ts', 'test/verify/conformance.test.ts'];
+const END_TO_END = [
+  'test/verify/adversarial.test.ts',
+  'test/verify/pipeline.test.ts',
+  'test/verify/identity.test.ts',
+  'test/verify/algorithms.test.ts',
+  'test/verify/conformance.test.ts',
+];
 /** The conformance file's CLI and @sigstore/verify tests are left out (see above). */
 const MATCH = ['!conformance (shared) CLI:*', '!conformance (shared) @sigstore/verify:*'];
 /** ava settings for mutant runs (the project's own keep a process per test file). */
@@ -81,7 +112,15 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { only: [], maxPerFile: 6, seed: 'stella', jobs: 1, timeoutS: undefined, budgetMin: 27, list: false };
+  const o: Options = {
+    only: [],
+    maxPerFile: 6,
+    seed: 'stella',
+    jobs: 1,
+    timeoutS: undefined,
+    budgetMin: 27,
+    list: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -125,11 +164,20 @@ function sourceFiles(): string[] {
 function testsFor(file: string): string[] {
   const mirror = file.replace(/^src\//, 'test/').replace(/\.ts$/, '.test.ts');
   const wanted = [mirror, ...(RELATED[file] ?? []), ...END_TO_END];
-  return [...new Set(wanted)].filter((t) => existsSync(path.join(PROJECT_ROOT, t))).map((t) => `dist/${jsOf(t)}`);
+  return [...new Set(wanted)]
+    .filter((t) => existsSync(path.join(PROJECT_ROOT, t)))
+    .map((t) => `dist/${jsOf(t)}`);
 }
 
 function compile(fileName: string, text: string): string {
-  return ts.transpileModule(text, { fileName, compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, sourceMap: false } }).outputText;
+  return ts.transpileModule(text, {
+    fileName,
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      sourceMap: false,
+    },
+  }).outputText;
 }
 
 /** A private copy of the built project to run mutants in. */
@@ -142,7 +190,8 @@ function makeWorkspace(name: string): string {
     const from = path.join(PROJECT_ROOT, entry);
     const to = path.join(ws, entry);
     // Copied: what the tests load code from (bin/run.js imports ../dist relative to itself).
-    if (entry === 'dist' || entry === 'bin' || entry === 'package.json') cpSync(from, to, { recursive: true });
+    if (entry === 'dist' || entry === 'bin' || entry === 'package.json')
+      cpSync(from, to, { recursive: true });
     else symlinkSync(realpathSync(from), to);
   }
   writeFileSync(path.join(ws, 'ava.mutate.config.mjs'), AVA_CONFIG);
@@ -171,9 +220,21 @@ interface RunResult {
 function runTests(ws: string, tests: string[], timeoutMs: number): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const args = [path.join(ws, 'node_modules', 'ava', 'entrypoints', 'cli.mjs'), '--config', 'ava.mutate.config.mjs', '--fail-fast', ...MATCH.flatMap((m) => ['--match', m]), ...tests];
+    const args = [
+      path.join(ws, 'node_modules', 'ava', 'entrypoints', 'cli.mjs'),
+      '--config',
+      'ava.mutate.config.mjs',
+      '--fail-fast',
+      ...MATCH.flatMap((m) => ['--match', m]),
+      ...tests,
+    ];
     // Own process group, so a timeout stops ava and the workers it started (and nothing else).
-    const child = spawn(process.execPath, args, { cwd: ws, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, args, {
+      cwd: ws,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0' },
+    });
     let output = '';
     const keep = (d: Buffer): void => {
       output += d.toString();
@@ -192,7 +253,12 @@ function runTests(ws: string, tests: string[], timeoutMs: number): Promise<RunRe
     child.on('exit', (code) => {
       clearTimeout(timer);
       const passed = /^\s*(\d+) tests? passed/m.exec(output)?.[1];
-      resolve({ status: timedOut ? 'timeout' : code === 0 ? 'survived' : 'killed', ms: Date.now() - started, passed: passed === undefined ? undefined : Number(passed), output });
+      resolve({
+        status: timedOut ? 'timeout' : code === 0 ? 'survived' : 'killed',
+        ms: Date.now() - started,
+        passed: passed === undefined ? undefined : Number(passed),
+        output,
+      });
     });
   });
 }
@@ -223,8 +289,12 @@ interface Outcome {
 function testsPerFile(output: string, files: string[]): Map<string, number> {
   const dirs = files.map((f) => path.posix.dirname(f).split('/'));
   const common: string[] = [];
-  for (let i = 0; dirs.every((d) => d[i] !== undefined && d[i] === dirs[0]![i]); i++) common.push(dirs[0]![i]!);
-  const passedLines = output.split('\n').map((l) => l.trimStart()).filter((l) => l.startsWith('✔ '));
+  for (let i = 0; dirs.every((d) => d[i] !== undefined && d[i] === dirs[0]![i]); i++)
+    common.push(dirs[0]![i]!);
+  const passedLines = output
+    .split('\n')
+    .map((l) => l.trimStart())
+    .filter((l) => l.startsWith('✔ '));
   const counts = new Map<string, number>();
   for (const f of files) {
     const name = path.posix.relative(common.join('/'), f).replace(/\.test\.js$/, '');
@@ -236,25 +306,40 @@ function testsPerFile(output: string, files: string[]): Map<string, number> {
   return counts;
 }
 
-const fmtMs = (ms: number): string => (ms >= 60_000 ? `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s` : `${(ms / 1000).toFixed(1)}s`);
+const fmtMs = (ms: number): string =>
+  ms >= 60_000
+    ? `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`
+    : `${(ms / 1000).toFixed(1)}s`;
 const pct = (a: number, b: number): string => (b === 0 ? 'n/a' : `${((100 * a) / b).toFixed(1)}%`);
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
-  const files = sourceFiles().filter((f) => opts.only.length === 0 || opts.only.some((o) => f.includes(o)));
+  const files = sourceFiles().filter(
+    (f) => opts.only.length === 0 || opts.only.some((o) => f.includes(o)),
+  );
   const jobs: FileJob[] = [];
   for (const file of files) {
     const text = readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
     const all = generateMutants(file, text);
-    const mutants = opts.maxPerFile === 0 ? all : sampleMutants(all, opts.maxPerFile, `${opts.seed}:${file}`);
-    jobs.push({ file, text, compiledOriginal: compile(file, text), tests: testsFor(file), mutants, total: all.length });
+    const mutants =
+      opts.maxPerFile === 0 ? all : sampleMutants(all, opts.maxPerFile, `${opts.seed}:${file}`);
+    jobs.push({
+      file,
+      text,
+      compiledOriginal: compile(file, text),
+      tests: testsFor(file),
+      mutants,
+      total: all.length,
+    });
   }
   const count = jobs.reduce((n, j) => n + j.mutants.length, 0);
 
   if (opts.list) {
     for (const j of jobs) {
-      console.log(`${j.file}: ${j.mutants.length} of ${j.total} mutants; tests: ${j.tests.join(' ')}`);
+      console.log(
+        `${j.file}: ${j.mutants.length} of ${j.total} mutants; tests: ${j.tests.join(' ')}`,
+      );
       for (const m of j.mutants) {
         const d = mutantDiff(j.text, m);
         console.log(`  ${j.file}:${m.line} ${m.operator}\n    - ${d.before}\n    + ${d.after}`);
@@ -269,14 +354,18 @@ async function main(): Promise<void> {
     if (!existsSync(built)) throw new Error(`${rel(built)} is missing: run npm run build first`);
     // The mutants are compiled one file at a time; the unmutated file compiled the same way must
     // be what tsc built, or a "kill" could come from the compiler instead of the tests.
-    if (readFileSync(built, 'utf8') !== j.compiledOriginal) throw new Error(`${j.file}: transpileModule output differs from tsc's ${rel(built)}; rebuild (npm run build)`);
+    if (readFileSync(built, 'utf8') !== j.compiledOriginal)
+      throw new Error(
+        `${j.file}: transpileModule output differs from tsc's ${rel(built)}; rebuild (npm run build)`,
+      );
   }
 
   mkdirSync(WORK, { recursive: true });
   linkShared();
   const workspaces = Array.from({ length: opts.jobs }, (_, i) => makeWorkspace(`ws-${i}`));
   const restoreAll = (): void => {
-    for (const ws of workspaces) for (const j of jobs) writeFileSync(path.join(ws, 'dist', jsOf(j.file)), j.compiledOriginal);
+    for (const ws of workspaces)
+      for (const j of jobs) writeFileSync(path.join(ws, 'dist', jsOf(j.file)), j.compiledOriginal);
   };
   process.on('SIGINT', () => {
     restoreAll();
@@ -285,7 +374,9 @@ async function main(): Promise<void> {
 
   // Baseline: every test set passes unmutated (the union, once), and how long that takes.
   const union = [...new Set(jobs.flatMap((j) => j.tests))];
-  console.log(`mutate: ${count} mutants in ${jobs.length} files (seed ${JSON.stringify(opts.seed)}, at most ${opts.maxPerFile || 'all'} a file), ${opts.jobs} job(s)`);
+  console.log(
+    `mutate: ${count} mutants in ${jobs.length} files (seed ${JSON.stringify(opts.seed)}, at most ${opts.maxPerFile || 'all'} a file), ${opts.jobs} job(s)`,
+  );
   console.log(`baseline: ${union.length} test files, unmutated...`);
   const base = await runTests(workspaces[0]!, union, 30 * 60_000);
   if (base.status !== 'survived') {
@@ -295,12 +386,16 @@ async function main(): Promise<void> {
   const timeoutMs = (opts.timeoutS ?? Math.max(120, Math.ceil((3 * base.ms) / 1000))) * 1000;
   const expected = testsPerFile(base.output, union);
   const expectedFor = (tests: string[]): number => tests.reduce((n, t) => n + expected.get(t)!, 0);
-  if (base.passed !== expectedFor(union)) throw new Error(`baseline: counted ${expectedFor(union)} tests by file, ava says ${base.passed}`);
+  if (base.passed !== expectedFor(union))
+    throw new Error(
+      `baseline: counted ${expectedFor(union)} tests by file, ava says ${base.passed}`,
+    );
   console.log(`baseline passed in ${fmtMs(base.ms)}; per-mutant timeout ${fmtMs(timeoutMs)}`);
 
   // Round robin over the files, so a run cut short by the budget still samples every file.
   const queue: { j: FileJob; m: Mutant }[] = [];
-  for (let r = 0; jobs.some((j) => r < j.mutants.length); r++) for (const j of jobs) if (r < j.mutants.length) queue.push({ j, m: j.mutants[r]! });
+  for (let r = 0; jobs.some((j) => r < j.mutants.length); r++)
+    for (const j of jobs) if (r < j.mutants.length) queue.push({ j, m: j.mutants[r]! });
   const deadline = opts.budgetMin > 0 ? started + opts.budgetMin * 60_000 : Infinity;
   const outcomes: Outcome[] = [];
   let done = 0;
@@ -315,11 +410,20 @@ async function main(): Promise<void> {
       } finally {
         writeFileSync(target, j.compiledOriginal);
       }
-      const o: Outcome = { file: j.file, mutant: m, status: r.status, ms: r.ms, diff: mutantDiff(j.text, m) };
-      if (r.status === 'survived' && r.passed !== expectedFor(j.tests)) o.shortRun = `passed ${r.passed ?? '?'} of ${expectedFor(j.tests)} tests`;
+      const o: Outcome = {
+        file: j.file,
+        mutant: m,
+        status: r.status,
+        ms: r.ms,
+        diff: mutantDiff(j.text, m),
+      };
+      if (r.status === 'survived' && r.passed !== expectedFor(j.tests))
+        o.shortRun = `passed ${r.passed ?? '?'} of ${expectedFor(j.tests)} tests`;
       outcomes.push(o);
       done++;
-      console.log(`[${done}/${count}] ${j.file}:${m.line} ${m.operator}: ${r.status}${o.shortRun ? ` (${o.shortRun})` : ''} (${fmtMs(r.ms)})${r.status === 'survived' ? `\n    - ${o.diff.before}\n    + ${o.diff.after}` : ''}`);
+      console.log(
+        `[${done}/${count}] ${j.file}:${m.line} ${m.operator}: ${r.status}${o.shortRun ? ` (${o.shortRun})` : ''} (${fmtMs(r.ms)})${r.status === 'survived' ? `\n    - ${o.diff.before}\n    + ${o.diff.after}` : ''}`,
+      );
     }
   };
   await Promise.all(workspaces.map(worker));
@@ -327,34 +431,59 @@ async function main(): Promise<void> {
   const notRun = count - outcomes.length;
 
   // Report.
-  outcomes.sort((a, b) => jobs.findIndex((j) => j.file === a.file) - jobs.findIndex((j) => j.file === b.file) || a.mutant.start - b.mutant.start);
+  outcomes.sort(
+    (a, b) =>
+      jobs.findIndex((j) => j.file === a.file) - jobs.findIndex((j) => j.file === b.file) ||
+      a.mutant.start - b.mutant.start,
+  );
   const byFile = new Map<string, Outcome[]>();
   for (const o of outcomes) byFile.set(o.file, [...(byFile.get(o.file) ?? []), o]);
   const lines: string[] = [];
-  const tally = (os: Outcome[]) => ({ killed: os.filter((o) => o.status === 'killed').length, survived: os.filter((o) => o.status === 'survived').length, timeout: os.filter((o) => o.status === 'timeout').length });
-  lines.push(`${'file'.padEnd(32)} ${'mutants'.padStart(7)} ${'killed'.padStart(6)} ${'survived'.padStart(8)} ${'timeout'.padStart(7)} ${'score'.padStart(7)}`);
+  const tally = (os: Outcome[]) => ({
+    killed: os.filter((o) => o.status === 'killed').length,
+    survived: os.filter((o) => o.status === 'survived').length,
+    timeout: os.filter((o) => o.status === 'timeout').length,
+  });
+  lines.push(
+    `${'file'.padEnd(32)} ${'mutants'.padStart(7)} ${'killed'.padStart(6)} ${'survived'.padStart(8)} ${'timeout'.padStart(7)} ${'score'.padStart(7)}`,
+  );
   for (const j of jobs) {
     const os = byFile.get(j.file) ?? [];
     const c = tally(os);
-    lines.push(`${j.file.padEnd(32)} ${`${os.length}/${j.total}`.padStart(7)} ${String(c.killed).padStart(6)} ${String(c.survived).padStart(8)} ${String(c.timeout).padStart(7)} ${pct(c.killed + c.timeout, os.length).padStart(7)}`);
+    lines.push(
+      `${j.file.padEnd(32)} ${`${os.length}/${j.total}`.padStart(7)} ${String(c.killed).padStart(6)} ${String(c.survived).padStart(8)} ${String(c.timeout).padStart(7)} ${pct(c.killed + c.timeout, os.length).padStart(7)}`,
+    );
   }
   const all = tally(outcomes);
   const byOperator = new Map<Operator, Outcome[]>();
-  for (const o of outcomes) byOperator.set(o.mutant.operator, [...(byOperator.get(o.mutant.operator) ?? []), o]);
+  for (const o of outcomes)
+    byOperator.set(o.mutant.operator, [...(byOperator.get(o.mutant.operator) ?? []), o]);
   lines.push('', 'by operator:');
   for (const [op, os] of [...byOperator].sort()) {
     const c = tally(os);
-    lines.push(`  ${op.padEnd(20)} ${String(os.length).padStart(4)} mutants, ${String(c.survived).padStart(3)} survived, score ${pct(c.killed + c.timeout, os.length)}`);
+    lines.push(
+      `  ${op.padEnd(20)} ${String(os.length).padStart(4)} mutants, ${String(c.survived).padStart(3)} survived, score ${pct(c.killed + c.timeout, os.length)}`,
+    );
   }
-  const survivors = outcomes.filter((o) => o.status === 'survived').sort((a, b) => a.file.localeCompare(b.file) || a.mutant.start - b.mutant.start);
+  const survivors = outcomes
+    .filter((o) => o.status === 'survived')
+    .sort((a, b) => a.file.localeCompare(b.file) || a.mutant.start - b.mutant.start);
   lines.push('', `surviving mutants (${survivors.length}):`);
-  for (const o of survivors) lines.push(`  ${o.file}:${o.mutant.line} ${o.mutant.operator}${o.shortRun ? ` (${o.shortRun})` : ''}`, `    - ${o.diff.before}`, `    + ${o.diff.after}`);
+  for (const o of survivors)
+    lines.push(
+      `  ${o.file}:${o.mutant.line} ${o.mutant.operator}${o.shortRun ? ` (${o.shortRun})` : ''}`,
+      `    - ${o.diff.before}`,
+      `    + ${o.diff.after}`,
+    );
   const elapsed = Date.now() - started;
   lines.push(
     '',
     `mutation score ${pct(all.killed + all.timeout, outcomes.length)}: ${all.killed} killed, ${all.timeout} timed out, ${all.survived} survived of ${outcomes.length} mutants (${jobs.reduce((n, j) => n + j.total, 0)} possible) in ${fmtMs(elapsed)}, ${new Date().toISOString().slice(0, 10)}`,
   );
-  if (notRun > 0) lines.push(`${notRun} sampled mutant(s) not run: the ${opts.budgetMin}-minute budget ran out (not counted in the score)`);
+  if (notRun > 0)
+    lines.push(
+      `${notRun} sampled mutant(s) not run: the ${opts.budgetMin}-minute budget ran out (not counted in the score)`,
+    );
   const text = lines.join('\n');
   console.log(`\n${text}`);
   writeFileSync(path.join(WORK, 'report.txt'), `${text}\n`);
@@ -370,7 +499,17 @@ async function main(): Promise<void> {
         baselineMs: base.ms,
         score: outcomes.length ? (all.killed + all.timeout) / outcomes.length : null,
         ...all,
-        mutants: outcomes.map((o) => ({ file: o.file, id: o.mutant.id, line: o.mutant.line, operator: o.mutant.operator, status: o.status, ms: o.ms, ...(o.shortRun ? { shortRun: o.shortRun } : {}), before: o.diff.before, after: o.diff.after })),
+        mutants: outcomes.map((o) => ({
+          file: o.file,
+          id: o.mutant.id,
+          line: o.mutant.line,
+          operator: o.mutant.operator,
+          status: o.status,
+          ms: o.ms,
+          ...(o.shortRun ? { shortRun: o.shortRun } : {}),
+          before: o.diff.before,
+          after: o.diff.after,
+        })),
       },
       null,
       2,

@@ -25,17 +25,27 @@ export function sha256(data: Uint8Array): Uint8Array {
  * the one strict PEM decoder, not OpenSSL's, which would also take a private key or a
  * certificate and derive a public key from it).
  */
-export function parsePublicKey(input: Uint8Array | string, what: string, code: ErrorCode = 'INPUT_INVALID', check: CheckName = 'input'): KeyObject {
+export function parsePublicKey(
+  input: Uint8Array | string,
+  what: string,
+  code: ErrorCode = 'INPUT_INVALID',
+  check: CheckName = 'input',
+): KeyObject {
   let der: Uint8Array;
   if (typeof input === 'string') {
     const blocks = pemToDerList(input, 'PUBLIC KEY', { code, check, what });
-    if (blocks.length !== 1) fail(code, check, `${what}: expected exactly one PUBLIC KEY block, found ${blocks.length}`);
+    if (blocks.length !== 1)
+      fail(code, check, `${what}: expected exactly one PUBLIC KEY block, found ${blocks.length}`);
     der = blocks[0]!;
   } else {
     der = input;
   }
   try {
-    return createPublicKey({ key: Buffer.from(der.buffer, der.byteOffset, der.byteLength), format: 'der', type: 'spki' });
+    return createPublicKey({
+      key: Buffer.from(der.buffer, der.byteOffset, der.byteLength),
+      format: 'der',
+      type: 'spki',
+    });
   } catch (e) {
     return fail(code, check, `${what}: not a valid public key`, undefined, { cause: e });
   }
@@ -50,7 +60,10 @@ export function spkiOf(key: KeyObject): Uint8Array {
   // OpenSSL re-exports an EC key in the point form it was given (compressed stays
   // compressed); a round trip through JWK (x, y) always yields the uncompressed form.
   const k = key.type === 'private' ? createPublicKey(key) : key;
-  const canonical = k.asymmetricKeyType === 'ec' ? createPublicKey({ key: k.export({ format: 'jwk' }), format: 'jwk' }) : k;
+  const canonical =
+    k.asymmetricKeyType === 'ec'
+      ? createPublicKey({ key: k.export({ format: 'jwk' }), format: 'jwk' })
+      : k;
   return new Uint8Array(canonical.export({ type: 'spki', format: 'der' }));
 }
 
@@ -80,7 +93,12 @@ function digestForKey(key: KeyObject): DigestName | null {
  * Verify `signature` over `data`. For ECDSA the signature is DER; `hash` null means the
  * key's natural digest (Ed25519: pure). Returns false on any malformed input; never throws.
  */
-export function verifySignature(key: KeyObject, data: Uint8Array, signature: Uint8Array, hash?: DigestName | null): boolean {
+export function verifySignature(
+  key: KeyObject,
+  data: Uint8Array,
+  signature: Uint8Array,
+  hash?: DigestName | null,
+): boolean {
   try {
     const alg = hash === undefined ? defaultDigestForKey(key) : hash;
     return nodeVerify(alg, data, key, signature);

@@ -172,7 +172,13 @@ export class StellaError extends Error {
   /** Values that were compared, for --json reports (never secrets). */
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, check: CheckName, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    check: CheckName,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.code = code;
     this.check = check;
@@ -183,8 +189,20 @@ export class StellaError extends Error {
     return EXIT_CODES[this.code];
   }
 
-  toJSON(): { code: ErrorCode; check: CheckName; message: string; exitCode: number; details?: Record<string, unknown> } {
-    return { code: this.code, check: this.check, message: this.message, exitCode: this.exitCode, ...(this.details ? { details: this.details } : {}) };
+  toJSON(): {
+    code: ErrorCode;
+    check: CheckName;
+    message: string;
+    exitCode: number;
+    details?: Record<string, unknown>;
+  } {
+    return {
+      code: this.code,
+      check: this.check,
+      message: this.message,
+      exitCode: this.exitCode,
+      ...(this.details ? { details: this.details } : {}),
+    };
   }
 }
 
@@ -196,7 +214,13 @@ export function isStellaError(e: unknown): e is StellaError {
  * Shorthand used by parsers and checks: throw a StellaError. When it re-wraps a caught error,
  * pass `{ cause }` so the original (an errno, an SQLite code, a parser message) is kept.
  */
-export function fail(code: ErrorCode, check: CheckName, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+export function fail(
+  code: ErrorCode,
+  check: CheckName,
+  message: string,
+  details?: Record<string, unknown>,
+  options?: { cause?: unknown },
+): never {
   throw new StellaError(code, check, message, details, options);
 }
 
@@ -209,6 +233,12 @@ export interface FailureSummary {
 }
 
 export function failureOf(e: unknown): FailureSummary {
-  if (e instanceof StellaError) return { code: e.code, check: e.check, message: e.message, exitCode: e.exitCode };
-  return { code: 'INTERNAL', check: 'internal', message: e instanceof Error ? e.message : String(e), exitCode: 1 };
+  if (e instanceof StellaError)
+    return { code: e.code, check: e.check, message: e.message, exitCode: e.exitCode };
+  return {
+    code: 'INTERNAL',
+    check: 'internal',
+    message: e instanceof Error ? e.message : String(e),
+    exitCode: 1,
+  };
 }

@@ -8,7 +8,13 @@
  * `stella/archive` (export archives), `stella/sandbox` (the local signing stack).
  * test/index.test.ts holds this to account.
  */
-export { StellaError, EXIT_CODES, isStellaError, type ErrorCode, type CheckName } from './errors.js';
+export {
+  StellaError,
+  EXIT_CODES,
+  isStellaError,
+  type ErrorCode,
+  type CheckName,
+} from './errors.js';
 // Parsing and serialization
 export { parseBundle } from './bundle/parse.js';
 export { serializeBundle } from './bundle/serialize.js';
@@ -19,7 +25,12 @@ export { parseTrustedRoot, serializeTrustedRoot } from './trust/trusted-root.js'
 export { publicGoodTrustedRootPath } from './trust/public-good.js';
 export type * from './model/trust-material.js';
 // Verification
-export { verifyBundle, verifyBundleReport, type VerificationReport, type CheckResult } from './verify/pipeline.js';
+export {
+  verifyBundle,
+  verifyBundleReport,
+  type VerificationReport,
+  type CheckResult,
+} from './verify/pipeline.js';
 export { buildPolicy, type PolicyOptions, type VerificationPolicy } from './verify/policy.js';
 export { parseDigestReference, type Artifact } from './verify/artifact.js';
 // Primitives
@@ -27,6 +38,20 @@ export { parseCertificate, oidcIssuer, type Certificate } from './x509/certifica
 export { verifyCertificateChain } from './x509/chain.js';
 export { verifyEmbeddedScts } from './x509/sct.js';
 export { verifyRfc3161Timestamp, checkRfc3161Timestamp } from './timestamp/rfc3161.js';
-export { MerkleTree, rootFromInclusionProof, verifyInclusion, verifyConsistency, leafHash } from './tlog/merkle.js';
+export {
+  MerkleTree,
+  rootFromInclusionProof,
+  verifyInclusion,
+  verifyConsistency,
+  leafHash,
+} from './tlog/merkle.js';
 export { parseSignedNote, parseCheckpoint, verifyCheckpoint, signCheckpoint } from './tlog/note.js';
-export { tilePath, parseTilePath, readTile, splitTile, encodeEntryBundle, decodeEntryBundle, tileAvailableWidth } from './tlog/tiles.js';
+export {
+  tilePath,
+  parseTilePath,
+  readTile,
+  splitTile,
+  encodeEntryBundle,
+  decodeEntryBundle,
+  tileAvailableWidth,
+} from './tlog/tiles.js';

@@ -9,7 +9,14 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -17,7 +24,7 @@ import { startSandbox, type RunningSandbox } from '../src/sandbox/server/index.j
 import { runCli } from './helpers/cli.js';
 import { CLI, PROJECT_ROOT } from './helpers/paths.js';
 
-type Json = Record<string, any>;  
+type Json = Record<string, any>;
 const load = (rel: string): Json => parse(readFileSync(join(PROJECT_ROOT, rel), 'utf8')) as Json;
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
@@ -29,9 +36,26 @@ interface Shell {
 
 function bash(script: string, env: NodeJS.ProcessEnv, cwd: string): Promise<Shell> {
   return new Promise((resolve) => {
-    execFile('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'bash',
+      ['-e', '-o', 'pipefail', '-c', script],
+      {
+        cwd,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...env },
+        timeout: 120_000,
+      },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err
+            ? typeof (err as { code?: unknown }).code === 'number'
+              ? (err as { code: number }).code
+              : 1
+            : 0,
+          stdout,
+          stderr,
+        });
+      },
+    );
   });
 }
 
@@ -43,7 +67,9 @@ function expand(text: string, values: Record<string, string>): string {
   });
 }
 
-async function setup(t: import('ava').ExecutionContext): Promise<{ dir: string; sandbox: RunningSandbox; path: string; trustStore: string }> {
+async function setup(
+  t: import('ava').ExecutionContext,
+): Promise<{ dir: string; sandbox: RunningSandbox; path: string; trustStore: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'stella-ci-'));
   const sandbox = await startSandbox({ dataDir: join(dir, 'sandbox') });
   t.teardown(() => sandbox.close());
@@ -54,7 +80,10 @@ async function setup(t: import('ava').ExecutionContext): Promise<{ dir: string; 
   chmodSync(join(bin, 'stella'), 0o755);
   // The verifying side trusts the sandbox through its trust store, as a host would.
   const trustStore = join(dir, 'trust.db');
-  for (const args of [['trust', 'init'], ['trust', 'import', sandbox.trustedRootPath]]) {
+  for (const args of [
+    ['trust', 'init'],
+    ['trust', 'import', sandbox.trustedRootPath],
+  ]) {
     const r = await runCli(args, { env: { STELLA_TRUST_STORE: trustStore } });
     if (r.code !== 0) throw new Error(r.stderr);
   }
@@ -62,7 +91,12 @@ async function setup(t: import('ava').ExecutionContext): Promise<{ dir: string; 
 }
 
 test('no template installs `stella` by name from the npm registry', (t) => {
-  for (const f of ['action.yml', 'ci-templates/gitlab-ci.yml', 'ci-templates/gitea-actions.yml', 'ci-templates/github-actions.yml']) {
+  for (const f of [
+    'action.yml',
+    'ci-templates/gitlab-ci.yml',
+    'ci-templates/gitea-actions.yml',
+    'ci-templates/github-actions.yml',
+  ]) {
     const text = readFileSync(join(PROJECT_ROOT, f), 'utf8');
     t.notRegex(text, /npm (install|i)\b[^\n]*\bstella(@|\s|"|$)/m, f);
     t.notRegex(text, /npx (--yes )?stella@/, f);
@@ -88,7 +122,11 @@ test('action.yml: the sign step signs with a token in STELLAOPS_OIDC_TOKEN (no a
     OUTPUT: join(dir, 'attestation.sigstore.json'),
     STELLA_ATTESTATION_STORE: join(dir, 'attestations.db'),
   };
-  const r = await bash(step.run, { ...env, STELLAOPS_OIDC_TOKEN: sandbox.mintToken({ platform: 'github', repo: 'org/repo' }) }, dir);
+  const r = await bash(
+    step.run,
+    { ...env, STELLAOPS_OIDC_TOKEN: sandbox.mintToken({ platform: 'github', repo: 'org/repo' }) },
+    dir,
+  );
   t.is(r.code, 0, r.stdout + r.stderr);
   t.true(existsSync(env.OUTPUT));
   t.is(readFileSync(outputs, 'utf8'), `bundle-path=${env.OUTPUT}\n`);
@@ -101,8 +139,12 @@ test('gitlab-ci.yml: the sign and verify jobs run as written against the sandbox
   const { dir, sandbox, path, trustStore } = await setup(t);
   const gl = load('ci-templates/gitlab-ci.yml');
   const isInstall = (line: string) => /git clone|npm (ci|pack|install)/.test(line);
-  const script = (job: string) => (gl[job].script as string[]).filter((l) => !isInstall(l)).join('\n');
-  t.true((gl['stella-sign'].script as string[]).some(isInstall), 'the template installs Stella itself');
+  const script = (job: string) =>
+    (gl[job].script as string[]).filter((l) => !isInstall(l)).join('\n');
+  t.true(
+    (gl['stella-sign'].script as string[]).some(isInstall),
+    'the template installs Stella itself',
+  );
   const env = {
     PATH: path,
     ...gl.variables,
@@ -139,13 +181,20 @@ test('gitea-actions.yml: build, sign and verify steps run as written against the
   };
   const outputs = join(dir, 'github_output');
   writeFileSync(outputs, '');
-  const base = { PATH: path, GITHUB_OUTPUT: outputs, STELLA_ATTESTATION_STORE: join(dir, 'attestations.db'), STELLA_TRUST_STORE: trustStore, STELLAOPS_OIDC_TOKEN: sandbox.mintToken({ platform: 'gitea', repo: 'org/repo' }) };
+  const base = {
+    PATH: path,
+    GITHUB_OUTPUT: outputs,
+    STELLA_ATTESTATION_STORE: join(dir, 'attestations.db'),
+    STELLA_TRUST_STORE: trustStore,
+    STELLAOPS_OIDC_TOKEN: sandbox.mintToken({ platform: 'gitea', repo: 'org/repo' }),
+  };
   let ran = 0;
   for (const step of steps) {
     if (typeof step.run !== 'string' || /^Install Stella$/.test(step.name)) continue;
     if (typeof step.if === 'string' && expand(step.if, values) === 'false') continue;
     const env: Record<string, string> = { ...base };
-    for (const [k, v] of Object.entries((step.env ?? {}) as Record<string, string>)) env[k] = expand(v, values);
+    for (const [k, v] of Object.entries((step.env ?? {}) as Record<string, string>))
+      env[k] = expand(v, values);
     const r = await bash(expand(step.run, values), env, dir);
     t.is(r.code, 0, `${step.name}: ${r.stdout}${r.stderr}`);
     ran++;

@@ -38,24 +38,59 @@ test('fail() passes { cause } through; without it there is no cause', (t) => {
 });
 
 test('re-wrapped errors keep their cause: file, key, regex, JSON, trusted root, DSSE', (t) => {
-  const missing = thrown(() => readFileBounded(path.join(PROJECT_ROOT, 'no-such-file.json'), { what: '--file', maxBytes: 1024 }));
+  const missing = thrown(() =>
+    readFileBounded(path.join(PROJECT_ROOT, 'no-such-file.json'), {
+      what: '--file',
+      maxBytes: 1024,
+    }),
+  );
   t.is(missing.code, 'INPUT_INVALID');
   t.is((missing.cause as NodeJS.ErrnoException).code, 'ENOENT');
 
-  const key = thrown(() => parsePublicKey('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', '--key'));
+  const key = thrown(() =>
+    parsePublicKey('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', '--key'),
+  );
   t.true(key.cause instanceof Error, 'the node:crypto error behind "not a valid public key"');
 
-  const regex = thrown(() => buildPolicy({ certificateIdentity: '(unclosed', certificateOidcIssuer: 'https://issuer.test' }));
-  t.true(regex.cause instanceof RE2JSSyntaxException, 're2js\'s syntax error behind "not a valid RE2 regular expression"');
+  const regex = thrown(() =>
+    buildPolicy({ certificateIdentity: '(unclosed', certificateOidcIssuer: 'https://issuer.test' }),
+  );
+  t.true(
+    regex.cause instanceof RE2JSSyntaxException,
+    're2js\'s syntax error behind "not a valid RE2 regular expression"',
+  );
   // The message keeps RE2's reason ("missing closing )") and the offending text.
-  t.regex(regex.message, new RegExp(`${(regex.cause as RE2JSSyntaxException).error.replace(/[()]/g, '\\$&')}: \`\\(unclosed\`$`));
+  t.regex(
+    regex.message,
+    new RegExp(
+      `${(regex.cause as RE2JSSyntaxException).error.replace(/[()]/g, '\\$&')}: \`\\(unclosed\`$`,
+    ),
+  );
 
-  const json = thrown(() => parseJsonStrict('{"a":', { what: 'test input', maxBytes: 100, maxDepth: 4 }));
+  const json = thrown(() =>
+    parseJsonStrict('{"a":', { what: 'test input', maxBytes: 100, maxDepth: 4 }),
+  );
   t.is(json.code, 'BUNDLE_MALFORMED');
   t.true(json.cause instanceof SyntaxError);
 
   const root = thrown(() =>
-    parseTrustedRoot(JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1', tlogs: [{ baseUrl: 'https://l.test', hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: 'AAAA', keyDetails: 'PKIX_ECDSA_P256_SHA_256', validFor: { start: '2025-01-01T00:00:00Z' } }, logId: { keyId: 'AAAA' } }] })),
+    parseTrustedRoot(
+      JSON.stringify({
+        mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+        tlogs: [
+          {
+            baseUrl: 'https://l.test',
+            hashAlgorithm: 'SHA2_256',
+            publicKey: {
+              rawBytes: 'AAAA',
+              keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+              validFor: { start: '2025-01-01T00:00:00Z' },
+            },
+            logId: { keyId: 'AAAA' },
+          },
+        ],
+      }),
+    ),
   );
   t.is(root.code, 'TRUSTED_ROOT_INVALID');
   t.true(root.cause instanceof Error, root.message);
@@ -70,7 +105,10 @@ test('an SQLite failure mapped to a store code keeps the SQLite error', (t) => {
   const busy = storeErrorFrom(sqlite, '/tmp/x.db');
   t.is(busy.code, 'STORE_BUSY');
   t.is(busy.cause, sqlite);
-  const corrupt = storeErrorFrom(Object.assign(new Error('file is not a database'), { code: 'SQLITE_NOTADB' }), '/tmp/x.db');
+  const corrupt = storeErrorFrom(
+    Object.assign(new Error('file is not a database'), { code: 'SQLITE_NOTADB' }),
+    '/tmp/x.db',
+  );
   t.is(corrupt.code, 'STORE_CORRUPT');
   t.is((corrupt.cause as { code: string }).code, 'SQLITE_NOTADB');
 });
@@ -90,11 +128,18 @@ function causelessRewraps(file: string): string[] {
   const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
   const found: string[] = [];
   const inCatch = (n: ts.Node): void => {
-    if ((ts.isCallExpression(n) || ts.isNewExpression(n)) && ['fail', 'StellaError'].includes(n.expression.getText(sf))) {
+    if (
+      (ts.isCallExpression(n) || ts.isNewExpression(n)) &&
+      ['fail', 'StellaError'].includes(n.expression.getText(sf))
+    ) {
       const args = n.arguments ?? ts.factory.createNodeArray();
       const last = args[args.length - 1];
-      const passesCause = args.length === 5 && last !== undefined && /\bcause\b/.test(last.getText(sf));
-      if (!passesCause) found.push(`${path.relative(PROJECT_ROOT, file)}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}: ${n.getText(sf).slice(0, 100)}`);
+      const passesCause =
+        args.length === 5 && last !== undefined && /\bcause\b/.test(last.getText(sf));
+      if (!passesCause)
+        found.push(
+          `${path.relative(PROJECT_ROOT, file)}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}: ${n.getText(sf).slice(0, 100)}`,
+        );
     }
     ts.forEachChild(n, inCatch);
   };

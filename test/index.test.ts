@@ -21,24 +21,51 @@ function modulesLoadedBy(specifier: string): { urls: string[]; exported: string[
     `const m = await import(${JSON.stringify(specifier)});`,
     `process.stdout.write(JSON.stringify(Object.keys(m).sort()));`,
   ].join('\n');
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (r.status !== 0) throw new Error(`node could not import ${specifier}: ${r.stderr}`);
-  return { urls: readFileSync(log, 'utf8').split('\n').filter(Boolean), exported: JSON.parse(r.stdout) as string[] };
+  return {
+    urls: readFileSync(log, 'utf8').split('\n').filter(Boolean),
+    exported: JSON.parse(r.stdout) as string[],
+  };
 }
 
 test("import 'stella' (by package name) gives the verifier and loads no SQLite, CBOR, sandbox, signing or registry code", (t) => {
   const { urls, exported } = modulesLoadedBy('stella');
-  for (const name of ['parseBundle', 'parseTrustedRoot', 'buildPolicy', 'verifyBundle', 'verifyBundleReport', 'StellaError', 'EXIT_CODES', 'verifyInclusion', 'verifyCheckpoint']) {
+  for (const name of [
+    'parseBundle',
+    'parseTrustedRoot',
+    'buildPolicy',
+    'verifyBundle',
+    'verifyBundleReport',
+    'StellaError',
+    'EXIT_CODES',
+    'verifyInclusion',
+    'verifyCheckpoint',
+  ]) {
     t.true(exported.includes(name), `stella exports ${name}`);
   }
-  t.true(urls.some((u) => u.endsWith('/dist/src/index.js')), 'the hook saw the entry point (it records loads)');
-  const heavy = urls.filter((u) => /better-sqlite3|cbor-x|tar-stream|@oclif|\/dist\/src\/(sandbox|trust\/store|trust\/rotation|archive|store|sign|oci|commands)\//.test(u));
+  t.true(
+    urls.some((u) => u.endsWith('/dist/src/index.js')),
+    'the hook saw the entry point (it records loads)',
+  );
+  const heavy = urls.filter((u) =>
+    /better-sqlite3|cbor-x|tar-stream|@oclif|\/dist\/src\/(sandbox|trust\/store|trust\/rotation|archive|store|sign|oci|commands)\//.test(
+      u,
+    ),
+  );
   t.deepEqual(heavy, []);
 });
 
 for (const [specifier, names] of [
   ['stella/sign', ['signArtifact', 'loadSignerConfig', 'parseSigningConfig']],
-  ['stella/trust-store', ['openTrustStore', 'trustMaterialFromStore', 'importFile', 'migrateTrustStore']],
+  [
+    'stella/trust-store',
+    ['openTrustStore', 'trustMaterialFromStore', 'importFile', 'migrateTrustStore'],
+  ],
   ['stella/archive', ['buildExportArchive', 'readExportArchive', 'bundlesForArtifact']],
   ['stella/sandbox', ['startSandbox', 'mintSandboxToken', 'stopSandbox']],
 ] as const) {
@@ -50,7 +77,12 @@ for (const [specifier, names] of [
 
 test('every import path the README shows resolves', (t) => {
   const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-  const specifiers = [...new Set([...readme.matchAll(/from '(stella(?:\/[^']*)?)'/g)].map((m) => m[1]!))];
-  t.true(specifiers.includes('stella') && specifiers.includes('stella/sandbox'), `README imports: ${specifiers.join(', ')}`);
+  const specifiers = [
+    ...new Set([...readme.matchAll(/from '(stella(?:\/[^']*)?)'/g)].map((m) => m[1]!)),
+  ];
+  t.true(
+    specifiers.includes('stella') && specifiers.includes('stella/sandbox'),
+    `README imports: ${specifiers.join(', ')}`,
+  );
   for (const s of specifiers) t.notThrows(() => modulesLoadedBy(s), s);
 });

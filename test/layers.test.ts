@@ -12,12 +12,24 @@ import { PROJECT_ROOT } from './helpers/paths.js';
 export const LAYERS: Record<string, number> = {
   errors: 0,
   util: 1,
-  crypto: 2, 'crypto-prehash': 2, model: 2, der: 2,
-  x509: 3, bundle: 3, trust: 3,
-  tlog: 4, timestamp: 4,
-  verify: 5, archive: 5, store: 5, oci: 5,
-  sign: 6, 'trust/store': 6, shipment: 6,
-  'trust/rotation': 7, sandbox: 7,
+  crypto: 2,
+  'crypto-prehash': 2,
+  model: 2,
+  der: 2,
+  x509: 3,
+  bundle: 3,
+  trust: 3,
+  tlog: 4,
+  timestamp: 4,
+  verify: 5,
+  archive: 5,
+  store: 5,
+  oci: 5,
+  sign: 6,
+  'trust/store': 6,
+  shipment: 6,
+  'trust/rotation': 7,
+  sandbox: 7,
   commands: 8,
   index: 9,
 };
@@ -31,7 +43,9 @@ export function unitOf(srcRelative: string): string {
 
 /** Relative imports (static, re-exports and dynamic `import()`) of one source text. */
 export function importsOf(text: string): string[] {
-  return [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)'(\.{1,2}\/[^']+)'/gm)].map((m) => m[1]!);
+  return [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)'(\.{1,2}\/[^']+)'/gm)].map(
+    (m) => m[1]!,
+  );
 }
 
 /** Every import that runs against the table, as "from -> to (file)". */
@@ -44,8 +58,10 @@ export function layerViolations(files: { path: string; text: string }[]): string
       if (target.startsWith('..')) continue;
       const to = unitOf(target);
       if (to === from) continue;
-      const rf = LAYERS[from], rt = LAYERS[to];
-      if (rf === undefined || rt === undefined) out.push(`${f.path}: unit ${rf === undefined ? from : to} has no layer in the table`);
+      const rf = LAYERS[from],
+        rt = LAYERS[to];
+      if (rf === undefined || rt === undefined)
+        out.push(`${f.path}: unit ${rf === undefined ? from : to} has no layer in the table`);
       else if (rt >= rf) out.push(`${from} (${rf}) -> ${to} (${rt}): ${f.path} imports ${spec}`);
     }
   }
@@ -56,7 +72,14 @@ function sourceFiles(dir: string, base = dir): { path: string; text: string }[] 
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const full = path.join(dir, e.name);
     if (e.isDirectory()) return sourceFiles(full, base);
-    return e.name.endsWith('.ts') ? [{ path: path.relative(base, full).split(path.sep).join('/'), text: readFileSync(full, 'utf8') }] : [];
+    return e.name.endsWith('.ts')
+      ? [
+          {
+            path: path.relative(base, full).split(path.sep).join('/'),
+            text: readFileSync(full, 'utf8'),
+          },
+        ]
+      : [];
   });
 }
 
@@ -67,19 +90,27 @@ test('every import in src/ runs down the layer table', (t) => {
 });
 
 test('the layer check catches imports that run up or sideways, static and dynamic', (t) => {
-  t.deepEqual(layerViolations([
-    { path: 'verify/pipeline.ts', text: "import { x } from '../commands/attest/verify-run.js';" },
-    { path: 'x509/chain.ts', text: "const m = await import('../trust/store/index.js');" },
-    { path: 'archive/export.ts', text: "export { y } from '../verify/identity.js';" },
-    { path: 'trust/store/db.ts', text: "import '../rotation/apply.js';" },
-    { path: 'tlog/merkle.ts', text: "import { z } from '../timestamp/rfc3161.js';" },
-    { path: 'util/fs.ts', text: "import { q } from './json.js';\nimport { e } from '../errors.js';" },
-  ]), [
-    'verify (5) -> commands (8): verify/pipeline.ts imports ../commands/attest/verify-run.js',
-    'x509 (3) -> trust/store (6): x509/chain.ts imports ../trust/store/index.js',
-    'archive (5) -> verify (5): archive/export.ts imports ../verify/identity.js',
-    'trust/store (6) -> trust/rotation (7): trust/store/db.ts imports ../rotation/apply.js',
-    'tlog (4) -> timestamp (4): tlog/merkle.ts imports ../timestamp/rfc3161.js',
+  t.deepEqual(
+    layerViolations([
+      { path: 'verify/pipeline.ts', text: "import { x } from '../commands/attest/verify-run.js';" },
+      { path: 'x509/chain.ts', text: "const m = await import('../trust/store/index.js');" },
+      { path: 'archive/export.ts', text: "export { y } from '../verify/identity.js';" },
+      { path: 'trust/store/db.ts', text: "import '../rotation/apply.js';" },
+      { path: 'tlog/merkle.ts', text: "import { z } from '../timestamp/rfc3161.js';" },
+      {
+        path: 'util/fs.ts',
+        text: "import { q } from './json.js';\nimport { e } from '../errors.js';",
+      },
+    ]),
+    [
+      'verify (5) -> commands (8): verify/pipeline.ts imports ../commands/attest/verify-run.js',
+      'x509 (3) -> trust/store (6): x509/chain.ts imports ../trust/store/index.js',
+      'archive (5) -> verify (5): archive/export.ts imports ../verify/identity.js',
+      'trust/store (6) -> trust/rotation (7): trust/store/db.ts imports ../rotation/apply.js',
+      'tlog (4) -> timestamp (4): tlog/merkle.ts imports ../timestamp/rfc3161.js',
+    ],
+  );
+  t.deepEqual(layerViolations([{ path: 'newfolder/a.ts', text: "import '../util/fs.js';" }]), [
+    'newfolder/a.ts: unit newfolder has no layer in the table',
   ]);
-  t.deepEqual(layerViolations([{ path: 'newfolder/a.ts', text: "import '../util/fs.js';" }]), ['newfolder/a.ts: unit newfolder has no layer in the table']);
 });

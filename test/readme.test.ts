@@ -9,7 +9,15 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, PROJECT_ROOT } from './helpers/paths.js';
@@ -28,18 +36,35 @@ export function shellBlocks(markdown: string): { line: number; text: string }[] 
     const indent = open[1]!.length;
     const body: string[] = [];
     let j = i + 1;
-    for (; j < lines.length && !/^\s*```\s*$/.test(lines[j]!); j++) body.push(lines[j]!.slice(indent));
+    for (; j < lines.length && !/^\s*```\s*$/.test(lines[j]!); j++)
+      body.push(lines[j]!.slice(indent));
     out.push({ line: i + 1, text: body.join('\n') });
     i = j;
   }
   return out;
 }
 
-function bash(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
+function bash(
+  script: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd, env, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, out: `${stdout}${stderr}` });
-    });
+    execFile(
+      'bash',
+      ['-e', '-o', 'pipefail', '-c', script],
+      { cwd, env, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err
+            ? typeof (err as { code?: unknown }).code === 'number'
+              ? (err as { code: number }).code
+              : 1
+            : 0,
+          out: `${stdout}${stderr}`,
+        });
+      },
+    );
   });
 }
 
@@ -56,22 +81,39 @@ test('every shell block in README.md runs against the sandbox, or says why not',
   const blocks = shellBlocks(readme);
   t.true(blocks.length >= 8);
   const skipped = blocks.filter((b) => b.text.startsWith(NOT_RUN_MARKER));
-  t.true(skipped.length <= MAX_NOT_RUN, `at most ${MAX_NOT_RUN} blocks may be left out, ${skipped.length} are`);
-  for (const b of skipped) t.regex(b.text.split('\n')[0]!, /: \S.{8,}/, `README.md:${b.line}: say why it is not run`);
+  t.true(
+    skipped.length <= MAX_NOT_RUN,
+    `at most ${MAX_NOT_RUN} blocks may be left out, ${skipped.length} are`,
+  );
+  for (const b of skipped)
+    t.regex(b.text.split('\n')[0]!, /: \S.{8,}/, `README.md:${b.line}: say why it is not run`);
 
   const work = mkdtempSync(join(tmpdir(), 'stella-readme-'));
-  for (const name of ['bin', 'dist', 'samples', 'node_modules', 'package.json', 'trust-roots']) symlinkSync(join(PROJECT_ROOT, name), join(work, name));
+  for (const name of ['bin', 'dist', 'samples', 'node_modules', 'package.json', 'trust-roots'])
+    symlinkSync(join(PROJECT_ROOT, name), join(work, name));
   const shim = join(work, '.bin');
   mkdirSync(shim);
   writeFileSync(join(shim, 'stella'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
   chmodSync(join(shim, 'stella'), 0o755);
   const home = join(work, '.home');
   mkdirSync(home);
-  const env: NodeJS.ProcessEnv = { PATH: `${shim}:${process.env.PATH}`, HOME: home, XDG_DATA_HOME: join(home, 'data'), NO_COLOR: '1', TMPDIR: tmpdir() };
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${shim}:${process.env.PATH}`,
+    HOME: home,
+    XDG_DATA_HOME: join(home, 'data'),
+    NO_COLOR: '1',
+    TMPDIR: tmpdir(),
+  };
   const sandboxDir = join(work, '.sandbox');
-  const running = () => existsSync(join(sandboxDir, 'sandbox.json')) && JSON.parse(readFileSync(join(sandboxDir, 'sandbox.json'), 'utf8')).pid !== undefined;
+  const running = () =>
+    existsSync(join(sandboxDir, 'sandbox.json')) &&
+    JSON.parse(readFileSync(join(sandboxDir, 'sandbox.json'), 'utf8')).pid !== undefined;
   const up = async () => {
-    const r = await bash('stella sandbox up --data-dir .sandbox --detach --json >/dev/null', work, env);
+    const r = await bash(
+      'stella sandbox up --data-dir .sandbox --detach --json >/dev/null',
+      work,
+      env,
+    );
     if (r.code !== 0) throw new Error(`fixture sandbox: ${r.out}`);
   };
   const down = () => bash('stella sandbox down --data-dir .sandbox', work, env);
@@ -81,7 +123,11 @@ test('every shell block in README.md runs against the sandbox, or says why not',
   await up();
   const token = () => mintSandboxToken(sandboxDir, { platform: 'github', repo: 'org/repo' });
   writeFileSync(join(work, 'app.tgz'), 'the artifact of the README examples\n');
-  const signed = await bash('stella attest sign --keyless --artifact ./app.tgz --config .sandbox/signer.yaml >/dev/null', work, { ...env, STELLAOPS_OIDC_TOKEN: token() });
+  const signed = await bash(
+    'stella attest sign --keyless --artifact ./app.tgz --config .sandbox/signer.yaml >/dev/null',
+    work,
+    { ...env, STELLAOPS_OIDC_TOKEN: token() },
+  );
   t.is(signed.code, 0, signed.out);
 
   let ran = 0;
@@ -104,6 +150,7 @@ test('the library entry points the README shows import, with the names it uses',
   t.true(imports.length >= 5);
   for (const [, names, specifier] of imports) {
     const mod = (await import(specifier!)) as Record<string, unknown>;
-    for (const n of names!.split(',').map((x) => x.trim())) t.truthy(mod[n], `${specifier} exports ${n}`);
+    for (const n of names!.split(',').map((x) => x.trim()))
+      t.truthy(mod[n], `${specifier} exports ${n}`);
   }
 });

@@ -12,12 +12,25 @@
  * Nothing in it is trusted by reading: the checkpoint must verify against the log's key in the
  * receiver's trust, and the proofs must verify (../trust/store/consistency.ts).
  */
-import { jsonRefusal, parseJsonStrict, readArray, readObject, readString, readUint, type JsonReadContext } from '../util/json.js';
+import {
+  jsonRefusal,
+  parseJsonStrict,
+  readArray,
+  readObject,
+  readString,
+  readUint,
+  type JsonReadContext,
+} from '../util/json.js';
 import { canonicalizeBytes } from '../util/canonical-json.js';
 
 export const CONSISTENCY_NAME = 'consistency.json';
 export const CONSISTENCY_MEDIA_TYPE = 'application/vnd.stella.consistency.v1+json';
-export const CONSISTENCY_LIMITS = { maxBytes: 16 * 1024 * 1024, maxLogs: 64, maxProofsPerLog: 10_000, maxHashes: 64 } as const;
+export const CONSISTENCY_LIMITS = {
+  maxBytes: 16 * 1024 * 1024,
+  maxLogs: 64,
+  maxProofsPerLog: 10_000,
+  maxHashes: 64,
+} as const;
 
 export interface ShipmentProof {
   fromSize: number;
@@ -37,7 +50,12 @@ export interface ShipmentConsistency {
   logs: ShipmentLogConsistency[];
 }
 
-const C: JsonReadContext = { code: 'CONSISTENCY_PROOF_INVALID', check: 'consistency', limitCode: 'ARCHIVE_LIMIT_EXCEEDED', prefix: `${CONSISTENCY_NAME}: ` };
+const C: JsonReadContext = {
+  code: 'CONSISTENCY_PROOF_INVALID',
+  check: 'consistency',
+  limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
+  prefix: `${CONSISTENCY_NAME}: `,
+};
 const HEX64 = /^[0-9a-f]{64}$/;
 
 function hex64(v: unknown, path: string): string {
@@ -47,25 +65,50 @@ function hex64(v: unknown, path: string): string {
 }
 
 export function parseShipmentConsistency(bytes: Uint8Array): ShipmentConsistency {
-  const doc = readObject(parseJsonStrict(bytes, { maxDepth: 8, maxBytes: CONSISTENCY_LIMITS.maxBytes, what: CONSISTENCY_NAME, code: 'CONSISTENCY_PROOF_INVALID', limitCode: 'ARCHIVE_LIMIT_EXCEEDED', check: 'consistency' }), 'document', C, { required: ['mediaType', 'logs'] });
-  if (doc.mediaType !== CONSISTENCY_MEDIA_TYPE) jsonRefusal(C, `mediaType: expected ${CONSISTENCY_MEDIA_TYPE}`);
+  const doc = readObject(
+    parseJsonStrict(bytes, {
+      maxDepth: 8,
+      maxBytes: CONSISTENCY_LIMITS.maxBytes,
+      what: CONSISTENCY_NAME,
+      code: 'CONSISTENCY_PROOF_INVALID',
+      limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
+      check: 'consistency',
+    }),
+    'document',
+    C,
+    { required: ['mediaType', 'logs'] },
+  );
+  if (doc.mediaType !== CONSISTENCY_MEDIA_TYPE)
+    jsonRefusal(C, `mediaType: expected ${CONSISTENCY_MEDIA_TYPE}`);
   const logs = readArray(doc.logs, 'logs', C, { max: CONSISTENCY_LIMITS.maxLogs }).map((l, i) => {
     const p = `logs[${i}]`;
-    const o = readObject(l, p, C, { required: ['logId', 'baseUrl', 'rekor', 'checkpoint', 'proofs'] });
+    const o = readObject(l, p, C, {
+      required: ['logId', 'baseUrl', 'rekor', 'checkpoint', 'proofs'],
+    });
     const rekorText = readString(o.rekor, `${p}.rekor`, C, { maxLength: 2 });
-    const rekor: 'v1' | 'v2' = rekorText === 'v1' || rekorText === 'v2' ? rekorText : jsonRefusal(C, `${p}.rekor: expected "v1" or "v2"`);
+    const rekor: 'v1' | 'v2' =
+      rekorText === 'v1' || rekorText === 'v2'
+        ? rekorText
+        : jsonRefusal(C, `${p}.rekor: expected "v1" or "v2"`);
     return {
       logId: hex64(o.logId, `${p}.logId`),
       baseUrl: readString(o.baseUrl, `${p}.baseUrl`, C, { nonEmpty: true, maxLength: 2048 }),
       rekor: rekor,
-      checkpoint: readString(o.checkpoint, `${p}.checkpoint`, C, { nonEmpty: true, maxLength: 64 * 1024 }),
-      proofs: readArray(o.proofs, `${p}.proofs`, C, { max: CONSISTENCY_LIMITS.maxProofsPerLog }).map((x, j) => {
+      checkpoint: readString(o.checkpoint, `${p}.checkpoint`, C, {
+        nonEmpty: true,
+        maxLength: 64 * 1024,
+      }),
+      proofs: readArray(o.proofs, `${p}.proofs`, C, {
+        max: CONSISTENCY_LIMITS.maxProofsPerLog,
+      }).map((x, j) => {
         const q = `${p}.proofs[${j}]`;
         const po = readObject(x, q, C, { required: ['fromSize', 'fromRootHash', 'hashes'] });
         return {
           fromSize: readUint(po.fromSize, `${q}.fromSize`, C),
           fromRootHash: hex64(po.fromRootHash, `${q}.fromRootHash`),
-          hashes: readArray(po.hashes, `${q}.hashes`, C, { max: CONSISTENCY_LIMITS.maxHashes }).map((h, k) => hex64(h, `${q}.hashes[${k}]`)),
+          hashes: readArray(po.hashes, `${q}.hashes`, C, { max: CONSISTENCY_LIMITS.maxHashes }).map(
+            (h, k) => hex64(h, `${q}.hashes[${k}]`),
+          ),
         };
       }),
     };
@@ -88,7 +131,9 @@ export function serializeShipmentConsistency(s: ShipmentConsistency): Uint8Array
       baseUrl: l.baseUrl,
       rekor: l.rekor,
       checkpoint: l.checkpoint,
-      proofs: [...l.proofs].sort((a, b) => a.fromSize - b.fromSize).map((p) => ({ fromSize: p.fromSize, fromRootHash: p.fromRootHash, hashes: p.hashes })),
+      proofs: [...l.proofs]
+        .sort((a, b) => a.fromSize - b.fromSize)
+        .map((p) => ({ fromSize: p.fromSize, fromRootHash: p.fromRootHash, hashes: p.hashes })),
     })),
   });
 }

@@ -18,8 +18,21 @@ import { StellaError } from '../errors.js';
 import { toHex } from '../util/encoding.js';
 import { StrictTarStream, type TarStreamLimits } from './stream.js';
 import { ManifestStream } from './manifest-stream.js';
-import { CONSISTENCY_FILE_NAME, MANIFEST_NAME, TRUSTED_ROOT_NAME, type ExportManifestEntry, type ExportManifestHeader } from './manifest.js';
-import { checkEntryOrder, entryLimit, EXPORT_LIMITS, EXPORT_NAME_PATTERN, SEAL_NAME, STREAM_LIMITS } from './export.js';
+import {
+  CONSISTENCY_FILE_NAME,
+  MANIFEST_NAME,
+  TRUSTED_ROOT_NAME,
+  type ExportManifestEntry,
+  type ExportManifestHeader,
+} from './manifest.js';
+import {
+  checkEntryOrder,
+  entryLimit,
+  EXPORT_LIMITS,
+  EXPORT_NAME_PATTERN,
+  SEAL_NAME,
+  STREAM_LIMITS,
+} from './export.js';
 import { sha256 } from '../crypto.js';
 
 /** An archive that can be read from the start as often as needed (a file, bytes in memory). */
@@ -69,11 +82,17 @@ export interface ArchivePreamble {
 }
 
 /** The manifest's digest and the seal: the first one or two entries, nothing else read. */
-export async function readPreamble(src: ArchiveSource, limits: StreamLimits = STREAM_LIMITS): Promise<ArchivePreamble> {
+export async function readPreamble(
+  src: ArchiveSource,
+  limits: StreamLimits = STREAM_LIMITS,
+): Promise<ArchivePreamble> {
   const tar = new StrictTarStream(src.open(), tarLimits(limits));
   try {
     const first = await tar.next();
-    if (first?.name !== MANIFEST_NAME) mismatch(`the first entry must be ${MANIFEST_NAME}${first ? `, not ${first.shown}` : ' (the archive is empty)'}`);
+    if (first?.name !== MANIFEST_NAME)
+      mismatch(
+        `the first entry must be ${MANIFEST_NAME}${first ? `, not ${first.shown}` : ' (the archive is empty)'}`,
+      );
     const h = createHash('sha256');
     for await (const c of tar.dataChunks()) h.update(c);
     const second = await tar.next();
@@ -105,7 +124,10 @@ export interface StreamReadOptions {
   expectManifestSha256?: string;
 }
 
-async function* hashing(chunks: AsyncIterable<Uint8Array>, h: ReturnType<typeof createHash>): AsyncGenerator<Uint8Array> {
+async function* hashing(
+  chunks: AsyncIterable<Uint8Array>,
+  h: ReturnType<typeof createHash>,
+): AsyncGenerator<Uint8Array> {
   for await (const c of chunks) {
     h.update(c);
     yield c;
@@ -113,16 +135,23 @@ async function* hashing(chunks: AsyncIterable<Uint8Array>, h: ReturnType<typeof 
 }
 
 /** Read (and check) a whole export archive as a stream; see the file comment. */
-export async function readExportArchiveStream(src: ArchiveSource, opts: StreamReadOptions = {}): Promise<StreamedArchive> {
+export async function readExportArchiveStream(
+  src: ArchiveSource,
+  opts: StreamReadOptions = {},
+): Promise<StreamedArchive> {
   const limits = opts.limits ?? STREAM_LIMITS;
   const main = new StrictTarStream(src.open(), tarLimits(limits));
   const side = new StrictTarStream(src.open(), tarLimits(limits));
   let manifest: ManifestStream | undefined;
   try {
     const first = await main.next();
-    if (first?.name !== MANIFEST_NAME) mismatch(`the first entry must be ${MANIFEST_NAME}${first ? `, not ${first.shown}` : ' (the archive is empty)'}`);
+    if (first?.name !== MANIFEST_NAME)
+      mismatch(
+        `the first entry must be ${MANIFEST_NAME}${first ? `, not ${first.shown}` : ' (the archive is empty)'}`,
+      );
     const sideFirst = await side.next();
-    if (sideFirst?.name !== MANIFEST_NAME || sideFirst.size !== first.size) mismatch('the archive changed while it was being read');
+    if (sideFirst?.name !== MANIFEST_NAME || sideFirst.size !== first.size)
+      mismatch('the archive changed while it was being read');
     const mh = createHash('sha256');
     manifest = await ManifestStream.open(hashing(side.dataChunks(), mh), limits.maxBundles);
     opts.onHeader?.(manifest.header);
@@ -139,26 +168,38 @@ export async function readExportArchiveStream(src: ArchiveSource, opts: StreamRe
       checkEntryOrder(prev, want, i);
       prev = want;
       if (!e || e.name !== want.path) {
-        if (!e || e.name === TRUSTED_ROOT_NAME || e.name === CONSISTENCY_FILE_NAME) mismatch(`archive is missing ${want.path}, listed in ${MANIFEST_NAME}`);
-        mismatch(e.name.startsWith('bundles/') ? `tar entry ${e.shown} is out of order or not on the manifest (the manifest lists ${want.path} here)` : `tar entry ${e.shown} is not on the manifest`);
+        if (!e || e.name === TRUSTED_ROOT_NAME || e.name === CONSISTENCY_FILE_NAME)
+          mismatch(`archive is missing ${want.path}, listed in ${MANIFEST_NAME}`);
+        mismatch(
+          e.name.startsWith('bundles/')
+            ? `tar entry ${e.shown} is out of order or not on the manifest (the manifest lists ${want.path} here)`
+            : `tar entry ${e.shown} is not on the manifest`,
+        );
       }
       const bytes = await main.data();
       const sha = toHex(sha256(bytes));
       if (bytes.byteLength !== want.size || sha !== want.sha256) {
-        mismatch(`${want.path} does not match the manifest: sha256 ${sha} (${bytes.byteLength} bytes), manifest says ${want.sha256} (${want.size} bytes)`, { path: want.path, sha256: sha, expected: want.sha256 });
+        mismatch(
+          `${want.path} does not match the manifest: sha256 ${sha} (${bytes.byteLength} bytes), manifest says ${want.sha256} (${want.size} bytes)`,
+          { path: want.path, sha256: sha, expected: want.sha256 },
+        );
       }
       if (opts.onBundle) await opts.onBundle(want, bytes, i);
       e = await main.next();
     }
     await manifest.finish();
     const manifestSha256 = mh.digest('hex');
-    if (opts.expectManifestSha256 !== undefined && manifestSha256 !== opts.expectManifestSha256) mismatch(`${MANIFEST_NAME} changed while the archive was being read`);
+    if (opts.expectManifestSha256 !== undefined && manifestSha256 !== opts.expectManifestSha256)
+      mismatch(`${MANIFEST_NAME} changed while the archive was being read`);
     let consistency: Uint8Array | undefined;
     const cf = manifest.header.consistency;
     if (e?.name === CONSISTENCY_FILE_NAME && cf) {
       consistency = await main.data();
       const sha = toHex(sha256(consistency));
-      if (consistency.byteLength !== cf.size || sha !== cf.sha256) mismatch(`${CONSISTENCY_FILE_NAME} does not match the manifest: sha256 ${sha} (${consistency.byteLength} bytes), manifest says ${cf.sha256} (${cf.size} bytes)`);
+      if (consistency.byteLength !== cf.size || sha !== cf.sha256)
+        mismatch(
+          `${CONSISTENCY_FILE_NAME} does not match the manifest: sha256 ${sha} (${consistency.byteLength} bytes), manifest says ${cf.sha256} (${cf.size} bytes)`,
+        );
       e = await main.next();
     } else if (cf) {
       mismatch(`archive is missing ${CONSISTENCY_FILE_NAME}, listed in ${MANIFEST_NAME}`);
@@ -168,13 +209,23 @@ export async function readExportArchiveStream(src: ArchiveSource, opts: StreamRe
     if (e?.name === TRUSTED_ROOT_NAME && tr) {
       trustedRoot = await main.data();
       const sha = toHex(sha256(trustedRoot));
-      if (trustedRoot.byteLength !== tr.size || sha !== tr.sha256) mismatch(`${TRUSTED_ROOT_NAME} does not match the manifest: sha256 ${sha} (${trustedRoot.byteLength} bytes), manifest says ${tr.sha256} (${tr.size} bytes)`);
+      if (trustedRoot.byteLength !== tr.size || sha !== tr.sha256)
+        mismatch(
+          `${TRUSTED_ROOT_NAME} does not match the manifest: sha256 ${sha} (${trustedRoot.byteLength} bytes), manifest says ${tr.sha256} (${tr.size} bytes)`,
+        );
       e = await main.next();
     } else if (tr) {
       mismatch(`archive is missing ${TRUSTED_ROOT_NAME}, listed in ${MANIFEST_NAME}`);
     }
     if (e) mismatch(`tar entry ${e.shown} is not on the manifest`);
-    return { header: manifest.header, count: manifest.count, manifestSha256, sealed, trustedRoot, consistency };
+    return {
+      header: manifest.header,
+      count: manifest.count,
+      manifestSha256,
+      sealed,
+      trustedRoot,
+      consistency,
+    };
   } finally {
     await manifest?.close();
     await main.close();

@@ -22,7 +22,17 @@ import { BUNDLE_LIMITS, type Bundle, type TransparencyLogEntry } from '../bundle
 import { artifactDigestsOf } from '../bundle/artifact-digests.js';
 import { certificateIdentities, oidcIssuer, parseCertificate } from '../x509/certificate.js';
 import { readTarStrict, writeTar, type TarFile, type TarReadLimits } from './tar.js';
-import { CONSISTENCY_FILE_NAME, decodeManifest, encodeManifest, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_NAME, TRUSTED_ROOT_NAME, type ExportManifest, type ExportManifestEntry } from './manifest.js';
+import {
+  CONSISTENCY_FILE_NAME,
+  decodeManifest,
+  encodeManifest,
+  EXPORT_FORMAT,
+  EXPORT_FORMAT_VERSION,
+  MANIFEST_NAME,
+  TRUSTED_ROOT_NAME,
+  type ExportManifest,
+  type ExportManifestEntry,
+} from './manifest.js';
 import { CONSISTENCY_LIMITS } from './consistency.js';
 
 export const EXPORT_LIMITS = {
@@ -52,7 +62,8 @@ export const STREAM_LIMITS = {
 } as const;
 
 /** Every name an export archive may hold. */
-export const EXPORT_NAME_PATTERN = /^(?:manifest\.cbor|manifest\.sigstore\.json|trusted_root\.json|consistency\.json|bundles\/[0-9a-f]{64}\/(?:0|[1-9][0-9]{0,3})\.sigstore\.json)$/;
+export const EXPORT_NAME_PATTERN =
+  /^(?:manifest\.cbor|manifest\.sigstore\.json|trusted_root\.json|consistency\.json|bundles\/[0-9a-f]{64}\/(?:0|[1-9][0-9]{0,3})\.sigstore\.json)$/;
 
 export function bundlePath(artifactHex: string, n: number): string {
   return `bundles/${artifactHex}/${n}.sigstore.json`;
@@ -87,14 +98,20 @@ function normalizeDigest(d: string, source: string): string {
 
 /** The first transparency log entry that carries an inclusion proof with a checkpoint. */
 export function provenEntry(bundle: Bundle): TransparencyLogEntry | undefined {
-  return bundle.verificationMaterial.tlogEntries.find((e) => e.inclusionProof !== undefined && e.inclusionProof.checkpoint.length > 0);
+  return bundle.verificationMaterial.tlogEntries.find(
+    (e) => e.inclusionProof !== undefined && e.inclusionProof.checkpoint.length > 0,
+  );
 }
 
 /** Refuse a bundle that could not be verified offline on the other side of the boundary. */
 export function requireProof(bundle: Bundle, source: string): TransparencyLogEntry {
   const entry = provenEntry(bundle);
   if (!entry) {
-    fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: ${source} has no transparency log entry with an inclusion proof and checkpoint, so it cannot be verified offline`);
+    fail(
+      'REKOR_PROOF_MISSING',
+      'tlog',
+      `Rekor proof missing: ${source} has no transparency log entry with an inclusion proof and checkpoint, so it cannot be verified offline`,
+    );
   }
   return entry;
 }
@@ -104,10 +121,18 @@ export { artifactDigestsOf };
 
 function signerOf(bundle: Bundle): { identity: string | null; issuer: string | null } {
   const m = bundle.verificationMaterial.content;
-  const der = m.kind === 'certificate' ? m.certificate : m.kind === 'x509CertificateChain' ? m.certificates[0] : undefined;
+  const der =
+    m.kind === 'certificate'
+      ? m.certificate
+      : m.kind === 'x509CertificateChain'
+        ? m.certificates[0]
+        : undefined;
   if (!der) return { identity: null, issuer: null };
   const cert = parseCertificate(der);
-  return { identity: certificateIdentities(cert)[0]?.value ?? null, issuer: oidcIssuer(cert) ?? null };
+  return {
+    identity: certificateIdentities(cert)[0]?.value ?? null,
+    issuer: oidcIssuer(cert) ?? null,
+  };
 }
 
 /**
@@ -118,8 +143,11 @@ function signerOf(bundle: Bundle): { identity: string | null; issuer: string | n
  * refusal is raised. The same bundle twice for one artifact is kept once. The result depends
  * only on the inputs (as a set) and `createdAt`.
  */
-export async function buildExportArchive(opts: BuildExportOptions): Promise<{ archive: Uint8Array; manifest: ExportManifest; refused: RefusedItem[] }> {
-  if (opts.bundles.length === 0) fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: nothing to export');
+export async function buildExportArchive(
+  opts: BuildExportOptions,
+): Promise<{ archive: Uint8Array; manifest: ExportManifest; refused: RefusedItem[] }> {
+  if (opts.bundles.length === 0)
+    fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: nothing to export');
   let createdAt: string | undefined;
   if (opts.createdAt !== undefined) createdAt = formatTime(boundedMs(opts.createdAt, 'created-at'));
   const byArtifact = new Map<string, Map<string, Prepared>>();
@@ -130,7 +158,13 @@ export async function buildExportArchive(opts: BuildExportOptions): Promise<{ ar
       const artifactDigest = normalizeDigest(input.artifactDigest, input.source);
       const bundle = parseBundle(input.bytes);
       const proven = requireProof(bundle, input.source);
-      const prepared: Prepared = { input: { ...input, artifactDigest }, bundle, proven, signer: signerOf(bundle), sha: toHex(sha256(input.bytes)) };
+      const prepared: Prepared = {
+        input: { ...input, artifactDigest },
+        bundle,
+        proven,
+        signer: signerOf(bundle),
+        sha: toHex(sha256(input.bytes)),
+      };
       newest = Math.max(newest, proven.integratedTime);
       let group = byArtifact.get(artifactDigest);
       if (!group) byArtifact.set(artifactDigest, (group = new Map<string, Prepared>()));
@@ -141,16 +175,28 @@ export async function buildExportArchive(opts: BuildExportOptions): Promise<{ ar
   }
   if (byArtifact.size === 0) throw refused[0]!.error;
   const total = [...byArtifact.values()].reduce((n, g) => n + g.size, 0);
-  if (total > EXPORT_LIMITS.maxBundles) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `${total} bundles to export, more than the ${EXPORT_LIMITS.maxBundles} an archive may hold`);
+  if (total > EXPORT_LIMITS.maxBundles)
+    fail(
+      'ARCHIVE_LIMIT_EXCEEDED',
+      'archive',
+      `${total} bundles to export, more than the ${EXPORT_LIMITS.maxBundles} an archive may hold`,
+    );
   if (createdAt === undefined) {
-    if (newest === 0) fail('INPUT_INVALID', 'input', 'no bundle carries an integrated time (Rekor v2 entries do not): give --created-at');
+    if (newest === 0)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        'no bundle carries an integrated time (Rekor v2 entries do not): give --created-at',
+      );
     createdAt = formatTime(newest * 1000);
   }
   const entries: ExportManifestEntry[] = [];
   const files: TarFile[] = [];
   for (const artifactDigest of [...byArtifact.keys()].sort()) {
     const hex = artifactDigest.slice('sha256:'.length);
-    const group = [...byArtifact.get(artifactDigest)!.values()].sort((a, b) => (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
+    const group = [...byArtifact.get(artifactDigest)!.values()].sort((a, b) =>
+      a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0,
+    );
     group.forEach((g, n) => {
       const path = bundlePath(hex, n);
       entries.push({
@@ -163,27 +209,59 @@ export async function buildExportArchive(opts: BuildExportOptions): Promise<{ ar
         ...g.signer,
         logIndex: g.proven.logIndex,
         // integratedTime was bounded when the bundle was parsed.
-        integratedTime: g.proven.integratedTime > 0 ? formatTime(g.proven.integratedTime * 1000) : null,
+        integratedTime:
+          g.proven.integratedTime > 0 ? formatTime(g.proven.integratedTime * 1000) : null,
       });
       files.push({ name: path, data: g.input.bytes });
     });
   }
   let consistency: ExportManifest['consistency'];
   if (opts.consistency) {
-    if (opts.consistency.byteLength > CONSISTENCY_LIMITS.maxBytes) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `${CONSISTENCY_FILE_NAME} is larger than ${CONSISTENCY_LIMITS.maxBytes} bytes`);
-    consistency = { path: CONSISTENCY_FILE_NAME, sha256: toHex(sha256(opts.consistency)), size: opts.consistency.byteLength };
+    if (opts.consistency.byteLength > CONSISTENCY_LIMITS.maxBytes)
+      fail(
+        'ARCHIVE_LIMIT_EXCEEDED',
+        'archive',
+        `${CONSISTENCY_FILE_NAME} is larger than ${CONSISTENCY_LIMITS.maxBytes} bytes`,
+      );
+    consistency = {
+      path: CONSISTENCY_FILE_NAME,
+      sha256: toHex(sha256(opts.consistency)),
+      size: opts.consistency.byteLength,
+    };
     files.push({ name: CONSISTENCY_FILE_NAME, data: opts.consistency });
   }
   let trustedRoot: ExportManifest['trustedRoot'] = null;
   if (opts.trustedRoot) {
-    if (opts.trustedRoot.byteLength > EXPORT_LIMITS.maxTrustedRootBytes) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `trusted root is larger than ${EXPORT_LIMITS.maxTrustedRootBytes} bytes`);
-    trustedRoot = { path: TRUSTED_ROOT_NAME, sha256: toHex(sha256(opts.trustedRoot)), size: opts.trustedRoot.byteLength };
+    if (opts.trustedRoot.byteLength > EXPORT_LIMITS.maxTrustedRootBytes)
+      fail(
+        'ARCHIVE_LIMIT_EXCEEDED',
+        'archive',
+        `trusted root is larger than ${EXPORT_LIMITS.maxTrustedRootBytes} bytes`,
+      );
+    trustedRoot = {
+      path: TRUSTED_ROOT_NAME,
+      sha256: toHex(sha256(opts.trustedRoot)),
+      size: opts.trustedRoot.byteLength,
+    };
     files.push({ name: TRUSTED_ROOT_NAME, data: opts.trustedRoot });
   }
-  const manifest: ExportManifest = { format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt, trustedRoot, entries, ...(consistency ? { consistency } : {}) };
+  const manifest: ExportManifest = {
+    format: EXPORT_FORMAT,
+    version: EXPORT_FORMAT_VERSION,
+    createdAt,
+    trustedRoot,
+    entries,
+    ...(consistency ? { consistency } : {}),
+  };
   const manifestBytes = encodeManifest(manifest);
-  const sealFile: TarFile[] = opts.seal ? [{ name: SEAL_NAME, data: await opts.seal(manifestBytes) }] : [];
-  const archive = await writeTar([{ name: MANIFEST_NAME, data: manifestBytes }, ...sealFile, ...files]);
+  const sealFile: TarFile[] = opts.seal
+    ? [{ name: SEAL_NAME, data: await opts.seal(manifestBytes) }]
+    : [];
+  const archive = await writeTar([
+    { name: MANIFEST_NAME, data: manifestBytes },
+    ...sealFile,
+    ...files,
+  ]);
   return { archive, manifest, refused };
 }
 
@@ -233,14 +311,34 @@ export const EXPORT_TAR_LIMITS: TarReadLimits = {
  * ascending order, and each artifact's bundles at bundles/<hex>/0, 1, 2, ... So every path is
  * distinct and in one place, which a streamed reader checks with no set of names.
  */
-export function checkEntryOrder(prev: ExportManifestEntry | undefined, e: ExportManifestEntry, i: number): void {
+export function checkEntryOrder(
+  prev: ExportManifestEntry | undefined,
+  e: ExportManifestEntry,
+  i: number,
+): void {
   const hex = e.artifactDigest.slice('sha256:'.length);
-  const n = prev !== undefined && prev.artifactDigest === e.artifactDigest ? Number(/\/(\d+)\.sigstore\.json$/.exec(prev.path)![1]) + 1 : 0;
-  if (prev !== undefined && prev.artifactDigest > e.artifactDigest) mismatch(`${MANIFEST_NAME}: entries[${i}] (${e.artifactDigest}) is out of order: artifacts are listed in ascending digest order`);
-  if (n > EXPORT_LIMITS.maxBundlesPerArtifact - 1) fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `more than ${EXPORT_LIMITS.maxBundlesPerArtifact} bundles for ${e.artifactDigest}`);
+  const n =
+    prev !== undefined && prev.artifactDigest === e.artifactDigest
+      ? Number(/\/(\d+)\.sigstore\.json$/.exec(prev.path)![1]) + 1
+      : 0;
+  if (prev !== undefined && prev.artifactDigest > e.artifactDigest)
+    mismatch(
+      `${MANIFEST_NAME}: entries[${i}] (${e.artifactDigest}) is out of order: artifacts are listed in ascending digest order`,
+    );
+  if (n > EXPORT_LIMITS.maxBundlesPerArtifact - 1)
+    fail(
+      'ARCHIVE_LIMIT_EXCEEDED',
+      'archive',
+      `more than ${EXPORT_LIMITS.maxBundlesPerArtifact} bundles for ${e.artifactDigest}`,
+    );
   if (e.path !== bundlePath(hex, n)) {
-    if (!EXPORT_NAME_PATTERN.test(e.path) || !e.path.startsWith(`bundles/${hex}/`)) mismatch(`${MANIFEST_NAME} puts the bundle for ${e.artifactDigest} at ${JSON.stringify(e.path)}, outside bundles/${hex}/`);
-    mismatch(`${MANIFEST_NAME}: entries[${i}] is ${JSON.stringify(e.path)} where ${bundlePath(hex, n)} belongs (listed twice or out of order)`);
+    if (!EXPORT_NAME_PATTERN.test(e.path) || !e.path.startsWith(`bundles/${hex}/`))
+      mismatch(
+        `${MANIFEST_NAME} puts the bundle for ${e.artifactDigest} at ${JSON.stringify(e.path)}, outside bundles/${hex}/`,
+      );
+    mismatch(
+      `${MANIFEST_NAME}: entries[${i}] is ${JSON.stringify(e.path)} where ${bundlePath(hex, n)} belongs (listed twice or out of order)`,
+    );
   }
 }
 
@@ -252,7 +350,10 @@ export function checkEntryOrder(prev: ExportManifestEntry | undefined, e: Export
 export function readExportArchive(bytes: Uint8Array): ExportArchive {
   const files = readTarStrict(bytes, EXPORT_TAR_LIMITS);
   const names = [...files.keys()];
-  if (names[0] !== MANIFEST_NAME) mismatch(`the first entry must be ${MANIFEST_NAME}${names.length ? `, not ${JSON.stringify(names[0])}` : ' (the archive is empty)'}`);
+  if (names[0] !== MANIFEST_NAME)
+    mismatch(
+      `the first entry must be ${MANIFEST_NAME}${names.length ? `, not ${JSON.stringify(names[0])}` : ' (the archive is empty)'}`,
+    );
   const manifest = decodeManifest(files.get(MANIFEST_NAME)!, EXPORT_LIMITS.maxBundles);
   const expected: { path: string; sha256: string; size: number }[] = [...manifest.entries];
   if (manifest.consistency) expected.push(manifest.consistency);
@@ -267,15 +368,26 @@ export function readExportArchive(bytes: Uint8Array): ExportArchive {
   const seal = names[1] === SEAL_NAME ? files.get(SEAL_NAME) : undefined;
   const actual = names.slice(seal ? 2 : 1);
   for (const name of actual) {
-    if (!listed.has(name) && !(name === TRUSTED_ROOT_NAME && manifest.trustedRoot) && !(name === CONSISTENCY_FILE_NAME && manifest.consistency)) mismatch(`tar entry ${JSON.stringify(name)} is not on the manifest`);
+    if (
+      !listed.has(name) &&
+      !(name === TRUSTED_ROOT_NAME && manifest.trustedRoot) &&
+      !(name === CONSISTENCY_FILE_NAME && manifest.consistency)
+    )
+      mismatch(`tar entry ${JSON.stringify(name)} is not on the manifest`);
   }
   expected.forEach((want, i) => {
     const got = files.get(want.path);
     if (!got) mismatch(`archive is missing ${want.path}, listed in ${MANIFEST_NAME}`);
-    if (actual[i] !== want.path) mismatch(`tar entry ${JSON.stringify(actual[i])} is out of order (the manifest lists ${want.path} here)`);
+    if (actual[i] !== want.path)
+      mismatch(
+        `tar entry ${JSON.stringify(actual[i])} is out of order (the manifest lists ${want.path} here)`,
+      );
     const sha = toHex(sha256(got));
     if (got.byteLength !== want.size || sha !== want.sha256) {
-      mismatch(`${want.path} does not match the manifest: sha256 ${sha} (${got.byteLength} bytes), manifest says ${want.sha256} (${want.size} bytes)`, { path: want.path, sha256: sha, expected: want.sha256 });
+      mismatch(
+        `${want.path} does not match the manifest: sha256 ${sha} (${got.byteLength} bytes), manifest says ${want.sha256} (${want.size} bytes)`,
+        { path: want.path, sha256: sha, expected: want.sha256 },
+      );
     }
   });
   return {
@@ -293,11 +405,20 @@ export function readExportArchive(bytes: Uint8Array): ExportArchive {
  * and reported (checklist H50), never hiding the others; when none parses, the first refusal
  * is raised.
  */
-export function bundlesForArtifact(archive: ExportArchive, artifactDigest: string, archiveName = 'the archive'): { bundles: Bundle[]; refused: RefusedItem[] } {
+export function bundlesForArtifact(
+  archive: ExportArchive,
+  artifactDigest: string,
+  archiveName = 'the archive',
+): { bundles: Bundle[]; refused: RefusedItem[] } {
   const d = normalizeDigest(artifactDigest, 'artifact');
   const found = archive.bundles.filter((b) => b.entry.artifactDigest === d);
-  if (found.length === 0) fail('NO_ATTESTATIONS_FOUND', 'archive', `no attestations found for ${d} in ${archiveName}`, { artifactDigest: d });
-  const { parsed, refused } = parseBundles(found.map((b) => ({ source: `${archiveName}: ${b.entry.path}`, bytes: b.bytes })));
+  if (found.length === 0)
+    fail('NO_ATTESTATIONS_FOUND', 'archive', `no attestations found for ${d} in ${archiveName}`, {
+      artifactDigest: d,
+    });
+  const { parsed, refused } = parseBundles(
+    found.map((b) => ({ source: `${archiveName}: ${b.entry.path}`, bytes: b.bytes })),
+  );
   if (parsed.length === 0) throw refused[0]!.error;
   return { bundles: parsed.map((p) => p.bundle), refused };
 }

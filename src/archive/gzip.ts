@@ -30,7 +30,10 @@ export function isGzip(head: Uint8Array): boolean {
 const SLICE = 16 * 1024;
 
 /** Inflate one gzip member from `source`, yielding the output as it comes. */
-export async function* gunzipBounded(source: AsyncIterable<Uint8Array>, limits: GunzipLimits): AsyncGenerator<Uint8Array> {
+export async function* gunzipBounded(
+  source: AsyncIterable<Uint8Array>,
+  limits: GunzipLimits,
+): AsyncGenerator<Uint8Array> {
   const it = source[Symbol.asyncIterator]();
   let buf = new Uint8Array(0);
   let eof = false;
@@ -81,7 +84,10 @@ export async function* gunzipBounded(source: AsyncIterable<Uint8Array>, limits: 
   let produced = 0;
   let crc = 0;
   // Set from zlib's callbacks: an object, so the checks below read the current values.
-  const st: { ended: boolean; failure: StellaError | undefined } = { ended: false, failure: undefined };
+  const st: { ended: boolean; failure: StellaError | undefined } = {
+    ended: false,
+    failure: undefined,
+  };
   const failed = (): StellaError | undefined => st.failure;
   const done = (): boolean => st.ended;
   inflater.on('data', (c: Buffer) => {
@@ -89,16 +95,34 @@ export async function* gunzipBounded(source: AsyncIterable<Uint8Array>, limits: 
     produced += c.byteLength;
     crc = zlib.crc32(c, crc);
     out.push(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
-    if (produced > limits.maxOutputBytes) st.failure ??= new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', `gzip: inflates to more than ${limits.maxOutputBytes} bytes`);
-    else if (produced > limits.ratioGraceBytes && produced > limits.maxRatio * Math.max(1, consumed)) {
-      st.failure ??= new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', `gzip: compression ratio above ${limits.maxRatio}:1 (a gzip bomb?)`);
+    if (produced > limits.maxOutputBytes)
+      st.failure ??= new StellaError(
+        'ARCHIVE_LIMIT_EXCEEDED',
+        'archive',
+        `gzip: inflates to more than ${limits.maxOutputBytes} bytes`,
+      );
+    else if (
+      produced > limits.ratioGraceBytes &&
+      produced > limits.maxRatio * Math.max(1, consumed)
+    ) {
+      st.failure ??= new StellaError(
+        'ARCHIVE_LIMIT_EXCEEDED',
+        'archive',
+        `gzip: compression ratio above ${limits.maxRatio}:1 (a gzip bomb?)`,
+      );
     }
   });
   inflater.on('end', () => {
     st.ended = true;
   });
   inflater.on('error', (e) => {
-    st.failure ??= new StellaError('ARCHIVE_INVALID', 'archive', `gzip: corrupt deflate data (${e.message})`, undefined, { cause: e });
+    st.failure ??= new StellaError(
+      'ARCHIVE_INVALID',
+      'archive',
+      `gzip: corrupt deflate data (${e.message})`,
+      undefined,
+      { cause: e },
+    );
   });
   const endSeen = new Promise<void>((resolve) => {
     inflater.once('end', resolve);
@@ -144,13 +168,19 @@ export async function* gunzipBounded(source: AsyncIterable<Uint8Array>, limits: 
     if (failed() !== undefined) throw failed()!;
     for (const c of out.splice(0)) yield c;
     // Trailer: CRC-32 and ISIZE, little-endian; then the end of the file.
-    while (buf.byteLength < 8) if (!(await more())) invalid('truncated trailer (CRC-32 and length)');
+    while (buf.byteLength < 8)
+      if (!(await more())) invalid('truncated trailer (CRC-32 and length)');
     const dv = new DataView(buf.buffer, buf.byteOffset, 8);
     if (dv.getUint32(0, true) !== crc >>> 0) invalid('CRC-32 does not match the inflated data');
-    if (dv.getUint32(4, true) !== produced % 2 ** 32) invalid('length in the trailer does not match the inflated data');
+    if (dv.getUint32(4, true) !== produced % 2 ** 32)
+      invalid('length in the trailer does not match the inflated data');
     if (buf.byteLength > 8 || (await more())) {
       const second = buf.byteLength > 9 ? isGzip(buf.subarray(8)) : false;
-      invalid(second ? 'a second gzip member follows the first; only one is accepted' : 'trailing data after the gzip stream');
+      invalid(
+        second
+          ? 'a second gzip member follows the first; only one is accepted'
+          : 'trailing data after the gzip stream',
+      );
     }
   } finally {
     inflater.destroy();

@@ -45,7 +45,12 @@ async function head(rec: Recorder): Promise<{ major: number; arg: number }> {
   const major = b >> 5;
   const ai = b & 31;
   if (ai < 24) return { major, arg: ai };
-  if (ai > 27) bad(ai === 31 ? 'indefinite-length items are not accepted' : `reserved CBOR additional information ${ai}`);
+  if (ai > 27)
+    bad(
+      ai === 31
+        ? 'indefinite-length items are not accepted'
+        : `reserved CBOR additional information ${ai}`,
+    );
   const n = 1 << (ai - 24);
   const x = await rec.take(n, 'item length');
   let v = 0;
@@ -67,7 +72,13 @@ async function item(rec: Recorder, depth: number): Promise<unknown> {
       try {
         return utf8Decoder.decode(t);
       } catch (e) {
-        throw new StellaError('ARCHIVE_INVALID', 'archive', `${MANIFEST_NAME}: text is not valid UTF-8`, undefined, { cause: e });
+        throw new StellaError(
+          'ARCHIVE_INVALID',
+          'archive',
+          `${MANIFEST_NAME}: text is not valid UTF-8`,
+          undefined,
+          { cause: e },
+        );
       }
     }
     case 4: {
@@ -91,7 +102,9 @@ async function item(rec: Recorder, depth: number): Promise<unknown> {
       if (arg === 22) return null;
       return bad(`unexpected CBOR simple value or float (${arg})`);
     default:
-      return bad(`unexpected CBOR major type ${major} (byte strings, negative integers and tags are not used)`);
+      return bad(
+        `unexpected CBOR major type ${major} (byte strings, negative integers and tags are not used)`,
+      );
   }
 }
 
@@ -105,16 +118,31 @@ export class ManifestStream {
   ) {}
 
   /** Read the header, up to the head of the entries array; `maxEntries` bounds the count. */
-  static async open(chunks: AsyncIterable<Uint8Array>, maxEntries: number): Promise<ManifestStream> {
+  static async open(
+    chunks: AsyncIterable<Uint8Array>,
+    maxEntries: number,
+  ): Promise<ManifestStream> {
     const r = new ByteReader(chunks);
     const rec = new Recorder(r);
     const top = await head(rec);
     // consistency (--include-consistency) sits between trustedRoot and entries when present.
-    if (top.major !== 5 || (top.arg !== 5 && top.arg !== 6)) bad('manifest: expected a map of exactly format, version, createdAt, trustedRoot, [consistency,] entries');
+    if (top.major !== 5 || (top.arg !== 5 && top.arg !== 6))
+      bad(
+        'manifest: expected a map of exactly format, version, createdAt, trustedRoot, [consistency,] entries',
+      );
     const o: Record<string, unknown> = {};
-    for (const key of ['format', 'version', 'createdAt', 'trustedRoot', ...(top.arg === 6 ? ['consistency'] : [])]) {
+    for (const key of [
+      'format',
+      'version',
+      'createdAt',
+      'trustedRoot',
+      ...(top.arg === 6 ? ['consistency'] : []),
+    ]) {
       const k = await item(rec, 1);
-      if (k !== key) bad(`manifest: expected key ${key} here, found ${JSON.stringify(typeof k === 'string' ? k.slice(0, 40) : k)}`);
+      if (k !== key)
+        bad(
+          `manifest: expected key ${key} here, found ${JSON.stringify(typeof k === 'string' ? k.slice(0, 40) : k)}`,
+        );
       o[key] = await item(rec, 1);
     }
     if ((await item(rec, 1)) !== 'entries') bad('manifest: expected key entries last');
@@ -122,9 +150,16 @@ export class ManifestStream {
     const arr = await head(rec);
     if (arr.major !== 4) bad('entries: expected an array');
     if (arr.arg > maxEntries) {
-      throw new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', `${MANIFEST_NAME} lists ${arr.arg} bundles, more than the ${maxEntries} accepted`);
+      throw new StellaError(
+        'ARCHIVE_LIMIT_EXCEEDED',
+        'archive',
+        `${MANIFEST_NAME} lists ${arr.arg} bundles, more than the ${maxEntries} accepted`,
+      );
     }
-    if (!bytesEqual(rec.drain(), encodeManifestPrefix(h, arr.arg))) bad('not in the canonical encoding Stella writes (key order, duplicate keys, tags or integer widths differ)');
+    if (!bytesEqual(rec.drain(), encodeManifestPrefix(h, arr.arg)))
+      bad(
+        'not in the canonical encoding Stella writes (key order, duplicate keys, tags or integer widths differ)',
+      );
     return new ManifestStream(r, rec, h, arr.arg);
   }
 
@@ -133,7 +168,8 @@ export class ManifestStream {
     if (this.index >= this.count) return undefined;
     const i = this.index++;
     const e = validateManifestEntry(await item(this.rec, 1), i);
-    if (!bytesEqual(this.rec.drain(), encodeManifestEntry(e))) bad(`entries[${i}]: not in the canonical encoding Stella writes`);
+    if (!bytesEqual(this.rec.drain(), encodeManifestEntry(e)))
+      bad(`entries[${i}]: not in the canonical encoding Stella writes`);
     return e;
   }
 

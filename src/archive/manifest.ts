@@ -14,7 +14,13 @@ import { StellaError } from '../errors.js';
 import { bytesEqual } from '../util/encoding.js';
 import { parseRfc3339 } from '../util/time.js';
 import { parseSha256Digest } from '../util/digest.js';
-import { CBOR_WORDS, readObject, readString, readUint, type JsonReadContext } from '../util/json.js';
+import {
+  CBOR_WORDS,
+  readObject,
+  readString,
+  readUint,
+  type JsonReadContext,
+} from '../util/json.js';
 
 export const EXPORT_FORMAT = 'stella.dev/export-bundle/v1';
 export const EXPORT_FORMAT_VERSION = 1;
@@ -55,7 +61,14 @@ export interface ExportManifest {
   consistency?: { path: typeof CONSISTENCY_FILE_NAME; sha256: string; size: number } | undefined;
 }
 
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true, tagUint8Array: false, structuredClone: false, pack: false });
+const encoder = new Encoder({
+  useRecords: false,
+  mapsAsObjects: true,
+  variableMapSize: true,
+  tagUint8Array: false,
+  structuredClone: false,
+  pack: false,
+});
 
 /** The manifest with every map rebuilt in its fixed key order. */
 function ordered(m: ExportManifest): ExportManifest {
@@ -63,9 +76,19 @@ function ordered(m: ExportManifest): ExportManifest {
     format: m.format,
     version: m.version,
     createdAt: m.createdAt,
-    trustedRoot: m.trustedRoot ? { path: m.trustedRoot.path, sha256: m.trustedRoot.sha256, size: m.trustedRoot.size } : null,
+    trustedRoot: m.trustedRoot
+      ? { path: m.trustedRoot.path, sha256: m.trustedRoot.sha256, size: m.trustedRoot.size }
+      : null,
     // Before `entries`, so the header (everything before the entry list) holds it too.
-    ...(m.consistency ? { consistency: { path: m.consistency.path, sha256: m.consistency.sha256, size: m.consistency.size } } : {}),
+    ...(m.consistency
+      ? {
+          consistency: {
+            path: m.consistency.path,
+            sha256: m.consistency.sha256,
+            size: m.consistency.size,
+          },
+        }
+      : {}),
     entries: m.entries.map((e) => ({
       artifactDigest: e.artifactDigest,
       path: e.path,
@@ -90,7 +113,12 @@ export function bad(message: string): never {
 }
 
 /** The manifest's maps, read by util/json.ts's readers in CBOR's words. */
-const M: JsonReadContext = { code: 'ARCHIVE_INVALID', check: 'archive', prefix: `${MANIFEST_NAME}: `, words: CBOR_WORDS };
+const M: JsonReadContext = {
+  code: 'ARCHIVE_INVALID',
+  check: 'archive',
+  prefix: `${MANIFEST_NAME}: `,
+  words: CBOR_WORDS,
+};
 
 function exactKeys(v: unknown, keys: readonly string[], what: string): Record<string, unknown> {
   return readObject(v, what, M, { required: keys });
@@ -117,17 +145,34 @@ function time(v: unknown, what: string): string {
   return s;
 }
 
-const ENTRY_KEYS = ['artifactDigest', 'path', 'sha256', 'size', 'mediaType', 'content', 'identity', 'issuer', 'logIndex', 'integratedTime'] as const;
+const ENTRY_KEYS = [
+  'artifactDigest',
+  'path',
+  'sha256',
+  'size',
+  'mediaType',
+  'content',
+  'identity',
+  'issuer',
+  'logIndex',
+  'integratedTime',
+] as const;
 
 function entryOf(v: unknown, i: number): ExportManifestEntry {
   const what = `entries[${i}]`;
   const o = exactKeys(v, ENTRY_KEYS, what);
   const artifactDigest = str(o.artifactDigest, `${what}.artifactDigest`, 80);
-  parseSha256Digest(artifactDigest, `${MANIFEST_NAME}: ${what}.artifactDigest`, 'ARCHIVE_INVALID', 'archive');
+  parseSha256Digest(
+    artifactDigest,
+    `${MANIFEST_NAME}: ${what}.artifactDigest`,
+    'ARCHIVE_INVALID',
+    'archive',
+  );
   const sha256 = str(o.sha256, `${what}.sha256`, 64);
   if (!HEX64.test(sha256)) bad(`${what}.sha256: expected 64 lowercase hex digits`);
   const content = o.content;
-  if (content !== 'messageSignature' && content !== 'dsseEnvelope') bad(`${what}.content: expected messageSignature or dsseEnvelope`);
+  if (content !== 'messageSignature' && content !== 'dsseEnvelope')
+    bad(`${what}.content: expected messageSignature or dsseEnvelope`);
   return {
     artifactDigest,
     path: str(o.path, `${what}.path`, 100),
@@ -138,7 +183,8 @@ function entryOf(v: unknown, i: number): ExportManifestEntry {
     identity: strOrNull(o.identity, `${what}.identity`),
     issuer: strOrNull(o.issuer, `${what}.issuer`),
     logIndex: uint(o.logIndex, `${what}.logIndex`),
-    integratedTime: o.integratedTime === null ? null : time(o.integratedTime, `${what}.integratedTime`),
+    integratedTime:
+      o.integratedTime === null ? null : time(o.integratedTime, `${what}.integratedTime`),
   };
 }
 
@@ -146,8 +192,14 @@ export type ExportManifestHeader = Omit<ExportManifest, 'entries'>;
 
 /** Check the top-level fields of a decoded manifest (all but the entries). */
 export function validateManifestHeader(o: Record<string, unknown>): ExportManifestHeader {
-  if (o.format !== EXPORT_FORMAT) bad(`unknown format ${JSON.stringify(typeof o.format === 'string' ? o.format.slice(0, 80) : o.format)} (expected ${EXPORT_FORMAT})`);
-  if (o.version !== EXPORT_FORMAT_VERSION) bad(`unsupported version ${JSON.stringify(o.version)} (this Stella reads version ${EXPORT_FORMAT_VERSION})`);
+  if (o.format !== EXPORT_FORMAT)
+    bad(
+      `unknown format ${JSON.stringify(typeof o.format === 'string' ? o.format.slice(0, 80) : o.format)} (expected ${EXPORT_FORMAT})`,
+    );
+  if (o.version !== EXPORT_FORMAT_VERSION)
+    bad(
+      `unsupported version ${JSON.stringify(o.version)} (this Stella reads version ${EXPORT_FORMAT_VERSION})`,
+    );
   let trustedRoot: ExportManifest['trustedRoot'] = null;
   if (o.trustedRoot !== null) {
     const t = exactKeys(o.trustedRoot, ['path', 'sha256', 'size'], 'trustedRoot');
@@ -162,9 +214,19 @@ export function validateManifestHeader(o: Record<string, unknown>): ExportManife
     if (c.path !== CONSISTENCY_FILE_NAME) bad(`consistency.path must be ${CONSISTENCY_FILE_NAME}`);
     const sha = str(c.sha256, 'consistency.sha256', 64);
     if (!HEX64.test(sha)) bad('consistency.sha256: expected 64 lowercase hex digits');
-    consistency = { path: CONSISTENCY_FILE_NAME, sha256: sha, size: uint(c.size, 'consistency.size') };
+    consistency = {
+      path: CONSISTENCY_FILE_NAME,
+      sha256: sha,
+      size: uint(c.size, 'consistency.size'),
+    };
   }
-  return { format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt: time(o.createdAt, 'createdAt'), trustedRoot, ...(consistency ? { consistency } : {}) };
+  return {
+    format: EXPORT_FORMAT,
+    version: EXPORT_FORMAT_VERSION,
+    createdAt: time(o.createdAt, 'createdAt'),
+    trustedRoot,
+    ...(consistency ? { consistency } : {}),
+  };
 }
 
 /** Check one decoded entry (index i) of a manifest. */
@@ -172,14 +234,31 @@ export const validateManifestEntry = entryOf;
 
 /** The canonical bytes of one entry, as they sit inside the encoded manifest. */
 export function encodeManifestEntry(e: ExportManifestEntry): Uint8Array {
-  return new Uint8Array(encoder.encode(ordered({ format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt: '', trustedRoot: null, entries: [e] }).entries[0]));
+  return new Uint8Array(
+    encoder.encode(
+      ordered({
+        format: EXPORT_FORMAT,
+        version: EXPORT_FORMAT_VERSION,
+        createdAt: '',
+        trustedRoot: null,
+        entries: [e],
+      }).entries[0],
+    ),
+  );
 }
 
 /** The canonical bytes of everything before the first entry, for a manifest of `count` entries. */
 export function encodeManifestPrefix(h: ExportManifestHeader, count: number): Uint8Array {
   const empty = encodeManifest({ ...h, entries: [] });
   // cbor-x writes the shortest array head (RFC 8949 preferred serialization).
-  const head = count < 24 ? [0x80 | count] : count < 0x100 ? [0x98, count] : count < 0x10000 ? [0x99, count >> 8, count & 0xff] : [0x9a, (count >>> 24) & 0xff, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff];
+  const head =
+    count < 24
+      ? [0x80 | count]
+      : count < 0x100
+        ? [0x98, count]
+        : count < 0x10000
+          ? [0x99, count >> 8, count & 0xff]
+          : [0x9a, (count >>> 24) & 0xff, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff];
   const out = new Uint8Array(empty.byteLength - 1 + head.length);
   out.set(empty.subarray(0, empty.byteLength - 1));
   out.set(head, empty.byteLength - 1);
@@ -194,13 +273,23 @@ export function decodeManifest(bytes: Uint8Array, maxEntries: number): ExportMan
   } catch (e) {
     bad(`not valid CBOR (${(e as Error).message})`);
   }
-  const o = readObject(raw, 'manifest', M, { required: ['format', 'version', 'createdAt', 'trustedRoot', 'entries'], optional: ['consistency'] });
+  const o = readObject(raw, 'manifest', M, {
+    required: ['format', 'version', 'createdAt', 'trustedRoot', 'entries'],
+    optional: ['consistency'],
+  });
   const header = validateManifestHeader(o);
   if (!Array.isArray(o.entries)) bad('entries: expected an array');
   if (o.entries.length > maxEntries) {
-    throw new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', `${MANIFEST_NAME} lists ${o.entries.length} bundles, more than the ${maxEntries} accepted`);
+    throw new StellaError(
+      'ARCHIVE_LIMIT_EXCEEDED',
+      'archive',
+      `${MANIFEST_NAME} lists ${o.entries.length} bundles, more than the ${maxEntries} accepted`,
+    );
   }
   const manifest: ExportManifest = { ...header, entries: (o.entries as unknown[]).map(entryOf) };
-  if (!bytesEqual(encodeManifest(manifest), bytes)) bad('not in the canonical encoding Stella writes (key order, duplicate keys, tags or integer widths differ)');
+  if (!bytesEqual(encodeManifest(manifest), bytes))
+    bad(
+      'not in the canonical encoding Stella writes (key order, duplicate keys, tags or integer widths differ)',
+    );
   return manifest;
 }

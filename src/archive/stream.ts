@@ -139,7 +139,8 @@ export class StrictTarStream {
   }
 
   private budget(more: number): void {
-    if (this.r.consumed + more > this.limits.maxArchiveBytes) tooBig(`archive is larger than ${this.limits.maxArchiveBytes} bytes`);
+    if (this.r.consumed + more > this.limits.maxArchiveBytes)
+      tooBig(`archive is larger than ${this.limits.maxArchiveBytes} bytes`);
   }
 
   private async finishPending(): Promise<void> {
@@ -158,7 +159,8 @@ export class StrictTarStream {
       if (c.byteLength < n) invalid(`archive is truncated inside entry ${p.entry.shown}`);
       const fromData = Math.min(dataLeft, c.byteLength);
       dataLeft -= fromData;
-      if (!isZero(c, fromData, c.byteLength)) invalid(`tar entry ${p.entry.shown} has non-zero padding`);
+      if (!isZero(c, fromData, c.byteLength))
+        invalid(`tar entry ${p.entry.shown} has non-zero padding`);
       padLeft -= c.byteLength - fromData;
     }
   }
@@ -171,13 +173,20 @@ export class StrictTarStream {
     const h = await this.r.read(BLOCK);
     if (start === 0) {
       const compression = compressionOf(h);
-      if (compression) invalid(`compressed (${compression}) archives are not accepted here: expected a plain tar`);
+      if (compression)
+        invalid(`compressed (${compression}) archives are not accepted here: expected a plain tar`);
       if (h.byteLength === 0) invalid('archive is empty');
     }
-    if (h.byteLength < BLOCK) invalid(h.byteLength === 0 ? 'archive is truncated (no end-of-archive marker)' : 'archive is truncated (length is not a multiple of 512 bytes)');
+    if (h.byteLength < BLOCK)
+      invalid(
+        h.byteLength === 0
+          ? 'archive is truncated (no end-of-archive marker)'
+          : 'archive is truncated (length is not a multiple of 512 bytes)',
+      );
     if (isZero(h, 0, BLOCK)) {
       const second = await this.r.read(BLOCK);
-      if (second.byteLength < BLOCK || !isZero(second, 0, BLOCK)) invalid('archive is truncated (incomplete end-of-archive marker)');
+      if (second.byteLength < BLOCK || !isZero(second, 0, BLOCK))
+        invalid('archive is truncated (incomplete end-of-archive marker)');
       // Only zeros may follow (checklist A7), in whole blocks.
       let tail = 0;
       for (;;) {
@@ -189,15 +198,22 @@ export class StrictTarStream {
         if (tail > 1024 * 1024) invalid('more than 1 MiB of zeros after the end-of-archive marker');
         if (!isZero(c, 0, c.byteLength)) invalid('data after the end-of-archive marker');
       }
-      if (tail % BLOCK !== 0) invalid('archive is truncated (length is not a multiple of 512 bytes)');
+      if (tail % BLOCK !== 0)
+        invalid('archive is truncated (length is not a multiple of 512 bytes)');
       this.ended = true;
       return undefined;
     }
-    if (this.count >= this.limits.maxEntries) tooBig(`archive has more than ${this.limits.maxEntries} entries`);
+    if (this.count >= this.limits.maxEntries)
+      tooBig(`archive has more than ${this.limits.maxEntries} entries`);
     const { name, shown, size } = parseTarHeader(h, start);
-    if (name.split('/').length > this.limits.maxDepth) tooBig(`tar entry ${shown} is nested more than ${this.limits.maxDepth} levels deep`);
+    if (name.split('/').length > this.limits.maxDepth)
+      tooBig(`tar entry ${shown} is nested more than ${this.limits.maxDepth} levels deep`);
     if (!this.limits.namePattern.test(name)) {
-      throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `unexpected tar entry ${shown} (expected a name matching ${String(this.limits.namePattern)})`);
+      throw new StellaError(
+        'ARCHIVE_MANIFEST_MISMATCH',
+        'archive',
+        `unexpected tar entry ${shown} (expected a name matching ${String(this.limits.namePattern)})`,
+      );
     }
     const max = this.limits.maxSize(name);
     if (size > max) tooBig(`tar entry ${shown} is ${size} bytes, more than the ${max}-byte limit`);
@@ -220,7 +236,8 @@ export class StrictTarStream {
   /** The current entry's data in chunks, for an entry read as a stream (the manifest). */
   async *dataChunks(): AsyncGenerator<Uint8Array> {
     const p = this.pending;
-    if (!p || p.left !== p.entry.size) throw new Error('StrictTarStream.dataChunks: no unread entry');
+    if (!p || p.left !== p.entry.size)
+      throw new Error('StrictTarStream.dataChunks: no unread entry');
     for await (const c of this.r.chunksOf(p.left)) {
       this.budget(0);
       p.left -= c.byteLength;

@@ -57,7 +57,17 @@ export async function writeTar(files: TarFile[]): Promise<Uint8Array> {
   for (const f of files) {
     await new Promise<void>((resolve, reject) => {
       pack.entry(
-        { name: f.name, size: f.data.byteLength, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '', type: 'file' },
+        {
+          name: f.name,
+          size: f.data.byteLength,
+          mode: 0o644,
+          mtime: new Date(0),
+          uid: 0,
+          gid: 0,
+          uname: '',
+          gname: '',
+          type: 'file',
+        },
         Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength),
         (err) => (err ? reject(err) : resolve()),
       );
@@ -105,7 +115,8 @@ function octalField(h: Uint8Array, off: number, len: number, what: string): numb
 function stringField(h: Uint8Array, off: number, len: number, what: string): Uint8Array {
   let end = off;
   while (end < off + len && h[end] !== 0) end++;
-  if (!isZero(h, end, off + len)) unsafe(`tar entry ${what} contains a NUL byte followed by more data`);
+  if (!isZero(h, end, off + len))
+    unsafe(`tar entry ${what} contains a NUL byte followed by more data`);
   return h.subarray(off, end);
 }
 
@@ -134,12 +145,20 @@ const COMPRESSED_MAGIC: readonly { name: string; magic: readonly number[] }[] = 
 ];
 
 export function compressionOf(bytes: Uint8Array): string | undefined {
-  return COMPRESSED_MAGIC.find((c) => c.magic.length <= bytes.byteLength && c.magic.every((b, i) => bytes[i] === b))?.name;
+  return COMPRESSED_MAGIC.find(
+    (c) => c.magic.length <= bytes.byteLength && c.magic.every((b, i) => bytes[i] === b),
+  )?.name;
 }
 
 function unexpectedName(shown: string, limits: TarReadLimits): never {
-  const expected = limits.names ? limits.names.join(', ') : `a name matching ${String(limits.namePattern)}`;
-  throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `unexpected tar entry ${shown} (expected ${expected})`);
+  const expected = limits.names
+    ? limits.names.join(', ')
+    : `a name matching ${String(limits.namePattern)}`;
+  throw new StellaError(
+    'ARCHIVE_MANIFEST_MISMATCH',
+    'archive',
+    `unexpected tar entry ${shown} (expected ${expected})`,
+  );
 }
 
 /**
@@ -147,17 +166,22 @@ function unexpectedName(shown: string, limits: TarReadLimits): never {
  * checksum, ustar magic, a plain name (checklist A1-A3) and a regular-file type (A4, A5, A8,
  * A9). Returns the name, its printable form and the declared size.
  */
-export function parseTarHeader(h: Uint8Array, off: number): { name: string; shown: string; size: number } {
+export function parseTarHeader(
+  h: Uint8Array,
+  off: number,
+): { name: string; shown: string; size: number } {
   // Checksum: sum of the header bytes with the checksum field read as spaces.
   const stored = octalField(h, 148, 8, 'checksum');
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
   if (sum !== stored) invalid(`tar header at offset ${off}: bad header checksum`);
-  if (!Buffer.from(h.subarray(257, 265)).equals(ustarMagic)) invalid(`tar header at offset ${off}: not a POSIX ustar header`);
+  if (!Buffer.from(h.subarray(257, 265)).equals(ustarMagic))
+    invalid(`tar header at offset ${off}: not a POSIX ustar header`);
   const type = h[156]!;
   const nameRaw = stringField(h, 0, 100, 'name');
   const prefixRaw = stringField(h, 345, 155, 'name prefix');
-  const fullRaw = prefixRaw.length > 0 ? Buffer.concat([prefixRaw, Buffer.from('/'), nameRaw]) : nameRaw;
+  const fullRaw =
+    prefixRaw.length > 0 ? Buffer.concat([prefixRaw, Buffer.from('/'), nameRaw]) : nameRaw;
   const reason = unsafeNameReason(fullRaw);
   const shown = JSON.stringify(Buffer.from(fullRaw).toString('latin1').slice(0, 120));
   if (reason) unsafe(`tar entry ${shown} has ${reason}`);
@@ -168,7 +192,9 @@ export function parseTarHeader(h: Uint8Array, off: number): { name: string; show
       break;
     case 0x31:
     case 0x32:
-      unsafe(`tar entry ${shown} is a ${type === 0x31 ? 'hard link' : 'symbolic link'}; links are not accepted`);
+      unsafe(
+        `tar entry ${shown} is a ${type === 0x31 ? 'hard link' : 'symbolic link'}; links are not accepted`,
+      );
       break;
     case 0x33:
     case 0x34:
@@ -180,7 +206,9 @@ export function parseTarHeader(h: Uint8Array, off: number): { name: string; show
       break;
     case 0x78: // 'x'
     case 0x67: // 'g'
-      unsafe(`tar entry ${shown} is a PAX ${type === 0x67 ? 'global ' : ''}extended header; extended headers are not accepted`);
+      unsafe(
+        `tar entry ${shown} is a PAX ${type === 0x67 ? 'global ' : ''}extended header; extended headers are not accepted`,
+      );
       break;
     case 0x4c: // 'L'
     case 0x4b: // 'K'
@@ -197,11 +225,14 @@ export function parseTarHeader(h: Uint8Array, off: number): { name: string; show
  * `limits.names`).
  */
 export function readTarStrict(bytes: Uint8Array, limits: TarReadLimits): Map<string, Uint8Array> {
-  if (bytes.byteLength > limits.maxArchiveBytes) tooBig(`archive is larger than ${limits.maxArchiveBytes} bytes`, { size: bytes.byteLength });
+  if (bytes.byteLength > limits.maxArchiveBytes)
+    tooBig(`archive is larger than ${limits.maxArchiveBytes} bytes`, { size: bytes.byteLength });
   const compression = compressionOf(bytes);
-  if (compression) invalid(`compressed (${compression}) archives are not accepted: expected a plain tar`);
+  if (compression)
+    invalid(`compressed (${compression}) archives are not accepted: expected a plain tar`);
   if (bytes.byteLength === 0) invalid('archive is empty');
-  if (bytes.byteLength % BLOCK !== 0) invalid('archive is truncated (length is not a multiple of 512 bytes)');
+  if (bytes.byteLength % BLOCK !== 0)
+    invalid('archive is truncated (length is not a multiple of 512 bytes)');
   const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
   const files = new Map<string, Uint8Array>();
   const seen = new Set<string>();
@@ -211,12 +242,15 @@ export function readTarStrict(bytes: Uint8Array, limits: TarReadLimits): Map<str
     if (off + BLOCK > bytes.byteLength) invalid('archive is truncated (no end-of-archive marker)');
     const h = bytes.subarray(off, off + BLOCK);
     if (isZero(h, 0, BLOCK)) {
-      if (off + 2 * BLOCK > bytes.byteLength || !isZero(bytes, off + BLOCK, off + 2 * BLOCK)) invalid('archive is truncated (incomplete end-of-archive marker)');
-      if (!isZero(bytes, off + 2 * BLOCK, bytes.byteLength)) invalid('data after the end-of-archive marker');
+      if (off + 2 * BLOCK > bytes.byteLength || !isZero(bytes, off + BLOCK, off + 2 * BLOCK))
+        invalid('archive is truncated (incomplete end-of-archive marker)');
+      if (!isZero(bytes, off + 2 * BLOCK, bytes.byteLength))
+        invalid('data after the end-of-archive marker');
       break;
     }
     if (limits.names) {
-      if (seen.size >= limits.names.length) unsafe(`archive has more entries than the ${limits.names.length} expected`);
+      if (seen.size >= limits.names.length)
+        unsafe(`archive has more entries than the ${limits.names.length} expected`);
     } else if (seen.size >= limits.maxEntries) {
       tooBig(`archive has more than ${limits.maxEntries} entries`);
     }
@@ -226,31 +260,41 @@ export function readTarStrict(bytes: Uint8Array, limits: TarReadLimits): Map<str
     // here, so Unicode normalisation variants cannot occur: non-ASCII is refused above).
     const folded = name.toLowerCase();
     const twin = seenFolded.get(folded);
-    if (twin !== undefined) unsafe(`duplicate tar entry ${shown}: differs from ${JSON.stringify(twin)} only in case`);
-    if (name.split('/').length > maxDepth) tooBig(`tar entry ${shown} is nested more than ${maxDepth} levels deep`);
+    if (twin !== undefined)
+      unsafe(`duplicate tar entry ${shown}: differs from ${JSON.stringify(twin)} only in case`);
+    if (name.split('/').length > maxDepth)
+      tooBig(`tar entry ${shown} is nested more than ${maxDepth} levels deep`);
     seen.add(name);
     seenFolded.set(folded, name);
     if (limits.names) {
       const expected = limits.names[seen.size - 1];
       if (!limits.names.includes(name)) unexpectedName(shown, limits);
       if (name !== expected) {
-        throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `tar entry ${shown} is out of order (expected ${expected})`);
+        throw new StellaError(
+          'ARCHIVE_MANIFEST_MISMATCH',
+          'archive',
+          `tar entry ${shown} is out of order (expected ${expected})`,
+        );
       }
     } else if (!limits.namePattern.test(name)) {
       unexpectedName(shown, limits);
     }
     const size = octalField(h, 124, 12, 'size');
-    const max = typeof limits.maxSize === 'function' ? limits.maxSize(name) : (limits.maxSize[name] ?? 0);
+    const max =
+      typeof limits.maxSize === 'function' ? limits.maxSize(name) : (limits.maxSize[name] ?? 0);
     if (size > max) tooBig(`tar entry ${shown} is ${size} bytes, more than the ${max}-byte limit`);
     const dataStart = off + BLOCK;
     const padded = Math.ceil(size / BLOCK) * BLOCK;
-    if (dataStart + padded > bytes.byteLength) invalid(`archive is truncated inside entry ${shown}`);
-    if (!isZero(bytes, dataStart + size, dataStart + padded)) invalid(`tar entry ${shown} has non-zero padding`);
+    if (dataStart + padded > bytes.byteLength)
+      invalid(`archive is truncated inside entry ${shown}`);
+    if (!isZero(bytes, dataStart + size, dataStart + padded))
+      invalid(`tar entry ${shown} has non-zero padding`);
     files.set(name, bytes.slice(dataStart, dataStart + size));
     off = dataStart + padded;
   }
   for (const n of limits.names ?? []) {
-    if (!files.has(n)) throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `archive is missing ${n}`);
+    if (!files.has(n))
+      throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', `archive is missing ${n}`);
   }
   return files;
 }

@@ -11,7 +11,9 @@ import type { Bundle } from './model.js';
 export function artifactDigestsOf(bundle: Bundle): string[] {
   const c = bundle.content;
   if (c.kind === 'messageSignature') {
-    return c.messageDigest?.algorithm === 'SHA2_256' ? [`sha256:${toHex(c.messageDigest.digest)}`] : [];
+    return c.messageDigest?.algorithm === 'SHA2_256'
+      ? [`sha256:${toHex(c.messageDigest.digest)}`]
+      : [];
   }
   if (c.payloadType !== IN_TOTO_PAYLOAD_TYPE) return [];
   const stmt = parseInTotoStatement(c.payload);

@@ -9,7 +9,15 @@
  * (sigstore-js GHSA-jfc7-64v2-mr8c; checklist F39), so lengths are taken after encoding.
  */
 import { concatBytes, toBase64, utf8 } from '../util/encoding.js';
-import { parseJsonStrict, readArray, readBase64, readObject, readOptional, readString, type JsonReadContext } from '../util/json.js';
+import {
+  parseJsonStrict,
+  readArray,
+  readBase64,
+  readObject,
+  readOptional,
+  readString,
+  type JsonReadContext,
+} from '../util/json.js';
 import { BUNDLE_LIMITS, type DsseEnvelopeContent } from './model.js';
 
 const SP = new Uint8Array([0x20]);
@@ -17,7 +25,17 @@ const PREFIX = utf8.encode('DSSEv1');
 
 export function preAuthEncoding(payloadType: string, payload: Uint8Array): Uint8Array {
   const type = utf8.encode(payloadType);
-  return concatBytes(PREFIX, SP, utf8.encode(String(type.length)), SP, type, SP, utf8.encode(String(payload.length)), SP, payload);
+  return concatBytes(
+    PREFIX,
+    SP,
+    utf8.encode(String(type.length)),
+    SP,
+    type,
+    SP,
+    utf8.encode(String(payload.length)),
+    SP,
+    payload,
+  );
 }
 
 /** The envelope as JSON-ready values (field names as in the DSSE spec). */
@@ -28,22 +46,32 @@ export interface DsseEnvelopeJson {
 }
 
 /** Envelope -> its JSON object; `keyid` only when non-empty (as protobuf JSON omits it). */
-export function envelopeToJson(env: Pick<DsseEnvelopeContent, 'payload' | 'payloadType' | 'signatures'>): DsseEnvelopeJson {
+export function envelopeToJson(
+  env: Pick<DsseEnvelopeContent, 'payload' | 'payloadType' | 'signatures'>,
+): DsseEnvelopeJson {
   return {
     payload: toBase64(env.payload),
     payloadType: env.payloadType,
-    signatures: env.signatures.map((s) => (s.keyid ? { keyid: s.keyid, sig: toBase64(s.sig) } : { sig: toBase64(s.sig) })),
+    signatures: env.signatures.map((s) =>
+      s.keyid ? { keyid: s.keyid, sig: toBase64(s.sig) } : { sig: toBase64(s.sig) },
+    ),
   };
 }
 
 /** Compact JSON text of an envelope, for the signing side (sandbox, attestation store). */
-export function serializeEnvelope(env: Pick<DsseEnvelopeContent, 'payload' | 'payloadType' | 'signatures'>): string {
+export function serializeEnvelope(
+  env: Pick<DsseEnvelopeContent, 'payload' | 'payloadType' | 'signatures'>,
+): string {
   return JSON.stringify(envelopeToJson(env));
 }
 
 /** A bare envelope is at most a bundle's size, and flat. */
 const ENVELOPE_LIMITS = { maxBytes: BUNDLE_LIMITS.maxBytes, maxDepth: 8 } as const;
-const ENVELOPE: JsonReadContext = { code: 'DSSE_INVALID', check: 'signature', prefix: 'DSSE envelope: ' };
+const ENVELOPE: JsonReadContext = {
+  code: 'DSSE_INVALID',
+  check: 'signature',
+  prefix: 'DSSE envelope: ',
+};
 
 /**
  * Parse a bare DSSE envelope (JSON text). Strict: strict JSON (duplicate keys refused),
@@ -51,14 +79,35 @@ const ENVELOPE: JsonReadContext = { code: 'DSSE_INVALID', check: 'signature', pr
  * Errors are DSSE_INVALID (check 'signature').
  */
 export function parseEnvelope(text: string): DsseEnvelopeContent {
-  const v = parseJsonStrict(text, { ...ENVELOPE_LIMITS, what: 'DSSE envelope', code: 'DSSE_INVALID', limitCode: 'DSSE_INVALID', check: 'signature' });
-  const env = readObject(v, 'envelope', ENVELOPE, { required: ['payload', 'payloadType', 'signatures'] });
+  const v = parseJsonStrict(text, {
+    ...ENVELOPE_LIMITS,
+    what: 'DSSE envelope',
+    code: 'DSSE_INVALID',
+    limitCode: 'DSSE_INVALID',
+    check: 'signature',
+  });
+  const env = readObject(v, 'envelope', ENVELOPE, {
+    required: ['payload', 'payloadType', 'signatures'],
+  });
   const payloadType = readString(env.payloadType, 'payloadType', ENVELOPE, { nonEmpty: true });
-  const list = readArray(env.signatures, 'signatures', ENVELOPE, { max: BUNDLE_LIMITS.maxDsseSignatures, nonEmpty: true });
+  const list = readArray(env.signatures, 'signatures', ENVELOPE, {
+    max: BUNDLE_LIMITS.maxDsseSignatures,
+    nonEmpty: true,
+  });
   const signatures = list.map((x, i) => {
-    const s = readObject(x, `signatures[${i}]`, ENVELOPE, { required: ['sig'], optional: ['keyid'] });
-    const keyid = readOptional(s.keyid, ENVELOPE, (k) => readString(k, `signatures[${i}].keyid`, ENVELOPE)) ?? '';
+    const s = readObject(x, `signatures[${i}]`, ENVELOPE, {
+      required: ['sig'],
+      optional: ['keyid'],
+    });
+    const keyid =
+      readOptional(s.keyid, ENVELOPE, (k) => readString(k, `signatures[${i}].keyid`, ENVELOPE)) ??
+      '';
     return { sig: readBase64(s.sig, `signatures[${i}].sig`, ENVELOPE, { nonEmpty: true }), keyid };
   });
-  return { kind: 'dsseEnvelope', payload: readBase64(env.payload, 'payload', ENVELOPE), payloadType, signatures };
+  return {
+    kind: 'dsseEnvelope',
+    payload: readBase64(env.payload, 'payload', ENVELOPE),
+    payloadType,
+    signatures,
+  };
 }

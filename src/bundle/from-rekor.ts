@@ -10,7 +10,13 @@
  */
 import { fail } from '../errors.js';
 import { decodeBase64, fromHex } from '../util/encoding.js';
-import { parseJsonStrict, readObject, readString, readUint, type JsonReadContext } from '../util/json.js';
+import {
+  parseJsonStrict,
+  readObject,
+  readString,
+  readUint,
+  type JsonReadContext,
+} from '../util/json.js';
 import { boundedSeconds } from '../util/time.js';
 import { BUNDLE_V03_MEDIA_TYPE } from './serialize.js';
 import type { Bundle, BundleContent, SigningMaterial, TransparencyLogEntry } from './model.js';
@@ -24,7 +30,13 @@ export interface RekorEntryJsonInput {
   logIndex: number;
   verification?: {
     signedEntryTimestamp?: string;
-    inclusionProof?: { checkpoint?: string; hashes: string[]; logIndex: number; rootHash: string; treeSize: number };
+    inclusionProof?: {
+      checkpoint?: string;
+      hashes: string[];
+      logIndex: number;
+      rootHash: string;
+      treeSize: number;
+    };
   };
 }
 
@@ -50,7 +62,11 @@ function bad(message: string, options?: { cause?: unknown }): never {
 const HEX32 = /^[0-9a-f]{64}$/;
 
 /** Rekor's answer, read by util/json.ts's readers. */
-const ENTRY: JsonReadContext = { code: 'REKOR_REJECTED', check: 'tlog', prefix: 'Rekor entry malformed: ' };
+const ENTRY: JsonReadContext = {
+  code: 'REKOR_REJECTED',
+  check: 'tlog',
+  prefix: 'Rekor entry malformed: ',
+};
 
 function count(v: unknown, what: string): number {
   return readUint(v, what, ENTRY);
@@ -66,24 +82,49 @@ function unwrap(e: unknown): RekorEntryJsonInput {
 }
 
 /** Rekor v1 LogEntry JSON -> the bundle's TransparencyLogEntry (kind/version read from the body). */
-export function tlogEntryFromRekor(input: BundleFromRekorInput['rekorEntry']): TransparencyLogEntry {
+export function tlogEntryFromRekor(
+  input: BundleFromRekorInput['rekorEntry'],
+): TransparencyLogEntry {
   const e = unwrap(input);
   const body = decodeBase64(e.body, 'Rekor entry body', 'tlog');
   // Only kind and apiVersion are read here; the verifier parses the whole body (tlog/rekor-entry.ts).
-  const parsed = readObject(parseJsonStrict(body, { maxBytes: BUNDLE_LIMITS.maxBytes, maxDepth: 16, what: 'Rekor entry body', code: 'REKOR_REJECTED', limitCode: 'REKOR_REJECTED', check: 'tlog' }), 'body', ENTRY);
+  const parsed = readObject(
+    parseJsonStrict(body, {
+      maxBytes: BUNDLE_LIMITS.maxBytes,
+      maxDepth: 16,
+      what: 'Rekor entry body',
+      code: 'REKOR_REJECTED',
+      limitCode: 'REKOR_REJECTED',
+      check: 'tlog',
+    }),
+    'body',
+    ENTRY,
+  );
   const kind = readString(parsed['kind'], 'body.kind', ENTRY, { nonEmpty: true });
   const version = readString(parsed['apiVersion'], 'body.apiVersion', ENTRY, { nonEmpty: true });
-  if (typeof e.logID !== 'string' || !HEX32.test(e.logID)) bad('logID is not 64 lowercase hex digits');
-  const integratedTime = boundedSeconds(count(e.integratedTime, 'integratedTime'), 'Rekor entry integratedTime', { code: 'REKOR_REJECTED', check: 'tlog' });
+  if (typeof e.logID !== 'string' || !HEX32.test(e.logID))
+    bad('logID is not 64 lowercase hex digits');
+  const integratedTime = boundedSeconds(
+    count(e.integratedTime, 'integratedTime'),
+    'Rekor entry integratedTime',
+    { code: 'REKOR_REJECTED', check: 'tlog' },
+  );
   const logIndex = count(e.logIndex, 'logIndex');
 
   const set = e.verification?.signedEntryTimestamp;
-  if (typeof set !== 'string' || set === '') missing(`entry ${logIndex} has no signed entry timestamp`);
+  if (typeof set !== 'string' || set === '')
+    missing(`entry ${logIndex} has no signed entry timestamp`);
   const p = e.verification?.inclusionProof;
   if (!p) missing(`entry ${logIndex} has no inclusion proof`);
-  if (typeof p.checkpoint !== 'string' || p.checkpoint === '') missing(`entry ${logIndex} has no checkpoint`);
-  if (typeof p.rootHash !== 'string' || !HEX32.test(p.rootHash)) bad('inclusionProof.rootHash is not 64 lowercase hex digits');
-  if (!Array.isArray(p.hashes) || p.hashes.length > BUNDLE_LIMITS.maxProofHashes || !p.hashes.every((h) => typeof h === 'string' && HEX32.test(h))) {
+  if (typeof p.checkpoint !== 'string' || p.checkpoint === '')
+    missing(`entry ${logIndex} has no checkpoint`);
+  if (typeof p.rootHash !== 'string' || !HEX32.test(p.rootHash))
+    bad('inclusionProof.rootHash is not 64 lowercase hex digits');
+  if (
+    !Array.isArray(p.hashes) ||
+    p.hashes.length > BUNDLE_LIMITS.maxProofHashes ||
+    !p.hashes.every((h) => typeof h === 'string' && HEX32.test(h))
+  ) {
     bad('inclusionProof.hashes is not a list of 64-hex-digit hashes');
   }
   return {
@@ -91,7 +132,9 @@ export function tlogEntryFromRekor(input: BundleFromRekorInput['rekorEntry']): T
     logId: fromHex(e.logID),
     kindVersion: { kind, version },
     integratedTime,
-    inclusionPromise: { signedEntryTimestamp: decodeBase64(set, 'Rekor signedEntryTimestamp', 'tlog') },
+    inclusionPromise: {
+      signedEntryTimestamp: decodeBase64(set, 'Rekor signedEntryTimestamp', 'tlog'),
+    },
     inclusionProof: {
       logIndex: count(p.logIndex, 'inclusionProof.logIndex'),
       rootHash: fromHex(p.rootHash),
@@ -106,7 +149,9 @@ export function tlogEntryFromRekor(input: BundleFromRekorInput['rekorEntry']): T
 /** A v0.3 bundle: leaf certificate only (or a key hint), one tlog entry with proof and SET. */
 export function bundleFromRekorResponse(input: BundleFromRekorInput): Bundle {
   const material: SigningMaterial =
-    'certificate' in input.signer ? { kind: 'certificate', certificate: input.signer.certificate } : { kind: 'publicKey', hint: input.signer.publicKeyHint };
+    'certificate' in input.signer
+      ? { kind: 'certificate', certificate: input.signer.certificate }
+      : { kind: 'publicKey', hint: input.signer.publicKeyHint };
   return {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
     version: '0.3',

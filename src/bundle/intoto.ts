@@ -34,7 +34,19 @@ export interface InTotoStatement {
 }
 
 /** Hex lengths of the digest algorithms whose values we can check. */
-const HEX_LENGTHS: Readonly<Record<string, number>> = { sha1: 40, sha224: 56, sha256: 64, sha384: 96, sha512: 128, 'sha512_224': 56, 'sha512_256': 64, sha3_224: 56, sha3_256: 64, sha3_384: 96, sha3_512: 128 };
+const HEX_LENGTHS: Readonly<Record<string, number>> = {
+  sha1: 40,
+  sha224: 56,
+  sha256: 64,
+  sha384: 96,
+  sha512: 128,
+  sha512_224: 56,
+  sha512_256: 64,
+  sha3_224: 56,
+  sha3_256: 64,
+  sha3_384: 96,
+  sha3_512: 128,
+};
 const HEX_RE = /^[0-9a-fA-F]+$/;
 
 function refuse(code: ErrorCode, message: string): never {
@@ -42,7 +54,11 @@ function refuse(code: ErrorCode, message: string): never {
 }
 
 export function parseInTotoStatement(payload: Uint8Array): InTotoStatement {
-  const doc = parseJsonStrict(payload, { maxDepth: IN_TOTO_LIMITS.maxJsonDepth, maxBytes: IN_TOTO_LIMITS.maxBytes, what: 'in-toto statement' });
+  const doc = parseJsonStrict(payload, {
+    maxDepth: IN_TOTO_LIMITS.maxJsonDepth,
+    maxBytes: IN_TOTO_LIMITS.maxBytes,
+    what: 'in-toto statement',
+  });
   return validateStatement(doc);
 }
 
@@ -50,21 +66,30 @@ function validateStatement(doc: unknown): InTotoStatement {
   if (!isPlainObject(doc)) return refuse('BUNDLE_MALFORMED', 'expected a JSON object');
   const type = doc._type;
   if (type !== IN_TOTO_STATEMENT_V1 && type !== IN_TOTO_STATEMENT_V01) {
-    refuse('BUNDLE_UNSUPPORTED', `unsupported _type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 100) : type ?? null)}`);
+    refuse(
+      'BUNDLE_UNSUPPORTED',
+      `unsupported _type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 100) : (type ?? null))}`,
+    );
   }
   const subjects = doc.subject;
   if (!Array.isArray(subjects)) return refuse('BUNDLE_MALFORMED', 'subject: expected an array');
   if (subjects.length === 0) refuse('BUNDLE_MALFORMED', 'subject is empty');
   if (subjects.length > IN_TOTO_LIMITS.maxSubjects) {
-    refuse('BUNDLE_LIMIT_EXCEEDED', `${subjects.length} subjects exceeds the limit of ${IN_TOTO_LIMITS.maxSubjects}`);
+    refuse(
+      'BUNDLE_LIMIT_EXCEEDED',
+      `${subjects.length} subjects exceeds the limit of ${IN_TOTO_LIMITS.maxSubjects}`,
+    );
   }
   const subject = new Array<InTotoSubject>(subjects.length);
-  for (let i = 0; i < subjects.length; i++) subject[i] = validateSubject(subjects[i], `subject[${i}]`);
+  for (let i = 0; i < subjects.length; i++)
+    subject[i] = validateSubject(subjects[i], `subject[${i}]`);
 
   const predicateType = doc.predicateType;
-  if (typeof predicateType !== 'string' || predicateType === '') return refuse('BUNDLE_MALFORMED', 'predicateType missing');
+  if (typeof predicateType !== 'string' || predicateType === '')
+    return refuse('BUNDLE_MALFORMED', 'predicateType missing');
   const predicate = doc.predicate ?? undefined;
-  if (predicate !== undefined && !isPlainObject(predicate)) refuse('BUNDLE_MALFORMED', 'predicate: expected an object');
+  if (predicate !== undefined && !isPlainObject(predicate))
+    refuse('BUNDLE_MALFORMED', 'predicate: expected an object');
   return { _type: type, subject, predicateType, predicate };
 }
 
@@ -77,18 +102,27 @@ function validateSubject(v: unknown, path: string): InTotoSubject {
   const algs = Object.keys(d);
   if (algs.length === 0) refuse('BUNDLE_MALFORMED', `${path}.digest is empty`);
   if (algs.length > IN_TOTO_LIMITS.maxDigestsPerSubject) {
-    refuse('BUNDLE_LIMIT_EXCEEDED', `${path}.digest: ${algs.length} digests exceeds the limit of ${IN_TOTO_LIMITS.maxDigestsPerSubject}`);
+    refuse(
+      'BUNDLE_LIMIT_EXCEEDED',
+      `${path}.digest: ${algs.length} digests exceeds the limit of ${IN_TOTO_LIMITS.maxDigestsPerSubject}`,
+    );
   }
   const digest: Record<string, string> = {};
   for (const alg of algs) {
     const value = d[alg];
-    if (typeof value !== 'string' || value === '') refuse('BUNDLE_MALFORMED', `${path}.digest.${alg}: expected a non-empty string`);
+    if (typeof value !== 'string' || value === '')
+      refuse('BUNDLE_MALFORMED', `${path}.digest.${alg}: expected a non-empty string`);
     const want = Object.hasOwn(HEX_LENGTHS, alg) ? HEX_LENGTHS[alg] : undefined;
     if (want !== undefined && (value.length !== want || !HEX_RE.test(value))) {
       refuse('BUNDLE_MALFORMED', `${path}.digest.${alg}: expected ${want} hex characters`);
     }
     // defineProperty: a subject digest keyed "__proto__" must stay plain data.
-    Object.defineProperty(digest, alg, { value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(digest, alg, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return { name, digest };
 }
@@ -111,7 +145,10 @@ export type SubjectMatch =
  * in other algorithms (gitCommit, sha1, ...) are skipped; the caller reports them when
  * nothing matched.
  */
-export function matchSubject(stmt: InTotoStatement, digestOf: (algorithm: DigestName) => Uint8Array | undefined): SubjectMatch {
+export function matchSubject(
+  stmt: InTotoStatement,
+  digestOf: (algorithm: DigestName) => Uint8Array | undefined,
+): SubjectMatch {
   const compared = new Set<DigestName>();
   const unsupported: { name: string; algorithms: string[] }[] = [];
   for (const s of stmt.subject) {
@@ -134,7 +171,11 @@ export function matchSubject(stmt: InTotoStatement, digestOf: (algorithm: Digest
  * Build an in-toto v1 Statement and its payload bytes (the DSSE payload). The result is run
  * through the same checks as a parsed statement, so a signer cannot emit what a verifier refuses.
  */
-export function buildInTotoStatement(subject: InTotoSubject[], predicateType: string, predicate?: unknown): { statement: InTotoStatement; payload: Uint8Array } {
+export function buildInTotoStatement(
+  subject: InTotoSubject[],
+  predicateType: string,
+  predicate?: unknown,
+): { statement: InTotoStatement; payload: Uint8Array } {
   const doc: Record<string, unknown> = {
     _type: IN_TOTO_STATEMENT_V1,
     subject: subject.map((s) => ({ name: s.name, digest: { ...s.digest } })),

@@ -57,10 +57,31 @@ export type SigningMaterial =
  * or a public key; every tlog entry of a v0.1 bundle needs its inclusion promise (SET), of a
  * v0.2 or v0.3 bundle its inclusion proof.
  */
-export const BUNDLE_VERSION_RULES: Readonly<Record<BundleVersion, { material: readonly SigningMaterial['kind'][]; materialText: string; tlogEntryNeeds: 'inclusionPromise' | 'inclusionProof' }>> = {
-  '0.1': { material: ['x509CertificateChain', 'publicKey'], materialText: 'an x509CertificateChain or a publicKey', tlogEntryNeeds: 'inclusionPromise' },
-  '0.2': { material: ['x509CertificateChain', 'publicKey'], materialText: 'an x509CertificateChain or a publicKey', tlogEntryNeeds: 'inclusionProof' },
-  '0.3': { material: ['certificate', 'publicKey'], materialText: 'a single certificate or a publicKey', tlogEntryNeeds: 'inclusionProof' },
+export const BUNDLE_VERSION_RULES: Readonly<
+  Record<
+    BundleVersion,
+    {
+      material: readonly SigningMaterial['kind'][];
+      materialText: string;
+      tlogEntryNeeds: 'inclusionPromise' | 'inclusionProof';
+    }
+  >
+> = {
+  '0.1': {
+    material: ['x509CertificateChain', 'publicKey'],
+    materialText: 'an x509CertificateChain or a publicKey',
+    tlogEntryNeeds: 'inclusionPromise',
+  },
+  '0.2': {
+    material: ['x509CertificateChain', 'publicKey'],
+    materialText: 'an x509CertificateChain or a publicKey',
+    tlogEntryNeeds: 'inclusionProof',
+  },
+  '0.3': {
+    material: ['certificate', 'publicKey'],
+    materialText: 'a single certificate or a publicKey',
+    tlogEntryNeeds: 'inclusionProof',
+  },
 };
 
 export interface KindVersion {

@@ -5,7 +5,17 @@
  * Every base64 field is decoded once here, strictly; every count is limited (checklist B15-B18).
  */
 import { failureOf, StellaError, type ErrorCode, type FailureSummary } from '../errors.js';
-import { isAbsent, parseJsonStrict, readArray, readBase64, readObject, readOptional, readString, readUint, type JsonReadContext } from '../util/json.js';
+import {
+  isAbsent,
+  parseJsonStrict,
+  readArray,
+  readBase64,
+  readObject,
+  readOptional,
+  readString,
+  readUint,
+  type JsonReadContext,
+} from '../util/json.js';
 import { boundedSeconds } from '../util/time.js';
 import {
   BUNDLE_LIMITS,
@@ -25,7 +35,11 @@ import {
 
 type Json = Record<string, unknown>;
 
-const HASH_ALGORITHMS: ReadonlySet<string> = new Set<HashAlgorithm>(['SHA2_256', 'SHA2_384', 'SHA2_512']);
+const HASH_ALGORITHMS: ReadonlySet<string> = new Set<HashAlgorithm>([
+  'SHA2_256',
+  'SHA2_384',
+  'SHA2_512',
+]);
 
 function refuse(code: ErrorCode, message: string): never {
   throw new StellaError(code, 'bundle', message);
@@ -38,7 +52,12 @@ function malformed(message: string): never {
 const BUNDLE_TIME = { code: 'BUNDLE_MALFORMED', check: 'bundle' } as const;
 
 /** The protobuf JSON mapping, read by util/json.ts's readers: null means absent (the default). */
-const B: JsonReadContext = { code: 'BUNDLE_MALFORMED', check: 'bundle', limitCode: 'BUNDLE_LIMIT_EXCEEDED', nullIsAbsent: true };
+const B: JsonReadContext = {
+  code: 'BUNDLE_MALFORMED',
+  check: 'bundle',
+  limitCode: 'BUNDLE_LIMIT_EXCEEDED',
+  nullIsAbsent: true,
+};
 /** The document itself and array items, where null is a value of the wrong type. */
 const VALUE: JsonReadContext = { ...B, nullIsAbsent: false };
 
@@ -86,60 +105,123 @@ function uint(v: unknown, path: string): number {
 }
 
 export function parseBundle(input: Uint8Array | string): Bundle {
-  const root = parseJsonStrict(input, { maxDepth: BUNDLE_LIMITS.maxJsonDepth, maxBytes: BUNDLE_LIMITS.maxBytes, what: 'bundle' });
+  const root = parseJsonStrict(input, {
+    maxDepth: BUNDLE_LIMITS.maxJsonDepth,
+    maxBytes: BUNDLE_LIMITS.maxBytes,
+    what: 'bundle',
+  });
   const doc = object(root, 'bundle');
 
   const mediaType = doc.mediaType;
   if (!isSet(mediaType) || mediaType === '') malformed('bundle mediaType missing');
   if (typeof mediaType !== 'string') malformed('bundle mediaType: expected a string');
-  const version: BundleVersion | undefined = Object.hasOwn(BUNDLE_MEDIA_TYPES, mediaType) ? BUNDLE_MEDIA_TYPES[mediaType] : undefined;
-  if (version === undefined) refuse('BUNDLE_UNSUPPORTED', `unsupported bundle media type ${JSON.stringify(mediaType.slice(0, 100))}`);
+  const version: BundleVersion | undefined = Object.hasOwn(BUNDLE_MEDIA_TYPES, mediaType)
+    ? BUNDLE_MEDIA_TYPES[mediaType]
+    : undefined;
+  if (version === undefined)
+    refuse(
+      'BUNDLE_UNSUPPORTED',
+      `unsupported bundle media type ${JSON.stringify(mediaType.slice(0, 100))}`,
+    );
 
   if (!isSet(doc.verificationMaterial)) malformed('verificationMaterial missing');
-  const verificationMaterial = parseVerificationMaterial(object(doc.verificationMaterial, 'verificationMaterial'), version);
+  const verificationMaterial = parseVerificationMaterial(
+    object(doc.verificationMaterial, 'verificationMaterial'),
+    version,
+  );
   const content = parseContent(doc);
   return { mediaType, version, verificationMaterial, content };
 }
 
 function parseVerificationMaterial(vm: Json, version: BundleVersion): VerificationMaterial {
-  const chain = optionalObject(vm.x509CertificateChain, 'verificationMaterial.x509CertificateChain');
+  const chain = optionalObject(
+    vm.x509CertificateChain,
+    'verificationMaterial.x509CertificateChain',
+  );
   const cert = optionalObject(vm.certificate, 'verificationMaterial.certificate');
   const key = optionalObject(vm.publicKey, 'verificationMaterial.publicKey');
   const kinds = (chain ? 1 : 0) + (cert ? 1 : 0) + (key ? 1 : 0);
-  if (kinds === 0) malformed('verificationMaterial has no signing material (x509CertificateChain, certificate or publicKey)');
-  if (kinds > 1) malformed('verificationMaterial has more than one of x509CertificateChain, certificate, publicKey');
+  if (kinds === 0)
+    malformed(
+      'verificationMaterial has no signing material (x509CertificateChain, certificate or publicKey)',
+    );
+  if (kinds > 1)
+    malformed(
+      'verificationMaterial has more than one of x509CertificateChain, certificate, publicKey',
+    );
   const rules = BUNDLE_VERSION_RULES[version];
-  const kind: SigningMaterial['kind'] = chain ? 'x509CertificateChain' : cert ? 'certificate' : 'publicKey';
-  if (!rules.material.includes(kind)) malformed(`a v${version} bundle must carry ${rules.materialText}, not verificationMaterial.${kind} (its media type does not match its structure)`);
+  const kind: SigningMaterial['kind'] = chain
+    ? 'x509CertificateChain'
+    : cert
+      ? 'certificate'
+      : 'publicKey';
+  if (!rules.material.includes(kind))
+    malformed(
+      `a v${version} bundle must carry ${rules.materialText}, not verificationMaterial.${kind} (its media type does not match its structure)`,
+    );
 
   let content: SigningMaterial;
   if (chain) {
-    const list = array(chain.certificates, 'verificationMaterial.x509CertificateChain.certificates', BUNDLE_LIMITS.maxCertificates);
-    if (list.length === 0) malformed('empty certificate chain: verificationMaterial.x509CertificateChain.certificates has no certificates');
+    const list = array(
+      chain.certificates,
+      'verificationMaterial.x509CertificateChain.certificates',
+      BUNDLE_LIMITS.maxCertificates,
+    );
+    if (list.length === 0)
+      malformed(
+        'empty certificate chain: verificationMaterial.x509CertificateChain.certificates has no certificates',
+      );
     const certificates = new Array<Uint8Array>(list.length);
     for (let i = 0; i < list.length; i++) {
       const path = `verificationMaterial.x509CertificateChain.certificates[${i}]`;
-      certificates[i] = requiredBytes(object(list[i], path).rawBytes, `${path}.rawBytes`, `${path}: empty certificate`);
+      certificates[i] = requiredBytes(
+        object(list[i], path).rawBytes,
+        `${path}.rawBytes`,
+        `${path}: empty certificate`,
+      );
     }
     content = { kind: 'x509CertificateChain', certificates };
   } else if (cert) {
-    content = { kind: 'certificate', certificate: requiredBytes(cert.rawBytes, 'verificationMaterial.certificate.rawBytes', 'verificationMaterial.certificate: empty certificate') };
+    content = {
+      kind: 'certificate',
+      certificate: requiredBytes(
+        cert.rawBytes,
+        'verificationMaterial.certificate.rawBytes',
+        'verificationMaterial.certificate: empty certificate',
+      ),
+    };
   } else {
     content = { kind: 'publicKey', hint: string(key!.hint, 'verificationMaterial.publicKey.hint') };
   }
 
-  const entries = array(vm.tlogEntries, 'verificationMaterial.tlogEntries', BUNDLE_LIMITS.maxTlogEntries);
+  const entries = array(
+    vm.tlogEntries,
+    'verificationMaterial.tlogEntries',
+    BUNDLE_LIMITS.maxTlogEntries,
+  );
   const tlogEntries = new Array<TransparencyLogEntry>(entries.length);
   for (let i = 0; i < entries.length; i++) {
     tlogEntries[i] = parseTlogEntry(entries[i], `verificationMaterial.tlogEntries[${i}]`, version);
   }
 
-  const tsData = optionalObject(vm.timestampVerificationData, 'verificationMaterial.timestampVerificationData');
-  const tsList = tsData ? array(tsData.rfc3161Timestamps, 'verificationMaterial.timestampVerificationData.rfc3161Timestamps', BUNDLE_LIMITS.maxTimestamps) : [];
+  const tsData = optionalObject(
+    vm.timestampVerificationData,
+    'verificationMaterial.timestampVerificationData',
+  );
+  const tsList = tsData
+    ? array(
+        tsData.rfc3161Timestamps,
+        'verificationMaterial.timestampVerificationData.rfc3161Timestamps',
+        BUNDLE_LIMITS.maxTimestamps,
+      )
+    : [];
   const rfc3161Timestamps = new Array<Uint8Array>(tsList.length);
   for (let i = 0; i < tsList.length; i++) {
     const path = `verificationMaterial.timestampVerificationData.rfc3161Timestamps[${i}]`;
-    rfc3161Timestamps[i] = requiredBytes(object(tsList[i], path).signedTimestamp, `${path}.signedTimestamp`);
+    rfc3161Timestamps[i] = requiredBytes(
+      object(tsList[i], path).signedTimestamp,
+      `${path}.signedTimestamp`,
+    );
   }
   return { content, tlogEntries, rfc3161Timestamps };
 }
@@ -149,7 +231,10 @@ function parseVerificationMaterial(vm: Json, version: BundleVersion): Verificati
  * what a Rekor v2 log answers to POST /api/v2/log/entries (the signer checks it with the code
  * that verifies bundles). `what` names it in messages.
  */
-export function parseTransparencyLogEntryJson(v: unknown, what = 'tlog entry'): TransparencyLogEntry {
+export function parseTransparencyLogEntryJson(
+  v: unknown,
+  what = 'tlog entry',
+): TransparencyLogEntry {
   return parseTlogEntry(v, what, '0.3');
 }
 
@@ -160,14 +245,26 @@ function parseTlogEntry(v: unknown, path: string, version: BundleVersion): Trans
   const logId = requiredBytes(object(e.logId, `${path}.logId`).keyId, `${path}.logId.keyId`);
   if (!isSet(e.kindVersion)) malformed(`${path}.kindVersion missing`);
   const kv = object(e.kindVersion, `${path}.kindVersion`);
-  const kindVersion = { kind: requiredString(kv.kind, `${path}.kindVersion.kind`), version: requiredString(kv.version, `${path}.kindVersion.version`) };
+  const kindVersion = {
+    kind: requiredString(kv.kind, `${path}.kindVersion.kind`),
+    version: requiredString(kv.version, `${path}.kindVersion.version`),
+  };
   // Seconds; 0 (absent) is "no integrated time" (Rekor v2). Bounded here so that nothing
   // later turns it into a Date that cannot be formatted.
-  const integratedTime = boundedSeconds(uint(e.integratedTime, `${path}.integratedTime`), `${path}.integratedTime`, BUNDLE_TIME);
+  const integratedTime = boundedSeconds(
+    uint(e.integratedTime, `${path}.integratedTime`),
+    `${path}.integratedTime`,
+    BUNDLE_TIME,
+  );
 
   const promise = optionalObject(e.inclusionPromise, `${path}.inclusionPromise`);
   const inclusionPromise = promise
-    ? { signedEntryTimestamp: requiredBytes(promise.signedEntryTimestamp, `${path}.inclusionPromise.signedEntryTimestamp`) }
+    ? {
+        signedEntryTimestamp: requiredBytes(
+          promise.signedEntryTimestamp,
+          `${path}.inclusionPromise.signedEntryTimestamp`,
+        ),
+      }
     : undefined;
 
   const proof = optionalObject(e.inclusionProof, `${path}.inclusionProof`);
@@ -175,11 +272,22 @@ function parseTlogEntry(v: unknown, path: string, version: BundleVersion): Trans
 
   const needs = BUNDLE_VERSION_RULES[version].tlogEntryNeeds;
   if (!(needs === 'inclusionPromise' ? inclusionPromise : inclusionProof)) {
-    refuse('REKOR_PROOF_MISSING', `Rekor proof missing: ${path} has no ${needs} (required in a v${version} bundle)`);
+    refuse(
+      'REKOR_PROOF_MISSING',
+      `Rekor proof missing: ${path} has no ${needs} (required in a v${version} bundle)`,
+    );
   }
 
   const canonicalizedBody = requiredBytes(e.canonicalizedBody, `${path}.canonicalizedBody`);
-  return { logIndex, logId, kindVersion, integratedTime, inclusionPromise, inclusionProof, canonicalizedBody };
+  return {
+    logIndex,
+    logId,
+    kindVersion,
+    integratedTime,
+    inclusionPromise,
+    inclusionProof,
+    canonicalizedBody,
+  };
 }
 
 function parseInclusionProof(p: Json, path: string): InclusionProof {
@@ -190,7 +298,10 @@ function parseInclusionProof(p: Json, path: string): InclusionProof {
   const hashes = new Array<Uint8Array>(list.length);
   for (let i = 0; i < list.length; i++) hashes[i] = requiredBytes(list[i], `${path}.hashes[${i}]`);
   if (!isSet(p.checkpoint)) malformed(`${path}.checkpoint missing`);
-  const checkpoint = requiredString(object(p.checkpoint, `${path}.checkpoint`).envelope, `${path}.checkpoint.envelope`);
+  const checkpoint = requiredString(
+    object(p.checkpoint, `${path}.checkpoint`).envelope,
+    `${path}.checkpoint.envelope`,
+  );
   return { logIndex, rootHash, treeSize, hashes, checkpoint };
 }
 
@@ -203,14 +314,29 @@ function parseContent(doc: Json): BundleContent {
     const md = optionalObject(ms.messageDigest, 'messageSignature.messageDigest');
     if (md) {
       const algorithm = requiredString(md.algorithm, 'messageSignature.messageDigest.algorithm');
-      if (!HASH_ALGORITHMS.has(algorithm)) refuse('BUNDLE_UNSUPPORTED', `messageSignature.messageDigest.algorithm: unsupported hash algorithm ${JSON.stringify(algorithm.slice(0, 40))}`);
-      messageDigest = { algorithm: algorithm as HashAlgorithm, digest: requiredBytes(md.digest, 'messageSignature.messageDigest.digest') };
+      if (!HASH_ALGORITHMS.has(algorithm))
+        refuse(
+          'BUNDLE_UNSUPPORTED',
+          `messageSignature.messageDigest.algorithm: unsupported hash algorithm ${JSON.stringify(algorithm.slice(0, 40))}`,
+        );
+      messageDigest = {
+        algorithm: algorithm as HashAlgorithm,
+        digest: requiredBytes(md.digest, 'messageSignature.messageDigest.digest'),
+      };
     }
-    const signature = requiredBytes(ms.signature, 'messageSignature.signature', 'empty signature: messageSignature.signature is missing or empty');
+    const signature = requiredBytes(
+      ms.signature,
+      'messageSignature.signature',
+      'empty signature: messageSignature.signature is missing or empty',
+    );
     return { kind: 'messageSignature', messageDigest, signature };
   }
   if (dsse) {
-    const payload = requiredBytes(dsse.payload, 'dsseEnvelope.payload', 'dsseEnvelope.payload is missing or empty');
+    const payload = requiredBytes(
+      dsse.payload,
+      'dsseEnvelope.payload',
+      'dsseEnvelope.payload is missing or empty',
+    );
     const payloadType = requiredString(dsse.payloadType, 'dsseEnvelope.payloadType');
     const list = array(dsse.signatures, 'dsseEnvelope.signatures', BUNDLE_LIMITS.maxDsseSignatures);
     if (list.length === 0) malformed('dsseEnvelope has no signatures');
@@ -218,7 +344,14 @@ function parseContent(doc: Json): BundleContent {
     for (let i = 0; i < list.length; i++) {
       const path = `dsseEnvelope.signatures[${i}]`;
       const s = object(list[i], path);
-      signatures[i] = { sig: requiredBytes(s.sig, `${path}.sig`, `empty signature: ${path}.sig is missing or empty`), keyid: string(s.keyid, `${path}.keyid`) };
+      signatures[i] = {
+        sig: requiredBytes(
+          s.sig,
+          `${path}.sig`,
+          `empty signature: ${path}.sig is missing or empty`,
+        ),
+        keyid: string(s.keyid, `${path}.keyid`),
+      };
     }
     return { kind: 'dsseEnvelope', payload, payloadType, signatures };
   }
@@ -239,7 +372,9 @@ export interface RefusedItem {
  * bundle that fails — for any reason, a bug included — is refused and reported with its
  * source; the others are returned in order.
  */
-export function parseBundles<T extends { source: string; bytes: Uint8Array | string }>(items: T[]): { parsed: (T & { bundle: Bundle })[]; refused: RefusedItem[] } {
+export function parseBundles<T extends { source: string; bytes: Uint8Array | string }>(
+  items: T[],
+): { parsed: (T & { bundle: Bundle })[]; refused: RefusedItem[] } {
   const parsed: (T & { bundle: Bundle })[] = [];
   const refused: RefusedItem[] = [];
   for (const item of items) {

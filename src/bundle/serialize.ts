@@ -24,23 +24,34 @@ export function serializeBundle(b: Bundle, opts: SerializeOptions = {}): string 
 export function bundleToJson(b: Bundle): Json {
   const vm: Json = {};
   signingMaterialToJson(b.verificationMaterial.content, vm);
-  if (b.verificationMaterial.tlogEntries.length > 0) vm.tlogEntries = b.verificationMaterial.tlogEntries.map(tlogEntryToJson);
+  if (b.verificationMaterial.tlogEntries.length > 0)
+    vm.tlogEntries = b.verificationMaterial.tlogEntries.map(tlogEntryToJson);
   if (b.verificationMaterial.rfc3161Timestamps.length > 0) {
-    vm.timestampVerificationData = { rfc3161Timestamps: b.verificationMaterial.rfc3161Timestamps.map((t) => ({ signedTimestamp: toBase64(t) })) };
+    vm.timestampVerificationData = {
+      rfc3161Timestamps: b.verificationMaterial.rfc3161Timestamps.map((t) => ({
+        signedTimestamp: toBase64(t),
+      })),
+    };
   }
 
   const out: Json = { mediaType: b.mediaType, verificationMaterial: vm };
   const c = b.content;
   if (c.kind === 'messageSignature') {
     const ms: Json = {};
-    if (c.messageDigest) ms.messageDigest = { algorithm: c.messageDigest.algorithm, digest: toBase64(c.messageDigest.digest) };
+    if (c.messageDigest)
+      ms.messageDigest = {
+        algorithm: c.messageDigest.algorithm,
+        digest: toBase64(c.messageDigest.digest),
+      };
     ms.signature = toBase64(c.signature);
     out.messageSignature = ms;
   } else {
     out.dsseEnvelope = {
       payload: toBase64(c.payload),
       payloadType: c.payloadType,
-      signatures: c.signatures.map((s) => (s.keyid === '' ? { sig: toBase64(s.sig) } : { sig: toBase64(s.sig), keyid: s.keyid })),
+      signatures: c.signatures.map((s) =>
+        s.keyid === '' ? { sig: toBase64(s.sig) } : { sig: toBase64(s.sig), keyid: s.keyid },
+      ),
     };
   }
   return out;
@@ -52,7 +63,9 @@ function signingMaterialToJson(m: SigningMaterial, vm: Json): void {
       vm.publicKey = m.hint === '' ? {} : { hint: m.hint };
       break;
     case 'x509CertificateChain':
-      vm.x509CertificateChain = { certificates: m.certificates.map((c) => ({ rawBytes: toBase64(c) })) };
+      vm.x509CertificateChain = {
+        certificates: m.certificates.map((c) => ({ rawBytes: toBase64(c) })),
+      };
       break;
     case 'certificate':
       vm.certificate = { rawBytes: toBase64(m.certificate) };
@@ -66,7 +79,10 @@ function tlogEntryToJson(e: TransparencyLogEntry): Json {
   out.logId = { keyId: toBase64(e.logId) };
   out.kindVersion = { kind: e.kindVersion.kind, version: e.kindVersion.version };
   if (e.integratedTime !== 0) out.integratedTime = String(e.integratedTime);
-  if (e.inclusionPromise) out.inclusionPromise = { signedEntryTimestamp: toBase64(e.inclusionPromise.signedEntryTimestamp) };
+  if (e.inclusionPromise)
+    out.inclusionPromise = {
+      signedEntryTimestamp: toBase64(e.inclusionPromise.signedEntryTimestamp),
+    };
   if (e.inclusionProof) out.inclusionProof = inclusionProofToJson(e.inclusionProof);
   out.canonicalizedBody = toBase64(e.canonicalizedBody);
   return out;

@@ -85,7 +85,10 @@ export function parseArgv(argv: readonly string[], shape: ArgvShape): ParsedArgv
   const set = (f: ArgvFlag, spelled: string, value: string | boolean): void => {
     const before = seen.get(f.name);
     if (before !== undefined && !f.multiple) {
-      throw usageError(`--${f.name} was given twice${before !== spelled ? ` (as ${before} and ${spelled})` : ''}: it takes one value, give it once`, { flag: f.name });
+      throw usageError(
+        `--${f.name} was given twice${before !== spelled ? ` (as ${before} and ${spelled})` : ''}: it takes one value, give it once`,
+        { flag: f.name },
+      );
     }
     seen.set(f.name, spelled);
     if (f.multiple && typeof value === 'string') {
@@ -117,14 +120,20 @@ export function parseArgv(argv: readonly string[], shape: ArgvShape): ParsedArgv
       if (!f && name.startsWith('no-')) {
         const negated = byName.get(name.slice(3));
         if (negated && !negated.takesValue && negated.allowNo) {
-          if (inline !== undefined) throw usageError(`${spelled} is a switch and takes no value (got ${JSON.stringify(tok)})`, { flag: negated.name });
+          if (inline !== undefined)
+            throw usageError(
+              `${spelled} is a switch and takes no value (got ${JSON.stringify(tok)})`,
+              { flag: negated.name },
+            );
           set(negated, spelled, false);
           continue;
         }
       }
       if (!f) {
         const hint = closest(name, [...byName.keys()]);
-        throw usageError(`unknown flag ${spelled}${hint ? ` (did you mean --${hint}?)` : ''}`, { flag: name });
+        throw usageError(`unknown flag ${spelled}${hint ? ` (did you mean --${hint}?)` : ''}`, {
+          flag: name,
+        });
       }
     } else {
       const c = tok[1]!;
@@ -134,14 +143,18 @@ export function parseArgv(argv: readonly string[], shape: ArgvShape): ParsedArgv
       if (tok.length > 2) inline = tok.slice(2).replace(/^=/, '');
     }
     if (!f.takesValue) {
-      if (inline !== undefined) throw usageError(`${spelled} is a switch and takes no value (got ${JSON.stringify(tok)})`, { flag: f.name });
+      if (inline !== undefined)
+        throw usageError(`${spelled} is a switch and takes no value (got ${JSON.stringify(tok)})`, {
+          flag: f.name,
+        });
       set(f, spelled, true);
       continue;
     }
     let value = inline;
     if (value === undefined) {
       const next = argv[i + 1];
-      if (next === undefined || (next !== '-' && isFlagToken(next))) throw usageError(`${spelled} needs a value`, { flag: f.name });
+      if (next === undefined || (next !== '-' && isFlagToken(next)))
+        throw usageError(`${spelled} needs a value`, { flag: f.name });
       value = next;
       i++;
     }
@@ -159,7 +172,8 @@ export function parseArgv(argv: readonly string[], shape: ArgvShape): ParsedArgv
     );
   }
   for (const f of shape.flags) {
-    if (f.required && !seen.has(f.name)) throw usageError(`missing required flag --${f.name}`, { flag: f.name });
+    if (f.required && !seen.has(f.name))
+      throw usageError(`missing required flag --${f.name}`, { flag: f.name });
   }
   return { flags, positionals };
 }

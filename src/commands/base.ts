@@ -10,7 +10,14 @@ import { StellaError } from '../errors.js';
 import { setLogLevel } from '../util/log.js';
 import { parseArgv, usageError, type ArgvShape } from './argv.js';
 import { VERBOSE_DESCRIPTION } from './flag-spec.js';
-import { colourEnabled, paint, printJson, printWarning, reportError, type Colour } from './render.js';
+import {
+  colourEnabled,
+  paint,
+  printJson,
+  printWarning,
+  reportError,
+  type Colour,
+} from './render.js';
 
 // oclif's FlagOutput / ArgOutput, which its package does not export.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,9 +25,12 @@ type FlagOutput = { [name: string]: any };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ArgOutput = { [name: string]: any };
 
-
 /** The shape ./argv.ts checks, from an oclif command's flags and args. */
-export function argvShapeOf(flags: Record<string, Interfaces.Flag<unknown>>, args: Record<string, unknown> | undefined, strict: boolean | undefined): ArgvShape {
+export function argvShapeOf(
+  flags: Record<string, Interfaces.Flag<unknown>>,
+  args: Record<string, unknown> | undefined,
+  strict: boolean | undefined,
+): ArgvShape {
   return {
     flags: Object.entries(flags).map(([name, f]) => ({
       name,
@@ -50,7 +60,10 @@ function oclifUsageMessage(message: string): string {
 export abstract class StellaCommand extends Command {
   static override enableJsonFlag = false;
   static override baseFlags = {
-    json: Flags.boolean({ description: 'print one JSON object (stable schema) on stdout', default: false }),
+    json: Flags.boolean({
+      description: 'print one JSON object (stable schema) on stdout',
+      default: false,
+    }),
     verbose: Flags.boolean({ description: VERBOSE_DESCRIPTION, default: false }),
   };
 
@@ -78,13 +91,25 @@ export abstract class StellaCommand extends Command {
 
   /** Progress lines for long work go to stderr, and only on a TTY. */
   protected progress(text: string): void {
-    if (process.stderr.isTTY && !this.jsonMode) process.stderr.write(this.paint('dim', text) + '\n');
+    if (process.stderr.isTTY && !this.jsonMode)
+      process.stderr.write(this.paint('dim', text) + '\n');
   }
 
   /** Our reader first (one wording, repeated flags refused), then oclif's for typed values. */
-  protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(options?: Interfaces.Input<F, B, A>, argv: string[] = this.argv): Promise<Interfaces.ParserOutput<F, B, A>> {
-    const ctor = (options ?? this.ctor) as unknown as { flags?: Record<string, Interfaces.Flag<unknown>>; baseFlags?: Record<string, Interfaces.Flag<unknown>>; args?: Record<string, unknown>; strict?: boolean };
-    parseArgv(argv, argvShapeOf({ ...(ctor.baseFlags ?? {}), ...(ctor.flags ?? {}) }, ctor.args, ctor.strict));
+  protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
+    options?: Interfaces.Input<F, B, A>,
+    argv: string[] = this.argv,
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const ctor = (options ?? this.ctor) as unknown as {
+      flags?: Record<string, Interfaces.Flag<unknown>>;
+      baseFlags?: Record<string, Interfaces.Flag<unknown>>;
+      args?: Record<string, unknown>;
+      strict?: boolean;
+    };
+    parseArgv(
+      argv,
+      argvShapeOf({ ...(ctor.baseFlags ?? {}), ...(ctor.flags ?? {}) }, ctor.args, ctor.strict),
+    );
     if (argv.includes('--verbose')) setLogLevel('debug');
     return super.parse(options, argv);
   }
@@ -95,7 +120,9 @@ export abstract class StellaCommand extends Command {
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- oclif's Command.catch is async by contract
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+  protected override async catch(
+    err: Error & { exitCode?: number; oclif?: { exit?: number } },
+  ): Promise<unknown> {
     if (err instanceof StellaError) {
       const code = reportError(err, this.jsonMode);
       process.exitCode = code;
@@ -109,7 +136,11 @@ export abstract class StellaCommand extends Command {
     }
     // oclif's own exits (this.exit) keep their codes.
     if (err.oclif?.exit !== undefined) throw err;
-    if (this.jsonMode) this.printJson({ ok: false, error: { code: 'INTERNAL', check: 'internal', message: err.message, exitCode: 1 } });
+    if (this.jsonMode)
+      this.printJson({
+        ok: false,
+        error: { code: 'INTERNAL', check: 'internal', message: err.message, exitCode: 1 },
+      });
     else process.stderr.write(`error: internal: ${err.message}\n`);
     return this.exit(1);
   }

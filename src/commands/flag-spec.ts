@@ -15,13 +15,32 @@ export type FlagSpecs = Record<string, FlagSpec>;
 
 /** Values as parsed by either front end. */
 export type FlagValues<S extends FlagSpecs> = {
-  [K in keyof S]: S[K]['type'] extends 'boolean' ? boolean : S[K] extends { multiple: true } ? string[] | undefined : string | undefined;
+  [K in keyof S]: S[K]['type'] extends 'boolean'
+    ? boolean
+    : S[K] extends { multiple: true }
+      ? string[] | undefined
+      : string | undefined;
 };
 
 /** --verbose, on every command (declared here so the fast launcher needs no oclif). */
-export const VERBOSE_DESCRIPTION = 'show each step, request and decision on stderr (log level debug; or STELLAOPS_LOG_LEVEL=error|warn|info|debug)';
+export const VERBOSE_DESCRIPTION =
+  'show each step, request and decision on stderr (log level debug; or STELLAOPS_LOG_LEVEL=error|warn|info|debug)';
 
 /** The shape ./argv.ts reads a command line with, from a FlagSpecs table. */
-export function argvShapeOfSpecs(spec: FlagSpecs, args: readonly string[] = []): { flags: { name: string; takesValue: boolean; required: boolean; multiple: boolean }[]; args: readonly string[] } {
-  return { flags: Object.entries(spec).map(([name, f]) => ({ name, takesValue: f.type === 'string', required: Boolean(f.required), multiple: f.type === 'string' && f.multiple === true })), args };
+export function argvShapeOfSpecs(
+  spec: FlagSpecs,
+  args: readonly string[] = [],
+): {
+  flags: { name: string; takesValue: boolean; required: boolean; multiple: boolean }[];
+  args: readonly string[];
+} {
+  return {
+    flags: Object.entries(spec).map(([name, f]) => ({
+      name,
+      takesValue: f.type === 'string',
+      required: Boolean(f.required),
+      multiple: f.type === 'string' && f.multiple === true,
+    })),
+    args,
+  };
 }

@@ -19,8 +19,11 @@ import { readFileBounded } from '../util/fs.js';
 import { utf8Decoder } from '../util/encoding.js';
 import { resolveStorePath } from '../trust/store/paths.js';
 import { IDENTITY_REQUIRED_HELP, type PolicyOptions } from '../verify/policy.js';
-import { parsePolicyFile, policyOptionsForEnvironment, type PolicyFile } from '../verify/policy-file.js';
-
+import {
+  parsePolicyFile,
+  policyOptionsForEnvironment,
+  type PolicyFile,
+} from '../verify/policy-file.js';
 
 export interface IdentityFlagValues {
   'certificate-identity'?: string | undefined;
@@ -71,17 +74,29 @@ export function loadPolicyFile(path: string, what = '--policy'): PolicyFile {
 export function defaultPolicyPath(ctx: IdentityContext): { path: string; why: string } | undefined {
   const env = ctx.env ?? process.env;
   if (env.STELLA_POLICY) {
-    if (!existsSync(env.STELLA_POLICY)) fail('INPUT_INVALID', 'input', `$STELLA_POLICY names ${env.STELLA_POLICY}, which does not exist`);
+    if (!existsSync(env.STELLA_POLICY))
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `$STELLA_POLICY names ${env.STELLA_POLICY}, which does not exist`,
+      );
     return { path: env.STELLA_POLICY, why: '$STELLA_POLICY' };
   }
   const beside = join(dirname(resolveStorePath(ctx.store, env)), 'policy.yaml');
-  return existsSync(beside) ? { path: beside, why: 'policy.yaml next to the trust store' } : undefined;
+  return existsSync(beside)
+    ? { path: beside, why: 'policy.yaml next to the trust store' }
+    : undefined;
 }
 
 /** Parse one `--certificate-extension NAME=REGEX`. */
 function extensionPair(raw: string): [string, string] {
   const i = raw.indexOf('=');
-  if (i <= 0 || i === raw.length - 1) fail('INPUT_INVALID', 'input', `--certificate-extension ${JSON.stringify(raw)}: expected NAME=REGEX, e.g. deployment-environment=production`);
+  if (i <= 0 || i === raw.length - 1)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `--certificate-extension ${JSON.stringify(raw)}: expected NAME=REGEX, e.g. deployment-environment=production`,
+    );
   return [raw.slice(0, i), raw.slice(i + 1)];
 }
 
@@ -90,11 +105,18 @@ function extensionPair(raw: string): [string, string] {
  * --policy with identity flags, no identity at all) are INPUT_INVALID; a bad policy file is
  * POLICY_INVALID; an unknown environment POLICY_ENVIRONMENT_NOT_FOUND.
  */
-export function identityPolicyOptions(flags: IdentityFlagValues, ctx: IdentityContext): ResolvedIdentity {
+export function identityPolicyOptions(
+  flags: IdentityFlagValues,
+  ctx: IdentityContext,
+): ResolvedIdentity {
   const regexp = flags['certificate-identity-regexp'];
   const plain = flags['certificate-identity'];
   if (regexp !== undefined && plain !== undefined) {
-    fail('INPUT_INVALID', 'input', '--certificate-identity and --certificate-identity-regexp are the same flag (both RE2 patterns): give one');
+    fail(
+      'INPUT_INVALID',
+      'input',
+      '--certificate-identity and --certificate-identity-regexp are the same flag (both RE2 patterns): give one',
+    );
   }
   const identity = plain ?? regexp;
   const issuer = flags['certificate-oidc-issuer'];
@@ -103,13 +125,26 @@ export function identityPolicyOptions(flags: IdentityFlagValues, ctx: IdentityCo
   const allowBroadIdentity = flags['allow-broad-identity'] ?? false;
 
   if (flags.policy !== undefined && identityFlags) {
-    fail('INPUT_INVALID', 'input', '--policy cannot be combined with --certificate-identity, --certificate-oidc-issuer or --certificate-extension: the policy file\'s environment says which identities to accept');
+    fail(
+      'INPUT_INVALID',
+      'input',
+      "--policy cannot be combined with --certificate-identity, --certificate-oidc-issuer or --certificate-extension: the policy file's environment says which identities to accept",
+    );
   }
   if (ctx.keyGiven && (flags.policy !== undefined || flags.environment !== undefined)) {
-    fail('INPUT_INVALID', 'input', '--key verifies a managed-key bundle: it cannot be combined with --policy or --environment');
+    fail(
+      'INPUT_INVALID',
+      'input',
+      '--key verifies a managed-key bundle: it cannot be combined with --policy or --environment',
+    );
   }
   if (identityFlags) {
-    if (flags.environment !== undefined) fail('INPUT_INVALID', 'input', '--environment selects an environment of a policy file: give --policy FILE (or configure a default policy), not identity flags');
+    if (flags.environment !== undefined)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        '--environment selects an environment of a policy file: give --policy FILE (or configure a default policy), not identity flags',
+      );
     const name = plain !== undefined ? '--certificate-identity' : '--certificate-identity-regexp';
     return {
       options: {
@@ -127,7 +162,11 @@ export function identityPolicyOptions(flags: IdentityFlagValues, ctx: IdentityCo
   if (path === undefined) {
     const found = defaultPolicyPath(ctx);
     if (!found) {
-      fail('INPUT_INVALID', 'input', `an identity is required (a keyless signature proves nothing without one): ${IDENTITY_REQUIRED_HELP}`);
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `an identity is required (a keyless signature proves nothing without one): ${IDENTITY_REQUIRED_HELP}`,
+      );
     }
     path = found.path;
     why = found.why;

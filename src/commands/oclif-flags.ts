@@ -16,8 +16,8 @@ export function oclifFlags(spec: FlagSpecs): Interfaces.FlagInput<any> {
           : f.multiple
             ? Flags.string({ description: f.description, multiple: true, multipleNonGreedy: true })
             : f.required
-            ? Flags.string({ description: f.description, required: true })
-            : Flags.string({ description: f.description }),
+              ? Flags.string({ description: f.description, required: true })
+              : Flags.string({ description: f.description }),
       ]),
   );
 }

@@ -49,12 +49,16 @@ export function printUsageError(message: string, json = false): number {
 /** Print a StellaError the one way every command does; returns its exit code. */
 export function reportError(err: StellaError, json: boolean): number {
   if (json) printJson({ ok: false, error: err.toJSON() });
-  else if (err.code === 'USAGE_ERROR') process.stderr.write(`${paint(stderrColour(), 'red', 'error')}: ${err.message}\nSee more help with --help\n`);
+  else if (err.code === 'USAGE_ERROR')
+    process.stderr.write(
+      `${paint(stderrColour(), 'red', 'error')}: ${err.message}\nSee more help with --help\n`,
+    );
   else printErrorLine(err.check, err.message);
   return err.exitCode;
 }
 
 /** A warning line on stderr (`warning: ...`), unless the log level is `error`. */
 export function printWarning(text: string): void {
-  if (logEnabled('warn')) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${text}\n`);
+  if (logEnabled('warn'))
+    process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${text}\n`);
 }

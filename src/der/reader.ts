@@ -25,7 +25,11 @@ export interface DerContext {
   what: string;
 }
 
-export const DEFAULT_DER_CONTEXT: DerContext = { code: 'CERTIFICATE_MALFORMED', check: 'certificate-chain', what: 'DER' };
+export const DEFAULT_DER_CONTEXT: DerContext = {
+  code: 'CERTIFICATE_MALFORMED',
+  check: 'certificate-chain',
+  what: 'DER',
+};
 
 export const MAX_DER_DEPTH = 32;
 
@@ -84,7 +88,18 @@ export class DerNode {
   /** Children of a constructed node (empty for primitives). */
   readonly children: DerNode[];
 
-  constructor(buf: Uint8Array, start: number, headerLength: number, length: number, cls: number, constructed: boolean, tagNumber: number, depth: number, ctx: DerContext, children: DerNode[]) {
+  constructor(
+    buf: Uint8Array,
+    start: number,
+    headerLength: number,
+    length: number,
+    cls: number,
+    constructed: boolean,
+    tagNumber: number,
+    depth: number,
+    ctx: DerContext,
+    children: DerNode[],
+  ) {
     this.buf = buf;
     this.start = start;
     this.headerLength = headerLength;
@@ -129,7 +144,11 @@ export class DerNode {
 
   /** Throw a StellaError naming this node's position. */
   fail(problem: string): never {
-    return fail(this.ctx.code, this.ctx.check, `${this.ctx.what}: ${problem} (at offset ${this.start})`);
+    return fail(
+      this.ctx.code,
+      this.ctx.check,
+      `${this.ctx.what}: ${problem} (at offset ${this.start})`,
+    );
   }
 
   /** Require the universal tag `n` (constructedness is already checked by the parser). */
@@ -141,7 +160,8 @@ export class DerNode {
   /** Require a SEQUENCE with between min and max children. */
   sequence(name: string, min = 0, max = Infinity): DerNode[] {
     if (!this.is(Tag.SEQUENCE)) this.fail(`${name}: expected SEQUENCE, found ${describeTag(this)}`);
-    if (this.children.length < min || this.children.length > max) this.fail(`${name}: unexpected number of elements (${this.children.length})`);
+    if (this.children.length < min || this.children.length > max)
+      this.fail(`${name}: unexpected number of elements (${this.children.length})`);
     return this.children;
   }
 
@@ -155,9 +175,20 @@ export class DerNode {
 
 export function describeTag(n: DerNode): string {
   const names: Record<number, string> = {
-    1: 'BOOLEAN', 2: 'INTEGER', 3: 'BIT STRING', 4: 'OCTET STRING', 5: 'NULL', 6: 'OBJECT IDENTIFIER',
-    10: 'ENUMERATED', 12: 'UTF8String', 16: 'SEQUENCE', 17: 'SET', 19: 'PrintableString', 22: 'IA5String',
-    23: 'UTCTime', 24: 'GeneralizedTime',
+    1: 'BOOLEAN',
+    2: 'INTEGER',
+    3: 'BIT STRING',
+    4: 'OCTET STRING',
+    5: 'NULL',
+    6: 'OBJECT IDENTIFIER',
+    10: 'ENUMERATED',
+    12: 'UTF8String',
+    16: 'SEQUENCE',
+    17: 'SET',
+    19: 'PrintableString',
+    22: 'IA5String',
+    23: 'UTCTime',
+    24: 'GeneralizedTime',
   };
   if (n.cls === TagClass.universal) return names[n.tagNumber] ?? `universal tag ${n.tagNumber}`;
   const cls = ['universal', 'application', 'context', 'private'][n.cls];
@@ -166,7 +197,11 @@ export function describeTag(n: DerNode): string {
 
 function ctxOf(ctx: Partial<DerContext> | undefined): DerContext {
   if (!ctx) return DEFAULT_DER_CONTEXT;
-  return { code: ctx.code ?? DEFAULT_DER_CONTEXT.code, check: ctx.check ?? DEFAULT_DER_CONTEXT.check, what: ctx.what ?? DEFAULT_DER_CONTEXT.what };
+  return {
+    code: ctx.code ?? DEFAULT_DER_CONTEXT.code,
+    check: ctx.check ?? DEFAULT_DER_CONTEXT.check,
+    what: ctx.what ?? DEFAULT_DER_CONTEXT.what,
+  };
 }
 
 function err(ctx: DerContext, problem: string, offset: number): never {
@@ -174,20 +209,43 @@ function err(ctx: DerContext, problem: string, offset: number): never {
 }
 
 function overBudget(ctx: DerContext, problem: string, offset: number): never {
-  return fail('DER_LIMIT_EXCEEDED', ctx.check, `${ctx.what}: ${problem} (at offset ${offset})`, { what: ctx.what, offset });
+  return fail('DER_LIMIT_EXCEEDED', ctx.check, `${ctx.what}: ${problem} (at offset ${offset})`, {
+    what: ctx.what,
+    offset,
+  });
 }
 
 /**
  * Refuse before descending when the element at `pos` is not the universal tag `expect`: a
  * wrong shape costs one octet, not a parse of whatever it contains.
  */
-function expectTagAt(buf: Uint8Array, pos: number, end: number, expect: number, ctx: DerContext): void {
+function expectTagAt(
+  buf: Uint8Array,
+  pos: number,
+  end: number,
+  expect: number,
+  ctx: DerContext,
+): void {
   if (pos >= end) err(ctx, 'truncated: missing tag', pos);
   const id = buf[pos]!;
   const constructed = expect === Tag.SEQUENCE || expect === Tag.SET;
   if (id !== (expect | (constructed ? 0x20 : 0))) {
-    const names: Record<number, string> = { 1: 'BOOLEAN', 2: 'INTEGER', 3: 'BIT STRING', 4: 'OCTET STRING', 5: 'NULL', 6: 'OBJECT IDENTIFIER', 12: 'UTF8String', 16: 'SEQUENCE', 17: 'SET' };
-    err(ctx, `expected ${names[expect] ?? `universal tag ${expect}`}, found identifier octet 0x${id.toString(16).padStart(2, '0')}`, pos);
+    const names: Record<number, string> = {
+      1: 'BOOLEAN',
+      2: 'INTEGER',
+      3: 'BIT STRING',
+      4: 'OCTET STRING',
+      5: 'NULL',
+      6: 'OBJECT IDENTIFIER',
+      12: 'UTF8String',
+      16: 'SEQUENCE',
+      17: 'SET',
+    };
+    err(
+      ctx,
+      `expected ${names[expect] ?? `universal tag ${expect}`}, found identifier octet 0x${id.toString(16).padStart(2, '0')}`,
+      pos,
+    );
   }
 }
 
@@ -195,7 +253,13 @@ function expectTagAt(buf: Uint8Array, pos: number, end: number, expect: number, 
  * Parse one element starting at `pos` (must end at or before `limit`), including its whole
  * subtree. Returns the node; the caller checks what follows.
  */
-function parseElement(buf: Uint8Array, pos: number, limit: number, depth: number, ctx: ParseContext): DerNode {
+function parseElement(
+  buf: Uint8Array,
+  pos: number,
+  limit: number,
+  depth: number,
+  ctx: ParseContext,
+): DerNode {
   if (depth > MAX_DER_DEPTH) overBudget(ctx, `nesting deeper than ${MAX_DER_DEPTH}`, pos);
   if (--ctx.budget.elements < 0) overBudget(ctx, `more than ${MAX_DER_ELEMENTS} elements`, pos);
   const start = pos;
@@ -232,7 +296,8 @@ function parseElement(buf: Uint8Array, pos: number, limit: number, depth: number
     if (buf[pos] === 0) err(ctx, 'non-minimal length encoding (leading zero)', start);
     length = 0;
     for (let i = 0; i < n; i++) length = length * 256 + buf[pos++]!;
-    if (length < 0x80) err(ctx, 'non-minimal length encoding (long form for a short length)', start);
+    if (length < 0x80)
+      err(ctx, 'non-minimal length encoding (long form for a short length)', start);
   }
   const headerLength = pos - start;
   if (length > limit - pos) err(ctx, `length ${length} runs past the end of the data`, start);
@@ -241,7 +306,13 @@ function parseElement(buf: Uint8Array, pos: number, limit: number, depth: number
     if (tagNumber === 0) err(ctx, 'universal tag 0 is reserved', start);
     const mustConstruct = tagNumber === Tag.SEQUENCE || tagNumber === Tag.SET;
     if (mustConstruct !== constructed) {
-      err(ctx, mustConstruct ? `tag ${tagNumber} must be constructed` : `constructed encoding of universal tag ${tagNumber} is not allowed in DER`, start);
+      err(
+        ctx,
+        mustConstruct
+          ? `tag ${tagNumber} must be constructed`
+          : `constructed encoding of universal tag ${tagNumber} is not allowed in DER`,
+        start,
+      );
     }
   }
 
@@ -255,7 +326,18 @@ function parseElement(buf: Uint8Array, pos: number, limit: number, depth: number
       p = c.end;
     }
   }
-  return new DerNode(buf, start, headerLength, length, cls, constructed, tagNumber, depth, ctx, children);
+  return new DerNode(
+    buf,
+    start,
+    headerLength,
+    length,
+    cls,
+    constructed,
+    tagNumber,
+    depth,
+    ctx,
+    children,
+  );
 }
 
 /**
@@ -268,7 +350,8 @@ export function parseDer(buf: Uint8Array, ctx?: Partial<DerContext>, expect?: nu
   if (buf.length === 0) err(c, 'empty input', 0);
   if (expect !== undefined) expectTagAt(buf, 0, buf.length, expect, c);
   const node = parseElement(buf, 0, buf.length, 1, c);
-  if (node.end !== buf.length) err(c, `${buf.length - node.end} trailing byte(s) after the top-level element`, node.end);
+  if (node.end !== buf.length)
+    err(c, `${buf.length - node.end} trailing byte(s) after the top-level element`, node.end);
   return node;
 }
 
@@ -283,7 +366,8 @@ export function parseNested(node: DerNode, what?: string, expect?: number): DerN
   if (v.length === 0) node.fail('empty wrapped DER');
   if (expect !== undefined) expectTagAt(node.buf, node.valueStart, node.end, expect, ctx);
   const inner = parseElement(node.buf, node.valueStart, node.end, node.depth + 1, ctx);
-  if (inner.end !== node.end) err(ctx, `${node.end - inner.end} trailing byte(s) after wrapped element`, inner.end);
+  if (inner.end !== node.end)
+    err(ctx, `${node.end - inner.end} trailing byte(s) after wrapped element`, inner.end);
   return inner;
 }
 
@@ -339,7 +423,8 @@ export function readOid(node: DerNode): string {
 function checkMinimalInteger(node: DerNode, v: Uint8Array, name: string): void {
   if (v.length === 0) node.fail(`empty ${name}`);
   if (v.length > 1) {
-    if ((v[0] === 0x00 && (v[1]! & 0x80) === 0) || (v[0] === 0xff && (v[1]! & 0x80) !== 0)) node.fail(`non-minimal ${name} encoding`);
+    if ((v[0] === 0x00 && (v[1]! & 0x80) === 0) || (v[0] === 0xff && (v[1]! & 0x80) !== 0))
+      node.fail(`non-minimal ${name} encoding`);
   }
 }
 
@@ -402,7 +487,8 @@ export function readBitString(node: DerNode): BitString {
   const unusedBits = v[0]!;
   if (unusedBits > 7) node.fail('BIT STRING unused-bits count above 7');
   if (v.length === 1 && unusedBits !== 0) node.fail('empty BIT STRING with unused bits');
-  if (unusedBits !== 0 && (v[v.length - 1]! & ((1 << unusedBits) - 1)) !== 0) node.fail('BIT STRING unused bits are not zero');
+  if (unusedBits !== 0 && (v[v.length - 1]! & ((1 << unusedBits) - 1)) !== 0)
+    node.fail('BIT STRING unused bits are not zero');
   return { bytes: v.subarray(1), unusedBits };
 }
 
@@ -493,7 +579,8 @@ export function readPreciseTime(node: DerNode, opts: ReadTimeOptions = {}): Prec
   let ms = 0;
   let subMs = '';
   if (node.is(Tag.GENERALIZED_TIME) && v[p] === 0x2e /* . */) {
-    if (!opts.allowFraction) node.fail('GeneralizedTime with fractional seconds is not allowed here');
+    if (!opts.allowFraction)
+      node.fail('GeneralizedTime with fractional seconds is not allowed here');
     p++;
     const fracStart = p;
     while (p < v.length && v[p]! >= 0x30 && v[p]! <= 0x39) p++;
@@ -506,17 +593,22 @@ export function readPreciseTime(node: DerNode, opts: ReadTimeOptions = {}): Prec
     // but a run of zeros may end the part below the millisecond (".1000001" -> "0001").
     if (n > 3) subMs = utf8Decoder.decode(v.subarray(fracStart + 3, p)).replace(/0+$/, '');
   }
-  if (p !== v.length - 1 || v[p] !== 0x5a /* Z */) node.fail('time must end with Z (UTC) right after the seconds');
+  if (p !== v.length - 1 || v[p] !== 0x5a /* Z */)
+    node.fail('time must end with Z (UTC) right after the seconds');
   if (month < 1 || month > 12) node.fail('time has month out of range');
   if (day < 1 || day > daysInMonth(year, month)) node.fail('time has day out of range');
-  if (hour > 23 || minute > 59 || second > 59) node.fail('time has hour, minute or second out of range');
+  if (hour > 23 || minute > 59 || second > 59)
+    node.fail('time has hour, minute or second out of range');
   // Date.UTC maps years 0-99 to 1900-1999; GeneralizedTime years that small are not real.
   if (year < 100) node.fail('time year out of range');
   return { ms: Date.UTC(year, month - 1, day, hour, minute, second, ms), subMs };
 }
 
 /** AlgorithmIdentifier: the OID and the parameters node, if any. */
-export function readAlgorithmIdentifier(node: DerNode, name = 'AlgorithmIdentifier'): { oid: string; params: DerNode | undefined } {
+export function readAlgorithmIdentifier(
+  node: DerNode,
+  name = 'AlgorithmIdentifier',
+): { oid: string; params: DerNode | undefined } {
   const c = node.sequence(name, 1, 2);
   return { oid: readOid(c[0]!), params: c[1] };
 }

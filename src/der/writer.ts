@@ -85,11 +85,13 @@ export function int(v: bigint | number | Uint8Array): Uint8Array {
 
 export function oid(dotted: string): Uint8Array {
   const parts = dotted.split('.');
-  if (parts.length < 2 || parts.some((p) => !/^(0|[1-9][0-9]*)$/.test(p))) throw new RangeError(`oid: invalid "${dotted}"`);
+  if (parts.length < 2 || parts.some((p) => !/^(0|[1-9][0-9]*)$/.test(p)))
+    throw new RangeError(`oid: invalid "${dotted}"`);
   const arcs = parts.map((p) => BigInt(p));
   const a0 = arcs[0]!;
   const a1 = arcs[1]!;
-  if (a0 > 2n || (a0 < 2n && a1 > 39n)) throw new RangeError(`oid: invalid first arcs in "${dotted}"`);
+  if (a0 > 2n || (a0 < 2n && a1 > 39n))
+    throw new RangeError(`oid: invalid first arcs in "${dotted}"`);
   const out: number[] = [];
   const push = (v: bigint): void => {
     const chunk: number[] = [Number(v & 0x7fn)];
@@ -110,7 +112,8 @@ export function octetString(bytes: Uint8Array): Uint8Array {
 }
 
 export function bitString(bytes: Uint8Array, unusedBits = 0): Uint8Array {
-  if (unusedBits < 0 || unusedBits > 7 || (bytes.length === 0 && unusedBits !== 0)) throw new RangeError('bitString: bad unused bits');
+  if (unusedBits < 0 || unusedBits > 7 || (bytes.length === 0 && unusedBits !== 0))
+    throw new RangeError('bitString: bad unused bits');
   const content = new Uint8Array(bytes.length + 1);
   content[0] = unusedBits;
   content.set(bytes, 1);
@@ -143,7 +146,8 @@ export function utf8String(s: string): Uint8Array {
 }
 
 export function printableString(s: string): Uint8Array {
-  if (!/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(s)) throw new RangeError('printableString: character outside the PrintableString set');
+  if (!/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(s))
+    throw new RangeError('printableString: character outside the PrintableString set');
   return tlv(Tag.PRINTABLE_STRING, utf8.encode(s));
 }
 
@@ -161,7 +165,13 @@ function timeParts(ms: number): { y: number; rest: string } {
   const d = new Date(Math.floor(ms / 1000) * 1000);
   return {
     y: d.getUTCFullYear(),
-    rest: pad(d.getUTCMonth() + 1, 2) + pad(d.getUTCDate(), 2) + pad(d.getUTCHours(), 2) + pad(d.getUTCMinutes(), 2) + pad(d.getUTCSeconds(), 2) + 'Z',
+    rest:
+      pad(d.getUTCMonth() + 1, 2) +
+      pad(d.getUTCDate(), 2) +
+      pad(d.getUTCHours(), 2) +
+      pad(d.getUTCMinutes(), 2) +
+      pad(d.getUTCSeconds(), 2) +
+      'Z',
   };
 }
 
@@ -182,10 +192,14 @@ export function generalizedTime(t: number | PreciseTime): Uint8Array {
   if (y < 0 || y > 9999) throw new RangeError('generalizedTime: year out of range');
   let fraction = '';
   if (typeof t !== 'number') {
-    if (!/^[0-9]*$/.test(t.subMs)) throw new RangeError('generalizedTime: subMs must be decimal digits');
+    if (!/^[0-9]*$/.test(t.subMs))
+      throw new RangeError('generalizedTime: subMs must be decimal digits');
     fraction = (pad(((ms % 1000) + 1000) % 1000, 3) + t.subMs).replace(/0+$/, '');
   }
-  return tlv(Tag.GENERALIZED_TIME, utf8.encode(pad(y, 4) + (fraction ? `${rest.slice(0, -1)}.${fraction}Z` : rest)));
+  return tlv(
+    Tag.GENERALIZED_TIME,
+    utf8.encode(pad(y, 4) + (fraction ? `${rest.slice(0, -1)}.${fraction}Z` : rest)),
+  );
 }
 
 /** A certificate validity time per RFC 5280 §4.1.2.5: UTCTime through 2049, then GeneralizedTime. */

@@ -25,7 +25,17 @@ import { artifactDigestsOf } from '../bundle/artifact-digests.js';
 import type { Bundle } from '../bundle/model.js';
 import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement } from '../bundle/intoto.js';
 import { formatImage, referrersTag, type ImageRef } from './reference.js';
-import { digestOf, IMAGE_MANIFEST_TYPES, MEDIA_TYPES, parseAnnotations, parseDescriptor, parseIndex, RegistryClient, type Descriptor, type RegistryClientOptions } from './client.js';
+import {
+  digestOf,
+  IMAGE_MANIFEST_TYPES,
+  MEDIA_TYPES,
+  parseAnnotations,
+  parseDescriptor,
+  parseIndex,
+  RegistryClient,
+  type Descriptor,
+  type RegistryClientOptions,
+} from './client.js';
 import { REGISTRY_LIMITS } from './http.js';
 import { updateReferrersIndex, type FallbackOptions } from './fallback.js';
 import { readLegacyCosign } from './cosign-legacy.js';
@@ -36,7 +46,9 @@ export const BUNDLE_ARTIFACT_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+js
 /** Every spelling of a bundle media type clients have attached with (ECR-downgraded included). */
 export function isBundleMediaType(t: string | undefined): boolean {
   if (t === undefined) return false;
-  return /^application\/vnd\.dev\.sigstore\.bundle(?:\.v0\.[123]\+json|\+json(?:;\s*version=0\.[123])?)$/.test(t.trim());
+  return /^application\/vnd\.dev\.sigstore\.bundle(?:\.v0\.[123]\+json|\+json(?:;\s*version=0\.[123])?)$/.test(
+    t.trim(),
+  );
 }
 
 const EMPTY_CONFIG = new TextEncoder().encode('{}');
@@ -62,24 +74,36 @@ export interface AttachResult {
 function annotationsFor(bundle: Bundle): Record<string, string> {
   const out: Record<string, string> = {};
   const c = bundle.content;
-  out['dev.sigstore.bundle.content'] = c.kind === 'dsseEnvelope' ? 'dsse-envelope' : 'message-signature';
+  out['dev.sigstore.bundle.content'] =
+    c.kind === 'dsseEnvelope' ? 'dsse-envelope' : 'message-signature';
   if (c.kind === 'dsseEnvelope' && c.payloadType === IN_TOTO_PAYLOAD_TYPE) {
     out['dev.sigstore.bundle.predicateType'] = parseInTotoStatement(c.payload).predicateType;
   }
   // The creation time is the bundle's own log time, not the clock: attaching one bundle twice
   // gives the same manifest (and so the same digest), never a duplicate.
   const t = bundle.verificationMaterial.tlogEntries[0]?.integratedTime;
-  if (t !== undefined && t > 0) out['org.opencontainers.image.created'] = new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+  if (t !== undefined && t > 0)
+    out['org.opencontainers.image.created'] = new Date(t * 1000)
+      .toISOString()
+      .replace('.000Z', 'Z');
   return out;
 }
 
 /** The referrer manifest for a bundle attached to `subject`. */
-export function buildReferrerManifest(bundle: Bundle, bundleDescriptor: Descriptor, subject: Descriptor): Uint8Array {
+export function buildReferrerManifest(
+  bundle: Bundle,
+  bundleDescriptor: Descriptor,
+  subject: Descriptor,
+): Uint8Array {
   const manifest = {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociManifest,
     artifactType: BUNDLE_ARTIFACT_TYPE,
-    config: { mediaType: MEDIA_TYPES.ociEmpty, digest: digestOf(EMPTY_CONFIG), size: EMPTY_CONFIG.byteLength },
+    config: {
+      mediaType: MEDIA_TYPES.ociEmpty,
+      digest: digestOf(EMPTY_CONFIG),
+      size: EMPTY_CONFIG.byteLength,
+    },
     layers: [bundleDescriptor],
     subject,
     annotations: annotationsFor(bundle),
@@ -88,9 +112,22 @@ export function buildReferrerManifest(bundle: Bundle, bundleDescriptor: Descript
 }
 
 /** The image's manifest descriptor (it must exist: a referrer's subject is a real image). */
-export async function imageDescriptor(client: RegistryClient, image: ImageRef): Promise<Descriptor> {
-  const m = await client.getManifest(image.digest, IMAGE_MANIFEST_TYPES, `image manifest ${image.digest}`);
-  if (!m) throw new StellaError('IMAGE_NOT_FOUND', 'registry', `image not found: ${formatImage(image)} (registry ${image.registry}, repository ${image.repository}, digest ${image.digest}): HTTP 404`, { registry: image.registry, repository: image.repository, digest: image.digest });
+export async function imageDescriptor(
+  client: RegistryClient,
+  image: ImageRef,
+): Promise<Descriptor> {
+  const m = await client.getManifest(
+    image.digest,
+    IMAGE_MANIFEST_TYPES,
+    `image manifest ${image.digest}`,
+  );
+  if (!m)
+    throw new StellaError(
+      'IMAGE_NOT_FOUND',
+      'registry',
+      `image not found: ${formatImage(image)} (registry ${image.registry}, repository ${image.repository}, digest ${image.digest}): HTTP 404`,
+      { registry: image.registry, repository: image.repository, digest: image.digest },
+    );
   return { mediaType: m.mediaType, digest: m.digest, size: m.bytes.byteLength };
 }
 
@@ -100,21 +137,49 @@ export async function attachBundle(opts: AttachOptions): Promise<AttachResult> {
   const bundle = parseBundle(opts.bundleBytes);
   const covers = artifactDigestsOf(bundle);
   if (!covers.includes(image.digest)) {
-    throw new StellaError('INPUT_INVALID', 'input', `the bundle is for ${covers.join(', ') || 'no sha256 digest'}, not ${image.digest}: it cannot be attached to ${formatImage(image)}`);
+    throw new StellaError(
+      'INPUT_INVALID',
+      'input',
+      `the bundle is for ${covers.join(', ') || 'no sha256 digest'}, not ${image.digest}: it cannot be attached to ${formatImage(image)}`,
+    );
   }
   const client = new RegistryClient(image, opts);
   const subject = await imageDescriptor(client, image);
   await client.pushBlob(EMPTY_CONFIG, 'empty config blob');
   const bundleDigest = await client.pushBlob(opts.bundleBytes, 'bundle blob');
-  const layer: Descriptor = { mediaType: BUNDLE_ARTIFACT_TYPE, digest: bundleDigest, size: opts.bundleBytes.byteLength };
+  const layer: Descriptor = {
+    mediaType: BUNDLE_ARTIFACT_TYPE,
+    digest: bundleDigest,
+    size: opts.bundleBytes.byteLength,
+  };
   const manifestBytes = buildReferrerManifest(bundle, layer, subject);
   const manifestDigest = digestOf(manifestBytes);
-  const put = await client.putManifest(manifestDigest, manifestBytes, MEDIA_TYPES.ociManifest, `referrer manifest ${manifestDigest}`);
-  if (put.ociSubject === image.digest) return { image: formatImage(image), manifestDigest, indexedBy: 'referrers-api' };
-  const annotations = (JSON.parse(new TextDecoder().decode(manifestBytes)) as { annotations: Record<string, string> }).annotations;
-  const descriptor: Descriptor = { mediaType: MEDIA_TYPES.ociManifest, digest: manifestDigest, size: manifestBytes.byteLength, artifactType: BUNDLE_ARTIFACT_TYPE, annotations };
+  const put = await client.putManifest(
+    manifestDigest,
+    manifestBytes,
+    MEDIA_TYPES.ociManifest,
+    `referrer manifest ${manifestDigest}`,
+  );
+  if (put.ociSubject === image.digest)
+    return { image: formatImage(image), manifestDigest, indexedBy: 'referrers-api' };
+  const annotations = (
+    JSON.parse(new TextDecoder().decode(manifestBytes)) as { annotations: Record<string, string> }
+  ).annotations;
+  const descriptor: Descriptor = {
+    mediaType: MEDIA_TYPES.ociManifest,
+    digest: manifestDigest,
+    size: manifestBytes.byteLength,
+    artifactType: BUNDLE_ARTIFACT_TYPE,
+    annotations,
+  };
   const rounds = await updateReferrersIndex(client, image.digest, descriptor, opts);
-  return { image: formatImage(image), manifestDigest, indexedBy: 'referrers-tag', tag: referrersTag(image.digest), rounds };
+  return {
+    image: formatImage(image),
+    manifestDigest,
+    indexedBy: 'referrers-tag',
+    tag: referrersTag(image.digest),
+    rounds,
+  };
 }
 
 export interface DiscoveredBundle {
@@ -140,48 +205,105 @@ export interface DiscoveryResult {
   skipped: SkippedItem[];
 }
 
-async function pullReferrer(client: RegistryClient, image: ImageRef, desc: Descriptor, via: DiscoveryResult['via']): Promise<{ bytes: Uint8Array; bundle: Bundle } | { skip: string }> {
+async function pullReferrer(
+  client: RegistryClient,
+  image: ImageRef,
+  desc: Descriptor,
+  via: DiscoveryResult['via'],
+): Promise<{ bytes: Uint8Array; bundle: Bundle } | { skip: string }> {
   const what = `referrer manifest ${desc.digest}`;
   if (desc.size > REGISTRY_LIMITS.maxManifestBytes) {
-    throw new StellaError('REGISTRY_LIMIT_EXCEEDED', 'registry', `${what} at ${client.name} is ${desc.size} bytes, more than the ${REGISTRY_LIMITS.maxManifestBytes}-byte limit`);
+    throw new StellaError(
+      'REGISTRY_LIMIT_EXCEEDED',
+      'registry',
+      `${what} at ${client.name} is ${desc.size} bytes, more than the ${REGISTRY_LIMITS.maxManifestBytes}-byte limit`,
+    );
   }
   const m = await client.getManifest(desc.digest, [MEDIA_TYPES.ociManifest], what);
-  if (!m) throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${what} is listed as a referrer of ${image.digest} but ${client.name} does not have it (HTTP 404)`);
+  if (!m)
+    throw new StellaError(
+      'REGISTRY_RESPONSE_INVALID',
+      'registry',
+      `${what} is listed as a referrer of ${image.digest} but ${client.name} does not have it (HTTP 404)`,
+    );
   const j = m.json;
   if (j.subject !== undefined) {
     const subject = parseDescriptor(j.subject, `${what}: subject`);
     if (subject.digest !== image.digest) {
-      throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${what} is listed as a referrer of ${image.digest} but its subject is another image, ${subject.digest}`, { expected: image.digest, actual: subject.digest });
+      throw new StellaError(
+        'REGISTRY_RESPONSE_INVALID',
+        'registry',
+        `${what} is listed as a referrer of ${image.digest} but its subject is another image, ${subject.digest}`,
+        { expected: image.digest, actual: subject.digest },
+      );
     }
   } else if (via === 'referrers-api') {
-    throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${what}: the referrers API listed a manifest without a subject`);
+    throw new StellaError(
+      'REGISTRY_RESPONSE_INVALID',
+      'registry',
+      `${what}: the referrers API listed a manifest without a subject`,
+    );
   }
   if (j.annotations !== undefined) parseAnnotations(j.annotations, what);
   const artifactType = typeof j.artifactType === 'string' ? j.artifactType : undefined;
-  if (!Array.isArray(j.layers)) throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${what} has no layers array`);
+  if (!Array.isArray(j.layers))
+    throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${what} has no layers array`);
   const layers = j.layers.map((l, i) => parseDescriptor(l, `${what}: layers[${i}]`));
   const bundleLayers = layers.filter((l) => isBundleMediaType(l.mediaType));
   if (bundleLayers.length === 0) {
-    if (isBundleMediaType(artifactType)) throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${what} is a Sigstore bundle artifact without a bundle layer`);
-    return { skip: `not a Sigstore bundle (artifactType ${JSON.stringify(artifactType ?? layers[0]?.mediaType ?? 'none')})` };
+    if (isBundleMediaType(artifactType))
+      throw new StellaError(
+        'REGISTRY_RESPONSE_INVALID',
+        'registry',
+        `${what} is a Sigstore bundle artifact without a bundle layer`,
+      );
+    return {
+      skip: `not a Sigstore bundle (artifactType ${JSON.stringify(artifactType ?? layers[0]?.mediaType ?? 'none')})`,
+    };
   }
-  if (layers.length !== 1) throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${what} has ${layers.length} layers; a Sigstore bundle artifact has exactly one`);
+  if (layers.length !== 1)
+    throw new StellaError(
+      'REGISTRY_RESPONSE_INVALID',
+      'registry',
+      `${what} has ${layers.length} layers; a Sigstore bundle artifact has exactly one`,
+    );
   const layer = bundleLayers[0]!;
   if (layer.size > REGISTRY_LIMITS.maxBundleBytes) {
-    throw new StellaError('REGISTRY_LIMIT_EXCEEDED', 'registry', `${what}: its bundle layer is ${layer.size} bytes, more than the ${REGISTRY_LIMITS.maxBundleBytes}-byte bundle limit`);
+    throw new StellaError(
+      'REGISTRY_LIMIT_EXCEEDED',
+      'registry',
+      `${what}: its bundle layer is ${layer.size} bytes, more than the ${REGISTRY_LIMITS.maxBundleBytes}-byte bundle limit`,
+    );
   }
-  const bytes = await client.getBlob(layer.digest, layer.size, `bundle layer ${layer.digest} of ${what}`);
-  if (bytes.byteLength !== layer.size) throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `bundle layer ${layer.digest} of ${what} is ${bytes.byteLength} bytes, its descriptor says ${layer.size}`);
+  const bytes = await client.getBlob(
+    layer.digest,
+    layer.size,
+    `bundle layer ${layer.digest} of ${what}`,
+  );
+  if (bytes.byteLength !== layer.size)
+    throw new StellaError(
+      'REGISTRY_RESPONSE_INVALID',
+      'registry',
+      `bundle layer ${layer.digest} of ${what} is ${bytes.byteLength} bytes, its descriptor says ${layer.size}`,
+    );
   const bundle = parseBundle(bytes);
   const covers = artifactDigestsOf(bundle);
   if (!covers.includes(image.digest)) {
-    throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${what} is attached to ${image.digest} but its bundle is for ${covers.join(', ') || 'no sha256 digest'}`, { expected: image.digest, actual: covers });
+    throw new StellaError(
+      'REGISTRY_RESPONSE_INVALID',
+      'registry',
+      `${what} is attached to ${image.digest} but its bundle is for ${covers.join(', ') || 'no sha256 digest'}`,
+      { expected: image.digest, actual: covers },
+    );
   }
   return { bytes, bundle };
 }
 
 /** Every Sigstore bundle attached to an image: checked, deduplicated, with what was refused or skipped and why. */
-export async function discoverBundles(image: ImageRef, opts: RegistryClientOptions = {}): Promise<DiscoveryResult> {
+export async function discoverBundles(
+  image: ImageRef,
+  opts: RegistryClientOptions = {},
+): Promise<DiscoveryResult> {
   const client = new RegistryClient(image, opts);
   await imageDescriptor(client, image);
   let via: DiscoveryResult['via'] = 'referrers-api';
@@ -189,10 +311,22 @@ export async function discoverBundles(image: ImageRef, opts: RegistryClientOptio
   if (descriptors === undefined) {
     via = 'referrers-tag';
     const tag = referrersTag(image.digest);
-    const index = await client.getManifest(tag, [MEDIA_TYPES.ociIndex], `referrers index (tag ${tag})`);
-    descriptors = index ? parseIndex(index.bytes, `referrers index (tag ${tag}) from ${client.name}`) : [];
+    const index = await client.getManifest(
+      tag,
+      [MEDIA_TYPES.ociIndex],
+      `referrers index (tag ${tag})`,
+    );
+    descriptors = index
+      ? parseIndex(index.bytes, `referrers index (tag ${tag}) from ${client.name}`)
+      : [];
   }
-  const result: DiscoveryResult = { image: formatImage(image), via, bundles: [], refused: [], skipped: [] };
+  const result: DiscoveryResult = {
+    image: formatImage(image),
+    via,
+    bundles: [],
+    refused: [],
+    skipped: [],
+  };
   const seen = new Set<string>();
   const seenBundles = new Set<string>();
   const keep = (source: string, bytes: Uint8Array, bundle: Bundle) => {
@@ -206,11 +340,17 @@ export async function discoverBundles(image: ImageRef, opts: RegistryClientOptio
     seen.add(desc.digest);
     const source = `registry ${client.name} referrer ${desc.digest}`;
     if (desc.artifactType !== undefined && !isBundleMediaType(desc.artifactType)) {
-      result.skipped.push({ source, reason: `not a Sigstore bundle (artifactType ${JSON.stringify(desc.artifactType.slice(0, 100))})` });
+      result.skipped.push({
+        source,
+        reason: `not a Sigstore bundle (artifactType ${JSON.stringify(desc.artifactType.slice(0, 100))})`,
+      });
       continue;
     }
     if (desc.mediaType !== MEDIA_TYPES.ociManifest) {
-      result.skipped.push({ source, reason: `not an OCI image manifest (${JSON.stringify(desc.mediaType.slice(0, 100))})` });
+      result.skipped.push({
+        source,
+        reason: `not an OCI image manifest (${JSON.stringify(desc.mediaType.slice(0, 100))})`,
+      });
       continue;
     }
     try {
@@ -218,7 +358,11 @@ export async function discoverBundles(image: ImageRef, opts: RegistryClientOptio
       if ('skip' in r) result.skipped.push({ source, reason: r.skip });
       else keep(source, r.bytes, r.bundle);
     } catch (e) {
-      if (e instanceof StellaError && (e.code === 'REGISTRY_UNAVAILABLE' || e.code === 'REGISTRY_AUTH_FAILED')) throw e;
+      if (
+        e instanceof StellaError &&
+        (e.code === 'REGISTRY_UNAVAILABLE' || e.code === 'REGISTRY_AUTH_FAILED')
+      )
+        throw e;
       result.refused.push({ source, failure: failureOf(e), error: e });
     }
   }
@@ -231,11 +375,22 @@ export async function discoverBundles(image: ImageRef, opts: RegistryClientOptio
 
 /** "no attestations found" for an image: names the registry, repository and digest, and what was looked at. */
 export function noAttestationsFound(image: ImageRef, r: DiscoveryResult): StellaError {
-  const where = r.via === 'referrers-api' ? 'the referrers API' : `the referrers tag ${referrersTag(image.digest)} (no referrers API)`;
-  const skipped = r.skipped.length > 0 ? `; ${r.skipped.length} other referrer(s) or legacy signature(s) skipped` : '';
-  return new StellaError('NO_ATTESTATIONS_FOUND', 'registry', `no attestations found: registry ${image.registry}, repository ${image.repository}, digest ${image.digest} (looked at ${where} and the cosign tags ${referrersTag(image.digest)}.sig/.att${skipped})`, {
-    registry: image.registry,
-    repository: image.repository,
-    digest: image.digest,
-  });
+  const where =
+    r.via === 'referrers-api'
+      ? 'the referrers API'
+      : `the referrers tag ${referrersTag(image.digest)} (no referrers API)`;
+  const skipped =
+    r.skipped.length > 0
+      ? `; ${r.skipped.length} other referrer(s) or legacy signature(s) skipped`
+      : '';
+  return new StellaError(
+    'NO_ATTESTATIONS_FOUND',
+    'registry',
+    `no attestations found: registry ${image.registry}, repository ${image.repository}, digest ${image.digest} (looked at ${where} and the cosign tags ${referrersTag(image.digest)}.sig/.att${skipped})`,
+    {
+      registry: image.registry,
+      repository: image.repository,
+      digest: image.digest,
+    },
+  );
 }

@@ -11,8 +11,23 @@
 import { createHash } from 'node:crypto';
 import { StellaError, type ErrorCode } from '../errors.js';
 import { parseJsonStrict } from '../util/json.js';
-import { describeUrl, registryErrorText, REGISTRY_LIMITS, schemeFor, send, checkUrlAllowed, type HttpRequest, type HttpResponse, type TransportOptions } from './http.js';
-import { resolveCredentials, secretsOf, type CredentialOptions, type Credentials } from './credentials.js';
+import {
+  describeUrl,
+  registryErrorText,
+  REGISTRY_LIMITS,
+  schemeFor,
+  send,
+  checkUrlAllowed,
+  type HttpRequest,
+  type HttpResponse,
+  type TransportOptions,
+} from './http.js';
+import {
+  resolveCredentials,
+  secretsOf,
+  type CredentialOptions,
+  type Credentials,
+} from './credentials.js';
 import type { RepositoryRef } from './reference.js';
 
 export const MEDIA_TYPES = {
@@ -25,7 +40,12 @@ export const MEDIA_TYPES = {
 } as const;
 
 /** Every manifest media type an image may have (what its subject descriptor may say). */
-export const IMAGE_MANIFEST_TYPES: readonly string[] = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerManifestList];
+export const IMAGE_MANIFEST_TYPES: readonly string[] = [
+  MEDIA_TYPES.ociManifest,
+  MEDIA_TYPES.ociIndex,
+  MEDIA_TYPES.dockerManifest,
+  MEDIA_TYPES.dockerManifestList,
+];
 
 export interface Descriptor {
   mediaType: string;
@@ -74,14 +94,19 @@ function invalid(message: string, details?: Record<string, unknown>): StellaErro
 
 /** Parse and check one descriptor (OCI image spec): media type, digest, size; optional artifactType and string annotations. */
 export function parseDescriptor(v: unknown, what: string): Descriptor {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(`${what} is not a descriptor object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw invalid(`${what} is not a descriptor object`);
   const o = v as Record<string, unknown>;
-  if (typeof o.mediaType !== 'string' || o.mediaType.length === 0 || o.mediaType.length > 255) throw invalid(`${what} has no valid mediaType`);
-  if (!isDigest(o.digest)) throw invalid(`${what} has no valid digest (sha256:<64 hex> or sha512:<128 hex>)`);
-  if (typeof o.size !== 'number' || !Number.isSafeInteger(o.size) || o.size < 0) throw invalid(`${what} has no valid size`);
+  if (typeof o.mediaType !== 'string' || o.mediaType.length === 0 || o.mediaType.length > 255)
+    throw invalid(`${what} has no valid mediaType`);
+  if (!isDigest(o.digest))
+    throw invalid(`${what} has no valid digest (sha256:<64 hex> or sha512:<128 hex>)`);
+  if (typeof o.size !== 'number' || !Number.isSafeInteger(o.size) || o.size < 0)
+    throw invalid(`${what} has no valid size`);
   const d: Descriptor = { mediaType: o.mediaType, digest: o.digest, size: o.size };
   if (o.artifactType !== undefined) {
-    if (typeof o.artifactType !== 'string' || o.artifactType.length > 255) throw invalid(`${what} has an invalid artifactType`);
+    if (typeof o.artifactType !== 'string' || o.artifactType.length > 255)
+      throw invalid(`${what} has an invalid artifactType`);
     d.artifactType = o.artifactType;
   }
   if (o.annotations !== undefined) d.annotations = parseAnnotations(o.annotations, what);
@@ -89,10 +114,12 @@ export function parseDescriptor(v: unknown, what: string): Descriptor {
 }
 
 export function parseAnnotations(v: unknown, what: string): Record<string, string> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(`${what}: annotations must be an object of strings`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw invalid(`${what}: annotations must be an object of strings`);
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) {
-    if (typeof val !== 'string') throw invalid(`${what}: annotation ${JSON.stringify(k.slice(0, 80))} is not a string`);
+    if (typeof val !== 'string')
+      throw invalid(`${what}: annotation ${JSON.stringify(k.slice(0, 80))} is not a string`);
     out[k] = val;
   }
   return out;
@@ -200,54 +227,122 @@ export class RegistryClient {
 
   private async fetchToken(challenge: Challenge, scope: Scope, what: string): Promise<string> {
     const realm = challenge.params.realm;
-    if (!realm) throw this.error('REGISTRY_AUTH_FAILED', `${what}: ${this.repo.registry} asked for a bearer token without a realm`);
+    if (!realm)
+      throw this.error(
+        'REGISTRY_AUTH_FAILED',
+        `${what}: ${this.repo.registry} asked for a bearer token without a realm`,
+      );
     let url: URL;
     try {
       url = new URL(realm);
     } catch {
-      throw this.error('REGISTRY_AUTH_FAILED', `${what}: ${this.repo.registry} named an invalid token realm`);
+      throw this.error(
+        'REGISTRY_AUTH_FAILED',
+        `${what}: ${this.repo.registry} named an invalid token realm`,
+      );
     }
     checkUrlAllowed(url, this.opts, `token for ${this.name}`);
     const scopeValue = `repository:${this.repo.repository}:${scope === 'push' ? 'pull,push' : 'pull'}`;
     const creds = this.creds();
     let res: HttpResponse;
-    const common = { maxBytes: REGISTRY_LIMITS.maxSmallBodyBytes, what: `token for ${this.name}`, limitCode: 'REGISTRY_AUTH_FAILED' as ErrorCode };
+    const common = {
+      maxBytes: REGISTRY_LIMITS.maxSmallBodyBytes,
+      what: `token for ${this.name}`,
+      limitCode: 'REGISTRY_AUTH_FAILED' as ErrorCode,
+    };
     if (creds?.kind === 'identity-token') {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.token, client_id: 'stella', scope: scopeValue });
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: creds.token,
+        client_id: 'stella',
+        scope: scopeValue,
+      });
       if (challenge.params.service) form.set('service', challenge.params.service);
-      res = await send({ ...common, method: 'POST', url, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new TextEncoder().encode(form.toString()) }, this.opts);
+      res = await send(
+        {
+          ...common,
+          method: 'POST',
+          url,
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new TextEncoder().encode(form.toString()),
+        },
+        this.opts,
+      );
     } else {
       if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
       url.searchParams.set('scope', scopeValue);
-      const authorization = creds ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` : undefined;
-      res = await send({ ...common, method: 'GET', url, headers: { Accept: 'application/json' }, authorization }, this.opts);
+      const authorization = creds
+        ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
+        : undefined;
+      res = await send(
+        { ...common, method: 'GET', url, headers: { Accept: 'application/json' }, authorization },
+        this.opts,
+      );
     }
     if (res.status === 401 || res.status === 403) {
-      throw this.error('REGISTRY_AUTH_FAILED', `registry auth failed: the token service at ${describeUrl(url)} refused ${creds ? `the credentials from ${creds.source}` : 'an anonymous token (no credentials found: docker config, --registry-username, STELLA_REGISTRY_USERNAME)'} for ${scopeValue} (HTTP ${res.status})`);
+      throw this.error(
+        'REGISTRY_AUTH_FAILED',
+        `registry auth failed: the token service at ${describeUrl(url)} refused ${creds ? `the credentials from ${creds.source}` : 'an anonymous token (no credentials found: docker config, --registry-username, STELLA_REGISTRY_USERNAME)'} for ${scopeValue} (HTTP ${res.status})`,
+      );
     }
-    if (res.status >= 500) throw this.error('REGISTRY_UNAVAILABLE', `registry unavailable: the token service at ${describeUrl(url)} answered HTTP ${res.status}`);
-    if (res.status !== 200) throw this.error('REGISTRY_AUTH_FAILED', `registry auth failed: the token service at ${describeUrl(url)} answered HTTP ${res.status}`);
+    if (res.status >= 500)
+      throw this.error(
+        'REGISTRY_UNAVAILABLE',
+        `registry unavailable: the token service at ${describeUrl(url)} answered HTTP ${res.status}`,
+      );
+    if (res.status !== 200)
+      throw this.error(
+        'REGISTRY_AUTH_FAILED',
+        `registry auth failed: the token service at ${describeUrl(url)} answered HTTP ${res.status}`,
+      );
     let body: unknown;
     try {
-      body = parseJsonStrict(res.body, { what: `token answer from ${describeUrl(url)}`, maxBytes: REGISTRY_LIMITS.maxSmallBodyBytes, maxDepth: 8, code: 'REGISTRY_AUTH_FAILED', limitCode: 'REGISTRY_AUTH_FAILED', check: 'registry' });
+      body = parseJsonStrict(res.body, {
+        what: `token answer from ${describeUrl(url)}`,
+        maxBytes: REGISTRY_LIMITS.maxSmallBodyBytes,
+        maxDepth: 8,
+        code: 'REGISTRY_AUTH_FAILED',
+        limitCode: 'REGISTRY_AUTH_FAILED',
+        check: 'registry',
+      });
     } catch (e) {
       throw this.error('REGISTRY_AUTH_FAILED', e instanceof Error ? e.message : String(e));
     }
-    const o = (typeof body === 'object' && body !== null ? body : {}) as { token?: unknown; access_token?: unknown };
-    const token = typeof o.token === 'string' && o.token ? o.token : typeof o.access_token === 'string' && o.access_token ? o.access_token : undefined;
-    if (!token || /[\s\u0000-\u001f]/.test(token)) throw this.error('REGISTRY_AUTH_FAILED', `registry auth failed: the token service at ${describeUrl(url)} answered without a token`);
+    const o = (typeof body === 'object' && body !== null ? body : {}) as {
+      token?: unknown;
+      access_token?: unknown;
+    };
+    const token =
+      typeof o.token === 'string' && o.token
+        ? o.token
+        : typeof o.access_token === 'string' && o.access_token
+          ? o.access_token
+          : undefined;
+    if (!token || /[\s\u0000-\u001f]/.test(token))
+      throw this.error(
+        'REGISTRY_AUTH_FAILED',
+        `registry auth failed: the token service at ${describeUrl(url)} answered without a token`,
+      );
     this.secrets.push(token);
     return token;
   }
 
   private headerFor(scope: Scope): string | undefined {
-    return this.authHeaders.get(scope) ?? (scope === 'pull' ? this.authHeaders.get('push') : undefined);
+    return (
+      this.authHeaders.get(scope) ?? (scope === 'pull' ? this.authHeaders.get('push') : undefined)
+    );
   }
 
   /** A request to this registry's API (or a URL it handed us), with the auth flow on 401. */
-  async request(scope: Scope, req: Omit<HttpRequest, 'authorization' | 'url'> & { url: URL }): Promise<HttpResponse> {
+  async request(
+    scope: Scope,
+    req: Omit<HttpRequest, 'authorization' | 'url'> & { url: URL },
+  ): Promise<HttpResponse> {
     const sameOrigin = req.url.origin === this.base.origin;
-    let res = await send({ ...req, authorization: sameOrigin ? this.headerFor(scope) : undefined }, this.opts);
+    let res = await send(
+      { ...req, authorization: sameOrigin ? this.headerFor(scope) : undefined },
+      this.opts,
+    );
     if (res.status === 401 && sameOrigin) {
       const challenges = parseChallenges(res.headers.get('www-authenticate') ?? '');
       const bearer = challenges.find((c) => c.scheme === 'bearer');
@@ -257,22 +352,39 @@ export class RegistryClient {
         header = `Bearer ${await this.fetchToken(bearer, scope, req.what)}`;
       } else if (basic) {
         const creds = this.creds();
-        if (!creds) throw this.error('REGISTRY_AUTH_FAILED', `registry auth failed: ${this.name} needs credentials and none were found (docker config, --registry-username, STELLA_REGISTRY_USERNAME)`);
-        if (creds.kind !== 'basic') throw this.error('REGISTRY_AUTH_FAILED', `registry auth failed: ${this.name} asks for Basic auth, and the credentials from ${creds.source} are an identity token`);
+        if (!creds)
+          throw this.error(
+            'REGISTRY_AUTH_FAILED',
+            `registry auth failed: ${this.name} needs credentials and none were found (docker config, --registry-username, STELLA_REGISTRY_USERNAME)`,
+          );
+        if (creds.kind !== 'basic')
+          throw this.error(
+            'REGISTRY_AUTH_FAILED',
+            `registry auth failed: ${this.name} asks for Basic auth, and the credentials from ${creds.source} are an identity token`,
+          );
         header = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
       } else {
-        throw this.error('REGISTRY_AUTH_FAILED', `registry auth failed: ${this.name} answered 401 to ${req.what} without a Basic or Bearer challenge`);
+        throw this.error(
+          'REGISTRY_AUTH_FAILED',
+          `registry auth failed: ${this.name} answered 401 to ${req.what} without a Basic or Bearer challenge`,
+        );
       }
       this.authHeaders.set(scope, header);
       res = await send({ ...req, authorization: header }, this.opts);
       if (res.status === 401) {
         const creds = this.creds();
-        throw this.error('REGISTRY_AUTH_FAILED', `registry auth failed: ${this.name} refused ${req.what} with ${creds ? `the credentials from ${creds.source}` : 'anonymous access (no credentials found: docker config, --registry-username, STELLA_REGISTRY_USERNAME)'} (HTTP 401)`);
+        throw this.error(
+          'REGISTRY_AUTH_FAILED',
+          `registry auth failed: ${this.name} refused ${req.what} with ${creds ? `the credentials from ${creds.source}` : 'anonymous access (no credentials found: docker config, --registry-username, STELLA_REGISTRY_USERNAME)'} (HTTP 401)`,
+        );
       }
     }
     if (res.status === 403) {
       const creds = this.creds();
-      throw this.error('REGISTRY_AUTH_FAILED', `registry auth failed: ${this.name} denied ${req.what} (HTTP 403) to ${creds ? `the credentials from ${creds.source}` : 'anonymous access'}${registryErrorText(res.body) ? `: ${registryErrorText(res.body)}` : ''}`);
+      throw this.error(
+        'REGISTRY_AUTH_FAILED',
+        `registry auth failed: ${this.name} denied ${req.what} (HTTP 403) to ${creds ? `the credentials from ${creds.source}` : 'anonymous access'}${registryErrorText(res.body) ? `: ${registryErrorText(res.body)}` : ''}`,
+      );
     }
     return res;
   }
@@ -280,9 +392,15 @@ export class RegistryClient {
   private unexpected(res: HttpResponse, what: string): StellaError {
     const text = registryErrorText(res.body);
     if (res.status >= 500 || res.status === 429 || res.status === 408) {
-      return this.error('REGISTRY_UNAVAILABLE', `registry unavailable: ${this.name} answered HTTP ${res.status} to ${what}${text ? `: ${text}` : ''}`);
+      return this.error(
+        'REGISTRY_UNAVAILABLE',
+        `registry unavailable: ${this.name} answered HTTP ${res.status} to ${what}${text ? `: ${text}` : ''}`,
+      );
     }
-    return this.error('REGISTRY_REJECTED', `registry rejected ${what} at ${this.name}: HTTP ${res.status}${text ? `: ${text}` : ''}`);
+    return this.error(
+      'REGISTRY_REJECTED',
+      `registry rejected ${what} at ${this.name}: HTTP ${res.status}${text ? `: ${text}` : ''}`,
+    );
   }
 
   /**
@@ -290,59 +408,134 @@ export class RegistryClient {
    * `accept`, its `mediaType` field (when present) must agree, and its bytes must hash to the
    * digest asked for (or to Docker-Content-Digest for a tag).
    */
-  async getManifest(reference: string, accept: readonly string[], what: string, maxBytes: number = REGISTRY_LIMITS.maxManifestBytes): Promise<PulledManifest | undefined> {
-    const res = await this.request('pull', { method: 'GET', url: this.url(`manifests/${reference}`), headers: { Accept: accept.join(', ') }, maxBytes, what });
+  async getManifest(
+    reference: string,
+    accept: readonly string[],
+    what: string,
+    maxBytes: number = REGISTRY_LIMITS.maxManifestBytes,
+  ): Promise<PulledManifest | undefined> {
+    const res = await this.request('pull', {
+      method: 'GET',
+      url: this.url(`manifests/${reference}`),
+      headers: { Accept: accept.join(', ') },
+      maxBytes,
+      what,
+    });
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw this.unexpected(res, what);
     const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (!accept.includes(mediaType)) throw invalid(`${what} from ${this.name} has media type ${JSON.stringify(mediaType.slice(0, 100))}, expected ${accept.join(' or ')}`);
+    if (!accept.includes(mediaType))
+      throw invalid(
+        `${what} from ${this.name} has media type ${JSON.stringify(mediaType.slice(0, 100))}, expected ${accept.join(' or ')}`,
+      );
     const digest = digestOf(res.body);
     if (isDigest(reference)) {
-      if (!verifyDigest(res.body, reference)) throw invalid(`${what} from ${this.name}: its bytes do not hash to ${reference} (got ${digest})`, { expected: reference, actual: digest });
+      if (!verifyDigest(res.body, reference))
+        throw invalid(
+          `${what} from ${this.name}: its bytes do not hash to ${reference} (got ${digest})`,
+          { expected: reference, actual: digest },
+        );
     } else {
       const served = res.headers.get('docker-content-digest');
-      if (served !== null && served.startsWith('sha256:') && served !== digest) throw invalid(`${what} from ${this.name}: its bytes hash to ${digest}, the registry says ${served.slice(0, 80)}`);
+      if (served !== null && served.startsWith('sha256:') && served !== digest)
+        throw invalid(
+          `${what} from ${this.name}: its bytes hash to ${digest}, the registry says ${served.slice(0, 80)}`,
+        );
     }
     let json: unknown;
     try {
-      json = parseJsonStrict(res.body, { what: `${what} from ${this.name}`, maxBytes, maxDepth: 32, code: 'REGISTRY_RESPONSE_INVALID', limitCode: 'REGISTRY_LIMIT_EXCEEDED', check: 'registry' });
+      json = parseJsonStrict(res.body, {
+        what: `${what} from ${this.name}`,
+        maxBytes,
+        maxDepth: 32,
+        code: 'REGISTRY_RESPONSE_INVALID',
+        limitCode: 'REGISTRY_LIMIT_EXCEEDED',
+        check: 'registry',
+      });
     } catch (e) {
       throw e instanceof StellaError ? this.error(e.code, e.message) : e;
     }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid(`${what} from ${this.name} is not a JSON object`);
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      throw invalid(`${what} from ${this.name} is not a JSON object`);
     const o = json as Record<string, unknown>;
     if (o.schemaVersion !== 2) throw invalid(`${what} from ${this.name} is not schemaVersion 2`);
-    if (o.mediaType !== undefined && o.mediaType !== mediaType) throw invalid(`${what} from ${this.name} says mediaType ${JSON.stringify(JSON.stringify(o.mediaType).slice(0, 100))} but was served as ${mediaType}`);
-    return { bytes: res.body, mediaType, digest, json: o, etag: res.headers.get('etag') ?? undefined };
+    if (o.mediaType !== undefined && o.mediaType !== mediaType)
+      throw invalid(
+        `${what} from ${this.name} says mediaType ${JSON.stringify(JSON.stringify(o.mediaType).slice(0, 100))} but was served as ${mediaType}`,
+      );
+    return {
+      bytes: res.body,
+      mediaType,
+      digest,
+      json: o,
+      etag: res.headers.get('etag') ?? undefined,
+    };
   }
 
   /** Push a manifest under a tag or its digest; returns its digest and the OCI-Subject header (referrers API support). */
-  async putManifest(reference: string, bytes: Uint8Array, mediaType: string, what: string, conditions: Record<string, string> = {}): Promise<{ digest: string; ociSubject: string | undefined; conflict?: true }> {
-    const res = await this.request('push', { method: 'PUT', url: this.url(`manifests/${reference}`), headers: { 'Content-Type': mediaType, ...conditions }, body: bytes, maxBytes: REGISTRY_LIMITS.maxSmallBodyBytes, what });
+  async putManifest(
+    reference: string,
+    bytes: Uint8Array,
+    mediaType: string,
+    what: string,
+    conditions: Record<string, string> = {},
+  ): Promise<{ digest: string; ociSubject: string | undefined; conflict?: true }> {
+    const res = await this.request('push', {
+      method: 'PUT',
+      url: this.url(`manifests/${reference}`),
+      headers: { 'Content-Type': mediaType, ...conditions },
+      body: bytes,
+      maxBytes: REGISTRY_LIMITS.maxSmallBodyBytes,
+      what,
+    });
     // A registry that honours If-Match / If-None-Match says a conditional push lost the race.
-    if (res.status === 412 && Object.keys(conditions).length > 0) return { digest: digestOf(bytes), ociSubject: undefined, conflict: true };
+    if (res.status === 412 && Object.keys(conditions).length > 0)
+      return { digest: digestOf(bytes), ociSubject: undefined, conflict: true };
     if (res.status !== 201 && res.status !== 200) throw this.unexpected(res, what);
     const digest = digestOf(bytes);
     const served = res.headers.get('docker-content-digest');
-    if (served !== null && served.startsWith('sha256:') && served !== digest) throw invalid(`${what}: ${this.name} stored it as ${served.slice(0, 80)}, its bytes hash to ${digest}`);
+    if (served !== null && served.startsWith('sha256:') && served !== digest)
+      throw invalid(
+        `${what}: ${this.name} stored it as ${served.slice(0, 80)}, its bytes hash to ${digest}`,
+      );
     return { digest, ociSubject: res.headers.get('oci-subject') ?? undefined };
   }
 
   /** A blob, its bytes checked against its digest; `what` names it for messages. */
   async getBlob(digest: string, maxBytes: number, what: string): Promise<Uint8Array> {
-    const res = await this.request('pull', { method: 'GET', url: this.url(`blobs/${digest}`), maxBytes, what });
-    if (res.status === 404) throw invalid(`${what} is missing from ${this.name} (HTTP 404 for blob ${digest})`);
+    const res = await this.request('pull', {
+      method: 'GET',
+      url: this.url(`blobs/${digest}`),
+      maxBytes,
+      what,
+    });
+    if (res.status === 404)
+      throw invalid(`${what} is missing from ${this.name} (HTTP 404 for blob ${digest})`);
     if (res.status !== 200) throw this.unexpected(res, what);
-    if (!verifyDigest(res.body, digest)) throw invalid(`${what} from ${this.name}: its bytes do not hash to ${digest}`, { expected: digest, actual: digestOf(res.body) });
+    if (!verifyDigest(res.body, digest))
+      throw invalid(`${what} from ${this.name}: its bytes do not hash to ${digest}`, {
+        expected: digest,
+        actual: digestOf(res.body),
+      });
     return res.body;
   }
 
   /** Push a blob (monolithic upload), unless the registry has it already. */
   async pushBlob(bytes: Uint8Array, what: string): Promise<string> {
     const digest = digestOf(bytes);
-    const head = await this.request('push', { method: 'HEAD', url: this.url(`blobs/${digest}`), maxBytes: 0, what });
+    const head = await this.request('push', {
+      method: 'HEAD',
+      url: this.url(`blobs/${digest}`),
+      maxBytes: 0,
+      what,
+    });
     if (head.status === 200) return digest;
-    const start = await this.request('push', { method: 'POST', url: this.url('blobs/uploads/'), maxBytes: REGISTRY_LIMITS.maxSmallBodyBytes, what: `upload of ${what}` });
+    const start = await this.request('push', {
+      method: 'POST',
+      url: this.url('blobs/uploads/'),
+      maxBytes: REGISTRY_LIMITS.maxSmallBodyBytes,
+      what: `upload of ${what}`,
+    });
     if (start.status !== 202) throw this.unexpected(start, `upload of ${what}`);
     const location = start.headers.get('location');
     if (!location) throw invalid(`upload of ${what}: ${this.name} gave no upload Location`);
@@ -353,8 +546,16 @@ export class RegistryClient {
       throw invalid(`upload of ${what}: ${this.name} gave an invalid upload Location`);
     }
     put.searchParams.set('digest', digest);
-    const done = await this.request('push', { method: 'PUT', url: put, headers: { 'Content-Type': 'application/octet-stream' }, body: bytes, maxBytes: REGISTRY_LIMITS.maxSmallBodyBytes, what: `upload of ${what}` });
-    if (done.status !== 201 && done.status !== 204) throw this.unexpected(done, `upload of ${what}`);
+    const done = await this.request('push', {
+      method: 'PUT',
+      url: put,
+      headers: { 'Content-Type': 'application/octet-stream' },
+      body: bytes,
+      maxBytes: REGISTRY_LIMITS.maxSmallBodyBytes,
+      what: `upload of ${what}`,
+    });
+    if (done.status !== 201 && done.status !== 204)
+      throw this.unexpected(done, `upload of ${what}`);
     return digest;
   }
 
@@ -367,9 +568,19 @@ export class RegistryClient {
     if (artifactType) url.searchParams.set('artifactType', artifactType);
     const out: Descriptor[] = [];
     for (let page = 0; url; page++) {
-      if (page >= REGISTRY_LIMITS.maxReferrerPages) throw this.error('REGISTRY_LIMIT_EXCEEDED', `referrers of ${digest} at ${this.name}: more than ${REGISTRY_LIMITS.maxReferrerPages} pages`);
+      if (page >= REGISTRY_LIMITS.maxReferrerPages)
+        throw this.error(
+          'REGISTRY_LIMIT_EXCEEDED',
+          `referrers of ${digest} at ${this.name}: more than ${REGISTRY_LIMITS.maxReferrerPages} pages`,
+        );
       const what = `referrers of ${digest}`;
-      const res = await this.request('pull', { method: 'GET', url, headers: { Accept: MEDIA_TYPES.ociIndex }, maxBytes: REGISTRY_LIMITS.maxManifestBytes, what });
+      const res = await this.request('pull', {
+        method: 'GET',
+        url,
+        headers: { Accept: MEDIA_TYPES.ociIndex },
+        maxBytes: REGISTRY_LIMITS.maxManifestBytes,
+        what,
+      });
       if (res.status === 404 && page === 0) {
         // A registry with the API answers an index (possibly empty) for any digest; a 404
         // means no API — unless it answered in the API's own media type.
@@ -377,12 +588,20 @@ export class RegistryClient {
       }
       if (res.status !== 200) throw this.unexpected(res, what);
       const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-      if (mediaType !== MEDIA_TYPES.ociIndex) throw invalid(`${what} from ${this.name} has media type ${JSON.stringify(mediaType.slice(0, 100))}, expected ${MEDIA_TYPES.ociIndex}`);
+      if (mediaType !== MEDIA_TYPES.ociIndex)
+        throw invalid(
+          `${what} from ${this.name} has media type ${JSON.stringify(mediaType.slice(0, 100))}, expected ${MEDIA_TYPES.ociIndex}`,
+        );
       const index = parseIndex(res.body, `${what} from ${this.name}`);
       out.push(...index);
-      if (out.length > REGISTRY_LIMITS.maxReferrers) throw this.error('REGISTRY_LIMIT_EXCEEDED', `${what} at ${this.name}: more than ${REGISTRY_LIMITS.maxReferrers} referrers`);
+      if (out.length > REGISTRY_LIMITS.maxReferrers)
+        throw this.error(
+          'REGISTRY_LIMIT_EXCEEDED',
+          `${what} at ${this.name}: more than ${REGISTRY_LIMITS.maxReferrers} referrers`,
+        );
       url = nextLink(res.headers.get('link'), res.url);
-      if (url && url.origin !== this.base.origin) throw invalid(`${what} from ${this.name}: the next page is on another origin`);
+      if (url && url.origin !== this.base.origin)
+        throw invalid(`${what} from ${this.name}: the next page is on another origin`);
     }
     return out;
   }
@@ -390,13 +609,29 @@ export class RegistryClient {
 
 /** Parse an OCI image index (the referrers API answer or the fallback tag's content). */
 export function parseIndex(bytes: Uint8Array, what: string): Descriptor[] {
-  const json = parseJsonStrict(bytes, { what, maxBytes: REGISTRY_LIMITS.maxManifestBytes, maxDepth: 32, code: 'REGISTRY_RESPONSE_INVALID', limitCode: 'REGISTRY_LIMIT_EXCEEDED', check: 'registry' });
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw invalid(`${what} is not a JSON object`);
+  const json = parseJsonStrict(bytes, {
+    what,
+    maxBytes: REGISTRY_LIMITS.maxManifestBytes,
+    maxDepth: 32,
+    code: 'REGISTRY_RESPONSE_INVALID',
+    limitCode: 'REGISTRY_LIMIT_EXCEEDED',
+    check: 'registry',
+  });
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw invalid(`${what} is not a JSON object`);
   const o = json as Record<string, unknown>;
   if (o.schemaVersion !== 2) throw invalid(`${what} is not schemaVersion 2`);
-  if (o.mediaType !== undefined && o.mediaType !== MEDIA_TYPES.ociIndex) throw invalid(`${what} is not an OCI image index (mediaType ${JSON.stringify(JSON.stringify(o.mediaType).slice(0, 100))})`);
+  if (o.mediaType !== undefined && o.mediaType !== MEDIA_TYPES.ociIndex)
+    throw invalid(
+      `${what} is not an OCI image index (mediaType ${JSON.stringify(JSON.stringify(o.mediaType).slice(0, 100))})`,
+    );
   if (!Array.isArray(o.manifests)) throw invalid(`${what} has no manifests array`);
-  if (o.manifests.length > REGISTRY_LIMITS.maxReferrers) throw new StellaError('REGISTRY_LIMIT_EXCEEDED', 'registry', `${what} lists ${o.manifests.length} manifests, more than ${REGISTRY_LIMITS.maxReferrers}`);
+  if (o.manifests.length > REGISTRY_LIMITS.maxReferrers)
+    throw new StellaError(
+      'REGISTRY_LIMIT_EXCEEDED',
+      'registry',
+      `${what} lists ${o.manifests.length} manifests, more than ${REGISTRY_LIMITS.maxReferrers}`,
+    );
   return o.manifests.map((m, i) => parseDescriptor(m, `${what}, manifests[${i}]`));
 }
 

@@ -19,7 +19,10 @@ export interface RegistryCollection {
   images: { image: string; via: string; bundles: number }[];
 }
 
-export async function collectFromRegistries(images: ImageRef[], opts: RegistryClientOptions): Promise<RegistryCollection> {
+export async function collectFromRegistries(
+  images: ImageRef[],
+  opts: RegistryClientOptions,
+): Promise<RegistryCollection> {
   const out: RegistryCollection = { inputs: [], refused: [], skipped: [], images: [] };
   const seen = new Set<string>();
   for (const image of images) {
@@ -31,7 +34,8 @@ export async function collectFromRegistries(images: ImageRef[], opts: RegistryCl
       out.refused.push(...r.refused);
       out.skipped.push(...r.skipped);
       out.images.push({ image: name, via: r.via, bundles: r.bundles.length });
-      for (const b of r.bundles) out.inputs.push({ artifactDigest: image.digest, bytes: b.bytes, source: b.source });
+      for (const b of r.bundles)
+        out.inputs.push({ artifactDigest: image.digest, bytes: b.bytes, source: b.source });
       if (r.bundles.length === 0 && r.refused.length === 0) {
         const e = noAttestationsFound(image, r);
         out.refused.push({ source: `--image ${name}`, failure: failureOf(e), error: e });
@@ -51,20 +55,32 @@ export const IMAGES_FILE_LIMITS = { maxBytes: 1024 * 1024, maxImages: 10_000 } a
  * the attestation store), blank lines and `#` comments ignored.
  */
 export function readImagesFile(path: string): string[] {
-  const bytes = readFileBounded(path, { what: '--images-from', maxBytes: IMAGES_FILE_LIMITS.maxBytes });
+  const bytes = readFileBounded(path, {
+    what: '--images-from',
+    maxBytes: IMAGES_FILE_LIMITS.maxBytes,
+  });
   let text: string;
   try {
     text = utf8Decoder.decode(bytes);
   } catch (e) {
-    fail('INPUT_INVALID', 'input', `--images-from ${path}: not UTF-8 text`, undefined, { cause: e });
+    fail('INPUT_INVALID', 'input', `--images-from ${path}: not UTF-8 text`, undefined, {
+      cause: e,
+    });
   }
   const out: string[] = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.replace(/#.*$/, '').trim();
     if (line.length === 0) continue;
-    if (/\s/.test(line)) fail('INPUT_INVALID', 'input', `--images-from ${path}, line ${i + 1}: one image per line`);
-    if (out.length >= IMAGES_FILE_LIMITS.maxImages) fail('INPUT_INVALID', 'input', `--images-from ${path}: more than ${IMAGES_FILE_LIMITS.maxImages} images`);
-    if (!line.startsWith('sha256:')) parseImageReference(line, `--images-from ${path}, line ${i + 1}:`);
+    if (/\s/.test(line))
+      fail('INPUT_INVALID', 'input', `--images-from ${path}, line ${i + 1}: one image per line`);
+    if (out.length >= IMAGES_FILE_LIMITS.maxImages)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `--images-from ${path}: more than ${IMAGES_FILE_LIMITS.maxImages} images`,
+      );
+    if (!line.startsWith('sha256:'))
+      parseImageReference(line, `--images-from ${path}, line ${i + 1}:`);
     out.push(line);
   }
   return out;

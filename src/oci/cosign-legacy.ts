@@ -39,21 +39,60 @@ function bad(message: string): never {
   throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', message);
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A cosign `.att` layer (DSSE envelope + annotations) as a Sigstore bundle v0.1, bytes as JSON. */
-export function bundleFromCosignAttestation(envelopeBytes: Uint8Array, annotations: Record<string, string>, what: string): Uint8Array {
-  const env = parseJsonStrict(envelopeBytes, { what, maxBytes: REGISTRY_LIMITS.maxBundleBytes, maxDepth: 16, code: 'REGISTRY_RESPONSE_INVALID', limitCode: 'REGISTRY_LIMIT_EXCEEDED', check: 'registry' });
-  if (!isObject(env) || typeof env.payload !== 'string' || typeof env.payloadType !== 'string' || !Array.isArray(env.signatures)) bad(`${what} is not a DSSE envelope`);
+export function bundleFromCosignAttestation(
+  envelopeBytes: Uint8Array,
+  annotations: Record<string, string>,
+  what: string,
+): Uint8Array {
+  const env = parseJsonStrict(envelopeBytes, {
+    what,
+    maxBytes: REGISTRY_LIMITS.maxBundleBytes,
+    maxDepth: 16,
+    code: 'REGISTRY_RESPONSE_INVALID',
+    limitCode: 'REGISTRY_LIMIT_EXCEEDED',
+    check: 'registry',
+  });
+  if (
+    !isObject(env) ||
+    typeof env.payload !== 'string' ||
+    typeof env.payloadType !== 'string' ||
+    !Array.isArray(env.signatures)
+  )
+    bad(`${what} is not a DSSE envelope`);
   const pem = annotations[CERT_ANNOTATION];
   if (!pem) throw new SkipError('no certificate annotation: a key-based attestation, not keyless');
   const rekorJson = annotations[REKOR_ANNOTATION];
-  if (!rekorJson) throw new SkipError('no Rekor entry annotation (dev.sigstore.cosign/bundle): not logged, nothing to verify it against');
+  if (!rekorJson)
+    throw new SkipError(
+      'no Rekor entry annotation (dev.sigstore.cosign/bundle): not logged, nothing to verify it against',
+    );
   const leaf = pemToDerList(pem)[0]!;
-  const rekor = parseJsonStrict(rekorJson, { what: `${what}: ${REKOR_ANNOTATION}`, maxBytes: 1024 * 1024, maxDepth: 8, code: 'REGISTRY_RESPONSE_INVALID', limitCode: 'REGISTRY_LIMIT_EXCEEDED', check: 'registry' });
-  if (!isObject(rekor) || typeof rekor.SignedEntryTimestamp !== 'string' || !isObject(rekor.Payload)) bad(`${what}: ${REKOR_ANNOTATION} is not a cosign Rekor bundle`);
+  const rekor = parseJsonStrict(rekorJson, {
+    what: `${what}: ${REKOR_ANNOTATION}`,
+    maxBytes: 1024 * 1024,
+    maxDepth: 8,
+    code: 'REGISTRY_RESPONSE_INVALID',
+    limitCode: 'REGISTRY_LIMIT_EXCEEDED',
+    check: 'registry',
+  });
+  if (
+    !isObject(rekor) ||
+    typeof rekor.SignedEntryTimestamp !== 'string' ||
+    !isObject(rekor.Payload)
+  )
+    bad(`${what}: ${REKOR_ANNOTATION} is not a cosign Rekor bundle`);
   const p = rekor.Payload;
-  if (typeof p.body !== 'string' || typeof p.logID !== 'string' || !/^[0-9a-f]{64}$/.test(p.logID) || !Number.isSafeInteger(p.integratedTime) || !Number.isSafeInteger(p.logIndex)) {
+  if (
+    typeof p.body !== 'string' ||
+    typeof p.logID !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(p.logID) ||
+    !Number.isSafeInteger(p.integratedTime) ||
+    !Number.isSafeInteger(p.logIndex)
+  ) {
     bad(`${what}: ${REKOR_ANNOTATION} lacks body, integratedTime, logIndex or logID`);
   }
   let body: unknown;
@@ -62,7 +101,8 @@ export function bundleFromCosignAttestation(envelopeBytes: Uint8Array, annotatio
   } catch {
     bad(`${what}: the Rekor entry body is not base64 JSON`);
   }
-  if (!isObject(body) || typeof body.kind !== 'string' || typeof body.apiVersion !== 'string') bad(`${what}: the Rekor entry body has no kind and apiVersion`);
+  if (!isObject(body) || typeof body.kind !== 'string' || typeof body.apiVersion !== 'string')
+    bad(`${what}: the Rekor entry body has no kind and apiVersion`);
   const bundle = {
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
     verificationMaterial: {
@@ -78,7 +118,11 @@ export function bundleFromCosignAttestation(envelopeBytes: Uint8Array, annotatio
         },
       ],
     },
-    dsseEnvelope: { payload: env.payload, payloadType: env.payloadType, signatures: env.signatures },
+    dsseEnvelope: {
+      payload: env.payload,
+      payloadType: env.payloadType,
+      signatures: env.signatures,
+    },
   };
   return new TextEncoder().encode(JSON.stringify(bundle));
 }
@@ -86,23 +130,44 @@ export function bundleFromCosignAttestation(envelopeBytes: Uint8Array, annotatio
 class SkipError extends Error {}
 
 /** Read `.sig` and `.att` for an image; every layer either becomes a bundle, is refused, or is skipped with a reason. */
-export async function readLegacyCosign(client: RegistryClient, image: ImageRef): Promise<LegacyResult> {
+export async function readLegacyCosign(
+  client: RegistryClient,
+  image: ImageRef,
+): Promise<LegacyResult> {
   const out: LegacyResult = { bundles: [], refused: [], skipped: [] };
   for (const suffix of ['sig', 'att'] as const) {
     const tag = `${referrersTag(image.digest)}.${suffix}`;
     const source = `registry ${client.name} cosign tag ${tag}`;
     let m;
     try {
-      m = await client.getManifest(tag, [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest], `cosign ${suffix} manifest (tag ${tag})`);
+      m = await client.getManifest(
+        tag,
+        [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest],
+        `cosign ${suffix} manifest (tag ${tag})`,
+      );
     } catch (e) {
-      if (e instanceof StellaError && (e.code === 'REGISTRY_UNAVAILABLE' || e.code === 'REGISTRY_AUTH_FAILED')) throw e;
+      if (
+        e instanceof StellaError &&
+        (e.code === 'REGISTRY_UNAVAILABLE' || e.code === 'REGISTRY_AUTH_FAILED')
+      )
+        throw e;
       out.refused.push({ source, failure: failureOf(e), error: e });
       continue;
     }
     if (!m) continue;
     const layers = Array.isArray(m.json.layers) ? m.json.layers : [];
     if (layers.length > REGISTRY_LIMITS.maxReferrers) {
-      out.refused.push({ source, failure: failureOf(new StellaError('REGISTRY_LIMIT_EXCEEDED', 'registry', `${tag} has ${layers.length} layers`)), error: undefined });
+      out.refused.push({
+        source,
+        failure: failureOf(
+          new StellaError(
+            'REGISTRY_LIMIT_EXCEEDED',
+            'registry',
+            `${tag} has ${layers.length} layers`,
+          ),
+        ),
+        error: undefined,
+      });
       continue;
     }
     for (const [i, raw] of layers.entries()) {
@@ -110,18 +175,34 @@ export async function readLegacyCosign(client: RegistryClient, image: ImageRef):
       try {
         const layer = parseDescriptor(raw, `${tag} layers[${i}]`);
         if (layer.mediaType === SIMPLE_SIGNING_LAYER) {
-          out.skipped.push({ source: layerSource, reason: 'cosign simple-signing signature: it signs a payload naming the image, not the image digest, and carries no inclusion proof; Stella does not verify these' });
+          out.skipped.push({
+            source: layerSource,
+            reason:
+              'cosign simple-signing signature: it signs a payload naming the image, not the image digest, and carries no inclusion proof; Stella does not verify these',
+          });
           continue;
         }
         if (layer.mediaType !== DSSE_LAYER) {
-          out.skipped.push({ source: layerSource, reason: `layer media type ${JSON.stringify(layer.mediaType.slice(0, 100))} is not a cosign attestation` });
+          out.skipped.push({
+            source: layerSource,
+            reason: `layer media type ${JSON.stringify(layer.mediaType.slice(0, 100))} is not a cosign attestation`,
+          });
           continue;
         }
-        if (layer.size > REGISTRY_LIMITS.maxBundleBytes) throw new StellaError('REGISTRY_LIMIT_EXCEEDED', 'registry', `${tag} layer ${i} is ${layer.size} bytes, more than ${REGISTRY_LIMITS.maxBundleBytes}`);
+        if (layer.size > REGISTRY_LIMITS.maxBundleBytes)
+          throw new StellaError(
+            'REGISTRY_LIMIT_EXCEEDED',
+            'registry',
+            `${tag} layer ${i} is ${layer.size} bytes, more than ${REGISTRY_LIMITS.maxBundleBytes}`,
+          );
         const envelope = await client.getBlob(layer.digest, layer.size, `${tag} layer ${i}`);
         let bytes: Uint8Array;
         try {
-          bytes = bundleFromCosignAttestation(envelope, layer.annotations ?? {}, `${tag} layer ${i}`);
+          bytes = bundleFromCosignAttestation(
+            envelope,
+            layer.annotations ?? {},
+            `${tag} layer ${i}`,
+          );
         } catch (e) {
           if (e instanceof SkipError) {
             out.skipped.push({ source: layerSource, reason: `cosign attestation: ${e.message}` });
@@ -131,10 +212,21 @@ export async function readLegacyCosign(client: RegistryClient, image: ImageRef):
         }
         const bundle = parseBundle(bytes);
         const covers = artifactDigestsOf(bundle);
-        if (!covers.includes(image.digest)) bad(`${tag} layer ${i} is an attestation about ${covers.join(', ') || 'no sha256 digest'}, not ${image.digest}`);
-        out.bundles.push({ source: `${layerSource} (cosign attestation as bundle v0.1)`, bytes, bundle });
+        if (!covers.includes(image.digest))
+          bad(
+            `${tag} layer ${i} is an attestation about ${covers.join(', ') || 'no sha256 digest'}, not ${image.digest}`,
+          );
+        out.bundles.push({
+          source: `${layerSource} (cosign attestation as bundle v0.1)`,
+          bytes,
+          bundle,
+        });
       } catch (e) {
-        if (e instanceof StellaError && (e.code === 'REGISTRY_UNAVAILABLE' || e.code === 'REGISTRY_AUTH_FAILED')) throw e;
+        if (
+          e instanceof StellaError &&
+          (e.code === 'REGISTRY_UNAVAILABLE' || e.code === 'REGISTRY_AUTH_FAILED')
+        )
+          throw e;
         out.refused.push({ source: layerSource, failure: failureOf(e), error: e });
       }
     }

@@ -43,25 +43,39 @@ export const CREDENTIAL_LIMITS = {
 } as const;
 
 /** The explicit credentials from STELLA_REGISTRY_USERNAME / STELLA_REGISTRY_PASSWORD, if set. */
-export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): CredentialOptions['explicit'] {
+export function credentialsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): CredentialOptions['explicit'] {
   const username = env.STELLA_REGISTRY_USERNAME;
   const password = env.STELLA_REGISTRY_PASSWORD;
   if (username === undefined && password === undefined) return undefined;
-  if (!username || password === undefined) fail('INPUT_INVALID', 'input', 'STELLA_REGISTRY_USERNAME and STELLA_REGISTRY_PASSWORD go together');
+  if (!username || password === undefined)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      'STELLA_REGISTRY_USERNAME and STELLA_REGISTRY_PASSWORD go together',
+    );
   return { username, password, source: 'STELLA_REGISTRY_USERNAME/STELLA_REGISTRY_PASSWORD' };
 }
 
 export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DOCKER_CONFIG ? join(env.DOCKER_CONFIG, 'config.json') : join(homedir(), '.docker', 'config.json');
+  return env.DOCKER_CONFIG
+    ? join(env.DOCKER_CONFIG, 'config.json')
+    : join(homedir(), '.docker', 'config.json');
 }
 
 /** The keys a docker config may file a registry under: `host`, `https://host`, `https://host/v1/`, ... */
 function configKeyHost(key: string): string {
-  return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  return key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
 }
 
 function hostsFor(registry: string): string[] {
-  return registry === DOCKER_HUB ? ['docker.io', 'index.docker.io', 'registry-1.docker.io'] : [registry.toLowerCase()];
+  return registry === DOCKER_HUB
+    ? ['docker.io', 'index.docker.io', 'registry-1.docker.io']
+    : [registry.toLowerCase()];
 }
 
 function invalidConfig(path: string, why: string): never {
@@ -69,44 +83,98 @@ function invalidConfig(path: string, why: string): never {
 }
 
 function runHelper(name: unknown, registry: string, path: string): Credentials | undefined {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) invalidConfig(path, `credential helper name ${JSON.stringify(JSON.stringify(name ?? null).slice(0, 64))} is not valid`);
+  if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
+    invalidConfig(
+      path,
+      `credential helper name ${JSON.stringify(JSON.stringify(name ?? null).slice(0, 64))} is not valid`,
+    );
   const program = `docker-credential-${name}`;
   const serverUrl = registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry;
   let out: Buffer;
   try {
-    out = execFileSync(program, ['get'], { input: serverUrl, timeout: CREDENTIAL_LIMITS.helperTimeoutMs, maxBuffer: CREDENTIAL_LIMITS.helperOutputBytes, stdio: ['pipe', 'pipe', 'ignore'] });
+    out = execFileSync(program, ['get'], {
+      input: serverUrl,
+      timeout: CREDENTIAL_LIMITS.helperTimeoutMs,
+      maxBuffer: CREDENTIAL_LIMITS.helperOutputBytes,
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
   } catch (e) {
     const err = e as { code?: string; status?: number };
     // "credentials not found" is how helpers say "none for this host": anonymous then.
     if (err.status === 1) return undefined;
-    throw new StellaError('REGISTRY_AUTH_FAILED', 'registry', `credential helper ${program} (from ${path}) failed for ${registry}: ${err.code ?? `exit ${err.status ?? '?'}`}`, undefined, { cause: e });
+    throw new StellaError(
+      'REGISTRY_AUTH_FAILED',
+      'registry',
+      `credential helper ${program} (from ${path}) failed for ${registry}: ${err.code ?? `exit ${err.status ?? '?'}`}`,
+      undefined,
+      { cause: e },
+    );
   }
   let parsed: unknown;
   try {
-    parsed = parseJsonStrict(out, { what: `${program} output`, maxBytes: CREDENTIAL_LIMITS.helperOutputBytes, maxDepth: 4, code: 'REGISTRY_AUTH_FAILED', limitCode: 'REGISTRY_AUTH_FAILED', check: 'registry' });
+    parsed = parseJsonStrict(out, {
+      what: `${program} output`,
+      maxBytes: CREDENTIAL_LIMITS.helperOutputBytes,
+      maxDepth: 4,
+      code: 'REGISTRY_AUTH_FAILED',
+      limitCode: 'REGISTRY_AUTH_FAILED',
+      check: 'registry',
+    });
   } catch (e) {
-    throw new StellaError('REGISTRY_AUTH_FAILED', 'registry', `credential helper ${program} (from ${path}) printed something other than its JSON answer`, undefined, { cause: e });
+    throw new StellaError(
+      'REGISTRY_AUTH_FAILED',
+      'registry',
+      `credential helper ${program} (from ${path}) printed something other than its JSON answer`,
+      undefined,
+      { cause: e },
+    );
   }
   const o = parsed as { Username?: unknown; Secret?: unknown };
-  if (typeof o.Username !== 'string' || typeof o.Secret !== 'string' || o.Secret.length === 0) return undefined;
+  if (typeof o.Username !== 'string' || typeof o.Secret !== 'string' || o.Secret.length === 0)
+    return undefined;
   // A helper answers "<token>" as the user name for an identity token.
-  if (o.Username === '<token>') return { kind: 'identity-token', username: o.Username, token: o.Secret, source: `credential helper ${program}` };
-  return { kind: 'basic', username: o.Username, password: o.Secret, source: `credential helper ${program}` };
+  if (o.Username === '<token>')
+    return {
+      kind: 'identity-token',
+      username: o.Username,
+      token: o.Secret,
+      source: `credential helper ${program}`,
+    };
+  return {
+    kind: 'basic',
+    username: o.Username,
+    password: o.Secret,
+    source: `credential helper ${program}`,
+  };
 }
 
 /** Credentials for `registry` (host[:port], `docker.io` for Docker Hub), or undefined: anonymous. */
-export function resolveCredentials(registry: string, opts: CredentialOptions = {}): Credentials | undefined {
+export function resolveCredentials(
+  registry: string,
+  opts: CredentialOptions = {},
+): Credentials | undefined {
   if (opts.explicit) return { kind: 'basic', ...opts.explicit };
   const env = opts.env ?? process.env;
   const path = opts.dockerConfigPath ?? dockerConfigPath(env);
   if (!existsSync(path)) return undefined;
-  const bytes = readFileBounded(path, { what: 'docker config', maxBytes: CREDENTIAL_LIMITS.dockerConfigBytes });
-  const config = parseJsonStrict(bytes, { what: `docker config ${path}`, maxBytes: CREDENTIAL_LIMITS.dockerConfigBytes, maxDepth: 16, code: 'INPUT_INVALID', limitCode: 'INPUT_INVALID', check: 'input' });
+  const bytes = readFileBounded(path, {
+    what: 'docker config',
+    maxBytes: CREDENTIAL_LIMITS.dockerConfigBytes,
+  });
+  const config = parseJsonStrict(bytes, {
+    what: `docker config ${path}`,
+    maxBytes: CREDENTIAL_LIMITS.dockerConfigBytes,
+    maxDepth: 16,
+    code: 'INPUT_INVALID',
+    limitCode: 'INPUT_INVALID',
+    check: 'input',
+  });
   if (!isPlainObject(config)) return invalidConfig(path, 'not a JSON object');
   const hosts = hostsFor(registry);
 
   const helpers = config['credHelpers'];
-  if (helpers !== undefined && !isPlainObject(helpers)) invalidConfig(path, 'credHelpers must be an object');
+  if (helpers !== undefined && !isPlainObject(helpers))
+    invalidConfig(path, 'credHelpers must be an object');
   for (const [key, helper] of Object.entries(helpers ?? {})) {
     if (hosts.includes(configKeyHost(key))) return runHelper(helper, registry, path);
   }
@@ -118,15 +186,34 @@ export function resolveCredentials(registry: string, opts: CredentialOptions = {
     const source = `docker config ${path}`;
     const { identitytoken, auth, username, password } = entry;
     if (typeof identitytoken === 'string' && identitytoken.length > 0) {
-      return { kind: 'identity-token', username: typeof username === 'string' ? username : '<token>', token: identitytoken, source };
+      return {
+        kind: 'identity-token',
+        username: typeof username === 'string' ? username : '<token>',
+        token: identitytoken,
+        source,
+      };
     }
     if (typeof auth === 'string' && auth.length > 0) {
-      const decoded = Buffer.from(decodeBase64(auth, `docker config ${path}: auths[${JSON.stringify(key)}].auth`, 'input', 'INPUT_INVALID')).toString('utf8');
+      const decoded = Buffer.from(
+        decodeBase64(
+          auth,
+          `docker config ${path}: auths[${JSON.stringify(key)}].auth`,
+          'input',
+          'INPUT_INVALID',
+        ),
+      ).toString('utf8');
       const colon = decoded.indexOf(':');
-      if (colon <= 0) invalidConfig(path, `auths[${JSON.stringify(key)}].auth is not base64 of "user:password"`);
-      return { kind: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1), source };
+      if (colon <= 0)
+        invalidConfig(path, `auths[${JSON.stringify(key)}].auth is not base64 of "user:password"`);
+      return {
+        kind: 'basic',
+        username: decoded.slice(0, colon),
+        password: decoded.slice(colon + 1),
+        source,
+      };
     }
-    if (typeof username === 'string' && typeof password === 'string') return { kind: 'basic', username, password, source };
+    if (typeof username === 'string' && typeof password === 'string')
+      return { kind: 'basic', username, password, source };
   }
 
   if (config['credsStore'] !== undefined) return runHelper(config['credsStore'], registry, path);

@@ -37,17 +37,31 @@ export interface FallbackOptions {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function serializeIndex(entries: Descriptor[]): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: entries }));
+  return new TextEncoder().encode(
+    JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: entries }),
+  );
 }
 
-async function readIndex(client: RegistryClient, tag: string): Promise<{ entries: Descriptor[]; etag: string | undefined; exists: boolean }> {
+async function readIndex(
+  client: RegistryClient,
+  tag: string,
+): Promise<{ entries: Descriptor[]; etag: string | undefined; exists: boolean }> {
   const m = await client.getManifest(tag, [MEDIA_TYPES.ociIndex], `referrers index (tag ${tag})`);
   if (!m) return { entries: [], etag: undefined, exists: false };
-  return { entries: parseIndex(m.bytes, `referrers index (tag ${tag}) from ${client.name}`), etag: m.etag, exists: true };
+  return {
+    entries: parseIndex(m.bytes, `referrers index (tag ${tag}) from ${client.name}`),
+    etag: m.etag,
+    exists: true,
+  };
 }
 
 /** Add `ours` to the referrers index of `subjectDigest`; returns the number of rounds it took. */
-export async function updateReferrersIndex(client: RegistryClient, subjectDigest: string, ours: Descriptor, opts: FallbackOptions = {}): Promise<number> {
+export async function updateReferrersIndex(
+  client: RegistryClient,
+  subjectDigest: string,
+  ours: Descriptor,
+  opts: FallbackOptions = {},
+): Promise<number> {
   const tag = referrersTag(subjectDigest);
   let settleMs = opts.settleMs ?? 1000;
   let windowMs = opts.windowMs ?? Math.max(1, Math.floor(settleMs / 2));
@@ -75,10 +89,24 @@ export async function updateReferrersIndex(client: RegistryClient, subjectDigest
       windowMs = Math.min(windowMs * 2, 8_000);
       continue;
     }
-    const conditions: Record<string, string> = current.exists ? (current.etag ? { 'If-Match': current.etag } : {}) : { 'If-None-Match': '*' };
-    const put = await client.putManifest(tag, serializeIndex(merged), MEDIA_TYPES.ociIndex, `referrers index (tag ${tag})`, conditions);
+    const conditions: Record<string, string> = current.exists
+      ? current.etag
+        ? { 'If-Match': current.etag }
+        : {}
+      : { 'If-None-Match': '*' };
+    const put = await client.putManifest(
+      tag,
+      serializeIndex(merged),
+      MEDIA_TYPES.ociIndex,
+      `referrers index (tag ${tag})`,
+      conditions,
+    );
     if (put.conflict) continue;
     await sleep(settleMs + Math.floor(Math.random() * (settleMs / 2)));
   }
-  throw new StellaError('REGISTRY_REJECTED', 'registry', `referrers index (tag ${tag}) at ${client.name}: still losing entries to concurrent writers after ${maxRounds} rounds; the referrer manifest ${ours.digest} is pushed, run the attach again`);
+  throw new StellaError(
+    'REGISTRY_REJECTED',
+    'registry',
+    `referrers index (tag ${tag}) at ${client.name}: still losing entries to concurrent writers after ${maxRounds} rounds; the referrer manifest ${ours.digest} is pushed, run the attach again`,
+  );
 }

@@ -81,7 +81,12 @@ export function schemeFor(hostPort: string, opts: TransportOptions): 'http' | 'h
   if (!opts.allowInsecure) return 'https';
   const host = hostPort.replace(/:\d+$/, '');
   if (isLoopbackHost(host)) return 'http';
-  if ((opts.insecureHosts ?? []).some((h) => h.toLowerCase() === hostPort.toLowerCase() || h.toLowerCase() === host.toLowerCase())) return 'http';
+  if (
+    (opts.insecureHosts ?? []).some(
+      (h) => h.toLowerCase() === hostPort.toLowerCase() || h.toLowerCase() === host.toLowerCase(),
+    )
+  )
+    return 'http';
   return 'https';
 }
 
@@ -89,8 +94,15 @@ export function schemeFor(hostPort: string, opts: TransportOptions): 'http' | 'h
 export function checkUrlAllowed(url: URL, opts: TransportOptions, what: string): void {
   if (url.protocol === 'https:') return;
   if (url.protocol === 'http:' && schemeFor(url.host, opts) === 'http') return;
-  const why = url.protocol === 'http:' ? 'plain HTTP is used only for loopback registries with --allow-insecure-registry (other hosts must also be listed in STELLA_INSECURE_REGISTRIES)' : `scheme ${url.protocol} is not allowed`;
-  throw new StellaError('REGISTRY_INSECURE', 'registry', `${what}: refused ${describeUrl(url)}: ${why}`);
+  const why =
+    url.protocol === 'http:'
+      ? 'plain HTTP is used only for loopback registries with --allow-insecure-registry (other hosts must also be listed in STELLA_INSECURE_REGISTRIES)'
+      : `scheme ${url.protocol} is not allowed`;
+  throw new StellaError(
+    'REGISTRY_INSECURE',
+    'registry',
+    `${what}: refused ${describeUrl(url)}: ${why}`,
+  );
 }
 
 /** A URL for messages: origin and path only (a query string may carry upload state or tokens). */
@@ -102,14 +114,23 @@ const REDIRECT = new Set([301, 302, 303, 307, 308]);
 const RETRYABLE = (s: number) => s === 408 || s === 429 || s >= 500;
 
 function unavailable(what: string, url: URL, reason: string): StellaError {
-  return new StellaError('REGISTRY_UNAVAILABLE', 'registry', `registry unavailable: ${what} from ${describeUrl(url)}: ${reason}`);
+  return new StellaError(
+    'REGISTRY_UNAVAILABLE',
+    'registry',
+    `registry unavailable: ${what} from ${describeUrl(url)}: ${reason}`,
+  );
 }
 
 async function readBounded(res: Response, req: HttpRequest, url: URL): Promise<Uint8Array> {
   if (req.method === 'HEAD' || res.body === null) return new Uint8Array(0);
   const limitCode = req.limitCode ?? 'REGISTRY_LIMIT_EXCEEDED';
   const over = (n: string) =>
-    new StellaError(limitCode, 'registry', `${req.what} from ${describeUrl(url)} is larger than its ${req.maxBytes}-byte limit (${n})`, { limit: req.maxBytes });
+    new StellaError(
+      limitCode,
+      'registry',
+      `${req.what} from ${describeUrl(url)} is larger than its ${req.maxBytes}-byte limit (${n})`,
+      { limit: req.maxBytes },
+    );
   const declared = res.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > req.maxBytes) {
     await res.body.cancel().catch(() => undefined);
@@ -149,29 +170,60 @@ async function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpR
   for (let hop = 0; ; hop++) {
     checkUrlAllowed(url, opts, req.what);
     const headers: Record<string, string> = { ...req.headers };
-    if (req.authorization !== undefined && url.origin === origin) headers.Authorization = req.authorization;
+    if (req.authorization !== undefined && url.origin === origin)
+      headers.Authorization = req.authorization;
     let res: Response;
     try {
-      res = await fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual', signal });
+      res = await fetchImpl(url, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        redirect: 'manual',
+        signal,
+      });
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
-      let reason = err.name === 'TimeoutError' || err.name === 'AbortError' ? `timed out after ${timeoutMs} ms` : (err.cause?.code ?? err.cause?.message ?? err.message);
-      if (url.protocol === 'https:' && isLoopbackHost(url.hostname)) reason += ' (a plain-HTTP loopback registry needs --allow-insecure-registry)';
+      let reason =
+        err.name === 'TimeoutError' || err.name === 'AbortError'
+          ? `timed out after ${timeoutMs} ms`
+          : (err.cause?.code ?? err.cause?.message ?? err.message);
+      if (url.protocol === 'https:' && isLoopbackHost(url.hostname))
+        reason += ' (a plain-HTTP loopback registry needs --allow-insecure-registry)';
       throw unavailable(req.what, url, reason);
     }
     if (REDIRECT.has(res.status)) {
       await res.body?.cancel().catch(() => undefined);
       const location = res.headers.get('location');
-      if (location === null) throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${req.what}: ${describeUrl(url)} answered ${res.status} without a Location`);
-      if (hop >= REGISTRY_LIMITS.maxRedirects) throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${req.what}: more than ${REGISTRY_LIMITS.maxRedirects} redirects from ${describeUrl(req.url)}`);
+      if (location === null)
+        throw new StellaError(
+          'REGISTRY_RESPONSE_INVALID',
+          'registry',
+          `${req.what}: ${describeUrl(url)} answered ${res.status} without a Location`,
+        );
+      if (hop >= REGISTRY_LIMITS.maxRedirects)
+        throw new StellaError(
+          'REGISTRY_RESPONSE_INVALID',
+          'registry',
+          `${req.what}: more than ${REGISTRY_LIMITS.maxRedirects} redirects from ${describeUrl(req.url)}`,
+        );
       let next: URL;
       try {
         next = new URL(location, url);
       } catch (e) {
-        throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', `${req.what}: ${describeUrl(url)} redirected to an invalid URL`, undefined, { cause: e });
+        throw new StellaError(
+          'REGISTRY_RESPONSE_INVALID',
+          'registry',
+          `${req.what}: ${describeUrl(url)} redirected to an invalid URL`,
+          undefined,
+          { cause: e },
+        );
       }
       if (url.protocol === 'https:' && next.protocol !== 'https:') {
-        throw new StellaError('REGISTRY_INSECURE', 'registry', `${req.what}: refused a redirect from ${describeUrl(url)} to ${next.protocol}//${next.host}: never from HTTPS to anything else`);
+        throw new StellaError(
+          'REGISTRY_INSECURE',
+          'registry',
+          `${req.what}: refused a redirect from ${describeUrl(url)} to ${next.protocol}//${next.host}: never from HTTPS to anything else`,
+        );
       }
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
         method = 'GET';
@@ -181,11 +233,22 @@ async function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpR
       continue;
     }
     try {
-      return { status: res.status, headers: res.headers, body: await readBounded(res, req, url), url };
+      return {
+        status: res.status,
+        headers: res.headers,
+        body: await readBounded(res, req, url),
+        url,
+      };
     } catch (e) {
       if (e instanceof StellaError) throw e;
       const err = e as Error;
-      throw unavailable(req.what, url, err.name === 'TimeoutError' || err.name === 'AbortError' ? `timed out after ${timeoutMs} ms` : err.message);
+      throw unavailable(
+        req.what,
+        url,
+        err.name === 'TimeoutError' || err.name === 'AbortError'
+          ? `timed out after ${timeoutMs} ms`
+          : err.message,
+      );
     }
   }
 }
@@ -220,7 +283,13 @@ export function registryErrorText(body: Uint8Array): string {
   try {
     const parsed = JSON.parse(text) as { errors?: unknown };
     if (Array.isArray(parsed.errors)) {
-      const parts = parsed.errors.slice(0, 3).map((e: unknown) => (isPlainObject(e) ? [e['code'], e['message']] : []).filter((x) => typeof x === 'string').join(': '));
+      const parts = parsed.errors
+        .slice(0, 3)
+        .map((e: unknown) =>
+          (isPlainObject(e) ? [e['code'], e['message']] : [])
+            .filter((x) => typeof x === 'string')
+            .join(': '),
+        );
       const joined = parts.filter((p) => p.length > 0).join('; ');
       if (joined) return clean(joined);
     }

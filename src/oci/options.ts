@@ -38,25 +38,54 @@ function readStdinBounded(): string {
     }
     if (n === 0) break;
     total += n;
-    if (total > MAX_PASSWORD_BYTES) fail('INPUT_INVALID', 'input', `--registry-password-stdin: more than ${MAX_PASSWORD_BYTES} bytes on standard input`);
+    if (total > MAX_PASSWORD_BYTES)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `--registry-password-stdin: more than ${MAX_PASSWORD_BYTES} bytes on standard input`,
+      );
     chunks.push(Buffer.from(buf.subarray(0, n)));
   }
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
-export function registryOptionsFrom(flags: RegistryFlags, env: NodeJS.ProcessEnv = process.env): RegistryClientOptions {
-  if (flags.registryPasswordStdin && !flags.registryUsername) fail('INPUT_INVALID', 'input', '--registry-password-stdin needs --registry-username');
+export function registryOptionsFrom(
+  flags: RegistryFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): RegistryClientOptions {
+  if (flags.registryPasswordStdin && !flags.registryUsername)
+    fail('INPUT_INVALID', 'input', '--registry-password-stdin needs --registry-username');
   // --registry-username takes its password from stdin or STELLA_REGISTRY_PASSWORD; otherwise
   // the two environment variables together.
   let explicit = flags.registryUsername === undefined ? credentialsFromEnv(env) : undefined;
   if (flags.registryUsername !== undefined) {
     if (!flags.registryPasswordStdin && env.STELLA_REGISTRY_PASSWORD === undefined) {
-      fail('INPUT_INVALID', 'input', '--registry-username needs the password on standard input (--registry-password-stdin) or in STELLA_REGISTRY_PASSWORD; a password is never taken as a flag');
+      fail(
+        'INPUT_INVALID',
+        'input',
+        '--registry-username needs the password on standard input (--registry-password-stdin) or in STELLA_REGISTRY_PASSWORD; a password is never taken as a flag',
+      );
     }
-    const password = flags.registryPasswordStdin ? readStdinBounded() : env.STELLA_REGISTRY_PASSWORD!;
-    if (password.length === 0) fail('INPUT_INVALID', 'input', '--registry-password-stdin: the password is empty');
-    explicit = { username: flags.registryUsername, password, source: `--registry-username ${flags.registryUsername}` };
+    const password = flags.registryPasswordStdin
+      ? readStdinBounded()
+      : env.STELLA_REGISTRY_PASSWORD!;
+    if (password.length === 0)
+      fail('INPUT_INVALID', 'input', '--registry-password-stdin: the password is empty');
+    explicit = {
+      username: flags.registryUsername,
+      password,
+      source: `--registry-username ${flags.registryUsername}`,
+    };
   }
-  const insecureHosts = (env.STELLA_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  return { allowInsecure: flags.allowInsecureRegistry ?? false, insecureHosts, credentials: { explicit, env } };
+  const insecureHosts = (env.STELLA_INSECURE_REGISTRIES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  return {
+    allowInsecure: flags.allowInsecureRegistry ?? false,
+    insecureHosts,
+    credentials: { explicit, env },
+  };
 }

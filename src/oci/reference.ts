@@ -33,7 +33,8 @@ export interface ImageRef extends RepositoryRef {
 
 const MAX_NAME = 255;
 const COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
-const HOST = /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$/;
+const HOST =
+  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
@@ -65,24 +66,41 @@ function splitRepository(name: string, what: string, original: string): Reposito
     registry = DOCKER_HUB;
     path = name;
   }
-  if (!HOST.test(registry)) bad(what, original, `${JSON.stringify(registry)} is not a registry host[:port]`);
+  if (!HOST.test(registry))
+    bad(what, original, `${JSON.stringify(registry)} is not a registry host[:port]`);
   const port = /:(\d+)$/.exec(registry)?.[1];
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) bad(what, original, `port ${port} is out of range`);
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535))
+    bad(what, original, `port ${port} is out of range`);
   registry = registry.toLowerCase();
   if (registry === 'index.docker.io' || registry === DOCKER_HUB_API) registry = DOCKER_HUB;
   if (registry === DOCKER_HUB && !path.includes('/')) path = `library/${path}`;
   if (path.length === 0) bad(what, original, 'no repository');
-  if (path.length > MAX_NAME) bad(what, original, `the repository name is longer than ${MAX_NAME} characters`);
+  if (path.length > MAX_NAME)
+    bad(what, original, `the repository name is longer than ${MAX_NAME} characters`);
   for (const c of path.split('/')) {
-    if (!COMPONENT.test(c)) bad(what, original, `repository component ${JSON.stringify(c)} must be lower-case letters and digits, joined by '.', '_', '__' or '-'`);
+    if (!COMPONENT.test(c))
+      bad(
+        what,
+        original,
+        `repository component ${JSON.stringify(c)} must be lower-case letters and digits, joined by '.', '_', '__' or '-'`,
+      );
   }
-  return { registry, apiHost: registry === DOCKER_HUB ? DOCKER_HUB_API : registry, repository: path };
+  return {
+    registry,
+    apiHost: registry === DOCKER_HUB ? DOCKER_HUB_API : registry,
+    repository: path,
+  };
 }
 
 /** `REGISTRY/REPO@sha256:<hex>` (a tag before the digest is dropped). */
 export function parseImageReference(s: string, what = '--image'): ImageRef {
   const at = s.indexOf('@');
-  if (at < 0) bad(what, s, 'expected REGISTRY/REPOSITORY@sha256:<64 hex digits> (images are named by digest)');
+  if (at < 0)
+    bad(
+      what,
+      s,
+      'expected REGISTRY/REPOSITORY@sha256:<64 hex digits> (images are named by digest)',
+    );
   const digest = s.slice(at + 1);
   if (!DIGEST.test(digest)) bad(what, s, 'the digest must be sha256:<64 lower-case hex digits>');
   let name = s.slice(0, at);
@@ -98,9 +116,19 @@ export function parseImageReference(s: string, what = '--image'): ImageRef {
 
 /** `REGISTRY/REPO` (no tag, no digest): where `attest sign --image` attaches. */
 export function parseRepositoryReference(s: string, what = '--image'): RepositoryRef {
-  if (s.includes('@')) bad(what, s, 'expected REGISTRY/REPOSITORY without a digest (the digest comes from --artifact)');
+  if (s.includes('@'))
+    bad(
+      what,
+      s,
+      'expected REGISTRY/REPOSITORY without a digest (the digest comes from --artifact)',
+    );
   const lastSlash = s.lastIndexOf('/');
-  if (s.lastIndexOf(':') > lastSlash) bad(what, s, 'expected REGISTRY/REPOSITORY without a tag: Stella attaches to the image digest given with --artifact');
+  if (s.lastIndexOf(':') > lastSlash)
+    bad(
+      what,
+      s,
+      'expected REGISTRY/REPOSITORY without a tag: Stella attaches to the image digest given with --artifact',
+    );
   return splitRepository(s, what, s);
 }
 

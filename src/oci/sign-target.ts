@@ -8,7 +8,13 @@ import { fail } from '../errors.js';
 import { utf8 } from '../util/encoding.js';
 import { attachBundle, imageDescriptor, type AttachResult } from './bundles.js';
 import { RegistryClient } from './client.js';
-import { formatImage, isImageReference, parseImageReference, parseRepositoryReference, type ImageRef } from './reference.js';
+import {
+  formatImage,
+  isImageReference,
+  parseImageReference,
+  parseRepositoryReference,
+  type ImageRef,
+} from './reference.js';
 import { registryOptionsFrom, type RegistryFlags } from './options.js';
 
 export interface ImageTarget {
@@ -17,19 +23,40 @@ export interface ImageTarget {
   attach(bundleJson: string): Promise<AttachResult>;
 }
 
-export async function imageTarget(artifact: string, imageFlag: string | undefined, flags: RegistryFlags): Promise<ImageTarget | undefined> {
+export async function imageTarget(
+  artifact: string,
+  imageFlag: string | undefined,
+  flags: RegistryFlags,
+): Promise<ImageTarget | undefined> {
   let image: ImageRef;
   if (isImageReference(artifact)) {
-    if (imageFlag !== undefined) fail('INPUT_INVALID', 'input', '--image goes with --artifact sha256:<hex>; --artifact REGISTRY/REPO@sha256:<hex> names the image already');
+    if (imageFlag !== undefined)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        '--image goes with --artifact sha256:<hex>; --artifact REGISTRY/REPO@sha256:<hex> names the image already',
+      );
     image = parseImageReference(artifact, '--artifact');
   } else if (imageFlag !== undefined) {
     const m = /^sha256:([0-9a-fA-F]{64})$/.exec(artifact);
-    if (!m) fail('INPUT_INVALID', 'input', '--image needs --artifact sha256:<64 hex digits>, the image manifest digest');
-    image = { ...parseRepositoryReference(imageFlag, '--image'), digest: `sha256:${m[1]!.toLowerCase()}` };
+    if (!m)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        '--image needs --artifact sha256:<64 hex digits>, the image manifest digest',
+      );
+    image = {
+      ...parseRepositoryReference(imageFlag, '--image'),
+      digest: `sha256:${m[1]!.toLowerCase()}`,
+    };
   } else {
     return undefined;
   }
   const opts = registryOptionsFrom(flags);
   await imageDescriptor(new RegistryClient(image, opts), image);
-  return { image, name: formatImage(image), attach: (bundleJson) => attachBundle({ ...opts, image, bundleBytes: utf8.encode(bundleJson) }) };
+  return {
+    image,
+    name: formatImage(image),
+    attach: (bundleJson) => attachBundle({ ...opts, image, bundleBytes: utf8.encode(bundleJson) }),
+  };
 }

@@ -11,12 +11,19 @@ import { discoverBundles, noAttestationsFound } from './bundles.js';
 import { registryOptionsFrom, type RegistryFlags } from './options.js';
 import { parseImageReference } from './reference.js';
 
-export async function bundlesFromImage(reference: string, flags: RegistryFlags): Promise<{ bundles: Bundle[]; refused: RefusedItem[]; skipped: string[] }> {
+export async function bundlesFromImage(
+  reference: string,
+  flags: RegistryFlags,
+): Promise<{ bundles: Bundle[]; refused: RefusedItem[]; skipped: string[] }> {
   const image = parseImageReference(reference, '--image');
   const r = await discoverBundles(image, registryOptionsFrom(flags));
   if (r.bundles.length === 0) {
     if (r.refused.length > 0) throw r.refused[0]!.error;
     throw noAttestationsFound(image, r);
   }
-  return { bundles: r.bundles.map((b) => b.bundle), refused: r.refused, skipped: r.skipped.map((s) => `skipped ${s.source}: ${s.reason}`) };
+  return {
+    bundles: r.bundles.map((b) => b.bundle),
+    refused: r.refused,
+    skipped: r.skipped.map((s) => `skipped ${s.source}: ${s.reason}`),
+  };
 }

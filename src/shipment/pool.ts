@@ -17,13 +17,27 @@ export interface VerifierPool {
 }
 
 /** `policyOptions` (plain data) is what each worker builds its own `policy` from. */
-export function createVerifierPool(jobs: number, trust: TrustMaterial, policy: VerificationPolicy, policyOptions: PolicyOptions): VerifierPool {
+export function createVerifierPool(
+  jobs: number,
+  trust: TrustMaterial,
+  policy: VerificationPolicy,
+  policyOptions: PolicyOptions,
+): VerifierPool {
   if (jobs <= 1) {
-    return { jobs: 1, submit: (b) => verifyArchivedBundle(b, trust, policy), close: async () => {} };
+    return {
+      jobs: 1,
+      submit: (b) => verifyArchivedBundle(b, trust, policy),
+      close: async () => {},
+    };
   }
-  const waiting = new Map<number, { resolve: (v: BundleVerdict) => void; reject: (e: unknown) => void }>();
+  const waiting = new Map<
+    number,
+    { resolve: (v: BundleVerdict) => void; reject: (e: unknown) => void }
+  >();
   const workers = Array.from({ length: jobs }, () => {
-    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: { trust, policyOptions } });
+    const w = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData: { trust, policyOptions },
+    });
     w.on('message', (m: { id: number; verdict: BundleVerdict }) => {
       const done = waiting.get(m.id);
       waiting.delete(m.id);

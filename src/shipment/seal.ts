@@ -35,7 +35,13 @@ export type SealStatus =
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function invalid(message: string, cause?: unknown): never {
-  throw new StellaError('SEAL_INVALID', 'seal', message, undefined, cause === undefined ? undefined : { cause });
+  throw new StellaError(
+    'SEAL_INVALID',
+    'seal',
+    message,
+    undefined,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 export function exportersTrusted(e: ExporterTrust | undefined): e is ExporterTrust {
@@ -43,10 +49,21 @@ export function exportersTrusted(e: ExporterTrust | undefined): e is ExporterTru
 }
 
 /** Judge an archive's seal before anything else of it is read. */
-export async function checkSeal(pre: ArchivePreamble, exporters: ExporterTrust | undefined, trust: TrustMaterial, now: number, archiveName: string): Promise<SealStatus> {
+export async function checkSeal(
+  pre: ArchivePreamble,
+  exporters: ExporterTrust | undefined,
+  trust: TrustMaterial,
+  now: number,
+  archiveName: string,
+): Promise<SealStatus> {
   const required = exportersTrusted(exporters);
   if (!pre.seal) {
-    if (required) fail('SEAL_REQUIRED', 'seal', `${archiveName} is not sealed, and a seal from a trusted exporter is required (${exporters.keys.length} exporter key(s), ${exporters.identities.length} exporter identit(ies))`);
+    if (required)
+      fail(
+        'SEAL_REQUIRED',
+        'seal',
+        `${archiveName} is not sealed, and a seal from a trusted exporter is required (${exporters.keys.length} exporter key(s), ${exporters.identities.length} exporter identit(ies))`,
+      );
     return { status: 'unsealed' };
   }
   if (!required) return { status: 'unchecked' };
@@ -57,21 +74,42 @@ export async function checkSeal(pre: ArchivePreamble, exporters: ExporterTrust |
     invalid(`manifest.sigstore.json is not a valid Sigstore bundle: ${failureOf(e).message}`, e);
   }
   const c = bundle.content;
-  if (c.kind !== 'messageSignature' || c.messageDigest?.algorithm !== 'SHA2_256') invalid('manifest.sigstore.json must be a message signature with a SHA-256 digest of manifest.cbor');
+  if (c.kind !== 'messageSignature' || c.messageDigest?.algorithm !== 'SHA2_256')
+    invalid(
+      'manifest.sigstore.json must be a message signature with a SHA-256 digest of manifest.cbor',
+    );
   const manifestDigest = fromHex(pre.manifestSha256);
   const sealed = c.messageDigest.digest;
-  if (!bytesEqual(sealed, manifestDigest)) invalid(`the seal is over other bytes (sha256:${toHex(sealed)}), not this manifest.cbor (sha256:${pre.manifestSha256})`);
+  if (!bytesEqual(sealed, manifestDigest))
+    invalid(
+      `the seal is over other bytes (sha256:${toHex(sealed)}), not this manifest.cbor (sha256:${pre.manifestSha256})`,
+    );
   const m = bundle.verificationMaterial.content;
   if (m.kind === 'publicKey') {
-    for (const k of exporters.keys) if (verifyPrehashed(k.key, manifestDigest, c.signature)) return { status: 'verified', by: `exporter key ${k.keyId}` };
+    for (const k of exporters.keys)
+      if (verifyPrehashed(k.key, manifestDigest, c.signature))
+        return { status: 'verified', by: `exporter key ${k.keyId}` };
     invalid(`the seal is not signed by a trusted exporter key (${exporters.keys.length} trusted)`);
   }
   let firstFailure: string | undefined;
   for (const id of exporters.identities) {
-    const policy = buildPolicy({ certificateIdentity: escapeRegex(id.identity), certificateOidcIssuer: id.issuer, now });
-    const report = await verifyBundleReport({ bundle, artifact: { kind: 'digest', algorithm: 'SHA2_256', digest: manifestDigest }, trust, policy });
+    const policy = buildPolicy({
+      certificateIdentity: escapeRegex(id.identity),
+      certificateOidcIssuer: id.issuer,
+      now,
+    });
+    const report = await verifyBundleReport({
+      bundle,
+      artifact: { kind: 'digest', algorithm: 'SHA2_256', digest: manifestDigest },
+      trust,
+      policy,
+    });
     if (report.ok) return { status: 'verified', by: `exporter ${id.identity} (${id.issuer})` };
     firstFailure ??= report.error?.message;
   }
-  return invalid(exporters.identities.length === 0 ? 'the seal is keyless, and only exporter keys are trusted' : `the seal does not verify for any trusted exporter identity: ${firstFailure ?? 'no match'}`);
+  return invalid(
+    exporters.identities.length === 0
+      ? 'the seal is keyless, and only exporter keys are trusted'
+      : `the seal does not verify for any trusted exporter identity: ${firstFailure ?? 'no match'}`,
+  );
 }

@@ -43,22 +43,55 @@ function leafWindow(der: Uint8Array | undefined): BundleVerdict['certificate'] {
   }
 }
 
-export async function verifyArchivedBundle(b: ArchivedBundle, trust: TrustMaterial, policy: VerificationPolicy): Promise<BundleVerdict> {
-  const verdict: BundleVerdict = { path: b.path, ok: false, identity: null, issuer: null, verifiedTime: null, logIndex: null, certificate: null, error: null };
+export async function verifyArchivedBundle(
+  b: ArchivedBundle,
+  trust: TrustMaterial,
+  policy: VerificationPolicy,
+): Promise<BundleVerdict> {
+  const verdict: BundleVerdict = {
+    path: b.path,
+    ok: false,
+    identity: null,
+    issuer: null,
+    verifiedTime: null,
+    logIndex: null,
+    certificate: null,
+    error: null,
+  };
   try {
     const bundle = parseBundle(b.bytes);
     const m = bundle.verificationMaterial.content;
-    verdict.certificate = leafWindow(m.kind === 'certificate' ? m.certificate : m.kind === 'x509CertificateChain' ? m.certificates[0] : undefined);
+    verdict.certificate = leafWindow(
+      m.kind === 'certificate'
+        ? m.certificate
+        : m.kind === 'x509CertificateChain'
+          ? m.certificates[0]
+          : undefined,
+    );
     verdict.logIndex = bundle.verificationMaterial.tlogEntries[0]?.logIndex ?? null;
     const { digest } = parseSha256Digest(b.artifactDigest, 'artifact digest');
-    const report = await verifyBundleReport({ bundle, artifact: { kind: 'digest', algorithm: 'SHA2_256', digest }, trust, policy });
+    const report = await verifyBundleReport({
+      bundle,
+      artifact: { kind: 'digest', algorithm: 'SHA2_256', digest },
+      trust,
+      policy,
+    });
     verdict.verifiedTime = report.verifiedTimes.map((t) => t.time).sort()[0] ?? null;
     if (report.ok) {
       verdict.ok = true;
-      verdict.identity = report.signer?.identity ?? (report.signer?.publicKey ? `key ${report.signer.publicKey.slice(0, 16)}` : null);
+      verdict.identity =
+        report.signer?.identity ??
+        (report.signer?.publicKey ? `key ${report.signer.publicKey.slice(0, 16)}` : null);
       verdict.issuer = report.signer?.issuer ?? null;
     } else {
-      verdict.error = report.error ? { code: report.error.code, check: report.error.check, message: report.error.message, exitCode: report.error.exitCode } : null;
+      verdict.error = report.error
+        ? {
+            code: report.error.code,
+            check: report.error.check,
+            message: report.error.message,
+            exitCode: report.error.exitCode,
+          }
+        : null;
     }
   } catch (e) {
     verdict.error = failureOf(e);

@@ -9,7 +9,12 @@
  * last bundle is judged.
  */
 import { StellaError } from '../errors.js';
-import { readExportArchiveStream, readPreamble, type ArchiveSource, type StreamLimits } from '../archive/export-stream.js';
+import {
+  readExportArchiveStream,
+  readPreamble,
+  type ArchiveSource,
+  type StreamLimits,
+} from '../archive/export-stream.js';
 import { STREAM_LIMITS } from '../archive/export.js';
 import { createVerifierPool } from './pool.js';
 import { checkSeal, type ExporterTrust, type SealStatus } from './seal.js';
@@ -68,10 +73,23 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
   const seal = await checkSeal(pre, o.exporters, o.trust, policy.now, o.source.name);
   let structure;
   try {
-    structure = await readExportArchiveStream(o.source, { limits, expectManifestSha256: pre.manifestSha256 });
+    structure = await readExportArchiveStream(o.source, {
+      limits,
+      expectManifestSha256: pre.manifestSha256,
+    });
   } catch (e) {
-    if (seal.status === 'verified' && e instanceof StellaError && e.code === 'ARCHIVE_MANIFEST_MISMATCH') {
-      throw new StellaError('SEALED_ARCHIVE_MISMATCH', 'seal', `sealed archive ${o.source.name} does not match its sealed manifest: ${e.message}`, e.details, { cause: e });
+    if (
+      seal.status === 'verified' &&
+      e instanceof StellaError &&
+      e.code === 'ARCHIVE_MANIFEST_MISMATCH'
+    ) {
+      throw new StellaError(
+        'SEALED_ARCHIVE_MISMATCH',
+        'seal',
+        `sealed archive ${o.source.name} does not match its sealed manifest: ${e.message}`,
+        e.details,
+        { cause: e },
+      );
     }
     throw e;
   }
@@ -98,7 +116,14 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       await emit(current);
       current = undefined;
     }
-    current ??= { artifactDigest: job.digest, names: o.select?.get(job.digest) ?? [], ok: false, missing: false, verified: null, bundles: [] };
+    current ??= {
+      artifactDigest: job.digest,
+      names: o.select?.get(job.digest) ?? [],
+      ok: false,
+      missing: false,
+      verified: null,
+      bundles: [],
+    };
     current.bundles.push(v);
     if (v.ok && !current.ok) {
       current.ok = true;
@@ -112,16 +137,33 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       onBundle: async (entry, bytes) => {
         if (o.select && !o.select.has(entry.artifactDigest)) return;
         if (o.select) seen.add(entry.artifactDigest);
-        queue.push({ digest: entry.artifactDigest, verdict: pool.submit({ path: entry.path, artifactDigest: entry.artifactDigest, bytes }) });
+        queue.push({
+          digest: entry.artifactDigest,
+          verdict: pool.submit({ path: entry.path, artifactDigest: entry.artifactDigest, bytes }),
+        });
         while (queue.length >= window) await settleOne();
       },
     });
     while (queue.length > 0) await settleOne();
     if (current) await emit(current);
     for (const [digest, names] of o.select ?? []) {
-      if (!seen.has(digest)) await emit({ artifactDigest: digest, names, ok: false, missing: true, verified: null, bundles: [] });
+      if (!seen.has(digest))
+        await emit({
+          artifactDigest: digest,
+          names,
+          ok: false,
+          missing: true,
+          verified: null,
+          bundles: [],
+        });
     }
-    return { seal, manifestSha256: pre.manifestSha256, createdAt: read.header.createdAt, ...summary, jobs: pool.jobs };
+    return {
+      seal,
+      manifestSha256: pre.manifestSha256,
+      createdAt: read.header.createdAt,
+      ...summary,
+      jobs: pool.jobs,
+    };
   } finally {
     await pool.close();
   }

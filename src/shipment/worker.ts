@@ -11,9 +11,14 @@ import { buildPolicy, type PolicyOptions } from '../verify/policy.js';
 
 // Compiled RE2 patterns do not survive a structured clone: each worker builds its own policy
 // from the same options (and the main thread's clock).
-const { trust, policyOptions } = workerData as { trust: TrustMaterial; policyOptions: PolicyOptions };
+const { trust, policyOptions } = workerData as {
+  trust: TrustMaterial;
+  policyOptions: PolicyOptions;
+};
 const policy = buildPolicy(policyOptions);
 
 parentPort!.on('message', (msg: { id: number; bundle: ArchivedBundle }) => {
-  void verifyArchivedBundle(msg.bundle, trust, policy).then((verdict) => parentPort!.postMessage({ id: msg.id, verdict }));
+  void verifyArchivedBundle(msg.bundle, trust, policy).then((verdict) =>
+    parentPort!.postMessage({ id: msg.id, verdict }),
+  );
 });

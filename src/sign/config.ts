@@ -40,7 +40,10 @@ export interface SignerConfig {
   mode: 'keyless';
   fulcio: ServiceConfig;
   /** majorApiVersion: 1 (default) or 2 (then a TSA is needed). */
-  rekor: ServiceConfig & { majorApiVersion?: 1 | 2; /** rekor.url was written in the config (not the default). */ explicit?: boolean };
+  rekor: ServiceConfig & {
+    majorApiVersion?: 1 | 2;
+    /** rekor.url was written in the config (not the default). */ explicit?: boolean;
+  };
   /** RFC 3161 TSA: url undefined = none (a Rekor v2 log needs one). */
   tsa: Omit<ServiceConfig, 'url'> & { url: string | undefined };
   /** A Sigstore signing_config.json (absolute path): its services replace the URLs above. */
@@ -85,7 +88,14 @@ export function defaultSignerConfig(): SignerConfig {
 
 /** Read and parse a signer.yaml file. */
 export function loadSignerConfig(path: string): SignerConfig {
-  const text = Buffer.from(readFileBounded(path, { what: 'signer config', maxBytes: FILE_LIMITS.configBytes, code: 'CONFIG_INVALID', check: 'config' })).toString('utf8');
+  const text = Buffer.from(
+    readFileBounded(path, {
+      what: 'signer config',
+      maxBytes: FILE_LIMITS.configBytes,
+      code: 'CONFIG_INVALID',
+      check: 'config',
+    }),
+  ).toString('utf8');
   return parseSignerConfig(text, path);
 }
 
@@ -98,15 +108,28 @@ export function loadFulcioRoots(config: SignerConfig): Uint8Array[] | undefined 
   const path = config.certificate.rootBundlePath;
   if (!config.certificate.validateChain || path === undefined) return undefined;
   const what = `certificate.rootBundlePath ${path}`;
-  const bytes = readFileBounded(path, { what: 'certificate.rootBundlePath', maxBytes: FILE_LIMITS.pemBundleBytes, code: 'CONFIG_INVALID', check: 'config' });
+  const bytes = readFileBounded(path, {
+    what: 'certificate.rootBundlePath',
+    maxBytes: FILE_LIMITS.pemBundleBytes,
+    code: 'CONFIG_INVALID',
+    check: 'config',
+  });
   let text: string;
   try {
     text = utf8Decoder.decode(bytes);
   } catch (e) {
-    throw new StellaError('CONFIG_INVALID', 'config', `${what}: not UTF-8 PEM`, undefined, { cause: e });
+    throw new StellaError('CONFIG_INVALID', 'config', `${what}: not UTF-8 PEM`, undefined, {
+      cause: e,
+    });
   }
   const ders = pemToDerList(text, 'CERTIFICATE', { code: 'CONFIG_INVALID', check: 'config', what });
-  ders.forEach((der, i) => parseCertificate(der, { code: 'CONFIG_INVALID', check: 'config', what: `${what}: certificate ${i + 1}` }));
+  ders.forEach((der, i) =>
+    parseCertificate(der, {
+      code: 'CONFIG_INVALID',
+      check: 'config',
+      what: `${what}: certificate ${i + 1}`,
+    }),
+  );
   return ders;
 }
 
@@ -118,18 +141,39 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
-    fail('CONFIG_INVALID', 'config', `${where}: line ${line}: not valid YAML: ${e.message.split('\n')[0]}`, { line });
+    fail(
+      'CONFIG_INVALID',
+      'config',
+      `${where}: line ${line}: not valid YAML: ${e.message.split('\n')[0]}`,
+      { line },
+    );
   }
 
-  const lineOf = (node: Node | null | undefined): number | undefined => (node?.range ? lines.linePos(node.range[0]).line : undefined);
-  const bad = (path: string, node: Node | null | undefined, what: string, options?: { cause?: unknown }): never => {
+  const lineOf = (node: Node | null | undefined): number | undefined =>
+    node?.range ? lines.linePos(node.range[0]).line : undefined;
+  const bad = (
+    path: string,
+    node: Node | null | undefined,
+    what: string,
+    options?: { cause?: unknown },
+  ): never => {
     const line = lineOf(node);
     const at = line === undefined ? '' : ` (line ${line})`;
-    throw new StellaError('CONFIG_INVALID', 'config', `${where}: ${path}${at}: ${what}`, { key: path, ...(line === undefined ? {} : { line }) }, options);
+    throw new StellaError(
+      'CONFIG_INVALID',
+      'config',
+      `${where}: ${path}${at}: ${what}`,
+      { key: path, ...(line === undefined ? {} : { line }) },
+      options,
+    );
   };
 
   /** A mapping's entries by key, refusing keys outside `allowed` (typos are errors, not no-ops). */
-  const mapping = (node: unknown, path: string, allowed: readonly string[]): Map<string, Node | null> => {
+  const mapping = (
+    node: unknown,
+    path: string,
+    allowed: readonly string[],
+  ): Map<string, Node | null> => {
     if (!isMap(node)) return bad(path, node as Node, 'must be a mapping');
     const out = new Map<string, Node | null>();
     for (const pair of node.items) {
@@ -137,15 +181,18 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
       const key = isScalar(keyNode) ? String(keyNode.value) : undefined;
       if (key === undefined) return bad(path, keyNode, 'keys must be plain strings');
       const full = path ? `${path}.${key}` : key;
-      if (!allowed.includes(key)) return bad(full, keyNode, `unknown key (allowed: ${allowed.join(', ')})`);
+      if (!allowed.includes(key))
+        return bad(full, keyNode, `unknown key (allowed: ${allowed.join(', ')})`);
       out.set(key, (pair.value as Node | null) ?? null);
     }
     return out;
   };
-  const scalar = (node: Node | null | undefined): unknown => (isScalar(node) ? node.value : undefined);
+  const scalar = (node: Node | null | undefined): unknown =>
+    isScalar(node) ? node.value : undefined;
   const str = (node: Node | null, path: string): string => {
     const v = scalar(node);
-    if (typeof v !== 'string' || v.length === 0) return bad(path, node, 'must be a non-empty string');
+    if (typeof v !== 'string' || v.length === 0)
+      return bad(path, node, 'must be a non-empty string');
     return v;
   };
   const bool = (node: Node | null, path: string): boolean => {
@@ -161,31 +208,48 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
     } catch (e) {
       return bad(path, node, `not a URL: ${JSON.stringify(v)}`, { cause: e });
     }
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') return bad(path, node, `must be an http(s) URL, got ${u.protocol}`);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:')
+      return bad(path, node, `must be an http(s) URL, got ${u.protocol}`);
     return v.replace(/\/+$/, '');
   };
   const retries = (node: Node | null, path: string): number => {
     const v = scalar(node);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 20) return bad(path, node, 'must be a whole number from 0 to 20');
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 20)
+      return bad(path, node, 'must be a whole number from 0 to 20');
     return v;
   };
   const duration = (node: Node | null, path: string): number => {
     const v = scalar(node);
-    const ms = typeof v === 'number' ? v * 1000 : typeof v === 'string' ? parseDuration(v) : undefined;
+    const ms =
+      typeof v === 'number' ? v * 1000 : typeof v === 'string' ? parseDuration(v) : undefined;
     if (ms === undefined || !Number.isFinite(ms) || ms <= 0 || ms > 600_000) {
-      return bad(path, node, `must be a duration such as 30s, 500ms or 2m (at most 10m), got ${JSON.stringify(v)}`);
+      return bad(
+        path,
+        node,
+        `must be a duration such as 30s, 500ms or 2m (at most 10m), got ${JSON.stringify(v)}`,
+      );
     }
     return ms;
   };
   const algorithm = (node: Node | null, path: string): SigningAlgorithm => {
     const v = str(node, path);
     const hit = SIGNING_ALGORITHMS.find((a) => a.toLowerCase() === v.toLowerCase());
-    if (!hit) return bad(path, node, `unsupported algorithm ${JSON.stringify(v)} (supported: ${SIGNING_ALGORITHMS.join(', ')})`);
+    if (!hit)
+      return bad(
+        path,
+        node,
+        `unsupported algorithm ${JSON.stringify(v)} (supported: ${SIGNING_ALGORITHMS.join(', ')})`,
+      );
     return hit;
   };
   /** URL keys that a signingConfig replaces: both at once is ambiguous, so refused. */
   const urlKeys: { path: string; node: Node | null }[] = [];
-  const service = (node: Node | null, path: string, into: Omit<ServiceConfig, 'url'> & { url?: string }, extra: readonly string[] = []): Map<string, Node | null> => {
+  const service = (
+    node: Node | null,
+    path: string,
+    into: Omit<ServiceConfig, 'url'> & { url?: string },
+    extra: readonly string[] = [],
+  ): Map<string, Node | null> => {
     const m = mapping(node, path, ['url', 'timeout', 'retries', ...extra]);
     if (m.has('url')) {
       into.url = url(m.get('url')!, `${path}.url`);
@@ -202,8 +266,15 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
 
   const cfg = defaultSignerConfig();
   cfg.source = source;
-  if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''))) {
-    fail('CONFIG_INVALID', 'config', `${where}: is empty: expected a signer config (signer: signing: keyless: ...; see the README's signer.yaml)`);
+  if (
+    doc.contents === null ||
+    (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ''))
+  ) {
+    fail(
+      'CONFIG_INVALID',
+      'config',
+      `${where}: is empty: expected a signer config (signer: signing: keyless: ...; see the README's signer.yaml)`,
+    );
   }
   const root = mapping(doc.contents, '', ['signer']);
   if (!root.has('signer')) bad('signer', doc.contents, 'missing');
@@ -212,11 +283,26 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
   const signing = mapping(signer.get('signing'), 'signer.signing', ['mode', 'keyless']);
   if (signing.has('mode')) {
     const mode = str(signing.get('mode')!, 'signer.signing.mode');
-    if (mode !== 'keyless') bad('signer.signing.mode', signing.get('mode'), `only "keyless" is supported, got ${JSON.stringify(mode)}`);
+    if (mode !== 'keyless')
+      bad(
+        'signer.signing.mode',
+        signing.get('mode'),
+        `only "keyless" is supported, got ${JSON.stringify(mode)}`,
+      );
   }
   if (signing.has('keyless')) {
     const p = 'signer.signing.keyless';
-    const k = mapping(signing.get('keyless'), p, ['enabled', 'fulcio', 'rekor', 'tsa', 'signingConfig', 'trustedRoot', 'oidc', 'algorithms', 'certificate']);
+    const k = mapping(signing.get('keyless'), p, [
+      'enabled',
+      'fulcio',
+      'rekor',
+      'tsa',
+      'signingConfig',
+      'trustedRoot',
+      'oidc',
+      'algorithms',
+      'certificate',
+    ]);
     if (k.has('enabled') && !bool(k.get('enabled')!, `${p}.enabled`)) {
       bad(`${p}.enabled`, k.get('enabled'), 'keyless signing is disabled in this config');
     }
@@ -226,51 +312,97 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
       if (r.has('majorApiVersion')) {
         const node = r.get('majorApiVersion')!;
         const v = scalar(node);
-        if (v !== 1 && v !== 2) bad(`${p}.rekor.majorApiVersion`, node, `must be 1 or 2 (the Rekor API versions Stella speaks), got ${JSON.stringify(v)}`);
+        if (v !== 1 && v !== 2)
+          bad(
+            `${p}.rekor.majorApiVersion`,
+            node,
+            `must be 1 or 2 (the Rekor API versions Stella speaks), got ${JSON.stringify(v)}`,
+          );
         cfg.rekor.majorApiVersion = v as 1 | 2;
       }
     }
     if (k.has('tsa')) service(k.get('tsa')!, `${p}.tsa`, cfg.tsa);
     if (urlKeys.some((u) => u.path === `${p}.rekor.url`)) cfg.rekor.explicit = true;
     const fulcioUrlKey = urlKeys.find((u) => u.path === `${p}.fulcio.url`);
-    if (fulcioUrlKey && cfg.fulcio.url !== PUBLIC_GOOD_FULCIO_URL && !cfg.rekor.explicit && !k.has('signingConfig')) {
-      bad(`${p}.rekor.url`, k.get('fulcio'), `missing: a private Fulcio (${cfg.fulcio.url}) needs an explicit Rekor URL — without one, entries (and the identities in their certificates) would go to the public Rekor ${PUBLIC_GOOD_REKOR_URL}; set rekor.url (to ${PUBLIC_GOOD_REKOR_URL} if that is really meant)`);
+    if (
+      fulcioUrlKey &&
+      cfg.fulcio.url !== PUBLIC_GOOD_FULCIO_URL &&
+      !cfg.rekor.explicit &&
+      !k.has('signingConfig')
+    ) {
+      bad(
+        `${p}.rekor.url`,
+        k.get('fulcio'),
+        `missing: a private Fulcio (${cfg.fulcio.url}) needs an explicit Rekor URL — without one, entries (and the identities in their certificates) would go to the public Rekor ${PUBLIC_GOOD_REKOR_URL}; set rekor.url (to ${PUBLIC_GOOD_REKOR_URL} if that is really meant)`,
+      );
     }
-    if (k.has('trustedRoot')) cfg.trustedRootPath = filePath(k.get('trustedRoot')!, `${p}.trustedRoot`);
+    if (k.has('trustedRoot'))
+      cfg.trustedRootPath = filePath(k.get('trustedRoot')!, `${p}.trustedRoot`);
     if (k.has('signingConfig')) {
       cfg.signingConfigPath = filePath(k.get('signingConfig')!, `${p}.signingConfig`);
       const clash = urlKeys[0];
-      if (clash) bad(clash.path, clash.node, `cannot be used with ${p}.signingConfig, whose caUrls, rekorTlogUrls and tsaUrls name the services`);
+      if (clash)
+        bad(
+          clash.path,
+          clash.node,
+          `cannot be used with ${p}.signingConfig, whose caUrls, rekorTlogUrls and tsaUrls name the services`,
+        );
     }
     if (cfg.rekor.majorApiVersion === 2 && !cfg.signingConfigPath && cfg.tsa.url === undefined) {
-      bad(`${p}.tsa.url`, k.get('tsa') ?? k.get('rekor'), 'Rekor v2 gives no signed entry timestamp: a TSA URL is needed with rekor.majorApiVersion 2');
+      bad(
+        `${p}.tsa.url`,
+        k.get('tsa') ?? k.get('rekor'),
+        'Rekor v2 gives no signed entry timestamp: a TSA URL is needed with rekor.majorApiVersion 2',
+      );
     }
     if (k.has('oidc')) {
       const o = mapping(k.get('oidc'), `${p}.oidc`, ['issuer', 'clientId', 'useAmbientToken']);
       if (o.has('issuer')) cfg.oidc.issuer = url(o.get('issuer')!, `${p}.oidc.issuer`);
       if (o.has('clientId')) cfg.oidc.clientId = str(o.get('clientId')!, `${p}.oidc.clientId`);
-      if (o.has('useAmbientToken')) cfg.oidc.useAmbientToken = bool(o.get('useAmbientToken')!, `${p}.oidc.useAmbientToken`);
+      if (o.has('useAmbientToken'))
+        cfg.oidc.useAmbientToken = bool(o.get('useAmbientToken')!, `${p}.oidc.useAmbientToken`);
     }
     if (k.has('algorithms')) {
       const a = mapping(k.get('algorithms'), `${p}.algorithms`, ['preferred', 'allowed']);
       if (a.has('allowed')) {
         const node = a.get('allowed')!;
-        if (!isSeq(node) || node.items.length === 0) bad(`${p}.algorithms.allowed`, node, 'must be a non-empty list');
-        cfg.algorithms.allowed = (node as { items: unknown[] }).items.map((item, i) => algorithm(item as Node, `${p}.algorithms.allowed[${i}]`));
+        if (!isSeq(node) || node.items.length === 0)
+          bad(`${p}.algorithms.allowed`, node, 'must be a non-empty list');
+        cfg.algorithms.allowed = (node as { items: unknown[] }).items.map((item, i) =>
+          algorithm(item as Node, `${p}.algorithms.allowed[${i}]`),
+        );
       }
-      if (a.has('preferred')) cfg.algorithms.preferred = algorithm(a.get('preferred')!, `${p}.algorithms.preferred`);
+      if (a.has('preferred'))
+        cfg.algorithms.preferred = algorithm(a.get('preferred')!, `${p}.algorithms.preferred`);
       if (!cfg.algorithms.allowed.includes(cfg.algorithms.preferred)) {
         if (a.has('allowed')) {
-          bad(`${p}.algorithms.preferred`, a.get('preferred') ?? a.get('allowed'), `${cfg.algorithms.preferred} is not in algorithms.allowed`);
+          bad(
+            `${p}.algorithms.preferred`,
+            a.get('preferred') ?? a.get('allowed'),
+            `${cfg.algorithms.preferred} is not in algorithms.allowed`,
+          );
         }
         cfg.algorithms.allowed = [cfg.algorithms.preferred, ...cfg.algorithms.allowed];
       }
     }
     if (k.has('certificate')) {
-      const c = mapping(k.get('certificate'), `${p}.certificate`, ['rootBundlePath', 'validateChain', 'requireSCT']);
-      if (c.has('rootBundlePath')) cfg.certificate.rootBundlePath = filePath(c.get('rootBundlePath')!, `${p}.certificate.rootBundlePath`);
-      if (c.has('validateChain')) cfg.certificate.validateChain = bool(c.get('validateChain')!, `${p}.certificate.validateChain`);
-      if (c.has('requireSCT')) cfg.certificate.requireSCT = bool(c.get('requireSCT')!, `${p}.certificate.requireSCT`);
+      const c = mapping(k.get('certificate'), `${p}.certificate`, [
+        'rootBundlePath',
+        'validateChain',
+        'requireSCT',
+      ]);
+      if (c.has('rootBundlePath'))
+        cfg.certificate.rootBundlePath = filePath(
+          c.get('rootBundlePath')!,
+          `${p}.certificate.rootBundlePath`,
+        );
+      if (c.has('validateChain'))
+        cfg.certificate.validateChain = bool(
+          c.get('validateChain')!,
+          `${p}.certificate.validateChain`,
+        );
+      if (c.has('requireSCT'))
+        cfg.certificate.requireSCT = bool(c.get('requireSCT')!, `${p}.certificate.requireSCT`);
     }
   }
   return cfg;
@@ -309,9 +441,17 @@ export function renderSignerConfig(cfg: Omit<SignerConfig, 'source'>): string {
     ...(viaSigningConfig ? [] : [`        url: ${q(cfg.rekor.url)}`]),
     `        timeout: ${cfg.rekor.timeoutMs}ms`,
     `        retries: ${cfg.rekor.retries}`,
-    ...((cfg.rekor.majorApiVersion ?? 1) !== 1 && !viaSigningConfig ? [`        majorApiVersion: ${cfg.rekor.majorApiVersion}`] : []),
-    ...(cfg.tsa.url !== undefined && !viaSigningConfig ? ['      tsa:', `        url: ${q(cfg.tsa.url)}`] : viaSigningConfig ? ['      tsa:'] : []),
-    ...(cfg.tsa.url !== undefined || viaSigningConfig ? [`        timeout: ${cfg.tsa.timeoutMs}ms`, `        retries: ${cfg.tsa.retries}`] : []),
+    ...((cfg.rekor.majorApiVersion ?? 1) !== 1 && !viaSigningConfig
+      ? [`        majorApiVersion: ${cfg.rekor.majorApiVersion}`]
+      : []),
+    ...(cfg.tsa.url !== undefined && !viaSigningConfig
+      ? ['      tsa:', `        url: ${q(cfg.tsa.url)}`]
+      : viaSigningConfig
+        ? ['      tsa:']
+        : []),
+    ...(cfg.tsa.url !== undefined || viaSigningConfig
+      ? [`        timeout: ${cfg.tsa.timeoutMs}ms`, `        retries: ${cfg.tsa.retries}`]
+      : []),
     ...(cfg.trustedRootPath ? [`      trustedRoot: ${q(cfg.trustedRootPath)}`] : []),
     '      oidc:',
     ...(cfg.oidc.issuer ? [`        issuer: ${q(cfg.oidc.issuer)}`] : []),
@@ -321,7 +461,9 @@ export function renderSignerConfig(cfg: Omit<SignerConfig, 'source'>): string {
     `        preferred: ${q(cfg.algorithms.preferred)}`,
     `        allowed: [${cfg.algorithms.allowed.map(q).join(', ')}]`,
     '      certificate:',
-    ...(cfg.certificate.rootBundlePath ? [`        rootBundlePath: ${q(cfg.certificate.rootBundlePath)}`] : []),
+    ...(cfg.certificate.rootBundlePath
+      ? [`        rootBundlePath: ${q(cfg.certificate.rootBundlePath)}`]
+      : []),
     `        validateChain: ${cfg.certificate.validateChain}`,
     `        requireSCT: ${cfg.certificate.requireSCT}`,
   ];

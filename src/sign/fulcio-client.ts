@@ -27,7 +27,10 @@ export interface FulcioCertificateRequest {
 /** Fulcio's answer as read off the wire: every field is checked before use. */
 export interface FulcioCertificateResponse {
   signedCertificateEmbeddedSct?: { chain?: { certificates?: unknown } } | null;
-  signedCertificateDetachedSct?: { chain?: { certificates?: unknown }; signedCertificateTimestamp?: unknown } | null;
+  signedCertificateDetachedSct?: {
+    chain?: { certificates?: unknown };
+    signedCertificateTimestamp?: unknown;
+  } | null;
 }
 
 export interface IssuedCertificate {
@@ -37,12 +40,19 @@ export interface IssuedCertificate {
   detachedSct: string | undefined;
 }
 
-export function buildCertificateRequest(token: string, subject: string, key: EphemeralKey): FulcioCertificateRequest {
+export function buildCertificateRequest(
+  token: string,
+  subject: string,
+  key: EphemeralKey,
+): FulcioCertificateRequest {
   const proof = key.sign(new TextEncoder().encode(subject));
   return {
     credentials: { oidcIdentityToken: token },
     publicKeyRequest: {
-      publicKey: { algorithm: key.algorithm === 'Ed25519' ? 'ED25519' : 'ECDSA', content: key.publicKeyPem },
+      publicKey: {
+        algorithm: key.algorithm === 'Ed25519' ? 'ED25519' : 'ECDSA',
+        content: key.publicKeyPem,
+      },
       proofOfPossession: Buffer.from(proof).toString('base64'),
     },
   };
@@ -57,12 +67,31 @@ export async function requestSigningCertificate(
   fetchImpl?: typeof fetch,
 ): Promise<IssuedCertificate> {
   const url = `${fulcioUrl.replace(/\/+$/, '')}/api/v2/signingCert`;
-  const outcome = await requestJson({ method: 'POST', url, body: buildCertificateRequest(token, subject, key) }, policy, fetchImpl);
-  if (outcome.kind === 'unreachable' || outcome.status >= 500 || outcome.status === 408 || outcome.status === 429) {
-    fail('FULCIO_UNAVAILABLE', 'signing', `Fulcio unavailable at ${fulcioUrl}: ${describeOutcome(outcome)}`, { url });
+  const outcome = await requestJson(
+    { method: 'POST', url, body: buildCertificateRequest(token, subject, key) },
+    policy,
+    fetchImpl,
+  );
+  if (
+    outcome.kind === 'unreachable' ||
+    outcome.status >= 500 ||
+    outcome.status === 408 ||
+    outcome.status === 429
+  ) {
+    fail(
+      'FULCIO_UNAVAILABLE',
+      'signing',
+      `Fulcio unavailable at ${fulcioUrl}: ${describeOutcome(outcome)}`,
+      { url },
+    );
   }
   if (outcome.status !== 200 && outcome.status !== 201) {
-    fail('FULCIO_REJECTED', 'signing', `Fulcio refused the certificate request: ${describeOutcome(outcome)}`, { url, status: outcome.status });
+    fail(
+      'FULCIO_REJECTED',
+      'signing',
+      `Fulcio refused the certificate request: ${describeOutcome(outcome)}`,
+      { url, status: outcome.status },
+    );
   }
   return parseCertificateResponse(outcome.body, key);
 }
@@ -79,16 +108,30 @@ export function parseCertificateResponse(body: unknown, key: EphemeralKey): Issu
   // here is one a verifier can read.
   const chain = pems.map((pem, i) => {
     try {
-      return parseCertificate(pemToDer(pem, ['CERTIFICATE'], { code: 'FULCIO_REJECTED', check: 'signing', what: `Fulcio response: certificate ${i}` }).der);
+      return parseCertificate(
+        pemToDer(pem, ['CERTIFICATE'], {
+          code: 'FULCIO_REJECTED',
+          check: 'signing',
+          what: `Fulcio response: certificate ${i}`,
+        }).der,
+      );
     } catch (e) {
       if (!(e instanceof StellaError)) throw e;
-      return fail('FULCIO_REJECTED', 'signing', `Fulcio response: certificate ${i} is not a valid X.509 certificate: ${e.message}`, undefined, { cause: e });
+      return fail(
+        'FULCIO_REJECTED',
+        'signing',
+        `Fulcio response: certificate ${i} is not a valid X.509 certificate: ${e.message}`,
+        undefined,
+        { cause: e },
+      );
     }
   });
   // Compared as node re-encodes them, so two encodings of one key are one key.
   if (!bytesEqual(spkiOf(chain[0]!.publicKey), key.publicKeyDer)) {
     fail('FULCIO_REJECTED', 'signing', 'Fulcio returned a certificate for a different public key');
   }
-  const detached = r.signedCertificateEmbeddedSct ? undefined : r.signedCertificateDetachedSct?.signedCertificateTimestamp;
+  const detached = r.signedCertificateEmbeddedSct
+    ? undefined
+    : r.signedCertificateDetachedSct?.signedCertificateTimestamp;
   return { chain, detachedSct: typeof detached === 'string' ? detached : undefined };
 }

@@ -15,7 +15,14 @@ export interface RetryPolicy {
 }
 
 export type HttpOutcome =
-  | { kind: 'response'; status: number; body: unknown; text: string; headers: Headers; attempts: number }
+  | {
+      kind: 'response';
+      status: number;
+      body: unknown;
+      text: string;
+      headers: Headers;
+      attempts: number;
+    }
   | { kind: 'unreachable'; reason: string; attempts: number };
 
 export interface JsonRequest {
@@ -26,7 +33,13 @@ export interface JsonRequest {
 }
 
 /** Fulcio and Rekor answers: a certificate chain or a log entry, far below this. */
-const RESPONSE_LIMITS: StrictJsonOptions = { maxBytes: 16 * 1024 * 1024, maxDepth: 64, what: 'service response', code: 'INPUT_INVALID', check: 'signing' };
+const RESPONSE_LIMITS: StrictJsonOptions = {
+  maxBytes: 16 * 1024 * 1024,
+  maxDepth: 64,
+  what: 'service response',
+  code: 'INPUT_INVALID',
+  check: 'signing',
+};
 
 const retryableStatus = (s: number) => s === 408 || s === 429 || s >= 500;
 
@@ -35,14 +48,26 @@ const retryableStatus = (s: number) => s === 408 || s === 429 || s >= 500;
  * reason fetch gives (a bad port, an invalid URL), never a bare "fetch failed". A failure with
  * no network errno behind it (the URL itself cannot work) is permanent: not retried.
  */
-export function networkFailure(e: unknown, timeoutMs: number): { reason: string; permanent: boolean } {
+export function networkFailure(
+  e: unknown,
+  timeoutMs: number,
+): { reason: string; permanent: boolean } {
   const err = e as Error & { cause?: { code?: string; message?: string } };
-  if (err.name === 'TimeoutError') return { reason: `timed out after ${timeoutMs} ms`, permanent: false };
-  if (err.cause?.code) return { reason: `${err.cause.code}${err.cause.message && !err.cause.message.includes(err.cause.code) ? ` (${err.cause.message})` : ''}`, permanent: false };
+  if (err.name === 'TimeoutError')
+    return { reason: `timed out after ${timeoutMs} ms`, permanent: false };
+  if (err.cause?.code)
+    return {
+      reason: `${err.cause.code}${err.cause.message && !err.cause.message.includes(err.cause.code) ? ` (${err.cause.message})` : ''}`,
+      permanent: false,
+    };
   return { reason: err.cause?.message ?? err.message, permanent: true };
 }
 
-export async function requestJson(req: JsonRequest, policy: RetryPolicy, fetchImpl: typeof fetch = fetch): Promise<HttpOutcome> {
+export async function requestJson(
+  req: JsonRequest,
+  policy: RetryPolicy,
+  fetchImpl: typeof fetch = fetch,
+): Promise<HttpOutcome> {
   const backoff = policy.backoffMs ?? ((n: number) => Math.min(2000, 100 * 2 ** (n - 1)));
   let last: HttpOutcome = { kind: 'unreachable', reason: 'no attempt made', attempts: 0 };
   for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
@@ -51,7 +76,11 @@ export async function requestJson(req: JsonRequest, policy: RetryPolicy, fetchIm
       logDebug(`${req.method} ${req.url} (attempt ${attempt} of ${policy.retries + 1})`);
       const res = await fetchImpl(req.url, {
         method: req.method,
-        headers: { Accept: 'application/json', ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...req.headers },
+        headers: {
+          Accept: 'application/json',
+          ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+          ...req.headers,
+        },
         ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
         signal: AbortSignal.timeout(policy.timeoutMs),
         redirect: 'error',
@@ -64,7 +93,14 @@ export async function requestJson(req: JsonRequest, policy: RetryPolicy, fetchIm
       } catch {
         body = undefined;
       }
-      last = { kind: 'response', status: res.status, body, text, headers: res.headers, attempts: attempt };
+      last = {
+        kind: 'response',
+        status: res.status,
+        body,
+        text,
+        headers: res.headers,
+        attempts: attempt,
+      };
       logDebug(`${req.url}: HTTP ${res.status}, ${text.length} bytes`);
       if (!retryableStatus(res.status)) return last;
     } catch (e) {
@@ -78,7 +114,14 @@ export async function requestJson(req: JsonRequest, policy: RetryPolicy, fetchIm
 }
 
 export type BytesOutcome =
-  | { kind: 'response'; status: number; body: Uint8Array; contentType: string; headers: Headers; attempts: number }
+  | {
+      kind: 'response';
+      status: number;
+      body: Uint8Array;
+      contentType: string;
+      headers: Headers;
+      attempts: number;
+    }
   | { kind: 'unreachable'; reason: string; attempts: number };
 
 /**
@@ -105,7 +148,14 @@ export async function requestBytes(
         redirect: 'error',
       });
       const buf = new Uint8Array(await res.arrayBuffer());
-      last = { kind: 'response', status: res.status, body: buf.length > maxBytes ? buf.slice(0, maxBytes) : buf, contentType: res.headers.get('content-type') ?? '', headers: res.headers, attempts: attempt };
+      last = {
+        kind: 'response',
+        status: res.status,
+        body: buf.length > maxBytes ? buf.slice(0, maxBytes) : buf,
+        contentType: res.headers.get('content-type') ?? '',
+        headers: res.headers,
+        attempts: attempt,
+      };
       if (!retryableStatus(res.status)) return last;
     } catch (e) {
       const { reason, permanent } = networkFailure(e, policy.timeoutMs);
@@ -119,7 +169,8 @@ export async function requestBytes(
 
 /** A short description of a failed outcome for error messages (server message if JSON). */
 export function describeOutcome(o: HttpOutcome): string {
-  if (o.kind === 'unreachable') return `${o.reason} (${o.attempts} attempt${o.attempts === 1 ? '' : 's'})`;
+  if (o.kind === 'unreachable')
+    return `${o.reason} (${o.attempts} attempt${o.attempts === 1 ? '' : 's'})`;
   const msg = (o.body as { message?: unknown } | undefined)?.message;
   const detail = typeof msg === 'string' ? msg : o.text.slice(0, 200);
   return `HTTP ${o.status}${detail ? `: ${detail}` : ''}`;

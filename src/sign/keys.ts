@@ -5,7 +5,12 @@
  * a prehash signature (a bare sha256: digest: node:crypto cannot sign a digest it did not
  * compute) and is zeroed right after use.
  */
-import { createPublicKey, generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import {
+  createPublicKey,
+  generateKeyPairSync,
+  sign as nodeSign,
+  type KeyObject,
+} from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { fail } from '../errors.js';
 import { decodeBase64Url } from '../util/encoding.js';
@@ -24,19 +29,32 @@ export interface EphemeralKey {
 }
 
 /** A key pair source. Tests inject one to learn the private key and prove it leaks nowhere. */
-export type KeyPairGenerator = (algorithm: SigningAlgorithm) => { privateKey: KeyObject; publicKey: KeyObject };
+export type KeyPairGenerator = (algorithm: SigningAlgorithm) => {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+};
 
 export const generateEphemeralKeyPair: KeyPairGenerator = (algorithm) => {
   if (algorithm === 'Ed25519') return generateKeyPairSync('ed25519');
   return generateKeyPairSync('ec', { namedCurve: 'P-256' });
 };
 
-export function createEphemeralKey(algorithm: SigningAlgorithm, generate: KeyPairGenerator = generateEphemeralKeyPair): EphemeralKey {
+export function createEphemeralKey(
+  algorithm: SigningAlgorithm,
+  generate: KeyPairGenerator = generateEphemeralKeyPair,
+): EphemeralKey {
   const { privateKey } = generate(algorithm);
   const publicKey = createPublicKey(privateKey);
   const expected = algorithm === 'Ed25519' ? 'ed25519' : 'ec';
-  if (privateKey.asymmetricKeyType !== expected || (expected === 'ec' && privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1')) {
-    fail('INPUT_INVALID', 'signing', `key generator returned a ${privateKey.asymmetricKeyType} key, expected ${algorithm}`);
+  if (
+    privateKey.asymmetricKeyType !== expected ||
+    (expected === 'ec' && privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
+  ) {
+    fail(
+      'INPUT_INVALID',
+      'signing',
+      `key generator returned a ${privateKey.asymmetricKeyType} key, expected ${algorithm}`,
+    );
   }
   const publicKeyPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
   const publicKeyDer = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
@@ -45,13 +63,24 @@ export function createEphemeralKey(algorithm: SigningAlgorithm, generate: KeyPai
     publicKeyPem,
     publicKeyDer,
     sign(message) {
-      return new Uint8Array(nodeSign(algorithm === 'Ed25519' ? null : 'sha256', message, privateKey));
+      return new Uint8Array(
+        nodeSign(algorithm === 'Ed25519' ? null : 'sha256', message, privateKey),
+      );
     },
     signDigest(digest) {
       if (algorithm !== 'ECDSA_P256') {
-        fail('INPUT_INVALID', 'signing', 'signing a bare digest needs ECDSA_P256 (Ed25519 signs whole messages); allow ECDSA_P256 in the config or pass the artifact file');
+        fail(
+          'INPUT_INVALID',
+          'signing',
+          'signing a bare digest needs ECDSA_P256 (Ed25519 signs whole messages); allow ECDSA_P256 in the config or pass the artifact file',
+        );
       }
-      if (digest.length !== 32) fail('INPUT_INVALID', 'signing', `expected a 32-byte SHA-256 digest, got ${digest.length} bytes`);
+      if (digest.length !== 32)
+        fail(
+          'INPUT_INVALID',
+          'signing',
+          `expected a 32-byte SHA-256 digest, got ${digest.length} bytes`,
+        );
       const d = privateKey.export({ format: 'jwk' }).d;
       if (!d) fail('INPUT_INVALID', 'signing', 'ephemeral key has no private scalar');
       const scalar = decodeBase64Url(d, 'ephemeral key scalar', 'signing');

@@ -48,9 +48,14 @@ async function getBytes(log: LogToQuery, url: string, opts: LogClientOptions): P
   let last = '';
   for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
     try {
-      const res = await fetchImpl(url, { method: 'GET', redirect: 'error', signal: AbortSignal.timeout(policy.timeoutMs) });
+      const res = await fetchImpl(url, {
+        method: 'GET',
+        redirect: 'error',
+        signal: AbortSignal.timeout(policy.timeoutMs),
+      });
       const body = new Uint8Array(await res.arrayBuffer());
-      if (body.length > MAX_GET_BYTES) unavailable(log, `GET ${url} answered more than ${MAX_GET_BYTES} bytes`);
+      if (body.length > MAX_GET_BYTES)
+        unavailable(log, `GET ${url} answered more than ${MAX_GET_BYTES} bytes`);
       if (res.status === 200) return body;
       last = `HTTP ${res.status}`;
       if (res.status < 500 && res.status !== 429) break;
@@ -62,25 +67,41 @@ async function getBytes(log: LogToQuery, url: string, opts: LogClientOptions): P
   return unavailable(log, `GET ${url} failed: ${last}`);
 }
 
-async function getJson(log: LogToQuery, url: string, opts: LogClientOptions): Promise<Record<string, unknown>> {
-  const o = await requestJson({ method: 'GET', url }, opts.policy ?? DEFAULT_POLICY, opts.fetchImpl);
-  if (o.kind !== 'response' || o.status !== 200) unavailable(log, `GET ${url} failed: ${describeOutcome(o)}`);
-  if (typeof o.body !== 'object' || o.body === null || Array.isArray(o.body)) unavailable(log, `GET ${url}: the answer is not a JSON object`);
+async function getJson(
+  log: LogToQuery,
+  url: string,
+  opts: LogClientOptions,
+): Promise<Record<string, unknown>> {
+  const o = await requestJson(
+    { method: 'GET', url },
+    opts.policy ?? DEFAULT_POLICY,
+    opts.fetchImpl,
+  );
+  if (o.kind !== 'response' || o.status !== 200)
+    unavailable(log, `GET ${url} failed: ${describeOutcome(o)}`);
+  if (typeof o.body !== 'object' || o.body === null || Array.isArray(o.body))
+    unavailable(log, `GET ${url}: the answer is not a JSON object`);
   return o.body as Record<string, unknown>;
 }
 
 function hexList(log: LogToQuery, v: unknown, what: string): string[] {
-  if (!Array.isArray(v) || !v.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))) unavailable(log, `${what}: hashes are not a list of 64-hex-digit strings`);
+  if (!Array.isArray(v) || !v.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h)))
+    unavailable(log, `${what}: hashes are not a list of 64-hex-digit strings`);
   return v as string[];
 }
 
 /** The log's latest checkpoint and a proof to it from each of `from` (older, same tree). */
-export async function fetchLogConsistency(log: LogToQuery, from: readonly CheckpointToProve[], opts: LogClientOptions = {}): Promise<ShipmentLogConsistency> {
+export async function fetchLogConsistency(
+  log: LogToQuery,
+  from: readonly CheckpointToProve[],
+  opts: LogClientOptions = {},
+): Promise<ShipmentLogConsistency> {
   const base = log.baseUrl.replace(/\/+$/, '');
   let note: string;
   if (log.rekor === 'v1') {
     const info = await getJson(log, `${base}/api/v1/log`, opts);
-    if (typeof info.signedTreeHead !== 'string') unavailable(log, 'GET /api/v1/log: no signedTreeHead');
+    if (typeof info.signedTreeHead !== 'string')
+      unavailable(log, 'GET /api/v1/log: no signedTreeHead');
     note = info.signedTreeHead;
   } else {
     note = Buffer.from(await getBytes(log, `${base}/checkpoint`, opts)).toString('utf8');
@@ -88,14 +109,25 @@ export async function fetchLogConsistency(log: LogToQuery, from: readonly Checkp
   const latest = parseCheckpoint(parseSignedNote(note).text);
   const proofs: ShipmentProof[] = [];
   const sizes = new Map<number, CheckpointToProve>();
-  for (const c of from) if (c.origin === latest.origin && c.treeSize > 0 && c.treeSize < latest.treeSize) sizes.set(c.treeSize, c);
+  for (const c of from)
+    if (c.origin === latest.origin && c.treeSize > 0 && c.treeSize < latest.treeSize)
+      sizes.set(c.treeSize, c);
   for (const c of [...sizes.values()].sort((a, b) => a.treeSize - b.treeSize)) {
     let hashes: string[];
     if (log.rekor === 'v1') {
-      const p = await getJson(log, `${base}/api/v1/log/proof?firstSize=${c.treeSize}&lastSize=${latest.treeSize}`, opts);
+      const p = await getJson(
+        log,
+        `${base}/api/v1/log/proof?firstSize=${c.treeSize}&lastSize=${latest.treeSize}`,
+        opts,
+      );
       hashes = hexList(log, p.hashes ?? [], `proof ${c.treeSize} -> ${latest.treeSize}`);
     } else {
-      const proof = await consistencyProofFromTiles(c.treeSize, latest.treeSize, (level, index, width) => getBytes(log, `${base}/${tilePath({ level, index, width })}`, opts));
+      const proof = await consistencyProofFromTiles(
+        c.treeSize,
+        latest.treeSize,
+        (level, index, width) =>
+          getBytes(log, `${base}/${tilePath({ level, index, width })}`, opts),
+      );
       hashes = proof.map(toHex);
     }
     proofs.push({ fromSize: c.treeSize, fromRootHash: c.rootHash, hashes });

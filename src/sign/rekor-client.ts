@@ -20,18 +20,32 @@ export type ProposedEntry =
   | {
       apiVersion: '0.0.1';
       kind: 'hashedrekord';
-      spec: { data: { hash: { algorithm: 'sha256'; value: string } }; signature: { content: string; publicKey: { content: string } } };
+      spec: {
+        data: { hash: { algorithm: 'sha256'; value: string } };
+        signature: { content: string; publicKey: { content: string } };
+      };
     }
-  | { apiVersion: '0.0.1'; kind: 'dsse'; spec: { proposedContent: { envelope: string; verifiers: string[] } } };
+  | {
+      apiVersion: '0.0.1';
+      kind: 'dsse';
+      spec: { proposedContent: { envelope: string; verifiers: string[] } };
+    };
 
 /** hashedrekord v0.0.1: the artifact's SHA-256, the signature, the signing certificate (PEM, base64). */
-export function hashedRekordProposal(sha256Hex: string, signature: Uint8Array, certificatePem: string): ProposedEntry {
+export function hashedRekordProposal(
+  sha256Hex: string,
+  signature: Uint8Array,
+  certificatePem: string,
+): ProposedEntry {
   return {
     apiVersion: '0.0.1',
     kind: 'hashedrekord',
     spec: {
       data: { hash: { algorithm: 'sha256', value: sha256Hex } },
-      signature: { content: Buffer.from(signature).toString('base64'), publicKey: { content: Buffer.from(certificatePem).toString('base64') } },
+      signature: {
+        content: Buffer.from(signature).toString('base64'),
+        publicKey: { content: Buffer.from(certificatePem).toString('base64') },
+      },
     },
   };
 }
@@ -41,56 +55,129 @@ export function dsseProposal(envelopeJson: string, certificatePem: string): Prop
   return {
     apiVersion: '0.0.1',
     kind: 'dsse',
-    spec: { proposedContent: { envelope: envelopeJson, verifiers: [Buffer.from(certificatePem).toString('base64')] } },
+    spec: {
+      proposedContent: {
+        envelope: envelopeJson,
+        verifiers: [Buffer.from(certificatePem).toString('base64')],
+      },
+    },
   };
 }
 
-export async function uploadEntry(rekorUrl: string, proposed: ProposedEntry, policy: RetryPolicy, fetchImpl?: typeof fetch): Promise<RekorEntryResult> {
+export async function uploadEntry(
+  rekorUrl: string,
+  proposed: ProposedEntry,
+  policy: RetryPolicy,
+  fetchImpl?: typeof fetch,
+): Promise<RekorEntryResult> {
   const base = rekorUrl.replace(/\/+$/, '');
-  const outcome = await requestJson({ method: 'POST', url: `${base}/api/v1/log/entries`, body: proposed }, policy, fetchImpl);
+  const outcome = await requestJson(
+    { method: 'POST', url: `${base}/api/v1/log/entries`, body: proposed },
+    policy,
+    fetchImpl,
+  );
   let result: RekorEntryResult;
   if (outcome.kind === 'response' && outcome.status === 409) {
     // The same entry is already logged: fetch it by the uuid in the Location header.
     const location = outcome.headers.get('location') ?? '';
     const uuid = location.split('/').pop() ?? '';
-    if (!/^[0-9a-f]{64,80}$/.test(uuid)) fail('REKOR_REJECTED', 'tlog', `Rekor proof missing: entry already exists but Rekor gave no usable location`);
+    if (!/^[0-9a-f]{64,80}$/.test(uuid))
+      fail(
+        'REKOR_REJECTED',
+        'tlog',
+        `Rekor proof missing: entry already exists but Rekor gave no usable location`,
+      );
     result = await fetchEntry(base, uuid, policy, fetchImpl);
-  } else if (outcome.kind === 'unreachable' || outcome.status >= 500 || outcome.status === 408 || outcome.status === 429) {
-    return fail('REKOR_UNAVAILABLE', 'tlog', `Rekor proof missing: Rekor unavailable at ${rekorUrl}: ${describeOutcome(outcome)}`, { url: base });
+  } else if (
+    outcome.kind === 'unreachable' ||
+    outcome.status >= 500 ||
+    outcome.status === 408 ||
+    outcome.status === 429
+  ) {
+    return fail(
+      'REKOR_UNAVAILABLE',
+      'tlog',
+      `Rekor proof missing: Rekor unavailable at ${rekorUrl}: ${describeOutcome(outcome)}`,
+      { url: base },
+    );
   } else if (outcome.status !== 201 && outcome.status !== 200) {
-    return fail('REKOR_REJECTED', 'tlog', `Rekor proof missing: Rekor refused the entry: ${describeOutcome(outcome)}`, { url: base, status: outcome.status });
+    return fail(
+      'REKOR_REJECTED',
+      'tlog',
+      `Rekor proof missing: Rekor refused the entry: ${describeOutcome(outcome)}`,
+      { url: base, status: outcome.status },
+    );
   } else {
     result = parseEntryResponse(outcome.body);
   }
   if (!hasProof(result.entry)) result = await fetchEntry(base, result.uuid, policy, fetchImpl);
   if (!hasProof(result.entry)) {
-    fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: entry ${result.uuid} has no inclusion proof with a checkpoint`, { uuid: result.uuid });
+    fail(
+      'REKOR_PROOF_MISSING',
+      'tlog',
+      `Rekor proof missing: entry ${result.uuid} has no inclusion proof with a checkpoint`,
+      { uuid: result.uuid },
+    );
   }
   if (!result.entry.verification?.signedEntryTimestamp) {
-    fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: entry ${result.uuid} has no signed entry timestamp`, { uuid: result.uuid });
+    fail(
+      'REKOR_PROOF_MISSING',
+      'tlog',
+      `Rekor proof missing: entry ${result.uuid} has no signed entry timestamp`,
+      { uuid: result.uuid },
+    );
   }
   return result;
 }
 
-async function fetchEntry(base: string, uuid: string, policy: RetryPolicy, fetchImpl?: typeof fetch): Promise<RekorEntryResult> {
-  const outcome = await requestJson({ method: 'GET', url: `${base}/api/v1/log/entries/${uuid}` }, policy, fetchImpl);
+async function fetchEntry(
+  base: string,
+  uuid: string,
+  policy: RetryPolicy,
+  fetchImpl?: typeof fetch,
+): Promise<RekorEntryResult> {
+  const outcome = await requestJson(
+    { method: 'GET', url: `${base}/api/v1/log/entries/${uuid}` },
+    policy,
+    fetchImpl,
+  );
   if (outcome.kind !== 'response' || outcome.status !== 200) {
-    const code = outcome.kind === 'unreachable' || outcome.status >= 500 ? 'REKOR_UNAVAILABLE' : 'REKOR_PROOF_MISSING';
-    fail(code, 'tlog', `Rekor proof missing: cannot fetch entry ${uuid}: ${describeOutcome(outcome)}`, { uuid });
+    const code =
+      outcome.kind === 'unreachable' || outcome.status >= 500
+        ? 'REKOR_UNAVAILABLE'
+        : 'REKOR_PROOF_MISSING';
+    fail(
+      code,
+      'tlog',
+      `Rekor proof missing: cannot fetch entry ${uuid}: ${describeOutcome(outcome)}`,
+      { uuid },
+    );
   }
   return parseEntryResponse(outcome.body);
 }
 
 function hasProof(e: RekorLogEntry): boolean {
   const p = e.verification?.inclusionProof;
-  return Boolean(p && typeof p.checkpoint === 'string' && p.checkpoint.length > 0 && Array.isArray(p.hashes) && typeof p.rootHash === 'string');
+  return Boolean(
+    p &&
+    typeof p.checkpoint === 'string' &&
+    p.checkpoint.length > 0 &&
+    Array.isArray(p.hashes) &&
+    typeof p.rootHash === 'string',
+  );
 }
 
 /** `{ uuid: LogEntry }` with exactly one entry, shapes checked. */
 export function parseEntryResponse(body: unknown): RekorEntryResult {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) fail('REKOR_REJECTED', 'tlog', 'Rekor proof missing: Rekor answer is not a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    fail('REKOR_REJECTED', 'tlog', 'Rekor proof missing: Rekor answer is not a JSON object');
   const entries = Object.entries(body as Record<string, unknown>);
-  if (entries.length !== 1) fail('REKOR_REJECTED', 'tlog', `Rekor proof missing: expected one entry in Rekor's answer, got ${entries.length}`);
+  if (entries.length !== 1)
+    fail(
+      'REKOR_REJECTED',
+      'tlog',
+      `Rekor proof missing: expected one entry in Rekor's answer, got ${entries.length}`,
+    );
   const [uuid, raw] = entries[0]!;
   const e = raw as Partial<RekorLogEntry> | null;
   if (
@@ -114,7 +201,12 @@ export function parseEntryResponse(body: unknown): RekorEntryResult {
       /^[0-9a-f]{64}$/.test(p.rootHash) &&
       Array.isArray(p.hashes) &&
       p.hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h));
-    if (!okProof) fail('REKOR_REJECTED', 'tlog', `Rekor proof missing: entry ${uuid} has a malformed inclusion proof`);
+    if (!okProof)
+      fail(
+        'REKOR_REJECTED',
+        'tlog',
+        `Rekor proof missing: entry ${uuid} has a malformed inclusion proof`,
+      );
   }
   return { uuid, entry: e as RekorLogEntry };
 }

@@ -32,14 +32,29 @@ import { logInfo } from '../util/log.js';
 import type { SigningConfig } from './signing-config.js';
 import { planServices, planNeedsTrust, type ServicePlan } from './services.js';
 import { checkTimestamp, requestTimestamp } from './tsa-client.js';
-import { checkLogEntryV2, createEntryRequestV2, keyDetailsFor, uploadEntryV2 } from './rekor-v2-client.js';
-import { certificateIdentities, oidcIssuer, parseCertificate, type Certificate } from '../x509/certificate.js';
+import {
+  checkLogEntryV2,
+  createEntryRequestV2,
+  keyDetailsFor,
+  uploadEntryV2,
+} from './rekor-v2-client.js';
+import {
+  certificateIdentities,
+  oidcIssuer,
+  parseCertificate,
+  type Certificate,
+} from '../x509/certificate.js';
 import { verifyIssuedChain } from '../x509/chain.js';
 import { derToPem } from '../util/pem.js';
 import { defaultSignerConfig, type SignerConfig, type SigningAlgorithm } from './config.js';
 import { createEphemeralKey, type KeyPairGenerator } from './keys.js';
 import { requestSigningCertificate } from './fulcio-client.js';
-import { dsseProposal, hashedRekordProposal, uploadEntry, type RekorEntryResult } from './rekor-client.js';
+import {
+  dsseProposal,
+  hashedRekordProposal,
+  uploadEntry,
+  type RekorEntryResult,
+} from './rekor-client.js';
 import { resolveIdentityToken, type TokenSource } from './token.js';
 
 /**
@@ -47,7 +62,9 @@ import { resolveIdentityToken, type TokenSource } from './token.js';
  * large to hold, hashed in chunks by the caller). `name` is the in-toto subject name.
  * Reading files is the caller's business (the command: commands/attest/sign-run.ts).
  */
-export type SignInput = { kind: 'bytes'; bytes: Uint8Array; name: string } | { kind: 'digest'; sha256: Uint8Array; name: string };
+export type SignInput =
+  | { kind: 'bytes'; bytes: Uint8Array; name: string }
+  | { kind: 'digest'; sha256: Uint8Array; name: string };
 
 export interface SignOptions {
   artifact: SignInput;
@@ -108,24 +125,52 @@ export interface SignResult {
   warnings: string[];
 }
 
-
 export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   const config = opts.config ?? defaultSignerConfig();
   const artifact =
     opts.artifact.kind === 'bytes'
-      ? { digest: sha256(opts.artifact.bytes), bytes: opts.artifact.bytes, name: opts.artifact.name }
+      ? {
+          digest: sha256(opts.artifact.bytes),
+          bytes: opts.artifact.bytes,
+          name: opts.artifact.name,
+        }
       : { digest: opts.artifact.sha256, bytes: undefined, name: opts.artifact.name };
-  if (artifact.digest.length !== 32) fail('INPUT_INVALID', 'input', `a digest to sign must be a 32-byte SHA-256, got ${artifact.digest.length} bytes`);
-  if (opts.fulcioRoots === undefined && config.certificate.validateChain && config.certificate.rootBundlePath !== undefined) {
+  if (artifact.digest.length !== 32)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `a digest to sign must be a 32-byte SHA-256, got ${artifact.digest.length} bytes`,
+    );
+  if (
+    opts.fulcioRoots === undefined &&
+    config.certificate.validateChain &&
+    config.certificate.rootBundlePath !== undefined
+  ) {
     // The config asks for a chain check, and signArtifact reads no files.
-    fail('CONFIG_INVALID', 'config', `certificate.rootBundlePath ${config.certificate.rootBundlePath} is set but its roots were not given: pass fulcioRoots (loadFulcioRoots(config))`);
+    fail(
+      'CONFIG_INVALID',
+      'config',
+      `certificate.rootBundlePath ${config.certificate.rootBundlePath} is set but its roots were not given: pass fulcioRoots (loadFulcioRoots(config))`,
+    );
   }
-  if (opts.predicate && !opts.predicate.type) fail('INPUT_INVALID', 'input', '--predicate needs --predicate-type');
-  const plan = opts.plan ?? planServices(config, opts.signingConfig, { fulcioUrl: opts.fulcioUrl, rekorUrl: opts.rekorUrl }, opts.now !== undefined ? opts.now * 1000 : Date.now());
+  if (opts.predicate && !opts.predicate.type)
+    fail('INPUT_INVALID', 'input', '--predicate needs --predicate-type');
+  const plan =
+    opts.plan ??
+    planServices(
+      config,
+      opts.signingConfig,
+      { fulcioUrl: opts.fulcioUrl, rekorUrl: opts.rekorUrl },
+      opts.now !== undefined ? opts.now * 1000 : Date.now(),
+    );
   const fulcioUrl = plan.fulcio.url;
   const rekorV2 = plan.rekor.some((r) => r.apiVersion === 2);
   if (planNeedsTrust(plan) && !opts.trust) {
-    fail('CONFIG_INVALID', 'config', `${rekorV2 ? 'a Rekor v2 log' : 'a TSA'} is configured, and its answers are checked against a trust root before the bundle is written: pass --trusted-root (or set trustedRoot in signer.yaml)`);
+    fail(
+      'CONFIG_INVALID',
+      'config',
+      `${rekorV2 ? 'a Rekor v2 log' : 'a TSA'} is configured, and its answers are checked against a trust root before the bundle is written: pass --trusted-root (or set trustedRoot in signer.yaml)`,
+    );
   }
 
   // The algorithm is decided before any request (the ambient token request included). A blob
@@ -135,12 +180,20 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   let algorithm = config.algorithms.preferred;
   if (algorithm === 'Ed25519' && !opts.predicate) {
     if (!config.algorithms.allowed.includes('ECDSA_P256')) {
-      fail('CONFIG_INVALID', 'config', `algorithms.preferred Ed25519 cannot sign a blob or digest (Rekor logs a blob as a hashedrekord over its digest, which pure Ed25519 does not sign): add ECDSA_P256 to algorithms.allowed, or sign an attestation (--predicate)`);
+      fail(
+        'CONFIG_INVALID',
+        'config',
+        `algorithms.preferred Ed25519 cannot sign a blob or digest (Rekor logs a blob as a hashedrekord over its digest, which pure Ed25519 does not sign): add ECDSA_P256 to algorithms.allowed, or sign an attestation (--predicate)`,
+      );
     }
     algorithm = 'ECDSA_P256';
-    warnings.push('algorithms.preferred is Ed25519, which cannot sign a blob for Rekor (a hashedrekord records a digest): signing with ECDSA_P256 instead (Ed25519 is used for attestations, --predicate)');
+    warnings.push(
+      'algorithms.preferred is Ed25519, which cannot sign a blob for Rekor (a hashedrekord records a digest): signing with ECDSA_P256 instead (Ed25519 is used for attestations, --predicate)',
+    );
   }
-  logInfo(`signing ${opts.predicate ? `an in-toto attestation (${opts.predicate.type})` : artifact.bytes !== undefined ? 'a blob' : 'a digest'} with ${algorithm}; CA ${fulcioUrl}; Rekor ${plan.rekor.map((r) => `v${r.apiVersion} ${r.url}`).join(', ')}${plan.tsa.length ? `; TSA ${plan.tsa.map((t) => t.url).join(', ')}` : ''}`);
+  logInfo(
+    `signing ${opts.predicate ? `an in-toto attestation (${opts.predicate.type})` : artifact.bytes !== undefined ? 'a blob' : 'a digest'} with ${algorithm}; CA ${fulcioUrl}; Rekor ${plan.rekor.map((r) => `v${r.apiVersion} ${r.url}`).join(', ')}${plan.tsa.length ? `; TSA ${plan.tsa.map((t) => t.url).join(', ')}` : ''}`,
+  );
 
   // 1. The identity token: found and checked before anything leaves this machine.
   const token = await resolveIdentityToken({
@@ -152,9 +205,18 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     timeoutMs: config.fulcio.timeoutMs,
     fetchImpl: opts.fetchImpl,
   });
-  logInfo(`identity token from ${token.source}: issuer ${token.claims.iss}, subject ${token.claims.sub}`);
-  if (config.oidc.issuer !== undefined && token.claims.iss.replace(/\/+$/, '') !== config.oidc.issuer) {
-    fail('OIDC_TOKEN_INVALID', 'signing', `issuer mismatch: token issuer ${JSON.stringify(token.claims.iss)} is not the configured oidc.issuer ${JSON.stringify(config.oidc.issuer)}`);
+  logInfo(
+    `identity token from ${token.source}: issuer ${token.claims.iss}, subject ${token.claims.sub}`,
+  );
+  if (
+    config.oidc.issuer !== undefined &&
+    token.claims.iss.replace(/\/+$/, '') !== config.oidc.issuer
+  ) {
+    fail(
+      'OIDC_TOKEN_INVALID',
+      'signing',
+      `issuer mismatch: token issuer ${JSON.stringify(token.claims.iss)} is not the configured oidc.issuer ${JSON.stringify(config.oidc.issuer)}`,
+    );
   }
 
   const key = createEphemeralKey(algorithm, opts.keyGenerator);
@@ -162,12 +224,25 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
 
   // 3. The certificate.
   const policy = { timeoutMs: plan.fulcio.timeoutMs, retries: plan.fulcio.retries };
-  const issued = await requestSigningCertificate(fulcioUrl, token.token, challengeFor(token.claims), key, policy, opts.fetchImpl);
+  const issued = await requestSigningCertificate(
+    fulcioUrl,
+    token.token,
+    challengeFor(token.claims),
+    key,
+    policy,
+    opts.fetchImpl,
+  );
   const leaf = checkIssuedCertificate(issued.chain, issued.detachedSct, config, opts.fulcioRoots);
-  logInfo(`certificate from ${fulcioUrl}: ${certificateIdentities(leaf)[0]?.value ?? '(no identity)'}, valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}`);
+  logInfo(
+    `certificate from ${fulcioUrl}: ${certificateIdentities(leaf)[0]?.value ?? '(no identity)'}, valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}`,
+  );
   // Before anything is logged: a certificate that is not valid now (a CA whose clock is off)
   // would give a permanent log entry and a bundle that can never verify.
-  checkCertificateWindow(leaf, opts.now !== undefined ? opts.now * 1000 : Date.now(), 'this machine\'s clock');
+  checkCertificateWindow(
+    leaf,
+    opts.now !== undefined ? opts.now * 1000 : Date.now(),
+    "this machine's clock",
+  );
   const leafPem = derToPem(leaf.der);
 
   // 4. The signature and the proposed (Rekor v1) log entry.
@@ -177,13 +252,27 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   let signature: Uint8Array;
   if (opts.predicate) {
     predicateType = opts.predicate.type;
-    const { payload } = buildInTotoStatement([{ name: artifact.name, digest: { sha256: toHex(artifact.digest) } }], opts.predicate.type, opts.predicate.value);
+    const { payload } = buildInTotoStatement(
+      [{ name: artifact.name, digest: { sha256: toHex(artifact.digest) } }],
+      opts.predicate.type,
+      opts.predicate.value,
+    );
     signature = key.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
-    content = { kind: 'dsseEnvelope', payload, payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig: signature, keyid: '' }] };
+    content = {
+      kind: 'dsseEnvelope',
+      payload,
+      payloadType: IN_TOTO_PAYLOAD_TYPE,
+      signatures: [{ sig: signature, keyid: '' }],
+    };
     proposal = dsseProposal(serializeEnvelope(content), leafPem);
   } else {
-    signature = artifact.bytes !== undefined ? key.sign(artifact.bytes) : key.signDigest(artifact.digest);
-    content = { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: artifact.digest }, signature };
+    signature =
+      artifact.bytes !== undefined ? key.sign(artifact.bytes) : key.signDigest(artifact.digest);
+    content = {
+      kind: 'messageSignature',
+      messageDigest: { algorithm: 'SHA2_256', digest: artifact.digest },
+      signature,
+    };
     proposal = hashedRekordProposal(toHex(artifact.digest), signature, leafPem);
   }
   const trust = opts.trust;
@@ -194,7 +283,12 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   const times: TimeValue[] = [];
   const timestamps: SignResult['timestamps'] = [];
   for (const t of plan.tsa) {
-    const answer = await requestTimestamp(t.url, signature, { timeoutMs: t.timeoutMs, retries: t.retries }, opts.fetchImpl);
+    const answer = await requestTimestamp(
+      t.url,
+      signature,
+      { timeoutMs: t.timeoutMs, retries: t.retries },
+      opts.fetchImpl,
+    );
     const verified = checkTimestamp(answer, signature, trust!, leaf, opts.trustSource);
     logInfo(`timestamp from ${t.url}: ${formatTime(verified.time)}`);
     rfc3161Timestamps.push(answer.response);
@@ -212,7 +306,15 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     let entry: TransparencyLogEntry;
     if (r.apiVersion === 2) {
       const request = createEntryRequestV2(content, leaf.der, keyDetailsFor(algorithm));
-      entry = checkLogEntryV2(await uploadEntryV2(r.url, request, rekorPolicy, opts.fetchImpl), { url: r.url, content, leaf, artifactDigest, trust: trust!, times, ...(opts.trustSource ? { trustSource: opts.trustSource } : {}) });
+      entry = checkLogEntryV2(await uploadEntryV2(r.url, request, rekorPolicy, opts.fetchImpl), {
+        url: r.url,
+        content,
+        leaf,
+        artifactDigest,
+        trust: trust!,
+        times,
+        ...(opts.trustSource ? { trustSource: opts.trustSource } : {}),
+      });
       firstUuid ||= entryUuid(entry.canonicalizedBody);
     } else {
       const logged = await uploadEntry(r.url, proposal, rekorPolicy, opts.fetchImpl);
@@ -224,12 +326,24 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
         checkCertificateWindow(leaf, entry.integratedTime * 1000, `the log's integrated time`, 0);
       } catch (e) {
         if (!(e instanceof StellaError)) throw e;
-        throw new StellaError(e.code, e.check, `${e.message}; the entry is in the log at ${r.url} (log index ${entry.logIndex}, UUID ${logged.uuid}) but no bundle was written`, { ...e.details, logIndex: entry.logIndex, uuid: logged.uuid }, { cause: e });
+        throw new StellaError(
+          e.code,
+          e.check,
+          `${e.message}; the entry is in the log at ${r.url} (log index ${entry.logIndex}, UUID ${logged.uuid}) but no bundle was written`,
+          { ...e.details, logIndex: entry.logIndex, uuid: logged.uuid },
+          { cause: e },
+        );
       }
     }
     logInfo(`logged in Rekor v${r.apiVersion} ${r.url}: log index ${entry.logIndex}`);
     tlogEntries.push(entry);
-    tlog.push({ url: r.url, apiVersion: r.apiVersion, logIndex: entry.logIndex, logId: toHex(entry.logId), kind: `${entry.kindVersion.kind}/${entry.kindVersion.version}` });
+    tlog.push({
+      url: r.url,
+      apiVersion: r.apiVersion,
+      logIndex: entry.logIndex,
+      logId: toHex(entry.logId),
+      kind: `${entry.kindVersion.kind}/${entry.kindVersion.version}`,
+    });
   }
   const tlogEntry = tlogEntries[0]!;
 
@@ -237,7 +351,11 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   const bundle: Bundle = {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
     version: '0.3',
-    verificationMaterial: { content: { kind: 'certificate', certificate: leaf.der }, tlogEntries, rfc3161Timestamps },
+    verificationMaterial: {
+      content: { kind: 'certificate', certificate: leaf.der },
+      tlogEntries,
+      rfc3161Timestamps,
+    },
     content,
   };
   const bundleJson = serializeBundle(bundle, { indent: 2 }) + '\n';
@@ -251,7 +369,11 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     issuer: safeIssuer(leaf),
     algorithm,
     tokenSource: token.source,
-    rekor: { uuid: firstUuid, logIndex: tlogEntry.logIndex, integratedTime: tlogEntry.integratedTime },
+    rekor: {
+      uuid: firstUuid,
+      logIndex: tlogEntry.logIndex,
+      integratedTime: tlogEntry.integratedTime,
+    },
     tlog,
     timestamps,
     fulcioUrl,
@@ -267,12 +389,35 @@ const CLOCK_SKEW_MS = 60_000;
  * signature outside its window can never verify. Ends inclusive; `skewMs` tolerates a CA
  * clock slightly ahead of ours (its notBefore a moment in our future).
  */
-export function checkCertificateWindow(leaf: Certificate, atMs: number, clock: string, skewMs = CLOCK_SKEW_MS): void {
+export function checkCertificateWindow(
+  leaf: Certificate,
+  atMs: number,
+  clock: string,
+  skewMs = CLOCK_SKEW_MS,
+): void {
   if (leaf.notAfter < atMs) {
-    fail('CERT_EXPIRED', 'signing', `certificate expired: Fulcio's certificate is valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}, which ended before ${formatTime(atMs)} (${clock}); the CA's clock is probably wrong — a signature with it could never verify, so nothing was signed into the log`, { notBefore: formatTime(leaf.notBefore), notAfter: formatTime(leaf.notAfter), at: formatTime(atMs) });
+    fail(
+      'CERT_EXPIRED',
+      'signing',
+      `certificate expired: Fulcio's certificate is valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}, which ended before ${formatTime(atMs)} (${clock}); the CA's clock is probably wrong — a signature with it could never verify, so nothing was signed into the log`,
+      {
+        notBefore: formatTime(leaf.notBefore),
+        notAfter: formatTime(leaf.notAfter),
+        at: formatTime(atMs),
+      },
+    );
   }
   if (leaf.notBefore > atMs + skewMs) {
-    fail('CERT_EXPIRED', 'signing', `certificate not yet valid: Fulcio's certificate is valid from ${formatTime(leaf.notBefore)}, after ${formatTime(atMs)} (${clock}); the CA's clock (or this one) is wrong — a signature with it could never verify`, { notBefore: formatTime(leaf.notBefore), notAfter: formatTime(leaf.notAfter), at: formatTime(atMs) });
+    fail(
+      'CERT_EXPIRED',
+      'signing',
+      `certificate not yet valid: Fulcio's certificate is valid from ${formatTime(leaf.notBefore)}, after ${formatTime(atMs)} (${clock}); the CA's clock (or this one) is wrong — a signature with it could never verify`,
+      {
+        notBefore: formatTime(leaf.notBefore),
+        notAfter: formatTime(leaf.notAfter),
+        at: formatTime(atMs),
+      },
+    );
   }
 }
 
@@ -280,19 +425,33 @@ export function checkCertificateWindow(leaf: Certificate, atMs: number, clock: s
  * A Rekor v1 answer checked as `stella attest verify` will: the SET by the log the entry names,
  * the inclusion proof and checkpoint signed by that log, its key valid at every verified time.
  */
-function checkLogEntryTrusted(entry: TransparencyLogEntry, trust: TrustMaterial, tsaTimes: readonly TimeValue[], url: string, trustNote: string): void {
+function checkLogEntryTrusted(
+  entry: TransparencyLogEntry,
+  trust: TrustMaterial,
+  tsaTimes: readonly TimeValue[],
+  url: string,
+  trustNote: string,
+): void {
   try {
     const setTime = verifySet(entry, findLog(entry, trust.tlogs));
     verifyTlogEntryInclusion(entry, trust.tlogs, [setTime, ...tsaTimes]);
   } catch (e) {
     if (!(e instanceof StellaError)) throw e;
-    throw new StellaError('REKOR_REJECTED', 'tlog', `Rekor proof missing: Rekor answer from ${url} does not verify${trustNote}: ${e.message}`, { url, logIndex: entry.logIndex }, { cause: e });
+    throw new StellaError(
+      'REKOR_REJECTED',
+      'tlog',
+      `Rekor proof missing: Rekor answer from ${url} does not verify${trustNote}: ${e.message}`,
+      { url, logIndex: entry.logIndex },
+      { cause: e },
+    );
   }
 }
 
 /** Fulcio's challenge: the email for email tokens, else `sub`. */
 function challengeFor(claims: { sub: string; email?: unknown }): string {
-  return typeof claims.email === 'string' && claims.email.includes('@') && !claims.sub.includes(':') ? claims.email : claims.sub;
+  return typeof claims.email === 'string' && claims.email.includes('@') && !claims.sub.includes(':')
+    ? claims.email
+    : claims.sub;
 }
 
 function safeIssuer(leaf: Certificate): string | undefined {
@@ -309,14 +468,36 @@ function safeIssuer(leaf: Certificate): string | undefined {
  * validation (x509/chain.ts: CA flags, names, usages, validity, every signature) and ends at
  * one of them.
  */
-export function checkIssuedCertificate(certs: Certificate[], detachedSct: string | undefined, config: SignerConfig, roots?: Uint8Array[]): Certificate {
+export function checkIssuedCertificate(
+  certs: Certificate[],
+  detachedSct: string | undefined,
+  config: SignerConfig,
+  roots?: Uint8Array[],
+): Certificate {
   const leaf = certs[0]!;
-  if (config.certificate.requireSCT && leaf.embeddedSctList === undefined && detachedSct === undefined) {
-    fail('SCT_MISSING', 'signing', 'Fulcio certificate has no SCT (certificate.requireSCT is true)');
+  if (
+    config.certificate.requireSCT &&
+    leaf.embeddedSctList === undefined &&
+    detachedSct === undefined
+  ) {
+    fail(
+      'SCT_MISSING',
+      'signing',
+      'Fulcio certificate has no SCT (certificate.requireSCT is true)',
+    );
   }
   if (roots !== undefined) {
-    const rootsName = config.certificate.rootBundlePath !== undefined ? `certificate.rootBundlePath ${config.certificate.rootBundlePath}` : 'the given Fulcio roots';
-    const parsed = roots.map((der, i) => parseCertificate(der, { code: 'CONFIG_INVALID', check: 'config', what: `${rootsName}: certificate ${i + 1}` }));
+    const rootsName =
+      config.certificate.rootBundlePath !== undefined
+        ? `certificate.rootBundlePath ${config.certificate.rootBundlePath}`
+        : 'the given Fulcio roots';
+    const parsed = roots.map((der, i) =>
+      parseCertificate(der, {
+        code: 'CONFIG_INVALID',
+        check: 'config',
+        what: `${rootsName}: certificate ${i + 1}`,
+      }),
+    );
     // At the leaf's issuance: Fulcio's clock says when that was (ours may lag it by a second).
     verifyIssuedChain(certs, parsed, [leaf.notBefore], rootsName);
   }
@@ -330,9 +511,19 @@ export function checkIssuedCertificate(certs: Certificate[], detachedSct: string
  * that root and size must be the checkpoint's. The checkpoint's signature is not checked here:
  * the signer does not hold the Rekor key (verifiers check it against their trust root).
  */
-export function checkLogEntry(logged: RekorEntryResult, content: BundleContent, leaf: Certificate): TransparencyLogEntry {
+export function checkLogEntry(
+  logged: RekorEntryResult,
+  content: BundleContent,
+  leaf: Certificate,
+): TransparencyLogEntry {
   const missing = (why: string, options?: { cause?: unknown }): never => {
-    throw new StellaError('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: ${why}`, { uuid: logged.uuid }, options);
+    throw new StellaError(
+      'REKOR_PROOF_MISSING',
+      'tlog',
+      `Rekor proof missing: ${why}`,
+      { uuid: logged.uuid },
+      options,
+    );
   };
   // Errors from the shared parsers and checks keep their message under this one code.
   const proving = <T>(what: string, check: () => T): T => {
@@ -345,14 +536,32 @@ export function checkLogEntry(logged: RekorEntryResult, content: BundleContent, 
     }
   };
   // The bundle this entry would go into, so the code that verifies bundles checks it.
-  const bundle = proving('', () => bundleFromRekorResponse({ content, signer: { certificate: leaf.der }, rekorEntry: logged.entry }));
+  const bundle = proving('', () =>
+    bundleFromRekorResponse({
+      content,
+      signer: { certificate: leaf.der },
+      rekorEntry: logged.entry,
+    }),
+  );
   const entry = bundle.verificationMaterial.tlogEntries[0]!;
   const expectedKind = content.kind === 'messageSignature' ? 'hashedrekord' : 'dsse';
-  if (entry.kindVersion.kind !== expectedKind) missing(`expected a ${expectedKind} entry, got ${entry.kindVersion.kind}`);
-  proving('logged entry is not our signature', () => verifyEntryBinding(entry, bundle, { certificateDer: leaf.der }));
+  if (entry.kindVersion.kind !== expectedKind)
+    missing(`expected a ${expectedKind} entry, got ${entry.kindVersion.kind}`);
+  proving('logged entry is not our signature', () =>
+    verifyEntryBinding(entry, bundle, { certificateDer: leaf.der }),
+  );
   const p = entry.inclusionProof!;
-  proving('inclusion proof does not verify', () => verifyInclusion(p.logIndex, p.treeSize, leafHash(entry.canonicalizedBody), p.hashes, p.rootHash));
+  proving('inclusion proof does not verify', () =>
+    verifyInclusion(
+      p.logIndex,
+      p.treeSize,
+      leafHash(entry.canonicalizedBody),
+      p.hashes,
+      p.rootHash,
+    ),
+  );
   const checkpoint = proving('', () => parseCheckpoint(parseSignedNote(p.checkpoint).text));
-  if (checkpoint.treeSize !== p.treeSize || !bytesEqual(checkpoint.rootHash, p.rootHash)) missing('checkpoint does not commit to the proof\'s tree size and root hash');
+  if (checkpoint.treeSize !== p.treeSize || !bytesEqual(checkpoint.rootHash, p.rootHash))
+    missing("checkpoint does not commit to the proof's tree size and root hash");
   return entry;
 }

@@ -20,7 +20,14 @@
 import { StellaError } from '../errors.js';
 import { parseJsonStrict } from '../util/json.js';
 import { readFileBounded } from '../util/fs.js';
-import { formatTime, formatTimeCompact, parseRfc3339, timeInWindow, windowEndMs, windowStartMs } from '../util/time.js';
+import {
+  formatTime,
+  formatTimeCompact,
+  parseRfc3339,
+  timeInWindow,
+  windowEndMs,
+  windowStartMs,
+} from '../util/time.js';
 
 export const SIGNING_CONFIG_MEDIA_TYPE_V02 = 'application/vnd.dev.sigstore.signingconfig.v0.2+json';
 
@@ -57,13 +64,22 @@ export interface SigningConfig {
   source: string | undefined;
 }
 
-export const SIGNING_CONFIG_LIMITS = { maxBytes: 1024 * 1024, maxServices: 64, maxJsonDepth: 8 } as const;
+export const SIGNING_CONFIG_LIMITS = {
+  maxBytes: 1024 * 1024,
+  maxServices: 64,
+  maxJsonDepth: 8,
+} as const;
 
 type Json = Record<string, unknown>;
 
 /** Read and parse a signing_config.json file. */
 export function loadSigningConfig(path: string, what = 'signing config'): SigningConfig {
-  const bytes = readFileBounded(path, { what, maxBytes: SIGNING_CONFIG_LIMITS.maxBytes, code: 'CONFIG_INVALID', check: 'config' });
+  const bytes = readFileBounded(path, {
+    what,
+    maxBytes: SIGNING_CONFIG_LIMITS.maxBytes,
+    code: 'CONFIG_INVALID',
+    check: 'config',
+  });
   return parseSigningConfig(bytes, path);
 }
 
@@ -82,25 +98,30 @@ export function parseSigningConfig(input: Uint8Array | string, source?: string):
   });
   const set = (v: unknown): boolean => v !== undefined && v !== null;
   const object = (v: unknown, key: string, allowed: readonly string[]): Json => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return bad(key, `must be an object, not ${describe(v)}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      return bad(key, `must be an object, not ${describe(v)}`);
     for (const k of Object.keys(v)) {
-      if (!allowed.includes(k)) bad(key ? `${key}.${k}` : k, `unknown key (allowed: ${allowed.join(', ')})`);
+      if (!allowed.includes(k))
+        bad(key ? `${key}.${k}` : k, `unknown key (allowed: ${allowed.join(', ')})`);
     }
     return v as Json;
   };
   const string = (v: unknown, key: string): string => {
-    if (typeof v !== 'string' || v.length === 0) return bad(key, `must be a non-empty string, not ${describe(v)}`);
+    if (typeof v !== 'string' || v.length === 0)
+      return bad(key, `must be a non-empty string, not ${describe(v)}`);
     return v;
   };
   const uint = (v: unknown, key: string): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) return bad(key, `must be a whole number from 0 to 4294967295, not ${describe(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff)
+      return bad(key, `must be a whole number from 0 to 4294967295, not ${describe(v)}`);
     return v;
   };
   const time = (v: unknown, key: string) => {
     try {
       return parseRfc3339(v, key, { code: 'CONFIG_INVALID', check: 'config' });
     } catch (e) {
-      if (e instanceof StellaError) throw new StellaError(e.code, e.check, `${where}: ${e.message}`, { key }, { cause: e });
+      if (e instanceof StellaError)
+        throw new StellaError(e.code, e.check, `${where}: ${e.message}`, { key }, { cause: e });
       throw e;
     }
   };
@@ -112,24 +133,33 @@ export function parseSigningConfig(input: Uint8Array | string, source?: string):
     } catch {
       return bad(key, `not a URL: ${JSON.stringify(s.slice(0, 200))}`);
     }
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') bad(key, `must be an http(s) URL, got ${u.protocol}`);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:')
+      bad(key, `must be an http(s) URL, got ${u.protocol}`);
     if (u.username || u.password) bad(key, 'must not carry credentials');
     return s.replace(/\/+$/, '');
   };
   const service = (v: unknown, key: string): SigningService => {
     const o = object(v, key, ['url', 'majorApiVersion', 'validFor', 'operator']);
-    for (const r of ['url', 'majorApiVersion', 'validFor', 'operator']) if (!set(o[r])) bad(`${key}.${r}`, 'missing');
+    for (const r of ['url', 'majorApiVersion', 'validFor', 'operator'])
+      if (!set(o[r])) bad(`${key}.${r}`, 'missing');
     const w = object(o['validFor'], `${key}.validFor`, ['start', 'end']);
     if (!set(w['start'])) bad(`${key}.validFor.start`, 'missing');
     const start = windowStartMs(time(w['start'], `${key}.validFor.start`));
     const end = set(w['end']) ? windowEndMs(time(w['end'], `${key}.validFor.end`)) : undefined;
     if (end !== undefined && end < start) bad(`${key}.validFor`, 'end is before start');
-    return { url: url(o['url'], `${key}.url`), majorApiVersion: uint(o['majorApiVersion'], `${key}.majorApiVersion`), validFor: { start, end }, operator: string(o['operator'], `${key}.operator`), where: key };
+    return {
+      url: url(o['url'], `${key}.url`),
+      majorApiVersion: uint(o['majorApiVersion'], `${key}.majorApiVersion`),
+      validFor: { start, end },
+      operator: string(o['operator'], `${key}.operator`),
+      where: key,
+    };
   };
   const services = (v: unknown, key: string): SigningService[] => {
     if (!set(v)) return [];
     if (!Array.isArray(v)) return bad(key, `must be a list, not ${describe(v)}`);
-    if (v.length > SIGNING_CONFIG_LIMITS.maxServices) bad(key, `${v.length} services exceed the limit of ${SIGNING_CONFIG_LIMITS.maxServices}`);
+    if (v.length > SIGNING_CONFIG_LIMITS.maxServices)
+      bad(key, `${v.length} services exceed the limit of ${SIGNING_CONFIG_LIMITS.maxServices}`);
     return v.map((s, i) => service(s, `${key}[${i}]`));
   };
   const configuration = (v: unknown, key: string): ServiceConfiguration | undefined => {
@@ -137,17 +167,35 @@ export function parseSigningConfig(input: Uint8Array | string, source?: string):
     const o = object(v, key, ['selector', 'count']);
     if (!set(o['selector'])) bad(`${key}.selector`, 'missing');
     const selector = o['selector'];
-    if (selector !== 'ALL' && selector !== 'ANY' && selector !== 'EXACT') bad(`${key}.selector`, `must be "ALL", "ANY" or "EXACT", not ${describe(selector)}`);
+    if (selector !== 'ALL' && selector !== 'ANY' && selector !== 'EXACT')
+      bad(`${key}.selector`, `must be "ALL", "ANY" or "EXACT", not ${describe(selector)}`);
     const count = set(o['count']) ? uint(o['count'], `${key}.count`) : undefined;
-    if (selector === 'EXACT' && (count === undefined || count === 0)) bad(`${key}.count`, 'EXACT needs a count greater than 0');
-    if (selector !== 'EXACT' && count !== undefined && count !== 0) bad(`${key}.count`, `is only used with EXACT, not ${String(selector)}`);
-    return { selector: selector as ServiceSelector, count: selector === 'EXACT' ? count : undefined };
+    if (selector === 'EXACT' && (count === undefined || count === 0))
+      bad(`${key}.count`, 'EXACT needs a count greater than 0');
+    if (selector !== 'EXACT' && count !== undefined && count !== 0)
+      bad(`${key}.count`, `is only used with EXACT, not ${String(selector)}`);
+    return {
+      selector: selector as ServiceSelector,
+      count: selector === 'EXACT' ? count : undefined,
+    };
   };
 
-  const root = object(doc, '', ['mediaType', 'caUrls', 'oidcUrls', 'rekorTlogUrls', 'rekorTlogConfig', 'tsaUrls', 'tsaConfig']);
+  const root = object(doc, '', [
+    'mediaType',
+    'caUrls',
+    'oidcUrls',
+    'rekorTlogUrls',
+    'rekorTlogConfig',
+    'tsaUrls',
+    'tsaConfig',
+  ]);
   if (!set(root['mediaType'])) bad('mediaType', 'missing');
   const mediaType = string(root['mediaType'], 'mediaType');
-  if (mediaType !== SIGNING_CONFIG_MEDIA_TYPE_V02) bad('mediaType', `${JSON.stringify(mediaType.slice(0, 100))} is not supported (only ${SIGNING_CONFIG_MEDIA_TYPE_V02})`);
+  if (mediaType !== SIGNING_CONFIG_MEDIA_TYPE_V02)
+    bad(
+      'mediaType',
+      `${JSON.stringify(mediaType.slice(0, 100))} is not supported (only ${SIGNING_CONFIG_MEDIA_TYPE_V02})`,
+    );
   const cfg: SigningConfig = {
     mediaType,
     caUrls: services(root['caUrls'], 'caUrls'),
@@ -159,9 +207,12 @@ export function parseSigningConfig(input: Uint8Array | string, source?: string):
     source,
   };
   if (cfg.caUrls.length === 0) bad('caUrls', 'lists no certificate authority');
-  if (cfg.rekorTlogUrls.length === 0) bad('rekorTlogUrls', 'lists no Rekor log (Stella always logs a signature)');
-  if (!cfg.rekorTlogConfig) bad('rekorTlogConfig', 'missing (how to choose among rekorTlogUrls: ANY, ALL or EXACT)');
-  if (cfg.tsaUrls.length > 0 && !cfg.tsaConfig) bad('tsaConfig', 'missing (how to choose among tsaUrls: ANY, ALL or EXACT)');
+  if (cfg.rekorTlogUrls.length === 0)
+    bad('rekorTlogUrls', 'lists no Rekor log (Stella always logs a signature)');
+  if (!cfg.rekorTlogConfig)
+    bad('rekorTlogConfig', 'missing (how to choose among rekorTlogUrls: ANY, ALL or EXACT)');
+  if (cfg.tsaUrls.length > 0 && !cfg.tsaConfig)
+    bad('tsaConfig', 'missing (how to choose among tsaUrls: ANY, ALL or EXACT)');
   return cfg;
 }
 
@@ -170,7 +221,9 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v);
   if (typeof v === 'object') return 'an object';
-  return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? `${typeof v} ${String(v)}` : typeof v;
+  return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint'
+    ? `${typeof v} ${String(v)}`
+    : typeof v;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -186,31 +239,76 @@ export interface SelectedServices {
 }
 
 function selectionError(cfg: SigningConfig, key: string, message: string): never {
-  throw new StellaError('CONFIG_INVALID', 'config', `${cfg.source ?? 'signing config'}: ${key}: ${message}`, { key });
+  throw new StellaError(
+    'CONFIG_INVALID',
+    'config',
+    `${cfg.source ?? 'signing config'}: ${key}: ${message}`,
+    { key },
+  );
 }
 
 /** Services of the highest supported API version valid at `now`, newest start first. */
-function candidates(cfg: SigningConfig, list: SigningService[], supported: readonly number[], now: number, key: string, what: string): SigningService[] {
+function candidates(
+  cfg: SigningConfig,
+  list: SigningService[],
+  supported: readonly number[],
+  now: number,
+  key: string,
+  what: string,
+): SigningService[] {
   if (list.length === 0) selectionError(cfg, key, `lists no ${what}`);
   const versions = [...supported].sort((a, b) => b - a);
   const supportedOnes = list.filter((s) => versions.includes(s.majorApiVersion));
   if (supportedOnes.length === 0) {
-    selectionError(cfg, key, `no ${what} with an API version Stella supports (${versions.join(', ')}): ${list.map((s) => `${s.where} has majorApiVersion ${s.majorApiVersion}`).join('; ')}`);
+    selectionError(
+      cfg,
+      key,
+      `no ${what} with an API version Stella supports (${versions.join(', ')}): ${list.map((s) => `${s.where} has majorApiVersion ${s.majorApiVersion}`).join('; ')}`,
+    );
   }
   for (const v of versions) {
-    const valid = supportedOnes.filter((s) => s.majorApiVersion === v && timeInWindow(now, s.validFor.start, s.validFor.end));
+    const valid = supportedOnes.filter(
+      (s) => s.majorApiVersion === v && timeInWindow(now, s.validFor.start, s.validFor.end),
+    );
     // Stable sort: file order among equal starts.
-    if (valid.length > 0) return valid.map((s, i) => ({ s, i })).sort((a, b) => b.s.validFor.start - a.s.validFor.start || a.i - b.i).map((x) => x.s);
+    if (valid.length > 0)
+      return valid
+        .map((s, i) => ({ s, i }))
+        .sort((a, b) => b.s.validFor.start - a.s.validFor.start || a.i - b.i)
+        .map((x) => x.s);
   }
-  const windows = supportedOnes.map((s) => `${s.where} valid ${formatTimeCompact(s.validFor.start)}..${s.validFor.end === undefined ? 'open' : formatTimeCompact(s.validFor.end)}`);
-  return selectionError(cfg, key, `no ${what} is valid at ${formatTime(now)}: ${windows.join('; ')}`);
+  const windows = supportedOnes.map(
+    (s) =>
+      `${s.where} valid ${formatTimeCompact(s.validFor.start)}..${s.validFor.end === undefined ? 'open' : formatTimeCompact(s.validFor.end)}`,
+  );
+  return selectionError(
+    cfg,
+    key,
+    `no ${what} is valid at ${formatTime(now)}: ${windows.join('; ')}`,
+  );
 }
 
-function selectOne(cfg: SigningConfig, list: SigningService[], supported: readonly number[], now: number, key: string, what: string): SigningService {
+function selectOne(
+  cfg: SigningConfig,
+  list: SigningService[],
+  supported: readonly number[],
+  now: number,
+  key: string,
+  what: string,
+): SigningService {
   return candidates(cfg, list, supported, now, key, what)[0]!;
 }
 
-function selectMany(cfg: SigningConfig, list: SigningService[], config: ServiceConfiguration, supported: readonly number[], now: number, key: string, configKey: string, what: string): SigningService[] {
+function selectMany(
+  cfg: SigningConfig,
+  list: SigningService[],
+  config: ServiceConfiguration,
+  supported: readonly number[],
+  now: number,
+  key: string,
+  configKey: string,
+  what: string,
+): SigningService[] {
   const seen = new Set<string>();
   const perOperator = candidates(cfg, list, supported, now, key, what).filter((s) => {
     if (seen.has(s.operator)) return false;
@@ -224,7 +322,11 @@ function selectMany(cfg: SigningConfig, list: SigningService[], config: ServiceC
       return perOperator.slice(0, 1);
     case 'EXACT':
       if (perOperator.length < config.count!) {
-        selectionError(cfg, `${configKey}.count`, `EXACT ${config.count} ${what}s needed, but only ${perOperator.length} of distinct operators ${perOperator.length === 1 ? 'is' : 'are'} valid now with API version ${perOperator[0]!.majorApiVersion}`);
+        selectionError(
+          cfg,
+          `${configKey}.count`,
+          `EXACT ${config.count} ${what}s needed, but only ${perOperator.length} of distinct operators ${perOperator.length === 1 ? 'is' : 'are'} valid now with API version ${perOperator[0]!.majorApiVersion}`,
+        );
       }
       return perOperator.slice(0, config.count);
   }
@@ -232,14 +334,47 @@ function selectMany(cfg: SigningConfig, list: SigningService[], config: ServiceC
 
 /** Pick the services to sign with at `now` (ms), by the rules in the module comment. */
 export function selectSigningServices(cfg: SigningConfig, now: number): SelectedServices {
-  const ca = selectOne(cfg, cfg.caUrls, SUPPORTED_API_VERSIONS.ca, now, 'caUrls', 'certificate authority');
-  const oidc = cfg.oidcUrls.length > 0 ? selectOne(cfg, cfg.oidcUrls, SUPPORTED_API_VERSIONS.oidc, now, 'oidcUrls', 'OIDC provider') : undefined;
-  const rekor = selectMany(cfg, cfg.rekorTlogUrls, cfg.rekorTlogConfig!, SUPPORTED_API_VERSIONS.rekor, now, 'rekorTlogUrls', 'rekorTlogConfig', 'Rekor log');
+  const ca = selectOne(
+    cfg,
+    cfg.caUrls,
+    SUPPORTED_API_VERSIONS.ca,
+    now,
+    'caUrls',
+    'certificate authority',
+  );
+  const oidc =
+    cfg.oidcUrls.length > 0
+      ? selectOne(cfg, cfg.oidcUrls, SUPPORTED_API_VERSIONS.oidc, now, 'oidcUrls', 'OIDC provider')
+      : undefined;
+  const rekor = selectMany(
+    cfg,
+    cfg.rekorTlogUrls,
+    cfg.rekorTlogConfig!,
+    SUPPORTED_API_VERSIONS.rekor,
+    now,
+    'rekorTlogUrls',
+    'rekorTlogConfig',
+    'Rekor log',
+  );
   const rekorApiVersion = rekor[0]!.majorApiVersion as 1 | 2;
   let tsa: SigningService[] = [];
-  if (cfg.tsaUrls.length > 0) tsa = selectMany(cfg, cfg.tsaUrls, cfg.tsaConfig!, SUPPORTED_API_VERSIONS.tsa, now, 'tsaUrls', 'tsaConfig', 'timestamp authority');
+  if (cfg.tsaUrls.length > 0)
+    tsa = selectMany(
+      cfg,
+      cfg.tsaUrls,
+      cfg.tsaConfig!,
+      SUPPORTED_API_VERSIONS.tsa,
+      now,
+      'tsaUrls',
+      'tsaConfig',
+      'timestamp authority',
+    );
   if (rekorApiVersion === 2 && tsa.length === 0) {
-    selectionError(cfg, 'tsaUrls', 'a Rekor v2 log was chosen, and Rekor v2 gives no signed entry timestamp: the signing config must list a timestamp authority');
+    selectionError(
+      cfg,
+      'tsaUrls',
+      'a Rekor v2 log was chosen, and Rekor v2 gives no signed entry timestamp: the signing config must list a timestamp authority',
+    );
   }
   return { ca, oidc, rekor, rekorApiVersion, tsa };
 }
@@ -268,10 +403,14 @@ export function renderSigningConfig(c: SigningConfigInput): string {
   const svc = (s: SigningServiceInput) => ({
     url: s.url,
     majorApiVersion: s.majorApiVersion,
-    validFor: s.validFor.end === undefined ? { start: formatTimeCompact(s.validFor.start) } : { start: formatTimeCompact(s.validFor.start), end: formatTimeCompact(s.validFor.end) },
+    validFor:
+      s.validFor.end === undefined
+        ? { start: formatTimeCompact(s.validFor.start) }
+        : { start: formatTimeCompact(s.validFor.start), end: formatTimeCompact(s.validFor.end) },
     operator: s.operator,
   });
-  const sel = (x: { selector: ServiceSelector; count?: number }) => (x.count === undefined ? { selector: x.selector } : { selector: x.selector, count: x.count });
+  const sel = (x: { selector: ServiceSelector; count?: number }) =>
+    x.count === undefined ? { selector: x.selector } : { selector: x.selector, count: x.count };
   const doc = {
     mediaType: SIGNING_CONFIG_MEDIA_TYPE_V02,
     caUrls: c.caUrls.map(svc),

@@ -49,20 +49,42 @@ export interface TokenOptions {
 
 /** A NumericDate claim (RFC 7519: seconds, a fraction allowed), bounded to Stella's time range. */
 function numericDate(v: unknown, claim: string): number {
-  return boundedSeconds(v, `identity token "${claim}" claim`, { code: 'OIDC_TOKEN_INVALID', check: 'signing' }, { fraction: true });
+  return boundedSeconds(
+    v,
+    `identity token "${claim}" claim`,
+    { code: 'OIDC_TOKEN_INVALID', check: 'signing' },
+    { fraction: true },
+  );
 }
 
 /** Decode a JWT's claims without verifying it (the CA does that). */
 export function decodeTokenClaims(token: string): TokenClaims {
-  const jwt = decodeJwt(token, { code: 'OIDC_TOKEN_INVALID', check: 'signing', what: 'identity token' });
+  const jwt = decodeJwt(token, {
+    code: 'OIDC_TOKEN_INVALID',
+    check: 'signing',
+    what: 'identity token',
+  });
   // Unsigned tokens exist (alg "none"); no issuer Fulcio trusts makes them.
-  if (jwt.signature.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token is not a JWT (expected three dot-separated parts; the signature is empty)');
+  if (jwt.signature.length === 0)
+    fail(
+      'OIDC_TOKEN_INVALID',
+      'signing',
+      'identity token is not a JWT (expected three dot-separated parts; the signature is empty)',
+    );
   const claims = jwt.payload;
   const { iss, sub, aud, exp, iat, nbf } = claims;
-  if (typeof iss !== 'string' || iss.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "iss" claim');
-  if (typeof sub !== 'string' || sub.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "sub" claim');
-  if (exp === undefined) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no numeric "exp" claim');
-  const audList = typeof aud === 'string' ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === 'string') ? (aud) : undefined;
+  if (typeof iss !== 'string' || iss.length === 0)
+    fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "iss" claim');
+  if (typeof sub !== 'string' || sub.length === 0)
+    fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "sub" claim');
+  if (exp === undefined)
+    fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no numeric "exp" claim');
+  const audList =
+    typeof aud === 'string'
+      ? [aud]
+      : Array.isArray(aud) && aud.every((a) => typeof a === 'string')
+        ? aud
+        : undefined;
   if (!audList) fail('OIDC_TOKEN_INVALID', 'signing', 'identity token has no "aud" claim');
   return {
     ...claims,
@@ -79,14 +101,23 @@ export function decodeTokenClaims(token: string): TokenClaims {
 /** Refuse a token that has expired (or is not yet valid) at `now` (seconds). */
 export function assertTokenUsable(claims: TokenClaims, now: number): void {
   if (claims.exp <= now) {
-    fail('OIDC_TOKEN_EXPIRED', 'signing', `OIDC token expired at ${formatTime(Math.floor(claims.exp * 1000))} (issuer ${claims.iss}); get a fresh token`, {
-      exp: claims.exp,
-      now,
-    });
+    fail(
+      'OIDC_TOKEN_EXPIRED',
+      'signing',
+      `OIDC token expired at ${formatTime(Math.floor(claims.exp * 1000))} (issuer ${claims.iss}); get a fresh token`,
+      {
+        exp: claims.exp,
+        now,
+      },
+    );
   }
   // A small allowance for clock skew between the CI runner and the issuer.
   if (claims.nbf !== undefined && claims.nbf > now + 60) {
-    fail('OIDC_TOKEN_INVALID', 'signing', `OIDC token is not valid before ${formatTime(Math.floor(claims.nbf * 1000))}`);
+    fail(
+      'OIDC_TOKEN_INVALID',
+      'signing',
+      `OIDC token is not valid before ${formatTime(Math.floor(claims.nbf * 1000))}`,
+    );
   }
 }
 
@@ -100,9 +131,13 @@ export async function resolveIdentityToken(opts: TokenOptions = {}): Promise<Res
   return { token: found.token.trim(), claims, source: found.source };
 }
 
-async function findToken(opts: TokenOptions, env: NodeJS.ProcessEnv): Promise<{ token: string; source: TokenSource }> {
+async function findToken(
+  opts: TokenOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<{ token: string; source: TokenSource }> {
   if (opts.explicit !== undefined) {
-    if (opts.explicit.trim() === '') fail('OIDC_TOKEN_MISSING', 'signing', '--identity-token is empty');
+    if (opts.explicit.trim() === '')
+      fail('OIDC_TOKEN_MISSING', 'signing', '--identity-token is empty');
     return { token: opts.explicit, source: 'flag' };
   }
   if (env.STELLAOPS_OIDC_TOKEN) return { token: env.STELLAOPS_OIDC_TOKEN, source: 'env' };
@@ -110,27 +145,55 @@ async function findToken(opts: TokenOptions, env: NodeJS.ProcessEnv): Promise<{ 
     if (env.SIGSTORE_ID_TOKEN) return { token: env.SIGSTORE_ID_TOKEN, source: 'gitlab-ci' };
     if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
       const source: TokenSource = env.GITEA_ACTIONS === 'true' ? 'gitea-actions' : 'github-actions';
-      const token = await requestActionsToken(env.ACTIONS_ID_TOKEN_REQUEST_URL, env.ACTIONS_ID_TOKEN_REQUEST_TOKEN, opts, source);
+      const token = await requestActionsToken(
+        env.ACTIONS_ID_TOKEN_REQUEST_URL,
+        env.ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+        opts,
+        source,
+      );
       return { token, source };
     }
     if (env.GITHUB_ACTIONS === 'true' || env.GITEA_ACTIONS === 'true') {
-      fail('OIDC_TOKEN_MISSING', 'signing', 'no OIDC token: running in Actions but ACTIONS_ID_TOKEN_REQUEST_URL is not set; add `permissions: id-token: write` to the job');
+      fail(
+        'OIDC_TOKEN_MISSING',
+        'signing',
+        'no OIDC token: running in Actions but ACTIONS_ID_TOKEN_REQUEST_URL is not set; add `permissions: id-token: write` to the job',
+      );
     }
     if (env.GITLAB_CI === 'true') {
-      fail('OIDC_TOKEN_MISSING', 'signing', 'no OIDC token: running in GitLab CI but SIGSTORE_ID_TOKEN is not set; add `id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore` to the job');
+      fail(
+        'OIDC_TOKEN_MISSING',
+        'signing',
+        'no OIDC token: running in GitLab CI but SIGSTORE_ID_TOKEN is not set; add `id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore` to the job',
+      );
     }
   }
-  return fail('OIDC_TOKEN_MISSING', 'signing', 'no OIDC token: pass --identity-token, set STELLAOPS_OIDC_TOKEN, or run in a CI job with OIDC enabled');
+  return fail(
+    'OIDC_TOKEN_MISSING',
+    'signing',
+    'no OIDC token: pass --identity-token, set STELLAOPS_OIDC_TOKEN, or run in a CI job with OIDC enabled',
+  );
 }
 
 /** The GitHub Actions (and Gitea Actions) token request: GET url&audience=..., bearer auth, {"value": jwt}. */
-async function requestActionsToken(requestUrl: string, bearer: string, opts: TokenOptions, source: TokenSource): Promise<string> {
+async function requestActionsToken(
+  requestUrl: string,
+  bearer: string,
+  opts: TokenOptions,
+  source: TokenSource,
+): Promise<string> {
   const doFetch = opts.fetchImpl ?? fetch;
   let url: URL;
   try {
     url = new URL(requestUrl);
   } catch (e) {
-    return fail('OIDC_TOKEN_MISSING', 'signing', `ACTIONS_ID_TOKEN_REQUEST_URL is not a URL`, undefined, { cause: e });
+    return fail(
+      'OIDC_TOKEN_MISSING',
+      'signing',
+      `ACTIONS_ID_TOKEN_REQUEST_URL is not a URL`,
+      undefined,
+      { cause: e },
+    );
   }
   url.searchParams.set('audience', opts.audience ?? 'sigstore');
   let res: Response;
@@ -140,16 +203,34 @@ async function requestActionsToken(requestUrl: string, bearer: string, opts: Tok
       signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
     });
   } catch (e) {
-    return fail('OIDC_TOKEN_MISSING', 'signing', `${source}: OIDC token request failed: ${(e as Error).message}`, undefined, { cause: e });
+    return fail(
+      'OIDC_TOKEN_MISSING',
+      'signing',
+      `${source}: OIDC token request failed: ${(e as Error).message}`,
+      undefined,
+      { cause: e },
+    );
   }
-  if (!res.ok) fail('OIDC_TOKEN_MISSING', 'signing', `${source}: OIDC token request returned HTTP ${res.status}`);
+  if (!res.ok)
+    fail(
+      'OIDC_TOKEN_MISSING',
+      'signing',
+      `${source}: OIDC token request returned HTTP ${res.status}`,
+    );
   let body: unknown;
   try {
     body = await res.json();
   } catch (e) {
-    return fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response is not JSON`, undefined, { cause: e });
+    return fail(
+      'OIDC_TOKEN_INVALID',
+      'signing',
+      `${source}: OIDC token response is not JSON`,
+      undefined,
+      { cause: e },
+    );
   }
   const value = (body as { value?: unknown } | null)?.value;
-  if (typeof value !== 'string' || value.length === 0) fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response has no "value"`);
+  if (typeof value !== 'string' || value.length === 0)
+    fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response has no "value"`);
   return value;
 }

@@ -12,7 +12,13 @@
 import { randomBytes } from 'node:crypto';
 import { StellaError } from '../errors.js';
 import { sha256 } from '../crypto.js';
-import { parseTimeStampResp, encodeTimeStampReq, PKI_STATUS, TIMESTAMP_QUERY_CONTENT_TYPE, TIMESTAMP_REPLY_CONTENT_TYPE } from '../timestamp/request.js';
+import {
+  parseTimeStampResp,
+  encodeTimeStampReq,
+  PKI_STATUS,
+  TIMESTAMP_QUERY_CONTENT_TYPE,
+  TIMESTAMP_REPLY_CONTENT_TYPE,
+} from '../timestamp/request.js';
 import { verifyRfc3161Timestamp, type VerifiedTimestamp } from '../timestamp/rfc3161.js';
 import type { TrustMaterial } from '../model/trust-material.js';
 import { formatTime } from '../util/time.js';
@@ -35,20 +41,50 @@ function unavailable(url: string, why: string): never {
 }
 
 function rejected(url: string, why: string, cause?: unknown): never {
-  throw new StellaError('TSA_REJECTED', 'signing', `TSA at ${url}: ${why}`, { url }, cause === undefined ? undefined : { cause });
+  throw new StellaError(
+    'TSA_REJECTED',
+    'signing',
+    `TSA at ${url}: ${why}`,
+    { url },
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** Ask the TSA at `url` (the full URL, as a signing config's tsaUrls give it) to stamp `signature`. */
-export async function requestTimestamp(url: string, signature: Uint8Array, policy: RetryPolicy, fetchImpl?: typeof fetch): Promise<TimestampResponse> {
+export async function requestTimestamp(
+  url: string,
+  signature: Uint8Array,
+  policy: RetryPolicy,
+  fetchImpl?: typeof fetch,
+): Promise<TimestampResponse> {
   // A positive 63-bit nonce: the answer must repeat it (RFC 3161 §2.4.2), so it cannot be an old one replayed.
   const nonce = BigInt(`0x${randomBytes(8).toString('hex')}`) & 0x7fffffffffffffffn || 1n;
-  const body = encodeTimeStampReq({ hash: 'sha256', digest: sha256(signature), nonce, certReq: true });
-  const outcome = await requestBytes({ url, body, contentType: TIMESTAMP_QUERY_CONTENT_TYPE, accept: TIMESTAMP_REPLY_CONTENT_TYPE }, policy, fetchImpl, MAX_TIMESTAMP_RESPONSE_BYTES);
+  const body = encodeTimeStampReq({
+    hash: 'sha256',
+    digest: sha256(signature),
+    nonce,
+    certReq: true,
+  });
+  const outcome = await requestBytes(
+    { url, body, contentType: TIMESTAMP_QUERY_CONTENT_TYPE, accept: TIMESTAMP_REPLY_CONTENT_TYPE },
+    policy,
+    fetchImpl,
+    MAX_TIMESTAMP_RESPONSE_BYTES,
+  );
   if (outcome.kind === 'unreachable') return unavailable(url, describeOutcome(outcome));
-  if (outcome.status >= 500 || outcome.status === 408 || outcome.status === 429) unavailable(url, `HTTP ${outcome.status} (${outcome.attempts} attempt${outcome.attempts === 1 ? '' : 's'})`);
-  if (outcome.status !== 200) rejected(url, `refused the request: HTTP ${outcome.status}${refusalText(outcome.body)}`);
+  if (outcome.status >= 500 || outcome.status === 408 || outcome.status === 429)
+    unavailable(
+      url,
+      `HTTP ${outcome.status} (${outcome.attempts} attempt${outcome.attempts === 1 ? '' : 's'})`,
+    );
+  if (outcome.status !== 200)
+    rejected(url, `refused the request: HTTP ${outcome.status}${refusalText(outcome.body)}`);
   const type = outcome.contentType.split(';')[0]!.trim().toLowerCase();
-  if (type !== TIMESTAMP_REPLY_CONTENT_TYPE) rejected(url, `answered with content type ${JSON.stringify(outcome.contentType)}, not ${TIMESTAMP_REPLY_CONTENT_TYPE}`);
+  if (type !== TIMESTAMP_REPLY_CONTENT_TYPE)
+    rejected(
+      url,
+      `answered with content type ${JSON.stringify(outcome.contentType)}, not ${TIMESTAMP_REPLY_CONTENT_TYPE}`,
+    );
   return { url, response: outcome.body, nonce };
 }
 
@@ -57,7 +93,9 @@ function refusalText(body: Uint8Array): string {
     const r = parseTimeStampResp(body);
     return r.statusText ? `: ${r.statusText}` : `: status ${r.status}`;
   } catch {
-    const text = Buffer.from(body.subarray(0, 200)).toString('utf8').replace(/[^\x20-\x7e]/g, '');
+    const text = Buffer.from(body.subarray(0, 200))
+      .toString('utf8')
+      .replace(/[^\x20-\x7e]/g, '');
     return text ? `: ${text}` : '';
   }
 }
@@ -67,7 +105,13 @@ function refusalText(body: Uint8Array): string {
  * token over `signature` by a trusted TSA (verifyRfc3161Timestamp), our nonce, and a time at
  * which the signing certificate was valid. Returns the verified time.
  */
-export function checkTimestamp(t: TimestampResponse, signature: Uint8Array, trust: TrustMaterial, leaf: Certificate | undefined, trustSource?: string): VerifiedTimestamp {
+export function checkTimestamp(
+  t: TimestampResponse,
+  signature: Uint8Array,
+  trust: TrustMaterial,
+  leaf: Certificate | undefined,
+  trustSource?: string,
+): VerifiedTimestamp {
   let status;
   try {
     status = parseTimeStampResp(t.response);
@@ -75,7 +119,10 @@ export function checkTimestamp(t: TimestampResponse, signature: Uint8Array, trus
     return rejected(t.url, `the answer is not a TimeStampResp: ${(e as Error).message}`, e);
   }
   if (status.status !== PKI_STATUS.granted && status.status !== PKI_STATUS.grantedWithMods) {
-    rejected(t.url, `refused to stamp (PKIStatus ${status.status}${status.statusText ? `: ${status.statusText}` : ''})`);
+    rejected(
+      t.url,
+      `refused to stamp (PKIStatus ${status.status}${status.statusText ? `: ${status.statusText}` : ''})`,
+    );
   }
   if (!status.token) rejected(t.url, 'granted, but the answer carries no token');
   let verified: VerifiedTimestamp;
@@ -83,11 +130,22 @@ export function checkTimestamp(t: TimestampResponse, signature: Uint8Array, trus
     verified = verifyRfc3161Timestamp(t.response, signature, trust.timestampAuthorities);
   } catch (e) {
     if (!(e instanceof StellaError)) throw e;
-    return rejected(t.url, `the timestamp does not verify${trustSource ? ` against the ${trustSource}` : ''}: ${e.message}`, e);
+    return rejected(
+      t.url,
+      `the timestamp does not verify${trustSource ? ` against the ${trustSource}` : ''}: ${e.message}`,
+      e,
+    );
   }
-  if (verified.tstInfo.nonce !== t.nonce) rejected(t.url, `the timestamp carries nonce ${String(verified.tstInfo.nonce)}, not the ${String(t.nonce)} asked for`);
+  if (verified.tstInfo.nonce !== t.nonce)
+    rejected(
+      t.url,
+      `the timestamp carries nonce ${String(verified.tstInfo.nonce)}, not the ${String(t.nonce)} asked for`,
+    );
   if (leaf && !certValidAt(leaf, verified.time)) {
-    rejected(t.url, `the timestamp's time ${formatTime(verified.time)} is outside the signing certificate's validity (${formatTime(leaf.notBefore)}..${formatTime(leaf.notAfter)})`);
+    rejected(
+      t.url,
+      `the timestamp's time ${formatTime(verified.time)} is outside the signing certificate's validity (${formatTime(leaf.notBefore)}..${formatTime(leaf.notAfter)})`,
+    );
   }
   return verified;
 }

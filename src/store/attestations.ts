@@ -48,7 +48,10 @@ export interface SaveAttestationInput {
   createdAt?: number;
 }
 
-export function resolveAttestationStorePath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveAttestationStorePath(
+  flag?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (flag) return resolve(flag);
   const fromEnv = env[ATTESTATION_STORE_ENV];
   if (fromEnv) return resolve(fromEnv);
@@ -56,8 +59,10 @@ export function resolveAttestationStorePath(flag?: string, env: NodeJS.ProcessEn
 }
 
 function defaultDataDir(env: NodeJS.ProcessEnv): string {
-  if (process.platform === 'win32') return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'stella');
-  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'stella');
+  if (process.platform === 'win32')
+    return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'stella');
+  if (process.platform === 'darwin')
+    return join(homedir(), 'Library', 'Application Support', 'stella');
   return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'stella');
 }
 
@@ -98,11 +103,22 @@ CREATE INDEX attestations_by_artifact ON attestations (artifact_digest, created_
 export type AttestationStoreMode = 'read' | 'write';
 
 function refuseForeign(path: string, why: string): never {
-  return fail('STORE_FOREIGN', 'attestation-store', `${path} is not a Stella attestation store (${why}); it was left untouched`, { path });
+  return fail(
+    'STORE_FOREIGN',
+    'attestation-store',
+    `${path} is not a Stella attestation store (${why}); it was left untouched`,
+    { path },
+  );
 }
 
 function corrupt(path: string, why: string, e?: unknown): never {
-  throw new StellaError('STORE_CORRUPT', 'attestation-store', `attestation store ${path} ${why}`, { path }, e === undefined ? undefined : { cause: e });
+  throw new StellaError(
+    'STORE_CORRUPT',
+    'attestation-store',
+    `attestation store ${path} ${why}`,
+    { path },
+    e === undefined ? undefined : { cause: e },
+  );
 }
 
 export class AttestationStore {
@@ -120,16 +136,31 @@ export class AttestationStore {
   static open(path: string, mode: AttestationStoreMode): AttestationStore {
     let file: ReturnType<typeof readSqliteHeader>;
     try {
-      file = readSqliteHeader(path, { what: 'attestation store', code: 'STORE_CORRUPT', check: 'attestation-store' });
+      file = readSqliteHeader(path, {
+        what: 'attestation store',
+        code: 'STORE_CORRUPT',
+        check: 'attestation-store',
+      });
     } catch (e) {
       return corrupt(path, `cannot be read: ${(e as Error).message}`, e);
     }
     let creating = false;
     switch (file.kind) {
       case 'missing':
-        if (mode === 'read') fail('NO_ATTESTATIONS_FOUND', 'attestation-store', `no attestations found: attestation store ${path} does not exist`, { path });
+        if (mode === 'read')
+          fail(
+            'NO_ATTESTATIONS_FOUND',
+            'attestation-store',
+            `no attestations found: attestation store ${path} does not exist`,
+            { path },
+          );
         try {
-          makeFolder(dirname(path), { what: 'attestation store folder', code: 'STORE_CORRUPT', check: 'attestation-store', mode: 0o700 });
+          makeFolder(dirname(path), {
+            what: 'attestation store folder',
+            code: 'STORE_CORRUPT',
+            check: 'attestation-store',
+            mode: 0o700,
+          });
         } catch (e) {
           corrupt(path, `cannot be created: ${(e as Error).message}`, e);
         }
@@ -148,12 +179,21 @@ export class AttestationStore {
       case 'sqlite':
         // Application id 0 at schema 1: maybe a store from before stores were marked; SQLite's
         // read of its schema below decides.
-        if (file.walPending || file.applicationId === ATTESTATION_STORE_APPLICATION_ID || (file.applicationId === 0 && file.userVersion === SCHEMA_VERSION)) break;
+        if (
+          file.walPending ||
+          file.applicationId === ATTESTATION_STORE_APPLICATION_ID ||
+          (file.applicationId === 0 && file.userVersion === SCHEMA_VERSION)
+        )
+          break;
         refuseForeign(path, `SQLite application id ${file.applicationId}`);
     }
     let db: Database.Database;
     try {
-      db = new Database(path, { readonly: mode === 'read', fileMustExist: !creating, timeout: 5000 });
+      db = new Database(path, {
+        readonly: mode === 'read',
+        fileMustExist: !creating,
+        timeout: 5000,
+      });
     } catch (e) {
       return corrupt(path, `cannot be opened: ${(e as Error).message}`, e);
     }
@@ -168,19 +208,29 @@ export class AttestationStore {
   }
 
   /** Check what SQLite sees; on a write path only, then create or mark the store. */
-  private static prepare(db: Database.Database, path: string, mode: AttestationStoreMode, creating: boolean): void {
+  private static prepare(
+    db: Database.Database,
+    path: string,
+    mode: AttestationStoreMode,
+    creating: boolean,
+  ): void {
     const applicationId = db.pragma('application_id', { simple: true }) as number;
     const version = db.pragma('user_version', { simple: true }) as number;
-    const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number }).n;
+    const tables = (db.prepare('SELECT count(*) AS n FROM sqlite_master').get() as { n: number }).n;
     const empty = applicationId === 0 && version === 0 && tables === 0;
     const expected = schemaShapeOf([SCHEMA_DDL]);
     const ours = applicationId === ATTESTATION_STORE_APPLICATION_ID;
-    const unmarked = applicationId === 0 && version === SCHEMA_VERSION && schemaShape(db) === expected;
+    const unmarked =
+      applicationId === 0 && version === SCHEMA_VERSION && schemaShape(db) === expected;
     if (empty && creating && mode === 'write') {
       db.pragma('journal_mode = WAL');
       db.transaction(() => {
         // Another signer may have created it since the check above.
-        if ((db.pragma('application_id', { simple: true }) as number) === ATTESTATION_STORE_APPLICATION_ID) return;
+        if (
+          (db.pragma('application_id', { simple: true }) as number) ===
+          ATTESTATION_STORE_APPLICATION_ID
+        )
+          return;
         db.exec(SCHEMA_DDL);
         db.pragma(`application_id = ${ATTESTATION_STORE_APPLICATION_ID}`);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -190,9 +240,15 @@ export class AttestationStore {
     if (empty) refuseForeign(path, 'an empty database');
     if (!ours && !unmarked) refuseForeign(path, `SQLite application id ${applicationId}`);
     if (version > SCHEMA_VERSION) {
-      fail('STORE_SCHEMA_TOO_NEW', 'attestation-store', `attestation store ${path} has schema ${version}; this Stella understands up to ${SCHEMA_VERSION}`, { path });
+      fail(
+        'STORE_SCHEMA_TOO_NEW',
+        'attestation-store',
+        `attestation store ${path} has schema ${version}; this Stella understands up to ${SCHEMA_VERSION}`,
+        { path },
+      );
     }
-    if (schemaShape(db) !== expected) corrupt(path, `does not have the tables of schema ${SCHEMA_VERSION}`);
+    if (schemaShape(db) !== expected)
+      corrupt(path, `does not have the tables of schema ${SCHEMA_VERSION}`);
     if (mode === 'write') {
       db.pragma('journal_mode = WAL');
       // A store written before stores were marked: mark it now that it is being written anyway.
@@ -210,8 +266,19 @@ export class AttestationStore {
         `INSERT INTO attestations (artifact_digest, bundle_digest, bundle_json, content_kind, predicate_type, identity, issuer, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (artifact_digest, bundle_digest) DO NOTHING`,
       )
-      .run(artifactDigest, bundleDigest, input.bundleJson, input.contentKind, input.predicateType ?? null, input.identity ?? null, input.issuer ?? null, createdAt);
-    const row = this.db.prepare('SELECT * FROM attestations WHERE artifact_digest = ? AND bundle_digest = ?').get(artifactDigest, bundleDigest) as Row;
+      .run(
+        artifactDigest,
+        bundleDigest,
+        input.bundleJson,
+        input.contentKind,
+        input.predicateType ?? null,
+        input.identity ?? null,
+        input.issuer ?? null,
+        createdAt,
+      );
+    const row = this.db
+      .prepare('SELECT * FROM attestations WHERE artifact_digest = ? AND bundle_digest = ?')
+      .get(artifactDigest, bundleDigest) as Row;
     return fromRow(row);
   }
 
@@ -221,7 +288,9 @@ export class AttestationStore {
    * back, and a process killed before COMMIT leaves the store as it was (SQLite's journal).
    * Returns fn's result and how many rows were new.
    */
-  async batch<T>(fn: (save: (input: SaveAttestationInput) => boolean) => Promise<T>): Promise<{ result: T; added: number }> {
+  async batch<T>(
+    fn: (save: (input: SaveAttestationInput) => boolean) => Promise<T>,
+  ): Promise<{ result: T; added: number }> {
     const insert = this.db.prepare(
       `INSERT INTO attestations (artifact_digest, bundle_digest, bundle_json, content_kind, predicate_type, identity, issuer, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (artifact_digest, bundle_digest) DO NOTHING`,
@@ -230,7 +299,16 @@ export class AttestationStore {
     const save = (input: SaveAttestationInput): boolean => {
       const artifactDigest = normalizeArtifactDigest(input.artifactDigest);
       const bundleDigest = `sha256:${createHash('sha256').update(input.bundleJson, 'utf8').digest('hex')}`;
-      const r = insert.run(artifactDigest, bundleDigest, input.bundleJson, input.contentKind, input.predicateType ?? null, input.identity ?? null, input.issuer ?? null, input.createdAt ?? Date.now());
+      const r = insert.run(
+        artifactDigest,
+        bundleDigest,
+        input.bundleJson,
+        input.contentKind,
+        input.predicateType ?? null,
+        input.identity ?? null,
+        input.issuer ?? null,
+        input.createdAt ?? Date.now(),
+      );
       added += r.changes;
       return r.changes > 0;
     };
@@ -248,13 +326,17 @@ export class AttestationStore {
   /** Every bundle stored for this artifact, oldest first (empty array when none). */
   findBundlesByDigest(artifactDigest: string): StoredAttestation[] {
     const d = normalizeArtifactDigest(artifactDigest);
-    const rows = this.db.prepare('SELECT * FROM attestations WHERE artifact_digest = ? ORDER BY created_at, id').all(d) as Row[];
+    const rows = this.db
+      .prepare('SELECT * FROM attestations WHERE artifact_digest = ? ORDER BY created_at, id')
+      .all(d) as Row[];
     return rows.map(fromRow);
   }
 
   /** Every bundle in the store, by artifact digest then oldest first (for exporting them all). */
   listAll(): StoredAttestation[] {
-    const rows = this.db.prepare('SELECT * FROM attestations ORDER BY artifact_digest, created_at, id').all() as Row[];
+    const rows = this.db
+      .prepare('SELECT * FROM attestations ORDER BY artifact_digest, created_at, id')
+      .all() as Row[];
     return rows.map(fromRow);
   }
 
@@ -271,12 +353,21 @@ export class AttestationStore {
  * The bundles for an artifact, or NO_ATTESTATIONS_FOUND ("no attestations found") when the
  * store is missing or holds none. What `attest verify --artifact` without --bundle calls.
  */
-export function findBundlesByDigest(storePath: string, artifactDigest: string): StoredAttestation[] {
+export function findBundlesByDigest(
+  storePath: string,
+  artifactDigest: string,
+): StoredAttestation[] {
   const d = normalizeArtifactDigest(artifactDigest);
   const store = AttestationStore.open(storePath, 'read');
   try {
     const found = store.findBundlesByDigest(d);
-    if (found.length === 0) fail('NO_ATTESTATIONS_FOUND', 'attestation-store', `no attestations found for ${d} in ${storePath}`, { artifactDigest: d });
+    if (found.length === 0)
+      fail(
+        'NO_ATTESTATIONS_FOUND',
+        'attestation-store',
+        `no attestations found for ${d} in ${storePath}`,
+        { artifactDigest: d },
+      );
     return found;
   } finally {
     store.close();

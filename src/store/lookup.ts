@@ -16,13 +16,26 @@ export interface DigestArtifact {
   digest: Uint8Array;
 }
 
-export function findBundlesForDigest(artifact: DigestArtifact, attestationStorePath?: string, env: NodeJS.ProcessEnv = process.env): { bundles: Bundle[]; refused: RefusedItem[] } {
+export function findBundlesForDigest(
+  artifact: DigestArtifact,
+  attestationStorePath?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { bundles: Bundle[]; refused: RefusedItem[] } {
   if (artifact.algorithm !== 'SHA2_256') {
-    fail('NO_ATTESTATIONS_FOUND', 'attestation-store', 'no attestations found: the attestation store is keyed by sha256 digests');
+    fail(
+      'NO_ATTESTATIONS_FOUND',
+      'attestation-store',
+      'no attestations found: the attestation store is keyed by sha256 digests',
+    );
   }
   const path = resolveAttestationStorePath(attestationStorePath, env);
   const rows = findBundlesByDigest(path, `sha256:${toHex(artifact.digest)}`);
-  const { parsed, refused } = parseBundles(rows.map((row) => ({ source: `attestation store ${path} (row ${row.id})`, bytes: row.bundleJson })));
+  const { parsed, refused } = parseBundles(
+    rows.map((row) => ({
+      source: `attestation store ${path} (row ${row.id})`,
+      bytes: row.bundleJson,
+    })),
+  );
   if (parsed.length === 0 && refused.length > 0) throw refused[0]!.error;
   return { bundles: parsed.map((p) => p.bundle), refused };
 }

@@ -5,12 +5,25 @@
  */
 import { digest, type DigestName } from '../crypto.js';
 import { parseDer } from '../der/reader.js';
-import { explicit, generalizedTime, implicit, int, octetString, oid, seq, setOf } from '../der/writer.js';
+import {
+  explicit,
+  generalizedTime,
+  implicit,
+  int,
+  octetString,
+  oid,
+  seq,
+  setOf,
+} from '../der/writer.js';
 import type { CertificateSigner } from '../x509/issue.js';
 import { OID } from '../x509/oids.js';
 import type { PreciseTime } from '../util/time.js';
 
-const DIGEST_OID: Readonly<Record<DigestName, string>> = { sha256: OID.sha256, sha384: OID.sha384, sha512: OID.sha512 };
+const DIGEST_OID: Readonly<Record<DigestName, string>> = {
+  sha256: OID.sha256,
+  sha384: OID.sha384,
+  sha512: OID.sha512,
+};
 
 export interface TimestampIssueOptions {
   /** The bytes being timestamped (a bundle signature); the imprint is their digest. */
@@ -41,7 +54,11 @@ function algId(o: string): Uint8Array {
 
 /** Issuer Name and serial INTEGER of a certificate, as raw DER elements. */
 function issuerAndSerial(certDer: Uint8Array): { issuer: Uint8Array; serial: Uint8Array } {
-  const cert = parseDer(certDer, { code: 'INPUT_INVALID', check: 'signing', what: 'TSA certificate' });
+  const cert = parseDer(certDer, {
+    code: 'INPUT_INVALID',
+    check: 'signing',
+    what: 'TSA certificate',
+  });
   const tbs = cert.child(0, 'TBSCertificate');
   const off = tbs.children[0]?.isContext(0) ? 1 : 0;
   return { serial: tbs.child(off, 'serialNumber').der, issuer: tbs.child(off + 2, 'issuer').der };
@@ -50,7 +67,8 @@ function issuerAndSerial(certDer: Uint8Array): { issuer: Uint8Array; serial: Uin
 /** A DER ContentInfo (SignedData) timestamp token. */
 export function issueTimestampToken(opts: TimestampIssueOptions): Uint8Array {
   const imprintHash = opts.imprint?.hash ?? opts.imprintHash ?? 'sha256';
-  const imprinted = opts.imprint?.digest ?? (opts.data ? digest(imprintHash, opts.data) : undefined);
+  const imprinted =
+    opts.imprint?.digest ?? (opts.data ? digest(imprintHash, opts.data) : undefined);
   if (!imprinted) throw new TypeError('issueTimestampToken: data or imprint is required');
   const tstFields = [
     int(1),
@@ -72,9 +90,20 @@ export function issueTimestampToken(opts: TimestampIssueOptions): Uint8Array {
   ];
   const signedAttrsSet = setOf(...attrs);
   const signature = opts.signer.sign(signedAttrsSet);
-  const signerInfo = seq(int(1), seq(issuer, serial), algId(OID.sha256), implicit(0, signedAttrsSet), algId(opts.signer.algorithmOid), octetString(signature));
+  const signerInfo = seq(
+    int(1),
+    seq(issuer, serial),
+    algId(OID.sha256),
+    implicit(0, signedAttrsSet),
+    algId(opts.signer.algorithmOid),
+    octetString(signature),
+  );
 
-  const sdFields = [int(3), setOf(algId(OID.sha256)), seq(oid(OID.tstInfo), explicit(0, octetString(tstInfo)))];
+  const sdFields = [
+    int(3),
+    setOf(algId(OID.sha256)),
+    seq(oid(OID.tstInfo), explicit(0, octetString(tstInfo))),
+  ];
   if (opts.embedCertificates?.length) sdFields.push(implicit(0, setOf(...opts.embedCertificates)));
   sdFields.push(setOf(signerInfo));
   return seq(oid(OID.signedData), explicit(0, seq(...sdFields)));

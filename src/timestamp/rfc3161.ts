@@ -25,11 +25,20 @@ import { StellaError } from '../errors.js';
 import { windowContains, type CertificateAuthority } from '../model/trust-material.js';
 import { formatTime, isTimeInRange, TIME_RANGE_TEXT, type PreciseTime } from '../util/time.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
-import { parseCertificate, verifyCertificateSignature, verifyWithAlgorithm, type Certificate } from '../x509/certificate.js';
+import {
+  parseCertificate,
+  verifyCertificateSignature,
+  verifyWithAlgorithm,
+  type Certificate,
+} from '../x509/certificate.js';
 import { certValidAt, describeName, parsedAuthority, verifyIssuerLinks } from '../x509/chain.js';
 import { DIGEST_BY_OID, OID } from '../x509/oids.js';
 
-const CTX: DerContext = { code: 'TIMESTAMP_INVALID', check: 'verified-times', what: 'RFC 3161 timestamp' };
+const CTX: DerContext = {
+  code: 'TIMESTAMP_INVALID',
+  check: 'verified-times',
+  what: 'RFC 3161 timestamp',
+};
 
 export interface MessageImprint {
   hashAlgorithmOid: string;
@@ -49,7 +58,9 @@ export interface TstInfo {
   der: Uint8Array;
 }
 
-export type SignerIdentifier = { kind: 'issuerAndSerialNumber'; issuerDer: Uint8Array; serialBytes: Uint8Array } | { kind: 'subjectKeyIdentifier'; keyId: Uint8Array };
+export type SignerIdentifier =
+  | { kind: 'issuerAndSerialNumber'; issuerDer: Uint8Array; serialBytes: Uint8Array }
+  | { kind: 'subjectKeyIdentifier'; keyId: Uint8Array };
 
 export interface SignerInfo {
   version: number;
@@ -82,7 +93,8 @@ function digestName(oid: string, node: DerNode, what: string): DigestName {
 /** Digest AlgorithmIdentifier: parameters absent or NULL. */
 function readDigestAlgorithm(node: DerNode, what: string): string {
   const { oid, params } = readAlgorithmIdentifier(node, what);
-  if (params && !(params.is(Tag.NULL) && params.length === 0)) node.fail(`${what}: unexpected parameters`);
+  if (params && !(params.is(Tag.NULL) && params.length === 0))
+    node.fail(`${what}: unexpected parameters`);
   return oid;
 }
 
@@ -97,7 +109,8 @@ function parseTstInfo(node: DerNode): TstInfo {
   const serialNumber = toHex(readIntegerBytes(f[3]!));
   if (!f[4]!.is(Tag.GENERALIZED_TIME)) f[4]!.fail('genTime must be a GeneralizedTime');
   const genTime = readPreciseTime(f[4]!, { allowFraction: true });
-  if (!isTimeInRange(genTime.ms)) f[4]!.fail(`genTime ${formatTime(genTime)} is out of range (${TIME_RANGE_TEXT})`);
+  if (!isTimeInRange(genTime.ms))
+    f[4]!.fail(`genTime ${formatTime(genTime)} is out of range (${TIME_RANGE_TEXT})`);
   let nonce: bigint | undefined;
   let i = 5;
   if (f[i]?.is(Tag.SEQUENCE)) i++; // accuracy
@@ -106,10 +119,20 @@ function parseTstInfo(node: DerNode): TstInfo {
   if (f[i]?.isContext(0)) i++; // tsa GeneralName
   if (f[i]?.isContext(1)) i++; // extensions
   if (i !== f.length) f[i]!.fail('unexpected TSTInfo field');
-  return { version, policy, messageImprint: { hashAlgorithmOid, hashedMessage }, serialNumber, genTime, nonce, der: node.der };
+  return {
+    version,
+    policy,
+    messageImprint: { hashAlgorithmOid, hashedMessage },
+    serialNumber,
+    genTime,
+    nonce,
+    der: node.der,
+  };
 }
 
-function parseSignedAttrs(node: DerNode): Pick<SignerInfo, 'contentType' | 'messageDigest' | 'signingCertificate'> {
+function parseSignedAttrs(
+  node: DerNode,
+): Pick<SignerInfo, 'contentType' | 'messageDigest' | 'signingCertificate'> {
   let contentType: string | undefined;
   let messageDigest: Uint8Array | undefined;
   let signingCertificate: SignerInfo['signingCertificate'];
@@ -121,22 +144,38 @@ function parseSignedAttrs(node: DerNode): Pick<SignerInfo, 'contentType' | 'mess
     if (seen.has(type)) attr.fail(`duplicate signed attribute ${type}`);
     seen.add(type);
     if (!valuesNode.is(Tag.SET)) valuesNode.fail('attribute values must be a SET');
-    if (type === OID.attrContentType || type === OID.attrMessageDigest || type === OID.attrSigningCertificate || type === OID.attrSigningCertificateV2) {
-      if (valuesNode.children.length !== 1) valuesNode.fail(`signed attribute ${type} must have exactly one value`);
+    if (
+      type === OID.attrContentType ||
+      type === OID.attrMessageDigest ||
+      type === OID.attrSigningCertificate ||
+      type === OID.attrSigningCertificateV2
+    ) {
+      if (valuesNode.children.length !== 1)
+        valuesNode.fail(`signed attribute ${type} must have exactly one value`);
       const v = valuesNode.children[0]!;
       if (type === OID.attrContentType) contentType = readOid(v);
       else if (type === OID.attrMessageDigest) messageDigest = readOctetString(v);
       else {
         // SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2), policies OPTIONAL }
-        const certs = v.sequence('SigningCertificate', 1, 2)[0]!.sequence('SigningCertificate certs', 1);
+        const certs = v
+          .sequence('SigningCertificate', 1, 2)[0]!
+          .sequence('SigningCertificate certs', 1);
         const id = certs[0]!.sequence('ESSCertID', 1, 3);
         if (type === OID.attrSigningCertificate) {
           signingCertificate = { hash: 'sha1', certHash: readOctetString(id[0]!) };
         } else {
           let hash: DigestName = 'sha256';
           let k = 0;
-          if (id[0]!.is(Tag.SEQUENCE)) hash = digestName(readDigestAlgorithm(id[k++]!, 'ESSCertIDv2 hashAlgorithm'), id[0]!, 'ESSCertIDv2');
-          signingCertificate = { hash, certHash: readOctetString(id[k] ?? certs[0]!.fail('ESSCertIDv2 certHash missing')) };
+          if (id[0]!.is(Tag.SEQUENCE))
+            hash = digestName(
+              readDigestAlgorithm(id[k++]!, 'ESSCertIDv2 hashAlgorithm'),
+              id[0]!,
+              'ESSCertIDv2',
+            );
+          signingCertificate = {
+            hash,
+            certHash: readOctetString(id[k] ?? certs[0]!.fail('ESSCertIDv2 certHash missing')),
+          };
         }
       }
     }
@@ -151,9 +190,14 @@ function parseSignerInfo(node: DerNode): SignerInfo {
   if (version === 1) {
     const [issuer, serial] = f[1]!.sequence('issuerAndSerialNumber', 2, 2) as [DerNode, DerNode];
     if (!issuer.is(Tag.SEQUENCE)) issuer.fail('issuerAndSerialNumber issuer must be a Name');
-    sid = { kind: 'issuerAndSerialNumber', issuerDer: issuer.der, serialBytes: readIntegerBytes(serial) };
+    sid = {
+      kind: 'issuerAndSerialNumber',
+      issuerDer: issuer.der,
+      serialBytes: readIntegerBytes(serial),
+    };
   } else if (version === 3) {
-    if (!f[1]!.isContext(0) || f[1]!.constructed) f[1]!.fail('subjectKeyIdentifier must be [0] IMPLICIT OCTET STRING');
+    if (!f[1]!.isContext(0) || f[1]!.constructed)
+      f[1]!.fail('subjectKeyIdentifier must be [0] IMPLICIT OCTET STRING');
     sid = { kind: 'subjectKeyIdentifier', keyId: f[1]!.value };
   } else {
     return f[0]!.fail(`unsupported SignerInfo version ${version}`);
@@ -161,7 +205,8 @@ function parseSignerInfo(node: DerNode): SignerInfo {
   const digestAlgorithmOid = readDigestAlgorithm(f[2]!, 'SignerInfo digestAlgorithm');
   let i = 3;
   const attrs = f[i];
-  if (!attrs || !attrs.isContext(0) || !attrs.constructed) return node.fail('SignerInfo without signed attributes');
+  if (!attrs || !attrs.isContext(0) || !attrs.constructed)
+    return node.fail('SignerInfo without signed attributes');
   i++;
   const parsed = parseSignedAttrs(attrs);
   const sigAlg = readAlgorithmIdentifier(f[i++]!, 'SignerInfo signatureAlgorithm');
@@ -188,19 +233,22 @@ export function parseTimeStampToken(bytes: Uint8Array): TimeStampToken {
   if (first.is(Tag.SEQUENCE)) {
     // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken OPTIONAL }
     const status = readSmallInteger(first.sequence('PKIStatusInfo', 1, 3)[0]!, 'PKIStatus');
-    if (status !== 0 && status !== 1) first.fail(`timestamp response status ${status} (not granted)`);
+    if (status !== 0 && status !== 1)
+      first.fail(`timestamp response status ${status} (not granted)`);
     contentInfo = top.children[1] ?? top.fail('timestamp response carries no token');
   }
   const ci = contentInfo.sequence('ContentInfo', 2, 2);
   if (readOid(ci[0]!) !== OID.signedData) ci[0]!.fail('ContentInfo is not SignedData');
   const wrap = ci[1]!;
-  if (!wrap.isContext(0) || !wrap.constructed || wrap.children.length !== 1) wrap.fail('ContentInfo content must be [0] EXPLICIT');
+  if (!wrap.isContext(0) || !wrap.constructed || wrap.children.length !== 1)
+    wrap.fail('ContentInfo content must be [0] EXPLICIT');
   const sd = wrap.children[0]!.sequence('SignedData', 4, 6);
   readSmallInteger(sd[0]!, 'SignedData version');
   if (!sd[1]!.is(Tag.SET)) sd[1]!.fail('SignedData digestAlgorithms must be a SET');
   const [eType, eWrap] = sd[2]!.sequence('encapContentInfo', 2, 2) as [DerNode, DerNode];
   if (readOid(eType) !== OID.tstInfo) eType.fail('encapsulated content is not a TSTInfo');
-  if (!eWrap.isContext(0) || !eWrap.constructed || eWrap.children.length !== 1) eWrap.fail('eContent must be [0] EXPLICIT OCTET STRING');
+  if (!eWrap.isContext(0) || !eWrap.constructed || eWrap.children.length !== 1)
+    eWrap.fail('eContent must be [0] EXPLICIT OCTET STRING');
   const eContent = eWrap.children[0]!;
   readOctetString(eContent);
   const tstInfo = parseTstInfo(parseNested(eContent, 'RFC 3161 TSTInfo', Tag.SEQUENCE));
@@ -211,13 +259,15 @@ export function parseTimeStampToken(bytes: Uint8Array): TimeStampToken {
     const set = sd[i++]!;
     if (!set.constructed) set.fail('certificates must be constructed');
     for (const c of set.children) {
-      if (!c.is(Tag.SEQUENCE)) c.fail('only X.509 certificates are supported in the certificate set');
+      if (!c.is(Tag.SEQUENCE))
+        c.fail('only X.509 certificates are supported in the certificate set');
       certificates.push(parseCertificate(c.der, { ...CTX, what: 'RFC 3161 embedded certificate' }));
     }
   }
   if (sd[i]?.isContext(1)) i++; // crls
   const signerInfos = sd[i++] ?? sd[0]!.fail('SignerInfos missing');
-  if (!signerInfos.is(Tag.SET) || signerInfos.children.length !== 1) signerInfos.fail('exactly one SignerInfo is required');
+  if (!signerInfos.is(Tag.SET) || signerInfos.children.length !== 1)
+    signerInfos.fail('exactly one SignerInfo is required');
   if (i !== sd.length) sd[i]!.fail('unexpected SignedData field');
   const signerInfo = parseSignerInfo(signerInfos.children[0]!);
   return { tstInfo, certificates, signerInfo };
@@ -226,12 +276,17 @@ export function parseTimeStampToken(bytes: Uint8Array): TimeStampToken {
 // ---------------------------------------------------------------------------------------
 // Verification
 
-function timestampError(message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): StellaError {
+function timestampError(
+  message: string,
+  details?: Record<string, unknown>,
+  options?: { cause?: unknown },
+): StellaError {
   return new StellaError('TIMESTAMP_INVALID', 'verified-times', message, details, options);
 }
 
 function sidMatches(sid: SignerIdentifier, c: Certificate): boolean {
-  if (sid.kind === 'subjectKeyIdentifier') return c.subjectKeyId !== undefined && bytesEqual(c.subjectKeyId, sid.keyId);
+  if (sid.kind === 'subjectKeyIdentifier')
+    return c.subjectKeyId !== undefined && bytesEqual(c.subjectKeyId, sid.keyId);
   return bytesEqual(c.issuerDer, sid.issuerDer) && bytesEqual(c.serialBytes, sid.serialBytes);
 }
 
@@ -252,7 +307,11 @@ function verifySignerSignature(si: SignerInfo, key: KeyObject): boolean {
 
 const tsaLinkCache = new WeakMap<CertificateAuthority, Map<number, StellaError | null>>();
 
-function issuerLinksError(tsa: CertificateAuthority, chain: Certificate[], from: number): StellaError | null {
+function issuerLinksError(
+  tsa: CertificateAuthority,
+  chain: Certificate[],
+  from: number,
+): StellaError | null {
   let m = tsaLinkCache.get(tsa);
   if (!m) tsaLinkCache.set(tsa, (m = new Map<number, StellaError | null>()));
   const cached = m.get(from);
@@ -275,12 +334,15 @@ export interface VerifiedTimestamp {
   tstInfo: TstInfo;
 }
 
-export type TimestampCheck = ({ status: 'verified' } & VerifiedTimestamp) | { status: 'unknown-tsa'; reason: string };
+export type TimestampCheck =
+  ({ status: 'verified' } & VerifiedTimestamp) | { status: 'unknown-tsa'; reason: string };
 
 /** Who signed the token, for messages: the embedded signer certificate's subject, else the sid. */
 function describeSigner(si: SignerInfo, embedded: Certificate | undefined): string {
   if (embedded) return describeName(embedded.subject);
-  return si.sid.kind === 'subjectKeyIdentifier' ? `key id ${toHex(si.sid.keyId)}` : `serial ${toHex(si.sid.serialBytes)}`;
+  return si.sid.kind === 'subjectKeyIdentifier'
+    ? `key id ${toHex(si.sid.keyId)}`
+    : `serial ${toHex(si.sid.serialBytes)}`;
 }
 
 /**
@@ -290,7 +352,11 @@ function describeSigner(si: SignerInfo, embedded: Certificate | undefined): stri
  * one fails (fail closed). Anything else is from a TSA the trust root does not know; whatever
  * it says cannot count, so it is set aside (see checkRfc3161Timestamp).
  */
-function namesTrustedTsa(si: SignerInfo, embedded: Certificate | undefined, tsas: CertificateAuthority[]): { trusted: boolean; parseError: StellaError | undefined } {
+function namesTrustedTsa(
+  si: SignerInfo,
+  embedded: Certificate | undefined,
+  tsas: CertificateAuthority[],
+): { trusted: boolean; parseError: StellaError | undefined } {
   let parseError: StellaError | undefined;
   for (const tsa of tsas) {
     const p = parsedAuthority(tsa);
@@ -300,8 +366,10 @@ function namesTrustedTsa(si: SignerInfo, embedded: Certificate | undefined, tsas
     }
     for (const c of p.certs) {
       if (sidMatches(si.sid, c)) return { trusted: true, parseError };
-      if (si.sid.kind === 'issuerAndSerialNumber' && bytesEqual(si.sid.issuerDer, c.subjectDer)) return { trusted: true, parseError };
-      if (embedded && bytesEqual(embedded.issuerDer, c.subjectDer)) return { trusted: true, parseError };
+      if (si.sid.kind === 'issuerAndSerialNumber' && bytesEqual(si.sid.issuerDer, c.subjectDer))
+        return { trusted: true, parseError };
+      if (embedded && bytesEqual(embedded.issuerDer, c.subjectDer))
+        return { trusted: true, parseError };
     }
   }
   return { trusted: false, parseError };
@@ -312,7 +380,11 @@ function namesTrustedTsa(si: SignerInfo, embedded: Certificate | undefined, tsas
  * TSAs. Errors are TIMESTAMP_INVALID (check 'verified-times') with a specific message. A token
  * from a TSA the trust root does not know is an error here too ("TSA not trusted").
  */
-export function verifyRfc3161Timestamp(token: Uint8Array, signature: Uint8Array, tsas: CertificateAuthority[]): VerifiedTimestamp {
+export function verifyRfc3161Timestamp(
+  token: Uint8Array,
+  signature: Uint8Array,
+  tsas: CertificateAuthority[],
+): VerifiedTimestamp {
   const r = checkRfc3161Timestamp(token, signature, tsas);
   if (r.status === 'unknown-tsa') throw timestampError(r.reason);
   return { time: r.time, tsa: r.tsa, tstInfo: r.tstInfo };
@@ -325,7 +397,11 @@ export function verifyRfc3161Timestamp(token: Uint8Array, signature: Uint8Array,
  * (sigstore-go and sigstore-python skip such tokens too). A token that parses badly, or that
  * names a trusted TSA and fails any check, is still refused.
  */
-export function checkRfc3161Timestamp(token: Uint8Array, signature: Uint8Array, tsas: CertificateAuthority[]): TimestampCheck {
+export function checkRfc3161Timestamp(
+  token: Uint8Array,
+  signature: Uint8Array,
+  tsas: CertificateAuthority[],
+): TimestampCheck {
   const t = parseTimeStampToken(token);
   const { tstInfo, signerInfo: si } = t;
   const embedded = t.certificates.find((c) => sidMatches(si.sid, c));
@@ -336,20 +412,30 @@ export function checkRfc3161Timestamp(token: Uint8Array, signature: Uint8Array, 
     const who = describeSigner(si, embedded);
     return {
       status: 'unknown-tsa',
-      reason: tsas.length === 0 ? `TSA not trusted: the trusted root has no timestamp authorities (timestamp signed by ${who})` : `TSA not trusted: timestamp signer ${who} is not a certificate of, or issued by, a trusted TSA`,
+      reason:
+        tsas.length === 0
+          ? `TSA not trusted: the trusted root has no timestamp authorities (timestamp signed by ${who})`
+          : `TSA not trusted: timestamp signer ${who} is not a certificate of, or issued by, a trusted TSA`,
     };
   }
 
   // 1. The imprint must cover these signature bytes.
   const imprintHash = DIGEST_BY_OID[tstInfo.messageImprint.hashAlgorithmOid];
-  if (!imprintHash || imprintHash === 'sha1') throw timestampError(`timestamp imprint uses unsupported hash ${tstInfo.messageImprint.hashAlgorithmOid}`);
-  if (!bytesEqual(digest(imprintHash, signature), tstInfo.messageImprint.hashedMessage)) throw timestampError('timestamp imprint does not match the signature');
+  if (!imprintHash || imprintHash === 'sha1')
+    throw timestampError(
+      `timestamp imprint uses unsupported hash ${tstInfo.messageImprint.hashAlgorithmOid}`,
+    );
+  if (!bytesEqual(digest(imprintHash, signature), tstInfo.messageImprint.hashedMessage))
+    throw timestampError('timestamp imprint does not match the signature');
 
   // 2. The signed attributes must bind this TSTInfo.
-  if (si.contentType !== OID.tstInfo) throw timestampError('timestamp signed attributes: content type is not id-ct-TSTInfo');
+  if (si.contentType !== OID.tstInfo)
+    throw timestampError('timestamp signed attributes: content type is not id-ct-TSTInfo');
   const attrHash = DIGEST_BY_OID[si.digestAlgorithmOid];
-  if (!attrHash || attrHash === 'sha1') throw timestampError(`timestamp uses unsupported digest ${si.digestAlgorithmOid}`);
-  if (!si.messageDigest || !bytesEqual(digest(attrHash, tstInfo.der), si.messageDigest)) throw timestampError('timestamp message digest does not match the TSTInfo');
+  if (!attrHash || attrHash === 'sha1')
+    throw timestampError(`timestamp uses unsupported digest ${si.digestAlgorithmOid}`);
+  if (!si.messageDigest || !bytesEqual(digest(attrHash, tstInfo.der), si.messageDigest))
+    throw timestampError('timestamp message digest does not match the TSTInfo');
 
   // 3. A trusted TSA must have signed it, at a time inside every window.
   let best: { stage: number; error: StellaError } | undefined;
@@ -365,7 +451,12 @@ export function checkRfc3161Timestamp(token: Uint8Array, signature: Uint8Array, 
     const chain = p.certs;
     const signer = embedded ?? chain.find((c) => !c.basicConstraints?.ca && sidMatches(si.sid, c));
     if (!signer) {
-      note(1, timestampError('TSA not trusted: the timestamp signer is not a certificate of a trusted TSA'));
+      note(
+        1,
+        timestampError(
+          'TSA not trusted: the timestamp signer is not a certificate of a trusted TSA',
+        ),
+      );
       continue;
     }
     // Path: the signer's position in the trusted chain, or the trusted CA that issued it.
@@ -375,9 +466,19 @@ export function checkRfc3161Timestamp(token: Uint8Array, signature: Uint8Array, 
       path = chain.slice(from);
       from++;
     } else {
-      from = chain.findIndex((c) => c.basicConstraints?.ca && bytesEqual(c.subjectDer, signer.issuerDer) && verifyCertificateSignature(signer, c.publicKey));
+      from = chain.findIndex(
+        (c) =>
+          c.basicConstraints?.ca &&
+          bytesEqual(c.subjectDer, signer.issuerDer) &&
+          verifyCertificateSignature(signer, c.publicKey),
+      );
       if (from < 0) {
-        note(1, timestampError(`TSA not trusted: timestamp signer ${describeName(signer.subject)} does not chain to a trusted TSA`));
+        note(
+          1,
+          timestampError(
+            `TSA not trusted: timestamp signer ${describeName(signer.subject)} does not chain to a trusted TSA`,
+          ),
+        );
         continue;
       }
       path = [signer, ...chain.slice(from)];
@@ -386,21 +487,45 @@ export function checkRfc3161Timestamp(token: Uint8Array, signature: Uint8Array, 
       note(2, timestampError('timestamp signature does not verify'));
       continue;
     }
-    if (si.signingCertificate && !bytesEqual(digest(si.signingCertificate.hash as DigestName, signer.der), si.signingCertificate.certHash)) {
-      note(2, timestampError('timestamp signing-certificate attribute does not match the signer certificate'));
+    if (
+      si.signingCertificate &&
+      !bytesEqual(
+        digest(si.signingCertificate.hash as DigestName, signer.der),
+        si.signingCertificate.certHash,
+      )
+    ) {
+      note(
+        2,
+        timestampError(
+          'timestamp signing-certificate attribute does not match the signer certificate',
+        ),
+      );
       continue;
     }
     if (!signer.extKeyUsage?.includes(OID.ekuTimeStamping)) {
-      note(3, timestampError('timestamp signer certificate lacks the timeStamping extended key usage'));
+      note(
+        3,
+        timestampError('timestamp signer certificate lacks the timeStamping extended key usage'),
+      );
       continue;
     }
     if (signer.unhandledCriticalExtensions.length) {
-      note(3, timestampError(`timestamp signer certificate has unsupported critical extension(s) ${signer.unhandledCriticalExtensions.join(', ')}`));
+      note(
+        3,
+        timestampError(
+          `timestamp signer certificate has unsupported critical extension(s) ${signer.unhandledCriticalExtensions.join(', ')}`,
+        ),
+      );
       continue;
     }
     // A precertificate never signs (checklist H58), a timestamp no more than an artifact.
     if (signer.hasCtPoison) {
-      note(3, timestampError(`timestamp signer certificate is a precertificate (CT poison extension ${OID.ctPoison})`));
+      note(
+        3,
+        timestampError(
+          `timestamp signer certificate is a precertificate (CT poison extension ${OID.ctPoison})`,
+        ),
+      );
       continue;
     }
     const linkError = issuerLinksError(tsa, chain, from);
@@ -410,12 +535,24 @@ export function checkRfc3161Timestamp(token: Uint8Array, signature: Uint8Array, 
     }
     const gt = tstInfo.genTime;
     if (!windowContains(tsa.validFor, gt)) {
-      note(4, timestampError(`timestamp outside TSA validity: genTime ${formatTime(gt)} is outside ${tsa.uri || describeName(tsa.subject)} validFor (${formatTime(tsa.validFor.start)}..${tsa.validFor.end === undefined ? 'open' : formatTime(tsa.validFor.end)})`, { genTime: formatTime(gt) }));
+      note(
+        4,
+        timestampError(
+          `timestamp outside TSA validity: genTime ${formatTime(gt)} is outside ${tsa.uri || describeName(tsa.subject)} validFor (${formatTime(tsa.validFor.start)}..${tsa.validFor.end === undefined ? 'open' : formatTime(tsa.validFor.end)})`,
+          { genTime: formatTime(gt) },
+        ),
+      );
       continue;
     }
     const expired = path.find((c) => !certValidAt(c, gt));
     if (expired) {
-      note(5, timestampError(`timestamp outside TSA certificate validity: ${describeName(expired.subject)} valid ${formatTime(expired.notBefore)}..${formatTime(expired.notAfter)}, genTime ${formatTime(gt)}`, { genTime: formatTime(gt) }));
+      note(
+        5,
+        timestampError(
+          `timestamp outside TSA certificate validity: ${describeName(expired.subject)} valid ${formatTime(expired.notBefore)}..${formatTime(expired.notAfter)}, genTime ${formatTime(gt)}`,
+          { genTime: formatTime(gt) },
+        ),
+      );
       continue;
     }
     return { status: 'verified', time: gt, tsa, tstInfo };

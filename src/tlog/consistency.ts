@@ -78,9 +78,15 @@ export type LogAssessment =
       /** The shipment's latest checkpoint's status, when there is a shipment. */
       latestStatus: 'proven' | 'unproven' | undefined;
     }
-  | { ok: false; code: 'SPLIT_VIEW_DETECTED' | 'CHECKPOINT_ROLLBACK' | 'CONSISTENCY_PROOF_INVALID'; message: string; evidence: SplitViewEvidence | undefined };
+  | {
+      ok: false;
+      code: 'SPLIT_VIEW_DETECTED' | 'CHECKPOINT_ROLLBACK' | 'CONSISTENCY_PROOF_INVALID';
+      message: string;
+      evidence: SplitViewEvidence | undefined;
+    };
 
-export const keyOf = (c: { treeSize: number; rootHash: string }): string => `${c.treeSize}:${c.rootHash}`;
+export const keyOf = (c: { treeSize: number; rootHash: string }): string =>
+  `${c.treeSize}:${c.rootHash}`;
 
 function describe(c: CheckpointView): string {
   return `tree size ${c.treeSize}, root ${c.rootHash.slice(0, 16)}…`;
@@ -91,7 +97,11 @@ function describe(c: CheckpointView): string {
  * key) and optional shipment (latest checkpoint, verified, and proofs) against what the store
  * holds for that log. Pure: returns what to record or why to refuse.
  */
-export function assessLog(held: readonly HeldCheckpoint[], observed: readonly CheckpointView[], shipment: ShipmentLog | undefined): LogAssessment {
+export function assessLog(
+  held: readonly HeldCheckpoint[],
+  observed: readonly CheckpointView[],
+  shipment: ShipmentLog | undefined,
+): LogAssessment {
   const heldByKey = new Map(held.map((h) => [keyOf(h), h]));
   const heldBySize = new Map(held.map((h) => [h.treeSize, h]));
   const all: CheckpointView[] = [];
@@ -99,7 +109,13 @@ export function assessLog(held: readonly HeldCheckpoint[], observed: readonly Ch
   for (const c of [...observed, ...(shipment ? [shipment.latest] : [])]) {
     const other = seen.get(c.treeSize);
     if (other) {
-      if (other.rootHash !== c.rootHash) return splitView(other, c, 'two checkpoints of the same tree size with different root hashes', null);
+      if (other.rootHash !== c.rootHash)
+        return splitView(
+          other,
+          c,
+          'two checkpoints of the same tree size with different root hashes',
+          null,
+        );
       continue;
     }
     seen.set(c.treeSize, c);
@@ -108,40 +124,85 @@ export function assessLog(held: readonly HeldCheckpoint[], observed: readonly Ch
   // Same size as a held checkpoint, different root: a split view, whatever else is true.
   for (const c of all) {
     const h = heldBySize.get(c.treeSize);
-    if (h && h.rootHash !== c.rootHash) return splitView(h, c, 'the log presents a checkpoint of a size it already signed with a different root hash', null);
+    if (h && h.rootHash !== c.rootHash)
+      return splitView(
+        h,
+        c,
+        'the log presents a checkpoint of a size it already signed with a different root hash',
+        null,
+      );
   }
 
   const group = new Set<string>();
   if (shipment) {
     const latest = shipment.latest;
-    const latestHeld = held.filter((h) => h.latest).reduce<HeldCheckpoint | undefined>((a, h) => (!a || h.treeSize > a.treeSize ? h : a), undefined);
+    const latestHeld = held
+      .filter((h) => h.latest)
+      .reduce<HeldCheckpoint | undefined>(
+        (a, h) => (!a || h.treeSize > a.treeSize ? h : a),
+        undefined,
+      );
     if (latestHeld && latest.treeSize < latestHeld.treeSize) {
       return {
         ok: false,
         code: 'CHECKPOINT_ROLLBACK',
         message: `log ${latest.origin} rolled back: the shipment's latest checkpoint has tree size ${latest.treeSize}, but the log already presented tree size ${latestHeld.treeSize} as its latest`,
-        evidence: { logId: latest.logId, origin: latest.origin, reason: 'rollback', held: latestHeld, presented: latest, proof: null },
+        evidence: {
+          logId: latest.logId,
+          origin: latest.origin,
+          reason: 'rollback',
+          held: latestHeld,
+          presented: latest,
+          proof: null,
+        },
       };
     }
     group.add(keyOf(latest));
     for (const c of observed) {
       if (c.treeSize > latest.treeSize) {
-        return { ok: false, code: 'CONSISTENCY_PROOF_INVALID', message: `log ${latest.origin}: a bundle's checkpoint (tree size ${c.treeSize}) is newer than the shipment's "latest" checkpoint (tree size ${latest.treeSize})`, evidence: undefined };
+        return {
+          ok: false,
+          code: 'CONSISTENCY_PROOF_INVALID',
+          message: `log ${latest.origin}: a bundle's checkpoint (tree size ${c.treeSize}) is newer than the shipment's "latest" checkpoint (tree size ${latest.treeSize})`,
+          evidence: undefined,
+        };
       }
     }
     for (const p of shipment.proofs) {
       const from = all.find((c) => c.treeSize === p.size1 && c.rootHash === p.rootHash1);
-      if (!from) return { ok: false, code: 'CONSISTENCY_PROOF_INVALID', message: `log ${latest.origin}: a consistency proof starts at tree size ${p.size1}, which no bundle's checkpoint has`, evidence: undefined };
+      if (!from)
+        return {
+          ok: false,
+          code: 'CONSISTENCY_PROOF_INVALID',
+          message: `log ${latest.origin}: a consistency proof starts at tree size ${p.size1}, which no bundle's checkpoint has`,
+          evidence: undefined,
+        };
       try {
-        verifyConsistency(p.size1, latest.treeSize, p.hashes, fromHexStrict(p.rootHash1), fromHexStrict(latest.rootHash));
+        verifyConsistency(
+          p.size1,
+          latest.treeSize,
+          p.hashes,
+          fromHexStrict(p.rootHash1),
+          fromHexStrict(latest.rootHash),
+        );
       } catch (e) {
         if (!isStellaError(e)) throw e;
         const fromHeld = heldByKey.get(keyOf(from));
         // Only a proof of the right shape that computes other roots says anything about the log.
         if (fromHeld && /computed (old|new) root hash does not match/.test(e.message)) {
-          return splitView(fromHeld, latest, `the consistency proof from the held checkpoint (tree size ${p.size1}) to the log's latest (tree size ${latest.treeSize}) does not verify: ${e.message}`, p.hashes.map(toHex));
+          return splitView(
+            fromHeld,
+            latest,
+            `the consistency proof from the held checkpoint (tree size ${p.size1}) to the log's latest (tree size ${latest.treeSize}) does not verify: ${e.message}`,
+            p.hashes.map(toHex),
+          );
         }
-        return { ok: false, code: 'CONSISTENCY_PROOF_INVALID', message: `log ${latest.origin}: the consistency proof from tree size ${p.size1} to ${latest.treeSize} is invalid: ${e.message}`, evidence: undefined };
+        return {
+          ok: false,
+          code: 'CONSISTENCY_PROOF_INVALID',
+          message: `log ${latest.origin}: the consistency proof from tree size ${p.size1} to ${latest.treeSize} is invalid: ${e.message}`,
+          evidence: undefined,
+        };
       }
       group.add(keyOf(from));
     }
@@ -149,7 +210,8 @@ export function assessLog(held: readonly HeldCheckpoint[], observed: readonly Ch
   }
 
   const anyProvenHeld = held.some((h) => h.proven);
-  const groupProven = group.size > 0 && (!anyProvenHeld || [...group].some((k) => heldByKey.get(k)?.proven === true));
+  const groupProven =
+    group.size > 0 && (!anyProvenHeld || [...group].some((k) => heldByKey.get(k)?.proven === true));
   const proven = new Set<string>();
   if (groupProven) for (const k of group) proven.add(k);
   for (const h of held) if (h.proven) proven.add(keyOf(h));
@@ -183,10 +245,23 @@ export function assessLog(held: readonly HeldCheckpoint[], observed: readonly Ch
   }
   const status = new Map<string, 'proven' | 'unproven'>();
   for (const c of observed) status.set(keyOf(c), proven.has(keyOf(c)) ? 'proven' : 'unproven');
-  return { ok: true, upserts, status, newlyProven, linked: group, latestStatus: latestKey === undefined ? undefined : proven.has(latestKey) ? 'proven' : 'unproven' };
+  return {
+    ok: true,
+    upserts,
+    status,
+    newlyProven,
+    linked: group,
+    latestStatus:
+      latestKey === undefined ? undefined : proven.has(latestKey) ? 'proven' : 'unproven',
+  };
 }
 
-function splitView(held: CheckpointView, presented: CheckpointView, reason: string, proof: string[] | null): LogAssessment {
+function splitView(
+  held: CheckpointView,
+  presented: CheckpointView,
+  reason: string,
+  proof: string[] | null,
+): LogAssessment {
   return {
     ok: false,
     code: 'SPLIT_VIEW_DETECTED',
@@ -196,6 +271,11 @@ function splitView(held: CheckpointView, presented: CheckpointView, reason: stri
 }
 
 function fromHexStrict(hex: string): Uint8Array {
-  if (!/^[0-9a-f]{64}$/.test(hex)) fail('CONSISTENCY_PROOF_INVALID', 'consistency', `root hash ${JSON.stringify(hex.slice(0, 70))} is not 64 lower-case hex digits`);
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    fail(
+      'CONSISTENCY_PROOF_INVALID',
+      'consistency',
+      `root hash ${JSON.stringify(hex.slice(0, 70))} is not 64 lower-case hex digits`,
+    );
   return Uint8Array.from(Buffer.from(hex, 'hex'));
 }

@@ -20,7 +20,16 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { parsePublicKey, sha256, verifySignature } from '../crypto.js';
 import { fail } from '../errors.js';
-import { bytesEqual, concatBytes, decodeBase64, decodeBase64Url, toBase64, toBase64Url, toHex, utf8 } from '../util/encoding.js';
+import {
+  bytesEqual,
+  concatBytes,
+  decodeBase64,
+  decodeBase64Url,
+  toBase64,
+  toBase64Url,
+  toHex,
+  utf8,
+} from '../util/encoding.js';
 import { pemToDer } from '../util/pem.js';
 import { isValidNoteName, type SignedNote } from './note.js';
 
@@ -60,7 +69,10 @@ export function cosignatureMessage(noteText: string, timestamp: number | bigint)
 }
 
 function ed25519Key(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(raw) }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(raw) },
+    format: 'jwk',
+  });
 }
 
 /** `witness` vkey: `<name>+<hex key ID>+base64(0x04 || key)`. */
@@ -76,32 +88,59 @@ export function parseWitnessKey(text: string, name?: string): WitnessKey {
   const t = text.trim();
   if (t.startsWith('-----BEGIN')) {
     if (name === undefined) bad('a PEM witness key needs a --name');
-    if (!isValidNoteName(name)) bad(`witness name ${JSON.stringify(name)} is not a valid signed-note key name (non-empty, no spaces or "+")`);
-    const { der } = pemToDer(t, ['PUBLIC KEY'], { what: 'witness key', code: 'WITNESS_INVALID', check: 'witness' });
+    if (!isValidNoteName(name))
+      bad(
+        `witness name ${JSON.stringify(name)} is not a valid signed-note key name (non-empty, no spaces or "+")`,
+      );
+    const { der } = pemToDer(t, ['PUBLIC KEY'], {
+      what: 'witness key',
+      code: 'WITNESS_INVALID',
+      check: 'witness',
+    });
     const key = parsePublicKey(der, 'witness key', 'WITNESS_INVALID', 'witness');
     const x = key.asymmetricKeyType === 'ed25519' ? key.export({ format: 'jwk' }).x : undefined;
-    if (x === undefined) return bad('the PEM witness key is not an Ed25519 public key (tlog-cosignature v1 witnesses sign with Ed25519)');
+    if (x === undefined)
+      return bad(
+        'the PEM witness key is not an Ed25519 public key (tlog-cosignature v1 witnesses sign with Ed25519)',
+      );
     return { name, publicKey: decodeBase64Url(x, 'witness key', 'witness', 'WITNESS_INVALID') };
   }
   // The base64 key may itself contain "+": split at the first two only (as golang.org/x/mod/sumdb/note does).
   const i = t.indexOf('+');
   const j = i < 0 ? -1 : t.indexOf('+', i + 1);
   const parts = i < 0 || j < 0 ? [] : [t.slice(0, i), t.slice(i + 1, j), t.slice(j + 1)];
-  if (parts.length !== 3) bad('a witness key is a vkey "<name>+<key ID hex>+<base64 key>" or a PEM Ed25519 public key');
+  if (parts.length !== 3)
+    bad('a witness key is a vkey "<name>+<key ID hex>+<base64 key>" or a PEM Ed25519 public key');
   const [vname, hint, b64] = parts as [string, string, string];
-  if (!isValidNoteName(vname)) bad(`vkey name ${JSON.stringify(vname)} is not a valid signed-note key name`);
-  if (name !== undefined && name !== vname) bad(`--name ${JSON.stringify(name)} differs from the vkey's name ${JSON.stringify(vname)}`);
+  if (!isValidNoteName(vname))
+    bad(`vkey name ${JSON.stringify(vname)} is not a valid signed-note key name`);
+  if (name !== undefined && name !== vname)
+    bad(`--name ${JSON.stringify(name)} differs from the vkey's name ${JSON.stringify(vname)}`);
   if (!/^[0-9a-f]{8}$/.test(hint)) bad('vkey key ID must be 8 lower-case hex digits');
   const raw = decodeBase64(b64, 'vkey key', 'witness', 'WITNESS_INVALID');
-  if (raw.length !== 33 || raw[0] !== COSIGNATURE_V1_ALG) bad(`vkey key must be 0x04 followed by a 32-byte Ed25519 key (a tlog-cosignature v1 witness), got ${raw.length} bytes of type 0x${(raw[0] ?? 0).toString(16).padStart(2, '0')}`);
+  if (raw.length !== 33 || raw[0] !== COSIGNATURE_V1_ALG)
+    bad(
+      `vkey key must be 0x04 followed by a 32-byte Ed25519 key (a tlog-cosignature v1 witness), got ${raw.length} bytes of type 0x${(raw[0] ?? 0).toString(16).padStart(2, '0')}`,
+    );
   const publicKey = raw.slice(1);
-  if (toHex(cosignatureKeyId(vname, publicKey).slice(0, 4)) !== hint) bad(`vkey key ID ${hint} does not match its name and key`);
+  if (toHex(cosignatureKeyId(vname, publicKey).slice(0, 4)) !== hint)
+    bad(`vkey key ID ${hint} does not match its name and key`);
   return { name: vname, publicKey };
 }
 
 /** A cosignature line (without its newline) by a witness signing with `sign` (pure Ed25519). */
-export function cosignatureLine(noteText: string, witness: WitnessKey, timestamp: number, sign: (message: Uint8Array) => Uint8Array): string {
-  if (!Number.isSafeInteger(timestamp) || timestamp < 0) fail('INPUT_INVALID', 'witness', `cosignature timestamp ${timestamp} is not a non-negative integer`);
+export function cosignatureLine(
+  noteText: string,
+  witness: WitnessKey,
+  timestamp: number,
+  sign: (message: Uint8Array) => Uint8Array,
+): string {
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0)
+    fail(
+      'INPUT_INVALID',
+      'witness',
+      `cosignature timestamp ${timestamp} is not a non-negative integer`,
+    );
   const ts = new Uint8Array(8);
   new DataView(ts.buffer).setBigUint64(0, BigInt(timestamp));
   const sig = sign(cosignatureMessage(noteText, timestamp));
@@ -131,24 +170,53 @@ function keyOf(raw: Uint8Array): KeyObject {
  * earliest valid line). Unknown lines are ignored; a line with a configured witness's name and
  * key hint that does not verify is refused (CHECKPOINT_INVALID).
  */
-export function verifyCosignatures(note: SignedNote, witnesses: readonly WitnessKey[]): VerifiedCosignature[] {
+export function verifyCosignatures(
+  note: SignedNote,
+  witnesses: readonly WitnessKey[],
+): VerifiedCosignature[] {
   const byKey = new Map<string, VerifiedCosignature>();
-  const candidates = witnesses.map((w) => ({ w, hint: cosignatureKeyId(w.name, w.publicKey).slice(0, 4) }));
+  const candidates = witnesses.map((w) => ({
+    w,
+    hint: cosignatureKeyId(w.name, w.publicKey).slice(0, 4),
+  }));
   for (const sig of note.signatures) {
     const c = candidates.find((x) => x.w.name === sig.name && bytesEqual(x.hint, sig.keyHint));
     if (!c) continue;
     if (sig.signature.length !== 8 + 64) {
-      fail('CHECKPOINT_INVALID', 'witness', `cosignature by witness ${sig.name} is ${sig.signature.length} bytes, not an 8-byte timestamp and a 64-byte Ed25519 signature`);
+      fail(
+        'CHECKPOINT_INVALID',
+        'witness',
+        `cosignature by witness ${sig.name} is ${sig.signature.length} bytes, not an 8-byte timestamp and a 64-byte Ed25519 signature`,
+      );
     }
     const ts = new DataView(sig.signature.buffer, sig.signature.byteOffset, 8).getBigUint64(0);
-    if (ts > MAX_TIMESTAMP) fail('CHECKPOINT_INVALID', 'witness', `cosignature by witness ${sig.name} has a timestamp beyond 2^63-1`);
-    if (!verifySignature(keyOf(c.w.publicKey), cosignatureMessage(note.text, ts), sig.signature.slice(8), null)) {
-      fail('CHECKPOINT_INVALID', 'witness', `cosignature by witness ${sig.name} (key hint ${toHex(sig.keyHint)}) does not verify`);
+    if (ts > MAX_TIMESTAMP)
+      fail(
+        'CHECKPOINT_INVALID',
+        'witness',
+        `cosignature by witness ${sig.name} has a timestamp beyond 2^63-1`,
+      );
+    if (
+      !verifySignature(
+        keyOf(c.w.publicKey),
+        cosignatureMessage(note.text, ts),
+        sig.signature.slice(8),
+        null,
+      )
+    ) {
+      fail(
+        'CHECKPOINT_INVALID',
+        'witness',
+        `cosignature by witness ${sig.name} (key hint ${toHex(sig.keyHint)}) does not verify`,
+      );
     }
     const fp = witnessFingerprint(c.w.publicKey);
-    const timestamp = Number(ts > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : ts);
+    const timestamp = Number(
+      ts > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : ts,
+    );
     const prev = byKey.get(fp);
-    if (!prev || timestamp < prev.timestamp) byKey.set(fp, { name: sig.name, keyFingerprint: fp, timestamp });
+    if (!prev || timestamp < prev.timestamp)
+      byKey.set(fp, { name: sig.name, keyFingerprint: fp, timestamp });
   }
   return [...byKey.values()];
 }

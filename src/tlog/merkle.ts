@@ -34,13 +34,15 @@ function invalid(message: string, details?: Record<string, unknown>): never {
 }
 
 function checkCount(n: number, what: string, context: string): bigint {
-  if (!Number.isSafeInteger(n) || n < 0) invalid(`${context}: ${what} ${n} is not a non-negative integer`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    invalid(`${context}: ${what} ${n} is not a non-negative integer`);
   return BigInt(n);
 }
 
 function checkHashes(hashes: readonly Uint8Array[], context: string): void {
   hashes.forEach((h, i) => {
-    if (h.length !== HASH_SIZE) invalid(`${context}: hash ${i} is ${h.length} bytes, want ${HASH_SIZE}`);
+    if (h.length !== HASH_SIZE)
+      invalid(`${context}: hash ${i} is ${h.length} bytes, want ${HASH_SIZE}`);
   });
 }
 
@@ -85,7 +87,11 @@ function chainInner(seed: Uint8Array, proof: readonly Uint8Array[], index: bigin
 }
 
 /** Like chainInner, but only the nodes where the seed is the right child. */
-function chainInnerRight(seed: Uint8Array, proof: readonly Uint8Array[], index: bigint): Uint8Array {
+function chainInnerRight(
+  seed: Uint8Array,
+  proof: readonly Uint8Array[],
+  index: bigint,
+): Uint8Array {
   let h = seed;
   proof.forEach((p, i) => {
     if (((index >> BigInt(i)) & 1n) === 1n) h = nodeHash(p, h);
@@ -104,20 +110,33 @@ function chainBorderRight(seed: Uint8Array, proof: readonly Uint8Array[]): Uint8
  * `leaf` at `index` in a tree of `size` leaves. Refuses index >= size (and so size 0) and a
  * proof of the wrong length for (index, size).
  */
-export function rootFromInclusionProof(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[]): Uint8Array {
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leaf: Uint8Array,
+  proof: readonly Uint8Array[],
+): Uint8Array {
   const i = checkCount(index, 'log index', 'inclusion proof');
   const n = checkCount(size, 'tree size', 'inclusion proof');
   if (i >= n) invalid(`inclusion proof: log index ${index} >= tree size ${size}`);
-  if (leaf.length !== HASH_SIZE) invalid(`inclusion proof: leaf hash is ${leaf.length} bytes, want ${HASH_SIZE}`);
+  if (leaf.length !== HASH_SIZE)
+    invalid(`inclusion proof: leaf hash is ${leaf.length} bytes, want ${HASH_SIZE}`);
   const { inner, border } = decompInclProof(i, n);
-  if (proof.length !== inner + border) invalid(`inclusion proof: expected ${inner + border} hashes, got ${proof.length}`);
+  if (proof.length !== inner + border)
+    invalid(`inclusion proof: expected ${inner + border} hashes, got ${proof.length}`);
   checkHashes(proof, 'inclusion proof');
   const h = chainInner(leaf, proof.slice(0, inner), i);
   return chainBorderRight(h, proof.slice(inner));
 }
 
 /** Verify an inclusion proof against a known root hash; throws INCLUSION_PROOF_INVALID. */
-export function verifyInclusion(index: number, size: number, leaf: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): void {
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leaf: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): void {
   const got = rootFromInclusionProof(index, size, leaf, proof);
   if (!bytesEqual(got, root)) invalid('inclusion proof: computed root hash does not match');
 }
@@ -129,13 +148,20 @@ export function verifyInclusion(index: number, size: number, leaf: Uint8Array, p
  * test/tlog/consistency-vectors.test.ts), a proof from the empty tree is refused: every tree
  * extends the empty one, so such a "proof" shows nothing and is a caller's mistake.
  */
-export function verifyConsistency(size1: number, size2: number, proof: readonly Uint8Array[], root1: Uint8Array, root2: Uint8Array): void {
+export function verifyConsistency(
+  size1: number,
+  size2: number,
+  proof: readonly Uint8Array[],
+  root1: Uint8Array,
+  root2: Uint8Array,
+): void {
   const m = checkCount(size1, 'size1', 'consistency proof');
   const n = checkCount(size2, 'size2', 'consistency proof');
   if (n < m) invalid(`consistency proof: size2 ${size2} < size1 ${size1}`);
   if (m === 0n) invalid('consistency proof: a proof from the empty tree (size1 0) is meaningless');
   if (m === n) {
-    if (proof.length > 0) invalid(`consistency proof: expected 0 hashes for equal sizes, got ${proof.length}`);
+    if (proof.length > 0)
+      invalid(`consistency proof: expected 0 hashes for equal sizes, got ${proof.length}`);
     if (!bytesEqual(root1, root2)) invalid('consistency proof: roots differ for equal tree sizes');
     return;
   }
@@ -153,14 +179,20 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
     seed = root1;
     start = 0;
   }
-  if (proof.length !== start + inner + d.border) invalid(`consistency proof: expected ${start + inner + d.border} hashes, got ${proof.length}`);
+  if (proof.length !== start + inner + d.border)
+    invalid(`consistency proof: expected ${start + inner + d.border} hashes, got ${proof.length}`);
   const rest = proof.slice(start);
   const mask = (m - 1n) >> BigInt(shift);
 
-  const hash1 = chainBorderRight(chainInnerRight(seed, rest.slice(0, inner), mask), rest.slice(inner));
-  if (!bytesEqual(hash1, root1)) invalid('consistency proof: computed old root hash does not match');
+  const hash1 = chainBorderRight(
+    chainInnerRight(seed, rest.slice(0, inner), mask),
+    rest.slice(inner),
+  );
+  if (!bytesEqual(hash1, root1))
+    invalid('consistency proof: computed old root hash does not match');
   const hash2 = chainBorderRight(chainInner(seed, rest.slice(0, inner), mask), rest.slice(inner));
-  if (!bytesEqual(hash2, root2)) invalid('consistency proof: computed new root hash does not match');
+  if (!bytesEqual(hash2, root2))
+    invalid('consistency proof: computed new root hash does not match');
 }
 
 /** Largest power of two strictly less than n (n >= 2). */
@@ -189,8 +221,13 @@ export function subtreeRoot(start: number, n: number, complete: CompleteSubtreeH
 }
 
 /** RFC 6962 §2.1.2 PROOF(m, D[0:n]) from complete-subtree hashes; empty for m = 0 or m = n. */
-export function buildConsistencyProof(m: number, n: number, complete: CompleteSubtreeHash): Uint8Array[] {
-  if (!Number.isSafeInteger(m) || !Number.isSafeInteger(n) || m < 0 || m > n) fail('INPUT_INVALID', 'tlog', `consistency proof: size1 ${m} not in [0, ${n}]`);
+export function buildConsistencyProof(
+  m: number,
+  n: number,
+  complete: CompleteSubtreeHash,
+): Uint8Array[] {
+  if (!Number.isSafeInteger(m) || !Number.isSafeInteger(n) || m < 0 || m > n)
+    fail('INPUT_INVALID', 'tlog', `consistency proof: size1 ${m} not in [0, ${n}]`);
   const out: Uint8Array[] = [];
   const sub = (m: number, start: number, n: number, whole: boolean): void => {
     if (m === n) {
@@ -229,7 +266,8 @@ export class MerkleTree {
 
   /** Append a leaf by its (already computed) leaf hash; returns its index. */
   appendLeafHash(hash: Uint8Array): number {
-    if (hash.length !== HASH_SIZE) fail('INPUT_INVALID', 'tlog', `leaf hash is ${hash.length} bytes, want ${HASH_SIZE}`);
+    if (hash.length !== HASH_SIZE)
+      fail('INPUT_INVALID', 'tlog', `leaf hash is ${hash.length} bytes, want ${HASH_SIZE}`);
     const index = this.size;
     this.levels[0]!.push(hash);
     // Complete every subtree that this leaf closes.
@@ -252,7 +290,8 @@ export class MerkleTree {
    */
   completeSubtreeHash(level: number, index: number): Uint8Array {
     const row = Number.isSafeInteger(level) && level >= 0 ? this.levels[level] : undefined;
-    if (!row || !Number.isSafeInteger(index) || index < 0 || index >= row.length) fail('INPUT_INVALID', 'tlog', `no complete subtree at level ${level}, index ${index}`);
+    if (!row || !Number.isSafeInteger(index) || index < 0 || index >= row.length)
+      fail('INPUT_INVALID', 'tlog', `no complete subtree at level ${level}, index ${index}`);
     return row[index]!;
   }
 
@@ -300,10 +339,12 @@ export class MerkleTree {
   }
 
   private checkSize(size: number): void {
-    if (!Number.isSafeInteger(size) || size < 0 || size > this.size) fail('INPUT_INVALID', 'tlog', `tree size ${size} not in [0, ${this.size}]`);
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.size)
+      fail('INPUT_INVALID', 'tlog', `tree size ${size} not in [0, ${this.size}]`);
   }
 
   private checkIndex(index: number, size: number): void {
-    if (!Number.isSafeInteger(index) || index < 0 || index >= size) fail('INPUT_INVALID', 'tlog', `log index ${index} not in [0, ${size})`);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= size)
+      fail('INPUT_INVALID', 'tlog', `log index ${index} not in [0, ${size})`);
   }
 }

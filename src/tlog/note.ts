@@ -41,7 +41,15 @@
 import type { KeyObject } from 'node:crypto';
 import { defaultDigestForKey, sha256, verifySignature } from '../crypto.js';
 import { fail, StellaError } from '../errors.js';
-import { bytesEqual, concatBytes, decodeBase64, decodeBase64Url, toBase64, toHex, utf8 } from '../util/encoding.js';
+import {
+  bytesEqual,
+  concatBytes,
+  decodeBase64,
+  decodeBase64Url,
+  toBase64,
+  toHex,
+  utf8,
+} from '../util/encoding.js';
 import type { TransparencyLogInstance } from '../model/trust-material.js';
 import { HASH_SIZE } from './merkle.js';
 
@@ -89,7 +97,11 @@ export interface NoteSigner {
   sign(message: Uint8Array): Uint8Array;
 }
 
-function invalid(message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+function invalid(
+  message: string,
+  details?: Record<string, unknown>,
+  options?: { cause?: unknown },
+): never {
   return fail('CHECKPOINT_INVALID', 'tlog', message, details, options);
 }
 
@@ -114,9 +126,11 @@ function wellFormed(s: string): boolean {
 /** Parse a signed note. Structure only; signatures are not checked here. */
 export function parseSignedNote(note: string): SignedNote {
   if (typeof note !== 'string' || note.length === 0) invalid('checkpoint: empty signed note');
-  if (Buffer.byteLength(note, 'utf8') > MAX_NOTE_BYTES) invalid(`checkpoint: signed note larger than ${MAX_NOTE_BYTES} bytes`);
+  if (Buffer.byteLength(note, 'utf8') > MAX_NOTE_BYTES)
+    invalid(`checkpoint: signed note larger than ${MAX_NOTE_BYTES} bytes`);
   if (!wellFormed(note)) invalid('checkpoint: signed note is not valid Unicode');
-  if (/[\u0000-\u0009\u000b-\u001f\u007f]/.test(note)) invalid('checkpoint: signed note contains a control character');
+  if (/[\u0000-\u0009\u000b-\u001f\u007f]/.test(note))
+    invalid('checkpoint: signed note contains a control character');
   const split = note.lastIndexOf('\n\n');
   if (split < 0) invalid('checkpoint: no blank line between the note text and its signatures');
   const text = note.slice(0, split + 1);
@@ -124,7 +138,8 @@ export function parseSignedNote(note: string): SignedNote {
   if (block.length === 0) invalid('checkpoint: the note has no signature lines');
   if (!block.endsWith('\n')) invalid('checkpoint: signature block does not end in a newline');
   const lines = block.slice(0, -1).split('\n');
-  if (lines.length > MAX_NOTE_SIGNATURES) invalid(`checkpoint: more than ${MAX_NOTE_SIGNATURES} signatures`);
+  if (lines.length > MAX_NOTE_SIGNATURES)
+    invalid(`checkpoint: more than ${MAX_NOTE_SIGNATURES} signatures`);
   const signatures = lines.map((line, i) => {
     const where = `checkpoint: signature line ${i + 1}`;
     if (!line.startsWith(EM_DASH_PREFIX)) invalid(`${where} does not start with "\u2014 "`);
@@ -143,38 +158,61 @@ export function parseSignedNote(note: string): SignedNote {
 export function parseCheckpoint(text: string): Checkpoint {
   if (!text.endsWith('\n')) invalid('checkpoint: note text does not end in a newline');
   const lines = text.slice(0, -1).split('\n');
-  if (lines.length < 3) invalid(`checkpoint: expected origin, tree size and root hash lines, got ${lines.length} line(s)`);
-  const [origin, sizeLine, hashLine, ...extensions] = lines as [string, string, string, ...string[]];
+  if (lines.length < 3)
+    invalid(
+      `checkpoint: expected origin, tree size and root hash lines, got ${lines.length} line(s)`,
+    );
+  const [origin, sizeLine, hashLine, ...extensions] = lines as [
+    string,
+    string,
+    string,
+    ...string[],
+  ];
   if (origin.length === 0) invalid('checkpoint: empty origin line');
-  if (!DECIMAL.test(sizeLine)) invalid(`checkpoint: tree size line ${JSON.stringify(sizeLine.slice(0, 40))} is not a decimal number`);
+  if (!DECIMAL.test(sizeLine))
+    invalid(
+      `checkpoint: tree size line ${JSON.stringify(sizeLine.slice(0, 40))} is not a decimal number`,
+    );
   const big = BigInt(sizeLine);
   if (big > MAX_TREE_SIZE) invalid(`checkpoint: tree size ${sizeLine} exceeds 2^63-1`);
-  if (big > BigInt(Number.MAX_SAFE_INTEGER)) invalid(`checkpoint: tree size ${sizeLine} is beyond 2^53-1 (not supported)`);
+  if (big > BigInt(Number.MAX_SAFE_INTEGER))
+    invalid(`checkpoint: tree size ${sizeLine} is beyond 2^53-1 (not supported)`);
   const rootHash = base64Field(hashLine, 'checkpoint: root hash line is not valid base64');
-  if (rootHash.length !== HASH_SIZE) invalid(`checkpoint: root hash is ${rootHash.length} bytes, want ${HASH_SIZE}`);
+  if (rootHash.length !== HASH_SIZE)
+    invalid(`checkpoint: root hash is ${rootHash.length} bytes, want ${HASH_SIZE}`);
   extensions.forEach((e, i) => {
     if (e.length === 0) invalid(`checkpoint: extension line ${i + 1} is empty`);
   });
   return { origin, treeSize: Number(big), rootHash, extensions };
 }
 
-export function formatCheckpoint(cp: { origin: string; treeSize: number; rootHash: Uint8Array; extensions?: readonly string[] }): string {
+export function formatCheckpoint(cp: {
+  origin: string;
+  treeSize: number;
+  rootHash: Uint8Array;
+  extensions?: readonly string[];
+}): string {
   const bad = (why: string): never => fail('INPUT_INVALID', 'tlog', `checkpoint: ${why}`);
   if (cp.origin.length === 0 || cp.origin.includes('\n')) bad('origin must be one non-empty line');
-  if (!Number.isSafeInteger(cp.treeSize) || cp.treeSize < 0) bad(`tree size ${cp.treeSize} is not a non-negative integer`);
-  if (cp.rootHash.length !== HASH_SIZE) bad(`root hash is ${cp.rootHash.length} bytes, want ${HASH_SIZE}`);
+  if (!Number.isSafeInteger(cp.treeSize) || cp.treeSize < 0)
+    bad(`tree size ${cp.treeSize} is not a non-negative integer`);
+  if (cp.rootHash.length !== HASH_SIZE)
+    bad(`root hash is ${cp.rootHash.length} bytes, want ${HASH_SIZE}`);
   const ext = cp.extensions ?? [];
-  for (const e of ext) if (e.length === 0 || e.includes('\n')) bad('extension lines must be non-empty single lines');
+  for (const e of ext)
+    if (e.length === 0 || e.includes('\n')) bad('extension lines must be non-empty single lines');
   return [cp.origin, String(cp.treeSize), toBase64(cp.rootHash), ...ext].join('\n') + '\n';
 }
 
 /** Append signature lines to a note text. */
 export function signNote(text: string, signers: readonly NoteSigner[]): string {
   if (!text.endsWith('\n')) fail('INPUT_INVALID', 'tlog', 'note text must end in a newline');
-  if (signers.length === 0) fail('INPUT_INVALID', 'tlog', 'a signed note needs at least one signer');
+  if (signers.length === 0)
+    fail('INPUT_INVALID', 'tlog', 'a signed note needs at least one signer');
   const msg = utf8.encode(text);
   const lines = signers.map((s) => {
-    if (!isValidNoteName(s.name)) fail('INPUT_INVALID', 'tlog', `invalid note signer name ${JSON.stringify(s.name)}`);
+    if (!isValidNoteName(s.name))
+      fail('INPUT_INVALID', 'tlog', `invalid note signer name ${JSON.stringify(s.name)}`);
     if (s.keyHint.length !== 4) fail('INPUT_INVALID', 'tlog', 'note key hint must be 4 bytes');
     return `${EM_DASH_PREFIX}${s.name} ${toBase64(concatBytes(s.keyHint, s.sign(msg)))}\n`;
   });
@@ -216,9 +254,20 @@ function computeNoteKeyId(name: string, key: KeyObject): Uint8Array {
     case 'ec':
       return sha256(new Uint8Array(key.export({ format: 'der', type: 'spki' })));
     case 'rsa':
-      return sha256(concatBytes(utf8.encode(name), new Uint8Array([0x0a, 0xff]), utf8.encode('PKIX-RSA-PKCS#1v1.5'), new Uint8Array(key.export({ format: 'der', type: 'spki' }))));
+      return sha256(
+        concatBytes(
+          utf8.encode(name),
+          new Uint8Array([0x0a, 0xff]),
+          utf8.encode('PKIX-RSA-PKCS#1v1.5'),
+          new Uint8Array(key.export({ format: 'der', type: 'spki' })),
+        ),
+      );
     default:
-      return fail('INPUT_INVALID', 'tlog', `no signed-note key ID for ${String(key.asymmetricKeyType)} keys`);
+      return fail(
+        'INPUT_INVALID',
+        'tlog',
+        `no signed-note key ID for ${String(key.asymmetricKeyType)} keys`,
+      );
   }
 }
 
@@ -237,10 +286,15 @@ export function logSignerNames(log: Pick<TransparencyLogInstance, 'baseUrl'>): s
   try {
     url = new URL(log.baseUrl);
   } catch (e) {
-    return invalid(`transparency log base URL ${JSON.stringify(log.baseUrl)} is not a URL`, undefined, { cause: e });
+    return invalid(
+      `transparency log base URL ${JSON.stringify(log.baseUrl)} is not a URL`,
+      undefined,
+      { cause: e },
+    );
   }
   const names = [...new Set([url.host, url.hostname])].filter(isValidNoteName);
-  if (names.length === 0) invalid(`transparency log base URL ${JSON.stringify(log.baseUrl)} has no usable host`);
+  if (names.length === 0)
+    invalid(`transparency log base URL ${JSON.stringify(log.baseUrl)} has no usable host`);
   return names;
 }
 
@@ -257,7 +311,8 @@ function rekorV1Origin(origin: string): { name: string; treeId: string } | undef
 const spkiIdMemo = new WeakMap<KeyObject, Uint8Array>();
 function rekorV1KeyId(key: KeyObject): Uint8Array {
   let id = spkiIdMemo.get(key);
-  if (!id) spkiIdMemo.set(key, (id = sha256(new Uint8Array(key.export({ format: 'der', type: 'spki' })))));
+  if (!id)
+    spkiIdMemo.set(key, (id = sha256(new Uint8Array(key.export({ format: 'der', type: 'spki' })))));
   return id;
 }
 
@@ -274,36 +329,65 @@ export interface VerifyCheckpointOptions {
  * Verify a checkpoint against trusted logs (usually just the log the entry names). Returns
  * the parsed checkpoint and the log whose signature verified.
  */
-export function verifyCheckpoint(noteText: string, tlogs: readonly TransparencyLogInstance[], opts: VerifyCheckpointOptions = {}): VerifiedCheckpoint {
+export function verifyCheckpoint(
+  noteText: string,
+  tlogs: readonly TransparencyLogInstance[],
+  opts: VerifyCheckpointOptions = {},
+): VerifiedCheckpoint {
   const note = parseSignedNote(noteText);
   const cp = parseCheckpoint(note.text);
   const byName = opts.rekor !== 'v1';
   const signers = byName
-    ? tlogs.flatMap((log) => logSignerNames(log).map((name) => ({ log, name, hint: noteKeyHint(name, log.publicKey.key) })))
+    ? tlogs.flatMap((log) =>
+        logSignerNames(log).map((name) => ({
+          log,
+          name,
+          hint: noteKeyHint(name, log.publicKey.key),
+        })),
+      )
     : tlogs.map((log) => ({ log, name: '', hint: rekorV1KeyId(log.publicKey.key).slice(0, 4) }));
   const msg = utf8.encode(note.text);
   let verified: { log: TransparencyLogInstance; name: string } | undefined;
   for (const sig of note.signatures) {
     // Exact string and byte equality: never a pattern, prefix or substring match.
-    const s = signers.find((c) => (!byName || c.name === sig.name) && bytesEqual(c.hint, sig.keyHint));
+    const s = signers.find(
+      (c) => (!byName || c.name === sig.name) && bytesEqual(c.hint, sig.keyHint),
+    );
     if (!s) continue;
     const key = s.log.publicKey.key;
     if (!verifySignature(key, msg, sig.signature, defaultDigestForKey(key))) {
-      invalid(`checkpoint: signature by trusted log ${sig.name} (key hint ${toHex(sig.keyHint)}) does not verify with the key of ${s.log.baseUrl}`);
+      invalid(
+        `checkpoint: signature by trusted log ${sig.name} (key hint ${toHex(sig.keyHint)}) does not verify with the key of ${s.log.baseUrl}`,
+      );
     }
     verified ??= { log: s.log, name: sig.name };
   }
   if (!verified) {
-    const expected = signers.map((s) => (byName ? `${s.name}/${toHex(s.hint)}` : `key hint ${toHex(s.hint)} (${s.log.baseUrl})`)).join(', ');
+    const expected = signers
+      .map((s) =>
+        byName ? `${s.name}/${toHex(s.hint)}` : `key hint ${toHex(s.hint)} (${s.log.baseUrl})`,
+      )
+      .join(', ');
     invalid(`checkpoint: no signature from a trusted log (expected signer ${expected || 'none'})`, {
       signers: note.signatures.map((s) => `${s.name}/${toHex(s.keyHint)}`),
     });
   }
   const v1 = rekorV1Origin(cp.origin);
   const originOk =
-    opts.rekor === 'v1' ? v1 !== undefined : opts.rekor === 'v2' ? cp.origin === verified.name : cp.origin === verified.name || v1?.name === verified.name;
+    opts.rekor === 'v1'
+      ? v1 !== undefined
+      : opts.rekor === 'v2'
+        ? cp.origin === verified.name
+        : cp.origin === verified.name || v1?.name === verified.name;
   if (!originOk) {
-    invalid(`checkpoint: origin ${JSON.stringify(cp.origin)} ${opts.rekor === 'v1' ? 'is not a Rekor v1 origin "<name> - <tree id>"' : `does not belong to log ${verified.name}`}`);
+    invalid(
+      `checkpoint: origin ${JSON.stringify(cp.origin)} ${opts.rekor === 'v1' ? 'is not a Rekor v1 origin "<name> - <tree id>"' : `does not belong to log ${verified.name}`}`,
+    );
   }
-  return { ...cp, log: verified.log, signerName: verified.name, treeId: cp.origin === verified.name ? undefined : v1?.treeId };
+  return {
+    ...cp,
+    log: verified.log,
+    signerName: verified.name,
+    treeId: cp.origin === verified.name ? undefined : v1?.treeId,
+  };
 }

@@ -30,15 +30,32 @@
 import { digest, sha256 } from '../crypto.js';
 import { fail, StellaError } from '../errors.js';
 import { bytesEqual, decodeBase64, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
-import { parseJsonStrict, readArray, readBase64, readObject, readOptional, readString, type JsonReadContext } from '../util/json.js';
+import {
+  parseJsonStrict,
+  readArray,
+  readBase64,
+  readObject,
+  readOptional,
+  readString,
+  type JsonReadContext,
+} from '../util/json.js';
 import { derToPem, pemToDer } from '../util/pem.js';
 import { digestNameOf, digestSize, hashAlgorithmOf, isDigestName } from '../util/digest.js';
 import { preAuthEncoding } from '../bundle/dsse.js';
-import { BUNDLE_LIMITS, type Bundle, type DsseEnvelopeContent, type HashAlgorithm, type KindVersion, type MessageDigest, type TransparencyLogEntry } from '../bundle/model.js';
+import {
+  BUNDLE_LIMITS,
+  type Bundle,
+  type DsseEnvelopeContent,
+  type HashAlgorithm,
+  type KindVersion,
+  type MessageDigest,
+  type TransparencyLogEntry,
+} from '../bundle/model.js';
 import { canonicalize, canonicalizeBytes } from '../util/canonical-json.js';
 import { leafHash } from './merkle.js';
 
-export type EntryVerifier = { kind: 'certificate'; der: Uint8Array } | { kind: 'publicKey'; spki: Uint8Array };
+export type EntryVerifier =
+  { kind: 'certificate'; der: Uint8Array } | { kind: 'publicKey'; spki: Uint8Array };
 
 export interface BodySignature {
   signature: Uint8Array;
@@ -53,8 +70,19 @@ export interface BodyHash {
 }
 
 export type RekorBody =
-  | { kind: 'hashedrekord'; apiVersion: '0.0.1' | '0.0.2'; digest: BodyHash; signature: BodySignature }
-  | { kind: 'dsse'; apiVersion: '0.0.1' | '0.0.2'; payloadHash: BodyHash; signatures: BodySignature[]; envelopeHash: BodyHash | undefined }
+  | {
+      kind: 'hashedrekord';
+      apiVersion: '0.0.1' | '0.0.2';
+      digest: BodyHash;
+      signature: BodySignature;
+    }
+  | {
+      kind: 'dsse';
+      apiVersion: '0.0.1' | '0.0.2';
+      payloadHash: BodyHash;
+      signatures: BodySignature[];
+      envelopeHash: BodyHash | undefined;
+    }
   | {
       kind: 'intoto';
       apiVersion: '0.0.2';
@@ -87,9 +115,18 @@ function malformed(message: string, options?: { cause?: unknown }): never {
 }
 
 /** Bodies are read by util/json.ts's readers: every field known, every value non-empty. */
-const BODY: JsonReadContext = { code: 'BUNDLE_MALFORMED', check: 'tlog', prefix: 'tlog entry body: ' };
+const BODY: JsonReadContext = {
+  code: 'BUNDLE_MALFORMED',
+  check: 'tlog',
+  prefix: 'tlog entry body: ',
+};
 
-function obj(v: unknown, where: string, required: readonly string[], optional: readonly string[] = []): Obj {
+function obj(
+  v: unknown,
+  where: string,
+  required: readonly string[],
+  optional: readonly string[] = [],
+): Obj {
   return readObject(v, where, BODY, { required, optional });
 }
 
@@ -108,20 +145,28 @@ function arr(v: unknown, where: string): unknown[] {
 function hashV1(v: unknown, where: string): BodyHash {
   const o = obj(v, where, ['algorithm', 'value']);
   const name = str(o.algorithm, `${where}.algorithm`);
-  if (!isDigestName(name)) malformed(`tlog entry body: ${where}.algorithm ${JSON.stringify(o.algorithm)} is not supported`);
+  if (!isDigestName(name))
+    malformed(
+      `tlog entry body: ${where}.algorithm ${JSON.stringify(o.algorithm)} is not supported`,
+    );
   const algorithm = hashAlgorithmOf(name);
   const hex = str(o.value, `${where}.value`);
   // Rekor v1's schema allows upper-case hex here; the bytes are what is compared.
-  if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length !== size(algorithm) * 2) malformed(`tlog entry body: ${where}.value is not a ${size(algorithm)}-byte hex digest`);
+  if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length !== size(algorithm) * 2)
+    malformed(`tlog entry body: ${where}.value is not a ${size(algorithm)}-byte hex digest`);
   return { algorithm, value: new Uint8Array(Buffer.from(hex, 'hex')) };
 }
 
 function hashV2(v: unknown, where: string): BodyHash {
   const o = obj(v, where, ['algorithm', 'digest']);
   const algorithm = str(o.algorithm, `${where}.algorithm`);
-  if (!V2_ALGORITHMS.has(algorithm)) malformed(`tlog entry body: ${where}.algorithm ${JSON.stringify(algorithm)} is not supported`);
+  if (!V2_ALGORITHMS.has(algorithm))
+    malformed(`tlog entry body: ${where}.algorithm ${JSON.stringify(algorithm)} is not supported`);
   const value = b64(o.digest, `${where}.digest`);
-  if (value.length !== size(algorithm as HashAlgorithm)) malformed(`tlog entry body: ${where}.digest is ${value.length} bytes, want ${size(algorithm as HashAlgorithm)}`);
+  if (value.length !== size(algorithm as HashAlgorithm))
+    malformed(
+      `tlog entry body: ${where}.digest is ${value.length} bytes, want ${size(algorithm as HashAlgorithm)}`,
+    );
   return { algorithm: algorithm as HashAlgorithm, value };
 }
 
@@ -133,23 +178,49 @@ export function parsePemVerifier(pem: Uint8Array, where: string): EntryVerifier 
   } catch (e) {
     return malformed(`tlog entry body: ${where} is not UTF-8 PEM`, { cause: e });
   }
-  const { label, der } = pemToDer(text, ['CERTIFICATE', 'PUBLIC KEY'], { code: 'BUNDLE_MALFORMED', check: 'tlog', what: `tlog entry body: ${where}` });
+  const { label, der } = pemToDer(text, ['CERTIFICATE', 'PUBLIC KEY'], {
+    code: 'BUNDLE_MALFORMED',
+    check: 'tlog',
+    what: `tlog entry body: ${where}`,
+  });
   return label === 'CERTIFICATE' ? { kind: 'certificate', der } : { kind: 'publicKey', spki: der };
 }
 
 function verifierV2(v: unknown, where: string): { verifier: EntryVerifier; keyDetails: string } {
   const o = obj(v, where, ['keyDetails'], ['x509Certificate', 'publicKey']);
   const keyDetails = str(o.keyDetails, `${where}.keyDetails`);
-  if ((o.x509Certificate === undefined) === (o.publicKey === undefined)) malformed(`tlog entry body: ${where} must have exactly one of x509Certificate and publicKey`);
+  if ((o.x509Certificate === undefined) === (o.publicKey === undefined))
+    malformed(`tlog entry body: ${where} must have exactly one of x509Certificate and publicKey`);
   if (o.x509Certificate !== undefined) {
-    return { keyDetails, verifier: { kind: 'certificate', der: b64(obj(o.x509Certificate, `${where}.x509Certificate`, ['rawBytes']).rawBytes, `${where}.x509Certificate.rawBytes`) } };
+    return {
+      keyDetails,
+      verifier: {
+        kind: 'certificate',
+        der: b64(
+          obj(o.x509Certificate, `${where}.x509Certificate`, ['rawBytes']).rawBytes,
+          `${where}.x509Certificate.rawBytes`,
+        ),
+      },
+    };
   }
-  return { keyDetails, verifier: { kind: 'publicKey', spki: b64(obj(o.publicKey, `${where}.publicKey`, ['rawBytes']).rawBytes, `${where}.publicKey.rawBytes`) } };
+  return {
+    keyDetails,
+    verifier: {
+      kind: 'publicKey',
+      spki: b64(
+        obj(o.publicKey, `${where}.publicKey`, ['rawBytes']).rawBytes,
+        `${where}.publicKey.rawBytes`,
+      ),
+    },
+  };
 }
 
 function signatureV2(v: unknown, where: string): BodySignature {
   const o = obj(v, where, ['content', 'verifier']);
-  return { signature: b64(o.content, `${where}.content`), ...verifierV2(o.verifier, `${where}.verifier`) };
+  return {
+    signature: b64(o.content, `${where}.content`),
+    ...verifierV2(o.verifier, `${where}.verifier`),
+  };
 }
 
 /** base64 of the base64 text of some bytes (intoto 0.0.2 double-encodes payload and sig). */
@@ -184,43 +255,85 @@ function parseSpec(kind: string, apiVersion: string, spec: unknown): RekorBody {
         kind: 'hashedrekord',
         apiVersion: '0.0.1',
         digest: hashV1(data.hash, 'spec.data.hash'),
-        signature: { signature: b64(sig.content, 'spec.signature.content'), verifier: parsePemVerifier(b64(pk.content, 'spec.signature.publicKey.content'), 'spec.signature.publicKey.content') },
+        signature: {
+          signature: b64(sig.content, 'spec.signature.content'),
+          verifier: parsePemVerifier(
+            b64(pk.content, 'spec.signature.publicKey.content'),
+            'spec.signature.publicKey.content',
+          ),
+        },
       };
     }
     case 'hashedrekord/0.0.2': {
-      const s = obj(obj(spec, 'spec', ['hashedRekordV002']).hashedRekordV002, 'spec.hashedRekordV002', ['data', 'signature']);
-      return { kind: 'hashedrekord', apiVersion: '0.0.2', digest: hashV2(s.data, 'spec.hashedRekordV002.data'), signature: signatureV2(s.signature, 'spec.hashedRekordV002.signature') };
+      const s = obj(
+        obj(spec, 'spec', ['hashedRekordV002']).hashedRekordV002,
+        'spec.hashedRekordV002',
+        ['data', 'signature'],
+      );
+      return {
+        kind: 'hashedrekord',
+        apiVersion: '0.0.2',
+        digest: hashV2(s.data, 'spec.hashedRekordV002.data'),
+        signature: signatureV2(s.signature, 'spec.hashedRekordV002.signature'),
+      };
     }
     case 'dsse/0.0.1': {
       const s = obj(spec, 'spec', ['payloadHash', 'signatures'], ['envelopeHash']);
       return {
         kind: 'dsse',
         apiVersion: '0.0.1',
-        envelopeHash: s.envelopeHash === undefined ? undefined : hashV1(s.envelopeHash, 'spec.envelopeHash'),
+        envelopeHash:
+          s.envelopeHash === undefined ? undefined : hashV1(s.envelopeHash, 'spec.envelopeHash'),
         payloadHash: hashV1(s.payloadHash, 'spec.payloadHash'),
         signatures: arr(s.signatures, 'spec.signatures').map((x, i) => {
           const o = obj(x, `spec.signatures[${i}]`, ['signature', 'verifier']);
-          return { signature: b64(o.signature, `spec.signatures[${i}].signature`), verifier: parsePemVerifier(b64(o.verifier, `spec.signatures[${i}].verifier`), `spec.signatures[${i}].verifier`) };
+          return {
+            signature: b64(o.signature, `spec.signatures[${i}].signature`),
+            verifier: parsePemVerifier(
+              b64(o.verifier, `spec.signatures[${i}].verifier`),
+              `spec.signatures[${i}].verifier`,
+            ),
+          };
         }),
       };
     }
     case 'dsse/0.0.2': {
-      const s = obj(obj(spec, 'spec', ['dsseV002']).dsseV002, 'spec.dsseV002', ['payloadHash', 'signatures']);
+      const s = obj(obj(spec, 'spec', ['dsseV002']).dsseV002, 'spec.dsseV002', [
+        'payloadHash',
+        'signatures',
+      ]);
       return {
         kind: 'dsse',
         apiVersion: '0.0.2',
         envelopeHash: undefined,
         payloadHash: hashV2(s.payloadHash, 'spec.dsseV002.payloadHash'),
-        signatures: arr(s.signatures, 'spec.dsseV002.signatures').map((x, i) => signatureV2(x, `spec.dsseV002.signatures[${i}]`)),
+        signatures: arr(s.signatures, 'spec.dsseV002.signatures').map((x, i) =>
+          signatureV2(x, `spec.dsseV002.signatures[${i}]`),
+        ),
       };
     }
     case 'intoto/0.0.2': {
-      const c = obj(obj(spec, 'spec', ['content']).content, 'spec.content', ['envelope'], ['hash', 'payloadHash']);
-      const env = obj(c.envelope, 'spec.content.envelope', ['payloadType', 'signatures'], ['payload']);
+      const c = obj(
+        obj(spec, 'spec', ['content']).content,
+        'spec.content',
+        ['envelope'],
+        ['hash', 'payloadHash'],
+      );
+      const env = obj(
+        c.envelope,
+        'spec.content.envelope',
+        ['payloadType', 'signatures'],
+        ['payload'],
+      );
       if (c.hash !== undefined) hashV1(c.hash, 'spec.content.hash');
-      const payloadHash = c.payloadHash === undefined ? undefined : hashV1(c.payloadHash, 'spec.content.payloadHash');
-      const payload = env.payload === undefined ? undefined : b64b64(env.payload, 'spec.content.envelope.payload');
-      if (!payload && !payloadHash) malformed('tlog entry body: intoto entry has neither payload nor payloadHash');
+      const payloadHash =
+        c.payloadHash === undefined ? undefined : hashV1(c.payloadHash, 'spec.content.payloadHash');
+      const payload =
+        env.payload === undefined
+          ? undefined
+          : b64b64(env.payload, 'spec.content.envelope.payload');
+      if (!payload && !payloadHash)
+        malformed('tlog entry body: intoto entry has neither payload nor payloadHash');
       return {
         kind: 'intoto',
         apiVersion: '0.0.2',
@@ -231,12 +344,19 @@ function parseSpec(kind: string, apiVersion: string, spec: unknown): RekorBody {
           const w = `spec.content.envelope.signatures[${i}]`;
           const o = obj(x, w, ['sig', 'publicKey'], ['keyid']);
           readOptional(o.keyid, BODY, (k) => readString(k, `${w}.keyid`, BODY));
-          return { signature: intotoSignature(o.sig, `${w}.sig`), verifier: parsePemVerifier(b64(o.publicKey, `${w}.publicKey`), `${w}.publicKey`) };
+          return {
+            signature: intotoSignature(o.sig, `${w}.sig`),
+            verifier: parsePemVerifier(b64(o.publicKey, `${w}.publicKey`), `${w}.publicKey`),
+          };
         }),
       };
     }
     default:
-      return fail('BUNDLE_UNSUPPORTED', 'tlog', `tlog entry body: unsupported kind/apiVersion ${JSON.stringify(id)}`);
+      return fail(
+        'BUNDLE_UNSUPPORTED',
+        'tlog',
+        `tlog entry body: unsupported kind/apiVersion ${JSON.stringify(id)}`,
+      );
   }
 }
 
@@ -246,7 +366,13 @@ function parseSpec(kind: string, apiVersion: string, spec: unknown): RekorBody {
  * non-canonical body was not produced by a log).
  */
 export function parseRekorBody(body: Uint8Array): RekorBody {
-  const v = parseJsonStrict(body, { maxDepth: 16, maxBytes: BUNDLE_LIMITS.maxBytes, what: 'tlog entry body', code: 'BUNDLE_MALFORMED', check: 'tlog' });
+  const v = parseJsonStrict(body, {
+    maxDepth: 16,
+    maxBytes: BUNDLE_LIMITS.maxBytes,
+    what: 'tlog entry body',
+    code: 'BUNDLE_MALFORMED',
+    check: 'tlog',
+  });
   let canonical: string;
   try {
     canonical = canonicalize(v);
@@ -254,9 +380,16 @@ export function parseRekorBody(body: Uint8Array): RekorBody {
     // Valid JSON text with no canonical form (an escaped lone surrogate, a number past the
     // double range such as 1e400): no log wrote it, so it is a malformed body like any other
     // non-canonical one, not an error in the caller's input.
-    throw new StellaError('BUNDLE_MALFORMED', 'tlog', `tlog entry body is not canonical JSON (RFC 8785): ${(e as Error).message}`, undefined, { cause: e });
+    throw new StellaError(
+      'BUNDLE_MALFORMED',
+      'tlog',
+      `tlog entry body is not canonical JSON (RFC 8785): ${(e as Error).message}`,
+      undefined,
+      { cause: e },
+    );
   }
-  if (canonical !== utf8Decoder.decode(body)) malformed('tlog entry body is not canonical JSON (RFC 8785)');
+  if (canonical !== utf8Decoder.decode(body))
+    malformed('tlog entry body is not canonical JSON (RFC 8785)');
   const top = obj(v, 'body', ['apiVersion', 'kind', 'spec']);
   return parseSpec(str(top.kind, 'kind'), str(top.apiVersion, 'apiVersion'), top.spec);
 }
@@ -283,27 +416,47 @@ function mismatch(message: string, details?: Record<string, unknown>): never {
 
 function checkVerifier(v: EntryVerifier, expect: BindingExpectations, where: string): void {
   if (expect.certificateDer) {
-    if (v.kind !== 'certificate') mismatch(`tlog entry ${where}records a public key, but the bundle is signed with a certificate`);
-    if (!bytesEqual(v.der, expect.certificateDer)) mismatch(`tlog entry ${where}certificate does not match the bundle certificate`);
+    if (v.kind !== 'certificate')
+      mismatch(
+        `tlog entry ${where}records a public key, but the bundle is signed with a certificate`,
+      );
+    if (!bytesEqual(v.der, expect.certificateDer))
+      mismatch(`tlog entry ${where}certificate does not match the bundle certificate`);
   } else if (expect.publicKeySpki) {
-    if (v.kind !== 'publicKey') mismatch(`tlog entry ${where}records a certificate, but the bundle is verified with a public key`);
-    if (!bytesEqual(v.spki, expect.publicKeySpki)) mismatch(`tlog entry ${where}public key does not match the verification key`);
+    if (v.kind !== 'publicKey')
+      mismatch(
+        `tlog entry ${where}records a certificate, but the bundle is verified with a public key`,
+      );
+    if (!bytesEqual(v.spki, expect.publicKeySpki))
+      mismatch(`tlog entry ${where}public key does not match the verification key`);
   } else {
-    fail('INPUT_INVALID', 'tlog', 'tlog entry binding needs the verified certificate or public key');
+    fail(
+      'INPUT_INVALID',
+      'tlog',
+      'tlog entry binding needs the verified certificate or public key',
+    );
   }
 }
 
-function checkSignatures(recorded: readonly BodySignature[], env: DsseEnvelopeContent, expect: BindingExpectations): void {
+function checkSignatures(
+  recorded: readonly BodySignature[],
+  env: DsseEnvelopeContent,
+  expect: BindingExpectations,
+): void {
   if (recorded.length !== 1 || env.signatures.length !== 1) {
-    mismatch(`tlog entry records ${recorded.length} signature(s) and the envelope has ${env.signatures.length}; exactly one each is supported`);
+    mismatch(
+      `tlog entry records ${recorded.length} signature(s) and the envelope has ${env.signatures.length}; exactly one each is supported`,
+    );
   }
   const sig = recorded[0]!.signature;
-  if (sig.length === 0 || !bytesEqual(sig, env.signatures[0]!.sig)) mismatch('tlog entry signature does not match the bundle signature');
+  if (sig.length === 0 || !bytesEqual(sig, env.signatures[0]!.sig))
+    mismatch('tlog entry signature does not match the bundle signature');
   checkVerifier(recorded[0]!.verifier, expect, '');
 }
 
 function checkPayloadHash(h: BodyHash, env: DsseEnvelopeContent): void {
-  if (!bytesEqual(h.value, digest(digestNameOf(h.algorithm), env.payload))) mismatch('tlog entry payload hash does not match the DSSE payload');
+  if (!bytesEqual(h.value, digest(digestNameOf(h.algorithm), env.payload)))
+    mismatch('tlog entry payload hash does not match the DSSE payload');
 }
 
 /**
@@ -311,16 +464,23 @@ function checkPayloadHash(h: BodyHash, env: DsseEnvelopeContent): void {
  * or key (compared as DER), and the digest of the artifact or DSSE payload. Returns the
  * parsed body. Throws TLOG_BODY_MISMATCH naming the field that differs.
  */
-export function verifyEntryBinding(entry: TransparencyLogEntry, bundle: Bundle, expect: BindingExpectations): RekorBody {
+export function verifyEntryBinding(
+  entry: TransparencyLogEntry,
+  bundle: Bundle,
+  expect: BindingExpectations,
+): RekorBody {
   const body = parseRekorBody(entry.canonicalizedBody);
   const claimed = `${entry.kindVersion.kind}/${entry.kindVersion.version}`;
   const actual = `${body.kind}/${body.apiVersion}`;
-  if (claimed !== actual) mismatch(`tlog entry kind/version ${claimed} does not match its body (${actual})`);
+  if (claimed !== actual)
+    mismatch(`tlog entry kind/version ${claimed} does not match its body (${actual})`);
   const content = bundle.content;
 
   if (content.kind === 'messageSignature') {
-    if (body.kind !== 'hashedrekord') mismatch(`tlog entry kind ${actual} cannot record a message signature`);
-    if (!bytesEqual(body.signature.signature, content.signature)) mismatch('tlog entry signature does not match the bundle signature');
+    if (body.kind !== 'hashedrekord')
+      mismatch(`tlog entry kind ${actual} cannot record a message signature`);
+    if (!bytesEqual(body.signature.signature, content.signature))
+      mismatch('tlog entry signature does not match the bundle signature');
     checkVerifier(body.signature.verifier, expect, '');
     const d = body.digest;
     const label = body.apiVersion === '0.0.1' ? digestNameOf(d.algorithm) : d.algorithm;
@@ -331,12 +491,22 @@ export function verifyEntryBinding(entry: TransparencyLogEntry, bundle: Bundle, 
     const algorithm = content.messageDigest?.algorithm ?? d.algorithm;
     const artifact = expect.artifactDigest?.(algorithm);
     if (artifact) wants.push([{ algorithm, digest: artifact }, 'artifact digest']);
-    if (wants.length === 0) mismatch('tlog entry digest cannot be checked: no message digest in the bundle and no artifact digest');
+    if (wants.length === 0)
+      mismatch(
+        'tlog entry digest cannot be checked: no message digest in the bundle and no artifact digest',
+      );
     for (const [want, what] of wants) {
-      if (want.algorithm !== d.algorithm) mismatch(`tlog entry digest algorithm ${label} does not match the ${what} algorithm ${want.algorithm}`);
+      if (want.algorithm !== d.algorithm)
+        mismatch(
+          `tlog entry digest algorithm ${label} does not match the ${what} algorithm ${want.algorithm}`,
+        );
       if (!bytesEqual(want.digest, d.value)) {
-        const name = (a: string) => (/^SHA2_/.test(a) ? digestNameOf(a as MessageDigest['algorithm']) : a);
-        mismatch(`tlog entry digest does not match the ${what}: the entry records ${name(d.algorithm)}:${toHex(d.value)}, the ${what === 'artifact digest' ? 'artifact is' : 'bundle has'} ${name(want.algorithm)}:${toHex(want.digest)}${what === 'artifact digest' ? ' (is this the artifact that was signed?)' : ''}`, { entry: toHex(d.value), [what]: toHex(want.digest) });
+        const name = (a: string) =>
+          /^SHA2_/.test(a) ? digestNameOf(a as MessageDigest['algorithm']) : a;
+        mismatch(
+          `tlog entry digest does not match the ${what}: the entry records ${name(d.algorithm)}:${toHex(d.value)}, the ${what === 'artifact digest' ? 'artifact is' : 'bundle has'} ${name(want.algorithm)}:${toHex(want.digest)}${what === 'artifact digest' ? ' (is this the artifact that was signed?)' : ''}`,
+          { entry: toHex(d.value), [what]: toHex(want.digest) },
+        );
       }
     }
     return body;
@@ -349,16 +519,20 @@ export function verifyEntryBinding(entry: TransparencyLogEntry, bundle: Bundle, 
       return body;
     case 'intoto':
       checkSignatures(body.signatures, content, expect);
-      if (body.payloadType !== content.payloadType) mismatch('tlog entry payload type does not match the DSSE payload type');
-      if (body.payload && !bytesEqual(body.payload, content.payload)) mismatch('tlog entry payload does not match the DSSE payload');
+      if (body.payloadType !== content.payloadType)
+        mismatch('tlog entry payload type does not match the DSSE payload type');
+      if (body.payload && !bytesEqual(body.payload, content.payload))
+        mismatch('tlog entry payload does not match the DSSE payload');
       if (body.payloadHash) checkPayloadHash(body.payloadHash, content);
       return body;
     case 'hashedrekord': {
       // Rekor v2 logs a DSSE envelope as hashedrekord over PAE; Rekor v1 never did.
-      if (body.apiVersion !== '0.0.2') mismatch(`tlog entry kind ${actual} cannot record a DSSE envelope`);
+      if (body.apiVersion !== '0.0.2')
+        mismatch(`tlog entry kind ${actual} cannot record a DSSE envelope`);
       checkSignatures([body.signature], content, expect);
       const pae = preAuthEncoding(content.payloadType, content.payload);
-      if (!bytesEqual(body.digest.value, digest(digestNameOf(body.digest.algorithm), pae))) mismatch('tlog entry digest does not match the DSSE pre-authentication encoding');
+      if (!bytesEqual(body.digest.value, digest(digestNameOf(body.digest.algorithm), pae)))
+        mismatch('tlog entry digest does not match the DSSE pre-authentication encoding');
       return body;
     }
   }
@@ -371,7 +545,9 @@ export type VerifierInput = { certificateDer: Uint8Array } | { publicKeySpki: Ui
 
 /** The PEM a Rekor v1 body carries for a verifier (Rekor re-encodes what it was sent). */
 export function verifierPem(v: VerifierInput): string {
-  return 'certificateDer' in v ? derToPem(v.certificateDer, 'CERTIFICATE') : derToPem(v.publicKeySpki, 'PUBLIC KEY');
+  return 'certificateDer' in v
+    ? derToPem(v.certificateDer, 'CERTIFICATE')
+    : derToPem(v.publicKeySpki, 'PUBLIC KEY');
 }
 
 function verifierJsonV2(v: VerifierInput, keyDetails: string): Obj {
@@ -381,7 +557,8 @@ function verifierJsonV2(v: VerifierInput, keyDetails: string): Obj {
 }
 
 function needKeyDetails(k: string | undefined): string {
-  if (!k) fail('INPUT_INVALID', 'tlog', 'Rekor v2 bodies need keyDetails (e.g. PKIX_ECDSA_P256_SHA_256)');
+  if (!k)
+    fail('INPUT_INVALID', 'tlog', 'Rekor v2 bodies need keyDetails (e.g. PKIX_ECDSA_P256_SHA_256)');
   return k;
 }
 
@@ -401,8 +578,13 @@ export function buildHashedRekordBody(i: HashedRekordInput): Uint8Array {
       apiVersion: '0.0.1',
       kind: 'hashedrekord',
       spec: {
-        data: { hash: { algorithm: digestNameOf(i.digest.algorithm), value: toHex(i.digest.digest) } },
-        signature: { content: toBase64(i.signature), publicKey: { content: toBase64(utf8.encode(verifierPem(i.verifier))) } },
+        data: {
+          hash: { algorithm: digestNameOf(i.digest.algorithm), value: toHex(i.digest.digest) },
+        },
+        signature: {
+          content: toBase64(i.signature),
+          publicKey: { content: toBase64(utf8.encode(verifierPem(i.verifier))) },
+        },
       },
     });
   }
@@ -412,7 +594,10 @@ export function buildHashedRekordBody(i: HashedRekordInput): Uint8Array {
     spec: {
       hashedRekordV002: {
         data: { algorithm: i.digest.algorithm, digest: toBase64(i.digest.digest) },
-        signature: { content: toBase64(i.signature), verifier: verifierJsonV2(i.verifier, needKeyDetails(i.keyDetails)) },
+        signature: {
+          content: toBase64(i.signature),
+          verifier: verifierJsonV2(i.verifier, needKeyDetails(i.keyDetails)),
+        },
       },
     },
   });
@@ -432,21 +617,32 @@ export interface DsseBodyInput {
  */
 export function buildDsseBody(i: DsseBodyInput): Uint8Array {
   const env = i.envelope;
-  if (env.signatures.length !== 1) fail('INPUT_INVALID', 'tlog', 'DSSE bodies are built for exactly one signature');
+  if (env.signatures.length !== 1)
+    fail('INPUT_INVALID', 'tlog', 'DSSE bodies are built for exactly one signature');
   const sig = env.signatures[0]!;
   if (i.version === '0.0.1') {
     const envelopeJson = {
       payload: toBase64(env.payload),
       payloadType: env.payloadType,
-      signatures: [sig.keyid ? { keyid: sig.keyid, sig: toBase64(sig.sig) } : { sig: toBase64(sig.sig) }],
+      signatures: [
+        sig.keyid ? { keyid: sig.keyid, sig: toBase64(sig.sig) } : { sig: toBase64(sig.sig) },
+      ],
     };
     return canonicalizeBytes({
       apiVersion: '0.0.1',
       kind: 'dsse',
       spec: {
-        envelopeHash: { algorithm: 'sha256', value: toHex(sha256(canonicalizeBytes(envelopeJson))) },
+        envelopeHash: {
+          algorithm: 'sha256',
+          value: toHex(sha256(canonicalizeBytes(envelopeJson))),
+        },
         payloadHash: { algorithm: 'sha256', value: toHex(sha256(env.payload)) },
-        signatures: [{ signature: toBase64(sig.sig), verifier: toBase64(utf8.encode(verifierPem(i.verifier))) }],
+        signatures: [
+          {
+            signature: toBase64(sig.sig),
+            verifier: toBase64(utf8.encode(verifierPem(i.verifier))),
+          },
+        ],
       },
     });
   }
@@ -456,7 +652,12 @@ export function buildDsseBody(i: DsseBodyInput): Uint8Array {
     spec: {
       dsseV002: {
         payloadHash: { algorithm: 'SHA2_256', digest: toBase64(sha256(env.payload)) },
-        signatures: [{ content: toBase64(sig.sig), verifier: verifierJsonV2(i.verifier, needKeyDetails(i.keyDetails)) }],
+        signatures: [
+          {
+            content: toBase64(sig.sig),
+            verifier: verifierJsonV2(i.verifier, needKeyDetails(i.keyDetails)),
+          },
+        ],
       },
     },
   });

@@ -42,22 +42,39 @@ function invalid(message: string): never {
  */
 export function verifySet(entry: TransparencyLogEntry, log: TransparencyLogInstance): number {
   const set = entry.inclusionPromise?.signedEntryTimestamp;
-  if (!set || set.length === 0) invalid(`tlog entry ${entry.logIndex} has no signed entry timestamp`);
-  if (!bytesEqual(entry.logId, log.logId)) invalid(`tlog entry ${entry.logIndex}: log id ${toHex(entry.logId)} is not the id of log ${log.baseUrl}`);
-  if (!Number.isSafeInteger(entry.integratedTime) || entry.integratedTime <= 0) invalid(`tlog entry ${entry.logIndex}: integrated time ${entry.integratedTime} is not a positive integer`);
-  if (!Number.isSafeInteger(entry.logIndex) || entry.logIndex < 0) invalid(`tlog entry log index ${entry.logIndex} is not a non-negative integer`);
+  if (!set || set.length === 0)
+    invalid(`tlog entry ${entry.logIndex} has no signed entry timestamp`);
+  if (!bytesEqual(entry.logId, log.logId))
+    invalid(
+      `tlog entry ${entry.logIndex}: log id ${toHex(entry.logId)} is not the id of log ${log.baseUrl}`,
+    );
+  if (!Number.isSafeInteger(entry.integratedTime) || entry.integratedTime <= 0)
+    invalid(
+      `tlog entry ${entry.logIndex}: integrated time ${entry.integratedTime} is not a positive integer`,
+    );
+  if (!Number.isSafeInteger(entry.logIndex) || entry.logIndex < 0)
+    invalid(`tlog entry log index ${entry.logIndex} is not a non-negative integer`);
   const timeMs = entry.integratedTime * 1000;
-  requireLogKeyValidAt(log, [timeMs], { code: 'SET_INVALID', check: 'verified-times', timeLabel: 'integrated time', prefix: `tlog entry ${entry.logIndex}: ` });
+  requireLogKeyValidAt(log, [timeMs], {
+    code: 'SET_INVALID',
+    check: 'verified-times',
+    timeLabel: 'integrated time',
+    prefix: `tlog entry ${entry.logIndex}: `,
+  });
   const key = log.publicKey.key;
   if (!verifySignature(key, setPayload(entry), set, defaultDigestForKey(key))) {
-    invalid(`tlog entry ${entry.logIndex}: signed entry timestamp does not verify with the key of log ${log.baseUrl}`);
+    invalid(
+      `tlog entry ${entry.logIndex}: signed entry timestamp does not verify with the key of log ${log.baseUrl}`,
+    );
   }
   return timeMs;
 }
 
 /** Sign a SET for the local log. `sign` returns the signature over the given bytes. */
 export function signSet(f: SetFields, sign: (payload: Uint8Array) => Uint8Array): Uint8Array {
-  if (!Number.isSafeInteger(f.integratedTime) || f.integratedTime <= 0) fail('INPUT_INVALID', 'tlog', `integrated time ${f.integratedTime} is not a positive integer`);
-  if (!Number.isSafeInteger(f.logIndex) || f.logIndex < 0) fail('INPUT_INVALID', 'tlog', `log index ${f.logIndex} is not a non-negative integer`);
+  if (!Number.isSafeInteger(f.integratedTime) || f.integratedTime <= 0)
+    fail('INPUT_INVALID', 'tlog', `integrated time ${f.integratedTime} is not a positive integer`);
+  if (!Number.isSafeInteger(f.logIndex) || f.logIndex < 0)
+    fail('INPUT_INVALID', 'tlog', `log index ${f.logIndex} is not a non-negative integer`);
   return sign(setPayload(f));
 }

@@ -37,14 +37,17 @@ function bad(message: string): never {
 export function formatTileIndex(n: number): string {
   if (!Number.isSafeInteger(n) || n < 0) bad(`tile index ${n} is not a non-negative integer`);
   let out = String(n % 1000).padStart(3, '0');
-  for (let rest = Math.floor(n / 1000); rest > 0; rest = Math.floor(rest / 1000)) out = `x${String(rest % 1000).padStart(3, '0')}/${out}`;
+  for (let rest = Math.floor(n / 1000); rest > 0; rest = Math.floor(rest / 1000))
+    out = `x${String(rest % 1000).padStart(3, '0')}/${out}`;
   return out;
 }
 
 /** "tile/<L>/<N>[.p/<W>]" or "tile/entries/<N>[.p/<W>]" (no leading slash). */
 export function tilePath(a: TileAddress): string {
-  if (a.level !== 'entries' && (!Number.isInteger(a.level) || a.level < 0 || a.level > 63)) bad(`tile level ${a.level} is not 0..63`);
-  if (a.width !== undefined && (!Number.isInteger(a.width) || a.width < 1 || a.width >= TILE_WIDTH)) bad(`partial tile width ${a.width} is not 1..255`);
+  if (a.level !== 'entries' && (!Number.isInteger(a.level) || a.level < 0 || a.level > 63))
+    bad(`tile level ${a.level} is not 0..63`);
+  if (a.width !== undefined && (!Number.isInteger(a.width) || a.width < 1 || a.width >= TILE_WIDTH))
+    bad(`partial tile width ${a.width} is not 1..255`);
   return `tile/${a.level}/${formatTileIndex(a.index)}${a.width === undefined ? '' : `.p/${a.width}`}`;
 }
 
@@ -98,17 +101,24 @@ export function tileAvailableWidth(level: number, index: number, treeSize: numbe
 }
 
 /** The bytes of a tile (concatenated 32-byte hashes), or undefined when the tree lacks it. */
-export function readTile(tree: MerkleTree, level: number, index: number, width: number | undefined): Uint8Array | undefined {
+export function readTile(
+  tree: MerkleTree,
+  level: number,
+  index: number,
+  width: number | undefined,
+): Uint8Array | undefined {
   const want = width ?? TILE_WIDTH;
   if (tileAvailableWidth(level, index, tree.size) < want) return undefined;
   const out = new Uint8Array(want * HASH_SIZE);
-  for (let i = 0; i < want; i++) out.set(tree.completeSubtreeHash(TILE_HEIGHT * level, index * TILE_WIDTH + i), i * HASH_SIZE);
+  for (let i = 0; i < want; i++)
+    out.set(tree.completeSubtreeHash(TILE_HEIGHT * level, index * TILE_WIDTH + i), i * HASH_SIZE);
   return out;
 }
 
 /** A tile's hashes, each 32 bytes. */
 export function splitTile(bytes: Uint8Array): Uint8Array[] {
-  if (bytes.length === 0 || bytes.length % HASH_SIZE !== 0 || bytes.length > TILE_WIDTH * HASH_SIZE) bad(`a tile of ${bytes.length} bytes is not 1..256 hashes of ${HASH_SIZE} bytes`);
+  if (bytes.length === 0 || bytes.length % HASH_SIZE !== 0 || bytes.length > TILE_WIDTH * HASH_SIZE)
+    bad(`a tile of ${bytes.length} bytes is not 1..256 hashes of ${HASH_SIZE} bytes`);
   const out: Uint8Array[] = [];
   for (let i = 0; i < bytes.length; i += HASH_SIZE) out.push(bytes.slice(i, i + HASH_SIZE));
   return out;
@@ -118,7 +128,10 @@ export function splitTile(bytes: Uint8Array): Uint8Array[] {
 export function encodeEntryBundle(entries: readonly Uint8Array[]): Uint8Array {
   let size = 0;
   for (const e of entries) {
-    if (e.length > MAX_BUNDLED_ENTRY_BYTES) bad(`an entry of ${e.length} bytes does not fit an entry bundle (at most ${MAX_BUNDLED_ENTRY_BYTES})`);
+    if (e.length > MAX_BUNDLED_ENTRY_BYTES)
+      bad(
+        `an entry of ${e.length} bytes does not fit an entry bundle (at most ${MAX_BUNDLED_ENTRY_BYTES})`,
+      );
     size += 2 + e.length;
   }
   const out = new Uint8Array(size);
@@ -147,7 +160,11 @@ export function decodeEntryBundle(bytes: Uint8Array): Uint8Array[] {
 }
 
 /** Fetch a tile's bytes (level, index, width: undefined for a full tile). */
-export type TileFetcher = (level: number, index: number, width: number | undefined) => Promise<Uint8Array>;
+export type TileFetcher = (
+  level: number,
+  index: number,
+  width: number | undefined,
+) => Promise<Uint8Array>;
 
 /**
  * RFC 6962 consistency proof PROOF(size1, D[0:size2]) of a tiled log, from its tiles alone (a
@@ -156,7 +173,11 @@ export type TileFetcher = (level: number, index: number, width: number | undefin
  * hashes of the tile level below it. Tiles are fetched once each. The result is checked by
  * the receiver against two signed checkpoints, so the tiles need not be trusted here.
  */
-export async function consistencyProofFromTiles(size1: number, size2: number, fetchTile: TileFetcher): Promise<Uint8Array[]> {
+export async function consistencyProofFromTiles(
+  size1: number,
+  size2: number,
+  fetchTile: TileFetcher,
+): Promise<Uint8Array[]> {
   const needed = new Map<string, { level: number; index: number }>();
   buildConsistencyProof(size1, size2, (level, index) => {
     needed.set(`${level}/${index}`, { level, index });
@@ -171,7 +192,8 @@ export async function consistencyProofFromTiles(size1: number, size2: number, fe
       const width = tileAvailableWidth(tileLevel, ti, size2);
       if (width === 0) bad(`tree size ${size2} has no tile ${tileLevel}/${ti}`);
       hashes = splitTile(await fetchTile(tileLevel, ti, width === TILE_WIDTH ? undefined : width));
-      if (hashes.length < width) bad(`tile ${tileLevel}/${ti} has ${hashes.length} hashes, want ${width}`);
+      if (hashes.length < width)
+        bad(`tile ${tileLevel}/${ti} has ${hashes.length} hashes, want ${width}`);
       tiles.set(key, hashes);
     }
     return hashes[j % TILE_WIDTH]!;
@@ -181,7 +203,8 @@ export async function consistencyProofFromTiles(size1: number, size2: number, fe
     const tileLevel = Math.floor(level / TILE_HEIGHT);
     const r = level - TILE_HEIGHT * tileLevel;
     let row: Uint8Array[] = [];
-    for (let j = index * 2 ** r; j < (index + 1) * 2 ** r; j++) row.push(await tileHash(tileLevel, j));
+    for (let j = index * 2 ** r; j < (index + 1) * 2 ** r; j++)
+      row.push(await tileHash(tileLevel, j));
     while (row.length > 1) {
       const next: Uint8Array[] = [];
       for (let i = 0; i < row.length; i += 2) next.push(nodeHash(row[i]!, row[i + 1]!));

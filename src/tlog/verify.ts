@@ -36,9 +36,17 @@ function invalid(message: string, details?: Record<string, unknown>): never {
   return fail('INCLUSION_PROOF_INVALID', 'tlog', message, details);
 }
 
-export function findLog(entry: TransparencyLogEntry, tlogs: readonly TransparencyLogInstance[]): TransparencyLogInstance {
+export function findLog(
+  entry: TransparencyLogEntry,
+  tlogs: readonly TransparencyLogInstance[],
+): TransparencyLogInstance {
   const log = tlogs.find((l) => bytesEqual(l.logId, entry.logId));
-  if (!log) fail('TLOG_UNTRUSTED', 'tlog', `tlog entry ${entry.logIndex}: log id ${toHex(entry.logId)} is not a trusted transparency log`);
+  if (!log)
+    fail(
+      'TLOG_UNTRUSTED',
+      'tlog',
+      `tlog entry ${entry.logIndex}: log id ${toHex(entry.logId)} is not a trusted transparency log`,
+    );
   return log;
 }
 
@@ -52,19 +60,33 @@ export function findLog(entry: TransparencyLogEntry, tlogs: readonly Transparenc
 export function requireLogKeyValidAt(
   log: TransparencyLogInstance,
   times: readonly TimeValue[],
-  o: { code: ErrorCode; check: CheckName; timeLabel: string; prefix?: string } = { code: 'TLOG_UNTRUSTED', check: 'tlog', timeLabel: 'verified time' },
+  o: { code: ErrorCode; check: CheckName; timeLabel: string; prefix?: string } = {
+    code: 'TLOG_UNTRUSTED',
+    check: 'tlog',
+    timeLabel: 'verified time',
+  },
 ): void {
   // With no time there is nothing to hold the window against: refuse rather than skip.
-  if (times.length === 0) fail('NO_VERIFIED_TIME', 'verified-times', `no verified time to check the key of log ${log.baseUrl} at`);
+  if (times.length === 0)
+    fail(
+      'NO_VERIFIED_TIME',
+      'verified-times',
+      `no verified time to check the key of log ${log.baseUrl} at`,
+    );
   const w = log.publicKey.validFor;
   for (const t of times) {
     if (!windowContains(w, t)) {
-      fail(o.code, o.check, `${o.prefix ?? ''}key of log ${log.baseUrl} is not valid at ${o.timeLabel} ${formatTime(t)} (valid ${formatTime(w.start)}..${w.end === undefined ? 'open' : formatTime(w.end)})`, {
-        log: log.baseUrl,
-        time: formatTime(t),
-        validFrom: formatTime(w.start),
-        validUntil: w.end === undefined ? null : formatTime(w.end),
-      });
+      fail(
+        o.code,
+        o.check,
+        `${o.prefix ?? ''}key of log ${log.baseUrl} is not valid at ${o.timeLabel} ${formatTime(t)} (valid ${formatTime(w.start)}..${w.end === undefined ? 'open' : formatTime(w.end)})`,
+        {
+          log: log.baseUrl,
+          time: formatTime(t),
+          validFrom: formatTime(w.start),
+          validUntil: w.end === undefined ? null : formatTime(w.end),
+        },
+      );
     }
   }
 }
@@ -73,26 +95,55 @@ export function requireLogKeyValidAt(
  * Verify the entry's inclusion proof and checkpoint. `verifiedTimes` (ms): the checkpoint's
  * log key must be valid at every one of them (requireLogKeyValidAt).
  */
-export function verifyTlogEntryInclusion(entry: TransparencyLogEntry, tlogs: readonly TransparencyLogInstance[], verifiedTimes: readonly TimeValue[]): InclusionResult {
+export function verifyTlogEntryInclusion(
+  entry: TransparencyLogEntry,
+  tlogs: readonly TransparencyLogInstance[],
+  verifiedTimes: readonly TimeValue[],
+): InclusionResult {
   const log = findLog(entry, tlogs);
   const proof = entry.inclusionProof;
-  if (!proof) fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: tlog entry ${entry.logIndex} has no inclusion proof`);
+  if (!proof)
+    fail(
+      'REKOR_PROOF_MISSING',
+      'tlog',
+      `Rekor proof missing: tlog entry ${entry.logIndex} has no inclusion proof`,
+    );
   requireLogKeyValidAt(log, verifiedTimes);
 
   // Only the log the entry names may sign its checkpoint.
   const rekor = rekorVersionOf(entry.kindVersion);
   const cp = verifyCheckpoint(proof.checkpoint, [log], { rekor });
   if (cp.treeSize !== proof.treeSize) {
-    invalid(`inclusion proof tree size ${proof.treeSize} does not match the signed checkpoint size ${cp.treeSize}`);
+    invalid(
+      `inclusion proof tree size ${proof.treeSize} does not match the signed checkpoint size ${cp.treeSize}`,
+    );
   }
   if (!bytesEqual(cp.rootHash, proof.rootHash)) {
-    invalid('inclusion proof root hash does not match the signed checkpoint root hash', { proof: toHex(proof.rootHash), checkpoint: toHex(cp.rootHash) });
+    invalid('inclusion proof root hash does not match the signed checkpoint root hash', {
+      proof: toHex(proof.rootHash),
+      checkpoint: toHex(cp.rootHash),
+    });
   }
 
   const sharded = cp.treeId !== undefined; // "<host> - <tree id>": a Rekor v1 shard
   if (sharded ? proof.logIndex > entry.logIndex : proof.logIndex !== entry.logIndex) {
-    invalid(`inclusion proof log index ${proof.logIndex} does not fit entry log index ${entry.logIndex}`);
+    invalid(
+      `inclusion proof log index ${proof.logIndex} does not fit entry log index ${entry.logIndex}`,
+    );
   }
-  verifyInclusion(proof.logIndex, proof.treeSize, leafHash(entry.canonicalizedBody), proof.hashes, cp.rootHash);
-  return { log, treeSize: cp.treeSize, rootHash: cp.rootHash, checkpointOrigin: cp.origin, checkpointSigner: cp.signerName, rekor };
+  verifyInclusion(
+    proof.logIndex,
+    proof.treeSize,
+    leafHash(entry.canonicalizedBody),
+    proof.hashes,
+    cp.rootHash,
+  );
+  return {
+    log,
+    treeSize: cp.treeSize,
+    rootHash: cp.rootHash,
+    checkpointOrigin: cp.origin,
+    checkpointSigner: cp.signerName,
+    rekor,
+  };
 }

@@ -9,5 +9,7 @@ export const PUBLIC_GOOD_TRUSTED_ROOT_FILE = 'public-good.trusted_root.json';
 
 /** Absolute path of trust-roots/public-good.trusted_root.json (this module runs from dist/src/trust). */
 export function publicGoodTrustedRootPath(): string {
-  return fileURLToPath(new URL(`../../../trust-roots/${PUBLIC_GOOD_TRUSTED_ROOT_FILE}`, import.meta.url));
+  return fileURLToPath(
+    new URL(`../../../trust-roots/${PUBLIC_GOOD_TRUSTED_ROOT_FILE}`, import.meta.url),
+  );
 }

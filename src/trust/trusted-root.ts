@@ -6,16 +6,43 @@
 import { createPublicKey } from 'node:crypto';
 import { StellaError } from '../errors.js';
 import { toBase64 } from '../util/encoding.js';
-import { isAbsent, parseJsonStrict, readArray, readBase64, readObject, readOptional, readString, type JsonReadContext } from '../util/json.js';
-import { formatTimeCompact, parseRfc3339, windowEndMs, windowStartMs, type PreciseTime } from '../util/time.js';
-import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustedPublicKey, TrustMaterial, ValidityWindow } from '../model/trust-material.js';
+import {
+  isAbsent,
+  parseJsonStrict,
+  readArray,
+  readBase64,
+  readObject,
+  readOptional,
+  readString,
+  type JsonReadContext,
+} from '../util/json.js';
+import {
+  formatTimeCompact,
+  parseRfc3339,
+  windowEndMs,
+  windowStartMs,
+  type PreciseTime,
+} from '../util/time.js';
+import type {
+  CertificateAuthority,
+  DistinguishedNameInfo,
+  TransparencyLogInstance,
+  TrustedPublicKey,
+  TrustMaterial,
+  ValidityWindow,
+} from '../model/trust-material.js';
 
-export const TRUSTED_ROOT_MEDIA_TYPE_V01 = 'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
+export const TRUSTED_ROOT_MEDIA_TYPE_V01 =
+  'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
 export const TRUSTED_ROOT_MEDIA_TYPE_V02 = 'application/vnd.dev.sigstore.trustedroot.v0.2+json';
 /** protobuf-specs lets clients accept this spelling too. */
 export const TRUSTED_ROOT_MEDIA_TYPE_V01_NEW = 'application/vnd.dev.sigstore.trustedroot.v0.1+json';
 
-export const TRUSTED_ROOT_MEDIA_TYPES: ReadonlySet<string> = new Set([TRUSTED_ROOT_MEDIA_TYPE_V01, TRUSTED_ROOT_MEDIA_TYPE_V01_NEW, TRUSTED_ROOT_MEDIA_TYPE_V02]);
+export const TRUSTED_ROOT_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  TRUSTED_ROOT_MEDIA_TYPE_V01,
+  TRUSTED_ROOT_MEDIA_TYPE_V01_NEW,
+  TRUSTED_ROOT_MEDIA_TYPE_V02,
+]);
 
 export const TRUSTED_ROOT_LIMITS = {
   maxBytes: 4 * 1024 * 1024,
@@ -27,11 +54,22 @@ export const TRUSTED_ROOT_LIMITS = {
 type Json = Record<string, unknown>;
 
 function invalid(message: string, options?: { cause?: unknown }): never {
-  throw new StellaError('TRUSTED_ROOT_INVALID', 'trusted-root', `invalid trusted root: ${message}`, undefined, options);
+  throw new StellaError(
+    'TRUSTED_ROOT_INVALID',
+    'trusted-root',
+    `invalid trusted root: ${message}`,
+    undefined,
+    options,
+  );
 }
 
 /** The protobuf JSON mapping, read by util/json.ts's readers: null means absent. */
-const R: JsonReadContext = { code: 'TRUSTED_ROOT_INVALID', check: 'trusted-root', prefix: 'invalid trusted root: ', nullIsAbsent: true };
+const R: JsonReadContext = {
+  code: 'TRUSTED_ROOT_INVALID',
+  check: 'trusted-root',
+  prefix: 'invalid trusted root: ',
+  nullIsAbsent: true,
+};
 
 function isSet(v: unknown): boolean {
   return !isAbsent(v, R);
@@ -47,7 +85,9 @@ function array(v: unknown, path: string, max: number): unknown[] {
 }
 
 function string(v: unknown, path: string, required: boolean): string {
-  return required ? readString(v, path, R, { nonEmpty: true }) : (readOptional(v, R, (x) => readString(x, path, R)) ?? '');
+  return required
+    ? readString(v, path, R, { nonEmpty: true })
+    : (readOptional(v, R, (x) => readString(x, path, R)) ?? '');
 }
 
 function bytes(v: unknown, path: string): Uint8Array {
@@ -62,7 +102,10 @@ function timestamp(v: unknown, path: string): PreciseTime {
     return parseRfc3339(v, path, TIME_CONTEXT);
   } catch (e) {
     // The shared parser names the field; this module's errors all start "invalid trusted root".
-    if (e instanceof StellaError) throw new StellaError(e.code, e.check, `invalid trusted root: ${e.message}`, e.details, { cause: e });
+    if (e instanceof StellaError)
+      throw new StellaError(e.code, e.check, `invalid trusted root: ${e.message}`, e.details, {
+        cause: e,
+      });
     throw e;
   }
 }
@@ -87,9 +130,16 @@ function publicKey(v: unknown, path: string): TrustedPublicKey {
   try {
     // PKCS1_* key details (old staging CT log) carry a bare PKCS#1 RSAPublicKey, not an SPKI.
     const type = keyDetails.startsWith('PKCS1_') ? 'pkcs1' : 'spki';
-    key = createPublicKey({ key: Buffer.from(rawBytes.buffer, rawBytes.byteOffset, rawBytes.byteLength), format: 'der', type });
+    key = createPublicKey({
+      key: Buffer.from(rawBytes.buffer, rawBytes.byteOffset, rawBytes.byteLength),
+      format: 'der',
+      type,
+    });
   } catch (e) {
-    return invalid(`${path}.rawBytes: not a valid ${keyDetails.startsWith('PKCS1_') ? 'PKCS#1 RSA public key' : 'SubjectPublicKeyInfo'}`, { cause: e });
+    return invalid(
+      `${path}.rawBytes: not a valid ${keyDetails.startsWith('PKCS1_') ? 'PKCS#1 RSA public key' : 'SubjectPublicKeyInfo'}`,
+      { cause: e },
+    );
   }
   return { rawBytes, keyDetails, key, validFor };
 }
@@ -100,7 +150,12 @@ function logInstance(v: unknown, path: string): TransparencyLogInstance {
   const hashAlgorithm = string(t.hashAlgorithm, `${path}.hashAlgorithm`, true);
   const pk = publicKey(t.publicKey, `${path}.publicKey`);
   const logId = bytes(object(t.logId, `${path}.logId`).keyId, `${path}.logId.keyId`);
-  const checkpointKeyId = isSet(t.checkpointKeyId) ? bytes(object(t.checkpointKeyId, `${path}.checkpointKeyId`).keyId, `${path}.checkpointKeyId.keyId`) : undefined;
+  const checkpointKeyId = isSet(t.checkpointKeyId)
+    ? bytes(
+        object(t.checkpointKeyId, `${path}.checkpointKeyId`).keyId,
+        `${path}.checkpointKeyId.keyId`,
+      )
+    : undefined;
   return { baseUrl, hashAlgorithm, publicKey: pk, logId, checkpointKeyId };
 }
 
@@ -115,7 +170,11 @@ function authority(v: unknown, path: string): CertificateAuthority {
     if (commonName !== '') subject.commonName = commonName;
   }
   const uri = string(a.uri, `${path}.uri`, false);
-  const certs = array(object(a.certChain, `${path}.certChain`).certificates, `${path}.certChain.certificates`, TRUSTED_ROOT_LIMITS.maxChainLength);
+  const certs = array(
+    object(a.certChain, `${path}.certChain`).certificates,
+    `${path}.certChain.certificates`,
+    TRUSTED_ROOT_LIMITS.maxChainLength,
+  );
   if (certs.length === 0) invalid(`${path}.certChain has no certificates`);
   const certChain = new Array<Uint8Array>(certs.length);
   for (let i = 0; i < certs.length; i++) {
@@ -144,7 +203,8 @@ export function parseTrustedRoot(input: Uint8Array | string): TrustMaterial {
   });
   const root = object(doc, 'trusted root');
   const mediaType = string(root.mediaType, 'mediaType', true);
-  if (!TRUSTED_ROOT_MEDIA_TYPES.has(mediaType)) invalid(`unsupported trusted root media type ${JSON.stringify(mediaType.slice(0, 100))}`);
+  if (!TRUSTED_ROOT_MEDIA_TYPES.has(mediaType))
+    invalid(`unsupported trusted root media type ${JSON.stringify(mediaType.slice(0, 100))}`);
   return {
     mediaType,
     certificateAuthorities: list(root.certificateAuthorities, 'certificateAuthorities', authority),
@@ -155,14 +215,20 @@ export function parseTrustedRoot(input: Uint8Array | string): TrustMaterial {
 }
 
 function windowToJson(w: ValidityWindow): Json {
-  return w.end === undefined ? { start: formatTimeCompact(w.start) } : { start: formatTimeCompact(w.start), end: formatTimeCompact(w.end) };
+  return w.end === undefined
+    ? { start: formatTimeCompact(w.start) }
+    : { start: formatTimeCompact(w.start), end: formatTimeCompact(w.end) };
 }
 
 function logToJson(t: TransparencyLogInstance): Json {
   const out: Json = {
     baseUrl: t.baseUrl,
     hashAlgorithm: t.hashAlgorithm,
-    publicKey: { rawBytes: toBase64(t.publicKey.rawBytes), keyDetails: t.publicKey.keyDetails, validFor: windowToJson(t.publicKey.validFor) },
+    publicKey: {
+      rawBytes: toBase64(t.publicKey.rawBytes),
+      keyDetails: t.publicKey.keyDetails,
+      validFor: windowToJson(t.publicKey.validFor),
+    },
     logId: { keyId: toBase64(t.logId) },
   };
   if (t.checkpointKeyId !== undefined) out.checkpointKeyId = { keyId: toBase64(t.checkpointKeyId) };
@@ -184,8 +250,12 @@ function authorityToJson(a: CertificateAuthority): Json {
  * TrustMaterial -> trusted_root.json (protobuf-specs field order, 2-space indent). Written as
  * v0.2 unless another supported media type is asked for.
  */
-export function serializeTrustedRoot(tm: TrustMaterial, mediaType: string = TRUSTED_ROOT_MEDIA_TYPE_V02): string {
-  if (!TRUSTED_ROOT_MEDIA_TYPES.has(mediaType)) invalid(`unsupported trusted root media type ${JSON.stringify(mediaType)}`);
+export function serializeTrustedRoot(
+  tm: TrustMaterial,
+  mediaType: string = TRUSTED_ROOT_MEDIA_TYPE_V02,
+): string {
+  if (!TRUSTED_ROOT_MEDIA_TYPES.has(mediaType))
+    invalid(`unsupported trusted root media type ${JSON.stringify(mediaType)}`);
   const doc = {
     mediaType,
     tlogs: tm.tlogs.map(logToJson),

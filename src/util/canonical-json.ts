@@ -11,7 +11,8 @@ import { isPlainObject } from './json.js';
 import { utf8 } from './encoding.js';
 
 /** A JSON value; an object member that is undefined is left out, as JSON.stringify does. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue | undefined };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue | undefined };
 
 export interface CanonicalOptions {
   /**
@@ -56,7 +57,9 @@ function write(v: unknown, out: string[], depth: number, integersOnly: boolean):
   } else if (isPlainObject(v)) {
     const obj = v;
     // Default sort compares UTF-16 code units, exactly as RFC 8785 §3.2.3 requires.
-    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+    const keys = Object.keys(obj)
+      .filter((k) => obj[k] !== undefined)
+      .sort();
     out.push('{');
     keys.forEach((k, i) => {
       if (i > 0) out.push(',');

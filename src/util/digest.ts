@@ -20,8 +20,16 @@ export type HashAlgorithm = 'SHA2_256' | 'SHA2_384' | 'SHA2_512';
 export const DIGEST_NAMES: readonly DigestName[] = ['sha256', 'sha384', 'sha512'];
 
 const SIZE: Readonly<Record<DigestName, number>> = { sha256: 32, sha384: 48, sha512: 64 };
-const TO_ALGORITHM: Readonly<Record<DigestName, HashAlgorithm>> = { sha256: 'SHA2_256', sha384: 'SHA2_384', sha512: 'SHA2_512' };
-const TO_NAME: Readonly<Record<HashAlgorithm, DigestName>> = { SHA2_256: 'sha256', SHA2_384: 'sha384', SHA2_512: 'sha512' };
+const TO_ALGORITHM: Readonly<Record<DigestName, HashAlgorithm>> = {
+  sha256: 'SHA2_256',
+  sha384: 'SHA2_384',
+  sha512: 'SHA2_512',
+};
+const TO_NAME: Readonly<Record<HashAlgorithm, DigestName>> = {
+  SHA2_256: 'sha256',
+  SHA2_384: 'sha384',
+  SHA2_512: 'sha512',
+};
 
 export function isDigestName(s: string): s is DigestName {
   return s === 'sha256' || s === 'sha384' || s === 'sha512';
@@ -64,11 +72,20 @@ const REFERENCE = /^(sha256|sha384|sha512):([0-9a-f]+)$/;
  * Parse `sha256:<64 hex>`, `sha384:<96 hex>` or `sha512:<128 hex>`, lower-case hex only.
  * Anything else is `code` (default INPUT_INVALID) naming `what` and the expected forms.
  */
-export function parseDigest(s: string, what: string, code: ErrorCode = 'INPUT_INVALID', check: CheckName = 'input'): ParsedDigest {
+export function parseDigest(
+  s: string,
+  what: string,
+  code: ErrorCode = 'INPUT_INVALID',
+  check: CheckName = 'input',
+): ParsedDigest {
   const m = REFERENCE.exec(s);
   const name = m?.[1] as DigestName | undefined;
   if (!m || !name || m[2]!.length !== SIZE[name] * 2) {
-    fail(code, check, `${what} ${JSON.stringify(s.slice(0, 140))}: expected sha256:<64 lower-case hex digits>, sha384:<96> or sha512:<128>`);
+    fail(
+      code,
+      check,
+      `${what} ${JSON.stringify(s.slice(0, 140))}: expected sha256:<64 lower-case hex digits>, sha384:<96> or sha512:<128>`,
+    );
   }
   return { name, algorithm: TO_ALGORITHM[name], digest: fromHex(m[2]!) };
 }
@@ -77,10 +94,19 @@ export function parseDigest(s: string, what: string, code: ErrorCode = 'INPUT_IN
  * A digest reference that must be SHA-256 (attestation store keys, export archive paths,
  * signing a bare digest): `sha256:<64 lower-case hex>`, by the same rule as parseDigest.
  */
-export function parseSha256Digest(s: string, what: string, code: ErrorCode = 'INPUT_INVALID', check: CheckName = 'input'): ParsedDigest & { name: 'sha256' } {
+export function parseSha256Digest(
+  s: string,
+  what: string,
+  code: ErrorCode = 'INPUT_INVALID',
+  check: CheckName = 'input',
+): ParsedDigest & { name: 'sha256' } {
   const m = REFERENCE.exec(s);
   if (!m || m[1] !== 'sha256' || m[2]!.length !== 64) {
-    fail(code, check, `${what} ${JSON.stringify(s.slice(0, 140))}: expected sha256:<64 hex digits> in lower case`);
+    fail(
+      code,
+      check,
+      `${what} ${JSON.stringify(s.slice(0, 140))}: expected sha256:<64 hex digits> in lower case`,
+    );
   }
   return { name: 'sha256', algorithm: 'SHA2_256', digest: fromHex(m[2]!) };
 }

@@ -5,7 +5,8 @@ const BASE64URL_RE = /^[A-Za-z0-9_-]*$/;
 
 /** 1 for each byte of the standard base64 alphabet. */
 const B64 = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') B64[c.charCodeAt(0)] = 1;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/')
+  B64[c.charCodeAt(0)] = 1;
 
 /**
  * Strict standard base64: alphabet, padding only at the end and only as needed, length a
@@ -29,7 +30,12 @@ function isStrictBase64(s: string): boolean {
  * Decode standard base64 with padding; anything else is `code` (default BUNDLE_MALFORMED)
  * naming `what`. The one base64 decoder: bundles, trusted roots, PEM bodies, signed notes.
  */
-export function decodeBase64(s: unknown, what: string, check: CheckName = 'bundle', code: ErrorCode = 'BUNDLE_MALFORMED'): Uint8Array {
+export function decodeBase64(
+  s: unknown,
+  what: string,
+  check: CheckName = 'bundle',
+  code: ErrorCode = 'BUNDLE_MALFORMED',
+): Uint8Array {
   if (typeof s !== 'string') fail(code, check, `${what}: invalid base64 (not a string)`);
   const text = s.includes('\n') || s.includes('\r') ? s.replace(/\r?\n/g, '') : s;
   if (!isStrictBase64(text)) fail(code, check, `${what}: invalid base64`);
@@ -38,7 +44,12 @@ export function decodeBase64(s: unknown, what: string, check: CheckName = 'bundl
 }
 
 /** Decode unpadded base64url (JWTs, JWKs); anything else is `code` (default INPUT_INVALID). */
-export function decodeBase64Url(s: string, what: string, check: CheckName = 'input', code: ErrorCode = 'INPUT_INVALID'): Uint8Array {
+export function decodeBase64Url(
+  s: string,
+  what: string,
+  check: CheckName = 'input',
+  code: ErrorCode = 'INPUT_INVALID',
+): Uint8Array {
   if (!BASE64URL_RE.test(s) || s.length % 4 === 1) fail(code, check, `${what}: invalid base64url`);
   return new Uint8Array(Buffer.from(s, 'base64url'));
 }

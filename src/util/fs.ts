@@ -20,7 +20,22 @@
  * is the bottom layer.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { accessSync, closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import type { DigestName } from './digest.js';
@@ -109,8 +124,20 @@ function describeNonRegular(st: Stats): string {
   return 'not a regular file';
 }
 
-function inputError(opts: InputFileOptions, path: string, problem: string, code?: ErrorCode, cause?: unknown): StellaError {
-  return new StellaError(code ?? opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `${opts.what} ${JSON.stringify(path)}: ${problem}`, undefined, cause === undefined ? undefined : { cause });
+function inputError(
+  opts: InputFileOptions,
+  path: string,
+  problem: string,
+  code?: ErrorCode,
+  cause?: unknown,
+): StellaError {
+  return new StellaError(
+    code ?? opts.code ?? 'INPUT_INVALID',
+    opts.check ?? 'input',
+    `${opts.what} ${JSON.stringify(path)}: ${problem}`,
+    undefined,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** `-` names standard input (read once per process, then refused: a second read would see nothing). */
@@ -119,14 +146,27 @@ let stdinTaken: string | undefined;
 
 /** Standard input as an input "file": a pipe, a file or a terminal, read once, to its end. */
 function openStdin(opts: InputFileOptions & { secret?: boolean }): { fd: number; size: number } {
-  if (opts.secret) throw inputError(opts, STDIN_PATH, 'a key cannot come from standard input (its owner and mode cannot be checked)');
-  if (stdinTaken !== undefined) throw inputError(opts, STDIN_PATH, `standard input was already read for ${stdinTaken}: only one input can be -`);
+  if (opts.secret)
+    throw inputError(
+      opts,
+      STDIN_PATH,
+      'a key cannot come from standard input (its owner and mode cannot be checked)',
+    );
+  if (stdinTaken !== undefined)
+    throw inputError(
+      opts,
+      STDIN_PATH,
+      `standard input was already read for ${stdinTaken}: only one input can be -`,
+    );
   stdinTaken = opts.what;
   return { fd: 0, size: 0 };
 }
 
 /** Open an input and fstat the descriptor: a regular file, or a refusal (the fd is closed). */
-function openRegular(path: string, opts: InputFileOptions & { secret?: boolean }): { fd: number; size: number } {
+function openRegular(
+  path: string,
+  opts: InputFileOptions & { secret?: boolean },
+): { fd: number; size: number } {
   if (path === STDIN_PATH) return openStdin(opts);
   let fd: number;
   try {
@@ -139,8 +179,14 @@ function openRegular(path: string, opts: InputFileOptions & { secret?: boolean }
     if (!st.isFile()) throw inputError(opts, path, `${describeNonRegular(st)}, not a regular file`);
     if (opts.secret) {
       const uid = process.getuid?.();
-      if (uid !== undefined && st.uid !== uid) throw inputError(opts, path, `owned by uid ${st.uid}, not by this user (${uid})`);
-      if ((st.mode & 0o077) !== 0) throw inputError(opts, path, `mode 0${(st.mode & 0o777).toString(8)} lets others read or write it (must be 0600)`);
+      if (uid !== undefined && st.uid !== uid)
+        throw inputError(opts, path, `owned by uid ${st.uid}, not by this user (${uid})`);
+      if ((st.mode & 0o077) !== 0)
+        throw inputError(
+          opts,
+          path,
+          `mode 0${(st.mode & 0o777).toString(8)} lets others read or write it (must be 0600)`,
+        );
     }
     return { fd, size: st.size };
   } catch (e) {
@@ -183,7 +229,11 @@ function readFully(fd: number, buf: Buffer): number {
  * Read from `fd` until end of file or until more than `cap` bytes were read. The first read
  * is sized by fstat (no copy in the common case); growth is read in chunks, never past cap + 1.
  */
-function readUpTo(fd: number, sizeHint: number, cap: number): { chunks: Buffer[]; total: number; over: boolean } {
+function readUpTo(
+  fd: number,
+  sizeHint: number,
+  cap: number,
+): { chunks: Buffer[]; total: number; over: boolean } {
   const chunks: Buffer[] = [];
   let total = 0;
   let want = Math.min(sizeHint, cap);
@@ -214,7 +264,12 @@ export function readFileBounded(path: string, opts: BoundedReadOptions): Uint8Ar
   const { fd, size } = openRegular(path, opts);
   try {
     const tooLarge = (n: number, grew: boolean): StellaError =>
-      inputError(opts, path, `larger than the ${opts.maxBytes}-byte limit (${grew ? `grew past it while being read` : `${n} bytes`})`, opts.limitCode);
+      inputError(
+        opts,
+        path,
+        `larger than the ${opts.maxBytes}-byte limit (${grew ? `grew past it while being read` : `${n} bytes`})`,
+        opts.limitCode,
+      );
     if (size > opts.maxBytes) throw tooLarge(size, false);
     const r = readUpTo(fd, size, opts.maxBytes);
     if (r.over) throw tooLarge(r.total, true);
@@ -228,7 +283,8 @@ export function readFileBounded(path: string, opts: BoundedReadOptions): Uint8Ar
 }
 
 /** What a path holds, seen before another library (SQLite) opens it. */
-export type FileProbe = { kind: 'missing' } | { kind: 'not-a-file' } | { kind: 'file'; size: number; head: Uint8Array };
+export type FileProbe =
+  { kind: 'missing' } | { kind: 'not-a-file' } | { kind: 'file'; size: number; head: Uint8Array };
 
 /**
  * Look at a file without trusting it: missing, not a regular file, or its size and first
@@ -270,7 +326,10 @@ export type ArtifactFile =
  * FILE_LIMITS.artifactInMemoryBytes) its bytes are returned; a larger one is hashed with
  * `algorithm` (default sha256) chunk by chunk and only the digest is kept.
  */
-export function readArtifactFile(path: string, opts: InputFileOptions & { inMemoryMaxBytes?: number; algorithm?: HashName }): ArtifactFile {
+export function readArtifactFile(
+  path: string,
+  opts: InputFileOptions & { inMemoryMaxBytes?: number; algorithm?: HashName },
+): ArtifactFile {
   const cap = opts.inMemoryMaxBytes ?? FILE_LIMITS.artifactInMemoryBytes;
   const algorithm = opts.algorithm ?? 'sha256';
   const { fd, size } = openRegular(path, opts);
@@ -315,13 +374,18 @@ export interface AtomicWriteOptions {
 }
 
 // O_NOFOLLOW with O_EXCL: a name that exists (a planted symlink included) is refused, never followed.
-const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const CREATE_FLAGS =
+  constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
  * Write `data` to `path` atomically: readers see the old file or the new one, never half of
  * one, and nothing is written anywhere but a fresh temporary beside `path` and then `path`.
  */
-export function writeFileAtomic(path: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): void {
+export function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  opts: AtomicWriteOptions = {},
+): void {
   const target = resolve(path);
   const dir = dirname(target);
   // Unpredictable, so no one can plant anything at it in advance; short enough for NAME_MAX.
@@ -355,7 +419,13 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, opts: A
         // nothing more can be done; the name is random and ours alone
       }
     }
-    throw new StellaError(opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `cannot write ${opts.what ?? 'file'} ${JSON.stringify(path)}: ${explainErrno(e)}`, undefined, { cause: e });
+    throw new StellaError(
+      opts.code ?? 'INPUT_INVALID',
+      opts.check ?? 'input',
+      `cannot write ${opts.what ?? 'file'} ${JSON.stringify(path)}: ${explainErrno(e)}`,
+      undefined,
+      { cause: e },
+    );
   }
 }
 
@@ -369,7 +439,13 @@ export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {})
   const target = resolve(path);
   const dir = dirname(target);
   const refuse = (why: string, cause?: unknown): never => {
-    throw new StellaError(opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `cannot write ${opts.what ?? 'file'} ${JSON.stringify(path)}: ${why}`, undefined, cause === undefined ? undefined : { cause });
+    throw new StellaError(
+      opts.code ?? 'INPUT_INVALID',
+      opts.check ?? 'input',
+      `cannot write ${opts.what ?? 'file'} ${JSON.stringify(path)}: ${why}`,
+      undefined,
+      cause === undefined ? undefined : { cause },
+    );
   };
   let st: Stats | undefined;
   try {
@@ -389,10 +465,16 @@ export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {})
   try {
     dst = statSync(dir);
   } catch (e) {
-    return refuse(`its folder ${JSON.stringify(dir)} ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read: ${explainErrno(e)}`}`, e);
+    return refuse(
+      `its folder ${JSON.stringify(dir)} ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read: ${explainErrno(e)}`}`,
+      e,
+    );
   }
   if (!dst.isDirectory()) refuse(`${JSON.stringify(dir)} is not a folder`);
-  const probe = join(dir, `.${basename(target).slice(0, 64)}.${randomBytes(16).toString('hex')}.tmp`);
+  const probe = join(
+    dir,
+    `.${basename(target).slice(0, 64)}.${randomBytes(16).toString('hex')}.tmp`,
+  );
   try {
     closeSync(openSync(probe, CREATE_FLAGS, 0o600));
   } catch (e) {
@@ -413,7 +495,13 @@ export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {})
  */
 export function checkFolderCreatable(dir: string, opts: InputFileOptions): void {
   const refuse = (why: string, cause?: unknown): never => {
-    throw new StellaError(opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `${opts.what} ${JSON.stringify(dir)}: ${why}`, undefined, cause === undefined ? undefined : { cause });
+    throw new StellaError(
+      opts.code ?? 'INPUT_INVALID',
+      opts.check ?? 'input',
+      `${opts.what} ${JSON.stringify(dir)}: ${why}`,
+      undefined,
+      cause === undefined ? undefined : { cause },
+    );
   };
   let cur = resolve(dir);
   for (;;) {
@@ -463,7 +551,13 @@ export function makeFolder(dir: string, opts: InputFileOptions & { mode?: number
       mkdirSync(d, { mode: opts.mode ?? 0o755 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw new StellaError(opts.code ?? 'INPUT_INVALID', opts.check ?? 'input', `${opts.what} ${JSON.stringify(dir)}: cannot create ${d}: ${explainErrno(e)}`, undefined, { cause: e });
+      throw new StellaError(
+        opts.code ?? 'INPUT_INVALID',
+        opts.check ?? 'input',
+        `${opts.what} ${JSON.stringify(dir)}: cannot create ${d}: ${explainErrno(e)}`,
+        undefined,
+        { cause: e },
+      );
     }
   }
 }
@@ -488,7 +582,15 @@ function fsyncDirectory(dir: string): void {
 export function openAppendOnly(path: string, opts: InputFileOptions & { mode?: number }): number {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, opts.mode ?? 0o600);
+    fd = openSync(
+      path,
+      constants.O_WRONLY |
+        constants.O_APPEND |
+        constants.O_CREAT |
+        constants.O_NOFOLLOW |
+        constants.O_NONBLOCK,
+      opts.mode ?? 0o600,
+    );
   } catch (e) {
     throw inputError(opts, path, explainErrno(e), undefined, e);
   }
@@ -508,10 +610,18 @@ export function openAppendOnly(path: string, opts: InputFileOptions & { mode?: n
  * every input: a regular file, opened without blocking). For inputs too large to hold in memory
  * (export archives); each call opens the file afresh. `chunkBytes` bounds each chunk.
  */
-export async function* readFileChunks(path: string, opts: InputFileOptions & { chunkBytes?: number }): AsyncGenerator<Uint8Array> {
+export async function* readFileChunks(
+  path: string,
+  opts: InputFileOptions & { chunkBytes?: number },
+): AsyncGenerator<Uint8Array> {
   const { fd } = openRegular(path, opts);
   const { read, close } = await import('node:fs');
-  const readAsync = (buf: Buffer): Promise<number> => new Promise((res, rej) => read(fd, buf, 0, buf.length, null, (e, n) => (e ? rej(inputError(opts, path, explainErrno(e), undefined, e)) : res(n))));
+  const readAsync = (buf: Buffer): Promise<number> =>
+    new Promise((res, rej) =>
+      read(fd, buf, 0, buf.length, null, (e, n) =>
+        e ? rej(inputError(opts, path, explainErrno(e), undefined, e)) : res(n),
+      ),
+    );
   try {
     for (;;) {
       const buf = Buffer.allocUnsafe(opts.chunkBytes ?? 256 * 1024);

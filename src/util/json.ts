@@ -40,19 +40,36 @@ export function parseJsonStrict(input: string | Uint8Array, opts: StrictJsonOpti
   const limitCode = opts.limitCode ?? 'BUNDLE_LIMIT_EXCEEDED';
   const check = opts.check ?? 'bundle';
   const malformed = (why: string, options?: { cause?: unknown }): never => {
-    throw new StellaError(code, check, `malformed JSON in ${opts.what}: ${why}`, undefined, options);
+    throw new StellaError(
+      code,
+      check,
+      `malformed JSON in ${opts.what}: ${why}`,
+      undefined,
+      options,
+    );
   };
 
   let text: string;
   if (typeof input === 'string') {
     // UTF-16 length <= UTF-8 length <= 3 * UTF-16 length: only count bytes when it matters.
-    if (input.length > opts.maxBytes || (input.length * 3 > opts.maxBytes && Buffer.byteLength(input, 'utf8') > opts.maxBytes)) {
-      throw new StellaError(limitCode, check, `${opts.what} is larger than the ${opts.maxBytes}-byte limit`);
+    if (
+      input.length > opts.maxBytes ||
+      (input.length * 3 > opts.maxBytes && Buffer.byteLength(input, 'utf8') > opts.maxBytes)
+    ) {
+      throw new StellaError(
+        limitCode,
+        check,
+        `${opts.what} is larger than the ${opts.maxBytes}-byte limit`,
+      );
     }
     text = input;
   } else {
     if (input.byteLength > opts.maxBytes) {
-      throw new StellaError(limitCode, check, `${opts.what} is larger than the ${opts.maxBytes}-byte limit (${input.byteLength} bytes)`);
+      throw new StellaError(
+        limitCode,
+        check,
+        `${opts.what} is larger than the ${opts.maxBytes}-byte limit (${input.byteLength} bytes)`,
+      );
     }
     try {
       text = utf8Decoder.decode(input);
@@ -62,7 +79,11 @@ export function parseJsonStrict(input: string | Uint8Array, opts: StrictJsonOpti
   }
 
   scanStructure(text, opts.maxDepth, malformed, () => {
-    throw new StellaError(limitCode, check, `${opts.what} nests deeper than the limit of ${opts.maxDepth}`);
+    throw new StellaError(
+      limitCode,
+      check,
+      `${opts.what} nests deeper than the limit of ${opts.maxDepth}`,
+    );
   });
 
   try {
@@ -76,7 +97,12 @@ export function parseJsonStrict(input: string | Uint8Array, opts: StrictJsonOpti
  * One pass over the text: tracks nesting depth and the keys of each open object. It only has
  * to be right for valid JSON; anything it misreads in invalid JSON is refused by JSON.parse.
  */
-function scanStructure(text: string, maxDepth: number, malformed: (why: string) => never, tooDeep: () => never): void {
+function scanStructure(
+  text: string,
+  maxDepth: number,
+  malformed: (why: string) => never,
+  tooDeep: () => never,
+): void {
   // Per open container: null for an array, else the keys seen so far (array or Set).
   const keys: (string[] | Set<string> | null)[] = [];
   const path: string[] = [];
@@ -196,7 +222,11 @@ export const CBOR_WORDS: JsonWords = {
 export type JsonObject = Record<string, unknown>;
 
 export function jsonRefusal(ctx: JsonReadContext, message: string, limit = false): never {
-  throw new StellaError(limit ? (ctx.limitCode ?? ctx.code) : ctx.code, ctx.check, `${ctx.prefix ?? ''}${message}`);
+  throw new StellaError(
+    limit ? (ctx.limitCode ?? ctx.code) : ctx.code,
+    ctx.check,
+    `${ctx.prefix ?? ''}${message}`,
+  );
 }
 
 /** Absent: undefined, and under the protobuf mapping null too. */
@@ -215,7 +245,12 @@ export interface ObjectShape {
  * A plain object (never an array, Date, Map or class instance). With a shape, exactly the
  * keys it allows: a required key absent or an unknown key present is refused.
  */
-export function readObject(v: unknown, path: string, ctx: JsonReadContext, shape?: ObjectShape): JsonObject {
+export function readObject(
+  v: unknown,
+  path: string,
+  ctx: JsonReadContext,
+  shape?: ObjectShape,
+): JsonObject {
   if (isAbsent(v, ctx)) jsonRefusal(ctx, `${path} missing`);
   const words = ctx.words ?? JSON_WORDS;
   if (!isPlainObject(v)) jsonRefusal(ctx, words.notObject(path));
@@ -224,7 +259,8 @@ export function readObject(v: unknown, path: string, ctx: JsonReadContext, shape
     if (shape.optional !== undefined || shape.required !== undefined) {
       const optional = shape.optional ?? [];
       for (const k of Object.keys(v)) {
-        if (!required.includes(k) && !optional.includes(k)) jsonRefusal(ctx, words.unknownKey(path, k.slice(0, 60)));
+        if (!required.includes(k) && !optional.includes(k))
+          jsonRefusal(ctx, words.unknownKey(path, k.slice(0, 60)));
       }
     }
     for (const k of required) if (isAbsent(v[k], ctx)) jsonRefusal(ctx, words.missingKey(path, k));
@@ -233,25 +269,46 @@ export function readObject(v: unknown, path: string, ctx: JsonReadContext, shape
 }
 
 /** An array of at most `max` items (at least one with `nonEmpty`). */
-export function readArray(v: unknown, path: string, ctx: JsonReadContext, opts: { max: number; nonEmpty?: boolean }): unknown[] {
+export function readArray(
+  v: unknown,
+  path: string,
+  ctx: JsonReadContext,
+  opts: { max: number; nonEmpty?: boolean },
+): unknown[] {
   if (isAbsent(v, ctx)) jsonRefusal(ctx, `${path} missing`);
   if (!Array.isArray(v)) jsonRefusal(ctx, `${path}: expected an array`);
-  if (v.length > opts.max) jsonRefusal(ctx, `${path}: ${v.length} items exceeds the limit of ${opts.max}`, true);
+  if (v.length > opts.max)
+    jsonRefusal(ctx, `${path}: ${v.length} items exceeds the limit of ${opts.max}`, true);
   if (opts.nonEmpty && v.length === 0) jsonRefusal(ctx, `${path} is empty`);
   return v;
 }
 
 /** A string; with `nonEmpty`, '' is the same as absent (protobuf's default); `maxLength` in UTF-16 units. */
-export function readString(v: unknown, path: string, ctx: JsonReadContext, opts: { nonEmpty?: boolean; maxLength?: number } = {}): string {
+export function readString(
+  v: unknown,
+  path: string,
+  ctx: JsonReadContext,
+  opts: { nonEmpty?: boolean; maxLength?: number } = {},
+): string {
   if (isAbsent(v, ctx)) jsonRefusal(ctx, `${path} missing`);
-  if (typeof v !== 'string') jsonRefusal(ctx, `${path}: expected a string${opts.maxLength === undefined ? '' : ` of at most ${opts.maxLength} characters`}`);
+  if (typeof v !== 'string')
+    jsonRefusal(
+      ctx,
+      `${path}: expected a string${opts.maxLength === undefined ? '' : ` of at most ${opts.maxLength} characters`}`,
+    );
   if (opts.nonEmpty && v === '') jsonRefusal(ctx, `${path} missing`);
-  if (opts.maxLength !== undefined && v.length > opts.maxLength) jsonRefusal(ctx, `${path}: expected a string of at most ${opts.maxLength} characters`);
+  if (opts.maxLength !== undefined && v.length > opts.maxLength)
+    jsonRefusal(ctx, `${path}: expected a string of at most ${opts.maxLength} characters`);
   return v;
 }
 
 /** Standard base64 (strict, ./encoding.ts); with `nonEmpty`, no bytes is the same as absent. */
-export function readBase64(v: unknown, path: string, ctx: JsonReadContext, opts: { nonEmpty?: boolean } = {}): Uint8Array {
+export function readBase64(
+  v: unknown,
+  path: string,
+  ctx: JsonReadContext,
+  opts: { nonEmpty?: boolean } = {},
+): Uint8Array {
   if (isAbsent(v, ctx)) jsonRefusal(ctx, `${path} missing`);
   if (typeof v !== 'string') jsonRefusal(ctx, `${path}: expected a base64 string`);
   const bytes = decodeBase64(v, `${ctx.prefix ?? ''}${path}`, ctx.check, ctx.code);
@@ -265,23 +322,38 @@ const DECIMAL_UINT = /^[0-9]{1,16}$/;
  * A non-negative integer exact in a double. `decimalString`: protobuf JSON's int64, which
  * may also be written as a decimal string.
  */
-export function readUint(v: unknown, path: string, ctx: JsonReadContext, opts: { decimalString?: boolean } = {}): number {
+export function readUint(
+  v: unknown,
+  path: string,
+  ctx: JsonReadContext,
+  opts: { decimalString?: boolean } = {},
+): number {
   if (isAbsent(v, ctx)) jsonRefusal(ctx, `${path} missing`);
   let n: number;
   if (typeof v === 'string' && opts.decimalString) {
-    if (!DECIMAL_UINT.test(v)) jsonRefusal(ctx, `${path}: not a non-negative integer (${JSON.stringify(v.slice(0, 40))})`);
+    if (!DECIMAL_UINT.test(v))
+      jsonRefusal(ctx, `${path}: not a non-negative integer (${JSON.stringify(v.slice(0, 40))})`);
     n = Number(v);
   } else if (typeof v === 'number') {
-    if (!Number.isInteger(v) || v < 0) jsonRefusal(ctx, `${path}: not a non-negative integer (${v})`);
+    if (!Number.isInteger(v) || v < 0)
+      jsonRefusal(ctx, `${path}: not a non-negative integer (${v})`);
     n = v;
   } else {
-    return jsonRefusal(ctx, `${path}: expected ${opts.decimalString ? 'an integer' : 'a non-negative integer'}`);
+    return jsonRefusal(
+      ctx,
+      `${path}: expected ${opts.decimalString ? 'an integer' : 'a non-negative integer'}`,
+    );
   }
-  if (!Number.isSafeInteger(n)) jsonRefusal(ctx, `${path}: ${String(v)} is out of range (max ${Number.MAX_SAFE_INTEGER})`);
+  if (!Number.isSafeInteger(n))
+    jsonRefusal(ctx, `${path}: ${String(v)} is out of range (max ${Number.MAX_SAFE_INTEGER})`);
   return n;
 }
 
 /** `read(v)` when the member is present, else undefined. */
-export function readOptional<T>(v: unknown, ctx: JsonReadContext, read: (v: unknown) => T): T | undefined {
+export function readOptional<T>(
+  v: unknown,
+  ctx: JsonReadContext,
+  read: (v: unknown) => T,
+): T | undefined {
   return isAbsent(v, ctx) ? undefined : read(v);
 }

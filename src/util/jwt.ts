@@ -29,12 +29,22 @@ export interface DecodedJwt {
 /** Claims are small; a larger or deeper part is not a token. */
 const PART_LIMITS = { maxBytes: 256 * 1024, maxDepth: 32 } as const;
 
-function jsonPart(part: string, name: 'header' | 'payload', ctx: JwtContext): Record<string, unknown> {
+function jsonPart(
+  part: string,
+  name: 'header' | 'payload',
+  ctx: JwtContext,
+): Record<string, unknown> {
   const what = `${ctx.what} ${name}`;
   const bytes = decodeBase64Url(part, what, ctx.check, ctx.code);
   let value: unknown;
   try {
-    value = parseJsonStrict(bytes, { ...PART_LIMITS, what, code: ctx.code, limitCode: ctx.code, check: ctx.check });
+    value = parseJsonStrict(bytes, {
+      ...PART_LIMITS,
+      what,
+      code: ctx.code,
+      limitCode: ctx.code,
+      check: ctx.check,
+    });
   } catch (e) {
     if (e instanceof StellaError) throw e;
     throw new StellaError(ctx.code, ctx.check, `${what} is not JSON`, undefined, { cause: e });
@@ -46,10 +56,16 @@ function jsonPart(part: string, name: 'header' | 'payload', ctx: JwtContext): Re
 /** Decode a compact JWT; surrounding whitespace (a token read from a file or variable) is ignored. */
 export function decodeJwt(token: string, ctx: JwtContext): DecodedJwt {
   const parts = token.trim().split('.');
-  if (parts.length !== 3 || parts[0] === '' || parts[1] === '') fail(ctx.code, ctx.check, `${ctx.what} is not a JWT (expected three dot-separated parts)`);
+  if (parts.length !== 3 || parts[0] === '' || parts[1] === '')
+    fail(ctx.code, ctx.check, `${ctx.what} is not a JWT (expected three dot-separated parts)`);
   const [h, p, s] = parts as [string, string, string];
   // The payload first: when both are broken, the claims are what the reader came for.
   const payload = jsonPart(p, 'payload', ctx);
   const header = jsonPart(h, 'header', ctx);
-  return { header, payload, signingInput: `${h}.${p}`, signature: decodeBase64Url(s, `${ctx.what} signature`, ctx.check, ctx.code) };
+  return {
+    header,
+    payload,
+    signingInput: `${h}.${p}`,
+    signature: decodeBase64Url(s, `${ctx.what} signature`, ctx.check, ctx.code),
+  };
 }

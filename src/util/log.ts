@@ -32,7 +32,9 @@ export function currentLogLevel(env: NodeJS.ProcessEnv = process.env): LogLevel 
   // A bad value must not stop a verification: said once, then the default.
   if (!envWarned) {
     envWarned = true;
-    process.stderr.write(`warning: STELLAOPS_LOG_LEVEL=${JSON.stringify(env.STELLAOPS_LOG_LEVEL)} is not one of ${LOG_LEVELS.join(', ')}; using warn\n`);
+    process.stderr.write(
+      `warning: STELLAOPS_LOG_LEVEL=${JSON.stringify(env.STELLAOPS_LOG_LEVEL)} is not one of ${LOG_LEVELS.join(', ')}; using warn\n`,
+    );
   }
   return 'warn';
 }
@@ -45,7 +47,10 @@ export function logEnabled(level: LogLevel): boolean {
 export function redact(text: string): string {
   return text
     .replace(/eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g, '<token redacted>')
-    .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, '<private key redacted>')
+    .replace(
+      /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+      '<private key redacted>',
+    )
     .replace(/\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 <redacted>');
 }
 

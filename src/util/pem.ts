@@ -29,7 +29,8 @@ export interface PemContext {
 }
 
 const BLOCK_RE = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
-const SINGLE_RE = /^-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n-----END ([A-Z0-9 ]+)-----\r?\n?$/;
+const SINGLE_RE =
+  /^-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n-----END ([A-Z0-9 ]+)-----\r?\n?$/;
 
 function body(b64: string, label: string, ctx: PemContext): Uint8Array {
   const code = ctx.code ?? 'CERTIFICATE_MALFORMED';
@@ -44,7 +45,11 @@ function body(b64: string, label: string, ctx: PemContext): Uint8Array {
  * Every PEM block in `text`, as DER. Each must be labelled `label`; text between blocks is
  * ignored; at least one block is required.
  */
-export function pemToDerList(text: string, label: PemLabel = 'CERTIFICATE', ctx: PemContext = {}): Uint8Array[] {
+export function pemToDerList(
+  text: string,
+  label: PemLabel = 'CERTIFICATE',
+  ctx: PemContext = {},
+): Uint8Array[] {
   const code = ctx.code ?? 'CERTIFICATE_MALFORMED';
   const check = ctx.check ?? 'input';
   const what = ctx.what ?? 'PEM';
@@ -63,14 +68,22 @@ export function pemToDerList(text: string, label: PemLabel = 'CERTIFICATE', ctx:
  * Exactly one PEM block with one of `labels`, and nothing else around it (a final newline
  * allowed). Returns the label and the DER.
  */
-export function pemToDer<L extends PemLabel>(text: string, labels: readonly L[], ctx: PemContext = {}): { label: L; der: Uint8Array } {
+export function pemToDer<L extends PemLabel>(
+  text: string,
+  labels: readonly L[],
+  ctx: PemContext = {},
+): { label: L; der: Uint8Array } {
   const code = ctx.code ?? 'CERTIFICATE_MALFORMED';
   const check = ctx.check ?? 'input';
   const what = ctx.what ?? 'PEM';
   const m = SINGLE_RE.exec(text);
   const label = m?.[1] as L | undefined;
   if (!m || label === undefined || m[3] !== label || !labels.includes(label)) {
-    return fail(code, check, `${what} is not a single PEM ${labels.map((l) => l.toLowerCase()).join(' or ')}`);
+    return fail(
+      code,
+      check,
+      `${what} is not a single PEM ${labels.map((l) => l.toLowerCase()).join(' or ')}`,
+    );
   }
   return { label, der: body(m[2]!, label, ctx) };
 }

@@ -29,7 +29,11 @@ const MAGIC = 'SQLite format 3\0';
 const HEADER_BYTES = 100;
 
 /** Read through util/fs.ts like any input; a failure to look is STORE_CORRUPT unless the caller says otherwise. */
-const PROBE: InputFileOptions = { what: 'database file', code: 'STORE_CORRUPT', check: 'trust-store' };
+const PROBE: InputFileOptions = {
+  what: 'database file',
+  code: 'STORE_CORRUPT',
+  check: 'trust-store',
+};
 
 export function readSqliteHeader(path: string, opts: InputFileOptions = PROBE): SqliteFileHeader {
   const none = { applicationId: 0, userVersion: 0 };
@@ -40,8 +44,14 @@ export function readSqliteHeader(path: string, opts: InputFileOptions = PROBE): 
   if (file.size === 0) return { kind: 'empty', ...none, walPending };
   if (file.head.length < HEADER_BYTES) return { kind: 'not-sqlite', ...none, walPending };
   const buf = Buffer.from(file.head.buffer, file.head.byteOffset, file.head.byteLength);
-  if (buf.toString('latin1', 0, MAGIC.length) !== MAGIC) return { kind: 'not-sqlite', ...none, walPending };
-  return { kind: 'sqlite', userVersion: buf.readInt32BE(60), applicationId: buf.readInt32BE(68), walPending };
+  if (buf.toString('latin1', 0, MAGIC.length) !== MAGIC)
+    return { kind: 'not-sqlite', ...none, walPending };
+  return {
+    kind: 'sqlite',
+    userVersion: buf.readInt32BE(60),
+    applicationId: buf.readInt32BE(68),
+    walPending,
+  };
 }
 
 /**
@@ -52,12 +62,21 @@ export function readSqliteHeader(path: string, opts: InputFileOptions = PROBE): 
  */
 export function schemaShape(db: Database.Database): string {
   const objects = db
-    .prepare("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name")
+    .prepare(
+      "SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type, name",
+    )
     .all() as { type: string; name: string; tbl_name: string }[];
   return JSON.stringify(
     objects.map((o) => ({
       ...o,
-      columns: o.type === 'table' ? db.prepare('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid').all(o.name) : undefined,
+      columns:
+        o.type === 'table'
+          ? db
+              .prepare(
+                'SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid',
+              )
+              .all(o.name)
+          : undefined,
     })),
   );
 }

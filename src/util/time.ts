@@ -52,16 +52,27 @@ function shown(v: unknown): string {
 }
 
 function outOfRange(field: string, v: unknown, unit: string, ctx: TimeErrorContext): never {
-  return fail(ctx.code, ctx.check, `${field}: ${shown(v)} is not a time in range (${unit} from ${TIME_RANGE_TEXT})`, {
-    field,
-    value: typeof v === 'number' || typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : null,
-  });
+  return fail(
+    ctx.code,
+    ctx.check,
+    `${field}: ${shown(v)} is not a time in range (${unit} from ${TIME_RANGE_TEXT})`,
+    {
+      field,
+      value:
+        typeof v === 'number' || typeof v === 'string'
+          ? v
+          : typeof v === 'bigint'
+            ? v.toString()
+            : null,
+    },
+  );
 }
 
 /** A time in milliseconds taken from input: a whole number in range, or refused naming `field`. */
 export function boundedMs(v: unknown, field: string, ctx: TimeErrorContext = INPUT): number {
   if (typeof v === 'bigint') {
-    if (v < BigInt(TIME_MIN_MS) || v > BigInt(TIME_MAX_MS)) outOfRange(field, v, 'milliseconds', ctx);
+    if (v < BigInt(TIME_MIN_MS) || v > BigInt(TIME_MAX_MS))
+      outOfRange(field, v, 'milliseconds', ctx);
     return Number(v);
   }
   if (!isTimeInRange(v)) outOfRange(field, v, 'whole milliseconds', ctx);
@@ -72,8 +83,18 @@ export function boundedMs(v: unknown, field: string, ctx: TimeErrorContext = INP
  * A time in seconds taken from input (Rekor integratedTime; with `fraction`, a JWT NumericDate,
  * which RFC 7519 lets carry a fraction). Returns the seconds, checked.
  */
-export function boundedSeconds(v: unknown, field: string, ctx: TimeErrorContext = INPUT, opts: { fraction?: boolean } = {}): number {
-  const ok = typeof v === 'number' && Number.isFinite(v) && (opts.fraction || Number.isInteger(v)) && v >= TIME_MIN_MS / 1000 && v * 1000 <= TIME_MAX_MS;
+export function boundedSeconds(
+  v: unknown,
+  field: string,
+  ctx: TimeErrorContext = INPUT,
+  opts: { fraction?: boolean } = {},
+): number {
+  const ok =
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (opts.fraction || Number.isInteger(v)) &&
+    v >= TIME_MIN_MS / 1000 &&
+    v * 1000 <= TIME_MAX_MS;
   if (!ok) outOfRange(field, v, opts.fraction ? 'seconds' : 'whole seconds', ctx);
   return v;
 }
@@ -82,7 +103,8 @@ export function boundedSeconds(v: unknown, field: string, ctx: TimeErrorContext 
 // RFC 3339
 
 /** RFC 3339 date-time: seconds required, a zone required, at most nine fraction digits. */
-const RFC3339_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+const RFC3339_RE =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
 function isLeapYear(y: number): boolean {
   return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
@@ -111,21 +133,55 @@ export function daysFromCivil(year: number, month: number, day: number): number 
  * second 60, no offset beyond ±23:59), and the instant must lie in Stella's range. The one
  * parser for trusted_root.json, command-line flags, rotation payloads and export manifests.
  */
-export function parseRfc3339(text: unknown, field: string, ctx: TimeErrorContext = INPUT): PreciseTime {
-  if (typeof text !== 'string') return fail(ctx.code, ctx.check, `${field}: expected an RFC 3339 time (e.g. 2026-01-31T00:00:00Z), not a ${text === null ? 'null' : typeof text}`);
+export function parseRfc3339(
+  text: unknown,
+  field: string,
+  ctx: TimeErrorContext = INPUT,
+): PreciseTime {
+  if (typeof text !== 'string')
+    return fail(
+      ctx.code,
+      ctx.check,
+      `${field}: expected an RFC 3339 time (e.g. 2026-01-31T00:00:00Z), not a ${text === null ? 'null' : typeof text}`,
+    );
   const m = RFC3339_RE.exec(text);
-  if (!m) fail(ctx.code, ctx.check, `${field}: ${shown(text)} is not an RFC 3339 time (e.g. 2026-01-31T00:00:00Z or 2026-01-31T02:00:00+02:00: date, time with seconds, zone)`);
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
+  if (!m)
+    fail(
+      ctx.code,
+      ctx.check,
+      `${field}: ${shown(text)} is not an RFC 3339 time (e.g. 2026-01-31T00:00:00Z or 2026-01-31T02:00:00+02:00: date, time with seconds, zone)`,
+    );
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(
+    Number,
+  ) as [number, number, number, number, number, number];
   const offsetHours = m[10] === undefined ? 0 : Number(m[10]);
   const offsetMinutes = m[11] === undefined ? 0 : Number(m[11]);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) {
-    fail(ctx.code, ctx.check, `${field}: ${shown(text)} is not a valid date-time (a field is out of range, e.g. day 30 of February, hour 24 or second 60)`);
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(year, month) ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59 ||
+    offsetHours > 23 ||
+    offsetMinutes > 59
+  ) {
+    fail(
+      ctx.code,
+      ctx.check,
+      `${field}: ${shown(text)} is not a valid date-time (a field is out of range, e.g. day 30 of February, hour 24 or second 60)`,
+    );
   }
   const fraction = m[7] ?? '';
   const millis = fraction === '' ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
   const subMs = fraction.slice(3).replace(/0+$/, '');
   const offsetMs = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
-  const ms = daysFromCivil(year, month, day) * 86_400_000 + ((hour * 60 + minute) * 60 + second) * 1000 + millis - offsetMs;
+  const ms =
+    daysFromCivil(year, month, day) * 86_400_000 +
+    ((hour * 60 + minute) * 60 + second) * 1000 +
+    millis -
+    offsetMs;
   if (!isTimeInRange(ms)) outOfRange(field, text, 'RFC 3339', ctx);
   return { ms, subMs };
 }
@@ -176,7 +232,8 @@ const DATE_LIMIT_MS = 8.64e15;
 /** ISO 8601 UTC with milliseconds (`2026-01-31T00:00:00.000Z`). */
 export function formatTime(t: TimeValue): string {
   const p = precise(t);
-  if (!Number.isFinite(p.ms) || Math.abs(p.ms) > DATE_LIMIT_MS) return `(time out of range: ${String(p.ms)} ms)`;
+  if (!Number.isFinite(p.ms) || Math.abs(p.ms) > DATE_LIMIT_MS)
+    return `(time out of range: ${String(p.ms)} ms)`;
   const iso = new Date(p.ms).toISOString();
   return p.subMs === '' ? iso : `${iso.slice(0, -1)}${p.subMs}Z`;
 }

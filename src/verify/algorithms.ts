@@ -41,7 +41,16 @@ export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = [
   { family: 'ECDSA P-521', hash: 'sha512', keyDetails: ['PKIX_ECDSA_P521_SHA_512'], compat: false },
   { family: 'ECDSA P-521', hash: 'sha256', keyDetails: ['PKIX_ECDSA_P521_SHA_256'], compat: true },
   { family: 'Ed25519', hash: null, keyDetails: ['PKIX_ED25519'], compat: false },
-  { family: 'RSA', hash: 'sha256', keyDetails: ['PKIX_RSA_PKCS1V15_2048_SHA256', 'PKIX_RSA_PKCS1V15_3072_SHA256', 'PKIX_RSA_PKCS1V15_4096_SHA256'], compat: false },
+  {
+    family: 'RSA',
+    hash: 'sha256',
+    keyDetails: [
+      'PKIX_RSA_PKCS1V15_2048_SHA256',
+      'PKIX_RSA_PKCS1V15_3072_SHA256',
+      'PKIX_RSA_PKCS1V15_4096_SHA256',
+    ],
+    compat: false,
+  },
 ];
 
 const COMPAT_VERSIONS: ReadonlySet<BundleVersion> = new Set(['0.1', '0.2', '0.3']);
@@ -50,7 +59,13 @@ export function keyFamily(key: KeyObject): KeyFamily | undefined {
   switch (key.asymmetricKeyType) {
     case 'ec': {
       const c = key.asymmetricKeyDetails?.namedCurve;
-      return c === 'prime256v1' ? 'ECDSA P-256' : c === 'secp384r1' ? 'ECDSA P-384' : c === 'secp521r1' ? 'ECDSA P-521' : undefined;
+      return c === 'prime256v1'
+        ? 'ECDSA P-256'
+        : c === 'secp384r1'
+          ? 'ECDSA P-384'
+          : c === 'secp521r1'
+            ? 'ECDSA P-521'
+            : undefined;
     }
     case 'ed25519':
       return 'Ed25519';
@@ -61,7 +76,8 @@ export function keyFamily(key: KeyObject): KeyFamily | undefined {
   }
 }
 
-const hashLabel = (h: DigestName | null): string => (h === null ? 'no hash (pure Ed25519)' : h.toUpperCase().replace('SHA', 'SHA-'));
+const hashLabel = (h: DigestName | null): string =>
+  h === null ? 'no hash (pure Ed25519)' : h.toUpperCase().replace('SHA', 'SHA-');
 
 /** What the bundle and its log entries say about the signature. */
 export interface SignatureDeclarations {
@@ -84,32 +100,65 @@ export interface SignatureHashChoice {
  * key/hash combination outside SIGNATURE_ALGORITHMS, and, with TLOG_BODY_MISMATCH,
  * declarations that disagree with each other or with the key.
  */
-export function chooseSignatureHash(key: KeyObject, version: BundleVersion, d: SignatureDeclarations): SignatureHashChoice {
+export function chooseSignatureHash(
+  key: KeyObject,
+  version: BundleVersion,
+  d: SignatureDeclarations,
+): SignatureHashChoice {
   const family = keyFamily(key);
   if (!family) {
-    const what = key.asymmetricKeyType === 'ec' ? `ECDSA ${String(key.asymmetricKeyDetails?.namedCurve)}` : String(key.asymmetricKeyType);
-    fail('BUNDLE_UNSUPPORTED', 'signature', `signing key type ${what} is not supported (supported: ECDSA P-256/P-384/P-521, Ed25519, RSA)`);
+    const what =
+      key.asymmetricKeyType === 'ec'
+        ? `ECDSA ${String(key.asymmetricKeyDetails?.namedCurve)}`
+        : String(key.asymmetricKeyType);
+    fail(
+      'BUNDLE_UNSUPPORTED',
+      'signature',
+      `signing key type ${what} is not supported (supported: ECDSA P-256/P-384/P-521, Ed25519, RSA)`,
+    );
   }
-  const allowed = SIGNATURE_ALGORITHMS.filter((a) => a.family === family && (!a.compat || COMPAT_VERSIONS.has(version)));
+  const allowed = SIGNATURE_ALGORITHMS.filter(
+    (a) => a.family === family && (!a.compat || COMPAT_VERSIONS.has(version)),
+  );
   const allowedText = allowed.map((a) => hashLabel(a.hash)).join(', ');
 
   const declared: { hash: DigestName | null; where: string }[] = [];
   for (const k of d.keyDetails) {
     const a = SIGNATURE_ALGORITHMS.find((x) => x.keyDetails.includes(k.value));
-    if (!a) fail('BUNDLE_UNSUPPORTED', 'signature', `${k.where} declares keyDetails ${JSON.stringify(k.value.slice(0, 60))}, which Stella does not support`);
-    if (a.family !== family) fail('TLOG_BODY_MISMATCH', 'tlog', `${k.where} declares keyDetails ${k.value}, but the signing key is ${family}`);
+    if (!a)
+      fail(
+        'BUNDLE_UNSUPPORTED',
+        'signature',
+        `${k.where} declares keyDetails ${JSON.stringify(k.value.slice(0, 60))}, which Stella does not support`,
+      );
+    if (a.family !== family)
+      fail(
+        'TLOG_BODY_MISMATCH',
+        'tlog',
+        `${k.where} declares keyDetails ${k.value}, but the signing key is ${family}`,
+      );
     declared.push({ hash: a.hash, where: `${k.where} (keyDetails ${k.value})` });
   }
   // For Ed25519 a message digest names the artifact's digest, not a signature hash: pure
   // Ed25519 signs the bytes themselves.
-  if (family !== 'Ed25519') for (const h of d.hashes) declared.push({ hash: digestNameOf(h.algorithm), where: h.where });
+  if (family !== 'Ed25519')
+    for (const h of d.hashes) declared.push({ hash: digestNameOf(h.algorithm), where: h.where });
 
   const first = declared[0];
   if (!first) return { family, candidates: allowed.map((a) => a.hash), declared: false };
   const other = declared.find((x) => x.hash !== first.hash);
-  if (other) fail('TLOG_BODY_MISMATCH', 'tlog', `the signature hash is declared twice and differently: ${hashLabel(first.hash)} by ${first.where}, ${hashLabel(other.hash)} by ${other.where}`);
+  if (other)
+    fail(
+      'TLOG_BODY_MISMATCH',
+      'tlog',
+      `the signature hash is declared twice and differently: ${hashLabel(first.hash)} by ${first.where}, ${hashLabel(other.hash)} by ${other.where}`,
+    );
   if (!allowed.some((a) => a.hash === first.hash)) {
-    fail('BUNDLE_UNSUPPORTED', 'signature', `${family} with ${hashLabel(first.hash)} (declared by ${first.where}) is not an allowed signature algorithm; allowed for ${family}: ${allowedText}`);
+    fail(
+      'BUNDLE_UNSUPPORTED',
+      'signature',
+      `${family} with ${hashLabel(first.hash)} (declared by ${first.where}) is not an allowed signature algorithm; allowed for ${family}: ${allowedText}`,
+    );
   }
   return { family, candidates: [first.hash], declared: true };
 }

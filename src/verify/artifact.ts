@@ -4,7 +4,12 @@
  */
 import { digest as hash } from '../crypto.js';
 import { bytesEqual } from '../util/encoding.js';
-import { digestNameOf, looksLikeDigestReference, parseDigest, type DigestName } from '../util/digest.js';
+import {
+  digestNameOf,
+  looksLikeDigestReference,
+  parseDigest,
+  type DigestName,
+} from '../util/digest.js';
 import type { HashAlgorithm } from '../bundle/model.js';
 
 export type Artifact =
@@ -39,7 +44,11 @@ export function artifactDigest(a: Artifact, algorithm: HashAlgorithm): Uint8Arra
   return d;
 }
 
-export function digestMatches(a: Artifact, algorithm: HashAlgorithm, expected: Uint8Array): boolean {
+export function digestMatches(
+  a: Artifact,
+  algorithm: HashAlgorithm,
+  expected: Uint8Array,
+): boolean {
   const d = artifactDigest(a, algorithm);
   return d !== undefined && bytesEqual(d, expected);
 }

@@ -6,9 +6,18 @@ import { fail } from '../errors.js';
 import { verifyCertificateChain } from '../x509/chain.js';
 import { preciseTime, type VerifyInput, type VerifyState } from './context.js';
 
-export function verifyChainStep(input: VerifyInput, state: VerifyState): NonNullable<VerifyState['chain']> {
+export function verifyChainStep(
+  input: VerifyInput,
+  state: VerifyState,
+): NonNullable<VerifyState['chain']> {
   const key = state.signingKey!;
-  if (key.kind !== 'certificate') fail('INPUT_INVALID', 'certificate-chain', 'no certificate to verify');
+  if (key.kind !== 'certificate')
+    fail('INPUT_INVALID', 'certificate-chain', 'no certificate to verify');
   const times = state.verifiedTimes!.map(preciseTime);
-  return verifyCertificateChain(key.leaf, key.intermediates, input.trust.certificateAuthorities, times);
+  return verifyCertificateChain(
+    key.leaf,
+    key.intermediates,
+    input.trust.certificateAuthorities,
+    times,
+  );
 }

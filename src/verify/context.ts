@@ -1,7 +1,11 @@
 /** What the verification steps share: inputs, and what earlier steps established. */
 import type { KeyObject } from 'node:crypto';
 import type { Bundle, HashAlgorithm } from '../bundle/model.js';
-import type { TrustMaterial, CertificateAuthority, TransparencyLogInstance } from '../model/trust-material.js';
+import type {
+  TrustMaterial,
+  CertificateAuthority,
+  TransparencyLogInstance,
+} from '../model/trust-material.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { PreciseTime } from '../util/time.js';
 import type { Artifact } from './artifact.js';

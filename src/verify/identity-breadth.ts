@@ -53,14 +53,21 @@ function generator(seedText: string): () => string {
 function literalWords(pattern: string): string[] {
   const text = pattern.replace(/\\(.)/g, '$1');
   const words = new Set<string>();
-  for (const m of text.matchAll(/[A-Za-z0-9][A-Za-z0-9_.-]*/g)) words.add(m[0].replace(/[.-]+$/, ''));
+  for (const m of text.matchAll(/[A-Za-z0-9][A-Za-z0-9_.-]*/g))
+    words.add(m[0].replace(/[.-]+$/, ''));
   return [...words].filter((w) => w.length > 0).slice(0, 16);
 }
 
 const DEFAULT_HOSTS = { github: 'github.com', gitlab: 'gitlab.com', gitea: 'gitea.com' };
 
 /** Every identity form for one repository at one ref. */
-function identitiesFor(owner: string, repo: string, ref: string, env: string, hosts: string[]): string[] {
+function identitiesFor(
+  owner: string,
+  repo: string,
+  ref: string,
+  env: string,
+  hosts: string[],
+): string[] {
   const m = /^refs\/(heads|tags)\/(.+)$/.exec(ref)!;
   const refType = m[1] === 'heads' ? 'branch' : 'tag';
   const out = [
@@ -71,9 +78,12 @@ function identitiesFor(owner: string, repo: string, ref: string, env: string, ho
     `${owner}/${repo}:ref:${ref}`,
     `${owner}/${repo}:environment:${env}`,
   ];
-  for (const host of [DEFAULT_HOSTS.github, DEFAULT_HOSTS.gitea, ...hosts]) out.push(`https://${host}/${owner}/${repo}/.github/workflows/release.yml@${ref}`);
-  for (const host of [DEFAULT_HOSTS.gitea, ...hosts]) out.push(`https://${host}/${owner}/${repo}/.gitea/workflows/release.yml@${ref}`);
-  for (const host of [DEFAULT_HOSTS.gitlab, ...hosts]) out.push(`https://${host}/${owner}/${repo}//.gitlab-ci.yml@${ref}`);
+  for (const host of [DEFAULT_HOSTS.github, DEFAULT_HOSTS.gitea, ...hosts])
+    out.push(`https://${host}/${owner}/${repo}/.github/workflows/release.yml@${ref}`);
+  for (const host of [DEFAULT_HOSTS.gitea, ...hosts])
+    out.push(`https://${host}/${owner}/${repo}/.gitea/workflows/release.yml@${ref}`);
+  for (const host of [DEFAULT_HOSTS.gitlab, ...hosts])
+    out.push(`https://${host}/${owner}/${repo}//.gitlab-ci.yml@${ref}`);
   return out;
 }
 
@@ -82,7 +92,12 @@ export function identityBreadth(matcher: IdentityMatcher): IdentityBreadth {
   const rand = generator(matcher.pattern);
   const words = literalWords(matcher.pattern);
   const hosts = words.filter((w) => w.includes('.') && !w.startsWith('refs'));
-  const refsFor = (): string[] => ['refs/heads/main', `refs/heads/${rand()}`, 'refs/tags/v1.2.3', `refs/tags/${rand()}`];
+  const refsFor = (): string[] => [
+    'refs/heads/main',
+    `refs/heads/${rand()}`,
+    'refs/tags/v1.2.3',
+    `refs/tags/${rand()}`,
+  ];
   const first = (ids: string[]): string | undefined => ids.find((id) => matcher.test(id));
 
   // 1. Unrelated owners: random, and random glued to each word of the pattern.
@@ -96,7 +111,11 @@ export function identityBreadth(matcher: IdentityMatcher): IdentityBreadth {
         if (hit) return { kind: 'broad', example: hit };
       }
     }
-    const email = first([`${owner}@${rand()}.com`, `${owner}@gmail.com`, `${owner}@users.noreply.github.com`]);
+    const email = first([
+      `${owner}@${rand()}.com`,
+      `${owner}@gmail.com`,
+      `${owner}@users.noreply.github.com`,
+    ]);
     if (email) return { kind: 'broad', example: email };
   }
   // 2. A fixed owner (a word of the pattern), any repository of it.

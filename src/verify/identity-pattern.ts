@@ -37,8 +37,14 @@ export interface IdentityMatcher {
 function reason(e: unknown, pattern: string): string {
   const err = e as { error?: unknown; input?: unknown; message?: unknown };
   const what = typeof err.error === 'string' ? err.error : String(err.message ?? e);
-  const at = typeof err.input === 'string' && err.input !== '' ? `: \`${err.input.slice(0, 80)}\`` : '';
-  const hint = /unsupported Perl syntax/.test(what) || /\(\?<?[=!]/.test(pattern) ? ' (RE2 has no lookahead, lookbehind or backreference)' : /invalid escape/.test(what) ? ' (RE2 has no backreferences; escape a literal character with \\)' : '';
+  const at =
+    typeof err.input === 'string' && err.input !== '' ? `: \`${err.input.slice(0, 80)}\`` : '';
+  const hint =
+    /unsupported Perl syntax/.test(what) || /\(\?<?[=!]/.test(pattern)
+      ? ' (RE2 has no lookahead, lookbehind or backreference)'
+      : /invalid escape/.test(what)
+        ? ' (RE2 has no backreferences; escape a literal character with \\)'
+        : '';
   return `${what}${at}${hint}`;
 }
 
@@ -46,19 +52,38 @@ function reason(e: unknown, pattern: string): string {
  * `pattern` compiled alone as an RE2 regular expression, matched whole. An empty, over-long,
  * non-NFC or unparsable pattern is INPUT_INVALID naming `what` (the flag or policy key).
  */
-export function compileIdentityPattern(pattern: string, what = '--certificate-identity'): IdentityMatcher {
+export function compileIdentityPattern(
+  pattern: string,
+  what = '--certificate-identity',
+): IdentityMatcher {
   if (pattern.length === 0) fail('INPUT_INVALID', 'input', `${what} is empty`);
   if (pattern.length > MAX_IDENTITY_PATTERN_LENGTH) {
-    fail('INPUT_INVALID', 'input', `${what} is ${pattern.length} characters long; the limit is ${MAX_IDENTITY_PATTERN_LENGTH}`, { length: pattern.length, limit: MAX_IDENTITY_PATTERN_LENGTH });
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `${what} is ${pattern.length} characters long; the limit is ${MAX_IDENTITY_PATTERN_LENGTH}`,
+      { length: pattern.length, limit: MAX_IDENTITY_PATTERN_LENGTH },
+    );
   }
   if (pattern.normalize('NFC') !== pattern) {
-    fail('INPUT_INVALID', 'input', `${what} is not in Unicode NFC: certificate identities that are not NFC never match, so write the pattern in NFC (composed characters) form`, { pattern });
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `${what} is not in Unicode NFC: certificate identities that are not NFC never match, so write the pattern in NFC (composed characters) form`,
+      { pattern },
+    );
   }
   let re: RE2JS;
   try {
     re = RE2JS.compile(pattern);
   } catch (e) {
-    return fail('INPUT_INVALID', 'input', `${what} is not a valid RE2 regular expression on its own: ${reason(e, pattern)}`, { pattern }, { cause: e });
+    return fail(
+      'INPUT_INVALID',
+      'input',
+      `${what} is not a valid RE2 regular expression on its own: ${reason(e, pattern)}`,
+      { pattern },
+      { cause: e },
+    );
   }
   return {
     pattern,

@@ -26,7 +26,13 @@ export interface IdentityExplanation {
   issuer: { certificate: string | undefined; allowed: string[]; matched: boolean };
   patterns: string[];
   candidates: CandidateExplanation[];
-  extensions: { name: string; oid: string; pattern: string; value: string | undefined; matched: boolean }[];
+  extensions: {
+    name: string;
+    oid: string;
+    pattern: string;
+    value: string | undefined;
+    matched: boolean;
+  }[];
   /** Hints for patterns no certificate can satisfy. */
   hints: string[];
 }
@@ -43,7 +49,10 @@ export interface IdentityResult {
 }
 
 /** Every comparison the identity step makes, without deciding: what `--explain` prints. */
-export function explainIdentity(policy: CertificateIdentityPolicy, leaf: Parameters<typeof identityCandidates>[0]): IdentityExplanation {
+export function explainIdentity(
+  policy: CertificateIdentityPolicy,
+  leaf: Parameters<typeof identityCandidates>[0],
+): IdentityExplanation {
   let certIssuer: string | undefined;
   try {
     certIssuer = oidcIssuer(leaf);
@@ -54,15 +63,27 @@ export function explainIdentity(policy: CertificateIdentityPolicy, leaf: Paramet
     field: c.field,
     value: c.value,
     derived: c.derived !== undefined,
-    matches: c.unusable ? [] : policy.patterns.filter((p) => p.matcher.test(c.value)).map((p) => p.pattern),
+    matches: c.unusable
+      ? []
+      : policy.patterns.filter((p) => p.matcher.test(c.value)).map((p) => p.pattern),
     ...(c.unusable ? { unusable: c.unusable } : {}),
   }));
   const extensions = policy.extensions.map((e) => {
     const value = leaf.fulcio.values.get(e.oid);
-    return { name: e.name, oid: e.oid, pattern: e.pattern, value, matched: value !== undefined && e.matcher.test(value) };
+    return {
+      name: e.name,
+      oid: e.oid,
+      pattern: e.pattern,
+      value,
+      matched: value !== undefined && e.matcher.test(value),
+    };
   });
   return {
-    issuer: { certificate: certIssuer, allowed: policy.issuers, matched: certIssuer !== undefined && policy.issuers.includes(certIssuer) },
+    issuer: {
+      certificate: certIssuer,
+      allowed: policy.issuers,
+      matched: certIssuer !== undefined && policy.issuers.includes(certIssuer),
+    },
     patterns: policy.patterns.map((p) => p.pattern),
     candidates,
     extensions,
@@ -79,25 +100,53 @@ export function verifyIdentityStep(input: VerifyInput, state: VerifyState): Iden
     fail('INPUT_INVALID', 'policy', 'identity policy applies to certificate bundles only');
   }
   const id = policy.identity;
-  const expected = id.issuers.length === 1 ? JSON.stringify(id.issuers[0]) : `one of ${quoteList(id.issuers)}`;
+  const expected =
+    id.issuers.length === 1 ? JSON.stringify(id.issuers[0]) : `one of ${quoteList(id.issuers)}`;
   const issuer = oidcIssuer(key.leaf);
   const explain = explainIdentity(id, key.leaf);
-  if (issuer === undefined) fail('ISSUER_MISMATCH', 'policy', `issuer mismatch: certificate has no OIDC issuer extension, expected ${expected}`, { explain });
+  if (issuer === undefined)
+    fail(
+      'ISSUER_MISMATCH',
+      'policy',
+      `issuer mismatch: certificate has no OIDC issuer extension, expected ${expected}`,
+      { explain },
+    );
   if (!id.issuers.includes(issuer)) {
-    fail('ISSUER_MISMATCH', 'policy', `issuer mismatch: certificate issuer ${JSON.stringify(issuer)}, expected ${expected}`, { actual: issuer, expected: id.issuers.length === 1 ? id.issuers[0] : id.issuers, explain });
+    fail(
+      'ISSUER_MISMATCH',
+      'policy',
+      `issuer mismatch: certificate issuer ${JSON.stringify(issuer)}, expected ${expected}`,
+      { actual: issuer, expected: id.issuers.length === 1 ? id.issuers[0] : id.issuers, explain },
+    );
   }
   const hit = explain.candidates.find((c) => c.matches.length > 0);
   if (!hit) {
-    const shown = explain.candidates.map((c) => `${c.field} ${JSON.stringify(c.value)}${c.unusable ? ` (never matches: ${c.unusable})` : ''}`).join('; ');
+    const shown = explain.candidates
+      .map(
+        (c) =>
+          `${c.field} ${JSON.stringify(c.value)}${c.unusable ? ` (never matches: ${c.unusable})` : ''}`,
+      )
+      .join('; ');
     const patterns = id.patterns.map((p) => p.matcher.source).join(' or ');
     const hints = explain.hints.length > 0 ? `. ${explain.hints.join('. ')}` : '';
-    const refHint = explain.candidates.some((c) => c.value.includes(':ref:')) ? ' (check the ref format: GitHub and Gitea subjects say ref:refs/heads/main, GitLab ref_type:branch:ref:main)' : '';
-    return fail('IDENTITY_MISMATCH', 'policy', `identity mismatch: none of the certificate identities (${shown || 'none'}) matches ${patterns}${refHint}${hints}`, {
-      identities: explain.candidates.map((c) => ({ field: c.field, value: c.value, ...(c.unusable ? { unusable: c.unusable } : {}) })),
-      pattern: id.pattern,
-      patterns: explain.patterns,
-      explain,
-    });
+    const refHint = explain.candidates.some((c) => c.value.includes(':ref:'))
+      ? ' (check the ref format: GitHub and Gitea subjects say ref:refs/heads/main, GitLab ref_type:branch:ref:main)'
+      : '';
+    return fail(
+      'IDENTITY_MISMATCH',
+      'policy',
+      `identity mismatch: none of the certificate identities (${shown || 'none'}) matches ${patterns}${refHint}${hints}`,
+      {
+        identities: explain.candidates.map((c) => ({
+          field: c.field,
+          value: c.value,
+          ...(c.unusable ? { unusable: c.unusable } : {}),
+        })),
+        pattern: id.pattern,
+        patterns: explain.patterns,
+        explain,
+      },
+    );
   }
   for (const e of explain.extensions) {
     if (e.matched) continue;
@@ -115,5 +164,12 @@ export function verifyIdentityStep(input: VerifyInput, state: VerifyState): Iden
       `identity matched ${hit.field} ${JSON.stringify(hit.value)}: the certificate has no OIDC subject extension (1.3.6.1.4.1.57264.1.24, Fulcio before v1.8.6), so the subject was derived from its other extensions in the platform's default format; a repository owner may have changed the sub template`,
     );
   }
-  return { issuer, matched: hit.value, matchedField: hit.field, pattern: hit.matches[0]!, derived: hit.derived, explain };
+  return {
+    issuer,
+    matched: hit.value,
+    matchedField: hit.field,
+    pattern: hit.matches[0]!,
+    derived: hit.derived,
+    explain,
+  };
 }

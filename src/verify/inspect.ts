@@ -15,7 +15,8 @@ import { identityCandidates } from '../x509/identity-candidates.js';
 import { parseSctList } from '../x509/sct.js';
 import { OID } from '../x509/oids.js';
 
-export const NOT_VERIFIED_NOTE = 'inspect verifies nothing: these are the bundle\'s claims, unchecked (use `stella attest verify` to check them)';
+export const NOT_VERIFIED_NOTE =
+  "inspect verifies nothing: these are the bundle's claims, unchecked (use `stella attest verify` to check them)";
 
 export interface BundleDescription {
   mediaType: string;
@@ -34,9 +35,20 @@ export interface BundleDescription {
     pem: string;
   };
   publicKeyHint?: string;
-  tlogEntries: { logIndex: number; logId: string; kind: string; integratedTime: string | undefined; checkpointSize: number | undefined; checkpointOrigin: string | undefined }[];
+  tlogEntries: {
+    logIndex: number;
+    logId: string;
+    kind: string;
+    integratedTime: string | undefined;
+    checkpointSize: number | undefined;
+    checkpointOrigin: string | undefined;
+  }[];
   rfc3161Timestamps: number;
-  dsse?: { payloadType: string; predicateType?: string; subjects?: { name: string; digest: Record<string, string> }[] };
+  dsse?: {
+    payloadType: string;
+    predicateType?: string;
+    subjects?: { name: string; digest: Record<string, string> }[];
+  };
   messageDigest?: string;
   /** Parts that could not be read (the rest is still described). */
   problems: string[];
@@ -59,13 +71,20 @@ export function describeBundle(bundle: Bundle): BundleDescription {
     rfc3161Timestamps: bundle.verificationMaterial.rfc3161Timestamps.length,
     problems,
   };
-  const leafDer = m.kind === 'certificate' ? m.certificate : m.kind === 'x509CertificateChain' ? m.certificates[0] : undefined;
+  const leafDer =
+    m.kind === 'certificate'
+      ? m.certificate
+      : m.kind === 'x509CertificateChain'
+        ? m.certificates[0]
+        : undefined;
   if (m.kind === 'publicKey') out.publicKeyHint = m.hint;
   if (leafDer) {
     try {
       const leaf = parseCertificate(leafDer);
       const candidates = identityCandidates(leaf);
-      const subject = candidates.find((c) => c.field.startsWith('OIDC subject')) ?? candidates.find((c) => c.derived);
+      const subject =
+        candidates.find((c) => c.field.startsWith('OIDC subject')) ??
+        candidates.find((c) => c.derived);
       let issuer: string | undefined;
       try {
         issuer = oidcIssuer(leaf);
@@ -75,7 +94,10 @@ export function describeBundle(bundle: Bundle): BundleDescription {
       let scts: { logId: string; time: string }[] = [];
       if (leaf.embeddedSctList) {
         try {
-          scts = parseSctList(leaf.embeddedSctList).map((s) => ({ logId: toHex(s.logId), time: formatTime(s.timestamp) }));
+          scts = parseSctList(leaf.embeddedSctList).map((s) => ({
+            logId: toHex(s.logId),
+            time: formatTime(s.timestamp),
+          }));
         } catch (e) {
           problems.push((e as Error).message);
         }
@@ -85,7 +107,11 @@ export function describeBundle(bundle: Bundle): BundleDescription {
         subjectField: subject?.field,
         issuer,
         san: candidates.filter((c) => c.field.startsWith('SAN')).map((c) => c.value),
-        extensions: [...leaf.fulcio.values.entries()].map(([oid, value]) => ({ oid, name: fulcioExtensionName(oid) ?? oid, value })),
+        extensions: [...leaf.fulcio.values.entries()].map(([oid, value]) => ({
+          oid,
+          name: fulcioExtensionName(oid) ?? oid,
+          value,
+        })),
         notBefore: formatTime(leaf.notBefore),
         notAfter: formatTime(leaf.notAfter),
         serialNumber: leaf.serialNumber,
@@ -93,7 +119,10 @@ export function describeBundle(bundle: Bundle): BundleDescription {
         scts,
         pem: leaf.toPem(),
       };
-      if (!leaf.fulcio.values.has(OID.fulcioSubject) && subject) problems.push(`no OIDC subject extension (${OID.fulcioSubject}): the subject shown is derived from the other extensions (Fulcio before v1.8.6)`);
+      if (!leaf.fulcio.values.has(OID.fulcioSubject) && subject)
+        problems.push(
+          `no OIDC subject extension (${OID.fulcioSubject}): the subject shown is derived from the other extensions (Fulcio before v1.8.6)`,
+        );
     } catch (e) {
       problems.push(`certificate: ${(e as Error).message}`);
     }
@@ -127,25 +156,36 @@ export function describeLines(d: BundleDescription, showCert: boolean): string[]
   const out: string[] = [`Bundle: ${d.mediaType} (${d.content})`];
   if (d.certificate) {
     const cert = d.certificate;
-    out.push(`Certificate Subject: ${cert.subject ?? '(none)'}${cert.subjectField && cert.subjectField.startsWith('derived') ? ` [${cert.subjectField}]` : ''}`);
+    out.push(
+      `Certificate Subject: ${cert.subject ?? '(none)'}${cert.subjectField && cert.subjectField.startsWith('derived') ? ` [${cert.subjectField}]` : ''}`,
+    );
     out.push(`Certificate Issuer: ${cert.issuer ?? '(none)'}`);
     out.push(`Certificate SAN: ${cert.san.join(', ') || '(none)'}`);
     for (const e of cert.extensions) out.push(`  ${e.name} (${e.oid}): ${e.value}`);
-    out.push(`Certificate Validity: ${cert.notBefore} to ${cert.notAfter} (serial ${cert.serialNumber}, issued by ${cert.issuerName ?? '?'})`);
+    out.push(
+      `Certificate Validity: ${cert.notBefore} to ${cert.notAfter} (serial ${cert.serialNumber}, issued by ${cert.issuerName ?? '?'})`,
+    );
     for (const s of cert.scts) out.push(`SCT: log ${s.logId} at ${s.time}`);
     if (showCert) out.push(cert.pem.trimEnd());
   }
   if (d.publicKeyHint !== undefined) out.push(`Public key hint: ${d.publicKeyHint}`);
   if (d.tlogEntries.length === 0) out.push('Transparency log entries: none');
   for (const e of d.tlogEntries) {
-    out.push(`Transparency log entry: index ${e.logIndex}, ${e.kind}, log ${e.logId}${e.integratedTime ? `, integrated ${e.integratedTime}` : ''}${e.checkpointSize !== undefined ? `, checkpoint size ${e.checkpointSize} (${e.checkpointOrigin})` : ''}`);
+    out.push(
+      `Transparency log entry: index ${e.logIndex}, ${e.kind}, log ${e.logId}${e.integratedTime ? `, integrated ${e.integratedTime}` : ''}${e.checkpointSize !== undefined ? `, checkpoint size ${e.checkpointSize} (${e.checkpointOrigin})` : ''}`,
+    );
   }
   if (d.rfc3161Timestamps > 0) out.push(`RFC 3161 timestamps: ${d.rfc3161Timestamps}`);
   if (d.messageDigest) out.push(`Message digest: ${d.messageDigest}`);
   if (d.dsse) {
     out.push(`DSSE payload type: ${d.dsse.payloadType}`);
     if (d.dsse.predicateType) out.push(`Predicate type: ${d.dsse.predicateType}`);
-    for (const s of d.dsse.subjects ?? []) out.push(`Subject: ${s.name} ${Object.entries(s.digest).map(([k, v]) => `${k}:${v}`).join(' ')}`);
+    for (const s of d.dsse.subjects ?? [])
+      out.push(
+        `Subject: ${s.name} ${Object.entries(s.digest)
+          .map(([k, v]) => `${k}:${v}`)
+          .join(' ')}`,
+      );
   }
   for (const p of d.problems) out.push(`note: ${p}`);
   return out;

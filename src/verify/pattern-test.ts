@@ -17,7 +17,10 @@ export interface PatternTestResult {
   reasons: string[];
 }
 
-export function testIdentity(identity: string, patterns: readonly IdentityPolicyPattern[]): PatternTestResult {
+export function testIdentity(
+  identity: string,
+  patterns: readonly IdentityPolicyPattern[],
+): PatternTestResult {
   const reasons: string[] = [];
   const unusable = unusableIdentityReason(identity);
   if (unusable) {
@@ -26,12 +29,26 @@ export function testIdentity(identity: string, patterns: readonly IdentityPolicy
   }
   const matched = patterns.filter((p) => p.matcher.test(identity)).map((p) => p.pattern);
   for (const p of patterns) {
-    if (p.breadth.kind !== 'narrow') reasons.push(describeBreadth(p.pattern, p.breadth) + (p.breadth.kind === 'broad' ? ' (verify refuses it without --allow-broad-identity)' : ''));
+    if (p.breadth.kind !== 'narrow')
+      reasons.push(
+        describeBreadth(p.pattern, p.breadth) +
+          (p.breadth.kind === 'broad' ? ' (verify refuses it without --allow-broad-identity)' : ''),
+      );
     if (matched.includes(p.pattern)) continue;
     if (p.unsatisfiable) reasons.push(p.unsatisfiable);
-    else if (p.matcher.testPart(identity)) reasons.push(`${p.matcher.source}: the pattern matches only part of the identity; patterns are matched whole (implicitly anchored), so add .* where more may follow`);
+    else if (p.matcher.testPart(identity))
+      reasons.push(
+        `${p.matcher.source}: the pattern matches only part of the identity; patterns are matched whole (implicitly anchored), so add .* where more may follow`,
+      );
     else reasons.push(`${p.matcher.source}: does not match`);
-    if (identity.includes(':ref:refs/') && !p.pattern.startsWith('project_path:') && /:ref:(?!refs)/.test(p.pattern)) reasons.push('check the ref format: GitHub and Gitea subjects say ref:refs/heads/main, not ref:main');
+    if (
+      identity.includes(':ref:refs/') &&
+      !p.pattern.startsWith('project_path:') &&
+      /:ref:(?!refs)/.test(p.pattern)
+    )
+      reasons.push(
+        'check the ref format: GitHub and Gitea subjects say ref:refs/heads/main, not ref:main',
+      );
   }
   return { identity, match: matched.length > 0, matched, reasons };
 }

@@ -31,7 +31,13 @@ export interface VerificationReport {
   ok: boolean;
   bundle: { mediaType: string; version: string; content: string; material: string };
   checks: CheckResult[];
-  signer?: { issuer?: string; identity?: string; identityField?: string; certificateAuthority?: string; publicKey?: string };
+  signer?: {
+    issuer?: string;
+    identity?: string;
+    identityField?: string;
+    certificateAuthority?: string;
+    publicKey?: string;
+  };
   verifiedTimes: { source: string; time: string; authority: string }[];
   /** Evidence set aside without failing (a timestamp from a TSA the trust root does not know). */
   warnings: string[];
@@ -45,7 +51,9 @@ interface Step {
 }
 
 /** The artifact digest a hashedrekord body must carry, in the algorithm the body declares. */
-function expectedArtifactDigest(input: VerifyInput): ((algorithm: HashAlgorithm) => Uint8Array | undefined) | undefined {
+function expectedArtifactDigest(
+  input: VerifyInput,
+): ((algorithm: HashAlgorithm) => Uint8Array | undefined) | undefined {
   if (input.bundle.content.kind !== 'messageSignature') return undefined;
   return (algorithm) => artifactDigest(input.artifact, algorithm);
 }
@@ -63,14 +71,32 @@ const STEPS: Step[] = [
         // Managed keys too: without a signed time there is nothing to check a window against
         // (sigstore-go likewise requires an observer timestamp by default).
         const set = ignored.length ? `; set aside: ${ignored.join('; ')}` : '';
-        throw new StellaError('NO_VERIFIED_TIME', 'verified-times', `no verified signing time: the bundle has no signed entry timestamp and no trusted RFC 3161 timestamp (a Rekor v2 entry needs a TSA timestamp)${set}`);
+        throw new StellaError(
+          'NO_VERIFIED_TIME',
+          'verified-times',
+          `no verified signing time: the bundle has no signed entry timestamp and no trusted RFC 3161 timestamp (a Rekor v2 entry needs a TSA timestamp)${set}`,
+        );
       }
       state.verifiedTimes = times;
       return {
         check: 'verified-times',
         status: 'pass',
-        summary: times.map((t) => `${formatTime(preciseTime(t))} (${t.source === 'tlog-set' ? 'signed entry timestamp' : 'RFC 3161'} from ${t.authority})`).join(', ') + (ignored.length ? ` (${ignored.length} timestamp(s) from unknown TSAs ignored)` : ''),
-        details: { times: times.map((t) => ({ source: t.source, time: formatTime(preciseTime(t)), authority: t.authority })), ...(ignored.length ? { ignored } : {}) },
+        summary:
+          times
+            .map(
+              (t) =>
+                `${formatTime(preciseTime(t))} (${t.source === 'tlog-set' ? 'signed entry timestamp' : 'RFC 3161'} from ${t.authority})`,
+            )
+            .join(', ') +
+          (ignored.length ? ` (${ignored.length} timestamp(s) from unknown TSAs ignored)` : ''),
+        details: {
+          times: times.map((t) => ({
+            source: t.source,
+            time: formatTime(preciseTime(t)),
+            authority: t.authority,
+          })),
+          ...(ignored.length ? { ignored } : {}),
+        },
       };
     },
   },
@@ -84,7 +110,15 @@ const STEPS: Step[] = [
         check: 'certificate-chain',
         status: 'pass',
         summary: `chains to trusted CA ${ca.subject.commonName ?? ca.uri} (${ca.uri}) at every verified time`,
-        details: { ca: { uri: ca.uri, subject: ca.subject }, path: chain.path.map((c) => ({ subject: c.subject, serial: c.serialNumber, notBefore: formatTime(c.notBefore), notAfter: formatTime(c.notAfter) })) },
+        details: {
+          ca: { uri: ca.uri, subject: ca.subject },
+          path: chain.path.map((c) => ({
+            subject: c.subject,
+            serial: c.serialNumber,
+            notBefore: formatTime(c.notBefore),
+            notAfter: formatTime(c.notAfter),
+          })),
+        },
       };
     },
   },
@@ -106,11 +140,21 @@ const STEPS: Step[] = [
     applies: () => true,
     run(input, state) {
       const entries = (state.tlog = verifyTlogStep(input, state, expectedArtifactDigest(input)));
-      if (entries.length === 0) return { check: 'tlog', status: 'skip', summary: 'no transparency log entry (use --require-rekor to require one)' };
+      if (entries.length === 0)
+        return {
+          check: 'tlog',
+          status: 'skip',
+          summary: 'no transparency log entry (use --require-rekor to require one)',
+        };
       return {
         check: 'tlog',
         status: 'pass',
-        summary: entries.map((e) => `${e.kind} entry ${e.logIndex} in ${e.log.baseUrl}${e.checkpoint ? ` (checkpoint tree size ${e.treeSize}, signed as ${e.checkpoint.signer})` : ' (signed entry timestamp only, v0.1)'}`).join(', '),
+        summary: entries
+          .map(
+            (e) =>
+              `${e.kind} entry ${e.logIndex} in ${e.log.baseUrl}${e.checkpoint ? ` (checkpoint tree size ${e.treeSize}, signed as ${e.checkpoint.signer})` : ' (signed entry timestamp only, v0.1)'}`,
+          )
+          .join(', '),
         details: {
           entries: entries.map((e) => ({
             log: e.log.baseUrl,
@@ -119,7 +163,9 @@ const STEPS: Step[] = [
             treeSize: e.treeSize,
             kind: e.kind,
             rekor: e.rekor,
-            ...(e.checkpoint ? { checkpointSigner: e.checkpoint.signer, checkpointOrigin: e.checkpoint.origin } : {}),
+            ...(e.checkpoint
+              ? { checkpointSigner: e.checkpoint.signer, checkpointOrigin: e.checkpoint.origin }
+              : {}),
           })),
         },
       };
@@ -134,7 +180,9 @@ const STEPS: Step[] = [
         check: 'signature',
         status: 'pass',
         summary:
-          (r.content === 'dsseEnvelope' ? `DSSE signature verifies; artifact ${r.digest} is subject ${JSON.stringify(r.subject)}` : `signature verifies over ${r.digest}`) +
+          (r.content === 'dsseEnvelope'
+            ? `DSSE signature verifies; artifact ${r.digest} is subject ${JSON.stringify(r.subject)}`
+            : `signature verifies over ${r.digest}`) +
           ` (${r.algorithm.key}, hash ${r.algorithm.hash})`,
         details: { ...r },
       };
@@ -146,14 +194,27 @@ const STEPS: Step[] = [
     run(input, state) {
       const key = state.signingKey!;
       if (key.kind === 'publicKey') {
-        return { check: 'policy', status: 'pass', summary: 'signed by the given public key', details: { publicKey: toHex(key.spki) } };
+        return {
+          check: 'policy',
+          status: 'pass',
+          summary: 'signed by the given public key',
+          details: { publicKey: toHex(key.spki) },
+        };
       }
       const id = (state.identity = verifyIdentityStep(input, state));
       return {
         check: 'policy',
         status: 'pass',
         summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(id.pattern)}${id.explain.extensions.length > 0 ? `; ${id.explain.extensions.map((e) => `${e.name} ${JSON.stringify(e.value)}`).join(', ')} match` : ''}`,
-        details: { issuer: id.issuer, identity: id.matched, field: id.matchedField, pattern: id.pattern, derived: id.derived, policySource: input.policy.identity!.source, explain: id.explain },
+        details: {
+          issuer: id.issuer,
+          identity: id.matched,
+          field: id.matchedField,
+          pattern: id.pattern,
+          derived: id.derived,
+          policySource: input.policy.identity!.source,
+          explain: id.explain,
+        },
       };
     },
   },
@@ -163,7 +224,8 @@ const STEPS: Step[] = [
 async function initialState(input: VerifyInput): Promise<VerifyState> {
   // Warnings about the policy itself (an organization-wide pattern) belong in every report.
   const warnings = [...input.policy.warnings];
-  if (input.artifact.kind !== 'digest' || input.bundle.content.kind !== 'messageSignature') return { warnings };
+  if (input.artifact.kind !== 'digest' || input.bundle.content.kind !== 'messageSignature')
+    return { warnings };
   const { verifyPrehashed } = await import('../crypto-prehash.js');
   return { verifyPrehashed, warnings };
 }
@@ -174,7 +236,12 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
   const m = bundle.verificationMaterial.content;
   const report: VerificationReport = {
     ok: false,
-    bundle: { mediaType: bundle.mediaType, version: bundle.version, content: bundle.content.kind, material: m.kind },
+    bundle: {
+      mediaType: bundle.mediaType,
+      version: bundle.version,
+      content: bundle.content.kind,
+      material: m.kind,
+    },
     checks: [],
     verifiedTimes: [],
     warnings: [],
@@ -186,16 +253,30 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
   } catch (e) {
     finish(report, e, 'bundle');
     // Every check is still listed once, in order: none ran.
-    for (const step of STEPS) report.checks.push({ check: step.check, status: 'skip', summary: 'not run: an earlier check failed' });
+    for (const step of STEPS)
+      report.checks.push({
+        check: step.check,
+        status: 'skip',
+        summary: 'not run: an earlier check failed',
+      });
     return report;
   }
   for (const step of STEPS) {
     if (failed) {
-      report.checks.push({ check: step.check, status: 'skip', summary: 'not run: an earlier check failed' });
+      report.checks.push({
+        check: step.check,
+        status: 'skip',
+        summary: 'not run: an earlier check failed',
+      });
       continue;
     }
     if (!step.applies(input, state)) {
-      report.checks.push({ check: step.check, status: 'skip', summary: step.check === 'sct' ? 'SCT not required' : 'not applicable to a managed-key bundle' });
+      report.checks.push({
+        check: step.check,
+        status: 'skip',
+        summary:
+          step.check === 'sct' ? 'SCT not required' : 'not applicable to a managed-key bundle',
+      });
       continue;
     }
     try {
@@ -205,14 +286,23 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
       finish(report, e, step.check);
     }
   }
-  report.verifiedTimes = (state.verifiedTimes ?? []).map((t) => ({ source: t.source, time: formatTime(preciseTime(t)), authority: t.authority }));
+  report.verifiedTimes = (state.verifiedTimes ?? []).map((t) => ({
+    source: t.source,
+    time: formatTime(preciseTime(t)),
+    authority: t.authority,
+  }));
   report.warnings = [...state.warnings];
   if (!failed) {
     report.ok = true;
     const key = state.signingKey;
     report.signer =
       key.kind === 'certificate'
-        ? { issuer: state.identity?.issuer, identity: state.identity?.matched, identityField: state.identity?.matchedField, certificateAuthority: state.chain?.ca.uri }
+        ? {
+            issuer: state.identity?.issuer,
+            identity: state.identity?.matched,
+            identityField: state.identity?.matchedField,
+            certificateAuthority: state.chain?.ca.uri,
+          }
         : { publicKey: toHex(key.spki) };
   }
   return report;
@@ -222,7 +312,12 @@ function finish(report: VerificationReport, e: unknown, check: CheckName): Verif
   if (!(e instanceof StellaError)) throw e;
   // Listed under the step that ran (each check once, in order); the error names the check the
   // failure belongs to (a log key looked up while verifying times is a tlog failure).
-  report.checks.push({ check, status: 'fail', summary: e.message, ...(e.details ? { details: e.details } : {}) });
+  report.checks.push({
+    check,
+    status: 'fail',
+    summary: e.message,
+    ...(e.details ? { details: e.details } : {}),
+  });
   report.error = { code: e.code, check: e.check, message: e.message, exitCode: e.exitCode };
   return report;
 }

@@ -24,7 +24,11 @@
  */
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { fail, StellaError } from '../errors.js';
-import { compileIdentityPolicyPattern, CONSTRAINABLE_EXTENSIONS, type PolicyOptions } from './policy.js';
+import {
+  compileIdentityPolicyPattern,
+  CONSTRAINABLE_EXTENSIONS,
+  type PolicyOptions,
+} from './policy.js';
 import { compileIdentityPattern } from './identity-pattern.js';
 import { describeBreadth, type IdentityBreadth } from './identity-breadth.js';
 import { fulcioExtensionByName } from '../x509/fulcio-extensions.js';
@@ -32,7 +36,12 @@ import { fulcioExtensionByName } from '../x509/fulcio-extensions.js';
 export interface PolicyEnvironment {
   name: string;
   issuers: string[];
-  identities: { pattern: string; breadth: IdentityBreadth; key: string; line: number | undefined }[];
+  identities: {
+    pattern: string;
+    breadth: IdentityBreadth;
+    key: string;
+    line: number | undefined;
+  }[];
   extensions: [string, string][];
   /** Fail a bundle with no transparency log entry (like --require-rekor). */
   requireRekor: boolean;
@@ -49,7 +58,16 @@ export interface PolicyFile {
 
 /** Environment names: what a shell and a YAML key both take without quoting. */
 const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const ENV_KEYS = ['issuer', 'issuers', 'identity', 'identities', 'extensions', 'requireRekor', 'allowBroadIdentity', 'description'] as const;
+const ENV_KEYS = [
+  'issuer',
+  'issuers',
+  'identity',
+  'identities',
+  'extensions',
+  'requireRekor',
+  'allowBroadIdentity',
+  'description',
+] as const;
 
 /** Parse and validate a policy file's text. `source` names it in errors (its path). */
 export function parsePolicyFile(text: string, source: string): PolicyFile {
@@ -58,24 +76,43 @@ export function parsePolicyFile(text: string, source: string): PolicyFile {
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
-    fail('POLICY_INVALID', 'config', `${source}: line ${line}: not valid YAML: ${e.message.split('\n')[0]}`, { line });
+    fail(
+      'POLICY_INVALID',
+      'config',
+      `${source}: line ${line}: not valid YAML: ${e.message.split('\n')[0]}`,
+      { line },
+    );
   }
-  const lineOf = (node: Node | null | undefined): number | undefined => (node?.range ? lines.linePos(node.range[0]).line : undefined);
-  const bad = (key: string, node: Node | null | undefined, what: string, options?: { cause?: unknown }): never => {
+  const lineOf = (node: Node | null | undefined): number | undefined =>
+    node?.range ? lines.linePos(node.range[0]).line : undefined;
+  const bad = (
+    key: string,
+    node: Node | null | undefined,
+    what: string,
+    options?: { cause?: unknown },
+  ): never => {
     const line = lineOf(node);
-    throw new StellaError('POLICY_INVALID', 'config', `${source}: ${key}${line === undefined ? '' : ` (line ${line})`}: ${what}`, { key, ...(line === undefined ? {} : { line }) }, options);
+    throw new StellaError(
+      'POLICY_INVALID',
+      'config',
+      `${source}: ${key}${line === undefined ? '' : ` (line ${line})`}: ${what}`,
+      { key, ...(line === undefined ? {} : { line }) },
+      options,
+    );
   };
   const entries = (node: unknown, key: string): [string, Node | null, Node | null][] => {
     if (!isMap(node)) return bad(key || '(top level)', node as Node, 'must be a mapping');
     return node.items.map((pair) => {
       const k = pair.key as Node | null;
-      if (!isScalar(k) || typeof k.value !== 'string') return bad(key || '(top level)', k, 'keys must be plain strings');
+      if (!isScalar(k) || typeof k.value !== 'string')
+        return bad(key || '(top level)', k, 'keys must be plain strings');
       return [k.value, k, (pair.value as Node | null) ?? null];
     });
   };
   const str = (node: Node | null, key: string): string => {
     const v = isScalar(node) ? node.value : undefined;
-    if (typeof v !== 'string' || v.length === 0) return bad(key, node, 'must be a non-empty string');
+    if (typeof v !== 'string' || v.length === 0)
+      return bad(key, node, 'must be a non-empty string');
     return v;
   };
   const bool = (node: Node | null, key: string): boolean => {
@@ -84,21 +121,36 @@ export function parsePolicyFile(text: string, source: string): PolicyFile {
     return v;
   };
   /** A string, or a non-empty list of strings. */
-  const strings = (node: Node | null, key: string, single: boolean): { value: string; node: Node | null; key: string }[] => {
+  const strings = (
+    node: Node | null,
+    key: string,
+    single: boolean,
+  ): { value: string; node: Node | null; key: string }[] => {
     if (single) return [{ value: str(node, key), node, key }];
     if (!isSeq(node) || node.items.length === 0) return bad(key, node, 'must be a non-empty list');
-    return node.items.map((item, i) => ({ value: str(item as Node, `${key}[${i}]`), node: item as Node, key: `${key}[${i}]` }));
+    return node.items.map((item, i) => ({
+      value: str(item as Node, `${key}[${i}]`),
+      node: item as Node,
+      key: `${key}[${i}]`,
+    }));
   };
   const issuerUrl = (node: Node | null, key: string, v: string): string => {
-    if (/[*]|\.\*|^\^|\$$/.test(v)) return bad(key, node, `${JSON.stringify(v)} looks like a pattern: issuers are compared exactly, never as a wildcard; list each issuer`);
+    if (/[*]|\.\*|^\^|\$$/.test(v))
+      return bad(
+        key,
+        node,
+        `${JSON.stringify(v)} looks like a pattern: issuers are compared exactly, never as a wildcard; list each issuer`,
+      );
     let u: URL;
     try {
       u = new URL(v);
     } catch (e) {
       return bad(key, node, `not a URL: ${JSON.stringify(v)}`, { cause: e });
     }
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') return bad(key, node, `must be an http(s) URL, got ${u.protocol}`);
-    if (v.normalize('NFC') !== v || /\s/.test(v)) return bad(key, node, 'must be NFC with no whitespace');
+    if (u.protocol !== 'https:' && u.protocol !== 'http:')
+      return bad(key, node, `must be an http(s) URL, got ${u.protocol}`);
+    if (v.normalize('NFC') !== v || /\s/.test(v))
+      return bad(key, node, 'must be NFC with no whitespace');
     return v;
   };
   /** Re-throw a pattern's refusal as POLICY_INVALID at its key and line. */
@@ -123,46 +175,84 @@ export function parsePolicyFile(text: string, source: string): PolicyFile {
       envNodes = entries(v, 'environments');
     } else bare.push([k, kn, v]);
   }
-  if (sawEnvironments && bare.length > 0) bad(bare[0]![0], bare[0]![1], 'unknown key (allowed at the top level: version, environments; or environments by name alone, as the seed writes them, without an environments: key)');
+  if (sawEnvironments && bare.length > 0)
+    bad(
+      bare[0]![0],
+      bare[0]![1],
+      'unknown key (allowed at the top level: version, environments; or environments by name alone, as the seed writes them, without an environments: key)',
+    );
   const prefix = sawEnvironments ? 'environments.' : '';
   if (!sawEnvironments) envNodes = bare;
-  if (envNodes.length === 0) bad(sawEnvironments ? 'environments' : '(top level)', doc.contents, 'no environments: a policy file lists at least one environment');
+  if (envNodes.length === 0)
+    bad(
+      sawEnvironments ? 'environments' : '(top level)',
+      doc.contents,
+      'no environments: a policy file lists at least one environment',
+    );
 
   const environments = new Map<string, PolicyEnvironment>();
   for (const [name, nameNode, body] of envNodes) {
     const at = `${prefix}${name}`;
-    if (!ENV_NAME.test(name)) bad(at, nameNode, 'environment names are letters, digits, ".", "_" and "-" (at most 64)');
+    if (!ENV_NAME.test(name))
+      bad(at, nameNode, 'environment names are letters, digits, ".", "_" and "-" (at most 64)');
     const fields = new Map<string, [Node | null, Node | null]>();
     for (const [k, kn, v] of entries(body, at)) {
-      if (!(ENV_KEYS as readonly string[]).includes(k)) bad(`${at}.${k}`, kn, `unknown key (allowed: ${ENV_KEYS.join(', ')})`);
+      if (!(ENV_KEYS as readonly string[]).includes(k))
+        bad(`${at}.${k}`, kn, `unknown key (allowed: ${ENV_KEYS.join(', ')})`);
       fields.set(k, [kn, v]);
     }
     const one = (a: string, b: string): void => {
-      if (fields.has(a) && fields.has(b)) bad(`${at}.${b}`, fields.get(b)![0], `give ${a} or ${b}, not both`);
+      if (fields.has(a) && fields.has(b))
+        bad(`${at}.${b}`, fields.get(b)![0], `give ${a} or ${b}, not both`);
     };
     one('issuer', 'issuers');
     one('identity', 'identities');
-    const allowBroadIdentity = fields.has('allowBroadIdentity') ? bool(fields.get('allowBroadIdentity')![1], `${at}.allowBroadIdentity`) : false;
-    const requireRekor = fields.has('requireRekor') ? bool(fields.get('requireRekor')![1], `${at}.requireRekor`) : false;
+    const allowBroadIdentity = fields.has('allowBroadIdentity')
+      ? bool(fields.get('allowBroadIdentity')![1], `${at}.allowBroadIdentity`)
+      : false;
+    const requireRekor = fields.has('requireRekor')
+      ? bool(fields.get('requireRekor')![1], `${at}.requireRekor`)
+      : false;
     if (fields.has('description')) str(fields.get('description')![1], `${at}.description`);
 
     const idKey = fields.has('identity') ? 'identity' : 'identities';
-    if (!fields.has(idKey)) bad(at, nameNode, 'no identity: give identity: REGEX (or identities: [..]) — an environment never verifies without one');
+    if (!fields.has(idKey))
+      bad(
+        at,
+        nameNode,
+        'no identity: give identity: REGEX (or identities: [..]) — an environment never verifies without one',
+      );
     const idList = strings(fields.get(idKey)![1], `${at}.${idKey}`, idKey === 'identity');
 
     const issKey = fields.has('issuer') ? 'issuer' : 'issuers';
     if (!fields.has(issKey)) {
-      const guess = idList.some((i) => i.value.startsWith('repo:')) ? ' (GitHub Actions: issuer: https://token.actions.githubusercontent.com)' : idList.some((i) => i.value.startsWith('project_path:')) ? ' (GitLab.com: issuer: https://gitlab.com)' : '';
-      bad(at, nameNode, `no issuer: issuers are pinned exactly, so each environment names its OIDC issuer${guess}`);
+      const guess = idList.some((i) => i.value.startsWith('repo:'))
+        ? ' (GitHub Actions: issuer: https://token.actions.githubusercontent.com)'
+        : idList.some((i) => i.value.startsWith('project_path:'))
+          ? ' (GitLab.com: issuer: https://gitlab.com)'
+          : '';
+      bad(
+        at,
+        nameNode,
+        `no issuer: issuers are pinned exactly, so each environment names its OIDC issuer${guess}`,
+      );
     }
-    const issuers = strings(fields.get(issKey)![1], `${at}.${issKey}`, issKey === 'issuer').map((i) => issuerUrl(i.node, i.key, i.value));
+    const issuers = strings(fields.get(issKey)![1], `${at}.${issKey}`, issKey === 'issuer').map(
+      (i) => issuerUrl(i.node, i.key, i.value),
+    );
 
     const warnings: string[] = [];
     const identities = idList.map((i) => {
-      const c = pattern(i.key, i.node, () => compileIdentityPolicyPattern(i.value, 'pattern', allowBroadIdentity));
+      const c = pattern(i.key, i.node, () =>
+        compileIdentityPolicyPattern(i.value, 'pattern', allowBroadIdentity),
+      );
       if (c.unsatisfiable) bad(i.key, i.node, c.unsatisfiable);
-      if (c.breadth.kind === 'broad') warnings.push(`${i.key}: ${describeBreadth(i.value, c.breadth)} (accepted: allowBroadIdentity)`);
-      else if (c.breadth.kind !== 'narrow') warnings.push(`${i.key}: ${describeBreadth(i.value, c.breadth)}`);
+      if (c.breadth.kind === 'broad')
+        warnings.push(
+          `${i.key}: ${describeBreadth(i.value, c.breadth)} (accepted: allowBroadIdentity)`,
+        );
+      else if (c.breadth.kind !== 'narrow')
+        warnings.push(`${i.key}: ${describeBreadth(i.value, c.breadth)}`);
       return { pattern: i.value, breadth: c.breadth, key: i.key, line: lineOf(i.node) };
     });
 
@@ -170,16 +260,31 @@ export function parsePolicyFile(text: string, source: string): PolicyFile {
     if (fields.has('extensions')) {
       const ek = `${at}.extensions`;
       const list = entries(fields.get('extensions')![1], ek);
-      if (list.length === 0) bad(ek, fields.get('extensions')![1], 'must list at least one extension');
+      if (list.length === 0)
+        bad(ek, fields.get('extensions')![1], 'must list at least one extension');
       for (const [k, kn, v] of list) {
         const ext = fulcioExtensionByName(k);
-        if (!ext || !CONSTRAINABLE_EXTENSIONS.includes(ext.name)) return bad(`${ek}.${k}`, kn, `unknown or unconstrainable Fulcio extension name (names: ${CONSTRAINABLE_EXTENSIONS.join(', ')})`);
+        if (!ext || !CONSTRAINABLE_EXTENSIONS.includes(ext.name))
+          return bad(
+            `${ek}.${k}`,
+            kn,
+            `unknown or unconstrainable Fulcio extension name (names: ${CONSTRAINABLE_EXTENSIONS.join(', ')})`,
+          );
         const value = str(v, `${ek}.${k}`);
         pattern(`${ek}.${k}`, v, () => compileIdentityPattern(value, 'pattern'));
         extensions.push([ext.name, value]);
       }
     }
-    environments.set(name, { name, issuers, identities, extensions, requireRekor, allowBroadIdentity, line: lineOf(nameNode), warnings });
+    environments.set(name, {
+      name,
+      issuers,
+      identities,
+      extensions,
+      requireRekor,
+      allowBroadIdentity,
+      line: lineOf(nameNode),
+      warnings,
+    });
   }
   return { source, environments };
 }
@@ -188,10 +293,15 @@ export function parsePolicyFile(text: string, source: string): PolicyFile {
 export function policyEnvironment(file: PolicyFile, name: string): PolicyEnvironment {
   const env = file.environments.get(name);
   if (!env) {
-    fail('POLICY_ENVIRONMENT_NOT_FOUND', 'config', `${file.source}: no environment ${JSON.stringify(name)} (it has: ${[...file.environments.keys()].join(', ')})`, {
-      environment: name,
-      environments: [...file.environments.keys()],
-    });
+    fail(
+      'POLICY_ENVIRONMENT_NOT_FOUND',
+      'config',
+      `${file.source}: no environment ${JSON.stringify(name)} (it has: ${[...file.environments.keys()].join(', ')})`,
+      {
+        environment: name,
+        environments: [...file.environments.keys()],
+      },
+    );
   }
   return env;
 }

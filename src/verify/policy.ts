@@ -96,44 +96,81 @@ export const IDENTITY_REQUIRED_HELP =
   '(or configure a default policy: $STELLA_POLICY, or policy.yaml next to the trust store, with a `default` environment)';
 
 /** Extension names a constraint may use: every Fulcio extension but the issuers (pinned by --certificate-oidc-issuer). */
-export const CONSTRAINABLE_EXTENSIONS = FULCIO_EXTENSIONS.filter((e) => e.name !== 'issuer' && e.name !== 'issuer-v1').map((e) => e.name);
+export const CONSTRAINABLE_EXTENSIONS = FULCIO_EXTENSIONS.filter(
+  (e) => e.name !== 'issuer' && e.name !== 'issuer-v1',
+).map((e) => e.name);
 
 function compileExtension(name: string, pattern: string, what: string): ExtensionConstraint {
   const ext = fulcioExtensionByName(name);
   if (!ext || ext.name === 'issuer' || ext.name === 'issuer-v1') {
-    const why = ext ? 'issuers are pinned with --certificate-oidc-issuer (or a policy file\'s issuers:), never by a pattern' : `unknown Fulcio extension name ${JSON.stringify(name)}`;
-    fail('INPUT_INVALID', 'input', `${what}: ${why} (names: ${CONSTRAINABLE_EXTENSIONS.join(', ')})`, { name });
+    const why = ext
+      ? "issuers are pinned with --certificate-oidc-issuer (or a policy file's issuers:), never by a pattern"
+      : `unknown Fulcio extension name ${JSON.stringify(name)}`;
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `${what}: ${why} (names: ${CONSTRAINABLE_EXTENSIONS.join(', ')})`,
+      { name },
+    );
   }
   return { name: ext.name, oid: ext.oid, pattern, matcher: compileIdentityPattern(pattern, what) };
 }
 
 function checkIssuer(issuer: string, what: string): string {
   if (issuer.length === 0) fail('INPUT_INVALID', 'input', `${what} is empty`);
-  if (/[\s\u0000-\u001f\u007f]/.test(issuer) || issuer.normalize('NFC') !== issuer) fail('INPUT_INVALID', 'input', `${what} ${JSON.stringify(issuer)} contains whitespace or control characters, or is not NFC`);
+  if (/[\s\u0000-\u001f\u007f]/.test(issuer) || issuer.normalize('NFC') !== issuer)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `${what} ${JSON.stringify(issuer)} contains whitespace or control characters, or is not NFC`,
+    );
   if (/[*]|\.\*|^\^|\$$/.test(issuer)) {
-    fail('INPUT_INVALID', 'input', `${what} ${JSON.stringify(issuer)} looks like a pattern: issuers are compared exactly, never as a wildcard; list several issuers in a policy file instead`);
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `${what} ${JSON.stringify(issuer)} looks like a pattern: issuers are compared exactly, never as a wildcard; list several issuers in a policy file instead`,
+    );
   }
   return issuer;
 }
 
 /** Compile one identity pattern with every rule: RE2 alone, NFC, breadth (refused unless allowed). */
-export function compileIdentityPolicyPattern(pattern: string, what: string, allowBroad: boolean): IdentityPolicyPattern {
+export function compileIdentityPolicyPattern(
+  pattern: string,
+  what: string,
+  allowBroad: boolean,
+): IdentityPolicyPattern {
   const matcher = compileIdentityPattern(pattern, what);
   const breadth = identityBreadth(matcher);
   if (breadth.kind === 'broad' && !allowBroad) {
-    fail('IDENTITY_TOO_BROAD', 'input', `${what}: ${describeBreadth(pattern, breadth)}; pass --allow-broad-identity (allowBroadIdentity: true in a policy file) only if you mean it`, { pattern, example: breadth.example });
+    fail(
+      'IDENTITY_TOO_BROAD',
+      'input',
+      `${what}: ${describeBreadth(pattern, breadth)}; pass --allow-broad-identity (allowBroadIdentity: true in a policy file) only if you mean it`,
+      { pattern, example: breadth.example },
+    );
   }
   const unsatisfiable = unsatisfiableHint(pattern);
   return { pattern, matcher, breadth, ...(unsatisfiable ? { unsatisfiable } : {}) };
 }
 
 export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
-  const patterns = [...(opts.certificateIdentity !== undefined ? [opts.certificateIdentity] : []), ...(opts.certificateIdentities ?? [])];
-  const issuers = [...(opts.certificateOidcIssuer !== undefined ? [opts.certificateOidcIssuer] : []), ...(opts.certificateOidcIssuers ?? [])];
+  const patterns = [
+    ...(opts.certificateIdentity !== undefined ? [opts.certificateIdentity] : []),
+    ...(opts.certificateIdentities ?? []),
+  ];
+  const issuers = [
+    ...(opts.certificateOidcIssuer !== undefined ? [opts.certificateOidcIssuer] : []),
+    ...(opts.certificateOidcIssuers ?? []),
+  ];
   const extensions = opts.certificateExtensions ?? [];
   const hasIdentity = patterns.length > 0 || issuers.length > 0 || extensions.length > 0;
   if (hasIdentity && opts.publicKeyPem !== undefined) {
-    fail('INPUT_INVALID', 'input', 'give either --certificate-identity/--certificate-oidc-issuer or --key, not both');
+    fail(
+      'INPUT_INVALID',
+      'input',
+      'give either --certificate-identity/--certificate-oidc-issuer or --key, not both',
+    );
   }
   if (!hasIdentity && opts.publicKeyPem === undefined) {
     fail('INPUT_INVALID', 'input', `an identity policy is required: ${IDENTITY_REQUIRED_HELP}`);
@@ -141,19 +178,39 @@ export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
   const warnings: string[] = [];
   let identity: CertificateIdentityPolicy | undefined;
   if (hasIdentity) {
-    if (patterns.length === 0) fail('INPUT_INVALID', 'input', '--certificate-identity is required with --certificate-oidc-issuer');
-    if (issuers.length === 0) fail('INPUT_INVALID', 'input', '--certificate-oidc-issuer is required with --certificate-identity');
+    if (patterns.length === 0)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        '--certificate-identity is required with --certificate-oidc-issuer',
+      );
+    if (issuers.length === 0)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        '--certificate-oidc-issuer is required with --certificate-identity',
+      );
     const patternName = opts.patternName ?? (() => '--certificate-identity');
     const extensionName = opts.extensionName ?? ((n: string) => `--certificate-extension ${n}`);
-    const compiled = patterns.map((p, i) => compileIdentityPolicyPattern(p, patternName(i), opts.allowBroadIdentity ?? false));
+    const compiled = patterns.map((p, i) =>
+      compileIdentityPolicyPattern(p, patternName(i), opts.allowBroadIdentity ?? false),
+    );
     for (const c of compiled) {
-      if (c.breadth.kind === 'broad') warnings.push(`${describeBreadth(c.pattern, c.breadth)} (accepted: --allow-broad-identity)`);
+      if (c.breadth.kind === 'broad')
+        warnings.push(
+          `${describeBreadth(c.pattern, c.breadth)} (accepted: --allow-broad-identity)`,
+        );
       else if (c.breadth.kind !== 'narrow') warnings.push(describeBreadth(c.pattern, c.breadth));
     }
     const seen = new Set<string>();
     const exts = extensions.map(([name, pattern]) => {
       const e = compileExtension(name, pattern, extensionName(name));
-      if (seen.has(e.name)) fail('INPUT_INVALID', 'input', `${extensionName(name)} is given twice: give each extension once (alternatives go in one pattern: a|b)`);
+      if (seen.has(e.name))
+        fail(
+          'INPUT_INVALID',
+          'input',
+          `${extensionName(name)} is given twice: give each extension once (alternatives go in one pattern: a|b)`,
+        );
       seen.add(e.name);
       return e;
     });
@@ -169,10 +226,12 @@ export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
     };
   }
   const threshold = opts.tlogThreshold ?? 1;
-  if (!Number.isInteger(threshold) || threshold < 1) fail('INPUT_INVALID', 'input', 'tlog threshold must be a positive integer');
+  if (!Number.isInteger(threshold) || threshold < 1)
+    fail('INPUT_INVALID', 'input', 'tlog threshold must be a positive integer');
   return {
     identity,
-    publicKey: opts.publicKeyPem === undefined ? undefined : parsePublicKey(opts.publicKeyPem, '--key'),
+    publicKey:
+      opts.publicKeyPem === undefined ? undefined : parsePublicKey(opts.publicKeyPem, '--key'),
     requireTlog: opts.requireTlog ?? false,
     requireSct: opts.requireSct ?? true,
     tlogThreshold: threshold,

@@ -2,7 +2,10 @@
 import { verifyEmbeddedScts } from '../x509/sct.js';
 import type { VerifyInput, VerifyState } from './context.js';
 
-export function verifySctStep(input: VerifyInput, state: VerifyState): NonNullable<VerifyState['scts']> {
+export function verifySctStep(
+  input: VerifyInput,
+  state: VerifyState,
+): NonNullable<VerifyState['scts']> {
   const key = state.signingKey!;
   const path = state.chain!.path;
   if (key.kind !== 'certificate') return [];

@@ -45,27 +45,69 @@ export function verifySignatureStep(input: VerifyInput, state: VerifyState): Sig
   const c = bundle.content;
   const declarations = entryDeclarations(state);
   if (c.kind === 'messageSignature') {
-    if (c.messageDigest) declarations.hashes.unshift({ algorithm: c.messageDigest.algorithm, where: "the bundle's messageDigest" });
+    if (c.messageDigest)
+      declarations.hashes.unshift({
+        algorithm: c.messageDigest.algorithm,
+        where: "the bundle's messageDigest",
+      });
     // The artifact digest's algorithm: declared by the bundle, else by the log entry; with
     // neither, an artifact given as a digest names its own, and bytes are hashed with SHA-256
     // (protobuf-specs' default, as sigstore-js reads an unset algorithm).
-    const algorithm: HashAlgorithm = declarations.hashes[0]?.algorithm ?? (artifact.kind === 'digest' ? artifact.algorithm : 'SHA2_256');
+    const algorithm: HashAlgorithm =
+      declarations.hashes[0]?.algorithm ??
+      (artifact.kind === 'digest' ? artifact.algorithm : 'SHA2_256');
     const actual = artifactDigest(artifact, algorithm);
-    if (!actual) fail('ARTIFACT_MISMATCH', 'signature', `artifact digest algorithm ${artifact.kind === 'digest' ? artifact.algorithm : '?'} does not match the bundle's ${algorithm}`);
+    if (!actual)
+      fail(
+        'ARTIFACT_MISMATCH',
+        'signature',
+        `artifact digest algorithm ${artifact.kind === 'digest' ? artifact.algorithm : '?'} does not match the bundle's ${algorithm}`,
+      );
     if (c.messageDigest && !bytesEqual(c.messageDigest.digest, actual)) {
-      fail('ARTIFACT_MISMATCH', 'signature', `artifact digest ${formatDigest(digestNameOf(algorithm), actual)} does not match the bundle's messageDigest ${toHex(c.messageDigest.digest)}`);
+      fail(
+        'ARTIFACT_MISMATCH',
+        'signature',
+        `artifact digest ${formatDigest(digestNameOf(algorithm), actual)} does not match the bundle's messageDigest ${toHex(c.messageDigest.digest)}`,
+      );
     }
-    if (declarations.hashes.length === 0) declarations.hashes.push({ algorithm, where: artifact.kind === 'digest' ? 'the artifact digest given' : 'default (nothing declared)' });
+    if (declarations.hashes.length === 0)
+      declarations.hashes.push({
+        algorithm,
+        where:
+          artifact.kind === 'digest' ? 'the artifact digest given' : 'default (nothing declared)',
+      });
     const choice = chooseSignatureHash(key, bundle.version, declarations);
     const hash = choice.candidates[0]!;
     // A bare digest is verified as a prehash signature: only ECDSA can be (pure Ed25519 needs the bytes).
-    const ok = artifact.kind === 'bytes' ? verifySignature(key, artifact.data, c.signature, hash) : state.verifyPrehashed!(key, actual, c.signature);
+    const ok =
+      artifact.kind === 'bytes'
+        ? verifySignature(key, artifact.data, c.signature, hash)
+        : state.verifyPrehashed!(key, actual, c.signature);
     const shown = formatDigest(digestNameOf(algorithm), actual);
-    if (!ok) fail('SIGNATURE_INVALID', 'signature', `signature does not verify over the artifact ${shown} (${choice.family} with ${label(hash)})`);
-    return { content: 'messageSignature', digest: shown, algorithm: { key: choice.family, hash: label(hash), declared: choice.declared } };
+    if (!ok)
+      fail(
+        'SIGNATURE_INVALID',
+        'signature',
+        `signature does not verify over the artifact ${shown} (${choice.family} with ${label(hash)})`,
+      );
+    return {
+      content: 'messageSignature',
+      digest: shown,
+      algorithm: { key: choice.family, hash: label(hash), declared: choice.declared },
+    };
   }
-  if (c.signatures.length !== 1) fail('DSSE_INVALID', 'signature', `DSSE envelope must carry exactly one signature, found ${c.signatures.length}`);
-  if (c.payloadType !== IN_TOTO_PAYLOAD_TYPE) fail('DSSE_INVALID', 'signature', `DSSE payload type ${JSON.stringify(c.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`);
+  if (c.signatures.length !== 1)
+    fail(
+      'DSSE_INVALID',
+      'signature',
+      `DSSE envelope must carry exactly one signature, found ${c.signatures.length}`,
+    );
+  if (c.payloadType !== IN_TOTO_PAYLOAD_TYPE)
+    fail(
+      'DSSE_INVALID',
+      'signature',
+      `DSSE payload type ${JSON.stringify(c.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`,
+    );
   // Nothing in a DSSE bundle declares the hash unless a Rekor v2 entry does: then the allowed
   // hashes for the key are tried in order (the registry's, then the compatibility one), as
   // sigstore-go's compatibility verifier does.
@@ -73,20 +115,41 @@ export function verifySignatureStep(input: VerifyInput, state: VerifyState): Sig
   const pae = preAuthEncoding(c.payloadType, c.payload);
   const hash = choice.candidates.find((h) => verifySignature(key, pae, c.signatures[0]!.sig, h));
   if (hash === undefined) {
-    fail('SIGNATURE_INVALID', 'signature', `DSSE signature does not verify over the envelope payload (${choice.family} with ${choice.candidates.map(label).join(' or ')})`);
+    fail(
+      'SIGNATURE_INVALID',
+      'signature',
+      `DSSE signature does not verify over the envelope payload (${choice.family} with ${choice.candidates.map(label).join(' or ')})`,
+    );
   }
   const statement = parseInTotoStatement(c.payload);
   const m = matchSubject(statement, (name) => artifactDigest(artifact, hashAlgorithmOf(name)));
   if (!m.matched) {
     if (m.compared.length === 0 && m.unsupported.length === statement.subject.length) {
       const algs = [...new Set(m.unsupported.flatMap((u) => u.algorithms))].slice(0, 10);
-      fail('BUNDLE_UNSUPPORTED', 'signature', `in-toto statement: no subject lists a digest Stella can compute (sha256, sha384, sha512); found ${algs.join(', ')}`);
+      fail(
+        'BUNDLE_UNSUPPORTED',
+        'signature',
+        `in-toto statement: no subject lists a digest Stella can compute (sha256, sha384, sha512); found ${algs.join(', ')}`,
+      );
     }
     const given =
-      artifact.kind === 'digest' ? formatDigest(digestNameOf(artifact.algorithm), artifact.digest) : m.compared.map((n) => formatDigest(n, artifactDigest(artifact, hashAlgorithmOf(n))!)).join(', ');
-    const others = m.unsupported.length ? `; ${m.unsupported.length} subject(s) list only digests Stella cannot compute (${[...new Set(m.unsupported.flatMap((u) => u.algorithms))].slice(0, 10).join(', ')})` : '';
-    const why = artifact.kind === 'digest' && m.compared.length === 0 ? ` (no subject lists a ${digestNameOf(artifact.algorithm)} digest)` : '';
-    fail('ARTIFACT_MISMATCH', 'signature', `artifact ${given} is not a subject of the in-toto statement${why}${others}`);
+      artifact.kind === 'digest'
+        ? formatDigest(digestNameOf(artifact.algorithm), artifact.digest)
+        : m.compared
+            .map((n) => formatDigest(n, artifactDigest(artifact, hashAlgorithmOf(n))!))
+            .join(', ');
+    const others = m.unsupported.length
+      ? `; ${m.unsupported.length} subject(s) list only digests Stella cannot compute (${[...new Set(m.unsupported.flatMap((u) => u.algorithms))].slice(0, 10).join(', ')})`
+      : '';
+    const why =
+      artifact.kind === 'digest' && m.compared.length === 0
+        ? ` (no subject lists a ${digestNameOf(artifact.algorithm)} digest)`
+        : '';
+    fail(
+      'ARTIFACT_MISMATCH',
+      'signature',
+      `artifact ${given} is not a subject of the in-toto statement${why}${others}`,
+    );
   }
   return {
     content: 'dsseEnvelope',

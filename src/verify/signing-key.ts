@@ -12,13 +12,21 @@ export function resolveSigningKey(bundle: Bundle, policy: VerificationPolicy): S
   const m = bundle.verificationMaterial.content;
   if (m.kind === 'publicKey') {
     if (!policy.publicKey) {
-      fail('KEY_MISMATCH', 'policy', `bundle is signed with a managed key (hint ${JSON.stringify(m.hint)}) but no key was given: use --key`);
+      fail(
+        'KEY_MISMATCH',
+        'policy',
+        `bundle is signed with a managed key (hint ${JSON.stringify(m.hint)}) but no key was given: use --key`,
+      );
     }
     const spki = new Uint8Array(policy.publicKey.export({ format: 'der', type: 'spki' }));
     return { kind: 'publicKey', key: policy.publicKey, spki };
   }
   if (policy.publicKey) {
-    fail('KEY_MISMATCH', 'policy', 'bundle is signed with a certificate but --key was given: use --certificate-identity and --certificate-oidc-issuer');
+    fail(
+      'KEY_MISMATCH',
+      'policy',
+      'bundle is signed with a certificate but --key was given: use --certificate-identity and --certificate-oidc-issuer',
+    );
   }
   const ders = m.kind === 'certificate' ? [m.certificate] : m.certificates;
   const [leafDer, ...rest] = ders;
@@ -33,7 +41,11 @@ export function signatureBytes(bundle: Bundle): Uint8Array {
   const c = bundle.content;
   if (c.kind === 'messageSignature') return c.signature;
   if (c.signatures.length !== 1) {
-    fail('DSSE_INVALID', 'signature', `DSSE envelope must carry exactly one signature, found ${c.signatures.length}`);
+    fail(
+      'DSSE_INVALID',
+      'signature',
+      `DSSE envelope must carry exactly one signature, found ${c.signatures.length}`,
+    );
   }
   return c.signatures[0]!.sig;
 }

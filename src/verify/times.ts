@@ -16,14 +16,22 @@ import { checkRfc3161Timestamp } from '../timestamp/rfc3161.js';
 import { formatTime, timeAtOrBefore } from '../util/time.js';
 import { preciseTime, type VerifyInput, type VerifiedTime } from './context.js';
 
-export function verifyTimes(input: VerifyInput, signature: Uint8Array, ignored: string[] = []): VerifiedTime[] {
+export function verifyTimes(
+  input: VerifyInput,
+  signature: Uint8Array,
+  ignored: string[] = [],
+): VerifiedTime[] {
   const { bundle, trust, policy } = input;
   const times: VerifiedTime[] = [];
   for (const entry of bundle.verificationMaterial.tlogEntries) {
     if (!entry.inclusionPromise) continue;
     const log = trust.tlogs.find((l) => bytesEqual(l.logId, entry.logId));
     if (!log) {
-      fail('TLOG_UNTRUSTED', 'tlog', `tlog entry ${entry.logIndex}: log id ${Buffer.from(entry.logId).toString('hex')} is not a trusted transparency log`);
+      fail(
+        'TLOG_UNTRUSTED',
+        'tlog',
+        `tlog entry ${entry.logIndex}: log id ${Buffer.from(entry.logId).toString('hex')} is not a trusted transparency log`,
+      );
     }
     verifySet(entry, log);
     times.push({ source: 'tlog-set', time: entry.integratedTime * 1000, authority: log.baseUrl });
@@ -31,11 +39,21 @@ export function verifyTimes(input: VerifyInput, signature: Uint8Array, ignored: 
   bundle.verificationMaterial.rfc3161Timestamps.forEach((token, i) => {
     const r = checkRfc3161Timestamp(token, signature, trust.timestampAuthorities);
     if (r.status === 'unknown-tsa') ignored.push(`RFC 3161 timestamp ${i} ignored: ${r.reason}`);
-    else times.push({ source: 'rfc3161', time: r.time.ms, ...(r.time.subMs ? { subMs: r.time.subMs } : {}), authority: r.tsa.uri });
+    else
+      times.push({
+        source: 'rfc3161',
+        time: r.time.ms,
+        ...(r.time.subMs ? { subMs: r.time.subMs } : {}),
+        authority: r.tsa.uri,
+      });
   });
   for (const t of times) {
     if (!timeAtOrBefore(preciseTime(t), policy.now)) {
-      fail('TIME_IN_FUTURE', 'verified-times', `verified time ${formatTime(preciseTime(t))} from ${t.authority} is in the future`);
+      fail(
+        'TIME_IN_FUTURE',
+        'verified-times',
+        `verified time ${formatTime(preciseTime(t))} from ${t.authority} is in the future`,
+      );
     }
   }
   return times;

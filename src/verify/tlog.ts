@@ -18,16 +18,30 @@ import type { HashAlgorithm } from '../bundle/model.js';
  * hash says nothing about the signature.
  */
 function declarations(body: RekorBody): { hash?: HashAlgorithm; keyDetails?: string } {
-  if (body.kind === 'hashedrekord') return { hash: body.digest.algorithm, ...(body.signature.keyDetails ? { keyDetails: body.signature.keyDetails } : {}) };
-  if (body.kind === 'dsse' && body.signatures[0]?.keyDetails) return { keyDetails: body.signatures[0].keyDetails };
+  if (body.kind === 'hashedrekord')
+    return {
+      hash: body.digest.algorithm,
+      ...(body.signature.keyDetails ? { keyDetails: body.signature.keyDetails } : {}),
+    };
+  if (body.kind === 'dsse' && body.signatures[0]?.keyDetails)
+    return { keyDetails: body.signatures[0].keyDetails };
   return {};
 }
 
-export function verifyTlogStep(input: VerifyInput, state: VerifyState, artifactDigest: ((algorithm: HashAlgorithm) => Uint8Array | undefined) | undefined): NonNullable<VerifyState['tlog']> {
+export function verifyTlogStep(
+  input: VerifyInput,
+  state: VerifyState,
+  artifactDigest: ((algorithm: HashAlgorithm) => Uint8Array | undefined) | undefined,
+): NonNullable<VerifyState['tlog']> {
   const { bundle, trust, policy } = input;
   const entries = bundle.verificationMaterial.tlogEntries;
   if (entries.length === 0) {
-    if (policy.requireTlog) fail('REKOR_PROOF_MISSING', 'tlog', 'Rekor proof missing: the bundle has no transparency log entry (--require-rekor)');
+    if (policy.requireTlog)
+      fail(
+        'REKOR_PROOF_MISSING',
+        'tlog',
+        'Rekor proof missing: the bundle has no transparency log entry (--require-rekor)',
+      );
     return [];
   }
   const key = state.signingKey!;
@@ -43,20 +57,49 @@ export function verifyTlogStep(input: VerifyInput, state: VerifyState, artifactD
     const kind = `${entry.kindVersion.kind}/${entry.kindVersion.version}`;
     if (entry.inclusionProof) {
       const r = verifyTlogEntryInclusion(entry, trust.tlogs, times);
-      results.push({ log: r.log, logIndex: entry.logIndex, treeSize: r.treeSize, kind, rekor: r.rekor, checkpoint: { signer: r.checkpointSigner, origin: r.checkpointOrigin }, declared });
+      results.push({
+        log: r.log,
+        logIndex: entry.logIndex,
+        treeSize: r.treeSize,
+        kind,
+        rekor: r.rekor,
+        checkpoint: { signer: r.checkpointSigner, origin: r.checkpointOrigin },
+        declared,
+      });
     } else if (bundle.version === '0.1' && entry.inclusionPromise) {
       // v0.1 bundles predate inclusion proofs: the SET (verified in step 1) is the promise.
       const log = trust.tlogs.find((l) => bytesEqual(l.logId, entry.logId));
-      if (!log) fail('TLOG_UNTRUSTED', 'tlog', `log id ${toHex(entry.logId)} is not a trusted transparency log`);
+      if (!log)
+        fail(
+          'TLOG_UNTRUSTED',
+          'tlog',
+          `log id ${toHex(entry.logId)} is not a trusted transparency log`,
+        );
       requireLogKeyValidAt(log, times);
-      results.push({ log, logIndex: entry.logIndex, treeSize: undefined, kind, rekor: rekorVersionOf(entry.kindVersion), checkpoint: undefined, declared });
+      results.push({
+        log,
+        logIndex: entry.logIndex,
+        treeSize: undefined,
+        kind,
+        rekor: rekorVersionOf(entry.kindVersion),
+        checkpoint: undefined,
+        declared,
+      });
     } else {
-      fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: tlog entry ${entry.logIndex} has no inclusion proof`);
+      fail(
+        'REKOR_PROOF_MISSING',
+        'tlog',
+        `Rekor proof missing: tlog entry ${entry.logIndex} has no inclusion proof`,
+      );
     }
   }
   const distinctLogs = new Set(results.map((r) => r.log));
   if (distinctLogs.size < policy.tlogThreshold) {
-    fail('REKOR_PROOF_MISSING', 'tlog', `Rekor proof missing: ${distinctLogs.size} distinct log(s) include the entry, ${policy.tlogThreshold} required`);
+    fail(
+      'REKOR_PROOF_MISSING',
+      'tlog',
+      `Rekor proof missing: ${distinctLogs.size} distinct log(s) include the entry, ${policy.tlogThreshold} required`,
+    );
   }
   return results;
 }

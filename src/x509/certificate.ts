@@ -106,7 +106,11 @@ const HANDLED_EXTENSIONS: ReadonlySet<string> = new Set([
   OID.ctPoison,
 ]);
 
-const CERT_CTX: DerContext = { code: 'CERTIFICATE_MALFORMED', check: 'certificate-chain', what: 'certificate' };
+const CERT_CTX: DerContext = {
+  code: 'CERTIFICATE_MALFORMED',
+  check: 'certificate-chain',
+  what: 'certificate',
+};
 
 /** Largest certificate parsed. Real ones (Fulcio leaves, CA and TSA certificates) are 0.5-4 KB. */
 export const MAX_CERTIFICATE_BYTES = 64 * 1024;
@@ -184,7 +188,13 @@ export class Certificate {
 
   /** The subject public key as a node KeyObject, built on first use. */
   get publicKey(): KeyObject {
-    if (!this.#publicKey) this.#publicKey = parsePublicKey(this.spkiDer, 'certificate subject public key', 'CERTIFICATE_MALFORMED', 'certificate-chain');
+    if (!this.#publicKey)
+      this.#publicKey = parsePublicKey(
+        this.spkiDer,
+        'certificate subject public key',
+        'CERTIFICATE_MALFORMED',
+        'certificate-chain',
+      );
     return this.#publicKey;
   }
 
@@ -196,14 +206,19 @@ export class Certificate {
 function parseName(node: DerNode, what: string): NameInfo {
   const info: NameInfo = {};
   for (const rdn of node.sequence(what)) {
-    if (!rdn.is(Tag.SET) || rdn.children.length === 0) rdn.fail(`${what}: RelativeDistinguishedName must be a non-empty SET`);
+    if (!rdn.is(Tag.SET) || rdn.children.length === 0)
+      rdn.fail(`${what}: RelativeDistinguishedName must be a non-empty SET`);
     for (const atv of rdn.children) {
       const [typeNode, valueNode] = atv.sequence(`${what} attribute`, 2, 2) as [DerNode, DerNode];
       const type = readOid(typeNode);
       if (type !== OID.commonName && type !== OID.organizationName) continue;
       // Only the common string types are decoded; others (BMPString, T61String) leave the
       // field unset. Names are linked by their DER bytes, never by these strings.
-      if (valueNode.cls !== TagClass.universal || ![Tag.UTF8_STRING, Tag.PRINTABLE_STRING, Tag.IA5_STRING].includes(valueNode.tagNumber as 12)) continue;
+      if (
+        valueNode.cls !== TagClass.universal ||
+        ![Tag.UTF8_STRING, Tag.PRINTABLE_STRING, Tag.IA5_STRING].includes(valueNode.tagNumber as 12)
+      )
+        continue;
       const s = readString(valueNode);
       if (type === OID.commonName && info.commonName === undefined) info.commonName = s;
       if (type === OID.organizationName && info.organization === undefined) info.organization = s;
@@ -221,9 +236,14 @@ export const MAX_SERIAL_OCTETS = 20;
  * (checklist H58); Go's parser refuses negative serials too.
  */
 function checkSerial(node: DerNode, v: Uint8Array): void {
-  if ((v[0]! & 0x80) !== 0) node.fail('serialNumber is negative (RFC 5280 §4.1.2.2 requires a positive integer)');
-  if (v.length === 1 && v[0] === 0) node.fail('serialNumber is zero (RFC 5280 §4.1.2.2 requires a positive integer)');
-  if (v.length > MAX_SERIAL_OCTETS) node.fail(`serialNumber is ${v.length} octets long (RFC 5280 §4.1.2.2 allows at most ${MAX_SERIAL_OCTETS})`);
+  if ((v[0]! & 0x80) !== 0)
+    node.fail('serialNumber is negative (RFC 5280 §4.1.2.2 requires a positive integer)');
+  if (v.length === 1 && v[0] === 0)
+    node.fail('serialNumber is zero (RFC 5280 §4.1.2.2 requires a positive integer)');
+  if (v.length > MAX_SERIAL_OCTETS)
+    node.fail(
+      `serialNumber is ${v.length} octets long (RFC 5280 §4.1.2.2 allows at most ${MAX_SERIAL_OCTETS})`,
+    );
 }
 
 /** Serial number content octets -> hex of the unsigned magnitude. */
@@ -285,14 +305,21 @@ function parseSubjectAltName(n: DerNode): SubjectAltName {
     if (gn.cls !== TagClass.context) gn.fail('subjectAltName: GeneralName must be context-tagged');
     switch (gn.tagNumber) {
       case 0: {
-        if (!gn.constructed || gn.children.length !== 2) gn.fail('subjectAltName: malformed otherName');
+        if (!gn.constructed || gn.children.length !== 2)
+          gn.fail('subjectAltName: malformed otherName');
         const oidStr = readOid(gn.children[0]!);
         const wrapper = gn.children[1]!;
-        if (!wrapper.isContext(0) || !wrapper.constructed || wrapper.children.length !== 1) wrapper.fail('subjectAltName: otherName value must be [0] EXPLICIT');
+        if (!wrapper.isContext(0) || !wrapper.constructed || wrapper.children.length !== 1)
+          wrapper.fail('subjectAltName: otherName value must be [0] EXPLICIT');
         const inner = wrapper.children[0]!;
         let value: string | undefined;
-        if (inner.cls === TagClass.universal && (inner.is(Tag.UTF8_STRING) || inner.is(Tag.PRINTABLE_STRING) || inner.is(Tag.IA5_STRING))) value = readString(inner);
-        if (oidStr === OID.fulcioOtherNameSan && !inner.is(Tag.UTF8_STRING)) inner.fail('subjectAltName: Fulcio otherName must be a UTF8String');
+        if (
+          inner.cls === TagClass.universal &&
+          (inner.is(Tag.UTF8_STRING) || inner.is(Tag.PRINTABLE_STRING) || inner.is(Tag.IA5_STRING))
+        )
+          value = readString(inner);
+        if (oidStr === OID.fulcioOtherNameSan && !inner.is(Tag.UTF8_STRING))
+          inner.fail('subjectAltName: Fulcio otherName must be a UTF8String');
         san.otherNames.push({ oid: oidStr, value, valueDer: inner.der });
         break;
       }
@@ -320,7 +347,8 @@ function parseAuthorityKeyId(n: DerNode): Uint8Array | undefined {
   let last = -1;
   let keyId: Uint8Array | undefined;
   for (const e of c) {
-    if (e.cls !== TagClass.context || e.tagNumber > 2 || e.tagNumber <= last) e.fail('authorityKeyIdentifier: unexpected element');
+    if (e.cls !== TagClass.context || e.tagNumber > 2 || e.tagNumber <= last)
+      e.fail('authorityKeyIdentifier: unexpected element');
     last = e.tagNumber;
     if (e.tagNumber === 0) {
       if (e.constructed) e.fail('authorityKeyIdentifier: keyIdentifier must be primitive');
@@ -337,10 +365,19 @@ function parseAuthorityKeyId(n: DerNode): Uint8Array | undefined {
 export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Certificate {
   const c: DerContext = { ...CERT_CTX, ...ctx };
   if (der.byteLength > MAX_CERTIFICATE_BYTES) {
-    fail('DER_LIMIT_EXCEEDED', c.check, `${c.what}: ${der.byteLength} bytes, larger than the ${MAX_CERTIFICATE_BYTES}-byte limit for a certificate`, { size: der.byteLength });
+    fail(
+      'DER_LIMIT_EXCEEDED',
+      c.check,
+      `${c.what}: ${der.byteLength} bytes, larger than the ${MAX_CERTIFICATE_BYTES}-byte limit for a certificate`,
+      { size: der.byteLength },
+    );
   }
   const root = parseDer(der, c, Tag.SEQUENCE);
-  const [tbs, sigAlgNode, sigValueNode] = root.sequence('Certificate', 3, 3) as [DerNode, DerNode, DerNode];
+  const [tbs, sigAlgNode, sigValueNode] = root.sequence('Certificate', 3, 3) as [
+    DerNode,
+    DerNode,
+    DerNode,
+  ];
   const tbsFields = tbs.sequence('TBSCertificate', 6, 10);
   const version = readVersion(tbsFields[0]!);
   let i = version === 1 ? 0 : 1;
@@ -362,13 +399,17 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
   if (notAfter < notBefore) validityNode.fail('validity notAfter is before notBefore');
 
   const [spkiAlg, spkiKey] = spkiNode.sequence('subjectPublicKeyInfo', 2, 2) as [DerNode, DerNode];
-  const publicKeyAlgorithmOid = readAlgorithmIdentifier(spkiAlg, 'subjectPublicKeyInfo algorithm').oid;
+  const publicKeyAlgorithmOid = readAlgorithmIdentifier(
+    spkiAlg,
+    'subjectPublicKeyInfo algorithm',
+  ).oid;
   readBitString(spkiKey);
 
   const extensionsNode = readTbsTail(tbsFields, i, version);
 
   const sigAlg = readAlgorithmIdentifier(sigAlgNode, 'signatureAlgorithm');
-  if (!bytesEqual(sigAlgNode.der, tbsSigAlg.der)) sigAlgNode.fail('signatureAlgorithm differs from the TBS signature field');
+  if (!bytesEqual(sigAlgNode.der, tbsSigAlg.der))
+    sigAlgNode.fail('signatureAlgorithm differs from the TBS signature field');
   const sig = readBitString(sigValueNode);
   if (sig.unusedBits !== 0) sigValueNode.fail('signatureValue has unused bits');
 
@@ -396,14 +437,32 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
 
 /** Every field present (undefined where the certificate has no such extension), as Certificate's constructor takes them. */
 function withAllExtensionFields(e: ParsedExtensions) {
-  const { basicConstraints, keyUsage, extKeyUsage, subjectAltName, subjectKeyId, authorityKeyId, embeddedSctList } = e;
-  return { ...e, basicConstraints, keyUsage, extKeyUsage, subjectAltName, subjectKeyId, authorityKeyId, embeddedSctList };
+  const {
+    basicConstraints,
+    keyUsage,
+    extKeyUsage,
+    subjectAltName,
+    subjectKeyId,
+    authorityKeyId,
+    embeddedSctList,
+  } = e;
+  return {
+    ...e,
+    basicConstraints,
+    keyUsage,
+    extKeyUsage,
+    subjectAltName,
+    subjectKeyId,
+    authorityKeyId,
+    embeddedSctList,
+  };
 }
 
 /** The TBS `version` field: [0] EXPLICIT, present only for v2/v3 (DER omits v1). Returns 1, 2 or 3. */
 function readVersion(first: DerNode): number {
   if (!first.isContext(0)) return 1;
-  if (!first.constructed || first.children.length !== 1) first.fail('version must be [0] EXPLICIT INTEGER');
+  if (!first.constructed || first.children.length !== 1)
+    first.fail('version must be [0] EXPLICIT INTEGER');
   const v = readSmallInteger(first.children[0]!, 'version');
   if (v === 0) first.fail('version v1 must be omitted in DER');
   if (v > 2) first.fail(`unsupported certificate version ${v + 1}`);
@@ -416,12 +475,15 @@ function readTbsTail(tbsFields: DerNode[], from: number, version: number): DerNo
   let extensionsNode: DerNode | undefined;
   for (let i = from; i < tbsFields.length; i++) {
     const f = tbsFields[i]!;
-    if (f.cls !== TagClass.context || f.tagNumber < 1 || f.tagNumber > 3 || f.tagNumber <= lastTag) f.fail('TBSCertificate: unexpected field');
-    if (version === 1) f.fail('TBSCertificate: v1 certificate with unique identifiers or extensions');
+    if (f.cls !== TagClass.context || f.tagNumber < 1 || f.tagNumber > 3 || f.tagNumber <= lastTag)
+      f.fail('TBSCertificate: unexpected field');
+    if (version === 1)
+      f.fail('TBSCertificate: v1 certificate with unique identifiers or extensions');
     lastTag = f.tagNumber;
     if (f.tagNumber === 3) {
       if (version !== 3) f.fail('TBSCertificate: extensions require version 3');
-      if (!f.constructed || f.children.length !== 1) f.fail('extensions must be [3] EXPLICIT SEQUENCE');
+      if (!f.constructed || f.children.length !== 1)
+        f.fail('extensions must be [3] EXPLICIT SEQUENCE');
       extensionsNode = f.children[0];
     } else if (f.constructed) {
       f.fail('unique identifier must be a primitive BIT STRING');
@@ -438,7 +500,11 @@ interface ParsedExtensions {
   subjectAltName?: SubjectAltName;
   subjectKeyId?: Uint8Array;
   authorityKeyId?: Uint8Array;
-  fulcio: { issuerV1: string | undefined; issuerV2: string | undefined; values: Map<string, string> };
+  fulcio: {
+    issuerV1: string | undefined;
+    issuerV2: string | undefined;
+    values: Map<string, string>;
+  };
   embeddedSctList?: Uint8Array;
   hasCtPoison: boolean;
   extensions: Extension[];
@@ -447,7 +513,12 @@ interface ParsedExtensions {
 
 /** Every extension once (a duplicate OID is refused), each known one parsed strictly; unknown critical ones listed. */
 function parseExtensions(extensionsNode: DerNode | undefined): ParsedExtensions {
-  const out: ParsedExtensions = { fulcio: { issuerV1: undefined, issuerV2: undefined, values: new Map<string, string>() }, hasCtPoison: false, extensions: [], unhandledCriticalExtensions: [] };
+  const out: ParsedExtensions = {
+    fulcio: { issuerV1: undefined, issuerV2: undefined, values: new Map<string, string>() },
+    hasCtPoison: false,
+    extensions: [],
+    unhandledCriticalExtensions: [],
+  };
   if (!extensionsNode) return out;
   const seen = new Set<string>();
   for (const ext of extensionsNode.sequence('extensions', 1)) {
@@ -469,7 +540,12 @@ function parseExtensions(extensionsNode: DerNode | undefined): ParsedExtensions 
   return out;
 }
 
-function readExtension(out: ParsedExtensions, oidStr: string, valueNode: DerNode, value: Uint8Array): void {
+function readExtension(
+  out: ParsedExtensions,
+  oidStr: string,
+  valueNode: DerNode,
+  value: Uint8Array,
+): void {
   const what = `certificate extension ${oidStr}`;
   switch (oidStr) {
     case OID.basicConstraints:
@@ -530,11 +606,17 @@ const SIGNATURE_ALGORITHMS: Readonly<Record<string, { kind: SigKind; hash: Diges
   [OID.ed25519]: { kind: 'ed25519', hash: null },
 };
 
-const HASH_BY_OID: Readonly<Record<string, DigestName>> = { [OID.sha256]: 'sha256', [OID.sha384]: 'sha384', [OID.sha512]: 'sha512' };
+const HASH_BY_OID: Readonly<Record<string, DigestName>> = {
+  [OID.sha256]: 'sha256',
+  [OID.sha384]: 'sha384',
+  [OID.sha512]: 'sha512',
+};
 const KEY_TYPE: Readonly<Record<SigKind, string>> = { ecdsa: 'ec', rsa: 'rsa', ed25519: 'ed25519' };
 
 /** RSASSA-PSS parameters (RFC 4055): only SHA-2 with MGF1 over the same hash. */
-function pssParams(params: DerNode | undefined): { hash: DigestName; saltLength: number } | undefined {
+function pssParams(
+  params: DerNode | undefined,
+): { hash: DigestName; saltLength: number } | undefined {
   if (!params || !params.is(Tag.SEQUENCE)) return undefined;
   let hash: DigestName | undefined;
   let mgfHash: DigestName | undefined;
@@ -559,13 +641,24 @@ function pssParams(params: DerNode | undefined): { hash: DigestName; saltLength:
  * CMS). Returns false for an unsupported algorithm, a key of the wrong type or a bad
  * signature; never throws.
  */
-export function verifyWithAlgorithm(algorithmOid: string, params: DerNode | undefined, key: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
+export function verifyWithAlgorithm(
+  algorithmOid: string,
+  params: DerNode | undefined,
+  key: KeyObject,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   try {
     if (algorithmOid === OID.rsaPss) {
       if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') return false;
       const p = pssParams(params);
       if (!p) return false;
-      return nodeVerify(p.hash, data, { key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength }, signature);
+      return nodeVerify(
+        p.hash,
+        data,
+        { key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: p.saltLength },
+        signature,
+      );
     }
     const alg = SIGNATURE_ALGORITHMS[algorithmOid];
     if (!alg || key.asymmetricKeyType !== KEY_TYPE[alg.kind]) return false;
@@ -583,11 +676,20 @@ export function isSupportedSignatureAlgorithm(oid: string): boolean {
 
 /** Does `issuerKey` verify `cert`'s signature over its TBS? */
 export function verifyCertificateSignature(cert: Certificate, issuerKey: KeyObject): boolean {
-  const verify = (): boolean => verifyWithAlgorithm(cert.signatureAlgorithmOid, cert.signatureAlgorithmParams, issuerKey, cert.tbsDer, cert.signatureValue);
+  const verify = (): boolean =>
+    verifyWithAlgorithm(
+      cert.signatureAlgorithmOid,
+      cert.signatureAlgorithmParams,
+      issuerKey,
+      cert.tbsDer,
+      cert.signatureValue,
+    );
   // Only CA certificates are memoized: every bundle under one trust root repeats those links.
   // A leaf is checked afresh each time, so throughput numbers measure real per-bundle work.
   if (!cert.basicConstraints?.ca) return verify();
-  const alg = cert.signatureAlgorithmParams ? `${cert.signatureAlgorithmOid}:${toHex(cert.signatureAlgorithmParams.der)}` : cert.signatureAlgorithmOid;
+  const alg = cert.signatureAlgorithmParams
+    ? `${cert.signatureAlgorithmOid}:${toHex(cert.signatureAlgorithmParams.der)}`
+    : cert.signatureAlgorithmOid;
   return memoizedVerify(issuerKey, alg, cert.tbsDer, cert.signatureValue, verify);
 }
 
@@ -605,7 +707,9 @@ export function certificateIdentities(cert: Certificate): { field: string; value
   if (san) {
     for (const v of san.uris) out.push({ field: 'SAN URI', value: v });
     for (const v of san.emails) out.push({ field: 'SAN email', value: v });
-    for (const o of san.otherNames) if (o.oid === OID.fulcioOtherNameSan && o.value !== undefined) out.push({ field: 'SAN otherName', value: o.value });
+    for (const o of san.otherNames)
+      if (o.oid === OID.fulcioOtherNameSan && o.value !== undefined)
+        out.push({ field: 'SAN otherName', value: o.value });
   }
   const sub = cert.fulcio.values.get(OID.fulcioSubject);
   if (sub !== undefined) out.push({ field: `OIDC subject (${OID.fulcioSubject})`, value: sub });
@@ -620,10 +724,15 @@ export function certificateIdentities(cert: Certificate): { field: string; value
 export function oidcIssuer(cert: Certificate): string | undefined {
   const { issuerV1, issuerV2 } = cert.fulcio;
   if (issuerV1 !== undefined && issuerV2 !== undefined && issuerV1 !== issuerV2) {
-    throw new StellaError('ISSUER_MISMATCH', 'policy', `issuer mismatch: certificate OIDC issuer extensions disagree (${OID.fulcioIssuerV2} "${issuerV2}" vs ${OID.fulcioIssuerV1} "${issuerV1}")`, {
-      issuerV2,
-      issuerV1,
-    });
+    throw new StellaError(
+      'ISSUER_MISMATCH',
+      'policy',
+      `issuer mismatch: certificate OIDC issuer extensions disagree (${OID.fulcioIssuerV2} "${issuerV2}" vs ${OID.fulcioIssuerV1} "${issuerV1}")`,
+      {
+        issuerV2,
+        issuerV1,
+      },
+    );
   }
   return issuerV2 ?? issuerV1;
 }

@@ -12,8 +12,19 @@
 import { fail, StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import { windowContains, type CertificateAuthority } from '../model/trust-material.js';
 import { bytesEqual } from '../util/encoding.js';
-import { formatTime, timeAtOrAfter, timeInWindow, TIME_MIN_MS, type TimeValue } from '../util/time.js';
-import { parseCertificate, verifyCertificateSignature, type Certificate, type NameInfo } from './certificate.js';
+import {
+  formatTime,
+  timeAtOrAfter,
+  timeInWindow,
+  TIME_MIN_MS,
+  type TimeValue,
+} from '../util/time.js';
+import {
+  parseCertificate,
+  verifyCertificateSignature,
+  type Certificate,
+  type NameInfo,
+} from './certificate.js';
 import { OID } from './oids.js';
 
 export interface ChainResult {
@@ -36,8 +47,19 @@ export function parsedAuthority(ca: CertificateAuthority): ParsedAuthority {
   let p = authorityCache.get(ca);
   if (p) return p;
   try {
-    if (ca.certChain.length === 0) throw new StellaError('TRUSTED_ROOT_INVALID', 'trusted-root', `certificate authority ${ca.uri || describeName(ca.subject)} has an empty certChain`);
-    const certs = ca.certChain.map((der, i) => parseCertificate(der, { code: 'TRUSTED_ROOT_INVALID', check: 'trusted-root', what: `trusted root certificate ${i} of ${ca.uri || describeName(ca.subject)}` }));
+    if (ca.certChain.length === 0)
+      throw new StellaError(
+        'TRUSTED_ROOT_INVALID',
+        'trusted-root',
+        `certificate authority ${ca.uri || describeName(ca.subject)} has an empty certChain`,
+      );
+    const certs = ca.certChain.map((der, i) =>
+      parseCertificate(der, {
+        code: 'TRUSTED_ROOT_INVALID',
+        check: 'trusted-root',
+        what: `trusted root certificate ${i} of ${ca.uri || describeName(ca.subject)}`,
+      }),
+    );
     p = { certs, linkError: undefined, parseError: undefined };
   } catch (e) {
     if (!(e instanceof StellaError)) throw e;
@@ -59,23 +81,53 @@ export function describeName(n: NameInfo): string {
  * certificate in it may issue: CA, keyCertSign, path length respected for a path
  * leaf + chain. Throws CERT_CHAIN_INVALID (or `code`) naming the failing certificate.
  */
-export function verifyIssuerLinks(chain: Certificate[], code: ErrorCode = 'CERT_CHAIN_INVALID', check: CheckName = 'certificate-chain', role = 'CA'): void {
+export function verifyIssuerLinks(
+  chain: Certificate[],
+  code: ErrorCode = 'CERT_CHAIN_INVALID',
+  check: CheckName = 'certificate-chain',
+  role = 'CA',
+): void {
   let intermediatesBelow = 0;
   for (let j = 0; j < chain.length; j++) {
     const c = chain[j]!;
     const name = `${role} certificate ${describeName(c.subject)}`;
-    if (!c.basicConstraints?.ca) fail(code, check, `Certificate chain invalid: ${name} is not a CA`);
-    if (!c.keyUsage?.has('keyCertSign')) fail(code, check, `Certificate chain invalid: ${name} lacks the keyCertSign key usage`);
-    if (c.basicConstraints.pathLen !== undefined && intermediatesBelow > c.basicConstraints.pathLen) {
-      fail(code, check, `Certificate chain invalid: path length constraint of ${name} (${c.basicConstraints.pathLen}) exceeded`);
+    if (!c.basicConstraints?.ca)
+      fail(code, check, `Certificate chain invalid: ${name} is not a CA`);
+    if (!c.keyUsage?.has('keyCertSign'))
+      fail(code, check, `Certificate chain invalid: ${name} lacks the keyCertSign key usage`);
+    if (
+      c.basicConstraints.pathLen !== undefined &&
+      intermediatesBelow > c.basicConstraints.pathLen
+    ) {
+      fail(
+        code,
+        check,
+        `Certificate chain invalid: path length constraint of ${name} (${c.basicConstraints.pathLen}) exceeded`,
+      );
     }
-    if (c.unhandledCriticalExtensions.length) fail(code, check, `Certificate chain invalid: ${name} has unsupported critical extension(s) ${c.unhandledCriticalExtensions.join(', ')}`);
-    if (c.hasCtPoison) fail(code, check, `Certificate chain invalid: ${name} is a precertificate (CT poison extension ${OID.ctPoison})`);
+    if (c.unhandledCriticalExtensions.length)
+      fail(
+        code,
+        check,
+        `Certificate chain invalid: ${name} has unsupported critical extension(s) ${c.unhandledCriticalExtensions.join(', ')}`,
+      );
+    if (c.hasCtPoison)
+      fail(
+        code,
+        check,
+        `Certificate chain invalid: ${name} is a precertificate (CT poison extension ${OID.ctPoison})`,
+      );
     if (!c.isSelfIssued) intermediatesBelow++;
     const issuer = chain[j + 1];
     if (issuer) {
-      if (!bytesEqual(c.issuerDer, issuer.subjectDer)) fail(code, check, `Certificate chain invalid: ${name} is not issued by ${describeName(issuer.subject)}`);
-      if (!verifyCertificateSignature(c, issuer.publicKey)) fail(code, check, `Certificate chain invalid: signature on ${name} does not verify`);
+      if (!bytesEqual(c.issuerDer, issuer.subjectDer))
+        fail(
+          code,
+          check,
+          `Certificate chain invalid: ${name} is not issued by ${describeName(issuer.subject)}`,
+        );
+      if (!verifyCertificateSignature(c, issuer.publicKey))
+        fail(code, check, `Certificate chain invalid: signature on ${name} does not verify`);
     }
   }
 }
@@ -88,7 +140,13 @@ function authorityLinkError(ca: CertificateAuthority, p: ParsedAuthority): Stell
     p.linkError = null;
   } catch (e) {
     if (!(e instanceof StellaError)) throw e;
-    p.linkError = new StellaError(e.code, e.check, `${e.message} (trusted root ${ca.uri || describeName(ca.subject)})`, e.details, { cause: e });
+    p.linkError = new StellaError(
+      e.code,
+      e.check,
+      `${e.message} (trusted root ${ca.uri || describeName(ca.subject)})`,
+      e.details,
+      { cause: e },
+    );
   }
   return p.linkError;
 }
@@ -102,34 +160,70 @@ export function certValidAt(c: Certificate, t: TimeValue): boolean {
 function checkLeafUsage(leaf: Certificate): void {
   // RFC 6962 §3.1: the poison makes a precertificate unusable as a certificate. It never
   // signs, whether or not SCTs are required (the SCT check is what used to catch it).
-  if (leaf.hasCtPoison) fail('CERT_USAGE_INVALID', 'certificate-chain', `leaf certificate is a precertificate (CT poison extension ${OID.ctPoison}): a precertificate never signs`);
-  if (leaf.basicConstraints?.ca) fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate is a CA certificate');
-  if (!leaf.keyUsage?.has('digitalSignature')) fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate lacks the digitalSignature key usage');
-  if (!leaf.extKeyUsage?.includes(OID.ekuCodeSigning)) fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate lacks the codeSigning extended key usage');
+  if (leaf.hasCtPoison)
+    fail(
+      'CERT_USAGE_INVALID',
+      'certificate-chain',
+      `leaf certificate is a precertificate (CT poison extension ${OID.ctPoison}): a precertificate never signs`,
+    );
+  if (leaf.basicConstraints?.ca)
+    fail('CERT_USAGE_INVALID', 'certificate-chain', 'leaf certificate is a CA certificate');
+  if (!leaf.keyUsage?.has('digitalSignature'))
+    fail(
+      'CERT_USAGE_INVALID',
+      'certificate-chain',
+      'leaf certificate lacks the digitalSignature key usage',
+    );
+  if (!leaf.extKeyUsage?.includes(OID.ekuCodeSigning))
+    fail(
+      'CERT_USAGE_INVALID',
+      'certificate-chain',
+      'leaf certificate lacks the codeSigning extended key usage',
+    );
   if (leaf.unhandledCriticalExtensions.length) {
-    fail('CERT_USAGE_INVALID', 'certificate-chain', `leaf certificate has unsupported critical extension(s) ${leaf.unhandledCriticalExtensions.join(', ')}`);
+    fail(
+      'CERT_USAGE_INVALID',
+      'certificate-chain',
+      `leaf certificate has unsupported critical extension(s) ${leaf.unhandledCriticalExtensions.join(', ')}`,
+    );
   }
 }
 
-function checkTimes(ca: CertificateAuthority, path: Certificate[], verifiedTimes: TimeValue[]): void {
+function checkTimes(
+  ca: CertificateAuthority,
+  path: Certificate[],
+  verifiedTimes: TimeValue[],
+): void {
   for (const t of verifiedTimes) {
     if (!windowContains(ca.validFor, t)) {
-      fail('CERT_CHAIN_INVALID', 'certificate-chain', `Certificate chain invalid: verified time ${formatTime(t)} is outside the validity window of certificate authority ${ca.uri || describeName(ca.subject)} (${formatTime(ca.validFor.start)}..${ca.validFor.end === undefined ? 'open' : formatTime(ca.validFor.end)})`, {
-        verifiedTime: formatTime(t),
-      });
+      fail(
+        'CERT_CHAIN_INVALID',
+        'certificate-chain',
+        `Certificate chain invalid: verified time ${formatTime(t)} is outside the validity window of certificate authority ${ca.uri || describeName(ca.subject)} (${formatTime(ca.validFor.start)}..${ca.validFor.end === undefined ? 'open' : formatTime(ca.validFor.end)})`,
+        {
+          verifiedTime: formatTime(t),
+        },
+      );
     }
     for (let i = 0; i < path.length; i++) {
       const c = path[i]!;
       if (!certValidAt(c, t)) {
         const role = i === 0 ? 'leaf' : i === path.length - 1 ? 'root' : 'intermediate';
         // One code for both ends of the window; the message says which end was crossed.
-        const what = timeAtOrAfter(t, c.notBefore) ? 'certificate expired' : 'certificate not yet valid';
-        fail('CERT_EXPIRED', 'certificate-chain', `${what}: ${role} valid ${formatTime(c.notBefore)}..${formatTime(c.notAfter)}, verified time ${formatTime(t)}`, {
-          certificate: role,
-          notBefore: formatTime(c.notBefore),
-          notAfter: formatTime(c.notAfter),
-          verifiedTime: formatTime(t),
-        });
+        const what = timeAtOrAfter(t, c.notBefore)
+          ? 'certificate expired'
+          : 'certificate not yet valid';
+        fail(
+          'CERT_EXPIRED',
+          'certificate-chain',
+          `${what}: ${role} valid ${formatTime(c.notBefore)}..${formatTime(c.notAfter)}, verified time ${formatTime(t)}`,
+          {
+            certificate: role,
+            notBefore: formatTime(c.notBefore),
+            notAfter: formatTime(c.notAfter),
+            verifiedTime: formatTime(t),
+          },
+        );
       }
     }
   }
@@ -141,11 +235,26 @@ function checkTimes(ca: CertificateAuthority, path: Certificate[], verifiedTimes
  * certificate of the chosen CA. Tries every CA whose chain can issue the leaf and, if none
  * succeeds, reports the error from the attempt that got furthest.
  */
-export function verifyCertificateChain(leaf: Certificate, bundleCerts: Certificate[], cas: CertificateAuthority[], verifiedTimes: TimeValue[]): ChainResult {
+export function verifyCertificateChain(
+  leaf: Certificate,
+  bundleCerts: Certificate[],
+  cas: CertificateAuthority[],
+  verifiedTimes: TimeValue[],
+): ChainResult {
   for (const c of bundleCerts) {
-    if (c.isSelfIssued) fail('CERT_CHAIN_INVALID', 'certificate-chain', 'Certificate chain invalid: bundle includes a root certificate');
+    if (c.isSelfIssued)
+      fail(
+        'CERT_CHAIN_INVALID',
+        'certificate-chain',
+        'Certificate chain invalid: bundle includes a root certificate',
+      );
   }
-  if (verifiedTimes.length === 0) fail('NO_VERIFIED_TIME', 'verified-times', 'no verified time to check the certificate chain at');
+  if (verifiedTimes.length === 0)
+    fail(
+      'NO_VERIFIED_TIME',
+      'verified-times',
+      'no verified time to check the certificate chain at',
+    );
 
   let best: { stage: number; error: StellaError } | undefined;
   const note = (stage: number, error: StellaError): void => {
@@ -161,18 +270,39 @@ export function verifyCertificateChain(leaf: Certificate, bundleCerts: Certifica
     const issuer = p.certs[0]!;
     // Stage 1: the leaf names this CA's issuing certificate.
     if (!bytesEqual(leaf.issuerDer, issuer.subjectDer)) {
-      note(1, new StellaError('CERT_CHAIN_INVALID', 'certificate-chain', `Certificate chain invalid: leaf issuer ${describeName(leaf.issuer)} is not a trusted certificate authority`));
+      note(
+        1,
+        new StellaError(
+          'CERT_CHAIN_INVALID',
+          'certificate-chain',
+          `Certificate chain invalid: leaf issuer ${describeName(leaf.issuer)} is not a trusted certificate authority`,
+        ),
+      );
       continue;
     }
     // Stage 2: bundle intermediates must be this CA's own certificates.
     const foreign = bundleCerts.find((b) => !p.certs.some((c) => bytesEqual(c.der, b.der)));
     if (foreign) {
-      note(2, new StellaError('CERT_CHAIN_INVALID', 'certificate-chain', `Certificate chain invalid: intermediate certificate ${describeName(foreign.subject)} in the bundle is not in the trusted root`));
+      note(
+        2,
+        new StellaError(
+          'CERT_CHAIN_INVALID',
+          'certificate-chain',
+          `Certificate chain invalid: intermediate certificate ${describeName(foreign.subject)} in the bundle is not in the trusted root`,
+        ),
+      );
       continue;
     }
     // Stage 3: the leaf signature.
     if (!verifyCertificateSignature(leaf, issuer.publicKey)) {
-      note(3, new StellaError('CERT_CHAIN_INVALID', 'certificate-chain', `Certificate chain invalid: leaf certificate signature does not verify under ${describeName(issuer.subject)}`));
+      note(
+        3,
+        new StellaError(
+          'CERT_CHAIN_INVALID',
+          'certificate-chain',
+          `Certificate chain invalid: leaf certificate signature does not verify under ${describeName(issuer.subject)}`,
+        ),
+      );
       continue;
     }
     // Stage 4: the CA's own links (cached).
@@ -200,7 +330,11 @@ export function verifyCertificateChain(leaf: Certificate, bundleCerts: Certifica
     return { ca, path };
   }
   if (best) throw best.error;
-  return fail('CERT_CHAIN_INVALID', 'certificate-chain', 'Certificate chain invalid: the trusted root has no certificate authorities');
+  return fail(
+    'CERT_CHAIN_INVALID',
+    'certificate-chain',
+    'Certificate chain invalid: the trusted root has no certificate authorities',
+  );
 }
 
 /**
@@ -212,18 +346,46 @@ export function verifyCertificateChain(leaf: Certificate, bundleCerts: Certifica
  * `times` are when the leaf was issued (its notBefore): the CA's clock, not ours, says when
  * that was, and every certificate above it must have been valid then.
  */
-export function verifyIssuedChain(chain: Certificate[], roots: Certificate[], times: TimeValue[], rootsName: string): ChainResult {
+export function verifyIssuedChain(
+  chain: Certificate[],
+  roots: Certificate[],
+  times: TimeValue[],
+  rootsName: string,
+): ChainResult {
   const [leaf, ...issuers] = chain;
-  if (!leaf) return fail('CERT_CHAIN_INVALID', 'certificate-chain', 'Certificate chain invalid: the CA returned no certificate');
+  if (!leaf)
+    return fail(
+      'CERT_CHAIN_INVALID',
+      'certificate-chain',
+      'Certificate chain invalid: the CA returned no certificate',
+    );
   const path = issuers.map((c) => c.der);
   const last = issuers[issuers.length - 1] ?? leaf;
   if (!roots.some((r) => bytesEqual(r.der, last.der))) {
-    const root = roots.find((r) => bytesEqual(r.subjectDer, last.issuerDer) && verifyCertificateSignature(last, r.publicKey));
-    if (!root) fail('CERT_CHAIN_INVALID', 'certificate-chain', `Certificate chain invalid: the chain does not end at a root in ${rootsName}`);
+    const root = roots.find(
+      (r) =>
+        bytesEqual(r.subjectDer, last.issuerDer) && verifyCertificateSignature(last, r.publicKey),
+    );
+    if (!root)
+      fail(
+        'CERT_CHAIN_INVALID',
+        'certificate-chain',
+        `Certificate chain invalid: the chain does not end at a root in ${rootsName}`,
+      );
     path.push(root.der);
   }
-  if (path.length === 0) fail('CERT_CHAIN_INVALID', 'certificate-chain', 'Certificate chain invalid: the CA returned a root certificate, not a leaf');
+  if (path.length === 0)
+    fail(
+      'CERT_CHAIN_INVALID',
+      'certificate-chain',
+      'Certificate chain invalid: the CA returned a root certificate, not a leaf',
+    );
   // No trust-root window applies to a chain checked at issuance: the certificates' own validity does.
-  const ca: CertificateAuthority = { subject: {}, uri: rootsName, certChain: path, validFor: { start: TIME_MIN_MS, end: undefined } };
+  const ca: CertificateAuthority = {
+    subject: {},
+    uri: rootsName,
+    certChain: path,
+    validFor: { start: TIME_MIN_MS, end: undefined },
+  };
   return verifyCertificateChain(leaf, [], [ca], times);
 }

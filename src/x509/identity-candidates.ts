@@ -36,14 +36,17 @@ export interface IdentityCandidate {
 }
 
 /** C0 and C1 controls, DEL, bidirectional marks/embeddings/isolates, line and paragraph separators. */
- 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+const CONTROL =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 /** Why `value` must never match an identity pattern, or undefined when it may. */
 export function unusableIdentityReason(value: string): string | undefined {
   const c = CONTROL.exec(value);
-  if (c) return `contains the control character U+${c[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at offset ${c.index}`;
-  if (value.normalize('NFC') !== value) return 'is not in Unicode NFC (it may look like another identity)';
+  if (c)
+    return `contains the control character U+${c[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at offset ${c.index}`;
+  if (value.normalize('NFC') !== value)
+    return 'is not in Unicode NFC (it may look like another identity)';
   return undefined;
 }
 
@@ -63,11 +66,20 @@ export function detectPlatform(cert: Certificate): CiPlatformName | undefined {
   } catch {
     issuer = undefined;
   }
-  if (ext('github-workflow-repository') !== undefined || issuer === 'https://token.actions.githubusercontent.com') return 'github';
+  if (
+    ext('github-workflow-repository') !== undefined ||
+    issuer === 'https://token.actions.githubusercontent.com'
+  )
+    return 'github';
   const config = ext('build-config-uri') ?? ext('build-signer-uri');
   // GitLab's ci_config_ref_uri: host/group/project//path/.gitlab-ci.yml@ref
-  if ((config !== undefined && /^https:\/\/[^/]+\/.+\/\/.+@/.test(config)) || /\/-\/jobs\/\d+$/.test(ext('run-invocation-uri') ?? '')) return 'gitlab';
-  if (ext('source-repository-uri') !== undefined && ext('source-repository-ref') !== undefined) return 'gitea';
+  if (
+    (config !== undefined && /^https:\/\/[^/]+\/.+\/\/.+@/.test(config)) ||
+    /\/-\/jobs\/\d+$/.test(ext('run-invocation-uri') ?? '')
+  )
+    return 'gitlab';
+  if (ext('source-repository-uri') !== undefined && ext('source-repository-ref') !== undefined)
+    return 'gitea';
   return undefined;
 }
 

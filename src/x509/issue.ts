@@ -8,7 +8,22 @@ import { p256 } from '@noble/curves/nist.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '../crypto.js';
 import { parseDer, readBitString } from '../der/reader.js';
-import { bitString, bool, contextPrimitive, explicit, int, namedBitString, nul, octetString, oid, printableString, seq, setOf, utf8String, x509Time } from '../der/writer.js';
+import {
+  bitString,
+  bool,
+  contextPrimitive,
+  explicit,
+  int,
+  namedBitString,
+  nul,
+  octetString,
+  oid,
+  printableString,
+  seq,
+  setOf,
+  utf8String,
+  x509Time,
+} from '../der/writer.js';
 import { fail } from '../errors.js';
 import { utf8 } from '../util/encoding.js';
 import type { Extension, KeyUsageName } from './certificate.js';
@@ -50,24 +65,33 @@ export function encodeName(dn: DN): Uint8Array {
   const rdn = (type: string, value: Uint8Array): Uint8Array => setOf(seq(oid(type), value));
   const rdns: Uint8Array[] = [];
   if (dn.country !== undefined) rdns.push(rdn(OID.countryName, printableString(dn.country)));
-  if (dn.organization !== undefined) rdns.push(rdn(OID.organizationName, utf8String(dn.organization)));
-  if (dn.organizationalUnit !== undefined) rdns.push(rdn(OID.organizationalUnitName, utf8String(dn.organizationalUnit)));
+  if (dn.organization !== undefined)
+    rdns.push(rdn(OID.organizationName, utf8String(dn.organization)));
+  if (dn.organizationalUnit !== undefined)
+    rdns.push(rdn(OID.organizationalUnitName, utf8String(dn.organizationalUnit)));
   if (dn.commonName !== undefined) rdns.push(rdn(OID.commonName, utf8String(dn.commonName)));
   return seq(...rdns);
 }
 
 /** AlgorithmIdentifier for a signature OID: RSA PKCS#1 carries NULL, ECDSA and EdDSA nothing. */
 export function signatureAlgorithmIdentifier(algorithmOid: string): Uint8Array {
-  const rsa = algorithmOid === OID.sha256WithRsa || algorithmOid === OID.sha384WithRsa || algorithmOid === OID.sha512WithRsa;
+  const rsa =
+    algorithmOid === OID.sha256WithRsa ||
+    algorithmOid === OID.sha384WithRsa ||
+    algorithmOid === OID.sha512WithRsa;
   return rsa ? seq(oid(algorithmOid), nul()) : seq(oid(algorithmOid));
 }
 
 function encodeExtension(e: Extension): Uint8Array {
-  return e.critical ? seq(oid(e.oid), bool(true), octetString(e.value)) : seq(oid(e.oid), octetString(e.value));
+  return e.critical
+    ? seq(oid(e.oid), bool(true), octetString(e.value))
+    : seq(oid(e.oid), octetString(e.value));
 }
 
 /** The DER TBSCertificate (v3) for these options. */
-export function buildTbsCertificate(opts: Omit<IssueOptions, 'signer'> & { signatureAlgorithmOid: string }): Uint8Array {
+export function buildTbsCertificate(
+  opts: Omit<IssueOptions, 'signer'> & { signatureAlgorithmOid: string },
+): Uint8Array {
   const name = (n: DN | Uint8Array): Uint8Array => (n instanceof Uint8Array ? n : encodeName(n));
   const seen = new Set<string>();
   for (const e of opts.extensions) {
@@ -83,7 +107,8 @@ export function buildTbsCertificate(opts: Omit<IssueOptions, 'signer'> & { signa
     name(opts.subjectName),
     opts.subjectPublicKeySpki,
   ];
-  if (opts.extensions.length) fields.push(explicit(3, seq(...opts.extensions.map(encodeExtension))));
+  if (opts.extensions.length)
+    fields.push(explicit(3, seq(...opts.extensions.map(encodeExtension))));
   return seq(...fields);
 }
 
@@ -121,7 +146,11 @@ const KEY_USAGE_BIT: Readonly<Record<KeyUsageName, number>> = {
 };
 
 export function keyUsageExtension(usages: KeyUsageName[]): Extension {
-  return { oid: OID.keyUsage, critical: true, value: namedBitString(usages.map((u) => KEY_USAGE_BIT[u])) };
+  return {
+    oid: OID.keyUsage,
+    critical: true,
+    value: namedBitString(usages.map((u) => KEY_USAGE_BIT[u])),
+  };
 }
 
 export function extKeyUsageExtension(oids: string[], critical = false): Extension {
@@ -139,22 +168,29 @@ export interface SanInput {
 /** subjectAltName; critical by default, as RFC 5280 requires when the subject is empty (Fulcio leaves). */
 export function subjectAltNameExtension(san: SanInput, critical = true): Extension {
   const names: Uint8Array[] = [];
-  for (const o of san.otherNames ?? []) names.push(explicit(0, Uint8Array.from([...oid(o.oid), ...explicit(0, utf8String(o.value))])));
+  for (const o of san.otherNames ?? [])
+    names.push(explicit(0, Uint8Array.from([...oid(o.oid), ...explicit(0, utf8String(o.value))])));
   for (const e of san.emails ?? []) names.push(contextPrimitive(1, asciiBytes(e)));
   for (const d of san.dnsNames ?? []) names.push(contextPrimitive(2, asciiBytes(d)));
   for (const u of san.uris ?? []) names.push(contextPrimitive(6, asciiBytes(u)));
-  if (names.length === 0) fail('INPUT_INVALID', 'signing', 'subjectAltName needs at least one name');
+  if (names.length === 0)
+    fail('INPUT_INVALID', 'signing', 'subjectAltName needs at least one name');
   return { oid: OID.subjectAltName, critical, value: seq(...names) };
 }
 
 function asciiBytes(s: string): Uint8Array {
-  if (!/^[\x00-\x7f]*$/.test(s)) fail('INPUT_INVALID', 'signing', `subjectAltName value is not ASCII: ${JSON.stringify(s)}`);
+  if (!/^[\x00-\x7f]*$/.test(s))
+    fail('INPUT_INVALID', 'signing', `subjectAltName value is not ASCII: ${JSON.stringify(s)}`);
   return utf8.encode(s);
 }
 
 /** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents. */
 export function keyIdentifierFromSpki(spki: Uint8Array): Uint8Array {
-  const node = parseDer(spki, { code: 'INPUT_INVALID', check: 'signing', what: 'SubjectPublicKeyInfo' });
+  const node = parseDer(spki, {
+    code: 'INPUT_INVALID',
+    check: 'signing',
+    what: 'SubjectPublicKeyInfo',
+  });
   const key = readBitString(node.child(1, 'subjectPublicKey'));
   return new Uint8Array(createHash('sha1').update(key.bytes).digest());
 }
@@ -164,7 +200,11 @@ export function subjectKeyIdExtension(keyId: Uint8Array): Extension {
 }
 
 export function authorityKeyIdExtension(keyId: Uint8Array): Extension {
-  return { oid: OID.authorityKeyIdentifier, critical: false, value: seq(contextPrimitive(0, keyId)) };
+  return {
+    oid: OID.authorityKeyIdentifier,
+    critical: false,
+    value: seq(contextPrimitive(0, keyId)),
+  };
 }
 
 /** A Fulcio extension whose value is a DER UTF8String (.8 issuer, .9-.22, .24). */
@@ -217,7 +257,9 @@ export function deterministicP256Signer(seed: Uint8Array): KeyedSigner {
   try {
     point = p256.getPublicKey(seed, false);
   } catch (e) {
-    return fail('INPUT_INVALID', 'signing', 'P-256 seed is not a valid private scalar', undefined, { cause: e });
+    return fail('INPUT_INVALID', 'signing', 'P-256 seed is not a valid private scalar', undefined, {
+      cause: e,
+    });
   }
   const spki = p256Spki(point);
   const sk = Uint8Array.from(seed);
@@ -225,7 +267,8 @@ export function deterministicP256Signer(seed: Uint8Array): KeyedSigner {
     algorithmOid: OID.ecdsaWithSha256,
     spki,
     publicKey: keyObject(spki),
-    sign: (data: Uint8Array): Uint8Array => p256.sign(sha256(data), sk, { prehash: false, format: 'der' }),
+    sign: (data: Uint8Array): Uint8Array =>
+      p256.sign(sha256(data), sk, { prehash: false, format: 'der' }),
   };
 }
 

@@ -66,7 +66,8 @@ class TlsReader {
     this.need(8);
     let v = 0n;
     for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(this.buf[this.pos++]!);
-    if (v > BigInt(TIME_MAX_MS)) this.fail(`timestamp ${v} ms is out of range (${TIME_RANGE_TEXT})`);
+    if (v > BigInt(TIME_MAX_MS))
+      this.fail(`timestamp ${v} ms is out of range (${TIME_RANGE_TEXT})`);
     return Number(v);
   }
   bytes(n: number): Uint8Array {
@@ -85,7 +86,11 @@ class TlsReader {
 }
 
 /** Parse one serialized SCT (v1). */
-export function parseSct(bytes: Uint8Array, code: ErrorCode = 'SCT_INVALID', check: CheckName = 'sct'): Sct {
+export function parseSct(
+  bytes: Uint8Array,
+  code: ErrorCode = 'SCT_INVALID',
+  check: CheckName = 'sct',
+): Sct {
   const r = new TlsReader(bytes, 'SCT', code, check);
   const version = r.u8();
   if (version !== 0) r.fail(`unsupported SCT version ${version}`);
@@ -104,10 +109,15 @@ export function parseSct(bytes: Uint8Array, code: ErrorCode = 'SCT_INVALID', che
  * Parse a TLS-encoded SignedCertificateTimestampList: SerializedSCT sct_list<1..2^16-1>,
  * each SerializedSCT opaque<1..2^16-1>. Lengths must tile the input exactly.
  */
-export function parseSctList(bytes: Uint8Array, code: ErrorCode = 'SCT_INVALID', check: CheckName = 'sct'): Sct[] {
+export function parseSctList(
+  bytes: Uint8Array,
+  code: ErrorCode = 'SCT_INVALID',
+  check: CheckName = 'sct',
+): Sct[] {
   const r = new TlsReader(bytes, 'SCT list malformed', code, check);
   const total = r.u16();
-  if (total !== bytes.length - 2) r.fail(`list length ${total} does not match the ${bytes.length - 2} bytes present`);
+  if (total !== bytes.length - 2)
+    r.fail(`list length ${total} does not match the ${bytes.length - 2} bytes present`);
   if (total === 0) r.fail('empty list');
   const out: Sct[] = [];
   while (!r.done()) {
@@ -119,17 +129,20 @@ export function parseSctList(bytes: Uint8Array, code: ErrorCode = 'SCT_INVALID',
 }
 
 function u16(n: number): Uint8Array {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new RangeError('value does not fit 16 bits');
+  if (!Number.isInteger(n) || n < 0 || n > 0xffff)
+    throw new RangeError('value does not fit 16 bits');
   return Uint8Array.of(n >> 8, n & 0xff);
 }
 
 function u24(n: number): Uint8Array {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffff) throw new RangeError('value does not fit 24 bits');
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffff)
+    throw new RangeError('value does not fit 24 bits');
   return Uint8Array.of(n >> 16, (n >> 8) & 0xff, n & 0xff);
 }
 
 function u64(n: number): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError('timestamp must be a non-negative safe integer');
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError('timestamp must be a non-negative safe integer');
   const out = new Uint8Array(8);
   let v = BigInt(n);
   for (let i = 7; i >= 0; i--) {
@@ -156,7 +169,8 @@ export function encodeSct(sct: Omit<Sct, 'version'> & { version?: number }): Uin
 
 /** SignedCertificateTimestampList from serialized SCTs (the value of the SCT extension, before its OCTET STRING wrapping). */
 export function encodeSctList(serializedScts: Uint8Array[]): Uint8Array {
-  if (serializedScts.length === 0) throw new RangeError('encodeSctList: at least one SCT is required');
+  if (serializedScts.length === 0)
+    throw new RangeError('encodeSctList: at least one SCT is required');
   const body = concatBytes(...serializedScts.map((s) => concatBytes(u16(s.length), s)));
   return concatBytes(u16(body.length), body);
 }
@@ -167,10 +181,25 @@ export function encodeSctList(serializedScts: Uint8Array[]): Uint8Array {
  * entry_type(1 = precert_entry) || issuer_key_hash || tbs_certificate<1..2^24-1> ||
  * extensions<0..2^16-1>.
  */
-export function buildPrecertSignedData(opts: { timestamp: number; issuerKeyHash: Uint8Array; precertTbs: Uint8Array; extensions?: Uint8Array }): Uint8Array {
-  if (opts.issuerKeyHash.length !== 32) throw new RangeError('buildPrecertSignedData: issuerKeyHash must be 32 bytes');
+export function buildPrecertSignedData(opts: {
+  timestamp: number;
+  issuerKeyHash: Uint8Array;
+  precertTbs: Uint8Array;
+  extensions?: Uint8Array;
+}): Uint8Array {
+  if (opts.issuerKeyHash.length !== 32)
+    throw new RangeError('buildPrecertSignedData: issuerKeyHash must be 32 bytes');
   const ext = opts.extensions ?? new Uint8Array(0);
-  return concatBytes(Uint8Array.of(0, 0), u64(opts.timestamp), u16(1), opts.issuerKeyHash, u24(opts.precertTbs.length), opts.precertTbs, u16(ext.length), ext);
+  return concatBytes(
+    Uint8Array.of(0, 0),
+    u64(opts.timestamp),
+    u16(1),
+    opts.issuerKeyHash,
+    u24(opts.precertTbs.length),
+    opts.precertTbs,
+    u16(ext.length),
+    ext,
+  );
 }
 
 /**
@@ -178,12 +207,18 @@ export function buildPrecertSignedData(opts: { timestamp: number; issuerKeyHash:
  * list from a final certificate's TBS, or the poison from a precertificate's, gives the
  * TBS the CT log signed. Refuses a TBS that does not carry the extension.
  */
-export function removeExtensionFromTbs(tbsDer: Uint8Array, oid: string, code: ErrorCode = 'SCT_INVALID', check: CheckName = 'sct'): Uint8Array {
+export function removeExtensionFromTbs(
+  tbsDer: Uint8Array,
+  oid: string,
+  code: ErrorCode = 'SCT_INVALID',
+  check: CheckName = 'sct',
+): Uint8Array {
   const tbs = parseDer(tbsDer, { code, check, what: 'TBSCertificate' }, Tag.SEQUENCE);
   if (!tbs.is(Tag.SEQUENCE)) tbs.fail('expected SEQUENCE');
   const fields = tbs.children;
   const extWrap = fields[fields.length - 1];
-  if (!extWrap || !extWrap.isContext(3) || extWrap.children.length !== 1) return tbs.fail('TBSCertificate has no extensions');
+  if (!extWrap || !extWrap.isContext(3) || extWrap.children.length !== 1)
+    return tbs.fail('TBSCertificate has no extensions');
   const list = extWrap.children[0]!;
   const kept: Uint8Array[] = [];
   let removed = 0;
@@ -210,10 +245,18 @@ function hashName(h: number): DigestName | null | undefined {
   return undefined;
 }
 
-const KEY_TYPE_FOR_SIG: Readonly<Record<number, string>> = { [TlsSignature.rsa]: 'rsa', [TlsSignature.ecdsa]: 'ec', [TlsSignature.ed25519]: 'ed25519' };
+const KEY_TYPE_FOR_SIG: Readonly<Record<number, string>> = {
+  [TlsSignature.rsa]: 'rsa',
+  [TlsSignature.ecdsa]: 'ec',
+  [TlsSignature.ed25519]: 'ed25519',
+};
 
 /** Verify one SCT's signature over `signedData` with a CT log key. */
-export function verifySctSignature(sct: Sct, log: TransparencyLogInstance, signedData: Uint8Array): boolean {
+export function verifySctSignature(
+  sct: Sct,
+  log: TransparencyLogInstance,
+  signedData: Uint8Array,
+): boolean {
   const key = log.publicKey.key;
   if (KEY_TYPE_FOR_SIG[sct.signatureAlgorithm] !== key.asymmetricKeyType) return false;
   const hash = hashName(sct.hashAlgorithm);
@@ -238,7 +281,11 @@ export interface VerifiedSct {
  * the precertificate before it was valid, and an SCT dated after expiry vouches for nothing.
  * SCT_MISSING when the leaf has none; SCT_INVALID when none verifies.
  */
-export function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctlogs: TransparencyLogInstance[]): VerifiedSct[] {
+export function verifyEmbeddedScts(
+  leaf: Certificate,
+  issuer: Certificate,
+  ctlogs: TransparencyLogInstance[],
+): VerifiedSct[] {
   if (!leaf.embeddedSctList) fail('SCT_MISSING', 'sct', 'leaf certificate has no embedded SCT');
   const scts = parseSctList(leaf.embeddedSctList);
   const precertTbs = precertTbsOf(leaf);
@@ -248,7 +295,9 @@ export function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctlog
   for (const sct of scts) {
     const logIdHex = toHex(sct.logId);
     if (!certValidAt(leaf, sct.timestamp)) {
-      problems.push(`SCT timestamp ${formatTime(sct.timestamp)} from CT log ${logIdHex} is outside the certificate's validity ${formatTime(leaf.notBefore)}..${formatTime(leaf.notAfter)}`);
+      problems.push(
+        `SCT timestamp ${formatTime(sct.timestamp)} from CT log ${logIdHex} is outside the certificate's validity ${formatTime(leaf.notBefore)}..${formatTime(leaf.notAfter)}`,
+      );
       continue;
     }
     const logs = ctlogs.filter((l) => bytesEqual(l.logId, sct.logId));
@@ -258,10 +307,17 @@ export function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctlog
     }
     const inWindow = logs.filter((l) => windowContains(l.publicKey.validFor, sct.timestamp));
     if (inWindow.length === 0) {
-      problems.push(`SCT timestamp ${formatTime(sct.timestamp)} is outside the validity of CT log ${logIdHex}`);
+      problems.push(
+        `SCT timestamp ${formatTime(sct.timestamp)} is outside the validity of CT log ${logIdHex}`,
+      );
       continue;
     }
-    const signed = buildPrecertSignedData({ timestamp: sct.timestamp, issuerKeyHash, precertTbs, extensions: sct.extensions });
+    const signed = buildPrecertSignedData({
+      timestamp: sct.timestamp,
+      issuerKeyHash,
+      precertTbs,
+      extensions: sct.extensions,
+    });
     const log = inWindow.find((l) => verifySctSignature(sct, l, signed));
     if (!log) {
       problems.push(`SCT signature from CT log ${logIdHex} does not verify`);
@@ -269,6 +325,7 @@ export function verifyEmbeddedScts(leaf: Certificate, issuer: Certificate, ctlog
     }
     verified.push({ logId: logIdHex, baseUrl: log.baseUrl, timestamp: sct.timestamp });
   }
-  if (verified.length === 0) fail('SCT_INVALID', 'sct', `no valid SCT: ${problems.join('; ')}`, { problems });
+  if (verified.length === 0)
+    fail('SCT_INVALID', 'sct', `no valid SCT: ${problems.join('; ')}`, { problems });
   return verified;
 }

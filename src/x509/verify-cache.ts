@@ -25,7 +25,13 @@ function keyId(key: KeyObject): number {
 }
 
 /** Run `verify` once per distinct (key, algorithm, data, signature) and remember the answer. */
-export function memoizedVerify(key: KeyObject, algorithm: string, data: Uint8Array, signature: Uint8Array, verify: () => boolean): boolean {
+export function memoizedVerify(
+  key: KeyObject,
+  algorithm: string,
+  data: Uint8Array,
+  signature: Uint8Array,
+  verify: () => boolean,
+): boolean {
   const k = `${keyId(key)}|${algorithm}|${toHex(sha256(data))}|${toHex(signature)}`;
   const hit = results.get(k);
   if (hit !== undefined) {

@@ -14,9 +14,28 @@ import { buildInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../../src/bundle/int
 import { buildPolicy } from '../../src/verify/policy.js';
 import { verifyBundleReport } from '../../src/verify/pipeline.js';
 import { readTarStrict, writeTar } from '../../src/archive/tar.js';
-import { artifactDigestsOf, buildExportArchive, requireProof, bundlesForArtifact, EXPORT_TAR_LIMITS, readExportArchive, type ExportInput } from '../../src/archive/export.js';
-import { decodeManifest, encodeManifest, MANIFEST_NAME, type ExportManifest } from '../../src/archive/manifest.js';
-import { AUTHORITY_CREATED_AT, ISSUER_URL, signBlob, signDsse, testAuthority } from '../helpers/authority-bundles.js';
+import {
+  artifactDigestsOf,
+  buildExportArchive,
+  requireProof,
+  bundlesForArtifact,
+  EXPORT_TAR_LIMITS,
+  readExportArchive,
+  type ExportInput,
+} from '../../src/archive/export.js';
+import {
+  decodeManifest,
+  encodeManifest,
+  MANIFEST_NAME,
+  type ExportManifest,
+} from '../../src/archive/manifest.js';
+import {
+  AUTHORITY_CREATED_AT,
+  ISSUER_URL,
+  signBlob,
+  signDsse,
+  testAuthority,
+} from '../helpers/authority-bundles.js';
 import { rawExportArchive } from '../helpers/export-archive.js';
 
 const authority = testAuthority('export-archive');
@@ -27,29 +46,55 @@ interface Artifact {
   data: Uint8Array;
   digest: string;
 }
-const artifacts: Artifact[] = ['first artifact\n', 'second artifact\n', 'third artifact\n'].map((s) => {
-  const data = utf8.encode(s);
-  return { data, digest: `sha256:${toHex(sha256(data))}` };
-});
+const artifacts: Artifact[] = ['first artifact\n', 'second artifact\n', 'third artifact\n'].map(
+  (s) => {
+    const data = utf8.encode(s);
+    return { data, digest: `sha256:${toHex(sha256(data))}` };
+  },
+);
 
 // Artifact 0: a blob signature; artifact 1: a blob signature and an in-toto attestation;
 // artifact 2: a blob signature. Signed at increasing times, so the newest is known.
 const signed = [
   { artifact: 0, ...signBlob(authority, artifacts[0]!.data, { repo: 'org/one', now: T0 }) },
-  { artifact: 1, ...signBlob(authority, artifacts[1]!.data, { repo: 'org/two', now: T0 + 60_000 }) },
   {
     artifact: 1,
-    ...signDsse(authority, buildInTotoStatement([{ name: 'second', digest: { sha256: artifacts[1]!.digest.slice(7) } }], 'https://slsa.dev/provenance/v1', { ok: true }).payload, IN_TOTO_PAYLOAD_TYPE, {
-      repo: 'org/two',
-      now: T0 + 120_000,
-    }),
+    ...signBlob(authority, artifacts[1]!.data, { repo: 'org/two', now: T0 + 60_000 }),
   },
-  { artifact: 2, ...signBlob(authority, artifacts[2]!.data, { repo: 'org/three', now: T0 + 180_000 }) },
+  {
+    artifact: 1,
+    ...signDsse(
+      authority,
+      buildInTotoStatement(
+        [{ name: 'second', digest: { sha256: artifacts[1]!.digest.slice(7) } }],
+        'https://slsa.dev/provenance/v1',
+        { ok: true },
+      ).payload,
+      IN_TOTO_PAYLOAD_TYPE,
+      {
+        repo: 'org/two',
+        now: T0 + 120_000,
+      },
+    ),
+  },
+  {
+    artifact: 2,
+    ...signBlob(authority, artifacts[2]!.data, { repo: 'org/three', now: T0 + 180_000 }),
+  },
 ];
-const inputs: ExportInput[] = signed.map((s, i) => ({ artifactDigest: artifacts[s.artifact]!.digest, bytes: utf8.encode(serializeBundle(s.bundle)), source: `bundle ${i}` }));
+const inputs: ExportInput[] = signed.map((s, i) => ({
+  artifactDigest: artifacts[s.artifact]!.digest,
+  bytes: utf8.encode(serializeBundle(s.bundle)),
+  source: `bundle ${i}`,
+}));
 const trustedRootBytes = utf8.encode(authority.trustedRootJson());
 
-function refused(t: import('ava').ExecutionContext, f: () => unknown, code: string, msg?: RegExp): StellaError {
+function refused(
+  t: import('ava').ExecutionContext,
+  f: () => unknown,
+  code: string,
+  msg?: RegExp,
+): StellaError {
   const e = t.throws(f, { instanceOf: StellaError }) as StellaError;
   t.is<string, string>(e.code, code, e.message);
   if (msg) t.regex(e.message, msg);
@@ -60,13 +105,20 @@ function refused(t: import('ava').ExecutionContext, f: () => unknown, code: stri
 async function entriesOf(archive: Uint8Array): Promise<Map<string, Uint8Array>> {
   return readTarStrict(archive, EXPORT_TAR_LIMITS);
 }
-function retar(files: Map<string, Uint8Array>, names: string[] = [...files.keys()]): Promise<Uint8Array> {
+function retar(
+  files: Map<string, Uint8Array>,
+  names: string[] = [...files.keys()],
+): Promise<Uint8Array> {
   return writeTar(names.map((name) => ({ name, data: files.get(name)! })));
 }
-const manifestOf = (files: Map<string, Uint8Array>): ExportManifest => decodeManifest(files.get(MANIFEST_NAME)!, 100);
+const manifestOf = (files: Map<string, Uint8Array>): ExportManifest =>
+  decodeManifest(files.get(MANIFEST_NAME)!, 100);
 
 test('round trip: three artifacts exported, read back, and every bundle verifies from the archive', async (t) => {
-  const { archive, manifest } = await buildExportArchive({ bundles: inputs, trustedRoot: trustedRootBytes });
+  const { archive, manifest } = await buildExportArchive({
+    bundles: inputs,
+    trustedRoot: trustedRootBytes,
+  });
   const read = readExportArchive(archive);
   t.deepEqual(read.manifest, manifest);
   t.is(read.bundles.length, 4);
@@ -79,7 +131,9 @@ test('round trip: three artifacts exported, read back, and every bundle verifies
   t.deepEqual(bundleNames, [...bundleNames].sort());
   t.true(bundleNames.every((n) => /^bundles\/[0-9a-f]{64}\/[0-9]+\.sigstore\.json$/.test(n)));
   // Created-at is the newest integrated time (the last signature), not the clock.
-  const newest = Math.max(...signed.map((s) => s.bundle.verificationMaterial.tlogEntries[0]!.integratedTime));
+  const newest = Math.max(
+    ...signed.map((s) => s.bundle.verificationMaterial.tlogEntries[0]!.integratedTime),
+  );
   t.is(manifest.createdAt, new Date(newest * 1000).toISOString());
   for (const e of manifest.entries) {
     t.is(e.issuer, ISSUER_URL);
@@ -93,31 +147,56 @@ test('round trip: three artifacts exported, read back, and every bundle verifies
     const { bundles, refused } = bundlesForArtifact(read, a.digest);
     t.deepEqual(refused, []);
     t.is(bundles.length, s.artifact === 1 ? 2 : 1);
-    const policy = buildPolicy({ certificateIdentity: escapeRegex(s.identity), certificateOidcIssuer: ISSUER_URL, requireTlog: true });
+    const policy = buildPolicy({
+      certificateIdentity: escapeRegex(s.identity),
+      certificateOidcIssuer: ISSUER_URL,
+      requireTlog: true,
+    });
     let ok = 0;
     for (const bundle of bundles) {
-      for (const artifact of [{ kind: 'bytes' as const, data: a.data }, { kind: 'digest' as const, algorithm: 'SHA2_256' as const, digest: sha256(a.data) }]) {
+      for (const artifact of [
+        { kind: 'bytes' as const, data: a.data },
+        { kind: 'digest' as const, algorithm: 'SHA2_256' as const, digest: sha256(a.data) },
+      ]) {
         const report = await verifyBundleReport({ bundle, artifact, trust, policy });
         if (report.ok) ok++;
       }
     }
-    t.is(ok, bundles.length * 2, `every bundle for artifact ${s.artifact} verifies from the archive, by bytes and by digest`);
+    t.is(
+      ok,
+      bundles.length * 2,
+      `every bundle for artifact ${s.artifact} verifies from the archive, by bytes and by digest`,
+    );
   }
   // The bundles come back byte for byte.
   for (const b of read.bundles) t.true(inputs.some((i) => Buffer.from(i.bytes).equals(b.bytes)));
-  refused(t, () => bundlesForArtifact(read, `sha256:${'0'.repeat(64)}`), 'NO_ATTESTATIONS_FOUND', /no attestations found/);
+  refused(
+    t,
+    () => bundlesForArtifact(read, `sha256:${'0'.repeat(64)}`),
+    'NO_ATTESTATIONS_FOUND',
+    /no attestations found/,
+  );
 });
 
 test('reproducible: the same inputs, in any order, give byte-identical archives', async (t) => {
   const a = await buildExportArchive({ bundles: inputs, trustedRoot: trustedRootBytes });
-  const b = await buildExportArchive({ bundles: [...inputs].reverse(), trustedRoot: trustedRootBytes });
-  const c = await buildExportArchive({ bundles: [...inputs, inputs[0]!] /* a duplicate is kept once */, trustedRoot: trustedRootBytes });
+  const b = await buildExportArchive({
+    bundles: [...inputs].reverse(),
+    trustedRoot: trustedRootBytes,
+  });
+  const c = await buildExportArchive({
+    bundles: [...inputs, inputs[0]!] /* a duplicate is kept once */,
+    trustedRoot: trustedRootBytes,
+  });
   t.deepEqual(a.archive, b.archive);
   t.deepEqual(a.archive, c.archive);
   const fixed = await buildExportArchive({ bundles: inputs, createdAt: Date.UTC(2026, 0, 31) });
   t.is(fixed.manifest.createdAt, '2026-01-31T00:00:00.000Z');
   t.notDeepEqual(fixed.archive, a.archive);
-  t.deepEqual(fixed.archive, (await buildExportArchive({ bundles: inputs, createdAt: Date.UTC(2026, 0, 31) })).archive);
+  t.deepEqual(
+    fixed.archive,
+    (await buildExportArchive({ bundles: inputs, createdAt: Date.UTC(2026, 0, 31) })).archive,
+  );
 });
 
 test('the in-toto attestation is filed under its subject; a message signature under its digest', (t) => {
@@ -127,12 +206,27 @@ test('the in-toto attestation is filed under its subject; a message signature un
 
 test('a bundle without an inclusion proof and checkpoint is refused: Rekor proof missing (alone, or left out of the others)', async (t) => {
   const b = parseBundle(inputs[0]!.bytes);
-  const noProof = { ...b, verificationMaterial: { ...b.verificationMaterial, tlogEntries: b.verificationMaterial.tlogEntries.map((e) => ({ ...e, inclusionProof: undefined })) } };
+  const noProof = {
+    ...b,
+    verificationMaterial: {
+      ...b.verificationMaterial,
+      tlogEntries: b.verificationMaterial.tlogEntries.map((e) => ({
+        ...e,
+        inclusionProof: undefined,
+      })),
+    },
+  };
   const noEntry = { ...b, verificationMaterial: { ...b.verificationMaterial, tlogEntries: [] } };
   const good = await buildExportArchive({ bundles: inputs });
   for (const bundle of [noProof, noEntry]) {
-    const bad: ExportInput = { artifactDigest: inputs[0]!.artifactDigest, bytes: utf8.encode(serializeBundle(bundle)), source: 'bad.json' };
-    const e = await t.throwsAsync(buildExportArchive({ bundles: [bad] }), { instanceOf: StellaError });
+    const bad: ExportInput = {
+      artifactDigest: inputs[0]!.artifactDigest,
+      bytes: utf8.encode(serializeBundle(bundle)),
+      source: 'bad.json',
+    };
+    const e = await t.throwsAsync(buildExportArchive({ bundles: [bad] }), {
+      instanceOf: StellaError,
+    });
     t.is(e.code, 'REKOR_PROOF_MISSING');
     t.regex(e.message, /Rekor proof missing/);
     // Among good bundles it is left out and reported; the archive is the one without it.
@@ -142,20 +236,42 @@ test('a bundle without an inclusion proof and checkpoint is refused: Rekor proof
     t.is(mixed.refused[0]!.source, 'bad.json');
     t.is(mixed.refused[0]!.failure.code, 'REKOR_PROOF_MISSING');
     // The model-level check names the source (the strict v0.3 parser may refuse first).
-    refused(t, () => requireProof(bundle, 'bad.json'), 'REKOR_PROOF_MISSING', /Rekor proof missing: bad\.json has no transparency log entry with an inclusion proof and checkpoint/);
+    refused(
+      t,
+      () => requireProof(bundle, 'bad.json'),
+      'REKOR_PROOF_MISSING',
+      /Rekor proof missing: bad\.json has no transparency log entry with an inclusion proof and checkpoint/,
+    );
   }
-  const noCheckpoint = { ...b, verificationMaterial: { ...b.verificationMaterial, tlogEntries: b.verificationMaterial.tlogEntries.map((e) => ({ ...e, inclusionProof: { ...e.inclusionProof!, checkpoint: '' } })) } };
+  const noCheckpoint = {
+    ...b,
+    verificationMaterial: {
+      ...b.verificationMaterial,
+      tlogEntries: b.verificationMaterial.tlogEntries.map((e) => ({
+        ...e,
+        inclusionProof: { ...e.inclusionProof!, checkpoint: '' },
+      })),
+    },
+  };
   refused(t, () => requireProof(noCheckpoint, 'bad.json'), 'REKOR_PROOF_MISSING');
   t.is(requireProof(b, 'good.json').logIndex, b.verificationMaterial.tlogEntries[0]!.logIndex);
-  const empty = await t.throwsAsync(buildExportArchive({ bundles: [] }), { instanceOf: StellaError });
+  const empty = await t.throwsAsync(buildExportArchive({ bundles: [] }), {
+    instanceOf: StellaError,
+  });
   t.is(empty.code, 'NO_ATTESTATIONS_FOUND');
 });
 
 /** inputs[i] with its first entry's integrated time set to `seconds` (text, as protobuf JSON allows). */
 function withIntegratedTime(i: number, seconds: string): ExportInput {
-  const json = JSON.parse(new TextDecoder().decode(inputs[i]!.bytes)) as { verificationMaterial: { tlogEntries: { integratedTime: string }[] } };
+  const json = JSON.parse(new TextDecoder().decode(inputs[i]!.bytes)) as {
+    verificationMaterial: { tlogEntries: { integratedTime: string }[] };
+  };
   json.verificationMaterial.tlogEntries[0]!.integratedTime = seconds;
-  return { ...inputs[i]!, bytes: utf8.encode(JSON.stringify(json)), source: `bundle ${i} with integratedTime ${seconds}` };
+  return {
+    ...inputs[i]!,
+    bytes: utf8.encode(JSON.stringify(json)),
+    source: `bundle ${i} with integratedTime ${seconds}`,
+  };
 }
 
 test('H50: a bundle with an integrated time out of range is left out and reported; the others are exported', async (t) => {
@@ -163,26 +279,52 @@ test('H50: a bundle with an integrated time out of range is left out and reporte
   // 1e13 s is past what a Date holds: it used to crash the manifest's time formatting.
   for (const seconds of ['10000000000000', '253402300800']) {
     const bad = withIntegratedTime(1, seconds);
-    const r = await buildExportArchive({ bundles: [inputs[0]!, bad, ...inputs.slice(1)], createdAt: Date.UTC(2026, 0, 31) });
+    const r = await buildExportArchive({
+      bundles: [inputs[0]!, bad, ...inputs.slice(1)],
+      createdAt: Date.UTC(2026, 0, 31),
+    });
     t.deepEqual(r.archive, good.archive, 'exactly the archive of the good bundles');
     t.is(r.refused.length, 1);
     t.is(r.refused[0]!.source, bad.source);
     t.is(r.refused[0]!.failure.code, 'BUNDLE_MALFORMED');
-    t.regex(r.refused[0]!.failure.message, new RegExp(`integratedTime: ${seconds} is not a time in range`));
+    t.regex(
+      r.refused[0]!.failure.message,
+      new RegExp(`integratedTime: ${seconds} is not a time in range`),
+    );
     // Without --created-at the archive time is the newest GOOD integrated time.
-    t.is((await buildExportArchive({ bundles: [bad, ...inputs] })).manifest.createdAt, (await buildExportArchive({ bundles: inputs })).manifest.createdAt);
+    t.is(
+      (await buildExportArchive({ bundles: [bad, ...inputs] })).manifest.createdAt,
+      (await buildExportArchive({ bundles: inputs })).manifest.createdAt,
+    );
   }
   // Only bad bundles: nothing to export, the first refusal is the error.
-  const e = await t.throwsAsync(buildExportArchive({ bundles: [withIntegratedTime(0, '1e13'), withIntegratedTime(1, '10000000000000')] }), { instanceOf: StellaError });
+  const e = await t.throwsAsync(
+    buildExportArchive({
+      bundles: [withIntegratedTime(0, '1e13'), withIntegratedTime(1, '10000000000000')],
+    }),
+    { instanceOf: StellaError },
+  );
   t.is(e.code, 'BUNDLE_MALFORMED');
   t.regex(e.message, /integratedTime: not a non-negative integer \("1e13"\)/);
-  t.is((await t.throwsAsync(buildExportArchive({ bundles: inputs, createdAt: 8.64e15 + 1 }), { instanceOf: StellaError })).code, 'INPUT_INVALID');
+  t.is(
+    (
+      await t.throwsAsync(buildExportArchive({ bundles: inputs, createdAt: 8.64e15 + 1 }), {
+        instanceOf: StellaError,
+      })
+    ).code,
+    'INPUT_INVALID',
+  );
 });
 
 test('H50: an archive holding a bad bundle still yields the good ones for its artifact, the bad one reported', async (t) => {
   const digest = artifacts[1]!.digest;
   const bad = withIntegratedTime(1, '10000000000000');
-  const archive = readExportArchive(await rawExportArchive([{ artifactDigest: digest, bytes: bad.bytes }, { artifactDigest: digest, bytes: inputs[2]!.bytes }]));
+  const archive = readExportArchive(
+    await rawExportArchive([
+      { artifactDigest: digest, bytes: bad.bytes },
+      { artifactDigest: digest, bytes: inputs[2]!.bytes },
+    ]),
+  );
   const { bundles, refused } = bundlesForArtifact(archive, digest, 'archive x.tar');
   t.is(bundles.length, 1);
   t.deepEqual(bundles[0], parseBundle(inputs[2]!.bytes));
@@ -190,8 +332,17 @@ test('H50: an archive holding a bad bundle still yields the good ones for its ar
   t.is(refused[0]!.source, `archive x.tar: bundles/${digest.slice(7)}/0.sigstore.json`);
   t.is(refused[0]!.failure.code, 'BUNDLE_MALFORMED');
   // Nothing readable for the artifact: the refusal itself is the error.
-  const onlyBad = readExportArchive(await rawExportArchive([{ artifactDigest: digest, bytes: bad.bytes }]));
-  t.is((t.throws(() => bundlesForArtifact(onlyBad, digest), { instanceOf: StellaError }) as StellaError).code, 'BUNDLE_MALFORMED');
+  const onlyBad = readExportArchive(
+    await rawExportArchive([{ artifactDigest: digest, bytes: bad.bytes }]),
+  );
+  t.is(
+    (
+      t.throws(() => bundlesForArtifact(onlyBad, digest), {
+        instanceOf: StellaError,
+      }) as StellaError
+    ).code,
+    'BUNDLE_MALFORMED',
+  );
 });
 
 test('A14: a bundle whose bytes do not match the manifest digest is refused', async (t) => {
@@ -204,24 +355,56 @@ test('A14: a bundle whose bytes do not match the manifest digest is refused', as
   edited[edited.length - 2]! ^= 0x01;
   files.set(target, edited);
   const tampered = await retar(files);
-  refused(t, () => readExportArchive(tampered), 'ARCHIVE_MANIFEST_MISMATCH', /does not match the manifest/);
+  refused(
+    t,
+    () => readExportArchive(tampered),
+    'ARCHIVE_MANIFEST_MISMATCH',
+    /does not match the manifest/,
+  );
   // The same, by flipping the byte in place in the archive (tar header checksums cover headers only).
   const inPlace = new Uint8Array(archive);
   const at = Buffer.from(archive).indexOf(Buffer.from(files.get(target)!.subarray(0, 64)));
   t.true(at > 0);
   inPlace[at + 10]! ^= 0x01;
-  refused(t, () => readExportArchive(inPlace), 'ARCHIVE_MANIFEST_MISMATCH', /does not match the manifest/);
+  refused(
+    t,
+    () => readExportArchive(inPlace),
+    'ARCHIVE_MANIFEST_MISMATCH',
+    /does not match the manifest/,
+  );
 });
 
 test('A14: a manifest that states another digest or size for an untouched bundle is refused', async (t) => {
   const files = await entriesOf((await buildExportArchive({ bundles: inputs })).archive);
   const m = manifestOf(files);
-  files.set(MANIFEST_NAME, encodeManifest({ ...m, entries: m.entries.map((e, i) => (i === 0 ? { ...e, sha256: 'f'.repeat(64) } : e)) }));
+  files.set(
+    MANIFEST_NAME,
+    encodeManifest({
+      ...m,
+      entries: m.entries.map((e, i) => (i === 0 ? { ...e, sha256: 'f'.repeat(64) } : e)),
+    }),
+  );
   const wrongDigest = await retar(files);
-  refused(t, () => readExportArchive(wrongDigest), 'ARCHIVE_MANIFEST_MISMATCH', /does not match the manifest/);
-  files.set(MANIFEST_NAME, encodeManifest({ ...m, entries: m.entries.map((e, i) => (i === 0 ? { ...e, size: e.size + 1 } : e)) }));
+  refused(
+    t,
+    () => readExportArchive(wrongDigest),
+    'ARCHIVE_MANIFEST_MISMATCH',
+    /does not match the manifest/,
+  );
+  files.set(
+    MANIFEST_NAME,
+    encodeManifest({
+      ...m,
+      entries: m.entries.map((e, i) => (i === 0 ? { ...e, size: e.size + 1 } : e)),
+    }),
+  );
   const wrongSize = await retar(files);
-  refused(t, () => readExportArchive(wrongSize), 'ARCHIVE_MANIFEST_MISMATCH', /does not match the manifest/);
+  refused(
+    t,
+    () => readExportArchive(wrongSize),
+    'ARCHIVE_MANIFEST_MISMATCH',
+    /does not match the manifest/,
+  );
 });
 
 test('A14: entries not on the manifest, missing, out of order, misplaced, or a manifest not first are refused', async (t) => {
@@ -233,13 +416,23 @@ test('A14: entries not on the manifest, missing, out of order, misplaced, or a m
   const extraName = `bundles/${artifacts[0]!.digest.slice(7)}/7.sigstore.json`;
   files.set(extraName, inputs[3]!.bytes);
   const unlisted = await retar(files, [...names, extraName]);
-  refused(t, () => readExportArchive(unlisted), 'ARCHIVE_MANIFEST_MISMATCH', /is not on the manifest/);
+  refused(
+    t,
+    () => readExportArchive(unlisted),
+    'ARCHIVE_MANIFEST_MISMATCH',
+    /is not on the manifest/,
+  );
   files.delete(extraName);
 
   // A trusted root the manifest does not mention.
   files.set('trusted_root.json', trustedRootBytes);
   const unlistedRoot = await retar(files, [...names, 'trusted_root.json']);
-  refused(t, () => readExportArchive(unlistedRoot), 'ARCHIVE_MANIFEST_MISMATCH', /"trusted_root\.json" is not on the manifest/);
+  refused(
+    t,
+    () => readExportArchive(unlistedRoot),
+    'ARCHIVE_MANIFEST_MISMATCH',
+    /"trusted_root\.json" is not on the manifest/,
+  );
 
   const missing = await retar(files, names.slice(0, -1));
   refused(t, () => readExportArchive(missing), 'ARCHIVE_MANIFEST_MISMATCH', /archive is missing/);
@@ -248,11 +441,26 @@ test('A14: entries not on the manifest, missing, out of order, misplaced, or a m
   refused(t, () => readExportArchive(swapped), 'ARCHIVE_MANIFEST_MISMATCH', /out of order/);
 
   const notFirst = await retar(files, [...names.slice(1), names[0]!]);
-  refused(t, () => readExportArchive(notFirst), 'ARCHIVE_MANIFEST_MISMATCH', /first entry must be manifest\.cbor/);
+  refused(
+    t,
+    () => readExportArchive(notFirst),
+    'ARCHIVE_MANIFEST_MISMATCH',
+    /first entry must be manifest\.cbor/,
+  );
 
   // A manifest filing artifact 0's bundle under artifact 1's directory.
   const other = artifacts[1]!.digest;
-  files.set(MANIFEST_NAME, encodeManifest({ ...m, entries: m.entries.map((e, i) => (i === 0 ? { ...e, artifactDigest: e.artifactDigest === other ? artifacts[0]!.digest : other } : e)) }));
+  files.set(
+    MANIFEST_NAME,
+    encodeManifest({
+      ...m,
+      entries: m.entries.map((e, i) =>
+        i === 0
+          ? { ...e, artifactDigest: e.artifactDigest === other ? artifacts[0]!.digest : other }
+          : e,
+      ),
+    }),
+  );
   const misplaced = await retar(files, names);
   refused(t, () => readExportArchive(misplaced), 'ARCHIVE_MANIFEST_MISMATCH', /outside bundles\//);
 });
@@ -262,19 +470,41 @@ test('the manifest must be exactly the canonical CBOR Stella writes', async (t) 
   const m = manifestOf(files);
   const plain = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
   const variants: [string, unknown, RegExp][] = [
-    ['other key order', { version: m.version, format: m.format, createdAt: m.createdAt, trustedRoot: m.trustedRoot, entries: m.entries }, /canonical/],
+    [
+      'other key order',
+      {
+        version: m.version,
+        format: m.format,
+        createdAt: m.createdAt,
+        trustedRoot: m.trustedRoot,
+        entries: m.entries,
+      },
+      /canonical/,
+    ],
     ['an extra key', { ...m, extra: 1 }, /unexpected key "extra"/],
-    ['a missing key', { format: m.format, version: m.version, createdAt: m.createdAt, entries: m.entries }, /missing key trustedRoot/],
+    [
+      'a missing key',
+      { format: m.format, version: m.version, createdAt: m.createdAt, entries: m.entries },
+      /missing key trustedRoot/,
+    ],
     ['another format', { ...m, format: 'other/v1' }, /unknown format/],
     ['a newer version', { ...m, version: 2 }, /unsupported version 2/],
     ['a bad time', { ...m, createdAt: 'yesterday' }, /RFC 3339/],
-    ['a non-hex digest', { ...m, entries: [{ ...m.entries[0]!, sha256: 'zz' }] }, /64 lowercase hex/],
+    [
+      'a non-hex digest',
+      { ...m, entries: [{ ...m.entries[0]!, sha256: 'zz' }] },
+      /64 lowercase hex/,
+    ],
     ['an array instead of a map', [m], /expected a map/],
   ];
   for (const [what, value, re] of variants) {
     files.set(MANIFEST_NAME, new Uint8Array(plain.encode(value)));
     const bytes = await retar(files);
-    const e = t.throws(() => readExportArchive(bytes), { instanceOf: StellaError }, what) as StellaError;
+    const e = t.throws(
+      () => readExportArchive(bytes),
+      { instanceOf: StellaError },
+      what,
+    ) as StellaError;
     t.is(e.code, 'ARCHIVE_INVALID', `${what}: ${e.message}`);
     t.regex(e.message, re, what);
   }
@@ -282,14 +512,23 @@ test('the manifest must be exactly the canonical CBOR Stella writes', async (t) 
   // key repeated is not canonical.
   const canonical = encodeManifest(m);
   t.is(canonical[0], 0xa5, 'a map of five keys');
-  const dup = new Uint8Array([0xa6, ...canonical.subarray(1), 0x67, ...utf8.encode('version'), 0x02]);
+  const dup = new Uint8Array([
+    0xa6,
+    ...canonical.subarray(1),
+    0x67,
+    ...utf8.encode('version'),
+    0x02,
+  ]);
   files.set(MANIFEST_NAME, dup);
   const dupArchive = await retar(files);
   refused(t, () => readExportArchive(dupArchive), 'ARCHIVE_INVALID');
   files.set(MANIFEST_NAME, utf8.encode('not cbor at all \xff'));
   const garbage = await retar(files);
   refused(t, () => readExportArchive(garbage), 'ARCHIVE_INVALID', /manifest\.cbor/);
-  files.set(MANIFEST_NAME, encodeManifest({ ...m, entries: Array.from({ length: 10_001 }, () => m.entries[0]!) }));
+  files.set(
+    MANIFEST_NAME,
+    encodeManifest({ ...m, entries: Array.from({ length: 10_001 }, () => m.entries[0]!) }),
+  );
   const tooMany = await retar(files);
   refused(t, () => readExportArchive(tooMany), 'ARCHIVE_LIMIT_EXCEEDED', /more than the 10000/);
 });

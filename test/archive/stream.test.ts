@@ -10,7 +10,11 @@ import { StellaError } from '../../src/errors.js';
 import { BLOCK } from '../../src/archive/tar.js';
 import { StrictTarStream } from '../../src/archive/stream.js';
 import { gunzipBounded } from '../../src/archive/gzip.js';
-import { bytesSource, readExportArchiveStream, type ArchiveSource } from '../../src/archive/export-stream.js';
+import {
+  bytesSource,
+  readExportArchiveStream,
+  type ArchiveSource,
+} from '../../src/archive/export-stream.js';
 import { EXPORT_NAME_PATTERN, entryLimit } from '../../src/archive/export.js';
 import { utf8 } from '../../src/util/encoding.js';
 import { archive, END, entry, header } from '../helpers/tar-bytes.js';
@@ -30,7 +34,13 @@ async function* trickle(bytes: Uint8Array, step = 97): AsyncGenerator<Uint8Array
 }
 
 async function drain(bytes: Uint8Array): Promise<void> {
-  const s = new StrictTarStream(trickle(bytes), { namePattern: EXPORT_NAME_PATTERN, maxEntries: 10, maxArchiveBytes: 1 << 24, maxDepth: 3, maxSize: entryLimit });
+  const s = new StrictTarStream(trickle(bytes), {
+    namePattern: EXPORT_NAME_PATTERN,
+    maxEntries: 10,
+    maxArchiveBytes: 1 << 24,
+    maxDepth: 3,
+    maxSize: entryLimit,
+  });
   while (await s.next()) await s.data();
 }
 
@@ -39,7 +49,10 @@ b256[0] = 0x80;
 b256[11] = 1;
 const CASES: [string, Uint8Array][] = [
   ['traversal', archive(entry({ name: '../x' }), END)],
-  ['traversal in prefix', archive(entry({ name: '0.sigstore.json', prefix: 'bundles/../..' }), END)],
+  [
+    'traversal in prefix',
+    archive(entry({ name: '0.sigstore.json', prefix: 'bundles/../..' }), END),
+  ],
   ['absolute', archive(entry({ name: '/etc/passwd' }), END)],
   ['drive letter', archive(entry({ name: 'C:../x' }), END)],
   ['backslash', archive(entry({ name: `bundles\\${H}\\0.sigstore.json` }), END)],
@@ -51,15 +64,33 @@ const CASES: [string, Uint8Array][] = [
   ['device', archive(MANIFEST, entry({ name: B0, type: 0x33 }), END)],
   ['FIFO', archive(MANIFEST, entry({ name: B0, type: 0x36 }), END)],
   ['unknown type', archive(MANIFEST, entry({ name: B0, type: 0x41 }), END)],
-  ['directory with a huge size', archive(MANIFEST, header({ name: `bundles/${H}/`, type: 0x35, size: 0o77777777777 }), END)],
+  [
+    'directory with a huge size',
+    archive(MANIFEST, header({ name: `bundles/${H}/`, type: 0x35, size: 0o77777777777 }), END),
+  ],
   ['./name', archive(entry({ name: './manifest.cbor' }), END)],
   ['data after the end', archive(MANIFEST, END, new Uint8Array(BLOCK).fill(0x41))],
   ['an entry after the end', archive(MANIFEST, END, BUNDLE)],
-  ['PAX header', archive(entry({ name: 'pax', type: 0x78 }, utf8.encode('16 size=999999\n')), MANIFEST, END)],
-  ['PAX global', archive(entry({ name: 'pax', type: 0x67 }, utf8.encode('18 comment=hello\n')), MANIFEST, END)],
-  ['GNU long name', archive(entry({ name: '././@LongLink', type: 0x4c }, new Uint8Array(4096).fill(0x61)), END)],
+  [
+    'PAX header',
+    archive(entry({ name: 'pax', type: 0x78 }, utf8.encode('16 size=999999\n')), MANIFEST, END),
+  ],
+  [
+    'PAX global',
+    archive(entry({ name: 'pax', type: 0x67 }, utf8.encode('18 comment=hello\n')), MANIFEST, END),
+  ],
+  [
+    'GNU long name',
+    archive(entry({ name: '././@LongLink', type: 0x4c }, new Uint8Array(4096).fill(0x61)), END),
+  ],
   ['base-256 size', archive(header({ name: 'manifest.cbor', sizeField: b256 }), END)],
-  ['NaN size', archive(header({ name: 'manifest.cbor', sizeField: Buffer.from('NaN\0\0\0\0\0\0\0\0\0', 'latin1') }), END)],
+  [
+    'NaN size',
+    archive(
+      header({ name: 'manifest.cbor', sizeField: Buffer.from('NaN\0\0\0\0\0\0\0\0\0', 'latin1') }),
+      END,
+    ),
+  ],
   ['gzip input', new Uint8Array(gzipSync(archive(MANIFEST, END)))],
   ['oversized entry', archive(MANIFEST, header({ name: B0, size: entryLimit(B0) + 1 }), END)],
   ['too deep', archive(entry({ name: 'a/b/c/d/e' }), END)],
@@ -67,8 +98,16 @@ const CASES: [string, Uint8Array][] = [
 
 test('checklist A: the streamed tar reader refuses what the in-memory reader refuses, with the same code', async (t) => {
   for (const [what, bytes] of CASES) {
-    const mem = t.throws(() => readTarStrict(bytes, EXPORT_TAR_LIMITS), { instanceOf: StellaError }, what) as StellaError;
-    const streamed = (await t.throwsAsync(drain(bytes), { instanceOf: StellaError }, what)) as StellaError;
+    const mem = t.throws(
+      () => readTarStrict(bytes, EXPORT_TAR_LIMITS),
+      { instanceOf: StellaError },
+      what,
+    ) as StellaError;
+    const streamed = (await t.throwsAsync(
+      drain(bytes),
+      { instanceOf: StellaError },
+      what,
+    )) as StellaError;
     t.is(streamed.code, mem.code, `${what}: ${streamed.message} / ${mem.message}`);
   }
   // Bad checksum, and truncation at every block boundary and inside one: a clean error each time.
@@ -77,16 +116,32 @@ test('checklist A: the streamed tar reader refuses what the in-memory reader ref
   bad[148] = 0x37;
   t.is(((await t.throwsAsync(drain(bad))) as StellaError).code, 'ARCHIVE_INVALID');
   for (const len of [0, 100, BLOCK, BLOCK + 1, 2 * BLOCK, 3 * BLOCK, good.byteLength - BLOCK]) {
-    const e = (await t.throwsAsync(drain(good.subarray(0, len)), { instanceOf: StellaError }, `cut at ${len}`)) as StellaError;
+    const e = (await t.throwsAsync(
+      drain(good.subarray(0, len)),
+      { instanceOf: StellaError },
+      `cut at ${len}`,
+    )) as StellaError;
     t.is(e.code, 'ARCHIVE_INVALID', `cut at ${len}: ${e.message}`);
   }
   await t.notThrowsAsync(drain(good));
 });
 
 test('too many entries and too many bytes are refused while streaming', async (t) => {
-  const many = archive(MANIFEST, ...Array.from({ length: 12 }, (_, i) => entry({ name: `bundles/${i.toString(16).padStart(64, '0')}/0.sigstore.json` })), END);
+  const many = archive(
+    MANIFEST,
+    ...Array.from({ length: 12 }, (_, i) =>
+      entry({ name: `bundles/${i.toString(16).padStart(64, '0')}/0.sigstore.json` }),
+    ),
+    END,
+  );
   t.is(((await t.throwsAsync(drain(many))) as StellaError).code, 'ARCHIVE_LIMIT_EXCEEDED');
-  const s = new StrictTarStream(trickle(archive(MANIFEST, BUNDLE, END)), { namePattern: EXPORT_NAME_PATTERN, maxEntries: 10, maxArchiveBytes: 2 * BLOCK, maxDepth: 3, maxSize: entryLimit });
+  const s = new StrictTarStream(trickle(archive(MANIFEST, BUNDLE, END)), {
+    namePattern: EXPORT_NAME_PATTERN,
+    maxEntries: 10,
+    maxArchiveBytes: 2 * BLOCK,
+    maxDepth: 3,
+    maxSize: entryLimit,
+  });
   const e = await t.throwsAsync(
     async () => {
       while (await s.next()) await s.data();
@@ -102,7 +157,18 @@ function manifestFor(entries: { digest: string; path: string; bytes: Uint8Array 
     version: 1,
     createdAt: '2026-01-31T00:00:00.000Z',
     trustedRoot: null,
-    entries: entries.map((e) => ({ artifactDigest: e.digest, path: e.path, sha256: toHex(sha256(e.bytes)), size: e.bytes.byteLength, mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', content: 'messageSignature', identity: null, issuer: null, logIndex: 0, integratedTime: null })),
+    entries: entries.map((e) => ({
+      artifactDigest: e.digest,
+      path: e.path,
+      sha256: toHex(sha256(e.bytes)),
+      size: e.bytes.byteLength,
+      mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      content: 'messageSignature',
+      identity: null,
+      issuer: null,
+      logIndex: 0,
+      integratedTime: null,
+    })),
   };
   return encodeManifest(m);
 }
@@ -110,16 +176,56 @@ function manifestFor(entries: { digest: string; path: string; bytes: Uint8Array 
 test('duplicates, case variants and order are caught through the manifest, with no set of names', async (t) => {
   const body = utf8.encode('{}');
   const e0 = { digest: `sha256:${H}`, path: B0, bytes: body };
-  const read = async (files: { name: string; data: Uint8Array }[]): Promise<StellaError> => (await t.throwsAsync(readExportArchiveStream(bytesSource(await writeTar(files))), { instanceOf: StellaError })) as StellaError;
+  const read = async (files: { name: string; data: Uint8Array }[]): Promise<StellaError> =>
+    (await t.throwsAsync(readExportArchiveStream(bytesSource(await writeTar(files))), {
+      instanceOf: StellaError,
+    })) as StellaError;
   const m1 = manifestFor([e0]);
-  t.is((await read([{ name: 'manifest.cbor', data: m1 }, { name: B0, data: body }, { name: B0, data: body }])).code, 'ARCHIVE_MANIFEST_MISMATCH');
+  t.is(
+    (
+      await read([
+        { name: 'manifest.cbor', data: m1 },
+        { name: B0, data: body },
+        { name: B0, data: body },
+      ])
+    ).code,
+    'ARCHIVE_MANIFEST_MISMATCH',
+  );
   // A manifest that lists the same path twice breaks the order rule.
-  t.is((await read([{ name: 'manifest.cbor', data: manifestFor([e0, e0]) }, { name: B0, data: body }, { name: B0, data: body }])).code, 'ARCHIVE_MANIFEST_MISMATCH');
-  t.is((await read([{ name: B0, data: body }, { name: 'manifest.cbor', data: m1 }])).code, 'ARCHIVE_MANIFEST_MISMATCH');
+  t.is(
+    (
+      await read([
+        { name: 'manifest.cbor', data: manifestFor([e0, e0]) },
+        { name: B0, data: body },
+        { name: B0, data: body },
+      ])
+    ).code,
+    'ARCHIVE_MANIFEST_MISMATCH',
+  );
+  t.is(
+    (
+      await read([
+        { name: B0, data: body },
+        { name: 'manifest.cbor', data: m1 },
+      ])
+    ).code,
+    'ARCHIVE_MANIFEST_MISMATCH',
+  );
   t.is((await read([{ name: 'manifest.cbor', data: m1 }])).code, 'ARCHIVE_MANIFEST_MISMATCH');
-  t.is((await read([{ name: 'manifest.cbor', data: m1 }, { name: B0, data: utf8.encode('{ }') }])).code, 'ARCHIVE_MANIFEST_MISMATCH');
+  t.is(
+    (
+      await read([
+        { name: 'manifest.cbor', data: m1 },
+        { name: B0, data: utf8.encode('{ }') },
+      ])
+    ).code,
+    'ARCHIVE_MANIFEST_MISMATCH',
+  );
   // The good one reads, a byte at a time too.
-  const good = await writeTar([{ name: 'manifest.cbor', data: m1 }, { name: B0, data: body }]);
+  const good = await writeTar([
+    { name: 'manifest.cbor', data: m1 },
+    { name: B0, data: body },
+  ]);
   const src: ArchiveSource = { name: 'x', open: () => trickle(good, 1) };
   const seen: string[] = [];
   const r = await readExportArchiveStream(src, { onBundle: (e) => void seen.push(e.path) });
@@ -127,7 +233,10 @@ test('duplicates, case variants and order are caught through the manifest, with 
   t.deepEqual(seen, [B0]);
 });
 
-async function inflate(bytes: Uint8Array, limits = { maxOutputBytes: 1 << 26, maxRatio: 200, ratioGraceBytes: 1 << 20 }): Promise<number> {
+async function inflate(
+  bytes: Uint8Array,
+  limits = { maxOutputBytes: 1 << 26, maxRatio: 200, ratioGraceBytes: 1 << 20 },
+): Promise<number> {
   let n = 0;
   for await (const c of gunzipBounded(trickle(bytes, 4096), limits)) n += c.byteLength;
   return n;
@@ -141,14 +250,26 @@ test('gzip: bombs stop at the ratio or the total while inflating; one member onl
   const ratio = (await t.throwsAsync(inflate(bomb))) as StellaError;
   t.is(ratio.code, 'ARCHIVE_LIMIT_EXCEEDED');
   t.regex(ratio.message, /ratio/);
-  const total = (await t.throwsAsync(inflate(bomb, { maxOutputBytes: 2 * 1024 * 1024, maxRatio: 1e9, ratioGraceBytes: 0 }))) as StellaError;
+  const total = (await t.throwsAsync(
+    inflate(bomb, { maxOutputBytes: 2 * 1024 * 1024, maxRatio: 1e9, ratioGraceBytes: 0 }),
+  )) as StellaError;
   t.is(total.code, 'ARCHIVE_LIMIT_EXCEEDED');
   t.regex(total.message, /more than 2097152 bytes/);
   const two = new Uint8Array([...gz, ...gzipSync(utf8.encode('second'))]);
   t.regex(((await t.throwsAsync(inflate(two))) as StellaError).message, /second gzip member/);
-  t.regex(((await t.throwsAsync(inflate(new Uint8Array([...gz, 0x6a, 0x75, 0x6e, 0x6b])))) as StellaError).message, /trailing data/);
-  t.regex(((await t.throwsAsync(inflate(new Uint8Array([...gz, 0])))) as StellaError).message, /trailing data/);
-  t.is(((await t.throwsAsync(inflate(gz.subarray(0, gz.byteLength - 4)))) as StellaError).code, 'ARCHIVE_INVALID');
+  t.regex(
+    ((await t.throwsAsync(inflate(new Uint8Array([...gz, 0x6a, 0x75, 0x6e, 0x6b])))) as StellaError)
+      .message,
+    /trailing data/,
+  );
+  t.regex(
+    ((await t.throwsAsync(inflate(new Uint8Array([...gz, 0])))) as StellaError).message,
+    /trailing data/,
+  );
+  t.is(
+    ((await t.throwsAsync(inflate(gz.subarray(0, gz.byteLength - 4)))) as StellaError).code,
+    'ARCHIVE_INVALID',
+  );
   t.is(((await t.throwsAsync(inflate(gz.subarray(0, 30)))) as StellaError).code, 'ARCHIVE_INVALID');
   const crc = new Uint8Array(gz);
   crc[crc.byteLength - 8] = crc[crc.byteLength - 8]! ^ 0xff;

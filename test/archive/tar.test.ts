@@ -18,8 +18,19 @@ const B1 = `bundles/${H}/1.sigstore.json`;
 const MANIFEST = entry({ name: 'manifest.cbor' }, utf8.encode('x'));
 const BUNDLE = entry({ name: B0 }, utf8.encode('{}'));
 
-function refused(t: import('ava').ExecutionContext, bytes: Uint8Array, code: string, msg?: RegExp, what?: string, limits: TarReadLimits = EXPORT_TAR_LIMITS): void {
-  const e = t.throws(() => readTarStrict(bytes, limits), { instanceOf: StellaError }, what) as StellaError;
+function refused(
+  t: import('ava').ExecutionContext,
+  bytes: Uint8Array,
+  code: string,
+  msg?: RegExp,
+  what?: string,
+  limits: TarReadLimits = EXPORT_TAR_LIMITS,
+): void {
+  const e = t.throws(
+    () => readTarStrict(bytes, limits),
+    { instanceOf: StellaError },
+    what,
+  ) as StellaError;
   t.is<string, string>(e.code, code, `${what ?? ''}: ${e.message}`);
   if (msg) t.regex(e.message, msg, what);
 }
@@ -34,102 +45,319 @@ test('pattern mode: the writer is deterministic and the reader returns every nam
   const a = await writeTar(files);
   t.deepEqual(a, await writeTar(files));
   const read = readTarStrict(a, EXPORT_TAR_LIMITS);
-  t.deepEqual([...read.keys()], files.map((f) => f.name));
+  t.deepEqual(
+    [...read.keys()],
+    files.map((f) => f.name),
+  );
   t.deepEqual(read.get(B0), files[1]!.data);
 });
 
 test('A1: path traversal names are refused', (t) => {
-  for (const name of ['../x', `bundles/../../${H}`, './a/../../x', `bundles/${H}/..`]) refused(t, archive(entry({ name }), END), 'ARCHIVE_UNSAFE_ENTRY', /path traversal/, name);
-  refused(t, archive(entry({ name: '0.sigstore.json', prefix: `bundles/../..` }), END), 'ARCHIVE_UNSAFE_ENTRY', /path traversal/, 'in the prefix');
+  for (const name of ['../x', `bundles/../../${H}`, './a/../../x', `bundles/${H}/..`])
+    refused(t, archive(entry({ name }), END), 'ARCHIVE_UNSAFE_ENTRY', /path traversal/, name);
+  refused(
+    t,
+    archive(entry({ name: '0.sigstore.json', prefix: `bundles/../..` }), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /path traversal/,
+    'in the prefix',
+  );
 });
 
 test('A2: absolute and drive-letter paths are refused', (t) => {
-  for (const name of ['/etc/passwd', '////x', `/bundles/${H}/0.sigstore.json`]) refused(t, archive(entry({ name }), END), 'ARCHIVE_UNSAFE_ENTRY', /absolute path/, name);
-  for (const name of ['C:x', 'C:../x']) refused(t, archive(entry({ name }), END), 'ARCHIVE_UNSAFE_ENTRY', /drive-letter/, name);
+  for (const name of ['/etc/passwd', '////x', `/bundles/${H}/0.sigstore.json`])
+    refused(t, archive(entry({ name }), END), 'ARCHIVE_UNSAFE_ENTRY', /absolute path/, name);
+  for (const name of ['C:x', 'C:../x'])
+    refused(t, archive(entry({ name }), END), 'ARCHIVE_UNSAFE_ENTRY', /drive-letter/, name);
   refused(t, archive(entry({ name: 'C:\\x' }), END), 'ARCHIVE_UNSAFE_ENTRY', undefined, 'C:\\x');
 });
 
 test('A3: backslashes, NUL, control characters and invalid UTF-8 in a name are refused', (t) => {
-  refused(t, archive(entry({ name: `bundles\\${H}\\0.sigstore.json` }), END), 'ARCHIVE_UNSAFE_ENTRY', /backslash/);
-  refused(t, archive(entry({ name: Buffer.from('manifest.cbor\0../../evil', 'latin1') }), END), 'ARCHIVE_UNSAFE_ENTRY', /NUL byte/);
-  refused(t, archive(entry({ name: 'manifest\u0007.cbor' }), END), 'ARCHIVE_UNSAFE_ENTRY', /control character/);
-  refused(t, archive(entry({ name: Buffer.from([0x6d, 0xc3, 0x28]) }), END), 'ARCHIVE_UNSAFE_ENTRY', /non-ASCII/);
-  refused(t, archive(entry({ name: 'PaxHeader', type: 0x78 }, utf8.encode('30 path=manifest.cbor\0evil\n')), MANIFEST, END), 'ARCHIVE_UNSAFE_ENTRY', /PAX/);
+  refused(
+    t,
+    archive(entry({ name: `bundles\\${H}\\0.sigstore.json` }), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /backslash/,
+  );
+  refused(
+    t,
+    archive(entry({ name: Buffer.from('manifest.cbor\0../../evil', 'latin1') }), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /NUL byte/,
+  );
+  refused(
+    t,
+    archive(entry({ name: 'manifest\u0007.cbor' }), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /control character/,
+  );
+  refused(
+    t,
+    archive(entry({ name: Buffer.from([0x6d, 0xc3, 0x28]) }), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /non-ASCII/,
+  );
+  refused(
+    t,
+    archive(
+      entry({ name: 'PaxHeader', type: 0x78 }, utf8.encode('30 path=manifest.cbor\0evil\n')),
+      MANIFEST,
+      END,
+    ),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /PAX/,
+  );
 });
 
 test('A4: symbolic and hard links are refused whatever their target', (t) => {
-  refused(t, archive(MANIFEST, entry({ name: B0, type: 0x32 }), END), 'ARCHIVE_UNSAFE_ENTRY', /symbolic link/);
-  refused(t, archive(MANIFEST, entry({ name: B0, type: 0x31 }), END), 'ARCHIVE_UNSAFE_ENTRY', /hard link/);
+  refused(
+    t,
+    archive(MANIFEST, entry({ name: B0, type: 0x32 }), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /symbolic link/,
+  );
+  refused(
+    t,
+    archive(MANIFEST, entry({ name: B0, type: 0x31 }), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /hard link/,
+  );
 });
 
 test('A5: devices, FIFOs, unknown type flags and directories (even with a size) are refused', (t) => {
-  for (const type of [0x33, 0x34, 0x36]) refused(t, archive(MANIFEST, entry({ name: B0, type }), END), 'ARCHIVE_UNSAFE_ENTRY', /device or FIFO/);
-  for (const type of [0x37, 0x41, 0x53]) refused(t, archive(MANIFEST, entry({ name: B0, type }), END), 'ARCHIVE_UNSAFE_ENTRY', /unknown type flag/);
+  for (const type of [0x33, 0x34, 0x36])
+    refused(
+      t,
+      archive(MANIFEST, entry({ name: B0, type }), END),
+      'ARCHIVE_UNSAFE_ENTRY',
+      /device or FIFO/,
+    );
+  for (const type of [0x37, 0x41, 0x53])
+    refused(
+      t,
+      archive(MANIFEST, entry({ name: B0, type }), END),
+      'ARCHIVE_UNSAFE_ENTRY',
+      /unknown type flag/,
+    );
   // A directory claiming a huge size, with no data after it: refused at its header, no hang.
-  refused(t, archive(MANIFEST, header({ name: `bundles/${H}/`, type: 0x35, size: 0o77777777777 }), END), 'ARCHIVE_UNSAFE_ENTRY', /directory/);
+  refused(
+    t,
+    archive(MANIFEST, header({ name: `bundles/${H}/`, type: 0x35, size: 0o77777777777 }), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /directory/,
+  );
 });
 
 test('A6: duplicates, ./name, case variants and Unicode-normalisation variants are refused', (t) => {
   refused(t, archive(MANIFEST, BUNDLE, BUNDLE, END), 'ARCHIVE_UNSAFE_ENTRY', /duplicate tar entry/);
-  refused(t, archive(MANIFEST, BUNDLE, entry({ name: `bundles/${H.toUpperCase()}/0.sigstore.json` }), END), 'ARCHIVE_UNSAFE_ENTRY', /only in case/);
-  refused(t, archive(MANIFEST, entry({ name: 'MANIFEST.CBOR' }), END), 'ARCHIVE_UNSAFE_ENTRY', /only in case/);
-  refused(t, archive(entry({ name: './manifest.cbor' }), END), 'ARCHIVE_MANIFEST_MISMATCH', /unexpected tar entry/);
-  refused(t, archive(MANIFEST, entry({ name: 'bundles/./0.sigstore.json' }), END), 'ARCHIVE_MANIFEST_MISMATCH', /unexpected tar entry/);
+  refused(
+    t,
+    archive(MANIFEST, BUNDLE, entry({ name: `bundles/${H.toUpperCase()}/0.sigstore.json` }), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /only in case/,
+  );
+  refused(
+    t,
+    archive(MANIFEST, entry({ name: 'MANIFEST.CBOR' }), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /only in case/,
+  );
+  refused(
+    t,
+    archive(entry({ name: './manifest.cbor' }), END),
+    'ARCHIVE_MANIFEST_MISMATCH',
+    /unexpected tar entry/,
+  );
+  refused(
+    t,
+    archive(MANIFEST, entry({ name: 'bundles/./0.sigstore.json' }), END),
+    'ARCHIVE_MANIFEST_MISMATCH',
+    /unexpected tar entry/,
+  );
   // "é" as NFC (one code point) and NFD (e + combining accent): non-ASCII is refused outright.
-  refused(t, archive(entry({ name: Buffer.from('caf\u00e9.json', 'utf8') }), END), 'ARCHIVE_UNSAFE_ENTRY', /non-ASCII/);
-  refused(t, archive(entry({ name: Buffer.from('cafe\u0301.json', 'utf8') }), END), 'ARCHIVE_UNSAFE_ENTRY', /non-ASCII/);
+  refused(
+    t,
+    archive(entry({ name: Buffer.from('caf\u00e9.json', 'utf8') }), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /non-ASCII/,
+  );
+  refused(
+    t,
+    archive(entry({ name: Buffer.from('cafe\u0301.json', 'utf8') }), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /non-ASCII/,
+  );
 });
 
 test('A7: data after the end-of-archive blocks is refused', (t) => {
-  refused(t, archive(MANIFEST, END, new Uint8Array(BLOCK).fill(0x41)), 'ARCHIVE_INVALID', /after the end-of-archive/);
+  refused(
+    t,
+    archive(MANIFEST, END, new Uint8Array(BLOCK).fill(0x41)),
+    'ARCHIVE_INVALID',
+    /after the end-of-archive/,
+  );
   refused(t, archive(MANIFEST, END, BUNDLE), 'ARCHIVE_INVALID', /after the end-of-archive/);
-  refused(t, archive(MANIFEST, END, new Uint8Array(BLOCK), new Uint8Array([1]), new Uint8Array(BLOCK - 1)), 'ARCHIVE_INVALID', /after the end-of-archive/);
+  refused(
+    t,
+    archive(MANIFEST, END, new Uint8Array(BLOCK), new Uint8Array([1]), new Uint8Array(BLOCK - 1)),
+    'ARCHIVE_INVALID',
+    /after the end-of-archive/,
+  );
 });
 
 test('A8: PAX headers (size override, global, any key) are refused', (t) => {
-  refused(t, archive(entry({ name: 'pax', type: 0x78 }, utf8.encode('16 size=999999\n')), MANIFEST, END), 'ARCHIVE_UNSAFE_ENTRY', /PAX extended header/);
-  refused(t, archive(entry({ name: 'pax', type: 0x67 }, utf8.encode('18 comment=hello\n')), MANIFEST, END), 'ARCHIVE_UNSAFE_ENTRY', /PAX global/);
+  refused(
+    t,
+    archive(entry({ name: 'pax', type: 0x78 }, utf8.encode('16 size=999999\n')), MANIFEST, END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /PAX extended header/,
+  );
+  refused(
+    t,
+    archive(entry({ name: 'pax', type: 0x67 }, utf8.encode('18 comment=hello\n')), MANIFEST, END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /PAX global/,
+  );
 });
 
 test('A9: oversized GNU long names, base-256, negative and NaN sizes, oversized entries and archives are refused', (t) => {
-  refused(t, archive(entry({ name: '././@LongLink', type: 0x4c }, new Uint8Array(64 * 1024).fill(0x61)), END), 'ARCHIVE_UNSAFE_ENTRY', /GNU long-name/);
+  refused(
+    t,
+    archive(
+      entry({ name: '././@LongLink', type: 0x4c }, new Uint8Array(64 * 1024).fill(0x61)),
+      END,
+    ),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /GNU long-name/,
+  );
   const b256 = new Uint8Array(12);
   b256[0] = 0x80;
   b256[11] = 1;
-  refused(t, archive(header({ name: 'manifest.cbor', sizeField: b256 }), END), 'ARCHIVE_INVALID', /base-256/);
-  refused(t, archive(header({ name: 'manifest.cbor', sizeField: Buffer.from('NaN\0\0\0\0\0\0\0\0\0', 'latin1') }), END), 'ARCHIVE_INVALID', /not octal/);
-  refused(t, archive(header({ name: 'manifest.cbor', sizeField: Buffer.from('-0000000001\0', 'latin1') }), END), 'ARCHIVE_INVALID', /not octal/);
-  refused(t, archive(MANIFEST, header({ name: B0, size: EXPORT_LIMITS.maxBundleBytes + 1 }), END), 'ARCHIVE_LIMIT_EXCEEDED', /limit/);
-  refused(t, archive(header({ name: 'trusted_root.json', size: EXPORT_LIMITS.maxTrustedRootBytes + 1 }), END), 'ARCHIVE_LIMIT_EXCEEDED', /limit/);
+  refused(
+    t,
+    archive(header({ name: 'manifest.cbor', sizeField: b256 }), END),
+    'ARCHIVE_INVALID',
+    /base-256/,
+  );
+  refused(
+    t,
+    archive(
+      header({ name: 'manifest.cbor', sizeField: Buffer.from('NaN\0\0\0\0\0\0\0\0\0', 'latin1') }),
+      END,
+    ),
+    'ARCHIVE_INVALID',
+    /not octal/,
+  );
+  refused(
+    t,
+    archive(
+      header({ name: 'manifest.cbor', sizeField: Buffer.from('-0000000001\0', 'latin1') }),
+      END,
+    ),
+    'ARCHIVE_INVALID',
+    /not octal/,
+  );
+  refused(
+    t,
+    archive(MANIFEST, header({ name: B0, size: EXPORT_LIMITS.maxBundleBytes + 1 }), END),
+    'ARCHIVE_LIMIT_EXCEEDED',
+    /limit/,
+  );
+  refused(
+    t,
+    archive(
+      header({ name: 'trusted_root.json', size: EXPORT_LIMITS.maxTrustedRootBytes + 1 }),
+      END,
+    ),
+    'ARCHIVE_LIMIT_EXCEEDED',
+    /limit/,
+  );
   const small: TarReadLimits = { ...EXPORT_TAR_LIMITS, maxArchiveBytes: 4 * BLOCK };
-  refused(t, archive(MANIFEST, BUNDLE, END), 'ARCHIVE_LIMIT_EXCEEDED', /larger than/, 'archive cap', small);
+  refused(
+    t,
+    archive(MANIFEST, BUNDLE, END),
+    'ARCHIVE_LIMIT_EXCEEDED',
+    /larger than/,
+    'archive cap',
+    small,
+  );
 });
 
 test('A10: a gzip bomb is refused before any inflation', (t) => {
   const bomb = gzipSync(new Uint8Array(64 * 1024 * 1024));
   t.true(bomb.length < 128 * 1024, 'the bomb is small');
   refused(t, new Uint8Array(bomb), 'ARCHIVE_INVALID', /compressed \(gzip\)/);
-  refused(t, new Uint8Array([0x42, 0x5a, 0x68, 0x39, ...new Uint8Array(508)]), 'ARCHIVE_INVALID', /compressed \(bzip2\)/);
-  refused(t, new Uint8Array([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, ...new Uint8Array(506)]), 'ARCHIVE_INVALID', /compressed \(xz\)/);
-  refused(t, new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, ...new Uint8Array(508)]), 'ARCHIVE_INVALID', /compressed \(zstd\)/);
+  refused(
+    t,
+    new Uint8Array([0x42, 0x5a, 0x68, 0x39, ...new Uint8Array(508)]),
+    'ARCHIVE_INVALID',
+    /compressed \(bzip2\)/,
+  );
+  refused(
+    t,
+    new Uint8Array([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, ...new Uint8Array(506)]),
+    'ARCHIVE_INVALID',
+    /compressed \(xz\)/,
+  );
+  refused(
+    t,
+    new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, ...new Uint8Array(508)]),
+    'ARCHIVE_INVALID',
+    /compressed \(zstd\)/,
+  );
 });
 
 test('A11: a second concatenated gzip member or trailing junk is refused (compressed input never accepted)', (t) => {
   const plain = archive(MANIFEST, END);
   t.notThrows(() => readTarStrict(plain, EXPORT_TAR_LIMITS));
-  refused(t, new Uint8Array(Buffer.concat([gzipSync(plain), gzipSync(Buffer.from('second member'))])), 'ARCHIVE_INVALID', /compressed/);
-  refused(t, new Uint8Array(Buffer.concat([gzipSync(plain), Buffer.from('junk')])), 'ARCHIVE_INVALID', /compressed/);
+  refused(
+    t,
+    new Uint8Array(Buffer.concat([gzipSync(plain), gzipSync(Buffer.from('second member'))])),
+    'ARCHIVE_INVALID',
+    /compressed/,
+  );
+  refused(
+    t,
+    new Uint8Array(Buffer.concat([gzipSync(plain), Buffer.from('junk')])),
+    'ARCHIVE_INVALID',
+    /compressed/,
+  );
 });
 
 test('A12: too many entries and too deep a path are refused', (t) => {
-  const few: TarReadLimits = { namePattern: EXPORT_NAME_PATTERN, maxEntries: 2, maxSize: () => 1024, maxArchiveBytes: 1 << 20 };
-  refused(t, archive(MANIFEST, BUNDLE, entry({ name: B1 }), END), 'ARCHIVE_LIMIT_EXCEEDED', /more than 2 entries/, 'small cap', few);
+  const few: TarReadLimits = {
+    namePattern: EXPORT_NAME_PATTERN,
+    maxEntries: 2,
+    maxSize: () => 1024,
+    maxArchiveBytes: 1 << 20,
+  };
+  refused(
+    t,
+    archive(MANIFEST, BUNDLE, entry({ name: B1 }), END),
+    'ARCHIVE_LIMIT_EXCEEDED',
+    /more than 2 entries/,
+    'small cap',
+    few,
+  );
   // The real cap: one entry more than an export archive may hold (manifest, bundles, consistency.json, trusted root).
   const many: Uint8Array[] = [MANIFEST];
-  for (let i = 0; i <= EXPORT_LIMITS.maxBundles + 2; i++) many.push(header({ name: `bundles/${i.toString(16).padStart(64, '0')}/0.sigstore.json` }));
+  for (let i = 0; i <= EXPORT_LIMITS.maxBundles + 2; i++)
+    many.push(header({ name: `bundles/${i.toString(16).padStart(64, '0')}/0.sigstore.json` }));
   refused(t, archive(...many, END), 'ARCHIVE_LIMIT_EXCEEDED', /more than \d+ entries/, 'real cap');
-  refused(t, archive(MANIFEST, entry({ name: `bundles/${H}/x/0.sigstore.json` }), END), 'ARCHIVE_LIMIT_EXCEEDED', /nested more than 3/);
-  refused(t, archive(entry({ name: 'a/'.repeat(20) + 'x' }), END), 'ARCHIVE_LIMIT_EXCEEDED', /nested/, 'default depth', { names: ['x'], maxSize: {}, maxArchiveBytes: 1 << 20 });
+  refused(
+    t,
+    archive(MANIFEST, entry({ name: `bundles/${H}/x/0.sigstore.json` }), END),
+    'ARCHIVE_LIMIT_EXCEEDED',
+    /nested more than 3/,
+  );
+  refused(
+    t,
+    archive(entry({ name: 'a/'.repeat(20) + 'x' }), END),
+    'ARCHIVE_LIMIT_EXCEEDED',
+    /nested/,
+    'default depth',
+    { names: ['x'], maxSize: {}, maxArchiveBytes: 1 << 20 },
+  );
 });
 
 test('A13: every truncation of a valid archive is a clean StellaError', async (t) => {
@@ -139,7 +367,11 @@ test('A13: every truncation of a valid archive is a clean StellaError', async (t
     { name: 'trusted_root.json', data: utf8.encode('{}') },
   ]);
   for (let len = 0; len < good.length; len += 61) {
-    const e = t.throws(() => readTarStrict(good.subarray(0, len), EXPORT_TAR_LIMITS), { instanceOf: StellaError }, `cut at ${len}`) as StellaError;
+    const e = t.throws(
+      () => readTarStrict(good.subarray(0, len), EXPORT_TAR_LIMITS),
+      { instanceOf: StellaError },
+      `cut at ${len}`,
+    ) as StellaError;
     t.is(e.code, 'ARCHIVE_INVALID', `${len}: ${e.message}`);
   }
   refused(t, good.subarray(0, good.length - 2 * BLOCK), 'ARCHIVE_INVALID', /end-of-archive/);
@@ -147,12 +379,34 @@ test('A13: every truncation of a valid archive is a clean StellaError', async (t
 });
 
 test('A14: bad header checksums, non-ustar headers, dirty padding and names outside the pattern are refused', (t) => {
-  refused(t, archive(entry({ name: 'manifest.cbor', badChecksum: true }), END), 'ARCHIVE_INVALID', /checksum/);
-  refused(t, archive(entry({ name: 'manifest.cbor', magic: 'ustar  \0' }), END), 'ARCHIVE_INVALID', /ustar/);
+  refused(
+    t,
+    archive(entry({ name: 'manifest.cbor', badChecksum: true }), END),
+    'ARCHIVE_INVALID',
+    /checksum/,
+  );
+  refused(
+    t,
+    archive(entry({ name: 'manifest.cbor', magic: 'ustar  \0' }), END),
+    'ARCHIVE_INVALID',
+    /ustar/,
+  );
   const dirty = entry({ name: 'manifest.cbor' }, utf8.encode('x'));
   dirty[BLOCK + 10] = 1;
   refused(t, archive(dirty, END), 'ARCHIVE_INVALID', /padding/);
-  for (const name of ['evil.sh', `bundles/${H}/0.json`, `bundles/${H.slice(2)}/0.sigstore.json`, `bundles/${H}/01.sigstore.json`, `bundles/${H}/10000.sigstore.json`]) {
-    refused(t, archive(MANIFEST, entry({ name }), END), 'ARCHIVE_MANIFEST_MISMATCH', /unexpected tar entry/, name);
+  for (const name of [
+    'evil.sh',
+    `bundles/${H}/0.json`,
+    `bundles/${H.slice(2)}/0.sigstore.json`,
+    `bundles/${H}/01.sigstore.json`,
+    `bundles/${H}/10000.sigstore.json`,
+  ]) {
+    refused(
+      t,
+      archive(MANIFEST, entry({ name }), END),
+      'ARCHIVE_MANIFEST_MISMATCH',
+      /unexpected tar entry/,
+      name,
+    );
   }
 });

@@ -1,18 +1,29 @@
 import test from 'ava';
 import { StellaError } from '../../src/errors.js';
-import { envelopeToJson, parseEnvelope, preAuthEncoding, serializeEnvelope } from '../../src/bundle/dsse.js';
+import {
+  envelopeToJson,
+  parseEnvelope,
+  preAuthEncoding,
+  serializeEnvelope,
+} from '../../src/bundle/dsse.js';
 import { utf8 } from '../../src/util/encoding.js';
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 
 test('PAE: the DSSE specification example', (t) => {
-  t.is(text(preAuthEncoding('http://example.com/HelloWorld', utf8.encode('hello world'))), 'DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+  t.is(
+    text(preAuthEncoding('http://example.com/HelloWorld', utf8.encode('hello world'))),
+    'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+  );
   t.is(text(preAuthEncoding('', new Uint8Array(0))), 'DSSEv1 0  0 ');
 });
 
 test('PAE: lengths are UTF-8 byte counts, not UTF-16 lengths (F39)', (t) => {
   // "é" is 1 UTF-16 unit but 2 UTF-8 bytes; "€" is 1 unit but 3 bytes; "😀" is 2 units, 4 bytes.
-  t.is(text(preAuthEncoding('application/vnd.\u00e9', utf8.encode('x'))), 'DSSEv1 18 application/vnd.\u00e9 1 x');
+  t.is(
+    text(preAuthEncoding('application/vnd.\u00e9', utf8.encode('x'))),
+    'DSSEv1 18 application/vnd.\u00e9 1 x',
+  );
   t.is(text(preAuthEncoding('\u20ac', utf8.encode('\u20ac'))), 'DSSEv1 3 \u20ac 3 \u20ac');
   t.is(text(preAuthEncoding('\ud83d\ude00', new Uint8Array(0))), 'DSSEv1 4 \ud83d\ude00 0 ');
   // Two types with equal UTF-16 length but different byte lengths never share an encoding.
@@ -31,12 +42,23 @@ test('PAE: binary payloads are taken byte for byte', (t) => {
 });
 
 test('envelope JSON round trip; keyid only when set', (t) => {
-  const env = { payload: utf8.encode('{}'), payloadType: 'application/vnd.in-toto+json', signatures: [{ sig: new Uint8Array([1, 2, 3]), keyid: '' }] };
-  t.deepEqual(envelopeToJson(env), { payload: 'e30=', payloadType: 'application/vnd.in-toto+json', signatures: [{ sig: 'AQID' }] });
+  const env = {
+    payload: utf8.encode('{}'),
+    payloadType: 'application/vnd.in-toto+json',
+    signatures: [{ sig: new Uint8Array([1, 2, 3]), keyid: '' }],
+  };
+  t.deepEqual(envelopeToJson(env), {
+    payload: 'e30=',
+    payloadType: 'application/vnd.in-toto+json',
+    signatures: [{ sig: 'AQID' }],
+  });
   const back = parseEnvelope(serializeEnvelope(env));
   t.deepEqual(back, { kind: 'dsseEnvelope', ...env });
   const withKeyid = { ...env, signatures: [{ sig: new Uint8Array([1]), keyid: 'k1' }] };
-  t.is(serializeEnvelope(withKeyid), '{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"keyid":"k1","sig":"AQ=="}]}');
+  t.is(
+    serializeEnvelope(withKeyid),
+    '{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[{"keyid":"k1","sig":"AQ=="}]}',
+  );
   t.deepEqual(parseEnvelope(serializeEnvelope(withKeyid)).signatures, withKeyid.signatures);
 });
 

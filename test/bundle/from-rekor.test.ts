@@ -15,14 +15,24 @@ const created = authority.rekor.createEntry(
   {
     apiVersion: '0.0.1',
     kind: 'hashedrekord',
-    spec: { data: { hash: { algorithm: 'sha256', value: Buffer.from(sha256(data)).toString('hex') } }, signature: { content: toBase64(signature), publicKey: { content: toBase64(utf8.encode(signer.pem)) } } },
+    spec: {
+      data: { hash: { algorithm: 'sha256', value: Buffer.from(sha256(data)).toString('hex') } },
+      signature: {
+        content: toBase64(signature),
+        publicKey: { content: toBase64(utf8.encode(signer.pem)) },
+      },
+    },
   },
   { now: NOW },
 );
 
 test('a v0.3 bundle from a Rekor answer round-trips through the strict parser', (t) => {
   const b = bundleFromRekorResponse({
-    content: { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: sha256(data) }, signature },
+    content: {
+      kind: 'messageSignature',
+      messageDigest: { algorithm: 'SHA2_256', digest: sha256(data) },
+      signature,
+    },
     signer: { publicKeyHint: 'hint' },
     rekorEntry: created.response,
   });
@@ -37,7 +47,13 @@ test('an answer without proof, checkpoint or SET is refused: "Rekor proof missin
   const e = Object.values(created.response)[0]!;
   const variants = [
     { ...e, verification: { ...e.verification, inclusionProof: undefined } },
-    { ...e, verification: { ...e.verification, inclusionProof: { ...e.verification.inclusionProof, checkpoint: '' } } },
+    {
+      ...e,
+      verification: {
+        ...e.verification,
+        inclusionProof: { ...e.verification.inclusionProof, checkpoint: '' },
+      },
+    },
     { ...e, verification: { inclusionProof: e.verification.inclusionProof } },
   ];
   for (const v of variants) {
@@ -45,7 +61,9 @@ test('an answer without proof, checkpoint or SET is refused: "Rekor proof missin
     t.is(err?.code, 'REKOR_PROOF_MISSING');
     t.regex(err.message, /^Rekor proof missing/);
   }
-  const err = t.throws(() => tlogEntryFromRekor({ ...e, logID: 'nothex' }), { instanceOf: StellaError });
+  const err = t.throws(() => tlogEntryFromRekor({ ...e, logID: 'nothex' }), {
+    instanceOf: StellaError,
+  });
   t.is(err?.code, 'REKOR_REJECTED');
   t.throws(() => tlogEntryFromRekor({ a: e, b: e }), { instanceOf: StellaError });
 });

@@ -1,17 +1,30 @@
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
-import { buildInTotoStatement, IN_TOTO_STATEMENT_V01, IN_TOTO_STATEMENT_V1, matchSubject, parseInTotoStatement } from '../../src/bundle/intoto.js';
+import {
+  buildInTotoStatement,
+  IN_TOTO_STATEMENT_V01,
+  IN_TOTO_STATEMENT_V1,
+  matchSubject,
+  parseInTotoStatement,
+} from '../../src/bundle/intoto.js';
 import type { DigestName } from '../../src/util/digest.js';
 
 /** An artifact known by these digests (hex), for matchSubject. */
-const known = (d: Partial<Record<DigestName, string>>) => (n: DigestName): Uint8Array | undefined => (d[n] === undefined ? undefined : new Uint8Array(Buffer.from(d[n], 'hex')));
+const known =
+  (d: Partial<Record<DigestName, string>>) =>
+  (n: DigestName): Uint8Array | undefined =>
+    d[n] === undefined ? undefined : new Uint8Array(Buffer.from(d[n], 'hex'));
 import { parseBundle } from '../../src/bundle/parse.js';
 
 type Json = Record<string, any>;
-const fixtureText = readFileSync(new URL('../../../test/fixtures/bundle/intoto-statement-v1.json', import.meta.url), 'utf8');
+const fixtureText = readFileSync(
+  new URL('../../../test/fixtures/bundle/intoto-statement-v1.json', import.meta.url),
+  'utf8',
+);
 const load = (): Json => JSON.parse(fixtureText);
-const enc = (v: unknown): Uint8Array => new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
+const enc = (v: unknown): Uint8Array =>
+  new TextEncoder().encode(typeof v === 'string' ? v : JSON.stringify(v));
 const SHA = 'a'.repeat(64);
 
 function refused(t: ExecutionContext, doc: unknown, code: ErrorCode, pattern: RegExp): void {
@@ -30,10 +43,20 @@ test('parses a v1 statement and finds its subject digest', (t) => {
   const d = s.subject[0]!.digest.sha256!;
   const m = matchSubject(s, known({ sha256: d }));
   t.true(m.matched && m.subject.name === 'a.txt' && m.algorithm === 'sha256' && m.hex === d);
-  const upper = parseInTotoStatement(enc({ ...load(), subject: [{ name: 'a.txt', digest: { sha256: d.toUpperCase() } }] }));
+  const upper = parseInTotoStatement(
+    enc({ ...load(), subject: [{ name: 'a.txt', digest: { sha256: d.toUpperCase() } }] }),
+  );
   t.true(matchSubject(upper, known({ sha256: d })).matched, 'hex case in the statement is ignored');
-  t.deepEqual(matchSubject(s, known({ sha256: SHA })), { matched: false, compared: ['sha256'], unsupported: [] });
-  t.deepEqual(matchSubject(s, known({ sha512: d + d })), { matched: false, compared: [], unsupported: [] }, 'no subject lists sha512');
+  t.deepEqual(matchSubject(s, known({ sha256: SHA })), {
+    matched: false,
+    compared: ['sha256'],
+    unsupported: [],
+  });
+  t.deepEqual(
+    matchSubject(s, known({ sha512: d + d })),
+    { matched: false, compared: [], unsupported: [] },
+    'no subject lists sha512',
+  );
 });
 
 test('a subject matches when any digest it lists matches; unknown algorithms are skipped and reported', (t) => {
@@ -49,54 +72,127 @@ test('a subject matches when any digest it lists matches; unknown algorithms are
       ],
     }),
   );
-  const npm = matchSubject(s, known({ sha256: 'e'.repeat(64), sha384: 'f'.repeat(96), sha512: B512 }));
+  const npm = matchSubject(
+    s,
+    known({ sha256: 'e'.repeat(64), sha384: 'f'.repeat(96), sha512: B512 }),
+  );
   t.true(npm.matched && npm.subject.name === 'npm.tgz' && npm.algorithm === 'sha512');
   const both = matchSubject(s, known({ sha256: A256, sha384: '0'.repeat(96) }));
-  t.true(both.matched && both.subject.name === 'both' && both.algorithm === 'sha256', 'one matching digest of several is enough');
-  t.deepEqual(matchSubject(s, known({ sha256: 'e'.repeat(64), sha384: 'f'.repeat(96), sha512: 'f'.repeat(128) })), {
-    matched: false,
-    compared: ['sha256', 'sha384', 'sha512'],
-    unsupported: [{ name: 'git', algorithms: ['gitCommit'] }],
-  });
+  t.true(
+    both.matched && both.subject.name === 'both' && both.algorithm === 'sha256',
+    'one matching digest of several is enough',
+  );
+  t.deepEqual(
+    matchSubject(
+      s,
+      known({ sha256: 'e'.repeat(64), sha384: 'f'.repeat(96), sha512: 'f'.repeat(128) }),
+    ),
+    {
+      matched: false,
+      compared: ['sha256', 'sha384', 'sha512'],
+      unsupported: [{ name: 'git', algorithms: ['gitCommit'] }],
+    },
+  );
 });
 
 test('the DSSE payload of the bundle fixture is a statement', (t) => {
-  const b = parseBundle(readFileSync(new URL('../../../test/fixtures/bundle/v03-dsse.json', import.meta.url)));
+  const b = parseBundle(
+    readFileSync(new URL('../../../test/fixtures/bundle/v03-dsse.json', import.meta.url)),
+  );
   if (b.content.kind !== 'dsseEnvelope') return t.fail();
   t.is(parseInTotoStatement(b.content.payload).subject[0]!.name, 'a.txt');
 });
 
 test('v0.1 statements are accepted; other _type values are not', (t) => {
-  t.is(parseInTotoStatement(enc({ ...load(), _type: IN_TOTO_STATEMENT_V01 }))._type, IN_TOTO_STATEMENT_V01);
-  refused(t, { ...load(), _type: 'https://in-toto.io/Statement/v2' }, 'BUNDLE_UNSUPPORTED', /unsupported _type/);
+  t.is(
+    parseInTotoStatement(enc({ ...load(), _type: IN_TOTO_STATEMENT_V01 }))._type,
+    IN_TOTO_STATEMENT_V01,
+  );
+  refused(
+    t,
+    { ...load(), _type: 'https://in-toto.io/Statement/v2' },
+    'BUNDLE_UNSUPPORTED',
+    /unsupported _type/,
+  );
   refused(t, { ...load(), _type: undefined }, 'BUNDLE_UNSUPPORTED', /unsupported _type null/);
 });
 
 test('1024 subjects are accepted, 1025 refused', (t) => {
-  const many = (n: number) => ({ ...load(), subject: Array.from({ length: n }, (_, i) => ({ name: `f${i}`, digest: { sha256: SHA } })) });
+  const many = (n: number) => ({
+    ...load(),
+    subject: Array.from({ length: n }, (_, i) => ({ name: `f${i}`, digest: { sha256: SHA } })),
+  });
   t.is(parseInTotoStatement(enc(many(1024))).subject.length, 1024);
   refused(t, many(1025), 'BUNDLE_LIMIT_EXCEEDED', /1025 subjects exceeds the limit of 1024/);
 });
 
 test('32 digests per subject are accepted, 33 refused', (t) => {
-  const digests = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`alg${i}`, 'ff']));
-  t.is(Object.keys(parseInTotoStatement(enc({ ...load(), subject: [{ name: 'x', digest: digests(32) }] })).subject[0]!.digest).length, 32);
-  refused(t, { ...load(), subject: [{ name: 'x', digest: digests(33) }] }, 'BUNDLE_LIMIT_EXCEEDED', /subject\[0\]\.digest: 33 digests exceeds the limit of 32/);
+  const digests = (n: number) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`alg${i}`, 'ff']));
+  t.is(
+    Object.keys(
+      parseInTotoStatement(enc({ ...load(), subject: [{ name: 'x', digest: digests(32) }] }))
+        .subject[0]!.digest,
+    ).length,
+    32,
+  );
+  refused(
+    t,
+    { ...load(), subject: [{ name: 'x', digest: digests(33) }] },
+    'BUNDLE_LIMIT_EXCEEDED',
+    /subject\[0\]\.digest: 33 digests exceeds the limit of 32/,
+  );
 });
 
 test('malformed statements are refused', (t) => {
   refused(t, '{"_type":', 'BUNDLE_MALFORMED', /malformed JSON in in-toto statement/);
-  refused(t, fixtureText.replace('{', '{"predicateType":"x",'), 'BUNDLE_MALFORMED', /duplicate key "predicateType"/);
+  refused(
+    t,
+    fixtureText.replace('{', '{"predicateType":"x",'),
+    'BUNDLE_MALFORMED',
+    /duplicate key "predicateType"/,
+  );
   refused(t, [], 'BUNDLE_MALFORMED', /expected a JSON object/);
   refused(t, { ...load(), subject: [] }, 'BUNDLE_MALFORMED', /subject is empty/);
   refused(t, { ...load(), subject: {} }, 'BUNDLE_MALFORMED', /subject: expected an array/);
-  refused(t, { ...load(), subject: [{ name: 'x', digest: {} }] }, 'BUNDLE_MALFORMED', /subject\[0\]\.digest is empty/);
+  refused(
+    t,
+    { ...load(), subject: [{ name: 'x', digest: {} }] },
+    'BUNDLE_MALFORMED',
+    /subject\[0\]\.digest is empty/,
+  );
   // A digest that is not an object: an array's indexes must not pass for algorithm names.
-  for (const digest of [[SHA], SHA, null]) refused(t, { ...load(), subject: [{ name: 'x', digest }] }, 'BUNDLE_MALFORMED', /^in-toto statement: subject\[0\]\.digest: expected an object$/);
-  refused(t, { ...load(), subject: [{ name: 'x', digest: { sha256: 'abc' } }] }, 'BUNDLE_MALFORMED', /digest\.sha256: expected 64 hex characters/);
-  refused(t, { ...load(), subject: [{ name: 'x', digest: { sha256: 'g'.repeat(64) } }] }, 'BUNDLE_MALFORMED', /expected 64 hex characters/);
-  refused(t, { ...load(), subject: [{ name: 'x', digest: { sha256: 5 } }] }, 'BUNDLE_MALFORMED', /digest\.sha256: expected a non-empty string/);
-  refused(t, { ...load(), subject: [{ name: 7, digest: { sha256: SHA } }] }, 'BUNDLE_MALFORMED', /subject\[0\]\.name: expected a string/);
+  for (const digest of [[SHA], SHA, null])
+    refused(
+      t,
+      { ...load(), subject: [{ name: 'x', digest }] },
+      'BUNDLE_MALFORMED',
+      /^in-toto statement: subject\[0\]\.digest: expected an object$/,
+    );
+  refused(
+    t,
+    { ...load(), subject: [{ name: 'x', digest: { sha256: 'abc' } }] },
+    'BUNDLE_MALFORMED',
+    /digest\.sha256: expected 64 hex characters/,
+  );
+  refused(
+    t,
+    { ...load(), subject: [{ name: 'x', digest: { sha256: 'g'.repeat(64) } }] },
+    'BUNDLE_MALFORMED',
+    /expected 64 hex characters/,
+  );
+  refused(
+    t,
+    { ...load(), subject: [{ name: 'x', digest: { sha256: 5 } }] },
+    'BUNDLE_MALFORMED',
+    /digest\.sha256: expected a non-empty string/,
+  );
+  refused(
+    t,
+    { ...load(), subject: [{ name: 7, digest: { sha256: SHA } }] },
+    'BUNDLE_MALFORMED',
+    /subject\[0\]\.name: expected a string/,
+  );
   refused(t, { ...load(), predicateType: '' }, 'BUNDLE_MALFORMED', /predicateType missing/);
   refused(t, { ...load(), predicate: 'text' }, 'BUNDLE_MALFORMED', /predicate: expected an object/);
   const bad = new Uint8Array([...enc('{"_type":"'), 0xff, ...enc('"}')]);
@@ -105,20 +201,38 @@ test('malformed statements are refused', (t) => {
 });
 
 test('a "__proto__" digest name stays plain data', (t) => {
-  const s = parseInTotoStatement(enc('{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"__proto__":"ab"}}],"predicateType":"p"}'));
+  const s = parseInTotoStatement(
+    enc(
+      '{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"__proto__":"ab"}}],"predicateType":"p"}',
+    ),
+  );
   t.is(Object.getPrototypeOf(s.subject[0]!.digest), Object.prototype);
   t.deepEqual(Object.keys(s.subject[0]!.digest), ['__proto__']);
-  t.deepEqual(matchSubject(s, known({ sha256: SHA })), { matched: false, compared: [], unsupported: [{ name: 'x', algorithms: ['__proto__'] }] });
+  t.deepEqual(matchSubject(s, known({ sha256: SHA })), {
+    matched: false,
+    compared: [],
+    unsupported: [{ name: 'x', algorithms: ['__proto__'] }],
+  });
 });
 
 test('buildInTotoStatement produces a v1 payload that parses back to the same statement', (t) => {
   const subject = [{ name: 'pkg.tgz', digest: { sha256: SHA, sha512: 'b'.repeat(128) } }];
-  const { statement, payload } = buildInTotoStatement(subject, 'https://slsa.dev/provenance/v1', { a: 1 });
+  const { statement, payload } = buildInTotoStatement(subject, 'https://slsa.dev/provenance/v1', {
+    a: 1,
+  });
   t.deepEqual(parseInTotoStatement(payload), statement);
-  t.deepEqual(Object.keys(JSON.parse(new TextDecoder().decode(payload))), ['_type', 'subject', 'predicateType', 'predicate']);
+  t.deepEqual(Object.keys(JSON.parse(new TextDecoder().decode(payload))), [
+    '_type',
+    'subject',
+    'predicateType',
+    'predicate',
+  ]);
   t.is(statement._type, IN_TOTO_STATEMENT_V1);
   t.true(matchSubject(statement, known({ sha512: 'b'.repeat(128) })).matched);
   t.is(buildInTotoStatement(subject, 'p').statement.predicate, undefined);
-  const err = t.throws(() => buildInTotoStatement([{ name: 'x', digest: { sha256: 'nothex' } }], 'p'), { instanceOf: StellaError });
+  const err = t.throws(
+    () => buildInTotoStatement([{ name: 'x', digest: { sha256: 'nothex' } }], 'p'),
+    { instanceOf: StellaError },
+  );
   t.is(err?.code, 'BUNDLE_MALFORMED');
 });

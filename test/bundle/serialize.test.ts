@@ -3,15 +3,31 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { parseBundle } from '../../src/bundle/parse.js';
-import { BUNDLE_V03_MEDIA_TYPE, bundleToJson, serializeBundle } from '../../src/bundle/serialize.js';
+import {
+  BUNDLE_V03_MEDIA_TYPE,
+  bundleToJson,
+  serializeBundle,
+} from '../../src/bundle/serialize.js';
 import type { Bundle } from '../../src/bundle/model.js';
-import { CONFORMANCE_PARSE_FAILURES, conformanceCase, conformanceCaseNames, sharedTest } from '../helpers/shared.js';
+import {
+  CONFORMANCE_PARSE_FAILURES,
+  conformanceCase,
+  conformanceCaseNames,
+  sharedTest,
+} from '../helpers/shared.js';
 
 const require = createRequire(import.meta.url);
-const { bundleFromJSON, bundleToJSON } = require('@sigstore/bundle') as typeof import('@sigstore/bundle');
+const { bundleFromJSON, bundleToJSON } =
+  require('@sigstore/bundle') as typeof import('@sigstore/bundle');
 
-const fixture = (name: string): string => readFileSync(new URL(`../../../test/fixtures/bundle/${name}`, import.meta.url), 'utf8');
-const FIXTURES = ['v03-message-signature.json', 'v03-dsse.json', 'v01-chain.json', 'v02-public-key.json'];
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../../../test/fixtures/bundle/${name}`, import.meta.url), 'utf8');
+const FIXTURES = [
+  'v03-message-signature.json',
+  'v03-dsse.json',
+  'v01-chain.json',
+  'v02-public-key.json',
+];
 
 test('parse(serialize(b)) deep-equals b for every fixture', (t) => {
   for (const name of FIXTURES) {
@@ -44,9 +60,27 @@ test('field order follows sigstore-js (and the .proto)', (t) => {
   const b = parseBundle(fixture('v03-message-signature.json'));
   const json = bundleToJson(b) as any;
   t.deepEqual(Object.keys(json), ['mediaType', 'verificationMaterial', 'messageSignature']);
-  t.deepEqual(Object.keys(json.verificationMaterial), ['certificate', 'tlogEntries', 'timestampVerificationData']);
-  t.deepEqual(Object.keys(json.verificationMaterial.tlogEntries[0]), ['logIndex', 'logId', 'kindVersion', 'integratedTime', 'inclusionPromise', 'inclusionProof', 'canonicalizedBody']);
-  t.deepEqual(Object.keys(json.verificationMaterial.tlogEntries[0].inclusionProof), ['logIndex', 'rootHash', 'treeSize', 'hashes', 'checkpoint']);
+  t.deepEqual(Object.keys(json.verificationMaterial), [
+    'certificate',
+    'tlogEntries',
+    'timestampVerificationData',
+  ]);
+  t.deepEqual(Object.keys(json.verificationMaterial.tlogEntries[0]), [
+    'logIndex',
+    'logId',
+    'kindVersion',
+    'integratedTime',
+    'inclusionPromise',
+    'inclusionProof',
+    'canonicalizedBody',
+  ]);
+  t.deepEqual(Object.keys(json.verificationMaterial.tlogEntries[0].inclusionProof), [
+    'logIndex',
+    'rootHash',
+    'treeSize',
+    'hashes',
+    'checkpoint',
+  ]);
   t.deepEqual(Object.keys(json.messageSignature), ['messageDigest', 'signature']);
   // The same bytes sigstore-js writes for the same bundle.
   const text = fixture('v03-message-signature.json');
@@ -63,25 +97,31 @@ test('a new v0.3 bundle serializes to JSON that @sigstore/bundle accepts', (t) =
   }
 });
 
-sharedTest('shared conformance bundles: round trip, byte-identical to sigstore-js, accepted by bundleFromJSON', (t) => {
-  let v03 = 0;
-  for (const name of conformanceCaseNames()) {
-    // Refused at parse time (covered, with their codes, by parse.test.ts); only those.
-    if (name in CONFORMANCE_PARSE_FAILURES) continue;
-    const text = readFileSync(path.join(conformanceCase(name), 'bundle.sigstore.json'), 'utf8');
-    const b: Bundle = parseBundle(text);
-    const out = serializeBundle(b);
-    t.deepEqual(parseBundle(out), b, name);
-    const theirs = bundleToJSON(bundleFromJSON(JSON.parse(text))) as any;
-    // sigstore-js keeps an empty timestampVerificationData object; the typed model has no such state.
-    if (theirs.verificationMaterial.timestampVerificationData && !theirs.verificationMaterial.timestampVerificationData.rfc3161Timestamps) {
-      delete theirs.verificationMaterial.timestampVerificationData;
+sharedTest(
+  'shared conformance bundles: round trip, byte-identical to sigstore-js, accepted by bundleFromJSON',
+  (t) => {
+    let v03 = 0;
+    for (const name of conformanceCaseNames()) {
+      // Refused at parse time (covered, with their codes, by parse.test.ts); only those.
+      if (name in CONFORMANCE_PARSE_FAILURES) continue;
+      const text = readFileSync(path.join(conformanceCase(name), 'bundle.sigstore.json'), 'utf8');
+      const b: Bundle = parseBundle(text);
+      const out = serializeBundle(b);
+      t.deepEqual(parseBundle(out), b, name);
+      const theirs = bundleToJSON(bundleFromJSON(JSON.parse(text))) as any;
+      // sigstore-js keeps an empty timestampVerificationData object; the typed model has no such state.
+      if (
+        theirs.verificationMaterial.timestampVerificationData &&
+        !theirs.verificationMaterial.timestampVerificationData.rfc3161Timestamps
+      ) {
+        delete theirs.verificationMaterial.timestampVerificationData;
+      }
+      t.is(out, JSON.stringify(theirs), name);
+      if (b.version === '0.3') {
+        v03++;
+        t.notThrows(() => bundleFromJSON(JSON.parse(out)), name);
+      }
     }
-    t.is(out, JSON.stringify(theirs), name);
-    if (b.version === '0.3') {
-      v03++;
-      t.notThrows(() => bundleFromJSON(JSON.parse(out)), name);
-    }
-  }
-  t.true(v03 > 20);
-});
+    t.true(v03 > 20);
+  },
+);

@@ -14,13 +14,22 @@ import { PROJECT_ROOT } from '../helpers/paths.js';
 import { join } from 'node:path';
 
 const S = (f: string) => join(PROJECT_ROOT, 'samples', f);
-const IDENTITY = ['--certificate-identity', 'https://github.com/stella-samples/demo/.github/workflows/release.yml@refs/heads/main', '--certificate-oidc-issuer', 'https://oidc.stella.invalid'];
+const IDENTITY = [
+  '--certificate-identity',
+  'https://github.com/stella-samples/demo/.github/workflows/release.yml@refs/heads/main',
+  '--certificate-oidc-issuer',
+  'https://oidc.stella.invalid',
+];
 
 test('stella help, stella help attest verify, -h and --help all print help (exit 0)', async (t) => {
   const top = await runCli(['help']);
   t.is(top.code, 0, top.stderr);
   t.regex(top.stdout, /TOPICS[\s\S]*attest[\s\S]*sandbox[\s\S]*trust/);
-  for (const args of [['help', 'attest', 'verify'], ['attest', 'verify', '-h'], ['attest', 'verify', '--help']]) {
+  for (const args of [
+    ['help', 'attest', 'verify'],
+    ['attest', 'verify', '-h'],
+    ['attest', 'verify', '--help'],
+  ]) {
     const r = await runCli(args);
     t.is(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     t.regex(r.stdout, /USAGE\s+\$ stella attest verify \[ARTIFACT\]/, args.join(' '));
@@ -33,7 +42,7 @@ test('stella help, stella help attest verify, -h and --help all print help (exit
   t.regex(ac.stdout, /stella/);
 });
 
-test('topics trust keys and trust rotation have their own description, not a subcommand\'s', async (t) => {
+test("topics trust keys and trust rotation have their own description, not a subcommand's", async (t) => {
   const keys = await runCli(['trust', 'keys', '--help']);
   t.is(keys.code, 0, keys.stderr);
   t.regex(keys.stdout, /^Rotation keys: who may sign/);
@@ -44,20 +53,71 @@ test('topics trust keys and trust rotation have their own description, not a sub
 test('help paragraphs are not hard-wrapped by hand (oclif wraps them once)', async (t) => {
   for (const [id, cmd] of Object.entries(COMMANDS)) {
     const description = (cmd as { description?: string }).description ?? '';
-    t.false(/[^.:]\n[a-z]/.test(description), `${id}: its description has a line break inside a sentence`);
+    t.false(
+      /[^.:]\n[a-z]/.test(description),
+      `${id}: its description has a line break inside a sentence`,
+    );
   }
 });
 
 // Every command: an unknown flag and a repeated flag are usage errors in the same words,
 // exit 2, and with --json one object on stdout.
 const REPEATED: { args: string[]; flag: string }[] = [
-  { args: ['attest', 'verify', '--bundle', S('blob.sigstore.json'), '--bundle', S('blob.sigstore.json'), '--artifact', S('artifact.txt'), '--trusted-root', S('trusted_root.json'), ...IDENTITY], flag: 'bundle' },
-  { args: ['attest', 'verify', '--require-rekor', '--require-rekor', '--bundle', S('blob.sigstore.json'), '--artifact', S('artifact.txt'), ...IDENTITY], flag: 'require-rekor' },
-  { args: ['attest', 'sign', '--keyless', '--artifact', 'a', '--output', 'x', '--output', 'y'], flag: 'output' },
-  { args: ['attest', 'export-bundle', '--all', '--output', 'a.tar', '--output', 'b.tar'], flag: 'output' },
+  {
+    args: [
+      'attest',
+      'verify',
+      '--bundle',
+      S('blob.sigstore.json'),
+      '--bundle',
+      S('blob.sigstore.json'),
+      '--artifact',
+      S('artifact.txt'),
+      '--trusted-root',
+      S('trusted_root.json'),
+      ...IDENTITY,
+    ],
+    flag: 'bundle',
+  },
+  {
+    args: [
+      'attest',
+      'verify',
+      '--require-rekor',
+      '--require-rekor',
+      '--bundle',
+      S('blob.sigstore.json'),
+      '--artifact',
+      S('artifact.txt'),
+      ...IDENTITY,
+    ],
+    flag: 'require-rekor',
+  },
+  {
+    args: ['attest', 'sign', '--keyless', '--artifact', 'a', '--output', 'x', '--output', 'y'],
+    flag: 'output',
+  },
+  {
+    args: ['attest', 'export-bundle', '--all', '--output', 'a.tar', '--output', 'b.tar'],
+    flag: 'output',
+  },
   { args: ['trust', 'list', '--store', 'a', '--store', 'b'], flag: 'store' },
   { args: ['trust', 'import', 'x.pem', '--uri', 'https://a', '--uri', 'https://b'], flag: 'uri' },
-  { args: ['sandbox', 'token', '--data-dir', 'a', '--platform', 'github', '--platform', 'gitlab', '--repo', 'o/r'], flag: 'platform' },
+  {
+    args: [
+      'sandbox',
+      'token',
+      '--data-dir',
+      'a',
+      '--platform',
+      'github',
+      '--platform',
+      'gitlab',
+      '--repo',
+      'o/r',
+    ],
+    flag: 'platform',
+  },
 ];
 
 for (const r of REPEATED) {
@@ -65,7 +125,10 @@ for (const r of REPEATED) {
     const human = await runCli(r.args);
     t.is(human.code, 2, human.stdout + human.stderr);
     t.is(human.stdout, '');
-    t.is(human.stderr, `error: --${r.flag} was given twice: it takes one value, give it once\nSee more help with --help\n`);
+    t.is(
+      human.stderr,
+      `error: --${r.flag} was given twice: it takes one value, give it once\nSee more help with --help\n`,
+    );
     const json = await runCli([...r.args.filter((a) => a !== '--json'), '--json']);
     t.is(json.code, 2);
     const out = JSON.parse(json.stdout);
@@ -77,7 +140,18 @@ for (const r of REPEATED) {
 }
 
 test('a repeatable flag may be repeated: export-bundle --bundle twice', async (t) => {
-  const r = await runCli(['attest', 'export-bundle', '--all', '--bundle', S('blob.sigstore.json'), '--bundle', S('attestation.sigstore.json'), '--output', '/dev/null/x.tar', '--json']);
+  const r = await runCli([
+    'attest',
+    'export-bundle',
+    '--all',
+    '--bundle',
+    S('blob.sigstore.json'),
+    '--bundle',
+    S('attestation.sigstore.json'),
+    '--output',
+    '/dev/null/x.tar',
+    '--json',
+  ]);
   t.not(r.code, 2, r.stdout);
 });
 
@@ -95,18 +169,35 @@ test('unknown flags and missing values: the same wording on the fast verify path
   const missingOclif = await runCli(['trust', 'list', '--store']);
   t.is(missingOclif.stderr, 'error: --store needs a value\nSee more help with --help\n');
   // oclif's own checks (a value not among the options) in the same form.
-  const option = await runCli(['attest', 'sign', '--keyless', '--artifact', 'x', '--type', 'tarball', '--json']);
+  const option = await runCli([
+    'attest',
+    'sign',
+    '--keyless',
+    '--artifact',
+    'x',
+    '--type',
+    'tarball',
+    '--json',
+  ]);
   t.is(option.code, 2);
   const err = JSON.parse(option.stdout).error;
   t.is(err.code, 'USAGE_ERROR');
   t.regex(err.message, /tarball/);
   t.notRegex(err.message, /See more help|\u001b/);
   const extra = await runCli(['trust', 'show', '3', 'extra']);
-  t.is(extra.stderr, 'error: unexpected argument "extra": this command takes at most 1 (ID)\nSee more help with --help\n');
+  t.is(
+    extra.stderr,
+    'error: unexpected argument "extra": this command takes at most 1 (ID)\nSee more help with --help\n',
+  );
 });
 
 test('--json usage errors print one JSON object on stdout, on the fast path too', async (t) => {
-  for (const args of [['attest', 'verify', '--json'], ['attest', 'verify', '--json', '--nope'], ['trust', 'show', '--json', '--nope'], ['attest', 'verify', '--json', '--artifact', 'x', '--certificate-identity', '(']]) {
+  for (const args of [
+    ['attest', 'verify', '--json'],
+    ['attest', 'verify', '--json', '--nope'],
+    ['trust', 'show', '--json', '--nope'],
+    ['attest', 'verify', '--json', '--artifact', 'x', '--certificate-identity', '('],
+  ]) {
     const r = await runCli(args);
     t.is(r.code, 2, args.join(' '));
     const out = JSON.parse(r.stdout);
@@ -116,10 +207,28 @@ test('--json usage errors print one JSON object on stdout, on the fast path too'
 });
 
 test('attest verify takes the artifact as an argument (cosign verify-blob FILE), not twice', async (t) => {
-  const ok = await runCli(['attest', 'verify', S('artifact.txt'), '--bundle', S('blob.sigstore.json'), '--trusted-root', S('trusted_root.json'), ...IDENTITY]);
+  const ok = await runCli([
+    'attest',
+    'verify',
+    S('artifact.txt'),
+    '--bundle',
+    S('blob.sigstore.json'),
+    '--trusted-root',
+    S('trusted_root.json'),
+    ...IDENTITY,
+  ]);
   t.is(ok.code, 0, ok.stderr);
   t.regex(ok.stdout, /Verified OK/);
-  const twice = await runCli(['attest', 'verify', S('artifact.txt'), '--artifact', S('artifact.txt'), '--bundle', S('blob.sigstore.json'), ...IDENTITY]);
+  const twice = await runCli([
+    'attest',
+    'verify',
+    S('artifact.txt'),
+    '--artifact',
+    S('artifact.txt'),
+    '--bundle',
+    S('blob.sigstore.json'),
+    ...IDENTITY,
+  ]);
   t.is(twice.code, 2);
   t.regex(twice.stderr, /^error: the artifact was given twice/);
   const two = await runCli(['attest', 'verify', S('artifact.txt'), S('artifact.txt')]);
@@ -138,19 +247,49 @@ function usage(fn: () => unknown): string {
 }
 
 test('the reader: =, short flags, -, --, switches, repeatable flags', (t) => {
-  const shape = { flags: [{ name: 'output', char: 'o', takesValue: true }, { name: 'json', takesValue: false }, { name: 'bundle', takesValue: true, multiple: true }, { name: 'color', takesValue: false, allowNo: true }], args: ['artifact'] };
-  t.deepEqual(parseArgv(['--output=a', '--json', '-'], shape), { flags: { output: 'a', json: true }, positionals: ['-'] });
+  const shape = {
+    flags: [
+      { name: 'output', char: 'o', takesValue: true },
+      { name: 'json', takesValue: false },
+      { name: 'bundle', takesValue: true, multiple: true },
+      { name: 'color', takesValue: false, allowNo: true },
+    ],
+    args: ['artifact'],
+  };
+  t.deepEqual(parseArgv(['--output=a', '--json', '-'], shape), {
+    flags: { output: 'a', json: true },
+    positionals: ['-'],
+  });
   t.deepEqual(parseArgv(['-o', 'a'], shape).flags, { output: 'a' });
   t.deepEqual(parseArgv(['-oa'], shape).flags, { output: 'a' });
-  t.deepEqual(parseArgv(['--output', '-'], shape).flags, { output: '-' }, '- is a value (standard input)');
+  t.deepEqual(
+    parseArgv(['--output', '-'], shape).flags,
+    { output: '-' },
+    '- is a value (standard input)',
+  );
   t.deepEqual(parseArgv(['--bundle', 'a', '--bundle=b'], shape).flags, { bundle: ['a', 'b'] });
   t.deepEqual(parseArgv(['--no-color'], shape).flags, { color: false });
   t.deepEqual(parseArgv(['--', '--json'], shape), { flags: {}, positionals: ['--json'] });
-  t.is(usage(() => parseArgv(['-o', 'a', '--output', 'b'], shape)), '--output was given twice (as -o and --output): it takes one value, give it once');
-  t.is(usage(() => parseArgv(['--json=yes'], shape)), '--json is a switch and takes no value (got "--json=yes")');
-  t.is(usage(() => parseArgv(['--output', '--json'], shape)), '--output needs a value');
-  t.is(usage(() => parseArgv(['--color', '--no-color'], shape)), '--color was given twice (as --color and --no-color): it takes one value, give it once');
-  t.is(usage(() => parseArgv(['-x'], shape)), 'unknown flag -x');
+  t.is(
+    usage(() => parseArgv(['-o', 'a', '--output', 'b'], shape)),
+    '--output was given twice (as -o and --output): it takes one value, give it once',
+  );
+  t.is(
+    usage(() => parseArgv(['--json=yes'], shape)),
+    '--json is a switch and takes no value (got "--json=yes")',
+  );
+  t.is(
+    usage(() => parseArgv(['--output', '--json'], shape)),
+    '--output needs a value',
+  );
+  t.is(
+    usage(() => parseArgv(['--color', '--no-color'], shape)),
+    '--color was given twice (as --color and --no-color): it takes one value, give it once',
+  );
+  t.is(
+    usage(() => parseArgv(['-x'], shape)),
+    'unknown flag -x',
+  );
 });
 
 test("the verify flag table's repeatable flags stay repeatable through argvShapeOfSpecs (the fast path's shape)", async (t) => {
@@ -161,5 +300,7 @@ test("the verify flag table's repeatable flags stay repeatable through argvShape
   t.deepEqual(one.flags['artifact'], ['a.txt'], 'a repeatable flag is a list even when given once');
   const two = parseArgv(['--archive', 'x.tar', '--artifact', 'a', '--artifact', 'b'], shape);
   t.deepEqual(two.flags['artifact'], ['a', 'b']);
-  t.throws(() => parseArgv(['--bundle', 'a', '--bundle', 'b'], shape), { message: /--bundle was given twice/ });
+  t.throws(() => parseArgv(['--bundle', 'a', '--bundle', 'b'], shape), {
+    message: /--bundle was given twice/,
+  });
 });

@@ -25,7 +25,12 @@ const S = (f: string) => join(PROJECT_ROOT, 'samples', f);
 const ART = S('artifact.txt');
 const BUNDLE = S('blob.sigstore.json');
 const ROOT = S('trusted_root.json');
-const IDENTITY = ['--certificate-identity', 'https://github.com/stella-samples/demo/.github/workflows/release.yml@refs/heads/main', '--certificate-oidc-issuer', 'https://oidc.stella.invalid'];
+const IDENTITY = [
+  '--certificate-identity',
+  'https://github.com/stella-samples/demo/.github/workflows/release.yml@refs/heads/main',
+  '--certificate-oidc-issuer',
+  'https://oidc.stella.invalid',
+];
 
 const dir = mkdtempSync(join(tmpdir(), 'stella-inputs-'));
 const key = rotationKeyPair();
@@ -58,28 +63,247 @@ interface InputFlag {
 
 const verify = ['attest', 'verify', '--json'];
 const trustEnv = (label: string) => ({ STELLA_TRUST_STORE: join(dir, `${label}.db`) });
-const rotationCreate = (root: string, signWith: string, out: string, extra: string[] = []) =>
-  ['trust', 'rotation', 'create', '--root', root, '--version', '2', '--expires', '2030-01-01T00:00:00Z', '--sign-with', signWith, '--output', out, ...extra];
+const rotationCreate = (root: string, signWith: string, out: string, extra: string[] = []) => [
+  'trust',
+  'rotation',
+  'create',
+  '--root',
+  root,
+  '--version',
+  '2',
+  '--expires',
+  '2030-01-01T00:00:00Z',
+  '--sign-with',
+  signWith,
+  '--output',
+  out,
+  ...extra,
+];
 
 const FLAGS: InputFlag[] = [
-  { flag: 'attest verify --bundle', args: (f) => [...verify, '--artifact', ART, '--bundle', f, '--trusted-root', ROOT, ...IDENTITY], limit: BUNDLE_LIMITS.maxBytes, notRegular: 10, tooLarge: EXIT_CODES.BUNDLE_LIMIT_EXCEEDED },
-  { flag: 'attest verify --trusted-root', args: (f) => [...verify, '--artifact', ART, '--bundle', BUNDLE, '--trusted-root', f, ...IDENTITY], limit: TRUSTED_ROOT_LIMITS.maxBytes, notRegular: 10, tooLarge: EXIT_CODES.TRUSTED_ROOT_INVALID },
-  { flag: 'attest verify --key', args: (f) => [...verify, '--artifact', ART, '--bundle', S('managed-key.sigstore.json'), '--trusted-root', ROOT, '--key', f], limit: FILE_LIMITS.keyBytes, notRegular: 10, tooLarge: 10 },
+  {
+    flag: 'attest verify --bundle',
+    args: (f) => [...verify, '--artifact', ART, '--bundle', f, '--trusted-root', ROOT, ...IDENTITY],
+    limit: BUNDLE_LIMITS.maxBytes,
+    notRegular: 10,
+    tooLarge: EXIT_CODES.BUNDLE_LIMIT_EXCEEDED,
+  },
+  {
+    flag: 'attest verify --trusted-root',
+    args: (f) => [
+      ...verify,
+      '--artifact',
+      ART,
+      '--bundle',
+      BUNDLE,
+      '--trusted-root',
+      f,
+      ...IDENTITY,
+    ],
+    limit: TRUSTED_ROOT_LIMITS.maxBytes,
+    notRegular: 10,
+    tooLarge: EXIT_CODES.TRUSTED_ROOT_INVALID,
+  },
+  {
+    flag: 'attest verify --key',
+    args: (f) => [
+      ...verify,
+      '--artifact',
+      ART,
+      '--bundle',
+      S('managed-key.sigstore.json'),
+      '--trusted-root',
+      ROOT,
+      '--key',
+      f,
+    ],
+    limit: FILE_LIMITS.keyBytes,
+    notRegular: 10,
+    tooLarge: 10,
+  },
   // Streamed: the archive limit is STREAM_LIMITS' (1 TiB), still checked from fstat before anything is read.
-  { flag: 'attest verify --archive', args: (f) => [...verify, '--artifact', ART, '--archive', f, '--trusted-root', ROOT, ...IDENTITY], limit: STREAM_LIMITS.maxArchiveBytes, notRegular: 10, tooLarge: EXIT_CODES.ARCHIVE_LIMIT_EXCEEDED },
-  { flag: 'attest sign --predicate', args: (f, out) => ['attest', 'sign', '--keyless', '--artifact', ART, '--predicate', f, '--predicate-type', 'https://example.com/p/v1', '--identity-token', 'a.b.c', '--output', out, '--json'], limit: FILE_LIMITS.predicateBytes, notRegular: 10, tooLarge: 10 },
-  { flag: 'attest sign --config', args: (f, out) => ['attest', 'sign', '--keyless', '--artifact', ART, '--config', f, '--identity-token', 'a.b.c', '--output', out, '--json'], limit: FILE_LIMITS.configBytes, notRegular: EXIT_CODES.CONFIG_INVALID, tooLarge: EXIT_CODES.CONFIG_INVALID },
-  { flag: 'attest sign --signing-config', args: (f, out) => ['attest', 'sign', '--keyless', '--artifact', ART, '--signing-config', f, '--identity-token', 'a.b.c', '--output', out, '--json'], limit: SIGNING_CONFIG_LIMITS.maxBytes, notRegular: EXIT_CODES.CONFIG_INVALID, tooLarge: EXIT_CODES.CONFIG_INVALID },
-  { flag: 'attest sign --trusted-root', args: (f, out) => ['attest', 'sign', '--keyless', '--artifact', ART, '--trusted-root', f, '--identity-token', 'a.b.c', '--output', out, '--json'], limit: TRUSTED_ROOT_LIMITS.maxBytes, notRegular: 10, tooLarge: EXIT_CODES.TRUSTED_ROOT_INVALID },
-  { flag: 'attest export-bundle --bundle', args: (f, out) => ['attest', 'export-bundle', '--all', '--bundle', f, '--output', out, '--json'], limit: BUNDLE_LIMITS.maxBytes, notRegular: 10, tooLarge: EXIT_CODES.BUNDLE_LIMIT_EXCEEDED },
-  { flag: 'attest export-bundle --include-trusted-root', args: (f, out) => ['attest', 'export-bundle', '--all', '--bundle', BUNDLE, '--include-trusted-root', f, '--output', out, '--json'], limit: EXPORT_LIMITS.maxTrustedRootBytes, notRegular: 10, tooLarge: EXIT_CODES.TRUSTED_ROOT_INVALID },
-  { flag: 'trust import', args: (f) => ['trust', 'import', f, '--json'], limit: MAX_IMPORT_BYTES, notRegular: 10, tooLarge: EXIT_CODES.IMPORT_INVALID },
-  { flag: 'trust rotate', args: (f) => ['trust', 'rotate', f, '--json'], limit: ROTATION_LIMITS.maxArchiveBytes, notRegular: 10, tooLarge: EXIT_CODES.ARCHIVE_LIMIT_EXCEEDED },
-  { flag: 'trust init --rotation-keys', args: (f) => ['trust', 'init', '--rotation-keys', f, '--threshold', '1', '--json'], limit: FILE_LIMITS.keyBytes, notRegular: 10, tooLarge: 10 },
-  { flag: 'trust keys add', args: (f) => ['trust', 'keys', 'add', f, '--json'], limit: FILE_LIMITS.keyBytes, notRegular: 10, tooLarge: 10 },
-  { flag: 'trust rotation create --root', args: (f, out) => rotationCreate(f, signKey, out), limit: TRUSTED_ROOT_LIMITS.maxBytes, notRegular: 10, tooLarge: EXIT_CODES.TRUSTED_ROOT_INVALID },
-  { flag: 'trust rotation create --sign-with', args: (f, out) => rotationCreate(ROOT, f, out), limit: FILE_LIMITS.keyBytes, notRegular: 10, tooLarge: 10 },
-  { flag: 'trust rotation create --new-rotation-keys', args: (f, out) => rotationCreate(ROOT, signKey, out, ['--new-rotation-keys', f, '--new-threshold', '1']), limit: FILE_LIMITS.keyBytes, notRegular: 10, tooLarge: 10 },
+  {
+    flag: 'attest verify --archive',
+    args: (f) => [
+      ...verify,
+      '--artifact',
+      ART,
+      '--archive',
+      f,
+      '--trusted-root',
+      ROOT,
+      ...IDENTITY,
+    ],
+    limit: STREAM_LIMITS.maxArchiveBytes,
+    notRegular: 10,
+    tooLarge: EXIT_CODES.ARCHIVE_LIMIT_EXCEEDED,
+  },
+  {
+    flag: 'attest sign --predicate',
+    args: (f, out) => [
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      ART,
+      '--predicate',
+      f,
+      '--predicate-type',
+      'https://example.com/p/v1',
+      '--identity-token',
+      'a.b.c',
+      '--output',
+      out,
+      '--json',
+    ],
+    limit: FILE_LIMITS.predicateBytes,
+    notRegular: 10,
+    tooLarge: 10,
+  },
+  {
+    flag: 'attest sign --config',
+    args: (f, out) => [
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      ART,
+      '--config',
+      f,
+      '--identity-token',
+      'a.b.c',
+      '--output',
+      out,
+      '--json',
+    ],
+    limit: FILE_LIMITS.configBytes,
+    notRegular: EXIT_CODES.CONFIG_INVALID,
+    tooLarge: EXIT_CODES.CONFIG_INVALID,
+  },
+  {
+    flag: 'attest sign --signing-config',
+    args: (f, out) => [
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      ART,
+      '--signing-config',
+      f,
+      '--identity-token',
+      'a.b.c',
+      '--output',
+      out,
+      '--json',
+    ],
+    limit: SIGNING_CONFIG_LIMITS.maxBytes,
+    notRegular: EXIT_CODES.CONFIG_INVALID,
+    tooLarge: EXIT_CODES.CONFIG_INVALID,
+  },
+  {
+    flag: 'attest sign --trusted-root',
+    args: (f, out) => [
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      ART,
+      '--trusted-root',
+      f,
+      '--identity-token',
+      'a.b.c',
+      '--output',
+      out,
+      '--json',
+    ],
+    limit: TRUSTED_ROOT_LIMITS.maxBytes,
+    notRegular: 10,
+    tooLarge: EXIT_CODES.TRUSTED_ROOT_INVALID,
+  },
+  {
+    flag: 'attest export-bundle --bundle',
+    args: (f, out) => [
+      'attest',
+      'export-bundle',
+      '--all',
+      '--bundle',
+      f,
+      '--output',
+      out,
+      '--json',
+    ],
+    limit: BUNDLE_LIMITS.maxBytes,
+    notRegular: 10,
+    tooLarge: EXIT_CODES.BUNDLE_LIMIT_EXCEEDED,
+  },
+  {
+    flag: 'attest export-bundle --include-trusted-root',
+    args: (f, out) => [
+      'attest',
+      'export-bundle',
+      '--all',
+      '--bundle',
+      BUNDLE,
+      '--include-trusted-root',
+      f,
+      '--output',
+      out,
+      '--json',
+    ],
+    limit: EXPORT_LIMITS.maxTrustedRootBytes,
+    notRegular: 10,
+    tooLarge: EXIT_CODES.TRUSTED_ROOT_INVALID,
+  },
+  {
+    flag: 'trust import',
+    args: (f) => ['trust', 'import', f, '--json'],
+    limit: MAX_IMPORT_BYTES,
+    notRegular: 10,
+    tooLarge: EXIT_CODES.IMPORT_INVALID,
+  },
+  {
+    flag: 'trust rotate',
+    args: (f) => ['trust', 'rotate', f, '--json'],
+    limit: ROTATION_LIMITS.maxArchiveBytes,
+    notRegular: 10,
+    tooLarge: EXIT_CODES.ARCHIVE_LIMIT_EXCEEDED,
+  },
+  {
+    flag: 'trust init --rotation-keys',
+    args: (f) => ['trust', 'init', '--rotation-keys', f, '--threshold', '1', '--json'],
+    limit: FILE_LIMITS.keyBytes,
+    notRegular: 10,
+    tooLarge: 10,
+  },
+  {
+    flag: 'trust keys add',
+    args: (f) => ['trust', 'keys', 'add', f, '--json'],
+    limit: FILE_LIMITS.keyBytes,
+    notRegular: 10,
+    tooLarge: 10,
+  },
+  {
+    flag: 'trust rotation create --root',
+    args: (f, out) => rotationCreate(f, signKey, out),
+    limit: TRUSTED_ROOT_LIMITS.maxBytes,
+    notRegular: 10,
+    tooLarge: EXIT_CODES.TRUSTED_ROOT_INVALID,
+  },
+  {
+    flag: 'trust rotation create --sign-with',
+    args: (f, out) => rotationCreate(ROOT, f, out),
+    limit: FILE_LIMITS.keyBytes,
+    notRegular: 10,
+    tooLarge: 10,
+  },
+  {
+    flag: 'trust rotation create --new-rotation-keys',
+    args: (f, out) =>
+      rotationCreate(ROOT, signKey, out, ['--new-rotation-keys', f, '--new-threshold', '1']),
+    limit: FILE_LIMITS.keyBytes,
+    notRegular: 10,
+    tooLarge: 10,
+  },
 ];
 
 const SPECIAL: { name: string; path: () => string; message: RegExp }[] = [
@@ -110,16 +334,36 @@ for (const [i, f] of FLAGS.entries()) {
     const big = sparse(f.limit + 1);
     const r = await runCli(f.args(big, join(dir, `out-${i}-big`)), { env, timeoutMs: 120_000 });
     t.is(r.code, f.tooLarge, r.stdout + r.stderr);
-    t.regex(errorText(r), new RegExp(`larger than the ${f.limit}-byte limit \\(${f.limit + 1} bytes\\)`));
+    t.regex(
+      errorText(r),
+      new RegExp(`larger than the ${f.limit}-byte limit \\(${f.limit + 1} bytes\\)`),
+    );
   });
 }
 
 test('H54 --artifact (verify and sign): never a device, FIFO or directory; any size is hashed, not refused', async (t) => {
   for (const s of SPECIAL) {
-    const v = await runCli([...verify, '--artifact', s.path(), '--bundle', BUNDLE, '--trusted-root', ROOT, ...IDENTITY], { timeoutMs: 120_000 });
+    const v = await runCli(
+      [...verify, '--artifact', s.path(), '--bundle', BUNDLE, '--trusted-root', ROOT, ...IDENTITY],
+      { timeoutMs: 120_000 },
+    );
     t.is(v.code, 10, v.stdout + v.stderr);
     t.regex(errorText(v), s.message);
-    const sign = await runCli(['attest', 'sign', '--keyless', '--artifact', s.path(), '--identity-token', 'a.b.c', '--output', join(dir, 'sig.json'), '--json'], { timeoutMs: 120_000 });
+    const sign = await runCli(
+      [
+        'attest',
+        'sign',
+        '--keyless',
+        '--artifact',
+        s.path(),
+        '--identity-token',
+        'a.b.c',
+        '--output',
+        join(dir, 'sig.json'),
+        '--json',
+      ],
+      { timeoutMs: 120_000 },
+    );
     t.is(sign.code, 10, sign.stdout + sign.stderr);
     t.regex(errorText(sign), s.message);
   }
@@ -127,7 +371,10 @@ test('H54 --artifact (verify and sign): never a device, FIFO or directory; any s
   // about its digest (not the bundle's artifact: the first check comparing digests is the
   // tlog body's), not about its size.
   const huge = sparse(100 * 1024 * 1024);
-  const v = await runCli([...verify, '--artifact', huge, '--bundle', BUNDLE, '--trusted-root', ROOT, ...IDENTITY], { timeoutMs: 60_000 });
+  const v = await runCli(
+    [...verify, '--artifact', huge, '--bundle', BUNDLE, '--trusted-root', ROOT, ...IDENTITY],
+    { timeoutMs: 60_000 },
+  );
   t.is(v.code, EXIT_CODES.TLOG_BODY_MISMATCH, v.stdout + v.stderr);
   t.regex(errorText(v), /tlog entry digest does not match the artifact digest/);
 });

@@ -4,7 +4,16 @@
  * never written through; a failed write leaves neither the output nor a temporary behind.
  */
 import test from 'ava';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -21,19 +30,46 @@ interface Writer {
 }
 
 const WRITERS: Writer[] = [
-  { name: 'attest export-bundle --output', args: (out) => ['attest', 'export-bundle', '--all', '--bundle', S('blob.sigstore.json'), '--output', out] },
+  {
+    name: 'attest export-bundle --output',
+    args: (out) => [
+      'attest',
+      'export-bundle',
+      '--all',
+      '--bundle',
+      S('blob.sigstore.json'),
+      '--output',
+      out,
+    ],
+  },
   {
     name: 'trust export --output',
     args: (out) => ['trust', 'export', '--output', out],
     env: (dir) => ({ STELLA_TRUST_STORE: join(dir, 'trust.db') }),
     before: async (dir) => {
-      const r = await runCli(['trust', 'init', '--with', 'public-good'], { env: { STELLA_TRUST_STORE: join(dir, 'trust.db') } });
+      const r = await runCli(['trust', 'init', '--with', 'public-good'], {
+        env: { STELLA_TRUST_STORE: join(dir, 'trust.db') },
+      });
       if (r.code !== 0) throw new Error(r.stderr);
     },
   },
   {
     name: 'trust rotation create --output',
-    args: (out, dir) => ['trust', 'rotation', 'create', '--root', S('trusted_root.json'), '--version', '2', '--expires', '2030-01-01T00:00:00Z', '--sign-with', join(dir, 'k.pem'), '--output', out],
+    args: (out, dir) => [
+      'trust',
+      'rotation',
+      'create',
+      '--root',
+      S('trusted_root.json'),
+      '--version',
+      '2',
+      '--expires',
+      '2030-01-01T00:00:00Z',
+      '--sign-with',
+      join(dir, 'k.pem'),
+      '--output',
+      out,
+    ],
     before: async (dir) => writeFileSync(join(dir, 'k.pem'), rotationKeyPair().privatePem),
   },
 ];

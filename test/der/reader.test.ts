@@ -19,7 +19,12 @@ import { derNulls, wrapDer } from '../helpers/der-bomb.js';
 
 const h = fromHex;
 
-function refuses(t: import('ava').ExecutionContext, input: Uint8Array, pattern: RegExp, code: ErrorCode = 'CERTIFICATE_MALFORMED'): void {
+function refuses(
+  t: import('ava').ExecutionContext,
+  input: Uint8Array,
+  pattern: RegExp,
+  code: ErrorCode = 'CERTIFICATE_MALFORMED',
+): void {
   const e = t.throws(() => parseDer(input), { instanceOf: StellaError });
   t.is(e?.code, code);
   t.regex(e?.message ?? '', pattern);
@@ -39,18 +44,27 @@ test('parses a nested structure with offsets and views', (t) => {
   t.is(inner.der.buffer, buf.buffer, 'nodes are views, not copies');
 });
 
-test('refuses indefinite lengths', (t) => refuses(t, h('3080020101' + '0000'), /indefinite length/));
-test('refuses non-minimal long-form lengths', (t) => refuses(t, h('308103020101'), /non-minimal length/));
-test('refuses long-form lengths with a leading zero', (t) => refuses(t, h('30820003020101'), /non-minimal length/));
+test('refuses indefinite lengths', (t) =>
+  refuses(t, h('3080020101' + '0000'), /indefinite length/));
+test('refuses non-minimal long-form lengths', (t) =>
+  refuses(t, h('308103020101'), /non-minimal length/));
+test('refuses long-form lengths with a leading zero', (t) =>
+  refuses(t, h('30820003020101'), /non-minimal length/));
 test('refuses lengths past the end', (t) => refuses(t, h('3005020101'), /runs past the end/));
-test('refuses trailing bytes after the top element', (t) => refuses(t, h('300302010100'), /trailing byte/));
-test('refuses inner elements that overrun their parent', (t) => refuses(t, h('30030202010100'), /runs past the end|truncated/));
+test('refuses trailing bytes after the top element', (t) =>
+  refuses(t, h('300302010100'), /trailing byte/));
+test('refuses inner elements that overrun their parent', (t) =>
+  refuses(t, h('30030202010100'), /runs past the end|truncated/));
 test('refuses empty input', (t) => refuses(t, new Uint8Array(0), /empty input/));
-test('refuses high-tag-number form for small tag numbers', (t) => refuses(t, h('1f0500'), /high tag number form used for tag 5/));
-test('refuses non-minimal high tag numbers', (t) => refuses(t, h('9f802100'), /non-minimal high tag number/));
-test('refuses constructed encodings of primitive universal types', (t) => refuses(t, h('2203020101'), /constructed encoding/));
+test('refuses high-tag-number form for small tag numbers', (t) =>
+  refuses(t, h('1f0500'), /high tag number form used for tag 5/));
+test('refuses non-minimal high tag numbers', (t) =>
+  refuses(t, h('9f802100'), /non-minimal high tag number/));
+test('refuses constructed encodings of primitive universal types', (t) =>
+  refuses(t, h('2203020101'), /constructed encoding/));
 test('refuses a primitive SEQUENCE', (t) => refuses(t, h('1000'), /must be constructed/));
-test('refuses lengths of more than four octets', (t) => refuses(t, h('3085000000000100'), /too large/));
+test('refuses lengths of more than four octets', (t) =>
+  refuses(t, h('3085000000000100'), /too large/));
 
 test('accepts a proper high tag number', (t) => {
   const n = parseDer(h('9f2100'));
@@ -119,13 +133,19 @@ test('H55 the expected tag is checked on the identifier octet before anything in
   t.is(e?.code, 'CERTIFICATE_MALFORMED');
   t.regex(e?.message ?? '', /expected SEQUENCE, found identifier octet 0x31 \(at offset 0\)/);
   const holder = parseDer(wrap(0x30, wrap(0x04, wrap(0x31, nulls(10)))));
-  const n = t.throws(() => parseNested(holder.children[0]!, 'extension', Tag.SEQUENCE), { instanceOf: StellaError });
+  const n = t.throws(() => parseNested(holder.children[0]!, 'extension', Tag.SEQUENCE), {
+    instanceOf: StellaError,
+  });
   t.regex(n?.message ?? '', /^extension: expected SEQUENCE, found identifier octet 0x31/);
   t.is(parseNested(holder.children[0]!, 'extension', Tag.SET).children.length, 10);
 });
 
 test('error code, check and subject can be chosen by the caller', (t) => {
-  const e = t.throws(() => parseDer(h('3080'), { code: 'TIMESTAMP_INVALID', check: 'verified-times', what: 'token' }), { instanceOf: StellaError });
+  const e = t.throws(
+    () =>
+      parseDer(h('3080'), { code: 'TIMESTAMP_INVALID', check: 'verified-times', what: 'token' }),
+    { instanceOf: StellaError },
+  );
   t.is(e?.code, 'TIMESTAMP_INVALID');
   t.is(e?.check, 'verified-times');
   t.regex(e?.message ?? '', /^token: indefinite length/);
@@ -148,11 +168,14 @@ test('readOid: dotted form and strictness', (t) => {
   t.is(readOid(parseDer(h('060a2b0601040183bf300101'))), '1.3.6.1.4.1.57264.1.1');
   t.is(readOid(parseDer(h('0603883703'))), '2.999.3');
   t.throws(() => readOid(parseDer(h('06022a80'))), { message: /truncated OBJECT IDENTIFIER/ });
-  t.throws(() => readOid(parseDer(h('06032a8001'))), { message: /non-minimal OBJECT IDENTIFIER arc/ });
+  t.throws(() => readOid(parseDer(h('06032a8001'))), {
+    message: /non-minimal OBJECT IDENTIFIER arc/,
+  });
   t.throws(() => readOid(parseDer(h('0600'))), { message: /empty OBJECT IDENTIFIER/ });
 });
 
-const time = (tag: number, s: string): Uint8Array => Uint8Array.of(tag, s.length, ...utf8.encode(s));
+const time = (tag: number, s: string): Uint8Array =>
+  Uint8Array.of(tag, s.length, ...utf8.encode(s));
 
 test('readTime: UTCTime and GeneralizedTime', (t) => {
   t.is(readTime(parseDer(time(23, '250101120000Z'))), Date.UTC(2025, 0, 1, 12));
@@ -165,18 +188,39 @@ test('readTime: fractional seconds only where allowed, without trailing zeros', 
   const n = parseDer(time(24, '20250806190351.25Z'));
   t.throws(() => readTime(n), { message: /fractional seconds/ });
   t.is(readTime(n, { allowFraction: true }), Date.UTC(2025, 7, 6, 19, 3, 51, 250));
-  t.throws(() => readTime(parseDer(time(24, '20250806190351.250Z')), { allowFraction: true }), { message: /trailing zeros/ });
-  t.throws(() => readTime(parseDer(time(24, '20250806190351.Z')), { allowFraction: true }), { message: /empty fraction/ });
+  t.throws(() => readTime(parseDer(time(24, '20250806190351.250Z')), { allowFraction: true }), {
+    message: /trailing zeros/,
+  });
+  t.throws(() => readTime(parseDer(time(24, '20250806190351.Z')), { allowFraction: true }), {
+    message: /empty fraction/,
+  });
 });
 
 test('readPreciseTime keeps every fraction digit below the millisecond (checklist H58)', (t) => {
   const at = Date.UTC(2025, 7, 6, 19, 3, 51);
-  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.0001Z')), { allowFraction: true }), { ms: at, subMs: '1' });
-  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.123456789123Z')), { allowFraction: true }), { ms: at + 123, subMs: '456789123' });
-  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.1000001Z')), { allowFraction: true }), { ms: at + 100, subMs: '0001' }, 'zeros inside the fraction are kept');
-  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.5Z')), { allowFraction: true }), { ms: at + 500, subMs: '' });
+  t.deepEqual(
+    readPreciseTime(parseDer(time(24, '20250806190351.0001Z')), { allowFraction: true }),
+    { ms: at, subMs: '1' },
+  );
+  t.deepEqual(
+    readPreciseTime(parseDer(time(24, '20250806190351.123456789123Z')), { allowFraction: true }),
+    { ms: at + 123, subMs: '456789123' },
+  );
+  t.deepEqual(
+    readPreciseTime(parseDer(time(24, '20250806190351.1000001Z')), { allowFraction: true }),
+    { ms: at + 100, subMs: '0001' },
+    'zeros inside the fraction are kept',
+  );
+  t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351.5Z')), { allowFraction: true }), {
+    ms: at + 500,
+    subMs: '',
+  });
   t.deepEqual(readPreciseTime(parseDer(time(24, '20250806190351Z'))), { ms: at, subMs: '' });
-  t.is(readTime(parseDer(time(24, '20250806190351.0009Z')), { allowFraction: true }), at, 'readTime rounds down to the millisecond');
+  t.is(
+    readTime(parseDer(time(24, '20250806190351.0009Z')), { allowFraction: true }),
+    at,
+    'readTime rounds down to the millisecond',
+  );
 });
 
 test('readTime: strict formats', (t) => {
@@ -200,7 +244,9 @@ test('readTime: strict formats', (t) => {
 test('readString: per-type character sets', (t) => {
   t.is(readString(parseDer(time(Tag.PRINTABLE_STRING, 'sigstore.dev'))), 'sigstore.dev');
   t.is(readString(parseDer(Uint8Array.of(12, 3, 0xe2, 0x82, 0xac))), '€');
-  t.throws(() => readString(parseDer(time(Tag.PRINTABLE_STRING, 'a@b'))), { message: /PrintableString/ });
+  t.throws(() => readString(parseDer(time(Tag.PRINTABLE_STRING, 'a@b'))), {
+    message: /PrintableString/,
+  });
   t.throws(() => readString(parseDer(Uint8Array.of(22, 1, 0x80))), { message: /IA5String/ });
   t.throws(() => readString(parseDer(Uint8Array.of(12, 1, 0xff))), { message: /not valid UTF-8/ });
   t.throws(() => readString(parseDer(h('0500'))), { message: /expected a string/ });
@@ -218,7 +264,9 @@ test('readBitString: unused bits', (t) => {
   t.deepEqual([...b.bytes], [0x80]);
   t.throws(() => readBitString(parseDer(h('03020881'))), { message: /above 7/ });
   t.throws(() => readBitString(parseDer(h('03020781'))), { message: /unused bits are not zero/ });
-  t.throws(() => readBitString(parseDer(h('030101'))), { message: /empty BIT STRING with unused bits/ });
+  t.throws(() => readBitString(parseDer(h('030101'))), {
+    message: /empty BIT STRING with unused bits/,
+  });
   t.throws(() => readBitString(parseDer(h('0300'))), { message: /without unused-bits octet/ });
 });
 

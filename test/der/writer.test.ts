@@ -1,20 +1,68 @@
 import test from 'ava';
-import { parseDer, readBitString, readInteger, readOid, readPreciseTime, readString, readTime, Tag } from '../../src/der/reader.js';
-import { bitString, bool, explicit, generalizedTime, ia5String, implicit, int, namedBitString, octetString, oid, seq, setOf, utcTime, utf8String, x509Time } from '../../src/der/writer.js';
+import {
+  parseDer,
+  readBitString,
+  readInteger,
+  readOid,
+  readPreciseTime,
+  readString,
+  readTime,
+  Tag,
+} from '../../src/der/reader.js';
+import {
+  bitString,
+  bool,
+  explicit,
+  generalizedTime,
+  ia5String,
+  implicit,
+  int,
+  namedBitString,
+  octetString,
+  oid,
+  seq,
+  setOf,
+  utcTime,
+  utf8String,
+  x509Time,
+} from '../../src/der/writer.js';
 import { toHex } from '../../src/util/encoding.js';
 
-test('int: minimal two\'s complement, round trips through the strict reader', (t) => {
-  for (const v of [0n, 1n, 127n, 128n, 255n, 256n, -1n, -128n, -129n, -256n, 2n ** 64n + 3n, -(2n ** 70n)]) {
+test("int: minimal two's complement, round trips through the strict reader", (t) => {
+  for (const v of [
+    0n,
+    1n,
+    127n,
+    128n,
+    255n,
+    256n,
+    -1n,
+    -128n,
+    -129n,
+    -256n,
+    2n ** 64n + 3n,
+    -(2n ** 70n),
+  ]) {
     t.is(readInteger(parseDer(int(v))), v, String(v));
   }
   t.is(toHex(int(128)), '02020080');
-  t.is(toHex(int(Uint8Array.of(0, 0, 0x80))), '02020080', 'unsigned bytes: leading zeros stripped, sign octet added');
+  t.is(
+    toHex(int(Uint8Array.of(0, 0, 0x80))),
+    '02020080',
+    'unsigned bytes: leading zeros stripped, sign octet added',
+  );
   t.is(toHex(int(Uint8Array.of(0, 0))), '020100');
   t.throws(() => int(2 ** 60));
 });
 
 test('oid: encodes and round trips', (t) => {
-  for (const o of ['1.2.840.113549.1.1.11', '1.3.6.1.4.1.57264.1.8', '2.5.29.19', '2.999.3', '1.3.6.1.4.1.11129.2.4.2']) {
+  for (const o of [
+    '1.2.840.113549.1.1.11',
+    '1.3.6.1.4.1.57264.1.8',
+    '2.5.29.19',
+    '2.999.3',
+    '1.3.6.1.4.1.11129.2.4.2',
+  ]) {
     t.is(readOid(parseDer(oid(o))), o);
   }
   t.throws(() => oid('1'));
@@ -46,8 +94,16 @@ test('generalizedTime writes every fraction digit of a PreciseTime, DER-minimal 
   t.is(text(generalizedTime({ ms: at, subMs: '1' })), '20250101120000.0001Z');
   t.is(text(generalizedTime({ ms: at + 120, subMs: '' })), '20250101120000.12Z');
   t.is(text(generalizedTime({ ms: at, subMs: '' })), '20250101120000Z');
-  t.is(text(generalizedTime(at + 999)), '20250101120000Z', 'a number is whole seconds, as certificates need');
-  for (const p of [{ ms: at, subMs: '1' }, { ms: at + 7, subMs: '000321' }, { ms: at + 999, subMs: '999999999' }]) {
+  t.is(
+    text(generalizedTime(at + 999)),
+    '20250101120000Z',
+    'a number is whole seconds, as certificates need',
+  );
+  for (const p of [
+    { ms: at, subMs: '1' },
+    { ms: at + 7, subMs: '000321' },
+    { ms: at + 999, subMs: '999999999' },
+  ]) {
     t.deepEqual(readPreciseTime(parseDer(generalizedTime(p)), { allowFraction: true }), p);
   }
   t.throws(() => generalizedTime({ ms: at, subMs: '1e' }), { instanceOf: RangeError });
@@ -55,7 +111,10 @@ test('generalizedTime writes every fraction digit of a PreciseTime, DER-minimal 
 
 test('setOf sorts elements by their encoding', (t) => {
   const s = parseDer(setOf(int(300), int(1), int(2)));
-  t.deepEqual(s.children.map((c) => readInteger(c)), [1n, 2n, 300n]);
+  t.deepEqual(
+    s.children.map((c) => readInteger(c)),
+    [1n, 2n, 300n],
+  );
 });
 
 test('strings, booleans and bit strings', (t) => {

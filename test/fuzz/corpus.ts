@@ -19,7 +19,11 @@ import type { Bundle } from '../../src/bundle/model.js';
 import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1 } from '../../src/bundle/intoto.js';
 import { parseTrustedRoot, serializeTrustedRoot } from '../../src/trust/trusted-root.js';
 import type { TransparencyLogInstance, TrustMaterial } from '../../src/model/trust-material.js';
-import { buildPolicy, type PolicyOptions, type VerificationPolicy } from '../../src/verify/policy.js';
+import {
+  buildPolicy,
+  type PolicyOptions,
+  type VerificationPolicy,
+} from '../../src/verify/policy.js';
 import { parseDigestReference, type Artifact } from '../../src/verify/artifact.js';
 import { sha256 } from '../../src/crypto.js';
 import { toHex, utf8 } from '../../src/util/encoding.js';
@@ -28,8 +32,23 @@ import type { AuthorityKey, SandboxAuthority } from '../../src/sandbox/authority
 import { buildExportArchive } from '../../src/archive/export.js';
 import { CONFORMANCE_DIR, sharedMissingReason } from '../helpers/paths.js';
 import { SAMPLES } from '../helpers/samples.js';
-import { githubIdentity, ISSUER_URL, signBlob, signDsse, testAuthority, testTsa, type TestTsa } from '../helpers/authority-bundles.js';
-import { craftLeaf, tsaTimedBundle, V01, V02, withoutSetTimedByTsa, withTsaTime } from '../helpers/crafted-bundles.js';
+import {
+  githubIdentity,
+  ISSUER_URL,
+  signBlob,
+  signDsse,
+  testAuthority,
+  testTsa,
+  type TestTsa,
+} from '../helpers/authority-bundles.js';
+import {
+  craftLeaf,
+  tsaTimedBundle,
+  V01,
+  V02,
+  withoutSetTimedByTsa,
+  withTsaTime,
+} from '../helpers/crafted-bundles.js';
 
 /** The verifier's clock for every seed: after every signing time in the corpus. Fixed, so runs repeat. */
 export const FUZZ_NOW = Date.UTC(2027, 0, 1);
@@ -70,8 +89,18 @@ export interface BundleSeed {
   resign: Resigner | undefined;
 }
 
-function policyFor(o: { identity?: string | undefined; issuer?: string | undefined; keyPem?: string | undefined }): VerificationPolicy {
-  const opts: PolicyOptions = o.keyPem ? { publicKeyPem: o.keyPem, now: FUZZ_NOW } : { certificateIdentity: escapeRe(o.identity!), certificateOidcIssuer: o.issuer!, now: FUZZ_NOW };
+function policyFor(o: {
+  identity?: string | undefined;
+  issuer?: string | undefined;
+  keyPem?: string | undefined;
+}): VerificationPolicy {
+  const opts: PolicyOptions = o.keyPem
+    ? { publicKeyPem: o.keyPem, now: FUZZ_NOW }
+    : {
+        certificateIdentity: escapeRe(o.identity!),
+        certificateOidcIssuer: o.issuer!,
+        now: FUZZ_NOW,
+      };
   return buildPolicy(opts);
 }
 
@@ -81,8 +110,21 @@ function text(b: Bundle): string {
 
 function relabel(b: Bundle, mediaType: string, version: '0.1' | '0.2'): Bundle {
   const m = b.verificationMaterial.content;
-  const certificates = m.kind === 'certificate' ? [m.certificate] : m.kind === 'x509CertificateChain' ? m.certificates : [];
-  return { ...b, mediaType, version, verificationMaterial: { ...b.verificationMaterial, content: { kind: 'x509CertificateChain', certificates } } };
+  const certificates =
+    m.kind === 'certificate'
+      ? [m.certificate]
+      : m.kind === 'x509CertificateChain'
+        ? m.certificates
+        : [];
+  return {
+    ...b,
+    mediaType,
+    version,
+    verificationMaterial: {
+      ...b.verificationMaterial,
+      content: { kind: 'x509CertificateChain', certificates },
+    },
+  };
 }
 
 export const FUZZ_ARTIFACT = utf8.encode('stella fuzz artifact: the bytes a release job signed\n');
@@ -117,7 +159,10 @@ function inProcessSeeds(): BundleSeed[] {
     artifact: FUZZ_ARTIFACT,
   };
   const blob = signBlob(a, FUZZ_ARTIFACT, { repo: 'org/repo', now: SIGNED_AT });
-  const dsse = signDsse(a, inTotoStatement(FUZZ_ARTIFACT), IN_TOTO_PAYLOAD_TYPE, { repo: 'org/repo', now: SIGNED_AT + 60_000 });
+  const dsse = signDsse(a, inTotoStatement(FUZZ_ARTIFACT), IN_TOTO_PAYLOAD_TYPE, {
+    repo: 'org/repo',
+    now: SIGNED_AT + 60_000,
+  });
   const leaf = craftLeaf(a, { label: 'fuzz', notBefore: SIGNED_AT + 120_000 });
   const bundles: [string, Bundle][] = [
     ['blob', blob.bundle],
@@ -158,7 +203,10 @@ interface SampleEntry {
 
 function sampleSeeds(): BundleSeed[] {
   const dir = SAMPLES;
-  const manifest = JSON.parse(readFileSync(path.join(dir, 'samples.json'), 'utf8')) as { trustedRoot: string; bundles: SampleEntry[] };
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'samples.json'), 'utf8')) as {
+    trustedRoot: string;
+    bundles: SampleEntry[];
+  };
   const trustedRootJson = readFileSync(path.join(dir, manifest.trustedRoot), 'utf8');
   const trust = parseTrustedRoot(trustedRootJson);
   return manifest.bundles.map((s) => {
@@ -168,7 +216,9 @@ function sampleSeeds(): BundleSeed[] {
       name: `samples/${s.name}`,
       origin: 'samples',
       text: readFileSync(path.join(dir, s.bundle), 'utf8'),
-      artifact: s.artifactDigest ? parseDigestReference(s.artifactDigest) : { kind: 'bytes', data: bytes },
+      artifact: s.artifactDigest
+        ? parseDigestReference(s.artifactDigest)
+        : { kind: 'bytes', data: bytes },
       artifactBytes: bytes,
       trust,
       trustedRootJson,
@@ -182,7 +232,8 @@ function sampleSeeds(): BundleSeed[] {
   });
 }
 
-const CONFORMANCE_IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const CONFORMANCE_IDENTITY =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const CONFORMANCE_ISSUER = 'https://token.actions.githubusercontent.com';
 
 /** The conformance cases (see ../shared/conformance/README.md for the layout). Empty when ../shared is absent. */
@@ -192,10 +243,14 @@ function conformanceSeeds(): BundleSeed[] {
   const out: BundleSeed[] = [];
   for (const name of readdirSync(casesDir).sort()) {
     const dir = path.join(casesDir, name);
-    const file = (f: string): string | undefined => (existsSync(path.join(dir, f)) ? path.join(dir, f) : undefined);
+    const file = (f: string): string | undefined =>
+      existsSync(path.join(dir, f)) ? path.join(dir, f) : undefined;
     const bundleFile = file('bundle.sigstore.json');
     if (!bundleFile) continue;
-    const trustedRootJson = readFileSync(file('trusted_root.json') ?? path.join(CONFORMANCE_DIR, 'public-good-trusted-root.json'), 'utf8');
+    const trustedRootJson = readFileSync(
+      file('trusted_root.json') ?? path.join(CONFORMANCE_DIR, 'public-good-trusted-root.json'),
+      'utf8',
+    );
     let trust: TrustMaterial;
     try {
       trust = parseTrustedRoot(trustedRootJson);
@@ -204,10 +259,16 @@ function conformanceSeeds(): BundleSeed[] {
       // every mutation of its bundle would stop at the trust root, so it seeds nothing.
       continue;
     }
-    const bytes = new Uint8Array(readFileSync(file('artifact') ?? path.join(CONFORMANCE_DIR, 'a.txt')));
+    const bytes = new Uint8Array(
+      readFileSync(file('artifact') ?? path.join(CONFORMANCE_DIR, 'a.txt')),
+    );
     const keyPem = file('key.pub') ? readFileSync(file('key.pub')!, 'utf8') : undefined;
-    const identity = file('identity') ? readFileSync(file('identity')!, 'utf8').trim() : CONFORMANCE_IDENTITY;
-    const issuer = file('issuer') ? readFileSync(file('issuer')!, 'utf8').trim() : CONFORMANCE_ISSUER;
+    const identity = file('identity')
+      ? readFileSync(file('identity')!, 'utf8').trim()
+      : CONFORMANCE_IDENTITY;
+    const issuer = file('issuer')
+      ? readFileSync(file('issuer')!, 'utf8').trim()
+      : CONFORMANCE_ISSUER;
     out.push({
       name: `conformance/${name}`,
       origin: 'conformance',
@@ -227,10 +288,19 @@ function conformanceSeeds(): BundleSeed[] {
   return out;
 }
 
-let cached: { inProcess: BundleSeed[]; samples: BundleSeed[]; conformance: BundleSeed[] } | undefined;
+let cached:
+  { inProcess: BundleSeed[]; samples: BundleSeed[]; conformance: BundleSeed[] } | undefined;
 
-export function bundleSeeds(): { inProcess: BundleSeed[]; samples: BundleSeed[]; conformance: BundleSeed[] } {
-  cached ??= { inProcess: inProcessSeeds(), samples: sampleSeeds(), conformance: conformanceSeeds() };
+export function bundleSeeds(): {
+  inProcess: BundleSeed[];
+  samples: BundleSeed[];
+  conformance: BundleSeed[];
+} {
+  cached ??= {
+    inProcess: inProcessSeeds(),
+    samples: sampleSeeds(),
+    conformance: conformanceSeeds(),
+  };
   return cached;
 }
 
@@ -246,12 +316,21 @@ export function parsedSeed(seed: BundleSeed): Bundle | undefined {
 /** Certificates in a bundle: leaf first. */
 export function bundleCertificates(b: Bundle): Uint8Array[] {
   const m = b.verificationMaterial.content;
-  return m.kind === 'certificate' ? [m.certificate] : m.kind === 'x509CertificateChain' ? [...m.certificates] : [];
+  return m.kind === 'certificate'
+    ? [m.certificate]
+    : m.kind === 'x509CertificateChain'
+      ? [...m.certificates]
+      : [];
 }
 
 /** The trusted log an entry names, if any. */
-export function logFor(trust: TrustMaterial, logId: Uint8Array): TransparencyLogInstance | undefined {
-  return trust.tlogs.find((l) => l.logId.length === logId.length && l.logId.every((x, i) => x === logId[i]));
+export function logFor(
+  trust: TrustMaterial,
+  logId: Uint8Array,
+): TransparencyLogInstance | undefined {
+  return trust.tlogs.find(
+    (l) => l.logId.length === logId.length && l.logId.every((x, i) => x === logId[i]),
+  );
 }
 
 /** Export archives of the in-process and sample bundles (with and without a carried trusted root). */
@@ -264,11 +343,22 @@ export async function archiveSeeds(): Promise<{ name: string; bytes: Uint8Array 
   const inputs = withProof.flatMap((s) => {
     const b = parseBundle(s.text);
     const digests =
-      s.artifact.kind === 'digest' ? [`sha256:${toHex(s.artifact.digest)}`] : [`sha256:${toHex(sha256(s.artifactBytes!))}`];
-    return b.content.kind === 'messageSignature' || b.content.kind === 'dsseEnvelope' ? digests.map((artifactDigest) => ({ artifactDigest, bytes: utf8.encode(s.text), source: s.name })) : [];
+      s.artifact.kind === 'digest'
+        ? [`sha256:${toHex(s.artifact.digest)}`]
+        : [`sha256:${toHex(sha256(s.artifactBytes!))}`];
+    return b.content.kind === 'messageSignature' || b.content.kind === 'dsseEnvelope'
+      ? digests.map((artifactDigest) => ({
+          artifactDigest,
+          bytes: utf8.encode(s.text),
+          source: s.name,
+        }))
+      : [];
   });
   const small = await buildExportArchive({ bundles: inputs.slice(0, 2) });
-  const all = await buildExportArchive({ bundles: inputs, trustedRoot: utf8.encode(inProcess[0]!.trustedRootJson) });
+  const all = await buildExportArchive({
+    bundles: inputs,
+    trustedRoot: utf8.encode(inProcess[0]!.trustedRootJson),
+  });
   return [
     { name: 'archive/two-bundles', bytes: small.archive },
     { name: 'archive/all-with-trusted-root', bytes: all.archive },

@@ -30,7 +30,20 @@ import { Prng, iterationSeed } from './prng.js';
 import { mutateBundle, bundleHooks } from './mutate-bundle.js';
 import { mutateTar } from './mutate-tar.js';
 import { classifyThrow, judgeAcceptedBundle, KNOWN_CRASHES } from './oracle.js';
-import { archiveTarget, bodySeeds, bodyTarget, bundleTarget, certificateSeeds, certificateTarget, judgeBundle, noteSeeds, noteTarget, pools, tokenSeeds, tokenTarget } from './targets.js';
+import {
+  archiveTarget,
+  bodySeeds,
+  bodyTarget,
+  bundleTarget,
+  certificateSeeds,
+  certificateTarget,
+  judgeBundle,
+  noteSeeds,
+  noteTarget,
+  pools,
+  tokenSeeds,
+  tokenTarget,
+} from './targets.js';
 import type { Json } from './mutate-json.js';
 
 const { inProcess, samples, conformance } = bundleSeeds();
@@ -61,7 +74,12 @@ async function fuzz(t: ExecutionContext, target: FuzzTarget): Promise<void> {
 
 async function verdictOf(seed: BundleSeed): Promise<'pass' | 'fail'> {
   try {
-    const report = await verifyBundleReport({ bundle: parseBundle(seed.text), artifact: seed.artifact, trust: seed.trust, policy: seed.policy });
+    const report = await verifyBundleReport({
+      bundle: parseBundle(seed.text),
+      artifact: seed.artifact,
+      trust: seed.trust,
+      policy: seed.policy,
+    });
     return report.ok ? 'pass' : 'fail';
   } catch (e) {
     if (e instanceof StellaError) return 'fail';
@@ -82,9 +100,20 @@ test('fuzz bundle: in-process and sample bundles, mutated and re-signed, through
   await fuzz(t, bundleTarget(local, localPools, DEFAULT.bundle));
 });
 
-sharedTest('fuzz bundle (shared conformance): real public-good and staging bundles, mutated', async (t) => {
-  await fuzz(t, bundleTarget(conformance, pools([...conformance, ...local]), DEFAULT.bundleShared, 'bundle-conformance'));
-});
+sharedTest(
+  'fuzz bundle (shared conformance): real public-good and staging bundles, mutated',
+  async (t) => {
+    await fuzz(
+      t,
+      bundleTarget(
+        conformance,
+        pools([...conformance, ...local]),
+        DEFAULT.bundleShared,
+        'bundle-conformance',
+      ),
+    );
+  },
+);
 
 test('fuzz certificate, rfc3161, checkpoint, rekor-body: the primitives on their own (in-process and samples)', async (t) => {
   await fuzz(t, certificateTarget(certificateSeeds(local), DEFAULT.certificate));
@@ -95,10 +124,22 @@ test('fuzz certificate, rfc3161, checkpoint, rekor-body: the primitives on their
 
 sharedTest('fuzz certificate, rfc3161, checkpoint, rekor-body (shared conformance)', async (t) => {
   const p = pools(conformance);
-  await fuzz(t, { ...certificateTarget(certificateSeeds(conformance), DEFAULT.shared.certificate), name: 'certificate-conformance' });
-  await fuzz(t, { ...tokenTarget(tokenSeeds(conformance), p, DEFAULT.shared.rfc3161), name: 'rfc3161-conformance' });
-  await fuzz(t, { ...noteTarget(noteSeeds(conformance), DEFAULT.shared.checkpoint), name: 'checkpoint-conformance' });
-  await fuzz(t, { ...bodyTarget(bodySeeds(conformance), DEFAULT.shared.body), name: 'rekor-body-conformance' });
+  await fuzz(t, {
+    ...certificateTarget(certificateSeeds(conformance), DEFAULT.shared.certificate),
+    name: 'certificate-conformance',
+  });
+  await fuzz(t, {
+    ...tokenTarget(tokenSeeds(conformance), p, DEFAULT.shared.rfc3161),
+    name: 'rfc3161-conformance',
+  });
+  await fuzz(t, {
+    ...noteTarget(noteSeeds(conformance), DEFAULT.shared.checkpoint),
+    name: 'checkpoint-conformance',
+  });
+  await fuzz(t, {
+    ...bodyTarget(bodySeeds(conformance), DEFAULT.shared.body),
+    name: 'rekor-body-conformance',
+  });
 });
 
 test('fuzz archive: export archives through readExportArchive', async (t) => {
@@ -112,9 +153,14 @@ const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 const CLI_EXITS = new Set<number>([0, 2, ...Object.values(EXIT_CODES)]);
 
 /** The first inputs (by iteration) with distinct in-process outcomes, so the handful differs. */
-async function distinctBundleInputs(seedList: readonly BundleSeed[], want: number): Promise<{ seed: BundleSeed; text: string; outcome: IterationResult }[]> {
+async function distinctBundleInputs(
+  seedList: readonly BundleSeed[],
+  want: number,
+): Promise<{ seed: BundleSeed; text: string; outcome: IterationResult }[]> {
   const cfg = fuzzConfig(0);
-  const hooks = new Map(seedList.map((s) => [s, bundleHooks(s, localPools.certificates, localPools.tokens)]));
+  const hooks = new Map(
+    seedList.map((s) => [s, bundleHooks(s, localPools.certificates, localPools.tokens)]),
+  );
   const out: { seed: BundleSeed; text: string; outcome: IterationResult }[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < 400 && out.length < want; i++) {
@@ -135,7 +181,9 @@ async function distinctBundleInputs(seedList: readonly BundleSeed[], want: numbe
 function parseOneJsonObject(stdout: string): Record<string, unknown> | undefined {
   try {
     const v = JSON.parse(stdout) as unknown;
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -149,7 +197,15 @@ test('fuzz CLI: mutated bundles and archives through `stella attest verify --jso
   const artifact = path.join(dir, 'artifact.bin');
   writeFileSync(root, seed.trustedRootJson);
   writeFileSync(artifact, seed.artifactBytes!);
-  const common = ['--trusted-root', root, '--certificate-identity', escapeRe(seed.identity!), '--certificate-oidc-issuer', seed.issuer!, '--json'];
+  const common = [
+    '--trusted-root',
+    root,
+    '--certificate-identity',
+    escapeRe(seed.identity!),
+    '--certificate-oidc-issuer',
+    seed.issuer!,
+    '--json',
+  ];
 
   const bundles = await distinctBundleInputs(inProcess, 5);
   t.true(bundles.length >= 3, 'the mutated bundles reach several outcomes');
@@ -163,21 +219,42 @@ test('fuzz CLI: mutated bundles and archives through `stella attest verify --jso
     ...bundles.map(async (b, i) => {
       const file = path.join(dir, `bundle-${i}.json`);
       writeFileSync(file, b.text);
-      return { what: `bundle ${i} (${b.outcome.kind === 'refused' ? b.outcome.code : b.outcome.kind})`, expected: b.outcome, r: await runCli(['attest', 'verify', '--offline', '--bundle', file, '--artifact', artifact, ...common], { nodeArgs: ['--import', NO_NETWORK_PRELOAD] }) };
+      return {
+        what: `bundle ${i} (${b.outcome.kind === 'refused' ? b.outcome.code : b.outcome.kind})`,
+        expected: b.outcome,
+        r: await runCli(
+          ['attest', 'verify', '--offline', '--bundle', file, '--artifact', artifact, ...common],
+          { nodeArgs: ['--import', NO_NETWORK_PRELOAD] },
+        ),
+      };
     }),
     ...archives.map(async (a, i) => {
       const file = path.join(dir, `archive-${i}.tar`);
       writeFileSync(file, a);
       const digest = `sha256:${toHex(sha256(seed.artifactBytes!))}`;
-      return { what: `archive ${i}`, expected: undefined, r: await runCli(['attest', 'verify', '--offline', '--archive', file, '--artifact', digest, ...common], { nodeArgs: ['--import', NO_NETWORK_PRELOAD] }) };
+      return {
+        what: `archive ${i}`,
+        expected: undefined,
+        r: await runCli(
+          ['attest', 'verify', '--offline', '--archive', file, '--artifact', digest, ...common],
+          { nodeArgs: ['--import', NO_NETWORK_PRELOAD] },
+        ),
+      };
     }),
   ];
   const results = await Promise.all(runs);
   t.log(results.map(({ what, r }) => `${what}: exit ${r.code}`).join('; '));
   for (const { what, expected, r } of results) {
-    t.true(CLI_EXITS.has(r.code), `${what}: exit ${r.code} is not 0, 2 or a code in EXIT_CODES\n${r.stdout}${r.stderr}`);
+    t.true(
+      CLI_EXITS.has(r.code),
+      `${what}: exit ${r.code} is not 0, 2 or a code in EXIT_CODES\n${r.stdout}${r.stderr}`,
+    );
     t.not(r.code, 1, `${what}: exit 1 is an internal error`);
-    t.notRegex(r.stderr + r.stdout, /NETWORK ATTEMPT|\n\s+at .+:\d+:\d+\)?\n/, `${what}: no network, no stack trace`);
+    t.notRegex(
+      r.stderr + r.stdout,
+      /NETWORK ATTEMPT|\n\s+at .+:\d+:\d+\)?\n/,
+      `${what}: no network, no stack trace`,
+    );
     const out = parseOneJsonObject(r.stdout);
     t.truthy(out, `${what}: stdout is not one JSON object: ${r.stdout.slice(0, 300)}`);
     // The CLI gives the library's verdict.
@@ -195,44 +272,83 @@ test('fuzz CLI: mutated bundles and archives through `stella attest verify --jso
 // The oracle itself: it must be able to say no
 
 test('fuzz oracle: only a StellaError with a listed code is a refusal; known crash classes match by type and message only', (t) => {
-  t.deepEqual(classifyThrow(new StellaError('BUNDLE_MALFORMED', 'bundle', 'x')), { kind: 'refused', code: 'BUNDLE_MALFORMED' });
-  t.is(classifyThrow(new StellaError('NOT_A_CODE' as 'BUNDLE_MALFORMED', 'bundle', 'x')).kind, 'crash');
-  t.is(classifyThrow(new TypeError("Cannot read properties of undefined (reading 'length')")).kind, 'crash');
+  t.deepEqual(classifyThrow(new StellaError('BUNDLE_MALFORMED', 'bundle', 'x')), {
+    kind: 'refused',
+    code: 'BUNDLE_MALFORMED',
+  });
+  t.is(
+    classifyThrow(new StellaError('NOT_A_CODE' as 'BUNDLE_MALFORMED', 'bundle', 'x')).kind,
+    'crash',
+  );
+  t.is(
+    classifyThrow(new TypeError("Cannot read properties of undefined (reading 'length')")).kind,
+    'crash',
+  );
   t.is(classifyThrow('a string').kind, 'crash');
   for (const k of KNOWN_CRASHES) {
     const Ctor = (globalThis as unknown as Record<string, new (m: string) => Error>)[k.error]!;
     const matching = k.example;
     t.regex(matching, k.message, `${k.id}: its example matches`);
     t.deepEqual(classifyThrow(new Ctor(matching)), { kind: 'known-crash', id: k.id }, k.id);
-    t.is(classifyThrow(new Ctor('some other message')).kind, 'crash', `${k.id}: another message is a crash`);
-    t.is(classifyThrow(new (k.error === 'TypeError' ? RangeError : TypeError)(matching)).kind, 'crash', `${k.id}: another type is a crash`);
+    t.is(
+      classifyThrow(new Ctor('some other message')).kind,
+      'crash',
+      `${k.id}: another message is a crash`,
+    );
+    t.is(
+      classifyThrow(new (k.error === 'TypeError' ? RangeError : TypeError)(matching)).kind,
+      'crash',
+      `${k.id}: another type is a crash`,
+    );
   }
 });
 
 test('fuzz oracle: a pass of a bundle whose signature or artifact binding was changed is reported as a possible bypass', async (t) => {
   const seed = inProcess.find((s) => s.name === 'in-process/blob')!;
   const seedParsed = parseBundle(seed.text);
-  const ok = (await verifyBundleReport({ bundle: seedParsed, artifact: seed.artifact, trust: seed.trust, policy: seed.policy }));
+  const ok = await verifyBundleReport({
+    bundle: seedParsed,
+    artifact: seed.artifact,
+    trust: seed.trust,
+    policy: seed.policy,
+  });
   t.true(ok.ok);
   // What the oracle would see if Stella accepted these: each must be judged not allowed.
-  const doc = JSON.parse(seed.text) as { messageSignature: { signature: string; messageDigest: { digest: string } } };
+  const doc = JSON.parse(seed.text) as {
+    messageSignature: { signature: string; messageDigest: { digest: string } };
+  };
   const sig = Buffer.from(doc.messageSignature.signature, 'base64');
   sig[sig.length - 1]! ^= 1;
   const tampered = [
     { ...doc, messageSignature: { ...doc.messageSignature, signature: sig.toString('base64') } },
-    { ...doc, messageSignature: { ...doc.messageSignature, messageDigest: { ...doc.messageSignature.messageDigest, digest: Buffer.alloc(32, 7).toString('base64') } } },
+    {
+      ...doc,
+      messageSignature: {
+        ...doc.messageSignature,
+        messageDigest: {
+          ...doc.messageSignature.messageDigest,
+          digest: Buffer.alloc(32, 7).toString('base64'),
+        },
+      },
+    },
   ];
   for (const json of tampered) {
     const v = judgeAcceptedBundle(seed, seedParsed, json, parseBundle(JSON.stringify(json)), ok);
     t.false(v.allowed, JSON.stringify(v));
   }
-  t.deepEqual(judgeAcceptedBundle(seed, seedParsed, JSON.parse(seed.text), seedParsed, ok), { allowed: true, by: 'neutral' });
+  t.deepEqual(judgeAcceptedBundle(seed, seedParsed, JSON.parse(seed.text), seedParsed, ok), {
+    allowed: true,
+    by: 'neutral',
+  });
 });
 
 test('fuzz harness: an iteration is a pure function of (seed, target, iteration)', (t) => {
   const seed = inProcess[0]!;
   const hooks = bundleHooks(seed, localPools.certificates, localPools.tokens);
-  const gen = (i: number): string => mutateBundle(new Prng(iterationSeed(1234, 'bundle', i)), seed, [], hooks, [JSON.parse(seed.text) as Json]);
+  const gen = (i: number): string =>
+    mutateBundle(new Prng(iterationSeed(1234, 'bundle', i)), seed, [], hooks, [
+      JSON.parse(seed.text) as Json,
+    ]);
   for (let i = 0; i < 20; i++) t.is(gen(i), gen(i), `iteration ${i}`);
   t.not(gen(0), gen(1));
 });

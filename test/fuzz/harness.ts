@@ -35,7 +35,8 @@ function envNumber(name: string): number | undefined {
   const v = process.env[name];
   if (v === undefined || v === '') return undefined;
   const n = /^0x[0-9a-f]+$/i.test(v) ? parseInt(v, 16) : Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name}=${JSON.stringify(v)} is not a non-negative number`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`${name}=${JSON.stringify(v)} is not a non-negative number`);
   return n;
 }
 
@@ -47,7 +48,9 @@ export function fuzzConfig(defaultIterations: number): FuzzConfig {
   if (seedText === 'random') seed = randomSeed ??= Math.floor(Math.random() * 2 ** 32);
   else seed = (envNumber('STELLA_FUZZ_SEED') ?? DEFAULT_SEED) >>> 0;
   const seconds = envNumber('STELLA_FUZZ_SECONDS');
-  const iterations = envNumber('STELLA_FUZZ_ITERATIONS') ?? (seconds !== undefined ? Number.MAX_SAFE_INTEGER : defaultIterations);
+  const iterations =
+    envNumber('STELLA_FUZZ_ITERATIONS') ??
+    (seconds !== undefined ? Number.MAX_SAFE_INTEGER : defaultIterations);
   return { seed, iterations, seconds: seconds ?? 60, from: envNumber('STELLA_FUZZ_FROM') ?? 0 };
 }
 
@@ -58,7 +61,13 @@ export type IterationResult =
   | { kind: 'refused'; code: string }
   | { kind: 'accepted'; by: string }
   | { kind: 'known-crash'; id: string }
-  | { kind: 'failure'; problem: string; error?: unknown; input: Uint8Array | string; minimize?: (input: Uint8Array) => Promise<boolean> };
+  | {
+      kind: 'failure';
+      problem: string;
+      error?: unknown;
+      input: Uint8Array | string;
+      minimize?: (input: Uint8Array) => Promise<boolean>;
+    };
 
 export interface FuzzTarget {
   /** Names the PRNG stream: changing it changes every input. */
@@ -76,7 +85,10 @@ export interface FuzzStats {
 
 function hexDump(b: Uint8Array, max = 512): string {
   const lines: string[] = [];
-  for (let i = 0; i < Math.min(b.length, max); i += 32) lines.push(`  ${i.toString(16).padStart(6, '0')}  ${Buffer.from(b.subarray(i, Math.min(i + 32, max))).toString('hex')}`);
+  for (let i = 0; i < Math.min(b.length, max); i += 32)
+    lines.push(
+      `  ${i.toString(16).padStart(6, '0')}  ${Buffer.from(b.subarray(i, Math.min(i + 32, max))).toString('hex')}`,
+    );
   if (b.length > max) lines.push(`  ... ${b.length - max} more bytes`);
   return lines.join('\n');
 }
@@ -85,11 +97,15 @@ function hexDump(b: Uint8Array, max = 512): string {
  * Shrink a failing byte input (ddmin-style chunk removal, then byte zeroing), keeping it
  * failing. Bounded: at most `budget` attempts.
  */
-export async function minimizeBytes(input: Uint8Array, stillFails: (b: Uint8Array) => Promise<boolean>, budget = 400): Promise<Uint8Array> {
+export async function minimizeBytes(
+  input: Uint8Array,
+  stillFails: (b: Uint8Array) => Promise<boolean>,
+  budget = 400,
+): Promise<Uint8Array> {
   let cur = input;
   let tries = 0;
   for (let chunk = Math.max(1, cur.length >> 1); chunk >= 1 && tries < budget; chunk = chunk >> 1) {
-    for (let at = 0; at < cur.length && tries < budget; ) {
+    for (let at = 0; at < cur.length && tries < budget;) {
       const next = new Uint8Array([...cur.subarray(0, at), ...cur.subarray(at + chunk)]);
       tries++;
       if (next.length > 0 && (await stillFails(next))) cur = next;
@@ -153,12 +169,24 @@ export async function runFuzz(t: ExecutionContext, target: FuzzTarget): Promise<
     if (done % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   const ms = Date.now() - started;
-  const summary = [...outcomes.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`).join(', ');
-  t.log(`${target.name}: seed 0x${cfg.seed.toString(16)}, ${done} iterations in ${(ms / 1000).toFixed(1)} s (${Math.round((done * 1000) / Math.max(ms, 1))}/s)${stoppedByClock ? ` — stopped by the ${cfg.seconds} s clock cap` : ''}; slowest iteration ${slowest.iteration} (${Math.round(slowest.ms)} ms): ${summary}`);
+  const summary = [...outcomes.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  t.log(
+    `${target.name}: seed 0x${cfg.seed.toString(16)}, ${done} iterations in ${(ms / 1000).toFixed(1)} s (${Math.round((done * 1000) / Math.max(ms, 1))}/s)${stoppedByClock ? ` — stopped by the ${cfg.seconds} s clock cap` : ''}; slowest iteration ${slowest.iteration} (${Math.round(slowest.ms)} ms): ${summary}`,
+  );
   return { iterations: done, ms, outcomes, stoppedByClock };
 }
 
-async function report(t: ExecutionContext, cfg: FuzzConfig, target: FuzzTarget, i: number, trail: Trail, r: Extract<IterationResult, { kind: 'failure' }>): Promise<void> {
+async function report(
+  t: ExecutionContext,
+  cfg: FuzzConfig,
+  target: FuzzTarget,
+  i: number,
+  trail: Trail,
+  r: Extract<IterationResult, { kind: 'failure' }>,
+): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'stella-fuzz-'));
   const file = path.join(dir, `${target.name.replace(/[^a-z0-9-]/gi, '_')}-${i}.bin`);
   const bytes = typeof r.input === 'string' ? Buffer.from(r.input, 'utf8') : r.input;
@@ -177,7 +205,9 @@ async function report(t: ExecutionContext, cfg: FuzzConfig, target: FuzzTarget, 
     `  seed 0x${cfg.seed.toString(16)}, iteration ${i}`,
     `  replay: STELLA_FUZZ_SEED=0x${cfg.seed.toString(16)} STELLA_FUZZ_FROM=${i} STELLA_FUZZ_ITERATIONS=1 npx ava dist/test/fuzz/fuzz.test.js --match '*${target.name}*'`,
     `  mutations:\n${trail.map((s) => `    - ${s.slice(0, 300)}`).join('\n') || '    (none)'}`,
-    r.error !== undefined ? `  error: ${inspect(r.error, { depth: 2 }).split('\n').slice(0, 12).join('\n  ')}` : '',
+    r.error !== undefined
+      ? `  error: ${inspect(r.error, { depth: 2 }).split('\n').slice(0, 12).join('\n  ')}`
+      : '',
     `  input: ${bytes.length} bytes in ${file}${shown !== bytes ? ` (minimized to ${shown.length} bytes: ${file}.min)` : ''}`,
     hexDump(shown),
   ].filter(Boolean);

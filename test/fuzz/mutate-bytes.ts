@@ -9,11 +9,17 @@ import { concatBytes } from '../../src/util/encoding.js';
 /** A mutation log: what was done, in order, printed with a failing input. */
 export type Trail = string[];
 
-const INTERESTING_8 = [0x00, 0x01, 0x7f, 0x80, 0xff, 0x20, 0x0a, 0x30, 0x31, 0x04, 0x02, 0x05, 0x17, 0x18];
-
+const INTERESTING_8 = [
+  0x00, 0x01, 0x7f, 0x80, 0xff, 0x20, 0x0a, 0x30, 0x31, 0x04, 0x02, 0x05, 0x17, 0x18,
+];
 
 /** One havoc step on `input` (never in place). `donors`: other inputs to splice from. */
-export function mutateBytes(rng: Prng, input: Uint8Array, trail: Trail, donors: readonly Uint8Array[] = []): Uint8Array {
+export function mutateBytes(
+  rng: Prng,
+  input: Uint8Array,
+  trail: Trail,
+  donors: readonly Uint8Array[] = [],
+): Uint8Array {
   const b = new Uint8Array(input);
   const n = b.length;
   const at = n === 0 ? 0 : rng.int(n);
@@ -77,7 +83,11 @@ export function mutateBytes(rng: Prng, input: Uint8Array, trail: Trail, donors: 
       const from = rng.int(d.length + 1);
       const len = rng.smallSize(Math.max(0, d.length - from));
       trail.push(`bytes: splice ${len} donor bytes at ${at}`);
-      return concatBytes(b.subarray(0, at), d.subarray(from, from + len), b.subarray(at + (rng.chance(0.5) ? len : 0)));
+      return concatBytes(
+        b.subarray(0, at),
+        d.subarray(from, from + len),
+        b.subarray(at + (rng.chance(0.5) ? len : 0)),
+      );
     }
     case 'empty':
       trail.push('bytes: empty');
@@ -95,7 +105,13 @@ export function mutateBytes(rng: Prng, input: Uint8Array, trail: Trail, donors: 
 }
 
 /** 1..k havoc steps. */
-export function havoc(rng: Prng, input: Uint8Array, trail: Trail, donors: readonly Uint8Array[] = [], k = 3): Uint8Array {
+export function havoc(
+  rng: Prng,
+  input: Uint8Array,
+  trail: Trail,
+  donors: readonly Uint8Array[] = [],
+  k = 3,
+): Uint8Array {
   let out = input;
   const steps = 1 + rng.smallSize(k - 1);
   for (let i = 0; i < steps; i++) out = mutateBytes(rng, out, trail, donors);

@@ -22,7 +22,12 @@ interface DerTree {
 }
 
 /** Lenient TLV parse of buf[pos, end) into one node, or undefined when it is not TLV. */
-function readNode(buf: Uint8Array, pos: number, end: number, depth: number): { node: DerTree; next: number } | undefined {
+function readNode(
+  buf: Uint8Array,
+  pos: number,
+  end: number,
+  depth: number,
+): { node: DerTree; next: number } | undefined {
   if (depth > 64 || pos + 2 > end) return undefined;
   const idStart = pos;
   const first = buf[pos++]!;
@@ -62,7 +67,8 @@ function readNode(buf: Uint8Array, pos: number, end: number, depth: number): { n
   const skip = universal === 0x04 ? 0 : universal === 0x03 && content[0] === 0 ? 1 : -1;
   if (skip >= 0 && content.length > skip + 2 && (content[skip]! & 0x20) !== 0) {
     const inner = readNode(content, skip, content.length, depth + 1);
-    if (inner && inner.next === content.length) node.wrapped = { prefix: content.slice(0, skip), inner: inner.node };
+    if (inner && inner.next === content.length)
+      node.wrapped = { prefix: content.slice(0, skip), inner: inner.node };
   }
   return { node, next: contentEnd };
 }
@@ -166,7 +172,9 @@ function clone(n: DerTree): DerTree {
     id: n.id.slice(),
     ...(n.kids ? { kids: n.kids.map(clone) } : {}),
     ...(n.content ? { content: n.content.slice() } : {}),
-    ...(n.wrapped ? { wrapped: { prefix: n.wrapped.prefix.slice(), inner: clone(n.wrapped.inner) } } : {}),
+    ...(n.wrapped
+      ? { wrapped: { prefix: n.wrapped.prefix.slice(), inner: clone(n.wrapped.inner) } }
+      : {}),
   };
 }
 
@@ -193,7 +201,22 @@ function interestingContent(rng: Prng, tag: number): Uint8Array {
         Uint8Array.of(0x03),
       ]);
     case 0x17: // UTCTime
-      return ascii(rng.pick(['491231235959Z', '500101000000Z', '000101000000Z', '991231235959Z', '250230000000Z', '251301000000Z', '250101246000Z', '2501010000Z', '250101000000+0000', '250101000000', '25010100000Z', '250101000060Z']));
+      return ascii(
+        rng.pick([
+          '491231235959Z',
+          '500101000000Z',
+          '000101000000Z',
+          '991231235959Z',
+          '250230000000Z',
+          '251301000000Z',
+          '250101246000Z',
+          '2501010000Z',
+          '250101000000+0000',
+          '250101000000',
+          '25010100000Z',
+          '250101000060Z',
+        ]),
+      );
     case 0x18: // GeneralizedTime
       return ascii(
         rng.pick([
@@ -236,15 +259,40 @@ function interestingContent(rng: Prng, tag: number): Uint8Array {
         Uint8Array.of(0x88, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00),
       ]);
     case 0x01: // BOOLEAN
-      return rng.pick([Uint8Array.of(0x01), Uint8Array.of(0x00), Uint8Array.of(0xff), new Uint8Array(0), Uint8Array.of(0xff, 0xff)]);
+      return rng.pick([
+        Uint8Array.of(0x01),
+        Uint8Array.of(0x00),
+        Uint8Array.of(0xff),
+        new Uint8Array(0),
+        Uint8Array.of(0xff, 0xff),
+      ]);
     case 0x03: // BIT STRING
-      return rng.pick([new Uint8Array(0), Uint8Array.of(0x08, 0x00), Uint8Array.of(0x07, 0xff), Uint8Array.of(0x01), Uint8Array.of(0x00), Uint8Array.of(0x07, 0x80), Uint8Array.of(0x00, ...new Uint8Array(65))]);
+      return rng.pick([
+        new Uint8Array(0),
+        Uint8Array.of(0x08, 0x00),
+        Uint8Array.of(0x07, 0xff),
+        Uint8Array.of(0x01),
+        Uint8Array.of(0x00),
+        Uint8Array.of(0x07, 0x80),
+        Uint8Array.of(0x00, ...new Uint8Array(65)),
+      ]);
     case 0x05:
       return rng.pick([new Uint8Array(0), Uint8Array.of(0x00)]);
     case 0x0c: // UTF8String
     case 0x13: // PrintableString
     case 0x16: // IA5String
-      return rng.pick([Uint8Array.of(0xc3, 0x28), Uint8Array.of(0xed, 0xa0, 0x80), Uint8Array.of(0x00), ascii('*'), ascii('@'), ascii('a\nb'), new Uint8Array(0), Uint8Array.of(0xff), new Uint8Array(300).fill(0x41), ascii('https://github.com/org/repo/.github/workflows/x.yml@refs/heads/main')]);
+      return rng.pick([
+        Uint8Array.of(0xc3, 0x28),
+        Uint8Array.of(0xed, 0xa0, 0x80),
+        Uint8Array.of(0x00),
+        ascii('*'),
+        ascii('@'),
+        ascii('a\nb'),
+        new Uint8Array(0),
+        Uint8Array.of(0xff),
+        new Uint8Array(300).fill(0x41),
+        ascii('https://github.com/org/repo/.github/workflows/x.yml@refs/heads/main'),
+      ]);
     default:
       return rng.bytes(rng.smallSize(40));
   }
@@ -254,16 +302,41 @@ const CONTAINER_IDS = [0x30, 0x31, 0xa0, 0xa1, 0xa3, 0x04, 0x03];
 
 function wrapOnce(rng: Prng, node: DerTree): DerTree {
   const id = rng.pick(CONTAINER_IDS);
-  if (id === 0x04) return { id: Uint8Array.of(0x04), content: new Uint8Array(0), wrapped: { prefix: new Uint8Array(0), inner: node } };
-  if (id === 0x03) return { id: Uint8Array.of(0x03), content: new Uint8Array(0), wrapped: { prefix: Uint8Array.of(0), inner: node } };
+  if (id === 0x04)
+    return {
+      id: Uint8Array.of(0x04),
+      content: new Uint8Array(0),
+      wrapped: { prefix: new Uint8Array(0), inner: node },
+    };
+  if (id === 0x03)
+    return {
+      id: Uint8Array.of(0x03),
+      content: new Uint8Array(0),
+      wrapped: { prefix: Uint8Array.of(0), inner: node },
+    };
   return { id: Uint8Array.of(id), kids: [node] };
 }
 
 function newIdentifier(rng: Prng, old: Uint8Array): Uint8Array {
   return rng.weighted<() => Uint8Array>([
-    [3, () => Uint8Array.of(rng.pick([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0a, 0x0c, 0x13, 0x16, 0x17, 0x18, 0x1e, 0x30, 0x31]))],
+    [
+      3,
+      () =>
+        Uint8Array.of(
+          rng.pick([
+            0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0a, 0x0c, 0x13, 0x16, 0x17, 0x18, 0x1e, 0x30,
+            0x31,
+          ]),
+        ),
+    ],
     [2, () => Uint8Array.of(old[0]! ^ 0x20)],
-    [2, () => Uint8Array.of(rng.pick([0x80, 0x81, 0x82, 0x83, 0x86, 0x87, 0x88, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4]))],
+    [
+      2,
+      () =>
+        Uint8Array.of(
+          rng.pick([0x80, 0x81, 0x82, 0x83, 0x86, 0x87, 0x88, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4]),
+        ),
+    ],
     [1, () => Uint8Array.of(rng.int(256))],
     [1, () => Uint8Array.of(0x1f, 0x81, 0x00)],
     [1, () => Uint8Array.of(0x1f, 0x02)],
@@ -315,9 +388,14 @@ function mutateTree(rng: Prng, root: DerTree, trail: Trail, donors: readonly Der
     case 'content': {
       if (s.node.kids) {
         trail.push(`der: ${where}: children -> random primitive content`);
-        return replaceSelf({ id: Uint8Array.of(s.node.id[0]! & ~0x20), content: rng.bytes(rng.smallSize(24)) });
+        return replaceSelf({
+          id: Uint8Array.of(s.node.id[0]! & ~0x20),
+          content: rng.bytes(rng.smallSize(24)),
+        });
       }
-      const c = s.node.wrapped ? writeDerTree(s.node.wrapped.inner).bytes : (s.node.content ?? new Uint8Array(0));
+      const c = s.node.wrapped
+        ? writeDerTree(s.node.wrapped.inner).bytes
+        : (s.node.content ?? new Uint8Array(0));
       const sub: Trail = [];
       const next = havoc(rng, c, sub, [], 2);
       trail.push(`der: ${where}: content ${sub.join(', ')}`);
@@ -328,7 +406,9 @@ function mutateTree(rng: Prng, root: DerTree, trail: Trail, donors: readonly Der
         // Put a boundary value of some primitive type where a constructed node was.
         const t = rng.pick([0x02, 0x17, 0x18, 0x06, 0x01]);
         const content = interestingContent(rng, t);
-        trail.push(`der: ${where}: replaced by primitive 0x${t.toString(16)} ${Buffer.from(content).toString('hex')}`);
+        trail.push(
+          `der: ${where}: replaced by primitive 0x${t.toString(16)} ${Buffer.from(content).toString('hex')}`,
+        );
         return replaceSelf({ id: Uint8Array.of(t), content });
       }
       const content = interestingContent(rng, s.node.id.length === 1 ? s.node.id[0]! & 0x1f : -1);
@@ -340,19 +420,27 @@ function mutateTree(rng: Prng, root: DerTree, trail: Trail, donors: readonly Der
       trail.push(`der: ${where}: identifier -> ${Buffer.from(id).toString('hex')}`);
       // A constructed node relabelled primitive keeps its children's bytes as content: the
       // parser must then read them as that primitive type.
-      if (s.node.kids && (id[0]! & 0x20) === 0) return replaceSelf({ id, content: concat(...s.node.kids.map((k) => writeDerTree(k).bytes)) });
+      if (s.node.kids && (id[0]! & 0x20) === 0)
+        return replaceSelf({
+          id,
+          content: concat(...s.node.kids.map((k) => writeDerTree(k).bytes)),
+        });
       return replaceSelf({ ...s.node, id });
     }
     case 'delete': {
       if (!s.parent) return mutateTree(rng, root, trail, donors);
       trail.push(`der: ${where}: deleted`);
-      setChildren(s.parent, s.parent.kids!.filter((_, i) => i !== s.index));
+      setChildren(
+        s.parent,
+        s.parent.kids!.filter((_, i) => i !== s.index),
+      );
       return root;
     }
     case 'duplicate':
     case 'repeat': {
       if (!s.parent) return mutateTree(rng, root, trail, donors);
-      const times = op === 'duplicate' ? 1 : rng.chance(0.9) ? 2 + rng.smallSize(60) : 500 + rng.int(3000);
+      const times =
+        op === 'duplicate' ? 1 : rng.chance(0.9) ? 2 + rng.smallSize(60) : 500 + rng.int(3000);
       trail.push(`der: ${where}: ${times} extra cop${times === 1 ? 'y' : 'ies'}`);
       const kids = [...s.parent.kids!];
       kids.splice(s.index + 1, 0, ...Array.from({ length: times }, () => clone(s.node)));
@@ -382,7 +470,9 @@ function mutateTree(rng: Prng, root: DerTree, trail: Trail, donors: readonly Der
       // Prefer an element of the same type, so a whole extension or name gets swapped in.
       const same = d.filter((x) => x.node.id[0] === s.node.id[0]);
       const pick = rng.pick(same.length && rng.chance(0.8) ? same : d);
-      trail.push(`der: ${where}: replaced by a donor element (tag 0x${pick.node.id[0]!.toString(16)}, depth ${pick.depth})`);
+      trail.push(
+        `der: ${where}: replaced by a donor element (tag 0x${pick.node.id[0]!.toString(16)}, depth ${pick.depth})`,
+      );
       return replaceSelf(clone(pick.node));
     }
     case 'unwrap': {
@@ -408,7 +498,12 @@ function mutateTree(rng: Prng, root: DerTree, trail: Trail, donors: readonly Der
 }
 
 /** Corrupt one written length: non-minimal, indefinite, off by one, too long, huge. */
-function corruptLength(rng: Prng, bytes: Uint8Array, headers: readonly Header[], trail: Trail): Uint8Array {
+function corruptLength(
+  rng: Prng,
+  bytes: Uint8Array,
+  headers: readonly Header[],
+  trail: Trail,
+): Uint8Array {
   if (headers.length === 0) return bytes;
   const h = rng.pick(headers);
   const n = h.contentLength;
@@ -433,10 +528,17 @@ function corruptLength(rng: Prng, bytes: Uint8Array, headers: readonly Header[],
  * Mutate DER bytes: 1-3 structural steps on the tree, then (sometimes) a corrupted length,
  * or (when the input is not DER, and sometimes anyway) byte havoc.
  */
-export function mutateDer(rng: Prng, input: Uint8Array, trail: Trail, donors: readonly Uint8Array[] = []): Uint8Array {
+export function mutateDer(
+  rng: Prng,
+  input: Uint8Array,
+  trail: Trail,
+  donors: readonly Uint8Array[] = [],
+): Uint8Array {
   const tree = rng.chance(0.9) ? parseDerTree(input) : undefined;
   if (!tree) return havoc(rng, input, trail, donors);
-  const donorTrees = donors.length ? [parseDerTree(rng.pick(donors))].filter((t): t is DerTree => t !== undefined) : [];
+  const donorTrees = donors.length
+    ? [parseDerTree(rng.pick(donors))].filter((t): t is DerTree => t !== undefined)
+    : [];
   let root = clone(tree);
   const steps = 1 + rng.smallSize(2);
   for (let i = 0; i < steps; i++) root = mutateTree(rng, root, trail, donorTrees);

@@ -44,7 +44,8 @@ export function stringifyFuzz(v: Json): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(stringifyFuzz).join(',')}]`;
   const parts = Object.keys(v).map((k) => `${JSON.stringify(k)}:${stringifyFuzz(v[k]!)}`);
-  for (const [k, x] of v[DUPLICATE_KEYS] ?? []) parts.push(`${JSON.stringify(k)}:${stringifyFuzz(x)}`);
+  for (const [k, x] of v[DUPLICATE_KEYS] ?? [])
+    parts.push(`${JSON.stringify(k)}:${stringifyFuzz(x)}`);
   return `{${parts.join(',')}}`;
 }
 
@@ -75,7 +76,12 @@ interface Slot {
 
 function slotsOf(root: Json): Slot[] {
   const out: Slot[] = [];
-  const walk = (v: Json, parent: Slot['parent'], key: string | number, path: (string | number)[]): void => {
+  const walk = (
+    v: Json,
+    parent: Slot['parent'],
+    key: string | number,
+    path: (string | number)[],
+  ): void => {
     out.push({ parent, key, value: v, path });
     if (v === null || typeof v !== 'object' || v instanceof RawJson) return;
     if (Array.isArray(v)) v.forEach((x, i) => walk(x, v, i, [...path, i]));
@@ -93,7 +99,7 @@ function getAt(root: Json, path: readonly (string | number)[]): Json | undefined
   let v: Json | undefined = root;
   for (const p of path) {
     if (v === null || typeof v !== 'object' || v instanceof RawJson) return undefined;
-    v = Array.isArray(v) ? v[p as number] : (v)[p as string];
+    v = Array.isArray(v) ? v[p as number] : v[p as string];
     if (v === undefined) return undefined;
   }
   return v;
@@ -101,16 +107,57 @@ function getAt(root: Json, path: readonly (string | number)[]): Json | undefined
 
 /** Seconds values around the ends of what `Date` and Stella's time range can hold. */
 const SECONDS_EDGES = [
-  0, 1, -1, 8_640_000_000_000, 8_640_000_000_001, 253_402_300_799, 253_402_300_800, 9_007_199_254_740, 9_007_199_254_740_991, 4_102_444_800, 2_147_483_647, 2_147_483_648, 4_294_967_296,
+  0, 1, -1, 8_640_000_000_000, 8_640_000_000_001, 253_402_300_799, 253_402_300_800,
+  9_007_199_254_740, 9_007_199_254_740_991, 4_102_444_800, 2_147_483_647, 2_147_483_648,
+  4_294_967_296,
 ];
 
 function numberCandidates(rng: Prng, current: number): (number | RawJson | string)[] {
   return [
-    0, -1, 1, current + 1, current - 1, current * 1000, Math.floor(current / 1000), -current,
-    2 ** 31, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 2 ** 63, 1e21, 1.5, 0.1, Number.MAX_VALUE, -Number.MAX_VALUE,
+    0,
+    -1,
+    1,
+    current + 1,
+    current - 1,
+    current * 1000,
+    Math.floor(current / 1000),
+    -current,
+    2 ** 31,
+    2 ** 32,
+    2 ** 53 - 1,
+    2 ** 53,
+    2 ** 63,
+    1e21,
+    1.5,
+    0.1,
+    Number.MAX_VALUE,
+    -Number.MAX_VALUE,
     ...SECONDS_EDGES,
-    new RawJson('1e400'), new RawJson('-0'), new RawJson('1.0'), new RawJson('1E2'), new RawJson('NaN'), new RawJson('Infinity'), new RawJson('-1e400'), new RawJson('9007199254740993'), new RawJson('18446744073709551616'), new RawJson('00'), new RawJson('0x10'),
-    '9007199254740993', '18446744073709551615', '-1', '1e3', '01', ' 1', '+1', '1.0', '', 'NaN', '0x1f', String(current + 1), String(2 ** 53 - 1), String(8_640_000_000_001),
+    new RawJson('1e400'),
+    new RawJson('-0'),
+    new RawJson('1.0'),
+    new RawJson('1E2'),
+    new RawJson('NaN'),
+    new RawJson('Infinity'),
+    new RawJson('-1e400'),
+    new RawJson('9007199254740993'),
+    new RawJson('18446744073709551616'),
+    new RawJson('00'),
+    new RawJson('0x10'),
+    '9007199254740993',
+    '18446744073709551615',
+    '-1',
+    '1e3',
+    '01',
+    ' 1',
+    '+1',
+    '1.0',
+    '',
+    'NaN',
+    '0x1f',
+    String(current + 1),
+    String(2 ** 53 - 1),
+    String(8_640_000_000_001),
     rng.int(2 ** 31),
   ];
 }
@@ -137,8 +184,16 @@ const BASE64_TEXT_EDITS: ((rng: Prng, s: string) => string)[] = [
   (_r, s) => s + '=',
   (_r, s) => s + '==',
   (_r, s) => s.replace(/\+/g, '-').replace(/\//g, '_'),
-  (r, s) => { const i = r.int(s.length + 1); return s.slice(0, i) + r.pick(['!', '-', '_', ' ', '\n', '\r\n', '=', '\t', '.', 'é']) + s.slice(i); },
-  (r, s) => { const i = r.int(s.length + 1); return s.slice(0, i) + '\n' + s.slice(i); },
+  (r, s) => {
+    const i = r.int(s.length + 1);
+    return (
+      s.slice(0, i) + r.pick(['!', '-', '_', ' ', '\n', '\r\n', '=', '\t', '.', 'é']) + s.slice(i)
+    );
+  },
+  (r, s) => {
+    const i = r.int(s.length + 1);
+    return s.slice(0, i) + '\n' + s.slice(i);
+  },
   (_r, s) => s.slice(0, -1),
   (_r, s) => s.slice(0, -4),
   (_r, s) => s.slice(1),
@@ -162,13 +217,34 @@ function mutateValue(rng: Prng, v: Json, trail: Trail, where: string, allowRaw: 
     return next;
   }
   if (typeof v === 'string') {
-    const edit = rng.chance(0.35) && /^[A-Za-z0-9+/]{8,}={0,2}$/.test(v) ? rng.pick(BASE64_TEXT_EDITS) : rng.pick(STRING_EDITS);
+    const edit =
+      rng.chance(0.35) && /^[A-Za-z0-9+/]{8,}={0,2}$/.test(v)
+        ? rng.pick(BASE64_TEXT_EDITS)
+        : rng.pick(STRING_EDITS);
     const next = edit(rng, v);
-    trail.push(`json: ${where}: string edit -> ${JSON.stringify(next.slice(0, 60))}${next.length > 60 ? `... (${next.length} chars)` : ''}`);
+    trail.push(
+      `json: ${where}: string edit -> ${JSON.stringify(next.slice(0, 60))}${next.length > 60 ? `... (${next.length} chars)` : ''}`,
+    );
     return next;
   }
-  const next = pickRaw<Json>([0, 1, -1, '', 'x', true, false, null, [], {}, [null], { '': null }, new RawJson('1e400')]);
-  trail.push(`json: ${where}: ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v} -> ${next instanceof RawJson ? next.text : JSON.stringify(next)}`);
+  const next = pickRaw<Json>([
+    0,
+    1,
+    -1,
+    '',
+    'x',
+    true,
+    false,
+    null,
+    [],
+    {},
+    [null],
+    { '': null },
+    new RawJson('1e400'),
+  ]);
+  trail.push(
+    `json: ${where}: ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v} -> ${next instanceof RawJson ? next.text : JSON.stringify(next)}`,
+  );
   return next;
 }
 
@@ -176,15 +252,29 @@ function mutateValue(rng: Prng, v: Json, trail: Trail, where: string, allowRaw: 
  * One mutation of the document (a clone is mutated and returned). `donors`: other documents
  * of the same kind to take fields from.
  */
-export function mutateJson(rng: Prng, doc: Json, trail: Trail, hooks: JsonHooks = {}, donors: readonly Json[] = []): Json {
+export function mutateJson(
+  rng: Prng,
+  doc: Json,
+  trail: Trail,
+  hooks: JsonHooks = {},
+  donors: readonly Json[] = [],
+): Json {
   const allowRaw = hooks.allowRaw ?? true;
   const root = cloneJson(doc);
   const all = slotsOf(root);
   // Structured fields are where the interesting parsers are: weight them up.
-  const weights = all.map((s) => (typeof s.value === 'string' && (hooks.bytesField?.(s.path) || hooks.stringField?.(s.path)) ? 6 : 1));
+  const weights = all.map((s) =>
+    typeof s.value === 'string' && (hooks.bytesField?.(s.path) || hooks.stringField?.(s.path))
+      ? 6
+      : 1,
+  );
   let r = rng.float() * weights.reduce((a, b) => a + b, 0);
   let s = all[all.length - 1]!;
-  for (let i = 0; i < all.length; i++) if ((r -= weights[i]!) < 0) { s = all[i]!; break; }
+  for (let i = 0; i < all.length; i++)
+    if ((r -= weights[i]!) < 0) {
+      s = all[i]!;
+      break;
+    }
   const where = pathText(s.path);
   const set = (v: Json): Json => {
     if (!s.parent) return v;
@@ -209,7 +299,11 @@ export function mutateJson(rng: Prng, doc: Json, trail: Trail, hooks: JsonHooks 
     return set(next);
   }
 
-  const isObj = s.value !== null && typeof s.value === 'object' && !Array.isArray(s.value) && !(s.value instanceof RawJson);
+  const isObj =
+    s.value !== null &&
+    typeof s.value === 'object' &&
+    !Array.isArray(s.value) &&
+    !(s.value instanceof RawJson);
   const op = rng.weighted<string>([
     [s.parent ? 3 : 0, 'delete'],
     [4, 'value'],
@@ -231,7 +325,13 @@ export function mutateJson(rng: Prng, doc: Json, trail: Trail, hooks: JsonHooks 
       return set(null);
     case 'array': {
       const a = s.value as Json[];
-      const how = rng.weighted<string>([[3, 'dup'], [2, 'drop'], [1, 'many'], [1, 'reverse'], [1, 'empty']]);
+      const how = rng.weighted<string>([
+        [3, 'dup'],
+        [2, 'drop'],
+        [1, 'many'],
+        [1, 'reverse'],
+        [1, 'empty'],
+      ]);
       if (how === 'dup' && a.length) {
         const i = rng.int(a.length);
         a.splice(i + 1, 0, cloneJson(a[i]!));
@@ -248,9 +348,25 @@ export function mutateJson(rng: Prng, doc: Json, trail: Trail, hooks: JsonHooks 
     }
     case 'unknown-key': {
       const o = s.value as JsonObject;
-      const k = rng.pick(['unknownField', '__proto__', 'constructor', 'x', '', 'mediaType', 'tlogEntries', 'rawBytes', 'signature']);
+      const k = rng.pick([
+        'unknownField',
+        '__proto__',
+        'constructor',
+        'x',
+        '',
+        'mediaType',
+        'tlogEntries',
+        'rawBytes',
+        'signature',
+      ]);
       const v = rng.pick<Json>([1, 'x', null, {}, [], true]);
-      if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, configurable: true, writable: true });
+      if (k === '__proto__')
+        Object.defineProperty(o, k, {
+          value: v,
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
       else if (!(k in o)) o[k] = v;
       trail.push(`json: ${where}: added key ${JSON.stringify(k)} = ${JSON.stringify(v)}`);
       return root;
@@ -261,9 +377,13 @@ export function mutateJson(rng: Prng, doc: Json, trail: Trail, hooks: JsonHooks 
       if (keys.length === 0) return mutateJson(rng, doc, trail, hooks, donors);
       const k = rng.pick(keys);
       const sub: Trail = [];
-      const v = rng.chance(0.5) ? mutateValue(rng, o[k]!, sub, `${where}.${k}`, true) : cloneJson(o[k]!);
+      const v = rng.chance(0.5)
+        ? mutateValue(rng, o[k]!, sub, `${where}.${k}`, true)
+        : cloneJson(o[k]!);
       (o[DUPLICATE_KEYS] ??= []).push([k, v]);
-      trail.push(`json: ${where}: duplicate key ${JSON.stringify(k)}${sub.length ? ` (${sub.join('; ')})` : ' (same value)'}`);
+      trail.push(
+        `json: ${where}: duplicate key ${JSON.stringify(k)}${sub.length ? ` (${sub.join('; ')})` : ' (same value)'}`,
+      );
       return root;
     }
     case 'donor': {

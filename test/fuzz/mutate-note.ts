@@ -18,7 +18,10 @@ export function splitNote(note: string): { text: string[]; sigs: string[] } | un
   const i = note.lastIndexOf('\n\n');
   if (i < 0) return undefined;
   const sigBlock = note.slice(i + 2);
-  return { text: note.slice(0, i).split('\n'), sigs: sigBlock.endsWith('\n') ? sigBlock.slice(0, -1).split('\n') : sigBlock.split('\n') };
+  return {
+    text: note.slice(0, i).split('\n'),
+    sigs: sigBlock.endsWith('\n') ? sigBlock.slice(0, -1).split('\n') : sigBlock.split('\n'),
+  };
 }
 
 export function joinNote(text: readonly string[], sigs: readonly string[]): string {
@@ -58,7 +61,12 @@ const NAME_EDITS: ((rng: Prng, s: string) => string)[] = [
 ];
 
 /** One mutation of a signed note; `resign`, when given, signs the mutated text again as the log would. */
-export function mutateNote(rng: Prng, note: string, trail: Trail, resign?: (text: string) => string[]): string {
+export function mutateNote(
+  rng: Prng,
+  note: string,
+  trail: Trail,
+  resign?: (text: string) => string[],
+): string {
   const parts = splitNote(note);
   const op = rng.weighted<string>([
     [parts ? 3 : 0, 'size'],
@@ -107,7 +115,20 @@ export function mutateNote(rng: Prng, note: string, trail: Trail, resign?: (text
     }
     case 'origin': {
       const o = text[0] ?? '';
-      const next = rng.pick([o.replace(/ - \d+$/, ''), `${o} - 123`, o.replace(/ - \d+$/, ' - 01'), o.replace(/ - \d+$/, ' - -1'), '', ' ', `${o}x`, `x${o}`, o.toUpperCase(), `${o} - 1 - 2`, 'rekor.sigstore.dev - 1193050959916656506', 'é']);
+      const next = rng.pick([
+        o.replace(/ - \d+$/, ''),
+        `${o} - 123`,
+        o.replace(/ - \d+$/, ' - 01'),
+        o.replace(/ - \d+$/, ' - -1'),
+        '',
+        ' ',
+        `${o}x`,
+        `x${o}`,
+        o.toUpperCase(),
+        `${o} - 1 - 2`,
+        'rekor.sigstore.dev - 1193050959916656506',
+        'é',
+      ]);
       text[0] = next;
       trail.push(`note: origin -> ${JSON.stringify(next)}`);
       break;
@@ -116,7 +137,11 @@ export function mutateNote(rng: Prng, note: string, trail: Trail, resign?: (text
       const h = text[2] ?? '';
       const raw = new Uint8Array(Buffer.from(h, 'base64'));
       const next = rng.pick([
-        () => { const c = raw.slice(); if (c.length) c[rng.int(c.length)]! ^= 1 << rng.int(8); return b64(c); },
+        () => {
+          const c = raw.slice();
+          if (c.length) c[rng.int(c.length)]! ^= 1 << rng.int(8);
+          return b64(c);
+        },
         () => b64(raw.slice(0, 31)),
         () => b64(new Uint8Array([...raw, 0])),
         () => h.replace(/=$/, ''),
@@ -156,15 +181,36 @@ export function mutateNote(rng: Prng, note: string, trail: Trail, resign?: (text
       const sig = new Uint8Array(Buffer.from(m?.[2] ?? '', 'base64'));
       const edit = rng.pick<[string, () => string]>([
         ['name', () => `${DASH}${rng.pick(NAME_EDITS)(rng, name)} ${m?.[2] ?? ''}`],
-        ['key hint', () => { const c = sig.slice(); if (c.length) c[rng.int(Math.min(4, c.length))]! ^= 1; return `${DASH}${name} ${b64(c)}`; }],
-        ['signature byte', () => { const c = sig.slice(); if (c.length > 4) c[4 + rng.int(c.length - 4)]! ^= 1 << rng.int(8); return `${DASH}${name} ${b64(c)}`; }],
-        ['signature truncated', () => `${DASH}${name} ${b64(sig.slice(0, rng.int(sig.length + 1)))}`],
+        [
+          'key hint',
+          () => {
+            const c = sig.slice();
+            if (c.length) c[rng.int(Math.min(4, c.length))]! ^= 1;
+            return `${DASH}${name} ${b64(c)}`;
+          },
+        ],
+        [
+          'signature byte',
+          () => {
+            const c = sig.slice();
+            if (c.length > 4) c[4 + rng.int(c.length - 4)]! ^= 1 << rng.int(8);
+            return `${DASH}${name} ${b64(c)}`;
+          },
+        ],
+        [
+          'signature truncated',
+          () => `${DASH}${name} ${b64(sig.slice(0, rng.int(sig.length + 1)))}`,
+        ],
         ['hint only', () => `${DASH}${name} ${b64(sig.slice(0, 4))}`],
         ['hyphen for dash', () => line.replace('\u2014', '-')],
         ['three fields', () => `${line} x`],
         ['two spaces', () => line.replace(' ', '  ')],
         ['bad base64', () => `${line}!`],
-        ['other signature', () => `${DASH}${name} ${b64(new Uint8Array([...sig.slice(0, 4), ...new Uint8Array(70)]))}`],
+        [
+          'other signature',
+          () =>
+            `${DASH}${name} ${b64(new Uint8Array([...sig.slice(0, 4), ...new Uint8Array(70)]))}`,
+        ],
       ]);
       sigs[i] = edit[1]();
       trail.push(`note: signature line ${i}: ${edit[0]}`);
@@ -176,8 +222,11 @@ export function mutateNote(rng: Prng, note: string, trail: Trail, resign?: (text
       if (how === 'drop') sigs.splice(rng.int(sigs.length), 1);
       else if (how === 'dup') sigs.push(sigs[rng.int(sigs.length)]!);
       else if (how === 'reverse') sigs.reverse();
-      else if (how === 'unknown-first') sigs.unshift(`${DASH}witness.example ${b64(new Uint8Array(68).fill(7))}`);
-      else if (how === 'many') while (sigs.length <= 101) sigs.push(`${DASH}w${sigs.length} ${b64(new Uint8Array(68).fill(sigs.length))}`);
+      else if (how === 'unknown-first')
+        sigs.unshift(`${DASH}witness.example ${b64(new Uint8Array(68).fill(7))}`);
+      else if (how === 'many')
+        while (sigs.length <= 101)
+          sigs.push(`${DASH}w${sigs.length} ${b64(new Uint8Array(68).fill(sigs.length))}`);
       else sigs = [];
       trail.push(`note: signature lines ${how} (now ${sigs.length})`);
     }

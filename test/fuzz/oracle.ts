@@ -67,7 +67,9 @@ export function classifyThrow(e: unknown): Classified {
 }
 
 /** Run `fn`; a throw is classified, a return is 'ok'. */
-export async function attempt<T>(fn: () => T | Promise<T>): Promise<{ kind: 'ok'; value: T } | Classified> {
+export async function attempt<T>(
+  fn: () => T | Promise<T>,
+): Promise<{ kind: 'ok'; value: T } | Classified> {
   try {
     return { kind: 'ok', value: await fn() };
   } catch (e) {
@@ -85,7 +87,8 @@ export function attemptSync<T>(fn: () => T): { kind: 'ok'; value: T } | Classifi
 
 /** protobuf-specs' two spellings of the v0.3 media type name one format. */
 const SAME_MEDIA_TYPE: Readonly<Record<string, string>> = {
-  'application/vnd.dev.sigstore.bundle+json;version=0.3': 'application/vnd.dev.sigstore.bundle.v0.3+json',
+  'application/vnd.dev.sigstore.bundle+json;version=0.3':
+    'application/vnd.dev.sigstore.bundle.v0.3+json',
 };
 
 /** A parsed bundle as comparable text: every byte field as hex, key order fixed by the model. */
@@ -115,8 +118,15 @@ export function onlyAddsEvidence(mutated: Bundle, seed: Bundle): boolean {
   };
   const vm = mutated.verificationMaterial;
   const sv = seed.verificationMaterial;
-  const strip = (b: Bundle): Bundle => ({ ...b, verificationMaterial: { ...b.verificationMaterial, tlogEntries: [], rfc3161Timestamps: [] } });
-  return containsAll(vm.tlogEntries, sv.tlogEntries) && containsAll(vm.rfc3161Timestamps, sv.rfc3161Timestamps) && canonicalBundle(strip(mutated)) === canonicalBundle(strip(seed));
+  const strip = (b: Bundle): Bundle => ({
+    ...b,
+    verificationMaterial: { ...b.verificationMaterial, tlogEntries: [], rfc3161Timestamps: [] },
+  });
+  return (
+    containsAll(vm.tlogEntries, sv.tlogEntries) &&
+    containsAll(vm.rfc3161Timestamps, sv.rfc3161Timestamps) &&
+    canonicalBundle(strip(mutated)) === canonicalBundle(strip(seed))
+  );
 }
 
 /** The same bundle JSON without the timestamps Stella reports it set aside. */
@@ -127,21 +137,30 @@ export function withoutIgnoredTimestamps(json: unknown, report: VerificationRepo
     if (m) ignored.add(Number(m[1]));
   }
   if (ignored.size === 0) return undefined;
-  const doc = JSON.parse(JSON.stringify(json)) as { verificationMaterial?: { timestampVerificationData?: { rfc3161Timestamps?: unknown[] } } };
+  const doc = JSON.parse(JSON.stringify(json)) as {
+    verificationMaterial?: { timestampVerificationData?: { rfc3161Timestamps?: unknown[] } };
+  };
   const list = doc.verificationMaterial?.timestampVerificationData?.rfc3161Timestamps;
   if (!Array.isArray(list)) return undefined;
-  doc.verificationMaterial!.timestampVerificationData!.rfc3161Timestamps = list.filter((_, i) => !ignored.has(i));
+  doc.verificationMaterial!.timestampVerificationData!.rfc3161Timestamps = list.filter(
+    (_, i) => !ignored.has(i),
+  );
   return doc;
 }
 
 const peerTrust = new WeakMap<BundleSeed, ReturnType<typeof toTrustMaterial>>();
 
 /** @sigstore/verify on `json` with the seed's trust root, artifact and policy. */
-export function peerVerdict(seed: BundleSeed, json: unknown): { ok: true } | { ok: false; error: string } {
+export function peerVerdict(
+  seed: BundleSeed,
+  json: unknown,
+): { ok: true } | { ok: false; error: string } {
   try {
     let trust = peerTrust.get(seed);
     if (!trust) {
-      const keyFinder = seed.keyPem ? () => ({ publicKey: createPublicKey(seed.keyPem!), validFor: () => true }) : undefined;
+      const keyFinder = seed.keyPem
+        ? () => ({ publicKey: createPublicKey(seed.keyPem!), validFor: () => true })
+        : undefined;
       trust = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(seed.trustedRootJson)), keyFinder);
       peerTrust.set(seed, trust);
     }
@@ -151,9 +170,20 @@ export function peerVerdict(seed: BundleSeed, json: unknown): { ok: true } | { o
       ctlogThreshold: seed.keyPem || !seed.policy.requireSct ? 0 : 1,
     });
     const bundle = bundleFromJSON(json);
-    const entity = toSignedEntity(bundle, seed.artifactBytes ? Buffer.from(seed.artifactBytes) : undefined);
+    const entity = toSignedEntity(
+      bundle,
+      seed.artifactBytes ? Buffer.from(seed.artifactBytes) : undefined,
+    );
     // The peer reads the identity as an unanchored regex: anchor the exact identity.
-    verifier.verify(entity, seed.keyPem ? undefined : { subjectAlternativeName: `^${seed.identity!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, extensions: { issuer: seed.issuer! } });
+    verifier.verify(
+      entity,
+      seed.keyPem
+        ? undefined
+        : {
+            subjectAlternativeName: `^${seed.identity!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+            extensions: { issuer: seed.issuer! },
+          },
+    );
     return { ok: true };
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : String(e) };
@@ -178,21 +208,43 @@ export function subjectMatches(b: Bundle, artifact: Uint8Array | undefined): boo
     sha384: createHash('sha384').update(artifact).digest('hex'),
     sha512: createHash('sha512').update(artifact).digest('hex'),
   };
-  return (stmt.subject ?? []).some((s) => Object.entries(s.digest ?? {}).some(([alg, v]) => mine[alg] !== undefined && mine[alg] === v));
+  return (stmt.subject ?? []).some((s) =>
+    Object.entries(s.digest ?? {}).some(([alg, v]) => mine[alg] !== undefined && mine[alg] === v),
+  );
 }
 
-export type AcceptVerdict = { allowed: true; by: 'neutral' | 'added-evidence' | 'peer' | 'peer-adjusted' | 'peer-after-ignored' | 'peer-without-duplicate-time' | 'peer-up-to-known-disagreement' } | { allowed: false; why: string };
+export type AcceptVerdict =
+  | {
+      allowed: true;
+      by:
+        | 'neutral'
+        | 'added-evidence'
+        | 'peer'
+        | 'peer-adjusted'
+        | 'peer-after-ignored'
+        | 'peer-without-duplicate-time'
+        | 'peer-up-to-known-disagreement';
+    }
+  | { allowed: false; why: string };
 
 /**
  * Is Stella's pass of `mutated` (parsed as `parsed`, with `report`) one a reference allows?
  * `seedParsed` is the seed as Stella parses it (undefined when the seed itself is refused).
  */
-export function judgeAcceptedBundle(seed: BundleSeed, seedParsed: Bundle | undefined, json: unknown, parsed: Bundle, report: VerificationReport): AcceptVerdict {
+export function judgeAcceptedBundle(
+  seed: BundleSeed,
+  seedParsed: Bundle | undefined,
+  json: unknown,
+  parsed: Bundle,
+  report: VerificationReport,
+): AcceptVerdict {
   if (seed.reference === 'pass' && seedParsed) {
-    if (canonicalBundle(parsed) === canonicalBundle(seedParsed)) return { allowed: true, by: 'neutral' };
+    if (canonicalBundle(parsed) === canonicalBundle(seedParsed))
+      return { allowed: true, by: 'neutral' };
     if (onlyAddsEvidence(parsed, seedParsed)) return { allowed: true, by: 'added-evidence' };
   }
-  if (!subjectMatches(parsed, seed.artifactBytes)) return { allowed: false, why: 'in-toto subjects do not name the artifact (independent check)' };
+  if (!subjectMatches(parsed, seed.artifactBytes))
+    return { allowed: false, why: 'in-toto subjects do not name the artifact (independent check)' };
   const input = forPeer(json, parsed, seed);
   const peer = peerVerdict(seed, input);
   if (peer.ok) return { allowed: true, by: input === json ? 'peer' : 'peer-adjusted' };
@@ -207,7 +259,9 @@ export function judgeAcceptedBundle(seed: BundleSeed, seedParsed: Bundle | undef
   // timestamp"); such a second token tells nothing the first does not (the time is the same),
   // so the bundle is judged with one of them removed.
   if (/duplicate timestamp/.test(peer.error)) {
-    const doc = input as { verificationMaterial?: { timestampVerificationData?: { rfc3161Timestamps?: unknown[] } } };
+    const doc = input as {
+      verificationMaterial?: { timestampVerificationData?: { rfc3161Timestamps?: unknown[] } };
+    };
     const list = doc.verificationMaterial?.timestampVerificationData?.rfc3161Timestamps ?? [];
     for (let i = 0; i < list.length; i++) {
       const one = JSON.parse(JSON.stringify(input)) as typeof doc;
@@ -220,7 +274,13 @@ export function judgeAcceptedBundle(seed: BundleSeed, seedParsed: Bundle | undef
   // before the one it disagrees on. Same error as on the seed, and the parts it never got to
   // (content, signing material) unchanged: the pass is the seed's.
   const onSeed = seedPeerVerdict(seed);
-  if (seed.reference === 'pass' && seedParsed && !onSeed.ok && onSeed.error === peer.error && sameContentAndKey(parsed, seedParsed)) {
+  if (
+    seed.reference === 'pass' &&
+    seedParsed &&
+    !onSeed.ok &&
+    onSeed.error === peer.error &&
+    sameContentAndKey(parsed, seedParsed)
+  ) {
     return { allowed: true, by: 'peer-up-to-known-disagreement' };
   }
   return { allowed: false, why: `@sigstore/verify refuses it: ${peer.error}` };
@@ -234,7 +294,16 @@ function seedPeerVerdict(seed: BundleSeed): ReturnType<typeof peerVerdict> {
 }
 
 function sameContentAndKey(a: Bundle, b: Bundle): boolean {
-  return canonicalBundle({ ...a, verificationMaterial: { ...a.verificationMaterial, tlogEntries: [], rfc3161Timestamps: [] } }) === canonicalBundle({ ...b, verificationMaterial: { ...b.verificationMaterial, tlogEntries: [], rfc3161Timestamps: [] } });
+  return (
+    canonicalBundle({
+      ...a,
+      verificationMaterial: { ...a.verificationMaterial, tlogEntries: [], rfc3161Timestamps: [] },
+    }) ===
+    canonicalBundle({
+      ...b,
+      verificationMaterial: { ...b.verificationMaterial, tlogEntries: [], rfc3161Timestamps: [] },
+    })
+  );
 }
 
 /**
@@ -250,22 +319,40 @@ function sameContentAndKey(a: Bundle, b: Bundle): boolean {
 function forPeer(json: unknown, parsed: Bundle, seed: BundleSeed): unknown {
   const doc = JSON.parse(JSON.stringify(json)) as {
     messageSignature?: Record<string, unknown>;
-    verificationMaterial?: { tlogEntries?: { kindVersion?: { kind?: string; version?: string }; inclusionProof?: { checkpoint?: { envelope?: unknown } } }[] };
+    verificationMaterial?: {
+      tlogEntries?: {
+        kindVersion?: { kind?: string; version?: string };
+        inclusionProof?: { checkpoint?: { envelope?: unknown } };
+      }[];
+    };
   };
   let changed = false;
-  if (parsed.content.kind === 'messageSignature' && !parsed.content.messageDigest && seed.artifactBytes && doc.messageSignature) {
-    doc.messageSignature.messageDigest = { algorithm: 'SHA2_256', digest: createHash('sha256').update(seed.artifactBytes).digest('base64') };
+  if (
+    parsed.content.kind === 'messageSignature' &&
+    !parsed.content.messageDigest &&
+    seed.artifactBytes &&
+    doc.messageSignature
+  ) {
+    doc.messageSignature.messageDigest = {
+      algorithm: 'SHA2_256',
+      digest: createHash('sha256').update(seed.artifactBytes).digest('base64'),
+    };
     changed = true;
   }
   for (const e of doc.verificationMaterial?.tlogEntries ?? []) {
     const cp = e.inclusionProof?.checkpoint;
-    const v2 = e.kindVersion?.version === '0.0.2' && (e.kindVersion.kind === 'hashedrekord' || e.kindVersion.kind === 'dsse');
+    const v2 =
+      e.kindVersion?.version === '0.0.2' &&
+      (e.kindVersion.kind === 'hashedrekord' || e.kindVersion.kind === 'dsse');
     if (v2 || !cp || typeof cp.envelope !== 'string') continue;
-    const renamed = cp.envelope.replace(/^\u2014 (\S+) (\S+)$/gm, (line, _name: string, b64: string) => {
-      const hint = Buffer.from(b64, 'base64').subarray(0, 4);
-      const log = seed.trust.tlogs.find((l) => Buffer.from(l.logId.subarray(0, 4)).equals(hint));
-      return log ? `\u2014 ${new URL(log.baseUrl).host} ${b64}` : line;
-    });
+    const renamed = cp.envelope.replace(
+      /^\u2014 (\S+) (\S+)$/gm,
+      (line, _name: string, b64: string) => {
+        const hint = Buffer.from(b64, 'base64').subarray(0, 4);
+        const log = seed.trust.tlogs.find((l) => Buffer.from(l.logId.subarray(0, 4)).equals(hint));
+        return log ? `\u2014 ${new URL(log.baseUrl).host} ${b64}` : line;
+      },
+    );
     if (renamed !== cp.envelope) {
       cp.envelope = renamed;
       changed = true;

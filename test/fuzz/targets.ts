@@ -17,10 +17,17 @@ import { verifyEmbeddedScts } from '../../src/x509/sct.js';
 import { certificateIdentities } from '../../src/x509/certificate.js';
 import { checkRfc3161Timestamp } from '../../src/timestamp/rfc3161.js';
 import { parseCheckpoint, parseSignedNote, verifyCheckpoint } from '../../src/tlog/note.js';
-import { rekorVersionOf, verifyEntryBinding, type BindingExpectations } from '../../src/tlog/rekor-entry.js';
+import {
+  rekorVersionOf,
+  verifyEntryBinding,
+  type BindingExpectations,
+} from '../../src/tlog/rekor-entry.js';
 import { readExportArchive } from '../../src/archive/export.js';
 import { digest } from '../../src/crypto.js';
-import type { CertificateAuthority, TransparencyLogInstance } from '../../src/model/trust-material.js';
+import type {
+  CertificateAuthority,
+  TransparencyLogInstance,
+} from '../../src/model/trust-material.js';
 import { digestNameOf } from '../../src/util/digest.js';
 import type { Prng } from './prng.js';
 import type { Trail } from './mutate-bytes.js';
@@ -31,16 +38,36 @@ import type { Json, JsonHooks } from './mutate-json.js';
 import { bundleHooks, mutateBundle, mutateRekorBody, signNoteLine } from './mutate-bundle.js';
 import { attempt, attemptSync, judgeAcceptedBundle, type Classified } from './oracle.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
-import { bundleCertificates, logFor, parsedSeed, type BundleSeed, type Resigner } from './corpus.js';
+import {
+  bundleCertificates,
+  logFor,
+  parsedSeed,
+  type BundleSeed,
+  type Resigner,
+} from './corpus.js';
 
-function fromThrow(c: Classified, input: Uint8Array | string, what: string, minimize?: (b: Uint8Array) => Promise<boolean>): IterationResult {
+function fromThrow(
+  c: Classified,
+  input: Uint8Array | string,
+  what: string,
+  minimize?: (b: Uint8Array) => Promise<boolean>,
+): IterationResult {
   if (c.kind === 'refused') return { kind: 'refused', code: c.code };
   if (c.kind === 'known-crash') return { kind: 'known-crash', id: c.id };
-  return { kind: 'failure', problem: `CRASH: ${what} threw something other than a StellaError with a code in EXIT_CODES`, error: c.error, input, ...(minimize ? { minimize } : {}) };
+  return {
+    kind: 'failure',
+    problem: `CRASH: ${what} threw something other than a StellaError with a code in EXIT_CODES`,
+    error: c.error,
+    input,
+    ...(minimize ? { minimize } : {}),
+  };
 }
 
 /** A crash (known or not): a refusal or a return lets the caller go on to the next call. */
-const crashed = (c: { kind: string }): c is Extract<Classified, { kind: 'crash' | 'known-crash' }> => c.kind === 'crash' || c.kind === 'known-crash';
+const crashed = (c: {
+  kind: string;
+}): c is Extract<Classified, { kind: 'crash' | 'known-crash' }> =>
+  c.kind === 'crash' || c.kind === 'known-crash';
 
 // ---------------------------------------------------------------------------------------
 // Bundles
@@ -55,31 +82,63 @@ function seedParsed(seed: BundleSeed): Bundle | undefined {
 export async function judgeBundle(seed: BundleSeed, text: string): Promise<IterationResult> {
   const parsed = attemptSync(() => parseBundle(text));
   if (parsed.kind !== 'ok') return fromThrow(parsed, text, 'parseBundle');
-  const r = await attempt(() => verifyBundleReport({ bundle: parsed.value, artifact: seed.artifact, trust: seed.trust, policy: seed.policy }));
+  const r = await attempt(() =>
+    verifyBundleReport({
+      bundle: parsed.value,
+      artifact: seed.artifact,
+      trust: seed.trust,
+      policy: seed.policy,
+    }),
+  );
   if (r.kind !== 'ok') return fromThrow(r, text, 'verifyBundleReport');
   const report = r.value;
   // verifyBundle (the throwing fast path library users and the benchmark call) must give the
   // report's verdict: a check skipped on one path would be a bypass there.
-  const fast = await attempt(() => verifyBundle({ bundle: parsed.value, artifact: seed.artifact, trust: seed.trust, policy: seed.policy }));
+  const fast = await attempt(() =>
+    verifyBundle({
+      bundle: parsed.value,
+      artifact: seed.artifact,
+      trust: seed.trust,
+      policy: seed.policy,
+    }),
+  );
   if (crashed(fast)) return fromThrow(fast, text, 'verifyBundle');
   const fastCode = fast.kind === 'refused' ? fast.code : undefined;
   if (fastCode !== report.error?.code) {
-    return { kind: 'failure', problem: `verifyBundle and verifyBundleReport disagree: ${fastCode ?? 'pass'} vs ${report.error?.code ?? 'pass'}`, input: text };
+    return {
+      kind: 'failure',
+      problem: `verifyBundle and verifyBundleReport disagree: ${fastCode ?? 'pass'} vs ${report.error?.code ?? 'pass'}`,
+      input: text,
+    };
   }
   if (!report.ok) {
     const code = report.error?.code;
-    if (code === undefined || !Object.hasOwn(EXIT_CODES, code)) return { kind: 'failure', problem: `a failed report without an error code from EXIT_CODES (${String(code)})`, input: text };
+    if (code === undefined || !Object.hasOwn(EXIT_CODES, code))
+      return {
+        kind: 'failure',
+        problem: `a failed report without an error code from EXIT_CODES (${String(code)})`,
+        input: text,
+      };
     return { kind: 'refused', code };
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return { kind: 'failure', problem: 'Stella accepted text that is not JSON', error: e, input: text };
+    return {
+      kind: 'failure',
+      problem: 'Stella accepted text that is not JSON',
+      error: e,
+      input: text,
+    };
   }
   const v = judgeAcceptedBundle(seed, seedParsed(seed), json, parsed.value, report);
   if (v.allowed) return { kind: 'accepted', by: v.by };
-  return { kind: 'failure', problem: `POSSIBLE BYPASS: Stella accepts a mutated bundle that no reference verdict allows (${v.why})`, input: text };
+  return {
+    kind: 'failure',
+    problem: `POSSIBLE BYPASS: Stella accepts a mutated bundle that no reference verdict allows (${v.why})`,
+    input: text,
+  };
 }
 
 export interface Pools {
@@ -90,20 +149,29 @@ export interface Pools {
 export function pools(seeds: readonly BundleSeed[]): Pools {
   const certificates = new Map<string, Uint8Array>();
   const tokens = new Map<string, Uint8Array>();
-  const add = (m: Map<string, Uint8Array>, b: Uint8Array): void => void m.set(Buffer.from(b).toString('hex'), b);
+  const add = (m: Map<string, Uint8Array>, b: Uint8Array): void =>
+    void m.set(Buffer.from(b).toString('hex'), b);
   for (const s of seeds) {
     const b = seedParsed(s);
     if (b) {
       for (const c of bundleCertificates(b)) add(certificates, c);
       for (const t of b.verificationMaterial.rfc3161Timestamps) add(tokens, t);
     }
-    for (const ca of [...s.trust.certificateAuthorities, ...s.trust.timestampAuthorities]) for (const c of ca.certChain) add(certificates, c);
+    for (const ca of [...s.trust.certificateAuthorities, ...s.trust.timestampAuthorities])
+      for (const c of ca.certChain) add(certificates, c);
   }
   return { certificates: [...certificates.values()], tokens: [...tokens.values()] };
 }
 
-export function bundleTarget(seeds: readonly BundleSeed[], p: Pools, defaultIterations: number, name = 'bundle'): FuzzTarget {
-  const hooks = new Map<BundleSeed, JsonHooks>(seeds.map((s) => [s, bundleHooks(s, p.certificates, p.tokens)]));
+export function bundleTarget(
+  seeds: readonly BundleSeed[],
+  p: Pools,
+  defaultIterations: number,
+  name = 'bundle',
+): FuzzTarget {
+  const hooks = new Map<BundleSeed, JsonHooks>(
+    seeds.map((s) => [s, bundleHooks(s, p.certificates, p.tokens)]),
+  );
   const donors = seeds.map((s) => {
     try {
       return JSON.parse(s.text) as Json;
@@ -150,14 +218,24 @@ export function certificateSeeds(seeds: readonly BundleSeed[]): CertSeed[] {
       } catch {
         continue;
       }
-      out.push({ der, cas: s.trust.certificateAuthorities, ctlogs: s.trust.ctlogs, time: leaf.notBefore + 1000 });
+      out.push({
+        der,
+        cas: s.trust.certificateAuthorities,
+        ctlogs: s.trust.ctlogs,
+        time: leaf.notBefore + 1000,
+      });
     }
     for (const ca of [...s.trust.certificateAuthorities, ...s.trust.timestampAuthorities]) {
       for (const der of ca.certChain) {
         const key = Buffer.from(der).toString('hex');
         if (seen.has(key)) continue;
         seen.add(key);
-        out.push({ der, cas: s.trust.certificateAuthorities, ctlogs: s.trust.ctlogs, time: ca.validFor.start + 1000 });
+        out.push({
+          der,
+          cas: s.trust.certificateAuthorities,
+          ctlogs: s.trust.ctlogs,
+          time: ca.validFor.start + 1000,
+        });
       }
     }
   }
@@ -178,7 +256,8 @@ function issuerOf(ca: CertificateAuthority): Certificate | undefined {
 
 /** parseCertificate, then what the verifier reads from a certificate: issuer, identities, chain, SCTs. */
 export async function judgeCertificate(s: CertSeed, der: Uint8Array): Promise<IterationResult> {
-  const minimize = async (b: Uint8Array): Promise<boolean> => (await judgeCertificate(s, b)).kind === 'failure';
+  const minimize = async (b: Uint8Array): Promise<boolean> =>
+    (await judgeCertificate(s, b)).kind === 'failure';
   const c = attemptSync(() => parseCertificate(der));
   if (c.kind !== 'ok') return fromThrow(c, der, 'parseCertificate', minimize);
   const cert = c.value;
@@ -204,11 +283,21 @@ export async function judgeCertificate(s: CertSeed, der: Uint8Array): Promise<It
   } catch {
     agrees = false;
   }
-  if (!agrees) return { kind: 'failure', problem: 'POSSIBLE BYPASS: Stella accepts a certificate chain whose signature OpenSSL does not verify', input: der, minimize };
+  if (!agrees)
+    return {
+      kind: 'failure',
+      problem:
+        'POSSIBLE BYPASS: Stella accepts a certificate chain whose signature OpenSSL does not verify',
+      input: der,
+      minimize,
+    };
   return { kind: 'accepted', by: 'openssl' };
 }
 
-export function certificateTarget(seeds: readonly CertSeed[], defaultIterations: number): FuzzTarget {
+export function certificateTarget(
+  seeds: readonly CertSeed[],
+  defaultIterations: number,
+): FuzzTarget {
   const donors = seeds.map((s) => s.der);
   return {
     name: 'certificate',
@@ -235,8 +324,10 @@ export function tokenSeeds(seeds: readonly BundleSeed[]): TokenSeed[] {
   for (const s of seeds) {
     const b = seedParsed(s);
     if (!b) continue;
-    const signature = b.content.kind === 'messageSignature' ? b.content.signature : b.content.signatures[0]!.sig;
-    for (const token of b.verificationMaterial.rfc3161Timestamps) out.push({ token, signature, tsas: s.trust.timestampAuthorities });
+    const signature =
+      b.content.kind === 'messageSignature' ? b.content.signature : b.content.signatures[0]!.sig;
+    for (const token of b.verificationMaterial.rfc3161Timestamps)
+      out.push({ token, signature, tsas: s.trust.timestampAuthorities });
   }
   return out;
 }
@@ -253,22 +344,41 @@ function signedParts(token: Uint8Array): string | undefined {
   if (!econtent?.content || !signerInfo?.kids) return undefined;
   const attrs = signerInfo.kids.find((k) => k.id[0] === 0xa0);
   const sig = signerInfo.kids.find((k) => k.id[0] === 0x04);
-  const hex = (n: typeof attrs): string => (n ? Buffer.from(JSON.stringify(n, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))).toString('hex') : '');
+  const hex = (n: typeof attrs): string =>
+    n
+      ? Buffer.from(
+          JSON.stringify(n, (_k, v: unknown) =>
+            v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
+          ),
+        ).toString('hex')
+      : '';
   return `${Buffer.from(econtent.content).toString('hex')}|${hex(attrs)}|${hex(sig)}`;
 }
 
 export async function judgeToken(s: TokenSeed, token: Uint8Array): Promise<IterationResult> {
-  const minimize = async (b: Uint8Array): Promise<boolean> => (await judgeToken(s, b)).kind === 'failure';
+  const minimize = async (b: Uint8Array): Promise<boolean> =>
+    (await judgeToken(s, b)).kind === 'failure';
   const r = attemptSync(() => checkRfc3161Timestamp(token, s.signature, s.tsas));
   if (r.kind !== 'ok') return fromThrow(r, token, 'checkRfc3161Timestamp', minimize);
   if (r.value.status === 'unknown-tsa') return { kind: 'refused', code: 'unknown TSA (set aside)' };
   // Reference: a verified token must carry exactly the seed's signed content.
   const want = signedParts(s.token);
-  if (want === undefined || signedParts(token) !== want) return { kind: 'failure', problem: 'POSSIBLE BYPASS: Stella verifies a timestamp whose signed content differs from what the TSA signed', input: token, minimize };
+  if (want === undefined || signedParts(token) !== want)
+    return {
+      kind: 'failure',
+      problem:
+        'POSSIBLE BYPASS: Stella verifies a timestamp whose signed content differs from what the TSA signed',
+      input: token,
+      minimize,
+    };
   return { kind: 'accepted', by: 'same signed content' };
 }
 
-export function tokenTarget(seeds: readonly TokenSeed[], p: Pools, defaultIterations: number): FuzzTarget {
+export function tokenTarget(
+  seeds: readonly TokenSeed[],
+  p: Pools,
+  defaultIterations: number,
+): FuzzTarget {
   const donors = [...p.tokens, ...p.certificates];
   return {
     name: 'rfc3161',
@@ -296,23 +406,38 @@ export function noteSeeds(seeds: readonly BundleSeed[]): NoteSeed[] {
     const b = seedParsed(s);
     for (const e of b?.verificationMaterial.tlogEntries ?? []) {
       const log = logFor(s.trust, e.logId);
-      if (e.inclusionProof && log) out.push({ note: e.inclusionProof.checkpoint, log, rekor: rekorVersionOf(e.kindVersion), resign: s.resign });
+      if (e.inclusionProof && log)
+        out.push({
+          note: e.inclusionProof.checkpoint,
+          log,
+          rekor: rekorVersionOf(e.kindVersion),
+          resign: s.resign,
+        });
     }
   }
   return out;
 }
 
 /** The checkpoint as plainly written: the three lines of the signed text. */
-function plainReading(note: string): { text: string; origin: string; size: string; root: string } | undefined {
+function plainReading(
+  note: string,
+): { text: string; origin: string; size: string; root: string } | undefined {
   const i = note.lastIndexOf('\n\n');
   if (i < 0) return undefined;
   const text = note.slice(0, i + 1);
   const [origin, size, root] = text.split('\n');
-  return origin !== undefined && size !== undefined && root !== undefined ? { text, origin, size, root } : undefined;
+  return origin !== undefined && size !== undefined && root !== undefined
+    ? { text, origin, size, root }
+    : undefined;
 }
 
-export async function judgeNote(s: NoteSeed, note: string, resigned: boolean): Promise<IterationResult> {
-  const minimize = async (b: Uint8Array): Promise<boolean> => (await judgeNote(s, Buffer.from(b).toString('utf8'), resigned)).kind === 'failure';
+export async function judgeNote(
+  s: NoteSeed,
+  note: string,
+  resigned: boolean,
+): Promise<IterationResult> {
+  const minimize = async (b: Uint8Array): Promise<boolean> =>
+    (await judgeNote(s, Buffer.from(b).toString('utf8'), resigned)).kind === 'failure';
   const parsed = attemptSync(() => parseCheckpoint(parseSignedNote(note).text));
   if (crashed(parsed)) return fromThrow(parsed, note, 'parseSignedNote/parseCheckpoint', minimize);
   const r = attemptSync(() => verifyCheckpoint(note, [s.log], { rekor: s.rekor }));
@@ -320,12 +445,32 @@ export async function judgeNote(s: NoteSeed, note: string, resigned: boolean): P
   // Reference: what Stella read is what the text says, and only the log could have signed it.
   const plain = plainReading(note);
   const cp = r.value;
-  if (!plain || cp.origin !== plain.origin || String(cp.treeSize) !== plain.size || Buffer.from(cp.rootHash).toString('base64') !== plain.root) {
-    return { kind: 'failure', problem: `Stella's reading of a verified checkpoint differs from its text (origin ${JSON.stringify(cp.origin)}, size ${cp.treeSize})`, input: note, minimize };
+  if (
+    !plain ||
+    cp.origin !== plain.origin ||
+    String(cp.treeSize) !== plain.size ||
+    Buffer.from(cp.rootHash).toString('base64') !== plain.root
+  ) {
+    return {
+      kind: 'failure',
+      problem: `Stella's reading of a verified checkpoint differs from its text (origin ${JSON.stringify(cp.origin)}, size ${cp.treeSize})`,
+      input: note,
+      minimize,
+    };
   }
   const seedText = plainReading(s.note)?.text;
-  if (plain.text !== seedText && !resigned) return { kind: 'failure', problem: 'POSSIBLE BYPASS: Stella verifies a checkpoint whose signed text the log never signed', input: note, minimize };
-  return { kind: 'accepted', by: plain.text === seedText ? 'same signed text' : 're-signed by the log' };
+  if (plain.text !== seedText && !resigned)
+    return {
+      kind: 'failure',
+      problem:
+        'POSSIBLE BYPASS: Stella verifies a checkpoint whose signed text the log never signed',
+      input: note,
+      minimize,
+    };
+  return {
+    kind: 'accepted',
+    by: plain.text === seedText ? 'same signed text' : 're-signed by the log',
+  };
 }
 
 export function noteTarget(seeds: readonly NoteSeed[], defaultIterations: number): FuzzTarget {
@@ -335,7 +480,9 @@ export function noteTarget(seeds: readonly NoteSeed[], defaultIterations: number
     run(rng, trail) {
       const s = rng.pick(seeds);
       let resigned = false;
-      const resign = s.resign ? (text: string): string[] => ((resigned = true), [signNoteLine(s.resign!, text)]) : undefined;
+      const resign = s.resign
+        ? (text: string): string[] => ((resigned = true), [signNoteLine(s.resign!, text)])
+        : undefined;
       const steps = 1 + rng.smallSize(2);
       let note = s.note;
       for (let i = 0; i < steps; i++) note = mutateNote(rng, note, trail, resign);
@@ -359,10 +506,18 @@ export function bodySeeds(seeds: readonly BundleSeed[]): BodySeed[] {
     const b = seedParsed(s);
     if (!b || s.reference !== 'pass') continue;
     const certs = bundleCertificates(b);
-    const keySpki = s.keyPem ? new Uint8Array(createPublicKey(s.keyPem).export({ format: 'der', type: 'spki' })) : undefined;
+    const keySpki = s.keyPem
+      ? new Uint8Array(createPublicKey(s.keyPem).export({ format: 'der', type: 'spki' }))
+      : undefined;
     const a = s.artifact;
-    const artifactDigest = (alg: Parameters<NonNullable<BindingExpectations['artifactDigest']>>[0]): Uint8Array | undefined =>
-      a.kind === 'bytes' ? digest(digestNameOf(alg), a.data) : a.algorithm === alg ? a.digest : undefined;
+    const artifactDigest = (
+      alg: Parameters<NonNullable<BindingExpectations['artifactDigest']>>[0],
+    ): Uint8Array | undefined =>
+      a.kind === 'bytes'
+        ? digest(digestNameOf(alg), a.data)
+        : a.algorithm === alg
+          ? a.digest
+          : undefined;
     const expect: BindingExpectations = {
       ...(certs[0] ? { certificateDer: certs[0] } : keySpki ? { publicKeySpki: keySpki } : {}),
       ...(b.content.kind === 'messageSignature' ? { artifactDigest } : {}),
@@ -406,21 +561,37 @@ function recordsBundle(body: Uint8Array, s: BodySeed): boolean {
   const digests: string[] = [];
   for (const alg of ['sha256', 'sha384', 'sha512'] as const) {
     if (c.kind === 'messageSignature') {
-      const d = s.expect.artifactDigest?.(alg === 'sha256' ? 'SHA2_256' : alg === 'sha384' ? 'SHA2_384' : 'SHA2_512');
+      const d = s.expect.artifactDigest?.(
+        alg === 'sha256' ? 'SHA2_256' : alg === 'sha384' ? 'SHA2_384' : 'SHA2_512',
+      );
       if (d) digests.push(hex(d));
     } else {
-      digests.push(createHash(alg).update(c.payload).digest('hex'), createHash(alg).update(preAuthEncoding(c.payloadType, c.payload)).digest('hex'));
+      digests.push(
+        createHash(alg).update(c.payload).digest('hex'),
+        createHash(alg).update(preAuthEncoding(c.payloadType, c.payload)).digest('hex'),
+      );
     }
   }
   return have.has(hex(sig)) && have.has(hex(key)) && digests.some((d) => have.has(d));
 }
 
 export async function judgeBody(s: BodySeed, body: Uint8Array): Promise<IterationResult> {
-  const minimize = async (b: Uint8Array): Promise<boolean> => (await judgeBody(s, b)).kind === 'failure';
-  const r = attemptSync(() => verifyEntryBinding({ ...s.entry, canonicalizedBody: body }, s.bundle, s.expect));
+  const minimize = async (b: Uint8Array): Promise<boolean> =>
+    (await judgeBody(s, b)).kind === 'failure';
+  const r = attemptSync(() =>
+    verifyEntryBinding({ ...s.entry, canonicalizedBody: body }, s.bundle, s.expect),
+  );
   if (r.kind !== 'ok') return fromThrow(r, body, 'verifyEntryBinding', minimize);
-  if (Buffer.from(body).equals(Buffer.from(s.entry.canonicalizedBody))) return { kind: 'accepted', by: 'same body' };
-  if (!recordsBundle(body, s)) return { kind: 'failure', problem: 'POSSIBLE BYPASS: Stella binds a log entry body that does not record this signature, key and digest', input: body, minimize };
+  if (Buffer.from(body).equals(Buffer.from(s.entry.canonicalizedBody)))
+    return { kind: 'accepted', by: 'same body' };
+  if (!recordsBundle(body, s))
+    return {
+      kind: 'failure',
+      problem:
+        'POSSIBLE BYPASS: Stella binds a log entry body that does not record this signature, key and digest',
+      input: body,
+      minimize,
+    };
   return { kind: 'accepted', by: 'records the bundle' };
 }
 
@@ -442,7 +613,8 @@ export function bodyTarget(seeds: readonly BodySeed[], defaultIterations: number
 // Export archives
 
 export async function judgeArchive(bytes: Uint8Array): Promise<IterationResult> {
-  const minimize = async (b: Uint8Array): Promise<boolean> => (await judgeArchive(b)).kind === 'failure';
+  const minimize = async (b: Uint8Array): Promise<boolean> =>
+    (await judgeArchive(b)).kind === 'failure';
   const r = attemptSync(() => readExportArchive(bytes));
   if (r.kind !== 'ok') return fromThrow(r, bytes, 'readExportArchive', minimize);
   const got = r.value;
@@ -454,14 +626,34 @@ export async function judgeArchive(bytes: Uint8Array): Promise<IterationResult> 
   const extracted = plain.entries.filter((e) => e.name !== 'manifest.cbor');
   const problems: string[] = [];
   if (!plain.complete) problems.push('a plain tar reader finds no end-of-archive marker');
-  if (plain.entries.some((e) => e.type !== 0x30 && e.type !== 0)) problems.push('an entry is not a regular file');
-  if (new Set(plain.entries.map((e) => e.name)).size !== plain.entries.length) problems.push('duplicate names');
-  if (bytes.subarray(plain.end).some((b) => b !== 0)) problems.push('data after the end-of-archive marker');
-  if (extracted.length !== returned.size || extracted.some((e) => !returned.get(e.name) || !Buffer.from(returned.get(e.name)!).equals(Buffer.from(e.data)))) problems.push('tar extracts other files than Stella returned');
+  if (plain.entries.some((e) => e.type !== 0x30 && e.type !== 0))
+    problems.push('an entry is not a regular file');
+  if (new Set(plain.entries.map((e) => e.name)).size !== plain.entries.length)
+    problems.push('duplicate names');
+  if (bytes.subarray(plain.end).some((b) => b !== 0))
+    problems.push('data after the end-of-archive marker');
+  if (
+    extracted.length !== returned.size ||
+    extracted.some(
+      (e) =>
+        !returned.get(e.name) || !Buffer.from(returned.get(e.name)!).equals(Buffer.from(e.data)),
+    )
+  )
+    problems.push('tar extracts other files than Stella returned');
   for (const b of got.bundles) {
-    if (createHash('sha256').update(b.bytes).digest('hex') !== b.entry.sha256 || b.bytes.length !== b.entry.size) problems.push(`${b.entry.path} does not match its manifest entry`);
+    if (
+      createHash('sha256').update(b.bytes).digest('hex') !== b.entry.sha256 ||
+      b.bytes.length !== b.entry.size
+    )
+      problems.push(`${b.entry.path} does not match its manifest entry`);
   }
-  if (problems.length) return { kind: 'failure', problem: `POSSIBLE BYPASS: Stella accepts an archive that a plain reading disagrees with: ${problems.join('; ')}`, input: bytes, minimize };
+  if (problems.length)
+    return {
+      kind: 'failure',
+      problem: `POSSIBLE BYPASS: Stella accepts an archive that a plain reading disagrees with: ${problems.join('; ')}`,
+      input: bytes,
+      minimize,
+    };
   for (const b of got.bundles) {
     const p = attemptSync(() => parseBundle(b.bytes));
     if (crashed(p)) return fromThrow(p, bytes, `parseBundle of archived ${b.entry.path}`);
@@ -469,11 +661,24 @@ export async function judgeArchive(bytes: Uint8Array): Promise<IterationResult> 
   return { kind: 'accepted', by: 'plain tar agrees' };
 }
 
-export function archiveTarget(seeds: readonly { name: string; bytes: Uint8Array }[], bundleSeedList: readonly BundleSeed[], p: Pools, defaultIterations: number): FuzzTarget {
+export function archiveTarget(
+  seeds: readonly { name: string; bytes: Uint8Array }[],
+  bundleSeedList: readonly BundleSeed[],
+  p: Pools,
+  defaultIterations: number,
+): FuzzTarget {
   const seed = bundleSeedList[0]!;
   const hooks = bundleHooks({ ...seed, resign: undefined }, p.certificates, p.tokens);
   const bundleMutator = (rng: Prng, bytes: Uint8Array, trail: Trail): Uint8Array =>
-    Buffer.from(mutateBundle(rng, { ...seed, text: Buffer.from(bytes).toString('utf8'), resign: undefined }, trail, hooks, []));
+    Buffer.from(
+      mutateBundle(
+        rng,
+        { ...seed, text: Buffer.from(bytes).toString('utf8'), resign: undefined },
+        trail,
+        hooks,
+        [],
+      ),
+    );
   return {
     name: 'archive',
     defaultIterations,

@@ -4,14 +4,26 @@
  * Fulcio (proof of possession) -> certificate -> signature -> Rekor entry -> bundle; plus a
  * small RFC 3161 TSA built with the project's issuer.
  */
-import { createPublicKey, generateKeyPairSync, sign as nodeSign, type KeyObject } from 'node:crypto';
+import {
+  createPublicKey,
+  generateKeyPairSync,
+  sign as nodeSign,
+  type KeyObject,
+} from 'node:crypto';
 import { defaultDigestForKey, digest, sha256, type DigestName } from '../../src/crypto.js';
 import { hashAlgorithmOf } from '../../src/util/digest.js';
 import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
 import { preAuthEncoding, serializeEnvelope } from '../../src/bundle/dsse.js';
 import type { Bundle, BundleContent } from '../../src/bundle/model.js';
 import { type Extension } from '../../src/x509/certificate.js';
-import { extKeyUsageExtension, issueCertificate, basicConstraintsExtension, keyUsageExtension, deterministicP256Signer, type DN } from '../../src/x509/issue.js';
+import {
+  extKeyUsageExtension,
+  issueCertificate,
+  basicConstraintsExtension,
+  keyUsageExtension,
+  deterministicP256Signer,
+  type DN,
+} from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
 import { int, seq } from '../../src/der/writer.js';
 import { issueTimestampToken, type TimestampIssueOptions } from '../../src/timestamp/issue.js';
@@ -37,7 +49,12 @@ export function testAuthority(seedLabel: string, oidcIssuer = ISSUER_URL): Sandb
   return createSandboxAuthority({
     keys: deriveAuthorityKeys(seedFromString(`adversarial-test:${seedLabel}`)),
     createdAt: AUTHORITY_CREATED_AT,
-    urls: { oidcIssuer, fulcio: 'https://fulcio.test.invalid', rekor: 'https://rekor.test.invalid', ctLog: 'https://ctfe.test.invalid' },
+    urls: {
+      oidcIssuer,
+      fulcio: 'https://fulcio.test.invalid',
+      rekor: 'https://rekor.test.invalid',
+      ctLog: 'https://ctfe.test.invalid',
+    },
   });
 }
 
@@ -69,13 +86,28 @@ export interface Signed {
 /** What Fulcio needs from a signing key: its SPKI and a proof of possession over the token subject. */
 type CertifiableKey = Pick<AuthorityKey, 'spki' | 'sign'>;
 
-function certify(a: SandboxAuthority, key: CertifiableKey, repo: string, now: number, extraClaims?: Record<string, unknown>): Uint8Array {
-  const jwt = a.oidc.mintToken({ platform: 'github', repo, ref: 'refs/heads/main', now, extraClaims });
+function certify(
+  a: SandboxAuthority,
+  key: CertifiableKey,
+  repo: string,
+  now: number,
+  extraClaims?: Record<string, unknown>,
+): Uint8Array {
+  const jwt = a.oidc.mintToken({
+    platform: 'github',
+    repo,
+    ref: 'refs/heads/main',
+    now,
+    extraClaims,
+  });
   const sub = a.oidc.verifyToken(jwt, { audience: 'sigstore', now }).sub;
   const r = a.fulcio.createSigningCertificate(
     {
       credentials: { oidcIdentityToken: jwt },
-      publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: derToPem(key.spki, 'PUBLIC KEY') }, proofOfPossession: toBase64(key.sign(utf8.encode(sub))) },
+      publicKeyRequest: {
+        publicKey: { algorithm: 'ECDSA', content: derToPem(key.spki, 'PUBLIC KEY') },
+        proofOfPossession: toBase64(key.sign(utf8.encode(sub))),
+      },
     },
     { now, oidcIssuers: [a.oidc.trusted()] },
   );
@@ -96,11 +128,29 @@ export function signBlob(a: SandboxAuthority, artifact: Uint8Array, o: SignOptio
   const proposal = {
     apiVersion: '0.0.1',
     kind: 'hashedrekord',
-    spec: { data: { hash: { algorithm: 'sha256', value: toHex(digest) } }, signature: { content: toBase64(signature), publicKey: { content: toBase64(utf8.encode(derToPem(certificate))) } } },
+    spec: {
+      data: { hash: { algorithm: 'sha256', value: toHex(digest) } },
+      signature: {
+        content: toBase64(signature),
+        publicKey: { content: toBase64(utf8.encode(derToPem(certificate))) },
+      },
+    },
   };
   const r = rekor.createEntry(proposal, { now: o.rekorNow ?? o.now + 5_000 });
-  const content: BundleContent = { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest }, signature };
-  return { bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }), certificate, key, identity: typeof o.extraClaims?.['job_workflow_ref'] === 'string' ? `https://github.com/${o.extraClaims['job_workflow_ref']}` : githubIdentity(o.repo) };
+  const content: BundleContent = {
+    kind: 'messageSignature',
+    messageDigest: { algorithm: 'SHA2_256', digest },
+    signature,
+  };
+  return {
+    bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }),
+    certificate,
+    key,
+    identity:
+      typeof o.extraClaims?.['job_workflow_ref'] === 'string'
+        ? `https://github.com/${o.extraClaims['job_workflow_ref']}`
+        : githubIdentity(o.repo),
+  };
 }
 
 /** An ephemeral ECDSA key on any curve Node supports (random: its bytes are never asserted). */
@@ -133,39 +183,104 @@ function certifiable(k: EcSigner): CertifiableKey {
  * messageDigest and the log entry both declare `hash` (as clients that sign a P-384 key over
  * SHA-256 write it).
  */
-export function signBlobWithHash(a: SandboxAuthority, artifact: Uint8Array, o: SignOptions & { signer: EcSigner; hash: DigestName }): Omit<Signed, 'key'> {
+export function signBlobWithHash(
+  a: SandboxAuthority,
+  artifact: Uint8Array,
+  o: SignOptions & { signer: EcSigner; hash: DigestName },
+): Omit<Signed, 'key'> {
   const certificate = certify(a, certifiable(o.signer), o.repo, o.now);
   const signature = o.signer.sign(artifact, o.hash);
   const d = digest(o.hash, artifact);
   const proposal = {
     apiVersion: '0.0.1',
     kind: 'hashedrekord',
-    spec: { data: { hash: { algorithm: o.hash, value: toHex(d) } }, signature: { content: toBase64(signature), publicKey: { content: toBase64(utf8.encode(derToPem(certificate))) } } },
+    spec: {
+      data: { hash: { algorithm: o.hash, value: toHex(d) } },
+      signature: {
+        content: toBase64(signature),
+        publicKey: { content: toBase64(utf8.encode(derToPem(certificate))) },
+      },
+    },
   };
   const r = (o.rekor ?? a.rekor).createEntry(proposal, { now: o.rekorNow ?? o.now + 5_000 });
-  const content: BundleContent = { kind: 'messageSignature', messageDigest: { algorithm: hashAlgorithmOf(o.hash), digest: d }, signature };
-  return { bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }), certificate, identity: githubIdentity(o.repo) };
+  const content: BundleContent = {
+    kind: 'messageSignature',
+    messageDigest: { algorithm: hashAlgorithmOf(o.hash), digest: d },
+    signature,
+  };
+  return {
+    bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }),
+    certificate,
+    identity: githubIdentity(o.repo),
+  };
 }
 
 /** A DSSE bundle (dsse 0.0.1 entry) signed by `signer` with `hash`. */
-export function signDsseWithHash(a: SandboxAuthority, payload: Uint8Array, payloadType: string, o: SignOptions & { signer: EcSigner; hash: DigestName }): Omit<Signed, 'key'> {
+export function signDsseWithHash(
+  a: SandboxAuthority,
+  payload: Uint8Array,
+  payloadType: string,
+  o: SignOptions & { signer: EcSigner; hash: DigestName },
+): Omit<Signed, 'key'> {
   const certificate = certify(a, certifiable(o.signer), o.repo, o.now);
   const sig = o.signer.sign(preAuthEncoding(payloadType, payload), o.hash);
-  const content: BundleContent = { kind: 'dsseEnvelope', payload, payloadType, signatures: [{ sig, keyid: '' }] };
-  const proposal = { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: serializeEnvelope(content), verifiers: [toBase64(utf8.encode(derToPem(certificate)))] } } };
+  const content: BundleContent = {
+    kind: 'dsseEnvelope',
+    payload,
+    payloadType,
+    signatures: [{ sig, keyid: '' }],
+  };
+  const proposal = {
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: {
+      proposedContent: {
+        envelope: serializeEnvelope(content),
+        verifiers: [toBase64(utf8.encode(derToPem(certificate)))],
+      },
+    },
+  };
   const r = (o.rekor ?? a.rekor).createEntry(proposal, { now: o.rekorNow ?? o.now + 5_000 });
-  return { bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }), certificate, identity: githubIdentity(o.repo) };
+  return {
+    bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }),
+    certificate,
+    identity: githubIdentity(o.repo),
+  };
 }
 
 /** A DSSE bundle (dsse 0.0.1 entry). */
-export function signDsse(a: SandboxAuthority, payload: Uint8Array, payloadType: string, o: SignOptions): Signed {
+export function signDsse(
+  a: SandboxAuthority,
+  payload: Uint8Array,
+  payloadType: string,
+  o: SignOptions,
+): Signed {
   const key = signer(o.repo, o.now);
   const certificate = certify(a, key, o.repo, o.now);
   const sig = key.sign(preAuthEncoding(payloadType, payload));
-  const content: BundleContent = { kind: 'dsseEnvelope', payload, payloadType, signatures: [{ sig, keyid: '' }] };
-  const proposal = { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: serializeEnvelope(content), verifiers: [toBase64(utf8.encode(derToPem(certificate)))] } } };
+  const content: BundleContent = {
+    kind: 'dsseEnvelope',
+    payload,
+    payloadType,
+    signatures: [{ sig, keyid: '' }],
+  };
+  const proposal = {
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: {
+      proposedContent: {
+        envelope: serializeEnvelope(content),
+        verifiers: [toBase64(utf8.encode(derToPem(certificate)))],
+      },
+    },
+  };
   const r = (o.rekor ?? a.rekor).createEntry(proposal, { now: o.rekorNow ?? o.now + 5_000 });
-  return { bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }), certificate, key, identity: githubIdentity(o.repo) };
+  return {
+    bundle: bundleFromRekorResponse({ content, signer: { certificate }, rekorEntry: r.response }),
+    certificate,
+    key,
+    identity: githubIdentity(o.repo),
+  };
 }
 
 /** TimeStampResp ::= SEQUENCE { status PKIStatusInfo (granted), timeStampToken }. */
@@ -182,7 +297,10 @@ export interface TestTsa {
    */
   stamp(data: Uint8Array, genTime: number | PreciseTime): Uint8Array;
   /** The same TSA signing any TSTInfo fields it is asked to (fuzz tests re-sign odd tokens). */
-  issue(o: Omit<TimestampIssueOptions, 'signerCertificate' | 'signer' | 'serial' | 'policy'> & Partial<Pick<TimestampIssueOptions, 'serial' | 'policy'>>): Uint8Array;
+  issue(
+    o: Omit<TimestampIssueOptions, 'signerCertificate' | 'signer' | 'serial' | 'policy'> &
+      Partial<Pick<TimestampIssueOptions, 'serial' | 'policy'>>,
+  ): Uint8Array;
 }
 
 /** Odd TSA certificates: other serials, extra leaf extensions (defaults: 1n, 2n, none). */
@@ -193,7 +311,13 @@ export interface TestTsaCertificates {
 }
 
 /** A TSA (root -> timestamping leaf) valid over [start, end] (certificates and validFor). */
-export function testTsa(label: string, start: number, end: number, validFor: { start: number; end: number | undefined } = { start, end }, certs: TestTsaCertificates = {}): TestTsa {
+export function testTsa(
+  label: string,
+  start: number,
+  end: number,
+  validFor: { start: number; end: number | undefined } = { start, end },
+  certs: TestTsaCertificates = {},
+): TestTsa {
   const rootSigner = deterministicP256Signer(seedFromString(`adversarial-test:tsa-root:${label}`));
   const leafSigner = deterministicP256Signer(seedFromString(`adversarial-test:tsa-leaf:${label}`));
   const rootName: DN = { organization: 'stella.test', commonName: `${label}-tsa-root` };
@@ -214,13 +338,31 @@ export function testTsa(label: string, start: number, end: number, validFor: { s
     notBefore: start,
     notAfter: end,
     subjectPublicKeySpki: leafSigner.spki,
-    extensions: [keyUsageExtension(['digitalSignature']), extKeyUsageExtension([OID.ekuTimeStamping], true), ...(certs.leafExtensions ?? [])],
+    extensions: [
+      keyUsageExtension(['digitalSignature']),
+      extKeyUsageExtension([OID.ekuTimeStamping], true),
+      ...(certs.leafExtensions ?? []),
+    ],
     signer: rootSigner,
   });
   const issue: TestTsa['issue'] = (o) =>
-    timeStampResponse(issueTimestampToken({ serial: 7n, policy: '1.3.6.1.4.1.57264.2', embedCertificates: [leaf], ...o, signerCertificate: leaf, signer: leafSigner }));
+    timeStampResponse(
+      issueTimestampToken({
+        serial: 7n,
+        policy: '1.3.6.1.4.1.57264.2',
+        embedCertificates: [leaf],
+        ...o,
+        signerCertificate: leaf,
+        signer: leafSigner,
+      }),
+    );
   return {
-    authority: { subject: rootName, uri: `https://${label}.tsa.test.invalid`, certChain: [leaf, root], validFor },
+    authority: {
+      subject: rootName,
+      uri: `https://${label}.tsa.test.invalid`,
+      certChain: [leaf, root],
+      validFor,
+    },
     stamp: (data, genTime) => issue({ data, genTime }),
     issue,
   };

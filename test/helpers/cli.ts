@@ -42,13 +42,23 @@ function spawnCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
     const child = execFile(
       process.execPath,
       [...(opts.nodeArgs ?? []), CLI, ...args],
-      { cwd: opts.cwd ?? PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 64 * 1024 * 1024, timeout: opts.timeoutMs ?? 0, killSignal: 'SIGKILL' },
+      {
+        cwd: opts.cwd ?? PROJECT_ROOT,
+        env: { ...process.env, NO_COLOR: '1', ...opts.env },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: opts.timeoutMs ?? 0,
+        killSignal: 'SIGKILL',
+      },
       (err, stdout, stderr) => {
         if (err && (err as { killed?: boolean }).killed) {
           resolve({ code: -1, stdout, stderr: `${stderr}\n(killed after ${opts.timeoutMs} ms)` });
           return;
         }
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
         resolve({ code, stdout, stderr });
       },
     );

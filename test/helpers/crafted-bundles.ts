@@ -26,8 +26,19 @@ import {
   type KeyedSigner,
 } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
-import { buildPrecertSignedData, encodeSct, encodeSctList, removeExtensionFromTbs, TlsHash, TlsSignature } from '../../src/x509/sct.js';
-import { INTERMEDIATE_NAME, seedFromString, type SandboxAuthority } from '../../src/sandbox/authority/index.js';
+import {
+  buildPrecertSignedData,
+  encodeSct,
+  encodeSctList,
+  removeExtensionFromTbs,
+  TlsHash,
+  TlsSignature,
+} from '../../src/x509/sct.js';
+import {
+  INTERMEDIATE_NAME,
+  seedFromString,
+  type SandboxAuthority,
+} from '../../src/sandbox/authority/index.js';
 import { githubIdentity, ISSUER_URL, type TestTsa } from './authority-bundles.js';
 
 export const V01 = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
@@ -79,7 +90,10 @@ export function craftLeaf(a: SandboxAuthority, o: CraftedLeafOptions): CraftedLe
     subjectPublicKeySpki: key.spki,
     signatureAlgorithmOid: issuer.certSigner.algorithmOid,
   };
-  const precertTbs = buildTbsCertificate({ ...base, extensions: [...extensions, ctPoisonExtension()] });
+  const precertTbs = buildTbsCertificate({
+    ...base,
+    extensions: [...extensions, ctPoisonExtension()],
+  });
   let tbs: Uint8Array;
   if (o.precert) {
     tbs = precertTbs;
@@ -87,9 +101,23 @@ export function craftLeaf(a: SandboxAuthority, o: CraftedLeafOptions): CraftedLe
     tbs = buildTbsCertificate({ ...base, extensions });
   } else {
     const timestamp = o.sctTime ?? o.notBefore + 1000;
-    const signed = buildPrecertSignedData({ timestamp, issuerKeyHash: sha256(issuer.spki), precertTbs: removeExtensionFromTbs(precertTbs, OID.ctPoison) });
-    const sct = encodeSct({ logId: sha256(a.keys.ctLog.spki), timestamp, extensions: new Uint8Array(0), hashAlgorithm: TlsHash.sha256, signatureAlgorithm: TlsSignature.ecdsa, signature: a.keys.ctLog.sign(signed) });
-    tbs = buildTbsCertificate({ ...base, extensions: [...extensions, sctListExtension(encodeSctList([sct]))] });
+    const signed = buildPrecertSignedData({
+      timestamp,
+      issuerKeyHash: sha256(issuer.spki),
+      precertTbs: removeExtensionFromTbs(precertTbs, OID.ctPoison),
+    });
+    const sct = encodeSct({
+      logId: sha256(a.keys.ctLog.spki),
+      timestamp,
+      extensions: new Uint8Array(0),
+      hashAlgorithm: TlsHash.sha256,
+      signatureAlgorithm: TlsSignature.ecdsa,
+      signature: a.keys.ctLog.sign(signed),
+    });
+    tbs = buildTbsCertificate({
+      ...base,
+      extensions: [...extensions, sctListExtension(encodeSctList([sct]))],
+    });
   }
   return { der: signTbsCertificate(tbs, issuer.certSigner), sign: (d) => key.sign(d), identity };
 }
@@ -98,14 +126,26 @@ export function craftLeaf(a: SandboxAuthority, o: CraftedLeafOptions): CraftedLe
  * A message-signature bundle over `artifact` by `leaf`, timed only by `tsa` at `signedAt`
  * (no log entry). `chain` given: a v0.2 bundle shipping leaf + chain; else v0.3.
  */
-export function tsaTimedBundle(leaf: CraftedLeaf, artifact: Uint8Array, tsa: TestTsa, signedAt: number, chain?: Uint8Array[]): Bundle {
+export function tsaTimedBundle(
+  leaf: CraftedLeaf,
+  artifact: Uint8Array,
+  tsa: TestTsa,
+  signedAt: number,
+  chain?: Uint8Array[],
+): Bundle {
   const signature = leaf.sign(artifact);
-  const content: BundleContent = { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: sha256(artifact) }, signature };
+  const content: BundleContent = {
+    kind: 'messageSignature',
+    messageDigest: { algorithm: 'SHA2_256', digest: sha256(artifact) },
+    signature,
+  };
   return {
     mediaType: chain ? V02 : V03,
     version: chain ? '0.2' : '0.3',
     verificationMaterial: {
-      content: chain ? { kind: 'x509CertificateChain', certificates: [leaf.der, ...chain] } : { kind: 'certificate', certificate: leaf.der },
+      content: chain
+        ? { kind: 'x509CertificateChain', certificates: [leaf.der, ...chain] }
+        : { kind: 'certificate', certificate: leaf.der },
       tlogEntries: [],
       rfc3161Timestamps: [tsa.stamp(signature, signedAt)],
     },
@@ -119,8 +159,14 @@ export function trustWithTsa(a: SandboxAuthority, tsa: TestTsa): TrustMaterial {
 }
 
 /** Every tlog key of `trust` given `validFor`. */
-export function withTlogWindow(trust: TrustMaterial, validFor: { start: number; end: number | undefined }): TrustMaterial {
-  return { ...trust, tlogs: trust.tlogs.map((l) => ({ ...l, publicKey: { ...l.publicKey, validFor } })) };
+export function withTlogWindow(
+  trust: TrustMaterial,
+  validFor: { start: number; end: number | undefined },
+): TrustMaterial {
+  return {
+    ...trust,
+    tlogs: trust.tlogs.map((l) => ({ ...l, publicKey: { ...l.publicKey, validFor } })),
+  };
 }
 
 /**
@@ -134,7 +180,10 @@ export function withoutSetTimedByTsa(b: Bundle, tsa: TestTsa, tsaTime: number): 
     ...b,
     verificationMaterial: {
       ...b.verificationMaterial,
-      tlogEntries: b.verificationMaterial.tlogEntries.map((e) => ({ ...e, inclusionPromise: undefined })),
+      tlogEntries: b.verificationMaterial.tlogEntries.map((e) => ({
+        ...e,
+        inclusionPromise: undefined,
+      })),
       rfc3161Timestamps: [tsa.stamp(signature, tsaTime)],
     },
   };
@@ -144,14 +193,27 @@ export function withoutSetTimedByTsa(b: Bundle, tsa: TestTsa, tsaTime: number): 
 export function withTsaTime(b: Bundle, tsa: TestTsa, tsaTime: number): Bundle {
   const c = b.content;
   const signature = c.kind === 'messageSignature' ? c.signature : c.signatures[0]!.sig;
-  return { ...b, verificationMaterial: { ...b.verificationMaterial, rfc3161Timestamps: [...b.verificationMaterial.rfc3161Timestamps, tsa.stamp(signature, tsaTime)] } };
+  return {
+    ...b,
+    verificationMaterial: {
+      ...b.verificationMaterial,
+      rfc3161Timestamps: [
+        ...b.verificationMaterial.rfc3161Timestamps,
+        tsa.stamp(signature, tsaTime),
+      ],
+    },
+  };
 }
 
 /**
  * `der` issued again by `signer` with the same names, validity, key and extensions, except a
  * new serial and/or extra extensions (a CA certificate the trust root could have shipped).
  */
-export function reissue(der: Uint8Array, signer: KeyedSigner, change: { serial?: bigint; extraExtensions?: Extension[] }): Uint8Array {
+export function reissue(
+  der: Uint8Array,
+  signer: KeyedSigner,
+  change: { serial?: bigint; extraExtensions?: Extension[] },
+): Uint8Array {
   const c = parseCertificate(der);
   const tbs = buildTbsCertificate({
     serial: change.serial ?? BigInt(`0x${c.serialNumber}`),

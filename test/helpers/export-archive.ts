@@ -5,11 +5,19 @@
  */
 import { sha256 } from '../../src/crypto.js';
 import { bundlePath } from '../../src/archive/export.js';
-import { encodeManifest, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, MANIFEST_NAME, type ExportManifestEntry } from '../../src/archive/manifest.js';
+import {
+  encodeManifest,
+  EXPORT_FORMAT,
+  EXPORT_FORMAT_VERSION,
+  MANIFEST_NAME,
+  type ExportManifestEntry,
+} from '../../src/archive/manifest.js';
 import { writeTar } from '../../src/archive/tar.js';
 import { toHex } from '../../src/util/encoding.js';
 
-export async function rawExportArchive(items: { artifactDigest: string; bytes: Uint8Array }[]): Promise<Uint8Array> {
+export async function rawExportArchive(
+  items: { artifactDigest: string; bytes: Uint8Array }[],
+): Promise<Uint8Array> {
   const counts = new Map<string, number>();
   const entries: ExportManifestEntry[] = items.map((it) => {
     const hex = it.artifactDigest.slice('sha256:'.length);
@@ -28,6 +36,15 @@ export async function rawExportArchive(items: { artifactDigest: string; bytes: U
       integratedTime: null,
     };
   });
-  const manifest = { format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION, createdAt: '2026-01-31T00:00:00.000Z', trustedRoot: null, entries } as const;
-  return writeTar([{ name: MANIFEST_NAME, data: encodeManifest({ ...manifest, entries }) }, ...entries.map((e, i) => ({ name: e.path, data: items[i]!.bytes }))]);
+  const manifest = {
+    format: EXPORT_FORMAT,
+    version: EXPORT_FORMAT_VERSION,
+    createdAt: '2026-01-31T00:00:00.000Z',
+    trustedRoot: null,
+    entries,
+  } as const;
+  return writeTar([
+    { name: MANIFEST_NAME, data: encodeManifest({ ...manifest, entries }) },
+    ...entries.map((e, i) => ({ name: e.path, data: items[i]!.bytes })),
+  ]);
 }

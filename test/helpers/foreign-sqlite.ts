@@ -5,19 +5,23 @@ import { writeFileSync } from 'node:fs';
 /** Name, and how to make one at a path. */
 export const NOT_OURS: [string, (file: string) => void][] = [
   [
-    'another program\'s SQLite database',
+    "another program's SQLite database",
     (f) => {
       const db = new Database(f);
-      db.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine')");
+      db.exec(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine')",
+      );
       db.close();
     },
   ],
   [
-    'another program\'s SQLite database in WAL mode',
+    "another program's SQLite database in WAL mode",
     (f) => {
       const db = new Database(f);
       db.pragma('journal_mode = WAL');
-      db.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine')");
+      db.exec(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine')",
+      );
       db.close();
     },
   ],
@@ -30,7 +34,7 @@ export const NOT_OURS: [string, (file: string) => void][] = [
     },
   ],
   [
-    'another application\'s id',
+    "another application's id",
     (f) => {
       const db = new Database(f);
       db.exec('CREATE TABLE t (x); PRAGMA application_id = 1234; PRAGMA user_version = 2;');
@@ -47,4 +51,3 @@ export const NOT_OURS: [string, (file: string) => void][] = [
   ],
   ['an empty file', (f) => writeFileSync(f, '')],
 ];
-

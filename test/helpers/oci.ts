@@ -3,7 +3,13 @@
  * loopback referrers-API front for a real registry that has none; and a loopback "registry"
  * that misbehaves on purpose (401, 404, 500, malformed answers, oversize, wrong subject).
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RegistryClient, digestOf, MEDIA_TYPES } from '../../src/oci/client.js';
 import { parseImageReference, type ImageRef } from '../../src/oci/reference.js';
@@ -11,10 +17,22 @@ import { parseImageReference, type ImageRef } from '../../src/oci/reference.js';
 const enc = new TextEncoder();
 
 /** Push a minimal OCI image (config + one layer) and return its reference by digest. */
-export async function pushTestImage(host: string, repository: string, seed: string, opts: ConstructorParameters<typeof RegistryClient>[1] = { allowInsecure: true }): Promise<ImageRef> {
+export async function pushTestImage(
+  host: string,
+  repository: string,
+  seed: string,
+  opts: ConstructorParameters<typeof RegistryClient>[1] = { allowInsecure: true },
+): Promise<ImageRef> {
   const repo = { registry: host, apiHost: host, repository };
   const client = new RegistryClient(repo, opts);
-  const config = enc.encode(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digestOf(enc.encode(seed))] }, config: { Labels: { seed } } }));
+  const config = enc.encode(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [digestOf(enc.encode(seed))] },
+      config: { Labels: { seed } },
+    }),
+  );
   const layer = enc.encode(seed);
   await client.pushBlob(config, 'config');
   await client.pushBlob(layer, 'layer');
@@ -30,8 +48,18 @@ export function imageManifest(config: Uint8Array, layer: Uint8Array): Uint8Array
     JSON.stringify({
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociManifest,
-      config: { mediaType: MEDIA_TYPES.ociConfig, digest: digestOf(config), size: config.byteLength },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: digestOf(layer), size: layer.byteLength }],
+      config: {
+        mediaType: MEDIA_TYPES.ociConfig,
+        digest: digestOf(config),
+        size: config.byteLength,
+      },
+      layers: [
+        {
+          mediaType: 'application/vnd.oci.image.layer.v1.tar',
+          digest: digestOf(layer),
+          size: layer.byteLength,
+        },
+      ],
     }),
   );
 }
@@ -57,17 +85,36 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function forward(upstream: string, req: IncomingMessage, body: Buffer, res: ServerResponse, extraHeaders: Record<string, string> = {}): Promise<void> {
+function forward(
+  upstream: string,
+  req: IncomingMessage,
+  body: Buffer,
+  res: ServerResponse,
+  extraHeaders: Record<string, string> = {},
+): Promise<void> {
   const [host, port] = upstream.split(':');
   return new Promise((resolve) => {
-    const up = httpRequest({ host, port: Number(port), method: req.method, path: req.url, headers: { ...req.headers, host: upstream } }, (ur) => {
-      const headers = { ...ur.headers, ...extraHeaders };
-      // Locations the registry gives point at itself: rewrite them to the front.
-      if (typeof headers.location === 'string') headers.location = headers.location.replace(`http://${upstream}`, `http://${req.headers.host}`);
-      res.writeHead(ur.statusCode ?? 502, headers);
-      ur.pipe(res);
-      ur.on('end', () => resolve());
-    });
+    const up = httpRequest(
+      {
+        host,
+        port: Number(port),
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream },
+      },
+      (ur) => {
+        const headers = { ...ur.headers, ...extraHeaders };
+        // Locations the registry gives point at itself: rewrite them to the front.
+        if (typeof headers.location === 'string')
+          headers.location = headers.location.replace(
+            `http://${upstream}`,
+            `http://${req.headers.host}`,
+          );
+        res.writeHead(ur.statusCode ?? 502, headers);
+        ur.pipe(res);
+        ur.on('end', () => resolve());
+      },
+    );
     up.on('error', () => {
       res.writeHead(502).end();
       resolve();
@@ -89,7 +136,10 @@ export interface FrontOptions {
   delayTagReadsMs?: number;
 }
 
-export async function startReferrersFront(upstream: string, opts: FrontOptions = {}): Promise<Front> {
+export async function startReferrersFront(
+  upstream: string,
+  opts: FrontOptions = {},
+): Promise<Front> {
   const api = opts.referrersApi ?? true;
   const pushed = new Map<string, Set<string>>(); // repository -> manifest digests
   const requests: string[] = [];
@@ -103,16 +153,33 @@ export async function startReferrersFront(upstream: string, opts: FrontOptions =
       const wanted = url.searchParams.get('artifactType');
       const manifests: unknown[] = [];
       for (const digest of pushed.get(name) ?? []) {
-        const r = await fetch(`http://${upstream}/v2/${name}/manifests/${digest}`, { headers: { Accept: MEDIA_TYPES.ociManifest } });
+        const r = await fetch(`http://${upstream}/v2/${name}/manifests/${digest}`, {
+          headers: { Accept: MEDIA_TYPES.ociManifest },
+        });
         if (r.status !== 200) continue;
         const bytes = new Uint8Array(await r.arrayBuffer());
-        const m = JSON.parse(Buffer.from(bytes).toString('utf8')) as { mediaType?: string; artifactType?: string; config?: { mediaType?: string }; subject?: { digest?: string }; annotations?: Record<string, string> };
+        const m = JSON.parse(Buffer.from(bytes).toString('utf8')) as {
+          mediaType?: string;
+          artifactType?: string;
+          config?: { mediaType?: string };
+          subject?: { digest?: string };
+          annotations?: Record<string, string>;
+        };
         if (m.subject?.digest !== subject) continue;
         const artifactType = m.artifactType ?? m.config?.mediaType;
         if (wanted && artifactType !== wanted) continue;
-        manifests.push({ mediaType: m.mediaType ?? MEDIA_TYPES.ociManifest, digest, size: bytes.byteLength, artifactType, ...(m.annotations ? { annotations: m.annotations } : {}) });
+        manifests.push({
+          mediaType: m.mediaType ?? MEDIA_TYPES.ociManifest,
+          digest,
+          size: bytes.byteLength,
+          artifactType,
+          ...(m.annotations ? { annotations: m.annotations } : {}),
+        });
       }
-      res.writeHead(200, { 'Content-Type': MEDIA_TYPES.ociIndex, ...(wanted ? { 'OCI-Filters-Applied': 'artifactType' } : {}) });
+      res.writeHead(200, {
+        'Content-Type': MEDIA_TYPES.ociIndex,
+        ...(wanted ? { 'OCI-Filters-Applied': 'artifactType' } : {}),
+      });
       res.end(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests }));
       return;
     }
@@ -120,7 +187,8 @@ export async function startReferrersFront(upstream: string, opts: FrontOptions =
     if (manifestPut && req.method === 'PUT') {
       let subject: string | undefined;
       try {
-        subject = (JSON.parse(body.toString('utf8')) as { subject?: { digest?: string } }).subject?.digest;
+        subject = (JSON.parse(body.toString('utf8')) as { subject?: { digest?: string } }).subject
+          ?.digest;
       } catch {
         subject = undefined;
       }
@@ -131,14 +199,23 @@ export async function startReferrersFront(upstream: string, opts: FrontOptions =
       await forward(upstream, req, body, res, subject && api ? { 'OCI-Subject': subject } : {});
       return;
     }
-    if (req.method === 'GET' && opts.delayTagReadsMs && /\/manifests\/sha256-[0-9a-f]{64}$/.test(url.pathname)) await new Promise((r) => setTimeout(r, opts.delayTagReadsMs));
+    if (
+      req.method === 'GET' &&
+      opts.delayTagReadsMs &&
+      /\/manifests\/sha256-[0-9a-f]{64}$/.test(url.pathname)
+    )
+      await new Promise((r) => setTimeout(r, opts.delayTagReadsMs));
     await forward(upstream, req, body, res);
   });
   const host = await listen(server);
   return { host, requests, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-export type Misbehaviour = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
+export type Misbehaviour = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+) => boolean | Promise<boolean>;
 
 /** A loopback server answering /v2/ requests with `handler` (true = handled), else 404. */
 export async function startFakeRegistry(handler: Misbehaviour): Promise<Front> {
@@ -149,7 +226,9 @@ export async function startFakeRegistry(handler: Misbehaviour): Promise<Front> {
     const url = new URL(req.url ?? '/', 'http://fake');
     if (!(await handler(req, res, url))) {
       res.writeHead(404, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }));
+      res.end(
+        JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }),
+      );
     }
   });
   const host = await listen(server);

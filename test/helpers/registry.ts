@@ -24,8 +24,10 @@ function which(cmd: string): boolean {
 
 /** Why the registry tests cannot run here, or undefined when they can. */
 export function registryMissingReason(): string | undefined {
-  if (!which('docker-registry')) return 'docker-registry (Debian package docker-registry) is not installed and scripts/ensure-test-tools.sh could not install it: skipping the OCI registry tests';
-  if (!which('htpasswd')) return 'htpasswd (Debian package apache2-utils) is not installed: skipping the OCI registry tests';
+  if (!which('docker-registry'))
+    return 'docker-registry (Debian package docker-registry) is not installed and scripts/ensure-test-tools.sh could not install it: skipping the OCI registry tests';
+  if (!which('htpasswd'))
+    return 'htpasswd (Debian package apache2-utils) is not installed: skipping the OCI registry tests';
   return undefined;
 }
 
@@ -75,18 +77,31 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
     ];
     if (opts.htpasswd) {
       const file = join(dir, 'htpasswd');
-      const line = execFileSync('htpasswd', ['-nbB', opts.htpasswd.username, opts.htpasswd.password], { encoding: 'utf8' }).trim();
+      const line = execFileSync(
+        'htpasswd',
+        ['-nbB', opts.htpasswd.username, opts.htpasswd.password],
+        { encoding: 'utf8' },
+      ).trim();
       writeFileSync(file, `${line}\n`);
       lines.push('auth:', '  htpasswd:', '    realm: stella-test', `    path: ${file}`);
     } else if (opts.token) {
       const cert = join(dir, 'token-root.pem');
       writeFileSync(cert, opts.token.rootCertPem);
-      lines.push('auth:', '  token:', `    realm: ${opts.token.realm}`, `    service: ${opts.token.service}`, `    issuer: ${opts.token.issuer}`, `    rootcertbundle: ${cert}`);
+      lines.push(
+        'auth:',
+        '  token:',
+        `    realm: ${opts.token.realm}`,
+        `    service: ${opts.token.service}`,
+        `    issuer: ${opts.token.issuer}`,
+        `    rootcertbundle: ${cert}`,
+      );
     }
     const config = join(dir, 'config.yml');
     writeFileSync(config, lines.join('\n') + '\n');
     let output = '';
-    const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn('docker-registry', ['serve', config], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.on('data', (d) => (output += String(d)));
     child.stderr?.on('data', (d) => (output += String(d)));
     const host = `127.0.0.1:${port}`;

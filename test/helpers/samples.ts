@@ -14,24 +14,54 @@ interface SampleBundle {
   issuer?: string;
 }
 
-const manifest = JSON.parse(readFileSync(path.join(SAMPLES, 'samples.json'), 'utf8')) as { trustedRoot: string; bundles: SampleBundle[] };
+const manifest = JSON.parse(readFileSync(path.join(SAMPLES, 'samples.json'), 'utf8')) as {
+  trustedRoot: string;
+  bundles: SampleBundle[];
+};
 
 export const SAMPLES_TRUSTED_ROOT = path.join(SAMPLES, manifest.trustedRoot);
 export const BLOB = manifest.bundles.find((b) => b.name === 'blob')!;
-export const BLOB_DIGEST = `sha256:${createHash('sha256').update(readFileSync(path.join(SAMPLES, BLOB.artifact))).digest('hex')}`;
+export const BLOB_DIGEST = `sha256:${createHash('sha256')
+  .update(readFileSync(path.join(SAMPLES, BLOB.artifact)))
+  .digest('hex')}`;
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-const POLICY = ['--certificate-identity', escapeRegex(BLOB.identity!), '--certificate-oidc-issuer', BLOB.issuer!];
+const POLICY = [
+  '--certificate-identity',
+  escapeRegex(BLOB.identity!),
+  '--certificate-oidc-issuer',
+  BLOB.issuer!,
+];
 
 /** `attest verify` of the blob sample with its identity policy; add a trust source. */
 export function verifyBlobArgs(...extra: string[]): string[] {
-  return ['attest', 'verify', '--bundle', path.join(SAMPLES, BLOB.bundle), '--artifact', path.join(SAMPLES, BLOB.artifact), ...POLICY, ...extra];
+  return [
+    'attest',
+    'verify',
+    '--bundle',
+    path.join(SAMPLES, BLOB.bundle),
+    '--artifact',
+    path.join(SAMPLES, BLOB.artifact),
+    ...POLICY,
+    ...extra,
+  ];
 }
 
 /** `attest verify --artifact sha256:...` of the blob sample, its bundles looked up in an attestation store. */
 export function verifyFromAttestationStoreArgs(store: string, ...extra: string[]): string[] {
-  return ['attest', 'verify', '--artifact', BLOB_DIGEST, '--attestation-store', store, '--trusted-root', SAMPLES_TRUSTED_ROOT, ...POLICY, ...extra];
+  return [
+    'attest',
+    'verify',
+    '--artifact',
+    BLOB_DIGEST,
+    '--attestation-store',
+    store,
+    '--trusted-root',
+    SAMPLES_TRUSTED_ROOT,
+    ...POLICY,
+    ...extra,
+  ];
 }

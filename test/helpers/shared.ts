@@ -25,7 +25,10 @@ const SAYS_SHARED = /\bshared\b|\bconformance\b/i;
  * declared with `test.skip` and the reason is appended to its title.
  */
 export function sharedTest(title: string, impl: ImplementationFn<[]>): void {
-  if (!SAYS_SHARED.test(title)) throw new Error(`a test that reads ../shared must say "shared" or "conformance" in its title: ${JSON.stringify(title)}`);
+  if (!SAYS_SHARED.test(title))
+    throw new Error(
+      `a test that reads ../shared must say "shared" or "conformance" in its title: ${JSON.stringify(title)}`,
+    );
   if (SHARED_MISSING === undefined) test(title, impl);
   else test.skip(`${title} [skipped: ../shared/conformance absent]`, impl);
 }
@@ -36,7 +39,10 @@ export function sharedTest(title: string, impl: ImplementationFn<[]>): void {
  */
 export function conformanceCase(name: string): string {
   const dir = path.join(CONFORMANCE_DIR, 'cases', name);
-  if (!existsSync(path.join(dir, 'bundle.sigstore.json'))) throw new Error(`conformance case ${name} is missing from ${path.dirname(dir)} (../shared is present, so this is a failure, not a skip)`);
+  if (!existsSync(path.join(dir, 'bundle.sigstore.json')))
+    throw new Error(
+      `conformance case ${name} is missing from ${path.dirname(dir)} (../shared is present, so this is a failure, not a skip)`,
+    );
   return dir;
 }
 

@@ -14,9 +14,13 @@ export interface HeaderOpts {
 
 export function header(o: HeaderOpts): Uint8Array {
   const h = new Uint8Array(BLOCK);
-  const name = typeof o.name === 'string' ? Buffer.from(o.name, 'latin1') : (o.name ?? Buffer.from('manifest.cbor'));
+  const name =
+    typeof o.name === 'string'
+      ? Buffer.from(o.name, 'latin1')
+      : (o.name ?? Buffer.from('manifest.cbor'));
   h.set(name.subarray(0, 100), 0);
-  const oct = (v: number, len: number): Buffer => Buffer.from(v.toString(8).padStart(len - 1, '0') + '\0', 'latin1');
+  const oct = (v: number, len: number): Buffer =>
+    Buffer.from(v.toString(8).padStart(len - 1, '0') + '\0', 'latin1');
   h.set(oct(0o644, 8), 100);
   h.set(oct(0, 8), 108);
   h.set(oct(0, 8), 116);
@@ -27,7 +31,10 @@ export function header(o: HeaderOpts): Uint8Array {
   if (o.prefix) h.set(Buffer.from(o.prefix, 'latin1'), 345);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-  h.set(Buffer.from((o.badChecksum ? sum + 1 : sum).toString(8).padStart(6, '0') + '\0 ', 'latin1'), 148);
+  h.set(
+    Buffer.from((o.badChecksum ? sum + 1 : sum).toString(8).padStart(6, '0') + '\0 ', 'latin1'),
+    148,
+  );
   return h;
 }
 

@@ -24,7 +24,7 @@ const b64url = (b: Uint8Array | string) => Buffer.from(b).toString('base64url');
 export async function startTokenService(username: string, password: string): Promise<TokenService> {
   x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']));
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',
     name: 'CN=stella-test-token-signer',
@@ -44,21 +44,45 @@ export async function startTokenService(username: string, password: string): Pro
     const scope = url.searchParams.get('scope');
     requests.push({ authorized: req.headers.authorization !== undefined, scope });
     if (req.headers.authorization !== expected) {
-      res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ details: 'bad credentials' }));
+      res
+        .writeHead(401, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ details: 'bad credentials' }));
       return;
     }
     const access = [];
     const m = scope ? /^repository:([^:]+):([a-z,]+)$/.exec(scope) : null;
     if (m) access.push({ type: 'repository', name: m[1], actions: m[2]!.split(',') });
     const now = Math.floor(Date.now() / 1000);
-    const header = { alg: 'ES256', typ: 'JWT', x5c: [Buffer.from(cert.rawData).toString('base64')] };
-    const claims = { iss: issuer, sub: username, aud: url.searchParams.get('service') ?? service, exp: now + 300, nbf: now - 10, iat: now, jti: String(Math.random()), access };
+    const header = {
+      alg: 'ES256',
+      typ: 'JWT',
+      x5c: [Buffer.from(cert.rawData).toString('base64')],
+    };
+    const claims = {
+      iss: issuer,
+      sub: username,
+      aud: url.searchParams.get('service') ?? service,
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: String(Math.random()),
+      access,
+    };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const sig = createSign('SHA256').update(input).sign({ key: keyPem, dsaEncoding: 'ieee-p1363' });
     const token = `${input}.${b64url(sig)}`;
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token, access_token: token, expires_in: 300 }));
+    res
+      .writeHead(200, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ token, access_token: token, expires_in: 300 }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const realm = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
-  return { realm, service, issuer, rootCertPem: cert.toString('pem'), requests, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    realm,
+    service,
+    issuer,
+    rootCertPem: cert.toString('pem'),
+    requests,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }

@@ -22,9 +22,21 @@ const USER = 'ci-bot';
 const PASSWORD = 'S3cret-registry-passw0rd';
 
 test('WWW-Authenticate challenges: quoted values with commas and escapes, several schemes', (t) => {
-  t.deepEqual(parseChallenges('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"'), [
-    { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull,push' } },
-  ]);
+  t.deepEqual(
+    parseChallenges(
+      'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"',
+    ),
+    [
+      {
+        scheme: 'bearer',
+        params: {
+          realm: 'https://auth.example/token',
+          service: 'registry.example',
+          scope: 'repository:a/b:pull,push',
+        },
+      },
+    ],
+  );
   t.deepEqual(parseChallenges('Basic realm="x \\"y\\"", Bearer realm=plain'), [
     { scheme: 'basic', params: { realm: 'x "y"' } },
     { scheme: 'bearer', params: { realm: 'plain' } },
@@ -40,7 +52,9 @@ test('docker config: auths by host in every spelling, auth or username/password,
     path,
     JSON.stringify({
       auths: {
-        'https://registry.example:5000/v1/': { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') },
+        'https://registry.example:5000/v1/': {
+          auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64'),
+        },
         'other.example': { username: 'u', password: 'p' },
         'https://index.docker.io/v1/': { identitytoken: 'refresh-token-value' },
       },
@@ -48,14 +62,34 @@ test('docker config: auths by host in every spelling, auth or username/password,
   );
   const c1 = resolveCredentials('registry.example:5000', { dockerConfigPath: path });
   t.like(c1, { kind: 'basic', username: USER, password: PASSWORD });
-  t.like(resolveCredentials('other.example', { dockerConfigPath: path }), { kind: 'basic', username: 'u', password: 'p' });
-  t.like(resolveCredentials('docker.io', { dockerConfigPath: path }), { kind: 'identity-token', token: 'refresh-token-value' });
+  t.like(resolveCredentials('other.example', { dockerConfigPath: path }), {
+    kind: 'basic',
+    username: 'u',
+    password: 'p',
+  });
+  t.like(resolveCredentials('docker.io', { dockerConfigPath: path }), {
+    kind: 'identity-token',
+    token: 'refresh-token-value',
+  });
   t.is(resolveCredentials('unknown.example', { dockerConfigPath: path }), undefined);
   writeFileSync(path, JSON.stringify({ credHelpers: { 'x.example': '../../bin/sh' } }));
-  t.is(t.throws(() => resolveCredentials('x.example', { dockerConfigPath: path }), { instanceOf: StellaError }).code, 'INPUT_INVALID');
+  t.is(
+    t.throws(() => resolveCredentials('x.example', { dockerConfigPath: path }), {
+      instanceOf: StellaError,
+    }).code,
+    'INPUT_INVALID',
+  );
   // Explicit credentials win, and a password is never a flag.
-  t.like(registryOptionsFrom({}, { STELLA_REGISTRY_USERNAME: 'a', STELLA_REGISTRY_PASSWORD: 'b' }).credentials!.explicit, { username: 'a', password: 'b' });
-  t.is(t.throws(() => registryOptionsFrom({ registryUsername: 'a' }, {}), { instanceOf: StellaError }).code, 'INPUT_INVALID');
+  t.like(
+    registryOptionsFrom({}, { STELLA_REGISTRY_USERNAME: 'a', STELLA_REGISTRY_PASSWORD: 'b' })
+      .credentials!.explicit,
+    { username: 'a', password: 'b' },
+  );
+  t.is(
+    t.throws(() => registryOptionsFrom({ registryUsername: 'a' }, {}), { instanceOf: StellaError })
+      .code,
+    'INPUT_INVALID',
+  );
 });
 
 if (missing) {
@@ -63,24 +97,53 @@ if (missing) {
   test.skip(`OCI registry auth (real registry) [skipped: ${missing}]`, () => {});
 } else {
   const noSecret = (t: import('ava').ExecutionContext, e: unknown) => {
-    const text = JSON.stringify(e instanceof StellaError ? { m: e.message, d: e.details } : String(e));
+    const text = JSON.stringify(
+      e instanceof StellaError ? { m: e.message, d: e.details } : String(e),
+    );
     t.false(text.includes(PASSWORD), 'the password is never in an error');
-    t.false(text.includes(Buffer.from(`${USER}:${PASSWORD}`).toString('base64')), 'nor its Basic form');
+    t.false(
+      text.includes(Buffer.from(`${USER}:${PASSWORD}`).toString('base64')),
+      'nor its Basic form',
+    );
   };
 
   test('htpasswd (Basic): anonymous refused, wrong password refused, right one works, from options and from a docker config', async (t) => {
     const registry = await startRegistry({ htpasswd: { username: USER, password: PASSWORD } });
     t.teardown(() => registry.close());
-    const good = { allowInsecure: true, credentials: { explicit: { username: USER, password: PASSWORD, source: 'test' } } };
+    const good = {
+      allowInsecure: true,
+      credentials: { explicit: { username: USER, password: PASSWORD, source: 'test' } },
+    };
     const image = await pushTestImage(registry.host, 'org/private', 'private image', good);
 
-    const anonymous = await t.throwsAsync(discoverBundles(image, { allowInsecure: true, credentials: { dockerConfigPath: '/nonexistent/config.json' } }), { instanceOf: StellaError });
+    const anonymous = await t.throwsAsync(
+      discoverBundles(image, {
+        allowInsecure: true,
+        credentials: { dockerConfigPath: '/nonexistent/config.json' },
+      }),
+      { instanceOf: StellaError },
+    );
     t.is(anonymous.code, 'REGISTRY_AUTH_FAILED');
     t.regex(anonymous.message, /needs credentials and none were found/);
 
-    const wrong = await t.throwsAsync(discoverBundles(image, { allowInsecure: true, credentials: { explicit: { username: USER, password: 'wrong-password', source: '--registry-username ci-bot' } } }), { instanceOf: StellaError });
+    const wrong = await t.throwsAsync(
+      discoverBundles(image, {
+        allowInsecure: true,
+        credentials: {
+          explicit: {
+            username: USER,
+            password: 'wrong-password',
+            source: '--registry-username ci-bot',
+          },
+        },
+      }),
+      { instanceOf: StellaError },
+    );
     t.is(wrong.code, 'REGISTRY_AUTH_FAILED');
-    t.regex(wrong.message, /refused .* with the credentials from --registry-username ci-bot \(HTTP 401\)/);
+    t.regex(
+      wrong.message,
+      /refused .* with the credentials from --registry-username ci-bot \(HTTP 401\)/,
+    );
     t.false(wrong.message.includes('wrong-password'));
 
     const found = await discoverBundles(image, good);
@@ -88,8 +151,16 @@ if (missing) {
 
     const dir = mkdtempSync(join(tmpdir(), 'stella-dockercfg-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
-    const viaConfig = await discoverBundles(image, registryOptionsFrom({ allowInsecureRegistry: true }, { DOCKER_CONFIG: dir }));
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({
+        auths: { [registry.host]: { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } },
+      }),
+    );
+    const viaConfig = await discoverBundles(
+      image,
+      registryOptionsFrom({ allowInsecureRegistry: true }, { DOCKER_CONFIG: dir }),
+    );
     t.is(viaConfig.image, `${registry.host}/org/private@${image.digest}`);
     noSecret(t, wrong);
     noSecret(t, anonymous);
@@ -98,21 +169,58 @@ if (missing) {
   test('token auth (WWW-Authenticate: Bearer): the token service is asked with the credentials for the scope, push and pull', async (t) => {
     const tokens = await startTokenService(USER, PASSWORD);
     t.teardown(() => tokens.close());
-    const registry = await startRegistry({ token: { realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootCertPem: tokens.rootCertPem } });
+    const registry = await startRegistry({
+      token: {
+        realm: tokens.realm,
+        service: tokens.service,
+        issuer: tokens.issuer,
+        rootCertPem: tokens.rootCertPem,
+      },
+    });
     t.teardown(() => registry.close());
-    const good = { allowInsecure: true, credentials: { explicit: { username: USER, password: PASSWORD, source: 'test' } } };
+    const good = {
+      allowInsecure: true,
+      credentials: { explicit: { username: USER, password: PASSWORD, source: 'test' } },
+    };
     const image = await pushTestImage(registry.host, 'org/tokened', 'token image', good);
-    t.true(tokens.requests.some((r) => r.authorized && r.scope === 'repository:org/tokened:pull,push'), JSON.stringify(tokens.requests));
+    t.true(
+      tokens.requests.some((r) => r.authorized && r.scope === 'repository:org/tokened:pull,push'),
+      JSON.stringify(tokens.requests),
+    );
     const found = await discoverBundles(image, good);
     t.is(found.bundles.length, 0);
     t.true(tokens.requests.some((r) => r.authorized && r.scope === 'repository:org/tokened:pull'));
 
-    const anonymous = await t.throwsAsync(discoverBundles(image, { allowInsecure: true, credentials: { dockerConfigPath: '/nonexistent/config.json' } }), { instanceOf: StellaError });
+    const anonymous = await t.throwsAsync(
+      discoverBundles(image, {
+        allowInsecure: true,
+        credentials: { dockerConfigPath: '/nonexistent/config.json' },
+      }),
+      { instanceOf: StellaError },
+    );
     t.is(anonymous.code, 'REGISTRY_AUTH_FAILED');
-    t.regex(anonymous.message, /token service at http:\/\/127\.0\.0\.1:\d+\/token refused an anonymous token/);
-    const wrong = await t.throwsAsync(discoverBundles(image, { allowInsecure: true, credentials: { explicit: { username: USER, password: 'nope-nope', source: 'STELLA_REGISTRY_USERNAME/STELLA_REGISTRY_PASSWORD' } } }), { instanceOf: StellaError });
+    t.regex(
+      anonymous.message,
+      /token service at http:\/\/127\.0\.0\.1:\d+\/token refused an anonymous token/,
+    );
+    const wrong = await t.throwsAsync(
+      discoverBundles(image, {
+        allowInsecure: true,
+        credentials: {
+          explicit: {
+            username: USER,
+            password: 'nope-nope',
+            source: 'STELLA_REGISTRY_USERNAME/STELLA_REGISTRY_PASSWORD',
+          },
+        },
+      }),
+      { instanceOf: StellaError },
+    );
     t.is(wrong.code, 'REGISTRY_AUTH_FAILED');
-    t.regex(wrong.message, /refused the credentials from STELLA_REGISTRY_USERNAME\/STELLA_REGISTRY_PASSWORD/);
+    t.regex(
+      wrong.message,
+      /refused the credentials from STELLA_REGISTRY_USERNAME\/STELLA_REGISTRY_PASSWORD/,
+    );
     noSecret(t, wrong);
   });
 }

@@ -61,7 +61,12 @@ if (missing) {
     const pem = `-----BEGIN CERTIFICATE-----\n${b.verificationMaterial.certificate.rawBytes}\n-----END CERTIFICATE-----\n`;
     const rekorBundle = JSON.stringify({
       SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
-      Payload: { body: entry.canonicalizedBody, integratedTime: Number(entry.integratedTime), logIndex: Number(entry.logIndex ?? 0), logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex') },
+      Payload: {
+        body: entry.canonicalizedBody,
+        integratedTime: Number(entry.integratedTime),
+        logIndex: Number(entry.logIndex ?? 0),
+        logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
+      },
     });
     const client = new RegistryClient(image, opts);
     const config = enc.encode('{}');
@@ -72,33 +77,97 @@ if (missing) {
         schemaVersion: 2,
         mediaType: MEDIA_TYPES.ociManifest,
         config: { mediaType: MEDIA_TYPES.ociConfig, digest: digestOf(config), size: 2 },
-        layers: [{ mediaType: 'application/vnd.dsse.envelope.v1+json', digest: digestOf(envelope), size: envelope.byteLength, annotations: { 'dev.sigstore.cosign/certificate': pem, 'dev.sigstore.cosign/bundle': rekorBundle, predicateType: 'https://example.com/legacy/v1' } }],
+        layers: [
+          {
+            mediaType: 'application/vnd.dsse.envelope.v1+json',
+            digest: digestOf(envelope),
+            size: envelope.byteLength,
+            annotations: {
+              'dev.sigstore.cosign/certificate': pem,
+              'dev.sigstore.cosign/bundle': rekorBundle,
+              predicateType: 'https://example.com/legacy/v1',
+            },
+          },
+        ],
       }),
     );
-    await client.putManifest(`${referrersTag(image.digest)}.att`, att, MEDIA_TYPES.ociManifest, 'att');
-    const payload = enc.encode(JSON.stringify({ critical: { identity: { 'docker-reference': `${registry.host}/org/legacy` }, image: { 'docker-manifest-digest': image.digest }, type: 'cosign container image signature' }, optional: null }));
+    await client.putManifest(
+      `${referrersTag(image.digest)}.att`,
+      att,
+      MEDIA_TYPES.ociManifest,
+      'att',
+    );
+    const payload = enc.encode(
+      JSON.stringify({
+        critical: {
+          identity: { 'docker-reference': `${registry.host}/org/legacy` },
+          image: { 'docker-manifest-digest': image.digest },
+          type: 'cosign container image signature',
+        },
+        optional: null,
+      }),
+    );
     await client.pushBlob(payload, 'simple signing payload');
     const sig = enc.encode(
       JSON.stringify({
         schemaVersion: 2,
         mediaType: MEDIA_TYPES.ociManifest,
         config: { mediaType: MEDIA_TYPES.ociConfig, digest: digestOf(config), size: 2 },
-        layers: [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: digestOf(payload), size: payload.byteLength, annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQ==' } }],
+        layers: [
+          {
+            mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+            digest: digestOf(payload),
+            size: payload.byteLength,
+            annotations: { 'dev.cosignproject.cosign/signature': 'MEUCIQ==' },
+          },
+        ],
       }),
     );
-    await client.putManifest(`${referrersTag(image.digest)}.sig`, sig, MEDIA_TYPES.ociManifest, 'sig');
+    await client.putManifest(
+      `${referrersTag(image.digest)}.sig`,
+      sig,
+      MEDIA_TYPES.ociManifest,
+      'sig',
+    );
 
     const found = await discoverBundles(image, opts);
-    t.deepEqual(found.refused.map((r) => r.failure.message), []);
+    t.deepEqual(
+      found.refused.map((r) => r.failure.message),
+      [],
+    );
     t.is(found.bundles.length, 1);
-    t.regex(found.bundles[0]!.source, /cosign tag sha256-[0-9a-f]{64}\.att layer 0 \(cosign attestation as bundle v0\.1\)/);
-    t.is(found.bundles[0]!.bundle.mediaType, 'application/vnd.dev.sigstore.bundle+json;version=0.1');
+    t.regex(
+      found.bundles[0]!.source,
+      /cosign tag sha256-[0-9a-f]{64}\.att layer 0 \(cosign attestation as bundle v0\.1\)/,
+    );
+    t.is(
+      found.bundles[0]!.bundle.mediaType,
+      'application/vnd.dev.sigstore.bundle+json;version=0.1',
+    );
     t.is(found.skipped.length, 1);
-    t.regex(found.skipped[0]!.reason, /simple-signing signature: it signs a payload naming the image, not the image digest/);
+    t.regex(
+      found.skipped[0]!.reason,
+      /simple-signing signature: it signs a payload naming the image, not the image digest/,
+    );
     const v01 = Buffer.from(found.bundles[0]!.bytes).toString('utf8');
-    await t.notThrowsAsync(verifyWithStella(v01, sandbox.trustedRootPath, image.digest, { san: 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main', issuer: sandbox.urls.oidcIssuer }));
+    await t.notThrowsAsync(
+      verifyWithStella(v01, sandbox.trustedRootPath, image.digest, {
+        san: 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main',
+        issuer: sandbox.urls.oidcIssuer,
+      }),
+    );
 
-    const err = await t.throwsAsync(buildExportArchive({ bundles: [{ artifactDigest: image.digest, bytes: found.bundles[0]!.bytes, source: found.bundles[0]!.source }] }));
+    const err = await t.throwsAsync(
+      buildExportArchive({
+        bundles: [
+          {
+            artifactDigest: image.digest,
+            bytes: found.bundles[0]!.bytes,
+            source: found.bundles[0]!.source,
+          },
+        ],
+      }),
+    );
     t.regex(err.message, /Rekor proof missing/);
   });
 }

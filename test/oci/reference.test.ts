@@ -1,24 +1,62 @@
 import test from 'ava';
-import { isImageReference, parseImageReference, parseRepositoryReference, referrersTag } from '../../src/oci/reference.js';
+import {
+  isImageReference,
+  parseImageReference,
+  parseRepositoryReference,
+  referrersTag,
+} from '../../src/oci/reference.js';
 import { StellaError } from '../../src/errors.js';
 
 const D = `sha256:${'a1'.repeat(32)}`;
 
 test('image references: registry host rules, Docker Hub, tags before the digest dropped', (t) => {
-  t.like(parseImageReference(`ghcr.io/org/app@${D}`), { registry: 'ghcr.io', apiHost: 'ghcr.io', repository: 'org/app', digest: D });
-  t.like(parseImageReference(`127.0.0.1:5000/a/b/c@${D}`), { registry: '127.0.0.1:5000', repository: 'a/b/c' });
-  t.like(parseImageReference(`localhost/app:v1@${D}`), { registry: 'localhost', repository: 'app' });
-  t.like(parseImageReference(`alpine@${D}`), { registry: 'docker.io', apiHost: 'registry-1.docker.io', repository: 'library/alpine' });
+  t.like(parseImageReference(`ghcr.io/org/app@${D}`), {
+    registry: 'ghcr.io',
+    apiHost: 'ghcr.io',
+    repository: 'org/app',
+    digest: D,
+  });
+  t.like(parseImageReference(`127.0.0.1:5000/a/b/c@${D}`), {
+    registry: '127.0.0.1:5000',
+    repository: 'a/b/c',
+  });
+  t.like(parseImageReference(`localhost/app:v1@${D}`), {
+    registry: 'localhost',
+    repository: 'app',
+  });
+  t.like(parseImageReference(`alpine@${D}`), {
+    registry: 'docker.io',
+    apiHost: 'registry-1.docker.io',
+    repository: 'library/alpine',
+  });
   t.like(parseImageReference(`org/app@${D}`), { registry: 'docker.io', repository: 'org/app' });
   t.like(parseImageReference(`[::1]:5000/app@${D}`), { registry: '[::1]:5000', repository: 'app' });
   t.is(referrersTag(D), `sha256-${'a1'.repeat(32)}`);
 });
 
 test('image references refused: no digest, tag only, upper case, bad digest, bad components, bad port', (t) => {
-  for (const bad of ['ghcr.io/org/app', 'ghcr.io/org/app:v1', `ghcr.io/Org/app@${D}`, `ghcr.io/org/app@sha256:${'A1'.repeat(32)}`, 'ghcr.io/org/app@sha256:abc', `ghcr.io/org//app@${D}`, `ghcr.io/-x@${D}`, `ghcr.io:99999/x@${D}`, `ghcr.io/org/app@sha512:${'a'.repeat(128)}`, `ghcr.io/${'a'.repeat(300)}@${D}`]) {
-    t.is(t.throws(() => parseImageReference(bad), { instanceOf: StellaError }, bad).code, 'INPUT_INVALID', bad);
+  for (const bad of [
+    'ghcr.io/org/app',
+    'ghcr.io/org/app:v1',
+    `ghcr.io/Org/app@${D}`,
+    `ghcr.io/org/app@sha256:${'A1'.repeat(32)}`,
+    'ghcr.io/org/app@sha256:abc',
+    `ghcr.io/org//app@${D}`,
+    `ghcr.io/-x@${D}`,
+    `ghcr.io:99999/x@${D}`,
+    `ghcr.io/org/app@sha512:${'a'.repeat(128)}`,
+    `ghcr.io/${'a'.repeat(300)}@${D}`,
+  ]) {
+    t.is(
+      t.throws(() => parseImageReference(bad), { instanceOf: StellaError }, bad).code,
+      'INPUT_INVALID',
+      bad,
+    );
   }
-  t.like(parseRepositoryReference('ghcr.io/org/app'), { registry: 'ghcr.io', repository: 'org/app' });
+  t.like(parseRepositoryReference('ghcr.io/org/app'), {
+    registry: 'ghcr.io',
+    repository: 'org/app',
+  });
   t.throws(() => parseRepositoryReference('ghcr.io/org/app:v1'), { instanceOf: StellaError });
   t.throws(() => parseRepositoryReference(`ghcr.io/org/app@${D}`), { instanceOf: StellaError });
 });

@@ -22,7 +22,10 @@ test('the committed samples are exactly what the generator writes', (t) => {
     const generated = readdirSync(out).sort();
     t.deepEqual(readdirSync(SAMPLES).sort(), generated);
     for (const name of generated) {
-      t.true(readFileSync(path.join(out, name)).equals(readFileSync(path.join(SAMPLES, name))), `${name} differs from samples/${name}: run npm run samples`);
+      t.true(
+        readFileSync(path.join(out, name)).equals(readFileSync(path.join(SAMPLES, name))),
+        `${name} differs from samples/${name}: run npm run samples`,
+      );
     }
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -36,11 +39,14 @@ test('generating twice in one process gives identical bytes', (t) => {
   for (const [k, v] of a) t.is(b.get(k), v, k);
 });
 
-const GITHUB_SAN = 'https://github.com/stella-samples/demo/.github/workflows/release.yml@refs/heads/main';
+const GITHUB_SAN =
+  'https://github.com/stella-samples/demo/.github/workflows/release.yml@refs/heads/main';
 const GITLAB_SAN = 'https://gitlab.com/stella-samples/demo//.gitlab-ci.yml@refs/heads/main';
 
 function verifier(): Verifier {
-  const root = TrustedRoot.fromJSON(JSON.parse(readFileSync(path.join(SAMPLES, 'trusted_root.json'), 'utf8')));
+  const root = TrustedRoot.fromJSON(
+    JSON.parse(readFileSync(path.join(SAMPLES, 'trusted_root.json'), 'utf8')),
+  );
   const key = createPublicKey(readFileSync(path.join(SAMPLES, 'key.pub'), 'utf8'));
   const tm = toTrustMaterial(root, () => ({ publicKey: key, validFor: () => true }));
   return new Verifier(tm, { tlogThreshold: 1, ctlogThreshold: 1 });
@@ -52,7 +58,10 @@ function load(name: string) {
 
 const artifact = readFileSync(path.join(SAMPLES, 'artifact.txt'));
 const manifest = readFileSync(path.join(SAMPLES, 'image-manifest.json'));
-const policy = (san: string) => ({ subjectAlternativeName: san, extensions: { issuer: SAMPLES_URLS.oidcIssuer } });
+const policy = (san: string) => ({
+  subjectAlternativeName: san,
+  extensions: { issuer: SAMPLES_URLS.oidcIssuer },
+});
 
 test('sample bundles verify with @sigstore/verify against samples/trusted_root.json', (t) => {
   const v = verifier();
@@ -60,13 +69,26 @@ test('sample bundles verify with @sigstore/verify against samples/trusted_root.j
   t.is(blob.identity?.subjectAlternativeName, GITHUB_SAN);
   t.is(blob.identity?.extensions?.issuer, SAMPLES_URLS.oidcIssuer);
   // sigstore-js needs the bytes behind a digest-only signature: the manifest whose digest was signed.
-  t.is(v.verify(toSignedEntity(load('digest-only.sigstore.json'), manifest), policy(GITHUB_SAN)).identity?.subjectAlternativeName, GITHUB_SAN);
-  t.is(v.verify(toSignedEntity(load('attestation.sigstore.json')), policy(GITLAB_SAN)).identity?.subjectAlternativeName, GITLAB_SAN);
+  t.is(
+    v.verify(toSignedEntity(load('digest-only.sigstore.json'), manifest), policy(GITHUB_SAN))
+      .identity?.subjectAlternativeName,
+    GITHUB_SAN,
+  );
+  t.is(
+    v.verify(toSignedEntity(load('attestation.sigstore.json')), policy(GITLAB_SAN)).identity
+      ?.subjectAlternativeName,
+    GITLAB_SAN,
+  );
   const managed = new Verifier(
-    toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(readFileSync(path.join(SAMPLES, 'trusted_root.json'), 'utf8'))), () => ({
-      publicKey: createPublicKey(readFileSync(path.join(SAMPLES, 'key.pub'), 'utf8')),
-      validFor: () => true,
-    })),
+    toTrustMaterial(
+      TrustedRoot.fromJSON(
+        JSON.parse(readFileSync(path.join(SAMPLES, 'trusted_root.json'), 'utf8')),
+      ),
+      () => ({
+        publicKey: createPublicKey(readFileSync(path.join(SAMPLES, 'key.pub'), 'utf8')),
+        validFor: () => true,
+      }),
+    ),
     { tlogThreshold: 1, ctlogThreshold: 0 },
   );
   t.notThrows(() => managed.verify(toSignedEntity(load('managed-key.sigstore.json'), artifact)));
@@ -74,17 +96,38 @@ test('sample bundles verify with @sigstore/verify against samples/trusted_root.j
 
 test('@sigstore/verify rejects the samples with the wrong artifact, identity or trust root', (t) => {
   const v = verifier();
-  t.throws(() => v.verify(toSignedEntity(load('blob.sigstore.json'), Buffer.from('tampered')), policy(GITHUB_SAN)));
-  t.throws(() => v.verify(toSignedEntity(load('blob.sigstore.json'), artifact), policy(GITLAB_SAN)));
-  t.throws(() => v.verify(toSignedEntity(load('attestation.sigstore.json')), { subjectAlternativeName: GITLAB_SAN, extensions: { issuer: 'https://token.actions.githubusercontent.com' } }));
+  t.throws(() =>
+    v.verify(
+      toSignedEntity(load('blob.sigstore.json'), Buffer.from('tampered')),
+      policy(GITHUB_SAN),
+    ),
+  );
+  t.throws(() =>
+    v.verify(toSignedEntity(load('blob.sigstore.json'), artifact), policy(GITLAB_SAN)),
+  );
+  t.throws(() =>
+    v.verify(toSignedEntity(load('attestation.sigstore.json')), {
+      subjectAlternativeName: GITLAB_SAN,
+      extensions: { issuer: 'https://token.actions.githubusercontent.com' },
+    }),
+  );
   // A trust root with another CA/log (same shape, other keys) must not accept them.
   const root = JSON.parse(readFileSync(path.join(SAMPLES, 'trusted_root.json'), 'utf8'));
   const otherRoot = JSON.parse(generateOtherRoot());
   t.notDeepEqual(otherRoot.certificateAuthorities, root.certificateAuthorities);
-  const other = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(otherRoot)), { tlogThreshold: 1, ctlogThreshold: 1 });
-  t.throws(() => other.verify(toSignedEntity(load('blob.sigstore.json'), artifact), policy(GITHUB_SAN)));
+  const other = new Verifier(toTrustMaterial(TrustedRoot.fromJSON(otherRoot)), {
+    tlogThreshold: 1,
+    ctlogThreshold: 1,
+  });
+  t.throws(() =>
+    other.verify(toSignedEntity(load('blob.sigstore.json'), artifact), policy(GITHUB_SAN)),
+  );
 });
 
 function generateOtherRoot(): string {
-  return createSandboxAuthority({ keys: deriveAuthorityKeys(seedFromString('not the samples seed')), createdAt: Date.UTC(2025, 0, 1), urls: SAMPLES_URLS }).trustedRootJson();
+  return createSandboxAuthority({
+    keys: deriveAuthorityKeys(seedFromString('not the samples seed')),
+    createdAt: Date.UTC(2025, 0, 1),
+    urls: SAMPLES_URLS,
+  }).trustedRootJson();
 }

@@ -4,7 +4,13 @@
  * deterministic for a seed.
  */
 import test from 'ava';
-import { applyMutant, generateMutants, mutantDiff, sampleMutants, type Operator } from '../../scripts/mutants.js';
+import {
+  applyMutant,
+  generateMutants,
+  mutantDiff,
+  sampleMutants,
+  type Operator,
+} from '../../scripts/mutants.js';
 
 const SOURCE = `import { fail } from '../errors.js';
 function refuse(why: string): never {
@@ -38,12 +44,12 @@ test('each operator finds its sites, in source order, with stable ids', (t) => {
     '6:condition-negated:a === b && ok->!(a === b && ok)',
     '6:equality:===->!==',
     '6:logical:&&->||',
-    "7:negation-removed:!->",
+    '7:negation-removed:!->',
     "7:fail-removed:fail('INPUT_INVALID', 'input', 'not ok');->;",
     '9:early-exit-dropped:if (x < 0) continue;->;',
     '9:condition-negated:x < 0->!(x < 0)',
     '9:boundary:<-><=',
-    "10:condition-negated:x >= 10 || x !== b->!(x >= 10 || x !== b)",
+    '10:condition-negated:x >= 10 || x !== b->!(x >= 10 || x !== b)',
     '10:boundary:>=->>',
     '10:logical:||->&&',
     '10:equality:!==->===',
@@ -71,7 +77,10 @@ test('applying a mutant changes exactly its text; a stale mutant is refused', (t
   const mutated = applyMutant(SOURCE, eq);
   t.true(mutated.includes('if (a !== b && ok) return 0;'));
   t.is(mutated.length, SOURCE.length);
-  t.deepEqual(mutantDiff(SOURCE, eq), { before: 'if (a === b && ok) return 0;', after: 'if (a !== b && ok) return 0;' });
+  t.deepEqual(mutantDiff(SOURCE, eq), {
+    before: 'if (a === b && ok) return 0;',
+    after: 'if (a !== b && ok) return 0;',
+  });
   t.throws(() => applyMutant(mutated, eq), { message: /does not match the source/ });
 });
 
@@ -80,7 +89,13 @@ test('sampling is deterministic for a seed, differs across seeds, keeps source o
   const a = sampleMutants(ms, 5, 'seed-1');
   t.is(a.length, 5);
   t.deepEqual(sampleMutants(ms, 5, 'seed-1'), a);
-  t.notDeepEqual(sampleMutants(ms, 5, 'seed-2').map((m) => m.id), a.map((m) => m.id));
-  t.deepEqual([...a].sort((x, y) => x.start - y.start), a);
+  t.notDeepEqual(
+    sampleMutants(ms, 5, 'seed-2').map((m) => m.id),
+    a.map((m) => m.id),
+  );
+  t.deepEqual(
+    [...a].sort((x, y) => x.start - y.start),
+    a,
+  );
   t.is(sampleMutants(ms, 100, 'seed-1'), ms, 'fewer mutants than the cap: all of them');
 });

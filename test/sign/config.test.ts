@@ -2,7 +2,13 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSignerConfig, parseDuration, parseSignerConfig, renderSignerConfig, defaultSignerConfig } from '../../src/sign/config.js';
+import {
+  loadSignerConfig,
+  parseDuration,
+  parseSignerConfig,
+  renderSignerConfig,
+  defaultSignerConfig,
+} from '../../src/sign/config.js';
 import { StellaError } from '../../src/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,16 +38,25 @@ test('the seed signer.yaml loads with every key', (t) => {
   t.true(c.certificate.requireSCT);
 });
 
-test('the seed\'s private-Fulcio config without a Rekor URL is refused: entries would go to the public Rekor', (t) => {
+test("the seed's private-Fulcio config without a Rekor URL is refused: entries would go to the public Rekor", (t) => {
   const err = configError(t, () => loadSignerConfig(join(fixtures, 'signer-private.yaml')));
-  t.regex(err.message, /signer\.signing\.keyless\.rekor\.url \(line 5\): missing: a private Fulcio \(https:\/\/fulcio\.internal\.example\.com\) needs an explicit Rekor URL/);
+  t.regex(
+    err.message,
+    /signer\.signing\.keyless\.rekor\.url \(line 5\): missing: a private Fulcio \(https:\/\/fulcio\.internal\.example\.com\) needs an explicit Rekor URL/,
+  );
   // Public Rekor named explicitly is a choice, and accepted.
-  const text = readFileSync(join(fixtures, 'signer-private.yaml'), 'utf8').replace('      oidc:', '      rekor:\n        url: "https://rekor.sigstore.dev"\n      oidc:');
+  const text = readFileSync(join(fixtures, 'signer-private.yaml'), 'utf8').replace(
+    '      oidc:',
+    '      rekor:\n        url: "https://rekor.sigstore.dev"\n      oidc:',
+  );
   t.is(parseSignerConfig(text).rekor.url, 'https://rekor.sigstore.dev');
 });
 
 test('a relative rootBundlePath resolves against the config file folder; defaults fill the rest', (t) => {
-  const text = readFileSync(join(fixtures, 'signer-private.yaml'), 'utf8').replace('      oidc:', '      rekor:\n        url: "https://rekor.internal.example.com"\n      oidc:');
+  const text = readFileSync(join(fixtures, 'signer-private.yaml'), 'utf8').replace(
+    '      oidc:',
+    '      rekor:\n        url: "https://rekor.internal.example.com"\n      oidc:',
+  );
   const c = parseSignerConfig(text, join(fixtures, 'signer-private.yaml'));
   t.is(c.certificate.rootBundlePath, join(fixtures, 'roots', 'private-fulcio-roots.pem'));
   t.is(c.fulcio.url, 'https://fulcio.internal.example.com');
@@ -69,27 +84,43 @@ test('an unsupported algorithm names the key and the line', (t) => {
 
 test('preferred outside allowed is refused', (t) => {
   const err = configError(t, () =>
-    parseSignerConfig('signer:\n  signing:\n    keyless:\n      algorithms:\n        preferred: Ed25519\n        allowed: [ECDSA_P256]\n'),
+    parseSignerConfig(
+      'signer:\n  signing:\n    keyless:\n      algorithms:\n        preferred: Ed25519\n        allowed: [ECDSA_P256]\n',
+    ),
   );
   t.regex(err.message, /Ed25519 is not in algorithms.allowed/);
 });
 
 test('wrong types, bad URLs, mode and YAML syntax errors are CONFIG_INVALID with a line', (t) => {
-  let err = configError(t, () => parseSignerConfig('signer:\n  signing:\n    keyless:\n      fulcio:\n        retries: "three"\n'));
+  let err = configError(t, () =>
+    parseSignerConfig(
+      'signer:\n  signing:\n    keyless:\n      fulcio:\n        retries: "three"\n',
+    ),
+  );
   t.regex(err.message, /fulcio\.retries \(line 5\)/);
-  err = configError(t, () => parseSignerConfig('signer:\n  signing:\n    keyless:\n      fulcio:\n        url: "ftp://x"\n'));
+  err = configError(t, () =>
+    parseSignerConfig('signer:\n  signing:\n    keyless:\n      fulcio:\n        url: "ftp://x"\n'),
+  );
   t.regex(err.message, /fulcio\.url \(line 5\).*http/);
   err = configError(t, () => parseSignerConfig('signer:\n  signing:\n    mode: kms\n'));
   t.regex(err.message, /signer\.signing\.mode \(line 3\)/);
-  err = configError(t, () => parseSignerConfig('signer:\n  signing:\n    keyless:\n      oidc:\n        useAmbientToken: maybe\n'));
+  err = configError(t, () =>
+    parseSignerConfig(
+      'signer:\n  signing:\n    keyless:\n      oidc:\n        useAmbientToken: maybe\n',
+    ),
+  );
   t.regex(err.message, /useAmbientToken \(line 5\).*true or false/);
   err = configError(t, () => parseSignerConfig('signer:\n  signing: [\n'));
   t.regex(err.message, /line \d+: not valid YAML/);
-  err = configError(t, () => parseSignerConfig('signer:\n  signing:\n    keyless:\n      enabled: false\n'));
+  err = configError(t, () =>
+    parseSignerConfig('signer:\n  signing:\n    keyless:\n      enabled: false\n'),
+  );
   t.regex(err.message, /enabled \(line 4\): keyless signing is disabled/);
   err = configError(t, () => parseSignerConfig('other: 1\n'));
   t.regex(err.message, /other \(line 1\): unknown key/);
-  err = configError(t, () => parseSignerConfig('signer:\n  signing:\n    mode: keyless\n    mode: keyless\n'));
+  err = configError(t, () =>
+    parseSignerConfig('signer:\n  signing:\n    mode: keyless\n    mode: keyless\n'),
+  );
   t.regex(err.message, /line 4/);
 });
 

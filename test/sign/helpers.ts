@@ -16,7 +16,9 @@ import { fromHex } from '../../src/util/encoding.js';
 
 // @sigstore/protobuf-specs is @sigstore/verify's own dependency: resolve it from there.
 const requireFromVerify = createRequire(createRequire(import.meta.url).resolve('@sigstore/verify'));
-const { TrustedRoot } = requireFromVerify('@sigstore/protobuf-specs') as { TrustedRoot: { fromJSON(j: unknown): unknown } };
+const { TrustedRoot } = requireFromVerify('@sigstore/protobuf-specs') as {
+  TrustedRoot: { fromJSON(j: unknown): unknown };
+};
 
 export interface Expected {
   san: string;
@@ -24,8 +26,17 @@ export interface Expected {
 }
 
 /** @sigstore/verify: bundle JSON + artifact bytes (or none for DSSE) against the trust root file. */
-export function verifyWithSigstoreJs(bundleJson: string, trustedRootPath: string, artifact: Uint8Array | undefined, expected: Expected): void {
-  const trust = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(readFileSync(trustedRootPath, 'utf8'))) as Parameters<typeof toTrustMaterial>[0]);
+export function verifyWithSigstoreJs(
+  bundleJson: string,
+  trustedRootPath: string,
+  artifact: Uint8Array | undefined,
+  expected: Expected,
+): void {
+  const trust = toTrustMaterial(
+    TrustedRoot.fromJSON(JSON.parse(readFileSync(trustedRootPath, 'utf8'))) as Parameters<
+      typeof toTrustMaterial
+    >[0],
+  );
   const verifier = new Verifier(trust);
   const bundle = bundleFromJSON(JSON.parse(bundleJson));
   verifier.verify(toSignedEntity(bundle, artifact ? Buffer.from(artifact) : undefined), {
@@ -35,13 +46,25 @@ export function verifyWithSigstoreJs(bundleJson: string, trustedRootPath: string
 }
 
 /** Stella's verifier (src/verify): the artifact as bytes or as a sha256 digest. */
-export async function verifyWithStella(bundleJson: string, trustedRootPath: string, artifact: Uint8Array | string, expected: Expected): Promise<void> {
-  const a: Artifact = typeof artifact === 'string' ? { kind: 'digest', algorithm: 'SHA2_256', digest: fromHex(artifact.replace(/^sha256:/, '')) } : { kind: 'bytes', data: artifact };
+export async function verifyWithStella(
+  bundleJson: string,
+  trustedRootPath: string,
+  artifact: Uint8Array | string,
+  expected: Expected,
+): Promise<void> {
+  const a: Artifact =
+    typeof artifact === 'string'
+      ? { kind: 'digest', algorithm: 'SHA2_256', digest: fromHex(artifact.replace(/^sha256:/, '')) }
+      : { kind: 'bytes', data: artifact };
   await verifyBundle({
     bundle: parseBundle(bundleJson),
     artifact: a,
     trust: parseTrustedRoot(readFileSync(trustedRootPath)),
-    policy: buildPolicy({ certificateIdentity: escapeRegex(expected.san), certificateOidcIssuer: expected.issuer, requireTlog: true }),
+    policy: buildPolicy({
+      certificateIdentity: escapeRegex(expected.san),
+      certificateOidcIssuer: expected.issuer,
+      requireTlog: true,
+    }),
   });
 }
 

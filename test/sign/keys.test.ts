@@ -30,8 +30,13 @@ test('Ed25519 signs messages but refuses a bare digest', (t) => {
 });
 
 test('each key is fresh, and a wrong generator is refused', (t) => {
-  t.notDeepEqual(createEphemeralKey('ECDSA_P256').publicKeyDer, createEphemeralKey('ECDSA_P256').publicKeyDer);
-  const e = t.throws(() => createEphemeralKey('ECDSA_P256', () => generateKeyPairSync('ec', { namedCurve: 'P-384' }))) as StellaError;
+  t.notDeepEqual(
+    createEphemeralKey('ECDSA_P256').publicKeyDer,
+    createEphemeralKey('ECDSA_P256').publicKeyDer,
+  );
+  const e = t.throws(() =>
+    createEphemeralKey('ECDSA_P256', () => generateKeyPairSync('ec', { namedCurve: 'P-384' })),
+  ) as StellaError;
   t.regex(e.message, /expected ECDSA_P256/);
 });
 
@@ -39,5 +44,11 @@ test('the key object exposes no private material', (t) => {
   const k = createEphemeralKey('ECDSA_P256');
   const text = JSON.stringify(k);
   t.false(/PRIVATE/.test(text));
-  t.deepEqual(Object.keys(k).sort(), ['algorithm', 'publicKeyDer', 'publicKeyPem', 'sign', 'signDigest']);
+  t.deepEqual(Object.keys(k).sort(), [
+    'algorithm',
+    'publicKeyDer',
+    'publicKeyPem',
+    'sign',
+    'signDigest',
+  ]);
 });

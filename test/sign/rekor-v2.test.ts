@@ -43,9 +43,28 @@ const workdir = () => mkdtempSync(join(root, 'w-'));
 const token = () => sandbox.mintToken({ platform: 'github', repo: 'org/repo' });
 const expected = () => ({ san: GITHUB_SAN, issuer: sandbox.urls.oidcIssuer });
 
-async function verifyCliOffline(t: import('ava').ExecutionContext, bundle: string, artifact: string): Promise<Record<string, any>> {
+async function verifyCliOffline(
+  t: import('ava').ExecutionContext,
+  bundle: string,
+  artifact: string,
+): Promise<Record<string, any>> {
   const v = await runCli(
-    ['attest', 'verify', '--bundle', bundle, '--artifact', artifact, '--trusted-root', sandbox.trustedRootPath, '--certificate-identity', escapeRegex(GITHUB_SAN), '--certificate-oidc-issuer', sandbox.urls.oidcIssuer, '--require-rekor', '--json'],
+    [
+      'attest',
+      'verify',
+      '--bundle',
+      bundle,
+      '--artifact',
+      artifact,
+      '--trusted-root',
+      sandbox.trustedRootPath,
+      '--certificate-identity',
+      escapeRegex(GITHUB_SAN),
+      '--certificate-oidc-issuer',
+      sandbox.urls.oidcIssuer,
+      '--require-rekor',
+      '--json',
+    ],
     OFFLINE,
   );
   t.is(v.code, 0, v.stdout + v.stderr);
@@ -53,108 +72,276 @@ async function verifyCliOffline(t: import('ava').ExecutionContext, bundle: strin
   return JSON.parse(v.stdout);
 }
 
-test.serial('CLI: a blob signed with Rekor v2 + TSA from --signing-config verifies offline with Stella and with @sigstore/verify', async (t) => {
-  const dir = workdir();
-  const artifact = join(dir, 'app.tgz');
-  writeFileSync(artifact, 'rekor v2 release bytes\n');
-  const output = join(dir, 'app.sigstore.json');
-  const before = sandbox.rekorV2.size;
-  const s = await runCli(
-    ['attest', 'sign', '--keyless', '--artifact', artifact, '--identity-token', token(), '--signing-config', sandbox.signingConfigPath, '--trusted-root', sandbox.trustedRootPath, '--output', output, '--attestation-store', join(dir, 'att.db'), '--json'],
-    { timeoutMs: 90_000 },
-  );
-  t.is(s.code, 0, s.stdout + s.stderr);
-  const out = JSON.parse(s.stdout);
-  t.deepEqual(out.tlog.map((e: { apiVersion: number; kind: string; url: string }) => [e.apiVersion, e.kind, e.url]), [[2, 'hashedrekord/0.0.2', sandbox.urls.rekorV2]]);
-  t.is(out.timestamps.length, 1);
-  t.is(out.timestamps[0].url, sandbox.urls.tsa);
-  t.is(out.signingConfig, sandbox.signingConfigPath);
-  t.is(out.trust, `trusted root ${sandbox.trustedRootPath}`);
-  t.is(sandbox.rekorV2.size, before + 1);
+test.serial(
+  'CLI: a blob signed with Rekor v2 + TSA from --signing-config verifies offline with Stella and with @sigstore/verify',
+  async (t) => {
+    const dir = workdir();
+    const artifact = join(dir, 'app.tgz');
+    writeFileSync(artifact, 'rekor v2 release bytes\n');
+    const output = join(dir, 'app.sigstore.json');
+    const before = sandbox.rekorV2.size;
+    const s = await runCli(
+      [
+        'attest',
+        'sign',
+        '--keyless',
+        '--artifact',
+        artifact,
+        '--identity-token',
+        token(),
+        '--signing-config',
+        sandbox.signingConfigPath,
+        '--trusted-root',
+        sandbox.trustedRootPath,
+        '--output',
+        output,
+        '--attestation-store',
+        join(dir, 'att.db'),
+        '--json',
+      ],
+      { timeoutMs: 90_000 },
+    );
+    t.is(s.code, 0, s.stdout + s.stderr);
+    const out = JSON.parse(s.stdout);
+    t.deepEqual(
+      out.tlog.map((e: { apiVersion: number; kind: string; url: string }) => [
+        e.apiVersion,
+        e.kind,
+        e.url,
+      ]),
+      [[2, 'hashedrekord/0.0.2', sandbox.urls.rekorV2]],
+    );
+    t.is(out.timestamps.length, 1);
+    t.is(out.timestamps[0].url, sandbox.urls.tsa);
+    t.is(out.signingConfig, sandbox.signingConfigPath);
+    t.is(out.trust, `trusted root ${sandbox.trustedRootPath}`);
+    t.is(sandbox.rekorV2.size, before + 1);
 
-  const json = JSON.parse(readFileSync(output, 'utf8'));
-  t.is(json.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
-  const entry = json.verificationMaterial.tlogEntries[0];
-  t.deepEqual(entry.kindVersion, { kind: 'hashedrekord', version: '0.0.2' });
-  t.is(entry.inclusionPromise, undefined, 'a Rekor v2 entry has no signed entry timestamp');
-  t.is(entry.integratedTime, undefined);
-  t.regex(entry.inclusionProof.checkpoint.envelope, /^127\.0\.0\.1\n\d+\n/);
-  t.is(json.verificationMaterial.timestampVerificationData.rfc3161Timestamps.length, 1);
+    const json = JSON.parse(readFileSync(output, 'utf8'));
+    t.is(json.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+    const entry = json.verificationMaterial.tlogEntries[0];
+    t.deepEqual(entry.kindVersion, { kind: 'hashedrekord', version: '0.0.2' });
+    t.is(entry.inclusionPromise, undefined, 'a Rekor v2 entry has no signed entry timestamp');
+    t.is(entry.integratedTime, undefined);
+    t.regex(entry.inclusionProof.checkpoint.envelope, /^127\.0\.0\.1\n\d+\n/);
+    t.is(json.verificationMaterial.timestampVerificationData.rfc3161Timestamps.length, 1);
 
-  const report = await verifyCliOffline(t, output, artifact);
-  t.true(report.ok);
-  t.deepEqual(report.verifiedTimes.map((v: { source: string }) => v.source), ['rfc3161']);
-  const tlog = report.checks.find((c: { check: string }) => c.check === 'tlog');
-  t.is(tlog.details.entries[0].rekor, 'v2');
-  t.is(tlog.details.entries[0].checkpointSigner, '127.0.0.1');
-  t.notThrows(() => verifyWithSigstoreJs(readFileSync(output, 'utf8'), sandbox.trustedRootPath, readFileSync(artifact), expected()));
-  // Another artifact is refused by both.
-  t.throws(() => verifyWithSigstoreJs(readFileSync(output, 'utf8'), sandbox.trustedRootPath, Buffer.from('other'), expected()));
-  await t.throwsAsync(verifyWithStella(readFileSync(output, 'utf8'), sandbox.trustedRootPath, Buffer.from('other'), expected()));
-});
+    const report = await verifyCliOffline(t, output, artifact);
+    t.true(report.ok);
+    t.deepEqual(
+      report.verifiedTimes.map((v: { source: string }) => v.source),
+      ['rfc3161'],
+    );
+    const tlog = report.checks.find((c: { check: string }) => c.check === 'tlog');
+    t.is(tlog.details.entries[0].rekor, 'v2');
+    t.is(tlog.details.entries[0].checkpointSigner, '127.0.0.1');
+    t.notThrows(() =>
+      verifyWithSigstoreJs(
+        readFileSync(output, 'utf8'),
+        sandbox.trustedRootPath,
+        readFileSync(artifact),
+        expected(),
+      ),
+    );
+    // Another artifact is refused by both.
+    t.throws(() =>
+      verifyWithSigstoreJs(
+        readFileSync(output, 'utf8'),
+        sandbox.trustedRootPath,
+        Buffer.from('other'),
+        expected(),
+      ),
+    );
+    await t.throwsAsync(
+      verifyWithStella(
+        readFileSync(output, 'utf8'),
+        sandbox.trustedRootPath,
+        Buffer.from('other'),
+        expected(),
+      ),
+    );
+  },
+);
 
 test('CLI: an in-toto attestation goes to Rekor v2 as dsse 0.0.2 and verifies offline with Stella and with @sigstore/verify', async (t) => {
   const dir = workdir();
   const artifact = join(dir, 'lib.so');
   writeFileSync(artifact, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 9]));
   const predicate = join(dir, 'provenance.json');
-  writeFileSync(predicate, JSON.stringify({ buildDefinition: { buildType: 'https://example.com/build/v1' } }));
+  writeFileSync(
+    predicate,
+    JSON.stringify({ buildDefinition: { buildType: 'https://example.com/build/v1' } }),
+  );
   const output = join(dir, 'lib.intoto.sigstore.json');
   const s = await runCli(
-    ['attest', 'sign', '--keyless', '--artifact', artifact, '--predicate', predicate, '--predicate-type', 'https://slsa.dev/provenance/v1', '--identity-token', token(), '--signing-config', sandbox.signingConfigPath, '--trusted-root', sandbox.trustedRootPath, '--output', output, '--attestation-store', join(dir, 'att.db'), '--json'],
+    [
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      artifact,
+      '--predicate',
+      predicate,
+      '--predicate-type',
+      'https://slsa.dev/provenance/v1',
+      '--identity-token',
+      token(),
+      '--signing-config',
+      sandbox.signingConfigPath,
+      '--trusted-root',
+      sandbox.trustedRootPath,
+      '--output',
+      output,
+      '--attestation-store',
+      join(dir, 'att.db'),
+      '--json',
+    ],
     { timeoutMs: 90_000 },
   );
   t.is(s.code, 0, s.stdout + s.stderr);
   const json = JSON.parse(readFileSync(output, 'utf8'));
-  t.deepEqual(json.verificationMaterial.tlogEntries[0].kindVersion, { kind: 'dsse', version: '0.0.2' });
+  t.deepEqual(json.verificationMaterial.tlogEntries[0].kindVersion, {
+    kind: 'dsse',
+    version: '0.0.2',
+  });
   t.is(json.verificationMaterial.timestampVerificationData.rfc3161Timestamps.length, 1);
   const report = await verifyCliOffline(t, output, artifact);
-  t.deepEqual(report.verifiedTimes.map((v: { source: string }) => v.source), ['rfc3161']);
-  t.notThrows(() => verifyWithSigstoreJs(readFileSync(output, 'utf8'), sandbox.trustedRootPath, undefined, expected()));
-  await t.notThrowsAsync(verifyWithStella(readFileSync(output, 'utf8'), sandbox.trustedRootPath, `sha256:${toHex(sha256(readFileSync(artifact)))}`, expected()));
+  t.deepEqual(
+    report.verifiedTimes.map((v: { source: string }) => v.source),
+    ['rfc3161'],
+  );
+  t.notThrows(() =>
+    verifyWithSigstoreJs(
+      readFileSync(output, 'utf8'),
+      sandbox.trustedRootPath,
+      undefined,
+      expected(),
+    ),
+  );
+  await t.notThrowsAsync(
+    verifyWithStella(
+      readFileSync(output, 'utf8'),
+      sandbox.trustedRootPath,
+      `sha256:${toHex(sha256(readFileSync(artifact)))}`,
+      expected(),
+    ),
+  );
 });
 
 test('signer.yaml pointing at the signing config (signingConfig + trustedRoot keys) signs with Rekor v2 + TSA', async (t) => {
   const dir = workdir();
   const config = join(dir, 'signer.yaml');
   // The sandbox's own signer.yaml (trustedRoot included), its URL keys replaced by the signing config.
-  writeFileSync(config, readFileSync(sandbox.signerConfigPath, 'utf8').replace(/^\s+url: .*\n/gm, '').replace('      enabled: true\n', `      enabled: true\n      signingConfig: ${JSON.stringify(sandbox.signingConfigPath)}\n`));
+  writeFileSync(
+    config,
+    readFileSync(sandbox.signerConfigPath, 'utf8')
+      .replace(/^\s+url: .*\n/gm, '')
+      .replace(
+        '      enabled: true\n',
+        `      enabled: true\n      signingConfig: ${JSON.stringify(sandbox.signingConfigPath)}\n`,
+      ),
+  );
   const artifact = join(dir, 'a.bin');
   writeFileSync(artifact, 'yaml route');
-  const r = await runSign({ artifact, identityToken: token(), configPath: config, attestationStorePath: false, env: {} });
-  t.deepEqual(r.tlog.map((e) => e.apiVersion), [2]);
+  const r = await runSign({
+    artifact,
+    identityToken: token(),
+    configPath: config,
+    attestationStorePath: false,
+    env: {},
+  });
+  t.deepEqual(
+    r.tlog.map((e) => e.apiVersion),
+    [2],
+  );
   t.is(r.trustSource, `trusted root ${sandbox.trustedRootPath}`);
-  await t.notThrowsAsync(verifyWithStella(r.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), expected()));
+  await t.notThrowsAsync(
+    verifyWithStella(r.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), expected()),
+  );
   // The sandbox's own signer.yaml still signs with Rekor v1 (and now checks the v1 answer against its trustedRoot).
-  const v1 = await runSign({ artifact, identityToken: token(), configPath: sandbox.signerConfigPath, attestationStorePath: false, env: {} });
-  t.deepEqual(v1.tlog.map((e) => [e.apiVersion, e.kind]), [[1, 'hashedrekord/0.0.1']]);
+  const v1 = await runSign({
+    artifact,
+    identityToken: token(),
+    configPath: sandbox.signerConfigPath,
+    attestationStorePath: false,
+    env: {},
+  });
+  t.deepEqual(
+    v1.tlog.map((e) => [e.apiVersion, e.kind]),
+    [[1, 'hashedrekord/0.0.1']],
+  );
   t.truthy(v1.bundle.verificationMaterial.tlogEntries[0]!.inclusionPromise);
   // Equivalent keys without a signing config: rekor.majorApiVersion 2 + tsa.url.
   const eq = join(dir, 'signer-v2.yaml');
-  writeFileSync(eq, readFileSync(sandbox.signerConfigPath, 'utf8').replace('        retries: 1\n      trustedRoot:', `        retries: 1\n        majorApiVersion: 2\n      tsa:\n        url: ${JSON.stringify(sandbox.urls.tsa)}\n      trustedRoot:`));
-  const r2 = await runSign({ artifact, identityToken: token(), configPath: eq, attestationStorePath: false, env: {} });
-  t.deepEqual(r2.tlog.map((e) => e.apiVersion), [2]);
+  writeFileSync(
+    eq,
+    readFileSync(sandbox.signerConfigPath, 'utf8').replace(
+      '        retries: 1\n      trustedRoot:',
+      `        retries: 1\n        majorApiVersion: 2\n      tsa:\n        url: ${JSON.stringify(sandbox.urls.tsa)}\n      trustedRoot:`,
+    ),
+  );
+  const r2 = await runSign({
+    artifact,
+    identityToken: token(),
+    configPath: eq,
+    attestationStorePath: false,
+    env: {},
+  });
+  t.deepEqual(
+    r2.tlog.map((e) => e.apiVersion),
+    [2],
+  );
   t.is(r2.timestamps.length, 1);
-  t.notThrows(() => verifyWithSigstoreJs(r2.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), expected()));
+  t.notThrows(() =>
+    verifyWithSigstoreJs(
+      r2.bundleJson,
+      sandbox.trustedRootPath,
+      readFileSync(artifact),
+      expected(),
+    ),
+  );
 });
 
 test('Ed25519 preferred: an attestation goes to Rekor v2 with keyDetails PKIX_ED25519; a blob falls back to ECDSA P-256 (hashedrekord records a digest)', async (t) => {
   const dir = workdir();
   const config = join(dir, 'signer.yaml');
-  writeFileSync(config, readFileSync(sandbox.signerConfigPath, 'utf8').replace(/preferred: "ECDSA_P256"\n\s+allowed: \["ECDSA_P256"\]/, 'preferred: "Ed25519"\n        allowed: ["Ed25519", "ECDSA_P256"]'));
+  writeFileSync(
+    config,
+    readFileSync(sandbox.signerConfigPath, 'utf8').replace(
+      /preferred: "ECDSA_P256"\n\s+allowed: \["ECDSA_P256"\]/,
+      'preferred: "Ed25519"\n        allowed: ["Ed25519", "ECDSA_P256"]',
+    ),
+  );
   const artifact = join(dir, 'a.bin');
   writeFileSync(artifact, 'ed25519 over rekor v2');
   const predicate = join(dir, 'p.json');
   writeFileSync(predicate, '{"note":"ok"}');
-  const common = { artifact, identityToken: token(), configPath: config, signingConfigPath: sandbox.signingConfigPath, attestationStorePath: false as const, env: {} };
-  const att = await runSign({ ...common, predicatePath: predicate, predicateType: 'https://example.com/note/v1' });
+  const common = {
+    artifact,
+    identityToken: token(),
+    configPath: config,
+    signingConfigPath: sandbox.signingConfigPath,
+    attestationStorePath: false as const,
+    env: {},
+  };
+  const att = await runSign({
+    ...common,
+    predicatePath: predicate,
+    predicateType: 'https://example.com/note/v1',
+  });
   t.is(att.algorithm, 'Ed25519');
-  const body = JSON.parse(Buffer.from(att.bundle.verificationMaterial.tlogEntries[0]!.canonicalizedBody).toString('utf8'));
+  const body = JSON.parse(
+    Buffer.from(att.bundle.verificationMaterial.tlogEntries[0]!.canonicalizedBody).toString('utf8'),
+  );
   t.is(body.spec.dsseV002.signatures[0].verifier.keyDetails, 'PKIX_ED25519');
-  await t.notThrowsAsync(verifyWithStella(att.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), expected()));
+  await t.notThrowsAsync(
+    verifyWithStella(att.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), expected()),
+  );
   const blob = await runSign(common);
   t.is(blob.algorithm, 'ECDSA_P256');
-  await t.notThrowsAsync(verifyWithStella(blob.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), expected()));
+  await t.notThrowsAsync(
+    verifyWithStella(blob.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), expected()),
+  );
 });
 
 // ---------------------------------------------------------------------------------------
@@ -169,13 +356,29 @@ function signingConfigWith(edit: (doc: any) => void): string {
   return path;
 }
 
-async function failsWithoutBundle(t: import('ava').ExecutionContext, opts: Partial<Parameters<typeof runSign>[0]>, code: string, message: RegExp): Promise<StellaError> {
+async function failsWithoutBundle(
+  t: import('ava').ExecutionContext,
+  opts: Partial<Parameters<typeof runSign>[0]>,
+  code: string,
+  message: RegExp,
+): Promise<StellaError> {
   const dir = workdir();
   const artifact = join(dir, 'a.txt');
   writeFileSync(artifact, `x ${Math.random()}`);
   const output = join(dir, 'out.sigstore.json');
   const store = join(dir, 'att.db');
-  const err = (await t.throwsAsync(runSign({ artifact, identityToken: token(), signingConfigPath: sandbox.signingConfigPath, trustedRootPath: sandbox.trustedRootPath, outputPath: output, attestationStorePath: store, env: {}, ...opts }))) as StellaError;
+  const err = (await t.throwsAsync(
+    runSign({
+      artifact,
+      identityToken: token(),
+      signingConfigPath: sandbox.signingConfigPath,
+      trustedRootPath: sandbox.trustedRootPath,
+      outputPath: output,
+      attestationStorePath: store,
+      env: {},
+      ...opts,
+    }),
+  )) as StellaError;
   t.true(err instanceof StellaError, String(err));
   t.is(err.code, code as StellaError['code'], err.message);
   t.regex(err.message, message);
@@ -193,7 +396,10 @@ async function closedPort(): Promise<string> {
 }
 
 /** A loopback server; closed when the test ends. */
-async function serve(t: import('ava').ExecutionContext, handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>): Promise<string> {
+async function serve(
+  t: import('ava').ExecutionContext,
+  handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>,
+): Promise<string> {
   const s = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -205,9 +411,16 @@ async function serve(t: import('ava').ExecutionContext, handler: (req: IncomingM
 }
 
 /** A Rekor v2 "log" that forwards to the sandbox and edits its answer. */
-async function tamperingRekor(t: import('ava').ExecutionContext, edit: (entry: any) => any): Promise<string> {
+async function tamperingRekor(
+  t: import('ava').ExecutionContext,
+  edit: (entry: any) => any,
+): Promise<string> {
   return serve(t, async (req, res, body) => {
-    const upstream = await fetch(`${sandbox.urls.rekorV2}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json' }, ...(req.method === 'POST' ? { body } : {}) });
+    const upstream = await fetch(`${sandbox.urls.rekorV2}${req.url}`, {
+      method: req.method,
+      headers: { 'content-type': 'application/json' },
+      ...(req.method === 'POST' ? { body } : {}),
+    });
     const text = await upstream.text();
     const out = upstream.status === 201 ? JSON.stringify(edit(JSON.parse(text))) : text;
     res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(out);
@@ -219,31 +432,71 @@ async function anotherEntry(): Promise<any> {
   const dir = workdir();
   const artifact = join(dir, 'other.txt');
   writeFileSync(artifact, `another entry ${Math.random()}`);
-  const r = await runSign({ artifact, identityToken: token(), signingConfigPath: sandbox.signingConfigPath, trustedRootPath: sandbox.trustedRootPath, attestationStorePath: false, env: {} });
+  const r = await runSign({
+    artifact,
+    identityToken: token(),
+    signingConfigPath: sandbox.signingConfigPath,
+    trustedRootPath: sandbox.trustedRootPath,
+    attestationStorePath: false,
+    env: {},
+  });
   return JSON.parse(r.bundleJson).verificationMaterial.tlogEntries[0];
 }
 
-test.serial('TSA down: TSA_UNAVAILABLE (exit 140), no bundle, and nothing written to the log', async (t) => {
-  const url = await closedPort();
-  const before = sandbox.rekorV2.size;
-  const config = signingConfigWith((d) => (d.tsaUrls[0].url = `${url}/api/v1/timestamp`));
-  const e = await failsWithoutBundle(t, { signingConfigPath: config }, 'TSA_UNAVAILABLE', /TSA unavailable at http:\/\/127\.0\.0\.1:\d+\/api\/v1\/timestamp: ECONNREFUSED/);
-  t.is(e.exitCode, 140);
-  // The same through the CLI: exit 140, one JSON error, no bundle.
-  const dir = workdir();
-  const artifact = join(dir, 'a.txt');
-  writeFileSync(artifact, 'tsa down');
-  const output = join(dir, 'a.sigstore.json');
-  const r = await runCli(['attest', 'sign', '--keyless', '--artifact', artifact, '--identity-token', token(), '--signing-config', config, '--trusted-root', sandbox.trustedRootPath, '--output', output, '--attestation-store', join(dir, 'att.db'), '--json'], { timeoutMs: 90_000 });
-  t.is(r.code, 140, r.stdout + r.stderr);
-  t.is(JSON.parse(r.stdout).error.code, 'TSA_UNAVAILABLE');
-  t.false(existsSync(output));
-  t.is(sandbox.rekorV2.size, before, 'the TSA is asked first: a failed run leaves no log entry');
-});
+test.serial(
+  'TSA down: TSA_UNAVAILABLE (exit 140), no bundle, and nothing written to the log',
+  async (t) => {
+    const url = await closedPort();
+    const before = sandbox.rekorV2.size;
+    const config = signingConfigWith((d) => (d.tsaUrls[0].url = `${url}/api/v1/timestamp`));
+    const e = await failsWithoutBundle(
+      t,
+      { signingConfigPath: config },
+      'TSA_UNAVAILABLE',
+      /TSA unavailable at http:\/\/127\.0\.0\.1:\d+\/api\/v1\/timestamp: ECONNREFUSED/,
+    );
+    t.is(e.exitCode, 140);
+    // The same through the CLI: exit 140, one JSON error, no bundle.
+    const dir = workdir();
+    const artifact = join(dir, 'a.txt');
+    writeFileSync(artifact, 'tsa down');
+    const output = join(dir, 'a.sigstore.json');
+    const r = await runCli(
+      [
+        'attest',
+        'sign',
+        '--keyless',
+        '--artifact',
+        artifact,
+        '--identity-token',
+        token(),
+        '--signing-config',
+        config,
+        '--trusted-root',
+        sandbox.trustedRootPath,
+        '--output',
+        output,
+        '--attestation-store',
+        join(dir, 'att.db'),
+        '--json',
+      ],
+      { timeoutMs: 90_000 },
+    );
+    t.is(r.code, 140, r.stdout + r.stderr);
+    t.is(JSON.parse(r.stdout).error.code, 'TSA_UNAVAILABLE');
+    t.false(existsSync(output));
+    t.is(sandbox.rekorV2.size, before, 'the TSA is asked first: a failed run leaves no log entry');
+  },
+);
 
 test('Rekor v2 down: REKOR_UNAVAILABLE, no bundle', async (t) => {
   const url = await closedPort();
-  await failsWithoutBundle(t, { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = url)) }, 'REKOR_UNAVAILABLE', /Rekor v2 unavailable at http:\/\/127\.0\.0\.1:\d+/);
+  await failsWithoutBundle(
+    t,
+    { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = url)) },
+    'REKOR_UNAVAILABLE',
+    /Rekor v2 unavailable at http:\/\/127\.0\.0\.1:\d+/,
+  );
 });
 
 test('Rekor v2 answer with a broken checkpoint signature: REKOR_REJECTED, no bundle', async (t) => {
@@ -252,71 +505,191 @@ test('Rekor v2 answer with a broken checkpoint signature: REKOR_REJECTED, no bun
     const m = /\u2014 (\S+) (\S+)\n$/.exec(env)!;
     const sig = Buffer.from(m[2]!, 'base64');
     sig[sig.length - 1]! ^= 0x01;
-    e.inclusionProof.checkpoint.envelope = env.slice(0, m.index) + `\u2014 ${m[1]} ${sig.toString('base64')}\n`;
+    e.inclusionProof.checkpoint.envelope =
+      env.slice(0, m.index) + `\u2014 ${m[1]} ${sig.toString('base64')}\n`;
     return e;
   });
-  await failsWithoutBundle(t, { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = url)) }, 'REKOR_REJECTED', /Rekor v2 answer from .* does not verify against the trusted root .*: checkpoint: signature by trusted log 127\.0\.0\.1 .* does not verify/);
+  await failsWithoutBundle(
+    t,
+    { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = url)) },
+    'REKOR_REJECTED',
+    /Rekor v2 answer from .* does not verify against the trusted root .*: checkpoint: signature by trusted log 127\.0\.0\.1 .* does not verify/,
+  );
 });
 
 test('Rekor v2 answer with the proof of another entry, or another entry altogether: REKOR_REJECTED, no bundle', async (t) => {
   const other = await anotherEntry();
-  const proofSwap = await tamperingRekor(t, (e) => ({ ...e, logIndex: other.logIndex ?? '0', inclusionProof: other.inclusionProof }));
-  await failsWithoutBundle(t, { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = proofSwap)) }, 'REKOR_REJECTED', /does not verify against the trusted root .*: inclusion proof/);
+  const proofSwap = await tamperingRekor(t, (e) => ({
+    ...e,
+    logIndex: other.logIndex ?? '0',
+    inclusionProof: other.inclusionProof,
+  }));
+  await failsWithoutBundle(
+    t,
+    { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = proofSwap)) },
+    'REKOR_REJECTED',
+    /does not verify against the trusted root .*: inclusion proof/,
+  );
   const entrySwap = await tamperingRekor(t, () => other);
-  await failsWithoutBundle(t, { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = entrySwap)) }, 'REKOR_REJECTED', /does not verify against the trusted root .*: tlog entry signature does not match the bundle signature/);
+  await failsWithoutBundle(
+    t,
+    { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = entrySwap)) },
+    'REKOR_REJECTED',
+    /does not verify against the trusted root .*: tlog entry signature does not match the bundle signature/,
+  );
   // A log the trust root does not know (the sandbox's answer relabelled with another log id).
-  const foreign = await tamperingRekor(t, (e) => ({ ...e, logId: { keyId: Buffer.alloc(32, 7).toString('base64') } }));
-  await failsWithoutBundle(t, { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = foreign)) }, 'REKOR_REJECTED', /is not a trusted transparency log/);
+  const foreign = await tamperingRekor(t, (e) => ({
+    ...e,
+    logId: { keyId: Buffer.alloc(32, 7).toString('base64') },
+  }));
+  await failsWithoutBundle(
+    t,
+    { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = foreign)) },
+    'REKOR_REJECTED',
+    /is not a trusted transparency log/,
+  );
 });
 
 test('a tampered TSA answer, or one from a TSA the trust root does not know: TSA_REJECTED (exit 141), no bundle', async (t) => {
   const flipping = await serve(t, async (req, res, body) => {
-    const upstream = await fetch(sandbox.urls.tsa, { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body });
+    const upstream = await fetch(sandbox.urls.tsa, {
+      method: 'POST',
+      headers: { 'content-type': req.headers['content-type'] ?? '' },
+      body,
+    });
     const reply = Buffer.from(await upstream.arrayBuffer());
     reply[reply.length - 3]! ^= 0x01; // inside the SignerInfo signature
     res.writeHead(upstream.status, { 'content-type': 'application/timestamp-reply' }).end(reply);
   });
-  const e = await failsWithoutBundle(t, { signingConfigPath: signingConfigWith((d) => (d.tsaUrls[0].url = flipping)) }, 'TSA_REJECTED', /TSA at .*: the timestamp does not verify/);
+  const e = await failsWithoutBundle(
+    t,
+    { signingConfigPath: signingConfigWith((d) => (d.tsaUrls[0].url = flipping)) },
+    'TSA_REJECTED',
+    /TSA at .*: the timestamp does not verify/,
+  );
   t.is(e.exitCode, 141);
   const keys = deriveV2AuthorityKeys(seedFromString('a rogue TSA'));
-  const rogue = new LocalTsa({ rootKey: keys.tsaRoot, signerKey: keys.tsaSigner, createdAt: Date.now() - 60_000, url: 'rogue' });
+  const rogue = new LocalTsa({
+    rootKey: keys.tsaRoot,
+    signerKey: keys.tsaSigner,
+    createdAt: Date.now() - 60_000,
+    url: 'rogue',
+  });
   const rogueUrl = await serve(t, (_req, res, body) => {
     const a = rogue.answerDer(new Uint8Array(body), Date.now());
-    res.writeHead(a.httpStatus, { 'content-type': 'application/timestamp-reply' }).end(Buffer.from(a.response));
+    res
+      .writeHead(a.httpStatus, { 'content-type': 'application/timestamp-reply' })
+      .end(Buffer.from(a.response));
   });
-  await failsWithoutBundle(t, { signingConfigPath: signingConfigWith((d) => (d.tsaUrls[0].url = rogueUrl)) }, 'TSA_REJECTED', /TSA not trusted/);
+  await failsWithoutBundle(
+    t,
+    { signingConfigPath: signingConfigWith((d) => (d.tsaUrls[0].url = rogueUrl)) },
+    'TSA_REJECTED',
+    /TSA not trusted/,
+  );
   // A TSA that answers with something else than a TimeStampResp.
-  const html = await serve(t, (_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>'));
-  await failsWithoutBundle(t, { signingConfigPath: signingConfigWith((d) => (d.tsaUrls[0].url = html)) }, 'TSA_REJECTED', /content type "text\/html"/);
+  const html = await serve(
+    t,
+    (_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>'),
+  );
+  await failsWithoutBundle(
+    t,
+    { signingConfigPath: signingConfigWith((d) => (d.tsaUrls[0].url = html)) },
+    'TSA_REJECTED',
+    /content type "text\/html"/,
+  );
 });
 
-test.serial('Rekor v2 with no trust root given: the public-good root is the fallback, which does not know the sandbox TSA; a library caller with no trust is refused up front', async (t) => {
-  // No --trusted-root, no trustedRoot in signer.yaml, no trust store: the embedded public-good root.
-  const before = sandbox.rekorV2.size;
-  await failsWithoutBundle(t, { trustedRootPath: undefined, env: { XDG_DATA_HOME: workdir() } }, 'TSA_REJECTED', /does not verify against the embedded public-good trusted root: TSA not trusted/);
-  t.is(sandbox.rekorV2.size, before);
-  const url = await closedPort();
-  const { signArtifact } = await import('../../src/sign/sign.js');
-  const { parseSigningConfig } = await import('../../src/sign/signing-config.js');
-  const err = (await t.throwsAsync(
-    signArtifact({ artifact: { kind: 'digest', sha256: new Uint8Array(32).fill(0xab), name: `sha256:${'ab'.repeat(32)}` }, identityToken: token(), signingConfig: parseSigningConfig(readFileSync(signingConfigWith((d) => (d.caUrls[0].url = url))), 'sc'), env: {} }),
-  )) as StellaError;
-  t.is(err.code, 'CONFIG_INVALID');
-  t.regex(err.message, /a Rekor v2 log is configured.*pass --trusted-root/);
-});
+test.serial(
+  'Rekor v2 with no trust root given: the public-good root is the fallback, which does not know the sandbox TSA; a library caller with no trust is refused up front',
+  async (t) => {
+    // No --trusted-root, no trustedRoot in signer.yaml, no trust store: the embedded public-good root.
+    const before = sandbox.rekorV2.size;
+    await failsWithoutBundle(
+      t,
+      { trustedRootPath: undefined, env: { XDG_DATA_HOME: workdir() } },
+      'TSA_REJECTED',
+      /does not verify against the embedded public-good trusted root: TSA not trusted/,
+    );
+    t.is(sandbox.rekorV2.size, before);
+    const url = await closedPort();
+    const { signArtifact } = await import('../../src/sign/sign.js');
+    const { parseSigningConfig } = await import('../../src/sign/signing-config.js');
+    const err = (await t.throwsAsync(
+      signArtifact({
+        artifact: {
+          kind: 'digest',
+          sha256: new Uint8Array(32).fill(0xab),
+          name: `sha256:${'ab'.repeat(32)}`,
+        },
+        identityToken: token(),
+        signingConfig: parseSigningConfig(
+          readFileSync(signingConfigWith((d) => (d.caUrls[0].url = url))),
+          'sc',
+        ),
+        env: {},
+      }),
+    )) as StellaError;
+    t.is(err.code, 'CONFIG_INVALID');
+    t.regex(err.message, /a Rekor v2 log is configured.*pass --trusted-root/);
+  },
+);
 
 test('CLI: signing configs that select nothing are CONFIG_INVALID (exit 72) naming the key, before any request', async (t) => {
   const dir = workdir();
   const artifact = join(dir, 'a.txt');
   writeFileSync(artifact, 'x');
   const sign = (config: string) =>
-    runCli(['attest', 'sign', '--keyless', '--artifact', artifact, '--identity-token', token(), '--signing-config', config, '--trusted-root', sandbox.trustedRootPath, '--output', join(dir, 'o.json'), '--attestation-store', join(dir, 'att.db'), '--json'], { timeoutMs: 90_000 });
+    runCli(
+      [
+        'attest',
+        'sign',
+        '--keyless',
+        '--artifact',
+        artifact,
+        '--identity-token',
+        token(),
+        '--signing-config',
+        config,
+        '--trusted-root',
+        sandbox.trustedRootPath,
+        '--output',
+        join(dir, 'o.json'),
+        '--attestation-store',
+        join(dir, 'att.db'),
+        '--json',
+      ],
+      { timeoutMs: 90_000 },
+    );
   const cases: [string, (d: any) => void, RegExp][] = [
-    ['unknown key', (d) => (d.rekorTlogUrls[0].operater = 'x'), /rekorTlogUrls\[0\]\.operater: unknown key/],
-    ['no valid Rekor log now', (d) => d.rekorTlogUrls.forEach((s: any) => (s.validFor = { start: '2001-01-01T00:00:00Z', end: '2002-01-01T00:00:00Z' })), /rekorTlogUrls: no Rekor log is valid at/],
-    ['unsupported API versions only', (d) => d.rekorTlogUrls.forEach((s: any) => (s.majorApiVersion = 3)), /rekorTlogUrls: no Rekor log with an API version Stella supports \(2, 1\)/],
-    ['wrong type', (d) => (d.tsaConfig = { selector: 2 }), /tsaConfig\.selector: must be "ALL", "ANY" or "EXACT"/],
-    ['Rekor v2 without a TSA', (d) => ((d.tsaUrls = []), delete d.tsaConfig), /tsaUrls: a Rekor v2 log was chosen/],
+    [
+      'unknown key',
+      (d) => (d.rekorTlogUrls[0].operater = 'x'),
+      /rekorTlogUrls\[0\]\.operater: unknown key/,
+    ],
+    [
+      'no valid Rekor log now',
+      (d) =>
+        d.rekorTlogUrls.forEach(
+          (s: any) => (s.validFor = { start: '2001-01-01T00:00:00Z', end: '2002-01-01T00:00:00Z' }),
+        ),
+      /rekorTlogUrls: no Rekor log is valid at/,
+    ],
+    [
+      'unsupported API versions only',
+      (d) => d.rekorTlogUrls.forEach((s: any) => (s.majorApiVersion = 3)),
+      /rekorTlogUrls: no Rekor log with an API version Stella supports \(2, 1\)/,
+    ],
+    [
+      'wrong type',
+      (d) => (d.tsaConfig = { selector: 2 }),
+      /tsaConfig\.selector: must be "ALL", "ANY" or "EXACT"/,
+    ],
+    [
+      'Rekor v2 without a TSA',
+      (d) => ((d.tsaUrls = []), delete d.tsaConfig),
+      /tsaUrls: a Rekor v2 log was chosen/,
+    ],
   ];
   for (const [what, edit, message] of cases) {
     const r = await sign(signingConfigWith(edit));
@@ -327,6 +700,19 @@ test('CLI: signing configs that select nothing are CONFIG_INVALID (exit 72) nami
     t.false(existsSync(join(dir, 'o.json')), `${what}: no bundle`);
   }
   // --signing-config with --rekor-url is a usage error.
-  const both = await runCli(['attest', 'sign', '--keyless', '--artifact', artifact, '--signing-config', sandbox.signingConfigPath, '--rekor-url', 'http://127.0.0.1:1'], { timeoutMs: 60_000 });
+  const both = await runCli(
+    [
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      artifact,
+      '--signing-config',
+      sandbox.signingConfigPath,
+      '--rekor-url',
+      'http://127.0.0.1:1',
+    ],
+    { timeoutMs: 60_000 },
+  );
   t.is(both.code, 2, both.stderr);
 });

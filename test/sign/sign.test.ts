@@ -6,7 +6,18 @@
 import test from 'ava';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { closeSync, existsSync, ftruncateSync, lstatSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  lstatSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +63,13 @@ test('blob: sign with Stella, verify offline with @sigstore/verify and Stella; s
   const bytes = new TextEncoder().encode('release artifact bytes\n');
   writeFileSync(artifact, bytes);
   const store = join(dir, 'attestations.db');
-  const r = await runSign({ artifact, identityToken: githubToken(), configPath: sandbox.signerConfigPath, attestationStorePath: store, env: {} });
+  const r = await runSign({
+    artifact,
+    identityToken: githubToken(),
+    configPath: sandbox.signerConfigPath,
+    attestationStorePath: store,
+    env: {},
+  });
   t.is(r.outputPath, `${artifact}.sigstore.json`);
   t.is(r.artifactDigest, `sha256:${toHex(sha256(bytes))}`);
   t.is(r.identity, GITHUB_SAN);
@@ -69,18 +86,32 @@ test('blob: sign with Stella, verify offline with @sigstore/verify and Stella; s
   t.notThrows(() => verifyWithSigstoreJs(written, sandbox.trustedRootPath, bytes, expected));
   await t.notThrowsAsync(verifyWithStella(written, sandbox.trustedRootPath, bytes, expected));
   // A different artifact is refused by both.
-  t.throws(() => verifyWithSigstoreJs(written, sandbox.trustedRootPath, new TextEncoder().encode('other'), expected));
-  await t.throwsAsync(verifyWithStella(written, sandbox.trustedRootPath, new TextEncoder().encode('other'), expected));
+  t.throws(() =>
+    verifyWithSigstoreJs(
+      written,
+      sandbox.trustedRootPath,
+      new TextEncoder().encode('other'),
+      expected,
+    ),
+  );
+  await t.throwsAsync(
+    verifyWithStella(written, sandbox.trustedRootPath, new TextEncoder().encode('other'), expected),
+  );
 
   // The attestation store finds it by digest (what `attest verify --artifact sha256:...` uses).
   const stored = findBundlesByDigest(store, r.artifactDigest);
   t.is(stored.length, 1);
   t.is(stored[0]!.bundleJson, written);
   t.is(stored[0]!.identity, GITHUB_SAN);
-  const parsed = findBundlesForDigest({ kind: 'digest', algorithm: 'SHA2_256', digest: fromHex(r.artifactDigest.slice(7)) }, store);
+  const parsed = findBundlesForDigest(
+    { kind: 'digest', algorithm: 'SHA2_256', digest: fromHex(r.artifactDigest.slice(7)) },
+    store,
+  );
   t.is(parsed.bundles.length, 1);
   t.deepEqual(parsed.refused, []);
-  const none = t.throws(() => findBundlesByDigest(store, 'sha256:' + '00'.repeat(32))) as StellaError;
+  const none = t.throws(() =>
+    findBundlesByDigest(store, 'sha256:' + '00'.repeat(32)),
+  ) as StellaError;
   t.is(none.code, 'NO_ATTESTATIONS_FOUND');
 });
 
@@ -89,7 +120,15 @@ test('digest only: a prehash signature over sha256:<hex> verifies from the diges
   const bytes = new TextEncoder().encode('an image manifest, known only by its digest');
   const digest = `sha256:${toHex(sha256(bytes))}`;
   const output = join(dir, 'image.sigstore.json');
-  const r = await runSign({ artifact: digest, type: 'image', identityToken: githubToken(), configPath: sandbox.signerConfigPath, outputPath: output, attestationStorePath: false, env: {} });
+  const r = await runSign({
+    artifact: digest,
+    type: 'image',
+    identityToken: githubToken(),
+    configPath: sandbox.signerConfigPath,
+    outputPath: output,
+    attestationStorePath: false,
+    env: {},
+  });
   t.is(r.artifactDigest, digest);
   t.is(r.contentKind, 'messageSignature');
   const written = readFileSync(output, 'utf8');
@@ -106,12 +145,22 @@ test('in-toto: --predicate signs a DSSE statement whose subject is the artifact'
   const bytes = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3]);
   writeFileSync(artifact, bytes);
   const predicate = join(dir, 'provenance.json');
-  writeFileSync(predicate, JSON.stringify({ buildDefinition: { buildType: 'https://example.com/build/v1' }, runDetails: { builder: { id: 'https://example.com/builder' } } }));
+  writeFileSync(
+    predicate,
+    JSON.stringify({
+      buildDefinition: { buildType: 'https://example.com/build/v1' },
+      runDetails: { builder: { id: 'https://example.com/builder' } },
+    }),
+  );
   const r = await runSign({
     artifact,
     predicatePath: predicate,
     predicateType: 'https://slsa.dev/provenance/v1',
-    identityToken: sandbox.mintToken({ platform: 'gitlab', repo: 'group/project', ref: 'refs/tags/v1.2.0' }),
+    identityToken: sandbox.mintToken({
+      platform: 'gitlab',
+      repo: 'group/project',
+      ref: 'refs/tags/v1.2.0',
+    }),
     configPath: sandbox.signerConfigPath,
     attestationStorePath: join(dir, 'att.db'),
     env: {},
@@ -123,12 +172,22 @@ test('in-toto: --predicate signs a DSSE statement whose subject is the artifact'
   const stmt = parseInTotoStatement(Buffer.from(json.dsseEnvelope.payload, 'base64'));
   t.deepEqual(stmt.subject, [{ name: 'lib.so', digest: { sha256: toHex(sha256(bytes)) } }]);
   t.is(stmt.predicateType, 'https://slsa.dev/provenance/v1');
-  const expected = { san: 'https://gitlab.com/group/project//.gitlab-ci.yml@refs/tags/v1.2.0', issuer: sandbox.urls.oidcIssuer };
+  const expected = {
+    san: 'https://gitlab.com/group/project//.gitlab-ci.yml@refs/tags/v1.2.0',
+    issuer: sandbox.urls.oidcIssuer,
+  };
   t.is(r.identity, expected.san);
-  t.notThrows(() => verifyWithSigstoreJs(r.bundleJson, sandbox.trustedRootPath, undefined, expected));
+  t.notThrows(() =>
+    verifyWithSigstoreJs(r.bundleJson, sandbox.trustedRootPath, undefined, expected),
+  );
   await t.notThrowsAsync(verifyWithStella(r.bundleJson, sandbox.trustedRootPath, bytes, expected));
-  await t.notThrowsAsync(verifyWithStella(r.bundleJson, sandbox.trustedRootPath, r.artifactDigest, expected));
-  t.is(findBundlesByDigest(join(dir, 'att.db'), r.artifactDigest)[0]!.predicateType, 'https://slsa.dev/provenance/v1');
+  await t.notThrowsAsync(
+    verifyWithStella(r.bundleJson, sandbox.trustedRootPath, r.artifactDigest, expected),
+  );
+  t.is(
+    findBundlesByDigest(join(dir, 'att.db'), r.artifactDigest)[0]!.predicateType,
+    'https://slsa.dev/provenance/v1',
+  );
 });
 
 test('Ed25519 when the config prefers it: an in-toto attestation signed with an Ed25519 key', async (t) => {
@@ -136,16 +195,32 @@ test('Ed25519 when the config prefers it: an in-toto attestation signed with an 
   const config = join(dir, 'signer.yaml');
   writeFileSync(
     config,
-    readFileSync(sandbox.signerConfigPath, 'utf8').replace(/preferred: "ECDSA_P256"\n\s+allowed: \["ECDSA_P256"\]/, 'preferred: "Ed25519"\n        allowed: ["Ed25519", "ECDSA_P256"]'),
+    readFileSync(sandbox.signerConfigPath, 'utf8').replace(
+      /preferred: "ECDSA_P256"\n\s+allowed: \["ECDSA_P256"\]/,
+      'preferred: "Ed25519"\n        allowed: ["Ed25519", "ECDSA_P256"]',
+    ),
   );
   t.is(loadSignerConfig(config).algorithms.preferred, 'Ed25519');
   const artifact = join(dir, 'a.bin');
   writeFileSync(artifact, 'ed25519 payload');
   const predicate = join(dir, 'p.json');
   writeFileSync(predicate, '{"note":"ok"}');
-  const r = await runSign({ artifact, predicatePath: predicate, predicateType: 'https://example.com/note/v1', identityToken: githubToken(), configPath: config, attestationStorePath: false, env: {} });
+  const r = await runSign({
+    artifact,
+    predicatePath: predicate,
+    predicateType: 'https://example.com/note/v1',
+    identityToken: githubToken(),
+    configPath: config,
+    attestationStorePath: false,
+    env: {},
+  });
   t.is(r.algorithm, 'Ed25519');
-  await t.notThrowsAsync(verifyWithStella(r.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), { san: GITHUB_SAN, issuer: sandbox.urls.oidcIssuer }));
+  await t.notThrowsAsync(
+    verifyWithStella(r.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), {
+      san: GITHUB_SAN,
+      issuer: sandbox.urls.oidcIssuer,
+    }),
+  );
 });
 
 test('the ephemeral private key never reaches disk, output, the store or the bundle', async (t) => {
@@ -163,14 +238,23 @@ test('the ephemeral private key never reaches disk, output, the store or the bun
   const origOut = process.stdout.write.bind(process.stdout);
   const origErr = process.stderr.write.bind(process.stderr);
   const capture = (chunk: unknown) => {
-    printed.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('latin1'));
+    printed.push(
+      typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('latin1'),
+    );
     return true;
   };
   process.stdout.write = capture;
   process.stderr.write = capture;
   let r;
   try {
-    r = await runSign({ artifact, identityToken: githubToken(), configPath: sandbox.signerConfigPath, attestationStorePath: join(dir, 'att.db'), env: {}, keyGenerator });
+    r = await runSign({
+      artifact,
+      identityToken: githubToken(),
+      configPath: sandbox.signerConfigPath,
+      attestationStorePath: join(dir, 'att.db'),
+      env: {},
+      keyGenerator,
+    });
   } finally {
     process.stdout.write = origOut;
     process.stderr.write = origErr;
@@ -199,30 +283,70 @@ test('the ephemeral private key never reaches disk, output, the store or the bun
     ['result', Buffer.from(JSON.stringify(r))],
   ];
   // Control: the same search does find the key's PUBLIC point, in the bundle and in the log.
-  const publicPoint = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
-  t.true(Buffer.from(JSON.parse(r.bundleJson).verificationMaterial.certificate.rawBytes, 'base64').includes(publicPoint));
+  const publicPoint = Buffer.concat([
+    Buffer.from([4]),
+    Buffer.from(jwk.x!, 'base64url'),
+    Buffer.from(jwk.y!, 'base64url'),
+  ]);
+  t.true(
+    Buffer.from(
+      JSON.parse(r.bundleJson).verificationMaterial.certificate.rawBytes,
+      'base64',
+    ).includes(publicPoint),
+  );
   const signatureB64 = Buffer.from(JSON.parse(r.bundleJson).messageSignature.signature);
-  t.true(haystacks.some(([f, hay]) => /log\.db(-wal)?$/.test(f) && hay.includes(signatureB64)), 'the search finds the logged signature in the log database');
-  t.true(haystacks.some(([f]) => f.endsWith('log.db')), 'the sandbox log database is searched');
-  t.true(haystacks.some(([f]) => f.endsWith('att.db')), 'the attestation store is searched');
+  t.true(
+    haystacks.some(([f, hay]) => /log\.db(-wal)?$/.test(f) && hay.includes(signatureB64)),
+    'the search finds the logged signature in the log database',
+  );
+  t.true(
+    haystacks.some(([f]) => f.endsWith('log.db')),
+    'the sandbox log database is searched',
+  );
+  t.true(
+    haystacks.some(([f]) => f.endsWith('att.db')),
+    'the attestation store is searched',
+  );
   for (const [where, hay] of haystacks) {
-    for (const needle of needles) t.false(hay.includes(needle), `private key material found in ${where}`);
+    for (const needle of needles)
+      t.false(hay.includes(needle), `private key material found in ${where}`);
   }
   // The hook did see the key that signed: the bundle's certificate holds its public half.
-  const cert = new (await import('node:crypto')).X509Certificate(Buffer.from(JSON.parse(r.bundleJson).verificationMaterial.certificate.rawBytes, 'base64'));
-  t.deepEqual(cert.publicKey.export({ format: 'der', type: 'spki' }), (await import('node:crypto')).createPublicKey(privateKey!).export({ format: 'der', type: 'spki' }));
+  const cert = new (await import('node:crypto')).X509Certificate(
+    Buffer.from(JSON.parse(r.bundleJson).verificationMaterial.certificate.rawBytes, 'base64'),
+  );
+  t.deepEqual(
+    cert.publicKey.export({ format: 'der', type: 'spki' }),
+    (await import('node:crypto'))
+      .createPublicKey(privateKey!)
+      .export({ format: 'der', type: 'spki' }),
+  );
 });
 
 // ---------------------------------------------------------------------------------------
 // Failures: a clear error, and no bundle.
 
-async function failsWithoutBundle(t: import('ava').ExecutionContext, opts: Partial<Parameters<typeof runSign>[0]>, code: string, message: RegExp): Promise<StellaError> {
+async function failsWithoutBundle(
+  t: import('ava').ExecutionContext,
+  opts: Partial<Parameters<typeof runSign>[0]>,
+  code: string,
+  message: RegExp,
+): Promise<StellaError> {
   const dir = workdir();
   const artifact = join(dir, 'a.txt');
   writeFileSync(artifact, 'x');
   const output = join(dir, 'out.sigstore.json');
   const store = join(dir, 'att.db');
-  const err = (await t.throwsAsync(runSign({ artifact, configPath: sandbox.signerConfigPath, outputPath: output, attestationStorePath: store, env: {}, ...opts }))) as StellaError;
+  const err = (await t.throwsAsync(
+    runSign({
+      artifact,
+      configPath: sandbox.signerConfigPath,
+      outputPath: output,
+      attestationStorePath: store,
+      env: {},
+      ...opts,
+    }),
+  )) as StellaError;
   t.true(err instanceof StellaError, String(err));
   t.is(err.code, code as StellaError['code'], err.message);
   t.regex(err.message, message);
@@ -242,24 +366,44 @@ async function closedPort(): Promise<string> {
 
 test('Fulcio down: "Fulcio unavailable" after the configured retries, no bundle', async (t) => {
   const url = await closedPort();
-  await failsWithoutBundle(t, { identityToken: githubToken(), fulcioUrl: url }, 'FULCIO_UNAVAILABLE', /Fulcio unavailable/);
+  await failsWithoutBundle(
+    t,
+    { identityToken: githubToken(), fulcioUrl: url },
+    'FULCIO_UNAVAILABLE',
+    /Fulcio unavailable/,
+  );
 });
 
 test('Fulcio answering 503 is retried, then "Fulcio unavailable"', async (t) => {
   let hits = 0;
   const s = createServer((_req, res) => {
     hits++;
-    res.writeHead(503, { 'content-type': 'application/json' }).end('{"code":503,"message":"overloaded"}');
+    res
+      .writeHead(503, { 'content-type': 'application/json' })
+      .end('{"code":503,"message":"overloaded"}');
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   t.teardown(() => s.close());
-  const err = await failsWithoutBundle(t, { identityToken: githubToken(), fulcioUrl: `http://127.0.0.1:${(s.address() as AddressInfo).port}` }, 'FULCIO_UNAVAILABLE', /Fulcio unavailable.*HTTP 503: overloaded/);
+  const err = await failsWithoutBundle(
+    t,
+    {
+      identityToken: githubToken(),
+      fulcioUrl: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+    },
+    'FULCIO_UNAVAILABLE',
+    /Fulcio unavailable.*HTTP 503: overloaded/,
+  );
   t.is(hits, 1 + loadSignerConfig(sandbox.signerConfigPath).fulcio.retries, err.message);
 });
 
 test('Rekor down: "Rekor proof missing", no bundle', async (t) => {
   const url = await closedPort();
-  await failsWithoutBundle(t, { identityToken: githubToken(), rekorUrl: url }, 'REKOR_UNAVAILABLE', /Rekor proof missing/);
+  await failsWithoutBundle(
+    t,
+    { identityToken: githubToken(), rekorUrl: url },
+    'REKOR_UNAVAILABLE',
+    /Rekor proof missing/,
+  );
 });
 
 test('Rekor answering without an inclusion proof: "Rekor proof missing", no bundle', async (t) => {
@@ -267,41 +411,85 @@ test('Rekor answering without an inclusion proof: "Rekor proof missing", no bund
   const s = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const upstream = await fetch(`${sandbox.urls.rekor}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json' }, ...(req.method === 'POST' ? { body: Buffer.concat(chunks) } : {}) });
-    const body = (await upstream.json()) as Record<string, { verification?: { inclusionProof?: unknown } }>;
+    const upstream = await fetch(`${sandbox.urls.rekor}${req.url}`, {
+      method: req.method,
+      headers: { 'content-type': 'application/json' },
+      ...(req.method === 'POST' ? { body: Buffer.concat(chunks) } : {}),
+    });
+    const body = (await upstream.json()) as Record<
+      string,
+      { verification?: { inclusionProof?: unknown } }
+    >;
     for (const e of Object.values(body)) delete e.verification?.inclusionProof;
     // Forward Location too: on a loaded machine the client may time out and retry, and the
     // retry's 409 names the entry there.
     const location = upstream.headers.get('location');
-    res.writeHead(upstream.status, { 'content-type': 'application/json', ...(location ? { location } : {}) }).end(JSON.stringify(body));
+    res
+      .writeHead(upstream.status, {
+        'content-type': 'application/json',
+        ...(location ? { location } : {}),
+      })
+      .end(JSON.stringify(body));
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   t.teardown(() => s.close());
-  await failsWithoutBundle(t, { identityToken: githubToken(), rekorUrl: `http://127.0.0.1:${(s.address() as AddressInfo).port}` }, 'REKOR_PROOF_MISSING', /Rekor proof missing: entry .* has no inclusion proof/);
+  await failsWithoutBundle(
+    t,
+    {
+      identityToken: githubToken(),
+      rekorUrl: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+    },
+    'REKOR_PROOF_MISSING',
+    /Rekor proof missing: entry .* has no inclusion proof/,
+  );
 });
 
 test('expired token: refused before any request ("OIDC token expired")', async (t) => {
   // Fulcio and Rekor URLs point nowhere: the refusal must come before any request.
   const url = await closedPort();
   const token = githubToken({ now: Date.now() - 10 * 60 * 1000, expiresIn: 300 });
-  await failsWithoutBundle(t, { identityToken: token, fulcioUrl: url, rekorUrl: url }, 'OIDC_TOKEN_EXPIRED', /OIDC token expired/);
+  await failsWithoutBundle(
+    t,
+    { identityToken: token, fulcioUrl: url, rekorUrl: url },
+    'OIDC_TOKEN_EXPIRED',
+    /OIDC token expired/,
+  );
 });
 
 test('wrong audience: Fulcio refuses, no bundle', async (t) => {
-  await failsWithoutBundle(t, { identityToken: githubToken({ audience: 'not-sigstore' }) }, 'FULCIO_REJECTED', /wrong audience/);
+  await failsWithoutBundle(
+    t,
+    { identityToken: githubToken({ audience: 'not-sigstore' }) },
+    'FULCIO_REJECTED',
+    /wrong audience/,
+  );
 });
 
 test('a token from an issuer the CA does not trust: Fulcio refuses, no bundle', async (t) => {
-  const rogue = new OidcIssuer({ issuerUrl: 'https://token.actions.githubusercontent.com', key: generateAuthorityKeys().oidc });
+  const rogue = new OidcIssuer({
+    issuerUrl: 'https://token.actions.githubusercontent.com',
+    key: generateAuthorityKeys().oidc,
+  });
   const token = rogue.mintToken({ platform: 'github', repo: 'org/repo', now: Date.now() });
   // The config pins oidc.issuer to the sandbox: drop that pin so the CA itself must refuse. (The
   // sandbox plays other issuer URLs with its own OIDC key only: a rogue key's token never verifies.)
   const dir = workdir();
   const config = join(dir, 'signer.yaml');
-  writeFileSync(config, readFileSync(sandbox.signerConfigPath, 'utf8').replace(/^\s+issuer: .*\n/m, ''));
-  await failsWithoutBundle(t, { identityToken: token, configPath: config }, 'FULCIO_REJECTED', /not configured|untrusted issuer|bad signature|no key/);
+  writeFileSync(
+    config,
+    readFileSync(sandbox.signerConfigPath, 'utf8').replace(/^\s+issuer: .*\n/m, ''),
+  );
+  await failsWithoutBundle(
+    t,
+    { identityToken: token, configPath: config },
+    'FULCIO_REJECTED',
+    /not configured|untrusted issuer|bad signature|no key/,
+  );
   // A token signed by a rogue key but claiming the sandbox's issuer URL: bad signature.
-  const forged = new OidcIssuer({ issuerUrl: sandbox.urls.oidcIssuer, key: generateAuthorityKeys().oidc }).mintToken({ platform: 'github', repo: 'org/repo', now: Date.now() });
+  const forged = new OidcIssuer({
+    issuerUrl: sandbox.urls.oidcIssuer,
+    key: generateAuthorityKeys().oidc,
+  }).mintToken({ platform: 'github', repo: 'org/repo', now: Date.now() });
   await failsWithoutBundle(t, { identityToken: forged }, 'FULCIO_REJECTED', /bad signature|no key/);
   // With the config's oidc.issuer pin, a foreign issuer is refused before any request.
   await failsWithoutBundle(t, { identityToken: token }, 'OIDC_TOKEN_INVALID', /issuer mismatch/);
@@ -309,13 +497,42 @@ test('a token from an issuer the CA does not trust: Fulcio refuses, no bundle', 
 
 test('input errors: missing file, bad digest, predicate without type, image without digest', async (t) => {
   const tok = githubToken();
-  await failsWithoutBundle(t, { identityToken: tok, artifact: join(root, 'nope.bin') }, 'INPUT_INVALID', /no such file/);
-  await failsWithoutBundle(t, { identityToken: tok, artifact: 'sha256:abcd' }, 'INPUT_INVALID', /sha256:<64 hex digits>/);
-  await failsWithoutBundle(t, { identityToken: tok, predicatePath: join(root, 'p.json') }, 'INPUT_INVALID', /go together/);
-  await failsWithoutBundle(t, { identityToken: tok, type: 'image' }, 'INPUT_INVALID', /--type image needs/);
+  await failsWithoutBundle(
+    t,
+    { identityToken: tok, artifact: join(root, 'nope.bin') },
+    'INPUT_INVALID',
+    /no such file/,
+  );
+  await failsWithoutBundle(
+    t,
+    { identityToken: tok, artifact: 'sha256:abcd' },
+    'INPUT_INVALID',
+    /sha256:<64 hex digits>/,
+  );
+  await failsWithoutBundle(
+    t,
+    { identityToken: tok, predicatePath: join(root, 'p.json') },
+    'INPUT_INVALID',
+    /go together/,
+  );
+  await failsWithoutBundle(
+    t,
+    { identityToken: tok, type: 'image' },
+    'INPUT_INVALID',
+    /--type image needs/,
+  );
   const dir = workdir();
   writeFileSync(join(dir, 'bad.json'), '{"a":1,"a":2}');
-  await failsWithoutBundle(t, { identityToken: tok, predicatePath: join(dir, 'bad.json'), predicateType: 'https://x.example/v1' }, 'INPUT_INVALID', /duplicate/i);
+  await failsWithoutBundle(
+    t,
+    {
+      identityToken: tok,
+      predicatePath: join(dir, 'bad.json'),
+      predicateType: 'https://x.example/v1',
+    },
+    'INPUT_INVALID',
+    /duplicate/i,
+  );
 });
 
 test('H54 an artifact larger than the in-memory size is signed from its chunked SHA-256; the CLI verifies it the same way', async (t) => {
@@ -327,15 +544,35 @@ test('H54 an artifact larger than the in-memory size is signed from its chunked 
   ftruncateSync(fd, size - 1);
   writeSync(fd, Buffer.from('!'), 0, 1, size - 1);
   closeSync(fd);
-  const r = await runSign({ artifact, identityToken: githubToken(), configPath: sandbox.signerConfigPath, attestationStorePath: false, env: {} });
+  const r = await runSign({
+    artifact,
+    identityToken: githubToken(),
+    configPath: sandbox.signerConfigPath,
+    attestationStorePath: false,
+    env: {},
+  });
   const hash = createHash('sha256');
   hash.update(Buffer.alloc(size - 1));
   hash.update('!');
   t.is(r.artifactDigest, `sha256:${hash.digest('hex')}`);
-  const v = await runCli([
-    'attest', 'verify', '--artifact', artifact, '--bundle', r.outputPath, '--trusted-root', sandbox.trustedRootPath,
-    '--certificate-identity', escapeRegex(GITHUB_SAN), '--certificate-oidc-issuer', sandbox.urls.oidcIssuer, '--json',
-  ], { timeoutMs: 60_000 });
+  const v = await runCli(
+    [
+      'attest',
+      'verify',
+      '--artifact',
+      artifact,
+      '--bundle',
+      r.outputPath,
+      '--trusted-root',
+      sandbox.trustedRootPath,
+      '--certificate-identity',
+      escapeRegex(GITHUB_SAN),
+      '--certificate-oidc-issuer',
+      sandbox.urls.oidcIssuer,
+      '--json',
+    ],
+    { timeoutMs: 60_000 },
+  );
   t.is(v.code, 0, v.stdout + v.stderr);
 });
 
@@ -347,7 +584,14 @@ test('H56 the bundle is written atomically: a symlink at --output is replaced, i
   writeFileSync(victim, 'precious');
   const output = join(dir, 'app.sigstore.json');
   symlinkSync(victim, output);
-  const r = await runSign({ artifact, outputPath: output, identityToken: githubToken(), configPath: sandbox.signerConfigPath, attestationStorePath: false, env: {} });
+  const r = await runSign({
+    artifact,
+    outputPath: output,
+    identityToken: githubToken(),
+    configPath: sandbox.signerConfigPath,
+    attestationStorePath: false,
+    env: {},
+  });
   t.false(lstatSync(output).isSymbolicLink());
   t.is(readFileSync(output, 'utf8'), r.bundleJson);
   t.is(readFileSync(victim, 'utf8'), 'precious');

@@ -1,15 +1,29 @@
 import test from 'ava';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { assertTokenUsable, decodeTokenClaims, resolveIdentityToken } from '../../src/sign/token.js';
+import {
+  assertTokenUsable,
+  decodeTokenClaims,
+  resolveIdentityToken,
+} from '../../src/sign/token.js';
 import { StellaError } from '../../src/errors.js';
 
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-const jwt = (claims: Record<string, unknown>) => `${b64url({ alg: 'ES256', typ: 'JWT' })}.${b64url(claims)}.${Buffer.from('sig').toString('base64url')}`;
+const jwt = (claims: Record<string, unknown>) =>
+  `${b64url({ alg: 'ES256', typ: 'JWT' })}.${b64url(claims)}.${Buffer.from('sig').toString('base64url')}`;
 const NOW = 1_700_000_000;
-const good = { iss: 'https://issuer.example', sub: 'repo:org/repo:ref:refs/heads/main', aud: 'sigstore', iat: NOW, exp: NOW + 300 };
+const good = {
+  iss: 'https://issuer.example',
+  sub: 'repo:org/repo:ref:refs/heads/main',
+  aud: 'sigstore',
+  iat: NOW,
+  exp: NOW + 300,
+};
 
-function code(t: import('ava').ExecutionContext, p: Promise<unknown> | (() => unknown)): Promise<string> | string {
+function code(
+  t: import('ava').ExecutionContext,
+  p: Promise<unknown> | (() => unknown),
+): Promise<string> | string {
   if (typeof p === 'function') {
     const e = t.throws(p) as StellaError;
     return e.code;
@@ -18,15 +32,35 @@ function code(t: import('ava').ExecutionContext, p: Promise<unknown> | (() => un
 }
 
 test('--identity-token wins over the environment', async (t) => {
-  const r = await resolveIdentityToken({ explicit: jwt(good), env: { STELLAOPS_OIDC_TOKEN: jwt({ ...good, sub: 'other' }) }, now: NOW });
+  const r = await resolveIdentityToken({
+    explicit: jwt(good),
+    env: { STELLAOPS_OIDC_TOKEN: jwt({ ...good, sub: 'other' }) },
+    now: NOW,
+  });
   t.is(r.source, 'flag');
   t.is(r.claims.sub, good.sub);
   t.deepEqual(r.claims.aud, ['sigstore']);
 });
 
 test('STELLAOPS_OIDC_TOKEN, then GitLab SIGSTORE_ID_TOKEN', async (t) => {
-  t.is((await resolveIdentityToken({ env: { STELLAOPS_OIDC_TOKEN: jwt(good), SIGSTORE_ID_TOKEN: jwt(good) }, now: NOW })).source, 'env');
-  t.is((await resolveIdentityToken({ env: { SIGSTORE_ID_TOKEN: jwt(good), GITLAB_CI: 'true' }, now: NOW })).source, 'gitlab-ci');
+  t.is(
+    (
+      await resolveIdentityToken({
+        env: { STELLAOPS_OIDC_TOKEN: jwt(good), SIGSTORE_ID_TOKEN: jwt(good) },
+        now: NOW,
+      })
+    ).source,
+    'env',
+  );
+  t.is(
+    (
+      await resolveIdentityToken({
+        env: { SIGSTORE_ID_TOKEN: jwt(good), GITLAB_CI: 'true' },
+        now: NOW,
+      })
+    ).source,
+    'gitlab-ci',
+  );
 });
 
 test('an expired token is refused before any request ("OIDC token expired")', async (t) => {
@@ -35,11 +69,17 @@ test('an expired token is refused before any request ("OIDC token expired")', as
     requests++;
     throw new Error('must not be called');
   }) as unknown as typeof fetch;
-  const err = await t.throwsAsync(resolveIdentityToken({ explicit: jwt({ ...good, exp: NOW - 1 }), now: NOW, fetchImpl }), { instanceOf: StellaError });
+  const err = await t.throwsAsync(
+    resolveIdentityToken({ explicit: jwt({ ...good, exp: NOW - 1 }), now: NOW, fetchImpl }),
+    { instanceOf: StellaError },
+  );
   t.is(err.code, 'OIDC_TOKEN_EXPIRED');
   t.regex(err.message, /OIDC token expired/);
   t.is(requests, 0);
-  t.is(code(t, () => assertTokenUsable(decodeTokenClaims(jwt({ ...good, exp: NOW })), NOW)), 'OIDC_TOKEN_EXPIRED');
+  t.is(
+    code(t, () => assertTokenUsable(decodeTokenClaims(jwt({ ...good, exp: NOW })), NOW)),
+    'OIDC_TOKEN_EXPIRED',
+  );
 });
 
 test('malformed tokens are OIDC_TOKEN_INVALID naming what is wrong', (t) => {
@@ -59,7 +99,7 @@ test('malformed tokens are OIDC_TOKEN_INVALID naming what is wrong', (t) => {
   }
 });
 
-test('exp, nbf and iat are NumericDates in Stella\'s time range: an odd one is refused naming the claim, never a crash (checklist H50)', async (t) => {
+test("exp, nbf and iat are NumericDates in Stella's time range: an odd one is refused naming the claim, never a crash (checklist H50)", async (t) => {
   for (const [claim, value] of [
     ['exp', 1e20],
     ['exp', -1e300],
@@ -71,14 +111,26 @@ test('exp, nbf and iat are NumericDates in Stella\'s time range: an odd one is r
     ['iat', [NOW]],
     ['iat', null],
   ] as const) {
-    const e = (await t.throwsAsync(resolveIdentityToken({ explicit: jwt({ ...good, [claim]: value }), now: NOW }))) as StellaError;
+    const e = (await t.throwsAsync(
+      resolveIdentityToken({ explicit: jwt({ ...good, [claim]: value }), now: NOW }),
+    )) as StellaError;
     t.true(e instanceof StellaError, `${claim}=${JSON.stringify(value)}: ${String(e)}`);
     t.is(e.code, 'OIDC_TOKEN_INVALID', `${claim}=${JSON.stringify(value)}: ${e.message}`);
     t.regex(e.message, new RegExp(`^identity token "${claim}" claim: .* is not a time in range`));
   }
   // RFC 7519 lets a NumericDate carry a fraction.
-  t.is((await resolveIdentityToken({ explicit: jwt({ ...good, exp: NOW + 0.5, nbf: NOW - 0.25 }), now: NOW })).claims.exp, NOW + 0.5);
-  const expired = (await t.throwsAsync(resolveIdentityToken({ explicit: jwt({ ...good, exp: 0 }), now: NOW }))) as StellaError;
+  t.is(
+    (
+      await resolveIdentityToken({
+        explicit: jwt({ ...good, exp: NOW + 0.5, nbf: NOW - 0.25 }),
+        now: NOW,
+      })
+    ).claims.exp,
+    NOW + 0.5,
+  );
+  const expired = (await t.throwsAsync(
+    resolveIdentityToken({ explicit: jwt({ ...good, exp: 0 }), now: NOW }),
+  )) as StellaError;
   t.is(expired.code, 'OIDC_TOKEN_EXPIRED');
   t.regex(expired.message, /expired at 1970-01-01T00:00:00\.000Z/);
 });
@@ -86,12 +138,18 @@ test('exp, nbf and iat are NumericDates in Stella\'s time range: an odd one is r
 test('no token anywhere: OIDC_TOKEN_MISSING with platform hints', async (t) => {
   let e = (await t.throwsAsync(resolveIdentityToken({ env: {}, now: NOW }))) as StellaError;
   t.is(e.code, 'OIDC_TOKEN_MISSING');
-  e = (await t.throwsAsync(resolveIdentityToken({ env: { GITHUB_ACTIONS: 'true' }, now: NOW }))) as StellaError;
+  e = (await t.throwsAsync(
+    resolveIdentityToken({ env: { GITHUB_ACTIONS: 'true' }, now: NOW }),
+  )) as StellaError;
   t.regex(e.message, /id-token: write/);
-  e = (await t.throwsAsync(resolveIdentityToken({ env: { GITLAB_CI: 'true' }, now: NOW }))) as StellaError;
+  e = (await t.throwsAsync(
+    resolveIdentityToken({ env: { GITLAB_CI: 'true' }, now: NOW }),
+  )) as StellaError;
   t.regex(e.message, /SIGSTORE_ID_TOKEN/);
   // useAmbientToken: false ignores CI credentials.
-  e = (await t.throwsAsync(resolveIdentityToken({ env: { SIGSTORE_ID_TOKEN: jwt(good) }, useAmbient: false, now: NOW }))) as StellaError;
+  e = (await t.throwsAsync(
+    resolveIdentityToken({ env: { SIGSTORE_ID_TOKEN: jwt(good) }, useAmbient: false, now: NOW }),
+  )) as StellaError;
   t.is(e.code, 'OIDC_TOKEN_MISSING');
 });
 
@@ -103,19 +161,37 @@ test('GitHub and Gitea Actions: token requested from ACTIONS_ID_TOKEN_REQUEST_UR
       res.writeHead(401).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value: jwt(good) }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ value: jwt(good) }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => server.close());
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token?api-version=2.0`;
-  const r = await resolveIdentityToken({ env: { ACTIONS_ID_TOKEN_REQUEST_URL: base, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-secret' }, audience: 'sigstore', now: NOW });
+  const r = await resolveIdentityToken({
+    env: { ACTIONS_ID_TOKEN_REQUEST_URL: base, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-secret' },
+    audience: 'sigstore',
+    now: NOW,
+  });
   t.is(r.source, 'github-actions');
   t.is(r.claims.sub, good.sub);
   t.is(seen[0]!.url, '/token?api-version=2.0&audience=sigstore');
   t.is(seen[0]!.auth, 'bearer request-secret');
-  const g = await resolveIdentityToken({ env: { GITEA_ACTIONS: 'true', ACTIONS_ID_TOKEN_REQUEST_URL: base, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-secret' }, now: NOW });
+  const g = await resolveIdentityToken({
+    env: {
+      GITEA_ACTIONS: 'true',
+      ACTIONS_ID_TOKEN_REQUEST_URL: base,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-secret',
+    },
+    now: NOW,
+  });
   t.is(g.source, 'gitea-actions');
-  const e = (await t.throwsAsync(resolveIdentityToken({ env: { ACTIONS_ID_TOKEN_REQUEST_URL: base, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'wrong' }, now: NOW }))) as StellaError;
+  const e = (await t.throwsAsync(
+    resolveIdentityToken({
+      env: { ACTIONS_ID_TOKEN_REQUEST_URL: base, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'wrong' },
+      now: NOW,
+    }),
+  )) as StellaError;
   t.is(e.code, 'OIDC_TOKEN_MISSING');
   t.regex(e.message, /HTTP 401/);
 });

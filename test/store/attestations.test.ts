@@ -3,7 +3,13 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ATTESTATION_STORE_APPLICATION_ID, AttestationStore, findBundlesByDigest, normalizeArtifactDigest, resolveAttestationStorePath } from '../../src/store/attestations.js';
+import {
+  ATTESTATION_STORE_APPLICATION_ID,
+  AttestationStore,
+  findBundlesByDigest,
+  normalizeArtifactDigest,
+  resolveAttestationStorePath,
+} from '../../src/store/attestations.js';
 import { StellaError } from '../../src/errors.js';
 import { readSqliteHeader } from '../../src/util/sqlite-file.js';
 import { NOT_OURS } from '../helpers/foreign-sqlite.js';
@@ -18,15 +24,53 @@ function tmp(): string {
 test('save and find by digest; duplicates collapse; an upper-case digest is refused', (t) => {
   const path = join(tmp(), 'a', 'attestations.db');
   const s = AttestationStore.open(path, 'write');
-  s.save({ artifactDigest: D1, bundleJson: '{"b":1}', contentKind: 'messageSignature', identity: 'id', issuer: 'iss', createdAt: 1 });
+  s.save({
+    artifactDigest: D1,
+    bundleJson: '{"b":1}',
+    contentKind: 'messageSignature',
+    identity: 'id',
+    issuer: 'iss',
+    createdAt: 1,
+  });
   // One spelling of a digest (util/digest.ts, issue 8): upper-case hex is refused, not normalised.
-  t.is((t.throws(() => s.save({ artifactDigest: D1.toUpperCase().replace('SHA256', 'sha256'), bundleJson: '{"b":1}', contentKind: 'messageSignature', createdAt: 2 })) as StellaError).code, 'INPUT_INVALID');
-  s.save({ artifactDigest: D1, bundleJson: '{"b":1}', contentKind: 'messageSignature', createdAt: 2 });
-  s.save({ artifactDigest: D1, bundleJson: '{"b":2}', contentKind: 'dsseEnvelope', predicateType: 'https://slsa.dev/provenance/v1', createdAt: 3 });
-  s.save({ artifactDigest: D2, bundleJson: '{"b":3}', contentKind: 'messageSignature', createdAt: 4 });
+  t.is(
+    (
+      t.throws(() =>
+        s.save({
+          artifactDigest: D1.toUpperCase().replace('SHA256', 'sha256'),
+          bundleJson: '{"b":1}',
+          contentKind: 'messageSignature',
+          createdAt: 2,
+        }),
+      ) as StellaError
+    ).code,
+    'INPUT_INVALID',
+  );
+  s.save({
+    artifactDigest: D1,
+    bundleJson: '{"b":1}',
+    contentKind: 'messageSignature',
+    createdAt: 2,
+  });
+  s.save({
+    artifactDigest: D1,
+    bundleJson: '{"b":2}',
+    contentKind: 'dsseEnvelope',
+    predicateType: 'https://slsa.dev/provenance/v1',
+    createdAt: 3,
+  });
+  s.save({
+    artifactDigest: D2,
+    bundleJson: '{"b":3}',
+    contentKind: 'messageSignature',
+    createdAt: 4,
+  });
   t.is(s.count(), 3);
   const found = s.findBundlesByDigest(D1);
-  t.deepEqual(found.map((f) => f.bundleJson), ['{"b":1}', '{"b":2}']);
+  t.deepEqual(
+    found.map((f) => f.bundleJson),
+    ['{"b":1}', '{"b":2}'],
+  );
   t.is(found[0]!.identity, 'id');
   t.is(found[1]!.predicateType, 'https://slsa.dev/provenance/v1');
   s.close();
@@ -47,9 +91,15 @@ test('no attestations found: missing store and empty result are NO_ATTESTATIONS_
 });
 
 test('bad digests and non-store files are refused clearly', (t) => {
-  t.is((t.throws(() => normalizeArtifactDigest('sha256:abc')) as StellaError).code, 'INPUT_INVALID');
+  t.is(
+    (t.throws(() => normalizeArtifactDigest('sha256:abc')) as StellaError).code,
+    'INPUT_INVALID',
+  );
   // One spelling of a digest (util/digest.ts, issue 8): upper case and surrounding spaces are refused, not normalised.
-  t.is((t.throws(() => normalizeArtifactDigest(' sha256:' + 'AB'.repeat(32))) as StellaError).code, 'INPUT_INVALID');
+  t.is(
+    (t.throws(() => normalizeArtifactDigest(' sha256:' + 'AB'.repeat(32))) as StellaError).code,
+    'INPUT_INVALID',
+  );
   t.is(normalizeArtifactDigest(D1), D1);
   const junk = join(tmp(), 'junk.db');
   writeFileSync(junk, 'this is not sqlite'.repeat(100));
@@ -57,8 +107,14 @@ test('bad digests and non-store files are refused clearly', (t) => {
 });
 
 test('store path: flag, then STELLA_ATTESTATION_STORE, then a per-user default', (t) => {
-  t.is(resolveAttestationStorePath('/x/flag.db', { STELLA_ATTESTATION_STORE: '/x/env.db' }), '/x/flag.db');
-  t.is(resolveAttestationStorePath(undefined, { STELLA_ATTESTATION_STORE: '/x/env.db' }), '/x/env.db');
+  t.is(
+    resolveAttestationStorePath('/x/flag.db', { STELLA_ATTESTATION_STORE: '/x/env.db' }),
+    '/x/flag.db',
+  );
+  t.is(
+    resolveAttestationStorePath(undefined, { STELLA_ATTESTATION_STORE: '/x/env.db' }),
+    '/x/env.db',
+  );
   const def = resolveAttestationStorePath(undefined, { XDG_DATA_HOME: '/x/data' });
   t.true(def.endsWith('attestations.db'));
   if (process.platform === 'linux') t.is(def, '/x/data/stella/attestations.db');
@@ -69,7 +125,11 @@ test('store path: flag, then STELLA_ATTESTATION_STORE, then a per-user default',
 
 function snapshot(file: string): Record<string, string> {
   const dir = dirname(file);
-  return Object.fromEntries(readdirSync(dir).sort().map((n) => [n, readFileSync(join(dir, n)).toString('hex')]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((n) => [n, readFileSync(join(dir, n)).toString('hex')]),
+  );
 }
 
 for (const [what, make] of NOT_OURS) {
@@ -77,7 +137,11 @@ for (const [what, make] of NOT_OURS) {
     const path = join(tmp(), 'file.db');
     make(path);
     const before = snapshot(path);
-    for (const fn of [() => findBundlesByDigest(path, D1), () => AttestationStore.open(path, 'read'), ...(what === 'an empty file' ? [] : [() => AttestationStore.open(path, 'write')])]) {
+    for (const fn of [
+      () => findBundlesByDigest(path, D1),
+      () => AttestationStore.open(path, 'read'),
+      ...(what === 'an empty file' ? [] : [() => AttestationStore.open(path, 'write')]),
+    ]) {
       const e = t.throws(fn, { instanceOf: StellaError }) as StellaError;
       t.is(e.code, 'STORE_FOREIGN', e.message);
       t.is(e.check, 'attestation-store');
@@ -102,15 +166,31 @@ test('H51: a write path (signing) makes a missing or empty file a store, marked 
 test('H51: a read path never creates the store or its directory', (t) => {
   const dir = tmp();
   const path = join(dir, 'sub', 'attestations.db');
-  t.is((t.throws(() => findBundlesByDigest(path, D1), { instanceOf: StellaError }) as StellaError).code, 'NO_ATTESTATIONS_FOUND');
-  t.is((t.throws(() => AttestationStore.open(path, 'read'), { instanceOf: StellaError }) as StellaError).code, 'NO_ATTESTATIONS_FOUND');
+  t.is(
+    (t.throws(() => findBundlesByDigest(path, D1), { instanceOf: StellaError }) as StellaError)
+      .code,
+    'NO_ATTESTATIONS_FOUND',
+  );
+  t.is(
+    (
+      t.throws(() => AttestationStore.open(path, 'read'), {
+        instanceOf: StellaError,
+      }) as StellaError
+    ).code,
+    'NO_ATTESTATIONS_FOUND',
+  );
   t.deepEqual(readdirSync(dir), []);
 });
 
 test('H51: reading a store leaves it byte for byte (no WAL switch, nothing written)', (t) => {
   const path = join(tmp(), 'a.db');
   const s = AttestationStore.open(path, 'write');
-  s.save({ artifactDigest: D1, bundleJson: '{"b":1}', contentKind: 'messageSignature', createdAt: 1 });
+  s.save({
+    artifactDigest: D1,
+    bundleJson: '{"b":1}',
+    contentKind: 'messageSignature',
+    createdAt: 1,
+  });
   s.close();
   // As a copy made with `sqlite3 .backup` would be: rollback-journal mode.
   const raw = new Database(path);
@@ -158,11 +238,25 @@ test('a marked store with extra tables or triggers, or a newer schema, is refuse
   const raw = new Database(path);
   raw.exec('CREATE TRIGGER t AFTER INSERT ON attestations BEGIN DELETE FROM attestations; END');
   raw.close();
-  t.is((t.throws(() => AttestationStore.open(path, 'read'), { instanceOf: StellaError }) as StellaError).code, 'STORE_CORRUPT');
+  t.is(
+    (
+      t.throws(() => AttestationStore.open(path, 'read'), {
+        instanceOf: StellaError,
+      }) as StellaError
+    ).code,
+    'STORE_CORRUPT',
+  );
   const newer = join(tmp(), 'b.db');
   AttestationStore.open(newer, 'write').close();
   const raw2 = new Database(newer);
   raw2.pragma('user_version = 2');
   raw2.close();
-  t.is((t.throws(() => AttestationStore.open(newer, 'read'), { instanceOf: StellaError }) as StellaError).code, 'STORE_SCHEMA_TOO_NEW');
+  t.is(
+    (
+      t.throws(() => AttestationStore.open(newer, 'read'), {
+        instanceOf: StellaError,
+      }) as StellaError
+    ).code,
+    'STORE_SCHEMA_TOO_NEW',
+  );
 });

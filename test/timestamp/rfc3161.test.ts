@@ -7,20 +7,32 @@ import { explicit, implicit, int, octetString, oid, seq, setOf } from '../../src
 import { derBomb } from '../helpers/der-bomb.js';
 import { StellaError } from '../../src/errors.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
-import { checkRfc3161Timestamp, parseTimeStampToken, verifyRfc3161Timestamp } from '../../src/timestamp/rfc3161.js';
+import {
+  checkRfc3161Timestamp,
+  parseTimeStampToken,
+  verifyRfc3161Timestamp,
+} from '../../src/timestamp/rfc3161.js';
 import type { CertificateAuthority } from '../../src/model/trust-material.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 import { concatBytes, utf8 } from '../../src/util/encoding.js';
 import { parseCertificate, type Extension } from '../../src/x509/certificate.js';
 import type { PreciseTime } from '../../src/util/time.js';
-import { deterministicP256Signer, extKeyUsageExtension, issueCertificate, keyUsageExtension, type KeyedSigner } from '../../src/x509/issue.js';
+import {
+  deterministicP256Signer,
+  extKeyUsageExtension,
+  issueCertificate,
+  keyUsageExtension,
+  type KeyedSigner,
+} from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
 import { conformanceCase, sharedTest } from '../helpers/shared.js';
 import { caCert, FIXTURES, fixturePem, seed, T0, YEAR, MIN } from '../x509/helpers.js';
 
 // --- the real sigstage token (public data copied from the conformance suite) -------------
 
-const fixture = JSON.parse(readFileSync(path.join(FIXTURES, 'timestamp', 'sigstage-token.json'), 'utf8')) as { signature: string; signedTimestamp: string };
+const fixture = JSON.parse(
+  readFileSync(path.join(FIXTURES, 'timestamp', 'sigstage-token.json'), 'utf8'),
+) as { signature: string; signedTimestamp: string };
 const realToken = new Uint8Array(Buffer.from(fixture.signedTimestamp, 'base64'));
 const realSignature = new Uint8Array(Buffer.from(fixture.signature, 'base64'));
 const sigstageTsa = (end?: number): CertificateAuthority => ({
@@ -53,45 +65,83 @@ test('a real sigstage token verifies against the sigstage TSA', (t) => {
   t.is(r.tsa.uri, 'https://timestamp.sigstage.dev/api/v1/timestamp');
 });
 
-test('verification never writes into the caller\'s buffer (Buffer.slice is a view)', (t) => {
+test("verification never writes into the caller's buffer (Buffer.slice is a view)", (t) => {
   const asBuffer = Buffer.from(realToken);
   const before = Buffer.from(asBuffer);
-  for (let i = 0; i < 2; i++) t.is(verifyRfc3161Timestamp(asBuffer, Buffer.from(realSignature), [sigstageTsa()]).time.ms, Date.parse('2025-08-06T19:03:51Z'));
+  for (let i = 0; i < 2; i++)
+    t.is(
+      verifyRfc3161Timestamp(asBuffer, Buffer.from(realSignature), [sigstageTsa()]).time.ms,
+      Date.parse('2025-08-06T19:03:51Z'),
+    );
   t.true(before.equals(asBuffer));
 });
 
 test('a real token over other bytes is refused (checklist D29)', (t) => {
   const other = realSignature.slice();
   other[0]! ^= 1;
-  rejects(t, () => verifyRfc3161Timestamp(realToken, other, [sigstageTsa()]), /^timestamp imprint does not match the signature$/);
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(realToken, other, [sigstageTsa()]),
+    /^timestamp imprint does not match the signature$/,
+  );
 });
 
 test('a real token outside the TSA validFor is refused', (t) => {
-  rejects(t, () => verifyRfc3161Timestamp(realToken, realSignature, [sigstageTsa(Date.parse('2025-06-01T00:00:00Z'))]), /timestamp outside TSA validity/);
+  rejects(
+    t,
+    () =>
+      verifyRfc3161Timestamp(realToken, realSignature, [
+        sigstageTsa(Date.parse('2025-06-01T00:00:00Z')),
+      ]),
+    /timestamp outside TSA validity/,
+  );
 });
 
 test('a real token with no trusted TSA is refused', (t) => {
-  rejects(t, () => verifyRfc3161Timestamp(realToken, realSignature, [tsa.authority]), /TSA not trusted/);
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(realToken, realSignature, [tsa.authority]),
+    /TSA not trusted/,
+  );
   rejects(t, () => verifyRfc3161Timestamp(realToken, realSignature, []), /TSA not trusted/);
 });
 
 test('malformed tokens are TIMESTAMP_INVALID', (t) => {
-  rejects(t, () => verifyRfc3161Timestamp(concatBytes(realToken, Uint8Array.of(0)), realSignature, [sigstageTsa()]), /trailing byte/);
-  rejects(t, () => verifyRfc3161Timestamp(realToken.subarray(0, 100), realSignature, [sigstageTsa()]), /RFC 3161 timestamp/);
+  rejects(
+    t,
+    () =>
+      verifyRfc3161Timestamp(concatBytes(realToken, Uint8Array.of(0)), realSignature, [
+        sigstageTsa(),
+      ]),
+    /trailing byte/,
+  );
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(realToken.subarray(0, 100), realSignature, [sigstageTsa()]),
+    /RFC 3161 timestamp/,
+  );
   rejects(t, () => parseTimeStampToken(Uint8Array.of(0x30, 0x80, 0, 0)), /indefinite length/);
 });
 
 test('H55 a TSA token bomb is refused by the element budget, and a wrong outer shape on its first octet', (t) => {
-  const e = t.throws(() => verifyRfc3161Timestamp(derBomb(4 * 1024 * 1024), realSignature, [sigstageTsa()]), { instanceOf: StellaError });
+  const e = t.throws(
+    () => verifyRfc3161Timestamp(derBomb(4 * 1024 * 1024), realSignature, [sigstageTsa()]),
+    { instanceOf: StellaError },
+  );
   t.is(e?.code, 'DER_LIMIT_EXCEEDED');
   t.is(e?.check, 'verified-times');
   t.regex(e?.message ?? '', /more than \d+ elements/);
-  rejects(t, () => parseTimeStampToken(derBomb(4 * 1024 * 1024, 0x31)), /expected SEQUENCE, found identifier octet 0x31/);
+  rejects(
+    t,
+    () => parseTimeStampToken(derBomb(4 * 1024 * 1024, 0x31)),
+    /expected SEQUENCE, found identifier octet 0x31/,
+  );
   // The TSTInfo inside eContent is parsed from the token's budget, after its tag is checked.
   const tampered = Uint8Array.from(realToken);
   let at = Buffer.from(tampered).indexOf(Buffer.from('060b2a864886f70d0109100104', 'hex'));
   t.true(at > 0, 'the real token names id-ct-TSTInfo');
-  const skipHeader = (p: number): number => (tampered[p + 1]! < 0x80 ? p + 2 : p + 2 + (tampered[p + 1]! & 0x7f));
+  const skipHeader = (p: number): number =>
+    tampered[p + 1]! < 0x80 ? p + 2 : p + 2 + (tampered[p + 1]! & 0x7f);
   at += 13;
   t.is(tampered[at], 0xa0);
   at = skipHeader(at);
@@ -99,7 +149,11 @@ test('H55 a TSA token bomb is refused by the element budget, and a wrong outer s
   at = skipHeader(at);
   t.is(tampered[at], 0x30, 'eContent holds the TSTInfo SEQUENCE');
   tampered[at] = 0x31;
-  rejects(t, () => parseTimeStampToken(tampered), /RFC 3161 TSTInfo: expected SEQUENCE, found identifier octet 0x31/);
+  rejects(
+    t,
+    () => parseTimeStampToken(tampered),
+    /RFC 3161 TSTInfo: expected SEQUENCE, found identifier octet 0x31/,
+  );
 });
 
 // --- a local TSA built with the project's issuer -----------------------------------------
@@ -112,11 +166,28 @@ interface Tsa {
   authority: CertificateAuthority;
 }
 
-function makeTsa(label: string, opts: { leafEku?: string[]; leafNotAfter?: number; leafExtra?: Extension[]; rootExtra?: Extension[]; rootSeed?: string; leafSeed?: string } = {}): Tsa {
+function makeTsa(
+  label: string,
+  opts: {
+    leafEku?: string[];
+    leafNotAfter?: number;
+    leafExtra?: Extension[];
+    rootExtra?: Extension[];
+    rootSeed?: string;
+    leafSeed?: string;
+  } = {},
+): Tsa {
   const rootSigner = deterministicP256Signer(seed(opts.rootSeed ?? `${label}:tsa-root`));
   const leafSigner = deterministicP256Signer(seed(opts.leafSeed ?? `${label}:tsa-leaf`));
   const rootName = { organization: 'stella.test', commonName: `${label}-tsa-root` };
-  const root = caCert({ name: rootName, issuerName: rootName, signer: rootSigner, issuerSigner: rootSigner, pathLen: 0, extraExtensions: opts.rootExtra });
+  const root = caCert({
+    name: rootName,
+    issuerName: rootName,
+    signer: rootSigner,
+    issuerSigner: rootSigner,
+    pathLen: 0,
+    extraExtensions: opts.rootExtra,
+  });
   const leaf = issueCertificate({
     serial: 5n,
     issuerName: rootName,
@@ -124,16 +195,33 @@ function makeTsa(label: string, opts: { leafEku?: string[]; leafNotAfter?: numbe
     notBefore: T0 - YEAR,
     notAfter: opts.leafNotAfter ?? T0 + YEAR,
     subjectPublicKeySpki: leafSigner.spki,
-    extensions: [keyUsageExtension(['digitalSignature']), extKeyUsageExtension(opts.leafEku ?? [OID.ekuTimeStamping], true), ...(opts.leafExtra ?? [])],
+    extensions: [
+      keyUsageExtension(['digitalSignature']),
+      extKeyUsageExtension(opts.leafEku ?? [OID.ekuTimeStamping], true),
+      ...(opts.leafExtra ?? []),
+    ],
     signer: rootSigner,
   });
-  return { rootSigner, leafSigner, root, leaf, authority: { subject: rootName, uri: `https://${label}.tsa.test`, certChain: [leaf, root], validFor: { start: T0 - YEAR, end: undefined } } };
+  return {
+    rootSigner,
+    leafSigner,
+    root,
+    leaf,
+    authority: {
+      subject: rootName,
+      uri: `https://${label}.tsa.test`,
+      certChain: [leaf, root],
+      validFor: { start: T0 - YEAR, end: undefined },
+    },
+  };
 }
 
 const tsa = makeTsa('local');
 const data = utf8.encode('the bundle signature bytes');
 
-function token(o: { t?: Tsa; genTime?: number | PreciseTime; embed?: boolean; data?: Uint8Array } = {}): Uint8Array {
+function token(
+  o: { t?: Tsa; genTime?: number | PreciseTime; embed?: boolean; data?: Uint8Array } = {},
+): Uint8Array {
   const x = o.t ?? tsa;
   return issueTimestampToken({
     data: o.data ?? data,
@@ -159,7 +247,11 @@ test('a locally issued token verifies, with and without an embedded certificate'
 test('a TimeStampResp wrapper is accepted when granted and refused otherwise', (t) => {
   const tok = token();
   t.is(verifyRfc3161Timestamp(seq(seq(int(0)), tok), data, [tsa.authority]).time.ms, T0);
-  rejects(t, () => verifyRfc3161Timestamp(seq(seq(int(2)), tok), data, [tsa.authority]), /status 2/);
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(seq(seq(int(2)), tok), data, [tsa.authority]),
+    /status 2/,
+  );
 });
 
 test('a changed TSTInfo no longer matches the signed messageDigest', (t) => {
@@ -169,7 +261,11 @@ test('a changed TSTInfo no longer matches the signed messageDigest', (t) => {
   t.true(at > 0);
   const forged = tok.slice();
   forged[at + 3] = 0x36; // 2025 -> 2026
-  rejects(t, () => verifyRfc3161Timestamp(forged, data, [tsa.authority]), /message digest does not match the TSTInfo/);
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(forged, data, [tsa.authority]),
+    /message digest does not match the TSTInfo/,
+  );
 });
 
 test('a bad signature over the signed attributes is refused', (t) => {
@@ -179,13 +275,25 @@ test('a bad signature over the signed attributes is refused', (t) => {
   t.true(at > 0);
   const flipped = tok.slice();
   flipped[at + a.length - 1]! ^= 1;
-  rejects(t, () => verifyRfc3161Timestamp(flipped, data, [tsa.authority]), /timestamp signature does not verify/);
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(flipped, data, [tsa.authority]),
+    /timestamp signature does not verify/,
+  );
 });
 
 test('an embedded signer from an unknown TSA is not trusted (even with a valid signature)', (t) => {
   const rogue = makeTsa('rogue');
-  rejects(t, () => verifyRfc3161Timestamp(token({ t: rogue, embed: true }), data, [tsa.authority]), /TSA not trusted/);
-  rejects(t, () => verifyRfc3161Timestamp(token({ t: rogue }), data, [tsa.authority]), /TSA not trusted/);
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(token({ t: rogue, embed: true }), data, [tsa.authority]),
+    /TSA not trusted/,
+  );
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(token({ t: rogue }), data, [tsa.authority]),
+    /TSA not trusted/,
+  );
 });
 
 test('checkRfc3161Timestamp: a token unrelated to every trusted TSA is set aside, one that names a trusted TSA is held to every check', (t) => {
@@ -193,22 +301,45 @@ test('checkRfc3161Timestamp: a token unrelated to every trusted TSA is set aside
   for (const embed of [true, false]) {
     const r = checkRfc3161Timestamp(token({ t: rogue, embed }), data, [tsa.authority]);
     t.is(r.status, 'unknown-tsa');
-    if (r.status === 'unknown-tsa') t.regex(r.reason, embed ? /timestamp signer O=stella\.test, CN=rogue-tsa is not a certificate of, or issued by, a trusted TSA/ : /timestamp signer serial 05 is not/);
+    if (r.status === 'unknown-tsa')
+      t.regex(
+        r.reason,
+        embed
+          ? /timestamp signer O=stella\.test, CN=rogue-tsa is not a certificate of, or issued by, a trusted TSA/
+          : /timestamp signer serial 05 is not/,
+      );
   }
   const none = checkRfc3161Timestamp(token(), data, []);
-  t.true(none.status === 'unknown-tsa' && /the trusted root has no timestamp authorities/.test(none.reason));
+  t.true(
+    none.status === 'unknown-tsa' &&
+      /the trusted root has no timestamp authorities/.test(none.reason),
+  );
   // Unknown even when its imprint is over other bytes: nothing it says is checked or counted.
-  t.is(checkRfc3161Timestamp(token({ t: rogue, data: utf8.encode('other') }), data, [tsa.authority]).status, 'unknown-tsa');
+  t.is(
+    checkRfc3161Timestamp(token({ t: rogue, data: utf8.encode('other') }), data, [tsa.authority])
+      .status,
+    'unknown-tsa',
+  );
   // Same names as the trusted TSA, another key: it names the trusted TSA, so it is refused.
   const twin = { ...makeTsa('local'), leafSigner: deterministicP256Signer(seed('twin:tsa-leaf')) };
-  rejects(t, () => checkRfc3161Timestamp(token({ t: twin, embed: true }), data, [tsa.authority]), /timestamp signature does not verify/);
+  rejects(
+    t,
+    () => checkRfc3161Timestamp(token({ t: twin, embed: true }), data, [tsa.authority]),
+    /timestamp signature does not verify/,
+  );
   // A trusted TSA's token over other bytes is refused, not set aside.
-  rejects(t, () => checkRfc3161Timestamp(token({ data: utf8.encode('other') }), data, [tsa.authority]), /timestamp imprint does not match the signature/);
+  rejects(
+    t,
+    () => checkRfc3161Timestamp(token({ data: utf8.encode('other') }), data, [tsa.authority]),
+    /timestamp imprint does not match the signature/,
+  );
   const ok = checkRfc3161Timestamp(token(), data, [tsa.authority]);
   t.true(ok.status === 'verified' && ok.time.ms === T0 && ok.time.subMs === '');
   // A trust root whose TSA cannot be read cannot say a token is unknown: fail closed.
   const broken: CertificateAuthority = { ...tsa.authority, certChain: [Uint8Array.of(0x30, 0x00)] };
-  const e = t.throws(() => checkRfc3161Timestamp(token({ t: rogue }), data, [broken]), { instanceOf: StellaError });
+  const e = t.throws(() => checkRfc3161Timestamp(token({ t: rogue }), data, [broken]), {
+    instanceOf: StellaError,
+  });
   t.is(e?.code, 'TRUSTED_ROOT_INVALID');
 });
 
@@ -218,11 +349,18 @@ test('the signing-certificate attribute (ESSCertIDv2) must name the signer certi
   // to the trusted certificate, so a token that names the twin must be refused.
   const twin = makeTsa('local', { leafNotAfter: T0 + 2 * YEAR });
   t.notDeepEqual(twin.leaf, tsa.leaf);
-  t.deepEqual(parseTimeStampToken(token({ t: twin })).signerInfo.sid, parseTimeStampToken(token()).signerInfo.sid);
+  t.deepEqual(
+    parseTimeStampToken(token({ t: twin })).signerInfo.sid,
+    parseTimeStampToken(token()).signerInfo.sid,
+  );
   const named = parseTimeStampToken(token({ t: twin })).signerInfo.signingCertificate;
   t.is(named?.hash, 'sha256');
   t.deepEqual(named?.certHash, sha256(twin.leaf));
-  rejects(t, () => verifyRfc3161Timestamp(token({ t: twin }), data, [tsa.authority]), /^timestamp signing-certificate attribute does not match the signer certificate$/);
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(token({ t: twin }), data, [tsa.authority]),
+    /^timestamp signing-certificate attribute does not match the signer certificate$/,
+  );
   // Control: the same token naming the trusted certificate verifies.
   t.is(verifyRfc3161Timestamp(token(), data, [tsa.authority]).time.ms, T0);
 });
@@ -236,17 +374,42 @@ function tokenWithAttrDigest(hash: 'sha1' | 'sha256'): Uint8Array {
   const leaf = parseCertificate(tsa.leaf);
   const attrs = setOf(
     seq(oid(OID.attrContentType), setOf(oid(OID.tstInfo))),
-    seq(oid(OID.attrMessageDigest), setOf(octetString(new Uint8Array(createHash(hash).update(tstInfo).digest())))),
+    seq(
+      oid(OID.attrMessageDigest),
+      setOf(octetString(new Uint8Array(createHash(hash).update(tstInfo).digest()))),
+    ),
     seq(oid(OID.attrSigningCertificateV2), setOf(seq(seq(seq(octetString(sha256(tsa.leaf))))))),
   );
-  const signerInfo = seq(int(1), seq(leaf.issuerDer, int(leaf.serialBytes)), seq(oid(hash === 'sha1' ? OID.sha1 : OID.sha256)), implicit(0, attrs), seq(oid(tsa.leafSigner.algorithmOid)), octetString(tsa.leafSigner.sign(attrs)));
-  return seq(oid(OID.signedData), explicit(0, seq(int(3), setOf(seq(oid(OID.sha256))), seq(oid(OID.tstInfo), explicit(0, octetString(tstInfo))), setOf(signerInfo))));
+  const signerInfo = seq(
+    int(1),
+    seq(leaf.issuerDer, int(leaf.serialBytes)),
+    seq(oid(hash === 'sha1' ? OID.sha1 : OID.sha256)),
+    implicit(0, attrs),
+    seq(oid(tsa.leafSigner.algorithmOid)),
+    octetString(tsa.leafSigner.sign(attrs)),
+  );
+  return seq(
+    oid(OID.signedData),
+    explicit(
+      0,
+      seq(
+        int(3),
+        setOf(seq(oid(OID.sha256))),
+        seq(oid(OID.tstInfo), explicit(0, octetString(tstInfo))),
+        setOf(signerInfo),
+      ),
+    ),
+  );
 }
 
 test('the signed attributes must bind the TSTInfo with SHA-256 or better: a SHA-1 messageDigest is refused', (t) => {
   // Control: the hand-built token verifies with SHA-256, so only the digest algorithm differs.
   t.is(verifyRfc3161Timestamp(tokenWithAttrDigest('sha256'), data, [tsa.authority]).time.ms, T0);
-  rejects(t, () => verifyRfc3161Timestamp(tokenWithAttrDigest('sha1'), data, [tsa.authority]), /^timestamp uses unsupported digest 1\.3\.14\.3\.2\.26$/);
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(tokenWithAttrDigest('sha1'), data, [tsa.authority]),
+    /^timestamp uses unsupported digest 1\.3\.14\.3\.2\.26$/,
+  );
 });
 
 test('an embedded signer that names the trusted TSA root as issuer but is signed by another key does not chain', (t) => {
@@ -255,18 +418,33 @@ test('an embedded signer that names the trusted TSA root as issuer but is signed
   const forged = makeTsa('local', { rootSeed: 'forged:tsa-root', leafSeed: 'forged:tsa-leaf' });
   t.deepEqual(parseCertificate(forged.leaf).issuerDer, parseCertificate(tsa.leaf).issuerDer);
   t.notDeepEqual(forged.leaf, tsa.leaf);
-  rejects(t, () => verifyRfc3161Timestamp(token({ t: forged, embed: true }), data, [tsa.authority]), /^TSA not trusted: timestamp signer O=stella\.test, CN=local-tsa does not chain to a trusted TSA$/);
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(token({ t: forged, embed: true }), data, [tsa.authority]),
+    /^TSA not trusted: timestamp signer O=stella\.test, CN=local-tsa does not chain to a trusted TSA$/,
+  );
   // Control: the same forged TSA verifies against its own root.
-  t.is(verifyRfc3161Timestamp(token({ t: forged, embed: true }), data, [forged.authority]).time.ms, T0);
+  t.is(
+    verifyRfc3161Timestamp(token({ t: forged, embed: true }), data, [forged.authority]).time.ms,
+    T0,
+  );
 });
 
 test('the signer certificate needs the timeStamping EKU', (t) => {
   const noEku = makeTsa('noeku', { leafEku: [OID.ekuCodeSigning] });
-  rejects(t, () => verifyRfc3161Timestamp(token({ t: noEku }), data, [noEku.authority]), /timeStamping extended key usage/);
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(token({ t: noEku }), data, [noEku.authority]),
+    /timeStamping extended key usage/,
+  );
 });
 
 test('a TSA signer or TSA root with an unknown critical extension is refused; non-critical is accepted (RFC 5280 4.2)', (t) => {
-  const unknown = (critical: boolean): Extension => ({ oid: '1.2.3.4.5.6.7', critical, value: Uint8Array.of(0x05, 0x00) });
+  const unknown = (critical: boolean): Extension => ({
+    oid: '1.2.3.4.5.6.7',
+    critical,
+    value: Uint8Array.of(0x05, 0x00),
+  });
   for (const critical of [false, true]) {
     const leafExt = makeTsa(`crit-leaf-${critical}`, { leafExtra: [unknown(critical)] });
     const rootExt = makeTsa(`crit-root-${critical}`, { rootExtra: [unknown(critical)] });
@@ -276,35 +454,88 @@ test('a TSA signer or TSA root with an unknown critical extension is refused; no
       t.is(verifyRfc3161Timestamp(token({ t: rootExt }), data, [rootExt.authority]).time.ms, T0);
       continue;
     }
-    rejects(t, () => verifyRfc3161Timestamp(token({ t: leafExt }), data, [leafExt.authority]), /^timestamp signer certificate has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7$/);
-    rejects(t, () => verifyRfc3161Timestamp(token({ t: rootExt }), data, [rootExt.authority]), /^TSA certificate chain invalid: .*TSA CA certificate O=stella\.test, CN=crit-root-true-tsa-root has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7/);
+    rejects(
+      t,
+      () => verifyRfc3161Timestamp(token({ t: leafExt }), data, [leafExt.authority]),
+      /^timestamp signer certificate has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7$/,
+    );
+    rejects(
+      t,
+      () => verifyRfc3161Timestamp(token({ t: rootExt }), data, [rootExt.authority]),
+      /^TSA certificate chain invalid: .*TSA CA certificate O=stella\.test, CN=crit-root-true-tsa-root has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7/,
+    );
   }
 });
 
-test('genTime must fall inside the TSA certificates\' validity', (t) => {
+test("genTime must fall inside the TSA certificates' validity", (t) => {
   const short = makeTsa('short', { leafNotAfter: T0 + MIN });
-  t.notThrows(() => verifyRfc3161Timestamp(token({ t: short, genTime: T0 + MIN }), data, [short.authority]));
-  rejects(t, () => verifyRfc3161Timestamp(token({ t: short, genTime: T0 + 2 * MIN }), data, [short.authority]), /outside TSA certificate validity/);
+  t.notThrows(() =>
+    verifyRfc3161Timestamp(token({ t: short, genTime: T0 + MIN }), data, [short.authority]),
+  );
+  rejects(
+    t,
+    () =>
+      verifyRfc3161Timestamp(token({ t: short, genTime: T0 + 2 * MIN }), data, [short.authority]),
+    /outside TSA certificate validity/,
+  );
 });
 
-test('genTime is compared at full precision: 100 µs past a certificate\'s end fails, at the end passes (checklist H58)', (t) => {
+test("genTime is compared at full precision: 100 µs past a certificate's end fails, at the end passes (checklist H58)", (t) => {
   const end = T0 + MIN;
   const short = makeTsa('short', { leafNotAfter: end });
   const at = (p: PreciseTime): Uint8Array => token({ t: short, genTime: p });
-  t.deepEqual(verifyRfc3161Timestamp(at({ ms: end, subMs: '' }), data, [short.authority]).time, { ms: end, subMs: '' }, 'exactly at notAfter (inclusive)');
-  t.deepEqual(verifyRfc3161Timestamp(at({ ms: end - 1, subMs: '9' }), data, [short.authority]).time, { ms: end - 1, subMs: '9' }, 'a fraction before notAfter');
-  rejects(t, () => verifyRfc3161Timestamp(at({ ms: end, subMs: '1' }), data, [short.authority]), /outside TSA certificate validity: .* genTime 2025-01-01T12:01:00\.0001Z/);
-  rejects(t, () => verifyRfc3161Timestamp(at({ ms: end, subMs: '000000001' }), data, [short.authority]), /outside TSA certificate validity/);
+  t.deepEqual(
+    verifyRfc3161Timestamp(at({ ms: end, subMs: '' }), data, [short.authority]).time,
+    { ms: end, subMs: '' },
+    'exactly at notAfter (inclusive)',
+  );
+  t.deepEqual(
+    verifyRfc3161Timestamp(at({ ms: end - 1, subMs: '9' }), data, [short.authority]).time,
+    { ms: end - 1, subMs: '9' },
+    'a fraction before notAfter',
+  );
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(at({ ms: end, subMs: '1' }), data, [short.authority]),
+    /outside TSA certificate validity: .* genTime 2025-01-01T12:01:00\.0001Z/,
+  );
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(at({ ms: end, subMs: '000000001' }), data, [short.authority]),
+    /outside TSA certificate validity/,
+  );
   // The same at the TSA's validFor bounds (whole ms): a fraction past the end, or before the start, fails.
-  const windowed: CertificateAuthority = { ...tsa.authority, validFor: { start: T0, end: T0 + MIN } };
-  t.notThrows(() => verifyRfc3161Timestamp(token({ genTime: { ms: T0, subMs: '' } }), data, [windowed]));
-  rejects(t, () => verifyRfc3161Timestamp(token({ genTime: { ms: T0 - 1, subMs: '999999' } }), data, [windowed]), /timestamp outside TSA validity/);
-  rejects(t, () => verifyRfc3161Timestamp(token({ genTime: { ms: T0 + MIN, subMs: '5' } }), data, [windowed]), /timestamp outside TSA validity/);
+  const windowed: CertificateAuthority = {
+    ...tsa.authority,
+    validFor: { start: T0, end: T0 + MIN },
+  };
+  t.notThrows(() =>
+    verifyRfc3161Timestamp(token({ genTime: { ms: T0, subMs: '' } }), data, [windowed]),
+  );
+  rejects(
+    t,
+    () =>
+      verifyRfc3161Timestamp(token({ genTime: { ms: T0 - 1, subMs: '999999' } }), data, [windowed]),
+    /timestamp outside TSA validity/,
+  );
+  rejects(
+    t,
+    () =>
+      verifyRfc3161Timestamp(token({ genTime: { ms: T0 + MIN, subMs: '5' } }), data, [windowed]),
+    /timestamp outside TSA validity/,
+  );
 });
 
-test('a genTime outside Stella\'s time range is refused when the token is parsed (checklist H50)', (t) => {
-  rejects(t, () => parseTimeStampToken(token({ genTime: Date.UTC(1969, 11, 31, 23, 59, 59) })), /genTime 1969-12-31T23:59:59\.000Z is out of range \(1970-01-01T00:00:00Z to 9999-12-31T23:59:59\.999Z\)/);
-  t.is(parseTimeStampToken(token({ genTime: Date.UTC(9999, 11, 31, 23, 59, 59) })).tstInfo.genTime.ms, Date.UTC(9999, 11, 31, 23, 59, 59));
+test("a genTime outside Stella's time range is refused when the token is parsed (checklist H50)", (t) => {
+  rejects(
+    t,
+    () => parseTimeStampToken(token({ genTime: Date.UTC(1969, 11, 31, 23, 59, 59) })),
+    /genTime 1969-12-31T23:59:59\.000Z is out of range \(1970-01-01T00:00:00Z to 9999-12-31T23:59:59\.999Z\)/,
+  );
+  t.is(
+    parseTimeStampToken(token({ genTime: Date.UTC(9999, 11, 31, 23, 59, 59) })).tstInfo.genTime.ms,
+    Date.UTC(9999, 11, 31, 23, 59, 59),
+  );
 });
 
 test('several TSAs: the matching one is used', (t) => {
@@ -331,13 +562,24 @@ sharedTest('shared conformance: rekor2-timestamp-* and intoto-tsa-* tokens', (t)
     const dir = conformanceCase(name);
     const b = JSON.parse(readFileSync(path.join(dir, 'bundle.sigstore.json'), 'utf8'));
     const tm = parseTrustedRoot(readFileSync(path.join(dir, 'trusted_root.json')));
-    const sig = new Uint8Array(Buffer.from(b.messageSignature?.signature ?? b.dsseEnvelope.signatures[0].sig, 'base64'));
-    const tok = new Uint8Array(Buffer.from(b.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp, 'base64'));
+    const sig = new Uint8Array(
+      Buffer.from(b.messageSignature?.signature ?? b.dsseEnvelope.signatures[0].sig, 'base64'),
+    );
+    const tok = new Uint8Array(
+      Buffer.from(
+        b.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp,
+        'base64',
+      ),
+    );
     if (expected === null) {
       const r = verifyRfc3161Timestamp(tok, sig, tm.timestampAuthorities);
       t.true(r.time.ms > Date.UTC(2023, 0, 1), name);
     } else {
-      const e = t.throws(() => verifyRfc3161Timestamp(tok, sig, tm.timestampAuthorities), { instanceOf: StellaError }, name);
+      const e = t.throws(
+        () => verifyRfc3161Timestamp(tok, sig, tm.timestampAuthorities),
+        { instanceOf: StellaError },
+        name,
+      );
       t.is(e?.code, 'TIMESTAMP_INVALID', name);
       t.regex(e?.message ?? '', expected, name);
     }

@@ -32,7 +32,10 @@ function files(dir: string): string[] {
 
 const b64 = (s: string | null): Uint8Array => new Uint8Array(Buffer.from(s ?? '', 'base64'));
 
-const vectors = files(DIR).map((p) => ({ name: path.relative(DIR, p), v: JSON.parse(readFileSync(p, 'utf8')) as Vector }));
+const vectors = files(DIR).map((p) => ({
+  name: path.relative(DIR, p),
+  v: JSON.parse(readFileSync(p, 'utf8')) as Vector,
+}));
 
 test('every transparency-dev consistency vector is present (they are the pin)', (t) => {
   // 98 files at the recorded commit; fewer means the data was lost, not that the code passes.
@@ -43,7 +46,8 @@ test('every transparency-dev consistency vector is present (they are the pin)', 
 
 for (const { name, v } of vectors) {
   test(`transparency-dev consistency vector ${name}: ${v.desc} (${v.wantErr ? 'refused' : 'accepted'})`, (t) => {
-    const run = () => verifyConsistency(v.size1, v.size2, (v.proof ?? []).map(b64), b64(v.root1), b64(v.root2));
+    const run = () =>
+      verifyConsistency(v.size1, v.size2, (v.proof ?? []).map(b64), b64(v.root1), b64(v.root2));
     if (v.wantErr) {
       const err = t.throws(run, { instanceOf: StellaError });
       t.is(err?.code, 'INCLUSION_PROOF_INVALID');

@@ -4,43 +4,78 @@
  * unheld checkpoints, rollbacks. Trees are real (src/tlog/merkle.ts), so a fork is a fork.
  */
 import test from 'ava';
-import { assessLog, keyOf, type CheckpointView, type HeldCheckpoint } from '../../src/tlog/consistency.js';
+import {
+  assessLog,
+  keyOf,
+  type CheckpointView,
+  type HeldCheckpoint,
+} from '../../src/tlog/consistency.js';
 import { MerkleTree } from '../../src/tlog/merkle.js';
 import { toHex } from '../../src/util/encoding.js';
 
 function tree(n: number, tag = 'a'): MerkleTree {
   const t = new MerkleTree();
-  for (let i = 0; i < n; i++) t.appendData(new TextEncoder().encode(`${i < 5 ? 'shared' : tag} ${i}`));
+  for (let i = 0; i < n; i++)
+    t.appendData(new TextEncoder().encode(`${i < 5 ? 'shared' : tag} ${i}`));
   return t;
 }
 const A = tree(20);
 const B = tree(20, 'b'); // agrees with A on the first 5 leaves only
-const view = (t: MerkleTree, size: number): CheckpointView => ({ logId: 'aa', origin: 'log', treeSize: size, rootHash: toHex(t.root(size)), note: `note ${size}` });
-const held = (t: MerkleTree, size: number, proven = true, latest = false): HeldCheckpoint => ({ ...view(t, size), proven, latest });
-const proof = (t: MerkleTree, m: number, n: number) => ({ size1: m, rootHash1: toHex(t.root(m)), hashes: t.consistencyProof(m, n) });
+const view = (t: MerkleTree, size: number): CheckpointView => ({
+  logId: 'aa',
+  origin: 'log',
+  treeSize: size,
+  rootHash: toHex(t.root(size)),
+  note: `note ${size}`,
+});
+const held = (t: MerkleTree, size: number, proven = true, latest = false): HeldCheckpoint => ({
+  ...view(t, size),
+  proven,
+  latest,
+});
+const proof = (t: MerkleTree, m: number, n: number) => ({
+  size1: m,
+  rootHash1: toHex(t.root(m)),
+  hashes: t.consistencyProof(m, n),
+});
 
 test('the first checkpoint of a log is its anchor; a newer one nothing links is unproven', (t) => {
   const a = assessLog([], [view(A, 8)], undefined);
   if (!a.ok) return t.fail(a.message);
-  t.deepEqual(a.upserts.map((u) => [u.treeSize, u.proven]), [[8, true]]);
+  t.deepEqual(
+    a.upserts.map((u) => [u.treeSize, u.proven]),
+    [[8, true]],
+  );
   const b = assessLog([held(A, 8)], [view(A, 10)], undefined);
   if (!b.ok) return t.fail(b.message);
   t.is(b.status.get(keyOf(view(A, 10))), 'unproven');
-  t.deepEqual(b.upserts.map((u) => [u.treeSize, u.proven]), [[10, false]]);
+  t.deepEqual(
+    b.upserts.map((u) => [u.treeSize, u.proven]),
+    [[10, false]],
+  );
 });
 
 test('a shipment proves its group from a held checkpoint, and upgrades held unproven ones it covers', (t) => {
   const h = [held(A, 8), held(A, 10, false)];
-  const a = assessLog(h, [view(A, 8), view(A, 10)], { latest: view(A, 16), proofs: [proof(A, 8, 16), proof(A, 10, 16)] });
+  const a = assessLog(h, [view(A, 8), view(A, 10)], {
+    latest: view(A, 16),
+    proofs: [proof(A, 8, 16), proof(A, 10, 16)],
+  });
   if (!a.ok) return t.fail(a.message);
   t.is(a.status.get(keyOf(view(A, 10))), 'proven');
   t.is(a.latestStatus, 'proven');
-  t.deepEqual(a.upserts.map((u) => [u.treeSize, u.proven, u.latest]).sort(), [[10, true, false], [16, true, true]]);
+  t.deepEqual(a.upserts.map((u) => [u.treeSize, u.proven, u.latest]).sort(), [
+    [10, true, false],
+    [16, true, true],
+  ]);
   t.deepEqual(a.newlyProven.sort(), [keyOf(view(A, 10)), keyOf(view(A, 16))].sort());
 });
 
 test('a group linked to no proven checkpoint stays unproven', (t) => {
-  const a = assessLog([held(A, 3)], [view(A, 8)], { latest: view(A, 16), proofs: [proof(A, 8, 16)] });
+  const a = assessLog([held(A, 3)], [view(A, 8)], {
+    latest: view(A, 16),
+    proofs: [proof(A, 8, 16)],
+  });
   if (!a.ok) return t.fail(a.message);
   t.is(a.latestStatus, 'unproven');
   t.is(a.status.get(keyOf(view(A, 8))), 'unproven');
@@ -67,14 +102,23 @@ test('a proof that fails from a held checkpoint is a split view; from an unheld 
   const b = assessLog([], [view(A, 8)], { latest: view(B, 16), proofs: [forged] });
   t.like(b, { ok: false, code: 'CONSISTENCY_PROOF_INVALID' });
   const short = { ...proof(A, 8, 16), hashes: A.consistencyProof(8, 16).slice(1) };
-  t.like(assessLog([held(A, 8)], [view(A, 8)], { latest: view(A, 16), proofs: [short] }), { ok: false, code: 'CONSISTENCY_PROOF_INVALID' });
+  t.like(assessLog([held(A, 8)], [view(A, 8)], { latest: view(A, 16), proofs: [short] }), {
+    ok: false,
+    code: 'CONSISTENCY_PROOF_INVALID',
+  });
 });
 
 test('a latest checkpoint older than one the log presented as latest is a rollback', (t) => {
-  const a = assessLog([held(A, 16, true, true)], [view(A, 8)], { latest: view(A, 12), proofs: [proof(A, 8, 12)] });
+  const a = assessLog([held(A, 16, true, true)], [view(A, 8)], {
+    latest: view(A, 12),
+    proofs: [proof(A, 8, 12)],
+  });
   t.like(a, { ok: false, code: 'CHECKPOINT_ROLLBACK' });
   // An older bundle checkpoint on its own is normal (bundles carry the checkpoint of their time).
   t.true(assessLog([held(A, 16, true, true)], [view(A, 8)], undefined).ok);
   // A bundle newer than the shipment's "latest" makes no sense.
-  t.like(assessLog([], [view(A, 14)], { latest: view(A, 12), proofs: [] }), { ok: false, code: 'CONSISTENCY_PROOF_INVALID' });
+  t.like(assessLog([], [view(A, 14)], { latest: view(A, 12), proofs: [] }), {
+    ok: false,
+    code: 'CONSISTENCY_PROOF_INVALID',
+  });
 });

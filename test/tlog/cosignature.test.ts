@@ -5,21 +5,38 @@
  */
 import test from 'ava';
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { cosignatureKeyId, cosignatureLine, cosignatureMessage, formatWitnessVkey, parseWitnessKey, verifyCosignatures } from '../../src/tlog/cosignature.js';
+import {
+  cosignatureKeyId,
+  cosignatureLine,
+  cosignatureMessage,
+  formatWitnessVkey,
+  parseWitnessKey,
+  verifyCosignatures,
+} from '../../src/tlog/cosignature.js';
 import { parseSignedNote } from '../../src/tlog/note.js';
 import { StellaError } from '../../src/errors.js';
 
 function witness(name: string) {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const raw = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' })).slice(12);
-  return { key: { name, publicKey: raw }, pem: publicKey.export({ format: 'pem', type: 'spki' }).toString(), sign: (m: Uint8Array) => new Uint8Array(nodeSign(null, m, privateKey)), publicKey };
+  return {
+    key: { name, publicKey: raw },
+    pem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    sign: (m: Uint8Array) => new Uint8Array(nodeSign(null, m, privateKey)),
+    publicKey,
+  };
 }
 
-const TEXT = 'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n';
-const LOG_LINE = '\u2014 example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n';
+const TEXT =
+  'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n';
+const LOG_LINE =
+  '\u2014 example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n';
 
-test('the signed message is the spec\'s: header, time line, then the note text', (t) => {
-  t.is(Buffer.from(cosignatureMessage(TEXT, 1679315147)).toString(), `cosignature/v1\ntime 1679315147\n${TEXT}`);
+test("the signed message is the spec's: header, time line, then the note text", (t) => {
+  t.is(
+    Buffer.from(cosignatureMessage(TEXT, 1679315147)).toString(),
+    `cosignature/v1\ntime 1679315147\n${TEXT}`,
+  );
 });
 
 test('vkeys round-trip, including a key whose base64 holds "+", and PEM keys read with a name', (t) => {
@@ -32,11 +49,25 @@ test('vkeys round-trip, including a key whose base64 holds "+", and PEM keys rea
   const w = witness('w');
   const v = formatWitnessVkey(w.key);
   const err = (fn: () => unknown) => t.throws(fn, { instanceOf: StellaError })?.code;
-  t.is(err(() => parseWitnessKey(v.replace(/^w\+[0-9a-f]{8}/, 'w+00000000'))), 'WITNESS_INVALID');
-  t.is(err(() => parseWitnessKey(v, 'other')), 'WITNESS_INVALID');
-  t.is(err(() => parseWitnessKey(w.pem)), 'WITNESS_INVALID');
-  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
-  t.is(err(() => parseWitnessKey(ec, 'w')), 'WITNESS_INVALID');
+  t.is(
+    err(() => parseWitnessKey(v.replace(/^w\+[0-9a-f]{8}/, 'w+00000000'))),
+    'WITNESS_INVALID',
+  );
+  t.is(
+    err(() => parseWitnessKey(v, 'other')),
+    'WITNESS_INVALID',
+  );
+  t.is(
+    err(() => parseWitnessKey(w.pem)),
+    'WITNESS_INVALID',
+  );
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .publicKey.export({ format: 'pem', type: 'spki' })
+    .toString();
+  t.is(
+    err(() => parseWitnessKey(ec, 'w')),
+    'WITNESS_INVALID',
+  );
 });
 
 test('cosignatures verify; unknown ones are ignored; one key counts once; a bad one by a known witness is refused', (t) => {
@@ -49,16 +80,28 @@ test('cosignatures verify; unknown ones are ignored; one key counts once; a bad 
   const ls = cosignatureLine(TEXT, stranger.key, 1679315150, stranger.sign);
   // The line's signature really is Ed25519 over the spec's message.
   const raw = Buffer.from(l1.split(' ')[2]!, 'base64');
-  t.deepEqual(new Uint8Array(raw.subarray(0, 4)), cosignatureKeyId(w1.key.name, w1.key.publicKey).slice(0, 4));
+  t.deepEqual(
+    new Uint8Array(raw.subarray(0, 4)),
+    cosignatureKeyId(w1.key.name, w1.key.publicKey).slice(0, 4),
+  );
   t.true(nodeVerify(null, cosignatureMessage(TEXT, 1679315147), w1.publicKey, raw.subarray(12)));
   const note = parseSignedNote(`${TEXT}\n${LOG_LINE}${l1}\n${l1b}\n${l2}\n${ls}\n`);
   const got = verifyCosignatures(note, [w1.key, w2.key]);
-  t.deepEqual(got.map((g) => [g.name, g.timestamp]).sort(), [['witness.example.com/w1', 1679315147], ['witness.example.com/w2', 1679315150]]);
+  t.deepEqual(got.map((g) => [g.name, g.timestamp]).sort(), [
+    ['witness.example.com/w1', 1679315147],
+    ['witness.example.com/w2', 1679315150],
+  ]);
   // The same key configured under a second name still counts once.
-  t.is(verifyCosignatures(note, [w1.key, { name: 'alias', publicKey: w1.key.publicKey }]).length, 1);
+  t.is(
+    verifyCosignatures(note, [w1.key, { name: 'alias', publicKey: w1.key.publicKey }]).length,
+    1,
+  );
   // A line claiming w2 that does not verify invalidates the checkpoint.
   const forged = cosignatureLine(TEXT.replace('20852163', '20852164'), w2.key, 1679315150, w2.sign);
   const bad = parseSignedNote(`${TEXT}\n${LOG_LINE}${forged}\n`);
-  t.is(t.throws(() => verifyCosignatures(bad, [w2.key]), { instanceOf: StellaError })?.code, 'CHECKPOINT_INVALID');
+  t.is(
+    t.throws(() => verifyCosignatures(bad, [w2.key]), { instanceOf: StellaError })?.code,
+    'CHECKPOINT_INVALID',
+  );
   t.deepEqual(verifyCosignatures(bad, [w1.key]), [], 'not a configured witness: ignored');
 });

@@ -22,7 +22,9 @@ interface Vectors {
   consistency: { size1: number; size2: number; proof: string[] }[];
 }
 
-const V = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'tlog', 'rfc6962-vectors.json'), 'utf8')) as Vectors;
+const V = JSON.parse(
+  readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'tlog', 'rfc6962-vectors.json'), 'utf8'),
+) as Vectors;
 const leaves = V.leavesHex.map(fromHex);
 const root = (n: number): Uint8Array => fromHex(V.rootsBySize[String(n)]!);
 
@@ -32,7 +34,11 @@ function tree(n: number): MerkleTree {
   return t;
 }
 
-function refuses(t: import('ava').ExecutionContext, fn: () => unknown, message?: string | RegExp): void {
+function refuses(
+  t: import('ava').ExecutionContext,
+  fn: () => unknown,
+  message?: string | RegExp,
+): void {
   const err = t.throws(fn, { instanceOf: StellaError });
   t.is(err?.code, 'INCLUSION_PROOF_INVALID');
   t.is(err?.check, 'tlog');
@@ -42,7 +48,10 @@ function refuses(t: import('ava').ExecutionContext, fn: () => unknown, message?:
 
 test('leaf and node hashing use the RFC 6962 prefixes', (t) => {
   t.is(toHex(EMPTY_ROOT), V.rootsBySize['0']!);
-  t.is(toHex(leafHash(new Uint8Array(0))), '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d');
+  t.is(
+    toHex(leafHash(new Uint8Array(0))),
+    '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
+  );
   t.deepEqual(nodeHash(leafHash(leaves[0]!), leafHash(leaves[1]!)), root(2));
 });
 
@@ -61,7 +70,11 @@ test('reference inclusion vectors verify and the builder reproduces them', (t) =
     const lh = leafHash(leaves[v.index]!);
     t.deepEqual(rootFromInclusionProof(v.index, v.size, lh, proof), root(v.size));
     t.notThrows(() => verifyInclusion(v.index, v.size, lh, proof, root(v.size)));
-    t.deepEqual(mt.inclusionProof(v.index, v.size).map(toHex), v.proof, `builder proof ${v.index}/${v.size}`);
+    t.deepEqual(
+      mt.inclusionProof(v.index, v.size).map(toHex),
+      v.proof,
+      `builder proof ${v.index}/${v.size}`,
+    );
   }
 });
 
@@ -71,7 +84,11 @@ test('reference consistency vectors verify and the builder reproduces them', (t)
   for (const v of V.consistency) {
     const proof = v.proof.map(fromHex);
     t.notThrows(() => verifyConsistency(v.size1, v.size2, proof, root(v.size1), root(v.size2)));
-    t.deepEqual(mt.consistencyProof(v.size1, v.size2).map(toHex), v.proof, `builder proof ${v.size1}->${v.size2}`);
+    t.deepEqual(
+      mt.consistencyProof(v.size1, v.size2).map(toHex),
+      v.proof,
+      `builder proof ${v.size1}->${v.size2}`,
+    );
   }
 });
 
@@ -86,7 +103,8 @@ test('builder and verifier agree for every (index, size) up to 64', (t) => {
       verifyInclusion(index, size, mt.leafHashAt(index), proof, r);
       checked++;
     }
-    for (let m = 1; m <= size; m++) verifyConsistency(m, size, mt.consistencyProof(m, size), mt.root(m), r);
+    for (let m = 1; m <= size; m++)
+      verifyConsistency(m, size, mt.consistencyProof(m, size), mt.root(m), r);
   }
   t.is(checked, (64 * 65) / 2);
 });
@@ -94,11 +112,16 @@ test('builder and verifier agree for every (index, size) up to 64', (t) => {
 test('builder handles 100k leaves (cached complete subtrees)', (t) => {
   const mt = new MerkleTree();
   const n = 100_000;
-  for (let i = 0; i < n; i++) mt.appendLeafHash(leafHash(new Uint8Array([i & 0xff, (i >> 8) & 0xff, i >> 16])));
+  for (let i = 0; i < n; i++)
+    mt.appendLeafHash(leafHash(new Uint8Array([i & 0xff, (i >> 8) & 0xff, i >> 16])));
   const r = mt.root();
   // The verifiers throw on a bad proof; assert that explicitly, and that a wrong leaf is refused
   // (so the check below can fail).
-  for (const i of [0, 1, 4095, 65536, 99_998, 99_999]) t.notThrows(() => verifyInclusion(i, n, mt.leafHashAt(i), mt.inclusionProof(i), r), `leaf ${i}`);
+  for (const i of [0, 1, 4095, 65536, 99_998, 99_999])
+    t.notThrows(
+      () => verifyInclusion(i, n, mt.leafHashAt(i), mt.inclusionProof(i), r),
+      `leaf ${i}`,
+    );
   t.throws(() => verifyInclusion(4095, n, mt.leafHashAt(4096), mt.inclusionProof(4095), r));
   t.notThrows(() => verifyConsistency(65_537, n, mt.consistencyProof(65_537), mt.root(65_537), r));
   t.throws(() => verifyConsistency(65_537, n, mt.consistencyProof(65_537), mt.root(65_536), r));
@@ -110,9 +133,21 @@ const proof58 = (): Uint8Array[] => v58.proof.map(fromHex);
 const leaf58 = leafHash(leaves[5]!);
 
 test('inclusion: exact error messages', (t) => {
-  refuses(t, () => verifyInclusion(9, 8, leaf58, proof58(), root(8)), 'inclusion proof: log index 9 >= tree size 8');
-  refuses(t, () => verifyInclusion(5, 8, leaf58, proof58().slice(0, 2), root(8)), 'inclusion proof: expected 3 hashes, got 2');
-  refuses(t, () => verifyInclusion(5, 8, leaf58, proof58(), root(7)), 'inclusion proof: computed root hash does not match');
+  refuses(
+    t,
+    () => verifyInclusion(9, 8, leaf58, proof58(), root(8)),
+    'inclusion proof: log index 9 >= tree size 8',
+  );
+  refuses(
+    t,
+    () => verifyInclusion(5, 8, leaf58, proof58().slice(0, 2), root(8)),
+    'inclusion proof: expected 3 hashes, got 2',
+  );
+  refuses(
+    t,
+    () => verifyInclusion(5, 8, leaf58, proof58(), root(7)),
+    'inclusion proof: computed root hash does not match',
+  );
 });
 
 test('inclusion: wrong root, size, index, leaf, and mangled proofs are refused', (t) => {
@@ -124,17 +159,41 @@ test('inclusion: wrong root, size, index, leaf, and mangled proofs are refused',
   refuses(t, () => verifyInclusion(6, 8, leaf58, p, root(8)));
   refuses(t, () => verifyInclusion(7, 8, leaf58, p, root(8)));
   refuses(t, () => verifyInclusion(5, 8, leafHash(leaves[4]!), p, root(8)));
-  refuses(t, () => verifyInclusion(-1, 8, leaf58, p, root(8)), /log index -1 is not a non-negative integer/);
+  refuses(
+    t,
+    () => verifyInclusion(-1, 8, leaf58, p, root(8)),
+    /log index -1 is not a non-negative integer/,
+  );
   refuses(t, () => verifyInclusion(1.5, 8, leaf58, p, root(8)), /not a non-negative integer/);
-  refuses(t, () => verifyInclusion(0, 0, leaf58, [], EMPTY_ROOT), 'inclusion proof: log index 0 >= tree size 0');
-  refuses(t, () => verifyInclusion(5, 8, leaf58, [...p, root(8)], root(8)), 'inclusion proof: expected 3 hashes, got 4');
-  refuses(t, () => verifyInclusion(5, 8, leaf58, [root(8), ...p], root(8)), 'inclusion proof: expected 3 hashes, got 4');
-  refuses(t, () => verifyInclusion(5, 8, leaf58, [p[0]!, p[1]!, new Uint8Array(0)], root(8)), /hash 2 is 0 bytes/);
+  refuses(
+    t,
+    () => verifyInclusion(0, 0, leaf58, [], EMPTY_ROOT),
+    'inclusion proof: log index 0 >= tree size 0',
+  );
+  refuses(
+    t,
+    () => verifyInclusion(5, 8, leaf58, [...p, root(8)], root(8)),
+    'inclusion proof: expected 3 hashes, got 4',
+  );
+  refuses(
+    t,
+    () => verifyInclusion(5, 8, leaf58, [root(8), ...p], root(8)),
+    'inclusion proof: expected 3 hashes, got 4',
+  );
+  refuses(
+    t,
+    () => verifyInclusion(5, 8, leaf58, [p[0]!, p[1]!, new Uint8Array(0)], root(8)),
+    /hash 2 is 0 bytes/,
+  );
   refuses(t, () => verifyInclusion(5, 8, new Uint8Array(31), p, root(8)), /leaf hash is 31 bytes/);
   for (let i = 0; i < p.length; i++) {
     const q = p.map((h) => h.slice());
     q[i]![0]! ^= 8;
-    refuses(t, () => verifyInclusion(5, 8, leaf58, q, root(8)), 'inclusion proof: computed root hash does not match');
+    refuses(
+      t,
+      () => verifyInclusion(5, 8, leaf58, q, root(8)),
+      'inclusion proof: computed root hash does not match',
+    );
   }
   const swapped = [p[1]!, p[0]!, p[2]!];
   refuses(t, () => verifyInclusion(5, 8, leaf58, swapped, root(8)));
@@ -184,7 +243,13 @@ test('consistency: broken proofs are refused', (t) => {
 
 test('builder refuses out-of-range requests', (t) => {
   const mt = tree(4);
-  for (const fn of [() => mt.root(5), () => mt.inclusionProof(4, 4), () => mt.inclusionProof(-1), () => mt.consistencyProof(5, 4), () => mt.appendLeafHash(new Uint8Array(3))]) {
+  for (const fn of [
+    () => mt.root(5),
+    () => mt.inclusionProof(4, 4),
+    () => mt.inclusionProof(-1),
+    () => mt.consistencyProof(5, 4),
+    () => mt.appendLeafHash(new Uint8Array(3)),
+  ]) {
     const err = t.throws(fn, { instanceOf: StellaError });
     t.is(err?.code, 'INPUT_INVALID');
   }

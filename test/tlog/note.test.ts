@@ -35,8 +35,15 @@ function refused(t: ExecutionContext, fn: () => unknown, message?: string | RegE
 for (const type of ['ec', 'ed25519'] as const) {
   test(`${type}: sign and verify a checkpoint round trip`, (t) => {
     const l = makeLog('https://log.example.dev', type);
-    const note = signCheckpoint({ ...cp, extensions: ['Timestamp: 1689177396617352539'] }, l.signer);
-    t.true(note.startsWith(`log.example.dev\n736\n${toBase64(root)}\nTimestamp: 1689177396617352539\n\n\u2014 log.example.dev `));
+    const note = signCheckpoint(
+      { ...cp, extensions: ['Timestamp: 1689177396617352539'] },
+      l.signer,
+    );
+    t.true(
+      note.startsWith(
+        `log.example.dev\n736\n${toBase64(root)}\nTimestamp: 1689177396617352539\n\n\u2014 log.example.dev `,
+      ),
+    );
     const v = verifyCheckpoint(note, [l.log]);
     t.is(v.origin, 'log.example.dev');
     t.is(v.treeSize, 736);
@@ -52,15 +59,27 @@ for (const type of ['ec', 'ed25519'] as const) {
     const raw = Buffer.from(line.trim().split(' ')[2]!, 'base64');
     raw[raw.length - 5]! ^= 1;
     const bad = note.replace(line, `\u2014 log.example.dev ${raw.toString('base64')}\n`);
-    refused(t, () => verifyCheckpoint(bad, [l.log]), /signature by trusted log log\.example\.dev .* does not verify/);
+    refused(
+      t,
+      () => verifyCheckpoint(bad, [l.log]),
+      /signature by trusted log log\.example\.dev .* does not verify/,
+    );
     // Also when a good signature from the same log comes first.
-    refused(t, () => verifyCheckpoint(note + `\u2014 log.example.dev ${raw.toString('base64')}\n`, [l.log]), /does not verify/);
+    refused(
+      t,
+      () => verifyCheckpoint(note + `\u2014 log.example.dev ${raw.toString('base64')}\n`, [l.log]),
+      /does not verify/,
+    );
   });
 
   test(`${type}: a signature over a different body is refused`, (t) => {
     const l = makeLog('https://log.example.dev', type);
     const note = signCheckpoint(cp, l.signer);
-    refused(t, () => verifyCheckpoint(note.replace('\n736\n', '\n737\n'), [l.log]), /does not verify/);
+    refused(
+      t,
+      () => verifyCheckpoint(note.replace('\n736\n', '\n737\n'), [l.log]),
+      /does not verify/,
+    );
   });
 }
 
@@ -68,7 +87,10 @@ test('unknown cosignatures are ignored, in any position', (t) => {
   const l = makeLog('https://log.example.dev', 'ed25519');
   const witness = makeLog('https://witness.example', 'ed25519');
   const w2 = makeLog('https://witness2.example', 'ec');
-  t.is(verifyCheckpoint(signCheckpoint(cp, [l.signer, witness.signer, w2.signer]), [l.log]).log, l.log);
+  t.is(
+    verifyCheckpoint(signCheckpoint(cp, [l.signer, witness.signer, w2.signer]), [l.log]).log,
+    l.log,
+  );
   t.is(verifyCheckpoint(signCheckpoint(cp, [witness.signer, l.signer]), [l.log]).log, l.log);
   // A witness line that does not even verify is ignored: it claims no trusted key.
   const garbage = `\u2014 witness.example ${toBase64(concatBytes(witness.signer.keyHint, new Uint8Array(64)))}\n`;
@@ -78,20 +100,36 @@ test('unknown cosignatures are ignored, in any position', (t) => {
 test('only unknown signatures: refused', (t) => {
   const l = makeLog('https://log.example.dev', 'ed25519');
   const witness = makeLog('https://witness.example', 'ed25519');
-  refused(t, () => verifyCheckpoint(signCheckpoint(cp, witness.signer), [l.log]), /no signature from a trusted log \(expected signer log\.example\.dev\//);
+  refused(
+    t,
+    () => verifyCheckpoint(signCheckpoint(cp, witness.signer), [l.log]),
+    /no signature from a trusted log \(expected signer log\.example\.dev\//,
+  );
 });
 
-test('wrong key hint: the line is not the log\'s, so nothing verifies', (t) => {
+test("wrong key hint: the line is not the log's, so nothing verifies", (t) => {
   const l = makeLog('https://log.example.dev', 'ec');
   const wrongHint: NoteSigner = { ...l.signer, keyHint: new Uint8Array([1, 2, 3, 4]) };
-  refused(t, () => verifyCheckpoint(signCheckpoint(cp, wrongHint), [l.log]), /no signature from a trusted log/);
+  refused(
+    t,
+    () => verifyCheckpoint(signCheckpoint(cp, wrongHint), [l.log]),
+    /no signature from a trusted log/,
+  );
 });
 
 test('signer name compared exactly: regex or substring names are refused (E34)', (t) => {
   // ECDSA key hints do not depend on the name, so these lines carry the log's real hint and a
   // valid signature; sigstore-js accepts them because baseURL.match(name) succeeds.
   const l = makeLog('https://log.example.dev', 'ec');
-  for (const name of ['.*', 'log', 'example', 'log.example', 'LOG.EXAMPLE.DEV', 'log.example.dev.evil', 'https://log.example.dev']) {
+  for (const name of [
+    '.*',
+    'log',
+    'example',
+    'log.example',
+    'LOG.EXAMPLE.DEV',
+    'log.example.dev.evil',
+    'https://log.example.dev',
+  ]) {
     const note = signCheckpoint(cp, { ...l.signer, name });
     refused(t, () => verifyCheckpoint(note, [l.log]), /no signature from a trusted log/);
   }
@@ -99,50 +137,130 @@ test('signer name compared exactly: regex or substring names are refused (E34)',
 
 test('Rekor v2: the same names are refused, and the origin must be the name itself', (t) => {
   const l = makeLog('https://log.example.dev', 'ed25519');
-  t.is(verifyCheckpoint(signCheckpoint(cp, l.signer), [l.log], { rekor: 'v2' }).signerName, 'log.example.dev');
+  t.is(
+    verifyCheckpoint(signCheckpoint(cp, l.signer), [l.log], { rekor: 'v2' }).signerName,
+    'log.example.dev',
+  );
   for (const name of ['.*', 'log', 'example.dev', 'LOG.EXAMPLE.DEV', 'log.example.dev.evil']) {
-    refused(t, () => verifyCheckpoint(signCheckpoint(cp, { ...l.signer, name }), [l.log], { rekor: 'v2' }), /no signature from a trusted log/);
+    refused(
+      t,
+      () => verifyCheckpoint(signCheckpoint(cp, { ...l.signer, name }), [l.log], { rekor: 'v2' }),
+      /no signature from a trusted log/,
+    );
   }
-  refused(t, () => verifyCheckpoint(signCheckpoint({ ...cp, origin: 'log.example.dev - 1' }, l.signer), [l.log], { rekor: 'v2' }), /origin "log\.example\.dev - 1" does not belong to log log\.example\.dev/);
+  refused(
+    t,
+    () =>
+      verifyCheckpoint(
+        signCheckpoint({ ...cp, origin: 'log.example.dev - 1' }, l.signer),
+        [l.log],
+        { rekor: 'v2' },
+      ),
+    /origin "log\.example\.dev - 1" does not belong to log log\.example\.dev/,
+  );
 });
 
 test('Rekor v1: the line is found by key hint (SHA-256 of the SPKI), any name; the signature must verify', (t) => {
   const l = makeLog('https://rekor.example.dev', 'ec');
   const v1cp = { ...cp, origin: 'rekor-server-7d9f - 1193050959916656506' };
   for (const name of ['rekor-server-7d9f', 'rekor.example.dev', '.', 'anything']) {
-    const v = verifyCheckpoint(signCheckpoint(v1cp, { ...l.signer, name }), [l.log], { rekor: 'v1' });
+    const v = verifyCheckpoint(signCheckpoint(v1cp, { ...l.signer, name }), [l.log], {
+      rekor: 'v1',
+    });
     t.is(v.signerName, name);
     t.is(v.treeId, '1193050959916656506');
     t.is(v.log, l.log);
   }
-  t.deepEqual(l.signer.keyHint, sha256(new Uint8Array(l.log.publicKey.key.export({ format: 'der', type: 'spki' }))).slice(0, 4));
+  t.deepEqual(
+    l.signer.keyHint,
+    sha256(new Uint8Array(l.log.publicKey.key.export({ format: 'der', type: 'spki' }))).slice(0, 4),
+  );
   // Wrong hint: not the log's line. The log's hint on another key's signature: refused (E38).
-  refused(t, () => verifyCheckpoint(signCheckpoint(v1cp, { ...l.signer, keyHint: Uint8Array.of(1, 2, 3, 4) }), [l.log], { rekor: 'v1' }), /no signature from a trusted log \(expected signer key hint [0-9a-f]{8} \(https:\/\/rekor\.example\.dev\)\)/);
+  refused(
+    t,
+    () =>
+      verifyCheckpoint(
+        signCheckpoint(v1cp, { ...l.signer, keyHint: Uint8Array.of(1, 2, 3, 4) }),
+        [l.log],
+        { rekor: 'v1' },
+      ),
+    /no signature from a trusted log \(expected signer key hint [0-9a-f]{8} \(https:\/\/rekor\.example\.dev\)\)/,
+  );
   const other = makeLog('https://rekor.example.dev', 'ec');
-  refused(t, () => verifyCheckpoint(signCheckpoint(v1cp, { ...other.signer, keyHint: l.signer.keyHint, name: 'rekor-server-7d9f' }), [l.log], { rekor: 'v1' }), /signature by trusted log rekor-server-7d9f \(key hint [0-9a-f]{8}\) does not verify with the key of https:\/\/rekor\.example\.dev/);
+  refused(
+    t,
+    () =>
+      verifyCheckpoint(
+        signCheckpoint(v1cp, {
+          ...other.signer,
+          keyHint: l.signer.keyHint,
+          name: 'rekor-server-7d9f',
+        }),
+        [l.log],
+        { rekor: 'v1' },
+      ),
+    /signature by trusted log rekor-server-7d9f \(key hint [0-9a-f]{8}\) does not verify with the key of https:\/\/rekor\.example\.dev/,
+  );
   // Origins: "<valid name> - <decimal tree id>" only.
-  for (const origin of ['rekor.example.dev', 'rekor-server-7d9f - ', 'rekor-server-7d9f - 12a', 'has space - 1', ' - 1']) {
-    refused(t, () => verifyCheckpoint(signCheckpoint({ ...cp, origin }, l.signer), [l.log], { rekor: 'v1' }), /is not a Rekor v1 origin "<name> - <tree id>"/);
+  for (const origin of [
+    'rekor.example.dev',
+    'rekor-server-7d9f - ',
+    'rekor-server-7d9f - 12a',
+    'has space - 1',
+    ' - 1',
+  ]) {
+    refused(
+      t,
+      () => verifyCheckpoint(signCheckpoint({ ...cp, origin }, l.signer), [l.log], { rekor: 'v1' }),
+      /is not a Rekor v1 origin "<name> - <tree id>"/,
+    );
   }
   // Unknown cosignatures are still ignored.
   const witness = makeLog('https://witness.example', 'ed25519');
-  t.is(verifyCheckpoint(signCheckpoint(v1cp, [witness.signer, { ...l.signer, name: 'pod' }]), [l.log], { rekor: 'v1' }).signerName, 'pod');
+  t.is(
+    verifyCheckpoint(
+      signCheckpoint(v1cp, [witness.signer, { ...l.signer, name: 'pod' }]),
+      [l.log],
+      { rekor: 'v1' },
+    ).signerName,
+    'pod',
+  );
 });
 
 test('origin must be the signer name or "<name> - <tree id>"', (t) => {
   const l = makeLog('https://log.example.dev', 'ec');
-  t.notThrows(() => verifyCheckpoint(signCheckpoint({ ...cp, origin: 'log.example.dev - 2605736670972794746' }, l.signer), [l.log]));
-  for (const origin of ['other.example', 'log.example.dev - ', 'log.example.dev - 12a', 'log.example.dev.evil', 'xlog.example.dev']) {
-    refused(t, () => verifyCheckpoint(signCheckpoint({ ...cp, origin }, l.signer), [l.log]), /origin .* does not belong to log log\.example\.dev/);
+  t.notThrows(() =>
+    verifyCheckpoint(
+      signCheckpoint({ ...cp, origin: 'log.example.dev - 2605736670972794746' }, l.signer),
+      [l.log],
+    ),
+  );
+  for (const origin of [
+    'other.example',
+    'log.example.dev - ',
+    'log.example.dev - 12a',
+    'log.example.dev.evil',
+    'xlog.example.dev',
+  ]) {
+    refused(
+      t,
+      () => verifyCheckpoint(signCheckpoint({ ...cp, origin }, l.signer), [l.log]),
+      /origin .* does not belong to log log\.example\.dev/,
+    );
   }
 });
 
 test('signer names: host with port and without', (t) => {
   t.deepEqual(logSignerNames({ baseUrl: 'https://rekor.sigstore.dev' }), ['rekor.sigstore.dev']);
-  t.deepEqual(logSignerNames({ baseUrl: 'http://localhost:8000' }), ['localhost:8000', 'localhost']);
+  t.deepEqual(logSignerNames({ baseUrl: 'http://localhost:8000' }), [
+    'localhost:8000',
+    'localhost',
+  ]);
   refused(t, () => logSignerNames({ baseUrl: 'not a url' }), /is not a URL/);
   const l = makeLog('http://localhost:8000', 'ec');
-  t.notThrows(() => verifyCheckpoint(signCheckpoint({ ...cp, origin: 'localhost:8000 - 1' }, l.signer), [l.log]));
+  t.notThrows(() =>
+    verifyCheckpoint(signCheckpoint({ ...cp, origin: 'localhost:8000 - 1' }, l.signer), [l.log]),
+  );
 });
 
 test('parser: malformed notes are refused', (t) => {
@@ -160,7 +278,10 @@ test('parser: malformed notes are refused', (t) => {
     [body + '\n' + sigLine.replace('log.example.dev', 'log+example'), /invalid signer name/],
     [body + '\n' + sigLine.replace(/ (\S+)\n$/, ' $1!\n'), /not valid base64/],
     [body + '\n' + sigLine.replace(/.\n$/, '\n'), /not valid base64/],
-    [body + '\n' + `\u2014 log.example.dev ${toBase64(new Uint8Array(4))}\n`, /signature too short/],
+    [
+      body + '\n' + `\u2014 log.example.dev ${toBase64(new Uint8Array(4))}\n`,
+      /signature too short/,
+    ],
     [body + '\n' + sigLine.repeat(101), /more than 100 signatures/],
     [good.replace('736', '7\u00016'), /control character/],
   ];
@@ -169,7 +290,12 @@ test('parser: malformed notes are refused', (t) => {
 
 test('checkpoint body: strict fields', (t) => {
   const h = toBase64(root);
-  t.deepEqual(parseCheckpoint(`o\n0\n${h}\n`), { origin: 'o', treeSize: 0, rootHash: root, extensions: [] });
+  t.deepEqual(parseCheckpoint(`o\n0\n${h}\n`), {
+    origin: 'o',
+    treeSize: 0,
+    rootHash: root,
+    extensions: [],
+  });
   t.deepEqual(parseCheckpoint(`o\n9007199254740991\n${h}\nx\ny z\n`).extensions, ['x', 'y z']);
   const bad: [string, RegExp][] = [
     [`o\n736\n${h}`, /does not end in a newline/],
@@ -189,21 +315,38 @@ test('checkpoint body: strict fields', (t) => {
 });
 
 test('formatting refuses what parsing would refuse', (t) => {
-  for (const c of [{ ...cp, origin: '' }, { ...cp, origin: 'a\nb' }, { ...cp, treeSize: -1 }, { ...cp, treeSize: 1.5 }, { ...cp, rootHash: new Uint8Array(31) }, { ...cp, extensions: [''] }]) {
+  for (const c of [
+    { ...cp, origin: '' },
+    { ...cp, origin: 'a\nb' },
+    { ...cp, treeSize: -1 },
+    { ...cp, treeSize: 1.5 },
+    { ...cp, rootHash: new Uint8Array(31) },
+    { ...cp, extensions: [''] },
+  ]) {
     const err = t.throws(() => formatCheckpoint(c), { instanceOf: StellaError });
     t.is(err?.code, 'INPUT_INVALID');
   }
   const l = makeLog('https://log.example.dev', 'ec');
   t.throws(() => signNote('no newline', [l.signer]), { instanceOf: StellaError });
   t.throws(() => signNote('x\n', []), { instanceOf: StellaError });
-  t.throws(() => signNote('x\n', [{ ...l.signer, name: 'has space' }]), { instanceOf: StellaError });
+  t.throws(() => signNote('x\n', [{ ...l.signer, name: 'has space' }]), {
+    instanceOf: StellaError,
+  });
 });
 
 test('Ed25519 note vector from golang.org/x/mod/sumdb/note verifies, key ID per C2SP', (t) => {
-  const v = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'tlog', 'signed-note-vectors.json'), 'utf8')).ed25519 as { name: string; verifierKey: string; keyHintHex: string; note: string };
+  const v = JSON.parse(
+    readFileSync(
+      path.join(PROJECT_ROOT, 'test', 'fixtures', 'tlog', 'signed-note-vectors.json'),
+      'utf8',
+    ),
+  ).ed25519 as { name: string; verifierKey: string; keyHintHex: string; note: string };
   const keyBytes = Buffer.from(v.verifierKey.split('+')[2]!, 'base64');
   t.is(keyBytes[0], 0x01);
-  const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: keyBytes.subarray(1).toString('base64url') }, format: 'jwk' });
+  const key = createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: keyBytes.subarray(1).toString('base64url') },
+    format: 'jwk',
+  });
   t.is(toHex(noteKeyHint(v.name, key)), v.keyHintHex);
   const n = parseSignedNote(v.note);
   t.is(n.signatures.length, 1);
@@ -222,13 +365,24 @@ sharedTest('shared conformance: Rekor v2 log ID is the C2SP Ed25519 note key ID'
   t.deepEqual(noteKeyId('rekor.sigstage.dev', v1.publicKey.key), v1.logId); // ECDSA: SHA-256(SPKI)
 });
 
-const PASS = ['rekor2-happy-path', 'rekor2-checkpoint-cosigned', 'rekor2-checkpoint-multiple-cosigs', 'rekor2-checkpoint-origin-not-first', 'rekor2-checkpoint-two-sigs-from-origin', 'happy-path-v0.3', 'checkpoint-wrong-roothash_fail'];
+const PASS = [
+  'rekor2-happy-path',
+  'rekor2-checkpoint-cosigned',
+  'rekor2-checkpoint-multiple-cosigs',
+  'rekor2-checkpoint-origin-not-first',
+  'rekor2-checkpoint-two-sigs-from-origin',
+  'happy-path-v0.3',
+  'checkpoint-wrong-roothash_fail',
+];
 const FAIL: [string, RegExp][] = [
   ['rekor2-checkpoint-missing-origin_fail', /expected origin, tree size and root hash lines/],
   ['rekor2-checkpoint-no-matching-signature_fail', /no signature from a trusted log/],
   ['rekor2-checkpoint-missing-size_fail', /expected origin, tree size and root hash lines/],
   ['rekor2-checkpoint-missing-log-signature_fail', /no signature lines/],
-  ['invalid-checkpoint-signature_fail', /signature by trusted log rekor\.sigstore\.dev .* does not verify/],
+  [
+    'invalid-checkpoint-signature_fail',
+    /signature by trusted log rekor\.sigstore\.dev .* does not verify/,
+  ],
 ];
 
 for (const name of PASS) {
@@ -242,6 +396,14 @@ for (const name of PASS) {
 for (const [name, re] of FAIL) {
   sharedTest(`shared conformance checkpoint refused: ${name}`, (t) => {
     const { bundle, trust } = loadCase(name);
-    refused(t, () => verifyCheckpoint(bundle.verificationMaterial.tlogEntries[0]!.inclusionProof!.checkpoint, trust.tlogs), re);
+    refused(
+      t,
+      () =>
+        verifyCheckpoint(
+          bundle.verificationMaterial.tlogEntries[0]!.inclusionProof!.checkpoint,
+          trust.tlogs,
+        ),
+      re,
+    );
   });
 }

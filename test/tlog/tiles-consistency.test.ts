@@ -10,7 +10,8 @@ import { leafHash, MerkleTree, verifyConsistency } from '../../src/tlog/merkle.j
 import { toHex } from '../../src/util/encoding.js';
 
 const tree = new MerkleTree();
-for (let i = 0; i < 70_000; i++) tree.appendLeafHash(leafHash(new Uint8Array([i & 0xff, (i >> 8) & 0xff, i >> 16])));
+for (let i = 0; i < 70_000; i++)
+  tree.appendLeafHash(leafHash(new Uint8Array([i & 0xff, (i >> 8) & 0xff, i >> 16])));
 
 function fetcherFor(size: number, fetched: string[]) {
   // A server of the tree as it was at `size` leaves: tiles beyond it do not exist.
@@ -24,8 +25,18 @@ function fetcherFor(size: number, fetched: string[]) {
   };
 }
 
-test('tile-computed proofs equal the tree\'s proofs and verify (partial tiles, level 1 and 2 tiles)', async (t) => {
-  const pairs: [number, number][] = [[1, 2], [3, 7], [255, 256], [256, 257], [200, 700], [1000, 4097], [65_535, 65_537], [65_536, 70_000], [12_345, 70_000]];
+test("tile-computed proofs equal the tree's proofs and verify (partial tiles, level 1 and 2 tiles)", async (t) => {
+  const pairs: [number, number][] = [
+    [1, 2],
+    [3, 7],
+    [255, 256],
+    [256, 257],
+    [200, 700],
+    [1000, 4097],
+    [65_535, 65_537],
+    [65_536, 70_000],
+    [12_345, 70_000],
+  ];
   for (const [m, n] of pairs) {
     const fetched: string[] = [];
     const p = await consistencyProofFromTiles(m, n, fetcherFor(n, fetched));

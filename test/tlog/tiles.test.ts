@@ -5,7 +5,16 @@
 import test from 'ava';
 import { StellaError } from '../../src/errors.js';
 import { HASH_SIZE, leafHash, MerkleTree, nodeHash } from '../../src/tlog/merkle.js';
-import { decodeEntryBundle, encodeEntryBundle, formatTileIndex, parseTilePath, readTile, splitTile, tileAvailableWidth, tilePath } from '../../src/tlog/tiles.js';
+import {
+  decodeEntryBundle,
+  encodeEntryBundle,
+  formatTileIndex,
+  parseTilePath,
+  readTile,
+  splitTile,
+  tileAvailableWidth,
+  tilePath,
+} from '../../src/tlog/tiles.js';
 import { utf8 } from '../../src/util/encoding.js';
 
 test('tile index and path encoding, as the spec writes them', (t) => {
@@ -23,8 +32,30 @@ test('tile index and path encoding, as the spec writes them', (t) => {
 test('parseTilePath reads exactly the canonical paths', (t) => {
   t.deepEqual(parseTilePath('0/x001/x234/067'), { level: 0, index: 1234067, width: undefined });
   t.deepEqual(parseTilePath('2/000.p/1'), { level: 2, index: 0, width: 1 });
-  t.deepEqual(parseTilePath('entries/x001/000.p/255'), { level: 'entries', index: 1000, width: 255 });
-  for (const bad of ['', '0', '0/5', '0/0005', '00/000', '01/000', '64/000', '0/x000/005', '0/005.p/0', '0/005.p/256', '0/005.p/01', '0/005.p', '0/001/002', 'x/000', '0/x001', '-1/000', 'entries/000.p/5/6']) {
+  t.deepEqual(parseTilePath('entries/x001/000.p/255'), {
+    level: 'entries',
+    index: 1000,
+    width: 255,
+  });
+  for (const bad of [
+    '',
+    '0',
+    '0/5',
+    '0/0005',
+    '00/000',
+    '01/000',
+    '64/000',
+    '0/x000/005',
+    '0/005.p/0',
+    '0/005.p/256',
+    '0/005.p/01',
+    '0/005.p',
+    '0/001/002',
+    'x/000',
+    '0/x001',
+    '-1/000',
+    'entries/000.p/5/6',
+  ]) {
     t.is(parseTilePath(bad), undefined, bad);
   }
 });

@@ -23,13 +23,21 @@ test('the path points at trust-roots/ in the package root and the file is a vali
 
 test('the shipped public-good root equals the trusted_root.json target in @sigstore/tuf seeds.json', (t) => {
   const seeds = JSON.parse(readFileSync(require.resolve('@sigstore/tuf/seeds.json'), 'utf8'));
-  const target = Buffer.from(seeds['https://tuf-repo-cdn.sigstore.dev'].targets['trusted_root.json'], 'base64');
+  const target = Buffer.from(
+    seeds['https://tuf-repo-cdn.sigstore.dev'].targets['trusted_root.json'],
+    'base64',
+  );
   t.true(target.equals(readFileSync(publicGoodTrustedRootPath())));
 });
 
-sharedTest('shared conformance: public-good-trusted-root.json is JSON-equal (not byte-equal) to the shipped root', (t) => {
-  const shared = readFileSync(new URL('public-good-trusted-root.json', SHARED));
-  t.deepEqual(JSON.parse(shared.toString()), load());
-  t.false(shared.equals(Buffer.from(publicGoodText)), 'whitespace differs; update this note if it ever matches byte-for-byte');
-});
-
+sharedTest(
+  'shared conformance: public-good-trusted-root.json is JSON-equal (not byte-equal) to the shipped root',
+  (t) => {
+    const shared = readFileSync(new URL('public-good-trusted-root.json', SHARED));
+    t.deepEqual(JSON.parse(shared.toString()), load());
+    t.false(
+      shared.equals(Buffer.from(publicGoodText)),
+      'whitespace differs; update this note if it ever matches byte-for-byte',
+    );
+  },
+);

@@ -3,7 +3,15 @@ import { StellaError } from '../../src/errors.js';
 import { canonicalize, canonicalizeBytes } from '../../src/util/canonical-json.js';
 
 test('RFC 8785 §3.2.3: keys sorted by UTF-16 code units', (t) => {
-  const o = { '\u20ac': 'Euro Sign', '\r': 'Carriage Return', '\ufb33': 'Hebrew Letter Dalet With Dagesh', '1': 'One', '\ud83d\ude00': 'Emoji: Grinning Face', '\u0080': 'Control', '\u00f6': 'Latin Small Letter O With Diaeresis' };
+  const o = {
+    '\u20ac': 'Euro Sign',
+    '\r': 'Carriage Return',
+    '\ufb33': 'Hebrew Letter Dalet With Dagesh',
+    '1': 'One',
+    '\ud83d\ude00': 'Emoji: Grinning Face',
+    '\u0080': 'Control',
+    '\u00f6': 'Latin Small Letter O With Diaeresis',
+  };
   t.is(
     canonicalize(o),
     '{"\\r":"Carriage Return","1":"One","\u0080":"Control","\u00f6":"Latin Small Letter O With Diaeresis","\u20ac":"Euro Sign","\ud83d\ude00":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}',
@@ -12,20 +20,43 @@ test('RFC 8785 §3.2.3: keys sorted by UTF-16 code units', (t) => {
 
 test('RFC 8785 §3.2.2: numbers in ECMAScript form, strings with minimal escapes', (t) => {
   // eslint-disable-next-line no-loss-of-precision -- RFC 8785's own vector: the literal is rounded on purpose
-  t.is(canonicalize([333333333.33333329, 1e30, 4.5, 2e-3, 0.000001, 1e-7, 1e21, -0, 0, -1.5]), '[333333333.3333333,1e+30,4.5,0.002,0.000001,1e-7,1e+21,0,0,-1.5]');
-  // eslint-disable-next-line no-loss-of-precision -- RFC 8785's own vector: the literal is rounded on purpose
-  t.is(canonicalize({ numbers: [333333333.33333329, 1e30, 4.5, 2e-3, 0.000000000000000000000000001], string: '\u20ac$\u000f\u000aA\'\u0042\u0022\u005c\\"/', literals: [null, true, false] }),
-    '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}');
+  const rfcRounded = 333333333.33333329;
+  t.is(
+    canonicalize([rfcRounded, 1e30, 4.5, 2e-3, 0.000001, 1e-7, 1e21, -0, 0, -1.5]),
+    '[333333333.3333333,1e+30,4.5,0.002,0.000001,1e-7,1e+21,0,0,-1.5]',
+  );
+  t.is(
+    canonicalize({
+      numbers: [rfcRounded, 1e30, 4.5, 2e-3, 0.000000000000000000000000001],
+      string: '\u20ac$\u000f\u000aA\'\u0042\u0022\u005c\\"/',
+      literals: [null, true, false],
+    }),
+    '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
+  );
   t.is(canonicalize('\u007f\u2028\b\t\f'), '"\u007f\u2028\\b\\t\\f"');
   t.deepEqual(canonicalizeBytes({ b: 1, a: [] }), new TextEncoder().encode('{"a":[],"b":1}'));
 });
 
 test('nested objects sort at every level; undefined members are dropped', (t) => {
-  t.is(canonicalize({ z: { y: 1, x: [{ b: 2, a: 1 }] }, a: undefined }), '{"z":{"x":[{"a":1,"b":2}],"y":1}}');
+  t.is(
+    canonicalize({ z: { y: 1, x: [{ b: 2, a: 1 }] }, a: undefined }),
+    '{"z":{"x":[{"a":1,"b":2}],"y":1}}',
+  );
 });
 
 test('values with no canonical form are refused', (t) => {
-  for (const v of [NaN, Infinity, -Infinity, '\ud800', { k: '\udc00x' }, 1n, () => 1, new Date(0), new Map(), Symbol('s')]) {
+  for (const v of [
+    NaN,
+    Infinity,
+    -Infinity,
+    '\ud800',
+    { k: '\udc00x' },
+    1n,
+    () => 1,
+    new Date(0),
+    new Map(),
+    Symbol('s'),
+  ]) {
     const err = t.throws(() => canonicalize(v), { instanceOf: StellaError });
     t.is(err?.code, 'INPUT_INVALID');
   }

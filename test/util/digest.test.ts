@@ -1,7 +1,16 @@
 import test from 'ava';
 import { StellaError } from '../../src/errors.js';
 import { digest } from '../../src/crypto.js';
-import { digestNameOf, digestSize, formatDigest, hashAlgorithmOf, isDigestName, looksLikeDigestReference, parseDigest, DIGEST_NAMES } from '../../src/util/digest.js';
+import {
+  digestNameOf,
+  digestSize,
+  formatDigest,
+  hashAlgorithmOf,
+  isDigestName,
+  looksLikeDigestReference,
+  parseDigest,
+  DIGEST_NAMES,
+} from '../../src/util/digest.js';
 import { toHex, utf8 } from '../../src/util/encoding.js';
 
 const data = utf8.encode('npm pack output\n');
@@ -24,13 +33,36 @@ test('sha256, sha384 and sha512 references parse to the digest bytes; format giv
 test('only lower-case hex of the algorithm length; other algorithms are refused, naming the forms', (t) => {
   const h256 = toHex(digest('sha256', data));
   const h512 = toHex(digest('sha512', data));
-  const bad = [`sha256:${h256.toUpperCase()}`, `SHA256:${h256}`, `sha256:${h256}0`, `sha256:${h256.slice(2)}`, `sha384:${h256}`, `sha512:${h256}`, `sha256:${h512}`, `sha1:${h256.slice(0, 40)}`, `sha3_256:${h256}`, `sha256: ${h256}`, `sha256:${h256}\n`, ''];
+  const bad = [
+    `sha256:${h256.toUpperCase()}`,
+    `SHA256:${h256}`,
+    `sha256:${h256}0`,
+    `sha256:${h256.slice(2)}`,
+    `sha384:${h256}`,
+    `sha512:${h256}`,
+    `sha256:${h512}`,
+    `sha1:${h256.slice(0, 40)}`,
+    `sha3_256:${h256}`,
+    `sha256: ${h256}`,
+    `sha256:${h256}\n`,
+    '',
+  ];
   for (const s of bad) {
-    const e = t.throws(() => parseDigest(s, '--artifact'), { instanceOf: StellaError }, JSON.stringify(s));
+    const e = t.throws(
+      () => parseDigest(s, '--artifact'),
+      { instanceOf: StellaError },
+      JSON.stringify(s),
+    );
     t.is(e?.code, 'INPUT_INVALID');
-    t.regex(e?.message ?? '', /expected sha256:<64 lower-case hex digits>, sha384:<96> or sha512:<128>/);
+    t.regex(
+      e?.message ?? '',
+      /expected sha256:<64 lower-case hex digits>, sha384:<96> or sha512:<128>/,
+    );
   }
-  const custom = t.throws(() => parseDigest('x', 'store key', 'BUNDLE_MALFORMED', 'attestation-store'), { instanceOf: StellaError });
+  const custom = t.throws(
+    () => parseDigest('x', 'store key', 'BUNDLE_MALFORMED', 'attestation-store'),
+    { instanceOf: StellaError },
+  );
   t.is(custom?.code, 'BUNDLE_MALFORMED');
   t.is(custom?.check, 'attestation-store');
   t.true(isDigestName('sha384'));

@@ -13,8 +13,23 @@ test('line-wrapped base64 (MIME, as RFC 3161 tokens are often stored) decodes, l
 });
 
 test('anything else is refused naming the field', (t) => {
-  for (const bad of ['aGVsbG8', 'aGVsbG8==', 'aGV sbG8=', 'aGVsbG8=\t', 'aGVs_G8=', '=aGVsbG8', 'aG=sbG8=', '====', 'aGVsbG8\r=', 'ä===']) {
-    const e = t.throws(() => decodeBase64(bad, 'messageSignature.signature'), { instanceOf: StellaError }, JSON.stringify(bad));
+  for (const bad of [
+    'aGVsbG8',
+    'aGVsbG8==',
+    'aGV sbG8=',
+    'aGVsbG8=\t',
+    'aGVs_G8=',
+    '=aGVsbG8',
+    'aG=sbG8=',
+    '====',
+    'aGVsbG8\r=',
+    'ä===',
+  ]) {
+    const e = t.throws(
+      () => decodeBase64(bad, 'messageSignature.signature'),
+      { instanceOf: StellaError },
+      JSON.stringify(bad),
+    );
     t.is(e.code, 'BUNDLE_MALFORMED');
     t.regex(e.message, /messageSignature\.signature: invalid base64/);
   }

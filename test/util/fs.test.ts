@@ -6,17 +6,40 @@
 import test from 'ava';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, ftruncateSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
-import { openAppendOnly, readArtifactFile, readFileBounded, writeFileAtomic } from '../../src/util/fs.js';
+import {
+  openAppendOnly,
+  readArtifactFile,
+  readFileBounded,
+  writeFileAtomic,
+} from '../../src/util/fs.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 
 const tmp = (label: string) => mkdtempSync(join(tmpdir(), `stella-fs-${label}-`));
 
-function refused(t: import('ava').ExecutionContext, fn: () => unknown, code: ErrorCode, pattern: RegExp): StellaError | undefined {
+function refused(
+  t: import('ava').ExecutionContext,
+  fn: () => unknown,
+  code: ErrorCode,
+  pattern: RegExp,
+): StellaError | undefined {
   const e = t.throws(fn, { instanceOf: StellaError });
   t.is(e?.code, code, e?.message);
   t.regex(e?.message ?? '', pattern);
@@ -52,24 +75,54 @@ test('H54 readFileBounded: a regular file up to the limit is read whole', (t) =>
 
 test('H54 readFileBounded: over the limit is refused from fstat, before reading (sparse file)', (t) => {
   const dir = tmp('big');
-  refused(t, () => readFileBounded(sparse(join(dir, 'one-over'), 1025), opts), 'INPUT_INVALID', /^--thing ".*one-over": larger than the 1024-byte limit \(1025 bytes\)$/);
+  refused(
+    t,
+    () => readFileBounded(sparse(join(dir, 'one-over'), 1025), opts),
+    'INPUT_INVALID',
+    /^--thing ".*one-over": larger than the 1024-byte limit \(1025 bytes\)$/,
+  );
   // 1.2 GB costs nothing to refuse: it is never read.
-  const e = refused(t, () => readFileBounded(sparse(join(dir, 'huge'), 1_200_000_000), { ...opts, limitCode: 'BUNDLE_LIMIT_EXCEEDED' }), 'BUNDLE_LIMIT_EXCEEDED', /1200000000 bytes/);
+  const e = refused(
+    t,
+    () =>
+      readFileBounded(sparse(join(dir, 'huge'), 1_200_000_000), {
+        ...opts,
+        limitCode: 'BUNDLE_LIMIT_EXCEEDED',
+      }),
+    'BUNDLE_LIMIT_EXCEEDED',
+    /1200000000 bytes/,
+  );
   t.is(e?.check, 'input');
 });
 
 test('H54 readFileBounded: a file larger than fstat says is still cut at limit + 1 and refused', (t) => {
   // /proc files report size 0 and have content: the read, not the fstat, must hold the limit.
   if (!existsSync('/proc/self/maps')) return t.pass('no /proc here');
-  refused(t, () => readFileBounded('/proc/self/maps', { what: 'maps', maxBytes: 64 }), 'INPUT_INVALID', /larger than the 64-byte limit \(grew past it while being read\)/);
+  refused(
+    t,
+    () => readFileBounded('/proc/self/maps', { what: 'maps', maxBytes: 64 }),
+    'INPUT_INVALID',
+    /larger than the 64-byte limit \(grew past it while being read\)/,
+  );
   t.true(readFileBounded('/proc/self/maps', { what: 'maps', maxBytes: 1 << 20 }).length > 64);
 });
 
 test('H54 readFileBounded: devices, FIFOs, directories and sockets are refused before reading', async (t) => {
   const dir = tmp('special');
-  refused(t, () => readFileBounded('/dev/zero', opts), 'INPUT_INVALID', /"\/dev\/zero": a character device, not a regular file/);
+  refused(
+    t,
+    () => readFileBounded('/dev/zero', opts),
+    'INPUT_INVALID',
+    /"\/dev\/zero": a character device, not a regular file/,
+  );
   refused(t, () => readFileBounded(dir, opts), 'INPUT_INVALID', /a directory, not a regular file/);
-  refused(t, () => readFileBounded(join(dir, 'missing'), { ...opts, code: 'CONFIG_INVALID', check: 'config' }), 'CONFIG_INVALID', /no such file/);
+  refused(
+    t,
+    () =>
+      readFileBounded(join(dir, 'missing'), { ...opts, code: 'CONFIG_INVALID', check: 'config' }),
+    'CONFIG_INVALID',
+    /no such file/,
+  );
   const sock = join(dir, 'sock');
   const server = createServer().listen(sock);
   await new Promise((r) => server.once('listening', r));
@@ -87,16 +140,27 @@ test('H54 a FIFO with no writer is refused at once (the open does not wait for a
     }
   });`;
   const out = await new Promise<string>((resolve) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script, path], { timeout: 10_000, killSignal: 'SIGKILL' }, (err, stdout) => resolve(err ? `failed: ${err.message}` : stdout));
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script, path],
+      { timeout: 10_000, killSignal: 'SIGKILL' },
+      (err, stdout) => resolve(err ? `failed: ${err.message}` : stdout),
+    );
   });
-  t.regex(out, /^INPUT_INVALID x ".*pipe": a FIFO, not a regular file\nINPUT_INVALID x ".*pipe": a FIFO, not a regular file\n$/);
+  t.regex(
+    out,
+    /^INPUT_INVALID x ".*pipe": a FIFO, not a regular file\nINPUT_INVALID x ".*pipe": a FIFO, not a regular file\n$/,
+  );
 });
 
 test('H54 readArtifactFile: bytes when small, a chunked SHA-256 when large, never a non-regular file', (t) => {
   const dir = tmp('artifact');
   const small = join(dir, 'small');
   writeFileSync(small, 'hello');
-  t.deepEqual(readArtifactFile(small, { what: '--artifact' }), { kind: 'bytes', bytes: Buffer.from('hello') });
+  t.deepEqual(readArtifactFile(small, { what: '--artifact' }), {
+    kind: 'bytes',
+    bytes: Buffer.from('hello'),
+  });
   const big = join(dir, 'big');
   const content = Buffer.alloc(3 * 1024 * 1024 + 17, 0x61);
   writeFileSync(big, content);
@@ -107,9 +171,23 @@ test('H54 readArtifactFile: bytes when small, a chunked SHA-256 when large, neve
     t.is(r.size, content.length);
   }
   // A file whose fstat size is under the in-memory limit but whose content is not (/proc) is hashed too.
-  if (existsSync('/proc/self/maps')) t.is(readArtifactFile('/proc/self/maps', { what: 'maps', inMemoryMaxBytes: 16 }).kind, 'digest');
-  refused(t, () => readArtifactFile('/dev/zero', { what: '--artifact' }), 'INPUT_INVALID', /a character device, not a regular file/);
-  refused(t, () => readArtifactFile(dir, { what: '--artifact' }), 'INPUT_INVALID', /a directory, not a regular file/);
+  if (existsSync('/proc/self/maps'))
+    t.is(
+      readArtifactFile('/proc/self/maps', { what: 'maps', inMemoryMaxBytes: 16 }).kind,
+      'digest',
+    );
+  refused(
+    t,
+    () => readArtifactFile('/dev/zero', { what: '--artifact' }),
+    'INPUT_INVALID',
+    /a character device, not a regular file/,
+  );
+  refused(
+    t,
+    () => readArtifactFile(dir, { what: '--artifact' }),
+    'INPUT_INVALID',
+    /a directory, not a regular file/,
+  );
 });
 
 test('H56 writeFileAtomic: content, mode at creation, no temporary left behind', (t) => {
@@ -131,7 +209,11 @@ test('H56 writeFileAtomic: symlinks planted at the old predictable temporary nam
   writeFileSync(victim, 'precious', { mode: 0o644 });
   const target = join(dir, 'trusted_root.json');
   // The three old helpers' names: trust store files, sandbox data dir, signing output (one guess).
-  const planted = [`.trusted_root.json.${process.pid}.tmp`, `trusted_root.json.${process.pid}.tmp`, `.${process.pid}.${Date.now()}.tmp`];
+  const planted = [
+    `.trusted_root.json.${process.pid}.tmp`,
+    `trusted_root.json.${process.pid}.tmp`,
+    `.${process.pid}.${Date.now()}.tmp`,
+  ];
   for (const name of planted) symlinkSync(victim, join(dir, name));
   // And one to a file that does not exist yet: the old code would have created it.
   symlinkSync(join(outside, 'created'), join(dir, `.secret.${process.pid}.tmp`));
@@ -141,7 +223,8 @@ test('H56 writeFileAtomic: symlinks planted at the old predictable temporary nam
   t.is(readFileSync(victim, 'utf8'), 'precious');
   t.is(statSync(victim).mode & 0o777, 0o644, 'no chmod through a link');
   t.false(existsSync(join(outside, 'created')));
-  for (const name of planted) t.true(lstatSync(join(dir, name)).isSymbolicLink(), `${name} untouched`);
+  for (const name of planted)
+    t.true(lstatSync(join(dir, name)).isSymbolicLink(), `${name} untouched`);
 });
 
 test('H56 writeFileAtomic: a symlink at the target is replaced, not written through', (t) => {
@@ -160,9 +243,24 @@ test('H56 writeFileAtomic: a symlink at the target is replaced, not written thro
 test('H56 writeFileAtomic: a failure removes the temporary and says why', (t) => {
   const dir = tmp('fail');
   mkdirSync(join(dir, 'is-a-dir'));
-  refused(t, () => writeFileAtomic(join(dir, 'is-a-dir'), 'x', { what: 'bundle', code: 'SANDBOX_ERROR', check: 'sandbox' }), 'SANDBOX_ERROR', /^cannot write bundle ".*is-a-dir": /);
+  refused(
+    t,
+    () =>
+      writeFileAtomic(join(dir, 'is-a-dir'), 'x', {
+        what: 'bundle',
+        code: 'SANDBOX_ERROR',
+        check: 'sandbox',
+      }),
+    'SANDBOX_ERROR',
+    /^cannot write bundle ".*is-a-dir": /,
+  );
   t.deepEqual(readdirSync(dir), ['is-a-dir'], 'no temporary left behind');
-  const e = refused(t, () => writeFileAtomic(join(dir, 'no', 'such', 'dir', 'f'), 'x'), 'INPUT_INVALID', /no such file/);
+  const e = refused(
+    t,
+    () => writeFileAtomic(join(dir, 'no', 'such', 'dir', 'f'), 'x'),
+    'INPUT_INVALID',
+    /no such file/,
+  );
   t.truthy(e?.cause, 'the errno is kept as the cause');
 });
 
@@ -172,26 +270,54 @@ test('H56 openAppendOnly: never through a symlink, only a regular file', (t) => 
   const victim = join(outside, 'victim');
   writeFileSync(victim, 'precious');
   symlinkSync(victim, join(dir, 'sandbox.log'));
-  refused(t, () => openAppendOnly(join(dir, 'sandbox.log'), { what: 'sandbox log' }), 'INPUT_INVALID', /symbolic link/);
+  refused(
+    t,
+    () => openAppendOnly(join(dir, 'sandbox.log'), { what: 'sandbox log' }),
+    'INPUT_INVALID',
+    /symbolic link/,
+  );
   t.is(readFileSync(victim, 'utf8'), 'precious');
   const fd = openAppendOnly(join(dir, 'real.log'), { what: 'log', mode: 0o600 });
   closeSync(fd);
   t.is(statSync(join(dir, 'real.log')).mode & 0o777, 0o600);
-  refused(t, () => openAppendOnly(fifo(join(dir, 'pipe')), { what: 'log' }), 'INPUT_INVALID', /not a regular file/);
+  refused(
+    t,
+    () => openAppendOnly(fifo(join(dir, 'pipe')), { what: 'log' }),
+    'INPUT_INVALID',
+    /not a regular file/,
+  );
 });
 
 test('H57 a secret is read only from a file of ours, closed to others, not through a symlink', (t) => {
   const dir = tmp('secret');
   const key = join(dir, 'control.key');
   writeFileAtomic(key, 'k', { mode: 0o600 });
-  t.is(Buffer.from(readFileBounded(key, { what: 'key', maxBytes: 64, secret: true })).toString(), 'k');
+  t.is(
+    Buffer.from(readFileBounded(key, { what: 'key', maxBytes: 64, secret: true })).toString(),
+    'k',
+  );
   const open = join(dir, 'open.key');
   writeFileSync(open, 'k', { mode: 0o644 });
-  refused(t, () => readFileBounded(open, { what: 'key', maxBytes: 64, secret: true }), 'INPUT_INVALID', /mode 0644 lets others read or write it/);
+  refused(
+    t,
+    () => readFileBounded(open, { what: 'key', maxBytes: 64, secret: true }),
+    'INPUT_INVALID',
+    /mode 0644 lets others read or write it/,
+  );
   symlinkSync(key, join(dir, 'link.key'));
-  refused(t, () => readFileBounded(join(dir, 'link.key'), { what: 'key', maxBytes: 64, secret: true }), 'INPUT_INVALID', /symbolic link/);
+  refused(
+    t,
+    () => readFileBounded(join(dir, 'link.key'), { what: 'key', maxBytes: 64, secret: true }),
+    'INPUT_INVALID',
+    /symbolic link/,
+  );
   // Owned by someone else: /etc/hostname-like files belong to root.
   if (process.getuid?.() !== 0 && existsSync('/etc/passwd')) {
-    refused(t, () => readFileBounded('/etc/passwd', { what: 'key', maxBytes: 1 << 20, secret: true }), 'INPUT_INVALID', /owned by uid 0, not by this user/);
+    refused(
+      t,
+      () => readFileBounded('/etc/passwd', { what: 'key', maxBytes: 1 << 20, secret: true }),
+      'INPUT_INVALID',
+      /owned by uid 0, not by this user/,
+    );
   }
 });

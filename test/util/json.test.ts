@@ -4,7 +4,13 @@ import { parseJsonStrict, type StrictJsonOptions } from '../../src/util/json.js'
 
 const opts: StrictJsonOptions = { maxDepth: 8, maxBytes: 4096, what: 'test document' };
 
-function refused(t: import('ava').ExecutionContext, input: string | Uint8Array, code: ErrorCode, pattern: RegExp, o: StrictJsonOptions = opts): void {
+function refused(
+  t: import('ava').ExecutionContext,
+  input: string | Uint8Array,
+  code: ErrorCode,
+  pattern: RegExp,
+  o: StrictJsonOptions = opts,
+): void {
   const err = t.throws(() => parseJsonStrict(input, o), { instanceOf: StellaError });
   t.is(err?.code, code);
   t.regex(err?.message ?? '', pattern);
@@ -18,7 +24,11 @@ test('parses valid JSON from a string and from UTF-8 bytes', (t) => {
 });
 
 test('the same key in different objects is not a duplicate', (t) => {
-  t.deepEqual(parseJsonStrict('{"a":{"k":1},"b":{"k":2},"c":[{"k":3},{"k":4}]}', opts), { a: { k: 1 }, b: { k: 2 }, c: [{ k: 3 }, { k: 4 }] });
+  t.deepEqual(parseJsonStrict('{"a":{"k":1},"b":{"k":2},"c":[{"k":3},{"k":4}]}', opts), {
+    a: { k: 1 },
+    b: { k: 2 },
+    c: [{ k: 3 }, { k: 4 }],
+  });
 });
 
 test('strings that look like keys or structure are not mistaken for them', (t) => {
@@ -35,11 +45,21 @@ test('malformed JSON is refused as BUNDLE_MALFORMED by default', (t) => {
 });
 
 test('a duplicate top-level key is refused', (t) => {
-  refused(t, '{"mediaType":"x","mediaType":"y"}', 'BUNDLE_MALFORMED', /duplicate key "mediaType" in object at \$$/);
+  refused(
+    t,
+    '{"mediaType":"x","mediaType":"y"}',
+    'BUNDLE_MALFORMED',
+    /duplicate key "mediaType" in object at \$$/,
+  );
 });
 
 test('a duplicate nested key is refused and the path is named', (t) => {
-  refused(t, '{"a":{"b":[{"k":1,"k":2}]}}', 'BUNDLE_MALFORMED', /duplicate key "k" in object at \$\.a\.b\[\]/);
+  refused(
+    t,
+    '{"a":{"b":[{"k":1,"k":2}]}}',
+    'BUNDLE_MALFORMED',
+    /duplicate key "k" in object at \$\.a\.b\[\]/,
+  );
 });
 
 test('a duplicate spelled with an escape is still a duplicate', (t) => {
@@ -48,8 +68,15 @@ test('a duplicate spelled with an escape is still a duplicate', (t) => {
 
 test('duplicates are found in objects with many keys', (t) => {
   const keys = Array.from({ length: 40 }, (_, i) => `"k${i}":${i}`);
-  t.is((parseJsonStrict(`{${keys.join(',')}}`, { ...opts, maxBytes: 1e6 }) as Record<string, number>).k39, 39);
-  refused(t, `{${keys.join(',')},"k7":0}`, 'BUNDLE_MALFORMED', /duplicate key "k7"/, { ...opts, maxBytes: 1e6 });
+  t.is(
+    (parseJsonStrict(`{${keys.join(',')}}`, { ...opts, maxBytes: 1e6 }) as Record<string, number>)
+      .k39,
+    39,
+  );
+  refused(t, `{${keys.join(',')},"k7":0}`, 'BUNDLE_MALFORMED', /duplicate key "k7"/, {
+    ...opts,
+    maxBytes: 1e6,
+  });
 });
 
 test('a depth bomb is refused before parsing', (t) => {
@@ -62,7 +89,12 @@ test('a depth bomb is refused before parsing', (t) => {
 test('input over the size limit is refused (string and bytes)', (t) => {
   const big = JSON.stringify({ a: 'x'.repeat(5000) });
   refused(t, big, 'BUNDLE_LIMIT_EXCEEDED', /larger than the 4096-byte limit/);
-  refused(t, new TextEncoder().encode(big), 'BUNDLE_LIMIT_EXCEEDED', /larger than the 4096-byte limit/);
+  refused(
+    t,
+    new TextEncoder().encode(big),
+    'BUNDLE_LIMIT_EXCEEDED',
+    /larger than the 4096-byte limit/,
+  );
   // 1500 three-byte characters: 1500 UTF-16 units but 4500 UTF-8 bytes.
   refused(t, JSON.stringify({ a: '€'.repeat(1500) }), 'BUNDLE_LIMIT_EXCEEDED', /larger than/);
 });
@@ -73,10 +105,17 @@ test('invalid UTF-8 is refused', (t) => {
 });
 
 test('callers choose the codes and check', (t) => {
-  const o: StrictJsonOptions = { ...opts, code: 'TRUSTED_ROOT_INVALID', limitCode: 'TRUSTED_ROOT_INVALID', check: 'trusted-root' };
+  const o: StrictJsonOptions = {
+    ...opts,
+    code: 'TRUSTED_ROOT_INVALID',
+    limitCode: 'TRUSTED_ROOT_INVALID',
+    check: 'trusted-root',
+  };
   const err = t.throws(() => parseJsonStrict('{"a":1,"a":2}', o), { instanceOf: StellaError });
   t.is(err?.code, 'TRUSTED_ROOT_INVALID');
   t.is(err?.check, 'trusted-root');
-  const deep = t.throws(() => parseJsonStrict('[[[[[[[[[[]]]]]]]]]]', o), { instanceOf: StellaError });
+  const deep = t.throws(() => parseJsonStrict('[[[[[[[[[[]]]]]]]]]]', o), {
+    instanceOf: StellaError,
+  });
   t.is(deep?.code, 'TRUSTED_ROOT_INVALID');
 });

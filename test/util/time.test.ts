@@ -23,7 +23,12 @@ import {
   windowStartMs,
 } from '../../src/util/time.js';
 
-function refused(t: import('ava').ExecutionContext, fn: () => unknown, pattern: RegExp, code: ErrorCode = 'INPUT_INVALID'): void {
+function refused(
+  t: import('ava').ExecutionContext,
+  fn: () => unknown,
+  pattern: RegExp,
+  code: ErrorCode = 'INPUT_INVALID',
+): void {
   const e = t.throws(fn, { instanceOf: StellaError }, String(pattern)) as StellaError;
   t.is(e.code, code, e.message);
   t.regex(e.message, pattern);
@@ -36,35 +41,103 @@ test('the range is 1970-01-01T00:00:00Z through 9999-12-31T23:59:59.999Z', (t) =
 
 test('RFC 3339 date-times are read exactly, with offsets and up to nine fraction digits', (t) => {
   t.deepEqual(parseRfc3339('2026-01-31T00:00:00Z', 'x'), { ms: Date.UTC(2026, 0, 31), subMs: '' });
-  t.deepEqual(parseRfc3339('2026-01-31t02:00:00+02:00', 'x'), { ms: Date.UTC(2026, 0, 31), subMs: '' });
-  t.deepEqual(parseRfc3339('2026-01-30T23:30:00.5-00:30', 'x'), { ms: Date.UTC(2026, 0, 31, 0, 0, 0, 500), subMs: '' });
-  t.deepEqual(parseRfc3339('2024-02-29T12:00:00.123456789z', 'x'), { ms: Date.UTC(2024, 1, 29, 12, 0, 0, 123), subMs: '456789' });
-  t.deepEqual(parseRfc3339('2024-02-29T12:00:00.000100000Z', 'x'), { ms: Date.UTC(2024, 1, 29, 12), subMs: '1' }, 'trailing zeros below the ms are not precision');
+  t.deepEqual(parseRfc3339('2026-01-31t02:00:00+02:00', 'x'), {
+    ms: Date.UTC(2026, 0, 31),
+    subMs: '',
+  });
+  t.deepEqual(parseRfc3339('2026-01-30T23:30:00.5-00:30', 'x'), {
+    ms: Date.UTC(2026, 0, 31, 0, 0, 0, 500),
+    subMs: '',
+  });
+  t.deepEqual(parseRfc3339('2024-02-29T12:00:00.123456789z', 'x'), {
+    ms: Date.UTC(2024, 1, 29, 12, 0, 0, 123),
+    subMs: '456789',
+  });
+  t.deepEqual(
+    parseRfc3339('2024-02-29T12:00:00.000100000Z', 'x'),
+    { ms: Date.UTC(2024, 1, 29, 12), subMs: '1' },
+    'trailing zeros below the ms are not precision',
+  );
   t.deepEqual(parseRfc3339('1970-01-01T00:00:00Z', 'x'), { ms: 0, subMs: '' });
-  t.deepEqual(parseRfc3339('1969-12-31T23:00:00-01:00', 'x'), { ms: 0, subMs: '' }, 'an offset may bring a local 1969 into range');
-  t.deepEqual(parseRfc3339('9999-12-31T23:59:59.999999999Z', 'x'), { ms: TIME_MAX_MS, subMs: '999999' });
+  t.deepEqual(
+    parseRfc3339('1969-12-31T23:00:00-01:00', 'x'),
+    { ms: 0, subMs: '' },
+    'an offset may bring a local 1969 into range',
+  );
+  t.deepEqual(parseRfc3339('9999-12-31T23:59:59.999999999Z', 'x'), {
+    ms: TIME_MAX_MS,
+    subMs: '999999',
+  });
 });
 
 test('impossible date-times are refused, never rolled over (review item 15)', (t) => {
-  for (const s of ['2025-02-30T00:00:00Z', '2023-02-29T00:00:00Z', '2025-04-31T00:00:00Z', '2025-13-01T00:00:00Z', '2025-00-10T00:00:00Z', '2025-01-00T00:00:00Z']) {
+  for (const s of [
+    '2025-02-30T00:00:00Z',
+    '2023-02-29T00:00:00Z',
+    '2025-04-31T00:00:00Z',
+    '2025-13-01T00:00:00Z',
+    '2025-00-10T00:00:00Z',
+    '2025-01-00T00:00:00Z',
+  ]) {
     refused(t, () => parseRfc3339(s, '--at'), /^--at: ".*" is not a valid date-time/);
   }
-  for (const s of ['2025-01-01T24:00:00Z', '2025-01-01T23:60:00Z', '2025-06-30T23:59:60Z', '2025-01-01T00:00:00+24:00', '2025-01-01T00:00:00+01:60']) {
+  for (const s of [
+    '2025-01-01T24:00:00Z',
+    '2025-01-01T23:60:00Z',
+    '2025-06-30T23:59:60Z',
+    '2025-01-01T00:00:00+24:00',
+    '2025-01-01T00:00:00+01:60',
+  ]) {
     refused(t, () => parseRfc3339(s, '--at'), /is not a valid date-time/);
   }
 });
 
 test('anything but a full RFC 3339 date-time is refused: no date alone, no missing seconds or zone, no junk', (t) => {
-  for (const s of ['2025-01-01', '2025-01-01T00:00Z', '2025-01-01T00:00:00', '2025-01-01 00:00:00Z', ' 2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z ', '2025-01-01T00:00:00.Z', '2025-01-01T00:00:00.1234567890Z', '+02025-01-01T00:00:00Z', 'yesterday', '']) {
-    refused(t, () => parseRfc3339(s, '--valid-from'), /^--valid-from: ".*" is not an RFC 3339 time/);
+  for (const s of [
+    '2025-01-01',
+    '2025-01-01T00:00Z',
+    '2025-01-01T00:00:00',
+    '2025-01-01 00:00:00Z',
+    ' 2025-01-01T00:00:00Z',
+    '2025-01-01T00:00:00Z ',
+    '2025-01-01T00:00:00.Z',
+    '2025-01-01T00:00:00.1234567890Z',
+    '+02025-01-01T00:00:00Z',
+    'yesterday',
+    '',
+  ]) {
+    refused(
+      t,
+      () => parseRfc3339(s, '--valid-from'),
+      /^--valid-from: ".*" is not an RFC 3339 time/,
+    );
   }
-  refused(t, () => parseRfc3339(1735689600, 'validFor.start'), /^validFor\.start: expected an RFC 3339 time .*not a number/);
+  refused(
+    t,
+    () => parseRfc3339(1735689600, 'validFor.start'),
+    /^validFor\.start: expected an RFC 3339 time .*not a number/,
+  );
   refused(t, () => parseRfc3339(null, 'validFor.start'), /not a null/);
 });
 
 test('times outside the range are refused naming the field', (t) => {
-  for (const s of ['1969-12-31T23:59:59.999Z', '0000-01-01T00:00:00Z', '0070-01-01T00:00:00Z', '1970-01-01T00:30:00+01:00', '9999-12-31T23:59:59-00:01']) {
-    refused(t, () => parseRfc3339(s, 'tlogs[0].publicKey.validFor.end', { code: 'TRUSTED_ROOT_INVALID', check: 'trusted-root' }), /^tlogs\[0\]\.publicKey\.validFor\.end: ".*" is not a time in range/, 'TRUSTED_ROOT_INVALID');
+  for (const s of [
+    '1969-12-31T23:59:59.999Z',
+    '0000-01-01T00:00:00Z',
+    '0070-01-01T00:00:00Z',
+    '1970-01-01T00:30:00+01:00',
+    '9999-12-31T23:59:59-00:01',
+  ]) {
+    refused(
+      t,
+      () =>
+        parseRfc3339(s, 'tlogs[0].publicKey.validFor.end', {
+          code: 'TRUSTED_ROOT_INVALID',
+          check: 'trusted-root',
+        }),
+      /^tlogs\[0\]\.publicKey\.validFor\.end: ".*" is not a time in range/,
+      'TRUSTED_ROOT_INVALID',
+    );
   }
 });
 
@@ -86,20 +159,47 @@ test('numbers from input: whole ms or seconds in range, else refused with the fi
   const ctx = { code: 'BUNDLE_MALFORMED', check: 'bundle' } as const;
   t.is(boundedMs(TIME_MAX_MS, 'x'), TIME_MAX_MS);
   t.is(boundedMs(0, 'x'), 0);
-  for (const v of [TIME_MAX_MS + 1, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 1e300, '5', null]) {
-    refused(t, () => boundedMs(v, 'sct.timestamp'), /^sct\.timestamp: .* is not a time in range \(whole milliseconds from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59\.999Z\)$/);
+  for (const v of [
+    TIME_MAX_MS + 1,
+    -1,
+    1.5,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    1e300,
+    '5',
+    null,
+  ]) {
+    refused(
+      t,
+      () => boundedMs(v, 'sct.timestamp'),
+      /^sct\.timestamp: .* is not a time in range \(whole milliseconds from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59\.999Z\)$/,
+    );
   }
   t.is(boundedSeconds(253402300799, 'integratedTime', ctx), 253402300799);
   for (const v of [253402300800, 9007199254740991, -1, 1.5]) {
-    refused(t, () => boundedSeconds(v, 'integratedTime', ctx), /^integratedTime: .* is not a time in range/, 'BUNDLE_MALFORMED');
+    refused(
+      t,
+      () => boundedSeconds(v, 'integratedTime', ctx),
+      /^integratedTime: .* is not a time in range/,
+      'BUNDLE_MALFORMED',
+    );
   }
   // A JWT NumericDate may carry a fraction (RFC 7519); still bounded.
   t.is(boundedSeconds(1700000000.25, 'exp', ctx, { fraction: true }), 1700000000.25);
-  for (const v of [253402300800, -0.5, 1e20, -1e300, Number.NaN]) refused(t, () => boundedSeconds(v, '"exp" claim', ctx, { fraction: true }), /"exp" claim/, 'BUNDLE_MALFORMED');
-  t.is((t.throws(() => boundedMs(2n ** 70n, 'x')) as StellaError).details?.value, String(2n ** 70n));
+  for (const v of [253402300800, -0.5, 1e20, -1e300, Number.NaN])
+    refused(
+      t,
+      () => boundedSeconds(v, '"exp" claim', ctx, { fraction: true }),
+      /"exp" claim/,
+      'BUNDLE_MALFORMED',
+    );
+  t.is(
+    (t.throws(() => boundedMs(2n ** 70n, 'x')) as StellaError).details?.value,
+    String(2n ** 70n),
+  );
 });
 
-test('sub-millisecond digits never round in the signer\'s favour', (t) => {
+test("sub-millisecond digits never round in the signer's favour", (t) => {
   const end = Date.UTC(2025, 0, 1);
   t.true(timeAtOrBefore({ ms: end, subMs: '' }, end), 'exactly at the end (inclusive)');
   t.false(timeAtOrBefore({ ms: end, subMs: '1' }, end), '100 µs past the end');
@@ -120,10 +220,14 @@ test('sub-millisecond digits never round in the signer\'s favour', (t) => {
 
 test('formatting never throws, whatever it is given', (t) => {
   t.is(formatTime(Date.UTC(2026, 0, 31)), '2026-01-31T00:00:00.000Z');
-  t.is(formatTime({ ms: Date.UTC(2026, 0, 31, 0, 0, 0, 1), subMs: '5' }), '2026-01-31T00:00:00.0015Z');
+  t.is(
+    formatTime({ ms: Date.UTC(2026, 0, 31, 0, 0, 0, 1), subMs: '5' }),
+    '2026-01-31T00:00:00.0015Z',
+  );
   t.is(formatTimeCompact(Date.UTC(2026, 0, 31)), '2026-01-31T00:00:00Z');
   t.is(formatTimeCompact(Date.UTC(2026, 0, 31, 0, 0, 0, 250)), '2026-01-31T00:00:00.250Z');
-  for (const v of [1e20, -1e20, Number.NaN, Number.POSITIVE_INFINITY]) t.regex(formatTime(v), /^\(time out of range: /);
+  for (const v of [1e20, -1e20, Number.NaN, Number.POSITIVE_INFINITY])
+    t.regex(formatTime(v), /^\(time out of range: /);
   // Certificates may predate 1970 (UTCTime reaches back to 1950); they still format.
   t.is(formatTime(Date.UTC(1950, 0, 1)), '1950-01-01T00:00:00.000Z');
 });

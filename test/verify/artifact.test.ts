@@ -1,6 +1,11 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { artifactDigest, digestMatches, isDigestReference, parseDigestReference } from '../../src/verify/artifact.js';
+import {
+  artifactDigest,
+  digestMatches,
+  isDigestReference,
+  parseDigestReference,
+} from '../../src/verify/artifact.js';
 import { StellaError } from '../../src/errors.js';
 
 const HEX = 'a'.repeat(64);
@@ -22,7 +27,14 @@ test('sha384 and sha512 references are digests of their own algorithm', (t) => {
 });
 
 test('malformed digest references are refused with the expected form', (t) => {
-  for (const bad of ['sha256:abc', `sha256:${'A'.repeat(64)}`, `sha256:${HEX}00`, `sha256:${'g'.repeat(64)}`, 'sha384:' + HEX, `sha512:${'C'.repeat(128)}`]) {
+  for (const bad of [
+    'sha256:abc',
+    `sha256:${'A'.repeat(64)}`,
+    `sha256:${HEX}00`,
+    `sha256:${'g'.repeat(64)}`,
+    'sha384:' + HEX,
+    `sha512:${'C'.repeat(128)}`,
+  ]) {
     const e = t.throws(() => parseDigestReference(bad), { instanceOf: StellaError }, bad);
     t.is(e.code, 'INPUT_INVALID');
   }
@@ -30,8 +42,15 @@ test('malformed digest references are refused with the expected form', (t) => {
 
 test('bytes are hashed with the requested algorithm; a digest only answers for its own', (t) => {
   const data = new TextEncoder().encode('hello');
-  for (const [alg, name] of [['SHA2_256', 'sha256'], ['SHA2_384', 'sha384'], ['SHA2_512', 'sha512']] as const) {
-    t.deepEqual(Buffer.from(artifactDigest({ kind: 'bytes', data }, alg)!), createHash(name).update(data).digest());
+  for (const [alg, name] of [
+    ['SHA2_256', 'sha256'],
+    ['SHA2_384', 'sha384'],
+    ['SHA2_512', 'sha512'],
+  ] as const) {
+    t.deepEqual(
+      Buffer.from(artifactDigest({ kind: 'bytes', data }, alg)!),
+      createHash(name).update(data).digest(),
+    );
   }
   t.is(artifactDigest(parseDigestReference(`sha256:${HEX}`), 'SHA2_384'), undefined);
 });

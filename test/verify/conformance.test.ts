@@ -16,7 +16,8 @@ import { bundleFromJSON } from '@sigstore/bundle';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 
-const DEFAULT_IDENTITY = 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+const DEFAULT_IDENTITY =
+  'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
 const DEFAULT_ISSUER = 'https://token.actions.githubusercontent.com';
 
 interface Expectations {
@@ -25,7 +26,12 @@ interface Expectations {
   /** Cases where @sigstore/verify's verdict differs from the suite's, with the reason. */
   peerDisagreements: Record<string, string>;
 }
-const expectations = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'verify', 'conformance-expectations.json'), 'utf8')) as Expectations;
+const expectations = JSON.parse(
+  readFileSync(
+    path.join(PROJECT_ROOT, 'test', 'fixtures', 'verify', 'conformance-expectations.json'),
+    'utf8',
+  ),
+) as Expectations;
 
 interface Case {
   name: string;
@@ -46,7 +52,8 @@ function loadCases(): Case[] {
     .sort()
     .map((name) => {
       const dir = path.join(casesDir, name);
-      const opt = (f: string): string | undefined => (existsSync(path.join(dir, f)) ? path.join(dir, f) : undefined);
+      const opt = (f: string): string | undefined =>
+        existsSync(path.join(dir, f)) ? path.join(dir, f) : undefined;
       const text = (f: string): string | undefined => {
         const p = opt(f);
         return p ? readFileSync(p, 'utf8').trim() : undefined;
@@ -57,7 +64,8 @@ function loadCases(): Case[] {
         shouldPass: !name.endsWith('_fail'),
         bundle: path.join(dir, 'bundle.sigstore.json'),
         artifact: opt('artifact') ?? path.join(CONFORMANCE_DIR, 'a.txt'),
-        trustedRoot: opt('trusted_root.json') ?? path.join(CONFORMANCE_DIR, 'public-good-trusted-root.json'),
+        trustedRoot:
+          opt('trusted_root.json') ?? path.join(CONFORMANCE_DIR, 'public-good-trusted-root.json'),
         identity: text('identity') ?? DEFAULT_IDENTITY,
         issuer: text('issuer') ?? DEFAULT_ISSUER,
         key: opt('key.pub'),
@@ -67,15 +75,25 @@ function loadCases(): Case[] {
 
 // Declared in every run, so a clone without ../shared shows them as skipped (not passed).
 sharedTest('conformance (shared): every _fail case has an expected error code', (t) => {
-  const failCases = loadCases().filter((c) => !c.shouldPass).map((c) => c.name);
+  const failCases = loadCases()
+    .filter((c) => !c.shouldPass)
+    .map((c) => c.name);
   t.true(failCases.length > 20);
-  t.deepEqual(failCases.filter((n) => !(n in expectations.failCodes)), []);
+  t.deepEqual(
+    failCases.filter((n) => !(n in expectations.failCodes)),
+    [],
+  );
 });
 
 sharedTest('conformance (shared): every case the expectations name is present', (t) => {
   // A case listed in the expectations but gone from ../shared fails here (it is not skipped).
   const names = new Set(loadCases().map((c) => c.name));
-  t.deepEqual([...Object.keys(expectations.failCodes), ...Object.keys(expectations.peerDisagreements)].filter((n) => !names.has(n)), []);
+  t.deepEqual(
+    [...Object.keys(expectations.failCodes), ...Object.keys(expectations.peerDisagreements)].filter(
+      (n) => !names.has(n),
+    ),
+    [],
+  );
 });
 
 // One test per case: the cases can only be listed when ../shared is there.
@@ -84,7 +102,18 @@ if (SHARED_MISSING === undefined) {
 
   for (const c of cases) {
     sharedTest(`conformance (shared) CLI: ${c.name}`, async (t) => {
-      const args = ['attest', 'verify', '--offline', '--bundle', c.bundle, '--artifact', c.artifact, '--trusted-root', c.trustedRoot, '--json'];
+      const args = [
+        'attest',
+        'verify',
+        '--offline',
+        '--bundle',
+        c.bundle,
+        '--artifact',
+        c.artifact,
+        '--trusted-root',
+        c.trustedRoot,
+        '--json',
+      ];
       if (c.key) args.push('--key', c.key);
       else args.push('--certificate-identity', c.identity, '--certificate-oidc-issuer', c.issuer);
       const r = await runCli(args, { nodeArgs: ['--import', NO_NETWORK_PRELOAD] });
@@ -103,7 +132,11 @@ if (SHARED_MISSING === undefined) {
         t.not(r.code, 0);
         t.not(r.code, 1, 'exit 1 is reserved for internal errors');
         t.false(out.ok);
-        t.is(out.error?.code, expectations.failCodes[c.name], `${c.name}: ${out.error?.check}: ${out.error?.message}`);
+        t.is(
+          out.error?.code,
+          expectations.failCodes[c.name],
+          `${c.name}: ${out.error?.check}: ${out.error?.message}`,
+        );
       }
     });
 
@@ -117,7 +150,9 @@ if (SHARED_MISSING === undefined) {
           bundlePath: c.bundle,
           artifact: c.artifact,
           trustedRootPath: c.trustedRoot,
-          ...(c.key ? { keyPath: c.key } : { certificateIdentity: c.identity, certificateOidcIssuer: c.issuer }),
+          ...(c.key
+            ? { keyPath: c.key }
+            : { certificateIdentity: c.identity, certificateOidcIssuer: c.issuer }),
         });
         verdict = { ok: report.ok, code: report.error?.code, message: report.error?.message };
       } catch (e) {
@@ -138,12 +173,22 @@ if (SHARED_MISSING === undefined) {
       try {
         const bundle = bundleFromJSON(JSON.parse(readFileSync(c.bundle, 'utf8')));
         const keyPem = c.key ? readFileSync(c.key, 'utf8') : undefined;
-        const keyFinder = keyPem ? () => ({ publicKey: createPublicKey(keyPem), validFor: () => true }) : undefined;
-        const trust = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(readFileSync(c.trustedRoot, 'utf8'))), keyFinder);
+        const keyFinder = keyPem
+          ? () => ({ publicKey: createPublicKey(keyPem), validFor: () => true })
+          : undefined;
+        const trust = toTrustMaterial(
+          TrustedRoot.fromJSON(JSON.parse(readFileSync(c.trustedRoot, 'utf8'))),
+          keyFinder,
+        );
         const verifier = new Verifier(trust, { tlogThreshold: 1, ctlogThreshold: c.key ? 0 : 1 });
         const artifact = readFileSync(c.artifact);
         const entity = toSignedEntity(bundle, artifact);
-        verifier.verify(entity, c.key ? undefined : { subjectAlternativeName: c.identity, extensions: { issuer: c.issuer } });
+        verifier.verify(
+          entity,
+          c.key
+            ? undefined
+            : { subjectAlternativeName: c.identity, extensions: { issuer: c.issuer } },
+        );
         peerOk = true;
       } catch (e) {
         peerOk = false;
@@ -152,7 +197,11 @@ if (SHARED_MISSING === undefined) {
       const disagreement = expectations.peerDisagreements[c.name];
       if (disagreement) {
         t.log(`known disagreement with @sigstore/verify: ${disagreement}`);
-        t.is(peerOk, !c.shouldPass, `the recorded disagreement no longer holds (peer now says ${peerOk ? 'ok' : peerError})`);
+        t.is(
+          peerOk,
+          !c.shouldPass,
+          `the recorded disagreement no longer holds (peer now says ${peerOk ? 'ok' : peerError})`,
+        );
       } else {
         t.is(peerOk, c.shouldPass, `@sigstore/verify says ${peerOk ? 'ok' : peerError}`);
       }

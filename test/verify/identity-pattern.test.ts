@@ -1,13 +1,21 @@
 /** compileIdentityPattern: RE2 (Go syntax), compiled alone, matched whole by the engine (checklist C23, H49). */
 import test, { type ExecutionContext } from 'ava';
 import { StellaError } from '../../src/errors.js';
-import { anchoredForm, compileIdentityPattern, MAX_IDENTITY_PATTERN_LENGTH } from '../../src/verify/identity-pattern.js';
+import {
+  anchoredForm,
+  compileIdentityPattern,
+  MAX_IDENTITY_PATTERN_LENGTH,
+} from '../../src/verify/identity-pattern.js';
 
 const GOOD = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
 const EVIL = 'https://github.com/org/repo-evil/.github/workflows/release.yml@refs/heads/main';
 
 function invalid(t: ExecutionContext, pattern: string, message: RegExp): void {
-  const e = t.throws(() => compileIdentityPattern(pattern), { instanceOf: StellaError }, JSON.stringify(pattern.slice(0, 60)));
+  const e = t.throws(
+    () => compileIdentityPattern(pattern),
+    { instanceOf: StellaError },
+    JSON.stringify(pattern.slice(0, 60)),
+  );
   t.is(e?.code, 'INPUT_INVALID');
   t.is(e?.check, 'input');
   t.regex(e?.message ?? '', message);
@@ -17,7 +25,11 @@ test('unbalanced patterns that would close an anchoring group are refused, not w
   // Each of these, pasted into ^(?:…)$ before compiling, gives a valid regex matching (nearly) anything.
   for (const p of ['x)|(?:.*', ')|(', '.*)|(?:', 'x)|.*|(?:y', `${GOOD})|(.*`, 'a)(?:b)|(?:.*']) {
     t.notThrows(() => new RegExp(`^(?:${p})$`, 'u'), `the naive wrap of ${p} compiles`);
-    invalid(t, p, /^--certificate-identity is not a valid RE2 regular expression on its own: unexpected \)/);
+    invalid(
+      t,
+      p,
+      /^--certificate-identity is not a valid RE2 regular expression on its own: unexpected \)/,
+    );
   }
   invalid(t, '(unclosed', /on its own: missing closing \)/);
   invalid(t, '[a-z', /on its own: missing closing \]/);
@@ -59,10 +71,22 @@ test('Go RE2 syntax as cosign and sigstore-go users write it', (t) => {
 });
 
 test('lookaround and backreferences (no linear-time form) are refused with the reason', (t) => {
-  for (const p of ['https://github\\.com/org/repo(?=-evil)', '(?<=https://github\\.com/)org/.*', 'https://github\\.com/org/repo(?!-evil)/.*']) {
-    invalid(t, p, /on its own: invalid (or unsupported Perl syntax|named capture).*\(RE2 has no lookahead, lookbehind or backreference\)/);
+  for (const p of [
+    'https://github\\.com/org/repo(?=-evil)',
+    '(?<=https://github\\.com/)org/.*',
+    'https://github\\.com/org/repo(?!-evil)/.*',
+  ]) {
+    invalid(
+      t,
+      p,
+      /on its own: invalid (or unsupported Perl syntax|named capture).*\(RE2 has no lookahead, lookbehind or backreference\)/,
+    );
   }
-  invalid(t, 'repo:(\\w+)/\\1', /on its own: invalid escape sequence: `\\1` \(RE2 has no backreferences/);
+  invalid(
+    t,
+    'repo:(\\w+)/\\1',
+    /on its own: invalid escape sequence: `\\1` \(RE2 has no backreferences/,
+  );
 });
 
 test('matching is linear: a pattern that makes a backtracking engine run for minutes answers at once', (t) => {
@@ -81,12 +105,18 @@ test('a pattern not in Unicode NFC is refused; an NFC one matches only NFC text'
 test(`patterns longer than ${MAX_IDENTITY_PATTERN_LENGTH} characters, or empty, are refused`, (t) => {
   const atLimit = `${'a'.repeat(MAX_IDENTITY_PATTERN_LENGTH - 2)}.*`;
   t.true(compileIdentityPattern(atLimit).test(`${'a'.repeat(MAX_IDENTITY_PATTERN_LENGTH - 2)}zz`));
-  invalid(t, `${atLimit}x`, new RegExp(`^--certificate-identity is ${MAX_IDENTITY_PATTERN_LENGTH + 1} characters long; the limit is ${MAX_IDENTITY_PATTERN_LENGTH}$`));
+  invalid(
+    t,
+    `${atLimit}x`,
+    new RegExp(
+      `^--certificate-identity is ${MAX_IDENTITY_PATTERN_LENGTH + 1} characters long; the limit is ${MAX_IDENTITY_PATTERN_LENGTH}$`,
+    ),
+  );
   invalid(t, 'a|'.repeat(500_000), /is 1000000 characters long/);
   invalid(t, '', /^--certificate-identity is empty$/);
 });
 
-test('the anchored form shown in reports; the whole match is the engine\'s, partial only for explanations', (t) => {
+test("the anchored form shown in reports; the whole match is the engine's, partial only for explanations", (t) => {
   t.is(anchoredForm('a|b'), '^(?:a|b)$');
   const m = compileIdentityPattern('repo:org/repo');
   t.is(m.source, anchoredForm('repo:org/repo'));

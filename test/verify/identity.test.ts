@@ -29,17 +29,37 @@ async function verifyWithIssuers(label: string, certIssuer: string, policyIssuer
   const a = testAuthority(`identity:${label}`, certIssuer);
   const s = signBlob(a, ARTIFACT, { repo: 'org/repo', now: T });
   const bundle = parseBundle(JSON.stringify(bundleToJson(s.bundle)));
-  const policy = buildPolicy({ certificateIdentity: escapeRe(s.identity), certificateOidcIssuer: policyIssuer, now: NOW });
-  return verifyBundleReport({ bundle, artifact: { kind: 'bytes', data: ARTIFACT }, trust: a.trustMaterial(), policy });
+  const policy = buildPolicy({
+    certificateIdentity: escapeRe(s.identity),
+    certificateOidcIssuer: policyIssuer,
+    now: NOW,
+  });
+  return verifyBundleReport({
+    bundle,
+    artifact: { kind: 'bytes', data: ARTIFACT },
+    trust: a.trustMaterial(),
+    policy,
+  });
 }
 
-function issuerRefused(t: ExecutionContext, r: Awaited<ReturnType<typeof verifyWithIssuers>>, certIssuer: string, policyIssuer: string): void {
+function issuerRefused(
+  t: ExecutionContext,
+  r: Awaited<ReturnType<typeof verifyWithIssuers>>,
+  certIssuer: string,
+  policyIssuer: string,
+): void {
   t.false(r.ok, `certificate issuer ${certIssuer} accepted for policy issuer ${policyIssuer}`);
   t.is(r.error?.code, 'ISSUER_MISMATCH', r.error?.message);
   t.is(r.error?.check, 'policy');
-  t.is(r.error?.message, `issuer mismatch: certificate issuer ${JSON.stringify(certIssuer)}, expected ${JSON.stringify(policyIssuer)}`);
+  t.is(
+    r.error?.message,
+    `issuer mismatch: certificate issuer ${JSON.stringify(certIssuer)}, expected ${JSON.stringify(policyIssuer)}`,
+  );
   // Every earlier step passed: the refusal is the issuer comparison and nothing else.
-  t.deepEqual(r.checks.filter((c) => c.status === 'fail').map((c) => c.check), ['policy']);
+  t.deepEqual(
+    r.checks.filter((c) => c.status === 'fail').map((c) => c.check),
+    ['policy'],
+  );
 }
 
 test('the OIDC issuer is compared exactly: a certificate issuer that merely starts with the pinned one is refused', async (t) => {
@@ -63,12 +83,29 @@ test('the OIDC issuer is compared exactly: a certificate issuer that merely star
 });
 
 test('the OIDC issuer is compared exactly: a pinned issuer that extends, truncates or re-cases the certificate issuer is refused', async (t) => {
-  for (const policyIssuer of [`${ISSUER_URL}/`, ISSUER_URL.slice(0, -1), ISSUER_URL.replace('https://', ''), ISSUER_URL.toUpperCase()]) {
-    issuerRefused(t, await verifyWithIssuers('exact', ISSUER_URL, policyIssuer), ISSUER_URL, policyIssuer);
+  for (const policyIssuer of [
+    `${ISSUER_URL}/`,
+    ISSUER_URL.slice(0, -1),
+    ISSUER_URL.replace('https://', ''),
+    ISSUER_URL.toUpperCase(),
+  ]) {
+    issuerRefused(
+      t,
+      await verifyWithIssuers('exact', ISSUER_URL, policyIssuer),
+      ISSUER_URL,
+      policyIssuer,
+    );
   }
   // Whitespace, control characters and wildcards never reach the comparison: refused when the policy is built.
   for (const policyIssuer of [` ${ISSUER_URL}`, `${ISSUER_URL}\n`, 'https://.*', '*']) {
-    const e = t.throws(() => buildPolicy({ certificateIdentity: 'repo:org/repo:ref:refs/heads/main', certificateOidcIssuer: policyIssuer }), { instanceOf: StellaError });
+    const e = t.throws(
+      () =>
+        buildPolicy({
+          certificateIdentity: 'repo:org/repo:ref:refs/heads/main',
+          certificateOidcIssuer: policyIssuer,
+        }),
+      { instanceOf: StellaError },
+    );
     t.is(e?.code, 'INPUT_INVALID', policyIssuer);
   }
 });
@@ -79,18 +116,40 @@ const UPN = '1.3.6.1.4.1.311.20.2.3'; // Microsoft UPN: an otherName Fulcio neve
 
 function leafWithSan(san: Parameters<typeof subjectAltNameExtension>[0]): Certificate {
   const pki = buildPki('identity-san');
-  const exts = defaultLeafExtensions(pki.intermediateSigner.spki, pki.leafSigner.spki).map((e) => (e.oid === OID.subjectAltName ? subjectAltNameExtension(san) : e));
-  return parseCertificate(leafCert({ issuerSigner: pki.intermediateSigner, subjectSpki: pki.leafSigner.spki, extensions: exts }));
+  const exts = defaultLeafExtensions(pki.intermediateSigner.spki, pki.leafSigner.spki).map((e) =>
+    e.oid === OID.subjectAltName ? subjectAltNameExtension(san) : e,
+  );
+  return parseCertificate(
+    leafCert({
+      issuerSigner: pki.intermediateSigner,
+      subjectSpki: pki.leafSigner.spki,
+      extensions: exts,
+    }),
+  );
 }
 
 /** The policy step on a parsed leaf (the issuer is the helpers' default, so only the identity decides). The step reads only the policy from its input. */
 function identityStep(leaf: Certificate, pattern: string) {
-  const policy = buildPolicy({ certificateIdentity: pattern, certificateOidcIssuer: 'https://token.actions.githubusercontent.com', now: NOW });
-  return verifyIdentityStep({ policy } as VerifyInput, { signingKey: { kind: 'certificate', leaf, intermediates: [], key: leaf.publicKey }, warnings: [] });
+  const policy = buildPolicy({
+    certificateIdentity: pattern,
+    certificateOidcIssuer: 'https://token.actions.githubusercontent.com',
+    now: NOW,
+  });
+  return verifyIdentityStep({ policy } as VerifyInput, {
+    signingKey: { kind: 'certificate', leaf, intermediates: [], key: leaf.publicKey },
+    warnings: [],
+  });
 }
 
 test('identities are the SAN URIs and emails and the Fulcio username otherName; other otherNames are not', (t) => {
-  const leaf = leafWithSan({ uris: ['https://example.test/ci'], emails: ['dev@example.test'], otherNames: [{ oid: OID.fulcioOtherNameSan, value: 'dev-user' }, { oid: UPN, value: 'admin@corp.test' }] });
+  const leaf = leafWithSan({
+    uris: ['https://example.test/ci'],
+    emails: ['dev@example.test'],
+    otherNames: [
+      { oid: OID.fulcioOtherNameSan, value: 'dev-user' },
+      { oid: UPN, value: 'admin@corp.test' },
+    ],
+  });
   t.deepEqual(certificateIdentities(leaf), [
     { field: 'SAN URI', value: 'https://example.test/ci' },
     { field: 'SAN email', value: 'dev@example.test' },
@@ -101,6 +160,12 @@ test('identities are the SAN URIs and emails and the Fulcio username otherName; 
   const e = t.throws(() => identityStep(leaf, 'admin@corp\\.test'), { instanceOf: StellaError });
   t.is(e?.code, 'IDENTITY_MISMATCH');
   // With the UPN alone (no Fulcio username), there is nothing to match either.
-  const upnOnly = leafWithSan({ uris: ['https://example.test/ci'], otherNames: [{ oid: UPN, value: 'admin@corp.test' }] });
-  t.deepEqual(certificateIdentities(upnOnly).map((i) => i.field), ['SAN URI']);
+  const upnOnly = leafWithSan({
+    uris: ['https://example.test/ci'],
+    otherNames: [{ oid: UPN, value: 'admin@corp.test' }],
+  });
+  t.deepEqual(
+    certificateIdentities(upnOnly).map((i) => i.field),
+    ['SAN URI'],
+  );
 });

@@ -6,15 +6,34 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { StellaError, type ErrorCode, verifyBundle, verifyBundleReport, parseBundle, parseTrustedRoot, buildPolicy, type PolicyOptions } from '../../src/index.js';
+import {
+  StellaError,
+  type ErrorCode,
+  verifyBundle,
+  verifyBundleReport,
+  parseBundle,
+  parseTrustedRoot,
+  buildPolicy,
+  type PolicyOptions,
+} from '../../src/index.js';
 import { utf8 } from '../../src/util/encoding.js';
 import type { Artifact } from '../../src/verify/artifact.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
 const read = (f: string): Buffer => readFileSync(path.join(SAMPLES, f));
-interface SampleEntry { name: string; bundle: string; artifact: string; identity?: string; issuer?: string; key?: string }
-const MANIFEST = JSON.parse(read('samples.json').toString('utf8')) as { trustedRoot: string; bundles: SampleEntry[] };
+interface SampleEntry {
+  name: string;
+  bundle: string;
+  artifact: string;
+  identity?: string;
+  issuer?: string;
+  key?: string;
+}
+const MANIFEST = JSON.parse(read('samples.json').toString('utf8')) as {
+  trustedRoot: string;
+  bundles: SampleEntry[];
+};
 const sample = (name: string): SampleEntry => MANIFEST.bundles.find((b) => b.name === name)!;
 const TRUST = parseTrustedRoot(read(MANIFEST.trustedRoot));
 const ARTIFACT: Artifact = { kind: 'bytes', data: new Uint8Array(read('artifact.txt')) };
@@ -41,13 +60,19 @@ const json = (name: string, edit: (j: any) => void = () => {}): string => {
   edit(j);
   return JSON.stringify(j);
 };
-const idPolicy = (identity: string, issuer = ISS): PolicyOptions => ({ certificateIdentity: escapeRe(identity), certificateOidcIssuer: issuer, now: NOW });
+const idPolicy = (identity: string, issuer = ISS): PolicyOptions => ({
+  certificateIdentity: escapeRe(identity),
+  certificateOidcIssuer: issuer,
+  now: NOW,
+});
 
 /** The blob sample as a v0.1 bundle (certificate chain, no inclusion proof: its SET is the promise). */
 const v01 = (edit: (j: any) => void = () => {}): string =>
   json('blob', (j) => {
     j.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
-    j.verificationMaterial.x509CertificateChain = { certificates: [j.verificationMaterial.certificate] };
+    j.verificationMaterial.x509CertificateChain = {
+      certificates: [j.verificationMaterial.certificate],
+    };
     delete j.verificationMaterial.certificate;
     delete j.verificationMaterial.tlogEntries[0].inclusionProof;
     edit(j);
@@ -56,26 +81,109 @@ const v01 = (edit: (j: any) => void = () => {}): string =>
 // One case per step, each failing only that step (and controls that pass every step).
 const CASES: Case[] = [
   { what: 'blob, its own identity (control)', bundle: json('blob'), policy: idPolicy(GH) },
-  { what: 'attestation, its own identity (control)', bundle: json('attestation'), policy: idPolicy(GL) },
-  { what: 'managed key, its own key (control)', bundle: json('managed-key'), policy: { publicKeyPem: KEY_PEM, now: NOW } },
-  { what: 'a v0.1 bundle whose entry has only its SET (control)', bundle: v01(), policy: idPolicy(GH) },
-  { what: 'verified times: a v0.1 entry with only its SET, from a log the trust root does not list', bundle: v01(), policy: idPolicy(GH), trust: { ...TRUST, tlogs: [] }, code: 'TLOG_UNTRUSTED' },
-  { what: 'policy: another identity', bundle: json('blob'), policy: idPolicy(GL), code: 'IDENTITY_MISMATCH' },
-  { what: 'policy: a longer identity pattern', bundle: json('blob'), policy: idPolicy(`${GH}x`), code: 'IDENTITY_MISMATCH' },
-  { what: 'policy: another issuer', bundle: json('blob'), policy: idPolicy(GH, 'https://token.actions.githubusercontent.com'), code: 'ISSUER_MISMATCH' },
-  { what: 'policy: the issuer with a trailing slash', bundle: json('blob'), policy: idPolicy(GH, `${ISS}/`), code: 'ISSUER_MISMATCH' },
-  { what: 'policy: a prefix of the issuer', bundle: json('blob'), policy: idPolicy(GH, ISS.slice(0, -3)), code: 'ISSUER_MISMATCH' },
-  { what: 'policy on a DSSE bundle: another identity', bundle: json('attestation'), policy: idPolicy(GH), code: 'IDENTITY_MISMATCH' },
-  { what: 'verified times: no SET', bundle: json('blob', (j) => delete j.verificationMaterial.tlogEntries[0].inclusionPromise), policy: idPolicy(GH), code: 'NO_VERIFIED_TIME' },
-  { what: 'verified times: in the future', bundle: json('blob'), policy: { ...idPolicy(GH), now: Date.UTC(2020, 0, 1) }, code: 'TIME_IN_FUTURE' },
-  { what: 'tlog: the entry is over other artifact bytes', bundle: json('blob'), policy: idPolicy(GH), artifact: { kind: 'bytes', data: utf8.encode('other\n') }, code: 'TLOG_BODY_MISMATCH' },
-  { what: 'signature: the artifact is not a subject of the statement', bundle: json('attestation'), policy: idPolicy(GL), artifact: { kind: 'bytes', data: utf8.encode('other\n') }, code: 'ARTIFACT_MISMATCH' },
-  { what: 'tlog: tree size off', bundle: json('blob', (j) => (j.verificationMaterial.tlogEntries[0].inclusionProof.treeSize = '5')), policy: idPolicy(GH), code: 'INCLUSION_PROOF_INVALID' },
+  {
+    what: 'attestation, its own identity (control)',
+    bundle: json('attestation'),
+    policy: idPolicy(GL),
+  },
+  {
+    what: 'managed key, its own key (control)',
+    bundle: json('managed-key'),
+    policy: { publicKeyPem: KEY_PEM, now: NOW },
+  },
+  {
+    what: 'a v0.1 bundle whose entry has only its SET (control)',
+    bundle: v01(),
+    policy: idPolicy(GH),
+  },
+  {
+    what: 'verified times: a v0.1 entry with only its SET, from a log the trust root does not list',
+    bundle: v01(),
+    policy: idPolicy(GH),
+    trust: { ...TRUST, tlogs: [] },
+    code: 'TLOG_UNTRUSTED',
+  },
+  {
+    what: 'policy: another identity',
+    bundle: json('blob'),
+    policy: idPolicy(GL),
+    code: 'IDENTITY_MISMATCH',
+  },
+  {
+    what: 'policy: a longer identity pattern',
+    bundle: json('blob'),
+    policy: idPolicy(`${GH}x`),
+    code: 'IDENTITY_MISMATCH',
+  },
+  {
+    what: 'policy: another issuer',
+    bundle: json('blob'),
+    policy: idPolicy(GH, 'https://token.actions.githubusercontent.com'),
+    code: 'ISSUER_MISMATCH',
+  },
+  {
+    what: 'policy: the issuer with a trailing slash',
+    bundle: json('blob'),
+    policy: idPolicy(GH, `${ISS}/`),
+    code: 'ISSUER_MISMATCH',
+  },
+  {
+    what: 'policy: a prefix of the issuer',
+    bundle: json('blob'),
+    policy: idPolicy(GH, ISS.slice(0, -3)),
+    code: 'ISSUER_MISMATCH',
+  },
+  {
+    what: 'policy on a DSSE bundle: another identity',
+    bundle: json('attestation'),
+    policy: idPolicy(GH),
+    code: 'IDENTITY_MISMATCH',
+  },
+  {
+    what: 'verified times: no SET',
+    bundle: json('blob', (j) => delete j.verificationMaterial.tlogEntries[0].inclusionPromise),
+    policy: idPolicy(GH),
+    code: 'NO_VERIFIED_TIME',
+  },
+  {
+    what: 'verified times: in the future',
+    bundle: json('blob'),
+    policy: { ...idPolicy(GH), now: Date.UTC(2020, 0, 1) },
+    code: 'TIME_IN_FUTURE',
+  },
+  {
+    what: 'tlog: the entry is over other artifact bytes',
+    bundle: json('blob'),
+    policy: idPolicy(GH),
+    artifact: { kind: 'bytes', data: utf8.encode('other\n') },
+    code: 'TLOG_BODY_MISMATCH',
+  },
+  {
+    what: 'signature: the artifact is not a subject of the statement',
+    bundle: json('attestation'),
+    policy: idPolicy(GL),
+    artifact: { kind: 'bytes', data: utf8.encode('other\n') },
+    code: 'ARTIFACT_MISMATCH',
+  },
+  {
+    what: 'tlog: tree size off',
+    bundle: json(
+      'blob',
+      (j) => (j.verificationMaterial.tlogEntries[0].inclusionProof.treeSize = '5'),
+    ),
+    policy: idPolicy(GH),
+    code: 'INCLUSION_PROOF_INVALID',
+  },
 ];
 
 for (const c of CASES) {
   test(`exported verifyBundle and verifyBundleReport agree: ${c.what}`, async (t) => {
-    const input = { bundle: parseBundle(c.bundle), artifact: c.artifact ?? ARTIFACT, trust: c.trust ?? TRUST, policy: buildPolicy(c.policy) };
+    const input = {
+      bundle: parseBundle(c.bundle),
+      artifact: c.artifact ?? ARTIFACT,
+      trust: c.trust ?? TRUST,
+      policy: buildPolicy(c.policy),
+    };
     const report = await verifyBundleReport(input);
     t.is(report.error?.code, c.code, `report: ${report.error?.message ?? 'ok'}`);
     t.is(report.ok, c.code === undefined);
@@ -92,26 +200,50 @@ for (const c of CASES) {
 test('exported verifyBundle runs the policy step: the report of an accepted bundle says which identity matched', async (t) => {
   // Guard for the table above: a pass of the policy step leaves its trace in the report, so the
   // policy-failure rows are failures of that step and not of an earlier one.
-  const report = await verifyBundleReport({ bundle: parseBundle(json('blob')), artifact: ARTIFACT, trust: TRUST, policy: buildPolicy(idPolicy(GH)) });
-  t.deepEqual(report.checks.map((c) => [c.check, c.status]), [
-    ['verified-times', 'pass'],
-    ['certificate-chain', 'pass'],
-    ['sct', 'pass'],
-    ['tlog', 'pass'],
-    ['signature', 'pass'],
-    ['policy', 'pass'],
-  ]);
-  t.deepEqual(report.signer, { issuer: ISS, identity: GH, identityField: 'SAN URI', certificateAuthority: report.signer?.certificateAuthority });
+  const report = await verifyBundleReport({
+    bundle: parseBundle(json('blob')),
+    artifact: ARTIFACT,
+    trust: TRUST,
+    policy: buildPolicy(idPolicy(GH)),
+  });
+  t.deepEqual(
+    report.checks.map((c) => [c.check, c.status]),
+    [
+      ['verified-times', 'pass'],
+      ['certificate-chain', 'pass'],
+      ['sct', 'pass'],
+      ['tlog', 'pass'],
+      ['signature', 'pass'],
+      ['policy', 'pass'],
+    ],
+  );
+  t.deepEqual(report.signer, {
+    issuer: ISS,
+    identity: GH,
+    identityField: 'SAN URI',
+    certificateAuthority: report.signer?.certificateAuthority,
+  });
 });
 
 test('a v0.1 entry with only a SET counts as a log entry: the report says so', async (t) => {
-  const report = await verifyBundleReport({ bundle: parseBundle(v01()), artifact: ARTIFACT, trust: TRUST, policy: buildPolicy(idPolicy(GH)) });
+  const report = await verifyBundleReport({
+    bundle: parseBundle(v01()),
+    artifact: ARTIFACT,
+    trust: TRUST,
+    policy: buildPolicy(idPolicy(GH)),
+  });
   t.true(report.ok, report.error?.message);
   const tlog = report.checks.find((c) => c.check === 'tlog')!;
   t.is(tlog.status, 'pass');
-  t.regex(tlog.summary, /^hashedrekord\/0\.0\.1 entry \d+ in \S+ \(signed entry timestamp only, v0\.1\)$/);
+  t.regex(
+    tlog.summary,
+    /^hashedrekord\/0\.0\.1 entry \d+ in \S+ \(signed entry timestamp only, v0\.1\)$/,
+  );
   // The same entry in a v0.2 bundle must carry its inclusion proof (refused at parse time).
   const v02 = JSON.parse(v01());
   v02.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.2';
-  t.throws(() => parseBundle(JSON.stringify(v02)), { instanceOf: StellaError, message: /no inclusionProof \(required in a v0\.2 bundle\)/ });
+  t.throws(() => parseBundle(JSON.stringify(v02)), {
+    instanceOf: StellaError,
+    message: /no inclusionProof \(required in a v0\.2 bundle\)/,
+  });
 });

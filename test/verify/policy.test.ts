@@ -5,22 +5,49 @@ import { StellaError } from '../../src/errors.js';
 const ISSUER = 'https://token.actions.githubusercontent.com';
 
 test('identity regex is anchored: a longer repository name does not match (checklist C23)', (t) => {
-  const p = buildPolicy({ certificateIdentity: 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main', certificateOidcIssuer: ISSUER });
-  t.true(p.identity!.regex.test('https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main'));
-  t.false(p.identity!.regex.test('https://github.com/org/repo-evil/.github/workflows/release.yml@refs/heads/main'));
-  t.false(p.identity!.regex.test('xhttps://github.com/org/repo/.github/workflows/release.yml@refs/heads/main'));
-  t.false(p.identity!.regex.test('https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main-evil'));
+  const p = buildPolicy({
+    certificateIdentity:
+      'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main',
+    certificateOidcIssuer: ISSUER,
+  });
+  t.true(
+    p.identity!.regex.test(
+      'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main',
+    ),
+  );
+  t.false(
+    p.identity!.regex.test(
+      'https://github.com/org/repo-evil/.github/workflows/release.yml@refs/heads/main',
+    ),
+  );
+  t.false(
+    p.identity!.regex.test(
+      'xhttps://github.com/org/repo/.github/workflows/release.yml@refs/heads/main',
+    ),
+  );
+  t.false(
+    p.identity!.regex.test(
+      'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main-evil',
+    ),
+  );
 });
 
 test('alternation is anchored as a whole, not per branch', (t) => {
-  const p = buildPolicy({ certificateIdentity: 'repo:org/a:.*|repo:org/b:ref:refs/heads/main', certificateOidcIssuer: ISSUER });
+  const p = buildPolicy({
+    certificateIdentity: 'repo:org/a:.*|repo:org/b:ref:refs/heads/main',
+    certificateOidcIssuer: ISSUER,
+  });
   t.true(p.identity!.regex.test('repo:org/b:ref:refs/heads/main'));
   t.false(p.identity!.regex.test('repo:org/b:ref:refs/heads/main:extra'));
   t.false(p.identity!.regex.test('evil-repo:org/b:ref:refs/heads/main'));
 });
 
 test('identity and key together, or neither, are usage errors', (t) => {
-  const both = t.throws(() => buildPolicy({ certificateIdentity: 'x', certificateOidcIssuer: ISSUER, publicKeyPem: 'k' }), { instanceOf: StellaError });
+  const both = t.throws(
+    () =>
+      buildPolicy({ certificateIdentity: 'x', certificateOidcIssuer: ISSUER, publicKeyPem: 'k' }),
+    { instanceOf: StellaError },
+  );
   t.is(both.code, 'INPUT_INVALID');
   const neither = t.throws(() => buildPolicy({}), { instanceOf: StellaError });
   t.is(neither.code, 'INPUT_INVALID');
@@ -33,17 +60,28 @@ test('identity without issuer is refused: issuers are always pinned', (t) => {
 });
 
 test('an invalid regex is a clear input error', (t) => {
-  const e = t.throws(() => buildPolicy({ certificateIdentity: '(unclosed', certificateOidcIssuer: ISSUER }), { instanceOf: StellaError });
+  const e = t.throws(
+    () => buildPolicy({ certificateIdentity: '(unclosed', certificateOidcIssuer: ISSUER }),
+    { instanceOf: StellaError },
+  );
   t.is(e.code, 'INPUT_INVALID');
   t.regex(e.message, /not a valid RE2 regular expression/);
 });
 
 test('an unparsable --key is refused', (t) => {
-  const e = t.throws(() => buildPolicy({ publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n' }), { instanceOf: StellaError });
+  const e = t.throws(
+    () =>
+      buildPolicy({ publicKeyPem: '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n' }),
+    { instanceOf: StellaError },
+  );
   t.is(e.code, 'INPUT_INVALID');
 });
 
 test('SCT is required by default; tlog threshold must be positive', (t) => {
   t.true(buildPolicy({ certificateIdentity: 'x', certificateOidcIssuer: ISSUER }).requireSct);
-  t.throws(() => buildPolicy({ certificateIdentity: 'x', certificateOidcIssuer: ISSUER, tlogThreshold: 0 }), { instanceOf: StellaError });
+  t.throws(
+    () =>
+      buildPolicy({ certificateIdentity: 'x', certificateOidcIssuer: ISSUER, tlogThreshold: 0 }),
+    { instanceOf: StellaError },
+  );
 });

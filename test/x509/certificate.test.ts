@@ -2,10 +2,25 @@ import test from 'ava';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { bitString, bool, explicit, int, octetString, oid, seq, utf8String, x509Time } from '../../src/der/writer.js';
+import {
+  bitString,
+  bool,
+  explicit,
+  int,
+  octetString,
+  oid,
+  seq,
+  utf8String,
+  x509Time,
+} from '../../src/der/writer.js';
 import { StellaError } from '../../src/errors.js';
 import { concatBytes, toHex } from '../../src/util/encoding.js';
-import { MAX_CERTIFICATE_BYTES, oidcIssuer, parseCertificate, verifyCertificateSignature } from '../../src/x509/certificate.js';
+import {
+  MAX_CERTIFICATE_BYTES,
+  oidcIssuer,
+  parseCertificate,
+  verifyCertificateSignature,
+} from '../../src/x509/certificate.js';
 import { conformanceCase, conformanceCaseNames, sharedTest } from '../helpers/shared.js';
 import { MAX_DER_ELEMENTS } from '../../src/der/reader.js';
 import { derBomb, derNulls, wrapDer } from '../helpers/der-bomb.js';
@@ -36,11 +51,16 @@ test('parses a real Fulcio leaf certificate', (t) => {
   t.is(c.version, 3);
   t.deepEqual(c.subject, {});
   t.deepEqual(c.issuer, { organization: 'sigstore.dev', commonName: 'sigstore-intermediate' });
-  t.deepEqual(c.subjectAltName?.uris, ['https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main']);
+  t.deepEqual(c.subjectAltName?.uris, [
+    'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main',
+  ]);
   t.is(c.fulcio.issuerV1, 'https://token.actions.githubusercontent.com');
   t.is(c.fulcio.issuerV2, 'https://token.actions.githubusercontent.com');
   t.is(oidcIssuer(c), 'https://token.actions.githubusercontent.com');
-  t.is(c.fulcio.values.get('1.3.6.1.4.1.57264.1.9'), 'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main');
+  t.is(
+    c.fulcio.values.get('1.3.6.1.4.1.57264.1.9'),
+    'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main',
+  );
   t.deepEqual([...(c.keyUsage ?? [])], ['digitalSignature']);
   t.deepEqual(c.extKeyUsage, [OID.ekuCodeSigning]);
   t.is(c.basicConstraints, undefined);
@@ -85,7 +105,11 @@ test('refuses trailing bytes, non-minimal lengths and truncation', (t) => {
   malformed(t, concatBytes(leafDer, Uint8Array.of(0)), /trailing byte/);
   // Re-encode the outer length in a needlessly long form.
   t.is(leafDer[1], 0x82);
-  malformed(t, concatBytes(Uint8Array.of(0x30, 0x83, 0x00), leafDer.subarray(2)), /non-minimal length/);
+  malformed(
+    t,
+    concatBytes(Uint8Array.of(0x30, 0x83, 0x00), leafDer.subarray(2)),
+    /non-minimal length/,
+  );
   malformed(t, leafDer.subarray(0, leafDer.length - 1), /past the end|truncated/);
   malformed(t, Uint8Array.of(0x30, 0x80, 0, 0), /indefinite length/);
 });
@@ -95,32 +119,64 @@ function certWithRawExtensions(extensions: Uint8Array[]): Uint8Array {
   const signer = deterministicP256Signer(seed('raw-ext'));
   const algo = signatureAlgorithmIdentifier(signer.algorithmOid);
   const name = encodeName(INTERMEDIATE_DN);
-  const tbs = seq(explicit(0, int(2)), int(7n), algo, name, seq(x509Time(T0), x509Time(T0 + MIN)), name, signer.spki, explicit(3, seq(...extensions)));
+  const tbs = seq(
+    explicit(0, int(2)),
+    int(7n),
+    algo,
+    name,
+    seq(x509Time(T0), x509Time(T0 + MIN)),
+    name,
+    signer.spki,
+    explicit(3, seq(...extensions)),
+  );
   return seq(tbs, algo, bitString(signer.sign(tbs)));
 }
 
 test('refuses duplicate extensions (checklist C25)', (t) => {
   const ext = seq(oid(OID.fulcioIssuerV2), octetString(utf8String('https://a')));
-  malformed(t, certWithRawExtensions([ext, ext]), /duplicate extension 1\.3\.6\.1\.4\.1\.57264\.1\.8/);
+  malformed(
+    t,
+    certWithRawExtensions([ext, ext]),
+    /duplicate extension 1\.3\.6\.1\.4\.1\.57264\.1\.8/,
+  );
 });
 
 test('refuses an explicitly encoded critical FALSE', (t) => {
-  malformed(t, certWithRawExtensions([seq(oid(OID.fulcioIssuerV2), bool(false), octetString(utf8String('https://a')))]), /critical FALSE must be omitted/);
+  malformed(
+    t,
+    certWithRawExtensions([
+      seq(oid(OID.fulcioIssuerV2), bool(false), octetString(utf8String('https://a'))),
+    ]),
+    /critical FALSE must be omitted/,
+  );
 });
 
 test('refuses a Fulcio .1.8 extension that is not a DER UTF8String', (t) => {
-  malformed(t, certWithRawExtensions([seq(oid(OID.fulcioIssuerV2), octetString(new TextEncoder().encode('https://a')))]), /1\.3\.6\.1\.4\.1\.57264\.1\.8/);
+  malformed(
+    t,
+    certWithRawExtensions([
+      seq(oid(OID.fulcioIssuerV2), octetString(new TextEncoder().encode('https://a'))),
+    ]),
+    /1\.3\.6\.1\.4\.1\.57264\.1\.8/,
+  );
 });
 
 test('reports unknown critical extensions', (t) => {
-  const c = parseCertificate(certWithRawExtensions([seq(oid('1.2.3.4.5'), bool(true), octetString(Uint8Array.of(5, 0)))]));
+  const c = parseCertificate(
+    certWithRawExtensions([seq(oid('1.2.3.4.5'), bool(true), octetString(Uint8Array.of(5, 0)))]),
+  );
   t.deepEqual(c.unhandledCriticalExtensions, ['1.2.3.4.5']);
-  t.deepEqual(c.extensions.map((e) => [e.oid, e.critical]), [['1.2.3.4.5', true]]);
+  t.deepEqual(
+    c.extensions.map((e) => [e.oid, e.critical]),
+    [['1.2.3.4.5', true]],
+  );
 });
 
 test('oidcIssuer: .1.8 preferred, .1.1 fallback, disagreement refused (checklist C24)', (t) => {
   const pki = buildPki('issuer');
-  const mk = (exts: ReturnType<typeof fulcioIssuerV1Extension>[]): ReturnType<typeof parseCertificate> =>
+  const mk = (
+    exts: ReturnType<typeof fulcioIssuerV1Extension>[],
+  ): ReturnType<typeof parseCertificate> =>
     parseCertificate(
       issueCertificate({
         serial: 9n,
@@ -136,8 +192,22 @@ test('oidcIssuer: .1.8 preferred, .1.1 fallback, disagreement refused (checklist
   t.is(oidcIssuer(mk([fulcioIssuerV1Extension('https://v1')])), 'https://v1');
   t.is(oidcIssuer(mk([fulcioIssuerV2Extension('https://v2')])), 'https://v2');
   t.is(oidcIssuer(mk([])), undefined);
-  t.is(oidcIssuer(mk([fulcioIssuerV1Extension('https://same'), fulcioIssuerV2Extension('https://same')])), 'https://same');
-  const e = t.throws(() => oidcIssuer(mk([fulcioIssuerV1Extension('https://accounts.google.com'), fulcioIssuerV2Extension('https://evil.example')])), { instanceOf: StellaError });
+  t.is(
+    oidcIssuer(
+      mk([fulcioIssuerV1Extension('https://same'), fulcioIssuerV2Extension('https://same')]),
+    ),
+    'https://same',
+  );
+  const e = t.throws(
+    () =>
+      oidcIssuer(
+        mk([
+          fulcioIssuerV1Extension('https://accounts.google.com'),
+          fulcioIssuerV2Extension('https://evil.example'),
+        ]),
+      ),
+    { instanceOf: StellaError },
+  );
   t.is(e?.code, 'ISSUER_MISMATCH');
   t.is(e?.check, 'policy');
   t.regex(e?.message ?? '', /issuer mismatch/);
@@ -149,55 +219,102 @@ test('PEM: several blocks, round trip, strict base64 and labels', (t) => {
   t.is(ders.length, 2);
   t.deepEqual(ders[0], leafDer);
   t.deepEqual(ders[1], rootDer);
-  t.throws(() => pemToDerList('-----BEGIN CERTIFICATE-----\nMII*\n-----END CERTIFICATE-----\n'), { message: /invalid base64/ });
-  t.throws(() => pemToDerList(derToPem(leafDer, 'PUBLIC KEY')), { message: /expected CERTIFICATE/ });
+  t.throws(() => pemToDerList('-----BEGIN CERTIFICATE-----\nMII*\n-----END CERTIFICATE-----\n'), {
+    message: /invalid base64/,
+  });
+  t.throws(() => pemToDerList(derToPem(leafDer, 'PUBLIC KEY')), {
+    message: /expected CERTIFICATE/,
+  });
   t.throws(() => pemToDerList('nothing here'), { message: /no CERTIFICATE block/ });
 });
 
-sharedTest('shared conformance: every bundle certificate parses and agrees with node:crypto', (t) => {
-  let n = 0;
-  for (const name of conformanceCaseNames()) {
-    if (name === 'bundle-malformed-json_fail') continue; // not JSON: no certificate to read
-    const file = path.join(conformanceCase(name), 'bundle.sigstore.json');
-    const bundle = JSON.parse(readFileSync(file, 'utf8')) as { verificationMaterial?: { certificate?: { rawBytes: string }; x509CertificateChain?: { certificates: { rawBytes: string }[] } } };
-    const vm = bundle.verificationMaterial ?? {};
-    const raws = vm.certificate ? [vm.certificate.rawBytes] : (vm.x509CertificateChain?.certificates ?? []).map((c) => c.rawBytes);
-    for (const raw of raws) {
-      const der = new Uint8Array(Buffer.from(raw, 'base64'));
-      const c = parseCertificate(der);
-      const node = new X509Certificate(Buffer.from(der));
-      t.is(c.serialNumber, node.serialNumber.toLowerCase(), name);
-      t.is(c.notAfter, Date.parse(node.validTo), name);
-      t.true(node.subjectAltName?.includes(c.subjectAltName?.uris[0] ?? c.subjectAltName?.emails[0] ?? '\u0000') ?? false, name);
-      n++;
+sharedTest(
+  'shared conformance: every bundle certificate parses and agrees with node:crypto',
+  (t) => {
+    let n = 0;
+    for (const name of conformanceCaseNames()) {
+      if (name === 'bundle-malformed-json_fail') continue; // not JSON: no certificate to read
+      const file = path.join(conformanceCase(name), 'bundle.sigstore.json');
+      const bundle = JSON.parse(readFileSync(file, 'utf8')) as {
+        verificationMaterial?: {
+          certificate?: { rawBytes: string };
+          x509CertificateChain?: { certificates: { rawBytes: string }[] };
+        };
+      };
+      const vm = bundle.verificationMaterial ?? {};
+      const raws = vm.certificate
+        ? [vm.certificate.rawBytes]
+        : (vm.x509CertificateChain?.certificates ?? []).map((c) => c.rawBytes);
+      for (const raw of raws) {
+        const der = new Uint8Array(Buffer.from(raw, 'base64'));
+        const c = parseCertificate(der);
+        const node = new X509Certificate(Buffer.from(der));
+        t.is(c.serialNumber, node.serialNumber.toLowerCase(), name);
+        t.is(c.notAfter, Date.parse(node.validTo), name);
+        t.true(
+          node.subjectAltName?.includes(
+            c.subjectAltName?.uris[0] ?? c.subjectAltName?.emails[0] ?? '\u0000',
+          ) ?? false,
+          name,
+        );
+        n++;
+      }
     }
-  }
-  t.true(n > 30);
-});
+    t.true(n > 30);
+  },
+);
 
 test('serial numbers: positive and at most 20 octets (RFC 5280 §4.1.2.2, checklist H58)', (t) => {
   const pki = buildPki('serials');
   const issue = (serial: bigint | Uint8Array): Uint8Array =>
-    issueCertificate({ serial, issuerName: INTERMEDIATE_DN, subjectName: {}, notBefore: T0, notAfter: T0 + MIN, subjectPublicKeySpki: pki.leafSigner.spki, extensions: [subjectAltNameExtension({ uris: ['https://x.test'] })], signer: pki.intermediateSigner });
+    issueCertificate({
+      serial,
+      issuerName: INTERMEDIATE_DN,
+      subjectName: {},
+      notBefore: T0,
+      notAfter: T0 + MIN,
+      subjectPublicKeySpki: pki.leafSigner.spki,
+      extensions: [subjectAltNameExtension({ uris: ['https://x.test'] })],
+      signer: pki.intermediateSigner,
+    });
   const parseOk = (serial: bigint, hex: string): void => {
     t.is(parseCertificate(issue(serial)).serialNumber, hex, `serial ${serial}`);
   };
   parseOk(1n, '01');
   parseOk(0x80n, '80');
   parseOk(2n ** 159n - 1n, `7f${'ff'.repeat(19)}`);
-  const refused = (serial: bigint, re: RegExp, ctx?: Parameters<typeof parseCertificate>[1]): void => {
-    const e = t.throws(() => parseCertificate(issue(serial), ctx), { instanceOf: StellaError }, `serial ${serial}`);
+  const refused = (
+    serial: bigint,
+    re: RegExp,
+    ctx?: Parameters<typeof parseCertificate>[1],
+  ): void => {
+    const e = t.throws(
+      () => parseCertificate(issue(serial), ctx),
+      { instanceOf: StellaError },
+      `serial ${serial}`,
+    );
     t.is(e?.code, ctx?.code ?? 'CERTIFICATE_MALFORMED');
     t.regex(e?.message ?? '', re);
   };
-  refused(0n, /^certificate: serialNumber is zero \(RFC 5280 §4\.1\.2\.2 requires a positive integer\) \(at offset \d+\)$/);
+  refused(
+    0n,
+    /^certificate: serialNumber is zero \(RFC 5280 §4\.1\.2\.2 requires a positive integer\) \(at offset \d+\)$/,
+  );
   refused(-1n, /serialNumber is negative/);
   refused(-(2n ** 64n), /serialNumber is negative/);
   refused(2n ** 159n, /serialNumber is 21 octets long \(RFC 5280 §4\.1\.2\.2 allows at most 20\)/);
   refused(2n ** 160n, /serialNumber is 21 octets long/);
   // The parse context decides the code: a trusted root's certificate, an RFC 3161 signer.
-  refused(0n, /^trusted root certificate 0: serialNumber is zero/, { code: 'TRUSTED_ROOT_INVALID', check: 'trusted-root', what: 'trusted root certificate 0' });
-  refused(-5n, /^RFC 3161 embedded certificate: serialNumber is negative/, { code: 'TIMESTAMP_INVALID', check: 'verified-times', what: 'RFC 3161 embedded certificate' });
+  refused(0n, /^trusted root certificate 0: serialNumber is zero/, {
+    code: 'TRUSTED_ROOT_INVALID',
+    check: 'trusted-root',
+    what: 'trusted root certificate 0',
+  });
+  refused(-5n, /^RFC 3161 embedded certificate: serialNumber is negative/, {
+    code: 'TIMESTAMP_INVALID',
+    check: 'verified-times',
+    what: 'RFC 3161 embedded certificate',
+  });
 });
 
 test('H55 certificate input is bounded: size before parsing, then the element budget', (t) => {
@@ -213,15 +330,22 @@ test('H55 certificate input is bounded: size before parsing, then the element bu
   t.is(d?.code, 'DER_LIMIT_EXCEEDED');
   t.regex(d?.message ?? '', new RegExp(`more than ${MAX_DER_ELEMENTS} elements`));
   // The wrong outer shape is refused on its first octet.
-  const set = t.throws(() => parseCertificate(derBomb(60 * 1024, 0x31)), { instanceOf: StellaError });
+  const set = t.throws(() => parseCertificate(derBomb(60 * 1024, 0x31)), {
+    instanceOf: StellaError,
+  });
   t.is(set?.code, 'CERTIFICATE_MALFORMED');
   t.regex(set?.message ?? '', /expected SEQUENCE, found identifier octet 0x31/);
 });
 
 test('H55 an extension value of the wrong shape is refused before its contents are parsed', (t) => {
   // subjectAltName must wrap a SEQUENCE; here it wraps a SET of 3,000 elements.
-  const cert = certWithRawExtensions([seq(oid(OID.subjectAltName), octetString(wrapDer(0x31, derNulls(3000))))]);
+  const cert = certWithRawExtensions([
+    seq(oid(OID.subjectAltName), octetString(wrapDer(0x31, derNulls(3000)))),
+  ]);
   const e = t.throws(() => parseCertificate(cert), { instanceOf: StellaError });
   t.is(e?.code, 'CERTIFICATE_MALFORMED');
-  t.regex(e?.message ?? '', /certificate extension 2\.5\.29\.17: expected SEQUENCE, found identifier octet 0x31/);
+  t.regex(
+    e?.message ?? '',
+    /certificate extension 2\.5\.29\.17: expected SEQUENCE, found identifier octet 0x31/,
+  );
 });

@@ -19,13 +19,31 @@ import { OID } from '../../src/x509/oids.js';
 
 import { conformanceCase, conformanceTrustedRootPath, sharedTest } from '../helpers/shared.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
-import { authority, buildPki, caCert, defaultLeafExtensions, fixturePem, INTERMEDIATE_DN, leafCert, MIN, ROOT_DN, seed, T0, YEAR } from './helpers.js';
+import {
+  authority,
+  buildPki,
+  caCert,
+  defaultLeafExtensions,
+  fixturePem,
+  INTERMEDIATE_DN,
+  leafCert,
+  MIN,
+  ROOT_DN,
+  seed,
+  T0,
+  YEAR,
+} from './helpers.js';
 
 const pki = buildPki('chain');
 const leaf = parseCertificate(pki.leaf);
 const intermediate = parseCertificate(pki.intermediate);
 
-function rejects(t: import('ava').ExecutionContext, fn: () => unknown, code: ErrorCode, pattern: RegExp): StellaError | undefined {
+function rejects(
+  t: import('ava').ExecutionContext,
+  fn: () => unknown,
+  code: ErrorCode,
+  pattern: RegExp,
+): StellaError | undefined {
   const e = t.throws(fn, { instanceOf: StellaError });
   t.is(e?.code, code, e?.message);
   t.regex(e?.message ?? '', pattern);
@@ -35,7 +53,10 @@ function rejects(t: import('ava').ExecutionContext, fn: () => unknown, code: Err
 test('valid chain: path is leaf, intermediate, root', (t) => {
   const r = verifyCertificateChain(leaf, [], [pki.ca], [T0 + MIN]);
   t.is(r.ca, pki.ca);
-  t.deepEqual(r.path.map((c) => c.subject.commonName), [undefined, 'stella-intermediate', 'stella-root']);
+  t.deepEqual(
+    r.path.map((c) => c.subject.commonName),
+    [undefined, 'stella-intermediate', 'stella-root'],
+  );
 });
 
 test('a v0.1 bundle may ship the intermediate when it is byte-identical to the trusted one', (t) => {
@@ -47,101 +68,309 @@ test('validity is inclusive at both ends of the leaf window', (t) => {
 });
 
 test('leaf outside its window at the verified time: CERT_EXPIRED', (t) => {
-  const e = rejects(t, () => verifyCertificateChain(leaf, [], [pki.ca], [T0 + 11 * MIN]), 'CERT_EXPIRED', /^certificate expired: leaf valid 2025-01-01T12:00:00.000Z..2025-01-01T12:10:00.000Z, verified time 2025-01-01T12:11:00.000Z$/);
+  const e = rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [pki.ca], [T0 + 11 * MIN]),
+    'CERT_EXPIRED',
+    /^certificate expired: leaf valid 2025-01-01T12:00:00.000Z..2025-01-01T12:10:00.000Z, verified time 2025-01-01T12:11:00.000Z$/,
+  );
   t.is(e?.check, 'certificate-chain');
-  rejects(t, () => verifyCertificateChain(leaf, [], [pki.ca], [T0 - 1]), 'CERT_EXPIRED', /leaf valid/);
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [pki.ca], [T0 - 1]),
+    'CERT_EXPIRED',
+    /leaf valid/,
+  );
 });
 
 test('every verified time must pass (checklist D28)', (t) => {
-  rejects(t, () => verifyCertificateChain(leaf, [], [pki.ca], [T0 + MIN, T0 + 20 * MIN]), 'CERT_EXPIRED', /verified time 2025-01-01T12:20:00.000Z/);
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [pki.ca], [T0 + MIN, T0 + 20 * MIN]),
+    'CERT_EXPIRED',
+    /verified time 2025-01-01T12:20:00.000Z/,
+  );
 });
 
 test('the CA validFor must contain every verified time; its end is inclusive', (t) => {
   const ended = authority([pki.intermediate, pki.root], T0 - YEAR, T0 + 5 * MIN);
   t.notThrows(() => verifyCertificateChain(leaf, [], [ended], [T0 + 5 * MIN]));
-  rejects(t, () => verifyCertificateChain(leaf, [], [ended], [T0 + 5 * MIN + 1]), 'CERT_CHAIN_INVALID', /outside the validity window of certificate authority/);
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [ended], [T0 + 5 * MIN + 1]),
+    'CERT_CHAIN_INVALID',
+    /outside the validity window of certificate authority/,
+  );
   const notYet = authority([pki.intermediate, pki.root], T0 + MIN);
-  rejects(t, () => verifyCertificateChain(leaf, [], [notYet], [T0]), 'CERT_CHAIN_INVALID', /outside the validity window/);
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [notYet], [T0]),
+    'CERT_CHAIN_INVALID',
+    /outside the validity window/,
+  );
 });
 
 test('a bundle that ships a root certificate is refused (checklist C19)', (t) => {
-  rejects(t, () => verifyCertificateChain(leaf, [intermediate, parseCertificate(pki.root)], [pki.ca], [T0]), 'CERT_CHAIN_INVALID', /^Certificate chain invalid: bundle includes a root certificate$/);
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [intermediate, parseCertificate(pki.root)], [pki.ca], [T0]),
+    'CERT_CHAIN_INVALID',
+    /^Certificate chain invalid: bundle includes a root certificate$/,
+  );
 });
 
 test('a bundle intermediate that is not in the trusted root is refused (checklist C19)', (t) => {
   // Same name, different key: a look-alike intermediate.
   const other = deterministicP256Signer(seed('chain:rogue-intermediate'));
-  const rogue = parseCertificate(caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: other, issuerSigner: other, serial: 3n }));
-  rejects(t, () => verifyCertificateChain(leaf, [rogue], [pki.ca], [T0]), 'CERT_CHAIN_INVALID', /intermediate certificate O=stella.test, CN=stella-intermediate in the bundle is not in the trusted root/);
+  const rogue = parseCertificate(
+    caCert({
+      name: INTERMEDIATE_DN,
+      issuerName: ROOT_DN,
+      signer: other,
+      issuerSigner: other,
+      serial: 3n,
+    }),
+  );
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [rogue], [pki.ca], [T0]),
+    'CERT_CHAIN_INVALID',
+    /intermediate certificate O=stella.test, CN=stella-intermediate in the bundle is not in the trusted root/,
+  );
 });
 
 test('a leaf signed by another key under the same issuer name is refused', (t) => {
   const rogueCa = deterministicP256Signer(seed('chain:rogue-ca'));
-  const forged = parseCertificate(leafCert({ issuerSigner: rogueCa, subjectSpki: pki.leafSigner.spki }));
-  rejects(t, () => verifyCertificateChain(forged, [], [pki.ca], [T0]), 'CERT_CHAIN_INVALID', /leaf certificate signature does not verify/);
+  const forged = parseCertificate(
+    leafCert({ issuerSigner: rogueCa, subjectSpki: pki.leafSigner.spki }),
+  );
+  rejects(
+    t,
+    () => verifyCertificateChain(forged, [], [pki.ca], [T0]),
+    'CERT_CHAIN_INVALID',
+    /leaf certificate signature does not verify/,
+  );
 });
 
 test('a leaf from an unknown issuer is refused', (t) => {
   const other = buildPki('chain-other');
-  const stranger = parseCertificate(leafCert({ issuerName: { commonName: 'elsewhere' }, issuerSigner: other.intermediateSigner, subjectSpki: other.leafSigner.spki }));
-  rejects(t, () => verifyCertificateChain(stranger, [], [pki.ca], [T0]), 'CERT_CHAIN_INVALID', /leaf issuer CN=elsewhere is not a trusted certificate authority/);
+  const stranger = parseCertificate(
+    leafCert({
+      issuerName: { commonName: 'elsewhere' },
+      issuerSigner: other.intermediateSigner,
+      subjectSpki: other.leafSigner.spki,
+    }),
+  );
+  rejects(
+    t,
+    () => verifyCertificateChain(stranger, [], [pki.ca], [T0]),
+    'CERT_CHAIN_INVALID',
+    /leaf issuer CN=elsewhere is not a trusted certificate authority/,
+  );
 });
 
 function leafWith(extensions: Parameters<typeof leafCert>[0]['extensions']): Certificate {
-  return parseCertificate(leafCert({ issuerSigner: pki.intermediateSigner, subjectSpki: pki.leafSigner.spki, extensions }));
+  return parseCertificate(
+    leafCert({
+      issuerSigner: pki.intermediateSigner,
+      subjectSpki: pki.leafSigner.spki,
+      extensions,
+    }),
+  );
 }
 const san = subjectAltNameExtension({ uris: ['https://example.com/wf'] });
 
 test('leaf usage: a CA leaf, missing codeSigning or digitalSignature is CERT_USAGE_INVALID (checklist C21)', (t) => {
-  const isCa = leafWith([san, keyUsageExtension(['digitalSignature', 'keyCertSign']), extKeyUsageExtension([OID.ekuCodeSigning]), basicConstraintsExtension(true)]);
-  rejects(t, () => verifyCertificateChain(isCa, [], [pki.ca], [T0]), 'CERT_USAGE_INVALID', /leaf certificate is a CA certificate/);
-  const noEku = leafWith([san, keyUsageExtension(['digitalSignature']), extKeyUsageExtension(['1.3.6.1.5.5.7.3.1'])]);
-  rejects(t, () => verifyCertificateChain(noEku, [], [pki.ca], [T0]), 'CERT_USAGE_INVALID', /codeSigning/);
+  const isCa = leafWith([
+    san,
+    keyUsageExtension(['digitalSignature', 'keyCertSign']),
+    extKeyUsageExtension([OID.ekuCodeSigning]),
+    basicConstraintsExtension(true),
+  ]);
+  rejects(
+    t,
+    () => verifyCertificateChain(isCa, [], [pki.ca], [T0]),
+    'CERT_USAGE_INVALID',
+    /leaf certificate is a CA certificate/,
+  );
+  const noEku = leafWith([
+    san,
+    keyUsageExtension(['digitalSignature']),
+    extKeyUsageExtension(['1.3.6.1.5.5.7.3.1']),
+  ]);
+  rejects(
+    t,
+    () => verifyCertificateChain(noEku, [], [pki.ca], [T0]),
+    'CERT_USAGE_INVALID',
+    /codeSigning/,
+  );
   const noEkuAtAll = leafWith([san, keyUsageExtension(['digitalSignature'])]);
-  rejects(t, () => verifyCertificateChain(noEkuAtAll, [], [pki.ca], [T0]), 'CERT_USAGE_INVALID', /codeSigning/);
-  const noDs = leafWith([san, keyUsageExtension(['keyEncipherment']), extKeyUsageExtension([OID.ekuCodeSigning])]);
-  rejects(t, () => verifyCertificateChain(noDs, [], [pki.ca], [T0]), 'CERT_USAGE_INVALID', /digitalSignature/);
+  rejects(
+    t,
+    () => verifyCertificateChain(noEkuAtAll, [], [pki.ca], [T0]),
+    'CERT_USAGE_INVALID',
+    /codeSigning/,
+  );
+  const noDs = leafWith([
+    san,
+    keyUsageExtension(['keyEncipherment']),
+    extKeyUsageExtension([OID.ekuCodeSigning]),
+  ]);
+  rejects(
+    t,
+    () => verifyCertificateChain(noDs, [], [pki.ca], [T0]),
+    'CERT_USAGE_INVALID',
+    /digitalSignature/,
+  );
 });
 
 test('issuer constraints: not a CA, no keyCertSign, path length exceeded', (t) => {
   const rootSigner = pki.rootSigner;
-  const root0 = caCert({ name: ROOT_DN, issuerName: ROOT_DN, signer: rootSigner, issuerSigner: rootSigner, pathLen: 0 });
-  rejects(t, () => verifyCertificateChain(leaf, [], [authority([pki.intermediate, root0], 0)], [T0]), 'CERT_CHAIN_INVALID', /path length constraint of CA certificate O=stella.test, CN=stella-root \(0\) exceeded/);
-  const notCa = caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: pki.intermediateSigner, issuerSigner: rootSigner, ca: false });
-  rejects(t, () => verifyCertificateChain(leaf, [], [authority([notCa, pki.root], 0)], [T0]), 'CERT_CHAIN_INVALID', /stella-intermediate is not a CA/);
-  const noSign = caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: pki.intermediateSigner, issuerSigner: rootSigner, keyUsage: ['digitalSignature'] });
-  rejects(t, () => verifyCertificateChain(leaf, [], [authority([noSign, pki.root], 0)], [T0]), 'CERT_CHAIN_INVALID', /lacks the keyCertSign/);
+  const root0 = caCert({
+    name: ROOT_DN,
+    issuerName: ROOT_DN,
+    signer: rootSigner,
+    issuerSigner: rootSigner,
+    pathLen: 0,
+  });
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [authority([pki.intermediate, root0], 0)], [T0]),
+    'CERT_CHAIN_INVALID',
+    /path length constraint of CA certificate O=stella.test, CN=stella-root \(0\) exceeded/,
+  );
+  const notCa = caCert({
+    name: INTERMEDIATE_DN,
+    issuerName: ROOT_DN,
+    signer: pki.intermediateSigner,
+    issuerSigner: rootSigner,
+    ca: false,
+  });
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [authority([notCa, pki.root], 0)], [T0]),
+    'CERT_CHAIN_INVALID',
+    /stella-intermediate is not a CA/,
+  );
+  const noSign = caCert({
+    name: INTERMEDIATE_DN,
+    issuerName: ROOT_DN,
+    signer: pki.intermediateSigner,
+    issuerSigner: rootSigner,
+    keyUsage: ['digitalSignature'],
+  });
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [authority([noSign, pki.root], 0)], [T0]),
+    'CERT_CHAIN_INVALID',
+    /lacks the keyCertSign/,
+  );
   const wrongRoot = deterministicP256Signer(seed('chain:other-root'));
-  const otherRoot = caCert({ name: ROOT_DN, issuerName: ROOT_DN, signer: wrongRoot, issuerSigner: wrongRoot });
-  rejects(t, () => verifyCertificateChain(leaf, [], [authority([pki.intermediate, otherRoot], 0)], [T0]), 'CERT_CHAIN_INVALID', /signature on CA certificate O=stella.test, CN=stella-intermediate does not verify/);
+  const otherRoot = caCert({
+    name: ROOT_DN,
+    issuerName: ROOT_DN,
+    signer: wrongRoot,
+    issuerSigner: wrongRoot,
+  });
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [authority([pki.intermediate, otherRoot], 0)], [T0]),
+    'CERT_CHAIN_INVALID',
+    /signature on CA certificate O=stella.test, CN=stella-intermediate does not verify/,
+  );
 });
 
 /** An extension no verifier knows (OID under the ISO example arc), NULL-valued. */
-const unknownExtension = (critical: boolean): Extension => ({ oid: '1.2.3.4.5.6.7', critical, value: Uint8Array.of(0x05, 0x00) });
+const unknownExtension = (critical: boolean): Extension => ({
+  oid: '1.2.3.4.5.6.7',
+  critical,
+  value: Uint8Array.of(0x05, 0x00),
+});
 
 test('a leaf with an unknown critical extension is refused; the same extension non-critical is not (RFC 5280 4.2)', (t) => {
   const withExt = (critical: boolean): Certificate =>
-    parseCertificate(leafCert({ issuerSigner: pki.intermediateSigner, subjectSpki: pki.leafSigner.spki, extensions: [...defaultLeafExtensions(pki.intermediateSigner.spki, pki.leafSigner.spki), unknownExtension(critical)] }));
+    parseCertificate(
+      leafCert({
+        issuerSigner: pki.intermediateSigner,
+        subjectSpki: pki.leafSigner.spki,
+        extensions: [
+          ...defaultLeafExtensions(pki.intermediateSigner.spki, pki.leafSigner.spki),
+          unknownExtension(critical),
+        ],
+      }),
+    );
   // Control: an unknown extension is fine when not critical, so the refusal below is about criticality.
   t.notThrows(() => verifyCertificateChain(withExt(false), [], [pki.ca], [T0]));
-  const e = rejects(t, () => verifyCertificateChain(withExt(true), [], [pki.ca], [T0]), 'CERT_USAGE_INVALID', /^leaf certificate has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7$/);
+  const e = rejects(
+    t,
+    () => verifyCertificateChain(withExt(true), [], [pki.ca], [T0]),
+    'CERT_USAGE_INVALID',
+    /^leaf certificate has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7$/,
+  );
   t.is(e?.check, 'certificate-chain');
 });
 
 test('a CA certificate (intermediate or root) with an unknown critical extension is refused (RFC 5280 4.2)', (t) => {
   const intermediateWith = (critical: boolean): Uint8Array =>
-    caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: pki.intermediateSigner, issuerSigner: pki.rootSigner, serial: 2n, pathLen: 0, extraExtensions: [unknownExtension(critical)] });
-  t.notThrows(() => verifyCertificateChain(leaf, [], [authority([intermediateWith(false), pki.root], 0)], [T0]), 'non-critical (control)');
-  rejects(t, () => verifyCertificateChain(leaf, [], [authority([intermediateWith(true), pki.root], 0)], [T0]), 'CERT_CHAIN_INVALID', /^Certificate chain invalid: CA certificate O=stella\.test, CN=stella-intermediate has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7 \(trusted root https:\/\/ca\.stella\.test\)$/);
+    caCert({
+      name: INTERMEDIATE_DN,
+      issuerName: ROOT_DN,
+      signer: pki.intermediateSigner,
+      issuerSigner: pki.rootSigner,
+      serial: 2n,
+      pathLen: 0,
+      extraExtensions: [unknownExtension(critical)],
+    });
+  t.notThrows(
+    () =>
+      verifyCertificateChain(leaf, [], [authority([intermediateWith(false), pki.root], 0)], [T0]),
+    'non-critical (control)',
+  );
+  rejects(
+    t,
+    () =>
+      verifyCertificateChain(leaf, [], [authority([intermediateWith(true), pki.root], 0)], [T0]),
+    'CERT_CHAIN_INVALID',
+    /^Certificate chain invalid: CA certificate O=stella\.test, CN=stella-intermediate has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7 \(trusted root https:\/\/ca\.stella\.test\)$/,
+  );
   const rootWith = (critical: boolean): Uint8Array =>
-    caCert({ name: ROOT_DN, issuerName: ROOT_DN, signer: pki.rootSigner, issuerSigner: pki.rootSigner, pathLen: 1, extraExtensions: [unknownExtension(critical)] });
-  t.notThrows(() => verifyCertificateChain(leaf, [], [authority([pki.intermediate, rootWith(false)], 0)], [T0]), 'non-critical on the root (control)');
-  rejects(t, () => verifyCertificateChain(leaf, [], [authority([pki.intermediate, rootWith(true)], 0)], [T0]), 'CERT_CHAIN_INVALID', /CA certificate O=stella\.test, CN=stella-root has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7/);
+    caCert({
+      name: ROOT_DN,
+      issuerName: ROOT_DN,
+      signer: pki.rootSigner,
+      issuerSigner: pki.rootSigner,
+      pathLen: 1,
+      extraExtensions: [unknownExtension(critical)],
+    });
+  t.notThrows(
+    () =>
+      verifyCertificateChain(leaf, [], [authority([pki.intermediate, rootWith(false)], 0)], [T0]),
+    'non-critical on the root (control)',
+  );
+  rejects(
+    t,
+    () =>
+      verifyCertificateChain(leaf, [], [authority([pki.intermediate, rootWith(true)], 0)], [T0]),
+    'CERT_CHAIN_INVALID',
+    /CA certificate O=stella\.test, CN=stella-root has unsupported critical extension\(s\) 1\.2\.3\.4\.5\.6\.7/,
+  );
 });
 
 test('an expired intermediate at the verified time is CERT_EXPIRED', (t) => {
-  const shortInt = caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: pki.intermediateSigner, issuerSigner: pki.rootSigner, notBefore: T0 - YEAR, notAfter: T0 - 1 });
-  rejects(t, () => verifyCertificateChain(leaf, [], [authority([shortInt, pki.root], 0)], [T0]), 'CERT_EXPIRED', /certificate expired: intermediate valid/);
+  const shortInt = caCert({
+    name: INTERMEDIATE_DN,
+    issuerName: ROOT_DN,
+    signer: pki.intermediateSigner,
+    issuerSigner: pki.rootSigner,
+    notBefore: T0 - YEAR,
+    notAfter: T0 - 1,
+  });
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [authority([shortInt, pki.root], 0)], [T0]),
+    'CERT_EXPIRED',
+    /certificate expired: intermediate valid/,
+  );
 });
 
 test('tries every CA and reports the most specific failure', (t) => {
@@ -149,19 +378,35 @@ test('tries every CA and reports the most specific failure', (t) => {
   // The first CA cannot issue this leaf; the second can.
   t.is(verifyCertificateChain(leaf, [], [other.ca, pki.ca], [T0]).ca, pki.ca);
   // Neither works: the expired-leaf error beats "not a trusted certificate authority".
-  rejects(t, () => verifyCertificateChain(leaf, [], [other.ca, pki.ca], [T0 + YEAR]), 'CERT_EXPIRED', /leaf valid/);
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [other.ca, pki.ca], [T0 + YEAR]),
+    'CERT_EXPIRED',
+    /leaf valid/,
+  );
   // A rotated CA under the same name: the old one fails its time window, the new one succeeds.
   const oldCa = authority([pki.intermediate, pki.root], 0, T0 - 1);
   t.is(verifyCertificateChain(leaf, [], [oldCa, pki.ca], [T0]).ca, pki.ca);
 });
 
 test('no verified time is an error, not a pass', (t) => {
-  rejects(t, () => verifyCertificateChain(leaf, [], [pki.ca], []), 'NO_VERIFIED_TIME', /no verified time/);
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [pki.ca], []),
+    'NO_VERIFIED_TIME',
+    /no verified time/,
+  );
 });
 
 test('caches do not leak between CertificateAuthority objects', (t) => {
   const rootSigner = pki.rootSigner;
-  const root0 = caCert({ name: ROOT_DN, issuerName: ROOT_DN, signer: rootSigner, issuerSigner: rootSigner, pathLen: 0 });
+  const root0 = caCert({
+    name: ROOT_DN,
+    issuerName: ROOT_DN,
+    signer: rootSigner,
+    issuerSigner: rootSigner,
+    pathLen: 0,
+  });
   const bad: CertificateAuthority = authority([pki.intermediate, root0], 0);
   for (let i = 0; i < 3; i++) {
     t.throws(() => verifyCertificateChain(leaf, [], [bad], [T0]));
@@ -169,7 +414,9 @@ test('caches do not leak between CertificateAuthority objects', (t) => {
   }
 });
 
-const publicGood = parseTrustedRoot(readFileSync(path.join(PROJECT_ROOT, 'trust-roots', 'public-good.trusted_root.json')));
+const publicGood = parseTrustedRoot(
+  readFileSync(path.join(PROJECT_ROOT, 'trust-roots', 'public-good.trusted_root.json')),
+);
 
 test('a real public-good leaf chains at its signing time and is expired now', (t) => {
   const real = parseCertificate(fixturePem('x509/fulcio-leaf-2024-03-19.pem')[0]!);
@@ -177,33 +424,78 @@ test('a real public-good leaf chains at its signing time and is expired now', (t
   const r = verifyCertificateChain(real, [], publicGood.certificateAuthorities, [integratedTime]);
   t.is(r.path.length, 3);
   t.is(r.ca.uri, 'https://fulcio.sigstore.dev');
-  rejects(t, () => verifyCertificateChain(real, [], publicGood.certificateAuthorities, [Date.UTC(2030, 0, 1)]), 'CERT_EXPIRED', /leaf valid 2024-03-19T17:26:26.000Z..2024-03-19T17:36:26.000Z/);
+  rejects(
+    t,
+    () =>
+      verifyCertificateChain(real, [], publicGood.certificateAuthorities, [Date.UTC(2030, 0, 1)]),
+    'CERT_EXPIRED',
+    /leaf valid 2024-03-19T17:26:26.000Z..2024-03-19T17:36:26.000Z/,
+  );
 });
 
-sharedTest('shared conformance: happy-path and staging leaves chain; a production leaf does not chain to staging (checklist C20)', (t) => {
-  const load = (name: string): { leaf: Certificate; times: number[]; tm: ReturnType<typeof parseTrustedRoot> } => {
-    const dir = conformanceCase(name);
-    const b = JSON.parse(readFileSync(path.join(dir, 'bundle.sigstore.json'), 'utf8'));
-    const vm = b.verificationMaterial;
-    const raw = vm.certificate?.rawBytes ?? vm.x509CertificateChain.certificates[0].rawBytes;
-    const trp = conformanceTrustedRootPath(dir);
-    const times = (vm.tlogEntries ?? []).map((e: { integratedTime?: string }) => Number(e.integratedTime ?? 0) * 1000).filter((x: number) => x > 0);
-    return { leaf: parseCertificate(new Uint8Array(Buffer.from(raw, 'base64'))), times, tm: parseTrustedRoot(readFileSync(trp)) };
-  };
-  const v01 = load('happy-path-v0.1');
-  t.is(verifyCertificateChain(v01.leaf, [], v01.tm.certificateAuthorities, v01.times).path.length, 3);
-  const v03 = load('happy-path-v0.3');
-  t.notThrows(() => verifyCertificateChain(v03.leaf, [], v03.tm.certificateAuthorities, v03.times));
-  const staging = load('rekor2-happy-path');
-  rejects(t, () => verifyCertificateChain(v03.leaf, [], staging.tm.certificateAuthorities, v03.times), 'CERT_CHAIN_INVALID', /signature does not verify|not a trusted certificate authority/);
-  const expired = load('intoto-expired-certificate_fail');
-  rejects(t, () => verifyCertificateChain(expired.leaf, [], expired.tm.certificateAuthorities, expired.times), 'CERT_EXPIRED', /^certificate not yet valid: leaf valid 2030-01-01/);
-});
+sharedTest(
+  'shared conformance: happy-path and staging leaves chain; a production leaf does not chain to staging (checklist C20)',
+  (t) => {
+    const load = (
+      name: string,
+    ): { leaf: Certificate; times: number[]; tm: ReturnType<typeof parseTrustedRoot> } => {
+      const dir = conformanceCase(name);
+      const b = JSON.parse(readFileSync(path.join(dir, 'bundle.sigstore.json'), 'utf8'));
+      const vm = b.verificationMaterial;
+      const raw = vm.certificate?.rawBytes ?? vm.x509CertificateChain.certificates[0].rawBytes;
+      const trp = conformanceTrustedRootPath(dir);
+      const times = (vm.tlogEntries ?? [])
+        .map((e: { integratedTime?: string }) => Number(e.integratedTime ?? 0) * 1000)
+        .filter((x: number) => x > 0);
+      return {
+        leaf: parseCertificate(new Uint8Array(Buffer.from(raw, 'base64'))),
+        times,
+        tm: parseTrustedRoot(readFileSync(trp)),
+      };
+    };
+    const v01 = load('happy-path-v0.1');
+    t.is(
+      verifyCertificateChain(v01.leaf, [], v01.tm.certificateAuthorities, v01.times).path.length,
+      3,
+    );
+    const v03 = load('happy-path-v0.3');
+    t.notThrows(() =>
+      verifyCertificateChain(v03.leaf, [], v03.tm.certificateAuthorities, v03.times),
+    );
+    const staging = load('rekor2-happy-path');
+    rejects(
+      t,
+      () => verifyCertificateChain(v03.leaf, [], staging.tm.certificateAuthorities, v03.times),
+      'CERT_CHAIN_INVALID',
+      /signature does not verify|not a trusted certificate authority/,
+    );
+    const expired = load('intoto-expired-certificate_fail');
+    rejects(
+      t,
+      () =>
+        verifyCertificateChain(expired.leaf, [], expired.tm.certificateAuthorities, expired.times),
+      'CERT_EXPIRED',
+      /^certificate not yet valid: leaf valid 2030-01-01/,
+    );
+  },
+);
 
 test('a precertificate (CT poison) is refused as the leaf and as a CA (checklist H58)', (t) => {
-  const poisoned = leafCert({ issuerSigner: pki.intermediateSigner, subjectSpki: pki.leafSigner.spki, extensions: [...defaultLeafExtensions(pki.intermediateSigner.spki, pki.leafSigner.spki), ctPoisonExtension()] });
+  const poisoned = leafCert({
+    issuerSigner: pki.intermediateSigner,
+    subjectSpki: pki.leafSigner.spki,
+    extensions: [
+      ...defaultLeafExtensions(pki.intermediateSigner.spki, pki.leafSigner.spki),
+      ctPoisonExtension(),
+    ],
+  });
   t.true(parseCertificate(poisoned).hasCtPoison);
-  rejects(t, () => verifyCertificateChain(parseCertificate(poisoned), [], [pki.ca], [T0 + MIN]), 'CERT_USAGE_INVALID', /^leaf certificate is a precertificate \(CT poison extension 1\.3\.6\.1\.4\.1\.11129\.2\.4\.3\): a precertificate never signs$/);
+  rejects(
+    t,
+    () => verifyCertificateChain(parseCertificate(poisoned), [], [pki.ca], [T0 + MIN]),
+    'CERT_USAGE_INVALID',
+    /^leaf certificate is a precertificate \(CT poison extension 1\.3\.6\.1\.4\.1\.11129\.2\.4\.3\): a precertificate never signs$/,
+  );
   // An intermediate carrying the poison, in the trusted chain.
   const inter = issueCertificate({
     serial: 2n,
@@ -212,10 +504,19 @@ test('a precertificate (CT poison) is refused as the leaf and as a CA (checklist
     notBefore: T0 - YEAR,
     notAfter: T0 + 10 * YEAR,
     subjectPublicKeySpki: pki.intermediateSigner.spki,
-    extensions: [keyUsageExtension(['keyCertSign', 'cRLSign']), basicConstraintsExtension(true, 0), ctPoisonExtension()],
+    extensions: [
+      keyUsageExtension(['keyCertSign', 'cRLSign']),
+      basicConstraintsExtension(true, 0),
+      ctPoisonExtension(),
+    ],
     signer: pki.rootSigner,
   });
-  rejects(t, () => verifyCertificateChain(leaf, [], [authority([inter, pki.root], T0 - YEAR)], [T0 + MIN]), 'CERT_CHAIN_INVALID', /CA certificate O=stella\.test, CN=stella-intermediate is a precertificate/);
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [authority([inter, pki.root], T0 - YEAR)], [T0 + MIN]),
+    'CERT_CHAIN_INVALID',
+    /CA certificate O=stella\.test, CN=stella-intermediate is a precertificate/,
+  );
 });
 
 // The signing side (signer.yaml certificate.validateChain) checks Fulcio's answer with the
@@ -223,16 +524,62 @@ test('a precertificate (CT poison) is refused as the leaf and as a CA (checklist
 test('an issued chain is checked like a verified one and must end at a configured root', (t) => {
   const root = parseCertificate(pki.root);
   t.notThrows(() => verifyIssuedChain([leaf, intermediate], [root], [leaf.notBefore], 'roots.pem'));
-  t.notThrows(() => verifyIssuedChain([leaf, intermediate, root], [root], [leaf.notBefore], 'roots.pem'));
+  t.notThrows(() =>
+    verifyIssuedChain([leaf, intermediate, root], [root], [leaf.notBefore], 'roots.pem'),
+  );
   const otherSigner = deterministicP256Signer(seed('chain:issued-other-root'));
-  const otherRoot = parseCertificate(caCert({ name: ROOT_DN, issuerName: ROOT_DN, signer: otherSigner, issuerSigner: otherSigner }));
-  rejects(t, () => verifyIssuedChain([leaf, intermediate], [otherRoot], [leaf.notBefore], 'roots.pem'), 'CERT_CHAIN_INVALID', /does not end at a root in roots\.pem/);
-  rejects(t, () => verifyIssuedChain([root], [root], [T0], 'roots.pem'), 'CERT_CHAIN_INVALID', /a root certificate, not a leaf/);
+  const otherRoot = parseCertificate(
+    caCert({ name: ROOT_DN, issuerName: ROOT_DN, signer: otherSigner, issuerSigner: otherSigner }),
+  );
+  rejects(
+    t,
+    () => verifyIssuedChain([leaf, intermediate], [otherRoot], [leaf.notBefore], 'roots.pem'),
+    'CERT_CHAIN_INVALID',
+    /does not end at a root in roots\.pem/,
+  );
+  rejects(
+    t,
+    () => verifyIssuedChain([root], [root], [T0], 'roots.pem'),
+    'CERT_CHAIN_INVALID',
+    /a root certificate, not a leaf/,
+  );
   // What the old check let through: every signature verifies, but the intermediate may not issue.
-  const notCa = parseCertificate(caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: pki.intermediateSigner, issuerSigner: pki.rootSigner, ca: false }));
-  rejects(t, () => verifyIssuedChain([leaf, notCa], [root], [leaf.notBefore], 'roots.pem'), 'CERT_CHAIN_INVALID', /stella-intermediate is not a CA/);
+  const notCa = parseCertificate(
+    caCert({
+      name: INTERMEDIATE_DN,
+      issuerName: ROOT_DN,
+      signer: pki.intermediateSigner,
+      issuerSigner: pki.rootSigner,
+      ca: false,
+    }),
+  );
+  rejects(
+    t,
+    () => verifyIssuedChain([leaf, notCa], [root], [leaf.notBefore], 'roots.pem'),
+    'CERT_CHAIN_INVALID',
+    /stella-intermediate is not a CA/,
+  );
   const noEku = leafWith([san, keyUsageExtension(['digitalSignature'])]);
-  rejects(t, () => verifyIssuedChain([noEku, intermediate], [root], [noEku.notBefore], 'roots.pem'), 'CERT_USAGE_INVALID', /codeSigning/);
-  const shortInt = parseCertificate(caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: pki.intermediateSigner, issuerSigner: pki.rootSigner, notBefore: T0 - YEAR, notAfter: T0 - 1 }));
-  rejects(t, () => verifyIssuedChain([leaf, shortInt], [root], [leaf.notBefore], 'roots.pem'), 'CERT_EXPIRED', /intermediate valid/);
+  rejects(
+    t,
+    () => verifyIssuedChain([noEku, intermediate], [root], [noEku.notBefore], 'roots.pem'),
+    'CERT_USAGE_INVALID',
+    /codeSigning/,
+  );
+  const shortInt = parseCertificate(
+    caCert({
+      name: INTERMEDIATE_DN,
+      issuerName: ROOT_DN,
+      signer: pki.intermediateSigner,
+      issuerSigner: pki.rootSigner,
+      notBefore: T0 - YEAR,
+      notAfter: T0 - 1,
+    }),
+  );
+  rejects(
+    t,
+    () => verifyIssuedChain([leaf, shortInt], [root], [leaf.notBefore], 'roots.pem'),
+    'CERT_EXPIRED',
+    /intermediate valid/,
+  );
 });

@@ -5,7 +5,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../../src/crypto.js';
-import type { CertificateAuthority, TransparencyLogInstance } from '../../src/model/trust-material.js';
+import type {
+  CertificateAuthority,
+  TransparencyLogInstance,
+} from '../../src/model/trust-material.js';
 import { parseCertificate, type Extension } from '../../src/x509/certificate.js';
 import {
   authorityKeyIdExtension,
@@ -41,7 +44,10 @@ export const MIN = 60_000;
 export const YEAR = 365 * 24 * 3600 * 1000;
 
 export const ROOT_DN: DN = { organization: 'stella.test', commonName: 'stella-root' };
-export const INTERMEDIATE_DN: DN = { organization: 'stella.test', commonName: 'stella-intermediate' };
+export const INTERMEDIATE_DN: DN = {
+  organization: 'stella.test',
+  commonName: 'stella-intermediate',
+};
 
 export interface CaCertOptions {
   name: DN;
@@ -87,13 +93,18 @@ export interface LeafOptions {
   extensions?: Extension[];
 }
 
-export function defaultLeafExtensions(issuerSpki: Uint8Array, subjectSpki: Uint8Array): Extension[] {
+export function defaultLeafExtensions(
+  issuerSpki: Uint8Array,
+  subjectSpki: Uint8Array,
+): Extension[] {
   return [
     keyUsageExtension(['digitalSignature']),
     extKeyUsageExtension([OID.ekuCodeSigning]),
     subjectKeyIdExtension(keyIdentifierFromSpki(subjectSpki)),
     authorityKeyIdExtension(keyIdentifierFromSpki(issuerSpki)),
-    subjectAltNameExtension({ uris: ['https://github.com/stella/test/.github/workflows/release.yml@refs/heads/main'] }),
+    subjectAltNameExtension({
+      uris: ['https://github.com/stella/test/.github/workflows/release.yml@refs/heads/main'],
+    }),
     fulcioIssuerV2Extension('https://token.actions.githubusercontent.com'),
   ];
 }
@@ -125,22 +136,62 @@ export function buildPki(label = 'pki'): TestPki {
   const rootSigner = deterministicP256Signer(seed(`${label}:root`));
   const intermediateSigner = deterministicP256Signer(seed(`${label}:intermediate`));
   const leafSigner = deterministicP256Signer(seed(`${label}:leaf`));
-  const root = caCert({ name: ROOT_DN, issuerName: ROOT_DN, signer: rootSigner, issuerSigner: rootSigner, pathLen: 1 });
-  const intermediate = caCert({ name: INTERMEDIATE_DN, issuerName: ROOT_DN, signer: intermediateSigner, issuerSigner: rootSigner, serial: 2n, pathLen: 0 });
+  const root = caCert({
+    name: ROOT_DN,
+    issuerName: ROOT_DN,
+    signer: rootSigner,
+    issuerSigner: rootSigner,
+    pathLen: 1,
+  });
+  const intermediate = caCert({
+    name: INTERMEDIATE_DN,
+    issuerName: ROOT_DN,
+    signer: intermediateSigner,
+    issuerSigner: rootSigner,
+    serial: 2n,
+    pathLen: 0,
+  });
   const leaf = leafCert({ issuerSigner: intermediateSigner, subjectSpki: leafSigner.spki });
-  return { rootSigner, intermediateSigner, leafSigner, root, intermediate, leaf, ca: authority([intermediate, root], T0 - YEAR) };
+  return {
+    rootSigner,
+    intermediateSigner,
+    leafSigner,
+    root,
+    intermediate,
+    leaf,
+    ca: authority([intermediate, root], T0 - YEAR),
+  };
 }
 
-export function authority(certChain: Uint8Array[], start: number, end?: number): CertificateAuthority {
+export function authority(
+  certChain: Uint8Array[],
+  start: number,
+  end?: number,
+): CertificateAuthority {
   const first = parseCertificate(certChain[certChain.length - 1]!);
-  return { subject: first.subject, uri: 'https://ca.stella.test', certChain, validFor: { start, end } };
+  return {
+    subject: first.subject,
+    uri: 'https://ca.stella.test',
+    certChain,
+    validFor: { start, end },
+  };
 }
 
-export function ctLog(signer: KeyedSigner, start: number, end?: number, baseUrl = 'https://ct.stella.test'): TransparencyLogInstance {
+export function ctLog(
+  signer: KeyedSigner,
+  start: number,
+  end?: number,
+  baseUrl = 'https://ct.stella.test',
+): TransparencyLogInstance {
   return {
     baseUrl,
     hashAlgorithm: 'SHA2_256',
-    publicKey: { rawBytes: signer.spki, keyDetails: 'PKIX_ECDSA_P256_SHA_256', key: signer.publicKey, validFor: { start, end } },
+    publicKey: {
+      rawBytes: signer.spki,
+      keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+      key: signer.publicKey,
+      validFor: { start, end },
+    },
     logId: sha256(signer.spki),
     checkpointKeyId: undefined,
   };

@@ -3,7 +3,11 @@ import { X509Certificate as NodeX509, webcrypto } from 'node:crypto';
 import * as px509 from '@peculiar/x509';
 import { verifySignature } from '../../src/crypto.js';
 import { bytesEqual, toHex } from '../../src/util/encoding.js';
-import { oidcIssuer, parseCertificate, verifyCertificateSignature } from '../../src/x509/certificate.js';
+import {
+  oidcIssuer,
+  parseCertificate,
+  verifyCertificateSignature,
+} from '../../src/x509/certificate.js';
 import {
   basicConstraintsExtension,
   deterministicEd25519Signer,
@@ -31,7 +35,9 @@ test('deterministic P-256 signer: same seed, same key and signature; verifies wi
   t.false(verifySignature(a.publicKey, new TextEncoder().encode('hellp'), a.sign(msg), 'sha256'));
   t.is(a.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
   t.throws(() => deterministicP256Signer(new Uint8Array(31)), { message: /32 bytes/ });
-  t.throws(() => deterministicP256Signer(new Uint8Array(32)), { message: /not a valid private scalar/ });
+  t.throws(() => deterministicP256Signer(new Uint8Array(32)), {
+    message: /not a valid private scalar/,
+  });
 });
 
 test('deterministic Ed25519 signer verifies with node:crypto', (t) => {
@@ -61,9 +67,22 @@ test('issued CA and leaf parse with this parser, node:crypto and @peculiar/x509;
   t.false(verifyCertificateSignature(leaf, root.publicKey));
 
   // Independent verifiers agree.
-  t.true(new NodeX509(Buffer.from(pki.leaf)).verify(new NodeX509(Buffer.from(pki.intermediate)).publicKey));
-  t.true(new NodeX509(Buffer.from(pki.intermediate)).verify(new NodeX509(Buffer.from(pki.root)).publicKey));
-  t.true(await new px509.X509Certificate(pki.leaf).verify({ publicKey: new px509.X509Certificate(pki.intermediate), signatureOnly: true }));
+  t.true(
+    new NodeX509(Buffer.from(pki.leaf)).verify(
+      new NodeX509(Buffer.from(pki.intermediate)).publicKey,
+    ),
+  );
+  t.true(
+    new NodeX509(Buffer.from(pki.intermediate)).verify(
+      new NodeX509(Buffer.from(pki.root)).publicKey,
+    ),
+  );
+  t.true(
+    await new px509.X509Certificate(pki.leaf).verify({
+      publicKey: new px509.X509Certificate(pki.intermediate),
+      signatureOnly: true,
+    }),
+  );
 
   // Fields as issued.
   t.deepEqual(root.subject, ROOT_DN);
@@ -76,7 +95,10 @@ test('issued CA and leaf parse with this parser, node:crypto and @peculiar/x509;
   t.is(oidcIssuer(leaf), 'https://token.actions.githubusercontent.com');
   t.true(bytesEqual(leaf.authorityKeyId!, intermediate.subjectKeyId!));
   const pecLeaf = new px509.X509Certificate(pki.leaf);
-  t.is(pecLeaf.getExtension(px509.AuthorityKeyIdentifierExtension)?.keyId, toHex(leaf.authorityKeyId!));
+  t.is(
+    pecLeaf.getExtension(px509.AuthorityKeyIdentifierExtension)?.keyId,
+    toHex(leaf.authorityKeyId!),
+  );
   const ku = pecLeaf.getExtension(px509.KeyUsagesExtension);
   t.is(ku?.usages, px509.KeyUsageFlags.digitalSignature);
 });
@@ -100,7 +122,10 @@ test('Fulcio extensions, otherName SAN and Ed25519 issuer round trip', (t) => {
       keyUsageExtension(['digitalSignature']),
       extKeyUsageExtension([OID.ekuCodeSigning]),
       basicConstraintsExtension(false),
-      subjectAltNameExtension({ otherNames: [{ oid: OID.fulcioOtherNameSan, value: 'user!github.com' }], emails: ['dev@example.com'] }),
+      subjectAltNameExtension({
+        otherNames: [{ oid: OID.fulcioOtherNameSan, value: 'user!github.com' }],
+        emails: ['dev@example.com'],
+      }),
       fulcioIssuerV1Extension('https://issuer.example'),
       fulcioIssuerV2Extension('https://issuer.example'),
       fulcioStringExtension('1.3.6.1.4.1.57264.1.12', 'https://github.com/stella/test'),
@@ -110,19 +135,43 @@ test('Fulcio extensions, otherName SAN and Ed25519 issuer round trip', (t) => {
   const c = parseCertificate(der);
   t.is(c.serialNumber, '8001');
   t.is(c.notBefore, Date.UTC(2051, 0, 1), 'GeneralizedTime after 2049');
-  t.deepEqual(c.subjectAltName?.otherNames.map((o) => [o.oid, o.value]), [[OID.fulcioOtherNameSan, 'user!github.com']]);
+  t.deepEqual(
+    c.subjectAltName?.otherNames.map((o) => [o.oid, o.value]),
+    [[OID.fulcioOtherNameSan, 'user!github.com']],
+  );
   t.deepEqual(c.subjectAltName?.emails, ['dev@example.com']);
   t.deepEqual(c.basicConstraints, { ca: false });
   t.is(c.fulcio.values.get('1.3.6.1.4.1.57264.1.12'), 'https://github.com/stella/test');
   t.is(c.fulcio.issuerV1, 'https://issuer.example');
   t.true(verifyCertificateSignature(c, ca.publicKey));
   t.true(new NodeX509(Buffer.from(der)).verify(ca.publicKey));
-  t.is(new NodeX509(Buffer.from(der)).subjectAltName, 'othername:<unsupported>, email:dev@example.com');
+  t.is(
+    new NodeX509(Buffer.from(der)).subjectAltName,
+    'othername:<unsupported>, email:dev@example.com',
+  );
 });
 
 test('issuing refuses duplicate extensions and non-ASCII SAN values', (t) => {
   const s = deterministicP256Signer(seed('dup'));
-  const base = { serial: 1n, issuerName: {}, subjectName: {}, notBefore: T0, notAfter: T0 + MIN, subjectPublicKeySpki: s.spki, signer: s };
-  t.throws(() => issueCertificate({ ...base, extensions: [keyUsageExtension(['digitalSignature']), keyUsageExtension(['digitalSignature'])] }), { message: /duplicate extension/ });
+  const base = {
+    serial: 1n,
+    issuerName: {},
+    subjectName: {},
+    notBefore: T0,
+    notAfter: T0 + MIN,
+    subjectPublicKeySpki: s.spki,
+    signer: s,
+  };
+  t.throws(
+    () =>
+      issueCertificate({
+        ...base,
+        extensions: [
+          keyUsageExtension(['digitalSignature']),
+          keyUsageExtension(['digitalSignature']),
+        ],
+      }),
+    { message: /duplicate extension/ },
+  );
   t.throws(() => subjectAltNameExtension({ emails: ['é@example.com'] }), { message: /not ASCII/ });
 });

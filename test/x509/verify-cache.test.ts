@@ -22,7 +22,10 @@ test('a remembered failure stays a failure; a remembered success stays a success
   const key = freshKey();
   const bad = check(false);
   t.false(memoizedVerify(key, 'alg', data, sig, bad.run));
-  t.false(memoizedVerify(key, 'alg', data, sig, bad.run), 'second use of a failed link: still refused');
+  t.false(
+    memoizedVerify(key, 'alg', data, sig, bad.run),
+    'second use of a failed link: still refused',
+  );
   t.is(bad.calls, 1, 'the second answer came from the memo');
 
   const good = check(true);
@@ -53,7 +56,8 @@ test.serial('the memo holds 4096 answers: the oldest is dropped by the 4096th ne
   const first = check(false);
   t.false(memoizedVerify(key, 'alg', data, sig, first.run));
   const fill = (from: number, to: number): void => {
-    for (let i = from; i < to; i++) memoizedVerify(key, 'fill', utf8.encode(String(i)), sig, () => true);
+    for (let i = from; i < to; i++)
+      memoizedVerify(key, 'fill', utf8.encode(String(i)), sig, () => true);
   };
   // 4095 newer entries: the first is still remembered (and this lookup refreshes it).
   fill(0, 4095);
@@ -64,6 +68,9 @@ test.serial('the memo holds 4096 answers: the oldest is dropped by the 4096th ne
   t.false(memoizedVerify(key, 'alg', data, sig, first.run));
   t.is(first.calls, 1);
   fill(8190, 12286);
-  t.false(memoizedVerify(key, 'alg', data, sig, first.run), 'checked again after eviction, same answer');
+  t.false(
+    memoizedVerify(key, 'alg', data, sig, first.run),
+    'checked again after eviction, same answer',
+  );
   t.is(first.calls, 2, 'evicted after 4096 newer entries');
 });

@@ -3,7 +3,8 @@ import { StellaCommand } from '../base.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 
 export default class AttestAttach extends StellaCommand {
-  static override summary = 'Attach a Sigstore bundle to an image in an OCI registry, as an OCI 1.1 referrer';
+  static override summary =
+    'Attach a Sigstore bundle to an image in an OCI registry, as an OCI 1.1 referrer';
   static override description = [
     'Pushes the bundle as an artifact manifest whose subject is the image (artifact type',
     'application/vnd.dev.sigstore.bundle.v0.3+json, the layout cosign and @sigstore/oci write).',
@@ -18,7 +19,10 @@ export default class AttestAttach extends StellaCommand {
 
   static override flags = {
     bundle: Flags.string({ description: 'bundle file to attach', required: true }),
-    image: Flags.string({ description: 'REGISTRY/REPO@sha256:<hex>: the image to attach it to', required: true }),
+    image: Flags.string({
+      description: 'REGISTRY/REPO@sha256:<hex>: the image to attach it to',
+      required: true,
+    }),
     ...REGISTRY_FLAGS,
   };
 
@@ -26,15 +30,26 @@ export default class AttestAttach extends StellaCommand {
     const { flags } = await this.parse(AttestAttach);
     const { readFileBounded } = await import('../../util/fs.js');
     const { BUNDLE_LIMITS } = await import('../../bundle/model.js');
-    const { attachBundle, parseImageReference, registryOptionsFrom } = await import('../../oci/index.js');
+    const { attachBundle, parseImageReference, registryOptionsFrom } =
+      await import('../../oci/index.js');
     const image = parseImageReference(flags.image, '--image');
-    const bundleBytes = readFileBounded(flags.bundle, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' });
-    const r = await attachBundle({ ...registryOptionsFrom(registryFlagValues(flags)), image, bundleBytes });
+    const bundleBytes = readFileBounded(flags.bundle, {
+      what: '--bundle',
+      maxBytes: BUNDLE_LIMITS.maxBytes,
+      limitCode: 'BUNDLE_LIMIT_EXCEEDED',
+    });
+    const r = await attachBundle({
+      ...registryOptionsFrom(registryFlagValues(flags)),
+      image,
+      bundleBytes,
+    });
     if (this.jsonMode) {
       this.printJson({ ok: true, ...r });
       return;
     }
     process.stdout.write(`${this.paint('green', 'attached')} ${flags.bundle} to ${r.image}\n`);
-    process.stdout.write(`  referrer: ${r.manifestDigest} (${r.indexedBy === 'referrers-api' ? 'referrers API' : `referrers tag ${r.tag}`})\n`);
+    process.stdout.write(
+      `  referrer: ${r.manifestDigest} (${r.indexedBy === 'referrers-api' ? 'referrers API' : `referrers tag ${r.tag}`})\n`,
+    );
   }
 }

@@ -14,12 +14,23 @@ import { parseTimeFlag } from '../../util/time.js';
 import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
 import { BUNDLE_LIMITS } from '../../bundle/model.js';
 import { parseTrustedRoot } from '../../trust/trusted-root.js';
-import { AttestationStore, normalizeArtifactDigest, resolveAttestationStorePath } from '../../store/attestations.js';
+import {
+  AttestationStore,
+  normalizeArtifactDigest,
+  resolveAttestationStorePath,
+} from '../../store/attestations.js';
 import { utf8, toHex, toBase64 } from '../../util/encoding.js';
 import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../../util/fs.js';
 import { sha256, spkiOf } from '../../crypto.js';
 import { createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
-import { artifactDigestsOf, buildExportArchive, readExportArchive, EXPORT_LIMITS, type ExportArchive, type ExportInput } from '../../archive/export.js';
+import {
+  artifactDigestsOf,
+  buildExportArchive,
+  readExportArchive,
+  EXPORT_LIMITS,
+  type ExportArchive,
+  type ExportInput,
+} from '../../archive/export.js';
 import type { ExportManifest } from '../../archive/manifest.js';
 
 export interface ExportBundleOptions {
@@ -66,15 +77,31 @@ export interface ExportBundleResult {
 }
 
 /** A seal over the manifest's exact bytes: a v0.3 message-signature bundle by an exporter key. */
-export function sealWithKey(keyPath: string): { keyId: string; seal: (manifest: Uint8Array) => Promise<Uint8Array> } {
-  const pem = Buffer.from(readFileBounded(keyPath, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes, secret: true })).toString('utf8');
+export function sealWithKey(keyPath: string): {
+  keyId: string;
+  seal: (manifest: Uint8Array) => Promise<Uint8Array>;
+} {
+  const pem = Buffer.from(
+    readFileBounded(keyPath, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes, secret: true }),
+  ).toString('utf8');
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);
   } catch (e) {
-    fail('INPUT_INVALID', 'input', `--seal-key ${JSON.stringify(keyPath)}: not a PEM private key`, undefined, { cause: e });
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `--seal-key ${JSON.stringify(keyPath)}: not a PEM private key`,
+      undefined,
+      { cause: e },
+    );
   }
-  if (key.asymmetricKeyType !== 'ec') fail('INPUT_INVALID', 'input', `--seal-key ${JSON.stringify(keyPath)}: an ECDSA key (P-256, P-384 or P-521) is required`);
+  if (key.asymmetricKeyType !== 'ec')
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `--seal-key ${JSON.stringify(keyPath)}: an ECDSA key (P-256, P-384 or P-521) is required`,
+    );
   const keyId = toHex(sha256(spkiOf(createPublicKey(key))));
   return {
     keyId,
@@ -84,7 +111,10 @@ export function sealWithKey(keyPath: string): { keyId: string; seal: (manifest: 
       const bundle = {
         mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
         verificationMaterial: { publicKey: { hint: keyId }, tlogEntries: [] },
-        messageSignature: { messageDigest: { algorithm: 'SHA2_256', digest: toBase64(digest) }, signature: toBase64(signature) },
+        messageSignature: {
+          messageDigest: { algorithm: 'SHA2_256', digest: toBase64(digest) },
+          signature: toBase64(signature),
+        },
       };
       return Promise.resolve(utf8.encode(JSON.stringify(bundle, null, 2) + '\n'));
     },
@@ -97,14 +127,27 @@ export function sealWithKey(keyPath: string): { keyId: string; seal: (manifest: 
  * URLs come from trust material (--trusted-root, else --include-trusted-root, else the trust
  * store, else the public-good root); a bundle whose log is not in it cannot be proven.
  */
-async function collectConsistency(inputs: readonly ExportInput[], opts: ExportBundleOptions): Promise<{ bytes: Uint8Array; summary: NonNullable<ExportBundleResult['consistency']> }> {
+async function collectConsistency(
+  inputs: readonly ExportInput[],
+  opts: ExportBundleOptions,
+): Promise<{ bytes: Uint8Array; summary: NonNullable<ExportBundleResult['consistency']> }> {
   const { selectTrust } = await import('./verify-run.js');
   const { fetchLogConsistency } = await import('../../sign/log-consistency-client.js');
   const { serializeShipmentConsistency } = await import('../../archive/consistency.js');
   const { parseCheckpoint, parseSignedNote } = await import('../../tlog/note.js');
   const { rekorVersionOf } = await import('../../tlog/rekor-entry.js');
-  const { trust } = await selectTrust({ trustedRootPath: opts.logsTrustedRootPath ?? opts.trustedRootPath, storePath: opts.storePath });
-  const logs = new Map<string, { baseUrl: string; rekor: 'v1' | 'v2'; from: { origin: string; treeSize: number; rootHash: string }[] }>();
+  const { trust } = await selectTrust({
+    trustedRootPath: opts.logsTrustedRootPath ?? opts.trustedRootPath,
+    storePath: opts.storePath,
+  });
+  const logs = new Map<
+    string,
+    {
+      baseUrl: string;
+      rekor: 'v1' | 'v2';
+      from: { origin: string; treeSize: number; rootHash: string }[];
+    }
+  >();
   for (const input of inputs) {
     let bundle;
     try {
@@ -116,18 +159,32 @@ async function collectConsistency(inputs: readonly ExportInput[], opts: ExportBu
       if (!e.inclusionProof) continue;
       const id = toHex(e.logId);
       const log = trust.tlogs.find((l) => toHex(l.logId) === id);
-      if (!log) fail('TLOG_UNTRUSTED', 'consistency', `--include-consistency: ${input.source} names log ${id}, which the trust material does not list (give --trusted-root with its URL)`);
+      if (!log)
+        fail(
+          'TLOG_UNTRUSTED',
+          'consistency',
+          `--include-consistency: ${input.source} names log ${id}, which the trust material does not list (give --trusted-root with its URL)`,
+        );
       const cp = parseCheckpoint(parseSignedNote(e.inclusionProof.checkpoint).text);
       let l = logs.get(id);
-      if (!l) logs.set(id, (l = { baseUrl: log.baseUrl, rekor: rekorVersionOf(e.kindVersion), from: [] }));
+      if (!l)
+        logs.set(
+          id,
+          (l = { baseUrl: log.baseUrl, rekor: rekorVersionOf(e.kindVersion), from: [] }),
+        );
       l.from.push({ origin: cp.origin, treeSize: cp.treeSize, rootHash: toHex(cp.rootHash) });
     }
   }
   const fetched = [];
-  for (const [logId, l] of [...logs.entries()].sort()) fetched.push(await fetchLogConsistency({ logId, baseUrl: l.baseUrl, rekor: l.rekor }, l.from));
+  for (const [logId, l] of [...logs.entries()].sort())
+    fetched.push(await fetchLogConsistency({ logId, baseUrl: l.baseUrl, rekor: l.rekor }, l.from));
   return {
     bytes: serializeShipmentConsistency({ logs: fetched }),
-    summary: fetched.map((f) => ({ log: f.baseUrl, treeSize: parseCheckpoint(parseSignedNote(f.checkpoint).text).treeSize, proofs: f.proofs.length })),
+    summary: fetched.map((f) => ({
+      log: f.baseUrl,
+      treeSize: parseCheckpoint(parseSignedNote(f.checkpoint).text).treeSize,
+      proofs: f.proofs.length,
+    })),
   };
 }
 
@@ -139,40 +196,78 @@ export function parseCreatedAt(s: string): number {
 function fromStore(path: string, wanted: Set<string> | undefined): ExportInput[] {
   const store = AttestationStore.open(path, 'read');
   try {
-    const rows = wanted ? [...wanted].sort().flatMap((d) => store.findBundlesByDigest(d)) : store.listAll();
-    return rows.map((r) => ({ artifactDigest: r.artifactDigest, bytes: utf8.encode(r.bundleJson), source: `attestation store ${path} (row ${r.id})` }));
+    const rows = wanted
+      ? [...wanted].sort().flatMap((d) => store.findBundlesByDigest(d))
+      : store.listAll();
+    return rows.map((r) => ({
+      artifactDigest: r.artifactDigest,
+      bytes: utf8.encode(r.bundleJson),
+      source: `attestation store ${path} (row ${r.id})`,
+    }));
   } finally {
     store.close();
   }
 }
 
 function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] {
-  const bytes = readFileBounded(path, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' });
+  const bytes = readFileBounded(path, {
+    what: '--bundle',
+    maxBytes: BUNDLE_LIMITS.maxBytes,
+    limitCode: 'BUNDLE_LIMIT_EXCEEDED',
+  });
   // Parsed here only to learn which artifacts it covers; buildExportArchive judges it again.
   const digests = artifactDigestsOf(parseBundle(bytes));
-  if (digests.length === 0) fail('INPUT_INVALID', 'input', `--bundle ${JSON.stringify(path)}: cannot tell which artifact it is for (no sha256 message digest or in-toto subject)`);
+  if (digests.length === 0)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `--bundle ${JSON.stringify(path)}: cannot tell which artifact it is for (no sha256 message digest or in-toto subject)`,
+    );
   const kept = wanted ? digests.filter((d) => wanted.has(d)) : digests;
-  if (kept.length === 0) fail('INPUT_INVALID', 'input', `--bundle ${JSON.stringify(path)} is for ${digests.join(', ')}, none of the --artifact digests asked for`);
+  if (kept.length === 0)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `--bundle ${JSON.stringify(path)} is for ${digests.join(', ')}, none of the --artifact digests asked for`,
+    );
   return kept.map((artifactDigest) => ({ artifactDigest, bytes, source: `--bundle ${path}` }));
 }
 
 export async function runExportBundle(opts: ExportBundleOptions): Promise<ExportBundleResult> {
-  if (opts.all && opts.artifacts.length > 0) fail('INPUT_INVALID', 'input', '--all and --artifact cannot be combined');
-  if (!opts.all && opts.artifacts.length === 0 && !opts.registry) fail('INPUT_INVALID', 'input', 'say what to export: --artifact sha256:<hex> or --image (repeatable), or --all');
+  if (opts.all && opts.artifacts.length > 0)
+    fail('INPUT_INVALID', 'input', '--all and --artifact cannot be combined');
+  if (!opts.all && opts.artifacts.length === 0 && !opts.registry)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      'say what to export: --artifact sha256:<hex> or --image (repeatable), or --all',
+    );
   const wanted = opts.all ? undefined : new Set(opts.artifacts.map(normalizeArtifactDigest));
   const onlyRegistry = opts.registry !== undefined && opts.artifacts.length === 0 && !opts.all;
   const createdAt = opts.createdAt !== undefined ? parseCreatedAt(opts.createdAt) : undefined;
-  const trustedRoot = opts.trustedRootPath ? readFileBounded(opts.trustedRootPath, { what: '--include-trusted-root', maxBytes: EXPORT_LIMITS.maxTrustedRootBytes, limitCode: 'TRUSTED_ROOT_INVALID' }) : undefined;
+  const trustedRoot = opts.trustedRootPath
+    ? readFileBounded(opts.trustedRootPath, {
+        what: '--include-trusted-root',
+        maxBytes: EXPORT_LIMITS.maxTrustedRootBytes,
+        limitCode: 'TRUSTED_ROOT_INVALID',
+      })
+    : undefined;
   // Carried for the receiver's convenience, never trusted by reading; still, only a valid one.
   if (trustedRoot) parseTrustedRoot(trustedRoot);
 
   const inputs: ExportInput[] = [];
   // Registry images alone need neither the store nor --bundle files.
-  const useStore = opts.attestationStorePath !== undefined || (opts.bundlePaths.length === 0 && !onlyRegistry);
+  const useStore =
+    opts.attestationStorePath !== undefined || (opts.bundlePaths.length === 0 && !onlyRegistry);
   let storePath: string | undefined;
   if (useStore) {
     storePath = resolveAttestationStorePath(opts.attestationStorePath, opts.env);
-    if (!existsSync(storePath)) fail('NO_ATTESTATIONS_FOUND', 'attestation-store', `no attestations found: attestation store ${storePath} does not exist`);
+    if (!existsSync(storePath))
+      fail(
+        'NO_ATTESTATIONS_FOUND',
+        'attestation-store',
+        `no attestations found: attestation store ${storePath} does not exist`,
+      );
     inputs.push(...fromStore(storePath, wanted));
   }
   const refused: RefusedItem[] = [];
@@ -193,17 +288,38 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
     const missing = [...wanted].filter((d) => !have.has(d));
     if (missing.length > 0) {
       // An artifact asked for and not found is reported like a bad bundle: the others still go.
-      const e = new StellaError('NO_ATTESTATIONS_FOUND', 'archive', `no attestations found for ${missing.join(', ')}`, { artifactDigests: missing });
-      refused.push({ source: `--artifact ${missing.join(' --artifact ')}`, failure: failureOf(e), error: e });
+      const e = new StellaError(
+        'NO_ATTESTATIONS_FOUND',
+        'archive',
+        `no attestations found for ${missing.join(', ')}`,
+        { artifactDigests: missing },
+      );
+      refused.push({
+        source: `--artifact ${missing.join(' --artifact ')}`,
+        failure: failureOf(e),
+        error: e,
+      });
     }
   }
   if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
   const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
-  if (asBundle && opts.sealKeyPath) fail('INPUT_INVALID', 'input', '--seal-key seals an archive: give --output FILE.tar');
-  if (asBundle && opts.includeConsistency) fail('INPUT_INVALID', 'input', '--include-consistency adds consistency.json to an archive: give --output FILE.tar');
+  if (asBundle && opts.sealKeyPath)
+    fail('INPUT_INVALID', 'input', '--seal-key seals an archive: give --output FILE.tar');
+  if (asBundle && opts.includeConsistency)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      '--include-consistency adds consistency.json to an archive: give --output FILE.tar',
+    );
   const sealer = opts.sealKeyPath ? sealWithKey(opts.sealKeyPath) : undefined;
   const consistency = opts.includeConsistency ? await collectConsistency(inputs, opts) : undefined;
-  const built = await buildExportArchive({ bundles: inputs, createdAt, trustedRoot, seal: sealer?.seal, consistency: consistency?.bytes });
+  const built = await buildExportArchive({
+    bundles: inputs,
+    createdAt,
+    trustedRoot,
+    seal: sealer?.seal,
+    consistency: consistency?.bytes,
+  });
   const allRefused = [...refused, ...built.refused];
   if (asBundle) {
     // The seed's form: `--output attestation-bundle.json` is one standard Sigstore bundle.
@@ -218,7 +334,15 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
     }
     const only = inputs.find((i) => toHex(sha256(i.bytes)) === built.manifest.entries[0]!.sha256)!;
     writeFileAtomic(opts.outputPath, only.bytes, { what: 'exported bundle' });
-    return { outputPath: opts.outputPath, sha256: toHex(sha256(only.bytes)), size: only.bytes.byteLength, manifest: built.manifest, attestationStore: storePath, refused: [], format: 'bundle' };
+    return {
+      outputPath: opts.outputPath,
+      sha256: toHex(sha256(only.bytes)),
+      size: only.bytes.byteLength,
+      manifest: built.manifest,
+      attestationStore: storePath,
+      refused: [],
+      format: 'bundle',
+    };
   }
   writeFileAtomic(opts.outputPath, built.archive, { what: 'export archive' });
   return {
@@ -236,5 +360,11 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
 
 /** Read an export archive file: a regular file, size checked before reading, then ./export.ts's strict reader. */
 export function readExportArchiveFile(path: string): ExportArchive {
-  return readExportArchive(readFileBounded(path, { what: '--archive', maxBytes: EXPORT_LIMITS.maxArchiveBytes, limitCode: 'ARCHIVE_LIMIT_EXCEEDED' }));
+  return readExportArchive(
+    readFileBounded(path, {
+      what: '--archive',
+      maxBytes: EXPORT_LIMITS.maxArchiveBytes,
+      limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
+    }),
+  );
 }

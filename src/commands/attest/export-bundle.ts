@@ -5,7 +5,8 @@ import { paint, printErrorLine, stderrColour } from '../render.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 
 export default class AttestExportBundle extends StellaCommand {
-  static override summary = 'Export the bundles of many artifacts into one portable, reproducible tar for the other side of a network boundary';
+  static override summary =
+    'Export the bundles of many artifacts into one portable, reproducible tar for the other side of a network boundary';
   static override description = [
     'Each bundle (signature, certificate with its SCT, Rekor entry with inclusion proof and',
     'checkpoint) goes into FILE.tar unchanged, under bundles/<artifact sha256>/<n>.sigstore.json,',
@@ -26,20 +27,71 @@ export default class AttestExportBundle extends StellaCommand {
   ];
 
   static override flags = {
-    output: Flags.string({ char: 'o', description: 'archive to write (plain tar, written atomically); FILE.json: the one bundle of the one artifact selected, as a standard Sigstore bundle', required: true }),
-    'include-proofs': Flags.boolean({ description: 'require and carry each bundle\'s Rekor inclusion proof and checkpoint (always on: a bundle without them is refused; accepted so the requirement can be stated)', default: true, allowNo: false }),
-    'seal-key': Flags.string({ description: 'seal the archive: sign manifest.cbor with this PEM ECDSA private key (mode 0600) into manifest.sigstore.json' }),
-    artifact: Flags.string({ description: 'sha256:<64 hex> of an artifact to export (repeatable)', multiple: true, exclusive: ['all'] }),
-    all: Flags.boolean({ description: 'export every bundle in the attestation store (and every --bundle)', default: false, exclusive: ['artifact'] }),
-    'attestation-store': Flags.string({ description: 'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)' }),
-    bundle: Flags.string({ description: 'bundle file to include (repeatable); filed under the artifact digests it covers', multiple: true }),
-    'include-trusted-root': Flags.string({ description: 'trusted_root.json to carry in the archive (the receiver does not trust it automatically)' }),
-    'created-at': Flags.string({ description: 'archive time (RFC 3339); default the newest integrated time among the bundles' }),
-    image: Flags.string({ description: 'REGISTRY/REPO@sha256:<hex>: every Sigstore bundle attached to that image in its registry; sha256:<hex>: that digest from the attestation store (repeatable)', multiple: true, exclusive: ['all'] }),
-    'images-from': Flags.string({ description: 'file with one --image per line (# comments)', exclusive: ['all'] }),
-    'include-consistency': Flags.boolean({ description: "fetch each log's latest checkpoint and consistency proofs from every bundle checkpoint to it (the log must be reachable), for the receiver's split-view check", default: false }),
-    'trusted-root': Flags.string({ description: "trusted_root.json naming the logs' URLs for --include-consistency (default: --include-trusted-root, else the trust store, else the public-good root)" }),
-    store: Flags.string({ description: 'trust store naming the logs for --include-consistency (default: $STELLA_TRUST_STORE or the per-user store)' }),
+    output: Flags.string({
+      char: 'o',
+      description:
+        'archive to write (plain tar, written atomically); FILE.json: the one bundle of the one artifact selected, as a standard Sigstore bundle',
+      required: true,
+    }),
+    'include-proofs': Flags.boolean({
+      description:
+        "require and carry each bundle's Rekor inclusion proof and checkpoint (always on: a bundle without them is refused; accepted so the requirement can be stated)",
+      default: true,
+      allowNo: false,
+    }),
+    'seal-key': Flags.string({
+      description:
+        'seal the archive: sign manifest.cbor with this PEM ECDSA private key (mode 0600) into manifest.sigstore.json',
+    }),
+    artifact: Flags.string({
+      description: 'sha256:<64 hex> of an artifact to export (repeatable)',
+      multiple: true,
+      exclusive: ['all'],
+    }),
+    all: Flags.boolean({
+      description: 'export every bundle in the attestation store (and every --bundle)',
+      default: false,
+      exclusive: ['artifact'],
+    }),
+    'attestation-store': Flags.string({
+      description:
+        'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)',
+    }),
+    bundle: Flags.string({
+      description:
+        'bundle file to include (repeatable); filed under the artifact digests it covers',
+      multiple: true,
+    }),
+    'include-trusted-root': Flags.string({
+      description:
+        'trusted_root.json to carry in the archive (the receiver does not trust it automatically)',
+    }),
+    'created-at': Flags.string({
+      description: 'archive time (RFC 3339); default the newest integrated time among the bundles',
+    }),
+    image: Flags.string({
+      description:
+        'REGISTRY/REPO@sha256:<hex>: every Sigstore bundle attached to that image in its registry; sha256:<hex>: that digest from the attestation store (repeatable)',
+      multiple: true,
+      exclusive: ['all'],
+    }),
+    'images-from': Flags.string({
+      description: 'file with one --image per line (# comments)',
+      exclusive: ['all'],
+    }),
+    'include-consistency': Flags.boolean({
+      description:
+        "fetch each log's latest checkpoint and consistency proofs from every bundle checkpoint to it (the log must be reachable), for the receiver's split-view check",
+      default: false,
+    }),
+    'trusted-root': Flags.string({
+      description:
+        "trusted_root.json naming the logs' URLs for --include-consistency (default: --include-trusted-root, else the trust store, else the public-good root)",
+    }),
+    store: Flags.string({
+      description:
+        'trust store naming the logs for --include-consistency (default: $STELLA_TRUST_STORE or the per-user store)',
+    }),
     ...REGISTRY_FLAGS,
   };
 
@@ -49,16 +101,20 @@ export default class AttestExportBundle extends StellaCommand {
     // --image: a registry reference is pulled from its registry; a bare digest is an --artifact.
     const images = [...(flags.image ?? [])];
     let registry: import('../../oci/index.js').RegistryCollection | undefined;
-    if (flags['images-from'] !== undefined) images.push(...(await import('../../oci/index.js')).readImagesFile(flags['images-from']));
+    if (flags['images-from'] !== undefined)
+      images.push(...(await import('../../oci/index.js')).readImagesFile(flags['images-from']));
     const digests = images.filter((i) => i.startsWith('sha256:'));
     const references = images.filter((i) => !i.startsWith('sha256:'));
     if (references.length > 0) {
-      const { collectFromRegistries, parseImageReference, registryOptionsFrom } = await import('../../oci/index.js');
+      const { collectFromRegistries, parseImageReference, registryOptionsFrom } =
+        await import('../../oci/index.js');
       const refs = references.map((i) => parseImageReference(i, '--image'));
       this.progress(`pulling bundles for ${refs.length} image(s)...`);
       registry = await collectFromRegistries(refs, registryOptionsFrom(registryFlagValues(flags)));
     }
-    this.progress(`reading and checking bundles${flags.all ? ' (all in the store)' : ''}, then writing ${flags.output}...`);
+    this.progress(
+      `reading and checking bundles${flags.all ? ' (all in the store)' : ''}, then writing ${flags.output}...`,
+    );
     const r = await runExportBundle({
       registry,
       outputPath: flags.output,
@@ -79,7 +135,11 @@ export default class AttestExportBundle extends StellaCommand {
     const incomplete =
       r.refused.length === 0
         ? undefined
-        : new StellaError('EXPORT_INCOMPLETE', 'archive', `export incomplete: ${r.refused.length} bundle(s) left out of ${r.outputPath}, ${r.manifest.entries.length} exported`);
+        : new StellaError(
+            'EXPORT_INCOMPLETE',
+            'archive',
+            `export incomplete: ${r.refused.length} bundle(s) left out of ${r.outputPath}, ${r.manifest.entries.length} exported`,
+          );
     if (this.jsonMode) {
       this.printJson({
         ok: incomplete === undefined,
@@ -90,7 +150,14 @@ export default class AttestExportBundle extends StellaCommand {
         size: r.size,
         createdAt: r.manifest.createdAt,
         artifacts: artifacts.length,
-        bundles: r.manifest.entries.map((e) => ({ artifactDigest: e.artifactDigest, path: e.path, sha256: e.sha256, identity: e.identity, issuer: e.issuer, logIndex: e.logIndex })),
+        bundles: r.manifest.entries.map((e) => ({
+          artifactDigest: e.artifactDigest,
+          path: e.path,
+          sha256: e.sha256,
+          identity: e.identity,
+          issuer: e.issuer,
+          logIndex: e.logIndex,
+        })),
         trustedRoot: r.manifest.trustedRoot !== null,
         consistency: r.consistency ?? null,
         attestationStore: r.attestationStore ?? null,
@@ -101,14 +168,28 @@ export default class AttestExportBundle extends StellaCommand {
       if (incomplete) this.exit(incomplete.exitCode);
       return;
     }
-    for (const x of registry?.skipped ?? []) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: skipped ${x.source}: ${x.reason}\n`);
-    process.stdout.write(`${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s) to ${r.outputPath}${r.format === 'bundle' ? ' (a standard Sigstore bundle)' : ''}\n`);
+    for (const x of registry?.skipped ?? [])
+      process.stderr.write(
+        `${paint(stderrColour(), 'yellow', 'warning')}: skipped ${x.source}: ${x.reason}\n`,
+      );
+    process.stdout.write(
+      `${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s) to ${r.outputPath}${r.format === 'bundle' ? ' (a standard Sigstore bundle)' : ''}\n`,
+    );
     if (r.sealedBy) process.stdout.write(`  sealed by:  exporter key ${r.sealedBy}\n`);
-    process.stdout.write(`  sha256:     ${r.sha256} (${r.size} bytes)\n  created at: ${r.manifest.createdAt}\n`);
-    if (r.manifest.trustedRoot) process.stdout.write('  includes trusted_root.json (not trusted automatically by the receiver)\n');
-    for (const c of r.consistency ?? []) process.stdout.write(`  consistency: ${c.log} latest tree size ${c.treeSize}, ${c.proofs} proof(s)\n`);
+    process.stdout.write(
+      `  sha256:     ${r.sha256} (${r.size} bytes)\n  created at: ${r.manifest.createdAt}\n`,
+    );
+    if (r.manifest.trustedRoot)
+      process.stdout.write(
+        '  includes trusted_root.json (not trusted automatically by the receiver)\n',
+      );
+    for (const c of r.consistency ?? [])
+      process.stdout.write(
+        `  consistency: ${c.log} latest tree size ${c.treeSize}, ${c.proofs} proof(s)\n`,
+      );
     if (incomplete) {
-      for (const x of r.refused) printErrorLine(x.failure.check, `left out ${x.source}: ${x.failure.message}`);
+      for (const x of r.refused)
+        printErrorLine(x.failure.check, `left out ${x.source}: ${x.failure.message}`);
       throw incomplete;
     }
   }

@@ -37,15 +37,33 @@ export interface ImportResult {
 
 export async function runImport(o: ImportOptions): Promise<ImportResult> {
   const source = archiveFileSource(o.archivePath);
-  const { trust } = await selectTrust({ trustedRootPath: o.trustedRootPath, storePath: o.storePath });
-  const exporters = await exportersFor({ sealKey: o.sealKey, sealIdentity: o.sealIdentity, sealIssuer: o.sealIssuer, storePath: o.storePath });
+  const { trust } = await selectTrust({
+    trustedRootPath: o.trustedRootPath,
+    storePath: o.storePath,
+  });
+  const exporters = await exportersFor({
+    sealKey: o.sealKey,
+    sealIdentity: o.sealIdentity,
+    sealIssuer: o.sealIssuer,
+    storePath: o.storePath,
+  });
   const pre = await readPreamble(source);
   const seal = await checkSeal(pre, exporters, trust, Date.now(), source.name);
   try {
     await readExportArchiveStream(source, { expectManifestSha256: pre.manifestSha256 });
   } catch (e) {
-    if (seal.status === 'verified' && e instanceof StellaError && e.code === 'ARCHIVE_MANIFEST_MISMATCH') {
-      throw new StellaError('SEALED_ARCHIVE_MISMATCH', 'seal', `sealed archive ${o.archivePath} does not match its sealed manifest: ${e.message}`, e.details, { cause: e });
+    if (
+      seal.status === 'verified' &&
+      e instanceof StellaError &&
+      e.code === 'ARCHIVE_MANIFEST_MISMATCH'
+    ) {
+      throw new StellaError(
+        'SEALED_ARCHIVE_MISMATCH',
+        'seal',
+        `sealed archive ${o.archivePath} does not match its sealed manifest: ${e.message}`,
+        e.details,
+        { cause: e },
+      );
     }
     throw e;
   }
@@ -61,7 +79,12 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
           // Parsed strictly: a bundle that does not parse stops the import (and rolls it back).
           const bundle = parseBundle(bytes);
           const m = bundle.verificationMaterial.content;
-          const der = m.kind === 'certificate' ? m.certificate : m.kind === 'x509CertificateChain' ? m.certificates[0] : undefined;
+          const der =
+            m.kind === 'certificate'
+              ? m.certificate
+              : m.kind === 'x509CertificateChain'
+                ? m.certificates[0]
+                : undefined;
           const cert = der ? parseCertificate(der) : undefined;
           if (entry.artifactDigest !== lastArtifact) {
             artifacts++;
@@ -83,7 +106,16 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       });
       return read.count;
     });
-    return { archive: o.archivePath, attestationStore: storePath, bundles: count, added, duplicates: count - added, artifacts, seal, manifestSha256: pre.manifestSha256 };
+    return {
+      archive: o.archivePath,
+      attestationStore: storePath,
+      bundles: count,
+      added,
+      duplicates: count - added,
+      artifacts,
+      seal,
+      manifestSha256: pre.manifestSha256,
+    };
   } finally {
     store.close();
   }

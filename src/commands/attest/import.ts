@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 
 export default class AttestImport extends StellaCommand {
-  static override summary = 'Import an export archive\'s bundles into the local attestation store, all or nothing';
+  static override summary =
+    "Import an export archive's bundles into the local attestation store, all or nothing";
   static override description = [
     'The archive (.tar or .tar.gz) is read as a stream and checked whole first: its structure',
     '(every rule of `verify --archive`) and its seal (required when the trust store has exporters,',
@@ -11,15 +12,35 @@ export default class AttestImport extends StellaCommand {
     'was. Bundles already in the store are recognised and counted as duplicates.',
     '`attest verify --artifact sha256:...` then finds them without --bundle.',
   ].join(' ');
-  static override examples = ['<%= config.bin %> attest import shipment.tar.gz', '<%= config.bin %> attest import shipment.tar --seal-key exporter.pub --attestation-store /var/lib/stella/attestations.db'];
-  static override args = { archive: Args.string({ ignoreStdin: true, description: 'export archive (stella attest export-bundle)', required: true }) };
+  static override examples = [
+    '<%= config.bin %> attest import shipment.tar.gz',
+    '<%= config.bin %> attest import shipment.tar --seal-key exporter.pub --attestation-store /var/lib/stella/attestations.db',
+  ];
+  static override args = {
+    archive: Args.string({
+      ignoreStdin: true,
+      description: 'export archive (stella attest export-bundle)',
+      required: true,
+    }),
+  };
   static override flags = {
-    'attestation-store': Flags.string({ description: 'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)' }),
-    store: Flags.string({ description: 'trust store path, for its exporters (default: $STELLA_TRUST_STORE or the per-user store)' }),
+    'attestation-store': Flags.string({
+      description:
+        'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)',
+    }),
+    store: Flags.string({
+      description:
+        'trust store path, for its exporters (default: $STELLA_TRUST_STORE or the per-user store)',
+    }),
     'seal-key': Flags.string({ description: 'require a seal by this PEM public key' }),
-    'seal-identity': Flags.string({ description: 'require a keyless seal by this exact certificate identity (with --seal-issuer)' }),
+    'seal-identity': Flags.string({
+      description: 'require a keyless seal by this exact certificate identity (with --seal-issuer)',
+    }),
     'seal-issuer': Flags.string({ description: 'OIDC issuer of --seal-identity' }),
-    'trusted-root': Flags.string({ description: 'trusted_root.json to check a keyless seal against (default: the trust store, else the public-good root)' }),
+    'trusted-root': Flags.string({
+      description:
+        'trusted_root.json to check a keyless seal against (default: the trust store, else the public-good root)',
+    }),
   };
 
   async run(): Promise<void> {
@@ -38,7 +59,11 @@ export default class AttestImport extends StellaCommand {
       this.printJson({ ok: true, ...r });
       return;
     }
-    process.stdout.write(`${this.paint('green', 'imported')} ${r.added} new bundle(s) (${r.duplicates} already present) for ${r.artifacts} artifact(s) into ${r.attestationStore}\n`);
-    process.stdout.write(`  seal: ${r.seal.status === 'verified' ? `verified, ${r.seal.by}` : r.seal.status === 'unchecked' ? 'present, not checked (no exporter trusted)' : 'none'}\n`);
+    process.stdout.write(
+      `${this.paint('green', 'imported')} ${r.added} new bundle(s) (${r.duplicates} already present) for ${r.artifacts} artifact(s) into ${r.attestationStore}\n`,
+    );
+    process.stdout.write(
+      `  seal: ${r.seal.status === 'verified' ? `verified, ${r.seal.by}` : r.seal.status === 'unchecked' ? 'present, not checked (no exporter trusted)' : 'none'}\n`,
+    );
   }
 }

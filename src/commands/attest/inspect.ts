@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 
 export default class AttestInspect extends StellaCommand {
-  static override summary = "Show what a bundle claims (certificate identity, Fulcio extensions, log entries), verifying nothing";
+  static override summary =
+    'Show what a bundle claims (certificate identity, Fulcio extensions, log entries), verifying nothing';
   static override description = [
     "The seed's debugging view: Certificate Subject (the OIDC subject, or one derived from the",
     'Fulcio extensions when the certificate has none), Certificate Issuer, Certificate SAN, every',
@@ -18,10 +19,21 @@ export default class AttestInspect extends StellaCommand {
 
   static override flags = {
     bundle: Flags.string({ description: 'Sigstore bundle file' }),
-    artifact: Flags.string({ description: 'artifact path or sha256:<hex>: its bundles in the attestation store (or in --archive)' }),
-    archive: Flags.string({ description: 'export archive to take the bundles for --artifact from' }),
-    'attestation-store': Flags.string({ description: 'attestation store path (default: $STELLA_ATTESTATION_STORE or the per-user store)' }),
-    'show-cert': Flags.boolean({ description: 'also print the leaf certificate (PEM)', default: false }),
+    artifact: Flags.string({
+      description:
+        'artifact path or sha256:<hex>: its bundles in the attestation store (or in --archive)',
+    }),
+    archive: Flags.string({
+      description: 'export archive to take the bundles for --artifact from',
+    }),
+    'attestation-store': Flags.string({
+      description:
+        'attestation store path (default: $STELLA_ATTESTATION_STORE or the per-user store)',
+    }),
+    'show-cert': Flags.boolean({
+      description: 'also print the leaf certificate (PEM)',
+      default: false,
+    }),
   };
 
   async run(): Promise<void> {
@@ -29,29 +41,71 @@ export default class AttestInspect extends StellaCommand {
     const { fail } = await import('../../errors.js');
     const { printUsageError } = await import('../render.js');
     const { loadArtifact, loadBundles } = await import('./verify-run.js');
-    const { describeBundle, describeLines, NOT_VERIFIED_NOTE } = await import('../../verify/inspect.js');
-    if (flags.bundle === undefined && flags.artifact === undefined) return this.exit(printUsageError('give --bundle FILE, or --artifact sha256:<hex> (from the attestation store or --archive)'));
+    const { describeBundle, describeLines, NOT_VERIFIED_NOTE } =
+      await import('../../verify/inspect.js');
+    if (flags.bundle === undefined && flags.artifact === undefined)
+      return this.exit(
+        printUsageError(
+          'give --bundle FILE, or --artifact sha256:<hex> (from the attestation store or --archive)',
+        ),
+      );
     let loaded;
     if (flags.bundle !== undefined && flags.artifact === undefined) {
-      if (flags.archive !== undefined) return this.exit(printUsageError('--archive needs --artifact (the archive is searched by artifact digest)'));
+      if (flags.archive !== undefined)
+        return this.exit(
+          printUsageError(
+            '--archive needs --artifact (the archive is searched by artifact digest)',
+          ),
+        );
       const { readFileBounded } = await import('../../util/fs.js');
       const { parseBundle } = await import('../../bundle/parse.js');
       const { BUNDLE_LIMITS } = await import('../../bundle/model.js');
-      loaded = { bundles: [parseBundle(readFileBounded(flags.bundle, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' }))], refused: [] };
+      loaded = {
+        bundles: [
+          parseBundle(
+            readFileBounded(flags.bundle, {
+              what: '--bundle',
+              maxBytes: BUNDLE_LIMITS.maxBytes,
+              limitCode: 'BUNDLE_LIMIT_EXCEEDED',
+            }),
+          ),
+        ],
+        refused: [],
+      };
     } else {
       const artifact = loadArtifact(flags.artifact!);
-      loaded = await loadBundles({ bundlePath: flags.bundle, archivePath: flags.archive, attestationStorePath: flags['attestation-store'] }, artifact);
+      loaded = await loadBundles(
+        {
+          bundlePath: flags.bundle,
+          archivePath: flags.archive,
+          attestationStorePath: flags['attestation-store'],
+        },
+        artifact,
+      );
     }
     const descriptions = loaded.bundles.map((b) => describeBundle(b));
     const refused = loaded.refused.map((r) => `${r.source}: ${r.failure.message}`);
-    if (descriptions.length === 0) fail('NO_ATTESTATIONS_FOUND', 'input', `no readable bundles: ${refused.join('; ')}`);
+    if (descriptions.length === 0)
+      fail('NO_ATTESTATIONS_FOUND', 'input', `no readable bundles: ${refused.join('; ')}`);
     if (this.jsonMode) {
-      this.printJson({ ok: true, verified: false, note: NOT_VERIFIED_NOTE, bundles: descriptions.map(({ certificate, ...d }) => ({ ...d, ...(certificate ? { certificate: flags['show-cert'] ? certificate : { ...certificate, pem: undefined } } : {}) })), unreadable: refused });
+      this.printJson({
+        ok: true,
+        verified: false,
+        note: NOT_VERIFIED_NOTE,
+        bundles: descriptions.map(({ certificate, ...d }) => ({
+          ...d,
+          ...(certificate
+            ? { certificate: flags['show-cert'] ? certificate : { ...certificate, pem: undefined } }
+            : {}),
+        })),
+        unreadable: refused,
+      });
       return;
     }
     process.stderr.write(`note: ${NOT_VERIFIED_NOTE}\n`);
     descriptions.forEach((d, i) => {
-      if (descriptions.length > 1) process.stdout.write(`${i > 0 ? '\n' : ''}# bundle ${i + 1} of ${descriptions.length}\n`);
+      if (descriptions.length > 1)
+        process.stdout.write(`${i > 0 ? '\n' : ''}# bundle ${i + 1} of ${descriptions.length}\n`);
       process.stdout.write(describeLines(d, flags['show-cert']).join('\n') + '\n');
     });
     for (const r of refused) process.stderr.write(`${this.paint('yellow', 'warning')}: ${r}\n`);

@@ -5,7 +5,14 @@
  * when every artifact verified, SHIPMENT_INCOMPLETE (158) when any failed or is missing.
  */
 import { StellaError, failureOf } from '../../errors.js';
-import { colourEnabled, paint, printErrorLine, printJson, reportError, stderrColour } from '../render.js';
+import {
+  colourEnabled,
+  paint,
+  printErrorLine,
+  printJson,
+  reportError,
+  stderrColour,
+} from '../render.js';
 import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../../util/fs.js';
 import { buildPolicy, type PolicyOptions } from '../../verify/policy.js';
 import { identityPolicyOptions } from '../identity-flags.js';
@@ -21,13 +28,43 @@ export function artifactJson(r: ArtifactResult): Record<string, unknown> {
     names: r.names,
     ok: r.ok,
     missing: r.missing,
-    verified: r.verified ? { path: r.verified.path, identity: r.verified.identity, issuer: r.verified.issuer, verifiedTime: r.verified.verifiedTime, logIndex: r.verified.logIndex } : null,
-    failures: r.ok ? [] : r.missing ? [{ path: null, code: 'NO_ATTESTATIONS_FOUND', check: 'archive', message: 'not in the archive', exitCode: 73 }] : r.bundles.map((b) => ({ path: b.path, ...b.error })),
+    verified: r.verified
+      ? {
+          path: r.verified.path,
+          identity: r.verified.identity,
+          issuer: r.verified.issuer,
+          verifiedTime: r.verified.verifiedTime,
+          logIndex: r.verified.logIndex,
+        }
+      : null,
+    failures: r.ok
+      ? []
+      : r.missing
+        ? [
+            {
+              path: null,
+              code: 'NO_ATTESTATIONS_FOUND',
+              check: 'archive',
+              message: 'not in the archive',
+              exitCode: 73,
+            },
+          ]
+        : r.bundles.map((b) => ({ path: b.path, ...b.error })),
   };
 }
 
 function summaryJson(s: ShipmentSummary): Record<string, unknown> {
-  return { artifacts: s.artifacts, passed: s.passed, failed: s.failed, missing: s.missing, bundles: s.bundles, jobs: s.jobs, seal: s.seal, manifestSha256: s.manifestSha256, createdAt: s.createdAt };
+  return {
+    artifacts: s.artifacts,
+    passed: s.passed,
+    failed: s.failed,
+    missing: s.missing,
+    bundles: s.bundles,
+    jobs: s.jobs,
+    seal: s.seal,
+    manifestSha256: s.manifestSha256,
+    createdAt: s.createdAt,
+  };
 }
 
 export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): Promise<number> {
@@ -36,22 +73,54 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
   const colour = colourEnabled(json || jsonLines);
   const started = Date.now();
   try {
-    if (flags.bundle !== undefined || flags.image !== undefined) throw new StellaError('INPUT_INVALID', 'input', '--archive over several artifacts takes the bundles from the archive: --bundle and --image do not apply');
-    if (json && jsonLines) throw new StellaError('INPUT_INVALID', 'input', 'give --json or --json-lines, not both');
+    if (flags.bundle !== undefined || flags.image !== undefined)
+      throw new StellaError(
+        'INPUT_INVALID',
+        'input',
+        '--archive over several artifacts takes the bundles from the archive: --bundle and --image do not apply',
+      );
+    if (json && jsonLines)
+      throw new StellaError('INPUT_INVALID', 'input', 'give --json or --json-lines, not both');
     // The same identity flags, policy files and default policy as a single verify.
-    const identity = identityPolicyOptions(flags, { keyGiven: flags.key !== undefined, store: flags.store });
+    const identity = identityPolicyOptions(flags, {
+      keyGiven: flags.key !== undefined,
+      store: flags.store,
+    });
     const policy: PolicyOptions = {
       ...identity.options,
-      publicKeyPem: flags.key ? Buffer.from(readFileBounded(flags.key, { what: '--key', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8') : undefined,
+      publicKeyPem: flags.key
+        ? Buffer.from(
+            readFileBounded(flags.key, { what: '--key', maxBytes: FILE_LIMITS.keyBytes }),
+          ).toString('utf8')
+        : undefined,
       requireTlog: flags['require-rekor'] || (identity.options.requireTlog ?? false),
     };
-    for (const w of buildPolicy(policy).warnings) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
+    for (const w of buildPolicy(policy).warnings)
+      process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
     const jobs = parseJobs(flags.jobs);
-    const select = selectArtifacts({ all: flags.all, artifacts: flags.artifact ?? [], artifactsDir: flags['artifacts-dir'] });
+    const select = selectArtifacts({
+      all: flags.all,
+      artifacts: flags.artifact ?? [],
+      artifactsDir: flags['artifacts-dir'],
+    });
     const source = archiveFileSource(flags.archive!);
-    const { trust, source: trustSource, warnings } = await selectTrust({ trustedRootPath: flags['trusted-root'], storePath: flags.store, maxAge: flags['max-age'] });
-    const exporters = await exportersFor({ sealKey: flags['seal-key'], sealIdentity: flags['seal-identity'], sealIssuer: flags['seal-issuer'], storePath: flags.store });
-    for (const w of warnings) process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
+    const {
+      trust,
+      source: trustSource,
+      warnings,
+    } = await selectTrust({
+      trustedRootPath: flags['trusted-root'],
+      storePath: flags.store,
+      maxAge: flags['max-age'],
+    });
+    const exporters = await exportersFor({
+      sealKey: flags['seal-key'],
+      sealIdentity: flags['seal-identity'],
+      sealIssuer: flags['seal-issuer'],
+      storePath: flags.store,
+    });
+    for (const w of warnings)
+      process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
     const all: ArtifactResult[] = [];
     const keep = json || flags.report !== undefined;
     const tty = process.stderr.isTTY && !process.env.STELLA_NO_PROGRESS;
@@ -71,7 +140,9 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
             lastProgress = now;
             const rate = done / Math.max(0.001, (now - started) / 1000);
             const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
-            process.stderr.write(`\r${done}/${total} bundles, ${rate.toFixed(0)}/s, ETA ${eta}s   ${done === total ? '\n' : ''}`);
+            process.stderr.write(
+              `\r${done}/${total} bundles, ${rate.toFixed(0)}/s, ETA ${eta}s   ${done === total ? '\n' : ''}`,
+            );
           }
         : undefined,
       onArtifact: (r) => {
@@ -81,28 +152,70 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
           const label = r.names.length ? ` (${r.names.join(', ')})` : '';
           if (r.ok) {
             const v = r.verified!;
-            process.stdout.write(`${paint(colour, 'green', 'ok  ')} ${r.artifactDigest}${label} ${v.identity ?? '-'} issuer=${v.issuer ?? '-'} time=${v.verifiedTime ?? '-'} logIndex=${v.logIndex ?? '-'}\n`);
+            process.stdout.write(
+              `${paint(colour, 'green', 'ok  ')} ${r.artifactDigest}${label} ${v.identity ?? '-'} issuer=${v.issuer ?? '-'} time=${v.verifiedTime ?? '-'} logIndex=${v.logIndex ?? '-'}\n`,
+            );
           } else if (r.missing) {
-            process.stdout.write(`${paint(colour, 'red', 'FAIL')} ${r.artifactDigest}${label} missing: not in the archive (NO_ATTESTATIONS_FOUND)\n`);
+            process.stdout.write(
+              `${paint(colour, 'red', 'FAIL')} ${r.artifactDigest}${label} missing: not in the archive (NO_ATTESTATIONS_FOUND)\n`,
+            );
           } else {
             process.stdout.write(`${paint(colour, 'red', 'FAIL')} ${r.artifactDigest}${label}\n`);
-            for (const b of r.bundles) process.stdout.write(`       ${b.path}: ${b.error?.check ?? '?'}: ${b.error?.code ?? '?'}: ${b.error?.message ?? ''}\n`);
+            for (const b of r.bundles)
+              process.stdout.write(
+                `       ${b.path}: ${b.error?.check ?? '?'}: ${b.error?.code ?? '?'}: ${b.error?.message ?? ''}\n`,
+              );
           }
         }
       },
     });
     const failedAny = summary.failed + summary.missing > 0;
-    const incomplete = failedAny ? new StellaError('SHIPMENT_INCOMPLETE', 'shipment', `${summary.failed + summary.missing} of ${summary.artifacts} artifact(s) not verified (${summary.failed} failed, ${summary.missing} missing)`) : undefined;
+    const incomplete = failedAny
+      ? new StellaError(
+          'SHIPMENT_INCOMPLETE',
+          'shipment',
+          `${summary.failed + summary.missing} of ${summary.artifacts} artifact(s) not verified (${summary.failed} failed, ${summary.missing} missing)`,
+        )
+      : undefined;
     if (flags.report !== undefined) {
       const { renderShipmentReport } = await import('./shipment-report.js');
-      writeFileAtomic(flags.report, renderShipmentReport({ archive: flags.archive!, trustSource, summary, results: all, generatedAt: new Date().toISOString() }), { what: '--report' });
+      writeFileAtomic(
+        flags.report,
+        renderShipmentReport({
+          archive: flags.archive!,
+          trustSource,
+          summary,
+          results: all,
+          generatedAt: new Date().toISOString(),
+        }),
+        { what: '--report' },
+      );
     }
     if (json) {
-      printJson({ ok: !failedAny, archive: flags.archive, trust: trustSource, warnings, summary: summaryJson(summary), artifacts: all.map(artifactJson), ...(incomplete ? { error: incomplete.toJSON() } : {}) });
+      printJson({
+        ok: !failedAny,
+        archive: flags.archive,
+        trust: trustSource,
+        warnings,
+        summary: summaryJson(summary),
+        artifacts: all.map(artifactJson),
+        ...(incomplete ? { error: incomplete.toJSON() } : {}),
+      });
     } else if (jsonLines) {
-      process.stdout.write(JSON.stringify({ summary: summaryJson(summary), ok: !failedAny, ...(incomplete ? { error: incomplete.toJSON() } : {}) }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          summary: summaryJson(summary),
+          ok: !failedAny,
+          ...(incomplete ? { error: incomplete.toJSON() } : {}),
+        }) + '\n',
+      );
     } else {
-      const seal = summary.seal.status === 'verified' ? `sealed by ${summary.seal.by}` : summary.seal.status === 'unchecked' ? 'sealed, not checked (no exporter trusted)' : 'not sealed';
+      const seal =
+        summary.seal.status === 'verified'
+          ? `sealed by ${summary.seal.by}`
+          : summary.seal.status === 'unchecked'
+            ? 'sealed, not checked (no exporter trusted)'
+            : 'not sealed';
       const secs = (Date.now() - started) / 1000;
       process.stdout.write(
         [
@@ -118,7 +231,8 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
         ].join('\n'),
       );
       if (incomplete) printErrorLine(incomplete.check, incomplete.message);
-      else process.stdout.write(`${paint(colour, 'bold', 'Verified OK')}: every artifact verified\n`);
+      else
+        process.stdout.write(`${paint(colour, 'bold', 'Verified OK')}: every artifact verified\n`);
     }
     return incomplete ? incomplete.exitCode : 0;
   } catch (e) {

@@ -12,7 +12,8 @@ import type { BundleVerdict } from '../../shipment/verdict.js';
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
-const e = (v: string | number | null | undefined): string => escapeHtml(v === null || v === undefined ? '-' : String(v));
+const e = (v: string | number | null | undefined): string =>
+  escapeHtml(v === null || v === undefined ? '-' : String(v));
 
 function timeline(v: BundleVerdict): string {
   if (!v.certificate || !v.verifiedTime) return '';
@@ -37,10 +38,20 @@ export interface ReportInput {
 export function renderShipmentReport(r: ReportInput): string {
   const failed = r.results.filter((x) => !x.ok);
   const s = r.summary;
-  const seal = s.seal.status === 'verified' ? `sealed by ${s.seal.by}` : s.seal.status === 'unchecked' ? 'sealed, not checked' : 'not sealed';
+  const seal =
+    s.seal.status === 'verified'
+      ? `sealed by ${s.seal.by}`
+      : s.seal.status === 'unchecked'
+        ? 'sealed, not checked'
+        : 'not sealed';
   const failureRows = failed
     .map((x) => {
-      const lines = x.missing ? [`<li>missing from the archive</li>`] : x.bundles.map((b) => `<li><code>${e(b.path)}</code>: <b>${e(b.error?.check)}</b> <code>${e(b.error?.code)}</code> ${e(b.error?.message)}</li>`);
+      const lines = x.missing
+        ? [`<li>missing from the archive</li>`]
+        : x.bundles.map(
+            (b) =>
+              `<li><code>${e(b.path)}</code>: <b>${e(b.error?.check)}</b> <code>${e(b.error?.code)}</code> ${e(b.error?.message)}</li>`,
+          );
       return `<tr class="fail" data-digest="${e(x.artifactDigest)}"><td class="w"><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td class="w"><ul>${lines.join('')}</ul></td></tr>`;
     })
     .join('\n');

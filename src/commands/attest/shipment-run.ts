@@ -9,12 +9,22 @@ import { availableParallelism } from 'node:os';
 import { existsSync, readdirSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { fail } from '../../errors.js';
-import { FILE_LIMITS, probeFile, readArtifactFile, readFileBounded, readFileChunks } from '../../util/fs.js';
+import {
+  FILE_LIMITS,
+  probeFile,
+  readArtifactFile,
+  readFileBounded,
+  readFileChunks,
+} from '../../util/fs.js';
 import { toHex } from '../../util/encoding.js';
 import { parsePublicKey, sha256, spkiOf } from '../../crypto.js';
 import { parseBundles, type RefusedItem } from '../../bundle/parse.js';
 import type { Bundle } from '../../bundle/model.js';
-import { readExportArchiveStream, readPreamble, type ArchiveSource } from '../../archive/export-stream.js';
+import {
+  readExportArchiveStream,
+  readPreamble,
+  type ArchiveSource,
+} from '../../archive/export-stream.js';
 import { STREAM_LIMITS } from '../../archive/export.js';
 import { defaultGunzipLimits, gunzipBounded, isGzip } from '../../archive/gzip.js';
 import { isDigestReference, parseDigestReference } from '../../verify/artifact.js';
@@ -24,8 +34,14 @@ import type { ExporterTrust } from '../../shipment/seal.js';
 export function archiveFileSource(file: string): ArchiveSource {
   const probe = probeFile(file, 2, { what: '--archive' });
   // Not a regular file, or over the limit: refused the one way every input is (fstat only, nothing read).
-  if (probe.kind !== 'file' || probe.size > STREAM_LIMITS.maxArchiveBytes) readFileBounded(file, { what: '--archive', maxBytes: STREAM_LIMITS.maxArchiveBytes, limitCode: 'ARCHIVE_LIMIT_EXCEEDED' });
-  if (probe.kind !== 'file') fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(file)}: not a regular file`);
+  if (probe.kind !== 'file' || probe.size > STREAM_LIMITS.maxArchiveBytes)
+    readFileBounded(file, {
+      what: '--archive',
+      maxBytes: STREAM_LIMITS.maxArchiveBytes,
+      limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
+    });
+  if (probe.kind !== 'file')
+    fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(file)}: not a regular file`);
   const gz = isGzip(probe.head);
   return {
     name: `archive ${file}`,
@@ -40,7 +56,12 @@ export function archiveFileSource(file: string): ArchiveSource {
 export async function bundlesFromArchiveFile(
   file: string,
   artifactDigest: string,
-): Promise<{ bundles: Bundle[]; refused: RefusedItem[]; consistency?: Uint8Array | undefined; shipmentBundles?: Bundle[] | undefined }> {
+): Promise<{
+  bundles: Bundle[];
+  refused: RefusedItem[];
+  consistency?: Uint8Array | undefined;
+  shipmentBundles?: Bundle[] | undefined;
+}> {
   const src = archiveFileSource(file);
   const pre = await readPreamble(src);
   const found: { source: string; bytes: Uint8Array }[] = [];
@@ -53,29 +74,52 @@ export async function bundlesFromArchiveFile(
       withConsistency = h.consistency !== undefined;
     },
     onBundle: (e, bytes) => {
-      if (e.artifactDigest === artifactDigest) found.push({ source: `${src.name}: ${e.path}`, bytes: bytes.slice() });
-      else if (withConsistency) others.push({ source: `${src.name}: ${e.path}`, bytes: bytes.slice() });
+      if (e.artifactDigest === artifactDigest)
+        found.push({ source: `${src.name}: ${e.path}`, bytes: bytes.slice() });
+      else if (withConsistency)
+        others.push({ source: `${src.name}: ${e.path}`, bytes: bytes.slice() });
     },
   });
-  if (found.length === 0) fail('NO_ATTESTATIONS_FOUND', 'archive', `no attestations found for ${artifactDigest} in ${src.name}`, { artifactDigest });
+  if (found.length === 0)
+    fail(
+      'NO_ATTESTATIONS_FOUND',
+      'archive',
+      `no attestations found for ${artifactDigest} in ${src.name}`,
+      { artifactDigest },
+    );
   const { parsed, refused } = parseBundles(found);
   if (parsed.length === 0) throw refused[0]!.error;
   const bundles = parsed.map((p) => p.bundle);
   if (!read.consistency) return { bundles, refused };
-  return { bundles, refused, consistency: read.consistency, shipmentBundles: [...bundles, ...parseBundles(others).parsed.map((p) => p.bundle)] };
+  return {
+    bundles,
+    refused,
+    consistency: read.consistency,
+    shipmentBundles: [...bundles, ...parseBundles(others).parsed.map((p) => p.bundle)],
+  };
 }
 
 /** --jobs: a positive whole number; default every core. */
 export function parseJobs(s: string | undefined): number {
   if (s === undefined) return availableParallelism();
-  if (!/^[1-9][0-9]{0,3}$/.test(s)) fail('INPUT_INVALID', 'input', `--jobs must be a whole number from 1 to 9999, not ${JSON.stringify(s.slice(0, 40))}`);
+  if (!/^[1-9][0-9]{0,3}$/.test(s))
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `--jobs must be a whole number from 1 to 9999, not ${JSON.stringify(s.slice(0, 40))}`,
+    );
   return Number(s);
 }
 
 function sha256Ref(ref: string, what: string): string {
   if (isDigestReference(ref)) {
     const a = parseDigestReference(ref);
-    if (a.kind !== 'digest' || a.algorithm !== 'SHA2_256') fail('INPUT_INVALID', 'input', `${what} ${JSON.stringify(ref.slice(0, 100))}: export archives are keyed by sha256 digests`);
+    if (a.kind !== 'digest' || a.algorithm !== 'SHA2_256')
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `${what} ${JSON.stringify(ref.slice(0, 100))}: export archives are keyed by sha256 digests`,
+      );
     return `sha256:${toHex(a.digest)}`;
   }
   const f = readArtifactFile(ref, { what, algorithm: 'sha256', inMemoryMaxBytes: 0 });
@@ -86,7 +130,12 @@ function sha256Ref(ref: string, what: string): string {
 function filesUnder(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string, depth: number): void => {
-    if (depth > 64) fail('INPUT_INVALID', 'input', `--artifacts-dir ${JSON.stringify(dir)}: nested more than 64 levels deep`);
+    if (depth > 64)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `--artifacts-dir ${JSON.stringify(dir)}: nested more than 64 levels deep`,
+      );
     for (const name of readdirSync(d).sort()) {
       const p = path.join(d, name);
       const st = lstatSync(p);
@@ -95,19 +144,37 @@ function filesUnder(dir: string): string[] {
     }
   };
   try {
-    if (!lstatSync(dir).isDirectory()) fail('INPUT_INVALID', 'input', `--artifacts-dir ${JSON.stringify(dir)}: not a directory`);
+    if (!lstatSync(dir).isDirectory())
+      fail('INPUT_INVALID', 'input', `--artifacts-dir ${JSON.stringify(dir)}: not a directory`);
     walk(dir, 0);
   } catch (e) {
-    if (e instanceof Error && 'code' in e && typeof e.code === 'string') fail('INPUT_INVALID', 'input', `--artifacts-dir ${JSON.stringify(dir)}: ${e.message}`, undefined, { cause: e });
+    if (e instanceof Error && 'code' in e && typeof e.code === 'string')
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `--artifacts-dir ${JSON.stringify(dir)}: ${e.message}`,
+        undefined,
+        { cause: e },
+      );
     throw e;
   }
   return out;
 }
 
 /** The artifacts asked for: undefined with --all, else digest -> the names they were given as. */
-export function selectArtifacts(o: { all: boolean; artifacts: string[]; artifactsDir?: string | undefined }): Map<string, string[]> | undefined {
-  const modes = Number(o.all) + Number(o.artifacts.length > 0) + Number(o.artifactsDir !== undefined);
-  if (modes !== 1) fail('INPUT_INVALID', 'input', 'with --archive, say which artifacts: --all, --artifact FILE_OR_DIGEST (repeatable) or --artifacts-dir DIR (one of them)');
+export function selectArtifacts(o: {
+  all: boolean;
+  artifacts: string[];
+  artifactsDir?: string | undefined;
+}): Map<string, string[]> | undefined {
+  const modes =
+    Number(o.all) + Number(o.artifacts.length > 0) + Number(o.artifactsDir !== undefined);
+  if (modes !== 1)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      'with --archive, say which artifacts: --all, --artifact FILE_OR_DIGEST (repeatable) or --artifacts-dir DIR (one of them)',
+    );
   if (o.all) return undefined;
   const select = new Map<string, string[]>();
   const add = (digest: string, name: string): void => {
@@ -117,8 +184,14 @@ export function selectArtifacts(o: { all: boolean; artifacts: string[]; artifact
   };
   if (o.artifactsDir !== undefined) {
     const files = filesUnder(o.artifactsDir);
-    if (files.length === 0) fail('INPUT_INVALID', 'input', `--artifacts-dir ${JSON.stringify(o.artifactsDir)} holds no files`);
-    for (const f of files) add(sha256Ref(f, '--artifacts-dir file'), path.relative(o.artifactsDir, f));
+    if (files.length === 0)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `--artifacts-dir ${JSON.stringify(o.artifactsDir)} holds no files`,
+      );
+    for (const f of files)
+      add(sha256Ref(f, '--artifacts-dir file'), path.relative(o.artifactsDir, f));
   } else {
     for (const a of o.artifacts) add(sha256Ref(a, '--artifact'), a);
   }
@@ -130,15 +203,30 @@ export function selectArtifacts(o: { all: boolean; artifacts: string[]; artifact
  * store's (whether or not the trust material itself comes from the store: a --trusted-root
  * does not switch the seal requirement off).
  */
-export async function exportersFor(o: { sealKey?: string | undefined; sealIdentity?: string | undefined; sealIssuer?: string | undefined; storePath?: string | undefined }): Promise<ExporterTrust | undefined> {
-  if ((o.sealIdentity === undefined) !== (o.sealIssuer === undefined)) fail('INPUT_INVALID', 'input', '--seal-identity and --seal-issuer go together');
+export async function exportersFor(o: {
+  sealKey?: string | undefined;
+  sealIdentity?: string | undefined;
+  sealIssuer?: string | undefined;
+  storePath?: string | undefined;
+}): Promise<ExporterTrust | undefined> {
+  if ((o.sealIdentity === undefined) !== (o.sealIssuer === undefined))
+    fail('INPUT_INVALID', 'input', '--seal-identity and --seal-issuer go together');
   if (o.sealKey !== undefined || o.sealIdentity !== undefined) {
     const keys = [];
     if (o.sealKey !== undefined) {
-      const key = parsePublicKey(Buffer.from(readFileBounded(o.sealKey, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8'), '--seal-key');
+      const key = parsePublicKey(
+        Buffer.from(
+          readFileBounded(o.sealKey, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes }),
+        ).toString('utf8'),
+        '--seal-key',
+      );
       keys.push({ keyId: toHex(sha256(spkiOf(key))), key });
     }
-    return { keys, identities: o.sealIdentity !== undefined ? [{ identity: o.sealIdentity, issuer: o.sealIssuer! }] : [] };
+    return {
+      keys,
+      identities:
+        o.sealIdentity !== undefined ? [{ identity: o.sealIdentity, issuer: o.sealIssuer! }] : [],
+    };
   }
   const t = await import('../../trust/store/index.js');
   const path = t.resolveStorePath(o.storePath);

@@ -15,7 +15,15 @@ import { logInfo } from '../../util/log.js';
 import { parseJsonStrict } from '../../util/json.js';
 import { looksLikeDigestReference, parseSha256Digest } from '../../util/digest.js';
 import { toHex } from '../../util/encoding.js';
-import { checkFolderCreatable, checkWritableTarget, FILE_LIMITS, probeFile, readArtifactFile, readFileBounded, writeFileAtomic } from '../../util/fs.js';
+import {
+  checkFolderCreatable,
+  checkWritableTarget,
+  FILE_LIMITS,
+  probeFile,
+  readArtifactFile,
+  readFileBounded,
+  writeFileAtomic,
+} from '../../util/fs.js';
 import { defaultSignerConfig, loadFulcioRoots, loadSignerConfig } from '../../sign/config.js';
 import { loadSigningConfig } from '../../sign/signing-config.js';
 import { planNeedsTrust, planServices } from '../../sign/services.js';
@@ -61,11 +69,19 @@ export interface RunSignResult extends SignResult {
 }
 
 function readTrustedRoot(path: string, what: string): TrustMaterial {
-  return parseTrustedRoot(readFileBounded(path, { what, maxBytes: TRUSTED_ROOT_LIMITS.maxBytes, limitCode: 'TRUSTED_ROOT_INVALID' }));
+  return parseTrustedRoot(
+    readFileBounded(path, {
+      what,
+      maxBytes: TRUSTED_ROOT_LIMITS.maxBytes,
+      limitCode: 'TRUSTED_ROOT_INVALID',
+    }),
+  );
 }
 
 export function defaultOutputPath(artifact: string): string {
-  return looksLikeDigestReference(artifact) ? `${toHex(parseSha256Digest(artifact, '--artifact').digest)}.sigstore.json` : `${artifact}.sigstore.json`;
+  return looksLikeDigestReference(artifact)
+    ? `${toHex(parseSha256Digest(artifact, '--artifact').digest)}.sigstore.json`
+    : `${artifact}.sigstore.json`;
 }
 
 /**
@@ -74,31 +90,66 @@ export function defaultOutputPath(artifact: string): string {
  * SHA-256 either way: the same signature as over the bytes).
  */
 function loadArtifact(ref: string, type: ArtifactType): SignInput {
-  if (looksLikeDigestReference(ref)) return { kind: 'digest', sha256: parseSha256Digest(ref, '--artifact').digest, name: ref };
-  if (type === 'image') fail('INPUT_INVALID', 'input', '--type image needs --artifact sha256:<digest> (the image manifest digest)');
+  if (looksLikeDigestReference(ref))
+    return { kind: 'digest', sha256: parseSha256Digest(ref, '--artifact').digest, name: ref };
+  if (type === 'image')
+    fail(
+      'INPUT_INVALID',
+      'input',
+      '--type image needs --artifact sha256:<digest> (the image manifest digest)',
+    );
   const file = readArtifactFile(ref, { what: '--artifact' });
-  return file.kind === 'digest' ? { kind: 'digest', sha256: file.digest, name: basename(ref) } : { kind: 'bytes', bytes: file.bytes, name: basename(ref) };
+  return file.kind === 'digest'
+    ? { kind: 'digest', sha256: file.digest, name: basename(ref) }
+    : { kind: 'bytes', bytes: file.bytes, name: basename(ref) };
 }
 
 export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   const env = opts.env ?? process.env;
   const config = opts.configPath ? loadSignerConfig(opts.configPath) : defaultSignerConfig();
   const signingConfigPath = opts.signingConfigPath ?? config.signingConfigPath;
-  const signingConfig = signingConfigPath ? loadSigningConfig(signingConfigPath, opts.signingConfigPath ? '--signing-config' : 'signer config signingConfig') : undefined;
+  const signingConfig = signingConfigPath
+    ? loadSigningConfig(
+        signingConfigPath,
+        opts.signingConfigPath ? '--signing-config' : 'signer config signingConfig',
+      )
+    : undefined;
   const nowMs = opts.now !== undefined ? opts.now * 1000 : Date.now();
-  const plan = planServices(config, signingConfig, { fulcioUrl: opts.fulcioUrl, rekorUrl: opts.rekorUrl }, nowMs);
+  const plan = planServices(
+    config,
+    signingConfig,
+    { fulcioUrl: opts.fulcioUrl, rekorUrl: opts.rekorUrl },
+    nowMs,
+  );
   if ((opts.predicatePath === undefined) !== (opts.predicateType === undefined)) {
     fail('INPUT_INVALID', 'input', '--predicate and --predicate-type go together');
   }
   let predicate: { type: string; value: unknown } | undefined;
   if (opts.predicatePath !== undefined && opts.predicateType !== undefined) {
-    const bytes = readFileBounded(opts.predicatePath, { what: '--predicate', maxBytes: FILE_LIMITS.predicateBytes });
-    const value = parseJsonStrict(bytes, { what: `--predicate ${opts.predicatePath}`, maxBytes: FILE_LIMITS.predicateBytes, maxDepth: 64, code: 'INPUT_INVALID', limitCode: 'INPUT_INVALID', check: 'input' });
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('INPUT_INVALID', 'input', `--predicate ${opts.predicatePath}: must be a JSON object`);
+    const bytes = readFileBounded(opts.predicatePath, {
+      what: '--predicate',
+      maxBytes: FILE_LIMITS.predicateBytes,
+    });
+    const value = parseJsonStrict(bytes, {
+      what: `--predicate ${opts.predicatePath}`,
+      maxBytes: FILE_LIMITS.predicateBytes,
+      maxDepth: 64,
+      code: 'INPUT_INVALID',
+      limitCode: 'INPUT_INVALID',
+      check: 'input',
+    });
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      fail('INPUT_INVALID', 'input', `--predicate ${opts.predicatePath}: must be a JSON object`);
     try {
       new URL(opts.predicateType);
     } catch (e) {
-      fail('INPUT_INVALID', 'input', `--predicate-type ${JSON.stringify(opts.predicateType)}: must be a URI`, undefined, { cause: e });
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `--predicate-type ${JSON.stringify(opts.predicateType)}: must be a URI`,
+        undefined,
+        { cause: e },
+      );
     }
     predicate = { type: opts.predicateType, value };
   }
@@ -110,11 +161,17 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   const warnings: string[] = [];
   const trustedRootPath = opts.trustedRootPath ?? config.trustedRootPath;
   if (trustedRootPath) {
-    trust = readTrustedRoot(trustedRootPath, opts.trustedRootPath ? '--trusted-root' : 'signer config trustedRoot');
+    trust = readTrustedRoot(
+      trustedRootPath,
+      opts.trustedRootPath ? '--trusted-root' : 'signer config trustedRoot',
+    );
     trustSource = `trusted root ${trustedRootPath}`;
   } else if (planNeedsTrust(plan)) {
     const { trustFromStoreIfPresent } = await import('../../trust/store/verify-source.js');
-    const fromStore = trustFromStoreIfPresent({ env, ...(opts.now !== undefined ? { now: nowMs } : {}) });
+    const fromStore = trustFromStoreIfPresent({
+      env,
+      ...(opts.now !== undefined ? { now: nowMs } : {}),
+    });
     if (fromStore) {
       ({ trust, source: trustSource } = fromStore);
       warnings.push(...fromStore.warnings);
@@ -131,13 +188,24 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   logInfo(`bundle will be written to ${outputPath}`);
   let storePath: string | undefined;
   let store: import('../../store/attestations.js').AttestationStore | undefined;
-  const { AttestationStore, resolveAttestationStorePath } = await import('../../store/attestations.js');
+  const { AttestationStore, resolveAttestationStorePath } =
+    await import('../../store/attestations.js');
   if (opts.attestationStorePath !== false) {
     storePath = resolveAttestationStorePath(opts.attestationStorePath, env);
     // An existing store is opened (and judged: foreign, corrupt, too new) now; a missing one
     // is created only once there is something to keep, where a folder can be made.
-    if (probeFile(storePath, 0, { what: 'attestation store', code: 'STORE_CORRUPT', check: 'attestation-store' }).kind === 'missing') {
-      checkFolderCreatable(dirname(storePath), { what: 'attestation store folder', code: 'STORE_CORRUPT', check: 'attestation-store' });
+    if (
+      probeFile(storePath, 0, {
+        what: 'attestation store',
+        code: 'STORE_CORRUPT',
+        check: 'attestation-store',
+      }).kind === 'missing'
+    ) {
+      checkFolderCreatable(dirname(storePath), {
+        what: 'attestation store folder',
+        code: 'STORE_CORRUPT',
+        check: 'attestation-store',
+      });
     } else store = AttestationStore.open(storePath, 'write');
     logInfo(`attestation store ${storePath} can be written`);
   }
@@ -178,15 +246,47 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
       });
     } catch (e) {
       if (!(e instanceof StellaError)) throw e;
-      const bundleAt = writeError ? `and the bundle could not be written either (${writeError.message})` : `the bundle is in ${outputPath}`;
-      throw new StellaError(e.code, e.check, `${e.message}; ${logged}: ${bundleAt}`, { ...e.details, logIndex: result.rekor.logIndex, uuid: result.rekor.uuid, bundle: writeError ? null : outputPath }, { cause: e });
+      const bundleAt = writeError
+        ? `and the bundle could not be written either (${writeError.message})`
+        : `the bundle is in ${outputPath}`;
+      throw new StellaError(
+        e.code,
+        e.check,
+        `${e.message}; ${logged}: ${bundleAt}`,
+        {
+          ...e.details,
+          logIndex: result.rekor.logIndex,
+          uuid: result.rekor.uuid,
+          bundle: writeError ? null : outputPath,
+        },
+        { cause: e },
+      );
     }
     if (writeError) {
-      const recover = store ? `it was kept in the attestation store ${storePath}: recover it with \`stella attest export-bundle --attestation-store ${storePath} --artifact ${result.artifactDigest} --output FILE.tar\`` : 'it was not kept anywhere';
-      throw new StellaError(writeError.code, writeError.check, `${writeError.message}; ${logged}: ${recover}`, { logIndex: result.rekor.logIndex, uuid: result.rekor.uuid, attestationStore: storePath ?? null }, { cause: writeError });
+      const recover = store
+        ? `it was kept in the attestation store ${storePath}: recover it with \`stella attest export-bundle --attestation-store ${storePath} --artifact ${result.artifactDigest} --output FILE.tar\``
+        : 'it was not kept anywhere';
+      throw new StellaError(
+        writeError.code,
+        writeError.check,
+        `${writeError.message}; ${logged}: ${recover}`,
+        {
+          logIndex: result.rekor.logIndex,
+          uuid: result.rekor.uuid,
+          attestationStore: storePath ?? null,
+        },
+        { cause: writeError },
+      );
     }
     logInfo(`bundle written to ${outputPath}${storePath ? ` and kept in ${storePath}` : ''}`);
-    return { ...result, outputPath, attestationStorePath: storePath, trustSource, signingConfigPath, warnings };
+    return {
+      ...result,
+      outputPath,
+      attestationStorePath: storePath,
+      trustSource,
+      signingConfigPath,
+      warnings,
+    };
   } finally {
     store?.close();
   }

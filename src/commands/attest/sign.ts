@@ -4,7 +4,8 @@ import { StellaError } from '../../errors.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 
 export default class AttestSign extends StellaCommand {
-  static override summary = 'Sign an artifact keylessly (OIDC -> Fulcio certificate -> Rekor) and write a v0.3 bundle';
+  static override summary =
+    'Sign an artifact keylessly (OIDC -> Fulcio certificate -> Rekor) and write a v0.3 bundle';
   static override description = [
     'The identity token comes from --identity-token, else STELLAOPS_OIDC_TOKEN, else the CI',
     "platform's ambient credentials (GitHub/Gitea Actions with `id-token: write`, GitLab",
@@ -25,32 +26,80 @@ export default class AttestSign extends StellaCommand {
   ];
 
   static override flags = {
-    keyless: Flags.boolean({ description: 'keyless signing with a short-lived Fulcio certificate (the only mode)', required: true }),
-    artifact: Flags.string({ description: 'file to sign (- for standard input), sha256:<64 hex> to sign a digest only, or REGISTRY/REPO@sha256:<hex> to sign an image and attach the bundle to it; or give it as the argument' }),
-    image: Flags.string({ description: 'REGISTRY/REPO: attach the bundle to the image --artifact sha256:<hex> there, as an OCI 1.1 referrer' }),
+    keyless: Flags.boolean({
+      description: 'keyless signing with a short-lived Fulcio certificate (the only mode)',
+      required: true,
+    }),
+    artifact: Flags.string({
+      description:
+        'file to sign (- for standard input), sha256:<64 hex> to sign a digest only, or REGISTRY/REPO@sha256:<hex> to sign an image and attach the bundle to it; or give it as the argument',
+    }),
+    image: Flags.string({
+      description:
+        'REGISTRY/REPO: attach the bundle to the image --artifact sha256:<hex> there, as an OCI 1.1 referrer',
+    }),
     ...REGISTRY_FLAGS,
-    type: Flags.string({ description: 'what the artifact is', options: ['blob', 'image'], default: 'blob' }),
-    predicate: Flags.string({ description: 'predicate JSON file: sign an in-toto attestation (DSSE) about the artifact', dependsOn: ['predicate-type'] }),
-    'predicate-type': Flags.string({ description: 'predicate type URI (e.g. https://slsa.dev/provenance/v1)', dependsOn: ['predicate'] }),
-    'identity-token': Flags.string({ description: 'OIDC identity token (JWT); default STELLAOPS_OIDC_TOKEN or the CI ambient token' }),
-    config: Flags.string({ description: 'signer.yaml (Fulcio/Rekor/TSA URLs, timeouts, retries, OIDC, algorithms, certificate checks)' }),
-    'signing-config': Flags.string({ description: 'Sigstore signing_config.json (v0.2): the CA, Rekor logs and TSAs to use, chosen by its rules', exclusive: ['fulcio-url', 'rekor-url'] }),
-    'trusted-root': Flags.string({ description: "trusted_root.json that Rekor's and the TSA's answers are checked against before the bundle is written" }),
+    type: Flags.string({
+      description: 'what the artifact is',
+      options: ['blob', 'image'],
+      default: 'blob',
+    }),
+    predicate: Flags.string({
+      description: 'predicate JSON file: sign an in-toto attestation (DSSE) about the artifact',
+      dependsOn: ['predicate-type'],
+    }),
+    'predicate-type': Flags.string({
+      description: 'predicate type URI (e.g. https://slsa.dev/provenance/v1)',
+      dependsOn: ['predicate'],
+    }),
+    'identity-token': Flags.string({
+      description:
+        'OIDC identity token (JWT); default STELLAOPS_OIDC_TOKEN or the CI ambient token',
+    }),
+    config: Flags.string({
+      description:
+        'signer.yaml (Fulcio/Rekor/TSA URLs, timeouts, retries, OIDC, algorithms, certificate checks)',
+    }),
+    'signing-config': Flags.string({
+      description:
+        'Sigstore signing_config.json (v0.2): the CA, Rekor logs and TSAs to use, chosen by its rules',
+      exclusive: ['fulcio-url', 'rekor-url'],
+    }),
+    'trusted-root': Flags.string({
+      description:
+        "trusted_root.json that Rekor's and the TSA's answers are checked against before the bundle is written",
+    }),
     'fulcio-url': Flags.string({ description: 'Fulcio base URL (overrides the config)' }),
     'rekor-url': Flags.string({ description: 'Rekor (v1) base URL (overrides the config)' }),
-    output: Flags.string({ char: 'o', description: 'bundle path (default <artifact>.sigstore.json)' }),
-    'attestation-store': Flags.string({ description: 'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)' }),
+    output: Flags.string({
+      char: 'o',
+      description: 'bundle path (default <artifact>.sigstore.json)',
+    }),
+    'attestation-store': Flags.string({
+      description:
+        'attestation store path (default $STELLA_ATTESTATION_STORE or the per-user store)',
+    }),
   };
 
   // ignoreStdin: oclif would otherwise fill a missing argument from piped stdin, which may hold a
   // password (--registry-password-stdin); stdin is read only when a flag or argument says `-`.
-  static override args = { artifact: Args.string({ ignoreStdin: true, description: 'what to sign, as --artifact (cosign sign-blob FILE)', required: false }) };
+  static override args = {
+    artifact: Args.string({
+      ignoreStdin: true,
+      description: 'what to sign, as --artifact (cosign sign-blob FILE)',
+      required: false,
+    }),
+  };
 
   async run(): Promise<void> {
     const { flags: parsed, args } = await this.parse(AttestSign);
-    if (args.artifact !== undefined && parsed.artifact !== undefined) this.usage(`the artifact was given twice (${JSON.stringify(args.artifact)} and --artifact ${JSON.stringify(parsed.artifact)}): give it once`);
+    if (args.artifact !== undefined && parsed.artifact !== undefined)
+      this.usage(
+        `the artifact was given twice (${JSON.stringify(args.artifact)} and --artifact ${JSON.stringify(parsed.artifact)}): give it once`,
+      );
     const artifact = args.artifact ?? parsed.artifact;
-    if (artifact === undefined) this.usage('missing required flag --artifact (or the artifact as an argument)');
+    if (artifact === undefined)
+      this.usage('missing required flag --artifact (or the artifact as an argument)');
     const flags = { ...parsed, artifact };
     // A URL that cannot work is a mistake in the command line: said at once, never retried.
     for (const name of ['fulcio-url', 'rekor-url'] as const) {
@@ -62,7 +111,8 @@ export default class AttestSign extends StellaCommand {
       } catch {
         u = undefined;
       }
-      if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:')) this.usage(`--${name} ${JSON.stringify(v)} is not an http(s) URL`);
+      if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:'))
+        this.usage(`--${name} ${JSON.stringify(v)} is not an http(s) URL`);
     }
     const { runSign } = await import('./sign-run.js');
     // An image in a registry: the digest is signed, then the bundle is attached there too.
@@ -91,7 +141,13 @@ export default class AttestSign extends StellaCommand {
       } catch (e) {
         if (!(e instanceof StellaError)) throw e;
         // Signed and kept, not attached: say so, and how to attach it later.
-        throw new StellaError(e.code, e.check, `${e.message} (signed: the bundle is in ${r.outputPath} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath} --image ${target.name}\`)`, e.details, { cause: e });
+        throw new StellaError(
+          e.code,
+          e.check,
+          `${e.message} (signed: the bundle is in ${r.outputPath} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath} --image ${target.name}\`)`,
+          e.details,
+          { cause: e },
+        );
       }
     }
     for (const w of r.warnings) this.warning(w);
@@ -120,9 +176,18 @@ export default class AttestSign extends StellaCommand {
     }
     process.stdout.write(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
     process.stdout.write(`  bundle:   ${r.outputPath}\n`);
-    process.stdout.write(`  identity: ${r.identity ?? '(none)'}\n  issuer:   ${r.issuer ?? '(none)'}\n`);
-    for (const e of r.tlog) process.stdout.write(`  rekor:    ${e.apiVersion === 2 ? 'v2 ' : ''}log index ${e.logIndex} at ${e.url} (${e.kind})${e.apiVersion === 1 && e === r.tlog[0] ? `, entry ${r.rekor.uuid}` : ''}\n`);
-    for (const t of r.timestamps) process.stdout.write(`  time:     ${t.time} (RFC 3161, ${t.url})\n`);
-    if (attached) process.stdout.write(`  attached: ${attached.image} (referrer ${attached.manifestDigest}, ${attached.indexedBy === 'referrers-api' ? 'referrers API' : `referrers tag ${attached.tag}`})\n`);
+    process.stdout.write(
+      `  identity: ${r.identity ?? '(none)'}\n  issuer:   ${r.issuer ?? '(none)'}\n`,
+    );
+    for (const e of r.tlog)
+      process.stdout.write(
+        `  rekor:    ${e.apiVersion === 2 ? 'v2 ' : ''}log index ${e.logIndex} at ${e.url} (${e.kind})${e.apiVersion === 1 && e === r.tlog[0] ? `, entry ${r.rekor.uuid}` : ''}\n`,
+      );
+    for (const t of r.timestamps)
+      process.stdout.write(`  time:     ${t.time} (RFC 3161, ${t.url})\n`);
+    if (attached)
+      process.stdout.write(
+        `  attached: ${attached.image} (referrer ${attached.manifestDigest}, ${attached.indexedBy === 'referrers-api' ? 'referrers API' : `referrers tag ${attached.tag}`})\n`,
+      );
   }
 }

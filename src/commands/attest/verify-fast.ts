@@ -26,7 +26,8 @@ export async function runVerifyFast(argv: string[]): Promise<number> {
     throw e;
   }
   for (const [name, f] of Object.entries(VERIFY_FLAGS)) {
-    if (values[name] === undefined && f.type === 'boolean') values[name] = 'default' in f ? f.default : false;
+    if (values[name] === undefined && f.type === 'boolean')
+      values[name] = 'default' in f ? f.default : false;
   }
   if (values.verbose) setLogLevel('debug');
   return executeVerify(values as Values, positionals[0]);

@@ -10,7 +10,12 @@ import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
 import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.js';
 import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
 import { buildPolicy, type PolicyOptions } from '../../verify/policy.js';
-import { artifactDigest, isDigestReference, parseDigestReference, type Artifact } from '../../verify/artifact.js';
+import {
+  artifactDigest,
+  isDigestReference,
+  parseDigestReference,
+  type Artifact,
+} from '../../verify/artifact.js';
 import { toHex } from '../../util/encoding.js';
 import { verifyBundleReport, type VerificationReport } from '../../verify/pipeline.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
@@ -55,11 +60,17 @@ export interface VerifyOutcome {
 export function loadArtifact(ref: string): Artifact {
   if (isDigestReference(ref)) return parseDigestReference(ref);
   const file = readArtifactFile(ref, { what: '--artifact' });
-  return file.kind === 'bytes' ? { kind: 'bytes', data: file.bytes } : { kind: 'digest', algorithm: 'SHA2_256', digest: file.digest };
+  return file.kind === 'bytes'
+    ? { kind: 'bytes', data: file.bytes }
+    : { kind: 'digest', algorithm: 'SHA2_256', digest: file.digest };
 }
 
 const readTrustedRootFile = (path: string, what: string) =>
-  readFileBounded(path, { what, maxBytes: TRUSTED_ROOT_LIMITS.maxBytes, limitCode: 'TRUSTED_ROOT_INVALID' });
+  readFileBounded(path, {
+    what,
+    maxBytes: TRUSTED_ROOT_LIMITS.maxBytes,
+    limitCode: 'TRUSTED_ROOT_INVALID',
+  });
 
 export interface TrustSelection {
   trust: TrustMaterial;
@@ -70,15 +81,25 @@ export interface TrustSelection {
 }
 
 /** --trusted-root, else the local trust store when one exists, else the embedded public-good root. */
-export async function selectTrust(opts: Pick<VerifyCommandOptions, 'trustedRootPath' | 'storePath' | 'maxAge' | 'now'>): Promise<TrustSelection> {
+export async function selectTrust(
+  opts: Pick<VerifyCommandOptions, 'trustedRootPath' | 'storePath' | 'maxAge' | 'now'>,
+): Promise<TrustSelection> {
   if (opts.trustedRootPath) {
-    return { trust: parseTrustedRoot(readTrustedRootFile(opts.trustedRootPath, '--trusted-root')), source: `trusted root ${opts.trustedRootPath}`, warnings: [] };
+    return {
+      trust: parseTrustedRoot(readTrustedRootFile(opts.trustedRootPath, '--trusted-root')),
+      source: `trusted root ${opts.trustedRootPath}`,
+      warnings: [],
+    };
   }
   const { trustFromStoreIfPresent } = await import('../../trust/store/verify-source.js');
   const fromStore = trustFromStoreIfPresent(opts);
   if (fromStore) return fromStore;
   const path = publicGoodTrustedRootPath();
-  return { trust: parseTrustedRoot(readTrustedRootFile(path, 'embedded public-good trusted root')), source: 'embedded public-good trusted root', warnings: [] };
+  return {
+    trust: parseTrustedRoot(readTrustedRootFile(path, 'embedded public-good trusted root')),
+    source: 'embedded public-good trusted root',
+    warnings: [],
+  };
 }
 
 export interface LoadedBundles {
@@ -94,37 +115,81 @@ export interface LoadedBundles {
 }
 
 /** The bundles a verification (or `attest inspect`) reads: --bundle, --image, --archive, else the attestation store. */
-export async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact): Promise<LoadedBundles> {
-  if (opts.bundlePath && opts.archivePath) fail('INPUT_INVALID', 'input', '--bundle and --archive cannot be combined: the bundles come from one or the other');
+export async function loadBundles(
+  opts: VerifyCommandOptions,
+  artifact: Artifact,
+): Promise<LoadedBundles> {
+  if (opts.bundlePath && opts.archivePath)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      '--bundle and --archive cannot be combined: the bundles come from one or the other',
+    );
   if (opts.image !== undefined && !opts.image.startsWith('sha256:')) {
-    if (opts.bundlePath || opts.archivePath) fail('INPUT_INVALID', 'input', '--image REGISTRY/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive');
+    if (opts.bundlePath || opts.archivePath)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        '--image REGISTRY/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive',
+      );
     const { bundlesFromImage } = await import('../../oci/verify-source.js');
     return bundlesFromImage(opts.image, opts.registry ?? {});
   }
   if (opts.bundlePath) {
-    const bytes = readFileBounded(opts.bundlePath, { what: '--bundle', maxBytes: BUNDLE_LIMITS.maxBytes, limitCode: 'BUNDLE_LIMIT_EXCEEDED' });
+    const bytes = readFileBounded(opts.bundlePath, {
+      what: '--bundle',
+      maxBytes: BUNDLE_LIMITS.maxBytes,
+      limitCode: 'BUNDLE_LIMIT_EXCEEDED',
+    });
     const kind = sniffContainer(bytes);
-    if (kind) fail('INPUT_INVALID', 'input', `--bundle ${JSON.stringify(opts.bundlePath)} is ${kind}, not a Sigstore bundle (JSON): an export archive from \`stella attest export-bundle\` goes to --archive${kind.startsWith('a gzip') ? ' (decompress it first: archives are read uncompressed)' : ''}`);
+    if (kind)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `--bundle ${JSON.stringify(opts.bundlePath)} is ${kind}, not a Sigstore bundle (JSON): an export archive from \`stella attest export-bundle\` goes to --archive${kind.startsWith('a gzip') ? ' (decompress it first: archives are read uncompressed)' : ''}`,
+      );
     return { bundles: [parseBundle(bytes)], refused: [] };
   }
   if (opts.archivePath) {
     // An export archive is keyed by sha256; a file artifact is looked up by its sha256.
     const digest = artifactDigest(artifact, 'SHA2_256');
-    if (!digest) fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: export archives are keyed by sha256 digests');
+    if (!digest)
+      fail(
+        'NO_ATTESTATIONS_FOUND',
+        'archive',
+        'no attestations found: export archives are keyed by sha256 digests',
+      );
     const { bundlesFromArchiveFile } = await import('./shipment-run.js');
     try {
       return await bundlesFromArchiveFile(opts.archivePath, `sha256:${toHex(digest)}`);
     } catch (e) {
       // A JSON bundle given as an archive: say which flag it belongs to.
-      const head = opts.archivePath === '-' ? undefined : probeFile(opts.archivePath, 64, { what: '--archive' });
-      if (e instanceof StellaError && head?.kind === 'file' && /^\s*\{/.test(Buffer.from(head.head).toString('latin1'))) {
-        throw new StellaError(e.code, e.check, `--archive ${JSON.stringify(opts.archivePath)} is JSON, not an export archive (tar): a Sigstore bundle goes to --bundle`, e.details, { cause: e });
+      const head =
+        opts.archivePath === '-'
+          ? undefined
+          : probeFile(opts.archivePath, 64, { what: '--archive' });
+      if (
+        e instanceof StellaError &&
+        head?.kind === 'file' &&
+        /^\s*\{/.test(Buffer.from(head.head).toString('latin1'))
+      ) {
+        throw new StellaError(
+          e.code,
+          e.check,
+          `--archive ${JSON.stringify(opts.archivePath)} is JSON, not an export archive (tar): a Sigstore bundle goes to --bundle`,
+          e.details,
+          { cause: e },
+        );
       }
       throw e;
     }
   }
   if (artifact.kind !== 'digest') {
-    fail('INPUT_INVALID', 'input', '--bundle (or --archive) is required unless --artifact is a sha256:<hex> digest found in the attestation store');
+    fail(
+      'INPUT_INVALID',
+      'input',
+      '--bundle (or --archive) is required unless --artifact is a sha256:<hex> digest found in the attestation store',
+    );
   }
   const { findBundlesForDigest } = await import('../../store/lookup.js');
   return findBundlesForDigest(artifact, opts.attestationStorePath);
@@ -133,14 +198,16 @@ export async function loadBundles(opts: VerifyCommandOptions, artifact: Artifact
 /** What a file that should be JSON is instead, when it is a container: a tar or gzip file. */
 function sniffContainer(bytes: Uint8Array): string | undefined {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return 'a gzip file';
-  if (bytes.length >= 262 && Buffer.from(bytes.subarray(257, 262)).toString('latin1') === 'ustar') return 'a tar archive';
+  if (bytes.length >= 262 && Buffer.from(bytes.subarray(257, 262)).toString('latin1') === 'ustar')
+    return 'a tar archive';
   return undefined;
 }
 
 /** --artifact, else --image's digest; both given, they must name the same digest. */
 async function artifactReference(opts: VerifyCommandOptions): Promise<string> {
   if (opts.image === undefined) {
-    if (opts.artifact === undefined) fail('INPUT_INVALID', 'input', '--artifact (or --image) is required');
+    if (opts.artifact === undefined)
+      fail('INPUT_INVALID', 'input', '--artifact (or --image) is required');
     return opts.artifact;
   }
   let digest = opts.image;
@@ -149,7 +216,11 @@ async function artifactReference(opts: VerifyCommandOptions): Promise<string> {
     digest = parseImageReference(opts.image, '--image').digest;
   }
   if (opts.artifact !== undefined && opts.artifact !== digest) {
-    fail('INPUT_INVALID', 'input', `--artifact ${JSON.stringify(opts.artifact.slice(0, 140))} is not the digest of --image ${JSON.stringify(opts.image.slice(0, 300))}: give one, or the same digest`);
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `--artifact ${JSON.stringify(opts.artifact.slice(0, 140))} is not the digest of --image ${JSON.stringify(opts.image.slice(0, 300))}: give one, or the same digest`,
+    );
   }
   return digest;
 }
@@ -174,10 +245,19 @@ async function checkpointsAgainstStore(
   shipmentBundles: Bundle[] | undefined,
   warnings: string[],
 ): Promise<import('../../trust/store/consistency.js').ConsistencyReport | undefined> {
-  const storePath = trustStorePath ?? (opts.trustedRootPath && opts.storePath ? opts.storePath : undefined);
+  const storePath =
+    trustStorePath ?? (opts.trustedRootPath && opts.storePath ? opts.storePath : undefined);
   if (!storePath) {
-    if (opts.requireConsistency) fail('INPUT_INVALID', 'input', '--require-consistency needs the trust store (it holds the checkpoints to be consistent with): verify from the store, or give --store with --trusted-root');
-    if (consistency) warnings.push('the archive carries consistency proofs, but no trust store is in use to check them against: not checked');
+    if (opts.requireConsistency)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        '--require-consistency needs the trust store (it holds the checkpoints to be consistent with): verify from the store, or give --store with --trusted-root',
+      );
+    if (consistency)
+      warnings.push(
+        'the archive carries consistency proofs, but no trust store is in use to check them against: not checked',
+      );
     return undefined;
   }
   const { openTrustStore } = await import('../../trust/store/db.js');
@@ -188,7 +268,15 @@ async function checkpointsAgainstStore(
   try {
     return checkConsistency(
       store,
-      { trust, bundles: [bundle], shipmentBundles: shipmentBundles?.filter((b) => b !== bundle), shipment, requireConsistency: opts.requireConsistency ?? false, source: opts.archivePath ?? opts.bundlePath ?? opts.image ?? opts.artifact ?? 'attestation store' },
+      {
+        trust,
+        bundles: [bundle],
+        shipmentBundles: shipmentBundles?.filter((b) => b !== bundle),
+        shipment,
+        requireConsistency: opts.requireConsistency ?? false,
+        source:
+          opts.archivePath ?? opts.bundlePath ?? opts.image ?? opts.artifact ?? 'attestation store',
+      },
       { now: opts.now ?? Date.now(), command: opts.command ?? 'stella attest verify' },
     );
   } finally {
@@ -197,17 +285,35 @@ async function checkpointsAgainstStore(
 }
 
 export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutcome> {
-  const identity = opts.identityOptions ?? { certificateIdentity: opts.certificateIdentity, certificateOidcIssuer: opts.certificateOidcIssuer };
+  const identity = opts.identityOptions ?? {
+    certificateIdentity: opts.certificateIdentity,
+    certificateOidcIssuer: opts.certificateOidcIssuer,
+  };
   const policy = buildPolicy({
     ...identity,
-    publicKeyPem: opts.keyPath ? Buffer.from(readFileBounded(opts.keyPath, { what: '--key', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8') : undefined,
+    publicKeyPem: opts.keyPath
+      ? Buffer.from(
+          readFileBounded(opts.keyPath, { what: '--key', maxBytes: FILE_LIMITS.keyBytes }),
+        ).toString('utf8')
+      : undefined,
     // --require-rekor, or a policy environment's requireRekor: either one asks for it.
     requireTlog: (opts.requireRekor ?? false) || (identity.requireTlog ?? false),
     now: opts.now,
   });
   const artifact = loadArtifact(await artifactReference(opts));
-  const { bundles, refused, skipped = [], consistency, shipmentBundles } = await loadBundles(opts, artifact);
-  const { trust, source, warnings: loadedTrustWarnings, storePath: trustStorePath } = await selectTrust(opts);
+  const {
+    bundles,
+    refused,
+    skipped = [],
+    consistency,
+    shipmentBundles,
+  } = await loadBundles(opts, artifact);
+  const {
+    trust,
+    source,
+    warnings: loadedTrustWarnings,
+    storePath: trustStorePath,
+  } = await selectTrust(opts);
   const trustWarnings = [...loadedTrustWarnings, ...skipped];
   // With several attestations for one digest, the first that verifies wins; if none does, the
   // first failure is reported. Each bundle is verified on its own: one that cannot be read,
@@ -220,15 +326,36 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
       report = await verifyBundleReport({ bundle, artifact, trust, policy });
     } catch (e) {
       firstCrash ??= e;
-      refused.push({ source: `bundle ${i + 1} of ${bundles.length}`, failure: failureOf(e), error: e });
+      refused.push({
+        source: `bundle ${i + 1} of ${bundles.length}`,
+        failure: failureOf(e),
+        error: e,
+      });
       continue;
     }
     if (report.ok) {
-      const checked = await checkpointsAgainstStore(opts, trust, trustStorePath, bundle, consistency, shipmentBundles, trustWarnings);
-      return { report, trustSource: source, warnings: [...trustWarnings, ...refused.map(refusalWarning), ...report.warnings], consistency: checked };
+      const checked = await checkpointsAgainstStore(
+        opts,
+        trust,
+        trustStorePath,
+        bundle,
+        consistency,
+        shipmentBundles,
+        trustWarnings,
+      );
+      return {
+        report,
+        trustSource: source,
+        warnings: [...trustWarnings, ...refused.map(refusalWarning), ...report.warnings],
+        consistency: checked,
+      };
     }
     first ??= report;
   }
   if (!first) throw firstCrash;
-  return { report: first, trustSource: source, warnings: [...trustWarnings, ...refused.map(refusalWarning), ...first.warnings] };
+  return {
+    report: first,
+    trustSource: source,
+    warnings: [...trustWarnings, ...refused.map(refusalWarning), ...first.warnings],
+  };
 }

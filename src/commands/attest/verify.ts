@@ -20,12 +20,22 @@ export default class AttestVerify extends StellaCommand {
   ];
 
   static override flags = oclifFlags(VERIFY_FLAGS);
-  static override args = { artifact: Args.string({ ignoreStdin: true, description: 'the artifact (a path, - for standard input, or sha256:<hex>); the same as --artifact', required: false }) };
+  static override args = {
+    artifact: Args.string({
+      ignoreStdin: true,
+      description:
+        'the artifact (a path, - for standard input, or sha256:<hex>); the same as --artifact',
+      required: false,
+    }),
+  };
 
   async run(): Promise<void> {
     const parsed: { flags: unknown; args: { artifact?: string } } = await this.parse(AttestVerify);
     const { executeVerify } = await import('./verify-execute.js');
-    const code = await executeVerify({ ...(parsed.flags as FlagValues<typeof VERIFY_FLAGS>), json: this.jsonMode }, parsed.args.artifact);
+    const code = await executeVerify(
+      { ...(parsed.flags as FlagValues<typeof VERIFY_FLAGS>), json: this.jsonMode },
+      parsed.args.artifact,
+    );
     if (code !== 0) this.exit(code);
   }
 }

@@ -11,7 +11,9 @@ export default class PolicyLint extends StellaCommand {
   ].join(' ');
 
   static override examples = ['<%= config.bin %> policy lint policy.yaml'];
-  static override args = { file: Args.string({ ignoreStdin: true, description: 'policy file (YAML)', required: true }) };
+  static override args = {
+    file: Args.string({ ignoreStdin: true, description: 'policy file (YAML)', required: true }),
+  };
 
   async run(): Promise<void> {
     const { args } = await this.parse(PolicyLint);
@@ -34,12 +36,20 @@ export default class PolicyLint extends StellaCommand {
       });
       return;
     }
-    process.stdout.write(`${this.paint('green', 'ok')} ${args.file}: ${envs.length} environment${envs.length === 1 ? '' : 's'}\n`);
+    process.stdout.write(
+      `${this.paint('green', 'ok')} ${args.file}: ${envs.length} environment${envs.length === 1 ? '' : 's'}\n`,
+    );
     for (const e of envs) {
-      process.stdout.write(`  ${e.name}: issuer${e.issuers.length > 1 ? 's' : ''} ${e.issuers.join(', ')}; identit${e.identities.length > 1 ? 'ies' : 'y'} ${e.identities.map((i) => JSON.stringify(i.pattern)).join(', ')}`);
-      if (e.extensions.length > 0) process.stdout.write(`; extensions ${e.extensions.map(([n, p]) => `${n}=${JSON.stringify(p)}`).join(', ')}`);
+      process.stdout.write(
+        `  ${e.name}: issuer${e.issuers.length > 1 ? 's' : ''} ${e.issuers.join(', ')}; identit${e.identities.length > 1 ? 'ies' : 'y'} ${e.identities.map((i) => JSON.stringify(i.pattern)).join(', ')}`,
+      );
+      if (e.extensions.length > 0)
+        process.stdout.write(
+          `; extensions ${e.extensions.map(([n, p]) => `${n}=${JSON.stringify(p)}`).join(', ')}`,
+        );
       process.stdout.write(`${e.requireRekor ? '; requireRekor' : ''}\n`);
-      for (const w of e.warnings) process.stderr.write(`${this.paint('yellow', 'warning')}: ${w}\n`);
+      for (const w of e.warnings)
+        process.stderr.write(`${this.paint('yellow', 'warning')}: ${w}\n`);
     }
   }
 }

@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 
 export default class PolicyTest extends StellaCommand {
-  static override summary = 'Test an identity against a pattern or a policy environment: match or no match, and why';
+  static override summary =
+    'Test an identity against a pattern or a policy environment: match or no match, and why';
   static override description = [
     "The seed's `echo ID | grep -E PATTERN`, with verify's rules: RE2 syntax, matched whole",
     '(implicitly anchored), values with control characters or not in NFC never match. Exit 0 on a',
@@ -15,8 +16,14 @@ export default class PolicyTest extends StellaCommand {
   ];
 
   static override flags = {
-    identity: Flags.string({ description: 'the identity value to test (a certificate subject or SAN)', required: true }),
-    pattern: Flags.string({ description: 'RE2 pattern, as --certificate-identity takes it', exclusive: ['policy', 'environment'] }),
+    identity: Flags.string({
+      description: 'the identity value to test (a certificate subject or SAN)',
+      required: true,
+    }),
+    pattern: Flags.string({
+      description: 'RE2 pattern, as --certificate-identity takes it',
+      exclusive: ['policy', 'environment'],
+    }),
     policy: Flags.string({ description: 'policy file whose environment to test against' }),
     environment: Flags.string({ description: 'environment of the policy file (default: default)' }),
   };
@@ -33,12 +40,16 @@ export default class PolicyTest extends StellaCommand {
       try {
         patterns = [compileIdentityPolicyPattern(flags.pattern, '--pattern', true)];
       } catch (e) {
-        if (e instanceof StellaError && e.code === 'INPUT_INVALID') return this.exit(printUsageError(e.message));
+        if (e instanceof StellaError && e.code === 'INPUT_INVALID')
+          return this.exit(printUsageError(e.message));
         throw e;
       }
       source = '--pattern';
     } else {
-      if (flags.policy === undefined) return this.exit(printUsageError('give --pattern REGEX, or --policy FILE [--environment NAME]'));
+      if (flags.policy === undefined)
+        return this.exit(
+          printUsageError('give --pattern REGEX, or --policy FILE [--environment NAME]'),
+        );
       const { loadPolicyFile, DEFAULT_ENVIRONMENT } = await import('../identity-flags.js');
       const { policyOptionsForEnvironment } = await import('../../verify/policy-file.js');
       const file = loadPolicyFile(flags.policy);
@@ -49,7 +60,11 @@ export default class PolicyTest extends StellaCommand {
     const r = testIdentity(flags.identity, patterns);
     if (this.jsonMode) this.printJson({ ok: r.match, source, ...r });
     else {
-      process.stdout.write(r.match ? `${this.paint('green', 'match')}: ${JSON.stringify(r.identity)} matches ${r.matched.map((p) => `^(?:${p})$`).join(', ')} (${source})\n` : `${this.paint('red', 'no match')}: ${JSON.stringify(r.identity)} (${source})\n`);
+      process.stdout.write(
+        r.match
+          ? `${this.paint('green', 'match')}: ${JSON.stringify(r.identity)} matches ${r.matched.map((p) => `^(?:${p})$`).join(', ')} (${source})\n`
+          : `${this.paint('red', 'no match')}: ${JSON.stringify(r.identity)} (${source})\n`,
+      );
       for (const why of r.reasons) process.stdout.write(`  ${why}\n`);
     }
     if (!r.match) this.exit((await import('../../errors.js')).EXIT_CODES.IDENTITY_MISMATCH);

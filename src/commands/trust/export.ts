@@ -4,11 +4,16 @@ import { storeFlag } from './shared.js';
 
 export default class TrustExport extends StellaCommand {
   static override summary = 'Export the store as a trusted_root.json (v0.2)';
-  static override description = 'Writes a v0.2 trusted root that sigstore clients accept. Retirements are applied to the windows. Importing it again changes nothing.';
+  static override description =
+    'Writes a v0.2 trusted root that sigstore clients accept. Retirements are applied to the windows. Importing it again changes nothing.';
   static override examples = ['<%= config.bin %> trust export --output trusted_root.json'];
   static override flags = {
     ...storeFlag,
-    output: Flags.string({ char: 'o', description: 'output file ("-" for stdout)', required: true }),
+    output: Flags.string({
+      char: 'o',
+      description: 'output file ("-" for stdout)',
+      required: true,
+    }),
   };
 
   async run(): Promise<void> {
@@ -22,14 +27,26 @@ export default class TrustExport extends StellaCommand {
       const json = t.exportTrustedRoot(store);
       const entries = t.listEntries(store).length;
       if (flags.output === '-') {
-        if (this.jsonMode) { this.printJson({ ok: true, store: path, output: '-', entries, trustedRoot: JSON.parse(json) as unknown }); return; }
+        if (this.jsonMode) {
+          this.printJson({
+            ok: true,
+            store: path,
+            output: '-',
+            entries,
+            trustedRoot: JSON.parse(json) as unknown,
+          });
+          return;
+        }
         process.stdout.write(json);
         return;
       }
       const { writeFileAtomic } = await import('../../util/fs.js');
       writeFileAtomic(flags.output, json, { what: 'trusted root' });
       const digest = toHex(sha256(utf8.encode(json)));
-      if (this.jsonMode) { this.printJson({ ok: true, store: path, output: flags.output, entries, sha256: digest }); return; }
+      if (this.jsonMode) {
+        this.printJson({ ok: true, store: path, output: flags.output, entries, sha256: digest });
+        return;
+      }
       process.stdout.write(`wrote ${flags.output} (${entries} entries, sha256 ${digest})\n`);
     } finally {
       store.close();

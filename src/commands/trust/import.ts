@@ -17,12 +17,19 @@ export default class TrustImport extends StellaCommand {
     '<%= config.bin %> trust import fulcio-chain.pem --uri https://fulcio.example.internal',
     '<%= config.bin %> trust import rekor.pub --log-url https://rekor.example.internal --valid-from 2025-01-01T00:00:00Z',
   ];
-  static override args = { file: Args.string({ ignoreStdin: true, description: 'file to import', required: true }) };
+  static override args = {
+    file: Args.string({ ignoreStdin: true, description: 'file to import', required: true }),
+  };
   static override flags = {
     ...storeFlag,
-    kind: Flags.string({ description: 'role of the imported material', options: ['ca', 'tsa', 'tlog', 'ctlog'] }),
+    kind: Flags.string({
+      description: 'role of the imported material',
+      options: ['ca', 'tsa', 'tlog', 'ctlog'],
+    }),
     'valid-from': Flags.string({ description: 'start of the validity window (RFC 3339)' }),
-    'valid-until': Flags.string({ description: 'end of the validity window, inclusive (RFC 3339)' }),
+    'valid-until': Flags.string({
+      description: 'end of the validity window, inclusive (RFC 3339)',
+    }),
     uri: Flags.string({ description: 'CA URI (certificate bundles)' }),
     'log-url': Flags.string({ description: 'log base URL (public keys)' }),
   };
@@ -33,7 +40,14 @@ export default class TrustImport extends StellaCommand {
     const path = t.resolveStorePath(flags.store);
     const { readFileBounded } = await import('../../util/fs.js');
     const { MAX_IMPORT_BYTES } = await import('../../trust/store/importers.js');
-    const file = { path: args.file, bytes: readFileBounded(args.file, { what: 'import file', maxBytes: MAX_IMPORT_BYTES, limitCode: 'IMPORT_INVALID' }) };
+    const file = {
+      path: args.file,
+      bytes: readFileBounded(args.file, {
+        what: 'import file',
+        maxBytes: MAX_IMPORT_BYTES,
+        limitCode: 'IMPORT_INVALID',
+      }),
+    };
     this.progress(`importing ${args.file} into ${path}...`);
     const store = t.openTrustStore(path);
     try {
@@ -42,17 +56,32 @@ export default class TrustImport extends StellaCommand {
         file,
         {
           kind: flags.kind as 'ca' | 'tsa' | 'tlog' | 'ctlog' | undefined,
-          validFrom: flags['valid-from'] === undefined ? undefined : parseTimeFlag(flags['valid-from'], '--valid-from', 'start'),
-          validUntil: flags['valid-until'] === undefined ? undefined : parseTimeFlag(flags['valid-until'], '--valid-until', 'end'),
+          validFrom:
+            flags['valid-from'] === undefined
+              ? undefined
+              : parseTimeFlag(flags['valid-from'], '--valid-from', 'start'),
+          validUntil:
+            flags['valid-until'] === undefined
+              ? undefined
+              : parseTimeFlag(flags['valid-until'], '--valid-until', 'end'),
           uri: flags.uri,
           logUrl: flags['log-url'],
         },
         { now: Date.now(), command: commandLine() },
       );
-      if (this.jsonMode) { this.printJson({ ok: true, store: path, ...r }); return; }
-      process.stdout.write(`${r.format} ${args.file} (sha256 ${r.source.sha256.slice(0, 16)}…): ${r.added.length} added, ${r.duplicates.length} already present\n`);
-      for (const e of r.added) process.stdout.write(`  + #${e.id} ${e.kind} ${e.subject}  ${e.validFrom} .. ${e.effectiveUntil ?? 'open'}\n`);
-      for (const e of r.duplicates) process.stdout.write(`  = #${e.id} ${e.kind} ${e.subject} (duplicate)\n`);
+      if (this.jsonMode) {
+        this.printJson({ ok: true, store: path, ...r });
+        return;
+      }
+      process.stdout.write(
+        `${r.format} ${args.file} (sha256 ${r.source.sha256.slice(0, 16)}…): ${r.added.length} added, ${r.duplicates.length} already present\n`,
+      );
+      for (const e of r.added)
+        process.stdout.write(
+          `  + #${e.id} ${e.kind} ${e.subject}  ${e.validFrom} .. ${e.effectiveUntil ?? 'open'}\n`,
+        );
+      for (const e of r.duplicates)
+        process.stdout.write(`  = #${e.id} ${e.kind} ${e.subject} (duplicate)\n`);
     } finally {
       store.close();
     }

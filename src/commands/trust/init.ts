@@ -4,16 +4,24 @@ import { commandLine, storeFlag } from './shared.js';
 
 export default class TrustInit extends StellaCommand {
   static override summary = 'Create the trust store';
-  static override description = 'Creates the SQLite trust store (idempotent). --with public-good loads the Sigstore public-good trusted root shipped in trust-roots/; --rotation-keys and --threshold set who may sign root rotations.';
+  static override description =
+    'Creates the SQLite trust store (idempotent). --with public-good loads the Sigstore public-good trusted root shipped in trust-roots/; --rotation-keys and --threshold set who may sign root rotations.';
   static override examples = [
     '<%= config.bin %> trust init --with public-good',
     '<%= config.bin %> trust init --rotation-keys rotation-keys.pem --threshold 2',
   ];
   static override flags = {
     ...storeFlag,
-    with: Flags.string({ description: 'also load a shipped trusted root', options: ['public-good'] }),
-    'rotation-keys': Flags.string({ description: 'PEM file of the public keys that may sign rotations' }),
-    threshold: Flags.integer({ description: 'how many distinct rotation keys must sign a rotation' }),
+    with: Flags.string({
+      description: 'also load a shipped trusted root',
+      options: ['public-good'],
+    }),
+    'rotation-keys': Flags.string({
+      description: 'PEM file of the public keys that may sign rotations',
+    }),
+    threshold: Flags.integer({
+      description: 'how many distinct rotation keys must sign a rotation',
+    }),
   };
 
   async run(): Promise<void> {
@@ -25,14 +33,33 @@ export default class TrustInit extends StellaCommand {
       path,
       {
         withPublicGood: flags.with === 'public-good',
-        rotationKeys: flags['rotation-keys'] ? { path: flags['rotation-keys'], bytes: readFileBounded(flags['rotation-keys'], { what: '--rotation-keys', maxBytes: FILE_LIMITS.keyBytes }) } : undefined,
+        rotationKeys: flags['rotation-keys']
+          ? {
+              path: flags['rotation-keys'],
+              bytes: readFileBounded(flags['rotation-keys'], {
+                what: '--rotation-keys',
+                maxBytes: FILE_LIMITS.keyBytes,
+              }),
+            }
+          : undefined,
         threshold: flags.threshold,
       },
       { now: Date.now(), command: commandLine() },
     );
-    if (this.jsonMode) { this.printJson({ ok: true, ...r }); return; }
-    process.stdout.write(`${r.created ? 'created' : 'opened existing'} trust store ${r.store} (schema ${r.schemaVersion})\n`);
-    if (flags.with) process.stdout.write(`${flags.with}: ${r.added.length} entries added, ${r.duplicates.length} already present\n`);
-    if (flags['rotation-keys']) process.stdout.write(`rotation keys: ${r.rotationKeys.added.length} added, ${r.rotationKeys.duplicates.length} already present, threshold ${r.rotationKeys.threshold}\n`);
+    if (this.jsonMode) {
+      this.printJson({ ok: true, ...r });
+      return;
+    }
+    process.stdout.write(
+      `${r.created ? 'created' : 'opened existing'} trust store ${r.store} (schema ${r.schemaVersion})\n`,
+    );
+    if (flags.with)
+      process.stdout.write(
+        `${flags.with}: ${r.added.length} entries added, ${r.duplicates.length} already present\n`,
+      );
+    if (flags['rotation-keys'])
+      process.stdout.write(
+        `rotation keys: ${r.rotationKeys.added.length} added, ${r.rotationKeys.duplicates.length} already present, threshold ${r.rotationKeys.threshold}\n`,
+      );
   }
 }

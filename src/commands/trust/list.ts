@@ -6,11 +6,17 @@ import { renderTimeline } from './timeline.js';
 
 export default class TrustList extends StellaCommand {
   static override summary = 'List trust entries';
-  static override description = '--timeline draws every entry\'s validity window on one time axis with now marked (plain ASCII when stdout is not a terminal).';
+  static override description =
+    "--timeline draws every entry's validity window on one time axis with now marked (plain ASCII when stdout is not a terminal).";
   static override flags = {
     ...storeFlag,
-    timeline: Flags.boolean({ description: 'draw validity windows on a time axis', default: false }),
-    width: Flags.integer({ description: 'timeline width in columns (default: terminal width or 100)' }),
+    timeline: Flags.boolean({
+      description: 'draw validity windows on a time axis',
+      default: false,
+    }),
+    width: Flags.integer({
+      description: 'timeline width in columns (default: terminal width or 100)',
+    }),
   };
 
   async run(): Promise<void> {
@@ -21,21 +27,28 @@ export default class TrustList extends StellaCommand {
     try {
       const entries = t.listEntries(store);
       const now = Date.now();
-      if (this.jsonMode) { this.printJson({ ok: true, store: path, now: formatTime(now), entries }); return; }
+      if (this.jsonMode) {
+        this.printJson({ ok: true, store: path, now: formatTime(now), entries });
+        return;
+      }
       if (flags.timeline) {
         const width = flags.width ?? (process.stdout.isTTY ? process.stdout.columns : 100);
-        for (const line of renderTimeline(entries, { now, width, unicode: this.isTty })) process.stdout.write(line + '\n');
+        for (const line of renderTimeline(entries, { now, width, unicode: this.isTty }))
+          process.stdout.write(line + '\n');
         return;
       }
       if (entries.length === 0) {
         process.stdout.write(`no trust entries in ${path}\n`);
         return;
       }
-      process.stdout.write(`${'ID'.padEnd(4)} ${'KIND'.padEnd(5)} ${'VALID FROM'.padEnd(20)} ${'VALID UNTIL'.padEnd(20)} ${'FINGERPRINT'.padEnd(16)} SUBJECT\n`);
+      process.stdout.write(
+        `${'ID'.padEnd(4)} ${'KIND'.padEnd(5)} ${'VALID FROM'.padEnd(20)} ${'VALID UNTIL'.padEnd(20)} ${'FINGERPRINT'.padEnd(16)} SUBJECT\n`,
+      );
       for (const e of entries) {
         const until = e.effectiveUntil === null ? 'open' : e.effectiveUntil.slice(0, 19) + 'Z';
         const ended = e.effectiveUntil !== null && Date.parse(e.effectiveUntil) < now;
-        const never = e.effectiveUntil !== null && Date.parse(e.effectiveUntil) < Date.parse(e.validFrom);
+        const never =
+          e.effectiveUntil !== null && Date.parse(e.effectiveUntil) < Date.parse(e.validFrom);
         const line = `${String(e.id).padEnd(4)} ${e.kind.padEnd(5)} ${(e.validFrom.slice(0, 19) + 'Z').padEnd(20)} ${until.padEnd(20)} ${e.fingerprint.slice(0, 16)} ${e.subject}${never ? ' (never valid: ends before it starts)' : e.retiredAt ? ' (retired)' : ''}`;
         process.stdout.write((ended ? this.paint('dim', line) : line) + '\n');
       }

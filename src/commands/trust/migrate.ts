@@ -12,10 +12,16 @@ export default class TrustMigrate extends StellaCommand {
     '(STORE_TAMPERED, exit 62) and the file is left as it was. Prints what it seals; --dry-run',
     'checks and prints without writing.',
   ].join(' ');
-  static override examples = ['<%= config.bin %> trust migrate --dry-run', '<%= config.bin %> trust migrate'];
+  static override examples = [
+    '<%= config.bin %> trust migrate --dry-run',
+    '<%= config.bin %> trust migrate',
+  ];
   static override flags = {
     ...storeFlag,
-    'dry-run': Flags.boolean({ description: 'check the store and show what would be sealed, without writing', default: false }),
+    'dry-run': Flags.boolean({
+      description: 'check the store and show what would be sealed, without writing',
+      default: false,
+    }),
   };
 
   async run(): Promise<void> {
@@ -26,16 +32,33 @@ export default class TrustMigrate extends StellaCommand {
     const store = t.openTrustStore(path, { readonly: dryRun, allowOlderSchema: true });
     try {
       const r = t.migrateTrustStore(store, { dryRun }, { now: Date.now(), command: commandLine() });
-      if (this.jsonMode) { this.printJson({ ok: true, ...r }); return; }
-      if (r.upToDate) {
-        process.stdout.write(`trust store ${path} is already at schema ${r.to}; nothing to migrate\n`);
+      if (this.jsonMode) {
+        this.printJson({ ok: true, ...r });
         return;
       }
-      process.stdout.write(`trust store ${path}: schema ${r.from} -> ${r.to}; history (${r.historyRows} rows) accounts for everything it holds\n`);
-      process.stdout.write(`${dryRun ? 'would seal' : 'sealed'}: ${r.entries.length} entries, ${r.rotationKeys.filter((k) => k.active).length} active rotation key(s), threshold ${r.threshold}, last rotation version ${r.lastRotationVersion}\n`);
-      for (const e of r.entries) process.stdout.write(`  #${e.id} ${e.kind} ${e.subject}  ${e.validFrom} .. ${e.effectiveUntil ?? 'open'}  sha256:${e.fingerprint.slice(0, 16)}…\n`);
-      for (const k of r.rotationKeys) process.stdout.write(`  key ${k.keyId.slice(0, 16)}… ${k.keyDetails}${k.active ? '' : ' (removed)'}\n`);
-      process.stdout.write(dryRun ? 'dry run: nothing was written\n' : `migrated; history head ${r.historyHead}\n`);
+      if (r.upToDate) {
+        process.stdout.write(
+          `trust store ${path} is already at schema ${r.to}; nothing to migrate\n`,
+        );
+        return;
+      }
+      process.stdout.write(
+        `trust store ${path}: schema ${r.from} -> ${r.to}; history (${r.historyRows} rows) accounts for everything it holds\n`,
+      );
+      process.stdout.write(
+        `${dryRun ? 'would seal' : 'sealed'}: ${r.entries.length} entries, ${r.rotationKeys.filter((k) => k.active).length} active rotation key(s), threshold ${r.threshold}, last rotation version ${r.lastRotationVersion}\n`,
+      );
+      for (const e of r.entries)
+        process.stdout.write(
+          `  #${e.id} ${e.kind} ${e.subject}  ${e.validFrom} .. ${e.effectiveUntil ?? 'open'}  sha256:${e.fingerprint.slice(0, 16)}…\n`,
+        );
+      for (const k of r.rotationKeys)
+        process.stdout.write(
+          `  key ${k.keyId.slice(0, 16)}… ${k.keyDetails}${k.active ? '' : ' (removed)'}\n`,
+        );
+      process.stdout.write(
+        dryRun ? 'dry run: nothing was written\n' : `migrated; history head ${r.historyHead}\n`,
+      );
     } finally {
       store.close();
     }

@@ -13,12 +13,26 @@ export default class TrustRotate extends StellaCommand {
     'entry is handed over with --adopt ID. Replaced roots keep their history and get an end',
     'time. --dry-run shows what would change.',
   ].join(' ');
-  static override examples = ['<%= config.bin %> trust rotate rotation.tar --dry-run', '<%= config.bin %> trust rotate rotation.tar', '<%= config.bin %> trust rotate rotation.tar --adopt 3'];
-  static override args = { file: Args.string({ ignoreStdin: true, description: 'rotation bundle (tar)', required: true }) };
+  static override examples = [
+    '<%= config.bin %> trust rotate rotation.tar --dry-run',
+    '<%= config.bin %> trust rotate rotation.tar',
+    '<%= config.bin %> trust rotate rotation.tar --adopt 3',
+  ];
+  static override args = {
+    file: Args.string({ ignoreStdin: true, description: 'rotation bundle (tar)', required: true }),
+  };
   static override flags = {
     ...storeFlag,
-    'dry-run': Flags.boolean({ description: 'verify and show the changes without applying them', default: false }),
-    adopt: Flags.integer({ description: 'hand this hand-imported entry (id) over to rotations: it takes the rotation\'s window (repeatable)', multiple: true, min: 1 }),
+    'dry-run': Flags.boolean({
+      description: 'verify and show the changes without applying them',
+      default: false,
+    }),
+    adopt: Flags.integer({
+      description:
+        "hand this hand-imported entry (id) over to rotations: it takes the rotation's window (repeatable)",
+      multiple: true,
+      min: 1,
+    }),
   };
 
   async run(): Promise<void> {
@@ -27,21 +41,49 @@ export default class TrustRotate extends StellaCommand {
     const r = await import('../../trust/rotation/index.js');
     const path = t.resolveStorePath(flags.store);
     const { readFileBounded } = await import('../../util/fs.js');
-    const file = { path: args.file, bytes: readFileBounded(args.file, { what: 'rotation bundle', maxBytes: r.ROTATION_LIMITS.maxArchiveBytes, limitCode: 'ARCHIVE_LIMIT_EXCEEDED' }) };
+    const file = {
+      path: args.file,
+      bytes: readFileBounded(args.file, {
+        what: 'rotation bundle',
+        maxBytes: r.ROTATION_LIMITS.maxArchiveBytes,
+        limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
+      }),
+    };
     this.progress(`checking rotation ${args.file} against ${path}...`);
     const store = t.openTrustStore(path, { readonly: flags['dry-run'] });
     try {
-      const res = r.applyRotation(store, file.bytes, { dryRun: flags['dry-run'], sourceFile: args.file, adopt: flags.adopt ?? [] }, { now: Date.now(), command: commandLine() });
-      if (this.jsonMode) { this.printJson({ ok: true, store: path, ...res }); return; }
+      const res = r.applyRotation(
+        store,
+        file.bytes,
+        { dryRun: flags['dry-run'], sourceFile: args.file, adopt: flags.adopt ?? [] },
+        { now: Date.now(), command: commandLine() },
+      );
+      if (this.jsonMode) {
+        this.printJson({ ok: true, store: path, ...res });
+        return;
+      }
       process.stdout.write(
         `${res.dryRun ? 'would apply' : 'applied'} rotation version ${res.version} (previous ${res.previousVersion}), signed by ${res.signers.length} trusted key(s), expires ${res.expires}\n`,
       );
       for (const c of res.changes) {
-        if (c.action === 'add') process.stdout.write(`  + ${c.kind} ${c.subject} ${c.validFrom} .. ${c.validUntil ?? 'open'}\n`);
-        else if (c.action === 'update') process.stdout.write(`  ~ #${c.id} ${c.kind} ${c.subject} ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`);
-        else if (c.action === 'adopt') process.stdout.write(`  ^ #${c.id} ${c.kind} ${c.subject} adopted from hand import: ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`);
-        else if (c.action === 'close') process.stdout.write(`  - #${c.id} ${c.kind} ${c.subject} closed at ${c.validUntil}\n`);
-        else process.stdout.write(`  keys: ${c.added.length} added, ${c.removed.length} removed, threshold ${c.threshold}\n`);
+        if (c.action === 'add')
+          process.stdout.write(
+            `  + ${c.kind} ${c.subject} ${c.validFrom} .. ${c.validUntil ?? 'open'}\n`,
+          );
+        else if (c.action === 'update')
+          process.stdout.write(
+            `  ~ #${c.id} ${c.kind} ${c.subject} ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`,
+          );
+        else if (c.action === 'adopt')
+          process.stdout.write(
+            `  ^ #${c.id} ${c.kind} ${c.subject} adopted from hand import: ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`,
+          );
+        else if (c.action === 'close')
+          process.stdout.write(`  - #${c.id} ${c.kind} ${c.subject} closed at ${c.validUntil}\n`);
+        else
+          process.stdout.write(
+            `  keys: ${c.added.length} added, ${c.removed.length} removed, threshold ${c.threshold}\n`,
+          );
       }
       if (res.changes.length === 0) process.stdout.write('  (no entry changes)\n');
     } finally {

@@ -2,7 +2,10 @@
 import { Flags } from '@oclif/core';
 
 export const storeFlag = {
-  store: Flags.string({ description: 'trust store path (default: $STELLA_TRUST_STORE, else $XDG_DATA_HOME/stella/trust.db or ~/.local/share/stella/trust.db)' }),
+  store: Flags.string({
+    description:
+      'trust store path (default: $STELLA_TRUST_STORE, else $XDG_DATA_HOME/stella/trust.db or ~/.local/share/stella/trust.db)',
+  }),
 };
 
 /** The command line, as history records it. */

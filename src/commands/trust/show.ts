@@ -4,8 +4,15 @@ import { storeFlag } from './shared.js';
 
 export default class TrustShow extends StellaCommand {
   static override summary = 'Show one trust entry';
-  static override description = 'Subject, fingerprint, key id, validity window, where it came from, when it was added, and its history.';
-  static override args = { id: Args.string({ ignoreStdin: true, description: 'entry id (from `stella trust list`)', required: true }) };
+  static override description =
+    'Subject, fingerprint, key id, validity window, where it came from, when it was added, and its history.';
+  static override args = {
+    id: Args.string({
+      ignoreStdin: true,
+      description: 'entry id (from `stella trust list`)',
+      required: true,
+    }),
+  };
   static override flags = { ...storeFlag };
 
   async run(): Promise<void> {
@@ -15,7 +22,10 @@ export default class TrustShow extends StellaCommand {
     const store = t.openTrustStore(path, { readonly: true });
     try {
       const e = t.showEntry(store, args.id);
-      if (this.jsonMode) { this.printJson({ ok: true, store: path, entry: e }); return; }
+      if (this.jsonMode) {
+        this.printJson({ ok: true, store: path, entry: e });
+        return;
+      }
       const rows: [string, string][] = [
         ['id', String(e.id)],
         ['kind', e.kind],

@@ -25,7 +25,15 @@ interface Glyphs {
 }
 
 const ASCII: Glyphs = { bar: '=', open: '>', start: '[', end: ']', now: '|', axis: '-', tick: '+' };
-const UNICODE: Glyphs = { bar: '━', open: '▶', start: '┣', end: '┫', now: '│', axis: '─', tick: '┼' };
+const UNICODE: Glyphs = {
+  bar: '━',
+  open: '▶',
+  start: '┣',
+  end: '┫',
+  now: '│',
+  axis: '─',
+  tick: '┼',
+};
 
 function label(e: StoreEntry, width: number): string {
   const s = `#${e.id} ${e.kind.padEnd(5)} ${e.subject || e.uri || e.fingerprint.slice(0, 16)}`;
@@ -39,13 +47,16 @@ export function renderTimeline(entries: StoreEntry[], opts: TimelineOptions): st
   const plot = width - labelWidth - 1;
   if (entries.length === 0) return ['(no trust entries)'];
   const starts = entries.map((e) => Date.parse(e.validFrom));
-  const ends = entries.map((e) => (e.effectiveUntil === null ? undefined : Date.parse(e.effectiveUntil)));
+  const ends = entries.map((e) =>
+    e.effectiveUntil === null ? undefined : Date.parse(e.effectiveUntil),
+  );
   let lo = Math.min(...starts, opts.now);
   let hi = Math.max(opts.now, ...ends.filter((x): x is number => x !== undefined), ...starts);
   const pad = Math.max((hi - lo) * 0.04, 24 * 3600 * 1000);
   lo -= pad;
   hi += pad;
-  const col = (t: number): number => Math.min(plot - 1, Math.max(0, Math.round(((t - lo) / (hi - lo)) * (plot - 1))));
+  const col = (t: number): number =>
+    Math.min(plot - 1, Math.max(0, Math.round(((t - lo) / (hi - lo)) * (plot - 1))));
   const nowCol = col(opts.now);
 
   const lines: string[] = [];
@@ -54,7 +65,10 @@ export function renderTimeline(entries: StoreEntry[], opts: TimelineOptions): st
   const labels = Array.from({ length: plot }, () => ' ');
   const firstYear = new Date(lo).getUTCFullYear() + 1;
   const lastYear = new Date(hi).getUTCFullYear();
-  const step = Math.max(1, Math.ceil((lastYear - firstYear + 1) / Math.max(1, Math.floor(plot / 6))));
+  const step = Math.max(
+    1,
+    Math.ceil((lastYear - firstYear + 1) / Math.max(1, Math.floor(plot / 6))),
+  );
   for (let y = firstYear; y <= lastYear; y += step) {
     const c = col(Date.UTC(y, 0, 1));
     axis[c] = g.tick;
@@ -82,7 +96,11 @@ export function renderTimeline(entries: StoreEntry[], opts: TimelineOptions): st
     lines.push(`${label(e, labelWidth)} ${row.join('').trimEnd()}`);
   });
   const nowText = `^ now ${formatTime(opts.now).slice(0, 10)}`;
-  const nowLine = nowCol + nowText.length <= plot ? ' '.repeat(nowCol) + nowText : ' '.repeat(Math.max(0, nowCol - nowText.length + 1)) + `now ${formatTime(opts.now).slice(0, 10)} ^`;
+  const nowLine =
+    nowCol + nowText.length <= plot
+      ? ' '.repeat(nowCol) + nowText
+      : ' '.repeat(Math.max(0, nowCol - nowText.length + 1)) +
+        `now ${formatTime(opts.now).slice(0, 10)} ^`;
   lines.push(' '.repeat(labelWidth + 1) + nowLine);
   const legend = `${g.start}${g.bar}${g.end} window  ${g.start}${g.bar}${g.open} open-ended  ${g.now} now`;
   lines.push(' '.repeat(labelWidth + 1) + legend);

@@ -11,7 +11,8 @@
 import { fail } from '../../errors.js';
 import type { OidcClaims } from './oidc.js';
 
-export type FulcioIdentityKind = 'github-workflow' | 'gitlab-pipeline' | 'gitea-workflow' | 'email' | 'uri';
+export type FulcioIdentityKind =
+  'github-workflow' | 'gitlab-pipeline' | 'gitea-workflow' | 'email' | 'uri';
 
 export interface FulcioIdentity {
   kind: FulcioIdentityKind;
@@ -33,17 +34,21 @@ function str(claims: Record<string, unknown>, name: string): string | undefined 
 
 function need(claims: Record<string, unknown>, name: string, kind: string): string {
   const v = str(claims, name);
-  if (v === undefined) fail('FULCIO_REJECTED', 'signing', `Fulcio: ${kind} token lacks the "${name}" claim`);
+  if (v === undefined)
+    fail('FULCIO_REJECTED', 'signing', `Fulcio: ${kind} token lacks the "${name}" claim`);
   return v;
 }
 
 /** Which template applies. Explicit per-issuer config wins; otherwise the claim shape decides. */
 export function detectIdentityKind(claims: Record<string, unknown>): FulcioIdentityKind {
   const sub = str(claims, 'sub') ?? '';
-  if (str(claims, 'job_workflow_ref') !== undefined && sub.startsWith('repo:')) return 'github-workflow';
-  if (str(claims, 'ci_config_ref_uri') !== undefined && str(claims, 'project_path') !== undefined) return 'gitlab-pipeline';
+  if (str(claims, 'job_workflow_ref') !== undefined && sub.startsWith('repo:'))
+    return 'github-workflow';
+  if (str(claims, 'ci_config_ref_uri') !== undefined && str(claims, 'project_path') !== undefined)
+    return 'gitlab-pipeline';
   const repo = str(claims, 'repository');
-  if (repo !== undefined && str(claims, 'workflow_ref') !== undefined && sub.startsWith(`${repo}:`)) return 'gitea-workflow';
+  if (repo !== undefined && str(claims, 'workflow_ref') !== undefined && sub.startsWith(`${repo}:`))
+    return 'gitea-workflow';
   if (str(claims, 'email') !== undefined) return 'email';
   return 'uri';
 }
@@ -56,7 +61,11 @@ export interface IdentityOptions {
   omitSubject?: boolean;
 }
 
-export function fulcioIdentity(claims: OidcClaims, issuerUrl: string, opts: IdentityOptions = {}): FulcioIdentity {
+export function fulcioIdentity(
+  claims: OidcClaims,
+  issuerUrl: string,
+  opts: IdentityOptions = {},
+): FulcioIdentity {
   const kind = opts.kind ?? detectIdentityKind(claims);
   const sub = claims.sub;
   const ext: Array<{ oid: string; value: string; raw: boolean }> = [];
@@ -95,7 +104,12 @@ export function fulcioIdentity(claims: OidcClaims, issuerUrl: string, opts: Iden
       add(20, str(claims, 'event_name'));
       const runId = str(claims, 'run_id');
       const attempt = str(claims, 'run_attempt');
-      add(21, runId !== undefined && attempt !== undefined ? `${url}/${repository}/actions/runs/${runId}/attempts/${attempt}` : undefined);
+      add(
+        21,
+        runId !== undefined && attempt !== undefined
+          ? `${url}/${repository}/actions/runs/${runId}/attempts/${attempt}`
+          : undefined,
+      );
       add(22, str(claims, 'repository_visibility'));
       add(23, str(claims, 'environment'));
       san = { type: 'uri', value: `${url}/${jobWorkflowRef}` };
@@ -115,7 +129,10 @@ export function fulcioIdentity(claims: OidcClaims, issuerUrl: string, opts: Iden
       add(11, str(claims, 'runner_environment'));
       add(12, `${url}/${projectPath}`);
       add(13, str(claims, 'sha'));
-      add(14, ref !== undefined ? `refs/${refType === 'branch' ? 'heads' : 'tags'}/${ref}` : undefined);
+      add(
+        14,
+        ref !== undefined ? `refs/${refType === 'branch' ? 'heads' : 'tags'}/${ref}` : undefined,
+      );
       add(15, str(claims, 'project_id'));
       add(16, namespace !== undefined ? `${url}/${namespace}` : undefined);
       add(17, str(claims, 'namespace_id'));
@@ -129,7 +146,10 @@ export function fulcioIdentity(claims: OidcClaims, issuerUrl: string, opts: Iden
       break;
     }
     case 'gitea-workflow': {
-      const url = (opts.serverUrl ?? str(claims, 'server_url') ?? 'https://gitea.com').replace(/\/+$/, '');
+      const url = (opts.serverUrl ?? str(claims, 'server_url') ?? 'https://gitea.com').replace(
+        /\/+$/,
+        '',
+      );
       const repository = need(claims, 'repository', 'Gitea');
       const owner = str(claims, 'repository_owner');
       const workflowRef = str(claims, 'workflow_ref');
@@ -152,7 +172,12 @@ export function fulcioIdentity(claims: OidcClaims, issuerUrl: string, opts: Iden
     }
     case 'email': {
       const email = need(claims, 'email', 'email');
-      if (claims['email_verified'] !== true) fail('FULCIO_REJECTED', 'signing', 'Fulcio: email not verified by the issuer (email_verified is not true)');
+      if (claims['email_verified'] !== true)
+        fail(
+          'FULCIO_REJECTED',
+          'signing',
+          'Fulcio: email not verified by the issuer (email_verified is not true)',
+        );
       add(8, issuerUrl);
       san = { type: 'email', value: email };
       challenge = email;
@@ -165,7 +190,12 @@ export function fulcioIdentity(claims: OidcClaims, issuerUrl: string, opts: Iden
       } catch {
         ok = false;
       }
-      if (!ok) fail('FULCIO_REJECTED', 'signing', `Fulcio: cannot derive a certificate identity from subject "${sub}" (not a CI token, email or URI)`);
+      if (!ok)
+        fail(
+          'FULCIO_REJECTED',
+          'signing',
+          `Fulcio: cannot derive a certificate identity from subject "${sub}" (not a CI token, email or URI)`,
+        );
       add(8, issuerUrl);
       san = { type: 'uri', value: sub };
       break;

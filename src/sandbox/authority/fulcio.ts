@@ -34,7 +34,14 @@ import {
   type DN,
 } from '../../x509/issue.js';
 import { OID } from '../../x509/oids.js';
-import { buildPrecertSignedData, encodeSct, encodeSctList, removeExtensionFromTbs, TlsHash, TlsSignature } from '../../x509/sct.js';
+import {
+  buildPrecertSignedData,
+  encodeSct,
+  encodeSctList,
+  removeExtensionFromTbs,
+  TlsHash,
+  TlsSignature,
+} from '../../x509/sct.js';
 import { fulcioIdentity, type FulcioIdentity, type FulcioIdentityKind } from './fulcio-identity.js';
 import type { AuthorityKey } from './keys.js';
 import { verifyToken, type OidcClaims, type TrustedOidcIssuer } from './oidc.js';
@@ -44,7 +51,10 @@ export const LEAF_LIFETIME_MS = 10 * 60 * 1000;
 export const CA_LIFETIME_MS = 10 * 365 * 24 * 60 * 60 * 1000;
 
 export const ROOT_NAME: DN = { organization: 'stella-sandbox.dev', commonName: 'stella-sandbox' };
-export const INTERMEDIATE_NAME: DN = { organization: 'stella-sandbox.dev', commonName: 'stella-sandbox-intermediate' };
+export const INTERMEDIATE_NAME: DN = {
+  organization: 'stella-sandbox.dev',
+  commonName: 'stella-sandbox-intermediate',
+};
 
 export interface FulcioIssuerConfig {
   /** The exact `iss`; "*" (sandbox only) accepts any http(s) issuer whose token a "*" trusted issuer's key signed. */
@@ -89,7 +99,10 @@ export interface IssuedChain {
 /** Fulcio v2 CreateSigningCertificateRequest (JSON). */
 export interface SigningCertificateRequestJson {
   credentials?: { oidcIdentityToken?: string };
-  publicKeyRequest?: { publicKey?: { algorithm?: string; content?: string }; proofOfPossession?: string };
+  publicKeyRequest?: {
+    publicKey?: { algorithm?: string; content?: string };
+    proofOfPossession?: string;
+  };
   certificateSigningRequest?: string;
 }
 
@@ -147,11 +160,19 @@ export class FulcioCA {
       notBefore: this.createdAt,
       notAfter: this.notAfter,
       subjectPublicKeySpki: opts.rootKey.spki,
-      extensions: [keyUsageExtension(['keyCertSign', 'cRLSign']), basicConstraintsExtension(true, 1), subjectKeyIdExtension(rootKeyId)],
+      extensions: [
+        keyUsageExtension(['keyCertSign', 'cRLSign']),
+        basicConstraintsExtension(true, 1),
+        subjectKeyIdExtension(rootKeyId),
+      ],
       signer: opts.rootKey.certSigner,
     });
     this.intermediateCertificate = issueCertificate({
-      serial: deriveSerial(utf8.encode('intermediate'), opts.intermediateKey.spki, timeBytes(this.createdAt)),
+      serial: deriveSerial(
+        utf8.encode('intermediate'),
+        opts.intermediateKey.spki,
+        timeBytes(this.createdAt),
+      ),
       issuerName: ROOT_NAME,
       subjectName: INTERMEDIATE_NAME,
       notBefore: this.createdAt,
@@ -179,8 +200,13 @@ export class FulcioCA {
 
   issuerConfig(issuerUrl: string): FulcioIssuerConfig {
     const url = issuerUrl.replace(/\/+$/, '');
-    const cfg = this.issuers.find((i) => i.issuerUrl === url) ?? (this.issuers.some((i) => i.issuerUrl === '*') && /^https?:\/\/[^\s]+$/.test(url) ? { issuerUrl: url } : undefined);
-    if (!cfg) rejected(`Fulcio: OIDC issuer "${issuerUrl}" is not configured`, { issuer: issuerUrl });
+    const cfg =
+      this.issuers.find((i) => i.issuerUrl === url) ??
+      (this.issuers.some((i) => i.issuerUrl === '*') && /^https?:\/\/[^\s]+$/.test(url)
+        ? { issuerUrl: url }
+        : undefined);
+    if (!cfg)
+      rejected(`Fulcio: OIDC issuer "${issuerUrl}" is not configured`, { issuer: issuerUrl });
     return cfg;
   }
 
@@ -194,9 +220,18 @@ export class FulcioCA {
     // final certificate carries the same extensions in the same order, with the SCT list
     // where the poison was, so a verifier removing the SCT list gets the bytes the log signed.
     const precert = this.#precertificate(base, extensions);
-    const precertTbs = removeExtensionFromTbs(precert.tbs, OID.ctPoison, 'FULCIO_REJECTED', 'signing');
+    const precertTbs = removeExtensionFromTbs(
+      precert.tbs,
+      OID.ctPoison,
+      'FULCIO_REJECTED',
+      'signing',
+    );
     const sctTimestamp = input.now;
-    const signed = buildPrecertSignedData({ timestamp: sctTimestamp, issuerKeyHash: sha256(this.#intermediateKey.spki), precertTbs });
+    const signed = buildPrecertSignedData({
+      timestamp: sctTimestamp,
+      issuerKeyHash: sha256(this.#intermediateKey.spki),
+      precertTbs,
+    });
     const sct = encodeSct({
       logId: this.ctLogId,
       timestamp: sctTimestamp,
@@ -205,9 +240,16 @@ export class FulcioCA {
       signatureAlgorithm: TlsSignature.ecdsa,
       signature: this.#ctLogKey.sign(signed),
     });
-    const finalTbs = buildTbsCertificate({ ...base, extensions: [...extensions, sctListExtension(encodeSctList([sct]))] });
+    const finalTbs = buildTbsCertificate({
+      ...base,
+      extensions: [...extensions, sctListExtension(encodeSctList([sct]))],
+    });
     const leaf = signTbsCertificate(finalTbs, this.#intermediateKey.certSigner);
-    return { chain: [leaf, this.intermediateCertificate, this.rootCertificate], identity, sctTimestamp };
+    return {
+      chain: [leaf, this.intermediateCertificate, this.rootCertificate],
+      identity,
+      sctTimestamp,
+    };
   }
 
   /** The precertificate (CT poison, signed by the intermediate) Fulcio submits to its CT log. */
@@ -221,21 +263,46 @@ export class FulcioCA {
     return { tbs, der: signTbsCertificate(tbs, this.#intermediateKey.certSigner) };
   }
 
-  #prepare(input: IssueSigningCertificateInput): { base: LeafBase; extensions: Extension[]; identity: FulcioIdentity } {
+  #prepare(input: IssueSigningCertificateInput): {
+    base: LeafBase;
+    extensions: Extension[];
+    identity: FulcioIdentity;
+  } {
     const cfg = this.issuerConfig(input.issuerUrl);
-    if (!Number.isSafeInteger(input.now) || input.now < this.createdAt || input.now + LEAF_LIFETIME_MS > this.notAfter) {
+    if (
+      !Number.isSafeInteger(input.now) ||
+      input.now < this.createdAt ||
+      input.now + LEAF_LIFETIME_MS > this.notAfter
+    ) {
       rejected('Fulcio: the CA is not valid for the whole lifetime of a certificate issued now');
     }
-    const identity = fulcioIdentity(input.claims, cfg.issuerUrl, { kind: cfg.kind, serverUrl: cfg.serverUrl, omitSubject: input.omitSubject });
-    const key = parsePublicKey(input.subjectPublicKeySpki, 'Fulcio: submitted public key', 'FULCIO_REJECTED', 'signing');
+    const identity = fulcioIdentity(input.claims, cfg.issuerUrl, {
+      kind: cfg.kind,
+      serverUrl: cfg.serverUrl,
+      omitSubject: input.omitSubject,
+    });
+    const key = parsePublicKey(
+      input.subjectPublicKeySpki,
+      'Fulcio: submitted public key',
+      'FULCIO_REJECTED',
+      'signing',
+    );
     checkKeyType(key);
     if (!verifySignature(key, utf8.encode(identity.challenge), input.proofOfPossession)) {
-      rejected(`Fulcio: proof of possession does not verify (expected a signature over ${identity.kind === 'email' ? 'the email' : 'the token subject'} "${identity.challenge}")`);
+      rejected(
+        `Fulcio: proof of possession does not verify (expected a signature over ${identity.kind === 'email' ? 'the email' : 'the token subject'} "${identity.challenge}")`,
+      );
     }
     const spki = new Uint8Array(key.export({ format: 'der', type: 'spki' }));
     const notBefore = Math.floor(input.now / 1000) * 1000;
     const base: LeafBase = {
-      serial: deriveSerial(utf8.encode('leaf'), this.#intermediateKey.spki, spki, timeBytes(notBefore), utf8.encode(`${cfg.issuerUrl}\n${input.claims.sub}`)),
+      serial: deriveSerial(
+        utf8.encode('leaf'),
+        this.#intermediateKey.spki,
+        spki,
+        timeBytes(notBefore),
+        utf8.encode(`${cfg.issuerUrl}\n${input.claims.sub}`),
+      ),
       issuerName: INTERMEDIATE_NAME,
       // Empty subject (SEQUENCE {}): the identity is in the critical SAN, as Fulcio issues.
       subjectName: new Uint8Array([0x30, 0x00]),
@@ -249,8 +316,15 @@ export class FulcioCA {
       extKeyUsageExtension([OID.ekuCodeSigning]),
       subjectKeyIdExtension(keyIdentifierFromSpki(spki)),
       authorityKeyIdExtension(this.#intermediateKeyId),
-      subjectAltNameExtension(identity.san.type === 'uri' ? { uris: [identity.san.value] } : { emails: [identity.san.value] }, true),
-      ...identity.extensions.map((e) => (e.raw ? rawStringExtension(e.oid, e.value) : fulcioStringExtension(e.oid, e.value))),
+      subjectAltNameExtension(
+        identity.san.type === 'uri'
+          ? { uris: [identity.san.value] }
+          : { emails: [identity.san.value] },
+        true,
+      ),
+      ...identity.extensions.map((e) =>
+        e.raw ? rawStringExtension(e.oid, e.value) : fulcioStringExtension(e.oid, e.value),
+      ),
     ];
     return { base, extensions, identity };
   }
@@ -259,25 +333,45 @@ export class FulcioCA {
    * POST /api/v2/signingCert: verify the token against the trusted issuers, check the key
    * and proof, issue. Any refusal is a StellaError (OIDC_TOKEN_* or FULCIO_REJECTED).
    */
-  createSigningCertificate(request: unknown, ctx: { now: number; oidcIssuers: TrustedOidcIssuer[]; omitSubject?: boolean }): SigningCertificateResponseJson {
-    if (typeof request !== 'object' || request === null || Array.isArray(request)) rejected('Fulcio: request body must be a JSON object');
+  createSigningCertificate(
+    request: unknown,
+    ctx: { now: number; oidcIssuers: TrustedOidcIssuer[]; omitSubject?: boolean },
+  ): SigningCertificateResponseJson {
+    if (typeof request !== 'object' || request === null || Array.isArray(request))
+      rejected('Fulcio: request body must be a JSON object');
     const r = request as SigningCertificateRequestJson;
-    if (r.certificateSigningRequest !== undefined) rejected('Fulcio: certificate signing requests are not supported; send publicKeyRequest');
+    if (r.certificateSigningRequest !== undefined)
+      rejected('Fulcio: certificate signing requests are not supported; send publicKeyRequest');
     const token = r.credentials?.oidcIdentityToken;
-    if (typeof token !== 'string' || token === '') fail('OIDC_TOKEN_MISSING', 'signing', 'Fulcio: credentials.oidcIdentityToken is required');
+    if (typeof token !== 'string' || token === '')
+      fail('OIDC_TOKEN_MISSING', 'signing', 'Fulcio: credentials.oidcIdentityToken is required');
     const pk = r.publicKeyRequest?.publicKey?.content;
     const pop = r.publicKeyRequest?.proofOfPossession;
-    if (typeof pk !== 'string' || pk === '') rejected('Fulcio: publicKeyRequest.publicKey.content is required');
-    if (typeof pop !== 'string' || pop === '') rejected('Fulcio: publicKeyRequest.proofOfPossession is required');
+    if (typeof pk !== 'string' || pk === '')
+      rejected('Fulcio: publicKeyRequest.publicKey.content is required');
+    if (typeof pop !== 'string' || pop === '')
+      rejected('Fulcio: publicKeyRequest.proofOfPossession is required');
 
     const iss = peekIssuer(token);
     const cfg = this.issuerConfig(iss);
     let trusted = ctx.oidcIssuers.filter((i) => i.issuerUrl === cfg.issuerUrl);
     // Sandbox only: a "*" issuer's key vouches for tokens under any issuer URL (the stack plays
     // GitHub, GitLab and Gitea issuers with its one OIDC key; only its own trust root trusts them).
-    if (trusted.length === 0) trusted = ctx.oidcIssuers.filter((i) => i.issuerUrl === '*').map((i) => ({ ...i, issuerUrl: cfg.issuerUrl }));
-    const claims = verifyToken(token, { issuers: trusted, audience: cfg.audience ?? 'sigstore', now: ctx.now });
-    const key = parsePublicKey(pk, 'Fulcio: publicKeyRequest.publicKey.content', 'FULCIO_REJECTED', 'signing');
+    if (trusted.length === 0)
+      trusted = ctx.oidcIssuers
+        .filter((i) => i.issuerUrl === '*')
+        .map((i) => ({ ...i, issuerUrl: cfg.issuerUrl }));
+    const claims = verifyToken(token, {
+      issuers: trusted,
+      audience: cfg.audience ?? 'sigstore',
+      now: ctx.now,
+    });
+    const key = parsePublicKey(
+      pk,
+      'Fulcio: publicKeyRequest.publicKey.content',
+      'FULCIO_REJECTED',
+      'signing',
+    );
     let proof: Uint8Array;
     try {
       proof = decodeBase64(pop, 'Fulcio: proofOfPossession', 'signing');
@@ -293,18 +387,34 @@ export class FulcioCA {
       now: ctx.now,
       omitSubject: ctx.omitSubject ?? false,
     });
-    return { signedCertificateEmbeddedSct: { chain: { certificates: issued.chain.map((c) => derToPem(c)) } } };
+    return {
+      signedCertificateEmbeddedSct: {
+        chain: { certificates: issued.chain.map((c) => derToPem(c)) },
+      },
+    };
   }
 
   /** GET /api/v2/trustBundle */
   trustBundle(): { chains: Array<{ certificates: string[] }> } {
-    return { chains: [{ certificates: [derToPem(this.intermediateCertificate), derToPem(this.rootCertificate)] }] };
+    return {
+      chains: [
+        { certificates: [derToPem(this.intermediateCertificate), derToPem(this.rootCertificate)] },
+      ],
+    };
   }
 
   /** GET /api/v2/configuration */
-  configuration(): { issuers: Array<{ issuerUrl: string; audience: string; challengeClaim: string }> } {
+  configuration(): {
+    issuers: Array<{ issuerUrl: string; audience: string; challengeClaim: string }>;
+  } {
     return {
-      issuers: this.issuers.filter((i) => i.issuerUrl !== '*').map((i) => ({ issuerUrl: i.issuerUrl, audience: i.audience ?? 'sigstore', challengeClaim: i.kind === 'email' ? 'email' : 'sub' })),
+      issuers: this.issuers
+        .filter((i) => i.issuerUrl !== '*')
+        .map((i) => ({
+          issuerUrl: i.issuerUrl,
+          audience: i.audience ?? 'sigstore',
+          challengeClaim: i.kind === 'email' ? 'email' : 'sub',
+        })),
     };
   }
 }
@@ -320,7 +430,8 @@ function checkKeyType(key: ReturnType<typeof parsePublicKey>): void {
   const t = key.asymmetricKeyType;
   if (t === 'ec') {
     const c = key.asymmetricKeyDetails?.namedCurve;
-    if (c !== 'prime256v1' && c !== 'secp384r1') rejected(`Fulcio: unsupported EC curve ${String(c)}`);
+    if (c !== 'prime256v1' && c !== 'secp384r1')
+      rejected(`Fulcio: unsupported EC curve ${String(c)}`);
     return;
   }
   if (t === 'ed25519') return;
@@ -330,8 +441,12 @@ function checkKeyType(key: ReturnType<typeof parsePublicKey>): void {
 
 /** The `iss` of a token, unverified: only used to pick which trusted issuer verifies it. */
 function peekIssuer(token: string): string {
-  const iss = decodeJwt(token, { code: 'OIDC_TOKEN_INVALID', check: 'signing', what: 'OIDC token invalid: token' }).payload['iss'];
-  if (typeof iss !== 'string') fail('OIDC_TOKEN_INVALID', 'signing', 'OIDC token invalid: cannot read the "iss" claim');
+  const iss = decodeJwt(token, {
+    code: 'OIDC_TOKEN_INVALID',
+    check: 'signing',
+    what: 'OIDC token invalid: token',
+  }).payload['iss'];
+  if (typeof iss !== 'string')
+    fail('OIDC_TOKEN_INVALID', 'signing', 'OIDC token invalid: cannot read the "iss" claim');
   return iss;
 }
-

@@ -48,8 +48,18 @@ export function createSandboxAuthority(opts: SandboxAuthorityOptions): SandboxAu
     createdAt: opts.createdAt,
     issuers: [{ issuerUrl: oidc.issuerUrl }, ...(opts.extraIssuers ?? [])],
   });
-  const rekor = new LocalRekorLog({ key: opts.keys.rekorLog, storage: opts.storage ?? new MemoryLogStorage(), baseUrl: opts.urls.rekor });
-  const trustInput = { fulcio, fulcioUrl: opts.urls.fulcio, rekorUrl: opts.urls.rekor, rekorKeySpki: opts.keys.rekorLog.spki, ctLogUrl: opts.urls.ctLog };
+  const rekor = new LocalRekorLog({
+    key: opts.keys.rekorLog,
+    storage: opts.storage ?? new MemoryLogStorage(),
+    baseUrl: opts.urls.rekor,
+  });
+  const trustInput = {
+    fulcio,
+    fulcioUrl: opts.urls.fulcio,
+    rekorUrl: opts.urls.rekor,
+    rekorKeySpki: opts.keys.rekorLog.spki,
+    ctLogUrl: opts.urls.ctLog,
+  };
   return {
     keys: opts.keys,
     urls: opts.urls,

@@ -33,11 +33,16 @@ export interface V2AuthorityKeysJson {
   version: 1;
   /** When these keys start being valid (ms since the epoch): the v2 log key's and the TSA's validFor start. */
   createdAt: number;
-  keys: { rekorV2Log: { seed: string }; tsaRoot: { secretKey: string }; tsaSigner: { secretKey: string } };
+  keys: {
+    rekorV2Log: { seed: string };
+    tsaRoot: { secretKey: string };
+    tsaSigner: { secretKey: string };
+  };
 }
 
 export function ed25519KeyFromSeed(seed: Uint8Array): Ed25519AuthorityKey {
-  if (seed.length !== 32) fail('CONFIG_INVALID', 'sandbox', 'Ed25519 authority key: the seed must be 32 bytes');
+  if (seed.length !== 32)
+    fail('CONFIG_INVALID', 'sandbox', 'Ed25519 authority key: the seed must be 32 bytes');
   return { seed: Uint8Array.from(seed), signer: deterministicEd25519Signer(seed) };
 }
 
@@ -51,40 +56,76 @@ export function generateV2AuthorityKeys(): V2AuthorityKeys {
 
 /** Reproducible keys (tests, samples): HKDF labels distinct from ./keys.ts's. */
 export function deriveV2AuthorityKeys(seed: Uint8Array): V2AuthorityKeys {
-  if (seed.length < 16) fail('CONFIG_INVALID', 'sandbox', 'authority seed: at least 16 bytes are required');
-  const edSeed = new Uint8Array(hkdfSync('sha256', seed, utf8.encode('stella-sandbox-authority'), utf8.encode('rekorV2Log'), 32));
-  return { rekorV2Log: ed25519KeyFromSeed(edSeed), tsaRoot: deriveAuthorityKey(seed, 'tsaRoot'), tsaSigner: deriveAuthorityKey(seed, 'tsaSigner') };
+  if (seed.length < 16)
+    fail('CONFIG_INVALID', 'sandbox', 'authority seed: at least 16 bytes are required');
+  const edSeed = new Uint8Array(
+    hkdfSync(
+      'sha256',
+      seed,
+      utf8.encode('stella-sandbox-authority'),
+      utf8.encode('rekorV2Log'),
+      32,
+    ),
+  );
+  return {
+    rekorV2Log: ed25519KeyFromSeed(edSeed),
+    tsaRoot: deriveAuthorityKey(seed, 'tsaRoot'),
+    tsaSigner: deriveAuthorityKey(seed, 'tsaSigner'),
+  };
 }
 
-export function exportV2AuthorityKeys(keys: V2AuthorityKeys, createdAt: number): V2AuthorityKeysJson {
+export function exportV2AuthorityKeys(
+  keys: V2AuthorityKeys,
+  createdAt: number,
+): V2AuthorityKeysJson {
   return {
     version: 1,
     createdAt,
-    keys: { rekorV2Log: { seed: toHex(keys.rekorV2Log.seed) }, tsaRoot: { secretKey: toHex(keys.tsaRoot.secretKey) }, tsaSigner: { secretKey: toHex(keys.tsaSigner.secretKey) } },
+    keys: {
+      rekorV2Log: { seed: toHex(keys.rekorV2Log.seed) },
+      tsaRoot: { secretKey: toHex(keys.tsaRoot.secretKey) },
+      tsaSigner: { secretKey: toHex(keys.tsaSigner.secretKey) },
+    },
   };
 }
 
 /** Parse the persisted form; anything malformed is CONFIG_INVALID naming the field. */
 export function importV2AuthorityKeys(json: unknown): { keys: V2AuthorityKeys; createdAt: number } {
-  const bad = (why: string): never => fail('CONFIG_INVALID', 'sandbox', `Rekor v2 / TSA authority keys: ${why}`);
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) bad('expected a JSON object');
+  const bad = (why: string): never =>
+    fail('CONFIG_INVALID', 'sandbox', `Rekor v2 / TSA authority keys: ${why}`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    bad('expected a JSON object');
   const o = json as Record<string, unknown>;
   if (o['version'] !== 1) bad(`unsupported version ${JSON.stringify(o['version'])}`);
-  if (typeof o['createdAt'] !== 'number' || !Number.isSafeInteger(o['createdAt'])) bad('"createdAt" must be an integer (ms since the epoch)');
+  if (typeof o['createdAt'] !== 'number' || !Number.isSafeInteger(o['createdAt']))
+    bad('"createdAt" must be an integer (ms since the epoch)');
   const keys = o['keys'];
-  if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) bad('"keys" must be an object');
+  if (typeof keys !== 'object' || keys === null || Array.isArray(keys))
+    bad('"keys" must be an object');
   const hexOf = (name: string, field: string): Uint8Array => {
     const entry = (keys as Record<string, unknown>)[name];
-    const hex = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)[field] : undefined;
-    if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) return bad(`keys.${name}.${field} must be 64 lowercase hex digits`);
+    const hex =
+      typeof entry === 'object' && entry !== null
+        ? (entry as Record<string, unknown>)[field]
+        : undefined;
+    if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex))
+      return bad(`keys.${name}.${field} must be 64 lowercase hex digits`);
     return fromHex(hex);
   };
   return {
-    keys: { rekorV2Log: ed25519KeyFromSeed(hexOf('rekorV2Log', 'seed')), tsaRoot: authorityKeyFromSecret(hexOf('tsaRoot', 'secretKey')), tsaSigner: authorityKeyFromSecret(hexOf('tsaSigner', 'secretKey')) },
+    keys: {
+      rekorV2Log: ed25519KeyFromSeed(hexOf('rekorV2Log', 'seed')),
+      tsaRoot: authorityKeyFromSecret(hexOf('tsaRoot', 'secretKey')),
+      tsaSigner: authorityKeyFromSecret(hexOf('tsaSigner', 'secretKey')),
+    },
     createdAt: o['createdAt'] as number,
   };
 }
 
 export function v2AuthorityKeysEqual(a: V2AuthorityKeys, b: V2AuthorityKeys): boolean {
-  return bytesEqual(a.rekorV2Log.seed, b.rekorV2Log.seed) && bytesEqual(a.tsaRoot.secretKey, b.tsaRoot.secretKey) && bytesEqual(a.tsaSigner.secretKey, b.tsaSigner.secretKey);
+  return (
+    bytesEqual(a.rekorV2Log.seed, b.rekorV2Log.seed) &&
+    bytesEqual(a.tsaRoot.secretKey, b.tsaRoot.secretKey) &&
+    bytesEqual(a.tsaSigner.secretKey, b.tsaSigner.secretKey)
+  );
 }

@@ -34,7 +34,13 @@ export interface AuthorityKey {
 }
 
 export type AuthorityKeyName = 'rootCa' | 'intermediateCa' | 'ctLog' | 'rekorLog' | 'oidc';
-export const AUTHORITY_KEY_NAMES: readonly AuthorityKeyName[] = ['rootCa', 'intermediateCa', 'ctLog', 'rekorLog', 'oidc'];
+export const AUTHORITY_KEY_NAMES: readonly AuthorityKeyName[] = [
+  'rootCa',
+  'intermediateCa',
+  'ctLog',
+  'rekorLog',
+  'oidc',
+];
 
 export type AuthorityKeys = Readonly<Record<AuthorityKeyName, AuthorityKey>>;
 
@@ -46,7 +52,8 @@ export interface AuthorityKeysJson {
 
 /** Build a deterministic signing key from a 32-byte secret scalar. */
 export function authorityKeyFromSecret(secretKey: Uint8Array): AuthorityKey {
-  if (!p256.utils.isValidSecretKey(secretKey)) fail('CONFIG_INVALID', 'sandbox', 'authority key: not a valid P-256 secret key');
+  if (!p256.utils.isValidSecretKey(secretKey))
+    fail('CONFIG_INVALID', 'sandbox', 'authority key: not a valid P-256 secret key');
   const sk = Uint8Array.from(secretKey);
   // One deterministic ECDSA implementation (x509/issue.ts) for certificates, SCTs, SETs,
   // checkpoints and JWTs alike.
@@ -60,7 +67,12 @@ export function authorityKeyFromSecret(secretKey: Uint8Array): AuthorityKey {
     sign: (data) => signer.sign(data),
     signRaw: (data) => p256.Signature.fromBytes(signer.sign(data), 'der').toBytes('compact'),
     signDigest: (digest) => {
-      if (digest.length !== 32) fail('INPUT_INVALID', 'signing', `expected a 32-byte SHA-256 digest, got ${digest.length} bytes`);
+      if (digest.length !== 32)
+        fail(
+          'INPUT_INVALID',
+          'signing',
+          `expected a 32-byte SHA-256 digest, got ${digest.length} bytes`,
+        );
       return p256.sign(digest, sk, { prehash: false, format: 'der', lowS: true });
     },
   };
@@ -71,8 +83,11 @@ export function authorityKeyFromSecret(secretKey: Uint8Array): AuthorityKey {
  * modulo n without bias (FIPS 186-5 A.2.1) — the result is a valid scalar for any seed.
  */
 export function deriveAuthorityKey(seed: Uint8Array, label: string): AuthorityKey {
-  if (seed.length < 16) fail('CONFIG_INVALID', 'sandbox', 'authority seed: at least 16 bytes are required');
-  const okm = new Uint8Array(hkdfSync('sha256', seed, utf8.encode('stella-sandbox-authority'), utf8.encode(label), 48));
+  if (seed.length < 16)
+    fail('CONFIG_INVALID', 'sandbox', 'authority seed: at least 16 bytes are required');
+  const okm = new Uint8Array(
+    hkdfSync('sha256', seed, utf8.encode('stella-sandbox-authority'), utf8.encode(label), 48),
+  );
   return authorityKeyFromSecret(p256.utils.randomSecretKey(okm));
 }
 
@@ -90,7 +105,8 @@ export function deriveAuthorityKeys(seed: Uint8Array): AuthorityKeys {
 /** Fresh random keys (CSPRNG) for a new sandbox. */
 export function generateAuthorityKeys(): AuthorityKeys {
   const out = {} as Record<AuthorityKeyName, AuthorityKey>;
-  for (const name of AUTHORITY_KEY_NAMES) out[name] = authorityKeyFromSecret(p256.utils.randomSecretKey());
+  for (const name of AUTHORITY_KEY_NAMES)
+    out[name] = authorityKeyFromSecret(p256.utils.randomSecretKey());
   return out;
 }
 
@@ -102,16 +118,31 @@ export function exportAuthorityKeys(keys: AuthorityKeys): AuthorityKeysJson {
 
 /** Parse the persisted form; anything malformed is CONFIG_INVALID naming the bad field. */
 export function importAuthorityKeys(json: unknown): AuthorityKeys {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('CONFIG_INVALID', 'sandbox', 'authority keys: expected a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    fail('CONFIG_INVALID', 'sandbox', 'authority keys: expected a JSON object');
   const o = json as Record<string, unknown>;
-  if (o['version'] !== 1) fail('CONFIG_INVALID', 'sandbox', `authority keys: unsupported version ${JSON.stringify(o['version'])}`);
+  if (o['version'] !== 1)
+    fail(
+      'CONFIG_INVALID',
+      'sandbox',
+      `authority keys: unsupported version ${JSON.stringify(o['version'])}`,
+    );
   const keys = o['keys'];
-  if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) fail('CONFIG_INVALID', 'sandbox', 'authority keys: "keys" must be an object');
+  if (typeof keys !== 'object' || keys === null || Array.isArray(keys))
+    fail('CONFIG_INVALID', 'sandbox', 'authority keys: "keys" must be an object');
   const out = {} as Record<AuthorityKeyName, AuthorityKey>;
   for (const name of AUTHORITY_KEY_NAMES) {
     const entry = (keys as Record<string, unknown>)[name];
-    const hex = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>)['secretKey'] : undefined;
-    if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex)) fail('CONFIG_INVALID', 'sandbox', `authority keys: keys.${name}.secretKey must be 64 lowercase hex digits`);
+    const hex =
+      typeof entry === 'object' && entry !== null
+        ? (entry as Record<string, unknown>)['secretKey']
+        : undefined;
+    if (typeof hex !== 'string' || !/^[0-9a-f]{64}$/.test(hex))
+      fail(
+        'CONFIG_INVALID',
+        'sandbox',
+        `authority keys: keys.${name}.secretKey must be 64 lowercase hex digits`,
+      );
     out[name] = authorityKeyFromSecret(fromHex(hex));
   }
   return out;

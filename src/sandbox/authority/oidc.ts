@@ -19,7 +19,13 @@ import type { AuthorityKey } from './keys.js';
 export type CiPlatform = 'github' | 'gitlab' | 'gitea';
 
 /** Decoded, verified JWT claims. Values are JSON values as the issuer sent them. */
-export type OidcClaims = Record<string, unknown> & { iss: string; sub: string; aud: string | string[]; exp: number; iat: number };
+export type OidcClaims = Record<string, unknown> & {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  exp: number;
+  iat: number;
+};
 
 export interface MintTokenOptions {
   platform: CiPlatform;
@@ -87,22 +93,39 @@ interface NormalizedRef {
 
 const PULL_EVENTS = new Set(['pull_request', 'pull_request_target']);
 
-function normalizeRef(ref: string | undefined, platform: CiPlatform, event: string | undefined): NormalizedRef {
+function normalizeRef(
+  ref: string | undefined,
+  platform: CiPlatform,
+  event: string | undefined,
+): NormalizedRef {
   const pull = platform === 'github' && event !== undefined && PULL_EVENTS.has(event);
   const r = ref ?? (pull ? 'refs/pull/1/merge' : 'refs/heads/main');
-  if (r.startsWith('refs/heads/')) return { full: r, short: r.slice('refs/heads/'.length), type: 'branch' };
-  if (r.startsWith('refs/tags/')) return { full: r, short: r.slice('refs/tags/'.length), type: 'tag' };
+  if (r.startsWith('refs/heads/'))
+    return { full: r, short: r.slice('refs/heads/'.length), type: 'branch' };
+  if (r.startsWith('refs/tags/'))
+    return { full: r, short: r.slice('refs/tags/'.length), type: 'tag' };
   if (/^refs\/pull\/\d+\/(merge|head)$/.test(r)) {
-    if (platform !== 'github') fail('INPUT_INVALID', 'input', `token ref "${r}": pull request refs are GitHub's (--platform github --event pull_request)`);
+    if (platform !== 'github')
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `token ref "${r}": pull request refs are GitHub's (--platform github --event pull_request)`,
+      );
     return { full: r, short: r, type: 'pull' };
   }
-  if (r.startsWith('refs/') || r.length === 0) fail('INPUT_INVALID', 'input', `token ref "${r}": only refs/heads/*, refs/tags/* and (GitHub) refs/pull/N/merge are supported`);
+  if (r.startsWith('refs/') || r.length === 0)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `token ref "${r}": only refs/heads/*, refs/tags/* and (GitHub) refs/pull/N/merge are supported`,
+    );
   return { full: `refs/heads/${r}`, short: r, type: 'branch' };
 }
 
 function splitRepo(repo: string): { owner: string; name: string } {
   const i = repo.lastIndexOf('/');
-  if (i <= 0 || i === repo.length - 1 || /\s/.test(repo)) fail('INPUT_INVALID', 'input', `token repo "${repo}": expected OWNER/NAME`);
+  if (i <= 0 || i === repo.length - 1 || /\s/.test(repo))
+    fail('INPUT_INVALID', 'input', `token repo "${repo}": expected OWNER/NAME`);
   return { owner: repo.slice(0, i), name: repo.slice(i + 1) };
 }
 
@@ -114,7 +137,12 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
   const { owner } = splitRepo(opts.repo);
   const ref = normalizeRef(opts.ref, opts.platform, opts.event);
   const event = opts.event ?? 'push';
-  if (!/^[a-z_]{1,64}$/.test(event)) fail('INPUT_INVALID', 'input', `token event "${event}": expected an event name such as push, pull_request, workflow_dispatch, schedule`);
+  if (!/^[a-z_]{1,64}$/.test(event))
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `token event "${event}": expected an event name such as push, pull_request, workflow_dispatch, schedule`,
+    );
   const server = (opts.serverUrl ?? DEFAULT_SERVER[opts.platform]).replace(/\/+$/, '');
   const workflowPath = opts.workflowPath ?? DEFAULT_WORKFLOW[opts.platform];
   const sha = opts.sha ?? stableSha(`${opts.platform}:${opts.repo}@${ref.full}`);
@@ -124,7 +152,12 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
     case 'github': {
       const workflowRef = `${opts.repo}/${workflowPath}@${ref.full}`;
       // GitHub's default subject: the environment wins, then a pull request, then the ref.
-      const sub = env !== undefined ? `repo:${opts.repo}:environment:${env}` : PULL_EVENTS.has(event) ? `repo:${opts.repo}:pull_request` : `repo:${opts.repo}:ref:${ref.full}`;
+      const sub =
+        env !== undefined
+          ? `repo:${opts.repo}:environment:${env}`
+          : PULL_EVENTS.has(event)
+            ? `repo:${opts.repo}:pull_request`
+            : `repo:${opts.repo}:ref:${ref.full}`;
       const workflowName = workflowPath.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
       return {
         jti: '',
@@ -156,7 +189,8 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
       };
     }
     case 'gitlab': {
-      if (ref.type === 'pull') fail('INPUT_INVALID', 'input', 'GitLab tokens have no pull request ref');
+      if (ref.type === 'pull')
+        fail('INPUT_INVALID', 'input', 'GitLab tokens have no pull request ref');
       const host = new URL(server).host;
       const namespace = owner;
       return {
@@ -177,7 +211,9 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
         ref_type: ref.type,
         ref_path: ref.full,
         ref_protected: (opts.refProtected ?? ref.type === 'branch') ? 'true' : 'false',
-        ...(env !== undefined ? { environment: env, environment_protected: 'true', deployment_tier: env } : {}),
+        ...(env !== undefined
+          ? { environment: env, environment_protected: 'true', deployment_tier: env }
+          : {}),
         runner_id: stableNumber(`runner:${host}`),
         runner_environment: 'gitlab-hosted',
         sha,
@@ -212,7 +248,17 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
 }
 
 export interface JwksDocument {
-  keys: Array<JsonWebKey & { kid: string; kty: 'EC'; crv: 'P-256'; x: string; y: string; alg: 'ES256'; use: 'sig' }>;
+  keys: Array<
+    JsonWebKey & {
+      kid: string;
+      kty: 'EC';
+      crv: 'P-256';
+      x: string;
+      y: string;
+      alg: 'ES256';
+      use: 'sig';
+    }
+  >;
 }
 
 export interface VerifyTokenOptions {
@@ -236,7 +282,12 @@ export class OidcIssuer {
   readonly #key: AuthorityKey;
 
   constructor(opts: { issuerUrl: string; key: AuthorityKey }) {
-    if (!isHttpUrl(opts.issuerUrl)) fail('CONFIG_INVALID', 'sandbox', `OIDC issuer URL "${opts.issuerUrl}" must be an http(s) URL`);
+    if (!isHttpUrl(opts.issuerUrl))
+      fail(
+        'CONFIG_INVALID',
+        'sandbox',
+        `OIDC issuer URL "${opts.issuerUrl}" must be an http(s) URL`,
+      );
     this.issuerUrl = opts.issuerUrl.replace(/\/+$/, '');
     this.#key = opts.key;
     this.kid = jwkThumbprint(publicJwk(opts.key));
@@ -254,10 +305,15 @@ export class OidcIssuer {
   mintToken(opts: MintTokenOptions): string {
     const iat = Math.floor(opts.now / 1000);
     const expiresIn = opts.expiresIn ?? 300;
-    if (!Number.isSafeInteger(expiresIn) || expiresIn <= 0) fail('INPUT_INVALID', 'input', 'token lifetime must be a positive whole number of seconds');
-    const claims: Record<string, unknown> = { ...platformClaims(opts), ...(opts.extraClaims ?? {}) };
+    if (!Number.isSafeInteger(expiresIn) || expiresIn <= 0)
+      fail('INPUT_INVALID', 'input', 'token lifetime must be a positive whole number of seconds');
+    const claims: Record<string, unknown> = {
+      ...platformClaims(opts),
+      ...(opts.extraClaims ?? {}),
+    };
     // jti: unique per (subject, time), yet reproducible from the inputs.
-    if (claims['jti'] === '') claims['jti'] = uuidFrom(`${String(claims['sub'])}|${iat}|${opts.platform}`);
+    if (claims['jti'] === '')
+      claims['jti'] = uuidFrom(`${String(claims['sub'])}|${iat}|${opts.platform}`);
     return this.sign({
       ...claims,
       aud: opts.audience ?? 'sigstore',
@@ -280,7 +336,27 @@ export class OidcIssuer {
       subject_types_supported: ['public', 'pairwise'],
       id_token_signing_alg_values_supported: ['ES256'],
       scopes_supported: ['openid'],
-      claims_supported: ['sub', 'aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'ref', 'sha', 'repository', 'repository_owner', 'workflow', 'job_workflow_ref', 'environment', 'runner_environment', 'project_path', 'namespace_path', 'ci_config_ref_uri', 'pipeline_source'],
+      claims_supported: [
+        'sub',
+        'aud',
+        'exp',
+        'iat',
+        'iss',
+        'jti',
+        'nbf',
+        'ref',
+        'sha',
+        'repository',
+        'repository_owner',
+        'workflow',
+        'job_workflow_ref',
+        'environment',
+        'runner_environment',
+        'project_path',
+        'namespace_path',
+        'ci_config_ref_uri',
+        'pipeline_source',
+      ],
     };
   }
 
@@ -303,7 +379,12 @@ function isHttpUrl(s: string): boolean {
 }
 
 function publicJwk(key: AuthorityKey): { kty: 'EC'; crv: 'P-256'; x: string; y: string } {
-  return { kty: 'EC', crv: 'P-256', x: b64url(key.publicKey.subarray(1, 33)), y: b64url(key.publicKey.subarray(33, 65)) };
+  return {
+    kty: 'EC',
+    crv: 'P-256',
+    x: b64url(key.publicKey.subarray(1, 33)),
+    y: b64url(key.publicKey.subarray(33, 65)),
+  };
 }
 
 /** RFC 7638: SHA-256 over the required members in lexicographic order, base64url. */
@@ -317,19 +398,39 @@ function uuidFrom(text: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-function invalid(message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+function invalid(
+  message: string,
+  details?: Record<string, unknown>,
+  options?: { cause?: unknown },
+): never {
   return fail('OIDC_TOKEN_INVALID', 'signing', message, details, options);
 }
 
 /** How the issuer reads a token: the one JWT decoder, its errors in the issuer's words. */
-const TOKEN = { code: 'OIDC_TOKEN_INVALID', check: 'signing', what: 'OIDC token invalid: token' } as const;
+const TOKEN = {
+  code: 'OIDC_TOKEN_INVALID',
+  check: 'signing',
+  what: 'OIDC token invalid: token',
+} as const;
 
 /** A NumericDate claim (seconds, a fraction allowed), bounded to Stella's time range (util/time.ts). */
-function numericClaim(claims: Record<string, unknown>, name: string, required: boolean): number | undefined {
+function numericClaim(
+  claims: Record<string, unknown>,
+  name: string,
+  required: boolean,
+): number | undefined {
   const v = claims[name];
   if (v === undefined && !required) return undefined;
-  if (typeof v !== 'number') invalid(`OIDC token invalid: "${name}" claim ${v === undefined ? 'missing' : 'is not a number'}`);
-  return boundedSeconds(v, `OIDC token invalid: "${name}" claim`, { code: 'OIDC_TOKEN_INVALID', check: 'signing' }, { fraction: true });
+  if (typeof v !== 'number')
+    invalid(
+      `OIDC token invalid: "${name}" claim ${v === undefined ? 'missing' : 'is not a number'}`,
+    );
+  return boundedSeconds(
+    v,
+    `OIDC token invalid: "${name}" claim`,
+    { code: 'OIDC_TOKEN_INVALID', check: 'signing' },
+    { fraction: true },
+  );
 }
 
 /**
@@ -338,10 +439,16 @@ function numericClaim(claims: Record<string, unknown>, name: string, required: b
  * `exp` not passed, `nbf`/`iat` not in the future. Expiry is OIDC_TOKEN_EXPIRED; every other
  * failure is OIDC_TOKEN_INVALID with the reason.
  */
-export function verifyToken(jwt: string, opts: VerifyTokenOptions & { issuers: TrustedOidcIssuer[] }): OidcClaims {
+export function verifyToken(
+  jwt: string,
+  opts: VerifyTokenOptions & { issuers: TrustedOidcIssuer[] },
+): OidcClaims {
   if (typeof jwt !== 'string') invalid('OIDC token invalid: not a string');
   const { header, payload: claims, signingInput, signature: sig } = decodeJwt(jwt, TOKEN);
-  if (header['alg'] !== 'ES256') invalid(`OIDC token invalid: unsupported alg ${JSON.stringify(header['alg'])} (ES256 expected)`);
+  if (header['alg'] !== 'ES256')
+    invalid(
+      `OIDC token invalid: unsupported alg ${JSON.stringify(header['alg'])} (ES256 expected)`,
+    );
 
   const iss = claims['iss'];
   if (typeof iss !== 'string') invalid('OIDC token invalid: "iss" claim missing');
@@ -350,11 +457,17 @@ export function verifyToken(jwt: string, opts: VerifyTokenOptions & { issuers: T
 
   const kid = header['kid'];
   const jwk = issuer.jwks.keys.find((k) => kid === undefined || k.kid === kid);
-  if (!jwk) invalid(`OIDC token invalid: no key "${String(kid)}" in the issuer's JWKS`, { issuer: iss });
+  if (!jwk)
+    invalid(`OIDC token invalid: no key "${String(kid)}" in the issuer's JWKS`, { issuer: iss });
   let ok: boolean;
   try {
-    const key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' });
-    ok = sig.length === 64 && nodeVerify('sha256', utf8.encode(signingInput), { key, dsaEncoding: 'ieee-p1363' }, sig);
+    const key = createPublicKey({
+      key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+      format: 'jwk',
+    });
+    ok =
+      sig.length === 64 &&
+      nodeVerify('sha256', utf8.encode(signingInput), { key, dsaEncoding: 'ieee-p1363' }, sig);
   } catch {
     ok = false;
   }
@@ -362,7 +475,11 @@ export function verifyToken(jwt: string, opts: VerifyTokenOptions & { issuers: T
 
   const aud = claims['aud'];
   const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-  if (!auds.includes(opts.audience)) invalid(`OIDC token invalid: wrong audience (expected "${opts.audience}", got ${JSON.stringify(aud)})`, { expected: opts.audience, actual: aud });
+  if (!auds.includes(opts.audience))
+    invalid(
+      `OIDC token invalid: wrong audience (expected "${opts.audience}", got ${JSON.stringify(aud)})`,
+      { expected: opts.audience, actual: aud },
+    );
 
   const leeway = opts.leewaySeconds ?? 0;
   const now = Math.floor(opts.now / 1000);
@@ -370,10 +487,12 @@ export function verifyToken(jwt: string, opts: VerifyTokenOptions & { issuers: T
   const iat = numericClaim(claims, 'iat', true)!;
   const nbf = numericClaim(claims, 'nbf', false);
   if (now > exp + leeway) fail('OIDC_TOKEN_EXPIRED', 'signing', 'OIDC token expired', { exp, now });
-  if (nbf !== undefined && now + leeway < nbf) invalid('OIDC token invalid: not valid yet (nbf in the future)', { nbf, now });
+  if (nbf !== undefined && now + leeway < nbf)
+    invalid('OIDC token invalid: not valid yet (nbf in the future)', { nbf, now });
   if (now + leeway < iat) invalid('OIDC token invalid: issued in the future (iat)', { iat, now });
 
-  if (typeof claims['sub'] !== 'string' || claims['sub'] === '') invalid('OIDC token invalid: "sub" claim missing');
+  if (typeof claims['sub'] !== 'string' || claims['sub'] === '')
+    invalid('OIDC token invalid: "sub" claim missing');
   return claims as OidcClaims;
 }
 

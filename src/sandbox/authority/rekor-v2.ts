@@ -33,7 +33,13 @@ import { canonicalizeBytes } from '../../util/canonical-json.js';
 import { leafHash, MerkleTree } from '../../tlog/merkle.js';
 import { isValidNoteName, noteKeyId, signCheckpoint, type NoteSigner } from '../../tlog/note.js';
 import { buildHashedRekordBody, type VerifierInput } from '../../tlog/rekor-entry.js';
-import { encodeEntryBundle, MAX_BUNDLED_ENTRY_BYTES, readTile, tileAvailableWidth, TILE_WIDTH } from '../../tlog/tiles.js';
+import {
+  encodeEntryBundle,
+  MAX_BUNDLED_ENTRY_BYTES,
+  readTile,
+  tileAvailableWidth,
+  TILE_WIDTH,
+} from '../../tlog/tiles.js';
 import type { TransparencyLogInstance } from '../../model/trust-material.js';
 import { sha256 } from '../../crypto.js';
 import { forkLog, type LogStorage } from './rekor.js';
@@ -51,7 +57,13 @@ export interface RekorV2LogEntryJson {
   kindVersion: { kind: string; version: string };
   integratedTime: string;
   inclusionPromise: null;
-  inclusionProof: { logIndex: string; rootHash: string; treeSize: string; hashes: string[]; checkpoint: { envelope: string } };
+  inclusionProof: {
+    logIndex: string;
+    rootHash: string;
+    treeSize: string;
+    hashes: string[];
+    checkpoint: { envelope: string };
+  };
   canonicalizedBody: string;
 }
 
@@ -112,13 +124,28 @@ export class LocalRekorV2Log {
       try {
         name = new URL(this.baseUrl).hostname;
       } catch (e) {
-        fail('CONFIG_INVALID', 'sandbox', `Rekor v2 base URL "${opts.baseUrl}" is not a URL`, undefined, { cause: e });
+        fail(
+          'CONFIG_INVALID',
+          'sandbox',
+          `Rekor v2 base URL "${opts.baseUrl}" is not a URL`,
+          undefined,
+          { cause: e },
+        );
       }
     }
-    if (!isValidNoteName(name)) fail('CONFIG_INVALID', 'sandbox', `Rekor v2 log name ${JSON.stringify(name)} is not a valid signed-note name`);
+    if (!isValidNoteName(name))
+      fail(
+        'CONFIG_INVALID',
+        'sandbox',
+        `Rekor v2 log name ${JSON.stringify(name)} is not a valid signed-note name`,
+      );
     this.name = name;
     this.keyId = noteKeyId(name, opts.key.signer.publicKey);
-    this.#noteSigner = { name, keyHint: this.keyId.slice(0, 4), sign: (m) => opts.key.signer.sign(m) };
+    this.#noteSigner = {
+      name,
+      keyHint: this.keyId.slice(0, 4),
+      sign: (m) => opts.key.signer.sign(m),
+    };
     const n = opts.storage.size();
     for (let i = 0; i < n; i++) this.#tree.appendLeafHash(opts.storage.leafHash(i));
   }
@@ -136,7 +163,12 @@ export class LocalRekorV2Log {
     return {
       baseUrl: this.baseUrl,
       hashAlgorithm: 'SHA2_256',
-      publicKey: { rawBytes: this.#key.signer.spki, keyDetails: 'PKIX_ED25519', key: this.#key.signer.publicKey, validFor: { start: this.validFrom, end: undefined } },
+      publicKey: {
+        rawBytes: this.#key.signer.spki,
+        keyDetails: 'PKIX_ED25519',
+        key: this.#key.signer.publicKey,
+        validFor: { start: this.validFrom, end: undefined },
+      },
       logId: this.keyId,
       checkpointKeyId: this.keyId,
     };
@@ -145,21 +177,37 @@ export class LocalRekorV2Log {
   /** POST /api/v2/log/entries: verify, canonicalize, append (or find the same body already logged). */
   createEntry(request: unknown, ctx: { now: number }): CreateV2EntryResult {
     const body = canonicalizeRequest(request);
-    if (body.length > MAX_BUNDLED_ENTRY_BYTES) rejected(`the entry is ${body.length} bytes; a tlog-tiles entry bundle holds at most ${MAX_BUNDLED_ENTRY_BYTES}`);
+    if (body.length > MAX_BUNDLED_ENTRY_BYTES)
+      rejected(
+        `the entry is ${body.length} bytes; a tlog-tiles entry bundle holds at most ${MAX_BUNDLED_ENTRY_BYTES}`,
+      );
     const lh = leafHash(body);
     const existing = this.#storage.findByUuid(Buffer.from(lh).toString('hex'));
-    if (existing !== undefined) return { logIndex: existing, created: false, entry: this.entryJson(existing) };
+    if (existing !== undefined)
+      return { logIndex: existing, created: false, entry: this.entryJson(existing) };
     // Rekor v2 records no integrated time; the row keeps when it was appended (for monitors).
-    const index = this.#storage.append({ body, integratedTime: Math.max(1, Math.floor(ctx.now / 1000)), leafHash: lh });
+    const index = this.#storage.append({
+      body,
+      integratedTime: Math.max(1, Math.floor(ctx.now / 1000)),
+      leafHash: lh,
+    });
     const treeIndex = this.#tree.appendLeafHash(lh);
-    if (index !== treeIndex) fail('SANDBOX_ERROR', 'sandbox', `Rekor v2 storage returned index ${index}, the tree has ${treeIndex}`);
+    if (index !== treeIndex)
+      fail(
+        'SANDBOX_ERROR',
+        'sandbox',
+        `Rekor v2 storage returned index ${index}, the tree has ${treeIndex}`,
+      );
     return { logIndex: index, created: true, entry: this.entryJson(index) };
   }
 
   /** The TransparencyLogEntry for `index`, proven against the tree of `treeSize` leaves (default: now). */
   entryJson(index: number, treeSize: number = this.size): RekorV2LogEntryJson {
     const e = this.#storage.entry(index);
-    const kv = JSON.parse(Buffer.from(e.body).toString('utf8')) as { kind: string; apiVersion: string };
+    const kv = JSON.parse(Buffer.from(e.body).toString('utf8')) as {
+      kind: string;
+      apiVersion: string;
+    };
     return {
       logIndex: String(index),
       logId: { keyId: toBase64(this.keyId) },
@@ -183,7 +231,12 @@ export class LocalRekorV2Log {
     const signed = signCheckpoint({ origin: this.name, treeSize, rootHash }, this.#noteSigner);
     if (!this.cosign || treeSize === 0) return signed;
     const tree = this.#tree;
-    return this.cosign(signed, formatCheckpoint({ origin: this.name, treeSize, rootHash }), { origin: this.name, treeSize, rootHash, proofFrom: (m) => tree.consistencyProof(m, treeSize) });
+    return this.cosign(signed, formatCheckpoint({ origin: this.name, treeSize, rootHash }), {
+      origin: this.name,
+      treeSize,
+      rootHash,
+      proofFrom: (m) => tree.consistencyProof(m, treeSize),
+    });
   }
 
   /** `stella sandbox fork` (see LocalRekorLog.fork). */
@@ -225,8 +278,14 @@ type Obj = Record<string, unknown>;
  * protojson reads a field by its JSON name (camelCase) or its proto name (snake_case); both
  * at once is an error there, and so is any field the message does not have.
  */
-function message(v: unknown, where: string, fields: Record<string, string>, required: readonly string[] = Object.keys(fields)): Obj {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) rejected(`${where} must be an object`);
+function message(
+  v: unknown,
+  where: string,
+  fields: Record<string, string>,
+  required: readonly string[] = Object.keys(fields),
+): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    rejected(`${where} must be an object`);
   const o = v as Obj;
   const out: Obj = {};
   const known = new Map<string, string>();
@@ -268,74 +327,133 @@ interface ParsedVerifier {
 }
 
 function verifier(v: unknown, where: string): ParsedVerifier {
-  const o = message(v, where, { keyDetails: 'key_details', publicKey: 'public_key', x509Certificate: 'x509_certificate' }, ['keyDetails']);
+  const o = message(
+    v,
+    where,
+    { keyDetails: 'key_details', publicKey: 'public_key', x509Certificate: 'x509_certificate' },
+    ['keyDetails'],
+  );
   const keyDetails = o['keyDetails'];
-  if (typeof keyDetails !== 'string') rejected(`${where}.keyDetails must be a PublicKeyDetails name`);
+  if (typeof keyDetails !== 'string')
+    rejected(`${where}.keyDetails must be a PublicKeyDetails name`);
   const alg = KEY_DETAILS[keyDetails];
-  if (!alg) rejected(`${where}.keyDetails ${JSON.stringify(keyDetails.slice(0, 60))} is not supported (supported: ${Object.keys(KEY_DETAILS).join(', ')})`);
-  if ((o['publicKey'] === undefined) === (o['x509Certificate'] === undefined)) rejected(`${where} needs exactly one of publicKey and x509Certificate`);
+  if (!alg)
+    rejected(
+      `${where}.keyDetails ${JSON.stringify(keyDetails.slice(0, 60))} is not supported (supported: ${Object.keys(KEY_DETAILS).join(', ')})`,
+    );
+  if ((o['publicKey'] === undefined) === (o['x509Certificate'] === undefined))
+    rejected(`${where} needs exactly one of publicKey and x509Certificate`);
   let key: KeyObject;
   let input: VerifierInput;
   let raw: Uint8Array;
   if (o['x509Certificate'] !== undefined) {
-    raw = bytes(message(o['x509Certificate'], `${where}.x509Certificate`, { rawBytes: 'raw_bytes' })['rawBytes'], `${where}.x509Certificate.rawBytes`);
+    raw = bytes(
+      message(o['x509Certificate'], `${where}.x509Certificate`, { rawBytes: 'raw_bytes' })[
+        'rawBytes'
+      ],
+      `${where}.x509Certificate.rawBytes`,
+    );
     let spki: Uint8Array;
     try {
       spki = parseCertificate(raw).spkiDer;
     } catch (e) {
-      if (isStellaError(e)) rejected(`${where}.x509Certificate is not a valid X.509 certificate: ${e.message}`);
+      if (isStellaError(e))
+        rejected(`${where}.x509Certificate is not a valid X.509 certificate: ${e.message}`);
       throw e;
     }
     key = parsePublicKey(spki, `Rekor v2: ${where}`, 'REKOR_REJECTED', 'tlog');
     input = { certificateDer: raw };
   } else {
-    raw = bytes(message(o['publicKey'], `${where}.publicKey`, { rawBytes: 'raw_bytes' })['rawBytes'], `${where}.publicKey.rawBytes`);
+    raw = bytes(
+      message(o['publicKey'], `${where}.publicKey`, { rawBytes: 'raw_bytes' })['rawBytes'],
+      `${where}.publicKey.rawBytes`,
+    );
     key = parsePublicKey(raw, `Rekor v2: ${where}.publicKey`, 'REKOR_REJECTED', 'tlog');
     input = { publicKeySpki: raw };
   }
   const curve = key.asymmetricKeyType === 'ec' ? key.asymmetricKeyDetails?.namedCurve : undefined;
   const matches = alg.curve === null ? key.asymmetricKeyType === 'ed25519' : curve === alg.curve;
-  if (!matches) rejected(`${where}: the key (${key.asymmetricKeyType}${curve ? ` ${curve}` : ''}) is not the one keyDetails ${keyDetails} names`);
+  if (!matches)
+    rejected(
+      `${where}: the key (${key.asymmetricKeyType}${curve ? ` ${curve}` : ''}) is not the one keyDetails ${keyDetails} names`,
+    );
   return { key, input, keyDetails, hash: alg.hash, raw };
 }
 
 /** Validate a CreateEntryRequest and return the canonical body rekor-tiles would store. */
 export function canonicalizeRequest(request: unknown): Uint8Array {
-  const r = message(request, 'request', { hashedRekordRequestV002: 'hashed_rekord_request_v002', dsseRequestV002: 'dsse_request_v002' }, []);
+  const r = message(
+    request,
+    'request',
+    { hashedRekordRequestV002: 'hashed_rekord_request_v002', dsseRequestV002: 'dsse_request_v002' },
+    [],
+  );
   const hr = r['hashedRekordRequestV002'];
   const ds = r['dsseRequestV002'];
-  if ((hr === undefined) === (ds === undefined)) rejected('the request needs exactly one of hashedRekordRequestV002 and dsseRequestV002');
+  if ((hr === undefined) === (ds === undefined))
+    rejected('the request needs exactly one of hashedRekordRequestV002 and dsseRequestV002');
   return hr !== undefined ? hashedRekord(hr) : dsse(ds);
 }
 
 function hashedRekord(v: unknown): Uint8Array {
   const o = message(v, 'hashedRekordRequestV002', { digest: 'digest', signature: 'signature' });
   const digest = bytes(o['digest'], 'hashedRekordRequestV002.digest');
-  const s = message(o['signature'], 'hashedRekordRequestV002.signature', { content: 'content', verifier: 'verifier' });
+  const s = message(o['signature'], 'hashedRekordRequestV002.signature', {
+    content: 'content',
+    verifier: 'verifier',
+  });
   const signature = bytes(s['content'], 'hashedRekordRequestV002.signature.content');
   const ver = verifier(s['verifier'], 'hashedRekordRequestV002.signature.verifier');
   // hashedrekord holds a digest: only algorithms that sign a prehash fit (not pure Ed25519).
-  if (ver.hash === null) rejected(`hashedrekord cannot record a ${ver.keyDetails} signature: it signs the message, not a digest`);
-  if (digest.length !== digestSize(ver.hash)) rejected(`the digest is ${digest.length} bytes; ${ver.keyDetails} needs a ${ver.hash} digest of ${digestSize(ver.hash)} bytes`);
-  if (!verifyPrehashed(ver.key, digest, signature)) rejected('the signature does not verify against the digest and the verifier');
-  return buildHashedRekordBody({ version: '0.0.2', digest: { algorithm: hashAlgorithmOf(ver.hash), digest }, signature, verifier: ver.input, keyDetails: ver.keyDetails });
+  if (ver.hash === null)
+    rejected(
+      `hashedrekord cannot record a ${ver.keyDetails} signature: it signs the message, not a digest`,
+    );
+  if (digest.length !== digestSize(ver.hash))
+    rejected(
+      `the digest is ${digest.length} bytes; ${ver.keyDetails} needs a ${ver.hash} digest of ${digestSize(ver.hash)} bytes`,
+    );
+  if (!verifyPrehashed(ver.key, digest, signature))
+    rejected('the signature does not verify against the digest and the verifier');
+  return buildHashedRekordBody({
+    version: '0.0.2',
+    digest: { algorithm: hashAlgorithmOf(ver.hash), digest },
+    signature,
+    verifier: ver.input,
+    keyDetails: ver.keyDetails,
+  });
 }
 
 function dsse(v: unknown): Uint8Array {
   const o = message(v, 'dsseRequestV002', { envelope: 'envelope', verifiers: 'verifiers' });
-  const env = message(o['envelope'], 'dsseRequestV002.envelope', { payload: 'payload', payloadType: 'payload_type', signatures: 'signatures' });
+  const env = message(o['envelope'], 'dsseRequestV002.envelope', {
+    payload: 'payload',
+    payloadType: 'payload_type',
+    signatures: 'signatures',
+  });
   const payload = bytes(env['payload'], 'dsseRequestV002.envelope.payload');
   const payloadType = env['payloadType'];
-  if (typeof payloadType !== 'string' || payloadType === '') rejected('dsseRequestV002.envelope.payloadType must be a non-empty string');
+  if (typeof payloadType !== 'string' || payloadType === '')
+    rejected('dsseRequestV002.envelope.payloadType must be a non-empty string');
   const sigList = env['signatures'];
-  if (!Array.isArray(sigList) || sigList.length === 0 || sigList.length > MAX_DSSE_SIGNATURES) rejected(`dsseRequestV002.envelope.signatures must list 1 to ${MAX_DSSE_SIGNATURES} signatures`);
+  if (!Array.isArray(sigList) || sigList.length === 0 || sigList.length > MAX_DSSE_SIGNATURES)
+    rejected(
+      `dsseRequestV002.envelope.signatures must list 1 to ${MAX_DSSE_SIGNATURES} signatures`,
+    );
   const sigs = sigList.map((x, i) => {
-    const s = message(x, `dsseRequestV002.envelope.signatures[${i}]`, { sig: 'sig', keyid: 'keyid' }, ['sig']);
-    if (s['keyid'] !== undefined && typeof s['keyid'] !== 'string') rejected(`dsseRequestV002.envelope.signatures[${i}].keyid must be a string`);
+    const s = message(
+      x,
+      `dsseRequestV002.envelope.signatures[${i}]`,
+      { sig: 'sig', keyid: 'keyid' },
+      ['sig'],
+    );
+    if (s['keyid'] !== undefined && typeof s['keyid'] !== 'string')
+      rejected(`dsseRequestV002.envelope.signatures[${i}].keyid must be a string`);
     return bytes(s['sig'], `dsseRequestV002.envelope.signatures[${i}].sig`);
   });
   const vList = o['verifiers'];
-  if (!Array.isArray(vList) || vList.length === 0 || vList.length > MAX_DSSE_SIGNATURES) rejected(`dsseRequestV002.verifiers must list 1 to ${MAX_DSSE_SIGNATURES} verifiers`);
+  if (!Array.isArray(vList) || vList.length === 0 || vList.length > MAX_DSSE_SIGNATURES)
+    rejected(`dsseRequestV002.verifiers must list 1 to ${MAX_DSSE_SIGNATURES} verifiers`);
   const verifiers = vList.map((x, i) => verifier(x, `dsseRequestV002.verifiers[${i}]`));
   const seen = new Set<string>();
   for (const ver of verifiers) {
@@ -362,7 +480,10 @@ function dsse(v: unknown): Uint8Array {
         payloadHash: { algorithm: 'SHA2_256', digest: toBase64(sha256(payload)) },
         signatures: sorted.map((k) => {
           const ver = bySignature.get(k)!;
-          const verifierJson = 'certificateDer' in ver.input ? { keyDetails: ver.keyDetails, x509Certificate: { rawBytes: toBase64(ver.raw) } } : { keyDetails: ver.keyDetails, publicKey: { rawBytes: toBase64(ver.raw) } };
+          const verifierJson =
+            'certificateDer' in ver.input
+              ? { keyDetails: ver.keyDetails, x509Certificate: { rawBytes: toBase64(ver.raw) } }
+              : { keyDetails: ver.keyDetails, publicKey: { rawBytes: toBase64(ver.raw) } };
           return { content: toBase64(Buffer.from(k, 'latin1')), verifier: verifierJson };
         }),
       },

@@ -14,15 +14,33 @@ import { fail, isStellaError } from '../../errors.js';
 import { parsePublicKey, sha256, verifySignature } from '../../crypto.js';
 import { verifyPrehashed } from '../../crypto-prehash.js';
 import { fromHex, toBase64, toHex, utf8, utf8Decoder } from '../../util/encoding.js';
-import { readArray, readBase64, readObject, readString, type JsonReadContext } from '../../util/json.js';
+import {
+  readArray,
+  readBase64,
+  readObject,
+  readString,
+  type JsonReadContext,
+} from '../../util/json.js';
 import { parseEnvelope, preAuthEncoding } from '../../bundle/dsse.js';
 import { digestSize, hashAlgorithmOf, isDigestName, parseSha256Digest } from '../../util/digest.js';
 import { parseCertificate } from '../../x509/certificate.js';
 import { canonicalizeBytes } from '../../util/canonical-json.js';
 import { leafHash, MerkleTree } from '../../tlog/merkle.js';
-import { formatCheckpoint, isValidNoteName, noteKeyHint, signCheckpoint, type NoteSigner } from '../../tlog/note.js';
+import {
+  formatCheckpoint,
+  isValidNoteName,
+  noteKeyHint,
+  signCheckpoint,
+  type NoteSigner,
+} from '../../tlog/note.js';
 import type { TreeView } from './witness.js';
-import { buildHashedRekordBody, parsePemVerifier, verifierPem, type EntryVerifier, type VerifierInput } from '../../tlog/rekor-entry.js';
+import {
+  buildHashedRekordBody,
+  parsePemVerifier,
+  verifierPem,
+  type EntryVerifier,
+  type VerifierInput,
+} from '../../tlog/rekor-entry.js';
 import { derToPem } from '../../util/pem.js';
 import { signSet } from '../../tlog/set.js';
 import type { AuthorityKey } from './keys.js';
@@ -65,8 +83,14 @@ export class MemoryLogStorage implements LogStorage {
 
   append(entry: StoredEntry): number {
     const uuid = toHex(entry.leafHash);
-    if (this.#byUuid.has(uuid)) fail('REKOR_REJECTED', 'tlog', `entry ${uuid} is already in the log`);
-    const i = this.#entries.push({ body: Uint8Array.from(entry.body), integratedTime: entry.integratedTime, leafHash: Uint8Array.from(entry.leafHash) }) - 1;
+    if (this.#byUuid.has(uuid))
+      fail('REKOR_REJECTED', 'tlog', `entry ${uuid} is already in the log`);
+    const i =
+      this.#entries.push({
+        body: Uint8Array.from(entry.body),
+        integratedTime: entry.integratedTime,
+        leafHash: Uint8Array.from(entry.leafHash),
+      }) - 1;
     this.#byUuid.set(uuid, i);
     return i;
   }
@@ -169,10 +193,19 @@ export class LocalRekorLog {
     this.logId = sha256(opts.key.spki);
     this.treeId = opts.treeId ?? deriveTreeId(opts.key.spki);
     const name = opts.checkpointName ?? hostOf(this.baseUrl);
-    if (!isValidNoteName(name)) fail('CONFIG_INVALID', 'sandbox', `Rekor checkpoint name ${JSON.stringify(name)} is not a valid signed-note name`);
+    if (!isValidNoteName(name))
+      fail(
+        'CONFIG_INVALID',
+        'sandbox',
+        `Rekor checkpoint name ${JSON.stringify(name)} is not a valid signed-note name`,
+      );
     // Rekor v1 checkpoints: origin "<hostname> - <tree id>", signed by "<hostname>".
     this.origin = `${name} - ${this.treeId}`;
-    this.#noteSigner = { name, keyHint: noteKeyHint(name, opts.key.keyObject), sign: (m) => opts.key.sign(m) };
+    this.#noteSigner = {
+      name,
+      keyHint: noteKeyHint(name, opts.key.keyObject),
+      sign: (m) => opts.key.sign(m),
+    };
     // Rebuild the tree from storage (the SQLite store survives restarts; the tree is a cache).
     const n = opts.storage.size();
     for (let i = 0; i < n; i++) this.#tree.appendLeafHash(opts.storage.leafHash(i));
@@ -191,14 +224,30 @@ export class LocalRekorLog {
     const lh = leafHash(body);
     const existing = this.#storage.findByUuid(toHex(lh));
     if (existing !== undefined) {
-      return { uuid: this.entryId(lh), logIndex: existing, created: false, response: this.entryResponse(existing) };
+      return {
+        uuid: this.entryId(lh),
+        logIndex: existing,
+        created: false,
+        response: this.entryResponse(existing),
+      };
     }
     const integratedTime = Math.floor(ctx.now / 1000);
-    if (!Number.isSafeInteger(integratedTime) || integratedTime <= 0) rejected('Rekor: the clock is not a positive time');
+    if (!Number.isSafeInteger(integratedTime) || integratedTime <= 0)
+      rejected('Rekor: the clock is not a positive time');
     const index = this.#storage.append({ body, integratedTime, leafHash: lh });
     const treeIndex = this.#tree.appendLeafHash(lh);
-    if (index !== treeIndex) fail('SANDBOX_ERROR', 'sandbox', `Rekor storage returned index ${index}, the tree has ${treeIndex}`);
-    return { uuid: this.entryId(lh), logIndex: index, created: true, response: this.entryResponse(index) };
+    if (index !== treeIndex)
+      fail(
+        'SANDBOX_ERROR',
+        'sandbox',
+        `Rekor storage returned index ${index}, the tree has ${treeIndex}`,
+      );
+    return {
+      uuid: this.entryId(lh),
+      logIndex: index,
+      created: true,
+      response: this.entryResponse(index),
+    };
   }
 
   /** The sharded entry ID Rekor returns: 16 hex digits of tree ID, then the leaf hash. */
@@ -230,7 +279,10 @@ export class LocalRekorLog {
     const e = this.#storage.entry(index);
     const treeSize = this.size;
     const logIndex = index;
-    const set = signSet({ canonicalizedBody: e.body, integratedTime: e.integratedTime, logIndex, logId: this.logId }, (p) => this.#key.sign(p));
+    const set = signSet(
+      { canonicalizedBody: e.body, integratedTime: e.integratedTime, logIndex, logId: this.logId },
+      (p) => this.#key.sign(p),
+    );
     return {
       [this.entryId(e.leafHash)]: {
         body: toBase64(e.body),
@@ -257,7 +309,12 @@ export class LocalRekorLog {
     const signed = signCheckpoint({ origin: this.origin, treeSize, rootHash }, this.#noteSigner);
     if (!this.cosign || treeSize === 0) return signed;
     const tree = this.#tree;
-    return this.cosign(signed, formatCheckpoint({ origin: this.origin, treeSize, rootHash }), { origin: this.origin, treeSize, rootHash, proofFrom: (m) => tree.consistencyProof(m, treeSize) });
+    return this.cosign(signed, formatCheckpoint({ origin: this.origin, treeSize, rootHash }), {
+      origin: this.origin,
+      treeSize,
+      rootHash,
+      proofFrom: (m) => tree.consistencyProof(m, treeSize),
+    });
   }
 
   /**
@@ -281,11 +338,23 @@ export class LocalRekorLog {
   }
 
   /** GET /api/v1/log/proof?firstSize&lastSize */
-  consistencyProof(firstSize: number, lastSize: number = this.size): { rootHash: string; hashes: string[] } {
-    if (!Number.isSafeInteger(firstSize) || !Number.isSafeInteger(lastSize) || firstSize < 1 || firstSize > lastSize || lastSize > this.size) {
+  consistencyProof(
+    firstSize: number,
+    lastSize: number = this.size,
+  ): { rootHash: string; hashes: string[] } {
+    if (
+      !Number.isSafeInteger(firstSize) ||
+      !Number.isSafeInteger(lastSize) ||
+      firstSize < 1 ||
+      firstSize > lastSize ||
+      lastSize > this.size
+    ) {
       rejected(`Rekor: consistency proof needs 1 <= firstSize <= lastSize <= ${this.size}`);
     }
-    return { rootHash: toHex(this.#tree.root(lastSize)), hashes: this.#tree.consistencyProof(firstSize, lastSize).map(toHex) };
+    return {
+      rootHash: toHex(this.#tree.root(lastSize)),
+      hashes: this.#tree.consistencyProof(firstSize, lastSize).map(toHex),
+    };
   }
 
   /** GET /api/v1/log/publicKey (PEM) */
@@ -312,8 +381,18 @@ export class LocalRekorLog {
 }
 
 /** Truncate storage to `size` and rebuild the tree from it (both logs' fork). */
-export function forkLog(storage: LogStorage, size: number, setTree: (t: MerkleTree) => void, current: number): { from: number; to: number } {
-  if (!Number.isSafeInteger(size) || size < 0 || size >= current) fail('SANDBOX_ERROR', 'sandbox', `fork: the log has ${current} entries; the fork point must be 0..${current - 1}`);
+export function forkLog(
+  storage: LogStorage,
+  size: number,
+  setTree: (t: MerkleTree) => void,
+  current: number,
+): { from: number; to: number } {
+  if (!Number.isSafeInteger(size) || size < 0 || size >= current)
+    fail(
+      'SANDBOX_ERROR',
+      'sandbox',
+      `fork: the log has ${current} entries; the fork point must be 0..${current - 1}`,
+    );
   storage.truncate(size);
   const t = new MerkleTree();
   for (let i = 0; i < size; i++) t.appendLeafHash(storage.leafHash(i));
@@ -326,9 +405,16 @@ function hostOf(baseUrl: string): string {
   try {
     host = new URL(baseUrl).hostname;
   } catch (e) {
-    return fail('CONFIG_INVALID', 'sandbox', `Rekor base URL "${baseUrl}" is not a URL`, undefined, { cause: e });
+    return fail(
+      'CONFIG_INVALID',
+      'sandbox',
+      `Rekor base URL "${baseUrl}" is not a URL`,
+      undefined,
+      { cause: e },
+    );
   }
-  if (!isValidNoteName(host)) fail('CONFIG_INVALID', 'sandbox', `Rekor base URL "${baseUrl}" has no usable host name`);
+  if (!isValidNoteName(host))
+    fail('CONFIG_INVALID', 'sandbox', `Rekor base URL "${baseUrl}" has no usable host name`);
   return host;
 }
 
@@ -337,7 +423,7 @@ export function deriveTreeId(spki: Uint8Array): bigint {
   const h = sha256(utf8.encode(`tree-id\n${toHex(spki)}`));
   let v = 0n;
   for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(h[i]!);
-  return (v & 0x7fffffffffffffffn) || 1n;
+  return v & 0x7fffffffffffffffn || 1n;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -370,7 +456,10 @@ function pemVerifier(pem: Uint8Array, where: string): EntryVerifier {
 }
 
 /** The verifier's key, and its canonical form for the body (Rekor re-encodes the PEM). */
-function verifierKey(v: EntryVerifier, where: string): { key: ReturnType<typeof parsePublicKey>; input: VerifierInput } {
+function verifierKey(
+  v: EntryVerifier,
+  where: string,
+): { key: ReturnType<typeof parsePublicKey>; input: VerifierInput } {
   if (v.kind === 'certificate') {
     let spki: Uint8Array;
     try {
@@ -379,10 +468,16 @@ function verifierKey(v: EntryVerifier, where: string): { key: ReturnType<typeof 
       if (isStellaError(e)) rejected(`Rekor: ${where} is not a valid X.509 certificate`);
       throw e;
     }
-    return { key: parsePublicKey(spki, `Rekor: ${where}`, 'REKOR_REJECTED', 'tlog'), input: { certificateDer: v.der } };
+    return {
+      key: parsePublicKey(spki, `Rekor: ${where}`, 'REKOR_REJECTED', 'tlog'),
+      input: { certificateDer: v.der },
+    };
   }
   const key = parsePublicKey(v.spki, `Rekor: ${where}`, 'REKOR_REJECTED', 'tlog');
-  return { key, input: { publicKeySpki: new Uint8Array(key.export({ format: 'der', type: 'spki' })) } };
+  return {
+    key,
+    input: { publicKeySpki: new Uint8Array(key.export({ format: 'der', type: 'spki' })) },
+  };
 }
 
 /**
@@ -396,7 +491,9 @@ export function canonicalizeProposedEntry(proposed: unknown): Uint8Array {
   const spec = obj(p['spec'], 'spec');
   if (kind === 'hashedrekord' && apiVersion === '0.0.1') return hashedRekord(spec);
   if (kind === 'dsse' && apiVersion === '0.0.1') return dsse(spec);
-  return rejected(`Rekor: unsupported entry type ${kind} ${apiVersion} (hashedrekord 0.0.1 and dsse 0.0.1 are accepted)`);
+  return rejected(
+    `Rekor: unsupported entry type ${kind} ${apiVersion} (hashedrekord 0.0.1 and dsse 0.0.1 are accepted)`,
+  );
 }
 
 function hashedRekord(spec: Obj): Uint8Array {
@@ -405,20 +502,40 @@ function hashedRekord(spec: Obj): Uint8Array {
   if (!isDigestName(algName)) rejected(`Rekor: unsupported hash algorithm "${algName}"`);
   const size = digestSize(algName);
   const hex = str(hash['value'], 'spec.data.hash.value');
-  if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== size * 2) rejected(`Rekor: spec.data.hash.value must be ${size * 2} hex digits`);
+  if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== size * 2)
+    rejected(`Rekor: spec.data.hash.value must be ${size * 2} hex digits`);
   const digest = fromHex(hex.toLowerCase());
   const sig = obj(spec['signature'], 'spec.signature');
   const signature = b64(sig['content'], 'spec.signature.content');
-  const pem = b64(obj(sig['publicKey'], 'spec.signature.publicKey')['content'], 'spec.signature.publicKey.content');
-  const { key, input } = verifierKey(pemVerifier(pem, 'spec.signature.publicKey.content'), 'spec.signature.publicKey.content');
-  if (key.asymmetricKeyType !== 'ec') rejected('Rekor: hashedrekord needs an ECDSA key (the signature is over a bare digest)');
-  if (!verifyPrehashed(key, digest, signature)) rejected('Rekor: signature does not verify against the submitted digest and key');
-  return buildHashedRekordBody({ version: '0.0.1', digest: { algorithm: hashAlgorithmOf(algName), digest }, signature, verifier: input });
+  const pem = b64(
+    obj(sig['publicKey'], 'spec.signature.publicKey')['content'],
+    'spec.signature.publicKey.content',
+  );
+  const { key, input } = verifierKey(
+    pemVerifier(pem, 'spec.signature.publicKey.content'),
+    'spec.signature.publicKey.content',
+  );
+  if (key.asymmetricKeyType !== 'ec')
+    rejected('Rekor: hashedrekord needs an ECDSA key (the signature is over a bare digest)');
+  if (!verifyPrehashed(key, digest, signature))
+    rejected('Rekor: signature does not verify against the submitted digest and key');
+  return buildHashedRekordBody({
+    version: '0.0.1',
+    digest: { algorithm: hashAlgorithmOf(algName), digest },
+    signature,
+    verifier: input,
+  });
 }
 
 function dsse(spec: Obj): Uint8Array {
-  if (spec['envelopeHash'] !== undefined || spec['payloadHash'] !== undefined || spec['signatures'] !== undefined) {
-    rejected('Rekor: a proposed dsse entry carries proposedContent only (hashes and signatures are computed by the log)');
+  if (
+    spec['envelopeHash'] !== undefined ||
+    spec['payloadHash'] !== undefined ||
+    spec['signatures'] !== undefined
+  ) {
+    rejected(
+      'Rekor: a proposed dsse entry carries proposedContent only (hashes and signatures are computed by the log)',
+    );
   }
   const pc = obj(spec['proposedContent'], 'spec.proposedContent');
   const envelopeText = str(pc['envelope'], 'spec.proposedContent.envelope');
@@ -427,11 +544,20 @@ function dsse(spec: Obj): Uint8Array {
   try {
     env = parseEnvelope(envelopeText);
   } catch (e) {
-    if (isStellaError(e)) rejected(`Rekor: spec.proposedContent.envelope is not a DSSE envelope: ${e.message}`);
+    if (isStellaError(e))
+      rejected(`Rekor: spec.proposedContent.envelope is not a DSSE envelope: ${e.message}`);
     throw e;
   }
-  const verifiersRaw = readArray(pc['verifiers'], 'spec.proposedContent.verifiers', PROPOSAL, { max: 16, nonEmpty: true });
-  const verifiers = verifiersRaw.map((v, i) => verifierKey(pemVerifier(b64(v, `spec.proposedContent.verifiers[${i}]`), `verifiers[${i}]`), `verifiers[${i}]`));
+  const verifiersRaw = readArray(pc['verifiers'], 'spec.proposedContent.verifiers', PROPOSAL, {
+    max: 16,
+    nonEmpty: true,
+  });
+  const verifiers = verifiersRaw.map((v, i) =>
+    verifierKey(
+      pemVerifier(b64(v, `spec.proposedContent.verifiers[${i}]`), `verifiers[${i}]`),
+      `verifiers[${i}]`,
+    ),
+  );
   if (env.signatures.length === 0) rejected('Rekor: the envelope has no signatures');
   const pae = preAuthEncoding(env.payloadType, env.payload);
   // Every signature must verify with some submitted key (rekor dsse v0.0.1 verifyEnvelope).
@@ -441,7 +567,9 @@ function dsse(spec: Obj): Uint8Array {
     return { signature: toBase64(s.sig), verifier: toBase64(utf8.encode(verifierPem(v.input))) };
   });
   const unique = new Map(signatures.map((s) => [s.signature, s]));
-  const sorted = [...unique.values()].sort((a, b) => (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
+  const sorted = [...unique.values()].sort((a, b) =>
+    a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0,
+  );
   // Rekor hashes the envelope text exactly as uploaded (types/dsse/v0.0.1 Unmarshal).
   return canonicalizeBytes({
     apiVersion: '0.0.1',

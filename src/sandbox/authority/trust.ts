@@ -6,7 +6,11 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { sha256 } from '../../crypto.js';
-import type { CertificateAuthority, TransparencyLogInstance, TrustMaterial } from '../../model/trust-material.js';
+import type {
+  CertificateAuthority,
+  TransparencyLogInstance,
+  TrustMaterial,
+} from '../../model/trust-material.js';
 import { serializeTrustedRoot, TRUSTED_ROOT_MEDIA_TYPE_V02 } from '../../trust/trusted-root.js';
 import { ROOT_NAME, type FulcioCA } from './fulcio.js';
 

@@ -13,7 +13,13 @@ import { concatBytes, decodeBase64, utf8 } from '../../util/encoding.js';
 import { isDigestName, digestSize, type DigestName } from '../../util/digest.js';
 import { sha256 } from '../../crypto.js';
 import { issueTimestampToken } from '../../timestamp/issue.js';
-import { encodeTimeStampResp, parseTimeStampReq, PKI_FAILURE, PKI_STATUS, type TimeStampRequest } from '../../timestamp/request.js';
+import {
+  encodeTimeStampResp,
+  parseTimeStampReq,
+  PKI_FAILURE,
+  PKI_STATUS,
+  type TimeStampRequest,
+} from '../../timestamp/request.js';
 import type { CertificateAuthority } from '../../model/trust-material.js';
 import { derToPem } from '../../util/pem.js';
 import {
@@ -30,8 +36,14 @@ import { OID } from '../../x509/oids.js';
 import { CA_LIFETIME_MS } from './fulcio.js';
 import type { AuthorityKey } from './keys.js';
 
-export const TSA_ROOT_NAME: DN = { organization: 'stella-sandbox.dev', commonName: 'stella-sandbox-tsa-root' };
-export const TSA_SIGNER_NAME: DN = { organization: 'stella-sandbox.dev', commonName: 'stella-sandbox-tsa' };
+export const TSA_ROOT_NAME: DN = {
+  organization: 'stella-sandbox.dev',
+  commonName: 'stella-sandbox-tsa-root',
+};
+export const TSA_SIGNER_NAME: DN = {
+  organization: 'stella-sandbox.dev',
+  commonName: 'stella-sandbox-tsa',
+};
 /** The policy Sigstore's timestamp authority stamps under. */
 export const TSA_POLICY_OID = '1.3.6.1.4.1.57264.2';
 
@@ -80,11 +92,17 @@ export class LocalTsa {
       notBefore: this.createdAt,
       notAfter: this.notAfter,
       subjectPublicKeySpki: opts.rootKey.spki,
-      extensions: [keyUsageExtension(['keyCertSign', 'cRLSign']), basicConstraintsExtension(true, 0), subjectKeyIdExtension(rootKeyId)],
+      extensions: [
+        keyUsageExtension(['keyCertSign', 'cRLSign']),
+        basicConstraintsExtension(true, 0),
+        subjectKeyIdExtension(rootKeyId),
+      ],
       signer: opts.rootKey.certSigner,
     });
     this.signerCertificate = issueCertificate({
-      serial: positiveSerial(sha256(concatBytes(utf8.encode('tsa-signer'), opts.signerKey.spki, time))),
+      serial: positiveSerial(
+        sha256(concatBytes(utf8.encode('tsa-signer'), opts.signerKey.spki, time)),
+      ),
       issuerName: TSA_ROOT_NAME,
       subjectName: TSA_SIGNER_NAME,
       notBefore: this.createdAt,
@@ -102,7 +120,12 @@ export class LocalTsa {
 
   /** The TSA as a trusted root lists it: signing certificate first, then its root. */
   authority(): CertificateAuthority {
-    return { subject: { organization: TSA_ROOT_NAME.organization, commonName: TSA_ROOT_NAME.commonName }, uri: this.url, certChain: [this.signerCertificate, this.rootCertificate], validFor: { start: this.createdAt, end: undefined } };
+    return {
+      subject: { organization: TSA_ROOT_NAME.organization, commonName: TSA_ROOT_NAME.commonName },
+      uri: this.url,
+      certChain: [this.signerCertificate, this.rootCertificate],
+      validFor: { start: this.createdAt, end: undefined },
+    };
   }
 
   /** GET <url>/certchain: the chain as PEM, signing certificate first (as timestamp-authority serves it). */
@@ -113,10 +136,17 @@ export class LocalTsa {
   /** Stamp a parsed request at `now` (ms). */
   stamp(req: TimeStampRequest, now: number): Uint8Array {
     if (req.policy !== undefined && req.policy !== TSA_POLICY_OID) {
-      fail('INPUT_INVALID', 'input', `TSA: policy ${req.policy} is not this TSA's (${TSA_POLICY_OID})`);
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `TSA: policy ${req.policy} is not this TSA's (${TSA_POLICY_OID})`,
+      );
     }
-    if (!Number.isSafeInteger(now) || now < this.createdAt || now > this.notAfter) fail('INPUT_INVALID', 'input', 'TSA: the clock is outside the TSA certificate validity');
-    const serial = BigInt(`0x${Buffer.from(positiveSerial(new Uint8Array(randomBytes(16)))).toString('hex')}`);
+    if (!Number.isSafeInteger(now) || now < this.createdAt || now > this.notAfter)
+      fail('INPUT_INVALID', 'input', 'TSA: the clock is outside the TSA certificate validity');
+    const serial = BigInt(
+      `0x${Buffer.from(positiveSerial(new Uint8Array(randomBytes(16)))).toString('hex')}`,
+    );
     const token = issueTimestampToken({
       imprint: { hash: req.hash, digest: req.digest },
       // Whole seconds: DER drops trailing fraction zeros, and @sigstore/core reads a genTime
@@ -139,20 +169,32 @@ export class LocalTsa {
       req = parseTimeStampReq(body);
     } catch (e) {
       if (!isStellaError(e)) throw e;
-      return this.#refuse(e.message, /hash algorithm/.test(e.message) ? PKI_FAILURE.badAlg : PKI_FAILURE.badDataFormat);
+      return this.#refuse(
+        e.message,
+        /hash algorithm/.test(e.message) ? PKI_FAILURE.badAlg : PKI_FAILURE.badDataFormat,
+      );
     }
     return this.#answer(req, now);
   }
 
   /** POST application/json: Sigstore timestamp-authority's JSONRequest. */
   answerJson(body: unknown, now: number): TimestampAnswer {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return this.#refuse('the request must be a JSON object', PKI_FAILURE.badDataFormat);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return this.#refuse('the request must be a JSON object', PKI_FAILURE.badDataFormat);
     const o = body as Record<string, unknown>;
-    const allowed = new Set(['artifactHash', 'hashAlgorithm', 'nonce', 'certificates', 'tsaPolicyOID']);
+    const allowed = new Set([
+      'artifactHash',
+      'hashAlgorithm',
+      'nonce',
+      'certificates',
+      'tsaPolicyOID',
+    ]);
     const unknown = Object.keys(o).find((k) => !allowed.has(k));
-    if (unknown !== undefined) return this.#refuse(`unknown field ${JSON.stringify(unknown)}`, PKI_FAILURE.badDataFormat);
+    if (unknown !== undefined)
+      return this.#refuse(`unknown field ${JSON.stringify(unknown)}`, PKI_FAILURE.badDataFormat);
     const alg = o['hashAlgorithm'] ?? 'sha256';
-    if (typeof alg !== 'string' || !isDigestName(alg.toLowerCase())) return this.#refuse(`unsupported hashAlgorithm ${JSON.stringify(alg)}`, PKI_FAILURE.badAlg);
+    if (typeof alg !== 'string' || !isDigestName(alg.toLowerCase()))
+      return this.#refuse(`unsupported hashAlgorithm ${JSON.stringify(alg)}`, PKI_FAILURE.badAlg);
     const hash = alg.toLowerCase() as DigestName;
     let digest: Uint8Array;
     try {
@@ -160,14 +202,34 @@ export class LocalTsa {
     } catch {
       return this.#refuse('artifactHash must be base64', PKI_FAILURE.badDataFormat);
     }
-    if (digest.length !== digestSize(hash)) return this.#refuse(`artifactHash is ${digest.length} bytes, a ${hash} digest is ${digestSize(hash)}`, PKI_FAILURE.badDataFormat);
+    if (digest.length !== digestSize(hash))
+      return this.#refuse(
+        `artifactHash is ${digest.length} bytes, a ${hash} digest is ${digestSize(hash)}`,
+        PKI_FAILURE.badDataFormat,
+      );
     const nonce = o['nonce'];
-    if (nonce !== undefined && nonce !== null && !(typeof nonce === 'number' && Number.isSafeInteger(nonce) && nonce >= 0)) return this.#refuse('nonce must be a non-negative integer', PKI_FAILURE.badDataFormat);
+    if (
+      nonce !== undefined &&
+      nonce !== null &&
+      !(typeof nonce === 'number' && Number.isSafeInteger(nonce) && nonce >= 0)
+    )
+      return this.#refuse('nonce must be a non-negative integer', PKI_FAILURE.badDataFormat);
     const certs = o['certificates'];
-    if (certs !== undefined && typeof certs !== 'boolean') return this.#refuse('certificates must be true or false', PKI_FAILURE.badDataFormat);
+    if (certs !== undefined && typeof certs !== 'boolean')
+      return this.#refuse('certificates must be true or false', PKI_FAILURE.badDataFormat);
     const policy = o['tsaPolicyOID'];
-    if (policy !== undefined && policy !== '' && typeof policy !== 'string') return this.#refuse('tsaPolicyOID must be a string', PKI_FAILURE.badDataFormat);
-    return this.#answer({ hash, digest, certReq: certs === true, ...(typeof nonce === 'number' ? { nonce: BigInt(nonce) } : {}), ...(typeof policy === 'string' && policy !== '' ? { policy } : {}) }, now);
+    if (policy !== undefined && policy !== '' && typeof policy !== 'string')
+      return this.#refuse('tsaPolicyOID must be a string', PKI_FAILURE.badDataFormat);
+    return this.#answer(
+      {
+        hash,
+        digest,
+        certReq: certs === true,
+        ...(typeof nonce === 'number' ? { nonce: BigInt(nonce) } : {}),
+        ...(typeof policy === 'string' && policy !== '' ? { policy } : {}),
+      },
+      now,
+    );
   }
 
   #answer(req: TimeStampRequest, now: number): TimestampAnswer {
@@ -175,11 +237,18 @@ export class LocalTsa {
       return { httpStatus: 200, response: this.stamp(req, now) };
     } catch (e) {
       if (!isStellaError(e)) throw e;
-      return this.#refuse(e.message, /policy/.test(e.message) ? PKI_FAILURE.unacceptedPolicy : PKI_FAILURE.timeNotAvailable);
+      return this.#refuse(
+        e.message,
+        /policy/.test(e.message) ? PKI_FAILURE.unacceptedPolicy : PKI_FAILURE.timeNotAvailable,
+      );
     }
   }
 
   #refuse(reason: string, failure: number): TimestampAnswer {
-    return { httpStatus: 400, response: encodeTimeStampResp(PKI_STATUS.rejection, undefined, { text: reason, failure }), reason };
+    return {
+      httpStatus: 400,
+      response: encodeTimeStampResp(PKI_STATUS.rejection, undefined, { text: reason, failure }),
+      reason,
+    };
   }
 }

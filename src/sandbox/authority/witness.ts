@@ -45,20 +45,35 @@ export class SandboxWitness {
         if (!bytesEqual(prev.rootHash, tree.rootHash)) return undefined;
       } else {
         try {
-          verifyConsistency(prev.treeSize, tree.treeSize, tree.proofFrom(prev.treeSize), prev.rootHash, tree.rootHash);
+          verifyConsistency(
+            prev.treeSize,
+            tree.treeSize,
+            tree.proofFrom(prev.treeSize),
+            prev.rootHash,
+            tree.rootHash,
+          );
         } catch (e) {
           if (isStellaError(e)) return undefined;
           throw e;
         }
       }
     }
-    if (tree.treeSize > 0) this.#seen.set(tree.origin, { treeSize: tree.treeSize, rootHash: tree.rootHash });
+    if (tree.treeSize > 0)
+      this.#seen.set(tree.origin, { treeSize: tree.treeSize, rootHash: tree.rootHash });
     return cosignatureLine(noteText, this.key, Math.floor(nowMs / 1000), this.#sign);
   }
 }
 
 /** Cosign a log's signed checkpoint with every witness that agrees to. */
-export function cosignCheckpoint(signed: string, noteText: string, tree: TreeView, witnesses: readonly SandboxWitness[], nowMs: number): string {
-  const lines = witnesses.map((w) => w.cosign(noteText, tree, nowMs)).filter((l): l is string => l !== undefined);
+export function cosignCheckpoint(
+  signed: string,
+  noteText: string,
+  tree: TreeView,
+  witnesses: readonly SandboxWitness[],
+  nowMs: number,
+): string {
+  const lines = witnesses
+    .map((w) => w.cosign(noteText, tree, nowMs))
+    .filter((l): l is string => l !== undefined);
   return lines.length === 0 ? signed : signed + lines.map((l) => `${l}\n`).join('');
 }

@@ -20,7 +20,11 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parseJsonStrict } from '../../util/json.js';
 
-export const CONTROL_PATHS = { hello: '/stella/v1/sandbox/hello', stop: '/stella/v1/sandbox/stop', fork: '/stella/v1/sandbox/fork' } as const;
+export const CONTROL_PATHS = {
+  hello: '/stella/v1/sandbox/hello',
+  stop: '/stella/v1/sandbox/stop',
+  fork: '/stella/v1/sandbox/fork',
+} as const;
 
 const HELLO_LABEL = 'stella-sandbox-hello-v1';
 const STOP_LABEL = 'stella-sandbox-stop-v1';
@@ -51,7 +55,9 @@ export function newNonce(): string {
 
 /** HMAC-SHA256 over label and parts, NUL-separated (parts are hex or decimal: no NULs in them). */
 function mac(key: Uint8Array, label: string, ...parts: string[]): Buffer {
-  return createHmac('sha256', key).update([label, ...parts].join('\0')).digest();
+  return createHmac('sha256', key)
+    .update([label, ...parts].join('\0'))
+    .digest();
 }
 
 /** Constant-time comparison of a computed MAC with a claimed hex one. */
@@ -67,12 +73,22 @@ export interface HelloAnswer {
   proof: string;
 }
 
-export function helloProof(key: Uint8Array, clientNonce: string, a: Omit<HelloAnswer, 'proof'>): string {
-  return mac(key, HELLO_LABEL, clientNonce, a.serverNonce, String(a.pid), a.instanceId).toString('hex');
+export function helloProof(
+  key: Uint8Array,
+  clientNonce: string,
+  a: Omit<HelloAnswer, 'proof'>,
+): string {
+  return mac(key, HELLO_LABEL, clientNonce, a.serverNonce, String(a.pid), a.instanceId).toString(
+    'hex',
+  );
 }
 
 /** Client side: does `answer` (untrusted JSON) prove the key for our `clientNonce`? */
-export function checkHello(key: Uint8Array, clientNonce: string, answer: unknown): HelloAnswer | undefined {
+export function checkHello(
+  key: Uint8Array,
+  clientNonce: string,
+  answer: unknown,
+): HelloAnswer | undefined {
   if (typeof answer !== 'object' || answer === null) return undefined;
   const a = answer as Partial<Record<keyof HelloAnswer, unknown>>;
   if (typeof a.pid !== 'number' || !Number.isSafeInteger(a.pid) || a.pid <= 0) return undefined;
@@ -80,7 +96,12 @@ export function checkHello(key: Uint8Array, clientNonce: string, answer: unknown
   if (typeof a.serverNonce !== 'string' || !NONCE_RE.test(a.serverNonce)) return undefined;
   const expected = mac(key, HELLO_LABEL, clientNonce, a.serverNonce, String(a.pid), a.instanceId);
   if (!macMatches(expected, a.proof)) return undefined;
-  return { pid: a.pid, instanceId: a.instanceId, serverNonce: a.serverNonce, proof: a.proof as string };
+  return {
+    pid: a.pid,
+    instanceId: a.instanceId,
+    serverNonce: a.serverNonce,
+    proof: a.proof as string,
+  };
 }
 
 /** Client side: the stop request's MAC for a proven server's nonce. */
@@ -114,7 +135,8 @@ export class ControlServer {
     if (typeof clientNonce !== 'string' || !NONCE_RE.test(clientNonce)) return undefined;
     const now = this.#now();
     for (const [n, expiry] of this.#nonces) if (expiry <= now) this.#nonces.delete(n);
-    while (this.#nonces.size >= MAX_OUTSTANDING_NONCES) this.#nonces.delete(this.#nonces.keys().next().value!);
+    while (this.#nonces.size >= MAX_OUTSTANDING_NONCES)
+      this.#nonces.delete(this.#nonces.keys().next().value!);
     const serverNonce = newNonce();
     this.#nonces.set(serverNonce, now + NONCE_TTL_MS);
     const a = { pid: this.#pid, instanceId: this.#instanceId, serverNonce };
@@ -131,7 +153,13 @@ export class ControlServer {
     const b = body as { log?: unknown; at?: unknown } | null;
     const log = b?.log;
     const at = b?.at;
-    if (typeof log !== 'string' || !/^v[12]$/.test(log) || typeof at !== 'string' || !/^(|0|[1-9][0-9]{0,15})$/.test(at)) return undefined;
+    if (
+      typeof log !== 'string' ||
+      !/^v[12]$/.test(log) ||
+      typeof at !== 'string' ||
+      !/^(|0|[1-9][0-9]{0,15})$/.test(at)
+    )
+      return undefined;
     return this.#authorize(body, FORK_LABEL, [log, at]) ? { log, at } : undefined;
   }
 
@@ -171,7 +199,11 @@ export const HELLO_TIMEOUT_MS = 5000;
 const MAX_ANSWER_BYTES = 16 * 1024;
 
 /** POST JSON to a loopback URL, never following redirects; the answer's JSON or undefined. */
-async function post(url: string, body: unknown, timeoutMs: number): Promise<{ status: number; json: unknown }> {
+async function post(
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<{ status: number; json: unknown }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -196,7 +228,13 @@ async function post(url: string, body: unknown, timeoutMs: number): Promise<{ st
   }
   let json: unknown;
   try {
-    json = parseJsonStrict(Buffer.concat(chunks), { maxBytes: MAX_ANSWER_BYTES, maxDepth: 8, what: 'sandbox answer', code: 'SANDBOX_ERROR', check: 'sandbox' });
+    json = parseJsonStrict(Buffer.concat(chunks), {
+      maxBytes: MAX_ANSWER_BYTES,
+      maxDepth: 8,
+      what: 'sandbox answer',
+      code: 'SANDBOX_ERROR',
+      check: 'sandbox',
+    });
   } catch {
     json = undefined;
   }
@@ -212,7 +250,11 @@ export type HelloResult =
   | { kind: 'silent' };
 
 /** Ask the server at `base` (a loopback URL: checked by the caller) to prove it holds `key`. */
-export async function helloSandbox(base: string, key: Uint8Array | undefined, timeoutMs = HELLO_TIMEOUT_MS): Promise<HelloResult> {
+export async function helloSandbox(
+  base: string,
+  key: Uint8Array | undefined,
+  timeoutMs = HELLO_TIMEOUT_MS,
+): Promise<HelloResult> {
   const clientNonce = newNonce();
   let answer: { status: number; json: unknown };
   try {
@@ -220,20 +262,46 @@ export async function helloSandbox(base: string, key: Uint8Array | undefined, ti
   } catch {
     return { kind: 'silent' };
   }
-  const proven = key && answer.status === 200 ? checkHello(key, clientNonce, answer.json) : undefined;
+  const proven =
+    key && answer.status === 200 ? checkHello(key, clientNonce, answer.json) : undefined;
   if (!proven) return { kind: 'unproven', status: answer.status };
-  return { kind: 'proven', pid: proven.pid, instanceId: proven.instanceId, serverNonce: proven.serverNonce };
+  return {
+    kind: 'proven',
+    pid: proven.pid,
+    instanceId: proven.instanceId,
+    serverNonce: proven.serverNonce,
+  };
 }
 
 /** Ask a proven server to fork a log; its answer ({from, to}) or undefined when refused. */
-export async function requestFork(base: string, key: Uint8Array, serverNonce: string, log: 'v1' | 'v2', at: string, timeoutMs = HELLO_TIMEOUT_MS): Promise<{ status: number; json: unknown }> {
-  return post(new URL(CONTROL_PATHS.fork, base).href, { serverNonce, log, at, mac: forkMac(key, serverNonce, log, at) }, timeoutMs);
+export async function requestFork(
+  base: string,
+  key: Uint8Array,
+  serverNonce: string,
+  log: 'v1' | 'v2',
+  at: string,
+  timeoutMs = HELLO_TIMEOUT_MS,
+): Promise<{ status: number; json: unknown }> {
+  return post(
+    new URL(CONTROL_PATHS.fork, base).href,
+    { serverNonce, log, at, mac: forkMac(key, serverNonce, log, at) },
+    timeoutMs,
+  );
 }
 
 /** Ask a proven server to stop; true when it accepted. */
-export async function requestStop(base: string, key: Uint8Array, serverNonce: string, timeoutMs = HELLO_TIMEOUT_MS): Promise<boolean> {
+export async function requestStop(
+  base: string,
+  key: Uint8Array,
+  serverNonce: string,
+  timeoutMs = HELLO_TIMEOUT_MS,
+): Promise<boolean> {
   try {
-    const r = await post(new URL(CONTROL_PATHS.stop, base).href, { serverNonce, mac: stopMac(key, serverNonce) }, timeoutMs);
+    const r = await post(
+      new URL(CONTROL_PATHS.stop, base).href,
+      { serverNonce, mac: stopMac(key, serverNonce) },
+      timeoutMs,
+    );
     return r.status === 202;
   } catch {
     return false;

@@ -27,8 +27,18 @@ import { fail, StellaError } from '../../errors.js';
 import { boundedMs } from '../../util/time.js';
 import { FILE_LIMITS, makeFolder, readFileBounded, writeFileAtomic } from '../../util/fs.js';
 import { parseJsonStrict } from '../../util/json.js';
-import { exportAuthorityKeys, generateAuthorityKeys, importAuthorityKeys, type AuthorityKeys } from '../authority/keys.js';
-import { exportV2AuthorityKeys, generateV2AuthorityKeys, importV2AuthorityKeys, type V2AuthorityKeys } from '../authority/keys-v2.js';
+import {
+  exportAuthorityKeys,
+  generateAuthorityKeys,
+  importAuthorityKeys,
+  type AuthorityKeys,
+} from '../authority/keys.js';
+import {
+  exportV2AuthorityKeys,
+  generateV2AuthorityKeys,
+  importV2AuthorityKeys,
+  type V2AuthorityKeys,
+} from '../authority/keys-v2.js';
 import { decodeControlKey, encodeControlKey } from './control-channel.js';
 
 export const SANDBOX_FILES = {
@@ -70,7 +80,15 @@ export interface SandboxState {
   startedAt: string;
   /** Random per start; named in the server's control-channel proof (and its X-Stella-Sandbox header). */
   instanceId: string;
-  files: { trustedRoot: string; signerConfig: string; roots: string; log: string; signingConfig?: string; logV2?: string; witnesses?: string };
+  files: {
+    trustedRoot: string;
+    signerConfig: string;
+    roots: string;
+    log: string;
+    signingConfig?: string;
+    logV2?: string;
+    witnesses?: string;
+  };
 }
 
 export function sandboxPath(dataDir: string, file: keyof typeof SANDBOX_FILES): string {
@@ -80,25 +98,62 @@ export function sandboxPath(dataDir: string, file: keyof typeof SANDBOX_FILES): 
 export function ensureDataDir(dataDir: string): string {
   const dir = resolve(dataDir);
   // Checked first: Node's recursive mkdir spins at 100% CPU where it cannot succeed (/proc).
-  makeFolder(dir, { what: 'sandbox data dir', code: 'SANDBOX_ERROR', check: 'sandbox', mode: 0o700 });
+  makeFolder(dir, {
+    what: 'sandbox data dir',
+    code: 'SANDBOX_ERROR',
+    check: 'sandbox',
+    mode: 0o700,
+  });
   return dir;
 }
 
 /** A file of the data directory, written atomically (../../util/fs.ts); `mode` 0o600 for secrets. */
 export function writeDataFile(path: string, text: string, mode = 0o644): void {
-  writeFileAtomic(path, text, { mode, what: 'sandbox file', code: 'SANDBOX_ERROR', check: 'sandbox' });
+  writeFileAtomic(path, text, {
+    mode,
+    what: 'sandbox file',
+    code: 'SANDBOX_ERROR',
+    check: 'sandbox',
+  });
 }
 
 function readDataFile(path: string, what: string, secret = false): string {
-  return Buffer.from(readFileBounded(path, { what, maxBytes: FILE_LIMITS.sandboxFileBytes, code: 'SANDBOX_ERROR', check: 'sandbox', secret })).toString('utf8');
+  return Buffer.from(
+    readFileBounded(path, {
+      what,
+      maxBytes: FILE_LIMITS.sandboxFileBytes,
+      code: 'SANDBOX_ERROR',
+      check: 'sandbox',
+      secret,
+    }),
+  ).toString('utf8');
 }
 
 function readJson(path: string, what: string, secret = false): unknown {
-  const bytes = readFileBounded(path, { what, maxBytes: FILE_LIMITS.sandboxFileBytes, code: 'SANDBOX_ERROR', check: 'sandbox', secret });
+  const bytes = readFileBounded(path, {
+    what,
+    maxBytes: FILE_LIMITS.sandboxFileBytes,
+    code: 'SANDBOX_ERROR',
+    check: 'sandbox',
+    secret,
+  });
   try {
-    return parseJsonStrict(bytes, { maxBytes: FILE_LIMITS.sandboxFileBytes, maxDepth: 32, what: `${what} ${path}`, code: 'SANDBOX_ERROR', limitCode: 'SANDBOX_ERROR', check: 'sandbox' });
+    return parseJsonStrict(bytes, {
+      maxBytes: FILE_LIMITS.sandboxFileBytes,
+      maxDepth: 32,
+      what: `${what} ${path}`,
+      code: 'SANDBOX_ERROR',
+      limitCode: 'SANDBOX_ERROR',
+      check: 'sandbox',
+    });
   } catch (e) {
-    throw new StellaError('SANDBOX_ERROR', 'sandbox', `${what} ${path} is not valid JSON`, undefined, { cause: e });
+    throw new StellaError(
+      'SANDBOX_ERROR',
+      'sandbox',
+      `${what} ${path} is not valid JSON`,
+      undefined,
+      { cause: e },
+    );
   }
 }
 
@@ -121,13 +176,27 @@ export function loadOrCreateAuthority(dataDir: string, now: number): Authority {
     return { keys, createdAt };
   }
   const keys = importAuthorityKeys(readJson(keysPath, 'authority keys', true));
-  const meta = readJson(metaPath, 'authority metadata') as { version?: unknown; createdAt?: unknown } | null;
-  if (!meta || meta.version !== 1 || typeof meta.createdAt !== 'number' || !Number.isSafeInteger(meta.createdAt)) {
+  const meta = readJson(metaPath, 'authority metadata') as {
+    version?: unknown;
+    createdAt?: unknown;
+  } | null;
+  if (
+    !meta ||
+    meta.version !== 1 ||
+    typeof meta.createdAt !== 'number' ||
+    !Number.isSafeInteger(meta.createdAt)
+  ) {
     fail('SANDBOX_ERROR', 'sandbox', `authority metadata ${metaPath} is malformed`);
   }
   // The CA certificates' validity starts here: a time no certificate can encode is refused now,
   // not as a crash when the CA is built.
-  return { keys, createdAt: boundedMs(meta.createdAt, `authority metadata ${metaPath} createdAt`, { code: 'SANDBOX_ERROR', check: 'sandbox' }) };
+  return {
+    keys,
+    createdAt: boundedMs(meta.createdAt, `authority metadata ${metaPath} createdAt`, {
+      code: 'SANDBOX_ERROR',
+      check: 'sandbox',
+    }),
+  };
 }
 
 export interface V2Authority {
@@ -141,22 +210,45 @@ export interface V2Authority {
  * dir gets the authority's creation time; an older one (made before these keys existed) gets
  * `now` less a minute, so the new log and TSA are not trusted for times before they existed.
  */
-export function loadOrCreateV2Authority(dataDir: string, now: number, authorityCreatedAt: number, freshAuthority: boolean): V2Authority {
+export function loadOrCreateV2Authority(
+  dataDir: string,
+  now: number,
+  authorityCreatedAt: number,
+  freshAuthority: boolean,
+): V2Authority {
   const path = sandboxPath(dataDir, 'v2Keys');
   if (!existsSync(path)) {
     const keys = generateV2AuthorityKeys();
-    const createdAt = freshAuthority ? authorityCreatedAt : Math.max(authorityCreatedAt, Math.floor(now / 1000) * 1000 - 60_000);
-    writeDataFile(path, JSON.stringify(exportV2AuthorityKeys(keys, createdAt), null, 2) + '\n', 0o600);
+    const createdAt = freshAuthority
+      ? authorityCreatedAt
+      : Math.max(authorityCreatedAt, Math.floor(now / 1000) * 1000 - 60_000);
+    writeDataFile(
+      path,
+      JSON.stringify(exportV2AuthorityKeys(keys, createdAt), null, 2) + '\n',
+      0o600,
+    );
     return { keys, createdAt };
   }
-  const { keys, createdAt } = importV2AuthorityKeys(readJson(path, 'Rekor v2 / TSA authority keys', true));
-  return { keys, createdAt: boundedMs(createdAt, `Rekor v2 / TSA authority keys ${path} createdAt`, { code: 'SANDBOX_ERROR', check: 'sandbox' }) };
+  const { keys, createdAt } = importV2AuthorityKeys(
+    readJson(path, 'Rekor v2 / TSA authority keys', true),
+  );
+  return {
+    keys,
+    createdAt: boundedMs(createdAt, `Rekor v2 / TSA authority keys ${path} createdAt`, {
+      code: 'SANDBOX_ERROR',
+      check: 'sandbox',
+    }),
+  };
 }
 
 /** The authority of an existing sandbox (never creates one). */
 export function loadAuthority(dataDir: string): Authority {
   if (!existsSync(sandboxPath(dataDir, 'keys'))) {
-    fail('SANDBOX_ERROR', 'sandbox', `no sandbox in ${resolve(dataDir)}: run \`stella sandbox up --data-dir ${dataDir}\` first`);
+    fail(
+      'SANDBOX_ERROR',
+      'sandbox',
+      `no sandbox in ${resolve(dataDir)}: run \`stella sandbox up --data-dir ${dataDir}\` first`,
+    );
   }
   return loadOrCreateAuthority(dataDir, Date.now());
 }

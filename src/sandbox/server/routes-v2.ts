@@ -17,7 +17,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isStellaError } from '../../errors.js';
 import { parseTilePath } from '../../tlog/tiles.js';
-import { TIMESTAMP_QUERY_CONTENT_TYPE, TIMESTAMP_REPLY_CONTENT_TYPE } from '../../timestamp/request.js';
+import {
+  TIMESTAMP_QUERY_CONTENT_TYPE,
+  TIMESTAMP_REPLY_CONTENT_TYPE,
+} from '../../timestamp/request.js';
 import type { LocalRekorV2Log } from '../authority/rekor-v2.js';
 import type { LocalTsa } from '../authority/tsa.js';
 
@@ -35,18 +38,41 @@ export const MAX_TSA_BODY_BYTES = 64 * 1024;
 
 export const TSA_PATH = '/api/v1/timestamp';
 
-function sendBytes(res: ServerResponse, status: number, body: Uint8Array | string, type: string, headers: Record<string, string> = {}): void {
-  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+function sendBytes(
+  res: ServerResponse,
+  status: number,
+  body: Uint8Array | string,
+  type: string,
+  headers: Record<string, string> = {},
+): void {
+  const buf =
+    typeof body === 'string'
+      ? Buffer.from(body, 'utf8')
+      : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': buf.length, ...headers });
   res.end(buf);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  sendBytes(res, status, JSON.stringify(body), 'application/json', { 'Cache-Control': 'no-store', ...headers });
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  sendBytes(res, status, JSON.stringify(body), 'application/json', {
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
 }
 
 /** grpc-gateway error body: {code: grpc status, message}. */
-function grpcError(res: ServerResponse, httpStatus: number, grpcCode: number, message: string, headers: Record<string, string> = {}): void {
+function grpcError(
+  res: ServerResponse,
+  httpStatus: number,
+  grpcCode: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, httpStatus, { code: grpcCode, message, details: [] }, headers);
 }
 
@@ -65,7 +91,12 @@ async function readRaw(req: IncomingMessage, max: number): Promise<Uint8Array | 
  * Serve `path` if it is one of these routes; false when it is not (the caller goes on). The
  * caller has already stripped trailing slashes and parsed the URL.
  */
-export async function routeV2(s: V2Services, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+export async function routeV2(
+  s: V2Services,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<boolean> {
   const method = req.method ?? 'GET';
   const only = (m: string): boolean => {
     if (method === m) return true;
@@ -99,7 +130,13 @@ export async function routeV2(s: V2Services, req: IncomingMessage, res: ServerRe
       throw e;
     }
     if (!r.created) {
-      grpcError(res, 409, 6, `an equivalent entry already exists in the log at index ${r.logIndex}`, { 'x-log-index': String(r.logIndex) });
+      grpcError(
+        res,
+        409,
+        6,
+        `an equivalent entry already exists in the log at index ${r.logIndex}`,
+        { 'x-log-index': String(r.logIndex) },
+      );
       return true;
     }
     sendJson(res, 201, r.entry);
@@ -110,7 +147,9 @@ export async function routeV2(s: V2Services, req: IncomingMessage, res: ServerRe
   const read = path.startsWith('/api/v2/') ? path.slice('/api/v2'.length) : path;
   if (read === '/checkpoint') {
     if (!only('GET')) return true;
-    sendBytes(res, 200, s.rekorV2.checkpoint(), 'text/plain; charset=utf-8', { 'Cache-Control': 'no-store' });
+    sendBytes(res, 200, s.rekorV2.checkpoint(), 'text/plain; charset=utf-8', {
+      'Cache-Control': 'no-store',
+    });
     return true;
   }
   if (read.startsWith('/tile/')) {
@@ -120,13 +159,21 @@ export async function routeV2(s: V2Services, req: IncomingMessage, res: ServerRe
       sendJson(res, 400, { code: 400, message: `not a tlog-tiles path: ${path}` });
       return true;
     }
-    const bytes = a.level === 'entries' ? s.rekorV2.entryBundle(a.index, a.width) : s.rekorV2.tile(a.level, a.index, a.width);
+    const bytes =
+      a.level === 'entries'
+        ? s.rekorV2.entryBundle(a.index, a.width)
+        : s.rekorV2.tile(a.level, a.index, a.width);
     if (!bytes) {
-      sendJson(res, 404, { code: 404, message: `${path}: the log has no such ${a.level === 'entries' ? 'entry bundle' : 'tile'} (tree size ${s.rekorV2.size})` });
+      sendJson(res, 404, {
+        code: 404,
+        message: `${path}: the log has no such ${a.level === 'entries' ? 'entry bundle' : 'tile'} (tree size ${s.rekorV2.size})`,
+      });
       return true;
     }
     // Tiles never change once they exist (a partial tile names its width).
-    sendBytes(res, 200, bytes, 'application/octet-stream', { 'Cache-Control': 'public, max-age=31536000, immutable' });
+    sendBytes(res, 200, bytes, 'application/octet-stream', {
+      'Cache-Control': 'public, max-age=31536000, immutable',
+    });
     return true;
   }
 
@@ -136,7 +183,10 @@ export async function routeV2(s: V2Services, req: IncomingMessage, res: ServerRe
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const raw = await readRaw(req, MAX_TSA_BODY_BYTES);
     if (!raw) {
-      sendJson(res, 413, { code: 413, message: `request body larger than ${MAX_TSA_BODY_BYTES} bytes` });
+      sendJson(res, 413, {
+        code: 413,
+        message: `request body larger than ${MAX_TSA_BODY_BYTES} bytes`,
+      });
       return true;
     }
     let answer;
@@ -152,10 +202,15 @@ export async function routeV2(s: V2Services, req: IncomingMessage, res: ServerRe
       }
       answer = s.tsa.answerJson(body, s.now());
     } else {
-      sendJson(res, 415, { code: 415, message: `content type must be ${TIMESTAMP_QUERY_CONTENT_TYPE} or application/json, not ${JSON.stringify(type)}` });
+      sendJson(res, 415, {
+        code: 415,
+        message: `content type must be ${TIMESTAMP_QUERY_CONTENT_TYPE} or application/json, not ${JSON.stringify(type)}`,
+      });
       return true;
     }
-    sendBytes(res, answer.httpStatus, answer.response, TIMESTAMP_REPLY_CONTENT_TYPE, { 'Cache-Control': 'no-store' });
+    sendBytes(res, answer.httpStatus, answer.response, TIMESTAMP_REPLY_CONTENT_TYPE, {
+      'Cache-Control': 'no-store',
+    });
     return true;
   }
   if (path === `${TSA_PATH}/certchain`) {

@@ -56,10 +56,20 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   INPUT_INVALID: 400,
 };
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const type = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -68,12 +78,19 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   try {
     // Strict (duplicate keys refused, fatal UTF-8), as every untrusted JSON is read.
-    return parseJsonStrict(Buffer.concat(chunks), { maxBytes: MAX_BODY_BYTES, maxDepth: 64, what: 'request body', code: 'INPUT_INVALID', check: 'input' });
+    return parseJsonStrict(Buffer.concat(chunks), {
+      maxBytes: MAX_BODY_BYTES,
+      maxDepth: 64,
+      what: 'request body',
+      code: 'INPUT_INVALID',
+      check: 'input',
+    });
   } catch {
     throw new HttpError(400, 'request body is not valid JSON');
   }
@@ -85,18 +102,25 @@ function intParam(url: URL, name: string, required: boolean): number | undefined
     if (required) throw new HttpError(400, `query parameter ${name} is required`);
     return undefined;
   }
-  if (!/^\d{1,15}$/.test(v)) throw new HttpError(400, `query parameter ${name} must be a non-negative integer`);
+  if (!/^\d{1,15}$/.test(v))
+    throw new HttpError(400, `query parameter ${name} must be a non-negative integer`);
   return Number(v);
 }
 
-export function createHandler(s: SandboxServices): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHandler(
+  s: SandboxServices,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     res.setHeader('X-Stella-Sandbox', s.instanceId);
     route(s, req, res).catch((e: unknown) => {
-      if (e instanceof HttpError) { send(res, e.status, { code: e.status, message: e.message }, e.headers); return; }
+      if (e instanceof HttpError) {
+        send(res, e.status, { code: e.status, message: e.message }, e.headers);
+        return;
+      }
       if (isStellaError(e)) {
         const status = STATUS_BY_CODE[e.code] ?? 500;
-        send(res, status, { code: status, message: e.message }); return;
+        send(res, status, { code: status, message: e.message });
+        return;
       }
       send(res, 500, { code: 500, message: `internal error: ${(e as Error).message}` });
     });
@@ -116,13 +140,16 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
     only('POST');
     const answer = s.control.hello(await readBody(req));
     if (!answer) throw new HttpError(400, 'body must be {"clientNonce": "<64 hex digits>"}');
-    send(res, 200, answer); return;
+    send(res, 200, answer);
+    return;
   }
   if (path === CONTROL_PATHS.stop) {
     only('POST');
-    if (!s.control.authorizeStop(await readBody(req))) throw new HttpError(403, 'stop request not authorized');
+    if (!s.control.authorizeStop(await readBody(req)))
+      throw new HttpError(403, 'stop request not authorized');
     res.once('finish', () => s.onStop());
-    send(res, 202, { stopping: true }); return;
+    send(res, 202, { stopping: true });
+    return;
   }
   if (path === CONTROL_PATHS.fork) {
     only('POST');
@@ -130,17 +157,20 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
     if (!f) throw new HttpError(403, 'fork request not authorized');
     const log = f.log === 'v1' ? s.rekor : s.v2?.rekorV2;
     if (!log) throw new HttpError(404, 'no Rekor v2 log in this sandbox');
-    send(res, 200, { log: f.log, ...log.fork(f.at === '' ? undefined : Number(f.at)) }); return;
+    send(res, 200, { log: f.log, ...log.fork(f.at === '' ? undefined : Number(f.at)) });
+    return;
   }
 
   // --- OIDC issuer -------------------------------------------------------------------------
   if (path === '/.well-known/openid-configuration') {
     only('GET');
-    send(res, 200, s.issuer.discovery()); return;
+    send(res, 200, s.issuer.discovery());
+    return;
   }
   if (path === '/.well-known/jwks' || path === '/jwks') {
     only('GET');
-    send(res, 200, s.issuer.jwks()); return;
+    send(res, 200, s.issuer.jwks());
+    return;
   }
 
   // --- Fulcio v2 ---------------------------------------------------------------------------
@@ -154,35 +184,46 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
     only('POST');
     const body = await readBody(req);
     const oidcIssuers = [s.issuer.trusted(), { issuerUrl: '*', jwks: s.issuer.jwks() }];
-    send(res, 200, s.fulcio.createSigningCertificate(body, { now: s.now(), oidcIssuers, omitSubject: legacy })); return;
+    send(
+      res,
+      200,
+      s.fulcio.createSigningCertificate(body, { now: s.now(), oidcIssuers, omitSubject: legacy }),
+    );
+    return;
   }
   if (legacy && fulcioPath === '/api/v2/trustBundle') {
     only('GET');
-    send(res, 200, s.fulcio.trustBundle()); return;
+    send(res, 200, s.fulcio.trustBundle());
+    return;
   }
   if (path === '/api/v2/trustBundle') {
     only('GET');
-    send(res, 200, s.fulcio.trustBundle()); return;
+    send(res, 200, s.fulcio.trustBundle());
+    return;
   }
   if (path === '/api/v2/configuration') {
     only('GET');
-    send(res, 200, s.fulcio.configuration()); return;
+    send(res, 200, s.fulcio.configuration());
+    return;
   }
 
   // --- Rekor v1 ----------------------------------------------------------------------------
   if (path === '/api/v1/log') {
     only('GET');
-    send(res, 200, s.rekor.logInfo()); return;
+    send(res, 200, s.rekor.logInfo());
+    return;
   }
   if (path === '/api/v1/log/publicKey') {
     only('GET');
-    send(res, 200, s.rekor.publicKeyPem(), { 'Content-Type': 'application/x-pem-file' }); return;
+    send(res, 200, s.rekor.publicKeyPem(), { 'Content-Type': 'application/x-pem-file' });
+    return;
   }
   if (path === '/api/v1/log/proof') {
     only('GET');
     const firstSize = intParam(url, 'firstSize', false) ?? 1;
     const lastSize = intParam(url, 'lastSize', true)!;
-    send(res, 200, s.rekor.consistencyProof(firstSize, lastSize)); return;
+    send(res, 200, s.rekor.consistencyProof(firstSize, lastSize));
+    return;
   }
   if (path === '/api/v1/log/entries') {
     if (method === 'POST') {
@@ -190,32 +231,47 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
       const r = s.rekor.createEntry(body, { now: s.now() });
       const location = `/api/v1/log/entries/${r.uuid}`;
       if (!r.created) {
-        send(res, 409, { code: 409, message: `an equivalent entry already exists in the transparency log with UUID ${r.uuid}` }, { Location: location }); return;
+        send(
+          res,
+          409,
+          {
+            code: 409,
+            message: `an equivalent entry already exists in the transparency log with UUID ${r.uuid}`,
+          },
+          { Location: location },
+        );
+        return;
       }
-      send(res, 201, r.response, { Location: location, ETag: r.uuid }); return;
+      send(res, 201, r.response, { Location: location, ETag: r.uuid });
+      return;
     }
     only('GET');
     const index = intParam(url, 'logIndex', true)!;
     const found = s.rekor.entryByIndex(index);
     if (!found) throw new HttpError(404, `no entry at log index ${index}`);
-    send(res, 200, found); return;
+    send(res, 200, found);
+    return;
   }
   if (path === '/api/v1/log/entries/retrieve') {
     only('POST');
-    send(res, 200, retrieve(s, await readBody(req))); return;
+    send(res, 200, retrieve(s, await readBody(req)));
+    return;
   }
   const m = /^\/api\/v1\/log\/entries\/([^/]+)$/.exec(path);
   if (m) {
     only('GET');
     const found = s.rekor.entryByUuid(decodeURIComponent(m[1]!));
     if (!found) throw new HttpError(404, `no entry with UUID ${m[1]}`);
-    send(res, 200, found); return;
+    send(res, 200, found);
+    return;
   }
   if (path === '/api/v1/index/retrieve') {
     only('POST');
     const body = (await readBody(req)) as { hash?: unknown } | null;
-    if (typeof body?.hash !== 'string') throw new HttpError(400, 'body must be {"hash": "sha256:<hex>"}');
-    send(res, 200, s.rekor.searchByHash(body.hash)); return;
+    if (typeof body?.hash !== 'string')
+      throw new HttpError(400, 'body must be {"hash": "sha256:<hex>"}');
+    send(res, 200, s.rekor.searchByHash(body.hash));
+    return;
   }
   if (s.v2 && (await routeV2({ ...s.v2, now: s.now }, req, res, path))) return;
   throw new HttpError(404, `no such endpoint: ${method} ${path}`);
@@ -223,11 +279,13 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
 
 /** POST /api/v1/log/entries/retrieve: {entryUUIDs?, logIndexes?, entries?} -> [ {uuid: entry}, ... ] */
 function retrieve(s: SandboxServices, body: unknown): unknown[] {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(400, 'body must be a JSON object');
   const b = body as { entryUUIDs?: unknown; logIndexes?: unknown; entries?: unknown };
   const list = (v: unknown, name: string): unknown[] => {
     if (v === undefined) return [];
-    if (!Array.isArray(v) || v.length > 10) throw new HttpError(400, `${name} must be an array of at most 10 items`);
+    if (!Array.isArray(v) || v.length > 10)
+      throw new HttpError(400, `${name} must be an array of at most 10 items`);
     return v;
   };
   const out: unknown[] = [];

@@ -42,7 +42,14 @@ import { formatTime } from '../../util/time.js';
 import { readFileBounded } from '../../util/fs.js';
 import { parseJsonStrict } from '../../util/json.js';
 import { cosignCheckpoint, SandboxWitness, type TreeView } from '../authority/witness.js';
-import { ControlServer, HELLO_TIMEOUT_MS, helloSandbox, isLoopbackUrl, newControlKey, type HelloResult } from './control-channel.js';
+import {
+  ControlServer,
+  HELLO_TIMEOUT_MS,
+  helloSandbox,
+  isLoopbackUrl,
+  newControlKey,
+  type HelloResult,
+} from './control-channel.js';
 
 export const SANDBOX_HOST = '127.0.0.1';
 
@@ -100,12 +107,17 @@ export interface SandboxTokenOptions {
 export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSandbox> {
   const now = opts.now ?? (() => Date.now());
   const port = opts.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('INPUT_INVALID', 'sandbox', `--port must be 0-65535, got ${port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail('INPUT_INVALID', 'sandbox', `--port must be 0-65535, got ${port}`);
   const dataDir = ensureDataDir(opts.dataDir);
 
   const previous = readSandboxState(dataDir);
   if (previous?.pid && (await sandboxAnswers(dataDir, previous))) {
-    fail('SANDBOX_ERROR', 'sandbox', `a sandbox is already running for ${dataDir} at ${previous.urls.base} (pid ${previous.pid}); run \`stella sandbox down --data-dir ${dataDir}\``);
+    fail(
+      'SANDBOX_ERROR',
+      'sandbox',
+      `a sandbox is already running for ${dataDir} at ${previous.urls.base} (pid ${previous.pid}); run \`stella sandbox down --data-dir ${dataDir}\``,
+    );
   }
 
   const freshAuthority = !existsSync(sandboxPath(dataDir, 'keys'));
@@ -139,11 +151,24 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     storage.close();
     storageV2.close();
     const code = (e as NodeJS.ErrnoException).code;
-    return fail('SANDBOX_ERROR', 'sandbox', `cannot listen on ${SANDBOX_HOST}:${port}: ${code === 'EADDRINUSE' ? 'port in use' : (e as Error).message}`, undefined, { cause: e });
+    return fail(
+      'SANDBOX_ERROR',
+      'sandbox',
+      `cannot listen on ${SANDBOX_HOST}:${port}: ${code === 'EADDRINUSE' ? 'port in use' : (e as Error).message}`,
+      undefined,
+      { cause: e },
+    );
   }
   const actualPort = (server.address() as AddressInfo).port;
   const base = `http://${SANDBOX_HOST}:${actualPort}`;
-  const urls: Required<SandboxUrls> = { base, oidcIssuer: base, fulcio: base, rekor: base, rekorV2: base, tsa: `${base}${TSA_PATH}` };
+  const urls: Required<SandboxUrls> = {
+    base,
+    oidcIssuer: base,
+    fulcio: base,
+    rekor: base,
+    rekorV2: base,
+    tsa: `${base}${TSA_PATH}`,
+  };
 
   const issuer = new OidcIssuer({ issuerUrl: base, key: authority.keys.oidc });
   const fulcio = new FulcioCA({
@@ -151,23 +176,47 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     intermediateKey: authority.keys.intermediateCa,
     ctLogKey: authority.keys.ctLog,
     createdAt: authority.createdAt,
-    issuers: [{ issuerUrl: base, audience: 'sigstore' }, { issuerUrl: '*', audience: 'sigstore' }],
+    issuers: [
+      { issuerUrl: base, audience: 'sigstore' },
+      { issuerUrl: '*', audience: 'sigstore' },
+    ],
   });
   const rekor = new LocalRekorLog({ key: authority.keys.rekorLog, storage, baseUrl: base });
   // The v2 log's name (checkpoint origin and signer; its key ID binds it) is the host without
   // the port, so it stays the same when a restart picks another port.
-  const rekorV2 = new LocalRekorV2Log({ key: v2Authority.keys.rekorV2Log, storage: storageV2, baseUrl: urls.rekorV2, name: SANDBOX_HOST, validFrom: v2Authority.createdAt });
+  const rekorV2 = new LocalRekorV2Log({
+    key: v2Authority.keys.rekorV2Log,
+    storage: storageV2,
+    baseUrl: urls.rekorV2,
+    name: SANDBOX_HOST,
+    validFrom: v2Authority.createdAt,
+  });
   const witnesses = loadOrCreateWitnesses(dataDir, opts.witnesses ?? 0);
   if (witnesses.length > 0) {
-    const cosign = (signed: string, text: string, tree: TreeView) => cosignCheckpoint(signed, text, tree, witnesses, now());
+    const cosign = (signed: string, text: string, tree: TreeView) =>
+      cosignCheckpoint(signed, text, tree, witnesses, now());
     rekor.cosign = cosign;
     rekorV2.cosign = cosign;
   }
-  const tsa = new LocalTsa({ rootKey: v2Authority.keys.tsaRoot, signerKey: v2Authority.keys.tsaSigner, createdAt: v2Authority.createdAt, url: urls.tsa });
+  const tsa = new LocalTsa({
+    rootKey: v2Authority.keys.tsaRoot,
+    signerKey: v2Authority.keys.tsaSigner,
+    createdAt: v2Authority.createdAt,
+    url: urls.tsa,
+  });
   // The control channel proves this process with the key written below; the real clock, not
   // the test clock `now`, times its nonces.
   const control = new ControlServer(controlKey, process.pid, instanceId);
-  handler = createHandler({ issuer, fulcio, rekor, now, instanceId, control, onStop: () => stopRequested(), v2: { rekorV2, tsa } });
+  handler = createHandler({
+    issuer,
+    fulcio,
+    rekor,
+    now,
+    instanceId,
+    control,
+    onStop: () => stopRequested(),
+    v2: { rekorV2, tsa },
+  });
 
   // Files for clients: trust root, CA roots, signer config, state.
   const trustedRootPath = sandboxPath(dataDir, 'trustedRoot');
@@ -176,9 +225,20 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
   const signingConfigPath = sandboxPath(dataDir, 'signingConfig');
   writeDataFile(
     trustedRootPath,
-    authorityTrustedRootJson({ fulcio, fulcioUrl: base, rekorUrl: base, rekorKeySpki: authority.keys.rekorLog.spki, ctLogUrl: base, extraTlogs: [rekorV2.logInstance()], timestampAuthorities: [tsa.authority()] }) + '\n',
+    authorityTrustedRootJson({
+      fulcio,
+      fulcioUrl: base,
+      rekorUrl: base,
+      rekorKeySpki: authority.keys.rekorLog.spki,
+      ctLogUrl: base,
+      extraTlogs: [rekorV2.logInstance()],
+      timestampAuthorities: [tsa.authority()],
+    }) + '\n',
   );
-  writeDataFile(rootsPath, derToPem(fulcio.intermediateCertificate) + derToPem(fulcio.rootCertificate));
+  writeDataFile(
+    rootsPath,
+    derToPem(fulcio.intermediateCertificate) + derToPem(fulcio.rootCertificate),
+  );
   const signer = defaultSignerConfig();
   signer.fulcio = { url: base, timeoutMs: 10_000, retries: 1 };
   signer.rekor = { url: base, timeoutMs: 10_000, retries: 1, majorApiVersion: 1 };
@@ -186,7 +246,11 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
   signer.certificate = { rootBundlePath: rootsPath, validateChain: true, requireSCT: true };
   signer.tsa = { url: undefined, timeoutMs: 10_000, retries: 1 };
   signer.trustedRootPath = trustedRootPath;
-  writeDataFile(signerConfigPath, `# Signer config for the Stella sandbox at ${base} (written by \`stella sandbox up\`).\n` + renderSignerConfig(signer));
+  writeDataFile(
+    signerConfigPath,
+    `# Signer config for the Stella sandbox at ${base} (written by \`stella sandbox up\`).\n` +
+      renderSignerConfig(signer),
+  );
   // The Sigstore signing config: Rekor v2 listed first and v1 after it, as Sigstore's own
   // lists both during the transition; a client that speaks v2 picks it (the highest version).
   const operator = 'stella-sandbox.local';
@@ -253,7 +317,8 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
       storage.close();
       storageV2.close();
       const current = readSandboxState(dataDir);
-      if (current && current.pid === process.pid) writeSandboxState(dataDir, { ...current, pid: null });
+      if (current && current.pid === process.pid)
+        writeSandboxState(dataDir, { ...current, pid: null });
       markClosed();
     },
     closed: closedPromise,
@@ -271,21 +336,52 @@ export const MAX_SANDBOX_WITNESSES = 16;
  * needed; DIR/witnesses.vkeys lists their vkeys for `stella trust witness add`.
  */
 function loadOrCreateWitnesses(dataDir: string, n: number): SandboxWitness[] {
-  if (!Number.isInteger(n) || n < 0 || n > MAX_SANDBOX_WITNESSES) fail('INPUT_INVALID', 'sandbox', `--witnesses must be 0..${MAX_SANDBOX_WITNESSES}, got ${n}`);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_SANDBOX_WITNESSES)
+    fail('INPUT_INVALID', 'sandbox', `--witnesses must be 0..${MAX_SANDBOX_WITNESSES}, got ${n}`);
   if (n === 0) return [];
   const path = sandboxPath(dataDir, 'witnessSeeds');
   let seeds: string[] = [];
   if (existsSync(path)) {
-    const doc = parseJsonStrict(readFileBounded(path, { what: 'sandbox witness keys', maxBytes: 64 * 1024, code: 'SANDBOX_ERROR', check: 'sandbox', secret: true }), { maxDepth: 3, maxBytes: 64 * 1024, what: 'sandbox witness keys', code: 'SANDBOX_ERROR', check: 'sandbox' }) as { seeds?: unknown };
-    if (!Array.isArray(doc.seeds) || !doc.seeds.every((x) => typeof x === 'string' && /^[0-9a-f]{64}$/.test(x))) fail('SANDBOX_ERROR', 'sandbox', `${path}: not a list of 32-byte hex seeds`);
+    const doc = parseJsonStrict(
+      readFileBounded(path, {
+        what: 'sandbox witness keys',
+        maxBytes: 64 * 1024,
+        code: 'SANDBOX_ERROR',
+        check: 'sandbox',
+        secret: true,
+      }),
+      {
+        maxDepth: 3,
+        maxBytes: 64 * 1024,
+        what: 'sandbox witness keys',
+        code: 'SANDBOX_ERROR',
+        check: 'sandbox',
+      },
+    ) as { seeds?: unknown };
+    if (
+      !Array.isArray(doc.seeds) ||
+      !doc.seeds.every((x) => typeof x === 'string' && /^[0-9a-f]{64}$/.test(x))
+    )
+      fail('SANDBOX_ERROR', 'sandbox', `${path}: not a list of 32-byte hex seeds`);
     seeds = doc.seeds as string[];
   }
   if (seeds.length < n) {
     while (seeds.length < n) seeds.push(randomBytes(32).toString('hex'));
     writeDataFile(path, JSON.stringify({ version: 1, seeds }) + '\n', 0o600);
   }
-  const witnesses = seeds.slice(0, n).map((hex, i) => new SandboxWitness(`witness-${i + 1}.sandbox.stella.local`, Uint8Array.from(Buffer.from(hex, 'hex'))));
-  writeDataFile(sandboxPath(dataDir, 'witnessVkeys'), witnesses.map((w) => w.vkey).join('\n') + '\n');
+  const witnesses = seeds
+    .slice(0, n)
+    .map(
+      (hex, i) =>
+        new SandboxWitness(
+          `witness-${i + 1}.sandbox.stella.local`,
+          Uint8Array.from(Buffer.from(hex, 'hex')),
+        ),
+    );
+  writeDataFile(
+    sandboxPath(dataDir, 'witnessVkeys'),
+    witnesses.map((w) => w.vkey).join('\n') + '\n',
+  );
   return witnesses;
 }
 
@@ -303,7 +399,11 @@ function listen(server: Server, port: number): Promise<void> {
  * Ask the server at the URL `state` records to prove it holds `dataDir`'s control key. A URL
  * that is not loopback is never contacted (it counts as silent).
  */
-export async function proveSandbox(dataDir: string, state: SandboxState, timeoutMs = HELLO_TIMEOUT_MS): Promise<HelloResult> {
+export async function proveSandbox(
+  dataDir: string,
+  state: SandboxState,
+  timeoutMs = HELLO_TIMEOUT_MS,
+): Promise<HelloResult> {
   if (!isLoopbackUrl(state.urls.base)) return { kind: 'silent' };
   let key: Uint8Array | undefined;
   try {
@@ -317,7 +417,11 @@ export async function proveSandbox(dataDir: string, state: SandboxState, timeout
 }
 
 /** Does a sandbox of `dataDir` answer at the URL `state` records, and prove it is that instance? */
-export async function sandboxAnswers(dataDir: string, state: SandboxState, timeoutMs = HELLO_TIMEOUT_MS): Promise<boolean> {
+export async function sandboxAnswers(
+  dataDir: string,
+  state: SandboxState,
+  timeoutMs = HELLO_TIMEOUT_MS,
+): Promise<boolean> {
   const r = await proveSandbox(dataDir, state, timeoutMs);
   return r.kind === 'proven' && r.instanceId === state.instanceId;
 }
@@ -328,16 +432,31 @@ export async function sandboxAnswers(dataDir: string, state: SandboxState, timeo
  */
 export function mintSandboxToken(dataDir: string, opts: SandboxTokenOptions): string {
   const state = readSandboxState(dataDir);
-  if (!state) fail('SANDBOX_ERROR', 'sandbox', `no sandbox state in ${dataDir}: run \`stella sandbox up --data-dir ${dataDir}\` first`);
+  if (!state)
+    fail(
+      'SANDBOX_ERROR',
+      'sandbox',
+      `no sandbox state in ${dataDir}: run \`stella sandbox up --data-dir ${dataDir}\` first`,
+    );
   const authority = loadAuthority(dataDir);
   return mintFrom(authority.keys.oidc, state.urls.oidcIssuer, opts, Date.now());
 }
 
 /** A token from the stack's OIDC key, under its own issuer URL or the one asked for. */
-function mintFrom(key: ConstructorParameters<typeof OidcIssuer>[0]['key'], ownIssuer: string, opts: SandboxTokenOptions, now: number): string {
+function mintFrom(
+  key: ConstructorParameters<typeof OidcIssuer>[0]['key'],
+  ownIssuer: string,
+  opts: SandboxTokenOptions,
+  now: number,
+): string {
   const { issuer: iss, ...rest } = opts;
   const issuer = new OidcIssuer({ issuerUrl: iss ?? ownIssuer, key });
   // A GitLab or Gitea instance's issuer is its own URL: its forge URL too, unless told otherwise.
-  const serverUrl = rest.serverUrl ?? (iss !== undefined && rest.platform !== 'github' ? iss : undefined);
-  return issuer.mintToken({ ...rest, ...(serverUrl !== undefined ? { serverUrl } : {}), now: opts.now ?? now });
+  const serverUrl =
+    rest.serverUrl ?? (iss !== undefined && rest.platform !== 'github' ? iss : undefined);
+  return issuer.mintToken({
+    ...rest,
+    ...(serverUrl !== undefined ? { serverUrl } : {}),
+    now: opts.now ?? now,
+  });
 }

@@ -30,7 +30,12 @@ export class SqliteLogStorage implements LogStorage {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = FULL');
       const version = this.#db.pragma('user_version', { simple: true }) as number;
-      if (version > SCHEMA_VERSION) fail('SANDBOX_ERROR', 'sandbox', `log database ${path} has schema ${version}, newer than this Stella (${SCHEMA_VERSION})`);
+      if (version > SCHEMA_VERSION)
+        fail(
+          'SANDBOX_ERROR',
+          'sandbox',
+          `log database ${path} has schema ${version}, newer than this Stella (${SCHEMA_VERSION})`,
+        );
       this.#db.exec(`
         CREATE TABLE IF NOT EXISTS log_entries (
           idx             INTEGER PRIMARY KEY,
@@ -43,12 +48,22 @@ export class SqliteLogStorage implements LogStorage {
       this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
     } catch (e) {
       if (e instanceof StellaError) throw e;
-      throw new StellaError('SANDBOX_ERROR', 'sandbox', `cannot open the sandbox log database ${path}: ${(e as Error).message}`, undefined, { cause: e });
+      throw new StellaError(
+        'SANDBOX_ERROR',
+        'sandbox',
+        `cannot open the sandbox log database ${path}: ${(e as Error).message}`,
+        undefined,
+        { cause: e },
+      );
     }
     this.#count = this.#db.prepare('SELECT count(*) AS n FROM log_entries');
-    this.#byIndex = this.#db.prepare('SELECT idx, body, integrated_time, leaf_hash FROM log_entries WHERE idx = ?');
+    this.#byIndex = this.#db.prepare(
+      'SELECT idx, body, integrated_time, leaf_hash FROM log_entries WHERE idx = ?',
+    );
     this.#byUuid = this.#db.prepare('SELECT idx FROM log_entries WHERE uuid = ?');
-    this.#insert = this.#db.prepare('INSERT INTO log_entries (idx, uuid, body, integrated_time, leaf_hash) VALUES (?, ?, ?, ?, ?)');
+    this.#insert = this.#db.prepare(
+      'INSERT INTO log_entries (idx, uuid, body, integrated_time, leaf_hash) VALUES (?, ?, ?, ?, ?)',
+    );
   }
 
   size(): number {
@@ -63,9 +78,16 @@ export class SqliteLogStorage implements LogStorage {
     const uuid = toHex(entry.leafHash);
     // One transaction: the index is the row count at the moment of insertion.
     return this.#db.transaction(() => {
-      if (this.#byUuid.get(uuid)) fail('REKOR_REJECTED', 'tlog', `entry ${uuid} is already in the log`);
+      if (this.#byUuid.get(uuid))
+        fail('REKOR_REJECTED', 'tlog', `entry ${uuid} is already in the log`);
       const idx = this.size();
-      this.#insert.run(idx, uuid, Buffer.from(entry.body), entry.integratedTime, Buffer.from(entry.leafHash));
+      this.#insert.run(
+        idx,
+        uuid,
+        Buffer.from(entry.body),
+        entry.integratedTime,
+        Buffer.from(entry.leafHash),
+      );
       return idx;
     })();
   }
@@ -73,7 +95,11 @@ export class SqliteLogStorage implements LogStorage {
   entry(index: number): StoredEntry {
     const row = Number.isSafeInteger(index) ? this.#byIndex.get(index) : undefined;
     if (!row) fail('INPUT_INVALID', 'tlog', `no log entry at index ${index}`);
-    return { body: new Uint8Array(row.body), integratedTime: row.integrated_time, leafHash: new Uint8Array(row.leaf_hash) };
+    return {
+      body: new Uint8Array(row.body),
+      integratedTime: row.integrated_time,
+      leafHash: new Uint8Array(row.leaf_hash),
+    };
   }
 
   findByUuid(uuid: string): number | undefined {

@@ -19,10 +19,31 @@
  */
 import { sha256 } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
-import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from '../store/db.js';
+import {
+  readSnapshot,
+  writeTransaction,
+  type ChangeContext,
+  type TrustStore,
+  type WriteTx,
+} from '../store/db.js';
 import { fail } from '../../errors.js';
-import { allEntryRows, candidatesFromTrustMaterial, entryFromRow, entryRowById, entryRowByIdentity, insertEntry, type EntryCandidate, type EntryRow, type StoreEntry } from '../store/entries.js';
-import { activeKeyRows, addKeysTx, lastRotationVersion, thresholdOf } from '../store/rotation-keys.js';
+import {
+  allEntryRows,
+  candidatesFromTrustMaterial,
+  entryFromRow,
+  entryRowById,
+  entryRowByIdentity,
+  insertEntry,
+  type EntryCandidate,
+  type EntryRow,
+  type StoreEntry,
+} from '../store/entries.js';
+import {
+  activeKeyRows,
+  addKeysTx,
+  lastRotationVersion,
+  thresholdOf,
+} from '../store/rotation-keys.js';
 import { setMeta } from '../store/integrity.js';
 import type Database from 'better-sqlite3';
 import { createPublicKey } from 'node:crypto';
@@ -31,10 +52,40 @@ import { verifyRotation, type VerifiedRotation } from './verify.js';
 import { formatTimeOrNull } from '../../util/time.js';
 
 export type RotationChange =
-  | { action: 'add'; kind: string; subject: string; fingerprint: string; validFrom: string; validUntil: string | null }
-  | { action: 'update'; id: number; kind: string; subject: string; fingerprint: string; from: { validFrom: string; validUntil: string | null }; to: { validFrom: string; validUntil: string | null } }
-  | { action: 'adopt'; id: number; kind: string; subject: string; fingerprint: string; from: { validFrom: string; validUntil: string | null }; to: { validFrom: string; validUntil: string | null } }
-  | { action: 'close'; id: number; kind: string; subject: string; fingerprint: string; validUntil: string }
+  | {
+      action: 'add';
+      kind: string;
+      subject: string;
+      fingerprint: string;
+      validFrom: string;
+      validUntil: string | null;
+    }
+  | {
+      action: 'update';
+      id: number;
+      kind: string;
+      subject: string;
+      fingerprint: string;
+      from: { validFrom: string; validUntil: string | null };
+      to: { validFrom: string; validUntil: string | null };
+    }
+  | {
+      action: 'adopt';
+      id: number;
+      kind: string;
+      subject: string;
+      fingerprint: string;
+      from: { validFrom: string; validUntil: string | null };
+      to: { validFrom: string; validUntil: string | null };
+    }
+  | {
+      action: 'close';
+      id: number;
+      kind: string;
+      subject: string;
+      fingerprint: string;
+      validUntil: string;
+    }
   | { action: 'keys'; removed: string[]; added: string[]; threshold: number };
 
 export interface RotationResult {
@@ -68,18 +119,38 @@ interface Plan {
 }
 
 function trustOf(db: Database.Database) {
-  return { keys: activeKeyRows(db).map((r) => ({ spki: new Uint8Array(r.spki) })), threshold: thresholdOf(db), lastVersion: lastRotationVersion(db) };
+  return {
+    keys: activeKeyRows(db).map((r) => ({ spki: new Uint8Array(r.spki) })),
+    threshold: thresholdOf(db),
+    lastVersion: lastRotationVersion(db),
+  };
 }
 
-function planRotation(db: Database.Database, v: VerifiedRotation, now: number, adopt: ReadonlySet<number>): Plan {
+function planRotation(
+  db: Database.Database,
+  v: VerifiedRotation,
+  now: number,
+  adopt: ReadonlySet<number>,
+): Plan {
   const plan: Plan = { adds: [], updates: [], closes: [], keys: undefined };
   const named = new Set<number>();
   const conflicts: EntryRow[] = [];
   for (const c of candidatesFromTrustMaterial(v.root)) {
     const row = entryRowByIdentity(db, c.kind, c.identity);
     if (!row) {
-      if (plan.adds.some((a) => a.candidate.kind === c.kind && a.candidate.identity === c.identity)) continue;
-      plan.adds.push({ candidate: c, change: { action: 'add', kind: c.kind, subject: c.subject, fingerprint: c.fingerprint, validFrom: formatTimeOrNull(c.validFrom), validUntil: formatTimeOrNull(c.validUntil) } });
+      if (plan.adds.some((a) => a.candidate.kind === c.kind && a.candidate.identity === c.identity))
+        continue;
+      plan.adds.push({
+        candidate: c,
+        change: {
+          action: 'add',
+          kind: c.kind,
+          subject: c.subject,
+          fingerprint: c.fingerprint,
+          validFrom: formatTimeOrNull(c.validFrom),
+          validUntil: formatTimeOrNull(c.validUntil),
+        },
+      });
       continue;
     }
     if (named.has(row.id)) continue;
@@ -99,8 +170,14 @@ function planRotation(db: Database.Database, v: VerifiedRotation, now: number, a
           kind: row.kind,
           subject: row.subject,
           fingerprint: row.fingerprint,
-          from: { validFrom: formatTimeOrNull(row.valid_from), validUntil: formatTimeOrNull(row.valid_until) },
-          to: { validFrom: formatTimeOrNull(c.validFrom), validUntil: formatTimeOrNull(c.validUntil) },
+          from: {
+            validFrom: formatTimeOrNull(row.valid_from),
+            validUntil: formatTimeOrNull(row.valid_until),
+          },
+          to: {
+            validFrom: formatTimeOrNull(c.validFrom),
+            validUntil: formatTimeOrNull(c.validUntil),
+          },
         },
       });
     }
@@ -108,23 +185,46 @@ function planRotation(db: Database.Database, v: VerifiedRotation, now: number, a
   for (const id of adopt) {
     const row = entryRowById(db, id);
     if (!row || row.rotation_version !== null || !named.has(id)) {
-      fail('INPUT_INVALID', 'rotation', `--adopt ${id}: ${!row ? 'no such entry' : row.rotation_version !== null ? 'the entry is already managed by rotations' : 'this rotation does not list that entry'}`, { id });
+      fail(
+        'INPUT_INVALID',
+        'rotation',
+        `--adopt ${id}: ${!row ? 'no such entry' : row.rotation_version !== null ? 'the entry is already managed by rotations' : 'this rotation does not list that entry'}`,
+        { id },
+      );
     }
   }
   if (conflicts.length > 0) {
-    const list = conflicts.map((r) => `#${r.id} ${r.kind} ${r.subject} (imported by hand from ${r.source_file})`).join(', ');
+    const list = conflicts
+      .map((r) => `#${r.id} ${r.kind} ${r.subject} (imported by hand from ${r.source_file})`)
+      .join(', ');
     fail(
       'ROTATION_CONFLICT',
       'rotation',
       `rotation version ${v.payload.version} lists ${conflicts.length === 1 ? 'an entry' : 'entries'} imported by hand: ${list}; rotations manage only the entries rotations added, so it was not applied (to hand ${conflicts.length === 1 ? 'it' : 'them'} to rotations, with the window the rotation gives: --adopt ${conflicts.map((r) => r.id).join(' --adopt ')})`,
-      { version: v.payload.version, conflicts: conflicts.map((r) => ({ id: r.id, kind: r.kind, subject: r.subject, fingerprint: r.fingerprint, sourceFile: r.source_file })) },
+      {
+        version: v.payload.version,
+        conflicts: conflicts.map((r) => ({
+          id: r.id,
+          kind: r.kind,
+          subject: r.subject,
+          fingerprint: r.fingerprint,
+          sourceFile: r.source_file,
+        })),
+      },
     );
   }
   for (const row of allEntryRows(db)) {
     if (row.rotation_version === null || named.has(row.id)) continue;
     if (row.valid_until !== null && row.valid_until <= now) continue;
     // Closed now; an entry whose window had not started yet is withdrawn whole (end < start).
-    plan.closes.push({ action: 'close', id: row.id, kind: row.kind, subject: row.subject, fingerprint: row.fingerprint, validUntil: formatTimeOrNull(now) });
+    plan.closes.push({
+      action: 'close',
+      id: row.id,
+      kind: row.kind,
+      subject: row.subject,
+      fingerprint: row.fingerprint,
+      validUntil: formatTimeOrNull(now),
+    });
   }
   const rk = v.payload.rotationKeys;
   if (rk) {
@@ -132,24 +232,61 @@ function planRotation(db: Database.Database, v: VerifiedRotation, now: number, a
     const next = rk.keys.map(rotationKeyId);
     const removed = current.filter((id) => !next.includes(id));
     const added = next.filter((id) => !current.includes(id));
-    if (removed.length > 0 || added.length > 0 || thresholdOf(db) !== rk.threshold) plan.keys = { action: 'keys', removed, added, threshold: rk.threshold };
+    if (removed.length > 0 || added.length > 0 || thresholdOf(db) !== rk.threshold)
+      plan.keys = { action: 'keys', removed, added, threshold: rk.threshold };
   }
   return plan;
 }
 
-function applyPlan(tx: WriteTx, v: VerifiedRotation, plan: Plan, source: { file: string; sha256: string }): void {
+function applyPlan(
+  tx: WriteTx,
+  v: VerifiedRotation,
+  plan: Plan,
+  source: { file: string; sha256: string },
+): void {
   const version = v.payload.version;
   for (const a of plan.adds) {
-    const id = insertEntry(tx.db, a.candidate, { sourceKind: 'rotation', sourceFile: source.file, sourceSha256: source.sha256, rotationVersion: version }, tx.now);
-    tx.record('rotate-add', { entryId: id, detail: { version, ...a.change }, sourceFile: source.file, sourceSha256: source.sha256 });
+    const id = insertEntry(
+      tx.db,
+      a.candidate,
+      {
+        sourceKind: 'rotation',
+        sourceFile: source.file,
+        sourceSha256: source.sha256,
+        rotationVersion: version,
+      },
+      tx.now,
+    );
+    tx.record('rotate-add', {
+      entryId: id,
+      detail: { version, ...a.change },
+      sourceFile: source.file,
+      sourceSha256: source.sha256,
+    });
   }
   for (const u of plan.updates) {
-    tx.db.prepare('UPDATE entries SET valid_from = ?, valid_until = ?, rotation_version = ? WHERE id = ?').run(u.candidate.validFrom, u.candidate.validUntil, version, u.change.id);
-    tx.record(u.change.action === 'adopt' ? 'rotate-adopt' : 'rotate-update', { entryId: u.change.id, detail: { version, ...u.change }, sourceFile: source.file, sourceSha256: source.sha256 });
+    tx.db
+      .prepare(
+        'UPDATE entries SET valid_from = ?, valid_until = ?, rotation_version = ? WHERE id = ?',
+      )
+      .run(u.candidate.validFrom, u.candidate.validUntil, version, u.change.id);
+    tx.record(u.change.action === 'adopt' ? 'rotate-adopt' : 'rotate-update', {
+      entryId: u.change.id,
+      detail: { version, ...u.change },
+      sourceFile: source.file,
+      sourceSha256: source.sha256,
+    });
   }
   for (const c of plan.closes) {
-    tx.db.prepare('UPDATE entries SET valid_until = ? WHERE id = ?').run(Date.parse(c.validUntil), c.id);
-    tx.record('rotate-close', { entryId: c.id, detail: { version, ...c }, sourceFile: source.file, sourceSha256: source.sha256 });
+    tx.db
+      .prepare('UPDATE entries SET valid_until = ? WHERE id = ?')
+      .run(Date.parse(c.validUntil), c.id);
+    tx.record('rotate-close', {
+      entryId: c.id,
+      detail: { version, ...c },
+      sourceFile: source.file,
+      sourceSha256: source.sha256,
+    });
   }
   const rk = v.payload.rotationKeys;
   if (rk && plan.keys) {
@@ -169,17 +306,38 @@ function applyPlan(tx: WriteTx, v: VerifiedRotation, plan: Plan, source: { file:
     }
   }
   tx.db
-    .prepare('INSERT INTO rotations (version, applied_at, expires, payload_sha256, root_sha256, signers) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(version, tx.now, v.payload.expires, v.payloadSha256, v.payload.root.sha256, JSON.stringify({ old: v.signers, new: v.newKeySigners }));
+    .prepare(
+      'INSERT INTO rotations (version, applied_at, expires, payload_sha256, root_sha256, signers) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    .run(
+      version,
+      tx.now,
+      v.payload.expires,
+      v.payloadSha256,
+      v.payload.root.sha256,
+      JSON.stringify({ old: v.signers, new: v.newKeySigners }),
+    );
   tx.record('rotate', {
-    detail: { version, expires: formatTimeOrNull(v.payload.expires), payloadSha256: v.payloadSha256, rootSha256: v.payload.root.sha256, signers: v.signers, newKeySigners: v.newKeySigners },
+    detail: {
+      version,
+      expires: formatTimeOrNull(v.payload.expires),
+      payloadSha256: v.payloadSha256,
+      rootSha256: v.payload.root.sha256,
+      signers: v.signers,
+      newKeySigners: v.newKeySigners,
+    },
     sourceFile: source.file,
     sourceSha256: source.sha256,
   });
 }
 
 function changesOf(plan: Plan): RotationChange[] {
-  return [...plan.adds.map((a) => a.change), ...plan.updates.map((u) => u.change), ...plan.closes, ...(plan.keys ? [plan.keys] : [])];
+  return [
+    ...plan.adds.map((a) => a.change),
+    ...plan.updates.map((u) => u.change),
+    ...plan.closes,
+    ...(plan.keys ? [plan.keys] : []),
+  ];
 }
 
 export interface RotateOptions {
@@ -191,7 +349,12 @@ export interface RotateOptions {
 }
 
 /** Verify and apply (or, with dryRun, only plan) a rotation bundle. */
-export function applyRotation(store: TrustStore, tarBytes: Uint8Array, opts: RotateOptions, ctx: ChangeContext): RotationResult {
+export function applyRotation(
+  store: TrustStore,
+  tarBytes: Uint8Array,
+  opts: RotateOptions,
+  ctx: ChangeContext,
+): RotationResult {
   const bundle = readRotationBundle(tarBytes);
   const source = { file: opts.sourceFile, sha256: toHex(sha256(tarBytes)) };
   const run = (db: Database.Database, tx: WriteTx | undefined): RotationResult => {
@@ -199,7 +362,10 @@ export function applyRotation(store: TrustStore, tarBytes: Uint8Array, opts: Rot
     const v = verifyRotation(bundle, trust, ctx.now);
     const plan = planRotation(db, v, ctx.now, new Set(opts.adopt ?? []));
     if (tx) applyPlan(tx, v, plan, source);
-    const touched = new Set<number>([...plan.updates.map((u) => u.change.id), ...plan.closes.map((c) => c.id)]);
+    const touched = new Set<number>([
+      ...plan.updates.map((u) => u.change.id),
+      ...plan.closes.map((c) => c.id),
+    ]);
     const entries = tx
       ? allEntryRows(db)
           .filter((r) => r.rotation_version === v.payload.version || touched.has(r.id))

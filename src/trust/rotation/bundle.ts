@@ -25,7 +25,11 @@ export const ROTATION_PAYLOAD_TYPE = 'stella.dev/trust-rotation/v1';
 export const ROTATION_FILES = ['payload.json', 'root.json', 'signatures.json'] as const;
 export const ROTATION_LIMITS = {
   maxArchiveBytes: 5 * 1024 * 1024,
-  maxSize: { 'payload.json': 64 * 1024, 'root.json': 4 * 1024 * 1024, 'signatures.json': 64 * 1024 } as Record<string, number>,
+  maxSize: {
+    'payload.json': 64 * 1024,
+    'root.json': 4 * 1024 * 1024,
+    'signatures.json': 64 * 1024,
+  } as Record<string, number>,
   maxSignatures: 64,
   maxKeys: 64,
 };
@@ -56,14 +60,20 @@ function rotationInvalid(message: string, details?: Record<string, unknown>): ne
   throw new StellaError('ROTATION_INVALID', 'rotation', message, details);
 }
 
-function keysInvalid(message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+function keysInvalid(
+  message: string,
+  details?: Record<string, unknown>,
+  options?: { cause?: unknown },
+): never {
   throw new StellaError('ROTATION_KEYS_INVALID', 'rotation', message, details, options);
 }
 
 /** A threshold is a whole number >= 1 and at most the number of distinct keys (G44). */
 export function checkThreshold(threshold: number, distinctKeys: number, what: string): void {
-  if (!Number.isSafeInteger(threshold) || threshold <= 0) keysInvalid(`${what}: threshold must be a whole number of at least 1, not ${threshold}`);
-  if (threshold > distinctKeys) keysInvalid(`${what}: threshold ${threshold} is more than the ${distinctKeys} distinct key(s)`);
+  if (!Number.isSafeInteger(threshold) || threshold <= 0)
+    keysInvalid(`${what}: threshold must be a whole number of at least 1, not ${threshold}`);
+  if (threshold > distinctKeys)
+    keysInvalid(`${what}: threshold ${threshold} is more than the ${distinctKeys} distinct key(s)`);
 }
 
 /** Normalise keys and refuse one key listed twice (under any encoding or id). */
@@ -87,13 +97,18 @@ export function rotationKeyId(spki: Uint8Array): string {
 }
 
 function payloadJson(p: RotationPayload): string {
-  return canonicalize({
-    type: p.type,
-    version: p.version,
-    expires: formatTime(p.expires),
-    root: { sha256: p.root.sha256, size: p.root.size },
-    rotationKeys: p.rotationKeys ? { keys: p.rotationKeys.keys.map(toBase64), threshold: p.rotationKeys.threshold } : undefined,
-  }, { integersOnly: true });
+  return canonicalize(
+    {
+      type: p.type,
+      version: p.version,
+      expires: formatTime(p.expires),
+      root: { sha256: p.root.sha256, size: p.root.size },
+      rotationKeys: p.rotationKeys
+        ? { keys: p.rotationKeys.keys.map(toBase64), threshold: p.rotationKeys.threshold }
+        : undefined,
+    },
+    { integersOnly: true },
+  );
 }
 
 export function signPayload(privateKey: KeyObject, payloadBytes: Uint8Array): Uint8Array {
@@ -105,7 +120,9 @@ export function loadPrivateKey(pem: string | Uint8Array, what: string): KeyObjec
   try {
     return createPrivateKey(typeof pem === 'string' ? pem : Buffer.from(pem));
   } catch (e) {
-    return fail('INPUT_INVALID', 'rotation', `${what}: not a PEM private key`, undefined, { cause: e });
+    return fail('INPUT_INVALID', 'rotation', `${what}: not a PEM private key`, undefined, {
+      cause: e,
+    });
   }
 }
 
@@ -121,20 +138,39 @@ export interface CreateRotationInput {
 }
 
 /** Build and sign a rotation bundle; returns the tar bytes. */
-export async function createRotation(input: CreateRotationInput): Promise<{ tar: Uint8Array; payload: RotationPayload; payloadBytes: Uint8Array }> {
-  if (!Number.isSafeInteger(input.version) || input.version <= 0) fail('INPUT_INVALID', 'rotation', `--version must be a whole number of at least 1, not ${input.version}`);
-  if (input.signWith.length === 0) fail('INPUT_INVALID', 'rotation', 'at least one --sign-with key is needed');
+export async function createRotation(
+  input: CreateRotationInput,
+): Promise<{ tar: Uint8Array; payload: RotationPayload; payloadBytes: Uint8Array }> {
+  if (!Number.isSafeInteger(input.version) || input.version <= 0)
+    fail(
+      'INPUT_INVALID',
+      'rotation',
+      `--version must be a whole number of at least 1, not ${input.version}`,
+    );
+  if (input.signWith.length === 0)
+    fail('INPUT_INVALID', 'rotation', 'at least one --sign-with key is needed');
   boundedMs(input.expires, '--expires', { code: 'INPUT_INVALID', check: 'rotation' });
   // Every host would refuse it (freeze check): never sign one.
   const now = input.now ?? Date.now();
   if (input.expires <= now) {
-    fail('ROTATION_EXPIRED', 'rotation', `--expires ${formatTime(input.expires)} is not in the future: every host would refuse this rotation as expired`, {
-      expires: formatTime(input.expires),
-    });
+    fail(
+      'ROTATION_EXPIRED',
+      'rotation',
+      `--expires ${formatTime(input.expires)} is not in the future: every host would refuse this rotation as expired`,
+      {
+        expires: formatTime(input.expires),
+      },
+    );
   }
   // Refuse to ship a root the receiving side would refuse.
   const root = parseTrustedRoot(input.rootBytes);
-  if (root.certificateAuthorities.length + root.tlogs.length + root.ctlogs.length + root.timestampAuthorities.length === 0) {
+  if (
+    root.certificateAuthorities.length +
+      root.tlogs.length +
+      root.ctlogs.length +
+      root.timestampAuthorities.length ===
+    0
+  ) {
     rotationInvalid('the new trusted root has no entries');
   }
   let rotationKeys: RotationPayload['rotationKeys'];
@@ -153,7 +189,10 @@ export async function createRotation(input: CreateRotationInput): Promise<{ tar:
   const payloadBytes = utf8.encode(payloadJson(payload));
   const signatures = input.signWith.map((k) => {
     if (k.type !== 'private') fail('INPUT_INVALID', 'rotation', '--sign-with needs a private key');
-    return { keyId: rotationKeyId(spkiOf(createPublicKey(k))), signature: toBase64(signPayload(k, payloadBytes)) };
+    return {
+      keyId: rotationKeyId(spkiOf(createPublicKey(k))),
+      signature: toBase64(signPayload(k, payloadBytes)),
+    };
   });
   const sigBytes = utf8.encode(canonicalize({ signatures }, { integersOnly: true }));
   const tar = await writeTar([
@@ -175,35 +214,77 @@ const ROTATION: JsonReadContext = {
   },
 };
 
-function exactKeys(o: unknown, keys: string[], optional: string[], what: string): Record<string, unknown> {
+function exactKeys(
+  o: unknown,
+  keys: string[],
+  optional: string[],
+  what: string,
+): Record<string, unknown> {
   return readObject(o, what, ROTATION, { required: keys, optional });
 }
 
 function parsePayload(bytes: Uint8Array): RotationPayload {
-  const doc = parseJsonStrict(bytes, { maxDepth: 8, maxBytes: ROTATION_LIMITS.maxSize['payload.json']!, what: 'rotation payload', code: 'ROTATION_INVALID', limitCode: 'ROTATION_INVALID', check: 'rotation' });
-  const o = exactKeys(doc, ['type', 'version', 'expires', 'root'], ['rotationKeys'], 'rotation payload');
-  if (o.type !== ROTATION_PAYLOAD_TYPE) rotationInvalid(`rotation payload: type must be ${ROTATION_PAYLOAD_TYPE}`);
-  if (typeof o.version !== 'number' || !Number.isSafeInteger(o.version) || o.version <= 0) rotationInvalid('rotation payload: version must be a whole number of at least 1');
+  const doc = parseJsonStrict(bytes, {
+    maxDepth: 8,
+    maxBytes: ROTATION_LIMITS.maxSize['payload.json']!,
+    what: 'rotation payload',
+    code: 'ROTATION_INVALID',
+    limitCode: 'ROTATION_INVALID',
+    check: 'rotation',
+  });
+  const o = exactKeys(
+    doc,
+    ['type', 'version', 'expires', 'root'],
+    ['rotationKeys'],
+    'rotation payload',
+  );
+  if (o.type !== ROTATION_PAYLOAD_TYPE)
+    rotationInvalid(`rotation payload: type must be ${ROTATION_PAYLOAD_TYPE}`);
+  if (typeof o.version !== 'number' || !Number.isSafeInteger(o.version) || o.version <= 0)
+    rotationInvalid('rotation payload: version must be a whole number of at least 1');
   // The one strict parser (no 2026-02-30 rolled over to March); the canonical-bytes check
   // below then holds it to the one form createRotation writes.
-  const expires = windowEndMs(parseRfc3339(o.expires, 'rotation payload: expires', { code: 'ROTATION_INVALID', check: 'rotation' }));
+  const expires = windowEndMs(
+    parseRfc3339(o.expires, 'rotation payload: expires', {
+      code: 'ROTATION_INVALID',
+      check: 'rotation',
+    }),
+  );
   const root = exactKeys(o.root, ['sha256', 'size'], [], 'rotation payload root');
-  if (typeof root.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(root.sha256)) rotationInvalid('rotation payload: root.sha256 must be 64 lowercase hex digits');
-  if (typeof root.size !== 'number' || !Number.isSafeInteger(root.size) || root.size < 0) rotationInvalid('rotation payload: root.size must be a whole number');
+  if (typeof root.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(root.sha256))
+    rotationInvalid('rotation payload: root.sha256 must be 64 lowercase hex digits');
+  if (typeof root.size !== 'number' || !Number.isSafeInteger(root.size) || root.size < 0)
+    rotationInvalid('rotation payload: root.size must be a whole number');
   let rotationKeys: RotationPayload['rotationKeys'];
   if (o.rotationKeys !== undefined) {
-    const rk = exactKeys(o.rotationKeys, ['keys', 'threshold'], [], 'rotation payload rotationKeys');
-    if (!Array.isArray(rk.keys) || rk.keys.length === 0 || rk.keys.length > ROTATION_LIMITS.maxKeys) keysInvalid(`rotation payload: rotationKeys.keys must list 1 to ${ROTATION_LIMITS.maxKeys} keys`);
+    const rk = exactKeys(
+      o.rotationKeys,
+      ['keys', 'threshold'],
+      [],
+      'rotation payload rotationKeys',
+    );
+    if (!Array.isArray(rk.keys) || rk.keys.length === 0 || rk.keys.length > ROTATION_LIMITS.maxKeys)
+      keysInvalid(
+        `rotation payload: rotationKeys.keys must list 1 to ${ROTATION_LIMITS.maxKeys} keys`,
+      );
     const parsed = (rk.keys as unknown[]).map((k, i) => {
-      const der = readBase64(k, `rotation payload: rotationKeys.keys[${i}]`, { ...ROTATION, code: 'ROTATION_KEYS_INVALID' });
+      const der = readBase64(k, `rotation payload: rotationKeys.keys[${i}]`, {
+        ...ROTATION,
+        code: 'ROTATION_KEYS_INVALID',
+      });
       try {
         return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
       } catch (e) {
-        return keysInvalid(`rotation payload: rotationKeys.keys[${i}] is not a public key`, undefined, { cause: e });
+        return keysInvalid(
+          `rotation payload: rotationKeys.keys[${i}] is not a public key`,
+          undefined,
+          { cause: e },
+        );
       }
     });
     const keys = distinctKeys(parsed, 'rotation payload rotationKeys');
-    if (typeof rk.threshold !== 'number') keysInvalid('rotation payload: rotationKeys.threshold must be a number');
+    if (typeof rk.threshold !== 'number')
+      keysInvalid('rotation payload: rotationKeys.threshold must be a number');
     checkThreshold(rk.threshold, keys.length, 'rotation payload rotationKeys');
     rotationKeys = { keys, threshold: rk.threshold };
   }
@@ -215,18 +296,29 @@ function parsePayload(bytes: Uint8Array): RotationPayload {
     rotationKeys,
   };
   // One encoding only: the signed bytes must be the canonical form (no malleable variants).
-  if (payloadJson(payload) !== Buffer.from(bytes).toString('utf8')) rotationInvalid('rotation payload is not in canonical form');
+  if (payloadJson(payload) !== Buffer.from(bytes).toString('utf8'))
+    rotationInvalid('rotation payload is not in canonical form');
   return payload;
 }
 
 function parseSignatures(bytes: Uint8Array): RotationSignature[] {
-  const doc = parseJsonStrict(bytes, { maxDepth: 4, maxBytes: ROTATION_LIMITS.maxSize['signatures.json']!, what: 'rotation signatures', code: 'ROTATION_INVALID', limitCode: 'ROTATION_INVALID', check: 'rotation' });
+  const doc = parseJsonStrict(bytes, {
+    maxDepth: 4,
+    maxBytes: ROTATION_LIMITS.maxSize['signatures.json']!,
+    what: 'rotation signatures',
+    code: 'ROTATION_INVALID',
+    limitCode: 'ROTATION_INVALID',
+    check: 'rotation',
+  });
   const o = exactKeys(doc, ['signatures'], [], 'rotation signatures');
-  if (!Array.isArray(o.signatures)) rotationInvalid('rotation signatures: "signatures" must be an array');
-  if (o.signatures.length > ROTATION_LIMITS.maxSignatures) rotationInvalid(`rotation signatures: more than ${ROTATION_LIMITS.maxSignatures} signatures`);
+  if (!Array.isArray(o.signatures))
+    rotationInvalid('rotation signatures: "signatures" must be an array');
+  if (o.signatures.length > ROTATION_LIMITS.maxSignatures)
+    rotationInvalid(`rotation signatures: more than ${ROTATION_LIMITS.maxSignatures} signatures`);
   return (o.signatures as unknown[]).map((s, i) => {
     const e = exactKeys(s, ['keyId', 'signature'], [], `rotation signatures[${i}]`);
-    if (typeof e.keyId !== 'string' || !/^[0-9a-f]{64}$/.test(e.keyId)) rotationInvalid(`rotation signatures[${i}].keyId must be 64 lowercase hex digits`);
+    if (typeof e.keyId !== 'string' || !/^[0-9a-f]{64}$/.test(e.keyId))
+      rotationInvalid(`rotation signatures[${i}].keyId must be 64 lowercase hex digits`);
     const signature = readBase64(e.signature, `rotation signatures[${i}].signature`, ROTATION);
     if (signature.length === 0) rotationInvalid(`rotation signatures[${i}].signature is empty`);
     return { keyId: e.keyId, signature };
@@ -235,7 +327,11 @@ function parseSignatures(bytes: Uint8Array): RotationSignature[] {
 
 /** Read a rotation bundle (tar bytes) strictly. Says nothing yet about trust: see ./verify.ts. */
 export function readRotationBundle(tarBytes: Uint8Array): RotationBundle {
-  const files = readTarStrict(tarBytes, { names: ROTATION_FILES, maxSize: ROTATION_LIMITS.maxSize, maxArchiveBytes: ROTATION_LIMITS.maxArchiveBytes });
+  const files = readTarStrict(tarBytes, {
+    names: ROTATION_FILES,
+    maxSize: ROTATION_LIMITS.maxSize,
+    maxArchiveBytes: ROTATION_LIMITS.maxArchiveBytes,
+  });
   const payloadBytes = files.get('payload.json')!;
   return {
     payload: parsePayload(payloadBytes),

@@ -15,7 +15,12 @@ import { toHex } from '../../util/encoding.js';
 import { formatTime } from '../../util/time.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
 import { parseTrustedRoot } from '../trusted-root.js';
-import { checkThreshold, rotationKeyId, type RotationBundle, type RotationPayload } from './bundle.js';
+import {
+  checkThreshold,
+  rotationKeyId,
+  type RotationBundle,
+  type RotationPayload,
+} from './bundle.js';
 
 export interface TrustedRotationKey {
   /** Normalised DER SPKI. */
@@ -40,12 +45,27 @@ export interface VerifiedRotation {
   newKeySigners: string[];
 }
 
-function refuse(code: 'ROTATION_THRESHOLD_NOT_MET' | 'ROTATION_ROLLBACK' | 'ROTATION_VERSION_GAP' | 'ROTATION_EXPIRED' | 'ROTATION_INVALID' | 'ROTATION_KEYS_INVALID', message: string, details?: Record<string, unknown>, options?: { cause?: unknown }): never {
+function refuse(
+  code:
+    | 'ROTATION_THRESHOLD_NOT_MET'
+    | 'ROTATION_ROLLBACK'
+    | 'ROTATION_VERSION_GAP'
+    | 'ROTATION_EXPIRED'
+    | 'ROTATION_INVALID'
+    | 'ROTATION_KEYS_INVALID',
+  message: string,
+  details?: Record<string, unknown>,
+  options?: { cause?: unknown },
+): never {
   throw new StellaError(code, 'rotation', message, details, options);
 }
 
 /** Distinct keys among `spkis` with a valid signature over `payload` (each key counted once). */
-export function signingKeys(spkis: Uint8Array[], payload: Uint8Array, bundle: RotationBundle): string[] {
+export function signingKeys(
+  spkis: Uint8Array[],
+  payload: Uint8Array,
+  bundle: RotationBundle,
+): string[] {
   const signed = new Set<string>();
   for (const spki of spkis) {
     const id = rotationKeyId(spki);
@@ -61,64 +81,111 @@ export function signingKeys(spkis: Uint8Array[], payload: Uint8Array, bundle: Ro
   return [...signed].sort();
 }
 
-export function verifyRotation(bundle: RotationBundle, trust: RotationTrust, now: number): VerifiedRotation {
+export function verifyRotation(
+  bundle: RotationBundle,
+  trust: RotationTrust,
+  now: number,
+): VerifiedRotation {
   const { payload } = bundle;
   const trusted = trust.keys.map((k) => k.spki);
   const distinct = new Set(trusted.map((k) => toHex(k))).size;
-  if (distinct === 0) refuse('ROTATION_KEYS_INVALID', 'the trust store has no rotation keys (set them with `stella trust init --rotation-keys FILE --threshold K` or `stella trust keys add`)');
+  if (distinct === 0)
+    refuse(
+      'ROTATION_KEYS_INVALID',
+      'the trust store has no rotation keys (set them with `stella trust init --rotation-keys FILE --threshold K` or `stella trust keys add`)',
+    );
   checkThreshold(trust.threshold, distinct, 'trust store rotation keys');
 
   const signers = signingKeys(trusted, bundle.payloadBytes, bundle);
   if (signers.length < trust.threshold) {
-    refuse('ROTATION_THRESHOLD_NOT_MET', `rotation signed by ${signers.length} of the ${trust.threshold} required trusted rotation keys`, {
-      signed: signers.length,
-      threshold: trust.threshold,
-      signers,
-    });
+    refuse(
+      'ROTATION_THRESHOLD_NOT_MET',
+      `rotation signed by ${signers.length} of the ${trust.threshold} required trusted rotation keys`,
+      {
+        signed: signers.length,
+        threshold: trust.threshold,
+        signers,
+      },
+    );
   }
   if (payload.version <= trust.lastVersion) {
-    refuse('ROTATION_ROLLBACK', `rotation version ${payload.version} is not greater than the last applied version ${trust.lastVersion} (rollback refused)`, {
-      version: payload.version,
-      lastVersion: trust.lastVersion,
-    });
+    refuse(
+      'ROTATION_ROLLBACK',
+      `rotation version ${payload.version} is not greater than the last applied version ${trust.lastVersion} (rollback refused)`,
+      {
+        version: payload.version,
+        lastVersion: trust.lastVersion,
+      },
+    );
   }
   // TUF: each root is exactly the next version. Skipping ahead is refused, so one signed
   // rotation with a huge version cannot make every later one a "rollback" (a freeze).
   if (payload.version !== trust.lastVersion + 1) {
-    refuse('ROTATION_VERSION_GAP', `rotation version ${payload.version} is not the next version (the last applied is ${trust.lastVersion}: apply version ${trust.lastVersion + 1} first)`, {
-      version: payload.version,
-      lastVersion: trust.lastVersion,
-      expected: trust.lastVersion + 1,
-    });
+    refuse(
+      'ROTATION_VERSION_GAP',
+      `rotation version ${payload.version} is not the next version (the last applied is ${trust.lastVersion}: apply version ${trust.lastVersion + 1} first)`,
+      {
+        version: payload.version,
+        lastVersion: trust.lastVersion,
+        expected: trust.lastVersion + 1,
+      },
+    );
   }
   if (payload.expires <= now) {
-    refuse('ROTATION_EXPIRED', `rotation expired at ${formatTime(payload.expires)} (freeze refused)`, { expires: formatTime(payload.expires) });
+    refuse(
+      'ROTATION_EXPIRED',
+      `rotation expired at ${formatTime(payload.expires)} (freeze refused)`,
+      { expires: formatTime(payload.expires) },
+    );
   }
   const rootSha = toHex(sha256(bundle.rootBytes));
   if (rootSha !== payload.root.sha256 || bundle.rootBytes.byteLength !== payload.root.size) {
-    refuse('ROTATION_INVALID', `root.json does not match the signed payload (sha256 ${rootSha}, signed ${payload.root.sha256})`, {
-      rootSha256: rootSha,
-      signedSha256: payload.root.sha256,
-    });
+    refuse(
+      'ROTATION_INVALID',
+      `root.json does not match the signed payload (sha256 ${rootSha}, signed ${payload.root.sha256})`,
+      {
+        rootSha256: rootSha,
+        signedSha256: payload.root.sha256,
+      },
+    );
   }
   let root: TrustMaterial;
   try {
     root = parseTrustedRoot(bundle.rootBytes);
   } catch (e) {
-    return refuse('ROTATION_INVALID', `root.json: ${(e as Error).message}`, undefined, { cause: e });
+    return refuse('ROTATION_INVALID', `root.json: ${(e as Error).message}`, undefined, {
+      cause: e,
+    });
   }
-  if (root.certificateAuthorities.length + root.tlogs.length + root.ctlogs.length + root.timestampAuthorities.length === 0) {
+  if (
+    root.certificateAuthorities.length +
+      root.tlogs.length +
+      root.ctlogs.length +
+      root.timestampAuthorities.length ===
+    0
+  ) {
     refuse('ROTATION_INVALID', 'root.json has no entries');
   }
   let newKeySigners: string[] = [];
   if (payload.rotationKeys) {
     newKeySigners = signingKeys(payload.rotationKeys.keys, bundle.payloadBytes, bundle);
     if (newKeySigners.length < payload.rotationKeys.threshold) {
-      refuse('ROTATION_THRESHOLD_NOT_MET', `rotation replaces the rotation keys but is signed by ${newKeySigners.length} of the ${payload.rotationKeys.threshold} required NEW keys`, {
-        signed: newKeySigners.length,
-        threshold: payload.rotationKeys.threshold,
-      });
+      refuse(
+        'ROTATION_THRESHOLD_NOT_MET',
+        `rotation replaces the rotation keys but is signed by ${newKeySigners.length} of the ${payload.rotationKeys.threshold} required NEW keys`,
+        {
+          signed: newKeySigners.length,
+          threshold: payload.rotationKeys.threshold,
+        },
+      );
     }
   }
-  return { payload, root, rootBytes: bundle.rootBytes, payloadSha256: toHex(sha256(bundle.payloadBytes)), signers, newKeySigners };
+  return {
+    payload,
+    root,
+    rootBytes: bundle.rootBytes,
+    payloadSha256: toHex(sha256(bundle.payloadBytes)),
+    signers,
+    newKeySigners,
+  };
 }

@@ -29,10 +29,22 @@ import { findLog } from '../../tlog/verify.js';
 import { parseSignedNote, verifyCheckpoint } from '../../tlog/note.js';
 import { rekorVersionOf } from '../../tlog/rekor-entry.js';
 import { verifyCosignatures } from '../../tlog/cosignature.js';
-import { assessLog, keyOf, type CheckpointView, type LogAssessment, type ShipmentLog } from '../../tlog/consistency.js';
+import {
+  assessLog,
+  keyOf,
+  type CheckpointView,
+  type LogAssessment,
+  type ShipmentLog,
+} from '../../tlog/consistency.js';
 import type { ShipmentConsistency } from '../../archive/consistency.js';
 import { writeTransaction, type ChangeContext, type TrustStore } from './db.js';
-import { heldCheckpointsIn, witnessesIn, witnessPoliciesIn, writeCheckpoints, writeSplitView } from './checkpoints.js';
+import {
+  heldCheckpointsIn,
+  witnessesIn,
+  witnessPoliciesIn,
+  writeCheckpoints,
+  writeSplitView,
+} from './checkpoints.js';
 
 export interface ConsistencyInput {
   trust: TrustMaterial;
@@ -86,7 +98,11 @@ function observe(input: ConsistencyInput): Map<string, LogWork> {
   const at = (log: TransparencyLogInstance): LogWork => {
     const id = toHex(log.logId);
     let w = work.get(id);
-    if (!w) work.set(id, (w = { log, observed: [], primary: new Set(), shipment: undefined, latestNote: undefined }));
+    if (!w)
+      work.set(
+        id,
+        (w = { log, observed: [], primary: new Set(), shipment: undefined, latestNote: undefined }),
+      );
     return w;
   };
   const primary = new Set(input.bundles);
@@ -97,8 +113,15 @@ function observe(input: ConsistencyInput): Map<string, LogWork> {
       const log = findLog(entry, input.trust.tlogs);
       const cp = verifyCheckpoint(note, [log], { rekor: rekorVersionOf(entry.kindVersion) });
       const w = at(log);
-      const view = { logId: toHex(log.logId), origin: cp.origin, treeSize: cp.treeSize, rootHash: toHex(cp.rootHash), note };
-      if (!w.observed.some((o) => o.treeSize === view.treeSize && o.rootHash === view.rootHash)) w.observed.push(view);
+      const view = {
+        logId: toHex(log.logId),
+        origin: cp.origin,
+        treeSize: cp.treeSize,
+        rootHash: toHex(cp.rootHash),
+        note,
+      };
+      if (!w.observed.some((o) => o.treeSize === view.treeSize && o.rootHash === view.rootHash))
+        w.observed.push(view);
       if (primary.has(b)) w.primary.add(keyOf(view));
     }
   }
@@ -110,15 +133,28 @@ function observe(input: ConsistencyInput): Map<string, LogWork> {
     const w = at(log);
     w.latestNote = s.checkpoint;
     w.shipment = {
-      latest: { logId: s.logId, origin: cp.origin, treeSize: cp.treeSize, rootHash: toHex(cp.rootHash), note: s.checkpoint },
-      proofs: s.proofs.map((p) => ({ size1: p.fromSize, rootHash1: p.fromRootHash, hashes: p.hashes.map((h) => fromHex(h)) })),
+      latest: {
+        logId: s.logId,
+        origin: cp.origin,
+        treeSize: cp.treeSize,
+        rootHash: toHex(cp.rootHash),
+        note: s.checkpoint,
+      },
+      proofs: s.proofs.map((p) => ({
+        size1: p.fromSize,
+        rootHash1: p.fromRootHash,
+        hashes: p.hashes.map((h) => fromHex(h)),
+      })),
     };
   }
   return work;
 }
 
 /** Evidence, printable and in --json details. */
-function evidenceDetails(a: Extract<LogAssessment, { ok: false }>, log: TransparencyLogInstance): Record<string, unknown> {
+function evidenceDetails(
+  a: Extract<LogAssessment, { ok: false }>,
+  log: TransparencyLogInstance,
+): Record<string, unknown> {
   const e = a.evidence;
   return {
     log: log.baseUrl,
@@ -126,14 +162,22 @@ function evidenceDetails(a: Extract<LogAssessment, { ok: false }>, log: Transpar
       ? {
           reason: e.reason,
           held: { treeSize: e.held.treeSize, rootHash: e.held.rootHash, checkpoint: e.held.note },
-          presented: { treeSize: e.presented.treeSize, rootHash: e.presented.rootHash, checkpoint: e.presented.note },
+          presented: {
+            treeSize: e.presented.treeSize,
+            rootHash: e.presented.rootHash,
+            checkpoint: e.presented.note,
+          },
           proof: e.proof,
         }
       : {}),
   };
 }
 
-export function checkConsistency(store: TrustStore, input: ConsistencyInput, ctx: ChangeContext): ConsistencyReport {
+export function checkConsistency(
+  store: TrustStore,
+  input: ConsistencyInput,
+  ctx: ChangeContext,
+): ConsistencyReport {
   const work = observe(input);
   let alarm: StellaError | undefined;
   const report = writeTransaction(store, ctx, (tx) => {
@@ -147,7 +191,12 @@ export function checkConsistency(store: TrustStore, input: ConsistencyInput, ctx
         if (a.evidence) {
           // Kept, and nothing else from this run: the alarm is the only change committed.
           writeSplitView(tx, a.code, a.evidence, input.source);
-          alarm = new StellaError(a.code, 'consistency', `${a.message}; the evidence (both signed checkpoints) is kept in the trust store (stella trust checkpoints) and nothing was imported`, details);
+          alarm = new StellaError(
+            a.code,
+            'consistency',
+            `${a.message}; the evidence (both signed checkpoints) is kept in the trust store (stella trust checkpoints) and nothing was imported`,
+            details,
+          );
           return undefined;
         }
         fail(a.code, 'consistency', a.message, details);
@@ -158,7 +207,9 @@ export function checkConsistency(store: TrustStore, input: ConsistencyInput, ctx
     const checkpoints: CheckpointReport[] = [];
     for (const { w, a } of results) {
       const policy = policies.get(toHex(w.log.logId)) ?? null;
-      const latestCosigners = w.latestNote ? verifyCosignatures(parseSignedNote(w.latestNote), witnesses) : [];
+      const latestCosigners = w.latestNote
+        ? verifyCosignatures(parseSignedNote(w.latestNote), witnesses)
+        : [];
       for (const c of w.observed) {
         if (!w.primary.has(keyOf(c))) continue;
         const own = verifyCosignatures(parseSignedNote(c.note), witnesses);
@@ -173,27 +224,51 @@ export function checkConsistency(store: TrustStore, input: ConsistencyInput, ctx
         for (const v of valid) if (!keys.has(v.keyFingerprint)) keys.set(v.keyFingerprint, v.name);
         const names = [...new Set(keys.values())].sort();
         if (policy) {
-          const counted = [...keys.entries()].filter(([, name]) => policy.witnesses.includes(name)).length;
+          const counted = [...keys.entries()].filter(([, name]) =>
+            policy.witnesses.includes(name),
+          ).length;
           if (counted < policy.threshold) {
-            fail('WITNESS_POLICY_UNMET', 'witness', `witness policy of log ${w.log.baseUrl} not met: checkpoint at tree size ${c.treeSize} is cosigned by ${counted} of the required ${policy.threshold} witnesses (${policy.witnesses.join(', ')})${counted > 0 ? `: ${names.filter((n) => policy.witnesses.includes(n)).join(', ')}` : ''}; nothing was imported`, {
-              log: w.log.baseUrl,
-              treeSize: c.treeSize,
-              threshold: policy.threshold,
-              policyWitnesses: policy.witnesses,
-              verifiedWitnesses: names,
-            });
+            fail(
+              'WITNESS_POLICY_UNMET',
+              'witness',
+              `witness policy of log ${w.log.baseUrl} not met: checkpoint at tree size ${c.treeSize} is cosigned by ${counted} of the required ${policy.threshold} witnesses (${policy.witnesses.join(', ')})${counted > 0 ? `: ${names.filter((n) => policy.witnesses.includes(n)).join(', ')}` : ''}; nothing was imported`,
+              {
+                log: w.log.baseUrl,
+                treeSize: c.treeSize,
+                threshold: policy.threshold,
+                policyWitnesses: policy.witnesses,
+                verifiedWitnesses: names,
+              },
+            );
           }
         }
-        checkpoints.push({ log: w.log.baseUrl, origin: c.origin, treeSize: c.treeSize, rootHash: c.rootHash, status: a.status.get(keyOf(c))!, witnesses: names, policy: policy ? { threshold: policy.threshold, witnesses: policy.witnesses } : null });
+        checkpoints.push({
+          log: w.log.baseUrl,
+          origin: c.origin,
+          treeSize: c.treeSize,
+          rootHash: c.rootHash,
+          status: a.status.get(keyOf(c))!,
+          witnesses: names,
+          policy: policy ? { threshold: policy.threshold, witnesses: policy.witnesses } : null,
+        });
       }
     }
     if (input.requireConsistency) {
       const unproven = checkpoints.filter((c) => c.status === 'unproven');
       if (unproven.length > 0) {
         const u = unproven[0]!;
-        fail('CONSISTENCY_UNPROVEN', 'consistency', `checkpoint of log ${u.log} at tree size ${u.treeSize} is not proven consistent with the checkpoints the trust store holds (--require-consistency); verify an export archive made with --include-consistency to prove it; nothing was imported`, {
-          unproven: unproven.map((x) => ({ log: x.log, treeSize: x.treeSize, rootHash: x.rootHash })),
-        });
+        fail(
+          'CONSISTENCY_UNPROVEN',
+          'consistency',
+          `checkpoint of log ${u.log} at tree size ${u.treeSize} is not proven consistent with the checkpoints the trust store holds (--require-consistency); verify an export archive made with --include-consistency to prove it; nothing was imported`,
+          {
+            unproven: unproven.map((x) => ({
+              log: x.log,
+              treeSize: x.treeSize,
+              rootHash: x.rootHash,
+            })),
+          },
+        );
       }
     }
     let recorded = 0;
@@ -202,7 +277,11 @@ export function checkConsistency(store: TrustStore, input: ConsistencyInput, ctx
       writeCheckpoints(tx, w.log, a.upserts, input.source);
       recorded += a.upserts.length;
       if (w.shipment) {
-        latest.push({ log: w.log.baseUrl, treeSize: w.shipment.latest.treeSize, status: a.latestStatus ?? 'unproven' });
+        latest.push({
+          log: w.log.baseUrl,
+          treeSize: w.shipment.latest.treeSize,
+          status: a.latestStatus ?? 'unproven',
+        });
       }
     }
     return { store: store.path, checkpoints, latest, recorded };

@@ -23,8 +23,20 @@ import { dirname } from 'node:path';
 import { fail } from '../../errors.js';
 import { readSqliteHeader, schemaShape } from '../../util/sqlite-file.js';
 import { guardStore, storeErrorFrom } from './errors.js';
-import { chainUnhashedHistory, sealChanges, setMeta, verifyIntegrity, type HistoryRecord } from './integrity.js';
-import { APPLICATION_ID, expectedSchemaShape, SCHEMA_DDL, SCHEMA_VERSION, type Migration } from './schema.js';
+import {
+  chainUnhashedHistory,
+  sealChanges,
+  setMeta,
+  verifyIntegrity,
+  type HistoryRecord,
+} from './integrity.js';
+import {
+  APPLICATION_ID,
+  expectedSchemaShape,
+  SCHEMA_DDL,
+  SCHEMA_VERSION,
+  type Migration,
+} from './schema.js';
 import type { JsonValue } from '../../util/canonical-json.js';
 
 export interface OpenOptions {
@@ -64,14 +76,27 @@ function busyTimeout(opts: OpenOptions): number {
 }
 
 function foreign(path: string, why: string, details: Record<string, unknown> = {}): never {
-  return fail('STORE_FOREIGN', 'trust-store', `${path} is not a Stella trust store (${why}); it was left untouched`, { path, ...details });
+  return fail(
+    'STORE_FOREIGN',
+    'trust-store',
+    `${path} is not a Stella trust store (${why}); it was left untouched`,
+    { path, ...details },
+  );
 }
 
-function headerOf(db: Database.Database): { userVersion: number; applicationId: number; tables: number } {
+function headerOf(db: Database.Database): {
+  userVersion: number;
+  applicationId: number;
+  tables: number;
+} {
   return {
     userVersion: db.pragma('user_version', { simple: true }) as number,
     applicationId: db.pragma('application_id', { simple: true }) as number,
-    tables: (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n,
+    tables: (
+      db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as {
+        n: number;
+      }
+    ).n,
   };
 }
 
@@ -81,7 +106,8 @@ function createSchema(db: Database.Database, path: string, now: number, command:
     .transaction(() => {
       const h = headerOf(db);
       if (h.applicationId === APPLICATION_ID && h.userVersion > 0) return false;
-      if (h.userVersion !== 0 || h.tables > 0 || h.applicationId !== 0) foreign(path, 'a SQLite database with other contents', { applicationId: h.applicationId });
+      if (h.userVersion !== 0 || h.tables > 0 || h.applicationId !== 0)
+        foreign(path, 'a SQLite database with other contents', { applicationId: h.applicationId });
       for (const m of MIGRATIONS) {
         db.exec(m.ddl);
         m.backfill?.(db);
@@ -89,7 +115,15 @@ function createSchema(db: Database.Database, path: string, now: number, command:
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       db.pragma(`application_id = ${APPLICATION_ID}`);
       setMeta(db, 'created_at', String(now));
-      const record: HistoryRecord = { at: now, action: 'create', entryId: null, detail: { schemaVersion: SCHEMA_VERSION }, sourceFile: null, sourceSha256: null, command };
+      const record: HistoryRecord = {
+        at: now,
+        action: 'create',
+        entryId: null,
+        detail: { schemaVersion: SCHEMA_VERSION },
+        sourceFile: null,
+        sourceSha256: null,
+        command,
+      };
       sealChanges(db, [record]);
       return true;
     })
@@ -99,13 +133,24 @@ function createSchema(db: Database.Database, path: string, now: number, command:
 /** The refusals that depend on the schema version alone. */
 function checkVersion(path: string, userVersion: number, allowOlder: boolean): void {
   if (userVersion > SCHEMA_VERSION) {
-    fail('STORE_SCHEMA_TOO_NEW', 'trust-store', `trust store ${path} has schema version ${userVersion}, newer than this stella understands (${SCHEMA_VERSION}); upgrade stella`, {
-      path,
-      schemaVersion: userVersion,
-      supported: SCHEMA_VERSION,
-    });
+    fail(
+      'STORE_SCHEMA_TOO_NEW',
+      'trust-store',
+      `trust store ${path} has schema version ${userVersion}, newer than this stella understands (${SCHEMA_VERSION}); upgrade stella`,
+      {
+        path,
+        schemaVersion: userVersion,
+        supported: SCHEMA_VERSION,
+      },
+    );
   }
-  if (userVersion < 1) fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is marked as a Stella trust store but has no schema`, { path });
+  if (userVersion < 1)
+    fail(
+      'STORE_CORRUPT',
+      'trust-store',
+      `trust store ${path} is marked as a Stella trust store but has no schema`,
+      { path },
+    );
   if (userVersion < SCHEMA_VERSION && !allowOlder) {
     fail(
       'STORE_MIGRATION_REQUIRED',
@@ -119,10 +164,15 @@ function checkVersion(path: string, userVersion: number, allowOlder: boolean): v
 /** A store at `version` has exactly the tables, columns, indexes and triggers Stella gives it. */
 export function checkSchemaShape(db: Database.Database, path: string, version: number): void {
   if (schemaShape(db) !== expectedSchemaShape(version)) {
-    fail('STORE_TAMPERED', 'trust-store', `trust store ${path} was modified outside stella: its tables, columns, indexes or triggers differ from schema version ${version}`, {
-      path,
-      schemaVersion: version,
-    });
+    fail(
+      'STORE_TAMPERED',
+      'trust-store',
+      `trust store ${path} was modified outside stella: its tables, columns, indexes or triggers differ from schema version ${version}`,
+      {
+        path,
+        schemaVersion: version,
+      },
+    );
   }
 }
 
@@ -136,30 +186,54 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
   let creating = false;
   switch (file.kind) {
     case 'missing':
-      if (!create) fail('STORE_NOT_FOUND', 'trust-store', `no trust store at ${path} (create one with \`stella trust init\`)`, { path });
-      makeFolder(dirname(path), { what: 'trust store folder', code: 'STORE_CORRUPT', check: 'trust-store' });
+      if (!create)
+        fail(
+          'STORE_NOT_FOUND',
+          'trust-store',
+          `no trust store at ${path} (create one with \`stella trust init\`)`,
+          { path },
+        );
+      makeFolder(dirname(path), {
+        what: 'trust store folder',
+        code: 'STORE_CORRUPT',
+        check: 'trust-store',
+      });
       creating = true;
       break;
     case 'not-a-file':
-      return fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is not a regular file`, { path });
+      return fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is not a regular file`, {
+        path,
+      });
     case 'empty':
       if (file.walPending) break;
       if (!create) foreign(path, 'an empty file; `stella trust init` creates a store');
       creating = true;
       break;
     case 'not-sqlite':
-      if (!file.walPending) fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is corrupt or not a SQLite database`, { path });
+      if (!file.walPending)
+        fail(
+          'STORE_CORRUPT',
+          'trust-store',
+          `trust store ${path} is corrupt or not a SQLite database`,
+          { path },
+        );
       break;
     case 'sqlite':
       if (file.walPending) break;
       // Even `trust init` creates a store only where there is nothing: a missing or empty file.
-      if (file.applicationId !== APPLICATION_ID) foreign(path, `SQLite application id ${file.applicationId}, not ${APPLICATION_ID}`, { applicationId: file.applicationId });
+      if (file.applicationId !== APPLICATION_ID)
+        foreign(path, `SQLite application id ${file.applicationId}, not ${APPLICATION_ID}`, {
+          applicationId: file.applicationId,
+        });
       // Refused before SQLite opens it, which for a WAL-mode file creates files beside it.
       checkVersion(path, file.userVersion, opts.allowOlderSchema ?? false);
       break;
   }
   const readonly = (opts.readonly ?? false) && !creating;
-  const db = guardStore(path, () => new Database(path, { readonly, fileMustExist: !creating, timeout }));
+  const db = guardStore(
+    path,
+    () => new Database(path, { readonly, fileMustExist: !creating, timeout }),
+  );
   let created = false;
   let schemaVersion: number;
   try {
@@ -168,7 +242,13 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
     const h = headerOf(db);
     const empty = h.applicationId === 0 && h.userVersion === 0 && h.tables === 0;
     if (!(h.applicationId === APPLICATION_ID || (empty && create))) {
-      foreign(path, empty ? 'an empty database; `stella trust init` creates a store' : `SQLite application id ${h.applicationId}, not ${APPLICATION_ID}`, { applicationId: h.applicationId });
+      foreign(
+        path,
+        empty
+          ? 'an empty database; `stella trust init` creates a store'
+          : `SQLite application id ${h.applicationId}, not ${APPLICATION_ID}`,
+        { applicationId: h.applicationId },
+      );
     }
     if (!empty) checkVersion(path, h.userVersion, opts.allowOlderSchema ?? false);
     if (!readonly && (empty || h.userVersion === SCHEMA_VERSION)) {
@@ -181,7 +261,13 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
     }
     db.pragma('foreign_keys = ON');
     const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is corrupt (integrity check: ${String(check)})`, { path });
+    if (check !== 'ok')
+      fail(
+        'STORE_CORRUPT',
+        'trust-store',
+        `trust store ${path} is corrupt (integrity check: ${String(check)})`,
+        { path },
+      );
     if (empty) created = createSchema(db, path, now, command);
     schemaVersion = empty ? SCHEMA_VERSION : h.userVersion;
     if (schemaVersion === SCHEMA_VERSION) {
@@ -214,7 +300,15 @@ export interface ChangeContext {
 export interface WriteTx {
   readonly db: Database.Database;
   readonly now: number;
-  record(action: string, fields: { entryId?: number | null; detail?: Record<string, JsonValue>; sourceFile?: string | null; sourceSha256?: string | null }): void;
+  record(
+    action: string,
+    fields: {
+      entryId?: number | null;
+      detail?: Record<string, JsonValue>;
+      sourceFile?: string | null;
+      sourceSha256?: string | null;
+    },
+  ): void;
   /** Number of history rows recorded so far. */
   readonly changes: number;
 }
@@ -224,8 +318,13 @@ export interface WriteTx {
  * and sealed before commit. Throwing inside `fn` leaves the store exactly as it was.
  * When `fn` records nothing, nothing is written.
  */
-export function writeTransaction<T>(store: TrustStore, ctx: ChangeContext, fn: (tx: WriteTx) => T): T {
-  if (store.readonly) fail('INPUT_INVALID', 'trust-store', `trust store ${store.path} was opened read-only`);
+export function writeTransaction<T>(
+  store: TrustStore,
+  ctx: ChangeContext,
+  fn: (tx: WriteTx) => T,
+): T {
+  if (store.readonly)
+    fail('INPUT_INVALID', 'trust-store', `trust store ${store.path} was opened read-only`);
   checkVersion(store.path, store.schemaVersion, false);
   const db = store.db;
   return guardStore(store.path, () =>

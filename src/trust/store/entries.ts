@@ -9,7 +9,13 @@ import { fail } from '../../errors.js';
 import { parsePublicKey, sha256 } from '../../crypto.js';
 import { concatBytes, decodeBase64, toBase64, toHex } from '../../util/encoding.js';
 import { parseCertificate } from '../../x509/certificate.js';
-import type { CertificateAuthority, DistinguishedNameInfo, TransparencyLogInstance, TrustMaterial, ValidityWindow } from '../../model/trust-material.js';
+import type {
+  CertificateAuthority,
+  DistinguishedNameInfo,
+  TransparencyLogInstance,
+  TrustMaterial,
+  ValidityWindow,
+} from '../../model/trust-material.js';
 import { canonicalize } from '../../util/canonical-json.js';
 import { storedTime, storedTimeOrNull } from './time.js';
 import { formatTimeOrNull } from '../../util/time.js';
@@ -111,7 +117,9 @@ function checkedTimes(r: EntryRow): EntryRow {
  * start a later rotation gave it, or withdrawn by a rotation before it began: it trusts
  * nothing, and a trusted root cannot express it (checklist H53, item 11 of the review).
  */
-export function effectiveWindow(row: Pick<EntryRow, 'valid_from' | 'valid_until' | 'retired_at'>): ValidityWindow | undefined {
+export function effectiveWindow(
+  row: Pick<EntryRow, 'valid_from' | 'valid_until' | 'retired_at'>,
+): ValidityWindow | undefined {
   const end = effectiveEnd(row);
   if (end !== null && end < row.valid_from) return undefined;
   return { start: row.valid_from, end: end ?? undefined };
@@ -151,8 +159,13 @@ function subjectText(s: DistinguishedNameInfo): string {
 }
 
 export function authorityCandidate(kind: 'ca' | 'tsa', a: CertificateAuthority): EntryCandidate {
-  if (a.certChain.length === 0) fail('IMPORT_INVALID', 'trust-store', `${kind} entry has an empty certificate chain`);
-  const issuing = parseCertificate(a.certChain[0]!, { code: 'IMPORT_INVALID', check: 'trust-store', what: `${kind} certificate` });
+  if (a.certChain.length === 0)
+    fail('IMPORT_INVALID', 'trust-store', `${kind} entry has an empty certificate chain`);
+  const issuing = parseCertificate(a.certChain[0]!, {
+    code: 'IMPORT_INVALID',
+    check: 'trust-store',
+    what: `${kind} certificate`,
+  });
   const anchor = a.certChain[a.certChain.length - 1]!;
   const subject: AuthorityMaterial['subject'] = {};
   if (a.subject.organization !== undefined) subject.organization = a.subject.organization;
@@ -220,7 +233,12 @@ export function authorityFromRow(r: EntryRow): CertificateAuthority {
   const subject: DistinguishedNameInfo = {};
   if (m.subject.organization !== undefined) subject.organization = m.subject.organization;
   if (m.subject.commonName !== undefined) subject.commonName = m.subject.commonName;
-  return { subject, uri: m.uri, certChain: m.certChain.map((c) => storedBytes(c, `entry ${r.id} certificate`)), validFor: windowOf(r) };
+  return {
+    subject,
+    uri: m.uri,
+    certChain: m.certChain.map((c) => storedBytes(c, `entry ${r.id} certificate`)),
+    validFor: windowOf(r),
+  };
 }
 
 export function logFromRow(r: EntryRow): TransparencyLogInstance {
@@ -232,11 +250,19 @@ export function logFromRow(r: EntryRow): TransparencyLogInstance {
     publicKey: {
       rawBytes,
       keyDetails: m.keyDetails,
-      key: parsePublicKey(rawBytes, `trust store entry ${r.id} public key`, 'STORE_CORRUPT', 'trust-store'),
+      key: parsePublicKey(
+        rawBytes,
+        `trust store entry ${r.id} public key`,
+        'STORE_CORRUPT',
+        'trust-store',
+      ),
       validFor: windowOf(r),
     },
     logId: storedBytes(m.logId, `entry ${r.id} log id`),
-    checkpointKeyId: m.checkpointKeyId === undefined ? undefined : storedBytes(m.checkpointKeyId, `entry ${r.id} checkpoint key id`),
+    checkpointKeyId:
+      m.checkpointKeyId === undefined
+        ? undefined
+        : storedBytes(m.checkpointKeyId, `entry ${r.id} checkpoint key id`),
   };
 }
 
@@ -248,8 +274,13 @@ export function entryRowById(db: Database.Database, id: number): EntryRow | unde
   return db.prepare('SELECT * FROM entries WHERE id = ?').get(id) as EntryRow | undefined;
 }
 
-export function entryRowByIdentity(db: Database.Database, kind: EntryKind, identity: string): EntryRow | undefined {
-  return db.prepare('SELECT * FROM entries WHERE kind = ? AND identity = ?').get(kind, identity) as EntryRow | undefined;
+export function entryRowByIdentity(
+  db: Database.Database,
+  kind: EntryKind,
+  identity: string,
+): EntryRow | undefined {
+  return db.prepare('SELECT * FROM entries WHERE kind = ? AND identity = ?').get(kind, identity) as
+    EntryRow | undefined;
 }
 
 export interface Provenance {
@@ -259,13 +290,34 @@ export interface Provenance {
   rotationVersion?: number | null;
 }
 
-export function insertEntry(db: Database.Database, c: EntryCandidate, p: Provenance, now: number): number {
+export function insertEntry(
+  db: Database.Database,
+  c: EntryCandidate,
+  p: Provenance,
+  now: number,
+): number {
   const info = db
     .prepare(
       `INSERT INTO entries (kind, identity, subject, uri, fingerprint, key_id, der, material, valid_from, valid_until, retired_at,
         source_kind, source_file, source_sha256, added_at, rotation_version)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
     )
-    .run(c.kind, c.identity, c.subject, c.uri, c.fingerprint, c.keyId, Buffer.from(c.der), c.material, c.validFrom, c.validUntil, p.sourceKind, p.sourceFile, p.sourceSha256, now, p.rotationVersion ?? null);
+    .run(
+      c.kind,
+      c.identity,
+      c.subject,
+      c.uri,
+      c.fingerprint,
+      c.keyId,
+      Buffer.from(c.der),
+      c.material,
+      c.validFrom,
+      c.validUntil,
+      p.sourceKind,
+      p.sourceFile,
+      p.sourceSha256,
+      now,
+      p.rotationVersion ?? null,
+    );
   return Number(info.lastInsertRowid);
 }

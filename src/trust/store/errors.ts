@@ -12,21 +12,62 @@ export function storeErrorFrom(e: unknown, path: string): StellaError {
   const code = typeof like.code === 'string' ? like.code : '';
   const msg = typeof like.message === 'string' ? like.message : String(e);
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new StellaError('STORE_BUSY', 'trust-store', `store busy: another process is using ${path}; try again`, { path, sqlite: code }, { cause: e });
+    return new StellaError(
+      'STORE_BUSY',
+      'trust-store',
+      `store busy: another process is using ${path}; try again`,
+      { path, sqlite: code },
+      { cause: e },
+    );
   }
-  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_FORMAT' || code.startsWith('SQLITE_IOERR_SHORT_READ')) {
-    return new StellaError('STORE_CORRUPT', 'trust-store', `trust store ${path} is corrupt or not a SQLite database (${msg})`, { path, sqlite: code }, { cause: e });
+  if (
+    code === 'SQLITE_NOTADB' ||
+    code.startsWith('SQLITE_CORRUPT') ||
+    code === 'SQLITE_FORMAT' ||
+    code.startsWith('SQLITE_IOERR_SHORT_READ')
+  ) {
+    return new StellaError(
+      'STORE_CORRUPT',
+      'trust-store',
+      `trust store ${path} is corrupt or not a SQLite database (${msg})`,
+      { path, sqlite: code },
+      { cause: e },
+    );
   }
   if (code.startsWith('SQLITE_CANTOPEN')) {
-    return new StellaError('STORE_NOT_FOUND', 'trust-store', `cannot open trust store ${path} (${msg})`, { path, sqlite: code }, { cause: e });
+    return new StellaError(
+      'STORE_NOT_FOUND',
+      'trust-store',
+      `cannot open trust store ${path} (${msg})`,
+      { path, sqlite: code },
+      { cause: e },
+    );
   }
   if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') {
-    return new StellaError('STORE_NOT_FOUND', 'trust-store', `trust store ${path} cannot be written (${msg})`, { path, sqlite: code }, { cause: e });
+    return new StellaError(
+      'STORE_NOT_FOUND',
+      'trust-store',
+      `trust store ${path} cannot be written (${msg})`,
+      { path, sqlite: code },
+      { cause: e },
+    );
   }
   if (code.startsWith('SQLITE_')) {
-    return new StellaError('STORE_CORRUPT', 'trust-store', `trust store ${path}: ${msg}`, { path, sqlite: code }, { cause: e });
+    return new StellaError(
+      'STORE_CORRUPT',
+      'trust-store',
+      `trust store ${path}: ${msg}`,
+      { path, sqlite: code },
+      { cause: e },
+    );
   }
-  return new StellaError('STORE_CORRUPT', 'trust-store', `trust store ${path}: ${msg}`, { path }, { cause: e });
+  return new StellaError(
+    'STORE_CORRUPT',
+    'trust-store',
+    `trust store ${path}: ${msg}`,
+    { path },
+    { cause: e },
+  );
 }
 
 /** Run `fn`, turning any SQLite error into a store StellaError. */

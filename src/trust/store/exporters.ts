@@ -23,16 +23,43 @@ export type StoredExporter =
 export function readExporters(db: Database.Database): StoredExporter[] {
   const v = getMeta(db, 'exporters');
   if (v === undefined) return [];
-  const list = parseJsonStrict(v, { what: 'trust store exporters', maxDepth: 4, code: 'STORE_CORRUPT', limitCode: 'STORE_CORRUPT', check: 'trust-store', maxBytes: 16 * 1024 * 1024 });
-  if (!Array.isArray(list)) fail('STORE_CORRUPT', 'trust-store', 'trust store exporters: expected a list');
+  const list = parseJsonStrict(v, {
+    what: 'trust store exporters',
+    maxDepth: 4,
+    code: 'STORE_CORRUPT',
+    limitCode: 'STORE_CORRUPT',
+    check: 'trust-store',
+    maxBytes: 16 * 1024 * 1024,
+  });
+  if (!Array.isArray(list))
+    fail('STORE_CORRUPT', 'trust-store', 'trust store exporters: expected a list');
   return list as StoredExporter[];
 }
 
 /** The exporters as the seal check takes them (keys parsed). */
-export function exporterTrustOf(list: StoredExporter[]): { keys: { keyId: string; key: KeyObject }[]; identities: { identity: string; issuer: string }[] } {
+export function exporterTrustOf(list: StoredExporter[]): {
+  keys: { keyId: string; key: KeyObject }[];
+  identities: { identity: string; issuer: string }[];
+} {
   return {
-    keys: list.flatMap((e) => (e.kind === 'key' ? [{ keyId: e.keyId, key: parsePublicKey(decodeBase64(e.spki, 'exporter key', 'trust-store', 'STORE_CORRUPT'), `exporter key ${e.keyId}`, 'STORE_CORRUPT', 'trust-store') }] : [])),
-    identities: list.flatMap((e) => (e.kind === 'identity' ? [{ identity: e.identity, issuer: e.issuer }] : [])),
+    keys: list.flatMap((e) =>
+      e.kind === 'key'
+        ? [
+            {
+              keyId: e.keyId,
+              key: parsePublicKey(
+                decodeBase64(e.spki, 'exporter key', 'trust-store', 'STORE_CORRUPT'),
+                `exporter key ${e.keyId}`,
+                'STORE_CORRUPT',
+                'trust-store',
+              ),
+            },
+          ]
+        : [],
+    ),
+    identities: list.flatMap((e) =>
+      e.kind === 'identity' ? [{ identity: e.identity, issuer: e.issuer }] : [],
+    ),
   };
 }
 
@@ -42,13 +69,24 @@ export interface ExportersAddResult {
 }
 
 /** Add exporter keys and/or one keyless identity, in one transaction; the same key or identity twice is a duplicate. */
-export function addExporters(store: TrustStore, keys: KeyObject[], identity: { identity: string; issuer: string } | undefined, source: string, ctx: ChangeContext): ExportersAddResult {
+export function addExporters(
+  store: TrustStore,
+  keys: KeyObject[],
+  identity: { identity: string; issuer: string } | undefined,
+  source: string,
+  ctx: ChangeContext,
+): ExportersAddResult {
   return writeTransaction(store, ctx, (tx) => {
     const list = readExporters(tx.db);
     const added: string[] = [];
     const duplicates: string[] = [];
     for (const k of keys) {
-      if (k.asymmetricKeyType !== 'ec') fail('INPUT_INVALID', 'trust-store', `${source}: exporter keys must be ECDSA (P-256, P-384 or P-521)`);
+      if (k.asymmetricKeyType !== 'ec')
+        fail(
+          'INPUT_INVALID',
+          'trust-store',
+          `${source}: exporter keys must be ECDSA (P-256, P-384 or P-521)`,
+        );
       const spki = spkiOf(k);
       const keyId = toHex(sha256(spki));
       if (list.some((e) => e.kind === 'key' && e.keyId === keyId)) {
@@ -61,10 +99,20 @@ export function addExporters(store: TrustStore, keys: KeyObject[], identity: { i
     }
     if (identity) {
       const label = `${identity.identity} (${identity.issuer})`;
-      if (list.some((e) => e.kind === 'identity' && e.identity === identity.identity && e.issuer === identity.issuer)) duplicates.push(label);
+      if (
+        list.some(
+          (e) =>
+            e.kind === 'identity' &&
+            e.identity === identity.identity &&
+            e.issuer === identity.issuer,
+        )
+      )
+        duplicates.push(label);
       else {
         list.push({ kind: 'identity', ...identity, source });
-        tx.record('exporter-add', { detail: { identity: identity.identity, issuer: identity.issuer } });
+        tx.record('exporter-add', {
+          detail: { identity: identity.identity, issuer: identity.issuer },
+        });
         added.push(label);
       }
     }

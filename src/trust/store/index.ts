@@ -1,5 +1,13 @@
 /** The trust store library, one import for commands and for `attest verify`. */
-export { openTrustStore, writeTransaction, readSnapshot, MIGRATIONS, type TrustStore, type OpenOptions, type ChangeContext } from './db.js';
+export {
+  openTrustStore,
+  writeTransaction,
+  readSnapshot,
+  MIGRATIONS,
+  type TrustStore,
+  type OpenOptions,
+  type ChangeContext,
+} from './db.js';
 export { SCHEMA_VERSION } from './schema.js';
 export { resolveStorePath, defaultStorePath } from './paths.js';
 /** @deprecated the one formatter is util/time.ts's formatTimeOrNull; kept so this entry point's API does not change. */

@@ -12,7 +12,13 @@ import { openTrustStore, writeTransaction, type ChangeContext, type TrustStore }
 import { entryFromRow, type StoreEntry } from './entries.js';
 import { planImport } from './importers.js';
 import { addCandidates, type SourceFile } from './operations.js';
-import { activeKeyRows, addKeysTx, parsePublicKeysPem, setThresholdTx, thresholdOf } from './rotation-keys.js';
+import {
+  activeKeyRows,
+  addKeysTx,
+  parsePublicKeysPem,
+  setThresholdTx,
+  thresholdOf,
+} from './rotation-keys.js';
 import { SCHEMA_VERSION } from './schema.js';
 
 export interface InitOptions {
@@ -32,19 +38,51 @@ export interface InitResult {
 }
 
 export function initStore(path: string, opts: InitOptions, ctx: ChangeContext): InitResult {
-  if (opts.threshold !== undefined && !opts.rotationKeys) fail('INPUT_INVALID', 'trust-store', '--threshold needs --rotation-keys FILE');
-  const keys = opts.rotationKeys ? parsePublicKeysPem(Buffer.from(opts.rotationKeys.bytes).toString('utf8'), `--rotation-keys ${opts.rotationKeys.path}`) : [];
+  if (opts.threshold !== undefined && !opts.rotationKeys)
+    fail('INPUT_INVALID', 'trust-store', '--threshold needs --rotation-keys FILE');
+  const keys = opts.rotationKeys
+    ? parsePublicKeysPem(
+        Buffer.from(opts.rotationKeys.bytes).toString('utf8'),
+        `--rotation-keys ${opts.rotationKeys.path}`,
+      )
+    : [];
   const pgPath = publicGoodTrustedRootPath();
-  const pgBytes = opts.withPublicGood ? readFileBounded(pgPath, { what: 'embedded public-good trusted root', maxBytes: TRUSTED_ROOT_LIMITS.maxBytes }) : undefined;
+  const pgBytes = opts.withPublicGood
+    ? readFileBounded(pgPath, {
+        what: 'embedded public-good trusted root',
+        maxBytes: TRUSTED_ROOT_LIMITS.maxBytes,
+      })
+    : undefined;
   const plan = pgBytes ? planImport(pgBytes) : undefined;
-  const store: TrustStore = openTrustStore(path, { create: true, now: ctx.now, command: ctx.command });
+  const store: TrustStore = openTrustStore(path, {
+    create: true,
+    now: ctx.now,
+    command: ctx.command,
+  });
   try {
     const r = writeTransaction(store, ctx, (tx) => {
-      const imported = plan && pgBytes ? addCandidates(tx, plan.candidates, { kind: 'public-good', file: pgPath, sha256: toHex(sha256(pgBytes)) }) : { added: [], duplicates: [] };
+      const imported =
+        plan && pgBytes
+          ? addCandidates(tx, plan.candidates, {
+              kind: 'public-good',
+              file: pgPath,
+              sha256: toHex(sha256(pgBytes)),
+            })
+          : { added: [], duplicates: [] };
       const k = addKeysTx(tx, keys, opts.rotationKeys?.path ?? 'init');
       if (opts.threshold !== undefined) setThresholdTx(tx, opts.threshold);
-      else if (keys.length > 0 && thresholdOf(tx.db) === 0) fail('ROTATION_KEYS_INVALID', 'rotation', '--rotation-keys needs --threshold K (how many keys must sign a rotation)');
-      return { imported, k, threshold: thresholdOf(tx.db), activeKeys: activeKeyRows(tx.db).length };
+      else if (keys.length > 0 && thresholdOf(tx.db) === 0)
+        fail(
+          'ROTATION_KEYS_INVALID',
+          'rotation',
+          '--rotation-keys needs --threshold K (how many keys must sign a rotation)',
+        );
+      return {
+        imported,
+        k,
+        threshold: thresholdOf(tx.db),
+        activeKeys: activeKeyRows(tx.db).length,
+      };
     });
     return {
       store: path,

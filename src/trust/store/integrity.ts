@@ -43,18 +43,32 @@ const V3_TABLES: readonly [string, string][] = [
 export function computeStateDigest(db: Database.Database): string {
   const version = db.pragma('user_version', { simple: true }) as number;
   const state: Record<string, JsonValue> = {
-    entries: db.prepare('SELECT * FROM entries ORDER BY id').all().map((r) => canonicalRow(r as Row)),
-    rotationKeys: db.prepare('SELECT * FROM rotation_keys ORDER BY key_id').all().map((r) => canonicalRow(r as Row)),
-    rotations: db.prepare('SELECT * FROM rotations ORDER BY version').all().map((r) => canonicalRow(r as Row)),
+    entries: db
+      .prepare('SELECT * FROM entries ORDER BY id')
+      .all()
+      .map((r) => canonicalRow(r as Row)),
+    rotationKeys: db
+      .prepare('SELECT * FROM rotation_keys ORDER BY key_id')
+      .all()
+      .map((r) => canonicalRow(r as Row)),
+    rotations: db
+      .prepare('SELECT * FROM rotations ORDER BY version')
+      .all()
+      .map((r) => canonicalRow(r as Row)),
     meta: db
-      .prepare(`SELECT key, value FROM meta WHERE key NOT IN (${SEAL_KEYS.map(() => '?').join(',')}) ORDER BY key`)
+      .prepare(
+        `SELECT key, value FROM meta WHERE key NOT IN (${SEAL_KEYS.map(() => '?').join(',')}) ORDER BY key`,
+      )
       .all(...SEAL_KEYS)
       .map((r) => canonicalRow(r as Row)),
   };
   if (version >= 3) {
     for (const [name, order] of V3_TABLES) {
       const table = name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-      state[name] = db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all().map((r) => canonicalRow(r as Row));
+      state[name] = db
+        .prepare(`SELECT * FROM ${table} ORDER BY ${order}`)
+        .all()
+        .map((r) => canonicalRow(r as Row));
     }
   }
   return toHex(sha256(utf8.encode(canonicalize(state, INTEGERS))));
@@ -87,12 +101,15 @@ function historyRowHash(prev: string, row: Row): string {
 }
 
 function metaValue(db: Database.Database, key: string): string | undefined {
-  const r = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  const r = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+    { value: string } | undefined;
   return r?.value;
 }
 
 export function setMeta(db: Database.Database, key: string, value: string): void {
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  ).run(key, value);
 }
 
 export function getMeta(db: Database.Database, key: string): string | undefined {
@@ -111,7 +128,16 @@ export function sealChanges(db: Database.Database, records: HistoryRecord[]): vo
   );
   const setHash = db.prepare('UPDATE history SET prev_hash = ?, hash = ? WHERE id = ?');
   for (const r of records) {
-    const info = insert.run(r.at, r.action, r.entryId, canonicalize(r.detail, INTEGERS), r.sourceFile, r.sourceSha256, r.command, digest);
+    const info = insert.run(
+      r.at,
+      r.action,
+      r.entryId,
+      canonicalize(r.detail, INTEGERS),
+      r.sourceFile,
+      r.sourceSha256,
+      r.command,
+      digest,
+    );
     const id = Number(info.lastInsertRowid);
     const row = db.prepare('SELECT * FROM history WHERE id = ?').get(id) as Row;
     const hash = historyRowHash(prev, row);
@@ -143,23 +169,41 @@ export function verifyIntegrity(db: Database.Database, path: string): void {
   let last: Row | undefined;
   for (const row of db.prepare('SELECT * FROM history ORDER BY id').iterate() as Iterable<Row>) {
     if (row.prev_hash !== prev || row.hash !== historyRowHash(prev, row)) {
-      fail('STORE_TAMPERED', 'trust-store', `trust store ${path} was modified outside stella: history row ${String(row.id)} does not match its hash chain`, {
-        path,
-        historyRow: row.id,
-      });
+      fail(
+        'STORE_TAMPERED',
+        'trust-store',
+        `trust store ${path} was modified outside stella: history row ${String(row.id)} does not match its hash chain`,
+        {
+          path,
+          historyRow: row.id,
+        },
+      );
     }
     prev = row.hash;
     last = row;
   }
   if ((metaValue(db, 'history_head') ?? '') !== prev) {
-    fail('STORE_TAMPERED', 'trust-store', `trust store ${path} was modified outside stella: history rows were added or removed`, { path });
+    fail(
+      'STORE_TAMPERED',
+      'trust-store',
+      `trust store ${path} was modified outside stella: history rows were added or removed`,
+      { path },
+    );
   }
   const digest = computeStateDigest(db);
-  if (metaValue(db, 'state_digest') !== digest || (last !== undefined && last.state_digest !== digest)) {
-    fail('STORE_TAMPERED', 'trust-store', `trust store ${path} was modified outside stella: trust entries or keys do not match the sealed state digest`, {
-      path,
-      expected: metaValue(db, 'state_digest') ?? null,
-      actual: digest,
-    });
+  if (
+    metaValue(db, 'state_digest') !== digest ||
+    (last !== undefined && last.state_digest !== digest)
+  ) {
+    fail(
+      'STORE_TAMPERED',
+      'trust-store',
+      `trust store ${path} was modified outside stella: trust entries or keys do not match the sealed state digest`,
+      {
+        path,
+        expected: metaValue(db, 'state_digest') ?? null,
+        actual: digest,
+      },
+    );
   }
 }

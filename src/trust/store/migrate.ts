@@ -25,12 +25,33 @@ import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
 import { bytesEqual, toHex } from '../../util/encoding.js';
 import { isPlainObject } from '../../util/json.js';
-import { checkSchemaShape, MIGRATIONS, readSnapshot, type ChangeContext, type TrustStore } from './db.js';
-import { allEntryRows, authorityCandidate, authorityFromRow, entryFromRow, logCandidate, logFromRow, type EntryCandidate, type EntryRow, type StoreEntry } from './entries.js';
+import {
+  checkSchemaShape,
+  MIGRATIONS,
+  readSnapshot,
+  type ChangeContext,
+  type TrustStore,
+} from './db.js';
+import {
+  allEntryRows,
+  authorityCandidate,
+  authorityFromRow,
+  entryFromRow,
+  logCandidate,
+  logFromRow,
+  type EntryCandidate,
+  type EntryRow,
+  type StoreEntry,
+} from './entries.js';
 import { guardStore } from './errors.js';
 import { getMeta, sealChanges, verifyIntegrity } from './integrity.js';
 import { keyDetailsOf } from './keys.js';
-import { lastRotationVersion, listRotationKeys, thresholdOf, type RotationKeyInfo } from './rotation-keys.js';
+import {
+  lastRotationVersion,
+  listRotationKeys,
+  thresholdOf,
+  type RotationKeyInfo,
+} from './rotation-keys.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { formatTimeOrNull } from '../../util/time.js';
 
@@ -83,7 +104,9 @@ interface ExpectedEntry {
 
 /** The columns an entry's own material determines (what an importer computed from it). */
 function derivedFromMaterial(row: EntryRow): EntryCandidate {
-  return row.kind === 'ca' || row.kind === 'tsa' ? authorityCandidate(row.kind, authorityFromRow(row)) : logCandidate(row.kind, logFromRow(row));
+  return row.kind === 'ca' || row.kind === 'tsa'
+    ? authorityCandidate(row.kind, authorityFromRow(row))
+    : logCandidate(row.kind, logFromRow(row));
 }
 
 /**
@@ -109,7 +132,16 @@ type Problem = (s: string) => void;
 interface ReplayV1 {
   entries: Map<number, ExpectedEntry>;
   keys: Map<string, { addedAt: number; removedAt: number | null; source: unknown }>;
-  rotations: Map<number, { appliedAt: number; expires: number | undefined; payloadSha256: unknown; rootSha256: unknown; signers: string }>;
+  rotations: Map<
+    number,
+    {
+      appliedAt: number;
+      expires: number | undefined;
+      payloadSha256: unknown;
+      rootSha256: unknown;
+      signers: string;
+    }
+  >;
   threshold: number | string | undefined;
   createdAt: number | undefined;
 }
@@ -125,7 +157,8 @@ function replayHistoryV1(db: Database.Database, from: number, problem: Problem):
     problem(`${where}: ${JSON.stringify(v)} is not a time stella writes`);
     return undefined;
   };
-  const timeOrNull = (v: unknown, where: string): number | null | undefined => (v === null ? null : time(v, where));
+  const timeOrNull = (v: unknown, where: string): number | null | undefined =>
+    v === null ? null : time(v, where);
 
   const entries = new Map<number, ExpectedEntry>();
   const keys: ReplayV1['keys'] = new Map();
@@ -139,7 +172,8 @@ function replayHistoryV1(db: Database.Database, from: number, problem: Problem):
     let d: Json;
     try {
       const parsed = JSON.parse(h.detail) as unknown;
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('not an object');
       d = parsed as Json;
     } catch {
       problem(`${where}: its detail is not a JSON object`);
@@ -147,32 +181,43 @@ function replayHistoryV1(db: Database.Database, from: number, problem: Problem):
     }
     const entry = (): ExpectedEntry | undefined => {
       const e = h.entry_id === null ? undefined : entries.get(h.entry_id);
-      if (!e) problem(`${where}: changes entry ${h.entry_id === null ? '(none)' : `#${h.entry_id}`}, which no earlier row adds`);
+      if (!e)
+        problem(
+          `${where}: changes entry ${h.entry_id === null ? '(none)' : `#${h.entry_id}`}, which no earlier row adds`,
+        );
       return e;
     };
-    if (i === 0 && h.action !== 'create') problem(`${where}: the first history row is not the store's creation`);
+    if (i === 0 && h.action !== 'create')
+      problem(`${where}: the first history row is not the store's creation`);
     switch (h.action) {
       case 'create':
         if (i !== 0) problem(`${where}: a second creation`);
         else createdAt = h.at;
         if (typeof d.schemaVersion === 'number' && d.schemaVersion > from) {
-          problem(`${where}: the store was created at schema version ${d.schemaVersion} but claims ${from}: a downgrade`);
+          problem(
+            `${where}: the store was created at schema version ${d.schemaVersion} but claims ${from}: a downgrade`,
+          );
         }
         break;
       case 'migrate':
-        if (typeof d.to !== 'number' || d.to > from) problem(`${where}: the store was migrated to schema version ${String(d.to)} before but claims ${from}: a downgrade`);
+        if (typeof d.to !== 'number' || d.to > from)
+          problem(
+            `${where}: the store was migrated to schema version ${String(d.to)} before but claims ${from}: a downgrade`,
+          );
         break;
       case 'add':
       case 'rotate-add':
         if (h.entry_id === null) problem(`${where}: names no entry`);
-        else if (entries.has(h.entry_id)) problem(`${where}: adds entry #${h.entry_id} a second time`);
+        else if (entries.has(h.entry_id))
+          problem(`${where}: adds entry #${h.entry_id} a second time`);
         else {
           entries.set(h.entry_id, {
             kind: d.kind,
             subject: d.subject,
             fingerprint: d.fingerprint,
             validFrom: 'validFrom' in d ? time(d.validFrom, `${where} validFrom`) : undefined,
-            validUntil: 'validUntil' in d ? timeOrNull(d.validUntil, `${where} validUntil`) : undefined,
+            validUntil:
+              'validUntil' in d ? timeOrNull(d.validUntil, `${where} validUntil`) : undefined,
             retiredAt: null,
             addedAt: h.at,
             sourceFile: h.source_file,
@@ -214,7 +259,8 @@ function replayHistoryV1(db: Database.Database, from: number, problem: Problem):
         break;
       case 'rotate':
         if (typeof d.version !== 'number') problem(`${where}: names no version`);
-        else if (rotations.has(d.version)) problem(`${where}: applies version ${d.version} a second time`);
+        else if (rotations.has(d.version))
+          problem(`${where}: applies version ${d.version} a second time`);
         else {
           rotations.set(d.version, {
             appliedAt: h.at,
@@ -234,7 +280,11 @@ function replayHistoryV1(db: Database.Database, from: number, problem: Problem):
 }
 
 /** Each entry row against the history that added and changed it, and against its own material. */
-function compareEntriesV1(db: Database.Database, entries: ReplayV1['entries'], problem: Problem): void {
+function compareEntriesV1(
+  db: Database.Database,
+  entries: ReplayV1['entries'],
+  problem: Problem,
+): void {
   for (const row of allEntryRows(db)) {
     const what = `entry #${row.id} (${row.kind} ${row.subject})`;
     const e = entries.get(row.id);
@@ -244,8 +294,12 @@ function compareEntriesV1(db: Database.Database, entries: ReplayV1['entries'], p
     }
     entries.delete(row.id);
     const differs = (field: string, actual: unknown, expected: unknown): void => {
-      const shown = (v: unknown): string => (field.endsWith('_at') || field.startsWith('valid_') ? String(formatTimeOrNull(v as number | null)) : JSON.stringify(v));
-      if (actual !== expected) problem(`${what}: ${field} is ${shown(actual)}, history says ${shown(expected)}`);
+      const shown = (v: unknown): string =>
+        field.endsWith('_at') || field.startsWith('valid_')
+          ? String(formatTimeOrNull(v as number | null))
+          : JSON.stringify(v);
+      if (actual !== expected)
+        problem(`${what}: ${field} is ${shown(actual)}, history says ${shown(expected)}`);
     };
     differs('kind', row.kind, e.kind);
     if (e.subject !== undefined) differs('subject', row.subject, e.subject);
@@ -266,18 +320,32 @@ function compareEntriesV1(db: Database.Database, entries: ReplayV1['entries'], p
         ['key_id', row.key_id, c.keyId],
         ['material', row.material, c.material],
       ];
-      for (const [field, actual, expected] of columns) if (actual !== expected) problem(`${what}: ${field} does not match the entry's own certificate or key`);
-      if (!bytesEqual(new Uint8Array(row.der), c.der)) problem(`${what}: der does not match the entry's own certificate or key`);
+      for (const [field, actual, expected] of columns)
+        if (actual !== expected)
+          problem(`${what}: ${field} does not match the entry's own certificate or key`);
+      if (!bytesEqual(new Uint8Array(row.der), c.der))
+        problem(`${what}: der does not match the entry's own certificate or key`);
     } catch (err) {
       problem(`${what}: its material does not parse (${(err as Error).message})`);
     }
   }
-  for (const id of entries.keys()) problem(`history adds entry #${id}, which the store no longer holds`);
-
+  for (const id of entries.keys())
+    problem(`history adds entry #${id}, which the store no longer holds`);
 }
 
-function compareRotationKeysV1(db: Database.Database, keys: ReplayV1['keys'], problem: Problem): void {
-  for (const row of db.prepare('SELECT * FROM rotation_keys ORDER BY key_id').all() as { key_id: string; spki: Uint8Array; key_details: string; added_at: number; removed_at: number | null; source: string }[]) {
+function compareRotationKeysV1(
+  db: Database.Database,
+  keys: ReplayV1['keys'],
+  problem: Problem,
+): void {
+  for (const row of db.prepare('SELECT * FROM rotation_keys ORDER BY key_id').all() as {
+    key_id: string;
+    spki: Uint8Array;
+    key_details: string;
+    added_at: number;
+    removed_at: number | null;
+    source: string;
+  }[]) {
     const what = `rotation key ${row.key_id.slice(0, 16)}…`;
     const k = keys.get(row.key_id);
     if (!k) {
@@ -285,48 +353,89 @@ function compareRotationKeysV1(db: Database.Database, keys: ReplayV1['keys'], pr
       continue;
     }
     keys.delete(row.key_id);
-    if (row.added_at !== k.addedAt || row.removed_at !== k.removedAt || row.source !== k.source) problem(`${what}: when or from where it was added or removed differs from history`);
+    if (row.added_at !== k.addedAt || row.removed_at !== k.removedAt || row.source !== k.source)
+      problem(`${what}: when or from where it was added or removed differs from history`);
     try {
       const key = createPublicKey({ key: Buffer.from(row.spki), format: 'der', type: 'spki' });
-      if (toHex(sha256(new Uint8Array(row.spki))) !== row.key_id || keyDetailsOf(key) !== row.key_details) problem(`${what}: its id or details do not match its public key`);
+      if (
+        toHex(sha256(new Uint8Array(row.spki))) !== row.key_id ||
+        keyDetailsOf(key) !== row.key_details
+      )
+        problem(`${what}: its id or details do not match its public key`);
     } catch {
       problem(`${what}: not a public key`);
     }
   }
-  for (const id of keys.keys()) problem(`history adds rotation key ${id.slice(0, 16)}…, which the store no longer holds`);
-
+  for (const id of keys.keys())
+    problem(`history adds rotation key ${id.slice(0, 16)}…, which the store no longer holds`);
 }
 
-function compareRotationsV1(db: Database.Database, rotations: ReplayV1['rotations'], problem: Problem): void {
-  for (const row of db.prepare('SELECT * FROM rotations ORDER BY version').all() as { version: number; applied_at: number; expires: number; payload_sha256: string; root_sha256: string; signers: string }[]) {
+function compareRotationsV1(
+  db: Database.Database,
+  rotations: ReplayV1['rotations'],
+  problem: Problem,
+): void {
+  for (const row of db.prepare('SELECT * FROM rotations ORDER BY version').all() as {
+    version: number;
+    applied_at: number;
+    expires: number;
+    payload_sha256: string;
+    root_sha256: string;
+    signers: string;
+  }[]) {
     const r = rotations.get(row.version);
     if (!r) {
       problem(`applied rotation version ${row.version}: no history row applies it`);
       continue;
     }
     rotations.delete(row.version);
-    if (row.applied_at !== r.appliedAt || row.expires !== r.expires || row.payload_sha256 !== r.payloadSha256 || row.root_sha256 !== r.rootSha256 || row.signers !== r.signers) {
-      problem(`applied rotation version ${row.version}: differs from the history row that applied it`);
+    if (
+      row.applied_at !== r.appliedAt ||
+      row.expires !== r.expires ||
+      row.payload_sha256 !== r.payloadSha256 ||
+      row.root_sha256 !== r.rootSha256 ||
+      row.signers !== r.signers
+    ) {
+      problem(
+        `applied rotation version ${row.version}: differs from the history row that applied it`,
+      );
     }
   }
-  for (const v of rotations.keys()) problem(`history applies rotation version ${v}, which the store no longer records`);
-
+  for (const v of rotations.keys())
+    problem(`history applies rotation version ${v}, which the store no longer records`);
 }
 
-function compareMetaV1(db: Database.Database, replay: ReplayV1, from: number, problem: Problem): void {
+function compareMetaV1(
+  db: Database.Database,
+  replay: ReplayV1,
+  from: number,
+  problem: Problem,
+): void {
   const { createdAt } = replay;
   let { threshold } = replay;
-  for (const { key, value } of db.prepare('SELECT key, value FROM meta ORDER BY key').all() as { key: string; value: string }[]) {
+  for (const { key, value } of db.prepare('SELECT key, value FROM meta ORDER BY key').all() as {
+    key: string;
+    value: string;
+  }[]) {
     if (key === 'created_at') {
-      if (createdAt === undefined || value !== String(createdAt)) problem(`meta created_at ${value} differs from the creation row`);
+      if (createdAt === undefined || value !== String(createdAt))
+        problem(`meta created_at ${value} differs from the creation row`);
     } else if (key === 'rotation_threshold') {
-      if (threshold === undefined || value !== String(threshold)) problem(`the rotation threshold ${value} is not the last one history sets (${String(threshold ?? 'none')})`);
+      if (threshold === undefined || value !== String(threshold))
+        problem(
+          `the rotation threshold ${value} is not the last one history sets (${String(threshold ?? 'none')})`,
+        );
       threshold = undefined;
     } else {
-      problem(`meta "${key}" is not part of schema version ${from} (left by a newer schema: a downgrade?)`);
+      problem(
+        `meta "${key}" is not part of schema version ${from} (left by a newer schema: a downgrade?)`,
+      );
     }
   }
-  if (threshold !== undefined) problem(`history sets the rotation threshold to ${String(threshold)}, which the store no longer holds`);
+  if (threshold !== undefined)
+    problem(
+      `history sets the rotation threshold to ${String(threshold)}, which the store no longer holds`,
+    );
 }
 
 function refuse(store: TrustStore, from: number, problems: string[]): never {
@@ -354,7 +463,9 @@ function historyCount(db: Database.Database): number {
   return (db.prepare('SELECT count(*) AS n FROM history').get() as { n: number }).n;
 }
 
-function describe(store: TrustStore): Pick<MigrationResult, 'entries' | 'rotationKeys' | 'threshold' | 'lastRotationVersion'> {
+function describe(
+  store: TrustStore,
+): Pick<MigrationResult, 'entries' | 'rotationKeys' | 'threshold' | 'lastRotationVersion'> {
   const keys = listRotationKeys(store);
   return readSnapshot(store, (db) => ({
     entries: allEntryRows(db).map(entryFromRow),
@@ -369,29 +480,48 @@ function describe(store: TrustStore): Pick<MigrationResult, 'entries' | 'rotatio
  * dry run). A store already at the current schema is left alone. The `store` handle keeps
  * the schema version it was opened at: reopen the store to use it after migrating.
  */
-export function migrateTrustStore(store: TrustStore, opts: { dryRun?: boolean }, ctx: ChangeContext): MigrationResult {
+export function migrateTrustStore(
+  store: TrustStore,
+  opts: { dryRun?: boolean },
+  ctx: ChangeContext,
+): MigrationResult {
   const from = store.schemaVersion;
   const dryRun = opts.dryRun ?? false;
   const base = { store: store.path, from, to: SCHEMA_VERSION, dryRun };
   if (from === SCHEMA_VERSION) {
     // Opening verified the seal already.
     const historyRows = readSnapshot(store, historyCount);
-    return { ...base, upToDate: true, migrated: false, historyRows, ...describe(store), historyHead: readSnapshot(store, (db) => getMeta(db, 'history_head') ?? null) };
+    return {
+      ...base,
+      upToDate: true,
+      migrated: false,
+      historyRows,
+      ...describe(store),
+      historyHead: readSnapshot(store, (db) => getMeta(db, 'history_head') ?? null),
+    };
   }
   const historyRows = readSnapshot(store, (db) => {
     audit(db, store, from);
     return historyCount(db);
   });
   const sealed = describe(store);
-  if (dryRun) return { ...base, upToDate: false, migrated: false, historyRows, ...sealed, historyHead: null };
-  if (store.readonly) fail('INPUT_INVALID', 'trust-store', `trust store ${store.path} was opened read-only`);
+  if (dryRun)
+    return { ...base, upToDate: false, migrated: false, historyRows, ...sealed, historyHead: null };
+  if (store.readonly)
+    fail('INPUT_INVALID', 'trust-store', `trust store ${store.path} was opened read-only`);
   const db = store.db;
   guardStore(store.path, () =>
     db
       .transaction(() => {
         // Inside the write lock: the file may have changed since the check above.
         const now = db.pragma('user_version', { simple: true }) as number;
-        if (now !== from) fail('STORE_BUSY', 'trust-store', `store busy: trust store ${store.path} changed schema (${from} -> ${now}) while being migrated; try again`, { path: store.path });
+        if (now !== from)
+          fail(
+            'STORE_BUSY',
+            'trust-store',
+            `store busy: trust store ${store.path} changed schema (${from} -> ${now}) while being migrated; try again`,
+            { path: store.path },
+          );
         audit(db, store, from);
         for (const m of MIGRATIONS) {
           if (m.version <= from) continue;
@@ -399,7 +529,17 @@ export function migrateTrustStore(store: TrustStore, opts: { dryRun?: boolean },
           m.backfill?.(db);
         }
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
-        sealChanges(db, [{ at: ctx.now, action: 'migrate', entryId: null, detail: { from, to: SCHEMA_VERSION, historyRows }, sourceFile: null, sourceSha256: null, command: ctx.command }]);
+        sealChanges(db, [
+          {
+            at: ctx.now,
+            action: 'migrate',
+            entryId: null,
+            detail: { from, to: SCHEMA_VERSION, historyRows },
+            sourceFile: null,
+            sourceSha256: null,
+            command: ctx.command,
+          },
+        ]);
       })
       .immediate(),
   );
@@ -411,5 +551,12 @@ export function migrateTrustStore(store: TrustStore, opts: { dryRun?: boolean },
       verifyIntegrity(db, store.path);
     })();
   });
-  return { ...base, upToDate: false, migrated: true, historyRows, ...sealed, historyHead: readSnapshot(store, (d) => getMeta(d, 'history_head') ?? null) };
+  return {
+    ...base,
+    upToDate: false,
+    migrated: true,
+    historyRows,
+    ...sealed,
+    historyHead: readSnapshot(store, (d) => getMeta(d, 'history_head') ?? null),
+  };
 }

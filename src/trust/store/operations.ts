@@ -9,7 +9,13 @@ import { toHex } from '../../util/encoding.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
 import { serializeTrustedRoot, TRUSTED_ROOT_MEDIA_TYPE_V02 } from '../trusted-root.js';
 import type { JsonValue } from '../../util/canonical-json.js';
-import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from './db.js';
+import {
+  readSnapshot,
+  writeTransaction,
+  type ChangeContext,
+  type TrustStore,
+  type WriteTx,
+} from './db.js';
 import {
   allEntryRows,
   authorityFromRow,
@@ -42,7 +48,13 @@ export interface ImportResult {
 }
 
 function candidateDetail(c: EntryCandidate): Record<string, JsonValue> {
-  return { kind: c.kind, subject: c.subject, fingerprint: c.fingerprint, validFrom: formatTimeOrNull(c.validFrom), validUntil: formatTimeOrNull(c.validUntil) };
+  return {
+    kind: c.kind,
+    subject: c.subject,
+    fingerprint: c.fingerprint,
+    validFrom: formatTimeOrNull(c.validFrom),
+    validUntil: formatTimeOrNull(c.validUntil),
+  };
 }
 
 /** Add candidates not already present (same kind and identity); inside a write transaction. */
@@ -60,8 +72,23 @@ export function addCandidates(
       duplicates.push(existing);
       continue;
     }
-    const id = insertEntry(tx.db, c, { sourceKind: source.kind, sourceFile: source.file, sourceSha256: source.sha256, rotationVersion: source.rotationVersion ?? null }, tx.now);
-    tx.record(action, { entryId: id, detail: candidateDetail(c), sourceFile: source.file, sourceSha256: source.sha256 });
+    const id = insertEntry(
+      tx.db,
+      c,
+      {
+        sourceKind: source.kind,
+        sourceFile: source.file,
+        sourceSha256: source.sha256,
+        rotationVersion: source.rotationVersion ?? null,
+      },
+      tx.now,
+    );
+    tx.record(action, {
+      entryId: id,
+      detail: candidateDetail(c),
+      sourceFile: source.file,
+      sourceSha256: source.sha256,
+    });
     added.push(entryRowById(tx.db, id)!);
   }
   return { added, duplicates };
@@ -71,11 +98,28 @@ export function addCandidates(
  * Import one file. Parsing happens before the transaction; the whole import is one
  * transaction, so a bad file or a crash leaves the store exactly as it was.
  */
-export function importFile(store: TrustStore, file: SourceFile, opts: ImportOptions, ctx: ChangeContext, sourceKind?: string): ImportResult {
+export function importFile(
+  store: TrustStore,
+  file: SourceFile,
+  opts: ImportOptions,
+  ctx: ChangeContext,
+  sourceKind?: string,
+): ImportResult {
   const plan = planImport(file.bytes, opts);
   const digest = toHex(sha256(file.bytes));
-  const r = writeTransaction(store, ctx, (tx) => addCandidates(tx, plan.candidates, { kind: sourceKind ?? plan.format, file: file.path, sha256: digest }));
-  return { format: plan.format, source: { file: file.path, sha256: digest }, added: r.added.map(entryFromRow), duplicates: r.duplicates.map(entryFromRow) };
+  const r = writeTransaction(store, ctx, (tx) =>
+    addCandidates(tx, plan.candidates, {
+      kind: sourceKind ?? plan.format,
+      file: file.path,
+      sha256: digest,
+    }),
+  );
+  return {
+    format: plan.format,
+    source: { file: file.path, sha256: digest },
+    added: r.added.map(entryFromRow),
+    duplicates: r.duplicates.map(entryFromRow),
+  };
 }
 
 export function listEntries(store: TrustStore): StoreEntry[] {
@@ -84,7 +128,12 @@ export function listEntries(store: TrustStore): StoreEntry[] {
 
 export function parseEntryId(id: string | number): number {
   const n = typeof id === 'number' ? id : /^[1-9][0-9]{0,15}$/.test(id) ? Number(id) : NaN;
-  if (!Number.isSafeInteger(n) || n <= 0) fail('STORE_ENTRY_NOT_FOUND', 'trust-store', `no trust entry ${JSON.stringify(String(id))} (ids are the numbers \`stella trust list\` shows)`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    fail(
+      'STORE_ENTRY_NOT_FOUND',
+      'trust-store',
+      `no trust entry ${JSON.stringify(String(id))} (ids are the numbers \`stella trust list\` shows)`,
+    );
   return n;
 }
 
@@ -98,9 +147,18 @@ export function showEntry(store: TrustStore, id: string | number): EntryDetail {
   const n = parseEntryId(id);
   return readSnapshot(store, (db) => {
     const row = entryRowById(db, n);
-    if (!row) fail('STORE_ENTRY_NOT_FOUND', 'trust-store', `no trust entry ${n} in ${store.path}`, { id: n });
-    const history = (db.prepare('SELECT * FROM history WHERE entry_id = ? ORDER BY id').all(n) as HistoryRow[]).map(historyItem);
-    return { ...entryFromRow(row), material: JSON.parse(row.material) as Record<string, unknown>, history };
+    if (!row)
+      fail('STORE_ENTRY_NOT_FOUND', 'trust-store', `no trust entry ${n} in ${store.path}`, {
+        id: n,
+      });
+    const history = (
+      db.prepare('SELECT * FROM history WHERE entry_id = ? ORDER BY id').all(n) as HistoryRow[]
+    ).map(historyItem);
+    return {
+      ...entryFromRow(row),
+      material: JSON.parse(row.material) as Record<string, unknown>,
+      history,
+    };
   });
 }
 
@@ -115,21 +173,46 @@ export interface RetireResult {
  * stop verifying against this entry; older ones keep verifying. Retiring again at a later
  * time never re-opens a window: the earliest retirement stands.
  */
-export function retireEntry(store: TrustStore, id: string | number, at: number, ctx: ChangeContext): RetireResult {
+export function retireEntry(
+  store: TrustStore,
+  id: string | number,
+  at: number,
+  ctx: ChangeContext,
+): RetireResult {
   const n = parseEntryId(id);
   return writeTransaction(store, ctx, (tx) => {
     const row = entryRowById(tx.db, n);
-    if (!row) fail('STORE_ENTRY_NOT_FOUND', 'trust-store', `no trust entry ${n} in ${store.path}`, { id: n });
+    if (!row)
+      fail('STORE_ENTRY_NOT_FOUND', 'trust-store', `no trust entry ${n} in ${store.path}`, {
+        id: n,
+      });
     if (at < row.valid_from) {
-      fail('INPUT_INVALID', 'trust-store', `--at ${formatTimeOrNull(at)} is before entry ${n}'s window starts (${formatTimeOrNull(row.valid_from)})`);
+      fail(
+        'INPUT_INVALID',
+        'trust-store',
+        `--at ${formatTimeOrNull(at)} is before entry ${n}'s window starts (${formatTimeOrNull(row.valid_from)})`,
+      );
     }
     const before = entryFromRow(row);
     // Already over by then (retired, or its own window ended): nothing changes, nothing is recorded.
     const end = effectiveEnd(row);
-    if (end !== null && end <= at) return { entry: before, previousEnd: before.effectiveUntil, changed: false };
+    if (end !== null && end <= at)
+      return { entry: before, previousEnd: before.effectiveUntil, changed: false };
     tx.db.prepare('UPDATE entries SET retired_at = ? WHERE id = ?').run(at, n);
-    tx.record('retire', { entryId: n, detail: { kind: row.kind, fingerprint: row.fingerprint, at: formatTimeOrNull(at), previousEnd: before.effectiveUntil } });
-    return { entry: entryFromRow(entryRowById(tx.db, n)!), previousEnd: before.effectiveUntil, changed: true };
+    tx.record('retire', {
+      entryId: n,
+      detail: {
+        kind: row.kind,
+        fingerprint: row.fingerprint,
+        at: formatTimeOrNull(at),
+        previousEnd: before.effectiveUntil,
+      },
+    });
+    return {
+      entry: entryFromRow(entryRowById(tx.db, n)!),
+      previousEnd: before.effectiveUntil,
+      changed: true,
+    };
   });
 }
 
@@ -172,7 +255,9 @@ function historyItem(r: HistoryRow): HistoryItem {
 }
 
 export function history(store: TrustStore): HistoryItem[] {
-  return readSnapshot(store, (db) => (db.prepare('SELECT * FROM history ORDER BY id').all() as HistoryRow[]).map(historyItem));
+  return readSnapshot(store, (db) =>
+    (db.prepare('SELECT * FROM history ORDER BY id').all() as HistoryRow[]).map(historyItem),
+  );
 }
 
 export interface LoadOptions {
@@ -224,7 +309,11 @@ const FRESHNESS_ACTIONS = ['create', 'add', 'rotate', 'rotate-add', 'rotate-upda
  */
 export function storeFreshness(store: TrustStore): number {
   return readSnapshot(store, (db) => {
-    const r = db.prepare(`SELECT max(at) AS at FROM history WHERE action IN (${FRESHNESS_ACTIONS.map(() => '?').join(',')})`).get(...FRESHNESS_ACTIONS) as { at: number | null };
+    const r = db
+      .prepare(
+        `SELECT max(at) AS at FROM history WHERE action IN (${FRESHNESS_ACTIONS.map(() => '?').join(',')})`,
+      )
+      .get(...FRESHNESS_ACTIONS) as { at: number | null };
     return r.at === null ? 0 : storedTime(r.at, 'history at');
   });
 }
@@ -245,12 +334,33 @@ export interface StalenessReport {
  * The stale-store rule for `attest verify`: older than `maxAgeDays` (default 90) warns;
  * when --max-age was given explicitly it is an error (STORE_STALE).
  */
-export function checkStaleness(store: TrustStore, maxAgeDays: number = DEFAULT_MAX_AGE_DAYS, explicit = false, now: number = Date.now()): StalenessReport {
-  if (!Number.isFinite(maxAgeDays) || maxAgeDays <= 0) fail('INPUT_INVALID', 'trust-store', `--max-age must be a positive number of days, not ${maxAgeDays}`);
+export function checkStaleness(
+  store: TrustStore,
+  maxAgeDays: number = DEFAULT_MAX_AGE_DAYS,
+  explicit = false,
+  now: number = Date.now(),
+): StalenessReport {
+  if (!Number.isFinite(maxAgeDays) || maxAgeDays <= 0)
+    fail(
+      'INPUT_INVALID',
+      'trust-store',
+      `--max-age must be a positive number of days, not ${maxAgeDays}`,
+    );
   const last = storeFreshness(store);
   const ageDays = Math.max(0, Math.floor((now - last) / DAY_MS));
   const stale = now - last > maxAgeDays * DAY_MS;
   const message = `trust store ${store.path} is stale: last import or rotation ${formatTimeOrNull(last)} (${ageDays} days ago, more than ${maxAgeDays}); import a fresh trusted root or apply a rotation`;
-  if (stale && explicit) fail('STORE_STALE', 'trust-store', message, { lastRefresh: formatTimeOrNull(last), ageDays, maxAgeDays });
-  return { stale, lastRefresh: formatTimeOrNull(last), ageDays, maxAgeDays, warning: stale ? `warning: ${message}` : undefined };
+  if (stale && explicit)
+    fail('STORE_STALE', 'trust-store', message, {
+      lastRefresh: formatTimeOrNull(last),
+      ageDays,
+      maxAgeDays,
+    });
+  return {
+    stale,
+    lastRefresh: formatTimeOrNull(last),
+    ageDays,
+    maxAgeDays,
+    warning: stale ? `warning: ${message}` : undefined,
+  };
 }

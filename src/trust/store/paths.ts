@@ -3,11 +3,17 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
-  const dataHome = env.XDG_DATA_HOME && env.XDG_DATA_HOME.startsWith('/') ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
+  const dataHome =
+    env.XDG_DATA_HOME && env.XDG_DATA_HOME.startsWith('/')
+      ? env.XDG_DATA_HOME
+      : join(homedir(), '.local', 'share');
   return join(dataHome, 'stella', 'trust.db');
 }
 
-export function resolveStorePath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveStorePath(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (flag) return flag;
   if (env.STELLA_TRUST_STORE) return env.STELLA_TRUST_STORE;
   return defaultStorePath(env);

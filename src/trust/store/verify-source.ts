@@ -36,7 +36,11 @@ const MAX_AGE_LIMIT_DAYS = Math.floor(TIME_MAX_MS / 86_400_000);
 
 export function parseMaxAgeDays(s: string): number {
   if (!/^[0-9]+(\.[0-9]+)?$/.test(s.trim()) || Number(s) <= 0 || Number(s) > MAX_AGE_LIMIT_DAYS) {
-    fail('INPUT_INVALID', 'input', `--max-age must be a positive number of days up to ${MAX_AGE_LIMIT_DAYS}, not ${JSON.stringify(s)}`);
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `--max-age must be a positive number of days up to ${MAX_AGE_LIMIT_DAYS}, not ${JSON.stringify(s)}`,
+    );
   }
   return Number(s);
 }
@@ -59,7 +63,13 @@ export function trustFromStoreIfPresent(opts: StoreTrustOptions): StoreTrust | u
     const staleness = checkStaleness(store, maxAge, explicitAge, now);
     const trust = trustMaterialFromStore(store);
     const exporters = listExporters(store);
-    return { trust, exporters, source: `trust store ${path}`, warnings: staleness.warning ? [staleness.warning.replace(/^warning: /, '')] : [], storePath: path };
+    return {
+      trust,
+      exporters,
+      source: `trust store ${path}`,
+      warnings: staleness.warning ? [staleness.warning.replace(/^warning: /, '')] : [],
+      storePath: path,
+    };
   } finally {
     store.close();
   }

@@ -23,7 +23,10 @@ interface SampleEntry {
 }
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
 const s = (f: string): string => path.join(SAMPLES, f);
-const manifest = JSON.parse(readFileSync(s('samples.json'), 'utf8')) as { trustedRoot: string; bundles: SampleEntry[] };
+const manifest = JSON.parse(readFileSync(s('samples.json'), 'utf8')) as {
+  trustedRoot: string;
+  bundles: SampleEntry[];
+};
 const escapeRegex = (x: string): string => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const ARTIFACT_DIGEST = 'sha256:ce123e3b1696dcb279b0db568fe3897d5d4859efac4e98856586de920bfec0e9'; // samples/artifact.txt
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD] };
@@ -35,7 +38,9 @@ function tmp(t: import('ava').ExecutionContext): string {
 }
 
 function policyOf(b: SampleEntry): string[] {
-  return b.key ? ['--key', s(b.key)] : ['--certificate-identity', escapeRegex(b.identity!), '--certificate-oidc-issuer', b.issuer!];
+  return b.key
+    ? ['--key', s(b.key)]
+    : ['--certificate-identity', escapeRegex(b.identity!), '--certificate-oidc-issuer', b.issuer!];
 }
 
 const allSampleBundles = manifest.bundles.flatMap((b) => ['--bundle', s(b.bundle)]);
@@ -44,30 +49,90 @@ test('export-bundle from files is reproducible, and every sample verifies offlin
   const dir = tmp(t);
   const out1 = path.join(dir, 'one.tar');
   const out2 = path.join(dir, 'two.tar');
-  const r1 = await runCli(['attest', 'export-bundle', '--all', ...allSampleBundles, '--include-trusted-root', s(manifest.trustedRoot), '--output', out1, '--json']);
+  const r1 = await runCli([
+    'attest',
+    'export-bundle',
+    '--all',
+    ...allSampleBundles,
+    '--include-trusted-root',
+    s(manifest.trustedRoot),
+    '--output',
+    out1,
+    '--json',
+  ]);
   t.is(r1.code, 0, r1.stdout + r1.stderr);
   // Same inputs in another order: the same bytes.
-  const r2 = await runCli(['attest', 'export-bundle', '--all', ...[...manifest.bundles].reverse().flatMap((b) => ['--bundle', s(b.bundle)]), '--include-trusted-root', s(manifest.trustedRoot), '--output', out2, '--json']);
+  const r2 = await runCli([
+    'attest',
+    'export-bundle',
+    '--all',
+    ...[...manifest.bundles].reverse().flatMap((b) => ['--bundle', s(b.bundle)]),
+    '--include-trusted-root',
+    s(manifest.trustedRoot),
+    '--output',
+    out2,
+    '--json',
+  ]);
   t.is(r2.code, 0, r2.stderr);
   t.true(readFileSync(out1).equals(readFileSync(out2)), 'byte-identical archives');
-  const report = JSON.parse(r1.stdout) as { ok: boolean; sha256: string; createdAt: string; artifacts: number; bundles: { artifactDigest: string }[]; trustedRoot: boolean; attestationStore: string | null };
+  const report = JSON.parse(r1.stdout) as {
+    ok: boolean;
+    sha256: string;
+    createdAt: string;
+    artifacts: number;
+    bundles: { artifactDigest: string }[];
+    trustedRoot: boolean;
+    attestationStore: string | null;
+  };
   t.true(report.ok);
   t.is(report.bundles.length, 4);
   t.is(report.artifacts, 2, 'artifact.txt (blob, attestation, managed key) and the image digest');
   t.true(report.trustedRoot);
   t.is(report.attestationStore, null, 'only --bundle files: the store is not read');
-  t.is(report.createdAt, new Date(1748779385 * 1000).toISOString(), 'the newest integrated time among the samples');
+  t.is(
+    report.createdAt,
+    new Date(1748779385 * 1000).toISOString(),
+    'the newest integrated time among the samples',
+  );
 
   for (const b of manifest.bundles) {
     const artifact = b.artifactDigest ?? ARTIFACT_DIGEST;
-    const r = await runCli(['attest', 'verify', '--archive', out1, '--artifact', artifact, '--trusted-root', s(manifest.trustedRoot), '--require-rekor', '--json', ...policyOf(b)], OFFLINE);
+    const r = await runCli(
+      [
+        'attest',
+        'verify',
+        '--archive',
+        out1,
+        '--artifact',
+        artifact,
+        '--trusted-root',
+        s(manifest.trustedRoot),
+        '--require-rekor',
+        '--json',
+        ...policyOf(b),
+      ],
+      OFFLINE,
+    );
     t.notRegex(r.stderr, /NETWORK ATTEMPT/);
     t.is(r.code, 0, `${b.name}: ${r.stdout}${r.stderr}`);
     t.true((JSON.parse(r.stdout) as { ok: boolean }).ok, b.name);
   }
   // --artifact as a file: looked up by its sha256.
   const blob = manifest.bundles.find((b) => b.name === 'blob')!;
-  const byFile = await runCli(['attest', 'verify', '--archive', out1, '--artifact', s('artifact.txt'), '--trusted-root', s(manifest.trustedRoot), ...policyOf(blob)], OFFLINE);
+  const byFile = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      out1,
+      '--artifact',
+      s('artifact.txt'),
+      '--trusted-root',
+      s(manifest.trustedRoot),
+      ...policyOf(blob),
+    ],
+    OFFLINE,
+  );
   t.is(byFile.code, 0, byFile.stderr);
   t.regex(byFile.stdout, /Verified OK/);
 });
@@ -76,17 +141,60 @@ test('verify --archive still applies the policy, and does not trust the trusted_
   const dir = tmp(t);
   const out = path.join(dir, 'export.tar');
   // Only the blob bundle, so the one failure reported is that bundle's.
-  t.is((await runCli(['attest', 'export-bundle', '--all', '--bundle', s('blob.sigstore.json'), '--include-trusted-root', s(manifest.trustedRoot), '--output', out])).code, 0);
+  t.is(
+    (
+      await runCli([
+        'attest',
+        'export-bundle',
+        '--all',
+        '--bundle',
+        s('blob.sigstore.json'),
+        '--include-trusted-root',
+        s(manifest.trustedRoot),
+        '--output',
+        out,
+      ])
+    ).code,
+    0,
+  );
   const blob = manifest.bundles.find((b) => b.name === 'blob')!;
-  const wrong = await runCli(['attest', 'verify', '--archive', out, '--artifact', ARTIFACT_DIGEST, '--trusted-root', s(manifest.trustedRoot), '--certificate-identity', 'https://github\\.com/someone/else/.*', '--certificate-oidc-issuer', blob.issuer!], OFFLINE);
+  const wrong = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      out,
+      '--artifact',
+      ARTIFACT_DIGEST,
+      '--trusted-root',
+      s(manifest.trustedRoot),
+      '--certificate-identity',
+      'https://github\\.com/someone/else/.*',
+      '--certificate-oidc-issuer',
+      blob.issuer!,
+    ],
+    OFFLINE,
+  );
   t.is(wrong.code, EXIT_CODES.IDENTITY_MISMATCH, wrong.stderr);
   t.regex(wrong.stderr, /identity mismatch/);
   // No --trusted-root and no trust store: the embedded public-good root is used, which does not
   // trust the sandbox that signed the samples, even though the archive carries its root.
-  const r = await runCli(['attest', 'verify', '--archive', out, '--artifact', ARTIFACT_DIGEST, '--json', ...policyOf(blob)], {
-    ...OFFLINE,
-    env: { STELLA_TRUST_STORE: '', XDG_DATA_HOME: path.join(dir, 'no-data-home') },
-  });
+  const r = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      out,
+      '--artifact',
+      ARTIFACT_DIGEST,
+      '--json',
+      ...policyOf(blob),
+    ],
+    {
+      ...OFFLINE,
+      env: { STELLA_TRUST_STORE: '', XDG_DATA_HOME: path.join(dir, 'no-data-home') },
+    },
+  );
   const report = JSON.parse(r.stdout) as { ok: boolean; trust: string; error: { code: string } };
   t.false(report.ok);
   t.is(report.trust, 'embedded public-good trusted root');
@@ -98,49 +206,138 @@ test('export-bundle --all and --artifact from an attestation store; no attestati
   const storePath = path.join(dir, 'attestations.db');
   const store = AttestationStore.open(storePath, 'write');
   for (const b of manifest.bundles) {
-    store.save({ artifactDigest: b.artifactDigest ?? ARTIFACT_DIGEST, bundleJson: readFileSync(s(b.bundle), 'utf8'), contentKind: b.name === 'attestation' ? 'dsseEnvelope' : 'messageSignature', createdAt: 1 });
+    store.save({
+      artifactDigest: b.artifactDigest ?? ARTIFACT_DIGEST,
+      bundleJson: readFileSync(s(b.bundle), 'utf8'),
+      contentKind: b.name === 'attestation' ? 'dsseEnvelope' : 'messageSignature',
+      createdAt: 1,
+    });
   }
   store.close();
   const all = path.join(dir, 'all.tar');
-  const r = await runCli(['attest', 'export-bundle', '--all', '--attestation-store', storePath, '--output', all, '--created-at', '2026-01-31T00:00:00Z', '--json']);
+  const r = await runCli([
+    'attest',
+    'export-bundle',
+    '--all',
+    '--attestation-store',
+    storePath,
+    '--output',
+    all,
+    '--created-at',
+    '2026-01-31T00:00:00Z',
+    '--json',
+  ]);
   t.is(r.code, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { bundles: unknown[]; createdAt: string; attestationStore: string };
+  const out = JSON.parse(r.stdout) as {
+    bundles: unknown[];
+    createdAt: string;
+    attestationStore: string;
+  };
   t.is(out.bundles.length, 4);
   t.is(out.createdAt, '2026-01-31T00:00:00.000Z');
   t.is(out.attestationStore, storePath);
 
   const one = path.join(dir, 'one.tar');
   const digestOnly = manifest.bundles.find((b) => b.name === 'digest-only')!;
-  const r1 = await runCli(['attest', 'export-bundle', '--artifact', digestOnly.artifactDigest!, '--attestation-store', storePath, '--output', one, '--json']);
+  const r1 = await runCli([
+    'attest',
+    'export-bundle',
+    '--artifact',
+    digestOnly.artifactDigest!,
+    '--attestation-store',
+    storePath,
+    '--output',
+    one,
+    '--json',
+  ]);
   t.is(r1.code, 0, r1.stderr);
   t.is((JSON.parse(r1.stdout) as { bundles: unknown[] }).bundles.length, 1);
-  const v = await runCli(['attest', 'verify', '--archive', one, '--artifact', digestOnly.artifactDigest!, '--trusted-root', s(manifest.trustedRoot), ...policyOf(digestOnly)], OFFLINE);
+  const v = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      one,
+      '--artifact',
+      digestOnly.artifactDigest!,
+      '--trusted-root',
+      s(manifest.trustedRoot),
+      ...policyOf(digestOnly),
+    ],
+    OFFLINE,
+  );
   t.is(v.code, 0, v.stderr);
   // artifact.txt was not exported into one.tar.
-  const none = await runCli(['attest', 'verify', '--archive', one, '--artifact', ARTIFACT_DIGEST, '--trusted-root', s(manifest.trustedRoot), '--json', ...policyOf(digestOnly)], OFFLINE);
+  const none = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      one,
+      '--artifact',
+      ARTIFACT_DIGEST,
+      '--trusted-root',
+      s(manifest.trustedRoot),
+      '--json',
+      ...policyOf(digestOnly),
+    ],
+    OFFLINE,
+  );
   t.is(none.code, EXIT_CODES.NO_ATTESTATIONS_FOUND, none.stdout);
   t.regex(none.stdout, /no attestations found for sha256:ce123e3b/);
 
-  const missing = await runCli(['attest', 'export-bundle', '--artifact', `sha256:${'0'.repeat(64)}`, '--attestation-store', storePath, '--output', path.join(dir, 'x.tar')]);
+  const missing = await runCli([
+    'attest',
+    'export-bundle',
+    '--artifact',
+    `sha256:${'0'.repeat(64)}`,
+    '--attestation-store',
+    storePath,
+    '--output',
+    path.join(dir, 'x.tar'),
+  ]);
   t.is(missing.code, EXIT_CODES.NO_ATTESTATIONS_FOUND, missing.stderr);
   t.regex(missing.stderr, /no attestations found/);
 });
 
 test('export-bundle refuses a bundle without its Rekor proof; verify --archive refuses a tampered archive and --bundle with --archive', async (t) => {
   const dir = tmp(t);
-  const doc = JSON.parse(readFileSync(s('blob.sigstore.json'), 'utf8')) as { verificationMaterial: { tlogEntries: Record<string, unknown>[] } };
+  const doc = JSON.parse(readFileSync(s('blob.sigstore.json'), 'utf8')) as {
+    verificationMaterial: { tlogEntries: Record<string, unknown>[] };
+  };
   delete doc.verificationMaterial.tlogEntries[0]!.inclusionProof;
   const noProof = path.join(dir, 'no-proof.sigstore.json');
   writeFileSync(noProof, JSON.stringify(doc));
   const out = path.join(dir, 'export.tar');
-  const r = await runCli(['attest', 'export-bundle', '--all', '--bundle', noProof, '--output', out]);
+  const r = await runCli([
+    'attest',
+    'export-bundle',
+    '--all',
+    '--bundle',
+    noProof,
+    '--output',
+    out,
+  ]);
   t.is(r.code, EXIT_CODES.REKOR_PROOF_MISSING, r.stderr);
   t.regex(r.stderr, /Rekor proof missing/);
 
   const usage = await runCli(['attest', 'export-bundle', '--output', out]);
   t.is(usage.code, EXIT_CODES.INPUT_INVALID, usage.stderr);
 
-  t.is((await runCli(['attest', 'export-bundle', '--all', '--bundle', s('blob.sigstore.json'), '--output', out])).code, 0);
+  t.is(
+    (
+      await runCli([
+        'attest',
+        'export-bundle',
+        '--all',
+        '--bundle',
+        s('blob.sigstore.json'),
+        '--output',
+        out,
+      ])
+    ).code,
+    0,
+  );
   const bytes = readFileSync(out);
   const at = bytes.indexOf(Buffer.from('"mediaType"'));
   t.true(at > 0);
@@ -148,10 +345,38 @@ test('export-bundle refuses a bundle without its Rekor proof; verify --archive r
   const tampered = path.join(dir, 'tampered.tar');
   writeFileSync(tampered, bytes);
   const blob = manifest.bundles.find((b) => b.name === 'blob')!;
-  const v = await runCli(['attest', 'verify', '--archive', tampered, '--artifact', ARTIFACT_DIGEST, '--trusted-root', s(manifest.trustedRoot), ...policyOf(blob)], OFFLINE);
+  const v = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      tampered,
+      '--artifact',
+      ARTIFACT_DIGEST,
+      '--trusted-root',
+      s(manifest.trustedRoot),
+      ...policyOf(blob),
+    ],
+    OFFLINE,
+  );
   t.is(v.code, EXIT_CODES.ARCHIVE_MANIFEST_MISMATCH, v.stderr);
   t.regex(v.stderr, /does not match the manifest/);
 
-  const both = await runCli(['attest', 'verify', '--archive', out, '--bundle', s('blob.sigstore.json'), '--artifact', ARTIFACT_DIGEST, '--trusted-root', s(manifest.trustedRoot), ...policyOf(blob)], OFFLINE);
+  const both = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      out,
+      '--bundle',
+      s('blob.sigstore.json'),
+      '--artifact',
+      ARTIFACT_DIGEST,
+      '--trusted-root',
+      s(manifest.trustedRoot),
+      ...policyOf(blob),
+    ],
+    OFFLINE,
+  );
   t.is(both.code, EXIT_CODES.INPUT_INVALID, both.stderr);
 });

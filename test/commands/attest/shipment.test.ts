@@ -13,7 +13,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, NO_NETWORK_PRELOAD } from '../../helpers/paths.js';
 import { runCli } from '../../helpers/cli.js';
-import { githubIdentity, ISSUER_URL, signBlob, testAuthority } from '../../helpers/authority-bundles.js';
+import {
+  githubIdentity,
+  ISSUER_URL,
+  signBlob,
+  testAuthority,
+} from '../../helpers/authority-bundles.js';
 import { serializeBundle } from '../../../src/bundle/serialize.js';
 import { sha256 } from '../../../src/crypto.js';
 import { toHex, utf8 } from '../../../src/util/encoding.js';
@@ -28,7 +33,9 @@ const T = Date.UTC(2025, 5, 1, 12, 0, 0);
 const a = testAuthority('shipment');
 const ARTIFACTS = ['alpha', 'bravo', 'charlie'].map((n) => utf8.encode(`artifact ${n}\n`));
 const digestOf = (b: Uint8Array): string => `sha256:${toHex(sha256(b))}`;
-const signed = ARTIFACTS.map((art, i) => serializeBundle(signBlob(a, art, { repo: 'org/repo', now: T + i * 60_000 }).bundle));
+const signed = ARTIFACTS.map((art, i) =>
+  serializeBundle(signBlob(a, art, { repo: 'org/repo', now: T + i * 60_000 }).bundle),
+);
 const IDENTITY = githubIdentity('org/repo');
 
 function tmp(t: import('ava').ExecutionContext): string {
@@ -57,59 +64,144 @@ function setup(t: import('ava').ExecutionContext): Setup {
   const dir = tmp(t);
   const root = path.join(dir, 'trusted_root.json');
   writeFileSync(root, a.trustedRootJson());
-  return { dir, root, policy: ['--trusted-root', root, '--certificate-identity', IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), '--certificate-oidc-issuer', ISSUER_URL], storeEnv: { STELLA_TRUST_STORE: path.join(dir, 'trust.db') } };
+  return {
+    dir,
+    root,
+    policy: [
+      '--trusted-root',
+      root,
+      '--certificate-identity',
+      IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      '--certificate-oidc-issuer',
+      ISSUER_URL,
+    ],
+    storeEnv: { STELLA_TRUST_STORE: path.join(dir, 'trust.db') },
+  };
 }
 
-async function archiveOf(bundles: { digest: string; json: string }[], opts: { seal?: (m: Uint8Array) => Promise<Uint8Array> } = {}): Promise<Uint8Array> {
-  const { archive } = await buildExportArchive({ bundles: bundles.map((b, i) => ({ artifactDigest: b.digest, bytes: utf8.encode(b.json), source: `b${i}` })), createdAt: T + 3_600_000, seal: opts.seal });
+async function archiveOf(
+  bundles: { digest: string; json: string }[],
+  opts: { seal?: (m: Uint8Array) => Promise<Uint8Array> } = {},
+): Promise<Uint8Array> {
+  const { archive } = await buildExportArchive({
+    bundles: bundles.map((b, i) => ({
+      artifactDigest: b.digest,
+      bytes: utf8.encode(b.json),
+      source: `b${i}`,
+    })),
+    createdAt: T + 3_600_000,
+    seal: opts.seal,
+  });
   return archive;
 }
 
-const env = (s: Setup): { nodeArgs: string[]; env: NodeJS.ProcessEnv } => ({ nodeArgs: OFFLINE.nodeArgs, env: s.storeEnv });
+const env = (s: Setup): { nodeArgs: string[]; env: NodeJS.ProcessEnv } => ({
+  nodeArgs: OFFLINE.nodeArgs,
+  env: s.storeEnv,
+});
 
 test('a 3-artifact shipment with one tampered bundle and one artifact missing: per-artifact lines, JSON, exit status', async (t) => {
   const s = setup(t);
   const tar = path.join(s.dir, 'ship.tar');
-  writeFileSync(tar, await archiveOf([
-    { digest: digestOf(ARTIFACTS[0]!), json: signed[0]! },
-    { digest: digestOf(ARTIFACTS[1]!), json: tampered(signed[1]!) },
-  ]));
-  const asked = ['--artifact', digestOf(ARTIFACTS[0]!), '--artifact', digestOf(ARTIFACTS[1]!), '--artifact', digestOf(ARTIFACTS[2]!)];
-  const human = await runCli(['attest', 'verify', '--archive', tar, ...asked, ...s.policy, '--jobs', '1'], env(s));
+  writeFileSync(
+    tar,
+    await archiveOf([
+      { digest: digestOf(ARTIFACTS[0]!), json: signed[0]! },
+      { digest: digestOf(ARTIFACTS[1]!), json: tampered(signed[1]!) },
+    ]),
+  );
+  const asked = [
+    '--artifact',
+    digestOf(ARTIFACTS[0]!),
+    '--artifact',
+    digestOf(ARTIFACTS[1]!),
+    '--artifact',
+    digestOf(ARTIFACTS[2]!),
+  ];
+  const human = await runCli(
+    ['attest', 'verify', '--archive', tar, ...asked, ...s.policy, '--jobs', '1'],
+    env(s),
+  );
   t.is(human.code, EXIT_CODES.SHIPMENT_INCOMPLETE, human.stderr);
   const lines = human.stdout.split('\n');
-  t.true(lines.some((l) => l.startsWith('ok') && l.includes(digestOf(ARTIFACTS[0]!)) && l.includes(IDENTITY)), human.stdout);
-  t.true(lines.some((l) => l.startsWith('FAIL') && l.includes(digestOf(ARTIFACTS[1]!))), human.stdout);
-  t.true(lines.some((l) => l.includes('SIGNATURE_INVALID') || l.includes('TLOG_BODY_MISMATCH')), human.stdout);
-  t.true(lines.some((l) => l.startsWith('FAIL') && l.includes(digestOf(ARTIFACTS[2]!)) && l.includes('missing')), human.stdout);
+  t.true(
+    lines.some(
+      (l) => l.startsWith('ok') && l.includes(digestOf(ARTIFACTS[0]!)) && l.includes(IDENTITY),
+    ),
+    human.stdout,
+  );
+  t.true(
+    lines.some((l) => l.startsWith('FAIL') && l.includes(digestOf(ARTIFACTS[1]!))),
+    human.stdout,
+  );
+  t.true(
+    lines.some((l) => l.includes('SIGNATURE_INVALID') || l.includes('TLOG_BODY_MISMATCH')),
+    human.stdout,
+  );
+  t.true(
+    lines.some(
+      (l) => l.startsWith('FAIL') && l.includes(digestOf(ARTIFACTS[2]!)) && l.includes('missing'),
+    ),
+    human.stdout,
+  );
   t.regex(human.stdout, /passed\s+1/);
   t.regex(human.stderr, /2 of 3 artifact\(s\) not verified \(1 failed, 1 missing\)/);
 
-  const json = await runCli(['attest', 'verify', '--archive', tar, ...asked, ...s.policy, '--json', '--jobs', '1'], env(s));
+  const json = await runCli(
+    ['attest', 'verify', '--archive', tar, ...asked, ...s.policy, '--json', '--jobs', '1'],
+    env(s),
+  );
   t.is(json.code, EXIT_CODES.SHIPMENT_INCOMPLETE);
-  const o = JSON.parse(json.stdout) as { ok: boolean; summary: { artifacts: number; passed: number; failed: number; missing: number }; artifacts: { artifactDigest: string; ok: boolean; missing: boolean; verified: { identity: string; issuer: string; logIndex: number; verifiedTime: string } | null; failures: { code: string; check: string }[] }[]; error: { code: string } };
+  const o = JSON.parse(json.stdout) as {
+    ok: boolean;
+    summary: { artifacts: number; passed: number; failed: number; missing: number };
+    artifacts: {
+      artifactDigest: string;
+      ok: boolean;
+      missing: boolean;
+      verified: { identity: string; issuer: string; logIndex: number; verifiedTime: string } | null;
+      failures: { code: string; check: string }[];
+    }[];
+    error: { code: string };
+  };
   t.false(o.ok);
   t.deepEqual({ ...o.summary }, { ...o.summary, artifacts: 3, passed: 1, failed: 1, missing: 1 });
   t.is(o.error.code, 'SHIPMENT_INCOMPLETE');
-  t.deepEqual(o.artifacts.map((x) => [x.artifactDigest, x.ok, x.missing]), [
-    [digestOf(ARTIFACTS[0]!), true, false],
-    [digestOf(ARTIFACTS[1]!), false, false],
-    [digestOf(ARTIFACTS[2]!), false, true],
-  ].sort((x, y) => (x[2] === y[2] ? String(x[0]).localeCompare(String(y[0])) : x[2] ? 1 : -1)));
+  t.deepEqual(
+    o.artifacts.map((x) => [x.artifactDigest, x.ok, x.missing]),
+    [
+      [digestOf(ARTIFACTS[0]!), true, false],
+      [digestOf(ARTIFACTS[1]!), false, false],
+      [digestOf(ARTIFACTS[2]!), false, true],
+    ].sort((x, y) => (x[2] === y[2] ? String(x[0]).localeCompare(String(y[0])) : x[2] ? 1 : -1)),
+  );
   const ok = o.artifacts.find((x) => x.ok)!;
   t.is(ok.verified!.identity, IDENTITY);
   t.is(ok.verified!.issuer, ISSUER_URL);
   t.is(typeof ok.verified!.logIndex, 'number');
   t.regex(ok.verified!.verifiedTime, /^2025-06-01T12:00:05/);
-  t.true(['signature', 'tlog'].includes(o.artifacts.find((x) => !x.ok && !x.missing)!.failures[0]!.check));
+  t.true(
+    ['signature', 'tlog'].includes(
+      o.artifacts.find((x) => !x.ok && !x.missing)!.failures[0]!.check,
+    ),
+  );
 
   // --jobs 4 gives the same per-artifact results as --jobs 1.
-  const four = await runCli(['attest', 'verify', '--archive', tar, ...asked, ...s.policy, '--json', '--jobs', '4'], env(s));
+  const four = await runCli(
+    ['attest', 'verify', '--archive', tar, ...asked, ...s.policy, '--json', '--jobs', '4'],
+    env(s),
+  );
   t.deepEqual((JSON.parse(four.stdout) as typeof o).artifacts, o.artifacts);
 
   // --json-lines: one object per artifact, then the summary.
-  const jl = await runCli(['attest', 'verify', '--archive', tar, ...asked, ...s.policy, '--json-lines', '--jobs', '2'], env(s));
-  const objs = jl.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const jl = await runCli(
+    ['attest', 'verify', '--archive', tar, ...asked, ...s.policy, '--json-lines', '--jobs', '2'],
+    env(s),
+  );
+  const objs = jl.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   t.is(objs.length, 4);
   t.deepEqual(objs.slice(0, 3), o.artifacts as unknown as Record<string, unknown>[]);
   t.deepEqual({ ...(objs[3] as { summary: object }).summary, jobs: 1 }, o.summary);
@@ -118,13 +210,30 @@ test('a 3-artifact shipment with one tampered bundle and one artifact missing: p
 test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a .tar.gz reads the same', async (t) => {
   const s = setup(t);
   const many = Array.from({ length: 12 }, (_, i) => utf8.encode(`file ${i}\n`));
-  const bundles = many.map((art, i) => ({ digest: digestOf(art), json: i === 5 ? tampered(serializeBundle(signBlob(a, art, { repo: 'org/repo', now: T + i * 1000 }).bundle)) : serializeBundle(signBlob(a, art, { repo: 'org/repo', now: T + i * 1000 }).bundle) }));
+  const bundles = many.map((art, i) => ({
+    digest: digestOf(art),
+    json:
+      i === 5
+        ? tampered(
+            serializeBundle(signBlob(a, art, { repo: 'org/repo', now: T + i * 1000 }).bundle),
+          )
+        : serializeBundle(signBlob(a, art, { repo: 'org/repo', now: T + i * 1000 }).bundle),
+  }));
   const tar = path.join(s.dir, 'many.tar');
   writeFileSync(tar, await archiveOf(bundles));
-  const one = await runCli(['attest', 'verify', '--archive', tar, '--all', ...s.policy, '--json', '--jobs', '1'], env(s));
-  const four = await runCli(['attest', 'verify', '--archive', tar, '--all', ...s.policy, '--json', '--jobs', '4'], env(s));
+  const one = await runCli(
+    ['attest', 'verify', '--archive', tar, '--all', ...s.policy, '--json', '--jobs', '1'],
+    env(s),
+  );
+  const four = await runCli(
+    ['attest', 'verify', '--archive', tar, '--all', ...s.policy, '--json', '--jobs', '4'],
+    env(s),
+  );
   t.is(one.code, EXIT_CODES.SHIPMENT_INCOMPLETE);
-  const r1 = JSON.parse(one.stdout) as { artifacts: unknown[]; summary: { passed: number; failed: number } };
+  const r1 = JSON.parse(one.stdout) as {
+    artifacts: unknown[];
+    summary: { passed: number; failed: number };
+  };
   t.is(r1.summary.passed, 11);
   t.is(r1.summary.failed, 1);
   t.deepEqual((JSON.parse(four.stdout) as typeof r1).artifacts, r1.artifacts);
@@ -133,14 +242,38 @@ test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a 
   // policy from its options, so the verdicts are the same as with the flags.
   const policyFile = path.join(s.dir, 'policy.yaml');
   const caseless = `(?i)${IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').toUpperCase()}`;
-  writeFileSync(policyFile, `environments:\n  default:\n    issuer: ${ISSUER_URL}\n    identity: ${JSON.stringify(caseless)}\n`);
-  const byFile = await runCli(['attest', 'verify', '--archive', tar, '--all', '--trusted-root', s.root, '--policy', policyFile, '--environment', 'default', '--json', '--jobs', '4'], env(s));
+  writeFileSync(
+    policyFile,
+    `environments:\n  default:\n    issuer: ${ISSUER_URL}\n    identity: ${JSON.stringify(caseless)}\n`,
+  );
+  const byFile = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      tar,
+      '--all',
+      '--trusted-root',
+      s.root,
+      '--policy',
+      policyFile,
+      '--environment',
+      'default',
+      '--json',
+      '--jobs',
+      '4',
+    ],
+    env(s),
+  );
   t.is(byFile.code, EXIT_CODES.SHIPMENT_INCOMPLETE, byFile.stderr);
   t.deepEqual((JSON.parse(byFile.stdout) as typeof r1).artifacts, r1.artifacts);
 
   const { gzipSync } = await import('node:zlib');
   writeFileSync(`${tar}.gz`, gzipSync(readFileSync(tar)));
-  const gz = await runCli(['attest', 'verify', '--archive', `${tar}.gz`, '--all', ...s.policy, '--json', '--jobs', '2'], env(s));
+  const gz = await runCli(
+    ['attest', 'verify', '--archive', `${tar}.gz`, '--all', ...s.policy, '--json', '--jobs', '2'],
+    env(s),
+  );
   t.deepEqual((JSON.parse(gz.stdout) as typeof r1).artifacts, r1.artifacts);
 
   // --artifacts-dir: the files that came across, hashed; one is not in the archive.
@@ -148,16 +281,28 @@ test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a 
   mkdirSync(path.join(dir, 'sub'), { recursive: true });
   writeFileSync(path.join(dir, 'f0.txt'), many[0]!);
   writeFileSync(path.join(dir, 'sub', 'f1.txt'), many[1]!);
-  const byDir = await runCli(['attest', 'verify', '--archive', tar, '--artifacts-dir', dir, ...s.policy, '--json'], env(s));
+  const byDir = await runCli(
+    ['attest', 'verify', '--archive', tar, '--artifacts-dir', dir, ...s.policy, '--json'],
+    env(s),
+  );
   t.is(byDir.code, 0, byDir.stdout + byDir.stderr);
   const d = JSON.parse(byDir.stdout) as { artifacts: { names: string[]; ok: boolean }[] };
-  t.deepEqual(d.artifacts.map((x) => x.names[0]).sort(), ['f0.txt', path.join('sub', 'f1.txt')].sort());
+  t.deepEqual(
+    d.artifacts.map((x) => x.names[0]).sort(),
+    ['f0.txt', path.join('sub', 'f1.txt')].sort(),
+  );
   writeFileSync(path.join(dir, 'stray.bin'), 'not shipped');
-  const stray = await runCli(['attest', 'verify', '--archive', tar, '--artifacts-dir', dir, ...s.policy], env(s));
+  const stray = await runCli(
+    ['attest', 'verify', '--archive', tar, '--artifacts-dir', dir, ...s.policy],
+    env(s),
+  );
   t.is(stray.code, EXIT_CODES.SHIPMENT_INCOMPLETE);
   t.regex(stray.stdout, /FAIL .*\(stray\.bin\) missing/);
   // Exactly one way to choose artifacts.
-  const both = await runCli(['attest', 'verify', '--archive', tar, '--all', '--artifacts-dir', dir, ...s.policy], env(s));
+  const both = await runCli(
+    ['attest', 'verify', '--archive', tar, '--all', '--artifacts-dir', dir, ...s.policy],
+    env(s),
+  );
   t.is(both.code, EXIT_CODES.INPUT_INVALID);
 });
 
@@ -178,21 +323,77 @@ test('sealed shipments: sealed passes, unsealed refused when required, wrong sea
   const files = signed.map((json, i) => path.join(s.dir, `b${i}.json`));
   signed.forEach((json, i) => writeFileSync(files[i]!, json));
   const sealedTar = path.join(s.dir, 'sealed.tar');
-  const exp = await runCli(['attest', 'export-bundle', '--all', ...files.flatMap((f) => ['--bundle', f]), '--seal-key', exporter.priv, '--created-at', '2025-07-01T00:00:00Z', '--output', sealedTar, '--json'], env(s));
+  const exp = await runCli(
+    [
+      'attest',
+      'export-bundle',
+      '--all',
+      ...files.flatMap((f) => ['--bundle', f]),
+      '--seal-key',
+      exporter.priv,
+      '--created-at',
+      '2025-07-01T00:00:00Z',
+      '--output',
+      sealedTar,
+      '--json',
+    ],
+    env(s),
+  );
   t.is(exp.code, 0, exp.stdout + exp.stderr);
   const unsealedTar = path.join(s.dir, 'unsealed.tar');
-  t.is((await runCli(['attest', 'export-bundle', '--all', ...files.flatMap((f) => ['--bundle', f]), '--output', unsealedTar], env(s))).code, 0);
+  t.is(
+    (
+      await runCli(
+        [
+          'attest',
+          'export-bundle',
+          '--all',
+          ...files.flatMap((f) => ['--bundle', f]),
+          '--output',
+          unsealedTar,
+        ],
+        env(s),
+      )
+    ).code,
+    0,
+  );
   const wrongTar = path.join(s.dir, 'wrong.tar');
-  t.is((await runCli(['attest', 'export-bundle', '--all', ...files.flatMap((f) => ['--bundle', f]), '--seal-key', other.priv, '--output', wrongTar], env(s))).code, 0);
+  t.is(
+    (
+      await runCli(
+        [
+          'attest',
+          'export-bundle',
+          '--all',
+          ...files.flatMap((f) => ['--bundle', f]),
+          '--seal-key',
+          other.priv,
+          '--output',
+          wrongTar,
+        ],
+        env(s),
+      )
+    ).code,
+    0,
+  );
 
   // The trust store names the exporter: a seal from it is then required.
   t.is((await runCli(['trust', 'init'], { env: s.storeEnv })).code, 0);
-  const add = await runCli(['trust', 'keys', 'add', exporter.pub, '--role', 'exporter', '--json'], { env: s.storeEnv });
+  const add = await runCli(['trust', 'keys', 'add', exporter.pub, '--role', 'exporter', '--json'], {
+    env: s.storeEnv,
+  });
   t.is(add.code, 0, add.stderr);
-  const verify = (tar: string, extra: string[] = []): ReturnType<typeof runCli> => runCli(['attest', 'verify', '--archive', tar, '--all', ...s.policy, '--json', ...extra], env(s));
+  const verify = (tar: string, extra: string[] = []): ReturnType<typeof runCli> =>
+    runCli(
+      ['attest', 'verify', '--archive', tar, '--all', ...s.policy, '--json', ...extra],
+      env(s),
+    );
   const good = await verify(sealedTar);
   t.is(good.code, 0, good.stdout);
-  t.like(JSON.parse(good.stdout), { ok: true, summary: { passed: 3, seal: { status: 'verified' } } });
+  t.like(JSON.parse(good.stdout), {
+    ok: true,
+    summary: { passed: 3, seal: { status: 'verified' } },
+  });
   t.is((await verify(unsealedTar)).code, EXIT_CODES.SEAL_REQUIRED);
   t.is((await verify(wrongTar)).code, EXIT_CODES.SEAL_INVALID);
   // --seal-key pins the exporter per command.
@@ -208,24 +409,70 @@ test('sealed shipments: sealed passes, unsealed refused when required, wrong sea
     writeFileSync(p, await writeTar(list));
     const r = await verify(p);
     t.is(r.code, EXIT_CODES.SEALED_ARCHIVE_MISMATCH, `${label}: ${r.stdout}`);
-    t.falsy((JSON.parse(r.stdout) as { summary?: unknown }).summary, `${label}: refused before any bundle was checked`);
+    t.falsy(
+      (JSON.parse(r.stdout) as { summary?: unknown }).summary,
+      `${label}: refused before any bundle was checked`,
+    );
   };
-  const entry = (n: string): { name: string; data: Uint8Array } => ({ name: n, data: files0.get(n)! });
+  const entry = (n: string): { name: string; data: Uint8Array } => ({
+    name: n,
+    data: files0.get(n)!,
+  });
   await edit('dropped', names.filter((n) => n !== bundleNames[1]).map(entry));
   const extraName = bundleNames[0]!.replace(/0\.sigstore\.json$/, '1.sigstore.json');
-  await edit('added', [...names.map(entry), { name: extraName, data: files0.get(bundleNames[1]!)! }]);
-  await edit('reordered', [entry(names[0]!), entry(names[1]!), entry(bundleNames[1]!), entry(bundleNames[0]!), entry(bundleNames[2]!)]);
-  await edit('swapped', [entry(names[0]!), entry(names[1]!), { name: bundleNames[0]!, data: files0.get(bundleNames[1]!)! }, { name: bundleNames[1]!, data: files0.get(bundleNames[0]!)! }, entry(bundleNames[2]!)]);
+  await edit('added', [
+    ...names.map(entry),
+    { name: extraName, data: files0.get(bundleNames[1]!)! },
+  ]);
+  await edit('reordered', [
+    entry(names[0]!),
+    entry(names[1]!),
+    entry(bundleNames[1]!),
+    entry(bundleNames[0]!),
+    entry(bundleNames[2]!),
+  ]);
+  await edit('swapped', [
+    entry(names[0]!),
+    entry(names[1]!),
+    { name: bundleNames[0]!, data: files0.get(bundleNames[1]!)! },
+    { name: bundleNames[1]!, data: files0.get(bundleNames[0]!)! },
+    entry(bundleNames[2]!),
+  ]);
 
   // attest import applies the same rule, and then finds the bundles by digest.
   const att = path.join(s.dir, 'att.db');
-  t.is((await runCli(['attest', 'import', unsealedTar, '--attestation-store', att, '--trusted-root', s.root], env(s))).code, EXIT_CODES.SEAL_REQUIRED);
-  const imp = await runCli(['attest', 'import', sealedTar, '--attestation-store', att, '--trusted-root', s.root, '--json'], env(s));
+  t.is(
+    (
+      await runCli(
+        ['attest', 'import', unsealedTar, '--attestation-store', att, '--trusted-root', s.root],
+        env(s),
+      )
+    ).code,
+    EXIT_CODES.SEAL_REQUIRED,
+  );
+  const imp = await runCli(
+    ['attest', 'import', sealedTar, '--attestation-store', att, '--trusted-root', s.root, '--json'],
+    env(s),
+  );
   t.is(imp.code, 0, imp.stdout + imp.stderr);
   t.like(JSON.parse(imp.stdout), { added: 3, duplicates: 0, artifacts: 3 });
-  const again = await runCli(['attest', 'import', sealedTar, '--attestation-store', att, '--trusted-root', s.root, '--json'], env(s));
+  const again = await runCli(
+    ['attest', 'import', sealedTar, '--attestation-store', att, '--trusted-root', s.root, '--json'],
+    env(s),
+  );
   t.like(JSON.parse(again.stdout), { added: 0, duplicates: 3 });
-  const found = await runCli(['attest', 'verify', '--artifact', digestOf(ARTIFACTS[2]!), '--attestation-store', att, ...s.policy], env(s));
+  const found = await runCli(
+    [
+      'attest',
+      'verify',
+      '--artifact',
+      digestOf(ARTIFACTS[2]!),
+      '--attestation-store',
+      att,
+      ...s.policy,
+    ],
+    env(s),
+  );
   t.is(found.code, 0, found.stderr);
 });
 
@@ -233,15 +480,34 @@ test('attest import killed with SIGKILL at random points leaves the old state or
   const s = setup(t);
   const many = Array.from({ length: 40 }, (_, i) => utf8.encode(`kill ${i}\n`));
   const tar = path.join(s.dir, 'kill.tar');
-  writeFileSync(tar, await archiveOf(many.map((art, i) => ({ digest: digestOf(art), json: serializeBundle(signBlob(a, art, { repo: 'org/repo', now: T + i * 1000 }).bundle) }))));
+  writeFileSync(
+    tar,
+    await archiveOf(
+      many.map((art, i) => ({
+        digest: digestOf(art),
+        json: serializeBundle(signBlob(a, art, { repo: 'org/repo', now: T + i * 1000 }).bundle),
+      })),
+    ),
+  );
   const att = path.join(s.dir, 'att.db');
   // One bundle already there: the old state is not empty.
   const store = AttestationStore.open(att, 'write');
-  store.save({ artifactDigest: digestOf(ARTIFACTS[0]!), bundleJson: signed[0]!, contentKind: 'messageSignature' });
+  store.save({
+    artifactDigest: digestOf(ARTIFACTS[0]!),
+    bundleJson: signed[0]!,
+    contentKind: 'messageSignature',
+  });
   store.close();
   const seen = new Set<number>();
   for (let round = 0; round < 6; round++) {
-    const child = spawn(process.execPath, [CLI, 'attest', 'import', tar, '--attestation-store', att, '--trusted-root', s.root], { env: { ...process.env, ...s.storeEnv, STELLA_TEST_IMPORT_DELAY_MS: '20' }, stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'attest', 'import', tar, '--attestation-store', att, '--trusted-root', s.root],
+      {
+        env: { ...process.env, ...s.storeEnv, STELLA_TEST_IMPORT_DELAY_MS: '20' },
+        stdio: 'ignore',
+      },
+    );
     await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 900)));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
@@ -259,17 +525,54 @@ test("the seed's commands: export-bundle --image sha256:... --include-proofs --o
   const s = setup(t);
   const att = path.join(s.dir, 'att.db');
   const store = AttestationStore.open(att, 'write');
-  signed.forEach((json, i) => store.save({ artifactDigest: digestOf(ARTIFACTS[i]!), bundleJson: json, contentKind: 'messageSignature' }));
+  signed.forEach((json, i) =>
+    store.save({
+      artifactDigest: digestOf(ARTIFACTS[i]!),
+      bundleJson: json,
+      contentKind: 'messageSignature',
+    }),
+  );
   store.close();
   const out = path.join(s.dir, 'attestation-bundle.json');
   const digest = digestOf(ARTIFACTS[1]!);
-  const exp = await runCli(['attest', 'export-bundle', '--image', digest, '--include-proofs', '--attestation-store', att, '--output', out], env(s));
+  const exp = await runCli(
+    [
+      'attest',
+      'export-bundle',
+      '--image',
+      digest,
+      '--include-proofs',
+      '--attestation-store',
+      att,
+      '--output',
+      out,
+    ],
+    env(s),
+  );
   t.is(exp.code, 0, exp.stderr);
-  t.is(readFileSync(out, 'utf8'), signed[1]!, 'the one bundle, a standard Sigstore bundle, byte for byte');
-  const v = await runCli(['attest', 'verify', '--offline', '--bundle', out, '--artifact', digest, ...s.policy], env(s));
+  t.is(
+    readFileSync(out, 'utf8'),
+    signed[1]!,
+    'the one bundle, a standard Sigstore bundle, byte for byte',
+  );
+  const v = await runCli(
+    ['attest', 'verify', '--offline', '--bundle', out, '--artifact', digest, ...s.policy],
+    env(s),
+  );
   t.is(v.code, 0, v.stderr);
   // Several bundles for a .json output: a clear error naming the way out.
-  const several = await runCli(['attest', 'export-bundle', '--all', '--attestation-store', att, '--output', path.join(s.dir, 'x.json')], env(s));
+  const several = await runCli(
+    [
+      'attest',
+      'export-bundle',
+      '--all',
+      '--attestation-store',
+      att,
+      '--output',
+      path.join(s.dir, 'x.json'),
+    ],
+    env(s),
+  );
   t.is(several.code, EXIT_CODES.EXPORT_NOT_SINGLE_BUNDLE);
   t.regex(several.stderr, /--output FILE\.tar/);
 });

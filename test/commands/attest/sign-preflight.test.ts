@@ -8,7 +8,15 @@
  * a bundle that cannot be written after logging names the entry and where the bundle is kept.
  */
 import test from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../helpers/cli.js';
@@ -31,29 +39,125 @@ function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'stella-preflight-'));
 }
 
-const base = (out: string, store: string) => ['attest', 'sign', '--keyless', '--artifact', ARTIFACT, '--identity-token', token(), '--output', out, '--attestation-store', store, '--fulcio-url', 'https://fulcio.invalid', '--rekor-url', 'https://rekor.invalid'];
+const base = (out: string, store: string) => [
+  'attest',
+  'sign',
+  '--keyless',
+  '--artifact',
+  ARTIFACT,
+  '--identity-token',
+  token(),
+  '--output',
+  out,
+  '--attestation-store',
+  store,
+  '--fulcio-url',
+  'https://fulcio.invalid',
+  '--rekor-url',
+  'https://rekor.invalid',
+];
 
-const CASES: { name: string; args: (dir: string) => string[]; before?: (dir: string) => void; code: number; message: RegExp }[] = [
-  { name: 'output in a missing folder', args: (d) => base(join(d, 'no-such-dir', 'b.json'), join(d, 'a.db')), code: 10, message: /cannot write bundle \(--output\) .*no-such-dir.*does not exist/ },
-  { name: 'output is a folder', args: (d) => base(d, join(d, 'a.db')), code: 10, message: /cannot write bundle \(--output\) .*: is a directory/ },
-  { name: 'output under a file', args: (d) => base(join(d, 'file', 'b.json'), join(d, 'a.db')), before: (d) => writeFileSync(join(d, 'file'), 'x'), code: 10, message: /cannot write bundle \(--output\)/ },
-  { name: 'attestation store is not a Stella store', args: (d) => base(join(d, 'b.json'), join(d, 'foreign.db')), before: (d) => writeFileSync(join(d, 'foreign.db'), 'not a database at all, just text that is long enough to have a header'), code: 52, message: /attestation store .*foreign\.db/ },
-  { name: 'private Fulcio without a Rekor URL', args: (d) => ['attest', 'sign', '--keyless', '--artifact', ARTIFACT, '--identity-token', token(), '--output', join(d, 'b.json'), '--attestation-store', join(d, 'a.db'), '--fulcio-url', 'https://fulcio.internal.example'], code: 72, message: /private Fulcio \(https:\/\/fulcio\.internal\.example\) needs an explicit Rekor URL/ },
+const CASES: {
+  name: string;
+  args: (dir: string) => string[];
+  before?: (dir: string) => void;
+  code: number;
+  message: RegExp;
+}[] = [
+  {
+    name: 'output in a missing folder',
+    args: (d) => base(join(d, 'no-such-dir', 'b.json'), join(d, 'a.db')),
+    code: 10,
+    message: /cannot write bundle \(--output\) .*no-such-dir.*does not exist/,
+  },
+  {
+    name: 'output is a folder',
+    args: (d) => base(d, join(d, 'a.db')),
+    code: 10,
+    message: /cannot write bundle \(--output\) .*: is a directory/,
+  },
+  {
+    name: 'output under a file',
+    args: (d) => base(join(d, 'file', 'b.json'), join(d, 'a.db')),
+    before: (d) => writeFileSync(join(d, 'file'), 'x'),
+    code: 10,
+    message: /cannot write bundle \(--output\)/,
+  },
+  {
+    name: 'attestation store is not a Stella store',
+    args: (d) => base(join(d, 'b.json'), join(d, 'foreign.db')),
+    before: (d) =>
+      writeFileSync(
+        join(d, 'foreign.db'),
+        'not a database at all, just text that is long enough to have a header',
+      ),
+    code: 52,
+    message: /attestation store .*foreign\.db/,
+  },
+  {
+    name: 'private Fulcio without a Rekor URL',
+    args: (d) => [
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      ARTIFACT,
+      '--identity-token',
+      token(),
+      '--output',
+      join(d, 'b.json'),
+      '--attestation-store',
+      join(d, 'a.db'),
+      '--fulcio-url',
+      'https://fulcio.internal.example',
+    ],
+    code: 72,
+    message: /private Fulcio \(https:\/\/fulcio\.internal\.example\) needs an explicit Rekor URL/,
+  },
   {
     name: 'signer.yaml: private Fulcio without rekor.url (at config validation)',
-    args: (d) => ['attest', 'sign', '--keyless', '--artifact', ARTIFACT, '--identity-token', token(), '--output', join(d, 'b.json'), '--attestation-store', join(d, 'a.db'), '--config', join(d, 'signer.yaml')],
-    before: (d) => writeFileSync(join(d, 'signer.yaml'), 'signer:\n  signing:\n    keyless:\n      fulcio:\n        url: "https://fulcio.internal.example.com"\n'),
+    args: (d) => [
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      ARTIFACT,
+      '--identity-token',
+      token(),
+      '--output',
+      join(d, 'b.json'),
+      '--attestation-store',
+      join(d, 'a.db'),
+      '--config',
+      join(d, 'signer.yaml'),
+    ],
+    before: (d) =>
+      writeFileSync(
+        join(d, 'signer.yaml'),
+        'signer:\n  signing:\n    keyless:\n      fulcio:\n        url: "https://fulcio.internal.example.com"\n',
+      ),
     code: 72,
-    message: /signer\.yaml: signer\.signing\.keyless\.rekor\.url \(line 5\): missing: a private Fulcio/,
+    message:
+      /signer\.yaml: signer\.signing\.keyless\.rekor\.url \(line 5\): missing: a private Fulcio/,
   },
   {
     name: 'Ed25519 only, on a blob',
     args: (d) => [...base(join(d, 'b.json'), join(d, 'a.db')), '--config', join(d, 'signer.yaml')],
-    before: (d) => writeFileSync(join(d, 'signer.yaml'), 'signer:\n  signing:\n    keyless:\n      algorithms:\n        preferred: "Ed25519"\n        allowed: ["Ed25519"]\n'),
+    before: (d) =>
+      writeFileSync(
+        join(d, 'signer.yaml'),
+        'signer:\n  signing:\n    keyless:\n      algorithms:\n        preferred: "Ed25519"\n        allowed: ["Ed25519"]\n',
+      ),
     code: 72,
     message: /Ed25519 cannot sign a blob or digest/,
   },
-  { name: 'an empty signer.yaml', args: (d) => [...base(join(d, 'b.json'), join(d, 'a.db')), '--config', join(d, 'signer.yaml')], before: (d) => writeFileSync(join(d, 'signer.yaml'), ''), code: 72, message: /signer\.yaml: is empty: expected a signer config/ },
+  {
+    name: 'an empty signer.yaml',
+    args: (d) => [...base(join(d, 'b.json'), join(d, 'a.db')), '--config', join(d, 'signer.yaml')],
+    before: (d) => writeFileSync(join(d, 'signer.yaml'), ''),
+    code: 72,
+    message: /signer\.yaml: is empty: expected a signer config/,
+  },
 ];
 
 for (const c of CASES) {
@@ -69,14 +173,28 @@ for (const c of CASES) {
     t.is(json.code, c.code, json.stdout + json.stderr);
     t.regex(JSON.parse(json.stdout).error.message, c.message);
     // No bundle, no temporary; a store is created only where a store may be.
-    t.deepEqual(readdirSync(dir).filter((f) => !before.includes(f) && f !== 'a.db'), []);
+    t.deepEqual(
+      readdirSync(dir).filter((f) => !before.includes(f) && f !== 'a.db'),
+      [],
+    );
   });
 }
 
 test('Ed25519 preferred with ECDSA allowed: a blob falls back to ECDSA P-256, said on stderr before any request', async (t) => {
   const dir = tmp();
-  writeFileSync(join(dir, 'signer.yaml'), 'signer:\n  signing:\n    keyless:\n      algorithms:\n        preferred: "Ed25519"\n        allowed: ["Ed25519", "ECDSA_P256"]\n');
-  const r = await runCli([...base(join(dir, 'b.json'), join(dir, 'a.db')), '--config', join(dir, 'signer.yaml'), '--verbose'], OFFLINE);
+  writeFileSync(
+    join(dir, 'signer.yaml'),
+    'signer:\n  signing:\n    keyless:\n      algorithms:\n        preferred: "Ed25519"\n        allowed: ["Ed25519", "ECDSA_P256"]\n',
+  );
+  const r = await runCli(
+    [
+      ...base(join(dir, 'b.json'), join(dir, 'a.db')),
+      '--config',
+      join(dir, 'signer.yaml'),
+      '--verbose',
+    ],
+    OFFLINE,
+  );
   // The decision comes first (stderr, log level info), then the first request, which the preload refuses.
   t.regex(r.stderr, /signing a blob with ECDSA_P256/);
   t.regex(r.stderr, /NETWORK ATTEMPT/);
@@ -89,13 +207,33 @@ test('a certificate already expired when Fulcio answers (its clock is off) is re
   const sandbox = await startSandbox({ dataDir: join(dir, 'sb'), now: () => Date.now() - skew });
   t.teardown(() => sandbox.close());
   const jwt = sandbox.mintToken({ platform: 'github', repo: 'org/repo', expiresIn: 3600 });
-  const r = await runCli(['attest', 'sign', '--keyless', '--artifact', ARTIFACT, '--identity-token', jwt, '--config', sandbox.signerConfigPath, '--output', join(dir, 'b.json'), '--attestation-store', join(dir, 'a.db'), '--json']);
+  const r = await runCli([
+    'attest',
+    'sign',
+    '--keyless',
+    '--artifact',
+    ARTIFACT,
+    '--identity-token',
+    jwt,
+    '--config',
+    sandbox.signerConfigPath,
+    '--output',
+    join(dir, 'b.json'),
+    '--attestation-store',
+    join(dir, 'a.db'),
+    '--json',
+  ]);
   t.is(r.code, 26, r.stdout + r.stderr);
   const err = JSON.parse(r.stdout).error;
   t.is(err.code, 'CERT_EXPIRED');
-  t.regex(err.message, /certificate expired: .* the CA's clock is probably wrong .*nothing was signed into the log/);
+  t.regex(
+    err.message,
+    /certificate expired: .* the CA's clock is probably wrong .*nothing was signed into the log/,
+  );
   t.false(existsSync(join(dir, 'b.json')));
-  const log = (await (await fetch(`${sandbox.urls.rekor}/api/v1/log`)).json()) as { treeSize: number };
+  const log = (await (await fetch(`${sandbox.urls.rekor}/api/v1/log`)).json()) as {
+    treeSize: number;
+  };
   t.is(log.treeSize, 0, 'nothing was logged');
 });
 
@@ -108,20 +246,43 @@ test('a bundle that cannot be written after logging: the error names the entry, 
   // The output folder disappears while Rekor answers (a full disk, an unmounted volume...).
   const fetchImpl: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
-    if ((input instanceof Request ? input.url : input.toString()).endsWith('/api/v1/log/entries') && init?.method === 'POST') {
+    if (
+      (input instanceof Request ? input.url : input.toString()).endsWith('/api/v1/log/entries') &&
+      init?.method === 'POST'
+    ) {
       renameSync(outDir, join(dir, 'gone'));
       writeFileSync(outDir, 'now a file');
     }
     return res;
   };
   const err = await t.throwsAsync(
-    runSign({ artifact: ARTIFACT, identityToken: sandbox.mintToken({ platform: 'github', repo: 'org/repo' }), configPath: sandbox.signerConfigPath, outputPath: join(outDir, 'b.json'), attestationStorePath: join(dir, 'a.db'), fetchImpl }),
+    runSign({
+      artifact: ARTIFACT,
+      identityToken: sandbox.mintToken({ platform: 'github', repo: 'org/repo' }),
+      configPath: sandbox.signerConfigPath,
+      outputPath: join(outDir, 'b.json'),
+      attestationStorePath: join(dir, 'a.db'),
+      fetchImpl,
+    }),
   );
   t.true(err instanceof StellaError);
-  t.regex(err!.message, /cannot write bundle .*; the signature is logged \(http:\/\/127\.0\.0\.1:\d+ log index 0, entry [0-9a-f]+\): it was kept in the attestation store .*a\.db: recover it with `stella attest export-bundle --attestation-store .*a\.db --artifact sha256:[0-9a-f]{64} --output FILE\.tar`/);
+  t.regex(
+    err!.message,
+    /cannot write bundle .*; the signature is logged \(http:\/\/127\.0\.0\.1:\d+ log index 0, entry [0-9a-f]+\): it was kept in the attestation store .*a\.db: recover it with `stella attest export-bundle --attestation-store .*a\.db --artifact sha256:[0-9a-f]{64} --output FILE\.tar`/,
+  );
   // ... and the recovery it names works.
   const digest = /--artifact (sha256:[0-9a-f]{64})/.exec(err!.message)![1]!;
-  const exp = await runCli(['attest', 'export-bundle', '--attestation-store', join(dir, 'a.db'), '--artifact', digest, '--output', join(dir, 'rec.tar'), '--json']);
+  const exp = await runCli([
+    'attest',
+    'export-bundle',
+    '--attestation-store',
+    join(dir, 'a.db'),
+    '--artifact',
+    digest,
+    '--output',
+    join(dir, 'rec.tar'),
+    '--json',
+  ]);
   t.is(exp.code, 0, exp.stdout + exp.stderr);
   t.true(readFileSync(join(dir, 'rec.tar')).length > 1024);
 });

@@ -18,11 +18,19 @@ import { runCli, type CliResult } from '../../helpers/cli.js';
 import { CONFORMANCE_DIR, NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../../helpers/paths.js';
 import { conformanceCase, sharedTest } from '../../helpers/shared.js';
 import { ISSUER_URL, signBlob, testAuthority, testTsa } from '../../helpers/authority-bundles.js';
-import { craftLeaf, LEAF_LIFETIME, trustWithTsa, tsaTimedBundle, V01, withoutSetTimedByTsa } from '../../helpers/crafted-bundles.js';
+import {
+  craftLeaf,
+  LEAF_LIFETIME,
+  trustWithTsa,
+  tsaTimedBundle,
+  V01,
+  withoutSetTimedByTsa,
+} from '../../helpers/crafted-bundles.js';
 
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD] };
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
-const SAMPLE_IDENTITY = 'https://github\\.com/stella-samples/demo/\\.github/workflows/release\\.yml@refs/heads/main';
+const SAMPLE_IDENTITY =
+  'https://github\\.com/stella-samples/demo/\\.github/workflows/release\\.yml@refs/heads/main';
 const SAMPLE_ISSUER = 'https://oidc.stella.invalid';
 const T = Date.UTC(2025, 5, 1, 12, 0, 0);
 const SEC = 1000;
@@ -43,8 +51,18 @@ interface Files {
   root: string;
 }
 
-function writeCase(dir: string, name: string, bundle: Bundle | string, trust: TrustMaterial, artifact = ARTIFACT): Files {
-  const f = { bundle: path.join(dir, `${name}.sigstore.json`), artifact: path.join(dir, `${name}.artifact`), root: path.join(dir, `${name}.trusted_root.json`) };
+function writeCase(
+  dir: string,
+  name: string,
+  bundle: Bundle | string,
+  trust: TrustMaterial,
+  artifact = ARTIFACT,
+): Files {
+  const f = {
+    bundle: path.join(dir, `${name}.sigstore.json`),
+    artifact: path.join(dir, `${name}.artifact`),
+    root: path.join(dir, `${name}.trusted_root.json`),
+  };
   writeFileSync(f.bundle, typeof bundle === 'string' ? bundle : serializeBundle(bundle));
   writeFileSync(f.artifact, artifact);
   writeFileSync(f.root, serializeTrustedRoot(trust));
@@ -55,7 +73,13 @@ function verify(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult>
   return runCli(['attest', 'verify', ...args], { ...OFFLINE, env });
 }
 
-function exits(t: ExecutionContext, r: CliResult, code: number, stderr: RegExp | undefined, what: string): void {
+function exits(
+  t: ExecutionContext,
+  r: CliResult,
+  code: number,
+  stderr: RegExp | undefined,
+  what: string,
+): void {
   t.is(r.code, code, `${what}: exit ${r.code}\n${r.stdout}${r.stderr}`);
   if (stderr) t.regex(r.stderr, stderr, what);
   t.notRegex(r.stderr, /NETWORK ATTEMPT|\n\s+at /, `${what}: no network, no stack trace`);
@@ -65,40 +89,116 @@ function exits(t: ExecutionContext, r: CliResult, code: number, stderr: RegExp |
 // H49: the identity pattern is compiled alone; a bad one is a usage error (exit 2)
 
 test('H49 an identity pattern that is not a regular expression on its own is a usage error, before anything is read', async (t) => {
-  const base = ['--bundle', path.join(SAMPLES, 'blob.sigstore.json'), '--artifact', path.join(SAMPLES, 'artifact.txt'), '--trusted-root', path.join(SAMPLES, 'trusted_root.json'), '--certificate-oidc-issuer', SAMPLE_ISSUER];
-  exits(t, await verify([...base, '--certificate-identity', SAMPLE_IDENTITY]), 0, undefined, 'the sample identity (control)');
-  exits(t, await verify([...base, '--certificate-identity', `(?i)${SAMPLE_IDENTITY.toUpperCase()}`]), 0, undefined, 'RE2 (?i) flags, as cosign users write them (control)');
-  exits(t, await verify([...base, '--certificate-identity', 'x)|(?:.*']), 2, /^error: --certificate-identity is not a valid RE2 regular expression on its own: unexpected \): `x\)\|\(\?:\.\*`\nSee more help with --help\n$/, 'x)|(?:.* (before the fix: matched every identity, exit 0)');
-  exits(t, await verify([...base, '--certificate-identity', 'https://github\\.com/other/repo/.*)|(.*']), 2, /unexpected \)/, 'a real-looking prefix with the escape');
-  exits(t, await verify([...base, '--certificate-identity', 'https://github\\.com/stella-samples/demo(?=/)/.*']), 2, /invalid or unsupported Perl syntax.*RE2 has no lookahead/, 'a lookahead (no RE2 form)');
-  exits(t, await verify([...base, '--certificate-identity', `${'a'.repeat(MAX_IDENTITY_PATTERN_LENGTH)}.*`]), 2, new RegExp(`is ${MAX_IDENTITY_PATTERN_LENGTH + 2} characters long; the limit is ${MAX_IDENTITY_PATTERN_LENGTH}`), 'over-long pattern');
+  const base = [
+    '--bundle',
+    path.join(SAMPLES, 'blob.sigstore.json'),
+    '--artifact',
+    path.join(SAMPLES, 'artifact.txt'),
+    '--trusted-root',
+    path.join(SAMPLES, 'trusted_root.json'),
+    '--certificate-oidc-issuer',
+    SAMPLE_ISSUER,
+  ];
+  exits(
+    t,
+    await verify([...base, '--certificate-identity', SAMPLE_IDENTITY]),
+    0,
+    undefined,
+    'the sample identity (control)',
+  );
+  exits(
+    t,
+    await verify([...base, '--certificate-identity', `(?i)${SAMPLE_IDENTITY.toUpperCase()}`]),
+    0,
+    undefined,
+    'RE2 (?i) flags, as cosign users write them (control)',
+  );
+  exits(
+    t,
+    await verify([...base, '--certificate-identity', 'x)|(?:.*']),
+    2,
+    /^error: --certificate-identity is not a valid RE2 regular expression on its own: unexpected \): `x\)\|\(\?:\.\*`\nSee more help with --help\n$/,
+    'x)|(?:.* (before the fix: matched every identity, exit 0)',
+  );
+  exits(
+    t,
+    await verify([...base, '--certificate-identity', 'https://github\\.com/other/repo/.*)|(.*']),
+    2,
+    /unexpected \)/,
+    'a real-looking prefix with the escape',
+  );
+  exits(
+    t,
+    await verify([
+      ...base,
+      '--certificate-identity',
+      'https://github\\.com/stella-samples/demo(?=/)/.*',
+    ]),
+    2,
+    /invalid or unsupported Perl syntax.*RE2 has no lookahead/,
+    'a lookahead (no RE2 form)',
+  );
+  exits(
+    t,
+    await verify([
+      ...base,
+      '--certificate-identity',
+      `${'a'.repeat(MAX_IDENTITY_PATTERN_LENGTH)}.*`,
+    ]),
+    2,
+    new RegExp(
+      `is ${MAX_IDENTITY_PATTERN_LENGTH + 2} characters long; the limit is ${MAX_IDENTITY_PATTERN_LENGTH}`,
+    ),
+    'over-long pattern',
+  );
   const json = await verify([...base, '--json', '--certificate-identity', 'x)|(?:.*']);
   t.is(json.code, 2, '--json: still a usage error');
   const out = JSON.parse(json.stdout);
-  t.is(out.error.code, 'USAGE_ERROR', 'with --json, a usage error is one JSON object on stdout (no report: nothing was verified)');
+  t.is(
+    out.error.code,
+    'USAGE_ERROR',
+    'with --json, a usage error is one JSON object on stdout (no report: nothing was verified)',
+  );
   t.regex(out.error.message, /not a valid RE2 regular expression on its own/);
   t.is(out.checks, undefined);
   // A pattern that escapes nothing but matches another identity is a plain mismatch (exit 45).
-  exits(t, await verify([...base, '--certificate-identity', 'https://github\\.com/stella-samples/demo']), EXIT_CODES.IDENTITY_MISMATCH, /identity mismatch: .* matches \^\(\?:https:\/\/github\\\.com\/stella-samples\/demo\)\$/, 'anchored prefix');
+  exits(
+    t,
+    await verify([...base, '--certificate-identity', 'https://github\\.com/stella-samples/demo']),
+    EXIT_CODES.IDENTITY_MISMATCH,
+    /identity mismatch: .* matches \^\(\?:https:\/\/github\\\.com\/stella-samples\/demo\)\$/,
+    'anchored prefix',
+  );
 });
 
 // ---------------------------------------------------------------------------------------
 // H48: retiring a log in the trust store takes effect for TSA-timed entries
 
 /** init a store, import `root`, return the id of the tlog entry for `logUrl`. */
-async function storeWith(t: ExecutionContext, store: string, root: string, logUrl: string): Promise<number> {
+async function storeWith(
+  t: ExecutionContext,
+  store: string,
+  root: string,
+  logUrl: string,
+): Promise<number> {
   const env = { env: { STELLA_TRUST_STORE: store } };
   t.is((await runCli(['trust', 'init'], env)).code, 0);
   const imp = await runCli(['trust', 'import', root, '--json'], env);
   t.is(imp.code, 0, imp.stdout + imp.stderr);
-  const entries = (JSON.parse((await runCli(['trust', 'list', '--json'], env)).stdout) as { entries: { id: number; kind: string; uri: string }[] }).entries;
+  const entries = (
+    JSON.parse((await runCli(['trust', 'list', '--json'], env)).stdout) as {
+      entries: { id: number; kind: string; uri: string }[];
+    }
+  ).entries;
   const log = entries.find((e) => e.kind === 'tlog' && e.uri === logUrl);
   if (!log) throw new Error(`no tlog ${logUrl} in ${JSON.stringify(entries)}`);
   return log.id;
 }
 
 async function retire(t: ExecutionContext, store: string, id: number, at: string): Promise<void> {
-  const r = await runCli(['trust', 'retire', String(id), '--at', at, '--json'], { env: { STELLA_TRUST_STORE: store } });
+  const r = await runCli(['trust', 'retire', String(id), '--at', at, '--json'], {
+    env: { STELLA_TRUST_STORE: store },
+  });
   t.is(r.code, 0, r.stdout + r.stderr);
 }
 
@@ -107,63 +207,157 @@ test('H48 trust retire closes a log for a Rekor v1 entry timed only by a TSA (no
   const a = testAuthority('h48-cli');
   const s = signBlob(a, ARTIFACT, { repo: 'org/repo', now: T });
   const tsaTime = T + MIN;
-  const f = writeCase(dir, 'no-set', withoutSetTimedByTsa(s.bundle, TSA, tsaTime), trustWithTsa(a, TSA));
+  const f = writeCase(
+    dir,
+    'no-set',
+    withoutSetTimedByTsa(s.bundle, TSA, tsaTime),
+    trustWithTsa(a, TSA),
+  );
   const store = path.join(dir, 'trust.db');
   const id = await storeWith(t, store, f.root, a.urls.rekor);
-  const args = ['--bundle', f.bundle, '--artifact', f.artifact, '--certificate-identity', escapeRe(s.identity), '--certificate-oidc-issuer', ISSUER_URL, '--store', store];
+  const args = [
+    '--bundle',
+    f.bundle,
+    '--artifact',
+    f.artifact,
+    '--certificate-identity',
+    escapeRe(s.identity),
+    '--certificate-oidc-issuer',
+    ISSUER_URL,
+    '--store',
+    store,
+  ];
   exits(t, await verify(args), 0, undefined, 'before the retirement (control)');
   await retire(t, store, id, new Date(tsaTime).toISOString());
-  exits(t, await verify(args), 0, undefined, 'retired at exactly the TSA time (the end is inclusive)');
+  exits(
+    t,
+    await verify(args),
+    0,
+    undefined,
+    'retired at exactly the TSA time (the end is inclusive)',
+  );
   await retire(t, store, id, new Date(tsaTime - SEC).toISOString());
-  exits(t, await verify(args), EXIT_CODES.TLOG_UNTRUSTED, /^error: tlog: key of log https:\/\/rekor\.test\.invalid is not valid at verified time 2025-06-01T12:01:00\.000Z \(valid 2025-01-01T00:00:00\.000Z\.\.2025-06-01T12:00:59\.000Z\) \(trust: trust store [^)]*\)\n$/, 'retired one second before the TSA time');
+  exits(
+    t,
+    await verify(args),
+    EXIT_CODES.TLOG_UNTRUSTED,
+    /^error: tlog: key of log https:\/\/rekor\.test\.invalid is not valid at verified time 2025-06-01T12:01:00\.000Z \(valid 2025-01-01T00:00:00\.000Z\.\.2025-06-01T12:00:59\.000Z\) \(trust: trust store [^)]*\)\n$/,
+    'retired one second before the TSA time',
+  );
   const json = await verify([...args, '--json']);
   t.is(json.code, EXIT_CODES.TLOG_UNTRUSTED);
-  const report = JSON.parse(json.stdout) as { ok: boolean; error: { code: string; check: string }; checks: { check: string; status: string }[] };
+  const report = JSON.parse(json.stdout) as {
+    ok: boolean;
+    error: { code: string; check: string };
+    checks: { check: string; status: string }[];
+  };
   t.false(report.ok);
   t.deepEqual(report.error.code, 'TLOG_UNTRUSTED');
-  t.deepEqual(report.checks.map((c) => `${c.check}:${c.status}`), ['verified-times:pass', 'certificate-chain:pass', 'sct:pass', 'tlog:fail', 'signature:skip', 'policy:skip']);
+  t.deepEqual(
+    report.checks.map((c) => `${c.check}:${c.status}`),
+    [
+      'verified-times:pass',
+      'certificate-chain:pass',
+      'sct:pass',
+      'tlog:fail',
+      'signature:skip',
+      'policy:skip',
+    ],
+  );
 });
 
-
-sharedTest('H48 trust retire closes a Rekor v2 log for its TSA-timed entries (shared conformance rekor2-happy-path)', async (t) => {
-  const dir = tmp(t);
-  const caseDir = conformanceCase('rekor2-happy-path');
-  // The case's staging root lists an old CT log with a bare PKCS#1 RSA key, which the trust
-  // store accepts on import but cannot load back (a separate store bug); it plays no part here.
-  const root = JSON.parse(readFileSync(path.join(caseDir, 'trusted_root.json'), 'utf8')) as { ctlogs: { publicKey: { keyDetails: string } }[] };
-  root.ctlogs = root.ctlogs.filter((c) => !c.publicKey.keyDetails.startsWith('PKCS1_'));
-  const rootPath = path.join(dir, 'trusted_root.json');
-  writeFileSync(rootPath, JSON.stringify(root));
-  const store = path.join(dir, 'trust.db');
-  const id = await storeWith(t, store, rootPath, 'https://log2025-alpha1.rekor.sigstage.dev');
-  const args = [
-    '--bundle', path.join(caseDir, 'bundle.sigstore.json'),
-    '--artifact', path.join(CONFORMANCE_DIR, 'a.txt'),
-    '--certificate-identity', escapeRe('https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main'),
-    '--certificate-oidc-issuer', 'https://token.actions.githubusercontent.com',
-    '--store', store,
-  ];
-  const control = await verify([...args, '--json']);
-  exits(t, control, 0, undefined, 'before the retirement (control)');
-  const times = (JSON.parse(control.stdout) as { verifiedTimes: { source: string; time: string }[] }).verifiedTimes;
-  t.deepEqual(times, [{ source: 'rfc3161', time: '2025-06-12T12:02:20.000Z', authority: 'https://timestamp.sigstage.dev/api/v1/timestamp' }]);
-  await retire(t, store, id, '2025-06-12T12:02:19Z');
-  exits(t, await verify(args), EXIT_CODES.TLOG_UNTRUSTED, /key of log https:\/\/log2025-alpha1\.rekor\.sigstage\.dev is not valid at verified time 2025-06-12T12:02:20\.000Z/, 'retired one second before the TSA time (before the fix: exit 0)');
-});
+sharedTest(
+  'H48 trust retire closes a Rekor v2 log for its TSA-timed entries (shared conformance rekor2-happy-path)',
+  async (t) => {
+    const dir = tmp(t);
+    const caseDir = conformanceCase('rekor2-happy-path');
+    // The case's staging root lists an old CT log with a bare PKCS#1 RSA key, which the trust
+    // store accepts on import but cannot load back (a separate store bug); it plays no part here.
+    const root = JSON.parse(readFileSync(path.join(caseDir, 'trusted_root.json'), 'utf8')) as {
+      ctlogs: { publicKey: { keyDetails: string } }[];
+    };
+    root.ctlogs = root.ctlogs.filter((c) => !c.publicKey.keyDetails.startsWith('PKCS1_'));
+    const rootPath = path.join(dir, 'trusted_root.json');
+    writeFileSync(rootPath, JSON.stringify(root));
+    const store = path.join(dir, 'trust.db');
+    const id = await storeWith(t, store, rootPath, 'https://log2025-alpha1.rekor.sigstage.dev');
+    const args = [
+      '--bundle',
+      path.join(caseDir, 'bundle.sigstore.json'),
+      '--artifact',
+      path.join(CONFORMANCE_DIR, 'a.txt'),
+      '--certificate-identity',
+      escapeRe(
+        'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main',
+      ),
+      '--certificate-oidc-issuer',
+      'https://token.actions.githubusercontent.com',
+      '--store',
+      store,
+    ];
+    const control = await verify([...args, '--json']);
+    exits(t, control, 0, undefined, 'before the retirement (control)');
+    const times = (
+      JSON.parse(control.stdout) as { verifiedTimes: { source: string; time: string }[] }
+    ).verifiedTimes;
+    t.deepEqual(times, [
+      {
+        source: 'rfc3161',
+        time: '2025-06-12T12:02:20.000Z',
+        authority: 'https://timestamp.sigstage.dev/api/v1/timestamp',
+      },
+    ]);
+    await retire(t, store, id, '2025-06-12T12:02:19Z');
+    exits(
+      t,
+      await verify(args),
+      EXIT_CODES.TLOG_UNTRUSTED,
+      /key of log https:\/\/log2025-alpha1\.rekor\.sigstage\.dev is not valid at verified time 2025-06-12T12:02:20\.000Z/,
+      'retired one second before the TSA time (before the fix: exit 0)',
+    );
+  },
+);
 
 // ---------------------------------------------------------------------------------------
 // H58: declared version and structure agree
 
 test('H58 a v0.1 media type on a single certificate with its proof stripped is refused, even with --require-rekor', async (t) => {
   const dir = tmp(t);
-  const j = JSON.parse(readFileSync(path.join(SAMPLES, 'blob.sigstore.json'), 'utf8')) as { mediaType: string; verificationMaterial: { tlogEntries: { inclusionProof?: unknown }[] } };
+  const j = JSON.parse(readFileSync(path.join(SAMPLES, 'blob.sigstore.json'), 'utf8')) as {
+    mediaType: string;
+    verificationMaterial: { tlogEntries: { inclusionProof?: unknown }[] };
+  };
   j.mediaType = V01;
   delete j.verificationMaterial.tlogEntries[0]!.inclusionProof;
   const relabelled = path.join(dir, 'relabelled.sigstore.json');
   writeFileSync(relabelled, JSON.stringify(j));
-  const args = (bundle: string): string[] => ['--bundle', bundle, '--artifact', path.join(SAMPLES, 'artifact.txt'), '--trusted-root', path.join(SAMPLES, 'trusted_root.json'), '--certificate-identity', SAMPLE_IDENTITY, '--certificate-oidc-issuer', SAMPLE_ISSUER, '--require-rekor'];
-  exits(t, await verify(args(path.join(SAMPLES, 'blob.sigstore.json'))), 0, undefined, 'the sample as signed (control)');
-  exits(t, await verify(args(relabelled)), EXIT_CODES.BUNDLE_MALFORMED, /^error: bundle: a v0\.1 bundle must carry an x509CertificateChain or a publicKey, not verificationMaterial\.certificate \(its media type does not match its structure\)\n$/, 'relabelled v0.1 (before the fix: exit 0)');
+  const args = (bundle: string): string[] => [
+    '--bundle',
+    bundle,
+    '--artifact',
+    path.join(SAMPLES, 'artifact.txt'),
+    '--trusted-root',
+    path.join(SAMPLES, 'trusted_root.json'),
+    '--certificate-identity',
+    SAMPLE_IDENTITY,
+    '--certificate-oidc-issuer',
+    SAMPLE_ISSUER,
+    '--require-rekor',
+  ];
+  exits(
+    t,
+    await verify(args(path.join(SAMPLES, 'blob.sigstore.json'))),
+    0,
+    undefined,
+    'the sample as signed (control)',
+  );
+  exits(
+    t,
+    await verify(args(relabelled)),
+    EXIT_CODES.BUNDLE_MALFORMED,
+    /^error: bundle: a v0\.1 bundle must carry an x509CertificateChain or a publicKey, not verificationMaterial\.certificate \(its media type does not match its structure\)\n$/,
+    'relabelled v0.1 (before the fix: exit 0)',
+  );
 });
 
 // ---------------------------------------------------------------------------------------
@@ -173,16 +367,66 @@ test('H58 odd certificates through the CLI: bad serial (15), precertificate leaf
   const dir = tmp(t);
   const a = testAuthority('h58-cli');
   const trust = trustWithTsa(a, TSA);
-  const run = async (name: string, o: Omit<Parameters<typeof craftLeaf>[1], 'label' | 'notBefore'>): Promise<CliResult> => {
+  const run = async (
+    name: string,
+    o: Omit<Parameters<typeof craftLeaf>[1], 'label' | 'notBefore'>,
+  ): Promise<CliResult> => {
     const leaf = craftLeaf(a, { label: name, notBefore: T, ...o });
     const f = writeCase(dir, name, tsaTimedBundle(leaf, ARTIFACT, TSA, T + 2 * SEC), trust);
-    return verify(['--bundle', f.bundle, '--artifact', f.artifact, '--trusted-root', f.root, '--certificate-identity', escapeRe(leaf.identity), '--certificate-oidc-issuer', ISSUER_URL]);
+    return verify([
+      '--bundle',
+      f.bundle,
+      '--artifact',
+      f.artifact,
+      '--trusted-root',
+      f.root,
+      '--certificate-identity',
+      escapeRe(leaf.identity),
+      '--certificate-oidc-issuer',
+      ISSUER_URL,
+    ]);
   };
   exits(t, await run('control', {}), 0, undefined, 'a well-formed leaf with its SCT (control)');
-  exits(t, await run('serial-zero', { serial: 0n }), EXIT_CODES.CERTIFICATE_MALFORMED, /^error: certificate-chain: certificate: serialNumber is zero/, 'serial 0');
-  exits(t, await run('serial-negative', { serial: -42n }), EXIT_CODES.CERTIFICATE_MALFORMED, /serialNumber is negative/, 'negative serial');
-  exits(t, await run('serial-long', { serial: 2n ** 200n }), EXIT_CODES.CERTIFICATE_MALFORMED, /serialNumber is 26 octets long/, '26-octet serial');
-  exits(t, await run('precert', { precert: true }), EXIT_CODES.CERT_USAGE_INVALID, /^error: certificate-chain: leaf certificate is a precertificate/, 'precertificate as the leaf');
-  exits(t, await run('sct-late', { sctTime: T + LEAF_LIFETIME + 3 * 365 * 24 * 60 * MIN }), EXIT_CODES.SCT_INVALID, /^error: sct: no valid SCT: SCT timestamp 2028-05-31T12:10:00\.000Z .* outside the certificate's validity/, 'SCT three years after expiry');
-  exits(t, await run('sct-early', { sctTime: T - MIN }), EXIT_CODES.SCT_INVALID, /outside the certificate's validity/, 'SCT before notBefore');
+  exits(
+    t,
+    await run('serial-zero', { serial: 0n }),
+    EXIT_CODES.CERTIFICATE_MALFORMED,
+    /^error: certificate-chain: certificate: serialNumber is zero/,
+    'serial 0',
+  );
+  exits(
+    t,
+    await run('serial-negative', { serial: -42n }),
+    EXIT_CODES.CERTIFICATE_MALFORMED,
+    /serialNumber is negative/,
+    'negative serial',
+  );
+  exits(
+    t,
+    await run('serial-long', { serial: 2n ** 200n }),
+    EXIT_CODES.CERTIFICATE_MALFORMED,
+    /serialNumber is 26 octets long/,
+    '26-octet serial',
+  );
+  exits(
+    t,
+    await run('precert', { precert: true }),
+    EXIT_CODES.CERT_USAGE_INVALID,
+    /^error: certificate-chain: leaf certificate is a precertificate/,
+    'precertificate as the leaf',
+  );
+  exits(
+    t,
+    await run('sct-late', { sctTime: T + LEAF_LIFETIME + 3 * 365 * 24 * 60 * MIN }),
+    EXIT_CODES.SCT_INVALID,
+    /^error: sct: no valid SCT: SCT timestamp 2028-05-31T12:10:00\.000Z .* outside the certificate's validity/,
+    'SCT three years after expiry',
+  );
+  exits(
+    t,
+    await run('sct-early', { sctTime: T - MIN }),
+    EXIT_CODES.SCT_INVALID,
+    /outside the certificate's validity/,
+    'SCT before notBefore',
+  );
 });

@@ -10,17 +10,34 @@ import { openTrustStore } from '../../../src/trust/store/db.js';
 import { importFile } from '../../../src/trust/store/operations.js';
 import { parseTrustedRoot } from '../../../src/trust/trusted-root.js';
 import { toHex } from '../../../src/util/encoding.js';
-import { runVerify, selectTrust, type VerifyCommandOptions } from '../../../src/commands/attest/verify-run.js';
+import {
+  runVerify,
+  selectTrust,
+  type VerifyCommandOptions,
+} from '../../../src/commands/attest/verify-run.js';
 import { PROJECT_ROOT } from '../../helpers/paths.js';
 import { tempDir } from '../../trust/store/helpers.js';
 
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
-const MANIFEST = JSON.parse(readFileSync(path.join(SAMPLES, 'samples.json'), 'utf8')) as { trustedRoot: string; bundles: { name: string; bundle: string; identity?: string; issuer?: string }[] };
+const MANIFEST = JSON.parse(readFileSync(path.join(SAMPLES, 'samples.json'), 'utf8')) as {
+  trustedRoot: string;
+  bundles: { name: string; bundle: string; identity?: string; issuer?: string }[];
+};
 const BLOB = MANIFEST.bundles.find((b) => b.name === 'blob')!;
 const TRUSTED_ROOT = path.join(SAMPLES, MANIFEST.trustedRoot);
-const base: VerifyCommandOptions = { artifact: path.join(SAMPLES, 'artifact.txt'), certificateIdentity: BLOB.identity!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), certificateOidcIssuer: BLOB.issuer!, trustedRootPath: TRUSTED_ROOT };
+const base: VerifyCommandOptions = {
+  artifact: path.join(SAMPLES, 'artifact.txt'),
+  certificateIdentity: BLOB.identity!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+  certificateOidcIssuer: BLOB.issuer!,
+  trustedRootPath: TRUSTED_ROOT,
+};
 
-async function refused(t: import('ava').ExecutionContext, opts: VerifyCommandOptions, code: ErrorCode, message: RegExp): Promise<StellaError | undefined> {
+async function refused(
+  t: import('ava').ExecutionContext,
+  opts: VerifyCommandOptions,
+  code: ErrorCode,
+  message: RegExp,
+): Promise<StellaError | undefined> {
   const e = await t.throwsAsync(runVerify(opts), { instanceOf: StellaError });
   t.is(e?.code, code, e?.message);
   t.regex(e?.message ?? '', message);
@@ -28,17 +45,44 @@ async function refused(t: import('ava').ExecutionContext, opts: VerifyCommandOpt
 }
 
 test('runVerify verifies the blob sample (control for the refusals below)', async (t) => {
-  const { report, trustSource } = await runVerify({ ...base, bundlePath: path.join(SAMPLES, BLOB.bundle) });
+  const { report, trustSource } = await runVerify({
+    ...base,
+    bundlePath: path.join(SAMPLES, BLOB.bundle),
+  });
   t.true(report.ok, report.error?.message);
   t.is(trustSource, `trusted root ${TRUSTED_ROOT}`);
 });
 
 test('inputs refused before verification: --bundle with --archive, no bundle for a file, a non-sha256 digest with --archive, a missing file', async (t) => {
-  await refused(t, { ...base, bundlePath: path.join(SAMPLES, BLOB.bundle), archivePath: '/nonexistent.tar' }, 'INPUT_INVALID', /^--bundle and --archive cannot be combined/);
-  await refused(t, { ...base }, 'INPUT_INVALID', /^--bundle \(or --archive\) is required unless --artifact is a sha256:<hex> digest/);
-  await refused(t, { ...base, artifact: `sha512:${'ab'.repeat(64)}`, archivePath: '/nonexistent.tar' }, 'NO_ATTESTATIONS_FOUND', /export archives are keyed by sha256 digests/);
-  const missing = await refused(t, { ...base, bundlePath: path.join(SAMPLES, 'no-such.sigstore.json') }, 'INPUT_INVALID', /^--bundle ".*no-such\.sigstore\.json": no such file$/);
-  t.is((missing?.cause as NodeJS.ErrnoException | undefined)?.code, 'ENOENT', 'the errno is kept as the cause');
+  await refused(
+    t,
+    { ...base, bundlePath: path.join(SAMPLES, BLOB.bundle), archivePath: '/nonexistent.tar' },
+    'INPUT_INVALID',
+    /^--bundle and --archive cannot be combined/,
+  );
+  await refused(
+    t,
+    { ...base },
+    'INPUT_INVALID',
+    /^--bundle \(or --archive\) is required unless --artifact is a sha256:<hex> digest/,
+  );
+  await refused(
+    t,
+    { ...base, artifact: `sha512:${'ab'.repeat(64)}`, archivePath: '/nonexistent.tar' },
+    'NO_ATTESTATIONS_FOUND',
+    /export archives are keyed by sha256 digests/,
+  );
+  const missing = await refused(
+    t,
+    { ...base, bundlePath: path.join(SAMPLES, 'no-such.sigstore.json') },
+    'INPUT_INVALID',
+    /^--bundle ".*no-such\.sigstore\.json": no such file$/,
+  );
+  t.is(
+    (missing?.cause as NodeJS.ErrnoException | undefined)?.code,
+    'ENOENT',
+    'the errno is kept as the cause',
+  );
 });
 
 test('selectTrust: --trusted-root first, else the trust store named by --store, never the embedded root instead', async (t) => {
@@ -49,14 +93,26 @@ test('selectTrust: --trusted-root first, else the trust store named by --store, 
   const store = path.join(tempDir('verify-cli'), 'trust.db');
   const now = Date.UTC(2025, 6, 1);
   const s = openTrustStore(store, { create: true, now });
-  importFile(s, { path: TRUSTED_ROOT, bytes: new Uint8Array(readFileSync(TRUSTED_ROOT)) }, {}, { now, command: 'test' });
+  importFile(
+    s,
+    { path: TRUSTED_ROOT, bytes: new Uint8Array(readFileSync(TRUSTED_ROOT)) },
+    {},
+    { now, command: 'test' },
+  );
   s.close();
   const fromStore = await selectTrust({ storePath: store, now });
   t.is(fromStore.source, `trust store ${store}`);
-  const logIds = (tm: { tlogs: { logId: Uint8Array }[] }) => tm.tlogs.map((l) => toHex(l.logId)).sort();
+  const logIds = (tm: { tlogs: { logId: Uint8Array }[] }) =>
+    tm.tlogs.map((l) => toHex(l.logId)).sort();
   t.deepEqual(logIds(fromStore.trust), logIds(parseTrustedRoot(readFileSync(TRUSTED_ROOT))));
   // And the blob verifies against it (the public-good root would refuse it).
-  const { report, trustSource } = await runVerify({ ...base, trustedRootPath: undefined, storePath: store, now, bundlePath: path.join(SAMPLES, BLOB.bundle) });
+  const { report, trustSource } = await runVerify({
+    ...base,
+    trustedRootPath: undefined,
+    storePath: store,
+    now,
+    bundlePath: path.join(SAMPLES, BLOB.bundle),
+  });
   t.true(report.ok, report.error?.message);
   t.is(trustSource, `trust store ${store}`);
 });

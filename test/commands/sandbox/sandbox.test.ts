@@ -4,7 +4,14 @@
  */
 import test from 'ava';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,11 +22,22 @@ import { mintSandboxToken } from '../../../src/sandbox/server/sandbox.js';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const bin = join(repo, 'bin', 'run.js');
 
-function stella(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function stella(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...env },
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -42,7 +60,18 @@ test('sandbox up --detach, token, attest sign, verify from the store, sandbox do
   t.is(state.urls.rekorV2, state.urls.base);
   t.is(state.urls.tsa, `${state.urls.base}/api/v1/timestamp`);
 
-  const tok = await stella(['sandbox', 'token', '--data-dir', data, '--platform', 'github', '--repo', 'org/repo', '--ref', 'refs/tags/v1.0.0']);
+  const tok = await stella([
+    'sandbox',
+    'token',
+    '--data-dir',
+    data,
+    '--platform',
+    'github',
+    '--repo',
+    'org/repo',
+    '--ref',
+    'refs/tags/v1.0.0',
+  ]);
   t.is(tok.code, 0, tok.stderr);
   const token = tok.stdout.trim();
   t.regex(token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
@@ -50,34 +79,93 @@ test('sandbox up --detach, token, attest sign, verify from the store, sandbox do
   const artifact = join(root, 'app.tgz');
   writeFileSync(artifact, 'cli artifact');
   const sign = await stella(
-    ['attest', 'sign', '--keyless', '--artifact', artifact, '--config', join(data, 'signer.yaml'), '--attestation-store', store, '--output', join(root, 'app.sigstore.json'), '--json'],
+    [
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      artifact,
+      '--config',
+      join(data, 'signer.yaml'),
+      '--attestation-store',
+      store,
+      '--output',
+      join(root, 'app.sigstore.json'),
+      '--json',
+    ],
     { STELLAOPS_OIDC_TOKEN: token },
   );
   t.is(sign.code, 0, sign.stderr + sign.stdout);
   const signed = JSON.parse(sign.stdout);
   t.is(signed.ok, true);
   t.is(signed.tokenSource, 'env');
-  t.is(signed.identity, 'https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1.0.0');
+  t.is(
+    signed.identity,
+    'https://github.com/org/repo/.github/workflows/release.yml@refs/tags/v1.0.0',
+  );
   t.true(existsSync(signed.bundle));
 
   // Verify offline from the digest alone: the bundle comes from the attestation store.
   const verify = await stella([
-    'attest', 'verify', '--artifact', signed.artifactDigest, '--attestation-store', store, '--trusted-root', join(data, 'trusted_root.json'),
-    '--certificate-identity', 'https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/tags/v.*', '--certificate-oidc-issuer', state.urls.oidcIssuer, '--json',
+    'attest',
+    'verify',
+    '--artifact',
+    signed.artifactDigest,
+    '--attestation-store',
+    store,
+    '--trusted-root',
+    join(data, 'trusted_root.json'),
+    '--certificate-identity',
+    'https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/tags/v.*',
+    '--certificate-oidc-issuer',
+    state.urls.oidcIssuer,
+    '--json',
   ]);
   t.is(verify.code, 0, verify.stdout + verify.stderr);
   t.is(JSON.parse(verify.stdout).ok, true);
   const none = await stella([
-    'attest', 'verify', '--artifact', 'sha256:' + '11'.repeat(32), '--attestation-store', store, '--trusted-root', join(data, 'trusted_root.json'),
-    '--certificate-identity', 'https://github\\.com/org/repo/.*', '--certificate-oidc-issuer', state.urls.oidcIssuer, '--json',
+    'attest',
+    'verify',
+    '--artifact',
+    'sha256:' + '11'.repeat(32),
+    '--attestation-store',
+    store,
+    '--trusted-root',
+    join(data, 'trusted_root.json'),
+    '--certificate-identity',
+    'https://github\\.com/org/repo/.*',
+    '--certificate-oidc-issuer',
+    state.urls.oidcIssuer,
+    '--json',
   ]);
   t.is(none.code, 73, none.stdout);
   t.regex(none.stdout, /no attestations found/);
 
   // An expired token: exit code of OIDC_TOKEN_EXPIRED, one JSON error, no bundle.
   // (minted by the library with a clock an hour back: the CLI always mints fresh tokens)
-  const old = { stdout: mintSandboxToken(data, { platform: 'github', repo: 'org/repo', now: Date.now() - 3_600_000 }) };
-  const expired = await stella(['attest', 'sign', '--keyless', '--artifact', artifact, '--identity-token', old.stdout.trim(), '--config', join(data, 'signer.yaml'), '--output', join(root, 'expired.json'), '--attestation-store', store, '--json']);
+  const old = {
+    stdout: mintSandboxToken(data, {
+      platform: 'github',
+      repo: 'org/repo',
+      now: Date.now() - 3_600_000,
+    }),
+  };
+  const expired = await stella([
+    'attest',
+    'sign',
+    '--keyless',
+    '--artifact',
+    artifact,
+    '--identity-token',
+    old.stdout.trim(),
+    '--config',
+    join(data, 'signer.yaml'),
+    '--output',
+    join(root, 'expired.json'),
+    '--attestation-store',
+    store,
+    '--json',
+  ]);
   t.is(expired.code, 66, expired.stdout + expired.stderr);
   const e = JSON.parse(expired.stdout);
   t.is(e.ok, false);
@@ -85,7 +173,19 @@ test('sandbox up --detach, token, attest sign, verify from the store, sandbox do
   t.regex(e.error.message, /OIDC token expired/);
   t.false(existsSync(join(root, 'expired.json')));
   // Human mode: one line "error: <check>: <message>".
-  const human = await stella(['attest', 'sign', '--keyless', '--artifact', artifact, '--identity-token', old.stdout.trim(), '--config', join(data, 'signer.yaml'), '--output', join(root, 'expired.json')]);
+  const human = await stella([
+    'attest',
+    'sign',
+    '--keyless',
+    '--artifact',
+    artifact,
+    '--identity-token',
+    old.stdout.trim(),
+    '--config',
+    join(data, 'signer.yaml'),
+    '--output',
+    join(root, 'expired.json'),
+  ]);
   t.regex(human.stderr, /^error: signing: OIDC token expired/);
 
   const down = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
@@ -110,85 +210,120 @@ async function stillRunning(child: ChildProcess): Promise<boolean> {
   return child.exitCode === null && child.signalCode === null;
 }
 
-test.serial('H57 sandbox down acts on proof, not on sandbox.json: an unrelated pid survives every forgery; the real sandbox still stops', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'stella-down-'));
-  const data = join(root, 'sandbox');
-  const up = await stella(['sandbox', 'up', '--data-dir', data, '--detach', '--json']);
-  t.is(up.code, 0, up.stderr);
-  const real = JSON.parse(readFileSync(join(data, 'sandbox.json'), 'utf8'));
-  t.teardown(async () => {
-    writeFileSync(join(data, 'sandbox.json'), JSON.stringify(real));
-    await stella(['sandbox', 'down', '--data-dir', data]);
-  });
-  const key = readFileSync(join(data, 'control.key'), 'utf8').trim();
-
-  // An unrelated process whose pid the file will name.
-  const victim = spawn('sleep', ['600'], { stdio: 'ignore' });
-  t.teardown(() => victim.kill('SIGKILL'));
-  // Something on loopback that is not the sandbox, answering everything the way the old check
-  // trusted (200 and the file's instance id), and recording what it is sent.
-  const seen: string[] = [];
-  const impostor = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      seen.push(`${req.method} ${req.url} ${body}`);
-      res.writeHead(200, { 'Content-Type': 'application/json', 'X-Stella-Sandbox': real.instanceId });
-      res.end(JSON.stringify({ pid: victim.pid, instanceId: real.instanceId, serverNonce: '00'.repeat(32), proof: '11'.repeat(32) }));
+test.serial(
+  'H57 sandbox down acts on proof, not on sandbox.json: an unrelated pid survives every forgery; the real sandbox still stops',
+  async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'stella-down-'));
+    const data = join(root, 'sandbox');
+    const up = await stella(['sandbox', 'up', '--data-dir', data, '--detach', '--json']);
+    t.is(up.code, 0, up.stderr);
+    const real = JSON.parse(readFileSync(join(data, 'sandbox.json'), 'utf8'));
+    t.teardown(async () => {
+      writeFileSync(join(data, 'sandbox.json'), JSON.stringify(real));
+      await stella(['sandbox', 'down', '--data-dir', data]);
     });
-  });
-  await new Promise<void>((r) => impostor.listen(0, '127.0.0.1', r));
-  t.teardown(() => impostor.close());
-  const impostorUrl = `http://127.0.0.1:${(impostor.address() as AddressInfo).port}`;
-  const forge = (base: string) => writeFileSync(join(data, 'sandbox.json'), JSON.stringify({ ...real, pid: victim.pid, urls: { ...real.urls, base } }));
+    const key = readFileSync(join(data, 'control.key'), 'utf8').trim();
 
-  // 1. The file points at the impostor: it cannot prove the key, so nothing is signalled or stopped.
-  forge(impostorUrl);
-  const a = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
-  t.is(a.code, 74, a.stdout + a.stderr);
-  t.regex(JSON.parse(a.stdout).error.message, /did not prove it is the sandbox .* pid \d+ not signalled/);
-  t.true(await stillRunning(victim), 'the unrelated process survives');
-  t.true(seen.length > 0 && seen.every((s) => s.startsWith('POST /stella/v1/sandbox/hello ')), `only a hello was sent: ${seen.join(' | ')}`);
-  t.false(seen.some((s) => s.includes(key)), 'the control key never leaves the machine\'s disk');
+    // An unrelated process whose pid the file will name.
+    const victim = spawn('sleep', ['600'], { stdio: 'ignore' });
+    t.teardown(() => victim.kill('SIGKILL'));
+    // Something on loopback that is not the sandbox, answering everything the way the old check
+    // trusted (200 and the file's instance id), and recording what it is sent.
+    const seen: string[] = [];
+    const impostor = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        seen.push(`${req.method} ${req.url} ${body}`);
+        res.writeHead(200, {
+          'Content-Type': 'application/json',
+          'X-Stella-Sandbox': real.instanceId,
+        });
+        res.end(
+          JSON.stringify({
+            pid: victim.pid,
+            instanceId: real.instanceId,
+            serverNonce: '00'.repeat(32),
+            proof: '11'.repeat(32),
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => impostor.listen(0, '127.0.0.1', r));
+    t.teardown(() => impostor.close());
+    const impostorUrl = `http://127.0.0.1:${(impostor.address() as AddressInfo).port}`;
+    const forge = (base: string) =>
+      writeFileSync(
+        join(data, 'sandbox.json'),
+        JSON.stringify({ ...real, pid: victim.pid, urls: { ...real.urls, base } }),
+      );
 
-  // 2. Non-loopback hosts: refused before any request.
-  for (const base of ['http://192.0.2.1:8080', `http://127.0.0.1.nip.io:${(impostor.address() as AddressInfo).port}`]) {
-    seen.length = 0;
-    forge(base);
-    const b = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
-    t.is(b.code, 74, b.stdout + b.stderr);
-    t.regex(JSON.parse(b.stdout).error.message, /not a loopback URL.*refusing to contact it or to signal pid/);
+    // 1. The file points at the impostor: it cannot prove the key, so nothing is signalled or stopped.
+    forge(impostorUrl);
+    const a = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
+    t.is(a.code, 74, a.stdout + a.stderr);
+    t.regex(
+      JSON.parse(a.stdout).error.message,
+      /did not prove it is the sandbox .* pid \d+ not signalled/,
+    );
+    t.true(await stillRunning(victim), 'the unrelated process survives');
+    t.true(
+      seen.length > 0 && seen.every((s) => s.startsWith('POST /stella/v1/sandbox/hello ')),
+      `only a hello was sent: ${seen.join(' | ')}`,
+    );
+    t.false(
+      seen.some((s) => s.includes(key)),
+      "the control key never leaves the machine's disk",
+    );
+
+    // 2. Non-loopback hosts: refused before any request.
+    for (const base of [
+      'http://192.0.2.1:8080',
+      `http://127.0.0.1.nip.io:${(impostor.address() as AddressInfo).port}`,
+    ]) {
+      seen.length = 0;
+      forge(base);
+      const b = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
+      t.is(b.code, 74, b.stdout + b.stderr);
+      t.regex(
+        JSON.parse(b.stdout).error.message,
+        /not a loopback URL.*refusing to contact it or to signal pid/,
+      );
+      t.true(await stillRunning(victim));
+    }
+
+    // 3. Nothing answers at a loopback URL: the pid's command line is not our sandbox, so it is
+    // not signalled; the record is cleared.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    forge(`http://127.0.0.1:${deadPort}`);
+    const c = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
+    t.is(c.code, 0, c.stdout + c.stderr);
+    t.false(JSON.parse(c.stdout).stopped);
+    t.regex(
+      JSON.parse(c.stdout).message,
+      /not answering; marked stopped \(pid \d+ not signalled\)/,
+    );
     t.true(await stillRunning(victim));
-  }
 
-  // 3. Nothing answers at a loopback URL: the pid's command line is not our sandbox, so it is
-  // not signalled; the record is cleared.
-  const closed = createServer();
-  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-  const deadPort = (closed.address() as AddressInfo).port;
-  await new Promise((r) => closed.close(r));
-  forge(`http://127.0.0.1:${deadPort}`);
-  const c = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
-  t.is(c.code, 0, c.stdout + c.stderr);
-  t.false(JSON.parse(c.stdout).stopped);
-  t.regex(JSON.parse(c.stdout).message, /not answering; marked stopped \(pid \d+ not signalled\)/);
-  t.true(await stillRunning(victim));
-
-  // The real record: the sandbox proves itself and goes down.
-  writeFileSync(join(data, 'sandbox.json'), JSON.stringify(real));
-  const d = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
-  t.is(d.code, 0, d.stdout + d.stderr);
-  t.true(JSON.parse(d.stdout).stopped);
-  t.is(JSON.parse(d.stdout).pid, real.pid);
-  let alive = true;
-  try {
-    process.kill(real.pid, 0);
-  } catch {
-    alive = false;
-  }
-  t.false(alive, 'the sandbox process is gone');
-  t.true(await stillRunning(victim));
-});
+    // The real record: the sandbox proves itself and goes down.
+    writeFileSync(join(data, 'sandbox.json'), JSON.stringify(real));
+    const d = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
+    t.is(d.code, 0, d.stdout + d.stderr);
+    t.true(JSON.parse(d.stdout).stopped);
+    t.is(JSON.parse(d.stdout).pid, real.pid);
+    let alive = true;
+    try {
+      process.kill(real.pid, 0);
+    } catch {
+      alive = false;
+    }
+    t.false(alive, 'the sandbox process is gone');
+    t.true(await stillRunning(victim));
+  },
+);
 
 test('H56 sandbox up --detach never appends its log through a planted symlink', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'stella-log-'));

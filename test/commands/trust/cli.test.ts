@@ -10,7 +10,15 @@ import { EXIT_CODES } from '../../../src/errors.js';
 import { parseTrustedRoot } from '../../../src/trust/trusted-root.js';
 import { toBase64 } from '../../../src/util/encoding.js';
 import { runCli } from '../../helpers/cli.js';
-import { caEntry, DAY, makeCa, pemOf, rotationKeyPair, tempDir, trustedRootOf } from '../../trust/store/helpers.js';
+import {
+  caEntry,
+  DAY,
+  makeCa,
+  pemOf,
+  rotationKeyPair,
+  tempDir,
+  trustedRootOf,
+} from '../../trust/store/helpers.js';
 
 const require = createRequire(import.meta.url);
 
@@ -26,7 +34,7 @@ function noStack(t: import('ava').ExecutionContext, stderr: string): void {
   t.notRegex(stderr, /\n\s+at /, 'no stack trace');
 }
 
-test('init --with public-good loads the same trust as @sigstore/tuf\'s seeds.json', async (t) => {
+test("init --with public-good loads the same trust as @sigstore/tuf's seeds.json", async (t) => {
   const store = path.join(tempDir('cli-init'), 'trust.db');
   const r = await runCli(['trust', 'init', '--with', 'public-good', '--json'], env(store));
   t.is(r.code, 0, r.stderr);
@@ -35,15 +43,32 @@ test('init --with public-good loads the same trust as @sigstore/tuf\'s seeds.jso
   t.true(out.created);
   t.is(out.added.length, 7);
   // The seeds' trusted_root.json (a base64 TUF target) against what the store exports.
-  const seeds = JSON.parse(readFileSync(require.resolve('@sigstore/tuf/seeds.json'), 'utf8')) as Record<string, { targets: Record<string, string> }>;
-  const seedRoot = parseTrustedRoot(Buffer.from(seeds['https://tuf-repo-cdn.sigstore.dev']!.targets['trusted_root.json']!, 'base64'));
+  const seeds = JSON.parse(
+    readFileSync(require.resolve('@sigstore/tuf/seeds.json'), 'utf8'),
+  ) as Record<string, { targets: Record<string, string> }>;
+  const seedRoot = parseTrustedRoot(
+    Buffer.from(
+      seeds['https://tuf-repo-cdn.sigstore.dev']!.targets['trusted_root.json']!,
+      'base64',
+    ),
+  );
   const exported = await runCli(['trust', 'export', '--output', '-'], env(store));
   t.is(exported.code, 0, exported.stderr);
   const fromStore = parseTrustedRoot(exported.stdout);
   const shape = (tm: ReturnType<typeof parseTrustedRoot>) => ({
     cas: tm.certificateAuthorities.map((c) => [c.uri, c.certChain.map(toBase64), c.validFor]),
-    tlogs: tm.tlogs.map((l) => [l.baseUrl, toBase64(l.publicKey.rawBytes), toBase64(l.logId), l.publicKey.validFor]),
-    ctlogs: tm.ctlogs.map((l) => [l.baseUrl, toBase64(l.publicKey.rawBytes), toBase64(l.logId), l.publicKey.validFor]),
+    tlogs: tm.tlogs.map((l) => [
+      l.baseUrl,
+      toBase64(l.publicKey.rawBytes),
+      toBase64(l.logId),
+      l.publicKey.validFor,
+    ]),
+    ctlogs: tm.ctlogs.map((l) => [
+      l.baseUrl,
+      toBase64(l.publicKey.rawBytes),
+      toBase64(l.logId),
+      l.publicKey.validFor,
+    ]),
     tsas: tm.timestampAuthorities.map((c) => [c.uri, c.certChain.map(toBase64), c.validFor]),
   });
   t.deepEqual(shape(fromStore), shape(seedRoot));
@@ -63,7 +88,19 @@ test('import, list, show, retire, history, export: --json schemas and a round tr
   const inter = await makeCa('CLI Intermediate', now - 300 * DAY, now + 1000 * DAY, root);
   const pem = path.join(dir, 'chain.pem');
   writeFileSync(pem, pemOf(root.der, inter.der));
-  const imp = await runCli(['trust', 'import', pem, '--uri', 'https://fulcio.cli.test', '--valid-from', '2024-01-01T00:00:00Z', '--json'], env(store));
+  const imp = await runCli(
+    [
+      'trust',
+      'import',
+      pem,
+      '--uri',
+      'https://fulcio.cli.test',
+      '--valid-from',
+      '2024-01-01T00:00:00Z',
+      '--json',
+    ],
+    env(store),
+  );
   t.is(imp.code, 0, imp.stderr);
   const io = json(imp.stdout);
   t.is(io.format, 'pem-bundle');
@@ -71,26 +108,56 @@ test('import, list, show, retire, history, export: --json schemas and a round tr
   t.is(io.added[0].validFrom, '2024-01-01T00:00:00.000Z');
   t.regex(io.source.sha256, /^[0-9a-f]{64}$/);
 
-  const dup = json((await runCli(['trust', 'import', pem, '--uri', 'https://fulcio.cli.test', '--json'], env(store))).stdout);
+  const dup = json(
+    (
+      await runCli(
+        ['trust', 'import', pem, '--uri', 'https://fulcio.cli.test', '--json'],
+        env(store),
+      )
+    ).stdout,
+  );
   t.is(dup.added.length, 0);
   t.is(dup.duplicates.length, 1);
 
   const list = json((await runCli(['trust', 'list', '--json'], env(store))).stdout);
   t.true(list.ok);
   t.deepEqual(Object.keys(list.entries[0]).sort(), [
-    'addedAt', 'effectiveUntil', 'fingerprint', 'id', 'keyId', 'kind', 'retiredAt', 'rotationVersion', 'sourceFile', 'sourceKind', 'sourceSha256', 'subject', 'uri', 'validFrom', 'validUntil',
+    'addedAt',
+    'effectiveUntil',
+    'fingerprint',
+    'id',
+    'keyId',
+    'kind',
+    'retiredAt',
+    'rotationVersion',
+    'sourceFile',
+    'sourceKind',
+    'sourceSha256',
+    'subject',
+    'uri',
+    'validFrom',
+    'validUntil',
   ]);
   const show = json((await runCli(['trust', 'show', '1', '--json'], env(store))).stdout);
   t.is(show.entry.subject, 'O=stella.test, CN=CLI Root');
   t.is(show.entry.material.certChain.length, 2);
 
-  const retire = await runCli(['trust', 'retire', '1', '--at', '2030-01-01T00:00:00Z', '--json'], env(store));
+  const retire = await runCli(
+    ['trust', 'retire', '1', '--at', '2030-01-01T00:00:00Z', '--json'],
+    env(store),
+  );
   t.is(retire.code, 0, retire.stderr);
   t.is(json(retire.stdout).entry.effectiveUntil, '2030-01-01T00:00:00.000Z');
 
   const hist = json((await runCli(['trust', 'history', '--json'], env(store))).stdout);
-  t.deepEqual(hist.history.map((h: { action: string }) => h.action), ['create', 'add', 'retire']);
-  t.regex(hist.history[1].command, /^stella trust import .*chain\.pem --uri https:\/\/fulcio\.cli\.test/);
+  t.deepEqual(
+    hist.history.map((h: { action: string }) => h.action),
+    ['create', 'add', 'retire'],
+  );
+  t.regex(
+    hist.history[1].command,
+    /^stella trust import .*chain\.pem --uri https:\/\/fulcio\.cli\.test/,
+  );
   t.is(hist.history[1].sourceSha256, io.source.sha256);
 
   const out = path.join(dir, 'exported.json');
@@ -125,14 +192,20 @@ test('keys add/list, rotation create, rotate --dry-run and rotate through the CL
   writeFileSync(path.join(dir, 'keys.pem'), k1.publicPem + k2.publicPem);
   writeFileSync(path.join(dir, 'k1.pem'), k1.privatePem);
   writeFileSync(path.join(dir, 'k2.pem'), k2.privatePem);
-  const init = await runCli(['trust', 'init', '--rotation-keys', path.join(dir, 'keys.pem'), '--threshold', '2', '--json'], env(store));
+  const init = await runCli(
+    ['trust', 'init', '--rotation-keys', path.join(dir, 'keys.pem'), '--threshold', '2', '--json'],
+    env(store),
+  );
   t.is(init.code, 0, init.stderr);
   t.is(json(init.stdout).rotationKeys.threshold, 2);
   const keys = json((await runCli(['trust', 'keys', 'list', '--json'], env(store))).stdout);
   t.is(keys.keys.length, 2);
   t.is(keys.threshold, 2);
   t.is(keys.lastVersion, 0);
-  const again = json((await runCli(['trust', 'keys', 'add', path.join(dir, 'keys.pem'), '--json'], env(store))).stdout);
+  const again = json(
+    (await runCli(['trust', 'keys', 'add', path.join(dir, 'keys.pem'), '--json'], env(store)))
+      .stdout,
+  );
   t.is(again.duplicates.length, 2);
 
   const now = Date.now();
@@ -141,7 +214,24 @@ test('keys add/list, rotation create, rotate --dry-run and rotate through the CL
   const expires = new Date(now + 30 * DAY).toISOString();
   const tar = path.join(dir, 'rotation.tar');
   const create = await runCli(
-    ['trust', 'rotation', 'create', '--root', path.join(dir, 'root.json'), '--version', '1', '--expires', expires, '--sign-with', path.join(dir, 'k1.pem'), '--sign-with', path.join(dir, 'k2.pem'), '--output', tar, '--json'],
+    [
+      'trust',
+      'rotation',
+      'create',
+      '--root',
+      path.join(dir, 'root.json'),
+      '--version',
+      '1',
+      '--expires',
+      expires,
+      '--sign-with',
+      path.join(dir, 'k1.pem'),
+      '--sign-with',
+      path.join(dir, 'k2.pem'),
+      '--output',
+      tar,
+      '--json',
+    ],
     env(store),
   );
   t.is(create.code, 0, create.stderr);
@@ -157,10 +247,30 @@ test('keys add/list, rotation create, rotate --dry-run and rotate through the CL
   t.true(json(real.stdout).applied);
   const replay = await runCli(['trust', 'rotate', tar], env(store));
   t.is(replay.code, EXIT_CODES.ROTATION_ROLLBACK);
-  t.regex(replay.stderr, /^error: rotation: rotation version 1 is not greater than the last applied version 1 \(rollback refused\)\n$/);
+  t.regex(
+    replay.stderr,
+    /^error: rotation: rotation version 1 is not greater than the last applied version 1 \(rollback refused\)\n$/,
+  );
   // A one-signature rotation is refused with its own exit code.
   const weak = path.join(dir, 'weak.tar');
-  await runCli(['trust', 'rotation', 'create', '--root', path.join(dir, 'root.json'), '--version', '2', '--expires', expires, '--sign-with', path.join(dir, 'k1.pem'), '--output', weak], env(store));
+  await runCli(
+    [
+      'trust',
+      'rotation',
+      'create',
+      '--root',
+      path.join(dir, 'root.json'),
+      '--version',
+      '2',
+      '--expires',
+      expires,
+      '--sign-with',
+      path.join(dir, 'k1.pem'),
+      '--output',
+      weak,
+    ],
+    env(store),
+  );
   const w = await runCli(['trust', 'rotate', weak, '--json'], env(store));
   t.is(w.code, EXIT_CODES.ROTATION_THRESHOLD_NOT_MET);
   t.is(json(w.stdout).error.code, 'ROTATION_THRESHOLD_NOT_MET');
@@ -170,7 +280,10 @@ test('keys add/list, rotation create, rotate --dry-run and rotate through the CL
   bytes.write('../payload.json\0', 0, 'latin1');
   writeFileSync(evil, bytes);
   const ev = await runCli(['trust', 'rotate', evil], env(store));
-  t.true([EXIT_CODES.ARCHIVE_INVALID, EXIT_CODES.ARCHIVE_UNSAFE_ENTRY].includes(ev.code as 80), ev.stderr);
+  t.true(
+    [EXIT_CODES.ARCHIVE_INVALID, EXIT_CODES.ARCHIVE_UNSAFE_ENTRY].includes(ev.code as 80),
+    ev.stderr,
+  );
   noStack(t, ev.stderr);
 });
 
@@ -178,7 +291,10 @@ test('store errors through the CLI: missing, corrupt, newer schema, tampered, bu
   const dir = tempDir('cli-err');
   const missing = await runCli(['trust', 'list'], env(path.join(dir, 'none.db')));
   t.is(missing.code, EXIT_CODES.STORE_NOT_FOUND);
-  t.regex(missing.stderr, /^error: trust-store: no trust store at .* \(create one with `stella trust init`\)\n$/);
+  t.regex(
+    missing.stderr,
+    /^error: trust-store: no trust store at .* \(create one with `stella trust init`\)\n$/,
+  );
 
   const corrupt = path.join(dir, 'corrupt.db');
   writeFileSync(corrupt, Buffer.alloc(4096, 0x5a));
@@ -214,7 +330,9 @@ test('store errors through the CLI: missing, corrupt, newer schema, tampered, bu
   const lock = new Database(busy);
   lock.exec('BEGIN IMMEDIATE');
   try {
-    const b = await runCli(['trust', 'retire', '1', '--at', '2030-01-01T00:00:00Z'], { env: { STELLA_TRUST_STORE: busy, STELLA_STORE_BUSY_TIMEOUT_MS: '50' } });
+    const b = await runCli(['trust', 'retire', '1', '--at', '2030-01-01T00:00:00Z'], {
+      env: { STELLA_TRUST_STORE: busy, STELLA_STORE_BUSY_TIMEOUT_MS: '50' },
+    });
     t.is(b.code, EXIT_CODES.STORE_BUSY);
     t.regex(b.stderr, /^error: trust-store: store busy/);
   } finally {

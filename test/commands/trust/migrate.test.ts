@@ -13,7 +13,10 @@ import { PROJECT_ROOT } from '../../helpers/paths.js';
 import { verifyBlobArgs } from '../../helpers/samples.js';
 import { tempDir } from '../../trust/store/helpers.js';
 
-const V1_SQL = readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'trust', 'store-v1.sql'), 'utf8');
+const V1_SQL = readFileSync(
+  path.join(PROJECT_ROOT, 'test', 'fixtures', 'trust', 'store-v1.sql'),
+  'utf8',
+);
 
 function env(store: string) {
   return { env: { STELLA_TRUST_STORE: store } };
@@ -25,7 +28,11 @@ function json(stdout: string): Record<string, any> {
 
 function snapshot(file: string): Record<string, string> {
   const dir = path.dirname(file);
-  return Object.fromEntries(readdirSync(dir).sort().map((n) => [n, readFileSync(path.join(dir, n)).toString('hex')]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((n) => [n, readFileSync(path.join(dir, n)).toString('hex')]),
+  );
 }
 
 function v1Store(): string {
@@ -58,10 +65,16 @@ function storeCommands(dir: string): string[][] {
 test('every command but `trust migrate` refuses a store at an older schema (exit 100), names trust migrate, and writes nothing', async (t) => {
   const file = v1Store();
   const before = snapshot(file);
-  const runs = [...storeCommands(path.dirname(file)).map((args) => runCli(args, env(file))), runCli(verifyBlobArgs('--store', file))];
+  const runs = [
+    ...storeCommands(path.dirname(file)).map((args) => runCli(args, env(file))),
+    runCli(verifyBlobArgs('--store', file)),
+  ];
   for (const r of await Promise.all(runs)) {
     t.is(r.code, EXIT_CODES.STORE_MIGRATION_REQUIRED, r.stderr);
-    t.regex(r.stderr, /^error: trust-store: trust store .* has schema version 1, older than this stella's \(3\); nothing was changed: run `stella trust migrate`/);
+    t.regex(
+      r.stderr,
+      /^error: trust-store: trust store .* has schema version 1, older than this stella's \(3\); nothing was changed: run `stella trust migrate`/,
+    );
   }
   const j = await runCli(['trust', 'list', '--json'], env(file));
   t.is(json(j.stdout).error.code, 'STORE_MIGRATION_REQUIRED');
@@ -74,11 +87,22 @@ test('trust migrate --dry-run shows what it would seal and writes nothing; trust
   const dry = await runCli(['trust', 'migrate', '--dry-run'], env(file));
   t.is(dry.code, 0, dry.stderr);
   t.regex(dry.stdout, /schema 1 -> 3; history \(3 rows\) accounts for everything it holds/);
-  t.regex(dry.stdout, /would seal: 2 entries, 0 active rotation key\(s\), threshold 0, last rotation version 0/);
+  t.regex(
+    dry.stdout,
+    /would seal: 2 entries, 0 active rotation key\(s\), threshold 0, last rotation version 0/,
+  );
   t.regex(dry.stdout, /#1 ca O=sigstore\.dev, CN=sigstore/);
   t.regex(dry.stdout, /dry run: nothing was written/);
   const dj = json((await runCli(['trust', 'migrate', '--dry-run', '--json'], env(file))).stdout);
-  t.like(dj, { ok: true, from: 1, to: 3, dryRun: true, migrated: false, upToDate: false, historyRows: 3 });
+  t.like(dj, {
+    ok: true,
+    from: 1,
+    to: 3,
+    dryRun: true,
+    migrated: false,
+    upToDate: false,
+    historyRows: 3,
+  });
   t.is(dj.entries.length, 2);
   t.deepEqual(snapshot(file), before);
 
@@ -87,7 +111,10 @@ test('trust migrate --dry-run shows what it would seal and writes nothing; trust
   t.like(json(real.stdout), { ok: true, from: 1, to: 3, migrated: true });
   t.regex(json(real.stdout).historyHead, /^[0-9a-f]{64}$/);
   const hist = json((await runCli(['trust', 'history', '--json'], env(file))).stdout);
-  t.deepEqual(hist.history.map((h: { action: string }) => h.action), ['create', 'add', 'add', 'migrate']);
+  t.deepEqual(
+    hist.history.map((h: { action: string }) => h.action),
+    ['create', 'add', 'add', 'migrate'],
+  );
   t.regex(hist.history[3].command, /^stella trust migrate --json$/);
   t.is((await runCli(['trust', 'list'], env(file))).code, 0);
   const again = await runCli(['trust', 'migrate'], env(file));
@@ -116,7 +143,11 @@ test('the downgrade attack (drop the newer columns, set the version back, edit a
   db.pragma('user_version = 1');
   db.close();
   const before = snapshot(file);
-  for (const args of [['trust', 'list'], ['trust', 'export', '--output', '-'], ['trust', 'show', '2']]) {
+  for (const args of [
+    ['trust', 'list'],
+    ['trust', 'export', '--output', '-'],
+    ['trust', 'show', '2'],
+  ]) {
     const r = await runCli(args, env(file));
     t.is(r.code, EXIT_CODES.STORE_MIGRATION_REQUIRED, `${args.join(' ')}: ${r.stderr}`);
   }
@@ -124,7 +155,10 @@ test('the downgrade attack (drop the newer columns, set the version back, edit a
   t.is(v.code, EXIT_CODES.STORE_MIGRATION_REQUIRED, v.stderr);
   const m = await runCli(['trust', 'migrate'], env(file));
   t.is(m.code, EXIT_CODES.STORE_TAMPERED);
-  t.regex(m.stderr, /^error: trust-store: trust store .* was modified outside stella and cannot be migrated: .*entry #2 .*retired_at is null, history says 2030-01-01T00:00:00\.000Z; nothing was changed\n$/);
+  t.regex(
+    m.stderr,
+    /^error: trust-store: trust store .* was modified outside stella and cannot be migrated: .*entry #2 .*retired_at is null, history says 2030-01-01T00:00:00\.000Z; nothing was changed\n$/,
+  );
   const mj = json((await runCli(['trust', 'migrate', '--dry-run', '--json'], env(file))).stdout);
   t.is(mj.error.code, 'STORE_TAMPERED');
   t.true(mj.error.details.problems.length >= 1);

@@ -36,7 +36,10 @@ test('GitHub leaf: parses with node:crypto, chains to the root, 10 minutes, Fulc
   t.true(leaf!.checkIssued(inter!));
   t.falsy(leaf!.subject);
   t.deepEqual([...parseCertificate(chain[0]).subjectDer], [0x30, 0x00]);
-  t.is(leaf!.subjectAltName, 'URI:https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main');
+  t.is(
+    leaf!.subjectAltName,
+    'URI:https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main',
+  );
   t.is(new Date(leaf!.validTo).getTime() - new Date(leaf!.validFrom).getTime(), LEAF_LIFETIME_MS);
   t.true(inter!.ca);
   t.false(leaf!.ca);
@@ -74,17 +77,30 @@ test('the embedded SCT verifies against the authority CT log', (t) => {
   const scts = parseSctList(leaf.embeddedSctList!);
   t.is(scts.length, 1);
   t.is(scts[0]!.timestamp, sctTimestamp);
-  const verified = verifyEmbeddedScts(leaf, parseCertificate(chain[1]), authority.trustMaterial().ctlogs);
+  const verified = verifyEmbeddedScts(
+    leaf,
+    parseCertificate(chain[1]),
+    authority.trustMaterial().ctlogs,
+  );
   t.is(verified[0]!.baseUrl, 'https://ctfe.test.invalid');
   // Another CT log's key does not verify it.
   const other = makeAuthority('another authority');
-  t.throws(() => verifyEmbeddedScts(leaf, parseCertificate(chain[1]), other.trustMaterial().ctlogs), { instanceOf: StellaError });
+  t.throws(
+    () => verifyEmbeddedScts(leaf, parseCertificate(chain[1]), other.trustMaterial().ctlogs),
+    { instanceOf: StellaError },
+  );
 });
 
 test('the precertificate carries the CT poison and the same TBS otherwise', (t) => {
   const jwt = authority.oidc.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
   const claims = authority.oidc.verifyToken(jwt, { audience: 'sigstore', now: NOW });
-  const input = { claims, issuerUrl: authority.oidc.issuerUrl, subjectPublicKeySpki: signer.key.spki, proofOfPossession: signer.key.sign(utf8.encode(claims.sub)), now: NOW };
+  const input = {
+    claims,
+    issuerUrl: authority.oidc.issuerUrl,
+    subjectPublicKeySpki: signer.key.spki,
+    proofOfPossession: signer.key.sign(utf8.encode(claims.sub)),
+    now: NOW,
+  };
   const pre = parseCertificate(authority.fulcio.precertificate(input));
   const leaf = parseCertificate(authority.fulcio.issueSigningCertificate(input).chain[0]);
   t.true(pre.hasCtPoison);
@@ -97,16 +113,25 @@ test('the precertificate carries the CT poison and the same TBS otherwise', (t) 
 });
 
 test('GitLab and Gitea leaves: SAN per platform', (t) => {
-  const gl = parseCertificate(issue({ platform: 'gitlab', repo: 'group/project', environment: 'prod', now: NOW }).chain[0]);
-  t.deepEqual(gl.subjectAltName!.uris, ['https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main']);
+  const gl = parseCertificate(
+    issue({ platform: 'gitlab', repo: 'group/project', environment: 'prod', now: NOW }).chain[0],
+  );
+  t.deepEqual(gl.subjectAltName!.uris, [
+    'https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main',
+  ]);
   t.is(gl.fulcio.values.get(F(12)), 'https://gitlab.com/group/project');
   t.is(gl.fulcio.values.get(F(14)), 'refs/heads/main');
   t.is(gl.fulcio.values.get(F(23)), 'prod', '.23 (Deployment Environment) is a DER UTF8String');
   t.is(gl.fulcio.values.get(F(24)), 'project_path:group/project:ref_type:branch:ref:main');
   t.false(gl.fulcio.values.has(F(2)), 'GitHub-only legacy extensions are not issued for GitLab');
 
-  const gt = parseCertificate(issue({ platform: 'gitea', repo: 'org/repo', now: NOW, serverUrl: 'https://git.example.org' }).chain[0]);
-  t.deepEqual(gt.subjectAltName!.uris, ['https://git.example.org/org/repo/.gitea/workflows/release.yml@refs/heads/main']);
+  const gt = parseCertificate(
+    issue({ platform: 'gitea', repo: 'org/repo', now: NOW, serverUrl: 'https://git.example.org' })
+      .chain[0],
+  );
+  t.deepEqual(gt.subjectAltName!.uris, [
+    'https://git.example.org/org/repo/.gitea/workflows/release.yml@refs/heads/main',
+  ]);
   t.is(gt.fulcio.values.get(F(24)), 'org/repo:ref:refs/heads/main');
 });
 
@@ -117,7 +142,14 @@ test('issuance is deterministic', (t) => {
 });
 
 test('proof of possession over the wrong value, or by another key, is refused', (t) => {
-  const err = t.throws(() => issue({ platform: 'github', repo: 'org/repo', now: NOW }, 'repo:other/repo:ref:refs/heads/main'), { instanceOf: StellaError });
+  const err = t.throws(
+    () =>
+      issue(
+        { platform: 'github', repo: 'org/repo', now: NOW },
+        'repo:other/repo:ref:refs/heads/main',
+      ),
+    { instanceOf: StellaError },
+  );
   t.is(err?.code, 'FULCIO_REJECTED');
   t.regex(err.message, /proof of possession/);
 
@@ -126,7 +158,13 @@ test('proof of possession over the wrong value, or by another key, is refused', 
   const other = signerKey('someone else');
   const err2 = t.throws(
     () =>
-      authority.fulcio.issueSigningCertificate({ claims, issuerUrl: authority.oidc.issuerUrl, subjectPublicKeySpki: signer.key.spki, proofOfPossession: other.key.sign(utf8.encode(claims.sub)), now: NOW }),
+      authority.fulcio.issueSigningCertificate({
+        claims,
+        issuerUrl: authority.oidc.issuerUrl,
+        subjectPublicKeySpki: signer.key.spki,
+        proofOfPossession: other.key.sign(utf8.encode(claims.sub)),
+        now: NOW,
+      }),
     { instanceOf: StellaError },
   );
   t.is(err2?.code, 'FULCIO_REJECTED');
@@ -136,27 +174,80 @@ test('createSigningCertificate: the Fulcio v2 request/response JSON', (t) => {
   const jwt = authority.oidc.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
   const request = {
     credentials: { oidcIdentityToken: jwt },
-    publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: signer.pem }, proofOfPossession: toBase64(signer.key.sign(utf8.encode('repo:org/repo:ref:refs/heads/main'))) },
+    publicKeyRequest: {
+      publicKey: { algorithm: 'ECDSA', content: signer.pem },
+      proofOfPossession: toBase64(
+        signer.key.sign(utf8.encode('repo:org/repo:ref:refs/heads/main')),
+      ),
+    },
   };
-  const res = authority.fulcio.createSigningCertificate(request, { now: NOW, oidcIssuers: [authority.oidc.trusted()] });
+  const res = authority.fulcio.createSigningCertificate(request, {
+    now: NOW,
+    oidcIssuers: [authority.oidc.trusted()],
+  });
   const pems = res.signedCertificateEmbeddedSct.chain.certificates;
   t.is(pems.length, 3);
   t.deepEqual(pemToDerList(pems[2]!)[0], authority.fulcio.rootCertificate);
 
   const code = (fn: () => unknown) => t.throws(fn, { instanceOf: StellaError })?.code;
-  t.is(code(() => authority.fulcio.createSigningCertificate(request, { now: NOW + 3_600_000, oidcIssuers: [authority.oidc.trusted()] })), 'OIDC_TOKEN_EXPIRED');
-  t.is(code(() => authority.fulcio.createSigningCertificate({ ...request, credentials: {} }, { now: NOW, oidcIssuers: [authority.oidc.trusted()] })), 'OIDC_TOKEN_MISSING');
-  t.is(code(() => authority.fulcio.createSigningCertificate(request, { now: NOW, oidcIssuers: [] })), 'OIDC_TOKEN_INVALID');
-  const badPop = { ...request, publicKeyRequest: { ...request.publicKeyRequest, proofOfPossession: 'not base64!' } };
-  t.is(code(() => authority.fulcio.createSigningCertificate(badPop, { now: NOW, oidcIssuers: [authority.oidc.trusted()] })), 'FULCIO_REJECTED');
+  t.is(
+    code(() =>
+      authority.fulcio.createSigningCertificate(request, {
+        now: NOW + 3_600_000,
+        oidcIssuers: [authority.oidc.trusted()],
+      }),
+    ),
+    'OIDC_TOKEN_EXPIRED',
+  );
+  t.is(
+    code(() =>
+      authority.fulcio.createSigningCertificate(
+        { ...request, credentials: {} },
+        { now: NOW, oidcIssuers: [authority.oidc.trusted()] },
+      ),
+    ),
+    'OIDC_TOKEN_MISSING',
+  );
+  t.is(
+    code(() => authority.fulcio.createSigningCertificate(request, { now: NOW, oidcIssuers: [] })),
+    'OIDC_TOKEN_INVALID',
+  );
+  const badPop = {
+    ...request,
+    publicKeyRequest: { ...request.publicKeyRequest, proofOfPossession: 'not base64!' },
+  };
+  t.is(
+    code(() =>
+      authority.fulcio.createSigningCertificate(badPop, {
+        now: NOW,
+        oidcIssuers: [authority.oidc.trusted()],
+      }),
+    ),
+    'FULCIO_REJECTED',
+  );
   const foreign = makeAuthority('another authority').oidc;
   const foreignJwt = foreign.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
-  t.is(code(() => authority.fulcio.createSigningCertificate({ ...request, credentials: { oidcIdentityToken: foreignJwt } }, { now: NOW, oidcIssuers: [authority.oidc.trusted()] })), 'OIDC_TOKEN_INVALID');
+  t.is(
+    code(() =>
+      authority.fulcio.createSigningCertificate(
+        { ...request, credentials: { oidcIdentityToken: foreignJwt } },
+        { now: NOW, oidcIssuers: [authority.oidc.trusted()] },
+      ),
+    ),
+    'OIDC_TOKEN_INVALID',
+  );
 });
 
 test('trustBundle and configuration documents', (t) => {
   const tb = authority.fulcio.trustBundle();
   t.is(tb.chains.length, 1);
-  t.deepEqual(tb.chains[0]!.certificates.map((p) => pemToDerList(p)[0]), [authority.fulcio.intermediateCertificate, authority.fulcio.rootCertificate]);
-  t.deepEqual(authority.fulcio.configuration(), { issuers: [{ issuerUrl: 'https://oidc.test.invalid', audience: 'sigstore', challengeClaim: 'sub' }] });
+  t.deepEqual(
+    tb.chains[0]!.certificates.map((p) => pemToDerList(p)[0]),
+    [authority.fulcio.intermediateCertificate, authority.fulcio.rootCertificate],
+  );
+  t.deepEqual(authority.fulcio.configuration(), {
+    issuers: [
+      { issuerUrl: 'https://oidc.test.invalid', audience: 'sigstore', challengeClaim: 'sub' },
+    ],
+  });
 });

@@ -1,6 +1,14 @@
 /** A deterministic sandbox authority and a signer key for the authority tests. */
-import { createSandboxAuthority, type SandboxAuthority } from '../../../src/sandbox/authority/index.js';
-import { deriveAuthorityKey, deriveAuthorityKeys, seedFromString, type AuthorityKey } from '../../../src/sandbox/authority/keys.js';
+import {
+  createSandboxAuthority,
+  type SandboxAuthority,
+} from '../../../src/sandbox/authority/index.js';
+import {
+  deriveAuthorityKey,
+  deriveAuthorityKeys,
+  seedFromString,
+  type AuthorityKey,
+} from '../../../src/sandbox/authority/keys.js';
 import { derToPem } from '../../../src/util/pem.js';
 
 export const CREATED_AT = Date.UTC(2025, 0, 1);
@@ -13,7 +21,11 @@ export const URLS = {
 };
 
 export function makeAuthority(seed = 'authority tests'): SandboxAuthority {
-  return createSandboxAuthority({ keys: deriveAuthorityKeys(seedFromString(seed)), createdAt: CREATED_AT, urls: URLS });
+  return createSandboxAuthority({
+    keys: deriveAuthorityKeys(seedFromString(seed)),
+    createdAt: CREATED_AT,
+    urls: URLS,
+  });
 }
 
 /** A stand-in for the signer's ephemeral key (deterministic so failures reproduce). */

@@ -49,7 +49,10 @@ test('import refuses malformed key files with CONFIG_INVALID naming the field', 
     [{ ...good, version: 2 }, 'version'],
     [{ version: 1, keys: { ...good.keys, ctLog: { secretKey: 'zz' } } }, 'keys.ctLog.secretKey'],
     [{ version: 1, keys: { ...good.keys, oidc: undefined } }, 'keys.oidc.secretKey'],
-    [{ version: 1, keys: { ...good.keys, rootCa: { secretKey: '0'.repeat(64) } } }, 'not a valid P-256 secret key'],
+    [
+      { version: 1, keys: { ...good.keys, rootCa: { secretKey: '0'.repeat(64) } } },
+      'not a valid P-256 secret key',
+    ],
   ] as const) {
     const err = t.throws(() => importAuthorityKeys(bad), { instanceOf: StellaError });
     t.is(err?.code, 'CONFIG_INVALID');

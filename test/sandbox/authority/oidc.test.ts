@@ -1,12 +1,22 @@
 import test from 'ava';
 import { StellaError } from '../../../src/errors.js';
 import { deriveAuthorityKey, seedFromString } from '../../../src/sandbox/authority/keys.js';
-import { OidcIssuer, jwkThumbprint, verifyToken, type MintTokenOptions } from '../../../src/sandbox/authority/oidc.js';
+import {
+  OidcIssuer,
+  jwkThumbprint,
+  verifyToken,
+  type MintTokenOptions,
+} from '../../../src/sandbox/authority/oidc.js';
 import { NOW, makeAuthority } from './helpers.js';
 
 const issuer = makeAuthority().oidc;
 
-function expectError(t: import('ava').ExecutionContext, fn: () => unknown, code: string, message: RegExp): void {
+function expectError(
+  t: import('ava').ExecutionContext,
+  fn: () => unknown,
+  code: string,
+  message: RegExp,
+): void {
   const err = t.throws(fn, { instanceOf: StellaError });
   t.is(err?.code, code as never);
   t.regex(err.message, message);
@@ -25,22 +35,32 @@ test('GitHub token: real claim set and sub format; verifies', (t) => {
   t.is(c['ref_type'], 'branch');
   t.is(c['job_workflow_ref'], 'org/repo/.github/workflows/release.yml@refs/heads/main');
   t.is(c['runner_environment'], 'github-hosted');
-  for (const k of ['sha', 'workflow', 'run_id', 'run_attempt', 'event_name', 'jti']) t.truthy(c[k], k);
+  for (const k of ['sha', 'workflow', 'run_id', 'run_attempt', 'event_name', 'jti'])
+    t.truthy(c[k], k);
   const header = JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString());
   t.deepEqual(header, { alg: 'ES256', kid: issuer.kid, typ: 'JWT' });
 });
 
 test('GitHub environment and tag subjects', (t) => {
-  const env = issuer.verifyToken(issuer.mintToken({ platform: 'github', repo: 'org/repo', environment: 'production', now: NOW }), { audience: 'sigstore', now: NOW });
+  const env = issuer.verifyToken(
+    issuer.mintToken({ platform: 'github', repo: 'org/repo', environment: 'production', now: NOW }),
+    { audience: 'sigstore', now: NOW },
+  );
   t.is(env.sub, 'repo:org/repo:environment:production');
   t.is(env['environment'], 'production');
-  const tag = issuer.verifyToken(issuer.mintToken({ platform: 'github', repo: 'org/repo', ref: 'refs/tags/v1.2.0', now: NOW }), { audience: 'sigstore', now: NOW });
+  const tag = issuer.verifyToken(
+    issuer.mintToken({ platform: 'github', repo: 'org/repo', ref: 'refs/tags/v1.2.0', now: NOW }),
+    { audience: 'sigstore', now: NOW },
+  );
   t.is(tag.sub, 'repo:org/repo:ref:refs/tags/v1.2.0');
   t.is(tag['ref_type'], 'tag');
 });
 
 test('GitLab token: project_path sub and ci_config_ref_uri', (t) => {
-  const c = issuer.verifyToken(issuer.mintToken({ platform: 'gitlab', repo: 'group/sub/project', ref: 'main', now: NOW }), { audience: 'sigstore', now: NOW });
+  const c = issuer.verifyToken(
+    issuer.mintToken({ platform: 'gitlab', repo: 'group/sub/project', ref: 'main', now: NOW }),
+    { audience: 'sigstore', now: NOW },
+  );
   t.is(c.sub, 'project_path:group/sub/project:ref_type:branch:ref:main');
   t.is(c['project_path'], 'group/sub/project');
   t.is(c['namespace_path'], 'group/sub');
@@ -51,7 +71,15 @@ test('GitLab token: project_path sub and ci_config_ref_uri', (t) => {
 });
 
 test('Gitea token: OWNER/REPO:ref:REF sub', (t) => {
-  const c = issuer.verifyToken(issuer.mintToken({ platform: 'gitea', repo: 'org/repo', now: NOW, serverUrl: 'https://git.example.org' }), { audience: 'sigstore', now: NOW });
+  const c = issuer.verifyToken(
+    issuer.mintToken({
+      platform: 'gitea',
+      repo: 'org/repo',
+      now: NOW,
+      serverUrl: 'https://git.example.org',
+    }),
+    { audience: 'sigstore', now: NOW },
+  );
   t.is(c.sub, 'org/repo:ref:refs/heads/main');
   t.is(c['repository'], 'org/repo');
   t.is(c['server_url'], 'https://git.example.org');
@@ -66,16 +94,31 @@ test('minting is deterministic for the same key, options and clock', (t) => {
 test('expired token: OIDC_TOKEN_EXPIRED "OIDC token expired"', (t) => {
   const jwt = issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW, expiresIn: 60 });
   t.notThrows(() => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW + 60_000 }));
-  expectError(t, () => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW + 61_000 }), 'OIDC_TOKEN_EXPIRED', /^OIDC token expired$/);
+  expectError(
+    t,
+    () => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW + 61_000 }),
+    'OIDC_TOKEN_EXPIRED',
+    /^OIDC token expired$/,
+  );
 });
 
 test('not yet valid and issued in the future are refused', (t) => {
   const jwt = issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
-  expectError(t, () => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW - 5000 }), 'OIDC_TOKEN_INVALID', /not valid yet/);
+  expectError(
+    t,
+    () => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW - 5000 }),
+    'OIDC_TOKEN_INVALID',
+    /not valid yet/,
+  );
 });
 
-test('exp, nbf and iat outside Stella\'s time range are refused naming the claim (checklist H50)', (t) => {
-  const claims = JSON.parse(Buffer.from(issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW }).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+test("exp, nbf and iat outside Stella's time range are refused naming the claim (checklist H50)", (t) => {
+  const claims = JSON.parse(
+    Buffer.from(
+      issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW }).split('.')[1]!,
+      'base64url',
+    ).toString(),
+  ) as Record<string, unknown>;
   for (const [claim, value] of [
     ['exp', 1e20],
     ['exp', 253402300800],
@@ -83,42 +126,116 @@ test('exp, nbf and iat outside Stella\'s time range are refused naming the claim
     ['iat', 1e300],
     ['iat', -0.5],
   ] as const) {
-    expectError(t, () => issuer.verifyToken(issuer.sign({ ...claims, [claim]: value }), { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', new RegExp(`^OIDC token invalid: "${claim}" claim: .* is not a time in range`));
+    expectError(
+      t,
+      () =>
+        issuer.verifyToken(issuer.sign({ ...claims, [claim]: value }), {
+          audience: 'sigstore',
+          now: NOW,
+        }),
+      'OIDC_TOKEN_INVALID',
+      new RegExp(`^OIDC token invalid: "${claim}" claim: .* is not a time in range`),
+    );
   }
-  t.notThrows(() => issuer.verifyToken(issuer.sign({ ...claims, exp: (claims.exp as number) + 0.5 }), { audience: 'sigstore', now: NOW }), 'a NumericDate may carry a fraction');
+  t.notThrows(
+    () =>
+      issuer.verifyToken(issuer.sign({ ...claims, exp: (claims.exp as number) + 0.5 }), {
+        audience: 'sigstore',
+        now: NOW,
+      }),
+    'a NumericDate may carry a fraction',
+  );
 });
 
 test('wrong audience is refused', (t) => {
-  const jwt = issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW, audience: 'other' });
-  expectError(t, () => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /wrong audience/);
+  const jwt = issuer.mintToken({
+    platform: 'github',
+    repo: 'org/repo',
+    now: NOW,
+    audience: 'other',
+  });
+  expectError(
+    t,
+    () => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW }),
+    'OIDC_TOKEN_INVALID',
+    /wrong audience/,
+  );
 });
 
 test('a token signed by another key under the same issuer URL is refused (bad signature)', (t) => {
-  const impostor = new OidcIssuer({ issuerUrl: issuer.issuerUrl, key: deriveAuthorityKey(seedFromString('impostor seed'), 'oidc') });
+  const impostor = new OidcIssuer({
+    issuerUrl: issuer.issuerUrl,
+    key: deriveAuthorityKey(seedFromString('impostor seed'), 'oidc'),
+  });
   const jwt = impostor.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
   // Same kid as the real key, so the signature itself must be what fails.
   const [h, p, s] = jwt.split('.') as [string, string, string];
-  const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: issuer.kid, typ: 'JWT' })).toString('base64url');
-  expectError(t, () => issuer.verifyToken(`${header}.${p}.${s}`, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /bad signature/);
-  expectError(t, () => issuer.verifyToken(`${h}.${p}.${s}`, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /no key/);
+  const header = Buffer.from(
+    JSON.stringify({ alg: 'ES256', kid: issuer.kid, typ: 'JWT' }),
+  ).toString('base64url');
+  expectError(
+    t,
+    () => issuer.verifyToken(`${header}.${p}.${s}`, { audience: 'sigstore', now: NOW }),
+    'OIDC_TOKEN_INVALID',
+    /bad signature/,
+  );
+  expectError(
+    t,
+    () => issuer.verifyToken(`${h}.${p}.${s}`, { audience: 'sigstore', now: NOW }),
+    'OIDC_TOKEN_INVALID',
+    /no key/,
+  );
 });
 
 test('tampered payload, untrusted issuer, wrong alg and junk are refused', (t) => {
   const jwt = issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
   const [h, p, s] = jwt.split('.') as [string, string, string];
   const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
-  const forged = Buffer.from(JSON.stringify({ ...claims, sub: 'repo:evil/repo:ref:refs/heads/main' })).toString('base64url');
-  expectError(t, () => issuer.verifyToken(`${h}.${forged}.${s}`, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /bad signature/);
+  const forged = Buffer.from(
+    JSON.stringify({ ...claims, sub: 'repo:evil/repo:ref:refs/heads/main' }),
+  ).toString('base64url');
+  expectError(
+    t,
+    () => issuer.verifyToken(`${h}.${forged}.${s}`, { audience: 'sigstore', now: NOW }),
+    'OIDC_TOKEN_INVALID',
+    /bad signature/,
+  );
 
-  const other = new OidcIssuer({ issuerUrl: 'https://elsewhere.invalid', key: deriveAuthorityKey(seedFromString('impostor seed'), 'oidc') });
+  const other = new OidcIssuer({
+    issuerUrl: 'https://elsewhere.invalid',
+    key: deriveAuthorityKey(seedFromString('impostor seed'), 'oidc'),
+  });
   const foreign = other.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
-  expectError(t, () => issuer.verifyToken(foreign, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /untrusted issuer/);
-  t.is(verifyToken(foreign, { audience: 'sigstore', now: NOW, issuers: [other.trusted()] }).iss, 'https://elsewhere.invalid');
+  expectError(
+    t,
+    () => issuer.verifyToken(foreign, { audience: 'sigstore', now: NOW }),
+    'OIDC_TOKEN_INVALID',
+    /untrusted issuer/,
+  );
+  t.is(
+    verifyToken(foreign, { audience: 'sigstore', now: NOW, issuers: [other.trusted()] }).iss,
+    'https://elsewhere.invalid',
+  );
 
   const none = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
-  expectError(t, () => issuer.verifyToken(`${none}.${p}.`, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /unsupported alg/);
-  expectError(t, () => issuer.verifyToken('not-a-jwt', { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /three/);
-  expectError(t, () => issuer.verifyToken(`${h}.!!!.${s}`, { audience: 'sigstore', now: NOW }), 'OIDC_TOKEN_INVALID', /payload/);
+  expectError(
+    t,
+    () => issuer.verifyToken(`${none}.${p}.`, { audience: 'sigstore', now: NOW }),
+    'OIDC_TOKEN_INVALID',
+    /unsupported alg/,
+  );
+  expectError(
+    t,
+    () => issuer.verifyToken('not-a-jwt', { audience: 'sigstore', now: NOW }),
+    'OIDC_TOKEN_INVALID',
+    /three/,
+  );
+  expectError(
+    t,
+    () => issuer.verifyToken(`${h}.!!!.${s}`, { audience: 'sigstore', now: NOW }),
+    'OIDC_TOKEN_INVALID',
+    /payload/,
+  );
 });
 
 test('JWKS and discovery documents', (t) => {

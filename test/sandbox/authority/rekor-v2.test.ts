@@ -19,11 +19,21 @@ import { buildDsseBody, verifyEntryBinding } from '../../../src/tlog/rekor-entry
 import { verifyTlogEntryInclusion } from '../../../src/tlog/verify.js';
 import { decodeEntryBundle, splitTile } from '../../../src/tlog/tiles.js';
 import { verifyRfc3161Timestamp } from '../../../src/timestamp/rfc3161.js';
-import { encodeTimeStampReq, parseTimeStampResp, parseTimeStampReq, PKI_STATUS } from '../../../src/timestamp/request.js';
+import {
+  encodeTimeStampReq,
+  parseTimeStampResp,
+  parseTimeStampReq,
+  PKI_STATUS,
+} from '../../../src/timestamp/request.js';
 import { MemoryLogStorage } from '../../../src/sandbox/authority/rekor.js';
 import { LocalRekorV2Log, canonicalizeRequest } from '../../../src/sandbox/authority/rekor-v2.js';
 import { LocalTsa } from '../../../src/sandbox/authority/tsa.js';
-import { deriveV2AuthorityKeys, exportV2AuthorityKeys, importV2AuthorityKeys, v2AuthorityKeysEqual } from '../../../src/sandbox/authority/keys-v2.js';
+import {
+  deriveV2AuthorityKeys,
+  exportV2AuthorityKeys,
+  importV2AuthorityKeys,
+  v2AuthorityKeysEqual,
+} from '../../../src/sandbox/authority/keys-v2.js';
 import { seedFromString } from '../../../src/sandbox/authority/keys.js';
 import { deterministicEd25519Signer } from '../../../src/x509/issue.js';
 import { pemToDerList } from '../../../src/util/pem.js';
@@ -34,26 +44,67 @@ const BASE = 'https://log2099-1.rekor.test.invalid';
 const authority = makeAuthority();
 const signer = signerKey();
 const cert: Uint8Array = (() => {
-  const jwt = authority.oidc.mintToken({ platform: 'github', repo: 'org/repo', ref: 'refs/heads/main', now: NOW });
+  const jwt = authority.oidc.mintToken({
+    platform: 'github',
+    repo: 'org/repo',
+    ref: 'refs/heads/main',
+    now: NOW,
+  });
   const sub = authority.oidc.verifyToken(jwt, { audience: 'sigstore', now: NOW }).sub;
   const r = authority.fulcio.createSigningCertificate(
-    { credentials: { oidcIdentityToken: jwt }, publicKeyRequest: { publicKey: { algorithm: 'ECDSA', content: signer.pem }, proofOfPossession: toBase64(signer.key.sign(utf8.encode(sub))) } },
+    {
+      credentials: { oidcIdentityToken: jwt },
+      publicKeyRequest: {
+        publicKey: { algorithm: 'ECDSA', content: signer.pem },
+        proofOfPossession: toBase64(signer.key.sign(utf8.encode(sub))),
+      },
+    },
     { now: NOW, oidcIssuers: [authority.oidc.trusted()] },
   );
   return pemToDerList(r.signedCertificateEmbeddedSct.chain.certificates[0]!)[0]!;
 })();
 
 function newLog(storage = new MemoryLogStorage()): LocalRekorV2Log {
-  return new LocalRekorV2Log({ key: v2keys.rekorV2Log, storage, baseUrl: BASE, validFrom: CREATED_AT });
+  return new LocalRekorV2Log({
+    key: v2keys.rekorV2Log,
+    storage,
+    baseUrl: BASE,
+    validFrom: CREATED_AT,
+  });
 }
 
-function hashedRequest(data: Uint8Array, sig = signer.key.sign(data), verifier: unknown = { x509Certificate: { rawBytes: toBase64(cert) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' }): unknown {
-  return { hashedRekordRequestV002: { digest: toBase64(sha256(data)), signature: { content: toBase64(sig), verifier } } };
+function hashedRequest(
+  data: Uint8Array,
+  sig = signer.key.sign(data),
+  verifier: unknown = {
+    x509Certificate: { rawBytes: toBase64(cert) },
+    keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+  },
+): unknown {
+  return {
+    hashedRekordRequestV002: {
+      digest: toBase64(sha256(data)),
+      signature: { content: toBase64(sig), verifier },
+    },
+  };
 }
 
 function messageBundle(data: Uint8Array, sig: Uint8Array, entryJson: unknown): Bundle {
-  const content: BundleContent = { kind: 'messageSignature', messageDigest: { algorithm: 'SHA2_256', digest: sha256(data) }, signature: sig };
-  return { mediaType: BUNDLE_V03_MEDIA_TYPE, version: '0.3', verificationMaterial: { content: { kind: 'certificate', certificate: cert }, tlogEntries: [parseTransparencyLogEntryJson(entryJson)], rfc3161Timestamps: [] }, content };
+  const content: BundleContent = {
+    kind: 'messageSignature',
+    messageDigest: { algorithm: 'SHA2_256', digest: sha256(data) },
+    signature: sig,
+  };
+  return {
+    mediaType: BUNDLE_V03_MEDIA_TYPE,
+    version: '0.3',
+    verificationMaterial: {
+      content: { kind: 'certificate', certificate: cert },
+      tlogEntries: [parseTransparencyLogEntryJson(entryJson)],
+      rfc3161Timestamps: [],
+    },
+    content,
+  };
 }
 
 test('hashedrekord 0.0.2: the answer parses, binds and proves inclusion with the verifier code; log ID = note key ID over the name', (t) => {
@@ -93,16 +144,61 @@ test('dsse 0.0.2: the body is the one the verifier builds; signatures sorted and
   const payload = utf8.encode('{"_type":"https://in-toto.io/Statement/v1"}');
   const payloadType = 'application/vnd.in-toto+json';
   const sig = signer.key.sign(preAuthEncoding(payloadType, payload));
-  const verifier = { x509Certificate: { rawBytes: toBase64(cert) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' };
-  const request = { dsseRequestV002: { envelope: { payload: toBase64(payload), payloadType, signatures: [{ sig: toBase64(sig), keyid: '' }] }, verifiers: [verifier] } };
+  const verifier = {
+    x509Certificate: { rawBytes: toBase64(cert) },
+    keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+  };
+  const request = {
+    dsseRequestV002: {
+      envelope: {
+        payload: toBase64(payload),
+        payloadType,
+        signatures: [{ sig: toBase64(sig), keyid: '' }],
+      },
+      verifiers: [verifier],
+    },
+  };
   const body = canonicalizeRequest(request);
-  t.deepEqual(body, buildDsseBody({ version: '0.0.2', envelope: { payload, payloadType, signatures: [{ sig, keyid: '' }] }, verifier: { certificateDer: cert }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' }));
+  t.deepEqual(
+    body,
+    buildDsseBody({
+      version: '0.0.2',
+      envelope: { payload, payloadType, signatures: [{ sig, keyid: '' }] },
+      verifier: { certificateDer: cert },
+      keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+    }),
+  );
   const r = log.createEntry(request, { now: NOW });
-  const content: BundleContent = { kind: 'dsseEnvelope', payload, payloadType, signatures: [{ sig, keyid: '' }] };
-  const bundle: Bundle = { mediaType: BUNDLE_V03_MEDIA_TYPE, version: '0.3', verificationMaterial: { content: { kind: 'certificate', certificate: cert }, tlogEntries: [parseTransparencyLogEntryJson(r.entry)], rfc3161Timestamps: [] }, content };
+  const content: BundleContent = {
+    kind: 'dsseEnvelope',
+    payload,
+    payloadType,
+    signatures: [{ sig, keyid: '' }],
+  };
+  const bundle: Bundle = {
+    mediaType: BUNDLE_V03_MEDIA_TYPE,
+    version: '0.3',
+    verificationMaterial: {
+      content: { kind: 'certificate', certificate: cert },
+      tlogEntries: [parseTransparencyLogEntryJson(r.entry)],
+      rfc3161Timestamps: [],
+    },
+    content,
+  };
   verifyEntryBinding(bundle.verificationMaterial.tlogEntries[0]!, bundle, { certificateDer: cert });
   // snake_case names (protojson reads both) give the same body.
-  const snake = { dsse_request_v002: { envelope: { payload: toBase64(payload), payload_type: payloadType, signatures: [{ sig: toBase64(sig) }] }, verifiers: [{ x509_certificate: { raw_bytes: toBase64(cert) }, key_details: 'PKIX_ECDSA_P256_SHA_256' }] } };
+  const snake = {
+    dsse_request_v002: {
+      envelope: {
+        payload: toBase64(payload),
+        payload_type: payloadType,
+        signatures: [{ sig: toBase64(sig) }],
+      },
+      verifiers: [
+        { x509_certificate: { raw_bytes: toBase64(cert) }, key_details: 'PKIX_ECDSA_P256_SHA_256' },
+      ],
+    },
+  };
   t.deepEqual(canonicalizeRequest(snake), body);
 });
 
@@ -117,18 +213,77 @@ test('requests rekor-tiles refuses are refused, naming what is wrong', (t) => {
   refused({}, /exactly one of hashedRekordRequestV002 and dsseRequestV002/);
   refused({ hashedRekordRequestV002: {}, extra: 1 }, /unknown field request\.extra/);
   refused(hashedRequest(data, signer.key.sign(utf8.encode('other'))), /does not verify/);
-  refused(hashedRequest(data, sig, { x509Certificate: { rawBytes: toBase64(cert) }, keyDetails: 'PKIX_ECDSA_P384_SHA_384' }), /not the one keyDetails PKIX_ECDSA_P384_SHA_384 names/);
-  refused(hashedRequest(data, sig, { x509Certificate: { rawBytes: toBase64(cert) }, keyDetails: 'PKIX_RSA_PKCS1V15_2048_SHA256' }), /is not supported/);
-  refused(hashedRequest(data, sig, { x509Certificate: { rawBytes: toBase64(cert) }, publicKey: { rawBytes: toBase64(signer.key.spki) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' }), /exactly one of publicKey and x509Certificate/);
-  refused({ hashedRekordRequestV002: { digest: toBase64(new Uint8Array(20)), signature: { content: toBase64(sig), verifier: { publicKey: { rawBytes: toBase64(signer.key.spki) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' } } } }, /digest is 20 bytes/);
+  refused(
+    hashedRequest(data, sig, {
+      x509Certificate: { rawBytes: toBase64(cert) },
+      keyDetails: 'PKIX_ECDSA_P384_SHA_384',
+    }),
+    /not the one keyDetails PKIX_ECDSA_P384_SHA_384 names/,
+  );
+  refused(
+    hashedRequest(data, sig, {
+      x509Certificate: { rawBytes: toBase64(cert) },
+      keyDetails: 'PKIX_RSA_PKCS1V15_2048_SHA256',
+    }),
+    /is not supported/,
+  );
+  refused(
+    hashedRequest(data, sig, {
+      x509Certificate: { rawBytes: toBase64(cert) },
+      publicKey: { rawBytes: toBase64(signer.key.spki) },
+      keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+    }),
+    /exactly one of publicKey and x509Certificate/,
+  );
+  refused(
+    {
+      hashedRekordRequestV002: {
+        digest: toBase64(new Uint8Array(20)),
+        signature: {
+          content: toBase64(sig),
+          verifier: {
+            publicKey: { rawBytes: toBase64(signer.key.spki) },
+            keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+          },
+        },
+      },
+    },
+    /digest is 20 bytes/,
+  );
   const ed = deterministicEd25519Signer(seedFromString('ed'));
-  refused(hashedRequest(data, ed.sign(data), { publicKey: { rawBytes: toBase64(ed.spki) }, keyDetails: 'PKIX_ED25519' }), /hashedrekord cannot record a PKIX_ED25519 signature/);
-  refused({ dsseRequestV002: { envelope: { payload: toBase64(data), payloadType: 't', signatures: [{ sig: toBase64(sig) }] }, verifiers: [{ publicKey: { rawBytes: toBase64(signer.key.spki) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' }] } }, /signature 0 does not verify/);
+  refused(
+    hashedRequest(data, ed.sign(data), {
+      publicKey: { rawBytes: toBase64(ed.spki) },
+      keyDetails: 'PKIX_ED25519',
+    }),
+    /hashedrekord cannot record a PKIX_ED25519 signature/,
+  );
+  refused(
+    {
+      dsseRequestV002: {
+        envelope: {
+          payload: toBase64(data),
+          payloadType: 't',
+          signatures: [{ sig: toBase64(sig) }],
+        },
+        verifiers: [
+          {
+            publicKey: { rawBytes: toBase64(signer.key.spki) },
+            keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+          },
+        ],
+      },
+    },
+    /signature 0 does not verify/,
+  );
 });
 
 test('tiles and entry bundles of 600 entries recompute the checkpoint root; level-1 tiles hash full tiles', (t) => {
   const log = newLog();
-  const pub = { publicKey: { rawBytes: toBase64(signer.key.spki) }, keyDetails: 'PKIX_ECDSA_P256_SHA_256' };
+  const pub = {
+    publicKey: { rawBytes: toBase64(signer.key.spki) },
+    keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+  };
   for (let i = 0; i < 600; i++) {
     const data = utf8.encode(`tile entry ${i}`);
     log.createEntry(hashedRequest(data, signer.key.sign(data), pub), { now: NOW });
@@ -136,7 +291,11 @@ test('tiles and entry bundles of 600 entries recompute the checkpoint root; leve
   const cp = verifyCheckpoint(log.checkpoint(), [log.logInstance()], { rekor: 'v2' });
   t.is(cp.treeSize, 600);
   const leaves: Uint8Array[] = [];
-  for (const [index, width] of [[0, undefined], [1, undefined], [2, 88]] as const) {
+  for (const [index, width] of [
+    [0, undefined],
+    [1, undefined],
+    [2, 88],
+  ] as const) {
     const hashes = splitTile(log.tile(0, index, width)!);
     const entries = decodeEntryBundle(log.entryBundle(index, width)!);
     t.is(entries.length, hashes.length);
@@ -171,37 +330,77 @@ test('v2 authority keys round-trip through their persisted form', (t) => {
   const back = importV2AuthorityKeys(JSON.parse(JSON.stringify(json)));
   t.true(v2AuthorityKeysEqual(back.keys, v2keys));
   t.is(back.createdAt, CREATED_AT);
-  t.throws(() => importV2AuthorityKeys({ ...json, keys: { ...json.keys, tsaRoot: { secretKey: 'zz' } } }), { message: /keys\.tsaRoot\.secretKey/ });
+  t.throws(
+    () => importV2AuthorityKeys({ ...json, keys: { ...json.keys, tsaRoot: { secretKey: 'zz' } } }),
+    { message: /keys\.tsaRoot\.secretKey/ },
+  );
 });
 
 test('TSA: DER and JSON requests give tokens the verifier accepts; nonce, certReq, refusals', (t) => {
-  const tsa = new LocalTsa({ rootKey: v2keys.tsaRoot, signerKey: v2keys.tsaSigner, createdAt: CREATED_AT, url: 'https://tsa.test.invalid/api/v1/timestamp' });
+  const tsa = new LocalTsa({
+    rootKey: v2keys.tsaRoot,
+    signerKey: v2keys.tsaSigner,
+    createdAt: CREATED_AT,
+    url: 'https://tsa.test.invalid/api/v1/timestamp',
+  });
   const signature = utf8.encode('a bundle signature');
   const digest = sha256(signature);
-  const der = tsa.answerDer(encodeTimeStampReq({ hash: 'sha256', digest, nonce: 12345n, certReq: true }), NOW);
+  const der = tsa.answerDer(
+    encodeTimeStampReq({ hash: 'sha256', digest, nonce: 12345n, certReq: true }),
+    NOW,
+  );
   t.is(der.httpStatus, 200);
   const v = verifyRfc3161Timestamp(der.response, signature, [tsa.authority()]);
   t.is(v.time.ms, Math.floor(NOW / 1000) * 1000);
   t.is(v.tstInfo.nonce, 12345n);
   t.is(parseTimeStampResp(der.response).status, PKI_STATUS.granted);
-  const json = tsa.answerJson({ artifactHash: toBase64(digest), hashAlgorithm: 'sha256' }, NOW + 1500);
+  const json = tsa.answerJson(
+    { artifactHash: toBase64(digest), hashAlgorithm: 'sha256' },
+    NOW + 1500,
+  );
   t.is(json.httpStatus, 200);
-  t.is(verifyRfc3161Timestamp(json.response, signature, [tsa.authority()]).time.ms, Math.floor((NOW + 1500) / 1000) * 1000);
+  t.is(
+    verifyRfc3161Timestamp(json.response, signature, [tsa.authority()]).time.ms,
+    Math.floor((NOW + 1500) / 1000) * 1000,
+  );
   // Another signature: the imprint does not cover it.
-  t.throws(() => verifyRfc3161Timestamp(der.response, utf8.encode('other'), [tsa.authority()]), { message: /imprint does not match/ });
+  t.throws(() => verifyRfc3161Timestamp(der.response, utf8.encode('other'), [tsa.authority()]), {
+    message: /imprint does not match/,
+  });
   // Refusals: a rejection TimeStampResp with the reason, HTTP 400.
   const garbage = tsa.answerDer(utf8.encode('not DER'), NOW);
   t.is(garbage.httpStatus, 400);
   const r = parseTimeStampResp(garbage.response);
   t.is(r.status, PKI_STATUS.rejection);
   t.regex(r.statusText ?? '', /TimeStampReq/);
-  t.is(tsa.answerJson({ artifactHash: toBase64(digest), hashAlgorithm: 'md5' }, NOW).httpStatus, 400);
+  t.is(
+    tsa.answerJson({ artifactHash: toBase64(digest), hashAlgorithm: 'md5' }, NOW).httpStatus,
+    400,
+  );
   t.is(tsa.answerJson({ artifactHash: toBase64(digest.slice(1)) }, NOW).httpStatus, 400);
   t.is(tsa.answerJson({ artifactHash: toBase64(digest), extra: true }, NOW).httpStatus, 400);
-  t.is(tsa.answerDer(encodeTimeStampReq({ hash: 'sha256', digest, policy: '1.2.3.4', certReq: false }), NOW).httpStatus, 400);
-  t.is(tsa.answerDer(encodeTimeStampReq({ hash: 'sha256', digest, certReq: false }), CREATED_AT - 1).httpStatus, 400, 'no stamp before the TSA exists');
+  t.is(
+    tsa.answerDer(
+      encodeTimeStampReq({ hash: 'sha256', digest, policy: '1.2.3.4', certReq: false }),
+      NOW,
+    ).httpStatus,
+    400,
+  );
+  t.is(
+    tsa.answerDer(encodeTimeStampReq({ hash: 'sha256', digest, certReq: false }), CREATED_AT - 1)
+      .httpStatus,
+    400,
+    'no stamp before the TSA exists',
+  );
   // The request encoding round-trips, and a DER DEFAULT FALSE written out is refused.
-  const req = parseTimeStampReq(encodeTimeStampReq({ hash: 'sha384', digest: createHash('sha384').update('x').digest(), nonce: 9n, certReq: true }));
+  const req = parseTimeStampReq(
+    encodeTimeStampReq({
+      hash: 'sha384',
+      digest: createHash('sha384').update('x').digest(),
+      nonce: 9n,
+      certReq: true,
+    }),
+  );
   t.is(req.hash, 'sha384');
   t.is(req.nonce, 9n);
   t.true(req.certReq);

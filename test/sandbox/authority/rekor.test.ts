@@ -8,7 +8,11 @@ import { leafHash, verifyConsistency, verifyInclusion } from '../../../src/tlog/
 import { verifyCheckpoint } from '../../../src/tlog/note.js';
 import { parseRekorBody, verifyEntryBinding } from '../../../src/tlog/rekor-entry.js';
 import { verifySet } from '../../../src/tlog/set.js';
-import { LocalRekorLog, MemoryLogStorage, type RekorLogEntryJson } from '../../../src/sandbox/authority/rekor.js';
+import {
+  LocalRekorLog,
+  MemoryLogStorage,
+  type RekorLogEntryJson,
+} from '../../../src/sandbox/authority/rekor.js';
 import { tlogEntryFromRekor } from '../../../src/bundle/from-rekor.js';
 import { NOW, URLS, makeAuthority, signerKey } from './helpers.js';
 import { derToPem } from '../../../src/util/pem.js';
@@ -20,13 +24,21 @@ function hashedRekord(data: Uint8Array, sig = signer.key.sign(data), keyPem = pe
   return {
     apiVersion: '0.0.1',
     kind: 'hashedrekord',
-    spec: { data: { hash: { algorithm: 'sha256', value: toHex(sha256(data)) } }, signature: { content: toBase64(sig), publicKey: { content: toBase64(utf8.encode(keyPem)) } } },
+    spec: {
+      data: { hash: { algorithm: 'sha256', value: toHex(sha256(data)) } },
+      signature: { content: toBase64(sig), publicKey: { content: toBase64(utf8.encode(keyPem)) } },
+    },
   };
 }
 
 function dsseEnvelope(payload: Uint8Array): DsseEnvelopeContent {
   const payloadType = 'application/vnd.in-toto+json';
-  return { kind: 'dsseEnvelope', payload, payloadType, signatures: [{ sig: signer.key.sign(preAuthEncoding(payloadType, payload)), keyid: '' }] };
+  return {
+    kind: 'dsseEnvelope',
+    payload,
+    payloadType,
+    signatures: [{ sig: signer.key.sign(preAuthEncoding(payloadType, payload)), keyid: '' }],
+  };
 }
 
 function only(r: Record<string, RekorLogEntryJson>): RekorLogEntryJson {
@@ -38,7 +50,10 @@ test('append hashedrekord entries; every proof, checkpoint and SET verifies with
   const log = authority.rekor;
   const tlogs = authority.trustMaterial().tlogs;
   const created = [];
-  for (let i = 0; i < 7; i++) created.push(log.createEntry(hashedRekord(utf8.encode(`artifact ${i}`)), { now: NOW + i * 1000 }));
+  for (let i = 0; i < 7; i++)
+    created.push(
+      log.createEntry(hashedRekord(utf8.encode(`artifact ${i}`)), { now: NOW + i * 1000 }),
+    );
   t.is(log.size, 7);
   for (const c of created) {
     t.true(c.created);
@@ -47,7 +62,13 @@ test('append hashedrekord entries; every proof, checkpoint and SET verifies with
     const body = Buffer.from(e.body, 'base64');
     const p = e.verification.inclusionProof;
     t.is(p.treeSize, 7);
-    verifyInclusion(p.logIndex, p.treeSize, leafHash(body), p.hashes.map(fromHex), fromHex(p.rootHash));
+    verifyInclusion(
+      p.logIndex,
+      p.treeSize,
+      leafHash(body),
+      p.hashes.map(fromHex),
+      fromHex(p.rootHash),
+    );
     const cp = verifyCheckpoint(p.checkpoint, tlogs);
     t.is(cp.treeSize, 7);
     t.is(toHex(cp.rootHash), p.rootHash);
@@ -64,15 +85,25 @@ test('append hashedrekord entries; every proof, checkpoint and SET verifies with
 test('a tampered proof, checkpoint or SET fails verification', (t) => {
   const authority = makeAuthority();
   const tlogs = authority.trustMaterial().tlogs;
-  for (let i = 0; i < 3; i++) authority.rekor.createEntry(hashedRekord(utf8.encode(`a${i}`)), { now: NOW });
+  for (let i = 0; i < 3; i++)
+    authority.rekor.createEntry(hashedRekord(utf8.encode(`a${i}`)), { now: NOW });
   const e = only(authority.rekor.entryByIndex(1)!);
   const p = e.verification.inclusionProof;
   const body = Buffer.from(e.body, 'base64');
   const hashes = p.hashes.map(fromHex);
   hashes[0]![0]! ^= 1;
-  t.throws(() => verifyInclusion(p.logIndex, p.treeSize, leafHash(body), hashes, fromHex(p.rootHash)), { instanceOf: StellaError });
-  t.throws(() => verifyCheckpoint(p.checkpoint.replace(`\n${p.treeSize}\n`, `\n${p.treeSize + 1}\n`), tlogs), { instanceOf: StellaError });
-  t.throws(() => verifyCheckpoint(p.checkpoint, makeAuthority('other').trustMaterial().tlogs), { instanceOf: StellaError });
+  t.throws(
+    () => verifyInclusion(p.logIndex, p.treeSize, leafHash(body), hashes, fromHex(p.rootHash)),
+    { instanceOf: StellaError },
+  );
+  t.throws(
+    () =>
+      verifyCheckpoint(p.checkpoint.replace(`\n${p.treeSize}\n`, `\n${p.treeSize + 1}\n`), tlogs),
+    { instanceOf: StellaError },
+  );
+  t.throws(() => verifyCheckpoint(p.checkpoint, makeAuthority('other').trustMaterial().tlogs), {
+    instanceOf: StellaError,
+  });
   const entry = tlogEntryFromRekor({ ...e, integratedTime: e.integratedTime + 1 });
   t.throws(() => verifySet(entry, tlogs[0]!), { instanceOf: StellaError });
 });
@@ -86,7 +117,13 @@ test('consistency proofs between tree heads verify', (t) => {
   }
   for (const m of [1, 2, 3, 4, 5, 8]) {
     const proof = log.consistencyProof(m, 9);
-    verifyConsistency(m, 9, proof.hashes.map(fromHex), fromHex(roots[m - 1]!), fromHex(proof.rootHash));
+    verifyConsistency(
+      m,
+      9,
+      proof.hashes.map(fromHex),
+      fromHex(roots[m - 1]!),
+      fromHex(proof.rootHash),
+    );
   }
   t.throws(() => log.consistencyProof(0, 9), { instanceOf: StellaError });
   t.throws(() => log.consistencyProof(3, 10), { instanceOf: StellaError });
@@ -96,7 +133,16 @@ test('dsse entry: verified, canonicalized as Rekor does, and binds to the bundle
   const authority = makeAuthority();
   const env = dsseEnvelope(utf8.encode('{"_type":"https://in-toto.io/Statement/v1"}'));
   const envelopeText = serializeEnvelope(env);
-  const r = authority.rekor.createEntry({ apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: envelopeText, verifiers: [toBase64(utf8.encode(pem))] } } }, { now: NOW });
+  const r = authority.rekor.createEntry(
+    {
+      apiVersion: '0.0.1',
+      kind: 'dsse',
+      spec: {
+        proposedContent: { envelope: envelopeText, verifiers: [toBase64(utf8.encode(pem))] },
+      },
+    },
+    { now: NOW },
+  );
   const e = only(r.response);
   const body = parseRekorBody(Buffer.from(e.body, 'base64'));
   t.is(body.kind, 'dsse');
@@ -106,10 +152,18 @@ test('dsse entry: verified, canonicalized as Rekor does, and binds to the bundle
   const bundle: Bundle = {
     mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
     version: '0.3',
-    verificationMaterial: { content: { kind: 'publicKey', hint: '' }, tlogEntries: [tlogEntryFromRekor(e)], rfc3161Timestamps: [] },
+    verificationMaterial: {
+      content: { kind: 'publicKey', hint: '' },
+      tlogEntries: [tlogEntryFromRekor(e)],
+      rfc3161Timestamps: [],
+    },
     content: env,
   };
-  t.notThrows(() => verifyEntryBinding(bundle.verificationMaterial.tlogEntries[0]!, bundle, { publicKeySpki: signer.key.spki }));
+  t.notThrows(() =>
+    verifyEntryBinding(bundle.verificationMaterial.tlogEntries[0]!, bundle, {
+      publicKeySpki: signer.key.spki,
+    }),
+  );
 });
 
 test('signatures that do not verify are refused before anything is logged', (t) => {
@@ -119,11 +173,30 @@ test('signatures that do not verify are refused before anything is logged', (t) 
   const cases: unknown[] = [
     hashedRekord(data, other.key.sign(data)),
     hashedRekord(data, signer.key.sign(utf8.encode('y'))),
-    { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: serializeEnvelope(dsseEnvelope(data)), verifiers: [toBase64(utf8.encode(other.pem))] } } },
-    { apiVersion: '0.0.1', kind: 'dsse', spec: { proposedContent: { envelope: '{"payload":"', verifiers: [toBase64(utf8.encode(pem))] } } },
+    {
+      apiVersion: '0.0.1',
+      kind: 'dsse',
+      spec: {
+        proposedContent: {
+          envelope: serializeEnvelope(dsseEnvelope(data)),
+          verifiers: [toBase64(utf8.encode(other.pem))],
+        },
+      },
+    },
+    {
+      apiVersion: '0.0.1',
+      kind: 'dsse',
+      spec: {
+        proposedContent: { envelope: '{"payload":"', verifiers: [toBase64(utf8.encode(pem))] },
+      },
+    },
     { apiVersion: '0.0.2', kind: 'hashedrekord', spec: {} },
     { apiVersion: '0.0.1', kind: 'intoto', spec: {} },
-    hashedRekord(data, signer.key.sign(data), '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n'),
+    hashedRekord(
+      data,
+      signer.key.sign(data),
+      '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n',
+    ),
     null,
   ];
   for (const c of cases) {
@@ -148,7 +221,11 @@ test('a log reopened over the same storage has the same tree; lookups by uuid, i
   const log = new LocalRekorLog({ key: authority.keys.rekorLog, storage, baseUrl: URLS.rekor });
   const r = log.createEntry(hashedRekord(utf8.encode('one')), { now: NOW });
   log.createEntry(hashedRekord(utf8.encode('two')), { now: NOW });
-  const reopened = new LocalRekorLog({ key: authority.keys.rekorLog, storage, baseUrl: URLS.rekor });
+  const reopened = new LocalRekorLog({
+    key: authority.keys.rekorLog,
+    storage,
+    baseUrl: URLS.rekor,
+  });
   t.deepEqual(reopened.logInfo(), log.logInfo());
   t.deepEqual(reopened.entryByUuid(r.uuid), log.entryByIndex(0));
   t.deepEqual(reopened.entryByUuid(r.uuid.slice(16)), log.entryByIndex(0));
@@ -164,8 +241,17 @@ test('hashedrekord with a certificate verifier stores the certificate PEM', (t) 
   const authority = makeAuthority();
   const jwt = authority.oidc.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
   const claims = authority.oidc.verifyToken(jwt, { audience: 'sigstore', now: NOW });
-  const { chain } = authority.fulcio.issueSigningCertificate({ claims, issuerUrl: authority.oidc.issuerUrl, subjectPublicKeySpki: signer.key.spki, proofOfPossession: signer.key.sign(utf8.encode(claims.sub)), now: NOW });
-  const r = authority.rekor.createEntry(hashedRekord(utf8.encode('certified'), undefined, derToPem(chain[0])), { now: NOW });
+  const { chain } = authority.fulcio.issueSigningCertificate({
+    claims,
+    issuerUrl: authority.oidc.issuerUrl,
+    subjectPublicKeySpki: signer.key.spki,
+    proofOfPossession: signer.key.sign(utf8.encode(claims.sub)),
+    now: NOW,
+  });
+  const r = authority.rekor.createEntry(
+    hashedRekord(utf8.encode('certified'), undefined, derToPem(chain[0])),
+    { now: NOW },
+  );
   const body = parseRekorBody(Buffer.from(only(r.response).body, 'base64'));
   t.true(body.kind === 'hashedrekord' && body.signature.verifier.kind === 'certificate');
 });
@@ -173,13 +259,30 @@ test('hashedrekord with a certificate verifier stores the certificate PEM', (t) 
 test('checkpointName: a private deployment signs checkpoints under its own name (Rekor v1 rekor_server.hostname)', (t) => {
   const authority = makeAuthority();
   const tlogs = authority.trustMaterial().tlogs;
-  const log = new LocalRekorLog({ key: authority.keys.rekorLog, storage: new MemoryLogStorage(), baseUrl: URLS.rekor, checkpointName: 'rekor-server-0' });
+  const log = new LocalRekorLog({
+    key: authority.keys.rekorLog,
+    storage: new MemoryLogStorage(),
+    baseUrl: URLS.rekor,
+    checkpointName: 'rekor-server-0',
+  });
   const e = only(log.createEntry(hashedRekord(utf8.encode('private')), { now: NOW }).response);
   const checkpoint = e.verification.inclusionProof.checkpoint;
   t.true(checkpoint.startsWith(`rekor-server-0 - ${log.treeId}\n`));
   t.true(checkpoint.includes('\n\u2014 rekor-server-0 '));
   // By key hint (Rekor v1) it verifies and reports the name; by exact name it does not.
   t.is(verifyCheckpoint(checkpoint, tlogs, { rekor: 'v1' }).signerName, 'rekor-server-0');
-  t.throws(() => verifyCheckpoint(checkpoint, tlogs), { instanceOf: StellaError, message: /no signature from a trusted log/ });
-  t.throws(() => new LocalRekorLog({ key: authority.keys.rekorLog, storage: new MemoryLogStorage(), baseUrl: URLS.rekor, checkpointName: 'has space' }), { instanceOf: StellaError, message: /not a valid signed-note name/ });
+  t.throws(() => verifyCheckpoint(checkpoint, tlogs), {
+    instanceOf: StellaError,
+    message: /no signature from a trusted log/,
+  });
+  t.throws(
+    () =>
+      new LocalRekorLog({
+        key: authority.keys.rekorLog,
+        storage: new MemoryLogStorage(),
+        baseUrl: URLS.rekor,
+        checkpointName: 'has space',
+      }),
+    { instanceOf: StellaError, message: /not a valid signed-note name/ },
+  );
 });

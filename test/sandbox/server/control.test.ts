@@ -4,21 +4,55 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkHello, ControlServer, CONTROL_PATHS, encodeControlKey, helloSandbox, isLoopbackUrl, newControlKey, newNonce, stopMac } from '../../../src/sandbox/server/control-channel.js';
+import {
+  checkHello,
+  ControlServer,
+  CONTROL_PATHS,
+  encodeControlKey,
+  helloSandbox,
+  isLoopbackUrl,
+  newControlKey,
+  newNonce,
+  stopMac,
+} from '../../../src/sandbox/server/control-channel.js';
 import { StellaError } from '../../../src/errors.js';
-import { isSandboxMain, startDetachedSandbox, stopSandbox } from '../../../src/sandbox/server/control.js';
-import { readControlKey, readSandboxState, sandboxPath, writeSandboxState } from '../../../src/sandbox/server/data-dir.js';
+import {
+  isSandboxMain,
+  startDetachedSandbox,
+  stopSandbox,
+} from '../../../src/sandbox/server/control.js';
+import {
+  readControlKey,
+  readSandboxState,
+  sandboxPath,
+  writeSandboxState,
+} from '../../../src/sandbox/server/data-dir.js';
 import { startSandbox } from '../../../src/sandbox/server/sandbox.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'stella-control-'));
 
 test('H57 only plain http URLs on 127.0.0.1, ::1 or localhost count as the sandbox', (t) => {
-  for (const u of ['http://127.0.0.1:8080', 'http://127.0.0.1:1/', 'http://[::1]:9000', 'http://localhost:3000', 'http://2130706433:80']) t.true(isLoopbackUrl(u), u);
+  for (const u of [
+    'http://127.0.0.1:8080',
+    'http://127.0.0.1:1/',
+    'http://[::1]:9000',
+    'http://localhost:3000',
+    'http://2130706433:80',
+  ])
+    t.true(isLoopbackUrl(u), u);
   for (const u of [
     'http://192.0.2.1:8080',
     'http://127.0.0.1.nip.io:8080',
@@ -51,11 +85,20 @@ test('H57 stop: the MAC over an outstanding server nonce, once; nothing else', (
   let now = 1_000_000;
   const server = new ControlServer(key, 1, 'ab', () => now);
   const { serverNonce } = server.hello({ clientNonce: newNonce() })!;
-  t.false(server.authorizeStop({ serverNonce, mac: stopMac(newControlKey(), serverNonce) }), 'wrong key');
+  t.false(
+    server.authorizeStop({ serverNonce, mac: stopMac(newControlKey(), serverNonce) }),
+    'wrong key',
+  );
   // A failed attempt uses the nonce up.
-  t.false(server.authorizeStop({ serverNonce, mac: stopMac(key, serverNonce) }), 'nonce already used');
+  t.false(
+    server.authorizeStop({ serverNonce, mac: stopMac(key, serverNonce) }),
+    'nonce already used',
+  );
   const second = server.hello({ clientNonce: newNonce() })!.serverNonce;
-  t.false(server.authorizeStop({ serverNonce: newNonce(), mac: stopMac(key, second) }), 'a nonce the server never issued');
+  t.false(
+    server.authorizeStop({ serverNonce: newNonce(), mac: stopMac(key, second) }),
+    'a nonce the server never issued',
+  );
   t.true(server.authorizeStop({ serverNonce: second, mac: stopMac(key, second) }));
   t.false(server.authorizeStop({ serverNonce: second, mac: stopMac(key, second) }), 'replay');
   const late = server.hello({ clientNonce: newNonce() })!.serverNonce;
@@ -74,9 +117,16 @@ test('H57 a running sandbox: control key 0600, proof over HTTP, unauthenticated 
   const hello = await helloSandbox(sb.urls.base, key);
   t.is(hello.kind, 'proven');
   t.is(hello.kind === 'proven' ? hello.pid : 0, process.pid);
-  t.is((await helloSandbox(sb.urls.base, newControlKey())).kind, 'unproven', 'a client with another key gets no proof it can check');
+  t.is(
+    (await helloSandbox(sb.urls.base, newControlKey())).kind,
+    'unproven',
+    'a client with another key gets no proof it can check',
+  );
   // A stop without the key: refused, and the sandbox keeps serving.
-  const res = await fetch(new URL(CONTROL_PATHS.stop, sb.urls.base), { method: 'POST', body: JSON.stringify({ serverNonce: newNonce(), mac: newNonce() }) });
+  const res = await fetch(new URL(CONTROL_PATHS.stop, sb.urls.base), {
+    method: 'POST',
+    body: JSON.stringify({ serverNonce: newNonce(), mac: newNonce() }),
+  });
   t.is(res.status, 403);
   t.is((await helloSandbox(sb.urls.base, key)).kind, 'proven');
   // The authenticated stop: the sandbox closes itself (in this process: no signal at all).
@@ -88,7 +138,7 @@ test('H57 a running sandbox: control key 0600, proof over HTTP, unauthenticated 
   t.is((await helloSandbox(sb.urls.base, key)).kind, 'silent');
 });
 
-test('H57 isSandboxMain: the kernel\'s command line must be this installation\'s sandbox main for this data directory', async (t) => {
+test("H57 isSandboxMain: the kernel's command line must be this installation's sandbox main for this data directory", async (t) => {
   if (!existsSync('/proc/self/cmdline')) return t.pass('no /proc here');
   const dir = tmp();
   const state = await startDetachedSandbox({ dataDir: dir, port: 0 });
@@ -99,7 +149,11 @@ test('H57 isSandboxMain: the kernel\'s command line must be this installation\'s
   t.teardown(() => sleeper.kill('SIGKILL'));
   t.false(isSandboxMain(sleeper.pid!, dir));
   // A node process whose command line merely mentions the data directory is not it either.
-  const impostor = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', '--', '--data-dir', dir], { stdio: 'ignore' });
+  const impostor = spawn(
+    process.execPath,
+    ['-e', 'setTimeout(() => {}, 30000)', '--', '--data-dir', dir],
+    { stdio: 'ignore' },
+  );
   t.teardown(() => impostor.kill('SIGKILL'));
   await new Promise((r) => setTimeout(r, 200));
   t.regex(readFileSync(`/proc/${impostor.pid}/cmdline`, 'utf8'), /--data-dir/);
@@ -108,7 +162,12 @@ test('H57 isSandboxMain: the kernel\'s command line must be this installation\'s
 });
 
 /** A loopback server speaking the control protocol with `key`, claiming to be `pid`. */
-async function impostor(t: import('ava').ExecutionContext, key: Uint8Array, pid: number, instanceId: string): Promise<{ url: string; stops: number[] }> {
+async function impostor(
+  t: import('ava').ExecutionContext,
+  key: Uint8Array,
+  pid: number,
+  instanceId: string,
+): Promise<{ url: string; stops: number[] }> {
   const control = new ControlServer(key, pid, instanceId);
   const stops: number[] = [];
   const server = createServer((req, res) => {
@@ -117,7 +176,9 @@ async function impostor(t: import('ava').ExecutionContext, key: Uint8Array, pid:
     req.on('end', () => {
       const json = JSON.parse(body || 'null') as unknown;
       if (req.url === CONTROL_PATHS.hello) {
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(control.hello(json)));
+        res
+          .writeHead(200, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify(control.hello(json)));
       } else if (req.url === CONTROL_PATHS.stop && control.authorizeStop(json)) {
         stops.push(Date.now());
         res.writeHead(202).end('{}');
@@ -131,8 +192,14 @@ async function impostor(t: import('ava').ExecutionContext, key: Uint8Array, pid:
 
 function forgeState(dir: string, pid: number, base: string): void {
   writeSandboxState(dir, {
-    version: 1, pid, host: '127.0.0.1', port: Number(new URL(base).port), urls: { base, oidcIssuer: base, fulcio: base, rekor: base },
-    startedAt: new Date().toISOString(), instanceId: 'abcdef', files: { trustedRoot: '', signerConfig: '', roots: '', log: '' },
+    version: 1,
+    pid,
+    host: '127.0.0.1',
+    port: Number(new URL(base).port),
+    urls: { base, oidcIssuer: base, fulcio: base, rekor: base },
+    startedAt: new Date().toISOString(),
+    instanceId: 'abcdef',
+    files: { trustedRoot: '', signerConfig: '', roots: '', log: '' },
   });
 }
 
@@ -145,14 +212,18 @@ test('H57 a control key someone else could have written proves nothing: open to 
   forgeState(dir, victim.pid!, fake.url);
   // The attacker's key, world-readable (a key the sandbox wrote is 0600).
   writeFileSync(sandboxPath(dir, 'control'), encodeControlKey(key), { mode: 0o644 });
-  const e = await t.throwsAsync(stopSandbox({ dataDir: dir, waitMs: 500 }), { instanceOf: StellaError });
+  const e = await t.throwsAsync(stopSandbox({ dataDir: dir, waitMs: 500 }), {
+    instanceOf: StellaError,
+  });
   t.regex(e?.message ?? '', /did not prove it is the sandbox/);
   // The same key through a symlink to a private file elsewhere.
   unlinkSync(sandboxPath(dir, 'control'));
   const elsewhere = join(tmp(), 'k');
   writeFileSync(elsewhere, encodeControlKey(key), { mode: 0o600 });
   symlinkSync(elsewhere, sandboxPath(dir, 'control'));
-  await t.throwsAsync(stopSandbox({ dataDir: dir, waitMs: 500 }), { message: /did not prove it is the sandbox/ });
+  await t.throwsAsync(stopSandbox({ dataDir: dir, waitMs: 500 }), {
+    message: /did not prove it is the sandbox/,
+  });
   t.deepEqual(fake.stops, [], 'no stop request was ever sent');
   t.true(victim.exitCode === null && victim.signalCode === null);
 });
@@ -165,10 +236,18 @@ test('H57 even a server that holds the key gets no pid signalled unless the kern
   writeFileSync(sandboxPath(dir, 'control'), encodeControlKey(key), { mode: 0o600 });
   const fake = await impostor(t, key, victim.pid!, 'abcdef');
   forgeState(dir, victim.pid!, fake.url);
-  const e = await t.throwsAsync(stopSandbox({ dataDir: dir, waitMs: 500 }), { instanceOf: StellaError });
+  const e = await t.throwsAsync(stopSandbox({ dataDir: dir, waitMs: 500 }), {
+    instanceOf: StellaError,
+  });
   t.is(e?.code, 'SANDBOX_ERROR');
-  t.regex(e?.message ?? '', /accepted the stop request but did not exit within 500 ms; not signalled/);
+  t.regex(
+    e?.message ?? '',
+    /accepted the stop request but did not exit within 500 ms; not signalled/,
+  );
   t.is(fake.stops.length, 1, 'it was asked, authenticated, to stop itself');
   await new Promise((r) => setTimeout(r, 200));
-  t.true(victim.exitCode === null && victim.signalCode === null, 'the pid it named was not signalled');
+  t.true(
+    victim.exitCode === null && victim.signalCode === null,
+    'the pid it named was not signalled',
+  );
 });

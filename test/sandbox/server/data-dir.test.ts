@@ -4,7 +4,15 @@
  * (`<file>.<pid>.tmp`, followed, then chmod-ed by path) change nothing outside.
  */
 import test from 'ava';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SANDBOX_FILES, sandboxPath } from '../../../src/sandbox/server/data-dir.js';
@@ -16,7 +24,15 @@ test('H56 symlinks planted at the old temporary names of every data file lead no
   mkdirSync(dir);
   const outside = join(root, 'outside');
   mkdirSync(outside);
-  const files = ['keys', 'authority', 'state', 'trustedRoot', 'roots', 'signerConfig', 'control'] as const;
+  const files = [
+    'keys',
+    'authority',
+    'state',
+    'trustedRoot',
+    'roots',
+    'signerConfig',
+    'control',
+  ] as const;
   for (const f of files) {
     const victim = join(outside, SANDBOX_FILES[f]);
     writeFileSync(victim, `precious ${f}`, { mode: 0o644 });
@@ -32,6 +48,14 @@ test('H56 symlinks planted at the old temporary names of every data file lead no
     t.true(lstatSync(`${sandboxPath(dir, f)}.${process.pid}.tmp`).isSymbolicLink());
     t.true(lstatSync(sandboxPath(dir, f)).isFile(), `${f} written in place`);
   }
-  t.is(statSync(sandboxPath(dir, 'keys')).mode & 0o777, 0o600, 'the authority keys are created 0600');
-  t.is(statSync(sandboxPath(dir, 'control')).mode & 0o777, 0o600, 'the control key is created 0600');
+  t.is(
+    statSync(sandboxPath(dir, 'keys')).mode & 0o777,
+    0o600,
+    'the authority keys are created 0600',
+  );
+  t.is(
+    statSync(sandboxPath(dir, 'control')).mode & 0o777,
+    0o600,
+    'the control key is created 0600',
+  );
 });

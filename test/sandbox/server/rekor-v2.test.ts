@@ -33,30 +33,63 @@ const GITHUB_SAN = 'https://github.com/org/repo/.github/workflows/release.yml@re
 
 // @sigstore/protobuf-specs as @sigstore/sign resolves it (SigningConfig.fromJSON).
 const requireFromSign = createRequire(createRequire(import.meta.url).resolve('@sigstore/sign'));
-const { SigningConfig } = requireFromSign('@sigstore/protobuf-specs') as { SigningConfig: { fromJSON(j: unknown): any } };
+const { SigningConfig } = requireFromSign('@sigstore/protobuf-specs') as {
+  SigningConfig: { fromJSON(j: unknown): any };
+};
 
 test('@sigstore/sign configured from the sandbox signing_config.json picks Rekor v2 + TSA; Stella and @sigstore/verify accept its bundles', async (t) => {
   const sb = await startSandbox({ dataDir: tmp(), port: 0 });
   t.teardown(() => sb.close());
-  const signingConfig = SigningConfig.fromJSON(JSON.parse(readFileSync(sb.signingConfigPath, 'utf8')));
-  const identityProvider = { getToken: async () => sb.mintToken({ platform: 'github', repo: 'org/repo' }) };
+  const signingConfig = SigningConfig.fromJSON(
+    JSON.parse(readFileSync(sb.signingConfigPath, 'utf8')),
+  );
+  const identityProvider = {
+    getToken: async () => sb.mintToken({ platform: 'github', repo: 'org/repo' }),
+  };
   const expected = { san: GITHUB_SAN, issuer: sb.urls.oidcIssuer };
   const blob = Buffer.from('signed by sigstore-js through Rekor v2');
 
-  const msg = bundleBuilderFromSigningConfig({ signingConfig, identityProvider, bundleType: 'messageSignature' });
+  const msg = bundleBuilderFromSigningConfig({
+    signingConfig,
+    identityProvider,
+    bundleType: 'messageSignature',
+  });
   const msgJson = JSON.stringify(bundleToJSON(await msg.create({ data: blob })));
   const m = JSON.parse(msgJson);
-  t.deepEqual(m.verificationMaterial.tlogEntries[0].kindVersion, { kind: 'hashedrekord', version: '0.0.2' });
+  t.deepEqual(m.verificationMaterial.tlogEntries[0].kindVersion, {
+    kind: 'hashedrekord',
+    version: '0.0.2',
+  });
   t.is(m.verificationMaterial.tlogEntries[0].inclusionPromise, undefined);
   t.is(m.verificationMaterial.timestampVerificationData.rfc3161Timestamps.length, 1);
   await t.notThrowsAsync(verifyWithStella(msgJson, sb.trustedRootPath, blob, expected));
   t.notThrows(() => verifyWithSigstoreJs(msgJson, sb.trustedRootPath, blob, expected));
-  await t.throwsAsync(verifyWithStella(msgJson, sb.trustedRootPath, Buffer.from('not it'), expected));
+  await t.throwsAsync(
+    verifyWithStella(msgJson, sb.trustedRootPath, Buffer.from('not it'), expected),
+  );
 
-  const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'blob', digest: { sha256: createHash('sha256').update(blob).digest('hex') } }], predicateType: 'https://example.com/p/v1', predicate: {} }));
-  const dsse = bundleBuilderFromSigningConfig({ signingConfig, identityProvider, bundleType: 'dsseEnvelope' });
-  const dsseJson = JSON.stringify(bundleToJSON(await dsse.create({ data: statement, type: 'application/vnd.in-toto+json' })));
-  t.deepEqual(JSON.parse(dsseJson).verificationMaterial.tlogEntries[0].kindVersion, { kind: 'dsse', version: '0.0.2' });
+  const statement = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [
+        { name: 'blob', digest: { sha256: createHash('sha256').update(blob).digest('hex') } },
+      ],
+      predicateType: 'https://example.com/p/v1',
+      predicate: {},
+    }),
+  );
+  const dsse = bundleBuilderFromSigningConfig({
+    signingConfig,
+    identityProvider,
+    bundleType: 'dsseEnvelope',
+  });
+  const dsseJson = JSON.stringify(
+    bundleToJSON(await dsse.create({ data: statement, type: 'application/vnd.in-toto+json' })),
+  );
+  t.deepEqual(JSON.parse(dsseJson).verificationMaterial.tlogEntries[0].kindVersion, {
+    kind: 'dsse',
+    version: '0.0.2',
+  });
   await t.notThrowsAsync(verifyWithStella(dsseJson, sb.trustedRootPath, blob, expected));
   t.notThrows(() => verifyWithSigstoreJs(dsseJson, sb.trustedRootPath, undefined, expected));
   t.is(sb.rekorV2.size, 2);
@@ -71,13 +104,25 @@ test('tlog-tiles read API: checkpoint, tile and entry bundle recompute the signe
   for (let i = 0; i < 3; i++) {
     const a = join(dir, `a${i}`);
     writeFileSync(a, `tile entry ${i}`);
-    const r = await runSign({ artifact: a, identityToken: sb.mintToken({ platform: 'github', repo: 'org/repo' }), signingConfigPath: sb.signingConfigPath, trustedRootPath: sb.trustedRootPath, attestationStorePath: false, env: {} });
+    const r = await runSign({
+      artifact: a,
+      identityToken: sb.mintToken({ platform: 'github', repo: 'org/repo' }),
+      signingConfigPath: sb.signingConfigPath,
+      trustedRootPath: sb.trustedRootPath,
+      attestationStorePath: false,
+      env: {},
+    });
     bodies.push(r.bundle.verificationMaterial.tlogEntries[0]!.canonicalizedBody);
   }
   const base = sb.urls.rekorV2;
   const get = async (path: string) => {
     const r = await fetch(base + path);
-    return { status: r.status, type: r.headers.get('content-type'), cache: r.headers.get('cache-control'), bytes: new Uint8Array(await r.arrayBuffer()) };
+    return {
+      status: r.status,
+      type: r.headers.get('content-type'),
+      cache: r.headers.get('cache-control'),
+      bytes: new Uint8Array(await r.arrayBuffer()),
+    };
   };
   const trust = parseTrustedRoot(readFileSync(sb.trustedRootPath));
   const v2log = trust.tlogs.find((l) => l.publicKey.keyDetails === 'PKIX_ED25519')!;
@@ -106,7 +151,11 @@ test('tlog-tiles read API: checkpoint, tile and entry bundle recompute the signe
   });
   const tree = new MerkleTree();
   for (const h of hashes) tree.appendLeafHash(h);
-  t.deepEqual(tree.root(), cp.rootHash, 'the root recomputed from the tile is the signed checkpoint root');
+  t.deepEqual(
+    tree.root(),
+    cp.rootHash,
+    'the root recomputed from the tile is the signed checkpoint root',
+  );
   // A smaller partial tile is the prefix (every size had a checkpoint).
   t.deepEqual((await get('/tile/0/000.p/2')).bytes, tile.bytes.slice(0, 64));
   // rekor-tiles' gateway paths serve the same.
@@ -125,21 +174,44 @@ test('tlog-tiles read API: checkpoint, tile and entry bundle recompute the signe
 test('Rekor v2 write API over HTTP: 201 TransparencyLogEntry, 400 for refusals, 409 with x-log-index for a duplicate', async (t) => {
   const sb = await startSandbox({ dataDir: tmp(), port: 0 });
   t.teardown(() => sb.close());
-  const post = (body: string) => fetch(`${sb.urls.rekorV2}/api/v2/log/entries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const post = (body: string) =>
+    fetch(`${sb.urls.rekorV2}/api/v2/log/entries`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
   const bad = await post('{not json');
   t.is(bad.status, 400);
-  const refused = await post(JSON.stringify({ hashedRekordRequestV002: { digest: toBase64(sha256(Buffer.from('x'))) } }));
+  const refused = await post(
+    JSON.stringify({ hashedRekordRequestV002: { digest: toBase64(sha256(Buffer.from('x'))) } }),
+  );
   t.is(refused.status, 400);
-  t.regex(((await refused.json()) as { message: string }).message, /hashedRekordRequestV002\.signature is missing/);
+  t.regex(
+    ((await refused.json()) as { message: string }).message,
+    /hashedRekordRequestV002\.signature is missing/,
+  );
   t.is((await fetch(`${sb.urls.rekorV2}/api/v2/log/entries`)).status, 405);
   // A real entry, then the same request again.
   const dir = tmp();
   const a = join(dir, 'a');
   writeFileSync(a, 'dup');
-  const r = await runSign({ artifact: a, identityToken: sb.mintToken({ platform: 'github', repo: 'org/repo' }), signingConfigPath: sb.signingConfigPath, trustedRootPath: sb.trustedRootPath, attestationStorePath: false, env: {} });
-  const body = JSON.parse(Buffer.from(r.bundle.verificationMaterial.tlogEntries[0]!.canonicalizedBody).toString('utf8'));
+  const r = await runSign({
+    artifact: a,
+    identityToken: sb.mintToken({ platform: 'github', repo: 'org/repo' }),
+    signingConfigPath: sb.signingConfigPath,
+    trustedRootPath: sb.trustedRootPath,
+    attestationStorePath: false,
+    env: {},
+  });
+  const body = JSON.parse(
+    Buffer.from(r.bundle.verificationMaterial.tlogEntries[0]!.canonicalizedBody).toString('utf8'),
+  );
   const hr = body.spec.hashedRekordV002;
-  const again = await post(JSON.stringify({ hashedRekordRequestV002: { digest: hr.data.digest, signature: hr.signature } }));
+  const again = await post(
+    JSON.stringify({
+      hashedRekordRequestV002: { digest: hr.data.digest, signature: hr.signature },
+    }),
+  );
   t.is(again.status, 409);
   t.is(again.headers.get('x-log-index'), '0');
 });
@@ -151,20 +223,56 @@ test('TSA over HTTP: DER TimeStampReq and sigstore JSON requests, reply content 
   t.is(trust.timestampAuthorities.length, 1);
   t.is(trust.timestampAuthorities[0]!.uri, sb.urls.tsa);
   const signature = Buffer.from('some signature bytes');
-  const der = await fetch(sb.urls.tsa, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: encodeTimeStampReq({ hash: 'sha256', digest: sha256(signature), nonce: 77n, certReq: true }) });
+  const der = await fetch(sb.urls.tsa, {
+    method: 'POST',
+    headers: { 'content-type': 'application/timestamp-query' },
+    body: encodeTimeStampReq({
+      hash: 'sha256',
+      digest: sha256(signature),
+      nonce: 77n,
+      certReq: true,
+    }),
+  });
   t.is(der.status, 200);
   t.is(der.headers.get('content-type'), 'application/timestamp-reply');
-  const v = verifyRfc3161Timestamp(new Uint8Array(await der.arrayBuffer()), signature, trust.timestampAuthorities);
+  const v = verifyRfc3161Timestamp(
+    new Uint8Array(await der.arrayBuffer()),
+    signature,
+    trust.timestampAuthorities,
+  );
   t.is(v.tstInfo.nonce, 77n);
-  const json = await fetch(sb.urls.tsa, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ artifactHash: toBase64(sha256(signature)), hashAlgorithm: 'sha256' }) });
+  const json = await fetch(sb.urls.tsa, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ artifactHash: toBase64(sha256(signature)), hashAlgorithm: 'sha256' }),
+  });
   t.is(json.status, 200);
-  t.truthy(verifyRfc3161Timestamp(new Uint8Array(await json.arrayBuffer()), signature, trust.timestampAuthorities));
+  t.truthy(
+    verifyRfc3161Timestamp(
+      new Uint8Array(await json.arrayBuffer()),
+      signature,
+      trust.timestampAuthorities,
+    ),
+  );
   const chain = pemToDerList(await (await fetch(`${sb.urls.tsa}/certchain`)).text());
   t.deepEqual(chain, trust.timestampAuthorities[0]!.certChain);
-  const garbage = await fetch(sb.urls.tsa, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: 'nope' });
+  const garbage = await fetch(sb.urls.tsa, {
+    method: 'POST',
+    headers: { 'content-type': 'application/timestamp-query' },
+    body: 'nope',
+  });
   t.is(garbage.status, 400);
   t.is(parseTimeStampResp(new Uint8Array(await garbage.arrayBuffer())).status, 2);
-  t.is((await fetch(sb.urls.tsa, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })).status, 415);
+  t.is(
+    (
+      await fetch(sb.urls.tsa, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'x',
+      })
+    ).status,
+    415,
+  );
   t.is((await fetch(sb.urls.tsa)).status, 405);
 });
 
@@ -175,7 +283,14 @@ test('a restart keeps the Rekor v2 log, its key and its name: old bundles verify
   writeFileSync(a, 'before the restart');
   const first = await startSandbox({ dataDir, port: 0 });
   const token = () => first.mintToken({ platform: 'github', repo: 'org/repo' });
-  const r1 = await runSign({ artifact: a, identityToken: token(), signingConfigPath: first.signingConfigPath, trustedRootPath: first.trustedRootPath, attestationStorePath: false, env: {} });
+  const r1 = await runSign({
+    artifact: a,
+    identityToken: token(),
+    signingConfigPath: first.signingConfigPath,
+    trustedRootPath: first.trustedRootPath,
+    attestationStorePath: false,
+    env: {},
+  });
   const oldRoot = first.rekorV2.rootHash();
   const keyId = toHex(first.rekorV2.keyId);
   await first.close();
@@ -190,13 +305,34 @@ test('a restart keeps the Rekor v2 log, its key and its name: old bundles verify
   t.is(state.urls.tsa, second.urls.tsa);
   // The old bundle (checkpoint signed before the restart) verifies against the rewritten trust root.
   const expected = { san: GITHUB_SAN, issuer: second.urls.oidcIssuer };
-  await t.notThrowsAsync(verifyWithStella(r1.bundleJson, second.trustedRootPath, readFileSync(a), { ...expected, issuer: first.urls.oidcIssuer }));
-  t.notThrows(() => verifyWithSigstoreJs(r1.bundleJson, second.trustedRootPath, readFileSync(a), { ...expected, issuer: first.urls.oidcIssuer }));
+  await t.notThrowsAsync(
+    verifyWithStella(r1.bundleJson, second.trustedRootPath, readFileSync(a), {
+      ...expected,
+      issuer: first.urls.oidcIssuer,
+    }),
+  );
+  t.notThrows(() =>
+    verifyWithSigstoreJs(r1.bundleJson, second.trustedRootPath, readFileSync(a), {
+      ...expected,
+      issuer: first.urls.oidcIssuer,
+    }),
+  );
   // A new entry gets index 1, and the tiles serve both.
   const b = join(dir, 'b');
   writeFileSync(b, 'after the restart');
-  const r2 = await runSign({ artifact: b, identityToken: second.mintToken({ platform: 'github', repo: 'org/repo' }), signingConfigPath: second.signingConfigPath, trustedRootPath: second.trustedRootPath, attestationStorePath: false, env: {} });
+  const r2 = await runSign({
+    artifact: b,
+    identityToken: second.mintToken({ platform: 'github', repo: 'org/repo' }),
+    signingConfigPath: second.signingConfigPath,
+    trustedRootPath: second.trustedRootPath,
+    attestationStorePath: false,
+    env: {},
+  });
   t.is(r2.tlog[0]!.logIndex, 1);
-  const entries = decodeEntryBundle(new Uint8Array(await (await fetch(`${second.urls.rekorV2}/tile/entries/000.p/2`)).arrayBuffer()));
+  const entries = decodeEntryBundle(
+    new Uint8Array(
+      await (await fetch(`${second.urls.rekorV2}/tile/entries/000.p/2`)).arrayBuffer(),
+    ),
+  );
   t.deepEqual(entries[0], r1.bundle.verificationMaterial.tlogEntries[0]!.canonicalizedBody);
 });

@@ -8,7 +8,12 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleToJSON } from '@sigstore/bundle';
-import { DSSEBundleBuilder, FulcioSigner, MessageSignatureBundleBuilder, RekorWitness } from '@sigstore/sign';
+import {
+  DSSEBundleBuilder,
+  FulcioSigner,
+  MessageSignatureBundleBuilder,
+  RekorWitness,
+} from '@sigstore/sign';
 import { startSandbox, mintSandboxToken } from '../../../src/sandbox/server/sandbox.js';
 import { readSandboxState } from '../../../src/sandbox/server/data-dir.js';
 import { parseTrustedRoot } from '../../../src/trust/trusted-root.js';
@@ -26,23 +31,47 @@ test('@sigstore/sign (FulcioSigner + RekorWitness) signs against the sandbox; St
   t.teardown(() => sb.close());
   const signer = new FulcioSigner({
     fulcioBaseURL: sb.urls.fulcio,
-    identityProvider: { getToken: async () => sb.mintToken({ platform: 'github', repo: 'org/repo' }) },
+    identityProvider: {
+      getToken: async () => sb.mintToken({ platform: 'github', repo: 'org/repo' }),
+    },
   });
   const expected = { san: GITHUB_SAN, issuer: sb.urls.oidcIssuer };
 
   // hashedrekord (message signature)
   const blob = Buffer.from('signed by sigstore-js');
-  const msgBuilder = new MessageSignatureBundleBuilder({ signer, witnesses: [new RekorWitness({ rekorBaseURL: sb.urls.rekor })] });
+  const msgBuilder = new MessageSignatureBundleBuilder({
+    signer,
+    witnesses: [new RekorWitness({ rekorBaseURL: sb.urls.rekor })],
+  });
   const msgBundle = JSON.stringify(bundleToJSON(await msgBuilder.create({ data: blob })));
   await t.notThrowsAsync(verifyWithStella(msgBundle, sb.trustedRootPath, blob, expected));
   t.notThrows(() => verifyWithSigstoreJs(msgBundle, sb.trustedRootPath, blob, expected));
 
   // dsse
   const statement = Buffer.from(
-    JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'blob', digest: { sha256: (await import('node:crypto')).createHash('sha256').update(blob).digest('hex') } }], predicateType: 'https://example.com/p/v1', predicate: {} }),
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [
+        {
+          name: 'blob',
+          digest: {
+            sha256: (await import('node:crypto')).createHash('sha256').update(blob).digest('hex'),
+          },
+        },
+      ],
+      predicateType: 'https://example.com/p/v1',
+      predicate: {},
+    }),
   );
-  const dsseBuilder = new DSSEBundleBuilder({ signer, witnesses: [new RekorWitness({ rekorBaseURL: sb.urls.rekor, entryType: 'dsse' })] });
-  const dsseBundle = JSON.stringify(bundleToJSON(await dsseBuilder.create({ data: statement, type: 'application/vnd.in-toto+json' })));
+  const dsseBuilder = new DSSEBundleBuilder({
+    signer,
+    witnesses: [new RekorWitness({ rekorBaseURL: sb.urls.rekor, entryType: 'dsse' })],
+  });
+  const dsseBundle = JSON.stringify(
+    bundleToJSON(
+      await dsseBuilder.create({ data: statement, type: 'application/vnd.in-toto+json' }),
+    ),
+  );
   await t.notThrowsAsync(verifyWithStella(dsseBundle, sb.trustedRootPath, blob, expected));
   t.notThrows(() => verifyWithSigstoreJs(dsseBundle, sb.trustedRootPath, undefined, expected));
 
@@ -54,9 +83,18 @@ test('@sigstore/sign (FulcioSigner + RekorWitness) signs against the sandbox; St
 test('@sigstore/sign with an expired token or wrong audience gets a refusal, not a certificate', async (t) => {
   const sb = await startSandbox({ dataDir: tmp(), port: 0 });
   t.teardown(() => sb.close());
-  for (const token of [sb.mintToken({ platform: 'github', repo: 'org/repo', now: Date.now() - 3_600_000 }), sb.mintToken({ platform: 'github', repo: 'org/repo', audience: 'other' })]) {
-    const signer = new FulcioSigner({ fulcioBaseURL: sb.urls.fulcio, identityProvider: { getToken: async () => token } });
-    const builder = new MessageSignatureBundleBuilder({ signer, witnesses: [new RekorWitness({ rekorBaseURL: sb.urls.rekor })] });
+  for (const token of [
+    sb.mintToken({ platform: 'github', repo: 'org/repo', now: Date.now() - 3_600_000 }),
+    sb.mintToken({ platform: 'github', repo: 'org/repo', audience: 'other' }),
+  ]) {
+    const signer = new FulcioSigner({
+      fulcioBaseURL: sb.urls.fulcio,
+      identityProvider: { getToken: async () => token },
+    });
+    const builder = new MessageSignatureBundleBuilder({
+      signer,
+      witnesses: [new RekorWitness({ rekorBaseURL: sb.urls.rekor })],
+    });
     const err = await t.throwsAsync(builder.create({ data: Buffer.from('x') }));
     t.regex(String((err as { cause?: Error }).cause ?? (err as Error)), /401|expired|audience/i);
   }
@@ -77,7 +115,12 @@ test('HTTP surface: discovery, JWKS, Fulcio config and trust bundle, Rekor log, 
   const jwksPath = new URL(disco.jwks_uri).pathname;
   t.is(JSON.parse((await get(jwksPath)).text).keys[0].kty, 'EC');
   t.is(JSON.parse((await get('/jwks')).text).keys[0].alg, 'ES256');
-  t.deepEqual(JSON.parse((await get('/api/v2/configuration')).text).issuers.map((i: { issuerUrl: string }) => i.issuerUrl), [base]);
+  t.deepEqual(
+    JSON.parse((await get('/api/v2/configuration')).text).issuers.map(
+      (i: { issuerUrl: string }) => i.issuerUrl,
+    ),
+    [base],
+  );
   const bundle = JSON.parse((await get('/api/v2/trustBundle')).text);
   t.is(bundle.chains[0].certificates.length, 2);
   t.regex((await get('/api/v1/log/publicKey')).text, /BEGIN PUBLIC KEY/);
@@ -85,7 +128,11 @@ test('HTTP surface: discovery, JWKS, Fulcio config and trust bundle, Rekor log, 
   t.is((await get('/api/v1/log/entries/' + '0'.repeat(64))).status, 404);
   t.is((await get('/nope')).status, 404);
   t.is((await fetch(base + '/api/v2/signingCert')).status, 405);
-  const bad = await fetch(base + '/api/v1/log/entries', { method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } });
+  const bad = await fetch(base + '/api/v1/log/entries', {
+    method: 'POST',
+    body: '{not json',
+    headers: { 'content-type': 'application/json' },
+  });
   t.is(bad.status, 400);
   t.regex(((await bad.json()) as { message: string }).message, /not valid JSON/);
 
@@ -97,8 +144,20 @@ test('HTTP surface: discovery, JWKS, Fulcio config and trust bundle, Rekor log, 
   writeFileSync(a, 'a');
   writeFileSync(b, 'b');
   const token = sb.mintToken({ platform: 'gitea', repo: 'org/repo' });
-  const ra = await runSign({ artifact: a, identityToken: token, configPath: sb.signerConfigPath, attestationStorePath: false, env: {} });
-  await runSign({ artifact: b, identityToken: token, configPath: sb.signerConfigPath, attestationStorePath: false, env: {} });
+  const ra = await runSign({
+    artifact: a,
+    identityToken: token,
+    configPath: sb.signerConfigPath,
+    attestationStorePath: false,
+    env: {},
+  });
+  await runSign({
+    artifact: b,
+    identityToken: token,
+    configPath: sb.signerConfigPath,
+    attestationStorePath: false,
+    env: {},
+  });
   const info = JSON.parse((await get('/api/v1/log')).text);
   t.is(info.treeSize, 2);
   t.regex(info.signedTreeHead, /^127\.0\.0\.1 - \d+\n2\n/);
@@ -108,18 +167,30 @@ test('HTTP surface: discovery, JWKS, Fulcio config and trust bundle, Rekor log, 
   t.deepEqual(Object.keys(byUuid), [ra.rekor.uuid]);
   const byIndex = JSON.parse((await get('/api/v1/log/entries?logIndex=0')).text);
   t.deepEqual(Object.keys(byIndex), [ra.rekor.uuid]);
-  const retrieved = (await (await fetch(base + '/api/v1/log/entries/retrieve', { method: 'POST', body: JSON.stringify({ entryUUIDs: [ra.rekor.uuid], logIndexes: [1] }) })).json()) as unknown[];
+  const retrieved = (await (
+    await fetch(base + '/api/v1/log/entries/retrieve', {
+      method: 'POST',
+      body: JSON.stringify({ entryUUIDs: [ra.rekor.uuid], logIndexes: [1] }),
+    })
+  ).json()) as unknown[];
   t.is(retrieved.length, 2);
   // Re-submitting the same entry: 409 with the existing entry's location (what RekorWitness expects).
   const body = JSON.parse(Buffer.from(byUuid[ra.rekor.uuid].body, 'base64').toString());
   const resubmit = await fetch(base + '/api/v1/log/entries', {
     method: 'POST',
-    body: JSON.stringify({ apiVersion: '0.0.1', kind: 'hashedrekord', spec: { data: body.spec.data, signature: body.spec.signature } }),
+    body: JSON.stringify({
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: { data: body.spec.data, signature: body.spec.signature },
+    }),
   });
   t.is(resubmit.status, 409);
   t.is(resubmit.headers.get('location'), `/api/v1/log/entries/${ra.rekor.uuid}`);
   // Gitea identity: the forge URL + workflow path.
-  t.regex(ra.identity ?? '', /^https:\/\/gitea\.com\/org\/repo\/\.gitea\/workflows\/release\.yml@refs\/heads\/main$/);
+  t.regex(
+    ra.identity ?? '',
+    /^https:\/\/gitea\.com\/org\/repo\/\.gitea\/workflows\/release\.yml@refs\/heads\/main$/,
+  );
 });
 
 test('files: sandbox.json, trusted_root.json (parses in Stella), signer.yaml (loads, points at the sandbox)', async (t) => {
@@ -140,13 +211,24 @@ test('files: sandbox.json, trusted_root.json (parses in Stella), signer.yaml (lo
   // The authority key file is private to the user.
   t.is((await import('node:fs')).statSync(join(dataDir, 'authority-keys.json')).mode & 0o077, 0);
   // Tokens: the platform's claim set and sub format, 5-minute default lifetime.
-  const gh = decodeTokenClaims(mintSandboxToken(dataDir, { platform: 'github', repo: 'org/repo', environment: 'production' }));
+  const gh = decodeTokenClaims(
+    mintSandboxToken(dataDir, { platform: 'github', repo: 'org/repo', environment: 'production' }),
+  );
   t.is(gh.sub, 'repo:org/repo:environment:production');
   t.is(gh.exp - (gh.iat ?? 0), 300);
-  const gl = decodeTokenClaims(mintSandboxToken(dataDir, { platform: 'gitlab', repo: 'group/project', ref: 'main', expiresIn: 60 }));
+  const gl = decodeTokenClaims(
+    mintSandboxToken(dataDir, {
+      platform: 'gitlab',
+      repo: 'group/project',
+      ref: 'main',
+      expiresIn: 60,
+    }),
+  );
   t.is(gl.sub, 'project_path:group/project:ref_type:branch:ref:main');
   t.is(gl.exp - (gl.iat ?? 0), 60);
-  const gt = decodeTokenClaims(mintSandboxToken(dataDir, { platform: 'gitea', repo: 'org/repo', ref: 'refs/tags/v1' }));
+  const gt = decodeTokenClaims(
+    mintSandboxToken(dataDir, { platform: 'gitea', repo: 'org/repo', ref: 'refs/tags/v1' }),
+  );
   t.is(gt.sub, 'org/repo:ref:refs/tags/v1');
   // A second sandbox on the same data dir refuses while the first runs.
   const err = (await t.throwsAsync(startSandbox({ dataDir, port: 0 }))) as StellaError;
@@ -154,7 +236,9 @@ test('files: sandbox.json, trusted_root.json (parses in Stella), signer.yaml (lo
   t.regex(err.message, /already running/);
   await sb.close();
   t.is(readSandboxState(dataDir)!.pid, null);
-  const none = t.throws(() => mintSandboxToken(tmp(), { platform: 'github', repo: 'a/b' })) as StellaError;
+  const none = t.throws(() =>
+    mintSandboxToken(tmp(), { platform: 'github', repo: 'a/b' }),
+  ) as StellaError;
   t.is(none.code, 'SANDBOX_ERROR');
 });
 
@@ -165,7 +249,13 @@ test('restart keeps the log and the CA: old bundles still verify, new entries co
   const f = join(dir, 'f');
   writeFileSync(f, 'persist me');
   let sb = await startSandbox({ dataDir, port: 0 });
-  const first = await runSign({ artifact: f, identityToken: sb.mintToken({ platform: 'github', repo: 'org/repo' }), configPath: sb.signerConfigPath, attestationStorePath: false, env: {} });
+  const first = await runSign({
+    artifact: f,
+    identityToken: sb.mintToken({ platform: 'github', repo: 'org/repo' }),
+    configPath: sb.signerConfigPath,
+    attestationStorePath: false,
+    env: {},
+  });
   const rootBefore = readFileSync(sb.trustedRootPath, 'utf8');
   await sb.close();
 
@@ -175,13 +265,36 @@ test('restart keeps the log and the CA: old bundles still verify, new entries co
   t.is(info.treeSize, 1);
   const rootAfter = JSON.parse(readFileSync(sb.trustedRootPath, 'utf8'));
   // Same CA certificates and log key (only URLs may differ with the port).
-  t.deepEqual(rootAfter.certificateAuthorities[0].certChain, JSON.parse(rootBefore).certificateAuthorities[0].certChain);
-  t.deepEqual(rootAfter.tlogs[0].publicKey.rawBytes, JSON.parse(rootBefore).tlogs[0].publicKey.rawBytes);
-  const second = await runSign({ artifact: f, identityToken: sb.mintToken({ platform: 'github', repo: 'org/repo' }), configPath: sb.signerConfigPath, attestationStorePath: false, env: {}, outputPath: join(dir, 'second.json') });
+  t.deepEqual(
+    rootAfter.certificateAuthorities[0].certChain,
+    JSON.parse(rootBefore).certificateAuthorities[0].certChain,
+  );
+  t.deepEqual(
+    rootAfter.tlogs[0].publicKey.rawBytes,
+    JSON.parse(rootBefore).tlogs[0].publicKey.rawBytes,
+  );
+  const second = await runSign({
+    artifact: f,
+    identityToken: sb.mintToken({ platform: 'github', repo: 'org/repo' }),
+    configPath: sb.signerConfigPath,
+    attestationStorePath: false,
+    env: {},
+    outputPath: join(dir, 'second.json'),
+  });
   t.is(second.rekor.logIndex, 1);
   // The first bundle verifies against the trust root written before the restart.
   const rootFile = join(dir, 'root-before.json');
   writeFileSync(rootFile, rootBefore);
-  await t.notThrowsAsync(verifyWithStella(first.bundleJson, rootFile, readFileSync(f), { san: GITHUB_SAN, issuer: first.issuer! }));
-  t.notThrows(() => verifyWithSigstoreJs(first.bundleJson, rootFile, readFileSync(f), { san: GITHUB_SAN, issuer: first.issuer! }));
+  await t.notThrowsAsync(
+    verifyWithStella(first.bundleJson, rootFile, readFileSync(f), {
+      san: GITHUB_SAN,
+      issuer: first.issuer!,
+    }),
+  );
+  t.notThrows(() =>
+    verifyWithSigstoreJs(first.bundleJson, rootFile, readFileSync(f), {
+      san: GITHUB_SAN,
+      issuer: first.issuer!,
+    }),
+  );
 });

@@ -9,7 +9,17 @@ import { DAY, NOW, tempStorePath, type RotationKeyPair } from '../store/helpers.
 
 export function storeWithKeys(keys: RotationKeyPair[], threshold: number, label = 'rot'): string {
   const file = tempStorePath(label);
-  initStore(file, { rotationKeys: { path: 'rotation-keys.pem', bytes: utf8.encode(keys.map((k) => k.publicPem).join('')) }, threshold }, { now: NOW - 1000, command: 'stella trust init' });
+  initStore(
+    file,
+    {
+      rotationKeys: {
+        path: 'rotation-keys.pem',
+        bytes: utf8.encode(keys.map((k) => k.publicPem).join('')),
+      },
+      threshold,
+    },
+    { now: NOW - 1000, command: 'stella trust init' },
+  );
   return file;
 }
 
@@ -31,13 +41,20 @@ export async function rotationTar(spec: RotationSpec): Promise<Uint8Array> {
     expires: spec.expires,
     signWith: spec.signers.map((k) => k.privateKey),
     now: spec.createdAt ?? NOW - DAY,
-    newRotationKeys: spec.newKeys ? { keys: spec.newKeys.map((k) => k.publicKey), threshold: spec.newThreshold! } : undefined,
+    newRotationKeys: spec.newKeys
+      ? { keys: spec.newKeys.map((k) => k.publicKey), threshold: spec.newThreshold! }
+      : undefined,
   });
   return r.tar;
 }
 
 /** A payload object as the format defines it (for hand-crafted, possibly invalid, bundles). */
-export function payloadFor(root: string, version: number, expires: number, rotationKeys?: { keys: string[]; threshold: number }): Record<string, unknown> {
+export function payloadFor(
+  root: string,
+  version: number,
+  expires: number,
+  rotationKeys?: { keys: string[]; threshold: number },
+): Record<string, unknown> {
   const rootBytes = utf8.encode(root);
   return {
     type: 'stella.dev/trust-rotation/v1',
@@ -53,10 +70,18 @@ export function keyB64(k: RotationKeyPair): string {
 }
 
 /** Assemble a bundle from raw parts; signatures are made over `payloadText` by `signers`. */
-export async function craftTar(payloadText: string, root: string | Uint8Array, signers: RotationKeyPair[], extraSignatures: { keyId: string; signature: string }[] = []): Promise<Uint8Array> {
+export async function craftTar(
+  payloadText: string,
+  root: string | Uint8Array,
+  signers: RotationKeyPair[],
+  extraSignatures: { keyId: string; signature: string }[] = [],
+): Promise<Uint8Array> {
   const payload = utf8.encode(payloadText);
   const signatures = [
-    ...signers.map((k) => ({ keyId: rotationKeyId(spkiOf(k.publicKey)), signature: toBase64(signPayload(k.privateKey, payload)) })),
+    ...signers.map((k) => ({
+      keyId: rotationKeyId(spkiOf(k.publicKey)),
+      signature: toBase64(signPayload(k.privateKey, payload)),
+    })),
     ...extraSignatures,
   ];
   return writeTar([

@@ -9,13 +9,41 @@ import { openTrustStore, readSnapshot } from '../../../src/trust/store/db.js';
 import { allEntryRows } from '../../../src/trust/store/entries.js';
 import { listRotationKeys, addRotationKeys } from '../../../src/trust/store/rotation-keys.js';
 import { initStore } from '../../../src/trust/store/init.js';
-import { history, importFile, listEntries, trustMaterialFromStore } from '../../../src/trust/store/operations.js';
+import {
+  history,
+  importFile,
+  listEntries,
+  trustMaterialFromStore,
+} from '../../../src/trust/store/operations.js';
 import { applyRotation } from '../../../src/trust/rotation/apply.js';
-import { readRotationBundle, rotationKeyId, createRotation } from '../../../src/trust/rotation/bundle.js';
+import {
+  readRotationBundle,
+  rotationKeyId,
+  createRotation,
+} from '../../../src/trust/rotation/bundle.js';
 import { readTarStrict, writeTar } from '../../../src/archive/tar.js';
 import { toBase64, utf8 } from '../../../src/util/encoding.js';
-import { caEntry, CTX, DAY, dumpStore, makeCa, NOW, pemOf, rotationKeyPair, tempStorePath, trustedRootOf, type RotationKeyPair } from '../store/helpers.js';
-import { canonicalJson, craftTar, keyB64, payloadFor, rotationTar, storeWithKeys } from './helpers.js';
+import {
+  caEntry,
+  CTX,
+  DAY,
+  dumpStore,
+  makeCa,
+  NOW,
+  pemOf,
+  rotationKeyPair,
+  tempStorePath,
+  trustedRootOf,
+  type RotationKeyPair,
+} from '../store/helpers.js';
+import {
+  canonicalJson,
+  craftTar,
+  keyB64,
+  payloadFor,
+  rotationTar,
+  storeWithKeys,
+} from './helpers.js';
 import { spkiOf } from '../../../src/crypto.js';
 
 const YEAR = 365 * DAY;
@@ -41,13 +69,25 @@ function keys(n: number, type: 'ec' | 'ed25519' = 'ec'): RotationKeyPair[] {
 function apply(file: string, tar: Uint8Array, now = NOW, dryRun = false) {
   const s = openTrustStore(file, { readonly: dryRun });
   try {
-    return applyRotation(s, tar, { sourceFile: 'rotation.tar', dryRun }, { now, command: 'stella trust rotate rotation.tar' });
+    return applyRotation(
+      s,
+      tar,
+      { sourceFile: 'rotation.tar', dryRun },
+      { now, command: 'stella trust rotate rotation.tar' },
+    );
   } finally {
     s.close();
   }
 }
 
-function refusedUnchanged(t: import('ava').ExecutionContext, file: string, tar: Uint8Array, code: string, msg?: RegExp, now = NOW): void {
+function refusedUnchanged(
+  t: import('ava').ExecutionContext,
+  file: string,
+  tar: Uint8Array,
+  code: string,
+  msg?: RegExp,
+  now = NOW,
+): void {
   const before = dumpStore(file);
   const e = t.throws(() => apply(file, tar, now), { instanceOf: StellaError }) as StellaError;
   t.is<string, string>(e.code, code, e.message);
@@ -58,17 +98,28 @@ function refusedUnchanged(t: import('ava').ExecutionContext, file: string, tar: 
 test('a rotation signed by K distinct trusted keys applies: entries added, version recorded, history written', async (t) => {
   const k = keys(3);
   const file = storeWithKeys(k, 2);
-  const r = apply(file, await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: [k[0]!, k[2]!] }));
+  const r = apply(
+    file,
+    await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: [k[0]!, k[2]!] }),
+  );
   t.true(r.applied);
   t.is(r.version, 1);
   t.is(r.previousVersion, 0);
-  t.deepEqual(r.signers, [rotationKeyId(spkiOf(k[0]!.publicKey)), rotationKeyId(spkiOf(k[2]!.publicKey))].sort());
+  t.deepEqual(
+    r.signers,
+    [rotationKeyId(spkiOf(k[0]!.publicKey)), rotationKeyId(spkiOf(k[2]!.publicKey))].sort(),
+  );
   t.is(r.changes.length, 1);
   t.is(r.changes[0]!.action, 'add');
   const s = openTrustStore(file, { readonly: true });
   t.is(listEntries(s)[0]!.rotationVersion, 1);
   t.is(listRotationKeys(s).lastVersion, 1);
-  t.deepEqual(history(s).slice(-2).map((h) => h.action), ['rotate-add', 'rotate']);
+  t.deepEqual(
+    history(s)
+      .slice(-2)
+      .map((h) => h.action),
+    ['rotate-add', 'rotate'],
+  );
   s.close();
 });
 
@@ -92,9 +143,27 @@ test('G43: a rotation that replaces the rotation keys needs K old AND K new sign
   const fresh = keys(2, 'ed25519');
   const file = storeWithKeys(old, 2);
   const spec = { root: ROOT_A, version: 1, expires: EXPIRES, newKeys: fresh, newThreshold: 2 };
-  refusedUnchanged(t, file, await rotationTar({ ...spec, signers: [old[0]!, old[1]!] }), 'ROTATION_THRESHOLD_NOT_MET', /0 of the 2 required NEW keys/);
-  refusedUnchanged(t, file, await rotationTar({ ...spec, signers: [old[0]!, old[1]!, fresh[0]!] }), 'ROTATION_THRESHOLD_NOT_MET', /1 of the 2 required NEW keys/);
-  refusedUnchanged(t, file, await rotationTar({ ...spec, signers: fresh }), 'ROTATION_THRESHOLD_NOT_MET', /0 of the 2 required trusted rotation keys/);
+  refusedUnchanged(
+    t,
+    file,
+    await rotationTar({ ...spec, signers: [old[0]!, old[1]!] }),
+    'ROTATION_THRESHOLD_NOT_MET',
+    /0 of the 2 required NEW keys/,
+  );
+  refusedUnchanged(
+    t,
+    file,
+    await rotationTar({ ...spec, signers: [old[0]!, old[1]!, fresh[0]!] }),
+    'ROTATION_THRESHOLD_NOT_MET',
+    /1 of the 2 required NEW keys/,
+  );
+  refusedUnchanged(
+    t,
+    file,
+    await rotationTar({ ...spec, signers: fresh }),
+    'ROTATION_THRESHOLD_NOT_MET',
+    /0 of the 2 required trusted rotation keys/,
+  );
   const ok = apply(file, await rotationTar({ ...spec, signers: [old[0]!, old[2]!, ...fresh] }));
   t.is(ok.newKeySigners.length, 2);
   const keyChange = ok.changes.find((c) => c.action === 'keys');
@@ -105,8 +174,17 @@ test('G43: a rotation that replaces the rotation keys needs K old AND K new sign
   t.is(listed.keys.filter((x) => !x.active).length, 3, 'old keys are kept, marked removed');
   s.close();
   // From now on the old keys count for nothing, the new ones do.
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: old }), 'ROTATION_THRESHOLD_NOT_MET', /0 of the 2/);
-  t.true(apply(file, await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: fresh })).applied);
+  refusedUnchanged(
+    t,
+    file,
+    await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: old }),
+    'ROTATION_THRESHOLD_NOT_MET',
+    /0 of the 2/,
+  );
+  t.true(
+    apply(file, await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: fresh }))
+      .applied,
+  );
 });
 
 test('G43/G44: one key counts once — the same signature repeated under another key id does not meet K=2', async (t) => {
@@ -114,30 +192,82 @@ test('G43/G44: one key counts once — the same signature repeated under another
   const file = storeWithKeys(k, 2);
   const payload = canonicalJson(payloadFor(ROOT_A, 1, EXPIRES));
   const one = await craftTar(payload, ROOT_A, [k[0]!]);
-  const sigs = JSON.parse(Buffer.from(readTarStrict(one, { names: ['payload.json', 'root.json', 'signatures.json'], maxSize: { 'payload.json': 1e6, 'root.json': 1e6, 'signatures.json': 1e6 }, maxArchiveBytes: 1e7 }).get('signatures.json')!).toString()) as {
+  const sigs = JSON.parse(
+    Buffer.from(
+      readTarStrict(one, {
+        names: ['payload.json', 'root.json', 'signatures.json'],
+        maxSize: { 'payload.json': 1e6, 'root.json': 1e6, 'signatures.json': 1e6 },
+        maxArchiveBytes: 1e7,
+      }).get('signatures.json')!,
+    ).toString(),
+  ) as {
     signatures: { keyId: string; signature: string }[];
   };
-  const dup = await craftTar(payload, ROOT_A, [k[0]!], [{ keyId: rotationKeyId(spkiOf(k[1]!.publicKey)), signature: sigs.signatures[0]!.signature }, sigs.signatures[0]!]);
+  const dup = await craftTar(
+    payload,
+    ROOT_A,
+    [k[0]!],
+    [
+      { keyId: rotationKeyId(spkiOf(k[1]!.publicKey)), signature: sigs.signatures[0]!.signature },
+      sigs.signatures[0]!,
+    ],
+  );
   refusedUnchanged(t, file, dup, 'ROTATION_THRESHOLD_NOT_MET', /1 of the 2/);
 });
 
 test('G44: threshold 0 or negative is refused everywhere', async (t) => {
   const k = keys(2);
   for (const threshold of [0, -1]) {
-    const e = t.throws(() => storeWithKeys(k, threshold), { instanceOf: StellaError }) as StellaError;
+    const e = t.throws(() => storeWithKeys(k, threshold), {
+      instanceOf: StellaError,
+    }) as StellaError;
     t.is(e.code, 'ROTATION_KEYS_INVALID');
     t.regex(e.message, /at least 1/);
   }
   const file = storeWithKeys(k, 1);
   const s = openTrustStore(file);
-  t.is((t.throws(() => addRotationKeys(s, [], 0, 'x', CTX), { instanceOf: StellaError }) as StellaError).code, 'ROTATION_KEYS_INVALID');
-  t.is((t.throws(() => addRotationKeys(s, [], 3, 'x', CTX), { instanceOf: StellaError }) as StellaError).code, 'ROTATION_KEYS_INVALID', 'more than the keys');
+  t.is(
+    (
+      t.throws(() => addRotationKeys(s, [], 0, 'x', CTX), {
+        instanceOf: StellaError,
+      }) as StellaError
+    ).code,
+    'ROTATION_KEYS_INVALID',
+  );
+  t.is(
+    (
+      t.throws(() => addRotationKeys(s, [], 3, 'x', CTX), {
+        instanceOf: StellaError,
+      }) as StellaError
+    ).code,
+    'ROTATION_KEYS_INVALID',
+    'more than the keys',
+  );
   s.close();
   // A payload that asks for threshold 0 (createRotation refuses to make one, so craft it).
-  await t.throwsAsync(() => rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k, newKeys: k, newThreshold: 0 }), { instanceOf: StellaError });
+  await t.throwsAsync(
+    () =>
+      rotationTar({
+        root: ROOT_A,
+        version: 1,
+        expires: EXPIRES,
+        signers: k,
+        newKeys: k,
+        newThreshold: 0,
+      }),
+    { instanceOf: StellaError },
+  );
   for (const threshold of [0, -2]) {
-    const payload = canonicalJson(payloadFor(ROOT_A, 1, EXPIRES, { keys: [keyB64(k[0]!)], threshold }));
-    refusedUnchanged(t, file, await craftTar(payload, ROOT_A, k), 'ROTATION_KEYS_INVALID', /at least 1/);
+    const payload = canonicalJson(
+      payloadFor(ROOT_A, 1, EXPIRES, { keys: [keyB64(k[0]!)], threshold }),
+    );
+    refusedUnchanged(
+      t,
+      file,
+      await craftTar(payload, ROOT_A, k),
+      'ROTATION_KEYS_INVALID',
+      /at least 1/,
+    );
   }
 });
 
@@ -147,20 +277,49 @@ test('G44: the same key under two ids or encodings counts once (store keys and p
   const jwk = k[0]!.publicKey.export({ format: 'jwk' });
   const x = Buffer.from(jwk.x!, 'base64url');
   const y = Buffer.from(jwk.y!, 'base64url');
-  const compressedSpki = Buffer.concat([Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'), Buffer.from([y[y.length - 1]! & 1 ? 3 : 2]), x]);
+  const compressedSpki = Buffer.concat([
+    Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'),
+    Buffer.from([y[y.length - 1]! & 1 ? 3 : 2]),
+    x,
+  ]);
   const sameKey = createPublicKey({ key: compressedSpki, format: 'der', type: 'spki' });
   t.notDeepEqual(new Uint8Array(compressedSpki), spkiOf(k[0]!.publicKey));
-  const pem = k[0]!.publicPem + `-----BEGIN PUBLIC KEY-----\n${compressedSpki.toString('base64')}\n-----END PUBLIC KEY-----\n`;
+  const pem =
+    k[0]!.publicPem +
+    `-----BEGIN PUBLIC KEY-----\n${compressedSpki.toString('base64')}\n-----END PUBLIC KEY-----\n`;
   const file = tempStorePath('samekey');
-  const e = t.throws(() => initStore(file, { rotationKeys: { path: 'k.pem', bytes: utf8.encode(pem) }, threshold: 2 }, CTX), { instanceOf: StellaError }) as StellaError;
+  const e = t.throws(
+    () =>
+      initStore(
+        file,
+        { rotationKeys: { path: 'k.pem', bytes: utf8.encode(pem) }, threshold: 2 },
+        CTX,
+      ),
+    { instanceOf: StellaError },
+  ) as StellaError;
   t.is(e.code, 'ROTATION_KEYS_INVALID');
   t.regex(e.message, /threshold 2 is more than the 1 distinct/);
-  const r = initStore(file, { rotationKeys: { path: 'k.pem', bytes: utf8.encode(pem) }, threshold: 1 }, CTX);
+  const r = initStore(
+    file,
+    { rotationKeys: { path: 'k.pem', bytes: utf8.encode(pem) }, threshold: 1 },
+    CTX,
+  );
   t.is(r.rotationKeys.added.length, 1);
   t.is(r.rotationKeys.duplicates.length, 1);
   // In a payload: two encodings of one key listed as two keys.
-  const payload = canonicalJson(payloadFor(ROOT_A, 1, EXPIRES, { keys: [keyB64(k[0]!), compressedSpki.toString('base64')], threshold: 2 }));
-  refusedUnchanged(t, file, await craftTar(payload, ROOT_A, k), 'ROTATION_KEYS_INVALID', /same key/);
+  const payload = canonicalJson(
+    payloadFor(ROOT_A, 1, EXPIRES, {
+      keys: [keyB64(k[0]!), compressedSpki.toString('base64')],
+      threshold: 2,
+    }),
+  );
+  refusedUnchanged(
+    t,
+    file,
+    await craftTar(payload, ROOT_A, k),
+    'ROTATION_KEYS_INVALID',
+    /same key/,
+  );
   t.deepEqual(spkiOf(sameKey), spkiOf(k[0]!.publicKey));
 });
 
@@ -169,24 +328,77 @@ test('G45: rollback (equal or lower version) and freeze (expired) are refused', 
   const file = storeWithKeys(k, 2);
   apply(file, await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k }));
   apply(file, await rotationTar({ root: ROOT_A, version: 2, expires: EXPIRES, signers: k }));
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: k }), 'ROTATION_ROLLBACK', /not greater than the last applied version 2/);
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 1, expires: EXPIRES, signers: k }), 'ROTATION_ROLLBACK');
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 3, expires: NOW - 1, signers: k }), 'ROTATION_EXPIRED', /expired at .* \(freeze refused\)/);
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 3, expires: NOW, signers: k }), 'ROTATION_EXPIRED');
-  t.true(apply(file, await rotationTar({ root: ROOT_B, version: 3, expires: NOW + 1, signers: k })).applied);
+  refusedUnchanged(
+    t,
+    file,
+    await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: k }),
+    'ROTATION_ROLLBACK',
+    /not greater than the last applied version 2/,
+  );
+  refusedUnchanged(
+    t,
+    file,
+    await rotationTar({ root: ROOT_B, version: 1, expires: EXPIRES, signers: k }),
+    'ROTATION_ROLLBACK',
+  );
+  refusedUnchanged(
+    t,
+    file,
+    await rotationTar({ root: ROOT_B, version: 3, expires: NOW - 1, signers: k }),
+    'ROTATION_EXPIRED',
+    /expired at .* \(freeze refused\)/,
+  );
+  refusedUnchanged(
+    t,
+    file,
+    await rotationTar({ root: ROOT_B, version: 3, expires: NOW, signers: k }),
+    'ROTATION_EXPIRED',
+  );
+  t.true(
+    apply(file, await rotationTar({ root: ROOT_B, version: 3, expires: NOW + 1, signers: k }))
+      .applied,
+  );
 });
 
 test('H53: versions advance by exactly one (TUF) — a skipped version is refused, so a huge one cannot freeze later rotations', async (t) => {
   const k = keys(2);
   const file = storeWithKeys(k, 2);
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_A, version: 2, expires: EXPIRES, signers: k }), 'ROTATION_VERSION_GAP', /version 2 is not the next version \(the last applied is 0: apply version 1 first\)/);
+  refusedUnchanged(
+    t,
+    file,
+    await rotationTar({ root: ROOT_A, version: 2, expires: EXPIRES, signers: k }),
+    'ROTATION_VERSION_GAP',
+    /version 2 is not the next version \(the last applied is 0: apply version 1 first\)/,
+  );
   apply(file, await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k }));
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 3, expires: EXPIRES, signers: k }), 'ROTATION_VERSION_GAP', /apply version 2 first/);
+  refusedUnchanged(
+    t,
+    file,
+    await rotationTar({ root: ROOT_B, version: 3, expires: EXPIRES, signers: k }),
+    'ROTATION_VERSION_GAP',
+    /apply version 2 first/,
+  );
   // A validly signed rotation with a huge version: refused, so it cannot make every later
   // version a "rollback".
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: Number.MAX_SAFE_INTEGER, expires: EXPIRES, signers: k }), 'ROTATION_VERSION_GAP');
-  t.true(apply(file, await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: k })).applied);
-  t.true(apply(file, await rotationTar({ root: ROOT_B, version: 3, expires: EXPIRES, signers: k })).applied);
+  refusedUnchanged(
+    t,
+    file,
+    await rotationTar({
+      root: ROOT_B,
+      version: Number.MAX_SAFE_INTEGER,
+      expires: EXPIRES,
+      signers: k,
+    }),
+    'ROTATION_VERSION_GAP',
+  );
+  t.true(
+    apply(file, await rotationTar({ root: ROOT_B, version: 2, expires: EXPIRES, signers: k }))
+      .applied,
+  );
+  t.true(
+    apply(file, await rotationTar({ root: ROOT_B, version: 3, expires: EXPIRES, signers: k }))
+      .applied,
+  );
   const s = openTrustStore(file, { readonly: true });
   t.is(listRotationKeys(s).lastVersion, 3);
   s.close();
@@ -195,24 +407,64 @@ test('H53: versions advance by exactly one (TUF) — a skipped version is refuse
 test('H53: rotation create refuses a rotation that is already expired (no host would accept it)', async (t) => {
   const k = keys(1);
   for (const expires of [NOW - DAY, NOW]) {
-    const e = (await t.throwsAsync(() => createRotation({ rootBytes: utf8.encode(ROOT_A), version: 1, expires, signWith: [k[0]!.privateKey], now: NOW }), { instanceOf: StellaError })) as StellaError;
+    const e = (await t.throwsAsync(
+      () =>
+        createRotation({
+          rootBytes: utf8.encode(ROOT_A),
+          version: 1,
+          expires,
+          signWith: [k[0]!.privateKey],
+          now: NOW,
+        }),
+      { instanceOf: StellaError },
+    )) as StellaError;
     t.is(e.code, 'ROTATION_EXPIRED');
     t.regex(e.message, /is not in the future/);
   }
-  t.truthy((await createRotation({ rootBytes: utf8.encode(ROOT_A), version: 1, expires: NOW + 1, signWith: [k[0]!.privateKey], now: NOW })).tar);
+  t.truthy(
+    (
+      await createRotation({
+        rootBytes: utf8.encode(ROOT_A),
+        version: 1,
+        expires: NOW + 1,
+        signWith: [k[0]!.privateKey],
+        now: NOW,
+      })
+    ).tar,
+  );
 });
 
 test('G45: trust material mixed from two snapshots — a root from one rotation with the payload of another is refused', async (t) => {
   const k = keys(2);
   const file = storeWithKeys(k, 2);
-  const a = readRotationBundle(await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k }));
-  const b = readRotationBundle(await rotationTar({ root: ROOT_B, version: 1, expires: EXPIRES, signers: k }));
+  const a = readRotationBundle(
+    await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k }),
+  );
+  const b = readRotationBundle(
+    await rotationTar({ root: ROOT_B, version: 1, expires: EXPIRES, signers: k }),
+  );
   const mixed = await writeTar([
     { name: 'payload.json', data: b.payloadBytes },
     { name: 'root.json', data: a.rootBytes },
-    { name: 'signatures.json', data: utf8.encode(canonicalJson({ signatures: b.signatures.map((s) => ({ keyId: s.keyId, signature: toBase64(s.signature) })) })) },
+    {
+      name: 'signatures.json',
+      data: utf8.encode(
+        canonicalJson({
+          signatures: b.signatures.map((s) => ({
+            keyId: s.keyId,
+            signature: toBase64(s.signature),
+          })),
+        }),
+      ),
+    },
   ]);
-  refusedUnchanged(t, file, mixed, 'ROTATION_INVALID', /root\.json does not match the signed payload/);
+  refusedUnchanged(
+    t,
+    file,
+    mixed,
+    'ROTATION_INVALID',
+    /root\.json does not match the signed payload/,
+  );
 });
 
 test('G45: a reader sees one snapshot — a rotation committed mid-read does not mix into what it loads', async (t) => {
@@ -228,7 +480,11 @@ test('G45: a reader sees one snapshot — a rotation committed mid-read does not
   });
   t.deepEqual(second, first);
   t.is(first.length, 1);
-  t.is(trustMaterialFromStore(reader).certificateAuthorities.length, 2, 'the next read sees the new state whole');
+  t.is(
+    trustMaterialFromStore(reader).certificateAuthorities.length,
+    2,
+    'the next read sees the new state whole',
+  );
   reader.close();
 });
 
@@ -236,33 +492,98 @@ test('payload strictness: non-canonical bytes, duplicate keys, unknown fields an
   const k = keys(1);
   const file = storeWithKeys(k, 1);
   const p = payloadFor(ROOT_A, 1, EXPIRES);
-  refusedUnchanged(t, file, await craftTar(JSON.stringify(p, null, 1), ROOT_A, k), 'ROTATION_INVALID', /canonical/);
-  refusedUnchanged(t, file, await craftTar(canonicalJson(p).replace('{', '{"version":9,'), ROOT_A, k), 'ROTATION_INVALID', /duplicate/);
-  refusedUnchanged(t, file, await craftTar(canonicalJson({ ...p, extra: 1 }), ROOT_A, k), 'ROTATION_INVALID', /unexpected field "extra"/);
-  refusedUnchanged(t, file, await craftTar(canonicalJson({ ...p, type: 'other' }), ROOT_A, k), 'ROTATION_INVALID', /type/);
-  refusedUnchanged(t, file, await craftTar(canonicalJson(p), ROOT_A.replace('Root A', 'Root X'), k), 'ROTATION_INVALID', /does not match the signed payload/);
+  refusedUnchanged(
+    t,
+    file,
+    await craftTar(JSON.stringify(p, null, 1), ROOT_A, k),
+    'ROTATION_INVALID',
+    /canonical/,
+  );
+  refusedUnchanged(
+    t,
+    file,
+    await craftTar(canonicalJson(p).replace('{', '{"version":9,'), ROOT_A, k),
+    'ROTATION_INVALID',
+    /duplicate/,
+  );
+  refusedUnchanged(
+    t,
+    file,
+    await craftTar(canonicalJson({ ...p, extra: 1 }), ROOT_A, k),
+    'ROTATION_INVALID',
+    /unexpected field "extra"/,
+  );
+  refusedUnchanged(
+    t,
+    file,
+    await craftTar(canonicalJson({ ...p, type: 'other' }), ROOT_A, k),
+    'ROTATION_INVALID',
+    /type/,
+  );
+  refusedUnchanged(
+    t,
+    file,
+    await craftTar(canonicalJson(p), ROOT_A.replace('Root A', 'Root X'), k),
+    'ROTATION_INVALID',
+    /does not match the signed payload/,
+  );
   // A signature by an unknown key does not count.
-  refusedUnchanged(t, file, await craftTar(canonicalJson(p), ROOT_A, keys(1)), 'ROTATION_THRESHOLD_NOT_MET');
+  refusedUnchanged(
+    t,
+    file,
+    await craftTar(canonicalJson(p), ROOT_A, keys(1)),
+    'ROTATION_THRESHOLD_NOT_MET',
+  );
   // A store without rotation keys cannot accept any rotation.
   const bare = tempStorePath('nokeys');
   openTrustStore(bare, { create: true }).close();
-  refusedUnchanged(t, bare, await craftTar(canonicalJson(p), ROOT_A, k), 'ROTATION_KEYS_INVALID', /no rotation keys/);
+  refusedUnchanged(
+    t,
+    bare,
+    await craftTar(canonicalJson(p), ROOT_A, k),
+    'ROTATION_KEYS_INVALID',
+    /no rotation keys/,
+  );
 });
 
 test('createRotation refuses bad input before signing', async (t) => {
   const k = keys(1);
   const base = { version: 1, expires: EXPIRES, now: NOW };
-  await t.throwsAsync(() => createRotation({ ...base, rootBytes: utf8.encode(ROOT_A), version: 0, signWith: [k[0]!.privateKey] }), { instanceOf: StellaError, message: /--version/ });
-  await t.throwsAsync(() => createRotation({ ...base, rootBytes: utf8.encode(ROOT_A), signWith: [] }), { instanceOf: StellaError, message: /--sign-with/ });
-  await t.throwsAsync(() => createRotation({ ...base, rootBytes: utf8.encode('{"x":1}'), signWith: [k[0]!.privateKey] }), { instanceOf: StellaError, message: /trusted root/ });
-  await t.throwsAsync(() => createRotation({ ...base, rootBytes: utf8.encode(ROOT_A), signWith: [k[0]!.publicKey] }), { instanceOf: StellaError, message: /private key/ });
+  await t.throwsAsync(
+    () =>
+      createRotation({
+        ...base,
+        rootBytes: utf8.encode(ROOT_A),
+        version: 0,
+        signWith: [k[0]!.privateKey],
+      }),
+    { instanceOf: StellaError, message: /--version/ },
+  );
+  await t.throwsAsync(
+    () => createRotation({ ...base, rootBytes: utf8.encode(ROOT_A), signWith: [] }),
+    { instanceOf: StellaError, message: /--sign-with/ },
+  );
+  await t.throwsAsync(
+    () =>
+      createRotation({ ...base, rootBytes: utf8.encode('{"x":1}'), signWith: [k[0]!.privateKey] }),
+    { instanceOf: StellaError, message: /trusted root/ },
+  );
+  await t.throwsAsync(
+    () => createRotation({ ...base, rootBytes: utf8.encode(ROOT_A), signWith: [k[0]!.publicKey] }),
+    { instanceOf: StellaError, message: /private key/ },
+  );
 });
 
 /** Import root A by hand (a PEM bundle with an explicit window), as an operator bootstraps a host. */
 function importByHand(file: string, start: number, end: number): number {
   const s = openTrustStore(file);
   try {
-    return importFile(s, { path: 'root-a.pem', bytes: utf8.encode(pemOf(A_DER)) }, { validFrom: start, validUntil: end, uri: 'https://fulcio.stella.test' }, CTX).added[0]!.id;
+    return importFile(
+      s,
+      { path: 'root-a.pem', bytes: utf8.encode(pemOf(A_DER)) },
+      { validFrom: start, validUntil: end, uri: 'https://fulcio.stella.test' },
+      CTX,
+    ).added[0]!.id;
   } finally {
     s.close();
   }
@@ -284,11 +605,27 @@ test('H53: a rotation whose root lists an entry imported by hand is refused (ROT
   const id = importByHand(file, NOW - 2 * YEAR, handEnd);
   // The root lists A open-ended: taking it over would widen the operator's window.
   const tar = await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k });
-  refusedUnchanged(t, file, tar, 'ROTATION_CONFLICT', new RegExp(`lists an entry imported by hand: #${id} ca .*Root A \\(imported by hand from root-a\\.pem\\).*--adopt ${id}`));
+  refusedUnchanged(
+    t,
+    file,
+    tar,
+    'ROTATION_CONFLICT',
+    new RegExp(
+      `lists an entry imported by hand: #${id} ca .*Root A \\(imported by hand from root-a\\.pem\\).*--adopt ${id}`,
+    ),
+  );
   // A dry run says the same.
-  t.is((t.throws(() => apply(file, tar, NOW, true), { instanceOf: StellaError }) as StellaError).code, 'ROTATION_CONFLICT');
+  t.is(
+    (t.throws(() => apply(file, tar, NOW, true), { instanceOf: StellaError }) as StellaError).code,
+    'ROTATION_CONFLICT',
+  );
   // Also when the root would only narrow it, or lists it next to new entries.
-  refusedUnchanged(t, file, await rotationTar({ root: ROOT_B, version: 1, expires: EXPIRES, signers: k }), 'ROTATION_CONFLICT');
+  refusedUnchanged(
+    t,
+    file,
+    await rotationTar({ root: ROOT_B, version: 1, expires: EXPIRES, signers: k }),
+    'ROTATION_CONFLICT',
+  );
   const e = entry(file, id);
   t.is(e.validUntil, new Date(handEnd).toISOString());
   t.is(e.rotationVersion, null);
@@ -301,10 +638,19 @@ test('H53: rotations never touch a hand-imported entry they do not list: droppin
   const id = importByHand(file, NOW - 2 * YEAR, handEnd);
   const onlyB = trustedRootOf([caEntry([B_DER], NOW)]);
   apply(file, await rotationTar({ root: onlyB, version: 1, expires: EXPIRES, signers: k }));
-  const other = trustedRootOf([caEntry([(await makeCa('Root C', NOW - DAY, NOW + YEAR)).der], NOW)]);
+  const other = trustedRootOf([
+    caEntry([(await makeCa('Root C', NOW - DAY, NOW + YEAR)).der], NOW),
+  ]);
   // Version 2 drops B (rotation-managed: closed now) and never names A (hand-imported: kept).
-  const r = apply(file, await rotationTar({ root: other, version: 2, expires: EXPIRES, signers: k }), NOW + DAY);
-  t.deepEqual(r.changes.filter((c) => c.action === 'close').map((c) => (c as { id: number }).id), [id + 1]);
+  const r = apply(
+    file,
+    await rotationTar({ root: other, version: 2, expires: EXPIRES, signers: k }),
+    NOW + DAY,
+  );
+  t.deepEqual(
+    r.changes.filter((c) => c.action === 'close').map((c) => (c as { id: number }).id),
+    [id + 1],
+  );
   t.is(entry(file, id).validUntil, new Date(handEnd).toISOString());
   t.is(entry(file, id + 1).validUntil, new Date(NOW + DAY).toISOString());
 });
@@ -315,36 +661,84 @@ test('H53: --adopt hands a hand-imported entry to rotations explicitly; history 
   const handEnd = NOW + YEAR;
   const id = importByHand(file, NOW - 2 * YEAR, handEnd);
   const tar = await rotationTar({ root: ROOT_B, version: 1, expires: EXPIRES, signers: k });
-  t.is((t.throws(() => apply(file, tar), { instanceOf: StellaError }) as StellaError).code, 'ROTATION_CONFLICT');
+  t.is(
+    (t.throws(() => apply(file, tar), { instanceOf: StellaError }) as StellaError).code,
+    'ROTATION_CONFLICT',
+  );
   const before = dumpStore(file);
   const ro = openTrustStore(file, { readonly: true });
-  const dry = applyRotation(ro, tar, { sourceFile: 'r.tar', adopt: [id], dryRun: true }, { now: NOW, command: 'x' });
+  const dry = applyRotation(
+    ro,
+    tar,
+    { sourceFile: 'r.tar', adopt: [id], dryRun: true },
+    { now: NOW, command: 'x' },
+  );
   ro.close();
   t.true(dry.dryRun);
   t.deepEqual(dry.changes.map((c) => c.action).sort(), ['add', 'adopt']);
   // --adopt only for entries that are hand-imported and listed by this rotation.
   const s0 = openTrustStore(file);
-  const bad = (adopt: number[]) => (t.throws(() => applyRotation(s0, tar, { sourceFile: 'r.tar', adopt }, { now: NOW, command: 'x' }), { instanceOf: StellaError }) as StellaError).code;
+  const bad = (adopt: number[]) =>
+    (
+      t.throws(
+        () => applyRotation(s0, tar, { sourceFile: 'r.tar', adopt }, { now: NOW, command: 'x' }),
+        { instanceOf: StellaError },
+      ) as StellaError
+    ).code;
   t.is(bad([id, 99]), 'INPUT_INVALID');
   s0.close();
   t.is(dumpStore(file), before);
   const s = openTrustStore(file);
-  const r = applyRotation(s, tar, { sourceFile: 'r.tar', adopt: [id] }, { now: NOW, command: 'stella trust rotate r.tar --adopt 1' });
+  const r = applyRotation(
+    s,
+    tar,
+    { sourceFile: 'r.tar', adopt: [id] },
+    { now: NOW, command: 'stella trust rotate r.tar --adopt 1' },
+  );
   s.close();
-  const adopt = r.changes.find((c) => c.action === 'adopt') as { from: { validUntil: string | null }; to: { validUntil: string | null } };
+  const adopt = r.changes.find((c) => c.action === 'adopt') as {
+    from: { validUntil: string | null };
+    to: { validUntil: string | null };
+  };
   t.is(adopt.from.validUntil, new Date(handEnd).toISOString());
   t.is(adopt.to.validUntil, new Date(NOW).toISOString());
   t.is(entry(file, id).rotationVersion, 1);
   const s2 = openTrustStore(file, { readonly: true });
   const row = history(s2).find((h) => h.action === 'rotate-adopt')!;
   t.is(row.entryId, id);
-  t.deepEqual((row.detail as { from: unknown }).from, { validFrom: new Date(NOW - 2 * YEAR).toISOString(), validUntil: new Date(handEnd).toISOString() });
+  t.deepEqual((row.detail as { from: unknown }).from, {
+    validFrom: new Date(NOW - 2 * YEAR).toISOString(),
+    validUntil: new Date(handEnd).toISOString(),
+  });
   s2.close();
   // Now rotation-managed: adopting again is refused, and a rotation that drops it closes it.
   const s3 = openTrustStore(file);
-  const v2 = await rotationTar({ root: trustedRootOf([caEntry([B_DER], NOW)]), version: 2, expires: EXPIRES, signers: k });
-  t.is((t.throws(() => applyRotation(s3, v2, { sourceFile: 'v2.tar', adopt: [id] }, { now: NOW + DAY, command: 'x' }), { instanceOf: StellaError }) as StellaError).code, 'INPUT_INVALID');
+  const v2 = await rotationTar({
+    root: trustedRootOf([caEntry([B_DER], NOW)]),
+    version: 2,
+    expires: EXPIRES,
+    signers: k,
+  });
+  t.is(
+    (
+      t.throws(
+        () =>
+          applyRotation(
+            s3,
+            v2,
+            { sourceFile: 'v2.tar', adopt: [id] },
+            { now: NOW + DAY, command: 'x' },
+          ),
+        { instanceOf: StellaError },
+      ) as StellaError
+    ).code,
+    'INPUT_INVALID',
+  );
   s3.close();
   apply(file, v2, NOW + DAY);
-  t.is(entry(file, id).effectiveUntil, new Date(NOW).toISOString(), 'already ended at NOW by version 1: not re-closed later');
+  t.is(
+    entry(file, id).effectiveUntil,
+    new Date(NOW).toISOString(),
+    'already ended at NOW by version 1: not re-closed later',
+  );
 });

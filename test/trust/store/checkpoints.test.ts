@@ -12,7 +12,13 @@ import { openTrustStore, writeTransaction } from '../../../src/trust/store/db.js
 import { migrateTrustStore } from '../../../src/trust/store/migrate.js';
 import { sealChanges, setMeta } from '../../../src/trust/store/integrity.js';
 import { APPLICATION_ID, SCHEMA_DDL, SCHEMA_VERSION } from '../../../src/trust/store/schema.js';
-import { addWitness, listCheckpoints, listWitnesses, setWitnessPolicy, writeCheckpoints } from '../../../src/trust/store/checkpoints.js';
+import {
+  addWitness,
+  listCheckpoints,
+  listWitnesses,
+  setWitnessPolicy,
+  writeCheckpoints,
+} from '../../../src/trust/store/checkpoints.js';
 import { importFile, trustMaterialFromStore } from '../../../src/trust/store/operations.js';
 import { formatWitnessVkey } from '../../../src/tlog/cosignature.js';
 import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
@@ -31,20 +37,40 @@ function v2Store(): string {
     db.pragma('user_version = 2');
     db.pragma(`application_id = ${APPLICATION_ID}`);
     setMeta(db, 'created_at', String(NOW));
-    sealChanges(db, [{ at: NOW, action: 'create', entryId: null, detail: { schemaVersion: 2 }, sourceFile: null, sourceSha256: null, command: 'stella trust init' }]);
+    sealChanges(db, [
+      {
+        at: NOW,
+        action: 'create',
+        entryId: null,
+        detail: { schemaVersion: 2 },
+        sourceFile: null,
+        sourceSha256: null,
+        command: 'stella trust init',
+      },
+    ]);
   })();
   db.close();
   return file;
 }
 
-const code = (t: import('ava').ExecutionContext, fn: () => unknown) => (t.throws(fn, { instanceOf: StellaError }) as StellaError).code;
+const code = (t: import('ava').ExecutionContext, fn: () => unknown) =>
+  (t.throws(fn, { instanceOf: StellaError }) as StellaError).code;
 
-const vkey = (name: string) => formatWitnessVkey({ name, publicKey: new Uint8Array(generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' })).slice(12) });
+const vkey = (name: string) =>
+  formatWitnessVkey({
+    name,
+    publicKey: new Uint8Array(
+      generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }),
+    ).slice(12),
+  });
 
 test('a schema-2 store is refused by other opens and migrated to schema 3 by trust migrate, its seal kept', (t) => {
   t.is(SCHEMA_VERSION, 3);
   const file = v2Store();
-  t.is(code(t, () => openTrustStore(file, { readonly: true })), 'STORE_MIGRATION_REQUIRED');
+  t.is(
+    code(t, () => openTrustStore(file, { readonly: true })),
+    'STORE_MIGRATION_REQUIRED',
+  );
   const s = openTrustStore(file, { allowOlderSchema: true });
   const r = migrateTrustStore(s, {}, { now: NOW + DAY, command: 'stella trust migrate' });
   s.close();
@@ -71,8 +97,17 @@ for (const [what, edit] of EDITS) {
     importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX);
     const log = trustMaterialFromStore(s).tlogs[0]!;
     writeTransaction(s, CTX, (tx) => {
-      writeCheckpoints(tx, CHILD_LOG, syntheticCheckpoints(3).map((c) => ({ ...c, proven: false })), 'test');
-      tx.db.prepare("INSERT INTO split_views (log_id, origin, detected_at, code, reason, held_note, presented_note, proof, source) VALUES ('5a', 'o', 1, 'SPLIT_VIEW_DETECTED', 'r', 'a', 'b', NULL, 's')").run();
+      writeCheckpoints(
+        tx,
+        CHILD_LOG,
+        syntheticCheckpoints(3).map((c) => ({ ...c, proven: false })),
+        'test',
+      );
+      tx.db
+        .prepare(
+          "INSERT INTO split_views (log_id, origin, detected_at, code, reason, held_note, presented_note, proof, source) VALUES ('5a', 'o', 1, 'SPLIT_VIEW_DETECTED', 'r', 'a', 'b', NULL, 's')",
+        )
+        .run();
       tx.record('split-view', {});
     });
     addWitness(s, { keyText: vkey('w1'), validFrom: 0, source: 'test' }, CTX);
@@ -82,7 +117,10 @@ for (const [what, edit] of EDITS) {
     const db = new Database(file);
     db.exec(edit);
     db.close();
-    t.is(code(t, () => openTrustStore(file, { readonly: true })), 'STORE_TAMPERED');
+    t.is(
+      code(t, () => openTrustStore(file, { readonly: true })),
+      'STORE_TAMPERED',
+    );
   });
 }
 
@@ -93,13 +131,37 @@ test('witnesses: added once by name and by key, windows checked, policies name k
   const log = trustMaterialFromStore(s).tlogs[0]!;
   const v = vkey('w1');
   addWitness(s, { keyText: v, validFrom: NOW - DAY, validUntil: NOW + DAY, source: 'test' }, CTX);
-  t.is(code(t, () => addWitness(s, { keyText: v, validFrom: 0, source: 'test' }, CTX)), 'WITNESS_INVALID');
-  t.is(code(t, () => addWitness(s, { keyText: vkey('w2'), validFrom: NOW, validUntil: NOW - 1, source: 'test' }, CTX)), 'WITNESS_INVALID');
-  t.is(code(t, () => setWitnessPolicy(s, { log, threshold: 1, witnesses: ['nobody'] }, CTX)), 'WITNESS_INVALID');
-  t.is(code(t, () => setWitnessPolicy(s, { log, threshold: 2, witnesses: ['w1'] }, CTX)), 'WITNESS_INVALID');
-  t.like(setWitnessPolicy(s, { log, threshold: 1, witnesses: ['w1'] }, CTX), { threshold: 1, witnesses: ['w1'] });
+  t.is(
+    code(t, () => addWitness(s, { keyText: v, validFrom: 0, source: 'test' }, CTX)),
+    'WITNESS_INVALID',
+  );
+  t.is(
+    code(t, () =>
+      addWitness(
+        s,
+        { keyText: vkey('w2'), validFrom: NOW, validUntil: NOW - 1, source: 'test' },
+        CTX,
+      ),
+    ),
+    'WITNESS_INVALID',
+  );
+  t.is(
+    code(t, () => setWitnessPolicy(s, { log, threshold: 1, witnesses: ['nobody'] }, CTX)),
+    'WITNESS_INVALID',
+  );
+  t.is(
+    code(t, () => setWitnessPolicy(s, { log, threshold: 2, witnesses: ['w1'] }, CTX)),
+    'WITNESS_INVALID',
+  );
+  t.like(setWitnessPolicy(s, { log, threshold: 1, witnesses: ['w1'] }, CTX), {
+    threshold: 1,
+    witnesses: ['w1'],
+  });
   const l = listWitnesses(s);
-  t.deepEqual(l.witnesses.map((w) => [w.name, w.vkey]), [['w1', v]]);
+  t.deepEqual(
+    l.witnesses.map((w) => [w.name, w.vkey]),
+    [['w1', v]],
+  );
   t.is(l.policies.length, 1);
   t.is(setWitnessPolicy(s, { log, threshold: 0, witnesses: [] }, CTX), null);
   t.is(listWitnesses(s).policies.length, 0);

@@ -30,7 +30,12 @@ const LOG_KEY = generateKeyPairSync('ed25519').publicKey;
 export const CHILD_LOG: TransparencyLogInstance = {
   baseUrl: 'https://rekor.kill.test',
   hashAlgorithm: 'SHA2_256',
-  publicKey: { rawBytes: new Uint8Array(32), keyDetails: 'PKIX_ED25519', key: LOG_KEY, validFor: { start: 0, end: undefined } },
+  publicKey: {
+    rawBytes: new Uint8Array(32),
+    keyDetails: 'PKIX_ED25519',
+    key: LOG_KEY,
+    validFor: { start: 0, end: undefined },
+  },
   logId: new Uint8Array(32).fill(0x5a),
   checkpointKeyId: undefined,
 };
@@ -69,7 +74,10 @@ async function main(): Promise<void> {
       return null;
     });
     for (const table of ['entries', 'checkpoints']) {
-      for (const op of ['INSERT', 'UPDATE']) store.db.exec(`CREATE TEMP TRIGGER stella_test_mark_${table}_${op} AFTER ${op} ON main.${table} BEGIN SELECT stella_test_begin(); END`);
+      for (const op of ['INSERT', 'UPDATE'])
+        store.db.exec(
+          `CREATE TEMP TRIGGER stella_test_mark_${table}_${op} AFTER ${op} ON main.${table} BEGIN SELECT stella_test_begin(); END`,
+        );
     }
   }
   process.stdout.write('ready\n');
@@ -82,7 +90,15 @@ async function main(): Promise<void> {
     for (const f of files) {
       const bytes = new Uint8Array(readFileSync(f));
       if (mode === 'import') importFile(store, { path: f, bytes }, {}, ctx);
-      else if (mode === 'checkpoints') writeTransaction(store, ctx, (tx) => writeCheckpoints(tx, CHILD_LOG, syntheticCheckpoints(Number(Buffer.from(bytes).toString('utf8'))), f));
+      else if (mode === 'checkpoints')
+        writeTransaction(store, ctx, (tx) =>
+          writeCheckpoints(
+            tx,
+            CHILD_LOG,
+            syntheticCheckpoints(Number(Buffer.from(bytes).toString('utf8'))),
+            f,
+          ),
+        );
       else applyRotation(store, bytes, { sourceFile: f }, ctx);
       done++;
     }

@@ -30,7 +30,11 @@ function fresh(make: (file: string) => void): string {
 /** The directory's files, byte for byte. */
 function snapshot(file: string): Record<string, string> {
   const dir = path.dirname(file);
-  return Object.fromEntries(readdirSync(dir).sort().map((n) => [n, readFileSync(path.join(dir, n)).toString('hex')]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((n) => [n, readFileSync(path.join(dir, n)).toString('hex')]),
+  );
 }
 
 function refused(t: import('ava').ExecutionContext, fn: () => unknown): StellaError {
@@ -98,8 +102,18 @@ test('H51: read paths on a Stella store do not write it: no migration, no WAL sw
 test('H51: a missing store is not created by a read path, nor its directory', (t) => {
   const dir = tempDir('missing');
   const file = path.join(dir, 'sub', 'trust.db');
-  t.is((t.throws(() => openTrustStore(file, { readonly: true }), { instanceOf: StellaError }) as StellaError).code, 'STORE_NOT_FOUND');
-  t.is((t.throws(() => openTrustStore(file), { instanceOf: StellaError }) as StellaError).code, 'STORE_NOT_FOUND');
+  t.is(
+    (
+      t.throws(() => openTrustStore(file, { readonly: true }), {
+        instanceOf: StellaError,
+      }) as StellaError
+    ).code,
+    'STORE_NOT_FOUND',
+  );
+  t.is(
+    (t.throws(() => openTrustStore(file), { instanceOf: StellaError }) as StellaError).code,
+    'STORE_NOT_FOUND',
+  );
   t.deepEqual(readdirSync(dir), []);
 });
 
@@ -118,7 +132,12 @@ test('the SQLite header is read without SQLite: kinds and ids', (t) => {
   const db = new Database(f);
   db.exec('CREATE TABLE t (x); PRAGMA application_id = -2; PRAGMA user_version = 7;');
   db.close();
-  t.deepEqual(readSqliteHeader(f), { kind: 'sqlite', applicationId: -2, userVersion: 7, walPending: false });
+  t.deepEqual(readSqliteHeader(f), {
+    kind: 'sqlite',
+    applicationId: -2,
+    userVersion: 7,
+    walPending: false,
+  });
 });
 
 test('a migrate of a store that is not ours is refused too (trust migrate is a write path)', (t) => {

@@ -42,11 +42,26 @@ export function writeTemp(dir: string, name: string, data: string | Uint8Array):
 export function dumpStore(file: string): string {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    const out: Record<string, unknown> = { user_version: db.pragma('user_version', { simple: true }) };
+    const tables = (
+      db
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .all() as { name: string }[]
+    ).map((r) => r.name);
+    const out: Record<string, unknown> = {
+      user_version: db.pragma('user_version', { simple: true }),
+    };
     for (const t of tables) {
-      out[t] = (db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).all() as Record<string, unknown>[]).map((r) =>
-        Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v])),
+      out[t] = (
+        db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).all() as Record<string, unknown>[]
+      ).map((r) =>
+        Object.fromEntries(
+          Object.entries(r).map(([k, v]) => [
+            k,
+            v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v,
+          ]),
+        ),
       );
     }
     return JSON.stringify(out);
@@ -65,11 +80,16 @@ export interface TestCa {
 }
 
 async function ecKeys(): Promise<webcrypto.CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']));
+  return await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
 }
 
 /** A self-signed root CA (or an intermediate when `issuer` is given). */
-export async function makeCa(commonName: string, notBefore: number, notAfter: number, issuer?: TestCa): Promise<TestCa> {
+export async function makeCa(
+  commonName: string,
+  notBefore: number,
+  notAfter: number,
+  issuer?: TestCa,
+): Promise<TestCa> {
   const keys = await ecKeys();
   const name = `CN=${commonName}, O=stella.test`;
   const extensions = [
@@ -87,7 +107,10 @@ export async function makeCa(commonName: string, notBefore: number, notAfter: nu
         signingAlgorithm: EC,
         publicKey: keys.publicKey as never,
         signingKey: issuer.keys.privateKey as never,
-        extensions: [...extensions, await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey as never)],
+        extensions: [
+          ...extensions,
+          await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey as never),
+        ],
       })
     : await x509.X509CertificateGenerator.createSelfSigned({
         serialNumber: '01',
@@ -102,7 +125,12 @@ export async function makeCa(commonName: string, notBefore: number, notAfter: nu
 }
 
 /** A Fulcio-style code-signing leaf issued by `issuer`, valid [notBefore, notAfter]. */
-export async function makeLeaf(issuer: TestCa, notBefore: number, notAfter: number, serial = '1001'): Promise<Uint8Array> {
+export async function makeLeaf(
+  issuer: TestCa,
+  notBefore: number,
+  notAfter: number,
+  serial = '1001',
+): Promise<Uint8Array> {
   const keys = await ecKeys();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial,
@@ -116,7 +144,10 @@ export async function makeLeaf(issuer: TestCa, notBefore: number, notAfter: numb
     extensions: [
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.3'], false),
-      new x509.SubjectAlternativeNameExtension([{ type: 'url', value: 'https://ci.stella.test/workflows/release@refs/heads/main' }], true),
+      new x509.SubjectAlternativeNameExtension(
+        [{ type: 'url', value: 'https://ci.stella.test/workflows/release@refs/heads/main' }],
+        true,
+      ),
       await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey as never),
     ],
   });
@@ -128,13 +159,28 @@ export function pemOf(...ders: Uint8Array[]): string {
 }
 
 /** A CertificateAuthority for a chain (issuing first, root last) and window. */
-export function caEntry(chain: Uint8Array[], start: number, end?: number, uri = 'https://fulcio.stella.test'): CertificateAuthority {
+export function caEntry(
+  chain: Uint8Array[],
+  start: number,
+  end?: number,
+  uri = 'https://fulcio.stella.test',
+): CertificateAuthority {
   const root = parseCertificate(chain[chain.length - 1]!);
   return { subject: root.subject, uri, certChain: chain, validFor: { start, end } };
 }
 
-export function trustedRootOf(cas: CertificateAuthority[], extra: Partial<TrustMaterial> = {}): string {
-  return serializeTrustedRoot({ mediaType: '', certificateAuthorities: cas, tlogs: [], ctlogs: [], timestampAuthorities: [], ...extra });
+export function trustedRootOf(
+  cas: CertificateAuthority[],
+  extra: Partial<TrustMaterial> = {},
+): string {
+  return serializeTrustedRoot({
+    mediaType: '',
+    certificateAuthorities: cas,
+    tlogs: [],
+    ctlogs: [],
+    timestampAuthorities: [],
+    ...extra,
+  });
 }
 
 export interface RotationKeyPair {
@@ -145,7 +191,10 @@ export interface RotationKeyPair {
 }
 
 export function rotationKeyPair(type: 'ec' | 'ed25519' = 'ec'): RotationKeyPair {
-  const { privateKey, publicKey } = type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  const { privateKey, publicKey } =
+    type === 'ec'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('ed25519');
   return {
     privateKey,
     publicKey,

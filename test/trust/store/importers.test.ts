@@ -5,7 +5,11 @@ import { sha256 } from '../../../src/crypto.js';
 import { toBase64, toHex, utf8 } from '../../../src/util/encoding.js';
 import { openTrustStore } from '../../../src/trust/store/db.js';
 import { planImport, orderCertificateChain } from '../../../src/trust/store/importers.js';
-import { importFile, listEntries, trustMaterialFromStore } from '../../../src/trust/store/operations.js';
+import {
+  importFile,
+  listEntries,
+  trustMaterialFromStore,
+} from '../../../src/trust/store/operations.js';
 import { CTX, DAY, NOW, dumpStore, makeCa, makeLeaf, pemOf, tempStorePath } from './helpers.js';
 
 const YEAR = 365 * DAY;
@@ -20,7 +24,7 @@ function store() {
   return openTrustStore(tempStorePath('imp'), { create: true, now: NOW });
 }
 
-test('PEM bundle (root first or last) becomes one CA entry ordered issuing-first, with --uri and the chain\'s start', async (t) => {
+test("PEM bundle (root first or last) becomes one CA entry ordered issuing-first, with --uri and the chain's start", async (t) => {
   const { root, intermediate } = await pki();
   for (const pem of [pemOf(root.der, intermediate.der), pemOf(intermediate.der, root.der)]) {
     const plan = planImport(utf8.encode(pem), { uri: 'https://fulcio.private.test' });
@@ -42,13 +46,22 @@ test('PEM bundle (root first or last) becomes one CA entry ordered issuing-first
 test('PEM bundle with --valid-from/--valid-until sets the window; until before from is refused', async (t) => {
   const { root } = await pki();
   const uri = 'https://fulcio.private.test';
-  const plan = planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW, validUntil: NOW + YEAR, uri });
+  const plan = planImport(utf8.encode(pemOf(root.der)), {
+    validFrom: NOW,
+    validUntil: NOW + YEAR,
+    uri,
+  });
   t.is(plan.candidates[0]!.validFrom, NOW);
   t.is(plan.candidates[0]!.validUntil, NOW + YEAR);
-  const e = t.throws(() => planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW, validUntil: NOW - 1, uri }), { instanceOf: StellaError }) as StellaError;
+  const e = t.throws(
+    () => planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW, validUntil: NOW - 1, uri }),
+    { instanceOf: StellaError },
+  ) as StellaError;
   t.is(e.code, 'IMPORT_INVALID');
   // Without --uri a CA chain is refused: an empty URI could not be fixed by importing it again.
-  const noUri = t.throws(() => planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW }), { instanceOf: StellaError }) as StellaError;
+  const noUri = t.throws(() => planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW }), {
+    instanceOf: StellaError,
+  }) as StellaError;
   t.is(noUri.code, 'IMPORT_INVALID');
   t.regex(noUri.message, /needs --uri/);
 });
@@ -63,13 +76,30 @@ test('PEM bundles that are not one CA chain are refused with IMPORT_INVALID', as
     ['a broken chain', pemOf(other.der, intermediate.der), /chain is broken/],
     ['a leaf (not a CA)', pemOf(root.der, intermediate.der, leaf), /not a CA certificate/],
     ['a repeated certificate', pemOf(root.der, root.der), /repeats/],
-    ['bad base64', '-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n', /invalid base64/],
-    ['garbage DER', `-----BEGIN CERTIFICATE-----\n${toBase64(new Uint8Array([0x30, 0x03, 1, 2, 3]))}\n-----END CERTIFICATE-----\n`, /certificate 1/],
-    ['certificates and keys mixed', pemOf(root.der) + generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString(), /mixes/],
+    [
+      'bad base64',
+      '-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n',
+      /invalid base64/,
+    ],
+    [
+      'garbage DER',
+      `-----BEGIN CERTIFICATE-----\n${toBase64(new Uint8Array([0x30, 0x03, 1, 2, 3]))}\n-----END CERTIFICATE-----\n`,
+      /certificate 1/,
+    ],
+    [
+      'certificates and keys mixed',
+      pemOf(root.der) +
+        generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      /mixes/,
+    ],
     ['neither JSON nor PEM', 'hello', /unrecognised import file/],
   ];
   for (const [what, pem, msg] of cases) {
-    const e = t.throws(() => planImport(utf8.encode(pem)), { instanceOf: StellaError }, what) as StellaError;
+    const e = t.throws(
+      () => planImport(utf8.encode(pem)),
+      { instanceOf: StellaError },
+      what,
+    ) as StellaError;
     t.is(e.code, 'IMPORT_INVALID', what);
     t.regex(e.message, msg, what);
   }
@@ -79,18 +109,40 @@ test('PEM bundles that are not one CA chain are refused with IMPORT_INVALID', as
 test('a Fulcio /api/v2/trustBundle response imports one CA per chain; the same chain as a PEM bundle is a duplicate', async (t) => {
   const { root, intermediate } = await pki();
   const other = await makeCa('Second Root', NOW - YEAR, NOW + YEAR);
-  const bundle = { chains: [{ certificates: [pemOf(intermediate.der), pemOf(root.der)] }, { certificates: [pemOf(other.der)] }] };
+  const bundle = {
+    chains: [
+      { certificates: [pemOf(intermediate.der), pemOf(root.der)] },
+      { certificates: [pemOf(other.der)] },
+    ],
+  };
   const s = store();
-  const r = importFile(s, { path: 'trustBundle.json', bytes: utf8.encode(JSON.stringify(bundle)) }, { uri: 'https://fulcio.private.test' }, CTX);
+  const r = importFile(
+    s,
+    { path: 'trustBundle.json', bytes: utf8.encode(JSON.stringify(bundle)) },
+    { uri: 'https://fulcio.private.test' },
+    CTX,
+  );
   t.is(r.format, 'trust-bundle');
   t.is(r.added.length, 2);
   const before = dumpStore(s.path);
-  const again = importFile(s, { path: 'chain.pem', bytes: utf8.encode(pemOf(root.der, intermediate.der)) }, { uri: 'https://fulcio.private.test' }, CTX);
+  const again = importFile(
+    s,
+    { path: 'chain.pem', bytes: utf8.encode(pemOf(root.der, intermediate.der)) },
+    { uri: 'https://fulcio.private.test' },
+    CTX,
+  );
   t.is(again.added.length, 0);
   t.is(again.duplicates[0]!.id, r.added[0]!.id);
   t.is(dumpStore(s.path), before);
   for (const bad of [{ chains: [] }, { chains: [{ certificates: [1] }] }, { chains: [{}] }]) {
-    t.is((t.throws(() => planImport(utf8.encode(JSON.stringify(bad))), { instanceOf: StellaError }) as StellaError).code, 'IMPORT_INVALID');
+    t.is(
+      (
+        t.throws(() => planImport(utf8.encode(JSON.stringify(bad))), {
+          instanceOf: StellaError,
+        }) as StellaError
+      ).code,
+      'IMPORT_INVALID',
+    );
   }
   s.close();
 });
@@ -100,16 +152,38 @@ test('a Rekor or CT log public key needs --log-url and --valid-from; tlog and ct
   const pem = utf8.encode(publicKey.export({ type: 'spki', format: 'pem' }).toString());
   const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
   t.regex((t.throws(() => planImport(pem, { validFrom: NOW })) as Error).message, /--log-url/);
-  t.regex((t.throws(() => planImport(pem, { logUrl: 'https://rekor.private.test' })) as Error).message, /--valid-from/);
-  t.regex((t.throws(() => planImport(pem, { logUrl: 'https://x', validFrom: NOW, kind: 'ca' })) as Error).message, /--kind tlog or ctlog/);
+  t.regex(
+    (t.throws(() => planImport(pem, { logUrl: 'https://rekor.private.test' })) as Error).message,
+    /--valid-from/,
+  );
+  t.regex(
+    (t.throws(() => planImport(pem, { logUrl: 'https://x', validFrom: NOW, kind: 'ca' })) as Error)
+      .message,
+    /--kind tlog or ctlog/,
+  );
   const s = store();
-  const a = importFile(s, { path: 'rekor.pub', bytes: pem }, { logUrl: 'https://rekor.private.test', validFrom: NOW }, CTX);
+  const a = importFile(
+    s,
+    { path: 'rekor.pub', bytes: pem },
+    { logUrl: 'https://rekor.private.test', validFrom: NOW },
+    CTX,
+  );
   t.is(a.format, 'log-key');
   t.is(a.added[0]!.kind, 'tlog');
   t.is(a.added[0]!.keyId, toHex(sha256(spki)));
-  const b = importFile(s, { path: 'rekor.pub', bytes: pem }, { logUrl: 'https://rekor.private.test', validFrom: NOW, kind: 'ctlog' }, CTX);
+  const b = importFile(
+    s,
+    { path: 'rekor.pub', bytes: pem },
+    { logUrl: 'https://rekor.private.test', validFrom: NOW, kind: 'ctlog' },
+    CTX,
+  );
   t.is(b.added.length, 1);
-  const c = importFile(s, { path: 'rekor.pub', bytes: pem }, { logUrl: 'https://elsewhere.test', validFrom: NOW - DAY }, CTX);
+  const c = importFile(
+    s,
+    { path: 'rekor.pub', bytes: pem },
+    { logUrl: 'https://elsewhere.test', validFrom: NOW - DAY },
+    CTX,
+  );
   t.is(c.added.length, 0, 'same key, same role: duplicate');
   const tm = trustMaterialFromStore(s);
   t.is(tm.tlogs.length, 1);
@@ -123,15 +197,37 @@ test('a Rekor or CT log public key needs --log-url and --valid-from; tlog and ct
 });
 
 test('Ed25519 log keys get PKIX_ED25519; two PUBLIC KEY blocks in one file are refused', (t) => {
-  const k1 = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  const k2 = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const k1 = generateKeyPairSync('ed25519')
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
+  const k2 = generateKeyPairSync('ed25519')
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
   const p = planImport(utf8.encode(k1), { logUrl: 'https://log.test', validFrom: NOW });
   t.is(JSON.parse(p.candidates[0]!.material).keyDetails, 'PKIX_ED25519');
-  t.regex((t.throws(() => planImport(utf8.encode(k1 + k2), { logUrl: 'https://log.test', validFrom: NOW })) as Error).message, /exactly one PUBLIC KEY/);
+  t.regex(
+    (
+      t.throws(() =>
+        planImport(utf8.encode(k1 + k2), { logUrl: 'https://log.test', validFrom: NOW }),
+      ) as Error
+    ).message,
+    /exactly one PUBLIC KEY/,
+  );
 });
 
 test('a trusted_root.json refuses window and URL flags (it carries its own)', (t) => {
-  const doc = utf8.encode(JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot.v0.2+json', tlogs: [], certificateAuthorities: [], ctlogs: [], timestampAuthorities: [] }));
+  const doc = utf8.encode(
+    JSON.stringify({
+      mediaType: 'application/vnd.dev.sigstore.trustedroot.v0.2+json',
+      tlogs: [],
+      certificateAuthorities: [],
+      ctlogs: [],
+      timestampAuthorities: [],
+    }),
+  );
   t.is(planImport(doc).candidates.length, 0);
-  t.regex((t.throws(() => planImport(doc, { validFrom: NOW })) as Error).message, /carries its own/);
+  t.regex(
+    (t.throws(() => planImport(doc, { validFrom: NOW })) as Error).message,
+    /carries its own/,
+  );
 });

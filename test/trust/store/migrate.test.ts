@@ -11,17 +11,35 @@ import path from 'node:path';
 import { StellaError } from '../../../src/errors.js';
 import { openTrustStore } from '../../../src/trust/store/db.js';
 import { migrateTrustStore } from '../../../src/trust/store/migrate.js';
-import { history, importFile, listEntries, retireEntry, trustMaterialFromStore } from '../../../src/trust/store/operations.js';
+import {
+  history,
+  importFile,
+  listEntries,
+  retireEntry,
+  trustMaterialFromStore,
+} from '../../../src/trust/store/operations.js';
 import { addRotationKeys } from '../../../src/trust/store/rotation-keys.js';
 import { trustFromStoreIfPresent } from '../../../src/trust/store/verify-source.js';
 import { applyRotation } from '../../../src/trust/rotation/apply.js';
 import { SCHEMA_VERSION } from '../../../src/trust/store/schema.js';
 import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
 import { PROJECT_ROOT } from '../../helpers/paths.js';
-import { caEntry, CTX, DAY, makeCa, NOW, rotationKeyPair, tempStorePath, trustedRootOf } from './helpers.js';
+import {
+  caEntry,
+  CTX,
+  DAY,
+  makeCa,
+  NOW,
+  rotationKeyPair,
+  tempStorePath,
+  trustedRootOf,
+} from './helpers.js';
 import { rotationTar } from '../rotation/helpers.js';
 
-const V1_SQL = readFileSync(path.join(PROJECT_ROOT, 'test', 'fixtures', 'trust', 'store-v1.sql'), 'utf8');
+const V1_SQL = readFileSync(
+  path.join(PROJECT_ROOT, 'test', 'fixtures', 'trust', 'store-v1.sql'),
+  'utf8',
+);
 const PUBLIC_GOOD = new Uint8Array(readFileSync(publicGoodTrustedRootPath()));
 const MIGRATE = { now: NOW + DAY, command: 'stella trust migrate' };
 
@@ -36,10 +54,19 @@ function v1Store(label = 'v1'): string {
 /** The file and whatever lies beside it, byte for byte. */
 function snapshot(file: string): Record<string, string> {
   const dir = path.dirname(file);
-  return Object.fromEntries(readdirSync(dir).sort().map((n) => [n, readFileSync(path.join(dir, n)).toString('hex')]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((n) => [n, readFileSync(path.join(dir, n)).toString('hex')]),
+  );
 }
 
-function refusedWith(t: import('ava').ExecutionContext, fn: () => unknown, code: string, msg?: RegExp): StellaError {
+function refusedWith(
+  t: import('ava').ExecutionContext,
+  fn: () => unknown,
+  code: string,
+  msg?: RegExp,
+): StellaError {
   const e = t.throws(fn, { instanceOf: StellaError }) as StellaError;
   t.is<string, string>(e.code, code, e.message);
   if (msg) t.regex(e.message, msg);
@@ -63,9 +90,13 @@ function migrate(file: string, dryRun = false) {
 function downgrade(file: string, edit: string, hideTraces = false): void {
   const db = new Database(file);
   db.pragma('journal_mode = DELETE');
-  db.exec('ALTER TABLE entries DROP COLUMN rotation_version; ALTER TABLE history DROP COLUMN state_digest; ALTER TABLE history DROP COLUMN prev_hash; ALTER TABLE history DROP COLUMN hash;');
+  db.exec(
+    'ALTER TABLE entries DROP COLUMN rotation_version; ALTER TABLE history DROP COLUMN state_digest; ALTER TABLE history DROP COLUMN prev_hash; ALTER TABLE history DROP COLUMN hash;',
+  );
   // Schema 3's tables (checkpoints, witnesses) go too.
-  db.exec('DROP TABLE checkpoints; DROP TABLE split_views; DROP TABLE witnesses; DROP TABLE witness_policies;');
+  db.exec(
+    'DROP TABLE checkpoints; DROP TABLE split_views; DROP TABLE witnesses; DROP TABLE witness_policies;',
+  );
   if (hideTraces) {
     db.exec("DELETE FROM meta WHERE key IN ('history_head', 'state_digest')");
     db.prepare("UPDATE history SET detail = ? WHERE action = 'create'").run('{"schemaVersion":1}');
@@ -95,10 +126,21 @@ for (const wal of [false, true]) {
     }
     const before = snapshot(file);
     for (const opts of [{ readonly: true }, {}, { create: true }]) {
-      refusedWith(t, () => openTrustStore(file, opts), 'STORE_MIGRATION_REQUIRED', new RegExp(`schema version 1, older than this stella's \\(${SCHEMA_VERSION}\\); nothing was changed: run \`stella trust migrate\``));
+      refusedWith(
+        t,
+        () => openTrustStore(file, opts),
+        'STORE_MIGRATION_REQUIRED',
+        new RegExp(
+          `schema version 1, older than this stella's \\(${SCHEMA_VERSION}\\); nothing was changed: run \`stella trust migrate\``,
+        ),
+      );
     }
     // attest verify's trust source is a read path too.
-    refusedWith(t, () => trustFromStoreIfPresent({ storePath: file, env: {} }), 'STORE_MIGRATION_REQUIRED');
+    refusedWith(
+      t,
+      () => trustFromStoreIfPresent({ storePath: file, env: {} }),
+      'STORE_MIGRATION_REQUIRED',
+    );
     t.deepEqual(snapshot(file), before, 'nothing written, nothing created beside it');
   });
 }
@@ -112,10 +154,13 @@ test('trust migrate --dry-run checks the store and shows what it would seal, wri
   t.is(r.from, 1);
   t.is(r.to, SCHEMA_VERSION);
   t.is(r.historyRows, 3);
-  t.deepEqual(r.entries.map((e) => [e.id, e.kind, e.subject]), [
-    [1, 'ca', 'O=sigstore.dev, CN=sigstore'],
-    [2, 'tlog', 'https://rekor.sigstore.dev'],
-  ]);
+  t.deepEqual(
+    r.entries.map((e) => [e.id, e.kind, e.subject]),
+    [
+      [1, 'ca', 'O=sigstore.dev, CN=sigstore'],
+      [2, 'tlog', 'https://rekor.sigstore.dev'],
+    ],
+  );
   t.is(r.entries[0]!.rotationVersion, null);
   t.is(r.historyHead, null);
   t.deepEqual(snapshot(file), before);
@@ -129,9 +174,15 @@ test('a genuine schema-1 store migrates through `trust migrate` only: entries an
   const s = openTrustStore(file, { readonly: true });
   t.is(s.schemaVersion, SCHEMA_VERSION);
   t.is(s.db.pragma('journal_mode', { simple: true }), 'wal');
-  t.deepEqual(listEntries(s).map((e) => e.kind), ['ca', 'tlog']);
+  t.deepEqual(
+    listEntries(s).map((e) => e.kind),
+    ['ca', 'tlog'],
+  );
   const h = history(s);
-  t.deepEqual(h.map((x) => x.action), ['create', 'add', 'add', 'migrate']);
+  t.deepEqual(
+    h.map((x) => x.action),
+    ['create', 'add', 'add', 'migrate'],
+  );
   t.deepEqual(h[3]!.detail, { from: 1, to: SCHEMA_VERSION, historyRows: 3 });
   t.is(h[3]!.command, 'stella trust migrate');
   t.is(trustMaterialFromStore(s).tlogs.length, 1);
@@ -149,8 +200,24 @@ test('a schema-1 store with every kind of history row (import, retire, keys, thr
   const k = [rotationKeyPair(), rotationKeyPair()];
   const a = await makeCa('Migrated Root', NOW - 365 * DAY, NOW + 3650 * DAY);
   const s = openTrustStore(file);
-  addRotationKeys(s, k.map((x) => x.publicKey), 2, 'keys.pem', CTX);
-  applyRotation(s, await rotationTar({ root: trustedRootOf([caEntry([a.der], NOW - 365 * DAY)]), version: 1, expires: NOW + 30 * DAY, signers: k }), { sourceFile: 'r1.tar' }, CTX);
+  addRotationKeys(
+    s,
+    k.map((x) => x.publicKey),
+    2,
+    'keys.pem',
+    CTX,
+  );
+  applyRotation(
+    s,
+    await rotationTar({
+      root: trustedRootOf([caEntry([a.der], NOW - 365 * DAY)]),
+      version: 1,
+      expires: NOW + 30 * DAY,
+      signers: k,
+    }),
+    { sourceFile: 'r1.tar' },
+    CTX,
+  );
   s.close();
   downgrade(file, '', true);
   const r = migrate(file);
@@ -167,17 +234,72 @@ test('a schema-1 store with every kind of history row (import, retire, keys, thr
 // (the version alone does that) and by `trust migrate` (the history check), leaving the file
 // byte for byte as it was.
 const ATTACKS: [string, string, boolean, RegExp][] = [
-  ['a retirement removed', 'UPDATE entries SET retired_at = NULL WHERE id = 2', false, /entry #2 .*: retired_at is null, history says 2030-01-01T00:00:00.000Z/],
-  ['a retirement removed, traces of schema 2 hidden', 'UPDATE entries SET retired_at = NULL WHERE id = 2', true, /entry #2 .*: retired_at is null, history says 2030-01-01T00:00:00.000Z/],
-  ['a window widened, traces hidden', 'UPDATE entries SET valid_until = NULL WHERE id = 1', true, /entry #1 .*: valid_until is null, history says 2022-12-31T23:59:59.999Z/],
-  ['a window start moved, traces hidden', 'UPDATE entries SET valid_from = 0 WHERE id = 3', true, /entry #3 .*: valid_from is 1970-01-01T00:00:00.000Z, history says/],
-  ['an entry added, traces hidden', "INSERT INTO entries (kind, identity, subject, uri, fingerprint, key_id, der, material, valid_from, source_kind, source_file, source_sha256, added_at) SELECT kind, 'x', subject, uri, fingerprint, key_id, der, material, valid_from, source_kind, source_file, source_sha256, added_at FROM entries WHERE id = 1", true, /entry #8 .*: no history row adds it/],
-  ['an entry deleted, traces hidden', 'DELETE FROM entries WHERE id = 3', true, /history adds entry #3, which the store no longer holds/],
-  ['another CA\'s certificates swapped in, traces hidden', 'UPDATE entries SET der = (SELECT der FROM entries WHERE id = 2), material = (SELECT material FROM entries WHERE id = 2) WHERE id = 1', true, /entry #1 .*: identity does not match the entry's own certificate or key/],
-  ['a rotation key inserted, traces hidden', "INSERT INTO rotation_keys VALUES ('ab', X'00', 'PKIX_ED25519', 0, NULL, 'evil')", true, /rotation key ab…: no history row adds it/],
-  ['the threshold set, traces hidden', "INSERT INTO meta (key, value) VALUES ('rotation_threshold', '1')", true, /the rotation threshold 1 is not the last one history sets \(none\)/],
-  ['a trigger added, traces hidden', 'CREATE TRIGGER evil AFTER INSERT ON history BEGIN UPDATE entries SET retired_at = NULL; END', true, /its tables, columns, indexes or triggers differ from schema version 1/],
-  ['a history row removed, traces hidden', "DELETE FROM history WHERE action = 'retire'", true, /entry #2 .*: retired_at is 2030-01-01T00:00:00.000Z, history says null/],
+  [
+    'a retirement removed',
+    'UPDATE entries SET retired_at = NULL WHERE id = 2',
+    false,
+    /entry #2 .*: retired_at is null, history says 2030-01-01T00:00:00.000Z/,
+  ],
+  [
+    'a retirement removed, traces of schema 2 hidden',
+    'UPDATE entries SET retired_at = NULL WHERE id = 2',
+    true,
+    /entry #2 .*: retired_at is null, history says 2030-01-01T00:00:00.000Z/,
+  ],
+  [
+    'a window widened, traces hidden',
+    'UPDATE entries SET valid_until = NULL WHERE id = 1',
+    true,
+    /entry #1 .*: valid_until is null, history says 2022-12-31T23:59:59.999Z/,
+  ],
+  [
+    'a window start moved, traces hidden',
+    'UPDATE entries SET valid_from = 0 WHERE id = 3',
+    true,
+    /entry #3 .*: valid_from is 1970-01-01T00:00:00.000Z, history says/,
+  ],
+  [
+    'an entry added, traces hidden',
+    "INSERT INTO entries (kind, identity, subject, uri, fingerprint, key_id, der, material, valid_from, source_kind, source_file, source_sha256, added_at) SELECT kind, 'x', subject, uri, fingerprint, key_id, der, material, valid_from, source_kind, source_file, source_sha256, added_at FROM entries WHERE id = 1",
+    true,
+    /entry #8 .*: no history row adds it/,
+  ],
+  [
+    'an entry deleted, traces hidden',
+    'DELETE FROM entries WHERE id = 3',
+    true,
+    /history adds entry #3, which the store no longer holds/,
+  ],
+  [
+    "another CA's certificates swapped in, traces hidden",
+    'UPDATE entries SET der = (SELECT der FROM entries WHERE id = 2), material = (SELECT material FROM entries WHERE id = 2) WHERE id = 1',
+    true,
+    /entry #1 .*: identity does not match the entry's own certificate or key/,
+  ],
+  [
+    'a rotation key inserted, traces hidden',
+    "INSERT INTO rotation_keys VALUES ('ab', X'00', 'PKIX_ED25519', 0, NULL, 'evil')",
+    true,
+    /rotation key ab…: no history row adds it/,
+  ],
+  [
+    'the threshold set, traces hidden',
+    "INSERT INTO meta (key, value) VALUES ('rotation_threshold', '1')",
+    true,
+    /the rotation threshold 1 is not the last one history sets \(none\)/,
+  ],
+  [
+    'a trigger added, traces hidden',
+    'CREATE TRIGGER evil AFTER INSERT ON history BEGIN UPDATE entries SET retired_at = NULL; END',
+    true,
+    /its tables, columns, indexes or triggers differ from schema version 1/,
+  ],
+  [
+    'a history row removed, traces hidden',
+    "DELETE FROM history WHERE action = 'retire'",
+    true,
+    /entry #2 .*: retired_at is 2030-01-01T00:00:00.000Z, history says null/,
+  ],
 ];
 
 for (const [what, edit, hideTraces, why] of ATTACKS) {
@@ -186,7 +308,11 @@ for (const [what, edit, hideTraces, why] of ATTACKS) {
     downgrade(file, edit, hideTraces);
     const before = snapshot(file);
     refusedWith(t, () => openTrustStore(file, { readonly: true }), 'STORE_MIGRATION_REQUIRED');
-    refusedWith(t, () => trustFromStoreIfPresent({ storePath: file, env: {} }), 'STORE_MIGRATION_REQUIRED');
+    refusedWith(
+      t,
+      () => trustFromStoreIfPresent({ storePath: file, env: {} }),
+      'STORE_MIGRATION_REQUIRED',
+    );
     refusedWith(t, () => migrate(file, true), 'STORE_TAMPERED', why);
     refusedWith(t, () => migrate(file), 'STORE_TAMPERED', why);
     t.deepEqual(snapshot(file), before, 'a refused migration leaves the store byte for byte');
@@ -196,8 +322,17 @@ for (const [what, edit, hideTraces, why] of ATTACKS) {
 test('H52: the plain downgrade (no edit) is recognised as one: schema 2 left its traces', (t) => {
   const file = currentStore('downgrade-plain');
   downgrade(file, '');
-  const e = refusedWith(t, () => migrate(file), 'STORE_TAMPERED', new RegExp(`created at schema version ${SCHEMA_VERSION} but claims 1: a downgrade`));
-  t.true((e.details!.problems as string[]).some((p) => /meta "history_head" is not part of schema version 1/.test(p)));
+  const e = refusedWith(
+    t,
+    () => migrate(file),
+    'STORE_TAMPERED',
+    new RegExp(`created at schema version ${SCHEMA_VERSION} but claims 1: a downgrade`),
+  );
+  t.true(
+    (e.details!.problems as string[]).some((p) =>
+      /meta "history_head" is not part of schema version 1/.test(p),
+    ),
+  );
 });
 
 test('H52: a downgrade that keeps a newer column is refused by the schema check', (t) => {
@@ -210,10 +345,19 @@ test('H52: a downgrade that keeps a newer column is refused by the schema check'
 
 // Edits to a genuine schema-1 store (the fixture, whose history recorded less).
 const V1_EDITS: [string, string][] = [
-  ['an entry with no history row', "INSERT INTO entries (kind, identity, subject, uri, fingerprint, key_id, der, material, valid_from, source_kind, source_file, source_sha256, added_at) SELECT 'tsa', identity, subject, uri, fingerprint, key_id, der, material, valid_from, source_kind, source_file, source_sha256, added_at FROM entries WHERE id = 1"],
-  ['an entry\'s key swapped', "UPDATE entries SET material = replace(material, 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Y', 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Z') WHERE id = 2"],
-  ['an entry\'s source rewritten', "UPDATE entries SET source_file = 'elsewhere.json' WHERE id = 1"],
-  ['a retirement that history does not record', 'UPDATE entries SET retired_at = 1704067260000 WHERE id = 1'],
+  [
+    'an entry with no history row',
+    "INSERT INTO entries (kind, identity, subject, uri, fingerprint, key_id, der, material, valid_from, source_kind, source_file, source_sha256, added_at) SELECT 'tsa', identity, subject, uri, fingerprint, key_id, der, material, valid_from, source_kind, source_file, source_sha256, added_at FROM entries WHERE id = 1",
+  ],
+  [
+    "an entry's key swapped",
+    "UPDATE entries SET material = replace(material, 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Y', 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Z') WHERE id = 2",
+  ],
+  ["an entry's source rewritten", "UPDATE entries SET source_file = 'elsewhere.json' WHERE id = 1"],
+  [
+    'a retirement that history does not record',
+    'UPDATE entries SET retired_at = 1704067260000 WHERE id = 1',
+  ],
   ['a seal row planted', "INSERT INTO meta VALUES ('history_head', 'x')"],
   ['the creation row removed', "DELETE FROM history WHERE action = 'create'"],
 ];

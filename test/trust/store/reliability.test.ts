@@ -16,7 +16,16 @@ import { applyRotation } from '../../../src/trust/rotation/apply.js';
 import { sha256 } from '../../../src/crypto.js';
 import type { TransparencyLogInstance } from '../../../src/model/trust-material.js';
 import { utf8 } from '../../../src/util/encoding.js';
-import { caEntry, DAY, dumpStore, makeCa, NOW, rotationKeyPair, tempDir, trustedRootOf } from './helpers.js';
+import {
+  caEntry,
+  DAY,
+  dumpStore,
+  makeCa,
+  NOW,
+  rotationKeyPair,
+  tempDir,
+  trustedRootOf,
+} from './helpers.js';
 import { rotationTar, storeWithKeys } from '../rotation/helpers.js';
 import { CHILD_COMMAND, CHILD_NOW } from './child-writer.js';
 
@@ -27,7 +36,18 @@ function logs(n: number, baseUrl: string): TransparencyLogInstance[] {
   return Array.from({ length: n }, (_, i) => {
     const { publicKey } = generateKeyPairSync('ed25519');
     const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
-    return { baseUrl: `${baseUrl}/${i}`, hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: spki, keyDetails: 'PKIX_ED25519', key: publicKey, validFor: { start: NOW - DAY, end: undefined } }, logId: sha256(spki), checkpointKeyId: undefined };
+    return {
+      baseUrl: `${baseUrl}/${i}`,
+      hashAlgorithm: 'SHA2_256',
+      publicKey: {
+        rawBytes: spki,
+        keyDetails: 'PKIX_ED25519',
+        key: publicKey,
+        validFor: { start: NOW - DAY, end: undefined },
+      },
+      logId: sha256(spki),
+      checkpointKeyId: undefined,
+    };
   });
 }
 
@@ -46,7 +66,9 @@ interface KillPlan {
 /** Run the child with --mark; kill it as planned (undefined: let it finish). */
 function runChild(args: string[], kill: KillPlan | undefined): Promise<ChildRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CHILD, ...args, '--mark'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [CHILD, ...args, '--mark'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let stdout = '';
     let scheduled = false;
     child.stdout.on('data', (d: Buffer) => {
@@ -76,7 +98,8 @@ function checkpointed(file: string): void {
 function timings(run: ChildRun): { beginMs: number; doneMs: number } {
   const beginMs = Number(/^begin (\d+)ms$/m.exec(run.stdout)?.[1]);
   const doneMs = Number(/^done \d+ (\d+)ms$/m.exec(run.stdout)?.[1]);
-  if (!Number.isFinite(beginMs) || !Number.isFinite(doneMs) || doneMs <= beginMs) throw new Error(`the child did not report begin/done: ${run.stdout}`);
+  if (!Number.isFinite(beginMs) || !Number.isFinite(doneMs) || doneMs <= beginMs)
+    throw new Error(`the child did not report begin/done: ${run.stdout}`);
   return { beginMs, doneMs };
 }
 
@@ -87,7 +110,13 @@ function timings(run: ChildRun): { beginMs: number; doneMs: number } {
  */
 const MIN_INTERRUPTED = 6;
 
-async function killLoop(t: import('ava').ExecutionContext, base: string, expectedNew: string, reference: ChildRun, args: (file: string) => string[]): Promise<void> {
+async function killLoop(
+  t: import('ava').ExecutionContext,
+  base: string,
+  expectedNew: string,
+  reference: ChildRun,
+  args: (file: string) => string[],
+): Promise<void> {
   const expectedOld = dumpStore(base);
   t.not(expectedOld, expectedNew);
   const { beginMs, doneMs } = timings(reference);
@@ -104,13 +133,18 @@ async function killLoop(t: import('ava').ExecutionContext, base: string, expecte
     // One kill in four anywhere from "ready" to a little past the end; the rest aimed inside
     // the transaction, after its first row was written.
     const aimed = i % 4 !== 0;
-    const plan: KillPlan = aimed ? { after: 'begin', delayMs: Math.floor(Math.random() * aim) } : { after: 'ready', delayMs: Math.floor(Math.random() * doneMs * 1.3) };
+    const plan: KillPlan = aimed
+      ? { after: 'begin', delayMs: Math.floor(Math.random() * aim) }
+      : { after: 'ready', delayMs: Math.floor(Math.random() * doneMs * 1.3) };
     const run = await runChild(args(file), plan);
     const began = /^begin /m.test(run.stdout);
     const committed = /^done /m.test(run.stdout);
     const state = recoverAndDump(file);
     const what = `iteration ${i} (kill ${plan.delayMs} ms after ${plan.after}, ${run.signal ?? run.code}, ${began ? 'after' : 'before'} the first row${committed ? ', after the commit' : ''})`;
-    t.true(state === expectedOld || state === expectedNew, `${what}: the store is neither the old nor the new state`);
+    t.true(
+      state === expectedOld || state === expectedNew,
+      `${what}: the store is neither the old nor the new state`,
+    );
     if (!began) {
       t.is(state, expectedOld, `${what}: nothing was written yet`);
       seen.beforeBegin++;
@@ -125,8 +159,13 @@ async function killLoop(t: import('ava').ExecutionContext, base: string, expecte
     }
     if (aimed && state === expectedNew) aim = Math.max(1, Math.min(aim, plan.delayMs));
   }
-  t.log(`${ITERATIONS} kills (first row to return ${txMs} ms of ${doneMs} ms; aim narrowed to ${aim} ms): ${seen.beforeBegin} before the first row, ${seen.interrupted} inside the transaction (old state), ${seen.afterCommit} after the commit`);
-  t.true(seen.interrupted >= MIN_INTERRUPTED, `only ${seen.interrupted} of ${ITERATIONS} kills interrupted the transaction (need ${MIN_INTERRUPTED}): the test did not exercise atomicity`);
+  t.log(
+    `${ITERATIONS} kills (first row to return ${txMs} ms of ${doneMs} ms; aim narrowed to ${aim} ms): ${seen.beforeBegin} before the first row, ${seen.interrupted} inside the transaction (old state), ${seen.afterCommit} after the commit`,
+  );
+  t.true(
+    seen.interrupted >= MIN_INTERRUPTED,
+    `only ${seen.interrupted} of ${ITERATIONS} kills interrupted the transaction (need ${MIN_INTERRUPTED}): the test did not exercise atomicity`,
+  );
 }
 
 test('G46: SIGKILL at random points of an import leaves exactly the old or the new state (20 runs)', async (t) => {
@@ -157,13 +196,35 @@ test('G46: SIGKILL at random points of a rotation leaves exactly the old or the 
   const rootA = await makeCa('Kill Root A', NOW - 365 * DAY, NOW + 3650 * DAY);
   const rootB = await makeCa('Kill Root B', NOW - DAY, NOW + 3650 * DAY);
   const s0 = openTrustStore(base);
-  applyRotation(s0, await rotationTar({ root: trustedRootOf([caEntry([rootA.der], NOW - 365 * DAY)], { tlogs: logs(100, 'https://rekor.a.test') }), version: 1, expires: NOW + 90 * DAY, signers: k }), { sourceFile: 'v1.tar' }, { now: NOW, command: 'v1' });
+  applyRotation(
+    s0,
+    await rotationTar({
+      root: trustedRootOf([caEntry([rootA.der], NOW - 365 * DAY)], {
+        tlogs: logs(100, 'https://rekor.a.test'),
+      }),
+      version: 1,
+      expires: NOW + 90 * DAY,
+      signers: k,
+    }),
+    { sourceFile: 'v1.tar' },
+    { now: NOW, command: 'v1' },
+  );
   s0.close();
   checkpointed(base);
   const dir = path.dirname(base);
   const tarFile = path.join(dir, 'v2.tar');
   // Version 2 ends root A, adds root B and 150 new log keys, and closes the 100 old ones.
-  writeFileSync(tarFile, await rotationTar({ root: trustedRootOf([caEntry([rootA.der], NOW - 365 * DAY, NOW), caEntry([rootB.der], NOW)], { tlogs: logs(150, 'https://rekor.b.test') }), version: 2, expires: NOW + 90 * DAY, signers: k }));
+  writeFileSync(
+    tarFile,
+    await rotationTar({
+      root: trustedRootOf([caEntry([rootA.der], NOW - 365 * DAY, NOW), caEntry([rootB.der], NOW)], {
+        tlogs: logs(150, 'https://rekor.b.test'),
+      }),
+      version: 2,
+      expires: NOW + 90 * DAY,
+      signers: k,
+    }),
+  );
   const reference = path.join(dir, 'reference.db');
   copyFileSync(base, reference);
   const full = await runChild([reference, 'rotate', tarFile], undefined);
@@ -204,13 +265,19 @@ test('two processes writing at once: each write succeeds or fails with "store bu
   const a = filesFor('a');
   const b = filesFor('b');
   const spawnWaiting = (files: string[]) => {
-    const child = spawn(process.execPath, [CHILD, file, 'import', '--wait', ...files], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [CHILD, file, 'import', '--wait', ...files], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let out = '';
-    const ready = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.startsWith('ready')) resolve();
-    }));
-    const exit = new Promise<{ code: number | null; out: string }>((resolve) => child.on('exit', (code) => resolve({ code, out })));
+    const ready = new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.startsWith('ready')) resolve();
+      }),
+    );
+    const exit = new Promise<{ code: number | null; out: string }>((resolve) =>
+      child.on('exit', (code) => resolve({ code, out })),
+    );
     return { child, ready, exit };
   };
   const ca = spawnWaiting(a);
@@ -239,7 +306,10 @@ test('the expected-state comparison can fail: a different clock gives a differen
   const p1 = path.join(dir, 'a.db');
   const p2 = path.join(dir, 'b.db');
   const root = utf8.encode(trustedRootOf([], { tlogs: logs(1, 'https://rekor.g.test') }));
-  for (const [p, now] of [[p1, NOW], [p2, NOW + 1]] as const) {
+  for (const [p, now] of [
+    [p1, NOW],
+    [p2, NOW + 1],
+  ] as const) {
     const s = openTrustStore(p, { create: true, now: NOW });
     importFile(s, { path: 'x.json', bytes: root }, {}, { now, command: 'c' });
     s.close();

@@ -35,15 +35,33 @@ function edLogs(n: number, baseUrl: string): TransparencyLogInstance[] {
   return Array.from({ length: n }, (_, i) => {
     const { publicKey } = generateKeyPairSync('ed25519');
     const spki = new Uint8Array(publicKey.export({ type: 'spki', format: 'der' }));
-    return { baseUrl: `${baseUrl}/${i}`, hashAlgorithm: 'SHA2_256', publicKey: { rawBytes: spki, keyDetails: 'PKIX_ED25519', key: publicKey, validFor: { start: NOW - DAY, end: undefined } }, logId: sha256(spki), checkpointKeyId: undefined };
+    return {
+      baseUrl: `${baseUrl}/${i}`,
+      hashAlgorithm: 'SHA2_256',
+      publicKey: {
+        rawBytes: spki,
+        keyDetails: 'PKIX_ED25519',
+        key: publicKey,
+        validFor: { start: NOW - DAY, end: undefined },
+      },
+      logId: sha256(spki),
+      checkpointKeyId: undefined,
+    };
   });
 }
 
 function newStore(label = 'store') {
-  return openTrustStore(tempStorePath(label), { create: true, now: NOW, command: 'stella test init' });
+  return openTrustStore(tempStorePath(label), {
+    create: true,
+    now: NOW,
+    command: 'stella test init',
+  });
 }
 
-function code(t: { throws: (fn: () => unknown, e?: object) => unknown }, fn: () => unknown): string {
+function code(
+  t: { throws: (fn: () => unknown, e?: object) => unknown },
+  fn: () => unknown,
+): string {
   const e = t.throws(fn, { instanceOf: StellaError }) as StellaError;
   return e.code;
 }
@@ -55,7 +73,10 @@ test('a new store uses WAL, synchronous=FULL, the current schema version and its
   t.is(s.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   t.is(s.db.pragma('application_id', { simple: true }), APPLICATION_ID);
   t.true(s.created);
-  t.deepEqual(history(s).map((h) => h.action), ['create']);
+  t.deepEqual(
+    history(s).map((h) => h.action),
+    ['create'],
+  );
   s.close();
 });
 
@@ -69,14 +90,19 @@ test('importing a trusted_root.json adds every entry; importing it again adds no
     ['ca', 'ca', 'tlog', 'tlog', 'ctlog', 'ctlog', 'tsa'],
   );
   const before = dumpStore(s.path);
-  const again = importFile(s, { path: 'pg-again.json', bytes: PUBLIC_GOOD }, {}, { now: NOW + DAY, command: 'again' });
+  const again = importFile(
+    s,
+    { path: 'pg-again.json', bytes: PUBLIC_GOOD },
+    {},
+    { now: NOW + DAY, command: 'again' },
+  );
   t.is(again.added.length, 0);
   t.is(again.duplicates.length, 7);
   t.is(dumpStore(s.path), before);
   s.close();
 });
 
-test('round trip: import -> export -> import changes nothing, and the export equals a fresh store\'s export', (t) => {
+test("round trip: import -> export -> import changes nothing, and the export equals a fresh store's export", (t) => {
   const s = newStore();
   importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX);
   const exported = exportTrustedRoot(s);
@@ -111,14 +137,34 @@ test('a failed import leaves the store exactly as it was (one bad entry among go
   const s = newStore();
   importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX);
   const before = dumpStore(s.path);
-  const doc = JSON.parse(Buffer.from(PUBLIC_GOOD).toString('utf8')) as { certificateAuthorities: { certChain: { certificates: { rawBytes: string }[] } }[] };
+  const doc = JSON.parse(Buffer.from(PUBLIC_GOOD).toString('utf8')) as {
+    certificateAuthorities: { certChain: { certificates: { rawBytes: string }[] } }[];
+  };
   const bad = structuredClone(doc);
   bad.certificateAuthorities.push(structuredClone(bad.certificateAuthorities[0]!));
   bad.certificateAuthorities[2]!.certChain.certificates[0]!.rawBytes = 'not base64!';
-  t.throws(() => importFile(s, { path: 'bad.json', bytes: utf8.encode(JSON.stringify(bad)) }, {}, CTX), { instanceOf: StellaError });
-  t.throws(() => importFile(s, { path: 'junk.bin', bytes: new Uint8Array([0xff, 0xfe, 0x00]) }, {}, CTX), { instanceOf: StellaError, message: /not UTF-8/ });
-  t.throws(() => importFile(s, { path: 'x.json', bytes: utf8.encode('{"hello":1}') }, {}, CTX), { instanceOf: StellaError, message: /unrecognised JSON/ });
-  t.throws(() => importFile(s, { path: 'x.json', bytes: utf8.encode('{"mediaType":"a","mediaType":"b"}') }, {}, CTX), { instanceOf: StellaError });
+  t.throws(
+    () => importFile(s, { path: 'bad.json', bytes: utf8.encode(JSON.stringify(bad)) }, {}, CTX),
+    { instanceOf: StellaError },
+  );
+  t.throws(
+    () => importFile(s, { path: 'junk.bin', bytes: new Uint8Array([0xff, 0xfe, 0x00]) }, {}, CTX),
+    { instanceOf: StellaError, message: /not UTF-8/ },
+  );
+  t.throws(() => importFile(s, { path: 'x.json', bytes: utf8.encode('{"hello":1}') }, {}, CTX), {
+    instanceOf: StellaError,
+    message: /unrecognised JSON/,
+  });
+  t.throws(
+    () =>
+      importFile(
+        s,
+        { path: 'x.json', bytes: utf8.encode('{"mediaType":"a","mediaType":"b"}') },
+        {},
+        CTX,
+      ),
+    { instanceOf: StellaError },
+  );
   t.is(dumpStore(s.path), before);
 
   // The files above are refused before the transaction starts. This one is valid (six new log
@@ -127,9 +173,12 @@ test('a failed import leaves the store exactly as it was (one bad entry among go
   // or an I/O error would. Only the transaction can undo the three rows already written.
   const six = utf8.encode(trustedRootOf([], { tlogs: edLogs(6, 'https://rekor.midway.test') }));
   const rowsBefore = listEntries(s).length;
-  s.db.exec(`CREATE TEMP TRIGGER fail_midway BEFORE INSERT ON main.entries WHEN (SELECT count(*) FROM main.entries) >= ${rowsBefore + 3}
+  s.db
+    .exec(`CREATE TEMP TRIGGER fail_midway BEFORE INSERT ON main.entries WHEN (SELECT count(*) FROM main.entries) >= ${rowsBefore + 3}
              BEGIN SELECT RAISE(ABORT, 'injected failure after three rows'); END`);
-  const midway = t.throws(() => importFile(s, { path: 'six.json', bytes: six }, {}, CTX), { instanceOf: StellaError });
+  const midway = t.throws(() => importFile(s, { path: 'six.json', bytes: six }, {}, CTX), {
+    instanceOf: StellaError,
+  });
   t.regex(midway?.message ?? '', /injected failure after three rows/);
   s.db.exec('DROP TRIGGER temp.fail_midway');
   s.close();
@@ -144,7 +193,10 @@ test('retire closes the window at --at (inclusive) and never re-opens it; histor
   const s = newStore();
   importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX);
   const at = Date.UTC(2026, 0, 31);
-  const r = retireEntry(s, 2, at, { now: NOW + 1, command: 'stella trust retire 2 --at 2026-01-31' });
+  const r = retireEntry(s, 2, at, {
+    now: NOW + 1,
+    command: 'stella trust retire 2 --at 2026-01-31',
+  });
   t.true(r.changed);
   t.is(r.entry.effectiveUntil, new Date(at).toISOString());
   t.is(trustMaterialFromStore(s).certificateAuthorities[1]!.validFor.end, at);
@@ -155,15 +207,29 @@ test('retire closes the window at --at (inclusive) and never re-opens it; histor
   t.is(last.action, 'retire');
   t.is(last.entryId, 2);
   t.is(last.command, 'stella trust retire 2 --at 2026-01-31');
-  t.is(code(t, () => retireEntry(s, 99, at, CTX)), 'STORE_ENTRY_NOT_FOUND');
-  t.is(code(t, () => retireEntry(s, 'abc', at, CTX)), 'STORE_ENTRY_NOT_FOUND');
-  t.is(code(t, () => retireEntry(s, 3, Date.UTC(2000, 0, 1), CTX)), 'INPUT_INVALID');
+  t.is(
+    code(t, () => retireEntry(s, 99, at, CTX)),
+    'STORE_ENTRY_NOT_FOUND',
+  );
+  t.is(
+    code(t, () => retireEntry(s, 'abc', at, CTX)),
+    'STORE_ENTRY_NOT_FOUND',
+  );
+  t.is(
+    code(t, () => retireEntry(s, 3, Date.UTC(2000, 0, 1), CTX)),
+    'INPUT_INVALID',
+  );
   s.close();
 });
 
-test('history records what, when, the source file sha256 and the command; show lists an entry\'s history', (t) => {
+test("history records what, when, the source file sha256 and the command; show lists an entry's history", (t) => {
   const s = newStore();
-  importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, { now: NOW + 5, command: 'stella trust import pg.json' });
+  importFile(
+    s,
+    { path: 'pg.json', bytes: PUBLIC_GOOD },
+    {},
+    { now: NOW + 5, command: 'stella trust import pg.json' },
+  );
   const h = history(s);
   t.is(h.length, 8);
   const add = h[1]!;
@@ -186,9 +252,17 @@ test('a store with a newer schema is refused clearly (STORE_SCHEMA_TOO_NEW) and 
   s.close();
   const before = readFileSync(file);
   const e = t.throws(() => openTrustStore(file), { instanceOf: StellaError });
-  t.is((e).code, 'STORE_SCHEMA_TOO_NEW');
-  t.regex(e.message, new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this stella understands \\(${SCHEMA_VERSION}\\)`));
-  t.is(code(t, () => openTrustStore(file, { readonly: true })), 'STORE_SCHEMA_TOO_NEW');
+  t.is(e.code, 'STORE_SCHEMA_TOO_NEW');
+  t.regex(
+    e.message,
+    new RegExp(
+      `schema version ${SCHEMA_VERSION + 1}, newer than this stella understands \\(${SCHEMA_VERSION}\\)`,
+    ),
+  );
+  t.is(
+    code(t, () => openTrustStore(file, { readonly: true })),
+    'STORE_SCHEMA_TOO_NEW',
+  );
   t.deepEqual(readFileSync(file), before);
 });
 
@@ -196,8 +270,14 @@ test('corrupt, truncated, empty, foreign and missing files give clear store erro
   const dir = tempDir('corrupt');
   const junk = path.join(dir, 'junk.db');
   writeFileSync(junk, Buffer.alloc(8192, 0x41));
-  t.is(code(t, () => openTrustStore(junk)), 'STORE_CORRUPT');
-  t.is(code(t, () => openTrustStore(junk, { readonly: true })), 'STORE_CORRUPT');
+  t.is(
+    code(t, () => openTrustStore(junk)),
+    'STORE_CORRUPT',
+  );
+  t.is(
+    code(t, () => openTrustStore(junk, { readonly: true })),
+    'STORE_CORRUPT',
+  );
 
   // A real store, checkpointed into the main file, then cut in half.
   const s = newStore();
@@ -214,11 +294,17 @@ test('corrupt, truncated, empty, foreign and missing files give clear store erro
 
   const header = path.join(dir, 'header-only.db');
   writeFileSync(header, full.subarray(0, 100));
-  t.is(code(t, () => openTrustStore(header)), 'STORE_CORRUPT');
+  t.is(
+    code(t, () => openTrustStore(header)),
+    'STORE_CORRUPT',
+  );
 
   const empty = path.join(dir, 'empty.db');
   writeFileSync(empty, '');
-  t.is(code(t, () => openTrustStore(empty)), 'STORE_FOREIGN');
+  t.is(
+    code(t, () => openTrustStore(empty)),
+    'STORE_FOREIGN',
+  );
 
   const foreign = path.join(dir, 'foreign.db');
   const f = new Database(foreign);
@@ -228,22 +314,43 @@ test('corrupt, truncated, empty, foreign and missing files give clear store erro
   t.is(fe.code, 'STORE_FOREIGN');
   t.regex(fe.message, /not a Stella trust store/);
 
-  t.is(code(t, () => openTrustStore(path.join(dir, 'missing.db'))), 'STORE_NOT_FOUND');
-  t.is(code(t, () => openTrustStore(dir)), 'STORE_CORRUPT');
+  t.is(
+    code(t, () => openTrustStore(path.join(dir, 'missing.db'))),
+    'STORE_NOT_FOUND',
+  );
+  t.is(
+    code(t, () => openTrustStore(dir)),
+    'STORE_CORRUPT',
+  );
 });
 
 // Checklist G47: a store edited behind the tool's back is detected at open.
 const TAMPERS: [string, string][] = [
-  ['an entry\'s window widened', "UPDATE entries SET valid_until = NULL WHERE id = 1"],
-  ['an entry added', "INSERT INTO entries (kind, identity, subject, uri, fingerprint, key_id, der, material, valid_from, source_kind, source_file, source_sha256, added_at) SELECT kind, 'x', subject, uri, fingerprint, key_id, der, material, valid_from, source_kind, source_file, source_sha256, added_at FROM entries WHERE id = 1"],
+  ["an entry's window widened", 'UPDATE entries SET valid_until = NULL WHERE id = 1'],
+  [
+    'an entry added',
+    "INSERT INTO entries (kind, identity, subject, uri, fingerprint, key_id, der, material, valid_from, source_kind, source_file, source_sha256, added_at) SELECT kind, 'x', subject, uri, fingerprint, key_id, der, material, valid_from, source_kind, source_file, source_sha256, added_at FROM entries WHERE id = 1",
+  ],
   ['an entry deleted', 'DELETE FROM entries WHERE id = 3'],
   ['a retirement removed', 'UPDATE entries SET retired_at = NULL WHERE id = 2'],
   ['a history row edited', "UPDATE history SET command = 'someone else' WHERE id = 2"],
   ['the last history row deleted', 'DELETE FROM history WHERE id = (SELECT max(id) FROM history)'],
-  ['a rotation key inserted', "INSERT INTO rotation_keys VALUES ('ab', X'00', 'PKIX_ED25519', 0, NULL, 'evil')"],
-  ['the threshold lowered', "INSERT INTO meta (key, value) VALUES ('rotation_threshold', '1') ON CONFLICT(key) DO UPDATE SET value = '1'"],
-  ['an applied rotation version rolled back', "INSERT INTO rotations VALUES (99, 0, 0, 'x', 'y', '{}')"],
-  ['the seal recomputed for edited entries only', "UPDATE entries SET valid_until = NULL WHERE id = 1; UPDATE meta SET value = 'x' WHERE key = 'state_digest'"],
+  [
+    'a rotation key inserted',
+    "INSERT INTO rotation_keys VALUES ('ab', X'00', 'PKIX_ED25519', 0, NULL, 'evil')",
+  ],
+  [
+    'the threshold lowered',
+    "INSERT INTO meta (key, value) VALUES ('rotation_threshold', '1') ON CONFLICT(key) DO UPDATE SET value = '1'",
+  ],
+  [
+    'an applied rotation version rolled back',
+    "INSERT INTO rotations VALUES (99, 0, 0, 'x', 'y', '{}')",
+  ],
+  [
+    'the seal recomputed for edited entries only',
+    "UPDATE entries SET valid_until = NULL WHERE id = 1; UPDATE meta SET value = 'x' WHERE key = 'state_digest'",
+  ],
 ];
 
 for (const [what, sql] of TAMPERS) {
@@ -255,10 +362,15 @@ for (const [what, sql] of TAMPERS) {
     const raw = new Database(s.path);
     raw.exec(sql);
     raw.close();
-    const e = t.throws(() => openTrustStore(s.path, { readonly: true }), { instanceOf: StellaError }) as StellaError;
+    const e = t.throws(() => openTrustStore(s.path, { readonly: true }), {
+      instanceOf: StellaError,
+    }) as StellaError;
     t.is(e.code, 'STORE_TAMPERED');
     t.regex(e.message, /modified outside stella/);
-    t.is(code(t, () => openTrustStore(s.path)), 'STORE_TAMPERED');
+    t.is(
+      code(t, () => openTrustStore(s.path)),
+      'STORE_TAMPERED',
+    );
   });
 }
 
@@ -268,7 +380,10 @@ test('G47: an edit made while a store is open is caught by the next write (re-ch
   const raw = new Database(s.path);
   raw.exec('UPDATE entries SET valid_until = NULL WHERE id = 1');
   raw.close();
-  t.is(code(t, () => retireEntry(s, 3, Date.UTC(2030, 0, 1), CTX)), 'STORE_TAMPERED');
+  t.is(
+    code(t, () => retireEntry(s, 3, Date.UTC(2030, 0, 1), CTX)),
+    'STORE_TAMPERED',
+  );
   s.close();
 });
 
@@ -279,7 +394,9 @@ test('store busy: a writer blocked past the busy timeout gets STORE_BUSY "store 
   const blocker = new Database(s0.path);
   blocker.exec('BEGIN IMMEDIATE');
   const s = openTrustStore(s0.path, { busyTimeoutMs: 50 });
-  const e = t.throws(() => importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX), { instanceOf: StellaError }) as StellaError;
+  const e = t.throws(() => importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX), {
+    instanceOf: StellaError,
+  }) as StellaError;
   t.is(e.code, 'STORE_BUSY');
   t.regex(e.message, /^store busy/);
   blocker.exec('ROLLBACK');
@@ -304,10 +421,15 @@ test('staleness: newest import or rotation older than max-age warns; explicit --
   t.true(stale.stale);
   t.is(stale.ageDays, 119);
   t.regex(stale.warning!, /stale: last import or rotation .* \(119 days ago, more than 90\)/);
-  const e = t.throws(() => checkStaleness(s, 30, true, NOW + 40 * DAY), { instanceOf: StellaError }) as StellaError;
+  const e = t.throws(() => checkStaleness(s, 30, true, NOW + 40 * DAY), {
+    instanceOf: StellaError,
+  }) as StellaError;
   t.is(e.code, 'STORE_STALE');
   t.notThrows(() => checkStaleness(s, 30, true, NOW + 20 * DAY));
-  t.is(code(t, () => checkStaleness(s, 0, true, NOW)), 'INPUT_INVALID');
+  t.is(
+    code(t, () => checkStaleness(s, 0, true, NOW)),
+    'INPUT_INVALID',
+  );
   s.close();
 });
 
@@ -315,11 +437,19 @@ test('verify source: no store asked for and none at the default path -> undefine
   const dir = tempDir('vs');
   const env = { XDG_DATA_HOME: dir, HOME: dir };
   t.is(trustFromStoreIfPresent({ env }), undefined);
-  t.is(code(t, () => trustFromStoreIfPresent({ env: { ...env, STELLA_TRUST_STORE: path.join(dir, 'nope.db') } })), 'STORE_NOT_FOUND');
-  t.is(code(t, () => trustFromStoreIfPresent({ env, storePath: path.join(dir, 'nope.db') })), 'STORE_NOT_FOUND');
+  t.is(
+    code(t, () =>
+      trustFromStoreIfPresent({ env: { ...env, STELLA_TRUST_STORE: path.join(dir, 'nope.db') } }),
+    ),
+    'STORE_NOT_FOUND',
+  );
+  t.is(
+    code(t, () => trustFromStoreIfPresent({ env, storePath: path.join(dir, 'nope.db') })),
+    'STORE_NOT_FOUND',
+  );
 });
 
-test('verify source: loads the store\'s TrustMaterial and applies the stale rule', (t) => {
+test("verify source: loads the store's TrustMaterial and applies the stale rule", (t) => {
   const dir = tempDir('vs2');
   const file = path.join(dir, 'trust.db');
   initStore(file, { withPublicGood: true }, { now: NOW, command: 'init' });
@@ -331,8 +461,16 @@ test('verify source: loads the store\'s TrustMaterial and applies the stale rule
   const warned = trustFromStoreIfPresent({ storePath: file, env: {}, now: NOW + 100 * DAY })!;
   t.is(warned.warnings.length, 1);
   t.regex(warned.warnings[0]!, /stale/);
-  t.is(code(t, () => trustFromStoreIfPresent({ storePath: file, env: {}, now: NOW + 100 * DAY, maxAge: '90' })), 'STORE_STALE');
-  t.is(code(t, () => trustFromStoreIfPresent({ storePath: file, env: {}, maxAge: 'soon' })), 'INPUT_INVALID');
+  t.is(
+    code(t, () =>
+      trustFromStoreIfPresent({ storePath: file, env: {}, now: NOW + 100 * DAY, maxAge: '90' }),
+    ),
+    'STORE_STALE',
+  );
+  t.is(
+    code(t, () => trustFromStoreIfPresent({ storePath: file, env: {}, maxAge: 'soon' })),
+    'INPUT_INVALID',
+  );
   // The default location is used through XDG_DATA_HOME.
   const xdg = tempDir('xdg');
   const def = defaultStorePath({ XDG_DATA_HOME: xdg });
@@ -346,11 +484,17 @@ test('store path resolution: --store, else STELLA_TRUST_STORE, else the per-user
   t.is(resolveStorePath('/a/b.db', { STELLA_TRUST_STORE: '/c.db' }), '/a/b.db');
   t.is(resolveStorePath(undefined, { STELLA_TRUST_STORE: '/c.db' }), '/c.db');
   t.is(resolveStorePath(undefined, { XDG_DATA_HOME: '/xdg' }), '/xdg/stella/trust.db');
-  t.regex(resolveStorePath(undefined, { XDG_DATA_HOME: 'relative' }), /\.local\/share\/stella\/trust\.db$/);
+  t.regex(
+    resolveStorePath(undefined, { XDG_DATA_HOME: 'relative' }),
+    /\.local\/share\/stella\/trust\.db$/,
+  );
 });
 
 test('migrations are ordered and end at the schema version', (t) => {
-  t.deepEqual(MIGRATIONS.map((m) => m.version), [1, 2, 3]);
+  t.deepEqual(
+    MIGRATIONS.map((m) => m.version),
+    [1, 2, 3],
+  );
   t.is(MIGRATIONS.at(-1)!.version, SCHEMA_VERSION);
 });
 
@@ -358,6 +502,9 @@ test('a read-only store refuses writes clearly', (t) => {
   const s0 = newStore('ro');
   s0.close();
   const s = openTrustStore(s0.path, { readonly: true });
-  t.is(code(t, () => importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX)), 'INPUT_INVALID');
+  t.is(
+    code(t, () => importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX)),
+    'INPUT_INVALID',
+  );
   s.close();
 });

@@ -7,7 +7,13 @@
 import test from 'ava';
 import { StellaError } from '../../../src/errors.js';
 import { openTrustStore, readSnapshot } from '../../../src/trust/store/db.js';
-import { allEntryRows, authorityFromRow, entryFromRow, logFromRow, type EntryRow } from '../../../src/trust/store/entries.js';
+import {
+  allEntryRows,
+  authorityFromRow,
+  entryFromRow,
+  logFromRow,
+  type EntryRow,
+} from '../../../src/trust/store/entries.js';
 import { importFile } from '../../../src/trust/store/operations.js';
 import { parseMaxAgeDays } from '../../../src/trust/store/verify-source.js';
 import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
@@ -15,9 +21,21 @@ import { readFileSync } from 'node:fs';
 import { CTX, NOW, tempStorePath } from './helpers.js';
 
 function rows(): EntryRow[] {
-  const store = openTrustStore(tempStorePath('time'), { create: true, now: NOW, command: 'stella test init' });
+  const store = openTrustStore(tempStorePath('time'), {
+    create: true,
+    now: NOW,
+    command: 'stella test init',
+  });
   try {
-    importFile(store, { path: 'trusted_root.json', bytes: new Uint8Array(readFileSync(publicGoodTrustedRootPath())) }, {}, CTX);
+    importFile(
+      store,
+      {
+        path: 'trusted_root.json',
+        bytes: new Uint8Array(readFileSync(publicGoodTrustedRootPath())),
+      },
+      {},
+      CTX,
+    );
     return readSnapshot(store, (db) => allEntryRows(db));
   } finally {
     store.close();
@@ -42,14 +60,21 @@ test('a stored time out of range is STORE_CORRUPT naming the row and column, on 
       ['logFromRow', logFromRow, log],
     ] as const) {
       const bad = { ...row, [column]: value };
-      const e = t.throws(() => (read as (r: EntryRow) => unknown)(bad), { instanceOf: StellaError }, `${what} ${column}=${value}`) as StellaError;
+      const e = t.throws(
+        () => (read as (r: EntryRow) => unknown)(bad),
+        { instanceOf: StellaError },
+        `${what} ${column}=${value}`,
+      ) as StellaError;
       t.is(e.code, 'STORE_CORRUPT');
-      t.regex(e.message, new RegExp(`^trust store entry ${row.id} ${column}: .* is not a time in range`));
+      t.regex(
+        e.message,
+        new RegExp(`^trust store entry ${row.id} ${column}: .* is not a time in range`),
+      );
     }
   }
 });
 
-test('--max-age is a positive number of days no longer than Stella\'s time range', (t) => {
+test("--max-age is a positive number of days no longer than Stella's time range", (t) => {
   t.is(parseMaxAgeDays('90'), 90);
   t.is(parseMaxAgeDays('2932896'), 2932896);
   for (const s of ['2932897', '1e3', '99999999999999999999', '0', '-1', 'Infinity']) {

@@ -2,7 +2,8 @@ import { StellaCommand } from '../../base.js';
 import { storeFlag } from '../shared.js';
 
 export default class TrustKeysList extends StellaCommand {
-  static override summary = 'List rotation keys, the threshold, the last applied rotation version and the exporters';
+  static override summary =
+    'List rotation keys, the threshold, the last applied rotation version and the exporters';
   static override flags = { ...storeFlag };
 
   async run(): Promise<void> {
@@ -17,12 +18,17 @@ export default class TrustKeysList extends StellaCommand {
         this.printJson({ ok: true, store: path, ...r, exporters });
         return;
       }
-      process.stdout.write(`threshold ${r.threshold}; last applied rotation version ${r.lastVersion}\n`);
+      process.stdout.write(
+        `threshold ${r.threshold}; last applied rotation version ${r.lastVersion}\n`,
+      );
       for (const k of r.keys) {
         const line = `${k.active ? 'active ' : 'removed'} ${k.keyId} ${k.keyDetails} added ${k.addedAt}${k.removedAt ? ` removed ${k.removedAt}` : ''} (${k.source})`;
         process.stdout.write((k.active ? line : this.paint('dim', line)) + '\n');
       }
-      for (const e of exporters) process.stdout.write(`exporter ${e.kind === 'key' ? `key ${e.keyId} ${e.keyDetails}` : `identity ${e.identity} issuer ${e.issuer}`} (${e.source})\n`);
+      for (const e of exporters)
+        process.stdout.write(
+          `exporter ${e.kind === 'key' ? `key ${e.keyId} ${e.keyDetails}` : `identity ${e.identity} issuer ${e.issuer}`} (${e.source})\n`,
+        );
     } finally {
       store.close();
     }

@@ -14,10 +14,22 @@ export default class TrustRotationCreate extends StellaCommand {
   ];
   static override flags = {
     root: Flags.string({ description: 'the new trusted_root.json', required: true }),
-    version: Flags.integer({ description: 'rotation version: exactly one more than the last applied on the hosts', required: true }),
-    expires: Flags.string({ description: 'expiry (RFC 3339, in the future); hosts refuse the rotation after it', required: true }),
-    'sign-with': Flags.string({ description: 'PEM private key to sign with (repeatable)', required: true, multiple: true }),
-    'new-rotation-keys': Flags.string({ description: 'PEM public keys that replace the rotation keys' }),
+    version: Flags.integer({
+      description: 'rotation version: exactly one more than the last applied on the hosts',
+      required: true,
+    }),
+    expires: Flags.string({
+      description: 'expiry (RFC 3339, in the future); hosts refuse the rotation after it',
+      required: true,
+    }),
+    'sign-with': Flags.string({
+      description: 'PEM private key to sign with (repeatable)',
+      required: true,
+      multiple: true,
+    }),
+    'new-rotation-keys': Flags.string({
+      description: 'PEM public keys that replace the rotation keys',
+    }),
     'new-threshold': Flags.integer({ description: 'threshold for the new rotation keys' }),
     output: Flags.string({ char: 'o', description: 'output tar file', required: true }),
   };
@@ -32,12 +44,40 @@ export default class TrustRotationCreate extends StellaCommand {
     if ((flags['new-rotation-keys'] === undefined) !== (flags['new-threshold'] === undefined)) {
       fail('INPUT_INVALID', 'input', '--new-rotation-keys and --new-threshold go together');
     }
-    const root = { bytes: readFileBounded(flags.root, { what: '--root', maxBytes: TRUSTED_ROOT_LIMITS.maxBytes, limitCode: 'TRUSTED_ROOT_INVALID' }) };
-    const signWith = flags['sign-with'].map((p) => r.loadPrivateKey(readFileBounded(p, { what: '--sign-with', maxBytes: FILE_LIMITS.keyBytes }), `--sign-with ${p}`));
+    const root = {
+      bytes: readFileBounded(flags.root, {
+        what: '--root',
+        maxBytes: TRUSTED_ROOT_LIMITS.maxBytes,
+        limitCode: 'TRUSTED_ROOT_INVALID',
+      }),
+    };
+    const signWith = flags['sign-with'].map((p) =>
+      r.loadPrivateKey(
+        readFileBounded(p, { what: '--sign-with', maxBytes: FILE_LIMITS.keyBytes }),
+        `--sign-with ${p}`,
+      ),
+    );
     const newKeys = flags['new-rotation-keys']
-      ? { keys: t.parsePublicKeysPem(Buffer.from(readFileBounded(flags['new-rotation-keys'], { what: '--new-rotation-keys', maxBytes: FILE_LIMITS.keyBytes })).toString('utf8'), flags['new-rotation-keys']), threshold: flags['new-threshold']! }
+      ? {
+          keys: t.parsePublicKeysPem(
+            Buffer.from(
+              readFileBounded(flags['new-rotation-keys'], {
+                what: '--new-rotation-keys',
+                maxBytes: FILE_LIMITS.keyBytes,
+              }),
+            ).toString('utf8'),
+            flags['new-rotation-keys'],
+          ),
+          threshold: flags['new-threshold']!,
+        }
       : undefined;
-    const out = await r.createRotation({ rootBytes: root.bytes, version: flags.version, expires: parseTimeFlag(flags.expires, '--expires', 'end'), signWith, newRotationKeys: newKeys });
+    const out = await r.createRotation({
+      rootBytes: root.bytes,
+      version: flags.version,
+      expires: parseTimeFlag(flags.expires, '--expires', 'end'),
+      signWith,
+      newRotationKeys: newKeys,
+    });
     writeFileAtomic(flags.output, out.tar, { what: 'rotation bundle' });
     const summary = {
       output: flags.output,
@@ -47,7 +87,12 @@ export default class TrustRotationCreate extends StellaCommand {
       signatures: signWith.length,
       rotatesKeys: newKeys !== undefined,
     };
-    if (this.jsonMode) { this.printJson({ ok: true, ...summary }); return; }
-    process.stdout.write(`wrote ${flags.output}: rotation version ${summary.version}, expires ${summary.expires}, ${summary.signatures} signature(s), root sha256 ${summary.rootSha256}\n`);
+    if (this.jsonMode) {
+      this.printJson({ ok: true, ...summary });
+      return;
+    }
+    process.stdout.write(
+      `wrote ${flags.output}: rotation version ${summary.version}, expires ${summary.expires}, ${summary.signatures} signature(s), root sha256 ${summary.rootSha256}\n`,
+    );
   }
 }

@@ -13,10 +13,19 @@ export default class TrustWitnessList extends StellaCommand {
     const store = t.openTrustStore(path, { readonly: true });
     try {
       const r = listWitnesses(store);
-      if (this.jsonMode) { this.printJson({ ok: true, store: path, ...r }); return; }
+      if (this.jsonMode) {
+        this.printJson({ ok: true, store: path, ...r });
+        return;
+      }
       if (r.witnesses.length === 0) process.stdout.write(`no witnesses in ${path}\n`);
-      for (const w of r.witnesses) process.stdout.write(`${w.name} ${w.keyFingerprint.slice(0, 16)}… valid ${w.validFrom}..${w.validUntil ?? 'open'}\n  ${w.vkey}\n`);
-      for (const p of r.policies) process.stdout.write(`policy: ${p.logUrl} needs ${p.threshold} of ${p.witnesses.join(', ')}\n`);
+      for (const w of r.witnesses)
+        process.stdout.write(
+          `${w.name} ${w.keyFingerprint.slice(0, 16)}… valid ${w.validFrom}..${w.validUntil ?? 'open'}\n  ${w.vkey}\n`,
+        );
+      for (const p of r.policies)
+        process.stdout.write(
+          `policy: ${p.logUrl} needs ${p.threshold} of ${p.witnesses.join(', ')}\n`,
+        );
     } finally {
       store.close();
     }

@@ -3,7 +3,8 @@ import { StellaCommand } from '../../base.js';
 import { commandLine, storeFlag } from '../shared.js';
 
 export default class TrustWitnessPolicy extends StellaCommand {
-  static override summary = "Set a log's witness policy: its checkpoints need cosignatures from at least K of these N witnesses";
+  static override summary =
+    "Set a log's witness policy: its checkpoints need cosignatures from at least K of these N witnesses";
   static override description = [
     'Once set, a bundle whose log has a policy verifies only when its checkpoint (or the',
     "shipment's latest checkpoint it is proven consistent with) carries valid cosignatures from at",
@@ -11,12 +12,24 @@ export default class TrustWitnessPolicy extends StellaCommand {
     'Unknown cosignatures are ignored. --threshold 0 without --witness removes the policy.',
   ].join(' ');
 
-  static override examples = ['<%= config.bin %> trust witness policy --log https://rekor.example.com --threshold 2 --witness w1 --witness w2 --witness w3'];
+  static override examples = [
+    '<%= config.bin %> trust witness policy --log https://rekor.example.com --threshold 2 --witness w1 --witness w2 --witness w3',
+  ];
   static override flags = {
     ...storeFlag,
-    log: Flags.string({ description: 'the log, by its base URL as the trust store lists it', required: true }),
-    threshold: Flags.integer({ description: 'K: how many distinct witnesses must cosign', required: true, min: 0 }),
-    witness: Flags.string({ description: 'a witness name from `trust witness list` (repeatable): the N', multiple: true }),
+    log: Flags.string({
+      description: 'the log, by its base URL as the trust store lists it',
+      required: true,
+    }),
+    threshold: Flags.integer({
+      description: 'K: how many distinct witnesses must cosign',
+      required: true,
+      min: 0,
+    }),
+    witness: Flags.string({
+      description: 'a witness name from `trust witness list` (repeatable): the N',
+      multiple: true,
+    }),
   };
 
   async run(): Promise<void> {
@@ -28,11 +41,29 @@ export default class TrustWitnessPolicy extends StellaCommand {
     const store = t.openTrustStore(path);
     try {
       const trust = t.trustMaterialFromStore(store);
-      const log = trust.tlogs.find((l) => l.baseUrl === flags.log || l.baseUrl === flags.log.replace(/\/+$/, ''));
-      if (!log) return fail('WITNESS_INVALID', 'witness', `no transparency log ${JSON.stringify(flags.log)} in the trust store (known: ${trust.tlogs.map((l) => l.baseUrl).join(', ') || 'none'})`);
-      const p = setWitnessPolicy(store, { log, threshold: flags.threshold, witnesses: flags.witness ?? [] }, { now: Date.now(), command: commandLine() });
-      if (this.jsonMode) { this.printJson({ ok: true, store: path, log: log.baseUrl, policy: p }); return; }
-      process.stdout.write(p ? `witness policy for ${log.baseUrl}: at least ${p.threshold} of ${p.witnesses.join(', ')}\n` : `witness policy for ${log.baseUrl} removed\n`);
+      const log = trust.tlogs.find(
+        (l) => l.baseUrl === flags.log || l.baseUrl === flags.log.replace(/\/+$/, ''),
+      );
+      if (!log)
+        return fail(
+          'WITNESS_INVALID',
+          'witness',
+          `no transparency log ${JSON.stringify(flags.log)} in the trust store (known: ${trust.tlogs.map((l) => l.baseUrl).join(', ') || 'none'})`,
+        );
+      const p = setWitnessPolicy(
+        store,
+        { log, threshold: flags.threshold, witnesses: flags.witness ?? [] },
+        { now: Date.now(), command: commandLine() },
+      );
+      if (this.jsonMode) {
+        this.printJson({ ok: true, store: path, log: log.baseUrl, policy: p });
+        return;
+      }
+      process.stdout.write(
+        p
+          ? `witness policy for ${log.baseUrl}: at least ${p.threshold} of ${p.witnesses.join(', ')}\n`
+          : `witness policy for ${log.baseUrl} removed\n`,
+      );
     } finally {
       store.close();
     }
