@@ -4,10 +4,11 @@
  * browser too), and every string that came from a bundle or a file name escaped. Totals,
  * failures first (check, code, message), then every artifact with identity, issuer, verified
  * time and log index, and a timeline per verified bundle: the signing time drawn against the
- * certificate's validity window it was checked against.
+ * certificate, CA and log-key validity windows it was checked against.
  */
 import type { ArtifactResult, ShipmentSummary } from '../../shipment/verify.js';
 import type { BundleVerdict } from '../../shipment/verdict.js';
+import type { TrustWindow } from '../../verify/pipeline.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -15,16 +16,57 @@ export function escapeHtml(s: string): string {
 const e = (v: string | number | null | undefined): string =>
   escapeHtml(v === null || v === undefined ? '-' : String(v));
 
+const ROW_LABEL: Record<'certificate' | TrustWindow['kind'], string> = {
+  certificate: 'cert',
+  ca: 'CA',
+  tlog: 'log key',
+  ctlog: 'CT key',
+};
+
+/**
+ * The signing time (a vertical line) against every window it was checked against, one row each:
+ * the leaf certificate, the CA it chained to, the transparency-log and CT-log keys. One linear
+ * scale over all of them (an open-ended window runs to the right edge), so a certificate's
+ * minutes are a sliver against a CA's years: each bar carries its exact window in a title.
+ */
 function timeline(v: BundleVerdict): string {
   if (!v.certificate || !v.verifiedTime) return '';
-  const a = Date.parse(v.certificate.notBefore);
-  const b = Date.parse(v.certificate.notAfter);
   const t = Date.parse(v.verifiedTime);
-  const lo = Math.min(a, t);
-  const hi = Math.max(b, t);
+  const rows: { kind: keyof typeof ROW_LABEL; name: string; start: number; end: number | null }[] =
+    [
+      {
+        kind: 'certificate',
+        name: 'leaf certificate',
+        start: Date.parse(v.certificate.notBefore),
+        end: Date.parse(v.certificate.notAfter),
+      },
+      ...v.windows.map((w) => ({
+        kind: w.kind,
+        name: w.name,
+        start: Date.parse(w.start),
+        end: w.end === null ? null : Date.parse(w.end),
+      })),
+    ];
+  const points = [t, ...rows.flatMap((r) => (r.end === null ? [r.start] : [r.start, r.end]))];
+  const lo = Math.min(...points);
+  const hi = Math.max(...points);
   const span = Math.max(1, hi - lo);
-  const x = (ms: number): number => 10 + ((ms - lo) / span) * 280;
-  return `<svg class="tl" width="300" height="24" role="img" aria-label="signing time against the certificate validity window"><rect x="${x(a).toFixed(1)}" y="8" width="${Math.max(1, x(b) - x(a)).toFixed(1)}" height="8" fill="#9cd"/><line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="2" y2="22" stroke="#c30" stroke-width="2"/><title>signed ${e(v.verifiedTime)}; certificate valid ${e(v.certificate.notBefore)} to ${e(v.certificate.notAfter)}</title></svg>`;
+  const left = 52;
+  const right = 350;
+  const x = (ms: number): number => left + ((ms - lo) / span) * (right - left - 10);
+  const rowH = 12;
+  const height = rows.length * rowH + 8;
+  const bars = rows
+    .map((r, i) => {
+      const y = 4 + i * rowH;
+      const x0 = x(r.start);
+      const x1 = r.end === null ? right : x(r.end);
+      const from = new Date(r.start).toISOString();
+      const until = r.end === null ? 'open' : new Date(r.end).toISOString();
+      return `<text x="2" y="${y + 9}" font-size="9">${ROW_LABEL[r.kind]}</text><rect data-window="${r.kind}" data-start="${e(from)}" data-end="${e(until)}" x="${x0.toFixed(1)}" y="${y + 2}" width="${Math.max(2, x1 - x0).toFixed(1)}" height="8" fill="${r.kind === 'certificate' ? '#9cd' : r.kind === 'ca' ? '#bdb' : '#dcb'}"><title>${e(r.name)}: valid ${e(from)} to ${e(until)}</title></rect>`;
+    })
+    .join('');
+  return `<svg class="tl" width="${right}" height="${height}" role="img" aria-label="signing time against the certificate, CA and log-key validity windows">${bars}<line data-signed="${e(v.verifiedTime)}" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="1" y2="${height - 1}" stroke="#c30" stroke-width="2"/><title>signed ${e(v.verifiedTime)}; certificate valid ${e(v.certificate.notBefore)} to ${e(v.certificate.notAfter)}</title></svg>`;
 }
 
 export interface ReportInput {
@@ -76,7 +118,7 @@ export function renderShipmentReport(r: ReportInput): string {
 ${failureRows}
 </table>
 <h2>Every artifact</h2>
-<table id="artifacts"><tr><th>result</th><th>artifact</th><th>identity</th><th>issuer</th><th>verified time</th><th>log index</th><th>signing time vs certificate window</th></tr>
+<table id="artifacts"><tr><th>result</th><th>artifact</th><th>identity</th><th>issuer</th><th>verified time</th><th>log index</th><th>signing time vs certificate, CA and log-key windows</th></tr>
 ${rows}
 </table>
 </body></html>
