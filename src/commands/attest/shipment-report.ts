@@ -69,16 +69,19 @@ function timeline(v: BundleVerdict): string {
   return `<svg class="tl" width="${right}" height="${height}" role="img" aria-label="signing time against the certificate, CA and log-key validity windows">${bars}<line data-signed="${e(v.verifiedTime)}" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="1" y2="${height - 1}" stroke="#c30" stroke-width="2"/><title>signed ${e(v.verifiedTime)}; certificate valid ${e(v.certificate.notBefore)} to ${e(v.certificate.notAfter)}</title></svg>`;
 }
 
-export interface ReportInput {
+export interface ReportHead {
   archive: string;
   trustSource: string;
   summary: ShipmentSummary;
-  results: ArtifactResult[];
   generatedAt: string;
 }
 
-export function renderShipmentReport(r: ReportInput): string {
-  const failed = r.results.filter((x) => !x.ok);
+/**
+ * The page in pieces, so it can be written as verification goes (failures and every artifact
+ * spooled apart, then joined): head (title, totals), the failures table's rows, reportMiddle,
+ * every artifact's rows, REPORT_FOOT. Rows are joined with newlines.
+ */
+export function reportHead(r: ReportHead): string {
   const s = r.summary;
   const seal =
     s.seal.status === 'verified'
@@ -86,23 +89,6 @@ export function renderShipmentReport(r: ReportInput): string {
       : s.seal.status === 'unchecked'
         ? 'sealed, not checked'
         : 'not sealed';
-  const failureRows = failed
-    .map((x) => {
-      const lines = x.missing
-        ? [`<li>missing from the archive</li>`]
-        : x.bundles.map(
-            (b) =>
-              `<li><code>${e(b.path)}</code>: <b>${e(b.error?.check)}</b> <code>${e(b.error?.code)}</code> ${e(b.error?.message)}</li>`,
-          );
-      return `<tr class="fail" data-digest="${e(x.artifactDigest)}"><td class="w"><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td class="w"><ul>${lines.join('')}</ul></td></tr>`;
-    })
-    .join('\n');
-  const rows = r.results
-    .map((x) => {
-      const v = x.verified;
-      return `<tr class="${x.ok ? 'pass' : 'fail'}"><td>${x.ok ? 'verified' : x.missing ? 'missing' : 'failed'}</td><td class="w"><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td class="w">${e(v?.identity)}</td><td class="w">${e(v?.issuer)}</td><td>${e(v?.verifiedTime)}</td><td>${e(v?.logIndex)}</td><td>${v ? timeline(v) : ''}</td></tr>`;
-    })
-    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -113,14 +99,35 @@ export function renderShipmentReport(r: ReportInput): string {
 <p>Archive <code>${e(r.archive)}</code> (manifest sha256 <code>${e(s.manifestSha256)}</code>, created ${e(s.createdAt)}); ${e(seal)}; trust: ${e(r.trustSource)}; generated ${e(r.generatedAt)}.</p>
 <table id="totals"><tr><th>artifacts</th><th>passed</th><th>failed</th><th>missing</th><th>bundles</th></tr>
 <tr><td id="n-artifacts">${s.artifacts}</td><td id="n-passed">${s.passed}</td><td id="n-failed">${s.failed}</td><td id="n-missing">${s.missing}</td><td id="n-bundles">${s.bundles}</td></tr></table>
-<h2>Failures (${failed.length})</h2>
+<h2>Failures (${s.failed + s.missing})</h2>
 <table id="failures"><tr><th>artifact</th><th>what failed</th></tr>
-${failureRows}
+`;
+}
+
+/** A failed (or missing) artifact's row in the failures table. */
+export function failureRow(x: ArtifactResult): string {
+  const lines = x.missing
+    ? [`<li>missing from the archive</li>`]
+    : x.bundles.map(
+        (b) =>
+          `<li><code>${e(b.path)}</code>: <b>${e(b.error?.check)}</b> <code>${e(b.error?.code)}</code> ${e(b.error?.message)}</li>`,
+      );
+  return `<tr class="fail" data-digest="${e(x.artifactDigest)}"><td class="w"><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td class="w"><ul>${lines.join('')}</ul></td></tr>`;
+}
+
+export const REPORT_MIDDLE = `
 </table>
 <h2>Every artifact</h2>
 <table id="artifacts"><tr><th>result</th><th>artifact</th><th>identity</th><th>issuer</th><th>verified time</th><th>log index</th><th>signing time vs certificate, CA and log-key windows</th></tr>
-${rows}
+`;
+
+/** Every artifact's row, with its timeline. */
+export function artifactRow(x: ArtifactResult): string {
+  const v = x.verified;
+  return `<tr class="${x.ok ? 'pass' : 'fail'}"><td>${x.ok ? 'verified' : x.missing ? 'missing' : 'failed'}</td><td class="w"><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td class="w">${e(v?.identity)}</td><td class="w">${e(v?.issuer)}</td><td>${e(v?.verifiedTime)}</td><td>${e(v?.logIndex)}</td><td>${v ? timeline(v) : ''}</td></tr>`;
+}
+
+export const REPORT_FOOT = `
 </table>
 </body></html>
 `;
-}
