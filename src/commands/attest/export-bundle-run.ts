@@ -382,7 +382,11 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
   const sealer: Sealer | undefined = opts.sealKeyPath
     ? sealWithKey(opts.sealKeyPath)
     : opts.sealKeyless
-      ? await sealKeyless({ ...opts.sealKeyless, trustedRootPath: opts.logsTrustedRootPath })
+      ? await sealKeyless({
+          env: opts.env,
+          ...opts.sealKeyless,
+          trustedRootPath: opts.logsTrustedRootPath,
+        })
       : undefined;
   // A keyless seal leaves a permanent log entry: the output must be writable before it is made.
   if (opts.sealKeyless) checkWritableTarget(opts.outputPath, { what: 'export archive (--output)' });
