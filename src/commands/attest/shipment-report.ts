@@ -66,7 +66,7 @@ function timeline(v: BundleVerdict): string {
       return `<text x="2" y="${y + 9}" font-size="9">${ROW_LABEL[r.kind]}</text><rect data-window="${r.kind}" data-start="${e(from)}" data-end="${e(until)}" x="${x0.toFixed(1)}" y="${y + 2}" width="${Math.max(2, x1 - x0).toFixed(1)}" height="8" fill="${r.kind === 'certificate' ? '#9cd' : r.kind === 'ca' ? '#bdb' : '#dcb'}"><title>${e(r.name)}: valid ${e(from)} to ${e(until)}</title></rect>`;
     })
     .join('');
-  return `<svg class="tl" width="${right}" height="${height}" role="img" aria-label="signing time against the certificate, CA and log-key validity windows">${bars}<line data-signed="${e(v.verifiedTime)}" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="1" y2="${height - 1}" stroke="#c30" stroke-width="2"/><title>signed ${e(v.verifiedTime)}; certificate valid ${e(v.certificate.notBefore)} to ${e(v.certificate.notAfter)}</title></svg>`;
+  return `<svg class="tl" width="${right}" height="${height}" viewBox="0 0 ${right} ${height}" role="img" aria-label="signing time against the certificate, CA and log-key validity windows">${bars}<line data-signed="${e(v.verifiedTime)}" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="1" y2="${height - 1}" stroke="#c30" stroke-width="2"/><title>signed ${e(v.verifiedTime)}; certificate valid ${e(v.certificate.notBefore)} to ${e(v.certificate.notAfter)}</title></svg>`;
 }
 
 export interface ReportHead {

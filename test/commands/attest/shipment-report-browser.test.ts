@@ -244,6 +244,11 @@ declare(
         return {
           signed: line?.getAttribute('data-signed') ?? null,
           windows: [...r.querySelectorAll('svg.tl rect')].map((b) => ({
+            drawn: (() => {
+              const box = b.getBoundingClientRect();
+              const frame = b.ownerSVGElement.getBoundingClientRect();
+              return box.height > 0 && box.top >= frame.top - 0.5 && box.bottom <= frame.bottom + 0.5 && box.left >= frame.left - 0.5 && box.right <= frame.right + 0.5;
+            })(),
             kind: b.getAttribute('data-window'),
             start: b.getAttribute('data-start'),
             end: b.getAttribute('data-end'),
@@ -266,7 +271,13 @@ declare(
       overflow: number;
       timelines: {
         signed: string | null;
-        windows: { kind: string; start: string; end: string; lineInside: boolean }[];
+        windows: {
+          kind: string;
+          start: string;
+          end: string;
+          lineInside: boolean;
+          drawn: boolean;
+        }[];
       }[];
     };
     t.deepEqual(dom.counts, {
@@ -318,6 +329,10 @@ declare(
       t.deepEqual(
         tl.windows.map((w) => w.kind),
         ['certificate', 'ca', 'tlog', 'ctlog'],
+      );
+      t.true(
+        tl.windows.every((w) => w.drawn),
+        `every bar is drawn inside its timeline, none clipped: ${JSON.stringify(tl)}`,
       );
       t.true(
         tl.windows.every((w) => w.lineInside),
