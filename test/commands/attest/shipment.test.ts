@@ -103,6 +103,18 @@ async function archiveOf(
   return archive;
 }
 
+/** An attestation store at `file` holding the signed bundles of these ARTIFACTS. */
+function storeWith(file: string, indices: number[]): void {
+  const store = AttestationStore.open(file, 'write');
+  for (const i of indices)
+    store.save({
+      artifactDigest: digestOf(ARTIFACTS[i]!),
+      bundleJson: signed[i]!,
+      contentKind: 'messageSignature',
+    });
+  store.close();
+}
+
 const env = (s: Setup): { nodeArgs: string[]; env: NodeJS.ProcessEnv } => ({
   nodeArgs: OFFLINE.nodeArgs,
   env: s.storeEnv,
@@ -521,13 +533,7 @@ test('attest import killed with SIGKILL at random points leaves the old state or
   );
   const att = path.join(s.dir, 'att.db');
   // One bundle already there: the old state is not empty.
-  const store = AttestationStore.open(att, 'write');
-  store.save({
-    artifactDigest: digestOf(ARTIFACTS[0]!),
-    bundleJson: signed[0]!,
-    contentKind: 'messageSignature',
-  });
-  store.close();
+  storeWith(att, [0]);
   const seen = new Set<number>();
   for (let round = 0; round < 6; round++) {
     const child = spawn(
@@ -580,13 +586,7 @@ test('attest import --policy: met, every artifact imported and found; unmet, not
   writeFileSync(goodTar, good);
   writeFileSync(badTar, bad);
   const att = path.join(s.dir, 'att.db');
-  const store = AttestationStore.open(att, 'write');
-  store.save({
-    artifactDigest: digestOf(ARTIFACTS[2]!),
-    bundleJson: signed[2]!,
-    contentKind: 'messageSignature',
-  });
-  store.close();
+  storeWith(att, [2]);
   const rows = (): unknown[] => {
     const st = AttestationStore.open(att, 'read');
     try {
