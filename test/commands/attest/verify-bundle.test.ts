@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PROJECT_ROOT } from '../../helpers/paths.js';
+import { CONFORMANCE_DIR, PROJECT_ROOT } from '../../helpers/paths.js';
 import { runCli } from '../../helpers/cli.js';
 import {
   conformanceCase,
@@ -18,8 +18,12 @@ import {
   conformanceTrustedRootPath,
   sharedTest,
 } from '../../helpers/shared.js';
-import { CONFORMANCE_DIR } from '../../helpers/paths.js';
-import { SAMPLES, SAMPLES_TRUSTED_ROOT, verifyBlobArgs } from '../../helpers/samples.js';
+import {
+  SAMPLE_BUNDLES,
+  SAMPLES,
+  SAMPLES_TRUSTED_ROOT,
+  verifyBlobArgs,
+} from '../../helpers/samples.js';
 import { runVerify, type VerifyCommandOptions } from '../../../src/commands/attest/verify-run.js';
 import { StellaError } from '../../../src/errors.js';
 
@@ -104,16 +108,7 @@ async function cliVerdict(args: string[]): Promise<Verdict> {
 }
 
 test('the bundled CLI and the unbundled library agree on the samples', async (t) => {
-  const manifest = JSON.parse(readFileSync(path.join(SAMPLES, 'samples.json'), 'utf8')) as {
-    bundles: {
-      name: string;
-      bundle: string;
-      artifact: string;
-      identity?: string;
-      issuer?: string;
-    }[];
-  };
-  for (const b of manifest.bundles.filter((x) => x.identity)) {
+  for (const b of SAMPLE_BUNDLES.filter((x) => x.identity)) {
     const opts = {
       bundlePath: path.join(SAMPLES, b.bundle),
       artifact: path.join(SAMPLES, b.artifact),
