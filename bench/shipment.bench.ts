@@ -136,12 +136,10 @@ function peerRate(s: Shipment, tar: string, limit: number): number {
   const byDigest = new Map<string, Buffer>();
   for (let i = 0; i < s.n; i++)
     byDigest.set(toHex(sha256(artifactOf(i))), Buffer.from(artifactOf(i)));
-  const work = entries
-    .slice(0, limit)
-    .map(([name, data]) => ({
-      json: Buffer.from(data).toString('utf8'),
-      artifact: byDigest.get(name.split('/')[1]!)!,
-    }));
+  const work = entries.slice(0, limit).map(([name, data]) => ({
+    json: Buffer.from(data).toString('utf8'),
+    artifact: byDigest.get(name.split('/')[1]!)!,
+  }));
   const t0 = process.hrtime.bigint();
   for (const w of work)
     verifier.verify(toSignedEntity(bundleFromJSON(JSON.parse(w.json)), w.artifact), {

@@ -11,6 +11,7 @@ export default class AttestImport extends StellaCommand {
     'attestation store in one transaction: a failure, or a killed process, leaves the store as it',
     'was. Bundles already in the store are recognised and counted as duplicates.',
     '`attest verify --artifact sha256:...` then finds them without --bundle.',
+    "Before the import commits, the bundles' checkpoints and the archive's consistency.json (export-bundle --include-consistency) are held against the checkpoints the trust store holds, as `attest verify` does: a split view (exit 170), a rollback (172), a bad proof (171) or, with --require-consistency, an unproven checkpoint (173) imports nothing; the evidence is kept and printed.",
   ].join(' ');
   static override examples = [
     '<%= config.bin %> attest import shipment.tar.gz',
@@ -37,6 +38,11 @@ export default class AttestImport extends StellaCommand {
       description: 'require a keyless seal by this exact certificate identity (with --seal-issuer)',
     }),
     'seal-issuer': Flags.string({ description: 'OIDC issuer of --seal-identity' }),
+    'require-consistency': Flags.boolean({
+      description:
+        'refuse the archive when a checkpoint its bundles carry is not proven consistent with the checkpoints the trust store holds for its log (prove it with an archive made by export-bundle --include-consistency)',
+      default: false,
+    }),
     'trusted-root': Flags.string({
       description:
         'trusted_root.json to check a keyless seal against (default: the trust store, else the public-good root)',
@@ -46,7 +52,10 @@ export default class AttestImport extends StellaCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(AttestImport);
     const { runImport } = await import('./import-run.js');
+    const { commandLine, printConsistencyEvidence } = await import('./consistency-run.js');
     const r = await runImport({
+      requireConsistency: flags['require-consistency'],
+      command: commandLine(['attest', 'import']),
       archivePath: args.archive,
       attestationStorePath: flags['attestation-store'],
       storePath: flags.store,
@@ -54,7 +63,11 @@ export default class AttestImport extends StellaCommand {
       sealIdentity: flags['seal-identity'],
       sealIssuer: flags['seal-issuer'],
       trustedRootPath: flags['trusted-root'],
+    }).catch((e: unknown) => {
+      if (!this.jsonMode) printConsistencyEvidence(e);
+      throw e;
     });
+    for (const w of r.warnings) process.stderr.write(`${this.paint('yellow', 'warning')}: ${w}\n`);
     if (this.jsonMode) {
       this.printJson({ ok: true, ...r });
       return;
@@ -65,5 +78,12 @@ export default class AttestImport extends StellaCommand {
     process.stdout.write(
       `  seal: ${r.seal.status === 'verified' ? `verified, ${r.seal.by}` : r.seal.status === 'unchecked' ? 'present, not checked (no exporter trusted)' : 'none'}\n`,
     );
+    if (r.consistency) {
+      const c = r.consistency;
+      const proven = c.checkpoints.filter((x) => x.status === 'proven').length;
+      process.stdout.write(
+        `  consistency: ${c.checkpoints.length} checkpoint(s), ${proven} proven, ${c.checkpoints.length - proven} unproven; ${c.recorded} recorded in ${c.store}${c.latest.map((l) => `; ${l.log} latest tree size ${l.treeSize} (${l.status})`).join('')}\n`,
+      );
+    }
   }
 }
