@@ -11,6 +11,7 @@ import { runSign } from '../../src/commands/attest/sign-run.js';
 import { parseCheckpoint, parseSignedNote } from '../../src/tlog/note.js';
 import { runCli } from './cli.js';
 import { NO_NETWORK_PRELOAD } from './paths.js';
+import { escapeRegex } from '../sign/helpers.js';
 
 export const GITHUB_SAN =
   'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
@@ -44,6 +45,16 @@ export interface StoreCheckpoints {
 export function consistencyKit(sandbox: RunningSandbox, root: string) {
   let counter = 0;
   return {
+    /** The identity flags the sandbox's GitHub-style tokens satisfy. */
+    identity(): string[] {
+      return [
+        '--certificate-identity',
+        escapeRegex(GITHUB_SAN),
+        '--certificate-oidc-issuer',
+        sandbox.urls.oidcIssuer,
+      ];
+    },
+
     async sign(v2 = false): Promise<Signed> {
       const dir = mkdtempSync(join(root, 'sig-'));
       const artifact = join(dir, 'artifact.txt');

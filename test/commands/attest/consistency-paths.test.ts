@@ -33,12 +33,7 @@ test.after.always(async () => {
   await sandbox?.close();
 });
 
-const identity = () => [
-  '--certificate-identity',
-  escapeRegex(GITHUB_SAN),
-  '--certificate-oidc-issuer',
-  sandbox.urls.oidcIssuer,
-];
+const identity = () => kit.identity();
 
 async function json(args: string[]) {
   const r = await runCli([...args, '--json'], OFFLINE);
@@ -73,6 +68,20 @@ const verifyAll = (store: string, archive: string, extra: string[] = []) =>
     store,
     ...identity(),
     ...extra,
+  ]);
+const verifyByPolicy = (store: string, archive: string, policy: string) =>
+  json([
+    'attest',
+    'verify',
+    '--archive',
+    archive,
+    '--all',
+    '--store',
+    store,
+    '--policy',
+    policy,
+    '--environment',
+    'release',
   ]);
 const importArchive = (
   store: string,
@@ -150,19 +159,7 @@ test.serial(
     const lint = await runCli(['policy', 'lint', policy, '--json']);
     t.is(lint.code, 0, lint.stderr);
     t.true(JSON.parse(lint.stdout).environments[0].requireConsistency);
-    const byPolicy = await json([
-      'attest',
-      'verify',
-      '--archive',
-      plain,
-      '--all',
-      '--store',
-      storeU,
-      '--policy',
-      policy,
-      '--environment',
-      'release',
-    ]);
+    const byPolicy = await verifyByPolicy(storeU, plain, policy);
     t.is(byPolicy.code, EXIT_CODES.CONSISTENCY_UNPROVEN, byPolicy.stdout);
     t.deepEqual(
       (await kit.checkpoints(storeU)).logs[0]!.checkpoints.map((c) => [c.treeSize, c.status]),
@@ -187,19 +184,7 @@ test.serial(
     t.deepEqual(all.json.consistency.latest, [
       { log: sandbox.urls.rekor, treeSize: b2.treeSize, status: 'proven' },
     ]);
-    const byPolicyProven = await json([
-      'attest',
-      'verify',
-      '--archive',
-      proven,
-      '--all',
-      '--store',
-      storeU,
-      '--policy',
-      policy,
-      '--environment',
-      'release',
-    ]);
+    const byPolicyProven = await verifyByPolicy(storeU, proven, policy);
     t.is(byPolicyProven.code, 0, byPolicyProven.stdout + byPolicyProven.stderr);
 
     // Fork: the log drops b2's entry; b3 gets b2's tree size with another root.

@@ -16,7 +16,7 @@ import { parseShipmentConsistency } from '../../../src/archive/consistency.js';
 import { parseCheckpoint, parseSignedNote } from '../../../src/tlog/note.js';
 import { runCli } from '../../helpers/cli.js';
 import { consistencyKit, GITHUB_SAN, OFFLINE } from '../../helpers/consistency-kit.js';
-import { escapeRegex, verifyWithSigstoreJs } from '../../sign/helpers.js';
+import { verifyWithSigstoreJs } from '../../sign/helpers.js';
 
 let sandbox: RunningSandbox;
 let root: string;
@@ -52,10 +52,7 @@ const verifyAll = (archive: string) =>
       '--all',
       '--trusted-root',
       sandbox.trustedRootPath,
-      '--certificate-identity',
-      escapeRegex(GITHUB_SAN),
-      '--certificate-oidc-issuer',
-      sandbox.urls.oidcIssuer,
+      ...kit.identity(),
       '--json',
     ],
     OFFLINE,
