@@ -57,32 +57,11 @@ const verifyOne = (store: string, artifact: string, bundle: string) =>
     store,
     ...identity(),
   ]);
-const verifyAll = (store: string, archive: string, extra: string[] = []) =>
-  json([
-    'attest',
-    'verify',
-    '--archive',
-    archive,
-    '--all',
-    '--store',
-    store,
-    ...identity(),
-    ...extra,
-  ]);
+/** `verify --archive X --all`, by the identity flags or (`who`) a policy file's environment. */
+const verifyAll = (store: string, archive: string, extra: string[] = [], who = identity()) =>
+  json(['attest', 'verify', '--archive', archive, '--all', '--store', store, ...who, ...extra]);
 const verifyByPolicy = (store: string, archive: string, policy: string) =>
-  json([
-    'attest',
-    'verify',
-    '--archive',
-    archive,
-    '--all',
-    '--store',
-    store,
-    '--policy',
-    policy,
-    '--environment',
-    'release',
-  ]);
+  verifyAll(store, archive, [], ['--policy', policy, '--environment', 'release']);
 const importArchive = (
   store: string,
   attestations: string,
