@@ -6,7 +6,8 @@
  * attestation store and cached under .bench-cache/ (git-ignored; delete it to regenerate). Each
  * run then times, through the real CLI (`node bin/run.js`) and `/usr/bin/time` for peak RSS:
  *   export   `attest export-bundle --all` from that store to a tar;
- *   verify   `attest verify --archive X.tar --all` with `--jobs 1` and with every core;
+ *   verify   `attest verify --archive X.tar --all --json` with `--jobs 1` and with every core,
+ *            and with every core and `--report` (peak RSS of the streamed outputs);
  * and, for scale, `@sigstore/verify` looping over the 1,000 shipment's bundles in one process.
  * At the first size it also verifies a shipment whose proofs were refreshed (`export-bundle
  * --refresh-proofs`: every bundle re-proved to the log's one latest checkpoint, by the same
@@ -222,7 +223,7 @@ function exportTar(s: Shipment, tar: string): Timed {
 }
 
 /** `attest verify --archive TAR --all --jobs N` of a shipment (timed), every bundle required to pass. */
-function verifyTar(s: Shipment, tar: string, jobs: number): Timed {
+function verifyTar(s: Shipment, tar: string, jobs: number, extra: string[] = []): Timed {
   const n = s.n;
   const policy = [
     '--trusted-root',
@@ -233,7 +234,17 @@ function verifyTar(s: Shipment, tar: string, jobs: number): Timed {
     ISSUER_URL,
     '--json',
   ];
-  const t = cli(['attest', 'verify', '--archive', tar, '--all', '--jobs', String(jobs), ...policy]);
+  const t = cli([
+    'attest',
+    'verify',
+    '--archive',
+    tar,
+    '--all',
+    '--jobs',
+    String(jobs),
+    ...policy,
+    ...extra,
+  ]);
   const o = JSON.parse(t.stdout) as { ok: boolean; summary: { passed: number } };
   if (t.code !== 0 || !o.ok || o.summary.passed !== n)
     throw new Error(
@@ -246,15 +257,21 @@ for (const n of sizes) {
   const s = await shipment(n);
   const tar = path.join(CACHE, `shipment-${FORMAT}-${n}.tar`);
   const exp = exportTar(s, tar);
-  const verify = (jobs: number): Timed => verifyTar(s, tar, jobs);
+  const verify = (jobs: number, extra: string[] = []): Timed => verifyTar(s, tar, jobs, extra);
   const one = verify(1);
   const all = verify(cores);
+  // --json (above) and --report are written as verification goes: their peak RSS should not
+  // grow with n (compare with --json-lines, which never held anything).
+  const reportFile = path.join(CACHE, `shipment-${FORMAT}-${n}.report.html`);
+  const report = verify(cores, ['--report', reportFile]);
+  rmSync(reportFile, { force: true });
   console.log(
     `${n.toLocaleString('en-US')} bundles (archive ${(readFileSync(tar).length / 1e6).toFixed(1)} MB)`,
   );
   console.log(line('export-bundle --all', n, exp));
   console.log(line('verify --jobs 1', n, one));
   console.log(line(`verify --jobs ${cores}`, n, all));
+  console.log(line(`  + --report (and --json)`, n, report));
   const entry: Record<string, number | null> = {
     export: n / exp.seconds,
     exportRssMb: exp.maxRssMb,
@@ -262,6 +279,7 @@ for (const n of sizes) {
     jobs1RssMb: one.maxRssMb,
     jobsAll: n / all.seconds,
     jobsAllRssMb: all.maxRssMb,
+    reportRssMb: report.maxRssMb,
   };
   if (n === sizes[0]) {
     const peer = peerRate(s, tar, 1000);

@@ -462,7 +462,11 @@ export function checkRfc3161Timestamp(
     // Path: the signer's position in the trusted chain, or the trusted CA that issued it.
     let from = chain.findIndex((c) => bytesEqual(c.der, signer.der));
     let path: Certificate[];
+    // The signer's key: the trusted certificate's when the token embeds the very same bytes
+    // (built once per trust material), else the embedded certificate's.
+    let keyOf = signer;
     if (from >= 0) {
+      keyOf = chain[from]!;
       path = chain.slice(from);
       from++;
     } else {
@@ -483,7 +487,7 @@ export function checkRfc3161Timestamp(
       }
       path = [signer, ...chain.slice(from)];
     }
-    if (!verifySignerSignature(si, signer.publicKey)) {
+    if (!verifySignerSignature(si, keyOf.publicKey)) {
       note(2, timestampError('timestamp signature does not verify'));
       continue;
     }

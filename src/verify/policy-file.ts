@@ -23,7 +23,8 @@
  * not NFC, that is broad (unless allowBroadIdentity) or that no certificate can satisfy, an
  * environment without an issuer or identity: POLICY_INVALID naming the key and its line.
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import type { Node } from 'yaml';
+import { lazyRequire } from '../util/lazy-require.js';
 import { fail, StellaError } from '../errors.js';
 import {
   compileIdentityPolicyPattern,
@@ -76,8 +77,12 @@ const ENV_KEYS = [
   'description',
 ] as const;
 
+/** The YAML parser (250 kB), loaded only when a policy file is read. */
+const yaml = lazyRequire('yaml') as () => typeof import('yaml');
+
 /** Parse and validate a policy file's text. `source` names it in errors (its path). */
 export function parsePolicyFile(text: string, source: string): PolicyFile {
+  const { LineCounter, isMap, isScalar, isSeq, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
