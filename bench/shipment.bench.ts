@@ -9,6 +9,10 @@
  *   verify   `attest verify --archive X.tar --all --json` with `--jobs 1` and with every core,
  *            and with every core and `--report` (peak RSS of the streamed outputs);
  * and, for scale, `@sigstore/verify` looping over the 1,000 shipment's bundles in one process.
+ * At the first size it also verifies a shipment whose proofs were refreshed (`export-bundle
+ * --refresh-proofs`: every bundle re-proved to the log's one latest checkpoint, by the same
+ * refreshShipmentProofs, here asking the in-process log instead of HTTP), so the checkpoint's
+ * signature is verified once per verifier instead of once per bundle, and prints the ratio.
  * `node dist/bench/shipment.bench.js [sizes...]` picks other sizes.
  */
 import { spawnSync } from 'node:child_process';
@@ -31,6 +35,8 @@ import { toHex, utf8 } from '../src/util/encoding.js';
 import { AttestationStore } from '../src/store/attestations.js';
 import { readTarStrict } from '../src/archive/tar.js';
 import { EXPORT_TAR_LIMITS } from '../src/archive/export.js';
+import { refreshShipmentProofs } from '../src/sign/log-consistency-client.js';
+import type { SandboxAuthority } from '../src/sandbox/authority/index.js';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const CACHE = path.join(ROOT, '.bench-cache');
@@ -50,9 +56,32 @@ interface Shipment {
   root: string;
 }
 
-/** The store of n signed bundles (and its trusted root), generated once and cached. */
-async function shipment(n: number): Promise<Shipment> {
-  const dir = path.join(CACHE, `shipment-${FORMAT}-${n}`);
+/**
+ * The in-process log answering the two Rekor v1 reads `--refresh-proofs` makes (GET /api/v1/log
+ * and GET /api/v1/log/entries?logIndex=), as the sandbox's HTTP routes do.
+ */
+function authorityFetch(a: SandboxAuthority): typeof fetch {
+  return (input) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const body =
+      url.pathname === '/api/v1/log'
+        ? a.rekor.logInfo()
+        : a.rekor.entryByIndex(Number(url.searchParams.get('logIndex')));
+    return Promise.resolve(
+      new Response(JSON.stringify(body), {
+        status: body ? 200 : 404,
+        headers: { 'Content-Type': 'application/json' },
+      }),
+    );
+  };
+}
+
+/**
+ * The store of n signed bundles (and its trusted root), generated once and cached; with
+ * `refreshed`, another shipment of n whose inclusion proofs all lead to the log's last checkpoint.
+ */
+async function shipment(n: number, refreshed = false): Promise<Shipment> {
+  const dir = path.join(CACHE, `shipment-${FORMAT}-${n}${refreshed ? '-refreshed' : ''}`);
   const store = path.join(dir, 'attestations.db');
   const root = path.join(dir, 'trusted_root.json');
   if (existsSync(path.join(dir, 'done'))) return { n, store, root };
@@ -66,21 +95,36 @@ async function shipment(n: number): Promise<Shipment> {
   const s = AttestationStore.open(path.join(tmp, 'attestations.db'), 'write');
   const t0 = process.hrtime.bigint();
   let done = 0;
-  for (let start = 0; start < n; start += 1000) {
+  const signed = (i: number) => ({
+    artifactDigest: `sha256:${toHex(sha256(artifactOf(i)))}`,
+    bundleJson: serializeBundle(
+      signBlob(a, artifactOf(i), { repo: REPO, now: T0 + i * 1000 }).bundle,
+    ),
+    contentKind: 'messageSignature',
+    identity: IDENTITY,
+    issuer: ISSUER_URL,
+    createdAt: T0 + i * 1000,
+  });
+  if (refreshed) {
+    const all = Array.from({ length: n }, (_, i) => signed(i));
+    const r = await refreshShipmentProofs(
+      all.map((b) => utf8.encode(b.bundleJson)),
+      a.trustMaterial().tlogs,
+      { fetchImpl: authorityFetch(a) },
+    );
+    await s.batch(async (save) => {
+      for (const [i, b] of all.entries()) {
+        save({ ...b, bundleJson: Buffer.from(r.bundles[i]!).toString('utf8') });
+        done++;
+      }
+      return Promise.resolve();
+    });
+  }
+  for (let start = 0; start < (refreshed ? 0 : n); start += 1000) {
     // One transaction per thousand bundles.
     await s.batch(async (save) => {
       for (let i = start; i < Math.min(n, start + 1000); i++) {
-        const art = artifactOf(i);
-        const now = T0 + i * 1000;
-        const json = serializeBundle(signBlob(a, art, { repo: REPO, now }).bundle);
-        save({
-          artifactDigest: `sha256:${toHex(sha256(art))}`,
-          bundleJson: json,
-          contentKind: 'messageSignature',
-          identity: IDENTITY,
-          issuer: ISSUER_URL,
-          createdAt: now,
-        });
+        save(signed(i));
         done++;
       }
       return Promise.resolve();
@@ -160,9 +204,8 @@ console.log(
   `\nshipments (node ${process.version}, ${cores} cores; through bin/run.js; peak RSS from /usr/bin/time)`,
 );
 const results: Record<string, unknown> = {};
-for (const n of sizes) {
-  const s = await shipment(n);
-  const tar = path.join(CACHE, `shipment-${FORMAT}-${n}.tar`);
+/** `attest export-bundle --all` of a shipment's store to a tar (timed). */
+function exportTar(s: Shipment, tar: string): Timed {
   rmSync(tar, { force: true });
   const exp = cli([
     'attest',
@@ -176,6 +219,12 @@ for (const n of sizes) {
     CREATED_AT,
   ]);
   if (exp.code !== 0) throw new Error(`export-bundle failed (exit ${exp.code})`);
+  return exp;
+}
+
+/** `attest verify --archive TAR --all --jobs N` of a shipment (timed), every bundle required to pass. */
+function verifyTar(s: Shipment, tar: string, jobs: number, extra: string[] = []): Timed {
+  const n = s.n;
   const policy = [
     '--trusted-root',
     s.root,
@@ -185,25 +234,30 @@ for (const n of sizes) {
     ISSUER_URL,
     '--json',
   ];
-  const verify = (jobs: number, extra: string[] = []): Timed => {
-    const t = cli([
-      'attest',
-      'verify',
-      '--archive',
-      tar,
-      '--all',
-      '--jobs',
-      String(jobs),
-      ...policy,
-      ...extra,
-    ]);
-    const o = JSON.parse(t.stdout) as { ok: boolean; summary: { passed: number } };
-    if (t.code !== 0 || !o.ok || o.summary.passed !== n)
-      throw new Error(
-        `verify --jobs ${jobs} did not verify all ${n} (exit ${t.code}, passed ${o.summary.passed})`,
-      );
-    return t;
-  };
+  const t = cli([
+    'attest',
+    'verify',
+    '--archive',
+    tar,
+    '--all',
+    '--jobs',
+    String(jobs),
+    ...policy,
+    ...extra,
+  ]);
+  const o = JSON.parse(t.stdout) as { ok: boolean; summary: { passed: number } };
+  if (t.code !== 0 || !o.ok || o.summary.passed !== n)
+    throw new Error(
+      `verify --jobs ${jobs} did not verify all ${n} (exit ${t.code}, passed ${o.summary.passed})`,
+    );
+  return t;
+}
+
+for (const n of sizes) {
+  const s = await shipment(n);
+  const tar = path.join(CACHE, `shipment-${FORMAT}-${n}.tar`);
+  const exp = exportTar(s, tar);
+  const verify = (jobs: number, extra: string[] = []): Timed => verifyTar(s, tar, jobs, extra);
   const one = verify(1);
   const all = verify(cores);
   // --json (above) and --report are written as verification goes: their peak RSS should not
@@ -233,6 +287,20 @@ for (const n of sizes) {
       `  ${'@sigstore/verify loop'.padEnd(26)} ${peer.toFixed(0).padStart(7)} bundles/s  (one process, the first ${Math.min(1000, n)} bundles of this shipment)`,
     );
     entry['peer'] = peer;
+    // The same size with refreshed proofs: one checkpoint for the whole shipment.
+    const r = await shipment(n, true);
+    const rtar = path.join(CACHE, `shipment-${FORMAT}-${n}-refreshed.tar`);
+    exportTar(r, rtar);
+    const rone = verifyTar(r, rtar, 1);
+    const rall = verifyTar(r, rtar, cores);
+    console.log(line('refreshed, verify --jobs 1', n, rone));
+    console.log(line(`refreshed, verify --jobs ${cores}`, n, rall));
+    console.log(
+      `  refreshed / per-bundle checkpoints: ${(one.seconds / rone.seconds).toFixed(2)}x (--jobs 1), ${(all.seconds / rall.seconds).toFixed(2)}x (--jobs ${cores})`,
+    );
+    entry['refreshedJobs1'] = n / rone.seconds;
+    entry['refreshedJobsAll'] = n / rall.seconds;
+    entry['refreshedRatioJobs1'] = one.seconds / rone.seconds;
   }
   results[String(n)] = entry;
 }

@@ -10,6 +10,7 @@ import { parseSha256Digest } from '../util/digest.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { formatTime } from '../util/time.js';
 import type { TrustMaterial } from '../model/trust-material.js';
+import { entryCheckpointsOf, type EntryCheckpoint } from '../tlog/consistency.js';
 import type { VerificationPolicy } from '../verify/policy.js';
 
 export interface BundleVerdict {
@@ -26,6 +27,12 @@ export interface BundleVerdict {
   /** The CA and log-key windows the verified times were checked against (the report's timeline). */
   windows: TrustWindow[];
   error: FailureSummary | null;
+  /**
+   * The checkpoints its log entries carry (when it parsed), unverified here: the main thread
+   * holds them against the trust store once per run (the consistency step; workers stay
+   * store-free).
+   */
+  checkpoints: EntryCheckpoint[];
 }
 
 export interface ArchivedBundle {
@@ -60,9 +67,11 @@ export async function verifyArchivedBundle(
     certificate: null,
     windows: [],
     error: null,
+    checkpoints: [],
   };
   try {
     const bundle = parseBundle(b.bytes);
+    verdict.checkpoints = entryCheckpointsOf(bundle);
     const m = bundle.verificationMaterial.content;
     verdict.certificate = leafWindow(
       m.kind === 'certificate'

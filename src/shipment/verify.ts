@@ -21,6 +21,12 @@ import { checkSeal, type ExporterTrust, type SealStatus } from './seal.js';
 import type { BundleVerdict } from './verdict.js';
 import type { TrustMaterial } from '../model/trust-material.js';
 import { buildPolicy, type PolicyOptions } from '../verify/policy.js';
+import { parseBundle } from '../bundle/parse.js';
+import {
+  entryCheckpointKey,
+  entryCheckpointsOf,
+  type EntryCheckpoint,
+} from '../tlog/consistency.js';
 
 export interface ArtifactResult {
   artifactDigest: string;
@@ -63,6 +69,28 @@ export interface ShipmentSummary {
   missing: number;
   bundles: number;
   jobs: number;
+  /**
+   * What the consistency step takes in (../trust/store/consistency.ts, run by the caller in
+   * the main thread): the checkpoints of the bundles that verified, those of the archive's
+   * other bundles when it carries consistency.json (its proofs start at them), one per distinct
+   * checkpoint, and the consistency.json bytes.
+   */
+  checkpoints: { verified: EntryCheckpoint[]; others: EntryCheckpoint[] };
+  consistency: Uint8Array | undefined;
+}
+
+/** Distinct entry checkpoints, in the order first seen. */
+class CheckpointSet {
+  private readonly seen = new Map<string, EntryCheckpoint>();
+  add(cs: readonly EntryCheckpoint[]): void {
+    for (const c of cs) {
+      const k = entryCheckpointKey(c);
+      if (!this.seen.has(k)) this.seen.set(k, c);
+    }
+  }
+  list(): EntryCheckpoint[] {
+    return [...this.seen.values()];
+  }
 }
 
 export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummary> {
@@ -99,6 +127,8 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
   const seen = new Set<string>();
   let current: ArtifactResult | undefined;
   const summary = { artifacts: 0, passed: 0, failed: 0, missing: 0, bundles: 0 };
+  const verified = new CheckpointSet();
+  const others = new CheckpointSet();
   const total = structure.count;
   const emit = async (r: ArtifactResult): Promise<void> => {
     summary.artifacts++;
@@ -125,6 +155,7 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       bundles: [],
     };
     current.bundles.push(v);
+    (v.ok ? verified : others).add(v.checkpoints);
     if (v.ok && !current.ok) {
       current.ok = true;
       current.verified = v;
@@ -135,7 +166,17 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       limits,
       expectManifestSha256: pre.manifestSha256,
       onBundle: async (entry, bytes) => {
-        if (o.select && !o.select.has(entry.artifactDigest)) return;
+        if (o.select && !o.select.has(entry.artifactDigest)) {
+          // Not asked for, but with consistency.json its checkpoints are where proofs start.
+          if (structure.consistency) {
+            try {
+              others.add(entryCheckpointsOf(parseBundle(bytes)));
+            } catch {
+              // Not verified and not evidence: a bundle that does not parse carries nothing.
+            }
+          }
+          return;
+        }
         if (o.select) seen.add(entry.artifactDigest);
         queue.push({
           digest: entry.artifactDigest,
@@ -163,6 +204,8 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       createdAt: read.header.createdAt,
       ...summary,
       jobs: pool.jobs,
+      checkpoints: { verified: verified.list(), others: others.list() },
+      consistency: structure.consistency,
     };
   } finally {
     await pool.close();

@@ -7,14 +7,21 @@
  *   Rekor v2   GET <base>/checkpoint                                   C2SP tlog-tiles checkpoint
  *              GET <base>/tile/<L>/<N>[.p/<W>]                         proofs computed from tiles (../tlog/tiles.ts)
  *
+ * and, for `--refresh-proofs`, inclusion proofs to the latest checkpoint (fetchInclusionProofs):
+ *   Rekor v1   GET <base>/api/v1/log/entries?logIndex=I                {uuid: {verification: {inclusionProof}}}
+ *   Rekor v2   inclusion proofs computed from the same tiles
+ *
  * Nothing fetched is trusted here: the receiver verifies the checkpoint's signature against
  * its own trust and each proof against two signed checkpoints. A bundle checkpoint from
  * another Rekor v1 shard (origin differs from the latest's) gets no proof and stays unproven.
  */
 import { fail } from '../errors.js';
-import { toHex } from '../util/encoding.js';
+import { fromHex, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
+import { parseBundle } from '../bundle/parse.js';
+import { rekorVersionOf } from '../tlog/rekor-entry.js';
+import type { TransparencyLogInstance } from '../model/trust-material.js';
 import { parseCheckpoint, parseSignedNote } from '../tlog/note.js';
-import { consistencyProofFromTiles, tilePath } from '../tlog/tiles.js';
+import { consistencyProofFromTiles, inclusionProofFromTiles, tilePath } from '../tlog/tiles.js';
 import type { ShipmentLogConsistency, ShipmentProof } from '../archive/consistency.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
 
@@ -133,4 +140,167 @@ export async function fetchLogConsistency(
     proofs.push({ fromSize: c.treeSize, fromRootHash: c.rootHash, hashes });
   }
   return { logId: log.logId, baseUrl: log.baseUrl, rekor: log.rekor, checkpoint: note, proofs };
+}
+
+/** One entry's inclusion proof against the log's latest checkpoint. */
+export interface RefreshedProof {
+  /** The entry's index in the log (Rekor v1: the global index asked by). */
+  logIndex: number;
+  /** The index the proof is for (Rekor v1: within the entry's shard). */
+  proofIndex: number;
+  hashes: Uint8Array[];
+}
+
+export interface RefreshedLog {
+  /** The latest checkpoint (signed note) every proof leads to. */
+  checkpoint: string;
+  treeSize: number;
+  rootHash: Uint8Array;
+  proofs: Map<number, RefreshedProof>;
+}
+
+const REFRESH_ROUNDS = 3;
+
+/**
+ * `export-bundle --refresh-proofs`: the log's latest checkpoint and, for each entry index, an
+ * inclusion proof to it, so a whole shipment shares one checkpoint. Rekor v1 answers
+ * `GET /api/v1/log/entries?logIndex=` with a proof against its current tree: when the log grew
+ * between the checkpoint and a proof (the roots differ), everything is asked again (at most
+ * three rounds). Rekor v2: proofs computed from tlog-tiles (../tlog/tiles.ts), each tile
+ * fetched once for the whole shipment. Nothing is trusted here: the receiver checks each proof
+ * against the signed checkpoint.
+ */
+export async function fetchInclusionProofs(
+  log: LogToQuery,
+  logIndexes: readonly number[],
+  opts: LogClientOptions = {},
+): Promise<RefreshedLog> {
+  const base = log.baseUrl.replace(/\/+$/, '');
+  const indexes = [...new Set(logIndexes)].sort((a, b) => a - b);
+  if (log.rekor === 'v2') {
+    const note = Buffer.from(await getBytes(log, `${base}/checkpoint`, opts)).toString('utf8');
+    const cp = parseCheckpoint(parseSignedNote(note).text);
+    const tiles = new Map<string, Promise<Uint8Array>>();
+    const fetchTile = (level: number, index: number, width: number | undefined) => {
+      const path = tilePath({ level, index, width });
+      let t = tiles.get(path);
+      if (!t) tiles.set(path, (t = getBytes(log, `${base}/${path}`, opts)));
+      return t;
+    };
+    const proofs = new Map<number, RefreshedProof>();
+    for (const i of indexes) {
+      if (i >= cp.treeSize)
+        unavailable(log, `entry ${i} is not in the latest checkpoint (tree size ${cp.treeSize})`);
+      const hashes = await inclusionProofFromTiles(i, cp.treeSize, fetchTile);
+      proofs.set(i, { logIndex: i, proofIndex: i, hashes });
+    }
+    return { checkpoint: note, treeSize: cp.treeSize, rootHash: cp.rootHash, proofs };
+  }
+  let last = '';
+  for (let round = 0; round < REFRESH_ROUNDS; round++) {
+    const info = await getJson(log, `${base}/api/v1/log`, opts);
+    if (typeof info.signedTreeHead !== 'string')
+      unavailable(log, 'GET /api/v1/log: no signedTreeHead');
+    const note = info.signedTreeHead;
+    const cp = parseCheckpoint(parseSignedNote(note).text);
+    const proofs = new Map<number, RefreshedProof>();
+    let grew = false;
+    for (const i of indexes) {
+      const answer = await getJson(log, `${base}/api/v1/log/entries?logIndex=${i}`, opts);
+      const entry = Object.values(answer)[0] as
+        { verification?: { inclusionProof?: Record<string, unknown> } } | undefined;
+      const p = entry?.verification?.inclusionProof;
+      if (
+        !p ||
+        typeof p.logIndex !== 'number' ||
+        typeof p.treeSize !== 'number' ||
+        typeof p.rootHash !== 'string'
+      )
+        unavailable(log, `GET /api/v1/log/entries?logIndex=${i}: no inclusion proof`);
+      const hashes = hexList(log, p.hashes ?? [], `inclusion proof of entry ${i}`);
+      if (p.treeSize !== cp.treeSize || p.rootHash !== toHex(cp.rootHash)) {
+        grew = true;
+        last = `entry ${i}'s proof is for tree size ${p.treeSize}, the checkpoint's is ${cp.treeSize}`;
+        break;
+      }
+      proofs.set(i, { logIndex: i, proofIndex: p.logIndex, hashes: hashes.map(fromHex) });
+    }
+    if (!grew) return { checkpoint: note, treeSize: cp.treeSize, rootHash: cp.rootHash, proofs };
+  }
+  return unavailable(
+    log,
+    `the log kept growing: no proofs to one checkpoint in ${REFRESH_ROUNDS} rounds (${last})`,
+  );
+}
+
+/**
+ * `export-bundle --refresh-proofs`: every bundle's inclusion proofs re-fetched against its
+ * log's one latest checkpoint (fetchInclusionProofs), each bundle's JSON rewritten with the new
+ * `inclusionProof` (index, root, size, hashes, checkpoint); nothing else in it changes (a Rekor
+ * v1 SET covers the entry, not the proof). Bundles that do not parse, entries without an
+ * inclusion proof, and logs the trust material does not name are left as they are.
+ */
+export async function refreshShipmentProofs(
+  bundles: readonly Uint8Array[],
+  tlogs: readonly TransparencyLogInstance[],
+  opts: LogClientOptions = {},
+): Promise<{ bundles: Uint8Array[]; logs: { log: string; treeSize: number; proofs: number }[] }> {
+  const parsed = bundles.map((b) => {
+    try {
+      return parseBundle(b);
+    } catch {
+      return undefined; // refused (and reported) by the archive builder
+    }
+  });
+  const wanted = new Map<string, { log: LogToQuery; indexes: number[] }>();
+  for (const b of parsed)
+    for (const e of b?.verificationMaterial.tlogEntries ?? []) {
+      if (!e.inclusionProof) continue;
+      const logId = toHex(e.logId);
+      const log = tlogs.find((l) => toHex(l.logId) === logId);
+      if (!log) continue;
+      let w = wanted.get(logId);
+      if (!w)
+        wanted.set(
+          logId,
+          (w = {
+            log: { logId, baseUrl: log.baseUrl, rekor: rekorVersionOf(e.kindVersion) },
+            indexes: [],
+          }),
+        );
+      w.indexes.push(e.logIndex);
+    }
+  const refreshed = new Map<string, RefreshedLog>();
+  for (const [logId, w] of [...wanted.entries()].sort())
+    refreshed.set(logId, await fetchInclusionProofs(w.log, w.indexes, opts));
+  const out = bundles.map((bytes, i) => {
+    const b = parsed[i];
+    if (!b) return bytes;
+    const json = JSON.parse(utf8Decoder.decode(bytes)) as {
+      verificationMaterial: { tlogEntries: { inclusionProof?: unknown }[] };
+    };
+    let changed = false;
+    for (const [k, e] of b.verificationMaterial.tlogEntries.entries()) {
+      const r = e.inclusionProof ? refreshed.get(toHex(e.logId)) : undefined;
+      const p = r?.proofs.get(e.logIndex);
+      if (!r || !p) continue;
+      json.verificationMaterial.tlogEntries[k]!.inclusionProof = {
+        logIndex: String(p.proofIndex),
+        rootHash: toBase64(r.rootHash),
+        treeSize: String(r.treeSize),
+        hashes: p.hashes.map(toBase64),
+        checkpoint: { envelope: r.checkpoint },
+      };
+      changed = true;
+    }
+    return changed ? utf8.encode(JSON.stringify(json, null, 2) + '\n') : bytes;
+  });
+  return {
+    bundles: out,
+    logs: [...wanted.entries()].sort().map(([logId, w]) => ({
+      log: w.log.baseUrl,
+      treeSize: refreshed.get(logId)!.treeSize,
+      proofs: refreshed.get(logId)!.proofs.size,
+    })),
+  };
 }

@@ -21,7 +21,43 @@
  */
 import { fail, isStellaError } from '../errors.js';
 import { toHex } from '../util/encoding.js';
+import type { Bundle } from '../bundle/model.js';
 import { verifyConsistency } from './merkle.js';
+import { rekorVersionOf } from './rekor-entry.js';
+
+/**
+ * A checkpoint one bundle's log entry carries, before anything about it is verified: what the
+ * consistency step takes in. Plain data (a shipment worker sends it back with its verdict), and
+ * small: a run over many bundles keeps one per distinct checkpoint (entryCheckpointKey).
+ */
+export interface EntryCheckpoint {
+  /** Hex log ID the entry names. */
+  logId: string;
+  logIndex: number;
+  rekor: 'v1' | 'v2';
+  /** The signed note, exactly as in the bundle. */
+  note: string;
+}
+
+/** The checkpoints a bundle's entries carry (entries without an inclusion proof carry none). */
+export function entryCheckpointsOf(bundle: Bundle): EntryCheckpoint[] {
+  const out: EntryCheckpoint[] = [];
+  for (const entry of bundle.verificationMaterial.tlogEntries) {
+    const note = entry.inclusionProof?.checkpoint;
+    if (note === undefined) continue;
+    out.push({
+      logId: toHex(entry.logId),
+      logIndex: entry.logIndex,
+      rekor: rekorVersionOf(entry.kindVersion),
+      note,
+    });
+  }
+  return out;
+}
+
+/** Two entry checkpoints with the same key are the same observation (the log index aside). */
+export const entryCheckpointKey = (c: EntryCheckpoint): string =>
+  `${c.logId}\n${c.rekor}\n${c.note}`;
 
 export interface CheckpointView {
   /** Hex log ID (the trusted root's logId.keyId). */

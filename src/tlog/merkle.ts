@@ -247,6 +247,30 @@ export function buildConsistencyProof(
   return out;
 }
 
+/** RFC 6962 §2.1.1 PATH(index, D[0:size]) from complete-subtree hashes, lowest level first. */
+export function buildInclusionProof(
+  index: number,
+  size: number,
+  complete: CompleteSubtreeHash,
+): Uint8Array[] {
+  if (!Number.isSafeInteger(size) || !Number.isSafeInteger(index) || index < 0 || index >= size)
+    fail('INPUT_INVALID', 'tlog', `inclusion proof: index ${index} not in [0, ${size})`);
+  const out: Uint8Array[] = [];
+  const path = (m: number, start: number, n: number): void => {
+    if (n === 1) return;
+    const k = splitPoint(n);
+    if (m < k) {
+      path(m, start, k);
+      out.push(subtreeRoot(start + k, n - k, complete));
+    } else {
+      path(m - k, start + k, n - k);
+      out.push(subtreeRoot(start, k, complete));
+    }
+  };
+  path(index, 0, size);
+  return out;
+}
+
 /**
  * An append-only RFC 6962 tree for the local log. `levels[h][j]` caches the hash of the
  * complete subtree of 2^h leaves starting at leaf j * 2^h, filled in as leaves arrive, so a
@@ -310,9 +334,7 @@ export class MerkleTree {
   inclusionProof(index: number, size: number = this.size): Uint8Array[] {
     this.checkSize(size);
     this.checkIndex(index, size);
-    const out: Uint8Array[] = [];
-    this.path(index, 0, size, out);
-    return out;
+    return buildInclusionProof(index, size, (h, j) => this.levels[h]![j]!);
   }
 
   /** RFC 6962 §2.1.2 PROOF(m, D[0:n]). Empty for m = 0 or m = n. */
@@ -324,18 +346,6 @@ export class MerkleTree {
   /** Hash of leaves [start, start + n); start is aligned so complete parts hit the cache. */
   private subtree(start: number, n: number): Uint8Array {
     return subtreeRoot(start, n, (h, j) => this.levels[h]![j]!);
-  }
-
-  private path(m: number, start: number, n: number, out: Uint8Array[]): void {
-    if (n === 1) return;
-    const k = splitPoint(n);
-    if (m < k) {
-      this.path(m, start, k, out);
-      out.push(this.subtree(start + k, n - k));
-    } else {
-      this.path(m - k, start + k, n - k, out);
-      out.push(this.subtree(start, k));
-    }
   }
 
   private checkSize(size: number): void {

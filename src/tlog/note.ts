@@ -326,13 +326,57 @@ export interface VerifyCheckpointOptions {
 }
 
 /**
+ * Checkpoints already verified, keyed by the note's exact text, the Rekor form asked for and
+ * each candidate log's ID, key (SHA-256 of its SPKI) and base URL (its signer names): a shipment whose bundles
+ * share one checkpoint (`export-bundle --refresh-proofs`) has its signature verified once per
+ * verifier (per worker thread) instead of once per bundle. Only successes are kept, and the
+ * answer is a pure function of that key. Bounded: cleared when full.
+ */
+const verifiedCheckpoints = new Map<
+  string,
+  { logIndex: number; signerName: string; treeId: string | undefined; cp: Checkpoint }
+>();
+const VERIFIED_CHECKPOINTS_MAX = 1024;
+
+/**
  * Verify a checkpoint against trusted logs (usually just the log the entry names). Returns
- * the parsed checkpoint and the log whose signature verified.
+ * the parsed checkpoint and the log whose signature verified. Memoised (verifiedCheckpoints).
  */
 export function verifyCheckpoint(
   noteText: string,
   tlogs: readonly TransparencyLogInstance[],
   opts: VerifyCheckpointOptions = {},
+): VerifiedCheckpoint {
+  const key = [
+    opts.rekor ?? '',
+    ...tlogs.map((l) => `${toHex(l.logId)} ${toHex(rekorV1KeyId(l.publicKey.key))} ${l.baseUrl}`),
+    noteText,
+  ].join('\n');
+  const hit = verifiedCheckpoints.get(key);
+  if (hit)
+    return {
+      ...hit.cp,
+      rootHash: hit.cp.rootHash.slice(),
+      log: tlogs[hit.logIndex]!,
+      signerName: hit.signerName,
+      treeId: hit.treeId,
+    };
+  const v = verifyCheckpointOnce(noteText, tlogs, opts);
+  if (verifiedCheckpoints.size >= VERIFIED_CHECKPOINTS_MAX) verifiedCheckpoints.clear();
+  const { log, signerName, treeId, ...cp } = v;
+  verifiedCheckpoints.set(key, {
+    logIndex: tlogs.indexOf(log),
+    signerName,
+    treeId,
+    cp: { ...cp, rootHash: cp.rootHash.slice() },
+  });
+  return v;
+}
+
+function verifyCheckpointOnce(
+  noteText: string,
+  tlogs: readonly TransparencyLogInstance[],
+  opts: VerifyCheckpointOptions,
 ): VerifiedCheckpoint {
   const note = parseSignedNote(noteText);
   const cp = parseCheckpoint(note.text);

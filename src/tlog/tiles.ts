@@ -13,7 +13,14 @@
  * last prefixed with "x" (1234067 -> x001/x234/067); <W> is 1..255 for a partial tile.
  */
 import { fail } from '../errors.js';
-import { buildConsistencyProof, HASH_SIZE, nodeHash, type MerkleTree } from './merkle.js';
+import {
+  buildConsistencyProof,
+  buildInclusionProof,
+  HASH_SIZE,
+  nodeHash,
+  type CompleteSubtreeHash,
+  type MerkleTree,
+} from './merkle.js';
 
 export const TILE_HEIGHT = 8;
 export const TILE_WIDTH = 256;
@@ -178,8 +185,30 @@ export async function consistencyProofFromTiles(
   size2: number,
   fetchTile: TileFetcher,
 ): Promise<Uint8Array[]> {
+  return proofFromTiles(size2, (c) => buildConsistencyProof(size1, size2, c), fetchTile);
+}
+
+/**
+ * RFC 6962 inclusion proof PATH(index, D[0:size]) of a tiled log, from its tiles alone, the
+ * same way (`export-bundle --refresh-proofs` re-proves Rekor v2 entries against one
+ * checkpoint). Checked by the receiver against the signed checkpoint's root.
+ */
+export async function inclusionProofFromTiles(
+  index: number,
+  size: number,
+  fetchTile: TileFetcher,
+): Promise<Uint8Array[]> {
+  return proofFromTiles(size, (c) => buildInclusionProof(index, size, c), fetchTile);
+}
+
+/** Run `build` once to learn the complete subtrees it needs, fetch them from tiles, run it again. */
+async function proofFromTiles(
+  size: number,
+  build: (complete: CompleteSubtreeHash) => Uint8Array[],
+  fetchTile: TileFetcher,
+): Promise<Uint8Array[]> {
   const needed = new Map<string, { level: number; index: number }>();
-  buildConsistencyProof(size1, size2, (level, index) => {
+  build((level, index) => {
     needed.set(`${level}/${index}`, { level, index });
     return new Uint8Array(HASH_SIZE);
   });
@@ -189,8 +218,8 @@ export async function consistencyProofFromTiles(
     const key = `${tileLevel}/${ti}`;
     let hashes = tiles.get(key);
     if (!hashes) {
-      const width = tileAvailableWidth(tileLevel, ti, size2);
-      if (width === 0) bad(`tree size ${size2} has no tile ${tileLevel}/${ti}`);
+      const width = tileAvailableWidth(tileLevel, ti, size);
+      if (width === 0) bad(`tree size ${size} has no tile ${tileLevel}/${ti}`);
       hashes = splitTile(await fetchTile(tileLevel, ti, width === TILE_WIDTH ? undefined : width));
       if (hashes.length < width)
         bad(`tile ${tileLevel}/${ti} has ${hashes.length} hashes, want ${width}`);
@@ -212,5 +241,5 @@ export async function consistencyProofFromTiles(
     }
     complete.set(`${level}/${index}`, row[0]!);
   }
-  return buildConsistencyProof(size1, size2, (level, index) => complete.get(`${level}/${index}`)!);
+  return build((level, index) => complete.get(`${level}/${index}`)!);
 }

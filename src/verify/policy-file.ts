@@ -15,6 +15,7 @@
  *       extensions:
  *         deployment-environment: production
  *       requireRekor: true
+ *       requireConsistency: true      # like --require-consistency
  *       allowBroadIdentity: false
  *
  * The environments may also sit at the top level, as the seed writes them. Validated strictly,
@@ -46,6 +47,11 @@ export interface PolicyEnvironment {
   extensions: [string, string][];
   /** Fail a bundle with no transparency log entry (like --require-rekor). */
   requireRekor: boolean;
+  /**
+   * Refuse a bundle whose checkpoint is not proven consistent with the checkpoints the trust
+   * store holds (like --require-consistency).
+   */
+  requireConsistency: boolean;
   allowBroadIdentity: boolean;
   line: number | undefined;
   /** Organization-wide and any-ref patterns, accepted broad patterns. */
@@ -66,6 +72,7 @@ const ENV_KEYS = [
   'identities',
   'extensions',
   'requireRekor',
+  'requireConsistency',
   'allowBroadIdentity',
   'description',
 ] as const;
@@ -218,6 +225,9 @@ export function parsePolicyFile(text: string, source: string): PolicyFile {
     const requireRekor = fields.has('requireRekor')
       ? bool(fields.get('requireRekor')![1], `${at}.requireRekor`)
       : false;
+    const requireConsistency = fields.has('requireConsistency')
+      ? bool(fields.get('requireConsistency')![1], `${at}.requireConsistency`)
+      : false;
     if (fields.has('description')) str(fields.get('description')![1], `${at}.description`);
 
     const idKey = fields.has('identity') ? 'identity' : 'identities';
@@ -286,6 +296,7 @@ export function parsePolicyFile(text: string, source: string): PolicyFile {
       identities,
       extensions,
       requireRekor,
+      requireConsistency,
       allowBroadIdentity,
       line: lineOf(nameNode),
       warnings,
@@ -323,5 +334,6 @@ export function policyOptionsForEnvironment(file: PolicyFile, name: string): Pol
     patternName: (i) => `${file.source}: ${env.identities[i]?.key ?? `environment ${name}`}`,
     extensionName: (n) => `${file.source}: environment ${name} extensions.${n}`,
     requireTlog: env.requireRekor,
+    requireConsistency: env.requireConsistency,
   };
 }

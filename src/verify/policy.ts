@@ -85,6 +85,12 @@ export interface PolicyOptions {
   /** PEM public key text (managed-key bundles). */
   publicKeyPem?: string;
   requireTlog?: boolean;
+  /**
+   * A policy environment's requireConsistency (like --require-consistency): not a check of
+   * the bundle itself, so buildPolicy ignores it; the consistency step against the trust store
+   * (src/trust/store/consistency.ts) is what honours it.
+   */
+  requireConsistency?: boolean;
   requireSct?: boolean;
   tlogThreshold?: number;
   now?: number;

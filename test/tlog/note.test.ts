@@ -407,3 +407,19 @@ for (const [name, re] of FAIL) {
     );
   });
 }
+
+test('a verified checkpoint is remembered only for its exact note and keys (export-bundle --refresh-proofs: once per archive)', (t) => {
+  const l = makeLog('https://log.example.dev', 'ec');
+  const note = signCheckpoint(cp, l.signer);
+  const first = verifyCheckpoint(note, [l.log]);
+  const again = verifyCheckpoint(note, [l.log]);
+  t.deepEqual(again, first, 'the remembered answer is the same answer');
+  t.is(again.log, l.log);
+  again.rootHash[0] = again.rootHash[0]! ^ 1;
+  t.deepEqual(verifyCheckpoint(note, [l.log]).rootHash, root, 'a caller cannot edit the memo');
+  // Another key under the same log ID and URL: verified afresh, and refused.
+  const other = makeLog('https://log.example.dev', 'ec');
+  refused(t, () => verifyCheckpoint(note, [{ ...l.log, publicKey: other.log.publicKey }]));
+  // One byte of the note changed: verified afresh, and refused.
+  refused(t, () => verifyCheckpoint(note.replace('\n736\n', '\n737\n'), [l.log]));
+});

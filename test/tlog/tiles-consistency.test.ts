@@ -5,8 +5,12 @@
  * fetched once.
  */
 import test from 'ava';
-import { consistencyProofFromTiles, readTile } from '../../src/tlog/tiles.js';
-import { leafHash, MerkleTree, verifyConsistency } from '../../src/tlog/merkle.js';
+import {
+  consistencyProofFromTiles,
+  inclusionProofFromTiles,
+  readTile,
+} from '../../src/tlog/tiles.js';
+import { leafHash, MerkleTree, verifyConsistency, verifyInclusion } from '../../src/tlog/merkle.js';
 import { toHex } from '../../src/util/encoding.js';
 
 const tree = new MerkleTree();
@@ -43,5 +47,23 @@ test("tile-computed proofs equal the tree's proofs and verify (partial tiles, le
     t.deepEqual(p.map(toHex), tree.consistencyProof(m, n).map(toHex), `${m} -> ${n}`);
     t.notThrows(() => verifyConsistency(m, n, p, tree.root(m), tree.root(n)));
     t.is(new Set(fetched).size, fetched.length, `${m} -> ${n}: each tile fetched once`);
+  }
+});
+
+test("tile-computed inclusion proofs (export-bundle --refresh-proofs, Rekor v2) equal the tree's and verify", async (t) => {
+  const cases: [number, number][] = [
+    [0, 1],
+    [0, 2],
+    [6, 7],
+    [255, 257],
+    [300, 700],
+    [4096, 4097],
+    [12_345, 70_000],
+    [69_999, 70_000],
+  ];
+  for (const [index, size] of cases) {
+    const p = await inclusionProofFromTiles(index, size, fetcherFor(size, []));
+    t.deepEqual(p.map(toHex), tree.inclusionProof(index, size).map(toHex), `${index} in ${size}`);
+    t.notThrows(() => verifyInclusion(index, size, tree.leafHashAt(index), p, tree.root(size)));
   }
 });

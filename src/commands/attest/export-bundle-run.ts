@@ -53,6 +53,12 @@ export interface ExportBundleOptions {
   createdAt?: string | undefined;
   /** --include-consistency: fetch each log's latest checkpoint and consistency proofs. */
   includeConsistency?: boolean;
+  /**
+   * --refresh-proofs: re-fetch every bundle's inclusion proof against its log's latest
+   * checkpoint (src/sign/log-consistency-client.ts refreshShipmentProofs), so the shipment
+   * shares one checkpoint per log. Needs the log, like includeConsistency.
+   */
+  refreshProofs?: boolean;
   /** --trusted-root: where the logs' URLs come from for --include-consistency. */
   logsTrustedRootPath?: string | undefined;
   storePath?: string | undefined;
@@ -81,6 +87,8 @@ export interface ExportBundleResult {
   refused: RefusedItem[];
   /** --include-consistency: per log, its latest tree size and how many proofs were fetched. */
   consistency?: { log: string; treeSize: number; proofs: number }[] | undefined;
+  /** --refresh-proofs: per log, the tree size every entry was re-proved to, and how many entries. */
+  refreshedProofs?: { log: string; treeSize: number; proofs: number }[] | undefined;
   /** 'archive' (tar), or 'bundle' for a .json output (the one bundle, as is). */
   format: 'archive' | 'bundle';
   /** Who sealed the archive, when sealed. */
@@ -183,6 +191,16 @@ export function sealWithKey(keyPath: string): Sealer & { keyId: string } {
   };
 }
 
+/** The trust material naming the logs' URLs (for --include-consistency and --refresh-proofs). */
+async function logsTrust(opts: ExportBundleOptions) {
+  const { selectTrust } = await import('./verify-run.js');
+  const { trust } = await selectTrust({
+    trustedRootPath: opts.logsTrustedRootPath ?? opts.trustedRootPath,
+    storePath: opts.storePath,
+  });
+  return trust;
+}
+
 /**
  * --include-consistency: for each log the bundles name, its latest checkpoint and a proof to
  * it from every checkpoint the bundles carry (src/sign/log-consistency-client.ts). The logs'
@@ -193,15 +211,11 @@ async function collectConsistency(
   inputs: readonly ExportInput[],
   opts: ExportBundleOptions,
 ): Promise<{ bytes: Uint8Array; summary: NonNullable<ExportBundleResult['consistency']> }> {
-  const { selectTrust } = await import('./verify-run.js');
   const { fetchLogConsistency } = await import('../../sign/log-consistency-client.js');
   const { serializeShipmentConsistency } = await import('../../archive/consistency.js');
   const { parseCheckpoint, parseSignedNote } = await import('../../tlog/note.js');
   const { rekorVersionOf } = await import('../../tlog/rekor-entry.js');
-  const { trust } = await selectTrust({
-    trustedRootPath: opts.logsTrustedRootPath ?? opts.trustedRootPath,
-    storePath: opts.storePath,
-  });
+  const trust = await logsTrust(opts);
   const logs = new Map<
     string,
     {
@@ -390,6 +404,16 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
       : undefined;
   // A keyless seal leaves a permanent log entry: the output must be writable before it is made.
   if (opts.sealKeyless) checkWritableTarget(opts.outputPath, { what: 'export archive (--output)' });
+  let refreshedProofs: ExportBundleResult['refreshedProofs'];
+  if (opts.refreshProofs) {
+    const { refreshShipmentProofs } = await import('../../sign/log-consistency-client.js');
+    const r = await refreshShipmentProofs(
+      inputs.map((i) => i.bytes),
+      (await logsTrust(opts)).tlogs,
+    );
+    for (const [i, input] of inputs.entries()) input.bytes = r.bundles[i]!;
+    refreshedProofs = r.logs;
+  }
   const consistency = opts.includeConsistency ? await collectConsistency(inputs, opts) : undefined;
   const built = await buildExportArchive({
     bundles: inputs,
@@ -433,6 +457,7 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
     format: 'archive',
     seal: sealer?.sealed(),
     consistency: consistency?.summary,
+    refreshedProofs,
   };
 }
 

@@ -94,6 +94,11 @@ export default class AttestExportBundle extends StellaCommand {
         "fetch each log's latest checkpoint and consistency proofs from every bundle checkpoint to it (the log must be reachable), for the receiver's split-view check",
       default: false,
     }),
+    'refresh-proofs': Flags.boolean({
+      description:
+        "re-fetch every bundle's inclusion proof against its log's one latest checkpoint (the log must be reachable; implies --include-consistency), so the whole shipment shares one checkpoint and the receiver verifies its signature once instead of once per bundle",
+      default: false,
+    }),
     'trusted-root': Flags.string({
       description:
         "trusted_root.json naming the logs' URLs for --include-consistency (default: --include-trusted-root, else the trust store, else the public-good root), and checking Rekor's and the TSA's answers for --seal-keyless (default: the config's, else the trust store, else the public-good root)",
@@ -141,7 +146,8 @@ export default class AttestExportBundle extends StellaCommand {
       bundlePaths: flags.bundle ?? [],
       trustedRootPath: flags['include-trusted-root'],
       createdAt: flags['created-at'],
-      includeConsistency: flags['include-consistency'],
+      includeConsistency: flags['include-consistency'] || flags['refresh-proofs'],
+      refreshProofs: flags['refresh-proofs'],
       logsTrustedRootPath: flags['trusted-root'],
       storePath: flags.store,
       sealKeyPath: flags['seal-key'],
@@ -179,6 +185,7 @@ export default class AttestExportBundle extends StellaCommand {
         })),
         trustedRoot: r.manifest.trustedRoot !== null,
         consistency: r.consistency ?? null,
+        refreshedProofs: r.refreshedProofs ?? null,
         attestationStore: r.attestationStore ?? null,
         refused: r.refused.map((x) => ({ source: x.source, ...x.failure })),
         ...(registry ? { images: registry.images, skipped: registry.skipped } : {}),
@@ -206,6 +213,10 @@ export default class AttestExportBundle extends StellaCommand {
     if (r.manifest.trustedRoot)
       process.stdout.write(
         '  includes trusted_root.json (not trusted automatically by the receiver)\n',
+      );
+    for (const c of r.refreshedProofs ?? [])
+      process.stdout.write(
+        `  proofs:     ${c.proofs} entr${c.proofs === 1 ? 'y' : 'ies'} of ${c.log} re-proved to its checkpoint at tree size ${c.treeSize}\n`,
       );
     for (const c of r.consistency ?? [])
       process.stdout.write(

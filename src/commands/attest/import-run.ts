@@ -2,6 +2,10 @@
  * The I/O edge of `stella attest import`: check the archive whole (preamble and seal, then a
  * structural pass: nothing is written for a bad archive), then stream its bundles into the
  * attestation store inside one transaction (store/attestations.ts batch): all or nothing.
+ * Inside that transaction, before it commits, the bundles' checkpoints and the archive's
+ * consistency.json are held against the trust store (./consistency-run.ts, the same step as
+ * `attest verify`): a split view, a rollback, a bad proof or (--require-consistency) an
+ * unproven checkpoint rolls the import back, so nothing is imported.
  *
  * With a policy (--policy or identity flags), the whole archive is first verified offline by
  * the code `verify --archive --all` uses (shipment/verify.ts: preamble, seal, structure, every
@@ -12,7 +16,7 @@
  */
 import { parseBundle } from '../../bundle/parse.js';
 import { certificateIdentities, oidcIssuer, parseCertificate } from '../../x509/certificate.js';
-import { utf8Decoder } from '../../util/encoding.js';
+import { toHex, utf8Decoder } from '../../util/encoding.js';
 import { AttestationStore, resolveAttestationStorePath } from '../../store/attestations.js';
 import { readExportArchiveStream, readPreamble } from '../../archive/export-stream.js';
 import { checkSeal, type SealStatus } from '../../shipment/seal.js';
@@ -23,6 +27,13 @@ import type { ArchiveSource } from '../../archive/export-stream.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
 import { archiveFileSource, exportersFor, parseJobs } from './shipment-run.js';
 import { selectTrust } from './verify-run.js';
+import { checkConsistencyAgainstStore } from './consistency-run.js';
+import {
+  entryCheckpointKey,
+  entryCheckpointsOf,
+  type EntryCheckpoint,
+} from '../../tlog/consistency.js';
+import type { ConsistencyReport } from '../../trust/store/consistency.js';
 
 export interface ImportOptions {
   archivePath: string;
@@ -32,6 +43,10 @@ export interface ImportOptions {
   sealIdentity?: string | undefined;
   sealIssuer?: string | undefined;
   trustedRootPath?: string | undefined;
+  /** Refuse checkpoints not proven consistent with the trust store's. */
+  requireConsistency?: boolean | undefined;
+  /** The command line, as the trust store's history records it. */
+  command?: string | undefined;
   /** Every artifact must have a bundle verifying under this policy (plain options, as verify --archive takes them). */
   policy?: PolicyOptions | undefined;
   /** Verifier threads for the policy check (default: every core). */
@@ -55,6 +70,9 @@ export interface ImportResult {
   artifacts: number;
   seal: SealStatus;
   manifestSha256: string;
+  /** What the logs' checkpoints showed against the trust store (when one is in use). */
+  consistency: ConsistencyReport | null;
+  warnings: string[];
   /** With a policy: how many artifacts were verified under it (all of them). */
   verified: number | null;
 }
@@ -141,7 +159,11 @@ async function checkArchive(
 
 export async function runImport(o: ImportOptions): Promise<ImportResult> {
   const source = archiveFileSource(o.archivePath);
-  const { trust } = await selectTrust({
+  const {
+    trust,
+    storePath: trustStorePath,
+    warnings,
+  } = await selectTrust({
     trustedRootPath: o.trustedRootPath,
     storePath: o.storePath,
   });
@@ -167,6 +189,10 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   try {
     let lastArtifact = '';
     let artifacts = 0;
+    // One per distinct checkpoint; those of logs the receiver does not trust cannot be checked.
+    const checkpoints = new Map<string, EntryCheckpoint>();
+    let untrusted = 0;
+    let consistency: ConsistencyReport | undefined;
     const { result: count, added } = await store.batch(async (save) => {
       const read = await readExportArchiveStream(source, {
         expectManifestSha256: manifestSha256,
@@ -181,6 +207,10 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
                 ? m.certificates[0]
                 : undefined;
           const cert = der ? parseCertificate(der) : undefined;
+          for (const c of entryCheckpointsOf(bundle)) {
+            if (!trust.tlogs.some((l) => toHex(l.logId) === c.logId)) untrusted++;
+            else checkpoints.set(entryCheckpointKey(c), c);
+          }
           if (entry.artifactDigest !== lastArtifact) {
             artifacts++;
             lastArtifact = entry.artifactDigest;
@@ -199,6 +229,25 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
           }
         },
       });
+      if (untrusted > 0)
+        warnings.push(
+          `${untrusted} checkpoint(s) of logs the trust does not name were not checked for consistency`,
+        );
+      // Before the import commits: a refusal here rolls every bundle back.
+      consistency = await checkConsistencyAgainstStore(
+        {
+          trust,
+          trustStorePath,
+          trustedRootPath: o.trustedRootPath,
+          storePath: o.storePath,
+          requireConsistency: o.requireConsistency ?? false,
+          checkpoints: [...checkpoints.values()],
+          consistency: read.consistency,
+          source: o.archivePath,
+          command: o.command ?? 'stella attest import',
+        },
+        warnings,
+      );
       return read.count;
     });
     return {
@@ -211,6 +260,8 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       seal,
       manifestSha256,
       verified: checked.artifacts ?? null,
+      consistency: consistency ?? null,
+      warnings,
     };
   } finally {
     store.close();

@@ -25,6 +25,7 @@ export default class AttestImport extends StellaCommand {
     'was. Bundles already in the store are recognised and counted as duplicates.',
     '`attest verify --artifact sha256:...` then finds them without --bundle.',
     'With --policy FILE [--environment NAME] (or --certificate-identity and --certificate-oidc-issuer), every artifact of the archive must first have a bundle that verifies under it, offline, as `verify --archive --all` checks; otherwise nothing is imported and IMPORT_POLICY_UNMET (160) lists each failing artifact with its failed checks.',
+    "Before the import commits, the bundles' checkpoints and the archive's consistency.json (export-bundle --include-consistency) are held against the checkpoints the trust store holds, as `attest verify` does: a split view (exit 170), a rollback (172), a bad proof (171) or, with --require-consistency, an unproven checkpoint (173) imports nothing; the evidence is kept and printed.",
   ].join(' ');
   static override examples = [
     '<%= config.bin %> attest import shipment.tar.gz',
@@ -52,6 +53,11 @@ export default class AttestImport extends StellaCommand {
       description: 'require a keyless seal by this exact certificate identity (with --seal-issuer)',
     }),
     'seal-issuer': Flags.string({ description: 'OIDC issuer of --seal-identity' }),
+    'require-consistency': Flags.boolean({
+      description:
+        'refuse the archive when a checkpoint its bundles carry is not proven consistent with the checkpoints the trust store holds for its log (prove it with an archive made by export-bundle --include-consistency)',
+      default: false,
+    }),
     'trusted-root': Flags.string({
       description:
         'trusted_root.json to check a keyless seal and, with a policy, the bundles against (default: the trust store, else the public-good root)',
@@ -88,7 +94,11 @@ export default class AttestImport extends StellaCommand {
         '--jobs and --allow-broad-identity apply with a policy (--policy or identity flags)',
       );
     const { parseJobs } = await import('./shipment-run.js');
+    const { commandLine, printConsistencyEvidence } = await import('./consistency-run.js');
     const r = await runImport({
+      // --require-consistency, or the policy environment's requireConsistency.
+      requireConsistency: flags['require-consistency'] || (policy?.requireConsistency ?? false),
+      command: commandLine(['attest', 'import']),
       archivePath: args.archive,
       attestationStorePath: flags['attestation-store'],
       storePath: flags.store,
@@ -98,7 +108,11 @@ export default class AttestImport extends StellaCommand {
       trustedRootPath: flags['trusted-root'],
       policy,
       jobs: flags.jobs === undefined ? undefined : parseJobs(flags.jobs),
+    }).catch((e: unknown) => {
+      if (!this.jsonMode) printConsistencyEvidence(e);
+      throw e;
     });
+    for (const w of r.warnings) process.stderr.write(`${this.paint('yellow', 'warning')}: ${w}\n`);
     if (this.jsonMode) {
       this.printJson({ ok: true, ...r });
       return;
@@ -111,5 +125,12 @@ export default class AttestImport extends StellaCommand {
     process.stdout.write(
       `  seal: ${r.seal.status === 'verified' ? `verified, ${r.seal.by}` : r.seal.status === 'unchecked' ? 'present, not checked (no exporter trusted)' : 'none'}\n`,
     );
+    if (r.consistency) {
+      const c = r.consistency;
+      const proven = c.checkpoints.filter((x) => x.status === 'proven').length;
+      process.stdout.write(
+        `  consistency: ${c.checkpoints.length} checkpoint(s), ${proven} proven, ${c.checkpoints.length - proven} unproven; ${c.recorded} recorded in ${c.store}${c.latest.map((l) => `; ${l.log} latest tree size ${l.treeSize} (${l.status})`).join('')}\n`,
+      );
+    }
   }
 }

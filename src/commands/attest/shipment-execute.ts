@@ -33,6 +33,11 @@ import { buildPolicy, type PolicyOptions } from '../../verify/policy.js';
 import { identityPolicyOptions } from '../identity-flags.js';
 import { selectTrust } from './verify-run.js';
 import { archiveFileSource, exportersFor, parseJobs, selectArtifacts } from './shipment-run.js';
+import {
+  checkConsistencyAgainstStore,
+  commandLine,
+  printConsistencyEvidence,
+} from './consistency-run.js';
 import type { FlagValues } from '../flag-spec.js';
 import type { VERIFY_FLAGS } from './verify-spec.js';
 import type { ArtifactResult, ShipmentSummary } from '../../shipment/verify.js';
@@ -128,6 +133,7 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
       trust,
       source: trustSource,
       warnings,
+      storePath: trustStorePath,
     } = await selectTrust({
       trustedRootPath: flags['trusted-root'],
       storePath: flags.store,
@@ -200,6 +206,29 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
         }
       },
     });
+    // The consistency step, once per run in the main thread, over the bundles that verified:
+    // a split view, a rollback or an unproven checkpoint under --require-consistency refuses
+    // the whole shipment (its own code), the evidence kept and printed.
+    const consistencyWarnings: string[] = [];
+    const consistency = await checkConsistencyAgainstStore(
+      {
+        trust,
+        trustStorePath,
+        trustedRootPath: flags['trusted-root'],
+        storePath: flags.store,
+        requireConsistency:
+          flags['require-consistency'] || (identity.options.requireConsistency ?? false),
+        checkpoints: summary.checkpoints.verified,
+        shipmentCheckpoints: summary.checkpoints.others,
+        consistency: summary.consistency,
+        source: flags.archive!,
+        command: commandLine(['attest', 'verify']),
+      },
+      consistencyWarnings,
+    );
+    for (const w of consistencyWarnings)
+      process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
+    warnings.push(...consistencyWarnings);
     const failedAny = summary.failed + summary.missing > 0;
     const incomplete = failedAny
       ? new StellaError(
@@ -235,6 +264,7 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
         trust: trustSource,
         warnings,
         summary: summaryJson(summary),
+        consistency: consistency ?? null,
         artifacts: [],
         ...(incomplete ? { error: incomplete.toJSON() } : {}),
       });
@@ -242,6 +272,7 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
       process.stdout.write(
         JSON.stringify({
           summary: summaryJson(summary),
+          consistency: consistency ?? null,
           ok: !failedAny,
           ...(incomplete ? { error: incomplete.toJSON() } : {}),
         }) + '\n',
@@ -264,6 +295,14 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
           `  bundles    ${summary.bundles} (${summary.jobs} job(s), ${secs.toFixed(1)} s)`,
           `  seal       ${seal}`,
           `  trust      ${trustSource}`,
+          ...(consistency
+            ? [
+                `  consistency ${consistency.checkpoints.length} checkpoint(s) of verified bundles: ${consistency.checkpoints.filter((c) => c.status === 'proven').length} proven, ${consistency.checkpoints.filter((c) => c.status === 'unproven').length} unproven; ${consistency.recorded} recorded in ${consistency.store}`,
+                ...consistency.latest.map(
+                  (l) => `  latest     ${l.log} tree size ${l.treeSize} recorded (${l.status})`,
+                ),
+              ]
+            : []),
           '',
         ].join('\n'),
       );
@@ -273,6 +312,7 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
     }
     return incomplete ? incomplete.exitCode : 0;
   } catch (e) {
+    if (!(json || jsonLines)) printConsistencyEvidence(e);
     if (e instanceof StellaError) return reportError(e, json || jsonLines);
     const f = failureOf(e);
     if (json || jsonLines) printJson({ ok: false, error: f });

@@ -21,23 +21,11 @@ import type { IdentityExplanation } from '../../verify/identity.js';
 import type { FlagValues } from '../flag-spec.js';
 import type { VERIFY_FLAGS } from './verify-spec.js';
 import type { CheckpointReport } from '../../trust/store/consistency.js';
+import { commandLine, printConsistencyEvidence } from './consistency-run.js';
 
 function describeCheckpoint(c: CheckpointReport): string {
   const w = c.witnesses.length ? `, cosigned by ${c.witnesses.join(', ')}` : '';
   return `${c.log} tree size ${c.treeSize}: ${c.status === 'proven' ? 'consistent with the trust store' : 'recorded, not yet proven consistent'}${w}`;
-}
-
-/** A split view's or rollback's evidence: both signed checkpoints, as the log signed them. */
-function printEvidence(e: StellaError): void {
-  const d = e.details as
-    | { held?: { checkpoint: string }; presented?: { checkpoint: string }; proof?: string[] | null }
-    | undefined;
-  if (!d?.held || !d.presented) return;
-  process.stderr.write(
-    `evidence: checkpoint held by the trust store:\n${d.held.checkpoint}\nevidence: checkpoint presented now:\n${d.presented.checkpoint}\n`,
-  );
-  if (d.proof)
-    process.stderr.write(`evidence: the failing consistency proof: ${d.proof.join(' ')}\n`);
 }
 
 export async function executeVerify(
@@ -134,12 +122,7 @@ export async function executeVerify(
       attestationStorePath: flags['attestation-store'],
       archivePath: flags.archive,
       requireConsistency: flags['require-consistency'],
-      command: [
-        'stella',
-        'attest',
-        'verify',
-        ...process.argv.slice(process.argv.indexOf('verify') + 1),
-      ].join(' '),
+      command: commandLine(['attest', 'verify']),
     });
     for (const w of outcome.warnings)
       process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
@@ -204,12 +187,7 @@ export async function executeVerify(
     );
     return 0;
   } catch (e) {
-    if (
-      e instanceof StellaError &&
-      !json &&
-      (e.code === 'SPLIT_VIEW_DETECTED' || e.code === 'CHECKPOINT_ROLLBACK')
-    )
-      printEvidence(e);
+    if (!json) printConsistencyEvidence(e);
     if (e instanceof StellaError) return reportError(e, json);
     // A bug, not bad input: still one line (and with --json one object), never a bare stack trace.
     const f = failureOf(e);

@@ -20,6 +20,8 @@ import { toHex } from '../../util/encoding.js';
 import { verifyBundleReport, type VerificationReport } from '../../verify/pipeline.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
 import { BUNDLE_LIMITS, type Bundle } from '../../bundle/model.js';
+import { entryCheckpointsOf } from '../../tlog/consistency.js';
+import { checkConsistencyAgainstStore } from './consistency-run.js';
 
 export interface VerifyCommandOptions {
   bundlePath?: string;
@@ -41,7 +43,7 @@ export interface VerifyCommandOptions {
   attestationStorePath?: string;
   /** Export archive to take the bundles for the artifact from (its trusted root is not used). */
   archivePath?: string;
-  /** --require-consistency: refuse checkpoints not proven consistent with the trust store's. */
+  /** --require-consistency: refuse checkpoints not proven consistent with the trust store's (a policy environment's requireConsistency asks the same). */
   requireConsistency?: boolean;
   now?: number;
   /** The command line, as the trust store's history records it. */
@@ -229,61 +231,6 @@ function refusalWarning(r: RefusedItem): string {
   return `${r.source} not verified: ${r.failure.code === 'INTERNAL' ? 'internal error' : r.failure.code} (exit ${r.failure.exitCode}): ${r.failure.message}`;
 }
 
-/**
- * The consistency step (src/trust/store/consistency.ts checkConsistency), once per run on the
- * bundle that verified: against the store the trust came from, or the --store given with
- * --trusted-root. Without a store there is nothing to remember checkpoints in:
- * --require-consistency then refuses, and an archive's consistency.json is left unchecked
- * (a warning).
- */
-async function checkpointsAgainstStore(
-  opts: VerifyCommandOptions,
-  trust: TrustMaterial,
-  trustStorePath: string | undefined,
-  bundle: Bundle,
-  consistency: Uint8Array | undefined,
-  shipmentBundles: Bundle[] | undefined,
-  warnings: string[],
-): Promise<import('../../trust/store/consistency.js').ConsistencyReport | undefined> {
-  const storePath =
-    trustStorePath ?? (opts.trustedRootPath && opts.storePath ? opts.storePath : undefined);
-  if (!storePath) {
-    if (opts.requireConsistency)
-      fail(
-        'INPUT_INVALID',
-        'input',
-        '--require-consistency needs the trust store (it holds the checkpoints to be consistent with): verify from the store, or give --store with --trusted-root',
-      );
-    if (consistency)
-      warnings.push(
-        'the archive carries consistency proofs, but no trust store is in use to check them against: not checked',
-      );
-    return undefined;
-  }
-  const { openTrustStore } = await import('../../trust/store/db.js');
-  const { checkConsistency } = await import('../../trust/store/consistency.js');
-  const { parseShipmentConsistency } = await import('../../archive/consistency.js');
-  const shipment = consistency ? parseShipmentConsistency(consistency) : undefined;
-  const store = openTrustStore(storePath, { now: opts.now });
-  try {
-    return checkConsistency(
-      store,
-      {
-        trust,
-        bundles: [bundle],
-        shipmentBundles: shipmentBundles?.filter((b) => b !== bundle),
-        shipment,
-        requireConsistency: opts.requireConsistency ?? false,
-        source:
-          opts.archivePath ?? opts.bundlePath ?? opts.image ?? opts.artifact ?? 'attestation store',
-      },
-      { now: opts.now ?? Date.now(), command: opts.command ?? 'stella attest verify' },
-    );
-  } finally {
-    store.close();
-  }
-}
-
 export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutcome> {
   const identity = opts.identityOptions ?? {
     certificateIdentity: opts.certificateIdentity,
@@ -334,13 +281,29 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
       continue;
     }
     if (report.ok) {
-      const checked = await checkpointsAgainstStore(
-        opts,
-        trust,
-        trustStorePath,
-        bundle,
-        consistency,
-        shipmentBundles,
+      const checked = await checkConsistencyAgainstStore(
+        {
+          trust,
+          trustStorePath,
+          trustedRootPath: opts.trustedRootPath,
+          storePath: opts.storePath,
+          // --require-consistency, or a policy environment's requireConsistency.
+          requireConsistency:
+            (opts.requireConsistency ?? false) || (identity.requireConsistency ?? false),
+          checkpoints: entryCheckpointsOf(bundle),
+          shipmentCheckpoints: shipmentBundles
+            ?.filter((b) => b !== bundle)
+            .flatMap((b) => entryCheckpointsOf(b)),
+          consistency,
+          source:
+            opts.archivePath ??
+            opts.bundlePath ??
+            opts.image ??
+            opts.artifact ??
+            'attestation store',
+          now: opts.now,
+          command: opts.command ?? 'stella attest verify',
+        },
         trustWarnings,
       );
       return {

@@ -30,6 +30,7 @@ export default class PolicyLint extends StellaCommand {
           identities: e.identities.map((i) => ({ pattern: i.pattern, breadth: i.breadth.kind })),
           extensions: Object.fromEntries(e.extensions),
           requireRekor: e.requireRekor,
+          requireConsistency: e.requireConsistency,
           allowBroadIdentity: e.allowBroadIdentity,
           warnings: e.warnings,
         })),
@@ -47,7 +48,9 @@ export default class PolicyLint extends StellaCommand {
         process.stdout.write(
           `; extensions ${e.extensions.map(([n, p]) => `${n}=${JSON.stringify(p)}`).join(', ')}`,
         );
-      process.stdout.write(`${e.requireRekor ? '; requireRekor' : ''}\n`);
+      process.stdout.write(
+        `${e.requireRekor ? '; requireRekor' : ''}${e.requireConsistency ? '; requireConsistency' : ''}\n`,
+      );
       for (const w of e.warnings)
         process.stderr.write(`${this.paint('yellow', 'warning')}: ${w}\n`);
     }

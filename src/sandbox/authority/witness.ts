@@ -5,7 +5,9 @@
  * new checkpoint only when the log proves it consistent with that one (RFC 6962 consistency
  * proof, checked by ../../tlog/merkle.ts). So after `stella sandbox fork` the witnesses stop
  * cosigning the log's second history, and a verifier whose policy needs them notices.
- * Memory only: a restart starts each witness afresh. Pure apart from the clock it is given.
+ * What each witness cosigned is handed to `onCosigned` (the sandbox writes it to its data
+ * directory) and restored with `restore`, so a restarted witness still refuses a rolled-back or
+ * forked history. Pure apart from the clock it is given.
  */
 import { bytesEqual } from '../../util/encoding.js';
 import { verifyConsistency } from '../../tlog/merkle.js';
@@ -21,15 +23,31 @@ export interface TreeView {
   proofFrom(size1: number): Uint8Array[];
 }
 
+/** Per log origin, the largest tree a witness cosigned. */
+export type WitnessMemory = Map<string, { treeSize: number; rootHash: Uint8Array }>;
+
 export class SandboxWitness {
   readonly key: WitnessKey;
   readonly #sign: (m: Uint8Array) => Uint8Array;
-  readonly #seen = new Map<string, { treeSize: number; rootHash: Uint8Array }>();
+  readonly #seen: WitnessMemory = new Map();
+  /** Called after each cosignature that changed what this witness remembers. */
+  onCosigned: ((w: SandboxWitness) => void) | undefined;
 
   constructor(name: string, seed: Uint8Array) {
     const signer = deterministicEd25519Signer(seed);
     this.key = { name, publicKey: signer.spki.slice(signer.spki.length - 32) };
     this.#sign = (m) => signer.sign(m);
+  }
+
+  /** What this witness remembers (a copy). */
+  memory(): WitnessMemory {
+    return new Map(this.#seen);
+  }
+
+  /** Take back what this witness remembered before a restart. */
+  restore(memory: WitnessMemory): void {
+    this.#seen.clear();
+    for (const [origin, v] of memory) this.#seen.set(origin, v);
   }
 
   get vkey(): string {
@@ -58,8 +76,10 @@ export class SandboxWitness {
         }
       }
     }
-    if (tree.treeSize > 0)
+    if (tree.treeSize > 0 && prev?.treeSize !== tree.treeSize) {
       this.#seen.set(tree.origin, { treeSize: tree.treeSize, rootHash: tree.rootHash });
+      this.onCosigned?.(this);
+    }
     return cosignatureLine(noteText, this.key, Math.floor(nowMs / 1000), this.#sign);
   }
 }

@@ -56,6 +56,7 @@ export const SANDBOX_FILES = {
   signingConfig: 'signing_config.json',
   witnessSeeds: 'witness-keys.json',
   witnessVkeys: 'witnesses.vkeys',
+  witnessState: 'witness-state.json',
 } as const;
 
 export interface SandboxUrls {

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fromHex, toHex } from '../../util/encoding.js';
 import { fail } from '../../errors.js';
 import { derToPem } from '../../util/pem.js';
 import { defaultSignerConfig, renderSignerConfig } from '../../sign/config.js';
@@ -382,7 +383,66 @@ function loadOrCreateWitnesses(dataDir: string, n: number): SandboxWitness[] {
     sandboxPath(dataDir, 'witnessVkeys'),
     witnesses.map((w) => w.vkey).join('\n') + '\n',
   );
+  persistWitnessMemory(dataDir, witnesses);
   return witnesses;
+}
+
+/**
+ * What each witness cosigned, kept in DIR/witness-state.json (written atomically after each
+ * change): a restarted sandbox's witnesses still refuse a rolled-back or forked history.
+ * `{version: 1, witnesses: {<name>: {<origin>: {treeSize, rootHash: hex}}}}`.
+ */
+function persistWitnessMemory(dataDir: string, witnesses: readonly SandboxWitness[]): void {
+  const path = sandboxPath(dataDir, 'witnessState');
+  const what = 'sandbox witness state';
+  const state: Record<string, Record<string, { treeSize: number; rootHash: string }>> = {};
+  if (existsSync(path)) {
+    const doc = parseJsonStrict(
+      readFileBounded(path, {
+        what,
+        maxBytes: 1024 * 1024,
+        code: 'SANDBOX_ERROR',
+        check: 'sandbox',
+      }),
+      { maxDepth: 5, maxBytes: 1024 * 1024, what, code: 'SANDBOX_ERROR', check: 'sandbox' },
+    ) as { witnesses?: unknown };
+    const ok =
+      typeof doc.witnesses === 'object' &&
+      doc.witnesses !== null &&
+      Object.values(doc.witnesses).every(
+        (logs) =>
+          typeof logs === 'object' &&
+          logs !== null &&
+          Object.values(logs as object).every(
+            (v: { treeSize?: unknown; rootHash?: unknown }) =>
+              Number.isSafeInteger(v.treeSize) &&
+              typeof v.rootHash === 'string' &&
+              /^[0-9a-f]{64}$/.test(v.rootHash),
+          ),
+      );
+    if (!ok) fail('SANDBOX_ERROR', 'sandbox', `${path}: not a witness state file`);
+    Object.assign(state, doc.witnesses);
+  }
+  for (const w of witnesses) {
+    const logs = state[w.key.name] ?? {};
+    w.restore(
+      new Map(
+        Object.entries(logs).map(([origin, v]) => [
+          origin,
+          { treeSize: v.treeSize, rootHash: fromHex(v.rootHash) },
+        ]),
+      ),
+    );
+    w.onCosigned = (changed) => {
+      state[changed.key.name] = Object.fromEntries(
+        [...changed.memory()].map(([origin, v]) => [
+          origin,
+          { treeSize: v.treeSize, rootHash: toHex(v.rootHash) },
+        ]),
+      );
+      writeDataFile(path, JSON.stringify({ version: 1, witnesses: state }) + '\n');
+    };
+  }
 }
 
 function listen(server: Server, port: number): Promise<void> {

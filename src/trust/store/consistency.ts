@@ -1,9 +1,10 @@
 /**
  * The one consistency check, for every path that accepts bundles into an offline host:
- * `stella attest verify` (with or without --archive) calls it once per run after the
- * pipeline verified a bundle, and `attest import` is meant to call the same function.
+ * `stella attest verify` (one bundle, or a whole shipment with --archive) calls it once per run
+ * after the bundles verified, and `attest import` inside its import transaction, all through
+ * ../../commands/attest/consistency-run.ts checkConsistencyAgainstStore.
  *
- *   checkConsistency(store, { trust, bundles, shipment, requireConsistency, source }, ctx)
+ *   checkConsistency(store, { trust, checkpoints, shipmentCheckpoints, shipment, requireConsistency, source }, ctx)
  *
  * 1. Each bundle's checkpoint is verified again against its log's key (cheap; it binds the
  *    note to the log), and each shipment log's latest checkpoint is verified against the
@@ -23,16 +24,15 @@
  */
 import { fail, StellaError } from '../../errors.js';
 import { fromHex, toHex } from '../../util/encoding.js';
-import type { Bundle } from '../../bundle/model.js';
 import type { TransparencyLogInstance, TrustMaterial } from '../../model/trust-material.js';
-import { findLog } from '../../tlog/verify.js';
 import { parseSignedNote, verifyCheckpoint } from '../../tlog/note.js';
-import { rekorVersionOf } from '../../tlog/rekor-entry.js';
 import { verifyCosignatures } from '../../tlog/cosignature.js';
 import {
   assessLog,
+  entryCheckpointKey,
   keyOf,
   type CheckpointView,
+  type EntryCheckpoint,
   type LogAssessment,
   type ShipmentLog,
 } from '../../tlog/consistency.js';
@@ -48,14 +48,19 @@ import {
 
 export interface ConsistencyInput {
   trust: TrustMaterial;
-  /** Bundles that verified; their entries' checkpoints are what the logs showed. */
-  bundles: readonly Bundle[];
   /**
-   * The other bundles of the same shipment: their checkpoints are what the shipment's proofs
-   * start from, so they are judged and recorded too (not reported, and not held to the witness
-   * policy or --require-consistency: those are about the bundles being accepted).
+   * The checkpoints of the bundles being accepted (that verified, or that are imported):
+   * what the logs showed (../../tlog/consistency.ts entryCheckpointsOf). Each must be signed by
+   * its trusted log.
    */
-  shipmentBundles?: readonly Bundle[] | undefined;
+  checkpoints: readonly EntryCheckpoint[];
+  /**
+   * The checkpoints of the other bundles of the same shipment: what the shipment's proofs
+   * start from, so they are judged and recorded too (not reported, and not held to the witness
+   * policy or --require-consistency: those are about the bundles being accepted). One whose log
+   * is not trusted or whose signature does not verify is left out.
+   */
+  shipmentCheckpoints?: readonly EntryCheckpoint[] | undefined;
   /** From an archive's consistency.json, when it has one. */
   shipment?: ShipmentConsistency | undefined;
   requireConsistency?: boolean;
@@ -105,25 +110,47 @@ function observe(input: ConsistencyInput): Map<string, LogWork> {
       );
     return w;
   };
-  const primary = new Set(input.bundles);
-  for (const b of [...input.bundles, ...(input.shipmentBundles ?? [])]) {
-    for (const entry of b.verificationMaterial.tlogEntries) {
-      const note = entry.inclusionProof?.checkpoint;
-      if (!note) continue;
-      const log = findLog(entry, input.trust.tlogs);
-      const cp = verifyCheckpoint(note, [log], { rekor: rekorVersionOf(entry.kindVersion) });
-      const w = at(log);
-      const view = {
-        logId: toHex(log.logId),
-        origin: cp.origin,
-        treeSize: cp.treeSize,
-        rootHash: toHex(cp.rootHash),
-        note,
-      };
-      if (!w.observed.some((o) => o.treeSize === view.treeSize && o.rootHash === view.rootHash))
-        w.observed.push(view);
-      if (primary.has(b)) w.primary.add(keyOf(view));
+  const seen = new Set<string>();
+  const look = (c: EntryCheckpoint, primary: boolean): void => {
+    const log = input.trust.tlogs.find((l) => toHex(l.logId) === c.logId);
+    let cp;
+    try {
+      if (!log)
+        fail(
+          'TLOG_UNTRUSTED',
+          'tlog',
+          `tlog entry ${c.logIndex}: log id ${c.logId} is not a trusted transparency log`,
+        );
+      cp = verifyCheckpoint(c.note, [log], { rekor: c.rekor });
+    } catch (e) {
+      // A bundle being accepted must carry a checkpoint its trusted log signed; another
+      // bundle of the shipment that does not is merely not evidence of anything.
+      if (primary) throw e;
+      return;
     }
+    const w = at(log);
+    const view = {
+      logId: c.logId,
+      origin: cp.origin,
+      treeSize: cp.treeSize,
+      rootHash: toHex(cp.rootHash),
+      note: c.note,
+    };
+    if (!w.observed.some((o) => o.treeSize === view.treeSize && o.rootHash === view.rootHash))
+      w.observed.push(view);
+    if (primary) w.primary.add(keyOf(view));
+  };
+  for (const c of input.checkpoints) {
+    const k = entryCheckpointKey(c);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    look(c, true);
+  }
+  for (const c of input.shipmentCheckpoints ?? []) {
+    const k = entryCheckpointKey(c);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    look(c, false);
   }
   for (const s of input.shipment?.logs ?? []) {
     const log = input.trust.tlogs.find((l) => toHex(l.logId) === s.logId);

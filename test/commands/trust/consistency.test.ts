@@ -12,7 +12,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server/sandbox.js';
-import { runSign } from '../../../src/commands/attest/sign-run.js';
 import { EXIT_CODES } from '../../../src/errors.js';
 import { readExportArchive, buildExportArchive } from '../../../src/archive/export.js';
 import {
@@ -20,77 +19,39 @@ import {
   serializeShipmentConsistency,
 } from '../../../src/archive/consistency.js';
 import { cosignatureLine } from '../../../src/tlog/cosignature.js';
-import { parseCheckpoint, parseSignedNote } from '../../../src/tlog/note.js';
+import { parseSignedNote } from '../../../src/tlog/note.js';
 import { runCli } from '../../helpers/cli.js';
-import { NO_NETWORK_PRELOAD } from '../../helpers/paths.js';
+import {
+  checkpointOf,
+  consistencyKit,
+  GITHUB_SAN,
+  noteOf,
+  OFFLINE,
+  type Signed,
+} from '../../helpers/consistency-kit.js';
 import { escapeRegex } from '../../sign/helpers.js';
 import { deterministicEd25519Signer } from '../../../src/x509/issue.js';
-
-const GITHUB_SAN = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
-const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD], timeoutMs: 90_000 };
 
 let sandbox: RunningSandbox;
 let root: string;
 let dataDir: string;
+let kit: ReturnType<typeof consistencyKit>;
 
 test.before(async () => {
   root = mkdtempSync(join(tmpdir(), 'stella-consistency-'));
   dataDir = join(root, 'sandbox');
   sandbox = await startSandbox({ dataDir, port: 0, witnesses: 3 });
+  kit = consistencyKit(sandbox, root);
 });
 test.after.always(async () => {
   await sandbox?.close();
 });
 
-interface Signed {
-  artifact: string;
-  bundle: string;
-  treeSize: number;
-}
-
-let counter = 0;
-async function sign(v2 = false): Promise<Signed> {
-  const dir = mkdtempSync(join(root, 'sig-'));
-  const artifact = join(dir, 'artifact.txt');
-  writeFileSync(artifact, `release ${++counter} ${v2 ? 'v2' : 'v1'}\n`);
-  const r = await runSign({
-    artifact,
-    identityToken: sandbox.mintToken({ platform: 'github', repo: 'org/repo' }),
-    ...(v2
-      ? { signingConfigPath: sandbox.signingConfigPath, trustedRootPath: sandbox.trustedRootPath }
-      : { configPath: sandbox.signerConfigPath }),
-    attestationStorePath: false,
-    env: {},
-  });
-  const bundle = join(dir, 'artifact.sigstore.json');
-  writeFileSync(bundle, r.bundleJson);
-  return { artifact, bundle, treeSize: checkpointOf(bundle).treeSize };
-}
-
-function noteOf(bundle: string): string {
-  return JSON.parse(readFileSync(bundle, 'utf8')).verificationMaterial.tlogEntries[0].inclusionProof
-    .checkpoint.envelope as string;
-}
-function checkpointOf(bundle: string) {
-  return parseCheckpoint(parseSignedNote(noteOf(bundle)).text);
-}
-/** A copy of the bundle with its checkpoint note replaced (the log's signature is over the text only). */
-function withNote(bundle: string, note: string): string {
-  const j = JSON.parse(readFileSync(bundle, 'utf8'));
-  j.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint.envelope = note;
-  const out = join(mkdtempSync(join(root, 'edit-')), 'edited.sigstore.json');
-  writeFileSync(out, JSON.stringify(j));
-  return out;
-}
-
-async function newStore(): Promise<string> {
-  const store = join(mkdtempSync(join(root, 'store-')), 'trust.db');
-  const i = await runCli(['trust', 'init', '--store', store]);
-  if (i.code !== 0) throw new Error(i.stderr);
-  const m = await runCli(['trust', 'import', sandbox.trustedRootPath, '--store', store]);
-  if (m.code !== 0) throw new Error(m.stderr);
-  return store;
-}
+const sign = (v2 = false) => kit.sign(v2);
+const withNote = (bundle: string, note: string) => kit.withNote(bundle, note);
+const newStore = () => kit.newStore();
+const exportShipment = (bundles: Signed[]) => kit.exportShipment(bundles);
+const checkpoints = (store: string) => kit.checkpoints(store);
 
 function verifyArgs(
   store: string,
@@ -124,39 +85,6 @@ async function verify(store: string, s: Signed, extra: string[] = [], bundle = s
 async function verifyArchive(store: string, s: Signed, archive: string, extra: string[] = []) {
   const r = await runCli(verifyArgs(store, s, ['--archive', archive], extra), OFFLINE);
   return { ...r, json: r.stdout ? JSON.parse(r.stdout) : undefined };
-}
-
-async function exportShipment(bundles: Signed[]): Promise<string> {
-  const out = join(mkdtempSync(join(root, 'ship-')), 'shipment.tar');
-  const args = [
-    'attest',
-    'export-bundle',
-    '--all',
-    '--output',
-    out,
-    '--include-consistency',
-    '--trusted-root',
-    sandbox.trustedRootPath,
-    '--created-at',
-    '2026-01-01T00:00:00Z',
-    '--json',
-  ];
-  for (const b of bundles) args.push('--bundle', b.bundle);
-  const r = await runCli(args, { timeoutMs: 90_000 });
-  if (r.code !== 0) throw new Error(r.stdout + r.stderr);
-  return out;
-}
-
-async function checkpoints(store: string) {
-  const r = await runCli(['trust', 'checkpoints', '--store', store, '--json']);
-  if (r.code !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout) as {
-    logs: {
-      logUrl: string;
-      checkpoints: { treeSize: number; rootHash: string; status: string; latest: boolean }[];
-    }[];
-    splitViews: { code: string; heldNote: string; presentedNote: string }[];
-  };
 }
 
 const vkeys = () => readFileSync(join(dataDir, 'witnesses.vkeys'), 'utf8').trim().split('\n');
