@@ -3,43 +3,29 @@
  * against a real server on loopback. Retryable statuses are tried again, others returned at
  * once; an answer over its size limit is refused, not retried and not cut.
  */
-import test from 'ava';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import test, { type ExecutionContext } from 'ava';
+import type { ServerResponse } from 'node:http';
 import { StellaError } from '../../src/errors.js';
 import { requestBytes, requestJson, type RetryPolicy } from '../../src/sign/http.js';
+import { closedPort, serve } from '../helpers/loopback.js';
 
 const POLICY: RetryPolicy = { timeoutMs: 10_000, retries: 2, backoffMs: () => 1 };
 
-/** A server answering the n-th request (1-based) with `answer(n)`; counts the requests. */
-async function serve(
-  answer: (n: number, req: IncomingMessage, res: ServerResponse) => void,
-): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {
+/** A loopback server answering the n-th request (1-based) with `answer`; counts requests. */
+async function counting(
+  t: ExecutionContext,
+  answer: (n: number, res: ServerResponse) => void,
+): Promise<{ url: string; count: () => number }> {
   let n = 0;
-  const server = createServer((req, res) => {
-    n++;
-    req.resume();
-    req.on('end', () => answer(n, req, res));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/x`,
-    count: () => n,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
+  const base = await serve(t, (_req, res) => answer(++n, res));
+  return { url: `${base}/x`, count: () => n };
 }
 
 test('requestJson retries 503 and returns the 200 that follows, with its JSON', async (t) => {
-  const s = await serve((n, _req, res) => {
+  const s = await counting(t, (n, res) => {
     if (n < 3) res.writeHead(503).end('busy');
     else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
   });
-  t.teardown(s.close);
   const o = await requestJson({ method: 'GET', url: s.url }, POLICY);
   t.is(o.kind, 'response');
   if (o.kind !== 'response') return;
@@ -50,8 +36,7 @@ test('requestJson retries 503 and returns the 200 that follows, with its JSON', 
 });
 
 test('a 4xx is the server decision: returned at once, not retried', async (t) => {
-  const s = await serve((_n, _req, res) => res.writeHead(404).end('{"message":"no such"}'));
-  t.teardown(s.close);
+  const s = await counting(t, (_n, res) => res.writeHead(404).end('{"message":"no such"}'));
   const o = await requestJson({ method: 'POST', url: s.url, body: {} }, POLICY);
   t.like(o, { kind: 'response', status: 404, attempts: 1, body: { message: 'no such' } });
   const b = await requestBytes({ url: s.url, body: Uint8Array.of(1) }, POLICY);
@@ -60,8 +45,7 @@ test('a 4xx is the server decision: returned at once, not retried', async (t) =>
 });
 
 test('the retries end: the last retryable answer is returned after retries + 1 attempts', async (t) => {
-  const s = await serve((_n, _req, res) => res.writeHead(429).end());
-  t.teardown(s.close);
+  const s = await counting(t, (_n, res) => res.writeHead(429).end());
   t.like(await requestBytes({ method: 'GET', url: s.url }, POLICY), {
     kind: 'response',
     status: 429,
@@ -71,16 +55,14 @@ test('the retries end: the last retryable answer is returned after retries + 1 a
 });
 
 test('nothing listening: unreachable with the errno, after every attempt', async (t) => {
-  const s = await serve(() => undefined);
-  await s.close();
-  const o = await requestJson({ method: 'GET', url: s.url }, POLICY);
+  const o = await requestJson({ method: 'GET', url: await closedPort() }, POLICY);
   t.like(o, { kind: 'unreachable', attempts: 3 });
   if (o.kind === 'unreachable') t.regex(o.reason, /ECONNREFUSED/);
 });
 
 test('an answer over its limit is refused (declared or streamed), not retried and not cut', async (t) => {
   const big = new Uint8Array(300);
-  const s = await serve((n, _req, res) => {
+  const s = await counting(t, (n, res) => {
     // Odd requests declare their length, even ones stream without it.
     if (n % 2 === 1) res.writeHead(200, { 'content-length': String(big.length) }).end(big);
     else {
@@ -89,7 +71,6 @@ test('an answer over its limit is refused (declared or streamed), not retried an
       res.end(big.subarray(150));
     }
   });
-  t.teardown(s.close);
   const limit = { maxBytes: 256, code: 'TSA_REJECTED', check: 'signing' } as const;
   const declared = await t.throwsAsync(
     requestBytes({ url: s.url, body: Uint8Array.of(1) }, POLICY, fetch, limit),
