@@ -18,11 +18,12 @@
  *     certificate: { rootBundlePath, validateChain, requireSCT }
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { fail, StellaError } from '../errors.js';
 import { FILE_LIMITS, readFileBounded } from '../util/fs.js';
 import { utf8Decoder } from '../util/encoding.js';
 import { pemToDerList } from '../util/pem.js';
+import { parseYamlStrict, type YamlDocument } from '../util/yaml.js';
 import { parseCertificate } from '../x509/certificate.js';
 
 export type SigningAlgorithm = 'ECDSA_P256' | 'Ed25519';
@@ -143,7 +144,7 @@ class SignerYaml {
   readonly urlKeys: { path: string; node: Node | null }[] = [];
 
   constructor(
-    private readonly lines: LineCounter,
+    private readonly lineOf: YamlDocument['lineOf'],
     private readonly where: string,
     private readonly source: string | undefined,
   ) {}
@@ -154,7 +155,7 @@ class SignerYaml {
     what: string,
     options?: { cause?: unknown },
   ): never {
-    const line = node?.range ? this.lines.linePos(node.range[0]).line : undefined;
+    const line = this.lineOf(node);
     const at = line === undefined ? '' : ` (line ${line})`;
     throw new StellaError(
       'CONFIG_INVALID',
@@ -271,19 +272,8 @@ class SignerYaml {
 /** Parse signer.yaml text. Relative paths (rootBundlePath) resolve against the file's folder. */
 export function parseSignerConfig(text: string, source?: string): SignerConfig {
   const where = source ?? 'signer config';
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
-    fail(
-      'CONFIG_INVALID',
-      'config',
-      `${where}: line ${line}: not valid YAML: ${e.message.split('\n')[0]}`,
-      { line },
-    );
-  }
-  const y = new SignerYaml(lines, where, source);
+  const { doc, lineOf } = parseYamlStrict(text, where, 'CONFIG_INVALID');
+  const y = new SignerYaml(lineOf, where, source);
 
   const cfg = defaultSignerConfig();
   cfg.source = source;

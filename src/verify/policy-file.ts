@@ -22,7 +22,8 @@
  * not NFC, that is broad (unless allowBroadIdentity) or that no certificate can satisfy, an
  * environment without an issuer or identity: POLICY_INVALID naming the key and its line.
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
+import { parseYamlStrict } from '../util/yaml.js';
 import { fail, StellaError } from '../errors.js';
 import {
   compileIdentityPolicyPattern,
@@ -71,20 +72,7 @@ const ENV_KEYS = [
 
 /** Parse and validate a policy file's text. `source` names it in errors (its path). */
 export function parsePolicyFile(text: string, source: string): PolicyFile {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
-    fail(
-      'POLICY_INVALID',
-      'config',
-      `${source}: line ${line}: not valid YAML: ${e.message.split('\n')[0]}`,
-      { line },
-    );
-  }
-  const lineOf = (node: Node | null | undefined): number | undefined =>
-    node?.range ? lines.linePos(node.range[0]).line : undefined;
+  const { doc, lineOf } = parseYamlStrict(text, source, 'POLICY_INVALID');
   const bad = (
     key: string,
     node: Node | null | undefined,
