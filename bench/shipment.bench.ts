@@ -6,7 +6,8 @@
  * attestation store and cached under .bench-cache/ (git-ignored; delete it to regenerate). Each
  * run then times, through the real CLI (`node bin/run.js`) and `/usr/bin/time` for peak RSS:
  *   export   `attest export-bundle --all` from that store to a tar;
- *   verify   `attest verify --archive X.tar --all` with `--jobs 1` and with every core;
+ *   verify   `attest verify --archive X.tar --all --json` with `--jobs 1` and with every core,
+ *            and with every core and `--report` (peak RSS of the streamed outputs);
  * and, for scale, `@sigstore/verify` looping over the 1,000 shipment's bundles in one process.
  * `node dist/bench/shipment.bench.js [sizes...]` picks other sizes.
  */
@@ -136,12 +137,10 @@ function peerRate(s: Shipment, tar: string, limit: number): number {
   const byDigest = new Map<string, Buffer>();
   for (let i = 0; i < s.n; i++)
     byDigest.set(toHex(sha256(artifactOf(i))), Buffer.from(artifactOf(i)));
-  const work = entries
-    .slice(0, limit)
-    .map(([name, data]) => ({
-      json: Buffer.from(data).toString('utf8'),
-      artifact: byDigest.get(name.split('/')[1]!)!,
-    }));
+  const work = entries.slice(0, limit).map(([name, data]) => ({
+    json: Buffer.from(data).toString('utf8'),
+    artifact: byDigest.get(name.split('/')[1]!)!,
+  }));
   const t0 = process.hrtime.bigint();
   for (const w of work)
     verifier.verify(toSignedEntity(bundleFromJSON(JSON.parse(w.json)), w.artifact), {
@@ -186,7 +185,7 @@ for (const n of sizes) {
     ISSUER_URL,
     '--json',
   ];
-  const verify = (jobs: number): Timed => {
+  const verify = (jobs: number, extra: string[] = []): Timed => {
     const t = cli([
       'attest',
       'verify',
@@ -196,6 +195,7 @@ for (const n of sizes) {
       '--jobs',
       String(jobs),
       ...policy,
+      ...extra,
     ]);
     const o = JSON.parse(t.stdout) as { ok: boolean; summary: { passed: number } };
     if (t.code !== 0 || !o.ok || o.summary.passed !== n)
@@ -206,12 +206,18 @@ for (const n of sizes) {
   };
   const one = verify(1);
   const all = verify(cores);
+  // --json (above) and --report are written as verification goes: their peak RSS should not
+  // grow with n (compare with --json-lines, which never held anything).
+  const reportFile = path.join(CACHE, `shipment-${FORMAT}-${n}.report.html`);
+  const report = verify(cores, ['--report', reportFile]);
+  rmSync(reportFile, { force: true });
   console.log(
     `${n.toLocaleString('en-US')} bundles (archive ${(readFileSync(tar).length / 1e6).toFixed(1)} MB)`,
   );
   console.log(line('export-bundle --all', n, exp));
   console.log(line('verify --jobs 1', n, one));
   console.log(line(`verify --jobs ${cores}`, n, all));
+  console.log(line(`  + --report (and --json)`, n, report));
   const entry: Record<string, number | null> = {
     export: n / exp.seconds,
     exportRssMb: exp.maxRssMb,
@@ -219,6 +225,7 @@ for (const n of sizes) {
     jobs1RssMb: one.maxRssMb,
     jobsAll: n / all.seconds,
     jobsAllRssMb: all.maxRssMb,
+    reportRssMb: report.maxRssMb,
   };
   if (n === sizes[0]) {
     const peer = peerRate(s, tar, 1000);

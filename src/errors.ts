@@ -139,6 +139,8 @@ export const EXIT_CODES = {
   SHIPMENT_INCOMPLETE: 158,
   /** An export archive bound for a .json output holds more (or less) than one bundle. */
   EXPORT_NOT_SINGLE_BUNDLE: 159,
+  /** `attest import --policy`: an artifact of the archive has no bundle that verifies under the policy; nothing was imported. */
+  IMPORT_POLICY_UNMET: 160,
   // identity policies (150-154): policy files, broad patterns, claims beyond the subject
   /** A policy file that is not valid: unknown key, wrong type, uncompilable, broad or unsatisfiable pattern (names the key and line). */
   POLICY_INVALID: 150,

@@ -105,7 +105,8 @@ export async function checkSeal(
       policy,
     });
     if (report.ok) return { status: 'verified', by: `exporter ${id.identity} (${id.issuer})` };
-    firstFailure ??= report.error?.message;
+    if (report.error)
+      firstFailure ??= `${report.error.code} (${report.error.check}): ${report.error.message}`;
   }
   return invalid(
     exporters.identities.length === 0

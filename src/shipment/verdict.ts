@@ -5,7 +5,7 @@
  */
 import { failureOf, type FailureSummary } from '../errors.js';
 import { parseBundle } from '../bundle/parse.js';
-import { verifyBundleReport } from '../verify/pipeline.js';
+import { verifyBundleReport, type TrustWindow } from '../verify/pipeline.js';
 import { parseSha256Digest } from '../util/digest.js';
 import { parseCertificate } from '../x509/certificate.js';
 import { formatTime } from '../util/time.js';
@@ -23,6 +23,8 @@ export interface BundleVerdict {
   logIndex: number | null;
   /** The leaf certificate's validity window, for the report's timeline. */
   certificate: { notBefore: string; notAfter: string } | null;
+  /** The CA and log-key windows the verified times were checked against (the report's timeline). */
+  windows: TrustWindow[];
   error: FailureSummary | null;
 }
 
@@ -56,6 +58,7 @@ export async function verifyArchivedBundle(
     verifiedTime: null,
     logIndex: null,
     certificate: null,
+    windows: [],
     error: null,
   };
   try {
@@ -70,12 +73,11 @@ export async function verifyArchivedBundle(
     );
     verdict.logIndex = bundle.verificationMaterial.tlogEntries[0]?.logIndex ?? null;
     const { digest } = parseSha256Digest(b.artifactDigest, 'artifact digest');
-    const report = await verifyBundleReport({
-      bundle,
-      artifact: { kind: 'digest', algorithm: 'SHA2_256', digest },
-      trust,
-      policy,
-    });
+    const report = await verifyBundleReport(
+      { bundle, artifact: { kind: 'digest', algorithm: 'SHA2_256', digest }, trust, policy },
+      { trustWindows: true },
+    );
+    verdict.windows = report.trustWindows ?? [];
     verdict.verifiedTime = report.verifiedTimes.map((t) => t.time).sort()[0] ?? null;
     if (report.ok) {
       verdict.ok = true;

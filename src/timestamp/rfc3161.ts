@@ -496,7 +496,11 @@ function checkAgainstTsa(
   // Path: the signer's position in the trusted chain, or the trusted CA that issued it.
   let from = chain.findIndex((c) => bytesEqual(c.der, signer.der));
   let path: Certificate[];
+  // The signer's key: the trusted certificate's when the token embeds the very same bytes
+  // (built once per trust material), else the embedded certificate's.
+  let keyOf = signer;
   if (from >= 0) {
+    keyOf = chain[from]!;
     path = chain.slice(from);
     from++;
   } else {
@@ -516,7 +520,7 @@ function checkAgainstTsa(
     }
     path = [signer, ...chain.slice(from)];
   }
-  if (!verifySignerSignature(si, signer.publicKey)) {
+  if (!verifySignerSignature(si, keyOf.publicKey)) {
     return failedAt(2, timestampError('timestamp signature does not verify'));
   }
   if (

@@ -14,7 +14,9 @@
  * Writing (`writeFileAtomic`): a temporary beside the target with an unpredictable name,
  * created O_CREAT|O_EXCL|O_NOFOLLOW with its final mode (never a chmod by path), written,
  * fsynced, renamed over the target (rename replaces a symlink at the target, it does not
- * follow it), then the directory fsynced. Any failure removes the temporary.
+ * follow it), then the directory fsynced. Any failure removes the temporary. The content may be
+ * given piece by piece (a callback that writes chunks), so a large output need not be held.
+ * `SpoolFile`: scratch space for such outputs, a file unlinked as soon as it is created.
  *
  * This module imports nothing but node: modules, ../errors.js and a type from ./digest.ts: it
  * is the bottom layer.
@@ -377,27 +379,37 @@ export interface AtomicWriteOptions {
 const CREATE_FLAGS =
   constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
+/** What writeFileAtomic writes: bytes, text (UTF-8), or a callback writing it chunk by chunk, in order. */
+export type AtomicContent =
+  Uint8Array | string | ((write: (chunk: Uint8Array | string) => void) => void);
+
+function writeAllSync(fd: number, chunk: Uint8Array | string): void {
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+  let off = 0;
+  while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+}
+
 /**
  * Write `data` to `path` atomically: readers see the old file or the new one, never half of
  * one, and nothing is written anywhere but a fresh temporary beside `path` and then `path`.
  */
 export function writeFileAtomic(
   path: string,
-  data: Uint8Array | string,
+  data: AtomicContent,
   opts: AtomicWriteOptions = {},
 ): void {
   const target = resolve(path);
   const dir = dirname(target);
   // Unpredictable, so no one can plant anything at it in advance; short enough for NAME_MAX.
   const tmp = join(dir, `.${basename(target).slice(0, 64)}.${randomBytes(16).toString('hex')}.tmp`);
-  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let fd: number | undefined;
   let created = false;
   try {
     fd = openSync(tmp, CREATE_FLAGS, opts.mode ?? 0o644);
     created = true;
-    let off = 0;
-    while (off < bytes.byteLength) off += writeSync(fd, bytes, off, bytes.byteLength - off);
+    const out = fd;
+    if (typeof data === 'function') data((chunk) => writeAllSync(out, chunk));
+    else writeAllSync(out, data);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -426,6 +438,89 @@ export function writeFileAtomic(
       undefined,
       { cause: e },
     );
+  }
+}
+
+/**
+ * Scratch space for an output too large to hold: a file created in `dir` (random name, O_EXCL,
+ * O_NOFOLLOW, mode 0600) and unlinked at once, so nothing is left behind even by a crash.
+ * Appended to (buffered, 64 KiB at a time), then read back in order with chunks().
+ */
+export class SpoolFile {
+  private size = 0;
+  private pending: string[] = [];
+  private pendingChars = 0;
+  private constructor(private fd: number | undefined) {}
+
+  static create(dir: string, opts: AtomicWriteOptions = {}): SpoolFile {
+    const tmp = join(resolve(dir), `.stella-spool.${randomBytes(16).toString('hex')}.tmp`);
+    let fd: number | undefined;
+    try {
+      fd = openSync(
+        tmp,
+        constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o600,
+      );
+      unlinkSync(tmp);
+      return new SpoolFile(fd);
+    } catch (e) {
+      if (fd !== undefined) {
+        try {
+          closeSync(fd);
+          unlinkSync(tmp);
+        } catch {
+          // already failing; the create error is the one to report
+        }
+      }
+      throw new StellaError(
+        opts.code ?? 'INPUT_INVALID',
+        opts.check ?? 'input',
+        `cannot create scratch space for ${opts.what ?? 'output'} in ${JSON.stringify(dir)}: ${explainErrno(e)}`,
+        undefined,
+        { cause: e },
+      );
+    }
+  }
+
+  append(text: string): void {
+    this.pending.push(text);
+    this.pendingChars += text.length;
+    if (this.pendingChars >= 64 * 1024) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const bytes = Buffer.from(this.pending.join(''), 'utf8');
+    this.pending = [];
+    this.pendingChars = 0;
+    let off = 0;
+    while (off < bytes.byteLength)
+      off += writeSync(this.open(), bytes, off, bytes.byteLength - off, this.size + off);
+    this.size += bytes.byteLength;
+  }
+
+  private open(): number {
+    if (this.fd === undefined) throw new Error('SpoolFile used after close()');
+    return this.fd;
+  }
+
+  /** Everything appended, in order, 64 KiB at a time (each chunk a fresh buffer). */
+  *chunks(): Generator<Uint8Array> {
+    this.flush();
+    for (let pos = 0; pos < this.size;) {
+      const buf = Buffer.allocUnsafe(Math.min(64 * 1024, this.size - pos));
+      const n = readSync(this.open(), buf, 0, buf.byteLength, pos);
+      if (n === 0) throw new Error(`scratch file shorter than written (${pos} of ${this.size})`);
+      pos += n;
+      yield buf.subarray(0, n);
+    }
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    closeSync(fd);
   }
 }
 

@@ -2,8 +2,12 @@
  * Reading a YAML document strictly (duplicate keys refused) with line numbers for messages:
  * the one entry point for signer.yaml and policy files.
  */
-import { LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Document, Node } from 'yaml';
 import { fail, type ErrorCode } from '../errors.js';
+import { lazyRequire } from './lazy-require.js';
+
+/** The YAML parser (250 kB), loaded only when a YAML file is read. */
+export const yaml = lazyRequire('yaml') as () => typeof import('yaml');
 
 export interface YamlDocument {
   doc: Document.Parsed;
@@ -13,6 +17,7 @@ export interface YamlDocument {
 
 /** Parse `text`; the first syntax error fails with `code`: "<where>: line N: not valid YAML: …". */
 export function parseYamlStrict(text: string, where: string, code: ErrorCode): YamlDocument {
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {

@@ -55,7 +55,16 @@ export const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithm[] = [
 
 const COMPAT_VERSIONS: ReadonlySet<BundleVersion> = new Set(['0.1', '0.2', '0.3']);
 
+/** Reading asymmetricKeyDetails crosses into C++ each time; trust keys are asked per bundle. */
+const familyMemo = new WeakMap<KeyObject, KeyFamily | null>();
+
 export function keyFamily(key: KeyObject): KeyFamily | undefined {
+  let f = familyMemo.get(key);
+  if (f === undefined) familyMemo.set(key, (f = familyOf(key) ?? null));
+  return f ?? undefined;
+}
+
+function familyOf(key: KeyObject): KeyFamily | undefined {
   switch (key.asymmetricKeyType) {
     case 'ec': {
       const c = key.asymmetricKeyDetails?.namedCurve;

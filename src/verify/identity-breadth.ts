@@ -87,8 +87,15 @@ function identitiesFor(
   return out;
 }
 
-/** How broad `matcher` is (see the module comment). */
+/**
+ * How broad `matcher` is (see the module comment). A literal pattern (matcher.literal)
+ * matches only itself, so the identities of an owner/repository it does not contain are not
+ * built or tested: every identity form contains `owner/repo` (emails `owner@`). The random
+ * names are still drawn in the same order, so the verdict is the one the full search gives.
+ */
 export function identityBreadth(matcher: IdentityMatcher): IdentityBreadth {
+  const { literal } = matcher;
+  const mayMatch = (part: string): boolean => literal === undefined || literal.includes(part);
   const rand = generator(matcher.pattern);
   const words = literalWords(matcher.pattern);
   const hosts = words.filter((w) => w.includes('.') && !w.startsWith('refs'));
@@ -106,30 +113,36 @@ export function identityBreadth(matcher: IdentityMatcher): IdentityBreadth {
   const repos = [rand(), ...words];
   for (const owner of owners) {
     for (const repo of repos) {
+      const possible = mayMatch(`${owner}/${repo}`);
       for (const ref of refsFor()) {
+        if (!possible) continue;
         const hit = first(identitiesFor(owner, repo, ref, 'production', hosts));
         if (hit) return { kind: 'broad', example: hit };
       }
     }
-    const email = first([
-      `${owner}@${rand()}.com`,
-      `${owner}@gmail.com`,
-      `${owner}@users.noreply.github.com`,
-    ]);
+    const domain = rand();
+    const email = mayMatch(`${owner}@`)
+      ? first([`${owner}@${domain}.com`, `${owner}@gmail.com`, `${owner}@users.noreply.github.com`])
+      : undefined;
     if (email) return { kind: 'broad', example: email };
   }
   // 2. A fixed owner (a word of the pattern), any repository of it.
   for (const owner of words) {
     for (const ref of refsFor()) {
-      const hit = first(identitiesFor(owner, rand(), ref, 'production', hosts));
+      const repo = rand();
+      if (!mayMatch(`${owner}/${repo}`)) continue;
+      const hit = first(identitiesFor(owner, repo, ref, 'production', hosts));
       if (hit) return { kind: 'owner-wide', owner, example: hit };
     }
   }
   // 3. A fixed repository (two adjacent words), refs nobody chose in advance.
   for (let i = 0; i + 1 < words.length; i++) {
     const [owner, repo] = [words[i]!, words[i + 1]!];
+    const possible = mayMatch(`${owner}/${repo}`);
     for (const ref of [`refs/heads/${rand()}`, `refs/tags/${rand()}`]) {
-      const hit = first(identitiesFor(owner, repo, ref, rand(), hosts));
+      const env = rand();
+      if (!possible) continue;
+      const hit = first(identitiesFor(owner, repo, ref, env, hosts));
       if (hit) return { kind: 'any-ref', repository: `${owner}/${repo}`, example: hit };
     }
   }

@@ -15,8 +15,12 @@
  * A pattern that is not in Unicode NFC is refused: identities that are not NFC never match
  * (identity-candidates.ts), so such a pattern could only ever match look-alikes.
  */
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { lazyRequire } from '../util/lazy-require.js';
 import { fail } from '../errors.js';
+
+/** re2js (300 kB) is loaded only when a pattern is not a plain literal. */
+const re2js = lazyRequire('re2js') as () => typeof import('re2js');
 
 /** Longer patterns are refused: identities are URIs and emails, not documents. */
 export const MAX_IDENTITY_PATTERN_LENGTH = 4096;
@@ -31,6 +35,26 @@ export interface IdentityMatcher {
   test(value: string): boolean;
   /** True when some part of `value` matches (what an unanchored grep would say): explanations only, never a verdict. */
   testPart(value: string): boolean;
+  /**
+   * Set when the pattern is a plain literal (no operator, only escaped ASCII punctuation):
+   * the one value it matches. `test(v)` is then `v === literal`.
+   */
+  readonly literal?: string;
+}
+
+/**
+ * Characters RE2 (without flags) matches as themselves, and escaped ASCII punctuation. No
+ * surrogates: a lone one is not a character.
+ */
+const LITERAL_PATTERN = /^(?:[^\\.+*?()|[\]{}^$\uD800-\uDFFF]|\\[!-/:-@[-`{-~])*$/;
+
+/**
+ * The value a pattern matches when it is a plain literal (the common case: an exact
+ * identity with its dots escaped), else undefined. Such a pattern needs no regular-expression
+ * engine: it matches one string, compared exactly.
+ */
+function literalOf(pattern: string): string | undefined {
+  return LITERAL_PATTERN.test(pattern) ? pattern.replace(/\\(.)/g, '$1') : undefined;
 }
 
 /** What RE2's messages say, in the words a user of `--certificate-identity` needs. */
@@ -73,9 +97,18 @@ export function compileIdentityPattern(
       { pattern },
     );
   }
+  const literal = literalOf(pattern);
+  if (literal !== undefined)
+    return {
+      pattern,
+      source: anchoredForm(pattern),
+      test: (value: string) => value === literal,
+      testPart: (value: string) => value.includes(literal),
+      literal,
+    };
   let re: RE2JS;
   try {
-    re = RE2JS.compile(pattern);
+    re = re2js().RE2JS.compile(pattern);
   } catch (e) {
     return fail(
       'INPUT_INVALID',

@@ -17,6 +17,7 @@ import { anchoredForm } from './identity-pattern.js';
 import { preciseTime, type VerifyInput, type VerifyState } from './context.js';
 import { formatTime } from '../util/time.js';
 import type { HashAlgorithm } from '../bundle/model.js';
+import { windowContains, type ValidityWindow } from '../model/trust-material.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -42,6 +43,46 @@ export interface VerificationReport {
   /** Evidence set aside without failing (a timestamp from a TSA the trust root does not know). */
   warnings: string[];
   error?: { code: ErrorCode; check: CheckName; message: string; exitCode: number };
+  /** With `{ trustWindows: true }`: the trust windows the verified times were checked against. */
+  trustWindows?: TrustWindow[];
+}
+
+/**
+ * A validity window of trust material a verification checked its times against: the CA the
+ * certificate chained to (certificate-chain), the keys of the transparency logs its entries
+ * were verified with (tlog) and of the CT logs its SCTs were verified with (sct).
+ */
+export interface TrustWindow {
+  kind: 'ca' | 'tlog' | 'ctlog';
+  /** The CA's URI or the log's base URL. */
+  name: string;
+  /** RFC 3339. */
+  start: string;
+  /** RFC 3339; null when the window is open. */
+  end: string | null;
+}
+
+function trustWindowsOf(input: VerifyInput, state: VerifyState): TrustWindow[] {
+  const out: TrustWindow[] = [];
+  const add = (kind: TrustWindow['kind'], name: string, v: ValidityWindow): void => {
+    const w = {
+      kind,
+      name,
+      start: formatTime(v.start),
+      end: v.end === undefined ? null : formatTime(v.end),
+    };
+    if (!out.some((o) => o.kind === w.kind && o.name === w.name && o.start === w.start))
+      out.push(w);
+  };
+  if (state.chain) add('ca', state.chain.ca.uri, state.chain.ca.validFor);
+  for (const e of state.tlog ?? []) add('tlog', e.log.baseUrl, e.log.publicKey.validFor);
+  for (const sct of state.scts ?? []) {
+    // The CT log key the SCT verified with: its id, valid at the SCT's time.
+    const logs = input.trust.ctlogs.filter((l) => toHex(l.logId) === sct.logId);
+    const log = logs.find((l) => windowContains(l.publicKey.validFor, sct.timestamp)) ?? logs[0];
+    if (log) add('ctlog', log.baseUrl, log.publicKey.validFor);
+  }
+  return out;
 }
 
 interface Step {
@@ -231,7 +272,10 @@ async function initialState(input: VerifyInput): Promise<VerifyState> {
 }
 
 /** Verify and return a report listing every check. Never throws for bad input. */
-export async function verifyBundleReport(input: VerifyInput): Promise<VerificationReport> {
+export async function verifyBundleReport(
+  input: VerifyInput,
+  options: { trustWindows?: boolean } = {},
+): Promise<VerificationReport> {
   const { bundle } = input;
   const m = bundle.verificationMaterial.content;
   const report: VerificationReport = {
@@ -292,6 +336,7 @@ export async function verifyBundleReport(input: VerifyInput): Promise<Verificati
     authority: t.authority,
   }));
   report.warnings = [...state.warnings];
+  if (options.trustWindows) report.trustWindows = trustWindowsOf(input, state);
   if (!failed) {
     report.ok = true;
     const key = state.signingKey;

@@ -22,8 +22,8 @@
  * not NFC, that is broad (unless allowBroadIdentity) or that no certificate can satisfy, an
  * environment without an issuer or identity: POLICY_INVALID naming the key and its line.
  */
-import { isMap, isScalar, isSeq, type Node } from 'yaml';
-import { parseYamlStrict } from '../util/yaml.js';
+import type { Node } from 'yaml';
+import { parseYamlStrict, yaml } from '../util/yaml.js';
 import { fail, StellaError } from '../errors.js';
 import {
   compileIdentityPolicyPattern,
@@ -72,6 +72,7 @@ const ENV_KEYS = [
 
 /** Parse and validate a policy file's text. `source` names it in errors (its path). */
 export function parsePolicyFile(text: string, source: string): PolicyFile {
+  const { isMap, isScalar, isSeq } = yaml();
   const { doc, lineOf } = parseYamlStrict(text, source, 'POLICY_INVALID');
   const bad = (
     key: string,

@@ -2,11 +2,22 @@
  * Step 0: what key signed the bundle. A certificate that fails X.509 parsing is an error —
  * never a fall back to "raw key" mode (cosign GHSA-fx35-mq7g-6g98).
  */
+import type { KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
 import { parseCertificate } from '../x509/certificate.js';
 import type { Bundle } from '../bundle/model.js';
 import type { VerificationPolicy } from './policy.js';
 import type { SigningKey } from './context.js';
+
+/** The managed key's SPKI, exported once per key (the same KeyObject for every bundle). */
+const spkiMemo = new WeakMap<KeyObject, Uint8Array>();
+
+function spkiDer(key: KeyObject): Uint8Array {
+  let spki = spkiMemo.get(key);
+  if (!spki)
+    spkiMemo.set(key, (spki = new Uint8Array(key.export({ format: 'der', type: 'spki' }))));
+  return spki;
+}
 
 export function resolveSigningKey(bundle: Bundle, policy: VerificationPolicy): SigningKey {
   const m = bundle.verificationMaterial.content;
@@ -18,8 +29,7 @@ export function resolveSigningKey(bundle: Bundle, policy: VerificationPolicy): S
         `bundle is signed with a managed key (hint ${JSON.stringify(m.hint)}) but no key was given: use --key`,
       );
     }
-    const spki = new Uint8Array(policy.publicKey.export({ format: 'der', type: 'spki' }));
-    return { kind: 'publicKey', key: policy.publicKey, spki };
+    return { kind: 'publicKey', key: policy.publicKey, spki: spkiDer(policy.publicKey) };
   }
   if (policy.publicKey) {
     fail(

@@ -19,6 +19,8 @@ const manifest = JSON.parse(readFileSync(path.join(SAMPLES, 'samples.json'), 'ut
   bundles: SampleBundle[];
 };
 
+/** Every sample bundle samples.json lists. */
+export const SAMPLE_BUNDLES: readonly SampleBundle[] = manifest.bundles;
 export const SAMPLES_TRUSTED_ROOT = path.join(SAMPLES, manifest.trustedRoot);
 export const BLOB = manifest.bundles.find((b) => b.name === 'blob')!;
 export const BLOB_DIGEST = `sha256:${createHash('sha256')

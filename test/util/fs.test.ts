@@ -28,6 +28,7 @@ import {
   openAppendOnly,
   readArtifactFile,
   readFileBounded,
+  SpoolFile,
   writeFileAtomic,
 } from '../../src/util/fs.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
@@ -200,6 +201,32 @@ test('H56 writeFileAtomic: content, mode at creation, no temporary left behind',
   writeFileAtomic(secret, 'k', { mode: 0o600 });
   t.is(statSync(secret).mode & 0o777, 0o600);
   t.deepEqual(readdirSync(dir).sort(), ['out.json', 'secret.key']);
+});
+
+test('SpoolFile: unlinked at once, gives back what was appended in order; writeFileAtomic writes chunk by chunk', (t) => {
+  const dir = tmp('spool');
+  const a = SpoolFile.create(dir, { what: 'test' });
+  const b = SpoolFile.create(dir, { what: 'test' });
+  t.deepEqual(readdirSync(dir), [], 'nothing is visible in the folder, even while in use');
+  const parts = Array.from({ length: 5000 }, (_, i) => `row ${i} ${'é'.repeat(i % 37)}\n`);
+  for (const p of parts) a.append(p);
+  b.append('second');
+  const target = join(dir, 'out.html');
+  writeFileAtomic(target, (write) => {
+    write('<head>');
+    for (const c of a.chunks()) write(c);
+    write(new Uint8Array([0x7c]));
+    for (const c of b.chunks()) write(c);
+  });
+  t.is(readFileSync(target, 'utf8'), `<head>${parts.join('')}|second`);
+  // Read again: the same bytes.
+  t.is(Buffer.concat([...a.chunks()]).toString('utf8'), parts.join(''));
+  a.close();
+  a.close();
+  b.close();
+  t.deepEqual(readdirSync(dir), ['out.html']);
+  const err = t.throws(() => SpoolFile.create(join(dir, 'no-such-folder'), { what: '--report' }));
+  t.true(err instanceof StellaError && /scratch space for --report/.test(err.message));
 });
 
 test('H56 writeFileAtomic: symlinks planted at the old predictable temporary names are not followed', (t) => {

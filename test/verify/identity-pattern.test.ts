@@ -6,6 +6,8 @@ import {
   compileIdentityPattern,
   MAX_IDENTITY_PATTERN_LENGTH,
 } from '../../src/verify/identity-pattern.js';
+import { identityBreadth } from '../../src/verify/identity-breadth.js';
+import { RE2JS } from 're2js';
 
 const GOOD = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
 const EVIL = 'https://github.com/org/repo-evil/.github/workflows/release.yml@refs/heads/main';
@@ -123,4 +125,62 @@ test("the anchored form shown in reports; the whole match is the engine's, parti
   t.false(m.test('repo:org/repo-evil'));
   t.true(m.testPart('repo:org/repo-evil'));
   t.false(compileIdentityPattern(GOOD.replace(/\./g, '\\.')).test(EVIL));
+});
+
+test('a plain literal pattern is matched exactly, as RE2 matches it, without the engine', (t) => {
+  const literals = [
+    'https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/heads/main',
+    'repo:org/repo:ref:refs/heads/main',
+    'a\\-b\\_c\\@d\\/e\\:f\\#g ü',
+    'x\\+y\\*z\\?\\(\\)\\[\\]\\{\\}\\|\\^\\$\\\\',
+  ];
+  const values = (p: string): string[] => {
+    const v = p.replace(/\\(.)/g, '$1');
+    return [v, `${v}x`, `x${v}`, v.slice(1), v.toUpperCase(), '', v.replace(/\./g, 'X')];
+  };
+  for (const p of literals) {
+    const m = compileIdentityPattern(p);
+    t.is(m.literal, p.replace(/\\(.)/g, '$1'), p);
+    const re = RE2JS.compile(p);
+    for (const v of values(p)) {
+      t.is(m.test(v), re.testExact(v), `${p} on ${v}`);
+      t.is(m.testPart(v), re.test(v), `${p} partly on ${v}`);
+    }
+  }
+  // Anything with an operator, an unescaped dot, a class, a flag or an escaped letter goes to RE2.
+  for (const p of ['a.b', 'a\\d', '(?i)abc', '[ab]', 'a|b', 'a{2}', '^a$', 'a\\pL', 'a\\ b'])
+    t.is(compileIdentityPattern(p).literal, undefined, p);
+});
+
+test('identity breadth of a literal pattern is the verdict the full search gives', (t) => {
+  const patterns = [
+    'https://github\\.com/myorg/myrepo/\\.github/workflows/release\\.yml@refs/heads/main',
+    'repo:myorg/myrepo:ref:refs/heads/main',
+    'myorg/myrepo:environment:production',
+    'someone@example\\.com',
+    'https://gitlab\\.com/grp/proj//\\.gitlab-ci\\.yml@refs/tags/v1\\.2\\.3',
+  ];
+  for (const p of patterns) {
+    const fast = compileIdentityPattern(p);
+    t.not(fast.literal, undefined, p);
+    const full = { ...fast, literal: undefined };
+    t.deepEqual(identityBreadth(fast), identityBreadth(full), p);
+  }
+  // A literal equal to an identity the search builds is found by both, with the same verdict:
+  // take candidates from the full search (which tests every one of them) and pin each.
+  const pattern = 'repo:myorg/myrepo:ref:refs/heads/main';
+  const seen: string[] = [];
+  identityBreadth({
+    pattern,
+    source: '',
+    test: (v) => (seen.push(v), false),
+    testPart: () => false,
+  });
+  t.true(seen.length > 1000);
+  for (const hit of [seen[0]!, seen[777]!, seen[seen.length - 2]!, seen.at(-1)!]) {
+    const m = { pattern, source: '', test: (v: string) => v === hit, testPart: () => false };
+    const verdict = identityBreadth({ ...m, literal: hit });
+    t.not(verdict.kind, 'narrow', hit);
+    t.deepEqual(verdict, identityBreadth(m), hit);
+  }
 });

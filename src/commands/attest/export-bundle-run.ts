@@ -20,7 +20,12 @@ import {
   resolveAttestationStorePath,
 } from '../../store/attestations.js';
 import { utf8, toHex, toBase64 } from '../../util/encoding.js';
-import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../../util/fs.js';
+import {
+  checkWritableTarget,
+  FILE_LIMITS,
+  readFileBounded,
+  writeFileAtomic,
+} from '../../util/fs.js';
 import { sha256, spkiOf } from '../../crypto.js';
 import { createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import {
@@ -32,6 +37,7 @@ import {
   type ExportInput,
 } from '../../archive/export.js';
 import type { ExportManifest } from '../../archive/manifest.js';
+import type { RunSignOptions } from './sign-run.js';
 
 export interface ExportBundleOptions {
   /** Bundles already pulled from OCI registries (src/oci/collect.ts), with their refusals. */
@@ -52,6 +58,11 @@ export interface ExportBundleOptions {
   storePath?: string | undefined;
   /** PEM ECDSA private key to seal the archive with (manifest.sigstore.json). */
   sealKeyPath?: string | undefined;
+  /**
+   * Seal through the keyless signing path instead (`attest sign`'s token, signer.yaml,
+   * signing config and URL options); its trusted root is --trusted-root (logsTrustedRootPath).
+   */
+  sealKeyless?: KeylessSealOptions | undefined;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -72,15 +83,65 @@ export interface ExportBundleResult {
   consistency?: { log: string; treeSize: number; proofs: number }[] | undefined;
   /** 'archive' (tar), or 'bundle' for a .json output (the one bundle, as is). */
   format: 'archive' | 'bundle';
-  /** Key id of the seal key, when sealed. */
-  sealedBy?: string | undefined;
+  /** Who sealed the archive, when sealed. */
+  seal?: ExportSeal | undefined;
+}
+
+/** Who sealed an archive: an exporter key, or a keyless signer (its certificate identity and issuer, and the seal's log entry). */
+export type ExportSeal =
+  | { kind: 'key'; keyId: string }
+  | { kind: 'keyless'; identity: string | null; issuer: string | null; logIndex: number };
+
+export type KeylessSealOptions = Pick<
+  RunSignOptions,
+  'identityToken' | 'configPath' | 'signingConfigPath' | 'fulcioUrl' | 'rekorUrl' | 'env' | 'now'
+>;
+
+interface Sealer {
+  seal: (manifest: Uint8Array) => Promise<Uint8Array>;
+  /** Who sealed, once seal() has run. */
+  sealed: () => ExportSeal | undefined;
+}
+
+/**
+ * A keyless seal: manifest.cbor's exact bytes signed through the same path as `attest sign`
+ * (prepareSigning + signArtifact: OIDC token, Fulcio certificate, Rekor entry, TSA as planned),
+ * the resulting bundle being manifest.sigstore.json. The setup (config files, trust) is read
+ * before the archive is built, so a bad flag fails before the first request.
+ */
+export async function sealKeyless(
+  opts: KeylessSealOptions & { trustedRootPath?: string | undefined },
+): Promise<Sealer> {
+  const { prepareSigning } = await import('./sign-run.js');
+  const { signArtifact } = await import('../../sign/sign.js');
+  const setup = await prepareSigning(opts);
+  let sealed: ExportSeal | undefined;
+  return {
+    seal: async (manifest) => {
+      const r = await signArtifact({
+        artifact: { kind: 'bytes', bytes: manifest, name: 'manifest.cbor' },
+        identityToken: opts.identityToken,
+        config: setup.config,
+        fulcioRoots: setup.fulcioRoots,
+        plan: setup.plan,
+        ...(setup.trust ? { trust: setup.trust, trustSource: setup.trustSource } : {}),
+        env: setup.env,
+        now: opts.now,
+      });
+      sealed = {
+        kind: 'keyless',
+        identity: r.identity ?? null,
+        issuer: r.issuer ?? null,
+        logIndex: r.rekor.logIndex,
+      };
+      return utf8.encode(r.bundleJson);
+    },
+    sealed: () => sealed,
+  };
 }
 
 /** A seal over the manifest's exact bytes: a v0.3 message-signature bundle by an exporter key. */
-export function sealWithKey(keyPath: string): {
-  keyId: string;
-  seal: (manifest: Uint8Array) => Promise<Uint8Array>;
-} {
+export function sealWithKey(keyPath: string): Sealer & { keyId: string } {
   const pem = Buffer.from(
     readFileBounded(keyPath, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes, secret: true }),
   ).toString('utf8');
@@ -105,6 +166,7 @@ export function sealWithKey(keyPath: string): {
   const keyId = toHex(sha256(spkiOf(createPublicKey(key))));
   return {
     keyId,
+    sealed: () => ({ kind: 'key', keyId }),
     seal: (manifest) => {
       const digest = sha256(manifest);
       const signature = new Uint8Array(nodeSign('sha256', manifest, key));
@@ -303,15 +365,31 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
   }
   if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
   const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
-  if (asBundle && opts.sealKeyPath)
-    fail('INPUT_INVALID', 'input', '--seal-key seals an archive: give --output FILE.tar');
+  if (asBundle && (opts.sealKeyPath !== undefined || opts.sealKeyless))
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `${opts.sealKeyless ? '--seal-keyless' : '--seal-key'} seals an archive: give --output FILE.tar`,
+    );
   if (asBundle && opts.includeConsistency)
     fail(
       'INPUT_INVALID',
       'input',
       '--include-consistency adds consistency.json to an archive: give --output FILE.tar',
     );
-  const sealer = opts.sealKeyPath ? sealWithKey(opts.sealKeyPath) : undefined;
+  if (opts.sealKeyPath !== undefined && opts.sealKeyless)
+    fail('INPUT_INVALID', 'input', '--seal-key and --seal-keyless exclude each other');
+  const sealer: Sealer | undefined = opts.sealKeyPath
+    ? sealWithKey(opts.sealKeyPath)
+    : opts.sealKeyless
+      ? await sealKeyless({
+          env: opts.env,
+          ...opts.sealKeyless,
+          trustedRootPath: opts.logsTrustedRootPath,
+        })
+      : undefined;
+  // A keyless seal leaves a permanent log entry: the output must be writable before it is made.
+  if (opts.sealKeyless) checkWritableTarget(opts.outputPath, { what: 'export archive (--output)' });
   const consistency = opts.includeConsistency ? await collectConsistency(inputs, opts) : undefined;
   const built = await buildExportArchive({
     bundles: inputs,
@@ -353,7 +431,7 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
     attestationStore: storePath,
     refused: allRefused,
     format: 'archive',
-    sealedBy: sealer?.keyId,
+    seal: sealer?.sealed(),
     consistency: consistency?.summary,
   };
 }

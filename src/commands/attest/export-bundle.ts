@@ -3,6 +3,7 @@ import { StellaCommand } from '../base.js';
 import { StellaError } from '../../errors.js';
 import { paint, printErrorLine, stderrColour } from '../render.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
+import { badServiceUrl, KEYLESS_SIGNING_FLAGS, signingFlagValues } from './signing-flags.js';
 
 export default class AttestExportBundle extends StellaCommand {
   static override summary =
@@ -24,6 +25,8 @@ export default class AttestExportBundle extends StellaCommand {
     '<%= config.bin %> attest export-bundle --artifact sha256:0123...cdef --artifact sha256:4567...89ab --include-trusted-root trusted_root.json --output export.tar',
     '<%= config.bin %> attest export-bundle --artifact sha256:0123...cdef --bundle app.sigstore.json --created-at 2026-01-31T00:00:00Z --output export.tar',
     '<%= config.bin %> attest export-bundle --image ghcr.io/org/app@sha256:0123...cdef --images-from images.txt --output export.tar',
+    '<%= config.bin %> attest export-bundle --all --seal-key exporter.pem --output shipment.tar',
+    '<%= config.bin %> attest export-bundle --all --seal-keyless --config signer.yaml --output shipment.tar',
   ];
 
   static override flags = {
@@ -43,6 +46,13 @@ export default class AttestExportBundle extends StellaCommand {
       description:
         'seal the archive: sign manifest.cbor with this PEM ECDSA private key (mode 0600) into manifest.sigstore.json',
     }),
+    'seal-keyless': Flags.boolean({
+      description:
+        'seal the archive keylessly: sign manifest.cbor through the `attest sign` path (OIDC token, Fulcio certificate, Rekor entry; --identity-token, --config, --signing-config, --fulcio-url, --rekor-url, and --trusted-root for the answers) into manifest.sigstore.json',
+      default: false,
+      exclusive: ['seal-key'],
+    }),
+    ...KEYLESS_SIGNING_FLAGS,
     artifact: Flags.string({
       description: 'sha256:<64 hex> of an artifact to export (repeatable)',
       multiple: true,
@@ -86,7 +96,7 @@ export default class AttestExportBundle extends StellaCommand {
     }),
     'trusted-root': Flags.string({
       description:
-        "trusted_root.json naming the logs' URLs for --include-consistency (default: --include-trusted-root, else the trust store, else the public-good root)",
+        "trusted_root.json naming the logs' URLs for --include-consistency (default: --include-trusted-root, else the trust store, else the public-good root), and checking Rekor's and the TSA's answers for --seal-keyless (default: the config's, else the trust store, else the public-good root)",
     }),
     store: Flags.string({
       description:
@@ -97,6 +107,13 @@ export default class AttestExportBundle extends StellaCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(AttestExportBundle);
+    const badUrl = badServiceUrl(flags);
+    if (badUrl !== undefined) this.usage(badUrl);
+    const signing = signingFlagValues(flags);
+    if (!flags['seal-keyless'] && Object.values(signing).some((v) => v !== undefined))
+      this.usage(
+        '--identity-token, --config, --signing-config, --fulcio-url and --rekor-url are for --seal-keyless',
+      );
     const { runExportBundle } = await import('./export-bundle-run.js');
     // --image: a registry reference is pulled from its registry; a bare digest is an --artifact.
     const images = [...(flags.image ?? [])];
@@ -128,6 +145,7 @@ export default class AttestExportBundle extends StellaCommand {
       logsTrustedRootPath: flags['trusted-root'],
       storePath: flags.store,
       sealKeyPath: flags['seal-key'],
+      sealKeyless: flags['seal-keyless'] ? signing : undefined,
     });
     const artifacts = [...new Set(r.manifest.entries.map((e) => e.artifactDigest))];
     // One bad bundle never stops the others: they are exported, the bad ones reported one by
@@ -145,7 +163,8 @@ export default class AttestExportBundle extends StellaCommand {
         ok: incomplete === undefined,
         output: r.outputPath,
         format: r.format,
-        sealed: r.sealedBy ?? null,
+        sealed: r.seal?.kind === 'key' ? r.seal.keyId : null,
+        seal: r.seal ?? null,
         sha256: r.sha256,
         size: r.size,
         createdAt: r.manifest.createdAt,
@@ -175,7 +194,12 @@ export default class AttestExportBundle extends StellaCommand {
     process.stdout.write(
       `${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s) to ${r.outputPath}${r.format === 'bundle' ? ' (a standard Sigstore bundle)' : ''}\n`,
     );
-    if (r.sealedBy) process.stdout.write(`  sealed by:  exporter key ${r.sealedBy}\n`);
+    if (r.seal?.kind === 'key')
+      process.stdout.write(`  sealed by:  exporter key ${r.seal.keyId}\n`);
+    if (r.seal?.kind === 'keyless')
+      process.stdout.write(
+        `  sealed by:  ${r.seal.identity ?? '(no identity)'} (${r.seal.issuer ?? 'no issuer'}), log index ${r.seal.logIndex}\n`,
+      );
     process.stdout.write(
       `  sha256:     ${r.sha256} (${r.size} bytes)\n  created at: ${r.manifest.createdAt}\n`,
     );

@@ -1,5 +1,18 @@
 import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
+import { oclifFlags } from '../oclif-flags.js';
+import { IDENTITY_FLAGS } from '../identity-flag-spec.js';
+import type { FlagValues } from '../flag-spec.js';
+
+/** The identity flags of `attest verify`; --policy's description says what it does here. */
+const IMPORT_POLICY_FLAGS = {
+  ...IDENTITY_FLAGS,
+  policy: {
+    type: 'string',
+    description:
+      'policy file (YAML): every artifact must have a bundle that verifies under its environment, else nothing is imported (no default policy applies to import)',
+  },
+} as const;
 
 export default class AttestImport extends StellaCommand {
   static override summary =
@@ -11,10 +24,12 @@ export default class AttestImport extends StellaCommand {
     'attestation store in one transaction: a failure, or a killed process, leaves the store as it',
     'was. Bundles already in the store are recognised and counted as duplicates.',
     '`attest verify --artifact sha256:...` then finds them without --bundle.',
+    'With --policy FILE [--environment NAME] (or --certificate-identity and --certificate-oidc-issuer), every artifact of the archive must first have a bundle that verifies under it, offline, as `verify --archive --all` checks; otherwise nothing is imported and IMPORT_POLICY_UNMET (160) lists each failing artifact with its failed checks.',
   ].join(' ');
   static override examples = [
     '<%= config.bin %> attest import shipment.tar.gz',
     '<%= config.bin %> attest import shipment.tar --seal-key exporter.pub --attestation-store /var/lib/stella/attestations.db',
+    '<%= config.bin %> attest import shipment.tar --policy policy.yaml --environment production',
   ];
   static override args = {
     archive: Args.string({
@@ -39,13 +54,40 @@ export default class AttestImport extends StellaCommand {
     'seal-issuer': Flags.string({ description: 'OIDC issuer of --seal-identity' }),
     'trusted-root': Flags.string({
       description:
-        'trusted_root.json to check a keyless seal against (default: the trust store, else the public-good root)',
+        'trusted_root.json to check a keyless seal and, with a policy, the bundles against (default: the trust store, else the public-good root)',
+    }),
+    ...oclifFlags(IMPORT_POLICY_FLAGS),
+    jobs: Flags.string({
+      description: 'with a policy: verifier threads (default: every core)',
     }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(AttestImport);
     const { runImport } = await import('./import-run.js');
+    const identityFlags = flags as unknown as FlagValues<typeof IMPORT_POLICY_FLAGS>;
+    const asked =
+      identityFlags.policy !== undefined ||
+      identityFlags.environment !== undefined ||
+      identityFlags['certificate-identity'] !== undefined ||
+      identityFlags['certificate-identity-regexp'] !== undefined ||
+      identityFlags['certificate-oidc-issuer'] !== undefined ||
+      (identityFlags['certificate-extension'] ?? []).length > 0;
+    // No policy asked for: no verification (the default policy file is not applied here).
+    let policy: import('../../verify/policy.js').PolicyOptions | undefined;
+    if (asked) {
+      const { identityPolicyOptions } = await import('../identity-flags.js');
+      const { buildPolicy } = await import('../../verify/policy.js');
+      policy = identityPolicyOptions(identityFlags, {
+        keyGiven: false,
+        store: flags.store,
+      }).options;
+      for (const w of buildPolicy(policy).warnings) this.warning(w);
+    } else if (flags.jobs !== undefined || identityFlags['allow-broad-identity'])
+      this.usage(
+        '--jobs and --allow-broad-identity apply with a policy (--policy or identity flags)',
+      );
+    const { parseJobs } = await import('./shipment-run.js');
     const r = await runImport({
       archivePath: args.archive,
       attestationStorePath: flags['attestation-store'],
@@ -54,6 +96,8 @@ export default class AttestImport extends StellaCommand {
       sealIdentity: flags['seal-identity'],
       sealIssuer: flags['seal-issuer'],
       trustedRootPath: flags['trusted-root'],
+      policy,
+      jobs: flags.jobs === undefined ? undefined : parseJobs(flags.jobs),
     });
     if (this.jsonMode) {
       this.printJson({ ok: true, ...r });
@@ -62,6 +106,8 @@ export default class AttestImport extends StellaCommand {
     process.stdout.write(
       `${this.paint('green', 'imported')} ${r.added} new bundle(s) (${r.duplicates} already present) for ${r.artifacts} artifact(s) into ${r.attestationStore}\n`,
     );
+    if (r.verified !== null)
+      process.stdout.write(`  policy: every artifact verified (${r.verified})\n`);
     process.stdout.write(
       `  seal: ${r.seal.status === 'verified' ? `verified, ${r.seal.by}` : r.seal.status === 'unchecked' ? 'present, not checked (no exporter trusted)' : 'none'}\n`,
     );

@@ -13,7 +13,22 @@ import {
   reportError,
   stderrColour,
 } from '../render.js';
-import { FILE_LIMITS, readFileBounded, writeFileAtomic } from '../../util/fs.js';
+import { tmpdir } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import {
+  checkWritableTarget,
+  FILE_LIMITS,
+  readFileBounded,
+  SpoolFile,
+  writeFileAtomic,
+} from '../../util/fs.js';
+import {
+  artifactRow,
+  failureRow,
+  REPORT_FOOT,
+  REPORT_MIDDLE,
+  reportHead,
+} from './shipment-report.js';
 import { buildPolicy, type PolicyOptions } from '../../verify/policy.js';
 import { identityPolicyOptions } from '../identity-flags.js';
 import { selectTrust } from './verify-run.js';
@@ -72,6 +87,11 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
   const jsonLines = flags['json-lines'];
   const colour = colourEnabled(json || jsonLines);
   const started = Date.now();
+  let jsonSpool: JsonArtifactsSpool | undefined;
+  let failureSpool: SpoolFile | undefined;
+  let rowSpool: SpoolFile | undefined;
+  let failures = 0;
+  let rows = 0;
   try {
     if (flags.bundle !== undefined || flags.image !== undefined)
       throw new StellaError(
@@ -121,8 +141,15 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
     });
     for (const w of warnings)
       process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
-    const all: ArtifactResult[] = [];
-    const keep = json || flags.report !== undefined;
+    // --json and --report are written as verification goes: results are spooled to scratch
+    // files (the report's beside it), never held, and joined at the end.
+    if (json) jsonSpool = new JsonArtifactsSpool(SpoolFile.create(tmpdir(), { what: '--json' }));
+    if (flags.report !== undefined) {
+      const dir = dirname(resolve(flags.report));
+      checkWritableTarget(flags.report, { what: '--report' });
+      failureSpool = SpoolFile.create(dir, { what: '--report' });
+      rowSpool = SpoolFile.create(dir, { what: '--report' });
+    }
     const tty = process.stderr.isTTY && !process.env.STELLA_NO_PROGRESS;
     let lastProgress = 0;
     const { verifyShipment } = await import('../../shipment/verify.js');
@@ -146,7 +173,11 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
           }
         : undefined,
       onArtifact: (r) => {
-        if (keep) all.push(r);
+        jsonSpool?.add(r);
+        if (rowSpool && failureSpool) {
+          if (!r.ok) failureSpool.append(`${failures++ ? '\n' : ''}${failureRow(r)}`);
+          rowSpool.append(`${rows++ ? '\n' : ''}${artifactRow(r)}`);
+        }
         if (jsonLines) process.stdout.write(JSON.stringify(artifactJson(r)) + '\n');
         else if (!json) {
           const label = r.names.length ? ` (${r.names.join(', ')})` : '';
@@ -177,28 +208,34 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
           `${summary.failed + summary.missing} of ${summary.artifacts} artifact(s) not verified (${summary.failed} failed, ${summary.missing} missing)`,
         )
       : undefined;
-    if (flags.report !== undefined) {
-      const { renderShipmentReport } = await import('./shipment-report.js');
+    if (flags.report !== undefined && failureSpool && rowSpool) {
+      const head = reportHead({
+        archive: flags.archive!,
+        trustSource,
+        summary,
+        generatedAt: new Date().toISOString(),
+      });
+      const [f, a] = [failureSpool, rowSpool];
       writeFileAtomic(
         flags.report,
-        renderShipmentReport({
-          archive: flags.archive!,
-          trustSource,
-          summary,
-          results: all,
-          generatedAt: new Date().toISOString(),
-        }),
+        (write) => {
+          write(head);
+          for (const chunk of f.chunks()) write(chunk);
+          write(REPORT_MIDDLE);
+          for (const chunk of a.chunks()) write(chunk);
+          write(REPORT_FOOT);
+        },
         { what: '--report' },
       );
     }
-    if (json) {
-      printJson({
+    if (jsonSpool) {
+      jsonSpool.print({
         ok: !failedAny,
         archive: flags.archive,
         trust: trustSource,
         warnings,
         summary: summaryJson(summary),
-        artifacts: all.map(artifactJson),
+        artifacts: [],
         ...(incomplete ? { error: incomplete.toJSON() } : {}),
       });
     } else if (jsonLines) {
@@ -241,5 +278,44 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
     if (json || jsonLines) printJson({ ok: false, error: f });
     else printErrorLine(f.check, f.message);
     return f.exitCode;
+  } finally {
+    jsonSpool?.close();
+    failureSpool?.close();
+    rowSpool?.close();
+  }
+}
+
+/**
+ * --json's one object, written in flat memory: each artifact's JSON goes to a scratch file as
+ * it is judged; at the end the object is printed around them. The bytes are those of
+ * printJson(object) (JSON.stringify(object, null, 2) and a newline) with the artifacts in
+ * place: each element indented as that nesting indents it.
+ */
+class JsonArtifactsSpool {
+  private n = 0;
+  constructor(private readonly spool: SpoolFile) {}
+
+  add(r: ArtifactResult): void {
+    const element = JSON.stringify(artifactJson(r), null, 2).replace(/\n/g, '\n    ');
+    this.spool.append(`${this.n++ ? ',\n' : ''}    ${element}`);
+  }
+
+  /** Print `envelope` (whose `artifacts` is []) with the spooled artifacts in that place. */
+  print(envelope: Record<string, unknown> & { artifacts: [] }): void {
+    const text = JSON.stringify(envelope, null, 2) + '\n';
+    // A newline never occurs inside a JSON string, so this is the key itself.
+    const at = text.indexOf('\n  "artifacts": []');
+    if (this.n === 0 || at < 0) {
+      process.stdout.write(text);
+      return;
+    }
+    const open = at + '\n  "artifacts": '.length;
+    process.stdout.write(`${text.slice(0, open)}[\n`);
+    for (const chunk of this.spool.chunks()) process.stdout.write(chunk);
+    process.stdout.write(`\n  ]${text.slice(open + 2)}`);
+  }
+
+  close(): void {
+    this.spool.close();
   }
 }

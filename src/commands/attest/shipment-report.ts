@@ -4,10 +4,11 @@
  * browser too), and every string that came from a bundle or a file name escaped. Totals,
  * failures first (check, code, message), then every artifact with identity, issuer, verified
  * time and log index, and a timeline per verified bundle: the signing time drawn against the
- * certificate's validity window it was checked against.
+ * certificate, CA and log-key validity windows it was checked against.
  */
 import type { ArtifactResult, ShipmentSummary } from '../../shipment/verify.js';
 import type { BundleVerdict } from '../../shipment/verdict.js';
+import type { TrustWindow } from '../../verify/pipeline.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -15,28 +16,72 @@ export function escapeHtml(s: string): string {
 const e = (v: string | number | null | undefined): string =>
   escapeHtml(v === null || v === undefined ? '-' : String(v));
 
+const ROW_LABEL: Record<'certificate' | TrustWindow['kind'], string> = {
+  certificate: 'cert',
+  ca: 'CA',
+  tlog: 'log key',
+  ctlog: 'CT key',
+};
+
+/**
+ * The signing time (a vertical line) against every window it was checked against, one row each:
+ * the leaf certificate, the CA it chained to, the transparency-log and CT-log keys. One linear
+ * scale over all of them (an open-ended window runs to the right edge), so a certificate's
+ * minutes are a sliver against a CA's years: each bar carries its exact window in a title.
+ */
 function timeline(v: BundleVerdict): string {
   if (!v.certificate || !v.verifiedTime) return '';
-  const a = Date.parse(v.certificate.notBefore);
-  const b = Date.parse(v.certificate.notAfter);
   const t = Date.parse(v.verifiedTime);
-  const lo = Math.min(a, t);
-  const hi = Math.max(b, t);
+  const rows: { kind: keyof typeof ROW_LABEL; name: string; start: number; end: number | null }[] =
+    [
+      {
+        kind: 'certificate',
+        name: 'leaf certificate',
+        start: Date.parse(v.certificate.notBefore),
+        end: Date.parse(v.certificate.notAfter),
+      },
+      ...v.windows.map((w) => ({
+        kind: w.kind,
+        name: w.name,
+        start: Date.parse(w.start),
+        end: w.end === null ? null : Date.parse(w.end),
+      })),
+    ];
+  const points = [t, ...rows.flatMap((r) => (r.end === null ? [r.start] : [r.start, r.end]))];
+  const lo = Math.min(...points);
+  const hi = Math.max(...points);
   const span = Math.max(1, hi - lo);
-  const x = (ms: number): number => 10 + ((ms - lo) / span) * 280;
-  return `<svg class="tl" width="300" height="24" role="img" aria-label="signing time against the certificate validity window"><rect x="${x(a).toFixed(1)}" y="8" width="${Math.max(1, x(b) - x(a)).toFixed(1)}" height="8" fill="#9cd"/><line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="2" y2="22" stroke="#c30" stroke-width="2"/><title>signed ${e(v.verifiedTime)}; certificate valid ${e(v.certificate.notBefore)} to ${e(v.certificate.notAfter)}</title></svg>`;
+  const left = 52;
+  const right = 350;
+  const x = (ms: number): number => left + ((ms - lo) / span) * (right - left - 10);
+  const rowH = 12;
+  const height = rows.length * rowH + 8;
+  const bars = rows
+    .map((r, i) => {
+      const y = 4 + i * rowH;
+      const x0 = x(r.start);
+      const x1 = r.end === null ? right : x(r.end);
+      const from = new Date(r.start).toISOString();
+      const until = r.end === null ? 'open' : new Date(r.end).toISOString();
+      return `<text x="2" y="${y + 9}" font-size="9">${ROW_LABEL[r.kind]}</text><rect data-window="${r.kind}" data-start="${e(from)}" data-end="${e(until)}" x="${x0.toFixed(1)}" y="${y + 2}" width="${Math.max(2, x1 - x0).toFixed(1)}" height="8" fill="${r.kind === 'certificate' ? '#9cd' : r.kind === 'ca' ? '#bdb' : '#dcb'}"><title>${e(r.name)}: valid ${e(from)} to ${e(until)}</title></rect>`;
+    })
+    .join('');
+  return `<svg class="tl" width="${right}" height="${height}" viewBox="0 0 ${right} ${height}" role="img" aria-label="signing time against the certificate, CA and log-key validity windows">${bars}<line data-signed="${e(v.verifiedTime)}" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="1" y2="${height - 1}" stroke="#c30" stroke-width="2"/><title>signed ${e(v.verifiedTime)}; certificate valid ${e(v.certificate.notBefore)} to ${e(v.certificate.notAfter)}</title></svg>`;
 }
 
-export interface ReportInput {
+export interface ReportHead {
   archive: string;
   trustSource: string;
   summary: ShipmentSummary;
-  results: ArtifactResult[];
   generatedAt: string;
 }
 
-export function renderShipmentReport(r: ReportInput): string {
-  const failed = r.results.filter((x) => !x.ok);
+/**
+ * The page in pieces, so it can be written as verification goes (failures and every artifact
+ * spooled apart, then joined): head (title, totals), the failures table's rows, reportMiddle,
+ * every artifact's rows, REPORT_FOOT. Rows are joined with newlines.
+ */
+export function reportHead(r: ReportHead): string {
   const s = r.summary;
   const seal =
     s.seal.status === 'verified'
@@ -44,23 +89,6 @@ export function renderShipmentReport(r: ReportInput): string {
       : s.seal.status === 'unchecked'
         ? 'sealed, not checked'
         : 'not sealed';
-  const failureRows = failed
-    .map((x) => {
-      const lines = x.missing
-        ? [`<li>missing from the archive</li>`]
-        : x.bundles.map(
-            (b) =>
-              `<li><code>${e(b.path)}</code>: <b>${e(b.error?.check)}</b> <code>${e(b.error?.code)}</code> ${e(b.error?.message)}</li>`,
-          );
-      return `<tr class="fail" data-digest="${e(x.artifactDigest)}"><td class="w"><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td class="w"><ul>${lines.join('')}</ul></td></tr>`;
-    })
-    .join('\n');
-  const rows = r.results
-    .map((x) => {
-      const v = x.verified;
-      return `<tr class="${x.ok ? 'pass' : 'fail'}"><td>${x.ok ? 'verified' : x.missing ? 'missing' : 'failed'}</td><td class="w"><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td class="w">${e(v?.identity)}</td><td class="w">${e(v?.issuer)}</td><td>${e(v?.verifiedTime)}</td><td>${e(v?.logIndex)}</td><td>${v ? timeline(v) : ''}</td></tr>`;
-    })
-    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -71,14 +99,35 @@ export function renderShipmentReport(r: ReportInput): string {
 <p>Archive <code>${e(r.archive)}</code> (manifest sha256 <code>${e(s.manifestSha256)}</code>, created ${e(s.createdAt)}); ${e(seal)}; trust: ${e(r.trustSource)}; generated ${e(r.generatedAt)}.</p>
 <table id="totals"><tr><th>artifacts</th><th>passed</th><th>failed</th><th>missing</th><th>bundles</th></tr>
 <tr><td id="n-artifacts">${s.artifacts}</td><td id="n-passed">${s.passed}</td><td id="n-failed">${s.failed}</td><td id="n-missing">${s.missing}</td><td id="n-bundles">${s.bundles}</td></tr></table>
-<h2>Failures (${failed.length})</h2>
+<h2>Failures (${s.failed + s.missing})</h2>
 <table id="failures"><tr><th>artifact</th><th>what failed</th></tr>
-${failureRows}
+`;
+}
+
+/** A failed (or missing) artifact's row in the failures table. */
+export function failureRow(x: ArtifactResult): string {
+  const lines = x.missing
+    ? [`<li>missing from the archive</li>`]
+    : x.bundles.map(
+        (b) =>
+          `<li><code>${e(b.path)}</code>: <b>${e(b.error?.check)}</b> <code>${e(b.error?.code)}</code> ${e(b.error?.message)}</li>`,
+      );
+  return `<tr class="fail" data-digest="${e(x.artifactDigest)}"><td class="w"><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td class="w"><ul>${lines.join('')}</ul></td></tr>`;
+}
+
+export const REPORT_MIDDLE = `
 </table>
 <h2>Every artifact</h2>
-<table id="artifacts"><tr><th>result</th><th>artifact</th><th>identity</th><th>issuer</th><th>verified time</th><th>log index</th><th>signing time vs certificate window</th></tr>
-${rows}
+<table id="artifacts"><tr><th>result</th><th>artifact</th><th>identity</th><th>issuer</th><th>verified time</th><th>log index</th><th>signing time vs certificate, CA and log-key windows</th></tr>
+`;
+
+/** Every artifact's row, with its timeline. */
+export function artifactRow(x: ArtifactResult): string {
+  const v = x.verified;
+  return `<tr class="${x.ok ? 'pass' : 'fail'}"><td>${x.ok ? 'verified' : x.missing ? 'missing' : 'failed'}</td><td class="w"><code>${e(x.artifactDigest)}</code><br>${e(x.names.join(', '))}</td><td class="w">${e(v?.identity)}</td><td class="w">${e(v?.issuer)}</td><td>${e(v?.verifiedTime)}</td><td>${e(v?.logIndex)}</td><td>${v ? timeline(v) : ''}</td></tr>`;
+}
+
+export const REPORT_FOOT = `
 </table>
 </body></html>
 `;
-}

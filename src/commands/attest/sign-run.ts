@@ -104,7 +104,37 @@ function loadArtifact(ref: string, type: ArtifactType): SignInput {
     : { kind: 'bytes', bytes: file.bytes, name: basename(ref) };
 }
 
-export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
+/** What the keyless signing path needs before it signs: signer.yaml, the service plan, the trust to check answers against. */
+export interface SigningSetup {
+  config: ReturnType<typeof defaultSignerConfig>;
+  plan: ReturnType<typeof planServices>;
+  fulcioRoots: ReturnType<typeof loadFulcioRoots>;
+  trust: TrustMaterial | undefined;
+  trustSource: string | undefined;
+  signingConfigPath: string | undefined;
+  warnings: string[];
+  env: NodeJS.ProcessEnv;
+  nowMs: number;
+}
+
+/**
+ * The keyless signing path's setup, shared by `attest sign` and `export-bundle --seal-keyless`:
+ * signer.yaml (--config), --signing-config, URL overrides, Fulcio roots, and the trust Rekor's
+ * and the TSA's answers are checked against (--trusted-root, else signer.yaml's, else the trust
+ * store or the embedded public-good root when the plan needs one).
+ */
+export async function prepareSigning(
+  opts: Pick<
+    RunSignOptions,
+    | 'configPath'
+    | 'signingConfigPath'
+    | 'trustedRootPath'
+    | 'fulcioUrl'
+    | 'rekorUrl'
+    | 'env'
+    | 'now'
+  >,
+): Promise<SigningSetup> {
   const env = opts.env ?? process.env;
   const config = opts.configPath ? loadSignerConfig(opts.configPath) : defaultSignerConfig();
   const signingConfigPath = opts.signingConfigPath ?? config.signingConfigPath;
@@ -121,6 +151,47 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
     { fulcioUrl: opts.fulcioUrl, rekorUrl: opts.rekorUrl },
     nowMs,
   );
+  const fulcioRoots = loadFulcioRoots(config);
+  let trust: TrustMaterial | undefined;
+  let trustSource: string | undefined;
+  const warnings: string[] = [];
+  const trustedRootPath = opts.trustedRootPath ?? config.trustedRootPath;
+  if (trustedRootPath) {
+    trust = readTrustedRoot(
+      trustedRootPath,
+      opts.trustedRootPath ? '--trusted-root' : 'signer config trustedRoot',
+    );
+    trustSource = `trusted root ${trustedRootPath}`;
+  } else if (planNeedsTrust(plan)) {
+    const { trustFromStoreIfPresent } = await import('../../trust/store/verify-source.js');
+    const fromStore = trustFromStoreIfPresent({
+      env,
+      ...(opts.now !== undefined ? { now: nowMs } : {}),
+    });
+    if (fromStore) {
+      ({ trust, source: trustSource } = fromStore);
+      warnings.push(...fromStore.warnings);
+    } else {
+      trust = readTrustedRoot(publicGoodTrustedRootPath(), 'embedded public-good trusted root');
+      trustSource = 'embedded public-good trusted root';
+    }
+  }
+  return {
+    config,
+    plan,
+    fulcioRoots,
+    trust,
+    trustSource,
+    signingConfigPath,
+    warnings,
+    env,
+    nowMs,
+  };
+}
+
+export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
+  const setup = await prepareSigning(opts);
+  const { config, plan, fulcioRoots, trust, trustSource, signingConfigPath, warnings, env } = setup;
   if ((opts.predicatePath === undefined) !== (opts.predicateType === undefined)) {
     fail('INPUT_INVALID', 'input', '--predicate and --predicate-type go together');
   }
@@ -155,31 +226,6 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   }
 
   const artifact = loadArtifact(opts.artifact, opts.type ?? 'blob');
-  const fulcioRoots = loadFulcioRoots(config);
-  let trust: TrustMaterial | undefined;
-  let trustSource: string | undefined;
-  const warnings: string[] = [];
-  const trustedRootPath = opts.trustedRootPath ?? config.trustedRootPath;
-  if (trustedRootPath) {
-    trust = readTrustedRoot(
-      trustedRootPath,
-      opts.trustedRootPath ? '--trusted-root' : 'signer config trustedRoot',
-    );
-    trustSource = `trusted root ${trustedRootPath}`;
-  } else if (planNeedsTrust(plan)) {
-    const { trustFromStoreIfPresent } = await import('../../trust/store/verify-source.js');
-    const fromStore = trustFromStoreIfPresent({
-      env,
-      ...(opts.now !== undefined ? { now: nowMs } : {}),
-    });
-    if (fromStore) {
-      ({ trust, source: trustSource } = fromStore);
-      warnings.push(...fromStore.warnings);
-    } else {
-      trust = readTrustedRoot(publicGoodTrustedRootPath(), 'embedded public-good trusted root');
-      trustSource = 'embedded public-good trusted root';
-    }
-  }
 
   // Every local output is checked before the first request: a typo in --output or a bad
   // attestation store must not leave a permanent log entry and no bundle.

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { StellaError } from '../../errors.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
+import { badServiceUrl, KEYLESS_SIGNING_FLAGS, signingFlagValues } from './signing-flags.js';
 
 export default class AttestSign extends StellaCommand {
   static override summary =
@@ -52,25 +53,11 @@ export default class AttestSign extends StellaCommand {
       description: 'predicate type URI (e.g. https://slsa.dev/provenance/v1)',
       dependsOn: ['predicate'],
     }),
-    'identity-token': Flags.string({
-      description:
-        'OIDC identity token (JWT); default STELLAOPS_OIDC_TOKEN or the CI ambient token',
-    }),
-    config: Flags.string({
-      description:
-        'signer.yaml (Fulcio/Rekor/TSA URLs, timeouts, retries, OIDC, algorithms, certificate checks)',
-    }),
-    'signing-config': Flags.string({
-      description:
-        'Sigstore signing_config.json (v0.2): the CA, Rekor logs and TSAs to use, chosen by its rules',
-      exclusive: ['fulcio-url', 'rekor-url'],
-    }),
+    ...KEYLESS_SIGNING_FLAGS,
     'trusted-root': Flags.string({
       description:
         "trusted_root.json that Rekor's and the TSA's answers are checked against before the bundle is written",
     }),
-    'fulcio-url': Flags.string({ description: 'Fulcio base URL (overrides the config)' }),
-    'rekor-url': Flags.string({ description: 'Rekor (v1) base URL (overrides the config)' }),
     output: Flags.string({
       char: 'o',
       description: 'bundle path (default <artifact>.sigstore.json)',
@@ -101,19 +88,8 @@ export default class AttestSign extends StellaCommand {
     if (artifact === undefined)
       this.usage('missing required flag --artifact (or the artifact as an argument)');
     const flags = { ...parsed, artifact };
-    // A URL that cannot work is a mistake in the command line: said at once, never retried.
-    for (const name of ['fulcio-url', 'rekor-url'] as const) {
-      const v = flags[name];
-      if (v === undefined) continue;
-      let u: URL | undefined;
-      try {
-        u = new URL(v);
-      } catch {
-        u = undefined;
-      }
-      if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:'))
-        this.usage(`--${name} ${JSON.stringify(v)} is not an http(s) URL`);
-    }
+    const badUrl = badServiceUrl(flags);
+    if (badUrl !== undefined) this.usage(badUrl);
     const { runSign } = await import('./sign-run.js');
     // An image in a registry: the digest is signed, then the bundle is attached there too.
     const { imageTarget } = await import('../../oci/sign-target.js');
@@ -124,12 +100,8 @@ export default class AttestSign extends StellaCommand {
       type: target ? 'image' : (flags.type as 'blob' | 'image'),
       predicatePath: flags.predicate,
       predicateType: flags['predicate-type'],
-      identityToken: flags['identity-token'],
-      configPath: flags.config,
-      signingConfigPath: flags['signing-config'],
+      ...signingFlagValues(flags),
       trustedRootPath: flags['trusted-root'],
-      fulcioUrl: flags['fulcio-url'],
-      rekorUrl: flags['rekor-url'],
       outputPath: flags.output,
       attestationStorePath: flags['attestation-store'],
     });

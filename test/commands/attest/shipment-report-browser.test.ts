@@ -233,6 +233,24 @@ declare(
       handlers: [...document.querySelectorAll('*')].filter((el) => [...el.attributes].some((at) => at.name.startsWith('on'))).length,
       pwned: window.__pwned ?? null,
       overflow: document.documentElement.scrollWidth - window.innerWidth,
+      timelines: [...(all?.querySelectorAll('tr.pass') ?? [])].map((r) => {
+        const line = r.querySelector('svg.tl line');
+        const x = Number(line?.getAttribute('x1'));
+        return {
+          signed: line?.getAttribute('data-signed') ?? null,
+          windows: [...r.querySelectorAll('svg.tl rect')].map((b) => ({
+            drawn: (() => {
+              const box = b.getBoundingClientRect();
+              const frame = b.ownerSVGElement.getBoundingClientRect();
+              return box.height > 0 && box.top >= frame.top - 0.5 && box.bottom <= frame.bottom + 0.5 && box.left >= frame.left - 0.5 && box.right <= frame.right + 0.5;
+            })(),
+            kind: b.getAttribute('data-window'),
+            start: b.getAttribute('data-start'),
+            end: b.getAttribute('data-end'),
+            lineInside: x >= Number(b.getAttribute('x')) && x <= Number(b.getAttribute('x')) + Number(b.getAttribute('width')),
+          })),
+        };
+      }),
     };
   })()`)) as {
       counts: Record<'artifacts' | 'passed' | 'failed' | 'missing' | 'bundles', string>;
@@ -246,6 +264,16 @@ declare(
       handlers: number;
       pwned: unknown;
       overflow: number;
+      timelines: {
+        signed: string | null;
+        windows: {
+          kind: string;
+          start: string;
+          end: string;
+          lineInside: boolean;
+          drawn: boolean;
+        }[];
+      }[];
     };
     t.deepEqual(dom.counts, {
       artifacts: '7',
@@ -279,6 +307,37 @@ declare(
       'the refused identity is shown verbatim (or JSON-escaped) in its failure message',
     );
     t.true(dom.bodyText.includes(EVIL_FILE), 'the markup file name is shown verbatim');
+    // Each pass's timeline draws the signing time against the certificate, the CA (the trusted
+    // root's Fulcio window), the Rekor key and the CT log key it was checked against, each a bar
+    // the signing line crosses.
+    const trusted = JSON.parse(a.trustedRootJson()) as Record<
+      'certificateAuthorities' | 'tlogs' | 'ctlogs',
+      { validFor: { start: string; end?: string }; publicKey?: { validFor: { start: string } } }[]
+    >;
+    const startOf = (x: {
+      validFor?: { start: string };
+      publicKey?: { validFor: { start: string } };
+    }) => Date.parse((x.publicKey?.validFor ?? x.validFor)!.start);
+    t.is(dom.timelines.length, 4);
+    for (const tl of dom.timelines) {
+      t.truthy(tl.signed);
+      t.deepEqual(
+        tl.windows.map((w) => w.kind),
+        ['certificate', 'ca', 'tlog', 'ctlog'],
+      );
+      t.true(
+        tl.windows.every((w) => w.drawn),
+        `every bar is drawn inside its timeline, none clipped: ${JSON.stringify(tl)}`,
+      );
+      t.true(
+        tl.windows.every((w) => w.lineInside),
+        `the signing time lies inside every window: ${JSON.stringify(tl)}`,
+      );
+      const byKind = (k: string) => Date.parse(tl.windows.find((w) => w.kind === k)!.start);
+      t.true(trusted.certificateAuthorities.map(startOf).includes(byKind('ca')));
+      t.true(trusted.tlogs.map(startOf).includes(byKind('tlog')));
+      t.true(trusted.ctlogs.map(startOf).includes(byKind('ctlog')));
+    }
     // Nothing executed, nothing fetched.
     t.is(dom.scripts, 0);
     t.is(dom.imgs, 0);

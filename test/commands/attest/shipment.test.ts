@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import { CLI, NO_NETWORK_PRELOAD } from '../../helpers/paths.js';
@@ -85,6 +85,18 @@ async function archiveOf(
   return archive;
 }
 
+/** An attestation store at `file` holding the signed bundles of these ARTIFACTS. */
+function storeWith(file: string, indices: number[]): void {
+  const store = AttestationStore.open(file, 'write');
+  for (const i of indices)
+    store.save({
+      artifactDigest: digestOf(ARTIFACTS[i]!),
+      bundleJson: signed[i]!,
+      contentKind: 'messageSignature',
+    });
+  store.close();
+}
+
 const env = (s: Setup): { nodeArgs: string[]; env: NodeJS.ProcessEnv } => ({
   nodeArgs: OFFLINE.nodeArgs,
   env: s.storeEnv,
@@ -137,11 +149,33 @@ test('a 3-artifact shipment with one tampered bundle and one artifact missing: p
   t.regex(human.stdout, /passed\s+1/);
   t.regex(human.stderr, /2 of 3 artifact\(s\) not verified \(1 failed, 1 missing\)/);
 
+  // --json and --report are written as verification goes (spooled, never held).
+  const report = path.join(s.dir, 'report.html');
+  const before = readdirSync(s.dir);
   const json = await runCli(
-    ['attest', 'verify', '--archive', tar, ...asked, ...s.policy, '--json', '--jobs', '1'],
+    [
+      'attest',
+      'verify',
+      '--archive',
+      tar,
+      ...asked,
+      ...s.policy,
+      '--json',
+      '--report',
+      report,
+      '--jobs',
+      '1',
+    ],
     env(s),
   );
   t.is(json.code, EXIT_CODES.SHIPMENT_INCOMPLETE);
+  // Byte for byte the non-streamed form of the same object: printJson's JSON.stringify(value, null, 2) + newline.
+  t.is(json.stdout, JSON.stringify(JSON.parse(json.stdout), null, 2) + '\n');
+  t.deepEqual(readdirSync(s.dir).sort(), [...before, 'report.html'].sort(), 'no scratch file left');
+  const html = readFileSync(report, 'utf8');
+  t.true(html.startsWith('<!doctype html>') && html.endsWith('</body></html>\n'));
+  t.true(html.indexOf('id="failures"') < html.indexOf('id="artifacts"'));
+  t.is([...html.matchAll(/<tr class="fail" data-digest=/g)].length, 2);
   const o = JSON.parse(json.stdout) as {
     ok: boolean;
     summary: { artifacts: number; passed: number; failed: number; missing: number };
@@ -481,13 +515,7 @@ test('attest import killed with SIGKILL at random points leaves the old state or
   );
   const att = path.join(s.dir, 'att.db');
   // One bundle already there: the old state is not empty.
-  const store = AttestationStore.open(att, 'write');
-  store.save({
-    artifactDigest: digestOf(ARTIFACTS[0]!),
-    bundleJson: signed[0]!,
-    contentKind: 'messageSignature',
-  });
-  store.close();
+  storeWith(att, [0]);
   const seen = new Set<number>();
   for (let round = 0; round < 6; round++) {
     const child = spawn(
@@ -509,6 +537,112 @@ test('attest import killed with SIGKILL at random points leaves the old state or
     if (n === 41) break;
   }
   t.true(seen.has(1) || seen.has(41));
+});
+
+test('attest import --policy: met, every artifact imported and found; unmet, nothing imported, each failing artifact named, its own exit code', async (t) => {
+  const s = setup(t);
+  const policyFile = path.join(s.dir, 'policy.yaml');
+  writeFileSync(
+    policyFile,
+    `environments:\n  production:\n    issuer: ${ISSUER_URL}\n    identity: ${JSON.stringify(IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))}\n`,
+  );
+  const policy = ['--policy', policyFile, '--environment', 'production'];
+  const extra = utf8.encode('artifact delta\n');
+  const good = await archiveOf([
+    { digest: digestOf(ARTIFACTS[0]!), json: signed[0]! },
+    // Two bundles for one artifact, one of them tampered: one verifying bundle is enough.
+    { digest: digestOf(ARTIFACTS[1]!), json: signed[1]! },
+    { digest: digestOf(ARTIFACTS[1]!), json: tampered(signed[1]!) },
+  ]);
+  const bad = await archiveOf([
+    { digest: digestOf(ARTIFACTS[0]!), json: signed[0]! },
+    { digest: digestOf(ARTIFACTS[1]!), json: tampered(signed[1]!) },
+    // Signed by another repository: a good signature, not the identity the policy names.
+    {
+      digest: digestOf(extra),
+      json: serializeBundle(signBlob(a, extra, { repo: 'org/other', now: T }).bundle),
+    },
+  ]);
+  const goodTar = path.join(s.dir, 'good.tar');
+  const badTar = path.join(s.dir, 'bad.tar');
+  writeFileSync(goodTar, good);
+  writeFileSync(badTar, bad);
+  const att = path.join(s.dir, 'att.db');
+  storeWith(att, [2]);
+  const rows = (): unknown[] => {
+    const st = AttestationStore.open(att, 'read');
+    try {
+      return st.listAll();
+    } finally {
+      st.close();
+    }
+  };
+  const before = rows();
+  const importArgs = (tar: string): string[] => [
+    'attest',
+    'import',
+    tar,
+    '--attestation-store',
+    att,
+    '--trusted-root',
+    s.root,
+    ...policy,
+  ];
+
+  const unmet = await runCli([...importArgs(badTar), '--json', '--jobs', '2'], env(s));
+  t.is(unmet.code, EXIT_CODES.IMPORT_POLICY_UNMET, unmet.stdout + unmet.stderr);
+  const o = JSON.parse(unmet.stdout) as {
+    ok: boolean;
+    error: {
+      code: string;
+      message: string;
+      details: { artifacts: { artifactDigest: string; failures: { check: string }[] }[] };
+    };
+  };
+  t.false(o.ok);
+  t.is(o.error.code, 'IMPORT_POLICY_UNMET');
+  t.deepEqual(
+    o.error.details.artifacts.map((x) => x.artifactDigest).sort(),
+    [digestOf(ARTIFACTS[1]!), digestOf(extra)].sort(),
+  );
+  const other = o.error.details.artifacts.find((x) => x.artifactDigest === digestOf(extra))!;
+  t.deepEqual(
+    other.failures.map((f) => f.check),
+    ['policy'],
+  );
+  t.regex(o.error.message, /^nothing imported: 2 of 3 artifact\(s\)/);
+  t.deepEqual(rows(), before, 'the store is unchanged');
+  const human = await runCli(importArgs(badTar), env(s));
+  t.is(human.code, EXIT_CODES.IMPORT_POLICY_UNMET);
+  t.true(human.stderr.includes(digestOf(extra)), human.stderr);
+  t.true(human.stderr.includes(`${digestOf(ARTIFACTS[1]!)} (bundles/`), human.stderr);
+  t.deepEqual(rows(), before);
+
+  const met = await runCli([...importArgs(goodTar), '--json'], env(s));
+  t.is(met.code, 0, met.stdout + met.stderr);
+  t.like(JSON.parse(met.stdout), { ok: true, added: 3, verified: 2, artifacts: 2 });
+  t.is(rows().length, before.length + 3);
+  for (const art of [ARTIFACTS[0]!, ARTIFACTS[1]!]) {
+    const found = await runCli(
+      ['attest', 'verify', '--artifact', digestOf(art), '--attestation-store', att, ...s.policy],
+      env(s),
+    );
+    t.is(found.code, 0, found.stdout + found.stderr);
+  }
+  // Without a policy the import stays as it was: stored, not verified.
+  const att2 = path.join(s.dir, 'att2.db');
+  const plain = await runCli(
+    ['attest', 'import', badTar, '--attestation-store', att2, '--trusted-root', s.root, '--json'],
+    env(s),
+  );
+  t.is(plain.code, 0, plain.stdout + plain.stderr);
+  t.like(JSON.parse(plain.stdout), { added: 3, verified: null });
+  // --jobs is for a policy check.
+  t.is(
+    (await runCli(['attest', 'import', badTar, '--attestation-store', att2, '--jobs', '2'], env(s)))
+      .code,
+    EXIT_CODES.USAGE_ERROR,
+  );
 });
 
 test("the seed's commands: export-bundle --image sha256:... --include-proofs --output x.json, then verify --offline --bundle x.json", async (t) => {

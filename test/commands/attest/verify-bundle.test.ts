@@ -1,0 +1,193 @@
+/**
+ * bin/run.js runs `stella attest verify` from dist/verify-fast/, the esbuild bundle of the
+ * fast path that `npm run build` makes (scripts/bundle-verify.ts). These tests hold it to the
+ * compiled sources: built from exactly the current dist/src files, actually what the CLI runs,
+ * and giving the verdicts the unbundled library gives.
+ */
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CONFORMANCE_DIR, PROJECT_ROOT } from '../../helpers/paths.js';
+import { runCli } from '../../helpers/cli.js';
+import {
+  conformanceCase,
+  conformanceCaseNames,
+  conformanceTrustedRootPath,
+  sharedTest,
+} from '../../helpers/shared.js';
+import {
+  SAMPLE_BUNDLES,
+  SAMPLES,
+  SAMPLES_TRUSTED_ROOT,
+  verifyBlobArgs,
+} from '../../helpers/samples.js';
+import { runVerify, type VerifyCommandOptions } from '../../../src/commands/attest/verify-run.js';
+import { StellaError } from '../../../src/errors.js';
+
+const BUNDLE_DIR = path.join(PROJECT_ROOT, 'dist', 'verify-fast');
+const RECORD_LOADS = path.join(PROJECT_ROOT, 'test', 'fixtures', 'verify', 'record-loads.mjs');
+
+test('the verify bundle was built from the compiled sources as they are now', (t) => {
+  const inputs = JSON.parse(readFileSync(path.join(BUNDLE_DIR, 'inputs.json'), 'utf8')) as Record<
+    string,
+    string
+  >;
+  t.true('dist/src/commands/attest/verify-fast.js' in inputs);
+  t.true('dist/src/verify/pipeline.js' in inputs);
+  const stale = Object.entries(inputs)
+    .filter(([file, sha]) => {
+      const now = createHash('sha256').update(readFileSync(path.join(PROJECT_ROOT, file)));
+      return now.digest('hex') !== sha;
+    })
+    .map(([file]) => file);
+  t.deepEqual(stale, [], 'compiled after the bundle was made: run `npm run build`');
+});
+
+test('bin/run.js runs attest verify from the bundle, loading no module of dist/src', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stella-loads-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const loads = path.join(dir, 'loads.txt');
+  const r = await runCli(verifyBlobArgs('--trusted-root', SAMPLES_TRUSTED_ROOT), {
+    nodeArgs: ['--import', RECORD_LOADS],
+    env: { RECORD_LOADS: loads },
+  });
+  t.is(r.code, 0, r.stderr);
+  const urls = readFileSync(loads, 'utf8').trim().split('\n');
+  const bundleUrl = pathToFileURL(BUNDLE_DIR).href + '/';
+  t.true(urls.includes(`${bundleUrl}verify-fast.js`), urls.join('\n'));
+  t.deepEqual(
+    urls.filter((u) => u.startsWith(pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'src')).href)),
+    [],
+  );
+  // And the oclif path is not what ran.
+  t.deepEqual(
+    urls.filter((u) => u.includes('/@oclif/')),
+    [],
+  );
+});
+
+interface Verdict {
+  ok: boolean;
+  code?: string | undefined;
+  check?: string | undefined;
+  message?: string | undefined;
+}
+
+/** The unbundled library's verdict (dist/src), as the CLI would report it. */
+async function libraryVerdict(opts: VerifyCommandOptions): Promise<Verdict> {
+  try {
+    const { report } = await runVerify(opts);
+    return {
+      ok: report.ok,
+      code: report.error?.code,
+      check: report.error?.check,
+      message: report.error?.message,
+    };
+  } catch (e) {
+    if (!(e instanceof StellaError)) throw e;
+    return { ok: false, code: e.code, check: e.check, message: e.message };
+  }
+}
+
+/** The bundled CLI's verdict (bin/run.js --json). */
+async function cliVerdict(args: string[]): Promise<Verdict> {
+  const r = await runCli([...args, '--json']);
+  const out = JSON.parse(r.stdout) as {
+    ok: boolean;
+    error?: { code: string; check: string; message: string };
+  };
+  return {
+    ok: out.ok,
+    code: out.error?.code,
+    check: out.error?.check,
+    message: out.error?.message,
+  };
+}
+
+test('the bundled CLI and the unbundled library agree on the samples', async (t) => {
+  for (const b of SAMPLE_BUNDLES.filter((x) => x.identity)) {
+    const opts = {
+      bundlePath: path.join(SAMPLES, b.bundle),
+      artifact: path.join(SAMPLES, b.artifact),
+      trustedRootPath: SAMPLES_TRUSTED_ROOT,
+      certificateIdentity: b.identity!,
+      certificateOidcIssuer: b.issuer!,
+    };
+    const cli = await cliVerdict([
+      'attest',
+      'verify',
+      '--bundle',
+      opts.bundlePath,
+      '--artifact',
+      opts.artifact,
+      '--trusted-root',
+      opts.trustedRootPath,
+      '--certificate-identity',
+      b.identity!,
+      '--certificate-oidc-issuer',
+      b.issuer!,
+    ]);
+    t.deepEqual(cli, await libraryVerdict(opts), b.name);
+    t.true(cli.ok, b.name);
+  }
+});
+
+sharedTest(
+  'the bundled CLI and the unbundled library agree on every conformance case (shared)',
+  async (t) => {
+    const identity =
+      'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
+    const issuer = 'https://token.actions.githubusercontent.com';
+    const names = conformanceCaseNames().filter((n) => !n.startsWith('.'));
+    let passes = 0;
+    let failures = 0;
+    await Promise.all(
+      names.map(async (name) => {
+        const dir = conformanceCase(name);
+        const f = (n: string): string | undefined =>
+          existsSync(path.join(dir, n)) ? path.join(dir, n) : undefined;
+        const text = (n: string): string | undefined => {
+          const p = f(n);
+          return p ? readFileSync(p, 'utf8').trim() : undefined;
+        };
+        const root = conformanceTrustedRootPath(dir);
+        const artifact = f('artifact') ?? path.join(CONFORMANCE_DIR, 'a.txt');
+        const key = f('key.pub');
+        const id = text('identity') ?? identity;
+        const iss = text('issuer') ?? issuer;
+        const bundlePath = path.join(dir, 'bundle.sigstore.json');
+        const opts: VerifyCommandOptions = {
+          bundlePath,
+          artifact,
+          trustedRootPath: root,
+          ...(key ? { keyPath: key } : { certificateIdentity: id, certificateOidcIssuer: iss }),
+        };
+        const args = [
+          'attest',
+          'verify',
+          '--offline',
+          '--bundle',
+          bundlePath,
+          '--artifact',
+          artifact,
+          '--trusted-root',
+          root,
+        ];
+        args.push(
+          ...(key
+            ? ['--key', key]
+            : ['--certificate-identity', id, '--certificate-oidc-issuer', iss]),
+        );
+        const [cli, lib] = await Promise.all([cliVerdict(args), libraryVerdict(opts)]);
+        t.deepEqual(cli, lib, name);
+        if (cli.ok) passes++;
+        else failures++;
+      }),
+    );
+    // Both verdicts occur: the comparison covers passes and refusals alike.
+    t.true(passes > 10 && failures > 20, `${passes} passed, ${failures} refused`);
+  },
+);
