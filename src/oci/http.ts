@@ -12,6 +12,7 @@
 import { isIP } from 'node:net';
 import { StellaError, type ErrorCode } from '../errors.js';
 import { BUNDLE_LIMITS } from '../bundle/model.js';
+import { readBodyWithin } from '../util/http-body.js';
 import { isPlainObject } from '../util/json.js';
 
 export const REGISTRY_LIMITS = {
@@ -122,40 +123,13 @@ function unavailable(what: string, url: URL, reason: string): StellaError {
 }
 
 async function readBounded(res: Response, req: HttpRequest, url: URL): Promise<Uint8Array> {
-  if (req.method === 'HEAD' || res.body === null) return new Uint8Array(0);
-  const limitCode = req.limitCode ?? 'REGISTRY_LIMIT_EXCEEDED';
-  const over = (n: string) =>
-    new StellaError(
-      limitCode,
-      'registry',
-      `${req.what} from ${describeUrl(url)} is larger than its ${req.maxBytes}-byte limit (${n})`,
-      { limit: req.maxBytes },
-    );
-  const declared = res.headers.get('content-length');
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > req.maxBytes) {
-    await res.body.cancel().catch(() => undefined);
-    throw over(`Content-Length ${declared}`);
-  }
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > req.maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw over(`more than ${req.maxBytes} bytes sent`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
+  if (req.method === 'HEAD') return new Uint8Array(0);
+  return readBodyWithin(res, {
+    maxBytes: req.maxBytes,
+    what: `${req.what} from ${describeUrl(url)}`,
+    code: req.limitCode ?? 'REGISTRY_LIMIT_EXCEEDED',
+    check: 'registry',
+  });
 }
 
 /** One request, redirects followed by hand; no retries. */

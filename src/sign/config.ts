@@ -18,11 +18,12 @@
  *     certificate: { rootBundlePath, validateChain, requireSCT }
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { fail, StellaError } from '../errors.js';
 import { FILE_LIMITS, readFileBounded } from '../util/fs.js';
 import { utf8Decoder } from '../util/encoding.js';
 import { pemToDerList } from '../util/pem.js';
+import { parseYamlStrict, type YamlDocument } from '../util/yaml.js';
 import { parseCertificate } from '../x509/certificate.js';
 
 export type SigningAlgorithm = 'ECDSA_P256' | 'Ed25519';
@@ -133,136 +134,146 @@ export function loadFulcioRoots(config: SignerConfig): Uint8Array[] | undefined 
   return ders;
 }
 
-/** Parse signer.yaml text. Relative paths (rootBundlePath) resolve against the file's folder. */
-export function parseSignerConfig(text: string, source?: string): SignerConfig {
-  const where = source ?? 'signer config';
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
-    fail(
-      'CONFIG_INVALID',
-      'config',
-      `${where}: line ${line}: not valid YAML: ${e.message.split('\n')[0]}`,
-      { line },
-    );
-  }
+/**
+ * Typed reading of one signer.yaml document: each reader refuses a wrong value with the key's
+ * path and line (CONFIG_INVALID). Remembers the service URL keys it read (`urlKeys`), which a
+ * signingConfig may not be combined with.
+ */
+class SignerYaml {
+  /** URL keys that a signingConfig replaces: both at once is ambiguous, so refused. */
+  readonly urlKeys: { path: string; node: Node | null }[] = [];
 
-  const lineOf = (node: Node | null | undefined): number | undefined =>
-    node?.range ? lines.linePos(node.range[0]).line : undefined;
-  const bad = (
+  constructor(
+    private readonly lineOf: YamlDocument['lineOf'],
+    private readonly where: string,
+    private readonly source: string | undefined,
+  ) {}
+
+  bad(
     path: string,
     node: Node | null | undefined,
     what: string,
     options?: { cause?: unknown },
-  ): never => {
-    const line = lineOf(node);
+  ): never {
+    const line = this.lineOf(node);
     const at = line === undefined ? '' : ` (line ${line})`;
     throw new StellaError(
       'CONFIG_INVALID',
       'config',
-      `${where}: ${path}${at}: ${what}`,
+      `${this.where}: ${path}${at}: ${what}`,
       { key: path, ...(line === undefined ? {} : { line }) },
       options,
     );
-  };
+  }
 
   /** A mapping's entries by key, refusing keys outside `allowed` (typos are errors, not no-ops). */
-  const mapping = (
-    node: unknown,
-    path: string,
-    allowed: readonly string[],
-  ): Map<string, Node | null> => {
-    if (!isMap(node)) return bad(path, node as Node, 'must be a mapping');
+  mapping(node: unknown, path: string, allowed: readonly string[]): Map<string, Node | null> {
+    if (!isMap(node)) return this.bad(path, node as Node, 'must be a mapping');
     const out = new Map<string, Node | null>();
     for (const pair of node.items) {
       const keyNode = pair.key as Node | null;
       const key = isScalar(keyNode) ? String(keyNode.value) : undefined;
-      if (key === undefined) return bad(path, keyNode, 'keys must be plain strings');
+      if (key === undefined) return this.bad(path, keyNode, 'keys must be plain strings');
       const full = path ? `${path}.${key}` : key;
       if (!allowed.includes(key))
-        return bad(full, keyNode, `unknown key (allowed: ${allowed.join(', ')})`);
+        return this.bad(full, keyNode, `unknown key (allowed: ${allowed.join(', ')})`);
       out.set(key, (pair.value as Node | null) ?? null);
     }
     return out;
-  };
-  const scalar = (node: Node | null | undefined): unknown =>
-    isScalar(node) ? node.value : undefined;
-  const str = (node: Node | null, path: string): string => {
-    const v = scalar(node);
+  }
+
+  scalar(node: Node | null | undefined): unknown {
+    return isScalar(node) ? node.value : undefined;
+  }
+
+  str(node: Node | null, path: string): string {
+    const v = this.scalar(node);
     if (typeof v !== 'string' || v.length === 0)
-      return bad(path, node, 'must be a non-empty string');
+      return this.bad(path, node, 'must be a non-empty string');
     return v;
-  };
-  const bool = (node: Node | null, path: string): boolean => {
-    const v = scalar(node);
-    if (typeof v !== 'boolean') return bad(path, node, 'must be true or false');
+  }
+
+  bool(node: Node | null, path: string): boolean {
+    const v = this.scalar(node);
+    if (typeof v !== 'boolean') return this.bad(path, node, 'must be true or false');
     return v;
-  };
-  const url = (node: Node | null, path: string): string => {
-    const v = str(node, path);
+  }
+
+  url(node: Node | null, path: string): string {
+    const v = this.str(node, path);
     let u: URL;
     try {
       u = new URL(v);
     } catch (e) {
-      return bad(path, node, `not a URL: ${JSON.stringify(v)}`, { cause: e });
+      return this.bad(path, node, `not a URL: ${JSON.stringify(v)}`, { cause: e });
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:')
-      return bad(path, node, `must be an http(s) URL, got ${u.protocol}`);
+      return this.bad(path, node, `must be an http(s) URL, got ${u.protocol}`);
     return v.replace(/\/+$/, '');
-  };
-  const retries = (node: Node | null, path: string): number => {
-    const v = scalar(node);
+  }
+
+  retries(node: Node | null, path: string): number {
+    const v = this.scalar(node);
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 20)
-      return bad(path, node, 'must be a whole number from 0 to 20');
+      return this.bad(path, node, 'must be a whole number from 0 to 20');
     return v;
-  };
-  const duration = (node: Node | null, path: string): number => {
-    const v = scalar(node);
+  }
+
+  duration(node: Node | null, path: string): number {
+    const v = this.scalar(node);
     const ms =
       typeof v === 'number' ? v * 1000 : typeof v === 'string' ? parseDuration(v) : undefined;
     if (ms === undefined || !Number.isFinite(ms) || ms <= 0 || ms > 600_000) {
-      return bad(
+      return this.bad(
         path,
         node,
         `must be a duration such as 30s, 500ms or 2m (at most 10m), got ${JSON.stringify(v)}`,
       );
     }
     return ms;
-  };
-  const algorithm = (node: Node | null, path: string): SigningAlgorithm => {
-    const v = str(node, path);
+  }
+
+  algorithm(node: Node | null, path: string): SigningAlgorithm {
+    const v = this.str(node, path);
     const hit = SIGNING_ALGORITHMS.find((a) => a.toLowerCase() === v.toLowerCase());
     if (!hit)
-      return bad(
+      return this.bad(
         path,
         node,
         `unsupported algorithm ${JSON.stringify(v)} (supported: ${SIGNING_ALGORITHMS.join(', ')})`,
       );
     return hit;
-  };
-  /** URL keys that a signingConfig replaces: both at once is ambiguous, so refused. */
-  const urlKeys: { path: string; node: Node | null }[] = [];
-  const service = (
+  }
+
+  /** A service's url, timeout and retries into `into`; the mapping, for the `extra` keys. */
+  service(
     node: Node | null,
     path: string,
     into: Omit<ServiceConfig, 'url'> & { url?: string },
     extra: readonly string[] = [],
-  ): Map<string, Node | null> => {
-    const m = mapping(node, path, ['url', 'timeout', 'retries', ...extra]);
+  ): Map<string, Node | null> {
+    const m = this.mapping(node, path, ['url', 'timeout', 'retries', ...extra]);
     if (m.has('url')) {
-      into.url = url(m.get('url')!, `${path}.url`);
-      urlKeys.push({ path: `${path}.url`, node: m.get('url')! });
+      into.url = this.url(m.get('url')!, `${path}.url`);
+      this.urlKeys.push({ path: `${path}.url`, node: m.get('url')! });
     }
-    if (m.has('timeout')) into.timeoutMs = duration(m.get('timeout')!, `${path}.timeout`);
-    if (m.has('retries')) into.retries = retries(m.get('retries')!, `${path}.retries`);
+    if (m.has('timeout')) into.timeoutMs = this.duration(m.get('timeout')!, `${path}.timeout`);
+    if (m.has('retries')) into.retries = this.retries(m.get('retries')!, `${path}.retries`);
     return m;
-  };
-  const filePath = (node: Node | null, path: string): string => {
-    const raw = str(node, path);
-    return isAbsolute(raw) || !source ? raw : resolve(dirname(source), raw);
-  };
+  }
+
+  /** A path, relative to the config file's folder unless absolute. */
+  filePath(node: Node | null, path: string): string {
+    const raw = this.str(node, path);
+    return isAbsolute(raw) || !this.source ? raw : resolve(dirname(this.source), raw);
+  }
+}
+
+/** Parse signer.yaml text. Relative paths (rootBundlePath) resolve against the file's folder. */
+export function parseSignerConfig(text: string, source?: string): SignerConfig {
+  const where = source ?? 'signer config';
+  const { doc, lineOf } = parseYamlStrict(text, where, 'CONFIG_INVALID');
+  const y = new SignerYaml(lineOf, where, source);
 
   const cfg = defaultSignerConfig();
   cfg.source = source;
@@ -276,136 +287,148 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
       `${where}: is empty: expected a signer config (signer: signing: keyless: ...; see the README's signer.yaml)`,
     );
   }
-  const root = mapping(doc.contents, '', ['signer']);
-  if (!root.has('signer')) bad('signer', doc.contents, 'missing');
-  const signer = mapping(root.get('signer'), 'signer', ['signing']);
-  if (!signer.has('signing')) bad('signer.signing', root.get('signer'), 'missing');
-  const signing = mapping(signer.get('signing'), 'signer.signing', ['mode', 'keyless']);
+  const root = y.mapping(doc.contents, '', ['signer']);
+  if (!root.has('signer')) y.bad('signer', doc.contents, 'missing');
+  const signer = y.mapping(root.get('signer'), 'signer', ['signing']);
+  if (!signer.has('signing')) y.bad('signer.signing', root.get('signer'), 'missing');
+  const signing = y.mapping(signer.get('signing'), 'signer.signing', ['mode', 'keyless']);
   if (signing.has('mode')) {
-    const mode = str(signing.get('mode')!, 'signer.signing.mode');
+    const mode = y.str(signing.get('mode')!, 'signer.signing.mode');
     if (mode !== 'keyless')
-      bad(
+      y.bad(
         'signer.signing.mode',
         signing.get('mode'),
         `only "keyless" is supported, got ${JSON.stringify(mode)}`,
       );
   }
-  if (signing.has('keyless')) {
-    const p = 'signer.signing.keyless';
-    const k = mapping(signing.get('keyless'), p, [
-      'enabled',
-      'fulcio',
-      'rekor',
-      'tsa',
-      'signingConfig',
-      'trustedRoot',
-      'oidc',
-      'algorithms',
-      'certificate',
-    ]);
-    if (k.has('enabled') && !bool(k.get('enabled')!, `${p}.enabled`)) {
-      bad(`${p}.enabled`, k.get('enabled'), 'keyless signing is disabled in this config');
-    }
-    if (k.has('fulcio')) service(k.get('fulcio')!, `${p}.fulcio`, cfg.fulcio);
-    if (k.has('rekor')) {
-      const r = service(k.get('rekor')!, `${p}.rekor`, cfg.rekor, ['majorApiVersion']);
-      if (r.has('majorApiVersion')) {
-        const node = r.get('majorApiVersion')!;
-        const v = scalar(node);
-        if (v !== 1 && v !== 2)
-          bad(
-            `${p}.rekor.majorApiVersion`,
-            node,
-            `must be 1 or 2 (the Rekor API versions Stella speaks), got ${JSON.stringify(v)}`,
-          );
-        cfg.rekor.majorApiVersion = v as 1 | 2;
-      }
-    }
-    if (k.has('tsa')) service(k.get('tsa')!, `${p}.tsa`, cfg.tsa);
-    if (urlKeys.some((u) => u.path === `${p}.rekor.url`)) cfg.rekor.explicit = true;
-    const fulcioUrlKey = urlKeys.find((u) => u.path === `${p}.fulcio.url`);
-    if (
-      fulcioUrlKey &&
-      cfg.fulcio.url !== PUBLIC_GOOD_FULCIO_URL &&
-      !cfg.rekor.explicit &&
-      !k.has('signingConfig')
-    ) {
-      bad(
-        `${p}.rekor.url`,
-        k.get('fulcio'),
-        `missing: a private Fulcio (${cfg.fulcio.url}) needs an explicit Rekor URL — without one, entries (and the identities in their certificates) would go to the public Rekor ${PUBLIC_GOOD_REKOR_URL}; set rekor.url (to ${PUBLIC_GOOD_REKOR_URL} if that is really meant)`,
+  if (signing.has('keyless')) readKeyless(y, signing.get('keyless')!, cfg);
+  return cfg;
+}
+
+const KEYLESS = 'signer.signing.keyless';
+
+/** signer.signing.keyless into `cfg`. */
+function readKeyless(y: SignerYaml, node: Node | null, cfg: SignerConfig): void {
+  const p = KEYLESS;
+  const k = y.mapping(node, p, [
+    'enabled',
+    'fulcio',
+    'rekor',
+    'tsa',
+    'signingConfig',
+    'trustedRoot',
+    'oidc',
+    'algorithms',
+    'certificate',
+  ]);
+  if (k.has('enabled') && !y.bool(k.get('enabled')!, `${p}.enabled`)) {
+    y.bad(`${p}.enabled`, k.get('enabled'), 'keyless signing is disabled in this config');
+  }
+  readServices(y, k, cfg);
+  if (k.has('trustedRoot'))
+    cfg.trustedRootPath = y.filePath(k.get('trustedRoot')!, `${p}.trustedRoot`);
+  if (k.has('signingConfig')) {
+    cfg.signingConfigPath = y.filePath(k.get('signingConfig')!, `${p}.signingConfig`);
+    const clash = y.urlKeys[0];
+    if (clash)
+      y.bad(
+        clash.path,
+        clash.node,
+        `cannot be used with ${p}.signingConfig, whose caUrls, rekorTlogUrls and tsaUrls name the services`,
       );
-    }
-    if (k.has('trustedRoot'))
-      cfg.trustedRootPath = filePath(k.get('trustedRoot')!, `${p}.trustedRoot`);
-    if (k.has('signingConfig')) {
-      cfg.signingConfigPath = filePath(k.get('signingConfig')!, `${p}.signingConfig`);
-      const clash = urlKeys[0];
-      if (clash)
-        bad(
-          clash.path,
-          clash.node,
-          `cannot be used with ${p}.signingConfig, whose caUrls, rekorTlogUrls and tsaUrls name the services`,
+  }
+  if (cfg.rekor.majorApiVersion === 2 && !cfg.signingConfigPath && cfg.tsa.url === undefined) {
+    y.bad(
+      `${p}.tsa.url`,
+      k.get('tsa') ?? k.get('rekor'),
+      'Rekor v2 gives no signed entry timestamp: a TSA URL is needed with rekor.majorApiVersion 2',
+    );
+  }
+  if (k.has('oidc')) {
+    const o = y.mapping(k.get('oidc'), `${p}.oidc`, ['issuer', 'clientId', 'useAmbientToken']);
+    if (o.has('issuer')) cfg.oidc.issuer = y.url(o.get('issuer')!, `${p}.oidc.issuer`);
+    if (o.has('clientId')) cfg.oidc.clientId = y.str(o.get('clientId')!, `${p}.oidc.clientId`);
+    if (o.has('useAmbientToken'))
+      cfg.oidc.useAmbientToken = y.bool(o.get('useAmbientToken')!, `${p}.oidc.useAmbientToken`);
+  }
+  if (k.has('algorithms')) readAlgorithms(y, k.get('algorithms')!, cfg);
+  if (k.has('certificate')) readCertificate(y, k.get('certificate')!, cfg);
+}
+
+/**
+ * keyless.fulcio, .rekor and .tsa; a private Fulcio without an explicit Rekor URL is refused
+ * (its entries would go to the public Rekor).
+ */
+function readServices(y: SignerYaml, k: Map<string, Node | null>, cfg: SignerConfig): void {
+  const p = KEYLESS;
+  if (k.has('fulcio')) y.service(k.get('fulcio')!, `${p}.fulcio`, cfg.fulcio);
+  if (k.has('rekor')) {
+    const r = y.service(k.get('rekor')!, `${p}.rekor`, cfg.rekor, ['majorApiVersion']);
+    if (r.has('majorApiVersion')) {
+      const node = r.get('majorApiVersion')!;
+      const v = y.scalar(node);
+      if (v !== 1 && v !== 2)
+        y.bad(
+          `${p}.rekor.majorApiVersion`,
+          node,
+          `must be 1 or 2 (the Rekor API versions Stella speaks), got ${JSON.stringify(v)}`,
         );
-    }
-    if (cfg.rekor.majorApiVersion === 2 && !cfg.signingConfigPath && cfg.tsa.url === undefined) {
-      bad(
-        `${p}.tsa.url`,
-        k.get('tsa') ?? k.get('rekor'),
-        'Rekor v2 gives no signed entry timestamp: a TSA URL is needed with rekor.majorApiVersion 2',
-      );
-    }
-    if (k.has('oidc')) {
-      const o = mapping(k.get('oidc'), `${p}.oidc`, ['issuer', 'clientId', 'useAmbientToken']);
-      if (o.has('issuer')) cfg.oidc.issuer = url(o.get('issuer')!, `${p}.oidc.issuer`);
-      if (o.has('clientId')) cfg.oidc.clientId = str(o.get('clientId')!, `${p}.oidc.clientId`);
-      if (o.has('useAmbientToken'))
-        cfg.oidc.useAmbientToken = bool(o.get('useAmbientToken')!, `${p}.oidc.useAmbientToken`);
-    }
-    if (k.has('algorithms')) {
-      const a = mapping(k.get('algorithms'), `${p}.algorithms`, ['preferred', 'allowed']);
-      if (a.has('allowed')) {
-        const node = a.get('allowed')!;
-        if (!isSeq(node) || node.items.length === 0)
-          bad(`${p}.algorithms.allowed`, node, 'must be a non-empty list');
-        cfg.algorithms.allowed = (node as { items: unknown[] }).items.map((item, i) =>
-          algorithm(item as Node, `${p}.algorithms.allowed[${i}]`),
-        );
-      }
-      if (a.has('preferred'))
-        cfg.algorithms.preferred = algorithm(a.get('preferred')!, `${p}.algorithms.preferred`);
-      if (!cfg.algorithms.allowed.includes(cfg.algorithms.preferred)) {
-        if (a.has('allowed')) {
-          bad(
-            `${p}.algorithms.preferred`,
-            a.get('preferred') ?? a.get('allowed'),
-            `${cfg.algorithms.preferred} is not in algorithms.allowed`,
-          );
-        }
-        cfg.algorithms.allowed = [cfg.algorithms.preferred, ...cfg.algorithms.allowed];
-      }
-    }
-    if (k.has('certificate')) {
-      const c = mapping(k.get('certificate'), `${p}.certificate`, [
-        'rootBundlePath',
-        'validateChain',
-        'requireSCT',
-      ]);
-      if (c.has('rootBundlePath'))
-        cfg.certificate.rootBundlePath = filePath(
-          c.get('rootBundlePath')!,
-          `${p}.certificate.rootBundlePath`,
-        );
-      if (c.has('validateChain'))
-        cfg.certificate.validateChain = bool(
-          c.get('validateChain')!,
-          `${p}.certificate.validateChain`,
-        );
-      if (c.has('requireSCT'))
-        cfg.certificate.requireSCT = bool(c.get('requireSCT')!, `${p}.certificate.requireSCT`);
+      cfg.rekor.majorApiVersion = v;
     }
   }
-  return cfg;
+  if (k.has('tsa')) y.service(k.get('tsa')!, `${p}.tsa`, cfg.tsa);
+  if (y.urlKeys.some((u) => u.path === `${p}.rekor.url`)) cfg.rekor.explicit = true;
+  const fulcioUrlKey = y.urlKeys.find((u) => u.path === `${p}.fulcio.url`);
+  if (
+    fulcioUrlKey &&
+    cfg.fulcio.url !== PUBLIC_GOOD_FULCIO_URL &&
+    !cfg.rekor.explicit &&
+    !k.has('signingConfig')
+  ) {
+    y.bad(
+      `${p}.rekor.url`,
+      k.get('fulcio'),
+      `missing: a private Fulcio (${cfg.fulcio.url}) needs an explicit Rekor URL — without one, entries (and the identities in their certificates) would go to the public Rekor ${PUBLIC_GOOD_REKOR_URL}; set rekor.url (to ${PUBLIC_GOOD_REKOR_URL} if that is really meant)`,
+    );
+  }
+}
+
+/** keyless.algorithms: allowed (non-empty) and preferred, which must be among them. */
+function readAlgorithms(y: SignerYaml, node: Node | null, cfg: SignerConfig): void {
+  const p = `${KEYLESS}.algorithms`;
+  const a = y.mapping(node, p, ['preferred', 'allowed']);
+  if (a.has('allowed')) {
+    const list = a.get('allowed')!;
+    if (!isSeq(list) || list.items.length === 0)
+      y.bad(`${p}.allowed`, list, 'must be a non-empty list');
+    cfg.algorithms.allowed = (list as { items: unknown[] }).items.map((item, i) =>
+      y.algorithm(item as Node, `${p}.allowed[${i}]`),
+    );
+  }
+  if (a.has('preferred'))
+    cfg.algorithms.preferred = y.algorithm(a.get('preferred')!, `${p}.preferred`);
+  if (!cfg.algorithms.allowed.includes(cfg.algorithms.preferred)) {
+    if (a.has('allowed')) {
+      y.bad(
+        `${p}.preferred`,
+        a.get('preferred') ?? a.get('allowed'),
+        `${cfg.algorithms.preferred} is not in algorithms.allowed`,
+      );
+    }
+    cfg.algorithms.allowed = [cfg.algorithms.preferred, ...cfg.algorithms.allowed];
+  }
+}
+
+/** keyless.certificate: rootBundlePath, validateChain, requireSCT. */
+function readCertificate(y: SignerYaml, node: Node | null, cfg: SignerConfig): void {
+  const p = `${KEYLESS}.certificate`;
+  const c = y.mapping(node, p, ['rootBundlePath', 'validateChain', 'requireSCT']);
+  if (c.has('rootBundlePath'))
+    cfg.certificate.rootBundlePath = y.filePath(c.get('rootBundlePath')!, `${p}.rootBundlePath`);
+  if (c.has('validateChain'))
+    cfg.certificate.validateChain = y.bool(c.get('validateChain')!, `${p}.validateChain`);
+  if (c.has('requireSCT'))
+    cfg.certificate.requireSCT = y.bool(c.get('requireSCT')!, `${p}.requireSCT`);
 }
 
 /** "30s", "500ms", "2m", "1m30s" -> milliseconds; undefined when not a duration. */

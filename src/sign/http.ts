@@ -1,8 +1,12 @@
 /**
  * JSON over HTTP with a per-attempt timeout and a bounded number of retries. Retries happen
  * only where repeating is safe and may help: connection failures, timeouts, 408, 429, 5xx.
- * A 4xx answer is the server's decision and is returned at once.
+ * A 4xx answer is the server's decision and is returned at once. One retry loop
+ * (withRetries) serves JSON and binary requests; every answer is read within a size limit
+ * (util/http-body.ts) and one over it is refused, never cut or retried.
  */
+import { StellaError } from '../errors.js';
+import { readBodyWithin, type BodyLimit } from '../util/http-body.js';
 import { parseJsonStrict, type StrictJsonOptions } from '../util/json.js';
 import { logDebug } from '../util/log.js';
 
@@ -14,6 +18,8 @@ export interface RetryPolicy {
   backoffMs?: (attempt: number) => number;
 }
 
+type Unreachable = { kind: 'unreachable'; reason: string; attempts: number };
+
 export type HttpOutcome =
   | {
       kind: 'response';
@@ -23,7 +29,7 @@ export type HttpOutcome =
       headers: Headers;
       attempts: number;
     }
-  | { kind: 'unreachable'; reason: string; attempts: number };
+  | Unreachable;
 
 export interface JsonRequest {
   method: 'GET' | 'POST';
@@ -63,54 +69,76 @@ export function networkFailure(
   return { reason: err.cause?.message ?? err.message, permanent: true };
 }
 
+/**
+ * The retry loop every signing-side client shares: up to `policy.retries + 1` attempts with
+ * backoff between them. `attempt` makes one request and reads its answer; an answer with a
+ * retryable status (408, 429, 5xx) is tried again, any other is returned at once. A network
+ * failure is retried unless it is permanent (see networkFailure). A StellaError thrown by
+ * `attempt` (an answer over its size limit) is not a network failure: it ends the loop.
+ */
+export async function withRetries<R extends { status: number }>(
+  url: string,
+  policy: RetryPolicy,
+  attempt: (n: number) => Promise<R>,
+): Promise<(R & { kind: 'response'; attempts: number }) | Unreachable> {
+  const backoff = policy.backoffMs ?? ((n: number) => Math.min(2000, 100 * 2 ** (n - 1)));
+  let last: (R & { kind: 'response'; attempts: number }) | Unreachable = {
+    kind: 'unreachable',
+    reason: 'no attempt made',
+    attempts: 0,
+  };
+  for (let n = 1; n <= policy.retries + 1; n++) {
+    if (n > 1) await new Promise((r) => setTimeout(r, backoff(n - 1)));
+    try {
+      last = { ...(await attempt(n)), kind: 'response', attempts: n };
+      if (!retryableStatus(last.status)) return last;
+    } catch (e) {
+      if (e instanceof StellaError) throw e;
+      const { reason, permanent } = networkFailure(e, policy.timeoutMs);
+      last = { kind: 'unreachable', reason, attempts: n };
+      logDebug(`${url}: attempt ${n} failed: ${reason}`);
+      if (permanent) return last;
+    }
+  }
+  return last;
+}
+
 export async function requestJson(
   req: JsonRequest,
   policy: RetryPolicy,
   fetchImpl: typeof fetch = fetch,
 ): Promise<HttpOutcome> {
-  const backoff = policy.backoffMs ?? ((n: number) => Math.min(2000, 100 * 2 ** (n - 1)));
-  let last: HttpOutcome = { kind: 'unreachable', reason: 'no attempt made', attempts: 0 };
-  for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
-    if (attempt > 1) await new Promise((r) => setTimeout(r, backoff(attempt - 1)));
+  return withRetries(req.url, policy, async (attempt) => {
+    logDebug(`${req.method} ${req.url} (attempt ${attempt} of ${policy.retries + 1})`);
+    const res = await fetchImpl(req.url, {
+      method: req.method,
+      headers: {
+        Accept: 'application/json',
+        ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        ...req.headers,
+      },
+      ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
+      signal: AbortSignal.timeout(policy.timeoutMs),
+      redirect: 'error',
+    });
+    const text = new TextDecoder().decode(
+      await readBodyWithin(res, {
+        maxBytes: RESPONSE_LIMITS.maxBytes,
+        what: `the answer from ${req.method} ${req.url}`,
+        code: 'INPUT_INVALID',
+        check: 'signing',
+      }),
+    );
+    let body: unknown;
     try {
-      logDebug(`${req.method} ${req.url} (attempt ${attempt} of ${policy.retries + 1})`);
-      const res = await fetchImpl(req.url, {
-        method: req.method,
-        headers: {
-          Accept: 'application/json',
-          ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-          ...req.headers,
-        },
-        ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
-        signal: AbortSignal.timeout(policy.timeoutMs),
-        redirect: 'error',
-      });
-      const text = await res.text();
-      let body: unknown = undefined;
-      try {
-        // Strict (duplicate keys refused): a service's answer is untrusted input like any other.
-        body = text.length > 0 ? parseJsonStrict(text, RESPONSE_LIMITS) : undefined;
-      } catch {
-        body = undefined;
-      }
-      last = {
-        kind: 'response',
-        status: res.status,
-        body,
-        text,
-        headers: res.headers,
-        attempts: attempt,
-      };
-      logDebug(`${req.url}: HTTP ${res.status}, ${text.length} bytes`);
-      if (!retryableStatus(res.status)) return last;
-    } catch (e) {
-      const { reason, permanent } = networkFailure(e, policy.timeoutMs);
-      last = { kind: 'unreachable', reason, attempts: attempt };
-      logDebug(`${req.url}: attempt ${attempt} failed: ${reason}`);
-      if (permanent) return last;
+      // Strict (duplicate keys refused): a service's answer is untrusted input like any other.
+      body = text.length > 0 ? parseJsonStrict(text, RESPONSE_LIMITS) : undefined;
+    } catch {
+      body = undefined;
     }
-  }
-  return last;
+    logDebug(`${req.url}: HTTP ${res.status}, ${text.length} bytes`);
+    return { status: res.status, body, text, headers: res.headers };
+  });
 }
 
 export type BytesOutcome =
@@ -122,53 +150,56 @@ export type BytesOutcome =
       headers: Headers;
       attempts: number;
     }
-  | { kind: 'unreachable'; reason: string; attempts: number };
+  | Unreachable;
 
 /**
- * A binary POST (an RFC 3161 TimeStampReq) with the same timeout and retry rules as
- * requestJson. The answer is read up to `maxBytes`; a longer one is cut there (the caller's
- * parser refuses it).
+ * A binary request (an RFC 3161 TimeStampReq POSTed, a log's tile or checkpoint fetched) with
+ * the same timeout and retry rules as requestJson. An answer over `limit.maxBytes` is refused
+ * with the limit's error, not retried.
  */
 export async function requestBytes(
-  req: { url: string; body: Uint8Array; contentType: string; accept: string },
+  req: {
+    method?: 'GET' | 'POST';
+    url: string;
+    body?: Uint8Array;
+    contentType?: string;
+    accept?: string;
+  },
   policy: RetryPolicy,
   fetchImpl: typeof fetch = fetch,
-  maxBytes = 1024 * 1024,
+  limit: Omit<BodyLimit, 'what'> & { what?: string } = {
+    maxBytes: 1024 * 1024,
+    code: 'INPUT_INVALID',
+    check: 'signing',
+  },
 ): Promise<BytesOutcome> {
-  const backoff = policy.backoffMs ?? ((n: number) => Math.min(2000, 100 * 2 ** (n - 1)));
-  let last: BytesOutcome = { kind: 'unreachable', reason: 'no attempt made', attempts: 0 };
-  for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
-    if (attempt > 1) await new Promise((r) => setTimeout(r, backoff(attempt - 1)));
-    try {
-      const res = await fetchImpl(req.url, {
-        method: 'POST',
-        headers: { Accept: req.accept, 'Content-Type': req.contentType },
-        body: req.body,
-        signal: AbortSignal.timeout(policy.timeoutMs),
-        redirect: 'error',
-      });
-      const buf = new Uint8Array(await res.arrayBuffer());
-      last = {
-        kind: 'response',
-        status: res.status,
-        body: buf.length > maxBytes ? buf.slice(0, maxBytes) : buf,
-        contentType: res.headers.get('content-type') ?? '',
-        headers: res.headers,
-        attempts: attempt,
-      };
-      if (!retryableStatus(res.status)) return last;
-    } catch (e) {
-      const { reason, permanent } = networkFailure(e, policy.timeoutMs);
-      last = { kind: 'unreachable', reason, attempts: attempt };
-      logDebug(`${req.url}: attempt ${attempt} failed: ${reason}`);
-      if (permanent) return last;
-    }
-  }
-  return last;
+  const method = req.method ?? 'POST';
+  return withRetries(req.url, policy, async () => {
+    const res = await fetchImpl(req.url, {
+      method,
+      headers: {
+        ...(req.accept !== undefined ? { Accept: req.accept } : {}),
+        ...(req.contentType !== undefined ? { 'Content-Type': req.contentType } : {}),
+      },
+      ...(req.body !== undefined ? { body: req.body } : {}),
+      signal: AbortSignal.timeout(policy.timeoutMs),
+      redirect: 'error',
+    });
+    const body = await readBodyWithin(res, {
+      what: `the answer from ${method} ${req.url}`,
+      ...limit,
+    });
+    return {
+      status: res.status,
+      body,
+      contentType: res.headers.get('content-type') ?? '',
+      headers: res.headers,
+    };
+  });
 }
 
 /** A short description of a failed outcome for error messages (server message if JSON). */
-export function describeOutcome(o: HttpOutcome): string {
+export function describeOutcome(o: HttpOutcome | Unreachable): string {
   if (o.kind === 'unreachable')
     return `${o.reason} (${o.attempts} attempt${o.attempts === 1 ? '' : 's'})`;
   const msg = (o.body as { message?: unknown } | undefined)?.message;

@@ -23,7 +23,7 @@ import type { TransparencyLogInstance } from '../model/trust-material.js';
 import { parseCheckpoint, parseSignedNote } from '../tlog/note.js';
 import { consistencyProofFromTiles, inclusionProofFromTiles, tilePath } from '../tlog/tiles.js';
 import type { ShipmentLogConsistency, ShipmentProof } from '../archive/consistency.js';
-import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
+import { describeOutcome, requestBytes, requestJson, type RetryPolicy } from './http.js';
 
 export interface LogToQuery {
   logId: string;
@@ -50,28 +50,22 @@ function unavailable(log: LogToQuery, message: string): never {
 }
 
 async function getBytes(log: LogToQuery, url: string, opts: LogClientOptions): Promise<Uint8Array> {
-  const policy = opts.policy ?? DEFAULT_POLICY;
-  const fetchImpl = opts.fetchImpl ?? fetch;
-  let last = '';
-  for (let attempt = 1; attempt <= policy.retries + 1; attempt++) {
-    try {
-      const res = await fetchImpl(url, {
-        method: 'GET',
-        redirect: 'error',
-        signal: AbortSignal.timeout(policy.timeoutMs),
-      });
-      const body = new Uint8Array(await res.arrayBuffer());
-      if (body.length > MAX_GET_BYTES)
-        unavailable(log, `GET ${url} answered more than ${MAX_GET_BYTES} bytes`);
-      if (res.status === 200) return body;
-      last = `HTTP ${res.status}`;
-      if (res.status < 500 && res.status !== 429) break;
-    } catch (e) {
-      if ((e as { code?: string }).code === 'REKOR_UNAVAILABLE') throw e;
-      last = (e as Error).message;
-    }
-  }
-  return unavailable(log, `GET ${url} failed: ${last}`);
+  const o = await requestBytes(
+    { method: 'GET', url },
+    opts.policy ?? DEFAULT_POLICY,
+    opts.fetchImpl,
+    {
+      maxBytes: MAX_GET_BYTES,
+      code: 'REKOR_UNAVAILABLE',
+      check: 'consistency',
+      what: `log ${log.baseUrl}: the answer to GET ${url}`,
+    },
+  );
+  if (o.kind === 'response' && o.status === 200) return o.body;
+  return unavailable(
+    log,
+    `GET ${url} failed: ${o.kind === 'response' ? `HTTP ${o.status}` : describeOutcome(o)}`,
+  );
 }
 
 async function getJson(

@@ -53,6 +53,7 @@ import {
   dsseProposal,
   hashedRekordProposal,
   uploadEntry,
+  type ProposedEntry,
   type RekorEntryResult,
 } from './rekor-client.js';
 import { resolveIdentityToken, type TokenSource } from './token.js';
@@ -127,70 +128,12 @@ export interface SignResult {
 
 export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   const config = opts.config ?? defaultSignerConfig();
-  const artifact =
-    opts.artifact.kind === 'bytes'
-      ? {
-          digest: sha256(opts.artifact.bytes),
-          bytes: opts.artifact.bytes,
-          name: opts.artifact.name,
-        }
-      : { digest: opts.artifact.sha256, bytes: undefined, name: opts.artifact.name };
-  if (artifact.digest.length !== 32)
-    fail(
-      'INPUT_INVALID',
-      'input',
-      `a digest to sign must be a 32-byte SHA-256, got ${artifact.digest.length} bytes`,
-    );
-  if (
-    opts.fulcioRoots === undefined &&
-    config.certificate.validateChain &&
-    config.certificate.rootBundlePath !== undefined
-  ) {
-    // The config asks for a chain check, and signArtifact reads no files.
-    fail(
-      'CONFIG_INVALID',
-      'config',
-      `certificate.rootBundlePath ${config.certificate.rootBundlePath} is set but its roots were not given: pass fulcioRoots (loadFulcioRoots(config))`,
-    );
-  }
-  if (opts.predicate && !opts.predicate.type)
-    fail('INPUT_INVALID', 'input', '--predicate needs --predicate-type');
-  const plan =
-    opts.plan ??
-    planServices(
-      config,
-      opts.signingConfig,
-      { fulcioUrl: opts.fulcioUrl, rekorUrl: opts.rekorUrl },
-      opts.now !== undefined ? opts.now * 1000 : Date.now(),
-    );
+  const { artifact, plan } = preflight(opts, config);
   const fulcioUrl = plan.fulcio.url;
-  const rekorV2 = plan.rekor.some((r) => r.apiVersion === 2);
-  if (planNeedsTrust(plan) && !opts.trust) {
-    fail(
-      'CONFIG_INVALID',
-      'config',
-      `${rekorV2 ? 'a Rekor v2 log' : 'a TSA'} is configured, and its answers are checked against a trust root before the bundle is written: pass --trusted-root (or set trustedRoot in signer.yaml)`,
-    );
-  }
 
-  // The algorithm is decided before any request (the ambient token request included). A blob
-  // is logged as a hashedrekord, which records a digest: pure Ed25519 signs the message, not a
-  // digest, so no Rekor (v1 or v2) can check it — only a DSSE attestation can be Ed25519.
+  // The algorithm is decided before any request (see chooseAlgorithm).
   const warnings: string[] = [];
-  let algorithm = config.algorithms.preferred;
-  if (algorithm === 'Ed25519' && !opts.predicate) {
-    if (!config.algorithms.allowed.includes('ECDSA_P256')) {
-      fail(
-        'CONFIG_INVALID',
-        'config',
-        `algorithms.preferred Ed25519 cannot sign a blob or digest (Rekor logs a blob as a hashedrekord over its digest, which pure Ed25519 does not sign): add ECDSA_P256 to algorithms.allowed, or sign an attestation (--predicate)`,
-      );
-    }
-    algorithm = 'ECDSA_P256';
-    warnings.push(
-      'algorithms.preferred is Ed25519, which cannot sign a blob for Rekor (a hashedrekord records a digest): signing with ECDSA_P256 instead (Ed25519 is used for attestations, --predicate)',
-    );
-  }
+  const algorithm = chooseAlgorithm(config, opts.predicate !== undefined, warnings);
   logInfo(
     `signing ${opts.predicate ? `an in-toto attestation (${opts.predicate.type})` : artifact.bytes !== undefined ? 'a blob' : 'a digest'} with ${algorithm}; CA ${fulcioUrl}; Rekor ${plan.rekor.map((r) => `v${r.apiVersion} ${r.url}`).join(', ')}${plan.tsa.length ? `; TSA ${plan.tsa.map((t) => t.url).join(', ')}` : ''}`,
   );
@@ -246,62 +189,250 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   const leafPem = derToPem(leaf.der);
 
   // 4. The signature and the proposed (Rekor v1) log entry.
-  let content: BundleContent;
-  let proposal;
-  let predicateType: string | undefined;
-  let signature: Uint8Array;
-  if (opts.predicate) {
-    predicateType = opts.predicate.type;
+  const { content, proposal, predicateType, signature } = signContent(
+    opts.predicate,
+    artifact,
+    key,
+    leafPem,
+  );
+
+  // 5. RFC 3161 timestamps over the signature, each checked as a verifier will check it.
+  const { rfc3161Timestamps, times, timestamps } = await collectTimestamps(
+    plan.tsa,
+    signature,
+    leaf,
+    opts,
+  );
+
+  // 6. The log entries, each checked against what we sent (and, with trust, as a verifier will).
+  const { tlogEntries, tlog, firstUuid } = await logEverywhere(plan.rekor, {
+    content,
+    proposal,
+    leaf,
+    algorithm,
+    artifactDigest: artifact.digest,
+    times,
+    opts,
+  });
+  const tlogEntry = tlogEntries[0]!;
+
+  // 7. The bundle (v0.3: the leaf certificate only).
+  const bundle: Bundle = {
+    mediaType: BUNDLE_V03_MEDIA_TYPE,
+    version: '0.3',
+    verificationMaterial: {
+      content: { kind: 'certificate', certificate: leaf.der },
+      tlogEntries,
+      rfc3161Timestamps,
+    },
+    content,
+  };
+  const bundleJson = serializeBundle(bundle, { indent: 2 }) + '\n';
+  return {
+    bundle,
+    bundleJson,
+    artifactDigest: `sha256:${toHex(artifact.digest)}`,
+    contentKind: content.kind,
+    predicateType,
+    identity: certificateIdentities(leaf)[0]?.value,
+    issuer: safeIssuer(leaf),
+    algorithm,
+    tokenSource: token.source,
+    rekor: {
+      uuid: firstUuid,
+      logIndex: tlogEntry.logIndex,
+      integratedTime: tlogEntry.integratedTime,
+    },
+    tlog,
+    timestamps,
+    fulcioUrl,
+    warnings,
+  };
+}
+
+/**
+ * What is checked before anything leaves this machine: the artifact's digest, the roots the
+ * config asks for, the predicate's type, and a trust root where the plan's answers need one.
+ */
+function preflight(
+  opts: SignOptions,
+  config: SignerConfig,
+): {
+  artifact: { digest: Uint8Array; bytes: Uint8Array | undefined; name: string };
+  plan: ServicePlan;
+} {
+  const artifact =
+    opts.artifact.kind === 'bytes'
+      ? {
+          digest: sha256(opts.artifact.bytes),
+          bytes: opts.artifact.bytes,
+          name: opts.artifact.name,
+        }
+      : { digest: opts.artifact.sha256, bytes: undefined, name: opts.artifact.name };
+  if (artifact.digest.length !== 32)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `a digest to sign must be a 32-byte SHA-256, got ${artifact.digest.length} bytes`,
+    );
+  if (
+    opts.fulcioRoots === undefined &&
+    config.certificate.validateChain &&
+    config.certificate.rootBundlePath !== undefined
+  ) {
+    // The config asks for a chain check, and signArtifact reads no files.
+    fail(
+      'CONFIG_INVALID',
+      'config',
+      `certificate.rootBundlePath ${config.certificate.rootBundlePath} is set but its roots were not given: pass fulcioRoots (loadFulcioRoots(config))`,
+    );
+  }
+  if (opts.predicate && !opts.predicate.type)
+    fail('INPUT_INVALID', 'input', '--predicate needs --predicate-type');
+  const plan =
+    opts.plan ??
+    planServices(
+      config,
+      opts.signingConfig,
+      { fulcioUrl: opts.fulcioUrl, rekorUrl: opts.rekorUrl },
+      opts.now !== undefined ? opts.now * 1000 : Date.now(),
+    );
+  const rekorV2 = plan.rekor.some((r) => r.apiVersion === 2);
+  if (planNeedsTrust(plan) && !opts.trust) {
+    fail(
+      'CONFIG_INVALID',
+      'config',
+      `${rekorV2 ? 'a Rekor v2 log' : 'a TSA'} is configured, and its answers are checked against a trust root before the bundle is written: pass --trusted-root (or set trustedRoot in signer.yaml)`,
+    );
+  }
+
+  return { artifact, plan };
+}
+
+type EphemeralKey = ReturnType<typeof createEphemeralKey>;
+
+/**
+ * The algorithm, decided before any request (the ambient token request included). A blob is
+ * logged as a hashedrekord, which records a digest: pure Ed25519 signs the message, not a
+ * digest, so no Rekor (v1 or v2) can check it — only a DSSE attestation can be Ed25519.
+ */
+function chooseAlgorithm(
+  config: SignerConfig,
+  attestation: boolean,
+  warnings: string[],
+): SigningAlgorithm {
+  const preferred = config.algorithms.preferred;
+  if (preferred !== 'Ed25519' || attestation) return preferred;
+  if (!config.algorithms.allowed.includes('ECDSA_P256')) {
+    fail(
+      'CONFIG_INVALID',
+      'config',
+      `algorithms.preferred Ed25519 cannot sign a blob or digest (Rekor logs a blob as a hashedrekord over its digest, which pure Ed25519 does not sign): add ECDSA_P256 to algorithms.allowed, or sign an attestation (--predicate)`,
+    );
+  }
+  warnings.push(
+    'algorithms.preferred is Ed25519, which cannot sign a blob for Rekor (a hashedrekord records a digest): signing with ECDSA_P256 instead (Ed25519 is used for attestations, --predicate)',
+  );
+  return 'ECDSA_P256';
+}
+
+/** Step 4: the signature, the bundle content, and the proposed (Rekor v1) log entry. */
+function signContent(
+  predicate: SignOptions['predicate'],
+  artifact: { digest: Uint8Array; bytes: Uint8Array | undefined; name: string },
+  key: EphemeralKey,
+  leafPem: string,
+): {
+  content: BundleContent;
+  proposal: ProposedEntry;
+  predicateType: string | undefined;
+  signature: Uint8Array;
+} {
+  if (predicate) {
     const { payload } = buildInTotoStatement(
       [{ name: artifact.name, digest: { sha256: toHex(artifact.digest) } }],
-      opts.predicate.type,
-      opts.predicate.value,
+      predicate.type,
+      predicate.value,
     );
-    signature = key.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
-    content = {
+    const signature = key.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
+    const content: BundleContent = {
       kind: 'dsseEnvelope',
       payload,
       payloadType: IN_TOTO_PAYLOAD_TYPE,
       signatures: [{ sig: signature, keyid: '' }],
     };
-    proposal = dsseProposal(serializeEnvelope(content), leafPem);
-  } else {
-    signature =
-      artifact.bytes !== undefined ? key.sign(artifact.bytes) : key.signDigest(artifact.digest);
-    content = {
+    return {
+      content,
+      proposal: dsseProposal(serializeEnvelope(content), leafPem),
+      predicateType: predicate.type,
+      signature,
+    };
+  }
+  const signature =
+    artifact.bytes !== undefined ? key.sign(artifact.bytes) : key.signDigest(artifact.digest);
+  return {
+    content: {
       kind: 'messageSignature',
       messageDigest: { algorithm: 'SHA2_256', digest: artifact.digest },
       signature,
-    };
-    proposal = hashedRekordProposal(toHex(artifact.digest), signature, leafPem);
-  }
-  const trust = opts.trust;
-  const trustNote = opts.trustSource ? ` against the ${opts.trustSource}` : '';
+    },
+    proposal: hashedRekordProposal(toHex(artifact.digest), signature, leafPem),
+    predicateType: undefined,
+    signature,
+  };
+}
 
-  // 5. RFC 3161 timestamps over the signature, each checked as a verifier will check it.
+/** Step 5: a timestamp from each TSA of the plan, each checked as a verifier will check it. */
+async function collectTimestamps(
+  tsas: ServicePlan['tsa'],
+  signature: Uint8Array,
+  leaf: Certificate,
+  opts: SignOptions,
+): Promise<{
+  rfc3161Timestamps: Uint8Array[];
+  times: TimeValue[];
+  timestamps: SignResult['timestamps'];
+}> {
   const rfc3161Timestamps: Uint8Array[] = [];
   const times: TimeValue[] = [];
   const timestamps: SignResult['timestamps'] = [];
-  for (const t of plan.tsa) {
+  for (const t of tsas) {
     const answer = await requestTimestamp(
       t.url,
       signature,
       { timeoutMs: t.timeoutMs, retries: t.retries },
       opts.fetchImpl,
     );
-    const verified = checkTimestamp(answer, signature, trust!, leaf, opts.trustSource);
+    const verified = checkTimestamp(answer, signature, opts.trust!, leaf, opts.trustSource);
     logInfo(`timestamp from ${t.url}: ${formatTime(verified.time)}`);
     rfc3161Timestamps.push(answer.response);
     times.push(verified.time);
     timestamps.push({ url: t.url, time: formatTime(verified.time) });
   }
+  return { rfc3161Timestamps, times, timestamps };
+}
 
-  // 6. The log entries, each checked against what we sent (and, with trust, as a verifier will).
+/** Step 6: the entry in each Rekor log of the plan, checked against what was sent. */
+async function logEverywhere(
+  logs: ServicePlan['rekor'],
+  s: {
+    content: BundleContent;
+    proposal: ProposedEntry;
+    leaf: Certificate;
+    algorithm: SigningAlgorithm;
+    artifactDigest: Uint8Array;
+    times: TimeValue[];
+    opts: SignOptions;
+  },
+): Promise<{ tlogEntries: TransparencyLogEntry[]; tlog: SignResult['tlog']; firstUuid: string }> {
+  const { content, proposal, leaf, algorithm, times, opts } = s;
+  const trust = opts.trust;
+  const trustNote = opts.trustSource ? ` against the ${opts.trustSource}` : '';
   const tlogEntries: TransparencyLogEntry[] = [];
   const tlog: SignResult['tlog'] = [];
   let firstUuid = '';
-  const artifactDigest = (alg: string) => (alg === 'SHA2_256' ? artifact.digest : undefined);
-  for (const r of plan.rekor) {
+  const artifactDigest = (alg: string) => (alg === 'SHA2_256' ? s.artifactDigest : undefined);
+  for (const r of logs) {
     const rekorPolicy = { timeoutMs: r.timeoutMs, retries: r.retries };
     let entry: TransparencyLogEntry;
     if (r.apiVersion === 2) {
@@ -345,40 +476,7 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
       kind: `${entry.kindVersion.kind}/${entry.kindVersion.version}`,
     });
   }
-  const tlogEntry = tlogEntries[0]!;
-
-  // 7. The bundle (v0.3: the leaf certificate only).
-  const bundle: Bundle = {
-    mediaType: BUNDLE_V03_MEDIA_TYPE,
-    version: '0.3',
-    verificationMaterial: {
-      content: { kind: 'certificate', certificate: leaf.der },
-      tlogEntries,
-      rfc3161Timestamps,
-    },
-    content,
-  };
-  const bundleJson = serializeBundle(bundle, { indent: 2 }) + '\n';
-  return {
-    bundle,
-    bundleJson,
-    artifactDigest: `sha256:${toHex(artifact.digest)}`,
-    contentKind: content.kind,
-    predicateType,
-    identity: certificateIdentities(leaf)[0]?.value,
-    issuer: safeIssuer(leaf),
-    algorithm,
-    tokenSource: token.source,
-    rekor: {
-      uuid: firstUuid,
-      logIndex: tlogEntry.logIndex,
-      integratedTime: tlogEntry.integratedTime,
-    },
-    tlog,
-    timestamps,
-    fulcioUrl,
-    warnings,
-  };
+  return { tlogEntries, tlog, firstUuid };
 }
 
 /** Seconds a CA's clock may run ahead of ours before a certificate "not yet valid" is refused. */

@@ -83,11 +83,118 @@ export function loadSigningConfig(path: string, what = 'signing config'): Signin
   return parseSigningConfig(bytes, path);
 }
 
+/** Typed reading of a parsed signing config: each reader refuses a wrong value by its key. */
+class SigningConfigReader {
+  constructor(private readonly where: string) {}
+
+  bad(key: string, what: string): never {
+    throw new StellaError('CONFIG_INVALID', 'config', `${this.where}: ${key}: ${what}`, { key });
+  }
+
+  object(v: unknown, key: string, allowed: readonly string[]): Json {
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      return this.bad(key, `must be an object, not ${describe(v)}`);
+    for (const k of Object.keys(v)) {
+      if (!allowed.includes(k))
+        this.bad(key ? `${key}.${k}` : k, `unknown key (allowed: ${allowed.join(', ')})`);
+    }
+    return v as Json;
+  }
+
+  string(v: unknown, key: string): string {
+    if (typeof v !== 'string' || v.length === 0)
+      return this.bad(key, `must be a non-empty string, not ${describe(v)}`);
+    return v;
+  }
+
+  uint(v: unknown, key: string): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff)
+      return this.bad(key, `must be a whole number from 0 to 4294967295, not ${describe(v)}`);
+    return v;
+  }
+
+  time(v: unknown, key: string): ReturnType<typeof parseRfc3339> {
+    try {
+      return parseRfc3339(v, key, { code: 'CONFIG_INVALID', check: 'config' });
+    } catch (e) {
+      if (e instanceof StellaError)
+        throw new StellaError(
+          e.code,
+          e.check,
+          `${this.where}: ${e.message}`,
+          { key },
+          { cause: e },
+        );
+      throw e;
+    }
+  }
+
+  url(v: unknown, key: string): string {
+    const s = this.string(v, key);
+    let u: URL;
+    try {
+      u = new URL(s);
+    } catch {
+      return this.bad(key, `not a URL: ${JSON.stringify(s.slice(0, 200))}`);
+    }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:')
+      this.bad(key, `must be an http(s) URL, got ${u.protocol}`);
+    if (u.username || u.password) this.bad(key, 'must not carry credentials');
+    return s.replace(/\/+$/, '');
+  }
+
+  service(v: unknown, key: string): SigningService {
+    const o = this.object(v, key, ['url', 'majorApiVersion', 'validFor', 'operator']);
+    for (const r of ['url', 'majorApiVersion', 'validFor', 'operator'])
+      if (!set(o[r])) this.bad(`${key}.${r}`, 'missing');
+    const w = this.object(o['validFor'], `${key}.validFor`, ['start', 'end']);
+    if (!set(w['start'])) this.bad(`${key}.validFor.start`, 'missing');
+    const start = windowStartMs(this.time(w['start'], `${key}.validFor.start`));
+    const end = set(w['end']) ? windowEndMs(this.time(w['end'], `${key}.validFor.end`)) : undefined;
+    if (end !== undefined && end < start) this.bad(`${key}.validFor`, 'end is before start');
+    return {
+      url: this.url(o['url'], `${key}.url`),
+      majorApiVersion: this.uint(o['majorApiVersion'], `${key}.majorApiVersion`),
+      validFor: { start, end },
+      operator: this.string(o['operator'], `${key}.operator`),
+      where: key,
+    };
+  }
+
+  services(v: unknown, key: string): SigningService[] {
+    if (!set(v)) return [];
+    if (!Array.isArray(v)) return this.bad(key, `must be a list, not ${describe(v)}`);
+    if (v.length > SIGNING_CONFIG_LIMITS.maxServices)
+      this.bad(
+        key,
+        `${v.length} services exceed the limit of ${SIGNING_CONFIG_LIMITS.maxServices}`,
+      );
+    return v.map((s, i) => this.service(s, `${key}[${i}]`));
+  }
+
+  configuration(v: unknown, key: string): ServiceConfiguration | undefined {
+    if (!set(v)) return undefined;
+    const o = this.object(v, key, ['selector', 'count']);
+    if (!set(o['selector'])) this.bad(`${key}.selector`, 'missing');
+    const selector = o['selector'];
+    if (selector !== 'ALL' && selector !== 'ANY' && selector !== 'EXACT')
+      this.bad(`${key}.selector`, `must be "ALL", "ANY" or "EXACT", not ${describe(selector)}`);
+    const count = set(o['count']) ? this.uint(o['count'], `${key}.count`) : undefined;
+    if (selector === 'EXACT' && (count === undefined || count === 0))
+      this.bad(`${key}.count`, 'EXACT needs a count greater than 0');
+    if (selector !== 'EXACT' && count !== undefined && count !== 0)
+      this.bad(`${key}.count`, `is only used with EXACT, not ${selector}`);
+    return {
+      selector,
+      count: selector === 'EXACT' ? count : undefined,
+    };
+  }
+}
+
+const set = (v: unknown): boolean => v !== undefined && v !== null;
+
 export function parseSigningConfig(input: Uint8Array | string, source?: string): SigningConfig {
   const where = source ?? 'signing config';
-  const bad = (key: string, what: string): never => {
-    throw new StellaError('CONFIG_INVALID', 'config', `${where}: ${key}: ${what}`, { key });
-  };
   const doc = parseJsonStrict(input, {
     maxDepth: SIGNING_CONFIG_LIMITS.maxJsonDepth,
     maxBytes: SIGNING_CONFIG_LIMITS.maxBytes,
@@ -96,91 +203,8 @@ export function parseSigningConfig(input: Uint8Array | string, source?: string):
     limitCode: 'CONFIG_INVALID',
     check: 'config',
   });
-  const set = (v: unknown): boolean => v !== undefined && v !== null;
-  const object = (v: unknown, key: string, allowed: readonly string[]): Json => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v))
-      return bad(key, `must be an object, not ${describe(v)}`);
-    for (const k of Object.keys(v)) {
-      if (!allowed.includes(k))
-        bad(key ? `${key}.${k}` : k, `unknown key (allowed: ${allowed.join(', ')})`);
-    }
-    return v as Json;
-  };
-  const string = (v: unknown, key: string): string => {
-    if (typeof v !== 'string' || v.length === 0)
-      return bad(key, `must be a non-empty string, not ${describe(v)}`);
-    return v;
-  };
-  const uint = (v: unknown, key: string): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff)
-      return bad(key, `must be a whole number from 0 to 4294967295, not ${describe(v)}`);
-    return v;
-  };
-  const time = (v: unknown, key: string) => {
-    try {
-      return parseRfc3339(v, key, { code: 'CONFIG_INVALID', check: 'config' });
-    } catch (e) {
-      if (e instanceof StellaError)
-        throw new StellaError(e.code, e.check, `${where}: ${e.message}`, { key }, { cause: e });
-      throw e;
-    }
-  };
-  const url = (v: unknown, key: string): string => {
-    const s = string(v, key);
-    let u: URL;
-    try {
-      u = new URL(s);
-    } catch {
-      return bad(key, `not a URL: ${JSON.stringify(s.slice(0, 200))}`);
-    }
-    if (u.protocol !== 'https:' && u.protocol !== 'http:')
-      bad(key, `must be an http(s) URL, got ${u.protocol}`);
-    if (u.username || u.password) bad(key, 'must not carry credentials');
-    return s.replace(/\/+$/, '');
-  };
-  const service = (v: unknown, key: string): SigningService => {
-    const o = object(v, key, ['url', 'majorApiVersion', 'validFor', 'operator']);
-    for (const r of ['url', 'majorApiVersion', 'validFor', 'operator'])
-      if (!set(o[r])) bad(`${key}.${r}`, 'missing');
-    const w = object(o['validFor'], `${key}.validFor`, ['start', 'end']);
-    if (!set(w['start'])) bad(`${key}.validFor.start`, 'missing');
-    const start = windowStartMs(time(w['start'], `${key}.validFor.start`));
-    const end = set(w['end']) ? windowEndMs(time(w['end'], `${key}.validFor.end`)) : undefined;
-    if (end !== undefined && end < start) bad(`${key}.validFor`, 'end is before start');
-    return {
-      url: url(o['url'], `${key}.url`),
-      majorApiVersion: uint(o['majorApiVersion'], `${key}.majorApiVersion`),
-      validFor: { start, end },
-      operator: string(o['operator'], `${key}.operator`),
-      where: key,
-    };
-  };
-  const services = (v: unknown, key: string): SigningService[] => {
-    if (!set(v)) return [];
-    if (!Array.isArray(v)) return bad(key, `must be a list, not ${describe(v)}`);
-    if (v.length > SIGNING_CONFIG_LIMITS.maxServices)
-      bad(key, `${v.length} services exceed the limit of ${SIGNING_CONFIG_LIMITS.maxServices}`);
-    return v.map((s, i) => service(s, `${key}[${i}]`));
-  };
-  const configuration = (v: unknown, key: string): ServiceConfiguration | undefined => {
-    if (!set(v)) return undefined;
-    const o = object(v, key, ['selector', 'count']);
-    if (!set(o['selector'])) bad(`${key}.selector`, 'missing');
-    const selector = o['selector'];
-    if (selector !== 'ALL' && selector !== 'ANY' && selector !== 'EXACT')
-      bad(`${key}.selector`, `must be "ALL", "ANY" or "EXACT", not ${describe(selector)}`);
-    const count = set(o['count']) ? uint(o['count'], `${key}.count`) : undefined;
-    if (selector === 'EXACT' && (count === undefined || count === 0))
-      bad(`${key}.count`, 'EXACT needs a count greater than 0');
-    if (selector !== 'EXACT' && count !== undefined && count !== 0)
-      bad(`${key}.count`, `is only used with EXACT, not ${String(selector)}`);
-    return {
-      selector: selector as ServiceSelector,
-      count: selector === 'EXACT' ? count : undefined,
-    };
-  };
-
-  const root = object(doc, '', [
+  const r = new SigningConfigReader(where);
+  const root = r.object(doc, '', [
     'mediaType',
     'caUrls',
     'oidcUrls',
@@ -189,30 +213,30 @@ export function parseSigningConfig(input: Uint8Array | string, source?: string):
     'tsaUrls',
     'tsaConfig',
   ]);
-  if (!set(root['mediaType'])) bad('mediaType', 'missing');
-  const mediaType = string(root['mediaType'], 'mediaType');
+  if (!set(root['mediaType'])) r.bad('mediaType', 'missing');
+  const mediaType = r.string(root['mediaType'], 'mediaType');
   if (mediaType !== SIGNING_CONFIG_MEDIA_TYPE_V02)
-    bad(
+    r.bad(
       'mediaType',
       `${JSON.stringify(mediaType.slice(0, 100))} is not supported (only ${SIGNING_CONFIG_MEDIA_TYPE_V02})`,
     );
   const cfg: SigningConfig = {
     mediaType,
-    caUrls: services(root['caUrls'], 'caUrls'),
-    oidcUrls: services(root['oidcUrls'], 'oidcUrls'),
-    rekorTlogUrls: services(root['rekorTlogUrls'], 'rekorTlogUrls'),
-    rekorTlogConfig: configuration(root['rekorTlogConfig'], 'rekorTlogConfig'),
-    tsaUrls: services(root['tsaUrls'], 'tsaUrls'),
-    tsaConfig: configuration(root['tsaConfig'], 'tsaConfig'),
+    caUrls: r.services(root['caUrls'], 'caUrls'),
+    oidcUrls: r.services(root['oidcUrls'], 'oidcUrls'),
+    rekorTlogUrls: r.services(root['rekorTlogUrls'], 'rekorTlogUrls'),
+    rekorTlogConfig: r.configuration(root['rekorTlogConfig'], 'rekorTlogConfig'),
+    tsaUrls: r.services(root['tsaUrls'], 'tsaUrls'),
+    tsaConfig: r.configuration(root['tsaConfig'], 'tsaConfig'),
     source,
   };
-  if (cfg.caUrls.length === 0) bad('caUrls', 'lists no certificate authority');
+  if (cfg.caUrls.length === 0) r.bad('caUrls', 'lists no certificate authority');
   if (cfg.rekorTlogUrls.length === 0)
-    bad('rekorTlogUrls', 'lists no Rekor log (Stella always logs a signature)');
+    r.bad('rekorTlogUrls', 'lists no Rekor log (Stella always logs a signature)');
   if (!cfg.rekorTlogConfig)
-    bad('rekorTlogConfig', 'missing (how to choose among rekorTlogUrls: ANY, ALL or EXACT)');
+    r.bad('rekorTlogConfig', 'missing (how to choose among rekorTlogUrls: ANY, ALL or EXACT)');
   if (cfg.tsaUrls.length > 0 && !cfg.tsaConfig)
-    bad('tsaConfig', 'missing (how to choose among tsaUrls: ANY, ALL or EXACT)');
+    r.bad('tsaConfig', 'missing (how to choose among tsaUrls: ANY, ALL or EXACT)');
   return cfg;
 }
 

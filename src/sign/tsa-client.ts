@@ -69,7 +69,12 @@ export async function requestTimestamp(
     { url, body, contentType: TIMESTAMP_QUERY_CONTENT_TYPE, accept: TIMESTAMP_REPLY_CONTENT_TYPE },
     policy,
     fetchImpl,
-    MAX_TIMESTAMP_RESPONSE_BYTES,
+    {
+      maxBytes: MAX_TIMESTAMP_RESPONSE_BYTES,
+      code: 'TSA_REJECTED',
+      check: 'signing',
+      what: `the answer of the TSA at ${url}`,
+    },
   );
   if (outcome.kind === 'unreachable') return unavailable(url, describeOutcome(outcome));
   if (outcome.status >= 500 || outcome.status === 408 || outcome.status === 429)

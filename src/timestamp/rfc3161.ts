@@ -419,6 +419,25 @@ export function checkRfc3161Timestamp(
     };
   }
 
+  checkImprintAndAttributes(tstInfo, si, signature);
+
+  // 3. A trusted TSA must have signed it, at a time inside every window.
+  let best: { stage: number; error: StellaError } | undefined;
+  for (const tsa of tsas) {
+    const r = checkAgainstTsa(tsa, si, embedded, tstInfo);
+    if (r.status === 'verified') return r;
+    if (!best || r.stage > best.stage) best = r;
+  }
+  if (best) throw best.error;
+  throw timestampError('TSA not trusted: the trusted root has no timestamp authorities');
+}
+
+/** Steps 1 and 2: the imprint covers these signature bytes, the signed attributes this TSTInfo. */
+function checkImprintAndAttributes(
+  tstInfo: TimeStampToken['tstInfo'],
+  si: TimeStampToken['signerInfo'],
+  signature: Uint8Array,
+): void {
   // 1. The imprint must cover these signature bytes.
   const imprintHash = DIGEST_BY_OID[tstInfo.messageImprint.hashAlgorithmOid];
   if (!imprintHash || imprintHash === 'sha1')
@@ -436,131 +455,134 @@ export function checkRfc3161Timestamp(
     throw timestampError(`timestamp uses unsupported digest ${si.digestAlgorithmOid}`);
   if (!si.messageDigest || !bytesEqual(digest(attrHash, tstInfo.der), si.messageDigest))
     throw timestampError('timestamp message digest does not match the TSTInfo');
+}
 
-  // 3. A trusted TSA must have signed it, at a time inside every window.
-  let best: { stage: number; error: StellaError } | undefined;
-  const note = (stage: number, error: StellaError): void => {
-    if (!best || stage > best.stage) best = { stage, error };
-  };
-  for (const tsa of tsas) {
-    const p = parsedAuthority(tsa);
-    if (p.parseError) {
-      note(0, p.parseError);
-      continue;
-    }
-    const chain = p.certs;
-    const signer = embedded ?? chain.find((c) => !c.basicConstraints?.ca && sidMatches(si.sid, c));
-    if (!signer) {
-      note(
+/** How far a TSA got before it failed: the furthest failure is the one reported. */
+interface TsaFailure {
+  status: 'failed';
+  stage: number;
+  error: StellaError;
+}
+
+const failedAt = (stage: number, error: StellaError): TsaFailure => ({
+  status: 'failed',
+  stage,
+  error,
+});
+
+/**
+ * Step 3 against one trusted TSA: its certificate signed the token (embedded or from the trust
+ * root, chaining to it), with the timeStamping usage and nothing unhandled, at a genTime inside
+ * the TSA's window and every certificate's validity.
+ */
+function checkAgainstTsa(
+  tsa: CertificateAuthority,
+  si: TimeStampToken['signerInfo'],
+  embedded: Certificate | undefined,
+  tstInfo: TimeStampToken['tstInfo'],
+): Extract<TimestampCheck, { status: 'verified' }> | TsaFailure {
+  const p = parsedAuthority(tsa);
+  if (p.parseError) {
+    return failedAt(0, p.parseError);
+  }
+  const chain = p.certs;
+  const signer = embedded ?? chain.find((c) => !c.basicConstraints?.ca && sidMatches(si.sid, c));
+  if (!signer) {
+    return failedAt(
+      1,
+      timestampError('TSA not trusted: the timestamp signer is not a certificate of a trusted TSA'),
+    );
+  }
+  // Path: the signer's position in the trusted chain, or the trusted CA that issued it.
+  let from = chain.findIndex((c) => bytesEqual(c.der, signer.der));
+  let path: Certificate[];
+  // The signer's key: the trusted certificate's when the token embeds the very same bytes
+  // (built once per trust material), else the embedded certificate's.
+  let keyOf = signer;
+  if (from >= 0) {
+    keyOf = chain[from]!;
+    path = chain.slice(from);
+    from++;
+  } else {
+    from = chain.findIndex(
+      (c) =>
+        c.basicConstraints?.ca &&
+        bytesEqual(c.subjectDer, signer.issuerDer) &&
+        verifyCertificateSignature(signer, c.publicKey),
+    );
+    if (from < 0) {
+      return failedAt(
         1,
         timestampError(
-          'TSA not trusted: the timestamp signer is not a certificate of a trusted TSA',
+          `TSA not trusted: timestamp signer ${describeName(signer.subject)} does not chain to a trusted TSA`,
         ),
       );
-      continue;
     }
-    // Path: the signer's position in the trusted chain, or the trusted CA that issued it.
-    let from = chain.findIndex((c) => bytesEqual(c.der, signer.der));
-    let path: Certificate[];
-    // The signer's key: the trusted certificate's when the token embeds the very same bytes
-    // (built once per trust material), else the embedded certificate's.
-    let keyOf = signer;
-    if (from >= 0) {
-      keyOf = chain[from]!;
-      path = chain.slice(from);
-      from++;
-    } else {
-      from = chain.findIndex(
-        (c) =>
-          c.basicConstraints?.ca &&
-          bytesEqual(c.subjectDer, signer.issuerDer) &&
-          verifyCertificateSignature(signer, c.publicKey),
-      );
-      if (from < 0) {
-        note(
-          1,
-          timestampError(
-            `TSA not trusted: timestamp signer ${describeName(signer.subject)} does not chain to a trusted TSA`,
-          ),
-        );
-        continue;
-      }
-      path = [signer, ...chain.slice(from)];
-    }
-    if (!verifySignerSignature(si, keyOf.publicKey)) {
-      note(2, timestampError('timestamp signature does not verify'));
-      continue;
-    }
-    if (
-      si.signingCertificate &&
-      !bytesEqual(
-        digest(si.signingCertificate.hash as DigestName, signer.der),
-        si.signingCertificate.certHash,
-      )
-    ) {
-      note(
-        2,
-        timestampError(
-          'timestamp signing-certificate attribute does not match the signer certificate',
-        ),
-      );
-      continue;
-    }
-    if (!signer.extKeyUsage?.includes(OID.ekuTimeStamping)) {
-      note(
-        3,
-        timestampError('timestamp signer certificate lacks the timeStamping extended key usage'),
-      );
-      continue;
-    }
-    if (signer.unhandledCriticalExtensions.length) {
-      note(
-        3,
-        timestampError(
-          `timestamp signer certificate has unsupported critical extension(s) ${signer.unhandledCriticalExtensions.join(', ')}`,
-        ),
-      );
-      continue;
-    }
-    // A precertificate never signs (checklist H58), a timestamp no more than an artifact.
-    if (signer.hasCtPoison) {
-      note(
-        3,
-        timestampError(
-          `timestamp signer certificate is a precertificate (CT poison extension ${OID.ctPoison})`,
-        ),
-      );
-      continue;
-    }
-    const linkError = issuerLinksError(tsa, chain, from);
-    if (linkError) {
-      note(3, linkError);
-      continue;
-    }
-    const gt = tstInfo.genTime;
-    if (!windowContains(tsa.validFor, gt)) {
-      note(
-        4,
-        timestampError(
-          `timestamp outside TSA validity: genTime ${formatTime(gt)} is outside ${tsa.uri || describeName(tsa.subject)} validFor (${formatTime(tsa.validFor.start)}..${tsa.validFor.end === undefined ? 'open' : formatTime(tsa.validFor.end)})`,
-          { genTime: formatTime(gt) },
-        ),
-      );
-      continue;
-    }
-    const expired = path.find((c) => !certValidAt(c, gt));
-    if (expired) {
-      note(
-        5,
-        timestampError(
-          `timestamp outside TSA certificate validity: ${describeName(expired.subject)} valid ${formatTime(expired.notBefore)}..${formatTime(expired.notAfter)}, genTime ${formatTime(gt)}`,
-          { genTime: formatTime(gt) },
-        ),
-      );
-      continue;
-    }
-    return { status: 'verified', time: gt, tsa, tstInfo };
+    path = [signer, ...chain.slice(from)];
   }
-  if (best) throw best.error;
-  throw timestampError('TSA not trusted: the trusted root has no timestamp authorities');
+  if (!verifySignerSignature(si, keyOf.publicKey)) {
+    return failedAt(2, timestampError('timestamp signature does not verify'));
+  }
+  if (
+    si.signingCertificate &&
+    !bytesEqual(
+      digest(si.signingCertificate.hash as DigestName, signer.der),
+      si.signingCertificate.certHash,
+    )
+  ) {
+    return failedAt(
+      2,
+      timestampError(
+        'timestamp signing-certificate attribute does not match the signer certificate',
+      ),
+    );
+  }
+  if (!signer.extKeyUsage?.includes(OID.ekuTimeStamping)) {
+    return failedAt(
+      3,
+      timestampError('timestamp signer certificate lacks the timeStamping extended key usage'),
+    );
+  }
+  if (signer.unhandledCriticalExtensions.length) {
+    return failedAt(
+      3,
+      timestampError(
+        `timestamp signer certificate has unsupported critical extension(s) ${signer.unhandledCriticalExtensions.join(', ')}`,
+      ),
+    );
+  }
+  // A precertificate never signs (checklist H58), a timestamp no more than an artifact.
+  if (signer.hasCtPoison) {
+    return failedAt(
+      3,
+      timestampError(
+        `timestamp signer certificate is a precertificate (CT poison extension ${OID.ctPoison})`,
+      ),
+    );
+  }
+  const linkError = issuerLinksError(tsa, chain, from);
+  if (linkError) {
+    return failedAt(3, linkError);
+  }
+  const gt = tstInfo.genTime;
+  if (!windowContains(tsa.validFor, gt)) {
+    return failedAt(
+      4,
+      timestampError(
+        `timestamp outside TSA validity: genTime ${formatTime(gt)} is outside ${tsa.uri || describeName(tsa.subject)} validFor (${formatTime(tsa.validFor.start)}..${tsa.validFor.end === undefined ? 'open' : formatTime(tsa.validFor.end)})`,
+        { genTime: formatTime(gt) },
+      ),
+    );
+  }
+  const expired = path.find((c) => !certValidAt(c, gt));
+  if (expired) {
+    return failedAt(
+      5,
+      timestampError(
+        `timestamp outside TSA certificate validity: ${describeName(expired.subject)} valid ${formatTime(expired.notBefore)}..${formatTime(expired.notAfter)}, genTime ${formatTime(gt)}`,
+        { genTime: formatTime(gt) },
+      ),
+    );
+  }
+  return { status: 'verified', time: gt, tsa, tstInfo };
 }

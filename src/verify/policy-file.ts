@@ -24,7 +24,7 @@
  * environment without an issuer or identity: POLICY_INVALID naming the key and its line.
  */
 import type { Node } from 'yaml';
-import { lazyRequire } from '../util/lazy-require.js';
+import { parseYamlStrict, yaml } from '../util/yaml.js';
 import { fail, StellaError } from '../errors.js';
 import {
   compileIdentityPolicyPattern,
@@ -77,26 +77,10 @@ const ENV_KEYS = [
   'description',
 ] as const;
 
-/** The YAML parser (250 kB), loaded only when a policy file is read. */
-const yaml = lazyRequire('yaml') as () => typeof import('yaml');
-
 /** Parse and validate a policy file's text. `source` names it in errors (its path). */
 export function parsePolicyFile(text: string, source: string): PolicyFile {
-  const { LineCounter, isMap, isScalar, isSeq, parseDocument } = yaml();
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
-    fail(
-      'POLICY_INVALID',
-      'config',
-      `${source}: line ${line}: not valid YAML: ${e.message.split('\n')[0]}`,
-      { line },
-    );
-  }
-  const lineOf = (node: Node | null | undefined): number | undefined =>
-    node?.range ? lines.linePos(node.range[0]).line : undefined;
+  const { isMap, isScalar, isSeq } = yaml();
+  const { doc, lineOf } = parseYamlStrict(text, source, 'POLICY_INVALID');
   const bad = (
     key: string,
     node: Node | null | undefined,

@@ -7,8 +7,7 @@
  * full precision; and every time flag takes the one strict RFC 3339 parser.
  */
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT_CODES } from '../../src/errors.js';
 import { readExportArchive } from '../../src/archive/export.js';
@@ -25,6 +24,7 @@ import { rawExportArchive } from '../helpers/export-archive.js';
 import { testTsa } from '../helpers/authority-bundles.js';
 import { NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../helpers/paths.js';
 import { rotationKeyPair } from '../trust/store/helpers.js';
+import { tempDir } from '../helpers/temp.js';
 
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
 const s = (f: string): string => path.join(SAMPLES, f);
@@ -41,11 +41,7 @@ const POLICY = [
 ];
 const BLOB_TEXT = readFileSync(s('blob.sigstore.json'), 'utf8');
 
-function tmp(t: ExecutionContext): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'stella-times-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tmp = (t: import('ava').ExecutionContext): string => tempDir(t, 'stella-times-');
 
 /** A one-line refusal with this exit code: no stack trace, the message matching. */
 function refusedLine(

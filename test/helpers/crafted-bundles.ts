@@ -227,3 +227,12 @@ export function reissue(
   });
   return signTbsCertificate(tbs, signer);
 }
+
+/** A bundle (JSON) whose signature no longer verifies: it still parses and keeps its proof. */
+export function tamperedSignature(json: string): string {
+  const o = JSON.parse(json) as { messageSignature: { signature: string } };
+  const sig = Buffer.from(o.messageSignature.signature, 'base64');
+  sig[sig.length - 3] = sig[sig.length - 3]! ^ 0x01;
+  o.messageSignature.signature = sig.toString('base64');
+  return JSON.stringify(o);
+}

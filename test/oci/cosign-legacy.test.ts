@@ -5,17 +5,20 @@
  * reason; export refuses the v0.1 bundle (no inclusion proof) and says why.
  */
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
+import type { RunningSandbox } from '../../src/sandbox/server/sandbox.js';
 import { runSign } from '../../src/commands/attest/sign-run.js';
 import { discoverBundles } from '../../src/oci/bundles.js';
 import { RegistryClient, MEDIA_TYPES, digestOf } from '../../src/oci/client.js';
 import { referrersTag } from '../../src/oci/reference.js';
 import { buildExportArchive } from '../../src/archive/export.js';
 import { pushTestImage } from '../helpers/oci.js';
-import { registryMissingReason, startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import {
+  registryMissingReason,
+  withSandboxAndRegistry,
+  type RunningRegistry,
+} from '../helpers/registry.js';
 import { verifyWithStella } from '../sign/helpers.js';
 
 const missing = registryMissingReason();
@@ -28,16 +31,7 @@ if (missing) {
   let sandbox: RunningSandbox;
   let registry: RunningRegistry;
   let root: string;
-  test.before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'stella-cosign-'));
-    sandbox = await startSandbox({ dataDir: join(root, 'sandbox'), port: 0 });
-    registry = await startRegistry();
-  });
-  test.after.always(async () => {
-    await registry?.close();
-    await sandbox?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  withSandboxAndRegistry('stella-cosign-', (started) => ({ sandbox, registry, root } = started));
 
   test('a cosign .att becomes a verifying bundle v0.1; a .sig is skipped with its reason; export refuses the v0.1 bundle for its missing proof', async (t) => {
     const opts = { allowInsecure: true };

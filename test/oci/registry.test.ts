@@ -5,17 +5,20 @@
  * registry's own manifests. Bundles are signed in process against the loopback sandbox.
  */
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
+import type { RunningSandbox } from '../../src/sandbox/server/sandbox.js';
 import { runSign } from '../../src/commands/attest/sign-run.js';
 import { attachBundle, BUNDLE_ARTIFACT_TYPE, discoverBundles } from '../../src/oci/bundles.js';
 import { RegistryClient, MEDIA_TYPES, digestOf } from '../../src/oci/client.js';
 import { parseImageReference, referrersTag, type ImageRef } from '../../src/oci/reference.js';
 import { StellaError } from '../../src/errors.js';
 import { pushTestImage, startReferrersFront } from '../helpers/oci.js';
-import { registryMissingReason, startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import {
+  registryMissingReason,
+  withSandboxAndRegistry,
+  type RunningRegistry,
+} from '../helpers/registry.js';
 import { verifyWithStella } from '../sign/helpers.js';
 
 const missing = registryMissingReason();
@@ -30,16 +33,7 @@ if (missing) {
   // Declared skipped, not passed: the registry binary is absent (npm test's pretest installs it).
   test.skip(`OCI registry (real registry) [skipped: ${missing}]`, () => {});
 } else {
-  test.before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'stella-oci-'));
-    sandbox = await startSandbox({ dataDir: join(root, 'sandbox'), port: 0 });
-    registry = await startRegistry();
-  });
-  test.after.always(async () => {
-    await registry?.close();
-    await sandbox?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  withSandboxAndRegistry('stella-oci-', (started) => ({ sandbox, registry, root } = started));
 
   const opts = { allowInsecure: true };
 

@@ -8,8 +8,6 @@
  * configs that select nothing.
  */
 import test from 'ava';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +22,8 @@ import { seedFromString } from '../../src/sandbox/authority/keys.js';
 import { runCli } from '../helpers/cli.js';
 import { NO_NETWORK_PRELOAD } from '../helpers/paths.js';
 import { escapeRegex, verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
+import { closedPort, serve } from '../helpers/loopback.js';
+import { signFailsWithoutBundle } from '../helpers/signing.js';
 
 const GITHUB_SAN = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD], timeoutMs: 90_000 };
@@ -356,59 +356,24 @@ function signingConfigWith(edit: (doc: any) => void): string {
   return path;
 }
 
-async function failsWithoutBundle(
+const failsWithoutBundle = (
   t: import('ava').ExecutionContext,
   opts: Partial<Parameters<typeof runSign>[0]>,
   code: string,
   message: RegExp,
-): Promise<StellaError> {
-  const dir = workdir();
-  const artifact = join(dir, 'a.txt');
-  writeFileSync(artifact, `x ${Math.random()}`);
-  const output = join(dir, 'out.sigstore.json');
-  const store = join(dir, 'att.db');
-  const err = (await t.throwsAsync(
-    runSign({
-      artifact,
+): Promise<StellaError> =>
+  signFailsWithoutBundle(
+    t,
+    workdir(),
+    {
       identityToken: token(),
       signingConfigPath: sandbox.signingConfigPath,
       trustedRootPath: sandbox.trustedRootPath,
-      outputPath: output,
-      attestationStorePath: store,
-      env: {},
       ...opts,
-    }),
-  )) as StellaError;
-  t.true(err instanceof StellaError, String(err));
-  t.is(err.code, code as StellaError['code'], err.message);
-  t.regex(err.message, message);
-  t.false(existsSync(output), 'no bundle written');
-  t.false(existsSync(store), 'nothing stored');
-  return err;
-}
-
-async function closedPort(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return `http://127.0.0.1:${port}`;
-}
-
-/** A loopback server; closed when the test ends. */
-async function serve(
-  t: import('ava').ExecutionContext,
-  handler: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>,
-): Promise<string> {
-  const s = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    await handler(req, res, Buffer.concat(chunks));
-  });
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  t.teardown(() => s.close());
-  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
-}
+    },
+    code,
+    message,
+  );
 
 /** A Rekor v2 "log" that forwards to the sandbox and edits its answer. */
 async function tamperingRekor(

@@ -8,7 +8,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   closeSync,
-  existsSync,
   ftruncateSync,
   lstatSync,
   mkdtempSync,
@@ -35,6 +34,8 @@ import { generateAuthorityKeys } from '../../src/sandbox/authority/keys.js';
 import { FILE_LIMITS } from '../../src/util/fs.js';
 import { runCli } from '../helpers/cli.js';
 import { escapeRegex, filesUnder, verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
+import { closedPort } from '../helpers/loopback.js';
+import { signFailsWithoutBundle } from '../helpers/signing.js';
 
 const GITHUB_SAN = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
 
@@ -326,43 +327,19 @@ test('the ephemeral private key never reaches disk, output, the store or the bun
 // ---------------------------------------------------------------------------------------
 // Failures: a clear error, and no bundle.
 
-async function failsWithoutBundle(
+const failsWithoutBundle = (
   t: import('ava').ExecutionContext,
   opts: Partial<Parameters<typeof runSign>[0]>,
   code: string,
   message: RegExp,
-): Promise<StellaError> {
-  const dir = workdir();
-  const artifact = join(dir, 'a.txt');
-  writeFileSync(artifact, 'x');
-  const output = join(dir, 'out.sigstore.json');
-  const store = join(dir, 'att.db');
-  const err = (await t.throwsAsync(
-    runSign({
-      artifact,
-      configPath: sandbox.signerConfigPath,
-      outputPath: output,
-      attestationStorePath: store,
-      env: {},
-      ...opts,
-    }),
-  )) as StellaError;
-  t.true(err instanceof StellaError, String(err));
-  t.is(err.code, code as StellaError['code'], err.message);
-  t.regex(err.message, message);
-  t.false(existsSync(output), 'no bundle written');
-  t.false(existsSync(store), 'nothing stored');
-  return err;
-}
-
-/** A port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<string> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return `http://127.0.0.1:${port}`;
-}
+): Promise<StellaError> =>
+  signFailsWithoutBundle(
+    t,
+    workdir(),
+    { configPath: sandbox.signerConfigPath, ...opts },
+    code,
+    message,
+  );
 
 test('Fulcio down: "Fulcio unavailable" after the configured retries, no bundle', async (t) => {
   const url = await closedPort();

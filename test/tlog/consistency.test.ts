@@ -122,3 +122,33 @@ test('a latest checkpoint older than one the log presented as latest is a rollba
     code: 'CONSISTENCY_PROOF_INVALID',
   });
 });
+
+test('a valid proof from a tree size no bundle or held checkpoint has proves nothing: CONSISTENCY_PROOF_INVALID', (t) => {
+  // The proof from A's 12 to 16 verifies, but nothing the shipment or the store holds is at 12.
+  const a = assessLog([held(A, 8)], [view(A, 8)], {
+    latest: view(A, 16),
+    proofs: [proof(A, 12, 16)],
+  });
+  t.like(a, { ok: false, code: 'CONSISTENCY_PROOF_INVALID' });
+  if (!a.ok)
+    t.regex(
+      a.message,
+      /a consistency proof starts at tree size 12, which no bundle's checkpoint has/,
+    );
+});
+
+test('a held unproven checkpoint seen again in a group that links to no proven checkpoint stays unproven', (t) => {
+  // 3 is the proven anchor; 10 was stored unproven and comes back, proven only to 16.
+  const a = assessLog([held(A, 3), held(A, 10, false)], [view(A, 10)], {
+    latest: view(A, 16),
+    proofs: [proof(A, 10, 16)],
+  });
+  if (!a.ok) return t.fail(a.message);
+  t.is(a.latestStatus, 'unproven');
+  t.is(a.status.get(keyOf(view(A, 10))), 'unproven');
+  t.false(
+    a.upserts.some((u) => u.proven && u.treeSize !== 3),
+    JSON.stringify(a.upserts.map((u) => [u.treeSize, u.proven])),
+  );
+  t.deepEqual(a.newlyProven, []);
+});

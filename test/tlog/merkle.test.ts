@@ -254,3 +254,17 @@ test('builder refuses out-of-range requests', (t) => {
     t.is(err?.code, 'INPUT_INVALID');
   }
 });
+
+test('a consistency proof from size 0 or to the same size is empty; sizes outside [0, n] are refused', (t) => {
+  const mt = tree(13);
+  for (const n of [1, 2, 7, 13]) {
+    t.deepEqual(mt.consistencyProof(0, n), [], `PROOF(0, ${n})`);
+    t.deepEqual(mt.consistencyProof(n, n), [], `PROOF(${n}, ${n})`);
+  }
+  for (const [m, n] of [
+    [-1, 5],
+    [6, 5],
+    [0.5, 5],
+  ] as const)
+    t.throws(() => mt.consistencyProof(m, n), { instanceOf: StellaError }, `PROOF(${m}, ${n})`);
+});

@@ -24,6 +24,11 @@ test('sha384 and sha512 references are digests of their own algorithm', (t) => {
   t.true(digestMatches(a384, 'SHA2_384', Buffer.from('b'.repeat(96), 'hex')));
   t.true(digestMatches(a512, 'SHA2_512', Buffer.from('c'.repeat(128), 'hex')));
   t.is(artifactDigest(a512, 'SHA2_256'), undefined);
+  // Another digest, or a digest of another algorithm than the reference's, does not match.
+  t.false(digestMatches(a512, 'SHA2_512', Buffer.from('d'.repeat(128), 'hex')));
+  t.false(digestMatches(a512, 'SHA2_256', Buffer.from('c'.repeat(64), 'hex')));
+  const bytes = { kind: 'bytes' as const, data: new TextEncoder().encode('abc') };
+  t.false(digestMatches(bytes, 'SHA2_256', Buffer.from(HEX, 'hex')));
 });
 
 test('malformed digest references are refused with the expected form', (t) => {

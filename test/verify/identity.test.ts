@@ -10,7 +10,7 @@ import { utf8 } from '../../src/util/encoding.js';
 import { verifyBundleReport } from '../../src/verify/pipeline.js';
 import { buildPolicy } from '../../src/verify/policy.js';
 import { StellaError } from '../../src/errors.js';
-import { verifyIdentityStep } from '../../src/verify/identity.js';
+import { explainIdentity, verifyIdentityStep } from '../../src/verify/identity.js';
 import { certificateIdentities } from '../../src/x509/certificate.js';
 import type { VerifyInput } from '../../src/verify/context.js';
 import { parseCertificate, type Certificate } from '../../src/x509/certificate.js';
@@ -168,4 +168,23 @@ test('identities are the SAN URIs and emails and the Fulcio username otherName; 
     certificateIdentities(upnOnly).map((i) => i.field),
     ['SAN URI'],
   );
+});
+
+test('explainIdentity says the issuer matches only when it is one of the allowed issuers, exactly', (t) => {
+  const leaf = leafWithSan({ uris: ['https://example.test/ci'] });
+  const explain = (issuer: string) =>
+    explainIdentity(
+      buildPolicy({
+        certificateIdentity: 'https://example\\.test/ci',
+        certificateOidcIssuer: issuer,
+        now: NOW,
+      }).identity!,
+      leaf,
+    );
+  const right = explain('https://token.actions.githubusercontent.com');
+  t.is(right.issuer.certificate, 'https://token.actions.githubusercontent.com');
+  t.true(right.issuer.matched);
+  const wrong = explain('https://gitlab.com');
+  t.is(wrong.issuer.certificate, 'https://token.actions.githubusercontent.com');
+  t.false(wrong.issuer.matched, '--explain must not show another issuer as a match');
 });

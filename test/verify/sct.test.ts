@@ -16,18 +16,7 @@ import { verifyBundleReport } from '../../src/verify/pipeline.js';
 import { buildPolicy, type PolicyOptions } from '../../src/verify/policy.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { derToPem } from '../../src/util/pem.js';
-import {
-  authorityKeyIdExtension,
-  deterministicP256Signer,
-  extKeyUsageExtension,
-  fulcioIssuerV2Extension,
-  issueCertificate,
-  keyIdentifierFromSpki,
-  keyUsageExtension,
-  subjectAltNameExtension,
-  subjectKeyIdExtension,
-} from '../../src/x509/issue.js';
-import { OID } from '../../src/x509/oids.js';
+import { deterministicP256Signer } from '../../src/x509/issue.js';
 import {
   INTERMEDIATE_NAME,
   bundleFromRekorResponse,
@@ -111,22 +100,14 @@ test('a certificate with no embedded SCT fails unless requireSCT is off (SCT_MIS
   const key = deterministicP256Signer(seedFromString('verify-sct-leaf'));
   const issuer = a.keys.intermediateCa.certSigner;
   const identity = githubIdentity('org/repo');
-  const leaf = issueCertificate({
+  const leaf = leafCert({
     serial: 0x5c7n,
     issuerName: INTERMEDIATE_NAME,
-    subjectName: new Uint8Array([0x30, 0x00]),
     notBefore: T,
     notAfter: T + 10 * 60_000,
-    subjectPublicKeySpki: key.spki,
-    extensions: [
-      keyUsageExtension(['digitalSignature']),
-      extKeyUsageExtension([OID.ekuCodeSigning]),
-      subjectKeyIdExtension(keyIdentifierFromSpki(key.spki)),
-      authorityKeyIdExtension(keyIdentifierFromSpki(issuer.spki)),
-      subjectAltNameExtension({ uris: [identity] }, true),
-      fulcioIssuerV2Extension(ISSUER_URL),
-    ],
-    signer: issuer,
+    subjectSpki: key.spki,
+    extensions: defaultLeafExtensions(issuer.spki, key.spki, identity, ISSUER_URL),
+    issuerSigner: issuer,
   });
   const signature = key.sign(ARTIFACT);
   const entry = a.rekor.createEntry(

@@ -84,7 +84,7 @@ export function caCert(o: CaCertOptions): Uint8Array {
 }
 
 export interface LeafOptions {
-  issuerName?: DN;
+  issuerName?: DN | Uint8Array;
   issuerSigner: KeyedSigner;
   subjectSpki: Uint8Array;
   notBefore?: number;
@@ -93,19 +93,20 @@ export interface LeafOptions {
   extensions?: Extension[];
 }
 
+/** A Fulcio-like code-signing leaf's extensions: the SAN URI `identity`, issued by `issuer`. */
 export function defaultLeafExtensions(
   issuerSpki: Uint8Array,
   subjectSpki: Uint8Array,
+  identity = 'https://github.com/stella/test/.github/workflows/release.yml@refs/heads/main',
+  issuer = 'https://token.actions.githubusercontent.com',
 ): Extension[] {
   return [
     keyUsageExtension(['digitalSignature']),
     extKeyUsageExtension([OID.ekuCodeSigning]),
     subjectKeyIdExtension(keyIdentifierFromSpki(subjectSpki)),
     authorityKeyIdExtension(keyIdentifierFromSpki(issuerSpki)),
-    subjectAltNameExtension({
-      uris: ['https://github.com/stella/test/.github/workflows/release.yml@refs/heads/main'],
-    }),
-    fulcioIssuerV2Extension('https://token.actions.githubusercontent.com'),
+    subjectAltNameExtension({ uris: [identity] }),
+    fulcioIssuerV2Extension(issuer),
   ];
 }
 

@@ -18,6 +18,8 @@
  * replay. MACs are compared in constant time. The client speaks only to loopback URLs.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { StellaError } from '../../errors.js';
+import { readBodyWithin } from '../../util/http-body.js';
 import { parseJsonStrict } from '../../util/json.js';
 
 export const CONTROL_PATHS = {
@@ -211,24 +213,22 @@ async function post(
     redirect: 'manual',
     signal: AbortSignal.timeout(timeoutMs),
   });
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (res.body) {
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_ANSWER_BYTES) {
-        await reader.cancel();
-        return { status: res.status, json: undefined };
-      }
-      chunks.push(value);
-    }
+  let answer: Uint8Array;
+  try {
+    answer = await readBodyWithin(res, {
+      maxBytes: MAX_ANSWER_BYTES,
+      what: 'sandbox answer',
+      code: 'SANDBOX_ERROR',
+      check: 'sandbox',
+    });
+  } catch (e) {
+    // Whatever answers at the URL may not be the sandbox: too long an answer is no answer.
+    if (e instanceof StellaError) return { status: res.status, json: undefined };
+    throw e;
   }
   let json: unknown;
   try {
-    json = parseJsonStrict(Buffer.concat(chunks), {
+    json = parseJsonStrict(answer, {
       maxBytes: MAX_ANSWER_BYTES,
       maxDepth: 8,
       what: 'sandbox answer',

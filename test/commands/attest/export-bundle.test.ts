@@ -4,13 +4,13 @@
  * is reproducible, then verify from it in a process where every network call throws.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../../helpers/paths.js';
 import { runCli } from '../../helpers/cli.js';
 import { AttestationStore } from '../../../src/store/attestations.js';
 import { EXIT_CODES } from '../../../src/errors.js';
+import { tempDir } from '../../helpers/temp.js';
 
 interface SampleEntry {
   name: string;
@@ -31,11 +31,7 @@ const escapeRegex = (x: string): string => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$
 const ARTIFACT_DIGEST = 'sha256:ce123e3b1696dcb279b0db568fe3897d5d4859efac4e98856586de920bfec0e9'; // samples/artifact.txt
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD] };
 
-function tmp(t: import('ava').ExecutionContext): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'stella-export-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tmp = (t: import('ava').ExecutionContext): string => tempDir(t, 'stella-export-');
 
 function policyOf(b: SampleEntry): string[] {
   return b.key

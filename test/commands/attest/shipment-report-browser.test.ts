@@ -31,6 +31,7 @@ import { sha256 } from '../../../src/crypto.js';
 import { toHex, utf8 } from '../../../src/util/encoding.js';
 import { EXIT_CODES } from '../../../src/errors.js';
 import { buildExportArchive } from '../../../src/archive/export.js';
+import { tamperedSignature } from '../../helpers/crafted-bundles.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const missing = existsSync(CHROMIUM)
@@ -48,13 +49,7 @@ const EVIL_WORKFLOW = `org/repo/.github/workflows/${SCRIPT}${IMG}.yml@refs/heads
 const REFUSED_WORKFLOW = `other/repo/.github/workflows/${IMG}${SCRIPT}.yml@refs/heads/main`;
 const EVIL_FILE = `${IMG}.bin`;
 
-function tampered(json: string): string {
-  const o = JSON.parse(json) as { messageSignature: { signature: string } };
-  const sig = Buffer.from(o.messageSignature.signature, 'base64');
-  sig[sig.length - 3] = sig[sig.length - 3]! ^ 0x01;
-  o.messageSignature.signature = sig.toString('base64');
-  return JSON.stringify(o);
-}
+const tampered = tamperedSignature;
 
 interface JsonReport {
   summary: { artifacts: number; passed: number; failed: number; missing: number; bundles: number };

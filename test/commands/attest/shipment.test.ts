@@ -7,17 +7,8 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI, NO_NETWORK_PRELOAD } from '../../helpers/paths.js';
 import { runCli } from '../../helpers/cli.js';
@@ -35,6 +26,8 @@ import { buildExportArchive } from '../../../src/archive/export.js';
 import { readTarStrict, writeTar } from '../../../src/archive/tar.js';
 import { EXPORT_TAR_LIMITS } from '../../../src/archive/export.js';
 import { AttestationStore } from '../../../src/store/attestations.js';
+import { tempDir } from '../../helpers/temp.js';
+import { tamperedSignature } from '../../helpers/crafted-bundles.js';
 
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD], env: { STELLA_TRUST_STORE: '' } };
 const T = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -46,20 +39,9 @@ const signed = ARTIFACTS.map((art, i) =>
 );
 const IDENTITY = githubIdentity('org/repo');
 
-function tmp(t: import('ava').ExecutionContext): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'stella-shipment-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tmp = (t: import('ava').ExecutionContext): string => tempDir(t, 'stella-shipment-');
 
-/** A bundle whose signature no longer verifies (still parses, still carries its proof). */
-function tampered(json: string): string {
-  const o = JSON.parse(json) as { messageSignature: { signature: string } };
-  const sig = Buffer.from(o.messageSignature.signature, 'base64');
-  sig[sig.length - 3] = sig[sig.length - 3]! ^ 0x01;
-  o.messageSignature.signature = sig.toString('base64');
-  return JSON.stringify(o);
-}
+const tampered = tamperedSignature;
 
 interface Setup {
   dir: string;

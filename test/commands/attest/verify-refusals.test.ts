@@ -5,8 +5,7 @@
  * to throw. Each refusal sits next to a control run that verifies (exit 0).
  */
 import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EXIT_CODES } from '../../../src/errors.js';
 import { serializeBundle } from '../../../src/bundle/serialize.js';
@@ -26,6 +25,7 @@ import {
   V01,
   withoutSetTimedByTsa,
 } from '../../helpers/crafted-bundles.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD] };
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
@@ -39,11 +39,7 @@ const TSA = testTsa('h-cli', Date.UTC(2025, 0, 1), Date.UTC(2026, 0, 1));
 const ARTIFACT = new TextEncoder().encode('an artifact for the CLI\n');
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function tmp(t: ExecutionContext): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'stella-h-verify-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const tmp = (t: import('ava').ExecutionContext): string => tempDir(t, 'stella-h-verify-');
 
 interface Files {
   bundle: string;
