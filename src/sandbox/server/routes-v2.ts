@@ -104,46 +104,12 @@ export async function routeV2(
     return false;
   };
 
-  // --- Rekor v2 write API ---------------------------------------------------------------
+  // Rekor v2 write API.
   if (path === '/api/v2/log/entries') {
-    if (!only('POST')) return true;
-    const raw = await readRaw(req, MAX_V2_BODY_BYTES);
-    if (!raw) {
-      grpcError(res, 413, 8, `request body larger than ${MAX_V2_BODY_BYTES} bytes`);
-      return true;
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.from(raw).toString('utf8'));
-    } catch {
-      grpcError(res, 400, 3, 'request body is not valid JSON');
-      return true;
-    }
-    let r;
-    try {
-      r = s.rekorV2.createEntry(body, { now: s.now() });
-    } catch (e) {
-      if (isStellaError(e) && (e.code === 'REKOR_REJECTED' || e.code === 'INPUT_INVALID')) {
-        grpcError(res, 400, 3, e.message);
-        return true;
-      }
-      throw e;
-    }
-    if (!r.created) {
-      grpcError(
-        res,
-        409,
-        6,
-        `an equivalent entry already exists in the log at index ${r.logIndex}`,
-        { 'x-log-index': String(r.logIndex) },
-      );
-      return true;
-    }
-    sendJson(res, 201, r.entry);
+    if (only('POST')) await createV2Entry(s, req, res);
     return true;
   }
-
-  // --- tlog-tiles read API (at the log's prefix, and at rekor-tiles' gateway paths) -------
+  // tlog-tiles read API (at the log's prefix, and at rekor-tiles' gateway paths).
   const read = path.startsWith('/api/v2/') ? path.slice('/api/v2'.length) : path;
   if (read === '/checkpoint') {
     if (!only('GET')) return true;
@@ -153,64 +119,12 @@ export async function routeV2(
     return true;
   }
   if (read.startsWith('/tile/')) {
-    if (!only('GET')) return true;
-    const a = parseTilePath(read.slice('/tile/'.length));
-    if (!a) {
-      sendJson(res, 400, { code: 400, message: `not a tlog-tiles path: ${path}` });
-      return true;
-    }
-    const bytes =
-      a.level === 'entries'
-        ? s.rekorV2.entryBundle(a.index, a.width)
-        : s.rekorV2.tile(a.level, a.index, a.width);
-    if (!bytes) {
-      sendJson(res, 404, {
-        code: 404,
-        message: `${path}: the log has no such ${a.level === 'entries' ? 'entry bundle' : 'tile'} (tree size ${s.rekorV2.size})`,
-      });
-      return true;
-    }
-    // Tiles never change once they exist (a partial tile names its width).
-    sendBytes(res, 200, bytes, 'application/octet-stream', {
-      'Cache-Control': 'public, max-age=31536000, immutable',
-    });
+    if (only('GET')) serveTile(s, res, path, read.slice('/tile/'.length));
     return true;
   }
-
-  // --- RFC 3161 TSA -------------------------------------------------------------------------
+  // RFC 3161 TSA.
   if (path === TSA_PATH) {
-    if (!only('POST')) return true;
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    const raw = await readRaw(req, MAX_TSA_BODY_BYTES);
-    if (!raw) {
-      sendJson(res, 413, {
-        code: 413,
-        message: `request body larger than ${MAX_TSA_BODY_BYTES} bytes`,
-      });
-      return true;
-    }
-    let answer;
-    if (type === TIMESTAMP_QUERY_CONTENT_TYPE) {
-      answer = s.tsa.answerDer(raw, s.now());
-    } else if (type === 'application/json') {
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.from(raw).toString('utf8'));
-      } catch {
-        sendJson(res, 400, { code: 400, message: 'request body is not valid JSON' });
-        return true;
-      }
-      answer = s.tsa.answerJson(body, s.now());
-    } else {
-      sendJson(res, 415, {
-        code: 415,
-        message: `content type must be ${TIMESTAMP_QUERY_CONTENT_TYPE} or application/json, not ${JSON.stringify(type)}`,
-      });
-      return true;
-    }
-    sendBytes(res, answer.httpStatus, answer.response, TIMESTAMP_REPLY_CONTENT_TYPE, {
-      'Cache-Control': 'no-store',
-    });
+    if (only('POST')) await answerTimestamp(s, req, res);
     return true;
   }
   if (path === `${TSA_PATH}/certchain`) {
@@ -219,4 +133,96 @@ export async function routeV2(
     return true;
   }
   return false;
+}
+
+/** POST /api/v2/log/entries: errors in Rekor v2's gRPC-gateway shape (code 3, 6, 8). */
+async function createV2Entry(s: V2Services, req: IncomingMessage, res: ServerResponse) {
+  const raw = await readRaw(req, MAX_V2_BODY_BYTES);
+  if (!raw) {
+    grpcError(res, 413, 8, `request body larger than ${MAX_V2_BODY_BYTES} bytes`);
+    return;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(raw).toString('utf8'));
+  } catch {
+    grpcError(res, 400, 3, 'request body is not valid JSON');
+    return;
+  }
+  let r;
+  try {
+    r = s.rekorV2.createEntry(body, { now: s.now() });
+  } catch (e) {
+    if (isStellaError(e) && (e.code === 'REKOR_REJECTED' || e.code === 'INPUT_INVALID')) {
+      grpcError(res, 400, 3, e.message);
+      return;
+    }
+    throw e;
+  }
+  if (!r.created) {
+    grpcError(res, 409, 6, `an equivalent entry already exists in the log at index ${r.logIndex}`, {
+      'x-log-index': String(r.logIndex),
+    });
+    return;
+  }
+  sendJson(res, 201, r.entry);
+}
+
+/** GET /tile/…: a hash tile or an entry bundle; both immutable once they exist. */
+function serveTile(s: V2Services, res: ServerResponse, path: string, tilePath: string) {
+  const a = parseTilePath(tilePath);
+  if (!a) {
+    sendJson(res, 400, { code: 400, message: `not a tlog-tiles path: ${path}` });
+    return;
+  }
+  const bytes =
+    a.level === 'entries'
+      ? s.rekorV2.entryBundle(a.index, a.width)
+      : s.rekorV2.tile(a.level, a.index, a.width);
+  if (!bytes) {
+    sendJson(res, 404, {
+      code: 404,
+      message: `${path}: the log has no such ${a.level === 'entries' ? 'entry bundle' : 'tile'} (tree size ${s.rekorV2.size})`,
+    });
+    return;
+  }
+  // Tiles never change once they exist (a partial tile names its width).
+  sendBytes(res, 200, bytes, 'application/octet-stream', {
+    'Cache-Control': 'public, max-age=31536000, immutable',
+  });
+}
+
+/** POST to the TSA: a DER TimeStampReq, or sigstore's JSON request form. */
+async function answerTimestamp(s: V2Services, req: IncomingMessage, res: ServerResponse) {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const raw = await readRaw(req, MAX_TSA_BODY_BYTES);
+  if (!raw) {
+    sendJson(res, 413, {
+      code: 413,
+      message: `request body larger than ${MAX_TSA_BODY_BYTES} bytes`,
+    });
+    return;
+  }
+  let answer;
+  if (type === TIMESTAMP_QUERY_CONTENT_TYPE) {
+    answer = s.tsa.answerDer(raw, s.now());
+  } else if (type === 'application/json') {
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.from(raw).toString('utf8'));
+    } catch {
+      sendJson(res, 400, { code: 400, message: 'request body is not valid JSON' });
+      return;
+    }
+    answer = s.tsa.answerJson(body, s.now());
+  } else {
+    sendJson(res, 415, {
+      code: 415,
+      message: `content type must be ${TIMESTAMP_QUERY_CONTENT_TYPE} or application/json, not ${JSON.stringify(type)}`,
+    });
+    return;
+  }
+  sendBytes(res, answer.httpStatus, answer.response, TIMESTAMP_REPLY_CONTENT_TYPE, {
+    'Cache-Control': 'no-store',
+  });
 }

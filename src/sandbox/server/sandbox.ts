@@ -124,14 +124,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
   const freshAuthority = !existsSync(sandboxPath(dataDir, 'keys'));
   const authority = loadOrCreateAuthority(dataDir, now());
   const v2Authority = loadOrCreateV2Authority(dataDir, now(), authority.createdAt, freshAuthority);
-  const storage = new SqliteLogStorage(sandboxPath(dataDir, 'log'));
-  let storageV2: SqliteLogStorage;
-  try {
-    storageV2 = new SqliteLogStorage(sandboxPath(dataDir, 'logV2'));
-  } catch (e) {
-    storage.close();
-    throw e;
-  }
+  const storages = openLogStorages(dataDir);
   const instanceId = randomBytes(12).toString('hex');
   const controlKey = newControlKey();
   let stopRequested = () => {};
@@ -146,11 +139,97 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     handler(req, res);
   });
   server.keepAliveTimeout = 1000;
+  const actualPort = await listenOnLoopback(server, port, () => {
+    storages.storage.close();
+    storages.storageV2.close();
+  });
+  const urls = sandboxUrls(actualPort);
+  const services = buildServices(dataDir, urls, authority, v2Authority, storages, opts, now);
+  // The control channel proves this process with the key written below; the real clock, not
+  // the test clock `now`, times its nonces.
+  const control = new ControlServer(controlKey, process.pid, instanceId);
+  handler = createHandler({
+    issuer: services.issuer,
+    fulcio: services.fulcio,
+    rekor: services.rekor,
+    now,
+    instanceId,
+    control,
+    onStop: () => stopRequested(),
+    v2: { rekorV2: services.rekorV2, tsa: services.tsa },
+  });
+
+  const files = writeClientFiles(dataDir, urls, authority, v2Authority, services);
+  const state: SandboxState = {
+    version: 1,
+    pid: process.pid,
+    host: SANDBOX_HOST,
+    port: actualPort,
+    urls,
+    startedAt: formatTime(now()),
+    files: {
+      trustedRoot: files.trustedRoot,
+      signerConfig: files.signerConfig,
+      roots: files.roots,
+      log: sandboxPath(dataDir, 'log'),
+      signingConfig: files.signingConfig,
+      logV2: sandboxPath(dataDir, 'logV2'),
+      ...(services.witnesses.length > 0 ? { witnesses: sandboxPath(dataDir, 'witnessVkeys') } : {}),
+    },
+    instanceId,
+  };
+  writeControlKey(dataDir, controlKey);
+  writeSandboxState(dataDir, state);
+
+  const running = runningSandbox(server, storages, dataDir, actualPort, urls, files, services, {
+    mintToken: (t) => mintFrom(authority.keys.oidc, urls.base, t, now()),
+  });
+  stopRequested = () => {
+    running.close().catch(() => {
+      // close() settles `closed` itself on every path but a throw before it; nothing to add.
+    });
+  };
+  return running;
+}
+
+type SandboxAuthority = ReturnType<typeof loadOrCreateAuthority>;
+type SandboxV2Authority = ReturnType<typeof loadOrCreateV2Authority>;
+interface LogStorages {
+  storage: SqliteLogStorage;
+  storageV2: SqliteLogStorage;
+}
+interface SandboxServices {
+  issuer: OidcIssuer;
+  fulcio: FulcioCA;
+  rekor: LocalRekorLog;
+  rekorV2: LocalRekorV2Log;
+  tsa: LocalTsa;
+  witnesses: SandboxWitness[];
+}
+interface ClientFiles {
+  trustedRoot: string;
+  signerConfig: string;
+  roots: string;
+  signingConfig: string;
+}
+
+/** Both logs' SQLite files; the first is closed again if the second cannot be opened. */
+function openLogStorages(dataDir: string): LogStorages {
+  const storage = new SqliteLogStorage(sandboxPath(dataDir, 'log'));
+  try {
+    return { storage, storageV2: new SqliteLogStorage(sandboxPath(dataDir, 'logV2')) };
+  } catch (e) {
+    storage.close();
+    throw e;
+  }
+}
+
+/** Listen on 127.0.0.1:port (0: ephemeral) and answer the port bound; `onFail` cleans up first. */
+async function listenOnLoopback(server: Server, port: number, onFail: () => void) {
   try {
     await listen(server, port);
   } catch (e) {
-    storage.close();
-    storageV2.close();
+    onFail();
     const code = (e as NodeJS.ErrnoException).code;
     return fail(
       'SANDBOX_ERROR',
@@ -160,9 +239,13 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
       { cause: e },
     );
   }
-  const actualPort = (server.address() as AddressInfo).port;
-  const base = `http://${SANDBOX_HOST}:${actualPort}`;
-  const urls: Required<SandboxUrls> = {
+  return (server.address() as AddressInfo).port;
+}
+
+/** Every service answers on the one origin; the TSA under its own path. */
+function sandboxUrls(port: number): Required<SandboxUrls> {
+  const base = `http://${SANDBOX_HOST}:${port}`;
+  return {
     base,
     oidcIssuer: base,
     fulcio: base,
@@ -170,7 +253,18 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     rekorV2: base,
     tsa: `${base}${TSA_PATH}`,
   };
+}
 
+function buildServices(
+  dataDir: string,
+  urls: Required<SandboxUrls>,
+  authority: SandboxAuthority,
+  v2Authority: SandboxV2Authority,
+  { storage, storageV2 }: LogStorages,
+  opts: StartSandboxOptions,
+  now: () => number,
+): SandboxServices {
+  const base = urls.base;
   const issuer = new OidcIssuer({ issuerUrl: base, key: authority.keys.oidc });
   const fulcio = new FulcioCA({
     rootKey: authority.keys.rootCa,
@@ -205,27 +299,26 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     createdAt: v2Authority.createdAt,
     url: urls.tsa,
   });
-  // The control channel proves this process with the key written below; the real clock, not
-  // the test clock `now`, times its nonces.
-  const control = new ControlServer(controlKey, process.pid, instanceId);
-  handler = createHandler({
-    issuer,
-    fulcio,
-    rekor,
-    now,
-    instanceId,
-    control,
-    onStop: () => stopRequested(),
-    v2: { rekorV2, tsa },
-  });
+  return { issuer, fulcio, rekor, rekorV2, tsa, witnesses };
+}
 
-  // Files for clients: trust root, CA roots, signer config, state.
-  const trustedRootPath = sandboxPath(dataDir, 'trustedRoot');
-  const rootsPath = sandboxPath(dataDir, 'roots');
-  const signerConfigPath = sandboxPath(dataDir, 'signerConfig');
-  const signingConfigPath = sandboxPath(dataDir, 'signingConfig');
+/** Files for clients in the data directory: trust root, CA roots, signer.yaml, signing config. */
+function writeClientFiles(
+  dataDir: string,
+  urls: Required<SandboxUrls>,
+  authority: SandboxAuthority,
+  v2Authority: SandboxV2Authority,
+  { fulcio, rekorV2, tsa }: SandboxServices,
+): ClientFiles {
+  const base = urls.base;
+  const files: ClientFiles = {
+    trustedRoot: sandboxPath(dataDir, 'trustedRoot'),
+    signerConfig: sandboxPath(dataDir, 'signerConfig'),
+    roots: sandboxPath(dataDir, 'roots'),
+    signingConfig: sandboxPath(dataDir, 'signingConfig'),
+  };
   writeDataFile(
-    trustedRootPath,
+    files.trustedRoot,
     authorityTrustedRootJson({
       fulcio,
       fulcioUrl: base,
@@ -237,18 +330,18 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     }) + '\n',
   );
   writeDataFile(
-    rootsPath,
+    files.roots,
     derToPem(fulcio.intermediateCertificate) + derToPem(fulcio.rootCertificate),
   );
   const signer = defaultSignerConfig();
   signer.fulcio = { url: base, timeoutMs: 10_000, retries: 1 };
   signer.rekor = { url: base, timeoutMs: 10_000, retries: 1, majorApiVersion: 1 };
   signer.oidc = { issuer: base, clientId: 'sigstore', useAmbientToken: true };
-  signer.certificate = { rootBundlePath: rootsPath, validateChain: true, requireSCT: true };
+  signer.certificate = { rootBundlePath: files.roots, validateChain: true, requireSCT: true };
   signer.tsa = { url: undefined, timeoutMs: 10_000, retries: 1 };
-  signer.trustedRootPath = trustedRootPath;
+  signer.trustedRootPath = files.trustedRoot;
   writeDataFile(
-    signerConfigPath,
+    files.signerConfig,
     `# Signer config for the Stella sandbox at ${base} (written by \`stella sandbox up\`).\n` +
       renderSignerConfig(signer),
   );
@@ -258,7 +351,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
   const since = { start: authority.createdAt };
   const sinceV2 = { start: v2Authority.createdAt };
   writeDataFile(
-    signingConfigPath,
+    files.signingConfig,
     renderSigningConfig({
       caUrls: [{ url: base, majorApiVersion: 1, validFor: since, operator }],
       oidcUrls: [{ url: base, majorApiVersion: 1, validFor: since, operator }],
@@ -271,63 +364,55 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
       tsaConfig: { selector: 'ANY' },
     }),
   );
-  const state: SandboxState = {
-    version: 1,
-    pid: process.pid,
-    host: SANDBOX_HOST,
-    port: actualPort,
-    urls,
-    startedAt: formatTime(now()),
-    files: {
-      trustedRoot: trustedRootPath,
-      signerConfig: signerConfigPath,
-      roots: rootsPath,
-      log: sandboxPath(dataDir, 'log'),
-      signingConfig: signingConfigPath,
-      logV2: sandboxPath(dataDir, 'logV2'),
-      ...(witnesses.length > 0 ? { witnesses: sandboxPath(dataDir, 'witnessVkeys') } : {}),
-    },
-    instanceId,
-  };
-  writeControlKey(dataDir, controlKey);
-  writeSandboxState(dataDir, state);
+  return files;
+}
 
+/** The handle startSandbox returns: close() stops the server, the logs and clears the pid. */
+function runningSandbox(
+  server: Server,
+  { storage, storageV2 }: LogStorages,
+  dataDir: string,
+  port: number,
+  urls: Required<SandboxUrls>,
+  files: ClientFiles,
+  { rekorV2, tsa, witnesses }: SandboxServices,
+  { mintToken }: Pick<RunningSandbox, 'mintToken'>,
+): RunningSandbox {
   let closed = false;
   let markClosed = () => {};
   const closedPromise = new Promise<void>((resolve) => {
     markClosed = resolve;
   });
-  const running: RunningSandbox = {
+  return {
     urls,
-    port: actualPort,
+    port,
     dataDir,
-    trustedRootPath,
-    signerConfigPath,
-    signingConfigPath,
+    trustedRootPath: files.trustedRoot,
+    signerConfigPath: files.signerConfig,
+    signingConfigPath: files.signingConfig,
     rekorV2,
     tsa,
     witnesses,
-    mintToken: (t) => mintFrom(authority.keys.oidc, base, t, now()),
+    mintToken,
     async close() {
       if (closed) return;
       closed = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      storage.close();
-      storageV2.close();
-      const current = readSandboxState(dataDir);
-      if (current && current.pid === process.pid)
-        writeSandboxState(dataDir, { ...current, pid: null });
-      markClosed();
+      try {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        storage.close();
+        storageV2.close();
+        const current = readSandboxState(dataDir);
+        if (current && current.pid === process.pid)
+          writeSandboxState(dataDir, { ...current, pid: null });
+      } finally {
+        markClosed();
+      }
     },
     closed: closedPromise,
   };
-  stopRequested = () => {
-    running.close().catch(() => markClosed());
-  };
-  return running;
 }
 
 export const MAX_SANDBOX_WITNESSES = 16;
