@@ -34,6 +34,7 @@ import {
   type ExportManifestEntry,
 } from './manifest.js';
 import { CONSISTENCY_LIMITS } from './consistency.js';
+import { leafCertificateDer } from '../bundle/model.js';
 
 export const EXPORT_LIMITS = {
   /** Bundles in one archive read into memory (checklist A12); streamed reading: STREAM_LIMITS. */
@@ -120,13 +121,7 @@ export function requireProof(bundle: Bundle, source: string): TransparencyLogEnt
 export { artifactDigestsOf };
 
 function signerOf(bundle: Bundle): { identity: string | null; issuer: string | null } {
-  const m = bundle.verificationMaterial.content;
-  const der =
-    m.kind === 'certificate'
-      ? m.certificate
-      : m.kind === 'x509CertificateChain'
-        ? m.certificates[0]
-        : undefined;
+  const der = leafCertificateDer(bundle.verificationMaterial.content);
   if (!der) return { identity: null, issuer: null };
   const cert = parseCertificate(der);
   return {

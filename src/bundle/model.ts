@@ -122,6 +122,15 @@ export interface Bundle {
   content: BundleContent;
 }
 
+/** The signing certificate (DER) of a certificate bundle, whichever form it ships in; none for a managed key. */
+export function leafCertificateDer(m: SigningMaterial): Uint8Array | undefined {
+  return m.kind === 'certificate'
+    ? m.certificate
+    : m.kind === 'x509CertificateChain'
+      ? m.certificates[0]
+      : undefined;
+}
+
 /** Limits applied by the parser (adversarial checklist B17). */
 export const BUNDLE_LIMITS = {
   maxBytes: 16 * 1024 * 1024,

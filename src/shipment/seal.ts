@@ -16,7 +16,14 @@ import { fromHex, bytesEqual, toHex } from '../util/encoding.js';
 import { buildPolicy } from '../verify/policy.js';
 import { verifyBundleReport } from '../verify/pipeline.js';
 import type { TrustMaterial } from '../model/trust-material.js';
-import type { ArchivePreamble } from '../archive/export-stream.js';
+import {
+  readExportArchiveStream,
+  readPreamble,
+  type ArchivePreamble,
+  type ArchiveSource,
+  type StreamedArchive,
+  type StreamLimits,
+} from '../archive/export-stream.js';
 
 export interface ExporterTrust {
   keys: { keyId: string; key: KeyObject }[];
@@ -113,4 +120,43 @@ export async function checkSeal(
       ? 'the seal is keyless, and only exporter keys are trusted'
       : `the seal does not verify for any trusted exporter identity: ${firstFailure ?? 'no match'}`,
   );
+}
+
+/**
+ * An archive's preamble and seal, then its whole structure (every entry against the manifest).
+ * Once a seal verified, an entry that does not match the manifest breaks the seal, so
+ * ARCHIVE_MANIFEST_MISMATCH becomes SEALED_ARCHIVE_MISMATCH: refused before any bundle is
+ * judged. The one check `verify --archive` and `attest import` both start from.
+ */
+export async function readSealedArchive(
+  source: ArchiveSource,
+  exporters: ExporterTrust | undefined,
+  trust: TrustMaterial,
+  now: number,
+  limits?: StreamLimits,
+): Promise<{ pre: ArchivePreamble; seal: SealStatus; structure: StreamedArchive }> {
+  const pre = await readPreamble(source, limits);
+  const seal = await checkSeal(pre, exporters, trust, now, source.name);
+  try {
+    const structure = await readExportArchiveStream(source, {
+      limits,
+      expectManifestSha256: pre.manifestSha256,
+    });
+    return { pre, seal, structure };
+  } catch (e) {
+    if (
+      seal.status === 'verified' &&
+      e instanceof StellaError &&
+      e.code === 'ARCHIVE_MANIFEST_MISMATCH'
+    ) {
+      throw new StellaError(
+        'SEALED_ARCHIVE_MISMATCH',
+        'seal',
+        `sealed archive ${source.name} does not match its sealed manifest: ${e.message}`,
+        e.details,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
 }

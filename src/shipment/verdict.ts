@@ -12,6 +12,7 @@ import { formatTime } from '../util/time.js';
 import type { TrustMaterial } from '../model/trust-material.js';
 import { entryCheckpointsOf, type EntryCheckpoint } from '../tlog/consistency.js';
 import type { VerificationPolicy } from '../verify/policy.js';
+import { leafCertificateDer } from '../bundle/model.js';
 
 export interface BundleVerdict {
   /** Path inside the archive. */
@@ -73,13 +74,7 @@ export async function verifyArchivedBundle(
     const bundle = parseBundle(b.bytes);
     verdict.checkpoints = entryCheckpointsOf(bundle);
     const m = bundle.verificationMaterial.content;
-    verdict.certificate = leafWindow(
-      m.kind === 'certificate'
-        ? m.certificate
-        : m.kind === 'x509CertificateChain'
-          ? m.certificates[0]
-          : undefined,
-    );
+    verdict.certificate = leafWindow(leafCertificateDer(m));
     verdict.logIndex = bundle.verificationMaterial.tlogEntries[0]?.logIndex ?? null;
     const { digest } = parseSha256Digest(b.artifactDigest, 'artifact digest');
     const report = await verifyBundleReport(

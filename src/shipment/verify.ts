@@ -8,16 +8,14 @@
  * order (then the missing ones, in the order asked), one per artifact, as soon as an artifact's
  * last bundle is judged.
  */
-import { StellaError } from '../errors.js';
 import {
   readExportArchiveStream,
-  readPreamble,
   type ArchiveSource,
   type StreamLimits,
 } from '../archive/export-stream.js';
 import { STREAM_LIMITS } from '../archive/export.js';
 import { createVerifierPool } from './pool.js';
-import { checkSeal, type ExporterTrust, type SealStatus } from './seal.js';
+import { readSealedArchive, type ExporterTrust, type SealStatus } from './seal.js';
 import type { BundleVerdict } from './verdict.js';
 import type { TrustMaterial } from '../model/trust-material.js';
 import { buildPolicy, type PolicyOptions } from '../verify/policy.js';
@@ -95,32 +93,15 @@ class CheckpointSet {
 
 export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummary> {
   const limits = o.limits ?? STREAM_LIMITS;
-  const pre = await readPreamble(o.source, limits);
   const policyOptions = cloneablePolicyOptions(o.policy);
   const policy = buildPolicy(policyOptions);
-  const seal = await checkSeal(pre, o.exporters, o.trust, policy.now, o.source.name);
-  let structure;
-  try {
-    structure = await readExportArchiveStream(o.source, {
-      limits,
-      expectManifestSha256: pre.manifestSha256,
-    });
-  } catch (e) {
-    if (
-      seal.status === 'verified' &&
-      e instanceof StellaError &&
-      e.code === 'ARCHIVE_MANIFEST_MISMATCH'
-    ) {
-      throw new StellaError(
-        'SEALED_ARCHIVE_MISMATCH',
-        'seal',
-        `sealed archive ${o.source.name} does not match its sealed manifest: ${e.message}`,
-        e.details,
-        { cause: e },
-      );
-    }
-    throw e;
-  }
+  const { pre, seal, structure } = await readSealedArchive(
+    o.source,
+    o.exporters,
+    o.trust,
+    policy.now,
+    limits,
+  );
   const pool = createVerifierPool(o.jobs, o.trust, policy, { ...policyOptions, now: policy.now });
   const window = Math.max(8, pool.jobs * 8);
   const queue: { digest: string; verdict: Promise<BundleVerdict> }[] = [];

@@ -14,6 +14,7 @@ import { fulcioExtensionName } from '../x509/fulcio-extensions.js';
 import { identityCandidates } from '../x509/identity-candidates.js';
 import { parseSctList } from '../x509/sct.js';
 import { OID } from '../x509/oids.js';
+import { leafCertificateDer } from '../bundle/model.js';
 
 export const NOT_VERIFIED_NOTE =
   "inspect verifies nothing: these are the bundle's claims, unchecked (use `stella attest verify` to check them)";
@@ -71,12 +72,7 @@ export function describeBundle(bundle: Bundle): BundleDescription {
     rfc3161Timestamps: bundle.verificationMaterial.rfc3161Timestamps.length,
     problems,
   };
-  const leafDer =
-    m.kind === 'certificate'
-      ? m.certificate
-      : m.kind === 'x509CertificateChain'
-        ? m.certificates[0]
-        : undefined;
+  const leafDer = leafCertificateDer(m);
   if (m.kind === 'publicKey') out.publicKeyHint = m.hint;
   if (leafDer) {
     try {

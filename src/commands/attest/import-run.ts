@@ -18,8 +18,8 @@ import { parseBundle } from '../../bundle/parse.js';
 import { certificateIdentities, oidcIssuer, parseCertificate } from '../../x509/certificate.js';
 import { toHex, utf8Decoder } from '../../util/encoding.js';
 import { AttestationStore, resolveAttestationStorePath } from '../../store/attestations.js';
-import { readExportArchiveStream, readPreamble } from '../../archive/export-stream.js';
-import { checkSeal, type SealStatus } from '../../shipment/seal.js';
+import { readExportArchiveStream } from '../../archive/export-stream.js';
+import { readSealedArchive, type SealStatus } from '../../shipment/seal.js';
 import { StellaError, type FailureSummary } from '../../errors.js';
 import type { PolicyOptions } from '../../verify/policy.js';
 import type { ExporterTrust } from '../../shipment/seal.js';
@@ -34,6 +34,7 @@ import {
   type EntryCheckpoint,
 } from '../../tlog/consistency.js';
 import type { ConsistencyReport } from '../../trust/store/consistency.js';
+import { leafCertificateDer } from '../../bundle/model.js';
 
 export interface ImportOptions {
   archivePath: string;
@@ -130,30 +131,10 @@ async function checkImportPolicy(o: {
 /** Without a policy: the preamble and seal, then the structural pass (nothing is written for a bad archive). */
 async function checkArchive(
   source: ArchiveSource,
-  archivePath: string,
   trust: TrustMaterial,
   exporters: ExporterTrust | undefined,
 ): Promise<{ seal: SealStatus; manifestSha256: string }> {
-  const pre = await readPreamble(source);
-  const seal = await checkSeal(pre, exporters, trust, Date.now(), source.name);
-  try {
-    await readExportArchiveStream(source, { expectManifestSha256: pre.manifestSha256 });
-  } catch (e) {
-    if (
-      seal.status === 'verified' &&
-      e instanceof StellaError &&
-      e.code === 'ARCHIVE_MANIFEST_MISMATCH'
-    ) {
-      throw new StellaError(
-        'SEALED_ARCHIVE_MISMATCH',
-        'seal',
-        `sealed archive ${archivePath} does not match its sealed manifest: ${e.message}`,
-        e.details,
-        { cause: e },
-      );
-    }
-    throw e;
-  }
+  const { pre, seal } = await readSealedArchive(source, exporters, trust, Date.now());
   return { seal, manifestSha256: pre.manifestSha256 };
 }
 
@@ -182,7 +163,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
         jobs: o.jobs ?? parseJobs(undefined),
         exporters,
       })
-    : await checkArchive(source, o.archivePath, trust, exporters);
+    : await checkArchive(source, trust, exporters);
   const { seal, manifestSha256 } = checked;
   const storePath = resolveAttestationStorePath(o.attestationStorePath, o.env);
   const store = AttestationStore.open(storePath, 'write');
@@ -199,13 +180,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
         onBundle: (entry, bytes) => {
           // Parsed strictly: a bundle that does not parse stops the import (and rolls it back).
           const bundle = parseBundle(bytes);
-          const m = bundle.verificationMaterial.content;
-          const der =
-            m.kind === 'certificate'
-              ? m.certificate
-              : m.kind === 'x509CertificateChain'
-                ? m.certificates[0]
-                : undefined;
+          const der = leafCertificateDer(bundle.verificationMaterial.content);
           const cert = der ? parseCertificate(der) : undefined;
           for (const c of entryCheckpointsOf(bundle)) {
             if (!trust.tlogs.some((l) => toHex(l.logId) === c.logId)) untrusted++;
