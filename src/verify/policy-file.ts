@@ -77,62 +77,94 @@ const ENV_KEYS = [
   'description',
 ] as const;
 
+type Entry = [key: string, keyNode: Node | null, value: Node | null];
+
 /** Parse and validate a policy file's text. `source` names it in errors (its path). */
 export function parsePolicyFile(text: string, source: string): PolicyFile {
-  const { isMap, isScalar, isSeq } = yaml();
   const { doc, lineOf } = parseYamlStrict(text, source, 'POLICY_INVALID');
-  const bad = (
+  const r = new PolicyYaml(lineOf, source);
+  const { envNodes, prefix } = environmentEntries(r, doc.contents);
+  const environments = new Map<string, PolicyEnvironment>();
+  for (const [name, nameNode, body] of envNodes)
+    environments.set(name, readEnvironment(r, `${prefix}${name}`, name, nameNode, body));
+  return { source, environments };
+}
+
+/**
+ * The typed readers of one policy file's YAML: each refusal is POLICY_INVALID naming the key
+ * and its line.
+ */
+class PolicyYaml {
+  private readonly y = yaml();
+
+  constructor(
+    readonly lineOf: (node: Node | null | undefined) => number | undefined,
+    private readonly source: string,
+  ) {}
+
+  bad(
     key: string,
     node: Node | null | undefined,
     what: string,
     options?: { cause?: unknown },
-  ): never => {
-    const line = lineOf(node);
+  ): never {
+    const line = this.lineOf(node);
     throw new StellaError(
       'POLICY_INVALID',
       'config',
-      `${source}: ${key}${line === undefined ? '' : ` (line ${line})`}: ${what}`,
+      `${this.source}: ${key}${line === undefined ? '' : ` (line ${line})`}: ${what}`,
       { key, ...(line === undefined ? {} : { line }) },
       options,
     );
-  };
-  const entries = (node: unknown, key: string): [string, Node | null, Node | null][] => {
-    if (!isMap(node)) return bad(key || '(top level)', node as Node, 'must be a mapping');
+  }
+
+  isVersionOne(node: Node | null): boolean {
+    return this.y.isScalar(node) && node.value === 1;
+  }
+
+  entries(node: unknown, key: string): Entry[] {
+    if (!this.y.isMap(node))
+      return this.bad(key || '(top level)', node as Node, 'must be a mapping');
     return node.items.map((pair) => {
       const k = pair.key as Node | null;
-      if (!isScalar(k) || typeof k.value !== 'string')
-        return bad(key || '(top level)', k, 'keys must be plain strings');
+      if (!this.y.isScalar(k) || typeof k.value !== 'string')
+        return this.bad(key || '(top level)', k, 'keys must be plain strings');
       return [k.value, k, (pair.value as Node | null) ?? null];
     });
-  };
-  const str = (node: Node | null, key: string): string => {
-    const v = isScalar(node) ? node.value : undefined;
+  }
+
+  str(node: Node | null, key: string): string {
+    const v = this.y.isScalar(node) ? node.value : undefined;
     if (typeof v !== 'string' || v.length === 0)
-      return bad(key, node, 'must be a non-empty string');
+      return this.bad(key, node, 'must be a non-empty string');
     return v;
-  };
-  const bool = (node: Node | null, key: string): boolean => {
-    const v = isScalar(node) ? node.value : undefined;
-    if (typeof v !== 'boolean') return bad(key, node, 'must be true or false');
+  }
+
+  bool(node: Node | null, key: string): boolean {
+    const v = this.y.isScalar(node) ? node.value : undefined;
+    if (typeof v !== 'boolean') return this.bad(key, node, 'must be true or false');
     return v;
-  };
+  }
+
   /** A string, or a non-empty list of strings. */
-  const strings = (
+  strings(
     node: Node | null,
     key: string,
     single: boolean,
-  ): { value: string; node: Node | null; key: string }[] => {
-    if (single) return [{ value: str(node, key), node, key }];
-    if (!isSeq(node) || node.items.length === 0) return bad(key, node, 'must be a non-empty list');
+  ): { value: string; node: Node | null; key: string }[] {
+    if (single) return [{ value: this.str(node, key), node, key }];
+    if (!this.y.isSeq(node) || node.items.length === 0)
+      return this.bad(key, node, 'must be a non-empty list');
     return node.items.map((item, i) => ({
-      value: str(item as Node, `${key}[${i}]`),
+      value: this.str(item as Node, `${key}[${i}]`),
       node: item as Node,
       key: `${key}[${i}]`,
     }));
-  };
-  const issuerUrl = (node: Node | null, key: string, v: string): string => {
+  }
+
+  issuerUrl(node: Node | null, key: string, v: string): string {
     if (/[*]|\.\*|^\^|\$$/.test(v))
-      return bad(
+      return this.bad(
         key,
         node,
         `${JSON.stringify(v)} looks like a pattern: issuers are compared exactly, never as a wildcard; list each issuer`,
@@ -141,152 +173,161 @@ export function parsePolicyFile(text: string, source: string): PolicyFile {
     try {
       u = new URL(v);
     } catch (e) {
-      return bad(key, node, `not a URL: ${JSON.stringify(v)}`, { cause: e });
+      return this.bad(key, node, `not a URL: ${JSON.stringify(v)}`, { cause: e });
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:')
-      return bad(key, node, `must be an http(s) URL, got ${u.protocol}`);
+      return this.bad(key, node, `must be an http(s) URL, got ${u.protocol}`);
     if (v.normalize('NFC') !== v || /\s/.test(v))
-      return bad(key, node, 'must be NFC with no whitespace');
+      return this.bad(key, node, 'must be NFC with no whitespace');
     return v;
-  };
+  }
+
   /** Re-throw a pattern's refusal as POLICY_INVALID at its key and line. */
-  const pattern = <T>(key: string, node: Node | null, compile: () => T): T => {
+  pattern<T>(key: string, node: Node | null, compile: () => T): T {
     try {
       return compile();
     } catch (e) {
-      if (e instanceof StellaError) return bad(key, node, e.message, { cause: e });
+      if (e instanceof StellaError) return this.bad(key, node, e.message, { cause: e });
       throw e;
     }
-  };
+  }
+}
 
-  const top = entries(doc.contents, '');
-  let envNodes: [string, Node | null, Node | null][] = [];
+/** The environments, under `environments:` or at the top level as the seed writes them. */
+function environmentEntries(
+  r: PolicyYaml,
+  contents: unknown,
+): { envNodes: Entry[]; prefix: string } {
+  let envNodes: Entry[] = [];
   let sawEnvironments = false;
-  const bare: [string, Node | null, Node | null][] = [];
-  for (const [k, kn, v] of top) {
+  const bare: Entry[] = [];
+  for (const [k, kn, v] of r.entries(contents, '')) {
     if (k === 'version') {
-      if (!isScalar(v) || v.value !== 1) bad('version', v ?? kn, 'must be 1');
+      if (!r.isVersionOne(v)) r.bad('version', v ?? kn, 'must be 1');
     } else if (k === 'environments') {
       sawEnvironments = true;
-      envNodes = entries(v, 'environments');
+      envNodes = r.entries(v, 'environments');
     } else bare.push([k, kn, v]);
   }
   if (sawEnvironments && bare.length > 0)
-    bad(
+    r.bad(
       bare[0]![0],
       bare[0]![1],
       'unknown key (allowed at the top level: version, environments; or environments by name alone, as the seed writes them, without an environments: key)',
     );
-  const prefix = sawEnvironments ? 'environments.' : '';
   if (!sawEnvironments) envNodes = bare;
   if (envNodes.length === 0)
-    bad(
+    r.bad(
       sawEnvironments ? 'environments' : '(top level)',
-      doc.contents,
+      contents as Node,
       'no environments: a policy file lists at least one environment',
     );
+  return { envNodes, prefix: sawEnvironments ? 'environments.' : '' };
+}
 
-  const environments = new Map<string, PolicyEnvironment>();
-  for (const [name, nameNode, body] of envNodes) {
-    const at = `${prefix}${name}`;
-    if (!ENV_NAME.test(name))
-      bad(at, nameNode, 'environment names are letters, digits, ".", "_" and "-" (at most 64)');
-    const fields = new Map<string, [Node | null, Node | null]>();
-    for (const [k, kn, v] of entries(body, at)) {
-      if (!(ENV_KEYS as readonly string[]).includes(k))
-        bad(`${at}.${k}`, kn, `unknown key (allowed: ${ENV_KEYS.join(', ')})`);
-      fields.set(k, [kn, v]);
-    }
-    const one = (a: string, b: string): void => {
-      if (fields.has(a) && fields.has(b))
-        bad(`${at}.${b}`, fields.get(b)![0], `give ${a} or ${b}, not both`);
-    };
-    one('issuer', 'issuers');
-    one('identity', 'identities');
-    const allowBroadIdentity = fields.has('allowBroadIdentity')
-      ? bool(fields.get('allowBroadIdentity')![1], `${at}.allowBroadIdentity`)
-      : false;
-    const requireRekor = fields.has('requireRekor')
-      ? bool(fields.get('requireRekor')![1], `${at}.requireRekor`)
-      : false;
-    const requireConsistency = fields.has('requireConsistency')
-      ? bool(fields.get('requireConsistency')![1], `${at}.requireConsistency`)
-      : false;
-    if (fields.has('description')) str(fields.get('description')![1], `${at}.description`);
-
-    const idKey = fields.has('identity') ? 'identity' : 'identities';
-    if (!fields.has(idKey))
-      bad(
-        at,
-        nameNode,
-        'no identity: give identity: REGEX (or identities: [..]) — an environment never verifies without one',
-      );
-    const idList = strings(fields.get(idKey)![1], `${at}.${idKey}`, idKey === 'identity');
-
-    const issKey = fields.has('issuer') ? 'issuer' : 'issuers';
-    if (!fields.has(issKey)) {
-      const guess = idList.some((i) => i.value.startsWith('repo:'))
-        ? ' (GitHub Actions: issuer: https://token.actions.githubusercontent.com)'
-        : idList.some((i) => i.value.startsWith('project_path:'))
-          ? ' (GitLab.com: issuer: https://gitlab.com)'
-          : '';
-      bad(
-        at,
-        nameNode,
-        `no issuer: issuers are pinned exactly, so each environment names its OIDC issuer${guess}`,
-      );
-    }
-    const issuers = strings(fields.get(issKey)![1], `${at}.${issKey}`, issKey === 'issuer').map(
-      (i) => issuerUrl(i.node, i.key, i.value),
-    );
-
-    const warnings: string[] = [];
-    const identities = idList.map((i) => {
-      const c = pattern(i.key, i.node, () =>
-        compileIdentityPolicyPattern(i.value, 'pattern', allowBroadIdentity),
-      );
-      if (c.unsatisfiable) bad(i.key, i.node, c.unsatisfiable);
-      if (c.breadth.kind === 'broad')
-        warnings.push(
-          `${i.key}: ${describeBreadth(i.value, c.breadth)} (accepted: allowBroadIdentity)`,
-        );
-      else if (c.breadth.kind !== 'narrow')
-        warnings.push(`${i.key}: ${describeBreadth(i.value, c.breadth)}`);
-      return { pattern: i.value, breadth: c.breadth, key: i.key, line: lineOf(i.node) };
-    });
-
-    const extensions: [string, string][] = [];
-    if (fields.has('extensions')) {
-      const ek = `${at}.extensions`;
-      const list = entries(fields.get('extensions')![1], ek);
-      if (list.length === 0)
-        bad(ek, fields.get('extensions')![1], 'must list at least one extension');
-      for (const [k, kn, v] of list) {
-        const ext = fulcioExtensionByName(k);
-        if (!ext || !CONSTRAINABLE_EXTENSIONS.includes(ext.name))
-          return bad(
-            `${ek}.${k}`,
-            kn,
-            `unknown or unconstrainable Fulcio extension name (names: ${CONSTRAINABLE_EXTENSIONS.join(', ')})`,
-          );
-        const value = str(v, `${ek}.${k}`);
-        pattern(`${ek}.${k}`, v, () => compileIdentityPattern(value, 'pattern'));
-        extensions.push([ext.name, value]);
-      }
-    }
-    environments.set(name, {
-      name,
-      issuers,
-      identities,
-      extensions,
-      requireRekor,
-      requireConsistency,
-      allowBroadIdentity,
-      line: lineOf(nameNode),
-      warnings,
-    });
+function readEnvironment(
+  r: PolicyYaml,
+  at: string,
+  name: string,
+  nameNode: Node | null,
+  body: Node | null,
+): PolicyEnvironment {
+  if (!ENV_NAME.test(name))
+    r.bad(at, nameNode, 'environment names are letters, digits, ".", "_" and "-" (at most 64)');
+  const fields = new Map<string, [Node | null, Node | null]>();
+  for (const [k, kn, v] of r.entries(body, at)) {
+    if (!(ENV_KEYS as readonly string[]).includes(k))
+      r.bad(`${at}.${k}`, kn, `unknown key (allowed: ${ENV_KEYS.join(', ')})`);
+    fields.set(k, [kn, v]);
   }
-  return { source, environments };
+  const one = (a: string, b: string): void => {
+    if (fields.has(a) && fields.has(b))
+      r.bad(`${at}.${b}`, fields.get(b)![0], `give ${a} or ${b}, not both`);
+  };
+  one('issuer', 'issuers');
+  one('identity', 'identities');
+  const flag = (key: string): boolean =>
+    fields.has(key) ? r.bool(fields.get(key)![1], `${at}.${key}`) : false;
+  const allowBroadIdentity = flag('allowBroadIdentity');
+  const requireRekor = flag('requireRekor');
+  const requireConsistency = flag('requireConsistency');
+  if (fields.has('description')) r.str(fields.get('description')![1], `${at}.description`);
+
+  const idKey = fields.has('identity') ? 'identity' : 'identities';
+  if (!fields.has(idKey))
+    r.bad(
+      at,
+      nameNode,
+      'no identity: give identity: REGEX (or identities: [..]) — an environment never verifies without one',
+    );
+  const idList = r.strings(fields.get(idKey)![1], `${at}.${idKey}`, idKey === 'identity');
+
+  const issKey = fields.has('issuer') ? 'issuer' : 'issuers';
+  if (!fields.has(issKey)) {
+    const guess = idList.some((i) => i.value.startsWith('repo:'))
+      ? ' (GitHub Actions: issuer: https://token.actions.githubusercontent.com)'
+      : idList.some((i) => i.value.startsWith('project_path:'))
+        ? ' (GitLab.com: issuer: https://gitlab.com)'
+        : '';
+    r.bad(
+      at,
+      nameNode,
+      `no issuer: issuers are pinned exactly, so each environment names its OIDC issuer${guess}`,
+    );
+  }
+  const issuers = r
+    .strings(fields.get(issKey)![1], `${at}.${issKey}`, issKey === 'issuer')
+    .map((i) => r.issuerUrl(i.node, i.key, i.value));
+
+  const warnings: string[] = [];
+  const identities = idList.map((i) => {
+    const c = r.pattern(i.key, i.node, () =>
+      compileIdentityPolicyPattern(i.value, 'pattern', allowBroadIdentity),
+    );
+    if (c.unsatisfiable) r.bad(i.key, i.node, c.unsatisfiable);
+    if (c.breadth.kind === 'broad')
+      warnings.push(
+        `${i.key}: ${describeBreadth(i.value, c.breadth)} (accepted: allowBroadIdentity)`,
+      );
+    else if (c.breadth.kind !== 'narrow')
+      warnings.push(`${i.key}: ${describeBreadth(i.value, c.breadth)}`);
+    return { pattern: i.value, breadth: c.breadth, key: i.key, line: r.lineOf(i.node) };
+  });
+
+  const extensions = fields.has('extensions')
+    ? readExtensions(r, `${at}.extensions`, fields.get('extensions')![1])
+    : [];
+  return {
+    name,
+    issuers,
+    identities,
+    extensions,
+    requireRekor,
+    requireConsistency,
+    allowBroadIdentity,
+    line: r.lineOf(nameNode),
+    warnings,
+  };
+}
+
+/** `extensions:` — Fulcio extension name to an RE2 pattern, constrainable names only. */
+function readExtensions(r: PolicyYaml, ek: string, node: Node | null): [string, string][] {
+  const list = r.entries(node, ek);
+  if (list.length === 0) r.bad(ek, node, 'must list at least one extension');
+  const extensions: [string, string][] = [];
+  for (const [k, kn, v] of list) {
+    const ext = fulcioExtensionByName(k);
+    if (!ext || !CONSTRAINABLE_EXTENSIONS.includes(ext.name))
+      return r.bad(
+        `${ek}.${k}`,
+        kn,
+        `unknown or unconstrainable Fulcio extension name (names: ${CONSTRAINABLE_EXTENSIONS.join(', ')})`,
+      );
+    const value = r.str(v, `${ek}.${k}`);
+    r.pattern(`${ek}.${k}`, v, () => compileIdentityPattern(value, 'pattern'));
+    extensions.push([ext.name, value]);
+  }
+  return extensions;
 }
 
 /** One environment of a parsed policy file, or POLICY_ENVIRONMENT_NOT_FOUND listing those it has. */

@@ -41,6 +41,7 @@ import {
 import type { FlagValues } from '../flag-spec.js';
 import type { VERIFY_FLAGS } from './verify-spec.js';
 import type { ArtifactResult, ShipmentSummary } from '../../shipment/verify.js';
+import type { ConsistencyReport } from '../../trust/store/consistency.js';
 
 export function artifactJson(r: ArtifactResult): Record<string, unknown> {
   return {
@@ -106,22 +107,7 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
       );
     if (json && jsonLines)
       throw new StellaError('INPUT_INVALID', 'input', 'give --json or --json-lines, not both');
-    // The same identity flags, policy files and default policy as a single verify.
-    const identity = identityPolicyOptions(flags, {
-      keyGiven: flags.key !== undefined,
-      store: flags.store,
-    });
-    const policy: PolicyOptions = {
-      ...identity.options,
-      publicKeyPem: flags.key
-        ? Buffer.from(
-            readFileBounded(flags.key, { what: '--key', maxBytes: FILE_LIMITS.keyBytes }),
-          ).toString('utf8')
-        : undefined,
-      requireTlog: flags['require-rekor'] || (identity.options.requireTlog ?? false),
-    };
-    for (const w of buildPolicy(policy).warnings)
-      process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
+    const { identity, policy } = shipmentPolicy(flags);
     const jobs = parseJobs(flags.jobs);
     const select = selectArtifacts({
       all: flags.all,
@@ -157,7 +143,6 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
       rowSpool = SpoolFile.create(dir, { what: '--report' });
     }
     const tty = process.stderr.isTTY && !process.env.STELLA_NO_PROGRESS;
-    let lastProgress = 0;
     const { verifyShipment } = await import('../../shipment/verify.js');
     const summary = await verifyShipment({
       source,
@@ -166,18 +151,7 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
       jobs,
       select,
       exporters,
-      onProgress: tty
-        ? (done, total) => {
-            const now = Date.now();
-            if (now - lastProgress < 200 && done < total) return;
-            lastProgress = now;
-            const rate = done / Math.max(0.001, (now - started) / 1000);
-            const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
-            process.stderr.write(
-              `\r${done}/${total} bundles, ${rate.toFixed(0)}/s, ETA ${eta}s   ${done === total ? '\n' : ''}`,
-            );
-          }
-        : undefined,
+      onProgress: tty ? progressPrinter(started) : undefined,
       onArtifact: (r) => {
         jsonSpool?.add(r);
         if (rowSpool && failureSpool) {
@@ -185,25 +159,7 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
           rowSpool.append(`${rows++ ? '\n' : ''}${artifactRow(r)}`);
         }
         if (jsonLines) process.stdout.write(JSON.stringify(artifactJson(r)) + '\n');
-        else if (!json) {
-          const label = r.names.length ? ` (${r.names.join(', ')})` : '';
-          if (r.ok) {
-            const v = r.verified!;
-            process.stdout.write(
-              `${paint(colour, 'green', 'ok  ')} ${r.artifactDigest}${label} ${v.identity ?? '-'} issuer=${v.issuer ?? '-'} time=${v.verifiedTime ?? '-'} logIndex=${v.logIndex ?? '-'}\n`,
-            );
-          } else if (r.missing) {
-            process.stdout.write(
-              `${paint(colour, 'red', 'FAIL')} ${r.artifactDigest}${label} missing: not in the archive (NO_ATTESTATIONS_FOUND)\n`,
-            );
-          } else {
-            process.stdout.write(`${paint(colour, 'red', 'FAIL')} ${r.artifactDigest}${label}\n`);
-            for (const b of r.bundles)
-              process.stdout.write(
-                `       ${b.path}: ${b.error?.check ?? '?'}: ${b.error?.code ?? '?'}: ${b.error?.message ?? ''}\n`,
-              );
-          }
-        }
+        else if (!json) printArtifactLine(r, colour);
       },
     });
     // The consistency step, once per run in the main thread, over the bundles that verified:
@@ -277,39 +233,7 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
           ...(incomplete ? { error: incomplete.toJSON() } : {}),
         }) + '\n',
       );
-    } else {
-      const seal =
-        summary.seal.status === 'verified'
-          ? `sealed by ${summary.seal.by}`
-          : summary.seal.status === 'unchecked'
-            ? 'sealed, not checked (no exporter trusted)'
-            : 'not sealed';
-      const secs = (Date.now() - started) / 1000;
-      process.stdout.write(
-        [
-          '',
-          `  artifacts  ${summary.artifacts}`,
-          `  passed     ${summary.passed}`,
-          `  failed     ${summary.failed}`,
-          `  missing    ${summary.missing}`,
-          `  bundles    ${summary.bundles} (${summary.jobs} job(s), ${secs.toFixed(1)} s)`,
-          `  seal       ${seal}`,
-          `  trust      ${trustSource}`,
-          ...(consistency
-            ? [
-                `  consistency ${consistency.checkpoints.length} checkpoint(s) of verified bundles: ${consistency.checkpoints.filter((c) => c.status === 'proven').length} proven, ${consistency.checkpoints.filter((c) => c.status === 'unproven').length} unproven; ${consistency.recorded} recorded in ${consistency.store}`,
-                ...consistency.latest.map(
-                  (l) => `  latest     ${l.log} tree size ${l.treeSize} recorded (${l.status})`,
-                ),
-              ]
-            : []),
-          '',
-        ].join('\n'),
-      );
-      if (incomplete) printErrorLine(incomplete.check, incomplete.message);
-      else
-        process.stdout.write(`${paint(colour, 'bold', 'Verified OK')}: every artifact verified\n`);
-    }
+    } else printSummary(summary, { colour, started, trustSource, consistency, incomplete });
     return incomplete ? incomplete.exitCode : 0;
   } catch (e) {
     if (!(json || jsonLines)) printConsistencyEvidence(e);
@@ -358,4 +282,104 @@ class JsonArtifactsSpool {
   close(): void {
     this.spool.close();
   }
+}
+
+/** The same identity flags, policy files and default policy as a single verify. */
+function shipmentPolicy(flags: FlagValues<typeof VERIFY_FLAGS>) {
+  const identity = identityPolicyOptions(flags, {
+    keyGiven: flags.key !== undefined,
+    store: flags.store,
+  });
+  const policy: PolicyOptions = {
+    ...identity.options,
+    publicKeyPem: flags.key
+      ? Buffer.from(
+          readFileBounded(flags.key, { what: '--key', maxBytes: FILE_LIMITS.keyBytes }),
+        ).toString('utf8')
+      : undefined,
+    requireTlog: flags['require-rekor'] || (identity.options.requireTlog ?? false),
+  };
+  for (const w of buildPolicy(policy).warnings)
+    process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
+  return { identity, policy };
+}
+
+/** Progress on a TTY's stderr: bundles done, rate and ETA, at most five times a second. */
+function progressPrinter(started: number): (done: number, total: number) => void {
+  let lastProgress = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (now - lastProgress < 200 && done < total) return;
+    lastProgress = now;
+    const rate = done / Math.max(0.001, (now - started) / 1000);
+    const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
+    process.stderr.write(
+      `\r${done}/${total} bundles, ${rate.toFixed(0)}/s, ETA ${eta}s   ${done === total ? '\n' : ''}`,
+    );
+  };
+}
+
+/** One artifact's human line: who signed it, or every bundle's failed check. */
+function printArtifactLine(r: ArtifactResult, colour: boolean): void {
+  const label = r.names.length ? ` (${r.names.join(', ')})` : '';
+  if (r.ok) {
+    const v = r.verified!;
+    process.stdout.write(
+      `${paint(colour, 'green', 'ok  ')} ${r.artifactDigest}${label} ${v.identity ?? '-'} issuer=${v.issuer ?? '-'} time=${v.verifiedTime ?? '-'} logIndex=${v.logIndex ?? '-'}\n`,
+    );
+  } else if (r.missing) {
+    process.stdout.write(
+      `${paint(colour, 'red', 'FAIL')} ${r.artifactDigest}${label} missing: not in the archive (NO_ATTESTATIONS_FOUND)\n`,
+    );
+  } else {
+    process.stdout.write(`${paint(colour, 'red', 'FAIL')} ${r.artifactDigest}${label}\n`);
+    for (const b of r.bundles)
+      process.stdout.write(
+        `       ${b.path}: ${b.error?.check ?? '?'}: ${b.error?.code ?? '?'}: ${b.error?.message ?? ''}\n`,
+      );
+  }
+}
+
+/** The human summary table after the per-artifact lines. */
+function printSummary(
+  summary: ShipmentSummary,
+  o: {
+    colour: boolean;
+    started: number;
+    trustSource: string;
+    consistency: ConsistencyReport | undefined;
+    incomplete: StellaError | undefined;
+  },
+): void {
+  const { colour, consistency, incomplete } = o;
+  const seal =
+    summary.seal.status === 'verified'
+      ? `sealed by ${summary.seal.by}`
+      : summary.seal.status === 'unchecked'
+        ? 'sealed, not checked (no exporter trusted)'
+        : 'not sealed';
+  const secs = (Date.now() - o.started) / 1000;
+  process.stdout.write(
+    [
+      '',
+      `  artifacts  ${summary.artifacts}`,
+      `  passed     ${summary.passed}`,
+      `  failed     ${summary.failed}`,
+      `  missing    ${summary.missing}`,
+      `  bundles    ${summary.bundles} (${summary.jobs} job(s), ${secs.toFixed(1)} s)`,
+      `  seal       ${seal}`,
+      `  trust      ${o.trustSource}`,
+      ...(consistency
+        ? [
+            `  consistency ${consistency.checkpoints.length} checkpoint(s) of verified bundles: ${consistency.checkpoints.filter((c) => c.status === 'proven').length} proven, ${consistency.checkpoints.filter((c) => c.status === 'unproven').length} unproven; ${consistency.recorded} recorded in ${consistency.store}`,
+            ...consistency.latest.map(
+              (l) => `  latest     ${l.log} tree size ${l.treeSize} recorded (${l.status})`,
+            ),
+          ]
+        : []),
+      '',
+    ].join('\n'),
+  );
+  if (incomplete) printErrorLine(incomplete.check, incomplete.message);
+  else process.stdout.write(`${paint(colour, 'bold', 'Verified OK')}: every artifact verified\n`);
 }

@@ -280,6 +280,14 @@ export function checkConsistency(
         });
       }
     }
+    // Reported by log, then tree size: the same archive or store gives the same report,
+    // whatever order the bundles arrived in (archive order follows artifact digests).
+    checkpoints.sort(
+      (x, y) =>
+        (x.log < y.log ? -1 : x.log > y.log ? 1 : 0) ||
+        x.treeSize - y.treeSize ||
+        (x.rootHash < y.rootHash ? -1 : x.rootHash > y.rootHash ? 1 : 0),
+    );
     if (input.requireConsistency) {
       const unproven = checkpoints.filter((c) => c.status === 'unproven');
       if (unproven.length > 0) {
