@@ -7,13 +7,11 @@
  * scripts/ensure-test-tools.sh installs the packages (npm test's pretest); where it could not,
  * `registryMissingReason()` says why and the tests are declared skipped.
  */
-import test from 'ava';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
 
 function which(cmd: string): boolean {
   try {
@@ -144,34 +142,4 @@ async function waitUp(host: string, child: ChildProcess): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
-}
-
-export interface SandboxAndRegistry {
-  sandbox: RunningSandbox;
-  registry: RunningRegistry;
-  /** A temporary directory (the sandbox's data is in root/sandbox), removed after the tests. */
-  root: string;
-}
-
-/**
- * Declare the hooks of a file's registry tests: before them, a sandbox and a real registry
- * (handed to `use`); after them, both closed and the directory removed.
- */
-export function withSandboxAndRegistry(
-  prefix: string,
-  use: (started: SandboxAndRegistry) => void,
-): void {
-  const started: Partial<SandboxAndRegistry> = {};
-  test.before(async () => {
-    const root = mkdtempSync(join(tmpdir(), prefix));
-    started.root = root;
-    started.sandbox = await startSandbox({ dataDir: join(root, 'sandbox'), port: 0 });
-    started.registry = await startRegistry();
-    use({ root, sandbox: started.sandbox, registry: started.registry });
-  });
-  test.after.always(async () => {
-    await started.registry?.close();
-    await started.sandbox?.close();
-    if (started.root !== undefined) rmSync(started.root, { recursive: true, force: true });
-  });
 }

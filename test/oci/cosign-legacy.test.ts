@@ -14,11 +14,8 @@ import { RegistryClient, MEDIA_TYPES, digestOf } from '../../src/oci/client.js';
 import { referrersTag } from '../../src/oci/reference.js';
 import { buildExportArchive } from '../../src/archive/export.js';
 import { pushTestImage } from '../helpers/oci.js';
-import {
-  registryMissingReason,
-  withSandboxAndRegistry,
-  type RunningRegistry,
-} from '../helpers/registry.js';
+import { registryMissingReason, type RunningRegistry } from '../helpers/registry.js';
+import { withSandboxAndRegistry } from '../helpers/registry-hooks.js';
 import { verifyWithStella } from '../sign/helpers.js';
 
 const missing = registryMissingReason();
