@@ -87,6 +87,8 @@ const RELATED: Record<string, string[]> = {
   'src/verify/signature.ts': ['test/verify/artifact.test.ts'],
   'src/bundle/parse.ts': ['test/bundle/serialize.test.ts'],
   'src/tlog/rekor-entry.ts': ['test/bundle/from-rekor.test.ts'],
+  // Proofs built from tiles are checked against the same proofs built from the whole tree.
+  'src/tlog/tiles.ts': ['test/tlog/tiles-consistency.test.ts'],
 };
 /** Run against every mutant. */
 const END_TO_END = [

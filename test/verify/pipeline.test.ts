@@ -14,11 +14,14 @@ import {
   parseBundle,
   parseTrustedRoot,
   buildPolicy,
+  serializeBundle,
   type PolicyOptions,
 } from '../../src/index.js';
 import { utf8 } from '../../src/util/encoding.js';
 import type { Artifact } from '../../src/verify/artifact.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
+import { ISSUER_URL, testAuthority, testTsa } from '../helpers/authority-bundles.js';
+import { craftLeaf, trustWithTsa, tsaTimedBundle } from '../helpers/crafted-bundles.js';
 
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
 const read = (f: string): Buffer => readFileSync(path.join(SAMPLES, f));
@@ -245,5 +248,26 @@ test('a v0.1 entry with only a SET counts as a log entry: the report says so', a
   t.throws(() => parseBundle(JSON.stringify(v02)), {
     instanceOf: StellaError,
     message: /no inclusionProof \(required in a v0\.2 bundle\)/,
+  });
+});
+
+test('a bundle timed by a TSA with no log entry: the tlog step is skipped, not passed, and says how to require one', async (t) => {
+  const authority = testAuthority('pipeline-no-tlog');
+  const tsa = testTsa('pipeline-no-tlog', Date.UTC(2025, 0, 1), Date.UTC(2026, 0, 1));
+  const signedAt = Date.UTC(2025, 5, 1, 12, 0, 0);
+  const leaf = craftLeaf(authority, { label: 'no-tlog', notBefore: signedAt });
+  const data = utf8.encode('signed without a transparency log\n');
+  const report = await verifyBundleReport({
+    bundle: parseBundle(serializeBundle(tsaTimedBundle(leaf, data, tsa, signedAt + 2000))),
+    artifact: { kind: 'bytes', data },
+    trust: trustWithTsa(authority, tsa),
+    policy: buildPolicy(idPolicy(leaf.identity, ISSUER_URL)),
+  });
+  t.true(report.ok, report.error?.message);
+  const tlog = report.checks.find((c) => c.check === 'tlog')!;
+  t.deepEqual(tlog, {
+    check: 'tlog',
+    status: 'skip',
+    summary: 'no transparency log entry (use --require-rekor to require one)',
   });
 });
