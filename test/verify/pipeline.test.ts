@@ -271,3 +271,53 @@ test('a bundle timed by a TSA with no log entry: the tlog step is skipped, not p
     summary: 'no transparency log entry (use --require-rekor to require one)',
   });
 });
+
+test('the trust windows a report lists: each key the verification leaned on, once, and only those', async (t) => {
+  // What `verify --archive` prints per artifact (shipment/verdict.ts): a certificate bundle
+  // leaned on the CA, the log and the CT log; a managed-key bundle on the log alone.
+  const windowsOf = async (name: string, policy: PolicyOptions) =>
+    (
+      await verifyBundleReport(
+        {
+          bundle: parseBundle(json(name)),
+          artifact: ARTIFACT,
+          trust: TRUST,
+          policy: buildPolicy(policy),
+        },
+        { trustWindows: true },
+      )
+    ).trustWindows;
+  const window = (kind: string, name: string) => ({
+    kind,
+    name,
+    start: '2025-01-01T00:00:00.000Z',
+    end: null,
+  });
+  const [ca, tlog, ctlog] = [
+    window('ca', TRUST.certificateAuthorities[0]!.uri),
+    window('tlog', TRUST.tlogs[0]!.baseUrl),
+    window('ctlog', TRUST.ctlogs[0]!.baseUrl),
+  ];
+  t.deepEqual(await windowsOf('blob', idPolicy(GH)), [ca, tlog, ctlog]);
+  t.deepEqual(await windowsOf('managed-key', { publicKeyPem: KEY_PEM, now: NOW }), [tlog]);
+});
+
+test("the signature step's summary names what was verified: a message signature's digest, a DSSE subject", async (t) => {
+  const summaryOf = async (name: string, identity: string) =>
+    (
+      await verifyBundleReport({
+        bundle: parseBundle(json(name)),
+        artifact: ARTIFACT,
+        trust: TRUST,
+        policy: buildPolicy(idPolicy(identity)),
+      })
+    ).checks.find((c) => c.check === 'signature')!.summary;
+  t.regex(
+    await summaryOf('blob', GH),
+    /^signature verifies over sha256:[0-9a-f]{64} \(ECDSA P-256, hash sha256\)$/,
+  );
+  t.regex(
+    await summaryOf('attestation', GL),
+    /^DSSE signature verifies; artifact sha256:[0-9a-f]{64} is subject "artifact\.txt" \(ECDSA P-256, hash sha256\)$/,
+  );
+});
