@@ -89,6 +89,9 @@ const RELATED: Record<string, string[]> = {
   'src/tlog/rekor-entry.ts': ['test/bundle/from-rekor.test.ts'],
   // Proofs built from tiles are checked against the same proofs built from the whole tree.
   'src/tlog/tiles.ts': ['test/tlog/tiles-consistency.test.ts'],
+  // No mirror test: policy files and `attest inspect` are tested through the CLI.
+  'src/verify/policy-file.ts': ['test/commands/attest/identity-seed.test.ts'],
+  'src/verify/inspect.ts': ['test/commands/attest/identity-seed.test.ts'],
 };
 /** Run against every mutant. */
 const END_TO_END = [
