@@ -87,6 +87,11 @@ const RELATED: Record<string, string[]> = {
   'src/verify/signature.ts': ['test/verify/artifact.test.ts'],
   'src/bundle/parse.ts': ['test/bundle/serialize.test.ts'],
   'src/tlog/rekor-entry.ts': ['test/bundle/from-rekor.test.ts'],
+  // Proofs built from tiles are checked against the same proofs built from the whole tree.
+  'src/tlog/tiles.ts': ['test/tlog/tiles-consistency.test.ts'],
+  // No mirror test: policy files and `attest inspect` are tested through the CLI.
+  'src/verify/policy-file.ts': ['test/commands/attest/identity-seed.test.ts'],
+  'src/verify/inspect.ts': ['test/commands/attest/identity-seed.test.ts'],
 };
 /** Run against every mutant. */
 const END_TO_END = [
@@ -315,50 +320,13 @@ const pct = (a: number, b: number): string => (b === 0 ? 'n/a' : `${((100 * a) /
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const started = Date.now();
-  const files = sourceFiles().filter(
-    (f) => opts.only.length === 0 || opts.only.some((o) => f.includes(o)),
-  );
-  const jobs: FileJob[] = [];
-  for (const file of files) {
-    const text = readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
-    const all = generateMutants(file, text);
-    const mutants =
-      opts.maxPerFile === 0 ? all : sampleMutants(all, opts.maxPerFile, `${opts.seed}:${file}`);
-    jobs.push({
-      file,
-      text,
-      compiledOriginal: compile(file, text),
-      tests: testsFor(file),
-      mutants,
-      total: all.length,
-    });
-  }
+  const jobs = planJobs(opts);
   const count = jobs.reduce((n, j) => n + j.mutants.length, 0);
-
   if (opts.list) {
-    for (const j of jobs) {
-      console.log(
-        `${j.file}: ${j.mutants.length} of ${j.total} mutants; tests: ${j.tests.join(' ')}`,
-      );
-      for (const m of j.mutants) {
-        const d = mutantDiff(j.text, m);
-        console.log(`  ${j.file}:${m.line} ${m.operator}\n    - ${d.before}\n    + ${d.after}`);
-      }
-    }
-    console.log(`${count} mutants in ${jobs.length} files`);
+    listMutants(jobs, count);
     return;
   }
-
-  for (const j of jobs) {
-    const built = path.join(PROJECT_ROOT, 'dist', jsOf(j.file));
-    if (!existsSync(built)) throw new Error(`${rel(built)} is missing: run npm run build first`);
-    // The mutants are compiled one file at a time; the unmutated file compiled the same way must
-    // be what tsc built, or a "kill" could come from the compiler instead of the tests.
-    if (readFileSync(built, 'utf8') !== j.compiledOriginal)
-      throw new Error(
-        `${j.file}: transpileModule output differs from tsc's ${rel(built)}; rebuild (npm run build)`,
-      );
-  }
+  checkBuildMatches(jobs);
 
   mkdirSync(WORK, { recursive: true });
   linkShared();
@@ -371,14 +339,87 @@ async function main(): Promise<void> {
     restoreAll();
     process.exit(130);
   });
-
-  // Baseline: every test set passes unmutated (the union, once), and how long that takes.
-  const union = [...new Set(jobs.flatMap((j) => j.tests))];
   console.log(
     `mutate: ${count} mutants in ${jobs.length} files (seed ${JSON.stringify(opts.seed)}, at most ${opts.maxPerFile || 'all'} a file), ${opts.jobs} job(s)`,
   );
+  const baseline = await runBaseline(workspaces[0]!, jobs, opts);
+  const deadline = opts.budgetMin > 0 ? started + opts.budgetMin * 60_000 : Infinity;
+  // Reported in file order, then source order.
+  const outcomes = (await runMutants(workspaces, jobs, baseline, deadline, count)).sort(
+    (a, b) =>
+      jobs.findIndex((j) => j.file === a.file) - jobs.findIndex((j) => j.file === b.file) ||
+      a.mutant.start - b.mutant.start,
+  );
+  restoreAll();
+  const notRun = count - outcomes.length;
+  const elapsed = Date.now() - started;
+  const text = reportText(jobs, outcomes, elapsed, notRun, opts.budgetMin);
+  console.log(`\n${text}`);
+  writeReports(text, outcomes, { opts, elapsed, notRun, baselineMs: baseline.ms });
+}
+
+/** The source files to mutate, each with its sampled mutants and the tests that see it. */
+function planJobs(opts: Options): FileJob[] {
+  const files = sourceFiles().filter(
+    (f) => opts.only.length === 0 || opts.only.some((o) => f.includes(o)),
+  );
+  return files.map((file) => {
+    const text = readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
+    const all = generateMutants(file, text);
+    const mutants =
+      opts.maxPerFile === 0 ? all : sampleMutants(all, opts.maxPerFile, `${opts.seed}:${file}`);
+    return {
+      file,
+      text,
+      compiledOriginal: compile(file, text),
+      tests: testsFor(file),
+      mutants,
+      total: all.length,
+    };
+  });
+}
+
+/** --list: each file's mutants and tests, nothing run. */
+function listMutants(jobs: readonly FileJob[], count: number): void {
+  for (const j of jobs) {
+    console.log(
+      `${j.file}: ${j.mutants.length} of ${j.total} mutants; tests: ${j.tests.join(' ')}`,
+    );
+    for (const m of j.mutants) {
+      const d = mutantDiff(j.text, m);
+      console.log(`  ${j.file}:${m.line} ${m.operator}\n    - ${d.before}\n    + ${d.after}`);
+    }
+  }
+  console.log(`${count} mutants in ${jobs.length} files`);
+}
+
+/**
+ * The mutants are compiled one file at a time; the unmutated file compiled the same way must
+ * be what tsc built, or a "kill" could come from the compiler instead of the tests.
+ */
+function checkBuildMatches(jobs: readonly FileJob[]): void {
+  for (const j of jobs) {
+    const built = path.join(PROJECT_ROOT, 'dist', jsOf(j.file));
+    if (!existsSync(built)) throw new Error(`${rel(built)} is missing: run npm run build first`);
+    if (readFileSync(built, 'utf8') !== j.compiledOriginal)
+      throw new Error(
+        `${j.file}: transpileModule output differs from tsc's ${rel(built)}; rebuild (npm run build)`,
+      );
+  }
+}
+
+interface Baseline {
+  ms: number;
+  timeoutMs: number;
+  /** Tests an unmutated run passes over `tests`: what a survivor's run must match. */
+  expectedFor: (tests: string[]) => number;
+}
+
+/** Every test set passes unmutated (the union, once): how long that takes, and how many pass per file. */
+async function runBaseline(ws: string, jobs: readonly FileJob[], opts: Options): Promise<Baseline> {
+  const union = [...new Set(jobs.flatMap((j) => j.tests))];
   console.log(`baseline: ${union.length} test files, unmutated...`);
-  const base = await runTests(workspaces[0]!, union, 30 * 60_000);
+  const base = await runTests(ws, union, 30 * 60_000);
   if (base.status !== 'survived') {
     console.error(base.output);
     throw new Error('the baseline run fails: fix the suite before measuring mutants');
@@ -391,70 +432,81 @@ async function main(): Promise<void> {
       `baseline: counted ${expectedFor(union)} tests by file, ava says ${base.passed}`,
     );
   console.log(`baseline passed in ${fmtMs(base.ms)}; per-mutant timeout ${fmtMs(timeoutMs)}`);
+  return { ms: base.ms, timeoutMs, expectedFor };
+}
 
-  // Round robin over the files, so a run cut short by the budget still samples every file.
+/** Run the mutants, round robin over the files, one per workspace at a time, until the deadline. */
+async function runMutants(
+  workspaces: readonly string[],
+  jobs: readonly FileJob[],
+  baseline: Baseline,
+  deadline: number,
+  count: number,
+): Promise<Outcome[]> {
+  // Round robin, so a run cut short by the budget still samples every file.
   const queue: { j: FileJob; m: Mutant }[] = [];
   for (let r = 0; jobs.some((j) => r < j.mutants.length); r++)
     for (const j of jobs) if (r < j.mutants.length) queue.push({ j, m: j.mutants[r]! });
-  const deadline = opts.budgetMin > 0 ? started + opts.budgetMin * 60_000 : Infinity;
   const outcomes: Outcome[] = [];
-  let done = 0;
   const worker = async (ws: string): Promise<void> => {
     for (let next = queue.shift(); next && Date.now() < deadline; next = queue.shift()) {
-      const { j, m } = next;
-      const target = path.join(ws, 'dist', jsOf(j.file));
-      writeFileSync(target, compile(j.file, applyMutant(j.text, m)));
-      let r: RunResult;
-      try {
-        r = await runTests(ws, j.tests, timeoutMs);
-      } finally {
-        writeFileSync(target, j.compiledOriginal);
-      }
-      const o: Outcome = {
-        file: j.file,
-        mutant: m,
-        status: r.status,
-        ms: r.ms,
-        diff: mutantDiff(j.text, m),
-      };
-      if (r.status === 'survived' && r.passed !== expectedFor(j.tests))
-        o.shortRun = `passed ${r.passed ?? '?'} of ${expectedFor(j.tests)} tests`;
+      const o = await runMutant(ws, next.j, next.m, baseline);
       outcomes.push(o);
-      done++;
       console.log(
-        `[${done}/${count}] ${j.file}:${m.line} ${m.operator}: ${r.status}${o.shortRun ? ` (${o.shortRun})` : ''} (${fmtMs(r.ms)})${r.status === 'survived' ? `\n    - ${o.diff.before}\n    + ${o.diff.after}` : ''}`,
+        `[${outcomes.length}/${count}] ${o.file}:${o.mutant.line} ${o.mutant.operator}: ${o.status}${o.shortRun ? ` (${o.shortRun})` : ''} (${fmtMs(o.ms)})${o.status === 'survived' ? `\n    - ${o.diff.before}\n    + ${o.diff.after}` : ''}`,
       );
     }
   };
   await Promise.all(workspaces.map(worker));
-  restoreAll();
-  const notRun = count - outcomes.length;
+  return outcomes;
+}
 
-  // Report.
-  outcomes.sort(
-    (a, b) =>
-      jobs.findIndex((j) => j.file === a.file) - jobs.findIndex((j) => j.file === b.file) ||
-      a.mutant.start - b.mutant.start,
-  );
-  const byFile = new Map<string, Outcome[]>();
-  for (const o of outcomes) byFile.set(o.file, [...(byFile.get(o.file) ?? []), o]);
-  const lines: string[] = [];
-  const tally = (os: Outcome[]) => ({
-    killed: os.filter((o) => o.status === 'killed').length,
-    survived: os.filter((o) => o.status === 'survived').length,
-    timeout: os.filter((o) => o.status === 'timeout').length,
-  });
-  lines.push(
+/** One mutant: compiled into the workspace, its file's tests run, the file restored. */
+async function runMutant(ws: string, j: FileJob, m: Mutant, baseline: Baseline): Promise<Outcome> {
+  const target = path.join(ws, 'dist', jsOf(j.file));
+  writeFileSync(target, compile(j.file, applyMutant(j.text, m)));
+  let r: RunResult;
+  try {
+    r = await runTests(ws, j.tests, baseline.timeoutMs);
+  } finally {
+    writeFileSync(target, j.compiledOriginal);
+  }
+  const o: Outcome = {
+    file: j.file,
+    mutant: m,
+    status: r.status,
+    ms: r.ms,
+    diff: mutantDiff(j.text, m),
+  };
+  if (r.status === 'survived' && r.passed !== baseline.expectedFor(j.tests))
+    o.shortRun = `passed ${r.passed ?? '?'} of ${baseline.expectedFor(j.tests)} tests`;
+  return o;
+}
+
+const tally = (os: readonly Outcome[]) => ({
+  killed: os.filter((o) => o.status === 'killed').length,
+  survived: os.filter((o) => o.status === 'survived').length,
+  timeout: os.filter((o) => o.status === 'timeout').length,
+});
+
+/** The printed report: per file, per operator, every survivor with its diff, the score. */
+function reportText(
+  jobs: readonly FileJob[],
+  outcomes: readonly Outcome[],
+  elapsed: number,
+  notRun: number,
+  budgetMin: number,
+): string {
+  const lines: string[] = [
     `${'file'.padEnd(32)} ${'mutants'.padStart(7)} ${'killed'.padStart(6)} ${'survived'.padStart(8)} ${'timeout'.padStart(7)} ${'score'.padStart(7)}`,
-  );
+  ];
   for (const j of jobs) {
-    const os = byFile.get(j.file) ?? [];
+    const os = outcomes.filter((o) => o.file === j.file);
     const c = tally(os);
     lines.push(
       `${j.file.padEnd(32)} ${`${os.length}/${j.total}`.padStart(7)} ${String(c.killed).padStart(6)} ${String(c.survived).padStart(8)} ${String(c.timeout).padStart(7)} ${pct(c.killed + c.timeout, os.length).padStart(7)}`,
     );
   }
-  const all = tally(outcomes);
   const byOperator = new Map<Operator, Outcome[]>();
   for (const o of outcomes)
     byOperator.set(o.mutant.operator, [...(byOperator.get(o.mutant.operator) ?? []), o]);
@@ -475,28 +527,36 @@ async function main(): Promise<void> {
       `    - ${o.diff.before}`,
       `    + ${o.diff.after}`,
     );
-  const elapsed = Date.now() - started;
+  const all = tally(outcomes);
   lines.push(
     '',
     `mutation score ${pct(all.killed + all.timeout, outcomes.length)}: ${all.killed} killed, ${all.timeout} timed out, ${all.survived} survived of ${outcomes.length} mutants (${jobs.reduce((n, j) => n + j.total, 0)} possible) in ${fmtMs(elapsed)}, ${new Date().toISOString().slice(0, 10)}`,
   );
   if (notRun > 0)
     lines.push(
-      `${notRun} sampled mutant(s) not run: the ${opts.budgetMin}-minute budget ran out (not counted in the score)`,
+      `${notRun} sampled mutant(s) not run: the ${budgetMin}-minute budget ran out (not counted in the score)`,
     );
-  const text = lines.join('\n');
-  console.log(`\n${text}`);
+  return lines.join('\n');
+}
+
+/** .mutate/report.txt (the printed report) and .mutate/report.json (every mutant's outcome). */
+function writeReports(
+  text: string,
+  outcomes: readonly Outcome[],
+  run: { opts: Options; elapsed: number; notRun: number; baselineMs: number },
+): void {
+  const all = tally(outcomes);
   writeFileSync(path.join(WORK, 'report.txt'), `${text}\n`);
   writeFileSync(
     path.join(WORK, 'report.json'),
     `${JSON.stringify(
       {
         date: new Date().toISOString(),
-        seed: opts.seed,
-        maxPerFile: opts.maxPerFile,
-        elapsedMs: elapsed,
-        notRun,
-        baselineMs: base.ms,
+        seed: run.opts.seed,
+        maxPerFile: run.opts.maxPerFile,
+        elapsedMs: run.elapsed,
+        notRun: run.notRun,
+        baselineMs: run.baselineMs,
         score: outcomes.length ? (all.killed + all.timeout) / outcomes.length : null,
         ...all,
         mutants: outcomes.map((o) => ({

@@ -56,7 +56,7 @@ import {
   type ProposedEntry,
   type RekorEntryResult,
 } from './rekor-client.js';
-import { resolveIdentityToken, type TokenSource } from './token.js';
+import { resolveIdentityToken, type ResolvedToken, type TokenSource } from './token.js';
 
 /**
  * What is signed: the artifact's bytes, or only its SHA-256 (a digest reference, or a file too
@@ -129,71 +129,26 @@ export interface SignResult {
 export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   const config = opts.config ?? defaultSignerConfig();
   const { artifact, plan } = preflight(opts, config);
-  const fulcioUrl = plan.fulcio.url;
 
   // The algorithm is decided before any request (see chooseAlgorithm).
   const warnings: string[] = [];
   const algorithm = chooseAlgorithm(config, opts.predicate !== undefined, warnings);
-  logInfo(
-    `signing ${opts.predicate ? `an in-toto attestation (${opts.predicate.type})` : artifact.bytes !== undefined ? 'a blob' : 'a digest'} with ${algorithm}; CA ${fulcioUrl}; Rekor ${plan.rekor.map((r) => `v${r.apiVersion} ${r.url}`).join(', ')}${plan.tsa.length ? `; TSA ${plan.tsa.map((t) => t.url).join(', ')}` : ''}`,
-  );
+  logInfo(signingPlanLine(opts.predicate, artifact.bytes !== undefined, algorithm, plan));
 
   // 1. The identity token: found and checked before anything leaves this machine.
-  const token = await resolveIdentityToken({
-    explicit: opts.identityToken,
-    env: opts.env,
-    useAmbient: config.oidc.useAmbientToken,
-    audience: config.oidc.clientId,
-    now: opts.now,
-    timeoutMs: config.fulcio.timeoutMs,
-    fetchImpl: opts.fetchImpl,
-  });
-  logInfo(
-    `identity token from ${token.source}: issuer ${token.claims.iss}, subject ${token.claims.sub}`,
-  );
-  if (
-    config.oidc.issuer !== undefined &&
-    token.claims.iss.replace(/\/+$/, '') !== config.oidc.issuer
-  ) {
-    fail(
-      'OIDC_TOKEN_INVALID',
-      'signing',
-      `issuer mismatch: token issuer ${JSON.stringify(token.claims.iss)} is not the configured oidc.issuer ${JSON.stringify(config.oidc.issuer)}`,
-    );
-  }
+  const token = await checkedIdentityToken(opts, config);
 
+  // 2. The ephemeral key, 3. its certificate.
   const key = createEphemeralKey(algorithm, opts.keyGenerator);
   logInfo(`ephemeral ${algorithm} key generated in memory (never written)`);
-
-  // 3. The certificate.
-  const policy = { timeoutMs: plan.fulcio.timeoutMs, retries: plan.fulcio.retries };
-  const issued = await requestSigningCertificate(
-    fulcioUrl,
-    token.token,
-    challengeFor(token.claims),
-    key,
-    policy,
-    opts.fetchImpl,
-  );
-  const leaf = checkIssuedCertificate(issued.chain, issued.detachedSct, config, opts.fulcioRoots);
-  logInfo(
-    `certificate from ${fulcioUrl}: ${certificateIdentities(leaf)[0]?.value ?? '(no identity)'}, valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}`,
-  );
-  // Before anything is logged: a certificate that is not valid now (a CA whose clock is off)
-  // would give a permanent log entry and a bundle that can never verify.
-  checkCertificateWindow(
-    leaf,
-    opts.now !== undefined ? opts.now * 1000 : Date.now(),
-    "this machine's clock",
-  );
-  const leafPem = derToPem(leaf.der);
+  const leaf = await certifyKey(key, token, plan.fulcio, config, opts);
 
   // 4. The signature and the proposed (Rekor v1) log entry.
   const { content, proposal, predicateType, signature } = signContent(
     opts.predicate,
     artifact,
     key,
-    leafPem,
+    derToPem(leaf.der),
   );
 
   // 5. RFC 3161 timestamps over the signature, each checked as a verifier will check it.
@@ -227,10 +182,9 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     },
     content,
   };
-  const bundleJson = serializeBundle(bundle, { indent: 2 }) + '\n';
   return {
     bundle,
-    bundleJson,
+    bundleJson: serializeBundle(bundle, { indent: 2 }) + '\n',
     artifactDigest: `sha256:${toHex(artifact.digest)}`,
     contentKind: content.kind,
     predicateType,
@@ -245,9 +199,88 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     },
     tlog,
     timestamps,
-    fulcioUrl,
+    fulcioUrl: plan.fulcio.url,
     warnings,
   };
+}
+
+/** What will be signed, how, and by which services (logged before any request). */
+function signingPlanLine(
+  predicate: SignOptions['predicate'],
+  hasBytes: boolean,
+  algorithm: SigningAlgorithm,
+  plan: ServicePlan,
+): string {
+  const what = predicate
+    ? `an in-toto attestation (${predicate.type})`
+    : hasBytes
+      ? 'a blob'
+      : 'a digest';
+  const rekor = plan.rekor.map((r) => `v${r.apiVersion} ${r.url}`).join(', ');
+  const tsa = plan.tsa.length ? `; TSA ${plan.tsa.map((t) => t.url).join(', ')}` : '';
+  return `signing ${what} with ${algorithm}; CA ${plan.fulcio.url}; Rekor ${rekor}${tsa}`;
+}
+
+/** The identity token (explicit, from the environment, or ambient), from the configured issuer. */
+async function checkedIdentityToken(
+  opts: SignOptions,
+  config: SignerConfig,
+): Promise<ResolvedToken> {
+  const token = await resolveIdentityToken({
+    explicit: opts.identityToken,
+    env: opts.env,
+    useAmbient: config.oidc.useAmbientToken,
+    audience: config.oidc.clientId,
+    now: opts.now,
+    timeoutMs: config.fulcio.timeoutMs,
+    fetchImpl: opts.fetchImpl,
+  });
+  logInfo(
+    `identity token from ${token.source}: issuer ${token.claims.iss}, subject ${token.claims.sub}`,
+  );
+  if (
+    config.oidc.issuer !== undefined &&
+    token.claims.iss.replace(/\/+$/, '') !== config.oidc.issuer
+  ) {
+    fail(
+      'OIDC_TOKEN_INVALID',
+      'signing',
+      `issuer mismatch: token issuer ${JSON.stringify(token.claims.iss)} is not the configured oidc.issuer ${JSON.stringify(config.oidc.issuer)}`,
+    );
+  }
+  return token;
+}
+
+/**
+ * The signing certificate for `key` from the CA, checked as issued (chain, SCT) and valid now:
+ * before anything is logged, since a certificate that is not valid now (a CA whose clock is
+ * off) would give a permanent log entry and a bundle that can never verify.
+ */
+async function certifyKey(
+  key: EphemeralKey,
+  token: ResolvedToken,
+  fulcio: ServicePlan['fulcio'],
+  config: SignerConfig,
+  opts: SignOptions,
+): Promise<Certificate> {
+  const issued = await requestSigningCertificate(
+    fulcio.url,
+    token.token,
+    challengeFor(token.claims),
+    key,
+    { timeoutMs: fulcio.timeoutMs, retries: fulcio.retries },
+    opts.fetchImpl,
+  );
+  const leaf = checkIssuedCertificate(issued.chain, issued.detachedSct, config, opts.fulcioRoots);
+  logInfo(
+    `certificate from ${fulcio.url}: ${certificateIdentities(leaf)[0]?.value ?? '(no identity)'}, valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}`,
+  );
+  checkCertificateWindow(
+    leaf,
+    opts.now !== undefined ? opts.now * 1000 : Date.now(),
+    "this machine's clock",
+  );
+  return leaf;
 }
 
 /**

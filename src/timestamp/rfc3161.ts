@@ -486,6 +486,38 @@ function checkAgainstTsa(
     return failedAt(0, p.parseError);
   }
   const chain = p.certs;
+  const found = signerInChain(chain, si, embedded);
+  if ('status' in found) return found;
+  const { signer, keyOf, path, from } = found;
+  const failure =
+    signedBySigner(si, signer, keyOf) ??
+    signerCertificateFailure(signer) ??
+    issuerLinkFailure(tsa, chain, from) ??
+    genTimeFailure(tsa, path, tstInfo.genTime);
+  if (failure) return failure;
+  return { status: 'verified', time: tstInfo.genTime, tsa, tstInfo };
+}
+
+/** The trusted chain above the signer links issuer to subject, each signed by the next. */
+function issuerLinkFailure(
+  tsa: CertificateAuthority,
+  chain: Certificate[],
+  from: number,
+): TsaFailure | undefined {
+  const linkError = issuerLinksError(tsa, chain, from);
+  return linkError ? failedAt(3, linkError) : undefined;
+}
+
+/**
+ * The token's signer among the TSA's trusted certificates (or the embedded one) and its path
+ * to the TSA's root: its position in the trusted chain, or the trusted CA that issued it.
+ * `from` is where the chain above the signer starts.
+ */
+function signerInChain(
+  chain: Certificate[],
+  si: TimeStampToken['signerInfo'],
+  embedded: Certificate | undefined,
+): { signer: Certificate; keyOf: Certificate; path: Certificate[]; from: number } | TsaFailure {
   const signer = embedded ?? chain.find((c) => !c.basicConstraints?.ca && sidMatches(si.sid, c));
   if (!signer) {
     return failedAt(
@@ -493,33 +525,33 @@ function checkAgainstTsa(
       timestampError('TSA not trusted: the timestamp signer is not a certificate of a trusted TSA'),
     );
   }
-  // Path: the signer's position in the trusted chain, or the trusted CA that issued it.
-  let from = chain.findIndex((c) => bytesEqual(c.der, signer.der));
-  let path: Certificate[];
+  const at = chain.findIndex((c) => bytesEqual(c.der, signer.der));
   // The signer's key: the trusted certificate's when the token embeds the very same bytes
   // (built once per trust material), else the embedded certificate's.
-  let keyOf = signer;
-  if (from >= 0) {
-    keyOf = chain[from]!;
-    path = chain.slice(from);
-    from++;
-  } else {
-    from = chain.findIndex(
-      (c) =>
-        c.basicConstraints?.ca &&
-        bytesEqual(c.subjectDer, signer.issuerDer) &&
-        verifyCertificateSignature(signer, c.publicKey),
+  if (at >= 0) return { signer, keyOf: chain[at]!, path: chain.slice(at), from: at + 1 };
+  const from = chain.findIndex(
+    (c) =>
+      c.basicConstraints?.ca &&
+      bytesEqual(c.subjectDer, signer.issuerDer) &&
+      verifyCertificateSignature(signer, c.publicKey),
+  );
+  if (from < 0) {
+    return failedAt(
+      1,
+      timestampError(
+        `TSA not trusted: timestamp signer ${describeName(signer.subject)} does not chain to a trusted TSA`,
+      ),
     );
-    if (from < 0) {
-      return failedAt(
-        1,
-        timestampError(
-          `TSA not trusted: timestamp signer ${describeName(signer.subject)} does not chain to a trusted TSA`,
-        ),
-      );
-    }
-    path = [signer, ...chain.slice(from)];
   }
+  return { signer, keyOf: signer, path: [signer, ...chain.slice(from)], from };
+}
+
+/** The token is signed with `keyOf`'s key, and its signing-certificate attribute names `signer`. */
+function signedBySigner(
+  si: TimeStampToken['signerInfo'],
+  signer: Certificate,
+  keyOf: Certificate,
+): TsaFailure | undefined {
   if (!verifySignerSignature(si, keyOf.publicKey)) {
     return failedAt(2, timestampError('timestamp signature does not verify'));
   }
@@ -537,6 +569,11 @@ function checkAgainstTsa(
       ),
     );
   }
+  return undefined;
+}
+
+/** A timestamping certificate: the timeStamping usage, no unhandled critical extension, no CT poison. */
+function signerCertificateFailure(signer: Certificate): TsaFailure | undefined {
   if (!signer.extKeyUsage?.includes(OID.ekuTimeStamping)) {
     return failedAt(
       3,
@@ -560,11 +597,15 @@ function checkAgainstTsa(
       ),
     );
   }
-  const linkError = issuerLinksError(tsa, chain, from);
-  if (linkError) {
-    return failedAt(3, linkError);
-  }
-  const gt = tstInfo.genTime;
+  return undefined;
+}
+
+/** genTime inside the TSA's window and every certificate's validity on the path. */
+function genTimeFailure(
+  tsa: CertificateAuthority,
+  path: readonly Certificate[],
+  gt: TimeStampToken['tstInfo']['genTime'],
+): TsaFailure | undefined {
   if (!windowContains(tsa.validFor, gt)) {
     return failedAt(
       4,
@@ -584,5 +625,5 @@ function checkAgainstTsa(
       ),
     );
   }
-  return { status: 'verified', time: gt, tsa, tstInfo };
+  return undefined;
 }

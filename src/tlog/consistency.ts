@@ -128,6 +128,11 @@ function describe(c: CheckpointView): string {
   return `tree size ${c.treeSize}, root ${c.rootHash.slice(0, 16)}…`;
 }
 
+/** A refusal: the log showed a split view, rolled back, or shipped a proof that is no proof. */
+type Refusal = Extract<LogAssessment, { ok: false }>;
+
+const isRefusal = (x: object): x is Refusal => 'ok' in x && x.ok === false;
+
 /**
  * Judge one log's observed checkpoints (bundle checkpoints, already verified against the log's
  * key) and optional shipment (latest checkpoint, verified, and proofs) against what the store
@@ -139,7 +144,45 @@ export function assessLog(
   shipment: ShipmentLog | undefined,
 ): LogAssessment {
   const heldByKey = new Map(held.map((h) => [keyOf(h), h]));
-  const heldBySize = new Map(held.map((h) => [h.treeSize, h]));
+  const all = distinctCheckpoints(observed, shipment);
+  if (isRefusal(all)) return all;
+  const conflict = conflictWithHeld(held, all);
+  if (conflict) return conflict;
+  const group = shipment
+    ? linkedToLatest(held, heldByKey, observed, all, shipment)
+    : new Set<string>();
+  if (isRefusal(group)) return group;
+
+  const { proven, groupProven } = provenAfter(held, heldByKey, all, group);
+  const latestKey = shipment ? keyOf(shipment.latest) : undefined;
+  const { upserts, newlyProven } = changesToRecord(
+    heldByKey,
+    all,
+    proven,
+    groupProven ? group : new Set(),
+    latestKey,
+  );
+  const status = new Map<string, 'proven' | 'unproven'>();
+  for (const c of observed) status.set(keyOf(c), proven.has(keyOf(c)) ? 'proven' : 'unproven');
+  return {
+    ok: true,
+    upserts,
+    status,
+    newlyProven,
+    linked: group,
+    latestStatus:
+      latestKey === undefined ? undefined : proven.has(latestKey) ? 'proven' : 'unproven',
+  };
+}
+
+/**
+ * The observed checkpoints and the shipment's latest, one per tree size (observed first); two
+ * of one size with different roots are a split view.
+ */
+function distinctCheckpoints(
+  observed: readonly CheckpointView[],
+  shipment: ShipmentLog | undefined,
+): CheckpointView[] | Refusal {
   const all: CheckpointView[] = [];
   const seen = new Map<number, CheckpointView>();
   for (const c of [...observed, ...(shipment ? [shipment.latest] : [])]) {
@@ -157,7 +200,15 @@ export function assessLog(
     seen.set(c.treeSize, c);
     all.push(c);
   }
-  // Same size as a held checkpoint, different root: a split view, whatever else is true.
+  return all;
+}
+
+/** Same size as a held checkpoint, different root: a split view, whatever else is true. */
+function conflictWithHeld(
+  held: readonly HeldCheckpoint[],
+  all: readonly CheckpointView[],
+): Refusal | undefined {
+  const heldBySize = new Map(held.map((h) => [h.treeSize, h]));
   for (const c of all) {
     const h = heldBySize.get(c.treeSize);
     if (h && h.rootHash !== c.rootHash)
@@ -168,83 +219,125 @@ export function assessLog(
         null,
       );
   }
+  return undefined;
+}
 
-  const group = new Set<string>();
-  if (shipment) {
-    const latest = shipment.latest;
-    const latestHeld = held
-      .filter((h) => h.latest)
-      .reduce<HeldCheckpoint | undefined>(
-        (a, h) => (!a || h.treeSize > a.treeSize ? h : a),
-        undefined,
-      );
-    if (latestHeld && latest.treeSize < latestHeld.treeSize) {
+/**
+ * The checkpoints a shipment links to its latest one (the latest, those of its size, and every
+ * proof's start), after refusing a rollback, a bundle checkpoint newer than the "latest", and
+ * any proof that does not verify.
+ */
+function linkedToLatest(
+  held: readonly HeldCheckpoint[],
+  heldByKey: ReadonlyMap<string, HeldCheckpoint>,
+  observed: readonly CheckpointView[],
+  all: readonly CheckpointView[],
+  shipment: ShipmentLog,
+): Set<string> | Refusal {
+  const latest = shipment.latest;
+  const rollback = rollbackOf(held, latest);
+  if (rollback) return rollback;
+  const group = new Set<string>([keyOf(latest)]);
+  for (const c of observed) {
+    if (c.treeSize > latest.treeSize) {
       return {
         ok: false,
-        code: 'CHECKPOINT_ROLLBACK',
-        message: `log ${latest.origin} rolled back: the shipment's latest checkpoint has tree size ${latest.treeSize}, but the log already presented tree size ${latestHeld.treeSize} as its latest`,
-        evidence: {
-          logId: latest.logId,
-          origin: latest.origin,
-          reason: 'rollback',
-          held: latestHeld,
-          presented: latest,
-          proof: null,
-        },
+        code: 'CONSISTENCY_PROOF_INVALID',
+        message: `log ${latest.origin}: a bundle's checkpoint (tree size ${c.treeSize}) is newer than the shipment's "latest" checkpoint (tree size ${latest.treeSize})`,
+        evidence: undefined,
       };
     }
-    group.add(keyOf(latest));
-    for (const c of observed) {
-      if (c.treeSize > latest.treeSize) {
-        return {
-          ok: false,
-          code: 'CONSISTENCY_PROOF_INVALID',
-          message: `log ${latest.origin}: a bundle's checkpoint (tree size ${c.treeSize}) is newer than the shipment's "latest" checkpoint (tree size ${latest.treeSize})`,
-          evidence: undefined,
-        };
-      }
-    }
-    for (const p of shipment.proofs) {
-      const from = all.find((c) => c.treeSize === p.size1 && c.rootHash === p.rootHash1);
-      if (!from)
-        return {
-          ok: false,
-          code: 'CONSISTENCY_PROOF_INVALID',
-          message: `log ${latest.origin}: a consistency proof starts at tree size ${p.size1}, which no bundle's checkpoint has`,
-          evidence: undefined,
-        };
-      try {
-        verifyConsistency(
-          p.size1,
-          latest.treeSize,
-          p.hashes,
-          fromHexStrict(p.rootHash1),
-          fromHexStrict(latest.rootHash),
-        );
-      } catch (e) {
-        if (!isStellaError(e)) throw e;
-        const fromHeld = heldByKey.get(keyOf(from));
-        // Only a proof of the right shape that computes other roots says anything about the log.
-        if (fromHeld && /computed (old|new) root hash does not match/.test(e.message)) {
-          return splitView(
-            fromHeld,
-            latest,
-            `the consistency proof from the held checkpoint (tree size ${p.size1}) to the log's latest (tree size ${latest.treeSize}) does not verify: ${e.message}`,
-            p.hashes.map(toHex),
-          );
-        }
-        return {
-          ok: false,
-          code: 'CONSISTENCY_PROOF_INVALID',
-          message: `log ${latest.origin}: the consistency proof from tree size ${p.size1} to ${latest.treeSize} is invalid: ${e.message}`,
-          evidence: undefined,
-        };
-      }
-      group.add(keyOf(from));
-    }
-    for (const c of all) if (c.treeSize === latest.treeSize) group.add(keyOf(c));
   }
+  for (const p of shipment.proofs) {
+    const from = all.find((c) => c.treeSize === p.size1 && c.rootHash === p.rootHash1);
+    if (!from)
+      return {
+        ok: false,
+        code: 'CONSISTENCY_PROOF_INVALID',
+        message: `log ${latest.origin}: a consistency proof starts at tree size ${p.size1}, which no bundle's checkpoint has`,
+        evidence: undefined,
+      };
+    const refused = checkProof(p, latest, heldByKey.get(keyOf(from)));
+    if (refused) return refused;
+    group.add(keyOf(from));
+  }
+  for (const c of all) if (c.treeSize === latest.treeSize) group.add(keyOf(c));
+  return group;
+}
 
+/** A shipment whose latest is smaller than a latest the log presented before: a rollback. */
+function rollbackOf(held: readonly HeldCheckpoint[], latest: CheckpointView): Refusal | undefined {
+  const latestHeld = held
+    .filter((h) => h.latest)
+    .reduce<HeldCheckpoint | undefined>(
+      (a, h) => (!a || h.treeSize > a.treeSize ? h : a),
+      undefined,
+    );
+  if (!latestHeld || latest.treeSize >= latestHeld.treeSize) return undefined;
+  return {
+    ok: false,
+    code: 'CHECKPOINT_ROLLBACK',
+    message: `log ${latest.origin} rolled back: the shipment's latest checkpoint has tree size ${latest.treeSize}, but the log already presented tree size ${latestHeld.treeSize} as its latest`,
+    evidence: {
+      logId: latest.logId,
+      origin: latest.origin,
+      reason: 'rollback',
+      held: latestHeld,
+      presented: latest,
+      proof: null,
+    },
+  };
+}
+
+/**
+ * Verify one consistency proof to the shipment's latest. A proof of the right shape from a held
+ * checkpoint that computes other roots is signed evidence of a split view; any other failure
+ * only makes the proof invalid.
+ */
+function checkProof(
+  p: ConsistencyProofView,
+  latest: CheckpointView,
+  fromHeld: HeldCheckpoint | undefined,
+): Refusal | undefined {
+  try {
+    verifyConsistency(
+      p.size1,
+      latest.treeSize,
+      p.hashes,
+      fromHexStrict(p.rootHash1),
+      fromHexStrict(latest.rootHash),
+    );
+    return undefined;
+  } catch (e) {
+    if (!isStellaError(e)) throw e;
+    if (fromHeld && /computed (old|new) root hash does not match/.test(e.message)) {
+      return splitView(
+        fromHeld,
+        latest,
+        `the consistency proof from the held checkpoint (tree size ${p.size1}) to the log's latest (tree size ${latest.treeSize}) does not verify: ${e.message}`,
+        p.hashes.map(toHex),
+      );
+    }
+    return {
+      ok: false,
+      code: 'CONSISTENCY_PROOF_INVALID',
+      message: `log ${latest.origin}: the consistency proof from tree size ${p.size1} to ${latest.treeSize} is invalid: ${e.message}`,
+      evidence: undefined,
+    };
+  }
+}
+
+/**
+ * Which checkpoints are proven after this assessment: those held as proven; the linked group
+ * when it touches a proven one (or nothing is proven yet); else, with nothing proven and
+ * nothing linked, the first checkpoint seen (the anchor).
+ */
+function provenAfter(
+  held: readonly HeldCheckpoint[],
+  heldByKey: ReadonlyMap<string, HeldCheckpoint>,
+  all: readonly CheckpointView[],
+  group: ReadonlySet<string>,
+): { proven: Set<string>; groupProven: boolean } {
   const anyProvenHeld = held.some((h) => h.proven);
   const groupProven =
     group.size > 0 && (!anyProvenHeld || [...group].some((k) => heldByKey.get(k)?.proven === true));
@@ -252,10 +345,22 @@ export function assessLog(
   if (groupProven) for (const k of group) proven.add(k);
   for (const h of held) if (h.proven) proven.add(keyOf(h));
   if (!anyProvenHeld && group.size === 0 && all.length > 0) proven.add(keyOf(all[0]!)); // the anchor
+  return { proven, groupProven };
+}
 
+/**
+ * Rows to write: new checkpoints, held ones whose proven or latest flag changes, and held
+ * unproven ones a proven group now covers; and which checkpoints became proven.
+ */
+function changesToRecord(
+  heldByKey: ReadonlyMap<string, HeldCheckpoint>,
+  all: readonly CheckpointView[],
+  proven: ReadonlySet<string>,
+  provenGroup: ReadonlySet<string>,
+  latestKey: string | undefined,
+): { upserts: HeldCheckpoint[]; newlyProven: string[] } {
   const upserts: HeldCheckpoint[] = [];
   const newlyProven: string[] = [];
-  const latestKey = shipment ? keyOf(shipment.latest) : undefined;
   for (const c of all) {
     const k = keyOf(c);
     const h = heldByKey.get(k);
@@ -269,27 +374,14 @@ export function assessLog(
       if (!h.proven && isProven) newlyProven.push(k);
     }
   }
-  // Held but unproven checkpoints the group now covers.
-  if (groupProven) {
-    for (const k of group) {
-      const h = heldByKey.get(k);
-      if (h && !h.proven && !upserts.some((u) => keyOf(u) === k)) {
-        upserts.push({ ...h, proven: true });
-        newlyProven.push(k);
-      }
+  for (const k of provenGroup) {
+    const h = heldByKey.get(k);
+    if (h && !h.proven && !upserts.some((u) => keyOf(u) === k)) {
+      upserts.push({ ...h, proven: true });
+      newlyProven.push(k);
     }
   }
-  const status = new Map<string, 'proven' | 'unproven'>();
-  for (const c of observed) status.set(keyOf(c), proven.has(keyOf(c)) ? 'proven' : 'unproven');
-  return {
-    ok: true,
-    upserts,
-    status,
-    newlyProven,
-    linked: group,
-    latestStatus:
-      latestKey === undefined ? undefined : proven.has(latestKey) ? 'proven' : 'unproven',
-  };
+  return { upserts, newlyProven };
 }
 
 function splitView(
@@ -297,7 +389,7 @@ function splitView(
   presented: CheckpointView,
   reason: string,
   proof: string[] | null,
-): LogAssessment {
+): Refusal {
   return {
     ok: false,
     code: 'SPLIT_VIEW_DETECTED',

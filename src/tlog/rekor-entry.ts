@@ -243,114 +243,20 @@ function intotoSignature(v: unknown, where: string): Uint8Array {
   }
 }
 
+/** The body's spec, read by the parser of its kind and API version. */
 function parseSpec(kind: string, apiVersion: string, spec: unknown): RekorBody {
   const id = `${kind}/${apiVersion}`;
   switch (id) {
-    case 'hashedrekord/0.0.1': {
-      const s = obj(spec, 'spec', ['data', 'signature']);
-      const data = obj(s.data, 'spec.data', ['hash']);
-      const sig = obj(s.signature, 'spec.signature', ['content', 'publicKey']);
-      const pk = obj(sig.publicKey, 'spec.signature.publicKey', ['content']);
-      return {
-        kind: 'hashedrekord',
-        apiVersion: '0.0.1',
-        digest: hashV1(data.hash, 'spec.data.hash'),
-        signature: {
-          signature: b64(sig.content, 'spec.signature.content'),
-          verifier: parsePemVerifier(
-            b64(pk.content, 'spec.signature.publicKey.content'),
-            'spec.signature.publicKey.content',
-          ),
-        },
-      };
-    }
-    case 'hashedrekord/0.0.2': {
-      const s = obj(
-        obj(spec, 'spec', ['hashedRekordV002']).hashedRekordV002,
-        'spec.hashedRekordV002',
-        ['data', 'signature'],
-      );
-      return {
-        kind: 'hashedrekord',
-        apiVersion: '0.0.2',
-        digest: hashV2(s.data, 'spec.hashedRekordV002.data'),
-        signature: signatureV2(s.signature, 'spec.hashedRekordV002.signature'),
-      };
-    }
-    case 'dsse/0.0.1': {
-      const s = obj(spec, 'spec', ['payloadHash', 'signatures'], ['envelopeHash']);
-      return {
-        kind: 'dsse',
-        apiVersion: '0.0.1',
-        envelopeHash:
-          s.envelopeHash === undefined ? undefined : hashV1(s.envelopeHash, 'spec.envelopeHash'),
-        payloadHash: hashV1(s.payloadHash, 'spec.payloadHash'),
-        signatures: arr(s.signatures, 'spec.signatures').map((x, i) => {
-          const o = obj(x, `spec.signatures[${i}]`, ['signature', 'verifier']);
-          return {
-            signature: b64(o.signature, `spec.signatures[${i}].signature`),
-            verifier: parsePemVerifier(
-              b64(o.verifier, `spec.signatures[${i}].verifier`),
-              `spec.signatures[${i}].verifier`,
-            ),
-          };
-        }),
-      };
-    }
-    case 'dsse/0.0.2': {
-      const s = obj(obj(spec, 'spec', ['dsseV002']).dsseV002, 'spec.dsseV002', [
-        'payloadHash',
-        'signatures',
-      ]);
-      return {
-        kind: 'dsse',
-        apiVersion: '0.0.2',
-        envelopeHash: undefined,
-        payloadHash: hashV2(s.payloadHash, 'spec.dsseV002.payloadHash'),
-        signatures: arr(s.signatures, 'spec.dsseV002.signatures').map((x, i) =>
-          signatureV2(x, `spec.dsseV002.signatures[${i}]`),
-        ),
-      };
-    }
-    case 'intoto/0.0.2': {
-      const c = obj(
-        obj(spec, 'spec', ['content']).content,
-        'spec.content',
-        ['envelope'],
-        ['hash', 'payloadHash'],
-      );
-      const env = obj(
-        c.envelope,
-        'spec.content.envelope',
-        ['payloadType', 'signatures'],
-        ['payload'],
-      );
-      if (c.hash !== undefined) hashV1(c.hash, 'spec.content.hash');
-      const payloadHash =
-        c.payloadHash === undefined ? undefined : hashV1(c.payloadHash, 'spec.content.payloadHash');
-      const payload =
-        env.payload === undefined
-          ? undefined
-          : b64b64(env.payload, 'spec.content.envelope.payload');
-      if (!payload && !payloadHash)
-        malformed('tlog entry body: intoto entry has neither payload nor payloadHash');
-      return {
-        kind: 'intoto',
-        apiVersion: '0.0.2',
-        payloadType: str(env.payloadType, 'spec.content.envelope.payloadType'),
-        payload,
-        payloadHash,
-        signatures: arr(env.signatures, 'spec.content.envelope.signatures').map((x, i) => {
-          const w = `spec.content.envelope.signatures[${i}]`;
-          const o = obj(x, w, ['sig', 'publicKey'], ['keyid']);
-          readOptional(o.keyid, BODY, (k) => readString(k, `${w}.keyid`, BODY));
-          return {
-            signature: intotoSignature(o.sig, `${w}.sig`),
-            verifier: parsePemVerifier(b64(o.publicKey, `${w}.publicKey`), `${w}.publicKey`),
-          };
-        }),
-      };
-    }
+    case 'hashedrekord/0.0.1':
+      return hashedRekordV001(spec);
+    case 'hashedrekord/0.0.2':
+      return hashedRekordV002(spec);
+    case 'dsse/0.0.1':
+      return dsseV001(spec);
+    case 'dsse/0.0.2':
+      return dsseV002(spec);
+    case 'intoto/0.0.2':
+      return intotoV002(spec);
     default:
       return fail(
         'BUNDLE_UNSUPPORTED',
@@ -358,6 +264,113 @@ function parseSpec(kind: string, apiVersion: string, spec: unknown): RekorBody {
         `tlog entry body: unsupported kind/apiVersion ${JSON.stringify(id)}`,
       );
   }
+}
+
+/** The spec of a hashedrekord/0.0.1 body. */
+function hashedRekordV001(spec: unknown): RekorBody {
+  const s = obj(spec, 'spec', ['data', 'signature']);
+  const data = obj(s.data, 'spec.data', ['hash']);
+  const sig = obj(s.signature, 'spec.signature', ['content', 'publicKey']);
+  const pk = obj(sig.publicKey, 'spec.signature.publicKey', ['content']);
+  return {
+    kind: 'hashedrekord',
+    apiVersion: '0.0.1',
+    digest: hashV1(data.hash, 'spec.data.hash'),
+    signature: {
+      signature: b64(sig.content, 'spec.signature.content'),
+      verifier: parsePemVerifier(
+        b64(pk.content, 'spec.signature.publicKey.content'),
+        'spec.signature.publicKey.content',
+      ),
+    },
+  };
+}
+
+/** The spec of a hashedrekord/0.0.2 body. */
+function hashedRekordV002(spec: unknown): RekorBody {
+  const s = obj(obj(spec, 'spec', ['hashedRekordV002']).hashedRekordV002, 'spec.hashedRekordV002', [
+    'data',
+    'signature',
+  ]);
+  return {
+    kind: 'hashedrekord',
+    apiVersion: '0.0.2',
+    digest: hashV2(s.data, 'spec.hashedRekordV002.data'),
+    signature: signatureV2(s.signature, 'spec.hashedRekordV002.signature'),
+  };
+}
+
+/** The spec of a dsse/0.0.1 body. */
+function dsseV001(spec: unknown): RekorBody {
+  const s = obj(spec, 'spec', ['payloadHash', 'signatures'], ['envelopeHash']);
+  return {
+    kind: 'dsse',
+    apiVersion: '0.0.1',
+    envelopeHash:
+      s.envelopeHash === undefined ? undefined : hashV1(s.envelopeHash, 'spec.envelopeHash'),
+    payloadHash: hashV1(s.payloadHash, 'spec.payloadHash'),
+    signatures: arr(s.signatures, 'spec.signatures').map((x, i) => {
+      const o = obj(x, `spec.signatures[${i}]`, ['signature', 'verifier']);
+      return {
+        signature: b64(o.signature, `spec.signatures[${i}].signature`),
+        verifier: parsePemVerifier(
+          b64(o.verifier, `spec.signatures[${i}].verifier`),
+          `spec.signatures[${i}].verifier`,
+        ),
+      };
+    }),
+  };
+}
+
+/** The spec of a dsse/0.0.2 body. */
+function dsseV002(spec: unknown): RekorBody {
+  const s = obj(obj(spec, 'spec', ['dsseV002']).dsseV002, 'spec.dsseV002', [
+    'payloadHash',
+    'signatures',
+  ]);
+  return {
+    kind: 'dsse',
+    apiVersion: '0.0.2',
+    envelopeHash: undefined,
+    payloadHash: hashV2(s.payloadHash, 'spec.dsseV002.payloadHash'),
+    signatures: arr(s.signatures, 'spec.dsseV002.signatures').map((x, i) =>
+      signatureV2(x, `spec.dsseV002.signatures[${i}]`),
+    ),
+  };
+}
+
+/** The spec of a intoto/0.0.2 body. */
+function intotoV002(spec: unknown): RekorBody {
+  const c = obj(
+    obj(spec, 'spec', ['content']).content,
+    'spec.content',
+    ['envelope'],
+    ['hash', 'payloadHash'],
+  );
+  const env = obj(c.envelope, 'spec.content.envelope', ['payloadType', 'signatures'], ['payload']);
+  if (c.hash !== undefined) hashV1(c.hash, 'spec.content.hash');
+  const payloadHash =
+    c.payloadHash === undefined ? undefined : hashV1(c.payloadHash, 'spec.content.payloadHash');
+  const payload =
+    env.payload === undefined ? undefined : b64b64(env.payload, 'spec.content.envelope.payload');
+  if (!payload && !payloadHash)
+    malformed('tlog entry body: intoto entry has neither payload nor payloadHash');
+  return {
+    kind: 'intoto',
+    apiVersion: '0.0.2',
+    payloadType: str(env.payloadType, 'spec.content.envelope.payloadType'),
+    payload,
+    payloadHash,
+    signatures: arr(env.signatures, 'spec.content.envelope.signatures').map((x, i) => {
+      const w = `spec.content.envelope.signatures[${i}]`;
+      const o = obj(x, w, ['sig', 'publicKey'], ['keyid']);
+      readOptional(o.keyid, BODY, (k) => readString(k, `${w}.keyid`, BODY));
+      return {
+        signature: intotoSignature(o.sig, `${w}.sig`),
+        verifier: parsePemVerifier(b64(o.publicKey, `${w}.publicKey`), `${w}.publicKey`),
+      };
+    }),
+  };
 }
 
 /**

@@ -5,11 +5,11 @@
  * each transparency log entry; for DSSE the payload type, predicate type and subjects. Pure:
  * bytes in, a plain description out. Nothing here is checked against a trust root.
  */
-import type { Bundle } from '../bundle/model.js';
+import type { Bundle, BundleContent } from '../bundle/model.js';
 import { parseInTotoStatement } from '../bundle/intoto.js';
 import { toHex, utf8Decoder } from '../util/encoding.js';
 import { formatTime } from '../util/time.js';
-import { parseCertificate, oidcIssuer } from '../x509/certificate.js';
+import { parseCertificate, oidcIssuer, type Certificate } from '../x509/certificate.js';
 import { fulcioExtensionName } from '../x509/fulcio-extensions.js';
 import { identityCandidates } from '../x509/identity-candidates.js';
 import { parseSctList } from '../x509/sct.js';
@@ -75,76 +75,103 @@ export function describeBundle(bundle: Bundle): BundleDescription {
   const leafDer = leafCertificateDer(m);
   if (m.kind === 'publicKey') out.publicKeyHint = m.hint;
   if (leafDer) {
-    try {
-      const leaf = parseCertificate(leafDer);
-      const candidates = identityCandidates(leaf);
-      const subject =
-        candidates.find((c) => c.field.startsWith('OIDC subject')) ??
-        candidates.find((c) => c.derived);
-      let issuer: string | undefined;
-      try {
-        issuer = oidcIssuer(leaf);
-      } catch (e) {
-        problems.push((e as Error).message);
-      }
-      let scts: { logId: string; time: string }[] = [];
-      if (leaf.embeddedSctList) {
-        try {
-          scts = parseSctList(leaf.embeddedSctList).map((s) => ({
-            logId: toHex(s.logId),
-            time: formatTime(s.timestamp),
-          }));
-        } catch (e) {
-          problems.push((e as Error).message);
-        }
-      }
-      out.certificate = {
-        subject: subject?.value,
-        subjectField: subject?.field,
-        issuer,
-        san: candidates.filter((c) => c.field.startsWith('SAN')).map((c) => c.value),
-        extensions: [...leaf.fulcio.values.entries()].map(([oid, value]) => ({
-          oid,
-          name: fulcioExtensionName(oid) ?? oid,
-          value,
-        })),
-        notBefore: formatTime(leaf.notBefore),
-        notAfter: formatTime(leaf.notAfter),
-        serialNumber: leaf.serialNumber,
-        issuerName: leaf.issuer.commonName,
-        scts,
-        pem: leaf.toPem(),
-      };
-      if (!leaf.fulcio.values.has(OID.fulcioSubject) && subject)
-        problems.push(
-          `no OIDC subject extension (${OID.fulcioSubject}): the subject shown is derived from the other extensions (Fulcio before v1.8.6)`,
-        );
-    } catch (e) {
-      problems.push(`certificate: ${(e as Error).message}`);
-    }
+    const certificate = describeCertificate(leafDer, problems);
+    if (certificate) out.certificate = certificate;
   }
   const c = bundle.content;
   if (c.kind === 'dsseEnvelope') {
-    out.dsse = { payloadType: c.payloadType };
-    if (c.payloadType === 'application/vnd.in-toto+json') {
-      try {
-        const st = parseInTotoStatement(c.payload);
-        out.dsse.predicateType = st.predicateType;
-        out.dsse.subjects = st.subject.map((s) => ({ name: s.name, digest: s.digest }));
-      } catch (e) {
-        problems.push((e as Error).message);
-      }
-    } else {
-      try {
-        utf8Decoder.decode(c.payload);
-      } catch {
-        problems.push('DSSE payload is not UTF-8');
-      }
-    }
+    out.dsse = describeDsse(c, problems);
   } else if (c.messageDigest) {
     out.messageDigest = `${c.messageDigest.algorithm}:${toHex(c.messageDigest.digest)}`;
   }
   return out;
+}
+
+/**
+ * The signing certificate as a reader wants it: who (the OIDC subject, or what the other
+ * extensions derive), which issuer, SANs, Fulcio extensions, validity and SCTs. What cannot be
+ * read goes to `problems`; a certificate that does not parse at all gives undefined.
+ */
+function describeCertificate(
+  der: Uint8Array,
+  problems: string[],
+): BundleDescription['certificate'] | undefined {
+  try {
+    const leaf = parseCertificate(der);
+    const candidates = identityCandidates(leaf);
+    const subject =
+      candidates.find((c) => c.field.startsWith('OIDC subject')) ??
+      candidates.find((c) => c.derived);
+    let issuer: string | undefined;
+    try {
+      issuer = oidcIssuer(leaf);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+    const certificate = {
+      subject: subject?.value,
+      subjectField: subject?.field,
+      issuer,
+      san: candidates.filter((c) => c.field.startsWith('SAN')).map((c) => c.value),
+      extensions: [...leaf.fulcio.values.entries()].map(([oid, value]) => ({
+        oid,
+        name: fulcioExtensionName(oid) ?? oid,
+        value,
+      })),
+      notBefore: formatTime(leaf.notBefore),
+      notAfter: formatTime(leaf.notAfter),
+      serialNumber: leaf.serialNumber,
+      issuerName: leaf.issuer.commonName,
+      scts: embeddedScts(leaf, problems),
+      pem: leaf.toPem(),
+    };
+    if (!leaf.fulcio.values.has(OID.fulcioSubject) && subject)
+      problems.push(
+        `no OIDC subject extension (${OID.fulcioSubject}): the subject shown is derived from the other extensions (Fulcio before v1.8.6)`,
+      );
+    return certificate;
+  } catch (e) {
+    problems.push(`certificate: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** The certificate's embedded SCTs: which CT log, at what time. */
+function embeddedScts(leaf: Certificate, problems: string[]): { logId: string; time: string }[] {
+  if (!leaf.embeddedSctList) return [];
+  try {
+    return parseSctList(leaf.embeddedSctList).map((s) => ({
+      logId: toHex(s.logId),
+      time: formatTime(s.timestamp),
+    }));
+  } catch (e) {
+    problems.push((e as Error).message);
+    return [];
+  }
+}
+
+/** A DSSE envelope's payload type and, for an in-toto statement, its predicate and subjects. */
+function describeDsse(
+  c: Extract<BundleContent, { kind: 'dsseEnvelope' }>,
+  problems: string[],
+): NonNullable<BundleDescription['dsse']> {
+  const dsse: NonNullable<BundleDescription['dsse']> = { payloadType: c.payloadType };
+  if (c.payloadType === 'application/vnd.in-toto+json') {
+    try {
+      const st = parseInTotoStatement(c.payload);
+      dsse.predicateType = st.predicateType;
+      dsse.subjects = st.subject.map((s) => ({ name: s.name, digest: s.digest }));
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  } else {
+    try {
+      utf8Decoder.decode(c.payload);
+    } catch {
+      problems.push('DSSE payload is not UTF-8');
+    }
+  }
+  return dsse;
 }
 
 /** The human form: the seed's "Certificate Subject / Issuer / SAN" lines first. */

@@ -225,6 +225,9 @@ function environmentEntries(
   return { envNodes, prefix: sawEnvironments ? 'environments.' : '' };
 }
 
+type EnvironmentFields = Map<string, [Node | null, Node | null]>;
+type ListedString = ReturnType<PolicyYaml['strings']>[number];
+
 function readEnvironment(
   r: PolicyYaml,
   at: string,
@@ -234,18 +237,7 @@ function readEnvironment(
 ): PolicyEnvironment {
   if (!ENV_NAME.test(name))
     r.bad(at, nameNode, 'environment names are letters, digits, ".", "_" and "-" (at most 64)');
-  const fields = new Map<string, [Node | null, Node | null]>();
-  for (const [k, kn, v] of r.entries(body, at)) {
-    if (!(ENV_KEYS as readonly string[]).includes(k))
-      r.bad(`${at}.${k}`, kn, `unknown key (allowed: ${ENV_KEYS.join(', ')})`);
-    fields.set(k, [kn, v]);
-  }
-  const one = (a: string, b: string): void => {
-    if (fields.has(a) && fields.has(b))
-      r.bad(`${at}.${b}`, fields.get(b)![0], `give ${a} or ${b}, not both`);
-  };
-  one('issuer', 'issuers');
-  one('identity', 'identities');
+  const fields = environmentFields(r, at, body);
   const flag = (key: string): boolean =>
     fields.has(key) ? r.bool(fields.get(key)![1], `${at}.${key}`) : false;
   const allowBroadIdentity = flag('allowBroadIdentity');
@@ -261,39 +253,9 @@ function readEnvironment(
       'no identity: give identity: REGEX (or identities: [..]) — an environment never verifies without one',
     );
   const idList = r.strings(fields.get(idKey)![1], `${at}.${idKey}`, idKey === 'identity');
-
-  const issKey = fields.has('issuer') ? 'issuer' : 'issuers';
-  if (!fields.has(issKey)) {
-    const guess = idList.some((i) => i.value.startsWith('repo:'))
-      ? ' (GitHub Actions: issuer: https://token.actions.githubusercontent.com)'
-      : idList.some((i) => i.value.startsWith('project_path:'))
-        ? ' (GitLab.com: issuer: https://gitlab.com)'
-        : '';
-    r.bad(
-      at,
-      nameNode,
-      `no issuer: issuers are pinned exactly, so each environment names its OIDC issuer${guess}`,
-    );
-  }
-  const issuers = r
-    .strings(fields.get(issKey)![1], `${at}.${issKey}`, issKey === 'issuer')
-    .map((i) => r.issuerUrl(i.node, i.key, i.value));
-
+  const issuers = readIssuers(r, at, nameNode, fields, idList);
   const warnings: string[] = [];
-  const identities = idList.map((i) => {
-    const c = r.pattern(i.key, i.node, () =>
-      compileIdentityPolicyPattern(i.value, 'pattern', allowBroadIdentity),
-    );
-    if (c.unsatisfiable) r.bad(i.key, i.node, c.unsatisfiable);
-    if (c.breadth.kind === 'broad')
-      warnings.push(
-        `${i.key}: ${describeBreadth(i.value, c.breadth)} (accepted: allowBroadIdentity)`,
-      );
-    else if (c.breadth.kind !== 'narrow')
-      warnings.push(`${i.key}: ${describeBreadth(i.value, c.breadth)}`);
-    return { pattern: i.value, breadth: c.breadth, key: i.key, line: r.lineOf(i.node) };
-  });
-
+  const identities = idList.map((i) => readIdentity(r, i, allowBroadIdentity, warnings));
   const extensions = fields.has('extensions')
     ? readExtensions(r, `${at}.extensions`, fields.get('extensions')![1])
     : [];
@@ -308,6 +270,72 @@ function readEnvironment(
     line: r.lineOf(nameNode),
     warnings,
   };
+}
+
+/** An environment's keys, each known, with singular and plural forms never both given. */
+function environmentFields(r: PolicyYaml, at: string, body: Node | null): EnvironmentFields {
+  const fields: EnvironmentFields = new Map();
+  for (const [k, kn, v] of r.entries(body, at)) {
+    if (!(ENV_KEYS as readonly string[]).includes(k))
+      r.bad(`${at}.${k}`, kn, `unknown key (allowed: ${ENV_KEYS.join(', ')})`);
+    fields.set(k, [kn, v]);
+  }
+  const one = (a: string, b: string): void => {
+    if (fields.has(a) && fields.has(b))
+      r.bad(`${at}.${b}`, fields.get(b)![0], `give ${a} or ${b}, not both`);
+  };
+  one('issuer', 'issuers');
+  one('identity', 'identities');
+  return fields;
+}
+
+/**
+ * `issuer:` or `issuers:`, required (issuers are pinned exactly), each a URL; a missing one
+ * is refused with a guess from the identities' form.
+ */
+function readIssuers(
+  r: PolicyYaml,
+  at: string,
+  nameNode: Node | null,
+  fields: EnvironmentFields,
+  idList: readonly ListedString[],
+): string[] {
+  const issKey = fields.has('issuer') ? 'issuer' : 'issuers';
+  if (!fields.has(issKey)) {
+    const guess = idList.some((i) => i.value.startsWith('repo:'))
+      ? ' (GitHub Actions: issuer: https://token.actions.githubusercontent.com)'
+      : idList.some((i) => i.value.startsWith('project_path:'))
+        ? ' (GitLab.com: issuer: https://gitlab.com)'
+        : '';
+    r.bad(
+      at,
+      nameNode,
+      `no issuer: issuers are pinned exactly, so each environment names its OIDC issuer${guess}`,
+    );
+  }
+  return r
+    .strings(fields.get(issKey)![1], `${at}.${issKey}`, issKey === 'issuer')
+    .map((i) => r.issuerUrl(i.node, i.key, i.value));
+}
+
+/** One identity pattern, compiled and judged for breadth (a warning unless narrow). */
+function readIdentity(
+  r: PolicyYaml,
+  i: ListedString,
+  allowBroadIdentity: boolean,
+  warnings: string[],
+): PolicyEnvironment['identities'][number] {
+  const c = r.pattern(i.key, i.node, () =>
+    compileIdentityPolicyPattern(i.value, 'pattern', allowBroadIdentity),
+  );
+  if (c.unsatisfiable) r.bad(i.key, i.node, c.unsatisfiable);
+  if (c.breadth.kind === 'broad')
+    warnings.push(
+      `${i.key}: ${describeBreadth(i.value, c.breadth)} (accepted: allowBroadIdentity)`,
+    );
+  else if (c.breadth.kind !== 'narrow')
+    warnings.push(`${i.key}: ${describeBreadth(i.value, c.breadth)}`);
+  return { pattern: i.value, breadth: c.breadth, key: i.key, line: r.lineOf(i.node) };
 }
 
 /** `extensions:` — Fulcio extension name to an RE2 pattern, constrainable names only. */

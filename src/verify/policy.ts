@@ -182,55 +182,9 @@ export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
     fail('INPUT_INVALID', 'input', `an identity policy is required: ${IDENTITY_REQUIRED_HELP}`);
   }
   const warnings: string[] = [];
-  let identity: CertificateIdentityPolicy | undefined;
-  if (hasIdentity) {
-    if (patterns.length === 0)
-      fail(
-        'INPUT_INVALID',
-        'input',
-        '--certificate-identity is required with --certificate-oidc-issuer',
-      );
-    if (issuers.length === 0)
-      fail(
-        'INPUT_INVALID',
-        'input',
-        '--certificate-oidc-issuer is required with --certificate-identity',
-      );
-    const patternName = opts.patternName ?? (() => '--certificate-identity');
-    const extensionName = opts.extensionName ?? ((n: string) => `--certificate-extension ${n}`);
-    const compiled = patterns.map((p, i) =>
-      compileIdentityPolicyPattern(p, patternName(i), opts.allowBroadIdentity ?? false),
-    );
-    for (const c of compiled) {
-      if (c.breadth.kind === 'broad')
-        warnings.push(
-          `${describeBreadth(c.pattern, c.breadth)} (accepted: --allow-broad-identity)`,
-        );
-      else if (c.breadth.kind !== 'narrow') warnings.push(describeBreadth(c.pattern, c.breadth));
-    }
-    const seen = new Set<string>();
-    const exts = extensions.map(([name, pattern]) => {
-      const e = compileExtension(name, pattern, extensionName(name));
-      if (seen.has(e.name))
-        fail(
-          'INPUT_INVALID',
-          'input',
-          `${extensionName(name)} is given twice: give each extension once (alternatives go in one pattern: a|b)`,
-        );
-      seen.add(e.name);
-      return e;
-    });
-    const issuerList = issuers.map((i) => checkIssuer(i, '--certificate-oidc-issuer'));
-    identity = {
-      issuers: [...new Set(issuerList)],
-      patterns: compiled,
-      extensions: exts,
-      source: opts.identitySource ?? 'command line',
-      pattern: compiled[0]!.pattern,
-      regex: compiled[0]!.matcher,
-      issuer: issuerList[0]!,
-    };
-  }
+  const identity = hasIdentity
+    ? identityPolicy(opts, patterns, issuers, extensions, warnings)
+    : undefined;
   const threshold = opts.tlogThreshold ?? 1;
   if (!Number.isInteger(threshold) || threshold < 1)
     fail('INPUT_INVALID', 'input', 'tlog threshold must be a positive integer');
@@ -243,5 +197,63 @@ export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
     tlogThreshold: threshold,
     now: opts.now ?? Date.now(),
     warnings,
+  };
+}
+
+/**
+ * The certificate identity policy: identity patterns (each judged for breadth; a warning for
+ * each that is not narrow), exact issuers, extension patterns (each named once). Patterns and
+ * issuers go together.
+ */
+function identityPolicy(
+  opts: PolicyOptions,
+  patterns: readonly string[],
+  issuers: readonly string[],
+  extensions: NonNullable<PolicyOptions['certificateExtensions']>,
+  warnings: string[],
+): CertificateIdentityPolicy {
+  if (patterns.length === 0)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      '--certificate-identity is required with --certificate-oidc-issuer',
+    );
+  if (issuers.length === 0)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      '--certificate-oidc-issuer is required with --certificate-identity',
+    );
+  const patternName = opts.patternName ?? (() => '--certificate-identity');
+  const compiled = patterns.map((p, i) =>
+    compileIdentityPolicyPattern(p, patternName(i), opts.allowBroadIdentity ?? false),
+  );
+  for (const c of compiled) {
+    if (c.breadth.kind === 'broad')
+      warnings.push(`${describeBreadth(c.pattern, c.breadth)} (accepted: --allow-broad-identity)`);
+    else if (c.breadth.kind !== 'narrow') warnings.push(describeBreadth(c.pattern, c.breadth));
+  }
+  const extensionName = opts.extensionName ?? ((n: string) => `--certificate-extension ${n}`);
+  const seen = new Set<string>();
+  const exts = extensions.map(([name, pattern]) => {
+    const e = compileExtension(name, pattern, extensionName(name));
+    if (seen.has(e.name))
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `${extensionName(name)} is given twice: give each extension once (alternatives go in one pattern: a|b)`,
+      );
+    seen.add(e.name);
+    return e;
+  });
+  const issuerList = issuers.map((i) => checkIssuer(i, '--certificate-oidc-issuer'));
+  return {
+    issuers: [...new Set(issuerList)],
+    patterns: compiled,
+    extensions: exts,
+    source: opts.identitySource ?? 'command line',
+    pattern: compiled[0]!.pattern,
+    regex: compiled[0]!.matcher,
+    issuer: issuerList[0]!,
   };
 }

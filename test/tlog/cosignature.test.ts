@@ -105,3 +105,25 @@ test('cosignatures verify; unknown ones are ignored; one key counts once; a bad 
   );
   t.deepEqual(verifyCosignatures(bad, [w1.key]), [], 'not a configured witness: ignored');
 });
+
+test('a vkey key ID not written as 8 lower-case hex digits is refused as such, before its key is compared', (t) => {
+  // The key ID is also compared with the one computed from the name and key, so a badly written
+  // ID is refused either way; what this pins is that the user learns why: an upper-cased vkey
+  // names the format, not a key mismatch. A key whose ID has a letter, so upper case differs.
+  const parts = (): [string, string, string, ReturnType<typeof witness>] => {
+    const w = witness('witness.example.com/upper');
+    const v = formatWitnessVkey(w.key);
+    const i = v.indexOf('+');
+    const j = v.indexOf('+', i + 1);
+    return [v.slice(0, i), v.slice(i + 1, j), v.slice(j + 1), w];
+  };
+  let [name, hint, key, w] = parts();
+  while (!/[a-f]/.test(hint)) [name, hint, key, w] = parts();
+  t.deepEqual(parseWitnessKey(`${name}+${hint}+${key}`), w.key, 'control: as written');
+  for (const bad of [hint.toUpperCase(), hint.slice(1), `${hint}0`, `${hint.slice(1)}g`])
+    t.throws(() => parseWitnessKey(`${name}+${bad}+${key}`), {
+      instanceOf: StellaError,
+      code: 'WITNESS_INVALID',
+      message: /^vkey key ID must be 8 lower-case hex digits/,
+    });
+});

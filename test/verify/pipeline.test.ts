@@ -14,11 +14,14 @@ import {
   parseBundle,
   parseTrustedRoot,
   buildPolicy,
+  serializeBundle,
   type PolicyOptions,
 } from '../../src/index.js';
 import { utf8 } from '../../src/util/encoding.js';
 import type { Artifact } from '../../src/verify/artifact.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
+import { ISSUER_URL, testAuthority, testTsa } from '../helpers/authority-bundles.js';
+import { craftLeaf, trustWithTsa, tsaTimedBundle } from '../helpers/crafted-bundles.js';
 
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
 const read = (f: string): Buffer => readFileSync(path.join(SAMPLES, f));
@@ -246,4 +249,75 @@ test('a v0.1 entry with only a SET counts as a log entry: the report says so', a
     instanceOf: StellaError,
     message: /no inclusionProof \(required in a v0\.2 bundle\)/,
   });
+});
+
+test('a bundle timed by a TSA with no log entry: the tlog step is skipped, not passed, and says how to require one', async (t) => {
+  const authority = testAuthority('pipeline-no-tlog');
+  const tsa = testTsa('pipeline-no-tlog', Date.UTC(2025, 0, 1), Date.UTC(2026, 0, 1));
+  const signedAt = Date.UTC(2025, 5, 1, 12, 0, 0);
+  const leaf = craftLeaf(authority, { label: 'no-tlog', notBefore: signedAt });
+  const data = utf8.encode('signed without a transparency log\n');
+  const report = await verifyBundleReport({
+    bundle: parseBundle(serializeBundle(tsaTimedBundle(leaf, data, tsa, signedAt + 2000))),
+    artifact: { kind: 'bytes', data },
+    trust: trustWithTsa(authority, tsa),
+    policy: buildPolicy(idPolicy(leaf.identity, ISSUER_URL)),
+  });
+  t.true(report.ok, report.error?.message);
+  const tlog = report.checks.find((c) => c.check === 'tlog')!;
+  t.deepEqual(tlog, {
+    check: 'tlog',
+    status: 'skip',
+    summary: 'no transparency log entry (use --require-rekor to require one)',
+  });
+});
+
+test('the trust windows a report lists: each key the verification leaned on, once, and only those', async (t) => {
+  // What `verify --archive` prints per artifact (shipment/verdict.ts): a certificate bundle
+  // leaned on the CA, the log and the CT log; a managed-key bundle on the log alone.
+  const windowsOf = async (name: string, policy: PolicyOptions) =>
+    (
+      await verifyBundleReport(
+        {
+          bundle: parseBundle(json(name)),
+          artifact: ARTIFACT,
+          trust: TRUST,
+          policy: buildPolicy(policy),
+        },
+        { trustWindows: true },
+      )
+    ).trustWindows;
+  const window = (kind: string, name: string) => ({
+    kind,
+    name,
+    start: '2025-01-01T00:00:00.000Z',
+    end: null,
+  });
+  const [ca, tlog, ctlog] = [
+    window('ca', TRUST.certificateAuthorities[0]!.uri),
+    window('tlog', TRUST.tlogs[0]!.baseUrl),
+    window('ctlog', TRUST.ctlogs[0]!.baseUrl),
+  ];
+  t.deepEqual(await windowsOf('blob', idPolicy(GH)), [ca, tlog, ctlog]);
+  t.deepEqual(await windowsOf('managed-key', { publicKeyPem: KEY_PEM, now: NOW }), [tlog]);
+});
+
+test("the signature step's summary names what was verified: a message signature's digest, a DSSE subject", async (t) => {
+  const summaryOf = async (name: string, identity: string) =>
+    (
+      await verifyBundleReport({
+        bundle: parseBundle(json(name)),
+        artifact: ARTIFACT,
+        trust: TRUST,
+        policy: buildPolicy(idPolicy(identity)),
+      })
+    ).checks.find((c) => c.check === 'signature')!.summary;
+  t.regex(
+    await summaryOf('blob', GH),
+    /^signature verifies over sha256:[0-9a-f]{64} \(ECDSA P-256, hash sha256\)$/,
+  );
+  t.regex(
+    await summaryOf('attestation', GL),
+    /^DSSE signature verifies; artifact sha256:[0-9a-f]{64} is subject "artifact\.txt" \(ECDSA P-256, hash sha256\)$/,
+  );
 });

@@ -126,29 +126,60 @@ function trustOf(db: Database.Database) {
   };
 }
 
+/**
+ * What applying `v` changes, checked against the store: entries to add, to update (or adopt),
+ * to close; rotation keys and threshold. Refuses a root that lists an entry imported by hand
+ * (ROTATION_CONFLICT) and an --adopt that names no such entry of this root.
+ */
 function planRotation(
   db: Database.Database,
   v: VerifiedRotation,
   now: number,
   adopt: ReadonlySet<number>,
 ): Plan {
-  const plan: Plan = { adds: [], updates: [], closes: [], keys: undefined };
+  const { adds, updates, named, conflicts } = planListedEntries(db, v, adopt);
+  checkAdoptions(db, adopt, named);
+  if (conflicts.length > 0) refuseHandImported(v.payload.version, conflicts);
+  return {
+    adds,
+    updates,
+    closes: planCloses(db, named, now),
+    keys: planKeys(db, v.payload.rotationKeys),
+  };
+}
+
+const windowOf = (validFrom: number, validUntil: number | null) => ({
+  validFrom: formatTimeOrNull(validFrom),
+  validUntil: formatTimeOrNull(validUntil),
+});
+
+/**
+ * Each entry the new root lists: added when the store lacks it; its window updated when a
+ * rotation manages it (or adopted, when the operator hands it over); a conflict when it was
+ * imported by hand. `named`: the store entries the root lists.
+ */
+function planListedEntries(
+  db: Database.Database,
+  v: VerifiedRotation,
+  adopt: ReadonlySet<number>,
+): { adds: PlannedAdd[]; updates: PlannedUpdate[]; named: Set<number>; conflicts: EntryRow[] } {
+  const adds: PlannedAdd[] = [];
+  const updates: PlannedUpdate[] = [];
   const named = new Set<number>();
   const conflicts: EntryRow[] = [];
   for (const c of candidatesFromTrustMaterial(v.root)) {
     const row = entryRowByIdentity(db, c.kind, c.identity);
     if (!row) {
-      if (plan.adds.some((a) => a.candidate.kind === c.kind && a.candidate.identity === c.identity))
+      if (adds.some((a) => a.candidate.kind === c.kind && a.candidate.identity === c.identity))
         continue;
-      plan.adds.push({
+      adds.push({
         candidate: c,
         change: {
           action: 'add',
           kind: c.kind,
           subject: c.subject,
           fingerprint: c.fingerprint,
-          validFrom: formatTimeOrNull(c.validFrom),
-          validUntil: formatTimeOrNull(c.validUntil),
+          ...windowOf(c.validFrom, c.validUntil),
         },
       });
       continue;
@@ -162,7 +193,7 @@ function planRotation(
       continue;
     }
     if (handImported || row.valid_from !== c.validFrom || row.valid_until !== c.validUntil) {
-      plan.updates.push({
+      updates.push({
         candidate: c,
         change: {
           action: handImported ? 'adopt' : 'update',
@@ -170,18 +201,21 @@ function planRotation(
           kind: row.kind,
           subject: row.subject,
           fingerprint: row.fingerprint,
-          from: {
-            validFrom: formatTimeOrNull(row.valid_from),
-            validUntil: formatTimeOrNull(row.valid_until),
-          },
-          to: {
-            validFrom: formatTimeOrNull(c.validFrom),
-            validUntil: formatTimeOrNull(c.validUntil),
-          },
+          from: windowOf(row.valid_from, row.valid_until),
+          to: windowOf(c.validFrom, c.validUntil),
         },
       });
     }
   }
+  return { adds, updates, named, conflicts };
+}
+
+/** Each --adopt names an entry imported by hand that this rotation lists. */
+function checkAdoptions(
+  db: Database.Database,
+  adopt: ReadonlySet<number>,
+  named: ReadonlySet<number>,
+): void {
   for (const id of adopt) {
     const row = entryRowById(db, id);
     if (!row || row.rotation_version !== null || !named.has(id)) {
@@ -193,31 +227,42 @@ function planRotation(
       );
     }
   }
-  if (conflicts.length > 0) {
-    const list = conflicts
-      .map((r) => `#${r.id} ${r.kind} ${r.subject} (imported by hand from ${r.source_file})`)
-      .join(', ');
-    fail(
-      'ROTATION_CONFLICT',
-      'rotation',
-      `rotation version ${v.payload.version} lists ${conflicts.length === 1 ? 'an entry' : 'entries'} imported by hand: ${list}; rotations manage only the entries rotations added, so it was not applied (to hand ${conflicts.length === 1 ? 'it' : 'them'} to rotations, with the window the rotation gives: --adopt ${conflicts.map((r) => r.id).join(' --adopt ')})`,
-      {
-        version: v.payload.version,
-        conflicts: conflicts.map((r) => ({
-          id: r.id,
-          kind: r.kind,
-          subject: r.subject,
-          fingerprint: r.fingerprint,
-          sourceFile: r.source_file,
-        })),
-      },
-    );
-  }
+}
+
+/** Rotations manage only the entries rotations added: a root listing others is refused. */
+function refuseHandImported(version: number, conflicts: readonly EntryRow[]): never {
+  const list = conflicts
+    .map((r) => `#${r.id} ${r.kind} ${r.subject} (imported by hand from ${r.source_file})`)
+    .join(', ');
+  return fail(
+    'ROTATION_CONFLICT',
+    'rotation',
+    `rotation version ${version} lists ${conflicts.length === 1 ? 'an entry' : 'entries'} imported by hand: ${list}; rotations manage only the entries rotations added, so it was not applied (to hand ${conflicts.length === 1 ? 'it' : 'them'} to rotations, with the window the rotation gives: --adopt ${conflicts.map((r) => r.id).join(' --adopt ')})`,
+    {
+      version,
+      conflicts: conflicts.map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        subject: r.subject,
+        fingerprint: r.fingerprint,
+        sourceFile: r.source_file,
+      })),
+    },
+  );
+}
+
+/** Rotation-managed entries the root no longer lists and still open: closed at `now`. */
+function planCloses(
+  db: Database.Database,
+  named: ReadonlySet<number>,
+  now: number,
+): Plan['closes'] {
+  const closes: Plan['closes'] = [];
   for (const row of allEntryRows(db)) {
     if (row.rotation_version === null || named.has(row.id)) continue;
     if (row.valid_until !== null && row.valid_until <= now) continue;
     // Closed now; an entry whose window had not started yet is withdrawn whole (end < start).
-    plan.closes.push({
+    closes.push({
       action: 'close',
       id: row.id,
       kind: row.kind,
@@ -226,43 +271,52 @@ function planRotation(
       validUntil: formatTimeOrNull(now),
     });
   }
-  const rk = v.payload.rotationKeys;
-  if (rk) {
-    const current = activeKeyRows(db).map((r) => r.key_id);
-    const next = rk.keys.map(rotationKeyId);
-    const removed = current.filter((id) => !next.includes(id));
-    const added = next.filter((id) => !current.includes(id));
-    if (removed.length > 0 || added.length > 0 || thresholdOf(db) !== rk.threshold)
-      plan.keys = { action: 'keys', removed, added, threshold: rk.threshold };
-  }
-  return plan;
+  return closes;
 }
 
+/** The rotation keys removed and added, and the threshold, when the payload changes them. */
+function planKeys(
+  db: Database.Database,
+  rk: VerifiedRotation['payload']['rotationKeys'],
+): Plan['keys'] {
+  if (!rk) return undefined;
+  const current = activeKeyRows(db).map((r) => r.key_id);
+  const next = rk.keys.map(rotationKeyId);
+  const removed = current.filter((id) => !next.includes(id));
+  const added = next.filter((id) => !current.includes(id));
+  if (removed.length > 0 || added.length > 0 || thresholdOf(db) !== rk.threshold)
+    return { action: 'keys', removed, added, threshold: rk.threshold };
+  return undefined;
+}
+
+/** Write the plan and the rotation's own row, each change with its history row. */
 function applyPlan(
   tx: WriteTx,
   v: VerifiedRotation,
   plan: Plan,
   source: { file: string; sha256: string },
 ): void {
-  const version = v.payload.version;
+  writeEntryChanges(tx, v.payload.version, plan, source);
+  const rk = v.payload.rotationKeys;
+  if (rk && plan.keys) writeKeyChanges(tx, v.payload.version, plan.keys, rk);
+  recordRotation(tx, v, source);
+}
+
+function writeEntryChanges(
+  tx: WriteTx,
+  version: number,
+  plan: Plan,
+  source: { file: string; sha256: string },
+): void {
+  const from = { sourceFile: source.file, sourceSha256: source.sha256 };
   for (const a of plan.adds) {
     const id = insertEntry(
       tx.db,
       a.candidate,
-      {
-        sourceKind: 'rotation',
-        sourceFile: source.file,
-        sourceSha256: source.sha256,
-        rotationVersion: version,
-      },
+      { sourceKind: 'rotation', ...from, rotationVersion: version },
       tx.now,
     );
-    tx.record('rotate-add', {
-      entryId: id,
-      detail: { version, ...a.change },
-      sourceFile: source.file,
-      sourceSha256: source.sha256,
-    });
+    tx.record('rotate-add', { entryId: id, detail: { version, ...a.change }, ...from });
   }
   for (const u of plan.updates) {
     tx.db
@@ -273,38 +327,46 @@ function applyPlan(
     tx.record(u.change.action === 'adopt' ? 'rotate-adopt' : 'rotate-update', {
       entryId: u.change.id,
       detail: { version, ...u.change },
-      sourceFile: source.file,
-      sourceSha256: source.sha256,
+      ...from,
     });
   }
   for (const c of plan.closes) {
     tx.db
       .prepare('UPDATE entries SET valid_until = ? WHERE id = ?')
       .run(Date.parse(c.validUntil), c.id);
-    tx.record('rotate-close', {
-      entryId: c.id,
-      detail: { version, ...c },
-      sourceFile: source.file,
-      sourceSha256: source.sha256,
-    });
+    tx.record('rotate-close', { entryId: c.id, detail: { version, ...c }, ...from });
   }
-  const rk = v.payload.rotationKeys;
-  if (rk && plan.keys) {
-    for (const id of plan.keys.removed) {
-      tx.db.prepare('UPDATE rotation_keys SET removed_at = ? WHERE key_id = ?').run(tx.now, id);
-      tx.record('key-remove', { detail: { keyId: id, version } });
-    }
-    addKeysTx(
-      tx,
-      rk.keys.map((k) => createPublicKey({ key: Buffer.from(k), format: 'der', type: 'spki' })),
-      `rotation v${version}`,
-    );
-    const before = thresholdOf(tx.db);
-    if (before !== rk.threshold) {
-      setMeta(tx.db, 'rotation_threshold', String(rk.threshold));
-      tx.record('threshold', { detail: { from: before, to: rk.threshold, version } });
-    }
+}
+
+function writeKeyChanges(
+  tx: WriteTx,
+  version: number,
+  keys: NonNullable<Plan['keys']>,
+  rk: NonNullable<VerifiedRotation['payload']['rotationKeys']>,
+): void {
+  for (const id of keys.removed) {
+    tx.db.prepare('UPDATE rotation_keys SET removed_at = ? WHERE key_id = ?').run(tx.now, id);
+    tx.record('key-remove', { detail: { keyId: id, version } });
   }
+  addKeysTx(
+    tx,
+    rk.keys.map((k) => createPublicKey({ key: Buffer.from(k), format: 'der', type: 'spki' })),
+    `rotation v${version}`,
+  );
+  const before = thresholdOf(tx.db);
+  if (before !== rk.threshold) {
+    setMeta(tx.db, 'rotation_threshold', String(rk.threshold));
+    tx.record('threshold', { detail: { from: before, to: rk.threshold, version } });
+  }
+}
+
+/** The rotations row and its history row: who signed which payload and root. */
+function recordRotation(
+  tx: WriteTx,
+  v: VerifiedRotation,
+  source: { file: string; sha256: string },
+): void {
+  const version = v.payload.version;
   tx.db
     .prepare(
       'INSERT INTO rotations (version, applied_at, expires, payload_sha256, root_sha256, signers) VALUES (?, ?, ?, ?, ?, ?)',

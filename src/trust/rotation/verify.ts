@@ -81,12 +81,35 @@ export function signingKeys(
   return [...signed].sort();
 }
 
+/** Rules 1–5 above, in order; the first broken one refuses the rotation. */
 export function verifyRotation(
   bundle: RotationBundle,
   trust: RotationTrust,
   now: number,
 ): VerifiedRotation {
   const { payload } = bundle;
+  const signers = trustedSigners(bundle, trust);
+  checkNextVersion(payload.version, trust.lastVersion);
+  if (payload.expires <= now) {
+    refuse(
+      'ROTATION_EXPIRED',
+      `rotation expired at ${formatTime(payload.expires)} (freeze refused)`,
+      { expires: formatTime(payload.expires) },
+    );
+  }
+  const root = signedRoot(bundle);
+  return {
+    payload,
+    root,
+    rootBytes: bundle.rootBytes,
+    payloadSha256: toHex(sha256(bundle.payloadBytes)),
+    signers,
+    newKeySigners: newKeySigners(bundle),
+  };
+}
+
+/** Rule 1: at least the store's threshold of its distinct rotation keys signed the payload. */
+function trustedSigners(bundle: RotationBundle, trust: RotationTrust): string[] {
   const trusted = trust.keys.map((k) => k.spki);
   const distinct = new Set(trusted.map((k) => toHex(k))).size;
   if (distinct === 0)
@@ -95,7 +118,6 @@ export function verifyRotation(
       'the trust store has no rotation keys (set them with `stella trust init --rotation-keys FILE --threshold K` or `stella trust keys add`)',
     );
   checkThreshold(trust.threshold, distinct, 'trust store rotation keys');
-
   const signers = signingKeys(trusted, bundle.payloadBytes, bundle);
   if (signers.length < trust.threshold) {
     refuse(
@@ -108,36 +130,39 @@ export function verifyRotation(
       },
     );
   }
-  if (payload.version <= trust.lastVersion) {
+  return signers;
+}
+
+/** Rule 2: newer than the last applied (no rollback) and exactly the next (no skipping). */
+function checkNextVersion(version: number, lastVersion: number): void {
+  if (version <= lastVersion) {
     refuse(
       'ROTATION_ROLLBACK',
-      `rotation version ${payload.version} is not greater than the last applied version ${trust.lastVersion} (rollback refused)`,
+      `rotation version ${version} is not greater than the last applied version ${lastVersion} (rollback refused)`,
       {
-        version: payload.version,
-        lastVersion: trust.lastVersion,
+        version,
+        lastVersion,
       },
     );
   }
   // TUF: each root is exactly the next version. Skipping ahead is refused, so one signed
   // rotation with a huge version cannot make every later one a "rollback" (a freeze).
-  if (payload.version !== trust.lastVersion + 1) {
+  if (version !== lastVersion + 1) {
     refuse(
       'ROTATION_VERSION_GAP',
-      `rotation version ${payload.version} is not the next version (the last applied is ${trust.lastVersion}: apply version ${trust.lastVersion + 1} first)`,
+      `rotation version ${version} is not the next version (the last applied is ${lastVersion}: apply version ${lastVersion + 1} first)`,
       {
-        version: payload.version,
-        lastVersion: trust.lastVersion,
-        expected: trust.lastVersion + 1,
+        version,
+        lastVersion,
+        expected: lastVersion + 1,
       },
     );
   }
-  if (payload.expires <= now) {
-    refuse(
-      'ROTATION_EXPIRED',
-      `rotation expired at ${formatTime(payload.expires)} (freeze refused)`,
-      { expires: formatTime(payload.expires) },
-    );
-  }
+}
+
+/** Rule 4: root.json is exactly the file the payload names, and a trusted root with entries. */
+function signedRoot(bundle: RotationBundle): TrustMaterial {
+  const { payload } = bundle;
   const rootSha = toHex(sha256(bundle.rootBytes));
   if (rootSha !== payload.root.sha256 || bundle.rootBytes.byteLength !== payload.root.size) {
     refuse(
@@ -166,26 +191,23 @@ export function verifyRotation(
   ) {
     refuse('ROTATION_INVALID', 'root.json has no entries');
   }
-  let newKeySigners: string[] = [];
-  if (payload.rotationKeys) {
-    newKeySigners = signingKeys(payload.rotationKeys.keys, bundle.payloadBytes, bundle);
-    if (newKeySigners.length < payload.rotationKeys.threshold) {
-      refuse(
-        'ROTATION_THRESHOLD_NOT_MET',
-        `rotation replaces the rotation keys but is signed by ${newKeySigners.length} of the ${payload.rotationKeys.threshold} required NEW keys`,
-        {
-          signed: newKeySigners.length,
-          threshold: payload.rotationKeys.threshold,
-        },
-      );
-    }
+  return root;
+}
+
+/** Rule 5: a rotation that replaces the rotation keys is also signed by K' of the new keys. */
+function newKeySigners(bundle: RotationBundle): string[] {
+  const next = bundle.payload.rotationKeys;
+  if (!next) return [];
+  const signers = signingKeys(next.keys, bundle.payloadBytes, bundle);
+  if (signers.length < next.threshold) {
+    refuse(
+      'ROTATION_THRESHOLD_NOT_MET',
+      `rotation replaces the rotation keys but is signed by ${signers.length} of the ${next.threshold} required NEW keys`,
+      {
+        signed: signers.length,
+        threshold: next.threshold,
+      },
+    );
   }
-  return {
-    payload,
-    root,
-    rootBytes: bundle.rootBytes,
-    payloadSha256: toHex(sha256(bundle.payloadBytes)),
-    signers,
-    newKeySigners,
-  };
+  return signers;
 }

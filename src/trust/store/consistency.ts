@@ -22,11 +22,12 @@
  * 6. Otherwise new checkpoints (proven or unproven) and status changes are written in one
  *    transaction.
  */
+import type Database from 'better-sqlite3';
 import { fail, StellaError } from '../../errors.js';
 import { fromHex, toHex } from '../../util/encoding.js';
 import type { TransparencyLogInstance, TrustMaterial } from '../../model/trust-material.js';
 import { parseSignedNote, verifyCheckpoint } from '../../tlog/note.js';
-import { verifyCosignatures } from '../../tlog/cosignature.js';
+import { verifyCosignatures, type VerifiedCosignature } from '../../tlog/cosignature.js';
 import {
   assessLog,
   entryCheckpointKey,
@@ -37,13 +38,15 @@ import {
   type ShipmentLog,
 } from '../../tlog/consistency.js';
 import type { ShipmentConsistency } from '../../archive/consistency.js';
-import { writeTransaction, type ChangeContext, type TrustStore } from './db.js';
+import { writeTransaction, type ChangeContext, type TrustStore, type WriteTx } from './db.js';
 import {
   heldCheckpointsIn,
   witnessesIn,
   witnessPoliciesIn,
   writeCheckpoints,
   writeSplitView,
+  type StoredWitnessPolicy,
+  type WitnessWithWindow,
 } from './checkpoints.js';
 
 export interface ConsistencyInput {
@@ -208,119 +211,183 @@ export function checkConsistency(
   const work = observe(input);
   let alarm: StellaError | undefined;
   const report = writeTransaction(store, ctx, (tx) => {
-    const witnesses = witnessesIn(tx.db);
-    const policies = witnessPoliciesIn(tx.db);
-    const results: { w: LogWork; a: Extract<LogAssessment, { ok: true }> }[] = [];
-    for (const [logId, w] of work) {
-      const a = assessLog(heldCheckpointsIn(tx.db, logId), w.observed, w.shipment);
-      if (!a.ok) {
-        const details = evidenceDetails(a, w.log);
-        if (a.evidence) {
-          // Kept, and nothing else from this run: the alarm is the only change committed.
-          writeSplitView(tx, a.code, a.evidence, input.source);
-          alarm = new StellaError(
-            a.code,
-            'consistency',
-            `${a.message}; the evidence (both signed checkpoints) is kept in the trust store (stella trust checkpoints) and nothing was imported`,
-            details,
-          );
-          return undefined;
-        }
-        fail(a.code, 'consistency', a.message, details);
-      }
-      results.push({ w, a });
+    const assessed = assessEachLog(tx, work, input.source);
+    if (assessed instanceof StellaError) {
+      // Kept, and nothing else from this run: the alarm is the only change committed.
+      alarm = assessed;
+      return undefined;
     }
-
-    const checkpoints: CheckpointReport[] = [];
-    for (const { w, a } of results) {
-      const policy = policies.get(toHex(w.log.logId)) ?? null;
-      const latestCosigners = w.latestNote
-        ? verifyCosignatures(parseSignedNote(w.latestNote), witnesses)
-        : [];
-      for (const c of w.observed) {
-        if (!w.primary.has(keyOf(c))) continue;
-        const own = verifyCosignatures(parseSignedNote(c.note), witnesses);
-        const linked = a.linked.has(keyOf(c));
-        // A cosignature counts while its witness was valid (the cosignature's own time).
-        const valid = [...own, ...(linked ? latestCosigners : [])].filter((v) => {
-          const wk = witnesses.find((x) => x.name === v.name)!;
-          const ms = v.timestamp * 1000;
-          return ms >= wk.validFrom && (wk.validUntil === null || ms < wk.validUntil);
-        });
-        const keys = new Map<string, string>();
-        for (const v of valid) if (!keys.has(v.keyFingerprint)) keys.set(v.keyFingerprint, v.name);
-        const names = [...new Set(keys.values())].sort();
-        if (policy) {
-          const counted = [...keys.entries()].filter(([, name]) =>
-            policy.witnesses.includes(name),
-          ).length;
-          if (counted < policy.threshold) {
-            fail(
-              'WITNESS_POLICY_UNMET',
-              'witness',
-              `witness policy of log ${w.log.baseUrl} not met: checkpoint at tree size ${c.treeSize} is cosigned by ${counted} of the required ${policy.threshold} witnesses (${policy.witnesses.join(', ')})${counted > 0 ? `: ${names.filter((n) => policy.witnesses.includes(n)).join(', ')}` : ''}; nothing was imported`,
-              {
-                log: w.log.baseUrl,
-                treeSize: c.treeSize,
-                threshold: policy.threshold,
-                policyWitnesses: policy.witnesses,
-                verifiedWitnesses: names,
-              },
-            );
-          }
-        }
-        checkpoints.push({
-          log: w.log.baseUrl,
-          origin: c.origin,
-          treeSize: c.treeSize,
-          rootHash: c.rootHash,
-          status: a.status.get(keyOf(c))!,
-          witnesses: names,
-          policy: policy ? { threshold: policy.threshold, witnesses: policy.witnesses } : null,
-        });
-      }
-    }
+    const checkpoints = witnessedCheckpoints(tx.db, assessed);
     // Reported by log, then tree size: the same archive or store gives the same report,
     // whatever order the bundles arrived in (archive order follows artifact digests).
-    checkpoints.sort(
-      (x, y) =>
-        (x.log < y.log ? -1 : x.log > y.log ? 1 : 0) ||
-        x.treeSize - y.treeSize ||
-        (x.rootHash < y.rootHash ? -1 : x.rootHash > y.rootHash ? 1 : 0),
-    );
-    if (input.requireConsistency) {
-      const unproven = checkpoints.filter((c) => c.status === 'unproven');
-      if (unproven.length > 0) {
-        const u = unproven[0]!;
-        fail(
-          'CONSISTENCY_UNPROVEN',
-          'consistency',
-          `checkpoint of log ${u.log} at tree size ${u.treeSize} is not proven consistent with the checkpoints the trust store holds (--require-consistency); verify an export archive made with --include-consistency to prove it; nothing was imported`,
-          {
-            unproven: unproven.map((x) => ({
-              log: x.log,
-              treeSize: x.treeSize,
-              rootHash: x.rootHash,
-            })),
-          },
-        );
-      }
-    }
-    let recorded = 0;
-    const latest: ConsistencyReport['latest'] = [];
-    for (const { w, a } of results) {
-      writeCheckpoints(tx, w.log, a.upserts, input.source);
-      recorded += a.upserts.length;
-      if (w.shipment) {
-        latest.push({
-          log: w.log.baseUrl,
-          treeSize: w.shipment.latest.treeSize,
-          status: a.latestStatus ?? 'unproven',
-        });
-      }
-    }
-    return { store: store.path, checkpoints, latest, recorded };
+    checkpoints.sort(byLogThenTreeSize);
+    if (input.requireConsistency) requireAllProven(checkpoints);
+    return { store: store.path, checkpoints, ...recordAssessments(tx, assessed, input.source) };
   });
   if (alarm) throw alarm;
   return report!;
+}
+
+interface AssessedLog {
+  w: LogWork;
+  a: Extract<LogAssessment, { ok: true }>;
+}
+
+/**
+ * Each log's checkpoints judged against what the store holds. A split view or rollback with
+ * evidence is written to the store and returned as the alarm to raise once that is committed;
+ * any other refusal throws (nothing recorded).
+ */
+function assessEachLog(
+  tx: WriteTx,
+  work: ReadonlyMap<string, LogWork>,
+  source: string,
+): AssessedLog[] | StellaError {
+  const results: AssessedLog[] = [];
+  for (const [logId, w] of work) {
+    const a = assessLog(heldCheckpointsIn(tx.db, logId), w.observed, w.shipment);
+    if (!a.ok) {
+      const details = evidenceDetails(a, w.log);
+      if (a.evidence) {
+        writeSplitView(tx, a.code, a.evidence, source);
+        return new StellaError(
+          a.code,
+          'consistency',
+          `${a.message}; the evidence (both signed checkpoints) is kept in the trust store (stella trust checkpoints) and nothing was imported`,
+          details,
+        );
+      }
+      fail(a.code, 'consistency', a.message, details);
+    }
+    results.push({ w, a });
+  }
+  return results;
+}
+
+/**
+ * The report line of each accepted bundle's checkpoint: its status and the store witnesses
+ * that cosigned it, refused (WITNESS_POLICY_UNMET) when its log's witness policy is not met.
+ */
+function witnessedCheckpoints(
+  db: Database.Database,
+  assessed: readonly AssessedLog[],
+): CheckpointReport[] {
+  const witnesses = witnessesIn(db);
+  const policies = witnessPoliciesIn(db);
+  const checkpoints: CheckpointReport[] = [];
+  for (const { w, a } of assessed) {
+    const policy = policies.get(toHex(w.log.logId)) ?? null;
+    const latestCosigners = w.latestNote
+      ? verifyCosignatures(parseSignedNote(w.latestNote), witnesses)
+      : [];
+    for (const c of w.observed) {
+      if (!w.primary.has(keyOf(c))) continue;
+      const own = verifyCosignatures(parseSignedNote(c.note), witnesses);
+      const linked = a.linked.has(keyOf(c));
+      const keys = cosigningKeys([...own, ...(linked ? latestCosigners : [])], witnesses);
+      const names = [...new Set(keys.values())].sort();
+      if (policy) requireWitnessPolicy(policy, w.log, c, keys, names);
+      checkpoints.push({
+        log: w.log.baseUrl,
+        origin: c.origin,
+        treeSize: c.treeSize,
+        rootHash: c.rootHash,
+        status: a.status.get(keyOf(c))!,
+        witnesses: names,
+        policy: policy ? { threshold: policy.threshold, witnesses: policy.witnesses } : null,
+      });
+    }
+  }
+  return checkpoints;
+}
+
+/**
+ * The distinct witness keys (fingerprint to witness name) among verified cosignatures, each
+ * counted while its witness was valid (the cosignature's own time).
+ */
+function cosigningKeys(
+  cosignatures: readonly VerifiedCosignature[],
+  witnesses: readonly WitnessWithWindow[],
+): Map<string, string> {
+  const valid = cosignatures.filter((v) => {
+    const wk = witnesses.find((x) => x.name === v.name)!;
+    const ms = v.timestamp * 1000;
+    return ms >= wk.validFrom && (wk.validUntil === null || ms < wk.validUntil);
+  });
+  const keys = new Map<string, string>();
+  for (const v of valid) if (!keys.has(v.keyFingerprint)) keys.set(v.keyFingerprint, v.name);
+  return keys;
+}
+
+/** At least the policy's threshold of its witnesses' keys must have cosigned `c`. */
+function requireWitnessPolicy(
+  policy: StoredWitnessPolicy,
+  log: TransparencyLogInstance,
+  c: CheckpointView,
+  keys: ReadonlyMap<string, string>,
+  names: readonly string[],
+): void {
+  const counted = [...keys.entries()].filter(([, name]) => policy.witnesses.includes(name)).length;
+  if (counted >= policy.threshold) return;
+  fail(
+    'WITNESS_POLICY_UNMET',
+    'witness',
+    `witness policy of log ${log.baseUrl} not met: checkpoint at tree size ${c.treeSize} is cosigned by ${counted} of the required ${policy.threshold} witnesses (${policy.witnesses.join(', ')})${counted > 0 ? `: ${names.filter((n) => policy.witnesses.includes(n)).join(', ')}` : ''}; nothing was imported`,
+    {
+      log: log.baseUrl,
+      treeSize: c.treeSize,
+      threshold: policy.threshold,
+      policyWitnesses: policy.witnesses,
+      verifiedWitnesses: names,
+    },
+  );
+}
+
+function byLogThenTreeSize(x: CheckpointReport, y: CheckpointReport): number {
+  return (
+    (x.log < y.log ? -1 : x.log > y.log ? 1 : 0) ||
+    x.treeSize - y.treeSize ||
+    (x.rootHash < y.rootHash ? -1 : x.rootHash > y.rootHash ? 1 : 0)
+  );
+}
+
+/** --require-consistency: a checkpoint still unproven refuses the run (CONSISTENCY_UNPROVEN). */
+function requireAllProven(checkpoints: readonly CheckpointReport[]): void {
+  const unproven = checkpoints.filter((c) => c.status === 'unproven');
+  if (unproven.length === 0) return;
+  const u = unproven[0]!;
+  fail(
+    'CONSISTENCY_UNPROVEN',
+    'consistency',
+    `checkpoint of log ${u.log} at tree size ${u.treeSize} is not proven consistent with the checkpoints the trust store holds (--require-consistency); verify an export archive made with --include-consistency to prove it; nothing was imported`,
+    {
+      unproven: unproven.map((x) => ({
+        log: x.log,
+        treeSize: x.treeSize,
+        rootHash: x.rootHash,
+      })),
+    },
+  );
+}
+
+/** Write each log's new and changed checkpoints; what was recorded, and each shipment latest. */
+function recordAssessments(
+  tx: WriteTx,
+  assessed: readonly AssessedLog[],
+  source: string,
+): Pick<ConsistencyReport, 'latest' | 'recorded'> {
+  let recorded = 0;
+  const latest: ConsistencyReport['latest'] = [];
+  for (const { w, a } of assessed) {
+    writeCheckpoints(tx, w.log, a.upserts, source);
+    recorded += a.upserts.length;
+    if (w.shipment) {
+      latest.push({
+        log: w.log.baseUrl,
+        treeSize: w.shipment.latest.treeSize,
+        status: a.latestStatus ?? 'unproven',
+      });
+    }
+  }
+  return { latest, recorded };
 }

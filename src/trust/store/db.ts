@@ -178,57 +178,10 @@ export function checkSchemaShape(db: Database.Database, path: string, version: n
 
 export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore {
   const create = opts.create ?? false;
+  const allowOlder = opts.allowOlderSchema ?? false;
   const now = opts.now ?? Date.now();
-  const command = opts.command ?? 'stella';
   const timeout = busyTimeout(opts);
-  // Judge the file from its header before SQLite opens it (see ../../util/sqlite-file.ts).
-  const file = guardStore(path, () => readSqliteHeader(path));
-  let creating = false;
-  switch (file.kind) {
-    case 'missing':
-      if (!create)
-        fail(
-          'STORE_NOT_FOUND',
-          'trust-store',
-          `no trust store at ${path} (create one with \`stella trust init\`)`,
-          { path },
-        );
-      makeFolder(dirname(path), {
-        what: 'trust store folder',
-        code: 'STORE_CORRUPT',
-        check: 'trust-store',
-      });
-      creating = true;
-      break;
-    case 'not-a-file':
-      return fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is not a regular file`, {
-        path,
-      });
-    case 'empty':
-      if (file.walPending) break;
-      if (!create) foreign(path, 'an empty file; `stella trust init` creates a store');
-      creating = true;
-      break;
-    case 'not-sqlite':
-      if (!file.walPending)
-        fail(
-          'STORE_CORRUPT',
-          'trust-store',
-          `trust store ${path} is corrupt or not a SQLite database`,
-          { path },
-        );
-      break;
-    case 'sqlite':
-      if (file.walPending) break;
-      // Even `trust init` creates a store only where there is nothing: a missing or empty file.
-      if (file.applicationId !== APPLICATION_ID)
-        foreign(path, `SQLite application id ${file.applicationId}, not ${APPLICATION_ID}`, {
-          applicationId: file.applicationId,
-        });
-      // Refused before SQLite opens it, which for a WAL-mode file creates files beside it.
-      checkVersion(path, file.userVersion, opts.allowOlderSchema ?? false);
-      break;
-  }
+  const creating = judgeFileBeforeOpening(path, create, allowOlder);
   const readonly = (opts.readonly ?? false) && !creating;
   const db = guardStore(
     path,
@@ -238,20 +191,8 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
   let schemaVersion: number;
   try {
     db.pragma(`busy_timeout = ${timeout}`);
-    // SQLite's own view: conclusive even when a WAL holds changes the header does not show yet.
-    const h = headerOf(db);
-    const empty = h.applicationId === 0 && h.userVersion === 0 && h.tables === 0;
-    if (!(h.applicationId === APPLICATION_ID || (empty && create))) {
-      foreign(
-        path,
-        empty
-          ? 'an empty database; `stella trust init` creates a store'
-          : `SQLite application id ${h.applicationId}, not ${APPLICATION_ID}`,
-        { applicationId: h.applicationId },
-      );
-    }
-    if (!empty) checkVersion(path, h.userVersion, opts.allowOlderSchema ?? false);
-    if (!readonly && (empty || h.userVersion === SCHEMA_VERSION)) {
+    const { empty, userVersion } = judgeOpenedDatabase(db, path, create, allowOlder);
+    if (!readonly && (empty || userVersion === SCHEMA_VERSION)) {
       // Only a current store is switched to WAL here: an older one stays as it is until
       // `trust migrate` has checked it (a refused migration leaves it byte for byte).
       db.pragma('journal_mode = WAL');
@@ -260,16 +201,9 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
       db.pragma('synchronous = FULL');
     }
     db.pragma('foreign_keys = ON');
-    const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok')
-      fail(
-        'STORE_CORRUPT',
-        'trust-store',
-        `trust store ${path} is corrupt (integrity check: ${String(check)})`,
-        { path },
-      );
-    if (empty) created = createSchema(db, path, now, command);
-    schemaVersion = empty ? SCHEMA_VERSION : h.userVersion;
+    requireIntactFile(db, path);
+    if (empty) created = createSchema(db, path, now, opts.command ?? 'stella');
+    schemaVersion = empty ? SCHEMA_VERSION : userVersion;
     if (schemaVersion === SCHEMA_VERSION) {
       db.transaction(() => {
         checkSchemaShape(db, path, SCHEMA_VERSION);
@@ -288,6 +222,96 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
     schemaVersion,
     close: () => db.close(),
   };
+}
+
+/**
+ * Judge the file from its header before SQLite opens it (see ../../util/sqlite-file.ts):
+ * refuse what is not a store of a schema this stella opens. Returns whether the store is to
+ * be created (a missing or empty file, with `create`).
+ */
+function judgeFileBeforeOpening(path: string, create: boolean, allowOlder: boolean): boolean {
+  const file = guardStore(path, () => readSqliteHeader(path));
+  switch (file.kind) {
+    case 'missing':
+      if (!create)
+        fail(
+          'STORE_NOT_FOUND',
+          'trust-store',
+          `no trust store at ${path} (create one with \`stella trust init\`)`,
+          { path },
+        );
+      makeFolder(dirname(path), {
+        what: 'trust store folder',
+        code: 'STORE_CORRUPT',
+        check: 'trust-store',
+      });
+      return true;
+    case 'not-a-file':
+      return fail('STORE_CORRUPT', 'trust-store', `trust store ${path} is not a regular file`, {
+        path,
+      });
+    case 'empty':
+      if (file.walPending) return false;
+      if (!create) foreign(path, 'an empty file; `stella trust init` creates a store');
+      return true;
+    case 'not-sqlite':
+      if (!file.walPending)
+        fail(
+          'STORE_CORRUPT',
+          'trust-store',
+          `trust store ${path} is corrupt or not a SQLite database`,
+          { path },
+        );
+      return false;
+    case 'sqlite':
+      if (file.walPending) return false;
+      // Even `trust init` creates a store only where there is nothing: a missing or empty file.
+      if (file.applicationId !== APPLICATION_ID)
+        foreign(path, `SQLite application id ${file.applicationId}, not ${APPLICATION_ID}`, {
+          applicationId: file.applicationId,
+        });
+      // Refused before SQLite opens it, which for a WAL-mode file creates files beside it.
+      checkVersion(path, file.userVersion, allowOlder);
+      return false;
+  }
+}
+
+/**
+ * SQLite's own view of the opened file: conclusive even when a WAL holds changes the header
+ * does not show yet. A Stella store of a schema this stella opens, or (with `create`) an empty
+ * database.
+ */
+function judgeOpenedDatabase(
+  db: Database.Database,
+  path: string,
+  create: boolean,
+  allowOlder: boolean,
+): { empty: boolean; userVersion: number } {
+  const h = headerOf(db);
+  const empty = h.applicationId === 0 && h.userVersion === 0 && h.tables === 0;
+  if (!(h.applicationId === APPLICATION_ID || (empty && create))) {
+    foreign(
+      path,
+      empty
+        ? 'an empty database; `stella trust init` creates a store'
+        : `SQLite application id ${h.applicationId}, not ${APPLICATION_ID}`,
+      { applicationId: h.applicationId },
+    );
+  }
+  if (!empty) checkVersion(path, h.userVersion, allowOlder);
+  return { empty, userVersion: h.userVersion };
+}
+
+/** SQLite's quick_check: a damaged file is refused before anything reads it. */
+function requireIntactFile(db: Database.Database, path: string): void {
+  const check = db.pragma('quick_check', { simple: true });
+  if (check !== 'ok')
+    fail(
+      'STORE_CORRUPT',
+      'trust-store',
+      `trust store ${path} is corrupt (integrity check: ${String(check)})`,
+      { path },
+    );
 }
 
 /** The context every write records in history. */

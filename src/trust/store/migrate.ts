@@ -148,136 +148,164 @@ interface ReplayV1 {
 
 /** Replay the history rows in order into the state they say the store is in. */
 function replayHistoryV1(db: Database.Database, from: number, problem: Problem): ReplayV1 {
-  const time = (v: unknown, where: string): number | undefined => {
-    // History writes times with isoTime; anything else was not written by stella.
-    if (typeof v === 'string') {
-      const ms = Date.parse(v);
-      if (Number.isFinite(ms) && new Date(ms).toISOString() === v) return ms;
-    }
-    problem(`${where}: ${JSON.stringify(v)} is not a time stella writes`);
-    return undefined;
+  const state: ReplayV1 = {
+    entries: new Map(),
+    keys: new Map(),
+    rotations: new Map(),
+    threshold: undefined,
+    createdAt: undefined,
   };
-  const timeOrNull = (v: unknown, where: string): number | null | undefined =>
-    v === null ? null : time(v, where);
-
-  const entries = new Map<number, ExpectedEntry>();
-  const keys: ReplayV1['keys'] = new Map();
-  const rotations: ReplayV1['rotations'] = new Map();
-  let threshold: number | string | undefined;
-  let createdAt: number | undefined;
-
   const history = db.prepare('SELECT * FROM history ORDER BY id').all() as HistoryRowV1[];
-  history.forEach((h, i) => {
-    const where = `history row ${h.id} (${h.action})`;
-    let d: Json;
-    try {
-      const parsed = JSON.parse(h.detail) as unknown;
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        throw new Error('not an object');
-      d = parsed as Json;
-    } catch {
-      problem(`${where}: its detail is not a JSON object`);
-      return;
-    }
-    const entry = (): ExpectedEntry | undefined => {
-      const e = h.entry_id === null ? undefined : entries.get(h.entry_id);
-      if (!e)
-        problem(
-          `${where}: changes entry ${h.entry_id === null ? '(none)' : `#${h.entry_id}`}, which no earlier row adds`,
-        );
-      return e;
-    };
-    if (i === 0 && h.action !== 'create')
+  history.forEach((row, index) => {
+    const where = `history row ${row.id} (${row.action})`;
+    const detail = historyDetail(row, where, problem);
+    if (!detail) return;
+    if (index === 0 && row.action !== 'create')
       problem(`${where}: the first history row is not the store's creation`);
-    switch (h.action) {
-      case 'create':
-        if (i !== 0) problem(`${where}: a second creation`);
-        else createdAt = h.at;
-        if (typeof d.schemaVersion === 'number' && d.schemaVersion > from) {
-          problem(
-            `${where}: the store was created at schema version ${d.schemaVersion} but claims ${from}: a downgrade`,
-          );
-        }
-        break;
-      case 'migrate':
-        if (typeof d.to !== 'number' || d.to > from)
-          problem(
-            `${where}: the store was migrated to schema version ${String(d.to)} before but claims ${from}: a downgrade`,
-          );
-        break;
-      case 'add':
-      case 'rotate-add':
-        if (h.entry_id === null) problem(`${where}: names no entry`);
-        else if (entries.has(h.entry_id))
-          problem(`${where}: adds entry #${h.entry_id} a second time`);
-        else {
-          entries.set(h.entry_id, {
-            kind: d.kind,
-            subject: d.subject,
-            fingerprint: d.fingerprint,
-            validFrom: 'validFrom' in d ? time(d.validFrom, `${where} validFrom`) : undefined,
-            validUntil:
-              'validUntil' in d ? timeOrNull(d.validUntil, `${where} validUntil`) : undefined,
-            retiredAt: null,
-            addedAt: h.at,
-            sourceFile: h.source_file,
-            sourceSha256: h.source_sha256,
-          });
-        }
-        break;
-      case 'retire': {
-        const e = entry();
-        if (e) e.retiredAt = time(d.at, `${where} at`) ?? null;
-        break;
-      }
-      case 'rotate-update': {
-        const e = entry();
-        const to = isPlainObject(d.to) ? d.to : undefined;
-        if (e && to) {
-          e.validFrom = time(to.validFrom, `${where} to.validFrom`);
-          e.validUntil = timeOrNull(to.validUntil, `${where} to.validUntil`);
-        } else if (e) problem(`${where}: does not say the new window`);
-        break;
-      }
-      case 'rotate-close': {
-        const e = entry();
-        if (e) e.validUntil = time(d.validUntil, `${where} validUntil`);
-        break;
-      }
-      case 'key-add':
-        if (typeof d.keyId !== 'string') problem(`${where}: names no key`);
-        else keys.set(d.keyId, { addedAt: h.at, removedAt: null, source: d.source });
-        break;
-      case 'key-remove': {
-        const k = typeof d.keyId === 'string' ? keys.get(d.keyId) : undefined;
-        if (!k) problem(`${where}: removes a key no earlier row adds`);
-        else k.removedAt = h.at;
-        break;
-      }
-      case 'threshold':
-        threshold = typeof d.to === 'number' || typeof d.to === 'string' ? d.to : undefined;
-        break;
-      case 'rotate':
-        if (typeof d.version !== 'number') problem(`${where}: names no version`);
-        else if (rotations.has(d.version))
-          problem(`${where}: applies version ${d.version} a second time`);
-        else {
-          rotations.set(d.version, {
-            appliedAt: h.at,
-            expires: time(d.expires, `${where} expires`),
-            payloadSha256: d.payloadSha256,
-            rootSha256: d.rootSha256,
-            signers: JSON.stringify({ old: d.signers, new: d.newKeySigners }),
-          });
-        }
-        break;
-      default:
-        problem(`${where}: not an action schema version ${from} records`);
-    }
+    // Own properties only: an action named "constructor" is not one stella records.
+    const replayAction = Object.hasOwn(REPLAY_V1, row.action) ? REPLAY_V1[row.action] : undefined;
+    if (replayAction) replayAction({ state, row, index, detail, where, from, problem });
+    else problem(`${where}: not an action schema version ${from} records`);
   });
   if (history.length === 0) problem('the history is empty: nothing says how the store came to be');
-  return { entries, keys, rotations, threshold, createdAt };
+  return state;
 }
+
+/** One history row being replayed, with where to report what it does not account for. */
+interface ReplayedRow {
+  state: ReplayV1;
+  row: HistoryRowV1;
+  /** Its position in the history (0: must be the creation). */
+  index: number;
+  detail: Json;
+  /** "history row <id> (<action>)", for problems. */
+  where: string;
+  /** The schema version the store claims. */
+  from: number;
+  problem: Problem;
+}
+
+/** A row's detail column as the JSON object stella writes, or undefined (a problem). */
+function historyDetail(row: HistoryRowV1, where: string, problem: Problem): Json | undefined {
+  try {
+    const parsed = JSON.parse(row.detail) as unknown;
+    if (isPlainObject(parsed)) return parsed;
+  } catch {
+    // reported below
+  }
+  problem(`${where}: its detail is not a JSON object`);
+  return undefined;
+}
+
+/** History writes times with isoTime; anything else was not written by stella. */
+function historyTime(v: unknown, where: string, problem: Problem): number | undefined {
+  if (typeof v === 'string') {
+    const ms = Date.parse(v);
+    if (Number.isFinite(ms) && new Date(ms).toISOString() === v) return ms;
+  }
+  problem(`${where}: ${JSON.stringify(v)} is not a time stella writes`);
+  return undefined;
+}
+
+function historyTimeOrNull(v: unknown, where: string, problem: Problem): number | null | undefined {
+  return v === null ? null : historyTime(v, where, problem);
+}
+
+/** The entry an entry-changing row names, which an earlier row must have added. */
+function changedEntry({ state, row, where, problem }: ReplayedRow): ExpectedEntry | undefined {
+  const e = row.entry_id === null ? undefined : state.entries.get(row.entry_id);
+  if (!e)
+    problem(
+      `${where}: changes entry ${row.entry_id === null ? '(none)' : `#${row.entry_id}`}, which no earlier row adds`,
+    );
+  return e;
+}
+
+function replayAdd({ state, row, detail: d, where, problem }: ReplayedRow): void {
+  if (row.entry_id === null) problem(`${where}: names no entry`);
+  else if (state.entries.has(row.entry_id))
+    problem(`${where}: adds entry #${row.entry_id} a second time`);
+  else {
+    state.entries.set(row.entry_id, {
+      kind: d.kind,
+      subject: d.subject,
+      fingerprint: d.fingerprint,
+      validFrom:
+        'validFrom' in d ? historyTime(d.validFrom, `${where} validFrom`, problem) : undefined,
+      validUntil:
+        'validUntil' in d
+          ? historyTimeOrNull(d.validUntil, `${where} validUntil`, problem)
+          : undefined,
+      retiredAt: null,
+      addedAt: row.at,
+      sourceFile: row.source_file,
+      sourceSha256: row.source_sha256,
+    });
+  }
+}
+
+/** How each action a schema-1 store records changes the state its history describes. */
+const REPLAY_V1: Record<string, (r: ReplayedRow) => void> = {
+  create({ state, row, index, detail: d, where, from, problem }) {
+    if (index !== 0) problem(`${where}: a second creation`);
+    else state.createdAt = row.at;
+    if (typeof d.schemaVersion === 'number' && d.schemaVersion > from) {
+      problem(
+        `${where}: the store was created at schema version ${d.schemaVersion} but claims ${from}: a downgrade`,
+      );
+    }
+  },
+  migrate({ detail: d, where, from, problem }) {
+    if (typeof d.to !== 'number' || d.to > from)
+      problem(
+        `${where}: the store was migrated to schema version ${String(d.to)} before but claims ${from}: a downgrade`,
+      );
+  },
+  add: replayAdd,
+  'rotate-add': replayAdd,
+  retire(r) {
+    const e = changedEntry(r);
+    if (e) e.retiredAt = historyTime(r.detail.at, `${r.where} at`, r.problem) ?? null;
+  },
+  'rotate-update'(r) {
+    const e = changedEntry(r);
+    const to = isPlainObject(r.detail.to) ? r.detail.to : undefined;
+    if (e && to) {
+      e.validFrom = historyTime(to.validFrom, `${r.where} to.validFrom`, r.problem);
+      e.validUntil = historyTimeOrNull(to.validUntil, `${r.where} to.validUntil`, r.problem);
+    } else if (e) r.problem(`${r.where}: does not say the new window`);
+  },
+  'rotate-close'(r) {
+    const e = changedEntry(r);
+    if (e) e.validUntil = historyTime(r.detail.validUntil, `${r.where} validUntil`, r.problem);
+  },
+  'key-add'({ state, row, detail: d, where, problem }) {
+    if (typeof d.keyId !== 'string') problem(`${where}: names no key`);
+    else state.keys.set(d.keyId, { addedAt: row.at, removedAt: null, source: d.source });
+  },
+  'key-remove'({ state, row, detail: d, where, problem }) {
+    const k = typeof d.keyId === 'string' ? state.keys.get(d.keyId) : undefined;
+    if (!k) problem(`${where}: removes a key no earlier row adds`);
+    else k.removedAt = row.at;
+  },
+  threshold({ state, detail: d }) {
+    state.threshold = typeof d.to === 'number' || typeof d.to === 'string' ? d.to : undefined;
+  },
+  rotate({ state, row, detail: d, where, problem }) {
+    if (typeof d.version !== 'number') problem(`${where}: names no version`);
+    else if (state.rotations.has(d.version))
+      problem(`${where}: applies version ${d.version} a second time`);
+    else {
+      state.rotations.set(d.version, {
+        appliedAt: row.at,
+        expires: historyTime(d.expires, `${where} expires`, problem),
+        payloadSha256: d.payloadSha256,
+        rootSha256: d.rootSha256,
+        signers: JSON.stringify({ old: d.signers, new: d.newKeySigners }),
+      });
+    }
+  },
+};
 
 /** Each entry row against the history that added and changed it, and against its own material. */
 function compareEntriesV1(
