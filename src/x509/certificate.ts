@@ -152,6 +152,13 @@ export class Certificate {
   readonly extensions: readonly Extension[];
   /** OIDs of critical extensions this parser does not process; a verifier must refuse these. */
   readonly unhandledCriticalExtensions: readonly string[];
+  /**
+   * The TBS in parts (views): the content of every field before the [3] extensions wrapper,
+   * and each extension element in order (parallel to `extensions`). The TBS re-encoded without
+   * one extension (the SCT list: the precertificate a CT log signed) is made from these with no
+   * second parse.
+   */
+  readonly tbsParts: { head: Uint8Array; extensions: readonly Uint8Array[] };
 
   #publicKey: KeyObject | undefined;
 
@@ -184,6 +191,7 @@ export class Certificate {
     this.hasCtPoison = fields.hasCtPoison;
     this.extensions = fields.extensions;
     this.unhandledCriticalExtensions = fields.unhandledCriticalExtensions;
+    this.tbsParts = fields.tbsParts;
   }
 
   /** The subject public key as a node KeyObject, built on first use. */
@@ -406,6 +414,9 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
   readBitString(spkiKey);
 
   const extensionsNode = readTbsTail(tbsFields, i, version);
+  // readTbsTail allows [3] only as the last field.
+  const tbsHeadEnd = extensionsNode ? tbsFields[tbsFields.length - 1]!.start : tbs.end;
+  const parsedExtensions = parseExtensions(extensionsNode);
 
   const sigAlg = readAlgorithmIdentifier(sigAlgNode, 'signatureAlgorithm');
   if (!bytesEqual(sigAlgNode.der, tbsSigAlg.der))
@@ -431,7 +442,11 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
     signatureAlgorithmParams: sigAlg.params,
     signatureValue: sig.bytes,
     isSelfIssued: bytesEqual(issuerNode.der, subjectNode.der),
-    ...withAllExtensionFields(parseExtensions(extensionsNode)),
+    ...withAllExtensionFields(parsedExtensions),
+    tbsParts: {
+      head: tbs.buf.subarray(tbs.valueStart, tbsHeadEnd),
+      extensions: parsedExtensions.extensionDers,
+    },
   });
 }
 
@@ -508,6 +523,8 @@ interface ParsedExtensions {
   embeddedSctList?: Uint8Array;
   hasCtPoison: boolean;
   extensions: Extension[];
+  /** Each extension element's DER (views), parallel to `extensions`. */
+  extensionDers: Uint8Array[];
   unhandledCriticalExtensions: string[];
 }
 
@@ -517,6 +534,7 @@ function parseExtensions(extensionsNode: DerNode | undefined): ParsedExtensions 
     fulcio: { issuerV1: undefined, issuerV2: undefined, values: new Map<string, string>() },
     hasCtPoison: false,
     extensions: [],
+    extensionDers: [],
     unhandledCriticalExtensions: [],
   };
   if (!extensionsNode) return out;
@@ -534,6 +552,7 @@ function parseExtensions(extensionsNode: DerNode | undefined): ParsedExtensions 
     const valueNode = parts[parts.length - 1]!;
     const value = readOctetString(valueNode);
     out.extensions.push({ oid: oidStr, critical, value });
+    out.extensionDers.push(ext.der);
     if (critical && !HANDLED_EXTENSIONS.has(oidStr)) out.unhandledCriticalExtensions.push(oidStr);
     readExtension(out, oidStr, valueNode, value);
   }
