@@ -27,7 +27,8 @@ import {
 import { fail, StellaError } from '../errors.js';
 import { bytesEqual, toHex, utf8Decoder } from '../util/encoding.js';
 import { derToPem } from '../util/pem.js';
-import { FULCIO_DER_STRING_OIDS, FULCIO_RAW_STRING_OIDS, OID } from './oids.js';
+import { fulcioExtensionOfOid } from './fulcio-extensions.js';
+import { OID } from './oids.js';
 import { memoizedVerify } from './verify-cache.js';
 
 export interface NameInfo {
@@ -593,21 +594,29 @@ function readExtension(
       out.hasCtPoison = true;
       return;
   }
-  if (FULCIO_DER_STRING_OIDS.has(oidStr)) {
-    const inner = parseNested(valueNode, what, Tag.UTF8_STRING);
-    if (!inner.is(Tag.UTF8_STRING)) inner.fail(`${what}: expected a UTF8String`);
-    const s = readString(inner);
-    out.fulcio.values.set(oidStr, s);
-    if (oidStr === OID.fulcioIssuerV2) out.fulcio.issuerV2 = s;
-  } else if (FULCIO_RAW_STRING_OIDS.has(oidStr)) {
-    let s: string;
-    try {
-      s = utf8Decoder.decode(value);
-    } catch {
-      return valueNode.fail(`${what}: not valid UTF-8`);
-    }
-    out.fulcio.values.set(oidStr, s);
-    if (oidStr === OID.fulcioIssuerV1) out.fulcio.issuerV1 = s;
+  const fulcio = fulcioExtensionOfOid(oidStr);
+  if (!fulcio) return;
+  const s = fulcio.deprecated
+    ? readRawFulcioString(valueNode, value, what)
+    : readDerFulcioString(valueNode, what);
+  out.fulcio.values.set(oidStr, s);
+  if (oidStr === OID.fulcioIssuerV1) out.fulcio.issuerV1 = s;
+  if (oidStr === OID.fulcioIssuerV2) out.fulcio.issuerV2 = s;
+}
+
+/** A Fulcio extension value (.8 onwards): a DER UTF8String. */
+function readDerFulcioString(valueNode: DerNode, what: string): string {
+  const inner = parseNested(valueNode, what, Tag.UTF8_STRING);
+  if (!inner.is(Tag.UTF8_STRING)) inner.fail(`${what}: expected a UTF8String`);
+  return readString(inner);
+}
+
+/** A deprecated Fulcio extension value (.1-.6): the string's UTF-8 bytes, not DER. */
+function readRawFulcioString(valueNode: DerNode, value: Uint8Array, what: string): string {
+  try {
+    return utf8Decoder.decode(value);
+  } catch {
+    return valueNode.fail(`${what}: not valid UTF-8`);
   }
 }
 
