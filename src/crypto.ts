@@ -6,8 +6,8 @@
  * start-up that `stella attest verify` on a file does not need.
  */
 import {
-  createHash,
   createPublicKey,
+  hash,
   verify as nodeVerify,
   type JsonWebKey,
   type KeyObject,
@@ -20,8 +20,10 @@ import { pemToDerList } from './util/pem.js';
 
 export type { DigestName } from './util/digest.js';
 
+/** One-shot: node's crypto.hash skips the Hash object; the result is a view, not a copy. */
 export function digest(alg: DigestName, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash(alg).update(data).digest());
+  const d = hash(alg, data, 'buffer');
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 
 export function sha256(data: Uint8Array): Uint8Array {
