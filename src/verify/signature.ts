@@ -7,6 +7,7 @@
  * list that Stella computes (sha256, sha384, sha512): npm provenance names a package tarball
  * by sha512 only.
  */
+import type { KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
 import { verifySignature } from '../crypto.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
@@ -49,7 +50,7 @@ export function verifySignatureStep(input: VerifyInput, state: VerifyState): Sig
   const c = input.bundle.content;
   return c.kind === 'messageSignature'
     ? verifyMessageSignature(input, state, c)
-    : verifyDsseSignature(input, state, c);
+    : verifyDsseSignature(input, state.signingKey!.key, entryDeclarations(state), c);
 }
 
 type MessageSignature = Extract<VerifyInput['bundle']['content'], { kind: 'messageSignature' }>;
@@ -119,11 +120,11 @@ function verifyMessageSignature(
 /** The DSSE signature over the envelope's PAE, then the artifact among the statement's subjects. */
 function verifyDsseSignature(
   input: VerifyInput,
-  state: VerifyState,
+  key: KeyObject,
+  declarations: SignatureDeclarations,
   c: DsseEnvelope,
 ): SignatureResult {
   const { bundle, artifact } = input;
-  const key = state.signingKey!.key;
   if (c.signatures.length !== 1)
     fail(
       'DSSE_INVALID',
@@ -139,7 +140,7 @@ function verifyDsseSignature(
   // Nothing in a DSSE bundle declares the hash unless a Rekor v2 entry does: then the allowed
   // hashes for the key are tried in order (the registry's, then the compatibility one), as
   // sigstore-go's compatibility verifier does.
-  const choice = chooseSignatureHash(key, bundle.version, entryDeclarations(state));
+  const choice = chooseSignatureHash(key, bundle.version, declarations);
   const pae = preAuthEncoding(c.payloadType, c.payload);
   const hash = choice.candidates.find((h) => verifySignature(key, pae, c.signatures[0]!.sig, h));
   if (hash === undefined) {
