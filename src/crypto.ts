@@ -13,8 +13,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { fail, type CheckName, type ErrorCode } from './errors.js';
-import { parseDer, readAlgorithmIdentifier, readBitString, readOid, Tag } from './der/reader.js';
-import { toBase64Url } from './util/encoding.js';
+import { bytesEqual, toBase64Url } from './util/encoding.js';
 import type { DigestName } from './util/digest.js';
 import { pemToDerList } from './util/pem.js';
 
@@ -83,40 +82,47 @@ function p256Jwk(point: Uint8Array): JsonWebKey {
   };
 }
 
-/** id-ecPublicKey and the named curves of EC SubjectPublicKeyInfos (RFC 5480). */
-export const EC_KEY_OIDS = {
-  ecPublicKey: '1.2.840.10045.2.1',
-  prime256v1: '1.2.840.10045.3.1.7',
-  secp384r1: '1.3.132.0.34',
-  secp521r1: '1.3.132.0.35',
-} as const;
+/**
+ * The AlgorithmIdentifier of an EC SubjectPublicKeyInfo (RFC 5480: id-ecPublicKey and a
+ * named-curve OID), as DER bytes, by OpenSSL's curve name.
+ */
+const EC_ALGORITHM_IDS: readonly (readonly [string, Uint8Array])[] = [
+  ['prime256v1', '301306072a8648ce3d020106082a8648ce3d030107'],
+  ['secp384r1', '301006072a8648ce3d020106052b81040022'],
+  ['secp521r1', '301006072a8648ce3d020106052b81040023'],
+].map(([curve, hex]) => [curve!, Uint8Array.from(Buffer.from(hex!, 'hex'))] as const);
 
-/** OpenSSL's curve names by OID. */
-const CURVE_BY_OID: Readonly<Record<string, string>> = {
-  [EC_KEY_OIDS.prime256v1]: 'prime256v1',
-  [EC_KEY_OIDS.secp384r1]: 'secp384r1',
-  [EC_KEY_OIDS.secp521r1]: 'secp521r1',
-};
+/** A DER length at `at` (short or one-octet long form, minimal): [length, header octets]. */
+function derLength(der: Uint8Array, at: number): [number, number] | undefined {
+  const first = der[at];
+  if (first === undefined) return undefined;
+  if (first < 0x80) return [first, 1];
+  const second = der[at + 1];
+  return first === 0x81 && second !== undefined && second >= 0x80 ? [second, 2] : undefined;
+}
 
 /**
- * The named curve and the point of an EC SPKI, read strictly; undefined for anything else (the
- * caller hands the DER to OpenSSL as it is). The curve is remembered for the key because
+ * The named curve and the point of an EC SPKI in its one DER form (SEQUENCE { named-curve
+ * AlgorithmIdentifier, BIT STRING with no unused bits }, nothing after); undefined for
+ * anything else, which goes to OpenSSL as it is. The curve is remembered for the key because
  * OpenSSL 3 answers asymmetricKeyDetails by converting the key to a legacy EC_KEY, which costs
  * about as much as building it again: for a certificate's key, built once per bundle, that is
  * measurable.
  */
 function ecSpkiFields(der: Uint8Array): { curve: string; point: Uint8Array } | undefined {
-  try {
-    const [alg, key] = parseDer(der, undefined, Tag.SEQUENCE).sequence('SPKI', 2, 2);
-    const { oid, params } = readAlgorithmIdentifier(alg!);
-    if (oid !== EC_KEY_OIDS.ecPublicKey || !params?.is(Tag.OID)) return undefined;
-    const curve = CURVE_BY_OID[readOid(params)];
-    const point = readBitString(key!);
-    if (curve === undefined || point.unusedBits !== 0) return undefined;
-    return { curve, point: point.bytes };
-  } catch {
-    return undefined;
+  const outer = der[0] === 0x30 ? derLength(der, 1) : undefined;
+  if (!outer || 1 + outer[1] + outer[0] !== der.length) return undefined;
+  const at = 1 + outer[1];
+  for (const [curve, alg] of EC_ALGORITHM_IDS) {
+    if (!bytesEqual(der.subarray(at, at + alg.length), alg)) continue;
+    const bitsAt = at + alg.length;
+    const bits = der[bitsAt] === 0x03 ? derLength(der, bitsAt + 1) : undefined;
+    const contentAt = bitsAt + 1 + (bits?.[1] ?? 0);
+    if (!bits || contentAt + bits[0] !== der.length || bits[0] < 2 || der[contentAt] !== 0)
+      return undefined;
+    return { curve, point: der.subarray(contentAt + 1) };
   }
+  return undefined;
 }
 
 const curveMemo = new WeakMap<KeyObject, string | undefined>();

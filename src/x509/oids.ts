@@ -1,5 +1,4 @@
 /** Object identifiers used by the X.509, CT and RFC 3161 code, in one place. */
-import { EC_KEY_OIDS } from '../crypto.js';
 
 export const OID = {
   // Name attributes
@@ -31,9 +30,9 @@ export const OID = {
   fulcioSubject: '1.3.6.1.4.1.57264.1.24',
 
   // Public key algorithms
-  ecPublicKey: EC_KEY_OIDS.ecPublicKey,
-  prime256v1: EC_KEY_OIDS.prime256v1,
-  secp384r1: EC_KEY_OIDS.secp384r1,
+  ecPublicKey: '1.2.840.10045.2.1',
+  prime256v1: '1.2.840.10045.3.1.7',
+  secp384r1: '1.3.132.0.34',
   rsaEncryption: '1.2.840.113549.1.1.1',
   ed25519: '1.3.101.112',
 
