@@ -20,16 +20,27 @@ function encodeLength(n: number): Uint8Array {
 
 /** Encode an element from its identifier octet (low tag numbers only) and content. */
 export function tlv(identifier: number, content: Uint8Array): Uint8Array {
-  const len = encodeLength(content.length);
-  const out = new Uint8Array(1 + len.length + content.length);
+  return tlvOf(identifier, [content]);
+}
+
+/** An element whose content is `parts` back to back, written in one buffer (no joined copy). */
+function tlvOf(identifier: number, parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const len = encodeLength(n);
+  const out = new Uint8Array(1 + len.length + n);
   out[0] = identifier;
   out.set(len, 1);
-  out.set(content, 1 + len.length);
+  let o = 1 + len.length;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
 export function seq(...items: Uint8Array[]): Uint8Array {
-  return tlv(0x30, concatBytes(...items));
+  return tlvOf(0x30, items);
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -40,7 +51,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 /** SET OF: elements sorted by their encodings, as DER requires. */
 export function setOf(...items: Uint8Array[]): Uint8Array {
-  return tlv(0x31, concatBytes(...[...items].sort(compareBytes)));
+  return tlvOf(0x31, [...items].sort(compareBytes));
 }
 
 /**

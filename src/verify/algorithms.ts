@@ -18,6 +18,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
+import { namedCurveOf } from '../crypto.js';
 import type { BundleVersion, HashAlgorithm } from '../bundle/model.js';
 import { digestNameOf, type DigestName } from '../util/digest.js';
 
@@ -67,7 +68,7 @@ export function keyFamily(key: KeyObject): KeyFamily | undefined {
 function familyOf(key: KeyObject): KeyFamily | undefined {
   switch (key.asymmetricKeyType) {
     case 'ec': {
-      const c = key.asymmetricKeyDetails?.namedCurve;
+      const c = namedCurveOf(key);
       return c === 'prime256v1'
         ? 'ECDSA P-256'
         : c === 'secp384r1'
@@ -118,7 +119,7 @@ export function chooseSignatureHash(
   if (!family) {
     const what =
       key.asymmetricKeyType === 'ec'
-        ? `ECDSA ${String(key.asymmetricKeyDetails?.namedCurve)}`
+        ? `ECDSA ${String(namedCurveOf(key))}`
         : String(key.asymmetricKeyType);
     fail(
       'BUNDLE_UNSUPPORTED',

@@ -56,6 +56,9 @@ export interface VerifyState {
     /** What the entry declares about the signature (verify/algorithms.ts). */
     declared: { hash?: HashAlgorithm; keyDetails?: string };
   }[];
+  /** RFC 3161 timestamps set aside while verifying times (also among the warnings). */
+  ignoredTimestamps?: string[];
+  signature?: import('./signature.js').SignatureResult;
   /** Evidence set aside, with the reason (a timestamp from a TSA the trust root does not know). */
   warnings: string[];
   identity?: import('./identity.js').IdentityResult;

@@ -85,10 +85,16 @@ function trustWindowsOf(input: VerifyInput, state: VerifyState): TrustWindow[] {
   return out;
 }
 
+/**
+ * A check: `verify` does the work and leaves what it established in the state; `report`
+ * describes it. The fast path (verifyBundle) only verifies, so the strings and objects a
+ * report is made of are built only when a report is asked for.
+ */
 interface Step {
   check: CheckName;
   applies(input: VerifyInput, state: VerifyState): boolean;
-  run(input: VerifyInput, state: VerifyState): CheckResult;
+  verify(input: VerifyInput, state: VerifyState): void;
+  report(input: VerifyInput, state: VerifyState): CheckResult;
 }
 
 /** The artifact digest a hashedrekord body must carry, in the algorithm the body declares. */
@@ -99,165 +105,194 @@ function expectedArtifactDigest(
   return (algorithm) => artifactDigest(input.artifact, algorithm);
 }
 
+function verifySigningTimes(input: VerifyInput, state: VerifyState): void {
+  state.signatureBytes = signatureBytes(input.bundle);
+  const ignored: string[] = [];
+  const times = verifyTimes(input, state.signatureBytes, ignored);
+  for (const w of ignored) state.warnings.push(w);
+  state.ignoredTimestamps = ignored;
+  if (times.length === 0) {
+    // Managed keys too: without a signed time there is nothing to check a window against
+    // (sigstore-go likewise requires an observer timestamp by default).
+    const set = ignored.length ? `; set aside: ${ignored.join('; ')}` : '';
+    throw new StellaError(
+      'NO_VERIFIED_TIME',
+      'verified-times',
+      `no verified signing time: the bundle has no signed entry timestamp and no trusted RFC 3161 timestamp (a Rekor v2 entry needs a TSA timestamp)${set}`,
+    );
+  }
+  state.verifiedTimes = times;
+}
+
+function signingTimesReport(state: VerifyState): CheckResult {
+  const times = state.verifiedTimes!;
+  const ignored = state.ignoredTimestamps ?? [];
+  return {
+    check: 'verified-times',
+    status: 'pass',
+    summary:
+      times
+        .map(
+          (t) =>
+            `${formatTime(preciseTime(t))} (${t.source === 'tlog-set' ? 'signed entry timestamp' : 'RFC 3161'} from ${t.authority})`,
+        )
+        .join(', ') +
+      (ignored.length ? ` (${ignored.length} timestamp(s) from unknown TSAs ignored)` : ''),
+    details: {
+      times: times.map((t) => ({
+        source: t.source,
+        time: formatTime(preciseTime(t)),
+        authority: t.authority,
+      })),
+      ...(ignored.length ? { ignored } : {}),
+    },
+  };
+}
+
+function chainReport(state: VerifyState): CheckResult {
+  const chain = state.chain!;
+  const ca = chain.ca;
+  return {
+    check: 'certificate-chain',
+    status: 'pass',
+    summary: `chains to trusted CA ${ca.subject.commonName ?? ca.uri} (${ca.uri}) at every verified time`,
+    details: {
+      ca: { uri: ca.uri, subject: ca.subject },
+      path: chain.path.map((c) => ({
+        subject: c.subject,
+        serial: c.serialNumber,
+        notBefore: formatTime(c.notBefore),
+        notAfter: formatTime(c.notAfter),
+      })),
+    },
+  };
+}
+
+function sctReport(state: VerifyState): CheckResult {
+  const scts = state.scts!;
+  return {
+    check: 'sct',
+    status: 'pass',
+    summary: `embedded SCT from ${scts.map((s) => s.baseUrl).join(', ')}`,
+    details: { scts: scts.map((s) => ({ ...s, timestamp: formatTime(s.timestamp) })) },
+  };
+}
+
+function tlogReport(state: VerifyState): CheckResult {
+  const entries = state.tlog!;
+  if (entries.length === 0)
+    return {
+      check: 'tlog',
+      status: 'skip',
+      summary: 'no transparency log entry (use --require-rekor to require one)',
+    };
+  return {
+    check: 'tlog',
+    status: 'pass',
+    summary: entries
+      .map(
+        (e) =>
+          `${e.kind} entry ${e.logIndex} in ${e.log.baseUrl}${e.checkpoint ? ` (checkpoint tree size ${e.treeSize}, signed as ${e.checkpoint.signer})` : ' (signed entry timestamp only, v0.1)'}`,
+      )
+      .join(', '),
+    details: {
+      entries: entries.map((e) => ({
+        log: e.log.baseUrl,
+        logId: toHex(e.log.logId),
+        logIndex: e.logIndex,
+        treeSize: e.treeSize,
+        kind: e.kind,
+        rekor: e.rekor,
+        ...(e.checkpoint
+          ? { checkpointSigner: e.checkpoint.signer, checkpointOrigin: e.checkpoint.origin }
+          : {}),
+      })),
+    },
+  };
+}
+
+function signatureReport(state: VerifyState): CheckResult {
+  const r: SignatureResult = state.signature!;
+  return {
+    check: 'signature',
+    status: 'pass',
+    summary:
+      (r.content === 'dsseEnvelope'
+        ? `DSSE signature verifies; artifact ${r.digest} is subject ${JSON.stringify(r.subject)}`
+        : `signature verifies over ${r.digest}`) +
+      ` (${r.algorithm.key}, hash ${r.algorithm.hash})`,
+    details: { ...r },
+  };
+}
+
+/** A managed key passes the policy by being the key given; a certificate by its identity. */
+function verifyPolicy(input: VerifyInput, state: VerifyState): void {
+  if (state.signingKey!.kind === 'certificate') state.identity = verifyIdentityStep(input, state);
+}
+
+function policyReport(input: VerifyInput, state: VerifyState): CheckResult {
+  const key = state.signingKey!;
+  if (key.kind === 'publicKey') {
+    return {
+      check: 'policy',
+      status: 'pass',
+      summary: 'signed by the given public key',
+      details: { publicKey: toHex(key.spki) },
+    };
+  }
+  const id = state.identity!;
+  return {
+    check: 'policy',
+    status: 'pass',
+    summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(id.pattern)}${id.explain.extensions.length > 0 ? `; ${id.explain.extensions.map((e) => `${e.name} ${JSON.stringify(e.value)}`).join(', ')} match` : ''}`,
+    details: {
+      issuer: id.issuer,
+      identity: id.matched,
+      field: id.matchedField,
+      pattern: id.pattern,
+      derived: id.derived,
+      policySource: input.policy.identity!.source,
+      explain: id.explain,
+    },
+  };
+}
+
 const STEPS: Step[] = [
   {
     check: 'verified-times',
     applies: () => true,
-    run(input, state) {
-      state.signatureBytes = signatureBytes(input.bundle);
-      const ignored: string[] = [];
-      const times = verifyTimes(input, state.signatureBytes, ignored);
-      state.warnings.push(...ignored);
-      if (times.length === 0) {
-        // Managed keys too: without a signed time there is nothing to check a window against
-        // (sigstore-go likewise requires an observer timestamp by default).
-        const set = ignored.length ? `; set aside: ${ignored.join('; ')}` : '';
-        throw new StellaError(
-          'NO_VERIFIED_TIME',
-          'verified-times',
-          `no verified signing time: the bundle has no signed entry timestamp and no trusted RFC 3161 timestamp (a Rekor v2 entry needs a TSA timestamp)${set}`,
-        );
-      }
-      state.verifiedTimes = times;
-      return {
-        check: 'verified-times',
-        status: 'pass',
-        summary:
-          times
-            .map(
-              (t) =>
-                `${formatTime(preciseTime(t))} (${t.source === 'tlog-set' ? 'signed entry timestamp' : 'RFC 3161'} from ${t.authority})`,
-            )
-            .join(', ') +
-          (ignored.length ? ` (${ignored.length} timestamp(s) from unknown TSAs ignored)` : ''),
-        details: {
-          times: times.map((t) => ({
-            source: t.source,
-            time: formatTime(preciseTime(t)),
-            authority: t.authority,
-          })),
-          ...(ignored.length ? { ignored } : {}),
-        },
-      };
-    },
+    verify: verifySigningTimes,
+    report: (_i, s) => signingTimesReport(s),
   },
   {
     check: 'certificate-chain',
     applies: (_i, s) => s.signingKey!.kind === 'certificate',
-    run(input, state) {
-      const chain = (state.chain = verifyChainStep(input, state));
-      const ca = chain.ca;
-      return {
-        check: 'certificate-chain',
-        status: 'pass',
-        summary: `chains to trusted CA ${ca.subject.commonName ?? ca.uri} (${ca.uri}) at every verified time`,
-        details: {
-          ca: { uri: ca.uri, subject: ca.subject },
-          path: chain.path.map((c) => ({
-            subject: c.subject,
-            serial: c.serialNumber,
-            notBefore: formatTime(c.notBefore),
-            notAfter: formatTime(c.notAfter),
-          })),
-        },
-      };
-    },
+    verify: (i, s) => void (s.chain = verifyChainStep(i, s)),
+    report: (_i, s) => chainReport(s),
   },
   {
     check: 'sct',
     applies: (i, s) => s.signingKey!.kind === 'certificate' && i.policy.requireSct,
-    run(input, state) {
-      const scts = (state.scts = verifySctStep(input, state));
-      return {
-        check: 'sct',
-        status: 'pass',
-        summary: `embedded SCT from ${scts.map((s) => s.baseUrl).join(', ')}`,
-        details: { scts: scts.map((s) => ({ ...s, timestamp: formatTime(s.timestamp) })) },
-      };
-    },
+    verify: (i, s) => void (s.scts = verifySctStep(i, s)),
+    report: (_i, s) => sctReport(s),
   },
   {
     check: 'tlog',
     applies: () => true,
-    run(input, state) {
-      const entries = (state.tlog = verifyTlogStep(input, state, expectedArtifactDigest(input)));
-      if (entries.length === 0)
-        return {
-          check: 'tlog',
-          status: 'skip',
-          summary: 'no transparency log entry (use --require-rekor to require one)',
-        };
-      return {
-        check: 'tlog',
-        status: 'pass',
-        summary: entries
-          .map(
-            (e) =>
-              `${e.kind} entry ${e.logIndex} in ${e.log.baseUrl}${e.checkpoint ? ` (checkpoint tree size ${e.treeSize}, signed as ${e.checkpoint.signer})` : ' (signed entry timestamp only, v0.1)'}`,
-          )
-          .join(', '),
-        details: {
-          entries: entries.map((e) => ({
-            log: e.log.baseUrl,
-            logId: toHex(e.log.logId),
-            logIndex: e.logIndex,
-            treeSize: e.treeSize,
-            kind: e.kind,
-            rekor: e.rekor,
-            ...(e.checkpoint
-              ? { checkpointSigner: e.checkpoint.signer, checkpointOrigin: e.checkpoint.origin }
-              : {}),
-          })),
-        },
-      };
-    },
+    verify: (i, s) => void (s.tlog = verifyTlogStep(i, s, expectedArtifactDigest(i))),
+    report: (_i, s) => tlogReport(s),
   },
   {
     check: 'signature',
     applies: () => true,
-    run(input, state) {
-      const r: SignatureResult = verifySignatureStep(input, state);
-      return {
-        check: 'signature',
-        status: 'pass',
-        summary:
-          (r.content === 'dsseEnvelope'
-            ? `DSSE signature verifies; artifact ${r.digest} is subject ${JSON.stringify(r.subject)}`
-            : `signature verifies over ${r.digest}`) +
-          ` (${r.algorithm.key}, hash ${r.algorithm.hash})`,
-        details: { ...r },
-      };
-    },
+    verify: (i, s) => void (s.signature = verifySignatureStep(i, s)),
+    report: (_i, s) => signatureReport(s),
   },
   {
     check: 'policy',
     applies: () => true,
-    run(input, state) {
-      const key = state.signingKey!;
-      if (key.kind === 'publicKey') {
-        return {
-          check: 'policy',
-          status: 'pass',
-          summary: 'signed by the given public key',
-          details: { publicKey: toHex(key.spki) },
-        };
-      }
-      const id = (state.identity = verifyIdentityStep(input, state));
-      return {
-        check: 'policy',
-        status: 'pass',
-        summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(id.pattern)}${id.explain.extensions.length > 0 ? `; ${id.explain.extensions.map((e) => `${e.name} ${JSON.stringify(e.value)}`).join(', ')} match` : ''}`,
-        details: {
-          issuer: id.issuer,
-          identity: id.matched,
-          field: id.matchedField,
-          pattern: id.pattern,
-          derived: id.derived,
-          policySource: input.policy.identity!.source,
-          explain: id.explain,
-        },
-      };
-    },
+    verify: verifyPolicy,
+    report: policyReport,
   },
 ];
 
@@ -324,7 +359,8 @@ export async function verifyBundleReport(
       continue;
     }
     try {
-      report.checks.push(step.run(input, state));
+      step.verify(input, state);
+      report.checks.push(step.report(input, state));
     } catch (e) {
       failed = true;
       finish(report, e, step.check);
@@ -371,5 +407,5 @@ function finish(report: VerificationReport, e: unknown, check: CheckName): Verif
 export async function verifyBundle(input: VerifyInput): Promise<void> {
   const state = await initialState(input);
   state.signingKey = resolveSigningKey(input.bundle, input.policy);
-  for (const step of STEPS) if (step.applies(input, state)) step.run(input, state);
+  for (const step of STEPS) if (step.applies(input, state)) step.verify(input, state);
 }

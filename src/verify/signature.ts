@@ -7,14 +7,21 @@
  * list that Stella computes (sha256, sha384, sha512): npm provenance names a package tarball
  * by sha512 only.
  */
+import type { KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
 import { verifySignature } from '../crypto.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
 import { digestNameOf, formatDigest, hashAlgorithmOf, type DigestName } from '../util/digest.js';
 import { preAuthEncoding } from '../bundle/dsse.js';
-import { IN_TOTO_PAYLOAD_TYPE, matchSubject, parseInTotoStatement } from '../bundle/intoto.js';
+import {
+  IN_TOTO_PAYLOAD_TYPE,
+  matchSubject,
+  parseInTotoStatement,
+  type InTotoStatement,
+  type SubjectMatch,
+} from '../bundle/intoto.js';
 import type { HashAlgorithm } from '../bundle/model.js';
-import { artifactDigest } from './artifact.js';
+import { artifactDigest, type Artifact } from './artifact.js';
 import { chooseSignatureHash, type SignatureDeclarations } from './algorithms.js';
 import type { VerifyInput, VerifyState } from './context.js';
 
@@ -40,62 +47,84 @@ function entryDeclarations(state: VerifyState): SignatureDeclarations {
 const label = (h: DigestName | null): string => h ?? 'none';
 
 export function verifySignatureStep(input: VerifyInput, state: VerifyState): SignatureResult {
+  const c = input.bundle.content;
+  return c.kind === 'messageSignature'
+    ? verifyMessageSignature(input, state, c)
+    : verifyDsseSignature(input, state.signingKey!.key, entryDeclarations(state), c);
+}
+
+type MessageSignature = Extract<VerifyInput['bundle']['content'], { kind: 'messageSignature' }>;
+type DsseEnvelope = Extract<VerifyInput['bundle']['content'], { kind: 'dsseEnvelope' }>;
+
+/** The signature over the artifact's bytes (or, given only its digest, over that digest). */
+function verifyMessageSignature(
+  input: VerifyInput,
+  state: VerifyState,
+  c: MessageSignature,
+): SignatureResult {
   const { bundle, artifact } = input;
   const key = state.signingKey!.key;
-  const c = bundle.content;
   const declarations = entryDeclarations(state);
-  if (c.kind === 'messageSignature') {
-    if (c.messageDigest)
-      declarations.hashes.unshift({
-        algorithm: c.messageDigest.algorithm,
-        where: "the bundle's messageDigest",
-      });
-    // The artifact digest's algorithm: declared by the bundle, else by the log entry; with
-    // neither, an artifact given as a digest names its own, and bytes are hashed with SHA-256
-    // (protobuf-specs' default, as sigstore-js reads an unset algorithm).
-    const algorithm: HashAlgorithm =
-      declarations.hashes[0]?.algorithm ??
-      (artifact.kind === 'digest' ? artifact.algorithm : 'SHA2_256');
-    const actual = artifactDigest(artifact, algorithm);
-    if (!actual)
-      fail(
-        'ARTIFACT_MISMATCH',
-        'signature',
-        `artifact digest algorithm ${artifact.kind === 'digest' ? artifact.algorithm : '?'} does not match the bundle's ${algorithm}`,
-      );
-    if (c.messageDigest && !bytesEqual(c.messageDigest.digest, actual)) {
-      fail(
-        'ARTIFACT_MISMATCH',
-        'signature',
-        `artifact digest ${formatDigest(digestNameOf(algorithm), actual)} does not match the bundle's messageDigest ${toHex(c.messageDigest.digest)}`,
-      );
-    }
-    if (declarations.hashes.length === 0)
-      declarations.hashes.push({
-        algorithm,
-        where:
-          artifact.kind === 'digest' ? 'the artifact digest given' : 'default (nothing declared)',
-      });
-    const choice = chooseSignatureHash(key, bundle.version, declarations);
-    const hash = choice.candidates[0]!;
-    // A bare digest is verified as a prehash signature: only ECDSA can be (pure Ed25519 needs the bytes).
-    const ok =
-      artifact.kind === 'bytes'
-        ? verifySignature(key, artifact.data, c.signature, hash)
-        : state.verifyPrehashed!(key, actual, c.signature);
-    const shown = formatDigest(digestNameOf(algorithm), actual);
-    if (!ok)
-      fail(
-        'SIGNATURE_INVALID',
-        'signature',
-        `signature does not verify over the artifact ${shown} (${choice.family} with ${label(hash)})`,
-      );
-    return {
-      content: 'messageSignature',
-      digest: shown,
-      algorithm: { key: choice.family, hash: label(hash), declared: choice.declared },
-    };
+  if (c.messageDigest)
+    declarations.hashes.unshift({
+      algorithm: c.messageDigest.algorithm,
+      where: "the bundle's messageDigest",
+    });
+  // The artifact digest's algorithm: declared by the bundle, else by the log entry; with
+  // neither, an artifact given as a digest names its own, and bytes are hashed with SHA-256
+  // (protobuf-specs' default, as sigstore-js reads an unset algorithm).
+  const algorithm: HashAlgorithm =
+    declarations.hashes[0]?.algorithm ??
+    (artifact.kind === 'digest' ? artifact.algorithm : 'SHA2_256');
+  const actual = artifactDigest(artifact, algorithm);
+  if (!actual)
+    fail(
+      'ARTIFACT_MISMATCH',
+      'signature',
+      `artifact digest algorithm ${artifact.kind === 'digest' ? artifact.algorithm : '?'} does not match the bundle's ${algorithm}`,
+    );
+  if (c.messageDigest && !bytesEqual(c.messageDigest.digest, actual)) {
+    fail(
+      'ARTIFACT_MISMATCH',
+      'signature',
+      `artifact digest ${formatDigest(digestNameOf(algorithm), actual)} does not match the bundle's messageDigest ${toHex(c.messageDigest.digest)}`,
+    );
   }
+  if (declarations.hashes.length === 0)
+    declarations.hashes.push({
+      algorithm,
+      where:
+        artifact.kind === 'digest' ? 'the artifact digest given' : 'default (nothing declared)',
+    });
+  const choice = chooseSignatureHash(key, bundle.version, declarations);
+  const hash = choice.candidates[0]!;
+  // A bare digest is verified as a prehash signature: only ECDSA can be (pure Ed25519 needs the bytes).
+  const ok =
+    artifact.kind === 'bytes'
+      ? verifySignature(key, artifact.data, c.signature, hash)
+      : state.verifyPrehashed!(key, actual, c.signature);
+  const shown = formatDigest(digestNameOf(algorithm), actual);
+  if (!ok)
+    fail(
+      'SIGNATURE_INVALID',
+      'signature',
+      `signature does not verify over the artifact ${shown} (${choice.family} with ${label(hash)})`,
+    );
+  return {
+    content: 'messageSignature',
+    digest: shown,
+    algorithm: { key: choice.family, hash: label(hash), declared: choice.declared },
+  };
+}
+
+/** The DSSE signature over the envelope's PAE, then the artifact among the statement's subjects. */
+function verifyDsseSignature(
+  input: VerifyInput,
+  key: KeyObject,
+  declarations: SignatureDeclarations,
+  c: DsseEnvelope,
+): SignatureResult {
+  const { bundle, artifact } = input;
   if (c.signatures.length !== 1)
     fail(
       'DSSE_INVALID',
@@ -123,38 +152,48 @@ export function verifySignatureStep(input: VerifyInput, state: VerifyState): Sig
   }
   const statement = parseInTotoStatement(c.payload);
   const m = matchSubject(statement, (name) => artifactDigest(artifact, hashAlgorithmOf(name)));
-  if (!m.matched) {
-    if (m.compared.length === 0 && m.unsupported.length === statement.subject.length) {
-      const algs = [...new Set(m.unsupported.flatMap((u) => u.algorithms))].slice(0, 10);
-      fail(
-        'BUNDLE_UNSUPPORTED',
-        'signature',
-        `in-toto statement: no subject lists a digest Stella can compute (sha256, sha384, sha512); found ${algs.join(', ')}`,
-      );
-    }
-    const given =
-      artifact.kind === 'digest'
-        ? formatDigest(digestNameOf(artifact.algorithm), artifact.digest)
-        : m.compared
-            .map((n) => formatDigest(n, artifactDigest(artifact, hashAlgorithmOf(n))!))
-            .join(', ');
-    const others = m.unsupported.length
-      ? `; ${m.unsupported.length} subject(s) list only digests Stella cannot compute (${[...new Set(m.unsupported.flatMap((u) => u.algorithms))].slice(0, 10).join(', ')})`
-      : '';
-    const why =
-      artifact.kind === 'digest' && m.compared.length === 0
-        ? ` (no subject lists a ${digestNameOf(artifact.algorithm)} digest)`
-        : '';
-    fail(
-      'ARTIFACT_MISMATCH',
-      'signature',
-      `artifact ${given} is not a subject of the in-toto statement${why}${others}`,
-    );
-  }
+  if (!m.matched) failNotASubject(artifact, statement, m);
   return {
     content: 'dsseEnvelope',
     digest: `${m.algorithm}:${m.hex}`,
     subject: m.subject.name,
     algorithm: { key: choice.family, hash: label(hash), declared: choice.declared },
   };
+}
+
+/**
+ * The artifact is none of the statement's subjects: BUNDLE_UNSUPPORTED when no subject lists
+ * a digest Stella can compute, else ARTIFACT_MISMATCH naming what was compared.
+ */
+function failNotASubject(
+  artifact: Artifact,
+  statement: InTotoStatement,
+  m: Extract<SubjectMatch, { matched: false }>,
+): never {
+  if (m.compared.length === 0 && m.unsupported.length === statement.subject.length) {
+    const algs = [...new Set(m.unsupported.flatMap((u) => u.algorithms))].slice(0, 10);
+    fail(
+      'BUNDLE_UNSUPPORTED',
+      'signature',
+      `in-toto statement: no subject lists a digest Stella can compute (sha256, sha384, sha512); found ${algs.join(', ')}`,
+    );
+  }
+  const given =
+    artifact.kind === 'digest'
+      ? formatDigest(digestNameOf(artifact.algorithm), artifact.digest)
+      : m.compared
+          .map((n) => formatDigest(n, artifactDigest(artifact, hashAlgorithmOf(n))!))
+          .join(', ');
+  const others = m.unsupported.length
+    ? `; ${m.unsupported.length} subject(s) list only digests Stella cannot compute (${[...new Set(m.unsupported.flatMap((u) => u.algorithms))].slice(0, 10).join(', ')})`
+    : '';
+  const why =
+    artifact.kind === 'digest' && m.compared.length === 0
+      ? ` (no subject lists a ${digestNameOf(artifact.algorithm)} digest)`
+      : '';
+  return fail(
+    'ARTIFACT_MISMATCH',
+    'signature',
+    `artifact ${given} is not a subject of the in-toto statement${why}${others}`,
+  );
 }

@@ -27,7 +27,8 @@ import {
 import { fail, StellaError } from '../errors.js';
 import { bytesEqual, toHex, utf8Decoder } from '../util/encoding.js';
 import { derToPem } from '../util/pem.js';
-import { FULCIO_DER_STRING_OIDS, FULCIO_RAW_STRING_OIDS, OID } from './oids.js';
+import { fulcioExtensionOfOid } from './fulcio-extensions.js';
+import { OID } from './oids.js';
 import { memoizedVerify } from './verify-cache.js';
 
 export interface NameInfo {
@@ -152,6 +153,13 @@ export class Certificate {
   readonly extensions: readonly Extension[];
   /** OIDs of critical extensions this parser does not process; a verifier must refuse these. */
   readonly unhandledCriticalExtensions: readonly string[];
+  /**
+   * The TBS in parts (views): the content of every field before the [3] extensions wrapper,
+   * and each extension element in order (parallel to `extensions`). The TBS re-encoded without
+   * one extension (the SCT list: the precertificate a CT log signed) is made from these with no
+   * second parse.
+   */
+  readonly tbsParts: { head: Uint8Array; extensions: readonly Uint8Array[] };
 
   #publicKey: KeyObject | undefined;
 
@@ -184,6 +192,7 @@ export class Certificate {
     this.hasCtPoison = fields.hasCtPoison;
     this.extensions = fields.extensions;
     this.unhandledCriticalExtensions = fields.unhandledCriticalExtensions;
+    this.tbsParts = fields.tbsParts;
   }
 
   /** The subject public key as a node KeyObject, built on first use. */
@@ -406,6 +415,9 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
   readBitString(spkiKey);
 
   const extensionsNode = readTbsTail(tbsFields, i, version);
+  // readTbsTail allows [3] only as the last field.
+  const tbsHeadEnd = extensionsNode ? tbsFields[tbsFields.length - 1]!.start : tbs.end;
+  const parsedExtensions = parseExtensions(extensionsNode);
 
   const sigAlg = readAlgorithmIdentifier(sigAlgNode, 'signatureAlgorithm');
   if (!bytesEqual(sigAlgNode.der, tbsSigAlg.der))
@@ -431,7 +443,11 @@ export function parseCertificate(der: Uint8Array, ctx?: Partial<DerContext>): Ce
     signatureAlgorithmParams: sigAlg.params,
     signatureValue: sig.bytes,
     isSelfIssued: bytesEqual(issuerNode.der, subjectNode.der),
-    ...withAllExtensionFields(parseExtensions(extensionsNode)),
+    ...withAllExtensionFields(parsedExtensions),
+    tbsParts: {
+      head: tbs.buf.subarray(tbs.valueStart, tbsHeadEnd),
+      extensions: parsedExtensions.extensionDers,
+    },
   });
 }
 
@@ -508,6 +524,8 @@ interface ParsedExtensions {
   embeddedSctList?: Uint8Array;
   hasCtPoison: boolean;
   extensions: Extension[];
+  /** Each extension element's DER (views), parallel to `extensions`. */
+  extensionDers: Uint8Array[];
   unhandledCriticalExtensions: string[];
 }
 
@@ -517,6 +535,7 @@ function parseExtensions(extensionsNode: DerNode | undefined): ParsedExtensions 
     fulcio: { issuerV1: undefined, issuerV2: undefined, values: new Map<string, string>() },
     hasCtPoison: false,
     extensions: [],
+    extensionDers: [],
     unhandledCriticalExtensions: [],
   };
   if (!extensionsNode) return out;
@@ -534,6 +553,7 @@ function parseExtensions(extensionsNode: DerNode | undefined): ParsedExtensions 
     const valueNode = parts[parts.length - 1]!;
     const value = readOctetString(valueNode);
     out.extensions.push({ oid: oidStr, critical, value });
+    out.extensionDers.push(ext.der);
     if (critical && !HANDLED_EXTENSIONS.has(oidStr)) out.unhandledCriticalExtensions.push(oidStr);
     readExtension(out, oidStr, valueNode, value);
   }
@@ -574,21 +594,29 @@ function readExtension(
       out.hasCtPoison = true;
       return;
   }
-  if (FULCIO_DER_STRING_OIDS.has(oidStr)) {
-    const inner = parseNested(valueNode, what, Tag.UTF8_STRING);
-    if (!inner.is(Tag.UTF8_STRING)) inner.fail(`${what}: expected a UTF8String`);
-    const s = readString(inner);
-    out.fulcio.values.set(oidStr, s);
-    if (oidStr === OID.fulcioIssuerV2) out.fulcio.issuerV2 = s;
-  } else if (FULCIO_RAW_STRING_OIDS.has(oidStr)) {
-    let s: string;
-    try {
-      s = utf8Decoder.decode(value);
-    } catch {
-      return valueNode.fail(`${what}: not valid UTF-8`);
-    }
-    out.fulcio.values.set(oidStr, s);
-    if (oidStr === OID.fulcioIssuerV1) out.fulcio.issuerV1 = s;
+  const fulcio = fulcioExtensionOfOid(oidStr);
+  if (!fulcio) return;
+  const s = fulcio.deprecated
+    ? readRawFulcioString(valueNode, value, what)
+    : readDerFulcioString(valueNode, what);
+  out.fulcio.values.set(oidStr, s);
+  if (oidStr === OID.fulcioIssuerV1) out.fulcio.issuerV1 = s;
+  if (oidStr === OID.fulcioIssuerV2) out.fulcio.issuerV2 = s;
+}
+
+/** A Fulcio extension value (.8 onwards): a DER UTF8String. */
+function readDerFulcioString(valueNode: DerNode, what: string): string {
+  const inner = parseNested(valueNode, what, Tag.UTF8_STRING);
+  if (!inner.is(Tag.UTF8_STRING)) inner.fail(`${what}: expected a UTF8String`);
+  return readString(inner);
+}
+
+/** A deprecated Fulcio extension value (.1-.6): the string's UTF-8 bytes, not DER. */
+function readRawFulcioString(valueNode: DerNode, value: Uint8Array, what: string): string {
+  try {
+    return utf8Decoder.decode(value);
+  } catch {
+    return valueNode.fail(`${what}: not valid UTF-8`);
   }
 }
 

@@ -230,6 +230,82 @@ function checkTimes(
 }
 
 /**
+ * How far an attempt to validate the leaf under one CA got (the stages below, in order), and
+ * its error, built only when it is the one reported: most CAs of a trust root fail at stage 1
+ * for every bundle (the leaf names another issuer), and an error captures a stack trace.
+ */
+interface FailedAttempt {
+  stage: number;
+  error: () => StellaError;
+}
+
+function chainInvalid(stage: number, message: () => string): FailedAttempt {
+  return {
+    stage,
+    error: () =>
+      new StellaError(
+        'CERT_CHAIN_INVALID',
+        'certificate-chain',
+        `Certificate chain invalid: ${message()}`,
+      ),
+  };
+}
+
+/** The StellaError `check` throws, or undefined when it passes. */
+function failureOf(check: () => void): StellaError | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof StellaError)) throw e;
+    return e;
+  }
+}
+
+/**
+ * Validate `leaf` under one CA, stage by stage: the CA's chain parses (0), the leaf names its
+ * issuing certificate (1), bundle intermediates are the CA's own (2), the leaf signature (3),
+ * the CA's own links (4, cached), leaf usage (5), times (6, 7 for a certificate's validity).
+ */
+function validateUnder(
+  leaf: Certificate,
+  bundleCerts: Certificate[],
+  ca: CertificateAuthority,
+  verifiedTimes: TimeValue[],
+): ChainResult | FailedAttempt {
+  const p = parsedAuthority(ca);
+  const { parseError } = p;
+  if (parseError) return { stage: 0, error: () => parseError };
+  const issuer = p.certs[0]!;
+  if (!bytesEqual(leaf.issuerDer, issuer.subjectDer))
+    return chainInvalid(
+      1,
+      () => `leaf issuer ${describeName(leaf.issuer)} is not a trusted certificate authority`,
+    );
+  const foreign = bundleCerts.find((b) => !p.certs.some((c) => bytesEqual(c.der, b.der)));
+  if (foreign)
+    return chainInvalid(
+      2,
+      () =>
+        `intermediate certificate ${describeName(foreign.subject)} in the bundle is not in the trusted root`,
+    );
+  if (!verifyCertificateSignature(leaf, issuer.publicKey))
+    return chainInvalid(
+      3,
+      () => `leaf certificate signature does not verify under ${describeName(issuer.subject)}`,
+    );
+  const linkError = authorityLinkError(ca, p);
+  if (linkError) return { stage: 4, error: () => linkError };
+  const usageError = failureOf(() => checkLeafUsage(leaf));
+  if (usageError) return { stage: 5, error: () => usageError };
+  const path = [leaf, ...p.certs];
+  const timeError = failureOf(() => checkTimes(ca, path, verifiedTimes));
+  if (timeError)
+    return { stage: timeError.code === 'CERT_EXPIRED' ? 7 : 6, error: () => timeError };
+  return { ca, path };
+}
+
+/**
  * Validate `leaf` up to one of `cas` at every verified time. `bundleCerts` are the
  * intermediates a v0.1/v0.2 bundle ships (leaf excluded); each must be byte-identical to a
  * certificate of the chosen CA. Tries every CA whose chain can issue the leaf and, if none
@@ -255,81 +331,13 @@ export function verifyCertificateChain(
       'verified-times',
       'no verified time to check the certificate chain at',
     );
-
-  let best: { stage: number; error: StellaError } | undefined;
-  const note = (stage: number, error: StellaError): void => {
-    if (!best || stage > best.stage) best = { stage, error };
-  };
-
+  let furthest: FailedAttempt | undefined;
   for (const ca of cas) {
-    const p = parsedAuthority(ca);
-    if (p.parseError) {
-      note(0, p.parseError);
-      continue;
-    }
-    const issuer = p.certs[0]!;
-    // Stage 1: the leaf names this CA's issuing certificate.
-    if (!bytesEqual(leaf.issuerDer, issuer.subjectDer)) {
-      note(
-        1,
-        new StellaError(
-          'CERT_CHAIN_INVALID',
-          'certificate-chain',
-          `Certificate chain invalid: leaf issuer ${describeName(leaf.issuer)} is not a trusted certificate authority`,
-        ),
-      );
-      continue;
-    }
-    // Stage 2: bundle intermediates must be this CA's own certificates.
-    const foreign = bundleCerts.find((b) => !p.certs.some((c) => bytesEqual(c.der, b.der)));
-    if (foreign) {
-      note(
-        2,
-        new StellaError(
-          'CERT_CHAIN_INVALID',
-          'certificate-chain',
-          `Certificate chain invalid: intermediate certificate ${describeName(foreign.subject)} in the bundle is not in the trusted root`,
-        ),
-      );
-      continue;
-    }
-    // Stage 3: the leaf signature.
-    if (!verifyCertificateSignature(leaf, issuer.publicKey)) {
-      note(
-        3,
-        new StellaError(
-          'CERT_CHAIN_INVALID',
-          'certificate-chain',
-          `Certificate chain invalid: leaf certificate signature does not verify under ${describeName(issuer.subject)}`,
-        ),
-      );
-      continue;
-    }
-    // Stage 4: the CA's own links (cached).
-    const linkError = authorityLinkError(ca, p);
-    if (linkError) {
-      note(4, linkError);
-      continue;
-    }
-    const path = [leaf, ...p.certs];
-    try {
-      // Stage 5: leaf usage. Stage 6: times.
-      checkLeafUsage(leaf);
-    } catch (e) {
-      if (!(e instanceof StellaError)) throw e;
-      note(5, e);
-      continue;
-    }
-    try {
-      checkTimes(ca, path, verifiedTimes);
-    } catch (e) {
-      if (!(e instanceof StellaError)) throw e;
-      note(e.code === 'CERT_EXPIRED' ? 7 : 6, e);
-      continue;
-    }
-    return { ca, path };
+    const attempt = validateUnder(leaf, bundleCerts, ca, verifiedTimes);
+    if ('path' in attempt) return attempt;
+    if (!furthest || attempt.stage > furthest.stage) furthest = attempt;
   }
-  if (best) throw best.error;
+  if (furthest) throw furthest.error();
   return fail(
     'CERT_CHAIN_INVALID',
     'certificate-chain',

@@ -48,6 +48,11 @@ export function fulcioExtensionByName(nameOrOid: string): FulcioExtensionName | 
   return BY_NAME.get(nameOrOid) ?? BY_OID.get(nameOrOid);
 }
 
+/** The Fulcio string extension with this OID (certificate parsing reads its value by `deprecated`), or undefined. */
+export function fulcioExtensionOfOid(oid: string): FulcioExtensionName | undefined {
+  return BY_OID.get(oid);
+}
+
 /** The kebab-case name of a Fulcio extension OID, or undefined. */
 export function fulcioExtensionName(oid: string): string | undefined {
   return BY_OID.get(oid)?.name;

@@ -62,18 +62,6 @@ export const OID = {
   attrSigningCertificateV2: '1.2.840.113549.1.9.16.2.47',
 } as const;
 
-/** Fulcio extensions whose value is a DER UTF8String (1.3.6.1.4.1.57264.1.8 through .24). */
-export const FULCIO_DER_STRING_OIDS: ReadonlySet<string> = new Set(
-  [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24].map(
-    (n) => `1.3.6.1.4.1.57264.1.${n}`,
-  ),
-);
-
-/** Deprecated Fulcio extensions (.1-.6) whose value is the raw string bytes, not DER. */
-export const FULCIO_RAW_STRING_OIDS: ReadonlySet<string> = new Set(
-  [1, 2, 3, 4, 5, 6].map((n) => `1.3.6.1.4.1.57264.1.${n}`),
-);
-
 export type DigestOidName = 'sha1' | 'sha256' | 'sha384' | 'sha512';
 
 export const DIGEST_BY_OID: Readonly<Record<string, DigestOidName>> = {

@@ -232,9 +232,21 @@ export function removeExtensionFromTbs(
   return kept.length ? seq(...before, explicit(3, seq(...kept))) : seq(...before);
 }
 
-/** The precertificate TBS a CT log signed for this (final) leaf certificate. */
+/**
+ * The precertificate TBS a CT log signed for this (final) leaf certificate: its TBS without
+ * the SCT list, as removeExtensionFromTbs would give, re-encoded from the parts the
+ * certificate's parse kept rather than by parsing the TBS again.
+ */
 export function precertTbsOf(leaf: Certificate): Uint8Array {
-  return removeExtensionFromTbs(leaf.tbsDer, OID.ctSctList);
+  const { head, extensions } = leaf.tbsParts;
+  const kept = extensions.filter((_, i) => leaf.extensions[i]!.oid !== OID.ctSctList);
+  if (kept.length !== extensions.length - 1)
+    fail(
+      'SCT_INVALID',
+      'sct',
+      `TBSCertificate: TBSCertificate does not carry exactly one extension ${OID.ctSctList}`,
+    );
+  return kept.length ? seq(head, explicit(3, seq(...kept))) : seq(head);
 }
 
 function hashName(h: number): DigestName | null | undefined {
