@@ -43,16 +43,16 @@ function loadVerifyBundle(dir = DEFAULT_DIR) {
     importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const module = { exports: {} };
-  script
-    .runInThisContext()
-    .call(
-      module.exports,
-      module.exports,
-      require('node:module').createRequire(file),
-      module,
-      file,
-      dir,
-    );
+  script.runInThisContext().call(
+    module.exports,
+    module.exports,
+    // This module's require: it resolves packages from the same node_modules as the bundle's
+    // own location would, without loading node:module at start-up.
+    require,
+    module,
+    file,
+    dir,
+  );
   return {
     exports: module.exports,
     usedCodeCache: cachedData !== undefined && !script.cachedDataRejected,
