@@ -1,31 +1,26 @@
 #!/usr/bin/env node
+// CommonJS (bin/package.json), so that start-up does not begin Node's ES module loader.
+//
 // `stella attest verify` runs in CI jobs one process at a time, so its start-up counts: it
 // goes through a launcher that parses the same flags without loading oclif, bundled by
-// `npm run build` into dist/verify-fast/ (one file to load instead of a hundred modules).
+// `npm run build` into one file compiled from a V8 code cache (./verify-bundle.js).
 // Everything else (and `attest verify --help`) is served by oclif.
+'use strict';
 const argv = process.argv.slice(2);
 if (
   argv[0] === 'attest' &&
   argv[1] === 'verify' &&
   !argv.some((a) => a === '--help' || a === '-h')
 ) {
-  const dir = new URL('../dist/verify-fast/', import.meta.url);
-  let fast;
-  try {
-    fast = await import(new URL('verify-fast.js', dir).href);
-  } catch (e) {
-    const { fileURLToPath } = await import('node:url');
-    if (e?.code === 'ERR_MODULE_NOT_FOUND' && e.message?.includes(fileURLToPath(dir)))
-      throw new Error(
-        `the verify bundle in ${fileURLToPath(dir)} is incomplete: run \`npm run build\``,
-        {
-          cause: e,
-        },
-      );
-    throw e;
-  }
-  process.exitCode = await fast.runVerifyFast(argv.slice(2));
+  const bundle = require('./verify-bundle.js').loadVerifyBundle();
+  bundle.exports.runVerifyFast(argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // Set by `npm run build` (scripts/bundle-verify.ts) for its one warm-up verification.
+    if (process.env.STELLA_WRITE_CODE_CACHE === '1') bundle.writeCodeCache();
+  });
 } else {
-  const { execute } = await import('@oclif/core');
-  await execute({ dir: import.meta.url });
+  import('@oclif/core').then(({ execute }) =>
+    // The project root: bin/ has a package.json of its own, which oclif must not take for it.
+    execute({ dir: require('node:path').join(__dirname, '..') }),
+  );
 }

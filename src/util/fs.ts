@@ -24,6 +24,7 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import {
   accessSync,
+  close,
   closeSync,
   constants,
   fstatSync,
@@ -31,6 +32,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  read,
   readSync,
   renameSync,
   statSync,
@@ -710,7 +712,6 @@ export async function* readFileChunks(
   opts: InputFileOptions & { chunkBytes?: number },
 ): AsyncGenerator<Uint8Array> {
   const { fd } = openRegular(path, opts);
-  const { read, close } = await import('node:fs');
   const readAsync = (buf: Buffer): Promise<number> =>
     new Promise((res, rej) =>
       read(fd, buf, 0, buf.length, null, (e, n) =>

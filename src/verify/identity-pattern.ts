@@ -19,7 +19,7 @@ import type { RE2JS } from 're2js';
 import { lazyRequire } from '../util/lazy-require.js';
 import { fail } from '../errors.js';
 
-/** re2js (300 kB) is loaded only when a pattern is not a plain literal. */
+/** re2js (300 kB) is loaded only when a pattern is not a plain literal or fixed-width. */
 const re2js = lazyRequire('re2js') as () => typeof import('re2js');
 
 /** Longer patterns are refused: identities are URIs and emails, not documents. */
@@ -40,21 +40,112 @@ export interface IdentityMatcher {
    * the one value it matches. `test(v)` is then `v === literal`.
    */
   readonly literal?: string;
+  /**
+   * Set when the pattern is fixed-width (a plain literal, or one with `.` wildcards): false
+   * only when no value containing `part` can match (identity-breadth.ts skips those).
+   */
+  readonly couldContain?: (part: string) => boolean;
 }
 
 /**
- * Characters RE2 (without flags) matches as themselves, and escaped ASCII punctuation. No
- * surrogates: a lone one is not a character.
+ * Characters RE2 (without flags) matches as themselves, escaped ASCII punctuation, and `.`.
+ * No surrogates: a lone one is not a character.
  */
-const LITERAL_PATTERN = /^(?:[^\\.+*?()|[\]{}^$\uD800-\uDFFF]|\\[!-/:-@[-`{-~])*$/;
+const FIXED_WIDTH_PATTERN = /^(?:[^\\+*?()|[\]{}^$\uD800-\uDFFF]|\\[!-/:-@[-`{-~])*$/;
+
+/** `.` in a fixed-width pattern: RE2 (without the `s` flag) matches any character but `\n`. */
+const ANY = null;
+type Atom = string | typeof ANY;
 
 /**
- * The value a pattern matches when it is a plain literal (the common case: an exact
- * identity with its dots escaped), else undefined. Such a pattern needs no regular-expression
- * engine: it matches one string, compared exactly.
+ * The characters of a pattern made only of literal characters, escaped ASCII punctuation and
+ * `.` (the common cases: an exact identity with its dots escaped, or with its dots left as
+ * they are), one atom per code point; else undefined. Such a pattern matches values of
+ * exactly its width, compared position by position, so it needs no regular-expression engine.
  */
-function literalOf(pattern: string): string | undefined {
-  return LITERAL_PATTERN.test(pattern) ? pattern.replace(/\\(.)/g, '$1') : undefined;
+function fixedWidthAtoms(pattern: string): Atom[] | undefined {
+  if (!FIXED_WIDTH_PATTERN.test(pattern)) return undefined;
+  const atoms: Atom[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') atoms.push(pattern[++i]!);
+    else if (c === '.') atoms.push(ANY);
+    else {
+      const cp = String.fromCodePoint(pattern.codePointAt(i)!);
+      atoms.push(cp);
+      i += cp.length - 1;
+    }
+  }
+  return atoms;
+}
+
+/** Whether `chars` (code points), laid over `atoms` from atom `at`, agree at every position. */
+function agreeAt(atoms: readonly Atom[], at: number, chars: readonly string[], from = 0): boolean {
+  const n = Math.min(atoms.length - at, chars.length - from);
+  for (let j = 0; j < n; j++) {
+    const a = atoms[at + j];
+    const c = chars[from + j];
+    if (a === ANY ? c === '\n' : c !== a) return false;
+  }
+  return true;
+}
+
+/** Where each character, and `.` (key ANY), stands in the pattern. */
+function atomPositions(atoms: readonly Atom[]): Map<Atom, number[]> {
+  const at = new Map<Atom, number[]>();
+  atoms.forEach((a, i) => {
+    const list = at.get(a);
+    if (list) list.push(i);
+    else at.set(a, [i]);
+  });
+  return at;
+}
+
+/**
+ * Whether a value containing `part` could match: a match is exactly as wide as the pattern,
+ * so `part` must lie over it somewhere, starting where the pattern has `part`'s first
+ * character or a `.` (identity-breadth.ts asks this hundreds of times per pattern, at
+ * start-up, so only those starts are tried).
+ */
+function couldContainPart(
+  atoms: readonly Atom[],
+  startsOf: Map<Atom, number[]>,
+  part: readonly string[],
+): boolean {
+  if (part.length === 0) return true;
+  const fits = (i: number): boolean => i + part.length <= atoms.length && agreeAt(atoms, i, part);
+  if ((startsOf.get(part[0]!) ?? []).some(fits)) return true;
+  return part[0] !== '\n' && (startsOf.get(ANY) ?? []).some(fits);
+}
+
+/** A fixed-width pattern's matcher (see fixedWidthAtoms). */
+function fixedWidthMatcher(pattern: string, atoms: Atom[]): IdentityMatcher {
+  const width = atoms.length;
+  const anywhere = (chars: string[]): boolean => {
+    for (let i = 0; i + width <= chars.length; i++) if (agreeAt(atoms, 0, chars, i)) return true;
+    return false;
+  };
+  const literal = atoms.includes(ANY) ? undefined : atoms.join('');
+  const startsOf = atomPositions(atoms);
+  return {
+    pattern,
+    source: anchoredForm(pattern),
+    ...(literal !== undefined
+      ? {
+          test: (value: string) => value === literal,
+          testPart: (value: string) => value.includes(literal),
+          couldContain: (part: string) => literal.includes(part),
+          literal,
+        }
+      : {
+          test: (value: string) => {
+            const chars = Array.from(value);
+            return chars.length === width && agreeAt(atoms, 0, chars);
+          },
+          testPart: (value: string) => anywhere(Array.from(value)),
+          couldContain: (part: string) => couldContainPart(atoms, startsOf, Array.from(part)),
+        }),
+  };
 }
 
 /** What RE2's messages say, in the words a user of `--certificate-identity` needs. */
@@ -97,15 +188,8 @@ export function compileIdentityPattern(
       { pattern },
     );
   }
-  const literal = literalOf(pattern);
-  if (literal !== undefined)
-    return {
-      pattern,
-      source: anchoredForm(pattern),
-      test: (value: string) => value === literal,
-      testPart: (value: string) => value.includes(literal),
-      literal,
-    };
+  const atoms = fixedWidthAtoms(pattern);
+  if (atoms !== undefined) return fixedWidthMatcher(pattern, atoms);
   let re: RE2JS;
   try {
     re = re2js().RE2JS.compile(pattern);

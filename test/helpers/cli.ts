@@ -31,6 +31,8 @@ export interface CliOptions {
   input?: string;
   /** Kill the child after this long (code -1): for inputs that could hang a broken CLI. */
   timeoutMs?: number;
+  /** Another copy of bin/run.js to run (default: the project's). */
+  bin?: string;
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
@@ -41,7 +43,7 @@ function spawnCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      [...(opts.nodeArgs ?? []), CLI, ...args],
+      [...(opts.nodeArgs ?? []), opts.bin ?? CLI, ...args],
       {
         cwd: opts.cwd ?? PROJECT_ROOT,
         env: { ...process.env, NO_COLOR: '1', ...opts.env },

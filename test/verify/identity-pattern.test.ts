@@ -163,7 +163,7 @@ test('identity breadth of a literal pattern is the verdict the full search gives
   for (const p of patterns) {
     const fast = compileIdentityPattern(p);
     t.not(fast.literal, undefined, p);
-    const full = { ...fast, literal: undefined };
+    const full = { ...fast, literal: undefined, couldContain: undefined };
     t.deepEqual(identityBreadth(fast), identityBreadth(full), p);
   }
   // A literal equal to an identity the search builds is found by both, with the same verdict:
@@ -183,4 +183,98 @@ test('identity breadth of a literal pattern is the verdict the full search gives
     t.not(verdict.kind, 'narrow', hit);
     t.deepEqual(verdict, identityBreadth(m), hit);
   }
+});
+
+test('a fixed-width pattern (literal characters and unescaped dots) matches as RE2 does, without the engine', (t) => {
+  const patterns = [
+    GOOD,
+    'repo:org/repo:ref:refs/heads/ma.n',
+    '.',
+    '...',
+    'a.b\\.c',
+    'ü.x',
+    'https://gitlab.com/grp/proj//.gitlab-ci.yml@refs/tags/v1.2.3',
+  ];
+  const values = (p: string): string[] => {
+    const v = p.replace(/\\(.)/g, '$1');
+    return [
+      v,
+      `${v}x`,
+      `x${v}`,
+      `x${v}x`,
+      v.slice(1),
+      v.toUpperCase(),
+      '',
+      v.replace(/\./g, 'X'),
+      v.replace(/\./g, '\n'),
+      v.replace(/\./g, '\r'),
+      v.replace(/\./g, '\u2028'),
+      v.replace(/\./g, '😀'),
+      v.replace(/\./g, '\uD800'),
+      v.replace(/\./g, 'XY'),
+    ];
+  };
+  for (const p of patterns) {
+    const m = compileIdentityPattern(p);
+    t.not(m.couldContain, undefined, p);
+    const re = RE2JS.compile(p);
+    for (const v of [...values(p), ...values(GOOD)]) {
+      t.is(m.test(v), re.testExact(v), `${p} on ${JSON.stringify(v)}`);
+      t.is(m.testPart(v), re.test(v), `${p} partly on ${JSON.stringify(v)}`);
+    }
+  }
+  // couldContain: true for every piece of a matching value, false for what no match holds.
+  for (const p of patterns) {
+    const m = compileIdentityPattern(p);
+    const v = Array.from(p.replace(/\\(.)|\./g, (_, c?: string) => c ?? 'X'));
+    t.true(m.test(v.join('')), p);
+    for (let i = 0; i < v.length; i += 3)
+      for (let j = i + 1; j <= v.length; j += 5)
+        t.true(
+          m.couldContain!(v.slice(i, j).join('')),
+          `${p} could contain ${v.slice(i, j).join('')}`,
+        );
+    t.false(m.couldContain!('\n'), p);
+    t.false(m.couldContain!(`${v.join('')}x`), p);
+  }
+  t.true(compileIdentityPattern('a.b').couldContain!('bb')); // abb
+  t.false(compileIdentityPattern('a.b').couldContain!('bab'));
+  t.true(compileIdentityPattern('a.b').couldContain!('ab'));
+  t.false(compileIdentityPattern('a.b').couldContain!('ba'));
+  // Operators, classes, flags and escaped letters still go to RE2.
+  for (const p of ['a.*', 'a\\d', '(?i)abc', '[ab]', 'a|b', 'a{2}', '^a$', 'a\\pL', 'a.?'])
+    t.is(compileIdentityPattern(p).couldContain, undefined, p);
+});
+
+test('identity breadth of a fixed-width pattern is the verdict the full search gives', (t) => {
+  // Random owners, repositories and refs are 6 to 10 characters: dots of each width.
+  const widths = [6, 7, 8, 9, 10].map((n) => '.'.repeat(n));
+  const patterns = [
+    GOOD,
+    'repo:myorg/myrepo:ref:refs/heads/main',
+    'someone@example.com',
+    ...widths.flatMap((dots) => [
+      `repo:myorg/myrepo:ref:refs/heads/${dots}`,
+      `repo:myorg/${dots}:ref:refs/heads/main`,
+      `repo:${dots}/myrepo:ref:refs/heads/main`,
+      `https://github.com/${dots}/${dots}/.github/workflows/release.yml@refs/heads/main`,
+    ]),
+  ];
+  const kinds = new Set<string>();
+  for (const p of patterns) {
+    const fast = compileIdentityPattern(p);
+    t.not(fast.couldContain, undefined, p);
+    const re = RE2JS.compile(p);
+    const full = {
+      pattern: p,
+      source: fast.source,
+      test: (v: string) => re.testExact(v),
+      testPart: (v: string) => re.test(v),
+    };
+    const verdict = identityBreadth(fast);
+    t.deepEqual(verdict, identityBreadth(full), p);
+    kinds.add(verdict.kind);
+  }
+  // The patterns reach more than one verdict, so the comparison is not narrow against narrow.
+  t.true(kinds.size >= 3, [...kinds].join(', '));
 });

@@ -1,12 +1,23 @@
 /**
- * bin/run.js runs `stella attest verify` from dist/verify-fast/, the esbuild bundle of the
- * fast path that `npm run build` makes (scripts/bundle-verify.ts). These tests hold it to the
- * compiled sources: built from exactly the current dist/src files, actually what the CLI runs,
- * and giving the verdicts the unbundled library gives.
+ * bin/run.js runs `stella attest verify` from dist/verify-fast/verify-fast.cjs, the esbuild
+ * bundle of the fast path that `npm run build` makes (scripts/bundle-verify.ts), compiled from
+ * the V8 code cache recorded next to it (bin/verify-bundle.js). These tests hold it to the
+ * compiled sources: built from exactly the current dist/src files, actually what the CLI runs
+ * (from its code cache, which a changed bundle does not use), and giving the verdicts the
+ * unbundled library gives.
  */
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -56,8 +67,10 @@ test('bin/run.js runs attest verify from the bundle, loading no module of dist/s
   });
   t.is(r.code, 0, r.stderr);
   const urls = readFileSync(loads, 'utf8').trim().split('\n');
-  const bundleUrl = pathToFileURL(BUNDLE_DIR).href + '/';
-  t.true(urls.includes(`${bundleUrl}verify-fast.js`), urls.join('\n'));
+  t.true(
+    urls.includes(pathToFileURL(path.join(PROJECT_ROOT, 'bin', 'verify-bundle.js')).href),
+    urls.join('\n'),
+  );
   t.deepEqual(
     urls.filter((u) => u.startsWith(pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'src')).href)),
     [],
@@ -67,6 +80,46 @@ test('bin/run.js runs attest verify from the bundle, loading no module of dist/s
     urls.filter((u) => u.includes('/@oclif/')),
     [],
   );
+});
+
+/** Loads the bundle in `binDir`'s layout in a fresh `node` (no flags, as bin/run.js runs). */
+function loadInFreshNode(binDir: string): { usedCodeCache: boolean; exports: string[] } {
+  const script = `const b = require(${JSON.stringify(path.join(binDir, 'verify-bundle.js'))}).loadVerifyBundle();
+process.stdout.write(JSON.stringify({ usedCodeCache: b.usedCodeCache, exports: Object.keys(b.exports) }));`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as {
+    usedCodeCache: boolean;
+    exports: string[];
+  };
+}
+
+test('a fresh process compiles the bundle from the code cache the build recorded', (t) => {
+  t.deepEqual(loadInFreshNode(path.join(PROJECT_ROOT, 'bin')), {
+    usedCodeCache: true,
+    exports: ['runVerifyFast'],
+  });
+});
+
+test('a bundle changed after its code cache was recorded is compiled from source and still verifies', async (t) => {
+  const root = mkdtempSync(path.join(tmpdir(), 'stella-stale-cache-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  cpSync(path.join(PROJECT_ROOT, 'bin'), path.join(root, 'bin'), { recursive: true });
+  cpSync(BUNDLE_DIR, path.join(root, 'dist', 'verify-fast'), { recursive: true });
+  symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  // The same length, so V8's own check (which hashes only the source's length) would take
+  // the old cache, and run the old bytecode, printing "Verified OK".
+  const bundle = path.join(root, 'dist', 'verify-fast', 'verify-fast.cjs');
+  const text = readFileSync(bundle, 'latin1');
+  t.true(text.includes('Verified OK'));
+  writeFileSync(bundle, text.replaceAll('Verified OK', 'Verified ok'), 'latin1');
+  t.deepEqual(loadInFreshNode(path.join(root, 'bin')), {
+    usedCodeCache: false,
+    exports: ['runVerifyFast'],
+  });
+  const r = await runCli(verifyBlobArgs('--trusted-root', SAMPLES_TRUSTED_ROOT), {
+    bin: path.join(root, 'bin', 'run.js'),
+  });
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /Verified ok/);
 });
 
 interface Verdict {
