@@ -14,6 +14,7 @@ import { StellaError, type ErrorCode } from '../errors.js';
 import { BUNDLE_LIMITS } from '../bundle/model.js';
 import { readBodyWithin } from '../util/http-body.js';
 import { isPlainObject } from '../util/json.js';
+import { isRetryableStatus, withRetries } from '../util/retry.js';
 
 export const REGISTRY_LIMITS = {
   /** An image or artifact manifest, a referrers index (the spec asks registries to take 4 MiB). */
@@ -112,7 +113,6 @@ export function describeUrl(url: URL): string {
 }
 
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
-const RETRYABLE = (s: number) => s === 408 || s === 429 || s >= 500;
 
 function unavailable(what: string, url: URL, reason: string): StellaError {
   return new StellaError(
@@ -234,20 +234,23 @@ async function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpR
  * answer throws (REGISTRY_UNAVAILABLE), or a limit or policy refusal.
  */
 export async function send(req: HttpRequest, opts: TransportOptions): Promise<HttpResponse> {
-  const retries = opts.retries ?? REGISTRY_LIMITS.retries;
-  const backoff = opts.backoffMs ?? ((n: number) => 200 * 2 ** (n - 1));
-  let lastError: StellaError | undefined;
-  for (let attempt = 0; attempt <= retries; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, backoff(attempt)));
-    try {
-      const res = await sendOnce(req, opts);
-      if (!RETRYABLE(res.status) || attempt === retries) return res;
-    } catch (e) {
-      if (!(e instanceof StellaError) || e.code !== 'REGISTRY_UNAVAILABLE') throw e;
-      lastError = e;
-    }
-  }
-  throw lastError!;
+  const outcome = await withRetries(
+    {
+      retries: opts.retries ?? REGISTRY_LIMITS.retries,
+      backoffMs: opts.backoffMs ?? ((n: number) => 200 * 2 ** (n - 1)),
+    },
+    () => sendOnce(req, opts),
+    {
+      retryable: (res) => isRetryableStatus(res.status),
+      failed: (e) => {
+        // Only a failure to get an answer is worth another try; a limit or policy refusal is final.
+        if (!(e instanceof StellaError) || e.code !== 'REGISTRY_UNAVAILABLE') throw e;
+        return { failure: e, permanent: false };
+      },
+    },
+  );
+  if (outcome.ok) return outcome.answer;
+  throw outcome.failure;
 }
 
 /** The registry's own error text (distribution spec error codes), short, for messages. */
