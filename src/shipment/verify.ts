@@ -14,6 +14,7 @@ import {
   type StreamLimits,
 } from '../archive/export-stream.js';
 import { STREAM_LIMITS } from '../archive/export.js';
+import type { ExportManifestEntry } from '../archive/manifest.js';
 import { createVerifierPool } from './pool.js';
 import { readSealedArchive, type ExporterTrust, type SealStatus } from './seal.js';
 import type { BundleVerdict } from './verdict.js';
@@ -53,6 +54,12 @@ export interface ShipmentOptions {
   exporters?: ExporterTrust;
   limits?: StreamLimits;
   onArtifact?: (r: ArtifactResult) => void | Promise<void>;
+  /**
+   * Called for every bundle of the verifying pass as it is read (after it matched its manifest
+   * entry, before it is judged), selected or not: a caller that keeps what was verified (attest
+   * import --policy) takes the bytes here instead of reading the archive again.
+   */
+  onBundleRead?: (entry: ExportManifestEntry, bytes: Uint8Array) => void | Promise<void>;
   /** Called with bundles judged so far and the archive's bundle count (progress). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -147,6 +154,7 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       limits,
       expectManifestSha256: pre.manifestSha256,
       onBundle: async (entry, bytes) => {
+        await o.onBundleRead?.(entry, bytes);
         if (o.select && !o.select.has(entry.artifactDigest)) {
           // Not asked for, but with consistency.json its checkpoints are where proofs start.
           if (structure.consistency) {
