@@ -165,7 +165,7 @@ function artifactSink(
 async function shipmentConsistency(
   flags: FlagValues<typeof VERIFY_FLAGS>,
   run: {
-    trust: Awaited<ReturnType<typeof selectTrust>>['trust'];
+    trust: Awaited<ReturnType<typeof shipmentTrust>>['trust'];
     trustStorePath: string | undefined;
     requireConsistency: boolean;
     summary: ShipmentSummary;
@@ -256,6 +256,27 @@ function printShipmentOutcome(
   } else printSummary(summary, o);
 }
 
+/** What bundles are checked against (--trusted-root or the trust store) and which exporters may seal. */
+async function shipmentTrust(flags: FlagValues<typeof VERIFY_FLAGS>) {
+  const {
+    trust,
+    source: trustSource,
+    warnings,
+    storePath: trustStorePath,
+  } = await selectTrust({
+    trustedRootPath: flags['trusted-root'],
+    storePath: flags.store,
+    maxAge: flags['max-age'],
+  });
+  const exporters = await exportersFor({
+    sealKey: flags['seal-key'],
+    sealIdentity: flags['seal-identity'],
+    sealIssuer: flags['seal-issuer'],
+    storePath: flags.store,
+  });
+  return { trust, trustSource, warnings, trustStorePath, exporters };
+}
+
 export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): Promise<number> {
   const json = flags.json;
   const jsonLines = flags['json-lines'];
@@ -272,22 +293,7 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
       artifactsDir: flags['artifacts-dir'],
     });
     const source = archiveFileSource(flags.archive!);
-    const {
-      trust,
-      source: trustSource,
-      warnings,
-      storePath: trustStorePath,
-    } = await selectTrust({
-      trustedRootPath: flags['trusted-root'],
-      storePath: flags.store,
-      maxAge: flags['max-age'],
-    });
-    const exporters = await exportersFor({
-      sealKey: flags['seal-key'],
-      sealIdentity: flags['seal-identity'],
-      sealIssuer: flags['seal-issuer'],
-      storePath: flags.store,
-    });
+    const { trust, trustSource, warnings, trustStorePath, exporters } = await shipmentTrust(flags);
     printWarnings(warnings);
     openSpools(flags, spools);
     const tty = process.stderr.isTTY && !process.env.STELLA_NO_PROGRESS;
