@@ -28,6 +28,7 @@ import {
   type RunningRegistry,
 } from '../test/helpers/registry.js';
 import { pushTestImage } from '../test/helpers/oci.js';
+import { identityFlags, verifyFlags } from '../test/helpers/argv.js';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const CLI = path.join(ROOT, 'bin', 'run.js');
@@ -291,10 +292,7 @@ async function main(): Promise<void> {
 
     step(4, 'Verify offline (networking throws in the verifying process)');
     const identity = [
-      '--certificate-identity',
-      escapeRegex(signed.identity),
-      '--certificate-oidc-issuer',
-      signed.issuer,
+      ...identityFlags(escapeRegex(signed.identity), signed.issuer),
       '--trusted-root',
       sandbox.trustedRootPath,
     ];
@@ -440,17 +438,14 @@ async function main(): Promise<void> {
       [
         'attest',
         'verify',
-        '--offline',
-        '--bundle',
-        blobBundle,
-        '--artifact',
-        artifact,
-        '--certificate-identity',
-        'https://github.com/stella-demo/other/.*',
-        '--certificate-oidc-issuer',
-        signed.issuer,
-        '--trusted-root',
-        sandbox.trustedRootPath,
+        ...verifyFlags({
+          offline: true,
+          bundle: blobBundle,
+          artifact,
+          identity: 'https://github.com/stella-demo/other/.*',
+          issuer: signed.issuer,
+          trustedRoot: sandbox.trustedRootPath,
+        }),
       ],
       { offline: true },
     );
@@ -482,12 +477,7 @@ async function main(): Promise<void> {
       const s = (f: string): string => path.join(ROOT, 'samples', f);
       const policy = b.key
         ? ['--key', s(b.key)]
-        : [
-            '--certificate-identity',
-            escapeRegex(b.identity!),
-            '--certificate-oidc-issuer',
-            b.issuer!,
-          ];
+        : identityFlags(escapeRegex(b.identity!), b.issuer!);
       await must(
         `verify sample ${b.name}`,
         stella(

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { StellaError } from '../errors.js';
 import { toHex } from '../util/encoding.js';
-import { StrictTarStream, type TarStreamLimits } from './stream.js';
+import { StrictTarStream, type TarStreamEntry, type TarStreamLimits } from './stream.js';
 import { ManifestStream } from './manifest-stream.js';
 import {
   CONSISTENCY_FILE_NAME,
@@ -134,6 +134,65 @@ async function* hashing(
   }
 }
 
+/**
+ * The bundles, in manifest order: each tar entry must be the one the manifest lists next, with
+ * its size and digest. Returns the entry after the last bundle.
+ */
+async function readBundles(
+  main: StrictTarStream,
+  manifest: ManifestStream,
+  e: TarStreamEntry | undefined,
+  onBundle: StreamReadOptions['onBundle'],
+): Promise<TarStreamEntry | undefined> {
+  let prev: ExportManifestEntry | undefined;
+  for (let i = 0; ; i++) {
+    const want = await manifest.next();
+    if (!want) return e;
+    checkEntryOrder(prev, want, i);
+    prev = want;
+    if (!e || e.name !== want.path) {
+      if (!e || e.name === TRUSTED_ROOT_NAME || e.name === CONSISTENCY_FILE_NAME)
+        mismatch(`archive is missing ${want.path}, listed in ${MANIFEST_NAME}`);
+      mismatch(
+        e.name.startsWith('bundles/')
+          ? `tar entry ${e.shown} is out of order or not on the manifest (the manifest lists ${want.path} here)`
+          : `tar entry ${e.shown} is not on the manifest`,
+      );
+    }
+    const bytes = await main.data();
+    const sha = toHex(sha256(bytes));
+    if (bytes.byteLength !== want.size || sha !== want.sha256) {
+      mismatch(
+        `${want.path} does not match the manifest: sha256 ${sha} (${bytes.byteLength} bytes), manifest says ${want.sha256} (${want.size} bytes)`,
+        { path: want.path, sha256: sha, expected: want.sha256 },
+      );
+    }
+    if (onBundle) await onBundle(want, bytes, i);
+    e = await main.next();
+  }
+}
+
+/**
+ * A file the manifest lists after the bundles (consistency.json, trusted_root.json): present
+ * exactly when listed, with the listed size and digest. Returns its bytes and the entry after it.
+ */
+async function readListedFile(
+  main: StrictTarStream,
+  e: TarStreamEntry | undefined,
+  name: string,
+  listed: { sha256: string; size: number } | null | undefined,
+): Promise<{ data: Uint8Array | undefined; next: TarStreamEntry | undefined }> {
+  if (!listed) return { data: undefined, next: e };
+  if (e?.name !== name) mismatch(`archive is missing ${name}, listed in ${MANIFEST_NAME}`);
+  const data = await main.data();
+  const sha = toHex(sha256(data));
+  if (data.byteLength !== listed.size || sha !== listed.sha256)
+    mismatch(
+      `${name} does not match the manifest: sha256 ${sha} (${data.byteLength} bytes), manifest says ${listed.sha256} (${listed.size} bytes)`,
+    );
+  return { data, next: await main.next() };
+}
+
 /** Read (and check) a whole export archive as a stream; see the file comment. */
 export async function readExportArchiveStream(
   src: ArchiveSource,
@@ -161,70 +220,31 @@ export async function readExportArchiveStream(
       sealed = true;
       e = await main.next();
     }
-    let prev: ExportManifestEntry | undefined;
-    for (let i = 0; ; i++) {
-      const want = await manifest.next();
-      if (!want) break;
-      checkEntryOrder(prev, want, i);
-      prev = want;
-      if (!e || e.name !== want.path) {
-        if (!e || e.name === TRUSTED_ROOT_NAME || e.name === CONSISTENCY_FILE_NAME)
-          mismatch(`archive is missing ${want.path}, listed in ${MANIFEST_NAME}`);
-        mismatch(
-          e.name.startsWith('bundles/')
-            ? `tar entry ${e.shown} is out of order or not on the manifest (the manifest lists ${want.path} here)`
-            : `tar entry ${e.shown} is not on the manifest`,
-        );
-      }
-      const bytes = await main.data();
-      const sha = toHex(sha256(bytes));
-      if (bytes.byteLength !== want.size || sha !== want.sha256) {
-        mismatch(
-          `${want.path} does not match the manifest: sha256 ${sha} (${bytes.byteLength} bytes), manifest says ${want.sha256} (${want.size} bytes)`,
-          { path: want.path, sha256: sha, expected: want.sha256 },
-        );
-      }
-      if (opts.onBundle) await opts.onBundle(want, bytes, i);
-      e = await main.next();
-    }
+    e = await readBundles(main, manifest, e, opts.onBundle);
     await manifest.finish();
     const manifestSha256 = mh.digest('hex');
     if (opts.expectManifestSha256 !== undefined && manifestSha256 !== opts.expectManifestSha256)
       mismatch(`${MANIFEST_NAME} changed while the archive was being read`);
-    let consistency: Uint8Array | undefined;
-    const cf = manifest.header.consistency;
-    if (e?.name === CONSISTENCY_FILE_NAME && cf) {
-      consistency = await main.data();
-      const sha = toHex(sha256(consistency));
-      if (consistency.byteLength !== cf.size || sha !== cf.sha256)
-        mismatch(
-          `${CONSISTENCY_FILE_NAME} does not match the manifest: sha256 ${sha} (${consistency.byteLength} bytes), manifest says ${cf.sha256} (${cf.size} bytes)`,
-        );
-      e = await main.next();
-    } else if (cf) {
-      mismatch(`archive is missing ${CONSISTENCY_FILE_NAME}, listed in ${MANIFEST_NAME}`);
-    }
-    let trustedRoot: Uint8Array | undefined;
-    const tr = manifest.header.trustedRoot;
-    if (e?.name === TRUSTED_ROOT_NAME && tr) {
-      trustedRoot = await main.data();
-      const sha = toHex(sha256(trustedRoot));
-      if (trustedRoot.byteLength !== tr.size || sha !== tr.sha256)
-        mismatch(
-          `${TRUSTED_ROOT_NAME} does not match the manifest: sha256 ${sha} (${trustedRoot.byteLength} bytes), manifest says ${tr.sha256} (${tr.size} bytes)`,
-        );
-      e = await main.next();
-    } else if (tr) {
-      mismatch(`archive is missing ${TRUSTED_ROOT_NAME}, listed in ${MANIFEST_NAME}`);
-    }
-    if (e) mismatch(`tar entry ${e.shown} is not on the manifest`);
+    const consistency = await readListedFile(
+      main,
+      e,
+      CONSISTENCY_FILE_NAME,
+      manifest.header.consistency,
+    );
+    const trustedRoot = await readListedFile(
+      main,
+      consistency.next,
+      TRUSTED_ROOT_NAME,
+      manifest.header.trustedRoot,
+    );
+    if (trustedRoot.next) mismatch(`tar entry ${trustedRoot.next.shown} is not on the manifest`);
     return {
       header: manifest.header,
       count: manifest.count,
       manifestSha256,
       sealed,
-      trustedRoot,
-      consistency,
+      trustedRoot: trustedRoot.data,
+      consistency: consistency.data,
     };
   } finally {
     await manifest?.close();

@@ -131,24 +131,19 @@ function signerOf(bundle: Bundle): { identity: string | null; issuer: string | n
 }
 
 /**
- * Build the archive. Each bundle is judged on its own (checklist H50: one bad item never stops
- * a batch): it is parsed strictly and must carry an inclusion proof and checkpoint
- * (REKOR_PROOF_MISSING otherwise); one that fails is left out and returned in `refused` with
- * its source and error, and the archive holds the others. When none is usable the first
- * refusal is raised. The same bundle twice for one artifact is kept once. The result depends
- * only on the inputs (as a set) and `createdAt`.
+ * Each bundle judged on its own (checklist H50: one bad item never stops a batch), grouped by
+ * artifact and by its own SHA-256 (the same bundle twice for one artifact is kept once).
+ * `newest` is the latest integrated time seen, 0 when none carries one.
  */
-export async function buildExportArchive(
-  opts: BuildExportOptions,
-): Promise<{ archive: Uint8Array; manifest: ExportManifest; refused: RefusedItem[] }> {
-  if (opts.bundles.length === 0)
-    fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: nothing to export');
-  let createdAt: string | undefined;
-  if (opts.createdAt !== undefined) createdAt = formatTime(boundedMs(opts.createdAt, 'created-at'));
+function prepareBundles(bundles: ExportInput[]): {
+  byArtifact: Map<string, Map<string, Prepared>>;
+  refused: RefusedItem[];
+  newest: number;
+} {
   const byArtifact = new Map<string, Map<string, Prepared>>();
   const refused: RefusedItem[] = [];
   let newest = 0;
-  for (const input of opts.bundles) {
+  for (const input of bundles) {
     try {
       const artifactDigest = normalizeDigest(input.artifactDigest, input.source);
       const bundle = parseBundle(input.bytes);
@@ -168,23 +163,14 @@ export async function buildExportArchive(
       refused.push({ source: input.source, failure: failureOf(e), error: e });
     }
   }
-  if (byArtifact.size === 0) throw refused[0]!.error;
-  const total = [...byArtifact.values()].reduce((n, g) => n + g.size, 0);
-  if (total > EXPORT_LIMITS.maxBundles)
-    fail(
-      'ARCHIVE_LIMIT_EXCEEDED',
-      'archive',
-      `${total} bundles to export, more than the ${EXPORT_LIMITS.maxBundles} an archive may hold`,
-    );
-  if (createdAt === undefined) {
-    if (newest === 0)
-      fail(
-        'INPUT_INVALID',
-        'input',
-        'no bundle carries an integrated time (Rekor v2 entries do not): give --created-at',
-      );
-    createdAt = formatTime(newest * 1000);
-  }
+  return { byArtifact, refused, newest };
+}
+
+/** The manifest's entries and the bundle files, in artifact order and, per artifact, bundle digest order. */
+function bundleEntries(byArtifact: Map<string, Map<string, Prepared>>): {
+  entries: ExportManifestEntry[];
+  files: TarFile[];
+} {
   const entries: ExportManifestEntry[] = [];
   const files: TarFile[] = [];
   for (const artifactDigest of [...byArtifact.keys()].sort()) {
@@ -210,36 +196,75 @@ export async function buildExportArchive(
       files.push({ name: path, data: g.input.bytes });
     });
   }
-  let consistency: ExportManifest['consistency'];
-  if (opts.consistency) {
-    if (opts.consistency.byteLength > CONSISTENCY_LIMITS.maxBytes)
+  return { entries, files };
+}
+
+/** A file carried beside the bundles (consistency proofs, a trusted root): within its limit, named in the manifest by digest and size. */
+function carriedFile<Name extends string>(
+  name: Name,
+  data: Uint8Array,
+  maxBytes: number,
+  what: string,
+  files: TarFile[],
+): { path: Name; sha256: string; size: number } {
+  if (data.byteLength > maxBytes)
+    fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `${what} is larger than ${maxBytes} bytes`);
+  files.push({ name, data });
+  return { path: name, sha256: toHex(sha256(data)), size: data.byteLength };
+}
+
+/**
+ * Build the archive. Each bundle is judged on its own (checklist H50: one bad item never stops
+ * a batch): it is parsed strictly and must carry an inclusion proof and checkpoint
+ * (REKOR_PROOF_MISSING otherwise); one that fails is left out and returned in `refused` with
+ * its source and error, and the archive holds the others. When none is usable the first
+ * refusal is raised. The same bundle twice for one artifact is kept once. The result depends
+ * only on the inputs (as a set) and `createdAt`.
+ */
+export async function buildExportArchive(
+  opts: BuildExportOptions,
+): Promise<{ archive: Uint8Array; manifest: ExportManifest; refused: RefusedItem[] }> {
+  if (opts.bundles.length === 0)
+    fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: nothing to export');
+  let createdAt: string | undefined;
+  if (opts.createdAt !== undefined) createdAt = formatTime(boundedMs(opts.createdAt, 'created-at'));
+  const { byArtifact, refused, newest } = prepareBundles(opts.bundles);
+  if (byArtifact.size === 0) throw refused[0]!.error;
+  const total = [...byArtifact.values()].reduce((n, g) => n + g.size, 0);
+  if (total > EXPORT_LIMITS.maxBundles)
+    fail(
+      'ARCHIVE_LIMIT_EXCEEDED',
+      'archive',
+      `${total} bundles to export, more than the ${EXPORT_LIMITS.maxBundles} an archive may hold`,
+    );
+  if (createdAt === undefined) {
+    if (newest === 0)
       fail(
-        'ARCHIVE_LIMIT_EXCEEDED',
-        'archive',
-        `${CONSISTENCY_FILE_NAME} is larger than ${CONSISTENCY_LIMITS.maxBytes} bytes`,
+        'INPUT_INVALID',
+        'input',
+        'no bundle carries an integrated time (Rekor v2 entries do not): give --created-at',
       );
-    consistency = {
-      path: CONSISTENCY_FILE_NAME,
-      sha256: toHex(sha256(opts.consistency)),
-      size: opts.consistency.byteLength,
-    };
-    files.push({ name: CONSISTENCY_FILE_NAME, data: opts.consistency });
+    createdAt = formatTime(newest * 1000);
   }
-  let trustedRoot: ExportManifest['trustedRoot'] = null;
-  if (opts.trustedRoot) {
-    if (opts.trustedRoot.byteLength > EXPORT_LIMITS.maxTrustedRootBytes)
-      fail(
-        'ARCHIVE_LIMIT_EXCEEDED',
-        'archive',
-        `trusted root is larger than ${EXPORT_LIMITS.maxTrustedRootBytes} bytes`,
-      );
-    trustedRoot = {
-      path: TRUSTED_ROOT_NAME,
-      sha256: toHex(sha256(opts.trustedRoot)),
-      size: opts.trustedRoot.byteLength,
-    };
-    files.push({ name: TRUSTED_ROOT_NAME, data: opts.trustedRoot });
-  }
+  const { entries, files } = bundleEntries(byArtifact);
+  const consistency = opts.consistency
+    ? carriedFile(
+        CONSISTENCY_FILE_NAME,
+        opts.consistency,
+        CONSISTENCY_LIMITS.maxBytes,
+        CONSISTENCY_FILE_NAME,
+        files,
+      )
+    : undefined;
+  const trustedRoot = opts.trustedRoot
+    ? carriedFile(
+        TRUSTED_ROOT_NAME,
+        opts.trustedRoot,
+        EXPORT_LIMITS.maxTrustedRootBytes,
+        'trusted root',
+        files,
+      )
+    : null;
   const manifest: ExportManifest = {
     format: EXPORT_FORMAT,
     version: EXPORT_FORMAT_VERSION,

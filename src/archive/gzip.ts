@@ -29,81 +29,102 @@ export function isGzip(head: Uint8Array): boolean {
 
 const SLICE = 16 * 1024;
 
-/** Inflate one gzip member from `source`, yielding the output as it comes. */
-export async function* gunzipBounded(
-  source: AsyncIterable<Uint8Array>,
-  limits: GunzipLimits,
-): AsyncGenerator<Uint8Array> {
-  const it = source[Symbol.asyncIterator]();
-  let buf = new Uint8Array(0);
-  let eof = false;
-  const more = async (): Promise<boolean> => {
-    if (eof) return false;
-    const r = await it.next();
+/** The source, pulled a chunk at a time into one buffer that the reader trims from the front. */
+class PulledBytes {
+  buf = new Uint8Array(0);
+  private eof = false;
+  constructor(private readonly it: AsyncIterator<Uint8Array>) {}
+
+  /** Appends the next chunk; false at the end of the source. */
+  async more(): Promise<boolean> {
+    if (this.eof) return false;
+    const r = await this.it.next();
     if (r.done) {
-      eof = true;
+      this.eof = true;
       return false;
     }
-    const next = new Uint8Array(buf.byteLength + r.value.byteLength);
-    next.set(buf);
-    next.set(r.value, buf.byteLength);
-    buf = next;
+    const next = new Uint8Array(this.buf.byteLength + r.value.byteLength);
+    next.set(this.buf);
+    next.set(r.value, this.buf.byteLength);
+    this.buf = next;
     return true;
-  };
-  const need = async (n: number, what: string): Promise<void> => {
-    while (buf.byteLength < n) if (!(await more())) invalid(`truncated ${what}`);
-  };
-  // Header (RFC 1952 section 2.3).
-  await need(10, 'header');
-  if (buf[0] !== 0x1f || buf[1] !== 0x8b) invalid('not a gzip stream');
-  if (buf[2] !== 8) invalid(`unknown compression method ${buf[2]}`);
-  const flags = buf[3]!;
+  }
+
+  /** Pulls until `n` bytes are buffered; a source that ends first is a truncated `what`. */
+  async need(n: number, what: string): Promise<void> {
+    while (this.buf.byteLength < n) if (!(await this.more())) invalid(`truncated ${what}`);
+  }
+
+  async close(): Promise<void> {
+    await this.it.return?.();
+  }
+}
+
+/** Checks the gzip header (RFC 1952 section 2.3) and returns its length. */
+async function readHeader(src: PulledBytes): Promise<number> {
+  await src.need(10, 'header');
+  const buf = (): Uint8Array => src.buf;
+  if (buf()[0] !== 0x1f || buf()[1] !== 0x8b) invalid('not a gzip stream');
+  if (buf()[2] !== 8) invalid(`unknown compression method ${buf()[2]}`);
+  const flags = buf()[3]!;
   if ((flags & 0xe0) !== 0) invalid('reserved header flags set');
   let at = 10;
   if (flags & 0x04) {
-    await need(at + 2, 'header');
-    const xlen = buf[at]! | (buf[at + 1]! << 8);
+    await src.need(at + 2, 'header');
+    const xlen = buf()[at]! | (buf()[at + 1]! << 8);
     at += 2 + xlen;
-    await need(at, 'header');
+    await src.need(at, 'header');
   }
   for (const bit of [0x08, 0x10]) {
     if (flags & bit) {
       for (;;) {
-        await need(at + 1, 'header');
-        if (buf[at++] === 0) break;
+        await src.need(at + 1, 'header');
+        if (buf()[at++] === 0) break;
         if (at > 64 * 1024) invalid('header name or comment longer than 64 KiB');
       }
     }
   }
   if (flags & 0x02) at += 2;
-  await need(at, 'header');
-  let consumed = at;
+  await src.need(at, 'header');
+  return at;
+}
 
+/** What the inflater has done so far; set from zlib's callbacks. */
+interface InflateProgress {
+  /** Inflated chunks not yet handed on. */
+  out: Uint8Array[];
+  produced: number;
+  crc: number;
+  /** Compressed bytes fed so far, counted from the start of the file. */
+  consumed: number;
+  ended: boolean;
+  failure: StellaError | undefined;
+}
+
+/**
+ * A raw inflater that records its output in `st` and refuses (in `st.failure`) as soon as the
+ * total or the ratio to the compressed bytes consumed passes the limits. `endSeen` settles when
+ * the deflate stream ends or fails.
+ */
+function boundedInflater(
+  limits: GunzipLimits,
+  st: InflateProgress,
+): { inflater: zlib.InflateRaw; endSeen: Promise<void> } {
   const inflater = zlib.createInflateRaw();
-  const out: Uint8Array[] = [];
-  let produced = 0;
-  let crc = 0;
-  // Set from zlib's callbacks: an object, so the checks below read the current values.
-  const st: { ended: boolean; failure: StellaError | undefined } = {
-    ended: false,
-    failure: undefined,
-  };
-  const failed = (): StellaError | undefined => st.failure;
-  const done = (): boolean => st.ended;
   inflater.on('data', (c: Buffer) => {
     if (st.failure !== undefined) return;
-    produced += c.byteLength;
-    crc = zlib.crc32(c, crc);
-    out.push(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
-    if (produced > limits.maxOutputBytes)
+    st.produced += c.byteLength;
+    st.crc = zlib.crc32(c, st.crc);
+    st.out.push(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+    if (st.produced > limits.maxOutputBytes)
       st.failure ??= new StellaError(
         'ARCHIVE_LIMIT_EXCEEDED',
         'archive',
         `gzip: inflates to more than ${limits.maxOutputBytes} bytes`,
       );
     else if (
-      produced > limits.ratioGraceBytes &&
-      produced > limits.maxRatio * Math.max(1, consumed)
+      st.produced > limits.ratioGraceBytes &&
+      st.produced > limits.maxRatio * Math.max(1, st.consumed)
     ) {
       st.failure ??= new StellaError(
         'ARCHIVE_LIMIT_EXCEEDED',
@@ -128,31 +149,75 @@ export async function* gunzipBounded(
     inflater.once('end', resolve);
     inflater.once('error', () => resolve());
   });
+  return { inflater, endSeen };
+}
 
-  let fedFrom = at; // buf offset of the next byte to feed
+/**
+ * The trailer (CRC-32 and ISIZE, little-endian) at the front of `src.buf` must match what was
+ * inflated, and must end the file.
+ */
+async function checkTrailer(src: PulledBytes, crc: number, produced: number): Promise<void> {
+  while (src.buf.byteLength < 8)
+    if (!(await src.more())) invalid('truncated trailer (CRC-32 and length)');
+  const buf = src.buf;
+  const dv = new DataView(buf.buffer, buf.byteOffset, 8);
+  if (dv.getUint32(0, true) !== crc >>> 0) invalid('CRC-32 does not match the inflated data');
+  if (dv.getUint32(4, true) !== produced % 2 ** 32)
+    invalid('length in the trailer does not match the inflated data');
+  if (src.buf.byteLength > 8 || (await src.more())) {
+    const second = src.buf.byteLength > 9 ? isGzip(src.buf.subarray(8)) : false;
+    invalid(
+      second
+        ? 'a second gzip member follows the first; only one is accepted'
+        : 'trailing data after the gzip stream',
+    );
+  }
+}
+
+/** Inflate one gzip member from `source`, yielding the output as it comes. */
+export async function* gunzipBounded(
+  source: AsyncIterable<Uint8Array>,
+  limits: GunzipLimits,
+): AsyncGenerator<Uint8Array> {
+  const src = new PulledBytes(source[Symbol.asyncIterator]());
+  const at = await readHeader(src);
+  const st: InflateProgress = {
+    out: [],
+    produced: 0,
+    crc: 0,
+    consumed: at,
+    ended: false,
+    failure: undefined,
+  };
+  const { inflater, endSeen } = boundedInflater(limits, st);
+  // Read through functions: zlib's callbacks change these between the awaits below.
+  const failed = (): StellaError | undefined => st.failure;
+  const done = (): boolean => st.ended;
+
+  let fedFrom = at; // src.buf offset of the next byte to feed
   let fedTotal = at; // file offset of the next byte to feed
   try {
     while (!done() && failed() === undefined) {
-      if (fedFrom >= buf.byteLength) {
+      if (fedFrom >= src.buf.byteLength) {
         // Keep only what is not fed yet (the trailer is read from the tail below).
-        buf = buf.subarray(fedFrom);
+        src.buf = src.buf.subarray(fedFrom);
         fedFrom = 0;
-        if (!(await more())) break;
+        if (!(await src.more())) break;
         continue;
       }
-      const slice = buf.subarray(fedFrom, Math.min(buf.byteLength, fedFrom + SLICE));
+      const slice = src.buf.subarray(fedFrom, Math.min(src.buf.byteLength, fedFrom + SLICE));
       fedFrom += slice.byteLength;
       fedTotal += slice.byteLength;
-      consumed = fedTotal;
+      st.consumed = fedTotal;
       await new Promise<void>((resolve) => inflater.write(slice, () => resolve()));
       if (failed() !== undefined) break;
-      for (const c of out.splice(0)) yield c;
+      for (const c of st.out.splice(0)) yield c;
       if (done()) {
         // The deflate stream ended inside this slice: bytesWritten counts the deflate bytes.
         const deflateEnd = at + inflater.bytesWritten;
         const keepFrom = fedFrom - (fedTotal - deflateEnd);
         if (keepFrom < 0) invalid('trailer out of step with the deflate data');
-        buf = buf.subarray(keepFrom);
+        src.buf = src.buf.subarray(keepFrom);
         fedFrom = 0;
         break;
       }
@@ -160,31 +225,17 @@ export async function* gunzipBounded(
     if (failed() === undefined && !done()) {
       inflater.end();
       await endSeen;
-      for (const c of out.splice(0)) yield c;
+      for (const c of st.out.splice(0)) yield c;
       if (failed() === undefined && !done()) invalid('truncated deflate data');
       const deflateEnd = at + inflater.bytesWritten;
-      buf = buf.subarray(buf.byteLength - (fedTotal - deflateEnd));
+      src.buf = src.buf.subarray(src.buf.byteLength - (fedTotal - deflateEnd));
     }
     if (failed() !== undefined) throw failed()!;
-    for (const c of out.splice(0)) yield c;
-    // Trailer: CRC-32 and ISIZE, little-endian; then the end of the file.
-    while (buf.byteLength < 8)
-      if (!(await more())) invalid('truncated trailer (CRC-32 and length)');
-    const dv = new DataView(buf.buffer, buf.byteOffset, 8);
-    if (dv.getUint32(0, true) !== crc >>> 0) invalid('CRC-32 does not match the inflated data');
-    if (dv.getUint32(4, true) !== produced % 2 ** 32)
-      invalid('length in the trailer does not match the inflated data');
-    if (buf.byteLength > 8 || (await more())) {
-      const second = buf.byteLength > 9 ? isGzip(buf.subarray(8)) : false;
-      invalid(
-        second
-          ? 'a second gzip member follows the first; only one is accepted'
-          : 'trailing data after the gzip stream',
-      );
-    }
+    for (const c of st.out.splice(0)) yield c;
+    await checkTrailer(src, st.crc, st.produced);
   } finally {
     inflater.destroy();
-    await it.return?.();
+    await src.close();
   }
 }
 

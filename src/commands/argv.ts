@@ -67,6 +67,67 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/** A flag token read: which flag, how it was spelled, its `=value` if any; `negated` for `--no-<name>`. */
+interface FlagToken {
+  flag: ArgvFlag;
+  spelled: string;
+  inline: string | undefined;
+  negated: boolean;
+}
+
+/** Which declared flag `tok` (starting with `-`, not `-` or `--` alone) names; an unknown one is a usage error. */
+function readFlagToken(
+  tok: string,
+  byName: Map<string, ArgvFlag>,
+  byChar: Map<string, ArgvFlag>,
+): FlagToken {
+  if (!tok.startsWith('--')) {
+    const c = tok[1]!;
+    const flag = byChar.get(c);
+    const spelled = `-${c}`;
+    if (!flag) throw usageError(`unknown flag ${spelled}`, { flag: c });
+    return {
+      flag,
+      spelled,
+      inline: tok.length > 2 ? tok.slice(2).replace(/^=/, '') : undefined,
+      negated: false,
+    };
+  }
+  const eq = tok.indexOf('=');
+  const name = eq === -1 ? tok.slice(2) : tok.slice(2, eq);
+  const inline = eq === -1 ? undefined : tok.slice(eq + 1);
+  const spelled = `--${name}`;
+  const flag = byName.get(name);
+  if (flag) return { flag, spelled, inline, negated: false };
+  if (name.startsWith('no-')) {
+    const negated = byName.get(name.slice(3));
+    if (negated && !negated.takesValue && negated.allowNo)
+      return { flag: negated, spelled, inline, negated: true };
+  }
+  const hint = closest(name, [...byName.keys()]);
+  throw usageError(`unknown flag ${spelled}${hint ? ` (did you mean --${hint}?)` : ''}`, {
+    flag: name,
+  });
+}
+
+/** More positional arguments than the shape takes is a usage error; so is a required flag not given. */
+function checkComplete(shape: ArgvShape, positionals: string[], seen: Map<string, string>): void {
+  const max = shape.args?.length ?? 0;
+  if (!shape.variadic && positionals.length > max) {
+    const extra = positionals[max]!;
+    throw usageError(
+      max === 0
+        ? `unexpected argument ${JSON.stringify(extra)}: this command takes flags only`
+        : `unexpected argument ${JSON.stringify(extra)}: this command takes at most ${max} (${shape.args!.map((a) => a.toUpperCase()).join(' ')})`,
+      { argument: extra },
+    );
+  }
+  for (const f of shape.flags) {
+    if (f.required && !seen.has(f.name))
+      throw usageError(`missing required flag --${f.name}`, { flag: f.name });
+  }
+}
+
 /**
  * Read `argv` against `shape`. Throws a usage error (StellaError USAGE_ERROR) for anything
  * the shape does not allow; returns the values otherwise (switches not given are absent).
@@ -76,6 +137,7 @@ export function parseArgv(argv: readonly string[], shape: ArgvShape): ParsedArgv
   const byChar = new Map(shape.flags.filter((f) => f.char).map((f) => [f.char!, f]));
   const flags: ParsedArgv['flags'] = {};
   const positionals: string[] = [];
+  /** How each flag given was spelled, for "given twice" messages. */
   const seen = new Map<string, string>();
 
   const isFlagToken = (t: string): boolean => {
@@ -108,46 +170,13 @@ export function parseArgv(argv: readonly string[], shape: ArgvShape): ParsedArgv
       positionals.push(tok);
       continue;
     }
-    let f: ArgvFlag | undefined;
-    let inline: string | undefined;
-    let spelled: string;
-    if (tok.startsWith('--')) {
-      const eq = tok.indexOf('=');
-      const name = eq === -1 ? tok.slice(2) : tok.slice(2, eq);
-      inline = eq === -1 ? undefined : tok.slice(eq + 1);
-      spelled = `--${name}`;
-      f = byName.get(name);
-      if (!f && name.startsWith('no-')) {
-        const negated = byName.get(name.slice(3));
-        if (negated && !negated.takesValue && negated.allowNo) {
-          if (inline !== undefined)
-            throw usageError(
-              `${spelled} is a switch and takes no value (got ${JSON.stringify(tok)})`,
-              { flag: negated.name },
-            );
-          set(negated, spelled, false);
-          continue;
-        }
-      }
-      if (!f) {
-        const hint = closest(name, [...byName.keys()]);
-        throw usageError(`unknown flag ${spelled}${hint ? ` (did you mean --${hint}?)` : ''}`, {
-          flag: name,
-        });
-      }
-    } else {
-      const c = tok[1]!;
-      f = byChar.get(c);
-      spelled = `-${c}`;
-      if (!f) throw usageError(`unknown flag ${spelled}`, { flag: c });
-      if (tok.length > 2) inline = tok.slice(2).replace(/^=/, '');
-    }
+    const { flag: f, spelled, inline, negated } = readFlagToken(tok, byName, byChar);
     if (!f.takesValue) {
       if (inline !== undefined)
         throw usageError(`${spelled} is a switch and takes no value (got ${JSON.stringify(tok)})`, {
           flag: f.name,
         });
-      set(f, spelled, true);
+      set(f, spelled, !negated);
       continue;
     }
     let value = inline;
@@ -160,20 +189,6 @@ export function parseArgv(argv: readonly string[], shape: ArgvShape): ParsedArgv
     }
     set(f, spelled, value);
   }
-
-  const max = shape.args?.length ?? 0;
-  if (!shape.variadic && positionals.length > max) {
-    const extra = positionals[max]!;
-    throw usageError(
-      max === 0
-        ? `unexpected argument ${JSON.stringify(extra)}: this command takes flags only`
-        : `unexpected argument ${JSON.stringify(extra)}: this command takes at most ${max} (${shape.args!.map((a) => a.toUpperCase()).join(' ')})`,
-      { argument: extra },
-    );
-  }
-  for (const f of shape.flags) {
-    if (f.required && !seen.has(f.name))
-      throw usageError(`missing required flag --${f.name}`, { flag: f.name });
-  }
+  checkComplete(shape, positionals, seen);
   return { flags, positionals };
 }

@@ -36,7 +36,7 @@ import {
   type Descriptor,
   type RegistryClientOptions,
 } from './client.js';
-import { REGISTRY_LIMITS } from './http.js';
+import { isRegistryOutage, REGISTRY_LIMITS } from './http.js';
 import { updateReferrersIndex, type FallbackOptions } from './fallback.js';
 import { readLegacyCosign } from './cosign-legacy.js';
 
@@ -205,28 +205,15 @@ export interface DiscoveryResult {
   skipped: SkippedItem[];
 }
 
-async function pullReferrer(
-  client: RegistryClient,
+type Manifest = NonNullable<Awaited<ReturnType<RegistryClient['getManifest']>>>['json'];
+
+/** A referrer's subject must be the image; only the fallback tag may list one without a subject. */
+function checkSubject(
+  j: Manifest,
   image: ImageRef,
-  desc: Descriptor,
   via: DiscoveryResult['via'],
-): Promise<{ bytes: Uint8Array; bundle: Bundle } | { skip: string }> {
-  const what = `referrer manifest ${desc.digest}`;
-  if (desc.size > REGISTRY_LIMITS.maxManifestBytes) {
-    throw new StellaError(
-      'REGISTRY_LIMIT_EXCEEDED',
-      'registry',
-      `${what} at ${client.name} is ${desc.size} bytes, more than the ${REGISTRY_LIMITS.maxManifestBytes}-byte limit`,
-    );
-  }
-  const m = await client.getManifest(desc.digest, [MEDIA_TYPES.ociManifest], what);
-  if (!m)
-    throw new StellaError(
-      'REGISTRY_RESPONSE_INVALID',
-      'registry',
-      `${what} is listed as a referrer of ${image.digest} but ${client.name} does not have it (HTTP 404)`,
-    );
-  const j = m.json;
+  what: string,
+): void {
   if (j.subject !== undefined) {
     const subject = parseDescriptor(j.subject, `${what}: subject`);
     if (subject.digest !== image.digest) {
@@ -244,6 +231,10 @@ async function pullReferrer(
       `${what}: the referrers API listed a manifest without a subject`,
     );
   }
+}
+
+/** The one bundle layer of a Sigstore bundle artifact, or why the referrer is something else. */
+function bundleLayerOf(j: Manifest, what: string): Descriptor | { skip: string } {
   if (j.annotations !== undefined) parseAnnotations(j.annotations, what);
   const artifactType = typeof j.artifactType === 'string' ? j.artifactType : undefined;
   if (!Array.isArray(j.layers))
@@ -267,7 +258,16 @@ async function pullReferrer(
       'registry',
       `${what} has ${layers.length} layers; a Sigstore bundle artifact has exactly one`,
     );
-  const layer = bundleLayers[0]!;
+  return bundleLayers[0]!;
+}
+
+/** The bundle layer's blob: within the limit, the size its descriptor says, a bundle about the image. */
+async function pullBundleLayer(
+  client: RegistryClient,
+  image: ImageRef,
+  layer: Descriptor,
+  what: string,
+): Promise<{ bytes: Uint8Array; bundle: Bundle }> {
   if (layer.size > REGISTRY_LIMITS.maxBundleBytes) {
     throw new StellaError(
       'REGISTRY_LIMIT_EXCEEDED',
@@ -297,6 +297,33 @@ async function pullReferrer(
     );
   }
   return { bytes, bundle };
+}
+
+async function pullReferrer(
+  client: RegistryClient,
+  image: ImageRef,
+  desc: Descriptor,
+  via: DiscoveryResult['via'],
+): Promise<{ bytes: Uint8Array; bundle: Bundle } | { skip: string }> {
+  const what = `referrer manifest ${desc.digest}`;
+  if (desc.size > REGISTRY_LIMITS.maxManifestBytes) {
+    throw new StellaError(
+      'REGISTRY_LIMIT_EXCEEDED',
+      'registry',
+      `${what} at ${client.name} is ${desc.size} bytes, more than the ${REGISTRY_LIMITS.maxManifestBytes}-byte limit`,
+    );
+  }
+  const m = await client.getManifest(desc.digest, [MEDIA_TYPES.ociManifest], what);
+  if (!m)
+    throw new StellaError(
+      'REGISTRY_RESPONSE_INVALID',
+      'registry',
+      `${what} is listed as a referrer of ${image.digest} but ${client.name} does not have it (HTTP 404)`,
+    );
+  checkSubject(m.json, image, via, what);
+  const layer = bundleLayerOf(m.json, what);
+  if ('skip' in layer) return layer;
+  return pullBundleLayer(client, image, layer, what);
 }
 
 /** Every Sigstore bundle attached to an image: checked, deduplicated, with what was refused or skipped and why. */
@@ -358,11 +385,7 @@ export async function discoverBundles(
       if ('skip' in r) result.skipped.push({ source, reason: r.skip });
       else keep(source, r.bytes, r.bundle);
     } catch (e) {
-      if (
-        e instanceof StellaError &&
-        (e.code === 'REGISTRY_UNAVAILABLE' || e.code === 'REGISTRY_AUTH_FAILED')
-      )
-        throw e;
+      if (isRegistryOutage(e)) throw e;
       result.refused.push({ source, failure: failureOf(e), error: e });
     }
   }

@@ -226,6 +226,17 @@ export class RegistryClient {
   }
 
   private async fetchToken(challenge: Challenge, scope: Scope, what: string): Promise<string> {
+    const url = this.tokenRealm(challenge, what);
+    const scopeValue = `repository:${this.repo.repository}:${scope === 'push' ? 'pull,push' : 'pull'}`;
+    const creds = this.creds();
+    const res = await this.requestToken(url, challenge, scopeValue, creds);
+    const token = this.tokenFrom(res, url, scopeValue, creds);
+    this.secrets.push(token);
+    return token;
+  }
+
+  /** The token service the challenge names: a valid URL this client may talk to. */
+  private tokenRealm(challenge: Challenge, what: string): URL {
     const realm = challenge.params.realm;
     if (!realm)
       throw this.error(
@@ -242,9 +253,19 @@ export class RegistryClient {
       );
     }
     checkUrlAllowed(url, this.opts, `token for ${this.name}`);
-    const scopeValue = `repository:${this.repo.repository}:${scope === 'push' ? 'pull,push' : 'pull'}`;
-    const creds = this.creds();
-    let res: HttpResponse;
+    return url;
+  }
+
+  /**
+   * Asks the token service: an identity token is exchanged by a POSTed refresh_token grant
+   * (OAuth2), a username and password (or nothing) by a GET with Basic authentication.
+   */
+  private async requestToken(
+    url: URL,
+    challenge: Challenge,
+    scopeValue: string,
+    creds: Credentials | undefined,
+  ): Promise<HttpResponse> {
     const common = {
       maxBytes: REGISTRY_LIMITS.maxSmallBodyBytes,
       what: `token for ${this.name}`,
@@ -258,7 +279,7 @@ export class RegistryClient {
         scope: scopeValue,
       });
       if (challenge.params.service) form.set('service', challenge.params.service);
-      res = await send(
+      return send(
         {
           ...common,
           method: 'POST',
@@ -268,17 +289,25 @@ export class RegistryClient {
         },
         this.opts,
       );
-    } else {
-      if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-      url.searchParams.set('scope', scopeValue);
-      const authorization = creds
-        ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
-        : undefined;
-      res = await send(
-        { ...common, method: 'GET', url, headers: { Accept: 'application/json' }, authorization },
-        this.opts,
-      );
     }
+    if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
+    url.searchParams.set('scope', scopeValue);
+    const authorization = creds
+      ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
+      : undefined;
+    return send(
+      { ...common, method: 'GET', url, headers: { Accept: 'application/json' }, authorization },
+      this.opts,
+    );
+  }
+
+  /** The token in the service's answer (`token`, else `access_token`), or why there is none. */
+  private tokenFrom(
+    res: HttpResponse,
+    url: URL,
+    scopeValue: string,
+    creds: Credentials | undefined,
+  ): string {
     if (res.status === 401 || res.status === 403) {
       throw this.error(
         'REGISTRY_AUTH_FAILED',
@@ -323,7 +352,6 @@ export class RegistryClient {
         'REGISTRY_AUTH_FAILED',
         `registry auth failed: the token service at ${describeUrl(url)} answered without a token`,
       );
-    this.secrets.push(token);
     return token;
   }
 

@@ -21,7 +21,7 @@ import type { Bundle } from '../bundle/model.js';
 import { parseJsonStrict } from '../util/json.js';
 import { pemToDerList } from '../util/pem.js';
 import { MEDIA_TYPES, parseDescriptor, type RegistryClient } from './client.js';
-import { REGISTRY_LIMITS } from './http.js';
+import { isRegistryOutage, REGISTRY_LIMITS } from './http.js';
 import { referrersTag, type ImageRef } from './reference.js';
 
 const DSSE_LAYER = 'application/vnd.dsse.envelope.v1+json';
@@ -42,12 +42,11 @@ function bad(message: string): never {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** A cosign `.att` layer (DSSE envelope + annotations) as a Sigstore bundle v0.1, bytes as JSON. */
-export function bundleFromCosignAttestation(
+/** A cosign `.att` layer's blob: a DSSE envelope. */
+function parseCosignEnvelope(
   envelopeBytes: Uint8Array,
-  annotations: Record<string, string>,
   what: string,
-): Uint8Array {
+): { payload: string; payloadType: string; signatures: unknown[] } {
   const env = parseJsonStrict(envelopeBytes, {
     what,
     maxBytes: REGISTRY_LIMITS.maxBundleBytes,
@@ -63,14 +62,21 @@ export function bundleFromCosignAttestation(
     !Array.isArray(env.signatures)
   )
     bad(`${what} is not a DSSE envelope`);
-  const pem = annotations[CERT_ANNOTATION];
-  if (!pem) throw new SkipError('no certificate annotation: a key-based attestation, not keyless');
-  const rekorJson = annotations[REKOR_ANNOTATION];
-  if (!rekorJson)
-    throw new SkipError(
-      'no Rekor entry annotation (dev.sigstore.cosign/bundle): not logged, nothing to verify it against',
-    );
-  const leaf = pemToDerList(pem)[0]!;
+  return { payload: env.payload, payloadType: env.payloadType, signatures: env.signatures };
+}
+
+/** Cosign's Rekor bundle annotation: the SET, the entry's coordinates, and its body's kind. */
+interface CosignRekorBundle {
+  signedEntryTimestamp: string;
+  body: string;
+  logID: string;
+  integratedTime: number;
+  logIndex: number;
+  kind: string;
+  apiVersion: string;
+}
+
+function parseCosignRekorBundle(rekorJson: string, what: string): CosignRekorBundle {
   const rekor = parseJsonStrict(rekorJson, {
     what: `${what}: ${REKOR_ANNOTATION}`,
     maxBytes: 1024 * 1024,
@@ -103,18 +109,45 @@ export function bundleFromCosignAttestation(
   }
   if (!isObject(body) || typeof body.kind !== 'string' || typeof body.apiVersion !== 'string')
     bad(`${what}: the Rekor entry body has no kind and apiVersion`);
+  return {
+    signedEntryTimestamp: rekor.SignedEntryTimestamp,
+    body: p.body,
+    logID: p.logID,
+    integratedTime: p.integratedTime as number,
+    logIndex: p.logIndex as number,
+    kind: body.kind,
+    apiVersion: body.apiVersion,
+  };
+}
+
+/** A cosign `.att` layer (DSSE envelope + annotations) as a Sigstore bundle v0.1, bytes as JSON. */
+export function bundleFromCosignAttestation(
+  envelopeBytes: Uint8Array,
+  annotations: Record<string, string>,
+  what: string,
+): Uint8Array {
+  const env = parseCosignEnvelope(envelopeBytes, what);
+  const pem = annotations[CERT_ANNOTATION];
+  if (!pem) throw new SkipError('no certificate annotation: a key-based attestation, not keyless');
+  const rekorJson = annotations[REKOR_ANNOTATION];
+  if (!rekorJson)
+    throw new SkipError(
+      'no Rekor entry annotation (dev.sigstore.cosign/bundle): not logged, nothing to verify it against',
+    );
+  const leaf = pemToDerList(pem)[0]!;
+  const rekor = parseCosignRekorBundle(rekorJson, what);
   const bundle = {
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
     verificationMaterial: {
       x509CertificateChain: { certificates: [{ rawBytes: Buffer.from(leaf).toString('base64') }] },
       tlogEntries: [
         {
-          logIndex: String(p.logIndex),
-          logId: { keyId: Buffer.from(p.logID, 'hex').toString('base64') },
-          kindVersion: { kind: body.kind, version: body.apiVersion },
-          integratedTime: String(p.integratedTime),
-          inclusionPromise: { signedEntryTimestamp: rekor.SignedEntryTimestamp },
-          canonicalizedBody: p.body,
+          logIndex: String(rekor.logIndex),
+          logId: { keyId: Buffer.from(rekor.logID, 'hex').toString('base64') },
+          kindVersion: { kind: rekor.kind, version: rekor.apiVersion },
+          integratedTime: String(rekor.integratedTime),
+          inclusionPromise: { signedEntryTimestamp: rekor.signedEntryTimestamp },
+          canonicalizedBody: rekor.body,
         },
       ],
     },
@@ -129,6 +162,85 @@ export function bundleFromCosignAttestation(
 
 class SkipError extends Error {}
 
+/** One layer of a legacy tag: a bundle about the image, or why it is skipped. Throws to refuse it. */
+async function readLegacyLayer(
+  client: RegistryClient,
+  image: ImageRef,
+  tag: string,
+  i: number,
+  raw: unknown,
+): Promise<{ bytes: Uint8Array; bundle: Bundle } | { skip: string }> {
+  const layer = parseDescriptor(raw, `${tag} layers[${i}]`);
+  if (layer.mediaType === SIMPLE_SIGNING_LAYER)
+    return {
+      skip: 'cosign simple-signing signature: it signs a payload naming the image, not the image digest, and carries no inclusion proof; Stella does not verify these',
+    };
+  if (layer.mediaType !== DSSE_LAYER)
+    return {
+      skip: `layer media type ${JSON.stringify(layer.mediaType.slice(0, 100))} is not a cosign attestation`,
+    };
+  if (layer.size > REGISTRY_LIMITS.maxBundleBytes)
+    throw new StellaError(
+      'REGISTRY_LIMIT_EXCEEDED',
+      'registry',
+      `${tag} layer ${i} is ${layer.size} bytes, more than ${REGISTRY_LIMITS.maxBundleBytes}`,
+    );
+  const envelope = await client.getBlob(layer.digest, layer.size, `${tag} layer ${i}`);
+  let bytes: Uint8Array;
+  try {
+    bytes = bundleFromCosignAttestation(envelope, layer.annotations ?? {}, `${tag} layer ${i}`);
+  } catch (e) {
+    if (e instanceof SkipError) return { skip: `cosign attestation: ${e.message}` };
+    throw e;
+  }
+  const bundle = parseBundle(bytes);
+  const covers = artifactDigestsOf(bundle);
+  if (!covers.includes(image.digest))
+    bad(
+      `${tag} layer ${i} is an attestation about ${covers.join(', ') || 'no sha256 digest'}, not ${image.digest}`,
+    );
+  return { bytes, bundle };
+}
+
+/** The layers of a legacy `.sig` or `.att` tag; undefined when the tag is absent or refused (then in `out.refused`). */
+async function legacyTagLayers(
+  client: RegistryClient,
+  tag: string,
+  suffix: 'sig' | 'att',
+  source: string,
+  out: LegacyResult,
+): Promise<unknown[] | undefined> {
+  let m;
+  try {
+    m = await client.getManifest(
+      tag,
+      [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest],
+      `cosign ${suffix} manifest (tag ${tag})`,
+    );
+  } catch (e) {
+    if (isRegistryOutage(e)) throw e;
+    out.refused.push({ source, failure: failureOf(e), error: e });
+    return undefined;
+  }
+  if (!m) return undefined;
+  const layers = Array.isArray(m.json.layers) ? m.json.layers : [];
+  if (layers.length > REGISTRY_LIMITS.maxReferrers) {
+    out.refused.push({
+      source,
+      failure: failureOf(
+        new StellaError(
+          'REGISTRY_LIMIT_EXCEEDED',
+          'registry',
+          `${tag} has ${layers.length} layers`,
+        ),
+      ),
+      error: undefined,
+    });
+    return undefined;
+  }
+  return layers as unknown[];
+}
+
 /** Read `.sig` and `.att` for an image; every layer either becomes a bundle, is refused, or is skipped with a reason. */
 export async function readLegacyCosign(
   client: RegistryClient,
@@ -138,95 +250,20 @@ export async function readLegacyCosign(
   for (const suffix of ['sig', 'att'] as const) {
     const tag = `${referrersTag(image.digest)}.${suffix}`;
     const source = `registry ${client.name} cosign tag ${tag}`;
-    let m;
-    try {
-      m = await client.getManifest(
-        tag,
-        [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest],
-        `cosign ${suffix} manifest (tag ${tag})`,
-      );
-    } catch (e) {
-      if (
-        e instanceof StellaError &&
-        (e.code === 'REGISTRY_UNAVAILABLE' || e.code === 'REGISTRY_AUTH_FAILED')
-      )
-        throw e;
-      out.refused.push({ source, failure: failureOf(e), error: e });
-      continue;
-    }
-    if (!m) continue;
-    const layers = Array.isArray(m.json.layers) ? m.json.layers : [];
-    if (layers.length > REGISTRY_LIMITS.maxReferrers) {
-      out.refused.push({
-        source,
-        failure: failureOf(
-          new StellaError(
-            'REGISTRY_LIMIT_EXCEEDED',
-            'registry',
-            `${tag} has ${layers.length} layers`,
-          ),
-        ),
-        error: undefined,
-      });
-      continue;
-    }
-    for (const [i, raw] of layers.entries()) {
+    const layers = await legacyTagLayers(client, tag, suffix, source, out);
+    for (const [i, raw] of (layers ?? []).entries()) {
       const layerSource = `${source} layer ${i}`;
       try {
-        const layer = parseDescriptor(raw, `${tag} layers[${i}]`);
-        if (layer.mediaType === SIMPLE_SIGNING_LAYER) {
-          out.skipped.push({
-            source: layerSource,
-            reason:
-              'cosign simple-signing signature: it signs a payload naming the image, not the image digest, and carries no inclusion proof; Stella does not verify these',
+        const r = await readLegacyLayer(client, image, tag, i, raw);
+        if ('skip' in r) out.skipped.push({ source: layerSource, reason: r.skip });
+        else
+          out.bundles.push({
+            source: `${layerSource} (cosign attestation as bundle v0.1)`,
+            bytes: r.bytes,
+            bundle: r.bundle,
           });
-          continue;
-        }
-        if (layer.mediaType !== DSSE_LAYER) {
-          out.skipped.push({
-            source: layerSource,
-            reason: `layer media type ${JSON.stringify(layer.mediaType.slice(0, 100))} is not a cosign attestation`,
-          });
-          continue;
-        }
-        if (layer.size > REGISTRY_LIMITS.maxBundleBytes)
-          throw new StellaError(
-            'REGISTRY_LIMIT_EXCEEDED',
-            'registry',
-            `${tag} layer ${i} is ${layer.size} bytes, more than ${REGISTRY_LIMITS.maxBundleBytes}`,
-          );
-        const envelope = await client.getBlob(layer.digest, layer.size, `${tag} layer ${i}`);
-        let bytes: Uint8Array;
-        try {
-          bytes = bundleFromCosignAttestation(
-            envelope,
-            layer.annotations ?? {},
-            `${tag} layer ${i}`,
-          );
-        } catch (e) {
-          if (e instanceof SkipError) {
-            out.skipped.push({ source: layerSource, reason: `cosign attestation: ${e.message}` });
-            continue;
-          }
-          throw e;
-        }
-        const bundle = parseBundle(bytes);
-        const covers = artifactDigestsOf(bundle);
-        if (!covers.includes(image.digest))
-          bad(
-            `${tag} layer ${i} is an attestation about ${covers.join(', ') || 'no sha256 digest'}, not ${image.digest}`,
-          );
-        out.bundles.push({
-          source: `${layerSource} (cosign attestation as bundle v0.1)`,
-          bytes,
-          bundle,
-        });
       } catch (e) {
-        if (
-          e instanceof StellaError &&
-          (e.code === 'REGISTRY_UNAVAILABLE' || e.code === 'REGISTRY_AUTH_FAILED')
-        )
-          throw e;
+        if (isRegistryOutage(e)) throw e;
         out.refused.push({ source: layerSource, failure: failureOf(e), error: e });
       }
     }

@@ -14,6 +14,7 @@ import { StellaError, type ErrorCode } from '../errors.js';
 import { BUNDLE_LIMITS } from '../bundle/model.js';
 import { readBodyWithin } from '../util/http-body.js';
 import { isPlainObject } from '../util/json.js';
+import { isRetryableStatus, withRetries } from '../util/retry.js';
 
 export const REGISTRY_LIMITS = {
   /** An image or artifact manifest, a referrers index (the spec asks registries to take 4 MiB). */
@@ -112,7 +113,6 @@ export function describeUrl(url: URL): string {
 }
 
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
-const RETRYABLE = (s: number) => s === 408 || s === 429 || s >= 500;
 
 function unavailable(what: string, url: URL, reason: string): StellaError {
   return new StellaError(
@@ -132,6 +132,61 @@ async function readBounded(res: Response, req: HttpRequest, url: URL): Promise<U
   });
 }
 
+/** Why fetch could not get an answer, as REGISTRY_UNAVAILABLE, with a hint for HTTPS to a loopback registry. */
+function fetchFailed(e: unknown, url: URL, timeoutMs: number, what: string): StellaError {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  let reason =
+    err.name === 'TimeoutError' || err.name === 'AbortError'
+      ? `timed out after ${timeoutMs} ms`
+      : (err.cause?.code ?? err.cause?.message ?? err.message);
+  if (url.protocol === 'https:' && isLoopbackHost(url.hostname))
+    reason += ' (a plain-HTTP loopback registry needs --allow-insecure-registry)';
+  return unavailable(what, url, reason);
+}
+
+/** Where a redirect leads: a Location, within the redirect limit, never from HTTPS to anything else. */
+async function redirectTarget(
+  res: Response,
+  url: URL,
+  req: HttpRequest,
+  hop: number,
+): Promise<URL> {
+  await res.body?.cancel().catch(() => undefined);
+  const location = res.headers.get('location');
+  if (location === null)
+    throw new StellaError(
+      'REGISTRY_RESPONSE_INVALID',
+      'registry',
+      `${req.what}: ${describeUrl(url)} answered ${res.status} without a Location`,
+    );
+  if (hop >= REGISTRY_LIMITS.maxRedirects)
+    throw new StellaError(
+      'REGISTRY_RESPONSE_INVALID',
+      'registry',
+      `${req.what}: more than ${REGISTRY_LIMITS.maxRedirects} redirects from ${describeUrl(req.url)}`,
+    );
+  let next: URL;
+  try {
+    next = new URL(location, url);
+  } catch (e) {
+    throw new StellaError(
+      'REGISTRY_RESPONSE_INVALID',
+      'registry',
+      `${req.what}: ${describeUrl(url)} redirected to an invalid URL`,
+      undefined,
+      { cause: e },
+    );
+  }
+  if (url.protocol === 'https:' && next.protocol !== 'https:') {
+    throw new StellaError(
+      'REGISTRY_INSECURE',
+      'registry',
+      `${req.what}: refused a redirect from ${describeUrl(url)} to ${next.protocol}//${next.host}: never from HTTPS to anything else`,
+    );
+  }
+  return next;
+}
+
 /** One request, redirects followed by hand; no retries. */
 async function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpResponse> {
   const fetchImpl = opts.fetchImpl ?? fetch;
@@ -144,6 +199,7 @@ async function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpR
   for (let hop = 0; ; hop++) {
     checkUrlAllowed(url, opts, req.what);
     const headers: Record<string, string> = { ...req.headers };
+    // Credentials go only to the origin they were meant for, never along a redirect elsewhere.
     if (req.authorization !== undefined && url.origin === origin)
       headers.Authorization = req.authorization;
     let res: Response;
@@ -156,49 +212,10 @@ async function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpR
         signal,
       });
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      let reason =
-        err.name === 'TimeoutError' || err.name === 'AbortError'
-          ? `timed out after ${timeoutMs} ms`
-          : (err.cause?.code ?? err.cause?.message ?? err.message);
-      if (url.protocol === 'https:' && isLoopbackHost(url.hostname))
-        reason += ' (a plain-HTTP loopback registry needs --allow-insecure-registry)';
-      throw unavailable(req.what, url, reason);
+      throw fetchFailed(e, url, timeoutMs, req.what);
     }
     if (REDIRECT.has(res.status)) {
-      await res.body?.cancel().catch(() => undefined);
-      const location = res.headers.get('location');
-      if (location === null)
-        throw new StellaError(
-          'REGISTRY_RESPONSE_INVALID',
-          'registry',
-          `${req.what}: ${describeUrl(url)} answered ${res.status} without a Location`,
-        );
-      if (hop >= REGISTRY_LIMITS.maxRedirects)
-        throw new StellaError(
-          'REGISTRY_RESPONSE_INVALID',
-          'registry',
-          `${req.what}: more than ${REGISTRY_LIMITS.maxRedirects} redirects from ${describeUrl(req.url)}`,
-        );
-      let next: URL;
-      try {
-        next = new URL(location, url);
-      } catch (e) {
-        throw new StellaError(
-          'REGISTRY_RESPONSE_INVALID',
-          'registry',
-          `${req.what}: ${describeUrl(url)} redirected to an invalid URL`,
-          undefined,
-          { cause: e },
-        );
-      }
-      if (url.protocol === 'https:' && next.protocol !== 'https:') {
-        throw new StellaError(
-          'REGISTRY_INSECURE',
-          'registry',
-          `${req.what}: refused a redirect from ${describeUrl(url)} to ${next.protocol}//${next.host}: never from HTTPS to anything else`,
-        );
-      }
+      const next = await redirectTarget(res, url, req, hop);
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
         method = 'GET';
         body = undefined;
@@ -234,20 +251,34 @@ async function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpR
  * answer throws (REGISTRY_UNAVAILABLE), or a limit or policy refusal.
  */
 export async function send(req: HttpRequest, opts: TransportOptions): Promise<HttpResponse> {
-  const retries = opts.retries ?? REGISTRY_LIMITS.retries;
-  const backoff = opts.backoffMs ?? ((n: number) => 200 * 2 ** (n - 1));
-  let lastError: StellaError | undefined;
-  for (let attempt = 0; attempt <= retries; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, backoff(attempt)));
-    try {
-      const res = await sendOnce(req, opts);
-      if (!RETRYABLE(res.status) || attempt === retries) return res;
-    } catch (e) {
-      if (!(e instanceof StellaError) || e.code !== 'REGISTRY_UNAVAILABLE') throw e;
-      lastError = e;
-    }
-  }
-  throw lastError!;
+  const outcome = await withRetries(
+    {
+      retries: opts.retries ?? REGISTRY_LIMITS.retries,
+      backoffMs: opts.backoffMs ?? ((n: number) => 200 * 2 ** (n - 1)),
+    },
+    () => sendOnce(req, opts),
+    {
+      retryable: (res) => isRetryableStatus(res.status),
+      failed: (e) => {
+        // Only a failure to get an answer is worth another try; a limit or policy refusal is final.
+        if (!(e instanceof StellaError) || e.code !== 'REGISTRY_UNAVAILABLE') throw e;
+        return { failure: e, permanent: false };
+      },
+    },
+  );
+  if (outcome.ok) return outcome.answer;
+  throw outcome.failure;
+}
+
+/**
+ * The registry cannot be reached or refuses our credentials: that stops a whole pull, where
+ * any other failure refuses only the one item it came from.
+ */
+export function isRegistryOutage(e: unknown): e is StellaError {
+  return (
+    e instanceof StellaError &&
+    (e.code === 'REGISTRY_UNAVAILABLE' || e.code === 'REGISTRY_AUTH_FAILED')
+  );
 }
 
 /** The registry's own error text (distribution spec error codes), short, for messages. */

@@ -39,6 +39,13 @@ export type SealStatus =
   /** A seal, but no exporter is trusted to check it against: it proves nothing. */
   | { status: 'unchecked' };
 
+/** The seal's status as a reader of a summary or report is told it. */
+export function describeSeal(seal: SealStatus): string {
+  if (seal.status === 'verified') return `sealed by ${seal.by}`;
+  if (seal.status === 'unchecked') return 'sealed, not checked (no exporter trusted)';
+  return 'not sealed';
+}
+
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function invalid(message: string, cause?: unknown): never {

@@ -14,6 +14,7 @@ import {
   type StreamLimits,
 } from '../archive/export-stream.js';
 import { STREAM_LIMITS } from '../archive/export.js';
+import type { ExportManifestEntry } from '../archive/manifest.js';
 import { createVerifierPool } from './pool.js';
 import { readSealedArchive, type ExporterTrust, type SealStatus } from './seal.js';
 import type { BundleVerdict } from './verdict.js';
@@ -53,6 +54,12 @@ export interface ShipmentOptions {
   exporters?: ExporterTrust;
   limits?: StreamLimits;
   onArtifact?: (r: ArtifactResult) => void | Promise<void>;
+  /**
+   * Called for every bundle of the verifying pass as it is read (after it matched its manifest
+   * entry, before it is judged), selected or not: a caller that keeps what was verified (attest
+   * import --policy) takes the bytes here instead of reading the archive again.
+   */
+  onBundleRead?: (entry: ExportManifestEntry, bytes: Uint8Array) => void | Promise<void>;
   /** Called with bundles judged so far and the archive's bundle count (progress). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -91,6 +98,78 @@ class CheckpointSet {
   }
 }
 
+/**
+ * Verdicts grouped into artifacts: bundles of one artifact are adjacent in an archive, so an
+ * artifact is complete (and handed to `onArtifact`) when a verdict for another one arrives,
+ * or at the end. Counts the totals and collects the checkpoints on the way.
+ */
+function artifactTally(o: ShipmentOptions, total: number) {
+  let current: ArtifactResult | undefined;
+  const counts = { artifacts: 0, passed: 0, failed: 0, missing: 0, bundles: 0 };
+  const verified = new CheckpointSet();
+  const others = new CheckpointSet();
+  const emit = async (r: ArtifactResult): Promise<void> => {
+    counts.artifacts++;
+    if (r.ok) counts.passed++;
+    else if (r.missing) counts.missing++;
+    else counts.failed++;
+    await o.onArtifact?.(r);
+  };
+  return {
+    counts,
+    verified,
+    others,
+    emit,
+    async add(digest: string, v: BundleVerdict): Promise<void> {
+      counts.bundles++;
+      o.onProgress?.(counts.bundles, total);
+      if (current && current.artifactDigest !== digest) {
+        await emit(current);
+        current = undefined;
+      }
+      current ??= {
+        artifactDigest: digest,
+        names: o.select?.get(digest) ?? [],
+        ok: false,
+        missing: false,
+        verified: null,
+        bundles: [],
+      };
+      current.bundles.push(v);
+      (v.ok ? verified : others).add(v.checkpoints);
+      if (v.ok && !current.ok) {
+        current.ok = true;
+        current.verified = v;
+      }
+    },
+    /** Emits the last artifact, then those asked for and not in the archive, in the order asked. */
+    async finish(seen: Set<string>): Promise<void> {
+      if (current) await emit(current);
+      for (const [digest, names] of o.select ?? []) {
+        if (!seen.has(digest))
+          await emit({
+            artifactDigest: digest,
+            names,
+            ok: false,
+            missing: true,
+            verified: null,
+            bundles: [],
+          });
+      }
+    },
+  };
+}
+
+/** The checkpoints of a bundle that is not verified (where consistency proofs may start); none when it does not parse. */
+function checkpointsOfUnverified(bytes: Uint8Array): EntryCheckpoint[] {
+  try {
+    return entryCheckpointsOf(parseBundle(bytes));
+  } catch {
+    // Not verified and not evidence: a bundle that does not parse carries nothing.
+    return [];
+  }
+}
+
 export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummary> {
   const limits = o.limits ?? STREAM_LIMITS;
   const policyOptions = cloneablePolicyOptions(o.policy);
@@ -103,59 +182,24 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
     limits,
   );
   const pool = createVerifierPool(o.jobs, o.trust, policy, { ...policyOptions, now: policy.now });
+  // At most `window` bundles in flight: verdicts are settled in archive order as it fills.
   const window = Math.max(8, pool.jobs * 8);
   const queue: { digest: string; verdict: Promise<BundleVerdict> }[] = [];
   const seen = new Set<string>();
-  let current: ArtifactResult | undefined;
-  const summary = { artifacts: 0, passed: 0, failed: 0, missing: 0, bundles: 0 };
-  const verified = new CheckpointSet();
-  const others = new CheckpointSet();
-  const total = structure.count;
-  const emit = async (r: ArtifactResult): Promise<void> => {
-    summary.artifacts++;
-    if (r.ok) summary.passed++;
-    else if (r.missing) summary.missing++;
-    else summary.failed++;
-    await o.onArtifact?.(r);
-  };
+  const tally = artifactTally(o, structure.count);
   const settleOne = async (): Promise<void> => {
     const job = queue.shift()!;
-    const v = await job.verdict;
-    summary.bundles++;
-    o.onProgress?.(summary.bundles, total);
-    if (current && current.artifactDigest !== job.digest) {
-      await emit(current);
-      current = undefined;
-    }
-    current ??= {
-      artifactDigest: job.digest,
-      names: o.select?.get(job.digest) ?? [],
-      ok: false,
-      missing: false,
-      verified: null,
-      bundles: [],
-    };
-    current.bundles.push(v);
-    (v.ok ? verified : others).add(v.checkpoints);
-    if (v.ok && !current.ok) {
-      current.ok = true;
-      current.verified = v;
-    }
+    await tally.add(job.digest, await job.verdict);
   };
   try {
     const read = await readExportArchiveStream(o.source, {
       limits,
       expectManifestSha256: pre.manifestSha256,
       onBundle: async (entry, bytes) => {
+        await o.onBundleRead?.(entry, bytes);
         if (o.select && !o.select.has(entry.artifactDigest)) {
           // Not asked for, but with consistency.json its checkpoints are where proofs start.
-          if (structure.consistency) {
-            try {
-              others.add(entryCheckpointsOf(parseBundle(bytes)));
-            } catch {
-              // Not verified and not evidence: a bundle that does not parse carries nothing.
-            }
-          }
+          if (structure.consistency) tally.others.add(checkpointsOfUnverified(bytes));
           return;
         }
         if (o.select) seen.add(entry.artifactDigest);
@@ -167,25 +211,14 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       },
     });
     while (queue.length > 0) await settleOne();
-    if (current) await emit(current);
-    for (const [digest, names] of o.select ?? []) {
-      if (!seen.has(digest))
-        await emit({
-          artifactDigest: digest,
-          names,
-          ok: false,
-          missing: true,
-          verified: null,
-          bundles: [],
-        });
-    }
+    await tally.finish(seen);
     return {
       seal,
       manifestSha256: pre.manifestSha256,
       createdAt: read.header.createdAt,
-      ...summary,
+      ...tally.counts,
       jobs: pool.jobs,
-      checkpoints: { verified: verified.list(), others: others.list() },
+      checkpoints: { verified: tally.verified.list(), others: tally.others.list() },
       consistency: structure.consistency,
     };
   } finally {

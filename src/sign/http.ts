@@ -2,13 +2,14 @@
  * JSON over HTTP with a per-attempt timeout and a bounded number of retries. Retries happen
  * only where repeating is safe and may help: connection failures, timeouts, 408, 429, 5xx.
  * A 4xx answer is the server's decision and is returned at once. One retry loop
- * (withRetries) serves JSON and binary requests; every answer is read within a size limit
+ * (util/retry.ts, with this policy) serves JSON and binary requests; every answer is read within a size limit
  * (util/http-body.ts) and one over it is refused, never cut or retried.
  */
 import { StellaError } from '../errors.js';
 import { readBodyWithin, type BodyLimit } from '../util/http-body.js';
 import { parseJsonStrict, type StrictJsonOptions } from '../util/json.js';
 import { logDebug } from '../util/log.js';
+import { isRetryableStatus, withRetries } from '../util/retry.js';
 
 export interface RetryPolicy {
   timeoutMs: number;
@@ -47,8 +48,6 @@ const RESPONSE_LIMITS: StrictJsonOptions = {
   check: 'signing',
 };
 
-const retryableStatus = (s: number) => s === 408 || s === 429 || s >= 500;
-
 /**
  * Why a request failed, as the user needs it: the errno (ECONNREFUSED, ENOTFOUND...) or the
  * reason fetch gives (a bad port, an invalid URL), never a bare "fetch failed". A failure with
@@ -70,37 +69,37 @@ export function networkFailure(
 }
 
 /**
- * The retry loop every signing-side client shares: up to `policy.retries + 1` attempts with
- * backoff between them. `attempt` makes one request and reads its answer; an answer with a
- * retryable status (408, 429, 5xx) is tried again, any other is returned at once. A network
- * failure is retried unless it is permanent (see networkFailure). A StellaError thrown by
- * `attempt` (an answer over its size limit) is not a network failure: it ends the loop.
+ * The signing-side clients' retry policy over util/retry.ts's loop: up to `policy.retries + 1`
+ * attempts with backoff between them. `attempt` makes one request and reads its answer; an
+ * answer with a retryable status (408, 429, 5xx) is tried again, any other is returned at
+ * once. A network failure is retried unless it is permanent (see networkFailure). A
+ * StellaError thrown by `attempt` (an answer over its size limit) is not a network failure: it
+ * ends the loop.
  */
-export async function withRetries<R extends { status: number }>(
+async function requestWithRetries<R extends { status: number }>(
   url: string,
   policy: RetryPolicy,
   attempt: (n: number) => Promise<R>,
 ): Promise<(R & { kind: 'response'; attempts: number }) | Unreachable> {
-  const backoff = policy.backoffMs ?? ((n: number) => Math.min(2000, 100 * 2 ** (n - 1)));
-  let last: (R & { kind: 'response'; attempts: number }) | Unreachable = {
-    kind: 'unreachable',
-    reason: 'no attempt made',
-    attempts: 0,
-  };
-  for (let n = 1; n <= policy.retries + 1; n++) {
-    if (n > 1) await new Promise((r) => setTimeout(r, backoff(n - 1)));
-    try {
-      last = { ...(await attempt(n)), kind: 'response', attempts: n };
-      if (!retryableStatus(last.status)) return last;
-    } catch (e) {
-      if (e instanceof StellaError) throw e;
-      const { reason, permanent } = networkFailure(e, policy.timeoutMs);
-      last = { kind: 'unreachable', reason, attempts: n };
-      logDebug(`${url}: attempt ${n} failed: ${reason}`);
-      if (permanent) return last;
-    }
-  }
-  return last;
+  const outcome = await withRetries(
+    {
+      retries: policy.retries,
+      backoffMs: policy.backoffMs ?? ((n: number) => Math.min(2000, 100 * 2 ** (n - 1))),
+    },
+    attempt,
+    {
+      retryable: (answer) => isRetryableStatus(answer.status),
+      failed: (e, n) => {
+        if (e instanceof StellaError) throw e;
+        const { reason, permanent } = networkFailure(e, policy.timeoutMs);
+        logDebug(`${url}: attempt ${n} failed: ${reason}`);
+        return { failure: reason, permanent };
+      },
+    },
+  );
+  return outcome.ok
+    ? { ...outcome.answer, kind: 'response', attempts: outcome.attempts }
+    : { kind: 'unreachable', reason: outcome.failure, attempts: outcome.attempts };
 }
 
 export async function requestJson(
@@ -108,7 +107,7 @@ export async function requestJson(
   policy: RetryPolicy,
   fetchImpl: typeof fetch = fetch,
 ): Promise<HttpOutcome> {
-  return withRetries(req.url, policy, async (attempt) => {
+  return requestWithRetries(req.url, policy, async (attempt) => {
     logDebug(`${req.method} ${req.url} (attempt ${attempt} of ${policy.retries + 1})`);
     const res = await fetchImpl(req.url, {
       method: req.method,
@@ -174,7 +173,7 @@ export async function requestBytes(
   },
 ): Promise<BytesOutcome> {
   const method = req.method ?? 'POST';
-  return withRetries(req.url, policy, async () => {
+  return requestWithRetries(req.url, policy, async () => {
     const res = await fetchImpl(req.url, {
       method,
       headers: {

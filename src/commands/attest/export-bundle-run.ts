@@ -309,7 +309,8 @@ function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] 
   return kept.map((artifactDigest) => ({ artifactDigest, bytes, source: `--bundle ${path}` }));
 }
 
-export async function runExportBundle(opts: ExportBundleOptions): Promise<ExportBundleResult> {
+/** --all, --artifact and --image: one way of choosing, and at least one. */
+function checkSelection(opts: ExportBundleOptions): void {
   if (opts.all && opts.artifacts.length > 0)
     fail('INPUT_INVALID', 'input', '--all and --artifact cannot be combined');
   if (!opts.all && opts.artifacts.length === 0 && !opts.registry)
@@ -318,21 +319,52 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
       'input',
       'say what to export: --artifact sha256:<hex> or --image (repeatable), or --all',
     );
-  const wanted = opts.all ? undefined : new Set(opts.artifacts.map(normalizeArtifactDigest));
-  const onlyRegistry = opts.registry !== undefined && opts.artifacts.length === 0 && !opts.all;
-  const createdAt = opts.createdAt !== undefined ? parseCreatedAt(opts.createdAt) : undefined;
-  const trustedRoot = opts.trustedRootPath
-    ? readFileBounded(opts.trustedRootPath, {
-        what: '--include-trusted-root',
-        maxBytes: EXPORT_LIMITS.maxTrustedRootBytes,
-        limitCode: 'TRUSTED_ROOT_INVALID',
-      })
-    : undefined;
-  // Carried for the receiver's convenience, never trusted by reading; still, only a valid one.
-  if (trustedRoot) parseTrustedRoot(trustedRoot);
+}
 
+/** --include-trusted-root: carried for the receiver's convenience, never trusted by reading; still, only a valid one. */
+function readIncludedTrustedRoot(path: string | undefined): Uint8Array | undefined {
+  if (!path) return undefined;
+  const trustedRoot = readFileBounded(path, {
+    what: '--include-trusted-root',
+    maxBytes: EXPORT_LIMITS.maxTrustedRootBytes,
+    limitCode: 'TRUSTED_ROOT_INVALID',
+  });
+  parseTrustedRoot(trustedRoot);
+  return trustedRoot;
+}
+
+/** An artifact asked for and not found, reported like a bad bundle: the others still go. */
+function missingArtifacts(wanted: Set<string>, inputs: ExportInput[]): RefusedItem | undefined {
+  const have = new Set(inputs.map((i) => i.artifactDigest));
+  const missing = [...wanted].filter((d) => !have.has(d));
+  if (missing.length === 0) return undefined;
+  const e = new StellaError(
+    'NO_ATTESTATIONS_FOUND',
+    'archive',
+    `no attestations found for ${missing.join(', ')}`,
+    { artifactDigests: missing },
+  );
+  return {
+    source: `--artifact ${missing.join(' --artifact ')}`,
+    failure: failureOf(e),
+    error: e,
+  };
+}
+
+/**
+ * The bundles to export, from the attestation store, the registry and --bundle files, with
+ * what was refused on the way. Registry images alone need neither the store nor --bundle files.
+ */
+function gatherInputs(
+  opts: ExportBundleOptions,
+  wanted: Set<string> | undefined,
+): {
+  inputs: ExportInput[];
+  refused: RefusedItem[];
+  storePath: string | undefined;
+} {
+  const onlyRegistry = opts.registry !== undefined && opts.artifacts.length === 0 && !opts.all;
   const inputs: ExportInput[] = [];
-  // Registry images alone need neither the store nor --bundle files.
   const useStore =
     opts.attestationStorePath !== undefined || (opts.bundlePaths.length === 0 && !onlyRegistry);
   let storePath: string | undefined;
@@ -359,26 +391,13 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
       refused.push({ source: `--bundle ${p}`, failure: failureOf(e), error: e });
     }
   }
-  if (wanted && !onlyRegistry) {
-    const have = new Set(inputs.map((i) => i.artifactDigest));
-    const missing = [...wanted].filter((d) => !have.has(d));
-    if (missing.length > 0) {
-      // An artifact asked for and not found is reported like a bad bundle: the others still go.
-      const e = new StellaError(
-        'NO_ATTESTATIONS_FOUND',
-        'archive',
-        `no attestations found for ${missing.join(', ')}`,
-        { artifactDigests: missing },
-      );
-      refused.push({
-        source: `--artifact ${missing.join(' --artifact ')}`,
-        failure: failureOf(e),
-        error: e,
-      });
-    }
-  }
-  if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
-  const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
+  const missing = wanted && !onlyRegistry ? missingArtifacts(wanted, inputs) : undefined;
+  if (missing) refused.push(missing);
+  return { inputs, refused, storePath };
+}
+
+/** Seals and consistency proofs belong to archives: refused with `--output FILE.json`. */
+function checkOutputForm(opts: ExportBundleOptions, asBundle: boolean): void {
   if (asBundle && (opts.sealKeyPath !== undefined || opts.sealKeyless))
     fail(
       'INPUT_INVALID',
@@ -393,27 +412,75 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
     );
   if (opts.sealKeyPath !== undefined && opts.sealKeyless)
     fail('INPUT_INVALID', 'input', '--seal-key and --seal-keyless exclude each other');
-  const sealer: Sealer | undefined = opts.sealKeyPath
-    ? sealWithKey(opts.sealKeyPath)
-    : opts.sealKeyless
-      ? await sealKeyless({
-          env: opts.env,
-          ...opts.sealKeyless,
-          trustedRootPath: opts.logsTrustedRootPath,
-        })
-      : undefined;
+}
+
+async function sealerFor(opts: ExportBundleOptions): Promise<Sealer | undefined> {
+  if (opts.sealKeyPath) return sealWithKey(opts.sealKeyPath);
+  if (!opts.sealKeyless) return undefined;
+  return sealKeyless({
+    env: opts.env,
+    ...opts.sealKeyless,
+    trustedRootPath: opts.logsTrustedRootPath,
+  });
+}
+
+/** --refresh-proofs: replaces each input's bytes with the bundle carrying fresh proofs. */
+async function refreshProofs(
+  opts: ExportBundleOptions,
+  inputs: ExportInput[],
+): Promise<ExportBundleResult['refreshedProofs']> {
+  const { refreshShipmentProofs } = await import('../../sign/log-consistency-client.js');
+  const r = await refreshShipmentProofs(
+    inputs.map((i) => i.bytes),
+    (await logsTrust(opts)).tlogs,
+  );
+  for (const [i, input] of inputs.entries()) input.bytes = r.bundles[i]!;
+  return r.logs;
+}
+
+/** The seed's form: `--output attestation-bundle.json` is one standard Sigstore bundle. */
+function writeSingleBundle(
+  opts: ExportBundleOptions,
+  built: Awaited<ReturnType<typeof buildExportArchive>>,
+  inputs: ExportInput[],
+  refusedCount: number,
+  storePath: string | undefined,
+): ExportBundleResult {
+  const artifacts = [...new Set(built.manifest.entries.map((e) => e.artifactDigest))];
+  if (built.manifest.entries.length !== 1 || refusedCount > 0) {
+    fail(
+      'EXPORT_NOT_SINGLE_BUNDLE',
+      'archive',
+      `--output ${JSON.stringify(opts.outputPath)} is a single Sigstore bundle, but the selection holds ${built.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s)${refusedCount ? ` and ${refusedCount} refused` : ''}: give --output FILE.tar for an archive, or narrow the selection (one --artifact/--image, or one --bundle) to one bundle`,
+      { bundles: built.manifest.entries.length, artifacts },
+    );
+  }
+  const only = inputs.find((i) => toHex(sha256(i.bytes)) === built.manifest.entries[0]!.sha256)!;
+  writeFileAtomic(opts.outputPath, only.bytes, { what: 'exported bundle' });
+  return {
+    outputPath: opts.outputPath,
+    sha256: toHex(sha256(only.bytes)),
+    size: only.bytes.byteLength,
+    manifest: built.manifest,
+    attestationStore: storePath,
+    refused: [],
+    format: 'bundle',
+  };
+}
+
+export async function runExportBundle(opts: ExportBundleOptions): Promise<ExportBundleResult> {
+  checkSelection(opts);
+  const wanted = opts.all ? undefined : new Set(opts.artifacts.map(normalizeArtifactDigest));
+  const createdAt = opts.createdAt !== undefined ? parseCreatedAt(opts.createdAt) : undefined;
+  const trustedRoot = readIncludedTrustedRoot(opts.trustedRootPath);
+  const { inputs, refused, storePath } = gatherInputs(opts, wanted);
+  if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
+  const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
+  checkOutputForm(opts, asBundle);
+  const sealer = await sealerFor(opts);
   // A keyless seal leaves a permanent log entry: the output must be writable before it is made.
   if (opts.sealKeyless) checkWritableTarget(opts.outputPath, { what: 'export archive (--output)' });
-  let refreshedProofs: ExportBundleResult['refreshedProofs'];
-  if (opts.refreshProofs) {
-    const { refreshShipmentProofs } = await import('../../sign/log-consistency-client.js');
-    const r = await refreshShipmentProofs(
-      inputs.map((i) => i.bytes),
-      (await logsTrust(opts)).tlogs,
-    );
-    for (const [i, input] of inputs.entries()) input.bytes = r.bundles[i]!;
-    refreshedProofs = r.logs;
-  }
+  const refreshedProofs = opts.refreshProofs ? await refreshProofs(opts, inputs) : undefined;
   const consistency = opts.includeConsistency ? await collectConsistency(inputs, opts) : undefined;
   const built = await buildExportArchive({
     bundles: inputs,
@@ -423,29 +490,7 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
     consistency: consistency?.bytes,
   });
   const allRefused = [...refused, ...built.refused];
-  if (asBundle) {
-    // The seed's form: `--output attestation-bundle.json` is one standard Sigstore bundle.
-    const artifacts = [...new Set(built.manifest.entries.map((e) => e.artifactDigest))];
-    if (built.manifest.entries.length !== 1 || allRefused.length > 0) {
-      fail(
-        'EXPORT_NOT_SINGLE_BUNDLE',
-        'archive',
-        `--output ${JSON.stringify(opts.outputPath)} is a single Sigstore bundle, but the selection holds ${built.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s)${allRefused.length ? ` and ${allRefused.length} refused` : ''}: give --output FILE.tar for an archive, or narrow the selection (one --artifact/--image, or one --bundle) to one bundle`,
-        { bundles: built.manifest.entries.length, artifacts },
-      );
-    }
-    const only = inputs.find((i) => toHex(sha256(i.bytes)) === built.manifest.entries[0]!.sha256)!;
-    writeFileAtomic(opts.outputPath, only.bytes, { what: 'exported bundle' });
-    return {
-      outputPath: opts.outputPath,
-      sha256: toHex(sha256(only.bytes)),
-      size: only.bytes.byteLength,
-      manifest: built.manifest,
-      attestationStore: storePath,
-      refused: [],
-      format: 'bundle',
-    };
-  }
+  if (asBundle) return writeSingleBundle(opts, built, inputs, allRefused.length, storePath);
   writeFileAtomic(opts.outputPath, built.archive, { what: 'export archive' });
   return {
     outputPath: opts.outputPath,

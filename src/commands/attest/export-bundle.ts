@@ -2,6 +2,8 @@ import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { StellaError } from '../../errors.js';
 import { paint, printErrorLine, stderrColour } from '../render.js';
+import type { RegistryCollection } from '../../oci/index.js';
+import type { ExportBundleResult } from './export-bundle-run.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 import { badServiceUrl, KEYLESS_SIGNING_FLAGS, signingFlagValues } from './signing-flags.js';
 
@@ -120,20 +122,12 @@ export default class AttestExportBundle extends StellaCommand {
         '--identity-token, --config, --signing-config, --fulcio-url and --rekor-url are for --seal-keyless',
       );
     const { runExportBundle } = await import('./export-bundle-run.js');
-    // --image: a registry reference is pulled from its registry; a bare digest is an --artifact.
-    const images = [...(flags.image ?? [])];
-    let registry: import('../../oci/index.js').RegistryCollection | undefined;
-    if (flags['images-from'] !== undefined)
-      images.push(...(await import('../../oci/index.js')).readImagesFile(flags['images-from']));
-    const digests = images.filter((i) => i.startsWith('sha256:'));
-    const references = images.filter((i) => !i.startsWith('sha256:'));
-    if (references.length > 0) {
-      const { collectFromRegistries, parseImageReference, registryOptionsFrom } =
-        await import('../../oci/index.js');
-      const refs = references.map((i) => parseImageReference(i, '--image'));
-      this.progress(`pulling bundles for ${refs.length} image(s)...`);
-      registry = await collectFromRegistries(refs, registryOptionsFrom(registryFlagValues(flags)));
-    }
+    const { digests, registry } = await pullImages(
+      [...(flags.image ?? [])],
+      flags['images-from'],
+      registryFlagValues(flags),
+      (text) => this.progress(text),
+    );
     this.progress(
       `reading and checking bundles${flags.all ? ' (all in the store)' : ''}, then writing ${flags.output}...`,
     );
@@ -153,7 +147,6 @@ export default class AttestExportBundle extends StellaCommand {
       sealKeyPath: flags['seal-key'],
       sealKeyless: flags['seal-keyless'] ? signing : undefined,
     });
-    const artifacts = [...new Set(r.manifest.entries.map((e) => e.artifactDigest))];
     // One bad bundle never stops the others: they are exported, the bad ones reported one by
     // one, and the command fails with EXPORT_INCOMPLETE so no script takes it for complete.
     const incomplete =
@@ -165,41 +158,27 @@ export default class AttestExportBundle extends StellaCommand {
             `export incomplete: ${r.refused.length} bundle(s) left out of ${r.outputPath}, ${r.manifest.entries.length} exported`,
           );
     if (this.jsonMode) {
-      this.printJson({
-        ok: incomplete === undefined,
-        output: r.outputPath,
-        format: r.format,
-        sealed: r.seal?.kind === 'key' ? r.seal.keyId : null,
-        seal: r.seal ?? null,
-        sha256: r.sha256,
-        size: r.size,
-        createdAt: r.manifest.createdAt,
-        artifacts: artifacts.length,
-        bundles: r.manifest.entries.map((e) => ({
-          artifactDigest: e.artifactDigest,
-          path: e.path,
-          sha256: e.sha256,
-          identity: e.identity,
-          issuer: e.issuer,
-          logIndex: e.logIndex,
-        })),
-        trustedRoot: r.manifest.trustedRoot !== null,
-        consistency: r.consistency ?? null,
-        refreshedProofs: r.refreshedProofs ?? null,
-        attestationStore: r.attestationStore ?? null,
-        refused: r.refused.map((x) => ({ source: x.source, ...x.failure })),
-        ...(registry ? { images: registry.images, skipped: registry.skipped } : {}),
-        ...(incomplete ? { error: incomplete.toJSON() } : {}),
-      });
+      this.printJson(exportJson(r, registry, incomplete));
       if (incomplete) this.exit(incomplete.exitCode);
       return;
     }
+    this.printExport(r, registry);
+    if (incomplete) {
+      for (const x of r.refused)
+        printErrorLine(x.failure.check, `left out ${x.source}: ${x.failure.message}`);
+      throw incomplete;
+    }
+  }
+
+  /** The human lines: what was exported, its seal, digest and extras. */
+  private printExport(r: ExportBundleResult, registry: RegistryCollection | undefined): void {
+    const artifacts = new Set(r.manifest.entries.map((e) => e.artifactDigest)).size;
     for (const x of registry?.skipped ?? [])
       process.stderr.write(
         `${paint(stderrColour(), 'yellow', 'warning')}: skipped ${x.source}: ${x.reason}\n`,
       );
     process.stdout.write(
-      `${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s) to ${r.outputPath}${r.format === 'bundle' ? ' (a standard Sigstore bundle)' : ''}\n`,
+      `${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts} artifact(s) to ${r.outputPath}${r.format === 'bundle' ? ' (a standard Sigstore bundle)' : ''}\n`,
     );
     if (r.seal?.kind === 'key')
       process.stdout.write(`  sealed by:  exporter key ${r.seal.keyId}\n`);
@@ -222,10 +201,62 @@ export default class AttestExportBundle extends StellaCommand {
       process.stdout.write(
         `  consistency: ${c.log} latest tree size ${c.treeSize}, ${c.proofs} proof(s)\n`,
       );
-    if (incomplete) {
-      for (const x of r.refused)
-        printErrorLine(x.failure.check, `left out ${x.source}: ${x.failure.message}`);
-      throw incomplete;
-    }
   }
+}
+
+/**
+ * --image and --images-from: a registry reference is pulled from its registry; a bare digest
+ * is an --artifact.
+ */
+async function pullImages(
+  images: string[],
+  imagesFrom: string | undefined,
+  registryFlags: ReturnType<typeof registryFlagValues>,
+  progress: (text: string) => void,
+): Promise<{ digests: string[]; registry: RegistryCollection | undefined }> {
+  if (imagesFrom !== undefined)
+    images.push(...(await import('../../oci/index.js')).readImagesFile(imagesFrom));
+  const digests = images.filter((i) => i.startsWith('sha256:'));
+  const references = images.filter((i) => !i.startsWith('sha256:'));
+  if (references.length === 0) return { digests, registry: undefined };
+  const { collectFromRegistries, parseImageReference, registryOptionsFrom } =
+    await import('../../oci/index.js');
+  const refs = references.map((i) => parseImageReference(i, '--image'));
+  progress(`pulling bundles for ${refs.length} image(s)...`);
+  const registry = await collectFromRegistries(refs, registryOptionsFrom(registryFlags));
+  return { digests, registry };
+}
+
+/** --json's one object. */
+function exportJson(
+  r: ExportBundleResult,
+  registry: RegistryCollection | undefined,
+  incomplete: StellaError | undefined,
+): Record<string, unknown> {
+  return {
+    ok: incomplete === undefined,
+    output: r.outputPath,
+    format: r.format,
+    sealed: r.seal?.kind === 'key' ? r.seal.keyId : null,
+    seal: r.seal ?? null,
+    sha256: r.sha256,
+    size: r.size,
+    createdAt: r.manifest.createdAt,
+    artifacts: new Set(r.manifest.entries.map((e) => e.artifactDigest)).size,
+    bundles: r.manifest.entries.map((e) => ({
+      artifactDigest: e.artifactDigest,
+      path: e.path,
+      sha256: e.sha256,
+      identity: e.identity,
+      issuer: e.issuer,
+      logIndex: e.logIndex,
+    })),
+    trustedRoot: r.manifest.trustedRoot !== null,
+    consistency: r.consistency ?? null,
+    refreshedProofs: r.refreshedProofs ?? null,
+    attestationStore: r.attestationStore ?? null,
+    refused: r.refused.map((x) => ({ source: x.source, ...x.failure })),
+    ...(registry ? { images: registry.images, skipped: registry.skipped } : {}),
+    ...(incomplete ? { error: incomplete.toJSON() } : {}),
+  };
 }

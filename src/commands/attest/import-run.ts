@@ -7,17 +7,23 @@
  * `attest verify`): a split view, a rollback, a bad proof or (--require-consistency) an
  * unproven checkpoint rolls the import back, so nothing is imported.
  *
- * With a policy (--policy or identity flags), the whole archive is first verified offline by
- * the code `verify --archive --all` uses (shipment/verify.ts: preamble, seal, structure, every
+ * With a policy (--policy or identity flags), the whole archive is verified offline by the
+ * code `verify --archive --all` uses (shipment/verify.ts: preamble, seal, structure, every
  * bundle): every artifact needs a bundle that verifies, else IMPORT_POLICY_UNMET lists each
- * failing artifact and nothing is imported. The import pass then requires the manifest the
- * verification saw, and the manifest pins every bundle's SHA-256: what is stored is what was
- * verified.
+ * failing artifact and nothing is imported. The bundles are stored from the verifying pass
+ * itself (inside the transaction, rolled back when the policy is unmet), so what is stored is
+ * the very bytes that were verified, and the archive is read twice (structure, then verify and
+ * store) rather than three times.
  */
 import { parseBundle } from '../../bundle/parse.js';
 import { certificateIdentities, oidcIssuer, parseCertificate } from '../../x509/certificate.js';
 import { toHex, utf8Decoder } from '../../util/encoding.js';
-import { AttestationStore, resolveAttestationStorePath } from '../../store/attestations.js';
+import {
+  AttestationStore,
+  resolveAttestationStorePath,
+  type SaveAttestationInput,
+} from '../../store/attestations.js';
+import type { ExportManifestEntry } from '../../archive/manifest.js';
 import { readExportArchiveStream } from '../../archive/export-stream.js';
 import { readSealedArchive, type SealStatus } from '../../shipment/seal.js';
 import { StellaError, type FailureSummary } from '../../errors.js';
@@ -78,56 +84,6 @@ export interface ImportResult {
   verified: number | null;
 }
 
-/**
- * The policy check: verify every artifact of the archive (shipment/verify.ts, as `verify
- * --archive --all`); IMPORT_POLICY_UNMET naming each artifact without a verifying bundle.
- * Only the failures are kept in memory.
- */
-async function checkImportPolicy(o: {
-  source: ArchiveSource;
-  archivePath: string;
-  trust: TrustMaterial;
-  policy: PolicyOptions;
-  jobs: number;
-  exporters: ExporterTrust | undefined;
-}): Promise<{ seal: SealStatus; manifestSha256: string; artifacts: number }> {
-  const { verifyShipment } = await import('../../shipment/verify.js');
-  const unmet: UnmetArtifact[] = [];
-  const summary = await verifyShipment({
-    source: o.source,
-    trust: o.trust,
-    policy: o.policy,
-    jobs: o.jobs,
-    exporters: o.exporters,
-    onArtifact: (r) => {
-      if (!r.ok)
-        unmet.push({
-          artifactDigest: r.artifactDigest,
-          failures: r.bundles.map((b) => ({ path: b.path, ...b.error })),
-        });
-    },
-  });
-  if (unmet.length > 0) {
-    const shown = unmet
-      .slice(0, 50)
-      .map(
-        (u) =>
-          `${u.artifactDigest} (${u.failures.map((f) => `${f.path}: ${f.check ?? '?'}: ${f.code ?? '?'}: ${f.message ?? ''}`).join('; ')})`,
-      );
-    throw new StellaError(
-      'IMPORT_POLICY_UNMET',
-      'policy',
-      `nothing imported: ${unmet.length} of ${summary.artifacts} artifact(s) in ${o.archivePath} have no bundle that verifies under the policy: ${shown.join(', ')}${unmet.length > shown.length ? `, and ${unmet.length - shown.length} more` : ''}`,
-      { artifacts: unmet },
-    );
-  }
-  return {
-    seal: summary.seal,
-    manifestSha256: summary.manifestSha256,
-    artifacts: summary.artifacts,
-  };
-}
-
 /** Without a policy: the preamble and seal, then the structural pass (nothing is written for a bad archive). */
 async function checkArchive(
   source: ArchiveSource,
@@ -136,6 +92,147 @@ async function checkArchive(
 ): Promise<{ seal: SealStatus; manifestSha256: string }> {
   const { pre, seal } = await readSealedArchive(source, exporters, trust, Date.now());
   return { seal, manifestSha256: pre.manifestSha256 };
+}
+
+/** What the import pass learned of the archive, whichever way it was read. */
+interface ArchiveRead {
+  seal: SealStatus;
+  manifestSha256: string;
+  /** Bundles read (every one in the archive). */
+  count: number;
+  consistency: Uint8Array | undefined;
+  /** With a policy: how many artifacts verified under it (all of them). */
+  verified: number | null;
+}
+
+/** Stores each bundle as it is read, and notes what the consistency step needs of it. */
+interface BundleImporter {
+  take(entry: ExportManifestEntry, bytes: Uint8Array): void;
+  /** Distinct artifacts seen (bundles of one artifact are adjacent in an archive). */
+  artifacts(): number;
+  /** One per distinct checkpoint of a log the trust names. */
+  checkpoints(): EntryCheckpoint[];
+  /** Checkpoints of logs the trust does not name: they cannot be checked. */
+  untrusted(): number;
+}
+
+function bundleImporter(
+  trust: TrustMaterial,
+  save: (input: SaveAttestationInput) => boolean,
+): BundleImporter {
+  let lastArtifact = '';
+  let artifacts = 0;
+  const checkpoints = new Map<string, EntryCheckpoint>();
+  let untrusted = 0;
+  return {
+    take(entry, bytes) {
+      // Parsed strictly: a bundle that does not parse stops the import (and rolls it back).
+      const bundle = parseBundle(bytes);
+      const der = leafCertificateDer(bundle.verificationMaterial.content);
+      const cert = der ? parseCertificate(der) : undefined;
+      for (const c of entryCheckpointsOf(bundle)) {
+        if (!trust.tlogs.some((l) => toHex(l.logId) === c.logId)) untrusted++;
+        else checkpoints.set(entryCheckpointKey(c), c);
+      }
+      if (entry.artifactDigest !== lastArtifact) {
+        artifacts++;
+        lastArtifact = entry.artifactDigest;
+      }
+      save({
+        artifactDigest: entry.artifactDigest,
+        bundleJson: utf8Decoder.decode(bytes),
+        contentKind: bundle.content.kind,
+        identity: cert ? certificateIdentities(cert)[0]?.value : undefined,
+        issuer: cert ? oidcIssuer(cert) : undefined,
+      });
+      if (process.env.STELLA_TEST_IMPORT_DELAY_MS) {
+        // Test hook: slows the import so a test can kill it mid-transaction.
+        const until = Date.now() + Number(process.env.STELLA_TEST_IMPORT_DELAY_MS);
+        while (Date.now() < until);
+      }
+    },
+    artifacts: () => artifacts,
+    checkpoints: () => [...checkpoints.values()],
+    untrusted: () => untrusted,
+  };
+}
+
+/** IMPORT_POLICY_UNMET naming each artifact without a verifying bundle (the first 50 in the message). */
+function policyUnmet(unmet: UnmetArtifact[], artifacts: number, archivePath: string): StellaError {
+  const shown = unmet
+    .slice(0, 50)
+    .map(
+      (u) =>
+        `${u.artifactDigest} (${u.failures.map((f) => `${f.path}: ${f.check ?? '?'}: ${f.code ?? '?'}: ${f.message ?? ''}`).join('; ')})`,
+    );
+  return new StellaError(
+    'IMPORT_POLICY_UNMET',
+    'policy',
+    `nothing imported: ${unmet.length} of ${artifacts} artifact(s) in ${archivePath} have no bundle that verifies under the policy: ${shown.join(', ')}${unmet.length > shown.length ? `, and ${unmet.length - shown.length} more` : ''}`,
+    { artifacts: unmet },
+  );
+}
+
+/**
+ * With a policy: verify every artifact of the archive (shipment/verify.ts, as `verify --archive
+ * --all`: preamble and seal, the structural pass, then the verifying pass) and import in that
+ * same verifying pass, so the archive is read twice, not three times: each bundle is handed to
+ * `take` as it is read, inside the store's transaction, and an artifact without a verifying
+ * bundle throws IMPORT_POLICY_UNMET, which rolls every bundle back. What is stored is exactly
+ * the bytes that were verified. Only the failures are kept in memory.
+ */
+async function verifyAndImport(
+  o: {
+    source: ArchiveSource;
+    archivePath: string;
+    trust: TrustMaterial;
+    policy: PolicyOptions;
+    jobs: number;
+    exporters: ExporterTrust | undefined;
+  },
+  take: BundleImporter['take'],
+): Promise<ArchiveRead> {
+  const { verifyShipment } = await import('../../shipment/verify.js');
+  const unmet: UnmetArtifact[] = [];
+  const summary = await verifyShipment({
+    source: o.source,
+    trust: o.trust,
+    policy: o.policy,
+    jobs: o.jobs,
+    exporters: o.exporters,
+    onBundleRead: take,
+    onArtifact: (r) => {
+      if (!r.ok)
+        unmet.push({
+          artifactDigest: r.artifactDigest,
+          failures: r.bundles.map((b) => ({ path: b.path, ...b.error })),
+        });
+    },
+  });
+  if (unmet.length > 0) throw policyUnmet(unmet, summary.artifacts, o.archivePath);
+  return {
+    seal: summary.seal,
+    manifestSha256: summary.manifestSha256,
+    count: summary.bundles,
+    consistency: summary.consistency,
+    verified: summary.artifacts,
+  };
+}
+
+/**
+ * Without a policy: the preamble and seal, then the structural pass (before the store is
+ * touched), then the import pass, which requires the manifest the first passes saw.
+ */
+async function checkAndImport(
+  checked: { seal: SealStatus; manifestSha256: string },
+  source: ArchiveSource,
+  take: BundleImporter['take'],
+): Promise<ArchiveRead> {
+  const read = await readExportArchiveStream(source, {
+    expectManifestSha256: checked.manifestSha256,
+    onBundle: take,
+  });
+  return { ...checked, count: read.count, consistency: read.consistency, verified: null };
 }
 
 export async function runImport(o: ImportOptions): Promise<ImportResult> {
@@ -154,59 +251,33 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
     sealIssuer: o.sealIssuer,
     storePath: o.storePath,
   });
-  const checked: { seal: SealStatus; manifestSha256: string; artifacts?: number } = o.policy
-    ? await checkImportPolicy({
-        source,
-        archivePath: o.archivePath,
-        trust,
-        policy: o.policy,
-        jobs: o.jobs ?? parseJobs(undefined),
-        exporters,
-      })
-    : await checkArchive(source, trust, exporters);
-  const { seal, manifestSha256 } = checked;
+  const policy = o.policy;
+  // Nothing is written for a bad archive: without a policy it is judged whole before the store
+  // is opened; with one, inside the transaction, whose rollback leaves the store as it was.
+  const checked = policy ? undefined : await checkArchive(source, trust, exporters);
   const storePath = resolveAttestationStorePath(o.attestationStorePath, o.env);
   const store = AttestationStore.open(storePath, 'write');
   try {
-    let lastArtifact = '';
-    let artifacts = 0;
-    // One per distinct checkpoint; those of logs the receiver does not trust cannot be checked.
-    const checkpoints = new Map<string, EntryCheckpoint>();
-    let untrusted = 0;
     let consistency: ConsistencyReport | undefined;
-    const { result: count, added } = await store.batch(async (save) => {
-      const read = await readExportArchiveStream(source, {
-        expectManifestSha256: manifestSha256,
-        onBundle: (entry, bytes) => {
-          // Parsed strictly: a bundle that does not parse stops the import (and rolls it back).
-          const bundle = parseBundle(bytes);
-          const der = leafCertificateDer(bundle.verificationMaterial.content);
-          const cert = der ? parseCertificate(der) : undefined;
-          for (const c of entryCheckpointsOf(bundle)) {
-            if (!trust.tlogs.some((l) => toHex(l.logId) === c.logId)) untrusted++;
-            else checkpoints.set(entryCheckpointKey(c), c);
-          }
-          if (entry.artifactDigest !== lastArtifact) {
-            artifacts++;
-            lastArtifact = entry.artifactDigest;
-          }
-          save({
-            artifactDigest: entry.artifactDigest,
-            bundleJson: utf8Decoder.decode(bytes),
-            contentKind: bundle.content.kind,
-            identity: cert ? certificateIdentities(cert)[0]?.value : undefined,
-            issuer: cert ? oidcIssuer(cert) : undefined,
-          });
-          if (process.env.STELLA_TEST_IMPORT_DELAY_MS) {
-            // Test hook: slows the import so a test can kill it mid-transaction.
-            const until = Date.now() + Number(process.env.STELLA_TEST_IMPORT_DELAY_MS);
-            while (Date.now() < until);
-          }
-        },
-      });
-      if (untrusted > 0)
+    const { result: read, added } = await store.batch(async (save) => {
+      const imp = bundleImporter(trust, save);
+      const take = imp.take.bind(imp);
+      const read = policy
+        ? await verifyAndImport(
+            {
+              source,
+              archivePath: o.archivePath,
+              trust,
+              policy,
+              jobs: o.jobs ?? parseJobs(undefined),
+              exporters,
+            },
+            take,
+          )
+        : await checkAndImport(checked!, source, take);
+      if (imp.untrusted() > 0)
         warnings.push(
-          `${untrusted} checkpoint(s) of logs the trust does not name were not checked for consistency`,
+          `${imp.untrusted()} checkpoint(s) of logs the trust does not name were not checked for consistency`,
         );
       // Before the import commits: a refusal here rolls every bundle back.
       consistency = await checkConsistencyAgainstStore(
@@ -216,25 +287,25 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
           trustedRootPath: o.trustedRootPath,
           storePath: o.storePath,
           requireConsistency: o.requireConsistency ?? false,
-          checkpoints: [...checkpoints.values()],
+          checkpoints: imp.checkpoints(),
           consistency: read.consistency,
           source: o.archivePath,
           command: o.command ?? 'stella attest import',
         },
         warnings,
       );
-      return read.count;
+      return { ...read, artifacts: imp.artifacts() };
     });
     return {
       archive: o.archivePath,
       attestationStore: storePath,
-      bundles: count,
+      bundles: read.count,
       added,
-      duplicates: count - added,
-      artifacts,
-      seal,
-      manifestSha256,
-      verified: checked.artifacts ?? null,
+      duplicates: read.count - added,
+      artifacts: read.artifacts,
+      seal: read.seal,
+      manifestSha256: read.manifestSha256,
+      verified: read.verified,
       consistency: consistency ?? null,
       warnings,
     };

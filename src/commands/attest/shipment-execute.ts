@@ -40,6 +40,7 @@ import {
 } from './consistency-run.js';
 import type { FlagValues } from '../flag-spec.js';
 import type { VERIFY_FLAGS } from './verify-spec.js';
+import { describeSeal } from '../../shipment/seal.js';
 import type { ArtifactResult, ShipmentSummary } from '../../shipment/verify.js';
 import type { ConsistencyReport } from '../../trust/store/consistency.js';
 
@@ -88,25 +89,202 @@ function summaryJson(s: ShipmentSummary): Record<string, unknown> {
   };
 }
 
+/** Spooled output, opened as the flags ask and closed by whoever opened the holder. */
+interface ShipmentSpools {
+  /** --json's artifacts. */
+  json?: JsonArtifactsSpool;
+  /** --report's failures table and every-artifact table. */
+  failures?: SpoolFile;
+  rows?: SpoolFile;
+}
+
+/** Flags that make no sense over a whole archive, refused before anything is read. */
+function checkShipmentFlags(flags: FlagValues<typeof VERIFY_FLAGS>): void {
+  if (flags.bundle !== undefined || flags.image !== undefined)
+    throw new StellaError(
+      'INPUT_INVALID',
+      'input',
+      '--archive over several artifacts takes the bundles from the archive: --bundle and --image do not apply',
+    );
+  if (flags.json && flags['json-lines'])
+    throw new StellaError('INPUT_INVALID', 'input', 'give --json or --json-lines, not both');
+}
+
+function printWarnings(warnings: readonly string[]): void {
+  for (const w of warnings)
+    process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
+}
+
+/**
+ * --json and --report are written as verification goes: results are spooled to scratch files
+ * (the report's beside it), never held, and joined at the end. Each spool is put in `spools`
+ * as soon as it exists, so the caller closes what was opened even when a later one fails.
+ */
+function openSpools(flags: FlagValues<typeof VERIFY_FLAGS>, spools: ShipmentSpools): void {
+  if (flags.json)
+    spools.json = new JsonArtifactsSpool(SpoolFile.create(tmpdir(), { what: '--json' }));
+  if (flags.report !== undefined) {
+    const dir = dirname(resolve(flags.report));
+    checkWritableTarget(flags.report, { what: '--report' });
+    spools.failures = SpoolFile.create(dir, { what: '--report' });
+    spools.rows = SpoolFile.create(dir, { what: '--report' });
+  }
+}
+
+function closeSpools(spools: ShipmentSpools): void {
+  spools.json?.close();
+  spools.failures?.close();
+  spools.rows?.close();
+}
+
+/** What happens to each artifact's result as it is judged: spooled, and printed as a line. */
+function artifactSink(
+  flags: FlagValues<typeof VERIFY_FLAGS>,
+  spools: ShipmentSpools,
+  colour: boolean,
+): (r: ArtifactResult) => void {
+  let failures = 0;
+  let rows = 0;
+  return (r) => {
+    spools.json?.add(r);
+    if (spools.rows && spools.failures) {
+      if (!r.ok) spools.failures.append(`${failures++ ? '\n' : ''}${failureRow(r)}`);
+      spools.rows.append(`${rows++ ? '\n' : ''}${artifactRow(r)}`);
+    }
+    if (flags['json-lines']) process.stdout.write(JSON.stringify(artifactJson(r)) + '\n');
+    else if (!flags.json) printArtifactLine(r, colour);
+  };
+}
+
+/**
+ * The consistency step, once per run in the main thread, over the bundles that verified: a
+ * split view, a rollback or an unproven checkpoint under --require-consistency refuses the
+ * whole shipment (its own code), the evidence kept and printed. Its warnings are printed and
+ * added to `warnings`.
+ */
+async function shipmentConsistency(
+  flags: FlagValues<typeof VERIFY_FLAGS>,
+  run: {
+    trust: Awaited<ReturnType<typeof shipmentTrust>>['trust'];
+    trustStorePath: string | undefined;
+    requireConsistency: boolean;
+    summary: ShipmentSummary;
+  },
+  warnings: string[],
+): Promise<ConsistencyReport | undefined> {
+  const consistencyWarnings: string[] = [];
+  const consistency = await checkConsistencyAgainstStore(
+    {
+      trust: run.trust,
+      trustStorePath: run.trustStorePath,
+      trustedRootPath: flags['trusted-root'],
+      storePath: flags.store,
+      requireConsistency: flags['require-consistency'] || run.requireConsistency,
+      checkpoints: run.summary.checkpoints.verified,
+      shipmentCheckpoints: run.summary.checkpoints.others,
+      consistency: run.summary.consistency,
+      source: flags.archive!,
+      command: commandLine(['attest', 'verify']),
+    },
+    consistencyWarnings,
+  );
+  printWarnings(consistencyWarnings);
+  warnings.push(...consistencyWarnings);
+  return consistency;
+}
+
+/** SHIPMENT_INCOMPLETE when any artifact failed or is missing. */
+function incompleteError(summary: ShipmentSummary): StellaError | undefined {
+  if (summary.failed + summary.missing === 0) return undefined;
+  return new StellaError(
+    'SHIPMENT_INCOMPLETE',
+    'shipment',
+    `${summary.failed + summary.missing} of ${summary.artifacts} artifact(s) not verified (${summary.failed} failed, ${summary.missing} missing)`,
+  );
+}
+
+/** --report: the head, then the spooled failures and artifact rows, written atomically. */
+function writeReport(path: string, head: string, failures: SpoolFile, rows: SpoolFile): void {
+  writeFileAtomic(
+    path,
+    (write) => {
+      write(head);
+      for (const chunk of failures.chunks()) write(chunk);
+      write(REPORT_MIDDLE);
+      for (const chunk of rows.chunks()) write(chunk);
+      write(REPORT_FOOT);
+    },
+    { what: '--report' },
+  );
+}
+
+/** The end of the run as --json's object, --json-lines' last line, or the human summary. */
+function printShipmentOutcome(
+  flags: FlagValues<typeof VERIFY_FLAGS>,
+  spools: ShipmentSpools,
+  o: {
+    summary: ShipmentSummary;
+    trustSource: string;
+    warnings: string[];
+    consistency: ConsistencyReport | undefined;
+    incomplete: StellaError | undefined;
+    colour: boolean;
+    started: number;
+  },
+): void {
+  const { summary, consistency, incomplete } = o;
+  if (spools.json) {
+    spools.json.print({
+      ok: !incomplete,
+      archive: flags.archive,
+      trust: o.trustSource,
+      warnings: o.warnings,
+      summary: summaryJson(summary),
+      consistency: consistency ?? null,
+      artifacts: [],
+      ...(incomplete ? { error: incomplete.toJSON() } : {}),
+    });
+  } else if (flags['json-lines']) {
+    process.stdout.write(
+      JSON.stringify({
+        summary: summaryJson(summary),
+        consistency: consistency ?? null,
+        ok: !incomplete,
+        ...(incomplete ? { error: incomplete.toJSON() } : {}),
+      }) + '\n',
+    );
+  } else printSummary(summary, o);
+}
+
+/** What bundles are checked against (--trusted-root or the trust store) and which exporters may seal. */
+async function shipmentTrust(flags: FlagValues<typeof VERIFY_FLAGS>) {
+  const {
+    trust,
+    source: trustSource,
+    warnings,
+    storePath: trustStorePath,
+  } = await selectTrust({
+    trustedRootPath: flags['trusted-root'],
+    storePath: flags.store,
+    maxAge: flags['max-age'],
+  });
+  const exporters = await exportersFor({
+    sealKey: flags['seal-key'],
+    sealIdentity: flags['seal-identity'],
+    sealIssuer: flags['seal-issuer'],
+    storePath: flags.store,
+  });
+  return { trust, trustSource, warnings, trustStorePath, exporters };
+}
+
 export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): Promise<number> {
   const json = flags.json;
   const jsonLines = flags['json-lines'];
   const colour = colourEnabled(json || jsonLines);
   const started = Date.now();
-  let jsonSpool: JsonArtifactsSpool | undefined;
-  let failureSpool: SpoolFile | undefined;
-  let rowSpool: SpoolFile | undefined;
-  let failures = 0;
-  let rows = 0;
+  const spools: ShipmentSpools = {};
   try {
-    if (flags.bundle !== undefined || flags.image !== undefined)
-      throw new StellaError(
-        'INPUT_INVALID',
-        'input',
-        '--archive over several artifacts takes the bundles from the archive: --bundle and --image do not apply',
-      );
-    if (json && jsonLines)
-      throw new StellaError('INPUT_INVALID', 'input', 'give --json or --json-lines, not both');
+    checkShipmentFlags(flags);
     const { identity, policy } = shipmentPolicy(flags);
     const jobs = parseJobs(flags.jobs);
     const select = selectArtifacts({
@@ -115,33 +293,9 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
       artifactsDir: flags['artifacts-dir'],
     });
     const source = archiveFileSource(flags.archive!);
-    const {
-      trust,
-      source: trustSource,
-      warnings,
-      storePath: trustStorePath,
-    } = await selectTrust({
-      trustedRootPath: flags['trusted-root'],
-      storePath: flags.store,
-      maxAge: flags['max-age'],
-    });
-    const exporters = await exportersFor({
-      sealKey: flags['seal-key'],
-      sealIdentity: flags['seal-identity'],
-      sealIssuer: flags['seal-issuer'],
-      storePath: flags.store,
-    });
-    for (const w of warnings)
-      process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
-    // --json and --report are written as verification goes: results are spooled to scratch
-    // files (the report's beside it), never held, and joined at the end.
-    if (json) jsonSpool = new JsonArtifactsSpool(SpoolFile.create(tmpdir(), { what: '--json' }));
-    if (flags.report !== undefined) {
-      const dir = dirname(resolve(flags.report));
-      checkWritableTarget(flags.report, { what: '--report' });
-      failureSpool = SpoolFile.create(dir, { what: '--report' });
-      rowSpool = SpoolFile.create(dir, { what: '--report' });
-    }
+    const { trust, trustSource, warnings, trustStorePath, exporters } = await shipmentTrust(flags);
+    printWarnings(warnings);
+    openSpools(flags, spools);
     const tty = process.stderr.isTTY && !process.env.STELLA_NO_PROGRESS;
     const { verifyShipment } = await import('../../shipment/verify.js');
     const summary = await verifyShipment({
@@ -152,88 +306,37 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
       select,
       exporters,
       onProgress: tty ? progressPrinter(started) : undefined,
-      onArtifact: (r) => {
-        jsonSpool?.add(r);
-        if (rowSpool && failureSpool) {
-          if (!r.ok) failureSpool.append(`${failures++ ? '\n' : ''}${failureRow(r)}`);
-          rowSpool.append(`${rows++ ? '\n' : ''}${artifactRow(r)}`);
-        }
-        if (jsonLines) process.stdout.write(JSON.stringify(artifactJson(r)) + '\n');
-        else if (!json) printArtifactLine(r, colour);
-      },
+      onArtifact: artifactSink(flags, spools, colour),
     });
-    // The consistency step, once per run in the main thread, over the bundles that verified:
-    // a split view, a rollback or an unproven checkpoint under --require-consistency refuses
-    // the whole shipment (its own code), the evidence kept and printed.
-    const consistencyWarnings: string[] = [];
-    const consistency = await checkConsistencyAgainstStore(
+    const consistency = await shipmentConsistency(
+      flags,
       {
         trust,
         trustStorePath,
-        trustedRootPath: flags['trusted-root'],
-        storePath: flags.store,
-        requireConsistency:
-          flags['require-consistency'] || (identity.options.requireConsistency ?? false),
-        checkpoints: summary.checkpoints.verified,
-        shipmentCheckpoints: summary.checkpoints.others,
-        consistency: summary.consistency,
-        source: flags.archive!,
-        command: commandLine(['attest', 'verify']),
+        requireConsistency: identity.options.requireConsistency ?? false,
+        summary,
       },
-      consistencyWarnings,
+      warnings,
     );
-    for (const w of consistencyWarnings)
-      process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
-    warnings.push(...consistencyWarnings);
-    const failedAny = summary.failed + summary.missing > 0;
-    const incomplete = failedAny
-      ? new StellaError(
-          'SHIPMENT_INCOMPLETE',
-          'shipment',
-          `${summary.failed + summary.missing} of ${summary.artifacts} artifact(s) not verified (${summary.failed} failed, ${summary.missing} missing)`,
-        )
-      : undefined;
-    if (flags.report !== undefined && failureSpool && rowSpool) {
+    const incomplete = incompleteError(summary);
+    if (flags.report !== undefined && spools.failures && spools.rows) {
       const head = reportHead({
         archive: flags.archive!,
         trustSource,
         summary,
         generatedAt: new Date().toISOString(),
       });
-      const [f, a] = [failureSpool, rowSpool];
-      writeFileAtomic(
-        flags.report,
-        (write) => {
-          write(head);
-          for (const chunk of f.chunks()) write(chunk);
-          write(REPORT_MIDDLE);
-          for (const chunk of a.chunks()) write(chunk);
-          write(REPORT_FOOT);
-        },
-        { what: '--report' },
-      );
+      writeReport(flags.report, head, spools.failures, spools.rows);
     }
-    if (jsonSpool) {
-      jsonSpool.print({
-        ok: !failedAny,
-        archive: flags.archive,
-        trust: trustSource,
-        warnings,
-        summary: summaryJson(summary),
-        consistency: consistency ?? null,
-        artifacts: [],
-        ...(incomplete ? { error: incomplete.toJSON() } : {}),
-      });
-    } else if (jsonLines) {
-      process.stdout.write(
-        JSON.stringify({
-          summary: summaryJson(summary),
-          consistency: consistency ?? null,
-          ok: !failedAny,
-          ...(incomplete ? { error: incomplete.toJSON() } : {}),
-        }) + '\n',
-      );
-    } else printSummary(summary, { colour, started, trustSource, consistency, incomplete });
+    printShipmentOutcome(flags, spools, {
+      summary,
+      trustSource,
+      warnings,
+      consistency,
+      incomplete,
+      colour,
+      started,
+    });
     return incomplete ? incomplete.exitCode : 0;
   } catch (e) {
     if (!(json || jsonLines)) printConsistencyEvidence(e);
@@ -243,9 +346,7 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
     else printErrorLine(f.check, f.message);
     return f.exitCode;
   } finally {
-    jsonSpool?.close();
-    failureSpool?.close();
-    rowSpool?.close();
+    closeSpools(spools);
   }
 }
 
@@ -299,8 +400,7 @@ function shipmentPolicy(flags: FlagValues<typeof VERIFY_FLAGS>) {
       : undefined,
     requireTlog: flags['require-rekor'] || (identity.options.requireTlog ?? false),
   };
-  for (const w of buildPolicy(policy).warnings)
-    process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
+  printWarnings(buildPolicy(policy).warnings);
   return { identity, policy };
 }
 
@@ -352,12 +452,7 @@ function printSummary(
   },
 ): void {
   const { colour, consistency, incomplete } = o;
-  const seal =
-    summary.seal.status === 'verified'
-      ? `sealed by ${summary.seal.by}`
-      : summary.seal.status === 'unchecked'
-        ? 'sealed, not checked (no exporter trusted)'
-        : 'not sealed';
+  const seal = describeSeal(summary.seal);
   const secs = (Date.now() - o.started) / 1000;
   process.stdout.write(
     [

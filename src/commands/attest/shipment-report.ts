@@ -6,6 +6,7 @@
  * time and log index, and a timeline per verified bundle: the signing time drawn against the
  * certificate, CA and log-key validity windows it was checked against.
  */
+import { describeSeal } from '../../shipment/seal.js';
 import type { ArtifactResult, ShipmentSummary } from '../../shipment/verify.js';
 import type { BundleVerdict } from '../../shipment/verdict.js';
 import type { TrustWindow } from '../../verify/pipeline.js';
@@ -83,12 +84,7 @@ export interface ReportHead {
  */
 export function reportHead(r: ReportHead): string {
   const s = r.summary;
-  const seal =
-    s.seal.status === 'verified'
-      ? `sealed by ${s.seal.by}`
-      : s.seal.status === 'unchecked'
-        ? 'sealed, not checked'
-        : 'not sealed';
+  const seal = describeSeal(s.seal);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">

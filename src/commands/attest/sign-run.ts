@@ -32,6 +32,7 @@ import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
 import { signArtifact, type SignInput, type SignResult } from '../../sign/sign.js';
 import type { KeyPairGenerator } from '../../sign/keys.js';
+import type { AttestationStore } from '../../store/attestations.js';
 
 export type ArtifactType = 'blob' | 'image';
 
@@ -189,42 +190,164 @@ export async function prepareSigning(
   };
 }
 
-export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
-  const setup = await prepareSigning(opts);
-  const { config, plan, fulcioRoots, trust, trustSource, signingConfigPath, warnings, env } = setup;
+/** --predicate and --predicate-type: a JSON object and the URI naming its type, or neither. */
+function readPredicate(opts: RunSignOptions): { type: string; value: unknown } | undefined {
   if ((opts.predicatePath === undefined) !== (opts.predicateType === undefined)) {
     fail('INPUT_INVALID', 'input', '--predicate and --predicate-type go together');
   }
-  let predicate: { type: string; value: unknown } | undefined;
-  if (opts.predicatePath !== undefined && opts.predicateType !== undefined) {
-    const bytes = readFileBounded(opts.predicatePath, {
-      what: '--predicate',
-      maxBytes: FILE_LIMITS.predicateBytes,
-    });
-    const value = parseJsonStrict(bytes, {
-      what: `--predicate ${opts.predicatePath}`,
-      maxBytes: FILE_LIMITS.predicateBytes,
-      maxDepth: 64,
-      code: 'INPUT_INVALID',
-      limitCode: 'INPUT_INVALID',
-      check: 'input',
-    });
-    if (typeof value !== 'object' || value === null || Array.isArray(value))
-      fail('INPUT_INVALID', 'input', `--predicate ${opts.predicatePath}: must be a JSON object`);
-    try {
-      new URL(opts.predicateType);
-    } catch (e) {
-      fail(
-        'INPUT_INVALID',
-        'input',
-        `--predicate-type ${JSON.stringify(opts.predicateType)}: must be a URI`,
-        undefined,
-        { cause: e },
-      );
-    }
-    predicate = { type: opts.predicateType, value };
+  if (opts.predicatePath === undefined || opts.predicateType === undefined) return undefined;
+  const bytes = readFileBounded(opts.predicatePath, {
+    what: '--predicate',
+    maxBytes: FILE_LIMITS.predicateBytes,
+  });
+  const value = parseJsonStrict(bytes, {
+    what: `--predicate ${opts.predicatePath}`,
+    maxBytes: FILE_LIMITS.predicateBytes,
+    maxDepth: 64,
+    code: 'INPUT_INVALID',
+    limitCode: 'INPUT_INVALID',
+    check: 'input',
+  });
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail('INPUT_INVALID', 'input', `--predicate ${opts.predicatePath}: must be a JSON object`);
+  try {
+    new URL(opts.predicateType);
+  } catch (e) {
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `--predicate-type ${JSON.stringify(opts.predicateType)}: must be a URI`,
+      undefined,
+      { cause: e },
+    );
   }
+  return { type: opts.predicateType, value };
+}
 
+type AttestationStores = typeof import('../../store/attestations.js');
+
+/**
+ * The attestation store the signature will be kept in, judged before the first request: an
+ * existing store is opened (foreign, corrupt, too new are refused now); a missing one is
+ * created only once there is something to keep, where a folder can be made.
+ */
+function prepareAttestationStore(
+  stores: AttestationStores,
+  flag: RunSignOptions['attestationStorePath'],
+  env: NodeJS.ProcessEnv,
+): { storePath: string | undefined; store: AttestationStore | undefined } {
+  if (flag === false) return { storePath: undefined, store: undefined };
+  const storePath = stores.resolveAttestationStorePath(flag, env);
+  let store: AttestationStore | undefined;
+  if (
+    probeFile(storePath, 0, {
+      what: 'attestation store',
+      code: 'STORE_CORRUPT',
+      check: 'attestation-store',
+    }).kind === 'missing'
+  ) {
+    checkFolderCreatable(dirname(storePath), {
+      what: 'attestation store folder',
+      code: 'STORE_CORRUPT',
+      check: 'attestation-store',
+    });
+  } else store = stores.AttestationStore.open(storePath, 'write');
+  logInfo(`attestation store ${storePath} can be written`);
+  return { storePath, store };
+}
+
+/** Where the signature went and what could not be kept: the logged entry is never lost silently. */
+interface Keeping {
+  result: SignResult;
+  outputPath: string;
+  storePath: string | undefined;
+  /** "the signature is logged (...)": from here on the entry exists whatever happens. */
+  logged: string;
+}
+
+/** The store could not keep the signature: say where the entry and the bundle are. */
+function storeFailed(e: StellaError, k: Keeping, writeError: StellaError | undefined): StellaError {
+  const bundleAt = writeError
+    ? `and the bundle could not be written either (${writeError.message})`
+    : `the bundle is in ${k.outputPath}`;
+  return new StellaError(
+    e.code,
+    e.check,
+    `${e.message}; ${k.logged}: ${bundleAt}`,
+    {
+      ...e.details,
+      logIndex: k.result.rekor.logIndex,
+      uuid: k.result.rekor.uuid,
+      bundle: writeError ? null : k.outputPath,
+    },
+    { cause: e },
+  );
+}
+
+/** The bundle could not be written: say where the entry is and how to recover the bundle. */
+function bundleWriteFailed(writeError: StellaError, k: Keeping, kept: boolean): StellaError {
+  const recover = kept
+    ? `it was kept in the attestation store ${k.storePath}: recover it with \`stella attest export-bundle --attestation-store ${k.storePath} --artifact ${k.result.artifactDigest} --output FILE.tar\``
+    : 'it was not kept anywhere';
+  return new StellaError(
+    writeError.code,
+    writeError.check,
+    `${writeError.message}; ${k.logged}: ${recover}`,
+    {
+      logIndex: k.result.rekor.logIndex,
+      uuid: k.result.rekor.uuid,
+      attestationStore: k.storePath ?? null,
+    },
+    { cause: writeError },
+  );
+}
+
+/**
+ * Writes the bundle and keeps it in the attestation store (opened now if it did not exist
+ * before). Either may fail; both are tried, so the signature survives in one place if it can.
+ */
+function keepSignature(
+  k: Keeping,
+  stores: AttestationStores,
+  store: AttestationStore | undefined,
+): void {
+  let writeError: StellaError | undefined;
+  try {
+    writeFileAtomic(k.outputPath, k.result.bundleJson, { what: 'bundle' });
+  } catch (e) {
+    if (!(e instanceof StellaError)) throw e;
+    writeError = e;
+  }
+  let opened: AttestationStore | undefined;
+  try {
+    let kept = false;
+    try {
+      if (k.storePath !== undefined && !store)
+        opened = stores.AttestationStore.open(k.storePath, 'write');
+      const target = store ?? opened;
+      target?.save({
+        artifactDigest: k.result.artifactDigest,
+        bundleJson: k.result.bundleJson,
+        contentKind: k.result.contentKind,
+        predicateType: k.result.predicateType,
+        identity: k.result.identity,
+        issuer: k.result.issuer,
+      });
+      kept = target !== undefined;
+    } catch (e) {
+      if (!(e instanceof StellaError)) throw e;
+      throw storeFailed(e, k, writeError);
+    }
+    if (writeError) throw bundleWriteFailed(writeError, k, kept);
+  } finally {
+    opened?.close();
+  }
+}
+
+export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
+  const setup = await prepareSigning(opts);
+  const { config, plan, fulcioRoots, trust, trustSource, signingConfigPath, warnings, env } = setup;
+  const predicate = readPredicate(opts);
   const artifact = loadArtifact(opts.artifact, opts.type ?? 'blob');
 
   // Every local output is checked before the first request: a typo in --output or a bad
@@ -232,29 +355,8 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   const outputPath = resolve(opts.outputPath ?? defaultOutputPath(opts.artifact));
   checkWritableTarget(outputPath, { what: 'bundle (--output)' });
   logInfo(`bundle will be written to ${outputPath}`);
-  let storePath: string | undefined;
-  let store: import('../../store/attestations.js').AttestationStore | undefined;
-  const { AttestationStore, resolveAttestationStorePath } =
-    await import('../../store/attestations.js');
-  if (opts.attestationStorePath !== false) {
-    storePath = resolveAttestationStorePath(opts.attestationStorePath, env);
-    // An existing store is opened (and judged: foreign, corrupt, too new) now; a missing one
-    // is created only once there is something to keep, where a folder can be made.
-    if (
-      probeFile(storePath, 0, {
-        what: 'attestation store',
-        code: 'STORE_CORRUPT',
-        check: 'attestation-store',
-      }).kind === 'missing'
-    ) {
-      checkFolderCreatable(dirname(storePath), {
-        what: 'attestation store folder',
-        code: 'STORE_CORRUPT',
-        check: 'attestation-store',
-      });
-    } else store = AttestationStore.open(storePath, 'write');
-    logInfo(`attestation store ${storePath} can be written`);
-  }
+  const stores = await import('../../store/attestations.js');
+  const { storePath, store } = prepareAttestationStore(stores, opts.attestationStorePath, env);
   try {
     const result = await signArtifact({
       artifact,
@@ -270,60 +372,8 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
       keyGenerator: opts.keyGenerator,
     });
     warnings.push(...result.warnings);
-
-    // Logged: from here on the entry exists whatever happens, so a failure says where it is.
     const logged = `the signature is logged (${result.tlog.map((e) => `${e.url} log index ${e.logIndex}`).join(', ')}${result.rekor.uuid ? `, entry ${result.rekor.uuid}` : ''})`;
-    let writeError: StellaError | undefined;
-    try {
-      writeFileAtomic(outputPath, result.bundleJson, { what: 'bundle' });
-    } catch (e) {
-      if (!(e instanceof StellaError)) throw e;
-      writeError = e;
-    }
-    try {
-      if (storePath !== undefined && !store) store = AttestationStore.open(storePath, 'write');
-      store?.save({
-        artifactDigest: result.artifactDigest,
-        bundleJson: result.bundleJson,
-        contentKind: result.contentKind,
-        predicateType: result.predicateType,
-        identity: result.identity,
-        issuer: result.issuer,
-      });
-    } catch (e) {
-      if (!(e instanceof StellaError)) throw e;
-      const bundleAt = writeError
-        ? `and the bundle could not be written either (${writeError.message})`
-        : `the bundle is in ${outputPath}`;
-      throw new StellaError(
-        e.code,
-        e.check,
-        `${e.message}; ${logged}: ${bundleAt}`,
-        {
-          ...e.details,
-          logIndex: result.rekor.logIndex,
-          uuid: result.rekor.uuid,
-          bundle: writeError ? null : outputPath,
-        },
-        { cause: e },
-      );
-    }
-    if (writeError) {
-      const recover = store
-        ? `it was kept in the attestation store ${storePath}: recover it with \`stella attest export-bundle --attestation-store ${storePath} --artifact ${result.artifactDigest} --output FILE.tar\``
-        : 'it was not kept anywhere';
-      throw new StellaError(
-        writeError.code,
-        writeError.check,
-        `${writeError.message}; ${logged}: ${recover}`,
-        {
-          logIndex: result.rekor.logIndex,
-          uuid: result.rekor.uuid,
-          attestationStore: storePath ?? null,
-        },
-        { cause: writeError },
-      );
-    }
+    keepSignature({ result, outputPath, storePath, logged }, stores, store);
     logInfo(`bundle written to ${outputPath}${storePath ? ` and kept in ${storePath}` : ''}`);
     return {
       ...result,

@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { StellaError } from '../../errors.js';
+import type { ImageTarget } from '../../oci/sign-target.js';
+import type { RunSignResult } from './sign-run.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 import { badServiceUrl, KEYLESS_SIGNING_FLAGS, signingFlagValues } from './signing-flags.js';
 
@@ -105,45 +107,10 @@ export default class AttestSign extends StellaCommand {
       outputPath: flags.output,
       attestationStorePath: flags['attestation-store'],
     });
-    let attached: Awaited<ReturnType<NonNullable<typeof target>['attach']>> | undefined;
-    if (target) {
-      this.progress('attaching to the image...');
-      try {
-        attached = await target.attach(r.bundleJson);
-      } catch (e) {
-        if (!(e instanceof StellaError)) throw e;
-        // Signed and kept, not attached: say so, and how to attach it later.
-        throw new StellaError(
-          e.code,
-          e.check,
-          `${e.message} (signed: the bundle is in ${r.outputPath} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath} --image ${target.name}\`)`,
-          e.details,
-          { cause: e },
-        );
-      }
-    }
+    const attached = target ? await this.attach(target, r) : undefined;
     for (const w of r.warnings) this.warning(w);
     if (this.jsonMode) {
-      this.printJson({
-        ok: true,
-        bundle: r.outputPath,
-        ...(attached ? { attached } : {}),
-        artifactDigest: r.artifactDigest,
-        content: r.contentKind,
-        predicateType: r.predicateType ?? null,
-        identity: r.identity ?? null,
-        issuer: r.issuer ?? null,
-        algorithm: r.algorithm,
-        tokenSource: r.tokenSource,
-        rekor: r.rekor,
-        tlog: r.tlog,
-        timestamps: r.timestamps,
-        fulcio: r.fulcioUrl,
-        signingConfig: r.signingConfigPath ?? null,
-        trust: r.trustSource ?? null,
-        attestationStore: r.attestationStorePath ?? null,
-        warnings: r.warnings,
-      });
+      this.printJson(signJson(r, attached));
       return;
     }
     process.stdout.write(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
@@ -162,4 +129,47 @@ export default class AttestSign extends StellaCommand {
         `  attached: ${attached.image} (referrer ${attached.manifestDigest}, ${attached.indexedBy === 'referrers-api' ? 'referrers API' : `referrers tag ${attached.tag}`})\n`,
       );
   }
+
+  /** Attaches the bundle to the signed image; signed and kept but not attached says how to attach it later. */
+  private async attach(target: ImageTarget, r: RunSignResult): Promise<Attached> {
+    this.progress('attaching to the image...');
+    try {
+      return await target.attach(r.bundleJson);
+    } catch (e) {
+      if (!(e instanceof StellaError)) throw e;
+      throw new StellaError(
+        e.code,
+        e.check,
+        `${e.message} (signed: the bundle is in ${r.outputPath} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath} --image ${target.name}\`)`,
+        e.details,
+        { cause: e },
+      );
+    }
+  }
+}
+
+type Attached = Awaited<ReturnType<ImageTarget['attach']>>;
+
+/** --json's one object. */
+function signJson(r: RunSignResult, attached: Attached | undefined): Record<string, unknown> {
+  return {
+    ok: true,
+    bundle: r.outputPath,
+    ...(attached ? { attached } : {}),
+    artifactDigest: r.artifactDigest,
+    content: r.contentKind,
+    predicateType: r.predicateType ?? null,
+    identity: r.identity ?? null,
+    issuer: r.issuer ?? null,
+    algorithm: r.algorithm,
+    tokenSource: r.tokenSource,
+    rekor: r.rekor,
+    tlog: r.tlog,
+    timestamps: r.timestamps,
+    fulcio: r.fulcioUrl,
+    signingConfig: r.signingConfigPath ?? null,
+    trust: r.trustSource ?? null,
+    attestationStore: r.attestationStorePath ?? null,
+    warnings: r.warnings,
+  };
 }

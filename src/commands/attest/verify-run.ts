@@ -231,12 +231,12 @@ function refusalWarning(r: RefusedItem): string {
   return `${r.source} not verified: ${r.failure.code === 'INTERNAL' ? 'internal error' : r.failure.code} (exit ${r.failure.exitCode}): ${r.failure.message}`;
 }
 
-export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutcome> {
-  const identity = opts.identityOptions ?? {
-    certificateIdentity: opts.certificateIdentity,
-    certificateOidcIssuer: opts.certificateOidcIssuer,
-  };
-  const policy = buildPolicy({
+/** The policy: identity flags (or a policy file's), --key, --require-rekor, the clock. */
+function verifyPolicy(
+  opts: VerifyCommandOptions,
+  identity: PolicyOptions,
+): ReturnType<typeof buildPolicy> {
+  return buildPolicy({
     ...identity,
     publicKeyPem: opts.keyPath
       ? Buffer.from(
@@ -247,6 +247,50 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
     requireTlog: (opts.requireRekor ?? false) || (identity.requireTlog ?? false),
     now: opts.now,
   });
+}
+
+/** The consistency step for the bundle that verified, against the trust store (when one is in use). */
+async function consistencyOfVerified(
+  opts: VerifyCommandOptions,
+  identity: PolicyOptions,
+  run: {
+    bundle: Bundle;
+    trust: TrustMaterial;
+    trustStorePath: string | undefined;
+    shipmentBundles: Bundle[] | undefined;
+    consistency: Uint8Array | undefined;
+  },
+  warnings: string[],
+): Promise<VerifyOutcome['consistency']> {
+  return checkConsistencyAgainstStore(
+    {
+      trust: run.trust,
+      trustStorePath: run.trustStorePath,
+      trustedRootPath: opts.trustedRootPath,
+      storePath: opts.storePath,
+      // --require-consistency, or a policy environment's requireConsistency.
+      requireConsistency:
+        (opts.requireConsistency ?? false) || (identity.requireConsistency ?? false),
+      checkpoints: entryCheckpointsOf(run.bundle),
+      shipmentCheckpoints: run.shipmentBundles
+        ?.filter((b) => b !== run.bundle)
+        .flatMap((b) => entryCheckpointsOf(b)),
+      consistency: run.consistency,
+      source:
+        opts.archivePath ?? opts.bundlePath ?? opts.image ?? opts.artifact ?? 'attestation store',
+      now: opts.now,
+      command: opts.command ?? 'stella attest verify',
+    },
+    warnings,
+  );
+}
+
+export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutcome> {
+  const identity = opts.identityOptions ?? {
+    certificateIdentity: opts.certificateIdentity,
+    certificateOidcIssuer: opts.certificateOidcIssuer,
+  };
+  const policy = verifyPolicy(opts, identity);
   const artifact = loadArtifact(await artifactReference(opts));
   const {
     bundles,
@@ -281,29 +325,10 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
       continue;
     }
     if (report.ok) {
-      const checked = await checkConsistencyAgainstStore(
-        {
-          trust,
-          trustStorePath,
-          trustedRootPath: opts.trustedRootPath,
-          storePath: opts.storePath,
-          // --require-consistency, or a policy environment's requireConsistency.
-          requireConsistency:
-            (opts.requireConsistency ?? false) || (identity.requireConsistency ?? false),
-          checkpoints: entryCheckpointsOf(bundle),
-          shipmentCheckpoints: shipmentBundles
-            ?.filter((b) => b !== bundle)
-            .flatMap((b) => entryCheckpointsOf(b)),
-          consistency,
-          source:
-            opts.archivePath ??
-            opts.bundlePath ??
-            opts.image ??
-            opts.artifact ??
-            'attestation store',
-          now: opts.now,
-          command: opts.command ?? 'stella attest verify',
-        },
+      const checked = await consistencyOfVerified(
+        opts,
+        identity,
+        { bundle, trust, trustStorePath, shipmentBundles, consistency },
         trustWarnings,
       );
       return {

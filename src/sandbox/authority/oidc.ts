@@ -129,6 +129,120 @@ function splitRepo(repo: string): { owner: string; name: string } {
   return { owner: repo.slice(0, i), name: repo.slice(i + 1) };
 }
 
+/** What every platform's claims are made from, with the defaults applied. */
+interface TokenRun {
+  repo: string;
+  owner: string;
+  ref: NormalizedRef;
+  event: string;
+  server: string;
+  workflowPath: string;
+  sha: string;
+  runId: string;
+  env: string | undefined;
+  refProtected: boolean | undefined;
+}
+
+function githubClaims(run: TokenRun): Record<string, unknown> {
+  const { repo, owner, ref, event, workflowPath, sha, runId, env } = run;
+  const workflowRef = `${repo}/${workflowPath}@${ref.full}`;
+  // GitHub's default subject: the environment wins, then a pull request, then the ref.
+  const sub =
+    env !== undefined
+      ? `repo:${repo}:environment:${env}`
+      : PULL_EVENTS.has(event)
+        ? `repo:${repo}:pull_request`
+        : `repo:${repo}:ref:${ref.full}`;
+  const workflowName = workflowPath.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+  return {
+    jti: '',
+    sub,
+    ref: ref.full,
+    sha,
+    repository: repo,
+    repository_owner: owner,
+    repository_owner_id: stableNumber(`owner:${owner}`),
+    repository_id: stableNumber(`repo:${repo}`),
+    repository_visibility: 'public',
+    actor: owner,
+    actor_id: stableNumber(`owner:${owner}`),
+    run_id: runId,
+    run_number: '1',
+    run_attempt: '1',
+    workflow: workflowName,
+    head_ref: ref.type === 'pull' ? 'feature' : '',
+    base_ref: ref.type === 'pull' ? 'main' : '',
+    event_name: event,
+    ref_type: ref.type === 'pull' ? '' : ref.type,
+    ref_protected: (run.refProtected ?? ref.type === 'branch') ? 'true' : 'false',
+    ...(env !== undefined ? { environment: env } : {}),
+    workflow_ref: workflowRef,
+    workflow_sha: sha,
+    job_workflow_ref: workflowRef,
+    job_workflow_sha: sha,
+    runner_environment: 'github-hosted',
+  };
+}
+
+function gitlabClaims(run: TokenRun): Record<string, unknown> {
+  const { repo, owner, ref, event, server, workflowPath, sha, runId, env } = run;
+  if (ref.type === 'pull') fail('INPUT_INVALID', 'input', 'GitLab tokens have no pull request ref');
+  const host = new URL(server).host;
+  const namespace = owner;
+  return {
+    jti: '',
+    sub: `project_path:${repo}:ref_type:${ref.type}:ref:${ref.short}`,
+    namespace_id: stableNumber(`ns:${namespace}`),
+    namespace_path: namespace,
+    project_id: stableNumber(`project:${repo}`),
+    project_path: repo,
+    project_visibility: 'public',
+    user_id: stableNumber(`user:${namespace}`),
+    user_login: namespace.split('/')[0],
+    user_access_level: 'developer',
+    pipeline_id: runId,
+    pipeline_source: event,
+    job_id: stableNumber(`job:${runId}`),
+    ref: ref.short,
+    ref_type: ref.type,
+    ref_path: ref.full,
+    ref_protected: (run.refProtected ?? ref.type === 'branch') ? 'true' : 'false',
+    ...(env !== undefined
+      ? { environment: env, environment_protected: 'true', deployment_tier: env }
+      : {}),
+    runner_id: stableNumber(`runner:${host}`),
+    runner_environment: 'gitlab-hosted',
+    sha,
+    ci_config_ref_uri: `${host}/${repo}//${workflowPath}@${ref.full}`,
+    ci_config_sha: sha,
+  };
+}
+
+/** Gitea Actions tokens carry GitHub-style claims with a "OWNER/REPO:ref:REF" subject. */
+function giteaClaims(run: TokenRun): Record<string, unknown> {
+  const { repo, owner, ref, event, server, workflowPath, sha, runId, env } = run;
+  const workflowRef = `${repo}/${workflowPath}@${ref.full}`;
+  return {
+    jti: '',
+    sub: env !== undefined ? `${repo}:environment:${env}` : `${repo}:ref:${ref.full}`,
+    ref: ref.full,
+    ref_type: ref.type === 'pull' ? '' : ref.type,
+    sha,
+    repository: repo,
+    repository_owner: owner,
+    actor: owner,
+    run_id: runId,
+    run_number: '1',
+    run_attempt: '1',
+    workflow: workflowPath.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
+    workflow_ref: workflowRef,
+    event_name: event,
+    ...(env !== undefined ? { environment: env } : {}),
+    runner_environment: 'self-hosted',
+    server_url: server,
+  };
+}
+
 /**
  * The platform's claim set, minus iss/aud/iat/nbf/exp. Claim names and formats follow each
  * platform's documentation (GitHub Actions OIDC, GitLab CI id_tokens, Gitea Actions).
@@ -143,107 +257,26 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
       'input',
       `token event "${event}": expected an event name such as push, pull_request, workflow_dispatch, schedule`,
     );
-  const server = (opts.serverUrl ?? DEFAULT_SERVER[opts.platform]).replace(/\/+$/, '');
-  const workflowPath = opts.workflowPath ?? DEFAULT_WORKFLOW[opts.platform];
   const sha = opts.sha ?? stableSha(`${opts.platform}:${opts.repo}@${ref.full}`);
-  const runId = stableNumber(`run:${opts.platform}:${opts.repo}:${ref.full}:${sha}`);
-  const env = opts.environment;
+  const run: TokenRun = {
+    repo: opts.repo,
+    owner,
+    ref,
+    event,
+    server: (opts.serverUrl ?? DEFAULT_SERVER[opts.platform]).replace(/\/+$/, ''),
+    workflowPath: opts.workflowPath ?? DEFAULT_WORKFLOW[opts.platform],
+    sha,
+    runId: stableNumber(`run:${opts.platform}:${opts.repo}:${ref.full}:${sha}`),
+    env: opts.environment,
+    refProtected: opts.refProtected,
+  };
   switch (opts.platform) {
-    case 'github': {
-      const workflowRef = `${opts.repo}/${workflowPath}@${ref.full}`;
-      // GitHub's default subject: the environment wins, then a pull request, then the ref.
-      const sub =
-        env !== undefined
-          ? `repo:${opts.repo}:environment:${env}`
-          : PULL_EVENTS.has(event)
-            ? `repo:${opts.repo}:pull_request`
-            : `repo:${opts.repo}:ref:${ref.full}`;
-      const workflowName = workflowPath.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
-      return {
-        jti: '',
-        sub,
-        ref: ref.full,
-        sha,
-        repository: opts.repo,
-        repository_owner: owner,
-        repository_owner_id: stableNumber(`owner:${owner}`),
-        repository_id: stableNumber(`repo:${opts.repo}`),
-        repository_visibility: 'public',
-        actor: owner,
-        actor_id: stableNumber(`owner:${owner}`),
-        run_id: runId,
-        run_number: '1',
-        run_attempt: '1',
-        workflow: workflowName,
-        head_ref: ref.type === 'pull' ? 'feature' : '',
-        base_ref: ref.type === 'pull' ? 'main' : '',
-        event_name: event,
-        ref_type: ref.type === 'pull' ? '' : ref.type,
-        ref_protected: (opts.refProtected ?? ref.type === 'branch') ? 'true' : 'false',
-        ...(env !== undefined ? { environment: env } : {}),
-        workflow_ref: workflowRef,
-        workflow_sha: sha,
-        job_workflow_ref: workflowRef,
-        job_workflow_sha: sha,
-        runner_environment: 'github-hosted',
-      };
-    }
-    case 'gitlab': {
-      if (ref.type === 'pull')
-        fail('INPUT_INVALID', 'input', 'GitLab tokens have no pull request ref');
-      const host = new URL(server).host;
-      const namespace = owner;
-      return {
-        jti: '',
-        sub: `project_path:${opts.repo}:ref_type:${ref.type}:ref:${ref.short}`,
-        namespace_id: stableNumber(`ns:${namespace}`),
-        namespace_path: namespace,
-        project_id: stableNumber(`project:${opts.repo}`),
-        project_path: opts.repo,
-        project_visibility: 'public',
-        user_id: stableNumber(`user:${namespace}`),
-        user_login: namespace.split('/')[0],
-        user_access_level: 'developer',
-        pipeline_id: runId,
-        pipeline_source: event,
-        job_id: stableNumber(`job:${runId}`),
-        ref: ref.short,
-        ref_type: ref.type,
-        ref_path: ref.full,
-        ref_protected: (opts.refProtected ?? ref.type === 'branch') ? 'true' : 'false',
-        ...(env !== undefined
-          ? { environment: env, environment_protected: 'true', deployment_tier: env }
-          : {}),
-        runner_id: stableNumber(`runner:${host}`),
-        runner_environment: 'gitlab-hosted',
-        sha,
-        ci_config_ref_uri: `${host}/${opts.repo}//${workflowPath}@${ref.full}`,
-        ci_config_sha: sha,
-      };
-    }
-    case 'gitea': {
-      // Gitea Actions tokens carry GitHub-style claims with a "OWNER/REPO:ref:REF" subject.
-      const workflowRef = `${opts.repo}/${workflowPath}@${ref.full}`;
-      return {
-        jti: '',
-        sub: env !== undefined ? `${opts.repo}:environment:${env}` : `${opts.repo}:ref:${ref.full}`,
-        ref: ref.full,
-        ref_type: ref.type === 'pull' ? '' : ref.type,
-        sha,
-        repository: opts.repo,
-        repository_owner: owner,
-        actor: owner,
-        run_id: runId,
-        run_number: '1',
-        run_attempt: '1',
-        workflow: workflowPath.replace(/^.*\//, '').replace(/\.ya?ml$/, ''),
-        workflow_ref: workflowRef,
-        event_name: event,
-        ...(env !== undefined ? { environment: env } : {}),
-        runner_environment: 'self-hosted',
-        server_url: server,
-      };
-    }
+    case 'github':
+      return githubClaims(run);
+    case 'gitlab':
+      return gitlabClaims(run);
+    case 'gitea':
+      return giteaClaims(run);
   }
 }
 

@@ -127,6 +127,18 @@ export function createHandler(
   };
 }
 
+/** One request as the routers below see it. */
+interface Call {
+  s: SandboxServices;
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  path: string;
+  method: string;
+  /** Refuses (405) any method but `m`. */
+  only: (m: string) => void;
+}
+
 async function route(s: SandboxServices, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
   const path = url.pathname.replace(/\/+$/, '') || '/';
@@ -134,14 +146,23 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
   const only = (m: string) => {
     if (method !== m) throw new HttpError(405, `${method} not allowed on ${path}`, { Allow: m });
   };
+  const call: Call = { s, req, res, url, path, method, only };
+  if (await routeControl(call)) return;
+  if (routeOidc(call)) return;
+  if (await routeFulcio(call)) return;
+  if (await routeRekorV1(call)) return;
+  if (s.v2 && (await routeV2({ ...s.v2, now: s.now }, req, res, path))) return;
+  throw new HttpError(404, `no such endpoint: ${method} ${path}`);
+}
 
-  // --- Control: proof of identity and authenticated stop (./control-channel.ts) ---------------
+/** Control: proof of identity and authenticated stop (./control-channel.ts). */
+async function routeControl({ s, req, res, path, only }: Call): Promise<boolean> {
   if (path === CONTROL_PATHS.hello) {
     only('POST');
     const answer = s.control.hello(await readBody(req));
     if (!answer) throw new HttpError(400, 'body must be {"clientNonce": "<64 hex digits>"}');
     send(res, 200, answer);
-    return;
+    return true;
   }
   if (path === CONTROL_PATHS.stop) {
     only('POST');
@@ -149,7 +170,7 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
       throw new HttpError(403, 'stop request not authorized');
     res.once('finish', () => s.onStop());
     send(res, 202, { stopping: true });
-    return;
+    return true;
   }
   if (path === CONTROL_PATHS.fork) {
     only('POST');
@@ -158,26 +179,34 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
     const log = f.log === 'v1' ? s.rekor : s.v2?.rekorV2;
     if (!log) throw new HttpError(404, 'no Rekor v2 log in this sandbox');
     send(res, 200, { log: f.log, ...log.fork(f.at === '' ? undefined : Number(f.at)) });
-    return;
+    return true;
   }
+  return false;
+}
 
-  // --- OIDC issuer -------------------------------------------------------------------------
+/** The OIDC issuer's discovery document and keys. */
+function routeOidc({ s, res, path, only }: Call): boolean {
   if (path === '/.well-known/openid-configuration') {
     only('GET');
     send(res, 200, s.issuer.discovery());
-    return;
+    return true;
   }
   if (path === '/.well-known/jwks' || path === '/jwks') {
     only('GET');
     send(res, 200, s.issuer.jwks());
-    return;
+    return true;
   }
+  return false;
+}
 
-  // --- Fulcio v2 ---------------------------------------------------------------------------
-  // The stack's OIDC key also signs tokens under other issuer URLs (`sandbox token --issuer`:
-  // https://token.actions.githubusercontent.com, https://gitlab.com, a self-hosted GitLab or
-  // Gitea), so tests sign with the issuers users pin; only the stack's own trust root trusts them.
-  // Under LEGACY_FULCIO_PREFIX the same CA issues as Fulcio before v1.8.6: no .24 extension.
+/**
+ * Fulcio v2. The stack's OIDC key also signs tokens under other issuer URLs (`sandbox token
+ * --issuer`: https://token.actions.githubusercontent.com, https://gitlab.com, a self-hosted
+ * GitLab or Gitea), so tests sign with the issuers users pin; only the stack's own trust root
+ * trusts them. Under LEGACY_FULCIO_PREFIX the same CA issues as Fulcio before v1.8.6: no .24
+ * extension.
+ */
+async function routeFulcio({ s, req, res, path, only }: Call): Promise<boolean> {
   const legacy = path.startsWith(`${LEGACY_FULCIO_PREFIX}/`);
   const fulcioPath = legacy ? path.slice(LEGACY_FULCIO_PREFIX.length) : path;
   if (fulcioPath === '/api/v2/signingCert') {
@@ -189,73 +218,49 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
       200,
       s.fulcio.createSigningCertificate(body, { now: s.now(), oidcIssuers, omitSubject: legacy }),
     );
-    return;
+    return true;
   }
-  if (legacy && fulcioPath === '/api/v2/trustBundle') {
+  if ((legacy && fulcioPath === '/api/v2/trustBundle') || path === '/api/v2/trustBundle') {
     only('GET');
     send(res, 200, s.fulcio.trustBundle());
-    return;
-  }
-  if (path === '/api/v2/trustBundle') {
-    only('GET');
-    send(res, 200, s.fulcio.trustBundle());
-    return;
+    return true;
   }
   if (path === '/api/v2/configuration') {
     only('GET');
     send(res, 200, s.fulcio.configuration());
-    return;
+    return true;
   }
+  return false;
+}
 
-  // --- Rekor v1 ----------------------------------------------------------------------------
+/** Rekor v1: log info and key, consistency proofs, entries, and the index. */
+async function routeRekorV1(call: Call): Promise<boolean> {
+  const { s, req, res, url, path, only } = call;
   if (path === '/api/v1/log') {
     only('GET');
     send(res, 200, s.rekor.logInfo());
-    return;
+    return true;
   }
   if (path === '/api/v1/log/publicKey') {
     only('GET');
     send(res, 200, s.rekor.publicKeyPem(), { 'Content-Type': 'application/x-pem-file' });
-    return;
+    return true;
   }
   if (path === '/api/v1/log/proof') {
     only('GET');
     const firstSize = intParam(url, 'firstSize', false) ?? 1;
     const lastSize = intParam(url, 'lastSize', true)!;
     send(res, 200, s.rekor.consistencyProof(firstSize, lastSize));
-    return;
+    return true;
   }
   if (path === '/api/v1/log/entries') {
-    if (method === 'POST') {
-      const body = await readBody(req);
-      const r = s.rekor.createEntry(body, { now: s.now() });
-      const location = `/api/v1/log/entries/${r.uuid}`;
-      if (!r.created) {
-        send(
-          res,
-          409,
-          {
-            code: 409,
-            message: `an equivalent entry already exists in the transparency log with UUID ${r.uuid}`,
-          },
-          { Location: location },
-        );
-        return;
-      }
-      send(res, 201, r.response, { Location: location, ETag: r.uuid });
-      return;
-    }
-    only('GET');
-    const index = intParam(url, 'logIndex', true)!;
-    const found = s.rekor.entryByIndex(index);
-    if (!found) throw new HttpError(404, `no entry at log index ${index}`);
-    send(res, 200, found);
-    return;
+    await rekorEntries(call);
+    return true;
   }
   if (path === '/api/v1/log/entries/retrieve') {
     only('POST');
     send(res, 200, retrieve(s, await readBody(req)));
-    return;
+    return true;
   }
   const m = /^\/api\/v1\/log\/entries\/([^/]+)$/.exec(path);
   if (m) {
@@ -263,7 +268,7 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
     const found = s.rekor.entryByUuid(decodeURIComponent(m[1]!));
     if (!found) throw new HttpError(404, `no entry with UUID ${m[1]}`);
     send(res, 200, found);
-    return;
+    return true;
   }
   if (path === '/api/v1/index/retrieve') {
     only('POST');
@@ -271,10 +276,37 @@ async function route(s: SandboxServices, req: IncomingMessage, res: ServerRespon
     if (typeof body?.hash !== 'string')
       throw new HttpError(400, 'body must be {"hash": "sha256:<hex>"}');
     send(res, 200, s.rekor.searchByHash(body.hash));
+    return true;
+  }
+  return false;
+}
+
+/** /api/v1/log/entries: POST adds an entry (409 for a duplicate), GET reads one by log index. */
+async function rekorEntries({ s, req, res, url, method, only }: Call): Promise<void> {
+  if (method === 'POST') {
+    const body = await readBody(req);
+    const r = s.rekor.createEntry(body, { now: s.now() });
+    const location = `/api/v1/log/entries/${r.uuid}`;
+    if (!r.created) {
+      send(
+        res,
+        409,
+        {
+          code: 409,
+          message: `an equivalent entry already exists in the transparency log with UUID ${r.uuid}`,
+        },
+        { Location: location },
+      );
+      return;
+    }
+    send(res, 201, r.response, { Location: location, ETag: r.uuid });
     return;
   }
-  if (s.v2 && (await routeV2({ ...s.v2, now: s.now }, req, res, path))) return;
-  throw new HttpError(404, `no such endpoint: ${method} ${path}`);
+  only('GET');
+  const index = intParam(url, 'logIndex', true)!;
+  const found = s.rekor.entryByIndex(index);
+  if (!found) throw new HttpError(404, `no entry at log index ${index}`);
+  send(res, 200, found);
 }
 
 /** POST /api/v1/log/entries/retrieve: {entryUUIDs?, logIndexes?, entries?} -> [ {uuid: entry}, ... ] */

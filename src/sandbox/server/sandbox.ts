@@ -105,13 +105,8 @@ export interface SandboxTokenOptions {
   now?: number;
 }
 
-export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSandbox> {
-  const now = opts.now ?? (() => Date.now());
-  const port = opts.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    fail('INPUT_INVALID', 'sandbox', `--port must be 0-65535, got ${port}`);
-  const dataDir = ensureDataDir(opts.dataDir);
-
+/** One sandbox per data folder: refused while the one recorded there still answers. */
+async function refuseIfRunning(dataDir: string): Promise<void> {
   const previous = readSandboxState(dataDir);
   if (previous?.pid && (await sandboxAnswers(dataDir, previous))) {
     fail(
@@ -120,6 +115,33 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
       `a sandbox is already running for ${dataDir} at ${previous.urls.base} (pid ${previous.pid}); run \`stella sandbox down --data-dir ${dataDir}\``,
     );
   }
+}
+
+/** The files the state records for clients: those written for them, and the logs' storage. */
+function stateFiles(
+  dataDir: string,
+  files: ReturnType<typeof writeClientFiles>,
+  witnesses: boolean,
+): SandboxState['files'] {
+  return {
+    trustedRoot: files.trustedRoot,
+    signerConfig: files.signerConfig,
+    roots: files.roots,
+    log: sandboxPath(dataDir, 'log'),
+    signingConfig: files.signingConfig,
+    logV2: sandboxPath(dataDir, 'logV2'),
+    ...(witnesses ? { witnesses: sandboxPath(dataDir, 'witnessVkeys') } : {}),
+  };
+}
+
+export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSandbox> {
+  const now = opts.now ?? (() => Date.now());
+  const port = opts.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail('INPUT_INVALID', 'sandbox', `--port must be 0-65535, got ${port}`);
+  const dataDir = ensureDataDir(opts.dataDir);
+
+  await refuseIfRunning(dataDir);
 
   const freshAuthority = !existsSync(sandboxPath(dataDir, 'keys'));
   const authority = loadOrCreateAuthority(dataDir, now());
@@ -160,26 +182,17 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
   });
 
   const files = writeClientFiles(dataDir, urls, authority, v2Authority, services);
-  const state: SandboxState = {
+  writeControlKey(dataDir, controlKey);
+  writeSandboxState(dataDir, {
     version: 1,
     pid: process.pid,
     host: SANDBOX_HOST,
     port: actualPort,
     urls,
     startedAt: formatTime(now()),
-    files: {
-      trustedRoot: files.trustedRoot,
-      signerConfig: files.signerConfig,
-      roots: files.roots,
-      log: sandboxPath(dataDir, 'log'),
-      signingConfig: files.signingConfig,
-      logV2: sandboxPath(dataDir, 'logV2'),
-      ...(services.witnesses.length > 0 ? { witnesses: sandboxPath(dataDir, 'witnessVkeys') } : {}),
-    },
+    files: stateFiles(dataDir, files, services.witnesses.length > 0),
     instanceId,
-  };
-  writeControlKey(dataDir, controlKey);
-  writeSandboxState(dataDir, state);
+  });
 
   const running = runningSandbox(server, storages, dataDir, actualPort, urls, files, services, {
     mintToken: (t) => mintFrom(authority.keys.oidc, urls.base, t, now()),

@@ -22,6 +22,7 @@ import {
   startRegistry,
   type RunningRegistry,
 } from '../../helpers/registry.js';
+import { identityFlags } from '../../helpers/argv.js';
 
 const missing = registryMissingReason();
 const USER = 'release-bot';
@@ -473,10 +474,7 @@ if (missing) {
             digest,
             '--trusted-root',
             sandbox.trustedRootPath,
-            '--certificate-identity',
-            GITHUB_SAN,
-            '--certificate-oidc-issuer',
-            sandbox.urls.oidcIssuer,
+            ...identityFlags(GITHUB_SAN, sandbox.urls.oidcIssuer),
             '--require-rekor',
             '--json',
           ],
@@ -498,10 +496,7 @@ if (missing) {
           USER,
           '--trusted-root',
           sandbox.trustedRootPath,
-          '--certificate-identity',
-          GITHUB_SAN,
-          '--certificate-oidc-issuer',
-          sandbox.urls.oidcIssuer,
+          ...identityFlags(GITHUB_SAN, sandbox.urls.oidcIssuer),
         ],
         { env },
       );
@@ -519,10 +514,7 @@ if (missing) {
           store,
           '--trusted-root',
           sandbox.trustedRootPath,
-          '--certificate-identity',
-          GITHUB_SAN,
-          '--certificate-oidc-issuer',
-          sandbox.urls.oidcIssuer,
+          ...identityFlags(GITHUB_SAN, sandbox.urls.oidcIssuer),
         ],
         OFFLINE,
       );
@@ -539,10 +531,7 @@ if (missing) {
           USER,
           '--trusted-root',
           sandbox.trustedRootPath,
-          '--certificate-identity',
-          'https://github\\.com/evil/.*',
-          '--certificate-oidc-issuer',
-          sandbox.urls.oidcIssuer,
+          ...identityFlags('https://github\\.com/evil/.*', sandbox.urls.oidcIssuer),
         ],
         { env },
       );
@@ -561,10 +550,7 @@ if (missing) {
           USER,
           '--trusted-root',
           sandbox.trustedRootPath,
-          '--certificate-identity',
-          GITHUB_SAN,
-          '--certificate-oidc-issuer',
-          sandbox.urls.oidcIssuer,
+          ...identityFlags(GITHUB_SAN, sandbox.urls.oidcIssuer),
         ],
         { env },
       );
@@ -603,10 +589,7 @@ if (missing) {
           USER,
           '--trusted-root',
           sandbox.trustedRootPath,
-          '--certificate-identity',
-          GITHUB_SAN,
-          '--certificate-oidc-issuer',
-          sandbox.urls.oidcIssuer,
+          ...identityFlags(GITHUB_SAN, sandbox.urls.oidcIssuer),
           '--json',
         ],
         { env: { STELLA_REGISTRY_PASSWORD: `${PASSWORD}-wrong` } },

@@ -176,6 +176,9 @@ test('a 3-artifact shipment with one tampered bundle and one artifact missing: p
   t.true(html.startsWith('<!doctype html>') && html.endsWith('</body></html>\n'));
   t.true(html.indexOf('id="failures"') < html.indexOf('id="artifacts"'));
   t.is([...html.matchAll(/<tr class="fail" data-digest=/g)].length, 2);
+  // The summary and the report say the seal's status in the same words (shipment/seal.ts describeSeal).
+  t.regex(human.stdout, /^ {2}seal {7}not sealed$/m);
+  t.true(html.includes('); not sealed; trust:'), 'the report names the seal as the summary does');
   const o = JSON.parse(json.stdout) as {
     ok: boolean;
     summary: { artifacts: number; passed: number; failed: number; missing: number };

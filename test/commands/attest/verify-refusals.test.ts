@@ -26,6 +26,7 @@ import {
   withoutSetTimedByTsa,
 } from '../../helpers/crafted-bundles.js';
 import { tempDir } from '../../helpers/temp.js';
+import { verifyFlags } from '../../helpers/argv.js';
 
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD] };
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
@@ -211,18 +212,13 @@ test('H48 trust retire closes a log for a Rekor v1 entry timed only by a TSA (no
   );
   const store = path.join(dir, 'trust.db');
   const id = await storeWith(t, store, f.root, a.urls.rekor);
-  const args = [
-    '--bundle',
-    f.bundle,
-    '--artifact',
-    f.artifact,
-    '--certificate-identity',
-    escapeRe(s.identity),
-    '--certificate-oidc-issuer',
-    ISSUER_URL,
-    '--store',
+  const args = verifyFlags({
+    bundle: f.bundle,
+    artifact: f.artifact,
+    identity: escapeRe(s.identity),
+    issuer: ISSUER_URL,
     store,
-  ];
+  });
   exits(t, await verify(args), 0, undefined, 'before the retirement (control)');
   await retire(t, store, id, new Date(tsaTime).toISOString());
   exits(
@@ -277,20 +273,15 @@ sharedTest(
     writeFileSync(rootPath, JSON.stringify(root));
     const store = path.join(dir, 'trust.db');
     const id = await storeWith(t, store, rootPath, 'https://log2025-alpha1.rekor.sigstage.dev');
-    const args = [
-      '--bundle',
-      path.join(caseDir, 'bundle.sigstore.json'),
-      '--artifact',
-      path.join(CONFORMANCE_DIR, 'a.txt'),
-      '--certificate-identity',
-      escapeRe(
+    const args = verifyFlags({
+      bundle: path.join(caseDir, 'bundle.sigstore.json'),
+      artifact: path.join(CONFORMANCE_DIR, 'a.txt'),
+      identity: escapeRe(
         'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main',
       ),
-      '--certificate-oidc-issuer',
-      'https://token.actions.githubusercontent.com',
-      '--store',
+      issuer: 'https://token.actions.githubusercontent.com',
       store,
-    ];
+    });
     const control = await verify([...args, '--json']);
     exits(t, control, 0, undefined, 'before the retirement (control)');
     const times = (
@@ -327,19 +318,15 @@ test('H58 a v0.1 media type on a single certificate with its proof stripped is r
   delete j.verificationMaterial.tlogEntries[0]!.inclusionProof;
   const relabelled = path.join(dir, 'relabelled.sigstore.json');
   writeFileSync(relabelled, JSON.stringify(j));
-  const args = (bundle: string): string[] => [
-    '--bundle',
-    bundle,
-    '--artifact',
-    path.join(SAMPLES, 'artifact.txt'),
-    '--trusted-root',
-    path.join(SAMPLES, 'trusted_root.json'),
-    '--certificate-identity',
-    SAMPLE_IDENTITY,
-    '--certificate-oidc-issuer',
-    SAMPLE_ISSUER,
-    '--require-rekor',
-  ];
+  const args = (bundle: string): string[] =>
+    verifyFlags({
+      bundle,
+      artifact: path.join(SAMPLES, 'artifact.txt'),
+      trustedRoot: path.join(SAMPLES, 'trusted_root.json'),
+      identity: SAMPLE_IDENTITY,
+      issuer: SAMPLE_ISSUER,
+      requireRekor: true,
+    });
   exits(
     t,
     await verify(args(path.join(SAMPLES, 'blob.sigstore.json'))),
@@ -369,18 +356,15 @@ test('H58 odd certificates through the CLI: bad serial (15), precertificate leaf
   ): Promise<CliResult> => {
     const leaf = craftLeaf(a, { label: name, notBefore: T, ...o });
     const f = writeCase(dir, name, tsaTimedBundle(leaf, ARTIFACT, TSA, T + 2 * SEC), trust);
-    return verify([
-      '--bundle',
-      f.bundle,
-      '--artifact',
-      f.artifact,
-      '--trusted-root',
-      f.root,
-      '--certificate-identity',
-      escapeRe(leaf.identity),
-      '--certificate-oidc-issuer',
-      ISSUER_URL,
-    ]);
+    return verify(
+      verifyFlags({
+        bundle: f.bundle,
+        artifact: f.artifact,
+        trustedRoot: f.root,
+        identity: escapeRe(leaf.identity),
+        issuer: ISSUER_URL,
+      }),
+    );
   };
   exits(t, await run('control', {}), 0, undefined, 'a well-formed leaf with its SCT (control)');
   exits(
