@@ -88,8 +88,12 @@ export function isDigest(s: unknown): s is string {
   return typeof s === 'string' && DIGEST_RE.test(s);
 }
 
-function invalid(message: string, details?: Record<string, unknown>): StellaError {
-  return new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', message, details);
+function invalid(
+  message: string,
+  details?: Record<string, unknown>,
+  options?: { cause: unknown },
+): StellaError {
+  return new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', message, details, options);
 }
 
 /** Parse and check one descriptor (OCI image spec): media type, digest, size; optional artifactType and string annotations. */
@@ -221,8 +225,13 @@ export class RegistryClient {
     return new URL(`${this.repo.repository}/${path}`, this.base);
   }
 
-  private error(code: ErrorCode, message: string, details?: Record<string, unknown>): StellaError {
-    return new StellaError(code, 'registry', this.redact(message), details);
+  private error(
+    code: ErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: { cause: unknown },
+  ): StellaError {
+    return new StellaError(code, 'registry', this.redact(message), details, options);
   }
 
   private async fetchToken(challenge: Challenge, scope: Scope, what: string): Promise<string> {
@@ -246,10 +255,12 @@ export class RegistryClient {
     let url: URL;
     try {
       url = new URL(realm);
-    } catch {
+    } catch (e) {
       throw this.error(
         'REGISTRY_AUTH_FAILED',
         `${what}: ${this.repo.registry} named an invalid token realm`,
+        undefined,
+        { cause: e },
       );
     }
     checkUrlAllowed(url, this.opts, `token for ${this.name}`);
@@ -570,8 +581,10 @@ export class RegistryClient {
     let put: URL;
     try {
       put = new URL(location, start.url);
-    } catch {
-      throw invalid(`upload of ${what}: ${this.name} gave an invalid upload Location`);
+    } catch (e) {
+      throw invalid(`upload of ${what}: ${this.name} gave an invalid upload Location`, undefined, {
+        cause: e,
+      });
     }
     put.searchParams.set('digest', digest);
     const done = await this.request('push', {
@@ -671,8 +684,8 @@ function nextLink(header: string | null, base: URL): URL | undefined {
     if (m && /(?:^|;)\s*rel="?next"?\s*(?:;|$)/.test(m[2]!)) {
       try {
         return new URL(m[1]!, base);
-      } catch {
-        throw invalid('a referrers page links to an invalid next URL');
+      } catch (e) {
+        throw invalid('a referrers page links to an invalid next URL', undefined, { cause: e });
       }
     }
   }

@@ -114,11 +114,13 @@ export function describeUrl(url: URL): string {
 
 const REDIRECT = new Set([301, 302, 303, 307, 308]);
 
-function unavailable(what: string, url: URL, reason: string): StellaError {
+function unavailable(what: string, url: URL, reason: string, cause?: unknown): StellaError {
   return new StellaError(
     'REGISTRY_UNAVAILABLE',
     'registry',
     `registry unavailable: ${what} from ${describeUrl(url)}: ${reason}`,
+    undefined,
+    cause === undefined ? undefined : { cause },
   );
 }
 
@@ -141,7 +143,7 @@ function fetchFailed(e: unknown, url: URL, timeoutMs: number, what: string): Ste
       : (err.cause?.code ?? err.cause?.message ?? err.message);
   if (url.protocol === 'https:' && isLoopbackHost(url.hostname))
     reason += ' (a plain-HTTP loopback registry needs --allow-insecure-registry)';
-  return unavailable(what, url, reason);
+  return unavailable(what, url, reason, e);
 }
 
 /** Where a redirect leads: a Location, within the redirect limit, never from HTTPS to anything else. */
@@ -239,6 +241,7 @@ async function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpR
         err.name === 'TimeoutError' || err.name === 'AbortError'
           ? `timed out after ${timeoutMs} ms`
           : err.message,
+        e,
       );
     }
   }

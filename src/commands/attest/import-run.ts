@@ -15,6 +15,7 @@
  * the very bytes that were verified, and the archive is read twice (structure, then verify and
  * store) rather than three times.
  */
+import { existsSync, rmSync } from 'node:fs';
 import { parseBundle } from '../../bundle/parse.js';
 import { certificateIdentities, oidcIssuer, parseCertificate } from '../../x509/certificate.js';
 import { toHex, utf8Decoder } from '../../util/encoding.js';
@@ -256,7 +257,10 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   // is opened; with one, inside the transaction, whose rollback leaves the store as it was.
   const checked = policy ? undefined : await checkArchive(source, trust, exporters);
   const storePath = resolveAttestationStorePath(o.attestationStorePath, o.env);
+  // A refused import leaves no trace: a store it had to create goes again.
+  const created = !existsSync(storePath);
   const store = AttestationStore.open(storePath, 'write');
+  let imported = false;
   try {
     let consistency: ConsistencyReport | undefined;
     const { result: read, added } = await store.batch(async (save) => {
@@ -296,7 +300,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       );
       return { ...read, artifacts: imp.artifacts() };
     });
-    return {
+    const result = {
       archive: o.archivePath,
       attestationStore: storePath,
       bundles: read.count,
@@ -309,7 +313,15 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       consistency: consistency ?? null,
       warnings,
     };
+    imported = true;
+    return result;
   } finally {
     store.close();
+    if (created && !imported) removeCreatedStore(storePath);
   }
+}
+
+/** The database and the WAL files SQLite made beside it, for a store this import created. */
+function removeCreatedStore(path: string): void {
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
 }

@@ -620,6 +620,17 @@ test('attest import --policy: met, every artifact imported and found; unmet, not
   t.true(human.stderr.includes(digestOf(extra)), human.stderr);
   t.true(human.stderr.includes(`${digestOf(ARTIFACTS[1]!)} (bundles/`), human.stderr);
   t.deepEqual(rows(), before);
+  // A refused import into a store that did not exist leaves none behind.
+  const fresh = path.join(s.dir, 'fresh.db');
+  const refused = await runCli(
+    ['attest', 'import', badTar, '--attestation-store', fresh, '--trusted-root', s.root, ...policy],
+    env(s),
+  );
+  t.is(refused.code, EXIT_CODES.IMPORT_POLICY_UNMET);
+  t.deepEqual(
+    readdirSync(s.dir).filter((f) => f.startsWith('fresh.db')),
+    [],
+  );
 
   const met = await runCli([...importArgs(goodTar), '--json'], env(s));
   t.is(met.code, 0, met.stdout + met.stderr);
