@@ -29,6 +29,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SAMPLES_TRUSTED_ROOT, verifyBlobArgs } from '../test/helpers/samples.js';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const VERIFY_BUNDLE_DIR = path.join(ROOT, 'dist', 'verify-fast');
@@ -99,30 +100,12 @@ console.log(
 // The code cache: one verification of the samples, as a user runs it (bin/run.js, no flags,
 // so the V8 flags match), with STELLA_WRITE_CODE_CACHE=1 so the launcher writes the cache of
 // everything the run compiled.
-const samples = path.join(ROOT, 'samples');
-const sample = JSON.parse(readFileSync(path.join(samples, 'samples.json'), 'utf8')) as {
-  bundles: { name: string; bundle: string; artifact: string; identity?: string; issuer?: string }[];
-};
-const blob = sample.bundles.find((b) => b.name === 'blob');
-if (!blob?.identity || !blob.issuer)
-  throw new Error('samples/samples.json has no keyless blob sample');
 const warm = spawnSync(
   process.execPath,
   [
     path.join(ROOT, 'bin', 'run.js'),
-    'attest',
-    'verify',
-    '--offline',
-    '--bundle',
-    path.join(samples, blob.bundle),
-    '--artifact',
-    path.join(samples, blob.artifact),
-    '--trusted-root',
-    path.join(samples, 'trusted_root.json'),
-    '--certificate-identity',
-    blob.identity.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-    '--certificate-oidc-issuer',
-    blob.issuer,
+    // The blob sample, its identity escaped (a literal), as the tests verify it.
+    ...verifyBlobArgs('--offline', '--trusted-root', SAMPLES_TRUSTED_ROOT),
   ],
   { env: { ...process.env, STELLA_WRITE_CODE_CACHE: '1' }, encoding: 'utf8' },
 );
