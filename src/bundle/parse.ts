@@ -134,6 +134,24 @@ export function parseBundle(input: Uint8Array | string): Bundle {
 }
 
 function parseVerificationMaterial(vm: Json, version: BundleVersion): VerificationMaterial {
+  const content = parseSigningMaterial(vm, version);
+  const entries = array(
+    vm.tlogEntries,
+    'verificationMaterial.tlogEntries',
+    BUNDLE_LIMITS.maxTlogEntries,
+  );
+  const tlogEntries = new Array<TransparencyLogEntry>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    tlogEntries[i] = parseTlogEntry(entries[i], `verificationMaterial.tlogEntries[${i}]`, version);
+  }
+  return { content, tlogEntries, rfc3161Timestamps: parseRfc3161Timestamps(vm) };
+}
+
+/**
+ * Exactly one of x509CertificateChain, certificate and publicKey, and the one the bundle's
+ * version allows (a v0.3 bundle carries one certificate, not a chain).
+ */
+function parseSigningMaterial(vm: Json, version: BundleVersion): SigningMaterial {
   const chain = optionalObject(
     vm.x509CertificateChain,
     'verificationMaterial.x509CertificateChain',
@@ -159,30 +177,9 @@ function parseVerificationMaterial(vm: Json, version: BundleVersion): Verificati
     malformed(
       `a v${version} bundle must carry ${rules.materialText}, not verificationMaterial.${kind} (its media type does not match its structure)`,
     );
-
-  let content: SigningMaterial;
-  if (chain) {
-    const list = array(
-      chain.certificates,
-      'verificationMaterial.x509CertificateChain.certificates',
-      BUNDLE_LIMITS.maxCertificates,
-    );
-    if (list.length === 0)
-      malformed(
-        'empty certificate chain: verificationMaterial.x509CertificateChain.certificates has no certificates',
-      );
-    const certificates = new Array<Uint8Array>(list.length);
-    for (let i = 0; i < list.length; i++) {
-      const path = `verificationMaterial.x509CertificateChain.certificates[${i}]`;
-      certificates[i] = requiredBytes(
-        object(list[i], path).rawBytes,
-        `${path}.rawBytes`,
-        `${path}: empty certificate`,
-      );
-    }
-    content = { kind: 'x509CertificateChain', certificates };
-  } else if (cert) {
-    content = {
+  if (chain) return { kind: 'x509CertificateChain', certificates: parseCertificateChain(chain) };
+  if (cert)
+    return {
       kind: 'certificate',
       certificate: requiredBytes(
         cert.rawBytes,
@@ -190,20 +187,34 @@ function parseVerificationMaterial(vm: Json, version: BundleVersion): Verificati
         'verificationMaterial.certificate: empty certificate',
       ),
     };
-  } else {
-    content = { kind: 'publicKey', hint: string(key!.hint, 'verificationMaterial.publicKey.hint') };
-  }
+  return { kind: 'publicKey', hint: string(key!.hint, 'verificationMaterial.publicKey.hint') };
+}
 
-  const entries = array(
-    vm.tlogEntries,
-    'verificationMaterial.tlogEntries',
-    BUNDLE_LIMITS.maxTlogEntries,
+/** x509CertificateChain.certificates: at least one, each with non-empty DER bytes. */
+function parseCertificateChain(chain: Json): Uint8Array[] {
+  const list = array(
+    chain.certificates,
+    'verificationMaterial.x509CertificateChain.certificates',
+    BUNDLE_LIMITS.maxCertificates,
   );
-  const tlogEntries = new Array<TransparencyLogEntry>(entries.length);
-  for (let i = 0; i < entries.length; i++) {
-    tlogEntries[i] = parseTlogEntry(entries[i], `verificationMaterial.tlogEntries[${i}]`, version);
+  if (list.length === 0)
+    malformed(
+      'empty certificate chain: verificationMaterial.x509CertificateChain.certificates has no certificates',
+    );
+  const certificates = new Array<Uint8Array>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const path = `verificationMaterial.x509CertificateChain.certificates[${i}]`;
+    certificates[i] = requiredBytes(
+      object(list[i], path).rawBytes,
+      `${path}.rawBytes`,
+      `${path}: empty certificate`,
+    );
   }
+  return certificates;
+}
 
+/** timestampVerificationData.rfc3161Timestamps: each signedTimestamp's bytes (none when absent). */
+function parseRfc3161Timestamps(vm: Json): Uint8Array[] {
   const tsData = optionalObject(
     vm.timestampVerificationData,
     'verificationMaterial.timestampVerificationData',
@@ -223,7 +234,7 @@ function parseVerificationMaterial(vm: Json, version: BundleVersion): Verificati
       `${path}.signedTimestamp`,
     );
   }
-  return { content, tlogEntries, rfc3161Timestamps };
+  return rfc3161Timestamps;
 }
 
 /**

@@ -250,6 +250,67 @@ function expectTagAt(
 }
 
 /**
+ * The length octets at `pos` (the element began at `start`): short form, or long form in at
+ * most 4 octets with no leading zero and only for lengths of 128 or more; never indefinite.
+ */
+function readLength(
+  buf: Uint8Array,
+  pos: number,
+  limit: number,
+  start: number,
+  ctx: ParseContext,
+): number {
+  const first = buf[pos++]!;
+  if (first < 0x80) return first;
+  if (first === 0x80) return err(ctx, 'indefinite length is not allowed in DER', start);
+  const n = first & 0x7f;
+  if (n > 4) err(ctx, `length of ${n} octets is too large`, start);
+  if (pos + n > limit) err(ctx, 'truncated length', start);
+  if (buf[pos] === 0) err(ctx, 'non-minimal length encoding (leading zero)', start);
+  let length = 0;
+  for (let i = 0; i < n; i++) length = length * 256 + buf[pos++]!;
+  if (length < 0x80) err(ctx, 'non-minimal length encoding (long form for a short length)', start);
+  return length;
+}
+
+/** A universal tag: not the reserved 0; SEQUENCE and SET constructed, every other one primitive. */
+function checkUniversalForm(
+  tagNumber: number,
+  constructed: boolean,
+  start: number,
+  ctx: ParseContext,
+): void {
+  if (tagNumber === 0) err(ctx, 'universal tag 0 is reserved', start);
+  const mustConstruct = tagNumber === Tag.SEQUENCE || tagNumber === Tag.SET;
+  if (mustConstruct !== constructed) {
+    err(
+      ctx,
+      mustConstruct
+        ? `tag ${tagNumber} must be constructed`
+        : `constructed encoding of universal tag ${tagNumber} is not allowed in DER`,
+      start,
+    );
+  }
+}
+
+/** The elements of a constructed value, from `pos` to exactly `end`. */
+function parseChildren(
+  buf: Uint8Array,
+  pos: number,
+  end: number,
+  depth: number,
+  ctx: ParseContext,
+): DerNode[] {
+  const children: DerNode[] = [];
+  while (pos < end) {
+    const c = parseElement(buf, pos, end, depth + 1, ctx);
+    children.push(c);
+    pos = c.end;
+  }
+  return children;
+}
+
+/**
  * Parse one element starting at `pos` (must end at or before `limit`), including its whole
  * subtree. Returns the node; the caller checks what follows.
  */
@@ -283,49 +344,12 @@ function parseElement(
     if (tagNumber < 31) err(ctx, `high tag number form used for tag ${tagNumber}`, start);
   }
   if (pos >= limit) err(ctx, 'truncated: missing length', pos);
-  const first = buf[pos++]!;
-  let length: number;
-  if (first < 0x80) {
-    length = first;
-  } else if (first === 0x80) {
-    return err(ctx, 'indefinite length is not allowed in DER', start);
-  } else {
-    const n = first & 0x7f;
-    if (n > 4) err(ctx, `length of ${n} octets is too large`, start);
-    if (pos + n > limit) err(ctx, 'truncated length', start);
-    if (buf[pos] === 0) err(ctx, 'non-minimal length encoding (leading zero)', start);
-    length = 0;
-    for (let i = 0; i < n; i++) length = length * 256 + buf[pos++]!;
-    if (length < 0x80)
-      err(ctx, 'non-minimal length encoding (long form for a short length)', start);
-  }
+  const length = readLength(buf, pos, limit, start, ctx);
+  pos += buf[pos]! < 0x80 ? 1 : 1 + (buf[pos]! & 0x7f);
   const headerLength = pos - start;
   if (length > limit - pos) err(ctx, `length ${length} runs past the end of the data`, start);
-
-  if (cls === TagClass.universal) {
-    if (tagNumber === 0) err(ctx, 'universal tag 0 is reserved', start);
-    const mustConstruct = tagNumber === Tag.SEQUENCE || tagNumber === Tag.SET;
-    if (mustConstruct !== constructed) {
-      err(
-        ctx,
-        mustConstruct
-          ? `tag ${tagNumber} must be constructed`
-          : `constructed encoding of universal tag ${tagNumber} is not allowed in DER`,
-        start,
-      );
-    }
-  }
-
-  const children: DerNode[] = [];
-  if (constructed) {
-    const end = pos + length;
-    let p = pos;
-    while (p < end) {
-      const c = parseElement(buf, p, end, depth + 1, ctx);
-      children.push(c);
-      p = c.end;
-    }
-  }
+  if (cls === TagClass.universal) checkUniversalForm(tagNumber, constructed, start, ctx);
+  const children = constructed ? parseChildren(buf, pos, pos + length, depth, ctx) : [];
   return new DerNode(
     buf,
     start,

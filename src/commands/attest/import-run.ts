@@ -257,11 +257,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
   // is opened; with one, inside the transaction, whose rollback leaves the store as it was.
   const checked = policy ? undefined : await checkArchive(source, trust, exporters);
   const storePath = resolveAttestationStorePath(o.attestationStorePath, o.env);
-  // A refused import leaves no trace: a store it had to create goes again.
-  const created = !existsSync(storePath);
-  const store = AttestationStore.open(storePath, 'write');
-  let imported = false;
-  try {
+  return withImportStore(storePath, async (store) => {
     let consistency: ConsistencyReport | undefined;
     const { result: read, added } = await store.batch(async (save) => {
       const imp = bundleImporter(trust, save);
@@ -300,7 +296,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       );
       return { ...read, artifacts: imp.artifacts() };
     });
-    const result = {
+    return {
       archive: o.archivePath,
       attestationStore: storePath,
       bundles: read.count,
@@ -313,15 +309,29 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
       consistency: consistency ?? null,
       warnings,
     };
-    imported = true;
+  });
+}
+
+/**
+ * `fn` with the attestation store open for writing, closed after. A refused import leaves no
+ * trace: a store it had to create is removed again (the database and the WAL files SQLite
+ * made beside it).
+ */
+async function withImportStore<T>(
+  storePath: string,
+  fn: (store: AttestationStore) => Promise<T>,
+): Promise<T> {
+  const created = !existsSync(storePath);
+  const store = AttestationStore.open(storePath, 'write');
+  let done = false;
+  try {
+    const result = await fn(store);
+    done = true;
     return result;
   } finally {
     store.close();
-    if (created && !imported) removeCreatedStore(storePath);
+    if (created && !done)
+      for (const f of [storePath, `${storePath}-wal`, `${storePath}-shm`])
+        rmSync(f, { force: true });
   }
-}
-
-/** The database and the WAL files SQLite made beside it, for a store this import created. */
-function removeCreatedStore(path: string): void {
-  for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
 }
