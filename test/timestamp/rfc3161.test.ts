@@ -430,6 +430,42 @@ test('an embedded signer that names the trusted TSA root as issuer but is signed
   );
 });
 
+test('a token without its certificate whose signer is named as issued by the trusted TSA root is held to the checks, not set aside', (t) => {
+  // Another key and serial, the trusted root's name as issuer, the certificate not embedded:
+  // only the SignerInfo's issuer name ties the token to the trusted TSA, and that is enough
+  // to make it the trusted TSA's claim, which then fails (an unknown TSA would be ignored).
+  const other = deterministicP256Signer(seed('unknown-serial:tsa-leaf'));
+  const leaf = issueCertificate({
+    serial: 6n,
+    issuerName: { organization: 'stella.test', commonName: 'local-tsa-root' },
+    subjectName: { organization: 'stella.test', commonName: 'local-tsa' },
+    notBefore: T0 - YEAR,
+    notAfter: T0 + YEAR,
+    subjectPublicKeySpki: other.spki,
+    extensions: [
+      keyUsageExtension(['digitalSignature']),
+      extKeyUsageExtension([OID.ekuTimeStamping], true),
+    ],
+    signer: other,
+  });
+  t.deepEqual(parseCertificate(leaf).issuerDer, parseCertificate(tsa.leaf).issuerDer);
+  const stamped = issueTimestampToken({
+    data,
+    genTime: T0,
+    serial: 98n,
+    policy: '1.3.6.1.4.1.57264.2',
+    signerCertificate: leaf,
+    signer: other,
+  });
+  const e = t.throws(() => checkRfc3161Timestamp(stamped, data, [tsa.authority]), {
+    instanceOf: StellaError,
+  });
+  t.is(e?.code, 'TIMESTAMP_INVALID');
+  // Control: against a trust root without that TSA, the same token is set aside.
+  const rogue = makeTsa('rogue');
+  t.is(checkRfc3161Timestamp(stamped, data, [rogue.authority]).status, 'unknown-tsa');
+});
+
 test('the signer certificate needs the timeStamping EKU', (t) => {
   const noEku = makeTsa('noeku', { leafEku: [OID.ekuCodeSigning] });
   rejects(
