@@ -15,8 +15,6 @@ if (
   const bundle = require('./verify-bundle.js').loadVerifyBundle();
   bundle.exports.runVerifyFast(argv.slice(2)).then((code) => {
     process.exitCode = code;
-    // Set by `npm run build` (scripts/bundle-verify.ts) for its one warm-up verification.
-    if (process.env.STELLA_WRITE_CODE_CACHE === '1') bundle.writeCodeCache();
   });
 } else {
   import('@oclif/core').then(({ execute }) =>

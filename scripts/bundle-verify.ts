@@ -2,8 +2,8 @@
  * Part of `npm run build` (after tsc): bundles the `stella attest verify` fast path
  * (dist/src/commands/attest/verify-fast.js and everything it imports) into one CommonJS file,
  * dist/verify-fast/verify-fast.cjs, which bin/run.js loads through bin/verify-bundle.js (see
- * README "Speed"). Then it records a V8 code cache for that file by running one verification
- * of the samples through bin/run.js.
+ * README "Speed"). Then it records a V8 code cache for that file from one verification of
+ * the samples through the same loader.
  *
  * Why CommonJS and one file: start-up is what a CI job pays per `attest verify`. A CommonJS
  * entry does not start Node's ES module loader (about 13 ms of the ~130 ms `node -e 0` takes
@@ -97,18 +97,19 @@ console.log(
   `bundled the verify fast path: ${Object.keys(inputs).length} modules of dist/src into ${pathToFileURL(VERIFY_BUNDLE_DIR).pathname}`,
 );
 
-// The code cache: one verification of the samples, as a user runs it (bin/run.js, no flags,
-// so the V8 flags match), with STELLA_WRITE_CODE_CACHE=1 so the launcher writes the cache of
-// everything the run compiled.
-const warm = spawnSync(
-  process.execPath,
-  [
-    path.join(ROOT, 'bin', 'run.js'),
-    // The blob sample, its identity escaped (a literal), as the tests verify it.
-    ...verifyBlobArgs('--offline', '--trusted-root', SAMPLES_TRUSTED_ROOT),
-  ],
-  { env: { ...process.env, STELLA_WRITE_CODE_CACHE: '1' }, encoding: 'utf8' },
-);
+// The code cache: one verification of the samples through the loader bin/run.js uses, in a
+// fresh `node` with no flags (as bin/run.js runs, so the V8 flags match), which then writes the
+// cache of everything the run compiled. The blob sample, its identity escaped (a literal), as
+// the tests verify it; runVerifyFast takes what follows `attest verify`.
+const [, , ...warmupArgs] = verifyBlobArgs('--offline', '--trusted-root', SAMPLES_TRUSTED_ROOT);
+const warmupScript = `
+const bundle = require(${JSON.stringify(path.join(ROOT, 'bin', 'verify-bundle.js'))}).loadVerifyBundle();
+bundle.exports.runVerifyFast(${JSON.stringify(warmupArgs)}).then((code) => {
+  if (code !== 0) throw new Error('exit ' + code);
+  bundle.writeCodeCache();
+}).catch((e) => { console.error(e); process.exit(1); });
+`;
+const warm = spawnSync(process.execPath, ['-e', warmupScript], { encoding: 'utf8' });
 if (warm.status !== 0)
   throw new Error(
     `the warm-up verification for the code cache failed:\n${warm.stdout}${warm.stderr}`,
