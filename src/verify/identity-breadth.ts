@@ -96,10 +96,7 @@ function identitiesFor(
  * its repositories: the draws are what a cold process pays for (about 2,000 fewer names).
  */
 export function identityBreadth(matcher: IdentityMatcher): IdentityBreadth {
-  const { literal } = matcher;
-  const mayMatch =
-    matcher.couldContain ??
-    ((part: string): boolean => literal === undefined || literal.includes(part));
+  const mayMatch = matcher.couldContain ?? ((): boolean => true);
   const rand = generator(matcher.pattern);
   const words = literalWords(matcher.pattern);
   const hosts = words.filter((w) => w.includes('.') && !w.startsWith('refs'));
