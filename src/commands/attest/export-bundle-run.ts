@@ -455,11 +455,12 @@ function writeSingleBundle(
       { bundles: built.manifest.entries.length, artifacts },
     );
   }
-  const only = inputs.find((i) => toHex(sha256(i.bytes)) === built.manifest.entries[0]!.sha256)!;
+  const { sha256: onlySha256 } = built.manifest.entries[0]!;
+  const only = inputs.find((i) => toHex(sha256(i.bytes)) === onlySha256)!;
   writeFileAtomic(opts.outputPath, only.bytes, { what: 'exported bundle' });
   return {
     outputPath: opts.outputPath,
-    sha256: toHex(sha256(only.bytes)),
+    sha256: onlySha256,
     size: only.bytes.byteLength,
     manifest: built.manifest,
     attestationStore: storePath,
