@@ -5,7 +5,7 @@
  */
 type NodeOs = typeof import('node:os');
 
-const os = (): NodeOs => process.getBuiltinModule('node:os') as NodeOs;
+const os = (): NodeOs => process.getBuiltinModule('node:os');
 
 export const homedir = (): string => os().homedir();
 export const tmpdir = (): string => os().tmpdir();
