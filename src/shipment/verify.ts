@@ -62,6 +62,12 @@ export interface ShipmentOptions {
   onBundleRead?: (entry: ExportManifestEntry, bytes: Uint8Array) => void | Promise<void>;
   /** Called with bundles judged so far and the archive's bundle count (progress). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * false when no trust store will take the checkpoints (the consistency step has nothing to
+   * hold them against): they are then not kept. Every bundle of a growing log carries its own
+   * checkpoint, so kept, they grow with the shipment (100,000 bundles, 100,000 checkpoints).
+   */
+  keepCheckpoints?: boolean;
 }
 
 export interface ShipmentSummary {
@@ -136,7 +142,7 @@ function artifactTally(o: ShipmentOptions, total: number) {
         bundles: [],
       };
       current.bundles.push(v);
-      (v.ok ? verified : others).add(v.checkpoints);
+      if (o.keepCheckpoints !== false) (v.ok ? verified : others).add(v.checkpoints);
       if (v.ok && !current.ok) {
         current.ok = true;
         current.verified = v;
@@ -199,7 +205,8 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
         await o.onBundleRead?.(entry, bytes);
         if (o.select && !o.select.has(entry.artifactDigest)) {
           // Not asked for, but with consistency.json its checkpoints are where proofs start.
-          if (structure.consistency) tally.others.add(checkpointsOfUnverified(bytes));
+          if (structure.consistency && o.keepCheckpoints !== false)
+            tally.others.add(checkpointsOfUnverified(bytes));
           return;
         }
         if (o.select) seen.add(entry.artifactDigest);

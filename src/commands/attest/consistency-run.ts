@@ -32,6 +32,13 @@ export interface StoreConsistencyOptions {
   command: string;
 }
 
+/** The trust store the consistency step holds checkpoints against, if any (see below). */
+export function consistencyStorePath(
+  o: Pick<StoreConsistencyOptions, 'trustStorePath' | 'trustedRootPath' | 'storePath'>,
+): string | undefined {
+  return o.trustStorePath ?? (o.trustedRootPath && o.storePath ? o.storePath : undefined);
+}
+
 /**
  * Against the store the trust came from, or the --store given with --trusted-root. Without a
  * store there is nothing to remember checkpoints in: --require-consistency then refuses, and an
@@ -41,8 +48,7 @@ export async function checkConsistencyAgainstStore(
   o: StoreConsistencyOptions,
   warnings: string[],
 ): Promise<ConsistencyReport | undefined> {
-  const storePath =
-    o.trustStorePath ?? (o.trustedRootPath && o.storePath ? o.storePath : undefined);
+  const storePath = consistencyStorePath(o);
   if (!storePath) {
     if (o.requireConsistency)
       fail(

@@ -36,6 +36,7 @@ import { archiveFileSource, exportersFor, parseJobs, selectArtifacts } from './s
 import {
   checkConsistencyAgainstStore,
   commandLine,
+  consistencyStorePath,
   printConsistencyEvidence,
 } from './consistency-run.js';
 import type { FlagValues } from '../flag-spec.js';
@@ -307,6 +308,12 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
       exporters,
       onProgress: tty ? progressPrinter(started) : undefined,
       onArtifact: artifactSink(flags, spools, colour),
+      keepCheckpoints:
+        consistencyStorePath({
+          trustStorePath,
+          trustedRootPath: flags['trusted-root'],
+          storePath: flags.store,
+        }) !== undefined,
     });
     const consistency = await shipmentConsistency(
       flags,

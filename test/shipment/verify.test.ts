@@ -1,0 +1,53 @@
+import test from 'ava';
+import { buildExportArchive } from '../../src/archive/export.js';
+import { bytesSource } from '../../src/archive/export-stream.js';
+import { serializeBundle } from '../../src/bundle/serialize.js';
+import { sha256 } from '../../src/crypto.js';
+import { verifyShipment } from '../../src/shipment/verify.js';
+import { toHex, utf8 } from '../../src/util/encoding.js';
+import {
+  ISSUER_URL,
+  githubIdentity,
+  signBlob,
+  testAuthority,
+} from '../helpers/authority-bundles.js';
+
+const T0 = Date.UTC(2025, 5, 1);
+
+/** A shipment of three artifacts from one log: each bundle carries its own checkpoint. */
+async function shipment() {
+  const a = testAuthority('shipment-verify-checkpoints');
+  const bundles = [0, 1, 2].map((i) => {
+    const artifact = utf8.encode(`artifact ${i}\n`);
+    const signed = signBlob(a, artifact, { repo: 'org/repo', now: T0 + i * 1000 });
+    return {
+      artifactDigest: `sha256:${toHex(sha256(artifact))}`,
+      bytes: utf8.encode(serializeBundle(signed.bundle)),
+      source: `bundle ${i}`,
+    };
+  });
+  const { archive } = await buildExportArchive({ bundles });
+  return { trust: a.trustMaterial(), archive };
+}
+
+test('verifyShipment keeps the checkpoints for the consistency step, unless told no store takes them', async (t) => {
+  const { trust, archive } = await shipment();
+  const run = (keepCheckpoints?: boolean) =>
+    verifyShipment({
+      source: bytesSource(archive),
+      trust,
+      policy: {
+        certificateIdentity: githubIdentity('org/repo').replace(/[.]/g, '\\.'),
+        certificateOidcIssuer: ISSUER_URL,
+      },
+      jobs: 1,
+      ...(keepCheckpoints === undefined ? {} : { keepCheckpoints }),
+    });
+  const kept = await run();
+  t.is(kept.passed, 3);
+  // Three entries of a growing log: three distinct checkpoints.
+  t.is(kept.checkpoints.verified.length, 3);
+  const dropped = await run(false);
+  t.is(dropped.passed, 3);
+  t.deepEqual(dropped.checkpoints, { verified: [], others: [] });
+});
