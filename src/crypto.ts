@@ -6,6 +6,7 @@
  * start-up that `stella attest verify` on a file does not need.
  */
 import {
+  createHash,
   createPublicKey,
   hash,
   verify as nodeVerify,
@@ -27,6 +28,13 @@ export function digest(alg: DigestName, data: Uint8Array): Uint8Array {
 
 export function sha256(data: Uint8Array): Uint8Array {
   return digest('sha256', data);
+}
+
+/** SHA-256 of the concatenation of `chunks`, without joining them. */
+export function sha256OfChunks(chunks: Iterable<Uint8Array>): Uint8Array {
+  const h = createHash('sha256');
+  for (const c of chunks) h.update(c);
+  return new Uint8Array(h.digest());
 }
 
 /**

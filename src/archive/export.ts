@@ -21,7 +21,7 @@ import { parseBundle, parseBundles, type RefusedItem } from '../bundle/parse.js'
 import { BUNDLE_LIMITS, type Bundle, type TransparencyLogEntry } from '../bundle/model.js';
 import { artifactDigestsOf } from '../bundle/artifact-digests.js';
 import { certificateIdentities, oidcIssuer, parseCertificate } from '../x509/certificate.js';
-import { readTarStrict, writeTar, type TarFile, type TarReadLimits } from './tar.js';
+import { readTarStrict, writeTarChunks, type TarFile, type TarReadLimits } from './tar.js';
 import {
   CONSISTENCY_FILE_NAME,
   decodeManifest,
@@ -39,6 +39,12 @@ import { leafCertificateDer } from '../bundle/model.js';
 export const EXPORT_LIMITS = {
   /** Bundles in one archive read into memory (checklist A12); streamed reading: STREAM_LIMITS. */
   maxBundles: 10_000,
+  /**
+   * Bundles in one archive written by buildExportArchive. It holds the selection's bytes in
+   * memory (about 10 KB a bundle, so about 10 GB at this cap) and writes the tar as chunks;
+   * the receiver reads any such archive with the streaming reader (STREAM_LIMITS).
+   */
+  maxExportBundles: 1_000_000,
   /** Bundles per artifact: the path's <n> has at most 4 digits. */
   maxBundlesPerArtifact: 10_000,
   maxManifestBytes: 16 * 1024 * 1024,
@@ -148,10 +154,13 @@ function prepareBundles(bundles: ExportInput[]): {
       const artifactDigest = normalizeDigest(input.artifactDigest, input.source);
       const bundle = parseBundle(input.bytes);
       const proven = requireProof(bundle, input.source);
+      // Only what the manifest needs is kept, not the parsed bundle: a selection of 100,000
+      // bundles would otherwise hold 100,000 parsed bundles.
       const prepared: Prepared = {
         input: { ...input, artifactDigest },
-        bundle,
-        proven,
+        mediaType: bundle.mediaType,
+        content: bundle.content.kind,
+        proven: { logIndex: proven.logIndex, integratedTime: proven.integratedTime },
         signer: signerOf(bundle),
         sha: toHex(sha256(input.bytes)),
       };
@@ -185,8 +194,8 @@ function bundleEntries(byArtifact: Map<string, Map<string, Prepared>>): {
         path,
         sha256: g.sha,
         size: g.input.bytes.byteLength,
-        mediaType: g.bundle.mediaType,
-        content: g.bundle.content.kind,
+        mediaType: g.mediaType,
+        content: g.content,
         ...g.signer,
         logIndex: g.proven.logIndex,
         // integratedTime was bounded when the bundle was parsed.
@@ -221,9 +230,17 @@ function carriedFile<Name extends string>(
  * refusal is raised. The same bundle twice for one artifact is kept once. The result depends
  * only on the inputs (as a set) and `createdAt`.
  */
-export async function buildExportArchive(
-  opts: BuildExportOptions,
-): Promise<{ archive: Uint8Array; manifest: ExportManifest; refused: RefusedItem[] }> {
+export interface BuiltExportArchive {
+  /** The archive as the chunks writeTarChunks made (write them out in order). */
+  chunks: Uint8Array[];
+  /** The archive as one buffer, joined on first use (tests, small archives). */
+  readonly archive: Uint8Array;
+  byteLength: number;
+  manifest: ExportManifest;
+  refused: RefusedItem[];
+}
+
+export async function buildExportArchive(opts: BuildExportOptions): Promise<BuiltExportArchive> {
   if (opts.bundles.length === 0)
     fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: nothing to export');
   let createdAt: string | undefined;
@@ -231,11 +248,11 @@ export async function buildExportArchive(
   const { byArtifact, refused, newest } = prepareBundles(opts.bundles);
   if (byArtifact.size === 0) throw refused[0]!.error;
   const total = [...byArtifact.values()].reduce((n, g) => n + g.size, 0);
-  if (total > EXPORT_LIMITS.maxBundles)
+  if (total > EXPORT_LIMITS.maxExportBundles)
     fail(
       'ARCHIVE_LIMIT_EXCEEDED',
       'archive',
-      `${total} bundles to export, more than the ${EXPORT_LIMITS.maxBundles} an archive may hold`,
+      `${total} bundles to export, more than the ${EXPORT_LIMITS.maxExportBundles} an archive may hold`,
     );
   if (createdAt === undefined) {
     if (newest === 0)
@@ -277,18 +294,28 @@ export async function buildExportArchive(
   const sealFile: TarFile[] = opts.seal
     ? [{ name: SEAL_NAME, data: await opts.seal(manifestBytes) }]
     : [];
-  const archive = await writeTar([
+  const chunks = await writeTarChunks([
     { name: MANIFEST_NAME, data: manifestBytes },
     ...sealFile,
     ...files,
   ]);
-  return { archive, manifest, refused };
+  let joined: Uint8Array | undefined;
+  return {
+    chunks,
+    get archive() {
+      return (joined ??= new Uint8Array(Buffer.concat(chunks)));
+    },
+    byteLength: chunks.reduce((n, c) => n + c.byteLength, 0),
+    manifest,
+    refused,
+  };
 }
 
 interface Prepared {
   input: ExportInput;
-  bundle: Bundle;
-  proven: TransparencyLogEntry;
+  mediaType: Bundle['mediaType'];
+  content: Bundle['content']['kind'];
+  proven: Pick<TransparencyLogEntry, 'logIndex' | 'integratedTime'>;
   signer: { identity: string | null; issuer: string | null };
   sha: string;
 }

@@ -45,6 +45,15 @@ export const DEFAULT_MAX_DEPTH = 8;
 
 /** Deterministic ustar archive of `files`, in the order given. */
 export async function writeTar(files: TarFile[]): Promise<Uint8Array> {
+  return new Uint8Array(Buffer.concat(await writeTarChunks(files)));
+}
+
+/**
+ * The tar as the chunks it is made of, in order (headers, the files' own bytes without a
+ * copy, padding, end marker): a large archive is written out chunk by chunk instead of being
+ * joined into one buffer first.
+ */
+export async function writeTarChunks(files: TarFile[]): Promise<Uint8Array[]> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
@@ -75,7 +84,7 @@ export async function writeTar(files: TarFile[]): Promise<Uint8Array> {
   }
   pack.finalize();
   await done;
-  return new Uint8Array(Buffer.concat(chunks));
+  return chunks;
 }
 
 function unsafe(message: string, details?: Record<string, unknown>): never {

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { Encoder } from 'cbor-x';
 import { StellaError } from '../../src/errors.js';
-import { sha256 } from '../../src/crypto.js';
+import { sha256, sha256OfChunks } from '../../src/crypto.js';
 import { toHex, utf8 } from '../../src/util/encoding.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
 import { parseBundle } from '../../src/bundle/parse.js';
@@ -190,6 +190,11 @@ test('reproducible: the same inputs, in any order, give byte-identical archives'
   });
   t.deepEqual(a.archive, b.archive);
   t.deepEqual(a.archive, c.archive);
+  // The chunks the CLI writes out one by one are the archive, in order.
+  t.true(a.chunks.length > 3);
+  t.is(a.byteLength, a.archive.byteLength);
+  t.deepEqual(new Uint8Array(Buffer.concat(a.chunks)), a.archive);
+  t.deepEqual(sha256OfChunks(a.chunks), sha256(a.archive));
   const fixed = await buildExportArchive({ bundles: inputs, createdAt: Date.UTC(2026, 0, 31) });
   t.is(fixed.manifest.createdAt, '2026-01-31T00:00:00.000Z');
   t.notDeepEqual(fixed.archive, a.archive);

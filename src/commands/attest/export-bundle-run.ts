@@ -26,7 +26,7 @@ import {
   readFileBounded,
   writeFileAtomic,
 } from '../../util/fs.js';
-import { sha256, spkiOf } from '../../crypto.js';
+import { sha256, sha256OfChunks, spkiOf } from '../../crypto.js';
 import { createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import {
   artifactDigestsOf,
@@ -492,11 +492,18 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
   });
   const allRefused = [...refused, ...built.refused];
   if (asBundle) return writeSingleBundle(opts, built, inputs, allRefused.length, storePath);
-  writeFileAtomic(opts.outputPath, built.archive, { what: 'export archive' });
+  // Written chunk by chunk: a shipment of 100,000 bundles is a tar of about a gigabyte.
+  writeFileAtomic(
+    opts.outputPath,
+    (write) => {
+      for (const c of built.chunks) write(c);
+    },
+    { what: 'export archive' },
+  );
   return {
     outputPath: opts.outputPath,
-    sha256: toHex(sha256(built.archive)),
-    size: built.archive.byteLength,
+    sha256: toHex(sha256OfChunks(built.chunks)),
+    size: built.byteLength,
     manifest: built.manifest,
     attestationStore: storePath,
     refused: allRefused,
