@@ -1,9 +1,10 @@
 /**
  * Crypto behind one small module. node:crypto (OpenSSL) for hashing, verification and key
  * generation: measured ~30x faster than a pure-JS curve for P-256 verification. @noble/curves
- * only where Node cannot (./crypto-prehash.ts: ECDSA over a bare digest; x509/issue.ts:
- * deterministic RFC 6979 signatures), and loaded only then: importing it costs ~25 ms of
- * start-up that `stella attest verify` on a file does not need.
+ * only where Node cannot (x509/issue.ts: deterministic RFC 6979 signatures; ./crypto-prehash.ts:
+ * ECDSA over a bare digest when OpenSSL refuses the explicit-curve form it is asked in), and
+ * loaded only with those modules: importing it costs ~25 ms of start-up that `stella attest
+ * verify` on a file does not need.
  */
 import {
   createPublicKey,
