@@ -4,7 +4,7 @@
  * accepts (r, s) for digest e under key Q iff x(e·s⁻¹·G + r·s⁻¹·Q) ≡ r (mod n). Verifying the
  * unchanged signature over a fixed message m′ (digest h′) in a group whose base point is
  * G′ = (e·h′⁻¹)·G computes h′·s⁻¹·G′ + r·s⁻¹·Q: the same point, with OpenSSL's own r/s range
- * checks (same order n) and strict DER parsing of the signature. Measured ~5x faster than
+ * checks (same order n) and strict DER parsing of the signature. Measured ~3–4x faster than
  * @noble/curves, which stays as the fallback for OpenSSL builds that refuse explicit curve
  * parameters (FIPS) and for e ≡ 0 (mod n), where G′ would be the point at infinity. A module
  * of its own so that only verifications that need it pay for loading @noble/curves.
