@@ -8,12 +8,16 @@
  *   export   `attest export-bundle --all` from that store to a tar;
  *   verify   `attest verify --archive X.tar --all --json` with `--jobs 1` and with every core,
  *            and with every core and `--report` (peak RSS of the streamed outputs);
- * and, for scale, `@sigstore/verify` looping over the 1,000 shipment's bundles in one process.
+ * then Stella's in-process rate on the same bundles (verifyArchivedBundle in a loop, no CLI) and
+ * the issue's ratios: `--jobs 1` / in process (goal >= 0.9), every core / (cores x in process)
+ * (goal >= 0.9), and peak RSS at the largest size / at 10,000 (goal <= 1.2); and, for scale,
+ * `@sigstore/verify` looping over the first size's bundles (up to 1,000) in one process.
  * At the first size it also verifies a shipment whose proofs were refreshed (`export-bundle
  * --refresh-proofs`: every bundle re-proved to the log's one latest checkpoint, by the same
  * refreshShipmentProofs, here asking the in-process log instead of HTTP), so the checkpoint's
  * signature is verified once per verifier instead of once per bundle, and prints the ratio.
- * `node dist/bench/shipment.bench.js [sizes...]` picks other sizes.
+ * `node dist/bench/shipment.bench.js [sizes...]` picks other sizes; `--generate` only fills the
+ * cache for them (and the refreshed shipment of the first size).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +41,12 @@ import { readTarStrict } from '../src/archive/tar.js';
 import { EXPORT_TAR_LIMITS } from '../src/archive/export.js';
 import { refreshShipmentProofs } from '../src/sign/log-consistency-client.js';
 import type { SandboxAuthority } from '../src/sandbox/authority/index.js';
+import { readExportArchiveStream } from '../src/archive/export-stream.js';
+import { STREAM_LIMITS } from '../src/archive/export.js';
+import { archiveFileSource } from '../src/commands/attest/shipment-run.js';
+import { parseTrustedRoot } from '../src/trust/trusted-root.js';
+import { buildPolicy } from '../src/verify/policy.js';
+import { verifyArchivedBundle } from '../src/shipment/verdict.js';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const CACHE = path.join(ROOT, '.bench-cache');
@@ -194,10 +204,52 @@ function peerRate(s: Shipment, tar: string, limit: number): number {
   return work.length / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
+// `--generate`: fill the cache for these sizes and stop (generation needs no quiet machine;
+// the timed part that follows does).
+const generateOnly = process.argv.includes('--generate');
+const sizeArgs = process.argv.slice(2).filter((a) => a !== '--generate');
+/** The identity flag value every verification of a shipment uses: its one SAN, escaped. */
+/** In-process rates are taken over at most this many bundles (held in memory). */
+const IN_PROCESS_LIMIT = 10_000;
+const IDENTITY_PATTERN = IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Stella's own rate on the same bundles in one process, without the CLI: the archive's first
+ * `limit` bundles (read by the streaming reader, held in memory), then verifyArchivedBundle, the
+ * function every --jobs worker calls, in a loop. The rate `--jobs 1` is held against. Timed in
+ * wall time, like the CLI runs.
+ */
+async function stellaInProcessRate(s: Shipment, tar: string, limit: number): Promise<number> {
+  const work: { path: string; artifactDigest: string; bytes: Uint8Array }[] = [];
+  await readExportArchiveStream(archiveFileSource(tar), {
+    limits: STREAM_LIMITS,
+    onBundle: (entry, bytes) => {
+      if (work.length < limit)
+        work.push({ path: entry.path, artifactDigest: entry.artifactDigest, bytes });
+    },
+  });
+  const trust = parseTrustedRoot(readFileSync(s.root));
+  const policy = buildPolicy({
+    certificateIdentity: IDENTITY_PATTERN,
+    certificateOidcIssuer: ISSUER_URL,
+  });
+  const t0 = process.hrtime.bigint();
+  for (const b of work) {
+    const v = await verifyArchivedBundle(b, trust, policy);
+    if (!v.ok) throw new Error(`in-process verification of ${b.path} failed: ${v.error?.message}`);
+  }
+  return work.length / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
 const sizes =
-  process.argv.length > 2
-    ? process.argv.slice(2).map(Number)
+  sizeArgs.length > 0
+    ? sizeArgs.map(Number)
     : [1000, 10_000, ...(process.env['BENCH_SHIPMENT_100K'] === '1' ? [100_000] : [])];
+if (generateOnly) {
+  for (const n of sizes) await shipment(n);
+  await shipment(sizes[0]!, true);
+  process.exit(0);
+}
 const cores = availableParallelism();
 mkdirSync(CACHE, { recursive: true });
 console.log(
@@ -229,7 +281,7 @@ function verifyTar(s: Shipment, tar: string, jobs: number, extra: string[] = [])
     '--trusted-root',
     s.root,
     '--certificate-identity',
-    IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    IDENTITY_PATTERN,
     '--certificate-oidc-issuer',
     ISSUER_URL,
     '--json',
@@ -268,10 +320,20 @@ for (const n of sizes) {
   console.log(
     `${n.toLocaleString('en-US')} bundles (archive ${(readFileSync(tar).length / 1e6).toFixed(1)} MB)`,
   );
+  const inProcessCount = Math.min(n, IN_PROCESS_LIMIT);
+  const inProcess = await stellaInProcessRate(s, tar, inProcessCount);
   console.log(line('export-bundle --all', n, exp));
   console.log(line('verify --jobs 1', n, one));
   console.log(line(`verify --jobs ${cores}`, n, all));
   console.log(line(`  + --report (and --json)`, n, report));
+  console.log(
+    `  ${'Stella in process'.padEnd(26)} ${inProcess.toFixed(0).padStart(7)} bundles/s  (verifyArchivedBundle in a loop, the first ${inProcessCount.toLocaleString('en-US')} bundles)`,
+  );
+  const jobs1Ratio = n / one.seconds / inProcess;
+  const scaling = n / all.seconds / (cores * inProcess);
+  console.log(
+    `  --jobs 1 / in process: ${jobs1Ratio.toFixed(2)} (goal >= 0.90); --jobs ${cores} / (${cores} x in process): ${scaling.toFixed(2)} (goal >= 0.90)`,
+  );
   const entry: Record<string, number | null> = {
     export: n / exp.seconds,
     exportRssMb: exp.maxRssMb,
@@ -280,6 +342,9 @@ for (const n of sizes) {
     jobsAll: n / all.seconds,
     jobsAllRssMb: all.maxRssMb,
     reportRssMb: report.maxRssMb,
+    inProcess,
+    jobs1Ratio,
+    scaling,
   };
   if (n === sizes[0]) {
     const peer = peerRate(s, tar, 1000);
@@ -303,6 +368,19 @@ for (const n of sizes) {
     entry['refreshedRatioJobs1'] = one.seconds / rone.seconds;
   }
   results[String(n)] = entry;
+}
+// Flat memory: peak RSS at the largest size against that at 10,000 (goal: within 20%).
+const at = (n: number) => results[String(n)] as Record<string, number | null> | undefined;
+const largest = Math.max(...sizes);
+if (largest > 10_000 && at(10_000) && at(largest)) {
+  for (const k of ['jobs1RssMb', 'jobsAllRssMb', 'reportRssMb']) {
+    const a = at(10_000)![k];
+    const b = at(largest)![k];
+    if (a && b)
+      console.log(
+        `peak RSS ${k.replace('RssMb', '')}: ${largest.toLocaleString('en-US')} / 10,000 = ${(b / a).toFixed(2)} (goal <= 1.20)`,
+      );
+  }
 }
 if (process.env['BENCH_JSON'])
   writeFileSync(

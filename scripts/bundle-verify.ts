@@ -48,7 +48,7 @@ const keepModuleUrls: Plugin = {
       return {
         contents: text.replaceAll(
           'import.meta.url',
-          `new URL(${JSON.stringify(rel)}, __stellaBundleUrl).href`,
+          `new URL(${JSON.stringify(rel)}, __stellaBundleUrl()).href`,
         ),
         loader: 'js',
       };
@@ -67,7 +67,9 @@ const result = await build({
   external: EXTERNAL,
   // One function expression taking CommonJS's wrapper parameters (see the module comment).
   banner: {
-    js: "(function (exports, require, module, __filename, __dirname) {'use strict';const __stellaBundleUrl = require('node:url').pathToFileURL(__filename).href;",
+    // The bundle's own file URL, made on first use: pathToFileURL costs a cold process about
+    // a millisecond, and the verification of one bundle never asks for it.
+    js: "(function (exports, require, module, __filename, __dirname) {'use strict';let __stellaBundleHref;const __stellaBundleUrl = () => (__stellaBundleHref ??= require('node:url').pathToFileURL(__filename).href);",
   },
   footer: { js: '})' },
   // Less to read and hash at every start; names are kept for stack traces.

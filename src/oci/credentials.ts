@@ -16,7 +16,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir } from '../util/os.js';
 import { join } from 'node:path';
 import { fail, StellaError } from '../errors.js';
 import { readFileBounded } from '../util/fs.js';

@@ -10,7 +10,7 @@
  */
 import { makeFolder } from '../util/fs.js';
 import { createHash } from 'node:crypto';
-import { homedir } from 'node:os';
+import { homedir } from '../util/os.js';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { fail, StellaError } from '../errors.js';

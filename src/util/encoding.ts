@@ -68,10 +68,13 @@ export function fromHex(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'hex'));
 }
 
+/**
+ * Native (memcmp): a JavaScript loop over a few kilobytes, such as a certificate compared with
+ * the one its log entry records, made V8 compile the loop on the spot and cost a cold
+ * `attest verify` about 5 ms. Not constant-time, and need not be: nothing compared is secret.
+ */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {

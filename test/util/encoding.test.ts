@@ -1,5 +1,5 @@
 import test from 'ava';
-import { decodeBase64 } from '../../src/util/encoding.js';
+import { bytesEqual, decodeBase64 } from '../../src/util/encoding.js';
 import { StellaError } from '../../src/errors.js';
 
 test('strict base64: valid input decodes, padding only where needed', (t) => {
@@ -34,4 +34,20 @@ test('anything else is refused naming the field', (t) => {
     t.regex(e.message, /messageSignature\.signature: invalid base64/);
   }
   t.throws(() => decodeBase64(42, 'f'), { instanceOf: StellaError });
+});
+
+test('bytesEqual compares contents, whatever the views and backing buffers', (t) => {
+  const big = new Uint8Array(3000).map((_, i) => i % 251);
+  const copy = Uint8Array.from(big);
+  t.true(bytesEqual(big, copy));
+  t.true(bytesEqual(new Uint8Array(0), new Uint8Array(0)));
+  // Views into one buffer at different offsets, and a Buffer against a Uint8Array.
+  const backing = new Uint8Array([9, 1, 2, 3, 9, 1, 2, 3]);
+  t.true(bytesEqual(backing.subarray(1, 4), backing.subarray(5, 8)));
+  t.true(bytesEqual(Buffer.from([1, 2, 3]), backing.subarray(1, 4)));
+  t.false(bytesEqual(backing.subarray(0, 4), backing.subarray(1, 5)));
+  // Same prefix, different length; a difference in the last byte.
+  t.false(bytesEqual(big, big.subarray(0, 2999)));
+  copy[2999] = copy[2999]! ^ 1;
+  t.false(bytesEqual(big, copy));
 });

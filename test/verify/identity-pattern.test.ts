@@ -179,13 +179,17 @@ test('identity breadth of a literal pattern is the verdict the full search gives
   t.true(seen.length > 1000);
   for (const hit of [seen[0]!, seen[777]!, seen[seen.length - 2]!, seen.at(-1)!]) {
     const m = { pattern, source: '', test: (v: string) => v === hit, testPart: () => false };
+    // The skip a fixed-width matcher allows (couldContain) finds the same hit: a literal's
+    // couldContain, without the literal itself (which is narrow by construction, below).
     const verdict = identityBreadth({
       ...m,
-      literal: hit,
       couldContain: (part: string) => hit.includes(part),
     });
     t.not(verdict.kind, 'narrow', hit);
     t.deepEqual(verdict, identityBreadth(m), hit);
+    // A compiled literal matches exactly one identity, so its verdict is narrow without a
+    // search, whatever that identity is.
+    t.deepEqual(identityBreadth({ ...m, literal: hit }), { kind: 'narrow' }, hit);
   }
 });
 

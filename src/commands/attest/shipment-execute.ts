@@ -13,7 +13,7 @@ import {
   reportError,
   stderrColour,
 } from '../render.js';
-import { tmpdir } from 'node:os';
+import { tmpdir } from '../../util/os.js';
 import { dirname, resolve } from 'node:path';
 import {
   checkWritableTarget,

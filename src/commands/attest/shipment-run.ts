@@ -5,7 +5,7 @@
  * --artifacts-dir), gather the trusted exporters (trust store, --seal-key, --seal-identity),
  * and run shipment/verify.ts.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism } from '../../util/os.js';
 import { existsSync, readdirSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { fail } from '../../errors.js';

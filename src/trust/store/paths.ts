@@ -1,5 +1,5 @@
 /** Where the trust store lives: --store, else STELLA_TRUST_STORE, else a per-user default. */
-import { homedir } from 'node:os';
+import { homedir } from '../../util/os.js';
 import { join } from 'node:path';
 
 export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
