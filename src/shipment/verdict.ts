@@ -7,12 +7,9 @@ import { failureOf, type FailureSummary } from '../errors.js';
 import { parseBundle } from '../bundle/parse.js';
 import { verifyBundleReport, type TrustWindow } from '../verify/pipeline.js';
 import { parseSha256Digest } from '../util/digest.js';
-import { parseCertificate } from '../x509/certificate.js';
-import { formatTime } from '../util/time.js';
 import type { TrustMaterial } from '../model/trust-material.js';
 import { entryCheckpointsOf, type EntryCheckpoint } from '../tlog/consistency.js';
 import type { VerificationPolicy } from '../verify/policy.js';
-import { leafCertificateDer } from '../bundle/model.js';
 
 export interface BundleVerdict {
   /** Path inside the archive. */
@@ -43,16 +40,6 @@ export interface ArchivedBundle {
   bytes: Uint8Array;
 }
 
-function leafWindow(der: Uint8Array | undefined): BundleVerdict['certificate'] {
-  if (!der) return null;
-  try {
-    const c = parseCertificate(der);
-    return { notBefore: formatTime(c.notBefore), notAfter: formatTime(c.notAfter) };
-  } catch {
-    return null;
-  }
-}
-
 export async function verifyArchivedBundle(
   b: ArchivedBundle,
   trust: TrustMaterial,
@@ -73,8 +60,6 @@ export async function verifyArchivedBundle(
   try {
     const bundle = parseBundle(b.bytes);
     verdict.checkpoints = entryCheckpointsOf(bundle);
-    const m = bundle.verificationMaterial.content;
-    verdict.certificate = leafWindow(leafCertificateDer(m));
     verdict.logIndex = bundle.verificationMaterial.tlogEntries[0]?.logIndex ?? null;
     const { digest } = parseSha256Digest(b.artifactDigest, 'artifact digest');
     const report = await verifyBundleReport(
@@ -82,6 +67,8 @@ export async function verifyArchivedBundle(
       { trustWindows: true },
     );
     verdict.windows = report.trustWindows ?? [];
+    // Taken from the verification's own parse of the certificate, not parsed again.
+    verdict.certificate = report.certificateValidity ?? null;
     verdict.verifiedTime = report.verifiedTimes.map((t) => t.time).sort()[0] ?? null;
     if (report.ok) {
       verdict.ok = true;

@@ -45,6 +45,11 @@ export interface VerificationReport {
   error?: { code: ErrorCode; check: CheckName; message: string; exitCode: number };
   /** With `{ trustWindows: true }`: the trust windows the verified times were checked against. */
   trustWindows?: TrustWindow[];
+  /**
+   * With `{ trustWindows: true }`: the signing certificate's validity window (RFC 3339), when
+   * the bundle is signed with one that parsed (a shipment report's timeline draws it).
+   */
+  certificateValidity?: { notBefore: string; notAfter: string };
 }
 
 /**
@@ -372,7 +377,15 @@ export async function verifyBundleReport(
     authority: t.authority,
   }));
   report.warnings = [...state.warnings];
-  if (options.trustWindows) report.trustWindows = trustWindowsOf(input, state);
+  if (options.trustWindows) {
+    report.trustWindows = trustWindowsOf(input, state);
+    const key = state.signingKey;
+    if (key.kind === 'certificate')
+      report.certificateValidity = {
+        notBefore: formatTime(key.leaf.notBefore),
+        notAfter: formatTime(key.leaf.notAfter),
+      };
+  }
   if (!failed) {
     report.ok = true;
     const key = state.signingKey;

@@ -1,0 +1,46 @@
+/**
+ * Stella's in-process rate on part of a shipment, in a process of its own (for
+ * shipment.bench.ts): the archive's bundles `start` to `start + count` are read by the
+ * streaming reader and held, then verifyArchivedBundle — the function every `--jobs` worker
+ * calls — runs over them in a loop; only the loop is timed. Prints one JSON line:
+ * {count, seconds}. Several run side by side measure what the machine gives parallel work.
+ *
+ *   node dist/bench/inprocess-verify.js TAR TRUSTED_ROOT IDENTITY_PATTERN ISSUER START COUNT
+ */
+import { readFileSync } from 'node:fs';
+import { readExportArchiveStream } from '../src/archive/export-stream.js';
+import { STREAM_LIMITS } from '../src/archive/export.js';
+import { archiveFileSource } from '../src/commands/attest/shipment-run.js';
+import { parseTrustedRoot } from '../src/trust/trusted-root.js';
+import { buildPolicy } from '../src/verify/policy.js';
+import { verifyArchivedBundle, type ArchivedBundle } from '../src/shipment/verdict.js';
+
+const [tar, root, identity, issuer, startArg, countArg] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+const start = Number(startArg);
+const end = start + Number(countArg);
+const work: ArchivedBundle[] = [];
+let index = 0;
+await readExportArchiveStream(archiveFileSource(tar), {
+  limits: STREAM_LIMITS,
+  onBundle: (entry, bytes) => {
+    if (index >= start && index < end)
+      work.push({ path: entry.path, artifactDigest: entry.artifactDigest, bytes });
+    index++;
+  },
+});
+const trust = parseTrustedRoot(readFileSync(root));
+const policy = buildPolicy({ certificateIdentity: identity, certificateOidcIssuer: issuer });
+const t0 = process.hrtime.bigint();
+for (const b of work) {
+  const v = await verifyArchivedBundle(b, trust, policy);
+  if (!v.ok) throw new Error(`in-process verification of ${b.path} failed: ${v.error?.message}`);
+}
+const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+console.log(JSON.stringify({ count: work.length, seconds }));
