@@ -5,7 +5,12 @@
  * archive), and verdicts come back in that same order whichever thread finished first.
  */
 import { Worker } from 'node:worker_threads';
-import { verifyArchivedBundle, type ArchivedBundle, type BundleVerdict } from './verdict.js';
+import {
+  verifyArchivedBundle,
+  type ArchivedBundle,
+  type BundleVerdict,
+  type VerdictOptions,
+} from './verdict.js';
 import type { TrustMaterial } from '../model/trust-material.js';
 import type { PolicyOptions, VerificationPolicy } from '../verify/policy.js';
 
@@ -22,11 +27,12 @@ export function createVerifierPool(
   trust: TrustMaterial,
   policy: VerificationPolicy,
   policyOptions: PolicyOptions,
+  verdictOptions: VerdictOptions = {},
 ): VerifierPool {
   if (jobs <= 1) {
     return {
       jobs: 1,
-      submit: (b) => verifyArchivedBundle(b, trust, policy),
+      submit: (b) => verifyArchivedBundle(b, trust, policy, verdictOptions),
       close: async () => {},
     };
   }
@@ -36,7 +42,7 @@ export function createVerifierPool(
   >();
   const workers = Array.from({ length: jobs }, () => {
     const w = new Worker(new URL('./worker.js', import.meta.url), {
-      workerData: { trust, policyOptions },
+      workerData: { trust, policyOptions, verdictOptions },
     });
     w.on('message', (m: { id: number; verdict: BundleVerdict }) => {
       const done = waiting.get(m.id);

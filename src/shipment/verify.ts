@@ -187,7 +187,13 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
     policy.now,
     limits,
   );
-  const pool = createVerifierPool(o.jobs, o.trust, policy, { ...policyOptions, now: policy.now });
+  const pool = createVerifierPool(
+    o.jobs,
+    o.trust,
+    policy,
+    { ...policyOptions, now: policy.now },
+    { checkpoints: o.keepCheckpoints !== false },
+  );
   // At most `window` bundles in flight: verdicts are settled in archive order as it fills.
   const window = Math.max(8, pool.jobs * 8);
   const queue: { digest: string; verdict: Promise<BundleVerdict> }[] = [];

@@ -4,6 +4,9 @@ import { bytesSource } from '../../src/archive/export-stream.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
 import { sha256 } from '../../src/crypto.js';
 import { verifyShipment } from '../../src/shipment/verify.js';
+import { verifyArchivedBundle } from '../../src/shipment/verdict.js';
+import { buildPolicy } from '../../src/verify/policy.js';
+import { readExportArchive } from '../../src/archive/export.js';
 import { toHex, utf8 } from '../../src/util/encoding.js';
 import {
   ISSUER_URL,
@@ -32,7 +35,7 @@ async function shipment() {
 
 test('verifyShipment keeps the checkpoints for the consistency step, unless told no store takes them', async (t) => {
   const { trust, archive } = await shipment();
-  const run = (keepCheckpoints?: boolean) =>
+  const run = (keepCheckpoints?: boolean, jobs = 1) =>
     verifyShipment({
       source: bytesSource(archive),
       trust,
@@ -40,7 +43,7 @@ test('verifyShipment keeps the checkpoints for the consistency step, unless told
         certificateIdentity: githubIdentity('org/repo').replace(/[.]/g, '\\.'),
         certificateOidcIssuer: ISSUER_URL,
       },
-      jobs: 1,
+      jobs,
       ...(keepCheckpoints === undefined ? {} : { keepCheckpoints }),
     });
   const kept = await run();
@@ -50,4 +53,24 @@ test('verifyShipment keeps the checkpoints for the consistency step, unless told
   const dropped = await run(false);
   t.is(dropped.passed, 3);
   t.deepEqual(dropped.checkpoints, { verified: [], others: [] });
+  // The same through worker threads.
+  const threads = await run(undefined, 2);
+  t.deepEqual(threads.checkpoints, kept.checkpoints);
+  t.deepEqual((await run(false, 2)).checkpoints, { verified: [], others: [] });
+});
+
+test('verifyArchivedBundle computes the checkpoints unless told they are not wanted', async (t) => {
+  const { trust, archive } = await shipment();
+  const policy = buildPolicy({
+    certificateIdentity: githubIdentity('org/repo').replace(/[.]/g, '\\.'),
+    certificateOidcIssuer: ISSUER_URL,
+  });
+  const { entry, bytes } = readExportArchive(archive).bundles[0]!;
+  const b = { path: entry.path, artifactDigest: entry.artifactDigest, bytes };
+  const withThem = await verifyArchivedBundle(b, trust, policy);
+  t.true(withThem.ok);
+  t.is(withThem.checkpoints.length, 1);
+  const without = await verifyArchivedBundle(b, trust, policy, { checkpoints: false });
+  t.true(without.ok);
+  t.deepEqual(without.checkpoints, []);
 });
