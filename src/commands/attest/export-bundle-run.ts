@@ -274,12 +274,15 @@ function fromStore(path: string, wanted: Set<string> | undefined): ExportInput[]
   try {
     const rows = wanted
       ? [...wanted].sort().flatMap((d) => store.findBundlesByDigest(d))
-      : store.listAll();
-    return rows.map((r) => ({
-      artifactDigest: r.artifactDigest,
-      bytes: utf8.encode(r.bundleJson),
-      source: `attestation store ${path} (row ${r.id})`,
-    }));
+      : store.eachStored();
+    const inputs: ExportInput[] = [];
+    for (const r of rows)
+      inputs.push({
+        artifactDigest: r.artifactDigest,
+        bytes: utf8.encode(r.bundleJson),
+        source: `attestation store ${path} (row ${r.id})`,
+      });
+    return inputs;
   } finally {
     store.close();
   }
