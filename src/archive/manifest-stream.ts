@@ -32,9 +32,8 @@ const MAX_ITEMS = 64;
  */
 const MAX_PIECE = 1024 * 1024;
 
-/** Thrown by the decoder when the bytes it was given end inside an item. */
-class NeedMore {}
-const NEED_MORE = new NeedMore();
+/** Thrown by the decoder when the bytes it was given end inside an item (one instance, made once). */
+const NEED_MORE = new Error('manifest decoder: more bytes needed');
 
 /**
  * A synchronous decoder over the bytes buffered so far: `item` throws NEED_MORE when they end
