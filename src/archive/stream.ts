@@ -21,10 +21,16 @@ function tooBig(message: string, details?: Record<string, unknown>): never {
   throw new StellaError('ARCHIVE_LIMIT_EXCEEDED', 'archive', message, details);
 }
 
-/** Exact reads over an async stream of chunks; a chunk is sliced, never copied, when it can be. */
+/**
+ * Exact reads over an async stream of chunks. What is handed out is a view into the chunk that
+ * holds it; bytes are copied only when they span two chunks.
+ */
 export class ByteReader {
   private readonly it: AsyncIterator<Uint8Array>;
+  /** Buffered chunks; the first is read from `offset` on. */
   private chunks: Uint8Array[] = [];
+  private offset = 0;
+  /** Bytes buffered and not handed out. */
   private buffered = 0;
   private done = false;
   /** Bytes handed out so far. */
@@ -46,31 +52,57 @@ export class ByteReader {
     return this.buffered >= n;
   }
 
+  /** The first `n` buffered bytes (n <= buffered) as one array: a view, or a copy when they span chunks. */
+  private front(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.byteLength - this.offset >= n)
+      return new Uint8Array(first.buffer, first.byteOffset + this.offset, n);
+    const out = new Uint8Array(n);
+    let at = 0;
+    let off = this.offset;
+    for (let i = 0; at < n; i++, off = 0) {
+      const c = this.chunks[i]!;
+      const k = Math.min(c.byteLength - off, n - at);
+      out.set(c.subarray(off, off + k), at);
+      at += k;
+    }
+    return out;
+  }
+
+  /** Hands out the first `n` buffered bytes (n <= buffered) as one array. */
+  private take(n: number): Uint8Array {
+    if (n === 0) return new Uint8Array(0);
+    const out = this.front(n);
+    let left = n;
+    while (left > 0) {
+      const rest = this.chunks[0]!.byteLength - this.offset;
+      if (rest > left) {
+        this.offset += left;
+        break;
+      }
+      left -= rest;
+      this.chunks.shift();
+      this.offset = 0;
+    }
+    this.buffered -= n;
+    this.consumed += n;
+    return out;
+  }
+
   /** The next n bytes, or fewer at the end of the stream. */
   async read(n: number): Promise<Uint8Array> {
-    await this.fill(n);
+    if (this.buffered < n) await this.fill(n);
+    return this.take(Math.min(n, this.buffered));
+  }
+
+  /**
+   * Up to the next n bytes as one view, without consuming them: fewer only at the end of the
+   * stream. For a decoder that looks before it takes (./manifest-stream.ts).
+   */
+  async peek(n: number): Promise<Uint8Array> {
+    if (this.buffered < n) await this.fill(n);
     const want = Math.min(n, this.buffered);
-    let out: Uint8Array;
-    const first = this.chunks[0];
-    if (first !== undefined && first.byteLength >= want) {
-      out = first.subarray(0, want);
-      if (first.byteLength === want) this.chunks.shift();
-      else this.chunks[0] = first.subarray(want);
-    } else {
-      out = new Uint8Array(want);
-      let at = 0;
-      while (at < want) {
-        const c = this.chunks[0]!;
-        const take = Math.min(c.byteLength, want - at);
-        out.set(c.subarray(0, take), at);
-        at += take;
-        if (take === c.byteLength) this.chunks.shift();
-        else this.chunks[0] = c.subarray(take);
-      }
-    }
-    this.buffered -= want;
-    this.consumed += want;
-    return out;
+    return want === 0 ? new Uint8Array(0) : this.front(want);
   }
 
   /** Up to n bytes as they come (each chunk at most what is buffered), for streaming an entry's data. */
@@ -78,7 +110,7 @@ export class ByteReader {
     let left = n;
     while (left > 0) {
       if (this.buffered === 0 && !(await this.fill(1))) return;
-      const c = await this.read(Math.min(left, this.chunks[0]!.byteLength));
+      const c = this.take(Math.min(left, this.chunks[0]!.byteLength - this.offset));
       left -= c.byteLength;
       yield c;
     }
@@ -92,6 +124,8 @@ export class ByteReader {
   async close(): Promise<void> {
     this.done = true;
     this.chunks = [];
+    this.offset = 0;
+    this.buffered = 0;
     await this.it.return?.();
   }
 }

@@ -181,13 +181,9 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
   const limits = o.limits ?? STREAM_LIMITS;
   const policyOptions = cloneablePolicyOptions(o.policy);
   const policy = buildPolicy(policyOptions);
-  const { pre, seal, structure } = await readSealedArchive(
-    o.source,
-    o.exporters,
-    o.trust,
-    policy.now,
-    limits,
-  );
+  // Started first, so the worker threads load the verifier while the main thread reads the
+  // archive's preamble and structure (~0.1 ms per bundle: a second of 10,000). No bundle
+  // reaches them before that structure has passed.
   const pool = createVerifierPool(
     o.jobs,
     o.trust,
@@ -195,16 +191,23 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
     { ...policyOptions, now: policy.now },
     { checkpoints: o.keepCheckpoints !== false },
   );
-  // At most `window` bundles in flight: verdicts are settled in archive order as it fills.
-  const window = Math.max(8, pool.jobs * 8);
-  const queue: { digest: string; verdict: Promise<BundleVerdict> }[] = [];
-  const seen = new Set<string>();
-  const tally = artifactTally(o, structure.count);
-  const settleOne = async (): Promise<void> => {
-    const job = queue.shift()!;
-    await tally.add(job.digest, await job.verdict);
-  };
   try {
+    const { pre, seal, structure } = await readSealedArchive(
+      o.source,
+      o.exporters,
+      o.trust,
+      policy.now,
+      limits,
+    );
+    // At most `window` bundles in flight: verdicts are settled in archive order as it fills.
+    const window = Math.max(8, pool.jobs * 8);
+    const queue: { digest: string; verdict: Promise<BundleVerdict> }[] = [];
+    const seen = new Set<string>();
+    const tally = artifactTally(o, structure.count);
+    const settleOne = async (): Promise<void> => {
+      const job = queue.shift()!;
+      await tally.add(job.digest, await job.verdict);
+    };
     const read = await readExportArchiveStream(o.source, {
       limits,
       expectManifestSha256: pre.manifestSha256,

@@ -20,7 +20,9 @@ import { utf8 } from '../../src/util/encoding.js';
 import { archive, END, entry, header } from '../helpers/tar-bytes.js';
 import { readTarStrict, writeTar } from '../../src/archive/tar.js';
 import { EXPORT_TAR_LIMITS } from '../../src/archive/export.js';
-import { encodeManifest, type ExportManifest } from '../../src/archive/manifest.js';
+import { Encoder } from 'cbor-x';
+import { decodeManifest, encodeManifest, type ExportManifest } from '../../src/archive/manifest.js';
+import { readExportArchive } from '../../src/archive/export.js';
 import { sha256 } from '../../src/crypto.js';
 import { toHex } from '../../src/util/encoding.js';
 
@@ -274,4 +276,64 @@ test('gzip: bombs stop at the ratio or the total while inflating; one member onl
   const crc = new Uint8Array(gz);
   crc[crc.byteLength - 8] = crc[crc.byteLength - 8]! ^ 0xff;
   t.regex(((await t.throwsAsync(inflate(crc))) as StellaError).message, /CRC-32/);
+});
+
+test('the streamed manifest decoder refuses what the in-memory one refuses, with the same code, however the bytes are cut', async (t) => {
+  const body = utf8.encode('{}');
+  const good = manifestFor([{ digest: `sha256:${H}`, path: B0, bytes: body }]);
+  const plain = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+  const m = decodeManifest(good, 10);
+  const pathLast = ({ path, ...rest }: ExportManifest['entries'][number]) => ({ ...rest, path });
+  const variants: [string, Uint8Array][] = [
+    // Every truncation of a good manifest: inside the header, an entry, a text, a length.
+    ...Array.from({ length: good.byteLength - 1 }, (_, i): [string, Uint8Array] => [
+      `cut at ${i + 1}`,
+      good.subarray(0, i + 1),
+    ]),
+    ['a byte after the end', new Uint8Array([...good, 0])],
+    [
+      'keys reordered',
+      new Uint8Array(
+        plain.encode({
+          version: m.version,
+          format: m.format,
+          createdAt: m.createdAt,
+          trustedRoot: m.trustedRoot,
+          entries: m.entries,
+        }),
+      ),
+    ],
+    [
+      'an entry key reordered',
+      new Uint8Array(plain.encode({ ...m, entries: [pathLast(m.entries[0]!)] })),
+    ],
+    ['an indefinite-length map', new Uint8Array([0xbf, ...good.subarray(1)])],
+    ['a tag', new Uint8Array([0xd8, 0x20, ...good])],
+    ['a float', new Uint8Array([0xfb, 0, 0, 0, 0, 0, 0, 0, 0])],
+    ['a text longer than 64 KiB', new Uint8Array([0x7a, 0, 1, 0, 1])],
+    ['invalid UTF-8 in a text', new Uint8Array([...good.subarray(0, 1), 0x62, 0xc3, 0x28])],
+  ];
+  for (const [what, manifest] of variants) {
+    const tar = await writeTar([
+      { name: 'manifest.cbor', data: manifest },
+      { name: B0, data: body },
+    ]);
+    const inMemory = t.throws(() => readExportArchive(tar), { instanceOf: StellaError }, what);
+    for (const step of [1, 7, 512]) {
+      const src: ArchiveSource = { name: 'x', open: () => trickle(tar, step) };
+      const streamed = (await t.throwsAsync(readExportArchiveStream(src), {
+        instanceOf: StellaError,
+      })) as StellaError;
+      t.is(streamed.code, inMemory?.code, `${what}, ${step}-byte chunks: ${streamed.message}`);
+    }
+  }
+  // And the good manifest reads, however it is cut.
+  const tar = await writeTar([
+    { name: 'manifest.cbor', data: good },
+    { name: B0, data: body },
+  ]);
+  for (const step of [1, 2, 3, 5, 64, 511, 513]) {
+    const r = await readExportArchiveStream({ name: 'x', open: () => trickle(tar, step) });
+    t.is(r.count, 1, `${step}-byte chunks`);
+  }
 });
