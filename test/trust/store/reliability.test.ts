@@ -78,7 +78,7 @@ function runChild(args: string[], kill: KillPlan | undefined): Promise<ChildRun>
         setTimeout(() => child.kill('SIGKILL'), kill.delayMs);
       }
     });
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout }));
   });
 }
 
@@ -275,8 +275,10 @@ test('two processes writing at once: each write succeeds or fails with "store bu
         if (out.startsWith('ready')) resolve();
       }),
     );
+    // 'close', not 'exit': a process can exit before its last stdout chunk has been read, and
+    // under load that left `out` with "ready" alone.
     const exit = new Promise<{ code: number | null; out: string }>((resolve) =>
-      child.on('exit', (code) => resolve({ code, out })),
+      child.on('close', (code) => resolve({ code, out })),
     );
     return { child, ready, exit };
   };
