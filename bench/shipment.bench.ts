@@ -45,6 +45,7 @@ import { readTarStrict } from '../src/archive/tar.js';
 import { EXPORT_TAR_LIMITS } from '../src/archive/export.js';
 import { refreshShipmentProofs } from '../src/sign/log-consistency-client.js';
 import type { SandboxAuthority } from '../src/sandbox/authority/index.js';
+import { median, medianBy } from './median.js';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const CACHE = path.join(ROOT, '.bench-cache');
@@ -334,19 +335,9 @@ for (const n of sizes) {
   const reportFile = path.join(CACHE, `shipment-${FORMAT}-${n}.report.html`);
   const report = verify(cores, ['--report', reportFile]);
   rmSync(reportFile, { force: true });
-  const mid = <T>(
-    f: (r: (typeof rounds)[number]) => number,
-    pick: (r: (typeof rounds)[number]) => T,
-  ): T => pick([...rounds].sort((a, b) => f(a) - f(b))[Math.floor(rounds.length / 2)]!);
-  const med = (f: (r: (typeof rounds)[number]) => number): number => mid(f, f);
-  const one = mid(
-    (r) => r.one.seconds,
-    (r) => r.one,
-  );
-  const all = mid(
-    (r) => r.all.seconds,
-    (r) => r.all,
-  );
+  const med = (f: (r: (typeof rounds)[number]) => number): number => median(rounds.map(f));
+  const { one } = medianBy(rounds, (r) => r.one.seconds);
+  const { all } = medianBy(rounds, (r) => r.all.seconds);
   const inProcess = med((r) => r.inProcess);
   const sideBySide = med((r) => r.sideBySide);
   const jobs1Ratio = med((r) => n / r.one.seconds / r.inProcess);

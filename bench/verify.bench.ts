@@ -25,6 +25,7 @@ import { parseBundle } from '../src/bundle/parse.js';
 import { parseTrustedRoot } from '../src/trust/trusted-root.js';
 import { buildPolicy } from '../src/verify/policy.js';
 import { verifyBundle } from '../src/verify/pipeline.js';
+import { median } from './median.js';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const CONFORMANCE = path.resolve(ROOT, '..', 'shared', 'conformance');
@@ -160,8 +161,6 @@ async function warmUp(fns: (() => Promise<void>)[], iterations: number): Promise
   for (let i = 0; i < Math.min(20, iterations); i++) for (const f of fns) await f();
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 type VerifyArgs = [
   algorithm: string | null | undefined,
   data: NodeJS.ArrayBufferView,
@@ -219,10 +218,7 @@ function wallTimes(cmds: Record<string, string[]>, runs: number): Record<string,
     }
   }
   const medians: Record<string, number> = {};
-  for (const [name, t] of Object.entries(times)) {
-    t.sort((a, b) => a - b);
-    medians[name] = t[Math.floor(t.length / 2)]!;
-  }
+  for (const [name, t] of Object.entries(times)) medians[name] = median(t);
   return medians;
 }
 

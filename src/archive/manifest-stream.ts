@@ -49,7 +49,8 @@ class Decoder {
     return this.b[this.pos++]!;
   }
 
-  private head(): { major: number; arg: number } {
+  /** An item's head: its major type and argument (a value, or a length to read). */
+  head(): { major: number; arg: number } {
     const b = this.byte();
     const major = b >> 5;
     const ai = b & 31;
@@ -116,11 +117,6 @@ class Decoder {
         );
     }
   }
-
-  /** The head of the entries array (after the header's items). */
-  arrayHead(): { major: number; arg: number } {
-    return this.head();
-  }
 }
 
 /**
@@ -162,7 +158,7 @@ export class ManifestStream {
   ): Promise<ManifestStream> {
     const r = new ByteReader(chunks);
     const { value, raw } = await piece(r, 'manifest header', (d) => {
-      const top = d.arrayHead();
+      const top = d.head();
       // consistency (--include-consistency) sits between trustedRoot and entries when present.
       if (top.major !== 5 || (top.arg !== 5 && top.arg !== 6))
         bad(
@@ -184,7 +180,7 @@ export class ManifestStream {
         o[key] = d.item(1);
       }
       if (d.item(1) !== 'entries') bad('manifest: expected key entries last');
-      return { o, arr: d.arrayHead() };
+      return { o, arr: d.head() };
     });
     const h = validateManifestHeader(value.o);
     const { arr } = value;

@@ -54,6 +54,7 @@ export class ByteReader {
 
   /** The first `n` buffered bytes (n <= buffered) as one array: a view, or a copy when they span chunks. */
   private front(n: number): Uint8Array {
+    if (n === 0) return new Uint8Array(0);
     const first = this.chunks[0]!;
     if (first.byteLength - this.offset >= n)
       return new Uint8Array(first.buffer, first.byteOffset + this.offset, n);
@@ -71,7 +72,6 @@ export class ByteReader {
 
   /** Hands out the first `n` buffered bytes (n <= buffered) as one array. */
   private take(n: number): Uint8Array {
-    if (n === 0) return new Uint8Array(0);
     const out = this.front(n);
     let left = n;
     while (left > 0) {
@@ -101,8 +101,7 @@ export class ByteReader {
    */
   async peek(n: number): Promise<Uint8Array> {
     if (this.buffered < n) await this.fill(n);
-    const want = Math.min(n, this.buffered);
-    return want === 0 ? new Uint8Array(0) : this.front(want);
+    return this.front(Math.min(n, this.buffered));
   }
 
   /** Up to n bytes as they come (each chunk at most what is buffered), for streaming an entry's data. */
