@@ -13,7 +13,7 @@
  * where k·G = ±Q. A module of
  * its own so that only verifications that need it pay for loading @noble/curves.
  */
-import { createECDH, hash, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createECDH, hash, verify as nodeVerify, type ECDH, type KeyObject } from 'node:crypto';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { ecPublicKeyFromPoint, ecPublicPoint, type EcPublicPoint } from './crypto.js';
 import { Tag, parseDer, readInteger } from './der/reader.js';
@@ -70,6 +70,19 @@ export const PRIME_CURVES: readonly PrimeCurve[] = [
 /** The fixed message OpenSSL is asked to verify, and the digest it hashes it with. */
 const FIXED_MESSAGE = new Uint8Array(0);
 const FIXED_DIGEST = 'sha256';
+
+const multiplierMemo = new WeakMap<PrimeCurve, ECDH>();
+
+/**
+ * One ECDH object per curve, reused: setPrivateKey(k) then getPublicKey() is k·G by OpenSSL's
+ * fixed-base code. Creating one per check cost ~25 µs (a new EC group each time); the object
+ * is only ever used synchronously, and each worker thread has its own.
+ */
+function fixedBaseMultiplier(curve: PrimeCurve): ECDH {
+  let ecdh = multiplierMemo.get(curve);
+  if (ecdh === undefined) multiplierMemo.set(curve, (ecdh = createECDH(curve.opensslName)));
+  return ecdh;
+}
 
 const fixedDigestMemo = new WeakMap<PrimeCurve, bigint>();
 
@@ -207,7 +220,7 @@ function verifyWithShiftedKey(
     const unshifted = 'point' in key ? ecPublicKeyFromPoint(curve.opensslName, point) : key;
     return nodeVerify(FIXED_DIGEST, FIXED_MESSAGE, unshifted, signature);
   }
-  const ecdh = createECDH(curve.opensslName);
+  const ecdh = fixedBaseMultiplier(curve);
   ecdh.setPrivateKey(fixedBytes(k, curve.size));
   const shifted = addDistinctPoints(curve, point, ecdh.getPublicKey());
   if (shifted === undefined) return undefined;
