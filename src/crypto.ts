@@ -2,7 +2,7 @@
  * Crypto behind one small module. node:crypto (OpenSSL) for hashing, verification and key
  * generation: measured ~30x faster than a pure-JS curve for P-256 verification. @noble/curves
  * only where Node cannot (x509/issue.ts: deterministic RFC 6979 signatures; ./crypto-prehash.ts:
- * ECDSA over a bare digest when OpenSSL refuses the explicit-curve form it is asked in), and
+ * one point addition for ECDSA over a bare digest, and the rare case OpenSSL cannot take), and
  * loaded only with those modules: importing it costs ~25 ms of start-up that `stella attest
  * verify` on a file does not need.
  */
@@ -81,6 +81,24 @@ export function parsePublicKey(
 }
 
 /**
+ * An EC public key from its OpenSSL curve name and SEC 1 point, by the route parsePublicKey
+ * takes for a certificate's key (a P-256 point as a JWK, other curves as a named-curve SPKI);
+ * OpenSSL checks the point is on the curve. Throws (INPUT_INVALID) when it is not.
+ */
+export function ecPublicKeyFromPoint(curve: string, point: Uint8Array): KeyObject {
+  const algorithm = EC_ALGORITHM_IDS.find(([name]) => name === curve)?.[1];
+  if (algorithm === undefined) return fail('INPUT_INVALID', 'input', `unsupported curve ${curve}`);
+  const bits = concatBytes(derHeader(0x03, point.length + 1), Uint8Array.of(0), point);
+  const spki = concatBytes(derHeader(0x30, algorithm.length + bits.length), algorithm, bits);
+  return parsePublicKey(spki, `${curve} point`);
+}
+
+/** A DER tag and length (short or one-octet long form: these SPKIs stay under 256 octets). */
+function derHeader(tag: number, length: number): Uint8Array {
+  return length < 0x80 ? Uint8Array.of(tag, length) : Uint8Array.of(tag, 0x81, length);
+}
+
+/**
  * An uncompressed P-256 point as a JWK. OpenSSL 3.0 builds a key from its coordinates
  * (checking the point is on the curve) in about two thirds of the time its SPKI decoder
  * takes (measured: ~80 vs ~125 us of CPU, first verification included), and a Fulcio leaf's
@@ -136,6 +154,16 @@ function ecSpkiFields(der: Uint8Array): { curve: string; point: Uint8Array } | u
     return { curve, point: der.subarray(contentAt + 1) };
   }
   return undefined;
+}
+
+/**
+ * The named curve and point of a P-256/P-384/P-521 SPKI, read without building a key (the
+ * point is a view into `der`, and not yet checked to be on the curve); undefined for anything
+ * else. For a digest-only ECDSA check, which verifies under a key derived from the point
+ * (crypto-prehash.ts), so that the certificate's own key need not be built first.
+ */
+export function ecPublicPointOfSpki(der: Uint8Array): EcPublicPoint | undefined {
+  return ecSpkiFields(der);
 }
 
 const curveMemo = new WeakMap<KeyObject, string | undefined>();

@@ -1,5 +1,5 @@
 /**
- * ECDSA over a bare digest: the OpenSSL path (explicit curve with a scaled base point) held to
+ * ECDSA over a bare digest: the OpenSSL path (the fixed message under a shifted key) held to
  * @noble/curves over the digest and to OpenSSL's own verification over the message, on every
  * curve and digest, with keys and signatures derived from fixed seeds.
  */
@@ -21,7 +21,7 @@ import {
   verifyPrehashedWithOpenssl,
   type PrimeCurve,
 } from '../src/crypto-prehash.js';
-import { parsePublicKey } from '../src/crypto.js';
+import { ecPublicPoint, parsePublicKey } from '../src/crypto.js';
 import { bitString, int, oid, seq, tlv } from '../src/der/writer.js';
 import { concatBytes, fromHex, toBase64Url, utf8 } from '../src/util/encoding.js';
 
@@ -60,7 +60,12 @@ interface SeededKey {
 /** A key pair whose secret scalar is derived from `seed`. */
 function seededKey(curve: PrimeCurve, seed: string): SeededKey {
   const wide = BigInt(`0x${Buffer.from(sha('sha512', utf8.encode(seed))).toString('hex')}`);
-  const secret = bytesOf((wide % (curve.n - 1n)) + 1n, curve.size);
+  return keyOfSecret(curve, (wide % (curve.n - 1n)) + 1n);
+}
+
+/** The key pair of a secret scalar in [1, n − 1]. */
+function keyOfSecret(curve: PrimeCurve, scalar: bigint): SeededKey {
+  const secret = bytesOf(scalar, curve.size);
   const ecdh = createECDH(curve.opensslName);
   ecdh.setPrivateKey(secret);
   const uncompressed = new Uint8Array(ecdh.getPublicKey());
@@ -130,6 +135,14 @@ function agree(
   const openssl = verifyPrehashedWithOpenssl(key, digest, signature);
   t.is(openssl, path === 'openssl' ? expected : undefined, `openssl: ${what}`);
   t.is(verifyPrehashed(key, digest, signature), expected, `verifyPrehashed: ${what}`);
+  // The same key by its curve and point, not built (a certificate's, on the digest-only path).
+  const byPoint = ecPublicPoint(key);
+  if (byPoint) {
+    const point = { curve: byPoint.curve, point: byPoint.point };
+    const viaPoint = verifyPrehashedWithOpenssl(point, digest, signature);
+    t.is(viaPoint, path === 'openssl' ? expected : undefined, `openssl, by point: ${what}`);
+    t.is(verifyPrehashed(point, digest, signature), expected, `by point: ${what}`);
+  }
 }
 
 test('the curve table holds the constants @noble/curves and OpenSSL use', (t) => {
@@ -228,30 +241,64 @@ for (const curve of PRIME_CURVES) {
     agree(t, key.parsed, digest, highS, expected, 'n − s');
   });
 
-  test(`${curve.opensslName}: a digest ≡ 0 (mod n), where G′ would be infinity, is verified by the fallback`, (t) => {
+  test(`${curve.opensslName}: a digest ≡ 0 (mod n) and one equal to the fixed message's are verified by OpenSSL`, (t) => {
     const key = seededKey(curve, `${curve.opensslName}/zero`);
-    // The OpenSSL path cannot take these (e·h′⁻¹ ≡ 0): it declines, and noble answers.
-    const zeroDigests: [string, Uint8Array][] = [
+    const edgeDigests: [string, Uint8Array][] = [
       ['all zero', new Uint8Array(curve.size)],
       ['SHA-512-sized zero', new Uint8Array(64)],
+      // e = h′: the shift k is 0 and the key itself is used.
+      ["the fixed message's digest", sha('sha256', new Uint8Array(0))],
     ];
     if (curve.orderBits % 8 === 0) {
-      zeroDigests.push(['e = n', bytesOf(curve.n, curve.size)]);
+      edgeDigests.push(['e = n', bytesOf(curve.n, curve.size)]);
       // Longer than the order: bits2int keeps the leftmost bits, which are n.
-      zeroDigests.push([
+      edgeDigests.push([
         'n, then more',
         concatBytes(bytesOf(curve.n, curve.size), Uint8Array.of(0xff)),
       ]);
     }
-    for (const [what, digest] of zeroDigests) {
+    for (const [what, digest] of edgeDigests) {
       const signature = nobleSign(curve, key, digest);
-      agree(t, key.parsed, digest, signature, true, what, 'fallback');
+      agree(t, key.parsed, digest, signature, true, what);
       const { r, s } = rs(curve, signature);
+      const otherS = derSignature(r, (s % (curve.n - 1n)) + 1n);
+      agree(t, key.parsed, digest, otherS, false, `${what}, other s`);
+    }
+  });
+
+  test(`${curve.opensslName}: where the shift k·G is ±Q (a doubling, or Q′ at infinity), the fallback verifies`, (t) => {
+    // A signer who knows d can aim at these: pick the nonce (so r) first, then d = ±k with
+    // k = (e − h′)·r⁻¹, and sign. The OpenSSL path declines; noble answers, and rightly.
+    const { n } = curve;
+    const Fn = curve.noble.Point.Fn;
+    const digest = sha('sha256', utf8.encode(`aimed at ${curve.opensslName}`));
+    const e = Fn.create(bitsToInt(curve, digest));
+    const fixed = Fn.create(bitsToInt(curve, sha('sha256', new Uint8Array(0))));
+    for (const [what, sign] of [
+      ['k·G = Q', 1n],
+      ['k·G = −Q', -1n],
+    ] as const) {
+      const nonce = Fn.create(bitsToInt(curve, sha('sha512', utf8.encode(what))));
+      const r = Fn.create(curve.noble.Point.BASE.multiply(nonce).toAffine().x);
+      const k = Fn.mul(Fn.sub(e, fixed), Fn.inv(r));
+      const secret = Fn.create(sign * k);
+      const s = Fn.mul(Fn.inv(nonce), Fn.add(e, Fn.mul(r, secret)));
+      const key = keyOfSecret(curve, secret);
+      const signature = derSignature(r, s);
+      t.true(
+        curve.noble.verify(signature, digest, key.uncompressed, {
+          prehash: false,
+          format: 'der',
+          lowS: false,
+        }),
+        `noble over the digest: ${what}`,
+      );
+      agree(t, key.parsed, digest, signature, true, what, 'fallback');
       agree(
         t,
         key.parsed,
         digest,
-        derSignature(r, (s % (curve.n - 1n)) + 1n),
+        derSignature(r, (s % (n - 1n)) + 1n),
         false,
         `${what}, other s`,
         'fallback',
@@ -259,6 +306,60 @@ for (const curve of PRIME_CURVES) {
     }
   });
 }
+
+/** bits2int (SEC 1 4.1.4): the leftmost orderBits of a longer digest, a shorter one whole. */
+function bitsToInt(curve: PrimeCurve, digest: Uint8Array): bigint {
+  const value = BigInt(`0x${Buffer.from(digest).toString('hex')}`);
+  const excess = digest.length * 8 - curve.orderBits;
+  return excess > 0 ? value >> BigInt(excess) : value;
+}
+
+test('a point not on its curve is refused on both paths, never thrown on', (t) => {
+  for (const curve of PRIME_CURVES) {
+    const key = seededKey(curve, `${curve.opensslName}/off-curve`);
+    const digest = sha('sha256', utf8.encode('off the curve'));
+    const signature = nobleSign(curve, key, digest);
+    const good = { curve: curve.opensslName, point: key.uncompressed };
+    t.true(verifyPrehashed(good, digest, signature), `${curve.opensslName}: the point itself`);
+    const yPlusOne = new Uint8Array(key.uncompressed);
+    yPlusOne[yPlusOne.length - 1]! ^= 1;
+    // x + p, where it still fits the field's octets (P-521: p = 2^521 − 1 in 66 octets): the
+    // same x modulo p, so only the range check refuses it.
+    const x = BigInt(
+      `0x${Buffer.from(key.uncompressed.subarray(1, 1 + curve.size)).toString('hex')}`,
+    );
+    const fits = x + curve.p < 1n << BigInt(8 * curve.size);
+    const xPlusP = concatBytes(
+      Uint8Array.of(4),
+      bytesOf(x + curve.p, curve.size),
+      key.uncompressed.subarray(1 + curve.size),
+    );
+    const bad: [string, Uint8Array][] = [
+      ['y changed', yPlusOne],
+      ['cut short', key.uncompressed.subarray(0, key.uncompressed.length - 1)],
+      [
+        'compressed, x not on the curve',
+        concatBytes(Uint8Array.of(2), new Uint8Array(curve.size).fill(0xff)),
+      ],
+      ['the point at infinity', Uint8Array.of(0)],
+    ];
+    if (fits) bad.push(['x + p', xPlusP]);
+    t.is(fits, curve.opensslName === 'secp521r1');
+    for (const [what, point] of bad) {
+      const signer = { curve: curve.opensslName, point };
+      t.is(
+        verifyPrehashedWithOpenssl(signer, digest, signature),
+        false,
+        `${curve.opensslName}: ${what}`,
+      );
+      t.is(
+        verifyPrehashedWithNoble(signer, digest, signature),
+        false,
+        `${curve.opensslName}: ${what}`,
+      );
+    }
+  }
+});
 
 test('truncation: a long digest is cut to the order length, a short one taken whole', (t) => {
   const p256 = PRIME_CURVES[0]!;

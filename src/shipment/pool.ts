@@ -14,6 +14,21 @@ import {
 import type { TrustMaterial } from '../model/trust-material.js';
 import type { PolicyOptions, VerificationPolicy } from '../verify/policy.js';
 
+/** Bundles per message to a worker (and verdicts per message back). */
+export const BATCH = 8;
+
+/** What a worker is sent: a batch of these. */
+export interface WorkerJob {
+  id: number;
+  bundle: ArchivedBundle;
+}
+
+/** What a worker answers: one of these per job of the batch, in the batch's order. */
+export interface WorkerAnswer {
+  id: number;
+  verdict: BundleVerdict;
+}
+
 export interface VerifierPool {
   /** Verify one bundle; the promise settles with its verdict. */
   submit(bundle: ArchivedBundle): Promise<BundleVerdict>;
@@ -40,14 +55,18 @@ export function createVerifierPool(
     number,
     { resolve: (v: BundleVerdict) => void; reject: (e: unknown) => void }
   >();
-  const workers = Array.from({ length: jobs }, () => {
+  const load = new Array<number>(jobs).fill(0);
+  const workers = Array.from({ length: jobs }, (_, index) => {
     const w = new Worker(new URL('./worker.js', import.meta.url), {
       workerData: { trust, policyOptions, verdictOptions },
     });
-    w.on('message', (m: { id: number; verdict: BundleVerdict }) => {
-      const done = waiting.get(m.id);
-      waiting.delete(m.id);
-      done?.resolve(m.verdict);
+    w.on('message', (verdicts: WorkerAnswer[]) => {
+      load[index]! -= verdicts.length;
+      for (const { id, verdict } of verdicts) {
+        const done = waiting.get(id);
+        waiting.delete(id);
+        done?.resolve(verdict);
+      }
     });
     w.on('error', (e) => {
       for (const [id, p] of waiting) {
@@ -57,29 +76,47 @@ export function createVerifierPool(
     });
     return w;
   });
-  const load = new Array<number>(jobs).fill(0);
+  // Bundles go out in batches of up to BATCH, one message each way per batch: a message per
+  // bundle woke the other thread per bundle, and on a machine with as many threads as cores
+  // those wake-ups preempted a verifying thread. A batch waits at most until the current turn
+  // of the event loop ends (setImmediate), so a short archive is not held back.
+  let batch: WorkerJob[] = [];
+  let batchWorker = 0;
+  let flushScheduled = false;
+  const flush = (): void => {
+    flushScheduled = false;
+    if (batch.length === 0) return;
+    const jobsOut = batch;
+    batch = [];
+    workers[batchWorker]!.postMessage(
+      jobsOut,
+      jobsOut.map((j) => j.bundle.bytes.buffer as ArrayBuffer),
+    );
+  };
   let next = 0;
   return {
     jobs,
     submit(bundle) {
       const id = next++;
-      // Least-loaded worker (ties: round robin), so one slow bundle does not stall a queue.
-      let pick = id % jobs;
-      for (let i = 0; i < jobs; i++) if (load[i]! < load[pick]!) pick = i;
-      load[pick]!++;
+      if (batch.length === 0) {
+        // Least-loaded worker for each batch (ties: round robin), so one slow batch does not
+        // stall a queue.
+        batchWorker = Math.floor(id / BATCH) % jobs;
+        for (let i = 0; i < jobs; i++) if (load[i]! < load[batchWorker]!) batchWorker = i;
+      }
+      load[batchWorker]!++;
       return new Promise<BundleVerdict>((resolve, reject) => {
-        waiting.set(id, {
-          resolve: (v) => {
-            load[pick]!--;
-            resolve(v);
-          },
-          reject,
-        });
+        waiting.set(id, { resolve, reject });
         // A bundle read from an archive is a view into a 256 KiB read chunk, and a posted view
         // takes its whole buffer along (copied, measured: ~200 µs a message, not the bundle's
         // ~6 KB). So the worker gets its own copy of just the bundle, moved, not copied again.
         const bytes = bundle.bytes.slice();
-        workers[pick]!.postMessage({ id, bundle: { ...bundle, bytes } }, [bytes.buffer]);
+        batch.push({ id, bundle: { ...bundle, bytes } });
+        if (batch.length >= BATCH) flush();
+        else if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flush);
+        }
       });
     },
     async close() {

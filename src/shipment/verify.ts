@@ -15,7 +15,7 @@ import {
 } from '../archive/export-stream.js';
 import { STREAM_LIMITS } from '../archive/export.js';
 import type { ExportManifestEntry } from '../archive/manifest.js';
-import { createVerifierPool } from './pool.js';
+import { BATCH, createVerifierPool } from './pool.js';
 import { readSealedArchive, type ExporterTrust, type SealStatus } from './seal.js';
 import type { BundleVerdict } from './verdict.js';
 import type { TrustMaterial } from '../model/trust-material.js';
@@ -200,7 +200,8 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       limits,
     );
     // At most `window` bundles in flight: verdicts are settled in archive order as it fills.
-    const window = Math.max(8, pool.jobs * 8);
+    // Four batches per worker: one being verified, the next queued, and room to refill.
+    const window = Math.max(8, pool.jobs * 4 * BATCH);
     const queue: { digest: string; verdict: Promise<BundleVerdict> }[] = [];
     const seen = new Set<string>();
     const tally = artifactTally(o, structure.count);

@@ -1,13 +1,14 @@
 /**
  * A shipment worker thread: its own verifier over the trust material and policy the main
  * thread parsed once and sent (structured clone keeps KeyObjects and bytes; the policy is
- * rebuilt here from its options). Each
- * message is one archived bundle; each answer its verdict, tagged with the job id.
+ * rebuilt here from its options). Each message is a batch of archived bundles; each answer
+ * their verdicts, tagged with the job ids.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { verifyArchivedBundle, type ArchivedBundle, type VerdictOptions } from './verdict.js';
+import { verifyArchivedBundle, type VerdictOptions } from './verdict.js';
 import type { TrustMaterial } from '../model/trust-material.js';
 import { buildPolicy, type PolicyOptions } from '../verify/policy.js';
+import type { WorkerAnswer, WorkerJob } from './pool.js';
 
 // Compiled RE2 patterns do not survive a structured clone: each worker builds its own policy
 // from the same options (and the main thread's clock).
@@ -18,8 +19,16 @@ const { trust, policyOptions, verdictOptions } = workerData as {
 };
 const policy = buildPolicy(policyOptions);
 
-parentPort!.on('message', (msg: { id: number; bundle: ArchivedBundle }) => {
-  void verifyArchivedBundle(msg.bundle, trust, policy, verdictOptions).then((verdict) =>
-    parentPort!.postMessage({ id: msg.id, verdict }),
-  );
+// One message per batch of jobs, one answer per batch (pool.ts: a message per bundle woke the
+// main thread per bundle). Verified one after the other: the worker is one verifier.
+parentPort!.on('message', (batch: WorkerJob[]) => {
+  void (async () => {
+    const answers: WorkerAnswer[] = [];
+    for (const { id, bundle } of batch)
+      answers.push({
+        id,
+        verdict: await verifyArchivedBundle(bundle, trust, policy, verdictOptions),
+      });
+    parentPort!.postMessage(answers);
+  })();
 });

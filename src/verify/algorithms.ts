@@ -18,7 +18,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
-import { namedCurveOf } from '../crypto.js';
+import { namedCurveOf, type EcPublicPoint } from '../crypto.js';
 import type { BundleVersion, HashAlgorithm } from '../bundle/model.js';
 import { digestNameOf, type DigestName } from '../util/digest.js';
 
@@ -59,7 +59,9 @@ const COMPAT_VERSIONS: ReadonlySet<BundleVersion> = new Set(['0.1', '0.2', '0.3'
 /** Reading asymmetricKeyDetails crosses into C++ each time; trust keys are asked per bundle. */
 const familyMemo = new WeakMap<KeyObject, KeyFamily | null>();
 
-export function keyFamily(key: KeyObject): KeyFamily | undefined {
+/** The family of a key, or of an EC key known by its curve and point (not yet built). */
+export function keyFamily(key: KeyObject | EcPublicPoint): KeyFamily | undefined {
+  if ('point' in key) return familyOfCurve(key.curve);
   let f = familyMemo.get(key);
   if (f === undefined) familyMemo.set(key, (f = familyOf(key) ?? null));
   return f ?? undefined;
@@ -67,16 +69,8 @@ export function keyFamily(key: KeyObject): KeyFamily | undefined {
 
 function familyOf(key: KeyObject): KeyFamily | undefined {
   switch (key.asymmetricKeyType) {
-    case 'ec': {
-      const c = namedCurveOf(key);
-      return c === 'prime256v1'
-        ? 'ECDSA P-256'
-        : c === 'secp384r1'
-          ? 'ECDSA P-384'
-          : c === 'secp521r1'
-            ? 'ECDSA P-521'
-            : undefined;
-    }
+    case 'ec':
+      return familyOfCurve(namedCurveOf(key));
     case 'ed25519':
       return 'Ed25519';
     case 'rsa':
@@ -84,6 +78,16 @@ function familyOf(key: KeyObject): KeyFamily | undefined {
     default:
       return undefined;
   }
+}
+
+function familyOfCurve(curve: string | undefined): KeyFamily | undefined {
+  return curve === 'prime256v1'
+    ? 'ECDSA P-256'
+    : curve === 'secp384r1'
+      ? 'ECDSA P-384'
+      : curve === 'secp521r1'
+        ? 'ECDSA P-521'
+        : undefined;
 }
 
 const hashLabel = (h: DigestName | null): string =>
@@ -111,16 +115,18 @@ export interface SignatureHashChoice {
  * declarations that disagree with each other or with the key.
  */
 export function chooseSignatureHash(
-  key: KeyObject,
+  key: KeyObject | EcPublicPoint,
   version: BundleVersion,
   d: SignatureDeclarations,
 ): SignatureHashChoice {
   const family = keyFamily(key);
   if (!family) {
     const what =
-      key.asymmetricKeyType === 'ec'
-        ? `ECDSA ${String(namedCurveOf(key))}`
-        : String(key.asymmetricKeyType);
+      'point' in key
+        ? `ECDSA ${key.curve}`
+        : key.asymmetricKeyType === 'ec'
+          ? `ECDSA ${String(namedCurveOf(key))}`
+          : String(key.asymmetricKeyType);
     fail(
       'BUNDLE_UNSUPPORTED',
       'signature',

@@ -9,7 +9,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
-import { verifySignature } from '../crypto.js';
+import { ecPublicPointOfSpki, verifySignature } from '../crypto.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
 import { digestNameOf, formatDigest, hashAlgorithmOf, type DigestName } from '../util/digest.js';
 import { preAuthEncoding } from '../bundle/dsse.js';
@@ -63,7 +63,13 @@ function verifyMessageSignature(
   c: MessageSignature,
 ): SignatureResult {
   const { bundle, artifact } = input;
-  const key = state.signingKey!.key;
+  const signingKey = state.signingKey!;
+  // Given only the digest, a certificate's EC key is used by its point (crypto-prehash.ts
+  // derives the key it verifies under from it): the leaf's own key is never built.
+  const key =
+    (artifact.kind === 'digest' && signingKey.kind === 'certificate'
+      ? ecPublicPointOfSpki(signingKey.leaf.spkiDer)
+      : undefined) ?? signingKey.key;
   const declarations = entryDeclarations(state);
   if (c.messageDigest)
     declarations.hashes.unshift({
@@ -100,9 +106,9 @@ function verifyMessageSignature(
   const hash = choice.candidates[0]!;
   // A bare digest is verified as a prehash signature: only ECDSA can be (pure Ed25519 needs the bytes).
   const ok =
-    artifact.kind === 'bytes'
-      ? verifySignature(key, artifact.data, c.signature, hash)
-      : state.verifyPrehashed!(key, actual, c.signature);
+    artifact.kind === 'digest'
+      ? state.verifyPrehashed!(key, actual, c.signature)
+      : verifySignature(signingKey.key, artifact.data, c.signature, hash);
   const shown = formatDigest(digestNameOf(algorithm), actual);
   if (!ok)
     fail(
