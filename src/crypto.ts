@@ -58,7 +58,7 @@ export function parsePublicKey(
   } else {
     der = input;
   }
-  const ec = ecSpkiFields(der);
+  const ec = ecPublicPointOfSpki(der);
   let key: KeyObject;
   try {
     key =
@@ -134,13 +134,15 @@ function derLength(der: Uint8Array, at: number): [number, number] | undefined {
 
 /**
  * The named curve and the point of an EC SPKI in its one DER form (SEQUENCE { named-curve
- * AlgorithmIdentifier, BIT STRING with no unused bits }, nothing after); undefined for
- * anything else, which goes to OpenSSL as it is. The curve is remembered for the key because
- * OpenSSL 3 answers asymmetricKeyDetails by converting the key to a legacy EC_KEY, which costs
- * about as much as building it again: for a certificate's key, built once per bundle, that is
- * measurable.
+ * AlgorithmIdentifier, BIT STRING with no unused bits }, nothing after), read without building
+ * a key (the point is a view into `der`, not yet checked to be on the curve); undefined for
+ * anything else, which goes to OpenSSL as it is. parsePublicKey remembers the curve for the
+ * key because OpenSSL 3 answers asymmetricKeyDetails by converting the key to a legacy EC_KEY,
+ * which costs about as much as building it again: for a certificate's key, built once per
+ * bundle, that is measurable. A digest-only ECDSA check (crypto-prehash.ts) needs only the
+ * point, so a certificate's own key is not built for it.
  */
-function ecSpkiFields(der: Uint8Array): { curve: string; point: Uint8Array } | undefined {
+export function ecPublicPointOfSpki(der: Uint8Array): EcPublicPoint | undefined {
   const outer = der[0] === 0x30 ? derLength(der, 1) : undefined;
   if (!outer || 1 + outer[1] + outer[0] !== der.length) return undefined;
   const at = 1 + outer[1];
@@ -154,16 +156,6 @@ function ecSpkiFields(der: Uint8Array): { curve: string; point: Uint8Array } | u
     return { curve, point: der.subarray(contentAt + 1) };
   }
   return undefined;
-}
-
-/**
- * The named curve and point of a P-256/P-384/P-521 SPKI, read without building a key (the
- * point is a view into `der`, and not yet checked to be on the curve); undefined for anything
- * else. For a digest-only ECDSA check, which verifies under a key derived from the point
- * (crypto-prehash.ts), so that the certificate's own key need not be built first.
- */
-export function ecPublicPointOfSpki(der: Uint8Array): EcPublicPoint | undefined {
-  return ecSpkiFields(der);
 }
 
 const curveMemo = new WeakMap<KeyObject, string | undefined>();
