@@ -13,9 +13,9 @@
  * the fallback for the corner a signer must aim at, k·G = ±Q. A module of its own so that only
  * verifications that need it pay for loading @noble/curves.
  */
-import { createECDH, hash, verify as nodeVerify, type ECDH, type KeyObject } from 'node:crypto';
+import { createECDH, hash, verify as nodeVerify, type ECDH } from 'node:crypto';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
-import { ecPublicKeyFromPoint, ecPublicPoint, type EcPublicPoint } from './crypto.js';
+import { ecPublicKeyFromPoint, ecPublicPoint, type EcPublicKey } from './crypto.js';
 import { Tag, parseDer, readInteger } from './der/reader.js';
 import { fromHex, toHex } from './util/encoding.js';
 
@@ -97,17 +97,11 @@ function fixedDigest(curve: PrimeCurve): bigint {
 }
 
 /**
- * A P-256, P-384 or P-521 public key: a KeyObject, or a curve and SEC 1 point not yet built
- * into one (a certificate's, read from its SPKI; checked to be on the curve here).
- */
-export type EcSigner = KeyObject | EcPublicPoint;
-
-/**
  * Verify a DER ECDSA signature over `messageDigest` with a P-256, P-384 or P-521 key; never
  * throws. Which digest may go with which curve is decided by the caller (verify/algorithms.ts).
  */
 export function verifyPrehashed(
-  key: EcSigner,
+  key: EcPublicKey,
   messageDigest: Uint8Array,
   signature: Uint8Array,
 ): boolean {
@@ -122,7 +116,7 @@ export function verifyPrehashed(
  * when it is not asked (k·G = ±Q: a doubling, or Q′ at infinity); never throws.
  */
 export function verifyPrehashedWithOpenssl(
-  key: EcSigner,
+  key: EcPublicKey,
   messageDigest: Uint8Array,
   signature: Uint8Array,
 ): boolean | undefined {
@@ -136,7 +130,7 @@ export function verifyPrehashedWithOpenssl(
  * digest itself (prehash off; high-S accepted, as OpenSSL does). Never throws.
  */
 export function verifyPrehashedWithNoble(
-  key: EcSigner,
+  key: EcPublicKey,
   messageDigest: Uint8Array,
   signature: Uint8Array,
 ): boolean {
@@ -150,7 +144,7 @@ export function verifyPrehashedWithNoble(
  * on its curve, or when anything throws.
  */
 function withCurveAndPoint<T>(
-  key: EcSigner,
+  key: EcPublicKey,
   verify: (curve: PrimeCurve, point: Uint8Array) => T,
 ): T | false {
   try {
@@ -204,7 +198,7 @@ function verifyWithNoble(
  * the key.
  */
 function verifyWithShiftedKey(
-  key: EcSigner,
+  key: EcPublicKey,
   curve: PrimeCurve,
   point: Uint8Array,
   messageDigest: Uint8Array,

@@ -173,6 +173,12 @@ export interface EcPublicPoint {
   point: Uint8Array;
 }
 
+/**
+ * An EC public key: a KeyObject, or a curve and SEC 1 point not yet built into one (a
+ * certificate's, read from its SPKI, for a digest-only check: crypto-prehash.ts).
+ */
+export type EcPublicKey = KeyObject | EcPublicPoint;
+
 const ecPointMemo = new WeakMap<KeyObject, EcPublicPoint | null>();
 
 /** JWK curve names (RFC 7518) by the OpenSSL names used everywhere else. */

@@ -15,7 +15,7 @@ import type { TrustMaterial } from '../model/trust-material.js';
 import type { PolicyOptions, VerificationPolicy } from '../verify/policy.js';
 
 /** Bundles per message to a worker (and verdicts per message back). */
-export const BATCH = 8;
+const BATCH = 8;
 
 /** What a worker is sent: a batch of these. */
 export interface WorkerJob {
@@ -34,6 +34,12 @@ export interface VerifierPool {
   submit(bundle: ArchivedBundle): Promise<BundleVerdict>;
   close(): Promise<void>;
   readonly jobs: number;
+  /**
+   * How many bundles the caller keeps submitted ahead of the one it waits for (verdicts are
+   * settled in archive order): enough to keep every verifier busy, few enough that memory
+   * stays flat.
+   */
+  readonly window: number;
 }
 
 /** `policyOptions` (plain data) is what each worker builds its own `policy` from. */
@@ -47,6 +53,7 @@ export function createVerifierPool(
   if (jobs <= 1) {
     return {
       jobs: 1,
+      window: 8,
       submit: (b) => verifyArchivedBundle(b, trust, policy, verdictOptions),
       close: async () => {},
     };
@@ -96,6 +103,8 @@ export function createVerifierPool(
   let next = 0;
   return {
     jobs,
+    // Four batches per worker: one being verified, the next queued, and room to refill.
+    window: jobs * 4 * BATCH,
     submit(bundle) {
       const id = next++;
       if (batch.length === 0) {

@@ -15,7 +15,7 @@ import {
 } from '../archive/export-stream.js';
 import { STREAM_LIMITS } from '../archive/export.js';
 import type { ExportManifestEntry } from '../archive/manifest.js';
-import { BATCH, createVerifierPool } from './pool.js';
+import { createVerifierPool } from './pool.js';
 import { readSealedArchive, type ExporterTrust, type SealStatus } from './seal.js';
 import type { BundleVerdict } from './verdict.js';
 import type { TrustMaterial } from '../model/trust-material.js';
@@ -199,9 +199,7 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       policy.now,
       limits,
     );
-    // At most `window` bundles in flight: verdicts are settled in archive order as it fills.
-    // Four batches per worker: one being verified, the next queued, and room to refill.
-    const window = Math.max(8, pool.jobs * 4 * BATCH);
+    // At most `pool.window` bundles in flight: verdicts are settled in archive order as it fills.
     const queue: { digest: string; verdict: Promise<BundleVerdict> }[] = [];
     const seen = new Set<string>();
     const tally = artifactTally(o, structure.count);
@@ -225,7 +223,7 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
           digest: entry.artifactDigest,
           verdict: pool.submit({ path: entry.path, artifactDigest: entry.artifactDigest, bytes }),
         });
-        while (queue.length >= window) await settleOne();
+        while (queue.length >= pool.window) await settleOne();
       },
     });
     while (queue.length > 0) await settleOne();

@@ -18,7 +18,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
-import { namedCurveOf, type EcPublicPoint } from '../crypto.js';
+import { namedCurveOf, type EcPublicKey } from '../crypto.js';
 import type { BundleVersion, HashAlgorithm } from '../bundle/model.js';
 import { digestNameOf, type DigestName } from '../util/digest.js';
 
@@ -60,7 +60,7 @@ const COMPAT_VERSIONS: ReadonlySet<BundleVersion> = new Set(['0.1', '0.2', '0.3'
 const familyMemo = new WeakMap<KeyObject, KeyFamily | null>();
 
 /** The family of a key, or of an EC key known by its curve and point (not yet built). */
-export function keyFamily(key: KeyObject | EcPublicPoint): KeyFamily | undefined {
+export function keyFamily(key: EcPublicKey): KeyFamily | undefined {
   if ('point' in key) return familyOfCurve(key.curve);
   let f = familyMemo.get(key);
   if (f === undefined) familyMemo.set(key, (f = familyOf(key) ?? null));
@@ -115,7 +115,7 @@ export interface SignatureHashChoice {
  * declarations that disagree with each other or with the key.
  */
 export function chooseSignatureHash(
-  key: KeyObject | EcPublicPoint,
+  key: EcPublicKey,
   version: BundleVersion,
   d: SignatureDeclarations,
 ): SignatureHashChoice {

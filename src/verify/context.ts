@@ -7,7 +7,7 @@ import type {
   TransparencyLogInstance,
 } from '../model/trust-material.js';
 import type { Certificate } from '../x509/certificate.js';
-import type { EcPublicPoint } from '../crypto.js';
+import type { EcPublicKey } from '../crypto.js';
 import type { PreciseTime } from '../util/time.js';
 import type { Artifact } from './artifact.js';
 import type { VerificationPolicy } from './policy.js';
@@ -39,11 +39,7 @@ export interface VerifyInput {
 /** Filled in step by step; a later step may rely on what an earlier one set. */
 export interface VerifyState {
   /** ECDSA over a bare digest; loaded (with @noble/curves) only when the artifact is a digest. */
-  verifyPrehashed?: (
-    key: KeyObject | EcPublicPoint,
-    digest: Uint8Array,
-    signature: Uint8Array,
-  ) => boolean;
+  verifyPrehashed?: (key: EcPublicKey, digest: Uint8Array, signature: Uint8Array) => boolean;
   signingKey?: SigningKey;
   /** The signature bytes timestamps must cover (message signature or the DSSE signature). */
   signatureBytes?: Uint8Array;
