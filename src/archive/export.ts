@@ -9,8 +9,9 @@
  *   consistency.json                           optional (--include-consistency, ./consistency.ts)
  *   trusted_root.json                          optional, last (carried, never trusted by reading)
  *
- * Building and reading are pure functions of bytes; the edges (attestation store, files,
- * atomic write) are the command's (commands/attest/export-bundle-run.ts).
+ * Building and reading are functions of bytes; the edges (attestation store, files, atomic
+ * write) are the command's (commands/attest/export-bundle-run.ts), which may hand a bundle in
+ * as a function that reads it (a store row, read again when its turn in the tar comes).
  */
 import { StellaError, fail, failureOf } from '../errors.js';
 import { boundedMs, formatTime } from '../util/time.js';
@@ -21,7 +22,7 @@ import { parseBundle, parseBundles, type RefusedItem } from '../bundle/parse.js'
 import { BUNDLE_LIMITS, type Bundle, type TransparencyLogEntry } from '../bundle/model.js';
 import { artifactDigestsOf } from '../bundle/artifact-digests.js';
 import { certificateIdentities, oidcIssuer, parseCertificate } from '../x509/certificate.js';
-import { readTarStrict, writeTarChunks, type TarFile, type TarReadLimits } from './tar.js';
+import { readTarStrict, tarChunks, type TarFile, type TarReadLimits } from './tar.js';
 import {
   CONSISTENCY_FILE_NAME,
   decodeManifest,
@@ -40,9 +41,10 @@ export const EXPORT_LIMITS = {
   /** Bundles in one archive read into memory (checklist A12); streamed reading: STREAM_LIMITS. */
   maxBundles: 10_000,
   /**
-   * Bundles in one archive written by buildExportArchive. It holds the selection's bytes in
-   * memory (about 10 KB a bundle, so about 10 GB at this cap) and writes the tar as chunks;
-   * the receiver reads any such archive with the streaming reader (STREAM_LIMITS).
+   * Bundles in one archive written by prepareExportArchive. Bundles given as functions (the
+   * attestation store's rows) are read again as they are written, so memory holds the manifest
+   * (about 300 bytes a bundle), not the bundles; the receiver reads any such archive with the
+   * streaming reader (STREAM_LIMITS).
    */
   maxExportBundles: 1_000_000,
   /** Bundles per artifact: the path's <n> has at most 4 digits. */
@@ -79,8 +81,13 @@ export function bundlePath(artifactHex: string, n: number): string {
 export interface ExportInput {
   /** "sha256:<64 lower-case hex>" of the artifact. */
   artifactDigest: string;
-  /** The bundle bytes exactly as stored or read; they go into the archive unchanged. */
-  bytes: Uint8Array;
+  /**
+   * The bundle bytes exactly as stored or read; they go into the archive unchanged. A function
+   * reads them again each time it is called (a row of the attestation store): the archive is
+   * then read twice, judged and then written, and never held whole. What it returns the
+   * second time must be what it returned the first.
+   */
+  bytes: Uint8Array | (() => Uint8Array);
   /** Where it came from, for error messages. */
   source: string;
 }
@@ -95,6 +102,11 @@ export interface BuildExportOptions {
   consistency?: Uint8Array | undefined;
   /** Seal the archive: given the exact manifest.cbor bytes, return a Sigstore bundle over them (manifest.sigstore.json). */
   seal?: ((manifest: Uint8Array) => Promise<Uint8Array>) | undefined;
+}
+
+/** An input's bytes: held, or read again. */
+export function inputBytes(input: ExportInput): Uint8Array {
+  return typeof input.bytes === 'function' ? input.bytes() : input.bytes;
 }
 
 /** An archive is keyed by sha256 digest references, spelt one way (util/digest.ts). */
@@ -149,20 +161,33 @@ function prepareBundles(bundles: ExportInput[]): {
   const byArtifact = new Map<string, Map<string, Prepared>>();
   const refused: RefusedItem[] = [];
   let newest = 0;
+  // A shipment's bundles mostly share a few signers and media types: one copy of each string,
+  // not one per bundle (~150 bytes a bundle kept until the manifest is written).
+  const seen = new Map<string, string>();
+  const intern = <S extends string | null>(v: S): S => {
+    if (v === null) return v;
+    const have = seen.get(v) as S | undefined;
+    if (have !== undefined) return have;
+    seen.set(v, v);
+    return v;
+  };
   for (const input of bundles) {
     try {
       const artifactDigest = normalizeDigest(input.artifactDigest, input.source);
-      const bundle = parseBundle(input.bytes);
+      const bytes = inputBytes(input);
+      const bundle = parseBundle(bytes);
       const proven = requireProof(bundle, input.source);
+      const signer = signerOf(bundle);
       // Only what the manifest needs is kept, not the parsed bundle: a selection of 100,000
       // bundles would otherwise hold 100,000 parsed bundles.
       const prepared: Prepared = {
         input: { ...input, artifactDigest },
-        mediaType: bundle.mediaType,
+        mediaType: intern(bundle.mediaType),
         content: bundle.content.kind,
         proven: { logIndex: proven.logIndex, integratedTime: proven.integratedTime },
-        signer: signerOf(bundle),
-        sha: toHex(sha256(input.bytes)),
+        signer: { identity: intern(signer.identity), issuer: intern(signer.issuer) },
+        sha: toHex(sha256(bytes)),
+        size: bytes.byteLength,
       };
       newest = Math.max(newest, proven.integratedTime);
       let group = byArtifact.get(artifactDigest);
@@ -175,13 +200,16 @@ function prepareBundles(bundles: ExportInput[]): {
   return { byArtifact, refused, newest };
 }
 
+/** A file the archive will hold: its bytes, or the input to read them from again. */
+type PendingFile = TarFile | { name: string; prepared: Prepared };
+
 /** The manifest's entries and the bundle files, in artifact order and, per artifact, bundle digest order. */
 function bundleEntries(byArtifact: Map<string, Map<string, Prepared>>): {
   entries: ExportManifestEntry[];
-  files: TarFile[];
+  files: PendingFile[];
 } {
   const entries: ExportManifestEntry[] = [];
-  const files: TarFile[] = [];
+  const files: PendingFile[] = [];
   for (const artifactDigest of [...byArtifact.keys()].sort()) {
     const hex = artifactDigest.slice('sha256:'.length);
     const group = [...byArtifact.get(artifactDigest)!.values()].sort((a, b) =>
@@ -193,7 +221,7 @@ function bundleEntries(byArtifact: Map<string, Map<string, Prepared>>): {
         artifactDigest,
         path,
         sha256: g.sha,
-        size: g.input.bytes.byteLength,
+        size: g.size,
         mediaType: g.mediaType,
         content: g.content,
         ...g.signer,
@@ -202,7 +230,11 @@ function bundleEntries(byArtifact: Map<string, Map<string, Prepared>>): {
         integratedTime:
           g.proven.integratedTime > 0 ? formatTime(g.proven.integratedTime * 1000) : null,
       });
-      files.push({ name: path, data: g.input.bytes });
+      files.push(
+        typeof g.input.bytes === 'function'
+          ? { name: path, prepared: g }
+          : { name: path, data: g.input.bytes },
+      );
     });
   }
   return { entries, files };
@@ -214,7 +246,7 @@ function carriedFile<Name extends string>(
   data: Uint8Array,
   maxBytes: number,
   what: string,
-  files: TarFile[],
+  files: PendingFile[],
 ): { path: Name; sha256: string; size: number } {
   if (data.byteLength > maxBytes)
     fail('ARCHIVE_LIMIT_EXCEEDED', 'archive', `${what} is larger than ${maxBytes} bytes`);
@@ -223,15 +255,20 @@ function carriedFile<Name extends string>(
 }
 
 /**
- * Build the archive. Each bundle is judged on its own (checklist H50: one bad item never stops
- * a batch): it is parsed strictly and must carry an inclusion proof and checkpoint
- * (REKOR_PROOF_MISSING otherwise); one that fails is left out and returned in `refused` with
- * its source and error, and the archive holds the others. When none is usable the first
- * refusal is raised. The same bundle twice for one artifact is kept once. The result depends
- * only on the inputs (as a set) and `createdAt`.
+ * An archive ready to be written: its manifest (and seal) made, its bundles judged.
+ * `chunks()` makes the tar in order; a bundle given as a function is read again as its turn
+ * comes and must still match its manifest entry, so memory holds one bundle at a time plus
+ * the manifest. Call it once.
  */
+export interface ExportArchiveWriter {
+  manifest: ExportManifest;
+  refused: RefusedItem[];
+  chunks(): AsyncGenerator<Uint8Array>;
+}
+
+/** The archive as one value (buildExportArchive): for archives small enough to hold. */
 export interface BuiltExportArchive {
-  /** The archive as the chunks writeTarChunks made (write them out in order). */
+  /** The archive as the chunks tarChunks made, in order. */
   chunks: Uint8Array[];
   /** The archive as one buffer, joined on first use (tests, small archives). */
   readonly archive: Uint8Array;
@@ -240,7 +277,15 @@ export interface BuiltExportArchive {
   refused: RefusedItem[];
 }
 
-export async function buildExportArchive(opts: BuildExportOptions): Promise<BuiltExportArchive> {
+/**
+ * Judge the bundles and make the manifest. Each bundle is judged on its own (checklist H50:
+ * one bad item never stops a batch): it is parsed strictly and must carry an inclusion proof
+ * and checkpoint (REKOR_PROOF_MISSING otherwise); one that fails is left out and returned in
+ * `refused` with its source and error, and the archive holds the others. When none is usable
+ * the first refusal is raised. The same bundle twice for one artifact is kept once. The result
+ * depends only on the inputs (as a set) and `createdAt`.
+ */
+export async function prepareExportArchive(opts: BuildExportOptions): Promise<ExportArchiveWriter> {
   if (opts.bundles.length === 0)
     fail('NO_ATTESTATIONS_FOUND', 'archive', 'no attestations found: nothing to export');
   let createdAt: string | undefined;
@@ -264,6 +309,7 @@ export async function buildExportArchive(opts: BuildExportOptions): Promise<Buil
     createdAt = formatTime(newest * 1000);
   }
   const { entries, files } = bundleEntries(byArtifact);
+  byArtifact.clear();
   const consistency = opts.consistency
     ? carriedFile(
         CONSISTENCY_FILE_NAME,
@@ -291,14 +337,45 @@ export async function buildExportArchive(opts: BuildExportOptions): Promise<Buil
     ...(consistency ? { consistency } : {}),
   };
   const manifestBytes = encodeManifest(manifest);
-  const sealFile: TarFile[] = opts.seal
-    ? [{ name: SEAL_NAME, data: await opts.seal(manifestBytes) }]
-    : [];
-  const chunks = await writeTarChunks([
-    { name: MANIFEST_NAME, data: manifestBytes },
-    ...sealFile,
-    ...files,
-  ]);
+  const head: TarFile[] = [{ name: MANIFEST_NAME, data: manifestBytes }];
+  if (opts.seal) head.push({ name: SEAL_NAME, data: await opts.seal(manifestBytes) });
+  let started = false;
+  return {
+    manifest,
+    refused,
+    chunks() {
+      if (started) throw new Error('an export archive is written once');
+      started = true;
+      return tarChunks(archiveFiles(head, files));
+    },
+  };
+}
+
+/** The archive's files in order; a bundle read again is held to what was judged. */
+function* archiveFiles(head: TarFile[], files: PendingFile[]): Generator<TarFile> {
+  yield* head;
+  for (const f of files) {
+    if ('data' in f) {
+      yield f;
+      continue;
+    }
+    const { input, sha, size } = f.prepared;
+    const data = inputBytes(input);
+    if (data.byteLength !== size || toHex(sha256(data)) !== sha)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `${input.source} changed while the archive was being written (it was ${size} bytes with sha256 ${sha} when judged)`,
+      );
+    yield { name: f.name, data };
+  }
+}
+
+/** Build the archive whole (prepareExportArchive, then every chunk kept). */
+export async function buildExportArchive(opts: BuildExportOptions): Promise<BuiltExportArchive> {
+  const writer = await prepareExportArchive(opts);
+  const chunks: Uint8Array[] = [];
+  for await (const c of writer.chunks()) chunks.push(c);
   let joined: Uint8Array | undefined;
   return {
     chunks,
@@ -306,8 +383,8 @@ export async function buildExportArchive(opts: BuildExportOptions): Promise<Buil
       return (joined ??= new Uint8Array(Buffer.concat(chunks)));
     },
     byteLength: chunks.reduce((n, c) => n + c.byteLength, 0),
-    manifest,
-    refused,
+    manifest: writer.manifest,
+    refused: writer.refused,
   };
 }
 
@@ -318,6 +395,7 @@ interface Prepared {
   proven: Pick<TransparencyLogEntry, 'logIndex' | 'integratedTime'>;
   signer: { identity: string | null; issuer: string | null };
   sha: string;
+  size: number;
 }
 
 export interface ExportArchive {

@@ -1,9 +1,13 @@
 /** `stella/archive`: export archives (many bundles in one reproducible tar) and their strict reader. */
 export {
   buildExportArchive,
+  prepareExportArchive,
+  inputBytes,
   readExportArchive,
   bundlesForArtifact,
   type ExportArchive,
+  type ExportArchiveWriter,
+  type BuiltExportArchive,
   type ExportInput,
 } from './export.js';
 export type { ExportManifest, ExportManifestEntry } from './manifest.js';

@@ -50,41 +50,61 @@ export async function writeTar(files: TarFile[]): Promise<Uint8Array> {
 
 /**
  * The tar as the chunks it is made of, in order (headers, the files' own bytes without a
- * copy, padding, end marker): a large archive is written out chunk by chunk instead of being
- * joined into one buffer first.
+ * copy, padding, end marker), all at once: for archives small enough to hold (tests, rotation
+ * bundles). A large archive is written with tarChunks as its files arrive.
  */
-export async function writeTarChunks(files: TarFile[]): Promise<Uint8Array[]> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: unknown) => {
-      chunks.push(c as Buffer);
-    });
-    pack.on('end', () => resolve());
-    pack.on('error', reject);
-  });
-  for (const f of files) {
-    await new Promise<void>((resolve, reject) => {
-      pack.entry(
-        {
-          name: f.name,
-          size: f.data.byteLength,
-          mode: 0o644,
-          mtime: new Date(0),
-          uid: 0,
-          gid: 0,
-          uname: '',
-          gname: '',
-          type: 'file',
-        },
-        Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength),
-        (err) => (err ? reject(err) : resolve()),
-      );
-    });
-  }
-  pack.finalize();
-  await done;
+export async function writeTarChunks(files: Iterable<TarFile>): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of tarChunks(files)) chunks.push(c);
   return chunks;
+}
+
+/**
+ * The tar of `files`, chunk by chunk as it is made, with backpressure: the next file is taken
+ * only when the consumer has taken what came before, so an archive of 100,000 bundles is
+ * never held whole (nor are its files, when `files` produces them one at a time). An error
+ * from `files` ends the stream with that error.
+ */
+export async function* tarChunks(
+  files: Iterable<TarFile> | AsyncIterable<TarFile>,
+): AsyncGenerator<Uint8Array> {
+  const pack = tar.pack();
+  let failed: { error: unknown } | undefined;
+  const feeding = (async () => {
+    for await (const f of files) {
+      await new Promise<void>((resolve, reject) => {
+        pack.entry(
+          {
+            name: f.name,
+            size: f.data.byteLength,
+            mode: 0o644,
+            mtime: new Date(0),
+            uid: 0,
+            gid: 0,
+            uname: '',
+            gname: '',
+            type: 'file',
+          },
+          Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength),
+          (err) => (err ? reject(err) : resolve()),
+        );
+      });
+    }
+    pack.finalize();
+  })().catch((error: unknown) => {
+    failed = { error };
+    pack.destroy(error instanceof Error ? error : new Error(String(error)));
+  });
+  try {
+    for await (const c of pack as AsyncIterable<Buffer>) yield c;
+  } catch (e) {
+    // The producer's own error, not the stream's report of it.
+    throw failed ? failed.error : e;
+  } finally {
+    if (!pack.destroyed) pack.destroy();
+    await feeding;
+  }
+  if (failed) throw failed.error;
 }
 
 function unsafe(message: string, details?: Record<string, unknown>): never {

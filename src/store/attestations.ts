@@ -332,21 +332,48 @@ export class AttestationStore {
     return rows.map(fromRow);
   }
 
-  /** Every bundle in the store, by artifact digest then oldest first (for exporting them all). */
+  /** Every bundle in the store, by artifact digest then oldest first. */
   listAll(): StoredAttestation[] {
-    return [...this.eachStored()];
+    const rows = this.db
+      .prepare('SELECT * FROM attestations ORDER BY artifact_digest, created_at, id')
+      .all() as Row[];
+    return rows.map(fromRow);
   }
 
   /**
-   * listAll, one row at a time: an export of 100,000 bundles never holds all their JSON text at
-   * once (about a gigabyte of strings), only the bytes it keeps of each.
+   * Which bundles there are, in listAll's order, without their JSON: an export of 100,000
+   * bundles reads each one by id (bundleBytesById) when it needs it, and never holds them all
+   * (about a gigabyte of text).
    */
-  *eachStored(): Generator<StoredAttestation> {
-    const rows = this.db
-      .prepare('SELECT * FROM attestations ORDER BY artifact_digest, created_at, id')
-      .iterate() as IterableIterator<Row>;
-    for (const r of rows) yield fromRow(r);
+  *eachStoredKey(artifactDigest?: string): Generator<{ id: number; artifactDigest: string }> {
+    const rows = (
+      artifactDigest === undefined
+        ? this.db
+            .prepare(
+              'SELECT id, artifact_digest FROM attestations ORDER BY artifact_digest, created_at, id',
+            )
+            .iterate()
+        : this.db
+            .prepare(
+              'SELECT id, artifact_digest FROM attestations WHERE artifact_digest = ? ORDER BY created_at, id',
+            )
+            .iterate(normalizeArtifactDigest(artifactDigest))
+    ) as IterableIterator<{ id: number; artifact_digest: string }>;
+    for (const r of rows) yield { id: r.id, artifactDigest: r.artifact_digest };
   }
+
+  /**
+   * One stored bundle's JSON as its UTF-8 bytes (what the store holds: no JS string is made on
+   * the way), by row id; undefined when there is no such row.
+   */
+  bundleBytesById(id: number): Uint8Array | undefined {
+    this.byId ??= this.db.prepare(
+      'SELECT CAST(bundle_json AS BLOB) AS bytes FROM attestations WHERE id = ?',
+    );
+    const r = this.byId.get(id) as { bytes: Buffer } | undefined;
+    return r?.bytes;
+  }
+  private byId: Database.Statement | undefined;
 
   count(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM attestations').get() as { n: number }).n;

@@ -400,46 +400,107 @@ export function writeFileAtomic(
   data: AtomicContent,
   opts: AtomicWriteOptions = {},
 ): void {
-  const target = resolve(path);
-  const dir = dirname(target);
-  // Unpredictable, so no one can plant anything at it in advance; short enough for NAME_MAX.
-  const tmp = join(dir, `.${basename(target).slice(0, 64)}.${randomBytes(16).toString('hex')}.tmp`);
-  let fd: number | undefined;
-  let created = false;
+  const file = AtomicFile.create(path, opts);
   try {
-    fd = openSync(tmp, CREATE_FLAGS, opts.mode ?? 0o644);
-    created = true;
-    const out = fd;
-    if (typeof data === 'function') data((chunk) => writeAllSync(out, chunk));
-    else writeAllSync(out, data);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, target);
-    created = false;
-    fsyncDirectory(dir);
+    if (typeof data === 'function') data((chunk) => file.write(chunk));
+    else file.write(data);
+    file.commit();
   } catch (e) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already failing; the write error is the one to report
-      }
+    file.abort();
+    throw file.writeError(e);
+  }
+}
+
+/**
+ * writeFileAtomic for content that arrives over time (an export archive of 100,000 bundles,
+ * made as it is written): write() in order, then commit() puts it at `path`; abort() (on any
+ * failure, the producer's included) removes the temporary and leaves `path` as it was.
+ * Errors of the file itself are raised as writeFileAtomic raises them.
+ */
+export class AtomicFile {
+  private constructor(
+    private fd: number | undefined,
+    private readonly tmp: string,
+    private readonly target: string,
+    private readonly path: string,
+    private readonly opts: AtomicWriteOptions,
+  ) {}
+
+  static create(path: string, opts: AtomicWriteOptions = {}): AtomicFile {
+    const target = resolve(path);
+    // Unpredictable, so no one can plant anything at it in advance; short enough for NAME_MAX.
+    const tmp = join(
+      dirname(target),
+      `.${basename(target).slice(0, 64)}.${randomBytes(16).toString('hex')}.tmp`,
+    );
+    const unopened = new AtomicFile(undefined, tmp, target, path, opts);
+    try {
+      return new AtomicFile(
+        openSync(tmp, CREATE_FLAGS, opts.mode ?? 0o644),
+        tmp,
+        target,
+        path,
+        opts,
+      );
+    } catch (e) {
+      throw unopened.writeError(e);
     }
-    if (created) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // nothing more can be done; the name is random and ours alone
-      }
+  }
+
+  write(chunk: Uint8Array | string): void {
+    try {
+      writeAllSync(this.open(), chunk);
+    } catch (e) {
+      throw this.writeError(e);
     }
-    throw new StellaError(
-      opts.code ?? 'INPUT_INVALID',
-      opts.check ?? 'input',
-      `cannot write ${opts.what ?? 'file'} ${JSON.stringify(path)}: ${explainErrno(e)}`,
+  }
+
+  commit(): void {
+    try {
+      const fd = this.open();
+      fsyncSync(fd);
+      this.fd = undefined;
+      closeSync(fd);
+      renameSync(this.tmp, this.target);
+      fsyncDirectory(dirname(this.target));
+    } catch (e) {
+      this.abort();
+      throw this.writeError(e);
+    }
+  }
+
+  /** Remove the temporary (a no-op after commit). */
+  abort(): void {
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already failing; the first error is the one to report
+      }
+      this.fd = undefined;
+    }
+    try {
+      unlinkSync(this.tmp);
+    } catch {
+      // gone already (committed, or never made); the name is random and ours alone
+    }
+  }
+
+  /** `e` as the error writeFileAtomic reports, unless it already is a StellaError (the producer's). */
+  writeError(e: unknown): StellaError {
+    if (e instanceof StellaError) return e;
+    return new StellaError(
+      this.opts.code ?? 'INPUT_INVALID',
+      this.opts.check ?? 'input',
+      `cannot write ${this.opts.what ?? 'file'} ${JSON.stringify(this.path)}: ${explainErrno(e)}`,
       undefined,
       { cause: e },
     );
+  }
+
+  private open(): number {
+    if (this.fd === undefined) throw new Error('AtomicFile used after commit() or abort()');
+    return this.fd;
   }
 }
 

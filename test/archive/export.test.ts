@@ -20,6 +20,7 @@ import {
   requireProof,
   bundlesForArtifact,
   EXPORT_TAR_LIMITS,
+  prepareExportArchive,
   readExportArchive,
   type ExportInput,
 } from '../../src/archive/export.js';
@@ -82,7 +83,10 @@ const signed = [
     ...signBlob(authority, artifacts[2]!.data, { repo: 'org/three', now: T0 + 180_000 }),
   },
 ];
-const inputs: ExportInput[] = signed.map((s, i) => ({
+/** Inputs whose bytes are held (the tests read them back). */
+type HeldInput = ExportInput & { bytes: Uint8Array };
+
+const inputs: HeldInput[] = signed.map((s, i) => ({
   artifactDigest: artifacts[s.artifact]!.digest,
   bytes: utf8.encode(serializeBundle(s.bundle)),
   source: `bundle ${i}`,
@@ -204,6 +208,61 @@ test('reproducible: the same inputs, in any order, give byte-identical archives'
   );
 });
 
+test('inputs read again when written (a store row by id) give the same archive, read twice and never held; one that changed in between is refused', async (t) => {
+  const held = await buildExportArchive({ bundles: inputs, trustedRoot: trustedRootBytes });
+  const reads = new Map<number, number>();
+  const reread = (mutate?: (n: number, b: Uint8Array) => Uint8Array): ExportInput[] =>
+    inputs.map((input, i) => ({
+      ...input,
+      bytes: () => {
+        const n = (reads.get(i) ?? 0) + 1;
+        reads.set(i, n);
+        return mutate ? mutate(n, input.bytes) : input.bytes.slice();
+      },
+    }));
+  const again = await buildExportArchive({ bundles: reread(), trustedRoot: trustedRootBytes });
+  t.deepEqual(again.archive, held.archive);
+  t.deepEqual(
+    [...reads.values()],
+    inputs.map(() => 2),
+    'each bundle read once to judge, once to write',
+  );
+  // Judged before anything is written: the manifest exists before the first chunk is asked for.
+  reads.clear();
+  const writer = await prepareExportArchive({ bundles: reread() });
+  t.is(writer.manifest.entries.length, held.manifest.entries.length);
+  t.deepEqual(
+    [...reads.values()],
+    inputs.map(() => 1),
+  );
+  t.throws(
+    () => {
+      void writer.chunks();
+      void writer.chunks();
+    },
+    { message: /written once/ },
+  );
+  // A bundle that is different the second time (a store row replaced) refuses the archive.
+  reads.clear();
+  const changed = reread((n, b) => (n === 2 ? utf8.encode(` ${Buffer.from(b).toString()}`) : b));
+  const e = await t.throwsAsync(buildExportArchive({ bundles: changed }), {
+    instanceOf: StellaError,
+  });
+  t.is(e.code, 'INPUT_INVALID');
+  t.regex(e.message, /changed while the archive was being written/);
+  // Same size, other bytes: the digest catches it.
+  reads.clear();
+  const flipped = reread((n, b) => {
+    if (n !== 2) return b;
+    const c = b.slice();
+    c[c.length - 2] = c[c.length - 2]! ^ 1;
+    return c;
+  });
+  await t.throwsAsync(buildExportArchive({ bundles: flipped }), {
+    message: /changed while the archive was being written/,
+  });
+});
+
 test('the in-toto attestation is filed under its subject; a message signature under its digest', (t) => {
   t.deepEqual(artifactDigestsOf(signed[2]!.bundle), [artifacts[1]!.digest]);
   t.deepEqual(artifactDigestsOf(signed[0]!.bundle), [artifacts[0]!.digest]);
@@ -267,7 +326,7 @@ test('a bundle without an inclusion proof and checkpoint is refused: Rekor proof
 });
 
 /** inputs[i] with its first entry's integrated time set to `seconds` (text, as protobuf JSON allows). */
-function withIntegratedTime(i: number, seconds: string): ExportInput {
+function withIntegratedTime(i: number, seconds: string): HeldInput {
   const json = JSON.parse(new TextDecoder().decode(inputs[i]!.bytes)) as {
     verificationMaterial: { tlogEntries: { integratedTime: string }[] };
   };

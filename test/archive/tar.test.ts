@@ -7,7 +7,14 @@
 import test from 'ava';
 import { gzipSync } from 'node:zlib';
 import { StellaError } from '../../src/errors.js';
-import { BLOCK, readTarStrict, writeTar, type TarReadLimits } from '../../src/archive/tar.js';
+import {
+  BLOCK,
+  readTarStrict,
+  tarChunks,
+  writeTar,
+  type TarFile,
+  type TarReadLimits,
+} from '../../src/archive/tar.js';
 import { EXPORT_LIMITS, EXPORT_NAME_PATTERN, EXPORT_TAR_LIMITS } from '../../src/archive/export.js';
 import { utf8 } from '../../src/util/encoding.js';
 import { archive, END, entry, header } from '../helpers/tar-bytes.js';
@@ -409,4 +416,57 @@ test('A14: bad header checksums, non-ustar headers, dirty padding and names outs
       name,
     );
   }
+});
+
+test('tarChunks: files taken one at a time as the tar is consumed give the bytes writeTar gives; a producer error ends it with that error', async (t) => {
+  const files: TarFile[] = Array.from({ length: 40 }, (_, i) => ({
+    name: `f${i}.txt`,
+    data: utf8.encode('x'.repeat(i * 997)),
+  }));
+  let taken = 0;
+  async function* produce(): AsyncGenerator<TarFile> {
+    for (const f of files) {
+      await new Promise((r) => setImmediate(r));
+      taken++;
+      yield f;
+    }
+  }
+  const chunks: Uint8Array[] = [];
+  const takenAt: number[] = [];
+  for await (const c of tarChunks(produce())) {
+    chunks.push(c);
+    takenAt.push(taken);
+  }
+  t.deepEqual(new Uint8Array(Buffer.concat(chunks)), await writeTar(files));
+  t.is(taken, files.length);
+  t.true(
+    takenAt[0]! < 3,
+    `files are taken as the tar is consumed, not all first (${takenAt[0]} taken at the first chunk)`,
+  );
+  const boom = new StellaError('INPUT_INVALID', 'input', 'the third file changed');
+  async function* failing(): AsyncGenerator<TarFile> {
+    yield files[1]!;
+    yield files[2]!;
+    throw boom;
+  }
+  const seen: Uint8Array[] = [];
+  const e = await t.throwsAsync(async () => {
+    for await (const c of tarChunks(failing())) seen.push(c);
+  });
+  t.is(e, boom);
+  // A consumer that stops early ends the producer too.
+  let pulled = 0;
+  async function* endless(): AsyncGenerator<TarFile> {
+    for (;;) {
+      pulled++;
+      yield files[5]!;
+    }
+  }
+  for await (const c of tarChunks(endless())) {
+    t.true(c.byteLength > 0);
+    break;
+  }
+  const after = pulled;
+  await new Promise((r) => setTimeout(r, 20));
+  t.is(pulled, after, 'nothing is pulled after the consumer stopped');
 });

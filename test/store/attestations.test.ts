@@ -78,6 +78,44 @@ test('save and find by digest; duplicates collapse; an upper-case digest is refu
   t.is(findBundlesByDigest(path, D2).length, 1);
 });
 
+test('export reads: keys in listAll order without the JSON, then each bundle by id as its exact UTF-8 bytes', (t) => {
+  const path = join(tmp(), 'attestations.db');
+  const s = AttestationStore.open(path, 'write');
+  const json = ['{"n":"é ☃ 𝄞"}', '{"b":1}', '{"c":"\\u0000"}'];
+  s.save({
+    artifactDigest: D2,
+    bundleJson: json[0]!,
+    contentKind: 'messageSignature',
+    createdAt: 1,
+  });
+  s.save({
+    artifactDigest: D1,
+    bundleJson: json[1]!,
+    contentKind: 'messageSignature',
+    createdAt: 2,
+  });
+  s.save({ artifactDigest: D1, bundleJson: json[2]!, contentKind: 'dsseEnvelope', createdAt: 3 });
+  const all = s.listAll();
+  const keys = [...s.eachStoredKey()];
+  t.deepEqual(
+    keys,
+    all.map((r) => ({ id: r.id, artifactDigest: r.artifactDigest })),
+  );
+  t.deepEqual(
+    keys.map((k) => k.artifactDigest),
+    [D1, D1, D2],
+  );
+  t.deepEqual([...s.eachStoredKey(D1)], keys.slice(0, 2));
+  t.deepEqual([...s.eachStoredKey(`sha256:${'ef'.repeat(32)}`)], []);
+  for (const r of all)
+    t.deepEqual(
+      new Uint8Array(s.bundleBytesById(r.id)!),
+      new Uint8Array(Buffer.from(r.bundleJson, 'utf8')),
+    );
+  t.is(s.bundleBytesById(9999), undefined);
+  s.close();
+});
+
 test('no attestations found: missing store and empty result are NO_ATTESTATIONS_FOUND', (t) => {
   const dir = tmp();
   let e = t.throws(() => findBundlesByDigest(join(dir, 'none.db'), D1)) as StellaError;

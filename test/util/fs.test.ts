@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
 import {
+  AtomicFile,
   openAppendOnly,
   readArtifactFile,
   readFileBounded,
@@ -201,6 +202,40 @@ test('H56 writeFileAtomic: content, mode at creation, no temporary left behind',
   writeFileAtomic(secret, 'k', { mode: 0o600 });
   t.is(statSync(secret).mode & 0o777, 0o600);
   t.deepEqual(readdirSync(dir).sort(), ['out.json', 'secret.key']);
+});
+
+test('AtomicFile: written over time, committed into place; aborted, the old file stays and no temporary is left', (t) => {
+  const dir = tmp('atomic');
+  const target = join(dir, 'out.tar');
+  writeFileAtomic(target, 'old');
+  const f = AtomicFile.create(target, { what: 'test archive' });
+  f.write('ne');
+  f.write(new Uint8Array([0x77]));
+  t.is(readFileSync(target, 'utf8'), 'old', 'nothing reaches the target before commit');
+  t.is(readdirSync(dir).length, 2, 'the temporary sits beside it');
+  f.commit();
+  t.is(readFileSync(target, 'utf8'), 'new');
+  t.deepEqual(readdirSync(dir), ['out.tar']);
+  const g = AtomicFile.create(target, { what: 'test archive' });
+  g.write('half of a new one');
+  g.abort();
+  g.abort();
+  t.is(readFileSync(target, 'utf8'), 'new');
+  t.deepEqual(readdirSync(dir), ['out.tar']);
+  t.throws(() => g.write('more'), {
+    instanceOf: StellaError,
+    message: /cannot write test archive/,
+  });
+  // A producer's own error passes through as itself; anything else is a write error.
+  const own = new StellaError('INPUT_INVALID', 'input', 'the producer failed');
+  t.is(g.writeError(own), own);
+  t.regex(g.writeError(new Error('EIO')).message, /cannot write test archive/);
+  refused(
+    t,
+    () => AtomicFile.create(join(dir, 'no-such-folder', 'x.tar'), { what: 'test archive' }),
+    'INPUT_INVALID',
+    /cannot write test archive/,
+  );
 });
 
 test('SpoolFile: unlinked at once, gives back what was appended in order; writeFileAtomic writes chunk by chunk', (t) => {

@@ -21,19 +21,28 @@ import {
 } from '../../store/attestations.js';
 import { utf8, toHex, toBase64 } from '../../util/encoding.js';
 import {
+  AtomicFile,
   checkWritableTarget,
   FILE_LIMITS,
   readFileBounded,
   writeFileAtomic,
 } from '../../util/fs.js';
-import { sha256, sha256OfChunks, spkiOf } from '../../crypto.js';
-import { createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { sha256, spkiOf } from '../../crypto.js';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  sign as nodeSign,
+  type KeyObject,
+} from 'node:crypto';
 import {
   artifactDigestsOf,
-  buildExportArchive,
+  inputBytes,
+  prepareExportArchive,
   readExportArchive,
   EXPORT_LIMITS,
   type ExportArchive,
+  type ExportArchiveWriter,
   type ExportInput,
 } from '../../archive/export.js';
 import type { ExportManifest } from '../../archive/manifest.js';
@@ -227,7 +236,7 @@ async function collectConsistency(
   for (const input of inputs) {
     let bundle;
     try {
-      bundle = parseBundle(input.bytes);
+      bundle = parseBundle(inputBytes(input));
     } catch {
       continue; // refused (and reported) by the archive builder
     }
@@ -269,23 +278,31 @@ export function parseCreatedAt(s: string): number {
   return parseTimeFlag(s, '--created-at', 'end');
 }
 
-function fromStore(path: string, wanted: Set<string> | undefined): ExportInput[] {
-  const store = AttestationStore.open(path, 'read');
-  try {
-    const rows = wanted
-      ? [...wanted].sort().flatMap((d) => store.findBundlesByDigest(d))
-      : store.eachStored();
-    const inputs: ExportInput[] = [];
-    for (const r of rows)
-      inputs.push({
-        artifactDigest: r.artifactDigest,
-        bytes: utf8.encode(r.bundleJson),
-        source: `attestation store ${path} (row ${r.id})`,
-      });
-    return inputs;
-  } finally {
-    store.close();
+/**
+ * The store's bundles as inputs read by row id when needed (judged, then written), so a
+ * shipment of 100,000 is never held in memory. The store stays open until the archive is
+ * written; a row gone or changed by then refuses the export (prepareExportArchive).
+ */
+function fromStore(
+  store: AttestationStore,
+  path: string,
+  wanted: Set<string> | undefined,
+): ExportInput[] {
+  const keys = wanted
+    ? [...wanted].sort().flatMap((d) => [...store.eachStoredKey(d)])
+    : store.eachStoredKey();
+  const inputs: ExportInput[] = [];
+  for (const { id, artifactDigest } of keys) {
+    const source = `attestation store ${path} (row ${id})`;
+    inputs.push({
+      artifactDigest,
+      bytes: () =>
+        store.bundleBytesById(id) ??
+        fail('INPUT_INVALID', 'input', `${source} was removed while the archive was being written`),
+      source,
+    });
   }
+  return inputs;
 }
 
 function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] {
@@ -365,12 +382,15 @@ function gatherInputs(
   inputs: ExportInput[];
   refused: RefusedItem[];
   storePath: string | undefined;
+  /** The attestation store the inputs read from; close it when the archive is written. */
+  store: AttestationStore | undefined;
 } {
   const onlyRegistry = opts.registry !== undefined && opts.artifacts.length === 0 && !opts.all;
   const inputs: ExportInput[] = [];
   const useStore =
     opts.attestationStorePath !== undefined || (opts.bundlePaths.length === 0 && !onlyRegistry);
   let storePath: string | undefined;
+  let store: AttestationStore | undefined;
   if (useStore) {
     storePath = resolveAttestationStorePath(opts.attestationStorePath, opts.env);
     if (!existsSync(storePath))
@@ -379,7 +399,8 @@ function gatherInputs(
         'attestation-store',
         `no attestations found: attestation store ${storePath} does not exist`,
       );
-    inputs.push(...fromStore(storePath, wanted));
+    store = AttestationStore.open(storePath, 'read');
+    inputs.push(...fromStore(store, storePath, wanted));
   }
   const refused: RefusedItem[] = [];
   if (opts.registry) {
@@ -396,7 +417,7 @@ function gatherInputs(
   }
   const missing = wanted && !onlyRegistry ? missingArtifacts(wanted, inputs) : undefined;
   if (missing) refused.push(missing);
-  return { inputs, refused, storePath };
+  return { inputs, refused, storePath, store };
 }
 
 /** Seals and consistency proofs belong to archives: refused with `--output FILE.json`. */
@@ -427,14 +448,17 @@ async function sealerFor(opts: ExportBundleOptions): Promise<Sealer | undefined>
   });
 }
 
-/** --refresh-proofs: replaces each input's bytes with the bundle carrying fresh proofs. */
+/**
+ * --refresh-proofs: replaces each input's bytes with the bundle carrying fresh proofs (held in
+ * memory from then on: they exist nowhere else).
+ */
 async function refreshProofs(
   opts: ExportBundleOptions,
   inputs: ExportInput[],
 ): Promise<ExportBundleResult['refreshedProofs']> {
   const { refreshShipmentProofs } = await import('../../sign/log-consistency-client.js');
   const r = await refreshShipmentProofs(
-    inputs.map((i) => i.bytes),
+    inputs.map((i) => inputBytes(i)),
     (await logsTrust(opts)).tlogs,
   );
   for (const [i, input] of inputs.entries()) input.bytes = r.bundles[i]!;
@@ -444,7 +468,7 @@ async function refreshProofs(
 /** The seed's form: `--output attestation-bundle.json` is one standard Sigstore bundle. */
 function writeSingleBundle(
   opts: ExportBundleOptions,
-  built: Awaited<ReturnType<typeof buildExportArchive>>,
+  built: ExportArchiveWriter,
   inputs: ExportInput[],
   refusedCount: number,
   storePath: string | undefined,
@@ -459,12 +483,22 @@ function writeSingleBundle(
     );
   }
   const { sha256: onlySha256 } = built.manifest.entries[0]!;
-  const only = inputs.find((i) => toHex(sha256(i.bytes)) === onlySha256)!;
-  writeFileAtomic(opts.outputPath, only.bytes, { what: 'exported bundle' });
+  let only: Uint8Array | undefined;
+  for (const i of inputs) {
+    const bytes = inputBytes(i);
+    if (toHex(sha256(bytes)) === onlySha256) only = bytes;
+  }
+  if (!only)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `the bundle to export (sha256 ${onlySha256}) changed while it was being written`,
+    );
+  writeFileAtomic(opts.outputPath, only, { what: 'exported bundle' });
   return {
     outputPath: opts.outputPath,
     sha256: onlySha256,
-    size: only.bytes.byteLength,
+    size: only.byteLength,
     manifest: built.manifest,
     attestationStore: storePath,
     refused: [],
@@ -477,44 +511,69 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
   const wanted = opts.all ? undefined : new Set(opts.artifacts.map(normalizeArtifactDigest));
   const createdAt = opts.createdAt !== undefined ? parseCreatedAt(opts.createdAt) : undefined;
   const trustedRoot = readIncludedTrustedRoot(opts.trustedRootPath);
-  const { inputs, refused, storePath } = gatherInputs(opts, wanted);
-  if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
-  const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
-  checkOutputForm(opts, asBundle);
-  const sealer = await sealerFor(opts);
-  // A keyless seal leaves a permanent log entry: the output must be writable before it is made.
-  if (opts.sealKeyless) checkWritableTarget(opts.outputPath, { what: 'export archive (--output)' });
-  const refreshedProofs = opts.refreshProofs ? await refreshProofs(opts, inputs) : undefined;
-  const consistency = opts.includeConsistency ? await collectConsistency(inputs, opts) : undefined;
-  const built = await buildExportArchive({
-    bundles: inputs,
-    createdAt,
-    trustedRoot,
-    seal: sealer?.seal,
-    consistency: consistency?.bytes,
-  });
-  const allRefused = [...refused, ...built.refused];
-  if (asBundle) return writeSingleBundle(opts, built, inputs, allRefused.length, storePath);
-  // Written chunk by chunk: a shipment of 100,000 bundles is a tar of about a gigabyte.
-  writeFileAtomic(
-    opts.outputPath,
-    (write) => {
-      for (const c of built.chunks) write(c);
-    },
-    { what: 'export archive' },
-  );
-  return {
-    outputPath: opts.outputPath,
-    sha256: toHex(sha256OfChunks(built.chunks)),
-    size: built.byteLength,
-    manifest: built.manifest,
-    attestationStore: storePath,
-    refused: allRefused,
-    format: 'archive',
-    seal: sealer?.sealed(),
-    consistency: consistency?.summary,
-    refreshedProofs,
-  };
+  const { inputs, refused, storePath, store } = gatherInputs(opts, wanted);
+  try {
+    if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
+    const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
+    checkOutputForm(opts, asBundle);
+    const sealer = await sealerFor(opts);
+    // A keyless seal leaves a permanent log entry: the output must be writable before it is made.
+    if (opts.sealKeyless)
+      checkWritableTarget(opts.outputPath, { what: 'export archive (--output)' });
+    const refreshedProofs = opts.refreshProofs ? await refreshProofs(opts, inputs) : undefined;
+    const consistency = opts.includeConsistency
+      ? await collectConsistency(inputs, opts)
+      : undefined;
+    const writer = await prepareExportArchive({
+      bundles: inputs,
+      createdAt,
+      trustedRoot,
+      seal: sealer?.seal,
+      consistency: consistency?.bytes,
+    });
+    const allRefused = [...refused, ...writer.refused];
+    if (asBundle) return writeSingleBundle(opts, writer, inputs, allRefused.length, storePath);
+    const written = await writeArchive(opts.outputPath, writer);
+    return {
+      outputPath: opts.outputPath,
+      sha256: written.sha256,
+      size: written.size,
+      manifest: writer.manifest,
+      attestationStore: storePath,
+      refused: allRefused,
+      format: 'archive',
+      seal: sealer?.sealed(),
+      consistency: consistency?.summary,
+      refreshedProofs,
+    };
+  } finally {
+    store?.close();
+  }
+}
+
+/**
+ * The archive written atomically as it is made (a shipment of 100,000 bundles is a tar of
+ * about a gigabyte, never held whole), hashed on the way.
+ */
+async function writeArchive(
+  path: string,
+  writer: ExportArchiveWriter,
+): Promise<{ sha256: string; size: number }> {
+  const file = AtomicFile.create(path, { what: 'export archive' });
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const c of writer.chunks()) {
+      file.write(c);
+      hash.update(c);
+      size += c.byteLength;
+    }
+    file.commit();
+  } catch (e) {
+    file.abort();
+    throw file.writeError(e);
+  }
+  return { sha256: hash.digest('hex'), size };
 }
 
 /** Read an export archive file: a regular file, size checked before reading, then ./export.ts's strict reader. */
