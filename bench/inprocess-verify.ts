@@ -2,7 +2,9 @@
  * Stella's in-process rate on part of a shipment, in a process of its own (for
  * shipment.bench.ts): the archive's bundles `start` to `start + count` are read by the
  * streaming reader and held, then verifyArchivedBundle — the function every `--jobs` worker
- * calls — runs over them in a loop; only the loop is timed. Prints one JSON line:
+ * calls — runs over them in a loop, with the options the benchmark's `verify --archive` runs
+ * give it (`--trusted-root` and no trust store: no checkpoints kept; no `--report`: no
+ * timeline); only the loop is timed. Prints one JSON line:
  * {count, seconds}. Several run side by side measure what the machine gives parallel work.
  *
  *   node dist/bench/inprocess-verify.js TAR TRUSTED_ROOT IDENTITY_PATTERN ISSUER START COUNT
@@ -39,7 +41,7 @@ const trust = parseTrustedRoot(readFileSync(root));
 const policy = buildPolicy({ certificateIdentity: identity, certificateOidcIssuer: issuer });
 const t0 = process.hrtime.bigint();
 for (const b of work) {
-  const v = await verifyArchivedBundle(b, trust, policy);
+  const v = await verifyArchivedBundle(b, trust, policy, { checkpoints: false, timeline: false });
   if (!v.ok) throw new Error(`in-process verification of ${b.path} failed: ${v.error?.message}`);
 }
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

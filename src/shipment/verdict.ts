@@ -43,6 +43,11 @@ export interface ArchivedBundle {
 export interface VerdictOptions {
   /** false: leave `checkpoints` empty (no trust store will take them; see ShipmentOptions). */
   checkpoints?: boolean;
+  /**
+   * false: leave `certificate` null and `windows` empty (no report will draw its timeline):
+   * they are ~6 times formatted and objects cloned back from a worker, per bundle.
+   */
+  timeline?: boolean;
 }
 
 export async function verifyArchivedBundle(
@@ -70,7 +75,7 @@ export async function verifyArchivedBundle(
     const { digest } = parseSha256Digest(b.artifactDigest, 'artifact digest');
     const report = await verifyBundleReport(
       { bundle, artifact: { kind: 'digest', algorithm: 'SHA2_256', digest }, trust, policy },
-      { trustWindows: true },
+      { trustWindows: options.timeline !== false },
     );
     verdict.windows = report.trustWindows ?? [];
     // Taken from the verification's own parse of the certificate, not parsed again.

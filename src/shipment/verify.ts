@@ -68,6 +68,11 @@ export interface ShipmentOptions {
    * checkpoint, so kept, they grow with the shipment (100,000 bundles, 100,000 checkpoints).
    */
   keepCheckpoints?: boolean;
+  /**
+   * false when no report will draw the timeline: the verdicts then carry no certificate
+   * validity and no trust windows (BundleVerdict.certificate, .windows). Default true.
+   */
+  timeline?: boolean;
 }
 
 export interface ShipmentSummary {
@@ -189,7 +194,7 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
     o.trust,
     policy,
     { ...policyOptions, now: policy.now },
-    { checkpoints: o.keepCheckpoints !== false },
+    { checkpoints: o.keepCheckpoints !== false, timeline: o.timeline !== false },
   );
   try {
     const { pre, seal, structure } = await readSealedArchive(

@@ -4,7 +4,7 @@ import { bytesSource } from '../../src/archive/export-stream.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
 import { sha256 } from '../../src/crypto.js';
 import { verifyShipment } from '../../src/shipment/verify.js';
-import { verifyArchivedBundle } from '../../src/shipment/verdict.js';
+import { verifyArchivedBundle, type BundleVerdict } from '../../src/shipment/verdict.js';
 import { buildPolicy } from '../../src/verify/policy.js';
 import { readExportArchive } from '../../src/archive/export.js';
 import { toHex, utf8 } from '../../src/util/encoding.js';
@@ -73,4 +73,51 @@ test('verifyArchivedBundle computes the checkpoints unless told they are not wan
   const without = await verifyArchivedBundle(b, trust, policy, { checkpoints: false });
   t.true(without.ok);
   t.deepEqual(without.checkpoints, []);
+});
+
+test('the report timeline (certificate validity, trust windows) is in each verdict unless told no report draws it; through threads too', async (t) => {
+  const { trust, archive } = await shipment();
+  const verdicts = async (timeline: boolean | undefined, jobs: number) => {
+    const got: BundleVerdict[] = [];
+    const summary = await verifyShipment({
+      source: bytesSource(archive),
+      trust,
+      policy: {
+        certificateIdentity: githubIdentity('org/repo').replace(/[.]/g, '\\.'),
+        certificateOidcIssuer: ISSUER_URL,
+      },
+      jobs,
+      ...(timeline === undefined ? {} : { timeline }),
+      onArtifact: (r) => {
+        got.push(...r.bundles);
+      },
+    });
+    t.is(summary.passed, 3);
+    return got;
+  };
+  for (const jobs of [1, 2]) {
+    const withIt = await verdicts(undefined, jobs);
+    t.is(withIt.length, 3);
+    for (const v of withIt) {
+      t.truthy(v.certificate?.notBefore);
+      t.deepEqual(
+        v.windows.map((w) => w.kind),
+        ['ca', 'tlog', 'ctlog'],
+      );
+    }
+    const without = await verdicts(false, jobs);
+    for (const [i, v] of without.entries()) {
+      t.is(v.certificate, null);
+      t.deepEqual(v.windows, []);
+      // Everything else is the same verdict.
+      t.deepEqual(
+        { ...v, certificate: null, windows: [] },
+        {
+          ...withIt[i]!,
+          certificate: null,
+          windows: [],
+        },
+      );
+    }
+  }
 });

@@ -202,6 +202,7 @@ async function verifyAndImport(
     jobs: o.jobs,
     exporters: o.exporters,
     onBundleRead: take,
+    timeline: false,
     onArtifact: (r) => {
       if (!r.ok)
         unmet.push({

@@ -308,6 +308,7 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
       exporters,
       onProgress: tty ? progressPrinter(started) : undefined,
       onArtifact: artifactSink(flags, spools, colour),
+      timeline: flags.report !== undefined,
       keepCheckpoints:
         consistencyStorePath({
           trustStorePath,
