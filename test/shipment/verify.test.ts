@@ -33,16 +33,19 @@ async function shipment() {
   return { trust: a.trustMaterial(), archive };
 }
 
+/** The one signer of shipment(): its workflow identity, exactly. */
+const POLICY = {
+  certificateIdentity: githubIdentity('org/repo').replace(/[.]/g, '\\.'),
+  certificateOidcIssuer: ISSUER_URL,
+};
+
 test('verifyShipment keeps the checkpoints for the consistency step, unless told no store takes them', async (t) => {
   const { trust, archive } = await shipment();
   const run = (keepCheckpoints?: boolean, jobs = 1) =>
     verifyShipment({
       source: bytesSource(archive),
       trust,
-      policy: {
-        certificateIdentity: githubIdentity('org/repo').replace(/[.]/g, '\\.'),
-        certificateOidcIssuer: ISSUER_URL,
-      },
+      policy: POLICY,
       jobs,
       ...(keepCheckpoints === undefined ? {} : { keepCheckpoints }),
     });
@@ -61,10 +64,7 @@ test('verifyShipment keeps the checkpoints for the consistency step, unless told
 
 test('verifyArchivedBundle computes the checkpoints unless told they are not wanted', async (t) => {
   const { trust, archive } = await shipment();
-  const policy = buildPolicy({
-    certificateIdentity: githubIdentity('org/repo').replace(/[.]/g, '\\.'),
-    certificateOidcIssuer: ISSUER_URL,
-  });
+  const policy = buildPolicy(POLICY);
   const { entry, bytes } = readExportArchive(archive).bundles[0]!;
   const b = { path: entry.path, artifactDigest: entry.artifactDigest, bytes };
   const withThem = await verifyArchivedBundle(b, trust, policy);
@@ -82,10 +82,7 @@ test('the report timeline (certificate validity, trust windows) is in each verdi
     const summary = await verifyShipment({
       source: bytesSource(archive),
       trust,
-      policy: {
-        certificateIdentity: githubIdentity('org/repo').replace(/[.]/g, '\\.'),
-        certificateOidcIssuer: ISSUER_URL,
-      },
+      policy: POLICY,
       jobs,
       ...(timeline === undefined ? {} : { timeline }),
       onArtifact: (r) => {
