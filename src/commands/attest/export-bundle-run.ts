@@ -400,7 +400,12 @@ function gatherInputs(
         `no attestations found: attestation store ${storePath} does not exist`,
       );
     store = AttestationStore.open(storePath, 'read');
-    inputs.push(...fromStore(store, storePath, wanted));
+    try {
+      inputs.push(...fromStore(store, storePath, wanted));
+    } catch (e) {
+      store.close();
+      throw e;
+    }
   }
   const refused: RefusedItem[] = [];
   if (opts.registry) {
