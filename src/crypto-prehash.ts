@@ -274,7 +274,7 @@ export function modInverse(a: bigint, m: bigint): bigint {
   let v = a;
   let x1 = 0n;
   let x2 = 1n;
-  while (v >= LEHMER_LIMIT) {
+  while (u >= LEHMER_LIMIT && v !== 0n) {
     // Number(u) rounds to at most 2^bitlen, so the estimate is bitlen or bitlen + 1: û < 2^48.
     const shift = BigInt(Math.max(0, Math.floor(Math.log2(Number(u))) + 1 - LEHMER_BITS));
     let uh = Number(u >> shift);
@@ -293,7 +293,8 @@ export function modInverse(a: bigint, m: bigint): bigint {
       [uh, vh] = [vh, uh - q * vh];
     }
     if (B === 0) {
-      // No certain quotient from the leading bits (a large one): one full division.
+      // No certain quotient from the leading bits (a large one, or v already short): one full
+      // division.
       const q = u / v;
       [u, v] = [v, u - q * v];
       [x1, x2] = [x2, x1 - q * x2];
@@ -303,12 +304,7 @@ export function modInverse(a: bigint, m: bigint): bigint {
       [x1, x2] = [a1 * x1 + b1 * x2, c1 * x1 + d1 * x2];
     }
   }
-  if (u >= LEHMER_LIMIT && v > 0n) {
-    const q = u / v;
-    [u, v] = [v, u - q * v];
-    [x1, x2] = [x2, x1 - q * x2];
-  }
-  // Both under 2^48: the rest of Euclid in doubles, exactly (cofactors stay under u).
+  // Both under 2^48 (or v = 0): the rest of Euclid in doubles, exactly (cofactors stay under u).
   let uh = Number(u);
   let vh = Number(v);
   let A = 1;

@@ -43,20 +43,11 @@ export type TarReadLimits = TarNameRule & {
 
 export const DEFAULT_MAX_DEPTH = 8;
 
-/** Deterministic ustar archive of `files`, in the order given. */
+/** Deterministic ustar archive of `files`, in the order given, as one buffer (small archives: rotation bundles, tests). */
 export async function writeTar(files: TarFile[]): Promise<Uint8Array> {
-  return new Uint8Array(Buffer.concat(await writeTarChunks(files)));
-}
-
-/**
- * The tar as the chunks it is made of, in order (headers, the files' own bytes without a
- * copy, padding, end marker), all at once: for archives small enough to hold (tests, rotation
- * bundles). A large archive is written with tarChunks as its files arrive.
- */
-export async function writeTarChunks(files: Iterable<TarFile>): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
   for await (const c of tarChunks(files)) chunks.push(c);
-  return chunks;
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 /**

@@ -411,6 +411,18 @@ export function writeFileAtomic(
   }
 }
 
+/** `e` as writeFileAtomic reports it, unless it already is a StellaError (a producer's own). */
+function atomicWriteError(path: string, opts: AtomicWriteOptions, e: unknown): StellaError {
+  if (e instanceof StellaError) return e;
+  return new StellaError(
+    opts.code ?? 'INPUT_INVALID',
+    opts.check ?? 'input',
+    `cannot write ${opts.what ?? 'file'} ${JSON.stringify(path)}: ${explainErrno(e)}`,
+    undefined,
+    { cause: e },
+  );
+}
+
 /**
  * writeFileAtomic for content that arrives over time (an export archive of 100,000 bundles,
  * made as it is written): write() in order, then commit() puts it at `path`; abort() (on any
@@ -433,7 +445,6 @@ export class AtomicFile {
       dirname(target),
       `.${basename(target).slice(0, 64)}.${randomBytes(16).toString('hex')}.tmp`,
     );
-    const unopened = new AtomicFile(undefined, tmp, target, path, opts);
     try {
       return new AtomicFile(
         openSync(tmp, CREATE_FLAGS, opts.mode ?? 0o644),
@@ -443,7 +454,7 @@ export class AtomicFile {
         opts,
       );
     } catch (e) {
-      throw unopened.writeError(e);
+      throw atomicWriteError(path, opts, e);
     }
   }
 
@@ -488,14 +499,7 @@ export class AtomicFile {
 
   /** `e` as the error writeFileAtomic reports, unless it already is a StellaError (the producer's). */
   writeError(e: unknown): StellaError {
-    if (e instanceof StellaError) return e;
-    return new StellaError(
-      this.opts.code ?? 'INPUT_INVALID',
-      this.opts.check ?? 'input',
-      `cannot write ${this.opts.what ?? 'file'} ${JSON.stringify(this.path)}: ${explainErrno(e)}`,
-      undefined,
-      { cause: e },
-    );
+    return atomicWriteError(this.path, this.opts, e);
   }
 
   private open(): number {
