@@ -14,6 +14,7 @@
  */
 import tar from 'tar-stream';
 import { StellaError } from '../errors.js';
+import { collectBytes } from '../util/encoding.js';
 
 export const BLOCK = 512;
 
@@ -45,9 +46,7 @@ export const DEFAULT_MAX_DEPTH = 8;
 
 /** Deterministic ustar archive of `files`, in the order given, as one buffer (small archives: rotation bundles, tests). */
 export async function writeTar(files: TarFile[]): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const c of tarChunks(files)) chunks.push(c);
-  return new Uint8Array(Buffer.concat(chunks));
+  return collectBytes(tarChunks(files));
 }
 
 /**
