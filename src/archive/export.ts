@@ -16,7 +16,7 @@
 import { StellaError, fail, failureOf } from '../errors.js';
 import { boundedMs, formatTime } from '../util/time.js';
 import { sha256 } from '../crypto.js';
-import { toHex } from '../util/encoding.js';
+import { collectBytes, toHex } from '../util/encoding.js';
 import { parseSha256Digest } from '../util/digest.js';
 import { parseBundle, parseBundles, type RefusedItem } from '../bundle/parse.js';
 import { BUNDLE_LIMITS, type Bundle, type TransparencyLogEntry } from '../bundle/model.js';
@@ -268,11 +268,7 @@ export interface ExportArchiveWriter {
 
 /** The archive as one value (buildExportArchive): for archives small enough to hold. */
 export interface BuiltExportArchive {
-  /** The archive as the chunks tarChunks made, in order. */
-  chunks: Uint8Array[];
-  /** The archive as one buffer, joined on first use (tests, small archives). */
-  readonly archive: Uint8Array;
-  byteLength: number;
+  archive: Uint8Array;
   manifest: ExportManifest;
   refused: RefusedItem[];
 }
@@ -371,18 +367,11 @@ function* archiveFiles(head: TarFile[], files: PendingFile[]): Generator<TarFile
   }
 }
 
-/** Build the archive whole (prepareExportArchive, then every chunk kept). */
+/** Build the archive whole (prepareExportArchive, its chunks joined). */
 export async function buildExportArchive(opts: BuildExportOptions): Promise<BuiltExportArchive> {
   const writer = await prepareExportArchive(opts);
-  const chunks: Uint8Array[] = [];
-  for await (const c of writer.chunks()) chunks.push(c);
-  let joined: Uint8Array | undefined;
   return {
-    chunks,
-    get archive() {
-      return (joined ??= new Uint8Array(Buffer.concat(chunks)));
-    },
-    byteLength: chunks.reduce((n, c) => n + c.byteLength, 0),
+    archive: await collectBytes(writer.chunks()),
     manifest: writer.manifest,
     refused: writer.refused,
   };

@@ -9,7 +9,7 @@
  * The manifest is not signed: its digests catch a corrupted or edited archive, not an
  * attacker who rewrites it. Trust comes from verifying each bundle, never from the manifest.
  */
-import { Encoder } from 'cbor-x';
+import { Encoder, type Options } from 'cbor-x';
 import { StellaError } from '../errors.js';
 import { bytesEqual } from '../util/encoding.js';
 import { parseRfc3339 } from '../util/time.js';
@@ -70,6 +70,14 @@ const encoder = new Encoder({
   pack: false,
 });
 
+/**
+ * An integer of 2^32 or more as a BigInt: cbor-x writes a Number that large as a float, which
+ * no manifest reader accepts; a BigInt it writes as the 8-byte unsigned integer CBOR prefers.
+ */
+function wide(v: unknown): unknown {
+  return typeof v === 'number' && v >= 2 ** 32 ? BigInt(v) : v;
+}
+
 /** The manifest with every map rebuilt in its fixed key order. */
 function ordered(m: ExportManifest): ExportManifest {
   return {
@@ -89,18 +97,12 @@ function ordered(m: ExportManifest): ExportManifest {
           },
         }
       : {}),
-    entries: m.entries.map((e) => ({
-      artifactDigest: e.artifactDigest,
-      path: e.path,
-      sha256: e.sha256,
-      size: e.size,
-      mediaType: e.mediaType,
-      content: e.content,
-      identity: e.identity,
-      issuer: e.issuer,
-      logIndex: e.logIndex,
-      integratedTime: e.integratedTime,
-    })),
+    entries: m.entries.map(
+      (e) =>
+        Object.fromEntries(
+          ENTRY_FIELDS.map((f) => [f.key, f.value === 'uint' ? wide(e[f.key]) : e[f.key]]),
+        ) as unknown as ExportManifestEntry,
+    ),
   };
 }
 
@@ -145,18 +147,26 @@ function time(v: unknown, what: string): string {
   return s;
 }
 
-const ENTRY_KEYS = [
-  'artifactDigest',
-  'path',
-  'sha256',
-  'size',
-  'mediaType',
-  'content',
-  'identity',
-  'issuer',
-  'logIndex',
-  'integratedTime',
-] as const;
+/**
+ * An entry's keys in the order they are written, and what each value is (entryOf checks the
+ * values; ./manifest-stream.ts reads canonical entries by this table).
+ */
+export const ENTRY_FIELDS = [
+  { key: 'artifactDigest', value: 'text' },
+  { key: 'path', value: 'text' },
+  { key: 'sha256', value: 'text' },
+  { key: 'size', value: 'uint' },
+  { key: 'mediaType', value: 'text' },
+  { key: 'content', value: 'text' },
+  { key: 'identity', value: 'text or null' },
+  { key: 'issuer', value: 'text or null' },
+  { key: 'logIndex', value: 'uint' },
+  { key: 'integratedTime', value: 'text or null' },
+] as const satisfies readonly {
+  key: keyof ExportManifestEntry;
+  value: 'text' | 'uint' | 'text or null';
+}[];
+const ENTRY_KEYS = ENTRY_FIELDS.map((f) => f.key);
 
 function entryOf(v: unknown, i: number): ExportManifestEntry {
   const what = `entries[${i}]`;
@@ -265,11 +275,21 @@ export function encodeManifestPrefix(h: ExportManifestHeader, count: number): Ui
   return out;
 }
 
+/**
+ * int64AsNumber (cbor-x 1.6, not in its typings): 8-byte integers as Numbers, not BigInts, so
+ * readUint judges them (it refuses those past 2^53).
+ */
+const DECODE_OPTIONS: Options & { int64AsNumber: boolean } = {
+  useRecords: false,
+  mapsAsObjects: true,
+  int64AsNumber: true,
+};
+
 /** Decode and validate a manifest held in memory; `maxEntries` bounds the entry list before it is walked. */
 export function decodeManifest(bytes: Uint8Array, maxEntries: number): ExportManifest {
   let raw: unknown;
   try {
-    raw = new Encoder({ useRecords: false, mapsAsObjects: true }).decode(bytes);
+    raw = new Encoder(DECODE_OPTIONS).decode(bytes);
   } catch (e) {
     bad(`not valid CBOR (${(e as Error).message})`);
   }

@@ -14,6 +14,7 @@
  */
 import tar from 'tar-stream';
 import { StellaError } from '../errors.js';
+import { collectBytes } from '../util/encoding.js';
 
 export const BLOCK = 512;
 
@@ -45,9 +46,7 @@ export const DEFAULT_MAX_DEPTH = 8;
 
 /** Deterministic ustar archive of `files`, in the order given, as one buffer (small archives: rotation bundles, tests). */
 export async function writeTar(files: TarFile[]): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const c of tarChunks(files)) chunks.push(c);
-  return new Uint8Array(Buffer.concat(chunks));
+  return collectBytes(tarChunks(files));
 }
 
 /**
@@ -140,14 +139,14 @@ function stringField(h: Uint8Array, off: number, len: number, what: string): Uin
   return h.subarray(off, end);
 }
 
-/** Why a name is unsafe, in the checklist's terms; undefined when it is plain. */
-function unsafeNameReason(raw: Uint8Array): string | undefined {
-  for (const c of raw) {
+/** Why a name (its bytes as latin1 characters) is unsafe, in the checklist's terms; undefined when it is plain. */
+function unsafeNameReason(s: string): string | undefined {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
     if (c < 0x20 || c === 0x7f) return 'a control character';
     if (c > 0x7e) return 'a non-ASCII byte';
     if (c === 0x5c) return 'a backslash';
   }
-  const s = Buffer.from(raw).toString('latin1');
   if (s.startsWith('/')) return 'an absolute path';
   if (/^[A-Za-z]:/.test(s)) return 'a drive-letter path';
   if (s.split('/').includes('..')) return 'a ".." path component (path traversal)';
@@ -155,6 +154,11 @@ function unsafeNameReason(raw: Uint8Array): string | undefined {
 }
 
 const ustarMagic = Buffer.from('ustar\u000000', 'latin1');
+
+/** Header bytes as the characters they are (one per byte), read in place. */
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
 
 /** Leading bytes of compressed streams, so they are named in the error instead of failing as "not ustar". */
 const COMPRESSED_MAGIC: readonly { name: string; magic: readonly number[] }[] = [
@@ -195,17 +199,16 @@ export function parseTarHeader(
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
   if (sum !== stored) invalid(`tar header at offset ${off}: bad header checksum`);
-  if (!Buffer.from(h.subarray(257, 265)).equals(ustarMagic))
-    invalid(`tar header at offset ${off}: not a POSIX ustar header`);
+  for (let i = 0; i < ustarMagic.length; i++)
+    if (h[257 + i] !== ustarMagic[i])
+      invalid(`tar header at offset ${off}: not a POSIX ustar header`);
   const type = h[156]!;
-  const nameRaw = stringField(h, 0, 100, 'name');
-  const prefixRaw = stringField(h, 345, 155, 'name prefix');
-  const fullRaw =
-    prefixRaw.length > 0 ? Buffer.concat([prefixRaw, Buffer.from('/'), nameRaw]) : nameRaw;
-  const reason = unsafeNameReason(fullRaw);
-  const shown = JSON.stringify(Buffer.from(fullRaw).toString('latin1').slice(0, 120));
+  const nameRaw = latin1(stringField(h, 0, 100, 'name'));
+  const prefixRaw = latin1(stringField(h, 345, 155, 'name prefix'));
+  const name = prefixRaw.length > 0 ? `${prefixRaw}/${nameRaw}` : nameRaw;
+  const reason = unsafeNameReason(name);
+  const shown = JSON.stringify(name.slice(0, 120));
   if (reason) unsafe(`tar entry ${shown} has ${reason}`);
-  const name = Buffer.from(fullRaw).toString('latin1');
   switch (type) {
     case 0x30: // '0'
     case 0x00: // old regular file

@@ -121,6 +121,15 @@ function corrupt(path: string, why: string, e?: unknown): never {
   );
 }
 
+/**
+ * The query for stored bundles in the one order they are listed and exported in: by artifact
+ * digest, then oldest first (the row id breaks ties). With `oneArtifact`, the rows of the
+ * digest bound to its one parameter.
+ */
+function selectInOrder(columns: string, o: { oneArtifact: boolean }): string {
+  return `SELECT ${columns} FROM attestations${o.oneArtifact ? ' WHERE artifact_digest = ?' : ''} ORDER BY artifact_digest, created_at, id`;
+}
+
 export class AttestationStore {
   private constructor(
     private readonly db: Database.Database,
@@ -326,17 +335,13 @@ export class AttestationStore {
   /** Every bundle stored for this artifact, oldest first (empty array when none). */
   findBundlesByDigest(artifactDigest: string): StoredAttestation[] {
     const d = normalizeArtifactDigest(artifactDigest);
-    const rows = this.db
-      .prepare('SELECT * FROM attestations WHERE artifact_digest = ? ORDER BY created_at, id')
-      .all(d) as Row[];
+    const rows = this.db.prepare(selectInOrder('*', { oneArtifact: true })).all(d) as Row[];
     return rows.map(fromRow);
   }
 
   /** Every bundle in the store, by artifact digest then oldest first. */
   listAll(): StoredAttestation[] {
-    const rows = this.db
-      .prepare('SELECT * FROM attestations ORDER BY artifact_digest, created_at, id')
-      .all() as Row[];
+    const rows = this.db.prepare(selectInOrder('*', { oneArtifact: false })).all() as Row[];
     return rows.map(fromRow);
   }
 
@@ -346,18 +351,10 @@ export class AttestationStore {
    * (about a gigabyte of text).
    */
   *eachStoredKey(artifactDigest?: string): Generator<{ id: number; artifactDigest: string }> {
+    const oneArtifact = artifactDigest !== undefined;
+    const query = this.db.prepare(selectInOrder('id, artifact_digest', { oneArtifact }));
     const rows = (
-      artifactDigest === undefined
-        ? this.db
-            .prepare(
-              'SELECT id, artifact_digest FROM attestations ORDER BY artifact_digest, created_at, id',
-            )
-            .iterate()
-        : this.db
-            .prepare(
-              'SELECT id, artifact_digest FROM attestations WHERE artifact_digest = ? ORDER BY created_at, id',
-            )
-            .iterate(normalizeArtifactDigest(artifactDigest))
+      oneArtifact ? query.iterate(normalizeArtifactDigest(artifactDigest)) : query.iterate()
     ) as IterableIterator<{ id: number; artifact_digest: string }>;
     for (const r of rows) yield { id: r.id, artifactDigest: r.artifact_digest };
   }

@@ -78,6 +78,11 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  return joinBytes(parts);
+}
+
+/** `parts` joined into one new Uint8Array (an array, not arguments: an archive has 100,000 chunks). */
+function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
@@ -87,6 +92,32 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/**
+ * Every chunk of `source`, joined. With `maxBytes`, reading stops as soon as the chunks pass
+ * it (the source is closed: a response body cancelled, a request destroyed) and undefined
+ * comes back, so no more than `maxBytes` plus one chunk is ever held; the caller says what
+ * was too large. (An HTTP response is read by util/http-body.ts through its stream's reader,
+ * which cancels before the stream pulls another chunk; an async iterator pulls one first.)
+ */
+export async function collectBytes(source: AsyncIterable<Uint8Array>): Promise<Uint8Array>;
+export async function collectBytes(
+  source: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+): Promise<Uint8Array | undefined>;
+export async function collectBytes(
+  source: AsyncIterable<Uint8Array>,
+  maxBytes = Infinity,
+): Promise<Uint8Array | undefined> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const c of source) {
+    total += c.byteLength;
+    if (total > maxBytes) return undefined;
+    chunks.push(c);
+  }
+  return joinBytes(chunks);
 }
 
 export const utf8 = new TextEncoder();

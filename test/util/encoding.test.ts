@@ -1,5 +1,5 @@
 import test from 'ava';
-import { bytesEqual, decodeBase64 } from '../../src/util/encoding.js';
+import { bytesEqual, collectBytes, decodeBase64 } from '../../src/util/encoding.js';
 import { StellaError } from '../../src/errors.js';
 
 test('strict base64: valid input decodes, padding only where needed', (t) => {
@@ -50,4 +50,37 @@ test('bytesEqual compares contents, whatever the views and backing buffers', (t)
   t.false(bytesEqual(big, big.subarray(0, 2999)));
   copy[2999] = copy[2999]! ^ 1;
   t.false(bytesEqual(big, copy));
+});
+
+/** Chunks of `sizes` bytes; `state` says how many were taken and whether the source was closed. */
+function source(sizes: number[]) {
+  const state = { taken: 0, closed: false };
+  async function* gen(): AsyncGenerator<Uint8Array> {
+    try {
+      for (const [i, n] of sizes.entries()) {
+        state.taken++;
+        yield Buffer.alloc(n, i + 1);
+      }
+    } finally {
+      state.closed = true;
+    }
+  }
+  return { chunks: gen(), state };
+}
+
+test('collectBytes joins every chunk into one plain Uint8Array, however many there are', async (t) => {
+  const joined = await collectBytes(source([3, 0, 2]).chunks);
+  t.is(joined.constructor, Uint8Array);
+  t.deepEqual([...joined], [1, 1, 1, 3, 3]);
+  const many = await collectBytes(source(Array.from({ length: 200_000 }, () => 1)).chunks);
+  t.is(many.byteLength, 200_000);
+  t.is((await collectBytes(source([]).chunks)).byteLength, 0);
+});
+
+test('collectBytes within a limit: exactly the limit is taken; past it, reading stops and the source is closed', async (t) => {
+  t.is((await collectBytes(source([4, 4]).chunks, 8))?.byteLength, 8);
+  const over = source([4, 4, 1, 1000]);
+  t.is(await collectBytes(over.chunks, 8), undefined);
+  t.is(over.state.taken, 3);
+  t.true(over.state.closed);
 });

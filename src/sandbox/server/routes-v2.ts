@@ -16,6 +16,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isStellaError } from '../../errors.js';
+import { collectBytes } from '../../util/encoding.js';
 import { parseTilePath } from '../../tlog/tiles.js';
 import {
   TIMESTAMP_QUERY_CONTENT_TYPE,
@@ -76,17 +77,6 @@ function grpcError(
   sendJson(res, httpStatus, { code: grpcCode, message, details: [] }, headers);
 }
 
-async function readRaw(req: IncomingMessage, max: number): Promise<Uint8Array | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
-}
-
 /**
  * Serve `path` if it is one of these routes; false when it is not (the caller goes on). The
  * caller has already stripped trailing slashes and parsed the URL.
@@ -137,7 +127,7 @@ export async function routeV2(
 
 /** POST /api/v2/log/entries: errors in Rekor v2's gRPC-gateway shape (code 3, 6, 8). */
 async function createV2Entry(s: V2Services, req: IncomingMessage, res: ServerResponse) {
-  const raw = await readRaw(req, MAX_V2_BODY_BYTES);
+  const raw = await collectBytes(req, MAX_V2_BODY_BYTES);
   if (!raw) {
     grpcError(res, 413, 8, `request body larger than ${MAX_V2_BODY_BYTES} bytes`);
     return;
@@ -195,7 +185,7 @@ function serveTile(s: V2Services, res: ServerResponse, path: string, tilePath: s
 /** POST to the TSA: a DER TimeStampReq, or sigstore's JSON request form. */
 async function answerTimestamp(s: V2Services, req: IncomingMessage, res: ServerResponse) {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const raw = await readRaw(req, MAX_TSA_BODY_BYTES);
+  const raw = await collectBytes(req, MAX_TSA_BODY_BYTES);
   if (!raw) {
     sendJson(res, 413, {
       code: 413,

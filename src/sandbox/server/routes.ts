@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isStellaError, type ErrorCode } from '../../errors.js';
-import { toHex } from '../../util/encoding.js';
+import { collectBytes, toHex } from '../../util/encoding.js';
 import { parseJsonStrict } from '../../util/json.js';
 import { leafHash } from '../../tlog/merkle.js';
 import type { FulcioCA } from '../authority/fulcio.js';
@@ -74,17 +74,12 @@ function send(
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES)
-      throw new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
+  const body = await collectBytes(req, MAX_BODY_BYTES);
+  if (body === undefined)
+    throw new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
   try {
     // Strict (duplicate keys refused, fatal UTF-8), as every untrusted JSON is read.
-    return parseJsonStrict(Buffer.concat(chunks), {
+    return parseJsonStrict(body, {
       maxBytes: MAX_BODY_BYTES,
       maxDepth: 64,
       what: 'request body',

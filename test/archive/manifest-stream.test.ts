@@ -1,0 +1,152 @@
+/**
+ * manifest.cbor read as a stream: canonical entries are read by the entry table, without the
+ * general decoder and the comparison with the re-encoded entry, so what the table accepts
+ * must be exactly what encodeManifestEntry writes. Held there on entries at every integer
+ * width and on every one-byte change of them; and the streamed reader judges each changed
+ * manifest as the in-memory one (decodeManifest) does.
+ */
+import test from 'ava';
+import { StellaError } from '../../src/errors.js';
+import {
+  decodeManifest,
+  encodeManifest,
+  encodeManifestEntry,
+  EXPORT_FORMAT,
+  EXPORT_FORMAT_VERSION,
+  validateManifestEntry,
+  type ExportManifest,
+  type ExportManifestEntry,
+} from '../../src/archive/manifest.js';
+import { ManifestStream, readCanonicalEntry } from '../../src/archive/manifest-stream.js';
+import { bytesEqual } from '../../src/util/encoding.js';
+
+const hex = (c: string): string => c.repeat(64);
+function entryWith(over: Partial<ExportManifestEntry>, n = 0): ExportManifestEntry {
+  return {
+    artifactDigest: `sha256:${hex('a')}`,
+    path: `bundles/${hex('a')}/${n}.sigstore.json`,
+    sha256: hex('b'),
+    size: 6000,
+    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+    content: 'messageSignature',
+    identity: 'https://github.com/o/r/.github/workflows/release.yml@refs/heads/main',
+    issuer: 'https://token.actions.githubusercontent.com',
+    logIndex: 123_456,
+    integratedTime: '2026-01-01T00:00:00Z',
+    ...over,
+  };
+}
+
+/** Entries at every head width of each integer (and the text and null forms). */
+const WIDTHS = [0, 23, 24, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1];
+const ENTRIES: ExportManifestEntry[] = [
+  ...WIDTHS.map((v, n) => entryWith({ size: v, logIndex: WIDTHS[WIDTHS.length - 1 - n]! }, n)),
+  entryWith({ identity: null, issuer: null, integratedTime: null }, 10),
+  entryWith({ identity: 'ünïcødé 🔏 <script>', content: 'dsseEnvelope' }, 11),
+  entryWith({ identity: 'x'.repeat(300), mediaType: 'm'.repeat(200) }, 12),
+];
+
+test('the entry table reads every entry encodeManifestEntry writes, whole', (t) => {
+  for (const e of ENTRIES) {
+    const bytes = encodeManifestEntry(e);
+    const r = readCanonicalEntry(bytes);
+    t.truthy(r, `logIndex ${e.logIndex}, size ${e.size}`);
+    t.is(r!.length, bytes.byteLength);
+    t.deepEqual(validateManifestEntry(r!.fields, 0), e);
+  }
+});
+
+/** Each byte changed to a few other values. */
+function* oneByteChanges(bytes: Uint8Array): Generator<Uint8Array> {
+  for (let i = 0; i < bytes.byteLength; i++) {
+    const b = bytes[i]!;
+    for (const v of new Set([
+      b ^ 0x01,
+      b ^ 0x20,
+      b ^ 0x80,
+      0x00,
+      0xff,
+      0xf6,
+      0x1b,
+      (b + 1) & 0xff,
+    ])) {
+      if (v === b) continue;
+      const m = bytes.slice();
+      m[i] = v;
+      yield m;
+    }
+  }
+}
+
+test('what the entry table accepts from a changed entry is exactly the canonical encoding of what it read', (t) => {
+  let accepted = 0;
+  let changes = 0;
+  for (const e of ENTRIES) {
+    for (const m of oneByteChanges(encodeManifestEntry(e))) {
+      changes++;
+      let r: ReturnType<typeof readCanonicalEntry>;
+      let valid: ExportManifestEntry;
+      try {
+        r = readCanonicalEntry(m);
+        if (!r) continue;
+        valid = validateManifestEntry(r.fields, 0);
+      } catch (err) {
+        // Refused (a text that is not UTF-8, a field out of range): nothing was accepted.
+        t.true(err instanceof StellaError);
+        continue;
+      }
+      accepted++;
+      t.true(bytesEqual(m.subarray(0, r.length), encodeManifestEntry(valid)));
+    }
+  }
+  // Changes inside texts (a digest's hex, an identity's letters) stay canonical.
+  t.true(accepted > 0 && accepted < changes, `${accepted} of ${changes}`);
+});
+
+async function* chunks(bytes: Uint8Array, step: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes.byteLength; i += step) yield bytes.subarray(i, i + step);
+}
+
+/** The manifest read as a stream: its entries, or the refusal's code. */
+async function streamed(bytes: Uint8Array, step: number): Promise<ExportManifestEntry[] | string> {
+  try {
+    const s = await ManifestStream.open(chunks(bytes, step), 1000);
+    const out: ExportManifestEntry[] = [];
+    for (let e = await s.next(); e; e = await s.next()) out.push(e);
+    await s.finish();
+    return out;
+  } catch (e) {
+    if (e instanceof StellaError) return e.code;
+    throw e;
+  }
+}
+
+function inMemory(bytes: Uint8Array): ExportManifestEntry[] | string {
+  try {
+    return decodeManifest(bytes, 1000).entries;
+  } catch (e) {
+    if (e instanceof StellaError) return e.code;
+    throw e;
+  }
+}
+
+test('every one-byte change of a manifest is judged by the streamed reader as by the in-memory one', async (t) => {
+  const manifest: ExportManifest = {
+    format: EXPORT_FORMAT,
+    version: EXPORT_FORMAT_VERSION,
+    createdAt: '2026-01-01T00:00:00Z',
+    trustedRoot: null,
+    entries: ENTRIES.slice(0, 3).concat(ENTRIES.slice(-3)),
+  };
+  const good = encodeManifest(manifest);
+  t.deepEqual(await streamed(good, 7), manifest.entries);
+  t.deepEqual(inMemory(good), manifest.entries);
+  let refused = 0;
+  for (const [n, m] of [...oneByteChanges(good)].entries()) {
+    const want = inMemory(m);
+    if (typeof want === 'string') refused++;
+    // A step that varies, so entries are cut at every place over the run.
+    t.deepEqual(await streamed(m, 5 + (n % 300)), want, `change ${n}`);
+  }
+  t.true(refused > 0);
+});
