@@ -2,8 +2,9 @@
  * `manifest.cbor` read as a stream: one entry at a time, so a manifest of a million entries is
  * never held in memory. The same rules as decodeManifest (./manifest.ts), by the same
  * validators: the header fields, then each entry, each checked to be exactly the canonical
- * bytes Stella writes (re-encoded and compared, piece by piece: the header with the shortest
- * array head, then every entry). A small decoder reads only what a manifest can hold —
+ * bytes Stella writes, piece by piece: the header re-encoded (with the shortest array head)
+ * and compared; an entry read by the entry table, which takes only the canonical form, or
+ * else decoded, re-encoded and compared. A small decoder reads only what a manifest can hold —
  * unsigned integers, text, null, definite-length maps and arrays — and refuses the rest (byte
  * strings, tags, floats, indefinite lengths) before anything is allocated for it. It decodes
  * each piece synchronously from the bytes already buffered, looking further only when they
