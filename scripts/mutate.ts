@@ -67,6 +67,7 @@ const TARGET_DIRS = [
   'src/timestamp',
   'src/bundle',
   'src/der',
+  'src/archive',
 ];
 /**
  * Not mutated: they build certificates and tokens for the sandbox and the tests (a mutant
@@ -92,6 +93,16 @@ const RELATED: Record<string, string[]> = {
   // No mirror test: policy files and `attest inspect` are tested through the CLI.
   'src/verify/policy-file.ts': ['test/commands/attest/identity-seed.test.ts'],
   'src/verify/inspect.ts': ['test/commands/attest/identity-seed.test.ts'],
+  // The archive readers: the streamed ones are held to the in-memory ones in stream.test.ts.
+  'src/archive/manifest-stream.ts': ['test/archive/stream.test.ts', 'test/archive/export.test.ts'],
+  'src/archive/manifest.ts': [
+    'test/archive/manifest-stream.test.ts',
+    'test/archive/stream.test.ts',
+    'test/archive/export.test.ts',
+  ],
+  'src/archive/export-stream.ts': ['test/archive/stream.test.ts', 'test/archive/export.test.ts'],
+  'src/archive/gzip.ts': ['test/archive/stream.test.ts'],
+  'src/archive/tar.ts': ['test/archive/stream.test.ts', 'test/archive/export.test.ts'],
 };
 /** Run against every mutant. */
 const END_TO_END = [

@@ -19,6 +19,8 @@ import {
   buildExportArchive,
   requireProof,
   bundlesForArtifact,
+  entryLimit,
+  EXPORT_LIMITS,
   EXPORT_TAR_LIMITS,
   prepareExportArchive,
   readExportArchive,
@@ -38,6 +40,7 @@ import {
   testAuthority,
 } from '../helpers/authority-bundles.js';
 import { rawExportArchive } from '../helpers/export-archive.js';
+import { CONSISTENCY_LIMITS } from '../../src/archive/consistency.js';
 
 const authority = testAuthority('export-archive');
 const T0 = AUTHORITY_CREATED_AT + 3_600_000;
@@ -597,4 +600,32 @@ test('the manifest must be exactly the canonical CBOR Stella writes', async (t) 
   );
   const tooMany = await retar(files);
   refused(t, () => readExportArchive(tooMany), 'ARCHIVE_LIMIT_EXCEEDED', /more than the 10000/);
+});
+
+test('entry size limits by name: the manifest, the seal, the trusted root, consistency.json, a bundle', (t) => {
+  t.is(entryLimit('manifest.cbor'), EXPORT_LIMITS.maxManifestBytes);
+  t.is(entryLimit('manifest.sigstore.json'), EXPORT_LIMITS.maxBundleBytes);
+  t.is(entryLimit('trusted_root.json'), EXPORT_LIMITS.maxTrustedRootBytes);
+  t.is(entryLimit('consistency.json'), CONSISTENCY_LIMITS.maxBytes);
+  t.is(entryLimit(`bundles/${'a'.repeat(64)}/0.sigstore.json`), EXPORT_LIMITS.maxBundleBytes);
+});
+
+test('a manifest whose consistency entry names another file is refused', async (t) => {
+  const files = await entriesOf((await buildExportArchive({ bundles: inputs })).archive);
+  const m = manifestOf(files);
+  const sha = 'c'.repeat(64);
+  files.set(
+    MANIFEST_NAME,
+    encodeManifest({
+      ...m,
+      consistency: { path: 'other.json' as 'consistency.json', sha256: sha, size: 2 },
+    }),
+  );
+  const bytes = await retar(files);
+  refused(
+    t,
+    () => readExportArchive(bytes),
+    'ARCHIVE_INVALID',
+    /consistency\.path must be consistency\.json/,
+  );
 });

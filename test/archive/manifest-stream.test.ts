@@ -150,3 +150,48 @@ test('every one-byte change of a manifest is judged by the streamed reader as by
   }
   t.true(refused > 0);
 });
+
+/** `entry`'s canonical bytes with the value after `key` rewritten by `rewrite`. */
+function withValue(
+  entry: ExportManifestEntry,
+  key: string,
+  rewrite: (value: Uint8Array) => number[],
+  length: number,
+): Uint8Array {
+  const bytes = encodeManifestEntry(entry);
+  const k = [0x60 + key.length, ...Array.from(key, (c) => c.charCodeAt(0))];
+  const at = bytes.findIndex((_, i) => k.every((b, j) => bytes[i + j] === b)) + k.length;
+  return new Uint8Array([
+    ...bytes.subarray(0, at),
+    ...rewrite(bytes.subarray(at, at + length)),
+    ...bytes.subarray(at + length),
+  ]);
+}
+
+test('an integer or a text in a longer head than it needs is refused as not canonical, by name', async (t) => {
+  const e = entryWith({ size: 5, mediaType: 'x' });
+  const variants: [string, Uint8Array][] = [
+    ['size 5 in a one-byte head', withValue(e, 'size', () => [0x18, 5], 1)],
+    ['size 5 in a two-byte head', withValue(e, 'size', () => [0x19, 0, 5], 1)],
+    ['a one-letter text in a one-byte head', withValue(e, 'mediaType', () => [0x78, 1, 0x78], 2)],
+  ];
+  for (const [what, entry] of variants) {
+    const manifest = encodeManifest({
+      format: EXPORT_FORMAT,
+      version: EXPORT_FORMAT_VERSION,
+      createdAt: '2026-01-01T00:00:00Z',
+      trustedRoot: null,
+      entries: [e],
+    });
+    const good = encodeManifestEntry(e);
+    const at = manifest.byteLength - good.byteLength;
+    const bytes = new Uint8Array([...manifest.subarray(0, at), ...entry]);
+    const s = await ManifestStream.open(chunks(bytes, 64), 10);
+    const err = await t.throwsAsync(s.next(), { instanceOf: StellaError }, what);
+    t.is(
+      err?.message,
+      'manifest.cbor: entries[0]: not in the canonical encoding Stella writes',
+      what,
+    );
+  }
+});

@@ -13,6 +13,7 @@ import { gunzipBounded } from '../../src/archive/gzip.js';
 import {
   bytesSource,
   readExportArchiveStream,
+  readPreamble,
   type ArchiveSource,
 } from '../../src/archive/export-stream.js';
 import { EXPORT_NAME_PATTERN, entryLimit } from '../../src/archive/export.js';
@@ -111,6 +112,11 @@ test('checklist A: the streamed tar reader refuses what the in-memory reader ref
       what,
     )) as StellaError;
     t.is(streamed.code, mem.code, `${what}: ${streamed.message} / ${mem.message}`);
+    // Compressed input is named as such by both, not taken for a broken header.
+    if (what === 'gzip input') {
+      t.regex(mem.message, /compressed \(gzip\) archives are not accepted/);
+      t.regex(streamed.message, /compressed \(gzip\) archives are not accepted/);
+    }
   }
   // Bad checksum, and truncation at every block boundary and inside one: a clean error each time.
   const good = archive(MANIFEST, BUNDLE, END);
@@ -336,4 +342,81 @@ test('the streamed manifest decoder refuses what the in-memory one refuses, with
     const r = await readExportArchiveStream({ name: 'x', open: () => trickle(tar, step) });
     t.is(r.count, 1, `${step}-byte chunks`);
   }
+});
+
+test('the streamed archive: a listed trusted root is read and returned; the preamble needs the manifest first; an archive that changes between its two cursors is refused', async (t) => {
+  const body = utf8.encode('{}');
+  const root = utf8.encode('{"mediaType":"x"}');
+  const m = decodeManifest(manifestFor([{ digest: `sha256:${H}`, path: B0, bytes: body }]), 10);
+  const withRoot = encodeManifest({
+    ...m,
+    trustedRoot: { path: 'trusted_root.json', sha256: toHex(sha256(root)), size: root.byteLength },
+  });
+  const tar = await writeTar([
+    { name: 'manifest.cbor', data: withRoot },
+    { name: B0, data: body },
+    { name: 'trusted_root.json', data: root },
+  ]);
+  const read = await readExportArchiveStream(bytesSource(tar));
+  t.deepEqual(read.trustedRoot, root);
+  t.is(read.count, 1);
+
+  const bundleFirst = await writeTar([
+    { name: B0, data: body },
+    { name: 'manifest.cbor', data: withRoot },
+  ]);
+  const pre = (await t.throwsAsync(readPreamble(bytesSource(bundleFirst)), {
+    instanceOf: StellaError,
+  })) as StellaError;
+  t.is(pre.code, 'ARCHIVE_MANIFEST_MISMATCH');
+  t.regex(pre.message, /first entry must be manifest\.cbor, not "bundles\//);
+
+  // Each open() is one cursor: the second sees another manifest.
+  const other = await writeTar([
+    { name: 'manifest.cbor', data: manifestFor([]) },
+    { name: B0, data: body },
+  ]);
+  let opens = 0;
+  const changing = {
+    name: 'x',
+    async *open() {
+      yield opens++ === 0 ? tar : other;
+    },
+  };
+  const changed = (await t.throwsAsync(readExportArchiveStream(changing), {
+    instanceOf: StellaError,
+  })) as StellaError;
+  t.is(changed.code, 'ARCHIVE_MANIFEST_MISMATCH');
+  t.is(changed.message, 'the archive changed while it was being read');
+});
+
+test('the streamed tar reader hands out views into the chunk that holds an entry, and stays ended after the end', async (t) => {
+  const tarBytes = archive(MANIFEST, BUNDLE, END);
+  const s = new StrictTarStream(bytesSource(tarBytes).open(), {
+    namePattern: EXPORT_NAME_PATTERN,
+    maxEntries: 10,
+    maxArchiveBytes: 1 << 24,
+    maxDepth: 3,
+    maxSize: entryLimit,
+  });
+  await s.next();
+  const data = await s.data();
+  // The manifest's data, in place in the one chunk the source gave: not a copy.
+  t.is(data.buffer, tarBytes.buffer);
+  t.is(data.byteOffset, tarBytes.byteOffset + BLOCK);
+  t.truthy(await s.next());
+  t.is(await s.next(), undefined);
+  t.is(await s.next(), undefined);
+});
+
+test('gzip: a stream cut inside the deflate data and one cut inside the trailer are refused by name', async (t) => {
+  const gz = new Uint8Array(gzipSync(archive(MANIFEST, BUNDLE, END)));
+  t.regex(
+    ((await t.throwsAsync(inflate(gz.subarray(0, 30)))) as StellaError).message,
+    /corrupt deflate data \(unexpected end of file\)/,
+  );
+  t.regex(
+    ((await t.throwsAsync(inflate(gz.subarray(0, gz.byteLength - 4)))) as StellaError).message,
+    /truncated trailer/,
+  );
 });

@@ -470,3 +470,26 @@ test('tarChunks: files taken one at a time as the tar is consumed give the bytes
   await new Promise((r) => setTimeout(r, 20));
   t.is(pulled, after, 'nothing is pulled after the consumer stopped');
 });
+
+test('limits are inclusive: an entry of exactly its size limit is read; a name may hold "~"', (t) => {
+  const limits: TarReadLimits = {
+    namePattern: /^[a-z~.]+$/,
+    maxEntries: 2,
+    maxSize: () => 1024,
+    maxArchiveBytes: 1 << 20,
+  };
+  const files = readTarStrict(
+    archive(entry({ name: 'a~b.txt' }, new Uint8Array(1024).fill(7)), END),
+    limits,
+  );
+  t.deepEqual([...files.keys()], ['a~b.txt']);
+  t.is(files.get('a~b.txt')!.byteLength, 1024);
+  refused(
+    t,
+    archive(entry({ name: 'a~b.txt' }, new Uint8Array(1025)), END),
+    'ARCHIVE_LIMIT_EXCEEDED',
+    /1025 bytes, more than the 1024-byte limit/,
+    'one byte over',
+    limits,
+  );
+});
