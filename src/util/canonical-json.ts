@@ -74,8 +74,14 @@ function write(v: unknown, out: string[], depth: number, integersOnly: boolean):
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** A character RFC 8785 escapes: ", \ and U+0000..U+001F. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
 function quote(s: string): string {
   if (LONE_SURROGATE.test(s)) bad('string contains a lone surrogate (not valid Unicode)');
+  // Most strings here (base64 certificates and signatures, hex, URLs) need no escape, and
+  // quoting them by hand spares JSON.stringify's copy of a string that can be kilobytes long.
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   // JSON.stringify escapes exactly ", \, and U+0000..U+001F (with \b \t \n \f \r short forms
   // and lowercase \u00xx otherwise), which is the RFC 8785 §3.2.2.2 rule.
   return JSON.stringify(s);

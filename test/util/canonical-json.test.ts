@@ -64,3 +64,17 @@ test('values with no canonical form are refused', (t) => {
   for (let i = 0; i < 100; i++) deep = [deep];
   t.throws(() => canonicalize(deep), { instanceOf: StellaError });
 });
+
+test('every string is quoted exactly as JSON.stringify quotes it (RFC 8785 §3.2.2.2), with or without escapes', (t) => {
+  let differ = 0;
+  for (let c = 0; c <= 0xffff; c++) {
+    if (c >= 0xd800 && c <= 0xdfff) continue; // lone surrogates are refused (test above)
+    const ch = String.fromCharCode(c);
+    for (const s of [ch, `a${ch}`, `${ch}b`, `MIIB${ch}x+/=`])
+      if (canonicalize(s) !== JSON.stringify(s)) differ++;
+  }
+  t.is(differ, 0);
+  const long = 'QUJD'.repeat(1000);
+  t.is(canonicalize({ k: long }), `{"k":"${long}"}`);
+  t.is(canonicalize('😀'), '"😀"');
+});
