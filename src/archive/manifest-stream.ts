@@ -40,9 +40,6 @@ const CANONICAL_ENTRY = ENTRY_FIELDS.map((f) => ({
   keyBytes: [0x60 + f.key.length, ...Array.from(f.key, (c) => c.charCodeAt(0))],
 }));
 
-/** The least argument each of the heads 24-27 (1, 2, 4, 8 bytes) may carry in its shortest form. */
-const SHORTEST_FROM = [24, 256, 65536, 2 ** 32];
-
 /** Thrown by the decoder when the bytes it was given end inside an item (one instance, made once). */
 const NEED_MORE = new Error('manifest decoder: more bytes needed');
 
@@ -99,19 +96,17 @@ class Decoder {
   }
 
   /**
-   * An argument of this major type in its shortest head (RFC 8949 preferred serialization: 24
-   * and up in one more byte, 256 in two, 65,536 in four, 2^32 in eight), at most 2^53 - 1;
-   * undefined for anything else.
+   * An argument of this major type in its shortest head (RFC 8949 preferred serialization:
+   * 24 and up in one more byte, 256 in two, 65,536 in four, 2^32 in eight), read by head();
+   * undefined for another type or a longer head.
    */
   private shortest(major: number): number | undefined {
-    const b = this.byte();
-    if (b >> 5 !== major) return undefined;
-    const ai = b & 31;
-    if (ai < 24) return ai;
-    if (ai > 27) return undefined;
-    let v = 0;
-    for (let i = 1 << (ai - 24); i > 0; i--) v = v * 256 + this.byte();
-    return v >= SHORTEST_FROM[ai - 24]! && Number.isSafeInteger(v) ? v : undefined;
+    const start = this.pos;
+    const h = this.head();
+    if (h.major !== major) return undefined;
+    const a = h.arg;
+    const width = a < 24 ? 0 : a < 256 ? 1 : a < 65536 ? 2 : a < 2 ** 32 ? 4 : 8;
+    return this.pos - start === 1 + width ? a : undefined;
   }
 
   /**
@@ -140,7 +135,7 @@ class Decoder {
         continue;
       }
       const len = this.shortest(3);
-      if (len === undefined || len > MAX_TEXT) return undefined;
+      if (len === undefined) return undefined;
       o[f.key] = this.text(len);
     }
     return o;
