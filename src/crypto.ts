@@ -15,7 +15,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { fail, type CheckName, type ErrorCode } from './errors.js';
-import { bytesEqual, concatBytes, decodeBase64Url, toBase64Url } from './util/encoding.js';
+import { bytesEqual, concatBytes, decodeBase64Url, fromHex, toBase64Url } from './util/encoding.js';
 import type { DigestName } from './util/digest.js';
 import { pemToDerList } from './util/pem.js';
 
@@ -121,7 +121,7 @@ const EC_ALGORITHM_IDS: readonly (readonly [string, Uint8Array])[] = [
   ['prime256v1', '301306072a8648ce3d020106082a8648ce3d030107'],
   ['secp384r1', '301006072a8648ce3d020106052b81040022'],
   ['secp521r1', '301006072a8648ce3d020106052b81040023'],
-].map(([curve, hex]) => [curve!, Uint8Array.from(Buffer.from(hex!, 'hex'))] as const);
+].map(([curve, hex]) => [curve!, fromHex(hex!)] as const);
 
 /** A DER length at `at` (short or one-octet long form, minimal): [length, header octets]. */
 function derLength(der: Uint8Array, at: number): [number, number] | undefined {

@@ -14,7 +14,7 @@
  */
 import tar from 'tar-stream';
 import { StellaError } from '../errors.js';
-import { collectBytes } from '../util/encoding.js';
+import { collectBytes, fromLatin1, toLatin1 } from '../util/encoding.js';
 
 export const BLOCK = 512;
 
@@ -153,12 +153,7 @@ function unsafeNameReason(s: string): string | undefined {
   return undefined;
 }
 
-const ustarMagic = Buffer.from('ustar\u000000', 'latin1');
-
-/** Header bytes as the characters they are (one per byte), read in place. */
-function latin1(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-}
+const ustarMagic = fromLatin1('ustar\u000000');
 
 /** Leading bytes of compressed streams, so they are named in the error instead of failing as "not ustar". */
 const COMPRESSED_MAGIC: readonly { name: string; magic: readonly number[] }[] = [
@@ -203,8 +198,8 @@ export function parseTarHeader(
     if (h[257 + i] !== ustarMagic[i])
       invalid(`tar header at offset ${off}: not a POSIX ustar header`);
   const type = h[156]!;
-  const nameRaw = latin1(stringField(h, 0, 100, 'name'));
-  const prefixRaw = latin1(stringField(h, 345, 155, 'name prefix'));
+  const nameRaw = toLatin1(stringField(h, 0, 100, 'name'));
+  const prefixRaw = toLatin1(stringField(h, 345, 155, 'name prefix'));
   const name = prefixRaw.length > 0 ? `${prefixRaw}/${nameRaw}` : nameRaw;
   const reason = unsafeNameReason(name);
   const shown = JSON.stringify(name.slice(0, 120));

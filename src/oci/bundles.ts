@@ -20,6 +20,7 @@
  * image's digest. Legacy cosign `.sig`/`.att` tags are read too (./cosign-legacy.ts).
  */
 import { StellaError, failureOf } from '../errors.js';
+import { utf8 } from '../util/encoding.js';
 import { parseBundle, type RefusedItem } from '../bundle/parse.js';
 import { artifactDigestsOf } from '../bundle/artifact-digests.js';
 import type { Bundle } from '../bundle/model.js';
@@ -51,7 +52,7 @@ export function isBundleMediaType(t: string | undefined): boolean {
   );
 }
 
-const EMPTY_CONFIG = new TextEncoder().encode('{}');
+const EMPTY_CONFIG = utf8.encode('{}');
 
 export interface AttachOptions extends RegistryClientOptions, FallbackOptions {
   image: ImageRef;
@@ -108,7 +109,7 @@ export function buildReferrerManifest(
     subject,
     annotations: annotationsFor(bundle),
   };
-  return new TextEncoder().encode(JSON.stringify(manifest));
+  return utf8.encode(JSON.stringify(manifest));
 }
 
 /** The image's manifest descriptor (it must exist: a referrer's subject is a real image). */
@@ -162,9 +163,8 @@ export async function attachBundle(opts: AttachOptions): Promise<AttachResult> {
   );
   if (put.ociSubject === image.digest)
     return { image: formatImage(image), manifestDigest, indexedBy: 'referrers-api' };
-  const annotations = (
-    JSON.parse(new TextDecoder().decode(manifestBytes)) as { annotations: Record<string, string> }
-  ).annotations;
+  // The same annotations the manifest carries (annotationsFor is a pure function of the bundle).
+  const annotations = annotationsFor(bundle);
   const descriptor: Descriptor = {
     mediaType: MEDIA_TYPES.ociManifest,
     digest: manifestDigest,

@@ -8,9 +8,9 @@
  * in an Authorization header to the registry's origin or its token realm; every message this
  * module builds is passed through `redact`.
  */
-import { createHash } from 'node:crypto';
 import { StellaError, type ErrorCode } from '../errors.js';
 import { parseJsonStrict } from '../util/json.js';
+import { utf8 } from '../util/encoding.js';
 import {
   describeUrl,
   registryErrorText,
@@ -22,7 +22,10 @@ import {
   type HttpResponse,
   type TransportOptions,
 } from './http.js';
+import { digest } from '../crypto.js';
+import { formatDigest } from '../util/digest.js';
 import {
+  basicToken,
   resolveCredentials,
   secretsOf,
   type CredentialOptions,
@@ -76,7 +79,7 @@ type Scope = 'pull' | 'push';
 const DIGEST_RE = /^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$/;
 
 export function digestOf(bytes: Uint8Array, algorithm: 'sha256' | 'sha512' = 'sha256'): string {
-  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}`;
+  return formatDigest(algorithm, digest(algorithm, bytes));
 }
 
 function verifyDigest(bytes: Uint8Array, expected: string): boolean {
@@ -296,16 +299,14 @@ export class RegistryClient {
           method: 'POST',
           url,
           headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-          body: new TextEncoder().encode(form.toString()),
+          body: utf8.encode(form.toString()),
         },
         this.opts,
       );
     }
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.set('scope', scopeValue);
-    const authorization = creds
-      ? `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`
-      : undefined;
+    const authorization = creds ? `Basic ${basicToken(creds)}` : undefined;
     return send(
       { ...common, method: 'GET', url, headers: { Accept: 'application/json' }, authorization },
       this.opts,
@@ -401,7 +402,7 @@ export class RegistryClient {
             'REGISTRY_AUTH_FAILED',
             `registry auth failed: ${this.name} asks for Basic auth, and the credentials from ${creds.source} are an identity token`,
           );
-        header = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+        header = `Basic ${basicToken(creds)}`;
       } else {
         throw this.error(
           'REGISTRY_AUTH_FAILED',

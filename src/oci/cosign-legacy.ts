@@ -18,8 +18,9 @@ import { StellaError, failureOf } from '../errors.js';
 import { parseBundle, type RefusedItem } from '../bundle/parse.js';
 import { artifactDigestsOf } from '../bundle/artifact-digests.js';
 import type { Bundle } from '../bundle/model.js';
-import { parseJsonStrict } from '../util/json.js';
+import { isPlainObject, parseJsonStrict } from '../util/json.js';
 import { pemToDerList } from '../util/pem.js';
+import { decodeBase64, fromHex, toBase64, utf8 } from '../util/encoding.js';
 import { MEDIA_TYPES, parseDescriptor, type RegistryClient } from './client.js';
 import { isRegistryOutage, REGISTRY_LIMITS } from './http.js';
 import { referrersTag, type ImageRef } from './reference.js';
@@ -39,9 +40,6 @@ function bad(message: string): never {
   throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', message);
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** A cosign `.att` layer's blob: a DSSE envelope. */
 function parseCosignEnvelope(
   envelopeBytes: Uint8Array,
@@ -56,7 +54,7 @@ function parseCosignEnvelope(
     check: 'registry',
   });
   if (
-    !isObject(env) ||
+    !isPlainObject(env) ||
     typeof env.payload !== 'string' ||
     typeof env.payloadType !== 'string' ||
     !Array.isArray(env.signatures)
@@ -86,9 +84,9 @@ function parseCosignRekorBundle(rekorJson: string, what: string): CosignRekorBun
     check: 'registry',
   });
   if (
-    !isObject(rekor) ||
+    !isPlainObject(rekor) ||
     typeof rekor.SignedEntryTimestamp !== 'string' ||
-    !isObject(rekor.Payload)
+    !isPlainObject(rekor.Payload)
   )
     bad(`${what}: ${REKOR_ANNOTATION} is not a cosign Rekor bundle`);
   const p = rekor.Payload;
@@ -101,13 +99,20 @@ function parseCosignRekorBundle(rekorJson: string, what: string): CosignRekorBun
   ) {
     bad(`${what}: ${REKOR_ANNOTATION} lacks body, integratedTime, logIndex or logID`);
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.from(p.body, 'base64').toString('utf8'));
-  } catch {
-    bad(`${what}: the Rekor entry body is not base64 JSON`);
-  }
-  if (!isObject(body) || typeof body.kind !== 'string' || typeof body.apiVersion !== 'string')
+  // The one strict reading of both layers (the bundle's parser reads the body again, as the
+  // verifier does: what is read here only names the entry's kind).
+  const body = parseJsonStrict(
+    decodeBase64(p.body, `${what}: the Rekor entry body`, 'registry', 'REGISTRY_RESPONSE_INVALID'),
+    {
+      what: `${what}: the Rekor entry body`,
+      maxBytes: 1024 * 1024,
+      maxDepth: 16,
+      code: 'REGISTRY_RESPONSE_INVALID',
+      limitCode: 'REGISTRY_LIMIT_EXCEEDED',
+      check: 'registry',
+    },
+  );
+  if (!isPlainObject(body) || typeof body.kind !== 'string' || typeof body.apiVersion !== 'string')
     bad(`${what}: the Rekor entry body has no kind and apiVersion`);
   return {
     signedEntryTimestamp: rekor.SignedEntryTimestamp,
@@ -139,11 +144,11 @@ export function bundleFromCosignAttestation(
   const bundle = {
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
     verificationMaterial: {
-      x509CertificateChain: { certificates: [{ rawBytes: Buffer.from(leaf).toString('base64') }] },
+      x509CertificateChain: { certificates: [{ rawBytes: toBase64(leaf) }] },
       tlogEntries: [
         {
           logIndex: String(rekor.logIndex),
-          logId: { keyId: Buffer.from(rekor.logID, 'hex').toString('base64') },
+          logId: { keyId: toBase64(fromHex(rekor.logID)) },
           kindVersion: { kind: rekor.kind, version: rekor.apiVersion },
           integratedTime: String(rekor.integratedTime),
           inclusionPromise: { signedEntryTimestamp: rekor.signedEntryTimestamp },
@@ -157,7 +162,7 @@ export function bundleFromCosignAttestation(
       signatures: env.signatures,
     },
   };
-  return new TextEncoder().encode(JSON.stringify(bundle));
+  return utf8.encode(JSON.stringify(bundle));
 }
 
 class SkipError extends Error {}

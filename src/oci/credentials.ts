@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fail, StellaError } from '../errors.js';
 import { readFileBounded } from '../util/fs.js';
 import { isPlainObject, parseJsonStrict } from '../util/json.js';
-import { decodeBase64 } from '../util/encoding.js';
+import { decodeBase64, toBase64, utf8 } from '../util/encoding.js';
 import { DOCKER_HUB } from './reference.js';
 
 export type Credentials =
@@ -220,11 +220,16 @@ export function resolveCredentials(
   return undefined;
 }
 
+/** The token of an `Authorization: Basic` header (RFC 7617): base64 of `username:password`. */
+export function basicToken(c: { username: string; password: string }): string {
+  return toBase64(utf8.encode(`${c.username}:${c.password}`));
+}
+
 /** The strings that must never appear in output once these credentials are in use. */
 export function secretsOf(c: Credentials | undefined): string[] {
   if (!c) return [];
   const secret = c.kind === 'basic' ? c.password : c.token;
   const out = [secret];
-  if (c.kind === 'basic') out.push(Buffer.from(`${c.username}:${c.password}`).toString('base64'));
+  if (c.kind === 'basic') out.push(basicToken(c));
   return out.filter((s) => s.length >= 4);
 }

@@ -24,6 +24,7 @@
 import { StellaError } from '../errors.js';
 import { MEDIA_TYPES, parseIndex, type Descriptor, type RegistryClient } from './client.js';
 import { referrersTag } from './reference.js';
+import { utf8 } from '../util/encoding.js';
 
 export interface FallbackOptions {
   /** Wait after a push before checking it stuck (default 1000 ms). */
@@ -37,7 +38,7 @@ export interface FallbackOptions {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function serializeIndex(entries: Descriptor[]): Uint8Array {
-  return new TextEncoder().encode(
+  return utf8.encode(
     JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: entries }),
   );
 }

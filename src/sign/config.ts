@@ -20,7 +20,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { fail, StellaError } from '../errors.js';
-import { FILE_LIMITS, readFileBounded } from '../util/fs.js';
+import { FILE_LIMITS, readFileBounded, readTextFileBounded } from '../util/fs.js';
 import { utf8Decoder } from '../util/encoding.js';
 import { pemToDerList } from '../util/pem.js';
 import { parseYamlStrict, type YamlDocument } from '../util/yaml.js';
@@ -89,14 +89,12 @@ export function defaultSignerConfig(): SignerConfig {
 
 /** Read and parse a signer.yaml file. */
 export function loadSignerConfig(path: string): SignerConfig {
-  const text = Buffer.from(
-    readFileBounded(path, {
-      what: 'signer config',
-      maxBytes: FILE_LIMITS.configBytes,
-      code: 'CONFIG_INVALID',
-      check: 'config',
-    }),
-  ).toString('utf8');
+  const text = readTextFileBounded(path, {
+    what: 'signer config',
+    maxBytes: FILE_LIMITS.configBytes,
+    code: 'CONFIG_INVALID',
+    check: 'config',
+  });
   return parseSignerConfig(text, path);
 }
 

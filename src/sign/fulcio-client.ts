@@ -9,7 +9,7 @@
  */
 import { fail, StellaError } from '../errors.js';
 import { spkiOf } from '../crypto.js';
-import { bytesEqual } from '../util/encoding.js';
+import { bytesEqual, toBase64, utf8 } from '../util/encoding.js';
 import { pemToDer } from '../util/pem.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
@@ -45,7 +45,7 @@ export function buildCertificateRequest(
   subject: string,
   key: EphemeralKey,
 ): FulcioCertificateRequest {
-  const proof = key.sign(new TextEncoder().encode(subject));
+  const proof = key.sign(utf8.encode(subject));
   return {
     credentials: { oidcIdentityToken: token },
     publicKeyRequest: {
@@ -53,7 +53,7 @@ export function buildCertificateRequest(
         algorithm: key.algorithm === 'Ed25519' ? 'ED25519' : 'ECDSA',
         content: key.publicKeyPem,
       },
-      proofOfPossession: Buffer.from(proof).toString('base64'),
+      proofOfPossession: toBase64(proof),
     },
   };
 }

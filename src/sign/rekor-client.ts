@@ -5,6 +5,7 @@
  * a proof we stop: no bundle may claim a log entry it cannot prove ("Rekor proof missing").
  */
 import { fail } from '../errors.js';
+import { toBase64, utf8 } from '../util/encoding.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
 import type { RekorEntryJsonInput } from '../bundle/from-rekor.js';
 
@@ -43,8 +44,8 @@ export function hashedRekordProposal(
     spec: {
       data: { hash: { algorithm: 'sha256', value: sha256Hex } },
       signature: {
-        content: Buffer.from(signature).toString('base64'),
-        publicKey: { content: Buffer.from(certificatePem).toString('base64') },
+        content: toBase64(signature),
+        publicKey: { content: toBase64(utf8.encode(certificatePem)) },
       },
     },
   };
@@ -58,7 +59,7 @@ export function dsseProposal(envelopeJson: string, certificatePem: string): Prop
     spec: {
       proposedContent: {
         envelope: envelopeJson,
-        verifiers: [Buffer.from(certificatePem).toString('base64')],
+        verifiers: [toBase64(utf8.encode(certificatePem))],
       },
     },
   };

@@ -16,7 +16,7 @@
 import { StellaError } from '../errors.js';
 import { toBase64 } from '../util/encoding.js';
 import { parseTransparencyLogEntryJson } from '../bundle/parse.js';
-import { serializeEnvelope } from '../bundle/dsse.js';
+import { envelopeToJson } from '../bundle/dsse.js';
 import { BUNDLE_V03_MEDIA_TYPE } from '../bundle/serialize.js';
 import type {
   Bundle,
@@ -84,11 +84,7 @@ export function createEntryRequestV2(
       },
     };
   }
-  const env = JSON.parse(serializeEnvelope(content)) as {
-    payload: string;
-    payloadType: string;
-    signatures: { sig: string; keyid?: string }[];
-  };
+  const env = envelopeToJson(content);
   return {
     dsseRequestV002: {
       envelope: {

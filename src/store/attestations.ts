@@ -9,7 +9,9 @@
  * Support/stella on macOS, %LOCALAPPDATA%\stella on Windows).
  */
 import { makeFolder } from '../util/fs.js';
-import { createHash } from 'node:crypto';
+import { sha256 } from '../crypto.js';
+import { formatDigest } from '../util/digest.js';
+import { utf8 } from '../util/encoding.js';
 import { homedir } from '../util/os.js';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -128,6 +130,24 @@ function corrupt(path: string, why: string, e?: unknown): never {
  */
 function selectInOrder(columns: string, o: { oneArtifact: boolean }): string {
   return `SELECT ${columns} FROM attestations${o.oneArtifact ? ' WHERE artifact_digest = ?' : ''} ORDER BY artifact_digest, created_at, id`;
+}
+
+/** One row in, or nothing when the same bundle is already kept for the same artifact. */
+const INSERT_ATTESTATION = `INSERT INTO attestations (artifact_digest, bundle_digest, bundle_json, content_kind, predicate_type, identity, issuer, created_at)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (artifact_digest, bundle_digest) DO NOTHING`;
+
+/** INSERT_ATTESTATION's values; a bundle is known by the SHA-256 of its JSON's UTF-8 bytes. */
+function insertValues(input: SaveAttestationInput) {
+  return [
+    normalizeArtifactDigest(input.artifactDigest),
+    formatDigest('sha256', sha256(utf8.encode(input.bundleJson))),
+    input.bundleJson,
+    input.contentKind,
+    input.predicateType ?? null,
+    input.identity ?? null,
+    input.issuer ?? null,
+    input.createdAt ?? Date.now(),
+  ] as const;
 }
 
 export class AttestationStore {
@@ -267,27 +287,11 @@ export class AttestationStore {
 
   /** Keep a bundle; saving the same bundle for the same artifact twice keeps one row. */
   save(input: SaveAttestationInput): StoredAttestation {
-    const artifactDigest = normalizeArtifactDigest(input.artifactDigest);
-    const bundleDigest = `sha256:${createHash('sha256').update(input.bundleJson, 'utf8').digest('hex')}`;
-    const createdAt = input.createdAt ?? Date.now();
-    this.db
-      .prepare(
-        `INSERT INTO attestations (artifact_digest, bundle_digest, bundle_json, content_kind, predicate_type, identity, issuer, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (artifact_digest, bundle_digest) DO NOTHING`,
-      )
-      .run(
-        artifactDigest,
-        bundleDigest,
-        input.bundleJson,
-        input.contentKind,
-        input.predicateType ?? null,
-        input.identity ?? null,
-        input.issuer ?? null,
-        createdAt,
-      );
+    const values = insertValues(input);
+    this.db.prepare(INSERT_ATTESTATION).run(...values);
     const row = this.db
       .prepare('SELECT * FROM attestations WHERE artifact_digest = ? AND bundle_digest = ?')
-      .get(artifactDigest, bundleDigest) as Row;
+      .get(values[0], values[1]) as Row;
     return fromRow(row);
   }
 
@@ -300,24 +304,10 @@ export class AttestationStore {
   async batch<T>(
     fn: (save: (input: SaveAttestationInput) => boolean) => Promise<T>,
   ): Promise<{ result: T; added: number }> {
-    const insert = this.db.prepare(
-      `INSERT INTO attestations (artifact_digest, bundle_digest, bundle_json, content_kind, predicate_type, identity, issuer, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (artifact_digest, bundle_digest) DO NOTHING`,
-    );
+    const insert = this.db.prepare(INSERT_ATTESTATION);
     let added = 0;
     const save = (input: SaveAttestationInput): boolean => {
-      const artifactDigest = normalizeArtifactDigest(input.artifactDigest);
-      const bundleDigest = `sha256:${createHash('sha256').update(input.bundleJson, 'utf8').digest('hex')}`;
-      const r = insert.run(
-        artifactDigest,
-        bundleDigest,
-        input.bundleJson,
-        input.contentKind,
-        input.predicateType ?? null,
-        input.identity ?? null,
-        input.issuer ?? null,
-        input.createdAt ?? Date.now(),
-      );
+      const r = insert.run(...insertValues(input));
       added += r.changes;
       return r.changes > 0;
     };

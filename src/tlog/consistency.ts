@@ -20,7 +20,7 @@
  * yet is recorded as unproven, and proven later when a shipment's proofs link it.
  */
 import { fail, isStellaError } from '../errors.js';
-import { toHex } from '../util/encoding.js';
+import { fromHex, toHex } from '../util/encoding.js';
 import type { Bundle } from '../bundle/model.js';
 import { verifyConsistency } from './merkle.js';
 import { rekorVersionOf } from './rekor-entry.js';
@@ -405,5 +405,5 @@ function fromHexStrict(hex: string): Uint8Array {
       'consistency',
       `root hash ${JSON.stringify(hex.slice(0, 70))} is not 64 lower-case hex digits`,
     );
-  return Uint8Array.from(Buffer.from(hex, 'hex'));
+  return fromHex(hex);
 }

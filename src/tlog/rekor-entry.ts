@@ -29,7 +29,16 @@
  */
 import { digest, sha256 } from '../crypto.js';
 import { fail, StellaError } from '../errors.js';
-import { bytesEqual, decodeBase64, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
+import {
+  bytesEqual,
+  decodeBase64,
+  fromHex,
+  toBase64,
+  toHex,
+  toLatin1,
+  utf8,
+  utf8Decoder,
+} from '../util/encoding.js';
 import {
   parseJsonStrict,
   readArray,
@@ -154,7 +163,7 @@ function hashV1(v: unknown, where: string): BodyHash {
   // Rekor v1's schema allows upper-case hex here; the bytes are what is compared.
   if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length !== size(algorithm) * 2)
     malformed(`tlog entry body: ${where}.value is not a ${size(algorithm)}-byte hex digest`);
-  return { algorithm, value: new Uint8Array(Buffer.from(hex, 'hex')) };
+  return { algorithm, value: fromHex(hex) };
 }
 
 function hashV2(v: unknown, where: string): BodyHash {
@@ -226,7 +235,7 @@ function signatureV2(v: unknown, where: string): BodySignature {
 /** base64 of the base64 text of some bytes (intoto 0.0.2 double-encodes payload and sig). */
 function b64b64(v: unknown, where: string): Uint8Array {
   const inner = b64(v, where);
-  return b64(Buffer.from(inner).toString('latin1'), `${where} (inner base64)`);
+  return b64(toLatin1(inner), `${where} (inner base64)`);
 }
 
 /**
@@ -235,7 +244,7 @@ function b64b64(v: unknown, where: string): Uint8Array {
  * signature: it becomes an empty signature, which checkSignatures refuses as a mismatch.
  */
 function intotoSignature(v: unknown, where: string): Uint8Array {
-  const inner = Buffer.from(b64(v, where)).toString('latin1');
+  const inner = toLatin1(b64(v, where));
   try {
     return decodeBase64(inner, where, 'tlog');
   } catch {

@@ -9,7 +9,7 @@
  * lines), and two spellings of one digest would be two identifiers.
  */
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
-import { fromHex } from './encoding.js';
+import { fromHex, toHex } from './encoding.js';
 
 export type DigestName = 'sha256' | 'sha384' | 'sha512';
 
@@ -63,7 +63,7 @@ export function looksLikeDigestReference(s: string): boolean {
 
 /** `<name>:<lower-case hex>`, the one way Stella writes a digest. */
 export function formatDigest(name: DigestName, digest: Uint8Array): string {
-  return `${name}:${Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('hex')}`;
+  return `${name}:${toHex(digest)}`;
 }
 
 const REFERENCE = /^(sha256|sha384|sha512):([0-9a-f]+)$/;

@@ -64,8 +64,33 @@ export function toHex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
+/** Any character that is not a hex digit (either case). */
+const NOT_HEX_RE = /[^0-9a-fA-F]/;
+
+/**
+ * Hex (either case) to bytes. Buffer's decoder stops at the first non-hex pair and drops an odd
+ * last digit without a word; here both throw. Callers check untrusted text against their own
+ * pattern first and name it in their error, so a throw here is a bug, never a verdict.
+ */
 export function fromHex(s: string): Uint8Array {
+  if (s.length % 2 !== 0 || NOT_HEX_RE.test(s))
+    throw new RangeError(
+      `fromHex: ${JSON.stringify(s.slice(0, 70))} is not an even number of hex digits`,
+    );
   return new Uint8Array(Buffer.from(s, 'hex'));
+}
+
+/**
+ * Bytes as the characters they are, one per byte (ISO 8859-1), read in place: tar header fields,
+ * file magic, raw bytes used as map keys.
+ */
+export function toLatin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
+/** The reverse of toLatin1: each character's low byte (characters here are all below 256). */
+export function fromLatin1(s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, 'latin1'));
 }
 
 /**

@@ -43,6 +43,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import type { DigestName } from './digest.js';
+import { utf8Decoder } from './encoding.js';
 
 /** Limits of the input kinds that have no parser-owned limit of their own (README: "Files, encodings and processes"). */
 export const FILE_LIMITS = {
@@ -283,6 +284,20 @@ export function readFileBounded(path: string, opts: BoundedReadOptions): Uint8Ar
     throw inputError(opts, path, explainErrno(e), undefined, e);
   } finally {
     closeInput(fd);
+  }
+}
+
+/**
+ * A bounded text file (a key, a config): readFileBounded, then UTF-8, strictly. Bytes that are
+ * not UTF-8 are refused by the file's name; a lenient decoder would turn them into U+FFFD and
+ * leave the parser after it to report something else. A leading byte-order mark is dropped.
+ */
+export function readTextFileBounded(path: string, opts: BoundedReadOptions): string {
+  const bytes = readFileBounded(path, opts);
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch (e) {
+    throw inputError(opts, path, 'not UTF-8 text', undefined, e);
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import Database from 'better-sqlite3';
 import { probeFile, type InputFileOptions } from './fs.js';
+import { toLatin1 } from './encoding.js';
 
 export type SqliteFileKind = 'missing' | 'not-a-file' | 'empty' | 'not-sqlite' | 'sqlite';
 
@@ -44,7 +45,7 @@ export function readSqliteHeader(path: string, opts: InputFileOptions = PROBE): 
   if (file.size === 0) return { kind: 'empty', ...none, walPending };
   if (file.head.length < HEADER_BYTES) return { kind: 'not-sqlite', ...none, walPending };
   const buf = Buffer.from(file.head.buffer, file.head.byteOffset, file.head.byteLength);
-  if (buf.toString('latin1', 0, MAGIC.length) !== MAGIC)
+  if (toLatin1(file.head.subarray(0, MAGIC.length)) !== MAGIC)
     return { kind: 'not-sqlite', ...none, walPending };
   return {
     kind: 'sqlite',

@@ -10,7 +10,7 @@
  * never counts as a time. One that names a trusted TSA and fails is refused (fail closed).
  */
 import { fail } from '../errors.js';
-import { bytesEqual } from '../util/encoding.js';
+import { bytesEqual, toHex } from '../util/encoding.js';
 import { verifySet } from '../tlog/set.js';
 import { checkRfc3161Timestamp } from '../timestamp/rfc3161.js';
 import { formatTime, timeAtOrBefore } from '../util/time.js';
@@ -30,7 +30,7 @@ export function verifyTimes(
       fail(
         'TLOG_UNTRUSTED',
         'tlog',
-        `tlog entry ${entry.logIndex}: log id ${Buffer.from(entry.logId).toString('hex')} is not a trusted transparency log`,
+        `tlog entry ${entry.logIndex}: log id ${toHex(entry.logId)} is not a trusted transparency log`,
       );
     }
     verifySet(entry, log);

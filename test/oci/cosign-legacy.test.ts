@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import type { RunningSandbox } from '../../src/sandbox/server/sandbox.js';
 import { runSign } from '../../src/commands/attest/sign-run.js';
 import { discoverBundles } from '../../src/oci/bundles.js';
+import { bundleFromCosignAttestation } from '../../src/oci/cosign-legacy.js';
+import { StellaError } from '../../src/errors.js';
+import { readFileSync } from 'node:fs';
+import { PROJECT_ROOT } from '../helpers/paths.js';
 import { RegistryClient, MEDIA_TYPES, digestOf } from '../../src/oci/client.js';
 import { referrersTag } from '../../src/oci/reference.js';
 import { buildExportArchive } from '../../src/archive/export.js';
@@ -20,6 +24,64 @@ import { verifyWithStella } from '../sign/helpers.js';
 
 const missing = registryMissingReason();
 const enc = new TextEncoder();
+
+/** cosign's annotations for the sample attestation bundle, the Rekor entry's body replaced by `body`. */
+function sampleAnnotations(body?: string) {
+  const b = JSON.parse(
+    readFileSync(join(PROJECT_ROOT, 'samples', 'attestation.sigstore.json'), 'utf8'),
+  );
+  const entry = b.verificationMaterial.tlogEntries[0];
+  return {
+    envelope: enc.encode(JSON.stringify(b.dsseEnvelope)),
+    entry,
+    annotations: {
+      'dev.sigstore.cosign/certificate': `-----BEGIN CERTIFICATE-----\n${b.verificationMaterial.certificate.rawBytes}\n-----END CERTIFICATE-----\n`,
+      'dev.sigstore.cosign/bundle': JSON.stringify({
+        SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
+        Payload: {
+          body: body ?? entry.canonicalizedBody,
+          integratedTime: Number(entry.integratedTime),
+          logIndex: Number(entry.logIndex),
+          logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
+        },
+      }),
+    },
+  };
+}
+
+test('a cosign Rekor annotation becomes the tlog entry of the bundle; its body is read strictly (base64, then JSON)', (t) => {
+  const ok = sampleAnnotations();
+  const made = JSON.parse(
+    Buffer.from(bundleFromCosignAttestation(ok.envelope, ok.annotations, 'layer')).toString('utf8'),
+  );
+  const e = made.verificationMaterial.tlogEntries[0];
+  t.is(e.logId.keyId, ok.entry.logId.keyId);
+  t.deepEqual(e.kindVersion, ok.entry.kindVersion);
+  t.is(e.canonicalizedBody, ok.entry.canonicalizedBody);
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  for (const [body, why] of [
+    // Buffer's decoder would skip the junk and the spaces and read the JSON in the rest.
+    [`${ok.entry.canonicalizedBody}!!`, /the Rekor entry body: invalid base64/],
+    [ok.entry.canonicalizedBody.slice(0, -1), /the Rekor entry body: invalid base64/],
+    [
+      b64('{"kind":"dsse","kind":"hashedrekord","apiVersion":"0.0.1"}'),
+      /malformed JSON in layer: the Rekor entry body: duplicate key "kind"/,
+    ],
+    [
+      b64('{"kind":"dsse","apiVersion":"0.0.1"} x'),
+      /malformed JSON in layer: the Rekor entry body/,
+    ],
+    [b64('{"kind":"dsse"}'), /the Rekor entry body has no kind and apiVersion/],
+  ] as const) {
+    const bad = sampleAnnotations(body);
+    const err = t.throws(
+      () => bundleFromCosignAttestation(bad.envelope, bad.annotations, 'layer'),
+      { instanceOf: StellaError },
+    );
+    t.is(err?.code, 'REGISTRY_RESPONSE_INVALID', err?.message);
+    t.regex(err?.message ?? '', why);
+  }
+});
 
 if (missing) {
   // Declared skipped, not passed: the registry binary is absent (npm test's pretest installs it).

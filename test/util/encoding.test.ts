@@ -1,5 +1,13 @@
 import test from 'ava';
-import { bytesEqual, collectBytes, decodeBase64 } from '../../src/util/encoding.js';
+import {
+  bytesEqual,
+  collectBytes,
+  decodeBase64,
+  fromHex,
+  fromLatin1,
+  toHex,
+  toLatin1,
+} from '../../src/util/encoding.js';
 import { StellaError } from '../../src/errors.js';
 
 test('strict base64: valid input decodes, padding only where needed', (t) => {
@@ -83,4 +91,29 @@ test('collectBytes within a limit: exactly the limit is taken; past it, reading 
   t.is(await collectBytes(over.chunks, 8), undefined);
   t.is(over.state.taken, 3);
   t.true(over.state.closed);
+});
+
+test('fromHex reads either case and refuses what Buffer would silently cut short', (t) => {
+  t.deepEqual([...fromHex('00ff7Fa0')], [0x00, 0xff, 0x7f, 0xa0]);
+  t.is(fromHex('').length, 0);
+  // Buffer.from(s, 'hex') gives [0x00] for '00zz' and [0x00] for '001': both are bugs to hear of.
+  for (const bad of ['00zz', '001', 'zz00', '0g', ' 00', '00 ', '0x00'])
+    t.throws(
+      () => fromHex(bad),
+      { instanceOf: RangeError, message: /not an even number of hex digits/ },
+      bad,
+    );
+  const bytes = new Uint8Array(256).map((_, i) => i);
+  t.deepEqual(fromHex(toHex(bytes)), bytes);
+  t.deepEqual(fromHex(toHex(bytes).toUpperCase()), bytes);
+});
+
+test('toLatin1 reads every byte as the character of that code, in place; fromLatin1 reverses it', (t) => {
+  const all = new Uint8Array(258).map((_, i) => (i + 255) % 256);
+  const view = all.subarray(1, 257); // 0..255, inside a larger buffer
+  const text = toLatin1(view);
+  t.is(text.length, 256);
+  for (let i = 0; i < 256; i++) t.is(text.charCodeAt(i), i);
+  t.deepEqual(fromLatin1(text), view);
+  t.is(toLatin1(new Uint8Array([0x75, 0x73, 0x74, 0x61, 0x72])), 'ustar');
 });

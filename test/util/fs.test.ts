@@ -29,6 +29,7 @@ import {
   openAppendOnly,
   readArtifactFile,
   readFileBounded,
+  readTextFileBounded,
   SpoolFile,
   writeFileAtomic,
 } from '../../src/util/fs.js';
@@ -73,6 +74,32 @@ test('H54 readFileBounded: a regular file up to the limit is read whole', (t) =>
   // Through a symlink is fine for inputs: the rule is about what is at the end of it.
   symlinkSync(exact, join(dir, 'link'));
   t.is(readFileBounded(join(dir, 'link'), opts).length, 1024);
+});
+
+test('H54 readTextFileBounded: UTF-8 text (a byte-order mark dropped); other bytes refused by the file name', (t) => {
+  const dir = tmp('text');
+  const text = join(dir, 'key.pem');
+  writeFileSync(text, '-----BEGIN PUBLIC KEY-----\nkéy\n');
+  t.is(readTextFileBounded(text, opts), '-----BEGIN PUBLIC KEY-----\nkéy\n');
+  writeFileSync(text, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('pem')]));
+  t.is(readTextFileBounded(text, opts), 'pem');
+  // Latin-1 é, and a lone continuation byte: a lenient decoder would make both U+FFFD.
+  for (const bytes of [[0x6b, 0xe9, 0x79], [0x80], [0xed, 0xa0, 0x80]]) {
+    writeFileSync(text, Buffer.from(bytes));
+    refused(
+      t,
+      () => readTextFileBounded(text, { ...opts, code: 'CONFIG_INVALID' }),
+      'CONFIG_INVALID',
+      /^--thing ".*key\.pem": not UTF-8 text$/,
+    );
+  }
+  writeFileSync(text, Buffer.alloc(1025, 0x61));
+  refused(
+    t,
+    () => readTextFileBounded(text, opts),
+    'INPUT_INVALID',
+    /larger than the 1024-byte limit/,
+  );
 });
 
 test('H54 readFileBounded: over the limit is refused from fstat, before reading (sparse file)', (t) => {

@@ -25,6 +25,7 @@ import {
   checkWritableTarget,
   FILE_LIMITS,
   readFileBounded,
+  readTextFileBounded,
   writeFileAtomic,
 } from '../../util/fs.js';
 import { sha256, spkiOf } from '../../crypto.js';
@@ -159,9 +160,11 @@ export async function sealKeyless(
 
 /** A seal over the manifest's exact bytes: a v0.3 message-signature bundle by an exporter key. */
 export function sealWithKey(keyPath: string): Sealer & { keyId: string } {
-  const pem = Buffer.from(
-    readFileBounded(keyPath, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes, secret: true }),
-  ).toString('utf8');
+  const pem = readTextFileBounded(keyPath, {
+    what: '--seal-key',
+    maxBytes: FILE_LIMITS.keyBytes,
+    secret: true,
+  });
   let key: KeyObject;
   try {
     key = createPrivateKey(pem);

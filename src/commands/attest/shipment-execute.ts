@@ -18,7 +18,7 @@ import { dirname, resolve } from 'node:path';
 import {
   checkWritableTarget,
   FILE_LIMITS,
-  readFileBounded,
+  readTextFileBounded,
   SpoolFile,
   writeFileAtomic,
 } from '../../util/fs.js';
@@ -402,9 +402,7 @@ function shipmentPolicy(flags: FlagValues<typeof VERIFY_FLAGS>) {
   const policy: PolicyOptions = {
     ...identity.options,
     publicKeyPem: flags.key
-      ? Buffer.from(
-          readFileBounded(flags.key, { what: '--key', maxBytes: FILE_LIMITS.keyBytes }),
-        ).toString('utf8')
+      ? readTextFileBounded(flags.key, { what: '--key', maxBytes: FILE_LIMITS.keyBytes })
       : undefined,
     requireTlog: flags['require-rekor'] || (identity.options.requireTlog ?? false),
   };

@@ -14,6 +14,7 @@ import {
   probeFile,
   readArtifactFile,
   readFileBounded,
+  readTextFileBounded,
   readFileChunks,
 } from '../../util/fs.js';
 import { toHex } from '../../util/encoding.js';
@@ -215,9 +216,7 @@ export async function exportersFor(o: {
     const keys = [];
     if (o.sealKey !== undefined) {
       const key = parsePublicKey(
-        Buffer.from(
-          readFileBounded(o.sealKey, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes }),
-        ).toString('utf8'),
+        readTextFileBounded(o.sealKey, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes }),
         '--seal-key',
       );
       keys.push({ keyId: toHex(sha256(spkiOf(key))), key });

@@ -5,7 +5,13 @@
  * trust material and a policy, and never reads a flag or a file.
  */
 import { fail, failureOf, StellaError } from '../../errors.js';
-import { FILE_LIMITS, probeFile, readArtifactFile, readFileBounded } from '../../util/fs.js';
+import {
+  FILE_LIMITS,
+  probeFile,
+  readArtifactFile,
+  readFileBounded,
+  readTextFileBounded,
+} from '../../util/fs.js';
 import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
 import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.js';
 import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
@@ -16,7 +22,7 @@ import {
   parseDigestReference,
   type Artifact,
 } from '../../verify/artifact.js';
-import { toHex } from '../../util/encoding.js';
+import { toHex, toLatin1 } from '../../util/encoding.js';
 import { verifyBundleReport, type VerificationReport } from '../../verify/pipeline.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
 import { BUNDLE_LIMITS, type Bundle } from '../../bundle/model.js';
@@ -170,11 +176,7 @@ export async function loadBundles(
         opts.archivePath === '-'
           ? undefined
           : probeFile(opts.archivePath, 64, { what: '--archive' });
-      if (
-        e instanceof StellaError &&
-        head?.kind === 'file' &&
-        /^\s*\{/.test(Buffer.from(head.head).toString('latin1'))
-      ) {
+      if (e instanceof StellaError && head?.kind === 'file' && /^\s*\{/.test(toLatin1(head.head))) {
         throw new StellaError(
           e.code,
           e.check,
@@ -200,8 +202,7 @@ export async function loadBundles(
 /** What a file that should be JSON is instead, when it is a container: a tar or gzip file. */
 function sniffContainer(bytes: Uint8Array): string | undefined {
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) return 'a gzip file';
-  if (bytes.length >= 262 && Buffer.from(bytes.subarray(257, 262)).toString('latin1') === 'ustar')
-    return 'a tar archive';
+  if (bytes.length >= 262 && toLatin1(bytes.subarray(257, 262)) === 'ustar') return 'a tar archive';
   return undefined;
 }
 
@@ -239,9 +240,7 @@ function verifyPolicy(
   return buildPolicy({
     ...identity,
     publicKeyPem: opts.keyPath
-      ? Buffer.from(
-          readFileBounded(opts.keyPath, { what: '--key', maxBytes: FILE_LIMITS.keyBytes }),
-        ).toString('utf8')
+      ? readTextFileBounded(opts.keyPath, { what: '--key', maxBytes: FILE_LIMITS.keyBytes })
       : undefined,
     // --require-rekor, or a policy environment's requireRekor: either one asks for it.
     requireTlog: (opts.requireRekor ?? false) || (identity.requireTlog ?? false),

@@ -25,7 +25,7 @@ import type { KeyObject } from 'node:crypto';
 import { fail, isStellaError } from '../../errors.js';
 import { parsePublicKey, verifySignature } from '../../crypto.js';
 import { verifyPrehashed } from '../../crypto-prehash.js';
-import { decodeBase64, toBase64 } from '../../util/encoding.js';
+import { decodeBase64, fromLatin1, toBase64, toHex, toLatin1 } from '../../util/encoding.js';
 import { digestSize, hashAlgorithmOf, type DigestName } from '../../util/digest.js';
 import { preAuthEncoding } from '../../bundle/dsse.js';
 import { parseCertificate } from '../../x509/certificate.js';
@@ -182,7 +182,7 @@ export class LocalRekorV2Log {
         `the entry is ${body.length} bytes; a tlog-tiles entry bundle holds at most ${MAX_BUNDLED_ENTRY_BYTES}`,
       );
     const lh = leafHash(body);
-    const existing = this.#storage.findByUuid(Buffer.from(lh).toString('hex'));
+    const existing = this.#storage.findByUuid(toHex(lh));
     if (existing !== undefined)
       return { logIndex: existing, created: false, entry: this.entryJson(existing) };
     // Rekor v2 records no integrated time; the row keeps when it was appended (for monitors).
@@ -467,7 +467,7 @@ function dsse(v: unknown): Uint8Array {
   sigs.forEach((sig, i) => {
     const ver = verifiers.find((x) => verifySignature(x.key, pae, sig, x.hash));
     if (!ver) rejected(`envelope signature ${i} does not verify with any of the verifiers`);
-    bySignature.set(Buffer.from(sig).toString('latin1'), ver);
+    bySignature.set(toLatin1(sig), ver);
   });
   // Signatures sorted by their raw bytes, duplicates once (rekor-tiles canonicalizes the order).
   const sorted = [...bySignature.keys()].sort();
@@ -484,7 +484,7 @@ function dsse(v: unknown): Uint8Array {
             'certificateDer' in ver.input
               ? { keyDetails: ver.keyDetails, x509Certificate: { rawBytes: toBase64(ver.raw) } }
               : { keyDetails: ver.keyDetails, publicKey: { rawBytes: toBase64(ver.raw) } };
-          return { content: toBase64(Buffer.from(k, 'latin1')), verifier: verifierJson };
+          return { content: toBase64(fromLatin1(k)), verifier: verifierJson };
         }),
       },
     },

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fail, isStellaError } from '../../errors.js';
-import { concatBytes, decodeBase64, utf8 } from '../../util/encoding.js';
+import { concatBytes, decodeBase64, toHex, utf8 } from '../../util/encoding.js';
 import { isDigestName, digestSize, type DigestName } from '../../util/digest.js';
 import { sha256 } from '../../crypto.js';
 import { issueTimestampToken } from '../../timestamp/issue.js';
@@ -144,9 +144,7 @@ export class LocalTsa {
     }
     if (!Number.isSafeInteger(now) || now < this.createdAt || now > this.notAfter)
       fail('INPUT_INVALID', 'input', 'TSA: the clock is outside the TSA certificate validity');
-    const serial = BigInt(
-      `0x${Buffer.from(positiveSerial(new Uint8Array(randomBytes(16)))).toString('hex')}`,
-    );
+    const serial = BigInt(`0x${toHex(positiveSerial(new Uint8Array(randomBytes(16))))}`);
     const token = issueTimestampToken({
       imprint: { hash: req.hash, digest: req.digest },
       // Whole seconds: DER drops trailing fraction zeros, and @sigstore/core reads a genTime

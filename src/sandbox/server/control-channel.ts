@@ -21,6 +21,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { StellaError } from '../../errors.js';
 import { readBodyWithin } from '../../util/http-body.js';
 import { parseJsonStrict } from '../../util/json.js';
+import { fromHex, toHex } from '../../util/encoding.js';
 
 export const CONTROL_PATHS = {
   hello: '/stella/v1/sandbox/hello',
@@ -42,13 +43,13 @@ export function newControlKey(): Uint8Array {
 }
 
 export function encodeControlKey(key: Uint8Array): string {
-  return Buffer.from(key).toString('hex') + '\n';
+  return toHex(key) + '\n';
 }
 
 /** The key from DIR/control.key's text, or undefined when it is not 64 hex digits. */
 export function decodeControlKey(text: string): Uint8Array | undefined {
   const t = text.trim();
-  return NONCE_RE.test(t) ? new Uint8Array(Buffer.from(t, 'hex')) : undefined;
+  return NONCE_RE.test(t) ? fromHex(t) : undefined;
 }
 
 export function newNonce(): string {
@@ -65,7 +66,7 @@ function mac(key: Uint8Array, label: string, ...parts: string[]): Buffer {
 /** Constant-time comparison of a computed MAC with a claimed hex one. */
 function macMatches(expected: Buffer, claimedHex: unknown): boolean {
   if (typeof claimedHex !== 'string' || !NONCE_RE.test(claimedHex)) return false;
-  return timingSafeEqual(expected, Buffer.from(claimedHex, 'hex'));
+  return timingSafeEqual(expected, fromHex(claimedHex));
 }
 
 export interface HelloAnswer {

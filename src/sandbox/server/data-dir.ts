@@ -25,7 +25,13 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fail, StellaError } from '../../errors.js';
 import { boundedMs } from '../../util/time.js';
-import { FILE_LIMITS, makeFolder, readFileBounded, writeFileAtomic } from '../../util/fs.js';
+import {
+  FILE_LIMITS,
+  makeFolder,
+  readFileBounded,
+  readTextFileBounded,
+  writeFileAtomic,
+} from '../../util/fs.js';
 import { parseJsonStrict } from '../../util/json.js';
 import {
   exportAuthorityKeys,
@@ -119,15 +125,13 @@ export function writeDataFile(path: string, text: string, mode = 0o644): void {
 }
 
 function readDataFile(path: string, what: string, secret = false): string {
-  return Buffer.from(
-    readFileBounded(path, {
-      what,
-      maxBytes: FILE_LIMITS.sandboxFileBytes,
-      code: 'SANDBOX_ERROR',
-      check: 'sandbox',
-      secret,
-    }),
-  ).toString('utf8');
+  return readTextFileBounded(path, {
+    what,
+    maxBytes: FILE_LIMITS.sandboxFileBytes,
+    code: 'SANDBOX_ERROR',
+    check: 'sandbox',
+    secret,
+  });
 }
 
 function readJson(path: string, what: string, secret = false): unknown {

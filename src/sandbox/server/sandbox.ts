@@ -470,13 +470,7 @@ function loadOrCreateWitnesses(dataDir: string, n: number): SandboxWitness[] {
   }
   const witnesses = seeds
     .slice(0, n)
-    .map(
-      (hex, i) =>
-        new SandboxWitness(
-          `witness-${i + 1}.sandbox.stella.local`,
-          Uint8Array.from(Buffer.from(hex, 'hex')),
-        ),
-    );
+    .map((hex, i) => new SandboxWitness(`witness-${i + 1}.sandbox.stella.local`, fromHex(hex)));
   writeDataFile(
     sandboxPath(dataDir, 'witnessVkeys'),
     witnesses.map((w) => w.vkey).join('\n') + '\n',

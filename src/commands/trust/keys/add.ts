@@ -44,7 +44,7 @@ export default class TrustKeysAdd extends StellaCommand {
     const { args, flags } = await this.parse(TrustKeysAdd);
     const t = await import('../../../trust/store/index.js');
     const { fail } = await import('../../../errors.js');
-    const { FILE_LIMITS, readFileBounded } = await import('../../../util/fs.js');
+    const { FILE_LIMITS, readTextFileBounded } = await import('../../../util/fs.js');
     if (flags.role === 'exporter') {
       if (flags.threshold !== undefined)
         fail('INPUT_INVALID', 'input', '--threshold is for rotation keys, not exporters');
@@ -59,9 +59,7 @@ export default class TrustKeysAdd extends StellaCommand {
       const path = t.resolveStorePath(flags.store);
       const keys = args.file
         ? t.parsePublicKeysPem(
-            Buffer.from(
-              readFileBounded(args.file, { what: 'key file', maxBytes: FILE_LIMITS.keyBytes }),
-            ).toString('utf8'),
+            readTextFileBounded(args.file, { what: 'key file', maxBytes: FILE_LIMITS.keyBytes }),
             args.file,
           )
         : [];
@@ -96,9 +94,7 @@ export default class TrustKeysAdd extends StellaCommand {
     const path = t.resolveStorePath(flags.store);
     const keys = args.file
       ? t.parsePublicKeysPem(
-          Buffer.from(
-            readFileBounded(args.file, { what: 'key file', maxBytes: FILE_LIMITS.keyBytes }),
-          ).toString('utf8'),
+          readTextFileBounded(args.file, { what: 'key file', maxBytes: FILE_LIMITS.keyBytes }),
           args.file,
         )
       : [];

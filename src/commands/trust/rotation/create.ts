@@ -39,7 +39,8 @@ export default class TrustRotationCreate extends StellaCommand {
     const t = await import('../../../trust/store/index.js');
     const r = await import('../../../trust/rotation/index.js');
     const { fail } = await import('../../../errors.js');
-    const { FILE_LIMITS, readFileBounded, writeFileAtomic } = await import('../../../util/fs.js');
+    const { FILE_LIMITS, readFileBounded, readTextFileBounded, writeFileAtomic } =
+      await import('../../../util/fs.js');
     const { TRUSTED_ROOT_LIMITS } = await import('../../../trust/trusted-root.js');
     if ((flags['new-rotation-keys'] === undefined) !== (flags['new-threshold'] === undefined)) {
       fail('INPUT_INVALID', 'input', '--new-rotation-keys and --new-threshold go together');
@@ -60,12 +61,10 @@ export default class TrustRotationCreate extends StellaCommand {
     const newKeys = flags['new-rotation-keys']
       ? {
           keys: t.parsePublicKeysPem(
-            Buffer.from(
-              readFileBounded(flags['new-rotation-keys'], {
-                what: '--new-rotation-keys',
-                maxBytes: FILE_LIMITS.keyBytes,
-              }),
-            ).toString('utf8'),
+            readTextFileBounded(flags['new-rotation-keys'], {
+              what: '--new-rotation-keys',
+              maxBytes: FILE_LIMITS.keyBytes,
+            }),
             flags['new-rotation-keys'],
           ),
           threshold: flags['new-threshold']!,

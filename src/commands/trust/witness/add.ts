@@ -43,12 +43,10 @@ export default class TrustWitnessAdd extends StellaCommand {
     const { addWitness } = await import('../../../trust/store/checkpoints.js');
     const { parseTimeFlag } = await import('../../../util/time.js');
     const { existsSync } = await import('node:fs');
-    const { FILE_LIMITS, readFileBounded } = await import('../../../util/fs.js');
+    const { FILE_LIMITS, readTextFileBounded } = await import('../../../util/fs.js');
     const fromFile = existsSync(args.key);
     const keyText = fromFile
-      ? Buffer.from(
-          readFileBounded(args.key, { what: 'witness key', maxBytes: FILE_LIMITS.keyBytes }),
-        ).toString('utf8')
+      ? readTextFileBounded(args.key, { what: 'witness key', maxBytes: FILE_LIMITS.keyBytes })
       : args.key;
     const path = t.resolveStorePath(flags.store);
     const store = t.openTrustStore(path);
