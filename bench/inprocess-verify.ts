@@ -4,8 +4,8 @@
  * streaming reader and held, then verifyArchivedBundle — the function every `--jobs` worker
  * calls — runs over them in a loop, with the options the benchmark's `verify --archive` runs
  * give it (`--trusted-root` and no trust store: no checkpoints kept; no `--report`: no
- * timeline); only the loop is timed. Prints one JSON line:
- * {count, seconds}. Several run side by side measure what the machine gives parallel work.
+ * timeline); only the loop is timed, in wall and in CPU seconds. Prints one JSON line:
+ * {count, seconds, cpuSeconds}. Several run side by side measure what the machine gives parallel work.
  *
  *   node dist/bench/inprocess-verify.js TAR TRUSTED_ROOT IDENTITY_PATTERN ISSUER START COUNT
  */
@@ -40,9 +40,13 @@ await readExportArchiveStream(archiveFileSource(tar), {
 const trust = parseTrustedRoot(readFileSync(root));
 const policy = buildPolicy({ certificateIdentity: identity, certificateOidcIssuer: issuer });
 const t0 = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 for (const b of work) {
   const v = await verifyArchivedBundle(b, trust, policy, { checkpoints: false, timeline: false });
   if (!v.ok) throw new Error(`in-process verification of ${b.path} failed: ${v.error?.message}`);
 }
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-console.log(JSON.stringify({ count: work.length, seconds }));
+const cpu = process.cpuUsage(cpu0);
+// CPU of every thread of the process (GC helpers too), as /usr/bin/time counts the CLI's.
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+console.log(JSON.stringify({ count: work.length, seconds, cpuSeconds }));

@@ -20,6 +20,7 @@
  * --refresh-proofs`: every bundle re-proved to the log's one latest checkpoint, by the same
  * refreshShipmentProofs, here asking the in-process log instead of HTTP), so the checkpoint's
  * signature is verified once per verifier instead of once per bundle, and prints the ratio.
+ * BENCH_SHIPMENT_ROUNDS=N sets the rounds at every size (a tighter median when the machine is noisy).
  * `node dist/bench/shipment.bench.js [sizes...]` picks other sizes; `--generate` only fills the
  * cache for them (and the refreshed shipment of the first size).
  */
@@ -152,6 +153,8 @@ async function shipment(n: number, refreshed = false): Promise<Shipment> {
 interface Timed {
   seconds: number;
   maxRssMb: number | null;
+  /** User + system CPU seconds of the whole process, every thread (from /usr/bin/time). */
+  cpuSeconds: number | null;
   code: number;
   stdout: string;
 }
@@ -162,7 +165,7 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Timed {
   const haveTime = existsSync('/usr/bin/time');
   const cmd = haveTime ? '/usr/bin/time' : process.execPath;
   const argv = haveTime
-    ? ['-f', '%M', '-o', rssFile, process.execPath, CLI, ...args]
+    ? ['-f', '%M %U %S', '-o', rssFile, process.execPath, CLI, ...args]
     : [CLI, ...args];
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, argv, {
@@ -171,10 +174,12 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Timed {
     encoding: 'utf8',
   });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const maxRssMb = haveTime
-    ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024
-    : null;
-  return { seconds, maxRssMb, code: r.status ?? -1, stdout: r.stdout };
+  const [rssKb, user, system] = haveTime
+    ? readFileSync(rssFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number)
+    : [];
+  const maxRssMb = rssKb === undefined ? null : rssKb / 1024;
+  const cpuSeconds = user === undefined || system === undefined ? null : user + system;
+  return { seconds, maxRssMb, cpuSeconds, code: r.status ?? -1, stdout: r.stdout };
 }
 
 const rss = (t: Timed): string => (t.maxRssMb === null ? 'n/a' : `${t.maxRssMb.toFixed(0)} MB`);
@@ -216,13 +221,17 @@ const IDENTITY_PATTERN = IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * With one, the rate `--jobs 1` is held against; with one per core, what this machine gives
  * work that shares nothing (its ceiling for `--jobs N`).
  */
-async function inProcessRate(s: Shipment, tar: string, parallel: number): Promise<number> {
+async function inProcessRate(
+  s: Shipment,
+  tar: string,
+  parallel: number,
+): Promise<{ rate: number; cpuRate: number }> {
   const script = path.join(ROOT, 'dist', 'bench', 'inprocess-verify.js');
   const share = Math.ceil(s.n / parallel);
   const runs = Array.from(
     { length: parallel },
     (_, i) =>
-      new Promise<number>((resolve, reject) => {
+      new Promise<{ rate: number; cpuRate: number }>((resolve, reject) => {
         const child = spawn(
           process.execPath,
           [script, tar, s.root, IDENTITY_PATTERN, ISSUER_URL, String(i * share), String(share)],
@@ -236,12 +245,16 @@ async function inProcessRate(s: Shipment, tar: string, parallel: number): Promis
             reject(new Error(`inprocess-verify exited ${String(code)}`));
             return;
           }
-          const r = JSON.parse(out) as { count: number; seconds: number };
-          resolve(r.count / r.seconds);
+          const r = JSON.parse(out) as { count: number; seconds: number; cpuSeconds: number };
+          resolve({ rate: r.count / r.seconds, cpuRate: r.count / r.cpuSeconds });
         });
       }),
   );
-  return (await Promise.all(runs)).reduce((a, b) => a + b, 0);
+  const all = await Promise.all(runs);
+  return {
+    rate: all.reduce((a, b) => a + b.rate, 0),
+    cpuRate: all.reduce((a, b) => a + b.cpuRate, 0),
+  };
 }
 
 const sizes =
@@ -316,19 +329,21 @@ for (const n of sizes) {
   // The verifications and the in-process loops they are held against, in interleaved rounds
   // (three up to 10,000 bundles, one above): this machine's speed drifts by 15-20% over
   // minutes, so each ratio is taken within a round and the median round's is printed.
-  const ROUNDS = n <= 10_000 ? 3 : 1;
+  const ROUNDS = Number(process.env['BENCH_SHIPMENT_ROUNDS'] ?? (n <= 10_000 ? 3 : 1));
   const rounds: {
     one: Timed;
     all: Timed;
     inProcess: number;
+    /** Bundles per CPU second of the in-process loop (every thread of its process). */
+    inProcessCpu: number;
     sideBySide: number;
   }[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const one = verify(1);
     const all = verify(cores);
-    const inProcess = await inProcessRate(s, tar, 1);
-    const sideBySide = await inProcessRate(s, tar, cores);
-    rounds.push({ one, all, inProcess, sideBySide });
+    const { rate: inProcess, cpuRate: inProcessCpu } = await inProcessRate(s, tar, 1);
+    const { rate: sideBySide } = await inProcessRate(s, tar, cores);
+    rounds.push({ one, all, inProcess, inProcessCpu, sideBySide });
   }
   // --json (above) and --report are written as verification goes: their peak RSS should not
   // grow with n (compare with --json-lines, which never held anything).
@@ -360,6 +375,29 @@ for (const n of sizes) {
   console.log(
     `  --jobs 1 / in process: ${jobs1Ratio.toFixed(2)} (goal >= 0.90); --jobs ${cores} / (${cores} x in process): ${scaling.toFixed(2)} (goal >= 0.90; ${cores} loops side by side reach ${machineScaling.toFixed(2)}, and --jobs ${cores} reaches ${ofMachine.toFixed(2)} of them)`,
   );
+  // Each round's ratios too: the medians of the rates above come from different rounds, so
+  // their quotients are not the ratios' medians; the spread says what one run can resolve.
+  if (ROUNDS > 1) {
+    const each = (f: (r: (typeof rounds)[number]) => number): string =>
+      rounds.map((r) => f(r).toFixed(2)).join(' ');
+    console.log(
+      `    rounds, --jobs 1 / in process:  ${each((r) => n / r.one.seconds / r.inProcess)}`,
+    );
+    console.log(
+      `    rounds, --jobs ${cores} / (${cores} x in process): ${each((r) => n / r.all.seconds / (cores * r.inProcess))}`,
+    );
+  }
+  // The same --jobs 1 ratio in CPU seconds (both processes, every thread): what the CLI's
+  // start-up, two reads of the archive and output cost, with the time the machine gave other
+  // tenants left out of both sides.
+  const cpuRatio = (r: (typeof rounds)[number]): number =>
+    r.one.cpuSeconds === null ? NaN : n / r.one.cpuSeconds / r.inProcessCpu;
+  const jobs1CpuRatio = med(cpuRatio);
+  if (!Number.isNaN(jobs1CpuRatio)) {
+    console.log(
+      `  --jobs 1 / in process in CPU seconds: ${jobs1CpuRatio.toFixed(2)}${ROUNDS > 1 ? ` (rounds: ${rounds.map((r) => cpuRatio(r).toFixed(2)).join(' ')})` : ''}`,
+    );
+  }
   const entry: Record<string, number | null> = {
     export: n / exp.seconds,
     exportRssMb: exp.maxRssMb,
@@ -371,6 +409,7 @@ for (const n of sizes) {
     inProcess,
     sideBySide,
     jobs1Ratio,
+    jobs1CpuRatio: Number.isNaN(jobs1CpuRatio) ? null : jobs1CpuRatio,
     scaling,
     machineScaling,
     ofMachine,
