@@ -68,6 +68,22 @@ const TARGET_DIRS = [
   'src/bundle',
   'src/der',
   'src/archive',
+  'src/shipment',
+];
+/**
+ * Files outside those folders that take untrusted input or make a verification's decision:
+ * the signature primitives, the trusted root's parser, and the strict encodings and JSON
+ * reader every parser above stands on.
+ */
+const TARGET_FILES = [
+  'src/crypto.ts',
+  'src/crypto-prehash.ts',
+  'src/trust/trusted-root.ts',
+  'src/util/json.ts',
+  'src/util/encoding.ts',
+  'src/util/digest.ts',
+  'src/util/pem.ts',
+  'src/util/canonical-json.ts',
 ];
 /**
  * Not mutated: they build certificates and tokens for the sandbox and the tests (a mutant
@@ -103,6 +119,28 @@ const RELATED: Record<string, string[]> = {
   'src/archive/export-stream.ts': ['test/archive/stream.test.ts', 'test/archive/export.test.ts'],
   'src/archive/gzip.ts': ['test/archive/stream.test.ts'],
   'src/archive/tar.ts': ['test/archive/stream.test.ts', 'test/archive/export.test.ts'],
+  // Shipments are tested through the CLI as well as the library.
+  'src/shipment/verify.ts': ['test/commands/attest/shipment.test.ts'],
+  'src/shipment/verdict.ts': [
+    'test/shipment/verify.test.ts',
+    'test/commands/attest/shipment.test.ts',
+  ],
+  'src/shipment/pool.ts': ['test/shipment/verify.test.ts', 'test/commands/attest/shipment.test.ts'],
+  'src/shipment/worker.ts': [
+    'test/shipment/verify.test.ts',
+    'test/commands/attest/shipment.test.ts',
+  ],
+  'src/shipment/seal.ts': ['test/commands/attest/shipment.test.ts'],
+  // No mirror test of its own: keys and signatures are tested where they are used.
+  'src/crypto.ts': [
+    'test/sign/keys.test.ts',
+    'test/crypto-prehash.test.ts',
+    'test/x509/certificate.test.ts',
+  ],
+  'src/util/json.ts': ['test/bundle/parse.test.ts'],
+  'src/util/encoding.ts': ['test/bundle/parse.test.ts'],
+  'src/util/pem.ts': ['test/x509/certificate.test.ts'],
+  'src/util/canonical-json.ts': ['test/tlog/rekor-entry.test.ts'],
 };
 /** Run against every mutant. */
 const END_TO_END = [
@@ -173,6 +211,7 @@ function sourceFiles(): string[] {
     }
   };
   for (const d of TARGET_DIRS) walk(path.join(PROJECT_ROOT, d));
+  out.push(...TARGET_FILES);
   return out.filter((f) => !EXCLUDED.has(f));
 }
 
