@@ -130,7 +130,10 @@ const RELATED: Record<string, string[]> = {
     'test/shipment/verify.test.ts',
     'test/commands/attest/shipment.test.ts',
   ],
-  'src/shipment/seal.ts': ['test/commands/attest/shipment.test.ts'],
+  'src/shipment/seal.ts': [
+    'test/commands/attest/shipment.test.ts',
+    'test/commands/attest/shipment-seal-keyless.test.ts',
+  ],
   // No mirror test of its own: keys and signatures are tested where they are used.
   'src/crypto.ts': [
     'test/sign/keys.test.ts',

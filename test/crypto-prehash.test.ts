@@ -427,9 +427,40 @@ test("modInverse (Lehmer) agrees with @noble/curves on every curve's p and n: ed
         }
         checked++;
       }
-      t.throws(() => modInverse(0n, m), { instanceOf: RangeError });
+      // 0 by the range check's own message (without it, Euclid ends on a gcd of m: refused too,
+      // but as "not invertible", which hides the caller's bug).
+      t.throws(() => modInverse(0n, m), {
+        instanceOf: RangeError,
+        message: /must be in \[1, m - 1\]/,
+      });
       t.throws(() => modInverse(m, m), { instanceOf: RangeError });
       t.throws(() => modInverse(-1n, m), { instanceOf: RangeError });
     }
   t.true(checked > 6 * 4500, `${checked} inverses checked`);
+});
+
+test('a point whose x is written as p (the same x modulo p) is refused, though the point written canonically verifies', (t) => {
+  for (const curve of PRIME_CURVES) {
+    const { Point } = curve.noble;
+    const [Fp, Fn] = [Point.Fp, Point.Fn];
+    // (0, √b) is on each of these curves; its x can also be written as p, in the same octets.
+    const y = Fp.sqrt(curve.b);
+    const Q = Point.fromAffine({ x: 0n, y });
+    // The forgery a free choice of digest allows (which is why digests come from artifacts):
+    // any u, v give R = u·G + v·Q, r = x(R), s = r/v and e = u·s, and (r, s) verifies for e.
+    const [u, v] = [0x1234567n, 0x7654321n];
+    const r = Fn.create(Point.BASE.multiply(u).add(Q.multiply(v)).toAffine().x);
+    const s = Fn.mul(r, Fn.inv(v));
+    const e = Fn.mul(u, s);
+    const digest = bytesOf(e << BigInt(8 * curve.size - curve.orderBits), curve.size);
+    const signature = derSignature(r, s);
+    const point = (x: bigint) =>
+      concatBytes(Uint8Array.of(4), bytesOf(x, curve.size), bytesOf(y, curve.size));
+    const canonical = { curve: curve.opensslName, point: point(0n) };
+    const xAsP = { curve: curve.opensslName, point: point(curve.p) };
+    t.true(verifyPrehashedWithOpenssl(canonical, digest, signature), curve.opensslName);
+    t.true(verifyPrehashedWithNoble(canonical, digest, signature), curve.opensslName);
+    t.false(verifyPrehashedWithOpenssl(xAsP, digest, signature), curve.opensslName);
+    t.false(verifyPrehashedWithNoble(xAsP, digest, signature), curve.opensslName);
+  }
 });

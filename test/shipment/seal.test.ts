@@ -1,5 +1,5 @@
 import test from 'ava';
-import { describeSeal } from '../../src/shipment/seal.js';
+import { describeSeal, exportersTrusted } from '../../src/shipment/seal.js';
 
 test('describeSeal: one wording for the summary and the report, saying why a seal was not checked', (t) => {
   t.is(
@@ -8,4 +8,10 @@ test('describeSeal: one wording for the summary and the report, saying why a sea
   );
   t.is(describeSeal({ status: 'unchecked' }), 'sealed, not checked (no exporter trusted)');
   t.is(describeSeal({ status: 'unsealed' }), 'not sealed');
+});
+
+test('exportersTrusted: only a trust with at least one exporter key or identity requires a seal', (t) => {
+  t.false(exportersTrusted(undefined));
+  t.false(exportersTrusted({ keys: [], identities: [] }));
+  t.true(exportersTrusted({ keys: [], identities: [{ identity: 'x', issuer: 'https://y' }] }));
 });

@@ -51,6 +51,7 @@ test('verifyShipment keeps the checkpoints for the consistency step, unless told
     });
   const kept = await run();
   t.is(kept.passed, 3);
+  t.is(kept.jobs, 1, 'in process');
   // Three entries of a growing log: three distinct checkpoints.
   t.is(kept.checkpoints.verified.length, 3);
   const dropped = await run(false);
@@ -58,6 +59,7 @@ test('verifyShipment keeps the checkpoints for the consistency step, unless told
   t.deepEqual(dropped.checkpoints, { verified: [], others: [] });
   // The same through worker threads.
   const threads = await run(undefined, 2);
+  t.is(threads.jobs, 2, 'two worker threads');
   t.deepEqual(threads.checkpoints, kept.checkpoints);
   t.deepEqual((await run(false, 2)).checkpoints, { verified: [], others: [] });
 });

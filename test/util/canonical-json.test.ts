@@ -78,3 +78,15 @@ test('every string is quoted exactly as JSON.stringify quotes it (RFC 8785 §3.2
   t.is(canonicalize({ k: long }), `{"k":"${long}"}`);
   t.is(canonicalize('😀'), '"😀"');
 });
+
+test('integersOnly: safe integers are written; fractions and integers past 2^53 - 1 are refused', (t) => {
+  const o = { integersOnly: true };
+  t.is(canonicalize({ n: 1, m: -(2 ** 53 - 1), z: 0 }, o), `{"m":${-(2 ** 53 - 1)},"n":1,"z":0}`);
+  for (const bad of [1.5, 2 ** 53, -(2 ** 53)])
+    t.throws(
+      () => canonicalize({ n: bad }, o),
+      { instanceOf: StellaError, message: /is not a safe integer/ },
+      String(bad),
+    );
+  t.is(canonicalize({ n: 1.5 }), '{"n":1.5}');
+});

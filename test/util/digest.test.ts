@@ -9,6 +9,7 @@ import {
   isDigestName,
   looksLikeDigestReference,
   parseDigest,
+  parseSha256Digest,
   DIGEST_NAMES,
 } from '../../src/util/digest.js';
 import { toHex, utf8 } from '../../src/util/encoding.js';
@@ -68,4 +69,25 @@ test('only lower-case hex of the algorithm length; other algorithms are refused,
   t.true(isDigestName('sha384'));
   t.false(isDigestName('sha1'));
   t.false(isDigestName('__proto__'));
+});
+
+test('parseSha256Digest: sha256 with 64 lower-case hex digits only (a longer or another digest is refused)', (t) => {
+  const hex = toHex(digest('sha256', data));
+  const d = parseSha256Digest(`sha256:${hex}`, '--artifact');
+  t.is(d.name, 'sha256');
+  t.is(toHex(d.digest), hex);
+  for (const bad of [
+    `sha256:${hex}00`,
+    `sha256:${hex.slice(2)}`,
+    `sha256:${toHex(digest('sha384', data))}`,
+    `sha384:${toHex(digest('sha384', data))}`,
+    `sha256:${hex.toUpperCase()}`,
+  ]) {
+    const e = t.throws(
+      () => parseSha256Digest(bad, '--artifact'),
+      { instanceOf: StellaError },
+      bad,
+    );
+    t.regex(e?.message ?? '', /expected sha256:<64 hex digits> in lower case/);
+  }
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
-import { parseJsonStrict, type StrictJsonOptions } from '../../src/util/json.js';
+import { parseJsonStrict, readString, type StrictJsonOptions } from '../../src/util/json.js';
 
 const opts: StrictJsonOptions = { maxDepth: 8, maxBytes: 4096, what: 'test document' };
 
@@ -118,4 +118,16 @@ test('callers choose the codes and check', (t) => {
     instanceOf: StellaError,
   });
   t.is(deep?.code, 'TRUSTED_ROOT_INVALID');
+});
+
+test('readString with maxLength: a string of exactly the length is read; one unit more is refused by path', (t) => {
+  const ctx = { code: 'BUNDLE_MALFORMED', check: 'bundle', prefix: 'doc: ' } as const;
+  t.is(readString('abcd', 'a.b', ctx, { maxLength: 4 }), 'abcd');
+  t.is(readString('', 'a.b', ctx, { maxLength: 4 }), '');
+  const e = t.throws(() => readString('abcde', 'a.b', ctx, { maxLength: 4 }), {
+    instanceOf: StellaError,
+  });
+  t.is(e?.code, 'BUNDLE_MALFORMED');
+  t.regex(e?.message ?? '', /a\.b: expected a string of at most 4 characters/);
+  t.is(readString('x'.repeat(5000), 'a.b', ctx), 'x'.repeat(5000));
 });
