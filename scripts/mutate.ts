@@ -69,6 +69,9 @@ const TARGET_DIRS = [
   'src/der',
   'src/archive',
   'src/shipment',
+  'src/trust/rotation',
+  'src/trust/store',
+  'src/store',
 ];
 /**
  * Files outside those folders that take untrusted input or make a verification's decision:
@@ -134,6 +137,59 @@ const RELATED: Record<string, string[]> = {
     'test/commands/attest/shipment.test.ts',
     'test/commands/attest/shipment-seal-keyless.test.ts',
   ],
+  // The trust store and rotation are tested by behaviour, not file by file.
+  ...Object.fromEntries(
+    ['apply', 'bundle', 'verify'].map((f) => [
+      `src/trust/rotation/${f}.ts`,
+      [
+        'test/trust/rotation/rotation.test.ts',
+        'test/trust/rotation/scenario.test.ts',
+        'test/commands/trust/rotation-rules.test.ts',
+      ],
+    ]),
+  ),
+  ...Object.fromEntries(
+    [
+      'checkpoints',
+      'consistency',
+      'db',
+      'entries',
+      'exporters',
+      'importers',
+      'init',
+      'integrity',
+      'keys',
+      'migrate',
+      'operations',
+      'rotation-keys',
+      'schema',
+      'verify-source',
+    ].map((f) => [
+      `src/trust/store/${f}.ts`,
+      [
+        'test/trust/store/store.test.ts',
+        'test/trust/store/importers.test.ts',
+        'test/trust/store/checkpoints.test.ts',
+        'test/trust/store/migrate.test.ts',
+        'test/trust/store/foreign-files.test.ts',
+        'test/trust/store/export-roundtrip.test.ts',
+        'test/trust/rotation/rotation.test.ts',
+        'test/commands/trust/cli.test.ts',
+        'test/commands/trust/consistency.test.ts',
+        'test/commands/trust/foreign-files.test.ts',
+        'test/commands/trust/rotation-rules.test.ts',
+        'test/commands/attest/consistency-paths.test.ts',
+        'test/commands/attest/shipment.test.ts',
+      ],
+    ]),
+  ),
+  'src/store/lookup.ts': [
+    'test/store/attestations.test.ts',
+    'test/commands/attest/verify-run.test.ts',
+    'test/commands/attest/verify-bundle.test.ts',
+    'test/commands/attest/verify-refusals.test.ts',
+  ],
+  'src/store/attestations.ts': ['test/commands/attest/export-bundle.test.ts'],
   // No mirror test of its own: keys and signatures are tested where they are used.
   'src/crypto.ts': [
     'test/sign/keys.test.ts',

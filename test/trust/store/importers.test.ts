@@ -58,6 +58,8 @@ test('PEM bundle with --valid-from/--valid-until sets the window; until before f
     { instanceOf: StellaError },
   ) as StellaError;
   t.is(e.code, 'IMPORT_INVALID');
+  // By the flags' own check (the certificate's validity refuses that window too, same code).
+  t.regex(e.message, /--valid-until is before --valid-from/);
   // Without --uri a CA chain is refused: an empty URI could not be fixed by importing it again.
   const noUri = t.throws(() => planImport(utf8.encode(pemOf(root.der)), { validFrom: NOW }), {
     instanceOf: StellaError,

@@ -1,0 +1,98 @@
+/**
+ * The trust store's consistency step (src/trust/store/consistency.ts) on checkpoints made
+ * here: what one batch of bundles shows is judged as a whole, so a log that shows two roots
+ * for one tree size inside a single shipment is caught even with nothing stored yet.
+ */
+import test from 'ava';
+import { sha256 } from '../../../src/crypto.js';
+import { StellaError } from '../../../src/errors.js';
+import type { TrustMaterial } from '../../../src/model/trust-material.js';
+import { signCheckpoint } from '../../../src/tlog/note.js';
+import { checkConsistency } from '../../../src/trust/store/consistency.js';
+import { listCheckpoints } from '../../../src/trust/store/checkpoints.js';
+import { openTrustStore } from '../../../src/trust/store/db.js';
+import { toHex, utf8 } from '../../../src/util/encoding.js';
+import { makeLog } from '../../tlog/helpers.js';
+import { CTX, tempStorePath } from './helpers.js';
+
+const log = makeLog('https://rekor.split.test', 'ec');
+const other = makeLog('https://rekor.other.test', 'ec');
+const trust: TrustMaterial = {
+  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  certificateAuthorities: [],
+  tlogs: [log.log],
+  ctlogs: [],
+  timestampAuthorities: [],
+};
+const checkpoint = (l: typeof log, treeSize: number, root: string, logIndex = 0) => ({
+  logId: toHex(l.log.logId),
+  logIndex,
+  rekor: 'v1' as const,
+  note: signCheckpoint(
+    {
+      origin: 'rekor.split.test - 1193050959916656506',
+      treeSize,
+      rootHash: sha256(utf8.encode(root)),
+    },
+    l.signer,
+  ),
+});
+const store = () => openTrustStore(tempStorePath('consistency'), { create: true, now: CTX.now });
+
+test('two roots for one tree size in one batch are a split view, with nothing stored before', (t) => {
+  const s = store();
+  const e = t.throws(
+    () =>
+      checkConsistency(
+        s,
+        {
+          trust,
+          checkpoints: [checkpoint(log, 10, 'a'), checkpoint(log, 10, 'b', 1)],
+          source: 'x.tar',
+        },
+        CTX,
+      ),
+    { instanceOf: StellaError },
+  );
+  t.is(e?.code, 'SPLIT_VIEW_DETECTED', e?.message);
+  // The same checkpoint twice is one observation, not a split view.
+  const ok = checkConsistency(
+    store(),
+    {
+      trust,
+      checkpoints: [checkpoint(log, 10, 'a'), checkpoint(log, 10, 'a', 1)],
+      source: 'y.tar',
+    },
+    CTX,
+  );
+  t.is(ok.checkpoints.length, 1);
+});
+
+test("a bundle's own checkpoint that its log did not sign refuses the batch; another bundle's is left out", (t) => {
+  const forged = checkpoint(other, 12, 'c');
+  forged.logId = toHex(log.log.logId);
+  const s = store();
+  const e = t.throws(
+    () => checkConsistency(s, { trust, checkpoints: [forged], source: 'x.tar' }, CTX),
+    { instanceOf: StellaError },
+  );
+  t.is(e?.code, 'CHECKPOINT_INVALID', e?.message);
+  const report = checkConsistency(
+    s,
+    {
+      trust,
+      checkpoints: [checkpoint(log, 10, 'a')],
+      shipmentCheckpoints: [forged],
+      source: 'x.tar',
+    },
+    CTX,
+  );
+  t.deepEqual(
+    report.checkpoints.map((c) => c.treeSize),
+    [10],
+  );
+  t.deepEqual(
+    listCheckpoints(s).logs.flatMap((l) => l.checkpoints.map((c) => c.treeSize)),
+    [10],
+  );
+});
