@@ -1,0 +1,52 @@
+/**
+ * Exporters in the trust store (src/trust/store/exporters.ts): keys are one exporter each,
+ * known by the SHA-256 of their SPKI; an identity is one exporter with its issuer. Adding one
+ * twice is reported as a duplicate and changes nothing; a different one is added.
+ */
+import test from 'ava';
+import { generateKeyPairSync } from 'node:crypto';
+import { StellaError } from '../../../src/errors.js';
+import { openTrustStore } from '../../../src/trust/store/db.js';
+import { addExporters, listExporters } from '../../../src/trust/store/exporters.js';
+import { CTX, tempStorePath } from './helpers.js';
+
+const ec = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
+
+test('a second key is added; the same key again is a duplicate', (t) => {
+  const store = openTrustStore(tempStorePath('exporters'), { create: true, now: CTX.now });
+  const [a, b] = [ec(), ec()];
+  const first = addExporters(store, [a], undefined, 'a.pem', CTX);
+  t.is(first.added.length, 1);
+  const second = addExporters(store, [b, a], undefined, 'b.pem', CTX);
+  t.is(second.added.length, 1);
+  t.deepEqual(second.duplicates, first.added);
+  t.is(listExporters(store).length, 2);
+});
+
+test('an identity is the pair: the same identity with another issuer, or another identity, is added', (t) => {
+  const store = openTrustStore(tempStorePath('exporters'), { create: true, now: CTX.now });
+  const id = {
+    identity: 'https://github.com/org/repo/.github/workflows/export.yml@refs/heads/main',
+    issuer: 'https://token.actions.githubusercontent.com',
+  };
+  t.is(addExporters(store, [], id, 'cli', CTX).added.length, 1);
+  t.deepEqual(addExporters(store, [], id, 'cli', CTX).duplicates, [
+    `${id.identity} (${id.issuer})`,
+  ]);
+  t.is(
+    addExporters(store, [], { ...id, issuer: 'https://gitlab.com' }, 'cli', CTX).added.length,
+    1,
+  );
+  t.is(addExporters(store, [], { ...id, identity: `${id.identity}x` }, 'cli', CTX).added.length, 1);
+  t.is(listExporters(store).length, 3);
+});
+
+test('exporter keys must be ECDSA', (t) => {
+  const store = openTrustStore(tempStorePath('exporters'), { create: true, now: CTX.now });
+  const e = t.throws(
+    () => addExporters(store, [generateKeyPairSync('ed25519').publicKey], undefined, 'ed.pem', CTX),
+    { instanceOf: StellaError },
+  );
+  t.regex(e?.message ?? '', /exporter keys must be ECDSA/);
+  t.is(listExporters(store).length, 0);
+});
