@@ -14,7 +14,7 @@
  */
 import tar from 'tar-stream';
 import { StellaError } from '../errors.js';
-import { collectBytes, fromLatin1, toLatin1 } from '../util/encoding.js';
+import { bytesEqual, collectBytes, fromLatin1, toLatin1 } from '../util/encoding.js';
 
 export const BLOCK = 512;
 
@@ -194,9 +194,8 @@ export function parseTarHeader(
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
   if (sum !== stored) invalid(`tar header at offset ${off}: bad header checksum`);
-  for (let i = 0; i < ustarMagic.length; i++)
-    if (h[257 + i] !== ustarMagic[i])
-      invalid(`tar header at offset ${off}: not a POSIX ustar header`);
+  if (!bytesEqual(h.subarray(257, 265), ustarMagic))
+    invalid(`tar header at offset ${off}: not a POSIX ustar header`);
   const type = h[156]!;
   const nameRaw = toLatin1(stringField(h, 0, 100, 'name'));
   const prefixRaw = toLatin1(stringField(h, 345, 155, 'name prefix'));

@@ -15,8 +15,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fail } from '../errors.js';
-import { readFileBounded } from '../util/fs.js';
-import { utf8Decoder } from '../util/encoding.js';
+import { readTextFileBounded } from '../util/fs.js';
 import { resolveStorePath } from '../trust/store/paths.js';
 import { IDENTITY_REQUIRED_HELP, type PolicyOptions } from '../verify/policy.js';
 import {
@@ -60,13 +59,11 @@ export const DEFAULT_ENVIRONMENT = 'default';
 
 /** Read and validate a policy file (POLICY_INVALID naming key and line). */
 export function loadPolicyFile(path: string, what = '--policy'): PolicyFile {
-  const bytes = readFileBounded(path, { what, maxBytes: MAX_POLICY_FILE_BYTES });
-  let text: string;
-  try {
-    text = utf8Decoder.decode(bytes);
-  } catch (e) {
-    return fail('POLICY_INVALID', 'config', `${path}: not valid UTF-8`, undefined, { cause: e });
-  }
+  const text = readTextFileBounded(path, {
+    what,
+    maxBytes: MAX_POLICY_FILE_BYTES,
+    textError: { code: 'POLICY_INVALID', check: 'config' },
+  });
   return parsePolicyFile(text, path);
 }
 

@@ -5,8 +5,7 @@
  */
 import { failureOf, fail } from '../errors.js';
 import type { RefusedItem } from '../bundle/parse.js';
-import { readFileBounded } from '../util/fs.js';
-import { utf8Decoder } from '../util/encoding.js';
+import { readTextFileBounded } from '../util/fs.js';
 import { discoverBundles, noAttestationsFound, type SkippedItem } from './bundles.js';
 import { formatImage, parseImageReference, type ImageRef } from './reference.js';
 import type { RegistryClientOptions } from './client.js';
@@ -55,18 +54,10 @@ export const IMAGES_FILE_LIMITS = { maxBytes: 1024 * 1024, maxImages: 10_000 } a
  * the attestation store), blank lines and `#` comments ignored.
  */
 export function readImagesFile(path: string): string[] {
-  const bytes = readFileBounded(path, {
+  const text = readTextFileBounded(path, {
     what: '--images-from',
     maxBytes: IMAGES_FILE_LIMITS.maxBytes,
   });
-  let text: string;
-  try {
-    text = utf8Decoder.decode(bytes);
-  } catch (e) {
-    fail('INPUT_INVALID', 'input', `--images-from ${path}: not UTF-8 text`, undefined, {
-      cause: e,
-    });
-  }
   const out: string[] = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.replace(/#.*$/, '').trim();

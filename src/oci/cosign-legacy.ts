@@ -40,6 +40,13 @@ function bad(message: string): never {
   throw new StellaError('REGISTRY_RESPONSE_INVALID', 'registry', message);
 }
 
+/** How the JSON a registry served is refused: malformed, or past a limit. */
+const REGISTRY_JSON = {
+  code: 'REGISTRY_RESPONSE_INVALID',
+  limitCode: 'REGISTRY_LIMIT_EXCEEDED',
+  check: 'registry',
+} as const;
+
 /** A cosign `.att` layer's blob: a DSSE envelope. */
 function parseCosignEnvelope(
   envelopeBytes: Uint8Array,
@@ -49,9 +56,7 @@ function parseCosignEnvelope(
     what,
     maxBytes: REGISTRY_LIMITS.maxBundleBytes,
     maxDepth: 16,
-    code: 'REGISTRY_RESPONSE_INVALID',
-    limitCode: 'REGISTRY_LIMIT_EXCEEDED',
-    check: 'registry',
+    ...REGISTRY_JSON,
   });
   if (
     !isPlainObject(env) ||
@@ -79,9 +84,7 @@ function parseCosignRekorBundle(rekorJson: string, what: string): CosignRekorBun
     what: `${what}: ${REKOR_ANNOTATION}`,
     maxBytes: 1024 * 1024,
     maxDepth: 8,
-    code: 'REGISTRY_RESPONSE_INVALID',
-    limitCode: 'REGISTRY_LIMIT_EXCEEDED',
-    check: 'registry',
+    ...REGISTRY_JSON,
   });
   if (
     !isPlainObject(rekor) ||
@@ -101,16 +104,10 @@ function parseCosignRekorBundle(rekorJson: string, what: string): CosignRekorBun
   }
   // The one strict reading of both layers (the bundle's parser reads the body again, as the
   // verifier does: what is read here only names the entry's kind).
+  const bodyWhat = `${what}: the Rekor entry body`;
   const body = parseJsonStrict(
-    decodeBase64(p.body, `${what}: the Rekor entry body`, 'registry', 'REGISTRY_RESPONSE_INVALID'),
-    {
-      what: `${what}: the Rekor entry body`,
-      maxBytes: 1024 * 1024,
-      maxDepth: 16,
-      code: 'REGISTRY_RESPONSE_INVALID',
-      limitCode: 'REGISTRY_LIMIT_EXCEEDED',
-      check: 'registry',
-    },
+    decodeBase64(p.body, bodyWhat, REGISTRY_JSON.check, REGISTRY_JSON.code),
+    { what: bodyWhat, maxBytes: 1024 * 1024, maxDepth: 16, ...REGISTRY_JSON },
   );
   if (!isPlainObject(body) || typeof body.kind !== 'string' || typeof body.apiVersion !== 'string')
     bad(`${what}: the Rekor entry body has no kind and apiVersion`);

@@ -20,8 +20,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { fail, StellaError } from '../errors.js';
-import { FILE_LIMITS, readFileBounded, readTextFileBounded } from '../util/fs.js';
-import { utf8Decoder } from '../util/encoding.js';
+import { FILE_LIMITS, readTextFileBounded } from '../util/fs.js';
 import { pemToDerList } from '../util/pem.js';
 import { parseYamlStrict, type YamlDocument } from '../util/yaml.js';
 import { parseCertificate } from '../x509/certificate.js';
@@ -107,20 +106,12 @@ export function loadFulcioRoots(config: SignerConfig): Uint8Array[] | undefined 
   const path = config.certificate.rootBundlePath;
   if (!config.certificate.validateChain || path === undefined) return undefined;
   const what = `certificate.rootBundlePath ${path}`;
-  const bytes = readFileBounded(path, {
+  const text = readTextFileBounded(path, {
     what: 'certificate.rootBundlePath',
     maxBytes: FILE_LIMITS.pemBundleBytes,
     code: 'CONFIG_INVALID',
     check: 'config',
   });
-  let text: string;
-  try {
-    text = utf8Decoder.decode(bytes);
-  } catch (e) {
-    throw new StellaError('CONFIG_INVALID', 'config', `${what}: not UTF-8 PEM`, undefined, {
-      cause: e,
-    });
-  }
   const ders = pemToDerList(text, 'CERTIFICATE', { code: 'CONFIG_INVALID', check: 'config', what });
   ders.forEach((der, i) =>
     parseCertificate(der, {

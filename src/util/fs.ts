@@ -76,6 +76,11 @@ export interface BoundedReadOptions extends InputFileOptions {
   /** Code for a file over maxBytes. Default: `code`. */
   limitCode?: ErrorCode;
   /**
+   * Code and check for a file whose bytes are not UTF-8 (readTextFileBounded): its content is
+   * wrong, not the file. Default: `code` and `check`.
+   */
+  textError?: { code: ErrorCode; check: CheckName };
+  /**
    * A secret this user wrote for itself (a key): refused unless it is reached without a
    * symlink, owned by this user and closed to group and others. Anyone else could have
    * written it, so it would prove nothing.
@@ -297,7 +302,8 @@ export function readTextFileBounded(path: string, opts: BoundedReadOptions): str
   try {
     return utf8Decoder.decode(bytes);
   } catch (e) {
-    throw inputError(opts, path, 'not UTF-8 text', undefined, e);
+    const content = { ...opts, ...opts.textError };
+    throw inputError(content, path, 'not UTF-8 text', undefined, e);
   }
 }
 

@@ -100,6 +100,23 @@ test('H54 readTextFileBounded: UTF-8 text (a byte-order mark dropped); other byt
     'INPUT_INVALID',
     /larger than the 1024-byte limit/,
   );
+  // textError names bytes that are not UTF-8 as the content's fault; the file's own faults
+  // keep `code` (a policy file: POLICY_INVALID for its text, INPUT_INVALID for a missing file).
+  const policy = { ...opts, textError: { code: 'POLICY_INVALID', check: 'config' } } as const;
+  writeFileSync(text, Buffer.from([0x80]));
+  const e = refused(
+    t,
+    () => readTextFileBounded(text, policy),
+    'POLICY_INVALID',
+    /not UTF-8 text$/,
+  );
+  t.is(e?.check, 'config');
+  refused(
+    t,
+    () => readTextFileBounded(join(dir, 'missing'), policy),
+    'INPUT_INVALID',
+    /does not exist|no such file/i,
+  );
 });
 
 test('H54 readFileBounded: over the limit is refused from fstat, before reading (sparse file)', (t) => {
