@@ -141,7 +141,24 @@ test('bad digests and non-store files are refused clearly', (t) => {
   t.is(normalizeArtifactDigest(D1), D1);
   const junk = join(tmp(), 'junk.db');
   writeFileSync(junk, 'this is not sqlite'.repeat(100));
-  t.is((t.throws(() => AttestationStore.open(junk, 'write')) as StellaError).code, 'STORE_CORRUPT');
+  const junkBefore = snapshot(junk);
+  const e = t.throws(() => AttestationStore.open(junk, 'write')) as StellaError;
+  t.is(e.code, 'STORE_CORRUPT');
+  // Refused from its header, before SQLite opens it: named as not a database, and left as it
+  // was with nothing written beside it.
+  t.regex(e.message, /is corrupt or not a SQLite database$/);
+  t.deepEqual(snapshot(junk), junkBefore);
+  // With a write-ahead log beside it the header alone cannot decide (the WAL may hold the
+  // first page), so SQLite's own open does, and its words follow ours: still corrupt, and the
+  // file itself untouched. (SQLite discards a log whose header is not a WAL's when it closes.)
+  const walled = join(tmp(), 'walled.db');
+  writeFileSync(walled, 'this is not sqlite'.repeat(100));
+  writeFileSync(walled + '-wal', 'not a wal either'.repeat(10));
+  const walledBefore = readFileSync(walled);
+  const w = t.throws(() => AttestationStore.open(walled, 'write')) as StellaError;
+  t.is(w.code, 'STORE_CORRUPT');
+  t.regex(w.message, /: file is not a database$/);
+  t.deepEqual(readFileSync(walled), walledBefore);
 });
 
 test('store path: flag, then STELLA_ATTESTATION_STORE, then a per-user default', (t) => {

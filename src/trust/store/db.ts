@@ -71,7 +71,9 @@ export const MIGRATIONS: Migration[] = [
 
 function busyTimeout(opts: OpenOptions): number {
   if (opts.busyTimeoutMs !== undefined) return opts.busyTimeoutMs;
-  const env = Number(process.env.STELLA_STORE_BUSY_TIMEOUT_MS);
+  // Empty is unset, as with STELLA_TRUST_STORE (Number('') would be 0: no waiting at all).
+  const text = process.env.STELLA_STORE_BUSY_TIMEOUT_MS ?? '';
+  const env = text === '' ? NaN : Number(text);
   return Number.isSafeInteger(env) && env >= 0 ? env : 5000;
 }
 

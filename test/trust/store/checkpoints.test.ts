@@ -24,6 +24,8 @@ import { formatWitnessVkey } from '../../../src/tlog/cosignature.js';
 import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
 import { CTX, DAY, NOW, tempStorePath } from './helpers.js';
 import { CHILD_LOG, syntheticCheckpoints } from './child-writer.js';
+import type { HeldCheckpoint } from '../../../src/tlog/consistency.js';
+import { toHex } from '../../../src/util/encoding.js';
 
 const PUBLIC_GOOD = new Uint8Array(readFileSync(publicGoodTrustedRootPath()));
 
@@ -165,5 +167,51 @@ test('witnesses: added once by name and by key, windows checked, policies name k
   t.is(l.policies.length, 1);
   t.is(setWitnessPolicy(s, { log, threshold: 0, witnesses: [] }, CTX), null);
   t.is(listWitnesses(s).policies.length, 0);
+  s.close();
+});
+
+test('a checkpoint seen again keeps what it had: proven stays proven since it first was, latest stays latest; a log with only a witness policy is listed with no checkpoints', (t) => {
+  const file = tempStorePath('merge');
+  const s = openTrustStore(file, { create: true, now: NOW });
+  importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX);
+  const [one, two] = syntheticCheckpoints(2).map((c) => ({ ...c, proven: false }));
+  const write = (at: number, cs: HeldCheckpoint[]) =>
+    writeTransaction(s, { now: at, command: 'stella test' }, (tx) =>
+      writeCheckpoints(tx, CHILD_LOG, cs, `at ${at}`),
+    );
+  const stored = () =>
+    Object.fromEntries(
+      listCheckpoints(s)
+        .logs.find((l) => l.logId === '5a'.repeat(32))!
+        .checkpoints.map((c) => [c.treeSize, [c.status, c.latest, c.provenAt]]),
+    );
+  // Size 1 proven and latest; size 2 neither.
+  write(NOW, [
+    { ...one!, proven: true, latest: true },
+    { ...two!, latest: false },
+  ]);
+  const provenAt = new Date(NOW).toISOString();
+  t.deepEqual(stored(), { 1: ['proven', true, provenAt], 2: ['unproven', false, null] });
+  // Seen again later, neither proven nor latest: size 1 keeps both, and when it was proven.
+  write(NOW + DAY, [{ ...one!, latest: false }]);
+  t.deepEqual(stored()[1], ['proven', true, provenAt]);
+  // Size 2 seen again, now proven and latest: it gains both, proven now.
+  write(NOW + 2 * DAY, [{ ...two!, proven: true, latest: true }]);
+  t.deepEqual(stored()[2], ['proven', true, new Date(NOW + 2 * DAY).toISOString()]);
+  // The same size with another root is never merged.
+  t.throws(() => write(NOW + 3 * DAY, [{ ...two!, rootHash: '00'.repeat(32) }]), {
+    message: /different root hash/,
+  });
+
+  // A witness policy for a log with no checkpoint held: listed, with none.
+  const log = trustMaterialFromStore(s).tlogs[0]!;
+  addWitness(s, { keyText: vkey('w1'), validFrom: 0, source: 'test' }, CTX);
+  setWitnessPolicy(s, { log, threshold: 1, witnesses: ['w1'] }, CTX);
+  const listed = listCheckpoints(s).logs.find((l) => l.logId === toHex(log.logId));
+  t.truthy(listed, 'the policy-only log is listed');
+  t.deepEqual(listed!.checkpoints, []);
+  t.is(listed!.origin, '');
+  t.is(listed!.logUrl, log.baseUrl);
+  t.like(listed!.policy, { threshold: 1, witnesses: ['w1'] });
   s.close();
 });
