@@ -202,6 +202,28 @@ test.serial(
       ),
       'INPUT_INVALID',
     );
+    // An empty user name (`:password`) is no user name either; an empty password is one.
+    t.is(
+      refusedWith(
+        t,
+        {
+          auths: {
+            'registry.example': { auth: Buffer.from(':only-a-password').toString('base64') },
+          },
+        },
+        /auths\["registry\.example"\]\.auth is not base64 of "user:password"/,
+      ),
+      'INPUT_INVALID',
+    );
+    t.like(
+      resolveWith({
+        auths: { 'registry.example': { auth: Buffer.from('u:').toString('base64') } },
+      }),
+      {
+        username: 'u',
+        password: '',
+      },
+    );
     t.is(
       refusedWith(
         t,

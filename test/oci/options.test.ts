@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT_CODES } from '../../src/errors.js';
+import { EXIT_CODES, StellaError } from '../../src/errors.js';
+import { registryOptionsFrom } from '../../src/oci/options.js';
 import { CLI, NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../helpers/paths.js';
 
 let root: string;
@@ -98,4 +99,12 @@ test('--registry-password-stdin: exactly 64 KiB of password, with its newline, i
   t.not(r.code, EXIT_CODES.INPUT_INVALID, r.stderr);
   t.notRegex(r.stderr, /--registry-password-stdin/);
   t.regex(r.stderr, /network/i);
+});
+
+test('--registry-password-stdin without --registry-username: refused before standard input is read', (t) => {
+  const e = t.throws(() => registryOptionsFrom({ registryPasswordStdin: true }, {}), {
+    instanceOf: StellaError,
+  });
+  t.is(e.code, 'INPUT_INVALID');
+  t.regex(e.message, /--registry-password-stdin needs --registry-username/);
 });
