@@ -30,9 +30,16 @@
  * (checked), so a survivor is never a run that silently did less.
  * Left out for time: the conformance and real-bundle tests that go through the CLI (a process
  * per case); the library run covers the same cases.
+ *
+ * `stella attest verify` runs from one bundled file, dist/verify-fast (scripts/bundle-verify.ts),
+ * not from dist/src. A mutant of a module in that bundle (listed in its inputs.json) is
+ * bundled again in the workspace before its tests run, and the bundle is put back after:
+ * otherwise the CLI tests would run the unmutated code (a false survivor) and the bundle's
+ * staleness test would fail on every such mutant (a false kill).
  */
 import ts from 'typescript';
-import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -58,6 +65,8 @@ import {
 
 const PROJECT_ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const WORK = path.join(PROJECT_ROOT, '.mutate');
+/** The verify bundle, relative to a project or workspace root. */
+const VERIFY_BUNDLE_DIR = path.join('dist', 'verify-fast');
 
 /** Folders whose files are mutated. */
 const TARGET_DIRS = [
@@ -72,6 +81,7 @@ const TARGET_DIRS = [
   'src/trust/rotation',
   'src/trust/store',
   'src/store',
+  'src/oci',
 ];
 /**
  * Files outside those folders that take untrusted input or make a verification's decision:
@@ -190,6 +200,21 @@ const RELATED: Record<string, string[]> = {
     'test/commands/attest/verify-refusals.test.ts',
   ],
   'src/store/attestations.ts': ['test/commands/attest/export-bundle.test.ts'],
+  // The registry client is tested against loopback registries, by behaviour, and through the CLI.
+  ...Object.fromEntries(
+    readdirSync(path.join(PROJECT_ROOT, 'src', 'oci'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => [
+        `src/oci/${f}`,
+        [
+          'test/oci/registry.test.ts',
+          'test/oci/auth.test.ts',
+          'test/oci/cosign-legacy.test.ts',
+          'test/oci/reference.test.ts',
+          'test/commands/attest/registry.test.ts',
+        ],
+      ]),
+  ),
   // No mirror test of its own: keys and signatures are tested where they are used.
   'src/crypto.ts': [
     'test/sign/keys.test.ts',
@@ -384,6 +409,34 @@ interface FileJob {
   tests: string[];
   mutants: Mutant[];
   total: number;
+  /** Its compiled file is in the verify bundle: a mutant is bundled again before its tests. */
+  bundled: boolean;
+}
+
+/** dist/... files in the verify bundle, with the SHA-256 each had when it was bundled. */
+function bundleInputs(root: string): Record<string, string> {
+  return JSON.parse(
+    readFileSync(path.join(root, VERIFY_BUNDLE_DIR, 'inputs.json'), 'utf8'),
+  ) as Record<string, string>;
+}
+
+/** Bundles dist/src of workspace `ws` again, as the build does (with its code cache). */
+function rebundle(ws: string): void {
+  const r = spawnSync(process.execPath, [path.join(ws, 'dist', 'scripts', 'bundle-verify.js')], {
+    cwd: ws,
+    encoding: 'utf8',
+  });
+  // A mutant that breaks the warm-up verification leaves the bundle without its code cache;
+  // its tests decide. A bundle that was not written at all is the harness's failure.
+  if (!existsSync(path.join(ws, VERIFY_BUNDLE_DIR, 'verify-fast.cjs')))
+    throw new Error(`bundling the mutant in ${rel(ws)} failed:\n${r.stdout}${r.stderr}`);
+}
+
+/** Puts workspace `ws`'s verify bundle back to the project's (unmutated) one. */
+function restoreBundle(ws: string): void {
+  const dir = path.join(ws, VERIFY_BUNDLE_DIR);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(path.join(PROJECT_ROOT, VERIFY_BUNDLE_DIR), dir, { recursive: true });
 }
 
 interface Outcome {
@@ -441,8 +494,10 @@ async function main(): Promise<void> {
   linkShared();
   const workspaces = Array.from({ length: opts.jobs }, (_, i) => makeWorkspace(`ws-${i}`));
   const restoreAll = (): void => {
-    for (const ws of workspaces)
+    for (const ws of workspaces) {
       for (const j of jobs) writeFileSync(path.join(ws, 'dist', jsOf(j.file)), j.compiledOriginal);
+      if (jobs.some((j) => j.bundled)) restoreBundle(ws);
+    }
   };
   process.on('SIGINT', () => {
     restoreAll();
@@ -472,6 +527,7 @@ function planJobs(opts: Options): FileJob[] {
   const files = sourceFiles().filter(
     (f) => opts.only.length === 0 || opts.only.some((o) => f.includes(o)),
   );
+  const bundled = bundleInputs(PROJECT_ROOT);
   return files.map((file) => {
     const text = readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
     const all = generateMutants(file, text);
@@ -484,6 +540,7 @@ function planJobs(opts: Options): FileJob[] {
       tests: testsFor(file),
       mutants,
       total: all.length,
+      bundled: `dist/${jsOf(file)}` in bundled,
     };
   });
 }
@@ -507,13 +564,18 @@ function listMutants(jobs: readonly FileJob[], count: number): void {
  * be what tsc built, or a "kill" could come from the compiler instead of the tests.
  */
 function checkBuildMatches(jobs: readonly FileJob[]): void {
+  const bundled = bundleInputs(PROJECT_ROOT);
   for (const j of jobs) {
     const built = path.join(PROJECT_ROOT, 'dist', jsOf(j.file));
     if (!existsSync(built)) throw new Error(`${rel(built)} is missing: run npm run build first`);
-    if (readFileSync(built, 'utf8') !== j.compiledOriginal)
+    const text = readFileSync(built, 'utf8');
+    if (text !== j.compiledOriginal)
       throw new Error(
         `${j.file}: transpileModule output differs from tsc's ${rel(built)}; rebuild (npm run build)`,
       );
+    // The unmutated runs use the project's bundle: it must be of the same sources.
+    if (j.bundled && createHash('sha256').update(text).digest('hex') !== bundled[rel(built)])
+      throw new Error(`the verify bundle is older than ${rel(built)}; rebuild (npm run build)`);
   }
 }
 
@@ -576,9 +638,11 @@ async function runMutant(ws: string, j: FileJob, m: Mutant, baseline: Baseline):
   writeFileSync(target, compile(j.file, applyMutant(j.text, m)));
   let r: RunResult;
   try {
+    if (j.bundled) rebundle(ws);
     r = await runTests(ws, j.tests, baseline.timeoutMs);
   } finally {
     writeFileSync(target, j.compiledOriginal);
+    if (j.bundled) restoreBundle(ws);
   }
   const o: Outcome = {
     file: j.file,

@@ -14,7 +14,7 @@
  * Secrets are held here and in ./auth.ts only; `source` says where they came from for
  * messages, and nothing else about them is ever printed.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from '../util/os.js';
 import { join } from 'node:path';
@@ -90,26 +90,28 @@ function runHelper(name: unknown, registry: string, path: string): Credentials |
     );
   const program = `docker-credential-${name}`;
   const serverUrl = registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry;
-  let out: Buffer;
-  try {
-    out = execFileSync(program, ['get'], {
-      input: serverUrl,
-      timeout: CREDENTIAL_LIMITS.helperTimeoutMs,
-      maxBuffer: CREDENTIAL_LIMITS.helperOutputBytes,
-      stdio: ['pipe', 'pipe', 'ignore'],
-    });
-  } catch (e) {
-    const err = e as { code?: string; status?: number };
-    // "credentials not found" is how helpers say "none for this host": anonymous then.
-    if (err.status === 1) return undefined;
+  const run = spawnSync(program, ['get'], {
+    input: serverUrl,
+    timeout: CREDENTIAL_LIMITS.helperTimeoutMs,
+    maxBuffer: CREDENTIAL_LIMITS.helperOutputBytes,
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  // A helper that answers without reading the host it was given may exit before we finish
+  // writing it: EPIPE is then ours, not its failure (docker's own client ignores it too), and
+  // its exit status and output stand.
+  const spawnError: NodeJS.ErrnoException | undefined = run.error;
+  const error = spawnError?.code === 'EPIPE' ? undefined : spawnError;
+  // "credentials not found" is how helpers say "none for this host": anonymous then.
+  if (error === undefined && run.status === 1) return undefined;
+  if (error !== undefined || run.status !== 0)
     throw new StellaError(
       'REGISTRY_AUTH_FAILED',
       'registry',
-      `credential helper ${program} (from ${path}) failed for ${registry}: ${err.code ?? `exit ${err.status ?? '?'}`}`,
+      `credential helper ${program} (from ${path}) failed for ${registry}: ${error?.code ?? (run.signal ? `killed by ${run.signal}` : `exit ${run.status ?? '?'}`)}`,
       undefined,
-      { cause: e },
+      error ? { cause: error } : undefined,
     );
-  }
+  const out = run.stdout;
   let parsed: unknown;
   try {
     parsed = parseJsonStrict(out, {

@@ -9,8 +9,8 @@
  *   STELLA_REGISTRY_USERNAME / STELLA_REGISTRY_PASSWORD
  *   otherwise the Docker config file, otherwise anonymous (./credentials.ts).
  */
-import { readSync } from 'node:fs';
 import { fail } from '../errors.js';
+import { readTextFileBounded, STDIN_PATH } from '../util/fs.js';
 import { credentialsFromEnv } from './credentials.js';
 import type { RegistryClientOptions } from './client.js';
 
@@ -23,32 +23,16 @@ export interface RegistryFlags {
 
 const MAX_PASSWORD_BYTES = 64 * 1024;
 
-function readStdinBounded(): string {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const buf = Buffer.alloc(8192);
-  for (;;) {
-    let n: number;
-    try {
-      n = readSync(0, buf, 0, buf.length, null);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-      if ((e as NodeJS.ErrnoException).code === 'EOF') break;
-      throw e;
-    }
-    if (n === 0) break;
-    total += n;
-    if (total > MAX_PASSWORD_BYTES)
-      fail(
-        'INPUT_INVALID',
-        'input',
-        `--registry-password-stdin: more than ${MAX_PASSWORD_BYTES} bytes on standard input`,
-      );
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-  }
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
+/**
+ * The password on standard input, as `docker login --password-stdin` takes it: read to its
+ * end through the one bounded reader (a directory on stdin is refused by name, an endless
+ * stream stops at the limit), strict UTF-8, one trailing newline dropped.
+ */
+function readPasswordFromStdin(): string {
+  return readTextFileBounded(STDIN_PATH, {
+    what: '--registry-password-stdin',
+    maxBytes: MAX_PASSWORD_BYTES,
+  }).replace(/\r?\n$/, '');
 }
 
 export function registryOptionsFrom(
@@ -69,7 +53,7 @@ export function registryOptionsFrom(
       );
     }
     const password = flags.registryPasswordStdin
-      ? readStdinBounded()
+      ? readPasswordFromStdin()
       : env.STELLA_REGISTRY_PASSWORD!;
     if (password.length === 0)
       fail('INPUT_INVALID', 'input', '--registry-password-stdin: the password is empty');

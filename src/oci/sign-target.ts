@@ -6,6 +6,7 @@
  */
 import { fail } from '../errors.js';
 import { utf8 } from '../util/encoding.js';
+import { looksLikeDigestReference, parseSha256Digest } from '../util/digest.js';
 import { attachBundle, imageDescriptor, type AttachResult } from './bundles.js';
 import { RegistryClient } from './client.js';
 import {
@@ -38,17 +39,15 @@ export async function imageTarget(
       );
     image = parseImageReference(artifact, '--artifact');
   } else if (imageFlag !== undefined) {
-    const m = /^sha256:([0-9a-fA-F]{64})$/.exec(artifact);
-    if (!m)
+    if (!looksLikeDigestReference(artifact))
       fail(
         'INPUT_INVALID',
         'input',
         '--image needs --artifact sha256:<64 hex digits>, the image manifest digest',
       );
-    image = {
-      ...parseRepositoryReference(imageFlag, '--image'),
-      digest: `sha256:${m[1]!.toLowerCase()}`,
-    };
+    // The same rule as signing a bare digest: sha256, lower-case hex.
+    parseSha256Digest(artifact, '--artifact');
+    image = { ...parseRepositoryReference(imageFlag, '--image'), digest: artifact };
   } else {
     return undefined;
   }

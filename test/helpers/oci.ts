@@ -215,6 +215,8 @@ export type Misbehaviour = (
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
+  /** The request's body, read whole. */
+  body: Buffer,
 ) => boolean | Promise<boolean>;
 
 /** A loopback server answering /v2/ requests with `handler` (true = handled), else 404. */
@@ -222,9 +224,9 @@ export async function startFakeRegistry(handler: Misbehaviour): Promise<Front> {
   const requests: string[] = [];
   const server = createServer(async (req, res) => {
     requests.push(`${req.method} ${req.url} ${req.headers.authorization ? '(auth)' : ''}`);
-    await readBody(req);
+    const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://fake');
-    if (!(await handler(req, res, url))) {
+    if (!(await handler(req, res, url, body))) {
       res.writeHead(404, { 'Content-Type': 'application/json' });
       res.end(
         JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }),

@@ -16,6 +16,11 @@ export interface TokenService {
   rootCertPem: string;
   /** Requests seen: the Authorization header's presence and the scope asked for. */
   requests: { authorized: boolean; scope: string | null }[];
+  /**
+   * The fields the answer carries the token in (default both, as the distribution registry's
+   * token server writes it). Settable: an OAuth2-style service gives only `access_token`.
+   */
+  fields: ('token' | 'access_token')[];
   close(): Promise<void>;
 }
 
@@ -38,6 +43,7 @@ export async function startTokenService(username: string, password: string): Pro
   const service = 'stella-test-registry';
   const issuer = 'stella-test-token-issuer';
   const requests: TokenService['requests'] = [];
+  const settings: Pick<TokenService, 'fields'> = { fields: ['token', 'access_token'] };
   const expected = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://token');
@@ -71,9 +77,12 @@ export async function startTokenService(username: string, password: string): Pro
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const sig = createSign('SHA256').update(input).sign({ key: keyPem, dsaEncoding: 'ieee-p1363' });
     const token = `${input}.${b64url(sig)}`;
-    res
-      .writeHead(200, { 'Content-Type': 'application/json' })
-      .end(JSON.stringify({ token, access_token: token, expires_in: 300 }));
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(
+      JSON.stringify({
+        ...Object.fromEntries(settings.fields.map((f) => [f, token])),
+        expires_in: 300,
+      }),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const realm = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
@@ -83,6 +92,12 @@ export async function startTokenService(username: string, password: string): Pro
     issuer,
     rootCertPem: cert.toString('pem'),
     requests,
+    get fields() {
+      return settings.fields;
+    },
+    set fields(f) {
+      settings.fields = f;
+    },
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

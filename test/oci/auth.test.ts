@@ -222,5 +222,16 @@ if (missing) {
       /refused the credentials from STELLA_REGISTRY_USERNAME\/STELLA_REGISTRY_PASSWORD/,
     );
     noSecret(t, wrong);
+
+    // The token in `access_token` only (OAuth2's field), then in neither field. A fresh
+    // client each time: a token already granted would be used again.
+    tokens.fields = ['access_token'];
+    t.is((await discoverBundles(image, good)).bundles.length, 0);
+    tokens.fields = [];
+    const tokenless = await t.throwsAsync(discoverBundles(image, good), {
+      instanceOf: StellaError,
+    });
+    t.is(tokenless.code, 'REGISTRY_AUTH_FAILED');
+    t.regex(tokenless.message, /the token service at .* answered without a token/);
   });
 }

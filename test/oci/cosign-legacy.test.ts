@@ -83,6 +83,64 @@ test('a cosign Rekor annotation becomes the tlog entry of the bundle; its body i
   }
 });
 
+test("cosign's Rekor annotation must have its shape: each part missing or mistyped is REGISTRY_RESPONSE_INVALID naming it", (t) => {
+  const ok = sampleAnnotations();
+  const good = JSON.parse(ok.annotations['dev.sigstore.cosign/bundle']) as {
+    SignedEntryTimestamp: string;
+    Payload: Record<string, unknown>;
+  };
+  const shape = /dev\.sigstore\.cosign\/bundle is not a cosign Rekor bundle/;
+  const fields = /dev\.sigstore\.cosign\/bundle lacks body, integratedTime, logIndex or logID/;
+  for (const [rekor, why] of [
+    [[good], shape],
+    ['"a string"', shape],
+    [{ Payload: good.Payload }, shape],
+    [{ ...good, SignedEntryTimestamp: 7 }, shape],
+    [{ ...good, Payload: [good.Payload] }, shape],
+    [{ ...good, Payload: { ...good.Payload, body: undefined } }, fields],
+    [{ ...good, Payload: { ...good.Payload, logID: 'AB'.repeat(32) } }, fields],
+    [{ ...good, Payload: { ...good.Payload, logID: 'ab'.repeat(31) } }, fields],
+    [{ ...good, Payload: { ...good.Payload, integratedTime: '1700000000' } }, fields],
+    [{ ...good, Payload: { ...good.Payload, logIndex: 1.5 } }, fields],
+  ] as const) {
+    const annotations = {
+      ...ok.annotations,
+      'dev.sigstore.cosign/bundle': typeof rekor === 'string' ? rekor : JSON.stringify(rekor),
+    };
+    const err = t.throws(() => bundleFromCosignAttestation(ok.envelope, annotations, 'layer'), {
+      instanceOf: StellaError,
+    });
+    t.is(err.code, 'REGISTRY_RESPONSE_INVALID', err.message);
+    t.regex(err.message, why);
+  }
+});
+
+test('a cosign .att layer without the certificate or the Rekor annotation is skipped with its reason (key-based, or not logged); a layer that is not DSSE is refused', (t) => {
+  const ok = sampleAnnotations();
+  const without = (key: keyof typeof ok.annotations) =>
+    Object.fromEntries(Object.entries(ok.annotations).filter(([k]) => k !== key));
+  const keyBased = without('dev.sigstore.cosign/certificate');
+  const noCert = t.throws(() => bundleFromCosignAttestation(ok.envelope, keyBased, 'layer'));
+  t.false(noCert instanceof StellaError, 'a skip, not a refusal');
+  t.regex(noCert.message, /no certificate annotation: a key-based attestation, not keyless/);
+  const unlogged = without('dev.sigstore.cosign/bundle');
+  const noRekor = t.throws(() => bundleFromCosignAttestation(ok.envelope, unlogged, 'layer'));
+  t.false(noRekor instanceof StellaError);
+  t.regex(noRekor.message, /no Rekor entry annotation .*not logged/);
+  for (const envelope of [
+    '[]',
+    '{"payload":"e30=","payloadType":"x"}',
+    '{"payload":1,"payloadType":"x","signatures":[]}',
+  ]) {
+    const err = t.throws(
+      () => bundleFromCosignAttestation(enc.encode(envelope), ok.annotations, 'layer'),
+      { instanceOf: StellaError },
+    );
+    t.is(err.code, 'REGISTRY_RESPONSE_INVALID');
+    t.regex(err.message, /layer is not a DSSE envelope/);
+  }
+});
+
 if (missing) {
   // Declared skipped, not passed: the registry binary is absent (npm test's pretest installs it).
   test.skip(`legacy cosign tags (real registry) [skipped: ${missing}]`, () => {});
@@ -92,7 +150,7 @@ if (missing) {
   let root: string;
   withSandboxAndRegistry('stella-cosign-', (started) => ({ sandbox, registry, root } = started));
 
-  test('a cosign .att becomes a verifying bundle v0.1; a .sig is skipped with its reason; export refuses the v0.1 bundle for its missing proof', async (t) => {
+  test('a cosign .att becomes a verifying bundle v0.1; a key-based .att layer and a .sig are skipped with their reasons; export refuses the v0.1 bundle for its missing proof', async (t) => {
     const opts = { allowInsecure: true };
     const image = await pushTestImage(registry.host, 'org/legacy', 'legacy image');
     const predicate = join(root, 'predicate.json');
@@ -140,6 +198,13 @@ if (missing) {
               'dev.sigstore.cosign/bundle': rekorBundle,
               predicateType: 'https://example.com/legacy/v1',
             },
+          },
+          // A key-based attestation beside it (`cosign attest --key`): no certificate.
+          {
+            mediaType: 'application/vnd.dsse.envelope.v1+json',
+            digest: digestOf(envelope),
+            size: envelope.byteLength,
+            annotations: { predicateType: 'https://example.com/legacy/v1' },
           },
         ],
       }),
@@ -197,7 +262,17 @@ if (missing) {
       found.bundles[0]!.bundle.mediaType,
       'application/vnd.dev.sigstore.bundle+json;version=0.1',
     );
-    t.is(found.skipped.length, 1);
+    t.deepEqual(
+      found.skipped.map((x) => x.source.replace(/sha256-[0-9a-f]{64}/, 'TAG')),
+      [
+        `registry ${registry.host}/org/legacy cosign tag TAG.sig layer 0`,
+        `registry ${registry.host}/org/legacy cosign tag TAG.att layer 1`,
+      ],
+    );
+    t.regex(
+      found.skipped[1]!.reason,
+      /^cosign attestation: no certificate annotation: a key-based attestation, not keyless/,
+    );
     t.regex(
       found.skipped[0]!.reason,
       /simple-signing signature: it signs a payload naming the image, not the image digest/,

@@ -67,3 +67,27 @@ test('what counts as an image reference (else a file path or a bare digest)', (t
   t.false(isImageReference('./dist/app@1.0.tgz'));
   t.false(isImageReference('dist/app.tgz'));
 });
+
+test('registry ports: 1 and 65535 taken, 0 and 65536 refused as out of range', (t) => {
+  t.like(parseImageReference(`registry.example:1/app@${D}`), { registry: 'registry.example:1' });
+  t.like(parseImageReference(`registry.example:65535/app@${D}`), {
+    registry: 'registry.example:65535',
+  });
+  for (const port of ['0', '65536', '00000']) {
+    const e = t.throws(() => parseImageReference(`registry.example:${port}/app@${D}`), {
+      instanceOf: StellaError,
+    });
+    t.is(e.code, 'INPUT_INVALID');
+    t.regex(e.message, new RegExp(`port ${port} is out of range`));
+  }
+});
+
+test('Docker Hub in each spelling is docker.io, a one-part name under library/', (t) => {
+  for (const host of ['docker.io', 'index.docker.io', 'registry-1.docker.io', 'Docker.IO'])
+    t.like(parseImageReference(`${host}/alpine@${D}`), {
+      registry: 'docker.io',
+      apiHost: 'registry-1.docker.io',
+      repository: 'library/alpine',
+    });
+  t.like(parseImageReference(`ghcr.io/alpine@${D}`), { registry: 'ghcr.io', repository: 'alpine' });
+});

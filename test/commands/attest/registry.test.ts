@@ -86,6 +86,38 @@ const wrongSubject = enc.encode(
   }),
 );
 
+/** The referrers API's answer for IMAGE_DIGEST: one page listing `manifests`, with a Link header when given. */
+function referrersPage(
+  res: ServerResponse,
+  url: URL,
+  manifests: unknown[],
+  link?: string,
+): boolean {
+  if (!url.pathname.endsWith(`/referrers/${IMAGE_DIGEST}`)) return false;
+  res.writeHead(200, { 'Content-Type': MEDIA_TYPES.ociIndex, ...(link ? { Link: link } : {}) });
+  res.end(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests }));
+  return true;
+}
+
+/** The descriptor the referrers API lists for a bundle referrer of `bytes` (size as given). */
+function referrerOf(bytes: Uint8Array, size = bytes.byteLength) {
+  return {
+    mediaType: MEDIA_TYPES.ociManifest,
+    digest: digestOf(bytes),
+    size,
+    artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+  };
+}
+
+/** A bundle referrer of IMAGE_DIGEST whose annotations are not all strings. */
+const badAnnotations = enc.encode(
+  JSON.stringify({
+    ...(JSON.parse(new TextDecoder().decode(wrongSubject)) as Record<string, unknown>),
+    subject: { mediaType: MEDIA_TYPES.ociManifest, digest: IMAGE_DIGEST, size: IMAGE.byteLength },
+    annotations: { 'dev.sigstore.bundle.content': 1 },
+  }),
+);
+
 const MISBEHAVIOURS: {
   name: string;
   code: keyof typeof EXIT_CODES;
@@ -218,6 +250,44 @@ const MISBEHAVIOURS: {
         return true;
       }
       return false;
+    },
+  },
+  {
+    name: 'a referrer listed as larger than the 4 MiB manifest limit',
+    code: 'REGISTRY_LIMIT_EXCEEDED',
+    message:
+      /referrer manifest sha256:[0-9a-f]{64} at .* is 5242880 bytes, more than the 4194304-byte limit/,
+    handler: (_req, res, url) =>
+      serveImage(res, url) || referrersPage(res, url, [referrerOf(wrongSubject, 5 * 1024 * 1024)]),
+  },
+  {
+    name: 'a referrer listed that the registry does not have',
+    code: 'REGISTRY_RESPONSE_INVALID',
+    message: /is listed as a referrer of sha256:[0-9a-f]{64} but .* does not have it \(HTTP 404\)/,
+    handler: (_req, res, url) =>
+      serveImage(res, url) || referrersPage(res, url, [referrerOf(wrongSubject)]),
+  },
+  {
+    name: 'a referrer whose annotations are not strings',
+    code: 'REGISTRY_RESPONSE_INVALID',
+    message: /annotation "dev\.sigstore\.bundle\.content" is not a string/,
+    handler: (_req, res, url) => {
+      if (serveImage(res, url) || referrersPage(res, url, [referrerOf(badAnnotations)]))
+        return true;
+      if (!url.pathname.endsWith(`/manifests/${digestOf(badAnnotations)}`)) return false;
+      res.writeHead(200, { 'Content-Type': MEDIA_TYPES.ociManifest });
+      res.end(Buffer.from(badAnnotations));
+      return true;
+    },
+  },
+  {
+    name: 'a referrers API that pages without end',
+    code: 'REGISTRY_LIMIT_EXCEEDED',
+    message: /referrers of sha256:[0-9a-f]{64} at .*: more than 16 pages/,
+    handler: (_req, res, url) => {
+      if (serveImage(res, url)) return true;
+      const page = Number(url.searchParams.get('page') ?? '0');
+      return referrersPage(res, url, [], `<${url.pathname}?page=${page + 1}>; rel="next"`);
     },
   },
   {
