@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fail, StellaError } from '../errors.js';
 import { readFileBounded } from '../util/fs.js';
 import { isPlainObject, parseJsonStrict } from '../util/json.js';
-import { decodeBase64, toBase64, utf8 } from '../util/encoding.js';
+import { decodeBase64, toBase64, utf8, utf8Decoder } from '../util/encoding.js';
 import { DOCKER_HUB } from './reference.js';
 
 export type Credentials =
@@ -78,8 +78,14 @@ function hostsFor(registry: string): string[] {
     : [registry.toLowerCase()];
 }
 
-function invalidConfig(path: string, why: string): never {
-  fail('INPUT_INVALID', 'input', `docker config ${path}: ${why}`);
+function invalidConfig(path: string, why: string, cause?: unknown): never {
+  throw new StellaError(
+    'INPUT_INVALID',
+    'input',
+    `docker config ${path}: ${why}`,
+    undefined,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 function runHelper(name: unknown, registry: string, path: string): Credentials | undefined {
@@ -196,17 +202,18 @@ export function resolveCredentials(
       };
     }
     if (typeof auth === 'string' && auth.length > 0) {
-      const decoded = Buffer.from(
-        decodeBase64(
-          auth,
-          `docker config ${path}: auths[${JSON.stringify(key)}].auth`,
-          'input',
-          'INPUT_INVALID',
-        ),
-      ).toString('utf8');
+      const field = `auths[${JSON.stringify(key)}].auth`;
+      const bytes = decodeBase64(auth, `docker config ${path}: ${field}`, 'input', 'INPUT_INVALID');
+      // Strict: a lenient decoder would send U+FFFD in place of the bytes, and the registry's
+      // refusal would hide why.
+      let decoded: string;
+      try {
+        decoded = utf8Decoder.decode(bytes);
+      } catch (e) {
+        invalidConfig(path, `${field} is not UTF-8 text once base64-decoded`, e);
+      }
       const colon = decoded.indexOf(':');
-      if (colon <= 0)
-        invalidConfig(path, `auths[${JSON.stringify(key)}].auth is not base64 of "user:password"`);
+      if (colon <= 0) invalidConfig(path, `${field} is not base64 of "user:password"`);
       return {
         kind: 'basic',
         username: decoded.slice(0, colon),

@@ -215,6 +215,25 @@ test.serial(
       ),
       'INPUT_INVALID',
     );
+    // Bytes that are not UTF-8 (a Latin-1 password) are refused by the field, not sent as U+FFFD.
+    t.is(
+      refusedWith(
+        t,
+        {
+          auths: {
+            'registry.example': { auth: Buffer.from('u:p\xe4ss', 'latin1').toString('base64') },
+          },
+        },
+        /auths\["registry\.example"\]\.auth is not UTF-8 text once base64-decoded/,
+      ),
+      'INPUT_INVALID',
+    );
+    t.like(
+      resolveWith({
+        auths: { 'registry.example': { auth: Buffer.from('u:päss').toString('base64') } },
+      }),
+      { password: 'päss' },
+    );
     t.like(
       resolveWith({
         auths: { 'registry.example': { auth: Buffer.from('u:').toString('base64') } },
