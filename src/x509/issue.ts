@@ -6,7 +6,8 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { sha256 } from '../crypto.js';
+import { digest, sha256 } from '../crypto.js';
+import { sigstoreJsRewrites } from '../der/octet-reparse.js';
 import { parseDer, readBitString } from '../der/reader.js';
 import {
   bitString,
@@ -184,15 +185,26 @@ function asciiBytes(s: string): Uint8Array {
   return utf8.encode(s);
 }
 
-/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents. */
+/**
+ * The subject key identifier of a key: RFC 5280 §4.2.1.2 method (1), SHA-1 of the
+ * subjectPublicKey BIT STRING contents, unless sigstore-js would misread those 20 bytes (they
+ * read as ASN.1 with a non-minimal length, about one key in 110,000: ../der/octet-reparse.ts)
+ * and so refuse every certificate carrying them. Then RFC 7093 §2's methods: the leftmost
+ * 160 bits of SHA-256, SHA-384 or SHA-512 of the same bytes, the first that reads safely.
+ */
 export function keyIdentifierFromSpki(spki: Uint8Array): Uint8Array {
   const node = parseDer(spki, {
     code: 'INPUT_INVALID',
     check: 'signing',
     what: 'SubjectPublicKeyInfo',
   });
-  const key = readBitString(node.child(1, 'subjectPublicKey'));
-  return new Uint8Array(createHash('sha1').update(key.bytes).digest());
+  const key = readBitString(node.child(1, 'subjectPublicKey')).bytes;
+  const candidates = [
+    new Uint8Array(createHash('sha1').update(key).digest()),
+    ...(['sha256', 'sha384', 'sha512'] as const).map((h) => digest(h, key).slice(0, 20)),
+  ];
+  // All four misread: about once in 10^20 keys; SHA-1 then, as RFC 5280 has it.
+  return candidates.find((id) => !sigstoreJsRewrites(id)) ?? candidates[0]!;
 }
 
 export function subjectKeyIdExtension(keyId: Uint8Array): Extension {

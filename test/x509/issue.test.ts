@@ -1,8 +1,11 @@
 import test from 'ava';
-import { X509Certificate as NodeX509, webcrypto } from 'node:crypto';
+import { createHash, X509Certificate as NodeX509, webcrypto } from 'node:crypto';
+import { X509Certificate as SigstoreX509 } from '@sigstore/core';
 import * as px509 from '@peculiar/x509';
-import { verifySignature } from '../../src/crypto.js';
-import { bytesEqual, toHex } from '../../src/util/encoding.js';
+import { sha256, verifySignature } from '../../src/crypto.js';
+import { sigstoreJsRewrites } from '../../src/der/octet-reparse.js';
+import { parseDer, readBitString } from '../../src/der/reader.js';
+import { bytesEqual, fromHex, toHex } from '../../src/util/encoding.js';
 import {
   oidcIssuer,
   parseCertificate,
@@ -17,8 +20,11 @@ import {
   fulcioIssuerV2Extension,
   fulcioStringExtension,
   issueCertificate,
+  keyIdentifierFromSpki,
   keyUsageExtension,
   subjectAltNameExtension,
+  subjectKeyIdExtension,
+  type KeyedSigner,
 } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
 import { buildPki, INTERMEDIATE_DN, MIN, ROOT_DN, seed, T0 } from './helpers.js';
@@ -174,4 +180,71 @@ test('issuing refuses duplicate extensions and non-ASCII SAN values', (t) => {
     { message: /duplicate extension/ },
   );
   t.throws(() => subjectAltNameExtension({ emails: ['é@example.com'] }), { message: /not ASCII/ });
+});
+
+/** The 32-byte seed `n` (big-endian), as the search that found the key below counted. */
+const counterSeed = (n: number): Uint8Array => {
+  const b = new Uint8Array(32);
+  new DataView(b.buffer).setUint32(28, n);
+  return b;
+};
+/** A P-256 key whose SHA-1 key identifier sigstore-js misreads (found by counting seeds up from 1). */
+const MISREAD_KEY = deterministicP256Signer(counterSeed(5145));
+const MISREAD_SHA1 = '8881113659b03bcd6aa4ba44afd50eef17b800a1';
+
+/** A self-signed CA of `signer` carrying `keyId` as its subject key identifier. */
+function selfSignedWithKeyId(signer: KeyedSigner, keyId: Uint8Array): Uint8Array {
+  return issueCertificate({
+    serial: 7n,
+    issuerName: ROOT_DN,
+    subjectName: ROOT_DN,
+    notBefore: T0,
+    notAfter: T0 + 60 * MIN,
+    subjectPublicKeySpki: signer.spki,
+    extensions: [
+      keyUsageExtension(['keyCertSign']),
+      basicConstraintsExtension(true, 0),
+      subjectKeyIdExtension(keyId),
+    ],
+    signer,
+  });
+}
+
+test('key identifiers: SHA-1 of the key (RFC 5280), unless sigstore-js would misread it; then the leftmost 160 bits of SHA-256 (RFC 7093)', (t) => {
+  const subjectPublicKey = readBitString(
+    parseDer(MISREAD_KEY.spki, { code: 'INPUT_INVALID', check: 'signing', what: 'spki' }).child(
+      1,
+      'subjectPublicKey',
+    ),
+  ).bytes;
+  t.is(toHex(new Uint8Array(createHash('sha1').update(subjectPublicKey).digest())), MISREAD_SHA1);
+  t.true(sigstoreJsRewrites(fromHex(MISREAD_SHA1)));
+  t.is(
+    toHex(keyIdentifierFromSpki(MISREAD_KEY.spki)),
+    toHex(sha256(subjectPublicKey).slice(0, 20)),
+  );
+  // Any other key: SHA-1, as before.
+  const ordinary = deterministicP256Signer(counterSeed(5146));
+  const ordinaryKey = readBitString(
+    parseDer(ordinary.spki, { code: 'INPUT_INVALID', check: 'signing', what: 'spki' }).child(
+      1,
+      'subjectPublicKey',
+    ),
+  ).bytes;
+  t.is(
+    toHex(keyIdentifierFromSpki(ordinary.spki)),
+    toHex(new Uint8Array(createHash('sha1').update(ordinaryKey).digest())),
+  );
+});
+
+test('a certificate carrying the misread SHA-1 key identifier: @sigstore/core refuses its valid signature (Stella does not); with the identifier Stella issues, both accept it', (t) => {
+  const misread = selfSignedWithKeyId(MISREAD_KEY, fromHex(MISREAD_SHA1));
+  const issued = selfSignedWithKeyId(MISREAD_KEY, keyIdentifierFromSpki(MISREAD_KEY.spki));
+  for (const [der, peerAccepts] of [
+    [misread, false],
+    [issued, true],
+  ] as const) {
+    t.true(verifyCertificateSignature(parseCertificate(der), MISREAD_KEY.publicKey));
+    t.is(SigstoreX509.parse(Buffer.from(der)).verify(), peerAccepts);
+  }
 });

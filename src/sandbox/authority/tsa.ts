@@ -13,6 +13,7 @@ import { concatBytes, decodeBase64, toHex, utf8 } from '../../util/encoding.js';
 import { isDigestName, digestSize, type DigestName } from '../../util/digest.js';
 import { sha256 } from '../../crypto.js';
 import { issueTimestampToken } from '../../timestamp/issue.js';
+import { sigstoreJsRewrites } from '../../der/octet-reparse.js';
 import {
   encodeTimeStampResp,
   parseTimeStampReq,
@@ -99,23 +100,38 @@ export class LocalTsa {
       ],
       signer: opts.rootKey.certSigner,
     });
-    this.signerCertificate = issueCertificate({
-      serial: positiveSerial(
-        sha256(concatBytes(utf8.encode('tsa-signer'), opts.signerKey.spki, time)),
-      ),
-      issuerName: TSA_ROOT_NAME,
-      subjectName: TSA_SIGNER_NAME,
-      notBefore: this.createdAt,
-      notAfter: this.notAfter,
-      subjectPublicKeySpki: opts.signerKey.spki,
-      extensions: [
-        keyUsageExtension(['digitalSignature']),
-        extKeyUsageExtension([OID.ekuTimeStamping], true),
-        subjectKeyIdExtension(keyIdentifierFromSpki(opts.signerKey.spki)),
-        authorityKeyIdExtension(rootKeyId),
-      ],
-      signer: opts.rootKey.certSigner,
-    });
+    const signerCertificate = (attempt: number): Uint8Array =>
+      issueCertificate({
+        serial: positiveSerial(
+          sha256(
+            concatBytes(
+              utf8.encode('tsa-signer'),
+              opts.signerKey.spki,
+              time,
+              // Another serial only when the first one's certificate hash would be misread.
+              attempt === 0 ? new Uint8Array(0) : utf8.encode(String(attempt)),
+            ),
+          ),
+        ),
+        issuerName: TSA_ROOT_NAME,
+        subjectName: TSA_SIGNER_NAME,
+        notBefore: this.createdAt,
+        notAfter: this.notAfter,
+        subjectPublicKeySpki: opts.signerKey.spki,
+        extensions: [
+          keyUsageExtension(['digitalSignature']),
+          extKeyUsageExtension([OID.ekuTimeStamping], true),
+          subjectKeyIdExtension(keyIdentifierFromSpki(opts.signerKey.spki)),
+          authorityKeyIdExtension(rootKeyId),
+        ],
+        signer: opts.rootKey.certSigner,
+      });
+    // Every token's signed attributes carry this certificate's SHA-256 (ESSCertIDv2), which
+    // sigstore-js re-encodes: a hash it would misread would fail every token of this TSA.
+    let attempt = 0;
+    let cert = signerCertificate(attempt);
+    while (sigstoreJsRewrites(sha256(cert))) cert = signerCertificate(++attempt);
+    this.signerCertificate = cert;
   }
 
   /** The TSA as a trusted root lists it: signing certificate first, then its root. */
@@ -144,19 +160,26 @@ export class LocalTsa {
     }
     if (!Number.isSafeInteger(now) || now < this.createdAt || now > this.notAfter)
       fail('INPUT_INVALID', 'input', 'TSA: the clock is outside the TSA certificate validity');
-    const serial = BigInt(`0x${toHex(positiveSerial(new Uint8Array(randomBytes(16))))}`);
-    const token = issueTimestampToken({
-      imprint: { hash: req.hash, digest: req.digest },
-      // Whole seconds: DER drops trailing fraction zeros, and @sigstore/core reads a genTime
-      // only without a fraction or with exactly three digits (as Go's encoding writes it).
-      genTime: now,
-      serial,
-      policy: TSA_POLICY_OID,
-      ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
-      signerCertificate: this.signerCertificate,
-      embedCertificates: req.certReq ? [this.signerCertificate] : [],
-      signer: this.#signerKey.certSigner,
-    });
+    const issue = (): Uint8Array =>
+      issueTimestampToken({
+        imprint: { hash: req.hash, digest: req.digest },
+        // Whole seconds: DER drops trailing fraction zeros, and @sigstore/core reads a genTime
+        // only without a fraction or with exactly three digits (as Go's encoding writes it).
+        genTime: now,
+        serial: BigInt(`0x${toHex(positiveSerial(new Uint8Array(randomBytes(16))))}`),
+        policy: TSA_POLICY_OID,
+        ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
+        signerCertificate: this.signerCertificate,
+        embedCertificates: req.certReq ? [this.signerCertificate] : [],
+        signer: this.#signerKey.certSigner,
+      });
+    // sigstore-js re-encodes the TSTInfo and the signed attributes before checking them, and
+    // misreads an OCTET STRING whose contents parse with a non-minimal length (about one
+    // 32-byte digest in 110,000: ../../der/octet-reparse.ts). The signed attributes' digest of
+    // the TSTInfo changes with the serial, so another serial avoids it; the request's own
+    // digest in the TSTInfo cannot be changed here (that token is refused by sigstore-js only).
+    let token = issue();
+    for (let tries = 1; tries < 4 && sigstoreJsRewrites(token); tries++) token = issue();
     return encodeTimeStampResp(PKI_STATUS.granted, token);
   }
 
