@@ -23,8 +23,9 @@
 function reparsed(contents: Uint8Array): { changed: boolean } | undefined {
   let pos = 0;
   let changed = false;
+  // Called only with pos < end. An element never reads past `end`: sigstore-js may read a
+  // header octet beyond its parent's end, but then fails the parent, as refusing here does.
   const element = (end: number): boolean => {
-    if (pos >= end) return false;
     const tag = contents[pos++]!;
     if ((tag & 0x1f) === 0x1f || (tag >> 6 === 0 && (tag & 0x1f) === 0)) return false;
     if (pos >= end) return false;
@@ -45,7 +46,7 @@ function reparsed(contents: Uint8Array): { changed: boolean } | undefined {
     if (valueEnd > end) return false;
     if (tag & 0x20) {
       while (pos < valueEnd) if (!element(valueEnd)) return false;
-      return pos === valueEnd;
+      return true;
     }
     if (tag === 0x04) {
       const start = pos;

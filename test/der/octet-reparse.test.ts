@@ -37,6 +37,8 @@ const CASES: [hex: string, rewritten: boolean, why: string][] = [
   ['1f020101', false, 'a high tag number is refused'],
   ['048001', false, 'indefinite length (long form 0) is refused'],
   ['0487000000000000000101', false, 'seven length octets are refused'],
+  ['0486000000000001aa', true, 'six length octets are read'],
+  ['048101aa05', false, 'a tag with no length after it: nothing is read as elements'],
   ['0481', false, 'a length cut off'],
   ['040501', false, 'a value past the end'],
   ['', false, 'nothing'],
