@@ -55,6 +55,8 @@ export interface LocalTsaOptions {
   createdAt: number;
   /** The full URL requests are POSTed to (signing config tsaUrls[].url; trusted root uri). */
   url: string;
+  /** The 16 random bytes each token's serial is made from (default: node:crypto's randomBytes); tests replay a serial with it. */
+  serialBytes?: () => Uint8Array;
 }
 
 /** A TSA's answer: an HTTP status and the DER TimeStampResp (a rejection carries the reason too). */
@@ -78,12 +80,14 @@ export class LocalTsa {
   readonly rootCertificate: Uint8Array;
   readonly signerCertificate: Uint8Array;
   readonly #signerKey: AuthorityKey;
+  readonly #serialBytes: () => Uint8Array;
 
   constructor(opts: LocalTsaOptions) {
     this.url = opts.url;
     this.createdAt = opts.createdAt;
     this.notAfter = opts.createdAt + CA_LIFETIME_MS;
     this.#signerKey = opts.signerKey;
+    this.#serialBytes = opts.serialBytes ?? (() => new Uint8Array(randomBytes(16)));
     const rootKeyId = keyIdentifierFromSpki(opts.rootKey.spki);
     const time = utf8.encode(String(this.createdAt));
     this.rootCertificate = issueCertificate({
@@ -166,7 +170,7 @@ export class LocalTsa {
         // Whole seconds: DER drops trailing fraction zeros, and @sigstore/core reads a genTime
         // only without a fraction or with exactly three digits (as Go's encoding writes it).
         genTime: now,
-        serial: BigInt(`0x${toHex(positiveSerial(new Uint8Array(randomBytes(16))))}`),
+        serial: BigInt(`0x${toHex(positiveSerial(this.#serialBytes()))}`),
         policy: TSA_POLICY_OID,
         ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
         signerCertificate: this.signerCertificate,
