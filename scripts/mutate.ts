@@ -409,8 +409,11 @@ interface FileJob {
   tests: string[];
   mutants: Mutant[];
   total: number;
-  /** Its compiled file is in the verify bundle: a mutant is bundled again before its tests. */
-  bundled: boolean;
+  /**
+   * The SHA-256 its compiled file had when the verify bundle was made, when it is in that
+   * bundle (a mutant is then bundled again before its tests); undefined when it is not.
+   */
+  bundledSha256: string | undefined;
 }
 
 /** dist/... files in the verify bundle, with the SHA-256 each had when it was bundled. */
@@ -496,7 +499,7 @@ async function main(): Promise<void> {
   const restoreAll = (): void => {
     for (const ws of workspaces) {
       for (const j of jobs) writeFileSync(path.join(ws, 'dist', jsOf(j.file)), j.compiledOriginal);
-      if (jobs.some((j) => j.bundled)) restoreBundle(ws);
+      if (jobs.some((j) => j.bundledSha256 !== undefined)) restoreBundle(ws);
     }
   };
   process.on('SIGINT', () => {
@@ -540,7 +543,7 @@ function planJobs(opts: Options): FileJob[] {
       tests: testsFor(file),
       mutants,
       total: all.length,
-      bundled: `dist/${jsOf(file)}` in bundled,
+      bundledSha256: bundled[`dist/${jsOf(file)}`],
     };
   });
 }
@@ -564,7 +567,6 @@ function listMutants(jobs: readonly FileJob[], count: number): void {
  * be what tsc built, or a "kill" could come from the compiler instead of the tests.
  */
 function checkBuildMatches(jobs: readonly FileJob[]): void {
-  const bundled = bundleInputs(PROJECT_ROOT);
   for (const j of jobs) {
     const built = path.join(PROJECT_ROOT, 'dist', jsOf(j.file));
     if (!existsSync(built)) throw new Error(`${rel(built)} is missing: run npm run build first`);
@@ -574,7 +576,10 @@ function checkBuildMatches(jobs: readonly FileJob[]): void {
         `${j.file}: transpileModule output differs from tsc's ${rel(built)}; rebuild (npm run build)`,
       );
     // The unmutated runs use the project's bundle: it must be of the same sources.
-    if (j.bundled && createHash('sha256').update(text).digest('hex') !== bundled[rel(built)])
+    if (
+      j.bundledSha256 !== undefined &&
+      createHash('sha256').update(text).digest('hex') !== j.bundledSha256
+    )
       throw new Error(`the verify bundle is older than ${rel(built)}; rebuild (npm run build)`);
   }
 }
@@ -638,11 +643,11 @@ async function runMutant(ws: string, j: FileJob, m: Mutant, baseline: Baseline):
   writeFileSync(target, compile(j.file, applyMutant(j.text, m)));
   let r: RunResult;
   try {
-    if (j.bundled) rebundle(ws);
+    if (j.bundledSha256 !== undefined) rebundle(ws);
     r = await runTests(ws, j.tests, baseline.timeoutMs);
   } finally {
     writeFileSync(target, j.compiledOriginal);
-    if (j.bundled) restoreBundle(ws);
+    if (j.bundledSha256 !== undefined) restoreBundle(ws);
   }
   const o: Outcome = {
     file: j.file,

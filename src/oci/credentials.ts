@@ -117,10 +117,9 @@ function runHelper(name: unknown, registry: string, path: string): Credentials |
       undefined,
       error ? { cause: error } : undefined,
     );
-  const out = run.stdout;
   let parsed: unknown;
   try {
-    parsed = parseJsonStrict(out, {
+    parsed = parseJsonStrict(run.stdout, {
       what: `${program} output`,
       maxBytes: CREDENTIAL_LIMITS.helperOutputBytes,
       maxDepth: 4,

@@ -188,7 +188,7 @@ function asciiBytes(s: string): Uint8Array {
 /**
  * The subject key identifier of a key: RFC 5280 §4.2.1.2 method (1), SHA-1 of the
  * subjectPublicKey BIT STRING contents, unless sigstore-js would misread those 20 bytes (they
- * read as ASN.1 with a non-minimal length, about one key in 110,000: ../der/octet-reparse.ts)
+ * read as ASN.1 with a non-minimal length, about one key in 120,000: ../der/octet-reparse.ts)
  * and so refuse every certificate carrying them. Then RFC 7093 §2's methods: the leftmost
  * 160 bits of SHA-256, SHA-384 or SHA-512 of the same bytes, the first that reads safely.
  */
@@ -199,12 +199,14 @@ export function keyIdentifierFromSpki(spki: Uint8Array): Uint8Array {
     what: 'SubjectPublicKeyInfo',
   });
   const key = readBitString(node.child(1, 'subjectPublicKey')).bytes;
-  const candidates = [
-    new Uint8Array(createHash('sha1').update(key).digest()),
-    ...(['sha256', 'sha384', 'sha512'] as const).map((h) => digest(h, key).slice(0, 20)),
-  ];
+  const sha1 = new Uint8Array(createHash('sha1').update(key).digest());
+  if (!sigstoreJsRewrites(sha1)) return sha1;
+  for (const h of ['sha256', 'sha384', 'sha512'] as const) {
+    const id = digest(h, key).slice(0, 20);
+    if (!sigstoreJsRewrites(id)) return id;
+  }
   // All four misread: about once in 10^20 keys; SHA-1 then, as RFC 5280 has it.
-  return candidates.find((id) => !sigstoreJsRewrites(id)) ?? candidates[0]!;
+  return sha1;
 }
 
 export function subjectKeyIdExtension(keyId: Uint8Array): Extension {

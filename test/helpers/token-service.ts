@@ -43,7 +43,9 @@ export async function startTokenService(username: string, password: string): Pro
   const service = 'stella-test-registry';
   const issuer = 'stella-test-token-issuer';
   const requests: TokenService['requests'] = [];
-  const settings: Pick<TokenService, 'fields'> = { fields: ['token', 'access_token'] };
+  // The service as returned (its `fields` set by tests), made once it listens: before that
+  // no request can come.
+  let self: TokenService | undefined;
   const expected = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://token');
@@ -79,25 +81,21 @@ export async function startTokenService(username: string, password: string): Pro
     const token = `${input}.${b64url(sig)}`;
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(
       JSON.stringify({
-        ...Object.fromEntries(settings.fields.map((f) => [f, token])),
+        ...Object.fromEntries(self!.fields.map((f) => [f, token])),
         expires_in: 300,
       }),
     );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const realm = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
-  return {
+  self = {
     realm,
     service,
     issuer,
     rootCertPem: cert.toString('pem'),
     requests,
-    get fields() {
-      return settings.fields;
-    },
-    set fields(f) {
-      settings.fields = f;
-    },
+    fields: ['token', 'access_token'],
     close: () => new Promise((r) => server.close(() => r())),
   };
+  return self;
 }

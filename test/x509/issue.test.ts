@@ -210,13 +210,17 @@ function selfSignedWithKeyId(signer: KeyedSigner, keyId: Uint8Array): Uint8Array
   });
 }
 
-test('key identifiers: SHA-1 of the key (RFC 5280), unless sigstore-js would misread it; then the leftmost 160 bits of SHA-256 (RFC 7093)', (t) => {
-  const subjectPublicKey = readBitString(
-    parseDer(MISREAD_KEY.spki, { code: 'INPUT_INVALID', check: 'signing', what: 'spki' }).child(
+/** The subjectPublicKey BIT STRING's contents: what key identifiers are hashes of. */
+const subjectPublicKeyOf = (spki: Uint8Array): Uint8Array =>
+  readBitString(
+    parseDer(spki, { code: 'INPUT_INVALID', check: 'signing', what: 'spki' }).child(
       1,
       'subjectPublicKey',
     ),
   ).bytes;
+
+test('key identifiers: SHA-1 of the key (RFC 5280), unless sigstore-js would misread it; then the leftmost 160 bits of SHA-256 (RFC 7093)', (t) => {
+  const subjectPublicKey = subjectPublicKeyOf(MISREAD_KEY.spki);
   t.is(toHex(new Uint8Array(createHash('sha1').update(subjectPublicKey).digest())), MISREAD_SHA1);
   t.true(sigstoreJsRewrites(fromHex(MISREAD_SHA1)));
   t.is(
@@ -225,12 +229,7 @@ test('key identifiers: SHA-1 of the key (RFC 5280), unless sigstore-js would mis
   );
   // Any other key: SHA-1, as before.
   const ordinary = deterministicP256Signer(counterSeed(5146));
-  const ordinaryKey = readBitString(
-    parseDer(ordinary.spki, { code: 'INPUT_INVALID', check: 'signing', what: 'spki' }).child(
-      1,
-      'subjectPublicKey',
-    ),
-  ).bytes;
+  const ordinaryKey = subjectPublicKeyOf(ordinary.spki);
   t.is(
     toHex(keyIdentifierFromSpki(ordinary.spki)),
     toHex(new Uint8Array(createHash('sha1').update(ordinaryKey).digest())),

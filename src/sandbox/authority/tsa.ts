@@ -179,7 +179,7 @@ export class LocalTsa {
       });
     // sigstore-js re-encodes the TSTInfo and the signed attributes before checking them, and
     // misreads an OCTET STRING whose contents parse with a non-minimal length (about one
-    // 32-byte digest in 110,000: ../../der/octet-reparse.ts). The signed attributes' digest of
+    // 32-byte digest in 120,000: ../../der/octet-reparse.ts). The signed attributes' digest of
     // the TSTInfo changes with the serial, so another serial avoids it; the request's own
     // digest in the TSTInfo cannot be changed here (that token is refused by sigstore-js only).
     let token = issue();
