@@ -82,6 +82,7 @@ const TARGET_DIRS = [
   'src/trust/store',
   'src/store',
   'src/oci',
+  'src/sign',
 ];
 /**
  * Files outside those folders that take untrusted input or make a verification's decision:
@@ -104,6 +105,19 @@ const TARGET_FILES = [
  */
 const EXCLUDED = new Set(['src/x509/issue.ts', 'src/timestamp/issue.ts', 'src/verify/command.ts']);
 /** Test files that exercise a source file beyond its mirror test. */
+/** CLI tests of keyless signing, by the `src/sign` file whose behaviour they reach. */
+const SIGN_CLI_TESTS: Record<string, string[]> = {
+  config: ['test/commands/attest/sign-preflight.test.ts', 'test/commands/input-files.test.ts'],
+  'fulcio-client': ['test/commands/attest/sign-preflight.test.ts'],
+  'log-consistency-client': [
+    'test/commands/attest/refresh-proofs.test.ts',
+    'test/commands/attest/consistency-paths.test.ts',
+    'test/commands/trust/consistency.test.ts',
+  ],
+  sign: ['test/commands/attest/sign-preflight.test.ts', 'test/commands/sandbox/sandbox.test.ts'],
+  'signing-config': ['test/commands/input-files.test.ts'],
+  token: ['test/commands/attest/sign-preflight.test.ts', 'test/commands/sandbox/sandbox.test.ts'],
+};
 const RELATED: Record<string, string[]> = {
   'src/x509/certificate.ts': ['test/x509/chain.test.ts', 'test/verify/sct.test.ts'],
   'src/x509/sct.ts': ['test/verify/sct.test.ts'],
@@ -214,6 +228,26 @@ const RELATED: Record<string, string[]> = {
           'test/commands/attest/registry.test.ts',
         ],
       ]),
+  ),
+  // Keyless signing is tested against the sandbox's real servers on loopback, and through the CLI.
+  ...Object.fromEntries(
+    Object.entries({
+      config: ['sign', 'signing-config', 'rekor-v2'],
+      'fulcio-client': ['sign', 'rekor-v2'],
+      http: ['sign', 'rekor-v2'],
+      keys: ['sign'],
+      'log-consistency-client': [],
+      'rekor-client': ['sign', 'check-log-entry'],
+      'rekor-v2-client': ['rekor-v2'],
+      services: ['signing-config', 'sign', 'rekor-v2'],
+      sign: ['sign', 'rekor-v2', 'check-log-entry'],
+      'signing-config': ['rekor-v2'],
+      token: ['sign'],
+      'tsa-client': ['rekor-v2'],
+    }).map(([f, signTests]) => [
+      `src/sign/${f}.ts`,
+      [...signTests.map((t) => `test/sign/${t}.test.ts`), ...(SIGN_CLI_TESTS[f] ?? [])],
+    ]),
   ),
   // No mirror test of its own: keys and signatures are tested where they are used.
   'src/crypto.ts': [
