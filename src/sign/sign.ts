@@ -44,7 +44,8 @@ import {
   parseCertificate,
   type Certificate,
 } from '../x509/certificate.js';
-import { verifyIssuedChain } from '../x509/chain.js';
+import { verifyCertificateChain, verifyIssuedChain } from '../x509/chain.js';
+import { verifyEmbeddedScts } from '../x509/sct.js';
 import { derToPem } from '../util/pem.js';
 import { defaultSignerConfig, type SignerConfig, type SigningAlgorithm } from './config.js';
 import { createEphemeralKey, type KeyPairGenerator } from './keys.js';
@@ -271,7 +272,10 @@ async function certifyKey(
     { timeoutMs: fulcio.timeoutMs, retries: fulcio.retries },
     opts.fetchImpl,
   );
-  const leaf = checkIssuedCertificate(issued.chain, issued.detachedSct, config, opts.fulcioRoots);
+  const leaf = checkIssuedCertificate(issued.chain, issued.detachedSct, config, {
+    roots: opts.fulcioRoots,
+    ...(opts.trust ? { trust: opts.trust, trustSource: opts.trustSource } : {}),
+  });
   logInfo(
     `certificate from ${fulcio.url}: ${certificateIdentities(leaf)[0]?.value ?? '(no identity)'}, valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}`,
   );
@@ -594,29 +598,34 @@ function safeIssuer(leaf: Certificate): string | undefined {
 }
 
 /**
- * What the config demands of the returned certificate: an SCT (embedded, or detached from
- * Fulcio) when requireSCT, and with `roots`, a chain that passes the verifier's own chain
- * validation (x509/chain.ts: CA flags, names, usages, validity, every signature) and ends at
- * one of them.
+ * What the config demands of the returned certificate, checked before anything is logged:
+ *  - with requireSCT, an SCT embedded in it. A detached SCT does not count: no Sigstore bundle
+ *    can carry one, so a verifier (Stella's or sigstore-js's) would find none;
+ *  - with `roots`, a chain that passes the verifier's own chain validation (x509/chain.ts: CA
+ *    flags, names, usages, validity, every signature) and ends at one of them;
+ *  - with `trust`, what `stella attest verify` will check with it: a chain up to one of its
+ *    certificate authorities and, with requireSCT, an SCT that verifies with one of its CT
+ *    logs (cosign checks the SCT at this point too). Otherwise the log would keep a permanent
+ *    entry for a bundle that cannot verify against the trust it was signed under.
  */
 export function checkIssuedCertificate(
   certs: Certificate[],
   detachedSct: string | undefined,
   config: SignerConfig,
-  roots?: Uint8Array[],
+  against: { roots?: Uint8Array[] | undefined; trust?: TrustMaterial; trustSource?: string } = {},
 ): Certificate {
   const leaf = certs[0]!;
-  if (
-    config.certificate.requireSCT &&
-    leaf.embeddedSctList === undefined &&
-    detachedSct === undefined
-  ) {
+  const requireSct = config.certificate.requireSCT;
+  if (requireSct && leaf.embeddedSctList === undefined) {
     fail(
       'SCT_MISSING',
       'signing',
-      'Fulcio certificate has no SCT (certificate.requireSCT is true)',
+      detachedSct !== undefined
+        ? 'Fulcio certificate has no embedded SCT: Fulcio returned a detached one, which a Sigstore bundle cannot carry, so no verifier would see it (certificate.requireSCT is true; configure Fulcio to embed SCTs)'
+        : 'Fulcio certificate has no SCT (certificate.requireSCT is true)',
     );
   }
+  const { roots, trust } = against;
   if (roots !== undefined) {
     const rootsName =
       config.certificate.rootBundlePath !== undefined
@@ -631,6 +640,24 @@ export function checkIssuedCertificate(
     );
     // At the leaf's issuance: Fulcio's clock says when that was (ours may lag it by a second).
     verifyIssuedChain(certs, parsed, [leaf.notBefore], rootsName);
+  }
+  if (trust !== undefined) {
+    try {
+      // A v0.3 bundle carries the leaf alone: the trust root's CA supplies the rest of the path.
+      const { path } = verifyCertificateChain(leaf, [], trust.certificateAuthorities, [
+        leaf.notBefore,
+      ]);
+      if (requireSct) verifyEmbeddedScts(leaf, path[1]!, trust.ctlogs);
+    } catch (e) {
+      if (!(e instanceof StellaError)) throw e;
+      throw new StellaError(
+        e.code,
+        e.check,
+        `Fulcio's certificate does not verify against the ${against.trustSource ?? 'trusted root'}, so nothing was signed into the log: ${e.message}`,
+        e.details,
+        { cause: e },
+      );
+    }
   }
   return leaf;
 }

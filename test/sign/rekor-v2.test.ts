@@ -566,15 +566,15 @@ test('a tampered TSA answer, or one from a TSA the trust root does not know: TSA
 });
 
 test.serial(
-  'Rekor v2 with no trust root given: the public-good root is the fallback, which does not know the sandbox TSA; a library caller with no trust is refused up front',
+  'Rekor v2 with no trust root given: the public-good root is the fallback, which does not know the sandbox CA (refused before the TSA or the log is asked); a library caller with no trust is refused up front',
   async (t) => {
     // No --trusted-root, no trustedRoot in signer.yaml, no trust store: the embedded public-good root.
     const before = sandbox.rekorV2.size;
     await failsWithoutBundle(
       t,
       { trustedRootPath: undefined, env: { XDG_DATA_HOME: workdir() } },
-      'TSA_REJECTED',
-      /does not verify against the embedded public-good trusted root: TSA not trusted/,
+      'CERT_CHAIN_INVALID',
+      /Fulcio's certificate does not verify against the embedded public-good trusted root, so nothing was signed into the log: .*stella-sandbox-intermediate is not a trusted certificate authority/,
     );
     t.is(sandbox.rekorV2.size, before);
     const url = await closedPort();

@@ -22,7 +22,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
 import { runSign } from '../../src/commands/attest/sign-run.js';
-import { loadSignerConfig } from '../../src/sign/config.js';
+import { defaultSignerConfig, loadSignerConfig } from '../../src/sign/config.js';
+import { checkIssuedCertificate } from '../../src/sign/sign.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
 import { findBundlesByDigest } from '../../src/store/attestations.js';
 import { findBundlesForDigest } from '../../src/store/lookup.js';
 import { parseInTotoStatement } from '../../src/bundle/intoto.js';
@@ -36,6 +38,10 @@ import { runCli } from '../helpers/cli.js';
 import { escapeRegex, filesUnder, verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
 import { closedPort } from '../helpers/loopback.js';
 import { signFailsWithoutBundle } from '../helpers/signing.js';
+import { PROJECT_ROOT } from '../helpers/paths.js';
+import { buildPki } from '../x509/helpers.js';
+
+const PROJECT_ROOT_SAMPLE = join(PROJECT_ROOT, 'samples', 'artifact.txt');
 
 const GITHUB_SAN = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
 
@@ -572,4 +578,135 @@ test('H56 the bundle is written atomically: a symlink at --output is replaced, i
   t.false(lstatSync(output).isSymbolicLink());
   t.is(readFileSync(output, 'utf8'), r.bundleJson);
   t.is(readFileSync(victim, 'utf8'), 'precious');
+});
+
+// ---------------------------------------------------------------------------------------
+// With a trust root, Fulcio's certificate is checked as `attest verify` will check it, before
+// anything is logged: a log entry for a bundle that cannot verify is never made.
+
+/** sandbox's trusted_root.json, edited, written beside the test's files. */
+function editedTrustedRoot(edit: (root: TrustedRootJson) => void): string {
+  const root = JSON.parse(readFileSync(sandbox.trustedRootPath, 'utf8')) as TrustedRootJson;
+  edit(root);
+  const path = join(workdir(), 'trusted_root.json');
+  writeFileSync(path, JSON.stringify(root));
+  return path;
+}
+
+interface TrustedRootJson {
+  certificateAuthorities: { validFor: { start: string; end?: string } }[];
+  ctlogs: { publicKey: { rawBytes: string } }[];
+}
+
+async function rekorV1Size(): Promise<number> {
+  const log = (await (await fetch(`${sandbox.urls.rekor}/api/v1/log`)).json()) as {
+    treeSize: number;
+  };
+  return log.treeSize;
+}
+
+// Serial: ava runs these before the concurrent tests, so nothing else logs meanwhile.
+test.serial(
+  "an SCT that does not verify with the trust root's CT log key: SCT_INVALID, nothing logged",
+  async (t) => {
+    const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    const trustedRootPath = editedTrustedRoot((r) => {
+      // The same log id, another key: the SCT names a known log whose key does not sign it.
+      r.ctlogs[0]!.publicKey.rawBytes = otherKey
+        .export({ format: 'der', type: 'spki' })
+        .toString('base64');
+    });
+    const before = await rekorV1Size();
+    await failsWithoutBundle(
+      t,
+      { identityToken: githubToken(), trustedRootPath },
+      'SCT_INVALID',
+      /^Fulcio's certificate does not verify against the trusted root .*trusted_root\.json, so nothing was signed into the log: no valid SCT: SCT signature from CT log [0-9a-f]{64} does not verify$/,
+    );
+    t.is(await rekorV1Size(), before, 'nothing was logged');
+    // Control: the sandbox's own trust root, same everything else, signs.
+    const ok = await runSign({
+      artifact: PROJECT_ROOT_SAMPLE,
+      outputPath: join(workdir(), 'b.json'),
+      identityToken: githubToken(),
+      configPath: sandbox.signerConfigPath,
+      trustedRootPath: sandbox.trustedRootPath,
+      attestationStorePath: false,
+      env: {},
+    });
+    t.is(await rekorV1Size(), before + 1, ok.bundleJson.slice(0, 80));
+  },
+);
+
+test.serial(
+  'a CA whose validFor in the trust root closed before the certificate was issued: CERT_CHAIN_INVALID, nothing logged',
+  async (t) => {
+    const trustedRootPath = editedTrustedRoot((r) => {
+      // Closed at the instant it opened (the sandbox's start): before any leaf it issues.
+      const ca = r.certificateAuthorities[0]!;
+      ca.validFor.end = ca.validFor.start;
+    });
+    const before = await rekorV1Size();
+    await failsWithoutBundle(
+      t,
+      { identityToken: githubToken(), trustedRootPath },
+      'CERT_CHAIN_INVALID',
+      /^Fulcio's certificate does not verify against the trusted root .*, so nothing was signed into the log: Certificate chain invalid: /,
+    );
+    t.is(await rekorV1Size(), before, 'nothing was logged');
+  },
+);
+
+test.serial(
+  'requireSCT: a CT log the trust root does not list is refused; with requireSCT off the SCT is not judged, the chain still is',
+  async (t) => {
+    const noCtLogs = editedTrustedRoot((r) => {
+      r.ctlogs = [];
+    });
+    const before = await rekorV1Size();
+    await failsWithoutBundle(
+      t,
+      { identityToken: githubToken(), trustedRootPath: noCtLogs },
+      'SCT_INVALID',
+      /so nothing was signed into the log: no valid SCT: SCT from unknown CT log [0-9a-f]{64}$/,
+    );
+    t.is(await rekorV1Size(), before);
+    const configPath = join(workdir(), 'signer.yaml');
+    writeFileSync(
+      configPath,
+      readFileSync(sandbox.signerConfigPath, 'utf8').replace(
+        /requireSCT: true/,
+        'requireSCT: false',
+      ),
+    );
+    t.false(loadSignerConfig(configPath).certificate.requireSCT);
+    const r = await runSign({
+      artifact: PROJECT_ROOT_SAMPLE,
+      outputPath: join(workdir(), 'b.json'),
+      identityToken: githubToken(),
+      configPath,
+      trustedRootPath: noCtLogs,
+      attestationStorePath: false,
+      env: {},
+    });
+    t.is(r.tlog.length, 1);
+  },
+);
+
+test('checkIssuedCertificate: with requireSCT, a detached SCT does not stand in for an embedded one (no bundle can carry it)', (t) => {
+  const pki = buildPki('detached-sct');
+  const leaf = parseCertificate(pki.leaf);
+  t.is(leaf.embeddedSctList, undefined);
+  const config = defaultSignerConfig();
+  t.true(config.certificate.requireSCT);
+  const detached = t.throws(() => checkIssuedCertificate([leaf], 'AAEC', config), {
+    instanceOf: StellaError,
+  }) as StellaError;
+  t.is(detached.code, 'SCT_MISSING');
+  t.regex(detached.message, /Fulcio returned a detached one, which a Sigstore bundle cannot carry/);
+  const none = t.throws(() => checkIssuedCertificate([leaf], undefined, config)) as StellaError;
+  t.is(none.code, 'SCT_MISSING');
+  t.is(none.message, 'Fulcio certificate has no SCT (certificate.requireSCT is true)');
+  config.certificate.requireSCT = false;
+  t.is(checkIssuedCertificate([leaf], 'AAEC', config), leaf);
 });

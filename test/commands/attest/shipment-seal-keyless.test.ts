@@ -102,13 +102,25 @@ test.serial(
     const names = [...readTarStrict(readFileSync(good.tar), EXPORT_TAR_LIMITS).keys()];
     t.deepEqual(names.slice(0, 2), ['manifest.cbor', 'manifest.sigstore.json']);
     const other = await exportSealed(sandbox, 'org/intruder', join(dir, 'other.tar'));
-    // Certified by the foreign Fulcio, logged in the trusted Rekor (its answers checked against
-    // the trusted root): only the certificate chain is wrong.
+    // Certified by the foreign Fulcio, logged in the trusted Rekor: only the certificate chain
+    // is wrong for the receiver. The signer checks every answer against the trust root it is
+    // given, so the exporter's own root trusts both Fulcios (and both CT logs).
+    const both = JSON.parse(readFileSync(sandbox.trustedRootPath, 'utf8')) as Record<
+      string,
+      unknown[]
+    >;
+    const foreignRoot = JSON.parse(readFileSync(foreign.trustedRootPath, 'utf8')) as Record<
+      string,
+      unknown[]
+    >;
+    for (const k of ['certificateAuthorities', 'ctlogs']) both[k]!.push(...foreignRoot[k]!);
+    const bothPath = join(dir, 'both-fulcios.trusted_root.json');
+    writeFileSync(bothPath, JSON.stringify(both));
     const alien = await exportSealed(foreign, 'org/exporter', join(dir, 'foreign.tar'), [
       '--rekor-url',
       sandbox.urls.rekor,
       '--trusted-root',
-      sandbox.trustedRootPath,
+      bothPath,
     ]);
 
     // The disconnected side: a trust store naming the keyless exporter; nothing on the network.
