@@ -12,10 +12,13 @@
  *   Rekor v2   inclusion proofs computed from the same tiles
  *
  * Nothing fetched is trusted here: the receiver verifies the checkpoint's signature against
- * its own trust and each proof against two signed checkpoints. A bundle checkpoint from
+ * its own trust and each proof against two signed checkpoints. A refreshed inclusion proof is
+ * also checked before it replaces a bundle's own (checkRefreshedProof). A bundle checkpoint from
  * another Rekor v1 shard (origin differs from the latest's) gets no proof and stays unproven.
  */
-import { fail } from '../errors.js';
+import { fail, StellaError } from '../errors.js';
+import type { TransparencyLogEntry } from '../bundle/model.js';
+import { verifyTlogEntryInclusion } from '../tlog/verify.js';
 import { fromHex, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
 import { parseBundle } from '../bundle/parse.js';
 import { rekorVersionOf } from '../tlog/rekor-entry.js';
@@ -40,6 +43,8 @@ export interface CheckpointToProve {
 export interface LogClientOptions {
   fetchImpl?: typeof fetch;
   policy?: RetryPolicy;
+  /** ms since the epoch: when a refreshed checkpoint's log key must be valid (default now). */
+  now?: number;
 }
 
 const DEFAULT_POLICY: RetryPolicy = { timeoutMs: 15_000, retries: 2 };
@@ -228,6 +233,43 @@ export async function fetchInclusionProofs(
 }
 
 /**
+ * A refreshed proof replaces one that verified, so it is checked as `attest verify` will check
+ * it before it does (the checkpoint signed by the log's key in `tlogs`, valid `now`; the proof
+ * from this entry's leaf to that checkpoint's root): a log answering wrongly fails the export
+ * here, at the boundary, instead of spoiling a good bundle for the receiver.
+ */
+function checkRefreshedProof(
+  entry: TransparencyLogEntry,
+  log: RefreshedLog,
+  proof: RefreshedProof,
+  tlogs: readonly TransparencyLogInstance[],
+  now: number,
+): void {
+  const refreshed: TransparencyLogEntry = {
+    ...entry,
+    inclusionProof: {
+      logIndex: proof.proofIndex,
+      treeSize: log.treeSize,
+      rootHash: log.rootHash,
+      hashes: proof.hashes,
+      checkpoint: log.checkpoint,
+    },
+  };
+  try {
+    verifyTlogEntryInclusion(refreshed, tlogs, [now]);
+  } catch (e) {
+    if (!(e instanceof StellaError)) throw e;
+    throw new StellaError(
+      e.code,
+      e.check,
+      `--refresh-proofs: the log's new inclusion proof for entry ${entry.logIndex} does not verify, so nothing was exported: ${e.message}`,
+      { ...e.details, logIndex: entry.logIndex },
+      { cause: e },
+    );
+  }
+}
+
+/**
  * `export-bundle --refresh-proofs`: every bundle's inclusion proofs re-fetched against its
  * log's one latest checkpoint (fetchInclusionProofs), each bundle's JSON rewritten with the new
  * `inclusionProof` (index, root, size, hashes, checkpoint); nothing else in it changes (a Rekor
@@ -267,6 +309,7 @@ export async function refreshShipmentProofs(
   const refreshed = new Map<string, RefreshedLog>();
   for (const [logId, w] of [...wanted.entries()].sort())
     refreshed.set(logId, await fetchInclusionProofs(w.log, w.indexes, opts));
+  const now = opts.now ?? Date.now();
   const out = bundles.map((bytes, i) => {
     const b = parsed[i];
     if (!b) return bytes;
@@ -278,6 +321,7 @@ export async function refreshShipmentProofs(
       const r = e.inclusionProof ? refreshed.get(toHex(e.logId)) : undefined;
       const p = r?.proofs.get(e.logIndex);
       if (!r || !p) continue;
+      checkRefreshedProof(e, r, p, tlogs, now);
       json.verificationMaterial.tlogEntries[k]!.inclusionProof = {
         logIndex: String(p.proofIndex),
         rootHash: toBase64(r.rootHash),

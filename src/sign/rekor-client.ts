@@ -65,6 +65,12 @@ export function dsseProposal(envelopeJson: string, certificatePem: string): Prop
   };
 }
 
+/**
+ * A Rekor v1 entry UUID as the API writes it: the entry's leaf hash (64 lower-case hex digits),
+ * after the 16-hex-digit tree ID on sharded logs.
+ */
+export const ENTRY_UUID = /^(?:[0-9a-f]{16})?[0-9a-f]{64}$/;
+
 export async function uploadEntry(
   rekorUrl: string,
   proposed: ProposedEntry,
@@ -82,7 +88,7 @@ export async function uploadEntry(
     // The same entry is already logged: fetch it by the uuid in the Location header.
     const location = outcome.headers.get('location') ?? '';
     const uuid = location.split('/').pop() ?? '';
-    if (!/^[0-9a-f]{64,80}$/.test(uuid))
+    if (!ENTRY_UUID.test(uuid))
       fail(
         'REKOR_REJECTED',
         'tlog',
@@ -180,6 +186,12 @@ export function parseEntryResponse(body: unknown): RekorEntryResult {
       `Rekor proof missing: expected one entry in Rekor's answer, got ${entries.length}`,
     );
   const [uuid, raw] = entries[0]!;
+  if (!ENTRY_UUID.test(uuid))
+    fail(
+      'REKOR_REJECTED',
+      'tlog',
+      `Rekor proof missing: the entry's UUID ${JSON.stringify(uuid.slice(0, 100))} is not a Rekor entry UUID`,
+    );
   const e = raw as Partial<RekorLogEntry> | null;
   if (
     !e ||

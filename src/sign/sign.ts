@@ -51,6 +51,7 @@ import { defaultSignerConfig, type SignerConfig, type SigningAlgorithm } from '.
 import { createEphemeralKey, type KeyPairGenerator } from './keys.js';
 import { requestSigningCertificate } from './fulcio-client.js';
 import {
+  ENTRY_UUID,
   dsseProposal,
   hashedRekordProposal,
   uploadEntry,
@@ -708,6 +709,13 @@ export function checkLogEntry(
   proving('logged entry is not our signature', () =>
     verifyEntryBinding(entry, bundle, { certificateDer: leaf.der }),
   );
+  // The UUID is what the user is told and what a later lookup asks for: Rekor's tree ID
+  // (optional) and the entry's leaf hash, which must be this body's.
+  const leafHex = toHex(leafHash(entry.canonicalizedBody));
+  if (!ENTRY_UUID.test(logged.uuid) || !logged.uuid.endsWith(leafHex))
+    missing(
+      `entry UUID ${JSON.stringify(logged.uuid)} is not the leaf hash of its body (${leafHex})`,
+    );
   const p = entry.inclusionProof!;
   proving('inclusion proof does not verify', () =>
     verifyInclusion(

@@ -13,6 +13,7 @@ import type { RekorEntryResult, RekorLogEntry } from '../../src/sign/rekor-clien
 import { checkLogEntry } from '../../src/sign/sign.js';
 import { NOW, makeAuthority, signerKey } from '../sandbox/authority/helpers.js';
 import { derToPem } from '../../src/util/pem.js';
+import { leafHash } from '../../src/tlog/merkle.js';
 
 const authority = makeAuthority('check log entry');
 const signer = signerKey();
@@ -180,4 +181,27 @@ test('a proof that does not reach its root, or a checkpoint for another tree, is
     ours.content,
     /checkpoint: /,
   );
+});
+
+test("the entry's UUID must be its body's leaf hash, with or without a tree ID", (t) => {
+  const leafHex = toHex(leafHash(Buffer.from(oursNow.entry.body, 'base64')));
+  t.is(oursNow.uuid.slice(-64), leafHex);
+  // Rekor's sharded form: 16 hex digits of tree ID, then the leaf hash.
+  t.notThrows(() =>
+    checkLogEntry({ ...oursNow, uuid: `24296fb24b8ad77a${leafHex}` }, ours.content, leaf),
+  );
+  for (const uuid of [
+    theirs.result.uuid,
+    `24296fb24b8ad77a${theirs.result.uuid.slice(-64)}`,
+    leafHex.toUpperCase(),
+    `${leafHex}/../x`,
+    `0${leafHex}`,
+    '',
+  ])
+    refused(
+      t,
+      { ...oursNow, uuid },
+      ours.content,
+      /entry UUID .* is not the leaf hash of its body/,
+    );
 });

@@ -6,7 +6,9 @@
  * and a tampered refreshed proof is refused.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server/sandbox.js';
@@ -139,5 +141,74 @@ test.serial(
     const failed = out.artifacts.find((x: { ok: boolean }) => !x.ok);
     t.is(failed.artifactDigest, a.bundles[0]!.entry.artifactDigest);
     t.is(failed.failures[0].code, 'INCLUSION_PROOF_INVALID');
+  },
+);
+
+test.serial(
+  'a log answering a wrong inclusion proof fails the export (INCLUSION_PROOF_INVALID), and no archive is written',
+  async (t) => {
+    const signed = [await kit.sign(), await kit.sign()];
+    // A Rekor v1 in front of the sandbox's that flips one hash of every inclusion proof it serves.
+    const upstream = sandbox.urls.rekor.replace(/\/+$/, '');
+    let served = 0;
+    const proxy = createServer((req, res) => {
+      void (async () => {
+        const r = await fetch(`${upstream}${req.url}`);
+        const body = (await r.json()) as Record<
+          string,
+          { verification?: { inclusionProof?: { hashes: string[] } } }
+        >;
+        if (req.url?.startsWith('/api/v1/log/entries?'))
+          for (const e of Object.values(body)) {
+            const h = e.verification?.inclusionProof?.hashes;
+            if (h?.length) {
+              h[0] = `${h[0]!.startsWith('0') ? '1' : '0'}${h[0]!.slice(1)}`;
+              served++;
+            }
+          }
+        res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      })();
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    t.teardown(() => proxy.close());
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const trusted = JSON.parse(readFileSync(sandbox.trustedRootPath, 'utf8')) as {
+      tlogs: { baseUrl: string }[];
+    };
+    // The sandbox's logs are listed at its one address; only Rekor v1 entries are refreshed here.
+    const atSandbox = trusted.tlogs.filter((l) => l.baseUrl.replace(/\/+$/, '') === upstream);
+    t.true(atSandbox.length > 0);
+    for (const l of atSandbox) l.baseUrl = proxyUrl;
+    const dir = mkdtempSync(join(root, 'wrong-proof-'));
+    const trustedRootPath = join(dir, 'trusted_root.json');
+    writeFileSync(trustedRootPath, JSON.stringify(trusted));
+    const out = join(dir, 'shipment.tar');
+    const args = [
+      'attest',
+      'export-bundle',
+      '--all',
+      '--output',
+      out,
+      '--include-consistency',
+      '--refresh-proofs',
+      '--trusted-root',
+      trustedRootPath,
+      '--json',
+      ...signed.flatMap((s) => ['--bundle', s.bundle]),
+    ];
+    const r = await runCli(args, { timeoutMs: 90_000 });
+    t.is(r.code, EXIT_CODES.INCLUSION_PROOF_INVALID, r.stdout + r.stderr);
+    t.true(served > 0, 'the proxy served a changed proof');
+    t.regex(
+      JSON.parse(r.stdout).error.message,
+      /^--refresh-proofs: the log's new inclusion proof for entry \d+ does not verify, so nothing was exported: /,
+    );
+    t.false(existsSync(out), 'no archive');
+    // Control: the same export through the log itself succeeds.
+    for (const l of atSandbox) l.baseUrl = upstream;
+    writeFileSync(trustedRootPath, JSON.stringify(trusted));
+    const ok = await runCli(args, { timeoutMs: 90_000 });
+    t.is(ok.code, 0, ok.stdout + ok.stderr);
+    t.true(existsSync(out));
   },
 );

@@ -1,0 +1,80 @@
+/**
+ * The Rekor v1 client's reading of answers: the entry map's shape and its UUID, and a 409's
+ * Location, against a loopback server that answers as told.
+ */
+import test from 'ava';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StellaError } from '../../src/errors.js';
+import {
+  ENTRY_UUID,
+  hashedRekordProposal,
+  parseEntryResponse,
+  uploadEntry,
+} from '../../src/sign/rekor-client.js';
+
+const LEAF = 'ab'.repeat(32);
+const ENTRY = { body: 'e30=', integratedTime: 1, logID: 'cd'.repeat(32), logIndex: 0 };
+
+test('ENTRY_UUID: the leaf hash, after a 16-digit tree ID on sharded logs; lower-case hex only', (t) => {
+  t.true(ENTRY_UUID.test(LEAF));
+  t.true(ENTRY_UUID.test(`24296fb24b8ad77a${LEAF}`));
+  for (const bad of [
+    LEAF.toUpperCase(),
+    LEAF.slice(1),
+    `0${LEAF}`,
+    `24296fb24b8ad77${LEAF}`,
+    `${LEAF}\n`,
+    `../${LEAF}`,
+    '',
+  ])
+    t.false(ENTRY_UUID.test(bad), bad);
+});
+
+test('parseEntryResponse: one entry, keyed by an entry UUID, its fields typed', (t) => {
+  t.deepEqual(parseEntryResponse({ [LEAF]: ENTRY }), { uuid: LEAF, entry: ENTRY });
+  const refused = (body: unknown, why: RegExp): void => {
+    const e = t.throws(() => parseEntryResponse(body), { instanceOf: StellaError });
+    t.is(e.code, 'REKOR_REJECTED');
+    t.regex(e.message, why);
+  };
+  refused({ [`${LEAF}?x=1`]: ENTRY }, /UUID ".*\?x=1" is not a Rekor entry UUID/);
+  refused({ '../../metrics': ENTRY }, /is not a Rekor entry UUID/);
+  refused({ [LEAF]: ENTRY, [`00${LEAF.slice(2)}`]: ENTRY }, /expected one entry .* got 2/);
+  refused([ENTRY], /not a JSON object/);
+  refused({ [LEAF]: { ...ENTRY, logIndex: -1 } }, /malformed/);
+  refused({ [LEAF]: { ...ENTRY, logID: 'CD'.repeat(32) } }, /malformed/);
+});
+
+test('a 409 whose Location does not end in an entry UUID is refused without a second request', async (t) => {
+  const requests: string[] = [];
+  let answer: (res: ServerResponse) => void = () => undefined;
+  const s = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    req.resume();
+    req.on('end', () => answer(res));
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  t.teardown(() => s.close());
+  const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  const proposal = hashedRekordProposal(LEAF, new Uint8Array([1]), 'PEM');
+  for (const location of [`/api/v1/log/entries/${LEAF}x`, `/api/v1/log/entries/${LEAF.slice(2)}`]) {
+    requests.length = 0;
+    answer = (res) => res.writeHead(409, { location }).end('{"message":"exists"}');
+    const e = await t.throwsAsync(uploadEntry(url, proposal, { timeoutMs: 5000, retries: 0 }), {
+      instanceOf: StellaError,
+    });
+    t.is(e.code, 'REKOR_REJECTED');
+    t.regex(e.message, /entry already exists but Rekor gave no usable location/);
+    t.deepEqual(requests, ['POST /api/v1/log/entries']);
+  }
+  // A usable one is fetched.
+  requests.length = 0;
+  answer = (res) =>
+    requests.length === 1
+      ? res.writeHead(409, { location: `/api/v1/log/entries/${LEAF}` }).end('{}')
+      : res.writeHead(404).end('{"message":"gone"}');
+  const e = await t.throwsAsync(uploadEntry(url, proposal, { timeoutMs: 5000, retries: 0 }));
+  t.regex(e.message, /cannot fetch entry [0-9a-f]{64}: HTTP 404: gone/);
+  t.deepEqual(requests, ['POST /api/v1/log/entries', `GET /api/v1/log/entries/${LEAF}`]);
+});
