@@ -149,3 +149,27 @@ test('renderSignerConfig round-trips through the parser', (t) => {
   const back = parseSignerConfig(renderSignerConfig(c));
   t.deepEqual({ ...back, source: undefined }, { ...c, rekor: { ...c.rekor, explicit: true } });
 });
+
+test('a timeout is more than zero; an empty document is "empty", any other non-mapping names what it is', (t) => {
+  const withTimeout = (v: string) =>
+    `signer:\n  signing:\n    keyless:\n      fulcio:\n        timeout: ${v}\n`;
+  t.is(parseSignerConfig(withTimeout('1ms')).fulcio.timeoutMs, 1);
+  t.is(parseSignerConfig(withTimeout('10m')).fulcio.timeoutMs, 600_000);
+  for (const bad of ['0s', '0', '0ms', '10m1ms', '-1s'])
+    t.regex(
+      configError(t, () => parseSignerConfig(withTimeout(bad))).message,
+      /fulcio\.timeout \(line 5\): must be a duration such as 30s/,
+      bad,
+    );
+  for (const empty of ['', '# only a comment\n', '~\n', "''\n"])
+    t.regex(
+      configError(t, () => parseSignerConfig(empty, 'x.yaml')).message,
+      /^x\.yaml: is empty: expected a signer config/,
+      JSON.stringify(empty),
+    );
+  for (const scalar of ['hello\n', '42\n', '- a\n']) {
+    const e = configError(t, () => parseSignerConfig(scalar, 'x.yaml'));
+    t.notRegex(e.message, /is empty/, scalar);
+    t.regex(e.message, /mapping|must be/, scalar);
+  }
+});

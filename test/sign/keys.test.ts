@@ -52,3 +52,12 @@ test('the key object exposes no private material', (t) => {
     'signDigest',
   ]);
 });
+
+test('a bare digest must be 32 bytes (SHA-256)', (t) => {
+  const k = createEphemeralKey('ECDSA_P256');
+  for (const n of [0, 31, 33, 48]) {
+    const e = t.throws(() => k.signDigest(new Uint8Array(n)), { instanceOf: StellaError });
+    t.is(e.code, 'INPUT_INVALID');
+    t.is(e.message, `expected a 32-byte SHA-256 digest, got ${n} bytes`);
+  }
+});

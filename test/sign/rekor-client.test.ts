@@ -74,7 +74,21 @@ test('a 409 whose Location does not end in an entry UUID is refused without a se
     requests.length === 1
       ? res.writeHead(409, { location: `/api/v1/log/entries/${LEAF}` }).end('{}')
       : res.writeHead(404).end('{"message":"gone"}');
-  const e = await t.throwsAsync(uploadEntry(url, proposal, { timeoutMs: 5000, retries: 0 }));
+  const e = await t.throwsAsync(uploadEntry(url, proposal, { timeoutMs: 5000, retries: 0 }), {
+    instanceOf: StellaError,
+  });
+  t.is(e.code, 'REKOR_PROOF_MISSING', 'the log says it has the entry, then cannot show it');
   t.regex(e.message, /cannot fetch entry [0-9a-f]{64}: HTTP 404: gone/);
   t.deepEqual(requests, ['POST /api/v1/log/entries', `GET /api/v1/log/entries/${LEAF}`]);
+  // The log failing on the second request is unavailable, not missing a proof.
+  requests.length = 0;
+  answer = (res) =>
+    requests.length === 1
+      ? res.writeHead(409, { location: `/api/v1/log/entries/${LEAF}` }).end('{}')
+      : res.writeHead(503).end('{"message":"busy"}');
+  const busy = await t.throwsAsync(uploadEntry(url, proposal, { timeoutMs: 5000, retries: 0 }), {
+    instanceOf: StellaError,
+  });
+  t.is(busy.code, 'REKOR_UNAVAILABLE');
+  t.regex(busy.message, /cannot fetch entry [0-9a-f]{64}: HTTP 503: busy/);
 });

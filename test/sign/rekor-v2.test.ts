@@ -681,3 +681,70 @@ test('CLI: signing configs that select nothing are CONFIG_INVALID (exit 72) nami
   );
   t.is(both.code, 2, both.stderr);
 });
+
+// Serial: ava runs it before the concurrent tests, so the log's size is this test's alone.
+test.serial(
+  'TSA answers by status: 503 retried then TSA_UNAVAILABLE, 400 TSA_REJECTED with its text, 200 that is not a TimeStampResp or carries no token TSA_REJECTED',
+  async (t) => {
+    const tsa = async (
+      status: number,
+      body: Uint8Array,
+    ): Promise<{ url: string; hits: () => number }> => {
+      let hits = 0;
+      const url = await serve(t, (_req, res) => {
+        hits++;
+        res
+          .writeHead(status, { 'content-type': 'application/timestamp-reply' })
+          .end(Buffer.from(body));
+      });
+      return { url, hits: () => hits };
+    };
+    const withTsa = (url: string) => signingConfigWith((d) => (d.tsaUrls[0].url = url));
+    const before = sandbox.rekorV2.size;
+    const down = await tsa(503, new Uint8Array(0));
+    await failsWithoutBundle(
+      t,
+      { signingConfigPath: withTsa(down.url) },
+      'TSA_UNAVAILABLE',
+      /TSA unavailable at .*: HTTP 503 \(4 attempts\)/,
+    );
+    t.is(down.hits(), 4, 'the first attempt and three retries (tsa.retries)');
+    const refusing = await tsa(400, new Uint8Array(0));
+    await failsWithoutBundle(
+      t,
+      { signingConfigPath: withTsa(refusing.url) },
+      'TSA_REJECTED',
+      /refused the request: HTTP 400/,
+    );
+    t.is(refusing.hits(), 1, 'a refusal is not retried');
+    const garbage = await tsa(200, new Uint8Array([0x30, 0x03, 0x02, 0x01]));
+    await failsWithoutBundle(
+      t,
+      { signingConfigPath: withTsa(garbage.url) },
+      'TSA_REJECTED',
+      /the answer is not a TimeStampResp/,
+    );
+    // TimeStampResp { status PKIStatusInfo { granted } } and no timeStampToken.
+    const tokenless = await tsa(200, new Uint8Array([0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x00]));
+    await failsWithoutBundle(
+      t,
+      { signingConfigPath: withTsa(tokenless.url) },
+      'TSA_REJECTED',
+      /granted, but the answer carries no token/,
+    );
+    t.is(sandbox.rekorV2.size, before, 'nothing was logged');
+  },
+);
+
+test('Rekor v2 answering 409 (it holds the entry, and gives no proof for it): REKOR_REJECTED naming the log index', async (t) => {
+  const url = await serve(t, (_req, res) => {
+    res.writeHead(409, { 'content-type': 'application/json', 'x-log-index': '7' }).end('{}');
+  });
+  const e = await failsWithoutBundle(
+    t,
+    { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = url)) },
+    'REKOR_REJECTED',
+    /Rekor v2 at http:\/\/127\.0\.0\.1:\d+ already holds this entry \(log index 7\) and returns no proof for it/,
+  );
+  t.is(e.details?.status, 409);
+});

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
 import { runSign } from '../../src/commands/attest/sign-run.js';
 import { defaultSignerConfig, loadSignerConfig } from '../../src/sign/config.js';
-import { checkIssuedCertificate } from '../../src/sign/sign.js';
+import { checkIssuedCertificate, signArtifact } from '../../src/sign/sign.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { findBundlesByDigest } from '../../src/store/attestations.js';
 import { findBundlesForDigest } from '../../src/store/lookup.js';
@@ -709,4 +709,50 @@ test('checkIssuedCertificate: with requireSCT, a detached SCT does not stand in 
   t.is(none.message, 'Fulcio certificate has no SCT (certificate.requireSCT is true)');
   config.certificate.requireSCT = false;
   t.is(checkIssuedCertificate([leaf], 'AAEC', config), leaf);
+});
+
+test("a Rekor v1 answer that does not verify against the trust root's log key: REKOR_REJECTED naming the trust root, no bundle", async (t) => {
+  const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+  const trustedRootPath = editedTrustedRoot((r) => {
+    // Every log keeps its id and URL, with another key: its SET and checkpoint no longer verify.
+    for (const l of (r as unknown as { tlogs: { publicKey: { rawBytes: string } }[] }).tlogs)
+      l.publicKey.rawBytes = otherKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  });
+  await failsWithoutBundle(
+    t,
+    { identityToken: githubToken(), trustedRootPath },
+    'REKOR_REJECTED',
+    /^Rekor proof missing: Rekor answer from .* does not verify against the trusted root .*trusted_root\.json: /,
+  );
+});
+
+test('a library caller whose config names rootBundlePath must pass its roots: CONFIG_INVALID before any request', async (t) => {
+  const config = loadSignerConfig(sandbox.signerConfigPath);
+  t.truthy(config.certificate.rootBundlePath);
+  let requests = 0;
+  const err = await t.throwsAsync(
+    signArtifact({
+      artifact: { kind: 'bytes', bytes: new Uint8Array([1]), name: 'a' },
+      identityToken: githubToken(),
+      config,
+      env: {},
+      fetchImpl: (() => {
+        requests++;
+        throw new Error('no request expected');
+      }) as typeof fetch,
+    }),
+    { instanceOf: StellaError },
+  );
+  t.is(err.code, 'CONFIG_INVALID');
+  t.regex(err.message, /certificate\.rootBundlePath .* is set but its roots were not given/);
+  t.is(requests, 0);
+  // With validateChain off, the roots are not needed.
+  config.certificate.validateChain = false;
+  const r = await signArtifact({
+    artifact: { kind: 'bytes', bytes: new Uint8Array([2]), name: 'a' },
+    identityToken: githubToken(),
+    config,
+    env: {},
+  });
+  t.is(r.tlog.length, 1);
 });

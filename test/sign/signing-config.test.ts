@@ -365,3 +365,45 @@ test('signer.yaml: signingConfig and trustedRoot keys (relative to the file), ex
   t.is(back.signingConfigPath, '/x/signing_config.json');
   t.is(back.trustedRootPath, '/x/trusted_root.json');
 });
+
+test('edges: an absent service list is empty, a window of one instant is allowed, majorApiVersion up to 2^32-1, values described by type', (t) => {
+  // tsaUrls absent (not an empty list): no TSA, and Rekor v1 is chosen.
+  const withoutTsa = doc();
+  delete withoutTsa.tsaUrls;
+  delete withoutTsa.tsaConfig;
+  const noTsa = parse(withoutTsa);
+  t.deepEqual(noTsa.tsaUrls, []);
+  t.is(selectSigningServices(noTsa, T0 + 1000).tsa.length, 0);
+  // end == start: a window of one instant (the trusted root's rule too); end < start refused.
+  const instant = parse(doc({ caUrls: [svc('https://f.example', 1, T0, 'x', T0)] }));
+  t.is(selectSigningServices(instant, T0).ca.url, 'https://f.example');
+  invalid(
+    t,
+    () => parse(doc({ caUrls: [svc('https://f.example', 1, T0, 'x', T0 - 1)] })),
+    'caUrls[0].validFor',
+    /end is before start/,
+  );
+  // uint32: 4294967295 is read (and not supported), 4294967296 is refused as a value.
+  t.is(
+    parse(doc({ caUrls: [svc('https://f.example', 0xffffffff, T0)] })).caUrls[0]!.majorApiVersion,
+    0xffffffff,
+  );
+  invalid(
+    t,
+    () => parse(doc({ caUrls: [svc('https://f.example', 0x100000000, T0)] })),
+    'caUrls[0].majorApiVersion',
+    /from 0 to 4294967295, not number 4294967296/,
+  );
+  invalid(
+    t,
+    () => parse(doc({ caUrls: [{ ...svc('https://f.example', 1, T0), operator: { a: 1 } }] })),
+    'caUrls[0].operator',
+    /must be a non-empty string, not an object$/,
+  );
+  invalid(
+    t,
+    () => parse(doc({ caUrls: [{ ...svc('https://f.example', 1, T0), operator: ['x'] }] })),
+    'caUrls[0].operator',
+    /must be a non-empty string, not a list$/,
+  );
+});

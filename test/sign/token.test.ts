@@ -195,3 +195,18 @@ test('GitHub and Gitea Actions: token requested from ACTIONS_ID_TOKEN_REQUEST_UR
   t.is(e.code, 'OIDC_TOKEN_MISSING');
   t.regex(e.message, /HTTP 401/);
 });
+
+test('"aud" is a string or a list of strings, nothing else', (t) => {
+  t.deepEqual(decodeTokenClaims(jwt({ ...good, aud: ['sigstore', 'other'] })).aud, [
+    'sigstore',
+    'other',
+  ]);
+  t.deepEqual(decodeTokenClaims(jwt({ ...good, aud: 'sigstore' })).aud, ['sigstore']);
+  for (const aud of [[1], ['sigstore', 2], [null], {}]) {
+    const e = t.throws(() => decodeTokenClaims(jwt({ ...good, aud })), {
+      instanceOf: StellaError,
+    });
+    t.is(e.code, 'OIDC_TOKEN_INVALID');
+    t.regex(e.message, /"aud"/, JSON.stringify(aud));
+  }
+});

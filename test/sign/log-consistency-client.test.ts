@@ -1,0 +1,126 @@
+/**
+ * refreshShipmentProofs against the sandbox's Rekor v1, some answers edited by a loopback
+ * proxy: bundles of logs the trust does not name are left as they are, a log that answers an
+ * entry without its proof is unavailable, and a refreshed proof that does not verify is refused
+ * (the CLI's side of that is in test/commands/attest/refresh-proofs.test.ts).
+ */
+import test from 'ava';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
+import { StellaError } from '../../src/errors.js';
+import { refreshShipmentProofs } from '../../src/sign/log-consistency-client.js';
+import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
+import type { TransparencyLogInstance } from '../../src/model/trust-material.js';
+import { consistencyKit } from '../helpers/consistency-kit.js';
+
+let sandbox: RunningSandbox;
+let kit: ReturnType<typeof consistencyKit>;
+let tlogs: TransparencyLogInstance[];
+test.before(async () => {
+  const root = mkdtempSync(join(tmpdir(), 'stella-refresh-client-'));
+  sandbox = await startSandbox({ dataDir: join(root, 'sandbox'), port: 0 });
+  kit = consistencyKit(sandbox, root);
+  tlogs = parseTrustedRoot(readFileSync(sandbox.trustedRootPath)).tlogs;
+});
+test.after.always(async () => {
+  await sandbox?.close();
+});
+
+type Entry = { verification?: Record<string, unknown> };
+
+/** A Rekor v1 in front of the sandbox's that edits each entry it serves, and its tree head. */
+async function proxyRekor(
+  t: import('ava').ExecutionContext,
+  edit: (entry: Entry) => void,
+  editLog: (info: { signedTreeHead: string }) => void = () => undefined,
+): Promise<TransparencyLogInstance[]> {
+  const upstream = sandbox.urls.rekor.replace(/\/+$/, '');
+  const s = createServer((req, res) => {
+    void (async () => {
+      const r = await fetch(`${upstream}${req.url}`);
+      const body = (await r.json()) as Record<string, unknown>;
+      if (req.url?.startsWith('/api/v1/log/entries?'))
+        for (const e of Object.values(body)) edit(e as Entry);
+      if (req.url === '/api/v1/log') editLog(body as { signedTreeHead: string });
+      res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    })();
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  t.teardown(() => s.close());
+  const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  return tlogs.map((l) =>
+    l.baseUrl.replace(/\/+$/, '') === upstream ? { ...l, baseUrl: url } : l,
+  );
+}
+
+const bundleBytes = async (n: number): Promise<Uint8Array[]> => {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) out.push(new Uint8Array(readFileSync((await kit.sign()).bundle)));
+  return out;
+};
+
+test('refreshed against the log itself: every bundle at one checkpoint; a bundle of a log the trust does not name, or that does not parse, is left as it is', async (t) => {
+  const [a, b] = await bundleBytes(2);
+  const notABundle = new TextEncoder().encode('{"not": "a bundle"}');
+  const r = await refreshShipmentProofs([a!, b!, notABundle], tlogs);
+  t.is(r.logs.length, 1);
+  t.is(r.logs[0]!.proofs, 2);
+  t.notDeepEqual(r.bundles[0], a, 'the first bundle (an older tree) was refreshed');
+  t.is(r.bundles[2], notABundle);
+  const proof = (bytes: Uint8Array) =>
+    JSON.parse(Buffer.from(bytes).toString('utf8')).verificationMaterial.tlogEntries[0]
+      .inclusionProof as { treeSize: string; checkpoint: { envelope: string } };
+  t.is(proof(r.bundles[0]!).checkpoint.envelope, proof(r.bundles[1]!).checkpoint.envelope);
+  // No log in the trust: nothing to ask, nothing changed.
+  const none = await refreshShipmentProofs([a!, b!], []);
+  t.deepEqual(none.logs, []);
+  t.is(none.bundles[0], a);
+  t.is(none.bundles[1], b);
+});
+
+test('a log answering an entry without its inclusion proof: REKOR_UNAVAILABLE naming the request', async (t) => {
+  const [a] = await bundleBytes(1);
+  const proxied = await proxyRekor(t, (e) => {
+    delete e.verification?.inclusionProof;
+  });
+  const e = await t.throwsAsync(refreshShipmentProofs([a!], proxied), { instanceOf: StellaError });
+  t.is(e.code, 'REKOR_UNAVAILABLE');
+  t.regex(e.message, /GET \/api\/v1\/log\/entries\?logIndex=\d+: no inclusion proof/);
+});
+
+test("a refreshed proof for another position, or a checkpoint the log's key did not sign, is refused before any bundle changes", async (t) => {
+  const [a] = await bundleBytes(1);
+  const shifted = await proxyRekor(t, (e) => {
+    const p = e.verification?.inclusionProof as { logIndex: number } | undefined;
+    if (p) p.logIndex += 1;
+  });
+  const e = await t.throwsAsync(refreshShipmentProofs([a!], shifted), { instanceOf: StellaError });
+  t.regex(
+    e.message,
+    /^--refresh-proofs: the log's new inclusion proof for entry \d+ does not verify/,
+  );
+  const resigned = await proxyRekor(
+    t,
+    () => undefined,
+    (info) => {
+      // The signature line's last base64 characters changed: the note no longer verifies.
+      info.signedTreeHead = info.signedTreeHead.replace(/[A-Za-z0-9+/]{4}(=*)\n$/, 'AAAA$1\n');
+    },
+  );
+  const bad = await t.throwsAsync(refreshShipmentProofs([a!], resigned), {
+    instanceOf: StellaError,
+  });
+  t.regex(
+    bad.message,
+    /^--refresh-proofs: the log's new inclusion proof for entry \d+ does not verify/,
+  );
+  t.not(
+    bad.code,
+    e.code === 'INCLUSION_PROOF_INVALID' ? 'INCLUSION_PROOF_INVALID' : '',
+    bad.message,
+  );
+});
