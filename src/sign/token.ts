@@ -11,6 +11,8 @@
  * expired token before any request is made.
  */
 import { fail } from '../errors.js';
+import { readBodyWithin } from '../util/http-body.js';
+import { parseJsonStrict } from '../util/json.js';
 import { decodeJwt } from '../util/jwt.js';
 import { boundedSeconds, formatTime } from '../util/time.js';
 
@@ -46,6 +48,9 @@ export interface TokenOptions {
   timeoutMs?: number;
   fetchImpl?: typeof fetch;
 }
+
+/** The ambient token service's answer: `{"value": "<JWT>"}`, a few kB. */
+const TOKEN_RESPONSE_MAX_BYTES = 64 * 1024;
 
 /** A NumericDate claim (RFC 7519: seconds, a fraction allowed), bounded to Stella's time range. */
 function numericDate(v: unknown, claim: string): number {
@@ -217,18 +222,22 @@ async function requestActionsToken(
       'signing',
       `${source}: OIDC token request returned HTTP ${res.status}`,
     );
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch (e) {
-    return fail(
-      'OIDC_TOKEN_INVALID',
-      'signing',
-      `${source}: OIDC token response is not JSON`,
-      undefined,
-      { cause: e },
-    );
-  }
+  // Read as every other answer is: within a limit (a token is a few kB), strict JSON.
+  const what = `${source}: the OIDC token response`;
+  const bytes = await readBodyWithin(res, {
+    maxBytes: TOKEN_RESPONSE_MAX_BYTES,
+    what,
+    code: 'OIDC_TOKEN_INVALID',
+    check: 'signing',
+  });
+  const body = parseJsonStrict(bytes, {
+    maxBytes: TOKEN_RESPONSE_MAX_BYTES,
+    maxDepth: 8,
+    what,
+    code: 'OIDC_TOKEN_INVALID',
+    limitCode: 'OIDC_TOKEN_INVALID',
+    check: 'signing',
+  });
   const value = (body as { value?: unknown } | null)?.value;
   if (typeof value !== 'string' || value.length === 0)
     fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response has no "value"`);

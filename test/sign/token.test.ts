@@ -210,3 +210,34 @@ test('"aud" is a string or a list of strings, nothing else', (t) => {
     t.regex(e.message, /"aud"/, JSON.stringify(aud));
   }
 });
+
+test('the Actions token service\'s answer is read within 64 KiB as strict JSON with a string "value"', async (t) => {
+  let answer = '';
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const env = {
+    ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/t?a=1`,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'x',
+  };
+  const refused = async (body: string, why: RegExp): Promise<void> => {
+    answer = body;
+    const e = await t.throwsAsync(resolveIdentityToken({ env, now: NOW }), {
+      instanceOf: StellaError,
+    });
+    t.is(e.code, 'OIDC_TOKEN_INVALID', e.message);
+    t.regex(e.message, why);
+  };
+  await refused(
+    JSON.stringify({ value: jwt(good), pad: 'x'.repeat(64 * 1024) }),
+    /github-actions: the OIDC token response is larger than its 65536-byte limit/,
+  );
+  await refused(`{"value":${JSON.stringify(jwt(good))},"value":"x"}`, /duplicate key/i);
+  await refused('<html>', /malformed JSON in github-actions: the OIDC token response/);
+  await refused('{}', /OIDC token response has no "value"/);
+  await refused('{"value":7}', /OIDC token response has no "value"/);
+  answer = JSON.stringify({ value: jwt(good), count: 1 });
+  t.is((await resolveIdentityToken({ env, now: NOW })).claims.sub, good.sub);
+});
