@@ -98,6 +98,13 @@ const TARGET_FILES = [
   'src/util/digest.ts',
   'src/util/pem.ts',
   'src/util/canonical-json.ts',
+  'src/util/fs.ts',
+  'src/util/time.ts',
+  'src/util/http-body.ts',
+  'src/util/retry.ts',
+  'src/util/jwt.ts',
+  'src/util/yaml.ts',
+  'src/util/sqlite-file.ts',
 ];
 /**
  * Not mutated: they build certificates and tokens for the sandbox and the tests (a mutant
@@ -259,6 +266,28 @@ const RELATED: Record<string, string[]> = {
   'src/util/encoding.ts': ['test/bundle/parse.test.ts'],
   'src/util/pem.ts': ['test/x509/certificate.test.ts'],
   'src/util/canonical-json.ts': ['test/tlog/rekor-entry.test.ts'],
+  // Bounded reads and atomic writes: through the CLI's inputs and outputs too.
+  'src/util/fs.ts': [
+    'test/commands/input-files.test.ts',
+    'test/commands/output-files.test.ts',
+    'test/sign/sign.test.ts',
+  ],
+  'src/util/time.ts': ['test/commands/times.test.ts', 'test/sign/token.test.ts'],
+  'src/util/http-body.ts': ['test/oci/http.test.ts', 'test/sign/token.test.ts'],
+  'src/util/retry.ts': ['test/oci/http.test.ts', 'test/sign/http.test.ts'],
+  // No mirror tests: identity tokens, signer.yaml and policy files, and SQLite files are
+  // read through these where they are tested.
+  'src/util/jwt.ts': ['test/sign/token.test.ts', 'test/sandbox/authority/oidc.test.ts'],
+  'src/util/yaml.ts': [
+    'test/sign/config.test.ts',
+    'test/sign/signing-config.test.ts',
+    'test/commands/attest/identity-seed.test.ts',
+  ],
+  'src/util/sqlite-file.ts': [
+    'test/store/attestations.test.ts',
+    'test/trust/store/foreign-files.test.ts',
+    'test/commands/trust/foreign-files.test.ts',
+  ],
 };
 /** Run against every mutant. */
 const END_TO_END = [
