@@ -44,6 +44,13 @@ test('parseEntryResponse: one entry, keyed by an entry UUID, its fields typed', 
   refused([ENTRY], /not a JSON object/);
   refused({ [LEAF]: { ...ENTRY, logIndex: -1 } }, /malformed/);
   refused({ [LEAF]: { ...ENTRY, logID: 'CD'.repeat(32) } }, /malformed/);
+  const proof = { logIndex: 0, treeSize: 1, rootHash: LEAF, hashes: [] as unknown[] };
+  const withProof = (p: object) => ({ [LEAF]: { ...ENTRY, verification: { inclusionProof: p } } });
+  t.notThrows(() => parseEntryResponse(withProof({ ...proof, hashes: [LEAF] })));
+  for (const hashes of [['zz'], [LEAF.toUpperCase()], [LEAF.slice(2)], [7], 'x'])
+    refused(withProof({ ...proof, hashes }), /malformed inclusion proof/);
+  refused(withProof({ ...proof, rootHash: 'x' }), /malformed inclusion proof/);
+  refused(withProof({ ...proof, treeSize: '1' }), /malformed inclusion proof/);
 });
 
 test('a 409 whose Location does not end in an entry UUID is refused without a second request', async (t) => {
@@ -91,4 +98,33 @@ test('a 409 whose Location does not end in an entry UUID is refused without a se
   });
   t.is(busy.code, 'REKOR_UNAVAILABLE');
   t.regex(busy.message, /cannot fetch entry [0-9a-f]{64}: HTTP 503: busy/);
+});
+
+test('POST answers by status: 503, 429 and 408 retried then REKOR_UNAVAILABLE; 400 REKOR_REJECTED at once', async (t) => {
+  let status = 503;
+  let hits = 0;
+  const s = createServer((req, res) => {
+    hits++;
+    req.resume();
+    req.on('end', () => res.writeHead(status).end('{"message":"not now"}'));
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  t.teardown(() => s.close());
+  const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  const proposal = hashedRekordProposal(LEAF, new Uint8Array([1]), 'PEM');
+  const policy = { timeoutMs: 5000, retries: 1, backoffMs: () => 1 };
+  for (const busy of [503, 429, 408]) {
+    status = busy;
+    hits = 0;
+    const e = await t.throwsAsync(uploadEntry(url, proposal, policy), { instanceOf: StellaError });
+    t.is(e.code, 'REKOR_UNAVAILABLE', `${busy}: ${e.message}`);
+    t.regex(e.message, new RegExp(`Rekor unavailable at .*: HTTP ${busy}: not now`));
+    t.is(hits, 2, `${busy}: tried again once`);
+  }
+  status = 400;
+  hits = 0;
+  const e = await t.throwsAsync(uploadEntry(url, proposal, policy), { instanceOf: StellaError });
+  t.is(e.code, 'REKOR_REJECTED');
+  t.regex(e.message, /Rekor refused the entry: HTTP 400: not now/);
+  t.is(hits, 1);
 });
