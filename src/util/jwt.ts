@@ -6,7 +6,7 @@
  * is acceptable, is the caller's business (the sandbox's issuer verifies; a signer only
  * reads the claims, and Fulcio verifies).
  */
-import { fail, StellaError, type CheckName, type ErrorCode } from '../errors.js';
+import { fail, type CheckName, type ErrorCode } from '../errors.js';
 import { decodeBase64Url } from './encoding.js';
 import { isPlainObject, parseJsonStrict } from './json.js';
 
@@ -36,19 +36,14 @@ function jsonPart(
 ): Record<string, unknown> {
   const what = `${ctx.what} ${name}`;
   const bytes = decodeBase64Url(part, what, ctx.check, ctx.code);
-  let value: unknown;
-  try {
-    value = parseJsonStrict(bytes, {
-      ...PART_LIMITS,
-      what,
-      code: ctx.code,
-      limitCode: ctx.code,
-      check: ctx.check,
-    });
-  } catch (e) {
-    if (e instanceof StellaError) throw e;
-    throw new StellaError(ctx.code, ctx.check, `${what} is not JSON`, undefined, { cause: e });
-  }
+  // parseJsonStrict throws only StellaErrors, with the caller's code.
+  const value = parseJsonStrict(bytes, {
+    ...PART_LIMITS,
+    what,
+    code: ctx.code,
+    limitCode: ctx.code,
+    check: ctx.check,
+  });
   if (!isPlainObject(value)) fail(ctx.code, ctx.check, `${what} is not a JSON object`);
   return value;
 }

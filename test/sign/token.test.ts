@@ -86,6 +86,12 @@ test('malformed tokens are OIDC_TOKEN_INVALID naming what is wrong', (t) => {
   for (const [tok, re] of [
     ['abc', /not a JWT/],
     ['a.b', /not a JWT/],
+    [`.${b64url(good)}.c2ln`, /not a JWT \(expected three dot-separated parts\)/],
+    [`${b64url({ alg: 'ES256' })}..c2ln`, /not a JWT \(expected three dot-separated parts\)/],
+    [
+      `${b64url({ alg: 'ES256' })}.${Buffer.from('{"iss":"a","iss":"b"}').toString('base64url')}.c2ln`,
+      /duplicate key/i,
+    ],
     [`x.${Buffer.from('[1]').toString('base64url')}.y`, /not a JSON object/],
     [jwt({ ...good, iss: undefined }), /"iss"/],
     [jwt({ ...good, sub: '' }), /"sub"/],

@@ -16,6 +16,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -26,6 +27,7 @@ import { join } from 'node:path';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
 import {
   AtomicFile,
+  checkWritableTarget,
   openAppendOnly,
   readArtifactFile,
   readFileBounded,
@@ -426,4 +428,66 @@ test('H57 a secret is read only from a file of ours, closed to others, not throu
       /owned by uid 0, not by this user/,
     );
   }
+});
+
+test('H54 readFileBounded: a file whose size fstat does not know (/proc) is read whole, exactly; a read error names the file', (t) => {
+  // fstat says 0 bytes: the reads go by chunks, the last one short.
+  const cmdline = readFileBounded('/proc/self/cmdline', { what: 'x', maxBytes: 1 << 20 });
+  t.true(cmdline.length > 0);
+  t.deepEqual(Buffer.from(cmdline), readFileSync('/proc/self/cmdline'));
+  // Reading /proc/self/mem at offset 0 fails with EIO: an input error, not a hang or a crash.
+  refused(
+    t,
+    () => readFileBounded('/proc/self/mem', { what: 'x', maxBytes: 1 << 20 }),
+    'INPUT_INVALID',
+    /^x "\/proc\/self\/mem": EIO/,
+  );
+});
+
+test('H56 checkWritableTarget: a missing folder, a folder at the target, a file for a folder are refused by name; a writable place passes and is left clean', (t) => {
+  const dir = tmp('writable');
+  const opts = { what: 'bundle (--output)' };
+  checkWritableTarget(join(dir, 'b.json'), opts);
+  t.deepEqual(readdirSync(dir), [], 'the probe is removed');
+  writeFileSync(join(dir, 'exists.json'), 'x');
+  checkWritableTarget(join(dir, 'exists.json'), opts);
+  refused(
+    t,
+    () => checkWritableTarget(join(dir, 'no-such', 'b.json'), opts),
+    'INPUT_INVALID',
+    /^cannot write bundle \(--output\) ".*no-such\/b\.json": its folder ".*no-such" does not exist$/,
+  );
+  refused(t, () => checkWritableTarget(dir, opts), 'INPUT_INVALID', /: is a directory$/);
+  refused(
+    t,
+    () =>
+      checkWritableTarget(join(dir, 'exists.json', 'b.json'), { ...opts, code: 'CONFIG_INVALID' }),
+    'CONFIG_INVALID',
+    /exists\.json\/b\.json": a component of the path is not a directory$/,
+  );
+  refused(
+    t,
+    () => checkWritableTarget('/proc/self/stella-test', opts),
+    'INPUT_INVALID',
+    /a file cannot be created in "\/proc\/self"/,
+  );
+});
+
+test('SpoolFile: close() closes its descriptor (the unlinked file is gone from /proc/self/fd)', (t) => {
+  const dir = tmp('spool-close');
+  const open = (): string[] =>
+    readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        return target.startsWith(dir) ? [target] : [];
+      } catch {
+        return [];
+      }
+    });
+  const s = SpoolFile.create(dir, { what: 'test' });
+  s.append('x');
+  t.is(open().length, 1, 'the spool is open (and unlinked)');
+  s.close();
+  t.deepEqual(open(), []);
+  s.close();
 });

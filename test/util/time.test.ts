@@ -231,3 +231,16 @@ test('formatting never throws, whatever it is given', (t) => {
   // Certificates may predate 1970 (UTCTime reaches back to 1950); they still format.
   t.is(formatTime(Date.UTC(1950, 0, 1)), '1950-01-01T00:00:00.000Z');
 });
+
+test('boundedSeconds: both ends of the range are in it, one past either end is not', (t) => {
+  const last = TIME_MAX_MS / 1000; // 253402300799.999: a fraction, so only where fractions are allowed
+  t.is(boundedSeconds(last, 'exp', undefined, { fraction: true }), last);
+  t.is(boundedSeconds(Math.floor(last), 'exp'), Math.floor(last));
+  t.is(boundedSeconds(0, 'exp'), 0);
+  for (const v of [last + 0.001, Math.floor(last) + 1, -1, -0.001])
+    t.throws(() => boundedSeconds(v, 'exp', undefined, { fraction: true }), {
+      instanceOf: StellaError,
+      message: /^exp: /,
+    });
+  t.throws(() => boundedSeconds(last, 'exp'), { message: /whole seconds/ });
+});
