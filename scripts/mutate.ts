@@ -89,6 +89,49 @@ const TARGET_DIRS = [
  * the signature primitives, the trusted root's parser, and the strict encodings and JSON
  * reader every parser above stands on.
  */
+/** The command files mutated, with the CLI tests that run them. */
+const COMMAND_TESTS: Record<string, string[]> = {
+  'src/commands/argv.ts': [
+    'test/commands/attest/registry.test.ts',
+    'test/commands/attest/verify-refusals.test.ts',
+  ],
+  'src/commands/identity-flags.ts': [
+    'test/commands/attest/identity-seed.test.ts',
+    'test/commands/attest/verify-refusals.test.ts',
+    'test/commands/attest/verify-bundle.test.ts',
+  ],
+  'src/commands/attest/import-run.ts': [
+    'test/commands/attest/shipment.test.ts',
+    'test/commands/attest/consistency-paths.test.ts',
+    'test/commands/attest/shipment-seal-keyless.test.ts',
+  ],
+  'src/commands/attest/shipment-execute.ts': [
+    'test/commands/attest/shipment.test.ts',
+    'test/commands/attest/shipment-seal-keyless.test.ts',
+  ],
+  'src/commands/attest/shipment-run.ts': ['test/commands/attest/shipment.test.ts'],
+  'src/commands/attest/export-bundle-run.ts': [
+    'test/commands/attest/export-bundle.test.ts',
+    'test/commands/attest/refresh-proofs.test.ts',
+    'test/commands/attest/shipment.test.ts',
+  ],
+  'src/commands/attest/verify-run.ts': [
+    'test/commands/attest/verify-run.test.ts',
+    'test/commands/attest/verify-bundle.test.ts',
+    'test/commands/attest/verify-refusals.test.ts',
+  ],
+  'src/commands/attest/verify-execute.ts': [
+    'test/commands/attest/verify-run.test.ts',
+    'test/commands/attest/verify-bundle.test.ts',
+    'test/commands/attest/verify-refusals.test.ts',
+    'test/commands/attest/identity-seed.test.ts',
+  ],
+  'src/commands/attest/sign-run.ts': [
+    'test/commands/attest/sign-preflight.test.ts',
+    'test/sign/sign.test.ts',
+    'test/commands/input-files.test.ts',
+  ],
+};
 const TARGET_FILES = [
   'src/crypto.ts',
   'src/crypto-prehash.ts',
@@ -105,6 +148,9 @@ const TARGET_FILES = [
   'src/util/jwt.ts',
   'src/util/yaml.ts',
   'src/util/sqlite-file.ts',
+  // The commands' logic (argument rules, what a run reads, decides and writes), not their
+  // oclif classes or output rendering.
+  ...Object.keys(COMMAND_TESTS),
 ];
 /**
  * Not mutated: they build certificates and tokens for the sandbox and the tests (a mutant
@@ -256,6 +302,7 @@ const RELATED: Record<string, string[]> = {
       [...signTests.map((t) => `test/sign/${t}.test.ts`), ...(SIGN_CLI_TESTS[f] ?? [])],
     ]),
   ),
+  ...COMMAND_TESTS,
   // No mirror test of its own: keys and signatures are tested where they are used.
   'src/crypto.ts': [
     'test/sign/keys.test.ts',
