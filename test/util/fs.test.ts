@@ -491,3 +491,21 @@ test('SpoolFile: close() closes its descriptor (the unlinked file is gone from /
   t.deepEqual(open(), []);
   s.close();
 });
+
+test('an input error from the system keeps the system error as its cause; one of ours has none', (t) => {
+  const dir = tmp('cause');
+  const missing = refused(
+    t,
+    () => readFileBounded(join(dir, 'missing'), { what: 'x', maxBytes: 10 }),
+    'INPUT_INVALID',
+    /: no such file$/,
+  );
+  t.is((missing?.cause as NodeJS.ErrnoException | undefined)?.code, 'ENOENT');
+  const folder = refused(
+    t,
+    () => readFileBounded(dir, { what: 'x', maxBytes: 10 }),
+    'INPUT_INVALID',
+    /a directory, not a regular file/,
+  );
+  t.is(folder?.cause, undefined);
+});
