@@ -108,6 +108,7 @@ const COMMAND_TESTS: Record<string, string[]> = {
   'src/commands/attest/shipment-execute.ts': [
     'test/commands/attest/shipment.test.ts',
     'test/commands/attest/shipment-seal-keyless.test.ts',
+    'test/commands/attest/consistency-paths.test.ts',
   ],
   'src/commands/attest/shipment-run.ts': ['test/commands/attest/shipment.test.ts'],
   'src/commands/attest/export-bundle-run.ts': [
@@ -116,6 +117,9 @@ const COMMAND_TESTS: Record<string, string[]> = {
     'test/commands/attest/shipment.test.ts',
   ],
   'src/commands/attest/verify-run.ts': [
+    'test/commands/messages.test.ts',
+    'test/commands/times.test.ts',
+    'test/commands/attest/consistency-paths.test.ts',
     'test/commands/attest/verify-run.test.ts',
     'test/commands/attest/verify-bundle.test.ts',
     'test/commands/attest/verify-refusals.test.ts',

@@ -290,6 +290,19 @@ test('the reader: =, short flags, -, --, switches, repeatable flags', (t) => {
     usage(() => parseArgv(['-x'], shape)),
     'unknown flag -x',
   );
+  // A value that only looks like a flag (no flag has that name) is the value, as oclif reads it:
+  // an identity pattern or a file name may begin with dashes.
+  t.deepEqual(parseArgv(['--output', '--not-a-flag'], shape).flags, { output: '--not-a-flag' });
+  t.deepEqual(parseArgv(['--output', '--outputs=x'], shape).flags, { output: '--outputs=x' });
+  t.deepEqual(parseArgv(['--output', '-q'], shape).flags, { output: '-q' });
+  t.is(
+    usage(() => parseArgv(['--output', '--json=1'], shape)),
+    '--output needs a value',
+  );
+  t.is(
+    usage(() => parseArgv(['--output', '-o'], shape)),
+    '--output needs a value',
+  );
 });
 
 test("the verify flag table's repeatable flags stay repeatable through argvShapeOfSpecs (the fast path's shape)", async (t) => {

@@ -516,14 +516,15 @@ function writeSingleBundle(
 
 export async function runExportBundle(opts: ExportBundleOptions): Promise<ExportBundleResult> {
   checkSelection(opts);
+  // The flags' own conflicts first: nothing is read for a command that cannot run.
+  const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
+  checkOutputForm(opts, asBundle);
   const wanted = opts.all ? undefined : new Set(opts.artifacts.map(normalizeArtifactDigest));
   const createdAt = opts.createdAt !== undefined ? parseCreatedAt(opts.createdAt) : undefined;
   const trustedRoot = readIncludedTrustedRoot(opts.trustedRootPath);
   const { inputs, refused, storePath, store } = gatherInputs(opts, wanted);
   try {
     if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
-    const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
-    checkOutputForm(opts, asBundle);
     const sealer = await sealerFor(opts);
     // A keyless seal leaves a permanent log entry: the output must be writable before it is made.
     if (opts.sealKeyless)

@@ -4,12 +4,12 @@
  * is reproducible, then verify from it in a process where every network call throws.
  */
 import test from 'ava';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../../helpers/paths.js';
 import { runCli } from '../../helpers/cli.js';
 import { AttestationStore } from '../../../src/store/attestations.js';
-import { EXIT_CODES } from '../../../src/errors.js';
+import { EXIT_CODES, StellaError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/temp.js';
 
 interface SampleEntry {
@@ -248,6 +248,24 @@ test('export-bundle --all and --artifact from an attestation store; no attestati
   ]);
   t.is(r1.code, 0, r1.stderr);
   t.is((JSON.parse(r1.stdout) as { bundles: unknown[] }).bundles.length, 1);
+  // Without --attestation-store: the store STELLA_ATTESTATION_STORE names (no --bundle given).
+  const byEnv = await runCli(
+    [
+      'attest',
+      'export-bundle',
+      '--artifact',
+      digestOnly.artifactDigest!,
+      '--output',
+      path.join(dir, 'by-env.tar'),
+      '--json',
+    ],
+    { env: { STELLA_ATTESTATION_STORE: storePath } },
+  );
+  t.is(byEnv.code, 0, byEnv.stdout + byEnv.stderr);
+  const viaEnv = JSON.parse(byEnv.stdout) as { attestationStore: string; bundles: unknown[] };
+  t.is(viaEnv.attestationStore, storePath);
+  t.is(viaEnv.bundles.length, 1);
+  t.deepEqual(readFileSync(path.join(dir, 'by-env.tar')), readFileSync(one));
   const v = await runCli(
     [
       'attest',
@@ -375,4 +393,66 @@ test('export-bundle refuses a bundle without its Rekor proof; verify --archive r
     OFFLINE,
   );
   t.is(both.code, EXIT_CODES.INPUT_INVALID, both.stderr);
+});
+
+test('a library caller: --seal-key and --seal-keyless exclude each other, refused before any input is read (the CLI refuses the pair as a usage error)', async (t) => {
+  const { runExportBundle } = await import('../../../src/commands/attest/export-bundle-run.js');
+  const dir = tmp(t);
+  const e = await t.throwsAsync(
+    runExportBundle({
+      outputPath: path.join(dir, 'x.tar'),
+      artifacts: [],
+      all: true,
+      attestationStorePath: path.join(dir, 'never-opened.db'),
+      bundlePaths: [],
+      sealKeyPath: path.join(dir, 'never-read.pem'),
+      sealKeyless: { identityToken: 'x' },
+    }),
+    { instanceOf: StellaError },
+  );
+  t.is(e.code, 'INPUT_INVALID');
+  t.is(e.message, '--seal-key and --seal-keyless exclude each other');
+  t.false(existsSync(path.join(dir, 'never-opened.db')));
+  const cli = await runCli([
+    'attest',
+    'export-bundle',
+    '--all',
+    '--seal-key',
+    path.join(dir, 'k.pem'),
+    '--seal-keyless',
+    '--output',
+    path.join(dir, 'x.tar'),
+    '--json',
+  ]);
+  t.is(cli.code, EXIT_CODES.USAGE_ERROR, cli.stdout);
+});
+
+test('--seal-keyless checks the output can be written before signing anything (a seal is a permanent log entry)', async (t) => {
+  const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  // A token that passes the signer's own checks; no request is ever made (networking throws).
+  const token = `${b64({ alg: 'ES256' })}.${b64({ iss: 'https://issuer.example', sub: 's', aud: 'sigstore', exp: now + 600 })}.c2ln`;
+  const out = path.join(tmp(t), 'no-such-folder', 'x.tar');
+  const r = await runCli(
+    [
+      'attest',
+      'export-bundle',
+      '--all',
+      '--bundle',
+      s('blob.sigstore.json'),
+      '--seal-keyless',
+      '--identity-token',
+      token,
+      '--output',
+      out,
+      '--json',
+    ],
+    OFFLINE,
+  );
+  t.is(r.code, EXIT_CODES.INPUT_INVALID, r.stdout + r.stderr);
+  t.regex(
+    JSON.parse(r.stdout).error.message,
+    /^cannot write export archive \(--output\) ".*no-such-folder\/x\.tar": its folder ".*no-such-folder" does not exist$/,
+  );
+  t.notRegex(r.stderr, /NETWORK ATTEMPT/);
 });

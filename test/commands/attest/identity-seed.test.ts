@@ -18,7 +18,7 @@ import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server/s
 import { LEGACY_FULCIO_PREFIX } from '../../../src/sandbox/server/routes.js';
 import { runSign } from '../../../src/commands/attest/sign-run.js';
 import { runCli, type CliResult } from '../../helpers/cli.js';
-import { NO_NETWORK_PRELOAD } from '../../helpers/paths.js';
+import { NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../../helpers/paths.js';
 
 const GH = 'https://token.actions.githubusercontent.com';
 const GL = 'https://gitlab.com';
@@ -686,6 +686,33 @@ test('seed: --certificate-identity-regexp is an alias; both spellings together, 
   );
 });
 
+test('--key (a managed-key bundle) with --policy or with --environment is refused by name, each on its own', async (t) => {
+  const key = join(PROJECT_ROOT, 'samples', 'key.pub');
+  for (const extra of [
+    ['--policy', join(root, 'any-policy.yaml')],
+    ['--environment', 'prod'],
+  ]) {
+    const r = await cli(t, [
+      'attest',
+      'verify',
+      '--offline',
+      '--bundle',
+      join(PROJECT_ROOT, 'samples', 'managed-key.sigstore.json'),
+      '--artifact',
+      join(PROJECT_ROOT, 'samples', 'artifact.txt'),
+      '--key',
+      key,
+      ...extra,
+      '--json',
+    ]);
+    t.is(r.code, 2, `${extra[0]}: ${r.stdout}`);
+    t.regex(
+      JSON.parse(r.stdout).error.message,
+      /^--key verifies a managed-key bundle: it cannot be combined with --policy or --environment$/,
+    );
+  }
+});
+
 test('seed: the air-gap command (no identity flags) verifies with a default policy, from $STELLA_POLICY or next to the trust store', async (t) => {
   const policy = join(root, 'default-policy.yaml');
   writeFileSync(
@@ -969,6 +996,24 @@ test('--explain lists every candidate identity, what each pattern matched, and t
     seedVerify('gh-main', 'repo:stellaops/scanner:ref:refs/heads/main', GH, ['--explain']),
   );
   t.is(r.code, 0, r.stderr);
+  t.notRegex(r.stdout, /not reached/);
+  // A check before the policy fails (the bundle signs another artifact): the policy never ran.
+  const earlier = await cli(t, [
+    'attest',
+    'verify',
+    '--offline',
+    '--bundle',
+    bundles.get('gh-main')!,
+    '--artifact',
+    digests.get('gl-main')!,
+    '--certificate-identity',
+    'repo:stellaops/scanner:ref:refs/heads/main',
+    '--certificate-oidc-issuer',
+    GH,
+    '--explain',
+  ]);
+  t.not(earlier.code, 0, earlier.stderr);
+  t.is(earlier.stdout, 'identity policy: not reached (an earlier check failed)\n');
   t.regex(
     r.stdout,
     /issuer +certificate "https:\/\/token\.actions\.githubusercontent\.com" vs "https:\/\/token\.actions\.githubusercontent\.com" \(exact\): match/,

@@ -28,6 +28,7 @@ import { EXPORT_TAR_LIMITS } from '../../../src/archive/export.js';
 import { AttestationStore } from '../../../src/store/attestations.js';
 import { tempDir } from '../../helpers/temp.js';
 import { tamperedSignature } from '../../helpers/crafted-bundles.js';
+import { parseJobs } from '../../../src/commands/attest/shipment-run.js';
 
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD], env: { STELLA_TRUST_STORE: '' } };
 const T = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -232,6 +233,30 @@ test('a 3-artifact shipment with one tampered bundle and one artifact missing: p
   t.is(objs.length, 4);
   t.deepEqual(objs.slice(0, 3), o.artifacts as unknown as Record<string, unknown>[]);
   t.deepEqual({ ...(objs[3] as { summary: object }).summary, jobs: 1 }, o.summary);
+  t.is(jl.code, EXIT_CODES.SHIPMENT_INCOMPLETE);
+  t.like(objs[3], { ok: false, error: { code: 'SHIPMENT_INCOMPLETE' } });
+  // The artifact that verifies, alone: its summary line says ok, with no error.
+  const one = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      tar,
+      '--artifact',
+      digestOf(ARTIFACTS[0]!),
+      ...s.policy,
+      '--json-lines',
+    ],
+    env(s),
+  );
+  t.is(one.code, 0, one.stdout + one.stderr);
+  const oneLines = one.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { ok: boolean; summary: { artifacts: number; passed: number } });
+  t.is(oneLines.length, 2);
+  t.like(oneLines[1], { ok: true, summary: { artifacts: 1, passed: 1 } });
+  t.false('error' in oneLines[1]!);
 });
 
 test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a .tar.gz reads the same', async (t) => {
@@ -331,6 +356,15 @@ test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a 
     env(s),
   );
   t.is(both.code, EXIT_CODES.INPUT_INVALID);
+  // An empty folder names no artifact: refused up front, not an empty verdict.
+  const empty = path.join(s.dir, 'empty');
+  mkdirSync(empty);
+  const none = await runCli(
+    ['attest', 'verify', '--archive', tar, '--artifacts-dir', empty, ...s.policy, '--json'],
+    env(s),
+  );
+  t.is(none.code, EXIT_CODES.INPUT_INVALID, none.stdout);
+  t.regex(JSON.parse(none.stdout).error.message, /--artifacts-dir ".*empty" holds no files/);
 });
 
 function ecKeyFiles(dir: string, name: string): { priv: string; pub: string } {
@@ -483,6 +517,30 @@ test('sealed shipments: sealed passes, unsealed refused when required, wrong sea
   );
   t.is(imp.code, 0, imp.stdout + imp.stderr);
   t.like(JSON.parse(imp.stdout), { added: 3, duplicates: 0, artifacts: 3 });
+  // Every bundle's log is in the trust root: no checkpoint is left unchecked.
+  t.deepEqual(JSON.parse(imp.stdout).warnings, []);
+  // A trust root without that log (its other keys kept): each checkpoint is named as unchecked.
+  const noLog = path.join(s.dir, 'no-log.trusted_root.json');
+  const rootJson = JSON.parse(readFileSync(s.root, 'utf8')) as { tlogs: unknown[] };
+  t.is(rootJson.tlogs.length, 1);
+  writeFileSync(noLog, JSON.stringify({ ...rootJson, tlogs: [] }));
+  const unnamed = await runCli(
+    [
+      'attest',
+      'import',
+      sealedTar,
+      '--attestation-store',
+      path.join(s.dir, 'other-att.db'),
+      '--trusted-root',
+      noLog,
+      '--json',
+    ],
+    env(s),
+  );
+  t.is(unnamed.code, 0, unnamed.stdout + unnamed.stderr);
+  t.deepEqual(JSON.parse(unnamed.stdout).warnings, [
+    '3 checkpoint(s) of logs the trust does not name were not checked for consistency',
+  ]);
   const again = await runCli(
     ['attest', 'import', sealedTar, '--attestation-store', att, '--trusted-root', s.root, '--json'],
     env(s),
@@ -713,4 +771,40 @@ test("the seed's commands: export-bundle --image sha256:... --include-proofs --o
   );
   t.is(several.code, EXIT_CODES.EXPORT_NOT_SINGLE_BUNDLE);
   t.regex(several.stderr, /--output FILE\.tar/);
+});
+
+test('shipment flags without --archive, and a --jobs that is not 1 to 9999, are refused before anything is read', async (t) => {
+  const policy = [
+    '--certificate-identity',
+    'x',
+    '--certificate-oidc-issuer',
+    'https://issuer.example',
+    '--json',
+  ];
+  const digest = `sha256:${'a'.repeat(64)}`;
+  for (const extra of [['--all'], ['--jobs', '2'], ['--json-lines'], ['--report', 'r.html']]) {
+    const r = await runCli(['attest', 'verify', '--artifact', digest, ...extra, ...policy], {
+      nodeArgs: ['--import', NO_NETWORK_PRELOAD],
+    });
+    t.is(r.code, EXIT_CODES.USAGE_ERROR, `${extra.join(' ')}: ${r.stdout}`);
+    t.regex(
+      JSON.parse(r.stdout).error.message,
+      /--all, --artifacts-dir, --jobs, --json-lines, --report and --seal-\* verify a whole export archive: give --archive/,
+    );
+  }
+  const missing = path.join(tmp(t), 'never-read.tar');
+  for (const jobs of ['0', 'abc', '10000', '-1', '1.5', '']) {
+    const r = await runCli(
+      ['attest', 'verify', '--archive', missing, '--all', '--jobs', jobs, ...policy],
+      { nodeArgs: ['--import', NO_NETWORK_PRELOAD] },
+    );
+    t.is(r.code, EXIT_CODES.INPUT_INVALID, `--jobs ${jobs}: ${r.stdout}`);
+    t.regex(
+      JSON.parse(r.stdout).error.message,
+      /^--jobs must be a whole number from 1 to 9999, not "/,
+      jobs,
+    );
+  }
+  t.is(parseJobs('9999'), 9999);
+  t.is(parseJobs('1'), 1);
 });

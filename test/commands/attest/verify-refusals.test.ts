@@ -410,3 +410,54 @@ test('H58 odd certificates through the CLI: bad serial (15), precertificate leaf
     'SCT before notBefore',
   );
 });
+
+test('a log entry is required by --require-rekor, or by a policy environment with requireRekor, either one alone', async (t) => {
+  const dir = tmp(t);
+  const a = testAuthority('require-rekor-cli');
+  const s = signBlob(a, ARTIFACT, { repo: 'org/repo', now: T });
+  // Timed by a TSA, with no log entry at all.
+  const timed = withoutSetTimedByTsa(s.bundle, TSA, T + MIN);
+  const noLog = {
+    ...timed,
+    verificationMaterial: { ...timed.verificationMaterial, tlogEntries: [] },
+  };
+  const f = writeCase(dir, 'no-log', noLog, trustWithTsa(a, TSA));
+  const base = { bundle: f.bundle, artifact: f.artifact, trustedRoot: f.root };
+  const flags = verifyFlags({ ...base, identity: escapeRe(s.identity), issuer: ISSUER_URL });
+  exits(t, await verify(flags), 0, undefined, 'no log entry asked for (control)');
+  const required = await verify([
+    ...verifyFlags({
+      ...base,
+      identity: escapeRe(s.identity),
+      issuer: ISSUER_URL,
+      requireRekor: true,
+    }),
+    '--json',
+  ]);
+  t.not(required.code, 0, required.stdout);
+  t.is(JSON.parse(required.stdout).error.check, 'tlog', required.stdout);
+  const policy = path.join(dir, 'policy.yaml');
+  const env = (requireRekor: boolean): string =>
+    `environments:\n  default:\n    issuer: ${ISSUER_URL}\n    identity: ${JSON.stringify(escapeRe(s.identity))}\n    requireRekor: ${requireRekor}\n`;
+  const byPolicy = async (requireRekor: boolean): Promise<CliResult> => {
+    writeFileSync(policy, env(requireRekor));
+    return verify([
+      '--offline',
+      '--bundle',
+      f.bundle,
+      '--artifact',
+      f.artifact,
+      '--trusted-root',
+      f.root,
+      '--policy',
+      policy,
+      '--environment',
+      'default',
+      '--json',
+    ]);
+  };
+  exits(t, await byPolicy(false), 0, undefined, 'the policy does not ask for a log entry');
+  const policyRequired = await byPolicy(true);
+  t.is(policyRequired.code, required.code, policyRequired.stdout);
+  t.is(JSON.parse(policyRequired.stdout).error.code, JSON.parse(required.stdout).error.code);
+});
