@@ -120,11 +120,13 @@ const COMMAND_TESTS: Record<string, string[]> = {
     'test/commands/messages.test.ts',
     'test/commands/times.test.ts',
     'test/commands/attest/consistency-paths.test.ts',
+    'test/commands/trust/consistency.test.ts',
     'test/commands/attest/verify-run.test.ts',
     'test/commands/attest/verify-bundle.test.ts',
     'test/commands/attest/verify-refusals.test.ts',
   ],
   'src/commands/attest/verify-execute.ts': [
+    'test/commands/attest/shipment.test.ts',
     'test/commands/attest/verify-run.test.ts',
     'test/commands/attest/verify-bundle.test.ts',
     'test/commands/attest/verify-refusals.test.ts',

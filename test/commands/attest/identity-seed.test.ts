@@ -713,6 +713,27 @@ test('--key (a managed-key bundle) with --policy or with --environment is refuse
   }
 });
 
+test('--explain on a managed-key bundle: the key policy ran (no identity to explain), so nothing says "not reached"', async (t) => {
+  const r = await cli(t, [
+    'attest',
+    'verify',
+    '--offline',
+    '--bundle',
+    join(PROJECT_ROOT, 'samples', 'managed-key.sigstore.json'),
+    '--artifact',
+    join(PROJECT_ROOT, 'samples', 'artifact.txt'),
+    '--key',
+    join(PROJECT_ROOT, 'samples', 'key.pub'),
+    '--trusted-root',
+    join(PROJECT_ROOT, 'samples', 'trusted_root.json'),
+    '--explain',
+  ]);
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.regex(r.stdout, /^skip sct +SCT not required$/m, 'a check was skipped');
+  t.regex(r.stdout, /^ok {3}policy +signed by the given public key$/m);
+  t.notRegex(r.stdout, /not reached/);
+});
+
 test('seed: the air-gap command (no identity flags) verifies with a default policy, from $STELLA_POLICY or next to the trust store', async (t) => {
   const policy = join(root, 'default-policy.yaml');
   writeFileSync(
