@@ -84,11 +84,6 @@ const TARGET_DIRS = [
   'src/oci',
   'src/sign',
 ];
-/**
- * Files outside those folders that take untrusted input or make a verification's decision:
- * the signature primitives, the trusted root's parser, and the strict encodings and JSON
- * reader every parser above stands on.
- */
 /** The command files mutated, with the CLI tests that run them. */
 const COMMAND_TESTS: Record<string, string[]> = {
   'src/commands/argv.ts': [
@@ -138,6 +133,11 @@ const COMMAND_TESTS: Record<string, string[]> = {
     'test/commands/input-files.test.ts',
   ],
 };
+/**
+ * Files outside those folders that take untrusted input or make a verification's decision:
+ * the signature primitives, the trusted root's parser, the strict encodings, JSON reader and
+ * file, time, HTTP and SQLite primitives every parser above stands on, and the commands' logic.
+ */
 const TARGET_FILES = [
   'src/crypto.ts',
   'src/crypto-prehash.ts',
@@ -163,20 +163,33 @@ const TARGET_FILES = [
  * there changes the fixtures, not a check), or only render the CLI's output.
  */
 const EXCLUDED = new Set(['src/x509/issue.ts', 'src/timestamp/issue.ts', 'src/verify/command.ts']);
+/** The tests of keyless signing (against the sandbox on loopback, and through the CLI), by src/sign file. */
+const SIGN_TESTS: Record<string, string[]> = (() => {
+  const sign = (t: string): string => `test/sign/${t}.test.ts`;
+  const preflight = 'test/commands/attest/sign-preflight.test.ts';
+  const inputFiles = 'test/commands/input-files.test.ts';
+  const sandboxCli = 'test/commands/sandbox/sandbox.test.ts';
+  const tests: Record<string, string[]> = {
+    config: [sign('sign'), sign('signing-config'), sign('rekor-v2'), preflight, inputFiles],
+    'fulcio-client': [sign('sign'), sign('rekor-v2'), preflight],
+    http: [sign('sign'), sign('rekor-v2')],
+    keys: [sign('sign')],
+    'log-consistency-client': [
+      'test/commands/attest/refresh-proofs.test.ts',
+      'test/commands/attest/consistency-paths.test.ts',
+      'test/commands/trust/consistency.test.ts',
+    ],
+    'rekor-client': [sign('sign'), sign('check-log-entry')],
+    'rekor-v2-client': [sign('rekor-v2')],
+    services: [sign('signing-config'), sign('sign'), sign('rekor-v2')],
+    sign: [sign('sign'), sign('rekor-v2'), sign('check-log-entry'), preflight, sandboxCli],
+    'signing-config': [sign('rekor-v2'), inputFiles],
+    token: [sign('sign'), preflight, sandboxCli],
+    'tsa-client': [sign('rekor-v2')],
+  };
+  return Object.fromEntries(Object.entries(tests).map(([f, t]) => [`src/sign/${f}.ts`, t]));
+})();
 /** Test files that exercise a source file beyond its mirror test. */
-/** CLI tests of keyless signing, by the `src/sign` file whose behaviour they reach. */
-const SIGN_CLI_TESTS: Record<string, string[]> = {
-  config: ['test/commands/attest/sign-preflight.test.ts', 'test/commands/input-files.test.ts'],
-  'fulcio-client': ['test/commands/attest/sign-preflight.test.ts'],
-  'log-consistency-client': [
-    'test/commands/attest/refresh-proofs.test.ts',
-    'test/commands/attest/consistency-paths.test.ts',
-    'test/commands/trust/consistency.test.ts',
-  ],
-  sign: ['test/commands/attest/sign-preflight.test.ts', 'test/commands/sandbox/sandbox.test.ts'],
-  'signing-config': ['test/commands/input-files.test.ts'],
-  token: ['test/commands/attest/sign-preflight.test.ts', 'test/commands/sandbox/sandbox.test.ts'],
-};
 const RELATED: Record<string, string[]> = {
   'src/x509/certificate.ts': ['test/x509/chain.test.ts', 'test/verify/sct.test.ts'],
   'src/x509/sct.ts': ['test/verify/sct.test.ts'],
@@ -288,26 +301,7 @@ const RELATED: Record<string, string[]> = {
         ],
       ]),
   ),
-  // Keyless signing is tested against the sandbox's real servers on loopback, and through the CLI.
-  ...Object.fromEntries(
-    Object.entries({
-      config: ['sign', 'signing-config', 'rekor-v2'],
-      'fulcio-client': ['sign', 'rekor-v2'],
-      http: ['sign', 'rekor-v2'],
-      keys: ['sign'],
-      'log-consistency-client': [],
-      'rekor-client': ['sign', 'check-log-entry'],
-      'rekor-v2-client': ['rekor-v2'],
-      services: ['signing-config', 'sign', 'rekor-v2'],
-      sign: ['sign', 'rekor-v2', 'check-log-entry'],
-      'signing-config': ['rekor-v2'],
-      token: ['sign'],
-      'tsa-client': ['rekor-v2'],
-    }).map(([f, signTests]) => [
-      `src/sign/${f}.ts`,
-      [...signTests.map((t) => `test/sign/${t}.test.ts`), ...(SIGN_CLI_TESTS[f] ?? [])],
-    ]),
-  ),
+  ...SIGN_TESTS,
   ...COMMAND_TESTS,
   // No mirror test of its own: keys and signatures are tested where they are used.
   'src/crypto.ts': [
