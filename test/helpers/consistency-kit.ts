@@ -4,7 +4,10 @@
  * shipments exported with --include-consistency (the connected side), and the store's
  * checkpoints read back through `stella trust checkpoints --json`.
  */
+import type { ExecutionContext } from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { RunningSandbox } from '../../src/sandbox/server/sandbox.js';
 import { runSign } from '../../src/commands/attest/sign-run.js';
@@ -39,6 +42,17 @@ export interface StoreCheckpoints {
     checkpoints: { treeSize: number; rootHash: string; status: string; latest: boolean }[];
   }[];
   splitViews: { code: string; heldNote: string; presentedNote: string }[];
+}
+
+/** A Rekor v1 log entry as the API answers it: its inclusion proof is under `verification`. */
+export type RekorV1EntryAnswer = { verification?: Record<string, unknown> };
+
+/** What a Rekor v1 proxy changes of the sandbox's answers before passing them on. */
+export interface RekorV1Edits {
+  /** Each entry of `GET /api/v1/log/entries?logIndex=I`. */
+  entry?: (entry: RekorV1EntryAnswer) => void;
+  /** `GET /api/v1/log`: the tree head. */
+  log?: (info: { signedTreeHead: string }) => void;
 }
 
 /** The helpers over one sandbox, with temporary files under `root`. */
@@ -113,6 +127,32 @@ export function consistencyKit(sandbox: RunningSandbox, root: string) {
       const r = await runCli(args, { timeoutMs: 90_000 });
       if (r.code !== 0) throw new Error(r.stdout + r.stderr);
       return out;
+    },
+
+    /**
+     * A Rekor v1 on loopback in front of the sandbox's, passing every GET through with `edits`
+     * applied; closed when the test ends. Its URL stands in for the sandbox's in a trust root.
+     */
+    async editingRekorV1(t: ExecutionContext, edits: RekorV1Edits): Promise<string> {
+      const upstream = this.rekorV1Url();
+      const s = createServer((req, res) => {
+        void (async () => {
+          const r = await fetch(`${upstream}${req.url}`);
+          const body = (await r.json()) as Record<string, unknown>;
+          if (req.url?.startsWith('/api/v1/log/entries?'))
+            for (const e of Object.values(body)) edits.entry?.(e as RekorV1EntryAnswer);
+          if (req.url === '/api/v1/log') edits.log?.(body as { signedTreeHead: string });
+          res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        })();
+      });
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+      t.teardown(() => s.close());
+      return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    },
+
+    /** The sandbox's Rekor v1 URL as its trusted root lists it (no trailing slash). */
+    rekorV1Url(): string {
+      return sandbox.urls.rekor.replace(/\/+$/, '');
     },
 
     async checkpoints(store: string): Promise<StoreCheckpoints> {

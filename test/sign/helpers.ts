@@ -83,3 +83,9 @@ export function filesUnder(dir: string): string[] {
   }
   return out;
 }
+
+/** The tree size of a sandbox's Rekor v1 log (`GET /api/v1/log`): did a run log anything? */
+export async function rekorV1TreeSize(rekorUrl: string): Promise<number> {
+  const log = (await (await fetch(`${rekorUrl}/api/v1/log`)).json()) as { treeSize: number };
+  return log.treeSize;
+}

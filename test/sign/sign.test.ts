@@ -35,7 +35,13 @@ import { OidcIssuer } from '../../src/sandbox/authority/oidc.js';
 import { generateAuthorityKeys } from '../../src/sandbox/authority/keys.js';
 import { FILE_LIMITS } from '../../src/util/fs.js';
 import { runCli } from '../helpers/cli.js';
-import { escapeRegex, filesUnder, verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
+import {
+  escapeRegex,
+  filesUnder,
+  rekorV1TreeSize,
+  verifyWithSigstoreJs,
+  verifyWithStella,
+} from './helpers.js';
 import { closedPort } from '../helpers/loopback.js';
 import { signFailsWithoutBundle } from '../helpers/signing.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
@@ -596,14 +602,10 @@ function editedTrustedRoot(edit: (root: TrustedRootJson) => void): string {
 interface TrustedRootJson {
   certificateAuthorities: { validFor: { start: string; end?: string } }[];
   ctlogs: { publicKey: { rawBytes: string } }[];
+  tlogs: { publicKey: { rawBytes: string } }[];
 }
 
-async function rekorV1Size(): Promise<number> {
-  const log = (await (await fetch(`${sandbox.urls.rekor}/api/v1/log`)).json()) as {
-    treeSize: number;
-  };
-  return log.treeSize;
-}
+const rekorV1Size = (): Promise<number> => rekorV1TreeSize(sandbox.urls.rekor);
 
 // Serial: ava runs these before the concurrent tests, so nothing else logs meanwhile.
 test.serial(
@@ -715,7 +717,7 @@ test("a Rekor v1 answer that does not verify against the trust root's log key: R
   const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
   const trustedRootPath = editedTrustedRoot((r) => {
     // Every log keeps its id and URL, with another key: its SET and checkpoint no longer verify.
-    for (const l of (r as unknown as { tlogs: { publicKey: { rawBytes: string } }[] }).tlogs)
+    for (const l of r.tlogs)
       l.publicKey.rawBytes = otherKey.export({ format: 'der', type: 'spki' }).toString('base64');
   });
   await failsWithoutBundle(

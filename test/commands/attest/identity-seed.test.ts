@@ -19,6 +19,7 @@ import { LEGACY_FULCIO_PREFIX } from '../../../src/sandbox/server/routes.js';
 import { runSign } from '../../../src/commands/attest/sign-run.js';
 import { runCli, type CliResult } from '../../helpers/cli.js';
 import { NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../../helpers/paths.js';
+import { verifyFlags } from '../../helpers/argv.js';
 
 const GH = 'https://token.actions.githubusercontent.com';
 const GL = 'https://gitlab.com';
@@ -686,25 +687,25 @@ test('seed: --certificate-identity-regexp is an alias; both spellings together, 
   );
 });
 
+/** `attest verify` of the managed-key sample with its key (offline), then `extra`. */
+const managedKeyVerify = (extra: string[]): string[] => [
+  'attest',
+  'verify',
+  ...verifyFlags({
+    offline: true,
+    bundle: join(PROJECT_ROOT, 'samples', 'managed-key.sigstore.json'),
+    artifact: join(PROJECT_ROOT, 'samples', 'artifact.txt'),
+    key: join(PROJECT_ROOT, 'samples', 'key.pub'),
+  }),
+  ...extra,
+];
+
 test('--key (a managed-key bundle) with --policy or with --environment is refused by name, each on its own', async (t) => {
-  const key = join(PROJECT_ROOT, 'samples', 'key.pub');
   for (const extra of [
     ['--policy', join(root, 'any-policy.yaml')],
     ['--environment', 'prod'],
   ]) {
-    const r = await cli(t, [
-      'attest',
-      'verify',
-      '--offline',
-      '--bundle',
-      join(PROJECT_ROOT, 'samples', 'managed-key.sigstore.json'),
-      '--artifact',
-      join(PROJECT_ROOT, 'samples', 'artifact.txt'),
-      '--key',
-      key,
-      ...extra,
-      '--json',
-    ]);
+    const r = await cli(t, managedKeyVerify([...extra, '--json']));
     t.is(r.code, 2, `${extra[0]}: ${r.stdout}`);
     t.regex(
       JSON.parse(r.stdout).error.message,
@@ -714,20 +715,14 @@ test('--key (a managed-key bundle) with --policy or with --environment is refuse
 });
 
 test('--explain on a managed-key bundle: the key policy ran (no identity to explain), so nothing says "not reached"', async (t) => {
-  const r = await cli(t, [
-    'attest',
-    'verify',
-    '--offline',
-    '--bundle',
-    join(PROJECT_ROOT, 'samples', 'managed-key.sigstore.json'),
-    '--artifact',
-    join(PROJECT_ROOT, 'samples', 'artifact.txt'),
-    '--key',
-    join(PROJECT_ROOT, 'samples', 'key.pub'),
-    '--trusted-root',
-    join(PROJECT_ROOT, 'samples', 'trusted_root.json'),
-    '--explain',
-  ]);
+  const r = await cli(
+    t,
+    managedKeyVerify([
+      '--trusted-root',
+      join(PROJECT_ROOT, 'samples', 'trusted_root.json'),
+      '--explain',
+    ]),
+  );
   t.is(r.code, 0, r.stdout + r.stderr);
   t.regex(r.stdout, /^skip sct +SCT not required$/m, 'a check was skipped');
   t.regex(r.stdout, /^ok {3}policy +signed by the given public key$/m);
@@ -1022,15 +1017,13 @@ test('--explain lists every candidate identity, what each pattern matched, and t
   const earlier = await cli(t, [
     'attest',
     'verify',
-    '--offline',
-    '--bundle',
-    bundles.get('gh-main')!,
-    '--artifact',
-    digests.get('gl-main')!,
-    '--certificate-identity',
-    'repo:stellaops/scanner:ref:refs/heads/main',
-    '--certificate-oidc-issuer',
-    GH,
+    ...verifyFlags({
+      offline: true,
+      bundle: bundles.get('gh-main')!,
+      artifact: digests.get('gl-main')!,
+      identity: 'repo:stellaops/scanner:ref:refs/heads/main',
+      issuer: GH,
+    }),
     '--explain',
   ]);
   t.not(earlier.code, 0, earlier.stderr);

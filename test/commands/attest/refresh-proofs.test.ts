@@ -7,8 +7,6 @@
  */
 import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server/sandbox.js';
@@ -149,29 +147,17 @@ test.serial(
   async (t) => {
     const signed = [await kit.sign(), await kit.sign()];
     // A Rekor v1 in front of the sandbox's that flips one hash of every inclusion proof it serves.
-    const upstream = sandbox.urls.rekor.replace(/\/+$/, '');
     let served = 0;
-    const proxy = createServer((req, res) => {
-      void (async () => {
-        const r = await fetch(`${upstream}${req.url}`);
-        const body = (await r.json()) as Record<
-          string,
-          { verification?: { inclusionProof?: { hashes: string[] } } }
-        >;
-        if (req.url?.startsWith('/api/v1/log/entries?'))
-          for (const e of Object.values(body)) {
-            const h = e.verification?.inclusionProof?.hashes;
-            if (h?.length) {
-              h[0] = `${h[0]!.startsWith('0') ? '1' : '0'}${h[0]!.slice(1)}`;
-              served++;
-            }
-          }
-        res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-      })();
+    const proxyUrl = await kit.editingRekorV1(t, {
+      entry: (e) => {
+        const h = (e.verification?.inclusionProof as { hashes?: string[] } | undefined)?.hashes;
+        if (h?.length) {
+          h[0] = `${h[0]!.startsWith('0') ? '1' : '0'}${h[0]!.slice(1)}`;
+          served++;
+        }
+      },
     });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    t.teardown(() => proxy.close());
-    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const upstream = kit.rekorV1Url();
     const trusted = JSON.parse(readFileSync(sandbox.trustedRootPath, 'utf8')) as {
       tlogs: { baseUrl: string }[];
     };

@@ -442,18 +442,11 @@ test('a log entry is required by --require-rekor, or by a policy environment wit
   const byPolicy = async (requireRekor: boolean): Promise<CliResult> => {
     writeFileSync(policy, env(requireRekor));
     return verify([
-      '--offline',
-      '--bundle',
-      f.bundle,
-      '--artifact',
-      f.artifact,
-      '--trusted-root',
-      f.root,
+      ...verifyFlags({ ...base, offline: true, json: true }),
       '--policy',
       policy,
       '--environment',
       'default',
-      '--json',
     ]);
   };
   exits(t, await byPolicy(false), 0, undefined, 'the policy does not ask for a log entry');
