@@ -139,6 +139,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
   const port = opts.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     fail('INPUT_INVALID', 'sandbox', `--port must be 0-65535, got ${port}`);
+  checkWitnessCount(opts.witnesses ?? 0);
   const dataDir = ensureDataDir(opts.dataDir);
 
   await refuseIfRunning(dataDir);
@@ -165,44 +166,54 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     storages.storage.close();
     storages.storageV2.close();
   });
-  const urls = sandboxUrls(actualPort);
-  const services = buildServices(dataDir, urls, authority, v2Authority, storages, opts, now);
-  // The control channel proves this process with the key written below; the real clock, not
-  // the test clock `now`, times its nonces.
-  const control = new ControlServer(controlKey, process.pid, instanceId);
-  handler = createHandler({
-    issuer: services.issuer,
-    fulcio: services.fulcio,
-    rekor: services.rekor,
-    now,
-    instanceId,
-    control,
-    onStop: () => stopRequested(),
-    v2: { rekorV2: services.rekorV2, tsa: services.tsa },
-  });
-
-  const files = writeClientFiles(dataDir, urls, authority, v2Authority, services);
-  writeControlKey(dataDir, controlKey);
-  writeSandboxState(dataDir, {
-    version: 1,
-    pid: process.pid,
-    host: SANDBOX_HOST,
-    port: actualPort,
-    urls,
-    startedAt: formatTime(now()),
-    files: stateFiles(dataDir, files, services.witnesses.length > 0),
-    instanceId,
-  });
-
-  const running = runningSandbox(server, storages, dataDir, actualPort, urls, files, services, {
-    mintToken: (t) => mintFrom(authority.keys.oidc, urls.base, t, now()),
-  });
-  stopRequested = () => {
-    running.close().catch(() => {
-      // close() settles `closed` itself on every path but a throw before it; nothing to add.
+  try {
+    const urls = sandboxUrls(actualPort);
+    const services = buildServices(dataDir, urls, authority, v2Authority, storages, opts, now);
+    // The control channel proves this process with the key written below; the real clock, not
+    // the test clock `now`, times its nonces.
+    const control = new ControlServer(controlKey, process.pid, instanceId);
+    handler = createHandler({
+      issuer: services.issuer,
+      fulcio: services.fulcio,
+      rekor: services.rekor,
+      now,
+      instanceId,
+      control,
+      onStop: () => stopRequested(),
+      v2: { rekorV2: services.rekorV2, tsa: services.tsa },
     });
-  };
-  return running;
+
+    const files = writeClientFiles(dataDir, urls, authority, v2Authority, services);
+    writeControlKey(dataDir, controlKey);
+    writeSandboxState(dataDir, {
+      version: 1,
+      pid: process.pid,
+      host: SANDBOX_HOST,
+      port: actualPort,
+      urls,
+      startedAt: formatTime(now()),
+      files: stateFiles(dataDir, files, services.witnesses.length > 0),
+      instanceId,
+    });
+
+    const running = runningSandbox(server, storages, dataDir, actualPort, urls, files, services, {
+      mintToken: (t) => mintFrom(authority.keys.oidc, urls.base, t, now()),
+    });
+    stopRequested = () => {
+      running.close().catch(() => {
+        // close() settles `closed` itself on every path but a throw before it; nothing to add.
+      });
+    };
+    return running;
+  } catch (e) {
+    // Nothing is left listening or open when start-up fails after the port was bound (a
+    // library caller's process would otherwise be held open by it).
+    server.closeAllConnections();
+    server.close();
+    storages.storage.close();
+    storages.storageV2.close();
+    throw e;
+  }
 }
 
 type SandboxAuthority = ReturnType<typeof loadOrCreateAuthority>;
@@ -430,13 +441,17 @@ function runningSandbox(
 
 export const MAX_SANDBOX_WITNESSES = 16;
 
+function checkWitnessCount(n: number): void {
+  if (!Number.isInteger(n) || n < 0 || n > MAX_SANDBOX_WITNESSES)
+    fail('INPUT_INVALID', 'sandbox', `--witnesses must be 0..${MAX_SANDBOX_WITNESSES}, got ${n}`);
+}
+
 /**
  * The first `n` witnesses of the data directory, created (random Ed25519 seeds, mode 0600) as
  * needed; DIR/witnesses.vkeys lists their vkeys for `stella trust witness add`.
  */
 function loadOrCreateWitnesses(dataDir: string, n: number): SandboxWitness[] {
-  if (!Number.isInteger(n) || n < 0 || n > MAX_SANDBOX_WITNESSES)
-    fail('INPUT_INVALID', 'sandbox', `--witnesses must be 0..${MAX_SANDBOX_WITNESSES}, got ${n}`);
+  checkWitnessCount(n);
   if (n === 0) return [];
   const path = sandboxPath(dataDir, 'witnessSeeds');
   let seeds: string[] = [];

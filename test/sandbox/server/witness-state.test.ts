@@ -4,10 +4,14 @@
  * the log's second history (without it, a fresh witness would take the fork as its first tree).
  */
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSandbox } from '../../../src/sandbox/server/sandbox.js';
+import { MAX_SANDBOX_WITNESSES, startSandbox } from '../../../src/sandbox/server/sandbox.js';
+import { StellaError } from '../../../src/errors.js';
+import { sandboxPath } from '../../../src/sandbox/server/data-dir.js';
 import { parseSignedNote } from '../../../src/tlog/note.js';
 import { runCli } from '../../helpers/cli.js';
 import { checkpointOf, consistencyKit, noteOf } from '../../helpers/consistency-kit.js';
@@ -43,4 +47,47 @@ test('a restarted sandbox witness still refuses a forked history', async (t) => 
   } finally {
     await second.close();
   }
+});
+
+test('a witness count outside 0..16, or not whole, is refused before anything is served', async (t) => {
+  for (const witnesses of [-1, 1.5, MAX_SANDBOX_WITNESSES + 1, Number.NaN]) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'stella-witness-count-'));
+    const e = await t.throwsAsync(startSandbox({ dataDir, port: 0, witnesses }), {
+      instanceOf: StellaError,
+    });
+    t.is(e.code, 'INPUT_INVALID', String(witnesses));
+    t.regex(
+      e.message,
+      new RegExp(`--witnesses must be 0\\.\\.${MAX_SANDBOX_WITNESSES}, got ${witnesses}`),
+    );
+  }
+});
+
+/** Listen on `port` of 127.0.0.1 and close again: the port is free. */
+async function bindAndRelease(port: number): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return bound;
+}
+
+test('start-up failing after the port is bound (bad witness keys) leaves nothing listening or open', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'stella-witness-keys-'));
+  writeFileSync(sandboxPath(dataDir, 'witnessSeeds'), '{"seeds":["zz"]}', { mode: 0o600 });
+  const port = await bindAndRelease(0);
+  const e = await t.throwsAsync(startSandbox({ dataDir, port, witnesses: 1 }), {
+    instanceOf: StellaError,
+  });
+  t.is(e.code, 'SANDBOX_ERROR');
+  t.regex(e.message, /witness-keys\.json: not a list of 32-byte hex seeds/);
+  t.is(await bindAndRelease(port), port, 'the port is free again');
+  // The log databases were closed: a sandbox starts on the same directory once the file is fixed.
+  writeFileSync(sandboxPath(dataDir, 'witnessSeeds'), JSON.stringify({ seeds: ['ab'.repeat(32)] }));
+  const sb = await startSandbox({ dataDir, port, witnesses: 1 });
+  t.is(sb.port, port);
+  await sb.close();
 });
