@@ -51,6 +51,30 @@ export function decodeBase64Url(
   return new Uint8Array(Buffer.from(s, 'base64url'));
 }
 
+/**
+ * Decode a protobuf JSON `bytes` field as Go's protojson reads one (Rekor v2's API takes its
+ * requests in protojson): the URL-safe alphabet when the text has `-` or `_`, else the standard
+ * one, and unpadded when its length is not a multiple of 4. A text mixing both alphabets, or
+ * padded to a length that is not a multiple of 4, is refused, as protojson refuses it.
+ */
+export function decodeProtoJsonBytes(
+  s: unknown,
+  what: string,
+  check: CheckName = 'bundle',
+  code: ErrorCode = 'BUNDLE_MALFORMED',
+): Uint8Array {
+  if (typeof s !== 'string') return decodeBase64(s, what, check, code);
+  const urlSafe = s.includes('-') || s.includes('_');
+  if (urlSafe && (s.includes('+') || s.includes('/')))
+    fail(code, check, `${what}: invalid base64 (standard and URL-safe alphabets mixed)`);
+  const std = urlSafe ? s.replace(/-/g, '+').replace(/_/g, '/') : s;
+  const rem = std.length % 4;
+  if (rem === 0) return decodeBase64(std, what, check, code);
+  if (std.includes('='))
+    fail(code, check, `${what}: invalid base64 (padding on an unpadded length)`);
+  return decodeBase64(std + '='.repeat(4 - rem), what, check, code);
+}
+
 export function toBase64(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 }

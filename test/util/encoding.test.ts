@@ -3,6 +3,7 @@ import {
   bytesEqual,
   collectBytes,
   decodeBase64,
+  decodeProtoJsonBytes,
   fromHex,
   fromLatin1,
   toHex,
@@ -14,6 +15,32 @@ test('strict base64: valid input decodes, padding only where needed', (t) => {
   t.deepEqual(Buffer.from(decodeBase64('aGVsbG8=', 'x')), Buffer.from('hello'));
   t.deepEqual(Buffer.from(decodeBase64('aGVsbG8h', 'x')), Buffer.from('hello!'));
   t.deepEqual(decodeBase64('', 'x').length, 0);
+});
+
+test('protojson bytes: standard or URL-safe alphabet, padded or not, as Go reads them; mixed alphabets and stray padding refused', (t) => {
+  const bytes = Uint8Array.from([0xfb, 0xff, 0xfe, 0x68, 0x69]);
+  for (const form of ['+//+aGk=', '+//+aGk', '-__-aGk=', '-__-aGk']) {
+    t.deepEqual(decodeProtoJsonBytes(form, 'x'), bytes, form);
+  }
+  t.is(decodeProtoJsonBytes('', 'x').length, 0);
+  for (const [bad, why] of [
+    ['+__-aGk=', /alphabets mixed/],
+    ['-//-aGk', /alphabets mixed/],
+    ['+//+aG=', /padding on an unpadded length/],
+    ['-__-a', /invalid base64/],
+    ['+//+aGk!', /invalid base64/],
+  ] as const) {
+    const e = t.throws(() => decodeProtoJsonBytes(bad, 'req.digest', 'tlog', 'REKOR_REJECTED'), {
+      instanceOf: StellaError,
+    });
+    t.is(e.code, 'REKOR_REJECTED', bad);
+    t.regex(e.message, /^req\.digest: /, bad);
+    t.regex(e.message, why, bad);
+  }
+  t.throws(() => decodeProtoJsonBytes(7, 'x'), {
+    instanceOf: StellaError,
+    message: /not a string/,
+  });
 });
 
 test('line-wrapped base64 (MIME, as RFC 3161 tokens are often stored) decodes, like Go and Python', (t) => {

@@ -25,7 +25,13 @@ import type { KeyObject } from 'node:crypto';
 import { fail, isStellaError } from '../../errors.js';
 import { parsePublicKey, verifySignature } from '../../crypto.js';
 import { verifyPrehashed } from '../../crypto-prehash.js';
-import { decodeBase64, fromLatin1, toBase64, toHex, toLatin1 } from '../../util/encoding.js';
+import {
+  decodeProtoJsonBytes,
+  fromLatin1,
+  toBase64,
+  toHex,
+  toLatin1,
+} from '../../util/encoding.js';
 import { digestSize, hashAlgorithmOf, type DigestName } from '../../util/digest.js';
 import { preAuthEncoding } from '../../bundle/dsse.js';
 import { parseCertificate } from '../../x509/certificate.js';
@@ -305,17 +311,10 @@ function message(
 
 function bytes(v: unknown, where: string): Uint8Array {
   if (typeof v !== 'string' || v.length === 0) rejected(`${where} must be non-empty base64`);
-  // protojson accepts standard and URL-safe base64, padded or not.
-  const std = v.replace(/-/g, '+').replace(/_/g, '/');
-  const padded = std.length % 4 === 0 ? std : std + '='.repeat(4 - (std.length % 4));
-  try {
-    const b = decodeBase64(padded, `Rekor v2: ${where}`, 'tlog');
-    if (b.length === 0) rejected(`${where} is empty`);
-    return b;
-  } catch (e) {
-    if (isStellaError(e) && e.code !== 'REKOR_REJECTED') rejected(`${where} is not valid base64`);
-    throw e;
-  }
+  // protojson accepts standard and URL-safe base64, padded or not; a 400 names the field.
+  const b = decodeProtoJsonBytes(v, `Rekor v2 request: ${where}`, 'tlog', 'REKOR_REJECTED');
+  if (b.length === 0) rejected(`${where} is empty`);
+  return b;
 }
 
 interface ParsedVerifier {

@@ -143,7 +143,8 @@ async function createV2Entry(s: V2Services, req: IncomingMessage, res: ServerRes
   try {
     r = s.rekorV2.createEntry(body, { now: s.now() });
   } catch (e) {
-    if (isStellaError(e) && (e.code === 'REKOR_REJECTED' || e.code === 'INPUT_INVALID')) {
+    // The log refuses a request only with REKOR_REJECTED; anything else is the sandbox's fault (500).
+    if (isStellaError(e) && e.code === 'REKOR_REJECTED') {
       grpcError(res, 400, 3, e.message);
       return;
     }

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { bundleToJSON } from '@sigstore/bundle';
 import { bundleBuilderFromSigningConfig } from '@sigstore/sign';
 import { startSandbox } from '../../../src/sandbox/server/sandbox.js';
+import { MAX_V2_BODY_BYTES } from '../../../src/sandbox/server/routes-v2.js';
 import { readSandboxState } from '../../../src/sandbox/server/data-dir.js';
 import { runSign } from '../../../src/commands/attest/sign-run.js';
 import { parseTrustedRoot } from '../../../src/trust/trusted-root.js';
@@ -180,17 +181,22 @@ test('Rekor v2 write API over HTTP: 201 TransparencyLogEntry, 400 for refusals, 
       headers: { 'content-type': 'application/json' },
       body,
     });
+  // Errors in rekor-tiles' gRPC-gateway shape: {code: gRPC status, message, details}.
+  type GrpcError = { code: number; message: string; details: unknown[] };
   const bad = await post('{not json');
   t.is(bad.status, 400);
+  t.like((await bad.json()) as GrpcError, { code: 3, details: [] });
   const refused = await post(
     JSON.stringify({ hashedRekordRequestV002: { digest: toBase64(sha256(Buffer.from('x'))) } }),
   );
   t.is(refused.status, 400);
-  t.regex(
-    ((await refused.json()) as { message: string }).message,
-    /hashedRekordRequestV002\.signature is missing/,
-  );
+  const refusal = (await refused.json()) as GrpcError;
+  t.is(refusal.code, 3, 'INVALID_ARGUMENT');
+  t.regex(refusal.message, /hashedRekordRequestV002\.signature is missing/);
   t.is((await fetch(`${sb.urls.rekorV2}/api/v2/log/entries`)).status, 405);
+  const huge = await post(' '.repeat(MAX_V2_BODY_BYTES + 1));
+  t.is(huge.status, 413);
+  t.is(((await huge.json()) as GrpcError).code, 8, 'RESOURCE_EXHAUSTED');
   // A real entry, then the same request again.
   const dir = tmp();
   const a = join(dir, 'a');
@@ -214,6 +220,7 @@ test('Rekor v2 write API over HTTP: 201 TransparencyLogEntry, 400 for refusals, 
   );
   t.is(again.status, 409);
   t.is(again.headers.get('x-log-index'), '0');
+  t.is(((await again.json()) as GrpcError).code, 6, 'ALREADY_EXISTS');
 });
 
 test('TSA over HTTP: DER TimeStampReq and sigstore JSON requests, reply content type, certificate chain, refusals', async (t) => {
