@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   statSync,
   symlinkSync,
@@ -43,6 +44,8 @@ import {
 import { startSandbox } from '../../../src/sandbox/server/sandbox.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'stella-control-'));
+/** Tests that read Linux's /proc: declared skipped where there is none. */
+const withProc = existsSync('/proc/self/cmdline') ? test : test.skip;
 
 test('H57 only plain http URLs on 127.0.0.1, ::1 or localhost count as the sandbox', (t) => {
   for (const u of [
@@ -138,28 +141,30 @@ test('H57 a running sandbox: control key 0600, proof over HTTP, unauthenticated 
   t.is((await helloSandbox(sb.urls.base, key)).kind, 'silent');
 });
 
-test("H57 isSandboxMain: the kernel's command line must be this installation's sandbox main for this data directory", async (t) => {
-  if (!existsSync('/proc/self/cmdline')) return t.pass('no /proc here');
-  const dir = tmp();
-  const state = await startDetachedSandbox({ dataDir: dir, port: 0 });
-  t.teardown(() => stopSandbox({ dataDir: dir }).catch(() => undefined));
-  t.true(isSandboxMain(state.pid!, dir));
-  t.false(isSandboxMain(state.pid!, tmp()), 'another data directory');
-  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
-  t.teardown(() => sleeper.kill('SIGKILL'));
-  t.false(isSandboxMain(sleeper.pid!, dir));
-  // A node process whose command line merely mentions the data directory is not it either.
-  const impostor = spawn(
-    process.execPath,
-    ['-e', 'setTimeout(() => {}, 30000)', '--', '--data-dir', dir],
-    { stdio: 'ignore' },
-  );
-  t.teardown(() => impostor.kill('SIGKILL'));
-  await new Promise((r) => setTimeout(r, 200));
-  t.regex(readFileSync(`/proc/${impostor.pid}/cmdline`, 'utf8'), /--data-dir/);
-  t.false(isSandboxMain(impostor.pid!, dir));
-  t.false(isSandboxMain(process.pid, dir));
-});
+withProc(
+  "H57 isSandboxMain: the kernel's command line must be this installation's sandbox main for this data directory (reads /proc)",
+  async (t) => {
+    const dir = tmp();
+    const state = await startDetachedSandbox({ dataDir: dir, port: 0 });
+    t.teardown(() => stopSandbox({ dataDir: dir }).catch(() => undefined));
+    t.true(isSandboxMain(state.pid!, dir));
+    t.false(isSandboxMain(state.pid!, tmp()), 'another data directory');
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    t.teardown(() => sleeper.kill('SIGKILL'));
+    t.false(isSandboxMain(sleeper.pid!, dir));
+    // A node process whose command line merely mentions the data directory is not it either.
+    const impostor = spawn(
+      process.execPath,
+      ['-e', 'setTimeout(() => {}, 30000)', '--', '--data-dir', dir],
+      { stdio: 'ignore' },
+    );
+    t.teardown(() => impostor.kill('SIGKILL'));
+    await new Promise((r) => setTimeout(r, 200));
+    t.regex(readFileSync(`/proc/${impostor.pid}/cmdline`, 'utf8'), /--data-dir/);
+    t.false(isSandboxMain(impostor.pid!, dir));
+    t.false(isSandboxMain(process.pid, dir));
+  },
+);
 
 /** A loopback server speaking the control protocol with `key`, claiming to be `pid`. */
 async function impostor(
@@ -250,4 +255,51 @@ test('H57 even a server that holds the key gets no pid signalled unless the kern
     victim.exitCode === null && victim.signalCode === null,
     'the pid it named was not signalled',
   );
+});
+
+/** Pids of live processes whose command line names `needle` (Linux /proc). */
+function processesNaming(needle: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(needle))
+        found.push(Number(name));
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return found;
+}
+
+withProc(
+  'a detached sandbox that does not answer in time is stopped, not left running (reads /proc)',
+  async (t) => {
+    const dataDir = tmp();
+    t.teardown(() => {
+      for (const pid of processesNaming(dataDir)) process.kill(pid, 'SIGKILL');
+    });
+    const e = await t.throwsAsync(startDetachedSandbox({ dataDir, waitMs: 20 }), {
+      instanceOf: StellaError,
+    });
+    t.is(e.code, 'SANDBOX_ERROR');
+    t.regex(e.message, /did not answer within 20 ms; see .*sandbox\.log/);
+    // The child was sent SIGTERM; give it a moment to go.
+    const deadline = Date.now() + 10_000;
+    while (processesNaming(dataDir).length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    t.deepEqual(processesNaming(dataDir), [], 'no sandbox process is left for this data directory');
+  },
+);
+
+test('H57 hello to a server whose answer is too long: not the sandbox (its status kept), not an error', async (t) => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ padding: 'x'.repeat(64 * 1024) }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  t.deepEqual(await helloSandbox(base, newControlKey()), { kind: 'unproven', status: 200 });
 });
