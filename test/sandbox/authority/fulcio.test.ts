@@ -225,6 +225,28 @@ test('createSigningCertificate: the Fulcio v2 request/response JSON', (t) => {
     ),
     'FULCIO_REJECTED',
   );
+  const csr = t.throws(
+    () =>
+      authority.fulcio.createSigningCertificate(
+        { credentials: request.credentials, certificateSigningRequest: 'LS0t' },
+        { now: NOW, oidcIssuers: [authority.oidc.trusted()] },
+      ),
+    { instanceOf: StellaError },
+  );
+  t.is(csr.code, 'FULCIO_REJECTED');
+  t.regex(csr.message, /certificate signing requests are not supported; send publicKeyRequest/);
+  for (const notObject of ['{}', 42, null, [request]]) {
+    const e = t.throws(
+      () =>
+        authority.fulcio.createSigningCertificate(notObject, {
+          now: NOW,
+          oidcIssuers: [authority.oidc.trusted()],
+        }),
+      { instanceOf: StellaError },
+    );
+    t.is(e.code, 'FULCIO_REJECTED', JSON.stringify(notObject));
+    t.regex(e.message, /request body must be a JSON object/);
+  }
   const foreign = makeAuthority('another authority').oidc;
   const foreignJwt = foreign.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
   t.is(

@@ -32,6 +32,12 @@ test('signatures are deterministic (RFC 6979) and verify with node:crypto', (t) 
   t.true(nodeVerify('sha256', msg, pub, s1));
   t.true(nodeVerify('sha256', msg, { key: pub, dsaEncoding: 'ieee-p1363' }, k.signRaw(msg)));
   t.true(nodeVerify('sha256', msg, pub, k.signDigest(sha256(msg))));
+  // signDigest signs a SHA-256 digest as given; anything but 32 bytes is refused, not signed.
+  for (const n of [31, 33, 48]) {
+    t.throws(() => k.signDigest(new Uint8Array(n)), {
+      message: new RegExp(`expected a 32-byte SHA-256 digest, got ${n} bytes`),
+    });
+  }
   t.false(nodeVerify('sha256', utf8.encode('other'), pub, s1));
 });
 

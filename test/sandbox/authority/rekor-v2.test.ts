@@ -27,7 +27,7 @@ import {
 } from '../../../src/timestamp/request.js';
 import { MemoryLogStorage } from '../../../src/sandbox/authority/rekor.js';
 import { LocalRekorV2Log, canonicalizeRequest } from '../../../src/sandbox/authority/rekor-v2.js';
-import { LocalTsa } from '../../../src/sandbox/authority/tsa.js';
+import { LocalTsa, TSA_POLICY_OID } from '../../../src/sandbox/authority/tsa.js';
 import {
   deriveV2AuthorityKeys,
   exportV2AuthorityKeys,
@@ -276,6 +276,62 @@ test('requests rekor-tiles refuses are refused, naming what is wrong', (t) => {
     },
     /signature 0 does not verify/,
   );
+  const pae = preAuthEncoding('t', data);
+  const key = {
+    publicKey: { rawBytes: toBase64(signer.key.spki) },
+    keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+  };
+  refused(
+    {
+      dsseRequestV002: {
+        envelope: {
+          payload: toBase64(data),
+          payloadType: 't',
+          signatures: [{ sig: toBase64(signer.key.sign(pae)) }],
+        },
+        verifiers: [key, key],
+      },
+    },
+    /dsseRequestV002\.verifiers lists the same key twice/,
+  );
+});
+
+test('request bytes are read as protojson reads them: URL-safe or unpadded taken, mixed alphabets refused naming the field', (t) => {
+  const data = utf8.encode('protojson forms');
+  const sig = signer.key.sign(data);
+  const req = hashedRequest(data, sig) as {
+    hashedRekordRequestV002: { digest: string; signature: { content: string } };
+  };
+  const body = canonicalizeRequest(req);
+  const r = req.hashedRekordRequestV002;
+  const urlUnpadded = (b64: string): string =>
+    b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const other = {
+    hashedRekordRequestV002: {
+      ...r,
+      digest: urlUnpadded(r.digest),
+      signature: { ...r.signature, content: urlUnpadded(r.signature.content) },
+    },
+  };
+  t.deepEqual(canonicalizeRequest(other), body);
+  // A digest whose standard form has a '+' or '/', rewritten with one of each alphabet.
+  const mixedData = [...Array(64).keys()]
+    .map((i) => utf8.encode(`mixed ${i}`))
+    .find((d) => /[+/].*[+/]/.test(toBase64(sha256(d))))!;
+  const digest = toBase64(sha256(mixedData));
+  const first = digest.search(/[+/]/);
+  const mixed =
+    digest.slice(0, first) + (digest[first] === '+' ? '-' : '_') + digest.slice(first + 1);
+  t.true(/[+/]/.test(mixed) && /[-_]/.test(mixed));
+  const e = t.throws(
+    () =>
+      canonicalizeRequest({
+        hashedRekordRequestV002: { ...r, digest: mixed },
+      }),
+    { instanceOf: StellaError },
+  );
+  t.is(e.code, 'REKOR_REJECTED');
+  t.regex(e.message, /hashedRekordRequestV002\.digest: invalid base64 \(standard and URL-safe/);
 });
 
 test('tiles and entry bundles of 600 entries recompute the checkpoint root; level-1 tiles hash full tiles', (t) => {
@@ -334,6 +390,16 @@ test('v2 authority keys round-trip through their persisted form', (t) => {
     () => importV2AuthorityKeys({ ...json, keys: { ...json.keys, tsaRoot: { secretKey: 'zz' } } }),
     { message: /keys\.tsaRoot\.secretKey/ },
   );
+  t.throws(() => importV2AuthorityKeys({ ...json, version: 2 }), {
+    instanceOf: StellaError,
+    message: /Rekor v2 \/ TSA authority keys: unsupported version 2/,
+  });
+  // Keys are derived from the seed with HKDF; a short seed would make them guessable.
+  t.throws(() => deriveV2AuthorityKeys(new Uint8Array(15)), {
+    instanceOf: StellaError,
+    message: /authority seed: at least 16 bytes are required/,
+  });
+  t.notThrows(() => deriveV2AuthorityKeys(new Uint8Array(16)));
 });
 
 test('TSA: DER and JSON requests give tokens the verifier accepts; nonce, certReq, refusals', (t) => {
@@ -379,6 +445,46 @@ test('TSA: DER and JSON requests give tokens the verifier accepts; nonce, certRe
   );
   t.is(tsa.answerJson({ artifactHash: toBase64(digest.slice(1)) }, NOW).httpStatus, 400);
   t.is(tsa.answerJson({ artifactHash: toBase64(digest), extra: true }, NOW).httpStatus, 400);
+  // The JSON request's optional fields: a nonce is a non-negative safe integer and comes back
+  // in the token; anything else in them is refused with the field named.
+  const withNonce = tsa.answerJson({ artifactHash: toBase64(digest), nonce: 7 }, NOW);
+  t.is(withNonce.httpStatus, 200);
+  t.is(verifyRfc3161Timestamp(withNonce.response, signature, [tsa.authority()]).tstInfo.nonce, 7n);
+  const zero = tsa.answerJson({ artifactHash: toBase64(digest), nonce: 0 }, NOW);
+  t.is(zero.httpStatus, 200, 'a nonce of 0 is a nonce');
+  t.is(verifyRfc3161Timestamp(zero.response, signature, [tsa.authority()]).tstInfo.nonce, 0n);
+  // certificates: the signer's certificate in the token or not; tsaPolicyOID: this TSA's
+  // policy, or empty for "any", and another policy refused.
+  const certsOf = (certificates: boolean) =>
+    parseTimeStampResp(
+      tsa.answerJson({ artifactHash: toBase64(digest), certificates }, NOW).response,
+    ).token!.length;
+  t.true(certsOf(true) > certsOf(false), 'certificates: true embeds the signing certificate');
+  for (const policy of ['', TSA_POLICY_OID]) {
+    const a = tsa.answerJson({ artifactHash: toBase64(digest), tsaPolicyOID: policy }, NOW);
+    t.is(a.httpStatus, 200, JSON.stringify(policy));
+  }
+  const otherPolicy = tsa.answerJson(
+    { artifactHash: toBase64(digest), tsaPolicyOID: '1.2.3.4' },
+    NOW,
+  );
+  t.is(otherPolicy.httpStatus, 400);
+  t.regex(
+    parseTimeStampResp(otherPolicy.response).statusText ?? '',
+    /policy 1\.2\.3\.4 is not this TSA's/,
+  );
+  for (const [field, value, why] of [
+    ['nonce', -1, /nonce must be a non-negative integer/],
+    ['nonce', 1.5, /nonce must be a non-negative integer/],
+    ['nonce', '7', /nonce must be a non-negative integer/],
+    ['nonce', 2 ** 53, /nonce must be a non-negative integer/],
+    ['certificates', 'yes', /certificates must be true or false/],
+    ['tsaPolicyOID', 5, /tsaPolicyOID must be a string/],
+  ] as const) {
+    const a = tsa.answerJson({ artifactHash: toBase64(digest), [field]: value }, NOW);
+    t.is(a.httpStatus, 400, `${field}: ${JSON.stringify(value)}`);
+    t.regex(parseTimeStampResp(a.response).statusText ?? '', why);
+  }
   t.is(
     tsa.answerDer(
       encodeTimeStampReq({ hash: 'sha256', digest, policy: '1.2.3.4', certReq: false }),

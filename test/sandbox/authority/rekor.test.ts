@@ -204,6 +204,13 @@ test('signatures that do not verify are refused before anything is logged', (t) 
     t.is(err?.code, 'REKOR_REJECTED', err?.message);
   }
   t.is(log.size, 0);
+  // A verifier that is not PEM at all is named as such.
+  const notPem = t.throws(
+    () => log.createEntry(hashedRekord(data, signer.key.sign(data), 'not a key'), { now: NOW }),
+    { instanceOf: StellaError },
+  );
+  t.is(notPem.code, 'REKOR_REJECTED');
+  t.regex(notPem.message, /publicKey.* is not a PEM certificate or public key/);
 });
 
 test('the same entry twice is not appended again (Rekor 409)', (t) => {

@@ -15,7 +15,13 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SANDBOX_FILES, sandboxPath } from '../../../src/sandbox/server/data-dir.js';
+import {
+  SANDBOX_FILES,
+  loadOrCreateAuthority,
+  readSandboxState,
+  sandboxPath,
+} from '../../../src/sandbox/server/data-dir.js';
+import { StellaError } from '../../../src/errors.js';
 import { startSandbox } from '../../../src/sandbox/server/sandbox.js';
 
 test('H56 symlinks planted at the old temporary names of every data file lead nowhere', async (t) => {
@@ -58,4 +64,48 @@ test('H56 symlinks planted at the old temporary names of every data file lead no
     0o600,
     'the control key is created 0600',
   );
+});
+
+test('authority metadata: written on first use, read back; another version or a bad createdAt is refused by name', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stella-datadir-'));
+  const now = Date.UTC(2026, 11, 4, 12, 0, 0, 500);
+  const made = loadOrCreateAuthority(dir, now);
+  // A minute of slack, on a whole second.
+  t.is(made.createdAt, Date.UTC(2026, 11, 4, 11, 59, 0));
+  const again = loadOrCreateAuthority(dir, now + 3_600_000);
+  t.is(again.createdAt, made.createdAt);
+  t.deepEqual(again.keys.rootCa.secretKey, made.keys.rootCa.secretKey);
+  const meta = sandboxPath(dir, 'authority');
+  for (const bad of [
+    { version: 2, createdAt: made.createdAt },
+    { createdAt: made.createdAt },
+    { version: 1, createdAt: String(made.createdAt) },
+    { version: 1, createdAt: 1.5 },
+    null,
+  ]) {
+    writeFileSync(meta, JSON.stringify(bad));
+    const e = t.throws(() => loadOrCreateAuthority(dir, now), { instanceOf: StellaError });
+    t.is(e.code, 'SANDBOX_ERROR', JSON.stringify(bad));
+    t.regex(e.message, /authority metadata .* is malformed/, JSON.stringify(bad));
+  }
+});
+
+test('sandbox state: none is undefined; a state without its version, base URL or port is refused by name', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stella-datadir-'));
+  t.is(readSandboxState(dir), undefined);
+  const good = { version: 1, pid: null, port: 8080, urls: { base: 'http://127.0.0.1:8080' } };
+  writeFileSync(sandboxPath(dir, 'state'), JSON.stringify(good));
+  t.is(readSandboxState(dir)?.port, 8080);
+  for (const bad of [
+    { ...good, version: 2 },
+    { ...good, port: '8080' },
+    { ...good, urls: {} },
+    { version: 1, pid: null },
+    [],
+  ]) {
+    writeFileSync(sandboxPath(dir, 'state'), JSON.stringify(bad));
+    const e = t.throws(() => readSandboxState(dir), { instanceOf: StellaError });
+    t.is(e.code, 'SANDBOX_ERROR', JSON.stringify(bad));
+    t.regex(e.message, /sandbox state .* is malformed/);
+  }
 });

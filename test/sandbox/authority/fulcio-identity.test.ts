@@ -1,0 +1,80 @@
+/**
+ * The sandbox Fulcio's claim mapping, taken alone: which template a token's claims select, and
+ * what a claim's JSON type makes of it (Fulcio renders a number claim as its decimal text).
+ */
+import test from 'ava';
+import { StellaError } from '../../../src/errors.js';
+import {
+  detectIdentityKind,
+  fulcioIdentity,
+} from '../../../src/sandbox/authority/fulcio-identity.js';
+import type { OidcClaims } from '../../../src/sandbox/authority/oidc.js';
+
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const F = (n: number): string => `1.3.6.1.4.1.57264.1.${n}`;
+
+function github(extra: Record<string, unknown> = {}): OidcClaims {
+  return {
+    iss: ISSUER,
+    aud: 'sigstore',
+    sub: 'repo:octo/app:ref:refs/heads/main',
+    iat: 1,
+    exp: 2,
+    repository: 'octo/app',
+    repository_owner: 'octo',
+    job_workflow_ref: 'octo/app/.github/workflows/release.yml@refs/heads/main',
+    workflow_ref: 'octo/app/.github/workflows/release.yml@refs/heads/main',
+    ...extra,
+  } as OidcClaims;
+}
+
+const ext = (claims: OidcClaims, n: number): string | undefined =>
+  fulcioIdentity(claims, ISSUER).extensions.find((e) => e.oid === F(n))?.value;
+
+test('a number claim is its decimal text; other types and empty strings give no extension', (t) => {
+  const numbers = github({ run_id: 9876543210, run_attempt: 2, repository_id: 42 });
+  t.is(ext(numbers, 15), '42');
+  t.is(ext(numbers, 21), 'https://github.com/octo/app/actions/runs/9876543210/attempts/2');
+  for (const v of [true, null, { id: 42 }, [42], '']) {
+    t.is(ext(github({ repository_id: v }), 15), undefined, JSON.stringify(v));
+  }
+  // Both halves of the run URL are needed.
+  t.is(ext(github({ run_id: 7 }), 21), undefined);
+});
+
+test('the claims choose the template; a CI template without its claims is refused naming the claim', (t) => {
+  t.is(detectIdentityKind(github()), 'github-workflow');
+  t.is(detectIdentityKind(github({ sub: 'someone-else' })), 'uri');
+  t.is(detectIdentityKind({ sub: 'x', email: 'a@example.com' }), 'email');
+  const e = t.throws(
+    () => fulcioIdentity(github({ job_workflow_ref: true }), ISSUER, { kind: 'github-workflow' }),
+    { instanceOf: StellaError },
+  );
+  t.is(e.code, 'FULCIO_REJECTED');
+  t.regex(e.message, /GitHub token lacks the "job_workflow_ref" claim/);
+});
+
+test('GitLab: the run invocation URL (.21) is the job under the project, when the token names a job', (t) => {
+  const gitlab = (extra: Record<string, unknown>): OidcClaims =>
+    ({
+      iss: 'https://gitlab.com',
+      aud: 'sigstore',
+      sub: 'project_path:group/project:ref_type:branch:ref:main',
+      iat: 1,
+      exp: 2,
+      project_path: 'group/project',
+      ci_config_ref_uri: 'gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main',
+      ...extra,
+    }) as OidcClaims;
+  const withJob = fulcioIdentity(gitlab({ job_id: '314' }), 'https://gitlab.com');
+  t.is(withJob.kind, 'gitlab-pipeline');
+  t.is(
+    withJob.extensions.find((e) => e.oid === F(21))?.value,
+    'https://gitlab.com/group/project/-/jobs/314',
+  );
+  const noJob = fulcioIdentity(gitlab({}), 'https://gitlab.com');
+  t.is(
+    noJob.extensions.find((e) => e.oid === F(21)),
+    undefined,
+  );
+});
