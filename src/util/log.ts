@@ -45,13 +45,20 @@ export function logEnabled(level: LogLevel): boolean {
 
 /** Secrets that must never reach a log line, whatever a caller passed. */
 export function redact(text: string): string {
-  return text
-    .replace(/eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g, '<token redacted>')
-    .replace(
-      /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
-      '<private key redacted>',
-    )
-    .replace(/\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 <redacted>');
+  return (
+    text
+      // A JOSE header is a JSON object, so its base64url starts with "ey" ("eyJ" when `{"` opens
+      // it, "eyA"/"ewo" and others when whitespace does): two dots after it make a JWT.
+      .replace(
+        /\b(?:ey|ew)[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g,
+        '<token redacted>',
+      )
+      .replace(
+        /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
+        '<private key redacted>',
+      )
+      .replace(/\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 <redacted>')
+  );
 }
 
 function write(level: 'info' | 'debug', text: string): void {

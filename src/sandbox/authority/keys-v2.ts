@@ -13,7 +13,12 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import { fail } from '../../errors.js';
 import { bytesEqual, fromHex, toHex, utf8 } from '../../util/encoding.js';
 import { deterministicEd25519Signer, type KeyedSigner } from '../../x509/issue.js';
-import { authorityKeyFromSecret, deriveAuthorityKey, type AuthorityKey } from './keys.js';
+import {
+  authorityKeyFromSecret,
+  checkAuthoritySeed,
+  deriveAuthorityKey,
+  type AuthorityKey,
+} from './keys.js';
 import { p256 } from '@noble/curves/nist.js';
 
 /** An Ed25519 signing key from its 32-byte seed. */
@@ -56,8 +61,7 @@ export function generateV2AuthorityKeys(): V2AuthorityKeys {
 
 /** Reproducible keys (tests, samples): HKDF labels distinct from ./keys.ts's. */
 export function deriveV2AuthorityKeys(seed: Uint8Array): V2AuthorityKeys {
-  if (seed.length < 16)
-    fail('CONFIG_INVALID', 'sandbox', 'authority seed: at least 16 bytes are required');
+  checkAuthoritySeed(seed);
   const edSeed = new Uint8Array(
     hkdfSync(
       'sha256',

@@ -78,13 +78,18 @@ export function authorityKeyFromSecret(secretKey: Uint8Array): AuthorityKey {
   };
 }
 
+/** Keys are derived from the seed with HKDF: a short seed would make them guessable. */
+export function checkAuthoritySeed(seed: Uint8Array): void {
+  if (seed.length < 16)
+    fail('CONFIG_INVALID', 'sandbox', 'authority seed: at least 16 bytes are required');
+}
+
 /**
  * Derive a key from a seed and a label. HKDF-SHA256 expands to 48 bytes, which noble reduces
  * modulo n without bias (FIPS 186-5 A.2.1) — the result is a valid scalar for any seed.
  */
 export function deriveAuthorityKey(seed: Uint8Array, label: string): AuthorityKey {
-  if (seed.length < 16)
-    fail('CONFIG_INVALID', 'sandbox', 'authority seed: at least 16 bytes are required');
+  checkAuthoritySeed(seed);
   const okm = new Uint8Array(
     hkdfSync('sha256', seed, utf8.encode('stella-sandbox-authority'), utf8.encode(label), 48),
   );
