@@ -83,6 +83,7 @@ const TARGET_DIRS = [
   'src/store',
   'src/oci',
   'src/sign',
+  'src/sandbox',
 ];
 /** The command files mutated, with the CLI tests that run them. */
 const COMMAND_TESTS: Record<string, string[]> = {
@@ -134,6 +135,27 @@ const COMMAND_TESTS: Record<string, string[]> = {
   ],
 };
 /**
+ * The commands' output: what every command prints (errors, usage errors, exit codes, colour only
+ * on a terminal), `--explain`'s lines, and the shipment report (every string from a bundle
+ * escaped; its browser test renders it in Chromium), with the tests that read that output.
+ */
+const RENDER_TESTS: Record<string, string[]> = (() => {
+  const output = [
+    'test/commands/base.test.ts',
+    'test/commands/messages.test.ts',
+    'test/commands/argv.test.ts',
+  ];
+  return {
+    'src/commands/render.ts': output,
+    'src/commands/base.ts': output,
+    'src/commands/attest/explain-render.ts': ['test/commands/attest/identity-seed.test.ts'],
+    'src/commands/attest/shipment-report.ts': [
+      'test/commands/attest/shipment-report-browser.test.ts',
+      'test/commands/attest/shipment.test.ts',
+    ],
+  };
+})();
+/**
  * Files outside those folders that take untrusted input or make a verification's decision:
  * the signature primitives, the trusted root's parser, the strict encodings, JSON reader and
  * file, time, HTTP and SQLite primitives every parser above stands on, and the commands' logic.
@@ -154,15 +176,26 @@ const TARGET_FILES = [
   'src/util/jwt.ts',
   'src/util/yaml.ts',
   'src/util/sqlite-file.ts',
-  // The commands' logic (argument rules, what a run reads, decides and writes), not their
-  // oclif classes or output rendering.
+  'src/util/log.ts',
+  'src/errors.ts',
+  // The commands' logic (argument rules, what a run reads, decides and writes) and their output
+  // (RENDER_TESTS); not the oclif classes that wire them.
   ...Object.keys(COMMAND_TESTS),
+  ...Object.keys(RENDER_TESTS),
 ];
 /**
  * Not mutated: they build certificates and tokens for the sandbox and the tests (a mutant
  * there changes the fixtures, not a check), or only render the CLI's output.
  */
-const EXCLUDED = new Set(['src/x509/issue.ts', 'src/timestamp/issue.ts', 'src/verify/command.ts']);
+const EXCLUDED = new Set([
+  'src/x509/issue.ts',
+  'src/timestamp/issue.ts',
+  'src/verify/command.ts',
+  // Re-exports and the sandbox process's entry point (argument handling only).
+  'src/sandbox/authority/index.ts',
+  'src/sandbox/server/index.ts',
+  'src/sandbox/server/main.ts',
+]);
 /** The tests of keyless signing (against the sandbox on loopback, and through the CLI), by src/sign file. */
 const SIGN_TESTS: Record<string, string[]> = (() => {
   const sign = (t: string): string => `test/sign/${t}.test.ts`;
@@ -188,6 +221,50 @@ const SIGN_TESTS: Record<string, string[]> = (() => {
     'tsa-client': [sign('rekor-v2')],
   };
   return Object.fromEntries(Object.entries(tests).map(([f, t]) => [`src/sign/${f}.ts`, t]));
+})();
+/**
+ * The tests of the sandbox (the local signing stack): its own, and the clients that talk to
+ * it over loopback. A mutant in an authority's request checks survives unless a test sends it
+ * a request it must refuse.
+ */
+const SANDBOX_TESTS: Record<string, string[]> = (() => {
+  const own = (t: string): string => `test/sandbox/${t}.test.ts`;
+  const authority = [
+    'fulcio',
+    'fulcio-identity',
+    'keys',
+    'oidc',
+    'rekor',
+    'rekor-v2',
+    'tsa',
+    'witness',
+  ].map((t) => own(`authority/${t}`));
+  const server = ['control', 'data-dir', 'rekor-v2', 'sandbox', 'storage', 'witness-state'].map(
+    (t) => own(`server/${t}`),
+  );
+  const sign = ['test/sign/sign.test.ts', 'test/sign/rekor-v2.test.ts'];
+  const cli = 'test/commands/sandbox/sandbox.test.ts';
+  const all = [...authority, ...server, ...sign, cli];
+  const files = [
+    'authority/fulcio-identity',
+    'authority/fulcio',
+    'authority/keys-v2',
+    'authority/keys',
+    'authority/oidc',
+    'authority/rekor-v2',
+    'authority/rekor',
+    'authority/trust',
+    'authority/tsa',
+    'authority/witness',
+    'server/control-channel',
+    'server/control',
+    'server/data-dir',
+    'server/routes-v2',
+    'server/routes',
+    'server/sandbox',
+    'server/storage',
+  ];
+  return Object.fromEntries(files.map((f) => [`src/sandbox/${f}.ts`, all]));
 })();
 /** Test files that exercise a source file beyond its mirror test. */
 const RELATED: Record<string, string[]> = {
@@ -302,7 +379,9 @@ const RELATED: Record<string, string[]> = {
       ]),
   ),
   ...SIGN_TESTS,
+  ...SANDBOX_TESTS,
   ...COMMAND_TESTS,
+  ...RENDER_TESTS,
   // No mirror test of its own: keys and signatures are tested where they are used.
   'src/crypto.ts': [
     'test/sign/keys.test.ts',
@@ -330,6 +409,8 @@ const RELATED: Record<string, string[]> = {
     'test/sign/signing-config.test.ts',
     'test/commands/attest/identity-seed.test.ts',
   ],
+  'src/util/log.ts': ['test/commands/messages.test.ts'],
+  'src/errors.ts': ['test/commands/messages.test.ts', 'test/commands/base.test.ts'],
   'src/util/sqlite-file.ts': [
     'test/store/attestations.test.ts',
     'test/trust/store/foreign-files.test.ts',

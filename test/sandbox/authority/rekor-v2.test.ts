@@ -26,7 +26,11 @@ import {
   PKI_STATUS,
 } from '../../../src/timestamp/request.js';
 import { MemoryLogStorage } from '../../../src/sandbox/authority/rekor.js';
-import { LocalRekorV2Log, canonicalizeRequest } from '../../../src/sandbox/authority/rekor-v2.js';
+import {
+  LocalRekorV2Log,
+  MAX_DSSE_SIGNATURES,
+  canonicalizeRequest,
+} from '../../../src/sandbox/authority/rekor-v2.js';
 import { LocalTsa, TSA_POLICY_OID } from '../../../src/sandbox/authority/tsa.js';
 import {
   deriveV2AuthorityKeys,
@@ -294,6 +298,24 @@ test('requests rekor-tiles refuses are refused, naming what is wrong', (t) => {
     },
     /dsseRequestV002\.verifiers lists the same key twice/,
   );
+  // rekor-tiles takes up to 10 signatures and 10 verifiers: 10 is taken, 11 refused.
+  const keys = [...Array(11).keys()].map((i) => signerKey(`dsse ${i}`));
+  const dsseOf = (n: number) => ({
+    dsseRequestV002: {
+      envelope: {
+        payload: toBase64(data),
+        payloadType: 't',
+        signatures: keys.slice(0, n).map((k) => ({ sig: toBase64(k.key.sign(pae)) })),
+      },
+      verifiers: keys.slice(0, Math.min(n, MAX_DSSE_SIGNATURES)).map((k) => ({
+        publicKey: { rawBytes: toBase64(k.key.spki) },
+        keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+      })),
+    },
+  });
+  t.is(MAX_DSSE_SIGNATURES, 10);
+  t.true(canonicalizeRequest(dsseOf(MAX_DSSE_SIGNATURES)).length > 0);
+  refused(dsseOf(MAX_DSSE_SIGNATURES + 1), /envelope\.signatures must list 1 to 10 signatures/);
 });
 
 test('request bytes are read as protojson reads them: URL-safe or unpadded taken, mixed alphabets refused naming the field', (t) => {
