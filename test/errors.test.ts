@@ -9,7 +9,7 @@ import test from 'ava';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { fail, StellaError } from '../src/errors.js';
+import { fail, failureOf, StellaError } from '../src/errors.js';
 import { parsePublicKey } from '../src/crypto.js';
 import { buildPolicy } from '../src/verify/policy.js';
 import { parseJsonStrict } from '../src/util/json.js';
@@ -162,4 +162,22 @@ test('src/: every fail(...) or new StellaError(...) inside a catch block passes 
   // The scan can fail: a causeless re-wrap written here is found.
   const probe = path.join(PROJECT_ROOT, 'test', 'fixtures', 'errors', 'causeless-rewrap.ts.txt');
   t.is(causelessRewraps(probe).length, 2);
+});
+
+test('failureOf: a StellaError as its own fields; anything else an internal error with exit 1', (t) => {
+  const e = new StellaError('IDENTITY_MISMATCH', 'policy', 'no identity matched');
+  t.deepEqual(failureOf(e), {
+    code: 'IDENTITY_MISMATCH',
+    check: 'policy',
+    message: 'no identity matched',
+    exitCode: e.exitCode,
+  });
+  t.not(e.exitCode, 1);
+  t.deepEqual(failureOf(new TypeError('x is undefined')), {
+    code: 'INTERNAL',
+    check: 'internal',
+    message: 'x is undefined',
+    exitCode: 1,
+  });
+  t.is(failureOf('thrown text').message, 'thrown text');
 });

@@ -7,25 +7,36 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Config } from '@oclif/core';
+import { StellaCommand } from '../../src/commands/base.js';
 import { runCli } from '../helpers/cli.js';
 import { CLI, PROJECT_ROOT } from '../helpers/paths.js';
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-function underTty(args: string[]): Promise<string> {
+/** What a run under a pseudo-terminal printed (stdout and stderr are both the terminal). */
+function underTty(
+  args: string[],
+  opts: { colour?: boolean; fails?: boolean } = {},
+): Promise<string> {
   const command = [process.execPath, CLI, ...args].map(shellQuote).join(' ');
+  const env = { ...process.env };
+  if (opts.colour) delete env.NO_COLOR;
+  else env.NO_COLOR = '1';
   return new Promise((resolve, reject) => {
     execFile(
       'script',
       ['-qec', command, '/dev/null'],
-      { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 },
+      { cwd: PROJECT_ROOT, env, timeout: 60_000 },
       (err, stdout) => {
-        if (err) reject(new Error(`${err.message}\n${stdout}`));
+        if (err && !opts.fails) reject(new Error(`${err.message}\n${stdout}`));
         else resolve(stdout);
       },
     );
   });
 }
+
+const ESC = '\u001b[';
 
 test('progress on a terminal, silence in a pipe: export-bundle and trust import', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stella-progress-'));
@@ -55,4 +66,92 @@ test('progress on a terminal, silence in a pipe: export-bundle and trust import'
   t.regex(await underTty(importArgs), /importing .*trusted_root\.json into .*trust\.db\.\.\./);
   const again = await runCli(importArgs);
   t.notRegex(again.stderr, /importing/);
+});
+
+test('colour on a terminal only: not with NO_COLOR, not with --json, not in a pipe; errors in red on a terminal', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stella-colour-'));
+  const exportArgs = (name: string) => [
+    'attest',
+    'export-bundle',
+    '--all',
+    '--bundle',
+    join(PROJECT_ROOT, 'samples', 'blob.sigstore.json'),
+    '--output',
+    join(dir, name),
+  ];
+  const coloured = await underTty(exportArgs('a.tar'), { colour: true });
+  t.true(coloured.includes(`${ESC}32mexported${ESC}0m`), JSON.stringify(coloured));
+  t.false((await underTty(exportArgs('b.tar'))).includes(ESC), 'NO_COLOR');
+  const json = await underTty([...exportArgs('c.tar'), '--json'], { colour: true });
+  t.false(json.includes(ESC), '--json');
+  t.true(JSON.parse(json.slice(json.indexOf('{'))).ok);
+  const piped = await runCli(exportArgs('d.tar'), { env: { NO_COLOR: '' } });
+  t.is(piped.code, 0, piped.stderr);
+  t.false(piped.stdout.includes(ESC), 'a pipe');
+  const missing = ['attest', 'export-bundle', '--all', '--bundle', join(dir, 'none.json')];
+  const error = await underTty([...missing, '--output', join(dir, 'e.tar')], {
+    colour: true,
+    fails: true,
+  });
+  t.true(error.includes(`${ESC}31merror${ESC}0m: `), JSON.stringify(error));
+  const pipedError = await runCli([...missing, '--output', join(dir, 'f.tar')], {
+    env: { NO_COLOR: '' },
+  });
+  t.not(pipedError.code, 0);
+  t.regex(pipedError.stderr, /^error: /);
+});
+
+/** What StellaCommand.catch prints and the exit it asks for, for an error thrown by a command. */
+async function caught(err: Error, argv: string[] = []) {
+  class Probe extends StellaCommand {
+    async run(): Promise<void> {}
+    report(e: Error): Promise<unknown> {
+      return this.catch(e);
+    }
+  }
+  const probe = new Probe(argv, await Config.load(PROJECT_ROOT));
+  const out: string[] = [];
+  const err_: string[] = [];
+  const [stdout, stderr] = [process.stdout.write, process.stderr.write];
+  const text = (c: string | Uint8Array): string =>
+    typeof c === 'string' ? c : Buffer.from(c).toString();
+  process.stdout.write = ((c: string | Uint8Array) =>
+    out.push(text(c)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) =>
+    err_.push(text(c)) > 0) as typeof process.stderr.write;
+  let exit: number | undefined;
+  const exitCode = process.exitCode;
+  try {
+    await probe.report(err);
+  } catch (e) {
+    exit = (e as { oclif?: { exit?: number } }).oclif?.exit;
+  } finally {
+    process.stdout.write = stdout;
+    process.stderr.write = stderr;
+    // catch() sets the process's exit code for the CLI; this process is the test runner's.
+    process.exitCode = exitCode;
+  }
+  return { exit, stdout: out.join(''), stderr: err_.join('') };
+}
+
+test("an error that is not Stella's is an internal error (exit 1); a parse error is a usage error (exit 2)", async (t) => {
+  const internal = await caught(new TypeError('x is undefined'));
+  t.is(internal.exit, 1);
+  t.is(internal.stderr, 'error: internal: x is undefined\n');
+  const json = await caught(new TypeError('x is undefined'), ['--json']);
+  t.is(json.exit, 1);
+  t.like(JSON.parse(json.stdout), { ok: false, error: { code: 'INTERNAL', exitCode: 1 } });
+  const parse = Object.assign(
+    new Error('Expected an integer but received: abc\nSee more help with --help'),
+    {
+      parse: {},
+      oclif: { exit: 2 },
+    },
+  );
+  const usage = await caught(parse);
+  t.is(usage.exit, 2);
+  t.regex(
+    usage.stderr,
+    /^error: Expected an integer but received: abc\nSee more help with --help\n$/,
+  );
 });
