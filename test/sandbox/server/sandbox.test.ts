@@ -234,12 +234,12 @@ test('files: sandbox.json, trusted_root.json (parses in Stella), signer.yaml (lo
   const selfHosted = 'https://git.example.org';
   const glSelf = decodeTokenClaims(
     mintSandboxToken(dataDir, { platform: 'gitlab', repo: 'group/project', issuer: selfHosted }),
-  ) as Record<string, unknown>;
+  );
   t.is(glSelf.iss, selfHosted);
   t.regex(String(glSelf.ci_config_ref_uri), /^git\.example\.org\/group\/project\//);
   const gtSelf = decodeTokenClaims(
     mintSandboxToken(dataDir, { platform: 'gitea', repo: 'org/repo', issuer: selfHosted }),
-  ) as Record<string, unknown>;
+  );
   t.is(gtSelf.server_url, selfHosted);
   t.is(
     decodeTokenClaims(mintSandboxToken(dataDir, { platform: 'gitea', repo: 'org/repo' }))
@@ -248,7 +248,7 @@ test('files: sandbox.json, trusted_root.json (parses in Stella), signer.yaml (lo
   );
   const glDefault = decodeTokenClaims(
     mintSandboxToken(dataDir, { platform: 'gitlab', repo: 'group/project' }),
-  ) as Record<string, unknown>;
+  );
   t.regex(String(glDefault.ci_config_ref_uri), /^gitlab\.com\/group\/project\//);
   // A second sandbox on the same data dir refuses while the first runs.
   const err = (await t.throwsAsync(startSandbox({ dataDir, port: 0 }))) as StellaError;
