@@ -48,9 +48,10 @@ export function redact(text: string): string {
   return (
     text
       // A JOSE header is a JSON object, so its base64url starts with "ey" ("eyJ" when `{"` opens
-      // it, "eyA"/"ewo" and others when whitespace does): two dots after it make a JWT.
+      // it, "eyA"/"ewo" and others when whitespace does) and has at least 15 characters
+      // (`{"alg":"x"}`): two dots after it make a JWT. Host names such as eyes.example.org do not.
       .replace(
-        /\b(?:ey|ew)[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g,
+        /\b(?:ey|ew)[A-Za-z0-9_-]{13,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g,
         '<token redacted>',
       )
       .replace(

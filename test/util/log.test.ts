@@ -19,6 +19,10 @@ test('a JWT is redacted wherever it sits, whatever its header JSON starts with',
     t.false(spaced.startsWith('eyJ'), header);
     t.is(redact(`t ${spaced}`), 't <token redacted>', header);
   }
+  // The shortest JOSE header there is.
+  const shortest = `${b64url({ alg: 'x' })}.${b64url({ sub: 's' })}.sig`;
+  t.is(b64url({ alg: 'x' }).length, 15);
+  t.is(redact(shortest), '<token redacted>');
   // An unsigned JWT (empty signature part) too.
   t.is(redact(`${b64url({ alg: 'none' })}.${b64url({ sub: 's' })}.`), '<token redacted>');
 });
@@ -58,6 +62,7 @@ test('text with no secret is unchanged', (t) => {
     'POST http://127.0.0.1:3000/api/v2/signingCert -> 201 (3 ms)',
     'sha256:' + 'ab'.repeat(32),
     'eyJ alone is not a token',
+    'GET https://eyes.example.org/v2/ -> 200; ewr.example.com.a',
   ]) {
     t.is(redact(s), s);
   }
