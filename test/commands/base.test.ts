@@ -38,17 +38,20 @@ function underTty(
 
 const ESC = '\u001b[';
 
+/** `attest export-bundle` of the blob sample into `output`: a command that prints progress and a coloured line. */
+const exportSampleTo = (output: string): string[] => [
+  'attest',
+  'export-bundle',
+  '--all',
+  '--bundle',
+  join(PROJECT_ROOT, 'samples', 'blob.sigstore.json'),
+  '--output',
+  output,
+];
+
 test('progress on a terminal, silence in a pipe: export-bundle and trust import', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stella-progress-'));
-  const exportArgs = [
-    'attest',
-    'export-bundle',
-    '--all',
-    '--bundle',
-    join(PROJECT_ROOT, 'samples', 'blob.sigstore.json'),
-    '--output',
-    join(dir, 'e.tar'),
-  ];
+  const exportArgs = exportSampleTo(join(dir, 'e.tar'));
   const tty = await underTty(exportArgs);
   t.regex(tty, /reading and checking bundles .*then writing .*e\.tar\.\.\./);
   const piped = await runCli(exportArgs);
@@ -70,15 +73,7 @@ test('progress on a terminal, silence in a pipe: export-bundle and trust import'
 
 test('colour on a terminal only: not with NO_COLOR, not with --json, not in a pipe; errors in red on a terminal', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stella-colour-'));
-  const exportArgs = (name: string) => [
-    'attest',
-    'export-bundle',
-    '--all',
-    '--bundle',
-    join(PROJECT_ROOT, 'samples', 'blob.sigstore.json'),
-    '--output',
-    join(dir, name),
-  ];
+  const exportArgs = (name: string) => exportSampleTo(join(dir, name));
   const coloured = await underTty(exportArgs('a.tar'), { colour: true });
   t.true(coloured.includes(`${ESC}32mexported${ESC}0m`), JSON.stringify(coloured));
   t.false((await underTty(exportArgs('b.tar'))).includes(ESC), 'NO_COLOR');
