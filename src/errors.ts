@@ -191,6 +191,17 @@ export class StellaError extends Error {
     return EXIT_CODES[this.code];
   }
 
+  /**
+   * The same failure in a caller's words (where it happened, what it means there): code and
+   * check kept, details kept unless others are given, this error as the cause.
+   */
+  reworded(
+    message: string,
+    details: Record<string, unknown> | undefined = this.details,
+  ): StellaError {
+    return new StellaError(this.code, this.check, message, details, { cause: this });
+  }
+
   toJSON(): {
     code: ErrorCode;
     check: CheckName;

@@ -181,3 +181,16 @@ test('failureOf: a StellaError as its own fields; anything else an internal erro
   });
   t.is(failureOf('thrown text').message, 'thrown text');
 });
+
+test('reworded: the same code and check in new words, details kept unless replaced, the original as cause', (t) => {
+  const e = new StellaError('SCT_INVALID', 'sct', 'no CT log verifies it', { logId: 'ab' });
+  const r = e.reworded(`while signing: ${e.message}`);
+  t.is(r.code, 'SCT_INVALID');
+  t.is(r.check, 'sct');
+  t.is(r.message, 'while signing: no CT log verifies it');
+  t.deepEqual(r.details, { logId: 'ab' });
+  t.is(r.cause, e);
+  t.is(r.exitCode, e.exitCode);
+  t.deepEqual(e.reworded('x', { key: 'k' }).details, { key: 'k' });
+  t.is(new StellaError('INPUT_INVALID', 'input', 'm').reworded('n').details, undefined);
+});

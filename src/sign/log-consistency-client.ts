@@ -259,12 +259,9 @@ function checkRefreshedProof(
     verifyTlogEntryInclusion(refreshed, tlogs, [now]);
   } catch (e) {
     if (!(e instanceof StellaError)) throw e;
-    throw new StellaError(
-      e.code,
-      e.check,
+    throw e.reworded(
       `--refresh-proofs: the log's new inclusion proof for entry ${entry.logIndex} does not verify, so nothing was exported: ${e.message}`,
       { ...e.details, logIndex: entry.logIndex },
-      { cause: e },
     );
   }
 }

@@ -495,12 +495,9 @@ async function logEverywhere(
         checkCertificateWindow(leaf, entry.integratedTime * 1000, `the log's integrated time`, 0);
       } catch (e) {
         if (!(e instanceof StellaError)) throw e;
-        throw new StellaError(
-          e.code,
-          e.check,
+        throw e.reworded(
           `${e.message}; the entry is in the log at ${r.url} (log index ${entry.logIndex}, UUID ${logged.uuid}) but no bundle was written`,
           { ...e.details, logIndex: entry.logIndex, uuid: logged.uuid },
-          { cause: e },
         );
       }
     }
@@ -651,12 +648,8 @@ export function checkIssuedCertificate(
       if (requireSct) verifyEmbeddedScts(leaf, path[1]!, trust.ctlogs);
     } catch (e) {
       if (!(e instanceof StellaError)) throw e;
-      throw new StellaError(
-        e.code,
-        e.check,
+      throw e.reworded(
         `Fulcio's certificate does not verify against the ${against.trustSource ?? 'trusted root'}, so nothing was signed into the log: ${e.message}`,
-        e.details,
-        { cause: e },
       );
     }
   }

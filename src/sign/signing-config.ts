@@ -117,14 +117,7 @@ class SigningConfigReader {
     try {
       return parseRfc3339(v, key, { code: 'CONFIG_INVALID', check: 'config' });
     } catch (e) {
-      if (e instanceof StellaError)
-        throw new StellaError(
-          e.code,
-          e.check,
-          `${this.where}: ${e.message}`,
-          { key },
-          { cause: e },
-        );
+      if (e instanceof StellaError) throw e.reworded(`${this.where}: ${e.message}`, { key });
       throw e;
     }
   }

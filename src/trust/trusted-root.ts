@@ -102,10 +102,7 @@ function timestamp(v: unknown, path: string): PreciseTime {
     return parseRfc3339(v, path, TIME_CONTEXT);
   } catch (e) {
     // The shared parser names the field; this module's errors all start "invalid trusted root".
-    if (e instanceof StellaError)
-      throw new StellaError(e.code, e.check, `invalid trusted root: ${e.message}`, e.details, {
-        cause: e,
-      });
+    if (e instanceof StellaError) throw e.reworded(`invalid trusted root: ${e.message}`);
     throw e;
   }
 }

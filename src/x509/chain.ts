@@ -140,13 +140,7 @@ function authorityLinkError(ca: CertificateAuthority, p: ParsedAuthority): Stell
     p.linkError = null;
   } catch (e) {
     if (!(e instanceof StellaError)) throw e;
-    p.linkError = new StellaError(
-      e.code,
-      e.check,
-      `${e.message} (trusted root ${ca.uri || describeName(ca.subject)})`,
-      e.details,
-      { cause: e },
-    );
+    p.linkError = e.reworded(`${e.message} (trusted root ${ca.uri || describeName(ca.subject)})`);
   }
   return p.linkError;
 }

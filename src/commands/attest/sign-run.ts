@@ -270,18 +270,12 @@ function storeFailed(e: StellaError, k: Keeping, writeError: StellaError | undef
   const bundleAt = writeError
     ? `and the bundle could not be written either (${writeError.message})`
     : `the bundle is in ${k.outputPath}`;
-  return new StellaError(
-    e.code,
-    e.check,
-    `${e.message}; ${k.logged}: ${bundleAt}`,
-    {
-      ...e.details,
-      logIndex: k.result.rekor.logIndex,
-      uuid: k.result.rekor.uuid,
-      bundle: writeError ? null : k.outputPath,
-    },
-    { cause: e },
-  );
+  return e.reworded(`${e.message}; ${k.logged}: ${bundleAt}`, {
+    ...e.details,
+    logIndex: k.result.rekor.logIndex,
+    uuid: k.result.rekor.uuid,
+    bundle: writeError ? null : k.outputPath,
+  });
 }
 
 /** The bundle could not be written: say where the entry is and how to recover the bundle. */

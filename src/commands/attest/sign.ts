@@ -137,12 +137,8 @@ export default class AttestSign extends StellaCommand {
       return await target.attach(r.bundleJson);
     } catch (e) {
       if (!(e instanceof StellaError)) throw e;
-      throw new StellaError(
-        e.code,
-        e.check,
+      throw e.reworded(
         `${e.message} (signed: the bundle is in ${r.outputPath} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath} --image ${target.name}\`)`,
-        e.details,
-        { cause: e },
       );
     }
   }

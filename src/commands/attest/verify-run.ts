@@ -177,12 +177,8 @@ export async function loadBundles(
           ? undefined
           : probeFile(opts.archivePath, 64, { what: '--archive' });
       if (e instanceof StellaError && head?.kind === 'file' && /^\s*\{/.test(toLatin1(head.head))) {
-        throw new StellaError(
-          e.code,
-          e.check,
+        throw e.reworded(
           `--archive ${JSON.stringify(opts.archivePath)} is JSON, not an export archive (tar): a Sigstore bundle goes to --bundle`,
-          e.details,
-          { cause: e },
         );
       }
       throw e;
