@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Config } from '@oclif/core';
 import { StellaCommand } from '../../src/commands/base.js';
 import { runCli } from '../helpers/cli.js';
+import { capturedOutput } from '../helpers/output.js';
 import { CLI, PROJECT_ROOT } from '../helpers/paths.js';
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -105,28 +106,15 @@ async function caught(err: Error, argv: string[] = []) {
     }
   }
   const probe = new Probe(argv, await Config.load(PROJECT_ROOT));
-  const out: string[] = [];
-  const err_: string[] = [];
-  const [stdout, stderr] = [process.stdout.write, process.stderr.write];
-  const text = (c: string | Uint8Array): string =>
-    typeof c === 'string' ? c : Buffer.from(c).toString();
-  process.stdout.write = ((c: string | Uint8Array) =>
-    out.push(text(c)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((c: string | Uint8Array) =>
-    err_.push(text(c)) > 0) as typeof process.stderr.write;
-  let exit: number | undefined;
   const exitCode = process.exitCode;
-  try {
-    await probe.report(err);
-  } catch (e) {
-    exit = (e as { oclif?: { exit?: number } }).oclif?.exit;
-  } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-    // catch() sets the process's exit code for the CLI; this process is the test runner's.
-    process.exitCode = exitCode;
-  }
-  return { exit, stdout: out.join(''), stderr: err_.join('') };
+  const r = await capturedOutput(() => probe.report(err));
+  // catch() sets the process's exit code for the CLI; this process is the test runner's.
+  process.exitCode = exitCode;
+  return {
+    exit: (r.thrown as { oclif?: { exit?: number } } | undefined)?.oclif?.exit,
+    stdout: r.stdout.toString(),
+    stderr: r.stderr.toString(),
+  };
 }
 
 test("an error that is not Stella's is an internal error (exit 1); a parse error is a usage error (exit 2)", async (t) => {

@@ -108,8 +108,16 @@ export function consistencyKit(sandbox: RunningSandbox, root: string) {
       return store;
     },
 
-    /** `attest export-bundle --all` of these bundles; with --include-consistency unless `plain`. */
-    async exportShipment(bundles: Signed[], extra: string[] = [], plain = false): Promise<string> {
+    /**
+     * The arguments of `attest export-bundle --all` of these bundles into a new `out`; with
+     * --include-consistency and a trust root (the sandbox's unless another is given) unless `plain`.
+     */
+    shipmentExport(
+      bundles: Signed[],
+      extra: string[] = [],
+      plain = false,
+      trustedRootPath = sandbox.trustedRootPath,
+    ): { args: string[]; out: string } {
       const out = join(mkdtempSync(join(root, 'ship-')), 'shipment.tar');
       const args = [
         'attest',
@@ -117,13 +125,19 @@ export function consistencyKit(sandbox: RunningSandbox, root: string) {
         '--all',
         '--output',
         out,
-        ...(plain ? [] : ['--include-consistency', '--trusted-root', sandbox.trustedRootPath]),
+        ...(plain ? [] : ['--include-consistency', '--trusted-root', trustedRootPath]),
         '--created-at',
         '2026-01-01T00:00:00Z',
         '--json',
         ...extra,
       ];
       for (const b of bundles) args.push('--bundle', b.bundle);
+      return { args, out };
+    },
+
+    /** `attest export-bundle --all` of these bundles (shipmentExport's arguments); the archive's path. */
+    async exportShipment(bundles: Signed[], extra: string[] = [], plain = false): Promise<string> {
+      const { args, out } = this.shipmentExport(bundles, extra, plain);
       const r = await runCli(args, { timeoutMs: 90_000 });
       if (r.code !== 0) throw new Error(r.stdout + r.stderr);
       return out;

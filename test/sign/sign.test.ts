@@ -45,6 +45,7 @@ import {
 import { closedPort } from '../helpers/loopback.js';
 import { signFailsWithoutBundle } from '../helpers/signing.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
+import { capturedOutput } from '../helpers/output.js';
 import { buildPki } from '../x509/helpers.js';
 
 const PROJECT_ROOT_SAMPLE = join(PROJECT_ROOT, 'samples', 'artifact.txt');
@@ -247,31 +248,18 @@ test('the ephemeral private key never reaches disk, output, the store or the bun
     return pair;
   };
   // Capture everything the process prints while signing.
-  const printed: string[] = [];
-  const origOut = process.stdout.write.bind(process.stdout);
-  const origErr = process.stderr.write.bind(process.stderr);
-  const capture = (chunk: unknown) => {
-    printed.push(
-      typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('latin1'),
-    );
-    return true;
-  };
-  process.stdout.write = capture;
-  process.stderr.write = capture;
-  let r;
-  try {
-    r = await runSign({
+  const signed = await capturedOutput(() =>
+    runSign({
       artifact,
       identityToken: githubToken(),
       configPath: sandbox.signerConfigPath,
       attestationStorePath: join(dir, 'att.db'),
       env: {},
       keyGenerator,
-    });
-  } finally {
-    process.stdout.write = origOut;
-    process.stderr.write = origErr;
-  }
+    }),
+  );
+  if (signed.thrown !== undefined) throw signed.thrown as Error;
+  const r = signed.value!;
   t.truthy(privateKey);
   const jwk = privateKey!.export({ format: 'jwk' });
   const scalar = Buffer.from(jwk.d!, 'base64url');
@@ -291,7 +279,7 @@ test('the ephemeral private key never reaches disk, output, the store or the bun
   const haystacks: Array<[string, Buffer]> = [
     ...filesUnder(sandbox.dataDir).map((f) => [f, readFileSync(f)] as [string, Buffer]),
     ...filesUnder(dir).map((f) => [f, readFileSync(f)] as [string, Buffer]),
-    ['printed output', Buffer.from(printed.join(''), 'latin1')],
+    ['printed output', Buffer.concat([signed.stdout, signed.stderr])],
     ['bundle', Buffer.from(r.bundleJson)],
     ['result', Buffer.from(JSON.stringify(r))],
   ];

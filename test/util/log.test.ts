@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { currentLogLevel, isLogLevel, LOG_LEVELS, redact } from '../../src/util/log.js';
+import { capturedOutput } from '../helpers/output.js';
 
 const b64url = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 
@@ -68,27 +69,23 @@ test('text with no secret is unchanged', (t) => {
   }
 });
 
-test('the level: STELLAOPS_LOG_LEVEL read trimmed and in any case; empty or absent is warn without a word; another value said once', (t) => {
-  const said: string[] = [];
-  const write = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    said.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    t.is(currentLogLevel({ STELLAOPS_LOG_LEVEL: '' }), 'warn');
-    t.is(currentLogLevel({}), 'warn');
-    t.deepEqual(said, [], 'empty or absent is the default, not a mistake');
-    t.is(currentLogLevel({ STELLAOPS_LOG_LEVEL: 'loud' }), 'warn');
-    t.is(currentLogLevel({ STELLAOPS_LOG_LEVEL: 'louder' }), 'warn');
-    t.is(said.length, 1, 'said once');
-    t.regex(
-      said[0]!,
-      /STELLAOPS_LOG_LEVEL="loud" is not one of error, warn, info, debug; using warn/,
-    );
-  } finally {
-    process.stderr.write = write;
-  }
+test('the level: STELLAOPS_LOG_LEVEL read trimmed and in any case; empty or absent is warn without a word; another value said once', async (t) => {
+  const quiet = await capturedOutput(() => [
+    currentLogLevel({ STELLAOPS_LOG_LEVEL: '' }),
+    currentLogLevel({}),
+  ]);
+  t.deepEqual(quiet.value, ['warn', 'warn']);
+  t.is(quiet.stderr.toString(), '', 'empty or absent is the default, not a mistake');
+  const bad = await capturedOutput(() => [
+    currentLogLevel({ STELLAOPS_LOG_LEVEL: 'loud' }),
+    currentLogLevel({ STELLAOPS_LOG_LEVEL: 'louder' }),
+  ]);
+  t.deepEqual(bad.value, ['warn', 'warn']);
+  t.is(
+    bad.stderr.toString(),
+    'warning: STELLAOPS_LOG_LEVEL="loud" is not one of error, warn, info, debug; using warn\n',
+    'said once',
+  );
   t.deepEqual([...LOG_LEVELS], ['error', 'warn', 'info', 'debug']);
   t.is(currentLogLevel({}), 'warn');
   t.is(currentLogLevel({ STELLAOPS_LOG_LEVEL: '' }), 'warn');

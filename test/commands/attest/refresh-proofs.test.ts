@@ -168,20 +168,7 @@ test.serial(
     const dir = mkdtempSync(join(root, 'wrong-proof-'));
     const trustedRootPath = join(dir, 'trusted_root.json');
     writeFileSync(trustedRootPath, JSON.stringify(trusted));
-    const out = join(dir, 'shipment.tar');
-    const args = [
-      'attest',
-      'export-bundle',
-      '--all',
-      '--output',
-      out,
-      '--include-consistency',
-      '--refresh-proofs',
-      '--trusted-root',
-      trustedRootPath,
-      '--json',
-      ...signed.flatMap((s) => ['--bundle', s.bundle]),
-    ];
+    const { args, out } = kit.shipmentExport(signed, ['--refresh-proofs'], false, trustedRootPath);
     const r = await runCli(args, { timeoutMs: 90_000 });
     t.is(r.code, EXIT_CODES.INCLUSION_PROOF_INVALID, r.stdout + r.stderr);
     t.true(served > 0, 'the proxy served a changed proof');
