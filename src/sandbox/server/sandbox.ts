@@ -441,6 +441,7 @@ function runningSandbox(
 
 export const MAX_SANDBOX_WITNESSES = 16;
 
+/** Checked before anything is opened: a bad count leaves nothing to clean up. */
 function checkWitnessCount(n: number): void {
   if (!Number.isInteger(n) || n < 0 || n > MAX_SANDBOX_WITNESSES)
     fail('INPUT_INVALID', 'sandbox', `--witnesses must be 0..${MAX_SANDBOX_WITNESSES}, got ${n}`);
@@ -448,10 +449,10 @@ function checkWitnessCount(n: number): void {
 
 /**
  * The first `n` witnesses of the data directory, created (random Ed25519 seeds, mode 0600) as
- * needed; DIR/witnesses.vkeys lists their vkeys for `stella trust witness add`.
+ * needed; DIR/witnesses.vkeys lists their vkeys for `stella trust witness add`. `n` has passed
+ * checkWitnessCount (startSandbox checks it first).
  */
 function loadOrCreateWitnesses(dataDir: string, n: number): SandboxWitness[] {
-  checkWitnessCount(n);
   if (n === 0) return [];
   const path = sandboxPath(dataDir, 'witnessSeeds');
   let seeds: string[] = [];
