@@ -158,7 +158,8 @@ const RENDER_TESTS: Record<string, string[]> = (() => {
 /**
  * Files outside those folders that take untrusted input or make a verification's decision:
  * the signature primitives, the trusted root's parser, the strict encodings, JSON reader and
- * file, time, HTTP and SQLite primitives every parser above stands on, and the commands' logic.
+ * file, time, HTTP, SQLite and log primitives every parser above stands on, the one error
+ * type, and the commands' logic and output.
  */
 const TARGET_FILES = [
   'src/crypto.ts',
