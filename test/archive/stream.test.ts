@@ -5,7 +5,7 @@
  * a second member, trailing junk, truncation, a corrupt CRC).
  */
 import test from 'ava';
-import { gzipSync } from 'node:zlib';
+import { crc32, gzipSync } from 'node:zlib';
 import { StellaError } from '../../src/errors.js';
 import { BLOCK } from '../../src/archive/tar.js';
 import { StrictTarStream } from '../../src/archive/stream.js';
@@ -244,9 +244,10 @@ test('duplicates, case variants and order are caught through the manifest, with 
 async function inflate(
   bytes: Uint8Array,
   limits = { maxOutputBytes: 1 << 26, maxRatio: 200, ratioGraceBytes: 1 << 20 },
+  step = 4096,
 ): Promise<number> {
   let n = 0;
-  for await (const c of gunzipBounded(trickle(bytes, 4096), limits)) n += c.byteLength;
+  for await (const c of gunzipBounded(trickle(bytes, step), limits)) n += c.byteLength;
   return n;
 }
 
@@ -419,4 +420,56 @@ test('gzip: a stream cut inside the deflate data and one cut inside the trailer 
     ((await t.throwsAsync(inflate(gz.subarray(0, gz.byteLength - 4)))) as StellaError).message,
     /truncated trailer/,
   );
+});
+
+/** `p`, or a rejection after `ms`: a reader that never settles fails here, not at ava's timeout. */
+function settlesWithin<T>(p: Promise<T>, ms = 5000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`not settled after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+test('gzip: deflate data zlib refuses while it is written is refused by name, whatever the chunking (it used to never settle)', async (t) => {
+  // Found by the fuzz test: a 10-byte header, then one byte whose block type is the reserved 3.
+  const reservedBlock = Uint8Array.from([
+    0x1f, 0x8b, 0x08, 0x00, 0x4f, 0xff, 0xff, 0xb7, 0xc9, 0x17, 0xff,
+  ]);
+  // A real archive whose deflate data has a bit flipped early: zlib stops on a bad code.
+  const gz = new Uint8Array(gzipSync(archive(MANIFEST, BUNDLE, END)));
+  const flipped = new Uint8Array(gz);
+  flipped[12] = flipped[12]! ^ 0x60;
+  for (const [what, bytes] of [
+    ['reserved block type', reservedBlock],
+    ['a flipped bit', flipped],
+  ] as const) {
+    for (const step of [1, 7, 4096]) {
+      const e = (await t.throwsAsync(
+        settlesWithin(inflate(bytes, undefined, step)),
+        { instanceOf: StellaError },
+        `${what}, ${step}-byte chunks`,
+      )) as StellaError;
+      t.is(e.code, 'ARCHIVE_INVALID');
+      t.regex(e.message, /^gzip: corrupt deflate data \(.+\)$/);
+    }
+  }
+});
+
+test('gzip: a header CRC-16 (FHCRC) is checked, as gzip and zlib check it', async (t) => {
+  const tarBytes = archive(MANIFEST, BUNDLE, END);
+  const gz = new Uint8Array(gzipSync(tarBytes));
+  // The same member with FNAME and FHCRC: header, name, CRC-16 of both, then the deflate data.
+  const head = Uint8Array.from([...gz.subarray(0, 10), ...utf8.encode('x.tar'), 0]);
+  head[3] = 0x08 | 0x02;
+  const crc16 = crc32(head) & 0xffff;
+  const withCrc = Uint8Array.from([...head, crc16 & 0xff, crc16 >> 8, ...gz.subarray(10)]);
+  t.is(await inflate(withCrc), tarBytes.byteLength);
+  const wrong = new Uint8Array(withCrc);
+  wrong[head.byteLength] = wrong[head.byteLength]! ^ 1;
+  const e = (await t.throwsAsync(inflate(wrong))) as StellaError;
+  t.is(e.code, 'ARCHIVE_INVALID');
+  t.is(e.message, 'gzip: header CRC-16 does not match the header');
 });

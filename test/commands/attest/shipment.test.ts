@@ -561,6 +561,43 @@ test('sealed shipments: sealed passes, unsealed refused when required, wrong sea
   t.is(found.code, 0, found.stderr);
 });
 
+test('a .tar.gz whose deflate data is corrupt is refused by name with every --jobs and by import, which leaves the store as it was', async (t) => {
+  const s = setup(t);
+  const { gzipSync } = await import('node:zlib');
+  const gz = gzipSync(
+    await archiveOf([0, 1].map((i) => ({ digest: digestOf(ARTIFACTS[i]!), json: signed[i]! }))),
+  );
+  // A bit flipped early in the deflate data: zlib stops on a bad code while it is written to.
+  // This used to leave the reader awaiting zlib for ever: `--jobs 1` and `import` then exited 0
+  // with nothing printed, `--jobs 2` never exited.
+  gz[12] = gz[12]! ^ 0x60;
+  const file = path.join(s.dir, 'corrupt.tar.gz');
+  writeFileSync(file, gz);
+  const bounded = { ...env(s), timeoutMs: 60_000 };
+  for (const jobs of ['1', '2']) {
+    const r = await runCli(
+      ['attest', 'verify', '--archive', file, '--all', ...s.policy, '--json', '--jobs', jobs],
+      bounded,
+    );
+    t.is(r.code, EXIT_CODES.ARCHIVE_INVALID, `--jobs ${jobs}: ${r.stdout}${r.stderr}`);
+    t.regex(
+      (JSON.parse(r.stdout) as { error: { message: string } }).error.message,
+      /^gzip: corrupt deflate data \(.+\)$/,
+    );
+  }
+  const att = path.join(s.dir, 'att.db');
+  storeWith(att, [0]);
+  const imported = await runCli(
+    ['attest', 'import', file, '--attestation-store', att, '--trusted-root', s.root],
+    bounded,
+  );
+  t.is(imported.code, EXIT_CODES.ARCHIVE_INVALID, imported.stdout + imported.stderr);
+  t.regex(imported.stderr, /gzip: corrupt deflate data/);
+  const check = AttestationStore.open(att, 'read');
+  t.is(check.count(), 1);
+  check.close();
+});
+
 test('attest import killed with SIGKILL at random points leaves the old state or the new, never half', async (t) => {
   const s = setup(t);
   const many = Array.from({ length: 40 }, (_, i) => utf8.encode(`kill ${i}\n`));
