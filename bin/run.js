@@ -7,6 +7,27 @@
 // Everything else (and `attest verify --help`) is served by oclif.
 'use strict';
 const argv = process.argv.slice(2);
+
+// A command whose promise can no longer settle (it awaits something that will never happen)
+// lets the event loop empty, and Node then exits with status 0 and nothing printed: a
+// verifier would pass by stopping. 'beforeExit' is emitted only when the loop empties (never
+// on process.exit() or a signal), so reaching it before the command has finished means it
+// never will: that is an internal error, exit 1, said as every internal error is.
+let finished = false;
+const finish = () => {
+  finished = true;
+};
+process.once('beforeExit', () => {
+  if (finished) return;
+  const message = 'the command stopped before it finished (a bug: please report it)';
+  if (argv.includes('--json') || argv.includes('--json-lines'))
+    process.stdout.write(
+      `${JSON.stringify({ ok: false, error: { code: 'INTERNAL', check: 'internal', message, exitCode: 1 } }, null, 2)}\n`,
+    );
+  else process.stderr.write(`error: internal: ${message}\n`);
+  process.exitCode = 1;
+});
+
 if (
   argv[0] === 'attest' &&
   argv[1] === 'verify' &&
@@ -14,11 +35,14 @@ if (
 ) {
   const bundle = require('./verify-bundle.js').loadVerifyBundle();
   bundle.exports.runVerifyFast(argv.slice(2)).then((code) => {
+    finish();
     process.exitCode = code;
   });
 } else {
-  import('@oclif/core').then(({ execute }) =>
-    // The project root: bin/ has a package.json of its own, which oclif must not take for it.
-    execute({ dir: require('node:path').join(__dirname, '..') }),
-  );
+  import('@oclif/core')
+    .then(({ execute }) =>
+      // The project root: bin/ has a package.json of its own, which oclif must not take for it.
+      execute({ dir: require('node:path').join(__dirname, '..') }),
+    )
+    .finally(finish);
 }

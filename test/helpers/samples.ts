@@ -31,7 +31,8 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-const POLICY = [
+/** The blob sample's identity policy (its identity escaped, its issuer). */
+export const BLOB_POLICY = [
   '--certificate-identity',
   escapeRegex(BLOB.identity!),
   '--certificate-oidc-issuer',
@@ -47,7 +48,7 @@ export function verifyBlobArgs(...extra: string[]): string[] {
     path.join(SAMPLES, BLOB.bundle),
     '--artifact',
     path.join(SAMPLES, BLOB.artifact),
-    ...POLICY,
+    ...BLOB_POLICY,
     ...extra,
   ];
 }
@@ -63,7 +64,7 @@ export function verifyFromAttestationStoreArgs(store: string, ...extra: string[]
     store,
     '--trusted-root',
     SAMPLES_TRUSTED_ROOT,
-    ...POLICY,
+    ...BLOB_POLICY,
     ...extra,
   ];
 }
