@@ -359,8 +359,16 @@ export async function archiveSeeds(): Promise<{ name: string; bytes: Uint8Array 
     bundles: inputs,
     trustedRoot: utf8.encode(inProcess[0]!.trustedRootJson),
   });
+  // Sealed, and carrying consistency.json: the readers place and check both, not judge them
+  // (the seal's signature and the proofs are the trust store's business), so any bytes serve.
+  const sealedWithConsistency = await buildExportArchive({
+    bundles: inputs.slice(0, 3),
+    consistency: utf8.encode('{"logs":[]}'),
+    seal: (manifest) => Promise.resolve(utf8.encode(`{"sealOf":${manifest.byteLength}}`)),
+  });
   return [
     { name: 'archive/two-bundles', bytes: small.archive },
     { name: 'archive/all-with-trusted-root', bytes: all.archive },
+    { name: 'archive/sealed-with-consistency', bytes: sealedWithConsistency.archive },
   ];
 }

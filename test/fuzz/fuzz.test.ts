@@ -31,12 +31,14 @@ import { mutateBundle, bundleHooks } from './mutate-bundle.js';
 import { mutateTar } from './mutate-tar.js';
 import { classifyThrow, judgeAcceptedBundle, KNOWN_CRASHES } from './oracle.js';
 import {
+  archiveStreamTarget,
   archiveTarget,
   bodySeeds,
   bodyTarget,
   bundleTarget,
   certificateSeeds,
   certificateTarget,
+  gzipTarget,
   judgeBundle,
   noteSeeds,
   noteTarget,
@@ -64,6 +66,8 @@ const DEFAULT = {
   body: 3000,
   shared: { certificate: 2000, rfc3161: 1500, checkpoint: 3000, body: 3000 },
   archive: 600,
+  archiveStream: 400,
+  gzip: 500,
 };
 
 /** Run a target; it fails the test itself at the first bad outcome. */
@@ -144,6 +148,17 @@ sharedTest('fuzz certificate, rfc3161, checkpoint, rekor-body (shared conformanc
 
 test('fuzz archive: export archives through readExportArchive', async (t) => {
   await fuzz(t, archiveTarget(await archiveSeeds(), local, localPools, DEFAULT.archive));
+});
+
+test('fuzz archive-stream: the streamed reader (cut into pieces, sometimes gzipped) agrees with readExportArchive', async (t) => {
+  await fuzz(
+    t,
+    archiveStreamTarget(await archiveSeeds(), local, localPools, DEFAULT.archiveStream),
+  );
+});
+
+test('fuzz gzip: the bounded inflater on mutated gzip, cut into pieces, under drawn limits', async (t) => {
+  await fuzz(t, gzipTarget(await archiveSeeds(), DEFAULT.gzip));
 });
 
 // ---------------------------------------------------------------------------------------

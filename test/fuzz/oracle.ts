@@ -77,6 +77,30 @@ export async function attempt<T>(
   }
 }
 
+/**
+ * `attempt`, for a reader driven by promises: one that has not settled after `ms` (on inputs
+ * of a few hundred kilobytes, a reader takes milliseconds) counts as a crash, a hang. A promise
+ * that never settles is worse than a throw: with nothing else pending, the process exits with
+ * whatever status it had, and no verdict.
+ */
+export async function attemptSettling<T>(
+  fn: () => Promise<T>,
+  ms = 3000,
+): Promise<{ kind: 'ok'; value: T } | Classified> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<'hang'>((resolve) => {
+    timer = setTimeout(() => resolve('hang'), ms);
+  });
+  try {
+    const r = await Promise.race([attempt(fn), hang]);
+    if (r === 'hang')
+      return { kind: 'crash', error: new Error(`HANG: not settled after ${ms} ms`) };
+    return r;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function attemptSync<T>(fn: () => T): { kind: 'ok'; value: T } | Classified {
   try {
     return { kind: 'ok', value: fn() };

@@ -22,7 +22,14 @@ import {
   verifyEntryBinding,
   type BindingExpectations,
 } from '../../src/tlog/rekor-entry.js';
-import { readExportArchive } from '../../src/archive/export.js';
+import { gunzipSync, gzipSync, crc32 } from 'node:zlib';
+import { readExportArchive, STREAM_LIMITS, type ExportArchive } from '../../src/archive/export.js';
+import {
+  readExportArchiveStream,
+  readPreamble,
+  type ArchiveSource,
+} from '../../src/archive/export-stream.js';
+import { defaultGunzipLimits, gunzipBounded, type GunzipLimits } from '../../src/archive/gzip.js';
 import { digest } from '../../src/crypto.js';
 import type {
   CertificateAuthority,
@@ -30,13 +37,19 @@ import type {
 } from '../../src/model/trust-material.js';
 import { digestNameOf } from '../../src/util/digest.js';
 import type { Prng } from './prng.js';
-import type { Trail } from './mutate-bytes.js';
+import { havoc, type Trail } from './mutate-bytes.js';
 import { mutateDer, parseDerTree } from './mutate-der.js';
 import { mutateNote } from './mutate-note.js';
 import { listTar, mutateTar } from './mutate-tar.js';
 import type { Json, JsonHooks } from './mutate-json.js';
 import { bundleHooks, mutateBundle, mutateRekorBody, signNoteLine } from './mutate-bundle.js';
-import { attempt, attemptSync, judgeAcceptedBundle, type Classified } from './oracle.js';
+import {
+  attempt,
+  attemptSettling,
+  attemptSync,
+  judgeAcceptedBundle,
+  type Classified,
+} from './oracle.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
 import {
   bundleCertificates,
@@ -666,7 +679,7 @@ export function archiveTarget(
   bundleSeedList: readonly BundleSeed[],
   p: Pools,
   defaultIterations: number,
-): FuzzTarget {
+): FuzzTarget & { mutate: (rng: Prng, trail: Trail) => Uint8Array } {
   const seed = bundleSeedList[0]!;
   const hooks = bundleHooks({ ...seed, resign: undefined }, p.certificates, p.tokens);
   const bundleMutator = (rng: Prng, bytes: Uint8Array, trail: Trail): Uint8Array =>
@@ -679,16 +692,367 @@ export function archiveTarget(
         [],
       ),
     );
+  const mutate = (rng: Prng, trail: Trail): Uint8Array => {
+    const s = rng.pick(seeds);
+    trail.push(`seed ${s.name}`);
+    let bytes = s.bytes;
+    const steps = 1 + rng.smallSize(2);
+    for (let i = 0; i < steps; i++) bytes = mutateTar(rng, bytes, trail, bundleMutator);
+    return bytes;
+  };
   return {
     name: 'archive',
     defaultIterations,
+    mutate,
+    run: (rng, trail) => judgeArchive(mutate(rng, trail)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Streamed export archives: the reader `verify --archive` and `attest import` use
+
+/** `bytes` cut at `cuts` (offsets, any order), as a file read in odd pieces would arrive. */
+function cutAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const at = [...new Set(cuts.filter((c) => c > 0 && c < bytes.byteLength))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let from = 0;
+  for (const c of [...at, bytes.byteLength]) {
+    out.push(bytes.subarray(from, c));
+    from = c;
+  }
+  return out;
+}
+
+/** Cut points for an input of `n` bytes: none, a fixed step (odd or a block), or random places. */
+function drawCuts(rng: Prng, n: number, trail: Trail): number[] {
+  const how = rng.weighted<string>([
+    [1, 'whole'],
+    [2, 'step'],
+    [2, 'random'],
+  ]);
+  if (how === 'whole' || n < 2) {
+    trail.push('stream: one chunk');
+    return [];
+  }
+  if (how === 'step') {
+    const step = rng.pick([1, 7, 97, 511, 512, 513, 4096, 65536]);
+    trail.push(`stream: ${step}-byte chunks`);
+    if (step < 97 && n > 20_000) return drawCuts(rng, n, trail);
+    const cuts: number[] = [];
+    for (let c = step; c < n; c += step) cuts.push(c);
+    return cuts;
+  }
+  const count = 1 + rng.smallSize(40);
+  const cuts = Array.from({ length: count }, () => 1 + rng.int(n - 1));
+  trail.push(`stream: ${count} random cuts`);
+  return cuts;
+}
+
+function chunkedSource(
+  input: Uint8Array,
+  cuts: readonly number[],
+  gzipped: boolean,
+): ArchiveSource {
+  return {
+    name: 'the fuzzed archive',
+    open() {
+      const raw = (async function* () {
+        // Each piece a fresh copy, as a file read gives: no piece shares a buffer with another.
+        for (const p of cutAt(input, cuts)) yield new Uint8Array(p);
+      })();
+      return gzipped ? gunzipBounded(raw, defaultGunzipLimits(STREAM_LIMITS.maxArchiveBytes)) : raw;
+    },
+  };
+}
+
+interface StreamedRead {
+  seal: Uint8Array | undefined;
+  bundles: { path: string; bytes: Uint8Array; index: number }[];
+  trustedRoot: Uint8Array | undefined;
+  consistency: Uint8Array | undefined;
+  sealed: boolean;
+  count: number;
+}
+
+/** As `verify --archive` reads: the preamble, then the whole archive held to that manifest. */
+async function readStreamed(src: ArchiveSource): Promise<StreamedRead> {
+  const pre = await readPreamble(src);
+  const bundles: StreamedRead['bundles'] = [];
+  const r = await readExportArchiveStream(src, {
+    expectManifestSha256: pre.manifestSha256,
+    onBundle: (entry, bytes, index) => {
+      bundles.push({ path: entry.path, bytes: new Uint8Array(bytes), index });
+    },
+  });
+  return {
+    seal: pre.seal && new Uint8Array(pre.seal),
+    bundles,
+    trustedRoot: r.trustedRoot,
+    consistency: r.consistency,
+    sealed: r.sealed,
+    count: r.count,
+  };
+}
+
+const same = (a: Uint8Array | undefined, b: Uint8Array | undefined): boolean =>
+  a === undefined || b === undefined ? a === b : Buffer.from(a).equals(Buffer.from(b));
+
+/** Where the streamed read and the in-memory read (readExportArchive) of one archive differ. */
+function streamDifferences(mem: ExportArchive, got: StreamedRead): string[] {
+  const d: string[] = [];
+  if (got.count !== mem.bundles.length)
+    d.push(`${got.count} bundles listed, in memory ${mem.bundles.length}`);
+  if (got.bundles.length !== mem.bundles.length)
+    d.push(`${got.bundles.length} bundles handed out, in memory ${mem.bundles.length}`);
+  mem.bundles.forEach((b, i) => {
+    const s = got.bundles[i];
+    if (s?.path !== b.entry.path || s.index !== i || !same(s.bytes, b.bytes))
+      d.push(`bundle ${i} (${b.entry.path}) differs`);
+  });
+  if (!same(got.trustedRoot, mem.trustedRoot)) d.push('trusted_root.json differs');
+  if (!same(got.consistency, mem.consistency)) d.push('consistency.json differs');
+  if (got.sealed !== (mem.seal !== undefined))
+    d.push(`sealed ${got.sealed}, in memory ${mem.seal !== undefined}`);
+  if (!same(got.seal, mem.seal)) d.push('the seal differs');
+  return d;
+}
+
+/**
+ * The streamed reader against the in-memory one on the same archive, cut into pieces (and
+ * gzipped, read through the bounded inflater): both refuse it (the codes may differ, see below), or both
+ * return the same bundles, trusted root, consistency file and seal. The in-memory reader is
+ * itself held to a plain tar reading by the `archive` target.
+ */
+export async function judgeArchiveStream(
+  bytes: Uint8Array,
+  cuts: readonly number[],
+  gzipped: boolean,
+): Promise<IterationResult> {
+  const minimize = async (b: Uint8Array): Promise<boolean> =>
+    (await judgeArchiveStream(b, cuts, gzipped)).kind === 'failure';
+  const mem = attemptSync(() => readExportArchive(bytes));
+  if (crashed(mem)) return fromThrow(mem, bytes, 'readExportArchive', minimize);
+  const input = gzipped ? new Uint8Array(gzipSync(bytes)) : bytes;
+  const streamed = await attemptSettling(() => readStreamed(chunkedSource(input, cuts, gzipped)));
+  if (crashed(streamed)) return fromThrow(streamed, bytes, 'the streamed archive reader', minimize);
+  const fail = (problem: string): IterationResult => ({
+    kind: 'failure',
+    problem,
+    input: bytes,
+    minimize,
+  });
+  if (mem.kind === 'ok' && streamed.kind === 'ok') {
+    const d = streamDifferences(mem.value, streamed.value);
+    if (d.length)
+      return fail(
+        `the streamed reader returns another archive than the in-memory one: ${d.join('; ')}`,
+      );
+    return { kind: 'accepted', by: 'streamed and in-memory readers agree' };
+  }
+  if (mem.kind === 'ok')
+    return fail(
+      `the streamed reader refuses (${(streamed as { code: string }).code}) an archive the in-memory reader accepts`,
+    );
+  if (streamed.kind === 'ok')
+    return fail(
+      `POSSIBLE BYPASS: the streamed reader accepts an archive the in-memory reader refuses (${mem.code})`,
+    );
+  // Both refuse. The codes may differ: the stream meets the first fault in archive order (a
+  // bundle that does not match its entry), the in-memory reader reads every header first.
+  return { kind: 'refused', code: mem.code };
+}
+
+export function archiveStreamTarget(
+  seeds: readonly { name: string; bytes: Uint8Array }[],
+  bundleSeedList: readonly BundleSeed[],
+  p: Pools,
+  defaultIterations: number,
+): FuzzTarget {
+  const { mutate } = archiveTarget(seeds, bundleSeedList, p, 0);
+  return {
+    name: 'archive-stream',
+    defaultIterations,
+    async run(rng, trail) {
+      const bytes = mutate(rng, trail);
+      const gzipped = rng.chance(0.25);
+      if (gzipped) trail.push('gzipped');
+      const cuts = drawCuts(rng, gzipped ? bytes.byteLength >> 3 : bytes.byteLength, trail);
+      return judgeArchiveStream(bytes, cuts, gzipped);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// gzip: the bounded inflater `.tar.gz` archives are read through
+
+function gzipMember(data: Uint8Array): Uint8Array {
+  return new Uint8Array(gzipSync(data));
+}
+
+/** One structure-aware step on gzip bytes: header flags and fields, trailer, members, junk. */
+function mutateGzip(rng: Prng, gz: Uint8Array, trail: Trail): Uint8Array {
+  const op = rng.weighted<string>([
+    [4, 'havoc'],
+    [2, 'flags'],
+    [2, 'trailer'],
+    [1, 'second-member'],
+    [1, 'empty-first-member'],
+    [1, 'junk'],
+    [1, 'truncate'],
+    [1, 'method'],
+  ]);
+  const b = new Uint8Array(gz);
+  const n = b.byteLength;
+  // Shorter than a header (cut by an earlier step): only byte-level steps apply.
+  if (n < 10) return havoc(rng, gz, trail);
+  switch (op) {
+    case 'havoc':
+      return havoc(rng, gz, trail);
+    case 'flags': {
+      // FTEXT 1, FHCRC 2, FEXTRA 4, FNAME 8, FCOMMENT 16; 0xe0 reserved. The fields they
+      // announce are inserted after the 10-byte header, well formed or not.
+      const flg = rng.pick([0x01, 0x02, 0x04, 0x08, 0x10, 0x1c, 0x20, 0x80, 0x1e]);
+      const fields: number[] = [];
+      if (flg & 0x04) {
+        const xlen = rng.pick([0, 4, 6, 0xffff]);
+        fields.push(xlen & 0xff, xlen >> 8, ...new Uint8Array(Math.min(xlen, 6)).fill(0x41));
+      }
+      if (flg & 0x08) fields.push(...Buffer.from('name.tar'), ...(rng.chance(0.8) ? [0] : []));
+      if (flg & 0x10) fields.push(...Buffer.from('comment'), ...(rng.chance(0.8) ? [0] : []));
+      if (flg & 0x02) fields.push(rng.int(256), rng.int(256));
+      trail.push(`gzip: FLG 0x${flg.toString(16)} with ${fields.length} field bytes`);
+      const out = new Uint8Array(n + fields.length);
+      out.set(b.subarray(0, 10));
+      out[3] = flg;
+      out.set(fields, 10);
+      out.set(b.subarray(10), 10 + fields.length);
+      return out;
+    }
+    case 'trailer': {
+      const at = n - 1 - rng.int(Math.min(8, n));
+      b[at] = (b[at]! ^ (1 << rng.int(8))) & 0xff;
+      trail.push(`gzip: trailer byte ${n - at} from the end changed`);
+      return b;
+    }
+    case 'second-member': {
+      trail.push('gzip: a second member appended');
+      return new Uint8Array(Buffer.concat([b, gzipMember(Buffer.from('more'))]));
+    }
+    case 'empty-first-member': {
+      trail.push('gzip: an empty member first');
+      return new Uint8Array(Buffer.concat([gzipMember(new Uint8Array(0)), b]));
+    }
+    case 'junk': {
+      const junk = rng.pick([
+        new Uint8Array(1),
+        new Uint8Array(512),
+        Buffer.from([0x1f, 0x8b]),
+        Buffer.from('x'),
+      ]);
+      trail.push(`gzip: ${junk.byteLength} bytes appended`);
+      return new Uint8Array(Buffer.concat([b, junk]));
+    }
+    case 'truncate': {
+      const to = rng.int(n);
+      trail.push(`gzip: cut to ${to} bytes`);
+      return b.slice(0, to);
+    }
+    default: {
+      b[2] = rng.pick([0, 7, 9, 0xff]);
+      trail.push(`gzip: CM ${b[2]}`);
+      return b;
+    }
+  }
+}
+
+/** What gunzipBounded returns for `input` cut at `cuts`, under `limits`. */
+async function inflateBounded(
+  input: Uint8Array,
+  cuts: readonly number[],
+  limits: GunzipLimits,
+): Promise<Uint8Array> {
+  const raw = (async function* () {
+    for (const p of cutAt(input, cuts)) yield new Uint8Array(p);
+  })();
+  const out: Uint8Array[] = [];
+  for await (const c of gunzipBounded(raw, limits)) out.push(new Uint8Array(c));
+  return new Uint8Array(Buffer.concat(out));
+}
+
+/**
+ * The bounded inflater on mutated gzip: a refusal is a StellaError; what it accepts is one
+ * member that ends the input (its trailer, the last 8 bytes, gives the output's CRC-32 and
+ * length), what zlib inflates from the same bytes, and within the limits it was given.
+ */
+export async function judgeGzip(
+  input: Uint8Array,
+  cuts: readonly number[],
+  limits: GunzipLimits,
+): Promise<IterationResult> {
+  const minimize = async (b: Uint8Array): Promise<boolean> =>
+    (await judgeGzip(b, cuts, limits)).kind === 'failure';
+  const r = await attemptSettling(() => inflateBounded(input, cuts, limits));
+  if (r.kind !== 'ok') return fromThrow(r, input, 'gunzipBounded', minimize);
+  const out = r.value;
+  const problems: string[] = [];
+  if (out.byteLength > limits.maxOutputBytes)
+    problems.push(`${out.byteLength} bytes inflated, limit ${limits.maxOutputBytes}`);
+  if (
+    out.byteLength > limits.ratioGraceBytes &&
+    out.byteLength > limits.maxRatio * input.byteLength
+  )
+    problems.push(
+      `ratio ${(out.byteLength / input.byteLength).toFixed(1)} over ${limits.maxRatio}`,
+    );
+  const trailer = Buffer.from(input.subarray(input.byteLength - 8));
+  if (
+    input.byteLength < 18 ||
+    trailer.readUInt32LE(0) !== crc32(out) ||
+    trailer.readUInt32LE(4) !== out.byteLength % 2 ** 32
+  )
+    problems.push('the last 8 bytes are not the trailer of what was inflated');
+  let reference: Uint8Array | undefined;
+  try {
+    reference = new Uint8Array(gunzipSync(input));
+  } catch {
+    problems.push('zlib refuses the input');
+  }
+  if (reference && !same(reference, out)) problems.push('zlib inflates other bytes');
+  if (problems.length)
+    return {
+      kind: 'failure',
+      problem: `POSSIBLE BYPASS: gunzipBounded accepts gzip that is not one well-formed member: ${problems.join('; ')}`,
+      input,
+      minimize,
+    };
+  return { kind: 'accepted', by: 'one member, as zlib inflates it' };
+}
+
+export function gzipTarget(
+  seeds: readonly { name: string; bytes: Uint8Array }[],
+  defaultIterations: number,
+): FuzzTarget {
+  const members = seeds.map((s) => ({ name: s.name, gz: gzipMember(s.bytes) }));
+  // A small bomb: 1 MiB of zeros, ~1 KiB compressed (the drawn limits make it one).
+  members.push({ name: 'zeros', gz: gzipMember(new Uint8Array(1 << 20)) });
+  return {
+    name: 'gzip',
+    defaultIterations,
     run(rng, trail) {
-      const s = rng.pick(seeds);
+      const s = rng.pick(members);
       trail.push(`seed ${s.name}`);
-      let bytes = s.bytes;
-      const steps = 1 + rng.smallSize(2);
-      for (let i = 0; i < steps; i++) bytes = mutateTar(rng, bytes, trail, bundleMutator);
-      return judgeArchive(bytes);
+      let gz = s.gz;
+      const steps = rng.smallSize(2);
+      for (let i = 0; i < steps; i++) gz = mutateGzip(rng, gz, trail);
+      const limits: GunzipLimits = rng.chance(0.5)
+        ? defaultGunzipLimits(STREAM_LIMITS.maxArchiveBytes)
+        : {
+            maxOutputBytes: rng.pick([0, 1, 1000, 100_000, 1 << 20]),
+            maxRatio: rng.pick([1, 2, 10, 200]),
+            ratioGraceBytes: rng.pick([0, 1024, 65536]),
+          };
+      trail.push(`limits ${JSON.stringify(limits)}`);
+      return judgeGzip(gz, drawCuts(rng, gz.byteLength, trail), limits);
     },
   };
 }
