@@ -45,6 +45,8 @@ import {
   pools,
   tokenSeeds,
   tokenTarget,
+  trustedRootSeeds,
+  trustedRootTarget,
 } from './targets.js';
 import type { Json } from './mutate-json.js';
 
@@ -68,6 +70,7 @@ const DEFAULT = {
   archive: 600,
   archiveStream: 400,
   gzip: 500,
+  trustedRoot: 1500,
 };
 
 /** Run a target; it fails the test itself at the first bad outcome. */
@@ -155,6 +158,17 @@ test('fuzz archive-stream: the streamed reader (cut into pieces, sometimes gzipp
     t,
     archiveStreamTarget(await archiveSeeds(), local, localPools, DEFAULT.archiveStream),
   );
+});
+
+test('fuzz trusted-root: trusted_root.json through parseTrustedRoot (and back) and planImport', (t) => {
+  return fuzz(t, trustedRootTarget(trustedRootSeeds(local), DEFAULT.trustedRoot));
+});
+
+sharedTest("fuzz trusted-root (shared conformance): the suite's trusted roots", (t) => {
+  return fuzz(t, {
+    ...trustedRootTarget(trustedRootSeeds(conformance), DEFAULT.trustedRoot),
+    name: 'trusted-root-conformance',
+  });
 });
 
 test('fuzz gzip: the bounded inflater on mutated gzip, cut into pieces, under drawn limits', async (t) => {

@@ -41,7 +41,10 @@ import { havoc, type Trail } from './mutate-bytes.js';
 import { mutateDer, parseDerTree } from './mutate-der.js';
 import { mutateNote } from './mutate-note.js';
 import { listTar, mutateTar } from './mutate-tar.js';
-import type { Json, JsonHooks } from './mutate-json.js';
+import { mutateJson, stringifyFuzz, type Json, type JsonHooks } from './mutate-json.js';
+import { parseTrustedRoot, serializeTrustedRoot } from '../../src/trust/trusted-root.js';
+import { planImport } from '../../src/trust/store/importers.js';
+import { utf8 } from '../../src/util/encoding.js';
 import { bundleHooks, mutateBundle, mutateRekorBody, signNoteLine } from './mutate-bundle.js';
 import {
   attempt,
@@ -1055,4 +1058,93 @@ export function gzipTarget(
       return judgeGzip(gz, drawCuts(rng, gz.byteLength, trail), limits);
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------
+// trusted_root.json: what `trust import` and `--trusted-root` read
+
+const TRUSTED_ROOT_HOOKS: JsonHooks = {
+  bytesField(p) {
+    const k = p[p.length - 1];
+    // Certificates and keys are DER; log ids are opaque bytes.
+    if (k === 'rawBytes') return (rng, b, t) => mutateDer(rng, b, t);
+    if (k === 'keyId') return (rng, b, t) => havoc(rng, b, t);
+    return undefined;
+  },
+};
+
+/**
+ * A trusted root as Stella reads it: parseTrustedRoot refuses with a StellaError or returns
+ * material that survives a round trip (written by serializeTrustedRoot, as `trust export` and
+ * the export archive write it, then read again to the same text); planImport, the parse
+ * `trust import` makes before its transaction, refuses with a StellaError or plans.
+ */
+export function judgeTrustedRoot(bytes: Uint8Array): IterationResult {
+  const minimize = (b: Uint8Array): Promise<boolean> =>
+    Promise.resolve(judgeTrustedRoot(b).kind === 'failure');
+  const planned = attemptSync(() => planImport(bytes));
+  if (crashed(planned)) return fromThrow(planned, bytes, 'planImport', minimize);
+  const r = attemptSync(() => parseTrustedRoot(bytes));
+  if (r.kind !== 'ok') return fromThrow(r, bytes, 'parseTrustedRoot', minimize);
+  const written = attemptSync(() => serializeTrustedRoot(r.value, r.value.mediaType));
+  const again =
+    written.kind === 'ok'
+      ? attemptSync(() => serializeTrustedRoot(parseTrustedRoot(written.value), r.value.mediaType))
+      : written;
+  if (written.kind !== 'ok' || again.kind !== 'ok' || again.value !== written.value)
+    return {
+      kind: 'failure',
+      problem: `parseTrustedRoot accepts a trusted root that does not survive being written and read again (${
+        written.kind !== 'ok'
+          ? 'not written'
+          : again.kind !== 'ok'
+            ? 'written, then refused'
+            : 'read back differently'
+      })`,
+      ...(again.kind === 'crash' ? { error: again.error } : {}),
+      input: bytes,
+      minimize,
+    };
+  return { kind: 'accepted', by: 'round trip' };
+}
+
+export function trustedRootTarget(
+  seeds: readonly { name: string; text: string }[],
+  defaultIterations: number,
+): FuzzTarget {
+  const docs = seeds.map((s) => ({ name: s.name, doc: JSON.parse(s.text) as Json }));
+  return {
+    name: 'trusted-root',
+    defaultIterations,
+    run(rng, trail) {
+      const s = rng.pick(docs);
+      trail.push(`seed ${s.name}`);
+      if (rng.chance(0.1)) {
+        return judgeTrustedRoot(havoc(rng, utf8.encode(rng.pick(seeds).text), trail));
+      }
+      let doc = s.doc;
+      const steps = 1 + rng.smallSize(3);
+      for (let i = 0; i < steps; i++)
+        doc = mutateJson(
+          rng,
+          doc,
+          trail,
+          TRUSTED_ROOT_HOOKS,
+          docs.map((d) => d.doc),
+        );
+      return judgeTrustedRoot(utf8.encode(stringifyFuzz(doc)));
+    },
+  };
+}
+
+/** Distinct trusted roots among the bundle seeds, and the samples'. */
+export function trustedRootSeeds(seeds: readonly BundleSeed[]): { name: string; text: string }[] {
+  const seen = new Set<string>();
+  const out: { name: string; text: string }[] = [];
+  for (const s of seeds) {
+    if (seen.has(s.trustedRootJson)) continue;
+    seen.add(s.trustedRootJson);
+    out.push({ name: `trusted root of ${s.name}`, text: s.trustedRootJson });
+  }
+  return out;
 }
