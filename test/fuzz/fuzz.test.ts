@@ -42,6 +42,7 @@ import {
   judgeBundle,
   noteSeeds,
   noteTarget,
+  policyTarget,
   pools,
   tokenSeeds,
   tokenTarget,
@@ -71,6 +72,7 @@ const DEFAULT = {
   archiveStream: 400,
   gzip: 500,
   trustedRoot: 1500,
+  policy: 1500,
 };
 
 /** Run a target; it fails the test itself at the first bad outcome. */
@@ -169,6 +171,10 @@ sharedTest("fuzz trusted-root (shared conformance): the suite's trusted roots", 
     ...trustedRootTarget(trustedRootSeeds(conformance), DEFAULT.trustedRoot),
     name: 'trusted-root-conformance',
   });
+});
+
+test('fuzz policy: policy files through parsePolicyFile and buildPolicy for every environment', (t) => {
+  return fuzz(t, policyTarget(DEFAULT.policy));
 });
 
 test('fuzz gzip: the bounded inflater on mutated gzip, cut into pieces, under drawn limits', async (t) => {

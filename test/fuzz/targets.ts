@@ -44,6 +44,8 @@ import { listTar, mutateTar } from './mutate-tar.js';
 import { mutateJson, stringifyFuzz, type Json, type JsonHooks } from './mutate-json.js';
 import { parseTrustedRoot, serializeTrustedRoot } from '../../src/trust/trusted-root.js';
 import { planImport } from '../../src/trust/store/importers.js';
+import { parsePolicyFile, policyOptionsForEnvironment } from '../../src/verify/policy-file.js';
+import { buildPolicy } from '../../src/verify/policy.js';
 import { utf8 } from '../../src/util/encoding.js';
 import { bundleHooks, mutateBundle, mutateRekorBody, signNoteLine } from './mutate-bundle.js';
 import {
@@ -1147,4 +1149,160 @@ export function trustedRootSeeds(seeds: readonly BundleSeed[]): { name: string; 
     out.push({ name: `trusted root of ${s.name}`, text: s.trustedRootJson });
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Policy files: YAML, with RE2 identity patterns compiled and judged for breadth
+
+const GH_ISSUER = 'https://token.actions.githubusercontent.com';
+
+/** Policy files that use every key, the seed's top-level form and both spellings of a list. */
+export const POLICY_SEEDS: readonly { name: string; text: string }[] = [
+  {
+    name: 'policy/full',
+    text: [
+      'version: 1',
+      'environments:',
+      '  staging:',
+      `    issuer: ${GH_ISSUER}`,
+      '    identity: "repo:myorg/myrepo:ref:refs/heads/.*"',
+      '    allowBroadIdentity: true',
+      '  production:',
+      `    issuers: [${GH_ISSUER}]`,
+      '    identities:',
+      '      - "repo:myorg/myrepo:ref:refs/(heads/main|tags/v.*)"',
+      '      - "https://github.com/myorg/myrepo/.github/workflows/release.yml@refs/heads/main"',
+      '    extensions:',
+      '      deployment-environment: production',
+      '    requireRekor: true',
+      '    requireConsistency: true',
+      '    description: the release line',
+      '',
+    ].join('\n'),
+  },
+  {
+    name: 'policy/top-level',
+    text: [
+      'default:',
+      `  issuer: ${GH_ISSUER}`,
+      '  identity: "https://github\\.com/org/repo/\\.github/workflows/ci\\.yml@refs/heads/main"',
+      'gitlab:',
+      '  issuer: https://gitlab.com',
+      '  identities: ["https://gitlab.com/group/project//.gitlab-ci.yml@refs/heads/main"]',
+      '',
+    ].join('\n'),
+  },
+];
+
+/** Values a pattern or a scalar is swapped for: RE2 corners, YAML corners, odd text. */
+const POLICY_VALUES = [
+  '"("',
+  '"[a-"',
+  '"a{1001}"',
+  '"(a*)*b"',
+  '"\\\\p{Greek}+"',
+  '"(?P<n>x)"',
+  '"(?i)REPO:.*"',
+  '"\\\\x{110000}"',
+  '"\\\\Q.*\\\\E"',
+  '"^repo:a/b:ref:refs/heads/main$"',
+  '".*"',
+  '".+"',
+  '"repo:[^/]+/repo:ref:.*"',
+  '"\\\\C"',
+  '"(?s).*"',
+  '"caf\\u0065\\u0301"',
+  '"\\u0000"',
+  '""',
+  '&a "x"',
+  '*a',
+  '!!binary aGVsbG8=',
+  '!!python/object:os.system "x"',
+  '{ <<: *a }',
+  '[1, 2, [3, [4]]]',
+  '123',
+  '0x1f',
+  '1e400',
+  'true',
+  '~',
+  '|\n      multi\n      line',
+  `"${'a'.repeat(5000)}"`,
+  `"${'(a|'.repeat(200)}b${')'.repeat(200)}"`,
+];
+
+function mutatePolicyText(rng: Prng, text: string, trail: Trail): string {
+  const lines = text.split('\n');
+  const op = rng.weighted<string>([
+    [4, 'value'],
+    [2, 'line'],
+    [1, 'indent'],
+    [1, 'document'],
+    [2, 'bytes'],
+  ]);
+  const i = rng.int(lines.length);
+  switch (op) {
+    case 'value': {
+      const line = lines[i]!;
+      const colon = line.indexOf(': ');
+      const dash = line.indexOf('- ');
+      const at = colon >= 0 ? colon + 2 : dash >= 0 ? dash + 2 : line.length;
+      const v = rng.pick(POLICY_VALUES);
+      lines[i] = `${line.slice(0, at)}${v}`;
+      trail.push(`policy: line ${i + 1} value ${JSON.stringify(v.slice(0, 40))}`);
+      return lines.join('\n');
+    }
+    case 'line': {
+      const j = rng.int(lines.length);
+      const how = rng.pick(['delete', 'duplicate', 'swap'] as const);
+      if (how === 'delete') lines.splice(i, 1);
+      else if (how === 'duplicate') lines.splice(i, 0, lines[i]!);
+      else [lines[i], lines[j]] = [lines[j]!, lines[i]!];
+      trail.push(`policy: ${how} line ${i + 1}${how === 'swap' ? ` and ${j + 1}` : ''}`);
+      return lines.join('\n');
+    }
+    case 'indent': {
+      const pad = rng.pick(['', ' ', '   ', '\t', '        ']);
+      lines[i] = pad + lines[i]!.trimStart();
+      trail.push(`policy: line ${i + 1} indented ${JSON.stringify(pad)}`);
+      return lines.join('\n');
+    }
+    case 'document': {
+      const extra = rng.pick(['---\n', '%YAML 1.1\n---\n', '...\n', '# c\n', '\ufeff']);
+      trail.push(`policy: ${JSON.stringify(extra)} added`);
+      return rng.chance(0.5) ? extra + text : `${text}${extra}${text}`;
+    }
+    default:
+      return Buffer.from(havoc(rng, utf8.encode(text), trail)).toString('utf8');
+  }
+}
+
+/**
+ * A policy file as `--policy` reads it: parsed and validated, then each environment's options
+ * built into a verification policy (patterns compiled, breadth judged). Anything but a
+ * StellaError with a code in EXIT_CODES is a crash.
+ */
+export function judgePolicy(text: string): IterationResult {
+  const r = attemptSync(() => {
+    const file = parsePolicyFile(text, 'policy.yaml');
+    for (const name of file.environments.keys())
+      buildPolicy(policyOptionsForEnvironment(file, name));
+    return file.environments.size;
+  });
+  if (r.kind !== 'ok') return fromThrow(r, text, 'parsePolicyFile + buildPolicy');
+  return { kind: 'accepted', by: `${r.value} environment(s)` };
+}
+
+export function policyTarget(defaultIterations: number): FuzzTarget {
+  return {
+    name: 'policy',
+    defaultIterations,
+    run(rng, trail) {
+      const s = rng.pick(POLICY_SEEDS);
+      trail.push(`seed ${s.name}`);
+      let text = s.text;
+      const steps = 1 + rng.smallSize(3);
+      for (let i = 0; i < steps; i++) text = mutatePolicyText(rng, text, trail);
+      return judgePolicy(text);
+    },
+  };
 }
