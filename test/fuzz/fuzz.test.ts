@@ -14,6 +14,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EXIT_CODES, StellaError } from '../../src/errors.js';
@@ -29,7 +30,7 @@ import { runFuzz, fuzzConfig, type FuzzTarget, type IterationResult } from './ha
 import { Prng, iterationSeed } from './prng.js';
 import { mutateBundle, bundleHooks } from './mutate-bundle.js';
 import { mutateTar } from './mutate-tar.js';
-import { classifyThrow, judgeAcceptedBundle, KNOWN_CRASHES } from './oracle.js';
+import { attemptSettling, classifyThrow, judgeAcceptedBundle, KNOWN_CRASHES } from './oracle.js';
 import {
   archiveStreamTarget,
   archiveTarget,
@@ -40,6 +41,7 @@ import {
   certificateTarget,
   gzipTarget,
   judgeBundle,
+  mutateGzip,
   noteSeeds,
   noteTarget,
   policyTarget,
@@ -250,6 +252,13 @@ test('fuzz CLI: mutated bundles and archives through `stella attest verify --jso
     const rng = new Prng(iterationSeed(fuzzConfig(0).seed, 'cli-archive', i));
     archives.push(mutateTar(rng, base, []));
   }
+  // Gzipped, then the gzip mutated: read through the bounded inflater by the shipment path,
+  // with worker threads (a reader that never settled once hung it, or exited 0 on one thread).
+  const gzipped: Uint8Array[] = [];
+  for (let i = 0; gzipped.length < 2; i++) {
+    const rng = new Prng(iterationSeed(fuzzConfig(0).seed, 'cli-gzip', i));
+    gzipped.push(mutateGzip(rng, new Uint8Array(gzipSync(base)), []));
+  }
   const runs = [
     ...bundles.map(async (b, i) => {
       const file = path.join(dir, `bundle-${i}.json`);
@@ -273,6 +282,18 @@ test('fuzz CLI: mutated bundles and archives through `stella attest verify --jso
         r: await runCli(
           ['attest', 'verify', '--offline', '--archive', file, '--artifact', digest, ...common],
           { nodeArgs: ['--import', NO_NETWORK_PRELOAD] },
+        ),
+      };
+    }),
+    ...gzipped.map(async (a, i) => {
+      const file = path.join(dir, `archive-${i}.tar.gz`);
+      writeFileSync(file, a);
+      return {
+        what: `gzipped archive ${i}`,
+        expected: undefined,
+        r: await runCli(
+          ['attest', 'verify', '--offline', '--archive', file, '--all', '--jobs', '2', ...common],
+          { nodeArgs: ['--import', NO_NETWORK_PRELOAD], timeoutMs: 60_000 },
         ),
       };
     }),
@@ -336,6 +357,17 @@ test('fuzz oracle: only a StellaError with a listed code is a refusal; known cra
       `${k.id}: another type is a crash`,
     );
   }
+});
+
+test('fuzz oracle: a reader that never settles is a crash (a hang), one that settles is judged as usual', async (t) => {
+  const hang = await attemptSettling(() => new Promise<never>(() => {}), 50);
+  t.is(hang.kind, 'crash');
+  t.regex(String((hang as { error: unknown }).error), /HANG: not settled after 50 ms/);
+  t.deepEqual(await attemptSettling(() => Promise.resolve(7), 50), { kind: 'ok', value: 7 });
+  t.deepEqual(
+    await attemptSettling(() => Promise.reject(new StellaError('ARCHIVE_INVALID', 'archive', 'x'))),
+    { kind: 'refused', code: 'ARCHIVE_INVALID' },
+  );
 });
 
 test('fuzz oracle: a pass of a bundle whose signature or artifact binding was changed is reported as a possible bypass', async (t) => {

@@ -895,7 +895,7 @@ function gzipMember(data: Uint8Array): Uint8Array {
 }
 
 /** One structure-aware step on gzip bytes: header flags and fields, trailer, members, junk. */
-function mutateGzip(rng: Prng, gz: Uint8Array, trail: Trail): Uint8Array {
+export function mutateGzip(rng: Prng, gz: Uint8Array, trail: Trail): Uint8Array {
   const op = rng.weighted<string>([
     [4, 'havoc'],
     [2, 'flags'],
