@@ -641,6 +641,8 @@ export async function judgeArchive(bytes: Uint8Array): Promise<IterationResult> 
   const plain = listTar(bytes);
   const returned = new Map<string, Uint8Array>(got.bundles.map((b) => [b.entry.path, b.bytes]));
   if (got.trustedRoot) returned.set('trusted_root.json', got.trustedRoot);
+  if (got.consistency) returned.set('consistency.json', got.consistency);
+  if (got.seal) returned.set('manifest.sigstore.json', got.seal);
   const extracted = plain.entries.filter((e) => e.name !== 'manifest.cbor');
   const problems: string[] = [];
   if (!plain.complete) problems.push('a plain tar reader finds no end-of-archive marker');
