@@ -30,7 +30,13 @@ import { runFuzz, fuzzConfig, type FuzzTarget, type IterationResult } from './ha
 import { Prng, iterationSeed } from './prng.js';
 import { mutateBundle, bundleHooks } from './mutate-bundle.js';
 import { mutateTar } from './mutate-tar.js';
-import { attemptSettling, classifyThrow, judgeAcceptedBundle, KNOWN_CRASHES } from './oracle.js';
+import {
+  attemptSettling,
+  classifyThrow,
+  isHang,
+  judgeAcceptedBundle,
+  KNOWN_CRASHES,
+} from './oracle.js';
 import {
   archiveStreamTarget,
   archiveTarget,
@@ -359,15 +365,36 @@ test('fuzz oracle: only a StellaError with a listed code is a refusal; known cra
   }
 });
 
-test('fuzz oracle: a reader that never settles is a crash (a hang), one that settles is judged as usual', async (t) => {
-  const hang = await attemptSettling(() => new Promise<never>(() => {}), 50);
+test('fuzz oracle: a reader that stops making progress without settling is a crash (a hang); a slow one that progresses is not', async (t) => {
+  const none = { steps: 0 };
+  const hang = await attemptSettling(() => new Promise<never>(() => {}), none, 50);
   t.is(hang.kind, 'crash');
-  t.regex(String((hang as { error: unknown }).error), /HANG: not settled after 50 ms/);
-  t.deepEqual(await attemptSettling(() => Promise.resolve(7), 50), { kind: 'ok', value: 7 });
-  t.deepEqual(
-    await attemptSettling(() => Promise.reject(new StellaError('ARCHIVE_INVALID', 'archive', 'x'))),
-    { kind: 'refused', code: 'ARCHIVE_INVALID' },
+  t.true(isHang(hang));
+  t.regex(
+    String((hang as { error: unknown }).error),
+    /HANG: not settled, and no progress for 50 ms/,
   );
+  // Slow but moving: 20 steps 20 ms apart, 400 ms in all, over a 200 ms stall limit.
+  const moving = { steps: 0 };
+  const slow = await attemptSettling(
+    async () => {
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        moving.steps++;
+      }
+      return 'done';
+    },
+    moving,
+    200,
+  );
+  t.deepEqual(slow, { kind: 'ok', value: 'done' });
+  t.deepEqual(await attemptSettling(() => Promise.resolve(7), none, 50), { kind: 'ok', value: 7 });
+  const refused = await attemptSettling(
+    () => Promise.reject(new StellaError('ARCHIVE_INVALID', 'archive', 'x')),
+    none,
+  );
+  t.deepEqual(refused, { kind: 'refused', code: 'ARCHIVE_INVALID' });
+  t.false(isHang(refused));
 });
 
 test('fuzz oracle: a pass of a bundle whose signature or artifact binding was changed is reported as a possible bypass', async (t) => {

@@ -77,29 +77,51 @@ export async function attempt<T>(
   }
 }
 
+/** How far a streamed reader has got: bumped by its source for every chunk it hands out. */
+export interface Progress {
+  steps: number;
+}
+
 /**
- * `attempt`, for a reader driven by promises: one that has not settled after `ms` (on inputs
- * of a few hundred kilobytes, a reader takes milliseconds) counts as a crash, a hang. A promise
- * that never settles is worse than a throw: with nothing else pending, the process exits with
- * whatever status it had, and no verdict.
+ * `attempt`, for a reader driven by promises: one that makes no progress (no chunk pulled from
+ * its source) for `stallMs` while it has not settled counts as a crash, a hang. A promise that
+ * never settles is worse than a throw: with nothing else pending, the process exits with
+ * whatever status it had, and no verdict. Progress, not the total time, is watched, so a slow
+ * run on a loaded machine is not taken for a hang: a reader takes microseconds per chunk.
  */
 export async function attemptSettling<T>(
   fn: () => Promise<T>,
-  ms = 3000,
+  progress: Progress,
+  stallMs = 20_000,
 ): Promise<{ kind: 'ok'; value: T } | Classified> {
   let timer: NodeJS.Timeout | undefined;
   const hang = new Promise<'hang'>((resolve) => {
-    timer = setTimeout(() => resolve('hang'), ms);
+    let seen = progress.steps;
+    let still = 0;
+    const tick = Math.max(1, Math.min(250, stallMs >> 2));
+    timer = setInterval(() => {
+      if (progress.steps !== seen) {
+        seen = progress.steps;
+        still = 0;
+      } else if ((still += tick) >= stallMs) resolve('hang');
+    }, tick);
   });
   try {
     const r = await Promise.race([attempt(fn), hang]);
     if (r === 'hang')
-      return { kind: 'crash', error: new Error(`HANG: not settled after ${ms} ms`) };
+      return {
+        kind: 'crash',
+        error: new Error(`HANG: not settled, and no progress for ${stallMs} ms`),
+      };
     return r;
   } finally {
-    clearTimeout(timer);
+    clearInterval(timer);
   }
 }
+
+/** A hang found by attemptSettling: not minimized (each try would wait out the stall). */
+export const isHang = (c: { kind: string; error?: unknown }): boolean =>
+  c.kind === 'crash' && String(c.error).includes('HANG:');
 
 export function attemptSync<T>(fn: () => T): { kind: 'ok'; value: T } | Classified {
   try {

@@ -52,6 +52,8 @@ import {
   attempt,
   attemptSettling,
   attemptSync,
+  isHang,
+  type Progress,
   judgeAcceptedBundle,
   type Classified,
 } from './oracle.js';
@@ -759,13 +761,17 @@ function chunkedSource(
   input: Uint8Array,
   cuts: readonly number[],
   gzipped: boolean,
+  progress: Progress,
 ): ArchiveSource {
   return {
     name: 'the fuzzed archive',
     open() {
       const raw = (async function* () {
         // Each piece a fresh copy, as a file read gives: no piece shares a buffer with another.
-        for (const p of cutAt(input, cuts)) yield new Uint8Array(p);
+        for (const p of cutAt(input, cuts)) {
+          progress.steps++;
+          yield new Uint8Array(p);
+        }
       })();
       return gzipped ? gunzipBounded(raw, defaultGunzipLimits(STREAM_LIMITS.maxArchiveBytes)) : raw;
     },
@@ -840,8 +846,18 @@ export async function judgeArchiveStream(
   const mem = attemptSync(() => readExportArchive(bytes));
   if (crashed(mem)) return fromThrow(mem, bytes, 'readExportArchive', minimize);
   const input = gzipped ? new Uint8Array(gzipSync(bytes)) : bytes;
-  const streamed = await attemptSettling(() => readStreamed(chunkedSource(input, cuts, gzipped)));
-  if (crashed(streamed)) return fromThrow(streamed, bytes, 'the streamed archive reader', minimize);
+  const progress: Progress = { steps: 0 };
+  const streamed = await attemptSettling(
+    () => readStreamed(chunkedSource(input, cuts, gzipped, progress)),
+    progress,
+  );
+  if (crashed(streamed))
+    return fromThrow(
+      streamed,
+      bytes,
+      'the streamed archive reader',
+      isHang(streamed) ? undefined : minimize,
+    );
   const fail = (problem: string): IterationResult => ({
     kind: 'failure',
     problem,
@@ -977,9 +993,13 @@ async function inflateBounded(
   input: Uint8Array,
   cuts: readonly number[],
   limits: GunzipLimits,
+  progress: Progress,
 ): Promise<Uint8Array> {
   const raw = (async function* () {
-    for (const p of cutAt(input, cuts)) yield new Uint8Array(p);
+    for (const p of cutAt(input, cuts)) {
+      progress.steps++;
+      yield new Uint8Array(p);
+    }
   })();
   const out: Uint8Array[] = [];
   for await (const c of gunzipBounded(raw, limits)) out.push(new Uint8Array(c));
@@ -998,8 +1018,10 @@ export async function judgeGzip(
 ): Promise<IterationResult> {
   const minimize = async (b: Uint8Array): Promise<boolean> =>
     (await judgeGzip(b, cuts, limits)).kind === 'failure';
-  const r = await attemptSettling(() => inflateBounded(input, cuts, limits));
-  if (r.kind !== 'ok') return fromThrow(r, input, 'gunzipBounded', minimize);
+  const progress: Progress = { steps: 0 };
+  const r = await attemptSettling(() => inflateBounded(input, cuts, limits, progress), progress);
+  if (r.kind !== 'ok')
+    return fromThrow(r, input, 'gunzipBounded', isHang(r) ? undefined : minimize);
   const out = r.value;
   const problems: string[] = [];
   if (out.byteLength > limits.maxOutputBytes)
