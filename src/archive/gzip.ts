@@ -162,8 +162,9 @@ function boundedInflater(
 /**
  * Feeds `slice` to the inflater; settles once zlib has taken it, or has failed. On corrupt
  * deflate data zlib destroys the stream and never calls back the write in flight, so an
- * await on that callback alone would never settle (found by the fuzz test: 11 bytes of
- * `.tar.gz` hung `attest verify --archive` for good).
+ * await on that callback alone would never settle (found by the fuzz test: with 11 bytes of
+ * `.tar.gz`, `attest verify --archive --jobs 2` never ended, and `--jobs 1` and `attest import`
+ * exited 0 with nothing printed, their event loop empty).
  */
 function written(inflater: zlib.InflateRaw, slice: Uint8Array): Promise<void> {
   return new Promise<void>((resolve) => {
