@@ -224,10 +224,16 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
           return;
         }
         if (o.select) seen.add(entry.artifactDigest);
-        queue.push({
-          digest: entry.artifactDigest,
-          verdict: pool.submit({ path: entry.path, artifactDigest: entry.artifactDigest, bytes }),
+        const verdict = pool.submit({
+          path: entry.path,
+          artifactDigest: entry.artifactDigest,
+          bytes,
         });
+        // A worker that fails rejects every verdict in flight at once, and only the oldest is
+        // awaited: the others must not count as unhandled, which would end the process with a
+        // stack trace instead of the one error report (the oldest's rejection is still thrown).
+        verdict.catch(() => {});
+        queue.push({ digest: entry.artifactDigest, verdict });
         while (queue.length >= pool.window) await settleOne();
       },
     });

@@ -1,4 +1,10 @@
 import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { serializeTrustedRoot } from '../../src/trust/trusted-root.js';
+import { runCli } from '../helpers/cli.js';
+import { PROJECT_ROOT } from '../helpers/paths.js';
+import { tempDir } from '../helpers/temp.js';
 import { buildExportArchive } from '../../src/archive/export.js';
 import { bytesSource } from '../../src/archive/export-stream.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
@@ -119,4 +125,46 @@ test('the report timeline (certificate validity, trust windows) is in each verdi
       );
     }
   }
+});
+
+test('a verifier worker that dies with several bundles in flight gives one internal-error report (exit 1), not a stack trace', async (t) => {
+  const { trust, archive } = await shipment();
+  const dir = tempDir(t, 'stella-worker-fault-');
+  const tar = path.join(dir, 'x.tar');
+  const root = path.join(dir, 'trusted_root.json');
+  writeFileSync(tar, archive);
+  writeFileSync(root, serializeTrustedRoot(trust));
+  const faulty = {
+    nodeArgs: ['--require', path.join(PROJECT_ROOT, 'test', 'fixtures', 'cli', 'worker-fault.cjs')],
+    env: { STELLA_TRUST_STORE: '' },
+    timeoutMs: 60_000,
+  };
+  const args = [
+    'attest',
+    'verify',
+    '--archive',
+    tar,
+    '--all',
+    '--jobs',
+    '2',
+    '--trusted-root',
+    root,
+    '--certificate-identity',
+    POLICY.certificateIdentity,
+    '--certificate-oidc-issuer',
+    POLICY.certificateOidcIssuer,
+  ];
+  const json = await runCli([...args, '--json'], faulty);
+  t.is(json.code, 1, json.stdout + json.stderr);
+  t.deepEqual(JSON.parse(json.stdout), {
+    ok: false,
+    error: { code: 'INTERNAL', check: 'internal', message: 'worker fault injected', exitCode: 1 },
+  });
+  t.is(json.stderr, '');
+  const text = await runCli(args, faulty);
+  t.is(text.code, 1);
+  t.is(text.stderr, 'error: internal: worker fault injected\n');
+  // Without the fault the same run passes: the three bundles verify.
+  const real = await runCli([...args, '--json'], { env: faulty.env, timeoutMs: 60_000 });
+  t.is(real.code, 0, real.stdout + real.stderr);
 });
