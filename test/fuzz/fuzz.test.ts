@@ -55,6 +55,9 @@ import {
   tokenSeeds,
   tokenTarget,
   trustedRootSeeds,
+  judgeWitness,
+  witnessSeeds,
+  witnessTarget,
   trustedRootTarget,
 } from './targets.js';
 import type { Json } from './mutate-json.js';
@@ -75,6 +78,7 @@ const DEFAULT = {
   certificate: 3000,
   rfc3161: 2000,
   checkpoint: 3000,
+  witness: 2000,
   body: 3000,
   shared: { certificate: 2000, rfc3161: 1500, checkpoint: 3000, body: 3000 },
   archive: 600,
@@ -133,10 +137,11 @@ sharedTest(
   },
 );
 
-test('fuzz certificate, rfc3161, checkpoint, rekor-body: the primitives on their own (in-process and samples)', async (t) => {
+test('fuzz certificate, rfc3161, checkpoint, witness, rekor-body: the primitives on their own (in-process and samples)', async (t) => {
   await fuzz(t, certificateTarget(certificateSeeds(local), DEFAULT.certificate));
   await fuzz(t, tokenTarget(tokenSeeds(local), localPools, DEFAULT.rfc3161));
   await fuzz(t, noteTarget(noteSeeds(local), DEFAULT.checkpoint));
+  await fuzz(t, witnessTarget(witnessSeeds(noteSeeds(local)), DEFAULT.witness));
   await fuzz(t, bodyTarget(bodySeeds(local), DEFAULT.body));
 });
 
@@ -445,6 +450,18 @@ test('fuzz oracle: a pass of a bundle whose signature or artifact binding was ch
     allowed: true,
     by: 'neutral',
   });
+});
+
+test('fuzz oracle: a witness cosignature the seed did not record, or one on another text, is reported as a possible bypass', (t) => {
+  const [seed] = witnessSeeds(noteSeeds(local));
+  t.truthy(seed);
+  t.deepEqual(judgeWitness(seed!, seed!.note), { kind: 'accepted', by: '2 witness(es)' });
+  // The same valid lines, judged as if no witness had made them: the oracle must say no.
+  const unrecorded = judgeWitness({ ...seed!, made: new Set() }, seed!.note);
+  t.is(unrecorded.kind, 'failure');
+  t.regex((unrecorded as { problem: string }).problem, /POSSIBLE BYPASS/);
+  const otherText = judgeWitness({ ...seed!, text: `${seed!.text}x\n` }, seed!.note);
+  t.is(otherText.kind, 'failure');
 });
 
 test('fuzz harness: an iteration is a pure function of (seed, target, iteration)', (t) => {

@@ -5,7 +5,13 @@
  * certificates, RFC 3161 tokens, checkpoints, Rekor bodies, export archives — where a
  * mutation reaches deeper than it can inside a bundle whose other signatures then fail.
  */
-import { X509Certificate, createHash, createPublicKey } from 'node:crypto';
+import {
+  X509Certificate,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  sign as nodeSign,
+} from 'node:crypto';
 import { EXIT_CODES } from '../../src/errors.js';
 import { parseBundle } from '../../src/bundle/parse.js';
 import type { Bundle, TransparencyLogEntry } from '../../src/bundle/model.js';
@@ -17,6 +23,13 @@ import { verifyEmbeddedScts } from '../../src/x509/sct.js';
 import { certificateIdentities } from '../../src/x509/certificate.js';
 import { checkRfc3161Timestamp } from '../../src/timestamp/rfc3161.js';
 import { parseCheckpoint, parseSignedNote, verifyCheckpoint } from '../../src/tlog/note.js';
+import {
+  addCosignatures,
+  cosignatureLine,
+  verifyCosignatures,
+  witnessFingerprint,
+  type WitnessKey,
+} from '../../src/tlog/cosignature.js';
 import {
   rekorVersionOf,
   verifyEntryBinding,
@@ -1350,6 +1363,144 @@ export function policyTarget(defaultIterations: number): FuzzTarget {
       const steps = 1 + rng.smallSize(3);
       for (let i = 0; i < steps; i++) text = mutatePolicyText(rng, text, trail);
       return judgePolicy(text);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Witness cosignatures (C2SP tlog-cosignature v1) on checkpoints
+
+/** A witness with a fixed Ed25519 key (the same every run), and a signer for its lines. */
+function fixedWitness(
+  name: string,
+  fill: number,
+): { key: WitnessKey; sign: (m: Uint8Array) => Uint8Array } {
+  const pkcs8 = Buffer.concat([
+    Buffer.from('302e020100300506032b657004220420', 'hex'),
+    Buffer.alloc(32, fill),
+  ]);
+  const priv = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  const raw = new Uint8Array(createPublicKey(priv).export({ format: 'der', type: 'spki' })).slice(
+    12,
+  );
+  return { key: { name, publicKey: raw }, sign: (m) => new Uint8Array(nodeSign(null, m, priv)) };
+}
+
+interface WitnessedSeed {
+  note: string;
+  /** The signed text every cosignature covers. */
+  text: string;
+  /** The witnesses a verifier is configured with. */
+  witnesses: WitnessKey[];
+  /** `fingerprint timestamp` of every cosignature a configured witness really made. */
+  made: Set<string>;
+}
+
+/**
+ * Each checkpoint seed cosigned by two configured witnesses (the second twice, at two times),
+ * and by one the verifier does not know; its lines come after the log's.
+ */
+export function witnessSeeds(notes: readonly NoteSeed[]): WitnessedSeed[] {
+  const known = [fixedWitness('witness.example/a', 0xa1), fixedWitness('witness.example/b', 0xb2)];
+  const stranger = fixedWitness('witness.example/stranger', 0xc3);
+  const out: WitnessedSeed[] = [];
+  for (const n of notes) {
+    const text = plainReading(n.note)?.text;
+    if (!text) continue;
+    const made = new Set<string>();
+    const lines: string[] = [];
+    const cosign = (w: ReturnType<typeof fixedWitness>, ts: number, record: boolean): void => {
+      lines.push(cosignatureLine(text, w.key, ts, w.sign));
+      if (record) made.add(`${witnessFingerprint(w.key.publicKey)} ${ts}`);
+    };
+    cosign(known[0]!, 1_700_000_000, true);
+    cosign(known[1]!, 1_700_000_100, true);
+    cosign(known[1]!, 1_700_000_050, true);
+    cosign(stranger, 1_700_000_000, false);
+    out.push({
+      note: addCosignatures(n.note, lines),
+      text,
+      witnesses: known.map((w) => w.key),
+      made,
+    });
+  }
+  return out;
+}
+
+/** One step on a cosignature line's payload: timestamp, key hint, signature or length. */
+function mutateCosignatureLine(rng: Prng, note: string, trail: Trail): string {
+  const lines = note.split('\n');
+  const at = lines
+    .map((l, i) => (l.startsWith('\u2014 witness.example/') ? i : -1))
+    .filter((i) => i >= 0);
+  if (at.length === 0) return note;
+  const i = rng.pick(at);
+  const [dash, name, b64] = lines[i]!.split(' ');
+  const raw = new Uint8Array(Buffer.from(b64 ?? '', 'base64'));
+  const what = rng.pick(['timestamp', 'hint', 'signature', 'length', 'name'] as const);
+  let out: Uint8Array = raw;
+  let who = name;
+  if (what === 'timestamp' && raw.length >= 12) {
+    const dv = new DataView(raw.buffer, raw.byteOffset + 4, 8);
+    dv.setBigUint64(
+      0,
+      rng.pick([0n, 1n, dv.getBigUint64(0) + 1n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n]),
+    );
+  } else if (what === 'hint' && raw.length >= 4) {
+    const j = rng.int(4);
+    raw[j] = raw[j]! ^ (1 << rng.int(8));
+  } else if (what === 'signature' && raw.length > 12) {
+    const j = 12 + rng.int(raw.length - 12);
+    raw[j] = raw[j]! ^ 1;
+  } else if (what === 'length')
+    out = rng.chance(0.5) ? raw.subarray(0, rng.int(raw.length)) : Buffer.concat([raw, raw]);
+  else who = rng.pick(['witness.example/a', 'witness.example/b', 'witness.example/stranger']);
+  trail.push(`cosignature line ${i}: ${what}`);
+  lines[i] = `${dash} ${who} ${Buffer.from(out).toString('base64')}`;
+  return lines.join('\n');
+}
+
+/**
+ * verifyCosignatures on a mutated witnessed checkpoint: a refusal is a StellaError; every
+ * cosignature it returns must be one a configured witness made, over the text the note now
+ * carries, each key at most once.
+ */
+export function judgeWitness(s: WitnessedSeed, note: string): IterationResult {
+  const minimize = (b: Uint8Array): Promise<boolean> =>
+    Promise.resolve(judgeWitness(s, Buffer.from(b).toString('utf8')).kind === 'failure');
+  const r = attemptSync(() => verifyCosignatures(parseSignedNote(note), s.witnesses));
+  if (r.kind !== 'ok') return fromThrow(r, note, 'verifyCosignatures', minimize);
+  const text = plainReading(note)?.text;
+  const keys = new Set(r.value.map((v) => v.keyFingerprint));
+  const forged = r.value.filter(
+    (v) => text !== s.text || !s.made.has(`${v.keyFingerprint} ${v.timestamp}`),
+  );
+  if (forged.length > 0 || keys.size !== r.value.length)
+    return {
+      kind: 'failure',
+      problem: `POSSIBLE BYPASS: verifyCosignatures counts a cosignature no configured witness made on this text (${forged.map((v) => `${v.name} at ${v.timestamp}`).join(', ') || 'a key counted twice'})`,
+      input: note,
+      minimize,
+    };
+  return { kind: 'accepted', by: `${r.value.length} witness(es)` };
+}
+
+export function witnessTarget(
+  seeds: readonly WitnessedSeed[],
+  defaultIterations: number,
+): FuzzTarget {
+  return {
+    name: 'witness',
+    defaultIterations,
+    run(rng, trail) {
+      const s = rng.pick(seeds);
+      let note = s.note;
+      const steps = 1 + rng.smallSize(2);
+      for (let i = 0; i < steps; i++)
+        note = rng.chance(0.5)
+          ? mutateCosignatureLine(rng, note, trail)
+          : mutateNote(rng, note, trail);
+      return judgeWitness(s, note);
     },
   };
 }
