@@ -105,13 +105,24 @@ function invalid(
   return fail('CHECKPOINT_INVALID', 'tlog', message, details, options);
 }
 
-/** A base64 field of a note, by the one strict decoder; refused with this module's message. */
+/**
+ * A base64 field of a note, by the one strict decoder; refused with this module's message. It
+ * must also be the canonical encoding of what it decodes to: base64 leaves 2 or 4 bits unused
+ * in the last character before padding, and decoders (this one, Go's) ignore them, so a root
+ * hash line could be written several ways for one hash. A note is signed text: the one way
+ * makes what Stella reads from a verified checkpoint exactly what its text says (found by the
+ * fuzz test: a log-signed checkpoint whose root hash line ended in "5=" for "4=").
+ */
 function base64Field(b64: string, refusal: string): Uint8Array {
+  let bytes: Uint8Array;
   try {
-    return decodeBase64(b64, 'checkpoint', 'tlog', 'CHECKPOINT_INVALID');
+    bytes = decodeBase64(b64, 'checkpoint', 'tlog', 'CHECKPOINT_INVALID');
   } catch (e) {
     throw new StellaError('CHECKPOINT_INVALID', 'tlog', refusal, undefined, { cause: e });
   }
+  if (toBase64(bytes) !== b64)
+    invalid(`${refusal} (not the canonical encoding: unused bits in its last character are set)`);
+  return bytes;
 }
 
 /** C2SP signed-note key names: non-empty, no whitespace, no "+". */

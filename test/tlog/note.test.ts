@@ -288,6 +288,34 @@ test('parser: malformed notes are refused', (t) => {
   for (const [note, re] of cases) refused(t, () => verifyCheckpoint(note, [l.log]), re);
 });
 
+/**
+ * `b64` (padded, so its last data character has unused low bits) with the lowest unused bit set:
+ * it decodes to the same bytes, but is not their canonical encoding.
+ */
+function withUnusedBitSet(b64: string): string {
+  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const i = b64.indexOf('=') - 1;
+  const v = A.indexOf(b64[i]!);
+  return `${b64.slice(0, i)}${A[v | 1]!}${b64.slice(i + 1)}`;
+}
+
+test('base64 in a note must be the canonical encoding: a root hash or a signature with unused bits set is refused, though it decodes to the same bytes', (t) => {
+  const h = toBase64(root);
+  const odd = withUnusedBitSet(h);
+  t.not(odd, h);
+  t.deepEqual(new Uint8Array(Buffer.from(odd, 'base64')), root);
+  refused(t, () => parseCheckpoint(`o\n1\n${odd}\n`), /not the canonical encoding/);
+  // A signature line: the log's own signature, its encoding made non-canonical.
+  const l = makeLog('https://log.example.dev', 'ed25519');
+  const note = signCheckpoint(cp, l.signer);
+  t.is(verifyCheckpoint(note, [l.log]).treeSize, cp.treeSize);
+  const line = note.slice(note.lastIndexOf('\u2014 '));
+  const [dash, name, b64] = line.trim().split(' ');
+  t.true(b64!.endsWith('='), 'a 68-byte signature field is padded');
+  const bad = note.replace(line, `${dash} ${name} ${withUnusedBitSet(b64!)}\n`);
+  refused(t, () => verifyCheckpoint(bad, [l.log]), /not the canonical encoding/);
+});
+
 test('checkpoint body: strict fields', (t) => {
   const h = toBase64(root);
   t.deepEqual(parseCheckpoint(`o\n0\n${h}\n`), {
@@ -309,6 +337,10 @@ test('checkpoint body: strict fields', (t) => {
     [`o\n9223372036854775808\n${h}\n`, /exceeds 2\^63-1/],
     [`o\n1\n${h.slice(0, -4)}AA==\n`, /root hash is 31 bytes/],
     [`o\n1\n${h.replace('=', '')}\n`, /not valid base64/],
+    [
+      `o\n1\n${withUnusedBitSet(h)}\n`,
+      /root hash line is not valid base64 \(not the canonical encoding/,
+    ],
     [`o\n1\n${h}\n\nx\n`, /extension line 1 is empty/],
   ];
   for (const [text, re] of bad) refused(t, () => parseCheckpoint(text), re);
