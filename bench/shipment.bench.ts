@@ -39,6 +39,7 @@ import {
   testAuthority,
 } from '../test/helpers/authority-bundles.js';
 import { serializeBundle } from '../src/bundle/serialize.js';
+import { verifyArchiveArgs } from '../test/helpers/argv.js';
 import { sha256 } from '../src/crypto.js';
 import { toHex, utf8 } from '../src/util/encoding.js';
 import { AttestationStore } from '../src/store/attestations.js';
@@ -302,17 +303,7 @@ function verifyTar(s: Shipment, tar: string, jobs: number, extra: string[] = [])
     ISSUER_URL,
     '--json',
   ];
-  const t = cli([
-    'attest',
-    'verify',
-    '--archive',
-    tar,
-    '--all',
-    '--jobs',
-    String(jobs),
-    ...policy,
-    ...extra,
-  ]);
+  const t = cli(verifyArchiveArgs(tar, jobs, ...policy, ...extra));
   const o = JSON.parse(t.stdout) as { ok: boolean; summary: { passed: number } };
   if (t.code !== 0 || !o.ok || o.summary.passed !== n)
     throw new Error(

@@ -9,6 +9,7 @@ import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildExportArchive } from '../../src/archive/export.js';
+import { verifyArchiveArgs } from '../helpers/argv.js';
 import { runCli } from '../helpers/cli.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import {
@@ -41,18 +42,7 @@ async function sampleArchive(dir: string): Promise<string> {
 test('a command left with nothing to wait for exits 1 as an internal error, never 0: verify (bundle path), with and without --json', async (t) => {
   const dir = tempDir(t, 'stella-bin-');
   const tar = await sampleArchive(dir);
-  const args = [
-    'attest',
-    'verify',
-    '--archive',
-    tar,
-    '--all',
-    '--jobs',
-    '1',
-    '--trusted-root',
-    SAMPLES_TRUSTED_ROOT,
-    ...BLOB_POLICY,
-  ];
+  const args = verifyArchiveArgs(tar, 1, '--trusted-root', SAMPLES_TRUSTED_ROOT, ...BLOB_POLICY);
   const opts = {
     nodeArgs: ['--require', NEVER_READ],
     env: { STELLA_TRUST_STORE: '' },

@@ -42,3 +42,8 @@ export function verifyFlags(f: VerifyFlags): string[] {
     ...(f.json ? ['--json'] : []),
   ];
 }
+
+/** `attest verify` of every artifact in an export archive, on `jobs` threads, then `rest`. */
+export function verifyArchiveArgs(archive: string, jobs: number, ...rest: string[]): string[] {
+  return ['attest', 'verify', '--archive', archive, '--all', '--jobs', String(jobs), ...rest];
+}

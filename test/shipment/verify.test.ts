@@ -2,6 +2,7 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { serializeTrustedRoot } from '../../src/trust/trusted-root.js';
+import { identityFlags, verifyArchiveArgs } from '../helpers/argv.js';
 import { runCli } from '../helpers/cli.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
@@ -139,21 +140,13 @@ test('a verifier worker that dies with several bundles in flight gives one inter
     env: { STELLA_TRUST_STORE: '' },
     timeoutMs: 60_000,
   };
-  const args = [
-    'attest',
-    'verify',
-    '--archive',
+  const args = verifyArchiveArgs(
     tar,
-    '--all',
-    '--jobs',
-    '2',
+    2,
     '--trusted-root',
     root,
-    '--certificate-identity',
-    POLICY.certificateIdentity,
-    '--certificate-oidc-issuer',
-    POLICY.certificateOidcIssuer,
-  ];
+    ...identityFlags(POLICY.certificateIdentity, POLICY.certificateOidcIssuer),
+  );
   const json = await runCli([...args, '--json'], faulty);
   t.is(json.code, 1, json.stdout + json.stderr);
   t.deepEqual(JSON.parse(json.stdout), {
