@@ -46,6 +46,7 @@ import {
   concatBytes,
   decodeBase64,
   decodeBase64Url,
+  isWellFormedText,
   toBase64,
   toHex,
   utf8,
@@ -127,11 +128,7 @@ function base64Field(b64: string, refusal: string): Uint8Array {
 
 /** C2SP signed-note key names: non-empty, no whitespace, no "+". */
 export function isValidNoteName(name: string): boolean {
-  return name.length > 0 && !/[\s+]/u.test(name) && wellFormed(name);
-}
-
-function wellFormed(s: string): boolean {
-  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+  return name.length > 0 && !/[\s+]/u.test(name) && isWellFormedText(name);
 }
 
 /** Parse a signed note. Structure only; signatures are not checked here. */
@@ -139,7 +136,7 @@ export function parseSignedNote(note: string): SignedNote {
   if (typeof note !== 'string' || note.length === 0) invalid('checkpoint: empty signed note');
   if (Buffer.byteLength(note, 'utf8') > MAX_NOTE_BYTES)
     invalid(`checkpoint: signed note larger than ${MAX_NOTE_BYTES} bytes`);
-  if (!wellFormed(note)) invalid('checkpoint: signed note is not valid Unicode');
+  if (!isWellFormedText(note)) invalid('checkpoint: signed note is not valid Unicode');
   if (/[\u0000-\u0009\u000b-\u001f\u007f]/.test(note))
     invalid('checkpoint: signed note contains a control character');
   const split = note.lastIndexOf('\n\n');

@@ -8,7 +8,7 @@
  */
 import { fail } from '../errors.js';
 import { isPlainObject } from './json.js';
-import { utf8 } from './encoding.js';
+import { isWellFormedText, utf8 } from './encoding.js';
 
 /** A JSON value; an object member that is undefined is left out, as JSON.stringify does. */
 export type JsonValue =
@@ -72,13 +72,11 @@ function write(v: unknown, out: string[], depth: number, integersOnly: boolean):
   }
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /** A character RFC 8785 escapes: ", \ and U+0000..U+001F. */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
 function quote(s: string): string {
-  if (LONE_SURROGATE.test(s)) bad('string contains a lone surrogate (not valid Unicode)');
+  if (!isWellFormedText(s)) bad('string contains a lone surrogate (not valid Unicode)');
   // Most strings here (base64 certificates and signatures, hex, URLs) need no escape, and
   // quoting them by hand spares JSON.stringify's copy of a string that can be kilobytes long.
   if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;

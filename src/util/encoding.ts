@@ -75,6 +75,16 @@ export function decodeProtoJsonBytes(
   return decodeBase64(std + '='.repeat(4 - rem), what, check, code);
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Is `s` well-formed Unicode (no lone surrogate)? JSON text can carry one as an escape; it is
+ * no character, UTF-8 cannot encode it, and canonical JSON cannot write it.
+ */
+export function isWellFormedText(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
 export function toBase64(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 }

@@ -7,7 +7,7 @@
  * grammar check and builds the value.
  */
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
-import { decodeBase64, utf8Decoder } from './encoding.js';
+import { decodeBase64, isWellFormedText, utf8Decoder } from './encoding.js';
 
 export interface StrictJsonOptions {
   /** Deepest nesting of objects/arrays allowed (the top-level value is depth 1). */
@@ -299,6 +299,9 @@ export function readString(
   if (opts.nonEmpty && v === '') jsonRefusal(ctx, `${path} missing`);
   if (opts.maxLength !== undefined && v.length > opts.maxLength)
     jsonRefusal(ctx, `${path}: expected a string of at most ${opts.maxLength} characters`);
+  // An escaped lone surrogate is valid JSON text but no character: what Stella reads it must be
+  // able to write again (canonical JSON refuses it), and Go's reader would see U+FFFD instead.
+  if (!isWellFormedText(v)) jsonRefusal(ctx, `${path}: not valid Unicode (a lone surrogate)`);
   return v;
 }
 

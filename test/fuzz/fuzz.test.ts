@@ -45,6 +45,8 @@ import {
   bundleTarget,
   certificateSeeds,
   certificateTarget,
+  consistencySeeds,
+  consistencyTarget,
   gzipTarget,
   judgeBundle,
   mutateGzip,
@@ -86,6 +88,7 @@ const DEFAULT = {
   gzip: 500,
   trustedRoot: 1500,
   policy: 1500,
+  consistency: 1500,
 };
 
 /** Run a target; it fails the test itself at the first bad outcome. */
@@ -192,6 +195,10 @@ sharedTest("fuzz trusted-root (shared conformance): the suite's trusted roots", 
     ...trustedRootTarget(trustedRootSeeds(conformance), DEFAULT.trustedRoot),
     name: 'trusted-root-conformance',
   });
+});
+
+test('fuzz consistency: consistency.json through parseShipmentConsistency (and back)', (t) => {
+  return fuzz(t, consistencyTarget(consistencySeeds(local), DEFAULT.consistency));
 });
 
 test('fuzz policy: policy files through parsePolicyFile and buildPolicy for every environment', (t) => {

@@ -57,6 +57,11 @@ import { listTar, mutateTar } from './mutate-tar.js';
 import { mutateJson, stringifyFuzz, type Json, type JsonHooks } from './mutate-json.js';
 import { parseTrustedRoot, serializeTrustedRoot } from '../../src/trust/trusted-root.js';
 import { planImport } from '../../src/trust/store/importers.js';
+import {
+  parseShipmentConsistency,
+  serializeShipmentConsistency,
+  type ShipmentConsistency,
+} from '../../src/archive/consistency.js';
 import { parsePolicyFile, policyOptionsForEnvironment } from '../../src/verify/policy-file.js';
 import { buildPolicy } from '../../src/verify/policy.js';
 import { utf8 } from '../../src/util/encoding.js';
@@ -1501,6 +1506,94 @@ export function witnessTarget(
           ? mutateCosignatureLine(rng, note, trail)
           : mutateNote(rng, note, trail);
       return judgeWitness(s, note);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// consistency.json: the proofs an archive carries across (--include-consistency)
+
+/** Two logs' proofs, as export-bundle --include-consistency writes them. */
+export function consistencySeeds(seeds: readonly BundleSeed[]): { name: string; text: string }[] {
+  const h = (label: string): string => createHash('sha256').update(label).digest('hex');
+  const notes = noteSeeds(seeds);
+  const doc: ShipmentConsistency = {
+    logs: notes.slice(0, 2).map((n, i) => ({
+      logId: h(`log ${i}`),
+      baseUrl: `https://rekor${i}.example`,
+      rekor: n.rekor,
+      checkpoint: n.note,
+      proofs: [
+        { fromSize: 1, fromRootHash: h(`root ${i} 1`), hashes: [h('a'), h('b')] },
+        { fromSize: 3, fromRootHash: h(`root ${i} 3`), hashes: [h('c')] },
+      ],
+    })),
+  };
+  return [
+    {
+      name: 'consistency/two-logs',
+      text: Buffer.from(serializeShipmentConsistency(doc)).toString('utf8'),
+    },
+  ];
+}
+
+/**
+ * parseShipmentConsistency refuses with a StellaError or returns what survives a round trip:
+ * written by serializeShipmentConsistency (as export-bundle writes it), read back, written
+ * again to the same bytes.
+ */
+export function judgeConsistency(bytes: Uint8Array): IterationResult {
+  const minimize = (b: Uint8Array): Promise<boolean> =>
+    Promise.resolve(judgeConsistency(b).kind === 'failure');
+  const r = attemptSync(() => parseShipmentConsistency(bytes));
+  if (r.kind !== 'ok') return fromThrow(r, bytes, 'parseShipmentConsistency', minimize);
+  const written = attemptSync(() => serializeShipmentConsistency(r.value));
+  const again =
+    written.kind === 'ok'
+      ? attemptSync(() => serializeShipmentConsistency(parseShipmentConsistency(written.value)))
+      : written;
+  if (
+    written.kind !== 'ok' ||
+    again.kind !== 'ok' ||
+    !Buffer.from(again.value).equals(Buffer.from(written.value))
+  )
+    return {
+      kind: 'failure',
+      problem:
+        'parseShipmentConsistency accepts a document that does not survive being written and read again',
+      ...(again.kind === 'crash' ? { error: again.error } : {}),
+      input: bytes,
+      minimize,
+    };
+  return { kind: 'accepted', by: 'round trip' };
+}
+
+export function consistencyTarget(
+  seeds: readonly { name: string; text: string }[],
+  defaultIterations: number,
+): FuzzTarget {
+  const docs = seeds.map((s) => ({ name: s.name, doc: JSON.parse(s.text) as Json }));
+  const hooks: JsonHooks = {
+    stringField: (p) =>
+      p[p.length - 1] === 'checkpoint' ? (rng, s, t) => mutateNote(rng, s, t) : undefined,
+  };
+  return {
+    name: 'consistency',
+    defaultIterations,
+    run(rng, trail) {
+      const s = rng.pick(docs);
+      trail.push(`seed ${s.name}`);
+      let doc = s.doc;
+      const steps = 1 + rng.smallSize(3);
+      for (let i = 0; i < steps; i++)
+        doc = mutateJson(
+          rng,
+          doc,
+          trail,
+          hooks,
+          docs.map((d) => d.doc),
+        );
+      return judgeConsistency(utf8.encode(stringifyFuzz(doc)));
     },
   };
 }

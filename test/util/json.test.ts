@@ -131,3 +131,17 @@ test('readString with maxLength: a string of exactly the length is read; one uni
   t.regex(e?.message ?? '', /a\.b: expected a string of at most 4 characters/);
   t.is(readString('x'.repeat(5000), 'a.b', ctx), 'x'.repeat(5000));
 });
+
+const OPTS: StrictJsonOptions = { maxDepth: 4, maxBytes: 1024, what: 'doc' };
+
+test('readString refuses a lone surrogate by path (an escape JSON allows, but no character) and keeps a pair', (t) => {
+  const ctx = { code: 'BUNDLE_MALFORMED', check: 'bundle', prefix: 'doc: ' } as const;
+  for (const text of ['"a\\ud800"', '"\\udc00b"', '"\\udc00\\ud800"', '"x\\ud83d"']) {
+    const v = parseJsonStrict(text, OPTS);
+    const e = t.throws(() => readString(v, 'a.b', ctx), { instanceOf: StellaError }, text);
+    t.is(e?.code, 'BUNDLE_MALFORMED');
+    t.is(e?.message, 'doc: a.b: not valid Unicode (a lone surrogate)');
+  }
+  const pair = parseJsonStrict('"\\ud83d\\ude00"', OPTS);
+  t.is(readString(pair, 'a.b', ctx), '\u{1f600}');
+});
