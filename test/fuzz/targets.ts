@@ -1151,57 +1151,93 @@ export function judgeTrustedRoot(bytes: Uint8Array): IterationResult {
     Promise.resolve(judgeTrustedRoot(b).kind === 'failure');
   const planned = attemptSync(() => planImport(bytes));
   if (crashed(planned)) return fromThrow(planned, bytes, 'planImport', minimize);
-  const r = attemptSync(() => parseTrustedRoot(bytes));
-  if (r.kind !== 'ok') return fromThrow(r, bytes, 'parseTrustedRoot', minimize);
-  const written = attemptSync(() => serializeTrustedRoot(r.value, r.value.mediaType));
-  const again =
-    written.kind === 'ok'
-      ? attemptSync(() => serializeTrustedRoot(parseTrustedRoot(written.value), r.value.mediaType))
-      : written;
-  if (written.kind !== 'ok' || again.kind !== 'ok' || again.value !== written.value)
-    return {
-      kind: 'failure',
-      problem: `parseTrustedRoot accepts a trusted root that does not survive being written and read again (${
-        written.kind !== 'ok'
-          ? 'not written'
-          : again.kind !== 'ok'
-            ? 'written, then refused'
-            : 'read back differently'
-      })`,
-      ...(again.kind === 'crash' ? { error: again.error } : {}),
-      input: bytes,
-      minimize,
-    };
-  return { kind: 'accepted', by: 'round trip' };
+  return judgeRoundTrip(
+    bytes,
+    'parseTrustedRoot',
+    parseTrustedRoot,
+    (tm) => serializeTrustedRoot(tm, tm.mediaType),
+    minimize,
+  );
+}
+
+/**
+ * A document Stella reads and writes: `parse` refuses with a StellaError, or returns what
+ * survives a round trip (written by `write`, read back, written again to the same text).
+ */
+function judgeRoundTrip<T, W extends string | Uint8Array>(
+  bytes: Uint8Array,
+  parser: string,
+  parse: (input: Uint8Array | W) => T,
+  write: (value: T) => W,
+  minimize: (b: Uint8Array) => Promise<boolean>,
+): IterationResult {
+  const r = attemptSync(() => parse(bytes));
+  if (r.kind !== 'ok') return fromThrow(r, bytes, parser, minimize);
+  const written = attemptSync(() => write(r.value));
+  const again = written.kind === 'ok' ? attemptSync(() => write(parse(written.value))) : written;
+  if (
+    written.kind === 'ok' &&
+    again.kind === 'ok' &&
+    Buffer.from(again.value).equals(Buffer.from(written.value))
+  )
+    return { kind: 'accepted', by: 'round trip' };
+  const why =
+    written.kind !== 'ok'
+      ? 'not written'
+      : again.kind !== 'ok'
+        ? 'written, then refused'
+        : 'read back differently';
+  return {
+    kind: 'failure',
+    problem: `${parser} accepts a document that does not survive being written and read again (${why})`,
+    ...(again.kind === 'crash' ? { error: again.error } : {}),
+    input: bytes,
+    minimize,
+  };
+}
+
+/**
+ * JSON documents (`seeds`), mutated as JSON (`hooks` for fields with their own syntax), other
+ * seeds as donors; `havocShare` of the inputs are byte-level havoc on a seed's text instead.
+ */
+function jsonDocumentTarget(
+  name: string,
+  seeds: readonly { name: string; text: string }[],
+  hooks: JsonHooks,
+  judge: (bytes: Uint8Array) => IterationResult,
+  defaultIterations: number,
+  havocShare = 0,
+): FuzzTarget {
+  const docs = seeds.map((s) => ({ name: s.name, doc: JSON.parse(s.text) as Json }));
+  const donors = docs.map((d) => d.doc);
+  return {
+    name,
+    defaultIterations,
+    run(rng, trail) {
+      const s = rng.pick(docs);
+      trail.push(`seed ${s.name}`);
+      if (havocShare > 0 && rng.chance(havocShare))
+        return judge(havoc(rng, utf8.encode(rng.pick(seeds).text), trail));
+      let doc = s.doc;
+      const steps = 1 + rng.smallSize(3);
+      for (let i = 0; i < steps; i++) doc = mutateJson(rng, doc, trail, hooks, donors);
+      return judge(utf8.encode(stringifyFuzz(doc)));
+    },
+  };
 }
 
 export function trustedRootTarget(
   seeds: readonly { name: string; text: string }[],
   defaultIterations: number,
 ): FuzzTarget {
-  const docs = seeds.map((s) => ({ name: s.name, doc: JSON.parse(s.text) as Json }));
-  return {
-    name: 'trusted-root',
+  return jsonDocumentTarget(
+    'trusted-root',
+    seeds,
+    TRUSTED_ROOT_HOOKS,
+    judgeTrustedRoot,
     defaultIterations,
-    run(rng, trail) {
-      const s = rng.pick(docs);
-      trail.push(`seed ${s.name}`);
-      if (rng.chance(0.1)) {
-        return judgeTrustedRoot(havoc(rng, utf8.encode(rng.pick(seeds).text), trail));
-      }
-      let doc = s.doc;
-      const steps = 1 + rng.smallSize(3);
-      for (let i = 0; i < steps; i++)
-        doc = mutateJson(
-          rng,
-          doc,
-          trail,
-          TRUSTED_ROOT_HOOKS,
-          docs.map((d) => d.doc),
-        );
-      return judgeTrustedRoot(utf8.encode(stringifyFuzz(doc)));
-    },
-  };
+    0.1,
+  );
 }
 
 /** Distinct trusted roots among the bundle seeds, and the samples'. */
@@ -1543,57 +1579,22 @@ export function consistencySeeds(seeds: readonly BundleSeed[]): { name: string; 
  * again to the same bytes.
  */
 export function judgeConsistency(bytes: Uint8Array): IterationResult {
-  const minimize = (b: Uint8Array): Promise<boolean> =>
-    Promise.resolve(judgeConsistency(b).kind === 'failure');
-  const r = attemptSync(() => parseShipmentConsistency(bytes));
-  if (r.kind !== 'ok') return fromThrow(r, bytes, 'parseShipmentConsistency', minimize);
-  const written = attemptSync(() => serializeShipmentConsistency(r.value));
-  const again =
-    written.kind === 'ok'
-      ? attemptSync(() => serializeShipmentConsistency(parseShipmentConsistency(written.value)))
-      : written;
-  if (
-    written.kind !== 'ok' ||
-    again.kind !== 'ok' ||
-    !Buffer.from(again.value).equals(Buffer.from(written.value))
-  )
-    return {
-      kind: 'failure',
-      problem:
-        'parseShipmentConsistency accepts a document that does not survive being written and read again',
-      ...(again.kind === 'crash' ? { error: again.error } : {}),
-      input: bytes,
-      minimize,
-    };
-  return { kind: 'accepted', by: 'round trip' };
+  return judgeRoundTrip(
+    bytes,
+    'parseShipmentConsistency',
+    parseShipmentConsistency,
+    serializeShipmentConsistency,
+    (b) => Promise.resolve(judgeConsistency(b).kind === 'failure'),
+  );
 }
 
 export function consistencyTarget(
   seeds: readonly { name: string; text: string }[],
   defaultIterations: number,
 ): FuzzTarget {
-  const docs = seeds.map((s) => ({ name: s.name, doc: JSON.parse(s.text) as Json }));
   const hooks: JsonHooks = {
     stringField: (p) =>
       p[p.length - 1] === 'checkpoint' ? (rng, s, t) => mutateNote(rng, s, t) : undefined,
   };
-  return {
-    name: 'consistency',
-    defaultIterations,
-    run(rng, trail) {
-      const s = rng.pick(docs);
-      trail.push(`seed ${s.name}`);
-      let doc = s.doc;
-      const steps = 1 + rng.smallSize(3);
-      for (let i = 0; i < steps; i++)
-        doc = mutateJson(
-          rng,
-          doc,
-          trail,
-          hooks,
-          docs.map((d) => d.doc),
-        );
-      return judgeConsistency(utf8.encode(stringifyFuzz(doc)));
-    },
-  };
+  return jsonDocumentTarget('consistency', seeds, hooks, judgeConsistency, defaultIterations);
 }
