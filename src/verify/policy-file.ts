@@ -29,6 +29,8 @@ import { fail, StellaError } from '../errors.js';
 import {
   compileIdentityPolicyPattern,
   CONSTRAINABLE_EXTENSIONS,
+  isPlainIssuerText,
+  issuerLooksLikePattern,
   type PolicyOptions,
 } from './policy.js';
 import { compileIdentityPattern } from './identity-pattern.js';
@@ -163,7 +165,9 @@ class PolicyYaml {
   }
 
   issuerUrl(node: Node | null, key: string, v: string): string {
-    if (/[*]|\.\*|^\^|\$$/.test(v))
+    if (!isPlainIssuerText(v))
+      return this.bad(key, node, 'must be NFC with no whitespace or control characters');
+    if (issuerLooksLikePattern(v))
       return this.bad(
         key,
         node,
@@ -177,8 +181,6 @@ class PolicyYaml {
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:')
       return this.bad(key, node, `must be an http(s) URL, got ${u.protocol}`);
-    if (v.normalize('NFC') !== v || /\s/.test(v))
-      return this.bad(key, node, 'must be NFC with no whitespace');
     return v;
   }
 

@@ -122,15 +122,28 @@ function compileExtension(name: string, pattern: string, what: string): Extensio
   return { name: ext.name, oid: ext.oid, pattern, matcher: compileIdentityPattern(pattern, what) };
 }
 
+/**
+ * An issuer as plain text: no whitespace or control characters, NFC. Issuers are compared
+ * exactly, so a byte a terminal does not show would pin one no token carries.
+ */
+export function isPlainIssuerText(issuer: string): boolean {
+  return !/[\s\u0000-\u001f\u007f]/.test(issuer) && issuer.normalize('NFC') === issuer;
+}
+
+/** An issuer written as a pattern (`*`, `.*`, anchors): issuers are never patterns. */
+export function issuerLooksLikePattern(issuer: string): boolean {
+  return /[*]|\.\*|^\^|\$$/.test(issuer);
+}
+
 function checkIssuer(issuer: string, what: string): string {
   if (issuer.length === 0) fail('INPUT_INVALID', 'input', `${what} is empty`);
-  if (/[\s\u0000-\u001f\u007f]/.test(issuer) || issuer.normalize('NFC') !== issuer)
+  if (!isPlainIssuerText(issuer))
     fail(
       'INPUT_INVALID',
       'input',
       `${what} ${JSON.stringify(issuer)} contains whitespace or control characters, or is not NFC`,
     );
-  if (/[*]|\.\*|^\^|\$$/.test(issuer)) {
+  if (issuerLooksLikePattern(issuer)) {
     fail(
       'INPUT_INVALID',
       'input',

@@ -53,6 +53,7 @@ import {
   noteSeeds,
   noteTarget,
   policyTarget,
+  signingConfigTarget,
   pools,
   tokenSeeds,
   tokenTarget,
@@ -89,6 +90,7 @@ const DEFAULT = {
   trustedRoot: 1500,
   policy: 1500,
   consistency: 1500,
+  signingConfig: 1500,
 };
 
 /** Run a target; it fails the test itself at the first bad outcome. */
@@ -199,6 +201,10 @@ sharedTest("fuzz trusted-root (shared conformance): the suite's trusted roots", 
 
 test('fuzz consistency: consistency.json through parseShipmentConsistency (and back)', (t) => {
   return fuzz(t, consistencyTarget(consistencySeeds(local), DEFAULT.consistency));
+});
+
+test('fuzz signing-config: signing_config.json through parseSigningConfig and selectSigningServices', (t) => {
+  return fuzz(t, signingConfigTarget(DEFAULT.signingConfig));
 });
 
 test('fuzz policy: policy files through parsePolicyFile and buildPolicy for every environment', (t) => {

@@ -58,6 +58,11 @@ import { mutateJson, stringifyFuzz, type Json, type JsonHooks } from './mutate-j
 import { parseTrustedRoot, serializeTrustedRoot } from '../../src/trust/trusted-root.js';
 import { planImport } from '../../src/trust/store/importers.js';
 import {
+  parseSigningConfig,
+  renderSigningConfig,
+  selectSigningServices,
+} from '../../src/sign/signing-config.js';
+import {
   parseShipmentConsistency,
   serializeShipmentConsistency,
   type ShipmentConsistency,
@@ -1389,7 +1394,17 @@ export function judgePolicy(text: string): IterationResult {
       buildPolicy(policyOptionsForEnvironment(file, name));
     return file.environments.size;
   });
-  if (r.kind !== 'ok') return fromThrow(r, text, 'parsePolicyFile + buildPolicy');
+  if (r.kind !== 'ok') {
+    // A policy file's mistakes are POLICY_INVALID at a key and line, whichever step finds them
+    // (buildPolicy's own refusals name command-line flags, which a policy file does not have).
+    if (r.kind === 'refused' && r.code !== 'POLICY_INVALID')
+      return {
+        kind: 'failure',
+        problem: `a policy file refused as ${r.code}, not POLICY_INVALID naming its key and line`,
+        input: text,
+      };
+    return fromThrow(r, text, 'parsePolicyFile + buildPolicy');
+  }
   return { kind: 'accepted', by: `${r.value} environment(s)` };
 }
 
@@ -1597,4 +1612,83 @@ export function consistencyTarget(
       p[p.length - 1] === 'checkpoint' ? (rng, s, t) => mutateNote(rng, s, t) : undefined,
   };
   return jsonDocumentTarget('consistency', seeds, hooks, judgeConsistency, defaultIterations);
+}
+
+// ---------------------------------------------------------------------------------------
+// signing_config.json: which services `attest sign` uses
+
+const T_CONFIG = Date.UTC(2025, 0, 1);
+
+function service(url: string, majorApiVersion: number, start: number, end?: number) {
+  return {
+    url,
+    majorApiVersion,
+    validFor: end === undefined ? { start } : { start, end },
+    operator: 'sigstore.example',
+  };
+}
+
+/** Two signing configs: one per Rekor API version, with windows that open and close. */
+export function signingConfigSeeds(): { name: string; text: string }[] {
+  const year = 365 * 86_400_000;
+  return [
+    {
+      name: 'signing-config/rekor-v1',
+      text: renderSigningConfig({
+        caUrls: [service('https://fulcio.example', 1, T_CONFIG)],
+        oidcUrls: [service('https://oauth2.example/auth', 1, T_CONFIG)],
+        rekorTlogUrls: [
+          service('https://rekor.example', 1, T_CONFIG, T_CONFIG + year),
+          service('https://rekor2.example', 1, T_CONFIG + year),
+        ],
+        rekorTlogConfig: { selector: 'ANY' },
+        tsaUrls: [service('https://tsa.example/api/v1/timestamp', 1, T_CONFIG)],
+        tsaConfig: { selector: 'ALL' },
+      }),
+    },
+    {
+      name: 'signing-config/rekor-v2',
+      text: renderSigningConfig({
+        caUrls: [service('https://fulcio.example', 1, T_CONFIG)],
+        oidcUrls: [],
+        rekorTlogUrls: [
+          service('https://log2025.rekor.example', 2, T_CONFIG),
+          service('https://rekor.example', 1, T_CONFIG),
+        ],
+        rekorTlogConfig: { selector: 'EXACT', count: 1 },
+        tsaUrls: [
+          service('https://tsa.example/api/v1/timestamp', 1, T_CONFIG),
+          service('https://tsa2.example/api/v1/timestamp', 1, T_CONFIG),
+        ],
+        tsaConfig: { selector: 'ANY' },
+      }),
+    },
+  ];
+}
+
+/**
+ * A signing config as `attest sign` reads it: parsed, then services selected at a time inside
+ * and one outside the windows. Anything but a StellaError with a code in EXIT_CODES is a crash.
+ */
+export function judgeSigningConfig(bytes: Uint8Array): IterationResult {
+  const minimize = (b: Uint8Array): Promise<boolean> =>
+    Promise.resolve(judgeSigningConfig(b).kind === 'failure');
+  const cfg = attemptSync(() => parseSigningConfig(bytes, 'signing_config.json'));
+  if (cfg.kind !== 'ok') return fromThrow(cfg, bytes, 'parseSigningConfig', minimize);
+  for (const now of [T_CONFIG + 86_400_000, T_CONFIG - 86_400_000]) {
+    const r = attemptSync(() => selectSigningServices(cfg.value, now));
+    if (crashed(r)) return fromThrow(r, bytes, 'selectSigningServices', minimize);
+  }
+  return { kind: 'accepted', by: 'parsed and selected' };
+}
+
+export function signingConfigTarget(defaultIterations: number): FuzzTarget {
+  return jsonDocumentTarget(
+    'signing-config',
+    signingConfigSeeds(),
+    {},
+    judgeSigningConfig,
+    defaultIterations,
+    0.1,
+  );
 }
