@@ -162,10 +162,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     handler(req, res);
   });
   server.keepAliveTimeout = 1000;
-  const actualPort = await listenOnLoopback(server, port, () => {
-    storages.storage.close();
-    storages.storageV2.close();
-  });
+  const actualPort = await listenOnLoopback(server, port, () => closeLogStorages(storages));
   try {
     const urls = sandboxUrls(actualPort);
     const services = buildServices(dataDir, urls, authority, v2Authority, storages, opts, now);
@@ -210,8 +207,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<RunningSa
     // library caller's process would otherwise be held open by it).
     server.closeAllConnections();
     server.close();
-    storages.storage.close();
-    storages.storageV2.close();
+    closeLogStorages(storages);
     throw e;
   }
 }
@@ -246,6 +242,11 @@ function openLogStorages(dataDir: string): LogStorages {
     storage.close();
     throw e;
   }
+}
+
+function closeLogStorages({ storage, storageV2 }: LogStorages): void {
+  storage.close();
+  storageV2.close();
 }
 
 /** Listen on 127.0.0.1:port (0: ephemeral) and answer the port bound; `onFail` cleans up first. */
@@ -394,7 +395,7 @@ function writeClientFiles(
 /** The handle startSandbox returns: close() stops the server, the logs and clears the pid. */
 function runningSandbox(
   server: Server,
-  { storage, storageV2 }: LogStorages,
+  storages: LogStorages,
   dataDir: string,
   port: number,
   urls: Required<SandboxUrls>,
@@ -426,8 +427,7 @@ function runningSandbox(
           server.close(() => resolve());
           server.closeAllConnections();
         });
-        storage.close();
-        storageV2.close();
+        closeLogStorages(storages);
         const current = readSandboxState(dataDir);
         if (current && current.pid === process.pid)
           writeSandboxState(dataDir, { ...current, pid: null });
