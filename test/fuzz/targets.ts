@@ -778,6 +778,21 @@ function cutAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
   return out;
 }
 
+/**
+ * `input` cut at `cuts`, as a stream: each piece a fresh copy, as a file read gives (no piece
+ * shares a buffer with another), and counted in `progress` as it is handed out.
+ */
+async function* pieces(
+  input: Uint8Array,
+  cuts: readonly number[],
+  progress: Progress,
+): AsyncGenerator<Uint8Array> {
+  for (const p of cutAt(input, cuts)) {
+    progress.steps++;
+    yield new Uint8Array(p);
+  }
+}
+
 /** Cut points for an input of `n` bytes: none, a fixed step (odd or a block), or random places. */
 function drawCuts(rng: Prng, n: number, trail: Trail): number[] {
   const how = rng.weighted<string>([
@@ -812,13 +827,7 @@ function chunkedSource(
   return {
     name: 'the fuzzed archive',
     open() {
-      const raw = (async function* () {
-        // Each piece a fresh copy, as a file read gives: no piece shares a buffer with another.
-        for (const p of cutAt(input, cuts)) {
-          progress.steps++;
-          yield new Uint8Array(p);
-        }
-      })();
+      const raw = pieces(input, cuts, progress);
       return gzipped ? gunzipBounded(raw, defaultGunzipLimits(STREAM_LIMITS.maxArchiveBytes)) : raw;
     },
   };
@@ -1041,12 +1050,7 @@ async function inflateBounded(
   limits: GunzipLimits,
   progress: Progress,
 ): Promise<Uint8Array> {
-  const raw = (async function* () {
-    for (const p of cutAt(input, cuts)) {
-      progress.steps++;
-      yield new Uint8Array(p);
-    }
-  })();
+  const raw = pieces(input, cuts, progress);
   const out: Uint8Array[] = [];
   for await (const c of gunzipBounded(raw, limits)) out.push(new Uint8Array(c));
   return new Uint8Array(Buffer.concat(out));
