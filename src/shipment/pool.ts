@@ -63,6 +63,18 @@ export function createVerifierPool(
     { resolve: (v: BundleVerdict) => void; reject: (e: unknown) => void }
   >();
   const load = new Array<number>(jobs).fill(0);
+  // Set by the first worker that fails or stops before close(): every verdict in flight and
+  // every later submit is rejected with it. A stopped worker answers nothing, and its queued
+  // batches would otherwise be waited for as long as the other workers keep the process alive.
+  let failure: unknown;
+  let closing = false;
+  const fail = (e: unknown): void => {
+    if (failure === undefined) failure = e;
+    for (const [id, p] of waiting) {
+      waiting.delete(id);
+      p.reject(failure);
+    }
+  };
   const workers = Array.from({ length: jobs }, (_, index) => {
     const w = new Worker(new URL('./worker.js', import.meta.url), {
       workerData: { trust, policyOptions, verdictOptions },
@@ -75,11 +87,13 @@ export function createVerifierPool(
         done?.resolve(verdict);
       }
     });
-    w.on('error', (e) => {
-      for (const [id, p] of waiting) {
-        waiting.delete(id);
-        p.reject(e);
-      }
+    w.on('error', fail);
+    // After 'error' too (the error is kept); on its own when the worker called process.exit or
+    // its event loop emptied with a batch unanswered (worker.ts unrefs its port while busy, so
+    // a verification waiting on something that will never come ends the thread, not the run).
+    w.on('exit', (code) => {
+      if (!closing)
+        fail(new Error(`a verifier worker thread stopped (exit code ${code}) before it answered`));
     });
     return w;
   });
@@ -106,6 +120,7 @@ export function createVerifierPool(
     // Four batches per worker: one being verified, the next queued, and room to refill.
     window: jobs * 4 * BATCH,
     submit(bundle) {
+      if (failure !== undefined) return Promise.reject(failure);
       const id = next++;
       if (batch.length === 0) {
         // Least-loaded worker for each batch (ties: round robin), so one slow batch does not
@@ -129,6 +144,7 @@ export function createVerifierPool(
       });
     },
     async close() {
+      closing = true;
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };

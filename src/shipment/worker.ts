@@ -21,7 +21,14 @@ const policy = buildPolicy(policyOptions);
 
 // One message per batch of jobs, one answer per batch (pool.ts: a message per bundle woke the
 // main thread per bundle). Verified one after the other: the worker is one verifier.
+//
+// The port keeps the thread alive only while it has no batch: while it verifies, only the
+// verification's own work does. So a verification that waits for something nothing will ever
+// deliver empties the thread's event loop and ends it, and the pool reports the stopped thread
+// (pool.ts), where a port kept referenced would leave the whole run waiting for ever.
+let busy = 0;
 parentPort!.on('message', (batch: WorkerJob[]) => {
+  if (busy++ === 0) parentPort!.unref();
   void (async () => {
     const answers: WorkerAnswer[] = [];
     for (const { id, bundle } of batch)
@@ -30,5 +37,6 @@ parentPort!.on('message', (batch: WorkerJob[]) => {
         verdict: await verifyArchivedBundle(bundle, trust, policy, verdictOptions),
       });
     parentPort!.postMessage(answers);
+    if (--busy === 0) parentPort!.ref();
   })();
 });

@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { serializeTrustedRoot } from '../../src/trust/trusted-root.js';
@@ -128,18 +128,14 @@ test('the report timeline (certificate validity, trust windows) is in each verdi
   }
 });
 
-test('a verifier worker that dies with several bundles in flight gives one internal-error report (exit 1), not a stack trace', async (t) => {
+/** A three-artifact archive, its trusted root and the `verify --archive --jobs 2` arguments, in a temporary directory. */
+async function workerFaultRun(t: ExecutionContext) {
   const { trust, archive } = await shipment();
   const dir = tempDir(t, 'stella-worker-fault-');
   const tar = path.join(dir, 'x.tar');
   const root = path.join(dir, 'trusted_root.json');
   writeFileSync(tar, archive);
   writeFileSync(root, serializeTrustedRoot(trust));
-  const faulty = {
-    nodeArgs: ['--require', path.join(PROJECT_ROOT, 'test', 'fixtures', 'cli', 'worker-fault.cjs')],
-    env: { STELLA_TRUST_STORE: '' },
-    timeoutMs: 60_000,
-  };
   const args = verifyArchiveArgs(
     tar,
     2,
@@ -147,17 +143,74 @@ test('a verifier worker that dies with several bundles in flight gives one inter
     root,
     ...identityFlags(POLICY.certificateIdentity, POLICY.certificateOidcIssuer),
   );
-  const json = await runCli([...args, '--json'], faulty);
+  const env = { STELLA_TRUST_STORE: '' };
+  /** Runs with test/fixtures/cli/<fault>.cjs preloaded in every thread. */
+  const withFault = (fault: string, extra: string[] = []) =>
+    runCli([...args, ...extra], {
+      nodeArgs: ['--require', path.join(PROJECT_ROOT, 'test', 'fixtures', 'cli', `${fault}.cjs`)],
+      env,
+      timeoutMs: 60_000,
+    });
+  const withoutFault = () => runCli([...args, '--json'], { env, timeoutMs: 60_000 });
+  return { withFault, withoutFault };
+}
+
+/** The internal-error report of a run (--json, then text) that failed with `message`. */
+async function assertInternalError(
+  t: ExecutionContext,
+  run: (extra?: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>,
+  message: string,
+): Promise<void> {
+  const json = await run(['--json']);
   t.is(json.code, 1, json.stdout + json.stderr);
   t.deepEqual(JSON.parse(json.stdout), {
     ok: false,
-    error: { code: 'INTERNAL', check: 'internal', message: 'worker fault injected', exitCode: 1 },
+    error: { code: 'INTERNAL', check: 'internal', message, exitCode: 1 },
   });
   t.is(json.stderr, '');
-  const text = await runCli(args, faulty);
+  const text = await run();
   t.is(text.code, 1);
-  t.is(text.stderr, 'error: internal: worker fault injected\n');
+  t.is(text.stderr, `error: internal: ${message}\n`);
+}
+
+test('a verifier worker that dies with several bundles in flight gives one internal-error report (exit 1), not a stack trace', async (t) => {
+  const { withFault, withoutFault } = await workerFaultRun(t);
+  await assertInternalError(
+    t,
+    (extra) => withFault('worker-fault', extra),
+    'worker fault injected',
+  );
   // Without the fault the same run passes: the three bundles verify.
-  const real = await runCli([...args, '--json'], { env: faulty.env, timeoutMs: 60_000 });
+  const real = await withoutFault();
   t.is(real.code, 0, real.stdout + real.stderr);
+});
+
+test('a verifier worker that ends itself (process.exit, no error) fails the run (exit 1) instead of leaving it waiting for ever', async (t) => {
+  const { withFault } = await workerFaultRun(t);
+  await assertInternalError(
+    t,
+    (extra) => withFault('worker-exit', extra),
+    'a verifier worker thread stopped (exit code 0) before it answered',
+  );
+});
+
+test('verifier workers that end before any bundle is sent fail the run (exit 1) at the first bundle, which is not sent to a stopped thread', async (t) => {
+  // The archive is read only after every worker has ended (the preload holds fs.read back).
+  // Without the pool's own check, the first bundle would be sent to a stopped thread, and the
+  // run would end only through bin/run.js's guard (the command stopped before it finished).
+  const { withFault } = await workerFaultRun(t);
+  await assertInternalError(
+    t,
+    (extra) => withFault('worker-exit-at-start', extra),
+    'a verifier worker thread stopped (exit code 0) before it answered',
+  );
+});
+
+test('a verification that waits for something nothing will deliver ends its worker, and the run fails (exit 1) instead of waiting for ever', async (t) => {
+  const { withFault } = await workerFaultRun(t);
+  await assertInternalError(
+    t,
+    (extra) => withFault('worker-stall', extra),
+    'a verifier worker thread stopped (exit code 0) before it answered',
+  );
 });
