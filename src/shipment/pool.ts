@@ -66,10 +66,10 @@ export function createVerifierPool(
   // Set by the first worker that fails or stops before close(): every verdict in flight and
   // every later submit is rejected with it. A stopped worker answers nothing, and its queued
   // batches would otherwise be waited for as long as the other workers keep the process alive.
-  let failure: unknown;
+  let failure: Error | undefined;
   let closing = false;
   const fail = (e: unknown): void => {
-    if (failure === undefined) failure = e;
+    failure ??= e instanceof Error ? e : new Error(String(e));
     for (const [id, p] of waiting) {
       waiting.delete(id);
       p.reject(failure);
