@@ -64,6 +64,15 @@ import {
   trustedRootTarget,
 } from './targets.js';
 import type { Json } from './mutate-json.js';
+import {
+  judgeRotation,
+  mutateRotation,
+  rotationSeeds,
+  rotationTarget,
+  ROTATION_KEYS,
+  type SignedPayloads,
+} from './rotation.js';
+import { dumpStore } from '../trust/store/helpers.js';
 
 const { inProcess, samples, conformance } = bundleSeeds();
 const local = [...inProcess, ...samples];
@@ -72,7 +81,7 @@ const localPools = pools(local);
 /**
  * Iterations per target in `npm test`, from the CPU each costs here (bundle ~4.3 ms,
  * conformance bundle ~2.9 ms, archive ~1.8 ms, streamed archive ~3 ms, gzip ~9 ms, trusted root
- * and policy ~1.5 ms, the primitives 0.13-0.7 ms): the whole file, CLI runs included, about
+ * and policy ~1.5 ms, rotation ~1.8 ms, the primitives 0.13-0.7 ms): the whole file, CLI runs included, about
  * 27 s of CPU. Counts, not the clock, so every run judges the same inputs.
  */
 const DEFAULT = {
@@ -91,6 +100,7 @@ const DEFAULT = {
   policy: 1500,
   consistency: 1500,
   signingConfig: 1500,
+  rotation: 1000,
 };
 
 /** Run a target; it fails the test itself at the first bad outcome. */
@@ -209,6 +219,13 @@ test('fuzz signing-config: signing_config.json through parseSigningConfig and se
 
 test('fuzz policy: policy files through parsePolicyFile and buildPolicy for every environment', (t) => {
   return fuzz(t, policyTarget(DEFAULT.policy));
+});
+
+const rotationSigned: SignedPayloads = new Map();
+const rotation = await rotationSeeds(rotationSigned);
+
+test('fuzz rotation: trust-root rotation bundles through readRotationBundle and verifyRotation', (t) => {
+  return fuzz(t, rotationTarget(rotation.seeds, rotation.roots, rotationSigned, DEFAULT.rotation));
 });
 
 test.serial(
@@ -359,6 +376,63 @@ test('fuzz CLI: mutated bundles and archives through `stella attest verify --jso
   }
 });
 
+test("fuzz CLI: mutated rotation bundles through `stella trust rotate --json` give the library's verdict and exit code, never 1, and a refused one leaves the store exactly as it was", async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stella-fuzz-rotate-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // The seed a fresh store takes: version 1, signed by both of its two rotation keys.
+  const seed = rotation.seeds.find((s) => s.name === 'rotation/two-of-two')!;
+  const keys = path.join(dir, 'rotation-keys.pem');
+  writeFileSync(
+    keys,
+    [ROTATION_KEYS.a, ROTATION_KEYS.b]
+      .map((k) => k.publicKey.export({ type: 'spki', format: 'pem' }).toString())
+      .join(''),
+  );
+  // The first inputs (by iteration) with distinct library outcomes, judged on the CLI's clock.
+  const signed: SignedPayloads = new Map(rotationSigned);
+  const inputs: { tar: Uint8Array; outcome: IterationResult }[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < 300 && inputs.length < 5; i++) {
+    const rng = new Prng(iterationSeed(fuzzConfig(0).seed, 'cli-rotation', i));
+    const tar = await mutateRotation(rng, seed, rotation.roots, signed, []);
+    const outcome = judgeRotation(tar, seed.trust, signed, Date.now());
+    t.not(outcome.kind, 'failure', `iteration ${i}: the library's own verdict is a failure`);
+    const key = outcome.kind === 'refused' ? outcome.code : outcome.kind;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    inputs.push({ tar, outcome });
+  }
+  t.true(inputs.length >= 3, 'the mutated rotations reach several outcomes');
+  for (const [i, { tar, outcome }] of inputs.entries()) {
+    const what = `rotation ${i} (${outcome.kind === 'refused' ? outcome.code : outcome.kind})`;
+    const store = path.join(dir, `trust-${i}.db`);
+    const env = { env: { STELLA_TRUST_STORE: store } };
+    const init = await runCli(
+      ['trust', 'init', '--rotation-keys', keys, '--threshold', '2', '--json'],
+      env,
+    );
+    t.is(init.code, 0, init.stdout + init.stderr);
+    const file = path.join(dir, `rotation-${i}.tar`);
+    writeFileSync(file, tar);
+    const before = dumpStore(store);
+    const r = await runCli(['trust', 'rotate', file, '--json'], {
+      ...env,
+      nodeArgs: ['--import', NO_NETWORK_PRELOAD],
+    });
+    t.not(r.code, 1, `${what}: exit 1 is an internal error\n${r.stdout}${r.stderr}`);
+    const out = parseOneJsonObject(r.stdout);
+    t.truthy(out, `${what}: stdout is not one JSON object: ${r.stdout.slice(0, 300)}`);
+    if (outcome.kind === 'refused') {
+      t.is((out?.error as { code?: string } | undefined)?.code, outcome.code, what);
+      t.is(r.code, EXIT_CODES[outcome.code as keyof typeof EXIT_CODES], what);
+      t.is(dumpStore(store), before, `${what}: the store is exactly as it was`);
+    } else {
+      t.is(r.code, 0, `${what}\n${r.stdout}${r.stderr}`);
+      t.not(dumpStore(store), before, `${what}: the rotation was applied`);
+    }
+  }
+});
+
 // ---------------------------------------------------------------------------------------
 // The oracle itself: it must be able to say no
 
@@ -475,6 +549,27 @@ test('fuzz oracle: a witness cosignature the seed did not record, or one on anot
   t.regex((unrecorded as { problem: string }).problem, /POSSIBLE BYPASS/);
   const otherText = judgeWitness({ ...seed!, text: `${seed!.text}x\n` }, seed!.note);
   t.is(otherText.kind, 'failure');
+});
+
+test('fuzz oracle: a rotation accepted without a recorded trusted signature on its payload, or at a version that is not the next, is reported as a possible bypass', (t) => {
+  for (const seed of rotation.seeds) {
+    t.is(judgeRotation(seed.tar, seed.trust, rotationSigned).kind, 'accepted', seed.name);
+    // The same valid signatures, judged as if no key had signed these bytes.
+    const unrecorded = judgeRotation(seed.tar, seed.trust, new Map());
+    t.is(unrecorded.kind, 'failure', seed.name);
+    t.regex((unrecorded as { problem: string }).problem, /POSSIBLE BYPASS.*trusted key/);
+  }
+  // Each rule read again on its own: a payload whose recorded signers are fewer than the
+  // threshold, and (through verifyRotation's own clock) one judged after it expired.
+  const seed = rotation.seeds.find((s) => s.name === 'rotation/two-of-two')!;
+  const one: SignedPayloads = new Map([
+    [toHex(sha256(seed.payloadBytes)), new Set([ROTATION_KEYS.a.id])],
+  ]);
+  t.is(judgeRotation(seed.tar, seed.trust, one).kind, 'failure');
+  t.deepEqual(judgeRotation(seed.tar, seed.trust, rotationSigned, Date.UTC(2100, 0, 1)), {
+    kind: 'refused',
+    code: 'ROTATION_EXPIRED',
+  });
 });
 
 test('fuzz harness: an iteration is a pure function of (seed, target, iteration)', (t) => {
