@@ -173,24 +173,29 @@ export class DerNode {
   }
 }
 
+/** Names of the universal tags Stella's messages mention. */
+const UNIVERSAL_TAG_NAMES: Readonly<Record<number, string>> = {
+  1: 'BOOLEAN',
+  2: 'INTEGER',
+  3: 'BIT STRING',
+  4: 'OCTET STRING',
+  5: 'NULL',
+  6: 'OBJECT IDENTIFIER',
+  10: 'ENUMERATED',
+  12: 'UTF8String',
+  16: 'SEQUENCE',
+  17: 'SET',
+  19: 'PrintableString',
+  22: 'IA5String',
+  23: 'UTCTime',
+  24: 'GeneralizedTime',
+};
+
+const universalTagName = (tagNumber: number): string =>
+  UNIVERSAL_TAG_NAMES[tagNumber] ?? `universal tag ${tagNumber}`;
+
 export function describeTag(n: DerNode): string {
-  const names: Record<number, string> = {
-    1: 'BOOLEAN',
-    2: 'INTEGER',
-    3: 'BIT STRING',
-    4: 'OCTET STRING',
-    5: 'NULL',
-    6: 'OBJECT IDENTIFIER',
-    10: 'ENUMERATED',
-    12: 'UTF8String',
-    16: 'SEQUENCE',
-    17: 'SET',
-    19: 'PrintableString',
-    22: 'IA5String',
-    23: 'UTCTime',
-    24: 'GeneralizedTime',
-  };
-  if (n.cls === TagClass.universal) return names[n.tagNumber] ?? `universal tag ${n.tagNumber}`;
+  if (n.cls === TagClass.universal) return universalTagName(n.tagNumber);
   const cls = ['universal', 'application', 'context', 'private'][n.cls];
   return `${cls} tag [${n.tagNumber}]${n.constructed ? ' (constructed)' : ''}`;
 }
@@ -230,20 +235,9 @@ function expectTagAt(
   const id = buf[pos]!;
   const constructed = expect === Tag.SEQUENCE || expect === Tag.SET;
   if (id !== (expect | (constructed ? 0x20 : 0))) {
-    const names: Record<number, string> = {
-      1: 'BOOLEAN',
-      2: 'INTEGER',
-      3: 'BIT STRING',
-      4: 'OCTET STRING',
-      5: 'NULL',
-      6: 'OBJECT IDENTIFIER',
-      12: 'UTF8String',
-      16: 'SEQUENCE',
-      17: 'SET',
-    };
     err(
       ctx,
-      `expected ${names[expect] ?? `universal tag ${expect}`}, found identifier octet 0x${id.toString(16).padStart(2, '0')}`,
+      `expected ${universalTagName(expect)}, found identifier octet 0x${id.toString(16).padStart(2, '0')}`,
       pos,
     );
   }
