@@ -32,6 +32,7 @@ import {
   type Credentials,
 } from './credentials.js';
 import type { RepositoryRef } from './reference.js';
+import { isRetryableStatus } from '../util/retry.js';
 
 export const MEDIA_TYPES = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -326,7 +327,7 @@ export class RegistryClient {
         `registry auth failed: the token service at ${describeUrl(url)} refused ${creds ? `the credentials from ${creds.source}` : 'an anonymous token (no credentials found: docker config, --registry-username, STELLA_REGISTRY_USERNAME)'} for ${scopeValue} (HTTP ${res.status})`,
       );
     }
-    if (res.status >= 500)
+    if (isRetryableStatus(res.status))
       throw this.error(
         'REGISTRY_UNAVAILABLE',
         `registry unavailable: the token service at ${describeUrl(url)} answered HTTP ${res.status}`,
@@ -431,7 +432,7 @@ export class RegistryClient {
 
   private unexpected(res: HttpResponse, what: string): StellaError {
     const text = registryErrorText(res.body);
-    if (res.status >= 500 || res.status === 429 || res.status === 408) {
+    if (isRetryableStatus(res.status)) {
       return this.error(
         'REGISTRY_UNAVAILABLE',
         `registry unavailable: ${this.name} answered HTTP ${res.status} to ${what}${text ? `: ${text}` : ''}`,

@@ -14,6 +14,7 @@ import { pemToDer } from '../util/pem.js';
 import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
 import type { EphemeralKey } from './keys.js';
+import { isRetryableStatus } from '../util/retry.js';
 
 export interface FulcioCertificateRequest {
   credentials: { oidcIdentityToken: string };
@@ -72,12 +73,7 @@ export async function requestSigningCertificate(
     policy,
     fetchImpl,
   );
-  if (
-    outcome.kind === 'unreachable' ||
-    outcome.status >= 500 ||
-    outcome.status === 408 ||
-    outcome.status === 429
-  ) {
+  if (outcome.kind === 'unreachable' || isRetryableStatus(outcome.status)) {
     fail(
       'FULCIO_UNAVAILABLE',
       'signing',

@@ -8,6 +8,7 @@ import { fail } from '../errors.js';
 import { toBase64, utf8 } from '../util/encoding.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
 import type { RekorEntryJsonInput } from '../bundle/from-rekor.js';
+import { isRetryableStatus } from '../util/retry.js';
 
 /** Rekor's LogEntry (v1 REST JSON): the shape src/bundle/from-rekor.ts turns into a tlog entry. */
 export type RekorLogEntry = RekorEntryJsonInput;
@@ -95,12 +96,7 @@ export async function uploadEntry(
         `Rekor proof missing: entry already exists but Rekor gave no usable location`,
       );
     result = await fetchEntry(base, uuid, policy, fetchImpl);
-  } else if (
-    outcome.kind === 'unreachable' ||
-    outcome.status >= 500 ||
-    outcome.status === 408 ||
-    outcome.status === 429
-  ) {
+  } else if (outcome.kind === 'unreachable' || isRetryableStatus(outcome.status)) {
     return fail(
       'REKOR_UNAVAILABLE',
       'tlog',
@@ -150,7 +146,7 @@ async function fetchEntry(
   );
   if (outcome.kind !== 'response' || outcome.status !== 200) {
     const code =
-      outcome.kind === 'unreachable' || outcome.status >= 500
+      outcome.kind === 'unreachable' || isRetryableStatus(outcome.status)
         ? 'REKOR_UNAVAILABLE'
         : 'REKOR_PROOF_MISSING';
     fail(

@@ -31,6 +31,7 @@ import type { TimeValue } from '../util/time.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { SigningAlgorithm } from './config.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
+import { isRetryableStatus } from '../util/retry.js';
 
 /** Rekor v2 verifier keyDetails for the ephemeral key Stella signs with. */
 export function keyDetailsFor(algorithm: SigningAlgorithm): string {
@@ -110,12 +111,7 @@ export async function uploadEntryV2(
     policy,
     fetchImpl,
   );
-  if (
-    outcome.kind === 'unreachable' ||
-    outcome.status >= 500 ||
-    outcome.status === 408 ||
-    outcome.status === 429
-  ) {
+  if (outcome.kind === 'unreachable' || isRetryableStatus(outcome.status)) {
     throw new StellaError(
       'REKOR_UNAVAILABLE',
       'tlog',

@@ -25,6 +25,7 @@ import { formatTime } from '../util/time.js';
 import type { Certificate } from '../x509/certificate.js';
 import { certValidAt } from '../x509/chain.js';
 import { describeOutcome, requestBytes, type RetryPolicy } from './http.js';
+import { isRetryableStatus } from '../util/retry.js';
 
 /** The largest TimeStampResp accepted (a token with its certificate chain is a few KB). */
 export const MAX_TIMESTAMP_RESPONSE_BYTES = 256 * 1024;
@@ -77,7 +78,7 @@ export async function requestTimestamp(
     },
   );
   if (outcome.kind === 'unreachable') return unavailable(url, describeOutcome(outcome));
-  if (outcome.status >= 500 || outcome.status === 408 || outcome.status === 429)
+  if (isRetryableStatus(outcome.status))
     unavailable(
       url,
       `HTTP ${outcome.status} (${outcome.attempts} attempt${outcome.attempts === 1 ? '' : 's'})`,

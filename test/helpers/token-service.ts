@@ -21,6 +21,8 @@ export interface TokenService {
    * token server writes it). Settable: an OAuth2-style service gives only `access_token`.
    */
   fields: ('token' | 'access_token')[];
+  /** Settable: when set, every request is answered with this status and no token. */
+  status: number | undefined;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,12 @@ export async function startTokenService(username: string, password: string): Pro
     const url = new URL(req.url ?? '/', 'http://token');
     const scope = url.searchParams.get('scope');
     requests.push({ authorized: req.headers.authorization !== undefined, scope });
+    if (self!.status !== undefined) {
+      res
+        .writeHead(self!.status, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ details: 'not now' }));
+      return;
+    }
     if (req.headers.authorization !== expected) {
       res
         .writeHead(401, { 'Content-Type': 'application/json' })
@@ -95,6 +103,7 @@ export async function startTokenService(username: string, password: string): Pro
     rootCertPem: cert.toString('pem'),
     requests,
     fields: ['token', 'access_token'],
+    status: undefined,
     close: () => new Promise((r) => server.close(() => r())),
   };
   return self;

@@ -233,5 +233,18 @@ if (missing) {
     });
     t.is(tokenless.code, 'REGISTRY_AUTH_FAILED');
     t.regex(tokenless.message, /the token service at .* answered without a token/);
+
+    // A token service that throttles or times out (429, 408) or fails (503) is unavailable,
+    // as the registry itself would be (util/retry.ts's one list), asked again and then
+    // REGISTRY_UNAVAILABLE: not a refusal of the credentials.
+    tokens.fields = ['token', 'access_token'];
+    for (const status of [429, 408, 503]) {
+      tokens.status = status;
+      const busy = await t.throwsAsync(discoverBundles(image, good), { instanceOf: StellaError });
+      t.is(busy.code, 'REGISTRY_UNAVAILABLE', `HTTP ${status}: ${busy.message}`);
+      t.regex(busy.message, new RegExp(`token service at .* answered HTTP ${status}`));
+    }
+    tokens.status = undefined;
+    t.is((await discoverBundles(image, good)).bundles.length, 0);
   });
 }

@@ -98,6 +98,18 @@ test('a 409 whose Location does not end in an entry UUID is refused without a se
   });
   t.is(busy.code, 'REKOR_UNAVAILABLE');
   t.regex(busy.message, /cannot fetch entry [0-9a-f]{64}: HTTP 503: busy/);
+  // So is a log that throttles the second request: 429 is not a missing proof either.
+  requests.length = 0;
+  answer = (res) =>
+    requests.length === 1
+      ? res.writeHead(409, { location: `/api/v1/log/entries/${LEAF}` }).end('{}')
+      : res.writeHead(429).end('{"message":"slow down"}');
+  const throttled = await t.throwsAsync(
+    uploadEntry(url, proposal, { timeoutMs: 5000, retries: 0 }),
+    { instanceOf: StellaError },
+  );
+  t.is(throttled.code, 'REKOR_UNAVAILABLE');
+  t.regex(throttled.message, /cannot fetch entry [0-9a-f]{64}: HTTP 429: slow down/);
 });
 
 test('POST answers by status: 503, 429 and 408 retried then REKOR_UNAVAILABLE; 400 REKOR_REJECTED at once', async (t) => {
