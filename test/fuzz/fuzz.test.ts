@@ -73,6 +73,7 @@ import {
   type SignedPayloads,
 } from './rotation.js';
 import { dumpStore } from '../trust/store/helpers.js';
+import { legacySeeds, legacyTarget } from './cosign-legacy.js';
 
 const { inProcess, samples, conformance } = bundleSeeds();
 const local = [...inProcess, ...samples];
@@ -81,7 +82,7 @@ const localPools = pools(local);
 /**
  * Iterations per target in `npm test`, from the CPU each costs here (bundle ~4.3 ms,
  * conformance bundle ~2.9 ms, archive ~1.8 ms, streamed archive ~3 ms, gzip ~9 ms, trusted root
- * and policy ~1.5 ms, rotation ~1.8 ms, the primitives 0.13-0.7 ms): the whole file, CLI runs included, about
+ * and policy ~1.5 ms, rotation ~1.8 ms, a cosign layer ~0.9 ms, the primitives 0.13-0.7 ms): the whole file, CLI runs included, about
  * 27 s of CPU. Counts, not the clock, so every run judges the same inputs.
  */
 const DEFAULT = {
@@ -101,6 +102,7 @@ const DEFAULT = {
   consistency: 1500,
   signingConfig: 1500,
   rotation: 1000,
+  legacy: 1500,
 };
 
 /** Run a target; it fails the test itself at the first bad outcome. */
@@ -126,6 +128,9 @@ async function verdictOf(seed: BundleSeed): Promise<'pass' | 'fail'> {
 
 test('fuzz seeds: every in-process and sample seed gets its reference verdict', async (t) => {
   for (const s of local) t.is(await verdictOf(s), s.reference, s.name);
+  // And each DSSE seed with a signed entry timestamp, stored as cosign stores a .att layer and
+  // converted back: the v0.1 bundle verifies.
+  for (const s of legacySeeds(local)) t.is(await verdictOf(s.seed), 'pass', s.seed.name);
 });
 
 sharedTest('fuzz seeds (shared conformance): every case gets the suite verdict', async (t) => {
@@ -219,6 +224,12 @@ test('fuzz signing-config: signing_config.json through parseSigningConfig and se
 
 test('fuzz policy: policy files through parsePolicyFile and buildPolicy for every environment', (t) => {
   return fuzz(t, policyTarget(DEFAULT.policy));
+});
+
+test('fuzz cosign-legacy: cosign .att layers (envelope, certificate and Rekor annotations) through bundleFromCosignAttestation, then judged as bundles', (t) => {
+  const seeds = legacySeeds(local);
+  t.true(seeds.length >= 2, 'DSSE seeds with a signed entry timestamp');
+  return fuzz(t, legacyTarget(seeds, localPools.certificates, DEFAULT.legacy));
 });
 
 const rotationSigned: SignedPayloads = new Map();

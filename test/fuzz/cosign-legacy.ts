@@ -1,0 +1,205 @@
+/**
+ * Fuzz target for legacy cosign attestations (`src/oci/cosign-legacy.ts`): a `.att` layer
+ * read from a registry (a DSSE envelope, and the certificate and Rekor-bundle annotations cosign
+ * stores beside it) turned into a Sigstore bundle v0.1 by `bundleFromCosignAttestation`, which
+ * `export-bundle` then carries to the disconnected side. All three inputs come from the
+ * registry, so any of them may be hostile.
+ *
+ * Seeds: every DSSE seed bundle with a signed entry timestamp, split into the three inputs
+ * the way cosign stores them. Each input is mutated (the envelope and the Rekor bundle as JSON,
+ * the body inside it as a Rekor body, the certificate as a DER tree or as PEM text, an
+ * annotation dropped or emptied), converted, and the bundle judged exactly as the bundle target
+ * judges one (./targets.ts judgeBundle: parse, verify both ways, and every pass held to a
+ * reference), against the seed's own conversion.
+ */
+import { bundleFromCosignAttestation } from '../../src/oci/cosign-legacy.js';
+import { utf8 } from '../../src/util/encoding.js';
+import type { BundleSeed } from './corpus.js';
+import type { FuzzTarget, IterationResult } from './harness.js';
+import { havoc, type Trail } from './mutate-bytes.js';
+import { mutateRekorBody } from './mutate-bundle.js';
+import { mutateDer } from './mutate-der.js';
+import { mutateJson, stringifyFuzz, type Json, type JsonHooks } from './mutate-json.js';
+import { classifyThrow } from './oracle.js';
+import type { Prng } from './prng.js';
+import { judgeBundle } from './targets.js';
+
+const CERT_ANNOTATION = 'dev.sigstore.cosign/certificate';
+const REKOR_ANNOTATION = 'dev.sigstore.cosign/bundle';
+
+export interface LegacySeed {
+  /** The bundle seed, its text replaced by the seed's own conversion (what a neutral mutation gives). */
+  seed: BundleSeed;
+  envelope: Json;
+  certificateDer: Uint8Array;
+  rekor: Json;
+}
+
+const pem = (der: Uint8Array): string =>
+  `-----BEGIN CERTIFICATE-----\n${Buffer.from(der)
+    .toString('base64')
+    .replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
+
+/** The DSSE seeds with a signed entry timestamp, as cosign stores them in a `.att` layer. */
+export function legacySeeds(seeds: readonly BundleSeed[]): LegacySeed[] {
+  const out: LegacySeed[] = [];
+  for (const s of seeds) {
+    const b = JSON.parse(s.text) as Record<string, any>;
+    const vm = b.verificationMaterial ?? {};
+    const entry = vm.tlogEntries?.[0];
+    const certB64: unknown =
+      vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates?.[0]?.rawBytes;
+    if (!b.dsseEnvelope || !entry?.inclusionPromise || typeof certB64 !== 'string') continue;
+    const envelope = b.dsseEnvelope as Json;
+    const certificateDer = new Uint8Array(Buffer.from(certB64, 'base64'));
+    const rekor: Json = {
+      SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
+      Payload: {
+        body: entry.canonicalizedBody,
+        integratedTime: Number(entry.integratedTime),
+        logIndex: Number(entry.logIndex),
+        logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
+      },
+    };
+    const text = Buffer.from(
+      bundleFromCosignAttestation(
+        utf8.encode(JSON.stringify(envelope)),
+        { [CERT_ANNOTATION]: pem(certificateDer), [REKOR_ANNOTATION]: JSON.stringify(rekor) },
+        'seed',
+      ),
+    ).toString('utf8');
+    out.push({
+      seed: { ...s, name: `cosign-legacy/${s.name}`, text, resign: undefined },
+      envelope,
+      certificateDer,
+      rekor,
+    });
+  }
+  return out;
+}
+
+/** The payload and signatures' bytes, byte by byte; the rest as JSON. */
+const ENVELOPE_HOOKS: JsonHooks = {
+  bytesField: (p) => {
+    const k = p[p.length - 1];
+    return k === 'payload' || k === 'sig' ? (rng, b, t) => havoc(rng, b, t) : undefined;
+  },
+};
+
+/** The Rekor body inside cosign's bundle annotation, as the bundle target mutates one. */
+const REKOR_HOOKS: JsonHooks = {
+  bytesField: (p) => (p[p.length - 1] === 'body' ? mutateRekorBody : undefined),
+};
+
+/** PEM text around a certificate, written in the ways a registry might serve it. */
+function certificateText(rng: Prng, der: Uint8Array, donors: readonly Uint8Array[], trail: Trail) {
+  const how = rng.weighted<string>([
+    [4, 'der'],
+    [1, 'two'],
+    [1, 'label'],
+    [1, 'crlf'],
+    [1, 'around'],
+    [1, 'unclosed'],
+    [1, 'text'],
+  ]);
+  trail.push(`certificate: ${how}`);
+  switch (how) {
+    case 'der':
+      return pem(mutateDer(rng, der, trail, donors));
+    case 'two':
+      return pem(rng.pick(donors)) + pem(der);
+    case 'label':
+      return pem(der).replaceAll('CERTIFICATE', rng.pick(['PUBLIC KEY', 'X509 CERTIFICATE']));
+    case 'crlf':
+      return pem(der).replaceAll('\n', '\r\n');
+    case 'around':
+      return `junk before\n${pem(der)}junk after`;
+    case 'unclosed':
+      return pem(der).replace(/-----END CERTIFICATE-----\n$/, '');
+    default:
+      return Buffer.from(havoc(rng, utf8.encode(pem(der)), trail)).toString('latin1');
+  }
+}
+
+/** One `.att` layer's three inputs, one or more of them mutated. */
+export function mutateLegacy(
+  rng: Prng,
+  s: LegacySeed,
+  donors: readonly Uint8Array[],
+  trail: Trail,
+): { envelope: Uint8Array; annotations: Record<string, string> } {
+  let envelope = s.envelope;
+  let rekor = s.rekor;
+  let certificate = pem(s.certificateDer);
+  const drop: string[] = [];
+  const steps = 1 + rng.smallSize(2);
+  for (let i = 0; i < steps; i++) {
+    const what = rng.weighted<string>([
+      [3, 'envelope'],
+      [3, 'rekor'],
+      [2, 'certificate'],
+      [1, 'annotations'],
+    ]);
+    if (what === 'envelope') envelope = mutateJson(rng, envelope, trail, ENVELOPE_HOOKS);
+    else if (what === 'rekor') rekor = mutateJson(rng, rekor, trail, REKOR_HOOKS);
+    else if (what === 'certificate')
+      certificate = certificateText(rng, s.certificateDer, donors, trail);
+    else {
+      const k = rng.pick([CERT_ANNOTATION, REKOR_ANNOTATION]);
+      trail.push(`annotation ${k} dropped`);
+      drop.push(k);
+    }
+  }
+  const annotations = Object.fromEntries(
+    [
+      [CERT_ANNOTATION, certificate],
+      [REKOR_ANNOTATION, stringifyFuzz(rekor)],
+      ['org.opencontainers.image.created', '2025-06-01T00:00:00Z'],
+    ].filter(([k]) => !drop.includes(k!)),
+  );
+  return { envelope: utf8.encode(stringifyFuzz(envelope)), annotations };
+}
+
+/**
+ * The conversion refuses with a StellaError, skips the layer (no certificate or Rekor
+ * annotation: cosign-legacy's own SkipError, which `readLegacyCosign` reports as a reason),
+ * or gives a bundle that judgeBundle holds to the bundle target's oracle.
+ */
+export async function judgeLegacy(
+  s: LegacySeed,
+  input: { envelope: Uint8Array; annotations: Record<string, string> },
+): Promise<IterationResult> {
+  let bytes: Uint8Array;
+  try {
+    bytes = bundleFromCosignAttestation(input.envelope, input.annotations, 'fuzzed layer');
+  } catch (e) {
+    if (e instanceof Error && e.constructor.name === 'SkipError') return { kind: 'skipped' };
+    const c = classifyThrow(e);
+    if (c.kind === 'refused') return { kind: 'refused', code: c.code };
+    if (c.kind === 'known-crash') return { kind: 'known-crash', id: c.id };
+    return {
+      kind: 'failure',
+      problem:
+        'CRASH: bundleFromCosignAttestation threw something other than a StellaError with a code in EXIT_CODES',
+      error: c.error,
+      input: `${Buffer.from(input.envelope).toString('utf8')}\n${JSON.stringify(input.annotations)}`,
+    };
+  }
+  return judgeBundle(s.seed, Buffer.from(bytes).toString('utf8'));
+}
+
+export function legacyTarget(
+  seeds: readonly LegacySeed[],
+  donors: readonly Uint8Array[],
+  defaultIterations: number,
+): FuzzTarget {
+  return {
+    name: 'cosign-legacy',
+    defaultIterations,
+    run(rng, trail) {
+      const s = rng.pick(seeds);
+      trail.push(`seed ${s.seed.name}`);
+      return judgeLegacy(s, mutateLegacy(rng, s, donors, trail));
+    },
+  };
+}
