@@ -136,7 +136,13 @@ export function bundleFromCosignAttestation(
     throw new SkipError(
       'no Rekor entry annotation (dev.sigstore.cosign/bundle): not logged, nothing to verify it against',
     );
-  const leaf = pemToDerList(pem)[0]!;
+  // The first block is the leaf (cosign keeps the chain in another annotation). A block that
+  // is not a certificate is the registry's fault, named by layer and annotation.
+  const leaf = pemToDerList(pem, 'CERTIFICATE', {
+    code: 'REGISTRY_RESPONSE_INVALID',
+    check: 'registry',
+    what: `${what}: ${CERT_ANNOTATION}`,
+  })[0]!;
   const rekor = parseCosignRekorBundle(rekorJson, what);
   const bundle = {
     mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',

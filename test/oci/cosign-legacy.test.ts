@@ -115,6 +115,34 @@ test("cosign's Rekor annotation must have its shape: each part missing or mistyp
   }
 });
 
+test("a cosign certificate annotation that is not a PEM certificate is refused as the registry's answer, naming the layer and the annotation", (t) => {
+  const ok = sampleAnnotations();
+  const pem = ok.annotations['dev.sigstore.cosign/certificate'];
+  for (const [text, why] of [
+    ['not a certificate', /no CERTIFICATE block found/],
+    [pem.replaceAll('CERTIFICATE', 'PUBLIC KEY'), /expected CERTIFICATE, found PUBLIC KEY/],
+    [
+      pem.replace('-----END CERTIFICATE-----', '-----END PUBLIC KEY-----'),
+      /BEGIN CERTIFICATE closed by END PUBLIC KEY/,
+    ],
+  ] as const) {
+    const annotations = { ...ok.annotations, 'dev.sigstore.cosign/certificate': text };
+    const err = t.throws(
+      () => bundleFromCosignAttestation(ok.envelope, annotations, 'sha256-ab.att layer 0'),
+      {
+        instanceOf: StellaError,
+      },
+    );
+    t.is(err.code, 'REGISTRY_RESPONSE_INVALID', err.message);
+    t.is(err.check, 'registry');
+    t.regex(err.message, /^sha256-ab\.att layer 0: dev\.sigstore\.cosign\/certificate: /);
+    t.regex(err.message, why);
+  }
+  // A chain in the annotation: the first block is the leaf, as cosign writes it.
+  const twice = { ...ok.annotations, 'dev.sigstore.cosign/certificate': pem + pem };
+  t.notThrows(() => bundleFromCosignAttestation(ok.envelope, twice, 'layer'));
+});
+
 test('a cosign .att layer without the certificate or the Rekor annotation is skipped with its reason (key-based, or not logged); a layer that is not DSSE is refused', (t) => {
   const ok = sampleAnnotations();
   const without = (key: keyof typeof ok.annotations) =>
