@@ -13,7 +13,7 @@
  * Other seed:  STELLA_FUZZ_SEED=0x1234 (or "random"; the seed is printed). See ./harness.ts and the README.
  */
 import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { EXIT_CODES, StellaError } from '../../src/errors.js';
 import { parseBundle } from '../../src/bundle/parse.js';
 import { verifyBundleReport } from '../../src/verify/pipeline.js';
 import { sha256 } from '../../src/crypto.js';
+import { readExportArchive } from '../../src/archive/export.js';
 import { toHex } from '../../src/util/encoding.js';
 import { runCli } from '../helpers/cli.js';
 import { NO_NETWORK_PRELOAD } from '../helpers/paths.js';
@@ -385,6 +386,73 @@ test('fuzz CLI: mutated bundles and archives through `stella attest verify --jso
       t.is(out?.ok, true, what);
     }
   }
+});
+
+test('fuzz CLI: mutated archives through `stella attest import --json` exit 0 or a listed code, never 1, and one that is refused leaves the attestation store exactly as it was', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stella-fuzz-import-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const base = (await archiveSeeds())[1]!.bytes;
+  const env = { STELLA_TRUST_STORE: '' };
+  // A store holding the unmutated archive's bundles, so a mutated one may add, repeat or break.
+  const seeded = path.join(dir, 'seeded.db');
+  const basePath = path.join(dir, 'base.tar');
+  writeFileSync(basePath, base);
+  const first = await runCli(
+    ['attest', 'import', basePath, '--attestation-store', seeded, '--json'],
+    { env },
+  );
+  t.is(first.code, 0, first.stdout + first.stderr);
+  // The first mutated archives (by iteration) the in-memory reader judges differently, and two
+  // gzipped ones (the streamed reader and the bounded inflater).
+  const inputs: { name: string; bytes: Uint8Array; verdict: string }[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < 200 && inputs.length < 4; i++) {
+    const rng = new Prng(iterationSeed(fuzzConfig(0).seed, 'cli-import', i));
+    const bytes = mutateTar(rng, base, []);
+    let verdict = 'accepted';
+    try {
+      readExportArchive(bytes);
+    } catch (e) {
+      verdict = e instanceof StellaError ? e.code : 'crash';
+    }
+    if (seen.has(verdict)) continue;
+    seen.add(verdict);
+    inputs.push({ name: `archive-${i}.tar`, bytes, verdict });
+  }
+  for (let i = 0; inputs.length < 6; i++) {
+    const rng = new Prng(iterationSeed(fuzzConfig(0).seed, 'cli-import-gzip', i));
+    inputs.push({
+      name: `archive-${i}.tar.gz`,
+      bytes: mutateGzip(rng, new Uint8Array(gzipSync(base)), []),
+      verdict: 'gzip',
+    });
+  }
+  t.true(seen.size >= 3, `the mutated archives reach several outcomes: ${[...seen].join(', ')}`);
+  const exits: string[] = [];
+  for (const { name, bytes, verdict } of inputs) {
+    const what = `${name} (${verdict})`;
+    const store = path.join(dir, `${name}.db`);
+    copyFileSync(seeded, store);
+    const file = path.join(dir, name);
+    writeFileSync(file, bytes);
+    const before = dumpStore(store);
+    const r = await runCli(['attest', 'import', file, '--attestation-store', store, '--json'], {
+      env,
+      nodeArgs: ['--import', NO_NETWORK_PRELOAD],
+      timeoutMs: 60_000,
+    });
+    t.true(CLI_EXITS.has(r.code), `${what}: exit ${r.code}\n${r.stdout}${r.stderr}`);
+    t.not(r.code, 1, `${what}: exit 1 is an internal error\n${r.stdout}${r.stderr}`);
+    t.notRegex(r.stderr + r.stdout, /NETWORK ATTEMPT|\n\s+at .+:\d+:\d+\)?\n/, what);
+    const out = parseOneJsonObject(r.stdout);
+    t.truthy(out, `${what}: stdout is not one JSON object: ${r.stdout.slice(0, 300)}`);
+    // What the in-memory reader refuses, the streamed import refuses too (perhaps by another
+    // code: it meets the first fault in archive order).
+    if (verdict !== 'accepted' && verdict !== 'gzip') t.not(r.code, 0, what);
+    if (r.code !== 0) t.is(dumpStore(store), before, `${what}: the store is exactly as it was`);
+    exits.push(`${what}: exit ${r.code}`);
+  }
+  t.log(exits.join('; '));
 });
 
 test("fuzz CLI: mutated rotation bundles through `stella trust rotate --json` give the library's verdict and exit code, never 1, and a refused one leaves the store exactly as it was", async (t) => {
