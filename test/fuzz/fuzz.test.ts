@@ -75,6 +75,7 @@ import {
 } from './rotation.js';
 import { dumpStore } from '../trust/store/helpers.js';
 import { legacySeeds, legacyTarget } from './cosign-legacy.js';
+import { registryTarget } from './registry.js';
 
 const { inProcess, samples, conformance } = bundleSeeds();
 const local = [...inProcess, ...samples];
@@ -104,6 +105,7 @@ const DEFAULT = {
   signingConfig: 1500,
   rotation: 1000,
   legacy: 1500,
+  registry: 3000,
 };
 
 /** Run a target; it fails the test itself at the first bad outcome. */
@@ -231,6 +233,10 @@ test('fuzz cosign-legacy: cosign .att layers (envelope, certificate and Rekor an
   const seeds = legacySeeds(local);
   t.true(seeds.length >= 2, 'DSSE seeds with a signed entry timestamp');
   return fuzz(t, legacyTarget(seeds, localPools.certificates, DEFAULT.legacy));
+});
+
+test('fuzz registry: referrers indexes, WWW-Authenticate headers, image references and identity tokens, each against a plain reading', (t) => {
+  return fuzz(t, registryTarget(DEFAULT.registry));
 });
 
 const rotationSigned: SignedPayloads = new Map();
