@@ -59,7 +59,7 @@ const REFERENCES = [
 
 const b64url = (s: string): string => Buffer.from(s).toString('base64url');
 const TOKEN_HEADER: Json = { alg: 'ES256', typ: 'JWT', kid: 'k1' };
-const TOKEN_CLAIMS: Json = {
+const TOKEN_CLAIMS: Record<string, Json> = {
   iss: 'https://token.actions.githubusercontent.com',
   sub: 'repo:org/app:ref:refs/heads/main',
   aud: 'sigstore',
@@ -186,7 +186,7 @@ export function judgeToken(t: string): IterationResult {
   const parts = t.trim().split('.');
   const plain = (part: string): string =>
     JSON.stringify(JSON.parse(Buffer.from(part, 'base64url').toString('utf8')));
-  let same = false;
+  let same: boolean;
   try {
     same =
       got.signingInput === `${parts[0]}.${parts[1]}` &&
