@@ -456,14 +456,12 @@ export function renderSignerConfig(cfg: Omit<SignerConfig, 'source'>): string {
     ...((cfg.rekor.majorApiVersion ?? 1) !== 1 && !viaSigningConfig
       ? [`        majorApiVersion: ${cfg.rekor.majorApiVersion}`]
       : []),
-    ...(cfg.tsa.url !== undefined && !viaSigningConfig
-      ? ['      tsa:', `        url: ${q(cfg.tsa.url)}`]
-      : viaSigningConfig
-        ? ['      tsa:']
-        : []),
-    ...(cfg.tsa.url !== undefined || viaSigningConfig
-      ? [`        timeout: ${cfg.tsa.timeoutMs}ms`, `        retries: ${cfg.tsa.retries}`]
-      : []),
+    // The TSA's timeout and retries always: with no url here, a signing config (this file's
+    // or --signing-config's) may still name a TSA, and they apply to it.
+    '      tsa:',
+    ...(cfg.tsa.url !== undefined && !viaSigningConfig ? [`        url: ${q(cfg.tsa.url)}`] : []),
+    `        timeout: ${cfg.tsa.timeoutMs}ms`,
+    `        retries: ${cfg.tsa.retries}`,
     ...(cfg.trustedRootPath ? [`      trustedRoot: ${q(cfg.trustedRootPath)}`] : []),
     '      oidc:',
     ...(cfg.oidc.issuer ? [`        issuer: ${q(cfg.oidc.issuer)}`] : []),

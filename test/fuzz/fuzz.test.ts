@@ -76,6 +76,7 @@ import {
 import { dumpStore } from '../trust/store/helpers.js';
 import { legacySeeds, legacyTarget } from './cosign-legacy.js';
 import { registryTarget } from './registry.js';
+import { judgeSignerConfig, signerConfigTarget, SIGNER_CONFIG_SEEDS } from './signer-config.js';
 
 const { inProcess, samples, conformance } = bundleSeeds();
 const local = [...inProcess, ...samples];
@@ -84,7 +85,7 @@ const localPools = pools(local);
 /**
  * Iterations per target in `npm test`, from the CPU each costs here (bundle ~4.3 ms,
  * conformance bundle ~2.9 ms, archive ~1.8 ms, streamed archive ~3 ms, gzip ~9 ms, trusted root
- * and policy ~1.5 ms, rotation ~1.8 ms, a cosign layer ~0.9 ms, the primitives 0.13-0.7 ms): the whole file, CLI runs included, about
+ * and policy ~1.5 ms, rotation ~1.8 ms, a cosign layer ~0.9 ms, signer.yaml ~0.9 ms, the primitives 0.13-0.7 ms): the whole file, CLI runs included, about
  * 27 s of CPU. Counts, not the clock, so every run judges the same inputs.
  */
 const DEFAULT = {
@@ -106,6 +107,7 @@ const DEFAULT = {
   rotation: 1000,
   legacy: 1500,
   registry: 3000,
+  signerConfig: 1500,
 };
 
 /** Run a target; it fails the test itself at the first bad outcome. */
@@ -223,6 +225,11 @@ test('fuzz consistency: consistency.json through parseShipmentConsistency (and b
 
 test('fuzz signing-config: signing_config.json through parseSigningConfig and selectSigningServices', (t) => {
   return fuzz(t, signingConfigTarget(DEFAULT.signingConfig));
+});
+
+test('fuzz signer-config: signer.yaml through parseSignerConfig, and back through renderSignerConfig', (t) => {
+  for (const s of SIGNER_CONFIG_SEEDS) t.is(judgeSignerConfig(s.text).kind, 'accepted', s.name);
+  return fuzz(t, signerConfigTarget(DEFAULT.signerConfig));
 });
 
 test('fuzz policy: policy files through parsePolicyFile and buildPolicy for every environment', (t) => {

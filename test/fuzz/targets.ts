@@ -1340,7 +1340,16 @@ const POLICY_VALUES = [
   `"${'(a|'.repeat(200)}b${')'.repeat(200)}"`,
 ];
 
-function mutatePolicyText(rng: Prng, text: string, trail: Trail): string {
+/**
+ * One step on a YAML document, line by line: a value swapped for one of `values`, a line
+ * deleted, repeated or swapped, re-indented, a second document or a byte-order mark, or bytes.
+ */
+export function mutateYamlText(
+  rng: Prng,
+  text: string,
+  trail: Trail,
+  values: readonly string[] = POLICY_VALUES,
+): string {
   const lines = text.split('\n');
   const op = rng.weighted<string>([
     [4, 'value'],
@@ -1356,9 +1365,9 @@ function mutatePolicyText(rng: Prng, text: string, trail: Trail): string {
       const colon = line.indexOf(': ');
       const dash = line.indexOf('- ');
       const at = colon >= 0 ? colon + 2 : dash >= 0 ? dash + 2 : line.length;
-      const v = rng.pick(POLICY_VALUES);
+      const v = rng.pick(values);
       lines[i] = `${line.slice(0, at)}${v}`;
-      trail.push(`policy: line ${i + 1} value ${JSON.stringify(v.slice(0, 40))}`);
+      trail.push(`yaml: line ${i + 1} value ${JSON.stringify(v.slice(0, 40))}`);
       return lines.join('\n');
     }
     case 'line': {
@@ -1367,18 +1376,18 @@ function mutatePolicyText(rng: Prng, text: string, trail: Trail): string {
       if (how === 'delete') lines.splice(i, 1);
       else if (how === 'duplicate') lines.splice(i, 0, lines[i]!);
       else [lines[i], lines[j]] = [lines[j]!, lines[i]!];
-      trail.push(`policy: ${how} line ${i + 1}${how === 'swap' ? ` and ${j + 1}` : ''}`);
+      trail.push(`yaml: ${how} line ${i + 1}${how === 'swap' ? ` and ${j + 1}` : ''}`);
       return lines.join('\n');
     }
     case 'indent': {
       const pad = rng.pick(['', ' ', '   ', '\t', '        ']);
       lines[i] = pad + lines[i]!.trimStart();
-      trail.push(`policy: line ${i + 1} indented ${JSON.stringify(pad)}`);
+      trail.push(`yaml: line ${i + 1} indented ${JSON.stringify(pad)}`);
       return lines.join('\n');
     }
     case 'document': {
       const extra = rng.pick(['---\n', '%YAML 1.1\n---\n', '...\n', '# c\n', '\ufeff']);
-      trail.push(`policy: ${JSON.stringify(extra)} added`);
+      trail.push(`yaml: ${JSON.stringify(extra)} added`);
       return rng.chance(0.5) ? extra + text : `${text}${extra}${text}`;
     }
     default:
@@ -1421,7 +1430,7 @@ export function policyTarget(defaultIterations: number): FuzzTarget {
       trail.push(`seed ${s.name}`);
       let text = s.text;
       const steps = 1 + rng.smallSize(3);
-      for (let i = 0; i < steps; i++) text = mutatePolicyText(rng, text, trail);
+      for (let i = 0; i < steps; i++) text = mutateYamlText(rng, text, trail);
       return judgePolicy(text);
     },
   };

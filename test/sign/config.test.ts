@@ -148,6 +148,11 @@ test('renderSignerConfig round-trips through the parser', (t) => {
   c.certificate.rootBundlePath = '/tmp/roots.pem';
   const back = parseSignerConfig(renderSignerConfig(c));
   t.deepEqual({ ...back, source: undefined }, { ...c, rekor: { ...c.rekor, explicit: true } });
+  // The TSA's timeout and retries without a TSA url: a signing config (--signing-config) may
+  // name the TSA, and they apply to it. Found by the signer-config fuzz target: they were lost.
+  c.tsa = { url: undefined, timeoutMs: 4500, retries: 1 };
+  const noTsaUrl = parseSignerConfig(renderSignerConfig(c));
+  t.deepEqual(noTsaUrl.tsa, { url: undefined, timeoutMs: 4500, retries: 1 });
 });
 
 test('a timeout is more than zero; an empty document is "empty", any other non-mapping names what it is', (t) => {
