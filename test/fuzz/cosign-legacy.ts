@@ -14,6 +14,7 @@
  */
 import { bundleFromCosignAttestation } from '../../src/oci/cosign-legacy.js';
 import { utf8 } from '../../src/util/encoding.js';
+import { derToPem } from '../../src/util/pem.js';
 import type { BundleSeed } from './corpus.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
 import { havoc, type Trail } from './mutate-bytes.js';
@@ -22,7 +23,7 @@ import { mutateDer } from './mutate-der.js';
 import { mutateJson, stringifyFuzz, type Json, type JsonHooks } from './mutate-json.js';
 import { classifyThrow } from './oracle.js';
 import type { Prng } from './prng.js';
-import { judgeBundle } from './targets.js';
+import { fromThrow, judgeBundle } from './targets.js';
 
 const CERT_ANNOTATION = 'dev.sigstore.cosign/certificate';
 const REKOR_ANNOTATION = 'dev.sigstore.cosign/bundle';
@@ -34,11 +35,6 @@ export interface LegacySeed {
   certificateDer: Uint8Array;
   rekor: Json;
 }
-
-const pem = (der: Uint8Array): string =>
-  `-----BEGIN CERTIFICATE-----\n${Buffer.from(der)
-    .toString('base64')
-    .replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
 
 /** The DSSE seeds with a signed entry timestamp, as cosign stores them in a `.att` layer. */
 export function legacySeeds(seeds: readonly BundleSeed[]): LegacySeed[] {
@@ -64,7 +60,7 @@ export function legacySeeds(seeds: readonly BundleSeed[]): LegacySeed[] {
     const text = Buffer.from(
       bundleFromCosignAttestation(
         utf8.encode(JSON.stringify(envelope)),
-        { [CERT_ANNOTATION]: pem(certificateDer), [REKOR_ANNOTATION]: JSON.stringify(rekor) },
+        { [CERT_ANNOTATION]: derToPem(certificateDer), [REKOR_ANNOTATION]: JSON.stringify(rekor) },
         'seed',
       ),
     ).toString('utf8');
@@ -105,19 +101,19 @@ function certificateText(rng: Prng, der: Uint8Array, donors: readonly Uint8Array
   trail.push(`certificate: ${how}`);
   switch (how) {
     case 'der':
-      return pem(mutateDer(rng, der, trail, donors));
+      return derToPem(mutateDer(rng, der, trail, donors));
     case 'two':
-      return pem(rng.pick(donors)) + pem(der);
+      return derToPem(rng.pick(donors)) + derToPem(der);
     case 'label':
-      return pem(der).replaceAll('CERTIFICATE', rng.pick(['PUBLIC KEY', 'X509 CERTIFICATE']));
+      return derToPem(der).replaceAll('CERTIFICATE', rng.pick(['PUBLIC KEY', 'X509 CERTIFICATE']));
     case 'crlf':
-      return pem(der).replaceAll('\n', '\r\n');
+      return derToPem(der).replaceAll('\n', '\r\n');
     case 'around':
-      return `junk before\n${pem(der)}junk after`;
+      return `junk before\n${derToPem(der)}junk after`;
     case 'unclosed':
-      return pem(der).replace(/-----END CERTIFICATE-----\n$/, '');
+      return derToPem(der).replace(/-----END CERTIFICATE-----\n$/, '');
     default:
-      return Buffer.from(havoc(rng, utf8.encode(pem(der)), trail)).toString('latin1');
+      return Buffer.from(havoc(rng, utf8.encode(derToPem(der)), trail)).toString('latin1');
   }
 }
 
@@ -130,7 +126,7 @@ export function mutateLegacy(
 ): { envelope: Uint8Array; annotations: Record<string, string> } {
   let envelope = s.envelope;
   let rekor = s.rekor;
-  let certificate = pem(s.certificateDer);
+  let certificate = derToPem(s.certificateDer);
   const drop: string[] = [];
   const steps = 1 + rng.smallSize(2);
   for (let i = 0; i < steps; i++) {
@@ -174,16 +170,11 @@ export async function judgeLegacy(
     bytes = bundleFromCosignAttestation(input.envelope, input.annotations, 'fuzzed layer');
   } catch (e) {
     if (e instanceof Error && e.constructor.name === 'SkipError') return { kind: 'skipped' };
-    const c = classifyThrow(e);
-    if (c.kind === 'refused') return { kind: 'refused', code: c.code };
-    if (c.kind === 'known-crash') return { kind: 'known-crash', id: c.id };
-    return {
-      kind: 'failure',
-      problem:
-        'CRASH: bundleFromCosignAttestation threw something other than a StellaError with a code in EXIT_CODES',
-      error: c.error,
-      input: `${Buffer.from(input.envelope).toString('utf8')}\n${JSON.stringify(input.annotations)}`,
-    };
+    return fromThrow(
+      classifyThrow(e),
+      `${Buffer.from(input.envelope).toString('utf8')}\n${JSON.stringify(input.annotations)}`,
+      'bundleFromCosignAttestation',
+    );
   }
   return judgeBundle(s.seed, Buffer.from(bytes).toString('utf8'));
 }

@@ -21,6 +21,7 @@ import type { FuzzTarget, IterationResult } from './harness.js';
 import { havoc, type Trail } from './mutate-bytes.js';
 import { mutateJson, stringifyFuzz, type Json } from './mutate-json.js';
 import { classifyThrow } from './oracle.js';
+import { fromThrow } from './targets.js';
 import type { Prng } from './prng.js';
 
 const D1 = `sha256:${'ab'.repeat(32)}`;
@@ -83,16 +84,8 @@ function failure(problem: string, input: string, error?: unknown): IterationResu
 }
 
 /** A refusal that must be a StellaError with a listed code. */
-function refusal(e: unknown, what: string, input: string): IterationResult {
-  const c = classifyThrow(e);
-  if (c.kind === 'refused') return { kind: 'refused', code: c.code };
-  if (c.kind === 'known-crash') return { kind: 'known-crash', id: c.id };
-  return failure(
-    `CRASH: ${what} threw something other than a StellaError with a code in EXIT_CODES`,
-    input,
-    c.error,
-  );
-}
+const refusal = (e: unknown, what: string, input: string): IterationResult =>
+  fromThrow(classifyThrow(e), input, what);
 
 export function judgeIndex(text: string): IterationResult {
   let got;

@@ -30,6 +30,7 @@ import { verifyRotation, type RotationTrust } from '../../src/trust/rotation/ver
 import { SAMPLES_TRUSTED_ROOT } from '../helpers/samples.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
 import { attemptSync, classifyThrow } from './oracle.js';
+import { fromThrow } from './targets.js';
 import { mutateJson, stringifyFuzz, type Json } from './mutate-json.js';
 import { listTar, mutateTar } from './mutate-tar.js';
 import type { Prng } from './prng.js';
@@ -320,17 +321,7 @@ export function judgeRotation(
   try {
     verified = verifyRotation(readRotationBundle(tar), trust, now);
   } catch (e) {
-    const c = classifyThrow(e);
-    if (c.kind === 'refused') return { kind: 'refused', code: c.code };
-    if (c.kind === 'known-crash') return { kind: 'known-crash', id: c.id };
-    return {
-      kind: 'failure',
-      problem:
-        'CRASH: readRotationBundle/verifyRotation threw something other than a StellaError with a code in EXIT_CODES',
-      error: c.error,
-      input: tar,
-      minimize,
-    };
+    return fromThrow(classifyThrow(e), tar, 'readRotationBundle/verifyRotation', minimize);
   }
   const problems: string[] = [];
   const plain = listTar(tar);

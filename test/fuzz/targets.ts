@@ -89,7 +89,8 @@ import {
   type Resigner,
 } from './corpus.js';
 
-function fromThrow(
+/** A thrown value as an outcome: a refusal, a known crash, or a failure naming `what` threw. */
+export function fromThrow(
   c: Classified,
   input: Uint8Array | string,
   what: string,
