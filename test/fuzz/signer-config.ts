@@ -13,7 +13,7 @@ import { parseSignerConfig, renderSignerConfig, type SignerConfig } from '../../
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
 import { attemptSync } from './oracle.js';
-import { mutateYamlText } from './targets.js';
+import { yamlDocumentTarget } from './targets.js';
 
 const EVERY_KEY = `signer:
   signing:
@@ -171,16 +171,11 @@ export function judgeSignerConfig(text: string): IterationResult {
 }
 
 export function signerConfigTarget(defaultIterations: number): FuzzTarget {
-  return {
-    name: 'signer-config',
+  return yamlDocumentTarget(
+    'signer-config',
+    SIGNER_CONFIG_SEEDS,
+    SIGNER_VALUES,
+    judgeSignerConfig,
     defaultIterations,
-    run(rng, trail) {
-      const s = rng.pick(SIGNER_CONFIG_SEEDS);
-      trail.push(`seed ${s.name}`);
-      let text = s.text;
-      const steps = 1 + rng.smallSize(3);
-      for (let i = 0; i < steps; i++) text = mutateYamlText(rng, text, trail, SIGNER_VALUES);
-      return judgeSignerConfig(text);
-    },
-  };
+  );
 }

@@ -1422,19 +1422,30 @@ export function judgePolicy(text: string): IterationResult {
   return { kind: 'accepted', by: `${r.value} environment(s)` };
 }
 
-export function policyTarget(defaultIterations: number): FuzzTarget {
+/** A YAML document target: a seed, one to four line-by-line steps with `values`, then `judge`. */
+export function yamlDocumentTarget(
+  name: string,
+  seeds: readonly { name: string; text: string }[],
+  values: readonly string[],
+  judge: (text: string) => IterationResult,
+  defaultIterations: number,
+): FuzzTarget {
   return {
-    name: 'policy',
+    name,
     defaultIterations,
     run(rng, trail) {
-      const s = rng.pick(POLICY_SEEDS);
+      const s = rng.pick(seeds);
       trail.push(`seed ${s.name}`);
       let text = s.text;
       const steps = 1 + rng.smallSize(3);
-      for (let i = 0; i < steps; i++) text = mutateYamlText(rng, text, trail);
-      return judgePolicy(text);
+      for (let i = 0; i < steps; i++) text = mutateYamlText(rng, text, trail, values);
+      return judge(text);
     },
   };
+}
+
+export function policyTarget(defaultIterations: number): FuzzTarget {
+  return yamlDocumentTarget('policy', POLICY_SEEDS, POLICY_VALUES, judgePolicy, defaultIterations);
 }
 
 // ---------------------------------------------------------------------------------------
