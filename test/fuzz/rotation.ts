@@ -24,6 +24,7 @@ import {
   readRotationBundle,
   rotationKeyId,
   signPayload,
+  ROTATION_FILES,
   ROTATION_PAYLOAD_TYPE,
 } from '../../src/trust/rotation/bundle.js';
 import { verifyRotation, type RotationTrust } from '../../src/trust/rotation/verify.js';
@@ -238,7 +239,7 @@ function rewritePayload(
 /** The tar of three files (the writer Stella itself uses, so the framing is a good one). */
 function rotationTar(files: Map<string, Uint8Array>): Promise<Uint8Array> {
   return writeTar(
-    ['payload.json', 'root.json', 'signatures.json'].map((name) => ({
+    ROTATION_FILES.map((name) => ({
       name,
       data: files.get(name)!,
     })),
