@@ -11,6 +11,7 @@
 import { fail } from '../errors.js';
 import { decodeBase64, fromHex } from '../util/encoding.js';
 import {
+  isPlainObject,
   parseJsonStrict,
   readObject,
   readString,
@@ -74,11 +75,13 @@ function count(v: unknown, what: string): number {
 
 /** Rekor's answer is untrusted JSON whatever the caller's type says: checked as `unknown`. */
 function unwrap(e: unknown): RekorEntryJsonInput {
-  if (typeof e !== 'object' || e === null || Array.isArray(e)) bad('not a JSON object');
-  if (typeof (e as RekorEntryJsonInput).body === 'string') return e as RekorEntryJsonInput;
-  const values = Object.values(e as Record<string, unknown>);
+  if (!isPlainObject(e)) bad('not a JSON object');
+  if (typeof e.body === 'string') return e as unknown as RekorEntryJsonInput;
+  const values = Object.values(e);
   if (values.length !== 1) bad(`expected one entry in Rekor's answer, got ${values.length}`);
-  return values[0] as RekorEntryJsonInput;
+  // The one entry is as untrusted as the answer around it (null, a list, a number...).
+  if (!isPlainObject(values[0])) bad("the entry in Rekor's answer is not a JSON object");
+  return values[0] as unknown as RekorEntryJsonInput;
 }
 
 /** Rekor v1 LogEntry JSON -> the bundle's TransparencyLogEntry (kind/version read from the body). */

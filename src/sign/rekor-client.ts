@@ -201,8 +201,11 @@ export function parseEntryResponse(body: unknown): RekorEntryResult {
   ) {
     return fail('REKOR_REJECTED', 'tlog', `Rekor proof missing: entry ${uuid} is malformed`);
   }
-  const p = e.verification?.inclusionProof;
-  if (p !== undefined) {
+  // null is JSON's "absent" (as protobuf-specs read it): no proof, fetched or refused below.
+  // The type says an object; the JSON may say null.
+  type Proof = NonNullable<NonNullable<RekorLogEntry['verification']>['inclusionProof']>;
+  const p = e.verification?.inclusionProof as Proof | null | undefined;
+  if (p !== undefined && p !== null) {
     const okProof =
       typeof p.logIndex === 'number' &&
       typeof p.treeSize === 'number' &&

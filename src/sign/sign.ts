@@ -487,19 +487,8 @@ async function logEverywhere(
       firstUuid ||= entryUuid(entry.canonicalizedBody);
     } else {
       const logged = await uploadEntry(r.url, proposal, rekorPolicy, opts.fetchImpl);
-      entry = checkLogEntry(logged, content, leaf);
-      if (trust) checkLogEntryTrusted(entry, trust, times, r.url, trustNote);
+      entry = acceptRekorV1Answer(logged, content, leaf, { trust, times, url: r.url, trustNote });
       firstUuid ||= logged.uuid;
-      // The log's own time must lie in the certificate's window, or no verifier will accept it.
-      try {
-        checkCertificateWindow(leaf, entry.integratedTime * 1000, `the log's integrated time`, 0);
-      } catch (e) {
-        if (!(e instanceof StellaError)) throw e;
-        throw e.reworded(
-          `${e.message}; the entry is in the log at ${r.url} (log index ${entry.logIndex}, UUID ${logged.uuid}) but no bundle was written`,
-          { ...e.details, logIndex: entry.logIndex, uuid: logged.uuid },
-        );
-      }
     }
     logInfo(`logged in Rekor v${r.apiVersion} ${r.url}: log index ${entry.logIndex}`);
     tlogEntries.push(entry);
@@ -512,6 +501,38 @@ async function logEverywhere(
     });
   }
   return { tlogEntries, tlog, firstUuid };
+}
+
+/**
+ * A Rekor v1 answer as the signer takes it into the bundle, every check in one place (the
+ * rekor-answer fuzz target holds what this takes to what `verifyBundleReport` takes): the entry
+ * proves our signature (checkLogEntry); with a trust root, it verifies as `attest verify` will
+ * (checkLogEntryTrusted); and the log's own time lies in the certificate's window, or no
+ * verifier will accept it.
+ */
+export function acceptRekorV1Answer(
+  logged: RekorEntryResult,
+  content: BundleContent,
+  leaf: Certificate,
+  ctx: {
+    trust: TrustMaterial | undefined;
+    times: readonly TimeValue[];
+    url: string;
+    trustNote: string;
+  },
+): TransparencyLogEntry {
+  const entry = checkLogEntry(logged, content, leaf);
+  if (ctx.trust) checkLogEntryTrusted(entry, ctx.trust, ctx.times, ctx.url, ctx.trustNote);
+  try {
+    checkCertificateWindow(leaf, entry.integratedTime * 1000, `the log's integrated time`, 0);
+  } catch (e) {
+    if (!(e instanceof StellaError)) throw e;
+    throw e.reworded(
+      `${e.message}; the entry is in the log at ${ctx.url} (log index ${entry.logIndex}, UUID ${logged.uuid}) but no bundle was written`,
+      { ...e.details, logIndex: entry.logIndex, uuid: logged.uuid },
+    );
+  }
+  return entry;
 }
 
 /** Seconds a CA's clock may run ahead of ours before a certificate "not yet valid" is refused. */

@@ -67,3 +67,18 @@ test('an answer without proof, checkpoint or SET is refused: "Rekor proof missin
   t.is(err?.code, 'REKOR_REJECTED');
   t.throws(() => tlogEntryFromRekor({ a: e, b: e }), { instanceOf: StellaError });
 });
+
+test("an answer whose one entry is not a JSON object is REKOR_REJECTED, not a TypeError (the library reads Rekor's answer as untrusted)", (t) => {
+  for (const entry of [null, [], 5, 'entry', true]) {
+    const err = t.throws(() => tlogEntryFromRekor({ ['ab'.repeat(32)]: entry } as never), {
+      instanceOf: StellaError,
+    });
+    t.is(err.code, 'REKOR_REJECTED', `${JSON.stringify(entry)}: ${err.message}`);
+    t.regex(err.message, /the entry in Rekor's answer is not a JSON object/);
+  }
+  for (const answer of [null, [], 'x'])
+    t.is(
+      t.throws(() => tlogEntryFromRekor(answer as never), { instanceOf: StellaError }).code,
+      'REKOR_REJECTED',
+    );
+});

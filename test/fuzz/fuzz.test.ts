@@ -76,6 +76,12 @@ import {
 import { dumpStore } from '../trust/store/helpers.js';
 import { legacySeeds, legacyTarget } from './cosign-legacy.js';
 import { registryTarget } from './registry.js';
+import {
+  answerText,
+  judgeRekorAnswer,
+  rekorAnswerSetup,
+  rekorAnswerTarget,
+} from './rekor-answer.js';
 import { judgeSignerConfig, signerConfigTarget, SIGNER_CONFIG_SEEDS } from './signer-config.js';
 
 const { inProcess, samples, conformance } = bundleSeeds();
@@ -85,7 +91,7 @@ const localPools = pools(local);
 /**
  * Iterations per target in `npm test`, from the CPU each costs here (bundle ~4.3 ms,
  * conformance bundle ~2.9 ms, archive ~1.8 ms, streamed archive ~3 ms, gzip ~9 ms, trusted root
- * and policy ~1.5 ms, rotation ~1.8 ms, a cosign layer and signer.yaml ~0.9 ms, the primitives
+ * and policy ~1.5 ms, rotation ~1.8 ms, a cosign layer and signer.yaml ~0.9 ms, a Rekor answer ~1.3 ms, the primitives
  * 0.13-0.7 ms): the whole file, CLI runs included, about 46 s of CPU (user and system,
  * /usr/bin/time, stop 31). Counts, not the clock, so every run judges the same inputs.
  */
@@ -109,6 +115,7 @@ const DEFAULT = {
   legacy: 1500,
   registry: 3000,
   signerConfig: 1500,
+  rekorAnswer: 1500,
 };
 
 /** Run a target; it fails the test itself at the first bad outcome. */
@@ -245,6 +252,17 @@ test('fuzz cosign-legacy: cosign .att layers (envelope, certificate and Rekor an
 
 test('fuzz registry: referrers indexes, WWW-Authenticate headers, image references and identity tokens, each against a plain reading', (t) => {
   return fuzz(t, registryTarget(DEFAULT.registry));
+});
+
+test('fuzz rekor-answer: what Rekor v1 answers the signer, through parseEntryResponse and acceptRekorV1Answer; what the signer takes, verifyBundleReport must take', async (t) => {
+  const setup = rekorAnswerSetup();
+  // The unmutated answers are taken by both sides.
+  for (const s of setup.seeds)
+    t.deepEqual(await judgeRekorAnswer(setup, s, answerText(s)), {
+      kind: 'accepted',
+      by: 'signer and verifier agree',
+    });
+  await fuzz(t, rekorAnswerTarget(setup, DEFAULT.rekorAnswer));
 });
 
 const rotationSigned: SignedPayloads = new Map();

@@ -51,6 +51,11 @@ test('parseEntryResponse: one entry, keyed by an entry UUID, its fields typed', 
     refused(withProof({ ...proof, hashes }), /malformed inclusion proof/);
   refused(withProof({ ...proof, rootHash: 'x' }), /malformed inclusion proof/);
   refused(withProof({ ...proof, treeSize: '1' }), /malformed inclusion proof/);
+  // A null proof or verification is an absent one (uploadEntry then asks for the entry again,
+  // and refuses it as REKOR_PROOF_MISSING if it still has none), not a TypeError: found by the
+  // rekor-answer fuzz target, where `attest sign` exited 1 on such an answer.
+  t.notThrows(() => parseEntryResponse(withProof(null as unknown as object)));
+  t.notThrows(() => parseEntryResponse({ [LEAF]: { ...ENTRY, verification: null } }));
 });
 
 test('a 409 whose Location does not end in an entry UUID is refused without a second request', async (t) => {

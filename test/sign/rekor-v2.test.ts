@@ -273,12 +273,14 @@ test('signer.yaml pointing at the signing config (signingConfig + trustedRoot ke
   t.truthy(v1.bundle.verificationMaterial.tlogEntries[0]!.inclusionPromise);
   // Equivalent keys without a signing config: rekor.majorApiVersion 2 + tsa.url.
   const eq = join(dir, 'signer-v2.yaml');
+  const rendered = readFileSync(sandbox.signerConfigPath, 'utf8');
+  // The sandbox's file has a rekor block and a tsa block (its timeout and retries, no url).
+  t.true(rendered.includes('      rekor:\n') && rendered.includes('      tsa:\n'), rendered);
   writeFileSync(
     eq,
-    readFileSync(sandbox.signerConfigPath, 'utf8').replace(
-      '        retries: 1\n      trustedRoot:',
-      `        retries: 1\n        majorApiVersion: 2\n      tsa:\n        url: ${JSON.stringify(sandbox.urls.tsa)}\n      trustedRoot:`,
-    ),
+    rendered
+      .replace('      rekor:\n', '      rekor:\n        majorApiVersion: 2\n')
+      .replace('      tsa:\n', `      tsa:\n        url: ${JSON.stringify(sandbox.urls.tsa)}\n`),
   );
   const r2 = await runSign({
     artifact,
