@@ -81,6 +81,9 @@ import {
   judgeRekorAnswer,
   rekorAnswerSetup,
   rekorAnswerTarget,
+  judgeRekorV2Answer,
+  rekorV2AnswerSetup,
+  rekorV2AnswerTarget,
 } from './rekor-answer.js';
 import { judgeSignerConfig, signerConfigTarget, SIGNER_CONFIG_SEEDS } from './signer-config.js';
 
@@ -116,6 +119,7 @@ const DEFAULT = {
   registry: 3000,
   signerConfig: 1500,
   rekorAnswer: 1500,
+  rekorV2Answer: 1500,
 };
 
 /** Run a target; it fails the test itself at the first bad outcome. */
@@ -263,6 +267,16 @@ test('fuzz rekor-answer: what Rekor v1 answers the signer, through parseEntryRes
       by: 'signer and verifier agree',
     });
   await fuzz(t, rekorAnswerTarget(setup, DEFAULT.rekorAnswer));
+});
+
+test('fuzz rekor-v2-answer: what Rekor v2 answers the signer, through the strict entry reader and checkLogEntryV2; what the signer takes, verifyBundleReport must take', async (t) => {
+  const setup = rekorV2AnswerSetup();
+  for (const s of setup.seeds)
+    t.deepEqual(await judgeRekorV2Answer(setup, s, JSON.stringify(s.answer)), {
+      kind: 'accepted',
+      by: 'signer and verifier agree',
+    });
+  await fuzz(t, rekorV2AnswerTarget(setup, DEFAULT.rekorV2Answer));
 });
 
 const rotationSigned: SignedPayloads = new Map();

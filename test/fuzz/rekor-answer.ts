@@ -14,9 +14,17 @@
  * signed again by the log over the mutated fields (so the checks behind the SET are reached).
  */
 import { parseCertificate, type Certificate } from '../../src/x509/certificate.js';
-import type { BundleContent } from '../../src/bundle/model.js';
+import type { Bundle, BundleContent } from '../../src/bundle/model.js';
 import { bundleFromRekorResponse } from '../../src/bundle/from-rekor.js';
 import { acceptRekorV1Answer } from '../../src/sign/sign.js';
+import { checkLogEntryV2, createEntryRequestV2 } from '../../src/sign/rekor-v2-client.js';
+import { parseTransparencyLogEntryJson } from '../../src/bundle/parse.js';
+import { BUNDLE_V03_MEDIA_TYPE } from '../../src/bundle/serialize.js';
+import type { TrustMaterial } from '../../src/model/trust-material.js';
+import { LocalRekorV2Log } from '../../src/sandbox/authority/rekor-v2.js';
+import { MemoryLogStorage } from '../../src/sandbox/authority/rekor.js';
+import { deriveV2AuthorityKeys } from '../../src/sandbox/authority/keys-v2.js';
+import { seedFromString } from '../../src/sandbox/authority/keys.js';
 import { parseEntryResponse, type RekorEntryResult } from '../../src/sign/rekor-client.js';
 import { signSet } from '../../src/tlog/set.js';
 import { verifyBundleReport } from '../../src/verify/pipeline.js';
@@ -24,7 +32,13 @@ import { buildPolicy } from '../../src/verify/policy.js';
 import type { SandboxAuthority } from '../../src/sandbox/authority/index.js';
 import { sha256 } from '../../src/crypto.js';
 import { fromHex, toBase64, utf8 } from '../../src/util/encoding.js';
-import { ISSUER_URL, signBlob, testAuthority } from '../helpers/authority-bundles.js';
+import {
+  AUTHORITY_CREATED_AT,
+  ISSUER_URL,
+  signBlob,
+  testAuthority,
+  testTsa,
+} from '../helpers/authority-bundles.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
 import { havoc, type Trail } from './mutate-bytes.js';
 import { mutateRekorBody } from './mutate-bundle.js';
@@ -212,3 +226,157 @@ export function rekorAnswerTarget(setup: RekorAnswerSetup, defaultIterations: nu
 
 /** For the oracle's own test: the seed's answer as text. */
 export const answerText = (s: RekorAnswerSeed): string => stringifyFuzz(s.answer);
+
+// ---------------------------------------------------------------------------------------
+// Rekor v2: the TransparencyLogEntry it answers goes into the bundle as it is
+
+export interface RekorV2AnswerSeed {
+  name: string;
+  /** Rekor v2's answer: a TransparencyLogEntry as protobuf-specs JSON. */
+  answer: Json;
+  content: BundleContent;
+  artifactDigest: Uint8Array;
+  leaf: Certificate;
+  identity: string;
+  /** The TSA's answer over the signature, and its time: what the signer verified first. */
+  timestamp: Uint8Array;
+  tsaTime: number;
+}
+
+export interface RekorV2AnswerSetup {
+  trust: TrustMaterial;
+  url: string;
+  seeds: RekorV2AnswerSeed[];
+}
+
+/** Two blobs logged in a Rekor v2 log of their own, each timestamped by a TSA the trust has. */
+export function rekorV2AnswerSetup(): RekorV2AnswerSetup {
+  const authority = testAuthority('fuzz-rekor-v2-answer');
+  const url = 'https://log2099-1.rekor.test.invalid';
+  const log = new LocalRekorV2Log({
+    key: deriveV2AuthorityKeys(seedFromString('fuzz-rekor-v2-answer')).rekorV2Log,
+    storage: new MemoryLogStorage(),
+    baseUrl: url,
+    validFrom: AUTHORITY_CREATED_AT,
+  });
+  const tsa = testTsa('fuzz-rekor-v2-answer', Date.UTC(2025, 0, 1), Date.UTC(2035, 0, 1));
+  const base = authority.trustMaterial();
+  const trust: TrustMaterial = {
+    ...base,
+    tlogs: [...base.tlogs, log.logInstance()],
+    timestampAuthorities: [tsa.authority],
+  };
+  const seeds = [0, 1].map((i) => {
+    const artifact = utf8.encode(`rekor v2 answer ${i}\n`);
+    const now = T0 + i * 1000;
+    const s = signBlob(authority, artifact, { repo: 'org/repo', now });
+    const request = createEntryRequestV2(
+      s.bundle.content,
+      s.certificate,
+      'PKIX_ECDSA_P256_SHA_256',
+    );
+    const created = log.createEntry(request, { now: now + 5_000 });
+    const c = s.bundle.content;
+    const tsaTime = now + 3_000;
+    return {
+      name: `rekor-v2-answer/entry-${i}`,
+      answer: created.entry as unknown as Json,
+      content: c,
+      artifactDigest: sha256(artifact),
+      leaf: parseCertificate(s.certificate),
+      identity: s.identity,
+      timestamp: tsa.stamp(c.kind === 'messageSignature' ? c.signature : new Uint8Array(), tsaTime),
+      tsaTime,
+    };
+  });
+  return { trust, url, seeds };
+}
+
+const V2_HOOKS: JsonHooks = {
+  bytesField: (p) =>
+    p[p.length - 1] === 'canonicalizedBody'
+      ? mutateRekorBody
+      : p[p.length - 1] === 'rootHash' || p.includes('hashes')
+        ? (rng, b, t) => havoc(rng, b, t)
+        : undefined,
+  stringField: (p) =>
+    p[p.length - 1] === 'envelope' ? (rng, s, t) => mutateNote(rng, s, t) : undefined,
+};
+
+/**
+ * What `attest sign` does with a Rekor v2 answer: the strict entry reader, then
+ * `checkLogEntryV2` with the TSA's time; what they take must give a bundle (the entry and the
+ * TSA's answer) that `verifyBundleReport` takes.
+ */
+export async function judgeRekorV2Answer(
+  setup: RekorV2AnswerSetup,
+  s: RekorV2AnswerSeed,
+  text: string,
+): Promise<IterationResult> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { kind: 'skipped' }; // the client refuses it before any check (parseJsonStrict)
+  }
+  const checked = attemptSync(() =>
+    checkLogEntryV2(parseTransparencyLogEntryJson(json, 'Rekor v2 answer'), {
+      url: setup.url,
+      content: s.content,
+      leaf: s.leaf,
+      artifactDigest: (alg) => (alg === 'SHA2_256' ? s.artifactDigest : undefined),
+      trust: setup.trust,
+      times: [s.tsaTime],
+    }),
+  );
+  if (checked.kind !== 'ok')
+    return fromThrow(checked, text, 'parseTransparencyLogEntryJson/checkLogEntryV2');
+  const bundle: Bundle = {
+    mediaType: BUNDLE_V03_MEDIA_TYPE,
+    version: '0.3',
+    verificationMaterial: {
+      content: { kind: 'certificate', certificate: s.leaf.der },
+      tlogEntries: [checked.value],
+      rfc3161Timestamps: [s.timestamp],
+    },
+    content: s.content,
+  };
+  const report = await attempt(() =>
+    verifyBundleReport({
+      bundle,
+      artifact: { kind: 'digest', algorithm: 'SHA2_256', digest: s.artifactDigest },
+      trust: setup.trust,
+      policy: buildPolicy({
+        certificateIdentity: escapeRe(s.identity),
+        certificateOidcIssuer: ISSUER_URL,
+        now: s.leaf.notAfter + 3_600_000,
+      }),
+    }),
+  );
+  if (report.kind !== 'ok') return fromThrow(report, text, 'verifyBundleReport');
+  if (!report.value.ok)
+    return {
+      kind: 'failure',
+      problem: `the signer took a Rekor v2 answer whose bundle the verifier refuses (${report.value.error?.code}: ${report.value.error?.message})`,
+      input: text,
+    };
+  return { kind: 'accepted', by: 'signer and verifier agree' };
+}
+
+export function rekorV2AnswerTarget(
+  setup: RekorV2AnswerSetup,
+  defaultIterations: number,
+): FuzzTarget {
+  return {
+    name: 'rekor-v2-answer',
+    defaultIterations,
+    run(rng, trail) {
+      const s = rng.pick(setup.seeds);
+      trail.push(`seed ${s.name}`);
+      let answer = s.answer;
+      const steps = 1 + rng.smallSize(2);
+      for (let i = 0; i < steps; i++) answer = mutateJson(rng, answer, trail, V2_HOOKS);
+      return judgeRekorV2Answer(setup, s, stringifyFuzz(answer));
+    },
+  };
+}
