@@ -53,7 +53,7 @@ const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 export interface RekorAnswerSeed {
   name: string;
-  /** Rekor's answer as it came: `{ "<uuid>": LogEntry }`. */
+  /** Rekor's answer as it came: v1 `{ "<uuid>": LogEntry }`, v2 a TransparencyLogEntry. */
   answer: Json;
   content: BundleContent;
   artifactDigest: Uint8Array;
@@ -147,7 +147,8 @@ export function mutateRekorAnswer(
 }
 
 /**
- * The signer's two checks on the answer; when both take it, the bundle made from it must pass
+ * What the client reads of the answer (`parseEntryResponse`) and the signer's checks
+ * (`acceptRekorV1Answer`); when they take it, the bundle made from it must pass
  * `verifyBundleReport` with the authority's trust and the signer's own identity.
  */
 export async function judgeRekorAnswer(
@@ -189,15 +190,28 @@ export async function judgeRekorAnswer(
       error: bundle.kind === 'crash' ? bundle.error : undefined,
       input: text,
     };
+  return verifierTakes(bundle.value, s, trust, text);
+}
+
+/**
+ * The other half of the property: the bundle the signer would write passes `verifyBundleReport`
+ * with the same trust and the signer's own identity, verified an hour after the certificate
+ * expired (later than signed, as it will be).
+ */
+async function verifierTakes(
+  bundle: Bundle,
+  s: { artifactDigest: Uint8Array; identity: string; leaf: Certificate },
+  trust: TrustMaterial,
+  text: string,
+): Promise<IterationResult> {
   const report = await attempt(() =>
     verifyBundleReport({
-      bundle: bundle.value,
+      bundle,
       artifact: { kind: 'digest', algorithm: 'SHA2_256', digest: s.artifactDigest },
       trust,
       policy: buildPolicy({
         certificateIdentity: escapeRe(s.identity),
         certificateOidcIssuer: ISSUER_URL,
-        // Verified later than signed: an hour after the certificate expired.
         now: s.leaf.notAfter + 3_600_000,
       }),
     }),
@@ -230,14 +244,8 @@ export const answerText = (s: RekorAnswerSeed): string => stringifyFuzz(s.answer
 // ---------------------------------------------------------------------------------------
 // Rekor v2: the TransparencyLogEntry it answers goes into the bundle as it is
 
-export interface RekorV2AnswerSeed {
-  name: string;
-  /** Rekor v2's answer: a TransparencyLogEntry as protobuf-specs JSON. */
-  answer: Json;
-  content: BundleContent;
-  artifactDigest: Uint8Array;
-  leaf: Certificate;
-  identity: string;
+/** Rekor v2's answer (`answer`) is a TransparencyLogEntry as protobuf-specs JSON. */
+export interface RekorV2AnswerSeed extends RekorAnswerSeed {
   /** The TSA's answer over the signature, and its time: what the signer verified first. */
   timestamp: Uint8Array;
   tsaTime: number;
@@ -341,26 +349,7 @@ export async function judgeRekorV2Answer(
     },
     content: s.content,
   };
-  const report = await attempt(() =>
-    verifyBundleReport({
-      bundle,
-      artifact: { kind: 'digest', algorithm: 'SHA2_256', digest: s.artifactDigest },
-      trust: setup.trust,
-      policy: buildPolicy({
-        certificateIdentity: escapeRe(s.identity),
-        certificateOidcIssuer: ISSUER_URL,
-        now: s.leaf.notAfter + 3_600_000,
-      }),
-    }),
-  );
-  if (report.kind !== 'ok') return fromThrow(report, text, 'verifyBundleReport');
-  if (!report.value.ok)
-    return {
-      kind: 'failure',
-      problem: `the signer took a Rekor v2 answer whose bundle the verifier refuses (${report.value.error?.code}: ${report.value.error?.message})`,
-      input: text,
-    };
-  return { kind: 'accepted', by: 'signer and verifier agree' };
+  return verifierTakes(bundle, s, setup.trust, text);
 }
 
 export function rekorV2AnswerTarget(
