@@ -27,6 +27,7 @@ import { deriveV2AuthorityKeys } from '../../src/sandbox/authority/keys-v2.js';
 import { seedFromString } from '../../src/sandbox/authority/keys.js';
 import { parseEntryResponse, type RekorEntryResult } from '../../src/sign/rekor-client.js';
 import { signSet } from '../../src/tlog/set.js';
+import { signCheckpoint } from '../../src/tlog/note.js';
 import { verifyBundleReport } from '../../src/verify/pipeline.js';
 import { buildPolicy } from '../../src/verify/policy.js';
 import type { SandboxAuthority } from '../../src/sandbox/authority/index.js';
@@ -42,7 +43,7 @@ import {
 import type { FuzzTarget, IterationResult } from './harness.js';
 import { havoc, type Trail } from './mutate-bytes.js';
 import { mutateRekorBody } from './mutate-bundle.js';
-import { mutateJson, stringifyFuzz, type Json, type JsonHooks } from './mutate-json.js';
+import { cloneJson, mutateJson, stringifyFuzz, type Json, type JsonHooks } from './mutate-json.js';
 import { mutateNote } from './mutate-note.js';
 import { attempt, attemptSync } from './oracle.js';
 import type { Prng } from './prng.js';
@@ -142,7 +143,7 @@ export function mutateRekorAnswer(
       answer = { [other]: (answer as Record<string, Json>)[uuid]! };
     }
   }
-  if (rng.chance(0.33)) answer = signSetAgain(setup.authority, structuredClone(answer), trail);
+  if (rng.chance(0.33)) answer = signSetAgain(setup.authority, cloneJson(answer), trail);
   return stringifyFuzz(answer);
 }
 
@@ -255,14 +256,17 @@ export interface RekorV2AnswerSetup {
   trust: TrustMaterial;
   url: string;
   seeds: RekorV2AnswerSeed[];
+  /** A checkpoint the log signs for any tree size and root hash (as a misbehaving log could). */
+  signCheckpoint(treeSize: number, rootHash: Uint8Array): string;
 }
 
 /** Two blobs logged in a Rekor v2 log of their own, each timestamped by a TSA the trust has. */
 export function rekorV2AnswerSetup(): RekorV2AnswerSetup {
   const authority = testAuthority('fuzz-rekor-v2-answer');
   const url = 'https://log2099-1.rekor.test.invalid';
+  const logKey = deriveV2AuthorityKeys(seedFromString('fuzz-rekor-v2-answer')).rekorV2Log;
   const log = new LocalRekorV2Log({
-    key: deriveV2AuthorityKeys(seedFromString('fuzz-rekor-v2-answer')).rekorV2Log,
+    key: logKey,
     storage: new MemoryLogStorage(),
     baseUrl: url,
     validFrom: AUTHORITY_CREATED_AT,
@@ -297,7 +301,33 @@ export function rekorV2AnswerSetup(): RekorV2AnswerSetup {
       tsaTime,
     };
   });
-  return { trust, url, seeds };
+  const noteSigner = {
+    name: log.name,
+    keyHint: log.keyId.slice(0, 4),
+    sign: (m: Uint8Array) => logKey.signer.sign(m),
+  };
+  return {
+    trust,
+    url,
+    seeds,
+    signCheckpoint: (treeSize, rootHash) =>
+      signCheckpoint({ origin: log.name, treeSize, rootHash }, noteSigner),
+  };
+}
+
+/**
+ * The checkpoint signed again by the log over the (mutated) proof's tree size and root hash,
+ * where they allow one: so a changed proof reaches the inclusion check behind the signature.
+ */
+function signCheckpointAgain(setup: RekorV2AnswerSetup, answer: Json, trail: Trail): Json {
+  const p = (answer as Record<string, any> | null)?.inclusionProof;
+  if (typeof p !== 'object' || p === null || typeof p.rootHash !== 'string') return answer;
+  const treeSize = Number(p.treeSize);
+  const rootHash = new Uint8Array(Buffer.from(p.rootHash as string, 'base64'));
+  if (!Number.isSafeInteger(treeSize) || treeSize < 1 || rootHash.length !== 32) return answer;
+  trail.push('checkpoint signed again by the log');
+  p.checkpoint = { envelope: setup.signCheckpoint(treeSize, rootHash) };
+  return answer;
 }
 
 const V2_HOOKS: JsonHooks = {
@@ -365,6 +395,7 @@ export function rekorV2AnswerTarget(
       let answer = s.answer;
       const steps = 1 + rng.smallSize(2);
       for (let i = 0; i < steps; i++) answer = mutateJson(rng, answer, trail, V2_HOOKS);
+      if (rng.chance(0.33)) answer = signCheckpointAgain(setup, cloneJson(answer), trail);
       return judgeRekorV2Answer(setup, s, stringifyFuzz(answer));
     },
   };
