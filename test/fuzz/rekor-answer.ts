@@ -40,6 +40,7 @@ import {
   testAuthority,
   testTsa,
 } from '../helpers/authority-bundles.js';
+import { escapeRegex } from '../sign/helpers.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
 import { havoc, type Trail } from './mutate-bytes.js';
 import { mutateRekorBody } from './mutate-bundle.js';
@@ -50,7 +51,6 @@ import type { Prng } from './prng.js';
 import { fromThrow } from './targets.js';
 
 const T0 = Date.UTC(2025, 5, 1);
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export interface RekorAnswerSeed {
   name: string;
@@ -164,7 +164,7 @@ export async function judgeRekorAnswer(
     return { kind: 'skipped' }; // the Rekor client refuses it before any check (parseJsonStrict)
   }
   const trust = setup.authority.trustMaterial();
-  // What the client does with the answer (its shape), then the signer's two checks.
+  // What the client does with the answer (its shape), then the signer's checks.
   let result: RekorEntryResult | undefined;
   const checked = attemptSync(() => {
     result = parseEntryResponse(json);
@@ -211,7 +211,7 @@ async function verifierTakes(
       artifact: { kind: 'digest', algorithm: 'SHA2_256', digest: s.artifactDigest },
       trust,
       policy: buildPolicy({
-        certificateIdentity: escapeRe(s.identity),
+        certificateIdentity: escapeRegex(s.identity),
         certificateOidcIssuer: ISSUER_URL,
         now: s.leaf.notAfter + 3_600_000,
       }),
