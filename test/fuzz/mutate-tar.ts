@@ -179,6 +179,22 @@ export const fixManifest: ManifestFixup = (manifest, name, data) => {
 };
 
 /**
+ * What a plain reader finds wrong with a tar Stella accepted: no end-of-archive marker, an
+ * entry that is not a regular file, a name twice, data after the end.
+ */
+export function plainTarProblems(bytes: Uint8Array, plain = listTar(bytes)): string[] {
+  const problems: string[] = [];
+  if (!plain.complete) problems.push('a plain tar reader finds no end-of-archive marker');
+  if (plain.entries.some((e) => e.type !== 0x30 && e.type !== 0))
+    problems.push('an entry is not a regular file');
+  if (new Set(plain.entries.map((e) => e.name)).size !== plain.entries.length)
+    problems.push('duplicate names');
+  if (bytes.subarray(plain.end).some((b) => b !== 0))
+    problems.push('data after the end-of-archive marker');
+  return problems;
+}
+
+/**
  * One archive mutation. `bundleMutator` mutates a bundle's bytes (the JSON bundle mutator),
  * so a change can travel through a consistent archive into the bundle parser.
  */

@@ -13,12 +13,12 @@
  * reported; the version is the next one; it has not expired; root.json is the file the payload
  * names; new rotation keys, when the payload sets them, signed it too.
  */
-import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeTar } from '../../src/archive/tar.js';
-import { spkiOf } from '../../src/crypto.js';
+import { sha256, spkiOf } from '../../src/crypto.js';
 import { canonicalize } from '../../src/util/canonical-json.js';
-import { toBase64, utf8 } from '../../src/util/encoding.js';
+import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
 import {
   createRotation,
   readRotationBundle,
@@ -30,10 +30,10 @@ import {
 import { verifyRotation, type RotationTrust } from '../../src/trust/rotation/verify.js';
 import { SAMPLES_TRUSTED_ROOT } from '../helpers/samples.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
-import { attemptSync, classifyThrow } from './oracle.js';
-import { fromThrow } from './targets.js';
+import { attemptSync } from './oracle.js';
+import { fixedPrivateKey, fromThrow } from './targets.js';
 import { mutateJson, stringifyFuzz, type Json } from './mutate-json.js';
-import { listTar, mutateTar } from './mutate-tar.js';
+import { listTar, mutateTar, plainTarProblems } from './mutate-tar.js';
 import type { Prng } from './prng.js';
 import type { Trail } from './mutate-bytes.js';
 
@@ -49,17 +49,9 @@ interface FixedKey {
   id: string;
 }
 
-/** A key the same every run: Ed25519 from a filled seed, P-256 from a filled scalar. */
+/** A rotation key the same every run (targets.ts fixedPrivateKey). */
 function fixedKey(name: string, kind: 'ed25519' | 'p256', fill: number): FixedKey {
-  const prefix =
-    kind === 'ed25519'
-      ? '302e020100300506032b657004220420'
-      : '3041020100301306072a8648ce3d020106082a8648ce3d030107042730250201010420';
-  const privateKey = createPrivateKey({
-    key: Buffer.concat([Buffer.from(prefix, 'hex'), Buffer.alloc(32, fill)]),
-    format: 'der',
-    type: 'pkcs8',
-  });
+  const privateKey = fixedPrivateKey(kind, fill);
   const publicKey = createPublicKey(privateKey);
   return { name, privateKey, publicKey, id: rotationKeyId(spkiOf(publicKey)) };
 }
@@ -88,7 +80,7 @@ export interface RotationSeed {
  */
 export type SignedPayloads = Map<string, Set<string>>;
 
-const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const sha256Hex = (b: Uint8Array): string => toHex(sha256(b));
 
 function recordSignature(signed: SignedPayloads, payload: Uint8Array, key: FixedKey): void {
   const h = sha256Hex(payload);
@@ -318,23 +310,14 @@ export function judgeRotation(
 ): IterationResult {
   const minimize = (b: Uint8Array): Promise<boolean> =>
     Promise.resolve(judgeRotation(b, trust, signed, now).kind === 'failure');
-  let verified;
-  try {
-    verified = verifyRotation(readRotationBundle(tar), trust, now);
-  } catch (e) {
-    return fromThrow(classifyThrow(e), tar, 'readRotationBundle/verifyRotation', minimize);
-  }
-  const problems: string[] = [];
+  const r = attemptSync(() => verifyRotation(readRotationBundle(tar), trust, now));
+  if (r.kind !== 'ok') return fromThrow(r, tar, 'readRotationBundle/verifyRotation', minimize);
+  const verified = r.value;
   const plain = listTar(tar);
+  const problems = plainTarProblems(tar, plain);
+  if (plain.entries.length !== 3)
+    problems.push(`a plain tar reader finds ${plain.entries.length} files, not 3`);
   const byName = new Map(plain.entries.map((e) => [e.name, e]));
-  if (
-    !plain.complete ||
-    plain.entries.length !== 3 ||
-    byName.size !== 3 ||
-    plain.entries.some((e) => e.type !== 0x30 && e.type !== 0) ||
-    tar.subarray(plain.end).some((x) => x !== 0)
-  )
-    problems.push('a plain tar reading does not find exactly three regular files and an end');
   const payloadBytes = byName.get('payload.json')?.data;
   const rootBytes = byName.get('root.json')?.data;
   if (!payloadBytes || sha256Hex(payloadBytes) !== verified.payloadSha256)

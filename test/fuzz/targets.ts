@@ -11,6 +11,7 @@ import {
   createPrivateKey,
   createPublicKey,
   sign as nodeSign,
+  type KeyObject,
 } from 'node:crypto';
 import { EXIT_CODES } from '../../src/errors.js';
 import { parseBundle } from '../../src/bundle/parse.js';
@@ -53,7 +54,7 @@ import type { Prng } from './prng.js';
 import { havoc, type Trail } from './mutate-bytes.js';
 import { mutateDer, parseDerTree } from './mutate-der.js';
 import { mutateNote } from './mutate-note.js';
-import { listTar, mutateTar } from './mutate-tar.js';
+import { listTar, mutateTar, plainTarProblems } from './mutate-tar.js';
 import { mutateJson, stringifyFuzz, type Json, type JsonHooks } from './mutate-json.js';
 import { parseTrustedRoot, serializeTrustedRoot } from '../../src/trust/trusted-root.js';
 import { planImport } from '../../src/trust/store/importers.js';
@@ -693,14 +694,7 @@ export async function judgeArchive(bytes: Uint8Array): Promise<IterationResult> 
   if (got.consistency) returned.set('consistency.json', got.consistency);
   if (got.seal) returned.set('manifest.sigstore.json', got.seal);
   const extracted = plain.entries.filter((e) => e.name !== 'manifest.cbor');
-  const problems: string[] = [];
-  if (!plain.complete) problems.push('a plain tar reader finds no end-of-archive marker');
-  if (plain.entries.some((e) => e.type !== 0x30 && e.type !== 0))
-    problems.push('an entry is not a regular file');
-  if (new Set(plain.entries.map((e) => e.name)).size !== plain.entries.length)
-    problems.push('duplicate names');
-  if (bytes.subarray(plain.end).some((b) => b !== 0))
-    problems.push('data after the end-of-archive marker');
+  const problems = plainTarProblems(bytes, plain);
   if (
     extracted.length !== returned.size ||
     extracted.some(
@@ -1451,16 +1445,25 @@ export function policyTarget(defaultIterations: number): FuzzTarget {
 // ---------------------------------------------------------------------------------------
 // Witness cosignatures (C2SP tlog-cosignature v1) on checkpoints
 
+/** A private key the same every run: Ed25519 from a filled seed, P-256 from a filled scalar. */
+export function fixedPrivateKey(kind: 'ed25519' | 'p256', fill: number): KeyObject {
+  const prefix =
+    kind === 'ed25519'
+      ? '302e020100300506032b657004220420'
+      : '3041020100301306072a8648ce3d020106082a8648ce3d030107042730250201010420';
+  return createPrivateKey({
+    key: Buffer.concat([Buffer.from(prefix, 'hex'), Buffer.alloc(32, fill)]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+}
+
 /** A witness with a fixed Ed25519 key (the same every run), and a signer for its lines. */
 function fixedWitness(
   name: string,
   fill: number,
 ): { key: WitnessKey; sign: (m: Uint8Array) => Uint8Array } {
-  const pkcs8 = Buffer.concat([
-    Buffer.from('302e020100300506032b657004220420', 'hex'),
-    Buffer.alloc(32, fill),
-  ]);
-  const priv = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  const priv = fixedPrivateKey('ed25519', fill);
   const raw = new Uint8Array(createPublicKey(priv).export({ format: 'der', type: 'spki' })).slice(
     12,
   );
