@@ -13,7 +13,7 @@ import { parseSignerConfig, renderSignerConfig, type SignerConfig } from '../../
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
 import { attemptSync } from './oracle.js';
-import { yamlDocumentTarget } from './targets.js';
+import { fromThrow, yamlDocumentTarget } from './targets.js';
 
 const EVERY_KEY = `signer:
   signing:
@@ -144,14 +144,7 @@ export function judgeSignerConfig(text: string): IterationResult {
         problem: `a signer config refused as ${r.code}, not CONFIG_INVALID naming its key and line`,
         input: text,
       };
-    if (r.kind === 'refused') return r;
-    if (r.kind === 'known-crash') return r;
-    return {
-      kind: 'failure',
-      problem: 'CRASH: parseSignerConfig threw something other than a StellaError',
-      error: r.error,
-      input: text,
-    };
+    return fromThrow(r, text, 'parseSignerConfig');
   }
   const written = renderSignerConfig(r.value);
   const back = attemptSync(() => parseSignerConfig(written, source));
