@@ -15,6 +15,7 @@
 import { bundleFromCosignAttestation } from '../../src/oci/cosign-legacy.js';
 import { utf8 } from '../../src/util/encoding.js';
 import { derToPem } from '../../src/util/pem.js';
+import { cosignAttestationParts } from '../helpers/oci.js';
 import type { BundleSeed } from './corpus.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
 import { havoc, type Trail } from './mutate-bytes.js';
@@ -40,23 +41,11 @@ export interface LegacySeed {
 export function legacySeeds(seeds: readonly BundleSeed[]): LegacySeed[] {
   const out: LegacySeed[] = [];
   for (const s of seeds) {
-    const b = JSON.parse(s.text) as Record<string, any>;
-    const vm = b.verificationMaterial ?? {};
-    const entry = vm.tlogEntries?.[0];
-    const certB64: unknown =
-      vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates?.[0]?.rawBytes;
-    if (!b.dsseEnvelope || !entry?.inclusionPromise || typeof certB64 !== 'string') continue;
-    const envelope = b.dsseEnvelope as Json;
-    const certificateDer = new Uint8Array(Buffer.from(certB64, 'base64'));
-    const rekor: Json = {
-      SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
-      Payload: {
-        body: entry.canonicalizedBody,
-        integratedTime: Number(entry.integratedTime),
-        logIndex: Number(entry.logIndex),
-        logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
-      },
-    };
+    const parts = cosignAttestationParts(JSON.parse(s.text) as Record<string, any>);
+    if (!parts) continue;
+    const envelope = parts.envelope as Json;
+    const certificateDer = new Uint8Array(Buffer.from(parts.certificateB64, 'base64'));
+    const rekor = parts.rekor as unknown as Json;
     const text = Buffer.from(
       bundleFromCosignAttestation(
         utf8.encode(JSON.stringify(envelope)),

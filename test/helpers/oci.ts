@@ -236,3 +236,42 @@ export async function startFakeRegistry(handler: Misbehaviour): Promise<Front> {
   const host = await listen(server);
   return { host, requests, close: () => new Promise((r) => server.close(() => r())) };
 }
+
+/** What cosign's `dev.sigstore.cosign/bundle` annotation holds: a Rekor v1 entry with its SET. */
+export interface CosignRekorBundle {
+  SignedEntryTimestamp: string;
+  Payload: { body: string; integratedTime: number; logIndex: number; logID: string };
+}
+
+/**
+ * A Sigstore bundle (protobuf-specs JSON) as cosign stores it on a `.att` layer: the DSSE
+ * envelope is the layer's blob; the leaf certificate (base64 DER) and the Rekor entry with its
+ * signed entry timestamp go in the `dev.sigstore.cosign/certificate` and
+ * `dev.sigstore.cosign/bundle` annotations. Undefined for a bundle without an envelope, a
+ * certificate or a SET.
+ */
+export function cosignAttestationParts(
+  bundle: Record<string, any>,
+):
+  | { envelope: Record<string, unknown>; certificateB64: string; rekor: CosignRekorBundle }
+  | undefined {
+  const vm = bundle.verificationMaterial ?? {};
+  const entry = vm.tlogEntries?.[0];
+  const certificateB64: unknown =
+    vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates?.[0]?.rawBytes;
+  if (!bundle.dsseEnvelope || !entry?.inclusionPromise || typeof certificateB64 !== 'string')
+    return undefined;
+  return {
+    envelope: bundle.dsseEnvelope,
+    certificateB64,
+    rekor: {
+      SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
+      Payload: {
+        body: entry.canonicalizedBody,
+        integratedTime: Number(entry.integratedTime),
+        logIndex: Number(entry.logIndex),
+        logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
+      },
+    },
+  };
+}

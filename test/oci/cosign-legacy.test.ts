@@ -17,7 +17,7 @@ import { PROJECT_ROOT } from '../helpers/paths.js';
 import { RegistryClient, MEDIA_TYPES, digestOf } from '../../src/oci/client.js';
 import { referrersTag } from '../../src/oci/reference.js';
 import { buildExportArchive } from '../../src/archive/export.js';
-import { pushTestImage } from '../helpers/oci.js';
+import { cosignAttestationParts, pushTestImage } from '../helpers/oci.js';
 import { registryMissingReason, type RunningRegistry } from '../helpers/registry.js';
 import { withSandboxAndRegistry } from '../helpers/registry-hooks.js';
 import { verifyWithStella } from '../sign/helpers.js';
@@ -30,20 +30,15 @@ function sampleAnnotations(body?: string) {
   const b = JSON.parse(
     readFileSync(join(PROJECT_ROOT, 'samples', 'attestation.sigstore.json'), 'utf8'),
   );
-  const entry = b.verificationMaterial.tlogEntries[0];
+  const parts = cosignAttestationParts(b)!;
   return {
-    envelope: enc.encode(JSON.stringify(b.dsseEnvelope)),
-    entry,
+    envelope: enc.encode(JSON.stringify(parts.envelope)),
+    entry: b.verificationMaterial.tlogEntries[0],
     annotations: {
-      'dev.sigstore.cosign/certificate': `-----BEGIN CERTIFICATE-----\n${b.verificationMaterial.certificate.rawBytes}\n-----END CERTIFICATE-----\n`,
+      'dev.sigstore.cosign/certificate': `-----BEGIN CERTIFICATE-----\n${parts.certificateB64}\n-----END CERTIFICATE-----\n`,
       'dev.sigstore.cosign/bundle': JSON.stringify({
-        SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
-        Payload: {
-          body: body ?? entry.canonicalizedBody,
-          integratedTime: Number(entry.integratedTime),
-          logIndex: Number(entry.logIndex),
-          logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
-        },
+        ...parts.rekor,
+        Payload: { ...parts.rekor.Payload, body: body ?? parts.rekor.Payload.body },
       }),
     },
   };
