@@ -300,30 +300,50 @@ test.serial(
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const CLI_EXITS = new Set<number>([0, 2, ...Object.values(EXIT_CODES)]);
 
-/** The first inputs (by iteration) with distinct in-process outcomes, so the handful differs. */
-async function distinctBundleInputs(
+/**
+ * The first inputs (by iteration of PRNG stream `stream`) whose outcomes differ, at most `want`
+ * of them within `tries` iterations, so the handful the CLI runs takes several paths. `make`
+ * draws one input and names its outcome, or returns undefined to pass over it.
+ */
+async function distinctInputs<T>(
+  stream: string,
+  want: number,
+  tries: number,
+  make: (
+    rng: Prng,
+    i: number,
+  ) => Promise<{ value: T; key: string } | undefined> | { value: T; key: string } | undefined,
+): Promise<T[]> {
+  const out: T[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < tries && out.length < want; i++) {
+    const made = await make(new Prng(iterationSeed(fuzzConfig(0).seed, stream, i)), i);
+    if (!made || seen.has(made.key)) continue;
+    seen.add(made.key);
+    out.push(made.value);
+  }
+  return out;
+}
+
+/** An outcome as the key distinctInputs compares: a refusal's code, else its kind. */
+const outcomeKey = (o: IterationResult): string => (o.kind === 'refused' ? o.code : o.kind);
+
+/** The first mutated bundles (by iteration) with distinct in-process outcomes. */
+function distinctBundleInputs(
   seedList: readonly BundleSeed[],
   want: number,
 ): Promise<{ seed: BundleSeed; text: string; outcome: IterationResult }[]> {
-  const cfg = fuzzConfig(0);
   const hooks = new Map(
     seedList.map((s) => [s, bundleHooks(s, localPools.certificates, localPools.tokens)]),
   );
-  const out: { seed: BundleSeed; text: string; outcome: IterationResult }[] = [];
-  const seen = new Set<string>();
-  for (let i = 0; i < 400 && out.length < want; i++) {
-    const rng = new Prng(iterationSeed(cfg.seed, 'cli', i));
+  return distinctInputs('cli', want, 400, async (rng) => {
     const seed = rng.pick(seedList);
     const text = mutateBundle(rng, seed, [], hooks.get(seed)!, []);
     const outcome = await judgeBundle(seed, text);
     // Known crash classes are counted in process; the CLI's exit for them is fixed with them.
-    if (outcome.kind === 'known-crash' || outcome.kind === 'skipped') continue;
-    const key = outcome.kind === 'refused' ? outcome.code : outcome.kind;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push({ seed, text, outcome });
-  }
-  return out;
+    if (outcome.kind === 'known-crash' || outcome.kind === 'skipped') return undefined;
+    return { value: { seed, text, outcome }, key: outcomeKey(outcome) };
+  });
 }
 
 function parseOneJsonObject(stdout: string): Record<string, unknown> | undefined {
@@ -451,10 +471,7 @@ test('fuzz CLI: mutated archives through `stella attest import --json` exit 0 or
   t.is(first.code, 0, first.stdout + first.stderr);
   // The first mutated archives (by iteration) the in-memory reader judges differently, and two
   // gzipped ones (the streamed reader and the bounded inflater).
-  const inputs: { name: string; bytes: Uint8Array; verdict: string }[] = [];
-  const seen = new Set<string>();
-  for (let i = 0; i < 200 && inputs.length < 4; i++) {
-    const rng = new Prng(iterationSeed(fuzzConfig(0).seed, 'cli-import', i));
+  const inputs = await distinctInputs('cli-import', 4, 200, (rng, i) => {
     const bytes = mutateTar(rng, base, []);
     let verdict = 'accepted';
     try {
@@ -462,10 +479,9 @@ test('fuzz CLI: mutated archives through `stella attest import --json` exit 0 or
     } catch (e) {
       verdict = e instanceof StellaError ? e.code : 'crash';
     }
-    if (seen.has(verdict)) continue;
-    seen.add(verdict);
-    inputs.push({ name: `archive-${i}.tar`, bytes, verdict });
-  }
+    return { value: { name: `archive-${i}.tar`, bytes, verdict }, key: verdict };
+  });
+  const seen = new Set(inputs.map((x) => x.verdict));
   for (let i = 0; inputs.length < 6; i++) {
     const rng = new Prng(iterationSeed(fuzzConfig(0).seed, 'cli-import-gzip', i));
     inputs.push({
@@ -516,21 +532,15 @@ test("fuzz CLI: mutated rotation bundles through `stella trust rotate --json` gi
   );
   // The first inputs (by iteration) with distinct library outcomes, judged on the CLI's clock.
   const signed: SignedPayloads = new Map(rotationSigned);
-  const inputs: { tar: Uint8Array; outcome: IterationResult }[] = [];
-  const seen = new Set<string>();
-  for (let i = 0; i < 300 && inputs.length < 5; i++) {
-    const rng = new Prng(iterationSeed(fuzzConfig(0).seed, 'cli-rotation', i));
+  const inputs = await distinctInputs('cli-rotation', 5, 300, async (rng, i) => {
     const tar = await mutateRotation(rng, seed, rotation.roots, signed, []);
     const outcome = judgeRotation(tar, seed.trust, signed, Date.now());
     t.not(outcome.kind, 'failure', `iteration ${i}: the library's own verdict is a failure`);
-    const key = outcome.kind === 'refused' ? outcome.code : outcome.kind;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    inputs.push({ tar, outcome });
-  }
+    return { value: { tar, outcome }, key: outcomeKey(outcome) };
+  });
   t.true(inputs.length >= 3, 'the mutated rotations reach several outcomes');
   for (const [i, { tar, outcome }] of inputs.entries()) {
-    const what = `rotation ${i} (${outcome.kind === 'refused' ? outcome.code : outcome.kind})`;
+    const what = `rotation ${i} (${outcomeKey(outcome)})`;
     const store = path.join(dir, `trust-${i}.db`);
     const env = { env: { STELLA_TRUST_STORE: store } };
     const init = await runCli(
