@@ -13,7 +13,7 @@ import { parseSignerConfig, renderSignerConfig, type SignerConfig } from '../../
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
 import { attemptSync } from './oracle.js';
-import { fromThrow, yamlDocumentTarget } from './targets.js';
+import { refusedOnlyAs, yamlDocumentTarget } from './targets.js';
 
 const EVERY_KEY = `signer:
   signing:
@@ -137,15 +137,8 @@ function settings(c: SignerConfig): unknown {
 export function judgeSignerConfig(text: string): IterationResult {
   const source = '/work/etc/signer.yaml';
   const r = attemptSync(() => parseSignerConfig(text, source));
-  if (r.kind !== 'ok') {
-    if (r.kind === 'refused' && r.code !== 'CONFIG_INVALID')
-      return {
-        kind: 'failure',
-        problem: `a signer config refused as ${r.code}, not CONFIG_INVALID naming its key and line`,
-        input: text,
-      };
-    return fromThrow(r, text, 'parseSignerConfig');
-  }
+  if (r.kind !== 'ok')
+    return refusedOnlyAs(r, 'CONFIG_INVALID', 'a signer config', text, 'parseSignerConfig');
   const written = renderSignerConfig(r.value);
   const back = attemptSync(() => parseSignerConfig(written, source));
   if (back.kind !== 'ok')

@@ -108,6 +108,26 @@ export function fromThrow(
   };
 }
 
+/**
+ * `fromThrow` for a document whose every mistake must be refused as `code` (at its key and
+ * line): a refusal under another code is a failure too.
+ */
+export function refusedOnlyAs(
+  c: Classified,
+  code: string,
+  document: string,
+  input: string,
+  what: string,
+): IterationResult {
+  if (c.kind === 'refused' && c.code !== code)
+    return {
+      kind: 'failure',
+      problem: `${document} refused as ${c.code}, not ${code} naming its key and line`,
+      input,
+    };
+  return fromThrow(c, input, what);
+}
+
 /** A crash (known or not): a refusal or a return lets the caller go on to the next call. */
 const crashed = (c: {
   kind: string;
@@ -1405,13 +1425,13 @@ export function judgePolicy(text: string): IterationResult {
   if (r.kind !== 'ok') {
     // A policy file's mistakes are POLICY_INVALID at a key and line, whichever step finds them
     // (buildPolicy's own refusals name command-line flags, which a policy file does not have).
-    if (r.kind === 'refused' && r.code !== 'POLICY_INVALID')
-      return {
-        kind: 'failure',
-        problem: `a policy file refused as ${r.code}, not POLICY_INVALID naming its key and line`,
-        input: text,
-      };
-    return fromThrow(r, text, 'parsePolicyFile + buildPolicy');
+    return refusedOnlyAs(
+      r,
+      'POLICY_INVALID',
+      'a policy file',
+      text,
+      'parsePolicyFile + buildPolicy',
+    );
   }
   return { kind: 'accepted', by: `${r.value} environment(s)` };
 }
