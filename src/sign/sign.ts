@@ -46,6 +46,8 @@ import {
 } from '../x509/certificate.js';
 import { verifyCertificateChain, verifyIssuedChain } from '../x509/chain.js';
 import { verifyEmbeddedScts } from '../x509/sct.js';
+import { identityCandidates } from '../x509/identity-candidates.js';
+import { unpinnableIssuerReason } from '../verify/policy.js';
 import { derToPem } from '../util/pem.js';
 import { defaultSignerConfig, type SignerConfig, type SigningAlgorithm } from './config.js';
 import { createEphemeralKey, type KeyPairGenerator } from './keys.js';
@@ -634,6 +636,7 @@ export function checkIssuedCertificate(
   against: { roots?: Uint8Array[] | undefined; trust?: TrustMaterial; trustSource?: string } = {},
 ): Certificate {
   const leaf = certs[0]!;
+  checkNamesSigner(leaf);
   const requireSct = config.certificate.requireSCT;
   if (requireSct && leaf.embeddedSctList === undefined) {
     fail(
@@ -675,6 +678,42 @@ export function checkIssuedCertificate(
     }
   }
   return leaf;
+}
+
+/**
+ * The certificate must name what a verifier's policy matches: one OIDC issuer (a certificate
+ * whose two issuer extensions disagree, or that has none, fails every `--certificate-oidc-issuer`)
+ * and at least one identity a pattern can match (a SAN, the OIDC subject, or one derived from
+ * the CI extensions, without control characters and in NFC: `identityCandidates`). Else the log
+ * would keep an entry for a bundle no policy can verify.
+ */
+function checkNamesSigner(leaf: Certificate): void {
+  const refused = (why: string, cause?: unknown): never =>
+    fail(
+      'FULCIO_REJECTED',
+      'signing',
+      `Fulcio's certificate ${why}, so no verifier's policy could match it and nothing was signed into the log`,
+      undefined,
+      cause === undefined ? undefined : { cause },
+    );
+  let issuer: string | undefined;
+  try {
+    issuer = oidcIssuer(leaf);
+  } catch (e) {
+    if (!(e instanceof StellaError)) throw e;
+    refused(`names no single OIDC issuer (${e.message})`, e);
+  }
+  if (issuer === undefined) return refused('has no OIDC issuer extension');
+  const unpinnable = unpinnableIssuerReason(issuer);
+  if (unpinnable !== undefined)
+    refused(`names the OIDC issuer ${JSON.stringify(issuer)}, which ${unpinnable}`);
+  const candidates = identityCandidates(leaf);
+  if (!candidates.some((c) => c.unusable === undefined && c.value !== '')) {
+    const shown = candidates
+      .map((c) => `${c.field} ${JSON.stringify(c.value)} (${c.unusable ?? 'empty'})`)
+      .join('; ');
+    refused(`names no usable identity${shown ? `: ${shown}` : ''}`);
+  }
 }
 
 /**

@@ -135,22 +135,28 @@ export function issuerLooksLikePattern(issuer: string): boolean {
   return /[*]|\.\*|^\^|\$$/.test(issuer);
 }
 
+/**
+ * Why no policy can pin `issuer`, or undefined when one can: the rules every issuer a user
+ * gives is held to. The signer holds Fulcio's certificate to them too, since a certificate
+ * whose issuer no policy can name can never verify.
+ */
+export function unpinnableIssuerReason(issuer: string): string | undefined {
+  if (issuer.length === 0) return 'is empty';
+  if (!isPlainIssuerText(issuer)) return 'contains whitespace or control characters, or is not NFC';
+  if (issuerLooksLikePattern(issuer))
+    return 'looks like a pattern: issuers are compared exactly, never as a wildcard';
+  return undefined;
+}
+
 function checkIssuer(issuer: string, what: string): string {
+  const why = unpinnableIssuerReason(issuer);
+  if (why === undefined) return issuer;
   if (issuer.length === 0) fail('INPUT_INVALID', 'input', `${what} is empty`);
-  if (!isPlainIssuerText(issuer))
-    fail(
-      'INPUT_INVALID',
-      'input',
-      `${what} ${JSON.stringify(issuer)} contains whitespace or control characters, or is not NFC`,
-    );
-  if (issuerLooksLikePattern(issuer)) {
-    fail(
-      'INPUT_INVALID',
-      'input',
-      `${what} ${JSON.stringify(issuer)} looks like a pattern: issuers are compared exactly, never as a wildcard; list several issuers in a policy file instead`,
-    );
-  }
-  return issuer;
+  return fail(
+    'INPUT_INVALID',
+    'input',
+    `${what} ${JSON.stringify(issuer)} ${why}${issuerLooksLikePattern(issuer) ? '; list several issuers in a policy file instead' : ''}`,
+  );
 }
 
 /** Compile one identity pattern with every rule: RE2 alone, NFC, breadth (refused unless allowed). */

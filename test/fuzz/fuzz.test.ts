@@ -85,6 +85,13 @@ import {
   rekorV2AnswerSetup,
   rekorV2AnswerTarget,
 } from './rekor-answer.js';
+import {
+  fulcioAnswerSetup,
+  fulcioAnswerTarget,
+  fulcioAnswerText,
+  judgeFulcioAnswer,
+} from './fulcio-answer.js';
+import { judgeTsaAnswer, tsaAnswerSetup, tsaAnswerTarget } from './tsa-answer.js';
 import { judgeSignerConfig, signerConfigTarget, SIGNER_CONFIG_SEEDS } from './signer-config.js';
 
 const { inProcess, samples, conformance } = bundleSeeds();
@@ -94,9 +101,10 @@ const localPools = pools(local);
 /**
  * Iterations per target in `npm test`, from the CPU each costs here (bundle ~4.3 ms,
  * conformance bundle ~2.9 ms, archive ~1.8 ms, streamed archive ~3 ms, gzip ~9 ms, trusted root
- * and policy ~1.5 ms, rotation ~1.8 ms, a Rekor answer ~1.3 ms, a cosign layer and signer.yaml
- * ~0.9 ms, the primitives 0.13-0.7 ms): the whole file, CLI runs included, about 45-55 s of CPU
- * (user and system, /usr/bin/time, stop 31). Counts, not the clock, so every run judges the same
+ * and policy ~1.5 ms, rotation ~1.8 ms, a Fulcio answer ~3.3 ms, a Rekor answer ~1.3 ms, a TSA
+ * answer ~1.1 ms, a cosign layer and signer.yaml ~0.9 ms, the primitives 0.13-0.7 ms): the whole
+ * file, CLI runs included, about 45-55 s of CPU (user and system, /usr/bin/time, stop 31) before
+ * the Fulcio and TSA answer targets (stop 32) added ~5 s. Counts, not the clock, so every run judges the same
  * inputs.
  */
 const DEFAULT = {
@@ -121,6 +129,8 @@ const DEFAULT = {
   signerConfig: 1500,
   rekorAnswer: 1500,
   rekorV2Answer: 1500,
+  fulcioAnswer: 1000,
+  tsaAnswer: 1000,
 };
 
 /** Run a target; it fails the test itself at the first bad outcome. */
@@ -278,6 +288,26 @@ test('fuzz rekor-v2-answer: what Rekor v2 answers the signer, through the strict
       by: 'signer and verifier agree',
     });
   await fuzz(t, rekorV2AnswerTarget(setup, DEFAULT.rekorV2Answer));
+});
+
+test('fuzz fulcio-answer: what Fulcio answers the signer, through parseCertificateResponse, checkIssuedCertificate and the window check, then logged and made a bundle; what the signer takes, verifyBundleReport must take', async (t) => {
+  const setup = fulcioAnswerSetup();
+  for (const s of setup.seeds)
+    t.deepEqual(await judgeFulcioAnswer(setup, s, fulcioAnswerText(s)), {
+      kind: 'accepted',
+      by: 'signer and verifier agree',
+    });
+  await fuzz(t, fulcioAnswerTarget(setup, DEFAULT.fulcioAnswer));
+});
+
+test('fuzz tsa-answer: what a TSA answers the signer, through checkTimestamp; what the signer takes, verifyBundleReport must take', async (t) => {
+  const setup = tsaAnswerSetup();
+  for (const s of setup.seeds)
+    t.deepEqual(await judgeTsaAnswer(setup, s, s.answer), {
+      kind: 'accepted',
+      by: 'signer and verifier agree',
+    });
+  await fuzz(t, tsaAnswerTarget(setup, DEFAULT.tsaAnswer));
 });
 
 const rotationSigned: SignedPayloads = new Map();

@@ -11,7 +11,7 @@ import type { Prng } from './prng.js';
 import { havoc, type Trail } from './mutate-bytes.js';
 import { concatBytes as concat } from '../../src/util/encoding.js';
 
-interface DerTree {
+export interface DerTree {
   /** Identifier octets (one or more). */
   id: Uint8Array;
   /** Constructed: children; primitive: content. */

@@ -13,7 +13,8 @@
  * as a signed note, the SET byte by byte), its UUID changed, and a third of the time the SET
  * signed again by the log over the mutated fields (so the checks behind the SET are reached).
  */
-import { parseCertificate, type Certificate } from '../../src/x509/certificate.js';
+import { identityCandidates } from '../../src/x509/identity-candidates.js';
+import { oidcIssuer, parseCertificate, type Certificate } from '../../src/x509/certificate.js';
 import type { Bundle, BundleContent } from '../../src/bundle/model.js';
 import { bundleFromRekorResponse } from '../../src/bundle/from-rekor.js';
 import { acceptRekorV1Answer } from '../../src/sign/sign.js';
@@ -35,7 +36,6 @@ import { sha256 } from '../../src/crypto.js';
 import { fromHex, toBase64, utf8 } from '../../src/util/encoding.js';
 import {
   AUTHORITY_CREATED_AT,
-  ISSUER_URL,
   signBlob,
   testAuthority,
   testTsa,
@@ -59,7 +59,6 @@ export interface RekorAnswerSeed {
   content: BundleContent;
   artifactDigest: Uint8Array;
   leaf: Certificate;
-  identity: string;
 }
 
 export interface RekorAnswerSetup {
@@ -80,7 +79,6 @@ export function rekorAnswerSetup(): RekorAnswerSetup {
     content: s.bundle.content,
     artifactDigest: sha256(artifact),
     leaf: parseCertificate(s.certificate),
-    identity: s.identity,
   }));
   return { authority, seeds };
 }
@@ -196,32 +194,52 @@ export async function judgeRekorAnswer(
 
 /**
  * The other half of the property: the bundle the signer would write passes `verifyBundleReport`
- * with the same trust and the signer's own identity, verified an hour after the certificate
- * expired (later than signed, as it will be).
+ * with the same trust, under the identity and issuer the signer's certificate names (the
+ * identity the signer reports to its user), verified an hour after the certificate expired
+ * (later than signed, as it will be). `what` names what the signer took, for the failure.
  */
-async function verifierTakes(
+export async function verifierTakes(
   bundle: Bundle,
-  s: { artifactDigest: Uint8Array; identity: string; leaf: Certificate },
+  s: { artifactDigest: Uint8Array; leaf: Certificate },
   trust: TrustMaterial,
-  text: string,
+  text: Uint8Array | string,
+  what = 'a Rekor answer',
 ): Promise<IterationResult> {
+  // The policy a user of this certificate would write: its OIDC issuer and the first identity
+  // it offers a policy (SAN, OIDC subject, or one derived from the CI extensions) that a
+  // pattern can match, verified an hour after the certificate expired.
+  const policy = attemptSync(() => {
+    const identity = identityCandidates(s.leaf).find(
+      (c) => c.unusable === undefined && c.value !== '',
+    )?.value;
+    const issuer = oidcIssuer(s.leaf);
+    if (identity === undefined) throw new Error('no identity a pattern can match');
+    if (issuer === undefined) throw new Error('no OIDC issuer');
+    return buildPolicy({
+      certificateIdentity: escapeRegex(identity),
+      certificateOidcIssuer: issuer,
+      now: Math.min(s.leaf.notAfter, Date.UTC(2099, 0, 1)) + 3_600_000,
+    });
+  });
+  if (policy.kind !== 'ok')
+    return {
+      kind: 'failure',
+      problem: `the signer took ${what} with a certificate that no policy can name (${policy.kind === 'refused' ? policy.code : policy.kind === 'crash' ? (policy.error as Error).message : policy.id})`,
+      input: text,
+    };
   const report = await attempt(() =>
     verifyBundleReport({
       bundle,
       artifact: { kind: 'digest', algorithm: 'SHA2_256', digest: s.artifactDigest },
       trust,
-      policy: buildPolicy({
-        certificateIdentity: escapeRegex(s.identity),
-        certificateOidcIssuer: ISSUER_URL,
-        now: s.leaf.notAfter + 3_600_000,
-      }),
+      policy: policy.value,
     }),
   );
   if (report.kind !== 'ok') return fromThrow(report, text, 'verifyBundleReport');
   if (!report.value.ok)
     return {
       kind: 'failure',
-      problem: `the signer took a Rekor answer whose bundle the verifier refuses (${report.value.error?.code}: ${report.value.error?.message})`,
+      problem: `the signer took ${what} whose bundle the verifier refuses (${report.value.error?.code}: ${report.value.error?.message})`,
       input: text,
     };
   return { kind: 'accepted', by: 'signer and verifier agree' };
@@ -296,7 +314,6 @@ export function rekorV2AnswerSetup(): RekorV2AnswerSetup {
       content: c,
       artifactDigest: sha256(artifact),
       leaf: parseCertificate(s.certificate),
-      identity: s.identity,
       timestamp: tsa.stamp(c.kind === 'messageSignature' ? c.signature : new Uint8Array(), tsaTime),
       tsaTime,
     };

@@ -24,7 +24,14 @@ import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sand
 import { runSign } from '../../src/commands/attest/sign-run.js';
 import { defaultSignerConfig, loadSignerConfig } from '../../src/sign/config.js';
 import { checkIssuedCertificate, signArtifact } from '../../src/sign/sign.js';
-import { parseCertificate } from '../../src/x509/certificate.js';
+import { parseCertificate, type Certificate, type Extension } from '../../src/x509/certificate.js';
+import {
+  fulcioIssuerV1Extension,
+  fulcioIssuerV2Extension,
+  subjectAltNameExtension,
+} from '../../src/x509/issue.js';
+import { OID } from '../../src/x509/oids.js';
+import { derToPem, pemToDer } from '../../src/util/pem.js';
 import { findBundlesByDigest } from '../../src/store/attestations.js';
 import { findBundlesForDigest } from '../../src/store/lookup.js';
 import { parseInTotoStatement } from '../../src/bundle/intoto.js';
@@ -46,7 +53,7 @@ import { closedPort } from '../helpers/loopback.js';
 import { signFailsWithoutBundle } from '../helpers/signing.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { capturedOutput } from '../helpers/output.js';
-import { buildPki } from '../x509/helpers.js';
+import { buildPki, defaultLeafExtensions, leafCert } from '../x509/helpers.js';
 
 const PROJECT_ROOT_SAMPLE = join(PROJECT_ROOT, 'samples', 'artifact.txt');
 
@@ -700,6 +707,128 @@ test('checkIssuedCertificate: with requireSCT, a detached SCT does not stand in 
   config.certificate.requireSCT = false;
   t.is(checkIssuedCertificate([leaf], 'AAEC', config), leaf);
 });
+
+/** A leaf for the test PKI's key with these OIDC issuer and SAN extensions (the rest as Fulcio issues). */
+function leafNaming(
+  pki: ReturnType<typeof buildPki>,
+  o: { issuers: Extension[]; san: Extension | undefined },
+): Certificate {
+  const base = defaultLeafExtensions(pki.intermediateSigner.spki, pki.leafSigner.spki).filter(
+    (e) =>
+      e.oid !== OID.subjectAltName && e.oid !== OID.fulcioIssuerV1 && e.oid !== OID.fulcioIssuerV2,
+  );
+  return parseCertificate(
+    leafCert({
+      issuerSigner: pki.intermediateSigner,
+      subjectSpki: pki.leafSigner.spki,
+      extensions: [...base, ...(o.san ? [o.san] : []), ...o.issuers],
+    }),
+  );
+}
+
+test('checkIssuedCertificate: a certificate that names no single pinnable OIDC issuer, or no identity a pattern can match, is FULCIO_REJECTED (no policy could verify it)', (t) => {
+  const pki = buildPki('names-signer');
+  const config = defaultSignerConfig();
+  config.certificate.requireSCT = false;
+  const identity = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
+  const san = subjectAltNameExtension({ uris: [identity] });
+  const issuer = fulcioIssuerV2Extension('https://token.actions.githubusercontent.com');
+  const refused = (leaf: Certificate, why: RegExp): void => {
+    const e = t.throws(() => checkIssuedCertificate([leaf], undefined, config), {
+      instanceOf: StellaError,
+    });
+    t.is(e.code, 'FULCIO_REJECTED', e.message);
+    t.regex(e.message, why);
+    t.regex(
+      e.message,
+      /so no verifier's policy could match it and nothing was signed into the log$/,
+    );
+  };
+  // Control: one issuer, one SAN URI.
+  const good = leafNaming(pki, { issuers: [issuer], san });
+  t.is(checkIssuedCertificate([good], undefined, config), good);
+  refused(
+    leafNaming(pki, { issuers: [], san }),
+    /^Fulcio's certificate has no OIDC issuer extension/,
+  );
+  refused(
+    leafNaming(pki, {
+      issuers: [issuer, fulcioIssuerV1Extension('https://other.example')],
+      san,
+    }),
+    /^Fulcio's certificate names no single OIDC issuer \(issuer mismatch: /,
+  );
+  refused(
+    leafNaming(pki, { issuers: [fulcioIssuerV2Extension('')], san }),
+    /^Fulcio's certificate names the OIDC issuer "", which is empty/,
+  );
+  refused(
+    leafNaming(pki, { issuers: [fulcioIssuerV2Extension('https://issuer.example/ x')], san }),
+    /which contains whitespace or control characters/,
+  );
+  refused(
+    leafNaming(pki, { issuers: [fulcioIssuerV2Extension('https://*.example')], san }),
+    /which looks like a pattern/,
+  );
+  refused(
+    leafNaming(pki, {
+      issuers: [issuer],
+      san: subjectAltNameExtension({ uris: [`${identity}\nhttps://github.com/other/repo`] }),
+    }),
+    /^Fulcio's certificate names no usable identity: SAN URI ".*" \(contains the control character U\+000A at offset \d+\)/,
+  );
+  refused(leafNaming(pki, { issuers: [issuer], san: undefined }), /names no usable identity,/);
+  // One usable identity among unusable ones is enough: a policy can name it.
+  const mixed = leafNaming(pki, {
+    issuers: [issuer],
+    san: subjectAltNameExtension({ uris: [`${identity}\u0007`, identity] }),
+  });
+  t.is(checkIssuedCertificate([mixed], undefined, config), mixed);
+});
+
+test.serial(
+  'a CA that answers with a certificate whose OIDC issuer extensions disagree: FULCIO_REJECTED, nothing logged, no bundle',
+  async (t) => {
+    // A loopback "Fulcio" that certifies the key it is sent, as Fulcio does, but names two issuers.
+    const pki = buildPki('two-issuers');
+    const s = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        publicKeyRequest: { publicKey: { content: string } };
+      };
+      const spki = pemToDer(request.publicKeyRequest.publicKey.content, ['PUBLIC KEY']).der;
+      const leaf = leafCert({
+        issuerSigner: pki.intermediateSigner,
+        subjectSpki: spki,
+        extensions: [
+          ...defaultLeafExtensions(pki.intermediateSigner.spki, spki),
+          fulcioIssuerV1Extension('https://accounts.example'),
+        ],
+      });
+      res.writeHead(201, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          signedCertificateEmbeddedSct: {
+            chain: { certificates: [leaf, pki.intermediate, pki.root].map((d) => derToPem(d)) },
+          },
+        }),
+      );
+    });
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    t.teardown(() => s.close());
+    const before = await rekorV1Size();
+    await failsWithoutBundle(
+      t,
+      {
+        identityToken: githubToken(),
+        fulcioUrl: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+      },
+      'FULCIO_REJECTED',
+      /^Fulcio's certificate names no single OIDC issuer \(issuer mismatch: certificate OIDC issuer extensions disagree/,
+    );
+    t.is(await rekorV1Size(), before, 'nothing was logged');
+  },
+);
 
 test("a Rekor v1 answer that does not verify against the trust root's log key: REKOR_REJECTED naming the trust root, no bundle", async (t) => {
   const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
