@@ -38,12 +38,7 @@ import {
   keyDetailsFor,
   uploadEntryV2,
 } from './rekor-v2-client.js';
-import {
-  certificateIdentities,
-  oidcIssuer,
-  parseCertificate,
-  type Certificate,
-} from '../x509/certificate.js';
+import { oidcIssuer, parseCertificate, type Certificate } from '../x509/certificate.js';
 import { verifyCertificateChain, verifyIssuedChain } from '../x509/chain.js';
 import { verifyEmbeddedScts } from '../x509/sct.js';
 import { identityCandidates } from '../x509/identity-candidates.js';
@@ -113,9 +108,13 @@ export interface SignResult {
   artifactDigest: string;
   contentKind: BundleContent['kind'];
   predicateType: string | undefined;
-  /** Certificate SAN and OIDC issuer (what a verifier pins). */
-  identity: string | undefined;
-  issuer: string | undefined;
+  /**
+   * What a verifier pins: the certificate's OIDC issuer and the first identity it offers that a
+   * pattern can match (its SAN, for every certificate Fulcio issues); a certificate without
+   * both is refused before anything is logged.
+   */
+  identity: string;
+  issuer: string;
   algorithm: SigningAlgorithm;
   tokenSource: TokenSource;
   /** The first log entry (Rekor v1: its UUID; v2: the leaf hash). */
@@ -192,8 +191,7 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     artifactDigest: `sha256:${toHex(artifact.digest)}`,
     contentKind: content.kind,
     predicateType,
-    identity: certificateIdentities(leaf)[0]?.value,
-    issuer: safeIssuer(leaf),
+    ...namesForPolicy(leaf),
     algorithm,
     tokenSource: token.source,
     rekor: {
@@ -280,7 +278,7 @@ async function certifyKey(
     ...(opts.trust ? { trust: opts.trust, trustSource: opts.trustSource } : {}),
   });
   logInfo(
-    `certificate from ${fulcio.url}: ${certificateIdentities(leaf)[0]?.value ?? '(no identity)'}, valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}`,
+    `certificate from ${fulcio.url}: ${namesForPolicy(leaf).identity}, valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}`,
   );
   checkCertificateWindow(
     leaf,
@@ -610,14 +608,6 @@ function challengeFor(claims: { sub: string; email?: unknown }): string {
     : claims.sub;
 }
 
-function safeIssuer(leaf: Certificate): string | undefined {
-  try {
-    return oidcIssuer(leaf);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * What the config demands of the returned certificate, checked before anything is logged:
  *  - with requireSCT, an SCT embedded in it. A detached SCT does not count: no Sigstore bundle
@@ -636,7 +626,7 @@ export function checkIssuedCertificate(
   against: { roots?: Uint8Array[] | undefined; trust?: TrustMaterial; trustSource?: string } = {},
 ): Certificate {
   const leaf = certs[0]!;
-  checkNamesSigner(leaf);
+  namesForPolicy(leaf);
   const requireSct = config.certificate.requireSCT;
   if (requireSct && leaf.embeddedSctList === undefined) {
     fail(
@@ -681,13 +671,15 @@ export function checkIssuedCertificate(
 }
 
 /**
- * The certificate must name what a verifier's policy matches: one OIDC issuer (a certificate
- * whose two issuer extensions disagree, or that has none, fails every `--certificate-oidc-issuer`)
- * and at least one identity a pattern can match (a SAN, the OIDC subject, or one derived from
- * the CI extensions, without control characters and in NFC: `identityCandidates`). Else the log
- * would keep an entry for a bundle no policy can verify.
+ * What a verifier's policy will match in the certificate: its one OIDC issuer (a certificate
+ * whose two issuer extensions disagree, or that has none, fails every
+ * `--certificate-oidc-issuer`, as does one no such flag can pin) and the first identity a
+ * pattern can match (a SAN, the OIDC subject, or one derived from the CI extensions, non-empty,
+ * without control characters and in NFC: `identityCandidates`). A certificate without both is
+ * refused: the log would keep an entry for a bundle no policy can verify. The identity is the
+ * one the signer reports.
  */
-function checkNamesSigner(leaf: Certificate): void {
+function namesForPolicy(leaf: Certificate): { identity: string; issuer: string } {
   const refused = (why: string, cause?: unknown): never =>
     fail(
       'FULCIO_REJECTED',
@@ -708,12 +700,14 @@ function checkNamesSigner(leaf: Certificate): void {
   if (unpinnable !== undefined)
     refused(`names the OIDC issuer ${JSON.stringify(issuer)}, which ${unpinnable}`);
   const candidates = identityCandidates(leaf);
-  if (!candidates.some((c) => c.unusable === undefined && c.value !== '')) {
+  const identity = candidates.find((c) => c.unusable === undefined && c.value !== '')?.value;
+  if (identity === undefined) {
     const shown = candidates
       .map((c) => `${c.field} ${JSON.stringify(c.value)} (${c.unusable ?? 'empty'})`)
       .join('; ');
-    refused(`names no usable identity${shown ? `: ${shown}` : ''}`);
+    return refused(`names no usable identity${shown ? `: ${shown}` : ''}`);
   }
+  return { identity, issuer };
 }
 
 /**

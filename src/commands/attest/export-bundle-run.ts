@@ -148,8 +148,8 @@ export async function sealKeyless(
       });
       sealed = {
         kind: 'keyless',
-        identity: r.identity ?? null,
-        issuer: r.issuer ?? null,
+        identity: r.identity,
+        issuer: r.issuer,
         logIndex: r.rekor.logIndex,
       };
       return utf8.encode(r.bundleJson);

@@ -115,9 +115,7 @@ export default class AttestSign extends StellaCommand {
     }
     process.stdout.write(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
     process.stdout.write(`  bundle:   ${r.outputPath}\n`);
-    process.stdout.write(
-      `  identity: ${r.identity ?? '(none)'}\n  issuer:   ${r.issuer ?? '(none)'}\n`,
-    );
+    process.stdout.write(`  identity: ${r.identity}\n  issuer:   ${r.issuer}\n`);
     for (const e of r.tlog)
       process.stdout.write(
         `  rekor:    ${e.apiVersion === 2 ? 'v2 ' : ''}log index ${e.logIndex} at ${e.url} (${e.kind})${e.apiVersion === 1 && e === r.tlog[0] ? `, entry ${r.rekor.uuid}` : ''}\n`,
@@ -155,8 +153,8 @@ function signJson(r: RunSignResult, attached: Attached | undefined): Record<stri
     artifactDigest: r.artifactDigest,
     content: r.contentKind,
     predicateType: r.predicateType ?? null,
-    identity: r.identity ?? null,
-    issuer: r.issuer ?? null,
+    identity: r.identity,
+    issuer: r.issuer,
     algorithm: r.algorithm,
     tokenSource: r.tokenSource,
     rekor: r.rekor,
