@@ -24,6 +24,7 @@ import {
   type StreamedArchive,
   type StreamLimits,
 } from '../archive/export-stream.js';
+import { literalPattern } from '../verify/identity-pattern.js';
 
 export interface ExporterTrust {
   keys: { keyId: string; key: KeyObject }[];
@@ -45,8 +46,6 @@ export function describeSeal(seal: SealStatus): string {
   if (seal.status === 'unchecked') return 'sealed, not checked (no exporter trusted)';
   return 'not sealed';
 }
-
-const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function invalid(message: string, cause?: unknown): never {
   throw new StellaError(
@@ -108,7 +107,7 @@ export async function checkSeal(
   let firstFailure: string | undefined;
   for (const id of exporters.identities) {
     const policy = buildPolicy({
-      certificateIdentity: escapeRegex(id.identity),
+      certificateIdentity: literalPattern(id.identity),
       certificateOidcIssuer: id.issuer,
       now,
     });

@@ -210,6 +210,15 @@ export function compileIdentityPattern(
   };
 }
 
+/**
+ * The pattern that matches exactly `value`: RE2's metacharacters escaped, so it takes the
+ * literal path (`IdentityMatcher.literal` is `value` again). What a caller that holds an
+ * identity, rather than a pattern, passes as `certificateIdentity`.
+ */
+export function literalPattern(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** How a compiled pattern is shown in reports and errors. */
 export function anchoredForm(pattern: string): string {
   return `^(?:${pattern})$`;

@@ -41,10 +41,10 @@ import {
 } from '../helpers/authority-bundles.js';
 import { rawExportArchive } from '../helpers/export-archive.js';
 import { CONSISTENCY_LIMITS } from '../../src/archive/consistency.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 const authority = testAuthority('export-archive');
 const T0 = AUTHORITY_CREATED_AT + 3_600_000;
-const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface Artifact {
   data: Uint8Array;
@@ -155,7 +155,7 @@ test('round trip: three artifacts exported, read back, and every bundle verifies
     t.deepEqual(refused, []);
     t.is(bundles.length, s.artifact === 1 ? 2 : 1);
     const policy = buildPolicy({
-      certificateIdentity: escapeRegex(s.identity),
+      certificateIdentity: literalPattern(s.identity),
       certificateOidcIssuer: ISSUER_URL,
       requireTlog: true,
     });

@@ -25,6 +25,7 @@ import { testTsa } from '../helpers/authority-bundles.js';
 import { NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../helpers/paths.js';
 import { rotationKeyPair } from '../trust/store/helpers.js';
 import { tempDir } from '../helpers/temp.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
 const s = (f: string): string => path.join(SAMPLES, f);
@@ -35,7 +36,7 @@ const ARTIFACT_DIGEST = 'sha256:ce123e3b1696dcb279b0db568fe3897d5d4859efac4e9885
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD] };
 const POLICY = [
   '--certificate-identity',
-  IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+  literalPattern(IDENTITY),
   '--certificate-oidc-issuer',
   ISSUER,
 ];
@@ -190,7 +191,7 @@ test('verify --archive: a bad bundle is reported and the good one after it still
   t.regex(
     human.stderr,
     new RegExp(
-      `^warning: archive ${archive.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: bundles/ce123e3b[0-9a-f]{56}/0\\.sigstore\\.json not verified: BUNDLE_MALFORMED \\(exit 11\\): verificationMaterial\\.tlogEntries\\[0\\]\\.integratedTime: 10000000000000 is not a time in range`,
+      `^warning: archive ${literalPattern(archive)}: bundles/ce123e3b[0-9a-f]{56}/0\\.sigstore\\.json not verified: BUNDLE_MALFORMED \\(exit 11\\): verificationMaterial\\.tlogEntries\\[0\\]\\.integratedTime: 10000000000000 is not a time in range`,
       'm',
     ),
   );

@@ -49,13 +49,12 @@ import {
   withoutSetTimedByTsa,
   withTsaTime,
 } from '../helpers/crafted-bundles.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 /** The verifier's clock for every seed: after every signing time in the corpus. Fixed, so runs repeat. */
 export const FUZZ_NOW = Date.UTC(2027, 0, 1);
 /** When the in-process bundles are signed (the authority's keys are valid from 2025-01-01). */
 export const SIGNED_AT = Date.UTC(2025, 5, 1, 12, 0, 0);
-
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** What re-signing needs: the in-process authority's log key and TSA. */
 export interface Resigner {
@@ -97,7 +96,7 @@ function policyFor(o: {
   const opts: PolicyOptions = o.keyPem
     ? { publicKeyPem: o.keyPem, now: FUZZ_NOW }
     : {
-        certificateIdentity: escapeRe(o.identity!),
+        certificateIdentity: literalPattern(o.identity!),
         certificateOidcIssuer: o.issuer!,
         now: FUZZ_NOW,
       };

@@ -93,6 +93,7 @@ import {
 } from './fulcio-answer.js';
 import { judgeTsaAnswer, tsaAnswerSetup, tsaAnswerTarget } from './tsa-answer.js';
 import { judgeSignerConfig, signerConfigTarget, SIGNER_CONFIG_SEEDS } from './signer-config.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 const { inProcess, samples, conformance } = bundleSeeds();
 const local = [...inProcess, ...samples];
@@ -327,7 +328,6 @@ test.serial(
 // ---------------------------------------------------------------------------------------
 // The real CLI on a handful of mutated inputs
 
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const CLI_EXITS = new Set<number>([0, 2, ...Object.values(EXIT_CODES)]);
 
 /**
@@ -399,7 +399,7 @@ test('fuzz CLI: mutated bundles and archives through `stella attest verify --jso
     '--trusted-root',
     root,
     '--certificate-identity',
-    escapeRe(seed.identity!),
+    literalPattern(seed.identity!),
     '--certificate-oidc-issuer',
     seed.issuer!,
     '--json',

@@ -25,6 +25,7 @@ import { EXIT_CODES, StellaError } from '../../src/errors.js';
 import type { Bundle } from '../../src/bundle/model.js';
 import type { VerificationReport } from '../../src/verify/pipeline.js';
 import type { BundleSeed } from './corpus.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 export interface KnownCrash {
   /** Short id, printed in the summary. */
@@ -226,7 +227,7 @@ export function peerVerdict(
       seed.keyPem
         ? undefined
         : {
-            subjectAlternativeName: `^${seed.identity!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+            subjectAlternativeName: `^${literalPattern(seed.identity!)}$`,
             extensions: { issuer: seed.issuer! },
           },
     );

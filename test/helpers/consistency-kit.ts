@@ -14,7 +14,7 @@ import { runSign } from '../../src/commands/attest/sign-run.js';
 import { parseCheckpoint, parseSignedNote } from '../../src/tlog/note.js';
 import { runCli } from './cli.js';
 import { NO_NETWORK_PRELOAD } from './paths.js';
-import { escapeRegex } from '../sign/helpers.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 export const GITHUB_SAN =
   'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
@@ -63,7 +63,7 @@ export function consistencyKit(sandbox: RunningSandbox, root: string) {
     identity(): string[] {
       return [
         '--certificate-identity',
-        escapeRegex(GITHUB_SAN),
+        literalPattern(GITHUB_SAN),
         '--certificate-oidc-issuer',
         sandbox.urls.oidcIssuer,
       ];

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from './paths.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 export const SAMPLES = path.join(PROJECT_ROOT, 'samples');
 
@@ -27,14 +28,10 @@ export const BLOB_DIGEST = `sha256:${createHash('sha256')
   .update(readFileSync(path.join(SAMPLES, BLOB.artifact)))
   .digest('hex')}`;
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /** The blob sample's identity policy (its identity escaped, its issuer). */
 export const BLOB_POLICY = [
   '--certificate-identity',
-  escapeRegex(BLOB.identity!),
+  literalPattern(BLOB.identity!),
   '--certificate-oidc-issuer',
   BLOB.issuer!,
 ];

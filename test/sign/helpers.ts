@@ -13,6 +13,7 @@ import { verifyBundle } from '../../src/verify/pipeline.js';
 import { buildPolicy } from '../../src/verify/policy.js';
 import type { Artifact } from '../../src/verify/artifact.js';
 import { fromHex } from '../../src/util/encoding.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 // @sigstore/protobuf-specs is @sigstore/verify's own dependency: resolve it from there.
 const requireFromVerify = createRequire(createRequire(import.meta.url).resolve('@sigstore/verify'));
@@ -61,15 +62,11 @@ export async function verifyWithStella(
     artifact: a,
     trust: parseTrustedRoot(readFileSync(trustedRootPath)),
     policy: buildPolicy({
-      certificateIdentity: escapeRegex(expected.san),
+      certificateIdentity: literalPattern(expected.san),
       certificateOidcIssuer: expected.issuer,
       requireTlog: true,
     }),
   });
-}
-
-export function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Every regular file under `dir`, recursively. */

@@ -21,7 +21,8 @@ import { deriveV2AuthorityKeys } from '../../src/sandbox/authority/keys-v2.js';
 import { seedFromString } from '../../src/sandbox/authority/keys.js';
 import { runCli } from '../helpers/cli.js';
 import { NO_NETWORK_PRELOAD } from '../helpers/paths.js';
-import { escapeRegex, verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
+import { verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { closedPort, serve } from '../helpers/loopback.js';
 import { signFailsWithoutBundle } from '../helpers/signing.js';
 
@@ -59,7 +60,7 @@ async function verifyCliOffline(
       '--trusted-root',
       sandbox.trustedRootPath,
       '--certificate-identity',
-      escapeRegex(GITHUB_SAN),
+      literalPattern(GITHUB_SAN),
       '--certificate-oidc-issuer',
       sandbox.urls.oidcIssuer,
       '--require-rekor',

@@ -42,14 +42,9 @@ import { OidcIssuer } from '../../src/sandbox/authority/oidc.js';
 import { generateAuthorityKeys } from '../../src/sandbox/authority/keys.js';
 import { FILE_LIMITS } from '../../src/util/fs.js';
 import { runCli } from '../helpers/cli.js';
-import {
-  escapeRegex,
-  filesUnder,
-  rekorV1TreeSize,
-  verifyWithSigstoreJs,
-  verifyWithStella,
-} from './helpers.js';
+import { filesUnder, rekorV1TreeSize, verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
 import { closedPort } from '../helpers/loopback.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { signFailsWithoutBundle } from '../helpers/signing.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { capturedOutput } from '../helpers/output.js';
@@ -550,7 +545,7 @@ test('H54 an artifact larger than the in-memory size is signed from its chunked 
       '--trusted-root',
       sandbox.trustedRootPath,
       '--certificate-identity',
-      escapeRegex(GITHUB_SAN),
+      literalPattern(GITHUB_SAN),
       '--certificate-oidc-issuer',
       sandbox.urls.oidcIssuer,
       '--json',

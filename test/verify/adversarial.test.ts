@@ -65,6 +65,7 @@ import {
   testTsa,
 } from '../helpers/authority-bundles.js';
 import { derToPem } from '../../src/util/pem.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 // ---------------------------------------------------------------------------------------
 // Samples and plumbing
@@ -102,10 +103,9 @@ const MIN = 60_000;
 
 type Json = any;
 
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const policy = (identity: string, extra: PolicyOptions = {}, issuer = ISS): VerificationPolicy =>
   buildPolicy({
-    certificateIdentity: escapeRe(identity),
+    certificateIdentity: literalPattern(identity),
     certificateOidcIssuer: issuer,
     now: NOW,
     ...extra,

@@ -4,6 +4,7 @@ import { StellaError } from '../../src/errors.js';
 import {
   anchoredForm,
   compileIdentityPattern,
+  literalPattern,
   MAX_IDENTITY_PATTERN_LENGTH,
 } from '../../src/verify/identity-pattern.js';
 import { identityBreadth } from '../../src/verify/identity-breadth.js';
@@ -150,6 +151,26 @@ test('a plain literal pattern is matched exactly, as RE2 matches it, without the
   // Anything with an operator, an unescaped dot, a class, a flag or an escaped letter goes to RE2.
   for (const p of ['a.b', 'a\\d', '(?i)abc', '[ab]', 'a|b', 'a{2}', '^a$', 'a\\pL', 'a\\ b'])
     t.is(compileIdentityPattern(p).literal, undefined, p);
+});
+
+test('literalPattern: the pattern for an identity takes the literal path and matches that identity alone, as RE2 reads it', (t) => {
+  const identities = [
+    'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main',
+    'repo:org/repo:ref:refs/heads/main',
+    'dev+ci@example.com',
+    'x.*+?^${}()|[]\\y',
+    'ü/ä-ö_',
+  ];
+  for (const id of identities) {
+    const p = literalPattern(id);
+    const m = compileIdentityPattern(p);
+    t.is(m.literal, id, p);
+    const re = RE2JS.compile(p);
+    for (const v of [id, `${id}x`, `x${id}`, id.slice(1), id.replace(/\./g, 'X')]) {
+      t.is(m.test(v), v === id, `${p} on ${v}`);
+      t.is(re.testExact(v), v === id, `RE2: ${p} on ${v}`);
+    }
+  }
 });
 
 test('identity breadth of a literal pattern is the verdict the full search gives', (t) => {

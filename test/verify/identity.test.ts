@@ -18,11 +18,11 @@ import { subjectAltNameExtension } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
 import { ISSUER_URL, signBlob, testAuthority } from '../helpers/authority-bundles.js';
 import { buildPki, defaultLeafExtensions, leafCert } from '../x509/helpers.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 const ARTIFACT = utf8.encode('identity test artifact\n');
 const T = Date.UTC(2025, 5, 1, 12, 0, 0);
 const NOW = Date.UTC(2025, 6, 1);
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** A bundle whose certificate carries `certIssuer`, verified with `policyIssuer`. */
 async function verifyWithIssuers(label: string, certIssuer: string, policyIssuer: string) {
@@ -30,7 +30,7 @@ async function verifyWithIssuers(label: string, certIssuer: string, policyIssuer
   const s = signBlob(a, ARTIFACT, { repo: 'org/repo', now: T });
   const bundle = parseBundle(JSON.stringify(bundleToJson(s.bundle)));
   const policy = buildPolicy({
-    certificateIdentity: escapeRe(s.identity),
+    certificateIdentity: literalPattern(s.identity),
     certificateOidcIssuer: policyIssuer,
     now: NOW,
   });

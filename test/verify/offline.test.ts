@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../helpers/paths.js';
 import { runCli } from '../helpers/cli.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 interface SamplesManifest {
   trustedRoot: string;
@@ -25,7 +26,6 @@ const SAMPLES = path.join(PROJECT_ROOT, 'samples');
 const manifest = JSON.parse(
   readFileSync(path.join(SAMPLES, 'samples.json'), 'utf8'),
 ) as SamplesManifest;
-const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 test('the no-network preload really makes networking throw (control)', async (t) => {
   const r = await runCli([], {
@@ -49,7 +49,7 @@ for (const b of manifest.bundles) {
       ? ['--key', s(b.key)]
       : [
           '--certificate-identity',
-          escapeRegex(b.identity!),
+          literalPattern(b.identity!),
           '--certificate-oidc-issuer',
           b.issuer!,
         ];
@@ -99,7 +99,7 @@ test('offline: the default trust source (no --trusted-root, no store) is the emb
       '--artifact',
       path.join(SAMPLES, b.artifact),
       '--certificate-identity',
-      escapeRegex(b.identity!),
+      literalPattern(b.identity!),
       '--certificate-oidc-issuer',
       b.issuer!,
       '--json',

@@ -22,6 +22,7 @@ import type { Artifact } from '../../src/verify/artifact.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { ISSUER_URL, testAuthority, testTsa } from '../helpers/authority-bundles.js';
 import { craftLeaf, trustWithTsa, tsaTimedBundle } from '../helpers/crafted-bundles.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
 const read = (f: string): Buffer => readFileSync(path.join(SAMPLES, f));
@@ -41,7 +42,6 @@ const sample = (name: string): SampleEntry => MANIFEST.bundles.find((b) => b.nam
 const TRUST = parseTrustedRoot(read(MANIFEST.trustedRoot));
 const ARTIFACT: Artifact = { kind: 'bytes', data: new Uint8Array(read('artifact.txt')) };
 const NOW = Date.UTC(2025, 6, 1);
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const GH = sample('blob').identity!;
 const GL = sample('attestation').identity!;
@@ -64,7 +64,7 @@ const json = (name: string, edit: (j: any) => void = () => {}): string => {
   return JSON.stringify(j);
 };
 const idPolicy = (identity: string, issuer = ISS): PolicyOptions => ({
-  certificateIdentity: escapeRe(identity),
+  certificateIdentity: literalPattern(identity),
   certificateOidcIssuer: issuer,
   now: NOW,
 });

@@ -45,6 +45,7 @@ import {
   testTsa,
   timeStampResponse,
 } from '../helpers/authority-bundles.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 type Json = any;
 
@@ -53,8 +54,6 @@ const T = Date.UTC(2025, 5, 1, 12, 0, 0);
 const MIN = 60_000;
 const ARTIFACT = utf8.encode('stella-1.4.2.tgz: the bytes npm pack wrote\n');
 const OTHER = utf8.encode('some other tarball\n');
-
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface StellaJson {
   ok: boolean;
@@ -115,7 +114,7 @@ class Scenario {
         '--trusted-root',
         this.trustedRootPath,
         '--certificate-identity',
-        escapeRe(this.identity),
+        literalPattern(this.identity),
         '--certificate-oidc-issuer',
         ISSUER_URL,
         '--json',
@@ -572,7 +571,7 @@ sharedTest(
           '--trusted-root',
           rootPath,
           '--certificate-identity',
-          escapeRe(identity),
+          literalPattern(identity),
           '--certificate-oidc-issuer',
           issuer,
           '--json',

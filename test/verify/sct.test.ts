@@ -37,6 +37,7 @@ import {
   YEAR,
 } from '../x509/helpers.js';
 import { githubIdentity, ISSUER_URL, testAuthority } from '../helpers/authority-bundles.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
 const MANIFEST = JSON.parse(readFileSync(path.join(SAMPLES, 'samples.json'), 'utf8')) as {
@@ -48,7 +49,6 @@ const TRUST = parseTrustedRoot(readFileSync(path.join(SAMPLES, MANIFEST.trustedR
 const ARTIFACT = new Uint8Array(readFileSync(path.join(SAMPLES, 'artifact.txt')));
 const NOW = Date.UTC(2025, 6, 1);
 const T = Date.UTC(2025, 5, 1, 12, 0, 0);
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 async function verify(
   bundleJson: string,
@@ -62,7 +62,7 @@ async function verify(
     artifact: { kind: 'bytes', data: ARTIFACT },
     trust,
     policy: buildPolicy({
-      certificateIdentity: escapeRe(identity),
+      certificateIdentity: literalPattern(identity),
       certificateOidcIssuer: issuer,
       now: NOW,
       ...extra,

@@ -21,6 +21,7 @@ import {
   testAuthority,
   testTsa,
 } from '../helpers/authority-bundles.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 const authority = testAuthority('verify-times');
 const ARTIFACT = utf8.encode('an artifact signed at a precise time\n');
@@ -29,10 +30,9 @@ const signed = signBlob(authority, ARTIFACT, { repo: 'org/repo', now: T });
 const leaf = parseCertificate(signed.certificate);
 const tsa = testTsa('verify-times', Date.UTC(2025, 0, 1), Date.UTC(2026, 0, 1));
 const trust = { ...authority.trustMaterial(), timestampAuthorities: [tsa.authority] };
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const policyAt = (now: number) =>
   buildPolicy({
-    certificateIdentity: escape(githubIdentity('org/repo')),
+    certificateIdentity: literalPattern(githubIdentity('org/repo')),
     certificateOidcIssuer: ISSUER_URL,
     now,
   });

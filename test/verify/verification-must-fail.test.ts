@@ -39,6 +39,7 @@ import {
   withTlogWindow,
   withTsaTime,
 } from '../helpers/crafted-bundles.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 type Json = any;
 
@@ -60,7 +61,7 @@ const policy = (
   issuer = ISSUER_URL,
 ): VerificationPolicy =>
   buildPolicy({
-    certificateIdentity: identity.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    certificateIdentity: literalPattern(identity),
     certificateOidcIssuer: issuer,
     now: NOW,
     ...extra,

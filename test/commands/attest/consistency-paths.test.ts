@@ -16,7 +16,7 @@ import { EXIT_CODES } from '../../../src/errors.js';
 import { AttestationStore } from '../../../src/store/attestations.js';
 import { runCli } from '../../helpers/cli.js';
 import { consistencyKit, GITHUB_SAN, noteOf, OFFLINE } from '../../helpers/consistency-kit.js';
-import { escapeRegex } from '../../sign/helpers.js';
+import { literalPattern } from '../../../src/verify/identity-pattern.js';
 
 let sandbox: RunningSandbox;
 let root: string;
@@ -130,7 +130,7 @@ test.serial(
         'environments:',
         '  release:',
         `    issuer: ${sandbox.urls.oidcIssuer}`,
-        `    identity: ${JSON.stringify(escapeRegex(GITHUB_SAN))}`,
+        `    identity: ${JSON.stringify(literalPattern(GITHUB_SAN))}`,
         '    requireConsistency: true',
         '',
       ].join('\n'),

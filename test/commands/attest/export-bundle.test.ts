@@ -11,6 +11,7 @@ import { runCli } from '../../helpers/cli.js';
 import { AttestationStore } from '../../../src/store/attestations.js';
 import { EXIT_CODES, StellaError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/temp.js';
+import { literalPattern } from '../../../src/verify/identity-pattern.js';
 
 interface SampleEntry {
   name: string;
@@ -27,7 +28,6 @@ const manifest = JSON.parse(readFileSync(s('samples.json'), 'utf8')) as {
   trustedRoot: string;
   bundles: SampleEntry[];
 };
-const escapeRegex = (x: string): string => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const ARTIFACT_DIGEST = 'sha256:ce123e3b1696dcb279b0db568fe3897d5d4859efac4e98856586de920bfec0e9'; // samples/artifact.txt
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD] };
 
@@ -36,7 +36,12 @@ const tmp = (t: import('ava').ExecutionContext): string => tempDir(t, 'stella-ex
 function policyOf(b: SampleEntry): string[] {
   return b.key
     ? ['--key', s(b.key)]
-    : ['--certificate-identity', escapeRegex(b.identity!), '--certificate-oidc-issuer', b.issuer!];
+    : [
+        '--certificate-identity',
+        literalPattern(b.identity!),
+        '--certificate-oidc-issuer',
+        b.issuer!,
+      ];
 }
 
 const allSampleBundles = manifest.bundles.flatMap((b) => ['--bundle', s(b.bundle)]);

@@ -16,6 +16,7 @@ import { EXPORT_TAR_LIMITS } from '../../../src/archive/export.js';
 import { readTarStrict, writeTar } from '../../../src/archive/tar.js';
 import { runCli } from '../../helpers/cli.js';
 import { NO_NETWORK_PRELOAD } from '../../helpers/paths.js';
+import { literalPattern } from '../../../src/verify/identity-pattern.js';
 
 let root: string;
 let sandbox: RunningSandbox;
@@ -31,8 +32,6 @@ test.after.always(async () => {
   await foreign?.close();
   rmSync(root, { recursive: true, force: true });
 });
-
-const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface Sealed {
   tar: string;
@@ -160,7 +159,7 @@ test.serial(
           '--trusted-root',
           sandbox.trustedRootPath,
           '--certificate-identity',
-          escapeRegex(signer),
+          literalPattern(signer),
           '--certificate-oidc-issuer',
           sandbox.urls.oidcIssuer,
           '--json',

@@ -29,6 +29,7 @@ import { AttestationStore } from '../../../src/store/attestations.js';
 import { tempDir } from '../../helpers/temp.js';
 import { tamperedSignature } from '../../helpers/crafted-bundles.js';
 import { parseJobs } from '../../../src/commands/attest/shipment-run.js';
+import { literalPattern } from '../../../src/verify/identity-pattern.js';
 
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD], env: { STELLA_TRUST_STORE: '' } };
 const T = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -62,7 +63,7 @@ function setup(t: import('ava').ExecutionContext): Setup {
       '--trusted-root',
       root,
       '--certificate-identity',
-      IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      literalPattern(IDENTITY),
       '--certificate-oidc-issuer',
       ISSUER_URL,
     ],
@@ -293,7 +294,7 @@ test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a 
   // A policy file with an RE2-only pattern ((?i)) through worker threads: each worker builds the
   // policy from its options, so the verdicts are the same as with the flags.
   const policyFile = path.join(s.dir, 'policy.yaml');
-  const caseless = `(?i)${IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').toUpperCase()}`;
+  const caseless = `(?i)${literalPattern(IDENTITY).toUpperCase()}`;
   writeFileSync(
     policyFile,
     `environments:\n  default:\n    issuer: ${ISSUER_URL}\n    identity: ${JSON.stringify(caseless)}\n`,
@@ -642,7 +643,7 @@ test('attest import --policy: met, every artifact imported and found; unmet, not
   const policyFile = path.join(s.dir, 'policy.yaml');
   writeFileSync(
     policyFile,
-    `environments:\n  production:\n    issuer: ${ISSUER_URL}\n    identity: ${JSON.stringify(IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))}\n`,
+    `environments:\n  production:\n    issuer: ${ISSUER_URL}\n    identity: ${JSON.stringify(literalPattern(IDENTITY))}\n`,
   );
   const policy = ['--policy', policyFile, '--environment', 'production'];
   const extra = utf8.encode('artifact delta\n');

@@ -27,6 +27,7 @@ import {
 } from '../../helpers/crafted-bundles.js';
 import { tempDir } from '../../helpers/temp.js';
 import { verifyFlags } from '../../helpers/argv.js';
+import { literalPattern } from '../../../src/verify/identity-pattern.js';
 
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD] };
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
@@ -38,7 +39,6 @@ const SEC = 1000;
 const MIN = 60 * SEC;
 const TSA = testTsa('h-cli', Date.UTC(2025, 0, 1), Date.UTC(2026, 0, 1));
 const ARTIFACT = new TextEncoder().encode('an artifact for the CLI\n');
-const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const tmp = (t: import('ava').ExecutionContext): string => tempDir(t, 'stella-h-verify-');
 
@@ -215,7 +215,7 @@ test('H48 trust retire closes a log for a Rekor v1 entry timed only by a TSA (no
   const args = verifyFlags({
     bundle: f.bundle,
     artifact: f.artifact,
-    identity: escapeRe(s.identity),
+    identity: literalPattern(s.identity),
     issuer: ISSUER_URL,
     store,
   });
@@ -276,7 +276,7 @@ sharedTest(
     const args = verifyFlags({
       bundle: path.join(caseDir, 'bundle.sigstore.json'),
       artifact: path.join(CONFORMANCE_DIR, 'a.txt'),
-      identity: escapeRe(
+      identity: literalPattern(
         'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main',
       ),
       issuer: 'https://token.actions.githubusercontent.com',
@@ -361,7 +361,7 @@ test('H58 odd certificates through the CLI: bad serial (15), precertificate leaf
         bundle: f.bundle,
         artifact: f.artifact,
         trustedRoot: f.root,
-        identity: escapeRe(leaf.identity),
+        identity: literalPattern(leaf.identity),
         issuer: ISSUER_URL,
       }),
     );
@@ -423,12 +423,12 @@ test('a log entry is required by --require-rekor, or by a policy environment wit
   };
   const f = writeCase(dir, 'no-log', noLog, trustWithTsa(a, TSA));
   const base = { bundle: f.bundle, artifact: f.artifact, trustedRoot: f.root };
-  const flags = verifyFlags({ ...base, identity: escapeRe(s.identity), issuer: ISSUER_URL });
+  const flags = verifyFlags({ ...base, identity: literalPattern(s.identity), issuer: ISSUER_URL });
   exits(t, await verify(flags), 0, undefined, 'no log entry asked for (control)');
   const required = await verify([
     ...verifyFlags({
       ...base,
-      identity: escapeRe(s.identity),
+      identity: literalPattern(s.identity),
       issuer: ISSUER_URL,
       requireRekor: true,
     }),
@@ -438,7 +438,7 @@ test('a log entry is required by --require-rekor, or by a policy environment wit
   t.is(JSON.parse(required.stdout).error.check, 'tlog', required.stdout);
   const policy = path.join(dir, 'policy.yaml');
   const env = (requireRekor: boolean): string =>
-    `environments:\n  default:\n    issuer: ${ISSUER_URL}\n    identity: ${JSON.stringify(escapeRe(s.identity))}\n    requireRekor: ${requireRekor}\n`;
+    `environments:\n  default:\n    issuer: ${ISSUER_URL}\n    identity: ${JSON.stringify(literalPattern(s.identity))}\n    requireRekor: ${requireRekor}\n`;
   const byPolicy = async (requireRekor: boolean): Promise<CliResult> => {
     writeFileSync(policy, env(requireRekor));
     return verify([

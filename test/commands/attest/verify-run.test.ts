@@ -17,6 +17,7 @@ import {
 } from '../../../src/commands/attest/verify-run.js';
 import { PROJECT_ROOT } from '../../helpers/paths.js';
 import { tempDir } from '../../trust/store/helpers.js';
+import { literalPattern } from '../../../src/verify/identity-pattern.js';
 
 const SAMPLES = path.join(PROJECT_ROOT, 'samples');
 const MANIFEST = JSON.parse(readFileSync(path.join(SAMPLES, 'samples.json'), 'utf8')) as {
@@ -27,7 +28,7 @@ const BLOB = MANIFEST.bundles.find((b) => b.name === 'blob')!;
 const TRUSTED_ROOT = path.join(SAMPLES, MANIFEST.trustedRoot);
 const base: VerifyCommandOptions = {
   artifact: path.join(SAMPLES, 'artifact.txt'),
-  certificateIdentity: BLOB.identity!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+  certificateIdentity: literalPattern(BLOB.identity!),
   certificateOidcIssuer: BLOB.issuer!,
   trustedRootPath: TRUSTED_ROOT,
 };

@@ -29,7 +29,7 @@ import {
   OFFLINE,
   type Signed,
 } from '../../helpers/consistency-kit.js';
-import { escapeRegex } from '../../sign/helpers.js';
+import { literalPattern } from '../../../src/verify/identity-pattern.js';
 import { deterministicEd25519Signer } from '../../../src/x509/issue.js';
 
 let sandbox: RunningSandbox;
@@ -69,7 +69,7 @@ function verifyArgs(
     '--store',
     store,
     '--certificate-identity',
-    escapeRegex(GITHUB_SAN),
+    literalPattern(GITHUB_SAN),
     '--certificate-oidc-issuer',
     sandbox.urls.oidcIssuer,
     '--json',
