@@ -102,6 +102,19 @@ async function requestWithRetries<R extends { status: number }>(
     : { kind: 'unreachable', reason: outcome.failure, attempts: outcome.attempts };
 }
 
+/**
+ * A service's JSON answer as the signer reads it: strict (duplicate keys refused, depth and size
+ * bounded), since it is untrusted input like any other; undefined when empty or not such JSON,
+ * which each client then refuses as its own service's error (no chain, no entry, ...).
+ */
+export function readServiceJson(text: string): unknown {
+  try {
+    return text.length > 0 ? parseJsonStrict(text, RESPONSE_LIMITS) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function requestJson(
   req: JsonRequest,
   policy: RetryPolicy,
@@ -128,13 +141,7 @@ export async function requestJson(
         check: 'signing',
       }),
     );
-    let body: unknown;
-    try {
-      // Strict (duplicate keys refused): a service's answer is untrusted input like any other.
-      body = text.length > 0 ? parseJsonStrict(text, RESPONSE_LIMITS) : undefined;
-    } catch {
-      body = undefined;
-    }
+    const body = readServiceJson(text);
     logDebug(`${req.url}: HTTP ${res.status}, ${text.length} bytes`);
     return { status: res.status, body, text, headers: res.headers };
   });

@@ -40,7 +40,8 @@ import {
   testAuthority,
   testTsa,
 } from '../helpers/authority-bundles.js';
-import { escapeRegex } from '../sign/helpers.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
+import { readServiceJson } from '../../src/sign/http.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
 import { havoc, type Trail } from './mutate-bytes.js';
 import { mutateRekorBody } from './mutate-bundle.js';
@@ -155,12 +156,8 @@ export async function judgeRekorAnswer(
   s: RekorAnswerSeed,
   text: string,
 ): Promise<IterationResult> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { kind: 'skipped' }; // the Rekor client refuses it before any check (parseJsonStrict)
-  }
+  // As the client reads it: what is not strict JSON reaches the checks as `undefined`.
+  const json = readServiceJson(text);
   const trust = setup.authority.trustMaterial();
   // What the client does with the answer (its shape), then the signer's checks.
   let result: RekorEntryResult | undefined;
@@ -216,7 +213,7 @@ export async function verifierTakes(
     if (identity === undefined) throw new Error('no identity a pattern can match');
     if (issuer === undefined) throw new Error('no OIDC issuer');
     return buildPolicy({
-      certificateIdentity: escapeRegex(identity),
+      certificateIdentity: literalPattern(identity),
       certificateOidcIssuer: issuer,
       now: Math.min(s.leaf.notAfter, Date.UTC(2099, 0, 1)) + 3_600_000,
     });
@@ -368,12 +365,8 @@ export async function judgeRekorV2Answer(
   s: RekorV2AnswerSeed,
   text: string,
 ): Promise<IterationResult> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return { kind: 'skipped' }; // the client refuses it before any check (parseJsonStrict)
-  }
+  // As the client reads it: what is not strict JSON reaches the checks as `undefined`.
+  const json = readServiceJson(text);
   const checked = attemptSync(() =>
     checkLogEntryV2(parseTransparencyLogEntryJson(json, 'Rekor v2 answer'), {
       url: setup.url,
