@@ -5,7 +5,7 @@
  * the same bytes.
  */
 import { concatBytes, utf8 } from '../util/encoding.js';
-import type { PreciseTime } from '../util/time.js';
+import { secondFraction, type PreciseTime } from '../util/time.js';
 import { Tag } from './reader.js';
 
 function encodeLength(n: number): Uint8Array {
@@ -205,7 +205,7 @@ export function generalizedTime(t: number | PreciseTime): Uint8Array {
   if (typeof t !== 'number') {
     if (!/^[0-9]*$/.test(t.subMs))
       throw new RangeError('generalizedTime: subMs must be decimal digits');
-    fraction = (pad(((ms % 1000) + 1000) % 1000, 3) + t.subMs).replace(/0+$/, '');
+    fraction = secondFraction(t);
   }
   return tlv(
     Tag.GENERALIZED_TIME,

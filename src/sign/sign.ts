@@ -27,7 +27,7 @@ import { entryUuid, verifyEntryBinding } from '../tlog/rekor-entry.js';
 import { findLog, verifyTlogEntryInclusion } from '../tlog/verify.js';
 import { verifySet } from '../tlog/set.js';
 import type { TrustMaterial } from '../model/trust-material.js';
-import { formatTime, type TimeValue } from '../util/time.js';
+import { formatTime, secondFraction, type TimeValue } from '../util/time.js';
 import { logInfo } from '../util/log.js';
 import type { SigningConfig } from './signing-config.js';
 import { planServices, planNeedsTrust, type ServicePlan } from './services.js';
@@ -160,6 +160,7 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     signature,
     leaf,
     opts,
+    warnings,
   );
 
   // 6. The log entries, each checked against what we sent (and, with trust, as a verifier will).
@@ -420,12 +421,19 @@ function signContent(
   };
 }
 
-/** Step 5: a timestamp from each TSA of the plan, each checked as a verifier will check it. */
+/**
+ * Step 5: a timestamp from each TSA of the plan, each checked as a verifier will check it. A
+ * time written with a fraction of other than three digits is warned about: it is valid DER,
+ * and Stella, sigstore-go and cosign read it, but @sigstore/core (sigstore-js) reads a
+ * GeneralizedTime only without a fraction or with exactly three digits, so sigstore-js users
+ * could not verify the bundle.
+ */
 async function collectTimestamps(
   tsas: ServicePlan['tsa'],
   signature: Uint8Array,
   leaf: Certificate,
   opts: SignOptions,
+  warnings: string[],
 ): Promise<{
   rfc3161Timestamps: Uint8Array[];
   times: TimeValue[];
@@ -443,6 +451,11 @@ async function collectTimestamps(
     );
     const verified = checkTimestamp(answer, signature, opts.trust!, leaf, opts.trustSource);
     logInfo(`timestamp from ${t.url}: ${formatTime(verified.time)}`);
+    const digits = secondFraction(verified.time).length;
+    if (digits !== 0 && digits !== 3)
+      warnings.push(
+        `the TSA at ${t.url} wrote its time with ${digits} fraction-of-second digit${digits === 1 ? '' : 's'} (${formatTime(verified.time)}): Stella, sigstore-go and cosign read it, but @sigstore/verify (sigstore-js) reads only none or three and will refuse this bundle`,
+      );
     rfc3161Timestamps.push(answer.response);
     times.push(verified.time);
     timestamps.push({ url: t.url, time: formatTime(verified.time) });

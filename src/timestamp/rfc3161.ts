@@ -31,7 +31,13 @@ import {
   verifyWithAlgorithm,
   type Certificate,
 } from '../x509/certificate.js';
-import { certValidAt, describeName, parsedAuthority, verifyIssuerLinks } from '../x509/chain.js';
+import {
+  certValidAt,
+  describeName,
+  keyIdentifierMismatch,
+  parsedAuthority,
+  verifyIssuerLinks,
+} from '../x509/chain.js';
 import { DIGEST_BY_OID, OID } from '../x509/oids.js';
 
 const CTX: DerContext = {
@@ -533,6 +539,7 @@ function signerInChain(
     (c) =>
       c.basicConstraints?.ca &&
       bytesEqual(c.subjectDer, signer.issuerDer) &&
+      keyIdentifierMismatch(signer, c) === undefined &&
       verifyCertificateSignature(signer, c.publicKey),
   );
   if (from < 0) {

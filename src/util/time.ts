@@ -40,6 +40,14 @@ export interface PreciseTime {
 
 export type TimeValue = number | PreciseTime;
 
+/**
+ * The fraction-of-second digits a DER GeneralizedTime writes for `t`: every digit the instant
+ * has, trailing zeros omitted (X.690 11.7.3); '' for a whole second.
+ */
+export function secondFraction(t: PreciseTime): string {
+  return `${String(((t.ms % 1000) + 1000) % 1000).padStart(3, '0')}${t.subMs}`.replace(/0+$/, '');
+}
+
 /** Is `ms` a whole number of milliseconds inside Stella's time range? */
 export function isTimeInRange(ms: unknown): ms is number {
   return typeof ms === 'number' && Number.isInteger(ms) && ms >= TIME_MIN_MS && ms <= TIME_MAX_MS;

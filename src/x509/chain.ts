@@ -11,7 +11,7 @@
  */
 import { fail, StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import { windowContains, type CertificateAuthority } from '../model/trust-material.js';
-import { bytesEqual } from '../util/encoding.js';
+import { bytesEqual, toHex } from '../util/encoding.js';
 import {
   formatTime,
   timeAtOrAfter,
@@ -77,6 +77,20 @@ export function describeName(n: NameInfo): string {
 }
 
 /**
+ * Why `child` does not name `issuer`'s key, or undefined when it does or says nothing: when the
+ * child's authority key identifier and the issuer's subject key identifier are both present,
+ * they must be equal (RFC 5280 4.2.1.1: the AKI identifies the key that signed the
+ * certificate). OpenSSL and sigstore-js hold a link to this; a certificate whose AKI names
+ * another key is inconsistent, whatever signature verifies it.
+ */
+export function keyIdentifierMismatch(child: Certificate, issuer: Certificate): string | undefined {
+  const aki = child.authorityKeyId;
+  const ski = issuer.subjectKeyId;
+  if (aki === undefined || ski === undefined || bytesEqual(aki, ski)) return undefined;
+  return `its authority key identifier ${toHex(aki)} is not the subject key identifier ${toHex(ski)} of ${describeName(issuer.subject)}`;
+}
+
+/**
  * Check the issuing links inside `chain` (chain[j] issued by chain[j+1]) and that every
  * certificate in it may issue: CA, keyCertSign, path length respected for a path
  * leaf + chain. Throws CERT_CHAIN_INVALID (or `code`) naming the failing certificate.
@@ -128,6 +142,8 @@ export function verifyIssuerLinks(
         );
       if (!verifyCertificateSignature(c, issuer.publicKey))
         fail(code, check, `Certificate chain invalid: signature on ${name} does not verify`);
+      const mismatch = keyIdentifierMismatch(c, issuer);
+      if (mismatch) fail(code, check, `Certificate chain invalid: ${name}: ${mismatch}`);
     }
   }
 }
@@ -288,6 +304,8 @@ function validateUnder(
       3,
       () => `leaf certificate signature does not verify under ${describeName(issuer.subject)}`,
     );
+  const mismatch = keyIdentifierMismatch(leaf, issuer);
+  if (mismatch) return chainInvalid(3, () => `leaf certificate: ${mismatch}`);
   const linkError = authorityLinkError(ca, p);
   if (linkError) return { stage: 4, error: () => linkError };
   const usageError = failureOf(() => checkLeafUsage(leaf));
@@ -366,7 +384,9 @@ export function verifyIssuedChain(
   if (!roots.some((r) => bytesEqual(r.der, last.der))) {
     const root = roots.find(
       (r) =>
-        bytesEqual(r.subjectDer, last.issuerDer) && verifyCertificateSignature(last, r.publicKey),
+        bytesEqual(r.subjectDer, last.issuerDer) &&
+        keyIdentifierMismatch(last, r) === undefined &&
+        verifyCertificateSignature(last, r.publicKey),
     );
     if (!root)
       fail(

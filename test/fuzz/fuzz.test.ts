@@ -291,22 +291,22 @@ test('fuzz rekor-v2-answer: what Rekor v2 answers the signer, through the strict
   await fuzz(t, rekorV2AnswerTarget(setup, DEFAULT.rekorV2Answer));
 });
 
-test('fuzz fulcio-answer: what Fulcio answers the signer, through parseCertificateResponse, checkIssuedCertificate and the window check, then logged and made a bundle; what the signer takes, verifyBundleReport must take', async (t) => {
+test('fuzz fulcio-answer: what Fulcio answers the signer, through parseCertificateResponse, checkIssuedCertificate and the window check, then logged and made a bundle; what the signer takes, verifyBundleReport and @sigstore/verify must take', async (t) => {
   const setup = fulcioAnswerSetup();
   for (const s of setup.seeds)
     t.deepEqual(await judgeFulcioAnswer(setup, s, fulcioAnswerText(s)), {
       kind: 'accepted',
-      by: 'signer and verifier agree',
+      by: 'signer, verifier and @sigstore/verify agree',
     });
   await fuzz(t, fulcioAnswerTarget(setup, DEFAULT.fulcioAnswer));
 });
 
-test('fuzz tsa-answer: what a TSA answers the signer, through checkTimestamp; what the signer takes, verifyBundleReport must take', async (t) => {
+test('fuzz tsa-answer: what a TSA answers the signer, through checkTimestamp; what the signer takes, verifyBundleReport and @sigstore/verify must take', async (t) => {
   const setup = tsaAnswerSetup();
   for (const s of setup.seeds)
     t.deepEqual(await judgeTsaAnswer(setup, s, s.answer), {
       kind: 'accepted',
-      by: 'signer and verifier agree',
+      by: 'signer, verifier and @sigstore/verify agree',
     });
   await fuzz(t, tsaAnswerTarget(setup, DEFAULT.tsaAnswer));
 });

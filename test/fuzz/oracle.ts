@@ -195,46 +195,78 @@ export function withoutIgnoredTimestamps(json: unknown, report: VerificationRepo
   return doc;
 }
 
-const peerTrust = new WeakMap<BundleSeed, ReturnType<typeof toTrustMaterial>>();
+export type PeerTrust = ReturnType<typeof toTrustMaterial>;
+
+/** @sigstore/verify's trust material from trusted_root.json text (and a key for keyed bundles). */
+export function peerTrustOf(trustedRootJson: string, keyPem?: string): PeerTrust {
+  const keyFinder = keyPem
+    ? () => ({ publicKey: createPublicKey(keyPem), validFor: () => true })
+    : undefined;
+  return toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(trustedRootJson)), keyFinder);
+}
+
+/**
+ * @sigstore/verify on bundle JSON: `identity` given, the certificate must name that SAN (the
+ * peer reads it as an unanchored regex, so the exact value is anchored) and issuer; `san`
+ * left out, the issuer alone (the peer reads no other identity field).
+ */
+export function peerVerifies(
+  trust: PeerTrust,
+  o: { tlogThreshold: number; ctlogThreshold: number },
+  json: unknown,
+  artifact: Uint8Array | undefined,
+  identity: { san?: string; issuer: string } | undefined,
+): { ok: true } | { ok: false; error: string } {
+  try {
+    const verifier = new Verifier(trust, o);
+    const entity = toSignedEntity(
+      bundleFromJSON(json),
+      artifact ? Buffer.from(artifact) : undefined,
+    );
+    verifier.verify(
+      entity,
+      identity
+        ? {
+            ...(identity.san !== undefined
+              ? { subjectAlternativeName: `^${literalPattern(identity.san)}$` }
+              : {}),
+            extensions: { issuer: identity.issuer },
+          }
+        : undefined,
+    );
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+const peerTrust = new WeakMap<BundleSeed, PeerTrust>();
 
 /** @sigstore/verify on `json` with the seed's trust root, artifact and policy. */
 export function peerVerdict(
   seed: BundleSeed,
   json: unknown,
 ): { ok: true } | { ok: false; error: string } {
-  try {
-    let trust = peerTrust.get(seed);
-    if (!trust) {
-      const keyFinder = seed.keyPem
-        ? () => ({ publicKey: createPublicKey(seed.keyPem!), validFor: () => true })
-        : undefined;
-      trust = toTrustMaterial(TrustedRoot.fromJSON(JSON.parse(seed.trustedRootJson)), keyFinder);
-      peerTrust.set(seed, trust);
+  let trust = peerTrust.get(seed);
+  if (!trust) {
+    try {
+      trust = peerTrustOf(seed.trustedRootJson, seed.keyPem);
+    } catch (e) {
+      return { ok: false, error: e instanceof Error ? e.message : String(e) };
     }
-    const verifier = new Verifier(trust, {
+    peerTrust.set(seed, trust);
+  }
+  return peerVerifies(
+    trust,
+    {
       // Stella's policy: a log entry only with --require-rekor, an SCT for certificates.
       tlogThreshold: seed.policy.requireTlog ? 1 : 0,
       ctlogThreshold: seed.keyPem || !seed.policy.requireSct ? 0 : 1,
-    });
-    const bundle = bundleFromJSON(json);
-    const entity = toSignedEntity(
-      bundle,
-      seed.artifactBytes ? Buffer.from(seed.artifactBytes) : undefined,
-    );
-    // The peer reads the identity as an unanchored regex: anchor the exact identity.
-    verifier.verify(
-      entity,
-      seed.keyPem
-        ? undefined
-        : {
-            subjectAlternativeName: `^${literalPattern(seed.identity!)}$`,
-            extensions: { issuer: seed.issuer! },
-          },
-    );
-    return { ok: true };
-  } catch (e) {
-    return { ok: false, error: e instanceof Error ? e.message : String(e) };
-  }
+    },
+    json,
+    seed.artifactBytes,
+    seed.keyPem ? undefined : { san: seed.identity!, issuer: seed.issuer! },
+  );
 }
 
 /**

@@ -4,7 +4,7 @@
  * signature by a TSA of the trust root, our nonce, a time inside the certificate's window)
  * into the bundle the signer writes. The property the Rekor and Fulcio answer targets hold:
  * **what the signer accepts, the verifier accepts** — the bundle with the token passes
- * `verifyBundleReport` under the certificate's own identity and issuer.
+ * `verifyBundleReport` under the certificate's own identity and issuer, and `@sigstore/verify`.
  *
  * Seeds: two blobs signed and logged by the project's authority (Rekor v1, with a SET), each
  * with a token from a TSA the trust root lists, carrying the nonce the signer asked for.
@@ -13,14 +13,18 @@
  * certificates embedded — under another PKIStatus; and the DER mutated, re-issued or not.
  */
 import type { Bundle } from '../../src/bundle/model.js';
+import { bundleToJson } from '../../src/bundle/serialize.js';
+import { serializeTrustedRoot } from '../../src/trust/trusted-root.js';
 import { sha256 } from '../../src/crypto.js';
 import { int, seq, utf8String } from '../../src/der/writer.js';
 import type { TrustMaterial } from '../../src/model/trust-material.js';
 import { checkTimestamp } from '../../src/sign/tsa-client.js';
 import { utf8 } from '../../src/util/encoding.js';
+import { secondFraction } from '../../src/util/time.js';
 import { parseCertificate, type Certificate } from '../../src/x509/certificate.js';
 import {
   AUTHORITY_CREATED_AT,
+  ISSUER_URL,
   signBlob,
   testAuthority,
   testTsa,
@@ -29,7 +33,7 @@ import {
 import type { FuzzTarget, IterationResult } from './harness.js';
 import type { Trail } from './mutate-bytes.js';
 import { mutateDer, parseDerTree, writeDerTree } from './mutate-der.js';
-import { attemptSync } from './oracle.js';
+import { attemptSync, peerTrustOf, peerVerifies, type PeerTrust } from './oracle.js';
 import type { Prng } from './prng.js';
 import { verifierTakes } from './rekor-answer.js';
 import { fromThrow } from './targets.js';
@@ -44,8 +48,10 @@ export interface TsaAnswerSeed {
   /** The signed bundle as the signer makes it before the token is added (Rekor v1, SET). */
   bundle: Bundle;
   signature: Uint8Array;
+  artifact: Uint8Array;
   artifactDigest: Uint8Array;
   leaf: Certificate;
+  identity: string;
   /** The TSA's answer over the signature: a TimeStampResp, status granted. */
   answer: Uint8Array;
 }
@@ -56,6 +62,8 @@ export interface TsaAnswerSetup {
   /** A TSA the trust root does not list (same names, other keys). */
   stranger: TestTsa;
   seeds: TsaAnswerSeed[];
+  /** The same trust as trusted_root.json, as @sigstore/verify reads it. */
+  peerTrust: PeerTrust;
 }
 
 export function tsaAnswerSetup(): TsaAnswerSetup {
@@ -73,17 +81,15 @@ export function tsaAnswerSetup(): TsaAnswerSetup {
       name: `tsa-answer/entry-${i}`,
       bundle: s.bundle,
       signature,
+      artifact,
       artifactDigest: sha256(artifact),
       leaf: parseCertificate(s.certificate),
+      identity: s.identity,
       answer: tsa.issue({ data: signature, genTime: now + 2_000, nonce: NONCE }),
     };
   });
-  return {
-    trust: { ...authority.trustMaterial(), timestampAuthorities: [tsa.authority] },
-    tsa,
-    stranger,
-    seeds,
-  };
+  const trust = { ...authority.trustMaterial(), timestampAuthorities: [tsa.authority] };
+  return { trust, tsa, stranger, seeds, peerTrust: peerTrustOf(serializeTrustedRoot(trust)) };
 }
 
 /** Times around the signing, and the windows' edges (the leaf's, the TSA's, the DER writer's). */
@@ -115,7 +121,10 @@ function tokenOf(response: Uint8Array): Uint8Array {
 function reissue(rng: Prng, setup: TsaAnswerSetup, s: TsaAnswerSeed, trail: Trail): Uint8Array {
   const by = rng.chance(0.1) ? setup.stranger : setup.tsa;
   const genTime = rng.chance(0.1)
-    ? { ms: s.leaf.notBefore + 2_000, subMs: rng.pick(['5', '999', '000001']) }
+    ? {
+        ms: s.leaf.notBefore + 2_000 + rng.pick([0, 100, 120, 123, 999]),
+        subMs: rng.pick(['', '', '5', '999', '000001']),
+      }
     : rng.pick(genTimes(rng, s.leaf));
   const other = setup.seeds.find((x) => x !== s)!.signature;
   const data = rng.weighted<Uint8Array>([
@@ -208,7 +217,38 @@ export async function judgeTsaAnswer(
     ...s.bundle,
     verificationMaterial: { ...s.bundle.verificationMaterial, rfc3161Timestamps: [response] },
   };
-  return verifierTakes(bundle, s, setup.trust, response, 'a TSA answer');
+  const stella = await verifierTakes(bundle, s, setup.trust, response, 'a TSA answer');
+  if (stella.kind !== 'accepted') return stella;
+  // And @sigstore/verify: the bundle the signer writes is for every Sigstore verifier.
+  const peer = peerVerifies(
+    setup.peerTrust,
+    { tlogThreshold: 1, ctlogThreshold: 1 },
+    bundleToJson(bundle),
+    s.artifact,
+    { san: s.identity, issuer: ISSUER_URL },
+  );
+  // @sigstore/core reads a genTime only without a fraction or with three digits: the signer
+  // warns about any other (collectTimestamps), so the peer must refuse exactly those.
+  const digits = secondFraction(checked.value.time).length;
+  if (digits !== 0 && digits !== 3) {
+    if (!peer.ok && peer.error === 'invalid time')
+      return {
+        kind: 'accepted',
+        by: 'signer and verifier agree; the signer warns the peer cannot read the time',
+      };
+    return {
+      kind: 'failure',
+      problem: `a genTime with ${digits} fraction digits, which the signer warns @sigstore/verify cannot read, gave ${peer.ok ? 'a pass' : peer.error} from it`,
+      input: response,
+    };
+  }
+  if (!peer.ok)
+    return {
+      kind: 'failure',
+      problem: `the signer took a TSA answer whose bundle Stella verifies and @sigstore/verify refuses (${peer.error})`,
+      input: response,
+    };
+  return { kind: 'accepted', by: 'signer, verifier and @sigstore/verify agree' };
 }
 
 export function tsaAnswerTarget(setup: TsaAnswerSetup, defaultIterations: number): FuzzTarget {

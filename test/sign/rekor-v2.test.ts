@@ -24,6 +24,9 @@ import { NO_NETWORK_PRELOAD } from '../helpers/paths.js';
 import { verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
 import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { closedPort, serve } from '../helpers/loopback.js';
+import { testTsa } from '../helpers/authority-bundles.js';
+import { parseTimeStampReq } from '../../src/timestamp/request.js';
+import { parseTrustedRoot, serializeTrustedRoot } from '../../src/trust/trusted-root.js';
 import { signFailsWithoutBundle } from '../helpers/signing.js';
 
 const GITHUB_SAN = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
@@ -114,6 +117,7 @@ test.serial(
     );
     t.is(out.timestamps.length, 1);
     t.is(out.timestamps[0].url, sandbox.urls.tsa);
+    t.deepEqual(out.warnings, [], 'the sandbox TSA stamps whole seconds: nothing to warn about');
     t.is(out.signingConfig, sandbox.signingConfigPath);
     t.is(out.trust, `trusted root ${sandbox.trustedRootPath}`);
     t.is(sandbox.rekorV2.size, before + 1);
@@ -516,6 +520,65 @@ test('Rekor v2 answer with the proof of another entry, or another entry altogeth
     'REKOR_REJECTED',
     /is not a trusted transparency log/,
   );
+});
+
+test('a TSA that writes its time with two fraction digits: signed, verified by Stella, and a warning that @sigstore/verify cannot read it (which it cannot)', async (t) => {
+  // A TSA the trust root lists, stamping at 10 ms precision: ".12Z", valid DER.
+  const tsa = testTsa('fraction-tsa', Date.now() - 3_600_000, Date.now() + 86_400_000);
+  const url = await serve(t, (_req, res, body) => {
+    const req = parseTimeStampReq(new Uint8Array(body));
+    const answer = tsa.issue({
+      imprint: { hash: req.hash, digest: req.digest },
+      ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
+      genTime: { ms: Math.floor(Date.now() / 1000) * 1000 + 120, subMs: '' },
+    });
+    res.writeHead(200, { 'content-type': 'application/timestamp-reply' }).end(Buffer.from(answer));
+  });
+  const trust = parseTrustedRoot(readFileSync(sandbox.trustedRootPath, 'utf8'));
+  const trustedRootPath = join(workdir(), 'trusted_root.json');
+  writeFileSync(
+    trustedRootPath,
+    serializeTrustedRoot({ ...trust, timestampAuthorities: [tsa.authority] }),
+  );
+  const dir = workdir();
+  const artifact = join(dir, 'a.txt');
+  writeFileSync(artifact, `two fraction digits ${Math.random()}`);
+  const output = join(dir, 'a.sigstore.json');
+  const s = await runCli(
+    [
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      artifact,
+      '--identity-token',
+      token(),
+      '--signing-config',
+      signingConfigWith((d) => (d.tsaUrls[0].url = url)),
+      '--trusted-root',
+      trustedRootPath,
+      '--output',
+      output,
+      '--attestation-store',
+      join(dir, 'att.db'),
+      '--json',
+    ],
+    { timeoutMs: 90_000 },
+  );
+  t.is(s.code, 0, s.stdout + s.stderr);
+  const warning =
+    /the TSA at http:\/\/127\.0\.0\.1:\d+\S* wrote its time with 2 fraction-of-second digits \(\S+\.120Z\): Stella, sigstore-go and cosign read it, but @sigstore\/verify \(sigstore-js\) reads only none or three and will refuse this bundle/;
+  t.regex(s.stderr, warning);
+  const out = JSON.parse(s.stdout) as { warnings: string[] };
+  t.is(out.warnings.length, 1);
+  t.regex(out.warnings[0]!, warning);
+  const bundleJson = readFileSync(output, 'utf8');
+  const bytes = readFileSync(artifact);
+  await verifyWithStella(bundleJson, trustedRootPath, bytes, expected());
+  // What the warning says: the peer refuses the time itself.
+  t.throws(() => verifyWithSigstoreJs(bundleJson, trustedRootPath, bytes, expected()), {
+    message: 'invalid time',
+  });
 });
 
 test('a tampered TSA answer, or one from a TSA the trust root does not know: TSA_REJECTED (exit 141), no bundle', async (t) => {

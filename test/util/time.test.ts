@@ -14,6 +14,7 @@ import {
   formatTimeCompact,
   parseRfc3339,
   parseTimeFlag,
+  secondFraction,
   timeAtOrAfter,
   timeAtOrBefore,
   timeInWindow,
@@ -243,4 +244,17 @@ test('boundedSeconds: both ends of the range are in it, one past either end is n
       message: /^exp: /,
     });
   t.throws(() => boundedSeconds(last, 'exp'), { message: /whole seconds/ });
+});
+
+test('secondFraction: the digits a DER GeneralizedTime writes, trailing zeros omitted (X.690 11.7.3)', (t) => {
+  const at = (ms: number, subMs = '') => secondFraction({ ms, subMs });
+  const second = Date.UTC(2025, 5, 1, 12, 0, 3);
+  t.is(at(second), '');
+  t.is(at(second + 120), '12');
+  t.is(at(second + 123), '123');
+  t.is(at(second + 100), '1');
+  t.is(at(second + 5, '5'), '0055');
+  t.is(at(second, '000001'), '000000001');
+  // Before 1970 the remainder is negative: still the digits after the decimal point.
+  t.is(at(Date.UTC(1969, 11, 31, 23, 59, 59) + 250), '25');
 });

@@ -7,13 +7,16 @@ import type { CertificateAuthority } from '../../src/model/trust-material.js';
 import { parseCertificate, type Certificate, type Extension } from '../../src/x509/certificate.js';
 import { verifyCertificateChain, verifyIssuedChain } from '../../src/x509/chain.js';
 import {
+  authorityKeyIdExtension,
   basicConstraintsExtension,
   ctPoisonExtension,
   deterministicP256Signer,
   extKeyUsageExtension,
   issueCertificate,
+  keyIdentifierFromSpki,
   keyUsageExtension,
   subjectAltNameExtension,
+  subjectKeyIdExtension,
 } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
 
@@ -521,6 +524,64 @@ test('a precertificate (CT poison) is refused as the leaf and as a CA (checklist
 
 // The signing side (signer.yaml certificate.validateChain) checks Fulcio's answer with the
 // same rules; it used to check only that each link's signature verified (issue 8).
+test("a certificate whose authority key identifier names another key than its issuer's is refused, though the issuer signed it (OpenSSL and sigstore-js refuse it too)", (t) => {
+  const stranger = deterministicP256Signer(seed('chain:aki-stranger'));
+  const subject = deterministicP256Signer(seed('chain:aki-leaf'));
+  const leafNaming = (issuerSpki: Uint8Array | undefined): Certificate =>
+    parseCertificate(
+      leafCert({
+        issuerSigner: pki.intermediateSigner,
+        subjectSpki: subject.spki,
+        extensions: defaultLeafExtensions(issuerSpki ?? stranger.spki, subject.spki).filter(
+          (e) => issuerSpki !== undefined || e.oid !== OID.authorityKeyIdentifier,
+        ),
+      }),
+    );
+  rejects(
+    t,
+    () => verifyCertificateChain(leafNaming(stranger.spki), [], [pki.ca], [T0 + MIN]),
+    'CERT_CHAIN_INVALID',
+    /^Certificate chain invalid: leaf certificate: its authority key identifier [0-9a-f]{40} is not the subject key identifier [0-9a-f]{40} of O=stella\.test, CN=stella-intermediate$/,
+  );
+  // Controls: the same leaf naming the intermediate's key, and one with no AKI, chain.
+  t.notThrows(() =>
+    verifyCertificateChain(leafNaming(pki.intermediateSigner.spki), [], [pki.ca], [T0 + MIN]),
+  );
+  t.notThrows(() => verifyCertificateChain(leafNaming(undefined), [], [pki.ca], [T0 + MIN]));
+  // Between CAs: an intermediate the root signed, naming the stranger's key as the root's.
+  const root = parseCertificate(pki.root);
+  const misnamed = parseCertificate(
+    issueCertificate({
+      serial: 2n,
+      issuerName: ROOT_DN,
+      subjectName: INTERMEDIATE_DN,
+      notBefore: T0 - YEAR,
+      notAfter: T0 + 10 * YEAR,
+      subjectPublicKeySpki: pki.intermediateSigner.spki,
+      extensions: [
+        keyUsageExtension(['keyCertSign', 'cRLSign']),
+        basicConstraintsExtension(true, 0),
+        subjectKeyIdExtension(keyIdentifierFromSpki(pki.intermediateSigner.spki)),
+        authorityKeyIdExtension(keyIdentifierFromSpki(stranger.spki)),
+      ],
+      signer: pki.rootSigner,
+    }),
+  );
+  rejects(
+    t,
+    () => verifyIssuedChain([leaf, misnamed, root], [root], [leaf.notBefore], 'roots.pem'),
+    'CERT_CHAIN_INVALID',
+    /CA certificate O=stella\.test, CN=stella-intermediate: its authority key identifier [0-9a-f]{40} is not the subject key identifier [0-9a-f]{40} of O=stella\.test, CN=stella-root \(trusted root roots\.pem\)$/,
+  );
+  // Without the root in the chain, the root is looked up by name, key identifier and signature.
+  rejects(
+    t,
+    () => verifyIssuedChain([leaf, misnamed], [root], [leaf.notBefore], 'roots.pem'),
+    'CERT_CHAIN_INVALID',
+    /does not end at a root in roots\.pem/,
+  );
+});
+
 test('an issued chain is checked like a verified one and must end at a configured root', (t) => {
   const root = parseCertificate(pki.root);
   t.notThrows(() => verifyIssuedChain([leaf, intermediate], [root], [leaf.notBefore], 'roots.pem'));
