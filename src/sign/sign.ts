@@ -24,7 +24,7 @@ import { bundleFromRekorResponse } from '../bundle/from-rekor.js';
 import { leafHash, verifyInclusion } from '../tlog/merkle.js';
 import { parseCheckpoint, parseSignedNote } from '../tlog/note.js';
 import { entryUuid, verifyEntryBinding } from '../tlog/rekor-entry.js';
-import { findLog, verifyTlogEntryInclusion } from '../tlog/verify.js';
+import { findLog, verifyTlogEntryInclusion, type InclusionResult } from '../tlog/verify.js';
 import { verifySet } from '../tlog/set.js';
 import type { TrustMaterial } from '../model/trust-material.js';
 import { formatTime, secondFraction, type TimeValue } from '../util/time.js';
@@ -125,7 +125,10 @@ export interface SignResult {
   timestamps: { url: string; time: string }[];
   /** The CA URL used. */
   fulcioUrl: string;
-  /** Decisions the caller should show (an algorithm fallen back from). */
+  /**
+   * What the caller should show: an algorithm fallen back from, and what some verifiers will
+   * not read (a TSA time's fraction digits, a checkpoint signer name).
+   */
   warnings: string[];
 }
 
@@ -172,6 +175,7 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     artifactDigest: artifact.digest,
     times,
     opts,
+    warnings,
   });
   const tlogEntry = tlogEntries[0]!;
 
@@ -474,6 +478,7 @@ async function logEverywhere(
     artifactDigest: Uint8Array;
     times: TimeValue[];
     opts: SignOptions;
+    warnings: string[];
   },
 ): Promise<{ tlogEntries: TransparencyLogEntry[]; tlog: SignResult['tlog']; firstUuid: string }> {
   const { content, proposal, leaf, algorithm, times, opts } = s;
@@ -500,7 +505,13 @@ async function logEverywhere(
       firstUuid ||= entryUuid(entry.canonicalizedBody);
     } else {
       const logged = await uploadEntry(r.url, proposal, rekorPolicy, opts.fetchImpl);
-      entry = acceptRekorV1Answer(logged, content, leaf, { trust, times, url: r.url, trustNote });
+      entry = acceptRekorV1Answer(logged, content, leaf, {
+        trust,
+        times,
+        url: r.url,
+        trustNote,
+        warnings: s.warnings,
+      });
       firstUuid ||= logged.uuid;
     }
     logInfo(`logged in Rekor v${r.apiVersion} ${r.url}: log index ${entry.logIndex}`);
@@ -532,10 +543,16 @@ export function acceptRekorV1Answer(
     times: readonly TimeValue[];
     url: string;
     trustNote: string;
+    /** Where to say what some verifiers will not read (see checkpointNameWarning). */
+    warnings?: string[];
   },
 ): TransparencyLogEntry {
   const entry = checkLogEntry(logged, content, leaf);
-  if (ctx.trust) checkLogEntryTrusted(entry, ctx.trust, ctx.times, ctx.url, ctx.trustNote);
+  if (ctx.trust) {
+    const inclusion = checkLogEntryTrusted(entry, ctx.trust, ctx.times, ctx.url, ctx.trustNote);
+    const warning = checkpointNameWarning(inclusion, ctx.url);
+    if (warning) ctx.warnings?.push(warning);
+  }
   try {
     checkCertificateWindow(leaf, entry.integratedTime * 1000, `the log's integrated time`, 0);
   } catch (e) {
@@ -546,6 +563,24 @@ export function acceptRekorV1Answer(
     );
   }
   return entry;
+}
+
+/**
+ * A Rekor v1 checkpoint signed under a name other than its log's host (a private deployment's
+ * pod name: Rekor's `rekor_server.hostname` defaults to the machine's): Stella, sigstore-go
+ * and sigstore-python find the signature by its key hint and accept it, but @sigstore/verify
+ * also requires the name to be part of the log's URL, and refuses such a bundle.
+ */
+function checkpointNameWarning(inclusion: InclusionResult, url: string): string | undefined {
+  if (inclusion.rekor !== 'v1') return undefined;
+  let host: string;
+  try {
+    host = new URL(inclusion.log.baseUrl).hostname;
+  } catch {
+    return undefined;
+  }
+  if (inclusion.checkpointSigner === host) return undefined;
+  return `the Rekor log at ${url} signed its checkpoint as ${JSON.stringify(inclusion.checkpointSigner)}, not as its host ${JSON.stringify(host)}: Stella, sigstore-go and sigstore-python accept it, but @sigstore/verify (sigstore-js) looks for that name in the log's URL and will refuse this bundle (set the log's rekor_server.hostname to its host)`;
 }
 
 /** Seconds a CA's clock may run ahead of ours before a certificate "not yet valid" is refused. */
@@ -598,10 +633,10 @@ function checkLogEntryTrusted(
   tsaTimes: readonly TimeValue[],
   url: string,
   trustNote: string,
-): void {
+): InclusionResult {
   try {
     const setTime = verifySet(entry, findLog(entry, trust.tlogs));
-    verifyTlogEntryInclusion(entry, trust.tlogs, [setTime, ...tsaTimes]);
+    return verifyTlogEntryInclusion(entry, trust.tlogs, [setTime, ...tsaTimes]);
   } catch (e) {
     if (!(e instanceof StellaError)) throw e;
     throw new StellaError(

@@ -270,23 +270,23 @@ test('fuzz registry: referrers indexes, WWW-Authenticate headers, image referenc
   return fuzz(t, registryTarget(DEFAULT.registry));
 });
 
-test('fuzz rekor-answer: what Rekor v1 answers the signer, through parseEntryResponse and acceptRekorV1Answer; what the signer takes, verifyBundleReport must take', async (t) => {
+test('fuzz rekor-answer: what Rekor v1 answers the signer, through parseEntryResponse and acceptRekorV1Answer; what the signer takes, verifyBundleReport and @sigstore/verify must take', async (t) => {
   const setup = rekorAnswerSetup();
   // The unmutated answers are taken by both sides.
   for (const s of setup.seeds)
     t.deepEqual(await judgeRekorAnswer(setup, s, answerText(s)), {
       kind: 'accepted',
-      by: 'signer and verifier agree',
+      by: 'signer, verifier and @sigstore/verify agree',
     });
   await fuzz(t, rekorAnswerTarget(setup, DEFAULT.rekorAnswer));
 });
 
-test('fuzz rekor-v2-answer: what Rekor v2 answers the signer, through the strict entry reader and checkLogEntryV2; what the signer takes, verifyBundleReport must take', async (t) => {
+test('fuzz rekor-v2-answer: what Rekor v2 answers the signer, through the strict entry reader and checkLogEntryV2; what the signer takes, verifyBundleReport and @sigstore/verify must take', async (t) => {
   const setup = rekorV2AnswerSetup();
   for (const s of setup.seeds)
     t.deepEqual(await judgeRekorV2Answer(setup, s, JSON.stringify(s.answer)), {
       kind: 'accepted',
-      by: 'signer and verifier agree',
+      by: 'signer, verifier and @sigstore/verify agree',
     });
   await fuzz(t, rekorV2AnswerTarget(setup, DEFAULT.rekorV2Answer));
 });

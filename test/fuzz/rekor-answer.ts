@@ -17,10 +17,11 @@ import { identityCandidates } from '../../src/x509/identity-candidates.js';
 import { oidcIssuer, parseCertificate, type Certificate } from '../../src/x509/certificate.js';
 import type { Bundle, BundleContent } from '../../src/bundle/model.js';
 import { bundleFromRekorResponse } from '../../src/bundle/from-rekor.js';
+import { serializeTrustedRoot } from '../../src/trust/trusted-root.js';
 import { acceptRekorV1Answer } from '../../src/sign/sign.js';
 import { checkLogEntryV2, createEntryRequestV2 } from '../../src/sign/rekor-v2-client.js';
 import { parseTransparencyLogEntryJson } from '../../src/bundle/parse.js';
-import { BUNDLE_V03_MEDIA_TYPE } from '../../src/bundle/serialize.js';
+import { BUNDLE_V03_MEDIA_TYPE, bundleToJson } from '../../src/bundle/serialize.js';
 import type { TrustMaterial } from '../../src/model/trust-material.js';
 import { LocalRekorV2Log } from '../../src/sandbox/authority/rekor-v2.js';
 import { MemoryLogStorage } from '../../src/sandbox/authority/rekor.js';
@@ -47,7 +48,7 @@ import { havoc, type Trail } from './mutate-bytes.js';
 import { mutateRekorBody } from './mutate-bundle.js';
 import { cloneJson, mutateJson, stringifyFuzz, type Json, type JsonHooks } from './mutate-json.js';
 import { mutateNote } from './mutate-note.js';
-import { attempt, attemptSync } from './oracle.js';
+import { attempt, attemptSync, peerTrustOf, peerVerifies, type PeerTrust } from './oracle.js';
 import type { Prng } from './prng.js';
 import { fromThrow } from './targets.js';
 
@@ -58,6 +59,7 @@ export interface RekorAnswerSeed {
   /** Rekor's answer as it came: v1 `{ "<uuid>": LogEntry }`, v2 a TransparencyLogEntry. */
   answer: Json;
   content: BundleContent;
+  artifact: Uint8Array;
   artifactDigest: Uint8Array;
   leaf: Certificate;
 }
@@ -65,6 +67,7 @@ export interface RekorAnswerSeed {
 export interface RekorAnswerSetup {
   authority: SandboxAuthority;
   seeds: RekorAnswerSeed[];
+  peerTrust: PeerTrust;
 }
 
 /** Two blobs signed and logged; each answer read again once both are in the tree. */
@@ -78,10 +81,11 @@ export function rekorAnswerSetup(): RekorAnswerSetup {
     name: `rekor-answer/entry-${i}`,
     answer: authority.rekor.entryByIndex(i) as unknown as Json,
     content: s.bundle.content,
+    artifact,
     artifactDigest: sha256(artifact),
     leaf: parseCertificate(s.certificate),
   }));
-  return { authority, seeds };
+  return { authority, seeds, peerTrust: peerTrustOf(authority.trustedRootJson()) };
 }
 
 const HOOKS: JsonHooks = {
@@ -161,6 +165,7 @@ export async function judgeRekorAnswer(
   const trust = setup.authority.trustMaterial();
   // What the client does with the answer (its shape), then the signer's checks.
   let result: RekorEntryResult | undefined;
+  const warnings: string[] = [];
   const checked = attemptSync(() => {
     result = parseEntryResponse(json);
     return acceptRekorV1Answer(result, s.content, s.leaf, {
@@ -168,6 +173,7 @@ export async function judgeRekorAnswer(
       times: [],
       url: 'https://rekor.test.invalid',
       trustNote: '',
+      warnings,
     });
   });
   if (checked.kind !== 'ok')
@@ -186,50 +192,77 @@ export async function judgeRekorAnswer(
       error: bundle.kind === 'crash' ? bundle.error : undefined,
       input: text,
     };
-  return verifierTakes(bundle.value, s, trust, text);
+  return verifierTakes(bundle.value, s, trust, text, 'a Rekor answer', {
+    trust: setup.peerTrust,
+    artifact: s.artifact,
+    // A checkpoint signed under a name other than the log's host: the signer warns, and the
+    // peer (which looks for the name in the log's URL) may refuse it.
+    ...(warnings.length > 0 ? { mayRefuse: 'invalid checkpoint signature' } : {}),
+  });
+}
+
+/** `@sigstore/verify` as the second verifier of what the signer writes. */
+export interface PeerCheck {
+  trust: PeerTrust;
+  /** The artifact's bytes (the peer verifies a message signature over them). */
+  artifact: Uint8Array;
+  /** The peer must refuse with exactly this error: a bundle the signer warned it cannot read. */
+  refuses?: string;
+  /** The peer may refuse, with this error only: a bundle the signer warned it may not read. */
+  mayRefuse?: string;
 }
 
 /**
  * The other half of the property: the bundle the signer would write passes `verifyBundleReport`
  * with the same trust, under the identity and issuer the signer's certificate names (the
  * identity the signer reports to its user), verified an hour after the certificate expired
- * (later than signed, as it will be). `what` names what the signer took, for the failure.
+ * (later than signed, as it will be); and, with `peer`, `@sigstore/verify` (a SCT and a log
+ * entry required, as Stella requires them) under the same issuer and, when that identity is a
+ * SAN URI or email, the SAN: the peer reads no other identity field (the OIDC subject,
+ * Fulcio's otherName), so with those it pins the issuer alone. `what` names what the signer
+ * took, for the failure.
  */
 export async function verifierTakes(
   bundle: Bundle,
   s: { artifactDigest: Uint8Array; leaf: Certificate },
   trust: TrustMaterial,
   text: Uint8Array | string,
-  what = 'a Rekor answer',
+  what: string,
+  peer?: PeerCheck,
 ): Promise<IterationResult> {
   // The policy a user of this certificate would write: its OIDC issuer and the first identity
   // it offers a policy (SAN, OIDC subject, or one derived from the CI extensions) that a
-  // pattern can match, verified an hour after the certificate expired.
-  const policy = attemptSync(() => {
+  // pattern can match.
+  const named = attemptSync(() => {
     const identity = identityCandidates(s.leaf).find(
       (c) => c.unusable === undefined && c.value !== '',
-    )?.value;
+    );
     const issuer = oidcIssuer(s.leaf);
     if (identity === undefined) throw new Error('no identity a pattern can match');
     if (issuer === undefined) throw new Error('no OIDC issuer');
-    return buildPolicy({
-      certificateIdentity: literalPattern(identity),
-      certificateOidcIssuer: issuer,
-      now: Math.min(s.leaf.notAfter, Date.UTC(2099, 0, 1)) + 3_600_000,
-    });
+    return {
+      identity,
+      issuer,
+      policy: buildPolicy({
+        certificateIdentity: literalPattern(identity.value),
+        certificateOidcIssuer: issuer,
+        now: Math.min(s.leaf.notAfter, Date.UTC(2099, 0, 1)) + 3_600_000,
+      }),
+    };
   });
-  if (policy.kind !== 'ok')
+  if (named.kind !== 'ok')
     return {
       kind: 'failure',
-      problem: `the signer took ${what} with a certificate that no policy can name (${policy.kind === 'refused' ? policy.code : policy.kind === 'crash' ? (policy.error as Error).message : policy.id})`,
+      problem: `the signer took ${what} with a certificate that no policy can name (${named.kind === 'refused' ? named.code : named.kind === 'crash' ? (named.error as Error).message : named.id})`,
       input: text,
     };
+  const { identity, issuer, policy } = named.value;
   const report = await attempt(() =>
     verifyBundleReport({
       bundle,
       artifact: { kind: 'digest', algorithm: 'SHA2_256', digest: s.artifactDigest },
       trust,
-      policy: policy.value,
+      policy,
     }),
   );
   if (report.kind !== 'ok') return fromThrow(report, text, 'verifyBundleReport');
@@ -239,7 +272,37 @@ export async function verifierTakes(
       problem: `the signer took ${what} whose bundle the verifier refuses (${report.value.error?.code}: ${report.value.error?.message})`,
       input: text,
     };
-  return { kind: 'accepted', by: 'signer and verifier agree' };
+  if (!peer) return { kind: 'accepted', by: 'signer and verifier agree' };
+  const san =
+    identity.field === 'SAN URI' || identity.field === 'SAN email' ? identity.value : undefined;
+  const verdict = peerVerifies(
+    peer.trust,
+    { tlogThreshold: 1, ctlogThreshold: 1 },
+    bundleToJson(bundle),
+    peer.artifact,
+    { ...(san !== undefined ? { san } : {}), issuer },
+  );
+  if (peer.refuses !== undefined) {
+    if (!verdict.ok && verdict.error === peer.refuses)
+      return {
+        kind: 'accepted',
+        by: 'signer and verifier agree; the signer warns the peer refuses',
+      };
+    return {
+      kind: 'failure',
+      problem: `the signer warned that @sigstore/verify refuses ${what}'s bundle ("${peer.refuses}"), and it gave ${verdict.ok ? 'a pass' : `"${verdict.error}"`}`,
+      input: text,
+    };
+  }
+  if (!verdict.ok && verdict.error === peer.mayRefuse)
+    return { kind: 'accepted', by: 'signer and verifier agree; the signer warns the peer refuses' };
+  if (!verdict.ok)
+    return {
+      kind: 'failure',
+      problem: `the signer took ${what} whose bundle Stella verifies and @sigstore/verify refuses (${verdict.error})`,
+      input: text,
+    };
+  return { kind: 'accepted', by: 'signer, verifier and @sigstore/verify agree' };
 }
 
 export function rekorAnswerTarget(setup: RekorAnswerSetup, defaultIterations: number): FuzzTarget {
@@ -271,6 +334,8 @@ export interface RekorV2AnswerSetup {
   trust: TrustMaterial;
   url: string;
   seeds: RekorV2AnswerSeed[];
+  /** The same trust as trusted_root.json, as @sigstore/verify reads it. */
+  peerTrust: PeerTrust;
   /** A checkpoint the log signs for any tree size and root hash (as a misbehaving log could). */
   signCheckpoint(treeSize: number, rootHash: Uint8Array): string;
 }
@@ -309,6 +374,7 @@ export function rekorV2AnswerSetup(): RekorV2AnswerSetup {
       name: `rekor-v2-answer/entry-${i}`,
       answer: created.entry as unknown as Json,
       content: c,
+      artifact,
       artifactDigest: sha256(artifact),
       leaf: parseCertificate(s.certificate),
       timestamp: tsa.stamp(c.kind === 'messageSignature' ? c.signature : new Uint8Array(), tsaTime),
@@ -324,6 +390,7 @@ export function rekorV2AnswerSetup(): RekorV2AnswerSetup {
     trust,
     url,
     seeds,
+    peerTrust: peerTrustOf(serializeTrustedRoot(trust)),
     signCheckpoint: (treeSize, rootHash) =>
       signCheckpoint({ origin: log.name, treeSize, rootHash }, noteSigner),
   };
@@ -389,7 +456,10 @@ export async function judgeRekorV2Answer(
     },
     content: s.content,
   };
-  return verifierTakes(bundle, s, setup.trust, text);
+  return verifierTakes(bundle, s, setup.trust, text, 'a Rekor v2 answer', {
+    trust: setup.peerTrust,
+    artifact: s.artifact,
+  });
 }
 
 export function rekorV2AnswerTarget(

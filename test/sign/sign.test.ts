@@ -43,7 +43,9 @@ import { generateAuthorityKeys } from '../../src/sandbox/authority/keys.js';
 import { FILE_LIMITS } from '../../src/util/fs.js';
 import { runCli } from '../helpers/cli.js';
 import { filesUnder, rekorV1TreeSize, verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
-import { closedPort } from '../helpers/loopback.js';
+import { closedPort, serve } from '../helpers/loopback.js';
+import { LocalRekorLog, MemoryLogStorage } from '../../src/sandbox/authority/rekor.js';
+import { loadAuthority } from '../../src/sandbox/server/data-dir.js';
 import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { signFailsWithoutBundle } from '../helpers/signing.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
@@ -824,6 +826,60 @@ test.serial(
     t.is(await rekorV1Size(), before, 'nothing was logged');
   },
 );
+
+test('a Rekor v1 that signs its checkpoints as its pod name: signed, verified by Stella, and a warning that @sigstore/verify will refuse it (which it does)', async (t) => {
+  // The sandbox's own log key and URL (so the trust root knows the log), checkpoints signed
+  // under a pod name, as a private Rekor with the default rekor_server.hostname signs them.
+  const pod = 'rekor-server-7d9f8b6c4-x2x9q';
+  const log = new LocalRekorLog({
+    key: loadAuthority(sandbox.dataDir).keys.rekorLog,
+    storage: new MemoryLogStorage(),
+    baseUrl: sandbox.urls.rekor,
+    checkpointName: pod,
+  });
+  const url = await serve(t, (_req, res, body) => {
+    const r = log.createEntry(JSON.parse(body.toString('utf8')), { now: Date.now() });
+    res
+      .writeHead(201, {
+        'content-type': 'application/json',
+        location: `/api/v1/log/entries/${r.uuid}`,
+      })
+      .end(JSON.stringify(r.response));
+  });
+  const dir = workdir();
+  const artifact = join(dir, 'a.txt');
+  writeFileSync(artifact, `pod-named checkpoint ${Math.random()}`);
+  const r = await runSign({
+    artifact,
+    outputPath: join(dir, 'a.sigstore.json'),
+    identityToken: githubToken(),
+    configPath: sandbox.signerConfigPath,
+    trustedRootPath: sandbox.trustedRootPath,
+    rekorUrl: url,
+    attestationStorePath: false,
+    env: {},
+  });
+  t.deepEqual(r.warnings, [
+    `the Rekor log at ${url} signed its checkpoint as "${pod}", not as its host "127.0.0.1": Stella, sigstore-go and sigstore-python accept it, but @sigstore/verify (sigstore-js) looks for that name in the log's URL and will refuse this bundle (set the log's rekor_server.hostname to its host)`,
+  ]);
+  const bytes = readFileSync(artifact);
+  const expected = { san: GITHUB_SAN, issuer: sandbox.urls.oidcIssuer };
+  await verifyWithStella(r.bundleJson, sandbox.trustedRootPath, bytes, expected);
+  t.throws(() => verifyWithSigstoreJs(r.bundleJson, sandbox.trustedRootPath, bytes, expected), {
+    message: 'invalid checkpoint signature',
+  }); // Control: the sandbox's own Rekor signs as its host; nothing to warn about.
+  const own = await runSign({
+    artifact,
+    outputPath: join(dir, 'b.sigstore.json'),
+    identityToken: githubToken(),
+    configPath: sandbox.signerConfigPath,
+    trustedRootPath: sandbox.trustedRootPath,
+    attestationStorePath: false,
+    env: {},
+  });
+  t.deepEqual(own.warnings, []);
+  t.notThrows(() => verifyWithSigstoreJs(own.bundleJson, sandbox.trustedRootPath, bytes, expected));
+});
 
 test("a Rekor v1 answer that does not verify against the trust root's log key: REKOR_REJECTED naming the trust root, no bundle", async (t) => {
   const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
