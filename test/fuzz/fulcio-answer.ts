@@ -39,13 +39,10 @@ import { derToPem, pemToDerList } from '../../src/util/pem.js';
 import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
 import {
   basicConstraintsExtension,
-  buildTbsCertificate,
-  ctPoisonExtension,
   extKeyUsageExtension,
   fulcioIssuerV1Extension,
   fulcioIssuerV2Extension,
   keyUsageExtension,
-  sctListExtension,
   signTbsCertificate,
   subjectAltNameExtension,
   type DN,
@@ -64,17 +61,11 @@ import {
   ROOT_NAME,
 } from '../../src/sandbox/authority/index.js';
 import { OID } from '../../src/x509/oids.js';
-import {
-  buildPrecertSignedData,
-  encodeSct,
-  encodeSctList,
-  removeExtensionFromTbs,
-  TlsHash,
-  TlsSignature,
-} from '../../src/x509/sct.js';
+import { encodeSctList, removeExtensionFromTbs } from '../../src/x509/sct.js';
 import { AUTHORITY_CREATED_AT, ISSUER_URL, testAuthority } from '../helpers/authority-bundles.js';
+import { authoritySct, issueAuthorityLeaf } from '../helpers/crafted-bundles.js';
 import { readServiceJson } from '../../src/sign/http.js';
-import type { FuzzTarget, IterationResult } from './harness.js';
+import { seededTarget, type FuzzTarget, type IterationResult } from './harness.js';
 import { mutateBytes, type Trail } from './mutate-bytes.js';
 import { mutateDer, parseDerTree, writeDerTree, type DerTree } from './mutate-der.js';
 import { cloneJson, mutateJson, stringifyFuzz, type Json, type JsonHooks } from './mutate-json.js';
@@ -195,20 +186,12 @@ function reissueLeaf(rng: Prng, a: SandboxAuthority, leaf: Uint8Array, trail: Tr
         T0 + 86_400_000 * 365,
         0,
       ]);
-      const sct = encodeSct({
-        logId: sha256(a.keys.ctLog.spki),
+      const sct = authoritySct(
+        a,
+        precert.value,
         timestamp,
-        extensions: rng.chance(0.1) ? rng.bytes(rng.int(8)) : new Uint8Array(0),
-        hashAlgorithm: TlsHash.sha256,
-        signatureAlgorithm: TlsSignature.ecdsa,
-        signature: a.keys.ctLog.sign(
-          buildPrecertSignedData({
-            timestamp,
-            issuerKeyHash: sha256(a.keys.intermediateCa.spki),
-            precertTbs: precert.value,
-          }),
-        ),
-      });
+        rng.chance(0.1) ? rng.bytes(rng.int(8)) : new Uint8Array(0),
+      );
       value.content = octetString(encodeSctList([sct]));
       delete value.wrapped;
       signed = writeDerTree(tree).bytes;
@@ -438,34 +421,7 @@ function craftLeafAgain(
     subjectPublicKeySpki: spki,
     signatureAlgorithmOid: issuer.certSigner.algorithmOid,
   };
-  const poisoned = buildTbsCertificate({
-    ...base,
-    extensions: [...extensions, ctPoisonExtension()],
-  });
-  let tbs = poisoned;
-  if (!precert) {
-    if (sctTime === null) tbs = buildTbsCertificate({ ...base, extensions });
-    else {
-      const signed = buildPrecertSignedData({
-        timestamp: sctTime,
-        issuerKeyHash: sha256(issuer.spki),
-        precertTbs: removeExtensionFromTbs(poisoned, OID.ctPoison),
-      });
-      const sct = encodeSct({
-        logId: sha256(a.keys.ctLog.spki),
-        timestamp: sctTime,
-        extensions: new Uint8Array(0),
-        hashAlgorithm: TlsHash.sha256,
-        signatureAlgorithm: TlsSignature.ecdsa,
-        signature: a.keys.ctLog.sign(signed),
-      });
-      tbs = buildTbsCertificate({
-        ...base,
-        extensions: [...extensions, sctListExtension(encodeSctList([sct]))],
-      });
-    }
-  }
-  return signTbsCertificate(tbs, issuer.certSigner);
+  return issueAuthorityLeaf(a, base, extensions, { precert, sctTime });
 }
 
 /** craftLeafAgain, or nothing when the issuing code refuses the fields (an empty SAN, a year its DER writer cannot write). */
@@ -643,15 +599,13 @@ export function fulcioAnswerTarget(
   setup: FulcioAnswerSetup,
   defaultIterations: number,
 ): FuzzTarget {
-  return {
-    name: 'fulcio-answer',
+  return seededTarget(
+    'fulcio-answer',
     defaultIterations,
-    run(rng, trail) {
-      const s = rng.pick(setup.seeds);
-      trail.push(`seed ${s.name}`);
-      return judgeFulcioAnswer(setup, s, mutateFulcioAnswer(rng, setup, s, trail));
-    },
-  };
+    setup.seeds,
+    (rng, s, trail) => mutateFulcioAnswer(rng, setup, s, trail),
+    (s, input) => judgeFulcioAnswer(setup, s, input),
+  );
 }
 
 /** For the oracle's own test: the seed's answer as text. */

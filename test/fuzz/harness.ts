@@ -76,6 +76,28 @@ export interface FuzzTarget {
   run(rng: Prng, trail: Trail, iteration: number): Promise<IterationResult> | IterationResult;
 }
 
+/**
+ * A target over named seeds: each iteration picks one (named first in the trail), mutates it
+ * and judges the result against that seed.
+ */
+export function seededTarget<S extends { name: string }, I>(
+  name: string,
+  defaultIterations: number,
+  seeds: readonly S[],
+  mutate: (rng: Prng, s: S, trail: Trail) => I,
+  judge: (s: S, input: I) => Promise<IterationResult> | IterationResult,
+): FuzzTarget {
+  return {
+    name,
+    defaultIterations,
+    run(rng, trail) {
+      const s = rng.pick(seeds);
+      trail.push(`seed ${s.name}`);
+      return judge(s, mutate(rng, s, trail));
+    },
+  };
+}
+
 export interface FuzzStats {
   iterations: number;
   ms: number;

@@ -197,6 +197,18 @@ export function withoutIgnoredTimestamps(json: unknown, report: VerificationRepo
 
 export type PeerTrust = ReturnType<typeof toTrustMaterial>;
 
+/**
+ * What @sigstore/verify's own DER reader cannot read, though it is valid DER that Stella's
+ * strict reader reads: a refusal with one of these errors is the peer's limit, not a
+ * disagreement about the bundle (kept as data, each with its reason).
+ */
+export const PEER_PARSER_LIMITS: readonly { error: string; why: string }[] = [
+  {
+    error: 'long form tags not supported',
+    why: '@sigstore/core reads only tag numbers below 31 (no high-tag-number form, X.690 8.1.2.4)',
+  },
+];
+
 /** @sigstore/verify's trust material from trusted_root.json text (and a key for keyed bundles). */
 export function peerTrustOf(trustedRootJson: string, keyPem?: string): PeerTrust {
   const keyFinder = keyPem

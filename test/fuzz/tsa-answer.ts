@@ -28,7 +28,7 @@ import {
   testTsa,
   type TestTsa,
 } from '../helpers/authority-bundles.js';
-import type { FuzzTarget, IterationResult } from './harness.js';
+import { seededTarget, type FuzzTarget, type IterationResult } from './harness.js';
 import type { Trail } from './mutate-bytes.js';
 import { mutateDer, parseDerTree, writeDerTree } from './mutate-der.js';
 import { attemptSync, peerTrustOf, type PeerTrust } from './oracle.js';
@@ -224,13 +224,11 @@ export async function judgeTsaAnswer(
 }
 
 export function tsaAnswerTarget(setup: TsaAnswerSetup, defaultIterations: number): FuzzTarget {
-  return {
-    name: 'tsa-answer',
+  return seededTarget(
+    'tsa-answer',
     defaultIterations,
-    run(rng, trail) {
-      const s = rng.pick(setup.seeds);
-      trail.push(`seed ${s.name}`);
-      return judgeTsaAnswer(setup, s, mutateTsaAnswer(rng, setup, s, trail));
-    },
-  };
+    setup.seeds,
+    (rng, s, trail) => mutateTsaAnswer(rng, setup, s, trail),
+    (s, input) => judgeTsaAnswer(setup, s, input),
+  );
 }

@@ -90,6 +90,58 @@ export function craftLeaf(a: SandboxAuthority, o: CraftedLeafOptions): CraftedLe
     subjectPublicKeySpki: key.spki,
     signatureAlgorithmOid: issuer.certSigner.algorithmOid,
   };
+  return {
+    der: issueAuthorityLeaf(a, base, extensions, {
+      precert: o.precert ?? false,
+      sctTime: o.sctTime === null ? null : (o.sctTime ?? o.notBefore + 1000),
+    }),
+    sign: (d) => key.sign(d),
+    identity,
+  };
+}
+
+/** The fields of a leaf's TBSCertificate other than its extensions. */
+export type LeafBase = Omit<Parameters<typeof buildTbsCertificate>[0], 'extensions'>;
+
+/**
+ * An SCT by the authority's CT log over a precertificate TBS (the TBS a verifier rebuilds from
+ * the final certificate by removing the SCT list), serialized.
+ */
+export function authoritySct(
+  a: SandboxAuthority,
+  precertTbs: Uint8Array,
+  timestamp: number,
+  extensions: Uint8Array = new Uint8Array(0),
+): Uint8Array {
+  return encodeSct({
+    logId: sha256(a.keys.ctLog.spki),
+    timestamp,
+    extensions,
+    hashAlgorithm: TlsHash.sha256,
+    signatureAlgorithm: TlsSignature.ecdsa,
+    signature: a.keys.ctLog.sign(
+      buildPrecertSignedData({
+        timestamp,
+        issuerKeyHash: sha256(a.keys.intermediateCa.spki),
+        precertTbs,
+        extensions,
+      }),
+    ),
+  });
+}
+
+/**
+ * A leaf issued by the authority's intermediate as Fulcio issues one: the precertificate (CT
+ * poison) logged, then the final certificate with the SCT list where the poison was. `precert`:
+ * the precertificate itself; `sctTime` null: no SCT at all.
+ */
+export function issueAuthorityLeaf(
+  a: SandboxAuthority,
+  base: LeafBase,
+  extensions: Extension[],
+  o: { precert: boolean; sctTime: number | null },
+): Uint8Array {
+  const issuer = a.keys.intermediateCa;
   const precertTbs = buildTbsCertificate({
     ...base,
     extensions: [...extensions, ctPoisonExtension()],
@@ -100,26 +152,13 @@ export function craftLeaf(a: SandboxAuthority, o: CraftedLeafOptions): CraftedLe
   } else if (o.sctTime === null) {
     tbs = buildTbsCertificate({ ...base, extensions });
   } else {
-    const timestamp = o.sctTime ?? o.notBefore + 1000;
-    const signed = buildPrecertSignedData({
-      timestamp,
-      issuerKeyHash: sha256(issuer.spki),
-      precertTbs: removeExtensionFromTbs(precertTbs, OID.ctPoison),
-    });
-    const sct = encodeSct({
-      logId: sha256(a.keys.ctLog.spki),
-      timestamp,
-      extensions: new Uint8Array(0),
-      hashAlgorithm: TlsHash.sha256,
-      signatureAlgorithm: TlsSignature.ecdsa,
-      signature: a.keys.ctLog.sign(signed),
-    });
+    const sct = authoritySct(a, removeExtensionFromTbs(precertTbs, OID.ctPoison), o.sctTime);
     tbs = buildTbsCertificate({
       ...base,
       extensions: [...extensions, sctListExtension(encodeSctList([sct]))],
     });
   }
-  return { der: signTbsCertificate(tbs, issuer.certSigner), sign: (d) => key.sign(d), identity };
+  return signTbsCertificate(tbs, issuer.certSigner);
 }
 
 /**
