@@ -81,7 +81,7 @@ import {
   judgeAcceptedBundle,
   type Classified,
 } from './oracle.js';
-import type { FuzzTarget, IterationResult } from './harness.js';
+import { seededTarget, type FuzzTarget, type IterationResult } from './harness.js';
 import {
   bundleCertificates,
   logFor,
@@ -1234,20 +1234,15 @@ function jsonDocumentTarget(
 ): FuzzTarget {
   const docs = seeds.map((s) => ({ name: s.name, doc: JSON.parse(s.text) as Json }));
   const donors = docs.map((d) => d.doc);
-  return {
-    name,
-    defaultIterations,
-    run(rng, trail) {
-      const s = rng.pick(docs);
-      trail.push(`seed ${s.name}`);
-      if (havocShare > 0 && rng.chance(havocShare))
-        return judge(havoc(rng, utf8.encode(rng.pick(seeds).text), trail));
-      let doc = s.doc;
-      const steps = 1 + rng.smallSize(3);
-      for (let i = 0; i < steps; i++) doc = mutateJson(rng, doc, trail, hooks, donors);
-      return judge(utf8.encode(stringifyFuzz(doc)));
-    },
+  const mutate = (rng: Prng, s: (typeof docs)[number], trail: Trail): Uint8Array => {
+    if (havocShare > 0 && rng.chance(havocShare))
+      return havoc(rng, utf8.encode(rng.pick(seeds).text), trail);
+    let doc = s.doc;
+    const steps = 1 + rng.smallSize(3);
+    for (let i = 0; i < steps; i++) doc = mutateJson(rng, doc, trail, hooks, donors);
+    return utf8.encode(stringifyFuzz(doc));
   };
+  return seededTarget(name, defaultIterations, docs, mutate, (_s, bytes) => judge(bytes));
 }
 
 export function trustedRootTarget(
@@ -1444,18 +1439,13 @@ export function yamlDocumentTarget(
   judge: (text: string) => IterationResult,
   defaultIterations: number,
 ): FuzzTarget {
-  return {
-    name,
-    defaultIterations,
-    run(rng, trail) {
-      const s = rng.pick(seeds);
-      trail.push(`seed ${s.name}`);
-      let text = s.text;
-      const steps = 1 + rng.smallSize(3);
-      for (let i = 0; i < steps; i++) text = mutateYamlText(rng, text, trail, values);
-      return judge(text);
-    },
+  const mutate = (rng: Prng, s: { text: string }, trail: Trail): string => {
+    let text = s.text;
+    const steps = 1 + rng.smallSize(3);
+    for (let i = 0; i < steps; i++) text = mutateYamlText(rng, text, trail, values);
+    return text;
   };
+  return seededTarget(name, defaultIterations, seeds, mutate, (_s, text) => judge(text));
 }
 
 export function policyTarget(defaultIterations: number): FuzzTarget {
