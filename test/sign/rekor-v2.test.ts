@@ -525,8 +525,11 @@ test('Rekor v2 answer with the proof of another entry, or another entry altogeth
 test('a TSA that writes its time with two fraction digits: signed, verified by Stella, and a warning that @sigstore/verify cannot read it (which it cannot)', async (t) => {
   // A TSA the trust root lists, stamping at 10 ms precision: ".12Z", valid DER.
   const tsa = testTsa('fraction-tsa', Date.now() - 3_600_000, Date.now() + 86_400_000);
-  const url = await serve(t, (_req, res, body) => {
+  const url = await serve(t, async (_req, res, body) => {
     const req = parseTimeStampReq(new Uint8Array(body));
+    // The last instant at .120 of a second, not in the future: wait for one in this second
+    // (the certificate was issued earlier in it at the latest, so the time is inside it).
+    while (Date.now() % 1000 < 120) await new Promise((r) => setTimeout(r, 10));
     const answer = tsa.issue({
       imprint: { hash: req.hash, digest: req.digest },
       ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
