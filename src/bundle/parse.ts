@@ -17,6 +17,7 @@ import {
   type JsonReadContext,
 } from '../util/json.js';
 import { boundedSeconds } from '../util/time.js';
+import { bytesEqual, toHex } from '../util/encoding.js';
 import {
   BUNDLE_LIMITS,
   BUNDLE_MEDIA_TYPES,
@@ -143,6 +144,16 @@ function parseVerificationMaterial(vm: Json, version: BundleVersion): Verificati
   const tlogEntries = new Array<TransparencyLogEntry>(entries.length);
   for (let i = 0; i < entries.length; i++) {
     tlogEntries[i] = parseTlogEntry(entries[i], `verificationMaterial.tlogEntries[${i}]`, version);
+    // One log entry listed twice (the same log, the same index) is refused, as sigstore-go
+    // refuses it: a copy could pass for a second log's evidence of the signing.
+    const e = tlogEntries[i]!;
+    const j = tlogEntries.findIndex(
+      (d, k) => k < i && d.logIndex === e.logIndex && bytesEqual(d.logId, e.logId),
+    );
+    if (j >= 0)
+      malformed(
+        `verificationMaterial.tlogEntries[${i}] repeats tlogEntries[${j}] (log ${toHex(e.logId)}, log index ${e.logIndex})`,
+      );
   }
   return { content, tlogEntries, rfc3161Timestamps: parseRfc3161Timestamps(vm) };
 }
@@ -229,10 +240,12 @@ function parseRfc3161Timestamps(vm: Json): Uint8Array[] {
   const rfc3161Timestamps = new Array<Uint8Array>(tsList.length);
   for (let i = 0; i < tsList.length; i++) {
     const path = `verificationMaterial.timestampVerificationData.rfc3161Timestamps[${i}]`;
-    rfc3161Timestamps[i] = requiredBytes(
-      object(tsList[i], path).signedTimestamp,
-      `${path}.signedTimestamp`,
-    );
+    const token = requiredBytes(object(tsList[i], path).signedTimestamp, `${path}.signedTimestamp`);
+    // The same token twice is refused (sigstore-js refuses a repeated timestamp): one TSA's
+    // answer counted as two.
+    const j = rfc3161Timestamps.findIndex((d, k) => k < i && bytesEqual(d, token));
+    if (j >= 0) malformed(`${path} repeats rfc3161Timestamps[${j}]`);
+    rfc3161Timestamps[i] = token;
   }
   return rfc3161Timestamps;
 }

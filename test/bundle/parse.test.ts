@@ -258,10 +258,40 @@ test('negative, non-numeric, fractional or huge log index / tree size / integrat
 test('more than 32 tlog entries is refused; 32 is accepted', (t) => {
   const b = load('v03-message-signature.json');
   const e = b.verificationMaterial.tlogEntries[0];
-  b.verificationMaterial.tlogEntries = Array.from({ length: 32 }, () => e);
+  // 32 entries of one log at distinct indexes (the same entry twice is refused, below).
+  b.verificationMaterial.tlogEntries = Array.from({ length: 32 }, (_, i) => ({
+    ...e,
+    logIndex: String(i),
+  }));
   t.is(parseBundle(JSON.stringify(b)).verificationMaterial.tlogEntries.length, 32);
   b.verificationMaterial.tlogEntries.push(e);
   refused(t, b, 'BUNDLE_LIMIT_EXCEEDED', /tlogEntries: 33 items exceeds the limit of 32/);
+});
+
+test('the same log entry twice (one log, one index), or the same RFC 3161 token twice, is refused (as sigstore-go and sigstore-js refuse them)', (t) => {
+  const b = load('v03-message-signature.json');
+  const e = b.verificationMaterial.tlogEntries[0];
+  b.verificationMaterial.tlogEntries = [e, { ...e, logIndex: String(Number(e.logIndex) + 1) }, e];
+  refused(
+    t,
+    b,
+    'BUNDLE_MALFORMED',
+    /^verificationMaterial\.tlogEntries\[2\] repeats tlogEntries\[0\] \(log [0-9a-f]{64}, log index \d+\)$/,
+  );
+  // Another log at the same index is another entry.
+  b.verificationMaterial.tlogEntries = [
+    e,
+    { ...e, logId: { keyId: Buffer.alloc(32, 7).toString('base64') } },
+  ];
+  t.is(parseBundle(JSON.stringify(b)).verificationMaterial.tlogEntries.length, 2);
+  const ts = load('v03-message-signature.json');
+  const tokens = ts.verificationMaterial.timestampVerificationData.rfc3161Timestamps;
+  ts.verificationMaterial.timestampVerificationData.rfc3161Timestamps = [
+    tokens[0],
+    { signedTimestamp: 'AAAA' },
+    tokens[0],
+  ];
+  refused(t, ts, 'BUNDLE_MALFORMED', /rfc3161Timestamps\[2\] repeats rfc3161Timestamps\[0\]$/);
 });
 
 test('other count limits: timestamps, certificates, proof hashes, DSSE signatures', (t) => {
