@@ -314,7 +314,8 @@ export type AcceptVerdict =
         | 'peer-adjusted'
         | 'peer-after-ignored'
         | 'peer-without-duplicate-time'
-        | 'peer-up-to-known-disagreement';
+        | 'peer-up-to-known-disagreement'
+        | 'peer-parser-limit';
     }
   | { allowed: false; why: string };
 
@@ -346,6 +347,11 @@ export function judgeAcceptedBundle(
     const again = peerVerdict(seed, reduced);
     if (again.ok) return { allowed: true, by: 'peer-after-ignored' };
   }
+  // Valid DER the peer's own reader cannot read (PEER_PARSER_LIMITS), e.g. a high tag number in
+  // a certificate a token carries beside its signer's: no verdict from it, and the limit is
+  // counted apart.
+  if (PEER_PARSER_LIMITS.some((l) => l.error === peer.error))
+    return { allowed: true, by: 'peer-parser-limit' };
   // @sigstore/verify refuses two timestamps with the same signer and time ("duplicate
   // timestamp"); such a second token tells nothing the first does not (the time is the same),
   // so the bundle is judged with one of them removed.
