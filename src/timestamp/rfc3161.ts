@@ -25,16 +25,11 @@ import { StellaError } from '../errors.js';
 import { windowContains, type CertificateAuthority } from '../model/trust-material.js';
 import { formatTime, isTimeInRange, TIME_RANGE_TEXT, type PreciseTime } from '../util/time.js';
 import { bytesEqual, toHex } from '../util/encoding.js';
-import {
-  parseCertificate,
-  verifyCertificateSignature,
-  verifyWithAlgorithm,
-  type Certificate,
-} from '../x509/certificate.js';
+import { parseCertificate, verifyWithAlgorithm, type Certificate } from '../x509/certificate.js';
 import {
   certValidAt,
   describeName,
-  keyIdentifierMismatch,
+  issuedBy,
   parsedAuthority,
   verifyIssuerLinks,
 } from '../x509/chain.js';
@@ -535,13 +530,7 @@ function signerInChain(
   // The signer's key: the trusted certificate's when the token embeds the very same bytes
   // (built once per trust material), else the embedded certificate's.
   if (at >= 0) return { signer, keyOf: chain[at]!, path: chain.slice(at), from: at + 1 };
-  const from = chain.findIndex(
-    (c) =>
-      c.basicConstraints?.ca &&
-      bytesEqual(c.subjectDer, signer.issuerDer) &&
-      keyIdentifierMismatch(signer, c) === undefined &&
-      verifyCertificateSignature(signer, c.publicKey),
-  );
+  const from = chain.findIndex((c) => c.basicConstraints?.ca && issuedBy(signer, c));
   if (from < 0) {
     return failedAt(
       1,

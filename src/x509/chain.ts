@@ -91,6 +91,19 @@ export function keyIdentifierMismatch(child: Certificate, issuer: Certificate): 
 }
 
 /**
+ * Whether `issuer` issued `child`: the child names it (issuer name, and key identifier when
+ * both give one) and its key verifies the child's signature. What a lookup among candidate
+ * issuers asks; a validation that reports which part failed checks the parts one by one.
+ */
+export function issuedBy(child: Certificate, issuer: Certificate): boolean {
+  return (
+    bytesEqual(issuer.subjectDer, child.issuerDer) &&
+    keyIdentifierMismatch(child, issuer) === undefined &&
+    verifyCertificateSignature(child, issuer.publicKey)
+  );
+}
+
+/**
  * Check the issuing links inside `chain` (chain[j] issued by chain[j+1]) and that every
  * certificate in it may issue: CA, keyCertSign, path length respected for a path
  * leaf + chain. Throws CERT_CHAIN_INVALID (or `code`) naming the failing certificate.
@@ -382,12 +395,7 @@ export function verifyIssuedChain(
   const path = issuers.map((c) => c.der);
   const last = issuers[issuers.length - 1] ?? leaf;
   if (!roots.some((r) => bytesEqual(r.der, last.der))) {
-    const root = roots.find(
-      (r) =>
-        bytesEqual(r.subjectDer, last.issuerDer) &&
-        keyIdentifierMismatch(last, r) === undefined &&
-        verifyCertificateSignature(last, r.publicKey),
-    );
+    const root = roots.find((r) => issuedBy(last, r));
     if (!root)
       fail(
         'CERT_CHAIN_INVALID',
