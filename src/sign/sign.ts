@@ -147,7 +147,7 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
   // 2. The ephemeral key, 3. its certificate.
   const key = createEphemeralKey(algorithm, opts.keyGenerator);
   logInfo(`ephemeral ${algorithm} key generated in memory (never written)`);
-  const leaf = await certifyKey(key, token, plan.fulcio, config, opts);
+  const { leaf, names } = await certifyKey(key, token, plan.fulcio, config, opts);
 
   // 4. The signature and the proposed (Rekor v1) log entry.
   const { content, proposal, predicateType, signature } = signContent(
@@ -196,7 +196,7 @@ export async function signArtifact(opts: SignOptions): Promise<SignResult> {
     artifactDigest: `sha256:${toHex(artifact.digest)}`,
     contentKind: content.kind,
     predicateType,
-    ...namesForPolicy(leaf),
+    ...names,
     algorithm,
     tokenSource: token.source,
     rekor: {
@@ -269,7 +269,7 @@ async function certifyKey(
   fulcio: ServicePlan['fulcio'],
   config: SignerConfig,
   opts: SignOptions,
-): Promise<Certificate> {
+): Promise<{ leaf: Certificate; names: { identity: string; issuer: string } }> {
   const issued = await requestSigningCertificate(
     fulcio.url,
     token.token,
@@ -278,19 +278,20 @@ async function certifyKey(
     { timeoutMs: fulcio.timeoutMs, retries: fulcio.retries },
     opts.fetchImpl,
   );
-  const leaf = checkIssuedCertificate(issued.chain, issued.detachedSct, config, {
+  const certified = checkIssued(issued.chain, issued.detachedSct, config, {
     roots: opts.fulcioRoots,
     ...(opts.trust ? { trust: opts.trust, trustSource: opts.trustSource } : {}),
   });
+  const { leaf, names } = certified;
   logInfo(
-    `certificate from ${fulcio.url}: ${namesForPolicy(leaf).identity}, valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}`,
+    `certificate from ${fulcio.url}: ${names.identity}, valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}`,
   );
   checkCertificateWindow(
     leaf,
     opts.now !== undefined ? opts.now * 1000 : Date.now(),
     "this machine's clock",
   );
-  return leaf;
+  return certified;
 }
 
 /**
@@ -671,10 +672,26 @@ export function checkIssuedCertificate(
   certs: Certificate[],
   detachedSct: string | undefined,
   config: SignerConfig,
-  against: { roots?: Uint8Array[] | undefined; trust?: TrustMaterial; trustSource?: string } = {},
+  against: IssuedAgainst = {},
 ): Certificate {
+  return checkIssued(certs, detachedSct, config, against).leaf;
+}
+
+type IssuedAgainst = {
+  roots?: Uint8Array[] | undefined;
+  trust?: TrustMaterial;
+  trustSource?: string;
+};
+
+/** checkIssuedCertificate, with the identity and issuer a policy will match (`namesForPolicy`). */
+function checkIssued(
+  certs: Certificate[],
+  detachedSct: string | undefined,
+  config: SignerConfig,
+  against: IssuedAgainst,
+): { leaf: Certificate; names: { identity: string; issuer: string } } {
   const leaf = certs[0]!;
-  namesForPolicy(leaf);
+  const names = namesForPolicy(leaf);
   const requireSct = config.certificate.requireSCT;
   if (requireSct && leaf.embeddedSctList === undefined) {
     fail(
@@ -715,7 +732,7 @@ export function checkIssuedCertificate(
       );
     }
   }
-  return leaf;
+  return { leaf, names };
 }
 
 /**
