@@ -270,44 +270,42 @@ test('fuzz registry: referrers indexes, WWW-Authenticate headers, image referenc
   return fuzz(t, registryTarget(DEFAULT.registry));
 });
 
-test('fuzz rekor-answer: what Rekor v1 answers the signer, through parseEntryResponse and acceptRekorV1Answer; what the signer takes, verifyBundleReport and @sigstore/verify must take', async (t) => {
-  const setup = rekorAnswerSetup();
-  // The unmutated answers are taken by both sides.
-  for (const s of setup.seeds)
-    t.deepEqual(await judgeRekorAnswer(setup, s, answerText(s)), {
+/** The unmutated answers are taken by the signer, by Stella's verifier and by @sigstore/verify. */
+async function seedAnswersTaken<S>(
+  t: ExecutionContext,
+  seeds: readonly S[],
+  judge: (s: S) => Promise<IterationResult>,
+): Promise<void> {
+  for (const s of seeds)
+    t.deepEqual(await judge(s), {
       kind: 'accepted',
       by: 'signer, verifier and @sigstore/verify agree',
     });
+}
+
+test('fuzz rekor-answer: what Rekor v1 answers the signer, through parseEntryResponse and acceptRekorV1Answer; what the signer takes, verifyBundleReport and @sigstore/verify must take', async (t) => {
+  const setup = rekorAnswerSetup();
+  await seedAnswersTaken(t, setup.seeds, (s) => judgeRekorAnswer(setup, s, answerText(s)));
   await fuzz(t, rekorAnswerTarget(setup, DEFAULT.rekorAnswer));
 });
 
 test('fuzz rekor-v2-answer: what Rekor v2 answers the signer, through the strict entry reader and checkLogEntryV2; what the signer takes, verifyBundleReport and @sigstore/verify must take', async (t) => {
   const setup = rekorV2AnswerSetup();
-  for (const s of setup.seeds)
-    t.deepEqual(await judgeRekorV2Answer(setup, s, JSON.stringify(s.answer)), {
-      kind: 'accepted',
-      by: 'signer, verifier and @sigstore/verify agree',
-    });
+  await seedAnswersTaken(t, setup.seeds, (s) =>
+    judgeRekorV2Answer(setup, s, JSON.stringify(s.answer)),
+  );
   await fuzz(t, rekorV2AnswerTarget(setup, DEFAULT.rekorV2Answer));
 });
 
 test('fuzz fulcio-answer: what Fulcio answers the signer, through parseCertificateResponse, checkIssuedCertificate and the window check, then logged and made a bundle; what the signer takes, verifyBundleReport and @sigstore/verify must take', async (t) => {
   const setup = fulcioAnswerSetup();
-  for (const s of setup.seeds)
-    t.deepEqual(await judgeFulcioAnswer(setup, s, fulcioAnswerText(s)), {
-      kind: 'accepted',
-      by: 'signer, verifier and @sigstore/verify agree',
-    });
+  await seedAnswersTaken(t, setup.seeds, (s) => judgeFulcioAnswer(setup, s, fulcioAnswerText(s)));
   await fuzz(t, fulcioAnswerTarget(setup, DEFAULT.fulcioAnswer));
 });
 
 test('fuzz tsa-answer: what a TSA answers the signer, through checkTimestamp; what the signer takes, verifyBundleReport and @sigstore/verify must take', async (t) => {
   const setup = tsaAnswerSetup();
-  for (const s of setup.seeds)
-    t.deepEqual(await judgeTsaAnswer(setup, s, s.answer), {
-      kind: 'accepted',
-      by: 'signer, verifier and @sigstore/verify agree',
-    });
+  await seedAnswersTaken(t, setup.seeds, (s) => judgeTsaAnswer(setup, s, s.answer));
   await fuzz(t, tsaAnswerTarget(setup, DEFAULT.tsaAnswer));
 });
 

@@ -47,6 +47,45 @@ const workdir = () => mkdtempSync(join(root, 'w-'));
 const token = () => sandbox.mintToken({ platform: 'github', repo: 'org/repo' });
 const expected = () => ({ san: GITHUB_SAN, issuer: sandbox.urls.oidcIssuer });
 
+/**
+ * `stella attest sign --keyless --json` of a fresh file `name` holding `bytes`, in a work
+ * directory of its own, with this signing config and trust root: the CLI's answer, the file,
+ * and where the bundle goes (`<name without extension>.sigstore.json`).
+ */
+async function signBlobCli(
+  name: string,
+  bytes: string,
+  signingConfig: string,
+  trustedRoot: string,
+): Promise<{ r: Awaited<ReturnType<typeof runCli>>; artifact: string; output: string }> {
+  const dir = workdir();
+  const artifact = join(dir, name);
+  writeFileSync(artifact, bytes);
+  const output = join(dir, `${name.replace(/\.[^.]*$/, '')}.sigstore.json`);
+  const r = await runCli(
+    [
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      artifact,
+      '--identity-token',
+      token(),
+      '--signing-config',
+      signingConfig,
+      '--trusted-root',
+      trustedRoot,
+      '--output',
+      output,
+      '--attestation-store',
+      join(dir, 'att.db'),
+      '--json',
+    ],
+    { timeoutMs: 90_000 },
+  );
+  return { r, artifact, output };
+}
+
 async function verifyCliOffline(
   t: import('ava').ExecutionContext,
   bundle: string,
@@ -79,31 +118,16 @@ async function verifyCliOffline(
 test.serial(
   'CLI: a blob signed with Rekor v2 + TSA from --signing-config verifies offline with Stella and with @sigstore/verify',
   async (t) => {
-    const dir = workdir();
-    const artifact = join(dir, 'app.tgz');
-    writeFileSync(artifact, 'rekor v2 release bytes\n');
-    const output = join(dir, 'app.sigstore.json');
     const before = sandbox.rekorV2.size;
-    const s = await runCli(
-      [
-        'attest',
-        'sign',
-        '--keyless',
-        '--artifact',
-        artifact,
-        '--identity-token',
-        token(),
-        '--signing-config',
-        sandbox.signingConfigPath,
-        '--trusted-root',
-        sandbox.trustedRootPath,
-        '--output',
-        output,
-        '--attestation-store',
-        join(dir, 'att.db'),
-        '--json',
-      ],
-      { timeoutMs: 90_000 },
+    const {
+      r: s,
+      artifact,
+      output,
+    } = await signBlobCli(
+      'app.tgz',
+      'rekor v2 release bytes\n',
+      sandbox.signingConfigPath,
+      sandbox.trustedRootPath,
     );
     t.is(s.code, 0, s.stdout + s.stderr);
     const out = JSON.parse(s.stdout);
@@ -429,31 +453,7 @@ test.serial(
     );
     t.is(e.exitCode, 140);
     // The same through the CLI: exit 140, one JSON error, no bundle.
-    const dir = workdir();
-    const artifact = join(dir, 'a.txt');
-    writeFileSync(artifact, 'tsa down');
-    const output = join(dir, 'a.sigstore.json');
-    const r = await runCli(
-      [
-        'attest',
-        'sign',
-        '--keyless',
-        '--artifact',
-        artifact,
-        '--identity-token',
-        token(),
-        '--signing-config',
-        config,
-        '--trusted-root',
-        sandbox.trustedRootPath,
-        '--output',
-        output,
-        '--attestation-store',
-        join(dir, 'att.db'),
-        '--json',
-      ],
-      { timeoutMs: 90_000 },
-    );
+    const { r, output } = await signBlobCli('a.txt', 'tsa down', config, sandbox.trustedRootPath);
     t.is(r.code, 140, r.stdout + r.stderr);
     t.is(JSON.parse(r.stdout).error.code, 'TSA_UNAVAILABLE');
     t.false(existsSync(output));
@@ -543,30 +543,15 @@ test('a TSA that writes its time with two fraction digits: signed, verified by S
     trustedRootPath,
     serializeTrustedRoot({ ...trust, timestampAuthorities: [tsa.authority] }),
   );
-  const dir = workdir();
-  const artifact = join(dir, 'a.txt');
-  writeFileSync(artifact, `two fraction digits ${Math.random()}`);
-  const output = join(dir, 'a.sigstore.json');
-  const s = await runCli(
-    [
-      'attest',
-      'sign',
-      '--keyless',
-      '--artifact',
-      artifact,
-      '--identity-token',
-      token(),
-      '--signing-config',
-      signingConfigWith((d) => (d.tsaUrls[0].url = url)),
-      '--trusted-root',
-      trustedRootPath,
-      '--output',
-      output,
-      '--attestation-store',
-      join(dir, 'att.db'),
-      '--json',
-    ],
-    { timeoutMs: 90_000 },
+  const {
+    r: s,
+    artifact,
+    output,
+  } = await signBlobCli(
+    'a.txt',
+    `two fraction digits ${Math.random()}`,
+    signingConfigWith((d) => (d.tsaUrls[0].url = url)),
+    trustedRootPath,
   );
   t.is(s.code, 0, s.stdout + s.stderr);
   const warning =

@@ -60,6 +60,8 @@ export interface CaCertOptions {
   pathLen?: number;
   keyUsage?: Parameters<typeof keyUsageExtension>[0];
   ca?: boolean;
+  /** The key the authority key identifier names (default: the issuer's, as it should be). */
+  authorityKeySpki?: Uint8Array;
   /** Appended after the usual CA extensions. */
   extraExtensions?: Extension[];
 }
@@ -76,7 +78,7 @@ export function caCert(o: CaCertOptions): Uint8Array {
       keyUsageExtension(o.keyUsage ?? ['keyCertSign', 'cRLSign']),
       basicConstraintsExtension(o.ca ?? true, o.pathLen),
       subjectKeyIdExtension(keyIdentifierFromSpki(o.signer.spki)),
-      authorityKeyIdExtension(keyIdentifierFromSpki(o.issuerSigner.spki)),
+      authorityKeyIdExtension(keyIdentifierFromSpki(o.authorityKeySpki ?? o.issuerSigner.spki)),
       ...(o.extraExtensions ?? []),
     ],
     signer: o.issuerSigner,
