@@ -23,7 +23,7 @@ import { createPublicKey } from 'node:crypto';
 import type { Bundle, BundleContent } from '../../src/bundle/model.js';
 import { BUNDLE_V03_MEDIA_TYPE } from '../../src/bundle/serialize.js';
 import { sha256 } from '../../src/crypto.js';
-import { octetString } from '../../src/der/writer.js';
+import { octetString, oid as encodeOid } from '../../src/der/writer.js';
 import { defaultSignerConfig, type SignerConfig } from '../../src/sign/config.js';
 import { buildCertificateRequest, parseCertificateResponse } from '../../src/sign/fulcio-client.js';
 import { createEphemeralKey, type EphemeralKey } from '../../src/sign/keys.js';
@@ -142,7 +142,8 @@ export function fulcioAnswerSetup(): FulcioAnswerSetup {
 // ---------------------------------------------------------------------------------------
 // Mutations
 
-const SCT_LIST_OID_CONTENT = Buffer.from('2b06010401d679020402', 'hex'); // 1.3.6.1.4.1.11129.2.4.2
+/** The SCT list extension's OID, as the content octets of its DER OBJECT IDENTIFIER. */
+const SCT_LIST_OID_CONTENT = Buffer.from(encodeOid(OID.ctSctList).subarray(2));
 
 /** The extnValue OCTET STRING of the SCT list extension in a TBSCertificate tree, if any. */
 function sctExtensionValue(tbs: DerTree): DerTree | undefined {
