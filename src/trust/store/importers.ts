@@ -17,6 +17,7 @@ import { bytesEqual } from '../../util/encoding.js';
 import { formatTime, TIME_MIN_MS } from '../../util/time.js';
 import type { CertificateAuthority, TransparencyLogInstance } from '../../model/trust-material.js';
 import { parseTrustedRoot } from '../trusted-root.js';
+import { describeName, keyIdentifierMismatch } from '../../x509/chain.js';
 import {
   authorityCandidate,
   candidatesFromTrustMaterial,
@@ -118,6 +119,11 @@ export function orderCertificateChain(
           : `${what}: certificates do not form a single chain (two certificates issued by the same parent)`,
       );
     }
+    // The link the chain check will hold at every verification (x509/chain.ts): refused
+    // now, so a chain that can never verify is not stored.
+    const mismatch = keyIdentifierMismatch(children[0]!, parent);
+    if (mismatch)
+      invalid(`${what}: certificate ${describeName(children[0]!.subject)}: ${mismatch}`);
     ordered.push(children[0]!);
     left.delete(children[0]!);
   }

@@ -89,6 +89,8 @@ export async function makeCa(
   notBefore: number,
   notAfter: number,
   issuer?: TestCa,
+  /** The key the authority key identifier names (default: the issuer's). */
+  authorityKey?: webcrypto.CryptoKey,
 ): Promise<TestCa> {
   const keys = await ecKeys();
   const name = `CN=${commonName}, O=stella.test`;
@@ -109,7 +111,9 @@ export async function makeCa(
         signingKey: issuer.keys.privateKey as never,
         extensions: [
           ...extensions,
-          await x509.AuthorityKeyIdentifierExtension.create(issuer.keys.publicKey as never),
+          await x509.AuthorityKeyIdentifierExtension.create(
+            (authorityKey ?? issuer.keys.publicKey) as never,
+          ),
         ],
       })
     : await x509.X509CertificateGenerator.createSelfSigned({

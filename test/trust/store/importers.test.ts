@@ -108,6 +108,49 @@ test('PEM bundles that are not one CA chain are refused with IMPORT_INVALID', as
   t.throws(() => orderCertificateChain([], 'ca', 'x'), { instanceOf: StellaError });
 });
 
+test("a CA chain whose intermediate's authority key identifier names another key than its root's is refused at import, the store unchanged", async (t) => {
+  const { root } = await pki();
+  const other = await makeCa('Other Root', NOW - YEAR, NOW + YEAR);
+  // Signed by the root, named by it, but its AKI names the other root's key: the chain check
+  // refuses this link at every verification (x509/chain.ts), so it must not be stored.
+  const misnamed = await makeCa(
+    'Private Intermediate',
+    NOW - YEAR / 2,
+    NOW + 5 * YEAR,
+    root,
+    other.keys.publicKey,
+  );
+  const s = store();
+  const before = dumpStore(s.path);
+  for (const pem of [pemOf(misnamed.der, root.der), pemOf(root.der, misnamed.der)]) {
+    const e = t.throws(
+      () =>
+        importFile(
+          s,
+          { path: 'chain.pem', bytes: utf8.encode(pem) },
+          { uri: 'https://fulcio.private.test' },
+          CTX,
+        ),
+      { instanceOf: StellaError },
+    ) as StellaError;
+    t.is(e.code, 'IMPORT_INVALID');
+    t.regex(
+      e.message,
+      /^PEM bundle: certificate O=stella\.test, CN=Private Intermediate: its authority key identifier [0-9a-f]{40} is not the subject key identifier [0-9a-f]{40} of O=stella\.test, CN=Private Root$/,
+    );
+  }
+  t.is(dumpStore(s.path), before);
+  // Control: the same chain with the AKI naming the root's key imports.
+  const named = await makeCa('Private Intermediate', NOW - YEAR / 2, NOW + 5 * YEAR, root);
+  const r = importFile(
+    s,
+    { path: 'chain.pem', bytes: utf8.encode(pemOf(named.der, root.der)) },
+    { uri: 'https://fulcio.private.test' },
+    CTX,
+  );
+  t.is(r.added.length, 1);
+});
+
 test('a Fulcio /api/v2/trustBundle response imports one CA per chain; the same chain as a PEM bundle is a duplicate', async (t) => {
   const { root, intermediate } = await pki();
   const other = await makeCa('Second Root', NOW - YEAR, NOW + YEAR);
