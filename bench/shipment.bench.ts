@@ -42,6 +42,7 @@ import { serializeBundle } from '../src/bundle/serialize.js';
 import { verifyArchiveArgs } from '../test/helpers/argv.js';
 import { sha256 } from '../src/crypto.js';
 import { toHex, utf8 } from '../src/util/encoding.js';
+import { literalPattern } from '../src/verify/identity-pattern.js';
 import { AttestationStore } from '../src/store/attestations.js';
 import { readTarStrict } from '../src/archive/tar.js';
 import { EXPORT_TAR_LIMITS } from '../src/archive/export.js';
@@ -214,7 +215,7 @@ function peerRate(s: Shipment, tar: string, limit: number): number {
 const generateOnly = process.argv.includes('--generate');
 const sizeArgs = process.argv.slice(2).filter((a) => a !== '--generate');
 /** The identity flag value every verification of a shipment uses: its one SAN, escaped. */
-const IDENTITY_PATTERN = IDENTITY.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const IDENTITY_PATTERN = literalPattern(IDENTITY);
 
 /**
  * Stella's in-process rate on the shipment's bundles (bench/inprocess-verify.ts, in fresh

@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
 import { buildExportArchive } from '../../src/archive/export.js';
 import { bytesSource } from '../../src/archive/export-stream.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
 import { sha256 } from '../../src/crypto.js';
 import { verifyShipment } from '../../src/shipment/verify.js';
@@ -42,7 +43,7 @@ async function shipment() {
 
 /** The one signer of shipment(): its workflow identity, exactly. */
 const POLICY = {
-  certificateIdentity: githubIdentity('org/repo').replace(/[.]/g, '\\.'),
+  certificateIdentity: literalPattern(githubIdentity('org/repo')),
   certificateOidcIssuer: ISSUER_URL,
 };
 

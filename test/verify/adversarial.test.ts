@@ -778,7 +778,7 @@ test('C23 unanchored identity: .../org/repo-evil/... must not match .../org/repo
   for (const pattern of [
     'https://github.com/org/repo',
     'https://github.com/org/repo/.*',
-    githubIdentity('org/repo').replace(/\./g, '\\.'),
+    literalPattern(githubIdentity('org/repo')),
     'repo:org/repo:.*',
     'https://github.com/org/repo|https://evil',
   ]) {
