@@ -18,6 +18,7 @@ import { toBase64, toHex, utf8 } from '../../util/encoding.js';
 import { parseJsonStrict, readBase64, readObject, type JsonReadContext } from '../../util/json.js';
 import { boundedMs, formatTime, parseRfc3339, windowEndMs } from '../../util/time.js';
 import { parseTrustedRoot } from '../trusted-root.js';
+import { candidatesFromTrustMaterial } from '../store/entries.js';
 import { canonicalize } from '../../util/canonical-json.js';
 import { readTarStrict, writeTar } from '../../archive/tar.js';
 
@@ -172,6 +173,14 @@ export async function createRotation(
     0
   ) {
     rotationInvalid('the new trusted root has no entries');
+  }
+  // The entries every host makes of it (trust/store/entries.ts): a CA chain no verification
+  // could pass, for one, is refused there.
+  try {
+    candidatesFromTrustMaterial(root);
+  } catch (e) {
+    if (!(e instanceof StellaError)) throw e;
+    rotationInvalid(`every host would refuse the new trusted root: ${e.message}`, e.details);
   }
   let rotationKeys: RotationPayload['rotationKeys'];
   if (input.newRotationKeys) {

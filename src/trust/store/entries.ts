@@ -5,10 +5,11 @@
  * the same material imported twice, from any format, is recognised as a duplicate.
  */
 import type Database from 'better-sqlite3';
-import { fail } from '../../errors.js';
+import { fail, StellaError } from '../../errors.js';
 import { parsePublicKey, sha256 } from '../../crypto.js';
 import { concatBytes, decodeBase64, toBase64, toHex } from '../../util/encoding.js';
-import { parseCertificate } from '../../x509/certificate.js';
+import { parseCertificate, type Certificate } from '../../x509/certificate.js';
+import { describeName, verifyIssuerLinks } from '../../x509/chain.js';
 import type {
   CertificateAuthority,
   DistinguishedNameInfo,
@@ -158,6 +159,33 @@ function subjectText(s: DistinguishedNameInfo): string {
   return parts.join(', ');
 }
 
+/**
+ * A Fulcio CA's chain must pass the links check every verification under it makes
+ * (x509/chain.ts verifyIssuerLinks: CA, keyCertSign, path length, issuer name, signature, key
+ * identifiers): one that fails can verify nothing, so it is refused here rather than stored.
+ * TSA chains are not held to this: which links a timestamp check walks depends on the token's
+ * signer (rfc3161.ts), so a TSA chain may serve some tokens with a link others would fail.
+ */
+function checkCaLinks(a: CertificateAuthority, issuing: Certificate): void {
+  const certs = a.certChain.map((der, i) =>
+    i === 0
+      ? issuing
+      : parseCertificate(der, {
+          code: 'IMPORT_INVALID',
+          check: 'trust-store',
+          what: `ca certificate ${i + 1}`,
+        }),
+  );
+  try {
+    verifyIssuerLinks(certs, 'IMPORT_INVALID', 'trust-store');
+  } catch (e) {
+    if (!(e instanceof StellaError)) throw e;
+    throw e.reworded(
+      `${e.message} (Fulcio CA ${a.uri || describeName(a.subject)}: nothing issued under it could verify)`,
+    );
+  }
+}
+
 export function authorityCandidate(kind: 'ca' | 'tsa', a: CertificateAuthority): EntryCandidate {
   if (a.certChain.length === 0)
     fail('IMPORT_INVALID', 'trust-store', `${kind} entry has an empty certificate chain`);
@@ -166,6 +194,7 @@ export function authorityCandidate(kind: 'ca' | 'tsa', a: CertificateAuthority):
     check: 'trust-store',
     what: `${kind} certificate`,
   });
+  if (kind === 'ca') checkCaLinks(a, issuing);
   const anchor = a.certChain[a.certChain.length - 1]!;
   const subject: AuthorityMaterial['subject'] = {};
   if (a.subject.organization !== undefined) subject.organization = a.subject.organization;

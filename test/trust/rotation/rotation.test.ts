@@ -404,6 +404,60 @@ test('H53: versions advance by exactly one (TUF) — a skipped version is refuse
   s.close();
 });
 
+test('a validly signed rotation to a Fulcio CA chain that no verification could pass is refused and changes nothing', async (t) => {
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  apply(file, await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k }));
+  const root = await makeCa('Private Root', NOW - YEAR, NOW + 10 * YEAR);
+  const other = await makeCa('Other Root', NOW - YEAR, NOW + 10 * YEAR);
+  // Issued and signed by the root, but its authority key identifier names the other root's key.
+  const misnamed = await makeCa(
+    'Private Intermediate',
+    NOW - YEAR,
+    NOW + 5 * YEAR,
+    root,
+    other.keys.publicKey,
+  );
+  const broken = trustedRootOf([
+    caEntry([A_DER], NOW - 2 * YEAR),
+    caEntry([misnamed.der, root.der], NOW),
+  ]);
+  // `trust rotate create` will not sign it: every host would refuse it.
+  const created = (await t.throwsAsync(
+    createRotation({
+      rootBytes: utf8.encode(broken),
+      version: 2,
+      expires: EXPIRES,
+      signWith: [k[0]!.privateKey],
+      now: NOW,
+    }),
+    { instanceOf: StellaError },
+  )) as StellaError;
+  t.is(created.code, 'ROTATION_INVALID');
+  t.regex(
+    created.message,
+    /^every host would refuse the new trusted root: Certificate chain invalid: CA certificate O=stella\.test, CN=Private Intermediate: its authority key identifier/,
+  );
+  // One signed anyway (crafted past the check), refused where it is applied.
+  refusedUnchanged(
+    t,
+    file,
+    await craftTar(canonicalJson(payloadFor(broken, 2, EXPIRES)), broken, k),
+    'IMPORT_INVALID',
+    /CN=Private Intermediate: its authority key identifier [0-9a-f]{40} is not the subject key identifier [0-9a-f]{40} of O=stella\.test, CN=Private Root \(Fulcio CA https:\/\/fulcio\.stella\.test: nothing issued under it could verify\)/,
+  );
+  // Control: the same rotation with the intermediate naming its issuer's key applies.
+  const named = await makeCa('Private Intermediate', NOW - YEAR, NOW + 5 * YEAR, root);
+  const fixed = trustedRootOf([
+    caEntry([A_DER], NOW - 2 * YEAR),
+    caEntry([named.der, root.der], NOW),
+  ]);
+  t.true(
+    apply(file, await rotationTar({ root: fixed, version: 2, expires: EXPIRES, signers: k }))
+      .applied,
+  );
+});
+
 test('H53: rotation create refuses a rotation that is already expired (no host would accept it)', async (t) => {
   const k = keys(1);
   for (const expires of [NOW - DAY, NOW]) {

@@ -10,7 +10,18 @@ import {
   listEntries,
   trustMaterialFromStore,
 } from '../../../src/trust/store/operations.js';
-import { CTX, DAY, NOW, dumpStore, makeCa, makeLeaf, pemOf, tempStorePath } from './helpers.js';
+import {
+  CTX,
+  DAY,
+  NOW,
+  caEntry,
+  dumpStore,
+  makeCa,
+  makeLeaf,
+  pemOf,
+  tempStorePath,
+  trustedRootOf,
+} from './helpers.js';
 
 const YEAR = 365 * DAY;
 
@@ -149,6 +160,77 @@ test("a CA chain whose intermediate's authority key identifier names another key
     CTX,
   );
   t.is(r.added.length, 1);
+});
+
+test('a trusted_root.json with a Fulcio CA chain that no verification could pass is refused whole, the store unchanged; TSA chains are not held to it', async (t) => {
+  const { root, intermediate } = await pki();
+  const other = await makeCa('Other Root', NOW - YEAR, NOW + YEAR);
+  const misnamed = await makeCa(
+    'Private Intermediate',
+    NOW - YEAR / 2,
+    NOW + 5 * YEAR,
+    root,
+    other.keys.publicKey,
+  );
+  const leaf = await makeLeaf(intermediate, NOW, NOW + DAY);
+  const good = caEntry([other.der], NOW - YEAR);
+  const s = store();
+  const before = dumpStore(s.path);
+  const cases: [string, Uint8Array[], RegExp][] = [
+    [
+      'an authority key identifier naming another key',
+      [misnamed.der, root.der],
+      /^Certificate chain invalid: CA certificate O=stella\.test, CN=Private Intermediate: its authority key identifier [0-9a-f]{40} is not the subject key identifier [0-9a-f]{40} of O=stella\.test, CN=Private Root \(Fulcio CA https:\/\/fulcio\.stella\.test: nothing issued under it could verify\)$/,
+    ],
+    [
+      'root first',
+      [root.der, intermediate.der],
+      /^Certificate chain invalid: CA certificate O=stella\.test, CN=Private Root is not issued by O=stella\.test, CN=Private Intermediate \(Fulcio CA/,
+    ],
+    [
+      'a leaf in the chain',
+      [leaf, intermediate.der, root.der],
+      /^Certificate chain invalid: CA certificate .* is not a CA \(Fulcio CA/,
+    ],
+  ];
+  for (const [what, chain, message] of cases) {
+    const e = t.throws(
+      () =>
+        importFile(
+          s,
+          {
+            path: 'trusted_root.json',
+            bytes: utf8.encode(trustedRootOf([good, caEntry(chain, NOW - YEAR / 2)])),
+          },
+          {},
+          CTX,
+        ),
+      { instanceOf: StellaError },
+      what,
+    ) as StellaError;
+    t.is(e.code, 'IMPORT_INVALID', what);
+    t.regex(e.message, message, what);
+  }
+  t.is(dumpStore(s.path), before);
+  // Controls: the good chain alone, and a TSA chain with the same mismatched link (which
+  // links a timestamp check walks depends on the token's signer), import.
+  const r = importFile(
+    s,
+    {
+      path: 'trusted_root.json',
+      bytes: utf8.encode(
+        trustedRootOf([good, caEntry([intermediate.der, root.der], NOW - YEAR / 2)], {
+          timestampAuthorities: [caEntry([misnamed.der, root.der], NOW - YEAR / 2)],
+        }),
+      ),
+    },
+    {},
+    CTX,
+  );
+  t.deepEqual(
+    r.added.map((a) => a.kind),
+    ['ca', 'ca', 'tsa'],
+  );
 });
 
 test('a Fulcio /api/v2/trustBundle response imports one CA per chain; the same chain as a PEM bundle is a duplicate', async (t) => {
