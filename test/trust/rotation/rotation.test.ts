@@ -29,6 +29,7 @@ import {
   DAY,
   dumpStore,
   makeCa,
+  misnamedIntermediate,
   NOW,
   pemOf,
   rotationKeyPair,
@@ -409,15 +410,7 @@ test('a validly signed rotation to a Fulcio CA chain that no verification could 
   const file = storeWithKeys(k, 2);
   apply(file, await rotationTar({ root: ROOT_A, version: 1, expires: EXPIRES, signers: k }));
   const root = await makeCa('Private Root', NOW - YEAR, NOW + 10 * YEAR);
-  const other = await makeCa('Other Root', NOW - YEAR, NOW + 10 * YEAR);
-  // Issued and signed by the root, but its authority key identifier names the other root's key.
-  const misnamed = await makeCa(
-    'Private Intermediate',
-    NOW - YEAR,
-    NOW + 5 * YEAR,
-    root,
-    other.keys.publicKey,
-  );
+  const misnamed = await misnamedIntermediate(root, NOW - YEAR, NOW + 5 * YEAR);
   const broken = trustedRootOf([
     caEntry([A_DER], NOW - 2 * YEAR),
     caEntry([misnamed.der, root.der], NOW),

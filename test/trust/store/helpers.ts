@@ -128,6 +128,19 @@ export async function makeCa(
   return { der: new Uint8Array(cert.rawData), cert, keys, name };
 }
 
+/**
+ * "Private Intermediate", issued and signed by `root` and naming it, but with an authority key
+ * identifier that names another key (a fresh root's): the link the chain check refuses.
+ */
+export async function misnamedIntermediate(
+  root: TestCa,
+  notBefore: number,
+  notAfter: number,
+): Promise<TestCa> {
+  const other = await makeCa('Other Root', notBefore, notAfter);
+  return makeCa('Private Intermediate', notBefore, notAfter, root, other.keys.publicKey);
+}
+
 /** A Fulcio-style code-signing leaf issued by `issuer`, valid [notBefore, notAfter]. */
 export async function makeLeaf(
   issuer: TestCa,

@@ -18,6 +18,7 @@ import {
   dumpStore,
   makeCa,
   makeLeaf,
+  misnamedIntermediate,
   pemOf,
   tempStorePath,
   trustedRootOf,
@@ -121,16 +122,9 @@ test('PEM bundles that are not one CA chain are refused with IMPORT_INVALID', as
 
 test("a CA chain whose intermediate's authority key identifier names another key than its root's is refused at import, the store unchanged", async (t) => {
   const { root } = await pki();
-  const other = await makeCa('Other Root', NOW - YEAR, NOW + YEAR);
-  // Signed by the root, named by it, but its AKI names the other root's key: the chain check
-  // refuses this link at every verification (x509/chain.ts), so it must not be stored.
-  const misnamed = await makeCa(
-    'Private Intermediate',
-    NOW - YEAR / 2,
-    NOW + 5 * YEAR,
-    root,
-    other.keys.publicKey,
-  );
+  // The chain check refuses this link at every verification (x509/chain.ts), so it must not
+  // be stored.
+  const misnamed = await misnamedIntermediate(root, NOW - YEAR / 2, NOW + 5 * YEAR);
   const s = store();
   const before = dumpStore(s.path);
   for (const pem of [pemOf(misnamed.der, root.der), pemOf(root.der, misnamed.der)]) {
@@ -165,13 +159,7 @@ test("a CA chain whose intermediate's authority key identifier names another key
 test('a trusted_root.json with a Fulcio CA chain that no verification could pass is refused whole, the store unchanged; TSA chains are not held to it', async (t) => {
   const { root, intermediate } = await pki();
   const other = await makeCa('Other Root', NOW - YEAR, NOW + YEAR);
-  const misnamed = await makeCa(
-    'Private Intermediate',
-    NOW - YEAR / 2,
-    NOW + 5 * YEAR,
-    root,
-    other.keys.publicKey,
-  );
+  const misnamed = await misnamedIntermediate(root, NOW - YEAR / 2, NOW + 5 * YEAR);
   const leaf = await makeLeaf(intermediate, NOW, NOW + DAY);
   const good = caEntry([other.der], NOW - YEAR);
   const s = store();
