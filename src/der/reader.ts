@@ -607,9 +607,9 @@ export function readPreciseTime(node: DerNode, opts: ReadTimeOptions = {}): Prec
     if (v[p - 1] === 0x30) node.fail('GeneralizedTime fraction has trailing zeros');
     const take = Math.min(n, 3);
     ms = digits(v, fracStart, take, node) * 10 ** (3 - take);
-    // Digits past the millisecond are kept as text, not rounded: DER has no trailing zeros,
-    // but a run of zeros may end the part below the millisecond (".1000001" -> "0001").
-    if (n > 3) subMs = utf8Decoder.decode(v.subarray(fracStart + 3, p)).replace(/0+$/, '');
+    // Digits past the millisecond are kept as text, not rounded (".1000001" -> "0001"); they
+    // end in a non-zero digit (trailing zeros are refused above), so there is nothing to trim.
+    if (n > 3) subMs = utf8Decoder.decode(v.subarray(fracStart + 3, p));
   }
   if (p !== v.length - 1 || v[p] !== 0x5a /* Z */)
     node.fail('time must end with Z (UTC) right after the seconds');

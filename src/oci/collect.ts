@@ -60,7 +60,9 @@ export function readImagesFile(path: string): string[] {
   });
   const out: string[] = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
-    const line = raw.replace(/#.*$/, '').trim();
+    // A comment runs to the end of the line (indexOf: `/#.*$/` tried every '#' of a run again).
+    const hash = raw.indexOf('#');
+    const line = (hash < 0 ? raw : raw.slice(0, hash)).trim();
     if (line.length === 0) continue;
     if (/\s/.test(line))
       fail('INPUT_INVALID', 'input', `--images-from ${path}, line ${i + 1}: one image per line`);

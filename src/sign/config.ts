@@ -24,6 +24,7 @@ import { FILE_LIMITS, readTextFileBounded } from '../util/fs.js';
 import { pemToDerList } from '../util/pem.js';
 import { parseYamlStrict, type YamlDocument } from '../util/yaml.js';
 import { parseCertificate } from '../x509/certificate.js';
+import { withoutTrailing } from '../util/text.js';
 
 export type SigningAlgorithm = 'ECDSA_P256' | 'Ed25519';
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ECDSA_P256', 'Ed25519'];
@@ -198,7 +199,7 @@ class SignerYaml {
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:')
       return this.bad(path, node, `must be an http(s) URL, got ${u.protocol}`);
-    return v.replace(/\/+$/, '');
+    return withoutTrailing(v, '/');
   }
 
   retries(node: Node | null, path: string): number {

@@ -15,6 +15,7 @@ import { parseCertificate, type Certificate } from '../x509/certificate.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
 import type { EphemeralKey } from './keys.js';
 import { isRetryableStatus } from '../util/retry.js';
+import { withoutTrailing } from '../util/text.js';
 
 export interface FulcioCertificateRequest {
   credentials: { oidcIdentityToken: string };
@@ -67,7 +68,7 @@ export async function requestSigningCertificate(
   policy: RetryPolicy,
   fetchImpl?: typeof fetch,
 ): Promise<IssuedCertificate> {
-  const url = `${fulcioUrl.replace(/\/+$/, '')}/api/v2/signingCert`;
+  const url = `${withoutTrailing(fulcioUrl, '/')}/api/v2/signingCert`;
   const outcome = await requestJson(
     { method: 'POST', url, body: buildCertificateRequest(token, subject, key) },
     policy,

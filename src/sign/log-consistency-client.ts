@@ -27,6 +27,7 @@ import { parseCheckpoint, parseSignedNote } from '../tlog/note.js';
 import { consistencyProofFromTiles, inclusionProofFromTiles, tilePath } from '../tlog/tiles.js';
 import type { ShipmentLogConsistency, ShipmentProof } from '../archive/consistency.js';
 import { describeOutcome, requestBytes, requestJson, type RetryPolicy } from './http.js';
+import { withoutTrailing } from '../util/text.js';
 
 export interface LogToQuery {
   logId: string;
@@ -102,7 +103,7 @@ export async function fetchLogConsistency(
   from: readonly CheckpointToProve[],
   opts: LogClientOptions = {},
 ): Promise<ShipmentLogConsistency> {
-  const base = log.baseUrl.replace(/\/+$/, '');
+  const base = withoutTrailing(log.baseUrl, '/');
   let note: string;
   if (log.rekor === 'v1') {
     const info = await getJson(log, `${base}/api/v1/log`, opts);
@@ -174,7 +175,7 @@ export async function fetchInclusionProofs(
   logIndexes: readonly number[],
   opts: LogClientOptions = {},
 ): Promise<RefreshedLog> {
-  const base = log.baseUrl.replace(/\/+$/, '');
+  const base = withoutTrailing(log.baseUrl, '/');
   const indexes = [...new Set(logIndexes)].sort((a, b) => a - b);
   if (log.rekor === 'v2') {
     const note = Buffer.from(await getBytes(log, `${base}/checkpoint`, opts)).toString('utf8');

@@ -9,6 +9,7 @@ import { toBase64, utf8 } from '../util/encoding.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
 import type { RekorEntryJsonInput } from '../bundle/from-rekor.js';
 import { isRetryableStatus } from '../util/retry.js';
+import { withoutTrailing } from '../util/text.js';
 
 /** Rekor's LogEntry (v1 REST JSON): the shape src/bundle/from-rekor.ts turns into a tlog entry. */
 export type RekorLogEntry = RekorEntryJsonInput;
@@ -78,7 +79,7 @@ export async function uploadEntry(
   policy: RetryPolicy,
   fetchImpl?: typeof fetch,
 ): Promise<RekorEntryResult> {
-  const base = rekorUrl.replace(/\/+$/, '');
+  const base = withoutTrailing(rekorUrl, '/');
   const outcome = await requestJson(
     { method: 'POST', url: `${base}/api/v1/log/entries`, body: proposed },
     policy,

@@ -32,6 +32,7 @@ import type { Certificate } from '../x509/certificate.js';
 import type { SigningAlgorithm } from './config.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
 import { isRetryableStatus } from '../util/retry.js';
+import { withoutTrailing } from '../util/text.js';
 
 /** Rekor v2 verifier keyDetails for the ephemeral key Stella signs with. */
 export function keyDetailsFor(algorithm: SigningAlgorithm): string {
@@ -105,7 +106,7 @@ export async function uploadEntryV2(
   policy: RetryPolicy,
   fetchImpl?: typeof fetch,
 ): Promise<TransparencyLogEntry> {
-  const base = url.replace(/\/+$/, '');
+  const base = withoutTrailing(url, '/');
   const outcome = await requestJson(
     { method: 'POST', url: `${base}/api/v2/log/entries`, body: request },
     policy,
@@ -180,7 +181,7 @@ export function checkLogEntryV2(
   entry: TransparencyLogEntry,
   c: CheckV2Input,
 ): TransparencyLogEntry {
-  const base = c.url.replace(/\/+$/, '');
+  const base = withoutTrailing(c.url, '/');
   const refuse = (why: string, cause?: unknown): never => {
     throw new StellaError(
       'REKOR_REJECTED',

@@ -12,6 +12,7 @@ import {
   type SelectedServices,
   type SigningConfig,
 } from './signing-config.js';
+import { withoutTrailing } from '../util/text.js';
 
 export interface Endpoint {
   url: string;
@@ -32,7 +33,7 @@ export interface PlanOverrides {
   rekorUrl?: string | undefined;
 }
 
-const trim = (u: string) => u.replace(/\/+$/, '');
+const trim = (u: string) => withoutTrailing(u, '/');
 
 export function planServices(
   config: SignerConfig,

@@ -56,6 +56,7 @@ import {
   type RekorEntryResult,
 } from './rekor-client.js';
 import { resolveIdentityToken, type ResolvedToken, type TokenSource } from './token.js';
+import { withoutTrailing } from '../util/text.js';
 
 /**
  * What is signed: the artifact's bytes, or only its SHA-256 (a digest reference, or a file too
@@ -247,7 +248,7 @@ async function checkedIdentityToken(
   );
   if (
     config.oidc.issuer !== undefined &&
-    token.claims.iss.replace(/\/+$/, '') !== config.oidc.issuer
+    withoutTrailing(token.claims.iss, '/') !== config.oidc.issuer
   ) {
     fail(
       'OIDC_TOKEN_INVALID',

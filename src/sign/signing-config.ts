@@ -28,6 +28,7 @@ import {
   windowEndMs,
   windowStartMs,
 } from '../util/time.js';
+import { withoutTrailing } from '../util/text.js';
 
 export const SIGNING_CONFIG_MEDIA_TYPE_V02 = 'application/vnd.dev.sigstore.signingconfig.v0.2+json';
 
@@ -133,7 +134,7 @@ class SigningConfigReader {
     if (u.protocol !== 'https:' && u.protocol !== 'http:')
       this.bad(key, `must be an http(s) URL, got ${u.protocol}`);
     if (u.username || u.password) this.bad(key, 'must not carry credentials');
-    return s.replace(/\/+$/, '');
+    return withoutTrailing(s, '/');
   }
 
   service(v: unknown, key: string): SigningService {

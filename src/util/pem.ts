@@ -28,7 +28,41 @@ export interface PemContext {
   what?: string;
 }
 
-const BLOCK_RE = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
+const BEGIN_LINE = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n/g;
+const END_LINE_AT = /-----END ([A-Z0-9 ]+)-----/y;
+
+/**
+ * The blocks of `text` in order: each BEGIN line with the first END line after it. Scanned
+ * forward once: the pattern this replaced (`BEGIN…([\s\S]*?)END…`, tried at every BEGIN)
+ * searched the rest of the text again for each BEGIN line that had no END after it.
+ * Undefined for a BEGIN line with no END line after it.
+ */
+export function* pemBlocks(
+  text: string,
+): Generator<{ begin: string; body: string; end: string | undefined }> {
+  BEGIN_LINE.lastIndex = 0;
+  for (let m = BEGIN_LINE.exec(text); m !== null; m = BEGIN_LINE.exec(text)) {
+    const bodyStart = BEGIN_LINE.lastIndex;
+    for (let at = text.indexOf('-----END ', bodyStart); at >= 0;) {
+      END_LINE_AT.lastIndex = at;
+      const end = END_LINE_AT.exec(text);
+      if (end !== null) {
+        yield { begin: m[1]!, body: text.slice(bodyStart, at), end: end[1]! };
+        BEGIN_LINE.lastIndex = END_LINE_AT.lastIndex;
+        break;
+      }
+      at = text.indexOf('-----END ', at + 1);
+      if (at < 0) {
+        yield { begin: m[1]!, body: text.slice(bodyStart), end: undefined };
+        return;
+      }
+    }
+    if (BEGIN_LINE.lastIndex === bodyStart) {
+      yield { begin: m[1]!, body: text.slice(bodyStart), end: undefined };
+      return;
+    }
+  }
+}
 const SINGLE_RE =
   /^-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n-----END ([A-Z0-9 ]+)-----\r?\n?$/;
 
@@ -54,8 +88,10 @@ export function pemToDerList(
   const check = ctx.check ?? 'input';
   const what = ctx.what ?? 'PEM';
   const out: Uint8Array[] = [];
-  for (const m of text.matchAll(BLOCK_RE)) {
-    const [, begin, b64, end] = m as unknown as [string, string, string, string];
+  for (const { begin, body: b64, end } of pemBlocks(text)) {
+    // A truncated file (a copy cut short on its way across) is refused, not read in part.
+    if (end === undefined)
+      fail(code, check, `${what}: BEGIN ${begin} has no END line (truncated?)`);
     if (begin !== end) fail(code, check, `${what}: BEGIN ${begin} closed by END ${end}`);
     if (begin !== label) fail(code, check, `${what}: expected ${label}, found ${begin}`);
     out.push(body(b64, label, ctx));

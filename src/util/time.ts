@@ -15,6 +15,7 @@
  * fraction before a start fails: nothing is ever rounded in the signer's favour.
  */
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
+import { withoutTrailing } from './text.js';
 
 /** 1970-01-01T00:00:00.000Z */
 export const TIME_MIN_MS = 0;
@@ -45,7 +46,10 @@ export type TimeValue = number | PreciseTime;
  * has, trailing zeros omitted (X.690 11.7.3); '' for a whole second.
  */
 export function secondFraction(t: PreciseTime): string {
-  return `${String(((t.ms % 1000) + 1000) % 1000).padStart(3, '0')}${t.subMs}`.replace(/0+$/, '');
+  return withoutTrailing(
+    `${String(((t.ms % 1000) + 1000) % 1000).padStart(3, '0')}${t.subMs}`,
+    '0',
+  );
 }
 
 /** Is `ms` a whole number of milliseconds inside Stella's time range? */
@@ -183,7 +187,7 @@ export function parseRfc3339(
   }
   const fraction = m[7] ?? '';
   const millis = fraction === '' ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
-  const subMs = fraction.slice(3).replace(/0+$/, '');
+  const subMs = withoutTrailing(fraction.slice(3), '0');
   const offsetMs = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   const ms =
     daysFromCivil(year, month, day) * 86_400_000 +

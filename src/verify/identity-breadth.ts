@@ -20,6 +20,7 @@
 import { sha256 } from '../crypto.js';
 import { utf8 } from '../util/encoding.js';
 import type { IdentityMatcher } from './identity-pattern.js';
+import { withoutTrailing } from '../util/text.js';
 
 export type IdentityBreadth =
   | { kind: 'broad'; example: string }
@@ -54,7 +55,7 @@ function literalWords(pattern: string): string[] {
   const text = pattern.replace(/\\(.)/g, '$1');
   const words = new Set<string>();
   for (const m of text.matchAll(/[A-Za-z0-9][A-Za-z0-9_.-]*/g))
-    words.add(m[0].replace(/[.-]+$/, ''));
+    words.add(withoutTrailing(m[0], '.-'));
   return [...words].filter((w) => w.length > 0).slice(0, 16);
 }
 

@@ -22,6 +22,7 @@ import type { Certificate } from './certificate.js';
 import { certificateIdentities, oidcIssuer } from './certificate.js';
 import { fulcioExtensionValue } from './fulcio-extensions.js';
 import { OID } from './oids.js';
+import { withoutTrailing } from '../util/text.js';
 
 export type CiPlatformName = 'github' | 'gitlab' | 'gitea';
 
@@ -50,11 +51,37 @@ export function unusableIdentityReason(value: string): string | undefined {
   return undefined;
 }
 
-/** The path of an http(s) URL without the leading slash ("owner/repo"), or undefined. */
-function urlPath(uri: string | undefined): string | undefined {
-  if (uri === undefined) return undefined;
-  const m = /^https?:\/\/[^/]+\/(.+?)\/*$/.exec(uri);
-  return m?.[1];
+/** What `.` in a pattern does not match. */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
+/**
+ * The path of an http(s) URL (`https://host/path`) and where it starts, or undefined. Written
+ * out rather than as one pattern: these strings are a certificate's extension values, and
+ * a backtracking pattern over them (`(.+?)\/*$` was one) costs the square of their length.
+ */
+function splitUrl(uri: string, schemes: readonly string[]): string | undefined {
+  const scheme = schemes.find((p) => uri.startsWith(p));
+  if (scheme === undefined) return undefined;
+  const slash = uri.indexOf('/', scheme.length);
+  if (slash <= scheme.length) return undefined;
+  return uri.slice(slash + 1);
+}
+
+/** The path of an http(s) URL without the leading and trailing slashes ("owner/repo"), or undefined. */
+export function urlPath(uri: string | undefined): string | undefined {
+  const path = uri === undefined ? undefined : splitUrl(uri, ['http://', 'https://']);
+  if (!path || LINE_TERMINATOR.test(path)) return undefined;
+  // At least one character is kept: "https://host///" gives "/".
+  return withoutTrailing(path, '/') || '/';
+}
+
+/** GitLab's ci_config_ref_uri shape: https://host/group/project//path/.gitlab-ci.yml@ref. */
+export function isGitlabConfigRef(uri: string): boolean {
+  const path = splitUrl(uri, ['https://']);
+  if (path === undefined) return false;
+  const line = path.split(LINE_TERMINATOR, 1)[0]!;
+  const pathsJoin = line.indexOf('//', 1);
+  return pathsJoin > 0 && line.indexOf('@', pathsJoin + 3) > 0;
 }
 
 /** Which CI platform's extensions these are, from their shape (the issuer URL may be a private one). */
@@ -74,7 +101,7 @@ export function detectPlatform(cert: Certificate): CiPlatformName | undefined {
   const config = ext('build-config-uri') ?? ext('build-signer-uri');
   // GitLab's ci_config_ref_uri: host/group/project//path/.gitlab-ci.yml@ref
   if (
-    (config !== undefined && /^https:\/\/[^/]+\/.+\/\/.+@/.test(config)) ||
+    (config !== undefined && isGitlabConfigRef(config)) ||
     /\/-\/jobs\/\d+$/.test(ext('run-invocation-uri') ?? '')
   )
     return 'gitlab';

@@ -218,7 +218,7 @@ function mutateValue(rng: Prng, v: Json, trail: Trail, where: string, allowRaw: 
   }
   if (typeof v === 'string') {
     const edit =
-      rng.chance(0.35) && /^[A-Za-z0-9+/]{8,}={0,2}$/.test(v)
+      rng.chance(0.35) && /^[A-Za-z0-9+/]{8}[A-Za-z0-9+/]*={0,2}$/.test(v)
         ? rng.pick(BASE64_TEXT_EDITS)
         : rng.pick(STRING_EDITS);
     const next = edit(rng, v);

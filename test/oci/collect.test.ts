@@ -138,6 +138,14 @@ test('--images-from: one image a line, comments and blank lines ignored, bare di
   t.deepEqual(readImagesFile(p), [`registry.example/org/app@${d}`, d]);
 });
 
+test('--images-from: a comment runs to the end of its line, a lone carriage return in it too; a long one is read at once', (t) => {
+  const d = `sha256:${'ab'.repeat(32)}`;
+  // "#…\r…" used to be kept as a line with a space in it (`/#.*$/` stops at a CR), and a
+  // line of '#'s ending in a CR was searched again from each '#'.
+  const p = imagesFile('cr', `${d} # a note\r with a CR\n${'#'.repeat(500_000)}\r\n`);
+  t.deepEqual(readImagesFile(p), [d]);
+});
+
 test('--images-from: two words on a line, or a line that is not an image, refused with its line number', (t) => {
   const d = `sha256:${'ab'.repeat(32)}`;
   const two = imagesFile(

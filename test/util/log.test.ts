@@ -6,6 +6,7 @@
 import test from 'ava';
 import { currentLogLevel, isLogLevel, LOG_LEVELS, redact } from '../../src/util/log.js';
 import { capturedOutput } from '../helpers/output.js';
+import { textsOf } from '../helpers/random-text.js';
 
 const b64url = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
 
@@ -26,6 +27,38 @@ test('a JWT is redacted wherever it sits, whatever its header JSON starts with',
   t.is(redact(shortest), '<token redacted>');
   // An unsigned JWT (empty signature part) too.
   t.is(redact(`${b64url({ alg: 'none' })}.${b64url({ sub: 's' })}.`), '<token redacted>');
+});
+
+/** The pattern the token scan replaced, for the equivalence test. */
+const REPLACED_TOKEN_RE = /\b(?:ey|ew)[A-Za-z0-9_-]{13,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
+
+test('JWTs are found where the replaced pattern found them, in linear time', (t) => {
+  const pieces = [
+    'ey',
+    'ew',
+    'eyJhbGciOiJFUzI1NiJ9',
+    'abcdefghijklmn',
+    'a',
+    '-',
+    '_',
+    '.',
+    '.ab',
+    '.ab.',
+    ' ',
+    'x',
+    'é',
+  ];
+  for (const text of textsOf(pieces, 5000, 10)) {
+    t.is(redact(text), text.replace(REPLACED_TOKEN_RE, '<token redacted>'), JSON.stringify(text));
+  }
+  // "ey-" again and again: every "ey" starts a try of the replaced pattern, which ran to the
+  // end of the text each time (100 KB: ~8 s). These are 300 KB.
+  const run = 'ey-'.repeat(100_000);
+  t.is(redact(run), run);
+  const jwt = `${b64url({ alg: 'ES256' })}.${b64url({ sub: 's' })}.sig`;
+  // One segment from the first "ey": the token is redacted from there, as before.
+  t.is(redact(`${run}${jwt} after`), '<token redacted> after');
+  t.is(redact(`${run} ${jwt}`), `${run} <token redacted>`);
 });
 
 test('PEM private keys of any kind are redacted, also when the END line is missing', (t) => {

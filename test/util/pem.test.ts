@@ -1,7 +1,8 @@
 import test from 'ava';
 import { generateKeyPairSync } from 'node:crypto';
 import { StellaError } from '../../src/errors.js';
-import { derToPem, pemToDer, pemToDerList } from '../../src/util/pem.js';
+import { derToPem, pemBlocks, pemToDer, pemToDerList } from '../../src/util/pem.js';
+import { textsOf } from '../helpers/random-text.js';
 
 const spki = new Uint8Array(
   generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({
@@ -31,4 +32,51 @@ test('a block whose END names another label is refused by both readers, whicheve
     instanceOf: StellaError,
   });
   t.is(other?.message, 'chain: expected CERTIFICATE, found PUBLIC KEY');
+});
+
+/** The pattern pemBlocks replaced, for the equivalence test. */
+const REPLACED_BLOCK_RE = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
+
+test('pemBlocks finds the blocks the replaced pattern found; a BEGIN with no END after it is reported, and nothing after it is read', (t) => {
+  const pieces = [
+    '-----BEGIN CERTIFICATE-----\n',
+    '-----BEGIN PUBLIC KEY-----\r\n',
+    '-----END CERTIFICATE-----',
+    '-----END PUBLIC KEY-----',
+    '-----END x-----',
+    '-----BEGIN ',
+    'MIIB',
+    '\n',
+    'subject=x',
+  ];
+  for (const text of textsOf(pieces, 5000, 10)) {
+    const found = [...pemBlocks(text)];
+    const replaced = [...text.matchAll(REPLACED_BLOCK_RE)].map((m) => ({
+      begin: m[1],
+      body: m[2],
+      end: m[3],
+    }));
+    const terminated = found.filter((b) => b.end !== undefined);
+    t.deepEqual(terminated, replaced, JSON.stringify(text));
+    // An unterminated block can only be the last one found: nothing after it can close.
+    t.true(
+      found.slice(0, -1).every((b) => b.end !== undefined),
+      JSON.stringify(text),
+    );
+  }
+});
+
+test('a PEM file cut short is refused, not read in part; a file of BEGIN lines alone is refused at once', (t) => {
+  const cut = `${keyPem}${keyPem.slice(0, 40)}`;
+  const e = t.throws(() => pemToDerList(cut, 'PUBLIC KEY', { what: 'key file' }), {
+    instanceOf: StellaError,
+  });
+  t.is(e?.message, 'key file: BEGIN PUBLIC KEY has no END line (truncated?)');
+  // 4 MiB of BEGIN lines (trust import's limit): the replaced pattern searched the rest of the
+  // text again from each of them (~3 minutes).
+  const begins = '-----BEGIN CERTIFICATE-----\n'.repeat((4 * 1024 * 1024) / 28);
+  const many = t.throws(() => pemToDerList(begins, 'CERTIFICATE', { what: 'bundle.pem' }), {
+    instanceOf: StellaError,
+  });
+  t.is(many?.message, 'bundle.pem: BEGIN CERTIFICATE has no END line (truncated?)');
 });

@@ -10,6 +10,7 @@
  */
 import { fail } from '../../errors.js';
 import type { OidcClaims } from './oidc.js';
+import { withoutTrailing } from '../../util/text.js';
 
 export type FulcioIdentityKind =
   'github-workflow' | 'gitlab-pipeline' | 'gitea-workflow' | 'email' | 'uri';
@@ -77,7 +78,7 @@ function githubWorkflow(
   serverUrl: string | undefined,
   add: AddExtension,
 ): Template {
-  const url = (serverUrl ?? 'https://github.com').replace(/\/+$/, '');
+  const url = withoutTrailing(serverUrl ?? 'https://github.com', '/');
   const jobWorkflowRef = need(claims, 'job_workflow_ref', 'GitHub');
   const repository = need(claims, 'repository', 'GitHub');
   const owner = str(claims, 'repository_owner');
@@ -123,7 +124,7 @@ function gitlabPipeline(
 ): Template {
   const configRefUri = need(claims, 'ci_config_ref_uri', 'GitLab');
   const projectPath = need(claims, 'project_path', 'GitLab');
-  const url = (serverUrl ?? `https://${configRefUri.split('/')[0]}`).replace(/\/+$/, '');
+  const url = withoutTrailing(serverUrl ?? `https://${configRefUri.split('/')[0]}`, '/');
   const ref = str(claims, 'ref');
   const refType = str(claims, 'ref_type');
   const namespace = str(claims, 'namespace_path');
@@ -154,7 +155,7 @@ function giteaWorkflow(
   serverUrl: string | undefined,
   add: AddExtension,
 ): Template {
-  const url = (serverUrl ?? str(claims, 'server_url') ?? 'https://gitea.com').replace(/\/+$/, '');
+  const url = withoutTrailing(serverUrl ?? str(claims, 'server_url') ?? 'https://gitea.com', '/');
   const repository = need(claims, 'repository', 'Gitea');
   const owner = str(claims, 'repository_owner');
   const workflowRef = str(claims, 'workflow_ref');

@@ -45,6 +45,7 @@ import {
 import { fulcioIdentity, type FulcioIdentity, type FulcioIdentityKind } from './fulcio-identity.js';
 import type { AuthorityKey } from './keys.js';
 import { verifyToken, type OidcClaims, type TrustedOidcIssuer } from './oidc.js';
+import { withoutTrailing } from '../../util/text.js';
 
 export const LEAF_LIFETIME_MS = 10 * 60 * 1000;
 /** CA certificates: ten years from the authority's creation time. */
@@ -148,7 +149,10 @@ export class FulcioCA {
   constructor(opts: FulcioOptions) {
     this.createdAt = opts.createdAt;
     this.notAfter = opts.createdAt + CA_LIFETIME_MS;
-    this.issuers = opts.issuers.map((i) => ({ ...i, issuerUrl: i.issuerUrl.replace(/\/+$/, '') }));
+    this.issuers = opts.issuers.map((i) => ({
+      ...i,
+      issuerUrl: withoutTrailing(i.issuerUrl, '/'),
+    }));
     this.#intermediateKey = opts.intermediateKey;
     this.#ctLogKey = opts.ctLogKey;
     const rootKeyId = keyIdentifierFromSpki(opts.rootKey.spki);
@@ -199,7 +203,7 @@ export class FulcioCA {
   }
 
   issuerConfig(issuerUrl: string): FulcioIssuerConfig {
-    const url = issuerUrl.replace(/\/+$/, '');
+    const url = withoutTrailing(issuerUrl, '/');
     const cfg =
       this.issuers.find((i) => i.issuerUrl === url) ??
       (this.issuers.some((i) => i.issuerUrl === '*') && /^https?:\/\/[^\s]+$/.test(url)

@@ -15,6 +15,7 @@ import { decodeJwt } from '../../util/jwt.js';
 import { canonicalizeBytes } from '../../util/canonical-json.js';
 import { boundedSeconds } from '../../util/time.js';
 import type { AuthorityKey } from './keys.js';
+import { withoutTrailing } from '../../util/text.js';
 
 export type CiPlatform = 'github' | 'gitlab' | 'gitea';
 
@@ -263,7 +264,7 @@ export function platformClaims(opts: MintTokenOptions): Record<string, unknown> 
     owner,
     ref,
     event,
-    server: (opts.serverUrl ?? DEFAULT_SERVER[opts.platform]).replace(/\/+$/, ''),
+    server: withoutTrailing(opts.serverUrl ?? DEFAULT_SERVER[opts.platform], '/'),
     workflowPath: opts.workflowPath ?? DEFAULT_WORKFLOW[opts.platform],
     sha,
     runId: stableNumber(`run:${opts.platform}:${opts.repo}:${ref.full}:${sha}`),
@@ -321,7 +322,7 @@ export class OidcIssuer {
         'sandbox',
         `OIDC issuer URL "${opts.issuerUrl}" must be an http(s) URL`,
       );
-    this.issuerUrl = opts.issuerUrl.replace(/\/+$/, '');
+    this.issuerUrl = withoutTrailing(opts.issuerUrl, '/');
     this.#key = opts.key;
     this.kid = jwkThumbprint(publicJwk(opts.key));
   }

@@ -52,6 +52,7 @@ import { forkLog, type LogStorage } from './rekor.js';
 import type { TreeView } from './witness.js';
 import { formatCheckpoint } from '../../tlog/note.js';
 import type { Ed25519AuthorityKey } from './keys-v2.js';
+import { withoutTrailing } from '../../util/text.js';
 
 // ---------------------------------------------------------------------------------------
 // JSON shapes (protobuf JSON of dev.sigstore.rekor.v1.TransparencyLogEntry, as grpc-gateway
@@ -121,7 +122,7 @@ export class LocalRekorV2Log {
   readonly #noteSigner: NoteSigner;
 
   constructor(opts: LocalRekorV2LogOptions) {
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = withoutTrailing(opts.baseUrl, '/');
     this.#key = opts.key;
     this.#storage = opts.storage;
     this.validFrom = opts.validFrom;

@@ -44,6 +44,7 @@ import {
 import { derToPem } from '../../util/pem.js';
 import { signSet } from '../../tlog/set.js';
 import type { AuthorityKey } from './keys.js';
+import { withoutTrailing } from '../../util/text.js';
 
 // ---------------------------------------------------------------------------------------
 // Storage
@@ -187,7 +188,7 @@ export class LocalRekorLog {
   cosign: ((signed: string, text: string, tree: TreeView) => string) | undefined;
 
   constructor(opts: LocalRekorLogOptions) {
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = withoutTrailing(opts.baseUrl, '/');
     this.#key = opts.key;
     this.#storage = opts.storage;
     this.logId = sha256(opts.key.spki);

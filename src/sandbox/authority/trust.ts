@@ -13,6 +13,7 @@ import type {
 } from '../../model/trust-material.js';
 import { serializeTrustedRoot, TRUSTED_ROOT_MEDIA_TYPE_V02 } from '../../trust/trusted-root.js';
 import { ROOT_NAME, type FulcioCA } from './fulcio.js';
+import { withoutTrailing } from '../../util/text.js';
 
 export interface AuthorityTrustInput {
   fulcio: FulcioCA;
@@ -28,7 +29,7 @@ export interface AuthorityTrustInput {
 
 function logInstance(baseUrl: string, spki: Uint8Array, start: number): TransparencyLogInstance {
   return {
-    baseUrl: baseUrl.replace(/\/+$/, ''),
+    baseUrl: withoutTrailing(baseUrl, '/'),
     hashAlgorithm: 'SHA2_256',
     publicKey: {
       rawBytes: spki,
@@ -48,7 +49,7 @@ export function authorityTrustMaterial(input: AuthorityTrustInput): TrustMateria
     certificateAuthorities: [
       {
         subject: { organization: ROOT_NAME.organization, commonName: ROOT_NAME.commonName },
-        uri: input.fulcioUrl.replace(/\/+$/, ''),
+        uri: withoutTrailing(input.fulcioUrl, '/'),
         certChain: [input.fulcio.intermediateCertificate, input.fulcio.rootCertificate],
         validFor: { start, end: undefined },
       },

@@ -14,6 +14,7 @@ import type { OidcIssuer } from '../authority/oidc.js';
 import { canonicalizeProposedEntry, type LocalRekorLog } from '../authority/rekor.js';
 import { CONTROL_PATHS, type ControlServer } from './control-channel.js';
 import { routeV2, type V2Services } from './routes-v2.js';
+import { withoutTrailing } from '../../util/text.js';
 
 export interface SandboxServices {
   issuer: OidcIssuer;
@@ -136,7 +137,7 @@ interface Call {
 
 async function route(s: SandboxServices, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
-  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const path = withoutTrailing(url.pathname, '/') || '/';
   const method = req.method ?? 'GET';
   const only = (m: string) => {
     if (method !== m) throw new HttpError(405, `${method} not allowed on ${path}`, { Allow: m });
