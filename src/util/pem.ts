@@ -28,41 +28,36 @@ export interface PemContext {
   what?: string;
 }
 
-const BEGIN_LINE = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n/g;
-const END_LINE_AT = /-----END ([A-Z0-9 ]+)-----/y;
-
 /**
- * The blocks of `text` in order: each BEGIN line with the first END line after it. Scanned
- * forward once: the pattern this replaced (`BEGIN…([\s\S]*?)END…`, tried at every BEGIN)
- * searched the rest of the text again for each BEGIN line that had no END after it.
- * Undefined for a BEGIN line with no END line after it.
+ * The blocks of `text` in order: each BEGIN line with the first END line after it (`end`
+ * undefined for a BEGIN line with no END line after it, which is the last block: nothing
+ * after it can close). Scanned forward once: the pattern this replaced
+ * (`BEGIN…([\s\S]*?)END…`, tried at every BEGIN) searched the rest of the text again for each
+ * BEGIN line that had no END after it.
  */
 export function* pemBlocks(
   text: string,
 ): Generator<{ begin: string; body: string; end: string | undefined }> {
-  BEGIN_LINE.lastIndex = 0;
-  for (let m = BEGIN_LINE.exec(text); m !== null; m = BEGIN_LINE.exec(text)) {
-    const bodyStart = BEGIN_LINE.lastIndex;
-    for (let at = text.indexOf('-----END ', bodyStart); at >= 0;) {
-      END_LINE_AT.lastIndex = at;
-      const end = END_LINE_AT.exec(text);
-      if (end !== null) {
-        yield { begin: m[1]!, body: text.slice(bodyStart, at), end: end[1]! };
-        BEGIN_LINE.lastIndex = END_LINE_AT.lastIndex;
-        break;
-      }
-      at = text.indexOf('-----END ', at + 1);
-      if (at < 0) {
-        yield { begin: m[1]!, body: text.slice(bodyStart), end: undefined };
-        return;
-      }
+  // Local: a generator pauses between blocks, so no pattern state may be shared.
+  const beginLine = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n/g;
+  const endLineAt = /-----END ([A-Z0-9 ]+)-----/y;
+  for (let m = beginLine.exec(text); m !== null; m = beginLine.exec(text)) {
+    const bodyStart = beginLine.lastIndex;
+    let end: RegExpExecArray | null = null;
+    for (let at = text.indexOf('-----END ', bodyStart); at >= 0 && end === null;) {
+      endLineAt.lastIndex = at;
+      end = endLineAt.exec(text);
+      if (end === null) at = text.indexOf('-----END ', at + 1);
     }
-    if (BEGIN_LINE.lastIndex === bodyStart) {
+    if (end === null) {
       yield { begin: m[1]!, body: text.slice(bodyStart), end: undefined };
       return;
     }
+    yield { begin: m[1]!, body: text.slice(bodyStart, end.index), end: end[1]! };
+    beginLine.lastIndex = endLineAt.lastIndex;
   }
 }
+
 const SINGLE_RE =
   /^-----BEGIN ([A-Z0-9 ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n-----END ([A-Z0-9 ]+)-----\r?\n?$/;
 

@@ -55,11 +55,12 @@ export function unusableIdentityReason(value: string): string | undefined {
 const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 
 /**
- * The path of an http(s) URL (`https://host/path`) and where it starts, or undefined. Written
- * out rather than as one pattern: these strings are a certificate's extension values, and
- * a backtracking pattern over them (`(.+?)\/*$` was one) costs the square of their length.
+ * What follows `scheme://host/` in `uri` (one of `schemes`, a non-empty host), or undefined.
+ * These URL readers are written out rather than as patterns: their input is a certificate's
+ * extension values, and a backtracking pattern over them (`(.+?)\/*$` was one) costs the
+ * square of their length.
  */
-function splitUrl(uri: string, schemes: readonly string[]): string | undefined {
+function pathAfterHost(uri: string, schemes: readonly string[]): string | undefined {
   const scheme = schemes.find((p) => uri.startsWith(p));
   if (scheme === undefined) return undefined;
   const slash = uri.indexOf('/', scheme.length);
@@ -69,7 +70,7 @@ function splitUrl(uri: string, schemes: readonly string[]): string | undefined {
 
 /** The path of an http(s) URL without the leading and trailing slashes ("owner/repo"), or undefined. */
 export function urlPath(uri: string | undefined): string | undefined {
-  const path = uri === undefined ? undefined : splitUrl(uri, ['http://', 'https://']);
+  const path = uri === undefined ? undefined : pathAfterHost(uri, ['http://', 'https://']);
   if (!path || LINE_TERMINATOR.test(path)) return undefined;
   // At least one character is kept: "https://host///" gives "/".
   return withoutTrailing(path, '/') || '/';
@@ -77,7 +78,7 @@ export function urlPath(uri: string | undefined): string | undefined {
 
 /** GitLab's ci_config_ref_uri shape: https://host/group/project//path/.gitlab-ci.yml@ref. */
 export function isGitlabConfigRef(uri: string): boolean {
-  const path = splitUrl(uri, ['https://']);
+  const path = pathAfterHost(uri, ['https://']);
   if (path === undefined) return false;
   const line = path.split(LINE_TERMINATOR, 1)[0]!;
   const pathsJoin = line.indexOf('//', 1);
