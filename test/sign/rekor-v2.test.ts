@@ -49,14 +49,16 @@ const expected = () => ({ san: GITHUB_SAN, issuer: sandbox.urls.oidcIssuer });
 
 /**
  * `stella attest sign --keyless --json` of a fresh file `name` holding `bytes`, in a work
- * directory of its own, with this signing config and trust root: the CLI's answer, the file,
- * and where the bundle goes (`<name without extension>.sigstore.json`).
+ * directory of its own, with this signing config and trust root (and `extra` flags, such as a
+ * predicate): the CLI's answer, the file, and where the bundle goes (`<name without
+ * extension>.sigstore.json`).
  */
 async function signBlobCli(
   name: string,
-  bytes: string,
+  bytes: string | Uint8Array,
   signingConfig: string,
   trustedRoot: string,
+  extra: string[] = [],
 ): Promise<{ r: Awaited<ReturnType<typeof runCli>>; artifact: string; output: string }> {
   const dir = workdir();
   const artifact = join(dir, name);
@@ -80,6 +82,7 @@ async function signBlobCli(
       '--attestation-store',
       join(dir, 'att.db'),
       '--json',
+      ...extra,
     ],
     { timeoutMs: 90_000 },
   );
@@ -194,38 +197,21 @@ test.serial(
 
 test('CLI: an in-toto attestation goes to Rekor v2 as dsse 0.0.2 and verifies offline with Stella and with @sigstore/verify', async (t) => {
   const dir = workdir();
-  const artifact = join(dir, 'lib.so');
-  writeFileSync(artifact, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 9]));
   const predicate = join(dir, 'provenance.json');
   writeFileSync(
     predicate,
     JSON.stringify({ buildDefinition: { buildType: 'https://example.com/build/v1' } }),
   );
-  const output = join(dir, 'lib.intoto.sigstore.json');
-  const s = await runCli(
-    [
-      'attest',
-      'sign',
-      '--keyless',
-      '--artifact',
-      artifact,
-      '--predicate',
-      predicate,
-      '--predicate-type',
-      'https://slsa.dev/provenance/v1',
-      '--identity-token',
-      token(),
-      '--signing-config',
-      sandbox.signingConfigPath,
-      '--trusted-root',
-      sandbox.trustedRootPath,
-      '--output',
-      output,
-      '--attestation-store',
-      join(dir, 'att.db'),
-      '--json',
-    ],
-    { timeoutMs: 90_000 },
+  const {
+    r: s,
+    artifact,
+    output,
+  } = await signBlobCli(
+    'lib.so',
+    Uint8Array.of(0x7f, 0x45, 0x4c, 0x46, 9),
+    sandbox.signingConfigPath,
+    sandbox.trustedRootPath,
+    ['--predicate', predicate, '--predicate-type', 'https://slsa.dev/provenance/v1'],
   );
   t.is(s.code, 0, s.stdout + s.stderr);
   const json = JSON.parse(readFileSync(output, 'utf8'));
@@ -658,28 +644,7 @@ test('CLI: signing configs that select nothing are CONFIG_INVALID (exit 72) nami
   const dir = workdir();
   const artifact = join(dir, 'a.txt');
   writeFileSync(artifact, 'x');
-  const sign = (config: string) =>
-    runCli(
-      [
-        'attest',
-        'sign',
-        '--keyless',
-        '--artifact',
-        artifact,
-        '--identity-token',
-        token(),
-        '--signing-config',
-        config,
-        '--trusted-root',
-        sandbox.trustedRootPath,
-        '--output',
-        join(dir, 'o.json'),
-        '--attestation-store',
-        join(dir, 'att.db'),
-        '--json',
-      ],
-      { timeoutMs: 90_000 },
-    );
+  const sign = (config: string) => signBlobCli('a.txt', 'x', config, sandbox.trustedRootPath);
   const cases: [string, (d: any) => void, RegExp][] = [
     [
       'unknown key',
@@ -711,12 +676,12 @@ test('CLI: signing configs that select nothing are CONFIG_INVALID (exit 72) nami
     ],
   ];
   for (const [what, edit, message] of cases) {
-    const r = await sign(signingConfigWith(edit));
+    const { r, output } = await sign(signingConfigWith(edit));
     t.is(r.code, 72, `${what}: ${r.stdout}${r.stderr}`);
     const out = JSON.parse(r.stdout);
     t.is(out.error.code, 'CONFIG_INVALID', what);
     t.regex(out.error.message, message, what);
-    t.false(existsSync(join(dir, 'o.json')), `${what}: no bundle`);
+    t.false(existsSync(output), `${what}: no bundle`);
   }
   // --signing-config with --rekor-url is a usage error.
   const both = await runCli(
