@@ -560,7 +560,7 @@ export interface ReadTimeOptions {
 }
 
 /**
- * UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ, optional .fff with
+ * UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ, optional .f to .fffffffff with
  * `allowFraction`, no trailing zeros) as milliseconds since the epoch, rounded down. Always
  * UTC ("Z"), always with seconds, every field in range.
  */
@@ -569,7 +569,7 @@ export function readTime(node: DerNode, opts: ReadTimeOptions = {}): number {
 }
 
 /**
- * As readTime, at full precision: a GeneralizedTime fraction keeps every digit (the digits
+ * As readTime, at full precision: a GeneralizedTime fraction keeps every digit (the up to six
  * below the millisecond in `subMs`), so a time 100 µs past a window's end is past it.
  */
 export function readPreciseTime(node: DerNode, opts: ReadTimeOptions = {}): PreciseTime {
@@ -604,11 +604,18 @@ export function readPreciseTime(node: DerNode, opts: ReadTimeOptions = {}): Prec
     while (p < v.length && v[p]! >= 0x30 && v[p]! <= 0x39) p++;
     const n = p - fracStart;
     if (n === 0) node.fail('GeneralizedTime has an empty fraction');
+    // Nanoseconds at most, as Go's encoding/asn1 reads a GeneralizedTime (cosign and
+    // sigstore-go refuse a time that does not write back the same with nine digits): no TSA
+    // writes more, and a stranger's token could carry a million.
+    if (n > 9)
+      node.fail(
+        `GeneralizedTime fraction has ${n} digits; at most nine (nanoseconds) are read, as by cosign and sigstore-go`,
+      );
     if (v[p - 1] === 0x30) node.fail('GeneralizedTime fraction has trailing zeros');
     const take = Math.min(n, 3);
     ms = digits(v, fracStart, take, node) * 10 ** (3 - take);
-    // Digits past the millisecond are kept as text, not rounded (".1000001" -> "0001"); they
-    // end in a non-zero digit (trailing zeros are refused above), so there is nothing to trim.
+    // Digits past the millisecond (up to six) are kept as text, not rounded (".1000001" ->
+    // "0001"); they end in a non-zero digit (trailing zeros are refused above).
     if (n > 3) subMs = utf8Decoder.decode(v.subarray(fracStart + 3, p));
   }
   if (p !== v.length - 1 || v[p] !== 0x5a /* Z */)

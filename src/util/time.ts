@@ -9,8 +9,8 @@
  * The range is 1970-01-01T00:00:00Z through 9999-12-31T23:59:59.999Z, both inclusive: nothing
  * Sigstore signs predates the epoch, and RFC 3339 has four-digit years.
  *
- * Precision: a time may carry digits below the millisecond (an RFC 3161 genTime, a
- * trusted_root.json fraction of up to nine digits). They are kept (PreciseTime) and compared
+ * Precision: a time may carry digits below the millisecond (an RFC 3161 genTime or a
+ * trusted_root.json time, each read to at most nine fraction digits). They are kept (PreciseTime) and compared
  * exactly against whole-millisecond window bounds, so a fraction past an end fails and a
  * fraction before a start fails: nothing is ever rounded in the signer's favour.
  */
@@ -35,7 +35,10 @@ const INPUT: TimeErrorContext = { code: 'INPUT_INVALID', check: 'input' };
 export interface PreciseTime {
   /** Whole milliseconds since the epoch: the instant rounded down. */
   readonly ms: number;
-  /** Decimal digits below the millisecond, without trailing zeros; '' for a whole millisecond. */
+  /**
+   * Decimal digits below the millisecond, without trailing zeros; '' for a whole millisecond.
+   * At most six as read: every reader stops at the nanosecond.
+   */
   readonly subMs: string;
 }
 
