@@ -36,6 +36,7 @@ import {
 } from './manifest.js';
 import { CONSISTENCY_LIMITS } from './consistency.js';
 import { leafCertificateDer } from '../bundle/model.js';
+import { quoted } from '../util/text.js';
 
 export const EXPORT_LIMITS = {
   /** Bundles in one archive read into memory (checklist A12); streamed reading: STREAM_LIMITS. */
@@ -448,10 +449,10 @@ export function checkEntryOrder(
   if (e.path !== bundlePath(hex, n)) {
     if (!EXPORT_NAME_PATTERN.test(e.path) || !e.path.startsWith(`bundles/${hex}/`))
       mismatch(
-        `${MANIFEST_NAME} puts the bundle for ${e.artifactDigest} at ${JSON.stringify(e.path)}, outside bundles/${hex}/`,
+        `${MANIFEST_NAME} puts the bundle for ${e.artifactDigest} at ${quoted(e.path)}, outside bundles/${hex}/`,
       );
     mismatch(
-      `${MANIFEST_NAME}: entries[${i}] is ${JSON.stringify(e.path)} where ${bundlePath(hex, n)} belongs (listed twice or out of order)`,
+      `${MANIFEST_NAME}: entries[${i}] is ${quoted(e.path)} where ${bundlePath(hex, n)} belongs (listed twice or out of order)`,
     );
   }
 }
@@ -466,7 +467,7 @@ export function readExportArchive(bytes: Uint8Array): ExportArchive {
   const names = [...files.keys()];
   if (names[0] !== MANIFEST_NAME)
     mismatch(
-      `the first entry must be ${MANIFEST_NAME}${names.length ? `, not ${JSON.stringify(names[0])}` : ' (the archive is empty)'}`,
+      `the first entry must be ${MANIFEST_NAME}${names.length ? `, not ${quoted(names[0])}` : ' (the archive is empty)'}`,
     );
   const manifest = decodeManifest(files.get(MANIFEST_NAME)!, EXPORT_LIMITS.maxBundles);
   const expected: { path: string; sha256: string; size: number }[] = [...manifest.entries];
@@ -487,14 +488,14 @@ export function readExportArchive(bytes: Uint8Array): ExportArchive {
       !(name === TRUSTED_ROOT_NAME && manifest.trustedRoot) &&
       !(name === CONSISTENCY_FILE_NAME && manifest.consistency)
     )
-      mismatch(`tar entry ${JSON.stringify(name)} is not on the manifest`);
+      mismatch(`tar entry ${quoted(name)} is not on the manifest`);
   }
   expected.forEach((want, i) => {
     const got = files.get(want.path);
     if (!got) mismatch(`archive is missing ${want.path}, listed in ${MANIFEST_NAME}`);
     if (actual[i] !== want.path)
       mismatch(
-        `tar entry ${JSON.stringify(actual[i])} is out of order (the manifest lists ${want.path} here)`,
+        `tar entry ${quoted(actual[i])} is out of order (the manifest lists ${want.path} here)`,
       );
     const sha = toHex(sha256(got));
     if (got.byteLength !== want.size || sha !== want.sha256) {

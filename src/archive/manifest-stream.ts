@@ -25,6 +25,7 @@ import {
   type ExportManifestEntry,
   type ExportManifestHeader,
 } from './manifest.js';
+import { quoted } from '../util/text.js';
 
 const MAX_TEXT = 64 * 1024;
 const MAX_ITEMS = 64;
@@ -162,7 +163,7 @@ class Decoder {
         for (let i = 0; i < arg; i++) {
           const k = this.item(depth + 1);
           if (typeof k !== 'string') bad('map key is not text');
-          if (k in o) bad(`duplicate map key ${JSON.stringify(k.slice(0, 40))}`);
+          if (k in o) bad(`duplicate map key ${quoted(k, 40)}`);
           o[k] = this.item(depth + 1);
         }
         return o;
@@ -250,10 +251,7 @@ export class ManifestStream {
         ...(top.arg === 6 ? ['consistency'] : []),
       ]) {
         const k = d.item(1);
-        if (k !== key)
-          bad(
-            `manifest: expected key ${key} here, found ${JSON.stringify(typeof k === 'string' ? k.slice(0, 40) : k)}`,
-          );
+        if (k !== key) bad(`manifest: expected key ${key} here, found ${quoted(k, 40)}`);
         o[key] = d.item(1);
       }
       if (d.item(1) !== 'entries') bad('manifest: expected key entries last');

@@ -21,6 +21,7 @@ import {
   readUint,
   type JsonReadContext,
 } from '../util/json.js';
+import { quoted } from '../util/text.js';
 
 export const EXPORT_FORMAT = 'stella.dev/export-bundle/v1';
 export const EXPORT_FORMAT_VERSION = 1;
@@ -203,12 +204,10 @@ export type ExportManifestHeader = Omit<ExportManifest, 'entries'>;
 /** Check the top-level fields of a decoded manifest (all but the entries). */
 export function validateManifestHeader(o: Record<string, unknown>): ExportManifestHeader {
   if (o.format !== EXPORT_FORMAT)
-    bad(
-      `unknown format ${JSON.stringify(typeof o.format === 'string' ? o.format.slice(0, 80) : o.format)} (expected ${EXPORT_FORMAT})`,
-    );
+    bad(`unknown format ${quoted(o.format, 80)} (expected ${EXPORT_FORMAT})`);
   if (o.version !== EXPORT_FORMAT_VERSION)
     bad(
-      `unsupported version ${JSON.stringify(o.version)} (this Stella reads version ${EXPORT_FORMAT_VERSION})`,
+      `unsupported version ${quoted(o.version)} (this Stella reads version ${EXPORT_FORMAT_VERSION})`,
     );
   let trustedRoot: ExportManifest['trustedRoot'] = null;
   if (o.trustedRoot !== null) {

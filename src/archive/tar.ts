@@ -15,6 +15,7 @@
 import tar from 'tar-stream';
 import { StellaError } from '../errors.js';
 import { bytesEqual, collectBytes, fromLatin1, toLatin1 } from '../util/encoding.js';
+import { quoted } from '../util/text.js';
 
 export const BLOCK = 512;
 
@@ -201,7 +202,7 @@ export function parseTarHeader(
   const prefixRaw = toLatin1(stringField(h, 345, 155, 'name prefix'));
   const name = prefixRaw.length > 0 ? `${prefixRaw}/${nameRaw}` : nameRaw;
   const reason = unsafeNameReason(name);
-  const shown = JSON.stringify(name.slice(0, 120));
+  const shown = quoted(name, 120);
   if (reason) unsafe(`tar entry ${shown} has ${reason}`);
   switch (type) {
     case 0x30: // '0'
@@ -278,7 +279,7 @@ export function readTarStrict(bytes: Uint8Array, limits: TarReadLimits): Map<str
     const folded = name.toLowerCase();
     const twin = seenFolded.get(folded);
     if (twin !== undefined)
-      unsafe(`duplicate tar entry ${shown}: differs from ${JSON.stringify(twin)} only in case`);
+      unsafe(`duplicate tar entry ${shown}: differs from ${quoted(twin)} only in case`);
     if (name.split('/').length > maxDepth)
       tooBig(`tar entry ${shown} is nested more than ${maxDepth} levels deep`);
     seen.add(name);

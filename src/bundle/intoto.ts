@@ -7,6 +7,7 @@ import { StellaError, type ErrorCode } from '../errors.js';
 import { toHex, utf8 } from '../util/encoding.js';
 import { DIGEST_NAMES, isDigestName, type DigestName } from '../util/digest.js';
 import { isPlainObject, parseJsonStrict } from '../util/json.js';
+import { quoted } from '../util/text.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
@@ -66,10 +67,7 @@ function validateStatement(doc: unknown): InTotoStatement {
   if (!isPlainObject(doc)) return refuse('BUNDLE_MALFORMED', 'expected a JSON object');
   const type = doc._type;
   if (type !== IN_TOTO_STATEMENT_V1 && type !== IN_TOTO_STATEMENT_V01) {
-    refuse(
-      'BUNDLE_UNSUPPORTED',
-      `unsupported _type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 100) : (type ?? null))}`,
-    );
+    refuse('BUNDLE_UNSUPPORTED', `unsupported _type ${quoted(type ?? null, 100)}`);
   }
   const subjects = doc.subject;
   if (!Array.isArray(subjects)) return refuse('BUNDLE_MALFORMED', 'subject: expected an array');

@@ -33,6 +33,7 @@ import {
   type TransparencyLogEntry,
   type VerificationMaterial,
 } from './model.js';
+import { quoted } from '../util/text.js';
 
 type Json = Record<string, unknown>;
 
@@ -120,10 +121,7 @@ export function parseBundle(input: Uint8Array | string): Bundle {
     ? BUNDLE_MEDIA_TYPES[mediaType]
     : undefined;
   if (version === undefined)
-    refuse(
-      'BUNDLE_UNSUPPORTED',
-      `unsupported bundle media type ${JSON.stringify(mediaType.slice(0, 100))}`,
-    );
+    refuse('BUNDLE_UNSUPPORTED', `unsupported bundle media type ${quoted(mediaType, 100)}`);
 
   if (!isSet(doc.verificationMaterial)) malformed('verificationMaterial missing');
   const verificationMaterial = parseVerificationMaterial(
@@ -341,7 +339,7 @@ function parseContent(doc: Json): BundleContent {
       if (!HASH_ALGORITHMS.has(algorithm))
         refuse(
           'BUNDLE_UNSUPPORTED',
-          `messageSignature.messageDigest.algorithm: unsupported hash algorithm ${JSON.stringify(algorithm.slice(0, 40))}`,
+          `messageSignature.messageDigest.algorithm: unsupported hash algorithm ${quoted(algorithm, 40)}`,
         );
       messageDigest = {
         algorithm: algorithm as HashAlgorithm,

@@ -12,6 +12,7 @@
  * No oclif import here: the fast launcher must not load it.
  */
 import { StellaError } from '../errors.js';
+import { quoted } from '../util/text.js';
 
 export interface ArgvFlag {
   name: string;
@@ -117,8 +118,8 @@ function checkComplete(shape: ArgvShape, positionals: string[], seen: Map<string
     const extra = positionals[max]!;
     throw usageError(
       max === 0
-        ? `unexpected argument ${JSON.stringify(extra)}: this command takes flags only`
-        : `unexpected argument ${JSON.stringify(extra)}: this command takes at most ${max} (${shape.args!.map((a) => a.toUpperCase()).join(' ')})`,
+        ? `unexpected argument ${quoted(extra)}: this command takes flags only`
+        : `unexpected argument ${quoted(extra)}: this command takes at most ${max} (${shape.args!.map((a) => a.toUpperCase()).join(' ')})`,
       { argument: extra },
     );
   }
@@ -173,7 +174,7 @@ export function parseArgv(argv: readonly string[], shape: ArgvShape): ParsedArgv
     const { flag: f, spelled, inline, negated } = readFlagToken(tok, byName, byChar);
     if (!f.takesValue) {
       if (inline !== undefined)
-        throw usageError(`${spelled} is a switch and takes no value (got ${JSON.stringify(tok)})`, {
+        throw usageError(`${spelled} is a switch and takes no value (got ${quoted(tok)})`, {
           flag: f.name,
         });
       set(f, spelled, !negated);

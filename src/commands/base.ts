@@ -11,12 +11,13 @@ import { setLogLevel } from '../util/log.js';
 import { parseArgv, usageError, type ArgvShape } from './argv.js';
 import { VERBOSE_DESCRIPTION } from './flag-spec.js';
 import {
+  type Colour,
   colourEnabled,
   paint,
   printJson,
   printWarning,
   reportError,
-  type Colour,
+  writeStderr,
 } from './render.js';
 
 // oclif's FlagOutput / ArgOutput, which its package does not export.
@@ -91,8 +92,7 @@ export abstract class StellaCommand extends Command {
 
   /** Progress lines for long work go to stderr, and only on a TTY. */
   protected progress(text: string): void {
-    if (process.stderr.isTTY && !this.jsonMode)
-      process.stderr.write(this.paint('dim', text) + '\n');
+    if (process.stderr.isTTY && !this.jsonMode) writeStderr(this.paint('dim', text) + '\n');
   }
 
   /** Our reader first (one wording, repeated flags refused), then oclif's for typed values. */
@@ -141,7 +141,7 @@ export abstract class StellaCommand extends Command {
         ok: false,
         error: { code: 'INTERNAL', check: 'internal', message: err.message, exitCode: 1 },
       });
-    else process.stderr.write(`error: internal: ${err.message}\n`);
+    else writeStderr(`error: internal: ${err.message}\n`);
     return this.exit(1);
   }
 }

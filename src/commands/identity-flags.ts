@@ -23,6 +23,7 @@ import {
   policyOptionsForEnvironment,
   type PolicyFile,
 } from '../verify/policy-file.js';
+import { quoted } from '../util/text.js';
 
 export interface IdentityFlagValues {
   'certificate-identity'?: string | undefined;
@@ -92,7 +93,7 @@ function extensionPair(raw: string): [string, string] {
     fail(
       'INPUT_INVALID',
       'input',
-      `--certificate-extension ${JSON.stringify(raw)}: expected NAME=REGEX, e.g. deployment-environment=production`,
+      `--certificate-extension ${quoted(raw)}: expected NAME=REGEX, e.g. deployment-environment=production`,
     );
   return [raw.slice(0, i), raw.slice(i + 1)];
 }

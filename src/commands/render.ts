@@ -4,6 +4,7 @@
  */
 import { StellaError } from '../errors.js';
 import { logEnabled } from '../util/log.js';
+import { terminalLine, terminalText } from '../util/text.js';
 
 export type Colour = 'red' | 'green' | 'yellow' | 'dim' | 'bold';
 
@@ -25,13 +26,27 @@ export function paint(enabled: boolean, colour: Colour, text: string): string {
   return `\u001b[${c}m${text}\u001b[0m`;
 }
 
+/**
+ * Every write of a command's output goes through these two: what a terminal would act on
+ * (escape sequences, carriage returns, bidirectional controls) is shown escaped, since
+ * output quotes bundles, certificates and servers (`attest inspect` of a hostile bundle
+ * cleared the screen and set the window title). See terminalText.
+ */
+export function writeStdout(text: string): void {
+  process.stdout.write(terminalText(text));
+}
+
+export function writeStderr(text: string): void {
+  process.stderr.write(terminalText(text));
+}
+
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  writeStdout(JSON.stringify(value, null, 2) + '\n');
 }
 
 /** The one-line human form of a failed check: `error: <check>: <message>` on stderr. */
 export function printErrorLine(check: string, message: string): void {
-  process.stderr.write(`${paint(stderrColour(), 'red', 'error')}: ${check}: ${message}\n`);
+  writeStderr(`${paint(stderrColour(), 'red', 'error')}: ${check}: ${terminalLine(message)}\n`);
 }
 
 /** oclif's exit status for a usage error (bad or missing flags). */
@@ -50,8 +65,8 @@ export function printUsageError(message: string, json = false): number {
 export function reportError(err: StellaError, json: boolean): number {
   if (json) printJson({ ok: false, error: err.toJSON() });
   else if (err.code === 'USAGE_ERROR')
-    process.stderr.write(
-      `${paint(stderrColour(), 'red', 'error')}: ${err.message}\nSee more help with --help\n`,
+    writeStderr(
+      `${paint(stderrColour(), 'red', 'error')}: ${terminalLine(err.message)}\nSee more help with --help\n`,
     );
   else printErrorLine(err.check, err.message);
   return err.exitCode;
@@ -60,5 +75,5 @@ export function reportError(err: StellaError, json: boolean): number {
 /** A warning line on stderr (`warning: ...`), unless the log level is `error`. */
 export function printWarning(text: string): void {
   if (logEnabled('warn'))
-    process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${text}\n`);
+    writeStderr(`${paint(stderrColour(), 'yellow', 'warning')}: ${terminalLine(text)}\n`);
 }

@@ -40,6 +40,7 @@ import {
 import { isRegistryOutage, REGISTRY_LIMITS } from './http.js';
 import { updateReferrersIndex, type FallbackOptions } from './fallback.js';
 import { readLegacyCosign } from './cosign-legacy.js';
+import { quoted } from '../util/text.js';
 
 /** The artifact type (and layer media type) Stella writes. */
 export const BUNDLE_ARTIFACT_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -249,7 +250,7 @@ function bundleLayerOf(j: Manifest, what: string): Descriptor | { skip: string }
         `${what} is a Sigstore bundle artifact without a bundle layer`,
       );
     return {
-      skip: `not a Sigstore bundle (artifactType ${JSON.stringify(artifactType ?? layers[0]?.mediaType ?? 'none')})`,
+      skip: `not a Sigstore bundle (artifactType ${quoted(artifactType ?? layers[0]?.mediaType ?? 'none', 100)})`,
     };
   }
   if (layers.length !== 1)
@@ -369,14 +370,14 @@ export async function discoverBundles(
     if (desc.artifactType !== undefined && !isBundleMediaType(desc.artifactType)) {
       result.skipped.push({
         source,
-        reason: `not a Sigstore bundle (artifactType ${JSON.stringify(desc.artifactType.slice(0, 100))})`,
+        reason: `not a Sigstore bundle (artifactType ${quoted(desc.artifactType, 100)})`,
       });
       continue;
     }
     if (desc.mediaType !== MEDIA_TYPES.ociManifest) {
       result.skipped.push({
         source,
-        reason: `not an OCI image manifest (${JSON.stringify(desc.mediaType.slice(0, 100))})`,
+        reason: `not an OCI image manifest (${quoted(desc.mediaType, 100)})`,
       });
       continue;
     }

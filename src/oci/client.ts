@@ -33,6 +33,7 @@ import {
 } from './credentials.js';
 import type { RepositoryRef } from './reference.js';
 import { isRetryableStatus } from '../util/retry.js';
+import { quoted } from '../util/text.js';
 
 export const MEDIA_TYPES = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -127,7 +128,7 @@ export function parseAnnotations(v: unknown, what: string): Record<string, strin
   const out: Record<string, string> = {};
   for (const [k, val] of Object.entries(v)) {
     if (typeof val !== 'string')
-      throw invalid(`${what}: annotation ${JSON.stringify(k.slice(0, 80))} is not a string`);
+      throw invalid(`${what}: annotation ${quoted(k, 80)} is not a string`);
     out[k] = val;
   }
   return out;
@@ -467,7 +468,7 @@ export class RegistryClient {
     const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (!accept.includes(mediaType))
       throw invalid(
-        `${what} from ${this.name} has media type ${JSON.stringify(mediaType.slice(0, 100))}, expected ${accept.join(' or ')}`,
+        `${what} from ${this.name} has media type ${quoted(mediaType, 100)}, expected ${accept.join(' or ')}`,
       );
     const digest = digestOf(res.body);
     if (isDigest(reference)) {
@@ -502,7 +503,7 @@ export class RegistryClient {
     if (o.schemaVersion !== 2) throw invalid(`${what} from ${this.name} is not schemaVersion 2`);
     if (o.mediaType !== undefined && o.mediaType !== mediaType)
       throw invalid(
-        `${what} from ${this.name} says mediaType ${JSON.stringify(JSON.stringify(o.mediaType).slice(0, 100))} but was served as ${mediaType}`,
+        `${what} from ${this.name} says mediaType ${quoted(o.mediaType, 100)} but was served as ${mediaType}`,
       );
     return {
       bytes: res.body,
@@ -633,7 +634,7 @@ export class RegistryClient {
       const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (mediaType !== MEDIA_TYPES.ociIndex)
         throw invalid(
-          `${what} from ${this.name} has media type ${JSON.stringify(mediaType.slice(0, 100))}, expected ${MEDIA_TYPES.ociIndex}`,
+          `${what} from ${this.name} has media type ${quoted(mediaType, 100)}, expected ${MEDIA_TYPES.ociIndex}`,
         );
       const index = parseIndex(res.body, `${what} from ${this.name}`);
       out.push(...index);
@@ -665,9 +666,7 @@ export function parseIndex(bytes: Uint8Array, what: string): Descriptor[] {
   const o = json as Record<string, unknown>;
   if (o.schemaVersion !== 2) throw invalid(`${what} is not schemaVersion 2`);
   if (o.mediaType !== undefined && o.mediaType !== MEDIA_TYPES.ociIndex)
-    throw invalid(
-      `${what} is not an OCI image index (mediaType ${JSON.stringify(JSON.stringify(o.mediaType).slice(0, 100))})`,
-    );
+    throw invalid(`${what} is not an OCI image index (mediaType ${quoted(o.mediaType, 100)})`);
   if (!Array.isArray(o.manifests)) throw invalid(`${what} has no manifests array`);
   if (o.manifests.length > REGISTRY_LIMITS.maxReferrers)
     throw new StellaError(

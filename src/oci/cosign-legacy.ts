@@ -24,6 +24,7 @@ import { decodeBase64, fromHex, toBase64, utf8 } from '../util/encoding.js';
 import { MEDIA_TYPES, parseDescriptor, type RegistryClient } from './client.js';
 import { isRegistryOutage, REGISTRY_LIMITS } from './http.js';
 import { referrersTag, type ImageRef } from './reference.js';
+import { quoted } from '../util/text.js';
 
 const DSSE_LAYER = 'application/vnd.dsse.envelope.v1+json';
 const SIMPLE_SIGNING_LAYER = 'application/vnd.dev.cosign.simplesigning.v1+json';
@@ -185,7 +186,7 @@ async function readLegacyLayer(
     };
   if (layer.mediaType !== DSSE_LAYER)
     return {
-      skip: `layer media type ${JSON.stringify(layer.mediaType.slice(0, 100))} is not a cosign attestation`,
+      skip: `layer media type ${quoted(layer.mediaType, 100)} is not a cosign attestation`,
     };
   if (layer.size > REGISTRY_LIMITS.maxBundleBytes)
     throw new StellaError(

@@ -23,6 +23,7 @@ import { readFileBounded } from '../util/fs.js';
 import { isPlainObject, parseJsonStrict } from '../util/json.js';
 import { decodeBase64, toBase64, utf8, utf8Decoder } from '../util/encoding.js';
 import { DOCKER_HUB } from './reference.js';
+import { quoted } from '../util/text.js';
 
 export type Credentials =
   | { kind: 'basic'; username: string; password: string; source: string }
@@ -90,10 +91,7 @@ function invalidConfig(path: string, why: string, cause?: unknown): never {
 
 function runHelper(name: unknown, registry: string, path: string): Credentials | undefined {
   if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(name))
-    invalidConfig(
-      path,
-      `credential helper name ${JSON.stringify(JSON.stringify(name ?? null).slice(0, 64))} is not valid`,
-    );
+    invalidConfig(path, `credential helper name ${quoted(name ?? null, 64)} is not valid`);
   const program = `docker-credential-${name}`;
   const serverUrl = registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry;
   const run = spawnSync(program, ['get'], {
@@ -201,7 +199,7 @@ export function resolveCredentials(
       };
     }
     if (typeof auth === 'string' && auth.length > 0) {
-      const field = `auths[${JSON.stringify(key)}].auth`;
+      const field = `auths[${quoted(key)}].auth`;
       const bytes = decodeBase64(auth, `docker config ${path}: ${field}`, 'input', 'INPUT_INVALID');
       // Strict: a lenient decoder would send U+FFFD in place of the bytes, and the registry's
       // refusal would hide why.

@@ -16,6 +16,7 @@
  * Only sha256 image digests: the attestation store and export archives are keyed by sha256.
  */
 import { fail } from '../errors.js';
+import { quoted } from '../util/text.js';
 
 export interface RepositoryRef {
   /** As written, normalised: `host[:port]` (`docker.io` for Docker Hub). */
@@ -51,7 +52,7 @@ export function isImageReference(s: string): boolean {
 }
 
 function bad(what: string, s: string, why: string): never {
-  fail('INPUT_INVALID', 'input', `${what} ${JSON.stringify(s.slice(0, 300))}: ${why}`);
+  fail('INPUT_INVALID', 'input', `${what} ${quoted(s, 300)}: ${why}`);
 }
 
 function splitRepository(name: string, what: string, original: string): RepositoryRef {
@@ -67,7 +68,7 @@ function splitRepository(name: string, what: string, original: string): Reposito
     path = name;
   }
   if (!HOST.test(registry))
-    bad(what, original, `${JSON.stringify(registry)} is not a registry host[:port]`);
+    bad(what, original, `${quoted(registry)} is not a registry host[:port]`);
   const port = /:(\d+)$/.exec(registry)?.[1];
   if (port !== undefined && (Number(port) < 1 || Number(port) > 65535))
     bad(what, original, `port ${port} is out of range`);
@@ -82,7 +83,7 @@ function splitRepository(name: string, what: string, original: string): Reposito
       bad(
         what,
         original,
-        `repository component ${JSON.stringify(c)} must be lower-case letters and digits, joined by '.', '_', '__' or '-'`,
+        `repository component ${quoted(c)} must be lower-case letters and digits, joined by '.', '_', '__' or '-'`,
       );
   }
   return {
@@ -108,7 +109,7 @@ export function parseImageReference(s: string, what = '--image'): ImageRef {
   const colon = name.lastIndexOf(':');
   if (colon > lastSlash) {
     const tag = name.slice(colon + 1);
-    if (!TAG.test(tag)) bad(what, s, `${JSON.stringify(tag)} is not a tag`);
+    if (!TAG.test(tag)) bad(what, s, `${quoted(tag)} is not a tag`);
     name = name.slice(0, colon);
   }
   return { ...splitRepository(name, what, s), digest };

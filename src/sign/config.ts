@@ -24,7 +24,7 @@ import { FILE_LIMITS, readTextFileBounded } from '../util/fs.js';
 import { pemToDerList } from '../util/pem.js';
 import { parseYamlStrict, type YamlDocument } from '../util/yaml.js';
 import { parseCertificate } from '../x509/certificate.js';
-import { withoutTrailing } from '../util/text.js';
+import { quoted, withoutTrailing } from '../util/text.js';
 
 export type SigningAlgorithm = 'ECDSA_P256' | 'Ed25519';
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ECDSA_P256', 'Ed25519'];
@@ -195,7 +195,7 @@ class SignerYaml {
     try {
       u = new URL(v);
     } catch (e) {
-      return this.bad(path, node, `not a URL: ${JSON.stringify(v)}`, { cause: e });
+      return this.bad(path, node, `not a URL: ${quoted(v)}`, { cause: e });
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:')
       return this.bad(path, node, `must be an http(s) URL, got ${u.protocol}`);
@@ -217,7 +217,7 @@ class SignerYaml {
       return this.bad(
         path,
         node,
-        `must be a duration such as 30s, 500ms or 2m (at most 10m), got ${JSON.stringify(v)}`,
+        `must be a duration such as 30s, 500ms or 2m (at most 10m), got ${quoted(v)}`,
       );
     }
     return ms;
@@ -230,7 +230,7 @@ class SignerYaml {
       return this.bad(
         path,
         node,
-        `unsupported algorithm ${JSON.stringify(v)} (supported: ${SIGNING_ALGORITHMS.join(', ')})`,
+        `unsupported algorithm ${quoted(v)} (supported: ${SIGNING_ALGORITHMS.join(', ')})`,
       );
     return hit;
   }
@@ -288,7 +288,7 @@ export function parseSignerConfig(text: string, source?: string): SignerConfig {
       y.bad(
         'signer.signing.mode',
         signing.get('mode'),
-        `only "keyless" is supported, got ${JSON.stringify(mode)}`,
+        `only "keyless" is supported, got ${quoted(mode)}`,
       );
   }
   if (signing.has('keyless')) readKeyless(y, signing.get('keyless')!, cfg);
@@ -361,7 +361,7 @@ function readServices(y: SignerYaml, k: Map<string, Node | null>, cfg: SignerCon
         y.bad(
           `${p}.rekor.majorApiVersion`,
           node,
-          `must be 1 or 2 (the Rekor API versions Stella speaks), got ${JSON.stringify(v)}`,
+          `must be 1 or 2 (the Rekor API versions Stella speaks), got ${quoted(v)}`,
         );
       cfg.rekor.majorApiVersion = v;
     }

@@ -9,7 +9,7 @@ import { toBase64, utf8 } from '../util/encoding.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
 import type { RekorEntryJsonInput } from '../bundle/from-rekor.js';
 import { isRetryableStatus } from '../util/retry.js';
-import { withoutTrailing } from '../util/text.js';
+import { quoted, withoutTrailing } from '../util/text.js';
 
 /** Rekor's LogEntry (v1 REST JSON): the shape src/bundle/from-rekor.ts turns into a tlog entry. */
 export type RekorLogEntry = RekorEntryJsonInput;
@@ -187,7 +187,7 @@ export function parseEntryResponse(body: unknown): RekorEntryResult {
     fail(
       'REKOR_REJECTED',
       'tlog',
-      `Rekor proof missing: the entry's UUID ${JSON.stringify(uuid.slice(0, 100))} is not a Rekor entry UUID`,
+      `Rekor proof missing: the entry's UUID ${quoted(uuid, 100)} is not a Rekor entry UUID`,
     );
   const e = raw as Partial<RekorLogEntry> | null;
   if (

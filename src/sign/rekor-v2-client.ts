@@ -33,6 +33,7 @@ import type { SigningAlgorithm } from './config.js';
 import { describeOutcome, requestJson, type RetryPolicy } from './http.js';
 import { isRetryableStatus } from '../util/retry.js';
 import { withoutTrailing } from '../util/text.js';
+import { quoted } from '../util/text.js';
 
 /** Rekor v2 verifier keyDetails for the ephemeral key Stella signs with. */
 export function keyDetailsFor(algorithm: SigningAlgorithm): string {
@@ -193,7 +194,7 @@ export function checkLogEntryV2(
   };
   const expected = c.content.kind === 'messageSignature' ? 'hashedrekord/0.0.2' : 'dsse/0.0.2';
   const got = `${entry.kindVersion.kind}/${entry.kindVersion.version}`;
-  if (got !== expected) refuse(`expected a ${expected} entry, got ${got}`);
+  if (got !== expected) refuse(`expected a ${expected} entry, got ${quoted(got)}`);
   if (entry.inclusionPromise || entry.integratedTime !== 0)
     refuse('a Rekor v2 entry carries no integrated time and no signed entry timestamp');
   const bundle: Bundle = {

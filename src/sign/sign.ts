@@ -56,7 +56,7 @@ import {
   type RekorEntryResult,
 } from './rekor-client.js';
 import { resolveIdentityToken, type ResolvedToken, type TokenSource } from './token.js';
-import { withoutTrailing } from '../util/text.js';
+import { quoted, withoutTrailing } from '../util/text.js';
 
 /**
  * What is signed: the artifact's bytes, or only its SHA-256 (a digest reference, or a file too
@@ -253,7 +253,7 @@ async function checkedIdentityToken(
     fail(
       'OIDC_TOKEN_INVALID',
       'signing',
-      `issuer mismatch: token issuer ${JSON.stringify(token.claims.iss)} is not the configured oidc.issuer ${JSON.stringify(config.oidc.issuer)}`,
+      `issuer mismatch: token issuer ${quoted(token.claims.iss)} is not the configured oidc.issuer ${quoted(config.oidc.issuer)}`,
     );
   }
   return token;
@@ -582,7 +582,7 @@ function checkpointNameWarning(inclusion: InclusionResult, url: string): string 
     return undefined;
   }
   if (inclusion.checkpointSigner === host) return undefined;
-  return `the Rekor log at ${url} signed its checkpoint as ${JSON.stringify(inclusion.checkpointSigner)}, not as its host ${JSON.stringify(host)}: Stella, sigstore-go and sigstore-python accept it, but @sigstore/verify (sigstore-js) looks for that name in the log's URL and will refuse this bundle (set the log's rekor_server.hostname to its host)`;
+  return `the Rekor log at ${url} signed its checkpoint as ${quoted(inclusion.checkpointSigner)}, not as its host ${quoted(host)}: Stella, sigstore-go and sigstore-python accept it, but @sigstore/verify (sigstore-js) looks for that name in the log's URL and will refuse this bundle (set the log's rekor_server.hostname to its host)`;
 }
 
 /** Seconds a CA's clock may run ahead of ours before a certificate "not yet valid" is refused. */
@@ -764,12 +764,12 @@ function namesForPolicy(leaf: Certificate): { identity: string; issuer: string }
   if (issuer === undefined) return refused('has no OIDC issuer extension');
   const unpinnable = unpinnableIssuerReason(issuer);
   if (unpinnable !== undefined)
-    refused(`names the OIDC issuer ${JSON.stringify(issuer)}, which ${unpinnable}`);
+    refused(`names the OIDC issuer ${quoted(issuer)}, which ${unpinnable}`);
   const candidates = identityCandidates(leaf);
   const identity = candidates.find((c) => c.unusable === undefined && c.value !== '')?.value;
   if (identity === undefined) {
     const shown = candidates
-      .map((c) => `${c.field} ${JSON.stringify(c.value)} (${c.unusable ?? 'empty'})`)
+      .map((c) => `${c.field} ${quoted(c.value)} (${c.unusable ?? 'empty'})`)
       .join('; ');
     return refused(`names no usable identity${shown ? `: ${shown}` : ''}`);
   }
@@ -818,7 +818,7 @@ export function checkLogEntry(
   const entry = bundle.verificationMaterial.tlogEntries[0]!;
   const expectedKind = content.kind === 'messageSignature' ? 'hashedrekord' : 'dsse';
   if (entry.kindVersion.kind !== expectedKind)
-    missing(`expected a ${expectedKind} entry, got ${entry.kindVersion.kind}`);
+    missing(`expected a ${expectedKind} entry, got ${quoted(entry.kindVersion.kind)}`);
   proving('logged entry is not our signature', () =>
     verifyEntryBinding(entry, bundle, { certificateDer: leaf.der }),
   );
@@ -826,9 +826,7 @@ export function checkLogEntry(
   // (optional) and the entry's leaf hash, which must be this body's.
   const leafHex = toHex(leafHash(entry.canonicalizedBody));
   if (!ENTRY_UUID.test(logged.uuid) || !logged.uuid.endsWith(leafHex))
-    missing(
-      `entry UUID ${JSON.stringify(logged.uuid)} is not the leaf hash of its body (${leafHex})`,
-    );
+    missing(`entry UUID ${quoted(logged.uuid)} is not the leaf hash of its body (${leafHex})`);
   const p = entry.inclusionProof!;
   proving('inclusion proof does not verify', () =>
     verifyInclusion(

@@ -28,7 +28,7 @@ import {
   windowEndMs,
   windowStartMs,
 } from '../util/time.js';
-import { withoutTrailing } from '../util/text.js';
+import { listed, quoted, withoutTrailing } from '../util/text.js';
 
 export const SIGNING_CONFIG_MEDIA_TYPE_V02 = 'application/vnd.dev.sigstore.signingconfig.v0.2+json';
 
@@ -129,7 +129,7 @@ class SigningConfigReader {
     try {
       u = new URL(s);
     } catch {
-      return this.bad(key, `not a URL: ${JSON.stringify(s.slice(0, 200))}`);
+      return this.bad(key, `not a URL: ${quoted(s, 200)}`);
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:')
       this.bad(key, `must be an http(s) URL, got ${u.protocol}`);
@@ -212,7 +212,7 @@ export function parseSigningConfig(input: Uint8Array | string, source?: string):
   if (mediaType !== SIGNING_CONFIG_MEDIA_TYPE_V02)
     r.bad(
       'mediaType',
-      `${JSON.stringify(mediaType.slice(0, 100))} is not supported (only ${SIGNING_CONFIG_MEDIA_TYPE_V02})`,
+      `${quoted(mediaType, 100)} is not supported (only ${SIGNING_CONFIG_MEDIA_TYPE_V02})`,
     );
   const cfg: SigningConfig = {
     mediaType,
@@ -237,7 +237,7 @@ export function parseSigningConfig(input: Uint8Array | string, source?: string):
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v);
+  if (typeof v === 'string') return quoted(v, 60);
   if (typeof v === 'object') return 'an object';
   return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint'
     ? `${typeof v} ${String(v)}`
@@ -281,7 +281,7 @@ function candidates(
     selectionError(
       cfg,
       key,
-      `no ${what} with an API version Stella supports (${versions.join(', ')}): ${list.map((s) => `${s.where} has majorApiVersion ${s.majorApiVersion}`).join('; ')}`,
+      `no ${what} with an API version Stella supports (${versions.join(', ')}): ${listed(list.map((s) => `${s.where} has majorApiVersion ${s.majorApiVersion}`))}`,
     );
   }
   for (const v of versions) {
@@ -299,11 +299,7 @@ function candidates(
     (s) =>
       `${s.where} valid ${formatTimeCompact(s.validFor.start)}..${s.validFor.end === undefined ? 'open' : formatTimeCompact(s.validFor.end)}`,
   );
-  return selectionError(
-    cfg,
-    key,
-    `no ${what} is valid at ${formatTime(now)}: ${windows.join('; ')}`,
-  );
+  return selectionError(cfg, key, `no ${what} is valid at ${formatTime(now)}: ${listed(windows)}`);
 }
 
 function selectOne(

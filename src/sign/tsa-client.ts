@@ -26,6 +26,7 @@ import type { Certificate } from '../x509/certificate.js';
 import { certValidAt } from '../x509/chain.js';
 import { describeOutcome, requestBytes, type RetryPolicy } from './http.js';
 import { isRetryableStatus } from '../util/retry.js';
+import { quoted } from '../util/text.js';
 
 /** The largest TimeStampResp accepted (a token with its certificate chain is a few KB). */
 export const MAX_TIMESTAMP_RESPONSE_BYTES = 256 * 1024;
@@ -89,7 +90,7 @@ export async function requestTimestamp(
   if (type !== TIMESTAMP_REPLY_CONTENT_TYPE)
     rejected(
       url,
-      `answered with content type ${JSON.stringify(outcome.contentType)}, not ${TIMESTAMP_REPLY_CONTENT_TYPE}`,
+      `answered with content type ${quoted(outcome.contentType)}, not ${TIMESTAMP_REPLY_CONTENT_TYPE}`,
     );
   return { url, response: outcome.body, nonce };
 }

@@ -24,6 +24,7 @@ import { fromHex, toHex } from '../util/encoding.js';
 import type { Bundle } from '../bundle/model.js';
 import { verifyConsistency } from './merkle.js';
 import { rekorVersionOf } from './rekor-entry.js';
+import { quoted } from '../util/text.js';
 
 /**
  * A checkpoint one bundle's log entry carries, before anything about it is verified: what the
@@ -403,7 +404,7 @@ function fromHexStrict(hex: string): Uint8Array {
     fail(
       'CONSISTENCY_PROOF_INVALID',
       'consistency',
-      `root hash ${JSON.stringify(hex.slice(0, 70))} is not 64 lower-case hex digits`,
+      `root hash ${quoted(hex, 70)} is not 64 lower-case hex digits`,
     );
   return fromHex(hex);
 }

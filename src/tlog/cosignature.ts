@@ -32,6 +32,7 @@ import {
 } from '../util/encoding.js';
 import { pemToDer } from '../util/pem.js';
 import { isValidNoteName, type SignedNote } from './note.js';
+import { quoted } from '../util/text.js';
 
 export const COSIGNATURE_V1_ALG = 0x04;
 const MAX_TIMESTAMP = 2n ** 63n - 1n;
@@ -90,7 +91,7 @@ export function parseWitnessKey(text: string, name?: string): WitnessKey {
     if (name === undefined) bad('a PEM witness key needs a --name');
     if (!isValidNoteName(name))
       bad(
-        `witness name ${JSON.stringify(name)} is not a valid signed-note key name (non-empty, no spaces or "+")`,
+        `witness name ${quoted(name)} is not a valid signed-note key name (non-empty, no spaces or "+")`,
       );
     const { der } = pemToDer(t, ['PUBLIC KEY'], {
       what: 'witness key',
@@ -113,9 +114,9 @@ export function parseWitnessKey(text: string, name?: string): WitnessKey {
     bad('a witness key is a vkey "<name>+<key ID hex>+<base64 key>" or a PEM Ed25519 public key');
   const [vname, hint, b64] = parts as [string, string, string];
   if (!isValidNoteName(vname))
-    bad(`vkey name ${JSON.stringify(vname)} is not a valid signed-note key name`);
+    bad(`vkey name ${quoted(vname)} is not a valid signed-note key name`);
   if (name !== undefined && name !== vname)
-    bad(`--name ${JSON.stringify(name)} differs from the vkey's name ${JSON.stringify(vname)}`);
+    bad(`--name ${quoted(name)} differs from the vkey's name ${quoted(vname)}`);
   if (!/^[0-9a-f]{8}$/.test(hint)) bad('vkey key ID must be 8 lower-case hex digits');
   const raw = decodeBase64(b64, 'vkey key', 'witness', 'WITNESS_INVALID');
   if (raw.length !== 33 || raw[0] !== COSIGNATURE_V1_ALG)

@@ -53,6 +53,7 @@ import {
 } from '../util/encoding.js';
 import type { TransparencyLogInstance } from '../model/trust-material.js';
 import { HASH_SIZE } from './merkle.js';
+import { quoted } from '../util/text.js';
 
 export const MAX_NOTE_SIGNATURES = 100;
 /** Far above any real checkpoint; bounds the work on hostile input. */
@@ -154,7 +155,7 @@ export function parseSignedNote(note: string): SignedNote {
     const fields = line.slice(EM_DASH_PREFIX.length).split(' ');
     if (fields.length !== 2) invalid(`${where} is not "\u2014 <name> <signature>"`);
     const [name, b64] = fields as [string, string];
-    if (!isValidNoteName(name)) invalid(`${where}: invalid signer name ${JSON.stringify(name)}`);
+    if (!isValidNoteName(name)) invalid(`${where}: invalid signer name ${quoted(name)}`);
     const raw = base64Field(b64, `${where}: signature is not valid base64`);
     if (raw.length < 5) invalid(`${where}: signature too short`);
     return { name, keyHint: raw.slice(0, 4), signature: raw.slice(4) };
@@ -178,9 +179,7 @@ export function parseCheckpoint(text: string): Checkpoint {
   ];
   if (origin.length === 0) invalid('checkpoint: empty origin line');
   if (!DECIMAL.test(sizeLine))
-    invalid(
-      `checkpoint: tree size line ${JSON.stringify(sizeLine.slice(0, 40))} is not a decimal number`,
-    );
+    invalid(`checkpoint: tree size line ${quoted(sizeLine, 40)} is not a decimal number`);
   const big = BigInt(sizeLine);
   if (big > MAX_TREE_SIZE) invalid(`checkpoint: tree size ${sizeLine} exceeds 2^63-1`);
   if (big > BigInt(Number.MAX_SAFE_INTEGER))
@@ -220,7 +219,7 @@ export function signNote(text: string, signers: readonly NoteSigner[]): string {
   const msg = utf8.encode(text);
   const lines = signers.map((s) => {
     if (!isValidNoteName(s.name))
-      fail('INPUT_INVALID', 'tlog', `invalid note signer name ${JSON.stringify(s.name)}`);
+      fail('INPUT_INVALID', 'tlog', `invalid note signer name ${quoted(s.name)}`);
     if (s.keyHint.length !== 4) fail('INPUT_INVALID', 'tlog', 'note key hint must be 4 bytes');
     return `${EM_DASH_PREFIX}${s.name} ${toBase64(concatBytes(s.keyHint, s.sign(msg)))}\n`;
   });
@@ -294,15 +293,13 @@ export function logSignerNames(log: Pick<TransparencyLogInstance, 'baseUrl'>): s
   try {
     url = new URL(log.baseUrl);
   } catch (e) {
-    return invalid(
-      `transparency log base URL ${JSON.stringify(log.baseUrl)} is not a URL`,
-      undefined,
-      { cause: e },
-    );
+    return invalid(`transparency log base URL ${quoted(log.baseUrl)} is not a URL`, undefined, {
+      cause: e,
+    });
   }
   const names = [...new Set([url.host, url.hostname])].filter(isValidNoteName);
   if (names.length === 0)
-    invalid(`transparency log base URL ${JSON.stringify(log.baseUrl)} has no usable host`);
+    invalid(`transparency log base URL ${quoted(log.baseUrl)} has no usable host`);
   return names;
 }
 
@@ -433,7 +430,7 @@ function verifyCheckpointOnce(
         : cp.origin === verified.name || v1?.name === verified.name;
   if (!originOk) {
     invalid(
-      `checkpoint: origin ${JSON.stringify(cp.origin)} ${opts.rekor === 'v1' ? 'is not a Rekor v1 origin "<name> - <tree id>"' : `does not belong to log ${verified.name}`}`,
+      `checkpoint: origin ${quoted(cp.origin)} ${opts.rekor === 'v1' ? 'is not a Rekor v1 origin "<name> - <tree id>"' : `does not belong to log ${verified.name}`}`,
     );
   }
   return {

@@ -62,6 +62,7 @@ import {
 } from '../bundle/model.js';
 import { canonicalize, canonicalizeBytes } from '../util/canonical-json.js';
 import { leafHash } from './merkle.js';
+import { quoted } from '../util/text.js';
 
 export type EntryVerifier =
   { kind: 'certificate'; der: Uint8Array } | { kind: 'publicKey'; spki: Uint8Array };
@@ -155,9 +156,7 @@ function hashV1(v: unknown, where: string): BodyHash {
   const o = obj(v, where, ['algorithm', 'value']);
   const name = str(o.algorithm, `${where}.algorithm`);
   if (!isDigestName(name))
-    malformed(
-      `tlog entry body: ${where}.algorithm ${JSON.stringify(o.algorithm)} is not supported`,
-    );
+    malformed(`tlog entry body: ${where}.algorithm ${quoted(o.algorithm)} is not supported`);
   const algorithm = hashAlgorithmOf(name);
   const hex = str(o.value, `${where}.value`);
   // Rekor v1's schema allows upper-case hex here; the bytes are what is compared.
@@ -170,7 +169,7 @@ function hashV2(v: unknown, where: string): BodyHash {
   const o = obj(v, where, ['algorithm', 'digest']);
   const algorithm = str(o.algorithm, `${where}.algorithm`);
   if (!V2_ALGORITHMS.has(algorithm))
-    malformed(`tlog entry body: ${where}.algorithm ${JSON.stringify(algorithm)} is not supported`);
+    malformed(`tlog entry body: ${where}.algorithm ${quoted(algorithm)} is not supported`);
   const value = b64(o.digest, `${where}.digest`);
   if (value.length !== size(algorithm as HashAlgorithm))
     malformed(
@@ -270,7 +269,7 @@ function parseSpec(kind: string, apiVersion: string, spec: unknown): RekorBody {
       return fail(
         'BUNDLE_UNSUPPORTED',
         'tlog',
-        `tlog entry body: unsupported kind/apiVersion ${JSON.stringify(id)}`,
+        `tlog entry body: unsupported kind/apiVersion ${quoted(id)}`,
       );
   }
 }
@@ -495,7 +494,9 @@ export function verifyEntryBinding(
   const claimed = `${entry.kindVersion.kind}/${entry.kindVersion.version}`;
   const actual = `${body.kind}/${body.apiVersion}`;
   if (claimed !== actual)
-    mismatch(`tlog entry kind/version ${claimed} does not match its body (${actual})`);
+    mismatch(
+      `tlog entry kind/version ${quoted(claimed)} does not match its body (${quoted(actual)})`,
+    );
   const content = bundle.content;
 
   if (content.kind === 'messageSignature') {

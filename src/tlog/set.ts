@@ -13,6 +13,7 @@ import type { TransparencyLogInstance } from '../model/trust-material.js';
 import type { TransparencyLogEntry } from '../bundle/model.js';
 import { canonicalizeBytes } from '../util/canonical-json.js';
 import { requireLogKeyValidAt } from './verify.js';
+import { clipped } from '../util/text.js';
 
 export interface SetFields {
   canonicalizedBody: Uint8Array;
@@ -46,7 +47,7 @@ export function verifySet(entry: TransparencyLogEntry, log: TransparencyLogInsta
     invalid(`tlog entry ${entry.logIndex} has no signed entry timestamp`);
   if (!bytesEqual(entry.logId, log.logId))
     invalid(
-      `tlog entry ${entry.logIndex}: log id ${toHex(entry.logId)} is not the id of log ${log.baseUrl}`,
+      `tlog entry ${entry.logIndex}: log id ${clipped(toHex(entry.logId), 64)} is not the id of log ${log.baseUrl}`,
     );
   if (!Number.isSafeInteger(entry.integratedTime) || entry.integratedTime <= 0)
     invalid(

@@ -21,6 +21,7 @@ import { leafHash, verifyInclusion } from './merkle.js';
 import { verifyCheckpoint } from './note.js';
 import { rekorVersionOf } from './rekor-entry.js';
 import { formatTime, type TimeValue } from '../util/time.js';
+import { clipped } from '../util/text.js';
 
 export interface InclusionResult {
   log: TransparencyLogInstance;
@@ -45,7 +46,7 @@ export function findLog(
     fail(
       'TLOG_UNTRUSTED',
       'tlog',
-      `tlog entry ${entry.logIndex}: log id ${toHex(entry.logId)} is not a trusted transparency log`,
+      `tlog entry ${entry.logIndex}: log id ${clipped(toHex(entry.logId), 64)} is not a trusted transparency log`,
     );
   return log;
 }

@@ -31,6 +31,7 @@ import type {
   TrustMaterial,
   ValidityWindow,
 } from '../model/trust-material.js';
+import { quoted } from '../util/text.js';
 
 export const TRUSTED_ROOT_MEDIA_TYPE_V01 =
   'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
@@ -201,7 +202,7 @@ export function parseTrustedRoot(input: Uint8Array | string): TrustMaterial {
   const root = object(doc, 'trusted root');
   const mediaType = string(root.mediaType, 'mediaType', true);
   if (!TRUSTED_ROOT_MEDIA_TYPES.has(mediaType))
-    invalid(`unsupported trusted root media type ${JSON.stringify(mediaType.slice(0, 100))}`);
+    invalid(`unsupported trusted root media type ${quoted(mediaType, 100)}`);
   return {
     mediaType,
     certificateAuthorities: list(root.certificateAuthorities, 'certificateAuthorities', authority),
@@ -252,7 +253,7 @@ export function serializeTrustedRoot(
   mediaType: string = TRUSTED_ROOT_MEDIA_TYPE_V02,
 ): string {
   if (!TRUSTED_ROOT_MEDIA_TYPES.has(mediaType))
-    invalid(`unsupported trusted root media type ${JSON.stringify(mediaType)}`);
+    invalid(`unsupported trusted root media type ${quoted(mediaType)}`);
   const doc = {
     mediaType,
     tlogs: tm.tlogs.map(logToJson),

@@ -10,6 +10,7 @@
  */
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
 import { fromHex, toHex } from './encoding.js';
+import { quoted } from './text.js';
 
 export type DigestName = 'sha256' | 'sha384' | 'sha512';
 
@@ -84,7 +85,7 @@ export function parseDigest(
     fail(
       code,
       check,
-      `${what} ${JSON.stringify(s.slice(0, 140))}: expected sha256:<64 lower-case hex digits>, sha384:<96> or sha512:<128>`,
+      `${what} ${quoted(s, 140)}: expected sha256:<64 lower-case hex digits>, sha384:<96> or sha512:<128>`,
     );
   }
   return { name, algorithm: TO_ALGORITHM[name], digest: fromHex(m[2]!) };
@@ -102,11 +103,7 @@ export function parseSha256Digest(
 ): ParsedDigest & { name: 'sha256' } {
   const m = REFERENCE.exec(s);
   if (!m || m[1] !== 'sha256' || m[2]!.length !== 64) {
-    fail(
-      code,
-      check,
-      `${what} ${JSON.stringify(s.slice(0, 140))}: expected sha256:<64 hex digits> in lower case`,
-    );
+    fail(code, check, `${what} ${quoted(s, 140)}: expected sha256:<64 hex digits> in lower case`);
   }
   return { name: 'sha256', algorithm: 'SHA2_256', digest: fromHex(m[2]!) };
 }

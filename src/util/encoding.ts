@@ -1,5 +1,6 @@
 /** Strict byte encodings. Lenient decoders (Buffer.from(x, 'base64')) silently drop junk. */
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
+import { quoted } from './text.js';
 
 const BASE64URL_RE = /^[A-Za-z0-9_-]*$/;
 
@@ -108,9 +109,7 @@ const NOT_HEX_RE = /[^0-9a-fA-F]/;
  */
 export function fromHex(s: string): Uint8Array {
   if (s.length % 2 !== 0 || NOT_HEX_RE.test(s))
-    throw new RangeError(
-      `fromHex: ${JSON.stringify(s.slice(0, 70))} is not an even number of hex digits`,
-    );
+    throw new RangeError(`fromHex: ${quoted(s, 70)} is not an even number of hex digits`);
   return new Uint8Array(Buffer.from(s, 'hex'));
 }
 

@@ -18,8 +18,8 @@
  * given piece by piece (a callback that writes chunks), so a large output need not be held.
  * `SpoolFile`: scratch space for such outputs, a file unlinked as soon as it is created.
  *
- * This module imports nothing but node: modules, ../errors.js and a type from ./digest.ts: it
- * is the bottom layer.
+ * This module imports nothing but node: modules, ../errors.js, ./encoding.js, ./text.js and a
+ * type from ./digest.ts: it is the bottom layer.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import {
@@ -44,6 +44,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import type { DigestName } from './digest.js';
 import { utf8Decoder } from './encoding.js';
+import { quoted } from './text.js';
+
+/** Paths are the user's own: a message shows one whole up to PATH_MAX. */
+const SHOWN_PATH_CHARS = 4096;
 
 /** Limits of the input kinds that have no parser-owned limit of their own (README: "Files, encodings and processes"). */
 export const FILE_LIMITS = {
@@ -144,7 +148,7 @@ function inputError(
   return new StellaError(
     code ?? opts.code ?? 'INPUT_INVALID',
     opts.check ?? 'input',
-    `${opts.what} ${JSON.stringify(path)}: ${problem}`,
+    `${opts.what} ${quoted(path, SHOWN_PATH_CHARS)}: ${problem}`,
     undefined,
     cause === undefined ? undefined : { cause },
   );
@@ -438,7 +442,7 @@ function atomicWriteError(path: string, opts: AtomicWriteOptions, e: unknown): S
   return new StellaError(
     opts.code ?? 'INPUT_INVALID',
     opts.check ?? 'input',
-    `cannot write ${opts.what ?? 'file'} ${JSON.stringify(path)}: ${explainErrno(e)}`,
+    `cannot write ${opts.what ?? 'file'} ${quoted(path, SHOWN_PATH_CHARS)}: ${explainErrno(e)}`,
     undefined,
     { cause: e },
   );
@@ -563,7 +567,7 @@ export class SpoolFile {
       throw new StellaError(
         opts.code ?? 'INPUT_INVALID',
         opts.check ?? 'input',
-        `cannot create scratch space for ${opts.what ?? 'output'} in ${JSON.stringify(dir)}: ${explainErrno(e)}`,
+        `cannot create scratch space for ${opts.what ?? 'output'} in ${quoted(dir, SHOWN_PATH_CHARS)}: ${explainErrno(e)}`,
         undefined,
         { cause: e },
       );
@@ -625,7 +629,7 @@ export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {})
     throw new StellaError(
       opts.code ?? 'INPUT_INVALID',
       opts.check ?? 'input',
-      `cannot write ${opts.what ?? 'file'} ${JSON.stringify(path)}: ${why}`,
+      `cannot write ${opts.what ?? 'file'} ${quoted(path, SHOWN_PATH_CHARS)}: ${why}`,
       undefined,
       cause === undefined ? undefined : { cause },
     );
@@ -649,11 +653,11 @@ export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {})
     dst = statSync(dir);
   } catch (e) {
     return refuse(
-      `its folder ${JSON.stringify(dir)} ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read: ${explainErrno(e)}`}`,
+      `its folder ${quoted(dir, SHOWN_PATH_CHARS)} ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read: ${explainErrno(e)}`}`,
       e,
     );
   }
-  if (!dst.isDirectory()) refuse(`${JSON.stringify(dir)} is not a folder`);
+  if (!dst.isDirectory()) refuse(`${quoted(dir, SHOWN_PATH_CHARS)} is not a folder`);
   const probe = join(
     dir,
     `.${basename(target).slice(0, 64)}.${randomBytes(16).toString('hex')}.tmp`,
@@ -661,7 +665,7 @@ export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {})
   try {
     closeSync(openSync(probe, CREATE_FLAGS, 0o600));
   } catch (e) {
-    refuse(`a file cannot be created in ${JSON.stringify(dir)} (${explainErrno(e)})`, e);
+    refuse(`a file cannot be created in ${quoted(dir, SHOWN_PATH_CHARS)} (${explainErrno(e)})`, e);
   }
   try {
     unlinkSync(probe);
@@ -681,7 +685,7 @@ export function checkFolderCreatable(dir: string, opts: InputFileOptions): void 
     throw new StellaError(
       opts.code ?? 'INPUT_INVALID',
       opts.check ?? 'input',
-      `${opts.what} ${JSON.stringify(dir)}: ${why}`,
+      `${opts.what} ${quoted(dir, SHOWN_PATH_CHARS)}: ${why}`,
       undefined,
       cause === undefined ? undefined : { cause },
     );
@@ -737,7 +741,7 @@ export function makeFolder(dir: string, opts: InputFileOptions & { mode?: number
       throw new StellaError(
         opts.code ?? 'INPUT_INVALID',
         opts.check ?? 'input',
-        `${opts.what} ${JSON.stringify(dir)}: cannot create ${d}: ${explainErrno(e)}`,
+        `${opts.what} ${quoted(dir, SHOWN_PATH_CHARS)}: cannot create ${d}: ${explainErrno(e)}`,
         undefined,
         { cause: e },
       );

@@ -8,6 +8,7 @@
  */
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import { decodeBase64, isWellFormedText, utf8Decoder } from './encoding.js';
+import { quoted } from './text.js';
 
 export interface StrictJsonOptions {
   /** Deepest nesting of objects/arrays allowed (the top-level value is depth 1). */
@@ -163,7 +164,7 @@ function scanStructure(
 
   function duplicate(key: string): never {
     const where = ['$', ...path.slice(0, depth - 1)].join('.').replace(/\.\[\]/g, '[]');
-    return malformed(`duplicate key ${JSON.stringify(key)} in object at ${where}`);
+    return malformed(`duplicate key ${quoted(key)} in object at ${where}`);
   }
 }
 
@@ -215,7 +216,7 @@ export const JSON_WORDS: JsonWords = {
 /** CBOR calls them maps and keys. */
 export const CBOR_WORDS: JsonWords = {
   notObject: (path) => `${path}: expected a map`,
-  unknownKey: (path, key) => `${path}: unexpected key ${JSON.stringify(key)}`,
+  unknownKey: (path, key) => `${path}: unexpected key ${quoted(key)}`,
   missingKey: (path, key) => `${path}: missing key ${key}`,
 };
 
@@ -335,7 +336,7 @@ export function readUint(
   let n: number;
   if (typeof v === 'string' && opts.decimalString) {
     if (!DECIMAL_UINT.test(v))
-      jsonRefusal(ctx, `${path}: not a non-negative integer (${JSON.stringify(v.slice(0, 40))})`);
+      jsonRefusal(ctx, `${path}: not a non-negative integer (${quoted(v, 40)})`);
     n = Number(v);
   } else if (typeof v === 'number') {
     if (!Number.isInteger(v) || v < 0)

@@ -8,6 +8,7 @@
  *
  * Bottom layer: node: only.
  */
+import { quoted, terminalLine } from './text.js';
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -33,7 +34,7 @@ export function currentLogLevel(env: NodeJS.ProcessEnv = process.env): LogLevel 
   if (!envWarned) {
     envWarned = true;
     process.stderr.write(
-      `warning: STELLAOPS_LOG_LEVEL=${JSON.stringify(env.STELLAOPS_LOG_LEVEL)} is not one of ${LOG_LEVELS.join(', ')}; using warn\n`,
+      `warning: STELLAOPS_LOG_LEVEL=${quoted(env.STELLAOPS_LOG_LEVEL)} is not one of ${LOG_LEVELS.join(', ')}; using warn\n`,
     );
   }
   return 'warn';
@@ -94,7 +95,7 @@ export function redact(text: string): string {
 
 function write(level: 'info' | 'debug', text: string): void {
   if (!logEnabled(level)) return;
-  process.stderr.write(`stella ${level}: ${redact(text)}\n`);
+  process.stderr.write(`stella ${level}: ${terminalLine(redact(text))}\n`);
 }
 
 /** A step or decision (level info and above). */

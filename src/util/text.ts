@@ -1,5 +1,7 @@
 /**
- * Text trimming in linear time. `s.replace(/\/+$/, '')` and its kind look linear and are not:
+ * Text from strangers: trimmed in linear time, and quoted for messages.
+ *
+ * Trimming in linear time. `s.replace(/\/+$/, '')` and its kind look linear and are not:
  * a pattern with no start anchor is tried at every position, and each try runs to the end of
  * the run before `$` fails, so a long run of the character that does not end the string
  * costs its length squared (100,000 slashes then one other character: ~7 s in V8). Inputs
@@ -12,4 +14,83 @@ export function withoutTrailing(s: string, chars: string): string {
   let end = s.length;
   while (end > 0 && chars.includes(s[end - 1]!)) end--;
   return end === s.length ? s : s.slice(0, end);
+}
+
+/**
+ * Characters that change how a terminal shows what follows them, none of which a message
+ * needs: C1 controls (U+0080–U+009F; U+009B is CSI on some terminals), the bidirectional
+ * embeddings, overrides, isolates and marks (a name shown right to left reads as another),
+ * DEL, and the line and paragraph separators. JSON.stringify escapes only those below
+ * U+0020.
+ */
+const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+const UNSAFE_FOR_DISPLAY =
+  /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeUnsafe(json: string): string {
+  return json.replace(UNSAFE_FOR_DISPLAY, escapeChar);
+}
+
+/**
+ * A value from input as a message shows it: JSON text (a string in quotes, its control
+ * characters escaped, so the message stays one line and says where the value ends), at most
+ * `max` characters of it, and when cut, how long it was: `"abc"… (70150 characters)`. Every
+ * message that quotes a stranger's value goes through here: a 70 KB payload type quoted whole
+ * made a 70 KB error line (found by the fuzz oracle's message bound).
+ */
+export function quoted(v: unknown, max = 200): string {
+  if (typeof v === 'string') {
+    if (v.length <= max) return escapeUnsafe(JSON.stringify(v));
+    return `${escapeUnsafe(JSON.stringify(v.slice(0, max)))}… (${v.length} characters)`;
+  }
+  const text =
+    typeof v === 'bigint' ? v.toString() : ((JSON.stringify(v) as string | undefined) ?? String(v));
+  return text.length <= max ? escapeUnsafe(text) : `${escapeUnsafe(text.slice(0, max))}…`;
+}
+
+/**
+ * Text of a known shape whose length is a stranger's (the hex of a log id, which should be 32
+ * bytes), cut as quoted cuts a value: at most `max` characters, then how long it was.
+ */
+export function clipped(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+}
+
+/**
+ * Items of a message's list whose length is a stranger's (a certificate's identities, a
+ * signing config's services): the first `max` joined by `sep`, then how many more.
+ */
+export function listed(items: readonly string[], sep = '; ', max = 10): string {
+  if (items.length <= max) return items.join(sep);
+  return `${items.slice(0, max).join(sep)}${sep}and ${items.length - max} more`;
+}
+
+/**
+ * What a terminal must not be handed from a stranger: ESC, except the colour codes Stella's
+ * own output paints with (bold, dim, red, green, yellow, reset: harmless if a stranger writes
+ * them too), so no cursor movement, screen clearing, window title, hyperlink or hidden text;
+ * every other C0 control but tab and newline (a carriage return lets "FAIL …\rok  " show
+ * "ok"); and the characters UNSAFE_FOR_DISPLAY names.
+ */
+const TERMINAL_UNSAFE =
+  /\u001b(?!\[(?:0|1|2|31|32|33)m)|[\u0000-\u0008\u000b-\u001a\u001c-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text as Stella writes it to stdout or stderr: what TERMINAL_UNSAFE names shown as `\u001b`
+ * escapes, everything else (newlines, tabs, Stella's colours, any other Unicode) unchanged.
+ * JSON output passes through unchanged in value: JSON.stringify already escapes C0, and the
+ * characters it leaves raw only ever stand inside strings, where `\uXXXX` means the same.
+ */
+export function terminalText(text: string): string {
+  return text.replace(TERMINAL_UNSAFE, escapeChar);
+}
+
+/**
+ * One line of terminal output that holds a stranger's text (a message, a bundle's claims):
+ * as terminalText, and a newline in it is escaped too, so a value cannot start a line of
+ * its own ("…\nCertificate Issuer: https://token.actions.githubusercontent.com").
+ */
+export function terminalLine(text: string): string {
+  return terminalText(text).replace(/\n/g, '\\n');
 }

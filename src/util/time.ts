@@ -15,7 +15,7 @@
  * fraction before a start fails: nothing is ever rounded in the signer's favour.
  */
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
-import { withoutTrailing } from './text.js';
+import { quoted, withoutTrailing } from './text.js';
 
 /** 1970-01-01T00:00:00.000Z */
 export const TIME_MIN_MS = 0;
@@ -61,7 +61,7 @@ export function isTimeInRange(ms: unknown): ms is number {
 }
 
 function shown(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.slice(0, 60));
+  if (typeof v === 'string') return quoted(v, 60);
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   return v === null ? 'null' : typeof v;
 }

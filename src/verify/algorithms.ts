@@ -21,6 +21,7 @@ import { fail } from '../errors.js';
 import { namedCurveOf, type EcPublicKey } from '../crypto.js';
 import type { BundleVersion, HashAlgorithm } from '../bundle/model.js';
 import { digestNameOf, type DigestName } from '../util/digest.js';
+import { quoted } from '../util/text.js';
 
 export type KeyFamily = 'ECDSA P-256' | 'ECDSA P-384' | 'ECDSA P-521' | 'Ed25519' | 'RSA';
 
@@ -145,7 +146,7 @@ export function chooseSignatureHash(
       fail(
         'BUNDLE_UNSUPPORTED',
         'signature',
-        `${k.where} declares keyDetails ${JSON.stringify(k.value.slice(0, 60))}, which Stella does not support`,
+        `${k.where} declares keyDetails ${quoted(k.value, 60)}, which Stella does not support`,
       );
     if (a.family !== family)
       fail(

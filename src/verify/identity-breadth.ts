@@ -20,7 +20,7 @@
 import { sha256 } from '../crypto.js';
 import { utf8 } from '../util/encoding.js';
 import type { IdentityMatcher } from './identity-pattern.js';
-import { withoutTrailing } from '../util/text.js';
+import { quoted, withoutTrailing } from '../util/text.js';
 
 export type IdentityBreadth =
   | { kind: 'broad'; example: string }
@@ -159,12 +159,12 @@ export function identityBreadth(matcher: IdentityMatcher): IdentityBreadth {
 export function describeBreadth(pattern: string, b: IdentityBreadth): string {
   switch (b.kind) {
     case 'broad':
-      return `identity pattern ${JSON.stringify(pattern)} matches identities of arbitrary, unrelated owners (e.g. ${JSON.stringify(b.example)}): never accept wildcards that could match any repository; pin the owner and repository, e.g. "repo:myorg/myrepo:ref:refs/heads/main"`;
+      return `identity pattern ${quoted(pattern)} matches identities of arbitrary, unrelated owners (e.g. ${quoted(b.example)}): never accept wildcards that could match any repository; pin the owner and repository, e.g. "repo:myorg/myrepo:ref:refs/heads/main"`;
     case 'owner-wide':
-      return `identity pattern ${JSON.stringify(pattern)} accepts any repository of ${JSON.stringify(b.owner)} (e.g. ${JSON.stringify(b.example)}): organization-wide trust, use with caution`;
+      return `identity pattern ${quoted(pattern)} accepts any repository of ${quoted(b.owner)} (e.g. ${quoted(b.example)}): organization-wide trust, use with caution`;
     case 'any-ref':
-      return `identity pattern ${JSON.stringify(pattern)} accepts refs of ${b.repository} that nobody chose in advance (e.g. ${JSON.stringify(b.example)}): anyone who can push such a branch or tag signs as this repository; prefer a main-branch, version-tag or environment constraint for production`;
+      return `identity pattern ${quoted(pattern)} accepts refs of ${b.repository} that nobody chose in advance (e.g. ${quoted(b.example)}): anyone who can push such a branch or tag signs as this repository; prefer a main-branch, version-tag or environment constraint for production`;
     case 'narrow':
-      return `identity pattern ${JSON.stringify(pattern)} pins the repository and ref`;
+      return `identity pattern ${quoted(pattern)} pins the repository and ref`;
   }
 }

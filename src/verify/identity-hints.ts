@@ -4,13 +4,14 @@
  * GitLab's `sub` is `project_path:G/P:ref_type:T:ref:R` (no ref_protected field) and Fulcio has
  * no extension for the ref_protected claim, so no certificate offers that text.
  */
+import { quoted } from '../util/text.js';
 
 /** Why `pattern` can never match a Fulcio certificate's identities, and what to write instead; undefined when it can. */
 export function unsatisfiableHint(pattern: string): string | undefined {
   if (/ref_protected/.test(pattern)) {
     const project = /project_path:([^:()|*+?[\]\\]+)/.exec(pattern)?.[1] ?? '<group>/<project>';
     return (
-      `${JSON.stringify(pattern)} can never match: GitLab's OIDC subject is project_path:<group>/<project>:ref_type:<branch|tag>:ref:<name> ` +
+      `${quoted(pattern)} can never match: GitLab's OIDC subject is project_path:<group>/<project>:ref_type:<branch|tag>:ref:<name> ` +
       `(it has no ref_protected field) and Fulcio puts no extension in a certificate for the ref_protected claim. ` +
       `Pin the protected refs themselves instead, e.g. "project_path:${project}:ref_type:branch:ref:main" (protect main in GitLab) ` +
       `or "project_path:${project}:ref_type:tag:ref:v.*" (protect v* tags), and a deployment environment with --certificate-extension deployment-environment=production`

@@ -11,6 +11,7 @@ import { oidcIssuer } from '../x509/certificate.js';
 import { identityCandidates, type IdentityCandidate } from '../x509/identity-candidates.js';
 import type { VerifyInput, VerifyState } from './context.js';
 import type { CertificateIdentityPolicy } from './policy.js';
+import { listed, quoted } from '../util/text.js';
 
 export interface CandidateExplanation {
   field: string;
@@ -91,7 +92,7 @@ export function explainIdentity(
   };
 }
 
-const quoteList = (xs: string[]): string => xs.map((x) => JSON.stringify(x)).join(', ');
+const quoteList = (xs: string[]): string => xs.map((x) => quoted(x)).join(', ');
 
 export function verifyIdentityStep(input: VerifyInput, state: VerifyState): IdentityResult {
   const key = state.signingKey!;
@@ -101,7 +102,7 @@ export function verifyIdentityStep(input: VerifyInput, state: VerifyState): Iden
   }
   const id = policy.identity;
   const expected =
-    id.issuers.length === 1 ? JSON.stringify(id.issuers[0]) : `one of ${quoteList(id.issuers)}`;
+    id.issuers.length === 1 ? quoted(id.issuers[0]) : `one of ${quoteList(id.issuers)}`;
   const issuer = oidcIssuer(key.leaf);
   const explain = explainIdentity(id, key.leaf);
   if (issuer === undefined)
@@ -115,18 +116,18 @@ export function verifyIdentityStep(input: VerifyInput, state: VerifyState): Iden
     fail(
       'ISSUER_MISMATCH',
       'policy',
-      `issuer mismatch: certificate issuer ${JSON.stringify(issuer)}, expected ${expected}`,
+      `issuer mismatch: certificate issuer ${quoted(issuer)}, expected ${expected}`,
       { actual: issuer, expected: id.issuers.length === 1 ? id.issuers[0] : id.issuers, explain },
     );
   }
   const hit = explain.candidates.find((c) => c.matches.length > 0);
   if (!hit) {
-    const shown = explain.candidates
-      .map(
+    const shown = listed(
+      explain.candidates.map(
         (c) =>
-          `${c.field} ${JSON.stringify(c.value)}${c.unusable ? ` (never matches: ${c.unusable})` : ''}`,
-      )
-      .join('; ');
+          `${c.field} ${quoted(c.value)}${c.unusable ? ` (never matches: ${c.unusable})` : ''}`,
+      ),
+    );
     const patterns = id.patterns.map((p) => p.matcher.source).join(' or ');
     const hints = explain.hints.length > 0 ? `. ${explain.hints.join('. ')}` : '';
     const refHint = explain.candidates.some((c) => c.value.includes(':ref:'))
@@ -155,13 +156,13 @@ export function verifyIdentityStep(input: VerifyInput, state: VerifyState): Iden
       'policy',
       e.value === undefined
         ? `extension mismatch: the certificate has no ${e.name} extension (${e.oid}); required to match ^(?:${e.pattern})$`
-        : `extension mismatch: ${e.name} (${e.oid}) is ${JSON.stringify(e.value)}, which does not match ^(?:${e.pattern})$`,
+        : `extension mismatch: ${e.name} (${e.oid}) is ${quoted(e.value)}, which does not match ^(?:${e.pattern})$`,
       { extension: e.name, oid: e.oid, value: e.value ?? null, pattern: e.pattern, explain },
     );
   }
   if (hit.derived) {
     state.warnings.push(
-      `identity matched ${hit.field} ${JSON.stringify(hit.value)}: the certificate has no OIDC subject extension (1.3.6.1.4.1.57264.1.24, Fulcio before v1.8.6), so the subject was derived from its other extensions in the platform's default format; a repository owner may have changed the sub template`,
+      `identity matched ${hit.field} ${quoted(hit.value)}: the certificate has no OIDC subject extension (1.3.6.1.4.1.57264.1.24, Fulcio before v1.8.6), so the subject was derived from its other extensions in the platform's default format; a repository owner may have changed the sub template`,
     );
   }
   return {

@@ -15,6 +15,7 @@ import { identityCandidates } from '../x509/identity-candidates.js';
 import { parseSctList } from '../x509/sct.js';
 import { OID } from '../x509/oids.js';
 import { leafCertificateDer } from '../bundle/model.js';
+import { terminalLine } from '../util/text.js';
 
 export const NOT_VERIFIED_NOTE =
   "inspect verifies nothing: these are the bundle's claims, unchecked (use `stella attest verify` to check them)";
@@ -211,5 +212,9 @@ export function describeLines(d: BundleDescription, showCert: boolean): string[]
       );
   }
   for (const p of d.problems) out.push(`note: ${p}`);
-  return out;
+  // Every value above is the bundle's claim, unverified: each stays on its own line, and what
+  // a terminal would act on is shown escaped (the PEM block's own newlines are ours).
+  return out.map((line) =>
+    showCert && line === d.certificate?.pem.trimEnd() ? line : terminalLine(line),
+  );
 }

@@ -18,6 +18,7 @@ import { preciseTime, type VerifyInput, type VerifyState } from './context.js';
 import { formatTime } from '../util/time.js';
 import type { HashAlgorithm } from '../bundle/model.js';
 import { windowContains, type ValidityWindow } from '../model/trust-material.js';
+import { quoted } from '../util/text.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -223,7 +224,7 @@ function signatureReport(state: VerifyState): CheckResult {
     status: 'pass',
     summary:
       (r.content === 'dsseEnvelope'
-        ? `DSSE signature verifies; artifact ${r.digest} is subject ${JSON.stringify(r.subject)}`
+        ? `DSSE signature verifies; artifact ${r.digest} is subject ${quoted(r.subject)}`
         : `signature verifies over ${r.digest}`) +
       ` (${r.algorithm.key}, hash ${r.algorithm.hash})`,
     details: { ...r },
@@ -249,7 +250,7 @@ function policyReport(input: VerifyInput, state: VerifyState): CheckResult {
   return {
     check: 'policy',
     status: 'pass',
-    summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(id.pattern)}${id.explain.extensions.length > 0 ? `; ${id.explain.extensions.map((e) => `${e.name} ${JSON.stringify(e.value)}`).join(', ')} match` : ''}`,
+    summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(id.pattern)}${id.explain.extensions.length > 0 ? `; ${id.explain.extensions.map((e) => `${e.name} ${quoted(e.value)}`).join(', ')} match` : ''}`,
     details: {
       issuer: id.issuer,
       identity: id.matched,

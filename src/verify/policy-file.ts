@@ -36,6 +36,7 @@ import {
 import { compileIdentityPattern } from './identity-pattern.js';
 import { describeBreadth, type IdentityBreadth } from './identity-breadth.js';
 import { fulcioExtensionByName } from '../x509/fulcio-extensions.js';
+import { quoted } from '../util/text.js';
 
 export interface PolicyEnvironment {
   name: string;
@@ -171,13 +172,13 @@ class PolicyYaml {
       return this.bad(
         key,
         node,
-        `${JSON.stringify(v)} looks like a pattern: issuers are compared exactly, never as a wildcard; list each issuer`,
+        `${quoted(v)} looks like a pattern: issuers are compared exactly, never as a wildcard; list each issuer`,
       );
     let u: URL;
     try {
       u = new URL(v);
     } catch (e) {
-      return this.bad(key, node, `not a URL: ${JSON.stringify(v)}`, { cause: e });
+      return this.bad(key, node, `not a URL: ${quoted(v)}`, { cause: e });
     }
     if (u.protocol !== 'https:' && u.protocol !== 'http:')
       return this.bad(key, node, `must be an http(s) URL, got ${u.protocol}`);
@@ -367,7 +368,7 @@ export function policyEnvironment(file: PolicyFile, name: string): PolicyEnviron
     fail(
       'POLICY_ENVIRONMENT_NOT_FOUND',
       'config',
-      `${file.source}: no environment ${JSON.stringify(name)} (it has: ${[...file.environments.keys()].join(', ')})`,
+      `${file.source}: no environment ${quoted(name)} (it has: ${[...file.environments.keys()].join(', ')})`,
       {
         environment: name,
         environments: [...file.environments.keys()],

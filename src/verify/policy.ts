@@ -11,6 +11,7 @@ import { fulcioExtensionByName, FULCIO_EXTENSIONS } from '../x509/fulcio-extensi
 import { compileIdentityPattern, type IdentityMatcher } from './identity-pattern.js';
 import { describeBreadth, identityBreadth, type IdentityBreadth } from './identity-breadth.js';
 import { unsatisfiableHint } from './identity-hints.js';
+import { quoted } from '../util/text.js';
 
 export interface IdentityPolicyPattern {
   /** The pattern as the user gave it. */
@@ -111,7 +112,7 @@ function compileExtension(name: string, pattern: string, what: string): Extensio
   if (!ext || ext.name === 'issuer' || ext.name === 'issuer-v1') {
     const why = ext
       ? "issuers are pinned with --certificate-oidc-issuer (or a policy file's issuers:), never by a pattern"
-      : `unknown Fulcio extension name ${JSON.stringify(name)}`;
+      : `unknown Fulcio extension name ${quoted(name)}`;
     fail(
       'INPUT_INVALID',
       'input',
@@ -155,7 +156,7 @@ function checkIssuer(issuer: string, what: string): string {
   return fail(
     'INPUT_INVALID',
     'input',
-    `${what} ${JSON.stringify(issuer)} ${why}${issuerLooksLikePattern(issuer) ? '; list several issuers in a policy file instead' : ''}`,
+    `${what} ${quoted(issuer)} ${why}${issuerLooksLikePattern(issuer) ? '; list several issuers in a policy file instead' : ''}`,
   );
 }
 

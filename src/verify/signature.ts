@@ -24,6 +24,7 @@ import type { HashAlgorithm } from '../bundle/model.js';
 import { artifactDigest, type Artifact } from './artifact.js';
 import { chooseSignatureHash, type SignatureDeclarations } from './algorithms.js';
 import type { VerifyInput, VerifyState } from './context.js';
+import { quoted } from '../util/text.js';
 
 export interface SignatureResult {
   content: 'messageSignature' | 'dsseEnvelope';
@@ -141,7 +142,7 @@ function verifyDsseSignature(
     fail(
       'DSSE_INVALID',
       'signature',
-      `DSSE payload type ${JSON.stringify(c.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`,
+      `DSSE payload type ${quoted(c.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`,
     );
   // Nothing in a DSSE bundle declares the hash unless a Rekor v2 entry does: then the allowed
   // hashes for the key are tried in order (the registry's, then the compatibility one), as

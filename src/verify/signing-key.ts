@@ -8,6 +8,7 @@ import { parseCertificate } from '../x509/certificate.js';
 import type { Bundle } from '../bundle/model.js';
 import type { VerificationPolicy } from './policy.js';
 import type { SigningKey } from './context.js';
+import { quoted } from '../util/text.js';
 
 /** The managed key's SPKI, exported once per key (the same KeyObject for every bundle). */
 const spkiMemo = new WeakMap<KeyObject, Uint8Array>();
@@ -26,7 +27,7 @@ export function resolveSigningKey(bundle: Bundle, policy: VerificationPolicy): S
       fail(
         'KEY_MISMATCH',
         'policy',
-        `bundle is signed with a managed key (hint ${JSON.stringify(m.hint)}) but no key was given: use --key`,
+        `bundle is signed with a managed key (hint ${quoted(m.hint)}) but no key was given: use --key`,
       );
     }
     return { kind: 'publicKey', key: policy.publicKey, spki: spkiDer(policy.publicKey) };

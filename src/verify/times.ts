@@ -10,8 +10,8 @@
  * never counts as a time. One that names a trusted TSA and fails is refused (fail closed).
  */
 import { fail } from '../errors.js';
-import { bytesEqual, toHex } from '../util/encoding.js';
 import { verifySet } from '../tlog/set.js';
+import { findLog } from '../tlog/verify.js';
 import { checkRfc3161Timestamp } from '../timestamp/rfc3161.js';
 import { formatTime, timeAtOrBefore } from '../util/time.js';
 import { preciseTime, type VerifyInput, type VerifiedTime } from './context.js';
@@ -25,14 +25,7 @@ export function verifyTimes(
   const times: VerifiedTime[] = [];
   for (const entry of bundle.verificationMaterial.tlogEntries) {
     if (!entry.inclusionPromise) continue;
-    const log = trust.tlogs.find((l) => bytesEqual(l.logId, entry.logId));
-    if (!log) {
-      fail(
-        'TLOG_UNTRUSTED',
-        'tlog',
-        `tlog entry ${entry.logIndex}: log id ${toHex(entry.logId)} is not a trusted transparency log`,
-      );
-    }
+    const log = findLog(entry, trust.tlogs);
     verifySet(entry, log);
     times.push({ source: 'tlog-set', time: entry.integratedTime * 1000, authority: log.baseUrl });
   }

@@ -5,9 +5,8 @@
  * threshold (sigstore-go GHSA-9vcr-p3rj-q5q6).
  */
 import { fail } from '../errors.js';
-import { bytesEqual, toHex } from '../util/encoding.js';
 import { rekorVersionOf, verifyEntryBinding, type RekorBody } from '../tlog/rekor-entry.js';
-import { requireLogKeyValidAt, verifyTlogEntryInclusion } from '../tlog/verify.js';
+import { findLog, requireLogKeyValidAt, verifyTlogEntryInclusion } from '../tlog/verify.js';
 import { preciseTime, type VerifyInput, type VerifyState } from './context.js';
 import type { HashAlgorithm } from '../bundle/model.js';
 
@@ -68,13 +67,7 @@ export function verifyTlogStep(
       });
     } else if (bundle.version === '0.1' && entry.inclusionPromise) {
       // v0.1 bundles predate inclusion proofs: the SET (verified in step 1) is the promise.
-      const log = trust.tlogs.find((l) => bytesEqual(l.logId, entry.logId));
-      if (!log)
-        fail(
-          'TLOG_UNTRUSTED',
-          'tlog',
-          `log id ${toHex(entry.logId)} is not a trusted transparency log`,
-        );
+      const log = findLog(entry, trust.tlogs);
       requireLogKeyValidAt(log, times);
       results.push({
         log,

@@ -29,6 +29,7 @@ import { fail } from '../errors.js';
 import { utf8 } from '../util/encoding.js';
 import type { Extension, KeyUsageName } from './certificate.js';
 import { OID } from './oids.js';
+import { quoted } from '../util/text.js';
 
 /** A distinguished name, encoded in the order C, O, OU, CN. */
 export interface DN {
@@ -181,7 +182,7 @@ export function subjectAltNameExtension(san: SanInput, critical = true): Extensi
 
 function asciiBytes(s: string): Uint8Array {
   if (!/^[\x00-\x7f]*$/.test(s))
-    fail('INPUT_INVALID', 'signing', `subjectAltName value is not ASCII: ${JSON.stringify(s)}`);
+    fail('INPUT_INVALID', 'signing', `subjectAltName value is not ASCII: ${quoted(s)}`);
   return utf8.encode(s);
 }
 

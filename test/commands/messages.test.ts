@@ -6,7 +6,7 @@
  * over, `trust import` of a CA chain without --uri, log levels that never print a token.
  */
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -296,4 +296,62 @@ test('trust retire on an entry already over says nothing changed, with no histor
   t.regex(noUri.stderr, /needs --uri/);
   const list = JSON.parse((await runCli(['trust', 'list', '--json'], { env: env2 })).stdout);
   t.is(list.entries.length, 0);
+});
+
+test("a hostile bundle cannot drive the terminal: inspect's lines and verify's error show its escape sequences, carriage return, bidi control and newline escaped; --json keeps the value", async (t) => {
+  const dir = tmp();
+  const bundle = JSON.parse(readFileSync(S('attestation.sigstore.json'), 'utf8')) as {
+    dsseEnvelope: { payloadType: string };
+  };
+  // Clear the screen, set the window title, ring, return to the line's start, reverse the
+  // text, then a line of its own that reads like the certificate's issuer.
+  const hostile =
+    'application/x\u001b[2J\u001b]0;owned\u0007\r\u202eevil\nCertificate Issuer: https://evil';
+  bundle.dsseEnvelope.payloadType = hostile;
+  const file = join(dir, 'hostile.sigstore.json');
+  writeFileSync(file, JSON.stringify(bundle));
+  const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+  const shown = String.raw`application/x\u001b[2J\u001b]0;owned\u0007\r\u202eevil\nCertificate Issuer: https://evil`;
+
+  const inspect = await runCli(['attest', 'inspect', '--bundle', file], OFFLINE);
+  t.is(inspect.code, 0, inspect.stderr);
+  t.false(raw.test(inspect.stdout), 'nothing a terminal acts on reaches stdout');
+  t.true(
+    inspect.stdout.split('\n').includes(`DSSE payload type: ${shown.replace('\\r', '\\u000d')}`),
+    inspect.stdout,
+  );
+  t.false(
+    inspect.stdout.split('\n').some((l) => l.startsWith('Certificate Issuer: https://evil')),
+    'the value cannot start a line of its own',
+  );
+
+  const verify = await runCli(
+    [
+      'attest',
+      'verify',
+      '--bundle',
+      file,
+      S('artifact.txt'),
+      '--trusted-root',
+      S('trusted_root.json'),
+      '--certificate-identity',
+      'https://gitlab.com/stella-samples/demo//.gitlab-ci.yml@refs/heads/main',
+      '--certificate-oidc-issuer',
+      'https://oidc.stella.invalid',
+    ],
+    OFFLINE,
+  );
+  t.is(verify.code, 42, verify.stderr); // DSSE_INVALID
+  t.false(raw.test(verify.stderr), 'nothing a terminal acts on reaches stderr');
+  t.is(
+    verify.stderr,
+    `error: signature: DSSE payload type "${shown}" is not application/vnd.in-toto+json\n`,
+  );
+
+  // Machines get the value itself: the JSON text escapes it, and it parses back the same.
+  const json = await runCli(['attest', 'inspect', '--bundle', file, '--json'], OFFLINE);
+  t.is(json.code, 0, json.stderr);
+  t.false(raw.test(json.stdout));
+  const parsed = JSON.parse(json.stdout) as { bundles: { dsse: { payloadType: string } }[] };
+  t.is(parsed.bundles[0]!.dsse.payloadType, hostile);
 });

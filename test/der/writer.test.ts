@@ -102,10 +102,13 @@ test('generalizedTime writes every fraction digit of a PreciseTime, DER-minimal 
   for (const p of [
     { ms: at, subMs: '1' },
     { ms: at + 7, subMs: '000321' },
-    { ms: at + 999, subMs: '999999999' },
+    { ms: at + 999, subMs: '999999' },
   ]) {
     t.deepEqual(readPreciseTime(parseDer(generalizedTime(p)), { allowFraction: true }), p);
   }
+  // The writer writes what it is given (the tests' hostile TSA needs that); the reader stops
+  // at the nanosecond.
+  t.is(text(generalizedTime({ ms: at + 999, subMs: '9999991' })), '20250101120000.9999999991Z');
   t.throws(() => generalizedTime({ ms: at, subMs: '1e' }), { instanceOf: RangeError });
 });
 

@@ -37,6 +37,7 @@ import {
   isHang,
   judgeAcceptedBundle,
   KNOWN_CRASHES,
+  MAX_REFUSAL_MESSAGE,
 } from './oracle.js';
 import {
   archiveStreamTarget,
@@ -614,6 +615,13 @@ test('fuzz oracle: only a StellaError with a listed code is a refusal; known cra
     'crash',
   );
   t.is(classifyThrow('a string').kind, 'crash');
+  const long = (n: number) => new StellaError('BUNDLE_MALFORMED', 'bundle', 'x'.repeat(n));
+  t.is(classifyThrow(long(MAX_REFUSAL_MESSAGE)).kind, 'refused');
+  t.is(
+    classifyThrow(long(MAX_REFUSAL_MESSAGE + 1)).kind,
+    'crash',
+    "a message that grows with the input (a stranger's value quoted whole) is a crash",
+  );
   for (const k of KNOWN_CRASHES) {
     const Ctor = (globalThis as unknown as Record<string, new (m: string) => Error>)[k.error]!;
     const matching = k.example;

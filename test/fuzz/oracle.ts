@@ -55,11 +55,26 @@ export type Classified =
   | { kind: 'known-crash'; id: string }
   | { kind: 'crash'; error: unknown };
 
+/**
+ * The longest message a refusal may have. A message shows the value it refuses through
+ * `quoted` (src/util/text.ts), which keeps at most a few hundred characters of it; a message
+ * that quotes a stranger's value whole grows with the input (a 70 KB payload type made a
+ * 70 KB error line), so a longer one is a crash.
+ */
+export const MAX_REFUSAL_MESSAGE = 4096;
+
 /** How a thrown value counts. */
 export function classifyThrow(e: unknown): Classified {
   if (e instanceof StellaError) {
-    if (Object.hasOwn(EXIT_CODES, e.code)) return { kind: 'refused', code: e.code };
-    return { kind: 'crash', error: e };
+    if (!Object.hasOwn(EXIT_CODES, e.code)) return { kind: 'crash', error: e };
+    if (e.message.length > MAX_REFUSAL_MESSAGE)
+      return {
+        kind: 'crash',
+        error: new Error(
+          `a ${e.code} refusal's message has ${e.message.length} characters (at most ${MAX_REFUSAL_MESSAGE}): ${e.message.slice(0, 300)}…`,
+        ),
+      };
+    return { kind: 'refused', code: e.code };
   }
   const name = e instanceof Error ? e.constructor.name : typeof e;
   const message = e instanceof Error ? e.message : String(e);

@@ -132,7 +132,7 @@ test('an entry of another kind than proposed is refused', (t) => {
     payloadType: 'application/vnd.in-toto+json',
     signatures: [{ sig: new Uint8Array([1]), keyid: '' }],
   };
-  refused(t, oursNow, dsse, /expected a dsse entry, got hashedrekord/);
+  refused(t, oursNow, dsse, /expected a dsse entry, got "hashedrekord"/);
 });
 
 test('a body that is not base64 canonical JSON is refused', (t) => {

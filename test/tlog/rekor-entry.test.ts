@@ -324,7 +324,7 @@ test('kind/version must match the entry and the bundle content (E33)', (t) => {
         certExpect,
       ),
     'TLOG_BODY_MISMATCH',
-    'tlog entry kind/version hashedrekord/0.0.2 does not match its body (hashedrekord/0.0.1)',
+    'tlog entry kind/version "hashedrekord/0.0.2" does not match its body ("hashedrekord/0.0.1")',
   );
   refused(
     t,
@@ -335,7 +335,7 @@ test('kind/version must match the entry and the bundle content (E33)', (t) => {
         certExpect,
       ),
     'TLOG_BODY_MISMATCH',
-    /dsse\/0\.0\.1 does not match its body/,
+    /"dsse\/0\.0\.1" does not match its body/,
   );
   refused(
     t,
@@ -536,6 +536,14 @@ test('parser refuses non-canonical, duplicate-key, unknown-field and unknown-kin
     () => parseRekorBody(canonicalizeBytes({ ...JSON.parse(text), apiVersion: '0.0.3' })),
     'BUNDLE_UNSUPPORTED',
   );
+  // A stranger's value is quoted cut, not whole: a 70 KB kind made a 70 KB error line.
+  const huge = 'x'.repeat(70_000);
+  refused(
+    t,
+    () => parseRekorBody(canonicalizeBytes({ ...JSON.parse(text), kind: huge })),
+    'BUNDLE_UNSUPPORTED',
+    /^tlog entry body: unsupported kind\/apiVersion "x{200}"… \(70006 characters\)$/,
+  );
   const j = JSON.parse(text) as {
     spec: {
       data: { hash: { value: string; algorithm: string } };
@@ -553,6 +561,12 @@ test('parser refuses non-canonical, duplicate-key, unknown-field and unknown-kin
       parseRekorBody(variant((c) => (c.spec.data.hash.value = c.spec.data.hash.value.slice(2)))),
     B,
     /not a 32-byte hex digest/,
+  );
+  refused(
+    t,
+    () => parseRekorBody(variant((c) => (c.spec.data.hash.algorithm = huge))),
+    B,
+    /^tlog entry body: spec\.data\.hash\.algorithm "x{200}"… \(70000 characters\) is not supported$/,
   );
   refused(
     t,

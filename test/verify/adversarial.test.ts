@@ -1351,18 +1351,18 @@ test('E33 digest algorithm, kind or version of the body differing from the bundl
     [
       'version 0.0.2',
       (j) => (j.verificationMaterial.tlogEntries[0].kindVersion.version = '0.0.2'),
-      /kind\/version hashedrekord\/0\.0\.2 does not match its body \(hashedrekord\/0\.0\.1\)/,
+      /kind\/version "hashedrekord\/0\.0\.2" does not match its body \("hashedrekord\/0\.0\.1"\)/,
     ],
     [
       'kind dsse',
       (j) => (j.verificationMaterial.tlogEntries[0].kindVersion.kind = 'dsse'),
-      /kind\/version dsse\/0\.0\.1 does not match its body/,
+      /kind\/version "dsse\/0\.0\.1" does not match its body/,
     ],
     [
       'kind intoto',
       (j) =>
         (j.verificationMaterial.tlogEntries[0].kindVersion = { kind: 'intoto', version: '0.0.2' }),
-      /kind\/version intoto\/0\.0\.2 does not match its body/,
+      /kind\/version "intoto\/0\.0\.2" does not match its body/,
     ],
     [
       'bundle digest SHA2_512',
@@ -1396,7 +1396,7 @@ test('E33 digest algorithm, kind or version of the body differing from the bundl
     t,
     await verdict({ bundle: dsse, policy: policy(GL) }),
     'TLOG_BODY_MISMATCH',
-    /kind\/version hashedrekord\/0\.0\.1 does not match its body \(dsse\/0\.0\.1\)/,
+    /kind\/version "hashedrekord\/0\.0\.1" does not match its body \("dsse\/0\.0\.1"\)/,
     'dsse body claimed as hashedrekord',
   );
 });

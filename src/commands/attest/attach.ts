@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
+import { writeStdout } from '../render.js';
 
 export default class AttestAttach extends StellaCommand {
   static override summary =
@@ -47,8 +48,8 @@ export default class AttestAttach extends StellaCommand {
       this.printJson({ ok: true, ...r });
       return;
     }
-    process.stdout.write(`${this.paint('green', 'attached')} ${flags.bundle} to ${r.image}\n`);
-    process.stdout.write(
+    writeStdout(`${this.paint('green', 'attached')} ${flags.bundle} to ${r.image}\n`);
+    writeStdout(
       `  referrer: ${r.manifestDigest} (${r.indexedBy === 'referrers-api' ? 'referrers API' : `referrers tag ${r.tag}`})\n`,
     );
   }

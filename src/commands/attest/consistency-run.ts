@@ -9,6 +9,7 @@ import { fail, StellaError } from '../../errors.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
 import type { EntryCheckpoint } from '../../tlog/consistency.js';
 import type { ConsistencyReport } from '../../trust/store/consistency.js';
+import { writeStderr } from '../render.js';
 
 export interface StoreConsistencyOptions {
   trust: TrustMaterial;
@@ -96,11 +97,10 @@ export function printConsistencyEvidence(e: unknown): void {
     | { held?: { checkpoint: string }; presented?: { checkpoint: string }; proof?: string[] | null }
     | undefined;
   if (!d?.held || !d.presented) return;
-  process.stderr.write(
+  writeStderr(
     `evidence: checkpoint held by the trust store:\n${d.held.checkpoint}\nevidence: checkpoint presented now:\n${d.presented.checkpoint}\n`,
   );
-  if (d.proof)
-    process.stderr.write(`evidence: the failing consistency proof: ${d.proof.join(' ')}\n`);
+  if (d.proof) writeStderr(`evidence: the failing consistency proof: ${d.proof.join(' ')}\n`);
 }
 
 /** The command line as the trust store's history records it: `stella <words> <args after the last word>`. */

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { StellaError } from '../../errors.js';
-import { paint, printErrorLine, stderrColour } from '../render.js';
+import { printErrorLine, writeStdout } from '../render.js';
 import type { RegistryCollection } from '../../oci/index.js';
 import type { ExportBundleResult } from './export-bundle-run.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
@@ -173,34 +173,26 @@ export default class AttestExportBundle extends StellaCommand {
   /** The human lines: what was exported, its seal, digest and extras. */
   private printExport(r: ExportBundleResult, registry: RegistryCollection | undefined): void {
     const artifacts = new Set(r.manifest.entries.map((e) => e.artifactDigest)).size;
-    for (const x of registry?.skipped ?? [])
-      process.stderr.write(
-        `${paint(stderrColour(), 'yellow', 'warning')}: skipped ${x.source}: ${x.reason}\n`,
-      );
-    process.stdout.write(
+    for (const x of registry?.skipped ?? []) this.warning(`skipped ${x.source}: ${x.reason}`);
+    writeStdout(
       `${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts} artifact(s) to ${r.outputPath}${r.format === 'bundle' ? ' (a standard Sigstore bundle)' : ''}\n`,
     );
-    if (r.seal?.kind === 'key')
-      process.stdout.write(`  sealed by:  exporter key ${r.seal.keyId}\n`);
+    if (r.seal?.kind === 'key') writeStdout(`  sealed by:  exporter key ${r.seal.keyId}\n`);
     if (r.seal?.kind === 'keyless')
-      process.stdout.write(
+      writeStdout(
         `  sealed by:  ${r.seal.identity ?? '(no identity)'} (${r.seal.issuer ?? 'no issuer'}), log index ${r.seal.logIndex}\n`,
       );
-    process.stdout.write(
+    writeStdout(
       `  sha256:     ${r.sha256} (${r.size} bytes)\n  created at: ${r.manifest.createdAt}\n`,
     );
     if (r.manifest.trustedRoot)
-      process.stdout.write(
-        '  includes trusted_root.json (not trusted automatically by the receiver)\n',
-      );
+      writeStdout('  includes trusted_root.json (not trusted automatically by the receiver)\n');
     for (const c of r.refreshedProofs ?? [])
-      process.stdout.write(
+      writeStdout(
         `  proofs:     ${c.proofs} entr${c.proofs === 1 ? 'y' : 'ies'} of ${c.log} re-proved to its checkpoint at tree size ${c.treeSize}\n`,
       );
     for (const c of r.consistency ?? [])
-      process.stdout.write(
-        `  consistency: ${c.log} latest tree size ${c.treeSize}, ${c.proofs} proof(s)\n`,
-      );
+      writeStdout(`  consistency: ${c.log} latest tree size ${c.treeSize}, ${c.proofs} proof(s)\n`);
   }
 }
 

@@ -3,6 +3,7 @@ import { StellaCommand } from '../base.js';
 import { oclifFlags } from '../oclif-flags.js';
 import { IDENTITY_FLAGS } from '../identity-flag-spec.js';
 import type { FlagValues } from '../flag-spec.js';
+import { writeStdout } from '../render.js';
 
 /** The identity flags of `attest verify`; --policy's description says what it does here. */
 const IMPORT_POLICY_FLAGS = {
@@ -112,23 +113,22 @@ export default class AttestImport extends StellaCommand {
       if (!this.jsonMode) printConsistencyEvidence(e);
       throw e;
     });
-    for (const w of r.warnings) process.stderr.write(`${this.paint('yellow', 'warning')}: ${w}\n`);
+    for (const w of r.warnings) this.warning(w);
     if (this.jsonMode) {
       this.printJson({ ok: true, ...r });
       return;
     }
-    process.stdout.write(
+    writeStdout(
       `${this.paint('green', 'imported')} ${r.added} new bundle(s) (${r.duplicates} already present) for ${r.artifacts} artifact(s) into ${r.attestationStore}\n`,
     );
-    if (r.verified !== null)
-      process.stdout.write(`  policy: every artifact verified (${r.verified})\n`);
-    process.stdout.write(
+    if (r.verified !== null) writeStdout(`  policy: every artifact verified (${r.verified})\n`);
+    writeStdout(
       `  seal: ${r.seal.status === 'verified' ? `verified, ${r.seal.by}` : r.seal.status === 'unchecked' ? 'present, not checked (no exporter trusted)' : 'none'}\n`,
     );
     if (r.consistency) {
       const c = r.consistency;
       const proven = c.checkpoints.filter((x) => x.status === 'proven').length;
-      process.stdout.write(
+      writeStdout(
         `  consistency: ${c.checkpoints.length} checkpoint(s), ${proven} proven, ${c.checkpoints.length - proven} unproven; ${c.recorded} recorded in ${c.store}${c.latest.map((l) => `; ${l.log} latest tree size ${l.treeSize} (${l.status})`).join('')}\n`,
       );
     }

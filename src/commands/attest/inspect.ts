@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
+import { writeStderr, writeStdout } from '../render.js';
 
 export default class AttestInspect extends StellaCommand {
   static override summary =
@@ -102,12 +103,12 @@ export default class AttestInspect extends StellaCommand {
       });
       return;
     }
-    process.stderr.write(`note: ${NOT_VERIFIED_NOTE}\n`);
+    writeStderr(`note: ${NOT_VERIFIED_NOTE}\n`);
     descriptions.forEach((d, i) => {
       if (descriptions.length > 1)
-        process.stdout.write(`${i > 0 ? '\n' : ''}# bundle ${i + 1} of ${descriptions.length}\n`);
-      process.stdout.write(describeLines(d, flags['show-cert']).join('\n') + '\n');
+        writeStdout(`${i > 0 ? '\n' : ''}# bundle ${i + 1} of ${descriptions.length}\n`);
+      writeStdout(describeLines(d, flags['show-cert']).join('\n') + '\n');
     });
-    for (const r of refused) process.stderr.write(`${this.paint('yellow', 'warning')}: ${r}\n`);
+    for (const r of refused) this.warning(r);
   }
 }

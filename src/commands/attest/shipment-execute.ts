@@ -10,9 +10,11 @@ import {
   paint,
   printErrorLine,
   printJson,
+  printWarning,
   reportError,
-  stderrColour,
+  writeStdout,
 } from '../render.js';
+import { terminalLine, terminalText } from '../../util/text.js';
 import { tmpdir } from '../../util/os.js';
 import { dirname, resolve } from 'node:path';
 import {
@@ -112,8 +114,7 @@ function checkShipmentFlags(flags: FlagValues<typeof VERIFY_FLAGS>): void {
 }
 
 function printWarnings(warnings: readonly string[]): void {
-  for (const w of warnings)
-    process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
+  for (const w of warnings) printWarning(w);
 }
 
 /**
@@ -152,7 +153,7 @@ function artifactSink(
       if (!r.ok) spools.failures.append(`${failures++ ? '\n' : ''}${failureRow(r)}`);
       spools.rows.append(`${rows++ ? '\n' : ''}${artifactRow(r)}`);
     }
-    if (flags['json-lines']) process.stdout.write(JSON.stringify(artifactJson(r)) + '\n');
+    if (flags['json-lines']) writeStdout(JSON.stringify(artifactJson(r)) + '\n');
     else if (!flags.json) printArtifactLine(r, colour);
   };
 }
@@ -246,7 +247,7 @@ function printShipmentOutcome(
       ...(incomplete ? { error: incomplete.toJSON() } : {}),
     });
   } else if (flags['json-lines']) {
-    process.stdout.write(
+    writeStdout(
       JSON.stringify({
         summary: summaryJson(summary),
         consistency: consistency ?? null,
@@ -370,7 +371,8 @@ class JsonArtifactsSpool {
 
   add(r: ArtifactResult): void {
     const element = JSON.stringify(artifactJson(r), null, 2).replace(/\n/g, '\n    ');
-    this.spool.append(`${this.n++ ? ',\n' : ''}    ${element}`);
+    // Guarded as writeStdout guards printJson's text, so the bytes stay those of printJson.
+    this.spool.append(terminalText(`${this.n++ ? ',\n' : ''}    ${element}`));
   }
 
   /** Print `envelope` (whose `artifacts` is []) with the spooled artifacts in that place. */
@@ -379,13 +381,13 @@ class JsonArtifactsSpool {
     // A newline never occurs inside a JSON string, so this is the key itself.
     const at = text.indexOf('\n  "artifacts": []');
     if (this.n === 0 || at < 0) {
-      process.stdout.write(text);
+      writeStdout(text);
       return;
     }
     const open = at + '\n  "artifacts": '.length;
-    process.stdout.write(`${text.slice(0, open)}[\n`);
-    for (const chunk of this.spool.chunks()) process.stdout.write(chunk);
-    process.stdout.write(`\n  ]${text.slice(open + 2)}`);
+    writeStdout(`${text.slice(0, open)}[\n`);
+    for (const chunk of this.spool.chunks()) process.stdout.write(chunk); // guarded in add()
+    writeStdout(`\n  ]${text.slice(open + 2)}`);
   }
 
   close(): void {
@@ -425,23 +427,28 @@ function progressPrinter(started: number): (done: number, total: number) => void
   };
 }
 
-/** One artifact's human line: who signed it, or every bundle's failed check. */
+/**
+ * One artifact's human line: who signed it, or every bundle's failed check. Names, identities
+ * and messages are a stranger's text, each kept on its line (terminalLine).
+ */
 function printArtifactLine(r: ArtifactResult, colour: boolean): void {
-  const label = r.names.length ? ` (${r.names.join(', ')})` : '';
+  const label = r.names.length ? ` (${terminalLine(r.names.join(', '))})` : '';
   if (r.ok) {
     const v = r.verified!;
-    process.stdout.write(
-      `${paint(colour, 'green', 'ok  ')} ${r.artifactDigest}${label} ${v.identity ?? '-'} issuer=${v.issuer ?? '-'} time=${v.verifiedTime ?? '-'} logIndex=${v.logIndex ?? '-'}\n`,
+    const identity = terminalLine(v.identity ?? '-');
+    const issuer = terminalLine(v.issuer ?? '-');
+    writeStdout(
+      `${paint(colour, 'green', 'ok  ')} ${r.artifactDigest}${label} ${identity} issuer=${issuer} time=${v.verifiedTime ?? '-'} logIndex=${v.logIndex ?? '-'}\n`,
     );
   } else if (r.missing) {
-    process.stdout.write(
+    writeStdout(
       `${paint(colour, 'red', 'FAIL')} ${r.artifactDigest}${label} missing: not in the archive (NO_ATTESTATIONS_FOUND)\n`,
     );
   } else {
-    process.stdout.write(`${paint(colour, 'red', 'FAIL')} ${r.artifactDigest}${label}\n`);
+    writeStdout(`${paint(colour, 'red', 'FAIL')} ${r.artifactDigest}${label}\n`);
     for (const b of r.bundles)
-      process.stdout.write(
-        `       ${b.path}: ${b.error?.check ?? '?'}: ${b.error?.code ?? '?'}: ${b.error?.message ?? ''}\n`,
+      writeStdout(
+        `       ${terminalLine(b.path)}: ${b.error?.check ?? '?'}: ${b.error?.code ?? '?'}: ${terminalLine(b.error?.message ?? '')}\n`,
       );
   }
 }
@@ -460,7 +467,7 @@ function printSummary(
   const { colour, consistency, incomplete } = o;
   const seal = describeSeal(summary.seal);
   const secs = (Date.now() - o.started) / 1000;
-  process.stdout.write(
+  writeStdout(
     [
       '',
       `  artifacts  ${summary.artifacts}`,
@@ -482,5 +489,5 @@ function printSummary(
     ].join('\n'),
   );
   if (incomplete) printErrorLine(incomplete.check, incomplete.message);
-  else process.stdout.write(`${paint(colour, 'bold', 'Verified OK')}: every artifact verified\n`);
+  else writeStdout(`${paint(colour, 'bold', 'Verified OK')}: every artifact verified\n`);
 }

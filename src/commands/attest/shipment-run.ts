@@ -30,6 +30,7 @@ import { STREAM_LIMITS } from '../../archive/export.js';
 import { defaultGunzipLimits, gunzipBounded, isGzip } from '../../archive/gzip.js';
 import { isDigestReference, parseDigestReference } from '../../verify/artifact.js';
 import type { ExporterTrust } from '../../shipment/seal.js';
+import { quoted } from '../../util/text.js';
 
 /** An export archive file as a re-openable stream; gzip (by its magic bytes) inflated with limits. */
 export function archiveFileSource(file: string): ArchiveSource {
@@ -42,7 +43,7 @@ export function archiveFileSource(file: string): ArchiveSource {
       limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
     });
   if (probe.kind !== 'file')
-    fail('INPUT_INVALID', 'input', `--archive ${JSON.stringify(file)}: not a regular file`);
+    fail('INPUT_INVALID', 'input', `--archive ${quoted(file)}: not a regular file`);
   const gz = isGzip(probe.head);
   return {
     name: `archive ${file}`,
@@ -107,7 +108,7 @@ export function parseJobs(s: string | undefined): number {
     fail(
       'INPUT_INVALID',
       'input',
-      `--jobs must be a whole number from 1 to 9999, not ${JSON.stringify(s.slice(0, 40))}`,
+      `--jobs must be a whole number from 1 to 9999, not ${quoted(s, 40)}`,
     );
   return Number(s);
 }
@@ -119,7 +120,7 @@ function sha256Ref(ref: string, what: string): string {
       fail(
         'INPUT_INVALID',
         'input',
-        `${what} ${JSON.stringify(ref.slice(0, 100))}: export archives are keyed by sha256 digests`,
+        `${what} ${quoted(ref, 100)}: export archives are keyed by sha256 digests`,
       );
     return `sha256:${toHex(a.digest)}`;
   }
@@ -135,7 +136,7 @@ function filesUnder(dir: string): string[] {
       fail(
         'INPUT_INVALID',
         'input',
-        `--artifacts-dir ${JSON.stringify(dir)}: nested more than 64 levels deep`,
+        `--artifacts-dir ${quoted(dir)}: nested more than 64 levels deep`,
       );
     for (const name of readdirSync(d).sort()) {
       const p = path.join(d, name);
@@ -146,17 +147,13 @@ function filesUnder(dir: string): string[] {
   };
   try {
     if (!lstatSync(dir).isDirectory())
-      fail('INPUT_INVALID', 'input', `--artifacts-dir ${JSON.stringify(dir)}: not a directory`);
+      fail('INPUT_INVALID', 'input', `--artifacts-dir ${quoted(dir)}: not a directory`);
     walk(dir, 0);
   } catch (e) {
     if (e instanceof Error && 'code' in e && typeof e.code === 'string')
-      fail(
-        'INPUT_INVALID',
-        'input',
-        `--artifacts-dir ${JSON.stringify(dir)}: ${e.message}`,
-        undefined,
-        { cause: e },
-      );
+      fail('INPUT_INVALID', 'input', `--artifacts-dir ${quoted(dir)}: ${e.message}`, undefined, {
+        cause: e,
+      });
     throw e;
   }
   return out;
@@ -186,11 +183,7 @@ export function selectArtifacts(o: {
   if (o.artifactsDir !== undefined) {
     const files = filesUnder(o.artifactsDir);
     if (files.length === 0)
-      fail(
-        'INPUT_INVALID',
-        'input',
-        `--artifacts-dir ${JSON.stringify(o.artifactsDir)} holds no files`,
-      );
+      fail('INPUT_INVALID', 'input', `--artifacts-dir ${quoted(o.artifactsDir)} holds no files`);
     for (const f of files)
       add(sha256Ref(f, '--artifacts-dir file'), path.relative(o.artifactsDir, f));
   } else {

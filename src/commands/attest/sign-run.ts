@@ -33,6 +33,7 @@ import type { TrustMaterial } from '../../model/trust-material.js';
 import { signArtifact, type SignInput, type SignResult } from '../../sign/sign.js';
 import type { KeyPairGenerator } from '../../sign/keys.js';
 import type { AttestationStore } from '../../store/attestations.js';
+import { quoted } from '../../util/text.js';
 
 export type ArtifactType = 'blob' | 'image';
 
@@ -216,7 +217,7 @@ function readPredicate(opts: RunSignOptions): { type: string; value: unknown } |
     fail(
       'INPUT_INVALID',
       'input',
-      `--predicate-type ${JSON.stringify(opts.predicateType)}: must be a URI`,
+      `--predicate-type ${quoted(opts.predicateType)}: must be a URI`,
       undefined,
       { cause: e },
     );

@@ -5,6 +5,8 @@ import type { ImageTarget } from '../../oci/sign-target.js';
 import type { RunSignResult } from './sign-run.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 import { badServiceUrl, KEYLESS_SIGNING_FLAGS, signingFlagValues } from './signing-flags.js';
+import { quoted } from '../../util/text.js';
+import { writeStdout } from '../render.js';
 
 export default class AttestSign extends StellaCommand {
   static override summary =
@@ -84,7 +86,7 @@ export default class AttestSign extends StellaCommand {
     const { flags: parsed, args } = await this.parse(AttestSign);
     if (args.artifact !== undefined && parsed.artifact !== undefined)
       this.usage(
-        `the artifact was given twice (${JSON.stringify(args.artifact)} and --artifact ${JSON.stringify(parsed.artifact)}): give it once`,
+        `the artifact was given twice (${quoted(args.artifact)} and --artifact ${quoted(parsed.artifact)}): give it once`,
       );
     const artifact = args.artifact ?? parsed.artifact;
     if (artifact === undefined)
@@ -113,17 +115,16 @@ export default class AttestSign extends StellaCommand {
       this.printJson(signJson(r, attached));
       return;
     }
-    process.stdout.write(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
-    process.stdout.write(`  bundle:   ${r.outputPath}\n`);
-    process.stdout.write(`  identity: ${r.identity}\n  issuer:   ${r.issuer}\n`);
+    writeStdout(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
+    writeStdout(`  bundle:   ${r.outputPath}\n`);
+    writeStdout(`  identity: ${r.identity}\n  issuer:   ${r.issuer}\n`);
     for (const e of r.tlog)
-      process.stdout.write(
+      writeStdout(
         `  rekor:    ${e.apiVersion === 2 ? 'v2 ' : ''}log index ${e.logIndex} at ${e.url} (${e.kind})${e.apiVersion === 1 && e === r.tlog[0] ? `, entry ${r.rekor.uuid}` : ''}\n`,
       );
-    for (const t of r.timestamps)
-      process.stdout.write(`  time:     ${t.time} (RFC 3161, ${t.url})\n`);
+    for (const t of r.timestamps) writeStdout(`  time:     ${t.time} (RFC 3161, ${t.url})\n`);
     if (attached)
-      process.stdout.write(
+      writeStdout(
         `  attached: ${attached.image} (referrer ${attached.manifestDigest}, ${attached.indexedBy === 'referrers-api' ? 'referrers API' : `referrers tag ${attached.tag}`})\n`,
       );
   }

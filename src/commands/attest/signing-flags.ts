@@ -1,5 +1,6 @@
 /** The keyless signing flags shared by `attest sign` and `attest export-bundle --seal-keyless`. */
 import { Flags } from '@oclif/core';
+import { quoted } from '../../util/text.js';
 
 export const KEYLESS_SIGNING_FLAGS = {
   'identity-token': Flags.string({
@@ -50,7 +51,7 @@ export function badServiceUrl(flags: {
       u = undefined;
     }
     if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:'))
-      return `--${name} ${JSON.stringify(v)} is not an http(s) URL`;
+      return `--${name} ${quoted(v)} is not an http(s) URL`;
   }
   return undefined;
 }

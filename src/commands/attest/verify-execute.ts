@@ -10,9 +10,12 @@ import {
   printErrorLine,
   printJson,
   printUsageError,
+  printWarning,
   reportError,
-  stderrColour,
+  writeStderr,
+  writeStdout,
 } from '../render.js';
+import { terminalLine } from '../../util/text.js';
 import { runVerify } from './verify-run.js';
 import { compileIdentityPattern } from '../../verify/identity-pattern.js';
 import { identityPolicyOptions, type ResolvedIdentity } from '../identity-flags.js';
@@ -22,6 +25,7 @@ import type { FlagValues } from '../flag-spec.js';
 import type { VERIFY_FLAGS } from './verify-spec.js';
 import type { CheckpointReport } from '../../trust/store/consistency.js';
 import { commandLine, printConsistencyEvidence } from './consistency-run.js';
+import { quoted } from '../../util/text.js';
 
 function describeCheckpoint(c: CheckpointReport): string {
   const w = c.witnesses.length ? `, cosigned by ${c.witnesses.join(', ')}` : '';
@@ -56,7 +60,7 @@ function maxAgeMistake(flags: FlagValues<typeof VERIFY_FLAGS>): string | undefin
   if (flags['trusted-root'] !== undefined)
     return '--max-age limits the age of the trust store, which is not read with --trusted-root: give one or the other';
   if (!/^[0-9]+(\.[0-9]+)?$/.test(maxAge.trim()))
-    return `--max-age must be a positive number of days, not ${JSON.stringify(maxAge)}`;
+    return `--max-age must be a positive number of days, not ${quoted(maxAge)}`;
   return undefined;
 }
 
@@ -116,12 +120,12 @@ function printExplanation(report: VerifyOutcome['report'], identity: ResolvedIde
   const details = report.checks.find((c) => c.check === 'policy')?.details as
     { explain?: IdentityExplanation } | undefined;
   if (details?.explain)
-    process.stdout.write(
+    writeStdout(
       explainLines(details.explain, identity.options.identitySource ?? 'command line').join('\n') +
         '\n',
     );
   else if (report.checks.some((c) => c.check === 'policy' && c.status === 'skip'))
-    process.stdout.write('identity policy: not reached (an earlier check failed)\n');
+    writeStdout('identity policy: not reached (an earlier check failed)\n');
 }
 
 /** The failed check as one line; failures that depend on what is trusted name where the trust came from. */
@@ -144,18 +148,18 @@ function printPassed(outcome: VerifyOutcome, colour: boolean): void {
   for (const c of outcome.report.checks) {
     const mark =
       c.status === 'pass' ? paint(colour, 'green', 'ok  ') : paint(colour, 'dim', 'skip');
-    process.stdout.write(`${mark} ${c.check.padEnd(17)} ${c.summary}\n`);
+    writeStdout(`${mark} ${c.check.padEnd(17)} ${terminalLine(c.summary)}\n`);
   }
   for (const c of outcome.consistency?.checkpoints ?? []) {
-    process.stdout.write(
-      `${paint(colour, c.status === 'proven' ? 'green' : 'dim', c.status === 'proven' ? 'ok  ' : 'new ')} ${'consistency'.padEnd(17)} ${describeCheckpoint(c)}\n`,
+    writeStdout(
+      `${paint(colour, c.status === 'proven' ? 'green' : 'dim', c.status === 'proven' ? 'ok  ' : 'new ')} ${'consistency'.padEnd(17)} ${terminalLine(describeCheckpoint(c))}\n`,
     );
   }
   for (const l of outcome.consistency?.latest ?? [])
-    process.stdout.write(
+    writeStdout(
       `${paint(colour, 'green', 'ok  ')} ${'consistency'.padEnd(17)} ${l.log} latest checkpoint tree size ${l.treeSize} recorded (${l.status})\n`,
     );
-  process.stdout.write(`${paint(colour, 'bold', 'Verified OK')} (trust: ${outcome.trustSource})\n`);
+  writeStdout(`${paint(colour, 'bold', 'Verified OK')} (trust: ${outcome.trustSource})\n`);
 }
 
 /** Renders a finished verification (human lines or one JSON report) and returns the exit code. */
@@ -165,11 +169,10 @@ function renderOutcome(
   flags: FlagValues<typeof VERIFY_FLAGS>,
 ): number {
   const json = flags.json;
-  for (const w of outcome.warnings)
-    process.stderr.write(`${paint(stderrColour(), 'yellow', 'warning')}: ${w}\n`);
+  for (const w of outcome.warnings) printWarning(w);
   const report = outcome.report;
   if (identity.defaultPolicy && !json)
-    process.stderr.write(
+    writeStderr(
       `identity policy: ${identity.options.identitySource} (the default policy: ${identity.defaultPolicy})\n`,
     );
   if (flags.explain && !json) printExplanation(report, identity);
@@ -198,7 +201,7 @@ export async function executeVerify(
   if (positionalArtifact !== undefined) {
     if (flags.artifact !== undefined)
       return printUsageError(
-        `the artifact was given twice (${JSON.stringify(positionalArtifact)} and --artifact ${JSON.stringify(flags.artifact)}): give it once`,
+        `the artifact was given twice (${quoted(positionalArtifact)} and --artifact ${quoted(flags.artifact)}): give it once`,
         json,
       );
     flags = { ...flags, artifact: [positionalArtifact] };

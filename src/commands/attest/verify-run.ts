@@ -28,6 +28,7 @@ import type { TrustMaterial } from '../../model/trust-material.js';
 import { BUNDLE_LIMITS, type Bundle } from '../../bundle/model.js';
 import { entryCheckpointsOf } from '../../tlog/consistency.js';
 import { checkConsistencyAgainstStore } from './consistency-run.js';
+import { quoted } from '../../util/text.js';
 
 export interface VerifyCommandOptions {
   bundlePath?: string;
@@ -154,7 +155,7 @@ export async function loadBundles(
       fail(
         'INPUT_INVALID',
         'input',
-        `--bundle ${JSON.stringify(opts.bundlePath)} is ${kind}, not a Sigstore bundle (JSON): an export archive from \`stella attest export-bundle\` goes to --archive${kind.startsWith('a gzip') ? ' (decompress it first: archives are read uncompressed)' : ''}`,
+        `--bundle ${quoted(opts.bundlePath)} is ${kind}, not a Sigstore bundle (JSON): an export archive from \`stella attest export-bundle\` goes to --archive${kind.startsWith('a gzip') ? ' (decompress it first: archives are read uncompressed)' : ''}`,
       );
     return { bundles: [parseBundle(bytes)], refused: [] };
   }
@@ -178,7 +179,7 @@ export async function loadBundles(
           : probeFile(opts.archivePath, 64, { what: '--archive' });
       if (e instanceof StellaError && head?.kind === 'file' && /^\s*\{/.test(toLatin1(head.head))) {
         throw e.reworded(
-          `--archive ${JSON.stringify(opts.archivePath)} is JSON, not an export archive (tar): a Sigstore bundle goes to --bundle`,
+          `--archive ${quoted(opts.archivePath)} is JSON, not an export archive (tar): a Sigstore bundle goes to --bundle`,
         );
       }
       throw e;
@@ -218,7 +219,7 @@ async function artifactReference(opts: VerifyCommandOptions): Promise<string> {
     fail(
       'INPUT_INVALID',
       'input',
-      `--artifact ${JSON.stringify(opts.artifact.slice(0, 140))} is not the digest of --image ${JSON.stringify(opts.image.slice(0, 300))}: give one, or the same digest`,
+      `--artifact ${quoted(opts.artifact, 140)} is not the digest of --image ${quoted(opts.image, 300)}: give one, or the same digest`,
     );
   }
   return digest;

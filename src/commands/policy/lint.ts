@@ -1,5 +1,7 @@
 import { Args } from '@oclif/core';
 import { StellaCommand } from '../base.js';
+import { quoted } from '../../util/text.js';
+import { writeStdout } from '../render.js';
 
 export default class PolicyLint extends StellaCommand {
   static override summary = 'Check a policy file: keys, types, issuers, and every identity pattern';
@@ -37,22 +39,19 @@ export default class PolicyLint extends StellaCommand {
       });
       return;
     }
-    process.stdout.write(
+    writeStdout(
       `${this.paint('green', 'ok')} ${args.file}: ${envs.length} environment${envs.length === 1 ? '' : 's'}\n`,
     );
     for (const e of envs) {
-      process.stdout.write(
-        `  ${e.name}: issuer${e.issuers.length > 1 ? 's' : ''} ${e.issuers.join(', ')}; identit${e.identities.length > 1 ? 'ies' : 'y'} ${e.identities.map((i) => JSON.stringify(i.pattern)).join(', ')}`,
+      writeStdout(
+        `  ${e.name}: issuer${e.issuers.length > 1 ? 's' : ''} ${e.issuers.join(', ')}; identit${e.identities.length > 1 ? 'ies' : 'y'} ${e.identities.map((i) => quoted(i.pattern)).join(', ')}`,
       );
       if (e.extensions.length > 0)
-        process.stdout.write(
-          `; extensions ${e.extensions.map(([n, p]) => `${n}=${JSON.stringify(p)}`).join(', ')}`,
-        );
-      process.stdout.write(
+        writeStdout(`; extensions ${e.extensions.map(([n, p]) => `${n}=${quoted(p)}`).join(', ')}`);
+      writeStdout(
         `${e.requireRekor ? '; requireRekor' : ''}${e.requireConsistency ? '; requireConsistency' : ''}\n`,
       );
-      for (const w of e.warnings)
-        process.stderr.write(`${this.paint('yellow', 'warning')}: ${w}\n`);
+      for (const w of e.warnings) this.warning(w);
     }
   }
 }

@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
+import { quoted } from '../../util/text.js';
+import { writeStdout } from '../render.js';
 
 export default class PolicyTest extends StellaCommand {
   static override summary =
@@ -60,12 +62,12 @@ export default class PolicyTest extends StellaCommand {
     const r = testIdentity(flags.identity, patterns);
     if (this.jsonMode) this.printJson({ ok: r.match, source, ...r });
     else {
-      process.stdout.write(
+      writeStdout(
         r.match
-          ? `${this.paint('green', 'match')}: ${JSON.stringify(r.identity)} matches ${r.matched.map((p) => `^(?:${p})$`).join(', ')} (${source})\n`
-          : `${this.paint('red', 'no match')}: ${JSON.stringify(r.identity)} (${source})\n`,
+          ? `${this.paint('green', 'match')}: ${quoted(r.identity)} matches ${r.matched.map((p) => `^(?:${p})$`).join(', ')} (${source})\n`
+          : `${this.paint('red', 'no match')}: ${quoted(r.identity)} (${source})\n`,
       );
-      for (const why of r.reasons) process.stdout.write(`  ${why}\n`);
+      for (const why of r.reasons) writeStdout(`  ${why}\n`);
     }
     if (!r.match) this.exit((await import('../../errors.js')).EXIT_CODES.IDENTITY_MISMATCH);
   }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
+import { writeStdout } from '../render.js';
 
 export default class SandboxDown extends StellaCommand {
   static override summary = 'Stop a detached sandbox';
@@ -14,6 +15,6 @@ export default class SandboxDown extends StellaCommand {
     const { stopSandbox } = await import('../../sandbox/server/control.js');
     const r = await stopSandbox({ dataDir: flags['data-dir'] });
     if (this.jsonMode) this.printJson({ ok: true, ...r });
-    else process.stdout.write(`${r.message}\n`);
+    else writeStdout(`${r.message}\n`);
   }
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
+import { writeStdout } from '../render.js';
 
 export default class SandboxFork extends StellaCommand {
   static override summary =
@@ -37,7 +38,7 @@ export default class SandboxFork extends StellaCommand {
       this.printJson({ ok: true, ...r });
       return;
     }
-    process.stdout.write(
+    writeStdout(
       `forked the sandbox's Rekor ${r.log} log: ${r.from} entries -> ${r.to}; new entries now follow a second history\n`,
     );
   }

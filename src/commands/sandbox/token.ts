@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
+import { writeStdout } from '../render.js';
 
 export default class SandboxToken extends StellaCommand {
   static override summary =
@@ -80,6 +81,6 @@ export default class SandboxToken extends StellaCommand {
         : {}),
     });
     if (this.jsonMode) this.printJson({ ok: true, token });
-    else process.stdout.write(`${token}\n`);
+    else writeStdout(`${token}\n`);
   }
 }

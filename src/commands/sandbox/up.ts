@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
+import { writeStdout } from '../render.js';
 
 export default class SandboxUp extends StellaCommand {
   static override summary =
@@ -65,7 +66,7 @@ export default class SandboxUp extends StellaCommand {
     if (this.jsonMode) this.printJson({ ok: true, detached: false, ...state });
     else {
       this.describe(state.urls, state.pid, state.files);
-      process.stdout.write('press Ctrl-C to stop\n');
+      writeStdout('press Ctrl-C to stop\n');
     }
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
@@ -86,25 +87,21 @@ export default class SandboxUp extends StellaCommand {
     },
   ): void {
     const base = urls.base;
-    process.stdout.write(`${this.paint('green', 'sandbox running')} at ${base} (pid ${pid})\n`);
-    process.stdout.write(
+    writeStdout(`${this.paint('green', 'sandbox running')} at ${base} (pid ${pid})\n`);
+    writeStdout(
       `  OIDC issuer: ${base}\n  Fulcio:      ${base}/api/v2\n  Rekor:       ${base}/api/v1\n`,
     );
     if (urls.rekorV2)
-      process.stdout.write(
+      writeStdout(
         `  Rekor v2:    ${urls.rekorV2}/api/v2/log/entries (tiles: ${urls.rekorV2}/checkpoint, /tile/...)\n`,
       );
-    if (urls.tsa) process.stdout.write(`  TSA:         ${urls.tsa}\n`);
-    process.stdout.write(
-      `  trust root:  ${files.trustedRoot}\n  signer config: ${files.signerConfig}\n`,
-    );
+    if (urls.tsa) writeStdout(`  TSA:         ${urls.tsa}\n`);
+    writeStdout(`  trust root:  ${files.trustedRoot}\n  signer config: ${files.signerConfig}\n`);
     if (files.signingConfig)
-      process.stdout.write(
+      writeStdout(
         `  signing config: ${files.signingConfig} (Rekor v2 + TSA: attest sign --signing-config)\n`,
       );
     if (files.witnesses)
-      process.stdout.write(
-        `  witnesses:   ${files.witnesses} (vkeys for stella trust witness add)\n`,
-      );
+      writeStdout(`  witnesses:   ${files.witnesses} (vkeys for stella trust witness add)\n`);
   }
 }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { storeFlag } from './shared.js';
+import { writeStdout } from '../render.js';
 
 export default class TrustCheckpoints extends StellaCommand {
   static override summary =
@@ -37,11 +38,11 @@ export default class TrustCheckpoints extends StellaCommand {
         return;
       }
       if (r.logs.length === 0)
-        process.stdout.write(
+        writeStdout(
           `no checkpoints in ${path} yet (verifying a bundle records its log's checkpoint)\n`,
         );
       for (const l of r.logs) {
-        process.stdout.write(
+        writeStdout(
           `${this.paint('bold', l.logUrl ?? l.logId)} (${l.origin || 'no checkpoint yet'})${l.policy ? `; witness policy: ${l.policy.threshold} of ${l.policy.witnesses.join(', ')}` : ''}\n`,
         );
         for (const c of l.checkpoints) {
@@ -49,17 +50,17 @@ export default class TrustCheckpoints extends StellaCommand {
             c.status === 'proven'
               ? this.paint('green', 'proven  ')
               : this.paint('yellow', 'unproven');
-          process.stdout.write(
+          writeStdout(
             `  ${String(c.treeSize).padStart(10)} ${c.rootHash.slice(0, 16)}… ${status}${c.latest ? ' latest' : '       '} first seen ${c.firstSeenAt} from ${c.source}\n`,
           );
         }
       }
       for (const s of r.splitViews) {
-        process.stdout.write(
+        writeStdout(
           `${this.paint('red', s.code === 'CHECKPOINT_ROLLBACK' ? 'ROLLBACK' : 'SPLIT VIEW')} #${s.id} ${s.origin} at ${s.detectedAt} (from ${s.source}): ${s.reason}\n`,
         );
         if (flags.evidence)
-          process.stdout.write(
+          writeStdout(
             `  held:\n${s.heldNote.replace(/^/gm, '    ')}\n  presented:\n${s.presentedNote.replace(/^/gm, '    ')}\n`,
           );
       }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { storeFlag } from './shared.js';
+import { writeStdout } from '../render.js';
 
 export default class TrustExport extends StellaCommand {
   static override summary = 'Export the store as a trusted_root.json (v0.2)';
@@ -37,6 +38,7 @@ export default class TrustExport extends StellaCommand {
           });
           return;
         }
+        // The document itself, the bytes --output FILE would hold (data, not a message).
         process.stdout.write(json);
         return;
       }
@@ -47,7 +49,7 @@ export default class TrustExport extends StellaCommand {
         this.printJson({ ok: true, store: path, output: flags.output, entries, sha256: digest });
         return;
       }
-      process.stdout.write(`wrote ${flags.output} (${entries} entries, sha256 ${digest})\n`);
+      writeStdout(`wrote ${flags.output} (${entries} entries, sha256 ${digest})\n`);
     } finally {
       store.close();
     }

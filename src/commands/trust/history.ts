@@ -1,5 +1,6 @@
 import { StellaCommand } from '../base.js';
 import { storeFlag } from './shared.js';
+import { writeStdout } from '../render.js';
 
 export default class TrustHistory extends StellaCommand {
   static override summary = 'Show every change made to the trust store';
@@ -27,7 +28,7 @@ export default class TrustHistory extends StellaCommand {
         const src = h.sourceFile
           ? `  from ${h.sourceFile} (sha256 ${h.sourceSha256?.slice(0, 16)}…)`
           : '';
-        process.stdout.write(
+        writeStdout(
           `${h.at}  ${h.action.padEnd(13)}${what} ${detail}${src}\n    by: ${h.command}\n`,
         );
       }

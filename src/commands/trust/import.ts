@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { commandLine, storeFlag } from './shared.js';
 import { parseTimeFlag } from '../../util/time.js';
+import { writeStdout } from '../render.js';
 
 export default class TrustImport extends StellaCommand {
   static override summary = 'Import trust material into the store';
@@ -73,15 +74,15 @@ export default class TrustImport extends StellaCommand {
         this.printJson({ ok: true, store: path, ...r });
         return;
       }
-      process.stdout.write(
+      writeStdout(
         `${r.format} ${args.file} (sha256 ${r.source.sha256.slice(0, 16)}…): ${r.added.length} added, ${r.duplicates.length} already present\n`,
       );
       for (const e of r.added)
-        process.stdout.write(
+        writeStdout(
           `  + #${e.id} ${e.kind} ${e.subject}  ${e.validFrom} .. ${e.effectiveUntil ?? 'open'}\n`,
         );
       for (const e of r.duplicates)
-        process.stdout.write(`  = #${e.id} ${e.kind} ${e.subject} (duplicate)\n`);
+        writeStdout(`  = #${e.id} ${e.kind} ${e.subject} (duplicate)\n`);
     } finally {
       store.close();
     }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { commandLine, storeFlag } from './shared.js';
+import { writeStdout } from '../render.js';
 
 export default class TrustInit extends StellaCommand {
   static override summary = 'Create the trust store';
@@ -50,15 +51,15 @@ export default class TrustInit extends StellaCommand {
       this.printJson({ ok: true, ...r });
       return;
     }
-    process.stdout.write(
+    writeStdout(
       `${r.created ? 'created' : 'opened existing'} trust store ${r.store} (schema ${r.schemaVersion})\n`,
     );
     if (flags.with)
-      process.stdout.write(
+      writeStdout(
         `${flags.with}: ${r.added.length} entries added, ${r.duplicates.length} already present\n`,
       );
     if (flags['rotation-keys'])
-      process.stdout.write(
+      writeStdout(
         `rotation keys: ${r.rotationKeys.added.length} added, ${r.rotationKeys.duplicates.length} already present, threshold ${r.rotationKeys.threshold}\n`,
       );
   }

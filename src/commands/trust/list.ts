@@ -3,6 +3,7 @@ import { StellaCommand } from '../base.js';
 import { storeFlag } from './shared.js';
 import { formatTime } from '../../util/time.js';
 import { renderTimeline } from './timeline.js';
+import { writeStdout } from '../render.js';
 
 export default class TrustList extends StellaCommand {
   static override summary = 'List trust entries';
@@ -34,14 +35,14 @@ export default class TrustList extends StellaCommand {
       if (flags.timeline) {
         const width = flags.width ?? (process.stdout.isTTY ? process.stdout.columns : 100);
         for (const line of renderTimeline(entries, { now, width, unicode: this.isTty }))
-          process.stdout.write(line + '\n');
+          writeStdout(line + '\n');
         return;
       }
       if (entries.length === 0) {
-        process.stdout.write(`no trust entries in ${path}\n`);
+        writeStdout(`no trust entries in ${path}\n`);
         return;
       }
-      process.stdout.write(
+      writeStdout(
         `${'ID'.padEnd(4)} ${'KIND'.padEnd(5)} ${'VALID FROM'.padEnd(20)} ${'VALID UNTIL'.padEnd(20)} ${'FINGERPRINT'.padEnd(16)} SUBJECT\n`,
       );
       for (const e of entries) {
@@ -50,7 +51,7 @@ export default class TrustList extends StellaCommand {
         const never =
           e.effectiveUntil !== null && Date.parse(e.effectiveUntil) < Date.parse(e.validFrom);
         const line = `${String(e.id).padEnd(4)} ${e.kind.padEnd(5)} ${(e.validFrom.slice(0, 19) + 'Z').padEnd(20)} ${until.padEnd(20)} ${e.fingerprint.slice(0, 16)} ${e.subject}${never ? ' (never valid: ends before it starts)' : e.retiredAt ? ' (retired)' : ''}`;
-        process.stdout.write((ended ? this.paint('dim', line) : line) + '\n');
+        writeStdout((ended ? this.paint('dim', line) : line) + '\n');
       }
     } finally {
       store.close();

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { commandLine, storeFlag } from './shared.js';
+import { writeStdout } from '../render.js';
 
 export default class TrustMigrate extends StellaCommand {
   static override summary = 'Bring a trust store at an older schema to the current one';
@@ -37,26 +38,24 @@ export default class TrustMigrate extends StellaCommand {
         return;
       }
       if (r.upToDate) {
-        process.stdout.write(
-          `trust store ${path} is already at schema ${r.to}; nothing to migrate\n`,
-        );
+        writeStdout(`trust store ${path} is already at schema ${r.to}; nothing to migrate\n`);
         return;
       }
-      process.stdout.write(
+      writeStdout(
         `trust store ${path}: schema ${r.from} -> ${r.to}; history (${r.historyRows} rows) accounts for everything it holds\n`,
       );
-      process.stdout.write(
+      writeStdout(
         `${dryRun ? 'would seal' : 'sealed'}: ${r.entries.length} entries, ${r.rotationKeys.filter((k) => k.active).length} active rotation key(s), threshold ${r.threshold}, last rotation version ${r.lastRotationVersion}\n`,
       );
       for (const e of r.entries)
-        process.stdout.write(
+        writeStdout(
           `  #${e.id} ${e.kind} ${e.subject}  ${e.validFrom} .. ${e.effectiveUntil ?? 'open'}  sha256:${e.fingerprint.slice(0, 16)}…\n`,
         );
       for (const k of r.rotationKeys)
-        process.stdout.write(
+        writeStdout(
           `  key ${k.keyId.slice(0, 16)}… ${k.keyDetails}${k.active ? '' : ' (removed)'}\n`,
         );
-      process.stdout.write(
+      writeStdout(
         dryRun ? 'dry run: nothing was written\n' : `migrated; history head ${r.historyHead}\n`,
       );
     } finally {

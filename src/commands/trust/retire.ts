@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { commandLine, storeFlag } from './shared.js';
 import { parseTimeFlag } from '../../util/time.js';
+import { writeStdout } from '../render.js';
 
 export default class TrustRetire extends StellaCommand {
   static override summary = "Close a trust entry's validity window";
@@ -29,7 +30,7 @@ export default class TrustRetire extends StellaCommand {
         this.printJson({ ok: true, store: path, ...r });
         return;
       }
-      process.stdout.write(
+      writeStdout(
         r.changed
           ? `retired #${r.entry.id} ${r.entry.kind} ${r.entry.subject} at ${r.entry.retiredAt} (was ${r.previousEnd ?? 'open'})\n`
           : `#${r.entry.id} already ended at ${r.previousEnd}, before ${flags.at ?? 'now'}; nothing changed (no history row)\n`,

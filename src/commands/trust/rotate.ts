@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { commandLine, storeFlag } from './shared.js';
+import { writeStdout } from '../render.js';
 
 export default class TrustRotate extends StellaCommand {
   static override summary = 'Apply a signed rotation bundle';
@@ -62,30 +63,28 @@ export default class TrustRotate extends StellaCommand {
         this.printJson({ ok: true, store: path, ...res });
         return;
       }
-      process.stdout.write(
+      writeStdout(
         `${res.dryRun ? 'would apply' : 'applied'} rotation version ${res.version} (previous ${res.previousVersion}), signed by ${res.signers.length} trusted key(s), expires ${res.expires}\n`,
       );
       for (const c of res.changes) {
         if (c.action === 'add')
-          process.stdout.write(
-            `  + ${c.kind} ${c.subject} ${c.validFrom} .. ${c.validUntil ?? 'open'}\n`,
-          );
+          writeStdout(`  + ${c.kind} ${c.subject} ${c.validFrom} .. ${c.validUntil ?? 'open'}\n`);
         else if (c.action === 'update')
-          process.stdout.write(
+          writeStdout(
             `  ~ #${c.id} ${c.kind} ${c.subject} ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`,
           );
         else if (c.action === 'adopt')
-          process.stdout.write(
+          writeStdout(
             `  ^ #${c.id} ${c.kind} ${c.subject} adopted from hand import: ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`,
           );
         else if (c.action === 'close')
-          process.stdout.write(`  - #${c.id} ${c.kind} ${c.subject} closed at ${c.validUntil}\n`);
+          writeStdout(`  - #${c.id} ${c.kind} ${c.subject} closed at ${c.validUntil}\n`);
         else
-          process.stdout.write(
+          writeStdout(
             `  keys: ${c.added.length} added, ${c.removed.length} removed, threshold ${c.threshold}\n`,
           );
       }
-      if (res.changes.length === 0) process.stdout.write('  (no entry changes)\n');
+      if (res.changes.length === 0) writeStdout('  (no entry changes)\n');
     } finally {
       store.close();
     }

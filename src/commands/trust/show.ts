@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { storeFlag } from './shared.js';
+import { writeStdout } from '../render.js';
 
 export default class TrustShow extends StellaCommand {
   static override summary = 'Show one trust entry';
@@ -41,9 +42,9 @@ export default class TrustShow extends StellaCommand {
         ['added at', e.addedAt],
         ['rotation', e.rotationVersion === null ? '-' : `version ${e.rotationVersion}`],
       ];
-      for (const [k, v] of rows) process.stdout.write(`${k.padEnd(14)} ${v}\n`);
-      process.stdout.write('history:\n');
-      for (const h of e.history) process.stdout.write(`  ${h.at} ${h.action} ${h.command}\n`);
+      for (const [k, v] of rows) writeStdout(`${k.padEnd(14)} ${v}\n`);
+      writeStdout('history:\n');
+      for (const h of e.history) writeStdout(`  ${h.at} ${h.action} ${h.command}\n`);
     } finally {
       store.close();
     }

@@ -15,7 +15,7 @@ import { decodeJwt } from '../../util/jwt.js';
 import { canonicalizeBytes } from '../../util/canonical-json.js';
 import { boundedSeconds } from '../../util/time.js';
 import type { AuthorityKey } from './keys.js';
-import { withoutTrailing } from '../../util/text.js';
+import { quoted, withoutTrailing } from '../../util/text.js';
 
 export type CiPlatform = 'github' | 'gitlab' | 'gitea';
 
@@ -511,7 +511,7 @@ export function verifyToken(
   const auds = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
   if (!auds.includes(opts.audience))
     invalid(
-      `OIDC token invalid: wrong audience (expected "${opts.audience}", got ${JSON.stringify(aud)})`,
+      `OIDC token invalid: wrong audience (expected "${opts.audience}", got ${quoted(aud)})`,
       { expected: opts.audience, actual: aud },
     );
 

@@ -52,7 +52,7 @@ import { forkLog, type LogStorage } from './rekor.js';
 import type { TreeView } from './witness.js';
 import { formatCheckpoint } from '../../tlog/note.js';
 import type { Ed25519AuthorityKey } from './keys-v2.js';
-import { withoutTrailing } from '../../util/text.js';
+import { quoted, withoutTrailing } from '../../util/text.js';
 
 // ---------------------------------------------------------------------------------------
 // JSON shapes (protobuf JSON of dev.sigstore.rekor.v1.TransparencyLogEntry, as grpc-gateway
@@ -144,7 +144,7 @@ export class LocalRekorV2Log {
       fail(
         'CONFIG_INVALID',
         'sandbox',
-        `Rekor v2 log name ${JSON.stringify(name)} is not a valid signed-note name`,
+        `Rekor v2 log name ${quoted(name)} is not a valid signed-note name`,
       );
     this.name = name;
     this.keyId = noteKeyId(name, opts.key.signer.publicKey);
@@ -339,7 +339,7 @@ function verifier(v: unknown, where: string): ParsedVerifier {
   const alg = KEY_DETAILS[keyDetails];
   if (!alg)
     rejected(
-      `${where}.keyDetails ${JSON.stringify(keyDetails.slice(0, 60))} is not supported (supported: ${Object.keys(KEY_DETAILS).join(', ')})`,
+      `${where}.keyDetails ${quoted(keyDetails, 60)} is not supported (supported: ${Object.keys(KEY_DETAILS).join(', ')})`,
     );
   if ((o['publicKey'] === undefined) === (o['x509Certificate'] === undefined))
     rejected(`${where} needs exactly one of publicKey and x509Certificate`);

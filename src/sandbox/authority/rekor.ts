@@ -44,7 +44,7 @@ import {
 import { derToPem } from '../../util/pem.js';
 import { signSet } from '../../tlog/set.js';
 import type { AuthorityKey } from './keys.js';
-import { withoutTrailing } from '../../util/text.js';
+import { quoted, withoutTrailing } from '../../util/text.js';
 
 // ---------------------------------------------------------------------------------------
 // Storage
@@ -198,7 +198,7 @@ export class LocalRekorLog {
       fail(
         'CONFIG_INVALID',
         'sandbox',
-        `Rekor checkpoint name ${JSON.stringify(name)} is not a valid signed-note name`,
+        `Rekor checkpoint name ${quoted(name)} is not a valid signed-note name`,
       );
     // Rekor v1 checkpoints: origin "<hostname> - <tree id>", signed by "<hostname>".
     this.origin = `${name} - ${this.treeId}`;

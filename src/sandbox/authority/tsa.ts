@@ -36,6 +36,7 @@ import {
 import { OID } from '../../x509/oids.js';
 import { CA_LIFETIME_MS } from './fulcio.js';
 import type { AuthorityKey } from './keys.js';
+import { quoted } from '../../util/text.js';
 
 export const TSA_ROOT_NAME: DN = {
   organization: 'stella-sandbox.dev',
@@ -216,10 +217,10 @@ export class LocalTsa {
     ]);
     const unknown = Object.keys(o).find((k) => !allowed.has(k));
     if (unknown !== undefined)
-      return this.#refuse(`unknown field ${JSON.stringify(unknown)}`, PKI_FAILURE.badDataFormat);
+      return this.#refuse(`unknown field ${quoted(unknown)}`, PKI_FAILURE.badDataFormat);
     const alg = o['hashAlgorithm'] ?? 'sha256';
     if (typeof alg !== 'string' || !isDigestName(alg.toLowerCase()))
-      return this.#refuse(`unsupported hashAlgorithm ${JSON.stringify(alg)}`, PKI_FAILURE.badAlg);
+      return this.#refuse(`unsupported hashAlgorithm ${quoted(alg)}`, PKI_FAILURE.badAlg);
     const hash = alg.toLowerCase() as DigestName;
     let digest: Uint8Array;
     try {

@@ -26,6 +26,7 @@ import {
   type SandboxState,
 } from './data-dir.js';
 import { proveSandbox, sandboxAnswers } from './sandbox.js';
+import { quoted } from '../../util/text.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -121,7 +122,7 @@ export async function stopSandbox(opts: { dataDir: string; waitMs?: number }): P
     fail(
       'SANDBOX_ERROR',
       'sandbox',
-      `sandbox state ${sandboxPath(dataDir, 'state')} names ${JSON.stringify(base)}, which is not a loopback URL: the sandbox only listens on 127.0.0.1; refusing to contact it or to signal pid ${state.pid}`,
+      `sandbox state ${sandboxPath(dataDir, 'state')} names ${quoted(base)}, which is not a loopback URL: the sandbox only listens on 127.0.0.1; refusing to contact it or to signal pid ${state.pid}`,
     );
   }
   const hello = await proveSandbox(dataDir, state);
@@ -268,7 +269,7 @@ export async function forkSandboxLog(opts: {
     fail(
       'SANDBOX_ERROR',
       'sandbox',
-      `sandbox state names ${JSON.stringify(state.urls.base)}, which is not a loopback URL; refusing to contact it`,
+      `sandbox state names ${quoted(state.urls.base)}, which is not a loopback URL; refusing to contact it`,
     );
   const hello = await proveSandbox(dataDir, state);
   if (hello.kind !== 'proven')

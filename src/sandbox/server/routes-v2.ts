@@ -24,6 +24,7 @@ import {
 } from '../../timestamp/request.js';
 import type { LocalRekorV2Log } from '../authority/rekor-v2.js';
 import type { LocalTsa } from '../authority/tsa.js';
+import { quoted } from '../../util/text.js';
 
 export interface V2Services {
   rekorV2: LocalRekorV2Log;
@@ -209,7 +210,7 @@ async function answerTimestamp(s: V2Services, req: IncomingMessage, res: ServerR
   } else {
     sendJson(res, 415, {
       code: 415,
-      message: `content type must be ${TIMESTAMP_QUERY_CONTENT_TYPE} or application/json, not ${JSON.stringify(type)}`,
+      message: `content type must be ${TIMESTAMP_QUERY_CONTENT_TYPE} or application/json, not ${quoted(type)}`,
     });
     return;
   }

@@ -21,6 +21,7 @@ import { parseTrustedRoot } from '../trusted-root.js';
 import { candidatesFromTrustMaterial } from '../store/entries.js';
 import { canonicalize } from '../../util/canonical-json.js';
 import { readTarStrict, writeTar } from '../../archive/tar.js';
+import { quoted } from '../../util/text.js';
 
 export const ROTATION_PAYLOAD_TYPE = 'stella.dev/trust-rotation/v1';
 export const ROTATION_FILES = ['payload.json', 'root.json', 'signatures.json'] as const;
@@ -218,8 +219,8 @@ const ROTATION: JsonReadContext = {
   check: 'rotation',
   words: {
     notObject: (what) => `${what} must be a JSON object`,
-    unknownKey: (what, k) => `${what}: unexpected field ${JSON.stringify(k)}`,
-    missingKey: (what, k) => `${what}: missing ${JSON.stringify(k)}`,
+    unknownKey: (what, k) => `${what}: unexpected field ${quoted(k)}`,
+    missingKey: (what, k) => `${what}: missing ${quoted(k)}`,
   },
 };
 

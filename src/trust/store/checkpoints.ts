@@ -30,6 +30,7 @@ import {
 } from './db.js';
 import { storedTime, storedTimeOrNull } from './time.js';
 import type Database from 'better-sqlite3';
+import { quoted } from '../../util/text.js';
 
 interface CheckpointRow {
   id: number;
@@ -408,7 +409,7 @@ export function addWitness(
       fail(
         'WITNESS_INVALID',
         'witness',
-        `a witness named ${JSON.stringify(key.name)} is already in the store`,
+        `a witness named ${quoted(key.name)} is already in the store`,
         { name: key.name },
       );
     const byKey = tx.db.prepare('SELECT name FROM witnesses WHERE key_fingerprint = ?').get(fp) as
@@ -417,7 +418,7 @@ export function addWitness(
       fail(
         'WITNESS_INVALID',
         'witness',
-        `this key is already in the store as witness ${JSON.stringify(byKey.name)}: one key is one witness (the Ed25519 cosignature does not commit to a name)`,
+        `this key is already in the store as witness ${quoted(byKey.name)}: one key is one witness (the Ed25519 cosignature does not commit to a name)`,
         { name: byKey.name },
       );
     tx.db
@@ -483,7 +484,7 @@ export function setWitnessPolicy(
         fail(
           'WITNESS_INVALID',
           'witness',
-          `no witness named ${JSON.stringify(n)} in the store (add it with \`stella trust witness add\`)`,
+          `no witness named ${quoted(n)} in the store (add it with \`stella trust witness add\`)`,
           { name: n },
         );
     if (opts.threshold === 0) {

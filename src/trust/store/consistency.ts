@@ -48,6 +48,7 @@ import {
   type StoredWitnessPolicy,
   type WitnessWithWindow,
 } from './checkpoints.js';
+import { clipped } from '../../util/text.js';
 
 export interface ConsistencyInput {
   trust: TrustMaterial;
@@ -122,7 +123,7 @@ function observe(input: ConsistencyInput): Map<string, LogWork> {
         fail(
           'TLOG_UNTRUSTED',
           'tlog',
-          `tlog entry ${c.logIndex}: log id ${c.logId} is not a trusted transparency log`,
+          `tlog entry ${c.logIndex}: log id ${clipped(c.logId, 64)} is not a trusted transparency log`,
         );
       cp = verifyCheckpoint(c.note, [log], { rekor: c.rekor });
     } catch (e) {

@@ -54,6 +54,7 @@ import {
 } from './rotation-keys.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { formatTimeOrNull } from '../../util/time.js';
+import { quoted } from '../../util/text.js';
 
 export interface MigrationResult {
   store: string;
@@ -203,7 +204,7 @@ function historyTime(v: unknown, where: string, problem: Problem): number | unde
     const ms = Date.parse(v);
     if (Number.isFinite(ms) && new Date(ms).toISOString() === v) return ms;
   }
-  problem(`${where}: ${JSON.stringify(v)} is not a time stella writes`);
+  problem(`${where}: ${quoted(v)} is not a time stella writes`);
   return undefined;
 }
 

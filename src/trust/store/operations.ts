@@ -33,6 +33,7 @@ import {
 import { planImport, type ImportFormat, type ImportOptions } from './importers.js';
 import { storedTime } from './time.js';
 import { formatTimeOrNull } from '../../util/time.js';
+import { quoted } from '../../util/text.js';
 
 export interface SourceFile {
   /** Path as given on the command line (recorded in history). */
@@ -132,7 +133,7 @@ export function parseEntryId(id: string | number): number {
     fail(
       'STORE_ENTRY_NOT_FOUND',
       'trust-store',
-      `no trust entry ${JSON.stringify(String(id))} (ids are the numbers \`stella trust list\` shows)`,
+      `no trust entry ${quoted(String(id))} (ids are the numbers \`stella trust list\` shows)`,
     );
   return n;
 }

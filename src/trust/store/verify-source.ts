@@ -11,6 +11,7 @@ import { openTrustStore } from './db.js';
 import { checkStaleness, DEFAULT_MAX_AGE_DAYS, trustMaterialFromStore } from './operations.js';
 import { resolveStorePath } from './paths.js';
 import { listExporters, type StoredExporter } from './exporters.js';
+import { quoted } from '../../util/text.js';
 
 export interface StoreTrustOptions {
   /** --store */
@@ -39,7 +40,7 @@ export function parseMaxAgeDays(s: string): number {
     fail(
       'INPUT_INVALID',
       'input',
-      `--max-age must be a positive number of days up to ${MAX_AGE_LIMIT_DAYS}, not ${JSON.stringify(s)}`,
+      `--max-age must be a positive number of days up to ${MAX_AGE_LIMIT_DAYS}, not ${quoted(s)}`,
     );
   }
   return Number(s);

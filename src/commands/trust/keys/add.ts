@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../../base.js';
 import { commandLine, storeFlag } from '../shared.js';
+import { writeStdout } from '../../render.js';
 
 export default class TrustKeysAdd extends StellaCommand {
   static override summary =
@@ -77,11 +78,9 @@ export default class TrustKeysAdd extends StellaCommand {
           this.printJson({ ok: true, store: path, role: 'exporter', ...r });
           return;
         }
-        process.stdout.write(
-          `exporters: ${r.added.length} added, ${r.duplicates.length} already present\n`,
-        );
-        for (const k of r.added) process.stdout.write(`  + ${k}\n`);
-        for (const k of r.duplicates) process.stdout.write(`  = ${k} (duplicate)\n`);
+        writeStdout(`exporters: ${r.added.length} added, ${r.duplicates.length} already present\n`);
+        for (const k of r.added) writeStdout(`  + ${k}\n`);
+        for (const k of r.duplicates) writeStdout(`  = ${k} (duplicate)\n`);
         return;
       } finally {
         store.close();
@@ -108,11 +107,11 @@ export default class TrustKeysAdd extends StellaCommand {
         this.printJson({ ok: true, store: path, ...r });
         return;
       }
-      process.stdout.write(
+      writeStdout(
         `rotation keys: ${r.added.length} added, ${r.duplicates.length} already present; threshold ${r.threshold}\n`,
       );
-      for (const k of r.added) process.stdout.write(`  + ${k}\n`);
-      for (const k of r.duplicates) process.stdout.write(`  = ${k} (duplicate)\n`);
+      for (const k of r.added) writeStdout(`  + ${k}\n`);
+      for (const k of r.duplicates) writeStdout(`  = ${k} (duplicate)\n`);
     } finally {
       store.close();
     }

@@ -1,5 +1,6 @@
 import { StellaCommand } from '../../base.js';
 import { storeFlag } from '../shared.js';
+import { writeStdout } from '../../render.js';
 
 export default class TrustKeysList extends StellaCommand {
   static override summary =
@@ -18,15 +19,13 @@ export default class TrustKeysList extends StellaCommand {
         this.printJson({ ok: true, store: path, ...r, exporters });
         return;
       }
-      process.stdout.write(
-        `threshold ${r.threshold}; last applied rotation version ${r.lastVersion}\n`,
-      );
+      writeStdout(`threshold ${r.threshold}; last applied rotation version ${r.lastVersion}\n`);
       for (const k of r.keys) {
         const line = `${k.active ? 'active ' : 'removed'} ${k.keyId} ${k.keyDetails} added ${k.addedAt}${k.removedAt ? ` removed ${k.removedAt}` : ''} (${k.source})`;
-        process.stdout.write((k.active ? line : this.paint('dim', line)) + '\n');
+        writeStdout((k.active ? line : this.paint('dim', line)) + '\n');
       }
       for (const e of exporters)
-        process.stdout.write(
+        writeStdout(
           `exporter ${e.kind === 'key' ? `key ${e.keyId} ${e.keyDetails}` : `identity ${e.identity} issuer ${e.issuer}`} (${e.source})\n`,
         );
     } finally {

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../../base.js';
 import { formatTime, parseTimeFlag } from '../../../util/time.js';
+import { writeStdout } from '../../render.js';
 
 export default class TrustRotationCreate extends StellaCommand {
   static override summary = 'Make a signed rotation bundle for air-gapped hosts';
@@ -90,7 +91,7 @@ export default class TrustRotationCreate extends StellaCommand {
       this.printJson({ ok: true, ...summary });
       return;
     }
-    process.stdout.write(
+    writeStdout(
       `wrote ${flags.output}: rotation version ${summary.version}, expires ${summary.expires}, ${summary.signatures} signature(s), root sha256 ${summary.rootSha256}\n`,
     );
   }

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../../base.js';
 import { commandLine, storeFlag } from '../shared.js';
+import { writeStdout } from '../../render.js';
 
 export default class TrustWitnessAdd extends StellaCommand {
   static override summary =
@@ -72,7 +73,7 @@ export default class TrustWitnessAdd extends StellaCommand {
         this.printJson({ ok: true, store: path, witness: w });
         return;
       }
-      process.stdout.write(
+      writeStdout(
         `added witness ${w.name} (key ${w.keyFingerprint.slice(0, 16)}…, valid ${w.validFrom}..${w.validUntil ?? 'open'})\n`,
       );
     } finally {

@@ -1,5 +1,6 @@
 import { StellaCommand } from '../../base.js';
 import { storeFlag } from '../shared.js';
+import { writeStdout } from '../../render.js';
 
 export default class TrustWitnessList extends StellaCommand {
   static override summary = 'List witnesses and per-log witness policies';
@@ -17,15 +18,13 @@ export default class TrustWitnessList extends StellaCommand {
         this.printJson({ ok: true, store: path, ...r });
         return;
       }
-      if (r.witnesses.length === 0) process.stdout.write(`no witnesses in ${path}\n`);
+      if (r.witnesses.length === 0) writeStdout(`no witnesses in ${path}\n`);
       for (const w of r.witnesses)
-        process.stdout.write(
+        writeStdout(
           `${w.name} ${w.keyFingerprint.slice(0, 16)}… valid ${w.validFrom}..${w.validUntil ?? 'open'}\n  ${w.vkey}\n`,
         );
       for (const p of r.policies)
-        process.stdout.write(
-          `policy: ${p.logUrl} needs ${p.threshold} of ${p.witnesses.join(', ')}\n`,
-        );
+        writeStdout(`policy: ${p.logUrl} needs ${p.threshold} of ${p.witnesses.join(', ')}\n`);
     } finally {
       store.close();
     }

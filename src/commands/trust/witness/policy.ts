@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../../base.js';
 import { commandLine, storeFlag } from '../shared.js';
+import { quoted } from '../../../util/text.js';
+import { writeStdout } from '../../render.js';
 
 export default class TrustWitnessPolicy extends StellaCommand {
   static override summary =
@@ -48,7 +50,7 @@ export default class TrustWitnessPolicy extends StellaCommand {
         return fail(
           'WITNESS_INVALID',
           'witness',
-          `no transparency log ${JSON.stringify(flags.log)} in the trust store (known: ${trust.tlogs.map((l) => l.baseUrl).join(', ') || 'none'})`,
+          `no transparency log ${quoted(flags.log)} in the trust store (known: ${trust.tlogs.map((l) => l.baseUrl).join(', ') || 'none'})`,
         );
       const p = setWitnessPolicy(
         store,
@@ -59,7 +61,7 @@ export default class TrustWitnessPolicy extends StellaCommand {
         this.printJson({ ok: true, store: path, log: log.baseUrl, policy: p });
         return;
       }
-      process.stdout.write(
+      writeStdout(
         p
           ? `witness policy for ${log.baseUrl}: at least ${p.threshold} of ${p.witnesses.join(', ')}\n`
           : `witness policy for ${log.baseUrl} removed\n`,
