@@ -481,7 +481,7 @@ export class RegistryClient {
       const served = res.headers.get('docker-content-digest');
       if (served !== null && served.startsWith('sha256:') && served !== digest)
         throw invalid(
-          `${what} from ${this.name}: its bytes hash to ${digest}, the registry says ${served.slice(0, 80)}`,
+          `${what} from ${this.name}: its bytes hash to ${digest}, the registry says ${quoted(served, 80)}`,
         );
     }
     let json: unknown;
@@ -538,7 +538,7 @@ export class RegistryClient {
     const served = res.headers.get('docker-content-digest');
     if (served !== null && served.startsWith('sha256:') && served !== digest)
       throw invalid(
-        `${what}: ${this.name} stored it as ${served.slice(0, 80)}, its bytes hash to ${digest}`,
+        `${what}: ${this.name} stored it as ${quoted(served, 80)}, its bytes hash to ${digest}`,
       );
     return { digest, ociSubject: res.headers.get('oci-subject') ?? undefined };
   }

@@ -15,6 +15,7 @@ import { readBodyWithin } from '../util/http-body.js';
 import { parseJsonStrict } from '../util/json.js';
 import { decodeJwt } from '../util/jwt.js';
 import { boundedSeconds, formatTime } from '../util/time.js';
+import { quoted } from '../util/text.js';
 
 export interface TokenClaims {
   iss: string;
@@ -109,7 +110,7 @@ export function assertTokenUsable(claims: TokenClaims, now: number): void {
     fail(
       'OIDC_TOKEN_EXPIRED',
       'signing',
-      `OIDC token expired at ${formatTime(Math.floor(claims.exp * 1000))} (issuer ${claims.iss}); get a fresh token`,
+      `OIDC token expired at ${formatTime(Math.floor(claims.exp * 1000))} (issuer ${quoted(claims.iss)}); get a fresh token`,
       {
         exp: claims.exp,
         now,
