@@ -26,6 +26,7 @@ import {
   type NameInfo,
 } from './certificate.js';
 import { OID } from './oids.js';
+import { terminalLine } from '../util/text.js';
 
 export interface ChainResult {
   ca: CertificateAuthority;
@@ -69,11 +70,22 @@ export function parsedAuthority(ca: CertificateAuthority): ParsedAuthority {
   return p;
 }
 
+/**
+ * A certificate's name as Stella shows it (messages, the trust store's subject column):
+ * `O=…, CN=…`, each value's control, bidirectional and newline characters escaped, as
+ * OpenSSL's `-nameopt esc_ctrl` does: a name is a stranger's text, and a CN holding a newline
+ * printed a row of its own in `trust list`.
+ */
 export function describeName(n: NameInfo): string {
+  return nameText(n) || '(empty name)';
+}
+
+/** describeName, '' for a name with neither field. */
+export function nameText(n: NameInfo): string {
   const parts: string[] = [];
-  if (n.organization !== undefined) parts.push(`O=${n.organization}`);
-  if (n.commonName !== undefined) parts.push(`CN=${n.commonName}`);
-  return parts.length ? parts.join(', ') : '(empty name)';
+  if (n.organization !== undefined) parts.push(`O=${terminalLine(n.organization)}`);
+  if (n.commonName !== undefined) parts.push(`CN=${terminalLine(n.commonName)}`);
+  return parts.join(', ');
 }
 
 /**

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { storeFlag } from './shared.js';
 import { writeStdout } from '../render.js';
+import { terminalLine } from '../../util/text.js';
 
 export default class TrustCheckpoints extends StellaCommand {
   static override summary =
@@ -43,7 +44,7 @@ export default class TrustCheckpoints extends StellaCommand {
         );
       for (const l of r.logs) {
         writeStdout(
-          `${this.paint('bold', l.logUrl ?? l.logId)} (${l.origin || 'no checkpoint yet'})${l.policy ? `; witness policy: ${l.policy.threshold} of ${l.policy.witnesses.join(', ')}` : ''}\n`,
+          `${this.paint('bold', terminalLine(l.logUrl ?? l.logId))} ${terminalLine(`(${l.origin || 'no checkpoint yet'})${l.policy ? `; witness policy: ${l.policy.threshold} of ${l.policy.witnesses.join(', ')}` : ''}`)}\n`,
         );
         for (const c of l.checkpoints) {
           const status =
@@ -51,13 +52,13 @@ export default class TrustCheckpoints extends StellaCommand {
               ? this.paint('green', 'proven  ')
               : this.paint('yellow', 'unproven');
           writeStdout(
-            `  ${String(c.treeSize).padStart(10)} ${c.rootHash.slice(0, 16)}… ${status}${c.latest ? ' latest' : '       '} first seen ${c.firstSeenAt} from ${c.source}\n`,
+            `  ${String(c.treeSize).padStart(10)} ${c.rootHash.slice(0, 16)}… ${status}${c.latest ? ' latest' : '       '} first seen ${c.firstSeenAt} from ${terminalLine(c.source)}\n`,
           );
         }
       }
       for (const s of r.splitViews) {
         writeStdout(
-          `${this.paint('red', s.code === 'CHECKPOINT_ROLLBACK' ? 'ROLLBACK' : 'SPLIT VIEW')} #${s.id} ${s.origin} at ${s.detectedAt} (from ${s.source}): ${s.reason}\n`,
+          `${this.paint('red', s.code === 'CHECKPOINT_ROLLBACK' ? 'ROLLBACK' : 'SPLIT VIEW')} #${s.id} ${terminalLine(`${s.origin} at ${s.detectedAt} (from ${s.source}): ${s.reason}`)}\n`,
         );
         if (flags.evidence)
           writeStdout(

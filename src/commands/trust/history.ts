@@ -1,6 +1,7 @@
 import { StellaCommand } from '../base.js';
 import { storeFlag } from './shared.js';
 import { writeStdout } from '../render.js';
+import { terminalLine } from '../../util/text.js';
 
 export default class TrustHistory extends StellaCommand {
   static override summary = 'Show every change made to the trust store';
@@ -29,7 +30,7 @@ export default class TrustHistory extends StellaCommand {
           ? `  from ${h.sourceFile} (sha256 ${h.sourceSha256?.slice(0, 16)}…)`
           : '';
         writeStdout(
-          `${h.at}  ${h.action.padEnd(13)}${what} ${detail}${src}\n    by: ${h.command}\n`,
+          `${terminalLine(`${h.at}  ${h.action.padEnd(13)}${what} ${detail}${src}`)}\n    by: ${terminalLine(h.command)}\n`,
         );
       }
     } finally {

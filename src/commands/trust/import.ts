@@ -3,6 +3,7 @@ import { StellaCommand } from '../base.js';
 import { commandLine, storeFlag } from './shared.js';
 import { parseTimeFlag } from '../../util/time.js';
 import { writeStdout } from '../render.js';
+import { terminalLine } from '../../util/text.js';
 
 export default class TrustImport extends StellaCommand {
   static override summary = 'Import trust material into the store';
@@ -79,10 +80,10 @@ export default class TrustImport extends StellaCommand {
       );
       for (const e of r.added)
         writeStdout(
-          `  + #${e.id} ${e.kind} ${e.subject}  ${e.validFrom} .. ${e.effectiveUntil ?? 'open'}\n`,
+          `  + #${e.id} ${e.kind} ${terminalLine(e.subject)}  ${e.validFrom} .. ${e.effectiveUntil ?? 'open'}\n`,
         );
       for (const e of r.duplicates)
-        writeStdout(`  = #${e.id} ${e.kind} ${e.subject} (duplicate)\n`);
+        writeStdout(`  = #${e.id} ${e.kind} ${terminalLine(e.subject)} (duplicate)\n`);
     } finally {
       store.close();
     }

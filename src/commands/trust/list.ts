@@ -4,6 +4,7 @@ import { storeFlag } from './shared.js';
 import { formatTime } from '../../util/time.js';
 import { renderTimeline } from './timeline.js';
 import { writeStdout } from '../render.js';
+import { terminalLine } from '../../util/text.js';
 
 export default class TrustList extends StellaCommand {
   static override summary = 'List trust entries';
@@ -50,7 +51,10 @@ export default class TrustList extends StellaCommand {
         const ended = e.effectiveUntil !== null && Date.parse(e.effectiveUntil) < now;
         const never =
           e.effectiveUntil !== null && Date.parse(e.effectiveUntil) < Date.parse(e.validFrom);
-        const line = `${String(e.id).padEnd(4)} ${e.kind.padEnd(5)} ${(e.validFrom.slice(0, 19) + 'Z').padEnd(20)} ${until.padEnd(20)} ${e.fingerprint.slice(0, 16)} ${e.subject}${never ? ' (never valid: ends before it starts)' : e.retiredAt ? ' (retired)' : ''}`;
+        // The subject is a certificate's text: kept on its line (terminalLine).
+        const line = terminalLine(
+          `${String(e.id).padEnd(4)} ${e.kind.padEnd(5)} ${(e.validFrom.slice(0, 19) + 'Z').padEnd(20)} ${until.padEnd(20)} ${e.fingerprint.slice(0, 16)} ${e.subject}${never ? ' (never valid: ends before it starts)' : e.retiredAt ? ' (retired)' : ''}`,
+        );
         writeStdout((ended ? this.paint('dim', line) : line) + '\n');
       }
     } finally {

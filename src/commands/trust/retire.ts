@@ -3,6 +3,7 @@ import { StellaCommand } from '../base.js';
 import { commandLine, storeFlag } from './shared.js';
 import { parseTimeFlag } from '../../util/time.js';
 import { writeStdout } from '../render.js';
+import { terminalLine } from '../../util/text.js';
 
 export default class TrustRetire extends StellaCommand {
   static override summary = "Close a trust entry's validity window";
@@ -32,7 +33,7 @@ export default class TrustRetire extends StellaCommand {
       }
       writeStdout(
         r.changed
-          ? `retired #${r.entry.id} ${r.entry.kind} ${r.entry.subject} at ${r.entry.retiredAt} (was ${r.previousEnd ?? 'open'})\n`
+          ? `retired #${r.entry.id} ${r.entry.kind} ${terminalLine(r.entry.subject)} at ${r.entry.retiredAt} (was ${r.previousEnd ?? 'open'})\n`
           : `#${r.entry.id} already ended at ${r.previousEnd}, before ${flags.at ?? 'now'}; nothing changed (no history row)\n`,
       );
     } finally {

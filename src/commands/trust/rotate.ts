@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { commandLine, storeFlag } from './shared.js';
 import { writeStdout } from '../render.js';
+import { terminalLine } from '../../util/text.js';
 
 export default class TrustRotate extends StellaCommand {
   static override summary = 'Apply a signed rotation bundle';
@@ -68,17 +69,21 @@ export default class TrustRotate extends StellaCommand {
       );
       for (const c of res.changes) {
         if (c.action === 'add')
-          writeStdout(`  + ${c.kind} ${c.subject} ${c.validFrom} .. ${c.validUntil ?? 'open'}\n`);
+          writeStdout(
+            `  + ${c.kind} ${terminalLine(c.subject)} ${c.validFrom} .. ${c.validUntil ?? 'open'}\n`,
+          );
         else if (c.action === 'update')
           writeStdout(
-            `  ~ #${c.id} ${c.kind} ${c.subject} ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`,
+            `  ~ #${c.id} ${c.kind} ${terminalLine(c.subject)} ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`,
           );
         else if (c.action === 'adopt')
           writeStdout(
-            `  ^ #${c.id} ${c.kind} ${c.subject} adopted from hand import: ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`,
+            `  ^ #${c.id} ${c.kind} ${terminalLine(c.subject)} adopted from hand import: ${c.from.validFrom}..${c.from.validUntil ?? 'open'} -> ${c.to.validFrom}..${c.to.validUntil ?? 'open'}\n`,
           );
         else if (c.action === 'close')
-          writeStdout(`  - #${c.id} ${c.kind} ${c.subject} closed at ${c.validUntil}\n`);
+          writeStdout(
+            `  - #${c.id} ${c.kind} ${terminalLine(c.subject)} closed at ${c.validUntil}\n`,
+          );
         else
           writeStdout(
             `  keys: ${c.added.length} added, ${c.removed.length} removed, threshold ${c.threshold}\n`,

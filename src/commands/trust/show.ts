@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { storeFlag } from './shared.js';
 import { writeStdout } from '../render.js';
+import { terminalLine } from '../../util/text.js';
 
 export default class TrustShow extends StellaCommand {
   static override summary = 'Show one trust entry';
@@ -42,9 +43,10 @@ export default class TrustShow extends StellaCommand {
         ['added at', e.addedAt],
         ['rotation', e.rotationVersion === null ? '-' : `version ${e.rotationVersion}`],
       ];
-      for (const [k, v] of rows) writeStdout(`${k.padEnd(14)} ${v}\n`);
+      for (const [k, v] of rows) writeStdout(`${k.padEnd(14)} ${terminalLine(v)}\n`);
       writeStdout('history:\n');
-      for (const h of e.history) writeStdout(`  ${h.at} ${h.action} ${h.command}\n`);
+      for (const h of e.history)
+        writeStdout(`  ${terminalLine(`${h.at} ${h.action} ${h.command}`)}\n`);
     } finally {
       store.close();
     }

@@ -6,6 +6,7 @@
  */
 import type { StoreEntry } from '../../trust/store/entries.js';
 import { formatTime } from '../../util/time.js';
+import { terminalLine } from '../../util/text.js';
 
 export interface TimelineOptions {
   now: number;
@@ -36,7 +37,7 @@ const UNICODE: Glyphs = {
 };
 
 function label(e: StoreEntry, width: number): string {
-  const s = `#${e.id} ${e.kind.padEnd(5)} ${e.subject || e.uri || e.fingerprint.slice(0, 16)}`;
+  const s = `#${e.id} ${e.kind.padEnd(5)} ${terminalLine(e.subject || e.uri || e.fingerprint.slice(0, 16))}`;
   return s.length > width ? s.slice(0, width - 1) + '~' : s.padEnd(width);
 }
 

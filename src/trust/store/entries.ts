@@ -9,7 +9,7 @@ import { fail, StellaError } from '../../errors.js';
 import { parsePublicKey, sha256 } from '../../crypto.js';
 import { concatBytes, decodeBase64, toBase64, toHex } from '../../util/encoding.js';
 import { parseCertificate, type Certificate } from '../../x509/certificate.js';
-import { describeName, verifyIssuerLinks } from '../../x509/chain.js';
+import { describeName, nameText, verifyIssuerLinks } from '../../x509/chain.js';
 import type {
   CertificateAuthority,
   DistinguishedNameInfo,
@@ -152,13 +152,6 @@ function hex256(b: Uint8Array): string {
   return toHex(sha256(b));
 }
 
-function subjectText(s: DistinguishedNameInfo): string {
-  const parts: string[] = [];
-  if (s.organization !== undefined) parts.push(`O=${s.organization}`);
-  if (s.commonName !== undefined) parts.push(`CN=${s.commonName}`);
-  return parts.join(', ');
-}
-
 /**
  * A Fulcio CA's chain must pass the links check every verification under it makes
  * (x509/chain.ts verifyIssuerLinks: CA, keyCertSign, path length, issuer name, signature, key
@@ -204,7 +197,7 @@ export function authorityCandidate(kind: 'ca' | 'tsa', a: CertificateAuthority):
     kind,
     // DER is self-delimiting, so the plain concatenation identifies the chain unambiguously.
     identity: hex256(concatBytes(...a.certChain)),
-    subject: subjectText(a.subject) || subjectText(issuing.subject),
+    subject: nameText(a.subject) || nameText(issuing.subject),
     uri: a.uri,
     fingerprint: hex256(anchor),
     keyId: hex256(issuing.spkiDer),

@@ -25,6 +25,7 @@ import {
   type EntryCandidate,
 } from './entries.js';
 import { keyDetailsOf } from './keys.js';
+import { quoted } from '../../util/text.js';
 
 export type ImportFormat = 'trusted-root' | 'pem-bundle' | 'trust-bundle' | 'log-key';
 
@@ -131,7 +132,7 @@ export function orderCertificateChain(
     const isLeafTsa = kind === 'tsa' && i === ordered.length - 1 && ordered.length > 1;
     if (!isLeafTsa && c.basicConstraints?.ca !== true) {
       invalid(
-        `${what}: certificate "${c.subject.commonName ?? c.serialNumber}" is not a CA certificate (basicConstraints cA is not set)`,
+        `${what}: certificate ${quoted(c.subject.commonName ?? c.serialNumber)} is not a CA certificate (basicConstraints cA is not set)`,
       );
     }
   });

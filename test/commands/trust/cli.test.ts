@@ -1,6 +1,8 @@
 /** `stella trust ...` through the real CLI (bin/run.js): --json schemas, exit codes, one-line errors. */
 import test from 'ava';
+import * as x509 from '@peculiar/x509';
 import Database from 'better-sqlite3';
+import { webcrypto } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -343,4 +345,59 @@ test('store errors through the CLI: missing, corrupt, newer schema, tampered, bu
   const badTime = await runCli(['trust', 'retire', '1', '--at', 'yesterday'], env(busy));
   t.is(badTime.code, EXIT_CODES.INPUT_INVALID);
   t.regex(badTime.stderr, /is not an RFC 3339 time/);
+});
+
+test("trust list and show keep a certificate's name on its line: a subject with a newline, ESC and a right-to-left override cannot forge a row", async (t) => {
+  const dir = tempDir('cli-hostile-name');
+  const store = path.join(dir, 'trust.db');
+  t.is((await runCli(['trust', 'init'], env(store))).code, 0);
+  const now = Date.now();
+  // A CA is imported after a person looks at it: `trust list` is where they look.
+  const forged =
+    'Evil\n99   ca    2024-01-01T00:00:00Z open                 0000000000000000 CN=Trusted Root';
+  // Built from a JSON name: @peculiar/x509's string form cannot carry a newline.
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+  const root = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: [{ CN: [`${forged}\u001b[8m\u202e`] }, { O: ['stella.test'] }],
+    notBefore: new Date(now - DAY),
+    notAfter: new Date(now + 365 * DAY),
+    signingAlgorithm: alg,
+    keys: keys as never,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 1, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey as never),
+    ],
+  });
+  const pem = path.join(dir, 'hostile.pem');
+  writeFileSync(pem, pemOf(new Uint8Array(root.rawData)));
+  const imp = await runCli(
+    ['trust', 'import', pem, '--uri', 'https://fulcio.cli.test', '--json'],
+    env(store),
+  );
+  t.is(imp.code, 0, imp.stderr);
+  const id = String(json(imp.stdout).added[0].id);
+  const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+  for (const args of [
+    ['trust', 'list'],
+    ['trust', 'show', id],
+  ]) {
+    const r = await runCli(args, env(store));
+    t.is(r.code, 0, r.stderr);
+    t.false(raw.test(r.stdout), `${args.join(' ')}: nothing a terminal acts on`);
+    t.false(
+      r.stdout.split('\n').some((l) => l.startsWith('99 ')),
+      `${args.join(' ')}: the name cannot start a row of its own\n${r.stdout}`,
+    );
+    t.true(r.stdout.includes(String.raw`CN=Evil\n99   ca`), r.stdout);
+  }
+  // The subject is the name's display form everywhere, --json too: escaped as OpenSSL's
+  // -nameopt esc_ctrl escapes it (describeName).
+  const list = json((await runCli(['trust', 'list', '--json'], env(store))).stdout);
+  t.is(
+    list.entries[0].subject,
+    String.raw`O=stella.test, CN=Evil\n99   ca    2024-01-01T00:00:00Z open                 0000000000000000 CN=Trusted Root\u001b[8m\u202e`,
+  );
 });

@@ -1,6 +1,7 @@
 import { StellaCommand } from '../../base.js';
 import { storeFlag } from '../shared.js';
 import { writeStdout } from '../../render.js';
+import { terminalLine } from '../../../util/text.js';
 
 export default class TrustKeysList extends StellaCommand {
   static override summary =
@@ -21,12 +22,14 @@ export default class TrustKeysList extends StellaCommand {
       }
       writeStdout(`threshold ${r.threshold}; last applied rotation version ${r.lastVersion}\n`);
       for (const k of r.keys) {
-        const line = `${k.active ? 'active ' : 'removed'} ${k.keyId} ${k.keyDetails} added ${k.addedAt}${k.removedAt ? ` removed ${k.removedAt}` : ''} (${k.source})`;
+        const line = terminalLine(
+          `${k.active ? 'active ' : 'removed'} ${k.keyId} ${k.keyDetails} added ${k.addedAt}${k.removedAt ? ` removed ${k.removedAt}` : ''} (${k.source})`,
+        );
         writeStdout((k.active ? line : this.paint('dim', line)) + '\n');
       }
       for (const e of exporters)
         writeStdout(
-          `exporter ${e.kind === 'key' ? `key ${e.keyId} ${e.keyDetails}` : `identity ${e.identity} issuer ${e.issuer}`} (${e.source})\n`,
+          `${terminalLine(`exporter ${e.kind === 'key' ? `key ${e.keyId} ${e.keyDetails}` : `identity ${e.identity} issuer ${e.issuer}`} (${e.source})`)}\n`,
         );
     } finally {
       store.close();

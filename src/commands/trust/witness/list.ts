@@ -1,6 +1,7 @@
 import { StellaCommand } from '../../base.js';
 import { storeFlag } from '../shared.js';
 import { writeStdout } from '../../render.js';
+import { terminalLine } from '../../../util/text.js';
 
 export default class TrustWitnessList extends StellaCommand {
   static override summary = 'List witnesses and per-log witness policies';
@@ -21,10 +22,12 @@ export default class TrustWitnessList extends StellaCommand {
       if (r.witnesses.length === 0) writeStdout(`no witnesses in ${path}\n`);
       for (const w of r.witnesses)
         writeStdout(
-          `${w.name} ${w.keyFingerprint.slice(0, 16)}… valid ${w.validFrom}..${w.validUntil ?? 'open'}\n  ${w.vkey}\n`,
+          `${terminalLine(`${w.name} ${w.keyFingerprint.slice(0, 16)}… valid ${w.validFrom}..${w.validUntil ?? 'open'}`)}\n  ${terminalLine(w.vkey)}\n`,
         );
       for (const p of r.policies)
-        writeStdout(`policy: ${p.logUrl} needs ${p.threshold} of ${p.witnesses.join(', ')}\n`);
+        writeStdout(
+          `${terminalLine(`policy: ${p.logUrl} needs ${p.threshold} of ${p.witnesses.join(', ')}`)}\n`,
+        );
     } finally {
       store.close();
     }
