@@ -16,17 +16,19 @@ export function withoutTrailing(s: string, chars: string): string {
   return end === s.length ? s : s.slice(0, end);
 }
 
-/**
- * Characters that change how a terminal shows what follows them, none of which a message
- * needs: C1 controls (U+0080–U+009F; U+009B is CSI on some terminals), the bidirectional
- * embeddings, overrides, isolates and marks (a name shown right to left reads as another),
- * DEL, and the line and paragraph separators. JSON.stringify escapes only those below
- * U+0020.
- */
 const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
-const UNSAFE_FOR_DISPLAY =
-  /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * Characters that change how a terminal shows what follows them, none of which a message
+ * needs: DEL, the C1 controls (U+0080–U+009F; U+009B is CSI on some terminals), the
+ * bidirectional embeddings, overrides, isolates and marks (a name shown right to left reads
+ * as another), and the line and paragraph separators. JSON.stringify escapes only those below
+ * U+0020. (A character class, shared by the two patterns below.)
+ */
+const DISPLAY_CONTROLS =
+  '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+
+const UNSAFE_FOR_DISPLAY = new RegExp(`[${DISPLAY_CONTROLS}]`, 'g');
 
 function escapeUnsafe(json: string): string {
   return json.replace(UNSAFE_FOR_DISPLAY, escapeChar);
@@ -71,10 +73,12 @@ export function listed(items: readonly string[], sep = '; ', max = 10): string {
  * own output paints with (bold, dim, red, green, yellow, reset: harmless if a stranger writes
  * them too), so no cursor movement, screen clearing, window title, hyperlink or hidden text;
  * every other C0 control but tab and newline (a carriage return lets "FAIL …\rok  " show
- * "ok"); and the characters UNSAFE_FOR_DISPLAY names.
+ * "ok"); and DISPLAY_CONTROLS.
  */
-const TERMINAL_UNSAFE =
-  /\u001b(?!\[(?:0|1|2|31|32|33)m)|[\u0000-\u0008\u000b-\u001a\u001c-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const TERMINAL_UNSAFE = new RegExp(
+  `\\u001b(?!\\[(?:0|1|2|31|32|33)m)|[\\u0000-\\u0008\\u000b-\\u001a\\u001c-\\u001f${DISPLAY_CONTROLS}]`,
+  'g',
+);
 
 /**
  * Text as Stella writes it to stdout or stderr: what TERMINAL_UNSAFE names shown as `\u001b`
