@@ -10,9 +10,16 @@ import { describeSeal } from '../../shipment/seal.js';
 import type { ArtifactResult, ShipmentSummary } from '../../shipment/verify.js';
 import type { BundleVerdict } from '../../shipment/verdict.js';
 import type { TrustWindow } from '../../verify/pipeline.js';
+import { terminalText } from '../../util/text.js';
 
+/**
+ * Text for the page: the six characters markup can use as entities, and what would change how
+ * the text around it reads (bidirectional overrides and isolates, control characters) shown
+ * as `\u202e`-style escapes, as on a terminal (terminalText): a right-to-left override in a
+ * message or a name reversed the rest of its table cell.
+ */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return terminalText(s).replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 const e = (v: string | number | null | undefined): string =>
   escapeHtml(v === null || v === undefined ? '-' : String(v));

@@ -50,12 +50,15 @@ function result(v: BundleVerdict | null, over: Partial<ArtifactResult> = {}): Ar
   };
 }
 
-test('escapeHtml turns the six characters markup can use into entities and leaves the rest', (t) => {
+test('escapeHtml turns the six characters markup can use into entities, shows bidi and control characters escaped, and leaves the rest', (t) => {
   t.is(
     escapeHtml(`<a href="x" onclick='y'>&\`</a>`),
     '&#60;a href=&#34;x&#34; onclick=&#39;y&#39;&#62;&#38;&#96;&#60;/a&#62;',
   );
   t.is(escapeHtml('plain text, ünïcödé'), 'plain text, ünïcödé');
+  // What would reorder or hide the text around it is shown, not obeyed.
+  t.is(escapeHtml('repo:\u202eniam/sfer'), 'repo:\\u202eniam/sfer');
+  t.is(escapeHtml('a\u2066b\u0007c\u009bd'), 'a\\u2066b\\u0007c\\u009bd');
 });
 
 test('a keyless verdict gets a timeline row per window (open ones to the right edge) and the signing line', (t) => {
