@@ -44,10 +44,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import type { DigestName } from './digest.js';
 import { utf8Decoder } from './encoding.js';
-import { quoted } from './text.js';
-
-/** Paths are the user's own: a message shows one whole up to PATH_MAX. */
-const SHOWN_PATH_CHARS = 4096;
+import { PATH_CHARS_SHOWN, quoted } from './text.js';
 
 /** Limits of the input kinds that have no parser-owned limit of their own (README: "Files, encodings and processes"). */
 export const FILE_LIMITS = {
@@ -148,7 +145,7 @@ function inputError(
   return new StellaError(
     code ?? opts.code ?? 'INPUT_INVALID',
     opts.check ?? 'input',
-    `${opts.what} ${quoted(path, SHOWN_PATH_CHARS)}: ${problem}`,
+    `${opts.what} ${quoted(path, PATH_CHARS_SHOWN)}: ${problem}`,
     undefined,
     cause === undefined ? undefined : { cause },
   );
@@ -442,7 +439,7 @@ function atomicWriteError(path: string, opts: AtomicWriteOptions, e: unknown): S
   return new StellaError(
     opts.code ?? 'INPUT_INVALID',
     opts.check ?? 'input',
-    `cannot write ${opts.what ?? 'file'} ${quoted(path, SHOWN_PATH_CHARS)}: ${explainErrno(e)}`,
+    `cannot write ${opts.what ?? 'file'} ${quoted(path, PATH_CHARS_SHOWN)}: ${explainErrno(e)}`,
     undefined,
     { cause: e },
   );
@@ -567,7 +564,7 @@ export class SpoolFile {
       throw new StellaError(
         opts.code ?? 'INPUT_INVALID',
         opts.check ?? 'input',
-        `cannot create scratch space for ${opts.what ?? 'output'} in ${quoted(dir, SHOWN_PATH_CHARS)}: ${explainErrno(e)}`,
+        `cannot create scratch space for ${opts.what ?? 'output'} in ${quoted(dir, PATH_CHARS_SHOWN)}: ${explainErrno(e)}`,
         undefined,
         { cause: e },
       );
@@ -629,7 +626,7 @@ export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {})
     throw new StellaError(
       opts.code ?? 'INPUT_INVALID',
       opts.check ?? 'input',
-      `cannot write ${opts.what ?? 'file'} ${quoted(path, SHOWN_PATH_CHARS)}: ${why}`,
+      `cannot write ${opts.what ?? 'file'} ${quoted(path, PATH_CHARS_SHOWN)}: ${why}`,
       undefined,
       cause === undefined ? undefined : { cause },
     );
@@ -653,11 +650,11 @@ export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {})
     dst = statSync(dir);
   } catch (e) {
     return refuse(
-      `its folder ${quoted(dir, SHOWN_PATH_CHARS)} ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read: ${explainErrno(e)}`}`,
+      `its folder ${quoted(dir, PATH_CHARS_SHOWN)} ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read: ${explainErrno(e)}`}`,
       e,
     );
   }
-  if (!dst.isDirectory()) refuse(`${quoted(dir, SHOWN_PATH_CHARS)} is not a folder`);
+  if (!dst.isDirectory()) refuse(`${quoted(dir, PATH_CHARS_SHOWN)} is not a folder`);
   const probe = join(
     dir,
     `.${basename(target).slice(0, 64)}.${randomBytes(16).toString('hex')}.tmp`,
@@ -665,7 +662,7 @@ export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {})
   try {
     closeSync(openSync(probe, CREATE_FLAGS, 0o600));
   } catch (e) {
-    refuse(`a file cannot be created in ${quoted(dir, SHOWN_PATH_CHARS)} (${explainErrno(e)})`, e);
+    refuse(`a file cannot be created in ${quoted(dir, PATH_CHARS_SHOWN)} (${explainErrno(e)})`, e);
   }
   try {
     unlinkSync(probe);
@@ -685,7 +682,7 @@ export function checkFolderCreatable(dir: string, opts: InputFileOptions): void 
     throw new StellaError(
       opts.code ?? 'INPUT_INVALID',
       opts.check ?? 'input',
-      `${opts.what} ${quoted(dir, SHOWN_PATH_CHARS)}: ${why}`,
+      `${opts.what} ${quoted(dir, PATH_CHARS_SHOWN)}: ${why}`,
       undefined,
       cause === undefined ? undefined : { cause },
     );
@@ -741,7 +738,7 @@ export function makeFolder(dir: string, opts: InputFileOptions & { mode?: number
       throw new StellaError(
         opts.code ?? 'INPUT_INVALID',
         opts.check ?? 'input',
-        `${opts.what} ${quoted(dir, SHOWN_PATH_CHARS)}: cannot create ${d}: ${explainErrno(e)}`,
+        `${opts.what} ${quoted(dir, PATH_CHARS_SHOWN)}: cannot create ${d}: ${explainErrno(e)}`,
         undefined,
         { cause: e },
       );

@@ -52,6 +52,12 @@ export function quoted(v: unknown, max = 200): string {
 }
 
 /**
+ * How much of a path a message shows: all of it up to PATH_MAX. A path is the user's own
+ * (a flag, a file found under a folder they named), and one cut short names no file.
+ */
+export const PATH_CHARS_SHOWN = 4096;
+
+/**
  * Text of a known shape whose length is a stranger's (the hex of a log id, which should be 32
  * bytes), cut as quoted cuts a value: at most `max` characters, then how long it was.
  */

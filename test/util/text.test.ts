@@ -2,6 +2,7 @@ import test from 'ava';
 import {
   clipped,
   listed,
+  PATH_CHARS_SHOWN,
   quoted,
   terminalLine,
   terminalText,
@@ -146,4 +147,10 @@ test("clipped and listed: text and lists whose length is a stranger's are cut th
   t.is(listed(items), 's0; s1; s2; s3; s4; s5; s6; s7; s8; s9; and 2 more');
   t.is(listed(items, ', ', 2), 's0, s1, and 10 more');
   t.is(listed([]), '');
+});
+
+test("a path is the user's own: quoted whole up to PATH_MAX, where a stranger's value is cut at 200", (t) => {
+  const path = `/${'d/'.repeat(1500)}bundle.json`;
+  t.is(quoted(path, PATH_CHARS_SHOWN), JSON.stringify(path));
+  t.regex(quoted(path), /… \(3012 characters\)$/);
 });

@@ -48,7 +48,7 @@ import {
 } from '../../archive/export.js';
 import type { ExportManifest } from '../../archive/manifest.js';
 import type { RunSignOptions } from './sign-run.js';
-import { quoted } from '../../util/text.js';
+import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 
 export interface ExportBundleOptions {
   /** Bundles already pulled from OCI registries (src/oci/collect.ts), with their refusals. */
@@ -173,7 +173,7 @@ export function sealWithKey(keyPath: string): Sealer & { keyId: string } {
     fail(
       'INPUT_INVALID',
       'input',
-      `--seal-key ${quoted(keyPath)}: not a PEM private key`,
+      `--seal-key ${quoted(keyPath, PATH_CHARS_SHOWN)}: not a PEM private key`,
       undefined,
       { cause: e },
     );
@@ -182,7 +182,7 @@ export function sealWithKey(keyPath: string): Sealer & { keyId: string } {
     fail(
       'INPUT_INVALID',
       'input',
-      `--seal-key ${quoted(keyPath)}: an ECDSA key (P-256, P-384 or P-521) is required`,
+      `--seal-key ${quoted(keyPath, PATH_CHARS_SHOWN)}: an ECDSA key (P-256, P-384 or P-521) is required`,
     );
   const keyId = toHex(sha256(spkiOf(createPublicKey(key))));
   return {
@@ -321,14 +321,14 @@ function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] 
     fail(
       'INPUT_INVALID',
       'input',
-      `--bundle ${quoted(path)}: cannot tell which artifact it is for (no sha256 message digest or in-toto subject)`,
+      `--bundle ${quoted(path, PATH_CHARS_SHOWN)}: cannot tell which artifact it is for (no sha256 message digest or in-toto subject)`,
     );
   const kept = wanted ? digests.filter((d) => wanted.has(d)) : digests;
   if (kept.length === 0)
     fail(
       'INPUT_INVALID',
       'input',
-      `--bundle ${quoted(path)} is for ${digests.join(', ')}, none of the --artifact digests asked for`,
+      `--bundle ${quoted(path, PATH_CHARS_SHOWN)} is for ${digests.join(', ')}, none of the --artifact digests asked for`,
     );
   return kept.map((artifactDigest) => ({ artifactDigest, bytes, source: `--bundle ${path}` }));
 }
@@ -487,7 +487,7 @@ function writeSingleBundle(
     fail(
       'EXPORT_NOT_SINGLE_BUNDLE',
       'archive',
-      `--output ${quoted(opts.outputPath)} is a single Sigstore bundle, but the selection holds ${built.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s)${refusedCount ? ` and ${refusedCount} refused` : ''}: give --output FILE.tar for an archive, or narrow the selection (one --artifact/--image, or one --bundle) to one bundle`,
+      `--output ${quoted(opts.outputPath, PATH_CHARS_SHOWN)} is a single Sigstore bundle, but the selection holds ${built.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s)${refusedCount ? ` and ${refusedCount} refused` : ''}: give --output FILE.tar for an archive, or narrow the selection (one --artifact/--image, or one --bundle) to one bundle`,
       { bundles: built.manifest.entries.length, artifacts },
     );
   }

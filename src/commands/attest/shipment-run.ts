@@ -30,7 +30,7 @@ import { STREAM_LIMITS } from '../../archive/export.js';
 import { defaultGunzipLimits, gunzipBounded, isGzip } from '../../archive/gzip.js';
 import { isDigestReference, parseDigestReference } from '../../verify/artifact.js';
 import type { ExporterTrust } from '../../shipment/seal.js';
-import { quoted } from '../../util/text.js';
+import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 
 /** An export archive file as a re-openable stream; gzip (by its magic bytes) inflated with limits. */
 export function archiveFileSource(file: string): ArchiveSource {
@@ -43,7 +43,11 @@ export function archiveFileSource(file: string): ArchiveSource {
       limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
     });
   if (probe.kind !== 'file')
-    fail('INPUT_INVALID', 'input', `--archive ${quoted(file)}: not a regular file`);
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `--archive ${quoted(file, PATH_CHARS_SHOWN)}: not a regular file`,
+    );
   const gz = isGzip(probe.head);
   return {
     name: `archive ${file}`,
@@ -136,7 +140,7 @@ function filesUnder(dir: string): string[] {
       fail(
         'INPUT_INVALID',
         'input',
-        `--artifacts-dir ${quoted(dir)}: nested more than 64 levels deep`,
+        `--artifacts-dir ${quoted(dir, PATH_CHARS_SHOWN)}: nested more than 64 levels deep`,
       );
     for (const name of readdirSync(d).sort()) {
       const p = path.join(d, name);
@@ -147,13 +151,23 @@ function filesUnder(dir: string): string[] {
   };
   try {
     if (!lstatSync(dir).isDirectory())
-      fail('INPUT_INVALID', 'input', `--artifacts-dir ${quoted(dir)}: not a directory`);
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `--artifacts-dir ${quoted(dir, PATH_CHARS_SHOWN)}: not a directory`,
+      );
     walk(dir, 0);
   } catch (e) {
     if (e instanceof Error && 'code' in e && typeof e.code === 'string')
-      fail('INPUT_INVALID', 'input', `--artifacts-dir ${quoted(dir)}: ${e.message}`, undefined, {
-        cause: e,
-      });
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `--artifacts-dir ${quoted(dir, PATH_CHARS_SHOWN)}: ${e.message}`,
+        undefined,
+        {
+          cause: e,
+        },
+      );
     throw e;
   }
   return out;
@@ -183,7 +197,11 @@ export function selectArtifacts(o: {
   if (o.artifactsDir !== undefined) {
     const files = filesUnder(o.artifactsDir);
     if (files.length === 0)
-      fail('INPUT_INVALID', 'input', `--artifacts-dir ${quoted(o.artifactsDir)} holds no files`);
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `--artifacts-dir ${quoted(o.artifactsDir, PATH_CHARS_SHOWN)} holds no files`,
+      );
     for (const f of files)
       add(sha256Ref(f, '--artifacts-dir file'), path.relative(o.artifactsDir, f));
   } else {

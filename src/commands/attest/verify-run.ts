@@ -28,7 +28,7 @@ import type { TrustMaterial } from '../../model/trust-material.js';
 import { BUNDLE_LIMITS, type Bundle } from '../../bundle/model.js';
 import { entryCheckpointsOf } from '../../tlog/consistency.js';
 import { checkConsistencyAgainstStore } from './consistency-run.js';
-import { quoted } from '../../util/text.js';
+import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 
 export interface VerifyCommandOptions {
   bundlePath?: string;
@@ -155,7 +155,7 @@ export async function loadBundles(
       fail(
         'INPUT_INVALID',
         'input',
-        `--bundle ${quoted(opts.bundlePath)} is ${kind}, not a Sigstore bundle (JSON): an export archive from \`stella attest export-bundle\` goes to --archive${kind.startsWith('a gzip') ? ' (decompress it first: archives are read uncompressed)' : ''}`,
+        `--bundle ${quoted(opts.bundlePath, PATH_CHARS_SHOWN)} is ${kind}, not a Sigstore bundle (JSON): an export archive from \`stella attest export-bundle\` goes to --archive${kind.startsWith('a gzip') ? ' (decompress it first: archives are read uncompressed)' : ''}`,
       );
     return { bundles: [parseBundle(bytes)], refused: [] };
   }
@@ -179,7 +179,7 @@ export async function loadBundles(
           : probeFile(opts.archivePath, 64, { what: '--archive' });
       if (e instanceof StellaError && head?.kind === 'file' && /^\s*\{/.test(toLatin1(head.head))) {
         throw e.reworded(
-          `--archive ${quoted(opts.archivePath)} is JSON, not an export archive (tar): a Sigstore bundle goes to --bundle`,
+          `--archive ${quoted(opts.archivePath, PATH_CHARS_SHOWN)} is JSON, not an export archive (tar): a Sigstore bundle goes to --bundle`,
         );
       }
       throw e;
