@@ -8,6 +8,7 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { StellaError } from '../errors.js';
 import { setLogLevel } from '../util/log.js';
+import { terminalLine } from '../util/text.js';
 import { parseArgv, usageError, type ArgvShape } from './argv.js';
 import { VERBOSE_DESCRIPTION } from './flag-spec.js';
 import {
@@ -141,7 +142,7 @@ export abstract class StellaCommand extends Command {
         ok: false,
         error: { code: 'INTERNAL', check: 'internal', message: err.message, exitCode: 1 },
       });
-    else writeStderr(`error: internal: ${err.message}\n`);
+    else writeStderr(`error: internal: ${terminalLine(err.message)}\n`);
     return this.exit(1);
   }
 }

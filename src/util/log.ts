@@ -6,9 +6,10 @@
  * secrets, and every line is also passed through `redact` (JWTs, PEM private keys, Basic and
  * Bearer credentials) before it is written.
  *
- * Bottom layer: node: only.
+ * Bottom layer: node: and ./text.js only.
  */
 import { quoted, terminalLine } from './text.js';
+
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

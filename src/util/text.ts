@@ -19,36 +19,21 @@ export function withoutTrailing(s: string, chars: string): string {
 const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /**
- * Characters that change how a terminal shows what follows them, none of which a message
- * needs: DEL, the C1 controls (U+0080–U+009F; U+009B is CSI on some terminals), the
- * bidirectional embeddings, overrides, isolates and marks (a name shown right to left reads
- * as another), and the line and paragraph separators. JSON.stringify escapes only those below
- * U+0020. (A character class, shared by the two patterns below.)
- */
-const DISPLAY_CONTROLS =
-  '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
-
-const UNSAFE_FOR_DISPLAY = new RegExp(`[${DISPLAY_CONTROLS}]`, 'g');
-
-function escapeUnsafe(json: string): string {
-  return json.replace(UNSAFE_FOR_DISPLAY, escapeChar);
-}
-
-/**
  * A value from input as a message shows it: JSON text (a string in quotes, its control
- * characters escaped, so the message stays one line and says where the value ends), at most
+ * characters escaped, so the message stays one line and says where the value ends; what
+ * JSON.stringify leaves raw that a terminal acts on, escaped by terminalText), at most
  * `max` characters of it, and when cut, how long it was: `"abc"… (70150 characters)`. Every
  * message that quotes a stranger's value goes through here: a 70 KB payload type quoted whole
  * made a 70 KB error line (found by the fuzz oracle's message bound).
  */
 export function quoted(v: unknown, max = 200): string {
   if (typeof v === 'string') {
-    if (v.length <= max) return escapeUnsafe(JSON.stringify(v));
-    return `${escapeUnsafe(JSON.stringify(v.slice(0, max)))}… (${v.length} characters)`;
+    if (v.length <= max) return terminalText(JSON.stringify(v));
+    return `${terminalText(JSON.stringify(v.slice(0, max)))}… (${v.length} characters)`;
   }
   const text =
     typeof v === 'bigint' ? v.toString() : ((JSON.stringify(v) as string | undefined) ?? String(v));
-  return text.length <= max ? escapeUnsafe(text) : `${escapeUnsafe(text.slice(0, max))}…`;
+  return text.length <= max ? terminalText(text) : `${terminalText(text.slice(0, max))}…`;
 }
 
 /**
@@ -79,12 +64,12 @@ export function listed(items: readonly string[], sep = '; ', max = 10): string {
  * own output paints with (bold, dim, red, green, yellow, reset: harmless if a stranger writes
  * them too), so no cursor movement, screen clearing, window title, hyperlink or hidden text;
  * every other C0 control but tab and newline (a carriage return lets "FAIL …\rok  " show
- * "ok"); and DISPLAY_CONTROLS.
+ * "ok"); DEL and the C1 controls (U+009B is CSI on some terminals); the bidirectional marks,
+ * embeddings, overrides and isolates (a name shown right to left reads as another); and the
+ * line and paragraph separators.
  */
-const TERMINAL_UNSAFE = new RegExp(
-  `\\u001b(?!\\[(?:0|1|2|31|32|33)m)|[\\u0000-\\u0008\\u000b-\\u001a\\u001c-\\u001f${DISPLAY_CONTROLS}]`,
-  'g',
-);
+const TERMINAL_UNSAFE =
+  /\u001b(?!\[(?:0|1|2|31|32|33)m)|[\u0000-\u0008\u000b-\u001a\u001c-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * Text as Stella writes it to stdout or stderr: what TERMINAL_UNSAFE names shown as `\u001b`

@@ -10,9 +10,10 @@
  * Sigstore signs predates the epoch, and RFC 3339 has four-digit years.
  *
  * Precision: a time may carry digits below the millisecond (an RFC 3161 genTime or a
- * trusted_root.json time, each read to at most nine fraction digits). They are kept (PreciseTime) and compared
- * exactly against whole-millisecond window bounds, so a fraction past an end fails and a
- * fraction before a start fails: nothing is ever rounded in the signer's favour.
+ * trusted_root.json time, each read to at most nine fraction digits). They are kept
+ * (PreciseTime) and compared exactly against whole-millisecond window bounds, so a fraction
+ * past an end fails and a fraction before a start fails: nothing is ever rounded in the
+ * signer's favour.
  */
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
 import { quoted, withoutTrailing } from './text.js';

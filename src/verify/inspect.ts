@@ -190,7 +190,7 @@ export function describeLines(d: BundleDescription, showCert: boolean): string[]
       `Certificate Validity: ${cert.notBefore} to ${cert.notAfter} (serial ${cert.serialNumber}, issued by ${cert.issuerName ?? '?'})`,
     );
     for (const s of cert.scts) out.push(`SCT: log ${s.logId} at ${s.time}`);
-    if (showCert) out.push(cert.pem.trimEnd());
+    if (showCert) out.push(...cert.pem.trimEnd().split('\n'));
   }
   if (d.publicKeyHint !== undefined) out.push(`Public key hint: ${d.publicKeyHint}`);
   if (d.tlogEntries.length === 0) out.push('Transparency log entries: none');
@@ -213,8 +213,6 @@ export function describeLines(d: BundleDescription, showCert: boolean): string[]
   }
   for (const p of d.problems) out.push(`note: ${p}`);
   // Every value above is the bundle's claim, unverified: each stays on its own line, and what
-  // a terminal would act on is shown escaped (the PEM block's own newlines are ours).
-  return out.map((line) =>
-    showCert && line === d.certificate?.pem.trimEnd() ? line : terminalLine(line),
-  );
+  // a terminal would act on is shown escaped.
+  return out.map(terminalLine);
 }
