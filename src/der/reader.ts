@@ -267,15 +267,27 @@ function readLength(
   return length;
 }
 
-/** A universal tag: not the reserved 0; SEQUENCE and SET constructed, every other one primitive. */
+/**
+ * Universal tags X.680 assigns (1..36, not the reserved 15) and, of them, those whose DER
+ * encoding is constructed: SEQUENCE, SET and the three types defined as sequences (EXTERNAL,
+ * EMBEDDED PDV, CHARACTER STRING). An unassigned universal tag means nothing any encoder
+ * could have meant, so it is refused wherever it stands, opaque values included.
+ */
+const LAST_ASSIGNED_UNIVERSAL_TAG = 36;
+const CONSTRUCTED_UNIVERSAL_TAGS: ReadonlySet<number> = new Set([8, 11, Tag.SEQUENCE, Tag.SET, 29]);
+
+/** A universal tag: assigned; the constructed types constructed, every other one primitive. */
 function checkUniversalForm(
   tagNumber: number,
   constructed: boolean,
   start: number,
   ctx: ParseContext,
 ): void {
-  if (tagNumber === 0) err(ctx, 'universal tag 0 is reserved', start);
-  const mustConstruct = tagNumber === Tag.SEQUENCE || tagNumber === Tag.SET;
+  if (tagNumber === 0 || tagNumber === 15)
+    err(ctx, `universal tag ${tagNumber} is reserved`, start);
+  if (tagNumber > LAST_ASSIGNED_UNIVERSAL_TAG)
+    err(ctx, `universal tag ${tagNumber} is not assigned (X.680 assigns 1 to 36)`, start);
+  const mustConstruct = CONSTRUCTED_UNIVERSAL_TAGS.has(tagNumber);
   if (mustConstruct !== constructed) {
     err(
       ctx,

@@ -63,6 +63,27 @@ test('refuses non-minimal high tag numbers', (t) =>
 test('refuses constructed encodings of primitive universal types', (t) =>
   refuses(t, h('2203020101'), /constructed encoding/));
 test('refuses a primitive SEQUENCE', (t) => refuses(t, h('1000'), /must be constructed/));
+test('refuses the reserved universal tags 0 and 15', (t) => {
+  refuses(t, h('0000'), /universal tag 0 is reserved/);
+  refuses(t, h('0f00'), /universal tag 15 is reserved/);
+  refuses(t, h('30020f00'), /universal tag 15 is reserved/);
+});
+test('refuses universal tags X.680 does not assign, anywhere in the tree', (t) => {
+  refuses(t, h('1f2500'), /universal tag 37 is not assigned/);
+  refuses(t, h('30031f7f00'), /universal tag 127 is not assigned/);
+  // The last assigned ones (DURATION 34, RELATIVE-OID-IRI 36) and the first (BOOLEAN) stand.
+  t.is(parseDer(h('1f2200')).tagNumber, 34);
+  t.is(parseDer(h('1f2400')).tagNumber, 36);
+  t.is(parseDer(h('0101ff')).tagNumber, 1);
+  // Only the universal class is X.680's to assign: context tag 37 is anyone's.
+  t.is(parseDer(h('9f2500')).tagNumber, 37);
+});
+test('EXTERNAL, EMBEDDED PDV and CHARACTER STRING are constructed in DER', (t) => {
+  for (const tag of [8, 11, 29]) {
+    refuses(t, Uint8Array.of(tag, 0), new RegExp(`tag ${tag} must be constructed`));
+    t.is(parseDer(Uint8Array.of(0x20 | tag, 0)).tagNumber, tag);
+  }
+});
 test('refuses lengths of more than four octets', (t) =>
   refuses(t, h('3085000000000100'), /too large/));
 
