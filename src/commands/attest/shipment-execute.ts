@@ -289,13 +289,18 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
     checkShipmentFlags(flags);
     const { identity, policy } = shipmentPolicy(flags);
     const jobs = parseJobs(flags.jobs);
-    const select = selectArtifacts({
-      all: flags.all,
-      artifacts: flags.artifact ?? [],
-      artifactsDir: flags['artifacts-dir'],
-    });
+    const selectWarnings: string[] = [];
+    const select = selectArtifacts(
+      {
+        all: flags.all,
+        artifacts: flags.artifact ?? [],
+        artifactsDir: flags['artifacts-dir'],
+      },
+      selectWarnings,
+    );
     const source = archiveFileSource(flags.archive!);
     const { trust, trustSource, warnings, trustStorePath, exporters } = await shipmentTrust(flags);
+    warnings.unshift(...selectWarnings);
     printWarnings(warnings);
     openSpools(flags, spools);
     const tty = process.stderr.isTTY && !process.env.STELLA_NO_PROGRESS;

@@ -6,7 +6,7 @@
  * and run shipment/verify.ts.
  */
 import { availableParallelism } from '../../util/os.js';
-import { existsSync, readdirSync, lstatSync } from 'node:fs';
+import { existsSync, readdirSync, lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { fail } from '../../errors.js';
 import {
@@ -30,7 +30,7 @@ import { STREAM_LIMITS } from '../../archive/export.js';
 import { defaultGunzipLimits, gunzipBounded, isGzip } from '../../archive/gzip.js';
 import { isDigestReference, parseDigestReference } from '../../verify/artifact.js';
 import type { ExporterTrust } from '../../shipment/seal.js';
-import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
+import { listed, quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 
 /** An export archive file as a re-openable stream; gzip (by its magic bytes) inflated with limits. */
 export function archiveFileSource(file: string): ArchiveSource {
@@ -132,9 +132,24 @@ function sha256Ref(ref: string, what: string): string {
   return `sha256:${toHex(f.kind === 'bytes' ? sha256(f.bytes) : f.digest)}`;
 }
 
-/** Every regular file under dir (no symlinks followed), sorted, as paths. */
-function filesUnder(dir: string): string[] {
+/** What an entry that is neither a regular file nor a folder is, for the skipped-entry warning. */
+function entryKind(st: Stats): string {
+  if (st.isSymbolicLink()) return 'symbolic link, not followed';
+  if (st.isFIFO()) return 'FIFO';
+  if (st.isSocket()) return 'socket';
+  if (st.isBlockDevice() || st.isCharacterDevice()) return 'device';
+  return 'not a regular file';
+}
+
+/**
+ * Every regular file under dir (no symlinks followed), sorted, as paths; and every other entry
+ * (symbolic link, FIFO, socket, device) with what it is, as paths relative to dir: these are
+ * not hashed (a FIFO would block the read; a link may point out of the folder), and the user
+ * is told, since a file that came across as a link was not checked.
+ */
+function filesUnder(dir: string): { files: string[]; skipped: string[] } {
   const out: string[] = [];
+  const skipped: string[] = [];
   const walk = (d: string, depth: number): void => {
     if (depth > 64)
       fail(
@@ -147,6 +162,7 @@ function filesUnder(dir: string): string[] {
       const st = lstatSync(p);
       if (st.isDirectory()) walk(p, depth + 1);
       else if (st.isFile()) out.push(p);
+      else skipped.push(`${quoted(path.relative(dir, p), PATH_CHARS_SHOWN)} (${entryKind(st)})`);
     }
   };
   try {
@@ -170,15 +186,21 @@ function filesUnder(dir: string): string[] {
       );
     throw e;
   }
-  return out;
+  return { files: out, skipped };
 }
 
-/** The artifacts asked for: undefined with --all, else digest -> the names they were given as. */
-export function selectArtifacts(o: {
-  all: boolean;
-  artifacts: string[];
-  artifactsDir?: string | undefined;
-}): Map<string, string[]> | undefined {
+/**
+ * The artifacts asked for: undefined with --all, else digest -> the names they were given as.
+ * A warning for --artifacts-dir entries that are not regular files goes to `warnings`.
+ */
+export function selectArtifacts(
+  o: {
+    all: boolean;
+    artifacts: string[];
+    artifactsDir?: string | undefined;
+  },
+  warnings: string[] = [],
+): Map<string, string[]> | undefined {
   const modes =
     Number(o.all) + Number(o.artifacts.length > 0) + Number(o.artifactsDir !== undefined);
   if (modes !== 1)
@@ -195,13 +217,19 @@ export function selectArtifacts(o: {
     else select.set(digest, [name]);
   };
   if (o.artifactsDir !== undefined) {
-    const files = filesUnder(o.artifactsDir);
+    const { files, skipped } = filesUnder(o.artifactsDir);
+    const skippedText =
+      skipped.length === 0
+        ? ''
+        : `${skipped.length} ${skipped.length === 1 ? 'entry that is' : 'entries that are'} not a regular file, not checked: ${listed(skipped)}`;
     if (files.length === 0)
       fail(
         'INPUT_INVALID',
         'input',
-        `--artifacts-dir ${quoted(o.artifactsDir, PATH_CHARS_SHOWN)} holds no files`,
+        `--artifacts-dir ${quoted(o.artifactsDir, PATH_CHARS_SHOWN)} holds no files${skippedText ? ` (${skippedText})` : ''}`,
       );
+    if (skippedText)
+      warnings.push(`--artifacts-dir ${quoted(o.artifactsDir, PATH_CHARS_SHOWN)}: ${skippedText}`);
     for (const f of files)
       add(sha256Ref(f, '--artifacts-dir file'), path.relative(o.artifactsDir, f));
   } else {

@@ -6,8 +6,16 @@
  * `export-bundle --image sha256:... --include-proofs --output x.json` round trip.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import { CLI, NO_NETWORK_PRELOAD } from '../../helpers/paths.js';
@@ -357,6 +365,27 @@ test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a 
     env(s),
   );
   t.is(both.code, EXIT_CODES.INPUT_INVALID);
+  // Entries that are not regular files are not hashed (a FIFO would block the read, a link may
+  // point anywhere) and the user is told which: a file that came across as a link was not checked.
+  rmSync(path.join(dir, 'stray.bin'));
+  symlinkSync(path.join(dir, 'f0.txt'), path.join(dir, 'sub', 'link.txt'));
+  execFileSync('mkfifo', [path.join(dir, 'pipe')]);
+  const odd = await runCli(
+    ['attest', 'verify', '--archive', tar, '--artifacts-dir', dir, ...s.policy, '--json'],
+    env(s),
+  );
+  t.is(odd.code, 0, odd.stdout + odd.stderr);
+  const o = JSON.parse(odd.stdout) as typeof d & { warnings: string[] };
+  t.deepEqual(o.artifacts, d.artifacts);
+  t.deepEqual(o.warnings, [
+    `--artifacts-dir ${JSON.stringify(dir)}: 2 entries that are not a regular file, not checked: "pipe" (FIFO); ${JSON.stringify(path.join('sub', 'link.txt'))} (symbolic link, not followed)`,
+  ]);
+  const oddText = await runCli(
+    ['attest', 'verify', '--archive', tar, '--artifacts-dir', dir, ...s.policy],
+    env(s),
+  );
+  t.is(oddText.code, 0, oddText.stderr);
+  t.regex(oddText.stderr, /warning: --artifacts-dir .*: 2 entries that are not a regular file/);
   // An empty folder names no artifact: refused up front, not an empty verdict.
   const empty = path.join(s.dir, 'empty');
   mkdirSync(empty);
@@ -365,7 +394,18 @@ test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a 
     env(s),
   );
   t.is(none.code, EXIT_CODES.INPUT_INVALID, none.stdout);
-  t.regex(JSON.parse(none.stdout).error.message, /--artifacts-dir ".*empty" holds no files/);
+  t.regex(JSON.parse(none.stdout).error.message, /--artifacts-dir ".*empty" holds no files$/);
+  // One that holds only a link says so.
+  symlinkSync(path.join(dir, 'f0.txt'), path.join(empty, 'only-link'));
+  const onlyLink = await runCli(
+    ['attest', 'verify', '--archive', tar, '--artifacts-dir', empty, ...s.policy, '--json'],
+    env(s),
+  );
+  t.is(onlyLink.code, EXIT_CODES.INPUT_INVALID, onlyLink.stdout);
+  t.regex(
+    JSON.parse(onlyLink.stdout).error.message,
+    /holds no files \(1 entry that is not a regular file, not checked: "only-link" \(symbolic link, not followed\)\)$/,
+  );
 });
 
 function ecKeyFiles(dir: string, name: string): { priv: string; pub: string } {
