@@ -96,7 +96,8 @@ export default class AttestImport extends StellaCommand {
       );
     const { parseJobs } = await import('./shipment-run.js');
     const { commandLine, printConsistencyEvidence } = await import('./consistency-run.js');
-    const r = await runImport({
+    const jobsWarnings: string[] = [];
+    const imported = await runImport({
       // --require-consistency, or the policy environment's requireConsistency.
       requireConsistency: flags['require-consistency'] || (policy?.requireConsistency ?? false),
       command: commandLine(['attest', 'import']),
@@ -108,11 +109,12 @@ export default class AttestImport extends StellaCommand {
       sealIssuer: flags['seal-issuer'],
       trustedRootPath: flags['trusted-root'],
       policy,
-      jobs: flags.jobs === undefined ? undefined : parseJobs(flags.jobs),
+      jobs: flags.jobs === undefined ? undefined : parseJobs(flags.jobs, jobsWarnings),
     }).catch((e: unknown) => {
       if (!this.jsonMode) printConsistencyEvidence(e);
       throw e;
     });
+    const r = { ...imported, warnings: [...jobsWarnings, ...imported.warnings] };
     for (const w of r.warnings) this.warning(w);
     if (this.jsonMode) {
       this.printJson({ ok: true, ...r });

@@ -288,8 +288,8 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
   try {
     checkShipmentFlags(flags);
     const { identity, policy } = shipmentPolicy(flags);
-    const jobs = parseJobs(flags.jobs);
     const selectWarnings: string[] = [];
+    const jobs = parseJobs(flags.jobs, selectWarnings);
     const select = selectArtifacts(
       {
         all: flags.all,

@@ -37,6 +37,7 @@ import { AttestationStore } from '../../../src/store/attestations.js';
 import { tempDir } from '../../helpers/temp.js';
 import { tamperedSignature } from '../../helpers/crafted-bundles.js';
 import { parseJobs } from '../../../src/commands/attest/shipment-run.js';
+import { availableParallelism } from '../../../src/util/os.js';
 import { literalPattern } from '../../../src/verify/identity-pattern.js';
 
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD], env: { STELLA_TRUST_STORE: '' } };
@@ -228,7 +229,13 @@ test('a 3-artifact shipment with one tampered bundle and one artifact missing: p
     ['attest', 'verify', '--archive', tar, ...asked, ...s.policy, '--json', '--jobs', '4'],
     env(s),
   );
-  t.deepEqual((JSON.parse(four.stdout) as typeof o).artifacts, o.artifacts);
+  const fourJson = JSON.parse(four.stdout) as typeof o & { warnings: string[] };
+  t.deepEqual(fourJson.artifacts, o.artifacts);
+  // On a machine with fewer than four cores, the run says what the extra threads cost.
+  t.deepEqual(
+    fourJson.warnings.filter((w) => w.startsWith('--jobs')),
+    availableParallelism() < 4 ? [`--jobs 4 ${jobsWarningTail()}`] : [],
+  );
 
   // --json-lines: one object per artifact, then the summary.
   const jl = await runCli(
@@ -768,9 +775,17 @@ test('attest import --policy: met, every artifact imported and found; unmet, not
     [],
   );
 
-  const met = await runCli([...importArgs(goodTar), '--json'], env(s));
+  // More threads than cores: imported as asked, and the cost said in warnings.
+  const over = String(availableParallelism() + 1);
+  const met = await runCli([...importArgs(goodTar), '--json', '--jobs', over], env(s));
   t.is(met.code, 0, met.stdout + met.stderr);
   t.like(JSON.parse(met.stdout), { ok: true, added: 3, verified: 2, artifacts: 2 });
+  t.deepEqual(
+    (JSON.parse(met.stdout) as { warnings: string[] }).warnings.filter((w) =>
+      w.startsWith('--jobs'),
+    ),
+    [`--jobs ${over} ${jobsWarningTail()}`],
+  );
   t.is(rows().length, before.length + 3);
   for (const art of [ARTIFACTS[0]!, ARTIFACTS[1]!]) {
     const found = await runCli(
@@ -883,6 +898,16 @@ test('shipment flags without --archive, and a --jobs that is not 1 to 9999, are 
       jobs,
     );
   }
-  t.is(parseJobs('9999'), 9999);
-  t.is(parseJobs('1'), 1);
+  const warnings: string[] = [];
+  t.is(parseJobs('9999', warnings), 9999);
+  t.is(parseJobs('1', warnings), 1);
+  t.is(parseJobs(String(availableParallelism()), warnings), availableParallelism());
+  t.is(parseJobs(undefined, warnings), availableParallelism());
+  // More threads than cores: the number stands, and one warning says what it costs.
+  t.deepEqual(warnings, [`--jobs 9999 ${jobsWarningTail()}`]);
 });
+
+function jobsWarningTail(): string {
+  const cores = availableParallelism();
+  return `is more than the ${cores} ${cores === 1 ? 'core' : 'cores'} this process can use: each extra worker thread costs memory (about 13 MB) and start-up time, and verifies nothing faster`;
+}
