@@ -33,7 +33,9 @@ export function quoted(v: unknown, max = 200): string {
   }
   const text =
     typeof v === 'bigint' ? v.toString() : ((JSON.stringify(v) as string | undefined) ?? String(v));
-  return text.length <= max ? terminalText(text) : `${terminalText(text.slice(0, max))}…`;
+  return text.length <= max
+    ? terminalText(text)
+    : `${terminalText(text.slice(0, max))}… (${text.length} characters)`;
 }
 
 /**

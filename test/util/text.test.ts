@@ -79,7 +79,7 @@ test('quoted: a value that is not a string is shown as JSON, cut the same way', 
   t.is(quoted(42), '42');
   t.is(quoted(10n), '10');
   t.is(quoted({ a: [1, 2] }), '{"a":[1,2]}');
-  t.is(quoted(['x'.repeat(50)], 10), '["xxxxxxxx…');
+  t.is(quoted(['x'.repeat(50)], 10), '["xxxxxxxx… (54 characters)', 'a cut value says its length');
 });
 
 const TERMINAL_ACTS_ON =
