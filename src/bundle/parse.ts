@@ -34,6 +34,7 @@ import {
   type VerificationMaterial,
 } from './model.js';
 import { quoted } from '../util/text.js';
+import { digestNameOf, digestSize } from '../util/digest.js';
 
 type Json = Record<string, unknown>;
 
@@ -341,10 +342,15 @@ function parseContent(doc: Json): BundleContent {
           'BUNDLE_UNSUPPORTED',
           `messageSignature.messageDigest.algorithm: unsupported hash algorithm ${quoted(algorithm, 40)}`,
         );
-      messageDigest = {
-        algorithm: algorithm as HashAlgorithm,
-        digest: requiredBytes(md.digest, 'messageSignature.messageDigest.digest'),
-      };
+      const digest = requiredBytes(md.digest, 'messageSignature.messageDigest.digest');
+      // A digest of another size than its algorithm's can match nothing; refused here, it is
+      // not carried into the log binding's mismatch message (a 70,000-character one was).
+      const want = digestSize(digestNameOf(algorithm as HashAlgorithm));
+      if (digest.length !== want)
+        malformed(
+          `messageSignature.messageDigest.digest is ${digest.length} bytes, a ${algorithm} digest is ${want}`,
+        );
+      messageDigest = { algorithm: algorithm as HashAlgorithm, digest };
     }
     const signature = requiredBytes(
       ms.signature,

@@ -512,6 +512,28 @@ test('an unknown message digest algorithm is refused', (t) => {
   refused(t, b, 'BUNDLE_UNSUPPORTED', /unsupported hash algorithm "MD5"/);
 });
 
+test('a message digest of another size than its algorithm gives is refused, its message short', (t) => {
+  for (const [algorithm, bytes, want] of [
+    ['SHA2_256', 31, 32],
+    ['SHA2_256', 48, 32],
+    ['SHA2_384', 32, 48],
+    ['SHA2_512', 52_500, 64],
+  ] as const) {
+    const b = load('v03-message-signature.json');
+    b.messageSignature.messageDigest.algorithm = algorithm;
+    b.messageSignature.messageDigest.digest = Buffer.alloc(bytes, 0xc7).toString('base64');
+    // Anchored at both ends: the message says the size, not the bytes.
+    refused(
+      t,
+      b,
+      'BUNDLE_MALFORMED',
+      new RegExp(
+        `^messageSignature.messageDigest.digest is ${bytes} bytes, a ${algorithm} digest is ${want}$`,
+      ),
+    );
+  }
+});
+
 sharedTest('shared conformance bundles: every case parses except the parse-time failures', (t) => {
   const names = conformanceCaseNames();
   t.true(names.length > 40);

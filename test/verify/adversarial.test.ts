@@ -1364,14 +1364,23 @@ test('E33 digest algorithm, kind or version of the body differing from the bundl
         (j.verificationMaterial.tlogEntries[0].kindVersion = { kind: 'intoto', version: '0.0.2' }),
       /kind\/version "intoto\/0\.0\.2" does not match its body/,
     ],
+    // A digest of the declared algorithm's size (one of another size is refused at parse).
     [
       'bundle digest SHA2_512',
-      (j) => (j.messageSignature.messageDigest.algorithm = 'SHA2_512'),
+      (j) =>
+        (j.messageSignature.messageDigest = {
+          algorithm: 'SHA2_512',
+          digest: Buffer.alloc(64, 1).toString('base64'),
+        }),
       /digest algorithm sha256 does not match the bundle message digest algorithm SHA2_512/,
     ],
     [
       'bundle digest SHA2_384',
-      (j) => (j.messageSignature.messageDigest.algorithm = 'SHA2_384'),
+      (j) =>
+        (j.messageSignature.messageDigest = {
+          algorithm: 'SHA2_384',
+          digest: Buffer.alloc(48, 1).toString('base64'),
+        }),
       /digest algorithm sha256 does not match the bundle message digest algorithm SHA2_384/,
     ],
   ];
