@@ -316,6 +316,12 @@ function parseTlogEntry(v: unknown, path: string, version: BundleVersion): Trans
 function parseInclusionProof(p: Json, path: string): InclusionProof {
   const logIndex = uint(p.logIndex, `${path}.logIndex`);
   const rootHash = requiredBytes(p.rootHash, `${path}.rootHash`);
+  // Rekor's trees (v1 and v2) are RFC 6962 trees of SHA-256: a root of another size matches
+  // no checkpoint, and is not carried whole into the mismatch's details.
+  if (rootHash.length !== digestSize('sha256'))
+    malformed(
+      `${path}.rootHash is ${rootHash.length} bytes, a Merkle tree root (SHA-256) is ${digestSize('sha256')}`,
+    );
   const treeSize = uint(p.treeSize, `${path}.treeSize`);
   const list = array(p.hashes, `${path}.hashes`, BUNDLE_LIMITS.maxProofHashes);
   const hashes = new Array<Uint8Array>(list.length);

@@ -497,6 +497,14 @@ test('required tlog entry fields are checked', (t) => {
     [(e) => (e.kindVersion.kind = ''), /kindVersion\.kind missing/],
     [(e) => delete e.canonicalizedBody, /canonicalizedBody missing/],
     [(e) => (e.inclusionProof.rootHash = ''), /inclusionProof\.rootHash missing/],
+    [
+      (e) => (e.inclusionProof.rootHash = Buffer.alloc(31).toString('base64')),
+      /^verificationMaterial\.tlogEntries\[0\]\.inclusionProof\.rootHash is 31 bytes, a Merkle tree root \(SHA-256\) is 32$/,
+    ],
+    [
+      (e) => (e.inclusionProof.rootHash = Buffer.alloc(52_500, 0xc7).toString('base64')),
+      /rootHash is 52500 bytes, a Merkle tree root \(SHA-256\) is 32$/,
+    ],
     [(e) => (e.inclusionPromise = 'x'), /inclusionPromise: expected an object/],
   ];
   for (const [mutate, pattern] of mutations) {

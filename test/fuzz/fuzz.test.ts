@@ -37,6 +37,7 @@ import {
   isHang,
   judgeAcceptedBundle,
   KNOWN_CRASHES,
+  MAX_REFUSAL_DETAILS,
   MAX_REFUSAL_MESSAGE,
 } from './oracle.js';
 import {
@@ -621,6 +622,15 @@ test('fuzz oracle: only a StellaError with a listed code is a refusal; known cra
     classifyThrow(long(MAX_REFUSAL_MESSAGE + 1)).kind,
     'crash',
     "a message that grows with the input (a stranger's value quoted whole) is a crash",
+  );
+  // {"v":"…"} is 8 characters around the value.
+  const withDetails = (n: number) =>
+    new StellaError('TLOG_BODY_MISMATCH', 'tlog', 'x', { v: 'x'.repeat(n - 8) });
+  t.is(classifyThrow(withDetails(MAX_REFUSAL_DETAILS)).kind, 'refused');
+  t.is(
+    classifyThrow(withDetails(MAX_REFUSAL_DETAILS + 1)).kind,
+    'crash',
+    "details that grow with the input (a stranger's value carried whole) are a crash",
   );
   for (const k of KNOWN_CRASHES) {
     const Ctor = (globalThis as unknown as Record<string, new (m: string) => Error>)[k.error]!;

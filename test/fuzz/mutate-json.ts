@@ -162,6 +162,19 @@ function numberCandidates(rng: Prng, current: number): (number | RawJson | strin
   ];
 }
 
+/**
+ * Growing edits stop at this many characters: chained, `s.repeat(200)` over a 70,000-character
+ * value passes V8's longest string (~2^29) and the target itself threw a RangeError. Every
+ * reader's own size limit is far below it.
+ */
+const MAX_GROWN_STRING = 16 * 1024 * 1024;
+
+/** `s` repeated `times` (at least once), or fewer times where that would pass MAX_GROWN_STRING. */
+function grown(s: string, times: number): string {
+  const fits = s.length === 0 ? times : Math.floor(MAX_GROWN_STRING / s.length);
+  return s.repeat(Math.max(1, Math.min(times, fits)));
+}
+
 const STRING_EDITS: ((rng: Prng, s: string) => string)[] = [
   () => '',
   (_r, s) => s.slice(0, Math.max(0, s.length - 1)),
@@ -173,8 +186,8 @@ const STRING_EDITS: ((rng: Prng, s: string) => string)[] = [
   (_r, s) => s + '\ud800',
   (_r, s) => s + '\u2028',
   (_r, s) => s.replace(/./u, 'é'),
-  (_r, s) => s + s,
-  (r, s) => s.repeat(2 + r.int(200)),
+  (_r, s) => grown(s, 2),
+  (r, s) => grown(s, 2 + r.int(200)),
   () => 'x'.repeat(70_000),
 ];
 

@@ -63,6 +63,12 @@ export type Classified =
  */
 export const MAX_REFUSAL_MESSAGE = 4096;
 
+/**
+ * The most a refusal's details may take as JSON (what `--json` prints under `error.details`):
+ * the digests, indexes and names a check compares, never a stranger's value whole.
+ */
+export const MAX_REFUSAL_DETAILS = 16_384;
+
 /** How a thrown value counts. */
 export function classifyThrow(e: unknown): Classified {
   if (e instanceof StellaError) {
@@ -72,6 +78,14 @@ export function classifyThrow(e: unknown): Classified {
         kind: 'crash',
         error: new Error(
           `a ${e.code} refusal's message has ${e.message.length} characters (at most ${MAX_REFUSAL_MESSAGE}): ${e.message.slice(0, 300)}…`,
+        ),
+      };
+    const details = e.details === undefined ? 0 : JSON.stringify(e.details).length;
+    if (details > MAX_REFUSAL_DETAILS)
+      return {
+        kind: 'crash',
+        error: new Error(
+          `a ${e.code} refusal's details take ${details} characters as JSON (at most ${MAX_REFUSAL_DETAILS}): ${JSON.stringify(e.details).slice(0, 300)}…`,
         ),
       };
     return { kind: 'refused', code: e.code };
