@@ -288,19 +288,20 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
   try {
     checkShipmentFlags(flags);
     const { identity, policy } = shipmentPolicy(flags);
-    const selectWarnings: string[] = [];
-    const jobs = parseJobs(flags.jobs, selectWarnings);
+    // Said before the trust material's own warnings: --jobs beyond the cores, skipped entries.
+    const earlyWarnings: string[] = [];
+    const jobs = parseJobs(flags.jobs, earlyWarnings);
     const select = selectArtifacts(
       {
         all: flags.all,
         artifacts: flags.artifact ?? [],
         artifactsDir: flags['artifacts-dir'],
       },
-      selectWarnings,
+      earlyWarnings,
     );
     const source = archiveFileSource(flags.archive!);
     const { trust, trustSource, warnings, trustStorePath, exporters } = await shipmentTrust(flags);
-    warnings.unshift(...selectWarnings);
+    warnings.unshift(...earlyWarnings);
     printWarnings(warnings);
     openSpools(flags, spools);
     const tty = process.stderr.isTTY && !process.env.STELLA_NO_PROGRESS;
