@@ -98,7 +98,7 @@ export async function requestTimestamp(
 function refusalText(body: Uint8Array): string {
   try {
     const r = parseTimeStampResp(body);
-    return r.statusText ? `: ${r.statusText}` : `: status ${r.status}`;
+    return r.statusText ? `: ${quoted(r.statusText)}` : `: status ${r.status}`;
   } catch {
     const text = Buffer.from(body.subarray(0, 200))
       .toString('utf8')
@@ -128,7 +128,7 @@ export function checkTimestamp(
   if (status.status !== PKI_STATUS.granted && status.status !== PKI_STATUS.grantedWithMods) {
     rejected(
       t.url,
-      `refused to stamp (PKIStatus ${status.status}${status.statusText ? `: ${status.statusText}` : ''})`,
+      `refused to stamp (PKIStatus ${status.status}${status.statusText ? `: ${quoted(status.statusText)}` : ''})`,
     );
   }
   if (!status.token) rejected(t.url, 'granted, but the answer carries no token');

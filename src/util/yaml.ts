@@ -5,6 +5,7 @@
 import type { Document, Node } from 'yaml';
 import { fail, type ErrorCode } from '../errors.js';
 import { lazyRequire } from './lazy-require.js';
+import { clipped } from './text.js';
 
 /** The YAML parser (250 kB), loaded only when a YAML file is read. */
 export const yaml = lazyRequire('yaml') as () => typeof import('yaml');
@@ -23,7 +24,9 @@ export function parseYamlStrict(text: string, where: string, code: ErrorCode): Y
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line ?? lines.linePos(e.pos[0]).line;
-    fail(code, 'config', `${where}: line ${line}: not valid YAML: ${e.message.split('\n')[0]}`, {
+    // The parser's message can quote the offending text: cut, as any stranger's value is.
+    const message = clipped(e.message.split('\n')[0]!, 300);
+    fail(code, 'config', `${where}: line ${line}: not valid YAML: ${message}`, {
       line,
     });
   }

@@ -28,6 +28,7 @@ import { testTsa } from '../helpers/authority-bundles.js';
 import { parseTimeStampReq } from '../../src/timestamp/request.js';
 import { parseTrustedRoot, serializeTrustedRoot } from '../../src/trust/trusted-root.js';
 import { signFailsWithoutBundle } from '../helpers/signing.js';
+import { int, seq, utf8String } from '../../src/der/writer.js';
 
 const GITHUB_SAN = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD], timeoutMs: 90_000 };
@@ -751,6 +752,19 @@ test.serial(
       'TSA_REJECTED',
       /granted, but the answer carries no token/,
     );
+    // Status rejection (2) whose PKIFreeText a TSA made 3,000 strings long: its text is shown
+    // quoted and cut, not whole (a 10 KB refusal line before).
+    const chatty = await tsa(
+      200,
+      seq(seq(int(2), seq(...Array.from({ length: 3000 }, () => utf8String('fuzz'))))),
+    );
+    const e = await failsWithoutBundle(
+      t,
+      { signingConfigPath: withTsa(chatty.url) },
+      'TSA_REJECTED',
+      /refused to stamp \(PKIStatus 2: "fuzz fuzz [a-z ]*"… \(14999 characters\)\)$/,
+    );
+    t.true(e.message.length < 400, e.message);
     t.is(sandbox.rekorV2.size, before, 'nothing was logged');
   },
 );
