@@ -88,17 +88,21 @@ export interface BundleSeed {
   resign: Resigner | undefined;
 }
 
-function policyFor(o: {
-  identity?: string | undefined;
-  issuer?: string | undefined;
-  keyPem?: string | undefined;
-}): VerificationPolicy {
+/** A seed's policy, judging at `now` (FUZZ_NOW unless a test runs the CLI, which reads the clock). */
+export function policyFor(
+  o: {
+    identity?: string | undefined;
+    issuer?: string | undefined;
+    keyPem?: string | undefined;
+  },
+  now: number = FUZZ_NOW,
+): VerificationPolicy {
   const opts: PolicyOptions = o.keyPem
-    ? { publicKeyPem: o.keyPem, now: FUZZ_NOW }
+    ? { publicKeyPem: o.keyPem, now }
     : {
         certificateIdentity: literalPattern(o.identity!),
         certificateOidcIssuer: o.issuer!,
-        now: FUZZ_NOW,
+        now,
       };
   return buildPolicy(opts);
 }
