@@ -80,12 +80,12 @@ export function classifyThrow(e: unknown): Classified {
           `a ${e.code} refusal's message has ${e.message.length} characters (at most ${MAX_REFUSAL_MESSAGE}): ${e.message.slice(0, 300)}…`,
         ),
       };
-    const details = e.details === undefined ? 0 : JSON.stringify(e.details).length;
-    if (details > MAX_REFUSAL_DETAILS)
+    const details = e.details === undefined ? '' : JSON.stringify(e.details);
+    if (details.length > MAX_REFUSAL_DETAILS)
       return {
         kind: 'crash',
         error: new Error(
-          `a ${e.code} refusal's details take ${details} characters as JSON (at most ${MAX_REFUSAL_DETAILS}): ${JSON.stringify(e.details).slice(0, 300)}…`,
+          `a ${e.code} refusal's details take ${details.length} characters as JSON (at most ${MAX_REFUSAL_DETAILS}): ${details.slice(0, 300)}…`,
         ),
       };
     return { kind: 'refused', code: e.code };
