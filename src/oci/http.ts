@@ -14,6 +14,7 @@ import { StellaError, type ErrorCode } from '../errors.js';
 import { BUNDLE_LIMITS } from '../bundle/model.js';
 import { readBodyWithin } from '../util/http-body.js';
 import { isPlainObject } from '../util/json.js';
+import { serverText } from '../util/text.js';
 import { isRetryableStatus, withRetries } from '../util/retry.js';
 
 export const REGISTRY_LIMITS = {
@@ -299,15 +300,10 @@ export function registryErrorText(body: Uint8Array): string {
             .join(': '),
         );
       const joined = parts.filter((p) => p.length > 0).join('; ');
-      if (joined) return clean(joined);
+      if (joined) return serverText(joined);
     }
   } catch {
     // not JSON: a short excerpt
   }
-  return clean(text);
-}
-
-function clean(s: string): string {
-  const one = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return one.length > 200 ? `${one.slice(0, 200)}…` : one;
+  return serverText(text);
 }

@@ -10,7 +10,7 @@ import { readBodyWithin, type BodyLimit } from '../util/http-body.js';
 import { parseJsonStrict, type StrictJsonOptions } from '../util/json.js';
 import { logDebug } from '../util/log.js';
 import { isRetryableStatus, withRetries } from '../util/retry.js';
-import { clipped } from '../util/text.js';
+import { serverText } from '../util/text.js';
 
 export interface RetryPolicy {
   timeoutMs: number;
@@ -210,6 +210,6 @@ export function describeOutcome(o: HttpOutcome | Unreachable): string {
   if (o.kind === 'unreachable')
     return `${o.reason} (${o.attempts} attempt${o.attempts === 1 ? '' : 's'})`;
   const msg = (o.body as { message?: unknown } | undefined)?.message;
-  const detail = clipped(typeof msg === 'string' ? msg : o.text, 200);
+  const detail = serverText(typeof msg === 'string' ? msg : o.text);
   return `HTTP ${o.status}${detail ? `: ${detail}` : ''}`;
 }

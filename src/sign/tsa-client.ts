@@ -26,7 +26,7 @@ import type { Certificate } from '../x509/certificate.js';
 import { certValidAt } from '../x509/chain.js';
 import { describeOutcome, requestBytes, type RetryPolicy } from './http.js';
 import { isRetryableStatus } from '../util/retry.js';
-import { quoted } from '../util/text.js';
+import { quoted, serverText } from '../util/text.js';
 
 /** The largest TimeStampResp accepted (a token with its certificate chain is a few KB). */
 export const MAX_TIMESTAMP_RESPONSE_BYTES = 256 * 1024;
@@ -100,9 +100,8 @@ function refusalText(body: Uint8Array): string {
     const r = parseTimeStampResp(body);
     return r.statusText ? `: ${quoted(r.statusText)}` : `: status ${r.status}`;
   } catch {
-    const text = Buffer.from(body.subarray(0, 200))
-      .toString('utf8')
-      .replace(/[^\x20-\x7e]/g, '');
+    // Not a TimeStampResp: the server's own words (an HTML page, a proxy's message).
+    const text = serverText(Buffer.from(body).toString('utf8'));
     return text ? `: ${text}` : '';
   }
 }

@@ -53,6 +53,16 @@ export function clipped(text: string, max = 200): string {
 }
 
 /**
+ * A server's own words (an HTTP error body, the `message` of a JSON error, a registry's error
+ * codes, a TSA's status text) as a message shows them: one line, each run of control
+ * characters made one space (servers answer with HTML pages, stack traces and colour codes),
+ * trimmed, cut as clipped cuts, and safe for a terminal as terminalText makes it.
+ */
+export function serverText(text: string, max = 200): string {
+  return terminalText(clipped(text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim(), max));
+}
+
+/**
  * Items of a message's list whose length is a stranger's (a certificate's identities, a
  * signing config's services): the first `max` joined by `sep`, then how many more.
  */

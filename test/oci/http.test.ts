@@ -244,5 +244,5 @@ test("the registry's error text in messages: its error codes and messages, else 
     '<html> <b>Bad Gateway</b> [31m</html>',
   );
   const long = registryErrorText(enc.encode('e'.repeat(500)));
-  t.is(long, `${'e'.repeat(200)}…`);
+  t.is(long, `${'e'.repeat(200)}… (500 characters)`);
 });

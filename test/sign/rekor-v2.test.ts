@@ -737,6 +737,17 @@ test.serial(
       /refused the request: HTTP 400/,
     );
     t.is(refusing.hits(), 1, 'a refusal is not retried');
+    // A refusal that is not a TimeStampResp (a proxy's HTML page): the server's words on one
+    // line, control characters made spaces, cut with the length (serverText).
+    const page = `<html>\n<h1>Bad\x1b[2J Request</h1>${'x'.repeat(5000)}</html>`;
+    const proxy = await tsa(400, new TextEncoder().encode(page));
+    const refusal = await failsWithoutBundle(
+      t,
+      { signingConfigPath: withTsa(proxy.url) },
+      'TSA_REJECTED',
+      /refused the request: HTTP 400: <html> <h1>Bad \[2J Request<\/h1>x+… \(5038 characters\)$/,
+    );
+    t.false(/[\n\x1b]/.test(refusal.message), refusal.message);
     const garbage = await tsa(200, new Uint8Array([0x30, 0x03, 0x02, 0x01]));
     await failsWithoutBundle(
       t,

@@ -4,6 +4,7 @@ import {
   listed,
   PATH_CHARS_SHOWN,
   quoted,
+  serverText,
   terminalLine,
   terminalText,
   withoutTrailing,
@@ -147,6 +148,17 @@ test("clipped and listed: text and lists whose length is a stranger's are cut th
   t.is(listed(items), 's0; s1; s2; s3; s4; s5; s6; s7; s8; s9; and 2 more');
   t.is(listed(items, ', ', 2), 's0, s1, and 10 more');
   t.is(listed([]), '');
+});
+
+test("serverText: a server's words on one line (control runs made one space), trimmed, cut with their length, terminal-safe", (t) => {
+  t.is(serverText(''), '');
+  t.is(serverText('  \r\n '), '');
+  t.is(serverText('{"error":\n\t"denied"}\r\n'), '{"error": "denied"}');
+  t.is(serverText('a\x1b[2Jb\u009bc\x7fd'), 'a [2Jb c d', 'ESC, CSI (C1) and DEL are controls');
+  t.is(serverText('left\u202eright'), 'left\\u202eright', 'a bidi override is escaped, not kept');
+  t.is(serverText(`${'p'.repeat(250)}\n`), `${'p'.repeat(200)}… (250 characters)`);
+  t.is(serverText('q'.repeat(50), 10), `${'q'.repeat(10)}… (50 characters)`);
+  t.is(serverText('unicode é 日本 stays'), 'unicode é 日本 stays');
 });
 
 test("a path is the user's own: quoted whole up to PATH_MAX, where a stranger's value is cut at 200", (t) => {
