@@ -37,8 +37,9 @@ function invalid(message: string, details?: Record<string, unknown>): never {
   return fail('INCLUSION_PROOF_INVALID', 'tlog', message, details);
 }
 
+/** The trusted log an entry names by its log id, else TLOG_UNTRUSTED. */
 export function findLog(
-  entry: TransparencyLogEntry,
+  entry: Pick<TransparencyLogEntry, 'logId' | 'logIndex'>,
   tlogs: readonly TransparencyLogInstance[],
 ): TransparencyLogInstance {
   const log = tlogs.find((l) => bytesEqual(l.logId, entry.logId));

@@ -48,7 +48,7 @@ import {
   type StoredWitnessPolicy,
   type WitnessWithWindow,
 } from './checkpoints.js';
-import { clipped } from '../../util/text.js';
+import { findLog } from '../../tlog/verify.js';
 
 export interface ConsistencyInput {
   trust: TrustMaterial;
@@ -116,15 +116,10 @@ function observe(input: ConsistencyInput): Map<string, LogWork> {
   };
   const seen = new Set<string>();
   const look = (c: EntryCheckpoint, primary: boolean): void => {
-    const log = input.trust.tlogs.find((l) => toHex(l.logId) === c.logId);
+    let log;
     let cp;
     try {
-      if (!log)
-        fail(
-          'TLOG_UNTRUSTED',
-          'tlog',
-          `tlog entry ${c.logIndex}: log id ${clipped(c.logId, 64)} is not a trusted transparency log`,
-        );
+      log = findLog({ logId: fromHex(c.logId), logIndex: c.logIndex }, input.trust.tlogs);
       cp = verifyCheckpoint(c.note, [log], { rekor: c.rekor });
     } catch (e) {
       // A bundle being accepted must carry a checkpoint its trusted log signed; another
