@@ -116,8 +116,8 @@ export interface StreamedArchive {
 
 export interface StreamReadOptions {
   limits?: StreamLimits;
-  /** Called once with the manifest's header, before the first bundle. */
-  onHeader?: (header: ExportManifestHeader) => void;
+  /** Called once with the manifest's header and its entry count, before the first bundle. */
+  onHeader?: (header: ExportManifestHeader, bundles: number) => void;
   /** Called for each bundle, in archive order, after it matched its manifest entry; awaited (backpressure). */
   onBundle?: (entry: ExportManifestEntry, bytes: Uint8Array, index: number) => Promise<void> | void;
   /** Refuse the archive unless manifest.cbor has this digest (the one a seal was checked against). */
@@ -213,7 +213,7 @@ export async function readExportArchiveStream(
       mismatch('the archive changed while it was being read');
     const mh = createHash('sha256');
     manifest = await ManifestStream.open(hashing(side.dataChunks(), mh), limits.maxBundles);
-    opts.onHeader?.(manifest.header);
+    opts.onHeader?.(manifest.header, manifest.count);
     let e = await main.next();
     let sealed = false;
     if (e?.name === SEAL_NAME) {

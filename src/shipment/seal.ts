@@ -140,6 +140,7 @@ export async function readSealedArchive(
   trust: TrustMaterial,
   now: number,
   limits?: StreamLimits,
+  onCount?: (bundles: number) => void,
 ): Promise<{ pre: ArchivePreamble; seal: SealStatus; structure: StreamedArchive }> {
   const pre = await readPreamble(source, limits);
   const seal = await checkSeal(pre, exporters, trust, now, source.name);
@@ -147,6 +148,7 @@ export async function readSealedArchive(
     const structure = await readExportArchiveStream(source, {
       limits,
       expectManifestSha256: pre.manifestSha256,
+      ...(onCount ? { onHeader: (_h, bundles) => onCount(bundles) } : {}),
     });
     return { pre, seal, structure };
   } catch (e) {

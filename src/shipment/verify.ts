@@ -15,7 +15,7 @@ import {
 } from '../archive/export-stream.js';
 import { STREAM_LIMITS } from '../archive/export.js';
 import type { ExportManifestEntry } from '../archive/manifest.js';
-import { createVerifierPool } from './pool.js';
+import { createVerifierPool, defaultJobs, type VerifierPool } from './pool.js';
 import { readSealedArchive, type ExporterTrust, type SealStatus } from './seal.js';
 import type { BundleVerdict } from './verdict.js';
 import type { TrustMaterial } from '../model/trust-material.js';
@@ -48,7 +48,11 @@ export interface ShipmentOptions {
    * compiled RE2 patterns do not survive a structured clone). Functions in them are dropped.
    */
   policy: PolicyOptions;
-  jobs: number;
+  /**
+   * Verifier threads (1: in process). Not given: one per core, no more than the shipment
+   * repays (defaultJobs).
+   */
+  jobs?: number | undefined;
   /** undefined: every artifact in the archive; else these digests ("sha256:<hex>" -> names). */
   select?: Map<string, string[]>;
   exporters?: ExporterTrust;
@@ -186,16 +190,19 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
   const limits = o.limits ?? STREAM_LIMITS;
   const policyOptions = cloneablePolicyOptions(o.policy);
   const policy = buildPolicy(policyOptions);
-  // Started first, so the worker threads load the verifier while the main thread reads the
-  // archive's preamble and structure (~0.07 ms per bundle: 0.7 s of 10,000). No bundle
-  // reaches them before that structure has passed.
-  const pool = createVerifierPool(
-    o.jobs,
-    o.trust,
-    policy,
-    { ...policyOptions, now: policy.now },
-    { checkpoints: o.keepCheckpoints !== false, timeline: o.timeline !== false },
-  );
+  const startPool = (jobs: number): VerifierPool =>
+    createVerifierPool(
+      jobs,
+      o.trust,
+      policy,
+      { ...policyOptions, now: policy.now },
+      { checkpoints: o.keepCheckpoints !== false, timeline: o.timeline !== false },
+    );
+  // Started before the structural pass, so the worker threads load the verifier while the main
+  // thread reads the archive's structure (~0.07 ms per bundle: 0.7 s of 10,000); no bundle
+  // reaches them before that structure has passed. A --jobs given is started at once; the
+  // default as soon as the manifest's head says how many bundles there are (defaultJobs).
+  let pool = o.jobs === undefined ? undefined : startPool(o.jobs);
   try {
     const { pre, seal, structure } = await readSealedArchive(
       o.source,
@@ -203,8 +210,12 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       o.trust,
       policy.now,
       limits,
+      (bundles) => {
+        pool ??= startPool(defaultJobs(bundles));
+      },
     );
-    // At most `pool.window` bundles in flight: verdicts are settled in archive order as it fills.
+    const verifiers = (pool ??= startPool(defaultJobs(structure.count)));
+    // At most `verifiers.window` bundles in flight: verdicts are settled in archive order as it fills.
     const queue: { digest: string; verdict: Promise<BundleVerdict> }[] = [];
     const seen = new Set<string>();
     const tally = artifactTally(o, structure.count);
@@ -224,7 +235,7 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
           return;
         }
         if (o.select) seen.add(entry.artifactDigest);
-        const verdict = pool.submit({
+        const verdict = verifiers.submit({
           path: entry.path,
           artifactDigest: entry.artifactDigest,
           bytes,
@@ -234,7 +245,7 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
         // stack trace instead of the one error report (the oldest's rejection is still thrown).
         verdict.catch(() => {});
         queue.push({ digest: entry.artifactDigest, verdict });
-        while (queue.length >= pool.window) await settleOne();
+        while (queue.length >= verifiers.window) await settleOne();
       },
     });
     while (queue.length > 0) await settleOne();
@@ -244,12 +255,12 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       manifestSha256: pre.manifestSha256,
       createdAt: read.header.createdAt,
       ...tally.counts,
-      jobs: pool.jobs,
+      jobs: verifiers.jobs,
       checkpoints: { verified: tally.verified.list(), others: tally.others.list() },
       consistency: structure.consistency,
     };
   } finally {
-    await pool.close();
+    await pool?.close();
   }
 }
 

@@ -12,6 +12,9 @@ import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
 import { sha256 } from '../../src/crypto.js';
 import { verifyShipment } from '../../src/shipment/verify.js';
+import { BUNDLES_PER_THREAD } from '../../src/shipment/pool.js';
+import type { TrustMaterial } from '../../src/model/trust-material.js';
+import { availableParallelism } from '../../src/util/os.js';
 import { verifyArchivedBundle, type BundleVerdict } from '../../src/shipment/verdict.js';
 import { buildPolicy } from '../../src/verify/policy.js';
 import { readExportArchive } from '../../src/archive/export.js';
@@ -25,10 +28,10 @@ import {
 
 const T0 = Date.UTC(2025, 5, 1);
 
-/** A shipment of three artifacts from one log: each bundle carries its own checkpoint. */
-async function shipment() {
+/** A shipment of `n` (three) artifacts from one log: each bundle carries its own checkpoint. */
+async function shipment(n = 3) {
   const a = testAuthority('shipment-verify-checkpoints');
-  const bundles = [0, 1, 2].map((i) => {
+  const bundles = Array.from({ length: n }, (_, i) => i).map((i) => {
     const artifact = utf8.encode(`artifact ${i}\n`);
     const signed = signBlob(a, artifact, { repo: 'org/repo', now: T0 + i * 1000 });
     return {
@@ -70,6 +73,25 @@ test('verifyShipment keeps the checkpoints for the consistency step, unless told
   t.is(threads.jobs, 2, 'two worker threads');
   t.deepEqual(threads.checkpoints, kept.checkpoints);
   t.deepEqual((await run(false, 2)).checkpoints, { verified: [], others: [] });
+});
+
+test('the default --jobs: in process for a small shipment, threads by the shipment and the cores for a larger one; a given jobs stands', async (t) => {
+  const run = async (archive: Uint8Array, trust: TrustMaterial, jobs?: number) =>
+    verifyShipment({
+      source: bytesSource(archive),
+      trust,
+      policy: POLICY,
+      ...(jobs === undefined ? {} : { jobs }),
+    });
+  const small = await shipment();
+  const three = await run(small.archive, small.trust);
+  t.is(three.passed, 3);
+  t.is(three.jobs, 1, 'three bundles: no thread is started for them');
+  t.is((await run(small.archive, small.trust, 2)).jobs, 2, 'a --jobs given is taken as given');
+  const larger = await shipment(2 * BUNDLES_PER_THREAD);
+  const many = await run(larger.archive, larger.trust);
+  t.is(many.passed, 2 * BUNDLES_PER_THREAD);
+  t.is(many.jobs, Math.min(2, availableParallelism()), "two threads' worth, as the cores allow");
 });
 
 test('verifyArchivedBundle computes the checkpoints unless told they are not wanted', async (t) => {

@@ -32,7 +32,7 @@ import type { PolicyOptions } from '../../verify/policy.js';
 import type { ExporterTrust } from '../../shipment/seal.js';
 import type { ArchiveSource } from '../../archive/export-stream.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
-import { archiveFileSource, exportersFor, parseJobs } from './shipment-run.js';
+import { archiveFileSource, exportersFor } from './shipment-run.js';
 import { selectTrust } from './verify-run.js';
 import { checkConsistencyAgainstStore } from './consistency-run.js';
 import {
@@ -57,7 +57,7 @@ export interface ImportOptions {
   command?: string | undefined;
   /** Every artifact must have a bundle verifying under this policy (plain options, as verify --archive takes them). */
   policy?: PolicyOptions | undefined;
-  /** Verifier threads for the policy check (default: every core). */
+  /** Verifier threads for the policy check (default: one per core, no more than the archive repays: defaultJobs). */
   jobs?: number | undefined;
   env?: NodeJS.ProcessEnv;
 }
@@ -188,7 +188,7 @@ async function verifyAndImport(
     archivePath: string;
     trust: TrustMaterial;
     policy: PolicyOptions;
-    jobs: number;
+    jobs: number | undefined;
     exporters: ExporterTrust | undefined;
   },
   take: BundleImporter['take'],
@@ -270,7 +270,7 @@ export async function runImport(o: ImportOptions): Promise<ImportResult> {
               archivePath: o.archivePath,
               trust,
               policy,
-              jobs: o.jobs ?? parseJobs(undefined),
+              jobs: o.jobs,
               exporters,
             },
             take,

@@ -65,7 +65,8 @@ export default class AttestImport extends StellaCommand {
     }),
     ...oclifFlags(IMPORT_POLICY_FLAGS),
     jobs: Flags.string({
-      description: 'with a policy: verifier threads (default: every core)',
+      description:
+        'with a policy: verifier threads (default: one per core, at most one per 256 bundles; 1 = in process)',
     }),
   };
 
@@ -109,7 +110,7 @@ export default class AttestImport extends StellaCommand {
       sealIssuer: flags['seal-issuer'],
       trustedRootPath: flags['trusted-root'],
       policy,
-      jobs: flags.jobs === undefined ? undefined : parseJobs(flags.jobs, jobsWarnings),
+      jobs: parseJobs(flags.jobs, jobsWarnings),
     }).catch((e: unknown) => {
       if (!this.jsonMode) printConsistencyEvidence(e);
       throw e;

@@ -105,10 +105,12 @@ export async function bundlesFromArchiveFile(
   };
 }
 
-/** --jobs: a positive whole number; default every core. */
-export function parseJobs(s: string | undefined, warnings: string[] = []): number {
-  const cores = availableParallelism();
-  if (s === undefined) return cores;
+/**
+ * --jobs: a positive whole number. undefined when not given: the default (every core, no more
+ * than the shipment keeps busy) is decided once the archive's size is known (defaultJobs).
+ */
+export function parseJobs(s: string | undefined, warnings: string[] = []): number | undefined {
+  if (s === undefined) return undefined;
   if (!/^[1-9][0-9]{0,3}$/.test(s))
     fail(
       'INPUT_INVALID',
@@ -116,6 +118,7 @@ export function parseJobs(s: string | undefined, warnings: string[] = []): numbe
       `--jobs must be a whole number from 1 to 9999, not ${quoted(s, 40)}`,
     );
   const jobs = Number(s);
+  const cores = availableParallelism();
   // Verifying is CPU work: threads beyond the cores only share them, and each loads its own
   // verifier (measured: --jobs 400 on 2 cores took 25 s and 5.1 GB where --jobs 2 took 1.2 s
   // and 160 MB). The user's number stands; they are told what it costs.

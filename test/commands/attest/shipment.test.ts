@@ -236,6 +236,15 @@ test('a 3-artifact shipment with one tampered bundle and one artifact missing: p
     fourJson.warnings.filter((w) => w.startsWith('--jobs')),
     availableParallelism() < 4 ? [`--jobs 4 ${jobsWarningTail()}`] : [],
   );
+  t.is((fourJson as unknown as { summary: { jobs: number } }).summary.jobs, 4, 'as given');
+  // Without --jobs, three bundles are verified in process (defaultJobs): the same results.
+  const dflt = await runCli(
+    ['attest', 'verify', '--archive', tar, ...asked, ...s.policy, '--json'],
+    env(s),
+  );
+  const dfltJson = JSON.parse(dflt.stdout) as typeof o & { summary: { jobs: number } };
+  t.deepEqual(dfltJson.artifacts, o.artifacts);
+  t.is(dfltJson.summary.jobs, 1);
 
   // --json-lines: one object per artifact, then the summary.
   const jl = await runCli(
@@ -902,7 +911,11 @@ test('shipment flags without --archive, and a --jobs that is not 1 to 9999, are 
   t.is(parseJobs('9999', warnings), 9999);
   t.is(parseJobs('1', warnings), 1);
   t.is(parseJobs(String(availableParallelism()), warnings), availableParallelism());
-  t.is(parseJobs(undefined, warnings), availableParallelism());
+  t.is(
+    parseJobs(undefined, warnings),
+    undefined,
+    'not given: decided by the shipment (defaultJobs)',
+  );
   // More threads than cores: the number stands, and one warning says what it costs.
   t.deepEqual(warnings, [`--jobs 9999 ${jobsWarningTail()}`]);
 });
