@@ -106,8 +106,8 @@ export async function bundlesFromArchiveFile(
 }
 
 /**
- * --jobs: a positive whole number. undefined when not given: the default (every core, no more
- * than the shipment keeps busy) is decided once the archive's size is known (defaultJobs).
+ * --jobs: a positive whole number. undefined when not given: the default (one thread per core, no
+ * more than the shipment repays) is decided once the archive's size is known (defaultJobs).
  */
 export function parseJobs(s: string | undefined, warnings: string[] = []): number | undefined {
   if (s === undefined) return undefined;
