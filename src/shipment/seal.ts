@@ -22,6 +22,7 @@ import {
   type ArchivePreamble,
   type ArchiveSource,
   type StreamedArchive,
+  type StreamReadOptions,
   type StreamLimits,
 } from '../archive/export-stream.js';
 import { literalPattern } from '../verify/identity-pattern.js';
@@ -140,7 +141,8 @@ export async function readSealedArchive(
   trust: TrustMaterial,
   now: number,
   limits?: StreamLimits,
-  onCount?: (bundles: number) => void,
+  /** Called during the structural pass (the manifest's head; each entry as it checks out). */
+  watch: Pick<StreamReadOptions, 'onHeader' | 'onBundle'> = {},
 ): Promise<{ pre: ArchivePreamble; seal: SealStatus; structure: StreamedArchive }> {
   const pre = await readPreamble(source, limits);
   const seal = await checkSeal(pre, exporters, trust, now, source.name);
@@ -148,7 +150,7 @@ export async function readSealedArchive(
     const structure = await readExportArchiveStream(source, {
       limits,
       expectManifestSha256: pre.manifestSha256,
-      ...(onCount ? { onHeader: (_h, bundles) => onCount(bundles) } : {}),
+      ...watch,
     });
     return { pre, seal, structure };
   } catch (e) {

@@ -201,8 +201,11 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
   // Started before the structural pass, so the worker threads load the verifier while the main
   // thread reads the archive's structure (~0.07 ms per bundle: 0.7 s of 10,000); no bundle
   // reaches them before that structure has passed. A --jobs given is started at once; the
-  // default as soon as the manifest's head says how many bundles there are (defaultJobs).
+  // default as soon as the manifest's head says how many bundles there are (defaultJobs), or,
+  // when only some artifacts are asked for, once the structural pass has counted their bundles
+  // (three artifacts of a 10,000-bundle archive are verified in process).
   let pool = o.jobs === undefined ? undefined : startPool(o.jobs);
+  let selected = 0;
   try {
     const { pre, seal, structure } = await readSealedArchive(
       o.source,
@@ -210,11 +213,19 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       o.trust,
       policy.now,
       limits,
-      (bundles) => {
-        pool ??= startPool(defaultJobs(bundles));
-      },
+      o.select
+        ? {
+            onBundle: (entry) => {
+              if (o.select!.has(entry.artifactDigest)) selected++;
+            },
+          }
+        : {
+            onHeader: (_header, bundles) => {
+              pool ??= startPool(defaultJobs(bundles));
+            },
+          },
     );
-    const verifiers = (pool ??= startPool(defaultJobs(structure.count)));
+    const verifiers = (pool ??= startPool(defaultJobs(o.select ? selected : structure.count)));
     // At most `verifiers.window` bundles in flight: verdicts are settled in archive order as it fills.
     const queue: { digest: string; verdict: Promise<BundleVerdict> }[] = [];
     const seen = new Set<string>();

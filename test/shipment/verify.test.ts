@@ -76,12 +76,18 @@ test('verifyShipment keeps the checkpoints for the consistency step, unless told
 });
 
 test('the default --jobs: in process for a small shipment, threads by the shipment and the cores for a larger one; a given jobs stands', async (t) => {
-  const run = async (archive: Uint8Array, trust: TrustMaterial, jobs?: number) =>
+  const run = async (
+    archive: Uint8Array,
+    trust: TrustMaterial,
+    jobs?: number,
+    select?: Map<string, string[]>,
+  ) =>
     verifyShipment({
       source: bytesSource(archive),
       trust,
       policy: POLICY,
       ...(jobs === undefined ? {} : { jobs }),
+      ...(select === undefined ? {} : { select }),
     });
   const small = await shipment();
   const three = await run(small.archive, small.trust);
@@ -92,6 +98,17 @@ test('the default --jobs: in process for a small shipment, threads by the shipme
   const many = await run(larger.archive, larger.trust);
   t.is(many.passed, 2 * BUNDLES_PER_THREAD);
   t.is(many.jobs, Math.min(2, availableParallelism()), "two threads' worth, as the cores allow");
+  // Three artifacts asked for out of that archive: counted by the structural pass, in process.
+  const asked = new Map(
+    [0, 7, 300].map((i) => [
+      `sha256:${toHex(sha256(utf8.encode(`artifact ${i}\n`)))}`,
+      [`artifact ${i}`],
+    ]),
+  );
+  const picked = await run(larger.archive, larger.trust, undefined, asked);
+  t.is(picked.passed, 3);
+  t.is(picked.artifacts, 3);
+  t.is(picked.jobs, 1, 'the bundles asked for, not the archive, decide the threads');
 });
 
 test('verifyArchivedBundle computes the checkpoints unless told they are not wanted', async (t) => {
