@@ -109,6 +109,15 @@ test('the default --jobs: in process for a small shipment, threads by the shipme
   t.is(picked.passed, 3);
   t.is(picked.artifacts, 3);
   t.is(picked.jobs, 1, 'the bundles asked for, not the archive, decide the threads');
+  const every = new Map(
+    Array.from({ length: 2 * BUNDLES_PER_THREAD }, (_, i) => [
+      `sha256:${toHex(sha256(utf8.encode(`artifact ${i}\n`)))}`,
+      [`artifact ${i}`],
+    ]),
+  );
+  const all = await run(larger.archive, larger.trust, undefined, every);
+  t.is(all.passed, 2 * BUNDLES_PER_THREAD);
+  t.is(all.jobs, Math.min(2, availableParallelism()), 'every artifact asked for: as without');
 });
 
 test('verifyArchivedBundle computes the checkpoints unless told they are not wanted', async (t) => {
