@@ -205,6 +205,7 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
   // when only some artifacts are asked for, once the structural pass has counted their bundles
   // (three artifacts of a 10,000-bundle archive are verified in process).
   let pool = o.jobs === undefined ? undefined : startPool(o.jobs);
+  const select = o.select;
   let selected = 0;
   try {
     const { pre, seal, structure } = await readSealedArchive(
@@ -213,10 +214,10 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       o.trust,
       policy.now,
       limits,
-      o.select
+      select
         ? {
             onBundle: (entry) => {
-              if (o.select!.has(entry.artifactDigest)) selected++;
+              if (select.has(entry.artifactDigest)) selected++;
             },
           }
         : {
@@ -225,7 +226,7 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
             },
           },
     );
-    const verifiers = (pool ??= startPool(defaultJobs(o.select ? selected : structure.count)));
+    const verifiers = (pool ??= startPool(defaultJobs(select ? selected : structure.count)));
     // At most `verifiers.window` bundles in flight: verdicts are settled in archive order as it fills.
     const queue: { digest: string; verdict: Promise<BundleVerdict> }[] = [];
     const seen = new Set<string>();
