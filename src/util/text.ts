@@ -54,9 +54,9 @@ export function clipped(text: string, max = 200): string {
 
 /**
  * A server's own words (an HTTP error body, the `message` of a JSON error, a registry's error
- * codes, a TSA's status text) as a message shows them: one line, each run of control
- * characters made one space (servers answer with HTML pages, stack traces and colour codes),
- * trimmed, cut as clipped cuts, and safe for a terminal as terminalText makes it.
+ * codes, a TSA's answer that is not a TimeStampResp) as a message shows them: one line, each
+ * run of control characters made one space (servers answer with HTML pages, stack traces and
+ * colour codes), trimmed, cut as clipped cuts, and safe for a terminal as terminalText makes it.
  */
 export function serverText(text: string, max = 200): string {
   return terminalText(clipped(text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim(), max));
