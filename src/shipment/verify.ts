@@ -12,6 +12,7 @@ import {
   readExportArchiveStream,
   type ArchiveSource,
   type StreamLimits,
+  type StreamReadOptions,
 } from '../archive/export-stream.js';
 import { STREAM_LIMITS } from '../archive/export.js';
 import type { ExportManifestEntry } from '../archive/manifest.js';
@@ -207,6 +208,20 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
   let pool = o.jobs === undefined ? undefined : startPool(o.jobs);
   const select = o.select;
   let selected = 0;
+  // What the structural pass counts for the default (a --jobs given has started its pool).
+  let watch: Pick<StreamReadOptions, 'onHeader' | 'onBundle'> = {};
+  if (!pool && select)
+    watch = {
+      onBundle: (entry) => {
+        if (select.has(entry.artifactDigest)) selected++;
+      },
+    };
+  else if (!pool)
+    watch = {
+      onHeader: (_header, bundles) => {
+        pool ??= startPool(defaultJobs(bundles));
+      },
+    };
   try {
     const { pre, seal, structure } = await readSealedArchive(
       o.source,
@@ -214,17 +229,7 @@ export async function verifyShipment(o: ShipmentOptions): Promise<ShipmentSummar
       o.trust,
       policy.now,
       limits,
-      select
-        ? {
-            onBundle: (entry) => {
-              if (select.has(entry.artifactDigest)) selected++;
-            },
-          }
-        : {
-            onHeader: (_header, bundles) => {
-              pool ??= startPool(defaultJobs(bundles));
-            },
-          },
+      watch,
     );
     const verifiers = (pool ??= startPool(defaultJobs(select ? selected : structure.count)));
     // At most `verifiers.window` bundles in flight: verdicts are settled in archive order as it fills.
