@@ -14,18 +14,29 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sha256 } from '../src/crypto.js';
-import { toBase64, toHex, utf8 } from '../src/util/encoding.js';
+import { concatBytes, toBase64, toHex, utf8 } from '../src/util/encoding.js';
 import { preAuthEncoding, serializeEnvelope } from '../src/bundle/dsse.js';
 import { buildInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../src/bundle/intoto.js';
 import type { Bundle, BundleContent } from '../src/bundle/model.js';
 import { serializeBundle } from '../src/bundle/serialize.js';
-import { createSandboxAuthority, type SandboxAuthority } from '../src/sandbox/authority/index.js';
+import {
+  createSandboxAuthority,
+  LocalRekorV2Log,
+  LocalTsa,
+  MemoryLogStorage,
+  type SandboxAuthority,
+} from '../src/sandbox/authority/index.js';
 import {
   deriveAuthorityKey,
   deriveAuthorityKeys,
   seedFromString,
   type AuthorityKey,
 } from '../src/sandbox/authority/keys.js';
+import { deriveV2AuthorityKeys } from '../src/sandbox/authority/keys-v2.js';
+import { authorityTrustedRootJson } from '../src/sandbox/authority/trust.js';
+import { createEntryRequestV2, keyDetailsFor } from '../src/sign/rekor-v2-client.js';
+import { parseTransparencyLogEntryJson } from '../src/bundle/parse.js';
+import { BUNDLE_V03_MEDIA_TYPE } from '../src/bundle/serialize.js';
 import type { MintTokenOptions } from '../src/sandbox/authority/oidc.js';
 import { bundleFromRekorResponse } from '../src/bundle/from-rekor.js';
 import { dsseProposal, hashedRekordProposal } from '../src/sign/rekor-client.js';
@@ -43,6 +54,9 @@ export const SAMPLES_URLS = {
   fulcio: 'https://fulcio.stella.invalid',
   rekor: 'https://rekor.stella.invalid',
   ctLog: 'https://ctfe.stella.invalid',
+  /** A Rekor v2 (rekor-tiles) log: its checkpoints are signed under this host name. */
+  rekorV2: 'https://log2025-1.rekor.stella.invalid',
+  tsa: 'https://timestamp.stella.invalid/api/v1/timestamp',
 } as const;
 
 const GITHUB_REPO = 'stella-samples/demo';
@@ -268,10 +282,69 @@ export function generateSamples(): GeneratedSamples {
     });
   }
 
+  // 5. Rekor v2 with an RFC 3161 timestamp, as Sigstore's public-good instance now signs: the
+  // log records no time, so the TSA's token over the signature is the bundle's verified time.
+  const v2Keys = deriveV2AuthorityKeys(seed);
+  const rekorV2 = new LocalRekorV2Log({
+    key: v2Keys.rekorV2Log,
+    storage: new MemoryLogStorage(),
+    baseUrl: SAMPLES_URLS.rekorV2,
+    validFrom: SAMPLES_CREATED_AT,
+  });
+  let serials = 0;
+  const tsa = new LocalTsa({
+    rootKey: v2Keys.tsaRoot,
+    signerKey: v2Keys.tsaSigner,
+    createdAt: SAMPLES_CREATED_AT,
+    url: SAMPLES_URLS.tsa,
+    // Token serials from the seed, so the token is the same bytes on every run.
+    serialBytes: () => sha256(concatBytes(seed, utf8.encode(`sample-tsa-serial-${serials++}`))),
+  });
+  let rekorV2Bundle: Bundle;
+  {
+    const signer = sampleSigner(seed, 'sample-ephemeral-rekor-v2');
+    const cert = certify(authority, signer, { ...gh, now: t(4) });
+    const signature = signer.key.sign(artifact);
+    const content: BundleContent = {
+      kind: 'messageSignature',
+      messageDigest: { algorithm: 'SHA2_256', digest: artifactDigest },
+      signature,
+    };
+    const timestamp = tsa.stamp(
+      { hash: 'sha256', digest: sha256(signature), certReq: true },
+      t(4) + 2_000,
+    );
+    const r = rekorV2.createEntry(
+      createEntryRequestV2(content, cert, keyDetailsFor('ECDSA_P256')),
+      { now: t(4) + 3_000 },
+    );
+    rekorV2Bundle = {
+      mediaType: BUNDLE_V03_MEDIA_TYPE,
+      version: '0.3',
+      verificationMaterial: {
+        content: { kind: 'certificate', certificate: cert },
+        tlogEntries: [parseTransparencyLogEntryJson(r.entry, 'Rekor v2 answer')],
+        rfc3161Timestamps: [timestamp],
+      },
+      content,
+    };
+  }
+
   // Proofs against the final tree head (as GET /api/v1/log/entries/{uuid} would answer now),
   // so every bundle carries a non-trivial inclusion proof and one shared checkpoint.
   const files = new Map<string, string>();
-  files.set('trusted_root.json', authority.trustedRootJson());
+  files.set(
+    'trusted_root.json',
+    authorityTrustedRootJson({
+      fulcio: authority.fulcio,
+      fulcioUrl: SAMPLES_URLS.fulcio,
+      rekorUrl: SAMPLES_URLS.rekor,
+      rekorKeySpki: authority.keys.rekorLog.spki,
+      ctLogUrl: SAMPLES_URLS.ctLog,
+      extraTlogs: [rekorV2.logInstance()],
+      timestampAuthorities: [tsa.authority()],
+    }),
+  );
   files.set('artifact.txt', Buffer.from(artifact).toString('utf8'));
   files.set('image-manifest.json', Buffer.from(imageManifest).toString('utf8'));
   files.set('key.pub', managed.pem);
@@ -287,6 +360,7 @@ export function generateSamples(): GeneratedSamples {
       ),
     );
   }
+  files.set('rekor-v2.sigstore.json', bundleText(rekorV2Bundle));
 
   const ghSan = `https://github.com/${GITHUB_REPO}/.github/workflows/release.yml@refs/heads/main`;
   const iss = SAMPLES_URLS.oidcIssuer;
@@ -311,6 +385,11 @@ export function generateSamples(): GeneratedSamples {
       file: 'managed-key.sigstore.json',
       what: `hashedrekord signature over \`artifact.txt\` with a managed key (bundle carries the public key hint \`${hint}\`; the key is \`key.pub\`)`,
       verify: `${base} --bundle samples/managed-key.sigstore.json --artifact samples/artifact.txt --key samples/key.pub`,
+    },
+    {
+      file: 'rekor-v2.sigstore.json',
+      what: `hashedrekord signature over \`artifact.txt\`, logged as a v0.0.2 entry in a Rekor v2 log (\`${SAMPLES_URLS.rekorV2}\`, Ed25519 checkpoint), with an RFC 3161 timestamp as its only signing time; same GitHub identity`,
+      verify: `${base} --bundle samples/rekor-v2.sigstore.json --artifact samples/artifact.txt \\\n  --certificate-identity '${ghSan}' \\\n  --certificate-oidc-issuer ${iss}`,
     },
   ];
   files.set('README.md', readme(descriptions, imageDigest));
@@ -346,6 +425,13 @@ export function generateSamples(): GeneratedSamples {
         artifact: 'artifact.txt',
         key: 'key.pub',
       },
+      {
+        name: 'rekor-v2',
+        bundle: 'rekor-v2.sigstore.json',
+        artifact: 'artifact.txt',
+        identity: ghSan,
+        issuer: iss,
+      },
     ],
   };
   files.set('samples.json', `${JSON.stringify(manifest, null, 2)}\n`);
@@ -357,7 +443,8 @@ function readme(descriptions: SampleDescription[], imageDigest: Uint8Array): str
     '# Samples',
     '',
     'Bundles signed by the Stella sandbox authority: an OIDC issuer, a Fulcio-compatible CA with',
-    'its CT log, and a Rekor-compatible log, all derived from a fixed seed at a fixed clock.',
+    'its CT log, Rekor-compatible logs (v1 and v2) and an RFC 3161 timestamp authority, all',
+    'derived from a fixed seed at a fixed clock.',
     'They verify offline against `trusted_root.json` in this directory, and only against it: the',
     'authority is a sandbox, its `.invalid` URLs name no real service.',
     '',
@@ -367,7 +454,8 @@ function readme(descriptions: SampleDescription[], imageDigest: Uint8Array): str
     '## Files',
     '',
     '- `trusted_root.json`: the authority as a trusted root (v0.2): CA chain (intermediate, root),',
-    `  Rekor log \`${SAMPLES_URLS.rekor}\`, CT log \`${SAMPLES_URLS.ctLog}\`, all valid from ${new Date(SAMPLES_CREATED_AT).toISOString().replace('.000Z', 'Z')}.`,
+    `  Rekor v1 log \`${SAMPLES_URLS.rekor}\`, Rekor v2 log \`${SAMPLES_URLS.rekorV2}\`, CT log`,
+    `  \`${SAMPLES_URLS.ctLog}\`, timestamp authority \`${SAMPLES_URLS.tsa}\`, all valid from ${new Date(SAMPLES_CREATED_AT).toISOString().replace('.000Z', 'Z')}.`,
     '- `artifact.txt`: the signed blob.',
     `- \`image-manifest.json\`: an OCI manifest standing in for a container image; its digest is \`sha256:${toHex(imageDigest)}\`.`,
     '- `key.pub`: the managed key (PEM) for `managed-key.sigstore.json`.',
@@ -376,7 +464,8 @@ function readme(descriptions: SampleDescription[], imageDigest: Uint8Array): str
     `Keyless certificates: issuer (OID 1.3.6.1.4.1.57264.1.8) \`${SAMPLES_URLS.oidcIssuer}\`; the SAN is`,
     'the workflow URI a real Fulcio would issue for that platform; the token subject is in',
     'extension 1.3.6.1.4.1.57264.1.24. Signed on 2025-06-01 (certificates live 10 minutes;',
-    'the Rekor entry time proves signing inside that window).',
+    'the Rekor v1 entry time, or for the Rekor v2 sample the RFC 3161 timestamp, proves signing',
+    'inside that window).',
     '',
     '## Verify',
     '',

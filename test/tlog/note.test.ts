@@ -449,6 +449,17 @@ test('a verified checkpoint is remembered only for its exact note and keys (expo
   t.is(again.log, l.log);
   again.rootHash[0] = again.rootHash[0]! ^ 1;
   t.deepEqual(verifyCheckpoint(note, [l.log]).rootHash, root, 'a caller cannot edit the memo');
+  // The same key in another KeyObject (trust material parsed again): verified afresh, and kept.
+  const sameKey = createPublicKey({
+    key: l.log.publicKey.key.export({ format: 'der', type: 'spki' }),
+    format: 'der',
+    type: 'spki',
+  });
+  t.deepEqual(
+    verifyCheckpoint(note, [{ ...l.log, publicKey: { ...l.log.publicKey, key: sameKey } }])
+      .rootHash,
+    root,
+  );
   // Another key under the same log ID and URL: verified afresh, and refused.
   const other = makeLog('https://log.example.dev', 'ec');
   refused(t, () => verifyCheckpoint(note, [{ ...l.log, publicKey: other.log.publicKey }]));

@@ -12,6 +12,7 @@ import {
   daysFromCivil,
   formatTime,
   formatTimeCompact,
+  isoString,
   parseRfc3339,
   parseTimeFlag,
   secondFraction,
@@ -231,6 +232,46 @@ test('formatting never throws, whatever it is given', (t) => {
     t.regex(formatTime(v), /^\(time out of range: /);
   // Certificates may predate 1970 (UTCTime reaches back to 1950); they still format.
   t.is(formatTime(Date.UTC(1950, 0, 1)), '1950-01-01T00:00:00.000Z');
+});
+
+test('isoString writes what Date#toISOString writes, across the whole range a Date holds', (t) => {
+  const limit = 8.64e15;
+  const values = [
+    0,
+    -1,
+    1,
+    limit,
+    -limit,
+    limit - 1,
+    -limit + 1,
+    Date.UTC(0, 0, 1),
+    Date.UTC(0, 0, 1) - 1,
+    Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+    Date.UTC(10000, 0, 1),
+    Date.UTC(-1, 11, 31, 23, 59, 59, 999),
+    Date.UTC(2024, 1, 29, 12),
+    Date.UTC(1950, 0, 1),
+    1.5,
+    -1.5,
+    999.999,
+  ];
+  // A fixed generator (xorshift), so a failure names a value that can be replayed.
+  let x = 0x2545f491;
+  const next = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+  for (let i = 0; i < 20_000; i++) values.push(Math.round((next() * 2 - 1) * limit));
+  for (let i = 0; i < 20_000; i++) values.push(Math.round((next() * 2 - 1) * 4.2e12));
+  for (const v of values) {
+    const d = new Date(v);
+    if (isoString(d) !== d.toISOString()) t.fail(`${v}: ${isoString(d)} vs ${d.toISOString()}`);
+  }
+  t.is(isoString(new Date(Date.UTC(-1, 0, 1))), '-000001-01-01T00:00:00.000Z');
+  t.is(isoString(new Date(Date.UTC(10000, 0, 1))), '+010000-01-01T00:00:00.000Z');
+  t.is(isoString(new Date(0)), '1970-01-01T00:00:00.000Z');
 });
 
 test('boundedSeconds: both ends of the range are in it, one past either end is not', (t) => {
