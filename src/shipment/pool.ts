@@ -19,12 +19,13 @@ import type { PolicyOptions, VerificationPolicy } from '../verify/policy.js';
 const BATCH = 8;
 
 /**
- * The fewest bundles the default --jobs gives each worker thread. A thread costs ~0.1 s to
- * start (it loads the verifier, and its first bundles run cold) and ~13 MB, where one bundle
- * costs ~1.1 ms in process. Measured on 2 cores (README, "Parallel"): `--jobs 2` took 1.7× the
- * time of `--jobs 1` for 8 bundles, 1.18× for 256, the same for 512, 0.87× for 1,000.
+ * The fewest bundles the default --jobs gives each worker thread. A thread costs ~30 ms to
+ * reach a loaded verifier (bin/shipment-worker.js) and ~13 MB, where one bundle costs ~1.1 ms
+ * in process. Measured on 2 cores (README, "Parallel"), whole runs: `--jobs 2` took 1.31× the
+ * time of `--jobs 1` for 8 bundles, 1.04× for 128, 0.97× for 256, 0.87× for 512, 0.75× for
+ * 1,000. (256 until stop 37, when a thread took ~60 ms to load the modules of dist/src.)
  */
-export const BUNDLES_PER_THREAD = 256;
+export const BUNDLES_PER_THREAD = 128;
 
 /**
  * Verifier threads for the default --jobs: one per core the process can use, but no more than
@@ -35,6 +36,22 @@ export const BUNDLES_PER_THREAD = 256;
  */
 export function defaultJobs(bundles: number, cores = availableParallelism()): number {
   return Math.max(1, Math.min(cores, Math.floor(bundles / BUNDLES_PER_THREAD)));
+}
+
+// Defined by the verify bundle's banner (scripts/bundle-verify.ts), in the bundle's scope only.
+declare const __stellaBundleUrl: (() => string) | undefined;
+
+/**
+ * The script each worker thread runs. Inside the verify bundle (the CLI's `attest verify`),
+ * bin/shipment-worker.js, which loads the same bundle from its code cache: a thread reaches a
+ * loaded verifier in ~30 ms instead of ~60 ms for the modules of dist/src, and its first bundles
+ * run compiled code. Anywhere else (the library), ./worker.js. The bundle gives this module the
+ * URL it has in dist/src, so the relative path is the same in both.
+ */
+export function verifierWorkerEntry(): URL {
+  return typeof __stellaBundleUrl === 'function'
+    ? new URL('../../../bin/shipment-worker.js', import.meta.url)
+    : new URL('./worker.js', import.meta.url);
 }
 
 /** What a worker is sent: a batch of these. */
@@ -83,6 +100,7 @@ export function createVerifierPool(
     { resolve: (v: BundleVerdict) => void; reject: (e: unknown) => void }
   >();
   const load = new Array<number>(jobs).fill(0);
+  const entry = verifierWorkerEntry();
   // Set by the first worker that fails or stops before close(): every verdict in flight and
   // every later submit is rejected with it. A stopped worker answers nothing, and its queued
   // batches would otherwise be waited for as long as the other workers keep the process alive.
@@ -96,7 +114,7 @@ export function createVerifierPool(
     }
   };
   const workers = Array.from({ length: jobs }, (_, index) => {
-    const w = new Worker(new URL('./worker.js', import.meta.url), {
+    const w = new Worker(entry, {
       workerData: { trust, policyOptions, verdictOptions },
     });
     w.on('message', (verdicts: WorkerAnswer[]) => {

@@ -100,7 +100,7 @@ test('the default --jobs: in process for a small shipment, threads by the shipme
   t.is(many.jobs, Math.min(2, availableParallelism()), "two threads' worth, as the cores allow");
   // Three artifacts asked for out of that archive: counted by the structural pass, in process.
   const asked = new Map(
-    [0, 7, 300].map((i) => [
+    [0, 7, 2 * BUNDLES_PER_THREAD - 1].map((i) => [
       `sha256:${toHex(sha256(utf8.encode(`artifact ${i}\n`)))}`,
       [`artifact ${i}`],
     ]),
@@ -193,12 +193,17 @@ async function workerFaultRun(t: ExecutionContext) {
     ...identityFlags(POLICY.certificateIdentity, POLICY.certificateOidcIssuer),
   );
   const env = { STELLA_TRUST_STORE: '' };
-  /** Runs with test/fixtures/cli/<fault>.cjs preloaded in every thread. */
-  const withFault = (fault: string, extra: string[] = []) =>
+  /**
+   * Runs with test/fixtures/cli/<fault>.cjs preloaded in every thread; `bin` bin/dev.js for
+   * the threads of the library's pool (src/shipment/worker.ts), which a module loader hook
+   * reaches, where bin/run.js's threads run from the verify bundle.
+   */
+  const withFault = (fault: string, extra: string[] = [], bin?: string) =>
     runCli([...args, ...extra], {
       nodeArgs: ['--require', path.join(PROJECT_ROOT, 'test', 'fixtures', 'cli', `${fault}.cjs`)],
       env,
       timeoutMs: 60_000,
+      ...(bin === undefined ? {} : { bin }),
     });
   const withoutFault = () => runCli([...args, '--json'], { env, timeoutMs: 60_000 });
   return { withFault, withoutFault };
@@ -256,10 +261,14 @@ test('verifier workers that end before any bundle is sent fail the run (exit 1) 
 });
 
 test('a verification that waits for something nothing will deliver ends its worker, and the run fails (exit 1) instead of waiting for ever', async (t) => {
+  // The stall is a module that never finishes loading (worker-stall.cjs), so it is injected
+  // into the library's threads (bin/dev.js: oclif, the modules of dist/src). The CLI's threads
+  // run the same worker body (src/shipment/worker-main.ts) from the verify bundle, where there
+  // is no module loading to hook.
   const { withFault } = await workerFaultRun(t);
   await assertInternalError(
     t,
-    (extra) => withFault('worker-stall', extra),
+    (extra) => withFault('worker-stall', extra, path.join(PROJECT_ROOT, 'bin', 'dev.js')),
     'a verifier worker thread stopped (exit code 0) before it answered',
   );
 });

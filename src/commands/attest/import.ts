@@ -66,7 +66,7 @@ export default class AttestImport extends StellaCommand {
     ...oclifFlags(IMPORT_POLICY_FLAGS),
     jobs: Flags.string({
       description:
-        'with a policy: verifier threads (default: one per core, at most one per 256 bundles; 1 = in process)',
+        'with a policy: verifier threads (default: one per core, at most one per 128 bundles; 1 = in process)',
     }),
   };
 

@@ -12,6 +12,9 @@ import { argvShapeOfSpecs, type FlagValues } from '../flag-spec.js';
 import { StellaError } from '../../errors.js';
 import { setLogLevel } from '../../util/log.js';
 
+// The CLI's shipment worker threads run from this bundle too (bin/shipment-worker.js).
+export { runShipmentWorker } from '../../shipment/worker-main.js';
+
 type Values = FlagValues<typeof VERIFY_FLAGS>;
 
 export async function runVerifyFast(argv: string[]): Promise<number> {

@@ -94,7 +94,7 @@ export const VERIFY_FLAGS = {
   jobs: {
     type: 'string',
     description:
-      'with --archive: worker threads verifying bundles (default: one per core, at most one per 256 bundles; 1 = in process)',
+      'with --archive: worker threads verifying bundles (default: one per core, at most one per 128 bundles; 1 = in process)',
   },
   'json-lines': {
     type: 'boolean',

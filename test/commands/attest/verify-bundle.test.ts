@@ -30,6 +30,7 @@ import {
   sharedTest,
 } from '../../helpers/shared.js';
 import {
+  BLOB_POLICY,
   SAMPLE_BUNDLES,
   SAMPLES,
   SAMPLES_TRUSTED_ROOT,
@@ -95,7 +96,7 @@ process.stdout.write(JSON.stringify({ usedCodeCache: b.usedCodeCache, exports: O
 test('a fresh process compiles the bundle from the code cache the build recorded', (t) => {
   t.deepEqual(loadInFreshNode(path.join(PROJECT_ROOT, 'bin')), {
     usedCodeCache: true,
-    exports: ['runVerifyFast'],
+    exports: ['runShipmentWorker', 'runVerifyFast'],
   });
 });
 
@@ -113,13 +114,59 @@ test('a bundle changed after its code cache was recorded is compiled from source
   writeFileSync(bundle, text.replaceAll('Verified OK', 'Verified ok'), 'latin1');
   t.deepEqual(loadInFreshNode(path.join(root, 'bin')), {
     usedCodeCache: false,
-    exports: ['runVerifyFast'],
+    exports: ['runShipmentWorker', 'runVerifyFast'],
   });
   const r = await runCli(verifyBlobArgs('--trusted-root', SAMPLES_TRUSTED_ROOT), {
     bin: path.join(root, 'bin', 'run.js'),
   });
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /Verified ok/);
+});
+
+test("the CLI's shipment worker threads run from the bundle: --jobs 2 verifies in a layout without dist/src", async (t) => {
+  const root = mkdtempSync(path.join(tmpdir(), 'stella-bundled-workers-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  // An archive of the samples signed by the GitHub identity (artifact.txt twice, the image).
+  const github = SAMPLE_BUNDLES.filter((b) => b.identity?.startsWith('https://github.com/'));
+  t.true(github.length >= 3);
+  const archive = path.join(root, 'github.tar');
+  const exported = await runCli([
+    'attest',
+    'export-bundle',
+    '--all',
+    ...github.flatMap((b) => ['--bundle', path.join(SAMPLES, b.bundle)]),
+    '--output',
+    archive,
+  ]);
+  t.is(exported.code, 0, exported.stderr);
+  // bin/ and the bundle only: the ES module worker (dist/src/shipment/worker.js) is not there.
+  cpSync(path.join(PROJECT_ROOT, 'bin'), path.join(root, 'bin'), { recursive: true });
+  cpSync(BUNDLE_DIR, path.join(root, 'dist', 'verify-fast'), { recursive: true });
+  symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+  t.false(existsSync(path.join(root, 'dist', 'src')));
+  const r = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      archive,
+      '--all',
+      '--jobs',
+      '2',
+      '--trusted-root',
+      SAMPLES_TRUSTED_ROOT,
+      ...BLOB_POLICY,
+      '--json',
+    ],
+    { bin: path.join(root, 'bin', 'run.js') },
+  );
+  t.is(r.code, 0, r.stdout + r.stderr);
+  const out = JSON.parse(r.stdout) as {
+    ok: boolean;
+    summary: { jobs: number; artifacts: number; passed: number; bundles: number };
+  };
+  t.true(out.ok);
+  t.like(out.summary, { jobs: 2, artifacts: 2, passed: 2, bundles: github.length });
 });
 
 interface Verdict {
