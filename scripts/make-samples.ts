@@ -33,7 +33,6 @@ import {
   type AuthorityKey,
 } from '../src/sandbox/authority/keys.js';
 import { deriveV2AuthorityKeys } from '../src/sandbox/authority/keys-v2.js';
-import { authorityTrustedRootJson } from '../src/sandbox/authority/trust.js';
 import { createEntryRequestV2, keyDetailsFor } from '../src/sign/rekor-v2-client.js';
 import { parseTransparencyLogEntryJson } from '../src/bundle/parse.js';
 import { BUNDLE_V03_MEDIA_TYPE } from '../src/bundle/serialize.js';
@@ -335,12 +334,7 @@ export function generateSamples(): GeneratedSamples {
   const files = new Map<string, string>();
   files.set(
     'trusted_root.json',
-    authorityTrustedRootJson({
-      fulcio: authority.fulcio,
-      fulcioUrl: SAMPLES_URLS.fulcio,
-      rekorUrl: SAMPLES_URLS.rekor,
-      rekorKeySpki: authority.keys.rekorLog.spki,
-      ctLogUrl: SAMPLES_URLS.ctLog,
+    authority.trustedRootJson({
       extraTlogs: [rekorV2.logInstance()],
       timestampAuthorities: [tsa.authority()],
     }),

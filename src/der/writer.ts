@@ -5,7 +5,7 @@
  * the same bytes.
  */
 import { concatBytes, utf8 } from '../util/encoding.js';
-import { secondFraction, type PreciseTime } from '../util/time.js';
+import { secondFraction, zeroPad, type PreciseTime } from '../util/time.js';
 import { Tag } from './reader.js';
 
 function encodeLength(n: number): Uint8Array {
@@ -167,21 +167,17 @@ export function ia5String(s: string): Uint8Array {
   return tlv(Tag.IA5_STRING, utf8.encode(s));
 }
 
-function pad(n: number, w: number): string {
-  return String(n).padStart(w, '0');
-}
-
 function timeParts(ms: number): { y: number; rest: string } {
   if (!Number.isFinite(ms)) throw new RangeError('time: not a finite number');
   const d = new Date(Math.floor(ms / 1000) * 1000);
   return {
     y: d.getUTCFullYear(),
     rest:
-      pad(d.getUTCMonth() + 1, 2) +
-      pad(d.getUTCDate(), 2) +
-      pad(d.getUTCHours(), 2) +
-      pad(d.getUTCMinutes(), 2) +
-      pad(d.getUTCSeconds(), 2) +
+      zeroPad(d.getUTCMonth() + 1, 2) +
+      zeroPad(d.getUTCDate(), 2) +
+      zeroPad(d.getUTCHours(), 2) +
+      zeroPad(d.getUTCMinutes(), 2) +
+      zeroPad(d.getUTCSeconds(), 2) +
       'Z',
   };
 }
@@ -190,7 +186,7 @@ function timeParts(ms: number): { y: number; rest: string } {
 export function utcTime(ms: number): Uint8Array {
   const { y, rest } = timeParts(ms);
   if (y < 1950 || y > 2049) throw new RangeError('utcTime: year outside 1950-2049');
-  return tlv(Tag.UTC_TIME, utf8.encode(pad(y % 100, 2) + rest));
+  return tlv(Tag.UTC_TIME, utf8.encode(zeroPad(y % 100, 2) + rest));
 }
 
 /**
@@ -209,7 +205,7 @@ export function generalizedTime(t: number | PreciseTime): Uint8Array {
   }
   return tlv(
     Tag.GENERALIZED_TIME,
-    utf8.encode(pad(y, 4) + (fraction ? `${rest.slice(0, -1)}.${fraction}Z` : rest)),
+    utf8.encode(zeroPad(y, 4) + (fraction ? `${rest.slice(0, -1)}.${fraction}Z` : rest)),
   );
 }
 

@@ -254,7 +254,10 @@ export function formatTime(t: TimeValue): string {
   return p.subMs === '' ? iso : `${iso.slice(0, -1)}${p.subMs}Z`;
 }
 
-const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+/** `n` in decimal with leading zeros to `width` digits: the fields of ISO and DER times. */
+export function zeroPad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
 
 /**
  * `Date#toISOString`, written out: measured in a fresh process, V8's first toISOString takes
@@ -264,11 +267,12 @@ const pad = (n: number, width: number): string => String(n).padStart(width, '0')
  */
 export function isoString(d: Date): string {
   const y = d.getUTCFullYear();
-  const year = y >= 0 && y <= 9999 ? pad(y, 4) : `${y < 0 ? '-' : '+'}${pad(Math.abs(y), 6)}`;
+  const year =
+    y >= 0 && y <= 9999 ? zeroPad(y, 4) : `${y < 0 ? '-' : '+'}${zeroPad(Math.abs(y), 6)}`;
   return (
-    `${year}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}` +
-    `T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}` +
-    `.${pad(d.getUTCMilliseconds(), 3)}Z`
+    `${year}-${zeroPad(d.getUTCMonth() + 1, 2)}-${zeroPad(d.getUTCDate(), 2)}` +
+    `T${zeroPad(d.getUTCHours(), 2)}:${zeroPad(d.getUTCMinutes(), 2)}:${zeroPad(d.getUTCSeconds(), 2)}` +
+    `.${zeroPad(d.getUTCMilliseconds(), 3)}Z`
   );
 }
 

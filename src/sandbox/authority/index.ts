@@ -9,7 +9,11 @@ import { FulcioCA, type FulcioIssuerConfig } from './fulcio.js';
 import type { AuthorityKeys } from './keys.js';
 import { OidcIssuer } from './oidc.js';
 import { LocalRekorLog, MemoryLogStorage, type LogStorage } from './rekor.js';
-import { authorityTrustMaterial, authorityTrustedRootJson } from './trust.js';
+import {
+  authorityTrustMaterial,
+  authorityTrustedRootJson,
+  type AuthorityTrustInput,
+} from './trust.js';
 
 export interface AuthorityUrls {
   oidcIssuer: string;
@@ -34,10 +38,13 @@ export interface SandboxAuthority {
   readonly oidc: OidcIssuer;
   readonly fulcio: FulcioCA;
   readonly rekor: LocalRekorLog;
-  trustMaterial(): TrustMaterial;
+  /** `more`: logs and TSAs listed beside the authority's own (a Rekor v2 log, a TSA). */
+  trustMaterial(more?: AuthorityTrustExtras): TrustMaterial;
   /** trusted_root.json text (v0.2). */
-  trustedRootJson(): string;
+  trustedRootJson(more?: AuthorityTrustExtras): string;
 }
+
+export type AuthorityTrustExtras = Pick<AuthorityTrustInput, 'extraTlogs' | 'timestampAuthorities'>;
 
 export function createSandboxAuthority(opts: SandboxAuthorityOptions): SandboxAuthority {
   const oidc = new OidcIssuer({ issuerUrl: opts.urls.oidcIssuer, key: opts.keys.oidc });
@@ -66,8 +73,8 @@ export function createSandboxAuthority(opts: SandboxAuthorityOptions): SandboxAu
     oidc,
     fulcio,
     rekor,
-    trustMaterial: () => authorityTrustMaterial(trustInput),
-    trustedRootJson: () => authorityTrustedRootJson(trustInput),
+    trustMaterial: (more = {}) => authorityTrustMaterial({ ...trustInput, ...more }),
+    trustedRootJson: (more = {}) => authorityTrustedRootJson({ ...trustInput, ...more }),
   };
 }
 
