@@ -24,6 +24,7 @@ import {
   windowEndMs,
   windowStartMs,
 } from '../../src/util/time.js';
+import { Prng } from '../fuzz/prng.js';
 
 function refused(
   t: import('ava').ExecutionContext,
@@ -255,16 +256,10 @@ test('isoString writes what Date#toISOString writes, across the whole range a Da
     -1.5,
     999.999,
   ];
-  // A fixed generator (xorshift), so a failure names a value that can be replayed.
-  let x = 0x2545f491;
-  const next = (): number => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-  for (let i = 0; i < 20_000; i++) values.push(Math.round((next() * 2 - 1) * limit));
-  for (let i = 0; i < 20_000; i++) values.push(Math.round((next() * 2 - 1) * 4.2e12));
+  // A fixed seed, so a failure names a value that can be replayed.
+  const rng = new Prng(0x2545f491);
+  for (let i = 0; i < 20_000; i++) values.push(Math.round((rng.float() * 2 - 1) * limit));
+  for (let i = 0; i < 20_000; i++) values.push(Math.round((rng.float() * 2 - 1) * 4.2e12));
   for (const v of values) {
     const d = new Date(v);
     if (isoString(d) !== d.toISOString()) t.fail(`${v}: ${isoString(d)} vs ${d.toISOString()}`);
