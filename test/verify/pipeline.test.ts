@@ -190,6 +190,19 @@ for (const c of CASES) {
     const report = await verifyBundleReport(input);
     t.is(report.error?.code, c.code, `report: ${report.error?.message ?? 'ok'}`);
     t.is(report.ok, c.code === undefined);
+    t.true(report.checks.length > 0);
+    // Without its list of checks (a shipment's verdict), the same report in every other field.
+    const unlisted = await verifyBundleReport(input, { checks: false, trustWindows: true });
+    t.deepEqual(unlisted.checks, []);
+    t.deepEqual(
+      {
+        ...unlisted,
+        checks: report.checks,
+        trustWindows: undefined,
+        certificateValidity: undefined,
+      },
+      { ...report, trustWindows: undefined, certificateValidity: undefined },
+    );
     if (c.code === undefined) {
       await t.notThrowsAsync(verifyBundle(input));
       return;
