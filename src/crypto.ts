@@ -181,35 +181,71 @@ export type EcPublicKey = KeyObject | EcPublicPoint;
 
 const ecPointMemo = new WeakMap<KeyObject, EcPublicPoint | null>();
 
-/** JWK curve names (RFC 7518) by the OpenSSL names used everywhere else. */
-const JWK_CURVES: Readonly<Record<string, string>> = {
-  'P-256': 'prime256v1',
-  'P-384': 'secp384r1',
-  'P-521': 'secp521r1',
-};
+/**
+ * Why Stella reads a KeyObject it did not build from bytes through its DER export, never its
+ * JWK export. On Node 20, exporting a JWK holds the key's lock while it allocates JavaScript
+ * strings. An allocation can start a garbage collection, and the collection can free the job
+ * that generated the key (generateKeyPairSync), whose destructor takes the same lock. The
+ * thread then waits on itself for ever. A key derived from it (createPublicKey(privateKey))
+ * shares the lock. Measured here: of seven runs that generated up to 200,000 P-256 keys and
+ * exported each as a JWK, five hung, the earliest after ~60,000 keys; Ed25519 keys and
+ * private JWKs too. DER and PEM exports, signing and asymmetricKeyDetails ran 200,000 without a hang. A key
+ * imported from bytes has a lock of its own, which no generation job holds, so a JWK export
+ * of it is safe: Stella still uses one where the DER form is not the one it needs (a
+ * compressed point, which only an imported key has).
+ */
+function publicSpkiDer(key: KeyObject): Uint8Array {
+  const k = key.type === 'private' ? createPublicKey(key) : key;
+  return new Uint8Array(k.export({ format: 'der', type: 'spki' }));
+}
 
 /**
- * An EC key's curve and point: those parsePublicKey read from the SPKI, else from a JWK export
- * (measured ~5 us, against ~125 us for an SPKI export, which OpenSSL 3 makes through a legacy
- * EC_KEY). Undefined for other keys and for curves JWK does not name.
+ * An EC key's curve and point: as parsePublicKey read them from the SPKI (compressed or not),
+ * else from the key's DER export, uncompressed (see publicSpkiDer for why not its JWK).
+ * Undefined for other keys and for curves Stella does not name.
  */
 export function ecPublicPoint(key: KeyObject): EcPublicPoint | undefined {
   let memo = ecPointMemo.get(key);
-  if (memo === undefined) ecPointMemo.set(key, (memo = ecPublicPointFromJwk(key)));
+  if (memo === undefined) ecPointMemo.set(key, (memo = ecPublicPointOfKey(key)));
   return memo ?? undefined;
 }
 
-function ecPublicPointFromJwk(key: KeyObject): EcPublicPoint | null {
+function ecPublicPointOfKey(key: KeyObject): EcPublicPoint | null {
   if (key.asymmetricKeyType !== 'ec') return null;
-  const jwk = key.export({ format: 'jwk' });
-  const curve = jwk.crv === undefined ? undefined : JWK_CURVES[jwk.crv];
-  if (curve === undefined || jwk.x === undefined || jwk.y === undefined) return null;
-  const point = concatBytes(
+  const ec = ecPublicPointOfSpki(publicSpkiDer(key));
+  if (ec === undefined) return null;
+  if (ec.point[0] === 4) return ec;
+  const point = uncompressedPointOfImportedKey(key);
+  return point && { curve: ec.curve, point };
+}
+
+/**
+ * The uncompressed point of an EC key that holds a compressed one, from its JWK (which OpenSSL
+ * always gives with both coordinates). Only a key imported from bytes holds a compressed point,
+ * so this JWK export is a safe one (see publicSpkiDer).
+ */
+function uncompressedPointOfImportedKey(key: KeyObject): Uint8Array | null {
+  // The public half only: a private key's JWK would carry its scalar into a string.
+  const jwk = (key.type === 'private' ? createPublicKey(key) : key).export({ format: 'jwk' });
+  if (jwk.x === undefined || jwk.y === undefined) return null;
+  return concatBytes(
     Uint8Array.of(4),
     decodeBase64Url(jwk.x, 'JWK x'),
     decodeBase64Url(jwk.y, 'JWK y'),
   );
-  return { curve, point };
+}
+
+/** The DER prefix of every Ed25519 SubjectPublicKeyInfo (RFC 8410), before the 32-byte key. */
+const ED25519_SPKI_PREFIX = fromHex('302a300506032b6570032100');
+
+/** An Ed25519 key's 32 public-key bytes, from its DER export (see publicSpkiDer). */
+export function ed25519PublicKeyBytes(key: KeyObject): Uint8Array | undefined {
+  if (key.asymmetricKeyType !== 'ed25519') return undefined;
+  const der = publicSpkiDer(key);
+  if (der.length !== ED25519_SPKI_PREFIX.length + 32) return undefined;
+  if (!bytesEqual(der.subarray(0, ED25519_SPKI_PREFIX.length), ED25519_SPKI_PREFIX))
+    return undefined;
+  return der.subarray(ED25519_SPKI_PREFIX.length);
 }
 
 /**
@@ -218,14 +254,16 @@ function ecPublicPointFromJwk(key: KeyObject): EcPublicPoint | null {
  * and a CA's re-encoding of our key is still our key.
  */
 export function spkiOf(key: KeyObject): Uint8Array {
+  const der = publicSpkiDer(key);
+  if (key.asymmetricKeyType !== 'ec') return der;
   // OpenSSL re-exports an EC key in the point form it was given (compressed stays
-  // compressed); a round trip through JWK (x, y) always yields the uncompressed form.
-  const k = key.type === 'private' ? createPublicKey(key) : key;
-  const canonical =
-    k.asymmetricKeyType === 'ec'
-      ? createPublicKey({ key: k.export({ format: 'jwk' }), format: 'jwk' })
-      : k;
-  return new Uint8Array(canonical.export({ type: 'spki', format: 'der' }));
+  // compressed): a compressed point is rebuilt uncompressed, as its JWK (x, y).
+  const ec = ecPublicPointOfSpki(der);
+  if (ec === undefined || ec.point[0] === 4) return der;
+  const point = uncompressedPointOfImportedKey(key);
+  if (point === null) return der;
+  const uncompressed = ecPublicKeyFromPoint(ec.curve, point);
+  return new Uint8Array(uncompressed.export({ format: 'der', type: 'spki' }));
 }
 
 /** Reading asymmetricKeyDetails crosses into C++ each time; trust keys are asked per bundle. */

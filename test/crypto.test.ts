@@ -1,7 +1,22 @@
 import test from 'ava';
 import { createPublicKey, ECDH, generateKeyPairSync } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { StellaError } from '../src/errors.js';
-import { ecPublicKeyFromPoint, ecPublicPoint, parsePublicKey, spkiOf } from '../src/crypto.js';
+import {
+  ecPublicKeyFromPoint,
+  ecPublicPoint,
+  ed25519PublicKeyBytes,
+  parsePublicKey,
+  sha256,
+  spkiOf,
+} from '../src/crypto.js';
+import { noteKeyId } from '../src/tlog/note.js';
+import { concatBytes, utf8 } from '../src/util/encoding.js';
+import { jwkExportsOfGeneratedKeys } from './helpers/keygen-lineage.js';
+
+setFlagsFromString('--expose-gc');
+const fullGarbageCollection = runInNewContext('gc') as () => void;
 
 const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
 const spki = new Uint8Array(p256.export({ type: 'spki', format: 'der' }));
@@ -27,7 +42,7 @@ test('ecPublicKeyFromPoint: a curve outside P-256, P-384 and P-521 is refused by
   t.is(e?.message, 'unsupported curve secp256k1');
 });
 
-test('ecPublicPoint: a curve JWK does not name (secp256k1) has no point here; P-256 has its own', (t) => {
+test('ecPublicPoint: a curve Stella does not name (secp256k1) has no point here; P-256 has its own', (t) => {
   const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey;
   t.is(ecPublicPoint(k1), undefined);
   const fresh = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
@@ -48,8 +63,66 @@ test('spkiOf: a key given with a compressed point is the same bytes as the uncom
     'OpenSSL re-exports the compressed form as given',
   );
   t.deepEqual(spkiOf(fromCompressed), spki);
-  const fromJwk = createPublicKey({ key: p256.export({ format: 'jwk' }), format: 'jwk' });
+  // The JWK of an imported copy: on Node 20 a generated key's JWK export can hang (src/crypto.ts).
+  const imported = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  const fromJwk = createPublicKey({ key: imported.export({ format: 'jwk' }), format: 'jwk' });
   t.deepEqual(spkiOf(fromJwk), spki);
   const ed = generateKeyPairSync('ed25519').publicKey;
   t.deepEqual(spkiOf(ed), new Uint8Array(ed.export({ type: 'spki', format: 'der' })));
+});
+
+test.serial(
+  'the watch for JWK exports of generated keys sees one of a key derived from a generated key, and none of an imported key',
+  async (t) => {
+    const seen = await jwkExportsOfGeneratedKeys(() => {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      // A full collection first frees the generation job, so this one export cannot hang.
+      fullGarbageCollection();
+      createPublicKey(privateKey).export({ format: 'jwk' });
+      const imported = createPublicKey({
+        key: createPublicKey(privateKey).export({ format: 'der', type: 'spki' }),
+        format: 'der',
+        type: 'spki',
+      });
+      imported.export({ format: 'jwk' });
+    });
+    t.is(seen.length, 1, seen.join('\n'));
+  },
+);
+
+test.serial(
+  'keys made by generateKeyPairSync are read through their DER, never their JWK (a JWK export of one can hang Node 20): EC points, SPKIs, Ed25519 keys, note key IDs',
+  async (t) => {
+    const seen = await jwkExportsOfGeneratedKeys(() => {
+      for (const [curve, size] of [
+        ['prime256v1', 65],
+        ['secp384r1', 97],
+      ] as const) {
+        const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: curve });
+        const der = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
+        const point = der.subarray(der.length - size);
+        t.deepEqual(ecPublicPoint(publicKey), { curve, point });
+        t.deepEqual(ecPublicPoint(privateKey), { curve, point });
+        t.deepEqual(spkiOf(publicKey), der);
+        t.deepEqual(spkiOf(privateKey), der);
+        t.deepEqual(spkiOf(createPublicKey(privateKey)), der);
+      }
+      const ed = generateKeyPairSync('ed25519');
+      const edDer = new Uint8Array(ed.publicKey.export({ format: 'der', type: 'spki' }));
+      const raw = edDer.subarray(edDer.length - 32);
+      t.deepEqual(ed25519PublicKeyBytes(ed.publicKey), raw);
+      t.deepEqual(ed25519PublicKeyBytes(ed.privateKey), raw);
+      t.deepEqual(spkiOf(ed.publicKey), edDer);
+      t.deepEqual(
+        noteKeyId('log.example', ed.publicKey),
+        sha256(concatBytes(utf8.encode('log.example'), Uint8Array.of(0x0a, 0x01), raw)),
+      );
+    });
+    t.deepEqual(seen, []);
+  },
+);
+
+test('ed25519PublicKeyBytes: undefined for a key that is not Ed25519', (t) => {
+  t.is(ed25519PublicKeyBytes(p256), undefined);
+  t.is(ed25519PublicKeyBytes(generateKeyPairSync('ed448').publicKey), undefined);
 });

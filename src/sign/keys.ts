@@ -13,7 +13,7 @@ import {
 } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { fail } from '../errors.js';
-import { decodeBase64Url } from '../util/encoding.js';
+import { parseDer, parseNested, readOctetString, Tag } from '../der/reader.js';
 import type { SigningAlgorithm } from './config.js';
 
 export interface EphemeralKey {
@@ -81,9 +81,7 @@ export function createEphemeralKey(
           'signing',
           `expected a 32-byte SHA-256 digest, got ${digest.length} bytes`,
         );
-      const d = privateKey.export({ format: 'jwk' }).d;
-      if (!d) fail('INPUT_INVALID', 'signing', 'ephemeral key has no private scalar');
-      const scalar = decodeBase64Url(d, 'ephemeral key scalar', 'signing');
+      const scalar = p256Scalar(privateKey);
       try {
         return p256.sign(digest, scalar, { prehash: false, format: 'der', lowS: false });
       } finally {
@@ -91,4 +89,28 @@ export function createEphemeralKey(
       }
     },
   };
+}
+
+/**
+ * A P-256 key's private scalar, read from its PKCS #8 DER export (RFC 5208; inside it an RFC
+ * 5915 ECPrivateKey), which is zeroed once the scalar is copied out. Not from its JWK: on Node
+ * 20 a JWK export of a key generateKeyPairSync made can hang the process (see publicSpkiDer in
+ * ../crypto.ts), and a JWK's `d` is a string, which cannot be zeroed.
+ */
+function p256Scalar(privateKey: KeyObject): Uint8Array {
+  const der = privateKey.export({ format: 'der', type: 'pkcs8' });
+  try {
+    const ctx = { code: 'INPUT_INVALID', check: 'signing', what: 'ephemeral key' } as const;
+    const info = parseDer(der, ctx, Tag.SEQUENCE);
+    const wrapped = info.children[2];
+    if (info.children.length < 3 || wrapped === undefined)
+      return fail('INPUT_INVALID', 'signing', 'ephemeral key: PKCS #8 without a private key');
+    const ecPrivateKey = parseNested(wrapped, 'ephemeral key', Tag.SEQUENCE);
+    const d = ecPrivateKey.children[1];
+    if (d === undefined || readOctetString(d).length !== 32)
+      return fail('INPUT_INVALID', 'signing', 'ephemeral key has no 32-byte private scalar');
+    return Uint8Array.from(readOctetString(d));
+  } finally {
+    der.fill(0);
+  }
 }

@@ -18,13 +18,12 @@
  * carry it.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { parsePublicKey, sha256, verifySignature } from '../crypto.js';
+import { ed25519PublicKeyBytes, parsePublicKey, sha256, verifySignature } from '../crypto.js';
 import { fail } from '../errors.js';
 import {
   bytesEqual,
   concatBytes,
   decodeBase64,
-  decodeBase64Url,
   toBase64,
   toBase64Url,
   toHex,
@@ -99,12 +98,12 @@ export function parseWitnessKey(text: string, name?: string): WitnessKey {
       check: 'witness',
     });
     const key = parsePublicKey(der, 'witness key', 'WITNESS_INVALID', 'witness');
-    const x = key.asymmetricKeyType === 'ed25519' ? key.export({ format: 'jwk' }).x : undefined;
-    if (x === undefined)
+    const publicKey = ed25519PublicKeyBytes(key);
+    if (publicKey === undefined)
       return bad(
         'the PEM witness key is not an Ed25519 public key (tlog-cosignature v1 witnesses sign with Ed25519)',
       );
-    return { name, publicKey: decodeBase64Url(x, 'witness key', 'witness', 'WITNESS_INVALID') };
+    return { name, publicKey };
   }
   // The base64 key may itself contain "+": split at the first two only (as golang.org/x/mod/sumdb/note does).
   const i = t.indexOf('+');

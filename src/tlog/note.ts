@@ -39,13 +39,12 @@
  * on its own may have either form, with the log's name.
  */
 import type { KeyObject } from 'node:crypto';
-import { defaultDigestForKey, sha256, verifySignature } from '../crypto.js';
+import { defaultDigestForKey, ed25519PublicKeyBytes, sha256, verifySignature } from '../crypto.js';
 import { fail, StellaError } from '../errors.js';
 import {
   bytesEqual,
   concatBytes,
   decodeBase64,
-  decodeBase64Url,
   isWellFormedText,
   toBase64,
   toHex,
@@ -234,9 +233,7 @@ export function signCheckpoint(
 }
 
 function rawEd25519(key: KeyObject): Uint8Array {
-  const x = key.export({ format: 'jwk' }).x;
-  if (!x) fail('INPUT_INVALID', 'tlog', 'Ed25519 key without a public point');
-  return decodeBase64Url(x, 'Ed25519 public key', 'tlog');
+  return ed25519PublicKeyBytes(key) ?? fail('INPUT_INVALID', 'tlog', 'not an Ed25519 public key');
 }
 
 /**

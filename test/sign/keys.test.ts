@@ -4,6 +4,7 @@ import { createEphemeralKey } from '../../src/sign/keys.js';
 import { sha256, verifySignature } from '../../src/crypto.js';
 import { verifyPrehashed } from '../../src/crypto-prehash.js';
 import { StellaError } from '../../src/errors.js';
+import { jwkExportsOfGeneratedKeys } from '../helpers/keygen-lineage.js';
 
 const msg = new TextEncoder().encode('hello, stella');
 
@@ -61,3 +62,24 @@ test('a bare digest must be 32 bytes (SHA-256)', (t) => {
     t.is(e.message, `expected a 32-byte SHA-256 digest, got ${n} bytes`);
   }
 });
+
+test.serial(
+  'the ephemeral key is never exported as a JWK (on Node 20 that can hang a generated key for ever): a prehash signature reads its scalar from PKCS #8',
+  async (t) => {
+    const seen = await jwkExportsOfGeneratedKeys(() => {
+      for (const algorithm of ['ECDSA_P256', 'Ed25519'] as const) {
+        const key = createEphemeralKey(algorithm);
+        const publicKey = createPublicKey({
+          key: Buffer.from(key.publicKeyDer),
+          format: 'der',
+          type: 'spki',
+        });
+        const message = new TextEncoder().encode('artifact');
+        t.true(verifySignature(publicKey, message, key.sign(message)));
+        if (algorithm === 'ECDSA_P256')
+          t.true(verifyPrehashed(publicKey, sha256(message), key.signDigest(sha256(message))));
+      }
+    });
+    t.deepEqual(seen, []);
+  },
+);
