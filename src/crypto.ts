@@ -189,10 +189,10 @@ const ecPointMemo = new WeakMap<KeyObject, EcPublicPoint | null>();
  * thread then waits on itself for ever. A key derived from it (createPublicKey(privateKey))
  * shares the lock. Measured here: of seven runs that generated up to 200,000 P-256 keys and
  * exported each as a JWK, five hung, the earliest after ~60,000 keys; Ed25519 keys and
- * private JWKs too. DER and PEM exports, signing and asymmetricKeyDetails ran 200,000 without a hang. A key
- * imported from bytes has a lock of its own, which no generation job holds, so a JWK export
- * of it is safe: Stella still uses one where the DER form is not the one it needs (a
- * compressed point, which only an imported key has).
+ * private JWKs too. DER and PEM exports, signing and asymmetricKeyDetails ran 200,000 without
+ * a hang. A key imported from bytes has a lock of its own, which no generation job holds, so a
+ * JWK export of it is safe: Stella still uses one where the DER form is not the one it needs
+ * (a compressed point, which only an imported key has).
  */
 function publicSpkiDer(key: KeyObject): Uint8Array {
   const k = key.type === 'private' ? createPublicKey(key) : key;

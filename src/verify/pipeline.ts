@@ -318,7 +318,8 @@ export interface ReportOptions {
   /**
    * false: leave `checks` empty. A shipment's verdict keeps only the signer, the verified
    * times and the failure, so each check's summary and details (formatted times, hex log IDs,
-   * copied objects: ~1.5% of a shipment bundle's CPU) would be built and dropped.
+   * copied objects) would be built and dropped: without them a shipment bundle allocated 203
+   * KB instead of 212, and took a median 836 µs of CPU instead of 872 (alternated, stop 38).
    */
   checks?: boolean;
 }
