@@ -103,13 +103,15 @@ function p256Scalar(privateKey: KeyObject): Uint8Array {
     const ctx = { code: 'INPUT_INVALID', check: 'signing', what: 'ephemeral key' } as const;
     const info = parseDer(der, ctx, Tag.SEQUENCE);
     const wrapped = info.children[2];
-    if (info.children.length < 3 || wrapped === undefined)
+    if (wrapped === undefined)
       return fail('INPUT_INVALID', 'signing', 'ephemeral key: PKCS #8 without a private key');
     const ecPrivateKey = parseNested(wrapped, 'ephemeral key', Tag.SEQUENCE);
     const d = ecPrivateKey.children[1];
-    if (d === undefined || readOctetString(d).length !== 32)
+    const scalar = d === undefined ? undefined : readOctetString(d);
+    if (scalar?.length !== 32)
       return fail('INPUT_INVALID', 'signing', 'ephemeral key has no 32-byte private scalar');
-    return Uint8Array.from(readOctetString(d));
+    // A copy: `scalar` is a view into the export, which is zeroed below.
+    return Uint8Array.from(scalar);
   } finally {
     der.fill(0);
   }
