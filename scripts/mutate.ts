@@ -283,9 +283,23 @@ const RELATED: Record<string, string[]> = {
   'src/tlog/rekor-entry.ts': ['test/bundle/from-rekor.test.ts'],
   // Proofs built from tiles are checked against the same proofs built from the whole tree.
   'src/tlog/tiles.ts': ['test/tlog/tiles-consistency.test.ts'],
-  // No mirror test: policy files and `attest inspect` are tested through the CLI.
+  // Policy files and `attest inspect` are tested through the CLI as well as in process.
   'src/verify/policy-file.ts': ['test/commands/attest/identity-seed.test.ts'],
   'src/verify/inspect.ts': ['test/commands/attest/identity-seed.test.ts'],
+  'src/verify/policy.ts': [
+    'test/verify/policy-file.test.ts',
+    'test/commands/attest/identity-seed.test.ts',
+  ],
+  // No mirror test: the breadth check, the hints and `pattern test` are tested beside the
+  // patterns and through the CLI (a mutant of each survived the stop-40 run unreached).
+  'src/verify/identity-breadth.ts': [
+    'test/verify/identity-pattern.test.ts',
+    'test/commands/attest/identity-seed.test.ts',
+  ],
+  'src/verify/identity-hints.ts': ['test/commands/attest/identity-seed.test.ts'],
+  'src/verify/pattern-test.ts': ['test/commands/attest/identity-seed.test.ts'],
+  // Whole exchanges with the sandbox TSA, beside the mirror test's encodings.
+  'src/timestamp/request.ts': ['test/sandbox/authority/rekor-v2.test.ts'],
   // The archive readers: the streamed ones are held to the in-memory ones in stream.test.ts.
   'src/archive/manifest-stream.ts': ['test/archive/stream.test.ts', 'test/archive/export.test.ts'],
   'src/archive/manifest.ts': [
@@ -304,6 +318,11 @@ const RELATED: Record<string, string[]> = {
   ],
   'src/shipment/pool.ts': ['test/shipment/verify.test.ts', 'test/commands/attest/shipment.test.ts'],
   'src/shipment/worker.ts': [
+    'test/shipment/verify.test.ts',
+    'test/commands/attest/shipment.test.ts',
+  ],
+  // The worker's body: its stall and exit paths are tested through the pool.
+  'src/shipment/worker-main.ts': [
     'test/shipment/verify.test.ts',
     'test/commands/attest/shipment.test.ts',
   ],

@@ -224,8 +224,7 @@ function conflictWithHeld(
 }
 
 /**
- * The checkpoints a shipment links to its latest one (the latest, those of its size, and every
- * proof's start), after refusing a rollback, a bundle checkpoint newer than the "latest", and
+ * The checkpoints a shipment links to its latest one (the latest and every proof's start), after refusing a rollback, a bundle checkpoint newer than the "latest", and
  * any proof that does not verify.
  */
 function linkedToLatest(
@@ -262,7 +261,8 @@ function linkedToLatest(
     if (refused) return refused;
     group.add(keyOf(from));
   }
-  for (const c of all) if (c.treeSize === latest.treeSize) group.add(keyOf(c));
+  // No other checkpoint of the latest's size can be here: distinctCheckpoints keeps one per
+  // size and refuses a second root as a split view.
   return group;
 }
 

@@ -565,6 +565,19 @@ test('the manifest must be exactly the canonical CBOR Stella writes', async (t) 
       /64 lowercase hex/,
     ],
     ['an array instead of a map', [m], /expected a map/],
+    ['entries that are not an array', { ...m, entries: {} }, /entries: expected an array/],
+    [
+      'a consistency.json digest that is not hex',
+      {
+        format: m.format,
+        version: m.version,
+        createdAt: m.createdAt,
+        trustedRoot: m.trustedRoot,
+        consistency: { path: 'consistency.json', sha256: 'Z'.repeat(64), size: 1 },
+        entries: m.entries,
+      },
+      /consistency\.sha256: expected 64 lowercase hex digits/,
+    ],
   ];
   for (const [what, value, re] of variants) {
     files.set(MANIFEST_NAME, new Uint8Array(plain.encode(value)));

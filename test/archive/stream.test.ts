@@ -94,6 +94,15 @@ const CASES: [string, Uint8Array][] = [
       END,
     ),
   ],
+  // An empty number is refused, not read as 0, even where the field before it ends in NUL.
+  [
+    'empty size (NULs)',
+    archive(header({ name: 'manifest.cbor', sizeField: new Uint8Array(12) }), END),
+  ],
+  [
+    'empty size (spaces)',
+    archive(header({ name: 'manifest.cbor', sizeField: new Uint8Array(12).fill(0x20) }), END),
+  ],
   ['gzip input', new Uint8Array(gzipSync(archive(MANIFEST, END)))],
   ['oversized entry', archive(MANIFEST, header({ name: B0, size: entryLimit(B0) + 1 }), END)],
   ['too deep', archive(entry({ name: 'a/b/c/d/e' }), END)],
@@ -159,12 +168,19 @@ test('too many entries and too many bytes are refused while streaming', async (t
   t.is(e?.code, 'ARCHIVE_LIMIT_EXCEEDED');
 });
 
-function manifestFor(entries: { digest: string; path: string; bytes: Uint8Array }[]): Uint8Array {
+function manifestFor(
+  entries: { digest: string; path: string; bytes: Uint8Array }[],
+  trustedRoot: Uint8Array | null = null,
+): Uint8Array {
   const m: ExportManifest = {
     format: 'stella.dev/export-bundle/v1',
     version: 1,
     createdAt: '2026-01-31T00:00:00.000Z',
-    trustedRoot: null,
+    trustedRoot: trustedRoot && {
+      path: 'trusted_root.json',
+      sha256: toHex(sha256(trustedRoot)),
+      size: trustedRoot.byteLength,
+    },
     entries: entries.map((e) => ({
       artifactDigest: e.digest,
       path: e.path,
@@ -180,6 +196,30 @@ function manifestFor(entries: { digest: string; path: string; bytes: Uint8Array 
   };
   return encodeManifest(m);
 }
+
+test('a listed file after the bundles must have its listed digest, not only its listed size', async (t) => {
+  const body = utf8.encode('{}');
+  const e0 = { digest: `sha256:${H}`, path: B0, bytes: body };
+  const root = utf8.encode('{"mediaType":"a"}');
+  const sameSize = utf8.encode('{"mediaType":"b"}');
+  const m = manifestFor([e0], root);
+  const files = (carried: Uint8Array) => [
+    { name: 'manifest.cbor', data: m },
+    { name: B0, data: body },
+    { name: 'trusted_root.json', data: carried },
+  ];
+  const read = await readExportArchiveStream(bytesSource(await writeTar(files(root))));
+  t.deepEqual(read.trustedRoot, root);
+  const e = (await t.throwsAsync(
+    readExportArchiveStream(bytesSource(await writeTar(files(sameSize)))),
+    { instanceOf: StellaError },
+  )) as StellaError;
+  t.is(e.code, 'ARCHIVE_MANIFEST_MISMATCH');
+  t.regex(
+    e.message,
+    /^trusted_root\.json does not match the manifest: sha256 [0-9a-f]{64} \(17 bytes\)/,
+  );
+});
 
 test('duplicates, case variants and order are caught through the manifest, with no set of names', async (t) => {
   const body = utf8.encode('{}');
@@ -472,4 +512,29 @@ test('gzip: a header CRC-16 (FHCRC) is checked, as gzip and zlib check it', asyn
   const e = (await t.throwsAsync(inflate(wrong))) as StellaError;
   t.is(e.code, 'ARCHIVE_INVALID');
   t.is(e.message, 'gzip: header CRC-16 does not match the header');
+});
+
+test('gzip: a header file name or comment is read to its NUL, 64 KiB at most', async (t) => {
+  const tarBytes = archive(MANIFEST, BUNDLE, END);
+  const gz = new Uint8Array(gzipSync(tarBytes));
+  const withField = (flag: number, length: number): Uint8Array => {
+    const head = Uint8Array.from(gz.subarray(0, 10));
+    head[3] = flag;
+    return Uint8Array.from([...head, ...new Uint8Array(length).fill(0x61), 0, ...gz.subarray(10)]);
+  };
+  for (const [flag, what] of [
+    [0x08, 'FNAME'],
+    [0x10, 'FCOMMENT'],
+  ] as const) {
+    // Up to 64 KiB with its NUL is read and skipped; the member inflates as without it.
+    t.is(await inflate(withField(flag, 64 * 1024 - 10 - 1)), tarBytes.byteLength, what);
+    // Past it, refused while reading, before the NUL is found (a name may never end).
+    for (const length of [64 * 1024, 1 << 20]) {
+      const e = (await t.throwsAsync(inflate(withField(flag, length)), {
+        instanceOf: StellaError,
+      })) as StellaError;
+      t.is(e.code, 'ARCHIVE_INVALID', `${what} ${length}`);
+      t.is(e.message, 'gzip: header name or comment longer than 64 KiB', `${what} ${length}`);
+    }
+  }
 });

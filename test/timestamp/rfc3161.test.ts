@@ -3,7 +3,17 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from '../../src/crypto.js';
-import { explicit, implicit, int, octetString, oid, seq, setOf } from '../../src/der/writer.js';
+import {
+  contextPrimitive,
+  explicit,
+  implicit,
+  int,
+  octetString,
+  oid,
+  seq,
+  setOf,
+} from '../../src/der/writer.js';
+import { parseDer, type DerNode } from '../../src/der/reader.js';
 import { derBomb } from '../helpers/der-bomb.js';
 import { StellaError } from '../../src/errors.js';
 import { issueTimestampToken } from '../../src/timestamp/issue.js';
@@ -247,6 +257,25 @@ test('a locally issued token verifies, with and without an embedded certificate'
   const embedded = verifyRfc3161Timestamp(token({ embed: true }), data, [tsa.authority]);
   t.is(embedded.tsa, tsa.authority);
   t.is(parseTimeStampToken(token({ embed: true })).certificates.length, 1);
+});
+
+test("ContentInfo's content is exactly one SignedData inside a constructed [0]", (t) => {
+  const tok = token();
+  const ci = parseDer(tok, { code: 'TIMESTAMP_INVALID', check: 'verified-times', what: 'token' });
+  const [type, wrap] = ci.children as [DerNode, DerNode];
+  const sd = wrap.children[0]!.der;
+  t.deepEqual(seq(type.der, explicit(0, sd)), tok, 'the token is rebuilt as issued');
+  // Two SignedData, a primitive [0], a [1].
+  for (const content of [
+    explicit(0, concatBytes(sd, sd)),
+    contextPrimitive(0, sd),
+    explicit(1, sd),
+  ])
+    rejects(
+      t,
+      () => verifyRfc3161Timestamp(seq(type.der, content), data, [tsa.authority]),
+      /ContentInfo content must be \[0\] EXPLICIT/,
+    );
 });
 
 test('a TimeStampResp wrapper is accepted when granted and refused otherwise', (t) => {

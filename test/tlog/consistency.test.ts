@@ -71,6 +71,18 @@ test('a shipment proves its group from a held checkpoint, and upgrades held unpr
   t.deepEqual(a.newlyProven.sort(), [keyOf(view(A, 10)), keyOf(view(A, 16))].sort());
 });
 
+test('a bundle checkpoint no proof links to the latest stays out of its group, and unproven', (t) => {
+  const a = assessLog([held(A, 8)], [view(A, 8), view(A, 12)], {
+    latest: view(A, 16),
+    proofs: [proof(A, 8, 16)],
+  });
+  if (!a.ok) return t.fail(a.message);
+  t.is(a.latestStatus, 'proven');
+  t.deepEqual([...a.linked].sort(), [keyOf(view(A, 16)), keyOf(view(A, 8))].sort());
+  t.is(a.status.get(keyOf(view(A, 12))), 'unproven');
+  t.deepEqual(a.newlyProven, [keyOf(view(A, 16))]);
+});
+
 test('a group linked to no proven checkpoint stays unproven', (t) => {
   const a = assessLog([held(A, 3)], [view(A, 8)], {
     latest: view(A, 16),

@@ -404,7 +404,12 @@ for (const version of ['0.0.1', '0.0.2'] as const) {
 }
 
 function intotoBody(
-  o: { payloadType?: string; payload?: Uint8Array; sig?: string; payloadHash?: string } = {},
+  o: {
+    payloadType?: string;
+    payload?: Uint8Array | null;
+    sig?: string;
+    payloadHash?: string | null;
+  } = {},
 ): Uint8Array {
   return canonicalizeBytes({
     apiVersion: '0.0.2',
@@ -412,7 +417,10 @@ function intotoBody(
     spec: {
       content: {
         envelope: {
-          payload: toBase64(utf8.encode(toBase64(o.payload ?? payload))),
+          // null: left out, as Rekor leaves the payload out of the entries it stores.
+          ...(o.payload === null
+            ? {}
+            : { payload: toBase64(utf8.encode(toBase64(o.payload ?? payload))) }),
           payloadType: o.payloadType ?? payloadType,
           signatures: [
             {
@@ -425,11 +433,34 @@ function intotoBody(
           algorithm: 'sha256',
           value: toHex(sha256(utf8.encode('raw envelope bytes, not recomputable'))),
         },
-        payloadHash: { algorithm: 'sha256', value: o.payloadHash ?? toHex(sha256(payload)) },
+        ...(o.payloadHash === null
+          ? {}
+          : {
+              payloadHash: { algorithm: 'sha256', value: o.payloadHash ?? toHex(sha256(payload)) },
+            }),
       },
     },
   });
 }
+
+test('intoto 0.0.2: the payload or its hash may be left out, not both', (t) => {
+  // Rekor stores intoto entries without the payload: the hash alone binds them.
+  const hashOnly = parseRekorBody(intotoBody({ payload: null }));
+  t.is(hashOnly.kind === 'intoto' ? hashOnly.payload : 'not intoto', undefined);
+  t.notThrows(() =>
+    verifyEntryBinding(entryOf(intotoBody({ payload: null })), dsseBundle, certExpect),
+  );
+  const payloadOnly = parseRekorBody(intotoBody({ payloadHash: null }));
+  t.deepEqual(payloadOnly.kind === 'intoto' ? payloadOnly.payload : undefined, payload);
+  t.notThrows(() =>
+    verifyEntryBinding(entryOf(intotoBody({ payloadHash: null })), dsseBundle, certExpect),
+  );
+  const e = t.throws(() => parseRekorBody(intotoBody({ payload: null, payloadHash: null })), {
+    instanceOf: StellaError,
+  });
+  t.is(e?.code, 'BUNDLE_MALFORMED');
+  t.regex(e?.message ?? '', /intoto entry has neither payload nor payloadHash/);
+});
 
 test('intoto 0.0.2: double-base64 fields decode and bind; each field is compared', (t) => {
   const body = parseRekorBody(intotoBody());

@@ -67,3 +67,16 @@ test("tile-computed inclusion proofs (export-bundle --refresh-proofs, Rekor v2) 
     t.notThrows(() => verifyInclusion(index, size, tree.leafHashAt(index), p, tree.root(size)));
   }
 });
+
+test('a tile with fewer hashes than the tree size gives it is refused, naming the tile', async (t) => {
+  // A server that cuts every tile short by one hash: the proof would index past its end.
+  const short = fetcherFor(700, []);
+  const cut = async (level: number, index: number, width: number | undefined) => {
+    const bytes = await short(level, index, width);
+    return bytes.subarray(0, bytes.byteLength - 32);
+  };
+  const e = await t.throwsAsync(consistencyProofFromTiles(200, 700, cut));
+  t.regex(e?.message ?? '', /^tlog-tiles: tile \d+\/\d+ has \d+ hashes, want \d+/);
+  const i = await t.throwsAsync(inclusionProofFromTiles(300, 700, cut));
+  t.regex(i?.message ?? '', /tile \d+\/\d+ has \d+ hashes, want \d+/);
+});

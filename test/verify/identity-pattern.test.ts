@@ -307,3 +307,17 @@ test('identity breadth of a fixed-width pattern is the verdict the full search g
   // The patterns reach more than one verdict, so the comparison is not narrow against narrow.
   t.true(kinds.size >= 3, [...kinds].join(', '));
 });
+
+test('identity breadth: a pattern any mailbox at a public domain matches is broad, with a mailbox for example', (t) => {
+  for (const [pattern, domain] of [
+    ['.*@gmail\\.com', /@gmail\.com$/],
+    ['[^@]+@users\\.noreply\\.github\\.com', /@users\.noreply\.github\.com$/],
+    ['.+@.+', /@/],
+  ] as const) {
+    const verdict = identityBreadth(compileIdentityPattern(pattern));
+    t.is(verdict.kind, 'broad', pattern);
+    t.regex(verdict.kind === 'broad' ? verdict.example : '', domain, pattern);
+  }
+  // One mailbox is narrow.
+  t.is(identityBreadth(compileIdentityPattern('release-bot@example\\.com')).kind, 'narrow');
+});

@@ -159,6 +159,11 @@ test('identities are the SAN URIs and emails and the Fulcio username otherName; 
   // A value under an otherName OID Stella does not read as an identity never matches a policy.
   const e = t.throws(() => identityStep(leaf, 'admin@corp\\.test'), { instanceOf: StellaError });
   t.is(e?.code, 'IDENTITY_MISMATCH');
+  // The whole message: every identity offered, the pattern, and no hint when there is none.
+  t.is(
+    e?.message,
+    'identity mismatch: none of the certificate identities (SAN URI "https://example.test/ci"; SAN email "dev@example.test"; SAN otherName "dev-user") matches ^(?:admin@corp\\.test)$',
+  );
   // With the UPN alone (no Fulcio username), there is nothing to match either.
   const upnOnly = leafWithSan({
     uris: ['https://example.test/ci'],
@@ -184,6 +189,39 @@ test('explainIdentity says the issuer matches only when it is one of the allowed
   const right = explain('https://token.actions.githubusercontent.com');
   t.is(right.issuer.certificate, 'https://token.actions.githubusercontent.com');
   t.true(right.issuer.matched);
+  // A SAN is the certificate's own statement, never a derived subject (that flag is what
+  // --explain's "[derived: the sub template may differ]" is printed from).
+  t.deepEqual(right.candidates, [
+    {
+      field: 'SAN URI',
+      value: 'https://example.test/ci',
+      derived: false,
+      matches: ['https://example\\.test/ci'],
+    },
+  ]);
+  // The refusal's details name the one issuer expected as a string (a list when several).
+  const refused = t.throws(
+    () =>
+      verifyIdentityStep(
+        {
+          policy: buildPolicy({
+            certificateIdentity: 'https://example\\.test/ci',
+            certificateOidcIssuer: 'https://gitlab.com',
+            now: NOW,
+          }),
+        } as VerifyInput,
+        {
+          signingKey: { kind: 'certificate', leaf, intermediates: [], key: leaf.publicKey },
+          warnings: [],
+        },
+      ),
+    { instanceOf: StellaError },
+  );
+  t.is(refused?.code, 'ISSUER_MISMATCH');
+  t.like(refused?.details, {
+    actual: 'https://token.actions.githubusercontent.com',
+    expected: 'https://gitlab.com',
+  });
   const wrong = explain('https://gitlab.com');
   t.is(wrong.issuer.certificate, 'https://token.actions.githubusercontent.com');
   t.false(wrong.issuer.matched, '--explain must not show another issuer as a match');

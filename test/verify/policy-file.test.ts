@@ -39,3 +39,44 @@ test('isPlainIssuerText: the one test of issuer text, for flags and policy files
   t.false(isPlainIssuerText('https://cafe\u0301.example'));
   t.true(isPlainIssuerText('https://caf\u00e9.example'));
 });
+
+test('version: optional; 1 is read, any other value is refused at its key and line', (t) => {
+  const body = policy(GH);
+  t.is(parsePolicyFile(`version: 1\n${body}`, 'p.yaml').environments.size, 1);
+  t.is(parsePolicyFile(body, 'p.yaml').environments.size, 1);
+  for (const v of ['2', '0', '"1"', '1.5', 'one', '[1]', 'null']) {
+    const e = t.throws(() => parsePolicyFile(`version: ${v}\n${body}`, 'p.yaml'), {
+      instanceOf: StellaError,
+    });
+    t.is(e?.code, 'POLICY_INVALID', v);
+    t.is(e?.message, 'p.yaml: version (line 1): must be 1', v);
+  }
+});
+
+test('a policy file that is not a mapping is refused at the top level', (t) => {
+  for (const body of ['just text\n', '- a\n- b\n', '42\n']) {
+    const e = t.throws(() => parsePolicyFile(body, 'p.yaml'), { instanceOf: StellaError });
+    t.is(e?.code, 'POLICY_INVALID', body);
+    t.regex(e?.message ?? '', /^p\.yaml: \(top level\)( \(line 1\))?: must be a mapping$/, body);
+  }
+});
+
+test('extension constraints: every Fulcio extension but the issuers, which are pinned by issuer:', (t) => {
+  const withExtension = (name: string) =>
+    `${policy(GH)}    extensions:\n      ${name}: production\n`;
+  for (const name of [
+    'deployment-environment',
+    'github-workflow-repository',
+    'source-repository-ref',
+  ]) {
+    const env = parsePolicyFile(withExtension(name), 'p.yaml').environments.get('default');
+    t.deepEqual(env?.extensions, [[name, 'production']], name);
+  }
+  for (const name of ['issuer', 'issuer-v1', 'no-such-extension']) {
+    const e = t.throws(() => parsePolicyFile(withExtension(name), 'p.yaml'), {
+      instanceOf: StellaError,
+    });
+    t.is(e?.code, 'POLICY_INVALID', name);
+    t.regex(e?.message ?? '', /unknown or unconstrainable Fulcio extension name/, name);
+  }
+});

@@ -85,3 +85,14 @@ test('SCT is required by default; tlog threshold must be positive', (t) => {
     { instanceOf: StellaError },
   );
 });
+
+test('an identity pattern and an issuer go together: either alone is refused, naming the other', (t) => {
+  const only = (o: Parameters<typeof buildPolicy>[0]) =>
+    t.throws(() => buildPolicy(o), { instanceOf: StellaError }) as StellaError;
+  const noPattern = only({ certificateOidcIssuer: 'https://token.actions.githubusercontent.com' });
+  t.is(noPattern.code, 'INPUT_INVALID');
+  t.is(noPattern.message, '--certificate-identity is required with --certificate-oidc-issuer');
+  const noIssuer = only({ certificateIdentity: 'https://example\\.test/ci' });
+  t.is(noIssuer.code, 'INPUT_INVALID');
+  t.is(noIssuer.message, '--certificate-oidc-issuer is required with --certificate-identity');
+});

@@ -6,20 +6,26 @@ import {
   bitString,
   bool,
   explicit,
+  ia5String,
   int,
+  nul,
   octetString,
+  printableString,
   oid,
   seq,
   utf8String,
   x509Time,
 } from '../../src/der/writer.js';
 import { StellaError } from '../../src/errors.js';
-import { concatBytes, toHex } from '../../src/util/encoding.js';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { parseDer } from '../../src/der/reader.js';
+import { concatBytes, toHex, utf8 } from '../../src/util/encoding.js';
 import {
   MAX_CERTIFICATE_BYTES,
   oidcIssuer,
   parseCertificate,
   verifyCertificateSignature,
+  verifyWithAlgorithm,
 } from '../../src/x509/certificate.js';
 import { conformanceCase, conformanceCaseNames, sharedTest } from '../helpers/shared.js';
 import { MAX_DER_ELEMENTS } from '../../src/der/reader.js';
@@ -159,6 +165,51 @@ test('refuses a Fulcio .1.8 extension that is not a DER UTF8String', (t) => {
     ]),
     /1\.3\.6\.1\.4\.1\.57264\.1\.8/,
   );
+});
+
+test("a Fulcio otherName SAN must be a UTF8String; another otherName's string type is left as it is", (t) => {
+  // GeneralName otherName: [0] { type-id OID, [0] EXPLICIT value }.
+  const san = (typeId: string, value: Uint8Array): Uint8Array =>
+    seq(
+      oid(OID.subjectAltName),
+      octetString(seq(explicit(0, concatBytes(oid(typeId), explicit(0, value))))),
+    );
+  const fulcio = parseCertificate(
+    certWithRawExtensions([san(OID.fulcioOtherNameSan, utf8String('octocat'))]),
+  );
+  t.deepEqual(
+    fulcio.subjectAltName?.otherNames.map((o) => [o.oid, o.value]),
+    [[OID.fulcioOtherNameSan, 'octocat']],
+  );
+  for (const value of [printableString('octocat'), ia5String('octocat')])
+    malformed(
+      t,
+      certWithRawExtensions([san(OID.fulcioOtherNameSan, value)]),
+      /Fulcio otherName must be a UTF8String/,
+    );
+  // Not Fulcio's: read as any of the three string types, never refused for it.
+  const other = parseCertificate(
+    certWithRawExtensions([san('1.3.6.1.5.5.7.8.9', printableString('octocat'))]),
+  );
+  t.deepEqual(
+    other.subjectAltName?.otherNames.map((o) => [o.oid, o.value]),
+    [['1.3.6.1.5.5.7.8.9', 'octocat']],
+  );
+});
+
+test('verifyWithAlgorithm: parameters only where the algorithm has them; a malformed one is false, never a throw', (t) => {
+  const signer = deterministicP256Signer(seed('with-algorithm'));
+  const key = createPublicKey({ key: Buffer.from(signer.spki), format: 'der', type: 'spki' });
+  const data = utf8.encode('to be signed');
+  const signature = signer.sign(data);
+  const node = (der: Uint8Array) => parseDer(der, { code: 'CERTIFICATE_MALFORMED' });
+  t.true(verifyWithAlgorithm(OID.ecdsaWithSha256, undefined, key, data, signature));
+  // ECDSA identifiers carry no parameters (RFC 5758 3.2); NULL ones are refused, not ignored.
+  t.false(verifyWithAlgorithm(OID.ecdsaWithSha256, node(nul()), key, data, signature));
+  // RSA-PSS parameters whose hash is not an AlgorithmIdentifier (the reader throws on it),
+  // under an RSA key: false, not an exception, and never true.
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
+  t.false(verifyWithAlgorithm(OID.rsaPss, node(seq(explicit(0, int(5)))), rsa, data, signature));
 });
 
 test('reports unknown critical extensions', (t) => {

@@ -571,6 +571,42 @@ test("a certificate whose authority key identifier names another key than its is
   );
 });
 
+test("a CA certificate the root signed but whose issuer name is not the root's is refused (RFC 5280 name chaining)", (t) => {
+  // The root's key signed it, and its authority key identifier names the root's key: only the
+  // issuer name is wrong, and a chain is linked by names as well as by keys.
+  const renamed = caCert({
+    name: INTERMEDIATE_DN,
+    issuerName: { organization: 'stella.test', commonName: 'not-the-root' },
+    signer: pki.intermediateSigner,
+    issuerSigner: pki.rootSigner,
+    serial: 2n,
+    pathLen: 0,
+  });
+  const notIssued =
+    /^Certificate chain invalid: CA certificate O=stella\.test, CN=stella-intermediate is not issued by O=stella\.test, CN=stella-root/;
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [authority([renamed, pki.root], T0 - YEAR)], [T0]),
+    'CERT_CHAIN_INVALID',
+    notIssued,
+  );
+  const root = parseCertificate(pki.root);
+  rejects(
+    t,
+    () =>
+      verifyIssuedChain(
+        [leaf, parseCertificate(renamed), root],
+        [root],
+        [leaf.notBefore],
+        'roots.pem',
+      ),
+    'CERT_CHAIN_INVALID',
+    notIssued,
+  );
+  // Control: the same certificate with the root's name chains.
+  t.notThrows(() => verifyCertificateChain(leaf, [], [pki.ca], [T0]));
+});
+
 // The signing side (signer.yaml certificate.validateChain) checks Fulcio's answer with the
 // same rules; it used to check only that each link's signature verified (issue 8).
 test('an issued chain is checked like a verified one and must end at a configured root', (t) => {
