@@ -224,8 +224,9 @@ function conflictWithHeld(
 }
 
 /**
- * The checkpoints a shipment links to its latest one (the latest and every proof's start), after refusing a rollback, a bundle checkpoint newer than the "latest", and
- * any proof that does not verify.
+ * The checkpoints a shipment links to its latest one (the latest and every proof's start),
+ * after refusing a rollback, a bundle checkpoint newer than the "latest", and any proof that
+ * does not verify.
  */
 function linkedToLatest(
   held: readonly HeldCheckpoint[],

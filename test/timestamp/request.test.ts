@@ -22,6 +22,7 @@ import { utf8 } from '../../src/util/encoding.js';
 
 const DIGEST = sha256(utf8.encode('a bundle signature'));
 const POLICY = '1.3.6.1.4.1.57264.2';
+const imprint = seq(seq(oid(OID.sha256), nul()), octetString(DIGEST));
 
 test('TimeStampReq: every field the client sets is read back as set, and only those', (t) => {
   const requests: TimeStampRequest[] = [
@@ -48,7 +49,6 @@ test('TimeStampReq: every field the client sets is read back as set, and only th
   }
   // The encoding itself: version, imprint, then the optional fields in ASN.1 order, and a
   // false certReq left out (DER omits a DEFAULT value).
-  const imprint = seq(seq(oid(OID.sha256), nul()), octetString(DIGEST));
   t.deepEqual(
     encodeTimeStampReq({
       hash: 'sha256',
@@ -73,7 +73,6 @@ test('TimeStampReq: a digest of the wrong length for its algorithm is never writ
 });
 
 test('TimeStampReq: the strict reader refuses what RFC 3161 or DER does not allow, naming it', (t) => {
-  const imprint = seq(seq(oid(OID.sha256), nul()), octetString(DIGEST));
   const cases: [string, Uint8Array, RegExp][] = [
     ['version 2', seq(int(2), imprint), /unsupported TimeStampReq version 2/],
     [

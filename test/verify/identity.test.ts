@@ -128,11 +128,15 @@ function leafWithSan(san: Parameters<typeof subjectAltNameExtension>[0]): Certif
   );
 }
 
-/** The policy step on a parsed leaf (the issuer is the helpers' default, so only the identity decides). The step reads only the policy from its input. */
-function identityStep(leaf: Certificate, pattern: string) {
+/** The policy step on a parsed leaf (by default the issuer is the helpers' own, so only the identity decides). The step reads only the policy from its input. */
+function identityStep(
+  leaf: Certificate,
+  pattern: string,
+  issuer = 'https://token.actions.githubusercontent.com',
+) {
   const policy = buildPolicy({
     certificateIdentity: pattern,
-    certificateOidcIssuer: 'https://token.actions.githubusercontent.com',
+    certificateOidcIssuer: issuer,
     now: NOW,
   });
   return verifyIdentityStep({ policy } as VerifyInput, {
@@ -201,20 +205,7 @@ test('explainIdentity says the issuer matches only when it is one of the allowed
   ]);
   // The refusal's details name the one issuer expected as a string (a list when several).
   const refused = t.throws(
-    () =>
-      verifyIdentityStep(
-        {
-          policy: buildPolicy({
-            certificateIdentity: 'https://example\\.test/ci',
-            certificateOidcIssuer: 'https://gitlab.com',
-            now: NOW,
-          }),
-        } as VerifyInput,
-        {
-          signingKey: { kind: 'certificate', leaf, intermediates: [], key: leaf.publicKey },
-          warnings: [],
-        },
-      ),
+    () => identityStep(leaf, 'https://example\\.test/ci', 'https://gitlab.com'),
     { instanceOf: StellaError },
   );
   t.is(refused?.code, 'ISSUER_MISMATCH');
