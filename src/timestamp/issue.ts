@@ -6,6 +6,7 @@
 import { digest, type DigestName } from '../crypto.js';
 import { parseDer } from '../der/reader.js';
 import {
+  contextPrimitive,
   explicit,
   generalizedTime,
   implicit,
@@ -15,6 +16,7 @@ import {
   seq,
   setOf,
 } from '../der/writer.js';
+import { parseCertificate } from '../x509/certificate.js';
 import type { CertificateSigner } from '../x509/issue.js';
 import { OID } from '../x509/oids.js';
 import type { PreciseTime } from '../util/time.js';
@@ -42,6 +44,12 @@ export interface TimestampIssueOptions {
   nonce?: bigint;
   /** DER of the TSA signing certificate (its issuer and serial form the signer id). */
   signerCertificate: Uint8Array;
+  /**
+   * How the SignerInfo names its certificate: by issuer and serial (version 1, the default and
+   * what Sigstore's TSA writes) or by the certificate's subject key identifier (version 3; the
+   * certificate must carry one). RFC 5652 §5.3 allows both.
+   */
+  signerIdentifier?: 'issuerAndSerialNumber' | 'subjectKeyIdentifier';
   /** Embed these certificates in the token (usually the signer certificate, or none). */
   embedCertificates?: Uint8Array[];
   /** Signs the DER SET OF signed attributes; ECDSA P-256 over SHA-256 for the sandbox. */
@@ -64,6 +72,23 @@ function issuerAndSerial(certDer: Uint8Array): { issuer: Uint8Array; serial: Uin
   return { serial: tbs.child(off, 'serialNumber').der, issuer: tbs.child(off + 2, 'issuer').der };
 }
 
+/** SignerInfo's version and sid: v1 with IssuerAndSerialNumber, v3 with [0] SubjectKeyIdentifier. */
+function signerVersionAndId(
+  certDer: Uint8Array,
+  kind: TimestampIssueOptions['signerIdentifier'] = 'issuerAndSerialNumber',
+): [Uint8Array, Uint8Array] {
+  if (kind === 'issuerAndSerialNumber') {
+    const { issuer, serial } = issuerAndSerial(certDer);
+    return [int(1), seq(issuer, serial)];
+  }
+  const keyId = parseCertificate(certDer).subjectKeyId;
+  if (!keyId)
+    throw new TypeError(
+      'issueTimestampToken: the signer certificate has no subject key identifier',
+    );
+  return [int(3), contextPrimitive(0, keyId)];
+}
+
 /** A DER ContentInfo (SignedData) timestamp token. */
 export function issueTimestampToken(opts: TimestampIssueOptions): Uint8Array {
   const imprintHash = opts.imprint?.hash ?? opts.imprintHash ?? 'sha256';
@@ -80,7 +105,6 @@ export function issueTimestampToken(opts: TimestampIssueOptions): Uint8Array {
   if (opts.nonce !== undefined) tstFields.push(int(opts.nonce));
   const tstInfo = seq(...tstFields);
 
-  const { issuer, serial } = issuerAndSerial(opts.signerCertificate);
   // SigningCertificateV2 { certs SEQUENCE OF ESSCertIDv2 { certHash (SHA-256 default) } }
   const signingCertV2 = seq(seq(seq(octetString(digest('sha256', opts.signerCertificate)))));
   const attrs = [
@@ -91,8 +115,7 @@ export function issueTimestampToken(opts: TimestampIssueOptions): Uint8Array {
   const signedAttrsSet = setOf(...attrs);
   const signature = opts.signer.sign(signedAttrsSet);
   const signerInfo = seq(
-    int(1),
-    seq(issuer, serial),
+    ...signerVersionAndId(opts.signerCertificate, opts.signerIdentifier),
     algId(OID.sha256),
     implicit(0, signedAttrsSet),
     algId(opts.signer.algorithmOid),

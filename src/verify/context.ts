@@ -7,6 +7,7 @@ import type {
   TransparencyLogInstance,
 } from '../model/trust-material.js';
 import type { Certificate } from '../x509/certificate.js';
+import type { VerifiedSct } from '../x509/sct.js';
 import type { EcPublicKey } from '../crypto.js';
 import type { PreciseTime } from '../util/time.js';
 import type { Artifact } from './artifact.js';
@@ -45,7 +46,7 @@ export interface VerifyState {
   signatureBytes?: Uint8Array;
   verifiedTimes?: VerifiedTime[];
   chain?: { ca: CertificateAuthority; path: Certificate[] };
-  scts?: { logId: string; baseUrl: string; timestamp: number }[];
+  scts?: VerifiedSct[];
   tlog?: {
     log: TransparencyLogInstance;
     logIndex: number;

@@ -11,7 +11,11 @@ import { sha256, verifySignature, type DigestName } from '../crypto.js';
 import { parseDer, readOid, Tag, type DerNode } from '../der/reader.js';
 import { explicit, seq } from '../der/writer.js';
 import { fail, type CheckName, type ErrorCode } from '../errors.js';
-import { windowContains, type TransparencyLogInstance } from '../model/trust-material.js';
+import {
+  windowContains,
+  type TransparencyLogInstance,
+  type ValidityWindow,
+} from '../model/trust-material.js';
 import { bytesEqual, concatBytes, toHex } from '../util/encoding.js';
 import { formatTime, TIME_MAX_MS, TIME_RANGE_TEXT } from '../util/time.js';
 import type { Certificate } from './certificate.js';
@@ -284,6 +288,8 @@ export interface VerifiedSct {
   baseUrl: string;
   /** Milliseconds since the epoch. */
   timestamp: number;
+  /** The validity window of the log key it verified with (a report's timeline draws it). */
+  validFor: ValidityWindow;
 }
 
 /**
@@ -335,7 +341,12 @@ export function verifyEmbeddedScts(
       problems.push(`SCT signature from CT log ${logIdHex} does not verify`);
       continue;
     }
-    verified.push({ logId: logIdHex, baseUrl: log.baseUrl, timestamp: sct.timestamp });
+    verified.push({
+      logId: logIdHex,
+      baseUrl: log.baseUrl,
+      timestamp: sct.timestamp,
+      validFor: log.publicKey.validFor,
+    });
   }
   if (verified.length === 0)
     fail('SCT_INVALID', 'sct', `no valid SCT: ${problems.join('; ')}`, { problems });

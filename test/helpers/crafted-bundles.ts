@@ -55,8 +55,8 @@ export interface CraftedLeafOptions {
   serial?: bigint;
   /** The leaf carries the CT poison (a precertificate) and no SCT. */
   precert?: boolean;
-  /** SCT timestamp (default notBefore + 1 s); null: no SCT at all. */
-  sctTime?: number | null;
+  /** SCT timestamp (default notBefore + 1 s), several for several SCTs; null: no SCT at all. */
+  sctTime?: number | number[] | null;
 }
 
 export interface CraftedLeaf {
@@ -139,7 +139,7 @@ export function issueAuthorityLeaf(
   a: SandboxAuthority,
   base: LeafBase,
   extensions: Extension[],
-  o: { precert: boolean; sctTime: number | null },
+  o: { precert: boolean; sctTime: number | number[] | null },
 ): Uint8Array {
   const issuer = a.keys.intermediateCa;
   const precertTbs = buildTbsCertificate({
@@ -152,10 +152,11 @@ export function issueAuthorityLeaf(
   } else if (o.sctTime === null) {
     tbs = buildTbsCertificate({ ...base, extensions });
   } else {
-    const sct = authoritySct(a, removeExtensionFromTbs(precertTbs, OID.ctPoison), o.sctTime);
+    const entry = removeExtensionFromTbs(precertTbs, OID.ctPoison);
+    const scts = [o.sctTime].flat().map((time) => authoritySct(a, entry, time));
     tbs = buildTbsCertificate({
       ...base,
-      extensions: [...extensions, sctListExtension(encodeSctList([sct]))],
+      extensions: [...extensions, sctListExtension(encodeSctList(scts))],
     });
   }
   return signTbsCertificate(tbs, issuer.certSigner);

@@ -31,7 +31,9 @@ import {
   deterministicP256Signer,
   extKeyUsageExtension,
   issueCertificate,
+  keyIdentifierFromSpki,
   keyUsageExtension,
+  subjectKeyIdExtension,
   type KeyedSigner,
 } from '../../src/x509/issue.js';
 import { OID } from '../../src/x509/oids.js';
@@ -257,6 +259,66 @@ test('a locally issued token verifies, with and without an embedded certificate'
   const embedded = verifyRfc3161Timestamp(token({ embed: true }), data, [tsa.authority]);
   t.is(embedded.tsa, tsa.authority);
   t.is(parseTimeStampToken(token({ embed: true })).certificates.length, 1);
+});
+
+// A TSA whose leaf carries a subject key identifier, for tokens that name their signer by it.
+const skiTsa = (() => {
+  const signer = deterministicP256Signer(seed('ski:tsa-leaf'));
+  return makeTsa('ski', {
+    leafSeed: 'ski:tsa-leaf',
+    leafExtra: [subjectKeyIdExtension(keyIdentifierFromSpki(signer.spki))],
+  });
+})();
+const rootOnly = (x: Tsa): CertificateAuthority => ({ ...x.authority, certChain: [x.root] });
+
+function skiToken(embed: boolean): Uint8Array {
+  return issueTimestampToken({
+    data,
+    genTime: T0,
+    serial: 97n,
+    policy: '1.3.6.1.4.1.57264.2',
+    signerCertificate: skiTsa.leaf,
+    signerIdentifier: 'subjectKeyIdentifier',
+    embedCertificates: embed ? [skiTsa.leaf] : undefined,
+    signer: skiTsa.leafSigner,
+  });
+}
+
+test('a token naming its signer by subject key identifier (SignerInfo v3) verifies, embedded or not', (t) => {
+  const si = parseTimeStampToken(skiToken(false)).signerInfo;
+  t.is(si.version, 3);
+  t.is(si.sid.kind, 'subjectKeyIdentifier');
+  t.deepEqual(
+    si.sid.kind === 'subjectKeyIdentifier' ? si.sid.keyId : undefined,
+    parseCertificate(skiTsa.leaf).subjectKeyId,
+  );
+  for (const embed of [false, true])
+    t.is(verifyRfc3161Timestamp(skiToken(embed), data, [skiTsa.authority]).time.ms, T0);
+  // The key identifier is what ties it to the TSA: another TSA's chain does not claim it.
+  t.is(checkRfc3161Timestamp(skiToken(false), data, [tsa.authority]).status, 'unknown-tsa');
+});
+
+test('a TSA trusted by its root alone accepts a token embedding a leaf that root issued', (t) => {
+  // Trust roots may list only a TSA's CA; the token then brings its leaf. Named by issuer and
+  // serial, the sid names the trusted root as issuer; named by key identifier, only the
+  // embedded certificate's issuer ties it to the trusted root.
+  t.is(verifyRfc3161Timestamp(token({ embed: true }), data, [rootOnly(tsa)]).time.ms, T0);
+  t.is(verifyRfc3161Timestamp(skiToken(true), data, [rootOnly(skiTsa)]).time.ms, T0);
+  // Without the leaf in the token there is no signer certificate to check the signature with.
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(token(), data, [rootOnly(tsa)]),
+    /^TSA not trusted: the timestamp signer is not a certificate of a trusted TSA$/,
+  );
+  // By key identifier and not embedded, nothing names the root-only TSA: set aside.
+  t.is(checkRfc3161Timestamp(skiToken(false), data, [rootOnly(skiTsa)]).status, 'unknown-tsa');
+  // The embedded leaf is still held to the root's signature on it.
+  const forged = makeTsa('local', { rootSeed: 'forged:tsa-root', leafSeed: 'forged:tsa-leaf' });
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(token({ t: forged, embed: true }), data, [rootOnly(tsa)]),
+    /^TSA not trusted: timestamp signer O=stella\.test, CN=local-tsa does not chain to a trusted TSA$/,
+  );
 });
 
 test("ContentInfo's content is exactly one SignedData inside a constructed [0]", (t) => {

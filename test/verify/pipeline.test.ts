@@ -19,6 +19,7 @@ import {
 } from '../../src/index.js';
 import { utf8 } from '../../src/util/encoding.js';
 import type { Artifact } from '../../src/verify/artifact.js';
+import type { TrustMaterial } from '../../src/model/trust-material.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { ISSUER_URL, testAuthority, testTsa } from '../helpers/authority-bundles.js';
 import { craftLeaf, trustWithTsa, tsaTimedBundle } from '../helpers/crafted-bundles.js';
@@ -313,6 +314,62 @@ test('the trust windows a report lists: each key the verification leaned on, onc
   ];
   t.deepEqual(await windowsOf('blob', idPolicy(GH)), [ca, tlog, ctlog]);
   t.deepEqual(await windowsOf('managed-key', { publicKeyPem: KEY_PEM, now: NOW }), [tlog]);
+});
+
+test('the trust windows of a CT log: its key window once for two SCTs, and the rotated key the SCTs verified with', async (t) => {
+  const authority = testAuthority('pipeline-windows');
+  const tsa = testTsa('pipeline-windows', Date.UTC(2025, 0, 1), Date.UTC(2026, 0, 1));
+  const signedAt = Date.UTC(2025, 5, 1, 12, 0, 0);
+  // Two SCTs from the same CT log, a second apart.
+  const leaf = craftLeaf(authority, {
+    label: 'two-scts',
+    notBefore: signedAt,
+    sctTime: [signedAt + 1000, signedAt + 2000],
+  });
+  const data = utf8.encode('two SCTs from one log\n');
+  const bundle = parseBundle(serializeBundle(tsaTimedBundle(leaf, data, tsa, signedAt + 3000)));
+  const windowsWith = async (trust: TrustMaterial) => {
+    const r = await verifyBundleReport(
+      {
+        bundle,
+        artifact: { kind: 'bytes', data },
+        trust,
+        policy: buildPolicy(idPolicy(leaf.identity, ISSUER_URL)),
+      },
+      { trustWindows: true },
+    );
+    t.true(r.ok, r.error?.message);
+    t.is((r.checks.find((c) => c.check === 'sct')?.details as { scts: unknown[] }).scts.length, 2);
+    return r.trustWindows!.filter((w) => w.kind === 'ctlog');
+  };
+  const trust = trustWithTsa(authority, tsa);
+  const ctlog = trust.ctlogs[0]!;
+  t.deepEqual(await windowsWith(trust), [
+    {
+      kind: 'ctlog',
+      name: ctlog.baseUrl,
+      start: new Date(ctlog.publicKey.validFor.start).toISOString(),
+      end: null,
+    },
+  ]);
+  // The same key listed twice, retired and renewed (one log id, two windows): the window
+  // listed is the one the SCTs fell in, whichever the trust root lists first.
+  const rotatedAt = Date.UTC(2025, 3, 1);
+  const retired = {
+    ...ctlog,
+    publicKey: { ...ctlog.publicKey, validFor: { start: Date.UTC(2024, 0, 1), end: rotatedAt } },
+  };
+  const renewed = {
+    ...ctlog,
+    publicKey: { ...ctlog.publicKey, validFor: { start: rotatedAt, end: undefined } },
+  };
+  for (const ctlogs of [
+    [retired, renewed],
+    [renewed, retired],
+  ])
+    t.deepEqual(await windowsWith({ ...trust, ctlogs }), [
+      { kind: 'ctlog', name: ctlog.baseUrl, start: '2025-04-01T00:00:00.000Z', end: null },
+    ]);
 });
 
 test("the signature step's summary names what was verified: a message signature's digest, a DSSE subject", async (t) => {

@@ -119,6 +119,7 @@ test('an SCT issued by the signing-side encoder verifies', (t) => {
       logId: toHex(sha256(ctSigner.spki)),
       baseUrl: 'https://ct.stella.test',
       timestamp: T0 + 1000,
+      validFor: log.publicKey.validFor,
     },
   ]);
 });
