@@ -537,6 +537,24 @@ test('sealed shipments: sealed passes, unsealed refused when required, wrong sea
     data: files0.get(n)!,
   });
   await edit('dropped', names.filter((n) => n !== bundleNames[1]).map(entry));
+  // Where no seal is required it is not checked, and the same edit is an archive that does
+  // not match its manifest, not a broken seal.
+  const droppedUnrequired = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      path.join(s.dir, 'dropped.tar'),
+      '--all',
+      ...s.policy,
+      '--json',
+    ],
+    {
+      nodeArgs: OFFLINE.nodeArgs,
+      env: { STELLA_TRUST_STORE: path.join(s.dir, 'no-exporters.db') },
+    },
+  );
+  t.is(droppedUnrequired.code, EXIT_CODES.ARCHIVE_MANIFEST_MISMATCH, droppedUnrequired.stdout);
   const extraName = bundleNames[0]!.replace(/0\.sigstore\.json$/, '1.sigstore.json');
   await edit('added', [
     ...names.map(entry),
@@ -556,6 +574,41 @@ test('sealed shipments: sealed passes, unsealed refused when required, wrong sea
     { name: bundleNames[1]!, data: files0.get(bundleNames[0]!)! },
     entry(bundleNames[2]!),
   ]);
+
+  // The exporter's genuine seal of another shipment, moved onto this one: signed by a trusted
+  // exporter, but over another manifest.
+  const twoTar = path.join(s.dir, 'two.tar');
+  const two = await runCli(
+    [
+      'attest',
+      'export-bundle',
+      '--all',
+      ...files.slice(0, 2).flatMap((f) => ['--bundle', f]),
+      '--seal-key',
+      exporter.priv,
+      '--output',
+      twoTar,
+    ],
+    env(s),
+  );
+  t.is(two.code, 0, two.stderr);
+  const twoSeal = readTarStrict(readFileSync(twoTar), EXPORT_TAR_LIMITS).get(
+    'manifest.sigstore.json',
+  )!;
+  t.true(names.includes('manifest.sigstore.json'));
+  const moved = path.join(s.dir, 'moved-seal.tar');
+  writeFileSync(
+    moved,
+    await writeTar(
+      names.map((n) => (n === 'manifest.sigstore.json' ? { name: n, data: twoSeal } : entry(n))),
+    ),
+  );
+  const movedSeal = await verify(moved);
+  t.is(movedSeal.code, EXIT_CODES.SEAL_INVALID, movedSeal.stdout);
+  t.regex(
+    movedSeal.stdout,
+    /the seal is over other bytes \(sha256:[0-9a-f]{64}\), not this manifest\.cbor \(sha256:[0-9a-f]{64}\)/,
+  );
 
   // attest import applies the same rule, and then finds the bundles by digest.
   const att = path.join(s.dir, 'att.db');
