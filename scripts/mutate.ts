@@ -366,6 +366,11 @@ const RELATED: Record<string, string[]> = {
         'test/trust/store/migrate.test.ts',
         'test/trust/store/foreign-files.test.ts',
         'test/trust/store/export-roundtrip.test.ts',
+        // --max-age and the store's time columns; operations across a store's life.
+        'test/trust/store/time.test.ts',
+        'test/trust/store/operations.test.ts',
+        // The busy timeout and SQLite's errors, as every open sets and maps them (db.ts).
+        'test/trust/store/errors.test.ts',
         'test/trust/rotation/rotation.test.ts',
         'test/commands/trust/cli.test.ts',
         'test/commands/trust/consistency.test.ts',

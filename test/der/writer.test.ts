@@ -62,10 +62,15 @@ test('oid: encodes and round trips', (t) => {
     '2.5.29.19',
     '2.999.3',
     '1.3.6.1.4.1.11129.2.4.2',
+    // Two arcs are the fewest an OID has, and one octet holds both.
+    '1.2',
+    '2.999',
   ]) {
     t.is(readOid(parseDer(oid(o))), o);
   }
+  t.deepEqual([...oid('1.2')], [0x06, 0x01, 0x2a]);
   t.throws(() => oid('1'));
+  t.throws(() => oid(''));
   t.throws(() => oid('1.40'));
   t.throws(() => oid('1.02'));
 });
@@ -86,6 +91,12 @@ test('x509Time chooses UTCTime through 2049 and GeneralizedTime from 2050', (t) 
   t.is(readTime(parseDer(x509Time(b))), b);
   t.is(readTime(parseDer(generalizedTime(a))), a);
   t.throws(() => utcTime(b));
+  // And from 1950 on: the first instant of 1950 is UTCTime "500101000000Z", 1949 is not.
+  const y1950 = Date.UTC(1950, 0, 1);
+  t.is(readTime(parseDer(utcTime(y1950))), y1950);
+  t.is(parseDer(x509Time(y1950)).tagNumber, Tag.UTC_TIME);
+  t.throws(() => utcTime(y1950 - 1000));
+  t.is(parseDer(x509Time(y1950 - 1000)).tagNumber, Tag.GENERALIZED_TIME);
 });
 
 test('generalizedTime writes every fraction digit of a PreciseTime, DER-minimal (no trailing zeros)', (t) => {

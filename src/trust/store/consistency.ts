@@ -25,7 +25,11 @@
 import type Database from 'better-sqlite3';
 import { fail, StellaError } from '../../errors.js';
 import { fromHex, toHex } from '../../util/encoding.js';
-import type { TransparencyLogInstance, TrustMaterial } from '../../model/trust-material.js';
+import {
+  windowContains,
+  type TransparencyLogInstance,
+  type TrustMaterial,
+} from '../../model/trust-material.js';
 import { parseSignedNote, verifyCheckpoint } from '../../tlog/note.js';
 import { verifyCosignatures, type VerifiedCosignature } from '../../tlog/cosignature.js';
 import {
@@ -299,16 +303,19 @@ function witnessedCheckpoints(
 
 /**
  * The distinct witness keys (fingerprint to witness name) among verified cosignatures, each
- * counted while its witness was valid (the cosignature's own time).
+ * counted while its witness was valid at the cosignature's own time: --valid-from..--valid-until,
+ * both ends inclusive, as every trust window is (windowContains).
  */
-function cosigningKeys(
+export function cosigningKeys(
   cosignatures: readonly VerifiedCosignature[],
   witnesses: readonly WitnessWithWindow[],
 ): Map<string, string> {
   const valid = cosignatures.filter((v) => {
     const wk = witnesses.find((x) => x.name === v.name)!;
-    const ms = v.timestamp * 1000;
-    return ms >= wk.validFrom && (wk.validUntil === null || ms < wk.validUntil);
+    return windowContains(
+      { start: wk.validFrom, end: wk.validUntil ?? undefined },
+      v.timestamp * 1000,
+    );
   });
   const keys = new Map<string, string>();
   for (const v of valid) if (!keys.has(v.keyFingerprint)) keys.set(v.keyFingerprint, v.name);

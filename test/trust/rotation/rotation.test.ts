@@ -216,6 +216,47 @@ test('G43/G44: one key counts once — the same signature repeated under another
   refusedUnchanged(t, file, dup, 'ROTATION_THRESHOLD_NOT_MET', /1 of the 2/);
 });
 
+test('G44: rotation keys without a threshold are refused at init and at keys add; the same threshold again is no change', (t) => {
+  const k = keys(2);
+  const bytes = utf8.encode(k.map((x) => x.publicPem).join(''));
+  const file = tempStorePath('no-threshold');
+  const e = t.throws(
+    () =>
+      initStore(file, { rotationKeys: { path: 'keys.pem', bytes } }, { now: NOW, command: 'init' }),
+    { instanceOf: StellaError },
+  ) as StellaError;
+  t.is(e.code, 'ROTATION_KEYS_INVALID');
+  t.is(e.message, '--rotation-keys needs --threshold K (how many keys must sign a rotation)');
+
+  // A store made without keys: its first keys need a threshold too.
+  const bare = tempStorePath('bare');
+  initStore(bare, {}, { now: NOW, command: 'init' });
+  const s = openTrustStore(bare);
+  const first = t.throws(
+    () => addRotationKeys(s, [createPublicKey(k[0]!.publicPem)], undefined, 'k.pem', CTX),
+    {
+      instanceOf: StellaError,
+    },
+  ) as StellaError;
+  t.is(first.code, 'ROTATION_KEYS_INVALID');
+  t.is(first.message, 'the store has no rotation threshold yet: give --threshold K');
+  t.deepEqual(listRotationKeys(s).keys, [], 'nothing was added');
+  addRotationKeys(
+    s,
+    k.map((x) => createPublicKey(x.publicPem)),
+    1,
+    'k.pem',
+    CTX,
+  );
+  const thresholdRows = () => history(s).filter((h) => h.action === 'threshold').length;
+  t.is(thresholdRows(), 1);
+  addRotationKeys(s, [], 1, 'again', CTX);
+  t.is(thresholdRows(), 1, 'the same threshold again records nothing');
+  addRotationKeys(s, [], 2, 'raise', CTX);
+  t.is(thresholdRows(), 2);
+  s.close();
+});
+
 test('G44: threshold 0 or negative is refused everywhere', async (t) => {
   const k = keys(2);
   for (const threshold of [0, -1]) {

@@ -8,7 +8,7 @@ import { sha256 } from '../../../src/crypto.js';
 import { StellaError } from '../../../src/errors.js';
 import type { TrustMaterial } from '../../../src/model/trust-material.js';
 import { signCheckpoint } from '../../../src/tlog/note.js';
-import { checkConsistency } from '../../../src/trust/store/consistency.js';
+import { checkConsistency, cosigningKeys } from '../../../src/trust/store/consistency.js';
 import { listCheckpoints } from '../../../src/trust/store/checkpoints.js';
 import { openTrustStore } from '../../../src/trust/store/db.js';
 import { toHex, utf8 } from '../../../src/util/encoding.js';
@@ -95,4 +95,32 @@ test("a bundle's own checkpoint that its log did not sign refuses the batch; ano
     listCheckpoints(s).logs.flatMap((l) => l.checkpoints.map((c) => c.treeSize)),
     [10],
   );
+});
+
+test('a cosignature counts while its witness is valid: --valid-from..--valid-until, both ends inclusive; one key counts once', (t) => {
+  const from = Date.UTC(2026, 0, 1);
+  const until = Date.UTC(2026, 6, 1);
+  const witness = (name: string) => ({
+    name,
+    publicKey: new Uint8Array(32),
+    validFrom: from,
+    validUntil: until,
+  });
+  const sig = (name: string, ms: number, keyFingerprint = `fp-${name}`) => ({
+    name,
+    keyFingerprint,
+    timestamp: ms / 1000,
+  });
+  const witnesses = [witness('w1'), witness('w2'), { ...witness('open'), validUntil: null }];
+  const counted = (ms: number, name = 'w1') => [
+    ...cosigningKeys([sig(name, ms)], witnesses).values(),
+  ];
+  t.deepEqual(counted(from), ['w1'], 'at --valid-from');
+  t.deepEqual(counted(until), ['w1'], 'at --valid-until');
+  t.deepEqual(counted(from - 1000), [], 'a second before');
+  t.deepEqual(counted(until + 1000), [], 'a second after');
+  t.deepEqual(counted(Date.UTC(2100, 0, 1), 'open'), ['open'], 'an open window');
+  // Two names for one key: the first name it was seen under.
+  const one = cosigningKeys([sig('w1', from, 'same'), sig('w2', from, 'same')], witnesses);
+  t.deepEqual([...one.entries()], [['same', 'w1']]);
 });

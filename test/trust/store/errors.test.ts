@@ -124,6 +124,7 @@ test('the SQLite codes that cannot be made here, as SQLite names them; anything 
   t.is(plain.message, 'trust store /s.db: boom');
   t.deepEqual(plain.details, { path: '/s.db' });
   t.is(storeErrorFrom('text', '/s.db').message, 'trust store /s.db: text');
+  t.is(storeErrorFrom(null, '/s.db').message, 'trust store /s.db: null');
   t.is(storeErrorFrom({ code: 7 }, '/s.db').details?.['sqlite'], undefined);
   const own = new StellaError('STORE_TAMPERED', 'trust-store', 'tampered');
   t.is(storeErrorFrom(own, '/s.db'), own);

@@ -7,7 +7,11 @@ import test from 'ava';
 import { generateKeyPairSync } from 'node:crypto';
 import { StellaError } from '../../../src/errors.js';
 import { openTrustStore } from '../../../src/trust/store/db.js';
-import { addExporters, listExporters } from '../../../src/trust/store/exporters.js';
+import {
+  addExporters,
+  exporterTrustOf,
+  listExporters,
+} from '../../../src/trust/store/exporters.js';
 import { CTX, tempStorePath } from './helpers.js';
 
 const ec = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
@@ -39,6 +43,14 @@ test('an identity is the pair: the same identity with another issuer, or another
   );
   t.is(addExporters(store, [], { ...id, identity: `${id.identity}x` }, 'cli', CTX).added.length, 1);
   t.is(listExporters(store).length, 3);
+  // What a seal check trusts: the three identities, and no key among them.
+  addExporters(store, [ec()], undefined, 'k.pem', CTX);
+  const trusted = exporterTrustOf(listExporters(store));
+  t.is(trusted.keys.length, 1);
+  t.deepEqual(
+    trusted.identities.map((i) => i.issuer).sort(),
+    [id.issuer, id.issuer, 'https://gitlab.com'].sort(),
+  );
 });
 
 test('exporter keys must be ECDSA', (t) => {

@@ -193,10 +193,9 @@ test('a genuine schema-1 store migrates through `trust migrate` only: entries an
   t.false(again.migrated);
 });
 
-test('a schema-1 store with every kind of history row (import, retire, keys, threshold, rotation) migrates', async (t) => {
-  // What an older stella wrote: the same rows without the hash chain. Made here from a current
-  // store with its traces of schema 2 removed, the way only a consistent rewrite could.
-  const file = currentStore('v1-full');
+/** A current store with rotation keys (threshold 2) and one applied rotation as well. */
+async function storeWithRotation(label: string): Promise<string> {
+  const file = currentStore(label);
   const k = [rotationKeyPair(), rotationKeyPair()];
   const a = await makeCa('Migrated Root', NOW - 365 * DAY, NOW + 3650 * DAY);
   const s = openTrustStore(file);
@@ -219,6 +218,13 @@ test('a schema-1 store with every kind of history row (import, retire, keys, thr
     CTX,
   );
   s.close();
+  return file;
+}
+
+test('a schema-1 store with every kind of history row (import, retire, keys, threshold, rotation) migrates', async (t) => {
+  // What an older stella wrote: the same rows without the hash chain. Made here from a current
+  // store with its traces of schema 2 removed, the way only a consistent rewrite could.
+  const file = await storeWithRotation('v1-full');
   downgrade(file, '', true);
   const r = migrate(file);
   t.true(r.migrated);
@@ -316,6 +322,31 @@ for (const [what, edit, hideTraces, why] of ATTACKS) {
     refusedWith(t, () => migrate(file, true), 'STORE_TAMPERED', why);
     refusedWith(t, () => migrate(file), 'STORE_TAMPERED', why);
     t.deepEqual(snapshot(file), before, 'a refused migration leaves the store byte for byte');
+  });
+}
+
+// Edits of the rotation tables that change one column only: each is caught on its own.
+const OTHER_KEY_SPKI = Buffer.from(
+  rotationKeyPair().publicKey.export({ type: 'spki', format: 'der' }),
+).toString('hex');
+for (const [what, edit, why] of [
+  [
+    "a rotation key's bytes swapped for another key of the same type, its id kept",
+    `UPDATE rotation_keys SET spki = X'${OTHER_KEY_SPKI}' WHERE rowid = 1`,
+    /rotation key [0-9a-f]{16}…: its id or details do not match its public key/,
+  ],
+  [
+    "an applied rotation's expiry pushed back",
+    'UPDATE rotations SET expires = expires + 86400000 WHERE version = 1',
+    /applied rotation version 1: differs from the history row that applied it/,
+  ],
+] as const) {
+  test(`H52: a downgraded store with rotations, one column edited, is refused by trust migrate, unchanged: ${what}`, async (t) => {
+    const file = await storeWithRotation('downgrade-rotation');
+    downgrade(file, edit, true);
+    const before = snapshot(file);
+    refusedWith(t, () => migrate(file), 'STORE_TAMPERED', why);
+    t.deepEqual(snapshot(file), before);
   });
 }
 

@@ -21,6 +21,7 @@ import {
 } from '../../../src/trust/store/operations.js';
 import { trustFromStoreIfPresent } from '../../../src/trust/store/verify-source.js';
 import { initStore } from '../../../src/trust/store/init.js';
+import { computeStateDigest } from '../../../src/trust/store/integrity.js';
 import { resolveStorePath, defaultStorePath } from '../../../src/trust/store/paths.js';
 import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
 import { toHex, utf8 } from '../../../src/util/encoding.js';
@@ -373,6 +374,21 @@ for (const [what, sql] of TAMPERS) {
     );
   });
 }
+
+test('G47: entries edited and the sealed digest recomputed to match them is still refused: the last history row sealed the old state', (t) => {
+  const s = newStore('tamper-reseal');
+  importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX);
+  s.close();
+  const raw = new Database(s.path);
+  raw.exec('UPDATE entries SET valid_until = NULL WHERE id = 1');
+  raw.prepare("UPDATE meta SET value = ? WHERE key = 'state_digest'").run(computeStateDigest(raw));
+  raw.close();
+  const e = t.throws(() => openTrustStore(s.path, { readonly: true }), {
+    instanceOf: StellaError,
+  }) as StellaError;
+  t.is(e.code, 'STORE_TAMPERED');
+  t.regex(e.message, /do not match the sealed state digest/);
+});
 
 test('G47: an edit made while a store is open is caught by the next write (re-checked inside the write lock)', (t) => {
   const s = newStore('tamper-open');
