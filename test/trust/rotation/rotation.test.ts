@@ -136,6 +136,12 @@ test('--dry-run reports the same changes and writes nothing', async (t) => {
   t.is(dumpStore(file), before);
   const real = apply(file, tar, NOW + DAY);
   t.deepEqual(real.changes, dry.changes);
+  // The entries a rotation reports are the ones it wrote: one per change, each of version 2.
+  t.is(real.entries.length, real.changes.length);
+  t.deepEqual(
+    real.entries.map((e) => e.rotationVersion),
+    real.entries.map(() => 2),
+  );
   t.deepEqual(dry.changes.map((c) => c.action).sort(), ['add', 'update']);
 });
 
