@@ -246,3 +246,27 @@ test("the registry's error text in messages: its error codes and messages, else 
   const long = registryErrorText(enc.encode('e'.repeat(500)));
   t.is(long, `${'e'.repeat(200)}… (500 characters)`);
 });
+
+test('a registry that never answers: REGISTRY_UNAVAILABLE "timed out after N ms", tried again like any outage', async (t) => {
+  // The server takes the request and says nothing; the client's deadline gives up on it.
+  const { base, seen } = await server(t, (_req, res) => {
+    setTimeout(() => res.end(), 1000).unref();
+  });
+  const e = await t.throwsAsync(send(request(base), { ...OPTS, retries: 1, timeoutMs: 100 }), {
+    instanceOf: StellaError,
+  });
+  t.is(e?.code, 'REGISTRY_UNAVAILABLE');
+  t.is(e?.message, `registry unavailable: the test from ${base}/v2/start: timed out after 100 ms`);
+  t.is(seen.length, 2, 'one try and one retry');
+  // A fetch aborted by another signal names its abort the same way.
+  const aborted = await t.throwsAsync(
+    send(request(base), {
+      ...OPTS,
+      retries: 0,
+      timeoutMs: 5000,
+      fetchImpl: () => Promise.reject(new DOMException('aborted', 'AbortError')),
+    }),
+    { instanceOf: StellaError },
+  );
+  t.regex(aborted?.message ?? '', /: timed out after 5000 ms$/);
+});
