@@ -60,7 +60,11 @@ function algId(o: string): Uint8Array {
   return seq(oid(o));
 }
 
-/** Issuer Name and serial INTEGER of a certificate, as raw DER elements. */
+/**
+ * Issuer Name and serial INTEGER of a certificate, as raw DER elements. Read from the DER
+ * alone, not with parseCertificate: tests issue tokens for TSA certificates the strict parser
+ * refuses (a serial of zero, checklist H58) to see the verifier refuse them.
+ */
 function issuerAndSerial(certDer: Uint8Array): { issuer: Uint8Array; serial: Uint8Array } {
   const cert = parseDer(certDer, {
     code: 'INPUT_INVALID',
@@ -72,7 +76,7 @@ function issuerAndSerial(certDer: Uint8Array): { issuer: Uint8Array; serial: Uin
   return { serial: tbs.child(off, 'serialNumber').der, issuer: tbs.child(off + 2, 'issuer').der };
 }
 
-/** SignerInfo's version and sid: v1 with IssuerAndSerialNumber, v3 with [0] SubjectKeyIdentifier. */
+/** SignerInfo's version and sid: v1 with IssuerAndSerialNumber, v3 with [0] SubjectKeyId. */
 function signerVersionAndId(
   certDer: Uint8Array,
   kind: TimestampIssueOptions['signerIdentifier'] = 'issuerAndSerialNumber',
@@ -81,6 +85,7 @@ function signerVersionAndId(
     const { issuer, serial } = issuerAndSerial(certDer);
     return [int(1), seq(issuer, serial)];
   }
+  // Only certificates that carry a key identifier can be named by it; the strict parse reads it.
   const keyId = parseCertificate(certDer).subjectKeyId;
   if (!keyId)
     throw new TypeError(
