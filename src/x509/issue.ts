@@ -29,6 +29,7 @@ import { fail } from '../errors.js';
 import { utf8 } from '../util/encoding.js';
 import type { Extension, KeyUsageName } from './certificate.js';
 import { OID } from './oids.js';
+import { fulcioExtensionOfOid } from './fulcio-extensions.js';
 import { quoted } from '../util/text.js';
 
 /** A distinguished name, encoded in the order C, O, OU, CN. */
@@ -222,18 +223,29 @@ export function authorityKeyIdExtension(keyId: Uint8Array): Extension {
   };
 }
 
-/** A Fulcio extension whose value is a DER UTF8String (.8 issuer, .9-.22, .24). */
-export function fulcioStringExtension(oidStr: string, value: string): Extension {
-  return { oid: oidStr, critical: false, value: utf8String(value) };
+/**
+ * A Fulcio string extension, encoded as Fulcio encodes that OID: the deprecated GitHub-only
+ * .1-.6 carry the raw string bytes, every later one (.8-.24) a DER UTF8String. The table in
+ * fulcio-extensions.ts decides, the one certificate parsing reads them back by.
+ */
+export function fulcioExtension(oidStr: string, value: string): Extension {
+  const known = fulcioExtensionOfOid(oidStr);
+  if (known === undefined)
+    fail('INPUT_INVALID', 'signing', `not a Fulcio string extension: ${oidStr}`);
+  return {
+    oid: oidStr,
+    critical: false,
+    value: known.deprecated ? utf8.encode(value) : utf8String(value),
+  };
 }
 
 /** The deprecated Fulcio issuer extension (.1): raw string bytes, not DER. */
 export function fulcioIssuerV1Extension(issuer: string): Extension {
-  return { oid: OID.fulcioIssuerV1, critical: false, value: utf8.encode(issuer) };
+  return fulcioExtension(OID.fulcioIssuerV1, issuer);
 }
 
 export function fulcioIssuerV2Extension(issuer: string): Extension {
-  return fulcioStringExtension(OID.fulcioIssuerV2, issuer);
+  return fulcioExtension(OID.fulcioIssuerV2, issuer);
 }
 
 /** RFC 6962 precertificate poison: critical, value NULL. */

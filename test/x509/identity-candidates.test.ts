@@ -13,8 +13,7 @@ import {
   isGitlabConfigRef,
   urlPath,
 } from '../../src/x509/identity-candidates.js';
-import { fulcioStringExtension } from '../../src/x509/issue.js';
-import { utf8 } from '../../src/util/encoding.js';
+import { fulcioExtension } from '../../src/x509/issue.js';
 import { buildPki, defaultLeafExtensions, leafCert } from './helpers.js';
 import { textsOf } from '../helpers/random-text.js';
 
@@ -63,11 +62,7 @@ function leafWith(san: string, issuer: string, values: Record<string, string>): 
   );
   for (const [name, value] of Object.entries(values)) {
     const e = fulcioExtensionByName(name)!;
-    extensions.push(
-      e.deprecated
-        ? { oid: e.oid, critical: false, value: utf8.encode(value) }
-        : fulcioStringExtension(e.oid, value),
-    );
+    extensions.push(fulcioExtension(e.oid, value));
   }
   return parseCertificate(
     leafCert({

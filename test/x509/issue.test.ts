@@ -18,7 +18,7 @@ import {
   extKeyUsageExtension,
   fulcioIssuerV1Extension,
   fulcioIssuerV2Extension,
-  fulcioStringExtension,
+  fulcioExtension,
   issueCertificate,
   keyIdentifierFromSpki,
   keyUsageExtension,
@@ -134,7 +134,7 @@ test('Fulcio extensions, otherName SAN and Ed25519 issuer round trip', (t) => {
       }),
       fulcioIssuerV1Extension('https://issuer.example'),
       fulcioIssuerV2Extension('https://issuer.example'),
-      fulcioStringExtension('1.3.6.1.4.1.57264.1.12', 'https://github.com/stella/test'),
+      fulcioExtension('1.3.6.1.4.1.57264.1.12', 'https://github.com/stella/test'),
     ],
     signer: ca,
   });
@@ -155,6 +155,22 @@ test('Fulcio extensions, otherName SAN and Ed25519 issuer round trip', (t) => {
     new NodeX509(Buffer.from(der)).subjectAltName,
     'othername:<unsupported>, email:dev@example.com',
   );
+});
+
+test('fulcioExtension encodes by the extension table: raw bytes for the deprecated .1-.6, a DER UTF8String after; other OIDs refused', (t) => {
+  const F = (n: number): string => `1.3.6.1.4.1.57264.1.${n}`;
+  t.deepEqual(fulcioExtension(F(1), 'ab').value, Uint8Array.of(0x61, 0x62));
+  t.deepEqual(fulcioExtension(F(6), 'ab').value, Uint8Array.of(0x61, 0x62));
+  t.deepEqual(fulcioExtension(F(8), 'ab').value, Uint8Array.of(0x0c, 2, 0x61, 0x62));
+  t.deepEqual(fulcioExtension(F(24), 'ab').value, Uint8Array.of(0x0c, 2, 0x61, 0x62));
+  t.false(fulcioExtension(F(12), 'ab').critical);
+  t.deepEqual(fulcioIssuerV1Extension('ab'), fulcioExtension(F(1), 'ab'));
+  t.deepEqual(fulcioIssuerV2Extension('ab'), fulcioExtension(F(8), 'ab'));
+  // .7 (OtherName SAN) is not a string extension; 2.5.29.17 is not Fulcio's.
+  for (const oid of [F(7), '2.5.29.17'])
+    t.throws(() => fulcioExtension(oid, 'ab'), {
+      message: `not a Fulcio string extension: ${oid}`,
+    });
 });
 
 test('issuing refuses duplicate extensions and non-ASCII SAN values', (t) => {

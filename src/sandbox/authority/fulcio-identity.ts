@@ -18,8 +18,8 @@ export type FulcioIdentityKind =
 export interface FulcioIdentity {
   kind: FulcioIdentityKind;
   san: { type: 'uri' | 'email'; value: string };
-  /** Extensions as (OID, value) in OID order. `raw` = the deprecated .1-.6 form (bytes, not DER). */
-  extensions: Array<{ oid: string; value: string; raw: boolean }>;
+  /** Fulcio string extensions as (OID, value) in OID order; `fulcioExtension` encodes each. */
+  extensions: Array<{ oid: string; value: string }>;
   /** What the client must sign to prove possession: the email for email tokens, else `sub`. */
   challenge: string;
 }
@@ -63,7 +63,7 @@ export interface IdentityOptions {
 }
 
 /** Adds Sigstore extension 1.3.6.1.4.1.57264.1.n when there is a value for it. */
-type AddExtension = (n: number, value: string | undefined, raw?: boolean) => void;
+type AddExtension = (n: number, value: string | undefined) => void;
 
 /** What a template gives besides its extensions: the SAN, and the challenge when it is not `sub`. */
 interface Template {
@@ -84,11 +84,11 @@ function githubWorkflow(
   const owner = str(claims, 'repository_owner');
   const workflowRef = str(claims, 'workflow_ref');
   // Deprecated GitHub-specific extensions (.2-.6), still issued by Fulcio.
-  add(2, str(claims, 'event_name'), true);
-  add(3, str(claims, 'sha'), true);
-  add(4, str(claims, 'workflow'), true);
-  add(5, repository, true);
-  add(6, str(claims, 'ref'), true);
+  add(2, str(claims, 'event_name'));
+  add(3, str(claims, 'sha'));
+  add(4, str(claims, 'workflow'));
+  add(5, repository);
+  add(6, str(claims, 'ref'));
   add(8, issuerUrl);
   add(9, `${url}/${jobWorkflowRef}`);
   add(10, str(claims, 'job_workflow_sha'));
@@ -214,11 +214,11 @@ export function fulcioIdentity(
 ): FulcioIdentity {
   const kind = opts.kind ?? detectIdentityKind(claims);
   const sub = claims.sub;
-  const ext: Array<{ oid: string; value: string; raw: boolean }> = [];
-  const add: AddExtension = (n, value, raw = false) => {
-    if (value !== undefined && value !== '') ext.push({ oid: F(n), value, raw });
+  const ext: Array<{ oid: string; value: string }> = [];
+  const add: AddExtension = (n, value) => {
+    if (value !== undefined && value !== '') ext.push({ oid: F(n), value });
   };
-  add(1, issuerUrl, true);
+  add(1, issuerUrl);
   const template = ((): Template => {
     switch (kind) {
       case 'github-workflow':

@@ -22,8 +22,7 @@ import {
   buildTbsCertificate,
   ctPoisonExtension,
   extKeyUsageExtension,
-  fulcioIssuerV1Extension,
-  fulcioStringExtension,
+  fulcioExtension,
   issueCertificate,
   keyIdentifierFromSpki,
   keyUsageExtension,
@@ -326,9 +325,7 @@ export class FulcioCA {
           : { emails: [identity.san.value] },
         true,
       ),
-      ...identity.extensions.map((e) =>
-        e.raw ? rawStringExtension(e.oid, e.value) : fulcioStringExtension(e.oid, e.value),
-      ),
+      ...identity.extensions.map((e) => fulcioExtension(e.oid, e.value)),
     ];
     return { base, extensions, identity };
   }
@@ -421,12 +418,6 @@ export class FulcioCA {
         })),
     };
   }
-}
-
-/** The deprecated .1-.6 extensions carry the raw string bytes, not a DER string. */
-function rawStringExtension(oid: string, value: string): Extension {
-  if (oid === OID.fulcioIssuerV1) return fulcioIssuerV1Extension(value);
-  return { oid, critical: false, value: utf8.encode(value) };
 }
 
 /** Fulcio accepts ECDSA P-256/P-384, Ed25519 and RSA >= 2048 bits. */
