@@ -1,0 +1,202 @@
+/**
+ * The checks `discoverBundles` and `attachBundle` (src/oci/bundles.ts) make on a bundle layer,
+ * against a loopback registry written for the test: the bundle size limit at its edge, and a
+ * bundle that is not about the image it is attached to (another digest, or no SHA-256 one).
+ */
+import test from 'ava';
+import type { ServerResponse } from 'node:http';
+import {
+  attachBundle,
+  BUNDLE_ARTIFACT_TYPE,
+  buildReferrerManifest,
+  discoverBundles,
+} from '../../src/oci/bundles.js';
+import { digestOf, MEDIA_TYPES } from '../../src/oci/client.js';
+import { REGISTRY_LIMITS } from '../../src/oci/http.js';
+import { parseImageReference } from '../../src/oci/reference.js';
+import { serializeBundle } from '../../src/bundle/serialize.js';
+import { parseBundle } from '../../src/bundle/parse.js';
+import { StellaError } from '../../src/errors.js';
+import { imageManifest, startFakeRegistry, type Front } from '../helpers/oci.js';
+import {
+  AUTHORITY_CREATED_AT,
+  ecSigner,
+  signBlob,
+  signBlobWithHash,
+  testAuthority,
+} from '../helpers/authority-bundles.js';
+
+const enc = new TextEncoder();
+const LIMIT = REGISTRY_LIMITS.maxBundleBytes;
+const NOW = AUTHORITY_CREATED_AT + 60_000;
+const authority = testAuthority('oci-bundles');
+
+/** The image every referrer below is attached to, and another one. */
+const IMAGE = imageManifest(enc.encode('{}'), enc.encode('the image'));
+const OTHER = imageManifest(enc.encode('{}'), enc.encode('another image'));
+const IMAGE_DIGEST = digestOf(IMAGE);
+const subject = {
+  mediaType: MEDIA_TYPES.ociManifest,
+  digest: IMAGE_DIGEST,
+  size: IMAGE.byteLength,
+};
+
+const signed = (artifact: Uint8Array) =>
+  serializeBundle(signBlob(authority, artifact, { repo: 'org/repo', now: NOW }).bundle);
+
+/** A bundle for the image, padded with JSON whitespace to `size` bytes (still one bundle). */
+function bundleOfSize(size: number): Uint8Array {
+  const json = signed(IMAGE);
+  return enc.encode(json + ' '.repeat(size - enc.encode(json).byteLength));
+}
+
+interface Referrer {
+  name: string;
+  /** The bundle layer's bytes. */
+  blob: Uint8Array;
+  /** The size its descriptor claims (default: the blob's). */
+  claimedSize?: number;
+}
+
+/** One repository per referrer, so each discovery sees exactly one candidate. */
+function serve(referrers: Referrer[]) {
+  const routes = new Map<string, { type: string; bytes: Uint8Array }>();
+  for (const r of referrers) {
+    const layer = {
+      mediaType: BUNDLE_ARTIFACT_TYPE,
+      digest: digestOf(r.blob),
+      size: r.claimedSize ?? r.blob.byteLength,
+    };
+    const manifest = buildReferrerManifest(parseBundle(r.blob), layer, subject);
+    const base = `/v2/org/${r.name}`;
+    routes.set(`${base}/manifests/${IMAGE_DIGEST}`, {
+      type: MEDIA_TYPES.ociManifest,
+      bytes: IMAGE,
+    });
+    routes.set(`${base}/manifests/${digestOf(manifest)}`, {
+      type: MEDIA_TYPES.ociManifest,
+      bytes: manifest,
+    });
+    routes.set(`${base}/blobs/${layer.digest}`, {
+      type: 'application/octet-stream',
+      bytes: r.blob,
+    });
+    const index = {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      manifests: [
+        {
+          mediaType: MEDIA_TYPES.ociManifest,
+          digest: digestOf(manifest),
+          size: manifest.byteLength,
+          artifactType: BUNDLE_ARTIFACT_TYPE,
+        },
+      ],
+    };
+    routes.set(`${base}/referrers/${IMAGE_DIGEST}`, {
+      type: MEDIA_TYPES.ociIndex,
+      bytes: enc.encode(JSON.stringify(index)),
+    });
+  }
+  return (res: ServerResponse, path: string): boolean => {
+    const r = routes.get(path);
+    if (!r) return false;
+    res.writeHead(200, {
+      'Content-Type': r.type,
+      'Docker-Content-Digest': digestOf(r.bytes),
+      'Content-Length': String(r.bytes.byteLength),
+    });
+    res.end(r.bytes);
+    return true;
+  };
+}
+
+const AT_LIMIT = bundleOfSize(LIMIT);
+const FOR_OTHER = enc.encode(signed(OTHER));
+const SHA384_ONLY = enc.encode(
+  serializeBundle(
+    signBlobWithHash(authority, IMAGE, {
+      repo: 'org/repo',
+      now: NOW,
+      signer: ecSigner('P-384'),
+      hash: 'sha384',
+    }).bundle,
+  ),
+);
+
+let registry: Front;
+test.before(async () => {
+  const route = serve([
+    { name: 'at-limit', blob: AT_LIMIT },
+    // The descriptor claims one byte more than the limit: refused before the blob is asked for.
+    { name: 'over-limit', blob: AT_LIMIT, claimedSize: LIMIT + 1 },
+    { name: 'other', blob: FOR_OTHER },
+    { name: 'sha384', blob: SHA384_ONLY },
+  ]);
+  registry = await startFakeRegistry((_req, res, url) => route(res, url.pathname));
+});
+test.after.always(() => registry.close());
+
+const OPTS = { allowInsecure: true, retries: 0 };
+const image = (name: string) => parseImageReference(`${registry.host}/org/${name}@${IMAGE_DIGEST}`);
+
+test('a bundle layer of exactly the bundle limit is read; its descriptor claiming one byte more is REGISTRY_LIMIT_EXCEEDED before the blob is asked for', async (t) => {
+  t.is(AT_LIMIT.byteLength, LIMIT);
+  const found = await discoverBundles(image('at-limit'), OPTS);
+  t.deepEqual(found.refused, []);
+  t.is(found.bundles.length, 1);
+  t.is(found.bundles[0]!.bytes.byteLength, LIMIT);
+
+  const before = registry.requests.length;
+  const over = await discoverBundles(image('over-limit'), OPTS);
+  t.is(over.bundles.length, 0);
+  t.is(over.refused.length, 1);
+  const e = over.refused[0]!.error as StellaError;
+  t.is(e.code, 'REGISTRY_LIMIT_EXCEEDED');
+  t.regex(
+    e.message,
+    new RegExp(`its bundle layer is ${LIMIT + 1} bytes, more than the ${LIMIT}-byte bundle limit`),
+  );
+  t.false(
+    registry.requests.slice(before).some((q) => q.includes('/blobs/')),
+    'the blob is never asked for',
+  );
+});
+
+test('a referrer whose bundle is for another digest, or names no SHA-256 digest, is refused with what it is for', async (t) => {
+  const other = await discoverBundles(image('other'), OPTS);
+  t.is(other.bundles.length, 0);
+  const e1 = other.refused[0]!.error as StellaError;
+  t.is(e1.code, 'REGISTRY_RESPONSE_INVALID');
+  t.regex(
+    e1.message,
+    new RegExp(`is attached to ${IMAGE_DIGEST} but its bundle is for ${digestOf(OTHER)}$`),
+  );
+  t.deepEqual(e1.details, { expected: IMAGE_DIGEST, actual: [digestOf(OTHER)] });
+
+  const sha384 = await discoverBundles(image('sha384'), OPTS);
+  t.is(sha384.bundles.length, 0);
+  const e2 = sha384.refused[0]!.error as StellaError;
+  t.is(e2.code, 'REGISTRY_RESPONSE_INVALID');
+  t.regex(
+    e2.message,
+    new RegExp(`is attached to ${IMAGE_DIGEST} but its bundle is for no sha256 digest$`),
+  );
+  t.deepEqual(e2.details, { expected: IMAGE_DIGEST, actual: [] });
+});
+
+test('attaching a bundle that names no SHA-256 digest is refused before the registry is asked', async (t) => {
+  const before = registry.requests.length;
+  const e = await t.throwsAsync(
+    attachBundle({ ...OPTS, image: image('sha384'), bundleBytes: SHA384_ONLY }),
+    { instanceOf: StellaError },
+  );
+  t.is(e.code, 'INPUT_INVALID');
+  t.regex(
+    e.message,
+    new RegExp(
+      `^the bundle is for no sha256 digest, not ${IMAGE_DIGEST}: it cannot be attached to `,
+    ),
+  );
+  t.is(registry.requests.length, before);
+});
