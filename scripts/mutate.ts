@@ -67,6 +67,8 @@ const PROJECT_ROOT = path.resolve(fileURLToPath(new URL('../../', import.meta.ur
 const WORK = path.join(PROJECT_ROOT, '.mutate');
 /** The verify bundle, relative to a project or workspace root. */
 const VERIFY_BUNDLE_DIR = path.join('dist', 'verify-fast');
+/** In each workspace: the unmutated verify bundle, as copied when the workspace was made. */
+const PRISTINE_BUNDLE_DIR = 'verify-fast.unmutated';
 
 /** Folders whose files are mutated. */
 const TARGET_DIRS = [
@@ -553,6 +555,9 @@ function makeWorkspace(name: string): string {
     else symlinkSync(realpathSync(from), to);
   }
   writeFileSync(path.join(ws, 'ava.mutate.config.mjs'), AVA_CONFIG);
+  // The unmutated bundle, kept apart: rebuilding the project during a run replaces (and for a
+  // moment removes) dist/verify-fast, which a restore from the project would then copy.
+  cpSync(path.join(ws, VERIFY_BUNDLE_DIR), path.join(ws, PRISTINE_BUNDLE_DIR), { recursive: true });
   return ws;
 }
 
@@ -654,11 +659,11 @@ function rebundle(ws: string): void {
     throw new Error(`bundling the mutant in ${rel(ws)} failed:\n${r.stdout}${r.stderr}`);
 }
 
-/** Puts workspace `ws`'s verify bundle back to the project's (unmutated) one. */
+/** Puts workspace `ws`'s verify bundle back to the unmutated one copied with the workspace. */
 function restoreBundle(ws: string): void {
   const dir = path.join(ws, VERIFY_BUNDLE_DIR);
   rmSync(dir, { recursive: true, force: true });
-  cpSync(path.join(PROJECT_ROOT, VERIFY_BUNDLE_DIR), dir, { recursive: true });
+  cpSync(path.join(ws, PRISTINE_BUNDLE_DIR), dir, { recursive: true });
 }
 
 interface Outcome {

@@ -3,9 +3,10 @@
  * chain by the verifier's own parsers, the leaf certifying our key, and the SCT form.
  */
 import test from 'ava';
+import { createPublicKey, verify } from 'node:crypto';
 import { StellaError } from '../../src/errors.js';
 import { createEphemeralKey } from '../../src/sign/keys.js';
-import { parseCertificateResponse } from '../../src/sign/fulcio-client.js';
+import { buildCertificateRequest, parseCertificateResponse } from '../../src/sign/fulcio-client.js';
 import { derToPem } from '../../src/util/pem.js';
 import { buildPki, leafCert } from '../x509/helpers.js';
 
@@ -99,4 +100,26 @@ test('no chain, a chain that is not PEM certificates, or a leaf for another key 
     { signedCertificateEmbeddedSct: { chain: { certificates: [derToPem(pki.leaf)] } } },
     /a certificate for a different public key/,
   );
+});
+
+test("the certificate request names the key's algorithm as Fulcio's PublicKeyAlgorithm and proves possession of the subject", (t) => {
+  for (const [algorithm, named] of [
+    ['ECDSA_P256', 'ECDSA'],
+    ['Ed25519', 'ED25519'],
+  ] as const) {
+    const key = createEphemeralKey(algorithm);
+    const r = buildCertificateRequest('the.token', 'subject@example.com', key);
+    t.deepEqual(r.credentials, { oidcIdentityToken: 'the.token' });
+    t.deepEqual(r.publicKeyRequest.publicKey, { algorithm: named, content: key.publicKeyPem });
+    const proof = Buffer.from(r.publicKeyRequest.proofOfPossession, 'base64');
+    t.true(
+      verify(
+        algorithm === 'Ed25519' ? null : 'sha256',
+        Buffer.from('subject@example.com'),
+        createPublicKey(key.publicKeyPem),
+        proof,
+      ),
+      `${algorithm}: the proof is a signature over the subject`,
+    );
+  }
 });
