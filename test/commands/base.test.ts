@@ -7,8 +7,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Config } from '@oclif/core';
-import { StellaCommand } from '../../src/commands/base.js';
+import { Args, Config, Flags } from '@oclif/core';
+import { argvShapeOf, StellaCommand } from '../../src/commands/base.js';
+import { parseArgv } from '../../src/commands/argv.js';
 import { runCli } from '../helpers/cli.js';
 import { capturedOutput } from '../helpers/output.js';
 import { CLI, PROJECT_ROOT } from '../helpers/paths.js';
@@ -137,4 +138,31 @@ test("an error that is not Stella's is an internal error (exit 1); a parse error
     usage.stderr,
     /^error: Expected an integer but received: abc\nSee more help with --help\n$/,
   );
+});
+
+test("argvShapeOf carries oclif's flag kinds to Stella's reader: values, repeatable, required, --no- only for a switch that allows it", (t) => {
+  const shape = argvShapeOf(
+    {
+      output: Flags.string({ char: 'o', required: true }),
+      bundle: Flags.string({ multiple: true }),
+      json: Flags.boolean(),
+      color: Flags.boolean({ allowNo: true }),
+    } as unknown as Parameters<typeof argvShapeOf>[0],
+    { artifact: Args.string() },
+    undefined,
+  );
+  t.deepEqual(
+    shape.flags.map((f) => [f.name, f.char, f.takesValue, f.multiple, f.required, f.allowNo]),
+    [
+      ['output', 'o', true, false, true, false],
+      ['bundle', undefined, true, true, false, false],
+      ['json', undefined, false, false, false, false],
+      ['color', undefined, false, false, false, true],
+    ],
+  );
+  t.deepEqual(shape.args, ['artifact']);
+  t.false(shape.variadic);
+  t.true(argvShapeOf({}, undefined, false).variadic);
+  t.deepEqual(parseArgv(['--no-color', '-o', 'x'], shape).flags, { color: false, output: 'x' });
+  t.throws(() => parseArgv(['--no-json', '-o', 'x'], shape), { message: /--no-json/ });
 });

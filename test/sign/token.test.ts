@@ -98,6 +98,8 @@ test('malformed tokens are OIDC_TOKEN_INVALID naming what is wrong', (t) => {
     [jwt({ ...good, exp: 'soon' }), /"exp"/],
     [jwt({ ...good, aud: 5 }), /"aud"/],
     ['a.!!!.c', /base64url/],
+    // alg "none": three parts, the last one empty. No issuer Fulcio trusts signs such a token.
+    [`${b64url({ alg: 'none' })}.${b64url(good)}.`, /the signature is empty/],
   ] as const) {
     const e = t.throws(() => decodeTokenClaims(tok)) as StellaError;
     t.is(e.code, 'OIDC_TOKEN_INVALID', tok);

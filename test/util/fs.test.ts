@@ -206,6 +206,26 @@ test('H54 a FIFO with no writer is refused at once (the open does not wait for a
   );
 });
 
+test('H57 a secret named - (standard input) is refused before standard input is read: it has no owner or mode to check', (t) => {
+  // In a child given a key on its standard input, so a regression reads it instead of hanging.
+  const script = `import('${join(PROJECT_ROOT, 'dist', 'src', 'util', 'fs.js')}').then((m) => {
+    const read = (secret) => Buffer.from(m.readFileBounded('-', { what: 'key', maxBytes: 64, secret })).toString();
+    try { console.log('read ' + read(true)); } catch (e) { console.log(e.code + ' ' + e.message); }
+    console.log('then read ' + read(false));
+  });`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    input: 'the key',
+    timeout: 10_000,
+    killSignal: 'SIGKILL',
+  }).toString();
+  t.is(
+    out,
+    'INPUT_INVALID key "-": a key cannot come from standard input (its owner and mode cannot be checked)\n' +
+      'then read the key\n',
+    'refused, and standard input is still there for what may read it',
+  );
+});
+
 test('H54 readArtifactFile: bytes when small, a chunked SHA-256 when large, never a non-regular file', (t) => {
   const dir = tmp('artifact');
   const small = join(dir, 'small');

@@ -1,0 +1,36 @@
+/**
+ * What `checkTimestamp` (src/sign/tsa-client.ts) makes of a TSA's answer before the bundle is
+ * written: refusals name the TSA, and keep the error that caused them.
+ */
+import test from 'ava';
+import { StellaError } from '../../src/errors.js';
+import { checkTimestamp } from '../../src/sign/tsa-client.js';
+import { testAuthority } from '../helpers/authority-bundles.js';
+
+const URL_ = 'http://127.0.0.1:1/api/v1/timestamp';
+const trust = testAuthority('tsa-client').trustMaterial();
+const signature = new Uint8Array([1, 2, 3]);
+
+function refusal(response: Uint8Array): StellaError {
+  try {
+    checkTimestamp({ url: URL_, response, nonce: 1n }, signature, trust, undefined);
+  } catch (e) {
+    if (e instanceof StellaError) return e;
+    throw e;
+  }
+  throw new Error('the answer was taken');
+}
+
+test('an answer that is not a TimeStampResp is TSA_REJECTED with the parse error as its cause; a tokenless one has no cause', (t) => {
+  const garbage = refusal(new Uint8Array([0x30, 0x03, 0x02, 0x01]));
+  t.is(garbage.code, 'TSA_REJECTED');
+  t.regex(garbage.message, new RegExp(`^TSA at ${URL_}: the answer is not a TimeStampResp: `));
+  t.true(garbage.cause instanceof StellaError, 'the DER error is kept');
+  t.true(garbage.message.endsWith((garbage.cause as StellaError).message));
+
+  // TimeStampResp { status PKIStatusInfo { granted } } and no timeStampToken.
+  const tokenless = refusal(new Uint8Array([0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x00]));
+  t.is(tokenless.code, 'TSA_REJECTED');
+  t.is(tokenless.message, `TSA at ${URL_}: granted, but the answer carries no token`);
+  t.is(tokenless.cause, undefined);
+});
