@@ -556,7 +556,13 @@ export function acceptRekorV1Answer(
     if (warning) ctx.warnings?.push(warning);
   }
   try {
-    checkCertificateWindow(leaf, entry.integratedTime * 1000, `the log's integrated time`, 0);
+    checkCertificateWindow(
+      leaf,
+      entry.integratedTime * 1000,
+      `the log's integrated time`,
+      0,
+      'logged',
+    );
   } catch (e) {
     if (!(e instanceof StellaError)) throw e;
     throw e.reworded(
@@ -591,19 +597,23 @@ const CLOCK_SKEW_MS = 60_000;
 /**
  * The certificate must be valid at `atMs` (our clock before logging, then the log's time): a
  * signature outside its window can never verify. Ends inclusive; `skewMs` tolerates a CA
- * clock slightly ahead of ours (its notBefore a moment in our future).
+ * clock slightly ahead of ours (its notBefore a moment in our future). `stage` says which:
+ * before logging the fault is the CA's clock and nothing is in the log; once logged, it is
+ * the log's clock or the CA's, and the caller says where the entry is.
  */
 export function checkCertificateWindow(
   leaf: Certificate,
   atMs: number,
   clock: string,
   skewMs = CLOCK_SKEW_MS,
+  stage: 'before-logging' | 'logged' = 'before-logging',
 ): void {
+  const logged = stage === 'logged';
   if (leaf.notAfter < atMs) {
     fail(
       'CERT_EXPIRED',
       'signing',
-      `certificate expired: Fulcio's certificate is valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}, which ended before ${formatTime(atMs)} (${clock}); the CA's clock is probably wrong — a signature with it could never verify, so nothing was signed into the log`,
+      `certificate expired: Fulcio's certificate is valid ${formatTime(leaf.notBefore)} to ${formatTime(leaf.notAfter)}, which ended before ${formatTime(atMs)} (${clock}); ${logged ? "the log's clock or the CA's is wrong — a signature with it could never verify" : "the CA's clock is probably wrong — a signature with it could never verify, so nothing was signed into the log"}`,
       {
         notBefore: formatTime(leaf.notBefore),
         notAfter: formatTime(leaf.notAfter),
@@ -615,7 +625,7 @@ export function checkCertificateWindow(
     fail(
       'CERT_EXPIRED',
       'signing',
-      `certificate not yet valid: Fulcio's certificate is valid from ${formatTime(leaf.notBefore)}, after ${formatTime(atMs)} (${clock}); the CA's clock (or this one) is wrong — a signature with it could never verify`,
+      `certificate not yet valid: Fulcio's certificate is valid from ${formatTime(leaf.notBefore)}, after ${formatTime(atMs)} (${clock}); ${logged ? "the log's clock or the CA's" : "the CA's clock (or this one)"} is wrong — a signature with it could never verify`,
       {
         notBefore: formatTime(leaf.notBefore),
         notAfter: formatTime(leaf.notAfter),

@@ -23,7 +23,10 @@ import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
 import { runSign } from '../../src/commands/attest/sign-run.js';
 import { defaultSignerConfig, loadSignerConfig } from '../../src/sign/config.js';
-import { checkIssuedCertificate, signArtifact } from '../../src/sign/sign.js';
+import { acceptRekorV1Answer, checkIssuedCertificate, signArtifact } from '../../src/sign/sign.js';
+import { parseEntryResponse } from '../../src/sign/rekor-client.js';
+import { signBlob, testAuthority } from '../helpers/authority-bundles.js';
+import { LEAF_LIFETIME_MS } from '../../src/sandbox/authority/fulcio.js';
 import { parseCertificate, type Certificate, type Extension } from '../../src/x509/certificate.js';
 import {
   fulcioIssuerV1Extension,
@@ -923,4 +926,43 @@ test('a library caller whose config names rootBundlePath must pass its roots: CO
     env: {},
   });
   t.is(r.tlog.length, 1);
+});
+
+test("a log whose clock is past the certificate's window: its genuine entry is refused, naming where it was logged, and no bundle is made of it", (t) => {
+  const authority = testAuthority('sign-log-clock');
+  const now = Date.UTC(2025, 5, 1);
+  const ctx = {
+    trust: authority.trustMaterial(),
+    times: [],
+    url: 'https://rekor.test.invalid',
+    trustNote: '',
+  };
+  // The log integrates the entry a second after the certificate's last valid second.
+  for (const [index, rekorNow, accepted] of [
+    [0, now + 5_000, true],
+    [1, now + LEAF_LIFETIME_MS + 1_000, false],
+  ] as const) {
+    const s = signBlob(authority, new TextEncoder().encode(`log clock ${index}\n`), {
+      repo: 'org/repo',
+      now,
+      rekorNow,
+    });
+    const logged = parseEntryResponse(authority.rekor.entryByIndex(index));
+    const accept = () =>
+      acceptRekorV1Answer(logged, s.bundle.content, parseCertificate(s.certificate), ctx);
+    if (accepted) {
+      t.is(accept().logIndex, 0 + index);
+      continue;
+    }
+    const e = t.throws(accept, { instanceOf: StellaError });
+    t.regex(
+      e.message,
+      new RegExp(
+        `^certificate expired: .*\\(the log's integrated time\\); the log's clock or the CA's is wrong — a signature with it could never verify; the entry is in the log at https://rekor\\.test\\.invalid \\(log index 1, UUID ${logged.uuid}\\) but no bundle was written$`,
+      ),
+    );
+    t.is(e.code, 'CERT_EXPIRED');
+    t.false(e.message.includes('nothing was signed'), 'it was: the message must not say otherwise');
+    t.like(e.details, { logIndex: 1, uuid: logged.uuid });
+  }
 });

@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
 import {
   AtomicFile,
+  checkFolderCreatable,
   checkWritableTarget,
   openAppendOnly,
   readArtifactFile,
@@ -533,4 +534,34 @@ test('an input error from the system keeps the system error as its cause; one of
     /a directory, not a regular file/,
   );
   t.is(folder?.cause, undefined);
+});
+
+test('checkFolderCreatable: an existing folder, or one mkdir -p can make, passes and nothing is created; a file on the way, or /proc, is refused by its name', (t) => {
+  const dir = tmp('creatable');
+  const opts = { what: '--attestation-store folder' };
+  t.notThrows(() => checkFolderCreatable(dir, opts));
+  t.notThrows(() => checkFolderCreatable(join(dir, 'a', 'b'), opts));
+  t.false(existsSync(join(dir, 'a')), 'checked, not made');
+  const file = join(dir, 'file');
+  writeFileSync(file, 'x');
+  refused(
+    t,
+    () => checkFolderCreatable(file, opts),
+    'INPUT_INVALID',
+    /^--attestation-store folder ".*\/file": .*\/file is not a folder$/,
+  );
+  // Below a file, stat itself fails (ENOTDIR), and says so.
+  for (const target of [join(file, 'sub'), join(file, 'sub', 'deeper')])
+    refused(
+      t,
+      () => checkFolderCreatable(target, opts),
+      'INPUT_INVALID',
+      /: .*\/file\/sub(\/deeper)?: a component of the path is not a directory$/,
+    );
+  refused(
+    t,
+    () => checkFolderCreatable('/proc/stella-test/x', opts),
+    'INPUT_INVALID',
+    /: a folder cannot be created under \/proc$/,
+  );
 });

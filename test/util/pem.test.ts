@@ -34,6 +34,19 @@ test('a block whose END names another label is refused by both readers, whicheve
   t.is(other?.message, 'chain: expected CERTIFICATE, found PUBLIC KEY');
 });
 
+test('a block with nothing between BEGIN and END is refused as empty by both readers, not read as zero bytes', (t) => {
+  const empty = '-----BEGIN PUBLIC KEY-----\n\n\n-----END PUBLIC KEY-----\n';
+  for (const read of [
+    () => pemToDer(empty, ['PUBLIC KEY']),
+    () => pemToDerList(empty, 'PUBLIC KEY'),
+    () => pemToDerList(`${keyPem}${empty}`, 'PUBLIC KEY'),
+  ]) {
+    const e = t.throws(read, { instanceOf: StellaError });
+    t.is(e.code, 'CERTIFICATE_MALFORMED');
+    t.is(e.message, 'PEM PUBLIC KEY: empty block');
+  }
+});
+
 /** The pattern pemBlocks replaced, for the equivalence test. */
 const REPLACED_BLOCK_RE = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
 
