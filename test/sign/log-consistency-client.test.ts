@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
 import { StellaError } from '../../src/errors.js';
-import { refreshShipmentProofs } from '../../src/sign/log-consistency-client.js';
+import {
+  fetchLogConsistency,
+  refreshShipmentProofs,
+} from '../../src/sign/log-consistency-client.js';
+import { toHex } from '../../src/util/encoding.js';
+import { checkpointOf } from '../helpers/consistency-kit.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 import type { TransparencyLogInstance } from '../../src/model/trust-material.js';
 import { consistencyKit, type RekorV1Edits } from '../helpers/consistency-kit.js';
@@ -104,4 +109,29 @@ test("a refreshed proof for another position, or a checkpoint the log's key did 
   );
   t.is(e.code, 'INCLUSION_PROOF_INVALID', e.message);
   t.is(bad.code, 'CHECKPOINT_INVALID', bad.message);
+});
+
+test('fetchLogConsistency proves each held checkpoint of an older tree of the same log, once a size; an empty tree, the latest size, or another origin asks nothing', async (t) => {
+  const first = checkpointOf((await kit.sign()).bundle);
+  const second = checkpointOf((await kit.sign()).bundle);
+  const held = (c: typeof first, edit: Partial<{ origin: string; treeSize: number }> = {}) => ({
+    origin: c.origin,
+    treeSize: c.treeSize,
+    rootHash: toHex(c.rootHash),
+    ...edit,
+  });
+  const log = { logId: 'the-log', baseUrl: kit.rekorV1Url(), rekor: 'v1' as const };
+  const r = await fetchLogConsistency(log, [
+    held(first, { treeSize: 0 }),
+    held(first),
+    held(first),
+    held(first, { origin: 'another.example/log' }),
+  ]);
+  const latest = r.checkpoint.split('\n')[1];
+  t.true(Number(latest) >= second.treeSize, r.checkpoint);
+  t.deepEqual(
+    r.proofs.map((p) => [p.fromSize, p.fromRootHash]),
+    [[first.treeSize, toHex(first.rootHash)]],
+  );
+  t.true(r.proofs[0]!.hashes.length > 0);
 });

@@ -476,6 +476,23 @@ test('Rekor v2 answer with a broken checkpoint signature: REKOR_REJECTED, no bun
   );
 });
 
+test('a Rekor v2 answer carrying an integrated time, a signed entry timestamp, or both: REKOR_REJECTED (v2 has neither), no bundle', async (t) => {
+  const set = { signedEntryTimestamp: Buffer.alloc(70, 1).toString('base64') };
+  for (const edit of [
+    { integratedTime: '1767225600' },
+    { inclusionPromise: set },
+    { integratedTime: '1767225600', inclusionPromise: set },
+  ]) {
+    const url = await tamperingRekor(t, (e) => ({ ...e, ...edit }));
+    await failsWithoutBundle(
+      t,
+      { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = url)) },
+      'REKOR_REJECTED',
+      /a Rekor v2 entry carries no integrated time and no signed entry timestamp/,
+    );
+  }
+});
+
 test('Rekor v2 answer with the proof of another entry, or another entry altogether: REKOR_REJECTED, no bundle', async (t) => {
   const other = await anotherEntry();
   const proofSwap = await tamperingRekor(t, (e) => ({

@@ -354,10 +354,17 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
     });
     return incomplete ? incomplete.exitCode : 0;
   } catch (e) {
-    if (!(json || jsonLines)) printConsistencyEvidence(e);
-    if (e instanceof StellaError) return reportError(e, json || jsonLines);
+    // --json-lines is read a line at a time: a run that stops ends with one line too (the
+    // error object printJson would spread over many).
+    if (jsonLines) {
+      const error = e instanceof StellaError ? e.toJSON() : failureOf(e);
+      writeStdout(JSON.stringify({ ok: false, error }) + '\n');
+      return e instanceof StellaError ? e.exitCode : failureOf(e).exitCode;
+    }
+    if (!json) printConsistencyEvidence(e);
+    if (e instanceof StellaError) return reportError(e, json);
     const f = failureOf(e);
-    if (json || jsonLines) printJson({ ok: false, error: f });
+    if (json) printJson({ ok: false, error: f });
     else printErrorLine(f.check, f.message);
     return f.exitCode;
   } finally {

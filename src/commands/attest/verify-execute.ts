@@ -201,7 +201,7 @@ export async function executeVerify(
   if (positionalArtifact !== undefined) {
     if (flags.artifact !== undefined)
       return printUsageError(
-        `the artifact was given twice (${quoted(positionalArtifact)} and --artifact ${quoted(flags.artifact)}): give it once`,
+        `the artifact was given twice (${quoted(positionalArtifact)} and ${flags.artifact.map((a) => `--artifact ${quoted(a)}`).join(', ')}): give it once`,
         json,
       );
     flags = { ...flags, artifact: [positionalArtifact] };

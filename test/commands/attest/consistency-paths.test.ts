@@ -199,6 +199,24 @@ test.serial(
     t.is(splitV.code, EXIT_CODES.SPLIT_VIEW_DETECTED, splitV.stdout);
     t.is(splitV.json.error.details.held.checkpoint, noteOf(b2.bundle));
     t.is(splitV.json.error.details.presented.checkpoint, noteOf(b3.bundle));
+    t.false(splitV.stderr.includes('evidence:'), '--json: the evidence is in the JSON');
+    // --json-lines is machine output too: the evidence in its error line, nothing on stderr.
+    const verifyArgs = ['attest', 'verify', '--archive', forked, '--all', '--store', storeV];
+    const splitLines = await runCli([...verifyArgs, ...identity(), '--json-lines'], OFFLINE);
+    assertOffline(splitLines.stderr);
+    t.is(splitLines.code, EXIT_CODES.SPLIT_VIEW_DETECTED, splitLines.stdout);
+    t.false(splitLines.stderr.includes('evidence:'), splitLines.stderr);
+    const errorLine = JSON.parse(splitLines.stdout.trim().split('\n').at(-1)!);
+    t.is(errorLine.error.details.held.checkpoint, noteOf(b2.bundle));
+    // A person gets both signed checkpoints on stderr.
+    const splitHuman = await runCli([...verifyArgs, ...identity()], OFFLINE);
+    t.is(splitHuman.code, EXIT_CODES.SPLIT_VIEW_DETECTED, splitHuman.stdout);
+    t.true(
+      splitHuman.stderr.includes(
+        `evidence: checkpoint held by the trust store:\n${noteOf(b2.bundle)}`,
+      ),
+      splitHuman.stderr,
+    );
 
     // Caught by the shipment's proofs: b2 (held) to the forked log's latest does not verify.
     const b4 = await kit.sign();

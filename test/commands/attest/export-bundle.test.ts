@@ -436,6 +436,47 @@ test('a library caller: --seal-key and --seal-keyless exclude each other, refuse
   t.is(cli.code, EXIT_CODES.USAGE_ERROR, cli.stdout);
 });
 
+test('a library caller: --all with --artifact, or no selection at all, is refused before the store is opened (the CLI refuses the pair as a usage error)', async (t) => {
+  const { runExportBundle } = await import('../../../src/commands/attest/export-bundle-run.js');
+  const dir = tmp(t);
+  const store = path.join(dir, 'never-opened.db');
+  for (const [selection, message] of [
+    [
+      { all: true, artifacts: [`sha256:${'a'.repeat(64)}`] },
+      '--all and --artifact cannot be combined',
+    ],
+    [
+      { all: false, artifacts: [] },
+      'say what to export: --artifact sha256:<hex> or --image (repeatable), or --all',
+    ],
+  ] as const) {
+    const e = await t.throwsAsync(
+      runExportBundle({
+        outputPath: path.join(dir, 'x.tar'),
+        ...selection,
+        artifacts: [...selection.artifacts],
+        attestationStorePath: store,
+        bundlePaths: [],
+      }),
+      { instanceOf: StellaError },
+    );
+    t.is(e.code, 'INPUT_INVALID');
+    t.is(e.message, message);
+  }
+  t.false(existsSync(store));
+  const cli = await runCli([
+    'attest',
+    'export-bundle',
+    '--all',
+    '--artifact',
+    `sha256:${'a'.repeat(64)}`,
+    '--output',
+    path.join(dir, 'x.tar'),
+    '--json',
+  ]);
+  t.is(cli.code, EXIT_CODES.USAGE_ERROR, cli.stdout);
+});
+
 test('--seal-keyless checks the output can be written before signing anything (a seal is a permanent log entry)', async (t) => {
   const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);

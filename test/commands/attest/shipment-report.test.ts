@@ -85,6 +85,28 @@ test('a keyless verdict gets a timeline row per window (open ones to the right e
   t.is(Number((x0! + w!).toFixed(1)), 350, 'an open window runs to the right edge');
 });
 
+test('the timeline runs from the earliest start to the latest end: the CA starts at the left edge, the log key ends where the scale does', (t) => {
+  const row = artifactRow(result(verdict()));
+  const bar = (kind: string) =>
+    row
+      .match(new RegExp(`data-window="${kind}"[^>]* x="([\\d.]+)" y="[\\d.]+" width="([\\d.]+)"`))!
+      .slice(1)
+      .map(Number) as [number, number];
+  const [caX] = bar('ca');
+  const [logX, logW] = bar('tlog');
+  t.is(caX, 52, 'the earliest start (the CA, 2025-01-01) at the left edge');
+  t.is(
+    Number((logX + logW).toFixed(1)),
+    340,
+    "the latest end (the log key's, 2027-01-01) at the scale's end",
+  );
+  // The signing time, 2026-01-01T00:05, sits where the same scale puts it.
+  const lo = Date.parse('2025-01-01T00:00:00.000Z');
+  const hi = Date.parse('2027-01-01T00:00:00.000Z');
+  const at = 52 + ((Date.parse('2026-01-01T00:05:00.000Z') - lo) / (hi - lo)) * 288;
+  t.regex(row, new RegExp(`<line data-signed="[^"]+" x1="${at.toFixed(1)}"`));
+});
+
 test('a verdict without a certificate (a managed key) or without a signing time gets no timeline', (t) => {
   for (const v of [verdict({ certificate: null }), verdict({ verifiedTime: null })]) {
     const row = artifactRow(result(v));

@@ -152,6 +152,20 @@ const CASES: {
     code: 72,
     message: /Ed25519 cannot sign a blob or digest/,
   },
+  // An in-toto predicate is a JSON object (in-toto's Statement); any other JSON value is refused.
+  ...['[{"a": 1}]', '"provenance"', 'null', '7'].map((json) => ({
+    name: `a --predicate that is ${json}, not a JSON object`,
+    args: (d: string) => [
+      ...base(join(d, 'b.json'), join(d, 'a.db')),
+      '--predicate',
+      join(d, 'predicate.json'),
+      '--predicate-type',
+      'https://slsa.dev/provenance/v1',
+    ],
+    before: (d: string) => writeFileSync(join(d, 'predicate.json'), json),
+    code: 10,
+    message: /--predicate .*predicate\.json: must be a JSON object/,
+  })),
   {
     name: 'an empty signer.yaml',
     args: (d) => [...base(join(d, 'b.json'), join(d, 'a.db')), '--config', join(d, 'signer.yaml')],

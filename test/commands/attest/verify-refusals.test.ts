@@ -85,6 +85,28 @@ function exits(
 // ---------------------------------------------------------------------------------------
 // H49: the identity pattern is compiled alone; a bad one is a usage error (exit 2)
 
+test('the artifact as an argument verifies as --artifact does; given both ways it is a usage error naming both', async (t) => {
+  const artifact = path.join(SAMPLES, 'artifact.txt');
+  const rest = [
+    '--bundle',
+    path.join(SAMPLES, 'blob.sigstore.json'),
+    '--trusted-root',
+    path.join(SAMPLES, 'trusted_root.json'),
+    '--certificate-identity',
+    SAMPLE_IDENTITY,
+    '--certificate-oidc-issuer',
+    SAMPLE_ISSUER,
+  ];
+  exits(t, await verify([artifact, ...rest]), 0, undefined, 'as an argument');
+  exits(
+    t,
+    await verify([artifact, ...rest, '--artifact', artifact]),
+    2,
+    /^error: the artifact was given twice \("[^"]*artifact\.txt" and --artifact "[^"]*artifact\.txt"\): give it once\n/,
+    'both ways',
+  );
+});
+
 test('H49 an identity pattern that is not a regular expression on its own is a usage error, before anything is read', async (t) => {
   const base = [
     '--bundle',
