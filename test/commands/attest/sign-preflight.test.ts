@@ -152,6 +152,13 @@ const CASES: {
     code: 72,
     message: /Ed25519 cannot sign a blob or digest/,
   },
+  {
+    name: 'the artifact given as an argument and by --artifact (a usage error)',
+    args: (d) => ['attest', 'sign', ARTIFACT, ...base(join(d, 'b.json'), join(d, 'a.db')).slice(2)],
+    code: 2,
+    message:
+      /the artifact was given twice \(".*artifact\.txt" and --artifact ".*artifact\.txt"\): give it once/,
+  },
   // An in-toto predicate is a JSON object (in-toto's Statement); any other JSON value is refused.
   ...['[{"a": 1}]', '"provenance"', 'null', '7'].map((json) => ({
     name: `a --predicate that is ${json}, not a JSON object`,
