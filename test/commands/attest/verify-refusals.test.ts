@@ -82,16 +82,18 @@ function exits(
   t.notRegex(r.stderr, /NETWORK ATTEMPT|\n\s+at /, `${what}: no network, no stack trace`);
 }
 
-// ---------------------------------------------------------------------------------------
-// H49: the identity pattern is compiled alone; a bad one is a usage error (exit 2)
+/** The sample blob's bundle and the trusted root it verifies under. */
+const SAMPLE_BLOB = [
+  '--bundle',
+  path.join(SAMPLES, 'blob.sigstore.json'),
+  '--trusted-root',
+  path.join(SAMPLES, 'trusted_root.json'),
+];
 
 test('the artifact as an argument verifies as --artifact does; given both ways it is a usage error naming both', async (t) => {
   const artifact = path.join(SAMPLES, 'artifact.txt');
   const rest = [
-    '--bundle',
-    path.join(SAMPLES, 'blob.sigstore.json'),
-    '--trusted-root',
-    path.join(SAMPLES, 'trusted_root.json'),
+    ...SAMPLE_BLOB,
     '--certificate-identity',
     SAMPLE_IDENTITY,
     '--certificate-oidc-issuer',
@@ -107,14 +109,14 @@ test('the artifact as an argument verifies as --artifact does; given both ways i
   );
 });
 
+// ---------------------------------------------------------------------------------------
+// H49: the identity pattern is compiled alone; a bad one is a usage error (exit 2)
+
 test('H49 an identity pattern that is not a regular expression on its own is a usage error, before anything is read', async (t) => {
   const base = [
-    '--bundle',
-    path.join(SAMPLES, 'blob.sigstore.json'),
+    ...SAMPLE_BLOB,
     '--artifact',
     path.join(SAMPLES, 'artifact.txt'),
-    '--trusted-root',
-    path.join(SAMPLES, 'trusted_root.json'),
     '--certificate-oidc-issuer',
     SAMPLE_ISSUER,
   ];
