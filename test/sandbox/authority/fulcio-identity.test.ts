@@ -78,3 +78,25 @@ test('GitLab: the run invocation URL (.21) is the job under the project, when th
     undefined,
   );
 });
+
+test('Gitea: the run invocation URL (.21) is the run under the repository, when the token names a run', (t) => {
+  const gitea = (extra: Record<string, unknown>): OidcClaims =>
+    ({
+      iss: 'https://git.example.org/api/actions',
+      aud: 'sigstore',
+      sub: 'org/repo:ref:refs/heads/main',
+      iat: 1,
+      exp: 2,
+      repository: 'org/repo',
+      repository_owner: 'org',
+      ref: 'refs/heads/main',
+      sha: 'a'.repeat(40),
+      workflow_ref: 'org/repo/.gitea/workflows/release.yml@refs/heads/main',
+      ...extra,
+    }) as OidcClaims;
+  const opts = { kind: 'gitea-workflow' as const, serverUrl: 'https://git.example.org' };
+  const run21 = (claims: OidcClaims) =>
+    fulcioIdentity(claims, claims.iss, opts).extensions.find((e) => e.oid === F(21))?.value;
+  t.is(run21(gitea({ run_id: '77' })), 'https://git.example.org/org/repo/actions/runs/77');
+  t.is(run21(gitea({})), undefined, 'no run named, no run URL');
+});

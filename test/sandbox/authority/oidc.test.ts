@@ -85,6 +85,29 @@ test('Gitea token: OWNER/REPO:ref:REF sub', (t) => {
   t.is(c['server_url'], 'https://git.example.org');
 });
 
+test('a pull request token names its head and base refs; a branch token names neither', (t) => {
+  const claims = (ref: string) =>
+    issuer.verifyToken(issuer.mintToken({ platform: 'github', repo: 'org/repo', ref, now: NOW }), {
+      audience: 'sigstore',
+      now: NOW,
+    });
+  const pull = claims('refs/pull/7/merge');
+  t.like(pull, { head_ref: 'feature', base_ref: 'main', ref_type: '' });
+  const branch = claims('refs/heads/main');
+  t.like(branch, { head_ref: '', base_ref: '', ref_type: 'branch' });
+});
+
+test('a token repo must be OWNER/NAME: without a slash, with an empty half, or with spaces it is refused', (t) => {
+  for (const repo of ['repo', '/repo', 'org/', 'org/my repo'])
+    expectError(
+      t,
+      () => issuer.mintToken({ platform: 'github', repo, now: NOW }),
+      'INPUT_INVALID',
+      new RegExp(`^token repo "${repo}": expected OWNER/NAME$`),
+    );
+  t.notThrows(() => issuer.mintToken({ platform: 'gitlab', repo: 'group/sub/project', now: NOW }));
+});
+
 test('minting is deterministic for the same key, options and clock', (t) => {
   const o: MintTokenOptions = { platform: 'github', repo: 'org/repo', now: NOW };
   t.is(issuer.mintToken(o), issuer.mintToken(o));

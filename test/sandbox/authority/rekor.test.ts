@@ -293,3 +293,29 @@ test('checkpointName: a private deployment signs checkpoints under its own name 
     { instanceOf: StellaError, message: /not a valid signed-note name/ },
   );
 });
+
+test('fork: the fork point is an earlier size of the log, 0 up to one less than its size; anything else is refused and the log kept', (t) => {
+  const log = makeAuthority().rekor;
+  for (const i of [0, 1, 2]) log.createEntry(hashedRekord(utf8.encode(`fork ${i}`)), { now: NOW });
+  const root = log.logInfo().rootHash;
+  for (const at of [3, 4, -1, 1.5, Number.NaN]) {
+    const e = t.throws(() => log.fork(at), { instanceOf: StellaError });
+    t.is(e.code, 'SANDBOX_ERROR');
+    t.is(e.message, 'fork: the log has 3 entries; the fork point must be 0..2');
+  }
+  t.is(log.size, 3);
+  t.is(log.logInfo().rootHash, root);
+  t.deepEqual(log.fork(2), { from: 3, to: 2 });
+  t.is(log.size, 2);
+});
+
+test('a clock at or before 1970 is refused before anything is logged', (t) => {
+  const log = makeAuthority().rekor;
+  for (const now of [0, 999, -5_000]) {
+    const e = t.throws(() => log.createEntry(hashedRekord(utf8.encode('clock')), { now }), {
+      instanceOf: StellaError,
+    });
+    t.regex(e.message, /Rekor: the clock is not a positive time/);
+  }
+  t.is(log.size, 0);
+});
