@@ -81,6 +81,13 @@ test('H57 hello: the proof verifies only with the key, for this client nonce and
   t.is(checkHello(key, nonce, { ...answer, pid: 1 }), undefined, 'a pid changed in transit');
   t.is(checkHello(key, nonce, { ...answer, proof: 'zz' }), undefined);
   t.is(server.hello({ clientNonce: 'short' }), undefined);
+  // A pid of 0 or below names no one process (kill(0) signals the whole process group): an
+  // answer naming one is refused even with a proof made by the right key.
+  for (const pid of [0, -1]) {
+    const odd = new ControlServer(key, pid, 'abcdef');
+    const n = newNonce();
+    t.is(checkHello(key, n, odd.hello({ clientNonce: n })), undefined, `pid ${pid}`);
+  }
 });
 
 test('H57 stop: the MAC over an outstanding server nonce, once; nothing else', (t) => {

@@ -5,6 +5,8 @@
  */
 import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleToJSON } from '@sigstore/bundle';
@@ -317,4 +319,19 @@ test('restart keeps the log and the CA: old bundles still verify, new entries co
       issuer: first.issuer!,
     }),
   );
+});
+
+test('a port already in use is SANDBOX_ERROR "port in use", and the data folder can start a sandbox right after', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => taken.close(() => r())));
+  const port = (taken.address() as AddressInfo).port;
+  const dataDir = tmp();
+  const err = await t.throwsAsync(startSandbox({ dataDir, port }), { instanceOf: StellaError });
+  t.is(err.code, 'SANDBOX_ERROR');
+  t.is(err.message, `cannot listen on 127.0.0.1:${port}: port in use`);
+  // What the failed start opened was closed: the same folder starts on another port.
+  const sb = await startSandbox({ dataDir, port: 0 });
+  t.teardown(() => sb.close());
+  t.not(sb.port, port);
 });
