@@ -1,6 +1,10 @@
 import test from 'ava';
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { StellaError } from '../../../src/errors.js';
+import {
+  deriveV2AuthorityKeys,
+  v2AuthorityKeysEqual,
+} from '../../../src/sandbox/authority/keys-v2.js';
 import { sha256 } from '../../../src/crypto.js';
 import { bytesEqual, toHex, utf8 } from '../../../src/util/encoding.js';
 import {
@@ -64,4 +68,14 @@ test('import refuses malformed key files with CONFIG_INVALID naming the field', 
     t.is(err?.code, 'CONFIG_INVALID');
     t.true(err.message.includes(field), err.message);
   }
+});
+
+test('v2 authority keys are equal only when all three keys are: the log seed, the TSA root and the TSA signer', (t) => {
+  const a = deriveV2AuthorityKeys(seedFromString('keys-v2-equal-a'));
+  const b = deriveV2AuthorityKeys(seedFromString('keys-v2-equal-b'));
+  t.true(v2AuthorityKeysEqual(a, deriveV2AuthorityKeys(seedFromString('keys-v2-equal-a'))));
+  t.false(v2AuthorityKeysEqual(a, b));
+  // One key differing is enough, whichever it is.
+  for (const k of ['rekorV2Log', 'tsaRoot', 'tsaSigner'] as const)
+    t.false(v2AuthorityKeysEqual(a, { ...a, [k]: b[k] }), k);
 });

@@ -108,6 +108,25 @@ test('a token repo must be OWNER/NAME: without a slash, with an empty half, or w
   t.notThrows(() => issuer.mintToken({ platform: 'gitlab', repo: 'group/sub/project', now: NOW }));
 });
 
+test('a token whose sub is empty or not a string is refused, though its signature verifies', (t) => {
+  for (const sub of ['', 5, null])
+    expectError(
+      t,
+      () =>
+        issuer.verifyToken(
+          issuer.mintToken({
+            platform: 'github',
+            repo: 'org/repo',
+            now: NOW,
+            extraClaims: { sub },
+          }),
+          { audience: 'sigstore', now: NOW },
+        ),
+      'OIDC_TOKEN_INVALID',
+      /"sub" claim missing/,
+    );
+});
+
 test('minting is deterministic for the same key, options and clock', (t) => {
   const o: MintTokenOptions = { platform: 'github', repo: 'org/repo', now: NOW };
   t.is(issuer.mintToken(o), issuer.mintToken(o));

@@ -319,3 +319,18 @@ test('a clock at or before 1970 is refused before anything is logged', (t) => {
   }
   t.is(log.size, 0);
 });
+
+test('hashedrekord: a digest value that is not hex, or not the length its algorithm gives, is refused before anything is logged', (t) => {
+  const log = makeAuthority().rekor;
+  const proposal = hashedRekord(utf8.encode('hex')) as {
+    spec: { data: { hash: { value: string } } };
+  };
+  const good = proposal.spec.data.hash.value;
+  for (const value of ['zz'.repeat(32), good.slice(2), `${good}00`, `${good.slice(2)}g0`]) {
+    const edited = structuredClone(proposal);
+    edited.spec.data.hash.value = value;
+    const e = t.throws(() => log.createEntry(edited, { now: NOW }), { instanceOf: StellaError });
+    t.regex(e.message, /Rekor: spec\.data\.hash\.value must be 64 hex digits/, value);
+  }
+  t.is(log.size, 0);
+});

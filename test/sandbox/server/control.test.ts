@@ -41,7 +41,7 @@ import {
   sandboxPath,
   writeSandboxState,
 } from '../../../src/sandbox/server/data-dir.js';
-import { startSandbox } from '../../../src/sandbox/server/sandbox.js';
+import { sandboxAnswers, startSandbox } from '../../../src/sandbox/server/sandbox.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'stella-control-'));
 /** Tests that read Linux's /proc: declared skipped where there is none. */
@@ -170,8 +170,19 @@ withProc(
     t.regex(readFileSync(`/proc/${impostor.pid}/cmdline`, 'utf8'), /--data-dir/);
     t.false(isSandboxMain(impostor.pid!, dir));
     t.false(isSandboxMain(process.pid, dir));
+    // A pid with no process (its /proc entry cannot be read) is not it.
+    t.false(isSandboxMain(2 ** 30, dir));
   },
 );
+
+test('sandboxAnswers: the sandbox that answers must prove it is the instance the state names', async (t) => {
+  const dir = tmp();
+  const sb = await startSandbox({ dataDir: dir, port: 0 });
+  t.teardown(() => sb.close());
+  const state = readSandboxState(dir)!;
+  t.true(await sandboxAnswers(dir, state));
+  t.false(await sandboxAnswers(dir, { ...state, instanceId: 'f'.repeat(32) }), 'another instance');
+});
 
 /** A loopback server speaking the control protocol with `key`, claiming to be `pid`. */
 async function impostor(

@@ -167,6 +167,15 @@ test('tlog-tiles read API: checkpoint, tile and entry bundle recompute the signe
   t.is((await get('/tile/0/000.p/4')).status, 404);
   t.is((await get('/tile/1/000.p/1')).status, 404);
   t.is((await get('/tile/entries/000.p/4')).status, 404);
+  // The 404 says which kind of thing the log does not have.
+  const missing = async (path: string) =>
+    (JSON.parse(Buffer.from((await get(path)).bytes).toString('utf8')) as { message: string })
+      .message;
+  t.is(await missing('/tile/0/000.p/4'), '/tile/0/000.p/4: the log has no such tile (tree size 3)');
+  t.is(
+    await missing('/tile/entries/000.p/4'),
+    '/tile/entries/000.p/4: the log has no such entry bundle (tree size 3)',
+  );
   t.is((await get('/tile/0/x000/000.p/3')).status, 400);
   t.is((await get('/tile/00/000.p/3')).status, 400);
   t.is((await fetch(base + '/checkpoint', { method: 'POST' })).status, 405);
