@@ -44,6 +44,11 @@ export function printJson(value: unknown): void {
   writeStdout(JSON.stringify(value, null, 2) + '\n');
 }
 
+/** One JSON Lines record on stdout: the value on a single line (`--json-lines`). */
+export function printJsonLine(value: unknown): void {
+  writeStdout(JSON.stringify(value) + '\n');
+}
+
 /** The one-line human form of a failed check: `error: <check>: <message>` on stderr. */
 export function printErrorLine(check: string, message: string): void {
   writeStderr(`${paint(stderrColour(), 'red', 'error')}: ${check}: ${terminalLine(message)}\n`);

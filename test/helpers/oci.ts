@@ -219,6 +219,17 @@ export type Misbehaviour = (
   body: Buffer,
 ) => boolean | Promise<boolean>;
 
+/** A registry's 200 for stored content: its media type, digest and length, then the bytes. */
+export function sendContent(res: ServerResponse, mediaType: string, bytes: Uint8Array): true {
+  res.writeHead(200, {
+    'Content-Type': mediaType,
+    'Docker-Content-Digest': digestOf(bytes),
+    'Content-Length': String(bytes.byteLength),
+  });
+  res.end(bytes);
+  return true;
+}
+
 /** A loopback server answering /v2/ requests with `handler` (true = handled), else 404. */
 export async function startFakeRegistry(handler: Misbehaviour): Promise<Front> {
   const requests: string[] = [];

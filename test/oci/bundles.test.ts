@@ -17,7 +17,7 @@ import { parseImageReference } from '../../src/oci/reference.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
 import { parseBundle } from '../../src/bundle/parse.js';
 import { StellaError } from '../../src/errors.js';
-import { imageManifest, startFakeRegistry, type Front } from '../helpers/oci.js';
+import { imageManifest, sendContent, startFakeRegistry, type Front } from '../helpers/oci.js';
 import {
   AUTHORITY_CREATED_AT,
   ecSigner,
@@ -100,14 +100,7 @@ function serve(referrers: Referrer[]) {
   }
   return (res: ServerResponse, path: string): boolean => {
     const r = routes.get(path);
-    if (!r) return false;
-    res.writeHead(200, {
-      'Content-Type': r.type,
-      'Docker-Content-Digest': digestOf(r.bytes),
-      'Content-Length': String(r.bytes.byteLength),
-    });
-    res.end(r.bytes);
-    return true;
+    return r !== undefined && sendContent(res, r.type, r.bytes);
   };
 }
 

@@ -5,7 +5,6 @@
  */
 import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,7 +16,7 @@ import { BUNDLE_ARTIFACT_TYPE } from '../../src/oci/bundles.js';
 import { digestOf, MEDIA_TYPES } from '../../src/oci/client.js';
 import { parseImageReference } from '../../src/oci/reference.js';
 import { StellaError } from '../../src/errors.js';
-import { imageManifest, startFakeRegistry, type Front } from '../helpers/oci.js';
+import { imageManifest, sendContent, startFakeRegistry, type Front } from '../helpers/oci.js';
 
 const enc = new TextEncoder();
 const manifestOf = (seed: string) => imageManifest(enc.encode('{}'), enc.encode(seed));
@@ -25,16 +24,6 @@ const manifestOf = (seed: string) => imageManifest(enc.encode('{}'), enc.encode(
 const EMPTY = manifestOf('empty');
 const BROKEN = manifestOf('broken');
 const GHOST_REFERRER = `sha256:${'1'.repeat(64)}`;
-
-function sendJson(res: ServerResponse, mediaType: string, bytes: Uint8Array): true {
-  res.writeHead(200, {
-    'Content-Type': mediaType,
-    'Docker-Content-Digest': digestOf(bytes),
-    'Content-Length': String(bytes.byteLength),
-  });
-  res.end(bytes);
-  return true;
-}
 
 let registry: Front;
 let root: string;
@@ -47,7 +36,7 @@ test.before(async () => {
     ] as const) {
       const digest = digestOf(manifest);
       if (url.pathname === `/v2/${repo}/manifests/${digest}`)
-        return sendJson(res, MEDIA_TYPES.ociManifest, manifest);
+        return sendContent(res, MEDIA_TYPES.ociManifest, manifest);
       if (url.pathname === `/v2/${repo}/referrers/${digest}`) {
         const manifests =
           repo === 'org/broken'
@@ -60,7 +49,7 @@ test.before(async () => {
                 },
               ]
             : [];
-        return sendJson(
+        return sendContent(
           res,
           MEDIA_TYPES.ociIndex,
           enc.encode(

@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { imageTarget } from '../../src/oci/sign-target.js';
 import { digestOf, MEDIA_TYPES } from '../../src/oci/client.js';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
-import { imageManifest, startFakeRegistry, type Front } from '../helpers/oci.js';
+import { imageManifest, sendContent, startFakeRegistry, type Front } from '../helpers/oci.js';
 
 const enc = new TextEncoder();
 const MANIFEST = imageManifest(enc.encode('{}'), enc.encode('layer'));
@@ -20,13 +20,7 @@ test.before(async () => {
   // Has exactly one image: org/app@DIGEST.
   registry = await startFakeRegistry((_req, res: ServerResponse, url) => {
     if (url.pathname !== `/v2/org/app/manifests/${DIGEST}`) return false;
-    res.writeHead(200, {
-      'Content-Type': MEDIA_TYPES.ociManifest,
-      'Docker-Content-Digest': DIGEST,
-      'Content-Length': String(MANIFEST.byteLength),
-    });
-    res.end(MANIFEST);
-    return true;
+    return sendContent(res, MEDIA_TYPES.ociManifest, MANIFEST);
   });
 });
 test.after.always(() => registry.close());

@@ -3,25 +3,19 @@
  * a loopback server that answers as told: which answers are refusals, and how each is worded.
  */
 import test from 'ava';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { StellaError } from '../../src/errors.js';
 import { uploadEntryV2, type CreateEntryRequestV2 } from '../../src/sign/rekor-v2-client.js';
+import { serve } from '../helpers/loopback.js';
 
 /** What is sent does not matter here: the server answers the same whatever it gets. */
 const REQUEST = {} as CreateEntryRequestV2;
 const POLICY = { timeoutMs: 5000, retries: 0 };
 
 /** A log that answers every upload 201 with `body` (JSON text). */
-async function logAnswering(t: import('ava').ExecutionContext, body: () => string) {
-  const s = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(201, { 'content-type': 'application/json' }).end(body()));
+const logAnswering = (t: import('ava').ExecutionContext, body: () => string) =>
+  serve(t, (_req, res) => {
+    res.writeHead(201, { 'content-type': 'application/json' }).end(body());
   });
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  t.teardown(() => s.close());
-  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
-}
 
 test('an answer that is not a JSON object (a string, null, an array, a number) is REKOR_REJECTED as such', async (t) => {
   let answer = '';

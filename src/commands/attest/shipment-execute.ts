@@ -10,6 +10,7 @@ import {
   paint,
   printErrorLine,
   printJson,
+  printJsonLine,
   printWarning,
   reportError,
   writeStdout,
@@ -153,7 +154,7 @@ function artifactSink(
       if (!r.ok) spools.failures.append(`${failures++ ? '\n' : ''}${failureRow(r)}`);
       spools.rows.append(`${rows++ ? '\n' : ''}${artifactRow(r)}`);
     }
-    if (flags['json-lines']) writeStdout(JSON.stringify(artifactJson(r)) + '\n');
+    if (flags['json-lines']) printJsonLine(artifactJson(r));
     else if (!flags.json) printArtifactLine(r, colour);
   };
 }
@@ -247,14 +248,12 @@ function printShipmentOutcome(
       ...(incomplete ? { error: incomplete.toJSON() } : {}),
     });
   } else if (flags['json-lines']) {
-    writeStdout(
-      JSON.stringify({
-        summary: summaryJson(summary),
-        consistency: consistency ?? null,
-        ok: !incomplete,
-        ...(incomplete ? { error: incomplete.toJSON() } : {}),
-      }) + '\n',
-    );
+    printJsonLine({
+      summary: summaryJson(summary),
+      consistency: consistency ?? null,
+      ok: !incomplete,
+      ...(incomplete ? { error: incomplete.toJSON() } : {}),
+    });
   } else printSummary(summary, o);
 }
 
@@ -358,8 +357,8 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
     // error object printJson would spread over many).
     if (jsonLines) {
       const error = e instanceof StellaError ? e.toJSON() : failureOf(e);
-      writeStdout(JSON.stringify({ ok: false, error }) + '\n');
-      return e instanceof StellaError ? e.exitCode : failureOf(e).exitCode;
+      printJsonLine({ ok: false, error });
+      return error.exitCode;
     }
     if (!json) printConsistencyEvidence(e);
     if (e instanceof StellaError) return reportError(e, json);
