@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   EMPTY_ROOT,
   MerkleTree,
+  buildInclusionProof,
   inclusionProofLength,
   leafHash,
   nodeHash,
@@ -252,6 +253,29 @@ test('builder refuses out-of-range requests', (t) => {
   ]) {
     const err = t.throws(fn, { instanceOf: StellaError });
     t.is(err?.code, 'INPUT_INVALID');
+  }
+});
+
+test('buildInclusionProof (the proof a log builds from its complete subtrees, or from tiles) takes an index in [0, size) only', (t) => {
+  // MerkleTree checks first; the tile reader (`--refresh-proofs`) calls the builder directly.
+  const mt = tree(4);
+  const complete = (h: number, j: number): Uint8Array =>
+    h === 0
+      ? leafHash(new TextEncoder().encode(`leaf ${j}`))
+      : nodeHash(complete(h - 1, 2 * j), complete(h - 1, 2 * j + 1));
+  t.deepEqual(buildInclusionProof(3, 4, complete), mt.inclusionProof(3, 4));
+  for (const [index, size] of [
+    [4, 4],
+    [5, 4],
+    [-1, 4],
+    [0, 0],
+    [1.5, 4],
+  ] as const) {
+    const err = t.throws(() => buildInclusionProof(index, size, complete), {
+      instanceOf: StellaError,
+    });
+    t.is(err?.code, 'INPUT_INVALID', `PATH(${index}, ${size})`);
+    t.is(err?.message, `inclusion proof: index ${index} not in [0, ${size})`);
   }
 });
 

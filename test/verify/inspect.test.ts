@@ -27,3 +27,21 @@ test('a key bundle is described by its public key hint, a certificate bundle by 
   t.false(describeLines(certified, false).some((l) => l.startsWith('Public key hint')));
   t.deepEqual(certified.problems, []);
 });
+
+test('a DSSE bundle names its payload type, and its predicate type only when the payload is an in-toto statement', (t) => {
+  const lines = describeLines(describeBundle(sample('attestation.sigstore.json')), false);
+  t.true(lines.includes('DSSE payload type: application/vnd.in-toto+json'));
+  t.true(lines.includes('Predicate type: https://slsa.dev/provenance/v1'));
+
+  const j = JSON.parse(readFileSync(path.join(SAMPLES, 'attestation.sigstore.json'), 'utf8')) as {
+    dsseEnvelope: { payload: string; payloadType: string };
+  };
+  j.dsseEnvelope.payloadType = 'text/plain';
+  j.dsseEnvelope.payload = Buffer.from('not a statement').toString('base64');
+  const plain = describeLines(describeBundle(parseBundle(JSON.stringify(j))), false);
+  t.true(plain.includes('DSSE payload type: text/plain'));
+  t.false(
+    plain.some((l) => l.startsWith('Predicate type')),
+    'no "Predicate type: undefined" line',
+  );
+});

@@ -29,6 +29,8 @@ test('an issuer with a control character, whitespace or a non-NFC form is refuse
       e?.message,
       'p.yaml: environments.default.issuer (line 3): must be NFC with no whitespace or control characters',
     );
+    // --json prints the details: the key and line a program can point at.
+    t.deepEqual(e?.details, { key: 'environments.default.issuer', line: 3 });
   }
 });
 

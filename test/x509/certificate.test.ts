@@ -17,7 +17,7 @@ import {
   x509Time,
 } from '../../src/der/writer.js';
 import { StellaError } from '../../src/errors.js';
-import { generateKeyPairSync } from 'node:crypto';
+import { constants as cryptoConstants, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { parseDer } from '../../src/der/reader.js';
 import { concatBytes, toHex, utf8 } from '../../src/util/encoding.js';
 import {
@@ -210,6 +210,35 @@ test('verifyWithAlgorithm: parameters only where the algorithm has them; a malfo
   // under an RSA key: false, not an exception, and never true.
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
   t.false(verifyWithAlgorithm(OID.rsaPss, node(seq(explicit(0, int(5)))), rsa, data, signature));
+});
+
+test('verifyWithAlgorithm: RSA-PSS verifies only under parameters it can read whole (hash, MGF1 with the same hash, trailer 1)', (t) => {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = utf8.encode('to be signed');
+  const signature = cryptoSign('sha256', data, {
+    key: privateKey,
+    padding: cryptoConstants.RSA_PKCS1_PSS_PADDING,
+    saltLength: 32,
+  });
+  const node = (der: Uint8Array) => parseDer(der, { code: 'CERTIFICATE_MALFORMED' });
+  const alg = (o: string) => seq(oid(o), nul());
+  const hash = explicit(0, alg(OID.sha256));
+  const mgf = (h: string) => explicit(1, seq(oid(OID.mgf1), alg(h)));
+  const salt = explicit(2, int(32));
+  const verifies = (params: Uint8Array | undefined) =>
+    verifyWithAlgorithm(OID.rsaPss, params ? node(params) : undefined, publicKey, data, signature);
+  t.true(verifies(seq(hash, mgf(OID.sha256), salt)));
+  t.true(verifies(seq(hash, mgf(OID.sha256), salt, explicit(3, int(1)))));
+  // Each of these leaves the parameters unread, with the same valid signature: never true.
+  for (const [why, params] of [
+    ['no parameters', undefined],
+    ['NULL parameters', nul()],
+    ['no hash (SHA-1 by default, which Stella does not take)', seq(mgf(OID.sha256), salt)],
+    ['MGF1 over another hash', seq(hash, mgf(OID.sha384), salt)],
+    ['a mask generation function other than MGF1', seq(hash, explicit(1, alg(OID.sha256)), salt)],
+    ['trailer field 2', seq(hash, mgf(OID.sha256), salt, explicit(3, int(2)))],
+  ] as const)
+    t.false(verifies(params), why);
 });
 
 test('reports unknown critical extensions', (t) => {

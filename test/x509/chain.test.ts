@@ -5,7 +5,11 @@ import { StellaError, type ErrorCode } from '../../src/errors.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 import type { CertificateAuthority } from '../../src/model/trust-material.js';
 import { parseCertificate, type Certificate, type Extension } from '../../src/x509/certificate.js';
-import { verifyCertificateChain, verifyIssuedChain } from '../../src/x509/chain.js';
+import {
+  parsedAuthority,
+  verifyCertificateChain,
+  verifyIssuedChain,
+} from '../../src/x509/chain.js';
 import {
   basicConstraintsExtension,
   ctPoisonExtension,
@@ -57,6 +61,17 @@ test('valid chain: path is leaf, intermediate, root', (t) => {
     r.path.map((c) => c.subject.commonName),
     [undefined, 'stella-intermediate', 'stella-root'],
   );
+});
+
+test("a CA's chain is parsed once: every verification under it shares the same certificates", (t) => {
+  // Parsing the trust material once is the verifier's speed contract (a shipment verifies
+  // thousands of bundles under one root); a cache that misses would parse it per bundle.
+  t.is(parsedAuthority(pki.ca), parsedAuthority(pki.ca));
+  const a = verifyCertificateChain(leaf, [], [pki.ca], [T0 + MIN]);
+  const b = verifyCertificateChain(leaf, [], [pki.ca], [T0 + MIN]);
+  t.is(a.path[1], b.path[1]);
+  t.is(a.path[2], b.path[2]);
+  t.is(a.path[2], parsedAuthority(pki.ca).certs.at(-1));
 });
 
 test('a v0.1 bundle may ship the intermediate when it is byte-identical to the trusted one', (t) => {

@@ -133,6 +133,38 @@ test('an SCT with non-empty extensions verifies (Static CT)', (t) => {
   t.deepEqual([...scts[0]!.extensions], [0, 0, 5, 0, 0, 0, 0, 42]);
 });
 
+test('the SCT encoder refuses fields longer than their TLS length prefix can say', (t) => {
+  // A 16-bit prefix holds up to 65,535 bytes; one more would be written modulo 2^16, giving an
+  // SCT that parses as something else.
+  const sct = (extensions: Uint8Array, signature: Uint8Array) =>
+    encodeSct({
+      logId: new Uint8Array(32),
+      timestamp: T0,
+      extensions,
+      hashAlgorithm: TlsHash.sha256,
+      signatureAlgorithm: TlsSignature.ecdsa,
+      signature,
+    });
+  const max = new Uint8Array(0xffff);
+  const one = Uint8Array.of(1);
+  t.is(sct(max, one).length, 1 + 32 + 8 + 2 + 0xffff + 2 + 2 + 1);
+  t.throws(() => sct(new Uint8Array(0x10000), one), {
+    instanceOf: RangeError,
+    message: 'value does not fit 16 bits',
+  });
+  t.throws(() => sct(one, new Uint8Array(0x10000)), { instanceOf: RangeError });
+  t.throws(() => encodeSctList([new Uint8Array(0x10000)]), { instanceOf: RangeError });
+  t.throws(
+    () =>
+      buildPrecertSignedData({
+        timestamp: T0,
+        issuerKeyHash: new Uint8Array(32),
+        precertTbs: new Uint8Array(0x1000000),
+      }),
+    { instanceOf: RangeError, message: 'value does not fit 24 bits' },
+  );
+});
+
 test('precertTbsOf(final leaf) equals the precert TBS without poison', (t) => {
   const leaf = parseCertificate(issueWithSct());
   const precert = buildTbsCertificate({

@@ -388,11 +388,13 @@ export function forkLog(
   setTree: (t: MerkleTree) => void,
   current: number,
 ): { from: number; to: number } {
+  // The caller's mistake, not the sandbox's: over HTTP it is a 400, not a 500.
+  if (current === 0) fail('INPUT_INVALID', 'sandbox', 'fork: the log is empty; nothing to fork');
   if (!Number.isSafeInteger(size) || size < 0 || size >= current)
     fail(
-      'SANDBOX_ERROR',
+      'INPUT_INVALID',
       'sandbox',
-      `fork: the log has ${current} entries; the fork point must be 0..${current - 1}`,
+      `fork: the log has ${current} ${current === 1 ? 'entry' : 'entries'}; the fork point must be 0..${current - 1}`,
     );
   storage.truncate(size);
   const t = new MerkleTree();

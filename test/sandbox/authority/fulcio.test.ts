@@ -170,6 +170,34 @@ test('proof of possession over the wrong value, or by another key, is refused', 
   t.is(err2?.code, 'FULCIO_REJECTED');
 });
 
+test('a certificate is issued only when the CA covers its whole lifetime: from creation to the last 10 minutes', (t) => {
+  const jwt = authority.oidc.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
+  const claims = authority.oidc.verifyToken(jwt, { audience: 'sigstore', now: NOW });
+  const issueAt = (now: number) =>
+    authority.fulcio.issueSigningCertificate({
+      claims,
+      issuerUrl: authority.oidc.issuerUrl,
+      subjectPublicKeySpki: signer.key.spki,
+      proofOfPossession: signer.key.sign(utf8.encode(claims.sub)),
+      now,
+    });
+  const last = authority.fulcio.notAfter - LEAF_LIFETIME_MS;
+  for (const now of [authority.fulcio.createdAt, last]) {
+    const leaf = parseCertificate(issueAt(now).chain[0]);
+    t.is(leaf.notBefore, Math.floor(now / 1000) * 1000);
+  }
+  // Before the CA exists, past the point where a leaf would outlive it, or no time at all
+  // (NaN compares false both ways, so it must be refused on its own).
+  for (const now of [authority.fulcio.createdAt - 1, last + 1, Number.NaN, 1.5 + NOW]) {
+    const e = t.throws(() => issueAt(now), { instanceOf: StellaError }, String(now));
+    t.is(e?.code, 'FULCIO_REJECTED');
+    t.is(
+      e?.message,
+      'Fulcio: the CA is not valid for the whole lifetime of a certificate issued now',
+    );
+  }
+});
+
 test('createSigningCertificate: the Fulcio v2 request/response JSON', (t) => {
   const jwt = authority.oidc.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
   const request = {
@@ -225,6 +253,26 @@ test('createSigningCertificate: the Fulcio v2 request/response JSON', (t) => {
     ),
     'FULCIO_REJECTED',
   );
+  // The key and its proof are each required, named, before the token is looked at.
+  const { publicKey, proofOfPossession } = request.publicKeyRequest;
+  for (const [publicKeyRequest, field] of [
+    [{ proofOfPossession }, 'publicKey.content'],
+    [{ publicKey: { algorithm: 'ECDSA', content: '' }, proofOfPossession }, 'publicKey.content'],
+    [{ publicKey: { algorithm: 'ECDSA', content: 7 }, proofOfPossession }, 'publicKey.content'],
+    [{ publicKey }, 'proofOfPossession'],
+    [{ publicKey, proofOfPossession: '' }, 'proofOfPossession'],
+  ] as const) {
+    const e = t.throws(
+      () =>
+        authority.fulcio.createSigningCertificate(
+          { ...request, publicKeyRequest },
+          { now: NOW, oidcIssuers: [authority.oidc.trusted()] },
+        ),
+      { instanceOf: StellaError },
+    );
+    t.is(e.code, 'FULCIO_REJECTED', JSON.stringify(publicKeyRequest));
+    t.is(e.message, `Fulcio: publicKeyRequest.${field} is required`);
+  }
   const csr = t.throws(
     () =>
       authority.fulcio.createSigningCertificate(

@@ -7,6 +7,7 @@ import {
   verifyToken,
   type MintTokenOptions,
 } from '../../../src/sandbox/authority/oidc.js';
+import { toBase64Url, utf8 } from '../../../src/util/encoding.js';
 import { NOW, makeAuthority } from './helpers.js';
 
 const issuer = makeAuthority().oidc;
@@ -125,6 +126,31 @@ test('a token whose sub is empty or not a string is refused, though its signatur
       'OIDC_TOKEN_INVALID',
       /"sub" claim missing/,
     );
+});
+
+test('a token without an "iss" claim, or with one that is not a string, is refused as such, not as an untrusted issuer', (t) => {
+  // The issuer is read before any signature is checked (it picks the key), so the token's
+  // own claims are enough; the issuer's signer always writes its own iss.
+  const claims = JSON.parse(
+    Buffer.from(
+      issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW }).split('.')[1]!,
+      'base64url',
+    ).toString('utf8'),
+  ) as Record<string, unknown>;
+  const part = (o: unknown) => toBase64Url(utf8.encode(JSON.stringify(o)));
+  for (const iss of [undefined, 5, null, ['https://oidc.test.invalid']]) {
+    const jwt = [
+      part({ alg: 'ES256', kid: issuer.kid, typ: 'JWT' }),
+      part({ ...claims, iss }),
+      toBase64Url(new Uint8Array(64)),
+    ].join('.');
+    expectError(
+      t,
+      () => issuer.verifyToken(jwt, { audience: 'sigstore', now: NOW }),
+      'OIDC_TOKEN_INVALID',
+      /^OIDC token invalid: "iss" claim missing$/,
+    );
+  }
 });
 
 test('minting is deterministic for the same key, options and clock', (t) => {

@@ -143,6 +143,28 @@ test('hashedrekord 0.0.2: the answer parses, binds and proves inclusion with the
   t.is(log.size, 5);
 });
 
+test("the log's name must be a signed-note name, and its default (the base URL's host) is one", (t) => {
+  const make = (o: { name?: string; baseUrl?: string }) =>
+    new LocalRekorV2Log({
+      key: v2keys.rekorV2Log,
+      storage: new MemoryLogStorage(),
+      baseUrl: o.baseUrl ?? BASE,
+      validFrom: CREATED_AT,
+      ...(o.name === undefined ? {} : { name: o.name }),
+    });
+  t.is(make({}).name, 'log2099-1.rekor.test.invalid');
+  t.is(make({ name: 'rekor.example/2099' }).name, 'rekor.example/2099');
+  // A note name is non-empty, without whitespace or '+' (C2SP signed-note).
+  for (const name of ['', 'a b', 'a+b', 'tab\there']) {
+    const e = t.throws(() => make({ name }), { instanceOf: StellaError }, JSON.stringify(name));
+    t.is(e?.code, 'CONFIG_INVALID');
+    t.is(e?.message, `Rekor v2 log name ${JSON.stringify(name)} is not a valid signed-note name`);
+  }
+  const e = t.throws(() => make({ baseUrl: 'not a url' }), { instanceOf: StellaError });
+  t.is(e?.code, 'CONFIG_INVALID');
+  t.is(e?.message, 'Rekor v2 base URL "not a url" is not a URL');
+});
+
 test('dsse 0.0.2: the body is the one the verifier builds; signatures sorted and each verified', (t) => {
   const log = newLog();
   const payload = utf8.encode('{"_type":"https://in-toto.io/Statement/v1"}');
@@ -506,6 +528,13 @@ test('TSA: DER and JSON requests give tokens the verifier accepts; nonce, certRe
     const a = tsa.answerJson({ artifactHash: toBase64(digest), [field]: value }, NOW);
     t.is(a.httpStatus, 400, `${field}: ${JSON.stringify(value)}`);
     t.regex(parseTimeStampResp(a.response).statusText ?? '', why);
+  }
+  // A JSON request that is not an object (timestamp-authority binds it to a struct).
+  for (const body of [null, [], 'sha256', 5]) {
+    const a = tsa.answerJson(body, NOW);
+    t.is(a.httpStatus, 400, JSON.stringify(body));
+    t.is(parseTimeStampResp(a.response).status, PKI_STATUS.rejection);
+    t.regex(parseTimeStampResp(a.response).statusText ?? '', /the request must be a JSON object/);
   }
   t.is(
     tsa.answerDer(

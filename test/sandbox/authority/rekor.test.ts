@@ -296,11 +296,14 @@ test('checkpointName: a private deployment signs checkpoints under its own name 
 
 test('fork: the fork point is an earlier size of the log, 0 up to one less than its size; anything else is refused and the log kept', (t) => {
   const log = makeAuthority().rekor;
+  const empty = t.throws(() => log.fork(), { instanceOf: StellaError });
+  t.is(empty.code, 'INPUT_INVALID');
+  t.is(empty.message, 'fork: the log is empty; nothing to fork');
   for (const i of [0, 1, 2]) log.createEntry(hashedRekord(utf8.encode(`fork ${i}`)), { now: NOW });
   const root = log.logInfo().rootHash;
   for (const at of [3, 4, -1, 1.5, Number.NaN]) {
     const e = t.throws(() => log.fork(at), { instanceOf: StellaError });
-    t.is(e.code, 'SANDBOX_ERROR');
+    t.is(e.code, 'INPUT_INVALID');
     t.is(e.message, 'fork: the log has 3 entries; the fork point must be 0..2');
   }
   t.is(log.size, 3);

@@ -3,7 +3,8 @@
  * authenticated stop), loopback-only URLs, and the /proc command-line check.
  */
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   existsSync,
   mkdtempSync,
@@ -31,6 +32,7 @@ import {
 } from '../../../src/sandbox/server/control-channel.js';
 import { StellaError } from '../../../src/errors.js';
 import {
+  forkSandboxLog,
   isSandboxMain,
   startDetachedSandbox,
   stopSandbox,
@@ -42,6 +44,9 @@ import {
   writeSandboxState,
 } from '../../../src/sandbox/server/data-dir.js';
 import { sandboxAnswers, startSandbox } from '../../../src/sandbox/server/sandbox.js';
+import { sha256 } from '../../../src/crypto.js';
+import { toBase64, toHex, utf8 } from '../../../src/util/encoding.js';
+import { signerKey } from '../authority/helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'stella-control-'));
 /** Tests that read Linux's /proc: declared skipped where there is none. */
@@ -172,6 +177,76 @@ withProc(
     t.false(isSandboxMain(process.pid, dir));
     // A pid with no process (its /proc entry cannot be read) is not it.
     t.false(isSandboxMain(2 ** 30, dir));
+  },
+);
+
+test('a fork the sandbox refuses is SANDBOX_ERROR with its HTTP status and reason, and the log is kept', async (t) => {
+  const dir = tmp();
+  const sb = await startSandbox({ dataDir: dir, port: 0 });
+  t.teardown(() => sb.close());
+  const refusal = async (log: 'v1' | 'v2', at?: number) => {
+    const e = await t.throwsAsync(forkSandboxLog({ dataDir: dir, log, at }), {
+      instanceOf: StellaError,
+    });
+    t.is(e?.code, 'SANDBOX_ERROR', log);
+    return e?.message;
+  };
+  for (const log of ['v1', 'v2'] as const)
+    t.is(
+      await refusal(log),
+      'the sandbox refused the fork: HTTP 400: fork: the log is empty; nothing to fork',
+    );
+  // One entry in the Rekor v1 log, then a fork point past it.
+  const data = utf8.encode('fork refusal');
+  const signer = signerKey();
+  const logged = await fetch(`${sb.urls.rekor}/api/v1/log/entries`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      apiVersion: '0.0.1',
+      kind: 'hashedrekord',
+      spec: {
+        data: { hash: { algorithm: 'sha256', value: toHex(sha256(data)) } },
+        signature: {
+          content: toBase64(signer.key.sign(data)),
+          publicKey: { content: toBase64(utf8.encode(signer.pem)) },
+        },
+      },
+    }),
+  });
+  t.is(logged.status, 201);
+  t.is(
+    await refusal('v1', 5),
+    'the sandbox refused the fork: HTTP 400: fork: the log has 1 entry; the fork point must be 0..0',
+  );
+  const info = (await (await fetch(`${sb.urls.rekor}/api/v1/log`)).json()) as { treeSize: number };
+  t.is(info.treeSize, 1, 'the log is kept');
+});
+
+withProc(
+  'H57 isSandboxMain: inside the sandbox main itself, its own pid is never the sandbox to signal (reads /proc)',
+  (t) => {
+    // The sandbox main's own command line, with a probe loaded first through NODE_OPTIONS
+    // (which /proc/self/cmdline does not show): the probe asks about its own pid and exits
+    // before the sandbox starts. Were its own pid taken, a stop there would signal itself.
+    const dir = tmp();
+    const probe = join(dir, 'probe.mjs');
+    const control = new URL('../../../src/sandbox/server/control.js', import.meta.url).href;
+    writeFileSync(
+      probe,
+      `import { isSandboxMain } from ${JSON.stringify(control)};\n` +
+        `process.stdout.write(JSON.stringify(isSandboxMain(process.pid, ${JSON.stringify(dir)})));\n` +
+        `process.exit(0);\n`,
+    );
+    const main = fileURLToPath(new URL('../../../src/sandbox/server/main.js', import.meta.url));
+    const r = spawnSync(process.execPath, [main, '--data-dir', dir], {
+      env: { ...process.env, NODE_OPTIONS: `--import ${pathToFileURL(probe).href}` },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    t.is(r.status, 0, r.stderr);
+    t.is(r.stdout, 'false');
+    t.false(existsSync(sandboxPath(dir, 'state')), 'the probe exited before the sandbox started');
   },
 );
 

@@ -321,6 +321,16 @@ test('restart keeps the log and the CA: old bundles still verify, new entries co
   );
 });
 
+test('a port outside 0-65535 is refused before anything is created', async (t) => {
+  for (const port of [-1, 65536, 1.5, Number.NaN]) {
+    const dataDir = join(tmp(), 'never-created');
+    const err = await t.throwsAsync(startSandbox({ dataDir, port }), { instanceOf: StellaError });
+    t.is(err.code, 'INPUT_INVALID', String(port));
+    t.is(err.message, `--port must be 0-65535, got ${port}`);
+    t.false(existsSync(dataDir), 'no data folder for a start refused at its arguments');
+  }
+});
+
 test('a port already in use is SANDBOX_ERROR "port in use", and the data folder can start a sandbox right after', async (t) => {
   const taken = createServer();
   await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
