@@ -1,4 +1,5 @@
 import test from 'ava';
+import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { StellaError } from '../../../src/errors.js';
 import { sha256 } from '../../../src/crypto.js';
 import { fromHex, toBase64, toHex, utf8 } from '../../../src/util/encoding.js';
@@ -211,6 +212,21 @@ test('signatures that do not verify are refused before anything is logged', (t) 
   );
   t.is(notPem.code, 'REKOR_REJECTED');
   t.regex(notPem.message, /publicKey.* is not a PEM certificate or public key/);
+  // hashedrekord signs a bare digest, which only ECDSA can verify here (Rekor v1 has no
+  // prehashed Ed25519): an Ed25519 key is refused as such, whatever its signature.
+  const ed = generateKeyPairSync('ed25519');
+  const edPem = ed.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  for (const sig of [
+    nodeSign(null, data, ed.privateKey),
+    nodeSign(null, sha256(data), ed.privateKey),
+  ]) {
+    const e = t.throws(() => log.createEntry(hashedRekord(data, sig, edPem), { now: NOW }), {
+      instanceOf: StellaError,
+    });
+    t.is(e.code, 'REKOR_REJECTED');
+    t.is(e.message, 'Rekor: hashedrekord needs an ECDSA key (the signature is over a bare digest)');
+  }
+  t.is(log.size, 0);
 });
 
 test('the same entry twice is not appended again (Rekor 409)', (t) => {
