@@ -86,7 +86,8 @@ export interface Signed {
 /** What Fulcio needs from a signing key: its SPKI and a proof of possession over the token subject. */
 type CertifiableKey = Pick<AuthorityKey, 'spki' | 'sign'>;
 
-function certify(
+/** A Fulcio leaf (DER) for `key`, through the authority's Fulcio v2 JSON API, as a signing client gets it. */
+export function certify(
   a: SandboxAuthority,
   key: CertifiableKey,
   repo: string,

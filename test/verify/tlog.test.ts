@@ -6,8 +6,7 @@
  */
 import test from 'ava';
 import { sha256 } from '../../src/crypto.js';
-import { toBase64, utf8 } from '../../src/util/encoding.js';
-import { pemToDerList } from '../../src/util/pem.js';
+import { utf8 } from '../../src/util/encoding.js';
 import { preAuthEncoding } from '../../src/bundle/dsse.js';
 import { parseTransparencyLogEntryJson } from '../../src/bundle/parse.js';
 import type { Bundle, BundleContent } from '../../src/bundle/model.js';
@@ -17,11 +16,13 @@ import type { TrustMaterial } from '../../src/model/trust-material.js';
 import type { VerifyInput, VerifyState } from '../../src/verify/context.js';
 import type { VerificationPolicy } from '../../src/verify/policy.js';
 import { verifyTlogStep } from '../../src/verify/tlog.js';
+import { createEntryRequestV2 } from '../../src/sign/rekor-v2-client.js';
 import { MemoryLogStorage } from '../../src/sandbox/authority/rekor.js';
 import { LocalRekorV2Log } from '../../src/sandbox/authority/rekor-v2.js';
 import { deriveV2AuthorityKeys } from '../../src/sandbox/authority/keys-v2.js';
 import { seedFromString } from '../../src/sandbox/authority/keys.js';
 import { CREATED_AT, NOW, makeAuthority, signerKey } from '../sandbox/authority/helpers.js';
+import { certify } from '../helpers/authority-bundles.js';
 
 const authority = makeAuthority('verify tlog step');
 const signer = signerKey();
@@ -33,24 +34,11 @@ const log = new LocalRekorV2Log({
 });
 const KEY_DETAILS = 'PKIX_ECDSA_P256_SHA_256';
 
-const certDer: Uint8Array = (() => {
-  const jwt = authority.oidc.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });
-  const sub = authority.oidc.verifyToken(jwt, { audience: 'sigstore', now: NOW }).sub;
-  const r = authority.fulcio.createSigningCertificate(
-    {
-      credentials: { oidcIdentityToken: jwt },
-      publicKeyRequest: {
-        publicKey: { algorithm: 'ECDSA', content: signer.pem },
-        proofOfPossession: toBase64(signer.key.sign(utf8.encode(sub))),
-      },
-    },
-    { now: NOW, oidcIssuers: [authority.oidc.trusted()] },
-  );
-  return pemToDerList(r.signedCertificateEmbeddedSct.chain.certificates[0]!)[0]!;
-})();
-const verifier = { x509Certificate: { rawBytes: toBase64(certDer) }, keyDetails: KEY_DETAILS };
+const certDer = certify(authority, signer.key, 'org/repo', NOW);
 
-function tlogStep(content: BundleContent, request: unknown, artifact?: Uint8Array) {
+/** The tlog step over `content` logged as the signer logs it (its own request builder). */
+function tlogStep(content: BundleContent, artifact?: Uint8Array) {
+  const request = createEntryRequestV2(content, certDer, KEY_DETAILS);
   const bundle: Bundle = {
     mediaType: BUNDLE_V03_MEDIA_TYPE,
     version: '0.3',
@@ -89,37 +77,23 @@ test('a Rekor v2 dsse entry declares its key details; a hashedrekord entry its h
   const payload = utf8.encode('{"_type":"https://in-toto.io/Statement/v1"}');
   const payloadType = 'application/vnd.in-toto+json';
   const sig = signer.key.sign(preAuthEncoding(payloadType, payload));
-  const [dsse] = tlogStep(
-    { kind: 'dsseEnvelope', payload, payloadType, signatures: [{ sig, keyid: '' }] },
-    {
-      dsseRequestV002: {
-        envelope: {
-          payload: toBase64(payload),
-          payloadType,
-          signatures: [{ sig: toBase64(sig), keyid: '' }],
-        },
-        verifiers: [verifier],
-      },
-    },
-  );
+  const [dsse] = tlogStep({
+    kind: 'dsseEnvelope',
+    payload,
+    payloadType,
+    signatures: [{ sig, keyid: '' }],
+  });
   t.is(dsse?.kind, 'dsse/0.0.2');
   t.is(dsse?.rekor, 'v2');
   // The payload's hash says nothing about the signature: only the key details are declared.
   t.deepEqual(dsse?.declared, { keyDetails: KEY_DETAILS });
 
   const data = utf8.encode('an artifact');
-  const msig = signer.key.sign(data);
   const [hashed] = tlogStep(
     {
       kind: 'messageSignature',
       messageDigest: { algorithm: 'SHA2_256', digest: sha256(data) },
-      signature: msig,
-    },
-    {
-      hashedRekordRequestV002: {
-        digest: toBase64(sha256(data)),
-        signature: { content: toBase64(msig), verifier },
-      },
+      signature: signer.key.sign(data),
     },
     data,
   );

@@ -40,33 +40,14 @@ import {
 } from '../../../src/sandbox/authority/keys-v2.js';
 import { seedFromString } from '../../../src/sandbox/authority/keys.js';
 import { deterministicEd25519Signer } from '../../../src/x509/issue.js';
-import { pemToDerList } from '../../../src/util/pem.js';
 import { CREATED_AT, NOW, makeAuthority, signerKey } from './helpers.js';
+import { certify } from '../../helpers/authority-bundles.js';
 
 const v2keys = deriveV2AuthorityKeys(seedFromString('rekor v2 tests'));
 const BASE = 'https://log2099-1.rekor.test.invalid';
 const authority = makeAuthority();
 const signer = signerKey();
-const cert: Uint8Array = (() => {
-  const jwt = authority.oidc.mintToken({
-    platform: 'github',
-    repo: 'org/repo',
-    ref: 'refs/heads/main',
-    now: NOW,
-  });
-  const sub = authority.oidc.verifyToken(jwt, { audience: 'sigstore', now: NOW }).sub;
-  const r = authority.fulcio.createSigningCertificate(
-    {
-      credentials: { oidcIdentityToken: jwt },
-      publicKeyRequest: {
-        publicKey: { algorithm: 'ECDSA', content: signer.pem },
-        proofOfPossession: toBase64(signer.key.sign(utf8.encode(sub))),
-      },
-    },
-    { now: NOW, oidcIssuers: [authority.oidc.trusted()] },
-  );
-  return pemToDerList(r.signedCertificateEmbeddedSct.chain.certificates[0]!)[0]!;
-})();
+const cert = certify(authority, signer.key, 'org/repo', NOW);
 
 function newLog(storage = new MemoryLogStorage()): LocalRekorV2Log {
   return new LocalRekorV2Log({
