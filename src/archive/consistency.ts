@@ -22,8 +22,8 @@ import {
   type JsonReadContext,
 } from '../util/json.js';
 import { canonicalizeBytes } from '../util/canonical-json.js';
+import { CONSISTENCY_FILE_NAME } from './manifest.js';
 
-export const CONSISTENCY_NAME = 'consistency.json';
 export const CONSISTENCY_MEDIA_TYPE = 'application/vnd.stella.consistency.v1+json';
 export const CONSISTENCY_LIMITS = {
   maxBytes: 16 * 1024 * 1024,
@@ -54,7 +54,7 @@ const C: JsonReadContext = {
   code: 'CONSISTENCY_PROOF_INVALID',
   check: 'consistency',
   limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
-  prefix: `${CONSISTENCY_NAME}: `,
+  prefix: `${CONSISTENCY_FILE_NAME}: `,
 };
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -69,7 +69,7 @@ export function parseShipmentConsistency(bytes: Uint8Array): ShipmentConsistency
     parseJsonStrict(bytes, {
       maxDepth: 8,
       maxBytes: CONSISTENCY_LIMITS.maxBytes,
-      what: CONSISTENCY_NAME,
+      what: CONSISTENCY_FILE_NAME,
       code: 'CONSISTENCY_PROOF_INVALID',
       limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
       check: 'consistency',

@@ -18,9 +18,10 @@ export function artifactDigestsOf(bundle: Bundle): string[] {
   if (c.payloadType !== IN_TOTO_PAYLOAD_TYPE) return [];
   const stmt = parseInTotoStatement(c.payload);
   const out = new Set<string>();
+  // The statement parser holds every sha256 value to 64 hex digits (of either case).
   for (const s of stmt.subject) {
     const hex = s.digest.sha256;
-    if (hex !== undefined && /^[0-9a-fA-F]{64}$/.test(hex)) out.add(`sha256:${hex.toLowerCase()}`);
+    if (hex !== undefined) out.add(`sha256:${hex.toLowerCase()}`);
   }
   return [...out].sort();
 }

@@ -503,6 +503,17 @@ test('A14: entries not on the manifest, missing, out of order, misplaced, or a m
     /"trusted_root\.json" is not on the manifest/,
   );
 
+  // A consistency file the manifest does not mention (it names one in `consistency` when it
+  // carries one).
+  files.set('consistency.json', utf8.encode('{}'));
+  const unlistedConsistency = await retar(files, [...names, 'consistency.json']);
+  refused(
+    t,
+    () => readExportArchive(unlistedConsistency),
+    'ARCHIVE_MANIFEST_MISMATCH',
+    /"consistency\.json" is not on the manifest/,
+  );
+
   const missing = await retar(files, names.slice(0, -1));
   refused(t, () => readExportArchive(missing), 'ARCHIVE_MANIFEST_MISMATCH', /archive is missing/);
 

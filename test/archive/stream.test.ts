@@ -74,6 +74,11 @@ const CASES: [string, Uint8Array][] = [
   ['./name', archive(entry({ name: './manifest.cbor' }), END)],
   ['data after the end', archive(MANIFEST, END, new Uint8Array(BLOCK).fill(0x41))],
   ['an entry after the end', archive(MANIFEST, END, BUNDLE)],
+  // One zero block is not the end: an entry after it must not be read as end-of-archive tail.
+  [
+    'an empty entry after one zero block',
+    archive(MANIFEST, new Uint8Array(BLOCK), header({ name: B0, size: 0 }), END),
+  ],
   [
     'PAX header',
     archive(entry({ name: 'pax', type: 0x78 }, utf8.encode('16 size=999999\n')), MANIFEST, END),
@@ -445,8 +450,11 @@ test('the streamed tar reader hands out views into the chunk that holds an entry
   // The manifest's data, in place in the one chunk the source gave: not a copy.
   t.is(data.buffer, tarBytes.buffer);
   t.is(data.byteOffset, tarBytes.byteOffset + BLOCK);
+  // An entry's data is handed out once: a second read is a caller's bug, not more bytes.
+  await t.throwsAsync(s.data(), { message: 'StrictTarStream.data: no unread entry' });
   t.truthy(await s.next());
   t.is(await s.next(), undefined);
+  await t.throwsAsync(s.data(), { message: 'StrictTarStream.data: no unread entry' });
   t.is(await s.next(), undefined);
 });
 

@@ -3,6 +3,7 @@
  * message signature's SHA-256 digest, or an in-toto statement's SHA-256 subjects.
  */
 import test from 'ava';
+import { StellaError } from '../../src/errors.js';
 import { artifactDigestsOf } from '../../src/bundle/artifact-digests.js';
 import { IN_TOTO_PAYLOAD_TYPE } from '../../src/bundle/intoto.js';
 import type { Bundle, BundleContent, HashAlgorithm } from '../../src/bundle/model.js';
@@ -69,6 +70,15 @@ test('an in-toto statement is about its SHA-256 subjects: lower-cased, once each
     ]),
   );
   t.deepEqual(artifactDigestsOf(b), [`sha256:${A}`, `sha256:${B}`]);
+});
+
+test('a sha256 subject that is not 64 hex digits names no artifact: the statement is refused', (t) => {
+  for (const sha256 of ['zz'.repeat(32), A.slice(2), `${A}00`]) {
+    const b = dsse(IN_TOTO_PAYLOAD_TYPE, statement([{ name: 'a', digest: { sha256 } }]));
+    const e = t.throws(() => artifactDigestsOf(b), { instanceOf: StellaError }, sha256);
+    t.is(e.code, 'BUNDLE_MALFORMED');
+    t.regex(e.message, /digest\.sha256: expected 64 hex characters/);
+  }
 });
 
 test('a DSSE envelope of another payload type names no artifact', (t) => {

@@ -82,3 +82,28 @@ test("an answer whose one entry is not a JSON object is REKOR_REJECTED, not a Ty
       'REKOR_REJECTED',
     );
 });
+
+test("an inclusion proof's root hash and hashes must be 64 lowercase hex digits each, at most the proof limit of them", (t) => {
+  const e = Object.values(created.response)[0]!;
+  const proof = e.verification.inclusionProof;
+  const withProof = (p: Record<string, unknown>) => ({
+    ...e,
+    verification: { ...e.verification, inclusionProof: { ...proof, ...p } },
+  });
+  for (const rootHash of [undefined, 5, 'zz'.repeat(32), 'AB'.repeat(32), 'ab'.repeat(31)]) {
+    const err = t.throws(() => tlogEntryFromRekor(withProof({ rootHash }) as never), {
+      instanceOf: StellaError,
+    });
+    t.is(err.code, 'REKOR_REJECTED', JSON.stringify(rootHash));
+    t.regex(err.message, /inclusionProof\.rootHash is not 64 lowercase hex digits/);
+  }
+  const hash = 'ab'.repeat(32);
+  for (const hashes of [undefined, 'ab', [5], ['zz'.repeat(32)], new Array(65).fill(hash)]) {
+    const err = t.throws(() => tlogEntryFromRekor(withProof({ hashes }) as never), {
+      instanceOf: StellaError,
+    });
+    t.is(err.code, 'REKOR_REJECTED', JSON.stringify(hashes)?.slice(0, 40));
+    t.regex(err.message, /inclusionProof\.hashes is not a list of 64-hex-digit hashes/);
+  }
+  t.notThrows(() => tlogEntryFromRekor(withProof({}) as never));
+});

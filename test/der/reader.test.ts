@@ -51,6 +51,12 @@ test('refuses non-minimal long-form lengths', (t) =>
 test('refuses long-form lengths with a leading zero', (t) =>
   refuses(t, h('30820003020101'), /non-minimal length/));
 test('refuses lengths past the end', (t) => refuses(t, h('3005020101'), /runs past the end/));
+test('refuses long-form length octets cut off by the end of the input', (t) => {
+  refuses(t, h('3082'), /truncated length/);
+  refuses(t, h('308201'), /truncated length/);
+  // Inside a parent: the child's length octets run past the parent's end.
+  refuses(t, h('30030482010000'), /truncated length|runs past the end/);
+});
 test('refuses trailing bytes after the top element', (t) =>
   refuses(t, h('300302010100'), /trailing byte/));
 test('refuses inner elements that overrun their parent', (t) =>

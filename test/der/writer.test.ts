@@ -140,6 +140,18 @@ test('strings, booleans and bit strings', (t) => {
   t.is(ku.unusedBits, 7);
   t.is(toHex(namedBitString([5, 6])), '03020106');
   t.is(toHex(bitString(Uint8Array.of(0xff), 4)), '030204f0');
+  // X.690 8.6.2.2: 0..7 unused bits, and none in an empty string.
+  t.is(toHex(bitString(Uint8Array.of(0x80), 7)), '03020780');
+  for (const [bytes, unused] of [
+    [Uint8Array.of(0xff), 8],
+    [Uint8Array.of(0xff), -1],
+    [new Uint8Array(0), 1],
+  ] as const)
+    t.throws(
+      () => bitString(bytes, unused),
+      { instanceOf: RangeError },
+      `${unused} of ${bytes.length}`,
+    );
 });
 
 test('explicit and implicit context tags', (t) => {
@@ -150,4 +162,9 @@ test('explicit and implicit context tags', (t) => {
   t.true(i.isContext(0) && i.constructed);
   const p = parseDer(implicit(2, int(5)));
   t.true(p.isContext(2) && !p.constructed);
+  // 30 is the last tag number the low-tag-number form holds (31 means "high form follows").
+  t.is(toHex(implicit(30, int(5))), '9e0105');
+  t.is(toHex(explicit(30, int(5))), 'be03020105');
+  t.throws(() => implicit(31, int(5)), { instanceOf: RangeError });
+  t.throws(() => explicit(31, int(5)), { instanceOf: RangeError });
 });

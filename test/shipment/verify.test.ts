@@ -11,6 +11,7 @@ import { bytesSource } from '../../src/archive/export-stream.js';
 import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
 import { sha256 } from '../../src/crypto.js';
+import { serializeShipmentConsistency } from '../../src/archive/consistency.js';
 import { verifyShipment } from '../../src/shipment/verify.js';
 import { BUNDLES_PER_THREAD } from '../../src/shipment/pool.js';
 import type { TrustMaterial } from '../../src/model/trust-material.js';
@@ -28,8 +29,11 @@ import {
 
 const T0 = Date.UTC(2025, 5, 1);
 
-/** A shipment of `n` (three) artifacts from one log: each bundle carries its own checkpoint. */
-async function shipment(n = 3) {
+/**
+ * A shipment of `n` (three) artifacts from one log: each bundle carries its own checkpoint.
+ * `consistency`: a consistency.json to carry beside them.
+ */
+async function shipment(n = 3, consistency?: Uint8Array) {
   const a = testAuthority('shipment-verify-checkpoints');
   const bundles = Array.from({ length: n }, (_, i) => i).map((i) => {
     const artifact = utf8.encode(`artifact ${i}\n`);
@@ -40,8 +44,8 @@ async function shipment(n = 3) {
       source: `bundle ${i}`,
     };
   });
-  const { archive } = await buildExportArchive({ bundles });
-  return { trust: a.trustMaterial(), archive };
+  const { archive } = await buildExportArchive({ bundles, consistency });
+  return { trust: a.trustMaterial(), archive, digests: bundles.map((b) => b.artifactDigest) };
 }
 
 /** The one signer of shipment(): its workflow identity, exactly. */
@@ -73,6 +77,27 @@ test('verifyShipment keeps the checkpoints for the consistency step, unless told
   t.is(threads.jobs, 2, 'two worker threads');
   t.deepEqual(threads.checkpoints, kept.checkpoints);
   t.deepEqual((await run(false, 2)).checkpoints, { verified: [], others: [] });
+});
+
+test("with --artifact, the other bundles' checkpoints are kept when the archive carries consistency.json (its proofs start at them), and only then", async (t) => {
+  const run = async (consistency: Uint8Array | undefined) => {
+    const { trust, archive, digests } = await shipment(3, consistency);
+    return verifyShipment({
+      source: bytesSource(archive),
+      trust,
+      policy: POLICY,
+      jobs: 1,
+      select: new Map([[digests[0]!, [digests[0]!]]]),
+    });
+  };
+  const plain = await run(undefined);
+  t.is(plain.passed, 1);
+  t.is(plain.checkpoints.verified.length, 1);
+  t.deepEqual(plain.checkpoints.others, [], 'nothing to start a proof from: not kept');
+  const withProofs = await run(serializeShipmentConsistency({ logs: [] }));
+  t.is(withProofs.passed, 1);
+  t.is(withProofs.checkpoints.verified.length, 1);
+  t.is(withProofs.checkpoints.others.length, 2, 'the two bundles not asked for');
 });
 
 test('the default --jobs: in process for a small shipment, threads by the shipment and the cores for a larger one; a given jobs stands', async (t) => {
