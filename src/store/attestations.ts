@@ -4,15 +4,14 @@
  * --bundle. The store holds public data only (bundles); it is a convenience index, not a trust
  * anchor: everything read from it is verified like any other bundle.
  *
- * Path: --attestation-store, else STELLA_ATTESTATION_STORE, else a per-user default
- * ($XDG_DATA_HOME/stella/attestations.db, ~/.local/share/... on Linux, ~/Library/Application
- * Support/stella on macOS, %LOCALAPPDATA%\stella on Windows).
+ * Path: --attestation-store, else STELLA_ATTESTATION_STORE, else attestations.db in the per-user
+ * data folder beside the trust store (util/data-dir.ts).
  */
 import { makeFolder } from '../util/fs.js';
 import { sha256 } from '../crypto.js';
 import { formatDigest } from '../util/digest.js';
 import { utf8 } from '../util/encoding.js';
-import { homedir } from '../util/os.js';
+import { stellaDataDir } from '../util/data-dir.js';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { fail, StellaError } from '../errors.js';
@@ -57,15 +56,7 @@ export function resolveAttestationStorePath(
   if (flag) return resolve(flag);
   const fromEnv = env[ATTESTATION_STORE_ENV];
   if (fromEnv) return resolve(fromEnv);
-  return join(defaultDataDir(env), 'attestations.db');
-}
-
-function defaultDataDir(env: NodeJS.ProcessEnv): string {
-  if (process.platform === 'win32')
-    return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'stella');
-  if (process.platform === 'darwin')
-    return join(homedir(), 'Library', 'Application Support', 'stella');
-  return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'stella');
+  return join(stellaDataDir(env), 'attestations.db');
 }
 
 /**

@@ -1,7 +1,7 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
   ATTESTATION_STORE_APPLICATION_ID,
@@ -170,9 +170,17 @@ test('store path: flag, then STELLA_ATTESTATION_STORE, then a per-user default',
     resolveAttestationStorePath(undefined, { STELLA_ATTESTATION_STORE: '/x/env.db' }),
     '/x/env.db',
   );
-  const def = resolveAttestationStorePath(undefined, { XDG_DATA_HOME: '/x/data' });
-  t.true(def.endsWith('attestations.db'));
-  if (process.platform === 'linux') t.is(def, '/x/data/stella/attestations.db');
+  t.is(
+    resolveAttestationStorePath(undefined, { XDG_DATA_HOME: '/x/data' }),
+    '/x/data/stella/attestations.db',
+  );
+  // An empty or relative XDG_DATA_HOME is ignored (it used to put the store under the
+  // current folder): the default is the user's, as for the trust store.
+  for (const XDG_DATA_HOME of ['', 'relative'])
+    t.is(
+      resolveAttestationStorePath(undefined, { XDG_DATA_HOME }),
+      join(homedir(), '.local', 'share', 'stella', 'attestations.db'),
+    );
 });
 
 // Checklist H51 (review item 9): read paths (verify, export-bundle) open the store read-only

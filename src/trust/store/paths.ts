@@ -1,13 +1,9 @@
 /** Where the trust store lives: --store, else STELLA_TRUST_STORE, else a per-user default. */
-import { homedir } from '../../util/os.js';
 import { join } from 'node:path';
+import { stellaDataDir } from '../../util/data-dir.js';
 
 export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
-  const dataHome =
-    env.XDG_DATA_HOME && env.XDG_DATA_HOME.startsWith('/')
-      ? env.XDG_DATA_HOME
-      : join(homedir(), '.local', 'share');
-  return join(dataHome, 'stella', 'trust.db');
+  return join(stellaDataDir(env), 'trust.db');
 }
 
 export function resolveStorePath(
