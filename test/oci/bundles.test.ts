@@ -1,7 +1,8 @@
 /**
  * The checks `discoverBundles` and `attachBundle` (src/oci/bundles.ts) make on a bundle layer,
- * against a loopback registry written for the test: the bundle size limit at its edge, and a
- * bundle that is not about the image it is attached to (another digest, or no SHA-256 one).
+ * against a loopback registry written for the test: the bundle size limit at its edge, a
+ * bundle that is not about the image it is attached to (another digest, or no SHA-256 one),
+ * and a bundle artifact with a second layer.
  */
 import test from 'ava';
 import type { ServerResponse } from 'node:http';
@@ -55,7 +56,8 @@ interface Referrer {
   /** The bundle layer's bytes. */
   blob: Uint8Array;
   /** The size its descriptor claims (default: the blob's). */
-  claimedSize?: number;
+  claimedSize?: number; /** A second layer beside the bundle's (a bundle artifact has exactly one). */
+  extraLayer?: boolean;
 }
 
 /** One repository per referrer, so each discovery sees exactly one candidate. */
@@ -67,7 +69,12 @@ function serve(referrers: Referrer[]) {
       digest: digestOf(r.blob),
       size: r.claimedSize ?? r.blob.byteLength,
     };
-    const manifest = buildReferrerManifest(parseBundle(r.blob), layer, subject);
+    let manifest = buildReferrerManifest(parseBundle(r.blob), layer, subject);
+    if (r.extraLayer) {
+      const m = JSON.parse(new TextDecoder().decode(manifest)) as { layers: unknown[] };
+      m.layers.push({ mediaType: 'application/octet-stream', digest: digestOf(IMAGE), size: 1 });
+      manifest = enc.encode(JSON.stringify(m));
+    }
     const base = `/v2/org/${r.name}`;
     routes.set(`${base}/manifests/${IMAGE_DIGEST}`, {
       type: MEDIA_TYPES.ociManifest,
@@ -105,6 +112,7 @@ function serve(referrers: Referrer[]) {
 }
 
 const AT_LIMIT = bundleOfSize(LIMIT);
+const signedImage = enc.encode(signed(IMAGE));
 const FOR_OTHER = enc.encode(signed(OTHER));
 const SHA384_ONLY = enc.encode(
   serializeBundle(
@@ -125,6 +133,7 @@ test.before(async () => {
     { name: 'over-limit', blob: AT_LIMIT, claimedSize: LIMIT + 1 },
     { name: 'other', blob: FOR_OTHER },
     { name: 'sha384', blob: SHA384_ONLY },
+    { name: 'two-layers', blob: signedImage, extraLayer: true },
   ]);
   registry = await startFakeRegistry((_req, res, url) => route(res, url.pathname));
 });
@@ -172,6 +181,14 @@ test('a referrer whose bundle is for another digest, or names no SHA-256 digest,
     );
     t.deepEqual(e.details, { expected: IMAGE_DIGEST, actual: covers });
   }
+});
+
+test('a bundle artifact with a layer beside its bundle is refused: it has exactly one', async (t) => {
+  const found = await discoverBundles(image('two-layers'), OPTS);
+  t.is(found.bundles.length, 0);
+  const e = found.refused[0]!.error as StellaError;
+  t.is(e.code, 'REGISTRY_RESPONSE_INVALID');
+  t.regex(e.message, /has 2 layers; a Sigstore bundle artifact has exactly one$/);
 });
 
 test('attaching a bundle that names no SHA-256 digest is refused before the registry is asked', async (t) => {

@@ -622,6 +622,25 @@ test('payload strictness: non-canonical bytes, duplicate keys, unknown fields an
     'ROTATION_INVALID',
     /does not match the signed payload/,
   );
+  // The root's digest and size, each in its one form (the digest checked against the root
+  // only after).
+  const pRoot = p.root as { sha256: string; size: number };
+  for (const [root, why] of [
+    [
+      { ...pRoot, sha256: pRoot.sha256.toUpperCase() },
+      /root\.sha256 must be 64 lowercase hex digits/,
+    ],
+    [{ ...pRoot, sha256: 7 }, /root\.sha256 must be 64 lowercase hex digits/],
+    [{ ...pRoot, size: -1 }, /root\.size must be a whole number/],
+    [{ ...pRoot, size: 1.5 }, /root\.size must be a whole number/],
+  ] as const)
+    refusedUnchanged(
+      t,
+      file,
+      await craftTar(canonicalJson({ ...p, root }), ROOT_A, k),
+      'ROTATION_INVALID',
+      why,
+    );
   // A signature by an unknown key does not count.
   refusedUnchanged(
     t,

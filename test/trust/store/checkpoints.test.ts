@@ -58,13 +58,11 @@ function v2Store(): string {
 const code = (t: import('ava').ExecutionContext, fn: () => unknown) =>
   (t.throws(fn, { instanceOf: StellaError }) as StellaError).code;
 
-const vkey = (name: string) =>
-  formatWitnessVkey({
-    name,
-    publicKey: new Uint8Array(
-      generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }),
-    ).slice(12),
-  });
+const newWitnessKey = () =>
+  new Uint8Array(
+    generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }),
+  ).slice(12);
+const vkey = (name: string, publicKey = newWitnessKey()) => formatWitnessVkey({ name, publicKey });
 
 test('a schema-2 store is refused by other opens and migrated to schema 3 by trust migrate, its seal kept', (t) => {
   t.is(SCHEMA_VERSION, 3);
@@ -131,11 +129,22 @@ test('witnesses: added once by name and by key, windows checked, policies name k
   const s = openTrustStore(file, { create: true, now: NOW });
   importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX);
   const log = trustMaterialFromStore(s).tlogs[0]!;
-  const v = vkey('w1');
+  const w1Key = newWitnessKey();
+  const v = vkey('w1', w1Key);
   addWitness(s, { keyText: v, validFrom: NOW - DAY, validUntil: NOW + DAY, source: 'test' }, CTX);
   t.is(
     code(t, () => addWitness(s, { keyText: v, validFrom: 0, source: 'test' }, CTX)),
     'WITNESS_INVALID',
+  );
+  // The name again with another key, and the key again under another name: each named.
+  const again = (keyText: string) =>
+    t.throws(() => addWitness(s, { keyText, validFrom: 0, source: 'test' }, CTX), {
+      instanceOf: StellaError,
+    }).message;
+  t.is(again(vkey('w1')), 'a witness named "w1" is already in the store');
+  t.regex(
+    again(vkey('w1-renamed', w1Key)),
+    /^this key is already in the store as witness "w1": one key is one witness/,
   );
   t.is(
     code(t, () =>
