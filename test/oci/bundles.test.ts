@@ -134,6 +134,8 @@ test.before(async () => {
     { name: 'other', blob: FOR_OTHER },
     { name: 'sha384', blob: SHA384_ONLY },
     { name: 'two-layers', blob: signedImage, extraLayer: true },
+    // The right digest, and a size one byte larger than the blob's.
+    { name: 'size-lie', blob: signedImage, claimedSize: signedImage.byteLength + 1 },
   ]);
   registry = await startFakeRegistry((_req, res, url) => route(res, url.pathname));
 });
@@ -189,6 +191,19 @@ test('a bundle artifact with a layer beside its bundle is refused: it has exactl
   const e = found.refused[0]!.error as StellaError;
   t.is(e.code, 'REGISTRY_RESPONSE_INVALID');
   t.regex(e.message, /has 2 layers; a Sigstore bundle artifact has exactly one$/);
+});
+
+test("a bundle layer whose descriptor gives another size than the blob's is refused, naming both", async (t) => {
+  const found = await discoverBundles(image('size-lie'), OPTS);
+  t.is(found.bundles.length, 0);
+  const e = found.refused[0]!.error as StellaError;
+  t.is(e.code, 'REGISTRY_RESPONSE_INVALID');
+  t.regex(
+    e.message,
+    new RegExp(
+      `is ${signedImage.byteLength} bytes, its descriptor says ${signedImage.byteLength + 1}$`,
+    ),
+  );
 });
 
 test('attaching a bundle that names no SHA-256 digest is refused before the registry is asked', async (t) => {

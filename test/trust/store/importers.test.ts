@@ -199,6 +199,27 @@ test('a trusted_root.json with a Fulcio CA chain that no verification could pass
     t.is(e.code, 'IMPORT_INVALID', what);
     t.regex(e.message, message, what);
   }
+  // A CA with no certificate at all: the trusted-root parser refuses it first.
+  const empty = t.throws(
+    () =>
+      importFile(
+        s,
+        {
+          path: 'trusted_root.json',
+          bytes: utf8.encode(
+            trustedRootOf([good, { ...caEntry([root.der], NOW - YEAR / 2), certChain: [] }]),
+          ),
+        },
+        {},
+        CTX,
+      ),
+    { instanceOf: StellaError },
+  );
+  t.is(empty.code, 'TRUSTED_ROOT_INVALID');
+  t.is(
+    empty.message,
+    'invalid trusted root: certificateAuthorities[1].certChain has no certificates',
+  );
   t.is(dumpStore(s.path), before);
   // Controls: the good chain alone, and a TSA chain with the same mismatched link (which
   // links a timestamp check walks depends on the token's signer), import.

@@ -18,7 +18,7 @@ import {
   retireEntry,
   trustMaterialFromStore,
 } from '../../../src/trust/store/operations.js';
-import { addRotationKeys } from '../../../src/trust/store/rotation-keys.js';
+import { addRotationKeys, listRotationKeys } from '../../../src/trust/store/rotation-keys.js';
 import { trustFromStoreIfPresent } from '../../../src/trust/store/verify-source.js';
 import { applyRotation } from '../../../src/trust/rotation/apply.js';
 import { SCHEMA_VERSION } from '../../../src/trust/store/schema.js';
@@ -217,6 +217,21 @@ async function storeWithRotation(label: string): Promise<string> {
     { sourceFile: 'r1.tar' },
     CTX,
   );
+  // A second rotation hands over to two new keys: history then removes the first two.
+  const next = [rotationKeyPair(), rotationKeyPair()];
+  applyRotation(
+    s,
+    await rotationTar({
+      root: trustedRootOf([caEntry([a.der], NOW - 365 * DAY)]),
+      version: 2,
+      expires: NOW + 30 * DAY,
+      signers: [...k, ...next],
+      newKeys: next,
+      newThreshold: 2,
+    }),
+    { sourceFile: 'r2.tar' },
+    CTX,
+  );
   s.close();
   return file;
 }
@@ -229,10 +244,17 @@ test('a schema-1 store with every kind of history row (import, retire, keys, thr
   const r = migrate(file);
   t.true(r.migrated);
   t.is(r.entries.length, 8);
-  t.is(r.lastRotationVersion, 1);
+  t.is(r.lastRotationVersion, 2);
   t.is(r.threshold, 2);
   const s2 = openTrustStore(file, { readonly: true });
   t.is(listEntries(s2).length, 8);
+  // Four rotation keys: the first two removed by the second rotation, as history says.
+  t.deepEqual(
+    listRotationKeys(s2)
+      .keys.map((k) => k.active)
+      .sort(),
+    [false, false, true, true],
+  );
   s2.close();
 });
 

@@ -442,6 +442,9 @@ test('staleness: newest import or rotation older than max-age warns; explicit --
   }) as StellaError;
   t.is(e.code, 'STORE_STALE');
   t.notThrows(() => checkStaleness(s, 30, true, NOW + 20 * DAY));
+  // Exactly 30 days old is not "more than 30"; one millisecond later it is.
+  t.false(checkStaleness(s, 30, false, NOW + DAY + 30 * DAY).stale);
+  t.true(checkStaleness(s, 30, false, NOW + DAY + 30 * DAY + 1).stale);
   t.is(
     code(t, () => checkStaleness(s, 0, true, NOW)),
     'INPUT_INVALID',
