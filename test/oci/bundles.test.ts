@@ -2,7 +2,7 @@
  * The checks `discoverBundles` and `attachBundle` (src/oci/bundles.ts) make on a bundle layer,
  * against a loopback registry written for the test: the bundle size limit at its edge, a
  * bundle that is not about the image it is attached to (another digest, or no SHA-256 one),
- * and a bundle artifact with a second layer.
+ * a bundle artifact with a second layer, and a referrers page that links to another origin.
  */
 import test from 'ava';
 import type { ServerResponse } from 'node:http';
@@ -12,7 +12,7 @@ import {
   buildReferrerManifest,
   discoverBundles,
 } from '../../src/oci/bundles.js';
-import { digestOf, MEDIA_TYPES } from '../../src/oci/client.js';
+import { digestOf, MEDIA_TYPES, RegistryClient } from '../../src/oci/client.js';
 import { REGISTRY_LIMITS } from '../../src/oci/http.js';
 import { parseImageReference } from '../../src/oci/reference.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
@@ -204,6 +204,27 @@ test("a bundle layer whose descriptor gives another size than the blob's is refu
       `is ${signedImage.byteLength} bytes, its descriptor says ${signedImage.byteLength + 1}$`,
     ),
   );
+});
+
+test("a referrers page whose next page is on another origin is refused: the registry's credentials stay with it", async (t) => {
+  const front = await startFakeRegistry((_req, res, url) => {
+    if (!url.pathname.endsWith(`/referrers/${IMAGE_DIGEST}`)) return false;
+    res.writeHead(200, {
+      'Content-Type': MEDIA_TYPES.ociIndex,
+      Link: `<http://elsewhere.invalid${url.pathname}?page=2>; rel="next"`,
+    });
+    res.end(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] }));
+    return true;
+  });
+  t.teardown(() => front.close());
+  const client = new RegistryClient(
+    parseImageReference(`${front.host}/org/app@${IMAGE_DIGEST}`),
+    OPTS,
+  );
+  const e = await t.throwsAsync(client.referrers(IMAGE_DIGEST), { instanceOf: StellaError });
+  t.is(e?.code, 'REGISTRY_RESPONSE_INVALID');
+  t.regex(e?.message ?? '', /: the next page is on another origin$/);
+  t.is(front.requests.length, 1, 'the other origin is never asked');
 });
 
 test('attaching a bundle that names no SHA-256 digest is refused before the registry is asked', async (t) => {

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import {
   checkUrlAllowed,
   isLoopbackHost,
+  isRegistryOutage,
   registryErrorText,
   schemeFor,
   send,
@@ -271,4 +272,13 @@ test('a registry that never answers: REGISTRY_UNAVAILABLE "timed out after N ms"
     { instanceOf: StellaError },
   );
   t.regex(aborted?.message ?? '', /: timed out after 5000 ms$/);
+});
+
+test('an outage stops a whole pull: the registry unreachable or refusing our credentials, nothing else', (t) => {
+  const e = (code: 'REGISTRY_UNAVAILABLE' | 'REGISTRY_AUTH_FAILED' | 'REGISTRY_RESPONSE_INVALID') =>
+    new StellaError(code, 'registry', 'x');
+  t.true(isRegistryOutage(e('REGISTRY_UNAVAILABLE')));
+  t.true(isRegistryOutage(e('REGISTRY_AUTH_FAILED')));
+  t.false(isRegistryOutage(e('REGISTRY_RESPONSE_INVALID')));
+  t.false(isRegistryOutage(new Error('REGISTRY_UNAVAILABLE')));
 });

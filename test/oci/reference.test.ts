@@ -58,7 +58,10 @@ test('image references refused: no digest, tag only, upper case, bad digest, bad
     repository: 'org/app',
   });
   t.throws(() => parseRepositoryReference('ghcr.io/org/app:v1'), { instanceOf: StellaError });
-  t.throws(() => parseRepositoryReference(`ghcr.io/org/app@${D}`), { instanceOf: StellaError });
+  t.throws(() => parseRepositoryReference(`ghcr.io/org/app@${D}`), {
+    instanceOf: StellaError,
+    message: /expected REGISTRY\/REPOSITORY without a digest \(the digest comes from --artifact\)/,
+  });
 });
 
 test('what counts as an image reference (else a file path or a bare digest)', (t) => {
