@@ -353,18 +353,16 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
     });
     return incomplete ? incomplete.exitCode : 0;
   } catch (e) {
-    // --json-lines is read a line at a time: a run that stops ends with one line too (the
-    // error object printJson would spread over many).
-    if (jsonLines) {
+    if (json || jsonLines) {
       const error = e instanceof StellaError ? e.toJSON() : failureOf(e);
-      printJsonLine({ ok: false, error });
+      // --json-lines is read a line at a time: a run that stops ends with one line too.
+      (jsonLines ? printJsonLine : printJson)({ ok: false, error });
       return error.exitCode;
     }
-    if (!json) printConsistencyEvidence(e);
-    if (e instanceof StellaError) return reportError(e, json);
+    printConsistencyEvidence(e);
+    if (e instanceof StellaError) return reportError(e, false);
     const f = failureOf(e);
-    if (json) printJson({ ok: false, error: f });
-    else printErrorLine(f.check, f.message);
+    printErrorLine(f.check, f.message);
     return f.exitCode;
   } finally {
     closeSpools(spools);

@@ -45,7 +45,8 @@ import {
 } from '../../../src/sandbox/server/data-dir.js';
 import { sandboxAnswers, startSandbox } from '../../../src/sandbox/server/sandbox.js';
 import { sha256 } from '../../../src/crypto.js';
-import { toBase64, toHex, utf8 } from '../../../src/util/encoding.js';
+import { toHex, utf8 } from '../../../src/util/encoding.js';
+import { hashedRekordProposal } from '../../../src/sign/rekor-client.js';
 import { signerKey } from '../authority/helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'stella-control-'));
@@ -202,17 +203,9 @@ test('a fork the sandbox refuses is SANDBOX_ERROR with its HTTP status and reaso
   const logged = await fetch(`${sb.urls.rekor}/api/v1/log/entries`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      apiVersion: '0.0.1',
-      kind: 'hashedrekord',
-      spec: {
-        data: { hash: { algorithm: 'sha256', value: toHex(sha256(data)) } },
-        signature: {
-          content: toBase64(signer.key.sign(data)),
-          publicKey: { content: toBase64(utf8.encode(signer.pem)) },
-        },
-      },
-    }),
+    body: JSON.stringify(
+      hashedRekordProposal(toHex(sha256(data)), signer.key.sign(data), signer.pem),
+    ),
   });
   t.is(logged.status, 201);
   t.is(
