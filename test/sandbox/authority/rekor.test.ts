@@ -17,19 +17,14 @@ import {
 import { tlogEntryFromRekor } from '../../../src/bundle/from-rekor.js';
 import { NOW, URLS, makeAuthority, signerKey } from './helpers.js';
 import { derToPem } from '../../../src/util/pem.js';
+import { hashedRekordProposal } from '../../../src/sign/rekor-client.js';
 
 const signer = signerKey();
 const pem = signer.pem;
 
+/** The signer's own hashedrekord request, so the log is tested on what Stella sends. */
 function hashedRekord(data: Uint8Array, sig = signer.key.sign(data), keyPem = pem): unknown {
-  return {
-    apiVersion: '0.0.1',
-    kind: 'hashedrekord',
-    spec: {
-      data: { hash: { algorithm: 'sha256', value: toHex(sha256(data)) } },
-      signature: { content: toBase64(sig), publicKey: { content: toBase64(utf8.encode(keyPem)) } },
-    },
-  };
+  return hashedRekordProposal(toHex(sha256(data)), sig, keyPem);
 }
 
 function dsseEnvelope(payload: Uint8Array): DsseEnvelopeContent {
