@@ -19,10 +19,10 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** What a run under a pseudo-terminal printed (stdout and stderr are both the terminal). */
 function underTty(
   args: string[],
-  opts: { colour?: boolean; fails?: boolean } = {},
+  opts: { colour?: boolean; fails?: boolean; env?: Record<string, string> } = {},
 ): Promise<string> {
   const command = [process.execPath, CLI, ...args].map(shellQuote).join(' ');
-  const env = { ...process.env };
+  const env = { ...process.env, ...opts.env };
   if (opts.colour) delete env.NO_COLOR;
   else env.NO_COLOR = '1';
   return new Promise((resolve, reject) => {
@@ -71,6 +71,49 @@ test('progress on a terminal, silence in a pipe: export-bundle and trust import'
   t.regex(await underTty(importArgs), /importing .*trusted_root\.json into .*trust\.db\.\.\./);
   const again = await runCli(importArgs);
   t.notRegex(again.stderr, /importing/);
+});
+
+test('verify --archive: progress (bundles, rate, ETA) on a terminal, ending on its own line; none with STELLA_NO_PROGRESS or in a pipe', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stella-progress-'));
+  const tar = join(dir, 'e.tar');
+  const sample = (name: string) => join(PROJECT_ROOT, 'samples', name);
+  const exported = await runCli([
+    'attest',
+    'export-bundle',
+    '--all',
+    '--bundle',
+    sample('blob.sigstore.json'),
+    '--bundle',
+    sample('digest-only.sigstore.json'),
+    '--output',
+    tar,
+  ]);
+  t.is(exported.code, 0, exported.stderr);
+  const verifyArgs = [
+    'attest',
+    'verify',
+    '--archive',
+    tar,
+    '--all',
+    '--trusted-root',
+    sample('trusted_root.json'),
+    '--certificate-identity',
+    'https://github.com/stella-samples/demo/.github/workflows/release.yml@refs/heads/main',
+    '--certificate-oidc-issuer',
+    'https://oidc.stella.invalid',
+    '--jobs',
+    '1',
+  ];
+  const tty = await underTty(verifyArgs);
+  // The first bundle always prints (nothing printed yet); the last always does, and ends the line.
+  t.regex(tty, /\r1\/2 bundles, \d+\/s, ETA \d+s {3}/, JSON.stringify(tty));
+  t.regex(tty, /\r2\/2 bundles, \d+\/s, ETA 0s {3}\r?\nok {3}sha256:/, JSON.stringify(tty));
+  const quiet = await underTty(verifyArgs, { env: { STELLA_NO_PROGRESS: '1' } });
+  t.notRegex(quiet, /bundles, /);
+  t.regex(quiet, /^ok {3}sha256:/m);
+  const piped = await runCli(verifyArgs);
+  t.is(piped.code, 0, piped.stderr);
+  t.is(piped.stderr, '', 'nothing on stderr when it is not a terminal');
 });
 
 test('colour on a terminal only: not with NO_COLOR, not with --json, not in a pipe; errors in red on a terminal', async (t) => {
