@@ -17,6 +17,7 @@ import {
   paint,
   printJson,
   printWarning,
+  progressEnabled,
   reportError,
   writeStderr,
 } from './render.js';
@@ -91,9 +92,9 @@ export abstract class StellaCommand extends Command {
     printWarning(text);
   }
 
-  /** Progress lines for long work go to stderr, and only on a TTY. */
+  /** Progress lines for long work (progressEnabled); none with --json, whose run is one answer. */
   protected progress(text: string): void {
-    if (process.stderr.isTTY && !this.jsonMode) writeStderr(this.paint('dim', text) + '\n');
+    if (progressEnabled() && !this.jsonMode) writeStderr(this.paint('dim', text) + '\n');
   }
 
   /** Our reader first (one wording, repeated flags refused), then oclif's for typed values. */

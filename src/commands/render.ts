@@ -20,6 +20,15 @@ export function stderrColour(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
 }
 
+/**
+ * Progress lines for long work go to stderr, only when it is a terminal, and not when
+ * STELLA_NO_PROGRESS is set (a terminal being recorded, say). Every command asks here.
+ */
+export function progressEnabled(): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- see colourEnabled
+  return Boolean(process.stderr.isTTY) && !process.env.STELLA_NO_PROGRESS;
+}
+
 export function paint(enabled: boolean, colour: Colour, text: string): string {
   if (!enabled) return text;
   const c = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 }[colour];

@@ -51,11 +51,16 @@ const exportSampleTo = (output: string): string[] => [
   output,
 ];
 
-test('progress on a terminal, silence in a pipe: export-bundle and trust import', async (t) => {
+test('progress on a terminal, silence in a pipe or with STELLA_NO_PROGRESS: export-bundle and trust import', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stella-progress-'));
   const exportArgs = exportSampleTo(join(dir, 'e.tar'));
   const tty = await underTty(exportArgs);
   t.regex(tty, /reading and checking bundles .*then writing .*e\.tar\.\.\./);
+  const quiet = await underTty(exportSampleTo(join(dir, 'q.tar')), {
+    env: { STELLA_NO_PROGRESS: '1' },
+  });
+  t.notRegex(quiet, /reading and checking bundles/);
+  t.regex(quiet, /exported/);
   const piped = await runCli(exportArgs);
   t.is(piped.code, 0, piped.stderr);
   t.is(piped.stderr, '', 'nothing on stderr when it is not a terminal');
@@ -73,7 +78,7 @@ test('progress on a terminal, silence in a pipe: export-bundle and trust import'
   t.notRegex(again.stderr, /importing/);
 });
 
-test('verify --archive: progress (bundles, rate, ETA) on a terminal, ending on its own line; none with STELLA_NO_PROGRESS or in a pipe', async (t) => {
+test('verify --archive: progress (bundles, rate, ETA) on a terminal, with --json too, ending on its own line; none with STELLA_NO_PROGRESS or in a pipe', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stella-progress-'));
   const tar = join(dir, 'e.tar');
   const sample = (name: string) => join(PROJECT_ROOT, 'samples', name);
@@ -108,6 +113,10 @@ test('verify --archive: progress (bundles, rate, ETA) on a terminal, ending on i
   // The first bundle always prints (nothing printed yet); the last always does, and ends the line.
   t.regex(tty, /\r1\/2 bundles, \d+\/s, ETA \d+s {3}/, JSON.stringify(tty));
   t.regex(tty, /\r2\/2 bundles, \d+\/s, ETA 0s {3}\r?\nok {3}sha256:/, JSON.stringify(tty));
+  // With --json too: stdout carries only the JSON, and a shipment can take minutes.
+  const json = await underTty([...verifyArgs, '--json']);
+  t.regex(json, /\r2\/2 bundles, \d+\/s, ETA 0s {3}\r?\n\{/);
+  t.like(JSON.parse(json.slice(json.indexOf('{'))), { ok: true });
   const quiet = await underTty(verifyArgs, { env: { STELLA_NO_PROGRESS: '1' } });
   t.notRegex(quiet, /bundles, /);
   t.regex(quiet, /^ok {3}sha256:/m);

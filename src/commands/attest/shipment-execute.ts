@@ -12,6 +12,7 @@ import {
   printJson,
   printJsonLine,
   printWarning,
+  progressEnabled,
   reportError,
   writeStdout,
 } from '../render.js';
@@ -303,7 +304,8 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
     warnings.unshift(...earlyWarnings);
     printWarnings(warnings);
     openSpools(flags, spools);
-    const tty = process.stderr.isTTY && !process.env.STELLA_NO_PROGRESS;
+    // Kept with --json and --json-lines too (stdout only carries the JSON): a shipment can take minutes.
+    const tty = progressEnabled();
     const { verifyShipment } = await import('../../shipment/verify.js');
     const summary = await verifyShipment({
       source,
