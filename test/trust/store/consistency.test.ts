@@ -97,6 +97,37 @@ test("a bundle's own checkpoint that its log did not sign refuses the batch; ano
   );
 });
 
+test('the report lists checkpoints by log, then tree size, whatever order they came in and whatever their roots', (t) => {
+  const both: TrustMaterial = { ...trust, tlogs: [log.log, other.log] };
+  // Roots chosen so that their order is the reverse of the sizes': sorting by root would show.
+  const small = checkpoint(log, 3, 'r0');
+  const large = checkpoint(log, 20, 'r1');
+  const rootOf = (c: typeof small) => c.note.split('\n')[2]!;
+  t.true(
+    toHex(Buffer.from(rootOf(small), 'base64')) > toHex(Buffer.from(rootOf(large), 'base64')),
+    'fixture: the smaller tree has the larger root',
+  );
+  const report = checkConsistency(
+    store(),
+    {
+      trust: both,
+      checkpoints: [checkpoint(other, 5, 'o5'), large, checkpoint(other, 2, 'o2'), small],
+      source: 'x.tar',
+    },
+    CTX,
+  );
+  const listed = report.checkpoints.map((c) => [c.log, c.treeSize] as const);
+  t.is(listed.length, 4);
+  const logs = [...new Set(listed.map(([l]) => l))];
+  t.deepEqual(logs, [...logs].sort(), 'logs in order');
+  for (const l of logs)
+    t.deepEqual(
+      listed.filter(([x]) => x === l).map(([, size]) => size),
+      l === listed.find(([, size]) => size === 20)![0] ? [3, 20] : [2, 5],
+      l,
+    );
+});
+
 test('a cosignature counts while its witness is valid: --valid-from..--valid-until, both ends inclusive; one key counts once', (t) => {
   const from = Date.UTC(2026, 0, 1);
   const until = Date.UTC(2026, 6, 1);
