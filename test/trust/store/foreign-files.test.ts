@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { StellaError } from '../../../src/errors.js';
 import { openTrustStore } from '../../../src/trust/store/db.js';
-import { importFile } from '../../../src/trust/store/operations.js';
+import { importFile, listEntries } from '../../../src/trust/store/operations.js';
 import { trustFromStoreIfPresent } from '../../../src/trust/store/verify-source.js';
 import { initStore } from '../../../src/trust/store/init.js';
 import { migrateTrustStore } from '../../../src/trust/store/migrate.js';
@@ -97,6 +97,27 @@ test('H51: read paths on a Stella store do not write it: no migration, no WAL sw
   // A write path does switch it.
   openTrustStore(file).close();
   t.is(readFileSync(file)[18], 2, 'WAL after a writer opened it');
+});
+
+test('a store another connection holds open, its last writes still in the WAL, opens as asked (a read stays read-only) and shows them', (t) => {
+  const file = path.join(tempDir('wal'), 'trust.db');
+  const holder = openTrustStore(file, { create: true, now: CTX.now, command: 'init' });
+  importFile(holder, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX);
+  const header = readSqliteHeader(file);
+  t.like(header, { kind: 'sqlite', walPending: true }, 'fixture: the import is in the WAL');
+  const entries = listEntries(holder).length;
+  t.true(entries > 0);
+  // The header may be stale while a WAL is pending: SQLite's own open decides. Nothing may
+  // take the store for one to be created, which would also open a read path for writing.
+  for (const opts of [{ readonly: true }, {}, { create: true, now: CTX.now }]) {
+    const what = JSON.stringify(opts);
+    const s = openTrustStore(file, opts);
+    t.is(s.readonly, 'readonly' in opts, what);
+    t.false(s.created, what);
+    t.is(listEntries(s).length, entries, what);
+    s.close();
+  }
+  holder.close();
 });
 
 test('H51: a missing store is not created by a read path, nor its directory', (t) => {

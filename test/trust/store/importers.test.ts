@@ -4,7 +4,11 @@ import { StellaError } from '../../../src/errors.js';
 import { sha256 } from '../../../src/crypto.js';
 import { toBase64, toHex, utf8 } from '../../../src/util/encoding.js';
 import { openTrustStore } from '../../../src/trust/store/db.js';
-import { planImport, orderCertificateChain } from '../../../src/trust/store/importers.js';
+import {
+  MAX_IMPORT_BYTES,
+  planImport,
+  orderCertificateChain,
+} from '../../../src/trust/store/importers.js';
 import {
   importFile,
   listEntries,
@@ -366,4 +370,19 @@ test('a trusted_root.json refuses window and URL flags (it carries its own)', (t
     (t.throws(() => planImport(doc, { validFrom: NOW })) as Error).message,
     /carries its own/,
   );
+});
+
+test('an import of exactly MAX_IMPORT_BYTES is read; one byte more is refused before it is parsed', (t) => {
+  const doc = JSON.stringify({
+    mediaType: 'application/vnd.dev.sigstore.trustedroot.v0.2+json',
+    tlogs: [],
+    certificateAuthorities: [],
+    ctlogs: [],
+    timestampAuthorities: [],
+  });
+  const padded = (size: number) => utf8.encode(doc.padEnd(size, ' '));
+  t.is(planImport(padded(MAX_IMPORT_BYTES)).format, 'trusted-root');
+  const e = t.throws(() => planImport(padded(MAX_IMPORT_BYTES + 1)), { instanceOf: StellaError });
+  t.is(e.code, 'IMPORT_INVALID');
+  t.is(e.message, `import file is larger than ${MAX_IMPORT_BYTES} bytes`);
 });
