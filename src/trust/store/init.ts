@@ -53,7 +53,8 @@ export function initStore(path: string, opts: InitOptions, ctx: ChangeContext): 
         maxBytes: TRUSTED_ROOT_LIMITS.maxBytes,
       })
     : undefined;
-  const plan = pgBytes ? planImport(pgBytes) : undefined;
+  // Planned (parsed, checked) before the store is opened: a bad embedded root creates nothing.
+  const publicGood = pgBytes ? { bytes: pgBytes, plan: planImport(pgBytes) } : undefined;
   const store: TrustStore = openTrustStore(path, {
     create: true,
     now: ctx.now,
@@ -61,14 +62,13 @@ export function initStore(path: string, opts: InitOptions, ctx: ChangeContext): 
   });
   try {
     const r = writeTransaction(store, ctx, (tx) => {
-      const imported =
-        plan && pgBytes
-          ? addCandidates(tx, plan.candidates, {
-              kind: 'public-good',
-              file: pgPath,
-              sha256: toHex(sha256(pgBytes)),
-            })
-          : { added: [], duplicates: [] };
+      const imported = publicGood
+        ? addCandidates(tx, publicGood.plan.candidates, {
+            kind: 'public-good',
+            file: pgPath,
+            sha256: toHex(sha256(publicGood.bytes)),
+          })
+        : { added: [], duplicates: [] };
       const k = addKeysTx(tx, keys, opts.rotationKeys?.path ?? 'init');
       if (opts.threshold !== undefined) setThresholdTx(tx, opts.threshold);
       else if (keys.length > 0 && thresholdOf(tx.db) === 0)
