@@ -9,6 +9,7 @@ import {
   parseSigningConfig,
   renderSigningConfig,
   selectSigningServices,
+  SIGNING_CONFIG_LIMITS,
   SIGNING_CONFIG_MEDIA_TYPE_V02,
   type SigningConfigInput,
 } from '../../src/sign/signing-config.js';
@@ -405,5 +406,18 @@ test('edges: an absent service list is empty, a window of one instant is allowed
     () => parse(doc({ caUrls: [{ ...svc('https://f.example', 1, T0), operator: ['x'] }] })),
     'caUrls[0].operator',
     /must be a non-empty string, not a list$/,
+  );
+});
+
+test('a service list of exactly SIGNING_CONFIG_LIMITS.maxServices is read; one more is refused, naming the list', (t) => {
+  const max = SIGNING_CONFIG_LIMITS.maxServices;
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) => svc(`https://rekor-${i}.example`, 1, T0, `op${i}`));
+  t.is(parse(doc({ rekorTlogUrls: many(max) })).rekorTlogUrls.length, max);
+  invalid(
+    t,
+    () => parse(doc({ rekorTlogUrls: many(max + 1) })),
+    'rekorTlogUrls',
+    new RegExp(`${max + 1} services exceed the limit of ${max}$`),
   );
 });
