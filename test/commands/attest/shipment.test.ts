@@ -17,6 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { CLI, NO_NETWORK_PRELOAD } from '../../helpers/paths.js';
 import { runCli } from '../../helpers/cli.js';
@@ -386,6 +387,9 @@ test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a 
   rmSync(path.join(dir, 'stray.bin'));
   symlinkSync(path.join(dir, 'f0.txt'), path.join(dir, 'sub', 'link.txt'));
   execFileSync('mkfifo', [path.join(dir, 'pipe')]);
+  const socket = createServer();
+  await new Promise<void>((resolve) => socket.listen(path.join(dir, 'sock'), resolve));
+  t.teardown(() => socket.close());
   const odd = await runCli(
     ['attest', 'verify', '--archive', tar, '--artifacts-dir', dir, ...s.policy, '--json'],
     env(s),
@@ -394,14 +398,14 @@ test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a 
   const o = JSON.parse(odd.stdout) as typeof d & { warnings: string[] };
   t.deepEqual(o.artifacts, d.artifacts);
   t.deepEqual(o.warnings, [
-    `--artifacts-dir ${JSON.stringify(dir)}: 2 entries that are not a regular file, not checked: "pipe" (FIFO); ${JSON.stringify(path.join('sub', 'link.txt'))} (symbolic link, not followed)`,
+    `--artifacts-dir ${JSON.stringify(dir)}: 3 entries that are not a regular file, not checked: "pipe" (FIFO); "sock" (socket); ${JSON.stringify(path.join('sub', 'link.txt'))} (symbolic link, not followed)`,
   ]);
   const oddText = await runCli(
     ['attest', 'verify', '--archive', tar, '--artifacts-dir', dir, ...s.policy],
     env(s),
   );
   t.is(oddText.code, 0, oddText.stderr);
-  t.regex(oddText.stderr, /warning: --artifacts-dir .*: 2 entries that are not a regular file/);
+  t.regex(oddText.stderr, /warning: --artifacts-dir .*: 3 entries that are not a regular file/);
   // An empty folder names no artifact: refused up front, not an empty verdict.
   const empty = path.join(s.dir, 'empty');
   mkdirSync(empty);
