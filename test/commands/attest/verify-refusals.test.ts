@@ -109,6 +109,31 @@ test('the artifact as an argument verifies as --artifact does; given both ways i
   );
 });
 
+test('--image REGISTRY/REPO@sha256 with --bundle or --archive is refused before anything is read or asked of a registry', async (t) => {
+  const image =
+    'registry.stella.invalid/demo@sha256:96469f2be9c77488103a0528bbfd75327f8fb822ea81304370a633e76ee352e9';
+  const policy = [
+    '--trusted-root',
+    path.join(SAMPLES, 'trusted_root.json'),
+    '--certificate-identity',
+    SAMPLE_IDENTITY,
+    '--certificate-oidc-issuer',
+    SAMPLE_ISSUER,
+  ];
+  // The archive need not exist: the flags are judged first.
+  for (const source of [
+    ['--bundle', path.join(SAMPLES, 'blob.sigstore.json')],
+    ['--archive', path.join(tmp(t), 'absent.tar')],
+  ])
+    exits(
+      t,
+      await verify(['--image', image, ...source, ...policy]),
+      EXIT_CODES.INPUT_INVALID,
+      /^error: input: --image REGISTRY\/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive\n$/,
+      source[0]!,
+    );
+});
+
 // ---------------------------------------------------------------------------------------
 // H49: the identity pattern is compiled alone; a bad one is a usage error (exit 2)
 
