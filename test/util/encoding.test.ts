@@ -6,6 +6,7 @@ import {
   decodeProtoJsonBytes,
   fromHex,
   fromLatin1,
+  isWellFormedText,
   toHex,
   toLatin1,
 } from '../../src/util/encoding.js';
@@ -143,4 +144,11 @@ test('toLatin1 reads every byte as the character of that code, in place; fromLat
   for (let i = 0; i < 256; i++) t.is(text.charCodeAt(i), i);
   t.deepEqual(fromLatin1(text), view);
   t.is(toLatin1(new Uint8Array([0x75, 0x73, 0x74, 0x61, 0x72])), 'ustar');
+});
+
+test('isWellFormedText: a lone surrogate, high or low, or a pair in the wrong order is not Unicode; pairs are', (t) => {
+  for (const ok of ['', 'plain', '\u00e9t\u00e9', '\ud83d\ude00', 'a\ud83d\ude00b\ud800\udc00'])
+    t.true(isWellFormedText(ok), JSON.stringify(ok));
+  for (const bad of ['\ud800', 'a\udc00', '\ude00\ud83d', 'x\ud83d', '\ud83d\ude00\udfff'])
+    t.false(isWellFormedText(bad), JSON.stringify(bad));
 });

@@ -200,6 +200,15 @@ test('numbers from input: whole ms or seconds in range, else refused with the fi
     (t.throws(() => boundedMs(2n ** 70n, 'x')) as StellaError).details?.value,
     String(2n ** 70n),
   );
+  // The message shows a number as written, a string quoted, anything else by its type.
+  const said = (v: unknown) => (t.throws(() => boundedMs(v, 'x')) as StellaError).message;
+  t.regex(said(-1), /^x: -1 is not/);
+  t.regex(said(2n ** 70n), /^x: 1180591620717411303424 is not/);
+  t.regex(said('5'), /^x: "5" is not/);
+  t.regex(said(null), /^x: null is not/);
+  t.regex(said(true), /^x: boolean is not/);
+  t.regex(said({ seconds: 5 }), /^x: object is not/);
+  t.regex(said(undefined), /^x: undefined is not/);
 });
 
 test("sub-millisecond digits never round in the signer's favour", (t) => {

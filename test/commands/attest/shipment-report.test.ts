@@ -138,3 +138,20 @@ test('failure rows: missing, or each bundle with its check, code and message, es
   t.regex(row, /a&#38;b\.tgz/);
   t.notRegex(row, /<script>/);
 });
+
+test('a value a verdict does not have is shown as "-", never as "null" or "undefined"', (t) => {
+  // A managed-key bundle has no identity or issuer (null), a Rekor-less one no log index, and
+  // a failed artifact has no verified verdict at all (every cell undefined).
+  const keyed = artifactRow(result(verdict({ identity: null, issuer: null, logIndex: null })));
+  t.regex(
+    keyed,
+    /<td class="w">-<\/td><td class="w">-<\/td><td>2026-01-01T00:05:00\.000Z<\/td><td>-<\/td>/,
+  );
+  const failed = artifactRow(result(null, { ok: false, missing: true }));
+  t.regex(failed, /<td class="w">-<\/td><td class="w">-<\/td><td>-<\/td><td>-<\/td>/);
+  const noCheck = failureRow(
+    result(null, { ok: false, bundles: [verdict({ ok: false, error: null })] }),
+  );
+  t.regex(noCheck, /: <b>-<\/b> <code>-<\/code> -<\/li>/);
+  for (const row of [keyed, failed, noCheck]) t.notRegex(row, /null|undefined/);
+});
