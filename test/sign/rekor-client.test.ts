@@ -44,6 +44,18 @@ test('parseEntryResponse: one entry, keyed by an entry UUID, its fields typed', 
   refused([ENTRY], /not a JSON object/);
   refused({ [LEAF]: { ...ENTRY, logIndex: -1 } }, /malformed/);
   refused({ [LEAF]: { ...ENTRY, logID: 'CD'.repeat(32) } }, /malformed/);
+  // Each field on its own: missing, or of another type.
+  for (const field of ['body', 'integratedTime', 'logID', 'logIndex'] as const) {
+    const without: Partial<typeof ENTRY> = { ...ENTRY };
+    delete without[field];
+    refused({ [LEAF]: without }, new RegExp(`entry ${LEAF} is malformed$`));
+    refused(
+      { [LEAF]: { ...ENTRY, [field]: field === 'body' || field === 'logID' ? 1 : '1' } },
+      /malformed/,
+    );
+  }
+  refused({ [LEAF]: { ...ENTRY, logIndex: 2 ** 53 } }, /malformed/);
+  refused({ [LEAF]: null }, /malformed/);
   const proof = { logIndex: 0, treeSize: 1, rootHash: LEAF, hashes: [] as unknown[] };
   const withProof = (p: object) => ({ [LEAF]: { ...ENTRY, verification: { inclusionProof: p } } });
   t.notThrows(() => parseEntryResponse(withProof({ ...proof, hashes: [LEAF] })));
