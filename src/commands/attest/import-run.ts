@@ -159,7 +159,11 @@ function bundleImporter(
 }
 
 /** IMPORT_POLICY_UNMET naming each artifact without a verifying bundle (the first 50 in the message). */
-function policyUnmet(unmet: UnmetArtifact[], artifacts: number, archivePath: string): StellaError {
+export function policyUnmet(
+  unmet: UnmetArtifact[],
+  artifacts: number,
+  archivePath: string,
+): StellaError {
   const shown = unmet
     .slice(0, 50)
     .map(

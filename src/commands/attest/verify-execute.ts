@@ -73,7 +73,8 @@ function asksForShipment(flags: FlagValues<typeof VERIFY_FLAGS>): boolean {
     flags['json-lines'] ||
     flags.report !== undefined ||
     flags['seal-key'] !== undefined ||
-    flags['seal-identity'] !== undefined
+    flags['seal-identity'] !== undefined ||
+    flags['seal-issuer'] !== undefined
   );
 }
 

@@ -941,7 +941,17 @@ test('shipment flags without --archive, and a --jobs that is not 1 to 9999, are 
     '--json',
   ];
   const digest = `sha256:${'a'.repeat(64)}`;
-  for (const extra of [['--all'], ['--jobs', '2'], ['--json-lines'], ['--report', 'r.html']]) {
+  for (const extra of [
+    ['--all'],
+    ['--jobs', '2'],
+    ['--json-lines'],
+    ['--report', 'r.html'],
+    ['--artifacts-dir', 'd'],
+    ['--seal-key', 'k.pem'],
+    ['--seal-identity', 'x'],
+    // Alone it was ignored before stop 44: the run went on to the attestation store.
+    ['--seal-issuer', 'https://issuer.example'],
+  ]) {
     const r = await runCli(['attest', 'verify', '--artifact', digest, ...extra, ...policy], {
       nodeArgs: ['--import', NO_NETWORK_PRELOAD],
     });
