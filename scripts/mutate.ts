@@ -105,6 +105,8 @@ const COMMAND_TESTS: Record<string, string[]> = {
   ],
   'src/commands/attest/shipment-execute.ts': [
     'test/commands/attest/shipment.test.ts',
+    // The progress line, under a pseudo-terminal.
+    'test/commands/base.test.ts',
     'test/commands/attest/shipment-seal-keyless.test.ts',
     'test/commands/attest/consistency-paths.test.ts',
   ],
