@@ -258,7 +258,7 @@ function prepareAttestationStore(
 }
 
 /** Where the signature went and what could not be kept: the logged entry is never lost silently. */
-interface Keeping {
+export interface Keeping {
   result: SignResult;
   outputPath: string;
   storePath: string | undefined;
@@ -301,7 +301,7 @@ function bundleWriteFailed(writeError: StellaError, k: Keeping, kept: boolean): 
  * Writes the bundle and keeps it in the attestation store (opened now if it did not exist
  * before). Either may fail; both are tried, so the signature survives in one place if it can.
  */
-function keepSignature(
+export function keepSignature(
   k: Keeping,
   stores: AttestationStores,
   store: AttestationStore | undefined,
