@@ -11,6 +11,8 @@ import { Args, Config, Flags } from '@oclif/core';
 import { argvShapeOf, StellaCommand } from '../../src/commands/base.js';
 import { parseArgv } from '../../src/commands/argv.js';
 import { runCli } from '../helpers/cli.js';
+import { verifyFlags } from '../helpers/argv.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { capturedOutput } from '../helpers/output.js';
 import { CLI, PROJECT_ROOT } from '../helpers/paths.js';
 
@@ -100,14 +102,15 @@ test('verify --archive: progress (bundles, rate, ETA) on a terminal, with --json
     '--archive',
     tar,
     '--all',
-    '--trusted-root',
-    sample('trusted_root.json'),
-    '--certificate-identity',
-    'https://github.com/stella-samples/demo/.github/workflows/release.yml@refs/heads/main',
-    '--certificate-oidc-issuer',
-    'https://oidc.stella.invalid',
     '--jobs',
     '1',
+    ...verifyFlags({
+      trustedRoot: sample('trusted_root.json'),
+      identity: literalPattern(
+        'https://github.com/stella-samples/demo/.github/workflows/release.yml@refs/heads/main',
+      ),
+      issuer: 'https://oidc.stella.invalid',
+    }),
   ];
   const tty = await underTty(verifyArgs);
   // The first bundle always prints (nothing printed yet); the last always does, and ends the line.
