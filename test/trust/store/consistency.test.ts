@@ -116,16 +116,16 @@ test('the report lists checkpoints by log, then tree size, whatever order they c
     },
     CTX,
   );
-  const listed = report.checkpoints.map((c) => [c.log, c.treeSize] as const);
-  t.is(listed.length, 4);
-  const logs = [...new Set(listed.map(([l]) => l))];
-  t.deepEqual(logs, [...logs].sort(), 'logs in order');
-  for (const l of logs)
-    t.deepEqual(
-      listed.filter(([x]) => x === l).map(([, size]) => size),
-      l === listed.find(([, size]) => size === 20)![0] ? [3, 20] : [2, 5],
-      l,
-    );
+  // https://rekor.other.test sorts before https://rekor.split.test.
+  t.deepEqual(
+    report.checkpoints.map((c) => [c.log, c.treeSize]),
+    [
+      [other.log.baseUrl, 2],
+      [other.log.baseUrl, 5],
+      [log.log.baseUrl, 3],
+      [log.log.baseUrl, 20],
+    ],
+  );
 });
 
 test('a cosignature counts while its witness is valid: --valid-from..--valid-until, both ends inclusive; one key counts once', (t) => {
