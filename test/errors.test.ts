@@ -12,6 +12,7 @@ import ts from 'typescript';
 import { fail, failureOf, StellaError } from '../src/errors.js';
 import { parsePublicKey } from '../src/crypto.js';
 import { buildPolicy } from '../src/verify/policy.js';
+import { literalPattern } from '../src/verify/identity-pattern.js';
 import { parseJsonStrict } from '../src/util/json.js';
 import { readFileBounded } from '../src/util/fs.js';
 import { storeErrorFrom } from '../src/trust/store/errors.js';
@@ -67,7 +68,7 @@ test('re-wrapped errors keep their cause: file, key, regex, JSON, trusted root, 
   t.regex(
     regex.message,
     new RegExp(
-      `${(regex.cause as InstanceType<typeof RE2JSSyntaxException>).error.replace(/[()]/g, '\\$&')}: \`\\(unclosed\`$`,
+      `${literalPattern((regex.cause as InstanceType<typeof RE2JSSyntaxException>).error)}: \`\\(unclosed\`$`,
     ),
   );
 
