@@ -117,7 +117,7 @@ test('a wrong artifact shows both digests', async (t) => {
   );
 });
 
-test("usage errors for flags that cannot work: --max-age abc, --max-age with --trusted-root, --environment '', a bad --fulcio-url", async (t) => {
+test("usage errors for flags that cannot work: --max-age abc, 0 or too long, --max-age with --trusted-root, --environment '', a bad --fulcio-url", async (t) => {
   const base = [
     'attest',
     'verify',
@@ -126,9 +126,18 @@ test("usage errors for flags that cannot work: --max-age abc, --max-age with --t
     S('blob.sigstore.json'),
     ...IDENTITY,
   ];
-  const abc = await runCli([...base, '--max-age', 'abc']);
-  t.is(abc.code, 2);
-  t.regex(abc.stderr, /^error: --max-age must be a positive number of days, not "abc"/);
+  // One rule (trust/store/max-age.ts), asked before the store is looked for: a store that
+  // does not exist is not what the user hears about.
+  const missingStore = join(tmp(), 'absent.db');
+  for (const value of ['abc', '0', '2932897']) {
+    const r = await runCli([...base, '--store', missingStore, '--max-age', value]);
+    t.is(r.code, 2, value);
+    t.is(
+      r.stderr,
+      `error: --max-age must be a positive number of days up to 2932896, not "${value}"\nSee more help with --help\n`,
+      value,
+    );
+  }
   const both = await runCli([...base, '--max-age', '3', '--trusted-root', S('trusted_root.json')]);
   t.is(both.code, 2);
   t.regex(

@@ -623,8 +623,8 @@ test('rotation create --expires, export-bundle --created-at and verify --max-age
       ],
       OFFLINE,
     ),
-    'INPUT_INVALID',
-    /--max-age must be a positive number of days up to 2932896/,
+    'USAGE_ERROR',
+    /^--max-age must be a positive number of days up to 2932896, not "99999999999"$/,
     '--max-age',
   );
 });

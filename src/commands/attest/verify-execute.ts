@@ -24,6 +24,7 @@ import type { IdentityExplanation } from '../../verify/identity.js';
 import type { FlagValues } from '../flag-spec.js';
 import type { VERIFY_FLAGS } from './verify-spec.js';
 import type { CheckpointReport } from '../../trust/store/consistency.js';
+import { maxAgeDaysMistake } from '../../trust/store/max-age.js';
 import { commandLine, printConsistencyEvidence } from './consistency-run.js';
 import { quoted } from '../../util/text.js';
 
@@ -59,9 +60,7 @@ function maxAgeMistake(flags: FlagValues<typeof VERIFY_FLAGS>): string | undefin
   // --max-age is about the trust store; with --trusted-root no store is read, so it would be ignored.
   if (flags['trusted-root'] !== undefined)
     return '--max-age limits the age of the trust store, which is not read with --trusted-root: give one or the other';
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(maxAge.trim()))
-    return `--max-age must be a positive number of days, not ${quoted(maxAge)}`;
-  return undefined;
+  return maxAgeDaysMistake(maxAge);
 }
 
 /** Flags that only mean something when a whole export archive is verified. */

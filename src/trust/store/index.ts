@@ -33,5 +33,6 @@ export {
 export { initStore, type InitResult } from './init.js';
 export { migrateTrustStore, type MigrationResult } from './migrate.js';
 export { addRotationKeys, listRotationKeys, parsePublicKeysPem } from './rotation-keys.js';
-export { trustFromStoreIfPresent, parseMaxAgeDays } from './verify-source.js';
+export { trustFromStoreIfPresent } from './verify-source.js';
+export { parseMaxAgeDays, maxAgeDaysMistake } from './max-age.js';
 export { addExporters, listExporters, exporterTrustOf, type StoredExporter } from './exporters.js';

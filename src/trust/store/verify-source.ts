@@ -4,14 +4,12 @@
  * rule (older than --max-age days, default 90: a warning; --max-age given: an error).
  */
 import { existsSync } from 'node:fs';
-import { fail } from '../../errors.js';
-import { TIME_MAX_MS } from '../../util/time.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
 import { openTrustStore } from './db.js';
 import { checkStaleness, DEFAULT_MAX_AGE_DAYS, trustMaterialFromStore } from './operations.js';
 import { resolveStorePath } from './paths.js';
 import { listExporters, type StoredExporter } from './exporters.js';
-import { quoted } from '../../util/text.js';
+import { parseMaxAgeDays } from './max-age.js';
 
 export interface StoreTrustOptions {
   /** --store */
@@ -30,20 +28,6 @@ export interface StoreTrust {
   warnings: string[];
   /** The store the trust came from (its checkpoints are checked against what the logs show). */
   storePath: string;
-}
-
-/** No store can be older than Stella's whole time range (util/time.ts): a longer limit is a typo. */
-const MAX_AGE_LIMIT_DAYS = Math.floor(TIME_MAX_MS / 86_400_000);
-
-export function parseMaxAgeDays(s: string): number {
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(s.trim()) || Number(s) <= 0 || Number(s) > MAX_AGE_LIMIT_DAYS) {
-    fail(
-      'INPUT_INVALID',
-      'input',
-      `--max-age must be a positive number of days up to ${MAX_AGE_LIMIT_DAYS}, not ${quoted(s)}`,
-    );
-  }
-  return Number(s);
 }
 
 /**

@@ -15,7 +15,6 @@ import {
   type EntryRow,
 } from '../../../src/trust/store/entries.js';
 import { importFile } from '../../../src/trust/store/operations.js';
-import { parseMaxAgeDays } from '../../../src/trust/store/verify-source.js';
 import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
 import { readFileSync } from 'node:fs';
 import { CTX, NOW, tempStorePath } from './helpers.js';
@@ -71,15 +70,5 @@ test('a stored time out of range is STORE_CORRUPT naming the row and column, on 
         new RegExp(`^trust store entry ${row.id} ${column}: .* is not a time in range`),
       );
     }
-  }
-});
-
-test("--max-age is a positive number of days no longer than Stella's time range", (t) => {
-  t.is(parseMaxAgeDays('90'), 90);
-  t.is(parseMaxAgeDays('2932896'), 2932896);
-  for (const s of ['2932897', '1e3', '99999999999999999999', '0', '-1', 'Infinity']) {
-    const e = t.throws(() => parseMaxAgeDays(s), { instanceOf: StellaError }, s) as StellaError;
-    t.is(e.code, 'INPUT_INVALID');
-    t.regex(e.message, /--max-age must be a positive number of days up to 2932896/);
   }
 });
