@@ -34,5 +34,5 @@ export { initStore, type InitResult } from './init.js';
 export { migrateTrustStore, type MigrationResult } from './migrate.js';
 export { addRotationKeys, listRotationKeys, parsePublicKeysPem } from './rotation-keys.js';
 export { trustFromStoreIfPresent } from './verify-source.js';
-export { parseMaxAgeDays, maxAgeDaysMistake } from './max-age.js';
+export { parseMaxAgeDays, maxAgeDaysMistake, checkMaxAgeDays } from './max-age.js';
 export { addExporters, listExporters, exporterTrustOf, type StoredExporter } from './exporters.js';

@@ -34,6 +34,7 @@ import { planImport, type ImportFormat, type ImportOptions } from './importers.j
 import { storedTime } from './time.js';
 import { formatTimeOrNull } from '../../util/time.js';
 import { quoted } from '../../util/text.js';
+import { checkMaxAgeDays } from './max-age.js';
 
 export interface SourceFile {
   /** Path as given on the command line (recorded in history). */
@@ -341,12 +342,7 @@ export function checkStaleness(
   explicit = false,
   now: number = Date.now(),
 ): StalenessReport {
-  if (!Number.isFinite(maxAgeDays) || maxAgeDays <= 0)
-    fail(
-      'INPUT_INVALID',
-      'trust-store',
-      `--max-age must be a positive number of days, not ${maxAgeDays}`,
-    );
+  checkMaxAgeDays(maxAgeDays);
   const last = storeFreshness(store);
   const ageDays = Math.max(0, Math.floor((now - last) / DAY_MS));
   const stale = now - last > maxAgeDays * DAY_MS;

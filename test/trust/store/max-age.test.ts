@@ -5,7 +5,11 @@
  */
 import test from 'ava';
 import { StellaError } from '../../../src/errors.js';
-import { maxAgeDaysMistake, parseMaxAgeDays } from '../../../src/trust/store/max-age.js';
+import {
+  checkMaxAgeDays,
+  maxAgeDaysMistake,
+  parseMaxAgeDays,
+} from '../../../src/trust/store/max-age.js';
 
 const ACCEPTED: Array<[string, number]> = [
   ['90', 90],
@@ -49,5 +53,14 @@ test('--max-age values that are not: the same message from both, naming the valu
     const e = t.throws(() => parseMaxAgeDays(s), { instanceOf: StellaError }, s) as StellaError;
     t.is(e.code, 'INPUT_INVALID', s);
     t.is(e.message, mistake ?? '', s);
+  }
+});
+
+test('a number of days from a library caller: the same limits, NaN and Infinity refused', (t) => {
+  for (const days of [0.5, 1, 90, 2932896]) t.is(checkMaxAgeDays(days), days);
+  for (const days of [0, -1, 2932896.5, Number.NaN, Infinity, -Infinity]) {
+    const e = t.throws(() => checkMaxAgeDays(days), { instanceOf: StellaError }, String(days));
+    t.is(e.code, 'INPUT_INVALID');
+    t.is(e.message, `--max-age must be a positive number of days up to 2932896, not ${days}`);
   }
 });

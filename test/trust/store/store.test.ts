@@ -442,6 +442,9 @@ test('staleness: newest import or rotation older than max-age warns; explicit --
   }) as StellaError;
   t.is(e.code, 'STORE_STALE');
   t.notThrows(() => checkStaleness(s, 30, true, NOW + 20 * DAY));
+  // The limits of --max-age hold for a number passed by a library caller too.
+  for (const days of [0, Number.NaN, 2932897])
+    t.throws(() => checkStaleness(s, days, true, NOW), { message: /--max-age must be a positive/ });
   // Exactly 30 days old is not "more than 30"; one millisecond later it is.
   t.false(checkStaleness(s, 30, false, NOW + DAY + 30 * DAY).stale);
   t.true(checkStaleness(s, 30, false, NOW + DAY + 30 * DAY + 1).stale);
