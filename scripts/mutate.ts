@@ -433,6 +433,7 @@ const RELATED: Record<string, string[]> = {
   'src/util/time.ts': ['test/commands/times.test.ts', 'test/sign/token.test.ts'],
   'src/util/http-body.ts': ['test/oci/http.test.ts', 'test/sign/token.test.ts'],
   'src/util/retry.ts': ['test/oci/http.test.ts', 'test/sign/http.test.ts'],
+  'src/util/network-failure.ts': ['test/oci/http.test.ts', 'test/sign/http.test.ts'],
   // No mirror tests: identity tokens, signer.yaml and policy files, and SQLite files are
   // read through these where they are tested.
   'src/util/jwt.ts': ['test/sign/token.test.ts', 'test/sandbox/authority/oidc.test.ts'],

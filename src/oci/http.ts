@@ -16,6 +16,7 @@ import { readBodyWithin } from '../util/http-body.js';
 import { isPlainObject } from '../util/json.js';
 import { serverText } from '../util/text.js';
 import { isRetryableStatus, withRetries } from '../util/retry.js';
+import { networkFailure } from '../util/network-failure.js';
 
 export const REGISTRY_LIMITS = {
   /** An image or artifact manifest, a referrers index (the spec asks registries to take 4 MiB). */
@@ -137,11 +138,7 @@ async function readBounded(res: Response, req: HttpRequest, url: URL): Promise<U
 
 /** Why fetch could not get an answer, as REGISTRY_UNAVAILABLE, with a hint for HTTPS to a loopback registry. */
 function fetchFailed(e: unknown, url: URL, timeoutMs: number, what: string): StellaError {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
-  let reason =
-    err.name === 'TimeoutError' || err.name === 'AbortError'
-      ? `timed out after ${timeoutMs} ms`
-      : (err.cause?.code ?? err.cause?.message ?? err.message);
+  let reason = networkFailure(e, timeoutMs).reason;
   if (url.protocol === 'https:' && isLoopbackHost(url.hostname))
     reason += ' (a plain-HTTP loopback registry needs --allow-insecure-registry)';
   return unavailable(what, url, reason, e);
@@ -235,15 +232,7 @@ async function sendOnce(req: HttpRequest, opts: TransportOptions): Promise<HttpR
       };
     } catch (e) {
       if (e instanceof StellaError) throw e;
-      const err = e as Error;
-      throw unavailable(
-        req.what,
-        url,
-        err.name === 'TimeoutError' || err.name === 'AbortError'
-          ? `timed out after ${timeoutMs} ms`
-          : err.message,
-        e,
-      );
+      throw unavailable(req.what, url, networkFailure(e, timeoutMs).reason, e);
     }
   }
 }

@@ -10,6 +10,7 @@ import { readBodyWithin, type BodyLimit } from '../util/http-body.js';
 import { parseJsonStrict, type StrictJsonOptions } from '../util/json.js';
 import { logDebug } from '../util/log.js';
 import { isRetryableStatus, withRetries } from '../util/retry.js';
+import { networkFailure } from '../util/network-failure.js';
 import { serverText } from '../util/text.js';
 
 export interface RetryPolicy {
@@ -48,26 +49,6 @@ const RESPONSE_LIMITS: StrictJsonOptions = {
   code: 'INPUT_INVALID',
   check: 'signing',
 };
-
-/**
- * Why a request failed, as the user needs it: the errno (ECONNREFUSED, ENOTFOUND...) or the
- * reason fetch gives (a bad port, an invalid URL), never a bare "fetch failed". A failure with
- * no network errno behind it (the URL itself cannot work) is permanent: not retried.
- */
-export function networkFailure(
-  e: unknown,
-  timeoutMs: number,
-): { reason: string; permanent: boolean } {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
-  if (err.name === 'TimeoutError')
-    return { reason: `timed out after ${timeoutMs} ms`, permanent: false };
-  if (err.cause?.code)
-    return {
-      reason: `${err.cause.code}${err.cause.message && !err.cause.message.includes(err.cause.code) ? ` (${err.cause.message})` : ''}`,
-      permanent: false,
-    };
-  return { reason: err.cause?.message ?? err.message, permanent: true };
-}
 
 /**
  * The signing-side clients' retry policy over util/retry.ts's loop: up to `policy.retries + 1`

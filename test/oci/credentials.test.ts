@@ -264,3 +264,18 @@ test.serial('no docker config file: anonymous', (t) => {
     undefined,
   );
 });
+
+test('what is redacted: a password or token of four characters or more, and the Basic header value built from it', (t) => {
+  const basic = (password: string) =>
+    ({ kind: 'basic', username: 'u', password, source: 'test' }) as const;
+  const header = (password: string) => Buffer.from(`u:${password}`).toString('base64');
+  t.deepEqual(secretsOf(basic('abcd')), ['abcd', header('abcd')]);
+  // Three characters are not searched for in output: they would blank out ordinary words. The
+  // header value, longer, still is.
+  t.deepEqual(secretsOf(basic('abc')), [header('abc')]);
+  t.deepEqual(
+    secretsOf({ kind: 'identity-token', username: '<token>', token: 'tok1', source: 'test' }),
+    ['tok1'],
+  );
+  t.deepEqual(secretsOf(undefined), []);
+});

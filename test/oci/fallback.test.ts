@@ -146,6 +146,29 @@ test("another client's push landing during the settle period: seen by the settle
   t.deepEqual(digestsIn(state.index), [THEIRS.digest, OURS.digest]);
 });
 
+test('an entry seen earlier in this run and dropped by a concurrent push is put back with ours', async (t) => {
+  // Round 1 reads [THEIRS] and pushes [THEIRS, OURS]. A third client, which had read the index
+  // before either, then pushes [OTHER] alone: THEIRS is lost as well as ours. The settle read
+  // finds [OTHER]; the repair holds every entry this run saw, not only ours.
+  const OTHER = entry(3);
+  const { state, client } = await tagRegistry(t, { clobberAfterMs: 100, clobberWith: [OTHER] }, [
+    THEIRS,
+  ]);
+  const rounds = await updateReferrersIndex(client, SUBJECT, OURS, {
+    settleMs: 300,
+    windowMs: 5000,
+  });
+  t.is(rounds, 3);
+  t.deepEqual(
+    state.puts.map((p) => p.digests),
+    [
+      [THEIRS.digest, OURS.digest],
+      [OTHER.digest, THEIRS.digest, OURS.digest],
+    ],
+  );
+  t.deepEqual(digestsIn(state.index), [OTHER.digest, THEIRS.digest, OURS.digest]);
+});
+
 test('a registry that loses our entry after every push: REGISTRY_REJECTED after the last round, naming the pushed referrer', async (t) => {
   const { state, client } = await tagRegistry(t, {
     clobberAfterMs: 5,

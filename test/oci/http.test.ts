@@ -274,6 +274,38 @@ test('a registry that never answers: REGISTRY_UNAVAILABLE "timed out after N ms"
   t.regex(aborted?.message ?? '', /: timed out after 5000 ms$/);
 });
 
+test('an answer whose body stalls or is cut off: REGISTRY_UNAVAILABLE with the reason, tried again', async (t) => {
+  // The status line and headers come at once, then the body stops: the same deadline as for
+  // the answer itself, named the same way.
+  const stalled = await server(t, (_req, res) => {
+    res.writeHead(200, { 'Content-Length': '100' });
+    res.write('abc');
+    setTimeout(() => res.end(), 10_000).unref();
+  });
+  const late = await t.throwsAsync(
+    send(request(stalled.base), { ...OPTS, retries: 1, timeoutMs: 1000 }),
+    { instanceOf: StellaError },
+  );
+  t.is(late?.code, 'REGISTRY_UNAVAILABLE');
+  t.is(
+    late?.message,
+    `registry unavailable: the test from ${stalled.base}/v2/start: timed out after 1000 ms`,
+  );
+  t.is(stalled.seen.length, 2, 'one try and one retry');
+  // The connection closed mid-body: the socket's errno, not fetch's bare "terminated".
+  const cut = await server(t, (req, res) => {
+    res.writeHead(200, { 'Content-Length': '100' });
+    res.write('abc', () => setTimeout(() => req.socket.destroy(), 20));
+  });
+  const dropped = await t.throwsAsync(send(request(cut.base), OPTS), { instanceOf: StellaError });
+  t.is(dropped?.code, 'REGISTRY_UNAVAILABLE');
+  t.is(
+    dropped?.message,
+    `registry unavailable: the test from ${cut.base}/v2/start: UND_ERR_SOCKET (other side closed)`,
+  );
+  t.is(cut.seen.length, 3, 'the first try and two retries');
+});
+
 test('an outage stops a whole pull: the registry unreachable or refusing our credentials, nothing else', (t) => {
   const e = (code: 'REGISTRY_UNAVAILABLE' | 'REGISTRY_AUTH_FAILED' | 'REGISTRY_RESPONSE_INVALID') =>
     new StellaError(code, 'registry', 'x');

@@ -378,6 +378,31 @@ test('a bad signature over the signed attributes is refused', (t) => {
   );
 });
 
+test("a SignerInfo naming only the key algorithm takes the hash from digestAlgorithm; a key algorithm other than the signer key's is refused", (t) => {
+  // Some TSAs write ecPublicKey (or rsaEncryption) as the signature algorithm and leave the
+  // hash to digestAlgorithm (SHA-256 here). The named algorithm must still be the key's: an
+  // ECDSA signature under a SignerInfo that says rsaEncryption is not a valid RSA signature.
+  const named = (algorithmOid: string) =>
+    issueTimestampToken({
+      data,
+      genTime: T0,
+      serial: 98n,
+      policy: '1.3.6.1.4.1.57264.2',
+      signerCertificate: tsa.leaf,
+      signer: { ...tsa.leafSigner, algorithmOid },
+    });
+  t.is(
+    parseTimeStampToken(named(OID.ecPublicKey)).signerInfo.signatureAlgorithmOid,
+    OID.ecPublicKey,
+  );
+  t.is(verifyRfc3161Timestamp(named(OID.ecPublicKey), data, [tsa.authority]).time.ms, T0);
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(named(OID.rsaEncryption), data, [tsa.authority]),
+    /timestamp signature does not verify/,
+  );
+});
+
 test('an embedded signer from an unknown TSA is not trusted (even with a valid signature)', (t) => {
   const rogue = makeTsa('rogue');
   rejects(
