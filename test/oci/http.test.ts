@@ -159,6 +159,40 @@ test('a redirect to a plain-HTTP host that is not loopback: REGISTRY_INSECURE, n
   t.is(e.code, 'REGISTRY_INSECURE');
 });
 
+test('from HTTPS a redirect is followed to HTTPS only: never down to plain HTTP, not even to loopback', async (t) => {
+  // No TLS server here: fetch is replaced, and answers for the HTTPS registry it is given.
+  const asked: string[] = [];
+  const redirecting = (location: string): typeof fetch =>
+    (async (input: URL) => {
+      const url = input.href;
+      asked.push(url);
+      return url.startsWith('https://registry.example/v2/start')
+        ? new Response(null, { status: 307, headers: { Location: location } })
+        : new Response('done', { status: 200 });
+    }) as typeof fetch;
+  const start = new URL('https://registry.example/v2/start');
+  const https = await send(request('https://registry.example', { url: start }), {
+    ...OPTS,
+    fetchImpl: redirecting('https://mirror.example/v2/x'),
+  });
+  t.is(https.status, 200);
+  t.is(https.url.href, 'https://mirror.example/v2/x');
+  asked.length = 0;
+  const e = await t.throwsAsync(
+    send(request('https://registry.example', { url: start }), {
+      ...OPTS,
+      fetchImpl: redirecting('http://127.0.0.1:5000/v2/x'),
+    }),
+    { instanceOf: StellaError },
+  );
+  t.is(e?.code, 'REGISTRY_INSECURE');
+  t.regex(
+    e?.message ?? '',
+    /refused a redirect from https:\/\/registry\.example.* to http:\/\/127\.0\.0\.1:5000: never from HTTPS/,
+  );
+  t.deepEqual(asked, [start.href], 'the plain-HTTP place is never asked');
+});
+
 test('a dropped connection and a 503 are tried again; the answer after them is used', async (t) => {
   const { base, seen } = await server(t, (req, res, n) => {
     if (n === 0) req.socket.destroy();

@@ -89,3 +89,35 @@ test('an answer over its limit is refused (declared or streamed), not retried an
   // Two requests for two calls: the 503 with an oversize body was not tried again.
   t.is(s.count(), 2);
 });
+
+test('requestBytes sends the Accept and Content-Type asked for, and no Accept of its own otherwise; POST unless told', async (t) => {
+  const seen: { method: string; accept: string | undefined; type: string | undefined }[] = [];
+  const base = await serve(t, (req, res) => {
+    seen.push({
+      method: req.method ?? '',
+      accept: req.headers.accept,
+      type: req.headers['content-type'],
+    });
+    res.writeHead(200).end('ok');
+  });
+  const url = `${base}/x`;
+  await requestBytes(
+    {
+      url,
+      body: Uint8Array.of(1),
+      accept: 'application/timestamp-reply',
+      contentType: 'application/timestamp-query',
+    },
+    POLICY,
+  );
+  await requestBytes({ method: 'GET', url }, POLICY);
+  t.deepEqual(seen, [
+    {
+      method: 'POST',
+      accept: 'application/timestamp-reply',
+      type: 'application/timestamp-query',
+    },
+    // fetch's own default, not one of ours.
+    { method: 'GET', accept: '*/*', type: undefined },
+  ]);
+});

@@ -263,6 +263,18 @@ test.serial(
         ),
       'nothing from the forked checkpoint was imported',
     );
+    // The same refusal with --json, on a store anchored at b2: the evidence is the error's
+    // details (both signed checkpoints), and nothing is printed on stderr.
+    const jsonStore = await newStore();
+    const anchored = await runCli(verifyArgs(jsonStore, b2, ['--bundle', b2.bundle]), OFFLINE);
+    t.is(anchored.code, 0, anchored.stdout + anchored.stderr);
+    const splitJson = await runCli(verifyArgs(jsonStore, b3, ['--bundle', b3.bundle]), OFFLINE);
+    t.is(splitJson.code, EXIT_CODES.SPLIT_VIEW_DETECTED, splitJson.stdout + splitJson.stderr);
+    const splitError = JSON.parse(splitJson.stdout).error;
+    t.is(splitError.code, 'SPLIT_VIEW_DETECTED');
+    t.is(splitError.details.held.checkpoint, noteOf(b2.bundle));
+    t.is(splitError.details.presented.checkpoint, noteOf(b3.bundle));
+    t.is(splitJson.stderr, '');
 
     // Caught by a shipment's proofs: b2 (held) to the forked log's latest does not verify.
     const b4 = await sign();
