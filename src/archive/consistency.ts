@@ -23,6 +23,7 @@ import {
 } from '../util/json.js';
 import { canonicalizeBytes } from '../util/canonical-json.js';
 import { CONSISTENCY_FILE_NAME } from './manifest.js';
+import { compareCodeUnits } from '../util/text.js';
 
 export const CONSISTENCY_MEDIA_TYPE = 'application/vnd.stella.consistency.v1+json';
 export const CONSISTENCY_LIMITS = {
@@ -123,7 +124,7 @@ export function parseShipmentConsistency(bytes: Uint8Array): ShipmentConsistency
 
 /** Canonical JSON (RFC 8785): the same shipment always gives the same bytes. */
 export function serializeShipmentConsistency(s: ShipmentConsistency): Uint8Array {
-  const logs = [...s.logs].sort((a, b) => (a.logId < b.logId ? -1 : a.logId > b.logId ? 1 : 0));
+  const logs = [...s.logs].sort((a, b) => compareCodeUnits(a.logId, b.logId));
   return canonicalizeBytes({
     mediaType: CONSISTENCY_MEDIA_TYPE,
     logs: logs.map((l) => ({

@@ -36,7 +36,7 @@ import {
 } from './manifest.js';
 import { CONSISTENCY_LIMITS } from './consistency.js';
 import { leafCertificateDer } from '../bundle/model.js';
-import { quoted } from '../util/text.js';
+import { compareCodeUnits, quoted } from '../util/text.js';
 
 export const EXPORT_LIMITS = {
   /** Bundles in one archive read into memory (checklist A12); streamed reading: STREAM_LIMITS. */
@@ -214,7 +214,7 @@ function bundleEntries(byArtifact: Map<string, Map<string, Prepared>>): {
   for (const artifactDigest of [...byArtifact.keys()].sort()) {
     const hex = artifactDigest.slice('sha256:'.length);
     const group = [...byArtifact.get(artifactDigest)!.values()].sort((a, b) =>
-      a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0,
+      compareCodeUnits(a.sha, b.sha),
     );
     group.forEach((g, n) => {
       const path = bundlePath(hex, n);
@@ -296,6 +296,15 @@ export async function prepareExportArchive(opts: BuildExportOptions): Promise<Ex
       'archive',
       `${total} bundles to export, more than the ${EXPORT_LIMITS.maxExportBundles} an archive may hold`,
     );
+  // A bundle's path numbers it within its artifact in at most 4 digits: an archive with more
+  // would be written and then refused by every reader (checkEntryOrder), so it is not written.
+  for (const [artifactDigest, group] of byArtifact)
+    if (group.size > EXPORT_LIMITS.maxBundlesPerArtifact)
+      fail(
+        'ARCHIVE_LIMIT_EXCEEDED',
+        'archive',
+        `${group.size} bundles to export for ${artifactDigest}, more than the ${EXPORT_LIMITS.maxBundlesPerArtifact} an archive may hold for one artifact`,
+      );
   if (createdAt === undefined) {
     if (newest === 0)
       fail(

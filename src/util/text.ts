@@ -9,6 +9,15 @@
  * strangers, so trimming goes through here.
  */
 
+/**
+ * Orders two strings by UTF-16 code units, as Array.prototype.sort does with no comparator
+ * and as RFC 8785 orders keys: the same order on every machine and locale (never
+ * localeCompare). For sorting records by a string field.
+ */
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** `s` without the characters of `chars` that end it ("a//" -> "a" for '/'). */
 export function withoutTrailing(s: string, chars: string): string {
   let end = s.length;

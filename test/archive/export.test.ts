@@ -7,7 +7,7 @@ import test from 'ava';
 import { Encoder } from 'cbor-x';
 import { StellaError } from '../../src/errors.js';
 import { sha256, sha256OfChunks } from '../../src/crypto.js';
-import { toHex, utf8 } from '../../src/util/encoding.js';
+import { concatBytes, toHex, utf8 } from '../../src/util/encoding.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
 import { parseBundle } from '../../src/bundle/parse.js';
 import { buildInTotoStatement, IN_TOTO_PAYLOAD_TYPE } from '../../src/bundle/intoto.js';
@@ -17,6 +17,7 @@ import { readTarStrict, writeTar } from '../../src/archive/tar.js';
 import {
   artifactDigestsOf,
   buildExportArchive,
+  checkEntryOrder,
   requireProof,
   bundlesForArtifact,
   entryLimit,
@@ -652,4 +653,57 @@ test('a manifest whose consistency entry names another file is refused', async (
     'ARCHIVE_INVALID',
     /consistency\.path must be consistency\.json/,
   );
+});
+
+test('bundles per artifact: 10,000 are exported, numbered 0 to 9999; 10,001 are refused before anything is written, not written for every reader to refuse', async (t) => {
+  // Distinct bundles by their bytes: the same bundle followed by i written in 14 bits of
+  // JSON whitespace (a space for 0, a newline for 1).
+  const base = inputs[0]!;
+  const variants = (n: number): ExportInput[] =>
+    Array.from({ length: n }, (_, i) => ({
+      artifactDigest: base.artifactDigest,
+      bytes: concatBytes(
+        base.bytes,
+        Uint8Array.from({ length: 14 }, (_, bit) => ((i >> bit) & 1 ? 0x0a : 0x20)),
+      ),
+      source: `variant ${i}`,
+    }));
+  const writer = await prepareExportArchive({
+    bundles: variants(EXPORT_LIMITS.maxBundlesPerArtifact),
+  });
+  const paths = writer.manifest.entries.map((e) => e.path);
+  t.is(paths.length, 10_000);
+  t.true(paths.every((p) => /\/(0|[1-9][0-9]{0,3})\.sigstore\.json$/.test(p)));
+  t.true(paths.some((p) => p.endsWith('/9999.sigstore.json')));
+  const e = await t.throwsAsync(
+    prepareExportArchive({ bundles: variants(EXPORT_LIMITS.maxBundlesPerArtifact + 1) }),
+    { instanceOf: StellaError },
+  );
+  t.is(e?.code, 'ARCHIVE_LIMIT_EXCEEDED');
+  t.is(
+    e?.message,
+    `10001 bundles to export for ${base.artifactDigest}, more than the 10000 an archive may hold for one artifact`,
+  );
+});
+
+test('a manifest numbering a bundle 10000 within its artifact is refused by the reader as over the limit', (t) => {
+  const hex = inputs[0]!.artifactDigest.slice('sha256:'.length);
+  const entry = (n: number) => ({
+    artifactDigest: inputs[0]!.artifactDigest,
+    path: `bundles/${hex}/${n}.sigstore.json`,
+    sha256: '0'.repeat(64),
+    size: 1,
+    mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+    content: 'messageSignature' as const,
+    identity: null,
+    issuer: null,
+    logIndex: 0,
+    integratedTime: null,
+  });
+  t.notThrows(() => checkEntryOrder(entry(9998), entry(9999), 9999));
+  const e = t.throws(() => checkEntryOrder(entry(9999), entry(10_000), 10_000), {
+    instanceOf: StellaError,
+  });
+  t.is(e?.code, 'ARCHIVE_LIMIT_EXCEEDED');
+  t.is(e?.message, `more than 10000 bundles for ${inputs[0]!.artifactDigest}`);
 });

@@ -202,7 +202,7 @@ function manifestFor(
   return encodeManifest(m);
 }
 
-test('a listed file after the bundles must have its listed digest, not only its listed size', async (t) => {
+test('a listed bundle, and a listed file after the bundles, must have its listed digest, not only its listed size', async (t) => {
   const body = utf8.encode('{}');
   const e0 = { digest: `sha256:${H}`, path: B0, bytes: body };
   const root = utf8.encode('{"mediaType":"a"}');
@@ -223,6 +223,23 @@ test('a listed file after the bundles must have its listed digest, not only its 
   t.regex(
     e.message,
     /^trusted_root\.json does not match the manifest: sha256 [0-9a-f]{64} \(17 bytes\)/,
+  );
+  const bundle = (await t.throwsAsync(
+    readExportArchiveStream(
+      bytesSource(
+        await writeTar([
+          { name: 'manifest.cbor', data: m },
+          { name: B0, data: utf8.encode('[]') },
+          { name: 'trusted_root.json', data: root },
+        ]),
+      ),
+    ),
+    { instanceOf: StellaError },
+  )) as StellaError;
+  t.is(bundle.code, 'ARCHIVE_MANIFEST_MISMATCH');
+  t.is(
+    bundle.message,
+    `${B0} does not match the manifest: sha256 ${toHex(sha256(utf8.encode('[]')))} (2 bytes), manifest says ${toHex(sha256(body))} (2 bytes)`,
   );
 });
 
@@ -328,6 +345,33 @@ test('gzip: bombs stop at the ratio or the total while inflating; one member onl
   const crc = new Uint8Array(gz);
   crc[crc.byteLength - 8] = crc[crc.byteLength - 8]! ^ 0xff;
   t.regex(((await t.throwsAsync(inflate(crc))) as StellaError).message, /CRC-32/);
+});
+
+test('gzip: the bytes handed on before a bomb is refused stay within the total; the chunk that crosses it is never handed on', async (t) => {
+  const bomb = new Uint8Array(gzipSync(new Uint8Array(64 * 1024 * 1024)));
+  // 16 MiB of zeros inflate from ~16 KiB: reads of 97 bytes and 4 KiB hand on output first.
+  const limits = { maxOutputBytes: 16 * 1024 * 1024, maxRatio: 1e9, ratioGraceBytes: 0 };
+  for (const step of [4096, 97]) {
+    let handedOn = 0;
+    const e = await t.throwsAsync(
+      async () => {
+        for await (const c of gunzipBounded(trickle(bomb, step), limits)) handedOn += c.byteLength;
+      },
+      { instanceOf: StellaError },
+    );
+    t.is(e?.code, 'ARCHIVE_LIMIT_EXCEEDED', String(step));
+    t.true(handedOn > 0, `some output came first (step ${step})`);
+    t.true(handedOn <= limits.maxOutputBytes, `${handedOn} bytes handed on (step ${step})`);
+  }
+});
+
+test('gzip: deflate data that ends exactly where a read ends is read, its trailer from the next read', async (t) => {
+  // The inflater learns that the stream ended only after the next read (the trailer) is fed to
+  // it, so the deflate end then sits at offset 0 of the buffer: in step, not out of it.
+  const tarBytes = archive(MANIFEST, BUNDLE, END);
+  const gz = new Uint8Array(gzipSync(tarBytes));
+  for (const step of [gz.byteLength - 8, gz.byteLength - 9, gz.byteLength - 7])
+    t.is(await inflate(gz, undefined, step), tarBytes.byteLength, String(step));
 });
 
 test('the streamed manifest decoder refuses what the in-memory one refuses, with the same code, however the bytes are cut', async (t) => {

@@ -59,6 +59,42 @@ test('pattern mode: the writer is deterministic and the reader returns every nam
   t.deepEqual(read.get(B0), files[1]!.data);
 });
 
+test('exact-list mode (rotation bundles): exactly the names, in their order, every one present', (t) => {
+  const limits: TarReadLimits = {
+    names: ['payload.json', 'root.json', 'signatures.json'],
+    maxSize: () => 1024,
+    maxArchiveBytes: 1 << 20,
+  };
+  const file = (name: string) => entry({ name }, utf8.encode(`{"${name}":1}`));
+  const all = readTarStrict(
+    archive(file('payload.json'), file('root.json'), file('signatures.json'), END),
+    limits,
+  );
+  t.deepEqual([...all.keys()], ['payload.json', 'root.json', 'signatures.json']);
+  for (const [names, message] of [
+    [['payload.json', 'root.json'], /^archive is missing signatures\.json$/],
+    [[], /^archive is missing payload\.json$/],
+    [['root.json', 'payload.json'], /root\.json" is out of order \(expected payload\.json\)/],
+    [['payload.json', 'other.json'], /unexpected tar entry "other\.json"/],
+  ] as const)
+    refused(
+      t,
+      archive(...names.map(file), END),
+      'ARCHIVE_MANIFEST_MISMATCH',
+      message,
+      names.join(','),
+      limits,
+    );
+  refused(
+    t,
+    archive(file('payload.json'), file('root.json'), file('signatures.json'), file('x'), END),
+    'ARCHIVE_UNSAFE_ENTRY',
+    /more entries than the 3 expected/,
+    'a fourth',
+    limits,
+  );
+});
+
 test('A1: path traversal names are refused', (t) => {
   for (const name of ['../x', `bundles/../../${H}`, './a/../../x', `bundles/${H}/..`])
     refused(t, archive(entry({ name }), END), 'ARCHIVE_UNSAFE_ENTRY', /path traversal/, name);

@@ -20,13 +20,14 @@ import {
   namedBitString,
   octetString,
   oid,
+  printableString,
   seq,
   setOf,
   utcTime,
   utf8String,
   x509Time,
 } from '../../src/der/writer.js';
-import { toHex } from '../../src/util/encoding.js';
+import { toHex, utf8 } from '../../src/util/encoding.js';
 
 test("int: minimal two's complement, round trips through the strict reader", (t) => {
   for (const v of [
@@ -135,6 +136,12 @@ test('strings, booleans and bit strings', (t) => {
   t.is(readString(parseDer(utf8String('héllo'))), 'héllo');
   t.is(readString(parseDer(ia5String('a@b'))), 'a@b');
   t.throws(() => ia5String('é'));
+  // PrintableString (X.680 41.4): letters, digits, space and '()+,-./:=? only.
+  const printable = "Az09 '()+,-./:=?";
+  t.is(toHex(printableString(printable)), `1310${toHex(utf8.encode(printable))}`);
+  t.is(readString(parseDer(printableString('Example Org'))), 'Example Org');
+  for (const bad of ['a@b', 'a_b', 'a*b', 'é', 'a\nb', '"'])
+    t.throws(() => printableString(bad), { instanceOf: RangeError }, JSON.stringify(bad));
   t.is(toHex(bool(true)), '0101ff');
   const ku = readBitString(parseDer(namedBitString([0])));
   t.is(ku.unusedBits, 7);

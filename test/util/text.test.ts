@@ -1,5 +1,6 @@
 import test from 'ava';
 import {
+  compareCodeUnits,
   clipped,
   listed,
   PATH_CHARS_SHOWN,
@@ -165,4 +166,17 @@ test("a path is the user's own: quoted whole up to PATH_MAX, where a stranger's 
   const path = `/${'d/'.repeat(1500)}bundle.json`;
   t.is(quoted(path, PATH_CHARS_SHOWN), JSON.stringify(path));
   t.regex(quoted(path), /… \(3012 characters\)$/);
+});
+
+test('compareCodeUnits: UTF-16 code unit order, as sort() with no comparator and RFC 8785 keys', (t) => {
+  t.is(compareCodeUnits('a', 'a'), 0);
+  t.is(compareCodeUnits('B', 'a'), -1, 'upper case before lower case, whatever the locale');
+  t.is(compareCodeUnits('a', 'B'), 1);
+  t.is(compareCodeUnits('z', 'é'), -1);
+  t.is(compareCodeUnits('ab', 'a'), 1, 'a prefix first');
+  // A character above U+FFFF is a surrogate pair (0xD800...) and sorts before U+FFFF: code
+  // units, not code points.
+  t.is(compareCodeUnits('\u{10000}', '\uffff'), -1);
+  const words = ['é', 'b', 'A', '\uffff', 'a', '\u{10000}', 'B', 'a'];
+  t.deepEqual([...words].sort(compareCodeUnits), [...words].sort());
 });

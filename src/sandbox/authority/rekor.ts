@@ -44,7 +44,7 @@ import {
 import { derToPem } from '../../util/pem.js';
 import { signSet } from '../../tlog/set.js';
 import type { AuthorityKey } from './keys.js';
-import { quoted, withoutTrailing } from '../../util/text.js';
+import { compareCodeUnits, quoted, withoutTrailing } from '../../util/text.js';
 
 // ---------------------------------------------------------------------------------------
 // Storage
@@ -570,9 +570,7 @@ function dsse(spec: Obj): Uint8Array {
     return { signature: toBase64(s.sig), verifier: toBase64(utf8.encode(verifierPem(v.input))) };
   });
   const unique = new Map(signatures.map((s) => [s.signature, s]));
-  const sorted = [...unique.values()].sort((a, b) =>
-    a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0,
-  );
+  const sorted = [...unique.values()].sort((a, b) => compareCodeUnits(a.signature, b.signature));
   // Rekor hashes the envelope text exactly as uploaded (types/dsse/v0.0.1 Unmarshal).
   return canonicalizeBytes({
     apiVersion: '0.0.1',

@@ -53,6 +53,7 @@ import {
   type WitnessWithWindow,
 } from './checkpoints.js';
 import { findLog } from '../../tlog/verify.js';
+import { compareCodeUnits } from '../../util/text.js';
 
 export interface ConsistencyInput {
   trust: TrustMaterial;
@@ -348,9 +349,9 @@ function requireWitnessPolicy(
 
 function byLogThenTreeSize(x: CheckpointReport, y: CheckpointReport): number {
   return (
-    (x.log < y.log ? -1 : x.log > y.log ? 1 : 0) ||
+    compareCodeUnits(x.log, y.log) ||
     x.treeSize - y.treeSize ||
-    (x.rootHash < y.rootHash ? -1 : x.rootHash > y.rootHash ? 1 : 0)
+    compareCodeUnits(x.rootHash, y.rootHash)
   );
 }
 
