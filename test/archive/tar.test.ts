@@ -128,12 +128,18 @@ test('A3: backslashes, NUL, control characters and invalid UTF-8 in a name are r
     'ARCHIVE_UNSAFE_ENTRY',
     /NUL byte/,
   );
-  refused(
-    t,
-    archive(entry({ name: 'manifest\u0007.cbor' }), END),
-    'ARCHIVE_UNSAFE_ENTRY',
-    /control character/,
-  );
+  // Every control character (0x00-0x1f, 0x7f) is refused; space (0x20) and "~" (0x7e) are
+  // plain characters, left to the name rule.
+  for (const c of [0x01, 0x09, 0x0a, 0x1f, 0x7f])
+    refused(
+      t,
+      archive(entry({ name: `manifest${String.fromCharCode(c)}.cbor` }), END),
+      'ARCHIVE_UNSAFE_ENTRY',
+      /control character/,
+      `0x${c.toString(16)}`,
+    );
+  const plain: TarReadLimits = { names: ['a b~'], maxSize: () => 8, maxArchiveBytes: 1 << 20 };
+  t.deepEqual([...readTarStrict(archive(entry({ name: 'a b~' }), END), plain).keys()], ['a b~']);
   refused(
     t,
     archive(entry({ name: Buffer.from([0x6d, 0xc3, 0x28]) }), END),
