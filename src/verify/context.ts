@@ -12,6 +12,7 @@ import type { EcPublicKey } from '../crypto.js';
 import type { PreciseTime } from '../util/time.js';
 import type { Artifact } from './artifact.js';
 import type { VerificationPolicy } from './policy.js';
+import { fail, type CheckName } from '../errors.js';
 
 export interface VerifiedTime {
   source: 'tlog-set' | 'rfc3161';
@@ -29,6 +30,20 @@ export interface VerifiedTime {
 export type SigningKey =
   | { kind: 'certificate'; leaf: Certificate; intermediates: Certificate[]; key: KeyObject }
   | { kind: 'publicKey'; key: KeyObject; spki: Uint8Array };
+
+export type CertificateKey = Extract<SigningKey, { kind: 'certificate' }>;
+
+/**
+ * The certificate a certificate-only step (chain, SCT, identity) works on. The pipeline runs
+ * those steps for certificate bundles only (their `applies`); a caller that runs one on a key
+ * bundle is refused by name here, in one place, rather than by a guard in each step.
+ */
+export function certificateKeyOf(state: VerifyState, check: CheckName): CertificateKey {
+  const key = state.signingKey;
+  if (key?.kind !== 'certificate')
+    fail('INPUT_INVALID', check, `the ${check} check applies to certificate bundles only`);
+  return key;
+}
 
 export interface VerifyInput {
   bundle: Bundle;

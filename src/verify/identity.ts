@@ -9,7 +9,7 @@
 import { fail } from '../errors.js';
 import { oidcIssuer } from '../x509/certificate.js';
 import { identityCandidates, type IdentityCandidate } from '../x509/identity-candidates.js';
-import type { VerifyInput, VerifyState } from './context.js';
+import { certificateKeyOf, type VerifyInput, type VerifyState } from './context.js';
 import type { CertificateIdentityPolicy } from './policy.js';
 import { listed, quoted } from '../util/text.js';
 
@@ -95,11 +95,10 @@ export function explainIdentity(
 const quoteList = (xs: string[]): string => xs.map((x) => quoted(x)).join(', ');
 
 export function verifyIdentityStep(input: VerifyInput, state: VerifyState): IdentityResult {
-  const key = state.signingKey!;
+  const key = certificateKeyOf(state, 'policy');
   const policy = input.policy;
-  if (key.kind !== 'certificate' || !policy.identity) {
-    fail('INPUT_INVALID', 'policy', 'identity policy applies to certificate bundles only');
-  }
+  if (!policy.identity)
+    fail('INPUT_INVALID', 'policy', 'a certificate bundle needs an identity policy');
   const id = policy.identity;
   const expected =
     id.issuers.length === 1 ? quoted(id.issuers[0]) : `one of ${quoteList(id.issuers)}`;

@@ -45,3 +45,20 @@ test('a DSSE bundle names its payload type, and its predicate type only when the
     'no "Predicate type: undefined" line',
   );
 });
+
+test('the log entries: one line each, or "none" for a bundle without any', (t) => {
+  const logged = describeLines(describeBundle(sample('blob.sigstore.json')), false);
+  t.is(logged.filter((l) => l.startsWith('Transparency log entr')).length, 1);
+  t.true(logged.some((l) => l.startsWith('Transparency log entry: index ')));
+  t.false(logged.includes('Transparency log entries: none'));
+
+  const j = JSON.parse(readFileSync(path.join(SAMPLES, 'blob.sigstore.json'), 'utf8')) as {
+    verificationMaterial: { tlogEntries: unknown[] };
+  };
+  j.verificationMaterial.tlogEntries = [];
+  const unlogged = describeLines(describeBundle(parseBundle(JSON.stringify(j))), false);
+  t.deepEqual(
+    unlogged.filter((l) => l.startsWith('Transparency log entr')),
+    ['Transparency log entries: none'],
+  );
+});

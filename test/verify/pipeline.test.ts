@@ -284,6 +284,19 @@ test('a bundle timed by a TSA with no log entry: the tlog step is skipped, not p
     status: 'skip',
     summary: 'no transparency log entry (use --require-rekor to require one)',
   });
+  // Asked for, a log entry that is not there is refused by name in the tlog step itself.
+  const required = await verifyBundleReport({
+    bundle: parseBundle(serializeBundle(tsaTimedBundle(leaf, data, tsa, signedAt + 2000))),
+    artifact: { kind: 'bytes', data },
+    trust: trustWithTsa(authority, tsa),
+    policy: buildPolicy({ ...idPolicy(leaf.identity, ISSUER_URL), requireTlog: true }),
+  });
+  t.false(required.ok);
+  t.like(required.error, {
+    code: 'REKOR_PROOF_MISSING',
+    check: 'tlog',
+    message: 'Rekor proof missing: the bundle has no transparency log entry (--require-rekor)',
+  });
 });
 
 test('the trust windows a report lists: each key the verification leaned on, once, and only those', async (t) => {

@@ -96,3 +96,35 @@ test('an identity pattern and an issuer go together: either alone is refused, na
   t.is(noIssuer.code, 'INPUT_INVALID');
   t.is(noIssuer.message, '--certificate-oidc-issuer is required with --certificate-identity');
 });
+
+test('an extension constraint names a constrainable Fulcio extension: an unknown name or an issuer is INPUT_INVALID, listing the names', (t) => {
+  const base = {
+    certificateIdentity:
+      'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main',
+    certificateOidcIssuer: ISSUER,
+  };
+  const ok = buildPolicy({
+    ...base,
+    certificateExtensions: [['source-repository-ref', 'refs/heads/main']],
+  });
+  t.deepEqual(
+    ok.identity?.extensions.map((e) => e.name),
+    ['source-repository-ref'],
+  );
+  for (const [name, why] of [
+    ['no-such-extension', /unknown Fulcio extension name "no-such-extension"/],
+    ['issuer', /issuers are pinned with --certificate-oidc-issuer/],
+    ['issuer-v1', /issuers are pinned with --certificate-oidc-issuer/],
+  ] as const) {
+    const e = t.throws(() => buildPolicy({ ...base, certificateExtensions: [[name, '.*']] }), {
+      instanceOf: StellaError,
+    });
+    t.is(e?.code, 'INPUT_INVALID', name);
+    t.regex(e?.message ?? '', new RegExp(`^--certificate-extension ${name}: ${why.source}`), name);
+    t.regex(e?.message ?? '', /\(names: .*source-repository-ref.*\)$/, name);
+    t.false(
+      /\bissuer\b(?!-)/.test(e!.message.slice(e!.message.indexOf('(names:'))),
+      'issuers are not listed',
+    );
+  }
+});

@@ -229,6 +229,20 @@ test('verifyWithAlgorithm: RSA-PSS verifies only under parameters it can read wh
     verifyWithAlgorithm(OID.rsaPss, params ? node(params) : undefined, publicKey, data, signature);
   t.true(verifies(seq(hash, mgf(OID.sha256), salt)));
   t.true(verifies(seq(hash, mgf(OID.sha256), salt, explicit(3, int(1)))));
+  // A key whose SubjectPublicKeyInfo says id-RSASSA-PSS (Node's 'rsa-pss') verifies the same
+  // way; a key that is not RSA never does.
+  const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+  const pssSignature = cryptoSign('sha256', data, {
+    key: pss.privateKey,
+    padding: cryptoConstants.RSA_PKCS1_PSS_PADDING,
+    saltLength: 32,
+  });
+  const params = node(seq(hash, mgf(OID.sha256), salt));
+  t.is(pss.publicKey.asymmetricKeyType, 'rsa-pss');
+  t.true(verifyWithAlgorithm(OID.rsaPss, params, pss.publicKey, data, pssSignature));
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ecSignature = cryptoSign('sha256', data, ec.privateKey);
+  t.false(verifyWithAlgorithm(OID.rsaPss, params, ec.publicKey, data, ecSignature));
   // Each of these leaves the parameters unread, with the same valid signature: never true.
   for (const [why, params] of [
     ['no parameters', undefined],

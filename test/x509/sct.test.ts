@@ -52,6 +52,8 @@ interface IssueWithSct {
   sctExtensions?: Uint8Array;
   logSigner?: KeyedSigner;
   corruptSignature?: boolean;
+  /** The hash the SCT names (TLS HashAlgorithm); its signature is always over SHA-256. */
+  hashAlgorithm?: number;
 }
 
 /** The sandbox Fulcio + CT log flow: precert with poison -> SCT over it -> final cert with the SCT list. */
@@ -89,7 +91,7 @@ function issueWithSct(o: IssueWithSct = {}): Uint8Array {
     logId: sha256(logSigner.spki),
     timestamp,
     extensions,
-    hashAlgorithm: TlsHash.sha256,
+    hashAlgorithm: o.hashAlgorithm ?? TlsHash.sha256,
     signatureAlgorithm: TlsSignature.ecdsa,
     signature,
   });
@@ -122,6 +124,29 @@ test('an SCT issued by the signing-side encoder verifies', (t) => {
       validFor: log.publicKey.validFor,
     },
   ]);
+});
+
+test('an SCT naming a hash other than SHA-256/384/512 is SCT_INVALID, its signature never taken on trust', (t) => {
+  // TLS HashAlgorithm: none (0), md5 (1), sha1 (2), sha224 (3), intrinsic (8, Ed25519 only),
+  // and values with no name. The signature itself is a valid one over SHA-256.
+  for (const hash of [0, 1, 2, 3, 8, 7, 255])
+    rejects(
+      t,
+      () =>
+        verifyEmbeddedScts(parseCertificate(issueWithSct({ hashAlgorithm: hash })), intermediate, [
+          log,
+        ]),
+      'SCT_INVALID',
+      /SCT signature from CT log [0-9a-f]{64} does not verify/,
+    );
+  t.is(
+    verifyEmbeddedScts(
+      parseCertificate(issueWithSct({ hashAlgorithm: TlsHash.sha256 })),
+      intermediate,
+      [log],
+    ).length,
+    1,
+  );
 });
 
 test('an SCT with non-empty extensions verifies (Static CT)', (t) => {
