@@ -113,6 +113,16 @@ function rejects(
   t.regex(e?.message ?? '', pattern);
 }
 
+/** The leaf issued with `o` carries an SCT whose signature the trusted log key does not verify. */
+function signatureRefused(t: import('ava').ExecutionContext, o: IssueWithSct): void {
+  rejects(
+    t,
+    () => verifyEmbeddedScts(parseCertificate(issueWithSct(o)), intermediate, [log]),
+    'SCT_INVALID',
+    /SCT signature from CT log [0-9a-f]{64} does not verify/,
+  );
+}
+
 test('an SCT issued by the signing-side encoder verifies', (t) => {
   const leaf = parseCertificate(issueWithSct());
   const r = verifyEmbeddedScts(leaf, intermediate, [log]);
@@ -129,16 +139,7 @@ test('an SCT issued by the signing-side encoder verifies', (t) => {
 test('an SCT naming a hash other than SHA-256/384/512 is SCT_INVALID, its signature never taken on trust', (t) => {
   // TLS HashAlgorithm: none (0), md5 (1), sha1 (2), sha224 (3), intrinsic (8, Ed25519 only),
   // and values with no name. The signature itself is a valid one over SHA-256.
-  for (const hash of [0, 1, 2, 3, 8, 7, 255])
-    rejects(
-      t,
-      () =>
-        verifyEmbeddedScts(parseCertificate(issueWithSct({ hashAlgorithm: hash })), intermediate, [
-          log,
-        ]),
-      'SCT_INVALID',
-      /SCT signature from CT log [0-9a-f]{64} does not verify/,
-    );
+  for (const hash of [0, 1, 2, 3, 8, 7, 255]) signatureRefused(t, { hashAlgorithm: hash });
   t.is(
     verifyEmbeddedScts(
       parseCertificate(issueWithSct({ hashAlgorithm: TlsHash.sha256 })),
@@ -209,15 +210,7 @@ test('precertTbsOf(final leaf) equals the precert TBS without poison', (t) => {
 });
 
 test('a bad SCT signature, an unknown log, and a log key outside its validity are SCT_INVALID', (t) => {
-  rejects(
-    t,
-    () =>
-      verifyEmbeddedScts(parseCertificate(issueWithSct({ corruptSignature: true })), intermediate, [
-        log,
-      ]),
-    'SCT_INVALID',
-    /SCT signature from CT log [0-9a-f]{64} does not verify/,
-  );
+  signatureRefused(t, { corruptSignature: true });
   const other = deterministicP256Signer(seed('sct:other-log'));
   rejects(
     t,
