@@ -6,12 +6,17 @@
 import test from 'ava';
 import {
   assessLog,
+  entryCheckpointsOf,
   keyOf,
   type CheckpointView,
   type HeldCheckpoint,
 } from '../../src/tlog/consistency.js';
 import { MerkleTree } from '../../src/tlog/merkle.js';
 import { toHex } from '../../src/util/encoding.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseBundle } from '../../src/bundle/parse.js';
+import { SAMPLES } from '../helpers/samples.js';
 
 function tree(n: number, tag = 'a'): MerkleTree {
   const t = new MerkleTree();
@@ -163,4 +168,32 @@ test('a held unproven checkpoint seen again in a group that links to no proven c
     JSON.stringify(a.upserts.map((u) => [u.treeSize, u.proven])),
   );
   t.deepEqual(a.newlyProven, []);
+});
+
+test('entryCheckpointsOf: the checkpoint of each entry with an inclusion proof, none for an entry without', (t) => {
+  const json = JSON.parse(readFileSync(path.join(SAMPLES, 'blob.sigstore.json'), 'utf8')) as {
+    verificationMaterial: {
+      tlogEntries: Array<{ inclusionProof?: { checkpoint: { envelope: string } } }>;
+    };
+  };
+  const note = json.verificationMaterial.tlogEntries[0]!.inclusionProof!.checkpoint.envelope;
+  const withProof = entryCheckpointsOf(parseBundle(JSON.stringify(json)));
+  t.is(withProof.length, 1);
+  t.like(withProof[0], { rekor: 'v1', note });
+  t.regex(withProof[0]!.logId, /^[0-9a-f]{64}$/);
+  // A v0.1 bundle may carry an entry with a SET and no inclusion proof: it has no checkpoint.
+  const sample = JSON.parse(readFileSync(path.join(SAMPLES, 'blob.sigstore.json'), 'utf8')) as {
+    mediaType: string;
+    verificationMaterial: {
+      certificate?: unknown;
+      x509CertificateChain?: { certificates: unknown[] };
+      tlogEntries: Array<{ inclusionProof?: unknown }>;
+    };
+  };
+  const vm = sample.verificationMaterial;
+  sample.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
+  vm.x509CertificateChain = { certificates: [vm.certificate] };
+  delete vm.certificate;
+  delete vm.tlogEntries[0]!.inclusionProof;
+  t.deepEqual(entryCheckpointsOf(parseBundle(JSON.stringify(sample))), []);
 });

@@ -127,3 +127,35 @@ test('a vkey key ID not written as 8 lower-case hex digits is refused as such, b
       message: /^vkey key ID must be 8 lower-case hex digits/,
     });
 });
+
+test('a vkey name that is not a signed-note key name is refused, even with a key ID computed for it', (t) => {
+  // Spaces are not allowed in a key name (C2SP signed-note); the key ID matches the name, so
+  // only the name rule can refuse it.
+  const w = witness('bad name');
+  const e = t.throws(() => parseWitnessKey(formatWitnessVkey(w.key)), { instanceOf: StellaError });
+  t.is(e?.code, 'WITNESS_INVALID');
+  t.regex(e?.message ?? '', /vkey name "bad name" is not a valid signed-note key name/);
+});
+
+test('a cosignature timestamp must be a non-negative safe integer; a line by a known witness of another length is refused', (t) => {
+  const w = witness('witness.example.com/w');
+  t.notThrows(() => cosignatureLine(TEXT, w.key, 0, w.sign));
+  for (const ts of [-1, 1.5, 2 ** 53, Number.NaN]) {
+    const e = t.throws(() => cosignatureLine(TEXT, w.key, ts, w.sign), {
+      instanceOf: StellaError,
+    });
+    t.is(e?.code, 'INPUT_INVALID', String(ts));
+    t.regex(e?.message ?? '', /is not a non-negative integer/, String(ts));
+  }
+  // A well-formed line, its signature cut by one byte: 71 bytes after the key ID.
+  const line = cosignatureLine(TEXT, w.key, 1679315147, w.sign);
+  const [dash, name, b64] = line.split(' ') as [string, string, string];
+  const short = Buffer.from(b64, 'base64').subarray(0, -1).toString('base64');
+  const note = parseSignedNote(`${TEXT}\n${LOG_LINE}${dash} ${name} ${short}\n`);
+  const e = t.throws(() => verifyCosignatures(note, [w.key]), { instanceOf: StellaError });
+  t.is(e?.code, 'CHECKPOINT_INVALID');
+  t.regex(
+    e?.message ?? '',
+    /cosignature by witness witness\.example\.com\/w is 71 bytes, not an 8-byte timestamp and a 64-byte Ed25519 signature/,
+  );
+});

@@ -284,6 +284,12 @@ test('parser: malformed notes are refused', (t) => {
     ],
     [body + '\n' + sigLine.repeat(101), /more than 100 signatures/],
     [good.replace('736', '7\u00016'), /control character/],
+    // A lone surrogate has no UTF-8 form: the note's bytes could not be the ones signed.
+    [good.replace('736', '7\ud8006'), /signed note is not valid Unicode/],
+    [
+      body + '\n' + sigLine.replace('log.example.dev', 'log.example.dev\udc00'),
+      /not valid Unicode/,
+    ],
   ];
   for (const [note, re] of cases) refused(t, () => verifyCheckpoint(note, [l.log]), re);
 });
