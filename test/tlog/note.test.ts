@@ -208,6 +208,8 @@ test('Rekor v1: the line is found by key hint (SHA-256 of the SPKI), any name; t
     'rekor-server-7d9f - 12a',
     'has space - 1',
     ' - 1',
+    // No " - " at all, though cut at the wrong place it would read as a name and a tree id.
+    'rk12345',
   ]) {
     refused(
       t,
