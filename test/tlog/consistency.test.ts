@@ -171,25 +171,21 @@ test('a held unproven checkpoint seen again in a group that links to no proven c
 });
 
 test('entryCheckpointsOf: the checkpoint of each entry with an inclusion proof, none for an entry without', (t) => {
-  const json = JSON.parse(readFileSync(path.join(SAMPLES, 'blob.sigstore.json'), 'utf8')) as {
-    verificationMaterial: {
-      tlogEntries: Array<{ inclusionProof?: { checkpoint: { envelope: string } } }>;
-    };
-  };
-  const note = json.verificationMaterial.tlogEntries[0]!.inclusionProof!.checkpoint.envelope;
-  const withProof = entryCheckpointsOf(parseBundle(JSON.stringify(json)));
-  t.is(withProof.length, 1);
-  t.like(withProof[0], { rekor: 'v1', note });
-  t.regex(withProof[0]!.logId, /^[0-9a-f]{64}$/);
-  // A v0.1 bundle may carry an entry with a SET and no inclusion proof: it has no checkpoint.
-  const sample = JSON.parse(readFileSync(path.join(SAMPLES, 'blob.sigstore.json'), 'utf8')) as {
+  const text = readFileSync(path.join(SAMPLES, 'blob.sigstore.json'), 'utf8');
+  const sample = JSON.parse(text) as {
     mediaType: string;
     verificationMaterial: {
       certificate?: unknown;
       x509CertificateChain?: { certificates: unknown[] };
-      tlogEntries: Array<{ inclusionProof?: unknown }>;
+      tlogEntries: Array<{ inclusionProof?: { checkpoint: { envelope: string } } }>;
     };
   };
+  const note = sample.verificationMaterial.tlogEntries[0]!.inclusionProof!.checkpoint.envelope;
+  const withProof = entryCheckpointsOf(parseBundle(text));
+  t.is(withProof.length, 1);
+  t.like(withProof[0], { rekor: 'v1', note });
+  t.regex(withProof[0]!.logId, /^[0-9a-f]{64}$/);
+  // A v0.1 bundle may carry an entry with a SET and no inclusion proof: it has no checkpoint.
   const vm = sample.verificationMaterial;
   sample.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
   vm.x509CertificateChain = { certificates: [vm.certificate] };
