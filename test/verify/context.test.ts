@@ -38,6 +38,16 @@ test('a certificate bundle: its leaf, intermediates and key', (t) => {
   const key = certificateKeyOf(state, 'sct');
   t.is(key.kind, 'certificate');
   t.true(key === state.signingKey);
+  // buildPolicy always gives a certificate policy its identity; a hand-built one without it
+  // is refused by the identity step, which has nothing to match.
+  const { input } = stateOf('blob.sigstore.json', policy);
+  const e = t.throws(
+    () => verifyIdentityStep({ ...input, policy: { ...policy, identity: undefined } }, state),
+    { instanceOf: StellaError },
+  );
+  t.is(e?.code, 'INPUT_INVALID');
+  t.is(e?.check, 'policy');
+  t.is(e?.message, 'a certificate bundle needs an identity policy');
 });
 
 test('a key bundle: each certificate-only step is refused by name, INPUT_INVALID in its own check', (t) => {
