@@ -22,6 +22,8 @@ import { quoted, withoutTrailing } from './text.js';
 export const TIME_MIN_MS = 0;
 /** 9999-12-31T23:59:59.999Z */
 export const TIME_MAX_MS = 253_402_300_799_999;
+/** Milliseconds in a day (UTC days: no leap seconds, as in JavaScript time). */
+export const DAY_MS = 86_400_000;
 export const TIME_RANGE_TEXT = '1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z';
 
 /** Which error a refused time raises: the code and check of the input it came from. */
@@ -194,7 +196,7 @@ export function parseRfc3339(
   const subMs = withoutTrailing(fraction.slice(3), '0');
   const offsetMs = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   const ms =
-    daysFromCivil(year, month, day) * 86_400_000 +
+    daysFromCivil(year, month, day) * DAY_MS +
     ((hour * 60 + minute) * 60 + second) * 1000 +
     millis -
     offsetMs;

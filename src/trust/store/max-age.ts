@@ -3,11 +3,11 @@
  * from the store itself so that the CLI can check the flag before it loads SQLite.
  */
 import { fail } from '../../errors.js';
-import { TIME_MAX_MS } from '../../util/time.js';
+import { DAY_MS, TIME_MAX_MS } from '../../util/time.js';
 import { quoted } from '../../util/text.js';
 
 /** No store can be older than Stella's whole time range (util/time.ts): a longer limit is a typo. */
-const MAX_AGE_LIMIT_DAYS = Math.floor(TIME_MAX_MS / 86_400_000);
+const MAX_AGE_LIMIT_DAYS = Math.floor(TIME_MAX_MS / DAY_MS);
 
 const RULE = `--max-age must be a positive number of days up to ${MAX_AGE_LIMIT_DAYS}`;
 

@@ -32,7 +32,7 @@ import {
 } from './entries.js';
 import { planImport, type ImportFormat, type ImportOptions } from './importers.js';
 import { storedTime } from './time.js';
-import { formatTimeOrNull } from '../../util/time.js';
+import { DAY_MS, formatTimeOrNull } from '../../util/time.js';
 import { quoted } from '../../util/text.js';
 import { checkMaxAgeDays } from './max-age.js';
 
@@ -321,7 +321,6 @@ export function storeFreshness(store: TrustStore): number {
 }
 
 export const DEFAULT_MAX_AGE_DAYS = 90;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface StalenessReport {
   stale: boolean;
