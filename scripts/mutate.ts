@@ -294,8 +294,10 @@ const RELATED: Record<string, string[]> = {
     'test/verify/policy-file.test.ts',
     'test/commands/attest/identity-seed.test.ts',
   ],
-  // No mirror test: the breadth check, the hints and `pattern test` are tested beside the
-  // patterns and through the CLI (a mutant of each survived the stop-40 run unreached).
+  // The hints and `pattern test` have no mirror test: they are tested beside the patterns and
+  // through the CLI (a mutant of each survived the stop-40 run unreached). The breadth check
+  // has one since stop 46, for the candidates the search builds; its verdicts on the seed's
+  // rows are tested here.
   'src/verify/identity-breadth.ts': [
     'test/verify/identity-pattern.test.ts',
     'test/commands/attest/identity-seed.test.ts',

@@ -28,8 +28,13 @@ export type IdentityBreadth =
   | { kind: 'any-ref'; repository: string; example: string }
   | { kind: 'narrow' };
 
-/** A small deterministic generator (xorshift32) seeded from the pattern. */
-function generator(seedText: string): () => string {
+/**
+ * A small deterministic generator (xorshift32) seeded from the pattern. A name is 1 to 10
+ * characters long, or `length` when given, so a pattern that bounds a name's length
+ * (`[a-z]{1,5}`) still meets names it admits. A name equal to one of `pinned` (the pattern's
+ * own words) is made longer: a name the pattern chose is not one nobody chose.
+ */
+function generator(seedText: string, pinned: ReadonlySet<string>): (length?: number) => string {
   const h = sha256(utf8.encode(seedText));
   let s = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0 || 1;
   const next = (): number => {
@@ -42,21 +47,46 @@ function generator(seedText: string): () => string {
   };
   const letters = 'abcdefghijklmnopqrstuvwxyz';
   const alnum = `${letters}0123456789`;
-  return () => {
+  const draw = (length: number | undefined): string => {
     let out = letters[next() % 26]!;
-    const len = 6 + (next() % 5);
+    const len = length ?? 1 + (next() % 10);
     while (out.length < len) out += alnum[next() % alnum.length]!;
+    return out;
+  };
+  return (length) => {
+    let out = draw(length);
+    // One character more until it is not a word of the pattern. Drawing again instead could
+    // loop forever on a pattern that lists every name of a length (all 936 two-character ones).
+    while (pinned.has(out)) out += alnum[next() % alnum.length]!;
     return out;
   };
 }
 
+/** The pattern with its escapes resolved (`\\.` is `.`): the text its literal parts spell. */
+function unescaped(pattern: string): string {
+  return pattern.replace(/\\(.)/g, '$1');
+}
+
 /** Literal words in the pattern (escapes resolved): the names it pins. */
-function literalWords(pattern: string): string[] {
-  const text = pattern.replace(/\\(.)/g, '$1');
+function literalWords(text: string): string[] {
   const words = new Set<string>();
   for (const m of text.matchAll(/[A-Za-z0-9][A-Za-z0-9_.-]*/g))
     words.add(withoutTrailing(m[0], '.-'));
-  return [...words].filter((w) => w.length > 0).slice(0, 16);
+  return [...words].filter((w) => w.length > 0);
+}
+
+/**
+ * The hosts the pattern names, for the SAN URI forms: its dotted words (`gitea.example.com`),
+ * and what it spells between each `https://` and the next `/`, port included, alternatives
+ * split: so a self-hosted forge on a port (`https://gitea\.example\.com:3000/.*`) or on hosts
+ * without a dot (`https://(git|forge)/.*`) is searched as well.
+ */
+function hostsOf(text: string, words: string[]): string[] {
+  const hosts = new Set(words.filter((w) => w.includes('.') && !w.startsWith('refs')));
+  for (const m of text.matchAll(/https:\/\/([^/]*)\//g))
+    for (const alternative of m[1]!.replace(/\(\?:|[()]/g, '').split('|'))
+      if (/^[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]+)?$/.test(alternative)) hosts.add(alternative);
+  return [...hosts];
 }
 
 const DEFAULT_HOSTS = { github: 'github.com', gitlab: 'gitlab.com', gitea: 'gitea.com' };
@@ -102,14 +132,24 @@ export function identityBreadth(matcher: IdentityMatcher): IdentityBreadth {
   // drawn from its own hash.) Skipping the search saves a cold `attest verify` several ms.
   if (matcher.literal !== undefined) return { kind: 'narrow' };
   const mayMatch = matcher.couldContain ?? ((): boolean => true);
-  const rand = generator(matcher.pattern);
-  const words = literalWords(matcher.pattern);
-  const hosts = words.filter((w) => w.includes('.') && !w.startsWith('refs'));
+  const text = unescaped(matcher.pattern);
+  const pinned = literalWords(text);
+  // The search is built from the first 16 words; a random name avoids all of them.
+  const words = pinned.slice(0, 16);
+  const rand = generator(matcher.pattern, new Set(pinned));
+  const hosts = hostsOf(text, words);
+  // A branch or tag nobody chose does not start with `v`: `v…` is the version-name convention
+  // the seed's "Version tags" row trusts (`refs/tags/v.*`), so it is not reported as any-ref.
+  const refName = (length?: number): string => {
+    let name = rand(length);
+    while (name.startsWith('v')) name = rand(length);
+    return name;
+  };
   const refsFor = (): string[] => [
     'refs/heads/main',
-    `refs/heads/${rand()}`,
+    `refs/heads/${refName()}`,
     'refs/tags/v1.2.3',
-    `refs/tags/${rand()}`,
+    `refs/tags/${refName()}`,
   ];
   const first = (ids: string[]): string | undefined => ids.find((id) => matcher.test(id));
 
@@ -132,20 +172,25 @@ export function identityBreadth(matcher: IdentityMatcher): IdentityBreadth {
       : undefined;
     if (email) return { kind: 'broad', example: email };
   }
-  // 2. A fixed owner (a word of the pattern), any repository of it.
+  // 2. A fixed owner (a word of the pattern), any repository of it: a random one, and one of
+  // two characters for a pattern that admits short names only.
   for (const owner of words) {
     for (const ref of refsFor()) {
-      const repo = rand();
-      if (!mayMatch(`${owner}/${repo}`)) continue;
-      const hit = first(identitiesFor(owner, repo, ref, 'production', hosts));
-      if (hit) return { kind: 'owner-wide', owner, example: hit };
+      for (const repo of [rand(), rand(2)]) {
+        if (!mayMatch(`${owner}/${repo}`)) continue;
+        const hit = first(identitiesFor(owner, repo, ref, 'production', hosts));
+        if (hit) return { kind: 'owner-wide', owner, example: hit };
+      }
     }
   }
-  // 3. A fixed repository (two adjacent words), refs nobody chose in advance.
+  // 3. A fixed repository (two adjacent words), refs nobody chose in advance: a random branch
+  // and tag, and a two-character one of each.
   for (let i = 0; i + 1 < words.length; i++) {
     const [owner, repo] = [words[i]!, words[i + 1]!];
     const possible = mayMatch(`${owner}/${repo}`);
-    for (const ref of [`refs/heads/${rand()}`, `refs/tags/${rand()}`]) {
+    const refs = [`refs/heads/${refName()}`, `refs/tags/${refName()}`];
+    refs.push(`refs/heads/${refName(2)}`, `refs/tags/${refName(2)}`);
+    for (const ref of refs) {
       const env = rand();
       if (!possible) continue;
       const hit = first(identitiesFor(owner, repo, ref, env, hosts));
