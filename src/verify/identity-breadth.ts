@@ -13,7 +13,9 @@
  *   `project_path:.*`, `[^/]+/[^:]+:.*`, `repo:my.*`, `https://github\.com/.*`, …). Refused
  *   unless the user says --allow-broad-identity (allowBroadIdentity in a policy file).
  * - owner-wide: it fixes the owner but matches random repositories of it (the seed's
- *   "Organization-Wide Trust"). Verifies with a warning.
+ *   "Organization-Wide Trust"), or fixes a mail domain but matches random mailboxes at it
+ *   (`.*@example\.com`: anyone the domain gives a mailbox signs; `mailboxes`). Verifies with a
+ *   warning.
  * - any-ref: it fixes the repository but matches random branches, tags or environments of it
  *   (the seed's "Any ref" and "Any branch" rows). Verifies with a warning.
  */
@@ -24,7 +26,7 @@ import { quoted, withoutTrailing } from '../util/text.js';
 
 export type IdentityBreadth =
   | { kind: 'broad'; example: string }
-  | { kind: 'owner-wide'; owner: string; example: string }
+  | { kind: 'owner-wide'; owner: string; example: string; mailboxes?: true }
   | { kind: 'any-ref'; repository: string; example: string }
   | { kind: 'narrow' };
 
@@ -67,23 +69,26 @@ function unescaped(pattern: string): string {
   return pattern.replace(/\\(.)/g, '$1');
 }
 
-/** Literal words in the pattern (escapes resolved): the names it pins. */
+/**
+ * Literal words in the pattern (escapes resolved): the names it pins. Never empty: a word
+ * starts with a letter or digit, and only trailing dots and hyphens are cut.
+ */
 function literalWords(text: string): string[] {
   const words = new Set<string>();
   for (const m of text.matchAll(/[A-Za-z0-9][A-Za-z0-9_.-]*/g))
     words.add(withoutTrailing(m[0], '.-'));
-  return [...words].filter((w) => w.length > 0);
+  return [...words];
 }
 
 /**
  * The hosts the pattern names, for the SAN URI forms: its dotted words (`gitea.example.com`),
- * and what it spells between each `https://` and the next `/`, port included, alternatives
- * split: so a self-hosted forge on a port (`https://gitea\.example\.com:3000/.*`) or on hosts
- * without a dot (`https://(git|forge)/.*`) is searched as well.
+ * and what it spells between each `://` and the next `/`, port included, alternatives split:
+ * so a self-hosted forge on a port (`https://gitea\.example\.com:3000/.*`) or on hosts without
+ * a dot (`https?://(git|forge)/.*`) is searched as well.
  */
 function hostsOf(text: string, words: string[]): string[] {
   const hosts = new Set(words.filter((w) => w.includes('.') && !w.startsWith('refs')));
-  for (const m of text.matchAll(/https:\/\/([^/]*)\//g))
+  for (const m of text.matchAll(/:\/\/([^/]*)\//g))
     for (const alternative of m[1]!.replace(/\(\?:|[()]/g, '').split('|'))
       if (/^[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]+)?$/.test(alternative)) hosts.add(alternative);
   return [...hosts];
@@ -183,6 +188,13 @@ export function identityBreadth(matcher: IdentityMatcher): IdentityBreadth {
       }
     }
   }
+  // 2b. A fixed mail domain (a dotted word of the pattern), any mailbox at it: a random one,
+  // and a one-letter one for a pattern that admits letters only.
+  for (const domain of words.filter((w) => w.includes('.'))) {
+    for (const mailbox of [`${rand()}@${domain}`, `${rand(1)}@${domain}`])
+      if (mayMatch(mailbox) && matcher.test(mailbox))
+        return { kind: 'owner-wide', owner: domain, example: mailbox, mailboxes: true };
+  }
   // 3. A fixed repository (two adjacent words), refs nobody chose in advance: a random branch
   // and tag, and a two-character one of each.
   for (let i = 0; i + 1 < words.length; i++) {
@@ -206,6 +218,8 @@ export function describeBreadth(pattern: string, b: IdentityBreadth): string {
     case 'broad':
       return `identity pattern ${quoted(pattern)} matches identities of arbitrary, unrelated owners (e.g. ${quoted(b.example)}): never accept wildcards that could match any repository; pin the owner and repository, e.g. "repo:myorg/myrepo:ref:refs/heads/main"`;
     case 'owner-wide':
+      if (b.mailboxes)
+        return `identity pattern ${quoted(pattern)} accepts any mailbox at ${quoted(b.owner)} (e.g. ${quoted(b.example)}): organization-wide trust, use with caution`;
       return `identity pattern ${quoted(pattern)} accepts any repository of ${quoted(b.owner)} (e.g. ${quoted(b.example)}): organization-wide trust, use with caution`;
     case 'any-ref':
       return `identity pattern ${quoted(pattern)} accepts refs of ${b.repository} that nobody chose in advance (e.g. ${quoted(b.example)}): anyone who can push such a branch or tag signs as this repository; prefer a main-branch, version-tag or environment constraint for production`;

@@ -5,7 +5,11 @@
  * through the CLI in test/commands/attest/identity-seed.test.ts.
  */
 import test from 'ava';
-import { identityBreadth, type IdentityBreadth } from '../../src/verify/identity-breadth.js';
+import {
+  describeBreadth,
+  identityBreadth,
+  type IdentityBreadth,
+} from '../../src/verify/identity-breadth.js';
 import { compileIdentityPattern } from '../../src/verify/identity-pattern.js';
 
 const breadthOf = (pattern: string): IdentityBreadth =>
@@ -18,6 +22,9 @@ test('a self-hosted forge on a port, or on a host without a dot, is searched lik
     ['https://gitea\\.example\\.com:3000/.*', 'https://gitea.example.com:3000/'],
     ['https://gitlab/.*', 'https://gitlab/'],
     ['https://(git|forge)/.*', /^https:\/\/(git|forge)\//],
+    ['https?://(git|forge)/.*', /^https:\/\/(git|forge)\//],
+    // A dotted word is a host wherever it is: here no `://` is followed by a plain host.
+    ['https?://(www\\.)?gitea\\.example\\.com/.*', 'https://gitea.example.com/'],
     ['https://(?:git|forge):3000/.*', /^https:\/\/(git|forge):3000\//],
     ['https://(a\\.example|b\\.example):8443/.*', /^https:\/\/[ab]\.example:8443\//],
   ] as const) {
@@ -32,6 +39,17 @@ test('a self-hosted forge on a port, or on a host without a dot, is searched lik
   const san = 'https://git\\.corp:8443/myorg/myrepo/\\.gitea/workflows/release\\.yml@refs/heads/';
   t.like(breadthOf(`${san}.*`), { kind: 'any-ref', repository: 'myorg/myrepo' });
   t.is(breadthOf(`${san}(main|release)`).kind, 'narrow');
+});
+
+test('GitLab subjects carry ref_type branch for a branch and tag for a tag', (t) => {
+  for (const [pattern, tail] of [
+    ['project_path:[^/]+/[^:]+:ref_type:branch:ref:main', ':ref_type:branch:ref:main'],
+    ['project_path:[^/]+/[^:]+:ref_type:tag:ref:v1\\.2\\.3', ':ref_type:tag:ref:v1.2.3'],
+  ] as const) {
+    const b = breadthOf(pattern);
+    t.is(b.kind, 'broad', pattern);
+    t.true(exampleOf(b).endsWith(tail), exampleOf(b));
+  }
 });
 
 test('a pattern that admits only short names is still searched: names are 1 to 10 characters, with a 2-character one for each repository and ref', (t) => {
@@ -84,6 +102,29 @@ test('a pattern that lists every two-character name still gets an answer', (t) =
     for (const b of 'abcdefghijklmnopqrstuvwxyz0123456789') names.push(a + b);
   const b = breadthOf(`repo:myorg/myrepo:ref:refs/heads/(${names.join('|')})`);
   t.is(b.kind, 'narrow');
+});
+
+test('a pattern that fixes a mail domain but accepts any mailbox at it is organization-wide; a public domain is broad', (t) => {
+  for (const [pattern, domain] of [
+    ['.*@example\\.com', 'example.com'],
+    ['[a-z]+@corp\\.example\\.com', 'corp.example.com'],
+    ['.+@(example\\.com|example\\.org)', 'example.com'],
+  ] as const) {
+    const b = breadthOf(pattern);
+    t.like(b, { kind: 'owner-wide', owner: domain, mailboxes: true }, pattern);
+    t.true(exampleOf(b).endsWith(`@${domain}`), exampleOf(b));
+    t.is(
+      describeBreadth(pattern, b),
+      `identity pattern ${JSON.stringify(pattern)} accepts any mailbox at "${domain}" (e.g. "${exampleOf(b)}"): organization-wide trust, use with caution`,
+    );
+  }
+  t.is(breadthOf('.*@gmail\\.com').kind, 'broad');
+  for (const pattern of ['(alice|bob)@example\\.com', '[a-z]+-bot@example\\.com'])
+    t.is(breadthOf(pattern).kind, 'narrow', pattern);
+  // A repository stays "any repository of", without `mailboxes`.
+  const org = breadthOf('repo:myorg/.*:ref:refs/heads/main');
+  t.false('mailboxes' in org);
+  t.regex(describeBreadth('p', org), /accepts any repository of "myorg"/);
 });
 
 test('version tags (refs/tags/v.*) are never reported as any-ref, whatever the names; any tag is', (t) => {
