@@ -159,6 +159,16 @@ test('bad digests and non-store files are refused clearly', (t) => {
   t.is(w.code, 'STORE_CORRUPT');
   t.regex(w.message, /: file is not a database$/);
   t.deepEqual(readFileSync(walled), walledBefore);
+  // A path that cannot be read at all (its folder is a file) is refused, on a read path and a
+  // write path alike, with the reason; nothing is made.
+  const file = join(tmp(), 'a-file');
+  writeFileSync(file, 'x');
+  for (const mode of ['read', 'write'] as const) {
+    const u = t.throws(() => AttestationStore.open(join(file, 'store.db'), mode)) as StellaError;
+    t.is(u.code, 'STORE_CORRUPT', mode);
+    t.regex(u.message, /^attestation store .*a-file\/store\.db cannot be read: .*not a directory/i);
+  }
+  t.is(readFileSync(file, 'utf8'), 'x');
 });
 
 test('store path: flag, then STELLA_ATTESTATION_STORE, then a per-user default', (t) => {

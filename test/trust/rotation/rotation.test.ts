@@ -194,6 +194,41 @@ test('G43: a rotation that replaces the rotation keys needs K old AND K new sign
   );
 });
 
+test('a rotation that restates the current rotation keys and threshold applies, with no key change', async (t) => {
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  const before = openTrustStore(file, { readonly: true });
+  const keysBefore = listRotationKeys(before).keys;
+  before.close();
+  const r = apply(
+    file,
+    await rotationTar({
+      root: ROOT_A,
+      version: 1,
+      expires: EXPIRES,
+      signers: k,
+      newKeys: k,
+      newThreshold: 2,
+    }),
+  );
+  t.true(r.applied);
+  t.deepEqual(
+    r.changes.map((c) => c.action),
+    ['add'],
+  );
+  const s = openTrustStore(file, { readonly: true });
+  const listed = listRotationKeys(s);
+  t.deepEqual(listed.keys, keysBefore);
+  t.is(listed.lastVersion, 1);
+  t.deepEqual(
+    history(s)
+      .slice(-2)
+      .map((h) => h.action),
+    ['rotate-add', 'rotate'],
+  );
+  s.close();
+});
+
 test('G43/G44: one key counts once — the same signature repeated under another key id does not meet K=2', async (t) => {
   const k = keys(2);
   const file = storeWithKeys(k, 2);

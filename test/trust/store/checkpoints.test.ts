@@ -179,6 +179,36 @@ test('witnesses: added once by name and by key, windows checked, policies name k
   s.close();
 });
 
+test('a witness policy whose stored witness list is not a list of names is STORE_CORRUPT, even under a valid seal', (t) => {
+  const file = tempStorePath('policy-list');
+  const s = openTrustStore(file, { create: true, now: NOW });
+  importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX);
+  const log = trustMaterialFromStore(s).tlogs[0]!;
+  addWitness(s, { keyText: vkey('w1'), validFrom: 0, source: 'test' }, CTX);
+  setWitnessPolicy(s, { log, threshold: 1, witnesses: ['w1'] }, CTX);
+  for (const [stored, why] of [
+    ['w1', /its witness list is not JSON$/],
+    ['{"0":"w1"}', /its witness list is not a list of names$/],
+    ['[1]', /its witness list is not a list of names$/],
+    ['["w1",null]', /its witness list is not a list of names$/],
+  ] as const) {
+    // Written through Stella's own transaction, so the seal holds and the list itself is judged.
+    writeTransaction(s, CTX, (tx) => {
+      tx.db.prepare('UPDATE witness_policies SET witnesses = ?').run(stored);
+      tx.record('witness-policy', {});
+    });
+    const e = t.throws(() => listCheckpoints(s), { instanceOf: StellaError }) as StellaError;
+    t.is(e.code, 'STORE_CORRUPT', stored);
+    t.regex(e.message, why, stored);
+  }
+  writeTransaction(s, CTX, (tx) => {
+    tx.db.prepare('UPDATE witness_policies SET witnesses = ?').run('["w1"]');
+    tx.record('witness-policy', {});
+  });
+  t.notThrows(() => listCheckpoints(s));
+  s.close();
+});
+
 test('a checkpoint seen again keeps what it had: proven stays proven since it first was, latest stays latest; a log with only a witness policy is listed with no checkpoints', (t) => {
   const file = tempStorePath('merge');
   const s = openTrustStore(file, { create: true, now: NOW });
