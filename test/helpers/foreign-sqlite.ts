@@ -1,6 +1,34 @@
 /** SQLite files (and an empty file) that are not Stella's stores, for the H51 tests of both stores. */
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+/**
+ * Another program's database (application id 1234) that a crash left mid-write: a hot
+ * rollback journal beside it. SQLite rolls such a journal back on the first read of a
+ * writable connection, changing the file; so only a refusal from the header, before SQLite
+ * opens it, leaves it as it was.
+ */
+function crashedMidWrite(f: string): void {
+  const db = new Database(f);
+  db.pragma('journal_mode = DELETE');
+  db.exec(
+    "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine'); PRAGMA application_id = 1234;",
+  );
+  db.close();
+  // A child starts a transaction large enough to spill to the file, then is killed.
+  const script = `
+    const Database = require(process.argv[1]);
+    const db = new Database(process.argv[2]);
+    db.pragma('cache_size = 1');
+    db.exec("BEGIN; UPDATE notes SET body = 'during'; INSERT INTO notes (body) SELECT hex(randomblob(2000)) FROM (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 500) SELECT i FROM c);");
+    process.kill(process.pid, 'SIGKILL');`;
+  const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+  const r = spawnSync(process.execPath, ['-e', script, sqlite, f]);
+  if (r.signal !== 'SIGKILL' || !existsSync(`${f}-journal`))
+    throw new Error(`no hot journal was left: ${r.stderr.toString()}`);
+}
 
 /** Name, and how to make one at a path. */
 export const NOT_OURS: [string, (file: string) => void][] = [
@@ -49,5 +77,6 @@ export const NOT_OURS: [string, (file: string) => void][] = [
       db.close();
     },
   ],
+  ["another application's database left mid-write (a hot journal beside it)", crashedMidWrite],
   ['an empty file', (f) => writeFileSync(f, '')],
 ];

@@ -224,6 +224,23 @@ for (const [what, make] of NOT_OURS) {
   });
 }
 
+test("H51: a store with our tables but another program's application id is refused by its header, untouched", (t) => {
+  const path = join(tmp(), 'other-id.db');
+  AttestationStore.open(path, 'write').close();
+  const raw = new Database(path);
+  raw.pragma('application_id = 1280265249');
+  raw.close();
+  const before = snapshot(path);
+  for (const mode of ['read', 'write'] as const) {
+    const e = t.throws(() => AttestationStore.open(path, mode), {
+      instanceOf: StellaError,
+    }) as StellaError;
+    t.is(e.code, 'STORE_FOREIGN', mode);
+    t.regex(e.message, /\(SQLite application id 1280265249\); it was left untouched$/);
+  }
+  t.deepEqual(snapshot(path), before);
+});
+
 test('H51: a write path (signing) makes a missing or empty file a store, marked with its application id', (t) => {
   for (const make of [() => undefined, (p: string) => writeFileSync(p, '')]) {
     const path = join(tmp(), 'a.db');

@@ -229,6 +229,57 @@ test('a rotation that restates the current rotation keys and threshold applies, 
   s.close();
 });
 
+test('a rotation that hands over to new keys with a new threshold sets it, once, in history; keeping the threshold records none', async (t) => {
+  const old = keys(3);
+  const fresh = keys(2);
+  const file = storeWithKeys(old, 2);
+  const thresholdRows = () => {
+    const s = openTrustStore(file, { readonly: true });
+    const rows = history(s).filter((h) => h.action === 'threshold');
+    const listed = listRotationKeys(s);
+    s.close();
+    return { rows: rows.length, threshold: listed.threshold };
+  };
+  const start = thresholdRows();
+  t.is(start.threshold, 2);
+  // Same threshold, new keys: the keys change, the threshold does not, and no row says it did.
+  const third = keys(2);
+  apply(
+    file,
+    await rotationTar({
+      root: ROOT_A,
+      version: 1,
+      expires: EXPIRES,
+      signers: [...old, ...third],
+      newKeys: third,
+      newThreshold: 2,
+    }),
+  );
+  t.deepEqual(thresholdRows(), start);
+  // A lower threshold: set, with one history row.
+  apply(
+    file,
+    await rotationTar({
+      root: ROOT_B,
+      version: 2,
+      expires: EXPIRES,
+      signers: [...third, fresh[0]!],
+      newKeys: fresh,
+      newThreshold: 1,
+    }),
+    NOW + DAY,
+  );
+  t.deepEqual(thresholdRows(), { rows: start.rows + 1, threshold: 1 });
+  // And it counts: one of the new keys now signs a rotation alone.
+  t.true(
+    apply(
+      file,
+      await rotationTar({ root: ROOT_A, version: 3, expires: EXPIRES, signers: [fresh[1]!] }),
+      NOW + 2 * DAY,
+    ).applied,
+  );
+});
+
 test('G43/G44: one key counts once — the same signature repeated under another key id does not meet K=2', async (t) => {
   const k = keys(2);
   const file = storeWithKeys(k, 2);

@@ -164,6 +164,12 @@ test('witnesses: added once by name and by key, windows checked, policies name k
     code(t, () => setWitnessPolicy(s, { log, threshold: 2, witnesses: ['w1'] }, CTX)),
     'WITNESS_INVALID',
   );
+  // A threshold that is not a whole number from 0 up is refused with the range it must be in.
+  for (const threshold of [-1, 0.5, Number.NaN, Number.POSITIVE_INFINITY])
+    t.throws(() => setWitnessPolicy(s, { log, threshold, witnesses: ['w1'] }, CTX), {
+      instanceOf: StellaError,
+      message: '--threshold must be 0..1 (the number of --witness names)',
+    });
   t.like(setWitnessPolicy(s, { log, threshold: 1, witnesses: ['w1'] }, CTX), {
     threshold: 1,
     witnesses: ['w1'],

@@ -358,6 +358,16 @@ for (const [what, edit, why] of [
     /rotation key [0-9a-f]{16}…: its id or details do not match its public key/,
   ],
   [
+    "a rotation key's source rewritten",
+    "UPDATE rotation_keys SET source = 'elsewhere.pem' WHERE rowid = 1",
+    /rotation key [0-9a-f]{16}…: when or from where it was added or removed differs from history/,
+  ],
+  [
+    'a removed rotation key made active again',
+    'UPDATE rotation_keys SET removed_at = NULL WHERE removed_at IS NOT NULL',
+    /rotation key [0-9a-f]{16}…: when or from where it was added or removed differs from history/,
+  ],
+  [
     "an applied rotation's expiry pushed back",
     'UPDATE rotations SET expires = expires + 86400000 WHERE version = 1',
     /applied rotation version 1: differs from the history row that applied it/,
