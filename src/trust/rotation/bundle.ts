@@ -70,8 +70,20 @@ function keysInvalid(
   throw new StellaError('ROTATION_KEYS_INVALID', 'rotation', message, details, options);
 }
 
-/** A threshold is a whole number >= 1 and at most the number of distinct keys (G44). */
-export function checkThreshold(threshold: number, distinctKeys: number, what: string): void {
+/**
+ * A threshold is a whole number >= 1 and at most the number of distinct keys (G44). It may
+ * come from a payload's JSON, so anything else (a string, null) is refused here too, shown
+ * as JSON.
+ */
+export function checkThreshold(
+  threshold: unknown,
+  distinctKeys: number,
+  what: string,
+): asserts threshold is number {
+  if (typeof threshold !== 'number')
+    keysInvalid(
+      `${what}: threshold must be a whole number of at least 1, not ${quoted(threshold)}`,
+    );
   if (!Number.isSafeInteger(threshold) || threshold <= 0)
     keysInvalid(`${what}: threshold must be a whole number of at least 1, not ${threshold}`);
   if (threshold > distinctKeys)
@@ -293,8 +305,6 @@ function parsePayload(bytes: Uint8Array): RotationPayload {
       }
     });
     const keys = distinctKeys(parsed, 'rotation payload rotationKeys');
-    if (typeof rk.threshold !== 'number')
-      keysInvalid('rotation payload: rotationKeys.threshold must be a number');
     checkThreshold(rk.threshold, keys.length, 'rotation payload rotationKeys');
     rotationKeys = { keys, threshold: rk.threshold };
   }

@@ -143,7 +143,7 @@ interface ReplayV1 {
       signers: string;
     }
   >;
-  threshold: number | string | undefined;
+  threshold: number | undefined;
   createdAt: number | undefined;
 }
 
@@ -290,7 +290,9 @@ const REPLAY_V1: Record<string, (r: ReplayedRow) => void> = {
     else k.removedAt = row.at;
   },
   threshold({ state, detail: d }) {
-    state.threshold = typeof d.to === 'number' || typeof d.to === 'string' ? d.to : undefined;
+    // Stella has always recorded the threshold as a number: anything else sets none, and the
+    // store's own threshold then differs from history.
+    state.threshold = typeof d.to === 'number' ? d.to : undefined;
   },
   rotate({ state, row, detail: d, where, problem }) {
     if (typeof d.version !== 'number') problem(`${where}: names no version`);

@@ -262,21 +262,14 @@ export function history(store: TrustStore): HistoryItem[] {
   );
 }
 
-export interface LoadOptions {
-  /** Leave out entries whose effective window ended before this time (default: keep all;
-   * the verifier needs ended windows to check old signatures). */
-  activeAt?: number;
-}
-
-/** Rows -> TrustMaterial (the one trust interface the verifier uses). */
-export function trustMaterialFromRows(rows: EntryRow[], opts: LoadOptions = {}): TrustMaterial {
-  const keep = rows.filter((r) => {
-    // An entry whose window is empty trusts nothing: it is neither verified against nor
-    // exported (a trusted root cannot say "never"; what export writes must import back).
-    const w = effectiveWindow(r);
-    if (w === undefined) return false;
-    return opts.activeAt === undefined || w.end === undefined || w.end >= opts.activeAt;
-  });
+/**
+ * Rows -> TrustMaterial (the one trust interface the verifier uses). Entries whose window has
+ * ended are kept: the verifier needs them to check old signatures.
+ */
+export function trustMaterialFromRows(rows: EntryRow[]): TrustMaterial {
+  // An entry whose window is empty trusts nothing: it is neither verified against nor
+  // exported (a trusted root cannot say "never"; what export writes must import back).
+  const keep = rows.filter((r) => effectiveWindow(r) !== undefined);
   return {
     mediaType: TRUSTED_ROOT_MEDIA_TYPE_V02,
     certificateAuthorities: keep.filter((r) => r.kind === 'ca').map(authorityFromRow),
@@ -287,8 +280,8 @@ export function trustMaterialFromRows(rows: EntryRow[], opts: LoadOptions = {}):
 }
 
 /** The store's trust as TrustMaterial, read from one snapshot (never mixed across a rotation). */
-export function trustMaterialFromStore(store: TrustStore, opts: LoadOptions = {}): TrustMaterial {
-  return readSnapshot(store, (db) => trustMaterialFromRows(allEntryRows(db), opts));
+export function trustMaterialFromStore(store: TrustStore): TrustMaterial {
+  return readSnapshot(store, (db) => trustMaterialFromRows(allEntryRows(db)));
 }
 
 /** Alias named in the brief: the verifier's entry point. */

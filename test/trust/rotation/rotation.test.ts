@@ -403,6 +403,24 @@ test('G44: threshold 0 or negative is refused everywhere', async (t) => {
       /at least 1/,
     );
   }
+  // A payload's threshold that is not a number at all is shown as the JSON it is.
+  for (const [threshold, shown] of [
+    ['1', '"1"'],
+    [null, 'null'],
+    [true, 'true'],
+  ] as const) {
+    const payload = canonicalJson({
+      ...payloadFor(ROOT_A, 1, EXPIRES),
+      rotationKeys: { keys: [keyB64(k[0]!)], threshold },
+    });
+    refusedUnchanged(
+      t,
+      file,
+      await craftTar(payload, ROOT_A, k),
+      'ROTATION_KEYS_INVALID',
+      new RegExp(`rotationKeys: threshold must be a whole number of at least 1, not ${shown}$`),
+    );
+  }
 });
 
 test('G44: the same key under two ids or encodings counts once (store keys and payload keys)', async (t) => {

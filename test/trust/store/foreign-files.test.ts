@@ -70,7 +70,11 @@ for (const [what, make] of NOT_OURS) {
 
 test('H51: `trust init` may make an empty file a store (a write path asked to create one); reading one never does', (t) => {
   const file = fresh((f) => writeFileSync(f, ''));
-  refused(t, () => openTrustStore(file, { readonly: true }));
+  // Judged from the file, before SQLite opens it: an empty file, said as such.
+  t.regex(
+    refused(t, () => openTrustStore(file, { readonly: true })).message,
+    /\(an empty file; `stella trust init` creates a store\)/,
+  );
   t.is(readFileSync(file).length, 0);
   const r = initStore(file, {}, CTX);
   t.true(r.created);

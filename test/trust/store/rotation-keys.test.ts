@@ -1,7 +1,9 @@
 import test from 'ava';
 import { generateKeyPairSync } from 'node:crypto';
 import { StellaError } from '../../../src/errors.js';
-import { parsePublicKeysPem } from '../../../src/trust/store/rotation-keys.js';
+import { addRotationKeys, parsePublicKeysPem } from '../../../src/trust/store/rotation-keys.js';
+import { openTrustStore } from '../../../src/trust/store/db.js';
+import { CTX, dumpStore, tempStorePath } from './helpers.js';
 
 const pem = (n: number): string =>
   Array.from({ length: n }, () =>
@@ -18,4 +20,23 @@ test('rotation keys: up to 64 in one file; the 65th is refused by the limit, bef
   });
   t.is(e?.code, 'ROTATION_KEYS_INVALID');
   t.is(e?.message, '--rotation-keys keys.pem: more than 64 keys');
+});
+
+test('keys add: a store with keys needs a threshold; adding nothing to a store without keys is no change', (t) => {
+  const file = tempStorePath('keys-add');
+  const s = openTrustStore(file, { create: true, now: CTX.now });
+  try {
+    const before = dumpStore(file);
+    t.like(addRotationKeys(s, [], undefined, 'none', CTX), { added: [], threshold: 0 });
+    t.is(dumpStore(file), before);
+    const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
+    t.throws(() => addRotationKeys(s, [key], undefined, 'k.pem', CTX), {
+      instanceOf: StellaError,
+      message: 'the store has no rotation threshold yet: give --threshold K',
+    });
+    t.is(dumpStore(file), before, 'the refused add changed nothing');
+    t.like(addRotationKeys(s, [key], 1, 'k.pem', CTX), { threshold: 1 });
+  } finally {
+    s.close();
+  }
 });
