@@ -338,3 +338,24 @@ test('H56 sandbox up --detach never appends its log through a planted symlink', 
   t.regex(JSON.parse(up.stdout).error.message, /sandbox log .*sandbox\.log.*symbolic link/);
   t.is(readFileSync(victim, 'utf8'), 'precious');
 });
+
+test('sandbox up --detach on a port in use: the background sandbox exits, and up says so at once, naming its log', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => taken.close(() => r())));
+  const port = (taken.address() as AddressInfo).port;
+  const data = join(mkdtempSync(join(tmpdir(), 'stella-cli-')), 'sandbox');
+  const up = await stella([
+    'sandbox',
+    'up',
+    '--data-dir',
+    data,
+    '--detach',
+    '--port',
+    String(port),
+  ]);
+  t.is(up.code, 74, up.stderr); // SANDBOX_ERROR
+  // Told that it exited (not, after the start-up limit, that it did not answer).
+  t.regex(up.stderr, /the sandbox exited with status [1-9]\d* during start-up; see .*sandbox\.log/);
+  t.regex(readFileSync(join(data, 'sandbox.log'), 'utf8'), /port in use/);
+});

@@ -100,3 +100,28 @@ test('Gitea: the run invocation URL (.21) is the run under the repository, when 
   t.is(run21(gitea({ run_id: '77' })), 'https://git.example.org/org/repo/actions/runs/77');
   t.is(run21(gitea({})), undefined, 'no run named, no run URL');
 });
+
+test('an email token gets an email SAN only when the issuer says email_verified is true', (t) => {
+  const email = (extra: Record<string, unknown>): OidcClaims =>
+    ({
+      iss: 'https://accounts.example',
+      aud: 'sigstore',
+      sub: '1234',
+      iat: 1,
+      exp: 2,
+      email: 'dev@example.com',
+      ...extra,
+    }) as OidcClaims;
+  const ok = fulcioIdentity(email({ email_verified: true }), 'https://accounts.example');
+  t.is(ok.kind, 'email');
+  t.deepEqual(ok.san, { type: 'email', value: 'dev@example.com' });
+  t.is(ok.challenge, 'dev@example.com');
+  for (const verified of [false, 'true', 1, undefined]) {
+    const e = t.throws(
+      () => fulcioIdentity(email({ email_verified: verified }), 'https://accounts.example'),
+      { instanceOf: StellaError },
+    );
+    t.is(e.code, 'FULCIO_REJECTED', String(verified));
+    t.is(e.message, 'Fulcio: email not verified by the issuer (email_verified is not true)');
+  }
+});

@@ -317,3 +317,17 @@ test('JWKS and discovery documents', (t) => {
   t.is(d['jwks_uri'], `${issuer.issuerUrl}/.well-known/jwks`);
   t.deepEqual(d['id_token_signing_alg_values_supported'], ['ES256']);
 });
+
+test('the issuer URL must be an http(s) URL; a trailing slash is dropped', (t) => {
+  const key = deriveAuthorityKey(seedFromString('issuer url'), 'oidc');
+  for (const issuerUrl of ['ftp://127.0.0.1/', 'file:///tmp/issuer', 'not a url', ''])
+    t.throws(() => new OidcIssuer({ issuerUrl, key }), {
+      instanceOf: StellaError,
+      message: `OIDC issuer URL "${issuerUrl}" must be an http(s) URL`,
+    });
+  t.is(new OidcIssuer({ issuerUrl: 'http://127.0.0.1:1/', key }).issuerUrl, 'http://127.0.0.1:1');
+  t.is(
+    new OidcIssuer({ issuerUrl: 'https://issuer.example', key }).issuerUrl,
+    'https://issuer.example',
+  );
+});

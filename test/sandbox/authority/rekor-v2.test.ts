@@ -39,7 +39,7 @@ import {
   v2AuthorityKeysEqual,
 } from '../../../src/sandbox/authority/keys-v2.js';
 import { seedFromString } from '../../../src/sandbox/authority/keys.js';
-import { deterministicEd25519Signer } from '../../../src/x509/issue.js';
+import { deterministicEd25519Signer, issueCertificate } from '../../../src/x509/issue.js';
 import { CREATED_AT, NOW, makeAuthority, signerKey } from './helpers.js';
 import { certify } from '../../helpers/authority-bundles.js';
 
@@ -542,4 +542,34 @@ test('TSA: DER and JSON requests give tokens the verifier accepts; nonce, certRe
   t.is(req.hash, 'sha384');
   t.is(req.nonce, 9n);
   t.true(req.certReq);
+});
+
+test('an entry larger than a tlog-tiles entry bundle can hold (65,535 bytes) is refused, and nothing is logged', (t) => {
+  // A valid request whose verifier certificate carries 50,000 bytes of a private extension
+  // (within the 64 KiB a certificate may have): the signature verifies, but the canonical
+  // entry, with the certificate in base64, cannot be bundled.
+  const big = issueCertificate({
+    serial: 7n,
+    issuerName: { commonName: 'big' },
+    subjectName: { commonName: 'big' },
+    notBefore: NOW - 60_000,
+    notAfter: NOW + 60_000,
+    subjectPublicKeySpki: signer.key.spki,
+    extensions: [{ oid: '1.3.6.1.4.1.99999.1', critical: false, value: new Uint8Array(50_000) }],
+    signer: { algorithmOid: '1.2.840.10045.4.3.2', sign: (tbs) => signer.key.sign(tbs) },
+  });
+  const log = newLog();
+  const data = utf8.encode('big verifier');
+  const request = hashedRequest(data, signer.key.sign(data), {
+    x509Certificate: { rawBytes: toBase64(big) },
+    keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+  });
+  t.true(canonicalizeRequest(request).length > 65_535);
+  const e = t.throws(() => log.createEntry(request, { now: NOW }), {
+    instanceOf: StellaError,
+  }) as StellaError;
+  t.is(e.code, 'REKOR_REJECTED');
+  t.regex(e.message, /the entry is \d+ bytes; a tlog-tiles entry bundle holds at most 65535$/);
+  // The same request with the ordinary certificate is logged at index 0: nothing was appended.
+  t.is(log.createEntry(hashedRequest(data), { now: NOW }).logIndex, 0);
 });

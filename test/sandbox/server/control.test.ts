@@ -68,6 +68,9 @@ test('H57 only plain http URLs on 127.0.0.1, ::1 or localhost count as the sandb
     'http://localhost.example:80',
     'https://127.0.0.1:8443',
     'http://user:pw@127.0.0.1:80',
+    // A user name alone, or a password alone, is as foreign as both.
+    'http://user@127.0.0.1:80',
+    'http://:pw@127.0.0.1:80',
     'http://10.0.0.1',
     'file:///etc/passwd',
     'not a url',

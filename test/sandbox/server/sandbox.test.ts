@@ -4,7 +4,7 @@
  * the HTTP surface itself, loopback-only binding, and persistence across a restart.
  */
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -344,4 +344,21 @@ test('a port already in use is SANDBOX_ERROR "port in use", and the data folder 
   const sb = await startSandbox({ dataDir, port: 0 });
   t.teardown(() => sb.close());
   t.not(sb.port, port);
+});
+
+test('a Rekor v2 log database that cannot be opened stops the start with its reason; once mended, the folder starts', async (t) => {
+  const dataDir = tmp();
+  const first = await startSandbox({ dataDir, port: 0 });
+  await first.close();
+  const v2 = join(dataDir, 'log-v2.db');
+  rmSync(v2, { force: true });
+  writeFileSync(v2, 'not a database '.repeat(100));
+  const err = await t.throwsAsync(startSandbox({ dataDir, port: 0 }), { instanceOf: StellaError });
+  t.is(err.code, 'SANDBOX_ERROR');
+  t.is(err.message, `cannot open the sandbox log database ${v2}: file is not a database`);
+  // With the v2 file gone (made afresh), the same folder starts.
+  rmSync(v2);
+  const again = await startSandbox({ dataDir, port: 0 });
+  t.teardown(() => again.close());
+  t.truthy(again.port);
 });
