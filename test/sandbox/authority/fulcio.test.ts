@@ -1,5 +1,10 @@
 import test from 'ava';
-import { X509Certificate } from 'node:crypto';
+import {
+  X509Certificate,
+  generateKeyPairSync,
+  sign,
+  type KeyPairKeyObjectResult,
+} from 'node:crypto';
 import { StellaError } from '../../../src/errors.js';
 import { utf8, toBase64 } from '../../../src/util/encoding.js';
 import { parseCertificate } from '../../../src/x509/certificate.js';
@@ -320,4 +325,54 @@ test('trustBundle and configuration documents', (t) => {
       { issuerUrl: 'https://oidc.test.invalid', audience: 'sigstore', challengeClaim: 'sub' },
     ],
   });
+});
+
+test('key types: ECDSA P-256 and P-384, Ed25519 and RSA of 2048 bits or more get certificates; other curves and short RSA keys do not', (t) => {
+  const sub = 'repo:org/repo:ref:refs/heads/main';
+  // The digest each key type signs with: Ed25519 none, P-384 SHA-384, the rest SHA-256.
+  const digestFor = (key: KeyPairKeyObjectResult): string | null =>
+    key.publicKey.asymmetricKeyType === 'ed25519'
+      ? null
+      : key.publicKey.asymmetricKeyDetails?.namedCurve === 'secp384r1'
+        ? 'sha384'
+        : 'sha256';
+  const request = (key: KeyPairKeyObjectResult) => ({
+    credentials: {
+      oidcIdentityToken: authority.oidc.mintToken({
+        platform: 'github',
+        repo: 'org/repo',
+        now: NOW,
+      }),
+    },
+    publicKeyRequest: {
+      publicKey: { content: key.publicKey.export({ type: 'spki', format: 'pem' }) as string },
+      proofOfPossession: toBase64(sign(digestFor(key), utf8.encode(sub), key.privateKey)),
+    },
+  });
+  const issue = (key: KeyPairKeyObjectResult) =>
+    authority.fulcio.createSigningCertificate(request(key), {
+      now: NOW,
+      oidcIssuers: [authority.oidc.trusted()],
+    });
+  for (const key of [
+    generateKeyPairSync('ec', { namedCurve: 'prime256v1' }),
+    generateKeyPairSync('ec', { namedCurve: 'secp384r1' }),
+    generateKeyPairSync('ed25519'),
+    generateKeyPairSync('rsa', { modulusLength: 2048 }),
+  ])
+    t.is(issue(key).signedCertificateEmbeddedSct.chain.certificates.length, 3);
+  for (const [key, why] of [
+    [
+      generateKeyPairSync('ec', { namedCurve: 'secp521r1' }),
+      'Fulcio: unsupported EC curve secp521r1',
+    ],
+    [
+      generateKeyPairSync('rsa', { modulusLength: 1024 }),
+      'Fulcio: unsupported public key type rsa',
+    ],
+  ] as const) {
+    const e = t.throws(() => issue(key), { instanceOf: StellaError }) as StellaError;
+    t.is(e.code, 'FULCIO_REJECTED');
+    t.is(e.message, why);
+  }
 });

@@ -212,6 +212,9 @@ test('files: sandbox.json, trusted_root.json (parses in Stella), signer.yaml (lo
   t.true(existsSync(cfg.certificate.rootBundlePath!));
   // The authority key file is private to the user.
   t.is((await import('node:fs')).statSync(join(dataDir, 'authority-keys.json')).mode & 0o077, 0);
+  // No witnesses were asked for: no witness keys, vkeys or memory are written.
+  for (const f of ['witness-keys.json', 'witnesses.vkeys', 'witness-state.json'])
+    t.false(existsSync(join(dataDir, f)), f);
   // Tokens: the platform's claim set and sub format, 5-minute default lifetime.
   const gh = decodeTokenClaims(
     mintSandboxToken(dataDir, { platform: 'github', repo: 'org/repo', environment: 'production' }),
