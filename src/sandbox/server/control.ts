@@ -77,13 +77,16 @@ export async function startDetachedSandbox(opts: {
     exit.code = code ?? 1;
   });
   const deadline = Date.now() + (opts.waitMs ?? 15_000);
-  while (Date.now() < deadline) {
+  // An exit is looked for once more after the last wait, so one at the deadline is reported
+  // as the exit it is.
+  for (;;) {
     if (exit.code !== null)
       fail(
         'SANDBOX_ERROR',
         'sandbox',
         `the sandbox exited with status ${exit.code} during start-up; see ${logPath}`,
       );
+    if (Date.now() >= deadline) break;
     const state = readSandboxState(dataDir);
     if (state && state.pid === child.pid) {
       const r = await proveSandbox(dataDir, state);
@@ -94,8 +97,13 @@ export async function startDetachedSandbox(opts: {
     }
     await sleep(100);
   }
-  // Our own child: its pid comes from spawn, not from a file.
-  if (child.pid) process.kill(child.pid, 'SIGTERM');
+  // Our own child: its pid comes from spawn, not from a file. It may exit between the last
+  // look and here; then there is nothing to stop, and that is no error of its own.
+  try {
+    if (child.pid) process.kill(child.pid, 'SIGTERM');
+  } catch {
+    // exited just now
+  }
   return fail(
     'SANDBOX_ERROR',
     'sandbox',

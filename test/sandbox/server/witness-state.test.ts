@@ -91,3 +91,32 @@ test('start-up failing after the port is bound (bad witness keys) leaves nothing
   t.is(sb.port, port);
   await sb.close();
 });
+
+test('a witness state file whose remembered trees are not a size and a hex root stops the start, naming the file', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'stella-witness-state-'));
+  const first = await startSandbox({ dataDir, port: 0, witnesses: 1 });
+  await first.close();
+  const path = sandboxPath(dataDir, 'witnessState');
+  const name = 'witness-1.sandbox.stella.local';
+  const good = { treeSize: 3, rootHash: 'ab'.repeat(32) };
+  for (const witnesses of [
+    null,
+    { [name]: null },
+    { [name]: { origin: { ...good, treeSize: '3' } } },
+    { [name]: { origin: { ...good, treeSize: 1.5 } } },
+    { [name]: { origin: { ...good, rootHash: 'AB'.repeat(32) } } },
+    { [name]: { origin: { treeSize: 3 } } },
+  ]) {
+    writeFileSync(path, JSON.stringify({ version: 1, witnesses }));
+    const e = await t.throwsAsync(startSandbox({ dataDir, port: 0, witnesses: 1 }), {
+      instanceOf: StellaError,
+    });
+    t.is(e.code, 'SANDBOX_ERROR', JSON.stringify(witnesses));
+    t.is(e.message, `${path}: not a witness state file`);
+  }
+  // The same file with a well-formed tree is read.
+  writeFileSync(path, JSON.stringify({ version: 1, witnesses: { [name]: { origin: good } } }));
+  const again = await startSandbox({ dataDir, port: 0, witnesses: 1 });
+  await again.close();
+  t.regex(readFileSync(path, 'utf8'), /"origin":\{"treeSize":3,/);
+});
