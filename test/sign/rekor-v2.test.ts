@@ -28,6 +28,8 @@ import { testTsa } from '../helpers/authority-bundles.js';
 import { parseTimeStampReq } from '../../src/timestamp/request.js';
 import { parseTrustedRoot, serializeTrustedRoot } from '../../src/trust/trusted-root.js';
 import { signFailsWithoutBundle } from '../helpers/signing.js';
+import { openTrustStore } from '../../src/trust/store/db.js';
+import { importFile } from '../../src/trust/store/operations.js';
 import { int, seq, utf8String } from '../../src/der/writer.js';
 
 const GITHUB_SAN = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
@@ -620,6 +622,36 @@ test('a tampered TSA answer, or one from a TSA the trust root does not know: TSA
     { signingConfigPath: signingConfigWith((d) => (d.tsaUrls[0].url = html)) },
     'TSA_REJECTED',
     /content type "text\/html"/,
+  );
+});
+
+test('Rekor v2 with no trust root given but a trust store: the store is the trust, and the bundle verifies', async (t) => {
+  const dir = workdir();
+  const store = join(dir, 'trust.db');
+  const s = openTrustStore(store, { create: true });
+  importFile(
+    s,
+    { path: sandbox.trustedRootPath, bytes: new Uint8Array(readFileSync(sandbox.trustedRootPath)) },
+    {},
+    { now: Date.now(), command: 'stella trust import' },
+  );
+  s.close();
+  const artifact = join(dir, 'a.bin');
+  writeFileSync(artifact, 'trust from the store');
+  const r = await runSign({
+    artifact,
+    identityToken: token(),
+    signingConfigPath: sandbox.signingConfigPath,
+    attestationStorePath: false,
+    env: { STELLA_TRUST_STORE: store },
+  });
+  t.is(r.trustSource, `trust store ${store}`);
+  t.deepEqual(
+    r.tlog.map((e) => e.apiVersion),
+    [2],
+  );
+  await t.notThrowsAsync(
+    verifyWithStella(r.bundleJson, sandbox.trustedRootPath, readFileSync(artifact), expected()),
   );
 });
 

@@ -531,6 +531,31 @@ if (missing) {
         exported.images.map((i) => i.via),
         ['referrers-tag', 'referrers-tag'],
       );
+      // An image and an --artifact together: the image from the registry, the artifact from
+      // the attestation store (found through STELLA_ATTESTATION_STORE, no flag), both exported.
+      const mixed = await runCli(
+        [
+          'attest',
+          'export-bundle',
+          '--image',
+          ref,
+          '--artifact',
+          second.digest,
+          '--allow-insecure-registry',
+          '--output',
+          join(dir, 'mixed.tar'),
+          '--json',
+        ],
+        { env: { DOCKER_CONFIG: cfg, STELLA_ATTESTATION_STORE: store } },
+      );
+      outputs.push(mixed.stdout, mixed.stderr);
+      t.is(mixed.code, 0, mixed.stdout + mixed.stderr);
+      const mixedReport = JSON.parse(mixed.stdout) as typeof exported;
+      t.deepEqual(
+        mixedReport.bundles.map((b) => b.artifactDigest).sort(),
+        [image.digest, second.digest].sort(),
+      );
+      t.is(mixedReport.attestationStore, store);
 
       // 3. Disconnected host: verify from the archive with every network call made to throw.
       for (const digest of [image.digest, second.digest]) {
