@@ -51,6 +51,21 @@ test('--bundle given an export archive or a gzip file says to use --archive; --a
     OFFLINE,
   );
   t.regex(gz.stderr, /is a gzip file, not a Sigstore bundle .* --archive \(decompress it first/);
+  // The shortest of each: the two bytes of gzip's magic, and a tar header cut just after
+  // "ustar" (262 bytes).
+  const ustar = Buffer.alloc(262);
+  ustar.write('ustar', 257, 'latin1');
+  for (const [name, bytes, what] of [
+    ['magic.gz', Buffer.from([0x1f, 0x8b]), 'a gzip file'],
+    ['short.tar', ustar, 'a tar archive'],
+  ] as const) {
+    writeFileSync(join(dir, name), bytes);
+    const r = await runCli(
+      ['attest', 'verify', S('artifact.txt'), '--bundle', join(dir, name), ...IDENTITY],
+      OFFLINE,
+    );
+    t.regex(r.stderr, new RegExp(`is ${what}, not a Sigstore bundle`), name);
+  }
   const jsonAsArchive = await runCli(
     ['attest', 'verify', S('artifact.txt'), '--archive', S('blob.sigstore.json'), ...IDENTITY],
     OFFLINE,

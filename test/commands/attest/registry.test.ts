@@ -513,7 +513,8 @@ if (missing) {
           tar,
           '--json',
         ],
-        { env: { DOCKER_CONFIG: cfg } },
+        // The attestation store is there to be found, and images alone do not read it.
+        { env: { DOCKER_CONFIG: cfg, STELLA_ATTESTATION_STORE: store } },
       );
       outputs.push(exp.stdout, exp.stderr);
       t.is(exp.code, 0, exp.stdout + exp.stderr);

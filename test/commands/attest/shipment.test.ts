@@ -987,6 +987,36 @@ test('shipment flags without --archive, and a --jobs that is not 1 to 9999, are 
   t.deepEqual(warnings, [`--jobs 9999 ${jobsWarningTail()}`]);
 });
 
+test('over a whole archive, --json with --json-lines, or --bundle or --image, are usage errors before anything is read', async (t) => {
+  const missing = path.join(tmp(t), 'never-read.tar');
+  const policy = [
+    '--certificate-identity',
+    'x',
+    '--certificate-oidc-issuer',
+    'https://issuer.example',
+  ];
+  for (const [extra, message] of [
+    [['--json', '--json-lines'], 'give --json or --json-lines, not both'],
+    [
+      ['--bundle', 'b.json', '--json'],
+      '--archive over several artifacts takes the bundles from the archive: --bundle and --image do not apply',
+    ],
+    [
+      ['--image', 'registry.example/app', '--json'],
+      '--archive over several artifacts takes the bundles from the archive: --bundle and --image do not apply',
+    ],
+  ] as const) {
+    const r = await runCli(
+      ['attest', 'verify', '--archive', missing, '--all', ...extra, ...policy],
+      {
+        nodeArgs: ['--import', NO_NETWORK_PRELOAD],
+      },
+    );
+    t.is(r.code, EXIT_CODES.USAGE_ERROR, `${extra.join(' ')}: ${r.stdout}${r.stderr}`);
+    t.is(JSON.parse(r.stdout.split('\n')[0]!).error.message, message);
+  }
+});
+
 function jobsWarningTail(): string {
   const cores = availableParallelism();
   return `is more than the ${cores} ${cores === 1 ? 'core' : 'cores'} this process can use: each extra worker thread costs memory (about 13 MB) and start-up time, and verifies nothing faster`;
