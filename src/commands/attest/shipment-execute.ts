@@ -103,16 +103,19 @@ interface ShipmentSpools {
   rows?: SpoolFile;
 }
 
-/** Flags that make no sense over a whole archive, refused before anything is read. */
+/**
+ * Flags that make no sense over a whole archive, refused before anything is read: usage
+ * errors (exit 2), like shipment flags without --archive.
+ */
 function checkShipmentFlags(flags: FlagValues<typeof VERIFY_FLAGS>): void {
   if (flags.bundle !== undefined || flags.image !== undefined)
     throw new StellaError(
-      'INPUT_INVALID',
+      'USAGE_ERROR',
       'input',
       '--archive over several artifacts takes the bundles from the archive: --bundle and --image do not apply',
     );
   if (flags.json && flags['json-lines'])
-    throw new StellaError('INPUT_INVALID', 'input', 'give --json or --json-lines, not both');
+    throw new StellaError('USAGE_ERROR', 'input', 'give --json or --json-lines, not both');
 }
 
 function printWarnings(warnings: readonly string[]): void {

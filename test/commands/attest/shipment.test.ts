@@ -1013,7 +1013,7 @@ test('over a whole archive, --json with --json-lines, or --bundle or --image, ar
       },
     );
     t.is(r.code, EXIT_CODES.USAGE_ERROR, `${extra.join(' ')}: ${r.stdout}${r.stderr}`);
-    t.is(JSON.parse(r.stdout.split('\n')[0]!).error.message, message);
+    t.is(JSON.parse(r.stdout).error.message, message);
   }
 });
 
