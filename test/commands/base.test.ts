@@ -221,3 +221,17 @@ test("argvShapeOf carries oclif's flag kinds to Stella's reader: values, repeata
   t.deepEqual(parseArgv(['--no-color', '-o', 'x'], shape).flags, { color: false, output: 'x' });
   t.throws(() => parseArgv(['--no-json', '-o', 'x'], shape), { message: /--no-json/ });
 });
+
+test("a command's own exit code (policy test: no match, 45) is kept, not reported as an internal error", async (t) => {
+  const r = await runCli([
+    'policy',
+    'test',
+    '--identity',
+    'repo:myorg/myrepo:ref:refs/heads/main',
+    '--pattern',
+    'repo:myorg/other:ref:refs/heads/main',
+  ]);
+  t.is(r.code, 45, r.stderr);
+  t.regex(r.stdout, /^no match/);
+  t.notRegex(r.stderr, /internal/);
+});
