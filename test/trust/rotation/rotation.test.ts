@@ -81,6 +81,13 @@ function apply(file: string, tar: Uint8Array, now = NOW, dryRun = false) {
   }
 }
 
+/** The actions of the store's last `n` history rows. */
+function lastActions(s: ReturnType<typeof openTrustStore>, n: number): string[] {
+  return history(s)
+    .slice(-n)
+    .map((h) => h.action);
+}
+
 function refusedUnchanged(
   t: import('ava').ExecutionContext,
   file: string,
@@ -115,12 +122,7 @@ test('a rotation signed by K distinct trusted keys applies: entries added, versi
   const s = openTrustStore(file, { readonly: true });
   t.is(listEntries(s)[0]!.rotationVersion, 1);
   t.is(listRotationKeys(s).lastVersion, 1);
-  t.deepEqual(
-    history(s)
-      .slice(-2)
-      .map((h) => h.action),
-    ['rotate-add', 'rotate'],
-  );
+  t.deepEqual(lastActions(s, 2), ['rotate-add', 'rotate']);
   s.close();
 });
 
@@ -220,12 +222,7 @@ test('a rotation that restates the current rotation keys and threshold applies, 
   const listed = listRotationKeys(s);
   t.deepEqual(listed.keys, keysBefore);
   t.is(listed.lastVersion, 1);
-  t.deepEqual(
-    history(s)
-      .slice(-2)
-      .map((h) => h.action),
-    ['rotate-add', 'rotate'],
-  );
+  t.deepEqual(lastActions(s, 2), ['rotate-add', 'rotate']);
   s.close();
 });
 
