@@ -306,6 +306,11 @@ test.serial(
       JSON.parse(c.stdout).message,
       /not answering; marked stopped \(pid \d+ not signalled\)/,
     );
+    t.is(
+      JSON.parse(readFileSync(join(data, 'sandbox.json'), 'utf8')).pid,
+      null,
+      'the record is cleared',
+    );
     t.true(await stillRunning(victim));
 
     // The real record: the sandbox proves itself and goes down.

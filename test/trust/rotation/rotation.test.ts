@@ -787,6 +787,33 @@ test('createRotation refuses bad input before signing', async (t) => {
     () => createRotation({ ...base, rootBytes: utf8.encode(ROOT_A), signWith: [k[0]!.publicKey] }),
     { instanceOf: StellaError, message: /private key/ },
   );
+  // A root that trusts nothing would leave every host unable to verify anything.
+  const none = await t.throwsAsync(
+    () =>
+      createRotation({
+        ...base,
+        rootBytes: utf8.encode(trustedRootOf([])),
+        signWith: [k[0]!.privateKey],
+      }),
+    { instanceOf: StellaError, message: 'the new trusted root has no entries' },
+  );
+  t.is(none.code, 'ROTATION_INVALID');
+});
+
+test('a payload naming a rotation key that is not a public key is ROTATION_KEYS_INVALID, naming which', async (t) => {
+  const k = keys(1);
+  const file = storeWithKeys(k, 1);
+  const payload = canonicalJson({
+    ...payloadFor(ROOT_A, 1, EXPIRES),
+    rotationKeys: { keys: [keyB64(k[0]!), toBase64(utf8.encode('not a key'))], threshold: 1 },
+  });
+  refusedUnchanged(
+    t,
+    file,
+    await craftTar(payload, ROOT_A, k),
+    'ROTATION_KEYS_INVALID',
+    /^rotation payload: rotationKeys\.keys\[1\] is not a public key$/,
+  );
 });
 
 /** Import root A by hand (a PEM bundle with an explicit window), as an operator bootstraps a host. */
