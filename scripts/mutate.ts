@@ -530,9 +530,13 @@ function sourceFiles(): string[] {
 }
 
 /** Compiled test files (dist/...) for a source file: mirror, related, end to end. */
+/** `src/a/b.ts` -> `test/a/b.test.ts`: the test that mirrors a source file. */
+function mirrorTestOf(file: string): string {
+  return file.replace(/^src\//, 'test/').replace(/\.ts$/, '.test.ts');
+}
+
 function testsFor(file: string): string[] {
-  const mirror = file.replace(/^src\//, 'test/').replace(/\.ts$/, '.test.ts');
-  const wanted = [mirror, ...(RELATED[file] ?? []), ...END_TO_END];
+  const wanted = [mirrorTestOf(file), ...(RELATED[file] ?? []), ...END_TO_END];
   return [...new Set(wanted)]
     .filter((t) => existsSync(path.join(PROJECT_ROOT, t)))
     .map((t) => `dist/${jsOf(t)}`);
@@ -720,6 +724,12 @@ async function main(): Promise<void> {
   const started = Date.now();
   const jobs = planJobs(opts);
   const count = jobs.reduce((n, j) => n + j.mutants.length, 0);
+  // A file whose only tests are the end-to-end verify suites: its survivors may be tests this
+  // run does not know about (stop 46 found two such gaps). Said before anything runs.
+  for (const file of unmappedFiles(jobs))
+    console.log(
+      `warning: ${file} has no mirror test and no entry in RELATED: only the end-to-end suites run for it`,
+    );
   if (opts.list) {
     listMutants(jobs, count);
     return;
@@ -779,6 +789,18 @@ function planJobs(opts: Options): FileJob[] {
       bundledSha256: bundled[`dist/${jsOf(file)}`],
     };
   });
+}
+
+/** The planned files (with mutants) with neither a mirror test nor tests named in RELATED. */
+function unmappedFiles(jobs: readonly FileJob[]): string[] {
+  return jobs
+    .filter(
+      (j) =>
+        j.mutants.length > 0 &&
+        RELATED[j.file] === undefined &&
+        !existsSync(path.join(PROJECT_ROOT, mirrorTestOf(j.file))),
+    )
+    .map((j) => j.file);
 }
 
 /** --list: each file's mutants and tests, nothing run. */
