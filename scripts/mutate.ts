@@ -529,12 +529,12 @@ function sourceFiles(): string[] {
   return out.filter((f) => !EXCLUDED.has(f));
 }
 
-/** Compiled test files (dist/...) for a source file: mirror, related, end to end. */
 /** `src/a/b.ts` -> `test/a/b.test.ts`: the test that mirrors a source file. */
 function mirrorTestOf(file: string): string {
   return file.replace(/^src\//, 'test/').replace(/\.ts$/, '.test.ts');
 }
 
+/** Compiled test files (dist/...) for a source file: mirror, related, end to end. */
 function testsFor(file: string): string[] {
   const wanted = [mirrorTestOf(file), ...(RELATED[file] ?? []), ...END_TO_END];
   return [...new Set(wanted)]

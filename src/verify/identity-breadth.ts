@@ -200,8 +200,12 @@ export function identityBreadth(matcher: IdentityMatcher): IdentityBreadth {
   for (let i = 0; i + 1 < words.length; i++) {
     const [owner, repo] = [words[i]!, words[i + 1]!];
     const possible = mayMatch(`${owner}/${repo}`);
-    const refs = [`refs/heads/${refName()}`, `refs/tags/${refName()}`];
-    refs.push(`refs/heads/${refName(2)}`, `refs/tags/${refName(2)}`);
+    const refs = [
+      `refs/heads/${refName()}`,
+      `refs/tags/${refName()}`,
+      `refs/heads/${refName(2)}`,
+      `refs/tags/${refName(2)}`,
+    ];
     for (const ref of refs) {
       const env = rand();
       if (!possible) continue;

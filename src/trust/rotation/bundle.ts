@@ -80,12 +80,10 @@ export function checkThreshold(
   distinctKeys: number,
   what: string,
 ): asserts threshold is number {
-  if (typeof threshold !== 'number')
-    keysInvalid(
-      `${what}: threshold must be a whole number of at least 1, not ${quoted(threshold)}`,
-    );
-  if (!Number.isSafeInteger(threshold) || threshold <= 0)
-    keysInvalid(`${what}: threshold must be a whole number of at least 1, not ${threshold}`);
+  if (typeof threshold !== 'number' || !Number.isSafeInteger(threshold) || threshold <= 0) {
+    const shown = typeof threshold === 'number' ? String(threshold) : quoted(threshold);
+    keysInvalid(`${what}: threshold must be a whole number of at least 1, not ${shown}`);
+  }
   if (threshold > distinctKeys)
     keysInvalid(`${what}: threshold ${threshold} is more than the ${distinctKeys} distinct key(s)`);
 }

@@ -6,6 +6,7 @@ import {
   type KeyPairKeyObjectResult,
 } from 'node:crypto';
 import { StellaError } from '../../../src/errors.js';
+import { defaultDigestForKey } from '../../../src/crypto.js';
 import { utf8, toBase64 } from '../../../src/util/encoding.js';
 import { parseCertificate } from '../../../src/x509/certificate.js';
 import { OID } from '../../../src/x509/oids.js';
@@ -329,13 +330,6 @@ test('trustBundle and configuration documents', (t) => {
 
 test('key types: ECDSA P-256 and P-384, Ed25519 and RSA of 2048 bits or more get certificates; other curves and short RSA keys do not', (t) => {
   const sub = 'repo:org/repo:ref:refs/heads/main';
-  // The digest each key type signs with: Ed25519 none, P-384 SHA-384, the rest SHA-256.
-  const digestFor = (key: KeyPairKeyObjectResult): string | null =>
-    key.publicKey.asymmetricKeyType === 'ed25519'
-      ? null
-      : key.publicKey.asymmetricKeyDetails?.namedCurve === 'secp384r1'
-        ? 'sha384'
-        : 'sha256';
   const request = (key: KeyPairKeyObjectResult) => ({
     credentials: {
       oidcIdentityToken: authority.oidc.mintToken({
@@ -346,7 +340,10 @@ test('key types: ECDSA P-256 and P-384, Ed25519 and RSA of 2048 bits or more get
     },
     publicKeyRequest: {
       publicKey: { content: key.publicKey.export({ type: 'spki', format: 'pem' }) as string },
-      proofOfPossession: toBase64(sign(digestFor(key), utf8.encode(sub), key.privateKey)),
+      // Signed as each key type signs by default: Ed25519 plain, P-384 with SHA-384.
+      proofOfPossession: toBase64(
+        sign(defaultDigestForKey(key.publicKey), utf8.encode(sub), key.privateKey),
+      ),
     },
   });
   const issue = (key: KeyPairKeyObjectResult) =>

@@ -192,25 +192,24 @@ test('a witness policy whose stored witness list is not a list of names is STORE
   const log = trustMaterialFromStore(s).tlogs[0]!;
   addWitness(s, { keyText: vkey('w1'), validFrom: 0, source: 'test' }, CTX);
   setWitnessPolicy(s, { log, threshold: 1, witnesses: ['w1'] }, CTX);
+  // Written through Stella's own transaction, so the seal holds and the list itself is judged.
+  const storeList = (stored: string) =>
+    writeTransaction(s, CTX, (tx) => {
+      tx.db.prepare('UPDATE witness_policies SET witnesses = ?').run(stored);
+      tx.record('witness-policy', {});
+    });
   for (const [stored, why] of [
     ['w1', /its witness list is not JSON$/],
     ['{"0":"w1"}', /its witness list is not a list of names$/],
     ['[1]', /its witness list is not a list of names$/],
     ['["w1",null]', /its witness list is not a list of names$/],
   ] as const) {
-    // Written through Stella's own transaction, so the seal holds and the list itself is judged.
-    writeTransaction(s, CTX, (tx) => {
-      tx.db.prepare('UPDATE witness_policies SET witnesses = ?').run(stored);
-      tx.record('witness-policy', {});
-    });
+    storeList(stored);
     const e = t.throws(() => listCheckpoints(s), { instanceOf: StellaError }) as StellaError;
     t.is(e.code, 'STORE_CORRUPT', stored);
     t.regex(e.message, why, stored);
   }
-  writeTransaction(s, CTX, (tx) => {
-    tx.db.prepare('UPDATE witness_policies SET witnesses = ?').run('["w1"]');
-    tx.record('witness-policy', {});
-  });
+  storeList('["w1"]');
   t.notThrows(() => listCheckpoints(s));
   s.close();
 });
