@@ -14,6 +14,8 @@
  *     --timeout <s>         per-mutant time limit (default: 3 x the baseline run, at least 120)
  *     --budget <min>        start no mutant after this many minutes (default 27; 0: no limit);
  *                           mutants not run are reported as such, never counted
+ *     --reach <n>           also run the test files that import the file or run its command,
+ *                           when there are at most n of them (default 8; 0: none)
  *     --list                print the mutants and exit
  *
  * The copy lives in .mutate/ (git-ignored): dist/, bin/ and package.json are copied, the
@@ -22,7 +24,8 @@
  * .mutate/report.json and .mutate/report.txt.
  *
  * Tests a mutant is run against: the mirror test of its file (test/<path>.test.ts), a few
- * related ones (RELATED below), and the end-to-end suites (adversarial checklist, pipeline,
+ * related ones (RELATED below), the test files that reach it on their own (they import it, or
+ * run the command it is or that imports it; at most --reach of them), and the end-to-end suites (adversarial checklist, pipeline,
  * identity, algorithms, and every conformance case through the library). ava runs with
  * --fail-fast and worker threads (cheaper than a process per test file; these tests do not
  * need their own process): a mutant is killed by the first failing test. Timeouts count as
@@ -54,6 +57,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reachingTests } from './test-reach.js';
 import {
   applyMutant,
   generateMutants,
@@ -477,6 +481,7 @@ interface Options {
   timeoutS: number | undefined;
   budgetMin: number;
   list: boolean;
+  reach: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -488,6 +493,7 @@ function parseArgs(argv: string[]): Options {
     timeoutS: undefined,
     budgetMin: 27,
     list: false,
+    reach: 8,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -507,6 +513,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--timeout') o.timeoutS = int(value());
     else if (a === '--budget') o.budgetMin = int(value());
     else if (a === '--list') o.list = true;
+    else if (a === '--reach') o.reach = int(value());
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -515,16 +522,22 @@ function parseArgs(argv: string[]): Options {
 const rel = (p: string): string => path.relative(PROJECT_ROOT, p).split(path.sep).join('/');
 const jsOf = (tsRel: string): string => tsRel.replace(/\.ts$/, '.js');
 
-function sourceFiles(): string[] {
+/** The `.ts` files (not `.d.ts`) under a project folder, as project-relative paths, sorted. */
+function walkTs(dir: string): string[] {
   const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = path.join(dir, name);
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = path.join(d, name);
       if (statSync(p).isDirectory()) walk(p);
       else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) out.push(rel(p));
     }
   };
-  for (const d of TARGET_DIRS) walk(path.join(PROJECT_ROOT, d));
+  walk(path.join(PROJECT_ROOT, dir));
+  return out;
+}
+
+function sourceFiles(): string[] {
+  const out = TARGET_DIRS.flatMap((d) => walkTs(d));
   out.push(...TARGET_FILES);
   return out.filter((f) => !EXCLUDED.has(f));
 }
@@ -534,12 +547,29 @@ function mirrorTestOf(file: string): string {
   return file.replace(/^src\//, 'test/').replace(/\.ts$/, '.test.ts');
 }
 
-/** Compiled test files (dist/...) for a source file: mirror, related, end to end. */
-function testsFor(file: string): string[] {
-  const wanted = [mirrorTestOf(file), ...(RELATED[file] ?? []), ...END_TO_END];
+/** Compiled test files (dist/...) for a source file: mirror, related, reaching, end to end. */
+function testsFor(file: string, reach: readonly string[]): string[] {
+  const wanted = [mirrorTestOf(file), ...(RELATED[file] ?? []), ...reach, ...END_TO_END];
   return [...new Set(wanted)]
     .filter((t) => existsSync(path.join(PROJECT_ROOT, t)))
     .map((t) => `dist/${jsOf(t)}`);
+}
+
+/**
+ * Every `test/**\/*.test.ts` file with its text. Left out: helpers (they build inputs) and the
+ * tests of these scripts (test-reach's own tests quote imports and argv as data).
+ */
+function testTexts(): Map<string, string> {
+  return new Map(
+    walkTs('test')
+      .filter((f) => f.endsWith('.test.ts') && !f.startsWith('test/scripts/'))
+      .map((f) => [f, readFileSync(path.join(PROJECT_ROOT, f), 'utf8')]),
+  );
+}
+
+/** Every `src/**\/*.ts` file with its text. */
+function sourceTexts(): Map<string, string> {
+  return new Map(walkTs('src').map((f) => [f, readFileSync(path.join(PROJECT_ROOT, f), 'utf8')]));
 }
 
 function compile(fileName: string, text: string): string {
@@ -644,6 +674,8 @@ interface FileJob {
   text: string;
   compiledOriginal: string;
   tests: string[];
+  /** Test files that reach the file (reachingTests) but are not run: there are more than --reach. */
+  reachLeftOut: string[];
   mutants: Mutant[];
   total: number;
   /**
@@ -728,10 +760,10 @@ async function main(): Promise<void> {
   // run does not know about (stop 46 found two such gaps). Said before anything runs.
   for (const file of unmappedFiles(jobs))
     console.log(
-      `warning: ${file} has no mirror test and no entry in RELATED: only the end-to-end suites run for it`,
+      `warning: ${file} has no mirror test, no entry in RELATED and no test reaching it under --reach: only the end-to-end suites run for it`,
     );
   if (opts.list) {
-    listMutants(jobs, count);
+    listMutants(jobs, count, opts.reach);
     return;
   }
   checkBuildMatches(jobs);
@@ -774,16 +806,24 @@ function planJobs(opts: Options): FileJob[] {
     (f) => opts.only.length === 0 || opts.only.some((o) => f.includes(o)),
   );
   const bundled = bundleInputs(PROJECT_ROOT);
+  const tests = testTexts();
+  const sources = sourceTexts();
   return files.map((file) => {
     const text = readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
     const all = generateMutants(file, text);
     const mutants =
       opts.maxPerFile === 0 ? all : sampleMutants(all, opts.maxPerFile, `${opts.seed}:${file}`);
+    // A file many tests reach (errors.ts, encoding.ts) is left to its mapped tests: running
+    // them all for each mutant would cost minutes a mutant.
+    const reach = reachingTests(file, tests, sources);
+    const runReach = reach.length <= opts.reach;
+    const run = testsFor(file, runReach ? reach : []);
     return {
       file,
       text,
       compiledOriginal: compile(file, text),
-      tests: testsFor(file),
+      tests: run,
+      reachLeftOut: reach.filter((t) => !run.includes(`dist/${jsOf(t)}`)),
       mutants,
       total: all.length,
       bundledSha256: bundled[`dist/${jsOf(file)}`],
@@ -791,24 +831,27 @@ function planJobs(opts: Options): FileJob[] {
   });
 }
 
-/** The planned files (with mutants) with neither a mirror test nor tests named in RELATED. */
+/** The planned files (with mutants) for which only the end-to-end suites run. */
 function unmappedFiles(jobs: readonly FileJob[]): string[] {
+  const e2e = new Set(END_TO_END.map((t) => `dist/${jsOf(t)}`));
   return jobs
     .filter(
       (j) =>
         j.mutants.length > 0 &&
-        RELATED[j.file] === undefined &&
-        !existsSync(path.join(PROJECT_ROOT, mirrorTestOf(j.file))),
+        j.tests.every((t) => e2e.has(t)) &&
+        !e2e.has(`dist/${jsOf(mirrorTestOf(j.file))}`),
     )
     .map((j) => j.file);
 }
 
 /** --list: each file's mutants and tests, nothing run. */
-function listMutants(jobs: readonly FileJob[], count: number): void {
+function listMutants(jobs: readonly FileJob[], count: number, reach: number): void {
   for (const j of jobs) {
     console.log(
       `${j.file}: ${j.mutants.length} of ${j.total} mutants; tests: ${j.tests.join(' ')}`,
     );
+    if (j.reachLeftOut.length > 0)
+      console.log(`  not run (more than --reach ${reach} reach it): ${j.reachLeftOut.join(' ')}`);
     for (const m of j.mutants) {
       const d = mutantDiff(j.text, m);
       console.log(`  ${j.file}:${m.line} ${m.operator}\n    - ${d.before}\n    + ${d.after}`);

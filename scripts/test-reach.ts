@@ -1,0 +1,50 @@
+/**
+ * Which test files reach a source file on their own, for `npm run mutate` (scripts/mutate.ts).
+ * A test reaches a file when it imports it, or runs through the CLI the command the file is or
+ * a command that imports it. Stop 46 found two survivors whose killing tests reached their file
+ * in exactly these ways but were not run for it: the hand-written RELATED map had missed them.
+ * Pure: the caller passes the texts, so a test can pass its own.
+ */
+import path from 'node:path';
+
+/** The project files a TypeScript file imports by relative path (`../x.js` → `src/x.ts`). */
+export function importsOf(from: string, text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/\bfrom\s+'(\.{1,2}\/[^']+)'/g))
+    out.push(path.posix.join(path.posix.dirname(from), m[1]!).replace(/\.js$/, '.ts'));
+  return out;
+}
+
+/**
+ * The test files that name a command's words in order as string literals, the way argv is
+ * written: `src/commands/trust/keys/add.ts` is run by a test that says `'trust', 'keys', 'add'`
+ * (over line breaks too). Topic index files are not commands.
+ */
+export function commandCallers(command: string, tests: ReadonlyMap<string, string>): string[] {
+  const words = /^src\/commands\/(.+)\.ts$/.exec(command)?.[1]?.split('/');
+  if (!words || words.at(-1) === 'index') return [];
+  const said = new RegExp(words.map((w) => `'${w}'`).join(',\\s*'));
+  return [...tests].filter(([, text]) => said.test(text)).map(([t]) => t);
+}
+
+/**
+ * The test files (keys of `tests`, project-relative paths to their texts) that reach `file`:
+ * its importers, its command's callers, and, for a file under src/commands, the callers of each
+ * command in `sources` that imports it. Sorted, each once.
+ */
+export function reachingTests(
+  file: string,
+  tests: ReadonlyMap<string, string>,
+  sources: ReadonlyMap<string, string>,
+): string[] {
+  const out = new Set(
+    [...tests].filter(([t, text]) => importsOf(t, text).includes(file)).map(([t]) => t),
+  );
+  for (const t of commandCallers(file, tests)) out.add(t);
+  if (file.startsWith('src/commands/')) {
+    for (const [command, text] of sources)
+      if (command.startsWith('src/commands/') && importsOf(command, text).includes(file))
+        for (const t of commandCallers(command, tests)) out.add(t);
+  }
+  return [...out].sort();
+}

@@ -1,0 +1,101 @@
+/**
+ * scripts/test-reach.ts: which test files `npm run mutate` also runs for a source file. On small
+ * texts of our own, then on the project itself for the two stop-46 gaps it exists for.
+ */
+import test from 'ava';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { commandCallers, importsOf, reachingTests } from '../../scripts/test-reach.js';
+import { PROJECT_ROOT } from '../helpers/paths.js';
+
+test('importsOf: relative imports and re-exports as project .ts paths; packages left out', (t) => {
+  const text = [
+    "import test from 'ava';",
+    "import { a } from '../../src/verify/chain.js';",
+    "import type { B } from '../helpers/b.js';",
+    'import {',
+    '  c,',
+    '  d,',
+    "} from './sibling.js';",
+    "export { e } from '../../src/util/e.js';",
+    "import { f } from 'node:fs';",
+  ].join('\n');
+  t.deepEqual(importsOf('test/verify/x.test.ts', text), [
+    'src/verify/chain.ts',
+    'test/helpers/b.ts',
+    'test/verify/sibling.ts',
+    'src/util/e.ts',
+  ]);
+});
+
+test("commandCallers: a command's words in order, over line breaks; not another order, not an index", (t) => {
+  const tests = new Map([
+    ['test/a.test.ts', "runCli(['trust', 'keys', 'add', '--role', 'exporter'])"],
+    ['test/b.test.ts', "const argv = [\n  'trust',\n  'keys',\n  'add',\n];"],
+    ['test/c.test.ts', "runCli(['keys', 'trust', 'add'])"],
+    ['test/d.test.ts', "runCli(['trust', 'keys', 'list'])"],
+    ['test/e.test.ts', 'runCli(["trust", "keys", "add"])'],
+  ]);
+  t.deepEqual(commandCallers('src/commands/trust/keys/add.ts', tests), [
+    'test/a.test.ts',
+    'test/b.test.ts',
+  ]);
+  t.deepEqual(commandCallers('src/commands/trust/index.ts', tests), []);
+  t.deepEqual(commandCallers('src/verify/chain.ts', tests), []);
+});
+
+test('reachingTests: importers, callers of the command, and callers of the commands that import it', (t) => {
+  const tests = new Map([
+    ['test/commands/attest/z.test.ts', "runCli(['attest', 'export-bundle'])"],
+    [
+      'test/commands/attest/run.test.ts',
+      "import { run } from '../../../src/commands/attest/run.js';",
+    ],
+    ['test/commands/attest/sign.test.ts', "runCli(['attest', 'sign'])"],
+    ['test/other.test.ts', "import { x } from '../src/other.js';"],
+  ]);
+  const sources = new Map([
+    ['src/commands/attest/export-bundle.ts', "import { run } from './run.js';"],
+    ['src/commands/attest/sign.ts', "import { other } from '../../other.js';"],
+    ['src/verify/uses-run.ts', "import { run } from '../commands/attest/run.js';"],
+  ]);
+  t.deepEqual(reachingTests('src/commands/attest/run.ts', tests, sources), [
+    'test/commands/attest/run.test.ts',
+    'test/commands/attest/z.test.ts',
+  ]);
+  t.deepEqual(reachingTests('src/commands/attest/export-bundle.ts', tests, sources), [
+    'test/commands/attest/z.test.ts',
+  ]);
+  // Outside src/commands only importers count: a command importing src/other.ts does not make
+  // every CLI test of that command a test of it.
+  t.deepEqual(reachingTests('src/other.ts', tests, sources), ['test/other.test.ts']);
+  t.deepEqual(reachingTests('src/nothing.ts', tests, sources), []);
+});
+
+function texts(dir: string, keep: (f: string) => boolean): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const name of readdirSync(path.join(PROJECT_ROOT, d))) {
+      const f = `${d}/${name}`;
+      if (statSync(path.join(PROJECT_ROOT, f)).isDirectory()) walk(f);
+      else if (keep(f)) out.set(f, readFileSync(path.join(PROJECT_ROOT, f), 'utf8'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+test("the project: the two stop-46 gaps are reached, and a file's mirror test reaches it", (t) => {
+  const tests = texts('test', (f) => f.endsWith('.test.ts'));
+  const sources = texts('src', (f) => f.endsWith('.ts'));
+  const reach = (f: string) => reachingTests(f, tests, sources);
+  // The Rekor v2 signing tests import sign-run.ts; the registry tests run `attest export-bundle`,
+  // which imports export-bundle-run.ts.
+  t.true(reach('src/commands/attest/sign-run.ts').includes('test/sign/rekor-v2.test.ts'));
+  t.true(
+    reach('src/commands/attest/export-bundle-run.ts').includes(
+      'test/commands/attest/registry.test.ts',
+    ),
+  );
+  t.true(reach('src/verify/signing-key.ts').includes('test/verify/signing-key.test.ts'));
+});
