@@ -44,8 +44,8 @@ export function usageError(message: string, details?: Record<string, unknown>): 
   return new StellaError('USAGE_ERROR', 'input', message, details);
 }
 
-/** The closest known flag name, for "did you mean". */
-function closest(name: string, known: readonly string[]): string | undefined {
+/** The closest known name (a flag, a command), for "did you mean"; none when nothing is near. */
+export function closest(name: string, known: Iterable<string>): string | undefined {
   let best: { n: string; d: number } | undefined;
   for (const k of known) {
     const d = editDistance(name, k);

@@ -1,0 +1,93 @@
+/**
+ * Unknown commands and extra words, through the real CLI. oclif reads `stella attest inspect
+ * b.json` as the command `attest:inspect:b.json`; the hook hands it to `attest inspect`, whose
+ * reader names the extra word. A command that does not exist is a usage error naming the
+ * closest one. Both are exit 2, and one JSON object with --json.
+ */
+import test from 'ava';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../helpers/cli.js';
+
+const home = mkdtempSync(join(tmpdir(), 'stella-not-found-'));
+const run = (args: string[]) => runCli(args, { env: { HOME: home, XDG_DATA_HOME: undefined } });
+
+test('an extra word after a command is that command\'s "unexpected argument", exit 2', async (t) => {
+  for (const args of [
+    ['attest', 'inspect', 'bundle.json'],
+    ['trust', 'list', 'bundle.json'],
+    ['trust', 'keys', 'list', 'bundle.json'],
+  ]) {
+    const r = await run(args);
+    t.is(r.code, 2, args.join(' '));
+    t.is(
+      r.stderr,
+      'error: unexpected argument "bundle.json": this command takes flags only\nSee more help with --help\n',
+      args.join(' '),
+    );
+    t.is(r.stdout, '');
+  }
+});
+
+test('an extra word with --json: one USAGE_ERROR object naming the word', async (t) => {
+  const r = await run(['attest', 'inspect', 'bundle.json', 'other', '--json']);
+  t.is(r.code, 2);
+  t.deepEqual(JSON.parse(r.stdout), {
+    ok: false,
+    error: {
+      code: 'USAGE_ERROR',
+      check: 'input',
+      message: 'unexpected argument "bundle.json": this command takes flags only',
+      exitCode: 2,
+      details: { argument: 'bundle.json' },
+    },
+  });
+  t.is(r.stderr, '');
+});
+
+test('the extra word is refused before the command does anything: no trust store is read', async (t) => {
+  const r = await run(['trust', 'list', 'extra', '--store', join(home, 'absent.db')]);
+  t.is(r.code, 2);
+  t.is(
+    r.stderr,
+    'error: unexpected argument "extra": this command takes flags only\nSee more help with --help\n',
+  );
+  // Without the extra word the same command reads the store, and fails on its absence.
+  const r2 = await run(['trust', 'list', '--store', join(home, 'absent.db')]);
+  t.not(r2.code, 2);
+  t.regex(r2.stderr, /no trust store at/);
+});
+
+test('an unknown command names the closest one; a far one names none', async (t) => {
+  const near = await run(['trust', 'lst']);
+  t.is(near.code, 2);
+  t.is(
+    near.stderr,
+    'error: unknown command "stella trust lst" (did you mean "stella trust list"?)\nSee more help with --help\n',
+  );
+  const nested = await run(['trust', 'keys', 'ad']);
+  t.is(nested.code, 2);
+  t.regex(nested.stderr, /did you mean "stella trust keys add"\?/);
+  const far = await run(['frobnicate']);
+  t.is(far.code, 2);
+  t.is(far.stderr, 'error: unknown command "stella frobnicate"\nSee more help with --help\n');
+});
+
+test('an unknown command with --json: one USAGE_ERROR object; --json after -- is an argument, not the flag', async (t) => {
+  const r = await run(['attest', 'verfy', '--json']);
+  t.is(r.code, 2);
+  t.deepEqual(JSON.parse(r.stdout), {
+    ok: false,
+    error: {
+      code: 'USAGE_ERROR',
+      check: 'input',
+      message: 'unknown command "stella attest verfy" (did you mean "stella attest verify"?)',
+      exitCode: 2,
+    },
+  });
+  const after = await run(['attest', 'verfy', '--', '--json']);
+  t.is(after.code, 2);
+  t.is(after.stdout, '');
+  t.regex(after.stderr, /^error: unknown command "stella attest verfy"/);
+});
