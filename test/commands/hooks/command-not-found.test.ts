@@ -13,6 +13,12 @@ import { runCli } from '../../helpers/cli.js';
 const home = mkdtempSync(join(tmpdir(), 'stella-not-found-'));
 const run = (args: string[]) => runCli(args, { env: { HOME: home, XDG_DATA_HOME: undefined } });
 
+/** The --json form of a usage error. */
+const usageJson = (message: string, extra: object = {}) => ({
+  ok: false,
+  error: { code: 'USAGE_ERROR', check: 'input', message, exitCode: 2, ...extra },
+});
+
 test('an extra word after a command is that command\'s "unexpected argument", exit 2', async (t) => {
   for (const args of [
     ['attest', 'inspect', 'bundle.json'],
@@ -33,16 +39,12 @@ test('an extra word after a command is that command\'s "unexpected argument", ex
 test('an extra word with --json: one USAGE_ERROR object naming the word', async (t) => {
   const r = await run(['attest', 'inspect', 'bundle.json', 'other', '--json']);
   t.is(r.code, 2);
-  t.deepEqual(JSON.parse(r.stdout), {
-    ok: false,
-    error: {
-      code: 'USAGE_ERROR',
-      check: 'input',
-      message: 'unexpected argument "bundle.json": this command takes flags only',
-      exitCode: 2,
+  t.deepEqual(
+    JSON.parse(r.stdout),
+    usageJson('unexpected argument "bundle.json": this command takes flags only', {
       details: { argument: 'bundle.json' },
-    },
-  });
+    }),
+  );
   t.is(r.stderr, '');
 });
 
@@ -77,15 +79,10 @@ test('an unknown command names the closest one; a far one names none', async (t)
 test('an unknown command with --json: one USAGE_ERROR object; --json after -- is an argument, not the flag', async (t) => {
   const r = await run(['attest', 'verfy', '--json']);
   t.is(r.code, 2);
-  t.deepEqual(JSON.parse(r.stdout), {
-    ok: false,
-    error: {
-      code: 'USAGE_ERROR',
-      check: 'input',
-      message: 'unknown command "stella attest verfy" (did you mean "stella attest verify"?)',
-      exitCode: 2,
-    },
-  });
+  t.deepEqual(
+    JSON.parse(r.stdout),
+    usageJson('unknown command "stella attest verfy" (did you mean "stella attest verify"?)'),
+  );
   const after = await run(['attest', 'verfy', '--', '--json']);
   t.is(after.code, 2);
   t.is(after.stdout, '');
