@@ -16,6 +16,7 @@ import {
   generalizedTime,
   ia5String,
   implicit,
+  contextPrimitive,
   int,
   namedBitString,
   octetString,
@@ -174,4 +175,6 @@ test('explicit and implicit context tags', (t) => {
   t.is(toHex(explicit(30, int(5))), 'be03020105');
   t.throws(() => implicit(31, int(5)), { instanceOf: RangeError });
   t.throws(() => explicit(31, int(5)), { instanceOf: RangeError });
+  t.is(toHex(contextPrimitive(30, new Uint8Array([0x61]))), '9e0161');
+  t.throws(() => contextPrimitive(31, new Uint8Array([0x61])), { instanceOf: RangeError });
 });

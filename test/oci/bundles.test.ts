@@ -5,6 +5,8 @@
  * a bundle artifact with a second layer, and a referrers page that links to another origin.
  */
 import test from 'ava';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { ServerResponse } from 'node:http';
 import {
   attachBundle,
@@ -18,6 +20,7 @@ import { parseImageReference } from '../../src/oci/reference.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
 import { parseBundle } from '../../src/bundle/parse.js';
 import { StellaError } from '../../src/errors.js';
+import { SAMPLES } from '../helpers/samples.js';
 import { imageManifest, sendContent, startFakeRegistry, type Front } from '../helpers/oci.js';
 import {
   AUTHORITY_CREATED_AT,
@@ -241,4 +244,45 @@ test('attaching a bundle that names no SHA-256 digest is refused before the regi
     ),
   );
   t.is(registry.requests.length, before);
+});
+
+test("a referrer manifest's annotations: content kind, an in-toto predicate type, the log time", (t) => {
+  const sample = (f: string) => parseBundle(readFileSync(path.join(SAMPLES, f)));
+  const annotationsOf = (b: ReturnType<typeof sample>) =>
+    (
+      JSON.parse(
+        new TextDecoder().decode(
+          buildReferrerManifest(
+            b,
+            { mediaType: BUNDLE_ARTIFACT_TYPE, digest: `sha256:${'a'.repeat(64)}`, size: 1 },
+            { mediaType: MEDIA_TYPES.ociManifest, digest: `sha256:${'b'.repeat(64)}`, size: 2 },
+          ),
+        ),
+      ) as { annotations: Record<string, string> }
+    ).annotations;
+  const attestation = sample('attestation.sigstore.json');
+  t.deepEqual(annotationsOf(attestation), {
+    'dev.sigstore.bundle.content': 'dsse-envelope',
+    'dev.sigstore.bundle.predicateType': 'https://slsa.dev/provenance/v1',
+    'org.opencontainers.image.created': '2025-06-01T12:02:05Z',
+  });
+  t.deepEqual(annotationsOf(sample('blob.sigstore.json')), {
+    'dev.sigstore.bundle.content': 'message-signature',
+    'org.opencontainers.image.created': new Date(
+      sample('blob.sigstore.json').verificationMaterial.tlogEntries[0]!.integratedTime * 1000,
+    )
+      .toISOString()
+      .replace('.000Z', 'Z'),
+  });
+  // A Rekor v2 entry has no log time: no creation time rather than the clock's.
+  t.deepEqual(annotationsOf(sample('rekor-v2.sigstore.json')), {
+    'dev.sigstore.bundle.content': 'message-signature',
+  });
+  // A DSSE payload that is not an in-toto statement has no predicate type, and is not parsed as one.
+  if (attestation.content.kind !== 'dsseEnvelope') return t.fail('sample is not DSSE');
+  const other = {
+    ...attestation,
+    content: { ...attestation.content, payloadType: 'text/plain', payload: enc.encode('hello') },
+  };
+  t.false('dev.sigstore.bundle.predicateType' in annotationsOf(other));
 });

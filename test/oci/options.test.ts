@@ -108,3 +108,13 @@ test('--registry-password-stdin without --registry-username: refused before stan
   t.is(e.code, 'INPUT_INVALID');
   t.regex(e.message, /--registry-password-stdin needs --registry-username/);
 });
+
+test('STELLA_INSECURE_REGISTRIES: a comma list, each host trimmed, empty items dropped; none without it', (t) => {
+  const hosts = (value: string | undefined) =>
+    registryOptionsFrom({}, value === undefined ? {} : { STELLA_INSECURE_REGISTRIES: value })
+      .insecureHosts;
+  t.deepEqual(hosts(' a.example , ,b.example:5000,'), ['a.example', 'b.example:5000']);
+  t.deepEqual(hosts(''), []);
+  t.deepEqual(hosts(' , '), []);
+  t.deepEqual(hosts(undefined), []);
+});

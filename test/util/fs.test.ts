@@ -32,6 +32,7 @@ import {
   openAppendOnly,
   readArtifactFile,
   readFileBounded,
+  readFileChunks,
   readTextFileBounded,
   SpoolFile,
   writeFileAtomic,
@@ -564,4 +565,39 @@ test('checkFolderCreatable: an existing folder, or one mkdir -p can make, passes
     'INPUT_INVALID',
     /: a folder cannot be created under \/proc$/,
   );
+});
+
+/** Every chunk readFileChunks yields, stopping at `cap` so a generator that never ends fails the test. */
+async function chunksOf(path: string, chunkBytes: number, cap = 1000): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for await (const c of readFileChunks(path, { what: '--archive', chunkBytes })) {
+    out.push(new Uint8Array(c));
+    if (out.length >= cap) break;
+  }
+  return out;
+}
+
+test('readFileChunks: a file in chunks of at most chunkBytes, in order, whole; an empty file yields none', async (t) => {
+  const dir = tmp('chunks');
+  const data = new Uint8Array(10).map((_, i) => i + 1);
+  writeFileSync(join(dir, 'ten'), data);
+  const chunks = await chunksOf(join(dir, 'ten'), 4);
+  t.deepEqual(
+    chunks.map((c) => c.length),
+    [4, 4, 2],
+  );
+  t.deepEqual(Buffer.concat(chunks), Buffer.from(data));
+  writeFileSync(join(dir, 'empty'), '');
+  t.deepEqual(await chunksOf(join(dir, 'empty'), 4), []);
+});
+
+test('readFileChunks: a folder or a missing file is refused on the first read, naming the flag', async (t) => {
+  const dir = tmp('chunks-bad');
+  for (const [path, pattern] of [
+    [dir, /^--archive .*: .*not a regular file/],
+    [join(dir, 'absent.tar'), /^--archive .*absent\.tar/],
+  ] as const) {
+    const e = await t.throwsAsync(chunksOf(path, 4), { instanceOf: StellaError });
+    t.regex(e?.message ?? '', pattern);
+  }
 });

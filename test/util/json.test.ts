@@ -44,6 +44,13 @@ test('malformed JSON is refused as BUNDLE_MALFORMED by default', (t) => {
   refused(t, "{'a':1}", 'BUNDLE_MALFORMED', /malformed JSON/);
 });
 
+test('a closing bracket with nothing open is named, before anything after it is read', (t) => {
+  refused(t, '{"a":1}}', 'BUNDLE_MALFORMED', /: unexpected '\}'$/);
+  refused(t, ']', 'BUNDLE_MALFORMED', /: unexpected '\]'$/);
+  // Not read on past it as if a container were open: the duplicate after it is not reached.
+  refused(t, ']{"a":1,"a":2}', 'BUNDLE_MALFORMED', /: unexpected '\]'$/);
+});
+
 test('a duplicate top-level key is refused', (t) => {
   refused(
     t,
