@@ -20,6 +20,14 @@ const hook: Hook<'command_not_found'> = async function ({ id, argv = [], config 
   }
   const end = argv.indexOf('--');
   const json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+  if (id.startsWith('-')) {
+    // `stella --bogus`: oclif takes a first word that is no command or topic for the id.
+    process.exitCode = printUsageError(
+      `unknown flag ${id}: a command comes first (\`stella --help\` lists them)`,
+      json,
+    );
+    return;
+  }
   const hint = closest(id, config.commandIDs);
   const spell = (commandId: string) => `"stella ${commandId.split(':').join(' ')}"`;
   process.exitCode = printUsageError(

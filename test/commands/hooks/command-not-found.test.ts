@@ -71,6 +71,12 @@ test('an unknown command names the closest one; a far one names none', async (t)
   const nested = await run(['trust', 'keys', 'ad']);
   t.is(nested.code, 2);
   t.regex(nested.stderr, /did you mean "stella trust keys add"\?/);
+  const flag = await run(['--bogus']);
+  t.is(flag.code, 2);
+  t.is(
+    flag.stderr,
+    'error: unknown flag --bogus: a command comes first (`stella --help` lists them)\nSee more help with --help\n',
+  );
   const far = await run(['frobnicate']);
   t.is(far.code, 2);
   t.is(far.stderr, 'error: unknown command "stella frobnicate"\nSee more help with --help\n');
