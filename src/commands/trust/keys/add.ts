@@ -46,6 +46,14 @@ export default class TrustKeysAdd extends StellaCommand {
     const t = await import('../../../trust/store/index.js');
     const { fail } = await import('../../../errors.js');
     const { FILE_LIMITS, readTextFileBounded } = await import('../../../util/fs.js');
+    /** The keys of FILE (none without one), for either role. */
+    const keysOf = (file: string | undefined) =>
+      file
+        ? t.parsePublicKeysPem(
+            readTextFileBounded(file, { what: 'key file', maxBytes: FILE_LIMITS.keyBytes }),
+            file,
+          )
+        : [];
     if (flags.role === 'exporter') {
       if (flags.threshold !== undefined)
         fail('INPUT_INVALID', 'input', '--threshold is for rotation keys, not exporters');
@@ -58,12 +66,7 @@ export default class TrustKeysAdd extends StellaCommand {
           'give a PEM file of exporter keys, or --identity and --issuer',
         );
       const path = t.resolveStorePath(flags.store);
-      const keys = args.file
-        ? t.parsePublicKeysPem(
-            readTextFileBounded(args.file, { what: 'key file', maxBytes: FILE_LIMITS.keyBytes }),
-            args.file,
-          )
-        : [];
+      const keys = keysOf(args.file);
       const store = t.openTrustStore(path);
       try {
         const identity =
@@ -91,12 +94,7 @@ export default class TrustKeysAdd extends StellaCommand {
     if (!args.file && flags.threshold === undefined)
       fail('INPUT_INVALID', 'input', 'give a PEM file of keys, --threshold K, or both');
     const path = t.resolveStorePath(flags.store);
-    const keys = args.file
-      ? t.parsePublicKeysPem(
-          readTextFileBounded(args.file, { what: 'key file', maxBytes: FILE_LIMITS.keyBytes }),
-          args.file,
-        )
-      : [];
+    const keys = keysOf(args.file);
     const store = t.openTrustStore(path);
     try {
       const r = t.addRotationKeys(store, keys, flags.threshold, args.file ?? 'keys add', {
