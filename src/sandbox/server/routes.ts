@@ -92,6 +92,23 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+/**
+ * A Rekor v1 request body. Rekor (go-openapi) consumes application/json only and answers any
+ * other Content-Type, or none (read as application/octet-stream), with 415 before it reads the
+ * body; the sandbox does the same, so a client that forgets the header fails here as it would
+ * against the real log.
+ */
+async function readRekorBody(req: IncomingMessage): Promise<unknown> {
+  const header = req.headers['content-type'] ?? 'application/octet-stream';
+  const type = header.split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json')
+    throw new HttpError(
+      415,
+      `unsupported media type ${JSON.stringify(type)}, only [application/json] are allowed`,
+    );
+  return readBody(req);
+}
+
 function intParam(url: URL, name: string, required: boolean): number | undefined {
   const v = url.searchParams.get(name);
   if (v === null) {
@@ -255,7 +272,7 @@ async function routeRekorV1(call: Call): Promise<boolean> {
   }
   if (path === '/api/v1/log/entries/retrieve') {
     only('POST');
-    send(res, 200, retrieve(s, await readBody(req)));
+    send(res, 200, retrieve(s, await readRekorBody(req)));
     return true;
   }
   const m = /^\/api\/v1\/log\/entries\/([^/]+)$/.exec(path);
@@ -268,7 +285,7 @@ async function routeRekorV1(call: Call): Promise<boolean> {
   }
   if (path === '/api/v1/index/retrieve') {
     only('POST');
-    const body = (await readBody(req)) as { hash?: unknown } | null;
+    const body = (await readRekorBody(req)) as { hash?: unknown } | null;
     if (typeof body?.hash !== 'string')
       throw new HttpError(400, 'body must be {"hash": "sha256:<hex>"}');
     send(res, 200, s.rekor.searchByHash(body.hash));
@@ -280,7 +297,7 @@ async function routeRekorV1(call: Call): Promise<boolean> {
 /** /api/v1/log/entries: POST adds an entry (409 for a duplicate), GET reads one by log index. */
 async function rekorEntries({ s, req, res, url, method, only }: Call): Promise<void> {
   if (method === 'POST') {
-    const body = await readBody(req);
+    const body = await readRekorBody(req);
     const r = s.rekor.createEntry(body, { now: s.now() });
     const location = `/api/v1/log/entries/${r.uuid}`;
     if (!r.created) {

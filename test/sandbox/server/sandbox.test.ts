@@ -102,7 +102,7 @@ test('@sigstore/sign with an expired token or wrong audience gets a refusal, not
   }
 });
 
-test('HTTP surface: discovery, JWKS, Fulcio config and trust bundle, Rekor log, entries, proofs, 409, 404', async (t) => {
+test('HTTP surface: discovery, JWKS, Fulcio config and trust bundle, Rekor log, entries, proofs, 409, 404, 415', async (t) => {
   const dataDir = tmp();
   const sb = await startSandbox({ dataDir, port: 0 });
   t.teardown(() => sb.close());
@@ -173,18 +173,43 @@ test('HTTP surface: discovery, JWKS, Fulcio config and trust bundle, Rekor log, 
     await fetch(base + '/api/v1/log/entries/retrieve', {
       method: 'POST',
       body: JSON.stringify({ entryUUIDs: [ra.rekor.uuid], logIndexes: [1] }),
+      headers: { 'Content-Type': 'application/json; charset=utf-8' },
     })
   ).json()) as unknown[];
   t.is(retrieved.length, 2);
   // Re-submitting the same entry: 409 with the existing entry's location (what RekorWitness expects).
   const body = JSON.parse(Buffer.from(byUuid[ra.rekor.uuid].body, 'base64').toString());
+  const proposal = JSON.stringify({
+    apiVersion: '0.0.1',
+    kind: 'hashedrekord',
+    spec: { data: body.spec.data, signature: body.spec.signature },
+  });
+  // Rekor consumes application/json only: any other type, or none, is 415 before the body is read.
+  for (const [type, named] of [
+    [undefined, 'application/octet-stream'],
+    ['text/plain;charset=UTF-8', 'text/plain'],
+  ] as const) {
+    for (const path of [
+      '/api/v1/log/entries',
+      '/api/v1/log/entries/retrieve',
+      '/api/v1/index/retrieve',
+    ]) {
+      const r = await fetch(base + path, {
+        method: 'POST',
+        body: new TextEncoder().encode(proposal),
+        headers: type === undefined ? {} : { 'Content-Type': type },
+      });
+      t.is(r.status, 415, `${path} ${type}`);
+      t.deepEqual(await r.json(), {
+        code: 415,
+        message: `unsupported media type "${named}", only [application/json] are allowed`,
+      });
+    }
+  }
   const resubmit = await fetch(base + '/api/v1/log/entries', {
     method: 'POST',
-    body: JSON.stringify({
-      apiVersion: '0.0.1',
-      kind: 'hashedrekord',
-      spec: { data: body.spec.data, signature: body.spec.signature },
-    }),
+    body: proposal,
+    headers: { 'Content-Type': 'application/json' },
   });
   t.is(resubmit.status, 409);
   t.is(resubmit.headers.get('location'), `/api/v1/log/entries/${ra.rekor.uuid}`);
