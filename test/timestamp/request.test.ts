@@ -86,6 +86,12 @@ test('TimeStampReq: the strict reader refuses what RFC 3161 or DER does not allo
       /unexpected parameters/,
     ],
     [
+      // Empty, like NULL's content, but not NULL.
+      'hash parameters an empty SEQUENCE',
+      seq(int(1), seq(seq(oid(OID.sha256), seq()), octetString(DIGEST))),
+      /unexpected parameters/,
+    ],
+    [
       'a short imprint',
       seq(int(1), seq(seq(oid(OID.sha256), nul()), octetString(DIGEST.subarray(1)))),
       /a sha256 imprint is 32 bytes, not 31/,
