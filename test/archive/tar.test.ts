@@ -535,3 +535,17 @@ test('limits are inclusive: an entry of exactly its size limit is read; a name m
     limits,
   );
 });
+
+test('a name that fills its 100-byte field (no NUL) is those 100 bytes: the mode field after it is not read into it', (t) => {
+  const limits: TarReadLimits = {
+    namePattern: /^[a-z0-9.]+$/,
+    maxEntries: 2,
+    maxSize: () => 1024,
+    maxArchiveBytes: 1 << 20,
+  };
+  const name = `${'a'.repeat(96)}.txt`;
+  t.is(name.length, 100);
+  const files = readTarStrict(archive(entry({ name }, new Uint8Array([1, 2, 3])), END), limits);
+  t.deepEqual([...files.keys()], [name]);
+  t.deepEqual([...files.get(name)!], [1, 2, 3]);
+});
