@@ -292,3 +292,28 @@ test('a consistency proof from size 0 or to the same size is empty; sizes outsid
   ] as const)
     t.throws(() => mt.consistencyProof(m, n), { instanceOf: StellaError }, `PROOF(${m}, ${n})`);
 });
+
+test('completeSubtreeHash: the hash of each complete subtree (a tile hash); one not yet complete, or out of range, is refused', (t) => {
+  const tree = new MerkleTree();
+  const leaves = [0, 1, 2, 3, 4].map((i) => leafHash(new Uint8Array([i])));
+  for (const l of leaves) tree.appendLeafHash(l);
+  const hex = (level: number, index: number) => toHex(tree.completeSubtreeHash(level, index));
+  leaves.forEach((l, i) => t.is(hex(0, i), toHex(l)));
+  t.is(hex(1, 0), toHex(nodeHash(leaves[0]!, leaves[1]!)));
+  t.is(hex(1, 1), toHex(nodeHash(leaves[2]!, leaves[3]!)));
+  t.is(hex(2, 0), toHex(tree.root(4)));
+  for (const [level, index] of [
+    [0, 5],
+    [1, 2], // leaves 4 and 5: not complete with 5 leaves
+    [2, 1],
+    [3, 0],
+    [0, -1],
+    [-1, 0],
+    [0, 0.5],
+    [0.5, 0],
+  ] as const) {
+    const e = t.throws(() => tree.completeSubtreeHash(level, index), { instanceOf: StellaError });
+    t.is(e?.code, 'INPUT_INVALID');
+    t.is(e?.message, `no complete subtree at level ${level}, index ${index}`);
+  }
+});
