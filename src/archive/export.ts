@@ -413,9 +413,9 @@ function mismatch(message: string, details?: Record<string, unknown>): never {
   throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', message, details);
 }
 
+/** Each entry's size limit; bundles, and the seal (a bundle itself), take the bundle limit. */
 export function entryLimit(name: string): number {
   if (name === MANIFEST_NAME) return EXPORT_LIMITS.maxManifestBytes;
-  if (name === SEAL_NAME) return EXPORT_LIMITS.maxBundleBytes;
   if (name === TRUSTED_ROOT_NAME) return EXPORT_LIMITS.maxTrustedRootBytes;
   if (name === CONSISTENCY_FILE_NAME) return CONSISTENCY_LIMITS.maxBytes;
   return EXPORT_LIMITS.maxBundleBytes;
