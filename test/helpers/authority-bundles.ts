@@ -40,6 +40,10 @@ import {
   type SandboxAuthority,
 } from '../../src/sandbox/authority/index.js';
 import { derToPem, pemToDerList } from '../../src/util/pem.js';
+import type { ExecutionContext } from 'ava';
+import { LocalTsa } from '../../src/sandbox/authority/tsa.js';
+import { deriveV2AuthorityKeys } from '../../src/sandbox/authority/keys-v2.js';
+import { serve } from './loopback.js';
 
 export const AUTHORITY_CREATED_AT = Date.UTC(2025, 0, 1);
 export const ISSUER_URL = 'https://oidc.test.invalid';
@@ -367,4 +371,29 @@ export function testTsa(
     stamp: (data, genTime) => issue({ data, genTime }),
     issue,
   };
+}
+
+/**
+ * A sandbox TSA (its own keys, from `label`) answering DER TimeStampReqs on loopback; `onRequest`
+ * sees each request body first. Returns its URL.
+ */
+export function servedTsa(
+  t: ExecutionContext,
+  label: string,
+  onRequest: (body: Uint8Array) => void = () => {},
+): Promise<string> {
+  const keys = deriveV2AuthorityKeys(seedFromString(label));
+  const tsa = new LocalTsa({
+    rootKey: keys.tsaRoot,
+    signerKey: keys.tsaSigner,
+    createdAt: Date.now() - 60_000,
+    url: label,
+  });
+  return serve(t, (_req, res, body) => {
+    onRequest(new Uint8Array(body));
+    const a = tsa.answerDer(new Uint8Array(body), Date.now());
+    res
+      .writeHead(a.httpStatus, { 'content-type': 'application/timestamp-reply' })
+      .end(Buffer.from(a.response));
+  });
 }

@@ -16,15 +16,12 @@ import { runSign } from '../../src/commands/attest/sign-run.js';
 import { StellaError } from '../../src/errors.js';
 import { sha256 } from '../../src/crypto.js';
 import { toHex } from '../../src/util/encoding.js';
-import { LocalTsa } from '../../src/sandbox/authority/tsa.js';
-import { deriveV2AuthorityKeys } from '../../src/sandbox/authority/keys-v2.js';
-import { seedFromString } from '../../src/sandbox/authority/keys.js';
 import { runCli } from '../helpers/cli.js';
 import { NO_NETWORK_PRELOAD } from '../helpers/paths.js';
 import { verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
 import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { closedPort, serve } from '../helpers/loopback.js';
-import { testTsa } from '../helpers/authority-bundles.js';
+import { servedTsa, testTsa } from '../helpers/authority-bundles.js';
 import { parseTimeStampReq } from '../../src/timestamp/request.js';
 import { parseTrustedRoot, serializeTrustedRoot } from '../../src/trust/trusted-root.js';
 import { signFailsWithoutBundle } from '../helpers/signing.js';
@@ -593,19 +590,7 @@ test('a tampered TSA answer, or one from a TSA the trust root does not know: TSA
     /TSA at .*: the timestamp does not verify/,
   );
   t.is(e.exitCode, 141);
-  const keys = deriveV2AuthorityKeys(seedFromString('a rogue TSA'));
-  const rogue = new LocalTsa({
-    rootKey: keys.tsaRoot,
-    signerKey: keys.tsaSigner,
-    createdAt: Date.now() - 60_000,
-    url: 'rogue',
-  });
-  const rogueUrl = await serve(t, (_req, res, body) => {
-    const a = rogue.answerDer(new Uint8Array(body), Date.now());
-    res
-      .writeHead(a.httpStatus, { 'content-type': 'application/timestamp-reply' })
-      .end(Buffer.from(a.response));
-  });
+  const rogueUrl = await servedTsa(t, 'a rogue TSA');
   await failsWithoutBundle(
     t,
     { signingConfigPath: signingConfigWith((d) => (d.tsaUrls[0].url = rogueUrl)) },

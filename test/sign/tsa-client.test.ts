@@ -7,11 +7,7 @@ import { StellaError } from '../../src/errors.js';
 import { checkTimestamp, requestTimestamp } from '../../src/sign/tsa-client.js';
 import { parseTimeStampReq, parseTimeStampResp } from '../../src/timestamp/request.js';
 import { parseTimeStampToken } from '../../src/timestamp/rfc3161.js';
-import { LocalTsa } from '../../src/sandbox/authority/tsa.js';
-import { deriveV2AuthorityKeys } from '../../src/sandbox/authority/keys-v2.js';
-import { seedFromString } from '../../src/sandbox/authority/keys.js';
-import { testAuthority } from '../helpers/authority-bundles.js';
-import { serve } from '../helpers/loopback.js';
+import { servedTsa, testAuthority } from '../helpers/authority-bundles.js';
 
 const URL_ = 'http://127.0.0.1:1/api/v1/timestamp';
 const trust = testAuthority('tsa-client').trustMaterial();
@@ -42,21 +38,10 @@ test('an answer that is not a TimeStampResp is TSA_REJECTED with the parse error
 });
 
 test('each request carries a fresh positive 63-bit nonce, and the answer is returned with it', async (t) => {
-  const keys = deriveV2AuthorityKeys(seedFromString('tsa-client nonce'));
-  const tsa = new LocalTsa({
-    rootKey: keys.tsaRoot,
-    signerKey: keys.tsaSigner,
-    createdAt: Date.now() - 60_000,
-    url: 'nonce',
-  });
   const asked: bigint[] = [];
-  const url = await serve(t, (_req, res, body) => {
-    asked.push(parseTimeStampReq(new Uint8Array(body)).nonce!);
-    const a = tsa.answerDer(new Uint8Array(body), Date.now());
-    res
-      .writeHead(a.httpStatus, { 'content-type': 'application/timestamp-reply' })
-      .end(Buffer.from(a.response));
-  });
+  const url = await servedTsa(t, 'tsa-client nonce', (body) =>
+    asked.push(parseTimeStampReq(body).nonce!),
+  );
   const answers = [];
   for (let i = 0; i < 16; i++)
     answers.push(await requestTimestamp(url, signature, { timeoutMs: 10_000, retries: 0 }));
