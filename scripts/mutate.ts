@@ -25,7 +25,8 @@
  *
  * Tests a mutant is run against: the mirror test of its file (test/<path>.test.ts), a few
  * related ones (RELATED below), the test files that reach it on their own (they import it, or
- * run the command it is or that imports it; at most --reach of them), and the end-to-end suites (adversarial checklist, pipeline,
+ * run the command it is or a command that imports it; scripts/test-reach.ts; only when there
+ * are at most --reach of them), and the end-to-end suites (adversarial checklist, pipeline,
  * identity, algorithms, and every conformance case through the library). ava runs with
  * --fail-fast and worker threads (cheaper than a process per test file; these tests do not
  * need their own process): a mutant is killed by the first failing test. Timeouts count as

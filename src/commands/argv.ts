@@ -39,6 +39,15 @@ export interface ParsedArgv {
   positionals: string[];
 }
 
+/**
+ * Whether a command line asks for --json, before it is read (an error in reading it is then
+ * still answered in JSON). After `--` every word is an argument, never the flag.
+ */
+export function asksForJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
 /** A usage error: one line naming what is wrong, exit 2 (printed with a pointer to --help). */
 export function usageError(message: string, details?: Record<string, unknown>): StellaError {
   return new StellaError('USAGE_ERROR', 'input', message, details);

@@ -9,7 +9,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import { StellaError } from '../errors.js';
 import { setLogLevel } from '../util/log.js';
 import { terminalLine } from '../util/text.js';
-import { parseArgv, usageError, type ArgvShape } from './argv.js';
+import { asksForJson, parseArgv, usageError, type ArgvShape } from './argv.js';
 import { VERBOSE_DESCRIPTION } from './flag-spec.js';
 import {
   type Colour,
@@ -71,8 +71,7 @@ export abstract class StellaCommand extends Command {
   };
 
   protected get jsonMode(): boolean {
-    const end = this.argv.indexOf('--');
-    return (end === -1 ? this.argv : this.argv.slice(0, end)).includes('--json');
+    return asksForJson(this.argv);
   }
 
   /** True when humans are watching: colour and progress only then. */

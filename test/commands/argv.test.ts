@@ -8,7 +8,7 @@
 import test from 'ava';
 import { runCli } from '../helpers/cli.js';
 import { COMMANDS } from '../../src/commands/index.js';
-import { parseArgv } from '../../src/commands/argv.js';
+import { asksForJson, closest, parseArgv } from '../../src/commands/argv.js';
 import { StellaError } from '../../src/errors.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { join } from 'node:path';
@@ -316,4 +316,21 @@ test("the verify flag table's repeatable flags stay repeatable through argvShape
   t.throws(() => parseArgv(['--bundle', 'a', '--bundle', 'b'], shape), {
     message: /--bundle was given twice/,
   });
+});
+
+test('asksForJson: --json anywhere before --, never after it, never as part of another word', (t) => {
+  t.true(asksForJson(['--json']));
+  t.true(asksForJson(['attest', 'verify', '--bundle', 'b.json', '--json']));
+  t.true(asksForJson(['--json', '--', 'x']));
+  t.false(asksForJson(['--', '--json']));
+  t.false(asksForJson(['--json-lines']));
+  t.false(asksForJson(['--jsonx', '--bundle=--json']));
+  t.false(asksForJson([]));
+});
+
+test('closest: the nearest known name within a few edits; none when all are far', (t) => {
+  t.is(closest('trust:lst', ['trust:list', 'trust:show']), 'trust:list');
+  t.is(closest('bundel', ['bundle', 'bundles']), 'bundle');
+  t.is(closest('frobnicate', ['trust:list', 'attest:verify']), undefined);
+  t.is(closest('x', new Set<string>()), undefined);
 });

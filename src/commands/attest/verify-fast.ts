@@ -7,7 +7,7 @@
 import { VERIFY_ARGS, VERIFY_FLAGS } from './verify-spec.js';
 import { executeVerify } from './verify-execute.js';
 import { reportError } from '../render.js';
-import { parseArgv } from '../argv.js';
+import { asksForJson, parseArgv } from '../argv.js';
 import { argvShapeOfSpecs, type FlagValues } from '../flag-spec.js';
 import { StellaError } from '../../errors.js';
 import { setLogLevel } from '../../util/log.js';
@@ -18,8 +18,7 @@ export { runShipmentWorker } from '../../shipment/worker-main.js';
 type Values = FlagValues<typeof VERIFY_FLAGS>;
 
 export async function runVerifyFast(argv: string[]): Promise<number> {
-  const end = argv.indexOf('--');
-  const json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+  const json = asksForJson(argv);
   let values: Record<string, string | boolean | string[] | undefined>;
   let positionals: string[];
   try {

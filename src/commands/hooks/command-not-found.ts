@@ -8,7 +8,7 @@
  * other unknown command is a usage error of its own, naming the closest command.
  */
 import type { Hook } from '@oclif/core';
-import { closest } from '../argv.js';
+import { asksForJson, closest } from '../argv.js';
 import { printUsageError } from '../render.js';
 
 const hook: Hook<'command_not_found'> = async function ({ id, argv = [], config }) {
@@ -18,8 +18,7 @@ const hook: Hook<'command_not_found'> = async function ({ id, argv = [], config 
     if (config.findCommand(command))
       return config.runCommand(command, [...words.slice(n), ...argv]);
   }
-  const end = argv.indexOf('--');
-  const json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+  const json = asksForJson(argv);
   if (id.startsWith('-')) {
     // `stella --bogus`: oclif takes a first word that is no command or topic for the id.
     process.exitCode = printUsageError(
