@@ -217,3 +217,20 @@ test('explainIdentity says the issuer matches only when it is one of the allowed
   t.is(wrong.issuer.certificate, 'https://token.actions.githubusercontent.com');
   t.false(wrong.issuer.matched, '--explain must not show another issuer as a match');
 });
+
+test('an identity matched on the certificate itself (not derived from extensions) adds no warning', (t) => {
+  const leaf = leafWithSan({ uris: ['https://example.test/ci'] });
+  const policy = buildPolicy({
+    certificateIdentity: literalPattern('https://example.test/ci'),
+    certificateOidcIssuer: 'https://token.actions.githubusercontent.com',
+    now: NOW,
+  });
+  const state = {
+    signingKey: { kind: 'certificate' as const, leaf, intermediates: [], key: leaf.publicKey },
+    warnings: [] as string[],
+  };
+  const r = verifyIdentityStep({ policy } as VerifyInput, state);
+  t.is(r.matched, 'https://example.test/ci');
+  t.false(r.derived);
+  t.deepEqual(state.warnings, []);
+});

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { parseBundle } from '../../src/bundle/parse.js';
 import { describeBundle, describeLines } from '../../src/verify/inspect.js';
 import { SAMPLES } from '../helpers/samples.js';
+import { craftLeaf } from '../helpers/crafted-bundles.js';
+import { testAuthority } from '../helpers/authority-bundles.js';
 
 const sample = (file: string) => parseBundle(readFileSync(path.join(SAMPLES, file)));
 
@@ -61,4 +63,24 @@ test('the log entries: one line each, or "none" for a bundle without any', (t) =
     unlogged.filter((l) => l.startsWith('Transparency log entr')),
     ['Transparency log entries: none'],
   );
+});
+
+test('a certificate without embedded SCTs: no SCT lines and no problem noted', (t) => {
+  const blob = parseBundle(readFileSync(path.join(SAMPLES, 'blob.sigstore.json')));
+  const leaf = craftLeaf(testAuthority('inspect-no-sct'), {
+    label: 'inspect-no-sct',
+    notBefore: Date.UTC(2025, 5, 1),
+    sctTime: null,
+  });
+  const bundle = {
+    ...blob,
+    verificationMaterial: {
+      ...blob.verificationMaterial,
+      content: { kind: 'certificate' as const, certificate: leaf.der },
+    },
+  };
+  const d = describeBundle(bundle);
+  t.deepEqual(d.certificate?.scts, []);
+  t.deepEqual(d.problems, []);
+  t.false(describeLines(d, false).some((l) => l.startsWith('SCT') || l.startsWith('note:')));
 });

@@ -96,6 +96,13 @@ const CASES: Case[] = [
     policy: { publicKeyPem: KEY_PEM, now: NOW },
   },
   {
+    // Refused before any step, when the signing key is resolved.
+    what: 'bundle: a managed-key bundle under an identity policy',
+    bundle: json('managed-key'),
+    policy: idPolicy(GH),
+    code: 'KEY_MISMATCH',
+  },
+  {
     what: 'a v0.1 bundle whose entry has only its SET (control)',
     bundle: v01(),
     policy: idPolicy(GH),

@@ -82,3 +82,16 @@ test('extension constraints: every Fulcio extension but the issuers, which are p
     t.regex(e?.message ?? '', /unknown or unconstrainable Fulcio extension name/, name);
   }
 });
+
+test('breadth warnings: none for a narrow identity; a broad one accepted by allowBroadIdentity says so', (t) => {
+  const env = (text: string) => parsePolicyFile(text, 'p.yaml').environments.get('default')!;
+  t.deepEqual(env(policy(GH)).warnings, []);
+  const broad = env(
+    `environments:\n  default:\n    issuer: ${JSON.stringify(GH)}\n    identity: "repo:.*"\n    allowBroadIdentity: true\n`,
+  );
+  t.is(broad.warnings.length, 1);
+  t.regex(
+    broad.warnings[0]!,
+    /^environments\.default\.identity: .* \(accepted: allowBroadIdentity\)$/,
+  );
+});
