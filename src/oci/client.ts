@@ -11,6 +11,7 @@
 import { StellaError, type ErrorCode } from '../errors.js';
 import { parseJsonStrict } from '../util/json.js';
 import { utf8 } from '../util/encoding.js';
+import { mediaTypeOf } from '../util/http-body.js';
 import {
   describeUrl,
   registryErrorText,
@@ -465,7 +466,7 @@ export class RegistryClient {
     });
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw this.unexpected(res, what);
-    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const mediaType = mediaTypeOf(res.headers.get('content-type'));
     if (!accept.includes(mediaType))
       throw invalid(
         `${what} from ${this.name} has media type ${quoted(mediaType, 100)}, expected ${accept.join(' or ')}`,
@@ -631,7 +632,7 @@ export class RegistryClient {
         return undefined;
       }
       if (res.status !== 200) throw this.unexpected(res, what);
-      const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      const mediaType = mediaTypeOf(res.headers.get('content-type'));
       if (mediaType !== MEDIA_TYPES.ociIndex)
         throw invalid(
           `${what} from ${this.name} has media type ${quoted(mediaType, 100)}, expected ${MEDIA_TYPES.ociIndex}`,

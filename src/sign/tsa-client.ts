@@ -26,6 +26,7 @@ import type { Certificate } from '../x509/certificate.js';
 import { certValidAt } from '../x509/chain.js';
 import { describeOutcome, requestBytes, type RetryPolicy } from './http.js';
 import { isRetryableStatus } from '../util/retry.js';
+import { mediaTypeOf } from '../util/http-body.js';
 import { quoted, serverText } from '../util/text.js';
 
 /** The largest TimeStampResp accepted (a token with its certificate chain is a few KB). */
@@ -86,7 +87,7 @@ export async function requestTimestamp(
     );
   if (outcome.status !== 200)
     rejected(url, `refused the request: HTTP ${outcome.status}${refusalText(outcome.body)}`);
-  const type = outcome.contentType.split(';')[0]!.trim().toLowerCase();
+  const type = mediaTypeOf(outcome.contentType);
   if (type !== TIMESTAMP_REPLY_CONTENT_TYPE)
     rejected(
       url,

@@ -8,6 +8,14 @@
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import { concatBytes } from './encoding.js';
 
+/**
+ * The media type of a Content-Type header, without its parameters and in lower case
+ * (`Application/JSON; charset=utf-8` -> `application/json`); empty when there is none.
+ */
+export function mediaTypeOf(contentType: string | null | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
 export interface BodyLimit {
   maxBytes: number;
   /** What the body is, for the message: "manifest from https://registry/v2/…". */

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { StellaError } from '../../src/errors.js';
-import { readBodyWithin, type BodyLimit } from '../../src/util/http-body.js';
+import { mediaTypeOf, readBodyWithin, type BodyLimit } from '../../src/util/http-body.js';
 
 const limit: BodyLimit = {
   maxBytes: 8,
@@ -59,4 +59,13 @@ test('a body that grows past the limit is refused and the stream cancelled', asy
 test('exactly the limit is accepted', async (t) => {
   const { res } = chunked([new Uint8Array(8)], { 'content-length': '8' });
   t.is((await readBodyWithin(res, limit)).length, 8);
+});
+
+test('mediaTypeOf: the media type without parameters, lower case; empty when there is no header', (t) => {
+  t.is(mediaTypeOf('application/json'), 'application/json');
+  t.is(mediaTypeOf(' Application/JSON ; charset=utf-8'), 'application/json');
+  t.is(mediaTypeOf('application/timestamp-reply;x=1;y=2'), 'application/timestamp-reply');
+  t.is(mediaTypeOf(''), '');
+  t.is(mediaTypeOf(null), '');
+  t.is(mediaTypeOf(undefined), '');
 });

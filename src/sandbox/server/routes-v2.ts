@@ -17,6 +17,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isStellaError } from '../../errors.js';
 import { collectBytes } from '../../util/encoding.js';
+import { mediaTypeOf } from '../../util/http-body.js';
 import { parseTilePath } from '../../tlog/tiles.js';
 import {
   TIMESTAMP_QUERY_CONTENT_TYPE,
@@ -186,7 +187,7 @@ function serveTile(s: V2Services, res: ServerResponse, path: string, tilePath: s
 
 /** POST to the TSA: a DER TimeStampReq, or sigstore's JSON request form. */
 async function answerTimestamp(s: V2Services, req: IncomingMessage, res: ServerResponse) {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaTypeOf(req.headers['content-type']);
   const raw = await collectBytes(req, MAX_TSA_BODY_BYTES);
   if (!raw) {
     sendJson(res, 413, {

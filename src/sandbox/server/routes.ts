@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isStellaError, type ErrorCode } from '../../errors.js';
 import { collectBytes, toHex } from '../../util/encoding.js';
 import { parseJsonStrict } from '../../util/json.js';
+import { mediaTypeOf } from '../../util/http-body.js';
 import { leafHash } from '../../tlog/merkle.js';
 import type { FulcioCA } from '../authority/fulcio.js';
 import type { OidcIssuer } from '../authority/oidc.js';
@@ -99,8 +100,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
  * against the real log.
  */
 async function readRekorBody(req: IncomingMessage): Promise<unknown> {
-  const header = req.headers['content-type'] ?? 'application/octet-stream';
-  const type = header.split(';')[0]!.trim().toLowerCase();
+  const type = mediaTypeOf(req.headers['content-type'] ?? 'application/octet-stream');
   if (type !== 'application/json')
     throw new HttpError(
       415,
