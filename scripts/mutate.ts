@@ -52,13 +52,12 @@ import {
   readFileSync,
   realpathSync,
   rmSync,
-  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { reachingTests } from './test-reach.js';
+import { projectTexts, reachingTests, tsFilesUnder } from './test-reach.js';
 import {
   applyMutant,
   generateMutants,
@@ -525,22 +524,8 @@ function parseArgs(argv: string[]): Options {
 const rel = (p: string): string => path.relative(PROJECT_ROOT, p).split(path.sep).join('/');
 const jsOf = (tsRel: string): string => tsRel.replace(/\.ts$/, '.js');
 
-/** The `.ts` files (not `.d.ts`) under a project folder, as project-relative paths, sorted. */
-function walkTs(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) out.push(rel(p));
-    }
-  };
-  walk(path.join(PROJECT_ROOT, dir));
-  return out;
-}
-
 function sourceFiles(): string[] {
-  const out = TARGET_DIRS.flatMap((d) => walkTs(d));
+  const out = TARGET_DIRS.flatMap((d) => tsFilesUnder(PROJECT_ROOT, d));
   out.push(...TARGET_FILES);
   return out.filter((f) => !EXCLUDED.has(f));
 }
@@ -556,23 +541,6 @@ function testsFor(file: string, reach: readonly string[]): string[] {
   return [...new Set(wanted)]
     .filter((t) => existsSync(path.join(PROJECT_ROOT, t)))
     .map((t) => `dist/${jsOf(t)}`);
-}
-
-/**
- * Every `test/**\/*.test.ts` file with its text. Left out: helpers (they build inputs) and the
- * tests of these scripts (test-reach's own tests quote imports and argv as data).
- */
-function testTexts(): Map<string, string> {
-  return new Map(
-    walkTs('test')
-      .filter((f) => f.endsWith('.test.ts') && !f.startsWith('test/scripts/'))
-      .map((f) => [f, readFileSync(path.join(PROJECT_ROOT, f), 'utf8')]),
-  );
-}
-
-/** Every `src/**\/*.ts` file with its text. */
-function sourceTexts(): Map<string, string> {
-  return new Map(walkTs('src').map((f) => [f, readFileSync(path.join(PROJECT_ROOT, f), 'utf8')]));
 }
 
 function compile(fileName: string, text: string): string {
@@ -809,8 +777,7 @@ function planJobs(opts: Options): FileJob[] {
     (f) => opts.only.length === 0 || opts.only.some((o) => f.includes(o)),
   );
   const bundled = bundleInputs(PROJECT_ROOT);
-  const tests = testTexts();
-  const sources = sourceTexts();
+  const { tests, sources } = projectTexts(PROJECT_ROOT);
   return files.map((file) => {
     const text = readFileSync(path.join(PROJECT_ROOT, file), 'utf8');
     const all = generateMutants(file, text);

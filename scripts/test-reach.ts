@@ -5,7 +5,43 @@
  * in exactly these ways but were not run for it: the hand-written RELATED map had missed them.
  * Pure: the caller passes the texts, so a test can pass its own.
  */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+
+/** The `.ts` files (not `.d.ts`) under `dir` of the project at `root`, as project-relative paths, sorted. */
+export function tsFilesUnder(root: string, dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(path.join(root, d)).sort()) {
+      const f = `${d}/${name}`;
+      if (statSync(path.join(root, f)).isDirectory()) walk(f);
+      else if (f.endsWith('.ts') && !f.endsWith('.d.ts')) out.push(f);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/**
+ * The project's texts reachingTests reads: every `test/**\/*.test.ts` file, and every `src/`
+ * file. Left out of the tests: helpers (they build inputs) and the tests of these scripts
+ * (test-reach's own tests quote imports and argv as data).
+ */
+export function projectTexts(root: string): {
+  tests: Map<string, string>;
+  sources: Map<string, string>;
+} {
+  const read = (files: string[]) =>
+    new Map(files.map((f) => [f, readFileSync(path.join(root, f), 'utf8')] as const));
+  return {
+    tests: read(
+      tsFilesUnder(root, 'test').filter(
+        (f) => f.endsWith('.test.ts') && !f.startsWith('test/scripts/'),
+      ),
+    ),
+    sources: read(tsFilesUnder(root, 'src')),
+  };
+}
 
 /** The project files a TypeScript file imports by relative path (`../x.js` → `src/x.ts`). */
 export function importsOf(from: string, text: string): string[] {

@@ -3,9 +3,12 @@
  * texts of our own, then on the project itself for the two stop-46 gaps it exists for.
  */
 import test from 'ava';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { commandCallers, importsOf, reachingTests } from '../../scripts/test-reach.js';
+import {
+  commandCallers,
+  importsOf,
+  projectTexts,
+  reachingTests,
+} from '../../scripts/test-reach.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 
 test('importsOf: relative imports and re-exports as project .ts paths; packages left out', (t) => {
@@ -72,22 +75,13 @@ test('reachingTests: importers, callers of the command, and callers of the comma
   t.deepEqual(reachingTests('src/nothing.ts', tests, sources), []);
 });
 
-function texts(dir: string, keep: (f: string) => boolean): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string): void => {
-    for (const name of readdirSync(path.join(PROJECT_ROOT, d))) {
-      const f = `${d}/${name}`;
-      if (statSync(path.join(PROJECT_ROOT, f)).isDirectory()) walk(f);
-      else if (keep(f)) out.set(f, readFileSync(path.join(PROJECT_ROOT, f), 'utf8'));
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 test("the project: the two stop-46 gaps are reached, and a file's mirror test reaches it", (t) => {
-  const tests = texts('test', (f) => f.endsWith('.test.ts'));
-  const sources = texts('src', (f) => f.endsWith('.ts'));
+  const { tests, sources } = projectTexts(PROJECT_ROOT);
+  // Helpers and these scripts' own tests are not read as tests.
+  t.false(
+    [...tests.keys()].some((f) => f.startsWith('test/helpers/') || f.startsWith('test/scripts/')),
+  );
+  t.true(sources.has('src/verify/signing-key.ts'));
   const reach = (f: string) => reachingTests(f, tests, sources);
   // The Rekor v2 signing tests import sign-run.ts; the registry tests run `attest export-bundle`,
   // which imports export-bundle-run.ts.
