@@ -165,8 +165,11 @@ const RENDER_TESTS: Record<string, string[]> = (() => {
       'test/commands/attest/shipment-report-browser.test.ts',
       'test/commands/attest/shipment.test.ts',
     ],
-    // Unknown commands and extra words (its mirror test runs the CLI).
+    // Unknown commands and extra words; a topic given flags; `stella help` (their mirror tests
+    // run the CLI).
     'src/commands/hooks/command-not-found.ts': [],
+    'src/commands/hooks/topic-argv.ts': [],
+    'src/commands/help-subject.ts': ['test/commands/help.test.ts'],
   };
 })();
 /**

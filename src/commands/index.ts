@@ -3,5 +3,6 @@ import { commands as attest } from './attest/index.js';
 import { commands as trust } from './trust/index.js';
 import { commands as sandbox } from './sandbox/index.js';
 import { commands as policy } from './policy/index.js';
+import HelpCommand from './help.js';
 
-export const COMMANDS = { ...attest, ...trust, ...sandbox, ...policy };
+export const COMMANDS = { ...attest, ...trust, ...sandbox, ...policy, help: HelpCommand };

@@ -1,0 +1,149 @@
+/**
+ * What `stella help WORDS...` is about, and its --json form. The words name the whole program
+ * (none), a topic (`trust`, `trust keys`) or a command (`attest verify`); anything else is a
+ * usage error naming the closest command or topic, as an unknown command is. Hidden commands
+ * and flags are left out, as oclif's help leaves them out.
+ */
+import type { Command, Interfaces } from '@oclif/core';
+
+type Topic = Interfaces.Topic;
+type Config = Interfaces.Config;
+import { closest, usageError } from './argv.js';
+
+export type HelpSubject =
+  | { kind: 'root' }
+  | { kind: 'topic'; id: string; description: string | undefined }
+  | { kind: 'command'; id: string; command: Command.Loadable };
+
+/** `trust:keys:add` as a user types it: `trust keys add`. */
+export const spoken = (id: string): string => id.split(':').join(' ');
+
+/** The subject `words` name; an unknown one is a usage error with "did you mean". */
+export function helpSubject(config: Config, words: readonly string[]): HelpSubject {
+  if (words.length === 0) return { kind: 'root' };
+  const id = words.join(':');
+  const command = config.findCommand(id);
+  if (command && !command.hidden) return { kind: 'command', id, command };
+  const topic = config.findTopic(id);
+  if (topic && !topic.hidden) return { kind: 'topic', id, description: topic.description };
+  const { commands, topics } = listedUnder(config, '', true);
+  const hint = closest(id, [...commands.map((c) => c.id), ...topics.map((t) => t.name)]);
+  throw usageError(
+    `unknown command "stella ${spoken(id)}"${hint ? ` (did you mean "stella ${spoken(hint)}"?)` : ''}`,
+    { command: spoken(id) },
+  );
+}
+
+/** Whether `child` sits directly under `parent` ('' for the root), or anywhere under it. */
+function isUnder(child: string, parent: string, nested: boolean): boolean {
+  if (parent !== '' && !child.startsWith(`${parent}:`)) return false;
+  const rest = parent === '' ? child : child.slice(parent.length + 1);
+  return nested || !rest.includes(':');
+}
+
+/**
+ * The visible topics and commands a topic (`''`: the root) lists, sorted: its direct ones, or
+ * with `nested` every one under it. A command's id is no topic of its own (oclif makes
+ * `autocomplete` a topic for its hidden `autocomplete:script`).
+ */
+export function listedUnder(
+  config: Config,
+  parent: string,
+  nested: boolean,
+): { topics: Topic[]; commands: Command.Loadable[] } {
+  const commands = config.commands
+    .filter((c) => !c.hidden && isUnder(c.id, parent, nested))
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const topics = config.topics
+    .filter((t) => !t.hidden && isUnder(t.name, parent, nested) && !config.findCommand(t.name))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  return { topics, commands };
+}
+
+/** oclif's two template words in examples and descriptions, filled in. */
+function filled(text: string, config: Config, id: string): string {
+  return text
+    .replaceAll('<%= config.bin %>', config.bin)
+    .replaceAll('<%= command.id %>', spoken(id));
+}
+
+export interface HelpFlagJson {
+  name: string;
+  char: string | null;
+  takesValue: boolean;
+  repeatable: boolean;
+  required: boolean;
+  options: string[] | null;
+  default: string | number | boolean | null;
+  description: string;
+}
+
+/**
+ * The --json form of a subject, one schema for the three kinds. A topic (and the root) lists
+ * its direct topics and commands (every command under it with `nested`); a command gives its
+ * arguments, flags and examples.
+ */
+export function helpJson(config: Config, subject: HelpSubject, nested = false): object {
+  if (subject.kind === 'command') {
+    const c = subject.command;
+    return {
+      ok: true,
+      kind: 'command',
+      command: spoken(c.id),
+      summary: c.summary ?? null,
+      description: c.description === undefined ? null : filled(c.description, config, c.id),
+      args: Object.values(c.args).map((a) => ({
+        name: a.name,
+        required: Boolean(a.required),
+        description: a.description ?? '',
+      })),
+      flags: Object.values(c.flags)
+        .filter((f) => !f.hidden)
+        .map((f): HelpFlagJson => ({
+          name: f.name,
+          char: f.char ?? null,
+          takesValue: f.type === 'option',
+          repeatable: f.type === 'option' && Boolean(f.multiple),
+          required: Boolean(f.required),
+          options: f.type === 'option' && f.options ? [...f.options] : null,
+          // A switch not given is off: oclif's command cache keeps no default for it.
+          default: plainDefault(f.default) ?? (f.type === 'boolean' ? false : null),
+          description: f.summary ?? f.description ?? '',
+        })),
+      examples: (c.examples ?? []).map((e) =>
+        filled(typeof e === 'string' ? e : e.command, config, c.id),
+      ),
+    };
+  }
+  const { topics, commands } = listedUnder(
+    config,
+    subject.kind === 'root' ? '' : subject.id,
+    nested,
+  );
+  return {
+    ok: true,
+    kind: subject.kind,
+    topic: subject.kind === 'root' ? null : spoken(subject.id),
+    description:
+      (subject.kind === 'root'
+        ? (config.pjson.description as string | undefined)
+        : subject.description) ?? null,
+    ...(subject.kind === 'root' ? { version: config.version } : {}),
+    topics: topics.map((t) => ({ topic: spoken(t.name), description: t.description ?? null })),
+    commands: commands.map((c) => ({
+      command: spoken(c.id),
+      summary: c.summary ?? firstLine(c.description),
+    })),
+  };
+}
+
+/** A flag's default when it is a plain value; oclif also allows functions, which help cannot show. */
+function plainDefault(value: unknown): string | number | boolean | null {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? value
+    : null;
+}
+
+function firstLine(text: string | undefined): string | null {
+  return text === undefined ? null : (text.split('\n')[0] ?? null);
+}

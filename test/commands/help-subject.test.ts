@@ -1,0 +1,145 @@
+/**
+ * What `stella help WORDS` is about, and its --json form, on the project's real oclif
+ * configuration (src/commands/help-subject.ts). The CLI side is test/commands/help.test.ts.
+ */
+import test from 'ava';
+import { Config } from '@oclif/core';
+import { helpJson, helpSubject, spoken } from '../../src/commands/help-subject.js';
+import { COMMANDS } from '../../src/commands/index.js';
+import { StellaError } from '../../src/errors.js';
+import { PROJECT_ROOT } from '../helpers/paths.js';
+
+const config = await Config.load(PROJECT_ROOT);
+
+interface ListJson {
+  kind: string;
+  topic: string | null;
+  topics: { topic: string; description: string | null }[];
+  commands: { command: string; summary: string | null }[];
+}
+interface CommandJson {
+  kind: string;
+  command: string;
+  summary: string | null;
+  args: { name: string; required: boolean }[];
+  flags: {
+    name: string;
+    char: string | null;
+    takesValue: boolean;
+    repeatable: boolean;
+    required: boolean;
+    options: string[] | null;
+    default: unknown;
+  }[];
+  examples: string[];
+}
+
+test('no words is the root; words name a topic or a command', (t) => {
+  t.deepEqual(helpSubject(config, []), { kind: 'root' });
+  const topic = helpSubject(config, ['trust', 'keys']);
+  t.is(topic.kind, 'topic');
+  t.is(topic.kind === 'topic' && topic.id, 'trust:keys');
+  const command = helpSubject(config, ['attest', 'verify']);
+  t.is(command.kind, 'command');
+  t.is(command.kind === 'command' && command.command.id, 'attest:verify');
+});
+
+test('an unknown subject is a usage error naming the closest command, or none when nothing is near', (t) => {
+  const near = t.throws(() => helpSubject(config, ['trust', 'lst']), { instanceOf: StellaError });
+  t.is(near.code, 'USAGE_ERROR');
+  t.is(near.message, 'unknown command "stella trust lst" (did you mean "stella trust list"?)');
+  t.deepEqual(near.details, { command: 'trust lst' });
+  // A topic is a candidate too.
+  const topic = t.throws(() => helpSubject(config, ['sandboxx']), { instanceOf: StellaError });
+  t.is(topic.message, 'unknown command "stella sandboxx" (did you mean "stella sandbox"?)');
+  const far = t.throws(() => helpSubject(config, ['qqqqqqqqqq']), { instanceOf: StellaError });
+  t.is(far.message, 'unknown command "stella qqqqqqqqqq"');
+});
+
+test('a hidden command is not a subject (autocomplete:script, which the plugin hides)', (t) => {
+  t.true(config.findCommand('autocomplete:script')?.hidden);
+  t.throws(() => helpSubject(config, ['autocomplete', 'script']), { instanceOf: StellaError });
+});
+
+test('the root lists the top-level topics and commands, with the version', (t) => {
+  const root = helpJson(config, { kind: 'root' }) as ListJson & { version: string };
+  t.is(root.kind, 'root');
+  t.is(root.topic, null);
+  t.is(root.version, config.version);
+  t.deepEqual(
+    root.topics.map((x) => x.topic),
+    ['attest', 'policy', 'sandbox', 'trust'],
+  );
+  t.deepEqual(
+    root.commands.map((x) => x.command),
+    ['autocomplete', 'help'],
+  );
+  t.is(root.topics.find((x) => x.topic === 'trust')?.description, 'Manage the local trust store');
+});
+
+test('a topic lists its direct topics and commands; nested lists every command under it', (t) => {
+  const subject = helpSubject(config, ['trust']);
+  const direct = helpJson(config, subject) as ListJson;
+  t.is(direct.kind, 'topic');
+  t.is(direct.topic, 'trust');
+  t.deepEqual(
+    direct.topics.map((x) => x.topic),
+    ['trust keys', 'trust rotation', 'trust witness'],
+  );
+  const ours = Object.keys(COMMANDS).filter((id) => id.startsWith('trust:'));
+  t.deepEqual(
+    direct.commands.map((x) => x.command),
+    ours
+      .filter((id) => id.split(':').length === 2)
+      .map(spoken)
+      .sort(),
+  );
+  for (const c of direct.commands) t.truthy(c.summary, c.command);
+  const nested = helpJson(config, subject, true) as ListJson;
+  t.deepEqual(nested.commands.map((x) => x.command).sort(), ours.map(spoken).sort());
+  t.true(nested.topics.some((x) => x.topic === 'trust keys'));
+});
+
+test('a command gives its arguments, flags (with switches, values, repeats, options, defaults) and examples', (t) => {
+  const verify = helpJson(config, helpSubject(config, ['attest', 'verify'])) as CommandJson;
+  t.is(verify.kind, 'command');
+  t.is(verify.command, 'attest verify');
+  t.deepEqual(
+    verify.args.map((a) => [a.name, a.required]),
+    [['artifact', false]],
+  );
+  const flag = (c: CommandJson, name: string) => c.flags.find((f) => f.name === name);
+  t.like(flag(verify, 'bundle'), { takesValue: true, repeatable: false, required: false });
+  t.like(flag(verify, 'json'), { takesValue: false, default: false, char: null });
+  t.true(verify.examples.length > 0);
+  for (const e of verify.examples) t.regex(e, /^stella attest verify /);
+
+  const exportBundle = helpJson(
+    config,
+    helpSubject(config, ['attest', 'export-bundle']),
+  ) as CommandJson;
+  t.like(flag(exportBundle, 'artifact'), { takesValue: true, repeatable: true });
+
+  const fork = helpJson(config, helpSubject(config, ['sandbox', 'fork'])) as CommandJson;
+  t.like(flag(fork, 'log'), { options: ['v1', 'v2'], default: 'v1' });
+
+  const help = helpJson(config, helpSubject(config, ['help'])) as CommandJson;
+  t.like(flag(help, 'nested-commands'), { char: 'n', takesValue: false });
+});
+
+test('every flag the help shows is one the command declares, and none of them is hidden', (t) => {
+  for (const [id, cls] of Object.entries(COMMANDS)) {
+    const json = helpJson(config, helpSubject(config, id.split(':'))) as CommandJson;
+    const declared = { ...(cls.baseFlags ?? {}), ...(cls.flags ?? {}) } as Record<
+      string,
+      { hidden?: boolean }
+    >;
+    t.deepEqual(
+      json.flags.map((f) => f.name).sort(),
+      Object.keys(declared)
+        .filter((n) => !declared[n]!.hidden)
+        .sort(),
+      id,
+    );
+  }
+});
