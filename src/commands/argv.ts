@@ -32,6 +32,8 @@ export interface ArgvShape {
   args?: readonly string[];
   /** Accept any number of positional arguments (oclif `strict = false`). */
   variadic?: boolean;
+  /** The leading positional arguments that must be given, in order, with what each is. */
+  requiredArgs?: readonly { name: string; description?: string | undefined }[];
 }
 
 export interface ParsedArgv {
@@ -120,7 +122,7 @@ function readFlagToken(
   });
 }
 
-/** More positional arguments than the shape takes is a usage error; so is a required flag not given. */
+/** More positional arguments than the shape takes is a usage error; so is a required flag or argument not given. */
 function checkComplete(shape: ArgvShape, positionals: string[], seen: Map<string, string>): void {
   const max = shape.args?.length ?? 0;
   if (!shape.variadic && positionals.length > max) {
@@ -136,6 +138,12 @@ function checkComplete(shape: ArgvShape, positionals: string[], seen: Map<string
     if (f.required && !seen.has(f.name))
       throw usageError(`missing required flag --${f.name}`, { flag: f.name });
   }
+  const missing = shape.requiredArgs?.[positionals.length];
+  if (missing !== undefined)
+    throw usageError(
+      `missing required argument ${missing.name.toUpperCase()}${missing.description ? `: ${missing.description}` : ''}`,
+      { argument: missing.name },
+    );
 }
 
 /**

@@ -45,6 +45,9 @@ export function argvShapeOf(
     })),
     args: Object.keys(args ?? {}),
     variadic: strict === false,
+    requiredArgs: Object.entries(args ?? {})
+      .filter(([, a]) => (a as { required?: boolean }).required)
+      .map(([name, a]) => ({ name, description: (a as { description?: string }).description })),
   };
 }
 
@@ -129,13 +132,17 @@ export abstract class StellaCommand extends Command {
       process.exitCode = code;
       return this.exit(code);
     }
+    // A command's own this.exit(code) reaches here too (oclif's ExitError, code EEXIT): its
+    // output is already written, so it leaves with its code. An exit with 2 was taken for a
+    // parser error and printed a second line, "error: EEXIT: 2" (until stop 48).
+    if ((err as { code?: unknown }).code === 'EEXIT') throw err;
     // oclif's parser errors (options, exclusive flags, ...) in the same wording as ours.
     if ((err as { parse?: unknown }).parse !== undefined || err.oclif?.exit === 2) {
       const code = reportError(usageError(oclifUsageMessage(err.message)), this.jsonMode);
       process.exitCode = code;
       return this.exit(code);
     }
-    // oclif's own exits (this.exit) keep their codes.
+    // oclif's other errors that carry an exit status keep it.
     if (err.oclif?.exit !== undefined) throw err;
     if (this.jsonMode)
       this.printJson({

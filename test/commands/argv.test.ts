@@ -334,3 +334,46 @@ test('closest: the nearest known name within a few edits; none when all are far'
   t.is(closest('frobnicate', ['trust:list', 'attest:verify']), undefined);
   t.is(closest('x', new Set<string>()), undefined);
 });
+
+test('the reader: a required argument not given is named, with what it is; optional ones may be left out', (t) => {
+  const shape = {
+    flags: [{ name: 'json', takesValue: false }],
+    args: ['file', 'extra'],
+    requiredArgs: [{ name: 'file', description: 'rotation bundle (tar)' }],
+  };
+  const e = t.throws(() => parseArgv(['--json'], shape), { instanceOf: StellaError });
+  t.is(e.message, 'missing required argument FILE: rotation bundle (tar)');
+  t.deepEqual(e.details, { argument: 'file' });
+  t.deepEqual(parseArgv(['a.tar'], shape).positionals, ['a.tar']);
+  const bare = t.throws(() => parseArgv([], { ...shape, requiredArgs: [{ name: 'id' }] }), {
+    instanceOf: StellaError,
+  });
+  t.is(bare.message, 'missing required argument ID');
+  // The second of two required arguments.
+  const two = { ...shape, requiredArgs: [{ name: 'file' }, { name: 'extra' }] };
+  t.is(t.throws(() => parseArgv(['a.tar'], two))?.message, 'missing required argument EXTRA');
+});
+
+test('a missing required argument through the CLI: one line in our words (oclif said "Missing 1 required arg:; id  entry id"), exit 2', async (t) => {
+  const cases: [string[], string][] = [
+    [['trust', 'show'], 'missing required argument ID: entry id (from `stella trust list`)'],
+    [['trust', 'rotate'], 'missing required argument FILE: rotation bundle (tar)'],
+    [['policy', 'lint'], 'missing required argument FILE: policy file (YAML)'],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(args);
+    t.is(r.code, 2, args.join(' '));
+    t.is(r.stderr, `error: ${message}\nSee more help with --help\n`);
+    const json = await runCli([...args, '--json']);
+    t.deepEqual(JSON.parse(json.stdout), {
+      ok: false,
+      error: {
+        code: 'USAGE_ERROR',
+        check: 'input',
+        message,
+        exitCode: 2,
+        details: { argument: args[0] === 'trust' && args[1] === 'show' ? 'id' : 'file' },
+      },
+    });
+  }
+});

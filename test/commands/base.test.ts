@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Args, Config, Flags } from '@oclif/core';
+import { Args, Config, Errors, Flags } from '@oclif/core';
 import { argvShapeOf, StellaCommand } from '../../src/commands/base.js';
 import { parseArgv } from '../../src/commands/argv.js';
 import { runCli } from '../helpers/cli.js';
@@ -216,6 +216,15 @@ test("argvShapeOf carries oclif's flag kinds to Stella's reader: values, repeata
     ],
   );
   t.deepEqual(shape.args, ['artifact']);
+  t.deepEqual(shape.requiredArgs, []);
+  t.deepEqual(
+    argvShapeOf(
+      {},
+      { file: Args.string({ required: true, description: 'a file' }), more: Args.string() },
+      undefined,
+    ).requiredArgs,
+    [{ name: 'file', description: 'a file' }],
+  );
   t.false(shape.variadic);
   t.true(argvShapeOf({}, undefined, false).variadic);
   t.deepEqual(parseArgv(['--no-color', '-o', 'x'], shape).flags, { color: false, output: 'x' });
@@ -234,4 +243,52 @@ test("a command's own exit code (policy test: no match, 45) is kept, not reporte
   t.is(r.code, 45, r.stderr);
   t.regex(r.stdout, /^no match/);
   t.notRegex(r.stderr, /internal/);
+});
+
+test("a command's own this.exit(2) leaves with 2 and prints nothing more (it printed 'error: EEXIT: 2')", async (t) => {
+  const exit = await caught(new Errors.ExitError(2));
+  t.is(exit.exit, 2);
+  t.is(exit.stdout, '');
+  t.is(exit.stderr, '');
+  const exitJson = await caught(new Errors.ExitError(2), ['--json']);
+  t.is(exitJson.exit, 2);
+  t.is(exitJson.stdout, '');
+});
+
+test('usage errors found after parsing are printed once, and as JSON with --json: inspect, policy test, the dev entry', async (t) => {
+  const once = (message: string) => `error: ${message}\nSee more help with --help\n`;
+  const cases: [string[], string][] = [
+    [
+      ['attest', 'inspect'],
+      'give --bundle FILE, or --artifact sha256:<hex> (from the attestation store or --archive)',
+    ],
+    [
+      ['attest', 'inspect', '--bundle', 'b.json', '--archive', 'a.tar'],
+      '--archive needs --artifact (the archive is searched by artifact digest)',
+    ],
+    [
+      ['policy', 'test', '--identity', 'x'],
+      'give --pattern REGEX, or --policy FILE [--environment NAME]',
+    ],
+    [
+      ['policy', 'test', '--identity', 'x', '--pattern', '(unclosed'],
+      '--pattern is not a valid RE2 regular expression on its own: missing closing ): `(unclosed`',
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runCli(args);
+    t.is(r.code, 2, args.join(' '));
+    t.is(r.stderr, once(message), args.join(' '));
+    const json = await runCli([...args, '--json']);
+    t.is(json.code, 2, args.join(' '));
+    t.is(json.stderr, '', args.join(' '));
+    t.like(JSON.parse(json.stdout), { ok: false, error: { code: 'USAGE_ERROR', message } });
+  }
+  // bin/dev.js runs attest verify through oclif (bin/run.js through its fast launcher); the
+  // verifier's own usage error then leaves by this.exit(2).
+  const dev = await runCli(['attest', 'verify', '--bundle', 'b.json'], {
+    bin: join(PROJECT_ROOT, 'bin', 'dev.js'),
+  });
+  t.is(dev.code, 2);
+  t.is(dev.stderr.match(/^error: /gm)?.length, 1, dev.stderr);
 });

@@ -40,24 +40,17 @@ export default class AttestInspect extends StellaCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(AttestInspect);
     const { fail } = await import('../../errors.js');
-    const { printUsageError } = await import('../render.js');
     const { loadArtifact, loadBundles } = await import('./verify-run.js');
     const { describeBundle, describeLines, NOT_VERIFIED_NOTE } =
       await import('../../verify/inspect.js');
     if (flags.bundle === undefined && flags.artifact === undefined)
-      return this.exit(
-        printUsageError(
-          'give --bundle FILE, or --artifact sha256:<hex> (from the attestation store or --archive)',
-        ),
+      this.usage(
+        'give --bundle FILE, or --artifact sha256:<hex> (from the attestation store or --archive)',
       );
     let loaded;
     if (flags.bundle !== undefined && flags.artifact === undefined) {
       if (flags.archive !== undefined)
-        return this.exit(
-          printUsageError(
-            '--archive needs --artifact (the archive is searched by artifact digest)',
-          ),
-        );
+        this.usage('--archive needs --artifact (the archive is searched by artifact digest)');
       const { readFileBounded } = await import('../../util/fs.js');
       const { parseBundle } = await import('../../bundle/parse.js');
       const { BUNDLE_LIMITS } = await import('../../bundle/model.js');

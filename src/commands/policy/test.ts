@@ -33,7 +33,6 @@ export default class PolicyTest extends StellaCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(PolicyTest);
     const { StellaError } = await import('../../errors.js');
-    const { printUsageError } = await import('../render.js');
     const { compileIdentityPolicyPattern, buildPolicy } = await import('../../verify/policy.js');
     const { testIdentity } = await import('../../verify/pattern-test.js');
     let patterns;
@@ -43,15 +42,13 @@ export default class PolicyTest extends StellaCommand {
         patterns = [compileIdentityPolicyPattern(flags.pattern, '--pattern', true)];
       } catch (e) {
         if (e instanceof StellaError && e.code === 'INPUT_INVALID')
-          return this.exit(printUsageError(e.message));
+          this.usage(e.message);
         throw e;
       }
       source = '--pattern';
     } else {
       if (flags.policy === undefined)
-        return this.exit(
-          printUsageError('give --pattern REGEX, or --policy FILE [--environment NAME]'),
-        );
+        this.usage('give --pattern REGEX, or --policy FILE [--environment NAME]');
       const { loadPolicyFile, DEFAULT_ENVIRONMENT } = await import('../identity-flags.js');
       const { policyOptionsForEnvironment } = await import('../../verify/policy-file.js');
       const file = loadPolicyFile(flags.policy);
