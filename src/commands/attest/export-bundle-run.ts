@@ -333,19 +333,33 @@ function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] 
   return kept.map((artifactDigest) => ({ artifactDigest, bytes, source: `--bundle ${path}` }));
 }
 
-/** --all, --artifact and --image: one way of choosing, and at least one. */
-function checkSelection(opts: ExportBundleOptions): void {
-  if (opts.all && opts.artifacts.length > 0)
-    fail('INPUT_INVALID', 'input', '--all and --artifact cannot be combined');
+/** What exportOptionsMistake reads: the choice of bundles and the form of the output. */
+export type ExportChoice = Pick<
+  ExportBundleOptions,
+  'all' | 'artifacts' | 'outputPath' | 'sealKeyPath' | 'sealKeyless' | 'includeConsistency'
+> & { registry?: unknown };
+
+/**
+ * Why the options cannot make an export, before anything is read: --all, --artifact and
+ * --image are one way of choosing, and at least one; seals and consistency proofs belong to
+ * archives (refused with `--output FILE.json`). The one rule: the CLI refuses these as usage
+ * errors (exit 2) before it asks a registry anything; runExportBundle refuses them as
+ * INPUT_INVALID for a library caller.
+ */
+export function exportOptionsMistake(opts: ExportChoice): string | undefined {
+  if (opts.all && opts.artifacts.length > 0) return '--all and --artifact cannot be combined';
   if (!opts.all && opts.artifacts.length === 0 && !opts.registry)
-    fail(
-      'INPUT_INVALID',
-      'input',
-      'say what to export: --artifact sha256:<hex> or --image (repeatable), or --all',
-    );
+    return 'say what to export: --artifact sha256:<hex> or --image (repeatable), or --all';
+  const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
+  if (asBundle && (opts.sealKeyPath !== undefined || opts.sealKeyless))
+    return `${opts.sealKeyless ? '--seal-keyless' : '--seal-key'} seals an archive: give --output FILE.tar`;
+  if (asBundle && opts.includeConsistency)
+    return '--include-consistency adds consistency.json to an archive: give --output FILE.tar';
+  if (opts.sealKeyPath !== undefined && opts.sealKeyless)
+    return '--seal-key and --seal-keyless exclude each other';
+  return undefined;
 }
 
-/** --include-trusted-root: carried for the receiver's convenience, never trusted by reading; still, only a valid one. */
 function readIncludedTrustedRoot(path: string | undefined): Uint8Array | undefined {
   if (!path) return undefined;
   const trustedRoot = readFileBounded(path, {
@@ -429,24 +443,6 @@ function gatherInputs(
   return { inputs, refused, storePath, store };
 }
 
-/** Seals and consistency proofs belong to archives: refused with `--output FILE.json`. */
-function checkOutputForm(opts: ExportBundleOptions, asBundle: boolean): void {
-  if (asBundle && (opts.sealKeyPath !== undefined || opts.sealKeyless))
-    fail(
-      'INPUT_INVALID',
-      'input',
-      `${opts.sealKeyless ? '--seal-keyless' : '--seal-key'} seals an archive: give --output FILE.tar`,
-    );
-  if (asBundle && opts.includeConsistency)
-    fail(
-      'INPUT_INVALID',
-      'input',
-      '--include-consistency adds consistency.json to an archive: give --output FILE.tar',
-    );
-  if (opts.sealKeyPath !== undefined && opts.sealKeyless)
-    fail('INPUT_INVALID', 'input', '--seal-key and --seal-keyless exclude each other');
-}
-
 async function sealerFor(opts: ExportBundleOptions): Promise<Sealer | undefined> {
   if (opts.sealKeyPath) return sealWithKey(opts.sealKeyPath);
   if (!opts.sealKeyless) return undefined;
@@ -516,10 +512,10 @@ function writeSingleBundle(
 }
 
 export async function runExportBundle(opts: ExportBundleOptions): Promise<ExportBundleResult> {
-  checkSelection(opts);
   // The flags' own conflicts first: nothing is read for a command that cannot run.
+  const mistake = exportOptionsMistake(opts);
+  if (mistake !== undefined) fail('INPUT_INVALID', 'input', mistake);
   const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
-  checkOutputForm(opts, asBundle);
   const wanted = opts.all ? undefined : new Set(opts.artifacts.map(normalizeArtifactDigest));
   const createdAt = opts.createdAt !== undefined ? parseCreatedAt(opts.createdAt) : undefined;
   const trustedRoot = readIncludedTrustedRoot(opts.trustedRootPath);

@@ -121,7 +121,17 @@ export default class AttestExportBundle extends StellaCommand {
       this.usage(
         '--identity-token, --config, --signing-config, --fulcio-url and --rekor-url are for --seal-keyless',
       );
-    const { runExportBundle } = await import('./export-bundle-run.js');
+    const { exportOptionsMistake, runExportBundle } = await import('./export-bundle-run.js');
+    const mistake = exportOptionsMistake({
+      all: flags.all,
+      artifacts: flags.artifact ?? [],
+      registry: (flags.image ?? []).length > 0 || flags['images-from'] !== undefined,
+      outputPath: flags.output,
+      sealKeyPath: flags['seal-key'],
+      sealKeyless: flags['seal-keyless'] ? signing : undefined,
+      includeConsistency: flags['include-consistency'] || flags['refresh-proofs'],
+    });
+    if (mistake !== undefined) this.usage(mistake);
     const { digests, registry } = await pullImages(
       [...(flags.image ?? [])],
       flags['images-from'],

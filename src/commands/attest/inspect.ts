@@ -40,7 +40,7 @@ export default class AttestInspect extends StellaCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(AttestInspect);
     const { fail } = await import('../../errors.js');
-    const { loadArtifact, loadBundles } = await import('./verify-run.js');
+    const { bundleSourceMistake, loadArtifact, loadBundles } = await import('./verify-run.js');
     const { describeBundle, describeLines, NOT_VERIFIED_NOTE } =
       await import('../../verify/inspect.js');
     if (flags.bundle === undefined && flags.artifact === undefined)
@@ -67,6 +67,8 @@ export default class AttestInspect extends StellaCommand {
         refused: [],
       };
     } else {
+      const mistake = bundleSourceMistake({ bundlePath: flags.bundle, archivePath: flags.archive });
+      if (mistake !== undefined) this.usage(mistake);
       const artifact = loadArtifact(flags.artifact!);
       loaded = await loadBundles(
         {

@@ -36,7 +36,14 @@ import {
 import { buildPolicy, type PolicyOptions } from '../../verify/policy.js';
 import { identityPolicyOptions } from '../identity-flags.js';
 import { selectTrust } from './verify-run.js';
-import { archiveFileSource, exportersFor, parseJobs, selectArtifacts } from './shipment-run.js';
+import {
+  archiveFileSource,
+  exportersFor,
+  parseJobs,
+  sealPinMistake,
+  selectArtifacts,
+  selectionMistake,
+} from './shipment-run.js';
 import {
   checkConsistencyAgainstStore,
   commandLine,
@@ -116,6 +123,14 @@ function checkShipmentFlags(flags: FlagValues<typeof VERIFY_FLAGS>): void {
     );
   if (flags.json && flags['json-lines'])
     throw new StellaError('USAGE_ERROR', 'input', 'give --json or --json-lines, not both');
+  const mistake =
+    selectionMistake({
+      all: flags.all,
+      artifacts: flags.artifact ?? [],
+      artifactsDir: flags['artifacts-dir'],
+    }) ??
+    sealPinMistake({ sealIdentity: flags['seal-identity'], sealIssuer: flags['seal-issuer'] });
+  if (mistake !== undefined) throw new StellaError('USAGE_ERROR', 'input', mistake);
 }
 
 function printWarnings(warnings: readonly string[]): void {

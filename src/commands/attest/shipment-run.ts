@@ -202,6 +202,34 @@ function filesUnder(dir: string): { files: string[]; skipped: string[] } {
 }
 
 /**
+ * Why the flags do not choose the artifacts of a whole archive in exactly one way, if they do
+ * not. This rule and sealPinMistake are each one rule: the CLI refuses them as usage errors
+ * (exit 2) before it reads anything; selectArtifacts and exportersFor refuse them as
+ * INPUT_INVALID for a library caller.
+ */
+export function selectionMistake(o: {
+  all: boolean;
+  artifacts: readonly string[];
+  artifactsDir?: string | undefined;
+}): string | undefined {
+  const modes =
+    Number(o.all) + Number(o.artifacts.length > 0) + Number(o.artifactsDir !== undefined);
+  return modes === 1
+    ? undefined
+    : 'with --archive, say which artifacts: --all, --artifact FILE_OR_DIGEST (repeatable) or --artifacts-dir DIR (one of them)';
+}
+
+/** A keyless exporter is pinned by identity and issuer together (see selectionMistake). */
+export function sealPinMistake(o: {
+  sealIdentity?: string | undefined;
+  sealIssuer?: string | undefined;
+}): string | undefined {
+  return (o.sealIdentity === undefined) !== (o.sealIssuer === undefined)
+    ? '--seal-identity and --seal-issuer go together'
+    : undefined;
+}
+
+/**
  * The artifacts asked for: undefined with --all, else digest -> the names they were given as.
  * A warning for --artifacts-dir entries that are not regular files goes to `warnings`.
  */
@@ -213,14 +241,8 @@ export function selectArtifacts(
   },
   warnings: string[] = [],
 ): Map<string, string[]> | undefined {
-  const modes =
-    Number(o.all) + Number(o.artifacts.length > 0) + Number(o.artifactsDir !== undefined);
-  if (modes !== 1)
-    fail(
-      'INPUT_INVALID',
-      'input',
-      'with --archive, say which artifacts: --all, --artifact FILE_OR_DIGEST (repeatable) or --artifacts-dir DIR (one of them)',
-    );
+  const mistake = selectionMistake(o);
+  if (mistake !== undefined) fail('INPUT_INVALID', 'input', mistake);
   if (o.all) return undefined;
   const select = new Map<string, string[]>();
   const add = (digest: string, name: string): void => {
@@ -261,8 +283,8 @@ export async function exportersFor(o: {
   sealIssuer?: string | undefined;
   storePath?: string | undefined;
 }): Promise<ExporterTrust | undefined> {
-  if ((o.sealIdentity === undefined) !== (o.sealIssuer === undefined))
-    fail('INPUT_INVALID', 'input', '--seal-identity and --seal-issuer go together');
+  const mistake = sealPinMistake(o);
+  if (mistake !== undefined) fail('INPUT_INVALID', 'input', mistake);
   if (o.sealKey !== undefined || o.sealIdentity !== undefined) {
     const keys = [];
     if (o.sealKey !== undefined) {

@@ -16,7 +16,7 @@ import {
   writeStdout,
 } from '../render.js';
 import { terminalLine } from '../../util/text.js';
-import { runVerify } from './verify-run.js';
+import { bundleSourceMistake, runVerify } from './verify-run.js';
 import { compileIdentityPattern } from '../../verify/identity-pattern.js';
 import { identityPolicyOptions, type ResolvedIdentity } from '../identity-flags.js';
 import { explainLines } from './explain-render.js';
@@ -227,7 +227,13 @@ export async function executeVerify(
     const { executeShipment } = await import('./shipment-execute.js');
     return executeShipment(flags);
   }
-  const targetError = singleTargetMistake(flags);
+  const targetError =
+    singleTargetMistake(flags) ??
+    bundleSourceMistake({
+      bundlePath: flags.bundle,
+      archivePath: flags.archive,
+      image: flags.image,
+    });
   if (targetError !== undefined) return printUsageError(targetError, json);
   try {
     return renderOutcome(await runVerify(verifyOptions(flags, identity)), identity, flags);

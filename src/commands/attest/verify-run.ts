@@ -123,24 +123,29 @@ export interface LoadedBundles {
   shipmentBundles?: Bundle[] | undefined;
 }
 
+/**
+ * Why the options name more than one place to take bundles from, if they do. The one rule: the
+ * CLI (`attest verify`, `attest inspect`) refuses these as usage errors (exit 2) before it reads
+ * anything; loadBundles refuses them as INPUT_INVALID for a library caller.
+ */
+export function bundleSourceMistake(
+  opts: Pick<VerifyCommandOptions, 'bundlePath' | 'archivePath' | 'image'>,
+): string | undefined {
+  if (opts.bundlePath && opts.archivePath)
+    return '--bundle and --archive cannot be combined: the bundles come from one or the other';
+  if (opts.image?.startsWith('sha256:') === false && (opts.bundlePath || opts.archivePath))
+    return '--image REGISTRY/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive';
+  return undefined;
+}
+
 /** The bundles a verification (or `attest inspect`) reads: --bundle, --image, --archive, else the attestation store. */
 export async function loadBundles(
   opts: VerifyCommandOptions,
   artifact: Artifact,
 ): Promise<LoadedBundles> {
-  if (opts.bundlePath && opts.archivePath)
-    fail(
-      'INPUT_INVALID',
-      'input',
-      '--bundle and --archive cannot be combined: the bundles come from one or the other',
-    );
+  const mistake = bundleSourceMistake(opts);
+  if (mistake !== undefined) fail('INPUT_INVALID', 'input', mistake);
   if (opts.image !== undefined && !opts.image.startsWith('sha256:')) {
-    if (opts.bundlePath || opts.archivePath)
-      fail(
-        'INPUT_INVALID',
-        'input',
-        '--image REGISTRY/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive',
-      );
     const { bundlesFromImage } = await import('../../oci/verify-source.js');
     return bundlesFromImage(opts.image, opts.registry ?? {});
   }

@@ -41,8 +41,7 @@ export default class PolicyTest extends StellaCommand {
       try {
         patterns = [compileIdentityPolicyPattern(flags.pattern, '--pattern', true)];
       } catch (e) {
-        if (e instanceof StellaError && e.code === 'INPUT_INVALID')
-          this.usage(e.message);
+        if (e instanceof StellaError && e.code === 'INPUT_INVALID') this.usage(e.message);
         throw e;
       }
       source = '--pattern';

@@ -344,8 +344,13 @@ test('export-bundle refuses a bundle without its Rekor proof; verify --archive r
   t.is(r.code, EXIT_CODES.REKOR_PROOF_MISSING, r.stderr);
   t.regex(r.stderr, /Rekor proof missing/);
 
+  // Nothing chosen to export: a usage error (until stop 48, INPUT_INVALID 10).
   const usage = await runCli(['attest', 'export-bundle', '--output', out]);
-  t.is(usage.code, EXIT_CODES.INPUT_INVALID, usage.stderr);
+  t.is(usage.code, 2, usage.stderr);
+  t.is(
+    usage.stderr,
+    'error: say what to export: --artifact sha256:<hex> or --image (repeatable), or --all\nSee more help with --help\n',
+  );
 
   t.is(
     (
@@ -401,7 +406,53 @@ test('export-bundle refuses a bundle without its Rekor proof; verify --archive r
     ],
     OFFLINE,
   );
-  t.is(both.code, EXIT_CODES.INPUT_INVALID, both.stderr);
+  t.is(both.code, 2, both.stderr);
+  t.is(
+    both.stderr,
+    'error: --bundle and --archive cannot be combined: the bundles come from one or the other\nSee more help with --help\n',
+  );
+});
+
+test('seals and consistency proofs with a .json output are usage errors (exit 2), before any input is read', async (t) => {
+  const dir = tmp(t);
+  const store = path.join(dir, 'never-opened.db');
+  for (const [flags, message] of [
+    [
+      ['--seal-key', path.join(dir, 'never-read.pem')],
+      '--seal-key seals an archive: give --output FILE.tar',
+    ],
+    [
+      ['--include-consistency'],
+      '--include-consistency adds consistency.json to an archive: give --output FILE.tar',
+    ],
+  ] as const) {
+    const r = await runCli([
+      'attest',
+      'export-bundle',
+      '--all',
+      '--attestation-store',
+      store,
+      ...flags,
+      '--output',
+      path.join(dir, 'x.json'),
+    ]);
+    t.is(r.code, 2, r.stderr);
+    t.is(r.stderr, `error: ${message}\nSee more help with --help\n`);
+    const json = await runCli([
+      'attest',
+      'export-bundle',
+      '--all',
+      '--attestation-store',
+      store,
+      ...flags,
+      '--output',
+      path.join(dir, 'x.json'),
+      '--json',
+    ]);
+    t.like(JSON.parse(json.stdout), { ok: false, error: { code: 'USAGE_ERROR', message } });
+  }
+  t.false(existsSync(store));
+  t.false(existsSync(path.join(dir, 'x.json')));
 });
 
 test('a library caller: --seal-key and --seal-keyless exclude each other, refused before any input is read (the CLI refuses the pair as a usage error)', async (t) => {

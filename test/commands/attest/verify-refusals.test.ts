@@ -109,7 +109,7 @@ test('the artifact as an argument verifies as --artifact does; given both ways i
   );
 });
 
-test('--image REGISTRY/REPO@sha256 with --bundle or --archive is refused before anything is read or asked of a registry', async (t) => {
+test('--image REGISTRY/REPO@sha256 with --bundle or --archive is a usage error, before anything is read or asked of a registry', async (t) => {
   const image =
     'registry.stella.invalid/demo@sha256:96469f2be9c77488103a0528bbfd75327f8fb822ea81304370a633e76ee352e9';
   const policy = [
@@ -128,8 +128,8 @@ test('--image REGISTRY/REPO@sha256 with --bundle or --archive is refused before 
     exits(
       t,
       await verify(['--image', image, ...source, ...policy]),
-      EXIT_CODES.INPUT_INVALID,
-      /^error: input: --image REGISTRY\/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive\n$/,
+      2,
+      /^error: --image REGISTRY\/REPO@sha256:<hex> takes the bundles from the registry: it cannot be combined with --bundle or --archive\nSee more help with --help\n$/,
       source[0]!,
     );
 });
@@ -502,4 +502,50 @@ test('a log entry is required by --require-rekor, or by a policy environment wit
   const policyRequired = await byPolicy(true);
   t.is(policyRequired.code, required.code, policyRequired.stdout);
   t.is(JSON.parse(policyRequired.stdout).error.code, JSON.parse(required.stdout).error.code);
+});
+
+test('--bundle with --archive, and --seal-identity without --seal-issuer over an archive, are usage errors before anything is read', async (t) => {
+  const policy = [
+    '--certificate-identity',
+    SAMPLE_IDENTITY,
+    '--certificate-oidc-issuer',
+    SAMPLE_ISSUER,
+  ];
+  const absent = path.join(tmp(t), 'absent.tar');
+  exits(
+    t,
+    await verify([
+      '--bundle',
+      path.join(SAMPLES, 'blob.sigstore.json'),
+      '--archive',
+      absent,
+      '--artifact',
+      path.join(SAMPLES, 'artifact.txt'),
+      ...policy,
+    ]),
+    2,
+    /^error: --bundle and --archive cannot be combined: the bundles come from one or the other\nSee more help with --help\n$/,
+    '--bundle with --archive',
+  );
+  exits(
+    t,
+    await verify([
+      '--archive',
+      absent,
+      '--all',
+      '--seal-identity',
+      'https://ci.example/x',
+      ...policy,
+    ]),
+    2,
+    /^error: --seal-identity and --seal-issuer go together\nSee more help with --help\n$/,
+    '--seal-identity alone',
+  );
+  exits(
+    t,
+    await verify(['--archive', absent, '--jobs', '2', ...policy]),
+    2,
+    /^error: with --archive, say which artifacts: --all, --artifact FILE_OR_DIGEST \(repeatable\) or --artifacts-dir DIR \(one of them\)\nSee more help with --help\n$/,
+    'no selection',
+  );
 });

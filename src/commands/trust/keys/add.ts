@@ -44,7 +44,6 @@ export default class TrustKeysAdd extends StellaCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(TrustKeysAdd);
     const t = await import('../../../trust/store/index.js');
-    const { fail } = await import('../../../errors.js');
     const { FILE_LIMITS, readTextFileBounded } = await import('../../../util/fs.js');
     /** The keys of FILE (none without one), for either role. */
     const keysOf = (file: string | undefined) =>
@@ -56,15 +55,11 @@ export default class TrustKeysAdd extends StellaCommand {
         : [];
     if (flags.role === 'exporter') {
       if (flags.threshold !== undefined)
-        fail('INPUT_INVALID', 'input', '--threshold is for rotation keys, not exporters');
+        this.usage('--threshold is for rotation keys, not exporters');
       if ((flags.identity === undefined) !== (flags.issuer === undefined))
-        fail('INPUT_INVALID', 'input', '--identity and --issuer go together');
+        this.usage('--identity and --issuer go together');
       if (!args.file && flags.identity === undefined)
-        fail(
-          'INPUT_INVALID',
-          'input',
-          'give a PEM file of exporter keys, or --identity and --issuer',
-        );
+        this.usage('give a PEM file of exporter keys, or --identity and --issuer');
       const path = t.resolveStorePath(flags.store);
       const keys = keysOf(args.file);
       const store = t.openTrustStore(path);
@@ -90,9 +85,9 @@ export default class TrustKeysAdd extends StellaCommand {
       }
     }
     if (flags.identity !== undefined || flags.issuer !== undefined)
-      fail('INPUT_INVALID', 'input', '--identity and --issuer are for --role exporter');
+      this.usage('--identity and --issuer are for --role exporter');
     if (!args.file && flags.threshold === undefined)
-      fail('INPUT_INVALID', 'input', 'give a PEM file of keys, --threshold K, or both');
+      this.usage('give a PEM file of keys, --threshold K, or both');
     const path = t.resolveStorePath(flags.store);
     const keys = keysOf(args.file);
     const store = t.openTrustStore(path);

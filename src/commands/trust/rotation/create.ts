@@ -39,12 +39,11 @@ export default class TrustRotationCreate extends StellaCommand {
     const { flags } = await this.parse(TrustRotationCreate);
     const t = await import('../../../trust/store/index.js');
     const r = await import('../../../trust/rotation/index.js');
-    const { fail } = await import('../../../errors.js');
     const { FILE_LIMITS, readFileBounded, readTextFileBounded, writeFileAtomic } =
       await import('../../../util/fs.js');
     const { TRUSTED_ROOT_LIMITS } = await import('../../../trust/trusted-root.js');
     if ((flags['new-rotation-keys'] === undefined) !== (flags['new-threshold'] === undefined)) {
-      fail('INPUT_INVALID', 'input', '--new-rotation-keys and --new-threshold go together');
+      this.usage('--new-rotation-keys and --new-threshold go together');
     }
     const root = {
       bytes: readFileBounded(flags.root, {
