@@ -207,6 +207,10 @@ export class AttestationStore {
           break;
         refuseForeign(path, `SQLite application id ${file.applicationId}`);
     }
+    // A WAL holding changes the header does not show: SQLite's read decides, through a read-only
+    // connection first, since a read-write one checkpoints the WAL into the file when it
+    // closes and a refused file must be left as it was (SQLite rebuilds only its -shm index).
+    if (file.walPending && mode === 'write') AttestationStore.judgeReadOnly(path, creating);
     let db: Database.Database;
     try {
       db = new Database(path, {
@@ -227,6 +231,23 @@ export class AttestationStore {
     return new AttestationStore(db, path);
   }
 
+  private static judgeReadOnly(path: string, creating: boolean): void {
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true, timeout: 5000 });
+    } catch (e) {
+      return corrupt(path, `cannot be opened: ${(e as Error).message}`, e);
+    }
+    try {
+      AttestationStore.judge(db, path, 'write', creating);
+    } catch (e) {
+      if (e instanceof StellaError) throw e;
+      corrupt(path, `is corrupt or not a SQLite database: ${(e as Error).message}`, e);
+    } finally {
+      db.close();
+    }
+  }
+
   /** Check what SQLite sees; on a write path only, then create or mark the store. */
   private static prepare(
     db: Database.Database,
@@ -234,15 +255,8 @@ export class AttestationStore {
     mode: AttestationStoreMode,
     creating: boolean,
   ): void {
-    const applicationId = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    const tables = (db.prepare('SELECT count(*) AS n FROM sqlite_master').get() as { n: number }).n;
-    const empty = applicationId === 0 && version === 0 && tables === 0;
-    const expected = schemaShapeOf([SCHEMA_DDL]);
-    const ours = applicationId === ATTESTATION_STORE_APPLICATION_ID;
-    const unmarked =
-      applicationId === 0 && version === SCHEMA_VERSION && schemaShape(db) === expected;
-    if (empty && creating && mode === 'write') {
+    const { create, unmarked } = AttestationStore.judge(db, path, mode, creating);
+    if (create) {
       db.pragma('journal_mode = WAL');
       db.transaction(() => {
         // Another signer may have created it since the check above.
@@ -257,6 +271,32 @@ export class AttestationStore {
       }).immediate();
       return;
     }
+    if (mode === 'write') {
+      db.pragma('journal_mode = WAL');
+      // A store written before stores were marked: mark it now that it is being written anyway.
+      if (unmarked) db.pragma(`application_id = ${ATTESTATION_STORE_APPLICATION_ID}`);
+    }
+  }
+
+  /**
+   * What SQLite sees, judged without writing anything: a store of ours (or an unmarked one of
+   * schema 1), or, on a write path that found nothing there, an empty database to create it in.
+   */
+  private static judge(
+    db: Database.Database,
+    path: string,
+    mode: AttestationStoreMode,
+    creating: boolean,
+  ): { create: boolean; unmarked: boolean } {
+    const applicationId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const tables = (db.prepare('SELECT count(*) AS n FROM sqlite_master').get() as { n: number }).n;
+    const empty = applicationId === 0 && version === 0 && tables === 0;
+    const expected = schemaShapeOf([SCHEMA_DDL]);
+    const ours = applicationId === ATTESTATION_STORE_APPLICATION_ID;
+    const unmarked =
+      applicationId === 0 && version === SCHEMA_VERSION && schemaShape(db) === expected;
+    if (empty && creating && mode === 'write') return { create: true, unmarked: false };
     if (empty) refuseForeign(path, 'an empty database');
     if (!ours && !unmarked) refuseForeign(path, `SQLite application id ${applicationId}`);
     if (version > SCHEMA_VERSION) {
@@ -269,11 +309,7 @@ export class AttestationStore {
     }
     if (schemaShape(db) !== expected)
       corrupt(path, `does not have the tables of schema ${SCHEMA_VERSION}`);
-    if (mode === 'write') {
-      db.pragma('journal_mode = WAL');
-      // A store written before stores were marked: mark it now that it is being written anyway.
-      if (unmarked) db.pragma(`application_id = ${ATTESTATION_STORE_APPLICATION_ID}`);
-    }
+    return { create: false, unmarked };
   }
 
   /** Keep a bundle; saving the same bundle for the same artifact twice keeps one row. */

@@ -1,7 +1,8 @@
 /** SQLite files (and an empty file) that are not Stella's stores, for the H51 tests of both stores. */
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
 /**
@@ -28,6 +29,56 @@ function crashedMidWrite(f: string): void {
   const r = spawnSync(process.execPath, ['-e', script, sqlite, f]);
   if (r.signal !== 'SIGKILL' || !existsSync(`${f}-journal`))
     throw new Error(`no hot journal was left: ${r.stderr.toString()}`);
+}
+
+/**
+ * A database whose creator was killed in WAL mode after `sql`: its changes are still in the
+ * -wal file, so the header cannot be judged alone and SQLite's read of it decides (the stores'
+ * second check, after the header's).
+ */
+function killedInWalMode(sql: string): (f: string) => void {
+  return (f) => {
+    const script = `
+      const Database = require(process.argv[1]);
+      const db = new Database(process.argv[2]);
+      db.pragma('journal_mode = WAL');
+      db.exec(process.argv[3]);
+      process.kill(process.pid, 'SIGKILL');`;
+    const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+    const r = spawnSync(process.execPath, ['-e', script, sqlite, f, sql]);
+    if (r.signal !== 'SIGKILL' || !existsSync(`${f}-wal`))
+      throw new Error(`no WAL was left: ${r.stderr.toString()}`);
+  };
+}
+
+/**
+ * Files only SQLite's read can judge (a WAL pending), with the reason each store gives: name,
+ * how to make one, the reason's start.
+ */
+export const WAL_PENDING: [string, (file: string) => void, string][] = [
+  [
+    'an empty database whose WAL is pending',
+    killedInWalMode('CREATE TABLE t (x); DROP TABLE t;'),
+    'an empty database',
+  ],
+  [
+    "another program's database whose WAL is pending",
+    killedInWalMode(
+      "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine'); PRAGMA application_id = 1234;",
+    ),
+    'SQLite application id 1234',
+  ],
+];
+
+/** The folder's files, byte for byte, but SQLite's shared-memory index (-shm), which every reader rebuilds. */
+export function snapshotWithoutShm(file: string): Record<string, string> {
+  const dir = dirname(file);
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((n) => !n.endsWith('-shm'))
+      .sort()
+      .map((n) => [n, readFileSync(join(dir, n)).toString('hex')]),
+  );
 }
 
 /** Name, and how to make one at a path. */

@@ -12,7 +12,7 @@ import {
 } from '../../src/store/attestations.js';
 import { StellaError } from '../../src/errors.js';
 import { readSqliteHeader } from '../../src/util/sqlite-file.js';
-import { NOT_OURS } from '../helpers/foreign-sqlite.js';
+import { NOT_OURS, snapshotWithoutShm, WAL_PENDING } from '../helpers/foreign-sqlite.js';
 
 const D1 = 'sha256:' + 'ab'.repeat(32);
 const D2 = 'sha256:' + 'cd'.repeat(32);
@@ -221,6 +221,29 @@ for (const [what, make] of NOT_OURS) {
       t.regex(e.message, /is not a Stella attestation store \(.*\); it was left untouched/);
     }
     t.deepEqual(snapshot(path), before);
+  });
+}
+
+for (const [what, make, reason] of WAL_PENDING) {
+  test(`H51: ${what} is judged by SQLite's read, refused by read and write paths, the database and its WAL left byte for byte`, (t) => {
+    const path = join(tmp(), 'pending.db');
+    make(path);
+    const before = snapshotWithoutShm(path);
+    t.true(Object.keys(before).includes('pending.db-wal'));
+    for (const fn of [
+      () => AttestationStore.open(path, 'read'),
+      () => AttestationStore.open(path, 'write'),
+      () => findBundlesByDigest(path, D1),
+    ]) {
+      const e = t.throws(fn, { instanceOf: StellaError }) as StellaError;
+      t.is(e.code, 'STORE_FOREIGN');
+      t.true(
+        e.message.endsWith(`is not a Stella attestation store (${reason}); it was left untouched`),
+        e.message,
+      );
+    }
+    // A read-write connection would have checkpointed the WAL into the file on closing.
+    t.deepEqual(snapshotWithoutShm(path), before);
   });
 }
 

@@ -183,8 +183,9 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
   const allowOlder = opts.allowOlderSchema ?? false;
   const now = opts.now ?? Date.now();
   const timeout = busyTimeout(opts);
-  const creating = judgeFileBeforeOpening(path, create, allowOlder);
+  const { creating, walPending } = judgeFileBeforeOpening(path, create, allowOlder);
   const readonly = (opts.readonly ?? false) && !creating;
+  if (walPending && !readonly) judgeThroughReadOnly(path, create, allowOlder, timeout);
   const db = guardStore(
     path,
     () => new Database(path, { readonly, fileMustExist: !creating, timeout }),
@@ -227,12 +228,54 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
 }
 
 /**
+ * A file whose WAL holds changes its header does not show can be judged only by SQLite's read
+ * of it, and a read-write connection checkpoints that WAL into the file when it closes: a
+ * refused file would be changed (checklist H51). So such a file is judged first through a
+ * read-only connection, which leaves the database and its WAL as they were (SQLite rebuilds
+ * only its shared-memory index, the -shm file, as every reader does).
+ */
+function judgeThroughReadOnly(
+  path: string,
+  create: boolean,
+  allowOlder: boolean,
+  timeout: number,
+): void {
+  const db = guardStore(
+    path,
+    () => new Database(path, { readonly: true, fileMustExist: true, timeout }),
+  );
+  try {
+    judgeOpenedDatabase(db, path, create, allowOlder);
+  } catch (e) {
+    throw storeErrorFrom(e, path);
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * Judge the file from its header before SQLite opens it (see ../../util/sqlite-file.ts):
  * refuse what is not a store of a schema this stella opens. Returns whether the store is to
- * be created (a missing or empty file, with `create`).
+ * be created (a missing or empty file, with `create`), and whether a pending WAL leaves the
+ * judgement to SQLite's read.
  */
-function judgeFileBeforeOpening(path: string, create: boolean, allowOlder: boolean): boolean {
+function judgeFileBeforeOpening(
+  path: string,
+  create: boolean,
+  allowOlder: boolean,
+): { creating: boolean; walPending: boolean } {
   const file = guardStore(path, () => readSqliteHeader(path));
+  const walPending = file.walPending;
+  const creating = judgeHeader(path, file, create, allowOlder);
+  return { creating, walPending };
+}
+
+function judgeHeader(
+  path: string,
+  file: ReturnType<typeof readSqliteHeader>,
+  create: boolean,
+  allowOlder: boolean,
+): boolean {
   switch (file.kind) {
     case 'missing':
       if (!create)

@@ -16,7 +16,7 @@ import { migrateTrustStore } from '../../../src/trust/store/migrate.js';
 import { readSqliteHeader } from '../../../src/util/sqlite-file.js';
 import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
 import { CTX, tempDir } from './helpers.js';
-import { NOT_OURS } from '../../helpers/foreign-sqlite.js';
+import { NOT_OURS, snapshotWithoutShm, WAL_PENDING } from '../../helpers/foreign-sqlite.js';
 
 const PUBLIC_GOOD = new Uint8Array(readFileSync(publicGoodTrustedRootPath()));
 
@@ -65,6 +65,23 @@ for (const [what, make] of NOT_OURS) {
       refused(t, () => initStore(file, { withPublicGood: true }, CTX));
     }
     t.deepEqual(snapshot(file), before);
+  });
+}
+
+for (const [what, make, reason] of WAL_PENDING) {
+  test(`H51: ${what} is judged by SQLite's read: read and write paths refuse it, the database and its WAL left byte for byte`, (t) => {
+    const file = fresh(make);
+    const before = snapshotWithoutShm(file);
+    t.true(Object.keys(before).includes('file.db-wal'));
+    for (const fn of [
+      () => openTrustStore(file, { readonly: true }),
+      () => openTrustStore(file),
+      () => openTrustStore(file, { allowOlderSchema: true }),
+      () => trustFromStoreIfPresent({ storePath: file, env: {} }),
+    ])
+      t.true(refused(t, fn).message.includes(`(${reason}`), reason);
+    // A read-write connection would have checkpointed the WAL into the file on closing.
+    t.deepEqual(snapshotWithoutShm(file), before);
   });
 }
 
