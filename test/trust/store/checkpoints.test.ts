@@ -156,6 +156,12 @@ test('witnesses: added once by name and by key, windows checked, policies name k
     ),
     'WITNESS_INVALID',
   );
+  // An end equal to the start is refused too: the window must end after it starts.
+  t.throws(
+    () =>
+      addWitness(s, { keyText: vkey('w2'), validFrom: NOW, validUntil: NOW, source: 'test' }, CTX),
+    { instanceOf: StellaError, message: 'witness w2: --valid-until must be after --valid-from' },
+  );
   t.is(
     code(t, () => setWitnessPolicy(s, { log, threshold: 1, witnesses: ['nobody'] }, CTX)),
     'WITNESS_INVALID',
