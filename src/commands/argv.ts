@@ -24,6 +24,10 @@ export interface ArgvFlag {
   required?: boolean | undefined;
   /** A switch that also has a `--no-<name>` form. */
   allowNo?: boolean | undefined;
+  /** Flags that cannot be given with this one (oclif `exclusive`). */
+  exclusive?: readonly string[] | undefined;
+  /** Flags that must be given with this one (oclif `dependsOn`). */
+  dependsOn?: readonly string[] | undefined;
 }
 
 export interface ArgvShape {
@@ -137,6 +141,23 @@ function checkComplete(shape: ArgvShape, positionals: string[], seen: Map<string
   for (const f of shape.flags) {
     if (f.required && !seen.has(f.name))
       throw usageError(`missing required flag --${f.name}`, { flag: f.name });
+  }
+  // Pairs, in the order the flags were given: the first one given names the conflict.
+  const byName = new Map(shape.flags.map((f) => [f.name, f]));
+  const excludes = (a: string, b: string): boolean =>
+    Boolean(byName.get(a)!.exclusive?.includes(b) || byName.get(b)!.exclusive?.includes(a));
+  const given = [...seen.keys()];
+  for (const name of given) {
+    const f = byName.get(name)!;
+    // Either flag may declare it (oclif's `exclusive` is often written on one side only).
+    const other = given.find((x) => x !== name && excludes(name, x));
+    if (other !== undefined)
+      throw usageError(`--${name} and --${other} cannot be combined`, { flags: [name, other] });
+    const needed = f.dependsOn?.filter((x) => !seen.has(x)) ?? [];
+    if (needed.length > 0)
+      throw usageError(`--${name} needs ${needed.map((x) => `--${x}`).join(' and ')}`, {
+        flag: name,
+      });
   }
   const missing = shape.requiredArgs?.[positionals.length];
   if (missing !== undefined)

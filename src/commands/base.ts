@@ -42,6 +42,8 @@ export function argvShapeOf(
       multiple: f.type === 'option' && Boolean((f as { multiple?: boolean }).multiple),
       required: Boolean(f.required),
       allowNo: f.type === 'boolean' && Boolean((f as { allowNo?: boolean }).allowNo),
+      exclusive: f.exclusive,
+      dependsOn: f.dependsOn,
     })),
     args: Object.keys(args ?? {}),
     variadic: strict === false,

@@ -377,3 +377,63 @@ test('a missing required argument through the CLI: one line in our words (oclif 
     });
   }
 });
+
+test('the reader: flags that exclude each other are named in the order given, whichever side declares it; a flag that needs others names them', (t) => {
+  const shape = {
+    flags: [
+      { name: 'all', takesValue: false, exclusive: ['artifact'] },
+      { name: 'artifact', takesValue: true, multiple: true },
+      { name: 'predicate', takesValue: true, dependsOn: ['predicate-type', 'type'] },
+      { name: 'predicate-type', takesValue: true },
+      { name: 'type', takesValue: true },
+    ],
+  };
+  const message = (argv: string[]) =>
+    (t.throws(() => parseArgv(argv, shape), { instanceOf: StellaError }) as StellaError).message;
+  t.is(message(['--all', '--artifact', 'a']), '--all and --artifact cannot be combined');
+  t.is(message(['--artifact', 'a', '--all']), '--artifact and --all cannot be combined');
+  t.deepEqual(
+    (t.throws(() => parseArgv(['--artifact', 'a', '--all'], shape)) as StellaError).details,
+    { flags: ['artifact', 'all'] },
+  );
+  t.is(message(['--predicate', 'p']), '--predicate needs --predicate-type and --type');
+  t.is(message(['--predicate', 'p', '--type', 'x']), '--predicate needs --predicate-type');
+  t.notThrows(() => parseArgv(['--predicate', 'p', '--type', 'x', '--predicate-type', 'u'], shape));
+  t.notThrows(() => parseArgv(['--all'], shape));
+  t.notThrows(() => parseArgv(['--artifact', 'a', '--artifact', 'b'], shape));
+});
+
+test("oclif's exclusive and dependsOn in Stella's words through the CLI (oclif said '--all=true cannot also be provided when using --artifact')", async (t) => {
+  const digest = `sha256:${'a'.repeat(64)}`;
+  for (const [args, message] of [
+    [
+      ['attest', 'export-bundle', '--artifact', digest, '--all', '--output', 'x.tar'],
+      '--artifact and --all cannot be combined',
+    ],
+    [
+      [
+        'attest',
+        'export-bundle',
+        '--seal-key',
+        'k.pem',
+        '--seal-keyless',
+        '--all',
+        '--output',
+        'x.tar',
+      ],
+      '--seal-key and --seal-keyless cannot be combined',
+    ],
+    [
+      ['attest', 'sign', '--keyless', '--predicate', 'p.json', '--artifact', 'a.txt'],
+      '--predicate needs --predicate-type',
+    ],
+    [
+      ['policy', 'test', '--identity', 'x', '--policy', 'p.yaml', '--pattern', 'a'],
+      '--policy and --pattern cannot be combined',
+    ],
+  ] as const) {
+    const r = await runCli([...args]);
+    t.is(r.code, 2, args.join(' '));
+    t.is(r.stderr, `error: ${message}\nSee more help with --help\n`, args.join(' '));
+  }
+});

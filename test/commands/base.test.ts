@@ -217,6 +217,21 @@ test("argvShapeOf carries oclif's flag kinds to Stella's reader: values, repeata
   );
   t.deepEqual(shape.args, ['artifact']);
   t.deepEqual(shape.requiredArgs, []);
+  const related = argvShapeOf(
+    {
+      all: Flags.boolean({ exclusive: ['artifact'] }),
+      predicate: Flags.string({ dependsOn: ['predicate-type'] }),
+    } as unknown as Parameters<typeof argvShapeOf>[0],
+    undefined,
+    undefined,
+  );
+  t.deepEqual(
+    related.flags.map((f) => [f.name, f.exclusive, f.dependsOn]),
+    [
+      ['all', ['artifact'], undefined],
+      ['predicate', undefined, ['predicate-type']],
+    ],
+  );
   t.deepEqual(
     argvShapeOf(
       {},
