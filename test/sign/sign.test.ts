@@ -515,6 +515,14 @@ test('input errors: missing file, bad digest, predicate without type, image with
     'INPUT_INVALID',
     /duplicate/i,
   );
+  // The predicate type names the predicate's schema: a URI, as in-toto requires.
+  writeFileSync(join(dir, 'good.json'), '{"a":1}');
+  await failsWithoutBundle(
+    t,
+    { identityToken: tok, predicatePath: join(dir, 'good.json'), predicateType: 'not a uri' },
+    'INPUT_INVALID',
+    /^--predicate-type "not a uri": must be a URI$/,
+  );
 });
 
 test('H54 an artifact larger than the in-memory size is signed from its chunked SHA-256; the CLI verifies it the same way', async (t) => {
