@@ -6,7 +6,7 @@
  * reader itself (src/commands/argv.ts), case by case.
  */
 import test from 'ava';
-import { runCli } from '../helpers/cli.js';
+import { runCli, usageStderr } from '../helpers/cli.js';
 import { COMMANDS } from '../../src/commands/index.js';
 import { asksForJson, closest, parseArgv } from '../../src/commands/argv.js';
 import { StellaError } from '../../src/errors.js';
@@ -127,7 +127,7 @@ for (const r of REPEATED) {
     t.is(human.stdout, '');
     t.is(
       human.stderr,
-      `error: --${r.flag} was given twice: it takes one value, give it once\nSee more help with --help\n`,
+      usageStderr(`--${r.flag} was given twice: it takes one value, give it once`),
     );
     const json = await runCli([...r.args.filter((a) => a !== '--json'), '--json']);
     t.is(json.code, 2);
@@ -160,14 +160,14 @@ test('unknown flags and missing values: the same wording on the fast verify path
   const oclif = await runCli(['trust', 'list', '--bogus']);
   t.is(fast.code, 2);
   t.is(oclif.code, 2);
-  t.is(fast.stderr, 'error: unknown flag --bogus\nSee more help with --help\n');
+  t.is(fast.stderr, usageStderr('unknown flag --bogus'));
   t.is(oclif.stderr, fast.stderr);
   const typo = await runCli(['attest', 'verify', '--trusted-rot', 'x']);
   t.regex(typo.stderr, /^error: unknown flag --trusted-rot \(did you mean --trusted-root\?\)/);
   const missing = await runCli(['attest', 'verify', '--bundle']);
-  t.is(missing.stderr, 'error: --bundle needs a value\nSee more help with --help\n');
+  t.is(missing.stderr, usageStderr('--bundle needs a value'));
   const missingOclif = await runCli(['trust', 'list', '--store']);
-  t.is(missingOclif.stderr, 'error: --store needs a value\nSee more help with --help\n');
+  t.is(missingOclif.stderr, usageStderr('--store needs a value'));
   // oclif's own checks (a value not among the options) in the same form.
   const option = await runCli([
     'attest',
@@ -185,10 +185,7 @@ test('unknown flags and missing values: the same wording on the fast verify path
   t.regex(err.message, /tarball/);
   t.notRegex(err.message, /See more help|\u001b/);
   const extra = await runCli(['trust', 'show', '3', 'extra']);
-  t.is(
-    extra.stderr,
-    'error: unexpected argument "extra": this command takes at most 1 (ID)\nSee more help with --help\n',
-  );
+  t.is(extra.stderr, usageStderr('unexpected argument "extra": this command takes at most 1 (ID)'));
 });
 
 test('--json usage errors print one JSON object on stdout, on the fast path too', async (t) => {
@@ -363,7 +360,7 @@ test('a missing required argument through the CLI: one line in our words (oclif 
   for (const [args, message] of cases) {
     const r = await runCli(args);
     t.is(r.code, 2, args.join(' '));
-    t.is(r.stderr, `error: ${message}\nSee more help with --help\n`);
+    t.is(r.stderr, usageStderr(message));
     const json = await runCli([...args, '--json']);
     t.deepEqual(JSON.parse(json.stdout), {
       ok: false,
@@ -434,6 +431,6 @@ test("oclif's exclusive and dependsOn in Stella's words through the CLI (oclif s
   ] as const) {
     const r = await runCli([...args]);
     t.is(r.code, 2, args.join(' '));
-    t.is(r.stderr, `error: ${message}\nSee more help with --help\n`, args.join(' '));
+    t.is(r.stderr, usageStderr(message), args.join(' '));
   }
 });

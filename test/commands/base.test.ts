@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Args, Config, Errors, Flags } from '@oclif/core';
 import { argvShapeOf, StellaCommand } from '../../src/commands/base.js';
 import { parseArgv } from '../../src/commands/argv.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, usageStderr } from '../helpers/cli.js';
 import { verifyFlags } from '../helpers/argv.js';
 import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { capturedOutput } from '../helpers/output.js';
@@ -271,7 +271,7 @@ test("a command's own this.exit(2) leaves with 2 and prints nothing more (it pri
 });
 
 test('usage errors found after parsing are printed once, and as JSON with --json: inspect, policy test, the dev entry', async (t) => {
-  const once = (message: string) => `error: ${message}\nSee more help with --help\n`;
+  const once = (message: string) => usageStderr(message);
   const cases: [string[], string][] = [
     [
       ['attest', 'inspect'],

@@ -4,14 +4,14 @@
  * help plugin said "Command trust:lst not found."); --json gives the help as one object.
  */
 import test from 'ava';
-import { runCli } from '../helpers/cli.js';
+import { runCli, usageStderr } from '../helpers/cli.js';
 
 test('an unknown command after help is a usage error naming the closest one, exit 2', async (t) => {
   const r = await runCli(['help', 'trust', 'lst']);
   t.is(r.code, 2);
   t.is(
     r.stderr,
-    'error: unknown command "stella trust lst" (did you mean "stella trust list"?)\nSee more help with --help\n',
+    usageStderr('unknown command "stella trust lst" (did you mean "stella trust list"?)'),
   );
   t.is(r.stdout, '');
 });
@@ -35,10 +35,7 @@ test('the same with --json: one USAGE_ERROR object on stdout', async (t) => {
 test('help reads its flags as every command does: an unknown one is named, with its closest', async (t) => {
   const r = await runCli(['help', 'trust', '--nested-command']);
   t.is(r.code, 2);
-  t.is(
-    r.stderr,
-    'error: unknown flag --nested-command (did you mean --nested-commands?)\nSee more help with --help\n',
-  );
+  t.is(r.stderr, usageStderr('unknown flag --nested-command (did you mean --nested-commands?)'));
 });
 
 test('help --json: the root, a topic and a command, each one object', async (t) => {

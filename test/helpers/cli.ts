@@ -67,3 +67,7 @@ function spawnCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
+
+/** What a usage error prints on stderr without --json (src/commands/render.ts). */
+export const usageStderr = (message: string): string =>
+  `error: ${message}\nSee more help with --help\n`;

@@ -426,7 +426,7 @@ test('seals and consistency proofs with a .json output are usage errors (exit 2)
       '--include-consistency adds consistency.json to an archive: give --output FILE.tar',
     ],
   ] as const) {
-    const r = await runCli([
+    const args = [
       'attest',
       'export-bundle',
       '--all',
@@ -435,20 +435,11 @@ test('seals and consistency proofs with a .json output are usage errors (exit 2)
       ...flags,
       '--output',
       path.join(dir, 'x.json'),
-    ]);
+    ];
+    const r = await runCli(args);
     t.is(r.code, 2, r.stderr);
     t.is(r.stderr, `error: ${message}\nSee more help with --help\n`);
-    const json = await runCli([
-      'attest',
-      'export-bundle',
-      '--all',
-      '--attestation-store',
-      store,
-      ...flags,
-      '--output',
-      path.join(dir, 'x.json'),
-      '--json',
-    ]);
+    const json = await runCli([...args, '--json']);
     t.like(JSON.parse(json.stdout), { ok: false, error: { code: 'USAGE_ERROR', message } });
   }
   t.false(existsSync(store));

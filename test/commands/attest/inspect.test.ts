@@ -6,7 +6,7 @@
 import test from 'ava';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../helpers/cli.js';
+import { runCli, usageStderr } from '../../helpers/cli.js';
 
 test('inspect --bundle with --archive and --artifact: a usage error before anything is read', async (t) => {
   const r = await runCli([
@@ -22,6 +22,8 @@ test('inspect --bundle with --archive and --artifact: a usage error before anyth
   t.is(r.code, 2, r.stderr);
   t.is(
     r.stderr,
-    'error: --bundle and --archive cannot be combined: the bundles come from one or the other\nSee more help with --help\n',
+    usageStderr(
+      '--bundle and --archive cannot be combined: the bundles come from one or the other',
+    ),
   );
 });

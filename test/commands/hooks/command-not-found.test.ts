@@ -8,7 +8,7 @@ import test from 'ava';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../helpers/cli.js';
+import { runCli, usageStderr } from '../../helpers/cli.js';
 
 const home = mkdtempSync(join(tmpdir(), 'stella-not-found-'));
 const run = (args: string[]) => runCli(args, { env: { HOME: home, XDG_DATA_HOME: undefined } });
@@ -29,7 +29,7 @@ test('an extra word after a command is that command\'s "unexpected argument", ex
     t.is(r.code, 2, args.join(' '));
     t.is(
       r.stderr,
-      'error: unexpected argument "bundle.json": this command takes flags only\nSee more help with --help\n',
+      usageStderr('unexpected argument "bundle.json": this command takes flags only'),
       args.join(' '),
     );
     t.is(r.stdout, '');
@@ -51,10 +51,7 @@ test('an extra word with --json: one USAGE_ERROR object naming the word', async 
 test('the extra word is refused before the command does anything: no trust store is read', async (t) => {
   const r = await run(['trust', 'list', 'extra', '--store', join(home, 'absent.db')]);
   t.is(r.code, 2);
-  t.is(
-    r.stderr,
-    'error: unexpected argument "extra": this command takes flags only\nSee more help with --help\n',
-  );
+  t.is(r.stderr, usageStderr('unexpected argument "extra": this command takes flags only'));
   // Without the extra word the same command reads the store, and fails on its absence.
   const r2 = await run(['trust', 'list', '--store', join(home, 'absent.db')]);
   t.not(r2.code, 2);
@@ -66,7 +63,7 @@ test('an unknown command names the closest one; a far one names none', async (t)
   t.is(near.code, 2);
   t.is(
     near.stderr,
-    'error: unknown command "stella trust lst" (did you mean "stella trust list"?)\nSee more help with --help\n',
+    usageStderr('unknown command "stella trust lst" (did you mean "stella trust list"?)'),
   );
   const nested = await run(['trust', 'keys', 'ad']);
   t.is(nested.code, 2);
@@ -75,11 +72,11 @@ test('an unknown command names the closest one; a far one names none', async (t)
   t.is(flag.code, 2);
   t.is(
     flag.stderr,
-    'error: unknown flag --bogus: a command comes first (`stella --help` lists them)\nSee more help with --help\n',
+    usageStderr('unknown flag --bogus: a command comes first (`stella --help` lists them)'),
   );
   const far = await run(['frobnicate']);
   t.is(far.code, 2);
-  t.is(far.stderr, 'error: unknown command "stella frobnicate"\nSee more help with --help\n');
+  t.is(far.stderr, usageStderr('unknown command "stella frobnicate"'));
 });
 
 test('an unknown command with --json: one USAGE_ERROR object; --json after -- is an argument, not the flag', async (t) => {

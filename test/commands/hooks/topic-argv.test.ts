@@ -5,7 +5,7 @@
  * --help, still prints its help.
  */
 import test from 'ava';
-import { runCli } from '../../helpers/cli.js';
+import { runCli, usageStderr } from '../../helpers/cli.js';
 
 test('a flag after a topic is a usage error naming the flag and the topic, exit 2', async (t) => {
   for (const [args, topic] of [
@@ -16,7 +16,9 @@ test('a flag after a topic is a usage error naming the flag and the topic, exit 
     t.is(r.code, 2, args.join(' '));
     t.is(
       r.stderr,
-      `error: "stella ${topic}" is a topic, not a command: it takes no flag --bogus (\`stella help ${topic}\` lists its commands)\nSee more help with --help\n`,
+      usageStderr(
+        `"stella ${topic}" is a topic, not a command: it takes no flag --bogus (\`stella help ${topic}\` lists its commands)`,
+      ),
     );
     t.is(r.stdout, '', 'no help printed after the error');
   }
@@ -27,7 +29,9 @@ test('an argument after -- is named as an argument', async (t) => {
   t.is(r.code, 2);
   t.is(
     r.stderr,
-    'error: "stella trust" is a topic, not a command: it takes no argument "--not-a-flag" (`stella help trust` lists its commands)\nSee more help with --help\n',
+    usageStderr(
+      '"stella trust" is a topic, not a command: it takes no argument "--not-a-flag" (`stella help trust` lists its commands)',
+    ),
   );
 });
 

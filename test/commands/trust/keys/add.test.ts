@@ -7,7 +7,7 @@ import test from 'ava';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../../helpers/cli.js';
+import { runCli, usageStderr } from '../../../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stella-keys-add-'));
 const store = join(dir, 'never-opened.db');
@@ -38,7 +38,7 @@ test('flags that do not go together: one usage error each, exit 2, the store nev
   for (const [flags, message] of CASES) {
     const r = await runCli(['trust', 'keys', 'add', ...flags, '--store', store]);
     t.is(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
-    t.is(r.stderr, `error: ${message}\nSee more help with --help\n`, flags.join(' '));
+    t.is(r.stderr, usageStderr(message), flags.join(' '));
   }
   t.false(existsSync(store));
 });
