@@ -75,6 +75,13 @@ test('the root lists the top-level topics and commands, with the version', (t) =
     ['autocomplete', 'help'],
   );
   t.is(root.topics.find((x) => x.topic === 'trust')?.description, 'Manage the local trust store');
+  // A command with a description but no summary (the autocomplete plugin's) is summed up by
+  // the description's first line.
+  t.is(config.findCommand('autocomplete')?.summary, undefined);
+  t.is(
+    root.commands.find((x) => x.command === 'autocomplete')?.summary,
+    config.findCommand('autocomplete')!.description!.split('\n')[0],
+  );
 });
 
 test('a topic lists its direct topics and commands; nested lists every command under it', (t) => {

@@ -18,7 +18,8 @@ const hook: Hook<'init'> = async function ({ id, argv, config }) {
   if (flags.some((a) => a === '--help' || a === '-h')) return;
   const first = argv.find((a) => a !== '--');
   if (first === undefined) return;
-  const isFlag = argv.indexOf(first) < (end === -1 ? argv.length : end) && /^-./.test(first);
+  // The first word is a flag unless `--` came before it.
+  const isFlag = argv[0] !== '--' && /^-./.test(first);
   const topic = spoken(id);
   const code = printUsageError(
     `"stella ${topic}" is a topic, not a command: it takes no ${isFlag ? `flag ${first}` : `argument ${quoted(first)}`} (\`stella help ${topic}\` lists its commands)`,
