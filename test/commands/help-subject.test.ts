@@ -14,6 +14,7 @@ const config = await Config.load(PROJECT_ROOT);
 interface ListJson {
   kind: string;
   topic: string | null;
+  description: string | null;
   topics: { topic: string; description: string | null }[];
   commands: { command: string; summary: string | null }[];
 }
@@ -66,6 +67,11 @@ test('the root lists the top-level topics and commands, with the version', (t) =
   t.is(root.kind, 'root');
   t.is(root.topic, null);
   t.is(root.version, config.version);
+  // The root's description is the package's; a topic's is its own (below).
+  t.is(
+    root.description,
+    'Sigstore-style keyless signing, air-gap export and fully offline verification',
+  );
   t.deepEqual(
     root.topics.map((x) => x.topic),
     ['attest', 'policy', 'sandbox', 'trust'],
@@ -89,6 +95,7 @@ test('a topic lists its direct topics and commands; nested lists every command u
   const direct = helpJson(config, subject) as ListJson;
   t.is(direct.kind, 'topic');
   t.is(direct.topic, 'trust');
+  t.is(direct.description, 'Manage the local trust store');
   t.deepEqual(
     direct.topics.map((x) => x.topic),
     ['trust keys', 'trust rotation', 'trust witness'],
