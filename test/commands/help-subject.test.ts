@@ -157,3 +157,42 @@ test('every flag the help shows is one the command declares, and none of them is
     );
   }
 });
+
+test('a default is shown when it is a plain value (string, number, boolean); one computed by a function is not', (t) => {
+  const flag = (name: string, type: 'option' | 'boolean', value: unknown) => ({
+    name,
+    type,
+    default: value,
+  });
+  const command = {
+    id: 'probe',
+    args: {},
+    flags: {
+      text: flag('text', 'option', 'v1'),
+      port: flag('port', 'option', 0),
+      on: flag('on', 'boolean', true),
+      computed: flag('computed', 'option', async () => 'later'),
+      none: flag('none', 'option', undefined),
+      off: flag('off', 'boolean', undefined),
+    },
+  } as unknown as Parameters<typeof helpJson>[1] & { kind: 'command' };
+  const json = helpJson(config, { kind: 'command', id: 'probe', command: command as never }) as {
+    flags: { name: string; default: unknown }[];
+  };
+  t.deepEqual(
+    json.flags.map((f) => [f.name, f.default]),
+    [
+      ['text', 'v1'],
+      ['port', 0],
+      ['on', true],
+      ['computed', null],
+      ['none', null],
+      ['off', false],
+    ],
+  );
+  // Through the real configuration: sandbox up's --port defaults to 0.
+  const up = helpJson(config, helpSubject(config, ['sandbox', 'up'])) as {
+    flags: { name: string; default: unknown }[];
+  };
+  t.is(up.flags.find((f) => f.name === 'port')?.default, 0);
+});
