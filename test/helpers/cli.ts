@@ -71,3 +71,9 @@ function spawnCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
 /** What a usage error prints on stderr without --json (src/commands/render.ts). */
 export const usageStderr = (message: string): string =>
   `error: ${message}\nSee more help with --help\n`;
+
+/** What a usage error prints on stdout with --json: `extra` holds its details, if any. */
+export const usageJson = (message: string, extra: object = {}) => ({
+  ok: false,
+  error: { code: 'USAGE_ERROR', check: 'input', message, exitCode: 2, ...extra },
+});

@@ -8,16 +8,10 @@ import test from 'ava';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, usageStderr } from '../../helpers/cli.js';
+import { runCli, usageStderr, usageJson } from '../../helpers/cli.js';
 
 const home = mkdtempSync(join(tmpdir(), 'stella-not-found-'));
 const run = (args: string[]) => runCli(args, { env: { HOME: home, XDG_DATA_HOME: undefined } });
-
-/** The --json form of a usage error. */
-const usageJson = (message: string, extra: object = {}) => ({
-  ok: false,
-  error: { code: 'USAGE_ERROR', check: 'input', message, exitCode: 2, ...extra },
-});
 
 test('an extra word after a command is that command\'s "unexpected argument", exit 2', async (t) => {
   for (const args of [
