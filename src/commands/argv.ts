@@ -50,8 +50,13 @@ export interface ParsedArgv {
  * still answered in JSON). After `--` every word is an argument, never the flag.
  */
 export function asksForJson(argv: readonly string[]): boolean {
+  return flagWords(argv).includes('--json');
+}
+
+/** The words of a command line before `--`, the only ones that can be flags. */
+export function flagWords(argv: readonly string[]): readonly string[] {
   const end = argv.indexOf('--');
-  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+  return end === -1 ? argv : argv.slice(0, end);
 }
 
 /** A usage error: one line naming what is wrong, exit 2 (printed with a pointer to --help). */

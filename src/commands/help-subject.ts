@@ -28,10 +28,12 @@ export function helpSubject(config: Config, words: readonly string[]): HelpSubje
   if (topic && !topic.hidden) return { kind: 'topic', id, description: topic.description };
   const { commands, topics } = listedUnder(config, '', true);
   const hint = closest(id, [...commands.map((c) => c.id), ...topics.map((t) => t.name)]);
-  throw usageError(
-    `unknown command "stella ${spoken(id)}"${hint ? ` (did you mean "stella ${spoken(hint)}"?)` : ''}`,
-    { command: spoken(id) },
-  );
+  throw usageError(unknownCommandMessage(id, hint), { command: spoken(id) });
+}
+
+/** The one wording of an unknown command (here and in the command_not_found hook). */
+export function unknownCommandMessage(id: string, hint: string | undefined): string {
+  return `unknown command "stella ${spoken(id)}"${hint ? ` (did you mean "stella ${spoken(hint)}"?)` : ''}`;
 }
 
 /** Whether `child` sits directly under `parent` ('' for the root), or anywhere under it. */

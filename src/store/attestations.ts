@@ -104,6 +104,26 @@ function refuseForeign(path: string, why: string): never {
   );
 }
 
+/** A SQLite connection to the store; a file SQLite cannot open is STORE_CORRUPT. */
+function connect(path: string, options: Database.Options): Database.Database {
+  try {
+    return new Database(path, { ...options, timeout: 5000 });
+  } catch (e) {
+    return corrupt(path, `cannot be opened: ${(e as Error).message}`, e);
+  }
+}
+
+/** Run a check of `db`; when it fails the connection is closed, and what is not Stella's error is STORE_CORRUPT. */
+function judged(db: Database.Database, path: string, check: () => unknown): void {
+  try {
+    check();
+  } catch (e) {
+    db.close();
+    if (e instanceof StellaError) throw e;
+    corrupt(path, `is corrupt or not a SQLite database: ${(e as Error).message}`, e);
+  }
+}
+
 function corrupt(path: string, why: string, e?: unknown): never {
   throw new StellaError(
     'STORE_CORRUPT',
@@ -210,42 +230,14 @@ export class AttestationStore {
     // A WAL holding changes the header does not show: SQLite's read decides, through a read-only
     // connection first, since a read-write one checkpoints the WAL into the file when it
     // closes and a refused file must be left as it was (SQLite rebuilds only its -shm index).
-    if (file.walPending && mode === 'write') AttestationStore.judgeReadOnly(path, creating);
-    let db: Database.Database;
-    try {
-      db = new Database(path, {
-        readonly: mode === 'read',
-        fileMustExist: !creating,
-        timeout: 5000,
-      });
-    } catch (e) {
-      return corrupt(path, `cannot be opened: ${(e as Error).message}`, e);
+    if (file.walPending && mode === 'write') {
+      const readOnly = connect(path, { readonly: true, fileMustExist: true });
+      judged(readOnly, path, () => AttestationStore.judge(readOnly, path, mode, creating));
+      readOnly.close();
     }
-    try {
-      AttestationStore.prepare(db, path, mode, creating);
-    } catch (e) {
-      db.close();
-      if (e instanceof StellaError) throw e;
-      corrupt(path, `is corrupt or not a SQLite database: ${(e as Error).message}`, e);
-    }
+    const db = connect(path, { readonly: mode === 'read', fileMustExist: !creating });
+    judged(db, path, () => AttestationStore.prepare(db, path, mode, creating));
     return new AttestationStore(db, path);
-  }
-
-  private static judgeReadOnly(path: string, creating: boolean): void {
-    let db: Database.Database;
-    try {
-      db = new Database(path, { readonly: true, fileMustExist: true, timeout: 5000 });
-    } catch (e) {
-      return corrupt(path, `cannot be opened: ${(e as Error).message}`, e);
-    }
-    try {
-      AttestationStore.judge(db, path, 'write', creating);
-    } catch (e) {
-      if (e instanceof StellaError) throw e;
-      corrupt(path, `is corrupt or not a SQLite database: ${(e as Error).message}`, e);
-    } finally {
-      db.close();
-    }
   }
 
   /** Check what SQLite sees; on a write path only, then create or mark the store. */

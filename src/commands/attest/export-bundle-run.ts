@@ -360,6 +360,7 @@ export function exportOptionsMistake(opts: ExportChoice): string | undefined {
   return undefined;
 }
 
+/** --include-trusted-root: carried for the receiver's convenience, never trusted by reading; still, only a valid one. */
 function readIncludedTrustedRoot(path: string | undefined): Uint8Array | undefined {
   if (!path) return undefined;
   const trustedRoot = readFileBounded(path, {

@@ -9,6 +9,7 @@
  */
 import type { Hook } from '@oclif/core';
 import { asksForJson, closest } from '../argv.js';
+import { unknownCommandMessage } from '../help-subject.js';
 import { printUsageError } from '../render.js';
 
 const hook: Hook<'command_not_found'> = async function ({ id, argv = [], config }) {
@@ -27,10 +28,8 @@ const hook: Hook<'command_not_found'> = async function ({ id, argv = [], config 
     );
     return;
   }
-  const hint = closest(id, config.commandIDs);
-  const spell = (commandId: string) => `"stella ${commandId.split(':').join(' ')}"`;
   process.exitCode = printUsageError(
-    `unknown command ${spell(id)}${hint ? ` (did you mean ${spell(hint)}?)` : ''}`,
+    unknownCommandMessage(id, closest(id, config.commandIDs)),
     json,
   );
 };

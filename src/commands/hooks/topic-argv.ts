@@ -6,16 +6,14 @@
  */
 import type { Hook } from '@oclif/core';
 import { quoted } from '../../util/text.js';
-import { asksForJson } from '../argv.js';
+import { asksForJson, flagWords } from '../argv.js';
 import { spoken } from '../help-subject.js';
 import { printUsageError } from '../render.js';
 
 // eslint-disable-next-line @typescript-eslint/require-await -- oclif awaits a hook's promise
 const hook: Hook<'init'> = async function ({ id, argv, config }) {
   if (id === undefined || config.findCommand(id) || !config.findTopic(id)) return;
-  const end = argv.indexOf('--');
-  const flags = end === -1 ? argv : argv.slice(0, end);
-  if (flags.some((a) => a === '--help' || a === '-h')) return;
+  if (flagWords(argv).some((a) => a === '--help' || a === '-h')) return;
   const first = argv.find((a) => a !== '--');
   if (first === undefined) return;
   // The first word is a flag unless `--` came before it.
