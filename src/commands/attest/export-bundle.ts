@@ -122,14 +122,25 @@ export default class AttestExportBundle extends StellaCommand {
         '--identity-token, --config, --signing-config, --fulcio-url and --rekor-url are for --seal-keyless',
       );
     const { exportOptionsMistake, runExportBundle } = await import('./export-bundle-run.js');
-    const mistake = exportOptionsMistake({
-      all: flags.all,
-      artifacts: flags.artifact ?? [],
-      registry: (flags.image ?? []).length > 0 || flags['images-from'] !== undefined,
+    // The options the flags give; the artifacts of --image are added once they are pulled.
+    const options = {
       outputPath: flags.output,
+      all: flags.all,
+      attestationStorePath: flags['attestation-store'],
+      bundlePaths: flags.bundle ?? [],
+      trustedRootPath: flags['include-trusted-root'],
+      createdAt: flags['created-at'],
+      includeConsistency: flags['include-consistency'] || flags['refresh-proofs'],
+      refreshProofs: flags['refresh-proofs'],
+      logsTrustedRootPath: flags['trusted-root'],
+      storePath: flags.store,
       sealKeyPath: flags['seal-key'],
       sealKeyless: flags['seal-keyless'] ? signing : undefined,
-      includeConsistency: flags['include-consistency'] || flags['refresh-proofs'],
+    };
+    const mistake = exportOptionsMistake({
+      ...options,
+      artifacts: flags.artifact ?? [],
+      registry: (flags.image ?? []).length > 0 || flags['images-from'] !== undefined,
     });
     if (mistake !== undefined) this.usage(mistake);
     const { digests, registry } = await pullImages(
@@ -142,20 +153,9 @@ export default class AttestExportBundle extends StellaCommand {
       `reading and checking bundles${flags.all ? ' (all in the store)' : ''}, then writing ${flags.output}...`,
     );
     const r = await runExportBundle({
+      ...options,
       registry,
-      outputPath: flags.output,
       artifacts: [...(flags.artifact ?? []), ...digests],
-      all: flags.all,
-      attestationStorePath: flags['attestation-store'],
-      bundlePaths: flags.bundle ?? [],
-      trustedRootPath: flags['include-trusted-root'],
-      createdAt: flags['created-at'],
-      includeConsistency: flags['include-consistency'] || flags['refresh-proofs'],
-      refreshProofs: flags['refresh-proofs'],
-      logsTrustedRootPath: flags['trusted-root'],
-      storePath: flags.store,
-      sealKeyPath: flags['seal-key'],
-      sealKeyless: flags['seal-keyless'] ? signing : undefined,
     });
     // One bad bundle never stops the others: they are exported, the bad ones reported one by
     // one, and the command fails with EXPORT_INCOMPLETE so no script takes it for complete.
