@@ -17,6 +17,7 @@
  */
 import { fail } from '../errors.js';
 import { quoted } from '../util/text.js';
+import { looksLikeDigestReference } from '../util/digest.js';
 
 export interface RepositoryRef {
   /** As written, normalised: `host[:port]` (`docker.io` for Docker Hub). */
@@ -49,6 +50,32 @@ const DOCKER_HUB_API = 'registry-1.docker.io';
  */
 export function isImageReference(s: string): boolean {
   return !/^sha(256|384|512):/.test(s) && /@sha(256|384|512):/.test(s);
+}
+
+/** Said when an image is asked for (`--type image`, `--image`) and --artifact is not a digest. */
+export const IMAGE_NEEDS_DIGEST =
+  'needs --artifact sha256:<64 hex digits>, the image manifest digest';
+
+/**
+ * Why --artifact, --image and --type cannot name one thing to sign, before anything is read:
+ * `--image` goes with a bare digest (a REGISTRY/REPO@sha256:… artifact names the image
+ * already), and `--type image` with a digest or an image reference, never a file. The one rule:
+ * the CLI refuses these as usage errors (exit 2); imageTarget and runSign refuse them as
+ * INPUT_INVALID for a library caller. A digest written wrongly is the digest rule's, not this.
+ */
+export function signTargetMistake(o: {
+  artifact: string;
+  image?: string;
+  type?: string;
+}): string | undefined {
+  if (o.image !== undefined) {
+    if (isImageReference(o.artifact))
+      return '--image goes with --artifact sha256:<hex>; --artifact REGISTRY/REPO@sha256:<hex> names the image already';
+    if (!looksLikeDigestReference(o.artifact)) return `--image ${IMAGE_NEEDS_DIGEST}`;
+  }
+  if (o.type === 'image' && !looksLikeDigestReference(o.artifact) && !isImageReference(o.artifact))
+    return `--type image ${IMAGE_NEEDS_DIGEST}`;
+  return undefined;
 }
 
 function bad(what: string, s: string, why: string): never {

@@ -6,7 +6,7 @@
  */
 import { fail } from '../errors.js';
 import { utf8 } from '../util/encoding.js';
-import { looksLikeDigestReference, parseSha256Digest } from '../util/digest.js';
+import { parseSha256Digest } from '../util/digest.js';
 import { attachBundle, imageDescriptor, type AttachResult } from './bundles.js';
 import { RegistryClient } from './client.js';
 import {
@@ -14,6 +14,7 @@ import {
   isImageReference,
   parseImageReference,
   parseRepositoryReference,
+  signTargetMistake,
   type ImageRef,
 } from './reference.js';
 import { registryOptionsFrom, type RegistryFlags } from './options.js';
@@ -29,22 +30,12 @@ export async function imageTarget(
   imageFlag: string | undefined,
   flags: RegistryFlags,
 ): Promise<ImageTarget | undefined> {
+  const mistake = signTargetMistake({ artifact, image: imageFlag });
+  if (mistake !== undefined) fail('INPUT_INVALID', 'input', mistake);
   let image: ImageRef;
   if (isImageReference(artifact)) {
-    if (imageFlag !== undefined)
-      fail(
-        'INPUT_INVALID',
-        'input',
-        '--image goes with --artifact sha256:<hex>; --artifact REGISTRY/REPO@sha256:<hex> names the image already',
-      );
     image = parseImageReference(artifact, '--artifact');
   } else if (imageFlag !== undefined) {
-    if (!looksLikeDigestReference(artifact))
-      fail(
-        'INPUT_INVALID',
-        'input',
-        '--image needs --artifact sha256:<64 hex digits>, the image manifest digest',
-      );
     // The same rule as signing a bare digest: sha256, lower-case hex.
     parseSha256Digest(artifact, '--artifact');
     image = { ...parseRepositoryReference(imageFlag, '--image'), digest: artifact };

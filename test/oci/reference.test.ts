@@ -4,6 +4,7 @@ import {
   parseImageReference,
   parseRepositoryReference,
   referrersTag,
+  signTargetMistake,
 } from '../../src/oci/reference.js';
 import { StellaError } from '../../src/errors.js';
 
@@ -69,6 +70,37 @@ test('what counts as an image reference (else a file path or a bare digest)', (t
   t.false(isImageReference(D));
   t.false(isImageReference('./dist/app@1.0.tgz'));
   t.false(isImageReference('dist/app.tgz'));
+});
+
+test('what attest sign can be asked to sign: --image with a bare digest, --type image with a digest or an image', (t) => {
+  const image = `ghcr.io/org/app@${D}`;
+  // Fine: a file or a digest as a blob, a digest or an image as an image.
+  for (const o of [
+    { artifact: './dist/app.tgz' },
+    { artifact: D },
+    { artifact: D, type: 'blob' },
+    { artifact: D, type: 'image' },
+    { artifact: image },
+    { artifact: image, type: 'image' },
+    { artifact: D, image: 'ghcr.io/org/app' },
+    { artifact: D, image: 'ghcr.io/org/app', type: 'image' },
+    // Written wrongly, but a digest: the digest rule names what is wrong with it.
+    { artifact: `sha256:${'A1'.repeat(32)}`, image: 'ghcr.io/org/app' },
+  ])
+    t.is(signTargetMistake(o), undefined, JSON.stringify(o));
+  t.is(
+    signTargetMistake({ artifact: image, image: 'ghcr.io/org/app' }),
+    '--image goes with --artifact sha256:<hex>; --artifact REGISTRY/REPO@sha256:<hex> names the image already',
+  );
+  for (const type of [undefined, 'blob', 'image'])
+    t.is(
+      signTargetMistake({ artifact: './dist/app.tgz', image: 'ghcr.io/org/app', type }),
+      '--image needs --artifact sha256:<64 hex digits>, the image manifest digest',
+    );
+  t.is(
+    signTargetMistake({ artifact: './dist/app.tgz', type: 'image' }),
+    '--type image needs --artifact sha256:<64 hex digits>, the image manifest digest',
+  );
 });
 
 test('registry ports: 1 and 65535 taken, 0 and 65536 refused as out of range', (t) => {

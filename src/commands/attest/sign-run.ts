@@ -34,6 +34,7 @@ import { signArtifact, type SignInput, type SignResult } from '../../sign/sign.j
 import type { KeyPairGenerator } from '../../sign/keys.js';
 import type { AttestationStore } from '../../store/attestations.js';
 import { quoted } from '../../util/text.js';
+import { IMAGE_NEEDS_DIGEST } from '../../oci/reference.js';
 
 export type ArtifactType = 'blob' | 'image';
 
@@ -94,12 +95,8 @@ export function defaultOutputPath(artifact: string): string {
 function loadArtifact(ref: string, type: ArtifactType): SignInput {
   if (looksLikeDigestReference(ref))
     return { kind: 'digest', sha256: parseSha256Digest(ref, '--artifact').digest, name: ref };
-  if (type === 'image')
-    fail(
-      'INPUT_INVALID',
-      'input',
-      '--type image needs --artifact sha256:<digest> (the image manifest digest)',
-    );
+  // An image reference is read by the command (oci/sign-target.ts), never here.
+  if (type === 'image') fail('INPUT_INVALID', 'input', `--type image ${IMAGE_NEEDS_DIGEST}`);
   const file = readArtifactFile(ref, { what: '--artifact' });
   return file.kind === 'digest'
     ? { kind: 'digest', sha256: file.digest, name: basename(ref) }

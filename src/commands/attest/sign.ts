@@ -94,6 +94,9 @@ export default class AttestSign extends StellaCommand {
     const flags = { ...parsed, artifact };
     const badUrl = badServiceUrl(flags);
     if (badUrl !== undefined) this.usage(badUrl);
+    const { signTargetMistake } = await import('../../oci/reference.js');
+    const badTarget = signTargetMistake(flags);
+    if (badTarget !== undefined) this.usage(badTarget);
     const { runSign } = await import('./sign-run.js');
     // An image in a registry: the digest is signed, then the bundle is attached there too.
     const { imageTarget } = await import('../../oci/sign-target.js');

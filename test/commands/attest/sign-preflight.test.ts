@@ -159,6 +159,32 @@ const CASES: {
     message:
       /the artifact was given twice \(".*artifact\.txt" and --artifact ".*artifact\.txt"\): give it once/,
   },
+  // What to sign, named in two ways that do not go together (oci/reference.ts signTargetMistake).
+  {
+    name: '--type image with a file (a usage error)',
+    args: (d) => [...base(join(d, 'b.json'), join(d, 'a.db')), '--type', 'image'],
+    code: 2,
+    message: /--type image needs --artifact sha256:<64 hex digits>, the image manifest digest/,
+  },
+  {
+    name: '--image with a file (a usage error)',
+    args: (d) => [...base(join(d, 'b.json'), join(d, 'a.db')), '--image', 'localhost:5000/org/app'],
+    code: 2,
+    message: /--image needs --artifact sha256:<64 hex digits>, the image manifest digest/,
+  },
+  {
+    name: '--image with an --artifact that names the image already (a usage error)',
+    args: (d) => [
+      ...base(join(d, 'b.json'), join(d, 'a.db')).map((a) =>
+        a === ARTIFACT ? `localhost:5000/org/app@sha256:${'ab'.repeat(32)}` : a,
+      ),
+      '--image',
+      'localhost:5000/org/app',
+    ],
+    code: 2,
+    message:
+      /--image goes with --artifact sha256:<hex>; --artifact REGISTRY\/REPO@sha256:<hex> names the image already/,
+  },
   // An in-toto predicate is a JSON object (in-toto's Statement); any other JSON value is refused.
   ...['[{"a": 1}]', '"provenance"', 'null', '7'].map((json) => ({
     name: `a --predicate that is ${json}, not a JSON object`,
