@@ -109,3 +109,28 @@ test('sandbox state: none is undefined; a state without its version, base URL or
     t.regex(e.message, /sandbox state .* is malformed/);
   }
 });
+
+test('a data file cut short (a crash while another tool wrote it) is refused as not JSON, by name, never its contents', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stella-datadir-'));
+  const now = Date.UTC(2026, 11, 4, 12, 0, 0);
+  loadOrCreateAuthority(dir, now);
+  writeFileSync(
+    sandboxPath(dir, 'state'),
+    JSON.stringify({ version: 1, pid: null, port: 8080, urls: { base: 'http://127.0.0.1:8080' } }),
+  );
+  const cases: [keyof typeof SANDBOX_FILES, string, () => unknown][] = [
+    ['keys', 'authority keys', () => loadOrCreateAuthority(dir, now)],
+    ['authority', 'authority metadata', () => loadOrCreateAuthority(dir, now)],
+    ['state', 'sandbox state', () => readSandboxState(dir)],
+  ];
+  for (const [file, what, read] of cases) {
+    const path = sandboxPath(dir, file);
+    const whole = readFileSync(path, 'utf8');
+    writeFileSync(path, whole.slice(0, Math.floor(whole.length / 2)));
+    const e = t.throws(read, { instanceOf: StellaError }, file);
+    t.is(e.code, 'SANDBOX_ERROR', file);
+    t.is(e.message, `${what} ${path} is not valid JSON`, file);
+    writeFileSync(path, whole);
+    t.notThrows(read, `${file} restored`);
+  }
+});
