@@ -26,13 +26,16 @@ export function helpSubject(config: Config, words: readonly string[]): HelpSubje
   if (command && !command.hidden) return { kind: 'command', id, command };
   const topic = config.findTopic(id);
   if (topic && !topic.hidden) return { kind: 'topic', id, description: topic.description };
-  const { commands, topics } = listedUnder(config, '', true);
-  const hint = closest(id, [...commands.map((c) => c.id), ...topics.map((t) => t.name)]);
-  throw usageError(unknownCommandMessage(id, hint), { command: spoken(id) });
+  throw usageError(unknownCommandMessage(config, id), { command: spoken(id) });
 }
 
-/** The one wording of an unknown command (here and in the command_not_found hook). */
-export function unknownCommandMessage(id: string, hint: string | undefined): string {
+/**
+ * The one wording of an unknown command (here and in the command_not_found hook), with the
+ * closest visible command or topic: a hidden one is never suggested.
+ */
+export function unknownCommandMessage(config: Config, id: string): string {
+  const { commands, topics } = listedUnder(config, '', true);
+  const hint = closest(id, [...commands.map((c) => c.id), ...topics.map((t) => t.name)]);
   return `unknown command "stella ${spoken(id)}"${hint ? ` (did you mean "stella ${spoken(hint)}"?)` : ''}`;
 }
 

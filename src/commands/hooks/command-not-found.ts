@@ -5,10 +5,11 @@
  * would say "command attest:inspect:b.json not found" (and ignore --json). A run that starts
  * with a real command is handed to that command, so its own reader names the extra word
  * ("unexpected argument"), with the wording and exit status of every other usage error. Any
- * other unknown command is a usage error of its own, naming the closest command.
+ * other unknown command is a usage error of its own, naming the closest visible command or
+ * topic (the same list `stella help` draws from).
  */
 import type { Hook } from '@oclif/core';
-import { asksForJson, closest } from '../argv.js';
+import { asksForJson } from '../argv.js';
 import { unknownCommandMessage } from '../help-subject.js';
 import { printUsageError } from '../render.js';
 
@@ -28,10 +29,7 @@ const hook: Hook<'command_not_found'> = async function ({ id, argv = [], config 
     );
     return;
   }
-  process.exitCode = printUsageError(
-    unknownCommandMessage(id, closest(id, config.commandIDs)),
-    json,
-  );
+  process.exitCode = printUsageError(unknownCommandMessage(config, id), json);
 };
 
 export default hook;
