@@ -48,8 +48,8 @@ function isUnder(child: string, parent: string, nested: boolean): boolean {
 
 /**
  * The visible topics and commands a topic (`''`: the root) lists, sorted: its direct ones, or
- * with `nested` every one under it. A command's id is no topic of its own (oclif makes
- * `autocomplete` a topic for its hidden `autocomplete:script`).
+ * with `nested` every one under it. A command's id is no topic of its own (oclif makes a
+ * command a topic when a command sits under it, even a hidden one).
  */
 export function listedUnder(
   config: Config,

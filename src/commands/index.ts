@@ -4,5 +4,13 @@ import { commands as trust } from './trust/index.js';
 import { commands as sandbox } from './sandbox/index.js';
 import { commands as policy } from './policy/index.js';
 import HelpCommand from './help.js';
+import Autocomplete from './autocomplete.js';
 
-export const COMMANDS = { ...attest, ...trust, ...sandbox, ...policy, help: HelpCommand };
+export const COMMANDS = {
+  ...attest,
+  ...trust,
+  ...sandbox,
+  ...policy,
+  help: HelpCommand,
+  autocomplete: Autocomplete,
+};

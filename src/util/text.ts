@@ -110,3 +110,8 @@ export function terminalText(text: string): string {
 export function terminalLine(text: string): string {
   return terminalText(text).replace(/\n/g, '\\n');
 }
+
+/** `s` as one single-quoted POSIX shell word: it stays one word, and nothing in it is expanded. */
+export function shellQuoted(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}

@@ -15,15 +15,14 @@ import { verifyFlags } from '../helpers/argv.js';
 import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { capturedOutput } from '../helpers/output.js';
 import { CLI, PROJECT_ROOT } from '../helpers/paths.js';
-
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+import { shellQuoted } from '../../src/util/text.js';
 
 /** What a run under a pseudo-terminal printed (stdout and stderr are both the terminal). */
 function underTty(
   args: string[],
   opts: { colour?: boolean; fails?: boolean; env?: Record<string, string> } = {},
 ): Promise<string> {
-  const command = [process.execPath, CLI, ...args].map(shellQuote).join(' ');
+  const command = [process.execPath, CLI, ...args].map(shellQuoted).join(' ');
   const env = { ...process.env, ...opts.env };
   if (opts.colour) delete env.NO_COLOR;
   else env.NO_COLOR = '1';

@@ -4,12 +4,21 @@
  */
 import test from 'ava';
 import { Config } from '@oclif/core';
-import { helpJson, helpSubject, spoken } from '../../src/commands/help-subject.js';
+import { join } from 'node:path';
+import {
+  helpJson,
+  helpSubject,
+  listedUnder,
+  spoken,
+  unknownCommandMessage,
+} from '../../src/commands/help-subject.js';
 import { COMMANDS } from '../../src/commands/index.js';
 import { StellaError } from '../../src/errors.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 
 const config = await Config.load(PROJECT_ROOT);
+/** A tiny oclif program with a hidden command and one without a summary. */
+const fixture = await Config.load(join(PROJECT_ROOT, 'test', 'fixtures', 'cli', 'oclif-hidden'));
 
 interface ListJson {
   kind: string;
@@ -57,9 +66,19 @@ test('an unknown subject is a usage error naming the closest command, or none wh
   t.is(far.message, 'unknown command "stella qqqqqqqqqq"');
 });
 
-test('a hidden command is not a subject (autocomplete:script, which the plugin hides)', (t) => {
-  t.true(config.findCommand('autocomplete:script')?.hidden);
-  t.throws(() => helpSubject(config, ['autocomplete', 'script']), { instanceOf: StellaError });
+test('a hidden command is no subject, is listed nowhere and is never suggested (a fixture program: Stella has none)', (t) => {
+  t.true(fixture.findCommand('tools:secret')?.hidden);
+  t.throws(() => helpSubject(fixture, ['tools', 'secret']), { instanceOf: StellaError });
+  t.deepEqual(
+    listedUnder(fixture, '', true).commands.map((c) => c.id),
+    ['plain', 'tools:shown'],
+  );
+  // One letter from the hidden command, five from the visible one: nothing near is shown.
+  t.is(unknownCommandMessage(fixture, 'tools:secre'), 'unknown command "stella tools secre"');
+  t.is(
+    unknownCommandMessage(fixture, 'tools:shwn'),
+    'unknown command "stella tools shwn" (did you mean "stella tools shown"?)',
+  );
 });
 
 test('the root lists the top-level topics and commands, with the version', (t) => {
@@ -81,12 +100,13 @@ test('the root lists the top-level topics and commands, with the version', (t) =
     ['autocomplete', 'help'],
   );
   t.is(root.topics.find((x) => x.topic === 'trust')?.description, 'Manage the local trust store');
-  // A command with a description but no summary (the autocomplete plugin's) is summed up by
-  // the description's first line.
-  t.is(config.findCommand('autocomplete')?.summary, undefined);
+  // A command with a description but no summary (the fixture's `plain`; every Stella command
+  // has a summary) is summed up by the description's first line.
+  t.is(fixture.findCommand('plain')?.summary, undefined);
+  const fixtureRoot = helpJson(fixture, { kind: 'root' }) as ListJson;
   t.is(
-    root.commands.find((x) => x.command === 'autocomplete')?.summary,
-    config.findCommand('autocomplete')!.description!.split('\n')[0],
+    fixtureRoot.commands.find((x) => x.command === 'plain')?.summary,
+    'Summed up by this first line',
   );
 });
 
