@@ -24,6 +24,7 @@ import {
   ControlServer,
   CONTROL_PATHS,
   encodeControlKey,
+  forkMac,
   helloSandbox,
   isLoopbackUrl,
   newControlKey,
@@ -125,6 +126,56 @@ test('H57 stop: the MAC over an outstanding server nonce, once; nothing else', (
   t.false(server.authorizeStop({ serverNonce: late, mac: stopMac(key, late) }), 'expired');
   t.false(server.authorizeStop(null));
   t.false(server.authorizeStop({ serverNonce: 'x', mac: 'y' }));
+});
+
+test('H57 fork: the MAC binds the log and the fork point; only v1 or v2 and a decimal point are taken, even with a valid MAC', (t) => {
+  const key = newControlKey();
+  const server = new ControlServer(key, 1, 'ab');
+  const nonce = () => server.hello({ clientNonce: newNonce() })!.serverNonce;
+  const request = (log: unknown, at: unknown, macLog = log, macAt = at) => {
+    const serverNonce = nonce();
+    return {
+      serverNonce,
+      log,
+      at,
+      mac: forkMac(key, serverNonce, String(macLog), String(macAt)),
+    };
+  };
+  t.deepEqual(server.authorizeFork(request('v1', '')), { log: 'v1', at: '' });
+  t.deepEqual(server.authorizeFork(request('v2', '0')), { log: 'v2', at: '0' });
+  t.deepEqual(server.authorizeFork(request('v1', '1234567890123456')), {
+    log: 'v1',
+    at: '1234567890123456',
+  });
+  // The MAC made for another log or point does not carry over.
+  t.is(server.authorizeFork(request('v1', '3', 'v2', '3')), undefined, 'log changed in transit');
+  t.is(server.authorizeFork(request('v1', '3', 'v1', '4')), undefined, 'point changed in transit');
+  const serverNonce = nonce();
+  t.is(
+    server.authorizeFork({
+      serverNonce,
+      log: 'v1',
+      at: '',
+      mac: forkMac(newControlKey(), serverNonce, 'v1', ''),
+    }),
+    undefined,
+    'wrong key',
+  );
+  // Refused by shape, whatever the MAC: another log, a point that is no plain decimal index.
+  for (const [log, at] of [
+    ['v3', '1'],
+    ['V1', '1'],
+    ['v1 ', '1'],
+    [1, '1'],
+    ['v1', '01'],
+    ['v1', '-1'],
+    ['v1', '1e3'],
+    ['v1', '12345678901234567'],
+    ['v1', 5],
+    [undefined, ''],
+  ] as const)
+    t.is(server.authorizeFork(request(log, at)), undefined, `${String(log)} at ${String(at)}`);
+  t.is(server.authorizeFork(null), undefined);
 });
 
 test('H57 a running sandbox: control key 0600, proof over HTTP, unauthenticated stop refused, stopSandbox stops it', async (t) => {
