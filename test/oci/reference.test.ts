@@ -58,7 +58,18 @@ test('image references refused: no digest, tag only, upper case, bad digest, bad
     registry: 'ghcr.io',
     repository: 'org/app',
   });
+  // One word, no slash and no colon: Docker Hub's official image, as `docker push app` reads it.
+  t.like(parseRepositoryReference('app'), { registry: 'docker.io', repository: 'library/app' });
+  // A port is no tag: the colon sits before the last slash.
+  t.like(parseRepositoryReference('localhost:5000/app'), {
+    registry: 'localhost:5000',
+    repository: 'app',
+  });
   t.throws(() => parseRepositoryReference('ghcr.io/org/app:v1'), { instanceOf: StellaError });
+  t.throws(() => parseRepositoryReference('app:v1'), {
+    instanceOf: StellaError,
+    message: /without a tag/,
+  });
   t.throws(() => parseRepositoryReference(`ghcr.io/org/app@${D}`), {
     instanceOf: StellaError,
     message: /expected REGISTRY\/REPOSITORY without a digest \(the digest comes from --artifact\)/,
