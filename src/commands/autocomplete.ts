@@ -1,5 +1,5 @@
 /**
- * `stella autocomplete [bash|zsh]`: prints the completion script (src/commands/completion.ts),
+ * `stella autocomplete [bash|zsh|fish]`: prints the completion script (src/commands/completion.ts),
  * in place of oclif's autocomplete plugin, which kept a cache under ~/.cache, ran `stella` on
  * every setup, knew no --json and worded its errors as oclif does.
  */
@@ -17,7 +17,7 @@ import {
 } from './completion.js';
 
 export default class Autocomplete extends StellaCommand {
-  static override summary = 'Print the shell completion script for bash or zsh';
+  static override summary = 'Print the shell completion script for bash, zsh or fish';
   static override description = [
     'The script completes commands, topics, flags and the values of flags with fixed options',
     '(`attest sign --type`: blob, image); after any other flag that takes a value it leaves the',
@@ -29,6 +29,7 @@ export default class Autocomplete extends StellaCommand {
   static override examples = [
     '<%= config.bin %> autocomplete bash > ~/.local/share/bash-completion/completions/stella',
     '<%= config.bin %> autocomplete zsh > ~/.stella-completion.zsh   # then source it from ~/.zshrc',
+    '<%= config.bin %> autocomplete fish > ~/.config/fish/completions/stella.fish',
   ];
 
   static override args = {
@@ -44,7 +45,7 @@ export default class Autocomplete extends StellaCommand {
     const shell = (args.shell ?? shellFromEnv(process.env.SHELL)) as CompletionShell | undefined;
     if (shell === undefined)
       this.usage(
-        `say which shell: ${COMPLETION_SHELLS.join(' or ')} ($SHELL is ${process.env.SHELL ? `"${process.env.SHELL}"` : 'not set'})`,
+        `say which shell: ${COMPLETION_SHELLS.join(', ')} ($SHELL is ${process.env.SHELL ? `"${process.env.SHELL}"` : 'not set'})`,
       );
     const tree = completionTree(this.config);
     const meta = { bin: this.config.bin, version: this.config.version };

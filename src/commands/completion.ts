@@ -1,5 +1,5 @@
 /**
- * Shell completion for `stella autocomplete bash|zsh`: one self-contained script with the
+ * Shell completion for `stella autocomplete bash|zsh|fish`: one self-contained script with the
  * commands, topics and flags written into it, as `cosign completion` and `kubectl completion`
  * print theirs. Nothing is cached on disk and nothing runs `stella` while the shell completes,
  * so a TAB costs no process start; the price is that the script is made again after an upgrade
@@ -12,7 +12,8 @@
  * a flag that takes any value, or after a command's own words, so the shell completes file
  * names (`-o default`); the command's flags for a word starting with `-`; otherwise the topics
  * and commands under the words so far. After `help`, the words are completed as at the root
- * (`stella help attest v` → verify).
+ * (`stella help attest v` → verify). fish gets the same walk written in fish (fishFunction),
+ * which prints file names itself where bash leaves them to the shell.
  */
 import type { Interfaces } from '@oclif/core';
 import { shellQuoted } from '../util/text.js';
@@ -20,7 +21,7 @@ import { listedUnder, spoken } from './help-subject.js';
 
 type Config = Interfaces.Config;
 
-export const COMPLETION_SHELLS = ['bash', 'zsh'] as const;
+export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
 
 export interface CompletionFlag {
@@ -75,8 +76,12 @@ function caseArms(entries: [string, string[]][]): string {
     .join('\n');
 }
 
-/** The completion function and its tables, in the subset of bash that zsh's bashcompinit runs. */
-function completionFunction(tree: CompletionTree): string {
+/** The three tables every shell's script carries, each as sorted [key, words] pairs. */
+function completionTables(tree: CompletionTree): {
+  children: [string, string[]][];
+  longFlags: [string, string[]][];
+  values: [string, string[]][];
+} {
   const sorted = <T>(m: Map<string, T>): [string, T][] =>
     [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
   const longFlags = sorted(tree.flags).map(([id, fs]): [string, string[]] => [
@@ -88,10 +93,16 @@ function completionFunction(tree: CompletionTree): string {
   for (const [id, fs] of sorted(tree.flags))
     for (const f of fs.filter((x) => x.takesValue))
       for (const name of f.names) values.push([`${id} ${name}`, f.options ?? []]);
+  return { children: sorted(tree.children), longFlags, values };
+}
+
+/** The completion function and its tables, in the subset of bash that zsh's bashcompinit runs. */
+function completionFunction(tree: CompletionTree): string {
+  const { children, longFlags, values } = completionTables(tree);
   return `# The words that may follow a topic or command (its id, words joined by ':').
 _stella_children() {
   case "$1" in
-${caseArms(sorted(tree.children))}
+${caseArms(children)}
     *) _stella_reply='' ;;
   esac
 }
@@ -162,11 +173,138 @@ _stella_complete() {
 `;
 }
 
+/** `s` as one fish word: single-quoted, with `\\` and `'` escaped (fish's rule inside quotes). */
+function fishQuoted(s: string): string {
+  return `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+/** One `case` per key, echoing the words (fish's switch; the keys hold no wildcard). */
+function switchArms(entries: [string, string[]][], indent: string): string {
+  return entries
+    .map(
+      ([key, words]) =>
+        `${indent}case ${fishQuoted(key)}\n${indent}    echo ${fishQuoted(words.join(' '))}`,
+    )
+    .join('\n');
+}
+
+/**
+ * The fish form: the same walk as the bash function, as one function that prints the
+ * candidates (fish filters them by the word at the cursor), and file names through fish's own
+ * `__fish_complete_path` where bash leaves them to `-o default`.
+ */
+function fishFunction(tree: CompletionTree): string {
+  const { children, longFlags, values } = completionTables(tree);
+  return `# The words that may follow a topic or command (its id, words joined by ':').
+function __stella_children
+    switch "$argv[1]"
+${switchArms(children, '        ')}
+    end
+end
+
+# A command's flags, long forms.
+function __stella_flags
+    switch "$argv[1]"
+${switchArms(longFlags, '        ')}
+    end
+end
+
+# Whether flag $argv[2] of command $argv[1] takes a value (status 0), with its fixed values.
+function __stella_values
+    switch "$argv[1] $argv[2]"
+${switchArms(values, '        ')}
+        case '*'
+            return 1
+    end
+end
+
+function __stella_complete
+    set -l words (commandline -opc)
+    set -l cur (commandline -ct)
+    set -e words[1]
+    set -l path ''
+    set -l flag ''
+    set -l skip 0
+    set -l helping 0
+    for word in $words
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        # After --, every word is an argument: file names.
+        if test "$word" = '--'
+            __fish_complete_path "$cur"
+            return
+        end
+        if string match -q -- '-*' "$word"
+            if not string match -q -- '*=*' "$word"; and __stella_values "$path" "$word" >/dev/null
+                set skip 1
+                set flag "$word"
+            end
+            continue
+        end
+        # \`stella help WORDS\`: the words name a topic or command, completed as at the root.
+        if test -z "$path"; and test "$word" = help; and test $helping = 0
+            set helping 1
+            continue
+        end
+        if contains -- "$word" (string split ' ' -- (__stella_children "$path"))
+            if test -z "$path"
+                set path "$word"
+            else
+                set path "$path:$word"
+            end
+        else if test -z "$(__stella_flags "$path")"
+            # Under a topic (no flags of its own), a word Stella does not know.
+            return
+        end
+    end
+    if test $skip = 1
+        # The word at the cursor is the value of $flag.
+        set -l fixed (__stella_values "$path" "$flag")
+        if test -n "$fixed"
+            string split ' ' -- $fixed
+        else
+            __fish_complete_path "$cur"
+        end
+        return
+    end
+    if string match -q -- '--*=*' "$cur"
+        set -l name (string split -m 1 '=' -- "$cur")[1]
+        set -l fixed (__stella_values "$path" "$name")
+        and test -n "$fixed"
+        and for value in (string split ' ' -- $fixed)
+            echo "$name=$value"
+        end
+        return
+    end
+    if string match -q -- '-*' "$cur"
+        if test $helping = 1
+            set path help
+        end
+        string split ' ' -- (__stella_flags "$path")
+        return
+    end
+    set -l next (__stella_children "$path")
+    if test -n "$next"
+        string split ' ' -- $next
+    else
+        __fish_complete_path "$cur"
+    end
+end
+`;
+}
+
 /** How to install the script, for its header and for --json. */
 export function completionInstall(shell: CompletionShell, bin: string): string {
-  return shell === 'bash'
-    ? `${bin} autocomplete bash > ~/.local/share/bash-completion/completions/${bin} (loaded by bash-completion), or write it anywhere and source that file from ~/.bashrc`
-    : `${bin} autocomplete zsh > ~/.${bin}-completion.zsh, then source ~/.${bin}-completion.zsh from ~/.zshrc`;
+  switch (shell) {
+    case 'bash':
+      return `${bin} autocomplete bash > ~/.local/share/bash-completion/completions/${bin} (loaded by bash-completion), or write it anywhere and source that file from ~/.bashrc`;
+    case 'zsh':
+      return `${bin} autocomplete zsh > ~/.${bin}-completion.zsh, then source ~/.${bin}-completion.zsh from ~/.zshrc`;
+    case 'fish':
+      return `${bin} autocomplete fish > ~/.config/fish/completions/${bin}.fish (fish loads it on the first TAB)`;
+  }
 }
 
 /** The whole script for `shell`: a header, the function, and its registration for `bin`. */
@@ -180,6 +318,8 @@ export function completionScript(
     `# Install: ${completionInstall(shell, meta.bin)}.`,
     `# It lists the commands and flags of this version: make it again after an upgrade.`,
   ].join('\n');
+  if (shell === 'fish')
+    return `${header}\n\n${fishFunction(tree)}\n# Stella's function decides where file names are completed.\ncomplete -c ${meta.bin} -f -a '(__stella_complete)'\n`;
   const zshSetup =
     shell === 'zsh'
       ? `\n# zsh runs the bash function through bashcompinit, which needs compinit.\n(( $+functions[compdef] )) || { autoload -U +X compinit && compinit; }\nautoload -U +X bashcompinit && bashcompinit\n`

@@ -12,11 +12,11 @@ import { PROJECT_ROOT } from '../helpers/paths.js';
 
 const config = await Config.load(PROJECT_ROOT);
 const tree = completionTree(config);
-const script = (shell: 'bash' | 'zsh') =>
+const script = (shell: 'bash' | 'zsh' | 'fish') =>
   completionScript(shell, tree, { bin: 'stella', version: config.version });
 
-test('autocomplete bash and zsh print the script; without a shell, the one $SHELL names', async (t) => {
-  for (const shell of ['bash', 'zsh'] as const) {
+test('autocomplete bash, zsh and fish print the script; without a shell, the one $SHELL names', async (t) => {
+  for (const shell of ['bash', 'zsh', 'fish'] as const) {
     const r = await runCli(['autocomplete', shell], { env: { SHELL: '/bin/sh' } });
     t.is(r.code, 0, r.stderr);
     t.is(r.stdout, script(shell));
@@ -42,30 +42,31 @@ test('autocomplete --json: one object with the shell, version, install line, com
 });
 
 test('a shell it cannot complete for is a usage error (exit 2), with or without --json', async (t) => {
-  const fish = await runCli(['autocomplete', 'fish']);
-  t.is(fish.code, 2);
-  t.is(fish.stderr, usageStderr('Expected fish to be one of: bash, zsh'));
-  t.is(fish.stdout, '');
+  const tcsh = await runCli(['autocomplete', 'tcsh']);
+  t.is(tcsh.code, 2);
+  t.is(tcsh.stderr, usageStderr('Expected tcsh to be one of: bash, zsh, fish'));
+  t.is(tcsh.stdout, '');
   for (const [env, said] of [
-    [{ SHELL: '/usr/bin/fish' }, '"/usr/bin/fish"'],
+    [{ SHELL: '/bin/tcsh' }, '"/bin/tcsh"'],
     [{ SHELL: '' }, 'not set'],
   ] as const) {
     const r = await runCli(['autocomplete'], { env });
     t.is(r.code, 2, said);
-    t.is(r.stderr, usageStderr(`say which shell: bash or zsh ($SHELL is ${said})`));
+    t.is(r.stderr, usageStderr(`say which shell: bash, zsh, fish ($SHELL is ${said})`));
     const json = await runCli(['autocomplete', '--json'], { env });
     t.is(json.code, 2);
     t.deepEqual(
       JSON.parse(json.stdout),
-      usageJson(`say which shell: bash or zsh ($SHELL is ${said})`),
+      usageJson(`say which shell: bash, zsh, fish ($SHELL is ${said})`),
     );
   }
 });
 
-test('shellFromEnv: the last part of $SHELL, when it is bash or zsh', (t) => {
+test('shellFromEnv: the last part of $SHELL, when it is bash, zsh or fish', (t) => {
   t.is(shellFromEnv('/bin/bash'), 'bash');
   t.is(shellFromEnv('/usr/local/bin/zsh'), 'zsh');
   t.is(shellFromEnv('zsh'), 'zsh');
-  for (const other of [undefined, '', '/bin/sh', '/usr/bin/fish', '/bin/bash5'])
+  t.is(shellFromEnv('/usr/bin/fish'), 'fish');
+  for (const other of [undefined, '', '/bin/sh', '/bin/tcsh', '/bin/bash5'])
     t.is(shellFromEnv(other), undefined, String(other));
 });

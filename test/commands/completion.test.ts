@@ -1,13 +1,13 @@
 /**
  * The completion script (src/commands/completion.ts), made from the project's real oclif
- * configuration and run in real shells: bash, and zsh through its bashcompinit (zsh from
- * Debian's zsh package, which scripts/ensure-test-tools.sh installs; without it the zsh test
- * is declared skipped). Each case sets the words a user typed, the last one at the cursor, and
- * reads what the function offers.
+ * configuration and run in real shells: bash, zsh through its bashcompinit, and fish (zsh and
+ * fish from Debian's packages, which scripts/ensure-test-tools.sh installs; without one, its
+ * test is declared skipped). Each case sets the words a user typed, the last one at the
+ * cursor, and reads what the shell offers.
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config } from '@oclif/core';
@@ -25,41 +25,90 @@ const config = await Config.load(PROJECT_ROOT);
 const tree = completionTree(config);
 const META = { bin: 'stella', version: config.version };
 
-const ZSH = '/usr/bin/zsh';
-const zshMissing = existsSync(ZSH)
-  ? undefined
-  : `${ZSH} not found (Debian's zsh package; scripts/ensure-test-tools.sh installs it as root)`;
+/** A shell from Debian's package of that name, which scripts/ensure-test-tools.sh installs. */
+function shellTool(path: string): { path: string; missing: string | undefined } {
+  const name = path.split('/').pop()!;
+  return {
+    path,
+    missing: existsSync(path)
+      ? undefined
+      : `${path} not found (Debian's ${name} package; scripts/ensure-test-tools.sh installs it as root)`,
+  };
+}
+const ZSH = shellTool('/usr/bin/zsh');
+const FISH = shellTool('/usr/bin/fish');
+
+/** The files in the folder each shell completes in: what "file names" are in the cases. */
+const FILES = ['artifact.txt', 'out.json'];
+
+/** `s` as one fish word inside single quotes. */
+const fishQuoted = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 /**
- * What the script offers for each case, in one shell process. bash: the function is called as
- * bash's `complete -F` calls it. zsh: through bashcompinit's `compgen -F`, as its completion
- * widget calls it; zsh's compgen does not filter by the word at the cursor (zsh's own matcher
- * does that later), so the zsh lists are filtered here the same way.
+ * What the script offers for each case, in one shell process started in a folder holding
+ * FILES. bash: the function is called as bash's `complete -F` calls it (file names are then
+ * bash's own `-o default`, not the function's). zsh: through bashcompinit's `compgen -F`, as
+ * its completion widget calls it; zsh's compgen does not filter by the word at the cursor (zsh's
+ * matcher does that later), so the zsh lists are filtered here the same way. fish: `complete -C`
+ * on the whole command line, what fish itself offers, file names included.
  */
 function offers(shell: CompletionShell, cases: string[][]): string[][] {
   const dir = mkdtempSync(join(tmpdir(), 'stella-completion-'));
+  const work = join(dir, 'work');
+  mkdirSync(work);
+  for (const f of FILES) writeFileSync(join(work, f), '');
   const script = join(dir, `stella.${shell}`);
   writeFileSync(script, completionScript(shell, tree, META));
-  const call =
-    shell === 'bash'
-      ? '_stella_complete; printf "%s\\n" "${COMPREPLY[*]}"'
-      : 'printf "%s\\n" "$(compgen -F _stella_complete -- "${COMP_WORDS[-1]}" | tr "\\n" " ")"';
-  const driver = [
-    `source ${shellQuoted(script)}`,
-    `t() { COMP_WORDS=("$@"); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 )); COMPREPLY=(); ${call}; }`,
-    ...cases.map((words) => `t stella ${words.map(shellQuoted).join(' ')}`),
-    shell === 'bash' ? 'complete -p stella' : 'print -r -- "$_comps[stella]"',
-  ].join('\n');
-  const r = spawnSync(shell === 'bash' ? 'bash' : ZSH, shell === 'bash' ? ['--norc'] : ['-f'], {
+  let driver: string;
+  let argv: [string, string[]];
+  if (shell === 'fish') {
+    driver = [
+      `source ${fishQuoted(script)}`,
+      ...cases.map(
+        (words) =>
+          `echo (complete -C ${fishQuoted(['stella', ...words].join(' '))} | string replace -r '\\t.*' '')`,
+      ),
+      'complete -c stella',
+    ].join('\n');
+    // fish reads a script from a file, not from a pipe it did not start with.
+    writeFileSync(join(dir, 'driver.fish'), driver);
+    argv = [FISH.path, ['--no-config', join(dir, 'driver.fish')]];
+  } else {
+    const call =
+      shell === 'bash'
+        ? '_stella_complete; printf "%s\\n" "${COMPREPLY[*]}"'
+        : 'printf "%s\\n" "$(compgen -F _stella_complete -- "${COMP_WORDS[-1]}" | tr "\\n" " ")"';
+    driver = [
+      `source ${shellQuoted(script)}`,
+      `t() { COMP_WORDS=("$@"); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 )); COMPREPLY=(); ${call}; }`,
+      ...cases.map((words) => `t stella ${words.map(shellQuoted).join(' ')}`),
+      shell === 'bash' ? 'complete -p stella' : 'print -r -- "$_comps[stella]"',
+    ].join('\n');
+    argv = shell === 'bash' ? ['bash', ['--norc']] : [ZSH.path, ['-f']];
+  }
+  const r = spawnSync(argv[0], argv[1], {
     input: driver,
+    cwd: work,
     encoding: 'utf8',
-    // zsh's compinit writes its dump under ZDOTDIR (else HOME): keep it out of the user's.
-    env: { PATH: process.env.PATH, HOME: dir, ZDOTDIR: dir, TERM: 'dumb' },
+    // zsh's compinit writes its dump under ZDOTDIR (else HOME), fish its history and variables
+    // under XDG folders: keep all of it out of the user's.
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      ZDOTDIR: dir,
+      XDG_CONFIG_HOME: dir,
+      XDG_DATA_HOME: dir,
+      TERM: 'dumb',
+    },
   });
   if (r.status !== 0) throw new Error(`${shell} exited ${r.status}: ${r.stderr}`);
   const lines = r.stdout.split('\n');
   const registration = lines[cases.length]!;
-  if (!/-o default -F _stella_complete/.test(registration))
+  const registered =
+    shell === 'fish'
+      ? /complete --no-files stella -a '\(__stella_complete\)'/
+      : /-o default -F _stella_complete/;
+  if (!registered.test(registration))
     throw new Error(`${shell}: stella is not registered: ${registration}`);
   return cases.map((words, i) => {
     const cur = words[words.length - 1]!;
@@ -68,7 +117,12 @@ function offers(shell: CompletionShell, cases: string[][]): string[][] {
   });
 }
 
-const CASES: { words: string[]; offers: string[]; why: string }[] = [
+/**
+ * `offers`: what the function itself gives. `files`: the shell completes file names there
+ * (bash and zsh through `-o default`, after the function gave nothing; fish through the
+ * function), so fish's answer is the files that start with the word at the cursor.
+ */
+const CASES: { words: string[]; offers: string[]; files?: true; why: string }[] = [
   {
     words: [''],
     offers: ['attest', 'autocomplete', 'help', 'policy', 'sandbox', 'trust'],
@@ -100,7 +154,14 @@ const CASES: { words: string[]; offers: string[]; why: string }[] = [
   {
     words: ['attest', 'sign', '--output', ''],
     offers: [],
-    why: 'any value: left to the shell (file names)',
+    files: true,
+    why: 'any value: file names',
+  },
+  {
+    words: ['attest', 'verify', 'ar'],
+    offers: [],
+    files: true,
+    why: "a command's own argument: file names",
   },
   {
     words: ['attest', 'verify', 'artifact.txt', '--bun'],
@@ -108,8 +169,9 @@ const CASES: { words: string[]; offers: string[]; why: string }[] = [
     why: "a command's own argument does not change the command",
   },
   {
-    words: ['attest', 'verify', '--', '--bun'],
+    words: ['attest', 'verify', '--', ''],
     offers: [],
+    files: true,
     why: 'after --, arguments only',
   },
   { words: ['help', 'attest', 'v'], offers: ['verify'], why: 'help completes what it explains' },
@@ -117,12 +179,17 @@ const CASES: { words: string[]; offers: string[]; why: string }[] = [
   { words: ['nosuch', ''], offers: [], why: 'an unknown word: nothing of its own' },
 ];
 
+const expected = (c: (typeof CASES)[number], shell: CompletionShell): string[] =>
+  c.files && shell === 'fish' ? FILES.filter((f) => f.startsWith(c.words.at(-1)!)) : c.offers;
+
 test('bash: commands, topics, flags and fixed values, with each value flag followed', (t) => {
   const got = offers(
     'bash',
     CASES.map((c) => c.words),
   );
-  CASES.forEach((c, i) => t.deepEqual(got[i], c.offers, `${c.why}: ${c.words.join(' ')}`));
+  CASES.forEach((c, i) =>
+    t.deepEqual(got[i], expected(c, 'bash'), `${c.why}: ${c.words.join(' ')}`),
+  );
   // bash splits --type=i into three words; the value after '=' is the flag's.
   t.deepEqual(
     offers('bash', [
@@ -133,16 +200,33 @@ test('bash: commands, topics, flags and fixed values, with each value flag follo
   );
 });
 
-(zshMissing === undefined ? test : test.skip)(
-  `zsh, through bashcompinit: the same answers as bash${zshMissing ? ` [skipped: ${zshMissing}]` : ''}`,
+(ZSH.missing === undefined ? test : test.skip)(
+  `zsh, through bashcompinit: the same answers as bash${ZSH.missing ? ` [skipped: ${ZSH.missing}]` : ''}`,
   (t) => {
     const got = offers(
       'zsh',
       CASES.map((c) => c.words),
     );
-    CASES.forEach((c, i) => t.deepEqual(got[i], c.offers, `${c.why}: ${c.words.join(' ')}`));
+    CASES.forEach((c, i) =>
+      t.deepEqual(got[i], expected(c, 'zsh'), `${c.why}: ${c.words.join(' ')}`),
+    );
     // zsh keeps --type=i as one word.
     t.deepEqual(offers('zsh', [['attest', 'sign', '--type=']]), [['--type=blob', '--type=image']]);
+  },
+);
+
+(FISH.missing === undefined ? test : test.skip)(
+  `fish, through complete -C: the same answers, file names from the function${FISH.missing ? ` [skipped: ${FISH.missing}]` : ''}`,
+  (t) => {
+    const got = offers(
+      'fish',
+      CASES.map((c) => c.words),
+    );
+    CASES.forEach((c, i) =>
+      t.deepEqual(got[i], expected(c, 'fish'), `${c.why}: ${c.words.join(' ')}`),
+    );
+    // fish keeps --type=i as one word too.
+    t.deepEqual(offers('fish', [['attest', 'sign', '--type=i']]), [['--type=image']]);
   },
 );
 
@@ -180,6 +264,9 @@ test('the script names the version it describes and how to install it', (t) => {
   const zsh = completionScript('zsh', tree, META);
   t.regex(zsh, /autoload -U \+X bashcompinit && bashcompinit/);
   t.true(zsh.endsWith('complete -o default -F _stella_complete stella\n'));
+  const fish = completionScript('fish', tree, META);
+  t.regex(fish, /~\/\.config\/fish\/completions\/stella\.fish/);
+  t.true(fish.endsWith("complete -c stella -f -a '(__stella_complete)'\n"));
 });
 
 test('hidden commands are not completed (a fixture program: Stella has none)', async (t) => {
