@@ -145,6 +145,29 @@ function identityStep(
   });
 }
 
+test("a leaf with no OIDC issuer extension (neither of Fulcio's two) is refused as such, naming the issuer expected", (t) => {
+  const pki = buildPki('identity-no-issuer');
+  const exts = defaultLeafExtensions(pki.intermediateSigner.spki, pki.leafSigner.spki).filter(
+    (e) => e.oid !== OID.fulcioIssuerV1 && e.oid !== OID.fulcioIssuerV2,
+  );
+  const leaf = parseCertificate(
+    leafCert({
+      issuerSigner: pki.intermediateSigner,
+      subjectSpki: pki.leafSigner.spki,
+      extensions: exts,
+    }),
+  );
+  const e = t.throws(() => identityStep(leaf, 'https://example\\.test/ci'), {
+    instanceOf: StellaError,
+  });
+  t.is(e?.code, 'ISSUER_MISMATCH');
+  t.is(e?.check, 'policy');
+  t.is(
+    e?.message,
+    'issuer mismatch: certificate has no OIDC issuer extension, expected "https://token.actions.githubusercontent.com"',
+  );
+});
+
 test('identities are the SAN URIs and emails and the Fulcio username otherName; other otherNames are not', (t) => {
   const leaf = leafWithSan({
     uris: ['https://example.test/ci'],
