@@ -247,6 +247,11 @@ test('exported verifyBundle runs the policy step: the report of an accepted bund
     identityField: 'SAN URI',
     certificateAuthority: report.signer?.certificateAuthority,
   });
+  // The verified time says what vouched for it: here the log's signed entry timestamp.
+  t.regex(
+    report.checks[0]!.summary,
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z \(signed entry timestamp from \S+\)$/,
+  );
 });
 
 test('a v0.1 entry with only a SET counts as a log entry: the report says so', async (t) => {

@@ -671,6 +671,11 @@ test('timestamps: one from a TSA the trust root does not know is ignored and rep
     /^RFC 3161 timestamp 1 ignored: TSA not trusted: timestamp signer O=stella\.test, CN=real-company-tsa is not a certificate of, or issued by, a trusted TSA$/,
   );
   t.deepEqual(check(r, 'verified-times')?.details?.ignored, r.out.warnings);
+  // Each verified time says what vouched for it, and the ignored one is counted.
+  const times = check(r, 'verified-times')?.summary ?? '';
+  t.regex(times, /\(signed entry timestamp from [^)]+\)/);
+  t.regex(times, /\(RFC 3161 from [^)]+\)/);
+  t.regex(times, / \(1 timestamp\(s\) from unknown TSAs ignored\)$/);
   // Known disagreement: @sigstore/verify requires every timestamp to verify and refuses the
   // bundle; sigstore-go and sigstore-python skip the unknown one once enough others verify.
   const peer = sc.peer(extra, ARTIFACT);
