@@ -84,17 +84,26 @@ function literalWords(text: string): string[] {
  * The hosts the pattern names, for the SAN URI forms: its dotted words (`gitea.example.com`),
  * and what it spells between each `://` and the next `/`, port included, alternatives split:
  * so a self-hosted forge on a port (`https://gitea\.example\.com:3000/.*`) or on hosts without
- * a dot (`https?://(git|forge)/.*`) is searched as well.
+ * a dot (`https?://(git|forge)/.*`) is searched as well; and UNNAMED_HOSTS when a host there is
+ * not spelled out.
  */
 function hostsOf(text: string, words: string[]): string[] {
   const hosts = new Set(words.filter((w) => w.includes('.') && !w.startsWith('refs')));
   for (const m of text.matchAll(/:\/\/([^/]*)\//g))
     for (const alternative of m[1]!.replace(/\(\?:|[()]/g, '').split('|'))
       if (/^[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]+)?$/.test(alternative)) hosts.add(alternative);
+      else for (const host of UNNAMED_HOSTS) hosts.add(host);
   return [...hosts];
 }
 
 const DEFAULT_HOSTS = { github: 'github.com', gitlab: 'gitlab.com', gitea: 'gitea.com' };
+/**
+ * Forges nobody named, reached by a short name on an internal network, searched when a host
+ * of the pattern is not spelled out (`https://[a-z]+/.*`, `https://[^/]+:[0-9]+/.*`): such a
+ * pattern admits any of them, and every default host above has a dot, so it was judged narrow
+ * without these. A pattern whose hosts are all spelled out does not pay for them.
+ */
+const UNNAMED_HOSTS = ['git', 'git:3000'];
 
 /** Every identity form for one repository at one ref. */
 function identitiesFor(

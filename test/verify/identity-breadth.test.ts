@@ -41,6 +41,21 @@ test('a self-hosted forge on a port, or on a host without a dot, is searched lik
   t.is(breadthOf(`${san}(main|release)`).kind, 'narrow');
 });
 
+test('a host the pattern does not spell out (a class) admits forges nobody named: short internal hosts are searched too', (t) => {
+  // Every default host has a dot; these patterns admit only hosts without one (or with a port).
+  const broad = breadthOf('https://[a-z]+/.*');
+  t.is(broad.kind, 'broad');
+  t.regex(exampleOf(broad), /^https:\/\/git\/[^/]+\/[^/]+\//);
+  const port = breadthOf('https://[^/]+:[0-9]+/.*');
+  t.is(port.kind, 'broad');
+  t.regex(exampleOf(port), /^https:\/\/git:3000\//);
+  t.like(breadthOf('https://[a-z]+/myorg/.*'), { kind: 'owner-wide', owner: 'myorg' });
+  const san = 'https://\\w+/myorg/myrepo/\\.gitea/workflows/release\\.yml@refs/heads/';
+  t.like(breadthOf(`${san}.*`), { kind: 'any-ref', repository: 'myorg/myrepo' });
+  // The owner, repository and ref fixed: narrow on any host.
+  t.is(breadthOf(`${san}main`).kind, 'narrow');
+});
+
 test('GitLab subjects carry ref_type branch for a branch and tag for a tag', (t) => {
   for (const [pattern, tail] of [
     ['project_path:[^/]+/[^:]+:ref_type:branch:ref:main', ':ref_type:branch:ref:main'],
