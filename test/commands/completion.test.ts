@@ -5,7 +5,7 @@
  * test is declared skipped). Each case sets the words a user typed, the last one at the
  * cursor, and reads what the shell offers.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -182,51 +182,58 @@ const CASES: { words: string[]; offers: string[]; files?: true; why: string }[] 
 const expected = (c: (typeof CASES)[number], shell: CompletionShell): string[] =>
   c.files && shell === 'fish' ? FILES.filter((f) => f.startsWith(c.words.at(-1)!)) : c.offers;
 
-test('bash: commands, topics, flags and fixed values, with each value flag followed', (t) => {
+/** Every case of CASES in `shell`, then how that shell splits --type=VALUE. */
+function answersEveryCase(
+  t: ExecutionContext,
+  shell: CompletionShell,
+  typeEquals: { words: string[][]; offers: string[][] },
+): void {
   const got = offers(
-    'bash',
+    shell,
     CASES.map((c) => c.words),
   );
   CASES.forEach((c, i) =>
-    t.deepEqual(got[i], expected(c, 'bash'), `${c.why}: ${c.words.join(' ')}`),
+    t.deepEqual(got[i], expected(c, shell), `${c.why}: ${c.words.join(' ')}`),
   );
+  t.deepEqual(offers(shell, typeEquals.words), typeEquals.offers);
+}
+
+/** A test that needs a shell declared skipped, with the reason, when that shell is missing. */
+const withShell = (
+  missing: string | undefined,
+  title: string,
+  impl: (t: ExecutionContext) => void,
+) =>
+  missing === undefined ? test(title, impl) : test.skip(`${title} [skipped: ${missing}]`, impl);
+
+test('bash: commands, topics, flags and fixed values, with each value flag followed', (t) => {
   // bash splits --type=i into three words; the value after '=' is the flag's.
-  t.deepEqual(
-    offers('bash', [
+  answersEveryCase(t, 'bash', {
+    words: [
       ['attest', 'sign', '--type', '=', 'i'],
       ['attest', 'sign', '--type', '='],
-    ]),
-    [['image'], ['blob', 'image']],
-  );
+    ],
+    offers: [['image'], ['blob', 'image']],
+  });
 });
 
-(ZSH.missing === undefined ? test : test.skip)(
-  `zsh, through bashcompinit: the same answers as bash${ZSH.missing ? ` [skipped: ${ZSH.missing}]` : ''}`,
-  (t) => {
-    const got = offers(
-      'zsh',
-      CASES.map((c) => c.words),
-    );
-    CASES.forEach((c, i) =>
-      t.deepEqual(got[i], expected(c, 'zsh'), `${c.why}: ${c.words.join(' ')}`),
-    );
-    // zsh keeps --type=i as one word.
-    t.deepEqual(offers('zsh', [['attest', 'sign', '--type=']]), [['--type=blob', '--type=image']]);
-  },
-);
+withShell(ZSH.missing, 'zsh, through bashcompinit: the same answers as bash', (t) => {
+  // zsh keeps --type= as one word.
+  answersEveryCase(t, 'zsh', {
+    words: [['attest', 'sign', '--type=']],
+    offers: [['--type=blob', '--type=image']],
+  });
+});
 
-(FISH.missing === undefined ? test : test.skip)(
-  `fish, through complete -C: the same answers, file names from the function${FISH.missing ? ` [skipped: ${FISH.missing}]` : ''}`,
+withShell(
+  FISH.missing,
+  'fish, through complete -C: the same answers, file names from the function',
   (t) => {
-    const got = offers(
-      'fish',
-      CASES.map((c) => c.words),
-    );
-    CASES.forEach((c, i) =>
-      t.deepEqual(got[i], expected(c, 'fish'), `${c.why}: ${c.words.join(' ')}`),
-    );
     // fish keeps --type=i as one word too.
-    t.deepEqual(offers('fish', [['attest', 'sign', '--type=i']]), [['--type=image']]);
+    answersEveryCase(t, 'fish', {
+      words: [['attest', 'sign', '--type=i']],
+      offers: [['--type=image']],
+    });
   },
 );
 
