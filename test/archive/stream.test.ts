@@ -514,6 +514,33 @@ test('gzip: a stream cut inside the deflate data and one cut inside the trailer 
   );
 });
 
+test('gzip: a stream cut inside its header is refused as a truncated header, wherever the cut', async (t) => {
+  const gz = new Uint8Array(gzipSync(archive(MANIFEST, BUNDLE, END)));
+  // With FEXTRA (4 bytes), FNAME and FCOMMENT, so a cut can fall in each part of the header.
+  const head = Uint8Array.from(gz.subarray(0, 10));
+  head[3] = 0x04 | 0x08 | 0x10;
+  const full = Uint8Array.from([
+    ...head,
+    4,
+    0,
+    ...utf8.encode('xtra'),
+    ...utf8.encode('x.tar'),
+    0,
+    ...utf8.encode('note'),
+    0,
+    ...gz.subarray(10),
+  ]);
+  const headerLength = 10 + 2 + 4 + 6 + 5;
+  t.is(await inflate(full), archive(MANIFEST, BUNDLE, END).byteLength, 'whole, it inflates');
+  for (const cut of [2, 9, 11, 15, 17, 21, headerLength - 1]) {
+    const e = (await settlesWithin(
+      t.throwsAsync(inflate(full.subarray(0, cut)), { instanceOf: StellaError }),
+    )) as StellaError;
+    t.is(e.code, 'ARCHIVE_INVALID', `cut at ${cut}`);
+    t.is(e.message, 'gzip: truncated header', `cut at ${cut}`);
+  }
+});
+
 /** `p`, or a rejection after `ms`: a reader that never settles fails here, not at ava's timeout. */
 function settlesWithin<T>(p: Promise<T>, ms = 5000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -128,6 +128,21 @@ test('a vkey key ID not written as 8 lower-case hex digits is refused as such, b
     });
 });
 
+test('text with fewer than two "+" is no vkey: refused with the two forms a witness key takes', (t) => {
+  const w = witness('witness.example.com/plus');
+  const v = formatWitnessVkey(w.key);
+  const name = v.slice(0, v.indexOf('+'));
+  const rest = v.slice(v.indexOf('+') + 1);
+  const hint = rest.slice(0, rest.indexOf('+'));
+  for (const bad of ['', 'witness.example.com', `${name}+${hint}`, `${name}+${hint}0123`])
+    t.throws(() => parseWitnessKey(bad), {
+      instanceOf: StellaError,
+      code: 'WITNESS_INVALID',
+      message:
+        /^a witness key is a vkey "<name>\+<key ID hex>\+<base64 key>" or a PEM Ed25519 public key/,
+    });
+});
+
 test('a vkey name that is not a signed-note key name is refused, even with a key ID computed for it', (t) => {
   // Spaces are not allowed in a key name (C2SP signed-note); the key ID matches the name, so
   // only the name rule can refuse it.

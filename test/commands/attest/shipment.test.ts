@@ -16,7 +16,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { CLI, NO_NETWORK_PRELOAD } from '../../helpers/paths.js';
@@ -613,6 +613,33 @@ test('sealed shipments: sealed passes, unsealed refused when required, wrong sea
   t.regex(
     movedSeal.stdout,
     /the seal is over other bytes \(sha256:[0-9a-f]{64}\), not this manifest\.cbor \(sha256:[0-9a-f]{64}\)/,
+  );
+
+  // A seal over manifest.cbor's SHA-384, signed as such: well formed, but a seal is a SHA-256
+  // message signature (the manifest is named by its SHA-256), refused by its form first.
+  const sealJson = JSON.parse(
+    Buffer.from(files0.get('manifest.sigstore.json')!).toString('utf8'),
+  ) as { messageSignature: { messageDigest: { algorithm: string; digest: string } } };
+  sealJson.messageSignature.messageDigest = {
+    algorithm: 'SHA2_384',
+    digest: createHash('sha384').update(files0.get('manifest.cbor')!).digest('base64'),
+  };
+  const sha384Tar = path.join(s.dir, 'sha384-seal.tar');
+  writeFileSync(
+    sha384Tar,
+    await writeTar(
+      names.map((n) =>
+        n === 'manifest.sigstore.json'
+          ? { name: n, data: utf8.encode(JSON.stringify(sealJson)) }
+          : entry(n),
+      ),
+    ),
+  );
+  const sha384Seal = await verify(sha384Tar);
+  t.is(sha384Seal.code, EXIT_CODES.SEAL_INVALID, sha384Seal.stdout);
+  t.regex(
+    sha384Seal.stdout,
+    /manifest\.sigstore\.json must be a message signature with a SHA-256 digest of manifest\.cbor/,
   );
 
   // attest import applies the same rule, and then finds the bundles by digest.
