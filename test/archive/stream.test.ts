@@ -74,6 +74,8 @@ const CASES: [string, Uint8Array][] = [
   ['./name', archive(entry({ name: './manifest.cbor' }), END)],
   ['data after the end', archive(MANIFEST, END, new Uint8Array(BLOCK).fill(0x41))],
   ['an entry after the end', archive(MANIFEST, END, BUNDLE)],
+  // Zeros after the end are tar's padding only in whole blocks: a part block is a cut archive.
+  ['zeros after the end that are not whole blocks', archive(MANIFEST, END, new Uint8Array(100))],
   // One zero block is not the end: an entry after it must not be read as end-of-archive tail.
   [
     'an empty entry after one zero block',

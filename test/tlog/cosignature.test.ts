@@ -6,6 +6,7 @@
 import test from 'ava';
 import { generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import {
+  addCosignatures,
   cosignatureKeyId,
   cosignatureLine,
   cosignatureMessage,
@@ -141,6 +142,18 @@ test('text with fewer than two "+" is no vkey: refused with the two forms a witn
       message:
         /^a witness key is a vkey "<name>\+<key ID hex>\+<base64 key>" or a PEM Ed25519 public key/,
     });
+});
+
+test('cosignatures are added to a whole signed note only: one without its final newline is refused', (t) => {
+  t.is(
+    addCosignatures('note\n\n— log sig\n', ['— w1 a', '— w2 b']),
+    'note\n\n— log sig\n— w1 a\n— w2 b\n',
+  );
+  t.throws(() => addCosignatures('note\n\n— log sig', ['— w1 a']), {
+    instanceOf: StellaError,
+    code: 'INPUT_INVALID',
+    message: 'a signed note ends in a newline',
+  });
 });
 
 test('a vkey name that is not a signed-note key name is refused, even with a key ID computed for it', (t) => {

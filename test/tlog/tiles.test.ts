@@ -22,6 +22,12 @@ test('tile index and path encoding, as the spec writes them', (t) => {
   t.is(formatTileIndex(0), '000');
   t.is(formatTileIndex(5), '005');
   t.is(formatTileIndex(1000), 'x001/000');
+  // No path for an index that is not a non-negative integer (it would spell "-01" or "1.5").
+  for (const n of [-1, 1.5, Number.NaN, 2 ** 53])
+    t.throws(() => formatTileIndex(n), {
+      instanceOf: StellaError,
+      message: /^tlog-tiles: tile index .* is not a non-negative integer$/,
+    });
   t.is(tilePath({ level: 0, index: 1234067, width: undefined }), 'tile/0/x001/x234/067');
   t.is(tilePath({ level: 1, index: 0, width: 17 }), 'tile/1/000.p/17');
   t.is(tilePath({ level: 'entries', index: 3, width: 112 }), 'tile/entries/003.p/112');
