@@ -546,6 +546,34 @@ test('A14: entries not on the manifest, missing, out of order, misplaced, or a m
   refused(t, () => readExportArchive(misplaced), 'ARCHIVE_MANIFEST_MISMATCH', /outside bundles\//);
 });
 
+test('A14: a bundle filed in its own directory under another number than its place is refused, naming where it belongs', async (t) => {
+  const files = await entriesOf((await buildExportArchive({ bundles: inputs })).archive);
+  const names = [...files.keys()];
+  const m = manifestOf(files);
+  const first = m.entries[0]!;
+  // The same directory and a well-formed name, so only the number is wrong: on the manifest
+  // and in the tar alike, so nothing but the numbering can refuse it.
+  const renamed = first.path.replace(/\/0\.sigstore\.json$/, '/7.sigstore.json');
+  t.not(renamed, first.path);
+  files.set(renamed, files.get(first.path)!);
+  files.set(
+    MANIFEST_NAME,
+    encodeManifest({
+      ...m,
+      entries: m.entries.map((e, i) => (i === 0 ? { ...e, path: renamed } : e)),
+    }),
+  );
+  const renumbered = await retar(
+    files,
+    names.map((n) => (n === first.path ? renamed : n)),
+  );
+  const e = refused(t, () => readExportArchive(renumbered), 'ARCHIVE_MANIFEST_MISMATCH');
+  t.is(
+    e.message,
+    `manifest.cbor: entries[0] is "${renamed}" where ${first.path} belongs (listed twice or out of order)`,
+  );
+});
+
 test('the manifest must be exactly the canonical CBOR Stella writes', async (t) => {
   const files = await entriesOf((await buildExportArchive({ bundles: inputs })).archive);
   const m = manifestOf(files);

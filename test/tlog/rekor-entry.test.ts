@@ -750,3 +750,29 @@ sharedTest('shared conformance: the builders reproduce real Rekor bodies byte fo
   });
   t.deepEqual(body, bundle.verificationMaterial.tlogEntries[0]!.canonicalizedBody);
 });
+
+test('a Rekor v2 body whose digest algorithm is not one Rekor v2 uses is refused by name, before its length is judged', (t) => {
+  const body = JSON.parse(
+    Buffer.from(
+      buildHashedRekordBody({
+        version: '0.0.2',
+        digest: { algorithm: 'SHA2_256', digest: sha256(preAuthEncoding(payloadType, payload)) },
+        signature: dsseSig,
+        verifier: { certificateDer: certDer },
+        keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+      }),
+    ).toString('utf8'),
+  ) as { spec: { hashedRekordV002: { data: { algorithm: string } } } };
+  t.notThrows(() => parseRekorBody(utf8.encode(JSON.stringify(body))), 'control: as built');
+  for (const algorithm of ['MD5', 'SHA1', 'sha256', 'SHA3_256']) {
+    body.spec.hashedRekordV002.data.algorithm = algorithm;
+    const e = t.throws(() => parseRekorBody(utf8.encode(JSON.stringify(body))), {
+      instanceOf: StellaError,
+    });
+    t.is(
+      e?.message,
+      `tlog entry body: spec.hashedRekordV002.data.algorithm "${algorithm}" is not supported`,
+      algorithm,
+    );
+  }
+});
