@@ -170,7 +170,7 @@ const RENDER_TESTS: Record<string, string[]> = (() => {
     'src/commands/hooks/command-not-found.ts': [],
     'src/commands/hooks/topic-argv.ts': [],
     'src/commands/help-subject.ts': ['test/commands/help.test.ts'],
-    // The completion script, run in real bash and zsh by its mirror test; the command that prints it.
+    // The completion script, run in real bash, zsh and fish by its mirror test; the command that prints it.
     'src/commands/completion.ts': ['test/commands/autocomplete.test.ts'],
     'src/commands/autocomplete.ts': [],
   };

@@ -7,14 +7,14 @@ import { basename } from 'node:path';
 import { Args } from '@oclif/core';
 import { StellaCommand } from './base.js';
 import { writeStdout } from './render.js';
-import {
-  COMPLETION_SHELLS,
-  completedCommands,
-  completionInstall,
-  completionScript,
-  completionTree,
-  type CompletionShell,
-} from './completion.js';
+import { quoted } from '../util/text.js';
+
+/**
+ * Every shell a script is made for. Here, not in completion.ts, so that loading the command
+ * (oclif loads every command class at start) does not load the script builder.
+ */
+export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
+export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
 
 export default class Autocomplete extends StellaCommand {
   static override summary = 'Print the shell completion script for bash, zsh or fish';
@@ -45,8 +45,10 @@ export default class Autocomplete extends StellaCommand {
     const shell = (args.shell ?? shellFromEnv(process.env.SHELL)) as CompletionShell | undefined;
     if (shell === undefined)
       this.usage(
-        `say which shell: ${COMPLETION_SHELLS.join(', ')} ($SHELL is ${process.env.SHELL ? `"${process.env.SHELL}"` : 'not set'})`,
+        `say which shell: ${COMPLETION_SHELLS.join(', ')} ($SHELL is ${process.env.SHELL ? quoted(process.env.SHELL) : 'not set'})`,
       );
+    const { completedCommands, completionInstall, completionScript, completionTree } =
+      await import('./completion.js');
     const tree = completionTree(this.config);
     const meta = { bin: this.config.bin, version: this.config.version };
     const script = completionScript(shell, tree, meta);

@@ -16,13 +16,11 @@
  * which prints file names itself where bash leaves them to the shell.
  */
 import type { Interfaces } from '@oclif/core';
-import { shellQuoted } from '../util/text.js';
-import { listedUnder, spoken } from './help-subject.js';
+import { fishQuoted, shellQuoted } from '../util/text.js';
+import { flagsJson, listedUnder, spoken } from './help-subject.js';
+import type { CompletionShell } from './autocomplete.js';
 
 type Config = Interfaces.Config;
-
-export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'] as const;
-export type CompletionShell = (typeof COMPLETION_SHELLS)[number];
 
 export interface CompletionFlag {
   /** `--name`, and `-c` when the flag has a one-letter form. */
@@ -52,13 +50,11 @@ export function completionTree(config: Config): CompletionTree {
     const words = command.id.split(':');
     words.forEach((word, i) => add(words.slice(0, i).join(':'), word));
     flags.set(command.id, [
-      ...Object.values(command.flags)
-        .filter((f) => !f.hidden)
-        .map((f) => ({
-          names: [`--${f.name}`, ...(f.char ? [`-${f.char}`] : [])],
-          takesValue: f.type === 'option',
-          options: f.type === 'option' && f.options ? [...f.options] : null,
-        })),
+      ...flagsJson(command).map((f) => ({
+        names: [`--${f.name}`, ...(f.char ? [`-${f.char}`] : [])],
+        takesValue: f.takesValue,
+        options: f.options,
+      })),
       // oclif reads --help and -h before the command's own flags (package.json additionalHelpFlags).
       { names: ['--help', '-h'], takesValue: false, options: null },
     ]);
@@ -171,11 +167,6 @@ _stella_complete() {
   return 0
 }
 `;
-}
-
-/** `s` as one fish word: single-quoted, with `\\` and `'` escaped (fish's rule inside quotes). */
-function fishQuoted(s: string): string {
-  return `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 }
 
 /** One `case` per key, echoing the words (fish's switch; the keys hold no wildcard). */

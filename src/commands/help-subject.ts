@@ -102,19 +102,7 @@ export function helpJson(config: Config, subject: HelpSubject, nested = false): 
         required: Boolean(a.required),
         description: a.description ?? '',
       })),
-      flags: Object.values(c.flags)
-        .filter((f) => !f.hidden)
-        .map((f): HelpFlagJson => ({
-          name: f.name,
-          char: f.char ?? null,
-          takesValue: f.type === 'option',
-          repeatable: f.type === 'option' && Boolean(f.multiple),
-          required: Boolean(f.required),
-          options: f.type === 'option' && f.options ? [...f.options] : null,
-          // A switch not given is off: oclif's command cache keeps no default for it.
-          default: plainDefault(f.default) ?? (f.type === 'boolean' ? false : null),
-          description: f.summary ?? f.description ?? '',
-        })),
+      flags: flagsJson(c),
       examples: (c.examples ?? []).map((e) =>
         filled(typeof e === 'string' ? e : e.command, config, c.id),
       ),
@@ -140,6 +128,23 @@ export function helpJson(config: Config, subject: HelpSubject, nested = false): 
       summary: c.summary ?? firstLine(c.description),
     })),
   };
+}
+
+/** A command's visible flags, as `help --json` lists them and the completion script completes them. */
+export function flagsJson(c: Command.Loadable): HelpFlagJson[] {
+  return Object.values(c.flags)
+    .filter((f) => !f.hidden)
+    .map((f) => ({
+      name: f.name,
+      char: f.char ?? null,
+      takesValue: f.type === 'option',
+      repeatable: f.type === 'option' && Boolean(f.multiple),
+      required: Boolean(f.required),
+      options: f.type === 'option' && f.options ? [...f.options] : null,
+      // A switch not given is off: oclif's command cache keeps no default for it.
+      default: plainDefault(f.default) ?? (f.type === 'boolean' ? false : null),
+      description: f.summary ?? f.description ?? '',
+    }));
 }
 
 /** A flag's default when it is a plain value; oclif also allows functions, which help cannot show. */

@@ -115,3 +115,8 @@ export function terminalLine(text: string): string {
 export function shellQuoted(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
+
+/** `s` as one fish word: single-quoted, with `\\` and `'` escaped (fish's rule inside quotes). */
+export function fishQuoted(s: string): string {
+  return `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}

@@ -7,7 +7,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config } from '@oclif/core';
@@ -15,34 +15,22 @@ import {
   completedCommands,
   completionScript,
   completionTree,
-  type CompletionShell,
 } from '../../src/commands/completion.js';
+import type { CompletionShell } from '../../src/commands/autocomplete.js';
 import { listedUnder, spoken } from '../../src/commands/help-subject.js';
-import { shellQuoted } from '../../src/util/text.js';
+import { fishQuoted, shellQuoted } from '../../src/util/text.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
+import { osTool } from '../helpers/os-tools.js';
 
 const config = await Config.load(PROJECT_ROOT);
 const tree = completionTree(config);
 const META = { bin: 'stella', version: config.version };
 
-/** A shell from Debian's package of that name, which scripts/ensure-test-tools.sh installs. */
-function shellTool(path: string): { path: string; missing: string | undefined } {
-  const name = path.split('/').pop()!;
-  return {
-    path,
-    missing: existsSync(path)
-      ? undefined
-      : `${path} not found (Debian's ${name} package; scripts/ensure-test-tools.sh installs it as root)`,
-  };
-}
-const ZSH = shellTool('/usr/bin/zsh');
-const FISH = shellTool('/usr/bin/fish');
+const ZSH = osTool('/usr/bin/zsh', 'zsh');
+const FISH = osTool('/usr/bin/fish', 'fish');
 
 /** The files in the folder each shell completes in: what "file names" are in the cases. */
 const FILES = ['artifact.txt', 'out.json'];
-
-/** `s` as one fish word inside single quotes. */
-const fishQuoted = (s: string) => `'${s.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
 /**
  * What the script offers for each case, in one shell process started in a folder holding

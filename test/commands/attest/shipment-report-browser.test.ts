@@ -12,15 +12,7 @@
  * of the screenshot for a person to look at.
  */
 import test from 'ava';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NO_NETWORK_PRELOAD } from '../../helpers/paths.js';
@@ -32,11 +24,9 @@ import { toHex, utf8 } from '../../../src/util/encoding.js';
 import { EXIT_CODES } from '../../../src/errors.js';
 import { buildExportArchive } from '../../../src/archive/export.js';
 import { tamperedSignature } from '../../helpers/crafted-bundles.js';
+import { osTool } from '../../helpers/os-tools.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM)
-  ? undefined
-  : `${CHROMIUM} not found (Debian's chromium package; scripts/ensure-test-tools.sh installs it as root)`;
+const { path: CHROMIUM, missing } = osTool('/usr/bin/chromium', 'chromium');
 
 const T = Date.UTC(2025, 5, 1, 12, 0, 0);
 const a = testAuthority('shipment-report-browser');
