@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from '../util/os.js';
+import { fail } from '../errors.js';
 import {
   verifyArchivedBundle,
   type ArchivedBundle,
@@ -14,6 +15,13 @@ import {
 } from './verdict.js';
 import type { TrustMaterial } from '../model/trust-material.js';
 import type { PolicyOptions, VerificationPolicy } from '../verify/policy.js';
+
+/**
+ * The most verifier threads one pool starts. Each costs ~13 MB and start-up time, so far more
+ * than the cores only loses (README, "Parallel"); a bound keeps a slip of the keyboard from
+ * starting a million threads.
+ */
+export const MAX_JOBS = 9999;
 
 /** Bundles per message to a worker (and verdicts per message back). */
 const BATCH = 8;
@@ -96,7 +104,13 @@ export function createVerifierPool(
   policyOptions: PolicyOptions,
   verdictOptions: VerdictOptions = {},
 ): VerifierPool {
-  if (jobs <= 1) {
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > MAX_JOBS)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `jobs must be a whole number from 1 to ${MAX_JOBS}, not ${jobs}`,
+    );
+  if (jobs === 1) {
     return {
       jobs: 1,
       window: 8,
@@ -115,7 +129,7 @@ export function createVerifierPool(
   // batches would otherwise be waited for as long as the other workers keep the process alive.
   let failure: Error | undefined;
   let closing = false;
-  const fail = (e: unknown): void => {
+  const failAll = (e: unknown): void => {
     failure ??= e instanceof Error ? e : new Error(String(e));
     for (const [id, p] of waiting) {
       waiting.delete(id);
@@ -135,13 +149,15 @@ export function createVerifierPool(
         done?.resolve(verdict);
       }
     });
-    w.on('error', fail);
+    w.on('error', failAll);
     // After 'error' too (the error is kept); on its own when the worker called process.exit or
     // its event loop emptied with a batch unanswered (worker.ts unrefs its port while busy, so
     // a verification waiting on something that will never come ends the thread, not the run).
     w.on('exit', (code) => {
       if (!closing)
-        fail(new Error(`a verifier worker thread stopped (exit code ${code}) before it answered`));
+        failAll(
+          new Error(`a verifier worker thread stopped (exit code ${code}) before it answered`),
+        );
     });
     return w;
   });

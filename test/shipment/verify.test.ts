@@ -13,7 +13,7 @@ import { serializeBundle } from '../../src/bundle/serialize.js';
 import { sha256 } from '../../src/crypto.js';
 import { serializeShipmentConsistency } from '../../src/archive/consistency.js';
 import { verifyShipment } from '../../src/shipment/verify.js';
-import { BUNDLES_PER_THREAD } from '../../src/shipment/pool.js';
+import { BUNDLES_PER_THREAD, MAX_JOBS } from '../../src/shipment/pool.js';
 import type { TrustMaterial } from '../../src/model/trust-material.js';
 import { availableParallelism } from '../../src/util/os.js';
 import { verifyArchivedBundle, type BundleVerdict } from '../../src/shipment/verdict.js';
@@ -143,6 +143,31 @@ test('the default --jobs: in process for a small shipment, threads by the shipme
   const all = await run(larger.archive, larger.trust, undefined, every);
   t.is(all.passed, 2 * BUNDLES_PER_THREAD);
   t.is(all.jobs, Math.min(2, availableParallelism()), 'every artifact asked for: as without');
+});
+
+test("a library caller's jobs outside 1..MAX_JOBS is refused by name before anything is verified (0 was in process, 10^6 would start a million threads)", async (t) => {
+  const { trust, archive } = await shipment();
+  for (const jobs of [0, -1, 1.5, Number.NaN, MAX_JOBS + 1, 1_000_000]) {
+    let verified = 0;
+    const e = await t.throwsAsync(
+      verifyShipment({
+        source: bytesSource(archive),
+        trust,
+        policy: POLICY,
+        jobs,
+        onArtifact: () => {
+          verified++;
+        },
+      }),
+    );
+    t.like(e, { code: 'INPUT_INVALID' }, String(jobs));
+    t.is(e!.message, `jobs must be a whole number from 1 to ${MAX_JOBS}, not ${jobs}`);
+    t.is(verified, 0);
+  }
+  t.is(
+    (await verifyShipment({ source: bytesSource(archive), trust, policy: POLICY, jobs: 1 })).passed,
+    3,
+  );
 });
 
 test('verifyArchivedBundle computes the checkpoints unless told they are not wanted', async (t) => {

@@ -15,7 +15,7 @@
  * the very bytes that were verified, and the archive is read twice (structure, then verify and
  * store) rather than three times.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { sqliteCreationUndo } from '../../util/fs.js';
 import { parseBundle } from '../../bundle/parse.js';
 import { certificateIdentities, oidcIssuer, parseCertificate } from '../../x509/certificate.js';
 import { toHex, utf8Decoder } from '../../util/encoding.js';
@@ -326,7 +326,7 @@ async function withImportStore<T>(
   storePath: string,
   fn: (store: AttestationStore) => Promise<T>,
 ): Promise<T> {
-  const created = !existsSync(storePath);
+  const undo = sqliteCreationUndo(storePath);
   const store = AttestationStore.open(storePath, 'write');
   let done = false;
   try {
@@ -335,8 +335,6 @@ async function withImportStore<T>(
     return result;
   } finally {
     store.close();
-    if (created && !done)
-      for (const f of [storePath, `${storePath}-wal`, `${storePath}-shm`])
-        rmSync(f, { force: true });
+    if (!done) undo();
   }
 }

@@ -9,6 +9,8 @@ import { availableParallelism } from '../../util/os.js';
 import { existsSync, readdirSync, lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { fail } from '../../errors.js';
+import { usageError } from '../argv.js';
+import { MAX_JOBS } from '../../shipment/pool.js';
 import {
   FILE_LIMITS,
   probeFile,
@@ -108,15 +110,13 @@ export async function bundlesFromArchiveFile(
 /**
  * --jobs: a positive whole number. undefined when not given: the default (one thread per core, no
  * more than the shipment repays) is decided once the archive's size is known (defaultJobs).
+ * A value out of range is a usage error (exit 2), as oclif makes it for the integer flags with a
+ * range (`sandbox up --port`); a library caller's number is checked by createVerifierPool.
  */
 export function parseJobs(s: string | undefined, warnings: string[] = []): number | undefined {
   if (s === undefined) return undefined;
-  if (!/^[1-9][0-9]{0,3}$/.test(s))
-    fail(
-      'INPUT_INVALID',
-      'input',
-      `--jobs must be a whole number from 1 to 9999, not ${quoted(s, 40)}`,
-    );
+  if (!/^[1-9][0-9]*$/.test(s) || Number(s) > MAX_JOBS)
+    throw usageError(`--jobs must be a whole number from 1 to ${MAX_JOBS}, not ${quoted(s, 40)}`);
   const jobs = Number(s);
   const cores = availableParallelism();
   // Verifying is CPU work: threads beyond the cores only share them, and each loads its own

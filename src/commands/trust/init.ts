@@ -22,6 +22,7 @@ export default class TrustInit extends StellaCommand {
     }),
     threshold: Flags.integer({
       description: 'how many distinct rotation keys must sign a rotation',
+      min: 1,
     }),
   };
 

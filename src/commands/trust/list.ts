@@ -17,12 +17,17 @@ export default class TrustList extends StellaCommand {
       default: false,
     }),
     width: Flags.integer({
-      description: 'timeline width in columns (default: terminal width or 100)',
+      description:
+        'with --timeline: its width in columns, 60 to 1000 (default: terminal width or 100)',
+      min: 60,
+      max: 1000,
     }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(TrustList);
+    if (flags.width !== undefined && !flags.timeline)
+      this.usage("--width is the timeline's width: give it with --timeline");
     const t = await import('../../trust/store/index.js');
     const path = t.resolveStorePath(flags.store);
     const store = t.openTrustStore(path, { readonly: true });

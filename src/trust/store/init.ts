@@ -5,7 +5,7 @@
 import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
-import { readFileBounded } from '../../util/fs.js';
+import { readFileBounded, sqliteCreationUndo } from '../../util/fs.js';
 import { TRUSTED_ROOT_LIMITS } from '../trusted-root.js';
 import { publicGoodTrustedRootPath } from '../public-good.js';
 import { openTrustStore, writeTransaction, type ChangeContext, type TrustStore } from './db.js';
@@ -55,11 +55,15 @@ export function initStore(path: string, opts: InitOptions, ctx: ChangeContext): 
     : undefined;
   // Planned (parsed, checked) before the store is opened: a bad embedded root creates nothing.
   const publicGood = pgBytes ? { bytes: pgBytes, plan: planImport(pgBytes) } : undefined;
+  // A refused init leaves no trace: the store it created is removed again (ROTATION_KEYS_INVALID
+  // for a threshold the keys cannot meet is found only inside the transaction).
+  const undo = sqliteCreationUndo(path);
   const store: TrustStore = openTrustStore(path, {
     create: true,
     now: ctx.now,
     command: ctx.command,
   });
+  let done = false;
   try {
     const r = writeTransaction(store, ctx, (tx) => {
       const imported = publicGood
@@ -84,6 +88,7 @@ export function initStore(path: string, opts: InitOptions, ctx: ChangeContext): 
         activeKeys: activeKeyRows(tx.db).length,
       };
     });
+    done = true;
     return {
       store: path,
       created: store.created,
@@ -94,5 +99,6 @@ export function initStore(path: string, opts: InitOptions, ctx: ChangeContext): 
     };
   } finally {
     store.close();
+    if (!done) undo();
   }
 }

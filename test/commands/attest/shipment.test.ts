@@ -9,6 +9,7 @@ import test from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync,
+  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -902,6 +903,18 @@ test('attest import --policy: met, every artifact imported and found; unmet, not
       .code,
     EXIT_CODES.USAGE_ERROR,
   );
+  // With one, a --jobs out of range is a usage error too, and no store is made.
+  const att3 = path.join(s.dir, 'att3.db');
+  const zero = await runCli(
+    ['attest', 'import', badTar, '--attestation-store', att3, ...s.policy, '--jobs', '0', '--json'],
+    env(s),
+  );
+  t.is(zero.code, EXIT_CODES.USAGE_ERROR, zero.stdout);
+  t.is(
+    JSON.parse(zero.stdout).error.message,
+    '--jobs must be a whole number from 1 to 9999, not "0"',
+  );
+  t.false(existsSync(att3));
 });
 
 test("the seed's commands: export-bundle --image sha256:... --include-proofs --output x.json, then verify --offline --bundle x.json", async (t) => {
@@ -960,7 +973,7 @@ test("the seed's commands: export-bundle --image sha256:... --include-proofs --o
   t.regex(several.stderr, /--output FILE\.tar/);
 });
 
-test('shipment flags without --archive, and a --jobs that is not 1 to 9999, are refused before anything is read', async (t) => {
+test('shipment flags without --archive, and a --jobs that is not 1 to 9999 (a usage error since stop 50, as oclif makes --port 70000), are refused before anything is read', async (t) => {
   const policy = [
     '--certificate-identity',
     'x',
@@ -990,12 +1003,12 @@ test('shipment flags without --archive, and a --jobs that is not 1 to 9999, are 
     );
   }
   const missing = path.join(tmp(t), 'never-read.tar');
-  for (const jobs of ['0', 'abc', '10000', '-1', '1.5', '']) {
+  for (const jobs of ['0', 'abc', '10000', '-1', '1.5', '', '01', '99999999999999999999']) {
     const r = await runCli(
       ['attest', 'verify', '--archive', missing, '--all', '--jobs', jobs, ...policy],
       { nodeArgs: ['--import', NO_NETWORK_PRELOAD] },
     );
-    t.is(r.code, EXIT_CODES.INPUT_INVALID, `--jobs ${jobs}: ${r.stdout}`);
+    t.is(r.code, EXIT_CODES.USAGE_ERROR, `--jobs ${jobs}: ${r.stdout}`);
     t.regex(
       JSON.parse(r.stdout).error.message,
       /^--jobs must be a whole number from 1 to 9999, not "/,

@@ -27,6 +27,7 @@ export default class TrustKeysAdd extends StellaCommand {
     ...storeFlag,
     threshold: Flags.integer({
       description: 'how many distinct rotation keys must sign a rotation',
+      min: 1,
     }),
     role: Flags.string({
       description:

@@ -18,6 +18,7 @@ export default class TrustRotationCreate extends StellaCommand {
     version: Flags.integer({
       description: 'rotation version: exactly one more than the last applied on the hosts',
       required: true,
+      min: 1,
     }),
     expires: Flags.string({
       description: 'expiry (RFC 3339, in the future); hosts refuse the rotation after it',
@@ -31,7 +32,7 @@ export default class TrustRotationCreate extends StellaCommand {
     'new-rotation-keys': Flags.string({
       description: 'PEM public keys that replace the rotation keys',
     }),
-    'new-threshold': Flags.integer({ description: 'threshold for the new rotation keys' }),
+    'new-threshold': Flags.integer({ description: 'threshold for the new rotation keys', min: 1 }),
     output: Flags.string({ char: 'o', description: 'output tar file', required: true }),
   };
 
