@@ -4,6 +4,7 @@
  */
 import test from 'ava';
 import { Config } from '@oclif/core';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   helpJson,
@@ -132,6 +133,40 @@ test('a topic lists its direct topics and commands; nested lists every command u
   const nested = helpJson(config, subject, true) as ListJson;
   t.deepEqual(nested.commands.map((x) => x.command).sort(), ours.map(spoken).sort());
   t.true(nested.topics.some((x) => x.topic === 'trust keys'));
+});
+
+test('every topic has its own description in package.json (without one, oclif shows a command\'s summary as the topic\'s: `trust witness` read "Add a witness ..." until stop 50)', (t) => {
+  type Topics = Record<string, { description?: string; subtopics?: Topics }>;
+  const declared = (
+    JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+      oclif: { topics: Topics };
+    }
+  ).oclif.topics;
+  const described = (words: string[]): string | undefined => {
+    let level: Topics | undefined = declared;
+    let found: { description?: string; subtopics?: Topics } | undefined;
+    for (const w of words) {
+      found = level?.[w];
+      level = found?.subtopics;
+    }
+    return found?.description;
+  };
+  const topics = new Set(
+    Object.keys(COMMANDS).flatMap((id) =>
+      id
+        .split(':')
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join(':')),
+    ),
+  );
+  t.true(topics.has('trust:witness'));
+  const summaries = new Set(config.commands.map((c) => c.summary));
+  for (const topic of topics) {
+    const description = described(topic.split(':'));
+    t.truthy(description, `${spoken(topic)} has no description of its own`);
+    t.false(summaries.has(description), `${spoken(topic)} borrows a command's summary`);
+    t.is(config.findTopic(topic)?.description, description, spoken(topic));
+  }
 });
 
 test('a command gives its arguments, flags (with switches, values, repeats, options, defaults) and examples', (t) => {
