@@ -53,6 +53,8 @@ export interface RekorV1Edits {
   entry?: (entry: RekorV1EntryAnswer) => void;
   /** `GET /api/v1/log`: the tree head. */
   log?: (info: { signedTreeHead: string }) => void;
+  /** `GET /api/v1/log/proof?firstSize=M&lastSize=N`: a consistency proof. */
+  proof?: (proof: { hashes: unknown }) => void;
 }
 
 /** The helpers over one sandbox, with temporary files under `root`. */
@@ -156,6 +158,7 @@ export function consistencyKit(sandbox: RunningSandbox, root: string) {
           if (req.url?.startsWith('/api/v1/log/entries?'))
             for (const e of Object.values(body)) edits.entry?.(e as RekorV1EntryAnswer);
           if (req.url === '/api/v1/log') edits.log?.(body as { signedTreeHead: string });
+          if (req.url?.startsWith('/api/v1/log/proof?')) edits.proof?.(body as { hashes: unknown });
           res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
         })();
       });

@@ -12,8 +12,9 @@ import { discoverBundles } from '../../src/oci/bundles.js';
 import { resolveCredentials } from '../../src/oci/credentials.js';
 import { registryOptionsFrom } from '../../src/oci/options.js';
 import { parseChallenges } from '../../src/oci/client.js';
+import { parseImageReference } from '../../src/oci/reference.js';
 import { StellaError } from '../../src/errors.js';
-import { pushTestImage } from '../helpers/oci.js';
+import { pushTestImage, startFakeRegistry } from '../helpers/oci.js';
 import { registryMissingReason, startRegistry } from '../helpers/registry.js';
 import { startTokenService } from '../helpers/token-service.js';
 
@@ -90,6 +91,44 @@ test('docker config: auths by host in every spelling, auth or username/password,
       .code,
     'INPUT_INVALID',
   );
+});
+
+test("a 403 is REGISTRY_AUTH_FAILED saying who was denied what, with the registry's own reason; never a secret", async (t) => {
+  const registry = await startFakeRegistry((_req, res) => {
+    res.writeHead(403, { 'Content-Type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }],
+      }),
+    );
+    return true;
+  });
+  t.teardown(() => registry.close());
+  const image = parseImageReference(`${registry.host}/org/app@sha256:${'ab'.repeat(32)}`);
+  const anonymous = await t.throwsAsync(
+    discoverBundles(image, {
+      allowInsecure: true,
+      credentials: { dockerConfigPath: '/nonexistent/config.json' },
+    }),
+    { instanceOf: StellaError },
+  );
+  t.is(anonymous.code, 'REGISTRY_AUTH_FAILED');
+  t.regex(
+    anonymous.message,
+    new RegExp(
+      `^registry auth failed: ${registry.host.replace(/\./g, '\\.')}/org/app denied image manifest sha256:(ab){32} \\(HTTP 403\\) to anonymous access: DENIED: requested access to the resource is denied$`,
+    ),
+  );
+  const withCreds = await t.throwsAsync(
+    discoverBundles(image, {
+      allowInsecure: true,
+      credentials: { explicit: { username: USER, password: PASSWORD, source: 'the test' } },
+    }),
+    { instanceOf: StellaError },
+  );
+  t.is(withCreds.code, 'REGISTRY_AUTH_FAILED');
+  t.regex(withCreds.message, /\(HTTP 403\) to the credentials from the test/);
+  t.false(withCreds.message.includes(PASSWORD));
 });
 
 if (missing) {

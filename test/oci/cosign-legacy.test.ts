@@ -300,6 +300,26 @@ if (missing) {
       found.skipped[0]!.reason,
       /simple-signing signature: it signs a payload naming the image, not the image digest/,
     );
+    // The same .att under another image's tag: an attestation about the first image, refused
+    // by name for the second (a registry that files it wrongly must not make it count there).
+    const other = await pushTestImage(registry.host, 'org/legacy', 'another image');
+    await client.putManifest(
+      `${referrersTag(other.digest)}.att`,
+      att,
+      MEDIA_TYPES.ociManifest,
+      'att',
+    );
+    const misfiled = await discoverBundles(other, opts);
+    t.is(misfiled.bundles.length, 0);
+    t.deepEqual(
+      misfiled.refused.map((r) => [r.failure.code, r.failure.message]),
+      [
+        [
+          'REGISTRY_RESPONSE_INVALID',
+          `${referrersTag(other.digest)}.att layer 0 is an attestation about ${image.digest}, not ${other.digest}`,
+        ],
+      ],
+    );
     const v01 = Buffer.from(found.bundles[0]!.bytes).toString('utf8');
     await t.notThrowsAsync(
       verifyWithStella(v01, sandbox.trustedRootPath, image.digest, {

@@ -98,6 +98,17 @@ test('wrong types, bad URLs, mode and YAML syntax errors are CONFIG_INVALID with
     ),
   );
   t.regex(err.message, /fulcio\.retries \(line 5\)/);
+  // A number, but not a whole one from 0 to 20: each refused by the same rule.
+  for (const retries of ['1.5', '-1', '21', 'true'])
+    t.regex(
+      configError(t, () =>
+        parseSignerConfig(
+          `signer:\n  signing:\n    keyless:\n      rekor:\n        retries: ${retries}\n`,
+        ),
+      ).message,
+      /rekor\.retries \(line 5\).*must be a whole number from 0 to 20/,
+      retries,
+    );
   err = configError(t, () =>
     parseSignerConfig('signer:\n  signing:\n    keyless:\n      fulcio:\n        url: "ftp://x"\n'),
   );

@@ -28,6 +28,8 @@ test('Ed25519 signs messages but refuses a bare digest', (t) => {
   t.true(verifySignature(pub, msg, k.sign(msg)));
   const e = t.throws(() => k.signDigest(sha256(msg))) as StellaError;
   t.is(e.code, 'INPUT_INVALID');
+  // Said as such, not as the P-256 scalar reader's failure on an Ed25519 key.
+  t.regex(e.message, /^signing a bare digest needs ECDSA_P256 \(Ed25519 signs whole messages\)/);
 });
 
 test('each key is fresh, and a wrong generator is refused', (t) => {

@@ -135,3 +135,22 @@ test('fetchLogConsistency proves each held checkpoint of an older tree of the sa
   );
   t.true(r.proofs[0]!.hashes.length > 0);
 });
+
+test('a consistency proof whose hashes are not 64 lowercase hex digits each is the log unavailable, said as such', async (t) => {
+  const first = checkpointOf((await kit.sign()).bundle);
+  await kit.sign();
+  const held = { origin: first.origin, treeSize: first.treeSize, rootHash: toHex(first.rootHash) };
+  for (const hashes of [['zz'], ['AB'.repeat(32)], [7], 'ab'.repeat(32)]) {
+    const url = await kit.editingRekorV1(t, {
+      proof: (p) => {
+        p.hashes = hashes;
+      },
+    });
+    const e = await t.throwsAsync(
+      fetchLogConsistency({ logId: 'the-log', baseUrl: url, rekor: 'v1' }, [held]),
+      { instanceOf: StellaError },
+    );
+    t.is(e.code, 'REKOR_UNAVAILABLE', JSON.stringify(hashes));
+    t.regex(e.message, /proof \d+ -> \d+: hashes are not a list of 64-hex-digit strings/);
+  }
+});

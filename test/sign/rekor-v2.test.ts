@@ -492,6 +492,23 @@ test('a Rekor v2 answer carrying an integrated time, a signed entry timestamp, o
   }
 });
 
+test('a Rekor v2 answer labelled with another kind or version than the request (a blob is hashedrekord 0.0.2): REKOR_REJECTED naming both, no bundle', async (t) => {
+  for (const kindVersion of [
+    { kind: 'dsse', version: '0.0.2' },
+    { kind: 'hashedrekord', version: '0.0.1' },
+  ]) {
+    const url = await tamperingRekor(t, (e) => ({ ...e, kindVersion }));
+    await failsWithoutBundle(
+      t,
+      { signingConfigPath: signingConfigWith((d) => (d.rekorTlogUrls[0].url = url)) },
+      'REKOR_REJECTED',
+      new RegExp(
+        `does not verify against the trusted root .*: expected a hashedrekord/0\\.0\\.2 entry, got "${kindVersion.kind}/${kindVersion.version.replace(/\./g, '\\.')}"$`,
+      ),
+    );
+  }
+});
+
 test('Rekor v2 answer with the proof of another entry, or another entry altogether: REKOR_REJECTED, no bundle', async (t) => {
   const other = await anotherEntry();
   const proofSwap = await tamperingRekor(t, (e) => ({

@@ -202,6 +202,23 @@ test('GitHub and Gitea Actions: token requested from ACTIONS_ID_TOKEN_REQUEST_UR
   )) as StellaError;
   t.is(e.code, 'OIDC_TOKEN_MISSING');
   t.regex(e.message, /HTTP 401/);
+  // A request URL that does not parse: said as such, before any request.
+  for (const requestUrl of ['not a url', '/token?api-version=2.0'])
+    t.like(
+      await t.throwsAsync(
+        resolveIdentityToken({
+          env: {
+            ACTIONS_ID_TOKEN_REQUEST_URL: requestUrl,
+            ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-secret',
+          },
+          now: NOW,
+        }),
+        { instanceOf: StellaError },
+      ),
+      { code: 'OIDC_TOKEN_MISSING', message: 'ACTIONS_ID_TOKEN_REQUEST_URL is not a URL' },
+      requestUrl,
+    );
+  t.is(seen.length, 3, 'the three requests above, and none for the URLs that do not parse');
 });
 
 test('"aud" is a string or a list of strings, nothing else', (t) => {
