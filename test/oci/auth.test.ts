@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discoverBundles } from '../../src/oci/bundles.js';
-import { resolveCredentials } from '../../src/oci/credentials.js';
+import { resolveCredentials, type CredentialOptions } from '../../src/oci/credentials.js';
 import { registryOptionsFrom } from '../../src/oci/options.js';
 import { parseChallenges } from '../../src/oci/client.js';
-import { parseImageReference } from '../../src/oci/reference.js';
+import { parseImageReference, type ImageRef } from '../../src/oci/reference.js';
 import { StellaError } from '../../src/errors.js';
 import { pushTestImage, startFakeRegistry } from '../helpers/oci.js';
 import { registryMissingReason, startRegistry } from '../helpers/registry.js';
@@ -21,6 +21,22 @@ import { startTokenService } from '../helpers/token-service.js';
 const missing = registryMissingReason();
 const USER = 'ci-bot';
 const PASSWORD = 'S3cret-registry-passw0rd';
+
+/** No credentials anywhere: no explicit ones, and a Docker config that does not exist. */
+const ANONYMOUS = { dockerConfigPath: '/nonexistent/config.json' };
+
+/** discoverBundles(image) with `credentials`, refused as REGISTRY_AUTH_FAILED: the error. */
+async function authRefused(
+  t: import('ava').ExecutionContext,
+  image: ImageRef,
+  credentials: CredentialOptions,
+): Promise<StellaError> {
+  const e = await t.throwsAsync(discoverBundles(image, { allowInsecure: true, credentials }), {
+    instanceOf: StellaError,
+  });
+  t.is(e.code, 'REGISTRY_AUTH_FAILED', e.message);
+  return e;
+}
 
 test('WWW-Authenticate challenges: quoted values with commas and escapes, several schemes', (t) => {
   t.deepEqual(
@@ -105,28 +121,16 @@ test("a 403 is REGISTRY_AUTH_FAILED saying who was denied what, with the registr
   });
   t.teardown(() => registry.close());
   const image = parseImageReference(`${registry.host}/org/app@sha256:${'ab'.repeat(32)}`);
-  const anonymous = await t.throwsAsync(
-    discoverBundles(image, {
-      allowInsecure: true,
-      credentials: { dockerConfigPath: '/nonexistent/config.json' },
-    }),
-    { instanceOf: StellaError },
-  );
-  t.is(anonymous.code, 'REGISTRY_AUTH_FAILED');
+  const anonymous = await authRefused(t, image, ANONYMOUS);
   t.regex(
     anonymous.message,
     new RegExp(
       `^registry auth failed: ${registry.host.replace(/\./g, '\\.')}/org/app denied image manifest sha256:(ab){32} \\(HTTP 403\\) to anonymous access: DENIED: requested access to the resource is denied$`,
     ),
   );
-  const withCreds = await t.throwsAsync(
-    discoverBundles(image, {
-      allowInsecure: true,
-      credentials: { explicit: { username: USER, password: PASSWORD, source: 'the test' } },
-    }),
-    { instanceOf: StellaError },
-  );
-  t.is(withCreds.code, 'REGISTRY_AUTH_FAILED');
+  const withCreds = await authRefused(t, image, {
+    explicit: { username: USER, password: PASSWORD, source: 'the test' },
+  });
   t.regex(withCreds.message, /\(HTTP 403\) to the credentials from the test/);
   t.false(withCreds.message.includes(PASSWORD));
 });
@@ -155,30 +159,16 @@ if (missing) {
     };
     const image = await pushTestImage(registry.host, 'org/private', 'private image', good);
 
-    const anonymous = await t.throwsAsync(
-      discoverBundles(image, {
-        allowInsecure: true,
-        credentials: { dockerConfigPath: '/nonexistent/config.json' },
-      }),
-      { instanceOf: StellaError },
-    );
-    t.is(anonymous.code, 'REGISTRY_AUTH_FAILED');
+    const anonymous = await authRefused(t, image, ANONYMOUS);
     t.regex(anonymous.message, /needs credentials and none were found/);
 
-    const wrong = await t.throwsAsync(
-      discoverBundles(image, {
-        allowInsecure: true,
-        credentials: {
-          explicit: {
-            username: USER,
-            password: 'wrong-password',
-            source: '--registry-username ci-bot',
-          },
-        },
-      }),
-      { instanceOf: StellaError },
-    );
-    t.is(wrong.code, 'REGISTRY_AUTH_FAILED');
+    const wrong = await authRefused(t, image, {
+      explicit: {
+        username: USER,
+        password: 'wrong-password',
+        source: '--registry-username ci-bot',
+      },
+    });
     t.regex(
       wrong.message,
       /refused .* with the credentials from --registry-username ci-bot \(HTTP 401\)/,
@@ -230,32 +220,18 @@ if (missing) {
     t.is(found.bundles.length, 0);
     t.true(tokens.requests.some((r) => r.authorized && r.scope === 'repository:org/tokened:pull'));
 
-    const anonymous = await t.throwsAsync(
-      discoverBundles(image, {
-        allowInsecure: true,
-        credentials: { dockerConfigPath: '/nonexistent/config.json' },
-      }),
-      { instanceOf: StellaError },
-    );
-    t.is(anonymous.code, 'REGISTRY_AUTH_FAILED');
+    const anonymous = await authRefused(t, image, ANONYMOUS);
     t.regex(
       anonymous.message,
       /token service at http:\/\/127\.0\.0\.1:\d+\/token refused an anonymous token/,
     );
-    const wrong = await t.throwsAsync(
-      discoverBundles(image, {
-        allowInsecure: true,
-        credentials: {
-          explicit: {
-            username: USER,
-            password: 'nope-nope',
-            source: 'STELLA_REGISTRY_USERNAME/STELLA_REGISTRY_PASSWORD',
-          },
-        },
-      }),
-      { instanceOf: StellaError },
-    );
-    t.is(wrong.code, 'REGISTRY_AUTH_FAILED');
+    const wrong = await authRefused(t, image, {
+      explicit: {
+        username: USER,
+        password: 'nope-nope',
+        source: 'STELLA_REGISTRY_USERNAME/STELLA_REGISTRY_PASSWORD',
+      },
+    });
     t.regex(
       wrong.message,
       /refused the credentials from STELLA_REGISTRY_USERNAME\/STELLA_REGISTRY_PASSWORD/,
@@ -267,10 +243,7 @@ if (missing) {
     tokens.fields = ['access_token'];
     t.is((await discoverBundles(image, good)).bundles.length, 0);
     tokens.fields = [];
-    const tokenless = await t.throwsAsync(discoverBundles(image, good), {
-      instanceOf: StellaError,
-    });
-    t.is(tokenless.code, 'REGISTRY_AUTH_FAILED');
+    const tokenless = await authRefused(t, image, good.credentials);
     t.regex(tokenless.message, /the token service at .* answered without a token/);
 
     // A token service that throttles or times out (429, 408) or fails (503) is unavailable,
