@@ -97,6 +97,47 @@ test("a bundle's own checkpoint that its log did not sign refuses the batch; ano
   );
 });
 
+test("a shipment's consistency.json entry for a log the receiver does not trust is left out: the same report and store as without it", (t) => {
+  const untrusted = checkpoint(other, 20, 'z');
+  const run = (withUntrusted: boolean) => {
+    const s = store();
+    const report = checkConsistency(
+      s,
+      {
+        trust,
+        checkpoints: [checkpoint(log, 10, 'a')],
+        shipment: {
+          logs: withUntrusted
+            ? [
+                {
+                  logId: untrusted.logId,
+                  baseUrl: 'https://rekor.other.test',
+                  rekor: 'v1',
+                  checkpoint: untrusted.note,
+                  proofs: [],
+                },
+              ]
+            : [],
+        },
+        source: 'x.tar',
+      },
+      CTX,
+    );
+    return { report, held: listCheckpoints(s).logs };
+  };
+  const without = run(false);
+  t.deepEqual(
+    without.report.checkpoints.map((c) => [c.log, c.treeSize]),
+    [['https://rekor.split.test', 10]],
+  );
+  const withIt = run(true);
+  t.deepEqual({ ...withIt.report, store: '' }, { ...without.report, store: '' });
+  t.deepEqual(
+    withIt.held.map((l) => l.checkpoints.map((c) => c.treeSize)),
+    [[10]],
+  );
+});
+
 test('the report lists checkpoints by log, then tree size, whatever order they came in and whatever their roots', (t) => {
   const both: TrustMaterial = { ...trust, tlogs: [log.log, other.log] };
   // Roots chosen so that their order is the reverse of the sizes': sorting by root would show.
