@@ -125,6 +125,7 @@ function bundleImporter(
   let artifacts = 0;
   const checkpoints = new Map<string, EntryCheckpoint>();
   let untrusted = 0;
+  let saved = 0;
   return {
     take(entry, bytes) {
       // Parsed strictly: a bundle that does not parse stops the import (and rolls it back).
@@ -146,8 +147,11 @@ function bundleImporter(
         identity: cert ? certificateIdentities(cert)[0]?.value : undefined,
         issuer: cert ? oidcIssuer(cert) : undefined,
       });
+      saved++;
       if (process.env.STELLA_TEST_IMPORT_DELAY_MS) {
-        // Test hook: slows the import so a test can kill it mid-transaction.
+        // Test hook: slows the import and says where it is, inside the transaction, so a test
+        // can kill it at a point it knows to be mid-transaction.
+        process.stderr.write(`test hook: saved ${saved} (uncommitted)\n`);
         const until = Date.now() + Number(process.env.STELLA_TEST_IMPORT_DELAY_MS);
         while (Date.now() < until);
       }

@@ -757,27 +757,53 @@ test('attest import killed with SIGKILL at random points leaves the old state or
   const att = path.join(s.dir, 'att.db');
   // One bundle already there: the old state is not empty.
   storeWith(att, [0]);
-  const seen = new Set<number>();
-  for (let round = 0; round < 6; round++) {
+  const rows = () => {
+    const check = AttestationStore.open(att, 'read');
+    try {
+      return check.count();
+    } finally {
+      check.close();
+    }
+  };
+  /** The import, killed once the test hook says `saved` bundles are written but not committed. */
+  const killedAfter = async (saved: number): Promise<void> => {
     const child = spawn(
       process.execPath,
       [CLI, 'attest', 'import', tar, '--attestation-store', att, '--trusted-root', s.root],
       {
         env: { ...process.env, ...s.storeEnv, STELLA_TEST_IMPORT_DELAY_MS: '20' },
-        stdio: 'ignore',
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
-    await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 900)));
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-    const check = AttestationStore.open(att, 'read');
-    const n = check.count();
-    check.close();
-    t.true(n === 1 || n === 41, `round ${round}: ${n} rows`);
-    seen.add(n);
-    if (n === 41) break;
+    const exited = new Promise((r) => child.once('exit', r));
+    let said = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      said += chunk;
+      if (said.includes(`test hook: saved ${saved} (uncommitted)\n`)) child.kill('SIGKILL');
+    });
+    await exited;
+    t.regex(
+      said,
+      new RegExp(`saved ${saved} \\(uncommitted\\)`),
+      'killed where it was meant to be',
+    );
+  };
+  // Killed mid-transaction at random points (some bundles written, none committed): the old
+  // state, exactly. Before stop 50 the test killed at random times and could not tell a kill
+  // inside the transaction from one before it or after the commit.
+  for (let round = 0; round < 4; round++) {
+    const saved = 1 + Math.floor(Math.random() * 39);
+    await killedAfter(saved);
+    t.is(rows(), 1, `killed after ${saved} of 40 bundles were written: the old state`);
   }
-  t.true(seen.has(1) || seen.has(41));
+  // Not killed: the new state.
+  const done = await runCli(
+    ['attest', 'import', tar, '--attestation-store', att, '--trusted-root', s.root],
+    env(s),
+  );
+  t.is(done.code, 0, done.stderr);
+  t.is(rows(), 41);
 });
 
 test('attest import --policy: met, every artifact imported and found; unmet, nothing imported, each failing artifact named, its own exit code', async (t) => {
