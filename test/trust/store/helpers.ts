@@ -141,6 +141,24 @@ export async function misnamedIntermediate(
   return makeCa('Private Intermediate', notBefore, notAfter, root, other.keys.publicKey);
 }
 
+/** A self-signed end-entity certificate (no basicConstraints, EKU timeStamping): a root it is not. */
+export async function makeSelfSignedLeaf(notBefore: number, notAfter: number): Promise<Uint8Array> {
+  const keys = await ecKeys();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '02',
+    name: 'CN=Lone TSA, O=stella.test',
+    notBefore: new Date(notBefore),
+    notAfter: new Date(notAfter),
+    signingAlgorithm: EC,
+    keys: keys as never,
+    extensions: [
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.8'], true),
+    ],
+  });
+  return new Uint8Array(cert.rawData);
+}
+
 /** A Fulcio-style code-signing leaf issued by `issuer`, valid [notBefore, notAfter]. */
 export async function makeLeaf(
   issuer: TestCa,

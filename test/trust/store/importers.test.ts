@@ -22,6 +22,7 @@ import {
   dumpStore,
   makeCa,
   makeLeaf,
+  makeSelfSignedLeaf,
   misnamedIntermediate,
   pemOf,
   tempStorePath,
@@ -248,6 +249,31 @@ test('a trusted_root.json with a Fulcio CA chain that no verification could pass
     r.added.map((a) => a.kind),
     ['ca', 'ca', 'tsa'],
   );
+});
+
+test("a TSA chain's leaf may be an end-entity certificate, but a lone certificate is the chain's root and must be a CA, for a TSA as for a CA", async (t) => {
+  const { root } = await pki();
+  const tsaLeaf = await makeLeaf(root, NOW - YEAR / 2, NOW + YEAR);
+  const chain = planImport(utf8.encode(pemOf(tsaLeaf, root.der)), { kind: 'tsa' });
+  t.is(chain.candidates[0]!.kind, 'tsa');
+  const lone = await makeSelfSignedLeaf(NOW - YEAR, NOW + YEAR);
+  for (const kind of ['tsa', 'ca'] as const) {
+    const e = t.throws(
+      () =>
+        planImport(utf8.encode(pemOf(lone)), {
+          kind,
+          ...(kind === 'ca' ? { uri: 'https://fulcio.test' } : {}),
+        }),
+      { instanceOf: StellaError },
+      kind,
+    );
+    t.is(e.code, 'IMPORT_INVALID', kind);
+    t.regex(
+      e.message,
+      /certificate "Lone TSA" is not a CA certificate \(basicConstraints cA is not set\)/,
+      kind,
+    );
+  }
 });
 
 test('a Fulcio /api/v2/trustBundle response imports one CA per chain; the same chain as a PEM bundle is a duplicate', async (t) => {
