@@ -16,6 +16,7 @@
  * store) rather than three times.
  */
 import { sqliteCreationUndo } from '../../util/fs.js';
+import { writeStderr } from '../render.js';
 import { parseBundle } from '../../bundle/parse.js';
 import { certificateIdentities, oidcIssuer, parseCertificate } from '../../x509/certificate.js';
 import { toHex, utf8Decoder } from '../../util/encoding.js';
@@ -151,7 +152,7 @@ function bundleImporter(
       if (process.env.STELLA_TEST_IMPORT_DELAY_MS) {
         // Test hook: slows the import and says where it is, inside the transaction, so a test
         // can kill it at a point it knows to be mid-transaction.
-        process.stderr.write(`test hook: saved ${saved} (uncommitted)\n`);
+        writeStderr(`test hook: saved ${saved} (uncommitted)\n`);
         const until = Date.now() + Number(process.env.STELLA_TEST_IMPORT_DELAY_MS);
         while (Date.now() < until);
       }
