@@ -257,3 +257,38 @@ test('an identity matched on the certificate itself (not derived from extensions
   t.false(r.derived);
   t.deepEqual(state.warnings, []);
 });
+
+test('an extension the policy names must match, whole: a value that differs, or no such extension, is EXTENSION_MISMATCH naming it', async (t) => {
+  const a = testAuthority('identity:extensions');
+  const s = signBlob(a, ARTIFACT, { repo: 'org/repo', now: T });
+  const bundle = parseBundle(JSON.stringify(bundleToJson(s.bundle)));
+  const verify = (certificateExtensions: [string, string][]) =>
+    verifyBundleReport({
+      bundle,
+      artifact: { kind: 'bytes', data: ARTIFACT },
+      trust: a.trustMaterial(),
+      policy: buildPolicy({
+        certificateIdentity: literalPattern(s.identity),
+        certificateOidcIssuer: ISSUER_URL,
+        certificateExtensions,
+        now: NOW,
+      }),
+    });
+  t.true((await verify([['source-repository-ref', 'refs/heads/main']])).ok);
+  for (const [pattern, message] of [
+    [
+      'refs/heads/release',
+      /^extension mismatch: .*is "refs\/heads\/main", which does not match \^\(\?:refs\/heads\/release\)\$$/,
+    ],
+    ['refs/heads/mai', /which does not match \^\(\?:refs\/heads\/mai\)\$$/],
+  ] as const) {
+    const r = await verify([['source-repository-ref', pattern]]);
+    t.false(r.ok, pattern);
+    t.is(r.error?.code, 'EXTENSION_MISMATCH', pattern);
+    t.regex(r.error?.message ?? '', message, pattern);
+  }
+  const absent = await verify([['deployment-environment', '.*']]);
+  t.false(absent.ok);
+  t.is(absent.error?.code, 'EXTENSION_MISMATCH');
+  t.regex(absent.error?.message ?? '', /the certificate has no .* extension/);
+});
