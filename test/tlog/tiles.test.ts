@@ -33,6 +33,17 @@ test('tile index and path encoding, as the spec writes them', (t) => {
   t.is(tilePath({ level: 'entries', index: 3, width: 112 }), 'tile/entries/003.p/112');
   t.throws(() => tilePath({ level: 0, index: 0, width: 256 }), { instanceOf: StellaError });
   t.throws(() => tilePath({ level: 64, index: 0, width: undefined }), { instanceOf: StellaError });
+  // A level that is not a whole number from 0 to 63 gets no path, nor does a width outside 1..255.
+  for (const level of [-1, 1.5, Number.NaN])
+    t.throws(() => tilePath({ level, index: 0, width: undefined }), {
+      instanceOf: StellaError,
+      message: `tlog-tiles: tile level ${level} is not 0..63`,
+    });
+  for (const width of [0, 1.5])
+    t.throws(() => tilePath({ level: 0, index: 0, width }), {
+      instanceOf: StellaError,
+      message: `tlog-tiles: partial tile width ${width} is not 1..255`,
+    });
 });
 
 test('parseTilePath reads exactly the canonical paths', (t) => {

@@ -63,6 +63,21 @@ test('a policy file that is not a mapping is refused at the top level', (t) => {
   }
 });
 
+test('a key that is not a plain string (a number, a boolean, null, a sequence) is refused at its mapping and line', (t) => {
+  for (const key of ['1', 'true', 'null', '[a]']) {
+    const e = t.throws(
+      () =>
+        parsePolicyFile(
+          `environments:\n  default:\n    ${key}: x\n    issuer: ${JSON.stringify(GH)}\n    identity: "repo:a/b:ref:refs/heads/main"\n`,
+          'p.yaml',
+        ),
+      { instanceOf: StellaError },
+    );
+    t.is(e?.code, 'POLICY_INVALID', key);
+    t.is(e?.message, 'p.yaml: environments.default (line 3): keys must be plain strings', key);
+  }
+});
+
 test('extension constraints: every Fulcio extension but the issuers, which are pinned by issuer:', (t) => {
   const withExtension = (name: string) =>
     `${policy(GH)}    extensions:\n      ${name}: production\n`;
