@@ -11,6 +11,7 @@ import {
   detectPlatform,
   identityCandidates,
   isGitlabConfigRef,
+  unusableIdentityReason,
   urlPath,
 } from '../../src/x509/identity-candidates.js';
 import { fulcioExtension } from '../../src/x509/issue.js';
@@ -222,4 +223,25 @@ test('identityCandidates lists a derived subject only without the OIDC subject e
   ).find((c) => c.derived);
   t.is(bidi?.unusable, 'contains the control character U+202E at offset 24');
   t.is(identityCandidates(leafWith(GH_SAN, GH_ISSUER, values))[1]!.unusable, undefined);
+});
+
+test('unusableIdentityReason: a control or bidi character, or a form that is not NFC, makes a value unusable, said as such', (t) => {
+  t.is(
+    unusableIdentityReason('https://github.com/org/repo/.github/workflows/r.yml@refs/heads/main'),
+    undefined,
+  );
+  t.is(
+    unusableIdentityReason('https://caf\u00e9.example/ci'),
+    undefined,
+    'NFC with a precomposed é',
+  );
+  t.is(
+    unusableIdentityReason('https://cafe\u0301.example/ci'),
+    'is not in Unicode NFC (it may look like another identity)',
+    'e with a combining accent: looks like the NFC value, is another string',
+  );
+  t.is(
+    unusableIdentityReason('repo:a/b\u202e:ref:main'),
+    'contains the control character U+202E at offset 8',
+  );
 });
