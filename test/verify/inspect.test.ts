@@ -84,3 +84,16 @@ test('a certificate without embedded SCTs: no SCT lines and no problem noted', (
   t.deepEqual(d.problems, []);
   t.false(describeLines(d, false).some((l) => l.startsWith('SCT') || l.startsWith('note:')));
 });
+
+test('RFC 3161 timestamps: a line with their count when the bundle has any, none otherwise', (t) => {
+  const timed = describeLines(describeBundle(sample('rekor-v2.sigstore.json')), false);
+  t.deepEqual(
+    timed.filter((l) => l.startsWith('RFC 3161')),
+    ['RFC 3161 timestamps: 1'],
+  );
+  const untimed = describeLines(describeBundle(sample('blob.sigstore.json')), false);
+  t.false(
+    untimed.some((l) => l.startsWith('RFC 3161')),
+    'no "RFC 3161 timestamps: 0" line',
+  );
+});
