@@ -88,6 +88,22 @@ test('a bundle checkpoint no proof links to the latest stays out of its group, a
   t.deepEqual(a.newlyProven, [keyOf(view(A, 16))]);
 });
 
+test("a bundle checkpoint that is the shipment's latest itself (proofs refreshed to it) is in the group; only a larger one is refused as newer", (t) => {
+  const a = assessLog([held(A, 8)], [view(A, 8), view(A, 16)], {
+    latest: view(A, 16),
+    proofs: [proof(A, 8, 16)],
+  });
+  if (!a.ok) return t.fail(a.message);
+  t.is(a.latestStatus, 'proven');
+  t.is(a.status.get(keyOf(view(A, 16))), 'proven');
+  const newer = assessLog([held(A, 8)], [view(A, 17)], {
+    latest: view(A, 16),
+    proofs: [proof(A, 8, 16)],
+  });
+  t.false(newer.ok);
+  t.like(newer, { code: 'CONSISTENCY_PROOF_INVALID' });
+});
+
 test('a group linked to no proven checkpoint stays unproven', (t) => {
   const a = assessLog([held(A, 3)], [view(A, 8)], {
     latest: view(A, 16),
