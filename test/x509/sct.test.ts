@@ -1,5 +1,7 @@
 import test from 'ava';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { p256 } from '@noble/curves/nist.js';
 import path from 'node:path';
 import { sha256 } from '../../src/crypto.js';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
@@ -148,6 +150,26 @@ test('an SCT naming a hash other than SHA-256/384/512 is SCT_INVALID, its signat
     ).length,
     1,
   );
+});
+
+test('an SCT naming SHA-384 or SHA-512 verifies when the log signed over that hash, and is refused when it signed over another', (t) => {
+  const sk = seed('sct:ct-log');
+  const over = (hash: 'sha384' | 'sha512' | 'sha256') => ({
+    ...ctSigner,
+    sign: (data: Uint8Array) =>
+      p256.sign(new Uint8Array(createHash(hash).update(data).digest()), sk, {
+        prehash: false,
+        format: 'der',
+      }),
+  });
+  for (const [name, tls] of [
+    ['sha384', TlsHash.sha384],
+    ['sha512', TlsHash.sha512],
+  ] as const) {
+    const leaf = parseCertificate(issueWithSct({ hashAlgorithm: tls, logSigner: over(name) }));
+    t.is(verifyEmbeddedScts(leaf, intermediate, [log]).length, 1, name);
+    signatureRefused(t, { hashAlgorithm: tls, logSigner: over('sha256') });
+  }
 });
 
 test('an SCT with non-empty extensions verifies (Static CT)', (t) => {
