@@ -24,7 +24,6 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import {
   accessSync,
-  existsSync,
   close,
   closeSync,
   constants,
@@ -36,9 +35,7 @@ import {
   read,
   readSync,
   renameSync,
-  rmSync,
   statSync,
-  truncateSync,
   unlinkSync,
   writeSync,
   type Stats,
@@ -747,28 +744,6 @@ export function makeFolder(dir: string, opts: InputFileOptions & { mode?: number
       );
     }
   }
-}
-
-/**
- * Notes what is at a SQLite database's path before a write that may create the database, and
- * returns how to put it back: a refused write leaves no trace. A database the write created is
- * removed, with the WAL and shared-memory files SQLite made beside it; a file that was empty
- * is emptied again; a database that was there is left to its own rollback.
- */
-export function sqliteCreationUndo(path: string): () => void {
-  let size: number | undefined;
-  try {
-    size = lstatSync(path).size;
-  } catch {
-    size = undefined;
-  }
-  const made = [`${path}-wal`, `${path}-shm`].filter((f) => !existsSync(f));
-  return () => {
-    if (size === undefined) rmSync(path, { force: true });
-    else if (size === 0) truncateSync(path, 0);
-    else return;
-    for (const f of made) rmSync(f, { force: true });
-  };
 }
 
 /** Make a rename durable. Some file systems cannot fsync a directory (EINVAL): nothing to do there. */

@@ -9,6 +9,7 @@
  * 32-bit integers (as the pragmas report them).
  */
 import Database from 'better-sqlite3';
+import { existsSync, lstatSync, rmSync, truncateSync } from 'node:fs';
 import { probeFile, type InputFileOptions } from './fs.js';
 import { toLatin1 } from './encoding.js';
 
@@ -99,4 +100,26 @@ export function schemaShapeOf(ddl: readonly string[]): string {
     shapes.set(key, shape);
   }
   return shape;
+}
+
+/**
+ * Notes what is at a SQLite database's path before a write that may create the database, and
+ * returns how to put it back: a refused write leaves no trace. A database the write created is
+ * removed, with the WAL and shared-memory files SQLite made beside it; a file that was empty
+ * is emptied again; a database that was there is left to its own rollback.
+ */
+export function sqliteCreationUndo(path: string): () => void {
+  let size: number | undefined;
+  try {
+    size = lstatSync(path).size;
+  } catch {
+    size = undefined;
+  }
+  const made = [`${path}-wal`, `${path}-shm`].filter((f) => !existsSync(f));
+  return () => {
+    if (size === undefined) rmSync(path, { force: true });
+    else if (size === 0) truncateSync(path, 0);
+    else return;
+    for (const f of made) rmSync(f, { force: true });
+  };
 }

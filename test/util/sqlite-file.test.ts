@@ -4,10 +4,22 @@
  */
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSqliteHeader, schemaShape, schemaShapeOf } from '../../src/util/sqlite-file.js';
+import {
+  readSqliteHeader,
+  schemaShape,
+  schemaShapeOf,
+  sqliteCreationUndo,
+} from '../../src/util/sqlite-file.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'stella-sqlite-file-'));
 
@@ -77,4 +89,40 @@ test("schemaShape: a table's columns count, not only its name; the SQL text does
     ['CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT NOT NULL)'],
   ])
     t.not(schemaShapeOf(altered), shape, altered.join('; '));
+});
+
+test('sqliteCreationUndo puts back what was at the path: a database made is removed with its WAL and -shm, an empty file emptied, anything else left', (t) => {
+  const dir = tmp();
+  const made = join(dir, 'made.db');
+  const undoMade = sqliteCreationUndo(made);
+  for (const f of [made, `${made}-wal`, `${made}-shm`]) writeFileSync(f, 'written by the write');
+  undoMade();
+  t.deepEqual(readdirSync(dir), [], 'the database and both side files are gone');
+
+  const empty = join(dir, 'empty.db');
+  writeFileSync(empty, '');
+  const undoEmpty = sqliteCreationUndo(empty);
+  writeFileSync(empty, 'filled');
+  writeFileSync(`${empty}-wal`, 'wal');
+  undoEmpty();
+  t.is(readFileSync(empty).length, 0);
+  t.false(existsSync(`${empty}-wal`));
+
+  // A store that was there is left to its own rollback, and so are side files that were there.
+  const held = join(dir, 'held.db');
+  writeFileSync(held, 'a store');
+  writeFileSync(`${held}-wal`, 'its wal');
+  const undoHeld = sqliteCreationUndo(held);
+  writeFileSync(`${held}-shm`, 'made by the write');
+  undoHeld();
+  t.is(readFileSync(held, 'utf8'), 'a store');
+  t.is(readFileSync(`${held}-wal`, 'utf8'), 'its wal');
+  t.true(existsSync(`${held}-shm`), 'nothing undone beside a store that was there');
+  const missingWithWal = join(dir, 'orphan.db');
+  writeFileSync(`${missingWithWal}-wal`, 'an orphan wal, not ours');
+  const undoOrphan = sqliteCreationUndo(missingWithWal);
+  writeFileSync(missingWithWal, 'made');
+  undoOrphan();
+  t.false(existsSync(missingWithWal));
+  t.is(readFileSync(`${missingWithWal}-wal`, 'utf8'), 'an orphan wal, not ours');
 });

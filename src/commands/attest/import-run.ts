@@ -15,7 +15,7 @@
  * the very bytes that were verified, and the archive is read twice (structure, then verify and
  * store) rather than three times.
  */
-import { sqliteCreationUndo } from '../../util/fs.js';
+import { sqliteCreationUndo } from '../../util/sqlite-file.js';
 import { writeStderr } from '../render.js';
 import { parseBundle } from '../../bundle/parse.js';
 import { certificateIdentities, oidcIssuer, parseCertificate } from '../../x509/certificate.js';
@@ -126,6 +126,7 @@ function bundleImporter(
   let artifacts = 0;
   const checkpoints = new Map<string, EntryCheckpoint>();
   let untrusted = 0;
+  /** Bundles written in this import's transaction, for the test hook's report. */
   let saved = 0;
   return {
     take(entry, bytes) {
@@ -148,11 +149,10 @@ function bundleImporter(
         identity: cert ? certificateIdentities(cert)[0]?.value : undefined,
         issuer: cert ? oidcIssuer(cert) : undefined,
       });
-      saved++;
       if (process.env.STELLA_TEST_IMPORT_DELAY_MS) {
         // Test hook: slows the import and says where it is, inside the transaction, so a test
         // can kill it at a point it knows to be mid-transaction.
-        writeStderr(`test hook: saved ${saved} (uncommitted)\n`);
+        writeStderr(`test hook: saved ${++saved} (uncommitted)\n`);
         const until = Date.now() + Number(process.env.STELLA_TEST_IMPORT_DELAY_MS);
         while (Date.now() < until);
       }

@@ -5,7 +5,8 @@
 import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
-import { readFileBounded, sqliteCreationUndo } from '../../util/fs.js';
+import { readFileBounded } from '../../util/fs.js';
+import { sqliteCreationUndo } from '../../util/sqlite-file.js';
 import { TRUSTED_ROOT_LIMITS } from '../trusted-root.js';
 import { publicGoodTrustedRootPath } from '../public-good.js';
 import { openTrustStore, writeTransaction, type ChangeContext, type TrustStore } from './db.js';
