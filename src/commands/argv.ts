@@ -64,6 +64,15 @@ export function usageError(message: string, details?: Record<string, unknown>): 
   return new StellaError('USAGE_ERROR', 'input', message, details);
 }
 
+/**
+ * What a command reports for an error from the library behind it: INPUT_INVALID (the library
+ * refusing a value or pair it was handed, which came from the command's flags) as a usage
+ * error with the same message; anything else as it is.
+ */
+export function inputAsUsage(e: unknown): unknown {
+  return e instanceof StellaError && e.code === 'INPUT_INVALID' ? usageError(e.message) : e;
+}
+
 /** The closest known name (a flag, a command), for "did you mean"; none when nothing is near. */
 export function closest(name: string, known: Iterable<string>): string | undefined {
   let best: { n: string; d: number } | undefined;
@@ -96,6 +105,38 @@ interface FlagToken {
   negated: boolean;
 }
 
+/**
+ * cosign's flags that Stella has on purpose no form of, with what to give instead: said in
+ * place of "unknown flag" by a command that has the flags `instead` names (a cosign line pasted
+ * into `attest verify` should say how to write it, not only that a flag is unknown).
+ */
+const FOREIGN_FLAGS: ReadonlyMap<string, { instead: readonly string[]; advice: string }> = new Map([
+  [
+    'certificate-oidc-issuer-regexp',
+    {
+      instead: ['certificate-oidc-issuer'],
+      advice:
+        'issuers are compared exactly, never as a pattern: give --certificate-oidc-issuer URL, or several issuers in a policy file (--policy)',
+    },
+  ],
+  [
+    'signature',
+    {
+      instead: ['bundle', 'certificate-oidc-issuer'],
+      advice:
+        'Stella verifies Sigstore bundles, not a detached signature and certificate: give --bundle FILE (cosign sign-blob --bundle FILE writes one)',
+    },
+  ],
+  [
+    'certificate',
+    {
+      instead: ['bundle', 'certificate-oidc-issuer'],
+      advice:
+        'Stella verifies Sigstore bundles, which carry the certificate: give --bundle FILE (cosign sign-blob --bundle FILE writes one)',
+    },
+  ],
+]);
+
 /** Which declared flag `tok` (starting with `-`, not `-` or `--` alone) names; an unknown one is a usage error. */
 function readFlagToken(
   tok: string,
@@ -125,6 +166,9 @@ function readFlagToken(
     if (negated && !negated.takesValue && negated.allowNo)
       return { flag: negated, spelled, inline, negated: true };
   }
+  const foreign = FOREIGN_FLAGS.get(name);
+  if (foreign?.instead.every((f) => byName.has(f)))
+    throw usageError(`unknown flag ${spelled}: ${foreign.advice}`, { flag: name });
   const hint = closest(name, [...byName.keys()]);
   throw usageError(`unknown flag ${spelled}${hint ? ` (did you mean --${hint}?)` : ''}`, {
     flag: name,

@@ -9,7 +9,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import { StellaError } from '../errors.js';
 import { setLogLevel } from '../util/log.js';
 import { terminalLine } from '../util/text.js';
-import { asksForJson, parseArgv, usageError, type ArgvShape } from './argv.js';
+import { asksForJson, inputAsUsage, parseArgv, usageError, type ArgvShape } from './argv.js';
 import { VERBOSE_DESCRIPTION } from './flag-spec.js';
 import {
   type Colour,
@@ -123,6 +123,15 @@ export abstract class StellaCommand extends Command {
   /** A usage error found after parsing (two flags that do not go together, a bad value). */
   protected usage(message: string): never {
     throw usageError(message);
+  }
+
+  /** `f()`, checking flag values in the library: its INPUT_INVALID is a usage error here. */
+  protected usageMistakes<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      throw inputAsUsage(e);
+    }
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- oclif's Command.catch is async by contract

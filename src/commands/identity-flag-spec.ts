@@ -4,6 +4,47 @@
  */
 import type { FlagSpecs } from './flag-spec.js';
 
+/**
+ * cosign's (and gitsign's) GitHub workflow flags, by the Fulcio extension each pins: the exact
+ * value of one of the GitHub extensions Fulcio writes (1.3.6.1.4.1.57264.1.2 to .6), compared
+ * as cosign compares them, so a cosign verify-blob line keeps its meaning here. Each is
+ * `--certificate-extension NAME=VALUE` with VALUE taken literally (identity-flags.ts).
+ */
+export const GITHUB_WORKFLOW_FLAGS = {
+  'certificate-github-workflow-trigger': {
+    extension: 'github-workflow-trigger',
+    claim: 'event_name (e.g. push, release)',
+  },
+  'certificate-github-workflow-sha': {
+    extension: 'github-workflow-sha',
+    claim: 'sha (the commit)',
+  },
+  'certificate-github-workflow-name': {
+    extension: 'github-workflow-name',
+    claim: 'workflow (its name)',
+  },
+  'certificate-github-workflow-repository': {
+    extension: 'github-workflow-repository',
+    claim: 'repository (OWNER/REPO)',
+  },
+  'certificate-github-workflow-ref': {
+    extension: 'github-workflow-ref',
+    claim: 'ref (e.g. refs/heads/main)',
+  },
+} as const;
+
+export type GithubWorkflowFlag = keyof typeof GITHUB_WORKFLOW_FLAGS;
+
+function githubWorkflowFlagSpecs() {
+  const specs = {} as Record<GithubWorkflowFlag, { type: 'string'; description: string }>;
+  for (const [flag, { extension, claim }] of Object.entries(GITHUB_WORKFLOW_FLAGS))
+    specs[flag as GithubWorkflowFlag] = {
+      type: 'string',
+      description: `as cosign: the GitHub token's ${claim} must be exactly this (the ${extension} extension; --certificate-extension ${extension}=REGEX for a pattern)`,
+    };
+  return specs;
+}
+
 export const IDENTITY_FLAGS = {
   'certificate-identity': {
     type: 'string',
@@ -25,6 +66,7 @@ export const IDENTITY_FLAGS = {
     description:
       'NAME=REGEX a Fulcio extension must match whole (repeatable), e.g. deployment-environment=production, source-repository-ref=refs/heads/main',
   },
+  ...githubWorkflowFlagSpecs(),
   policy: {
     type: 'string',
     description:
@@ -41,3 +83,15 @@ export const IDENTITY_FLAGS = {
     default: false,
   },
 } as const satisfies FlagSpecs;
+
+/**
+ * Whether any flag of IDENTITY_FLAGS that says which identities to accept was given (all but
+ * --allow-broad-identity, which only loosens a policy given otherwise).
+ */
+export function identityAsked(values: Readonly<Record<string, unknown>>): boolean {
+  return Object.keys(IDENTITY_FLAGS).some((name) => {
+    if (name === 'allow-broad-identity') return false;
+    const v = values[name];
+    return Array.isArray(v) ? v.length > 0 : v !== undefined;
+  });
+}

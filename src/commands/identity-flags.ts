@@ -17,7 +17,13 @@ import { dirname, join } from 'node:path';
 import { fail } from '../errors.js';
 import { readTextFileBounded } from '../util/fs.js';
 import { resolveStorePath } from '../trust/store/paths.js';
-import { IDENTITY_REQUIRED_HELP, type PolicyOptions } from '../verify/policy.js';
+import {
+  checkPolicyOptions,
+  IDENTITY_REQUIRED_HELP,
+  type PolicyOptions,
+} from '../verify/policy.js';
+import { compileIdentityPattern, literalPattern } from '../verify/identity-pattern.js';
+import { GITHUB_WORKFLOW_FLAGS, type GithubWorkflowFlag } from './identity-flag-spec.js';
 import {
   parsePolicyFile,
   policyOptionsForEnvironment,
@@ -31,6 +37,11 @@ export interface IdentityFlagValues {
   'certificate-oidc-issuer'?: string | undefined;
   'certificate-extension'?: string[] | undefined;
   policy?: string | undefined;
+  'certificate-github-workflow-trigger'?: string | undefined;
+  'certificate-github-workflow-sha'?: string | undefined;
+  'certificate-github-workflow-name'?: string | undefined;
+  'certificate-github-workflow-repository'?: string | undefined;
+  'certificate-github-workflow-ref'?: string | undefined;
   environment?: string | undefined;
   'allow-broad-identity'?: boolean;
 }
@@ -118,7 +129,18 @@ export function identityPolicyOptions(
   }
   const identity = plain ?? regexp;
   const issuer = flags['certificate-oidc-issuer'];
-  const extensions = (flags['certificate-extension'] ?? []).map(extensionPair);
+  // --certificate-extension NAME=REGEX as given, then cosign's workflow flags, each an exact value.
+  const given = (flags['certificate-extension'] ?? []).map(extensionPair);
+  const workflow = (Object.keys(GITHUB_WORKFLOW_FLAGS) as GithubWorkflowFlag[]).filter(
+    (f) => flags[f] !== undefined,
+  );
+  const extensions: [string, string][] = [
+    ...given,
+    ...workflow.map((f): [string, string] => [
+      GITHUB_WORKFLOW_FLAGS[f].extension,
+      literalPattern(flags[f]!),
+    ]),
+  ];
   const identityFlags = identity !== undefined || issuer !== undefined || extensions.length > 0;
   const allowBroadIdentity = flags['allow-broad-identity'] ?? false;
 
@@ -126,7 +148,7 @@ export function identityPolicyOptions(
     fail(
       'INPUT_INVALID',
       'input',
-      "--policy cannot be combined with --certificate-identity, --certificate-oidc-issuer or --certificate-extension: the policy file's environment says which identities to accept",
+      "--policy cannot be combined with --certificate-identity, --certificate-oidc-issuer, --certificate-extension or --certificate-github-workflow-*: the policy file's environment says which identities to accept",
     );
   }
   if (ctx.keyGiven && (flags.policy !== undefined || flags.environment !== undefined)) {
@@ -151,6 +173,8 @@ export function identityPolicyOptions(
         certificateExtensions: extensions,
         allowBroadIdentity,
         patternName: () => name,
+        extensionName: (n, i) =>
+          i < given.length ? `--certificate-extension ${n}` : `--${workflow[i - given.length]!}`,
       },
     };
   }
@@ -174,4 +198,28 @@ export function identityPolicyOptions(
   const options = policyOptionsForEnvironment(file, environment);
   if (allowBroadIdentity) options.allowBroadIdentity = true;
   return { options, policyFile: file, environment, ...(why ? { defaultPolicy: why } : {}) };
+}
+
+/**
+ * identityPolicyOptions, then, for identities given as flags (a policy file is checked when it
+ * is read), every mistake in them that needs nothing read: each pattern compiled alone in RE2,
+ * and the pairs and values checkPolicyOptions refuses (an identity without an issuer, an
+ * issuer written as a pattern, an extension named wrongly or twice, identity flags with
+ * --key). Each is INPUT_INVALID naming the flag, which a command reports as a usage error.
+ */
+export function commandLineIdentity(
+  flags: IdentityFlagValues,
+  ctx: IdentityContext,
+): ResolvedIdentity {
+  const identity = identityPolicyOptions(flags, ctx);
+  if (!identity.policyFile) {
+    const o = identity.options;
+    if (o.certificateIdentity !== undefined)
+      compileIdentityPattern(o.certificateIdentity, o.patternName?.(0));
+    (o.certificateExtensions ?? []).forEach(([name, p], i) =>
+      compileIdentityPattern(p, o.extensionName?.(name, i)),
+    );
+    checkPolicyOptions(o, ctx.keyGiven);
+  }
+  return identity;
 }

@@ -81,8 +81,11 @@ export interface PolicyOptions {
   identitySource?: string;
   /** How a pattern is named in errors (default --certificate-identity). */
   patternName?: (index: number) => string;
-  /** How an extension constraint is named in errors (default --certificate-extension). */
-  extensionName?: (name: string) => string;
+  /**
+   * How an extension constraint is named in errors (default --certificate-extension NAME):
+   * `name` as given, `index` its place in certificateExtensions.
+   */
+  extensionName?: (name: string, index: number) => string;
   /** PEM public key text (managed-key bundles). */
   publicKeyPem?: string;
   requireTlog?: boolean;
@@ -107,7 +110,8 @@ export const CONSTRAINABLE_EXTENSIONS = FULCIO_EXTENSIONS.filter(
   (e) => e.name !== 'issuer' && e.name !== 'issuer-v1',
 ).map((e) => e.name);
 
-function compileExtension(name: string, pattern: string, what: string): ExtensionConstraint {
+/** The Fulcio extension a constraint names (by name or OID), if a constraint may name it. */
+function constrainableExtension(name: string, what: string) {
   const ext = fulcioExtensionByName(name);
   if (!ext || ext.name === 'issuer' || ext.name === 'issuer-v1') {
     const why = ext
@@ -120,7 +124,7 @@ function compileExtension(name: string, pattern: string, what: string): Extensio
       { name },
     );
   }
-  return { name: ext.name, oid: ext.oid, pattern, matcher: compileIdentityPattern(pattern, what) };
+  return ext;
 }
 
 /**
@@ -149,11 +153,11 @@ export function unpinnableIssuerReason(issuer: string): string | undefined {
   return undefined;
 }
 
-function checkIssuer(issuer: string, what: string): string {
+function checkIssuer(issuer: string, what: string): void {
   const why = unpinnableIssuerReason(issuer);
-  if (why === undefined) return issuer;
+  if (why === undefined) return;
   if (issuer.length === 0) fail('INPUT_INVALID', 'input', `${what} is empty`);
-  return fail(
+  fail(
     'INPUT_INVALID',
     'input',
     `${what} ${quoted(issuer)} ${why}${issuerLooksLikePattern(issuer) ? '; list several issuers in a policy file instead' : ''}`,
@@ -180,41 +184,101 @@ export function compileIdentityPolicyPattern(
   return { pattern, matcher, breadth, ...(unsatisfiable ? { unsatisfiable } : {}) };
 }
 
-export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
-  const patterns = [
+function identityPatterns(opts: PolicyOptions): string[] {
+  return [
     ...(opts.certificateIdentity !== undefined ? [opts.certificateIdentity] : []),
     ...(opts.certificateIdentities ?? []),
   ];
-  const issuers = [
+}
+
+function identityIssuers(opts: PolicyOptions): string[] {
+  return [
     ...(opts.certificateOidcIssuer !== undefined ? [opts.certificateOidcIssuer] : []),
     ...(opts.certificateOidcIssuers ?? []),
   ];
+}
+
+/**
+ * The options' own mistakes, found without compiling a pattern or searching it for breadth:
+ * an identity and a key together, or neither; patterns without issuers or issuers without
+ * patterns; an issuer no certificate can carry as written; an extension a constraint may not
+ * name, or two constraints on one extension; a log threshold below one. Each is INPUT_INVALID
+ * naming the flag. buildPolicy starts here, and the commands call it first (`keyGiven`: --key
+ * was given, its file not yet read), so each is a usage error before anything is read.
+ */
+export function checkPolicyOptions(
+  opts: PolicyOptions,
+  keyGiven = opts.publicKeyPem !== undefined,
+): void {
+  const patterns = identityPatterns(opts);
+  const issuers = identityIssuers(opts);
   const extensions = opts.certificateExtensions ?? [];
   const hasIdentity = patterns.length > 0 || issuers.length > 0 || extensions.length > 0;
-  if (hasIdentity && opts.publicKeyPem !== undefined) {
+  if (hasIdentity && keyGiven) {
     fail(
       'INPUT_INVALID',
       'input',
       'give either --certificate-identity/--certificate-oidc-issuer or --key, not both',
     );
   }
-  if (!hasIdentity && opts.publicKeyPem === undefined) {
+  if (!hasIdentity && !keyGiven) {
     fail('INPUT_INVALID', 'input', `an identity policy is required: ${IDENTITY_REQUIRED_HELP}`);
   }
+  if (hasIdentity) {
+    if (patterns.length === 0)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        '--certificate-identity is required with --certificate-oidc-issuer',
+      );
+    if (issuers.length === 0)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        '--certificate-oidc-issuer is required with --certificate-identity',
+      );
+    const named = new Map<string, string>();
+    extensions.forEach(([name], i) => {
+      const what = extensionWhat(opts, name, i);
+      const ext = constrainableExtension(name, what);
+      const first = named.get(ext.name);
+      if (first !== undefined)
+        fail(
+          'INPUT_INVALID',
+          'input',
+          `${first === what ? `${what} is given twice` : `${first} and ${what} both constrain ${ext.name}`}: give each extension once (alternatives go in one pattern: a|b)`,
+        );
+      named.set(ext.name, what);
+    });
+    for (const issuer of issuers) checkIssuer(issuer, '--certificate-oidc-issuer');
+  }
+  const threshold = opts.tlogThreshold ?? 1;
+  if (!Number.isInteger(threshold) || threshold < 1)
+    fail('INPUT_INVALID', 'input', 'tlog threshold must be a positive integer');
+}
+
+/** How the extension constraint at `index` is named in errors. */
+function extensionWhat(opts: PolicyOptions, name: string, index: number): string {
+  return opts.extensionName?.(name, index) ?? `--certificate-extension ${name}`;
+}
+
+export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
+  checkPolicyOptions(opts);
+  const patterns = identityPatterns(opts);
+  const issuers = identityIssuers(opts);
+  const extensions = opts.certificateExtensions ?? [];
+  const hasIdentity = patterns.length > 0 || issuers.length > 0 || extensions.length > 0;
   const warnings: string[] = [];
   const identity = hasIdentity
     ? identityPolicy(opts, patterns, issuers, extensions, warnings)
     : undefined;
-  const threshold = opts.tlogThreshold ?? 1;
-  if (!Number.isInteger(threshold) || threshold < 1)
-    fail('INPUT_INVALID', 'input', 'tlog threshold must be a positive integer');
   return {
     identity,
     publicKey:
       opts.publicKeyPem === undefined ? undefined : parsePublicKey(opts.publicKeyPem, '--key'),
     requireTlog: opts.requireTlog ?? false,
     requireSct: opts.requireSct ?? true,
-    tlogThreshold: threshold,
+    tlogThreshold: opts.tlogThreshold ?? 1,
     now: opts.now ?? Date.now(),
     warnings,
   };
@@ -232,18 +296,6 @@ function identityPolicy(
   extensions: NonNullable<PolicyOptions['certificateExtensions']>,
   warnings: string[],
 ): CertificateIdentityPolicy {
-  if (patterns.length === 0)
-    fail(
-      'INPUT_INVALID',
-      'input',
-      '--certificate-identity is required with --certificate-oidc-issuer',
-    );
-  if (issuers.length === 0)
-    fail(
-      'INPUT_INVALID',
-      'input',
-      '--certificate-oidc-issuer is required with --certificate-identity',
-    );
   const patternName = opts.patternName ?? (() => '--certificate-identity');
   const compiled = patterns.map((p, i) =>
     compileIdentityPolicyPattern(p, patternName(i), opts.allowBroadIdentity ?? false),
@@ -253,27 +305,23 @@ function identityPolicy(
       warnings.push(`${describeBreadth(c.pattern, c.breadth)} (accepted: --allow-broad-identity)`);
     else if (c.breadth.kind !== 'narrow') warnings.push(describeBreadth(c.pattern, c.breadth));
   }
-  const extensionName = opts.extensionName ?? ((n: string) => `--certificate-extension ${n}`);
-  const seen = new Set<string>();
-  const exts = extensions.map(([name, pattern]) => {
-    const e = compileExtension(name, pattern, extensionName(name));
-    if (seen.has(e.name))
-      fail(
-        'INPUT_INVALID',
-        'input',
-        `${extensionName(name)} is given twice: give each extension once (alternatives go in one pattern: a|b)`,
-      );
-    seen.add(e.name);
-    return e;
+  const exts = extensions.map(([name, pattern], i): ExtensionConstraint => {
+    const what = extensionWhat(opts, name, i);
+    const ext = constrainableExtension(name, what);
+    return {
+      name: ext.name,
+      oid: ext.oid,
+      pattern,
+      matcher: compileIdentityPattern(pattern, what),
+    };
   });
-  const issuerList = issuers.map((i) => checkIssuer(i, '--certificate-oidc-issuer'));
   return {
-    issuers: [...new Set(issuerList)],
+    issuers: [...new Set(issuers)],
     patterns: compiled,
     extensions: exts,
     source: opts.identitySource ?? 'command line',
     pattern: compiled[0]!.pattern,
     regex: compiled[0]!.matcher,
-    issuer: issuerList[0]!,
+    issuer: issuers[0]!,
   };
 }

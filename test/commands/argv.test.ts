@@ -430,3 +430,31 @@ test("oclif's exclusive and dependsOn in Stella's words through the CLI (oclif s
     t.is(r.stderr, usageStderr(message), args.join(' '));
   }
 });
+
+test("the reader: a flag of cosign's that Stella has on purpose no form of says why and what to give, only where the command has that", (t) => {
+  const flag = (name: string) => ({ name, takesValue: true });
+  const verify = { flags: [flag('bundle'), flag('certificate-oidc-issuer')] };
+  const refusal = (argv: string[], shape: Parameters<typeof parseArgv>[1]) =>
+    t.throws(() => parseArgv(argv, shape), { instanceOf: StellaError }).message;
+  t.is(
+    refusal(['--certificate-oidc-issuer-regexp', 'x'], verify),
+    'unknown flag --certificate-oidc-issuer-regexp: issuers are compared exactly, never as a pattern: give --certificate-oidc-issuer URL, or several issuers in a policy file (--policy)',
+  );
+  t.regex(
+    refusal(['--signature=s'], verify),
+    /^unknown flag --signature: Stella verifies Sigstore bundles, not a detached signature/,
+  );
+  t.regex(
+    refusal(['--certificate', 'c'], verify),
+    /^unknown flag --certificate: Stella verifies Sigstore bundles, which carry the certificate/,
+  );
+  // A command without those flags (export-bundle has --bundle, but verifies nothing) gets the plain form.
+  const exportShape = { flags: [flag('bundle'), flag('output')] };
+  t.is(refusal(['--signature', 's'], exportShape), 'unknown flag --signature');
+  t.is(
+    refusal(['--certificate-oidc-issuer-regexp', 'x'], exportShape),
+    'unknown flag --certificate-oidc-issuer-regexp',
+  );
+  // Names on Object.prototype are no flag of anyone's.
+  t.is(refusal(['--constructor'], verify), 'unknown flag --constructor');
+});

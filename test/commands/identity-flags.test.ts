@@ -6,9 +6,12 @@
 import test from 'ava';
 import { StellaError } from '../../src/errors.js';
 import {
+  commandLineIdentity,
   identityPolicyOptions,
   type IdentityFlagValues,
 } from '../../src/commands/identity-flags.js';
+import { identityAsked } from '../../src/commands/identity-flag-spec.js';
+import { buildPolicy } from '../../src/verify/policy.js';
 
 const ISSUER = 'https://token.actions.githubusercontent.com';
 /** No default policy is looked for: a store that does not exist, no $STELLA_POLICY. */
@@ -59,4 +62,124 @@ test('usage mistakes are INPUT_INVALID naming the flags', (t) => {
   );
   t.regex(e.message, /--key verifies a managed-key bundle/);
   t.deepEqual(identityPolicyOptions({}, { ...CTX, keyGiven: true }), { options: {} });
+});
+
+test("cosign's --certificate-github-workflow-* flags pin their extension to the value taken literally, after any --certificate-extension, each named by its own flag", (t) => {
+  const r = identityPolicyOptions(
+    {
+      'certificate-identity': 'x',
+      'certificate-oidc-issuer': ISSUER,
+      'certificate-extension': ['deployment-environment=prod'],
+      'certificate-github-workflow-trigger': 'push',
+      'certificate-github-workflow-sha': 'a1b2',
+      'certificate-github-workflow-name': 'Release (v1.*)',
+      'certificate-github-workflow-repository': 'acme/app',
+      'certificate-github-workflow-ref': 'refs/tags/v1.0',
+    },
+    CTX,
+  );
+  t.deepEqual(r.options.certificateExtensions, [
+    ['deployment-environment', 'prod'],
+    ['github-workflow-trigger', 'push'],
+    ['github-workflow-sha', 'a1b2'],
+    ['github-workflow-name', 'Release \\(v1\\.\\*\\)'],
+    ['github-workflow-repository', 'acme/app'],
+    ['github-workflow-ref', 'refs/tags/v1\\.0'],
+  ]);
+  const names = r.options.certificateExtensions!.map(([n], i) => r.options.extensionName?.(n, i));
+  t.deepEqual(names, [
+    '--certificate-extension deployment-environment',
+    '--certificate-github-workflow-trigger',
+    '--certificate-github-workflow-sha',
+    '--certificate-github-workflow-name',
+    '--certificate-github-workflow-repository',
+    '--certificate-github-workflow-ref',
+  ]);
+  // The literal matches its value whole, and nothing else.
+  const policy = buildPolicy(r.options);
+  const name = policy.identity!.extensions.find((e) => e.name === 'github-workflow-name')!;
+  t.true(name.matcher.test('Release (v1.*)'));
+  t.false(name.matcher.test('Release (v1.2)'));
+  t.false(name.matcher.test('Release (v1.*) evil'));
+  // They ask for an identity as --certificate-extension does: refused beside --policy.
+  refused(
+    t,
+    { 'certificate-github-workflow-repository': 'acme/app', policy: 'p.yaml' },
+    /--policy cannot be combined with .*--certificate-github-workflow-\*/,
+  );
+  t.true(identityAsked({ 'certificate-github-workflow-ref': 'refs/heads/main' }));
+  t.true(identityAsked({ 'certificate-extension': ['build-trigger=push'] }));
+  t.false(identityAsked({ 'certificate-extension': [], 'allow-broad-identity': true }));
+});
+
+test('commandLineIdentity finds every mistake in identity flags before anything is read: pairs, issuers, extension names, patterns, --key beside an identity', (t) => {
+  const identity = { 'certificate-identity': 'x', 'certificate-oidc-issuer': ISSUER };
+  const mistakes: [IdentityFlagValues, RegExp, boolean?][] = [
+    [
+      { 'certificate-identity': 'x' },
+      /^--certificate-oidc-issuer is required with --certificate-identity$/,
+    ],
+    [
+      { 'certificate-oidc-issuer': ISSUER },
+      /^--certificate-identity is required with --certificate-oidc-issuer$/,
+    ],
+    [
+      { 'certificate-github-workflow-ref': 'refs/heads/main', 'certificate-oidc-issuer': ISSUER },
+      /^--certificate-identity is required/,
+    ],
+    [
+      { ...identity, 'certificate-oidc-issuer': 'https://token.*' },
+      /^--certificate-oidc-issuer "https:\/\/token\.\*" looks like a pattern/,
+    ],
+    [
+      { ...identity, 'certificate-extension': ['no-such=x'] },
+      /^--certificate-extension no-such: unknown Fulcio extension name "no-such"/,
+    ],
+    [
+      { ...identity, 'certificate-extension': ['issuer=x'] },
+      /^--certificate-extension issuer: issuers are pinned with --certificate-oidc-issuer/,
+    ],
+    [
+      { ...identity, 'certificate-extension': ['build-trigger=a', 'build-trigger=b'] },
+      /^--certificate-extension build-trigger is given twice: give each extension once/,
+    ],
+    [
+      {
+        ...identity,
+        'certificate-extension': ['github-workflow-ref=a'],
+        'certificate-github-workflow-ref': 'b',
+      },
+      /^--certificate-extension github-workflow-ref and --certificate-github-workflow-ref both constrain github-workflow-ref: give each extension once/,
+    ],
+    [
+      {
+        ...identity,
+        'certificate-extension': ['github-workflow-ref=a', '1.3.6.1.4.1.57264.1.6=b'],
+      },
+      /^--certificate-extension github-workflow-ref and --certificate-extension 1\.3\.6\.1\.4\.1\.57264\.1\.6 both constrain github-workflow-ref/,
+    ],
+    [
+      { ...identity, 'certificate-extension': ['build-trigger=(?=x)'] },
+      /^--certificate-extension build-trigger is not a valid RE2 regular expression on its own/,
+    ],
+    [
+      { ...identity, 'certificate-identity': 'x)|(?:.*' },
+      /^--certificate-identity is not a valid RE2 regular expression on its own/,
+    ],
+    [
+      identity,
+      /^give either --certificate-identity\/--certificate-oidc-issuer or --key, not both$/,
+      true,
+    ],
+  ];
+  for (const [flags, why, keyGiven] of mistakes) {
+    const e = t.throws(() => commandLineIdentity(flags, { ...CTX, keyGiven: keyGiven ?? false }), {
+      instanceOf: StellaError,
+    });
+    t.is(e.code, 'INPUT_INVALID', JSON.stringify(flags));
+    t.regex(e.message, why, JSON.stringify(flags));
+  }
+  // What it passes is what buildPolicy builds from; the breadth search is buildPolicy's.
+  t.notThrows(() => commandLineIdentity({ ...identity, 'certificate-identity': '.*' }, CTX));
+  t.notThrows(() => commandLineIdentity({}, { ...CTX, keyGiven: true }));
 });

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { oclifFlags } from '../oclif-flags.js';
-import { IDENTITY_FLAGS } from '../identity-flag-spec.js';
+import { IDENTITY_FLAGS, identityAsked } from '../identity-flag-spec.js';
 import type { FlagValues } from '../flag-spec.js';
 import { writeStdout } from '../render.js';
 
@@ -74,22 +74,15 @@ export default class AttestImport extends StellaCommand {
     const { args, flags } = await this.parse(AttestImport);
     const { runImport } = await import('./import-run.js');
     const identityFlags = flags as unknown as FlagValues<typeof IMPORT_POLICY_FLAGS>;
-    const asked =
-      identityFlags.policy !== undefined ||
-      identityFlags.environment !== undefined ||
-      identityFlags['certificate-identity'] !== undefined ||
-      identityFlags['certificate-identity-regexp'] !== undefined ||
-      identityFlags['certificate-oidc-issuer'] !== undefined ||
-      (identityFlags['certificate-extension'] ?? []).length > 0;
     // No policy asked for: no verification (the default policy file is not applied here).
     let policy: import('../../verify/policy.js').PolicyOptions | undefined;
-    if (asked) {
-      const { identityPolicyOptions } = await import('../identity-flags.js');
+    if (identityAsked(identityFlags)) {
+      const { commandLineIdentity } = await import('../identity-flags.js');
       const { buildPolicy } = await import('../../verify/policy.js');
-      policy = identityPolicyOptions(identityFlags, {
-        keyGiven: false,
-        store: flags.store,
-      }).options;
+      // Mistakes in the identity flags are usage errors, found before the archive is read.
+      policy = this.usageMistakes(
+        () => commandLineIdentity(identityFlags, { keyGiven: false, store: flags.store }).options,
+      );
       for (const w of buildPolicy(policy).warnings) this.warning(w);
     } else if (flags.jobs !== undefined || identityFlags['allow-broad-identity'])
       this.usage(

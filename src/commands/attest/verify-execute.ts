@@ -17,8 +17,8 @@ import {
 } from '../render.js';
 import { terminalLine } from '../../util/text.js';
 import { bundleSourceMistake, runVerify } from './verify-run.js';
-import { compileIdentityPattern } from '../../verify/identity-pattern.js';
-import { identityPolicyOptions, type ResolvedIdentity } from '../identity-flags.js';
+import { commandLineIdentity, type ResolvedIdentity } from '../identity-flags.js';
+import { inputAsUsage } from '../argv.js';
 import { explainLines } from './explain-render.js';
 import type { IdentityExplanation } from '../../verify/identity.js';
 import type { FlagValues } from '../flag-spec.js';
@@ -34,23 +34,12 @@ function describeCheckpoint(c: CheckpointReport): string {
 }
 
 /**
- * Which identities to accept: flags, a policy file, or the default policy. Patterns given on
- * the command line are compiled here so that one that is not an RE2 regular expression is a
- * usage mistake, found before anything is read.
+ * Which identities to accept: flags, a policy file, or the default policy. Mistakes in flags
+ * (a pattern that is not an RE2 regular expression on its own, an identity without an issuer,
+ * ...) are found here, before anything is read.
  */
 function resolveIdentity(flags: FlagValues<typeof VERIFY_FLAGS>): ResolvedIdentity {
-  const identity = identityPolicyOptions(flags, {
-    keyGiven: flags.key !== undefined,
-    store: flags.store,
-  });
-  if (!identity.policyFile) {
-    const o = identity.options;
-    if (o.certificateIdentity !== undefined)
-      compileIdentityPattern(o.certificateIdentity, o.patternName?.(0));
-    for (const [name, p] of o.certificateExtensions ?? [])
-      compileIdentityPattern(p, `--certificate-extension ${name}`);
-  }
-  return identity;
+  return commandLineIdentity(flags, { keyGiven: flags.key !== undefined, store: flags.store });
 }
 
 /** Why --max-age cannot be used as given, if it cannot. */
@@ -213,9 +202,8 @@ export async function executeVerify(
   try {
     identity = resolveIdentity(flags);
   } catch (e) {
-    if (e instanceof StellaError && e.code === 'INPUT_INVALID')
-      return printUsageError(e.message, json);
-    if (e instanceof StellaError) return reportError(e, json);
+    const reported = inputAsUsage(e);
+    if (reported instanceof StellaError) return reportError(reported, json);
     throw e;
   }
   const maxAgeError = maxAgeMistake(flags);

@@ -32,18 +32,15 @@ export default class PolicyTest extends StellaCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(PolicyTest);
-    const { StellaError } = await import('../../errors.js');
     const { compileIdentityPolicyPattern, buildPolicy } = await import('../../verify/policy.js');
     const { testIdentity } = await import('../../verify/pattern-test.js');
     let patterns;
     let source: string;
     if (flags.pattern !== undefined) {
-      try {
-        patterns = [compileIdentityPolicyPattern(flags.pattern, '--pattern', true)];
-      } catch (e) {
-        if (e instanceof StellaError && e.code === 'INPUT_INVALID') this.usage(e.message);
-        throw e;
-      }
+      const pattern = flags.pattern;
+      patterns = [
+        this.usageMistakes(() => compileIdentityPolicyPattern(pattern, '--pattern', true)),
+      ];
       source = '--pattern';
     } else {
       if (flags.policy === undefined)

@@ -687,6 +687,103 @@ test('seed: --certificate-identity-regexp is an alias; both spellings together, 
   );
 });
 
+test("cosign's --certificate-github-workflow-* flags: each pins its GitHub extension to the exact value", async (t) => {
+  const tag = 'repo:stellaops/scanner:ref:refs/tags/v1\\.2\\.3';
+  const pinned = await cli(
+    t,
+    seedVerify('gh-tag', tag, GH, [
+      '--certificate-github-workflow-repository',
+      'stellaops/scanner',
+      '--certificate-github-workflow-ref',
+      'refs/tags/v1.2.3',
+      '--certificate-github-workflow-trigger',
+      'push',
+      '--json',
+    ]),
+  );
+  t.is(pinned.code, 0, pinned.stdout);
+  t.true(JSON.parse(pinned.stdout).ok);
+  for (const [flag, value, shown] of [
+    [
+      '--certificate-github-workflow-repository',
+      'stellaops/scanner-evil',
+      'stellaops/scanner-evil',
+    ],
+    // Taken literally, as cosign compares: a dot is a dot, and the whole value must match.
+    ['--certificate-github-workflow-ref', 'refs/tags/v1.2.', 'refs/tags/v1\\.2\\.'],
+    ['--certificate-github-workflow-trigger', 'release', 'release'],
+  ] as const) {
+    const r = await cli(t, seedVerify('gh-tag', tag, GH, [flag, value]));
+    t.is(r.code, EXIT_CODES.EXTENSION_MISMATCH, `${flag}: ${r.stderr}`);
+    t.true(r.stderr.includes(`which does not match ^(?:${shown})$`), `${flag}: ${r.stderr}`);
+  }
+});
+
+test('mistakes in identity flags are usage errors (exit 2) before anything is read, in attest verify and attest import', async (t) => {
+  const issuer = ['--certificate-oidc-issuer', GH];
+  const identity = ['--certificate-identity', 'repo:stellaops/scanner:ref:refs/heads/main'];
+  for (const [flags, why] of [
+    [identity, /^--certificate-oidc-issuer is required with --certificate-identity$/],
+    [issuer, /^--certificate-identity is required with --certificate-oidc-issuer$/],
+    [
+      [...identity, '--certificate-oidc-issuer', 'https://token.*'],
+      /^--certificate-oidc-issuer "https:\/\/token\.\*" looks like a pattern/,
+    ],
+    [
+      [...identity, ...issuer, '--certificate-extension', 'no-such=x'],
+      /^--certificate-extension no-such: unknown Fulcio extension name/,
+    ],
+    [
+      [
+        ...identity,
+        ...issuer,
+        '--certificate-extension',
+        'github-workflow-ref=refs/heads/main',
+        '--certificate-github-workflow-ref',
+        'refs/heads/main',
+      ],
+      /^--certificate-extension github-workflow-ref and --certificate-github-workflow-ref both constrain github-workflow-ref/,
+    ],
+    [
+      [...identity, '--certificate-oidc-issuer-regexp', 'https://token.*'],
+      /^unknown flag --certificate-oidc-issuer-regexp: issuers are compared exactly, never as a pattern: give --certificate-oidc-issuer URL, or several issuers in a policy file \(--policy\)$/,
+    ],
+  ] as const) {
+    // The bundle and the archive do not exist: nothing is read before the flags are judged.
+    for (const command of [
+      [
+        'attest',
+        'verify',
+        '--bundle',
+        join(root, 'none.json'),
+        '--artifact',
+        digests.get('gh-main')!,
+      ],
+      ['attest', 'import', join(root, 'none.tar')],
+    ]) {
+      const r = await cli(t, [...command, ...flags, '--json']);
+      t.is(r.code, 2, `${command[1]} ${flags.join(' ')}: ${r.stdout}`);
+      const error = JSON.parse(r.stdout).error;
+      t.is(error.code, 'USAGE_ERROR');
+      t.regex(error.message, why, `${command[1]} ${flags.join(' ')}`);
+    }
+  }
+  // A detached signature is cosign's older form: verify says what to give instead.
+  const detached = await cli(t, [
+    'attest',
+    'verify',
+    '--signature',
+    'a.sig',
+    ...identity,
+    ...issuer,
+  ]);
+  t.is(detached.code, 2);
+  t.regex(
+    detached.stderr,
+    /^error: unknown flag --signature: Stella verifies Sigstore bundles, not a detached signature and certificate: give --bundle FILE/,
+  );
+});
+
 /** `attest verify` of the managed-key sample with its key (offline), then `extra`. */
 const managedKeyVerify = (extra: string[]): string[] => [
   'attest',
