@@ -148,6 +148,8 @@ export const EXIT_CODES = {
   IDENTITY_TOO_BROAD: 151,
   /** A --certificate-extension (or a policy file's extensions:) constraint the certificate does not meet. */
   EXTENSION_MISMATCH: 152,
+  /** --predicate-type (or a policy file's predicateType:): the bundle is not an in-toto attestation of that predicate type. */
+  PREDICATE_TYPE_MISMATCH: 154,
   /** The policy file has no environment of that name. */
   POLICY_ENVIRONMENT_NOT_FOUND: 153,
   // log consistency and witnesses (170-179): what each log has shown (src/trust/store/checkpoints.ts)

@@ -34,6 +34,32 @@ export interface InTotoStatement {
   predicate: unknown;
 }
 
+/**
+ * Why `value` cannot name a predicate type, or undefined when it can. in-toto's predicateType
+ * is a URI, and a verifier compares it exactly: so no whitespace or control character (which
+ * `new URL` trims or skips without a word, so " https://slsa.dev/provenance/v1" parsed) and
+ * NFC, as an issuer is held.
+ */
+export function predicateTypeMistake(value: string): string | undefined {
+  if (value === '') return 'is empty';
+  if (/[\s\u0000-\u001f\u007f-\u009f]/.test(value))
+    return 'holds whitespace or a control character';
+  if (value.normalize('NFC') !== value) return 'is not in Unicode NFC';
+  if (!URL.canParse(value)) return 'is not a URI';
+  return undefined;
+}
+
+/** A predicate type a user gives (`what` names the flag): INPUT_INVALID saying why it cannot be one. */
+export function checkPredicateTypeFlag(value: string, what = '--predicate-type'): void {
+  const mistake = predicateTypeMistake(value);
+  if (mistake !== undefined)
+    throw new StellaError(
+      'INPUT_INVALID',
+      'input',
+      `${what} ${quoted(value)} ${mistake}: a predicate type is a URI, compared exactly`,
+    );
+}
+
 /** Hex lengths of the digest algorithms whose values we can check. */
 const HEX_LENGTHS: Readonly<Record<string, number>> = {
   sha1: 40,

@@ -85,6 +85,18 @@ export const IDENTITY_FLAGS = {
 } as const satisfies FlagSpecs;
 
 /**
+ * What was signed, beside who signed it: `attest verify` and `attest import` take it with the
+ * identity flags or a policy file (whose environment may name one too: they must agree).
+ */
+export const PREDICATE_TYPE_FLAG = {
+  'predicate-type': {
+    type: 'string',
+    description:
+      'require an in-toto attestation (DSSE) of exactly this predicate type URI, e.g. https://slsa.dev/provenance/v1 (cosign verify-attestation --type); a plain signature or another type fails',
+  },
+} as const satisfies FlagSpecs;
+
+/**
  * Whether any flag of IDENTITY_FLAGS that says which identities to accept was given (all but
  * --allow-broad-identity, which only loosens a policy given otherwise).
  */

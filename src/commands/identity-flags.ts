@@ -30,6 +30,7 @@ import {
   type PolicyFile,
 } from '../verify/policy-file.js';
 import { quoted } from '../util/text.js';
+import { checkPredicateTypeFlag } from '../bundle/intoto.js';
 
 export interface IdentityFlagValues {
   'certificate-identity'?: string | undefined;
@@ -42,6 +43,7 @@ export interface IdentityFlagValues {
   'certificate-github-workflow-name'?: string | undefined;
   'certificate-github-workflow-repository'?: string | undefined;
   'certificate-github-workflow-ref'?: string | undefined;
+  'predicate-type'?: string | undefined;
   environment?: string | undefined;
   'allow-broad-identity'?: boolean;
 }
@@ -143,6 +145,8 @@ export function identityPolicyOptions(
   ];
   const identityFlags = identity !== undefined || issuer !== undefined || extensions.length > 0;
   const allowBroadIdentity = flags['allow-broad-identity'] ?? false;
+  const predicateType =
+    flags['predicate-type'] !== undefined ? { predicateType: flags['predicate-type'] } : {};
 
   if (flags.policy !== undefined && identityFlags) {
     fail(
@@ -175,10 +179,11 @@ export function identityPolicyOptions(
         patternName: () => name,
         extensionName: (n, i) =>
           i < given.length ? `--certificate-extension ${n}` : `--${workflow[i - given.length]!}`,
+        ...predicateType,
       },
     };
   }
-  if (ctx.keyGiven) return { options: {} };
+  if (ctx.keyGiven) return { options: { ...predicateType } };
   let path = flags.policy;
   let why: string | undefined;
   if (path === undefined) {
@@ -197,6 +202,16 @@ export function identityPolicyOptions(
   const environment = flags.environment ?? DEFAULT_ENVIRONMENT;
   const options = policyOptionsForEnvironment(file, environment);
   if (allowBroadIdentity) options.allowBroadIdentity = true;
+  const asked = flags['predicate-type'];
+  if (asked !== undefined) {
+    if (options.predicateType !== undefined && options.predicateType !== asked)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `--predicate-type ${quoted(asked)} and the policy's predicateType ${quoted(options.predicateType)} (${path}, environment ${environment}) differ: give one`,
+      );
+    options.predicateType = asked;
+  }
   return { options, policyFile: file, environment, ...(why ? { defaultPolicy: why } : {}) };
 }
 
@@ -211,6 +226,7 @@ export function commandLineIdentity(
   flags: IdentityFlagValues,
   ctx: IdentityContext,
 ): ResolvedIdentity {
+  if (flags['predicate-type'] !== undefined) checkPredicateTypeFlag(flags['predicate-type']);
   const identity = identityPolicyOptions(flags, ctx);
   if (!identity.policyFile) {
     const o = identity.options;

@@ -12,6 +12,7 @@ import { verifySctStep } from './sct.js';
 import { verifyTlogStep } from './tlog.js';
 import { verifySignatureStep, type SignatureResult } from './signature.js';
 import { verifyIdentityStep } from './identity.js';
+import { verifyPredicateType } from './predicate.js';
 import { artifactDigest } from './artifact.js';
 import { anchoredForm } from './identity-pattern.js';
 import { preciseTime, type VerifyInput, type VerifyState } from './context.js';
@@ -232,27 +233,36 @@ function signatureReport(state: VerifyState): CheckResult {
   };
 }
 
-/** A managed key passes the policy by being the key given; a certificate by its identity. */
+/**
+ * A managed key passes the policy by being the key given; a certificate by its identity. Then
+ * what was signed, when the policy names a predicate type.
+ */
 function verifyPolicy(input: VerifyInput, state: VerifyState): void {
   if (state.signingKey!.kind === 'certificate') state.identity = verifyIdentityStep(input, state);
+  const required = input.policy.predicateType;
+  if (required !== undefined) verifyPredicateType(required, state.signature!);
 }
 
 function policyReport(input: VerifyInput, state: VerifyState): CheckResult {
   const key = state.signingKey!;
+  const required = input.policy.predicateType;
+  const predicate = required === undefined ? '' : `; predicate type ${quoted(required)}`;
+  const predicateDetails = required === undefined ? {} : { predicateType: required };
   if (key.kind === 'publicKey') {
     return {
       check: 'policy',
       status: 'pass',
-      summary: 'signed by the given public key',
-      details: { publicKey: toHex(key.spki) },
+      summary: `signed by the given public key${predicate}`,
+      details: { publicKey: toHex(key.spki), ...predicateDetails },
     };
   }
   const id = state.identity!;
   return {
     check: 'policy',
     status: 'pass',
-    summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(id.pattern)}${id.explain.extensions.length > 0 ? `; ${id.explain.extensions.map((e) => `${e.name} ${quoted(e.value)}`).join(', ')} match` : ''}`,
+    summary: `issuer ${id.issuer}; identity ${id.matched} (${id.matchedField}) matches ${anchoredForm(id.pattern)}${id.explain.extensions.length > 0 ? `; ${id.explain.extensions.map((e) => `${e.name} ${quoted(e.value)}`).join(', ')} match` : ''}${predicate}`,
     details: {
+      ...predicateDetails,
       issuer: id.issuer,
       identity: id.matched,
       field: id.matchedField,

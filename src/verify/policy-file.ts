@@ -16,6 +16,7 @@
  *         deployment-environment: production
  *       requireRekor: true
  *       requireConsistency: true      # like --require-consistency
+ *       predicateType: https://slsa.dev/provenance/v1   # like --predicate-type
  *       allowBroadIdentity: false
  *
  * The environments may also sit at the top level, as the seed writes them. Validated strictly,
@@ -37,6 +38,7 @@ import { compileIdentityPattern } from './identity-pattern.js';
 import { describeBreadth, type IdentityBreadth } from './identity-breadth.js';
 import { fulcioExtensionByName } from '../x509/fulcio-extensions.js';
 import { quoted } from '../util/text.js';
+import { predicateTypeMistake } from '../bundle/intoto.js';
 
 export interface PolicyEnvironment {
   name: string;
@@ -55,6 +57,8 @@ export interface PolicyEnvironment {
    * store holds (like --require-consistency).
    */
   requireConsistency: boolean;
+  /** The predicate type an attestation must have (like --predicate-type); undefined: any. */
+  predicateType: string | undefined;
   allowBroadIdentity: boolean;
   line: number | undefined;
   /** Organization-wide and any-ref patterns, accepted broad patterns. */
@@ -76,6 +80,7 @@ const ENV_KEYS = [
   'extensions',
   'requireRekor',
   'requireConsistency',
+  'predicateType',
   'allowBroadIdentity',
   'description',
 ] as const;
@@ -247,6 +252,9 @@ function readEnvironment(
   const requireRekor = flag('requireRekor');
   const requireConsistency = flag('requireConsistency');
   if (fields.has('description')) r.str(fields.get('description')![1], `${at}.description`);
+  const predicateType = fields.has('predicateType')
+    ? readPredicateType(r, `${at}.predicateType`, fields.get('predicateType')![1])
+    : undefined;
 
   const idKey = fields.has('identity') ? 'identity' : 'identities';
   if (!fields.has(idKey))
@@ -269,10 +277,20 @@ function readEnvironment(
     extensions,
     requireRekor,
     requireConsistency,
+    predicateType,
     allowBroadIdentity,
     line: r.lineOf(nameNode),
     warnings,
   };
+}
+
+/** `predicateType:`, a URI written as it is compared (predicateTypeMistake). */
+function readPredicateType(r: PolicyYaml, at: string, node: Node | null): string {
+  const value = r.str(node, at);
+  const mistake = predicateTypeMistake(value);
+  if (mistake !== undefined)
+    r.bad(at, node, `${quoted(value)} ${mistake}: a predicate type is a URI, compared exactly`);
+  return value;
 }
 
 /** An environment's keys, each known, with singular and plural forms never both given. */
@@ -391,5 +409,6 @@ export function policyOptionsForEnvironment(file: PolicyFile, name: string): Pol
     extensionName: (n) => `${file.source}: environment ${name} extensions.${n}`,
     requireTlog: env.requireRekor,
     requireConsistency: env.requireConsistency,
+    ...(env.predicateType !== undefined ? { predicateType: env.predicateType } : {}),
   };
 }

@@ -12,6 +12,7 @@ import { compileIdentityPattern, type IdentityMatcher } from './identity-pattern
 import { describeBreadth, identityBreadth, type IdentityBreadth } from './identity-breadth.js';
 import { unsatisfiableHint } from './identity-hints.js';
 import { quoted } from '../util/text.js';
+import { checkPredicateTypeFlag } from '../bundle/intoto.js';
 
 export interface IdentityPolicyPattern {
   /** The pattern as the user gave it. */
@@ -58,6 +59,11 @@ export interface VerificationPolicy {
   requireSct: boolean;
   /** Distinct logs that must include the entry (each log counted once). */
   tlogThreshold: number;
+  /**
+   * --predicate-type: the bundle must be an in-toto attestation (DSSE) whose statement has
+   * exactly this predicate type; undefined: any bundle (a message signature too).
+   */
+  predicateType: string | undefined;
   /** The verifier's clock (ms). Verified times after it are rejected. */
   now: number;
   /** Said about the policy itself (organization-wide or any-ref patterns); copied into every report. */
@@ -97,6 +103,8 @@ export interface PolicyOptions {
   requireConsistency?: boolean;
   requireSct?: boolean;
   tlogThreshold?: number;
+  /** The predicate type an attestation must have (--predicate-type, a policy file's predicateType:). */
+  predicateType?: string;
   now?: number;
 }
 
@@ -255,6 +263,7 @@ export function checkPolicyOptions(
   const threshold = opts.tlogThreshold ?? 1;
   if (!Number.isInteger(threshold) || threshold < 1)
     fail('INPUT_INVALID', 'input', 'tlog threshold must be a positive integer');
+  if (opts.predicateType !== undefined) checkPredicateTypeFlag(opts.predicateType);
 }
 
 /** How the extension constraint at `index` is named in errors. */
@@ -279,6 +288,7 @@ export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
     requireTlog: opts.requireTlog ?? false,
     requireSct: opts.requireSct ?? true,
     tlogThreshold: opts.tlogThreshold ?? 1,
+    predicateType: opts.predicateType,
     now: opts.now ?? Date.now(),
     warnings,
   };

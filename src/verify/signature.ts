@@ -30,6 +30,8 @@ export interface SignatureResult {
   content: 'messageSignature' | 'dsseEnvelope';
   digest: string;
   subject?: string;
+  /** The in-toto statement's predicate type (DSSE only). */
+  predicateType?: string;
   /** Key type and the hash the signature verified with ("none" for pure Ed25519). */
   algorithm: { key: string; hash: string; declared: boolean };
 }
@@ -164,6 +166,7 @@ function verifyDsseSignature(
     content: 'dsseEnvelope',
     digest: `${m.algorithm}:${m.hex}`,
     subject: m.subject.name,
+    predicateType: statement.predicateType,
     algorithm: { key: choice.family, hash: label(hash), declared: choice.declared },
   };
 }

@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
 import {
   buildInTotoStatement,
+  checkPredicateTypeFlag,
   IN_TOTO_STATEMENT_V01,
   IN_TOTO_STATEMENT_V1,
   matchSubject,
   parseInTotoStatement,
+  predicateTypeMistake,
 } from '../../src/bundle/intoto.js';
 import type { DigestName } from '../../src/util/digest.js';
 
@@ -235,4 +237,26 @@ test('buildInTotoStatement produces a v1 payload that parses back to the same st
     { instanceOf: StellaError },
   );
   t.is(err?.code, 'BUNDLE_MALFORMED');
+});
+
+test('a predicate type a user gives is a URI written as it is compared: no whitespace or control character (URL would trim them), NFC', (t) => {
+  for (const good of [
+    'https://slsa.dev/provenance/v1',
+    'https://in-toto.io/attestation/vulns/v0.1',
+    'urn:example:predicate',
+  ])
+    t.is(predicateTypeMistake(good), undefined, good);
+  for (const [bad, why] of [
+    ['', 'is empty'],
+    [' https://slsa.dev/provenance/v1', 'holds whitespace or a control character'],
+    ['https://slsa.dev/provenance/v1\n', 'holds whitespace or a control character'],
+    ['https://slsa.dev/\u0085v1', 'holds whitespace or a control character'],
+    ['not a uri', 'holds whitespace or a control character'],
+    ['https://example.com/cafe\u0301', 'is not in Unicode NFC'],
+    ['slsa-provenance', 'is not a URI'],
+  ] as const)
+    t.is(predicateTypeMistake(bad), why, JSON.stringify(bad));
+  const e = t.throws(() => checkPredicateTypeFlag('slsa', '--type'), { instanceOf: StellaError });
+  t.is(e.code, 'INPUT_INVALID');
+  t.is(e.message, '--type "slsa" is not a URI: a predicate type is a URI, compared exactly');
 });

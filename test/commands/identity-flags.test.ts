@@ -4,6 +4,9 @@
  * as INPUT_INVALID naming the flags, before any file is read.
  */
 import test from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StellaError } from '../../src/errors.js';
 import {
   commandLineIdentity,
@@ -182,4 +185,53 @@ test('commandLineIdentity finds every mistake in identity flags before anything 
   // What it passes is what buildPolicy builds from; the breadth search is buildPolicy's.
   t.notThrows(() => commandLineIdentity({ ...identity, 'certificate-identity': '.*' }, CTX));
   t.notThrows(() => commandLineIdentity({}, { ...CTX, keyGiven: true }));
+});
+
+test('--predicate-type goes into the options beside identity flags, --key or a policy file; with a policy that names another type it is refused', (t) => {
+  const SLSA = 'https://slsa.dev/provenance/v1';
+  const identity = { 'certificate-identity': 'x', 'certificate-oidc-issuer': ISSUER };
+  t.is(
+    identityPolicyOptions({ ...identity, 'predicate-type': SLSA }, CTX).options.predicateType,
+    SLSA,
+  );
+  t.is(identityPolicyOptions(identity, CTX).options.predicateType, undefined);
+  t.deepEqual(
+    identityPolicyOptions({ 'predicate-type': SLSA }, { ...CTX, keyGiven: true }).options,
+    { predicateType: SLSA },
+  );
+  // It says what was signed, not who: alone it is no identity.
+  refused(t, { 'predicate-type': SLSA }, /^an identity is required/);
+  const dir = mkdtempSync(join(tmpdir(), 'stella-predicate-'));
+  try {
+    const file = join(dir, 'policy.yaml');
+    const env = (type?: string) =>
+      `default:\n  issuer: ${ISSUER}\n  identity: "repo:a/b:ref:refs/heads/main"\n${type ? `  predicateType: ${type}\n` : ''}`;
+    writeFileSync(file, env());
+    t.is(
+      identityPolicyOptions({ policy: file, 'predicate-type': SLSA }, CTX).options.predicateType,
+      SLSA,
+    );
+    writeFileSync(file, env(SLSA));
+    t.is(identityPolicyOptions({ policy: file }, CTX).options.predicateType, SLSA);
+    t.is(
+      identityPolicyOptions({ policy: file, 'predicate-type': SLSA }, CTX).options.predicateType,
+      SLSA,
+    );
+    refused(
+      t,
+      { policy: file, 'predicate-type': 'https://spdx.dev/Document' },
+      /^--predicate-type "https:\/\/spdx\.dev\/Document" and the policy's predicateType "https:\/\/slsa\.dev\/provenance\/v1" \(.*policy\.yaml, environment default\) differ: give one$/,
+    );
+    // A value that cannot be a predicate type is refused before the policy file is read.
+    const e = t.throws(
+      () => commandLineIdentity({ policy: join(dir, 'none.yaml'), 'predicate-type': 'slsa' }, CTX),
+      { instanceOf: StellaError },
+    );
+    t.is(
+      e.message,
+      '--predicate-type "slsa" is not a URI: a predicate type is a URI, compared exactly',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

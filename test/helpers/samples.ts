@@ -36,6 +36,13 @@ export const BLOB_POLICY = [
   BLOB.issuer!,
 ];
 
+/** The sample `name` as samples.json lists it. */
+export function sampleBundle(name: string): SampleBundle {
+  const s = manifest.bundles.find((b) => b.name === name);
+  if (s === undefined) throw new Error(`samples.json has no sample named ${name}`);
+  return s;
+}
+
 /** `attest verify` of the keyless sample `name` with its identity policy; add a trust source. */
 export function verifySampleArgs(name: string, ...extra: string[]): string[] {
   const s = manifest.bundles.find((b) => b.name === name);

@@ -519,9 +519,21 @@ test('input errors: missing file, bad digest, predicate without type, image with
   writeFileSync(join(dir, 'good.json'), '{"a":1}');
   await failsWithoutBundle(
     t,
-    { identityToken: tok, predicatePath: join(dir, 'good.json'), predicateType: 'not a uri' },
+    { identityToken: tok, predicatePath: join(dir, 'good.json'), predicateType: 'slsa' },
     'INPUT_INVALID',
-    /^--predicate-type "not a uri": must be a URI$/,
+    /^--predicate-type "slsa" is not a URI: a predicate type is a URI, compared exactly$/,
+  );
+  // Written as verification compares it: `new URL` would trim the space, and the statement would
+  // carry a type that --predicate-type https://slsa.dev/provenance/v1 never matches.
+  await failsWithoutBundle(
+    t,
+    {
+      identityToken: tok,
+      predicatePath: join(dir, 'good.json'),
+      predicateType: ' https://slsa.dev/provenance/v1',
+    },
+    'INPUT_INVALID',
+    /^--predicate-type " https:\/\/slsa\.dev\/provenance\/v1" holds whitespace or a control character: a predicate type is a URI, compared exactly$/,
   );
 });
 

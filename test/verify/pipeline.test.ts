@@ -416,3 +416,55 @@ test("the signature step's summary names what was verified: a message signature'
     /^DSSE signature verifies; artifact sha256:[0-9a-f]{64} is subject "artifact\.txt" \(ECDSA P-256, hash sha256\)$/,
   );
 });
+
+test('a policy that names a predicate type accepts only an in-toto attestation of exactly that type; the policy step says so', async (t) => {
+  const SLSA = 'https://slsa.dev/provenance/v1';
+  const report = (name: string, policy: PolicyOptions) =>
+    verifyBundleReport({
+      bundle: parseBundle(json(name)),
+      artifact: ARTIFACT,
+      trust: TRUST,
+      policy: buildPolicy(policy),
+    });
+  const ok = await report('attestation', { ...idPolicy(GL), predicateType: SLSA });
+  t.true(ok.ok, JSON.stringify(ok.error));
+  const step = ok.checks.find((c) => c.check === 'policy')!;
+  t.regex(step.summary, /; predicate type "https:\/\/slsa\.dev\/provenance\/v1"$/);
+  t.is((step.details as { predicateType?: string }).predicateType, SLSA);
+
+  for (const [what, name, policy, message] of [
+    [
+      'another predicate type',
+      'attestation',
+      { ...idPolicy(GL), predicateType: 'https://slsa.dev/provenance/v0.2' },
+      /^predicate type mismatch: the bundle's in-toto statement has predicate type "https:\/\/slsa\.dev\/provenance\/v1", not "https:\/\/slsa\.dev\/provenance\/v0\.2"$/,
+    ],
+    [
+      'a message signature',
+      'blob',
+      { ...idPolicy(GH), predicateType: SLSA },
+      /^predicate type mismatch: the bundle is a signature over the artifact itself, not an in-toto attestation; required predicate type "https:\/\/slsa\.dev\/provenance\/v1"$/,
+    ],
+    [
+      'a managed-key message signature',
+      'managed-key',
+      { publicKeyPem: KEY_PEM, now: NOW, predicateType: SLSA },
+      /^predicate type mismatch: the bundle is a signature over the artifact itself/,
+    ],
+  ] as const) {
+    const r = await report(name, policy);
+    t.false(r.ok, what);
+    t.is(r.error?.code, 'PREDICATE_TYPE_MISMATCH', what);
+    t.is(r.error?.check, 'policy', what);
+    t.regex(r.error?.message ?? '', message, what);
+  }
+  // Who signed comes first: an identity mismatch is reported as that, whatever the type.
+  const who = await report('attestation', {
+    ...idPolicy(GH),
+    predicateType: 'https://x.invalid/t',
+  });
+  t.is(who.error?.code, 'IDENTITY_MISMATCH');
+  // The managed key with the right type passes only with an attestation, which no sample has under a key:
+  // without a predicate type, the same managed-key bundle passes.
+  t.true((await report('managed-key', { publicKeyPem: KEY_PEM, now: NOW })).ok);
+});

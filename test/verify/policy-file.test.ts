@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { StellaError } from '../../src/errors.js';
-import { parsePolicyFile } from '../../src/verify/policy-file.js';
+import { parsePolicyFile, policyOptionsForEnvironment } from '../../src/verify/policy-file.js';
 import { isPlainIssuerText } from '../../src/verify/policy.js';
 
 const GH = 'https://token.actions.githubusercontent.com';
@@ -109,4 +109,32 @@ test('breadth warnings: none for a narrow identity; a broad one accepted by allo
     broad.warnings[0]!,
     /^environments\.default\.identity: .* \(accepted: allowBroadIdentity\)$/,
   );
+});
+
+test('predicateType: a URI the environment requires, carried into its options; anything else is refused at its key and line', (t) => {
+  const withType = (value: string) => `${policy(GH)}    predicateType: ${JSON.stringify(value)}\n`;
+  const SLSA = 'https://slsa.dev/provenance/v1';
+  const file = parsePolicyFile(withType(SLSA), 'p.yaml');
+  t.is(file.environments.get('default')?.predicateType, SLSA);
+  t.is(policyOptionsForEnvironment(file, 'default').predicateType, SLSA);
+  const none = parsePolicyFile(policy(GH), 'p.yaml');
+  t.is(none.environments.get('default')?.predicateType, undefined);
+  t.false('predicateType' in policyOptionsForEnvironment(none, 'default'));
+  for (const [value, why] of [
+    ['slsa', 'is not a URI'],
+    [` ${SLSA}`, 'holds whitespace or a control character'],
+  ] as const) {
+    const e = t.throws(() => parsePolicyFile(withType(value), 'p.yaml'), {
+      instanceOf: StellaError,
+    });
+    t.is(e?.code, 'POLICY_INVALID', value);
+    t.is(
+      e?.message,
+      `p.yaml: environments.default.predicateType (line 5): ${JSON.stringify(value)} ${why}: a predicate type is a URI, compared exactly`,
+    );
+  }
+  const empty = t.throws(() => parsePolicyFile(`${policy(GH)}    predicateType: ""\n`, 'p.yaml'), {
+    instanceOf: StellaError,
+  });
+  t.regex(empty?.message ?? '', /predicateType \(line 5\): must be a non-empty string$/);
 });

@@ -1,13 +1,14 @@
 import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { oclifFlags } from '../oclif-flags.js';
-import { IDENTITY_FLAGS, identityAsked } from '../identity-flag-spec.js';
+import { IDENTITY_FLAGS, identityAsked, PREDICATE_TYPE_FLAG } from '../identity-flag-spec.js';
 import type { FlagValues } from '../flag-spec.js';
 import { writeStdout } from '../render.js';
 
 /** The identity flags of `attest verify`; --policy's description says what it does here. */
 const IMPORT_POLICY_FLAGS = {
   ...IDENTITY_FLAGS,
+  ...PREDICATE_TYPE_FLAG,
   policy: {
     type: 'string',
     description:
@@ -84,9 +85,13 @@ export default class AttestImport extends StellaCommand {
         () => commandLineIdentity(identityFlags, { keyGiven: false, store: flags.store }).options,
       );
       for (const w of buildPolicy(policy).warnings) this.warning(w);
-    } else if (flags.jobs !== undefined || identityFlags['allow-broad-identity'])
+    } else if (
+      flags.jobs !== undefined ||
+      identityFlags['allow-broad-identity'] ||
+      identityFlags['predicate-type'] !== undefined
+    )
       this.usage(
-        '--jobs and --allow-broad-identity apply with a policy (--policy or identity flags)',
+        '--jobs, --allow-broad-identity and --predicate-type apply with a policy (--policy or identity flags)',
       );
     const { parseJobs } = await import('./shipment-run.js');
     const { commandLine, printConsistencyEvidence } = await import('./consistency-run.js');

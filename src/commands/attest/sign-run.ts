@@ -35,6 +35,7 @@ import type { KeyPairGenerator } from '../../sign/keys.js';
 import type { AttestationStore } from '../../store/attestations.js';
 import { quoted } from '../../util/text.js';
 import { IMAGE_NEEDS_DIGEST } from '../../oci/reference.js';
+import { checkPredicateTypeFlag } from '../../bundle/intoto.js';
 
 export type ArtifactType = 'blob' | 'image';
 
@@ -208,17 +209,7 @@ function readPredicate(opts: RunSignOptions): { type: string; value: unknown } |
   });
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     fail('INPUT_INVALID', 'input', `--predicate ${opts.predicatePath}: must be a JSON object`);
-  try {
-    new URL(opts.predicateType);
-  } catch (e) {
-    fail(
-      'INPUT_INVALID',
-      'input',
-      `--predicate-type ${quoted(opts.predicateType)}: must be a URI`,
-      undefined,
-      { cause: e },
-    );
-  }
+  checkPredicateTypeFlag(opts.predicateType);
   return { type: opts.predicateType, value };
 }
 

@@ -1,6 +1,6 @@
 /** `stella attest verify`: its flags (shared by the oclif command and the fast launcher). */
 import { VERBOSE_DESCRIPTION, type FlagSpecs } from '../flag-spec.js';
-import { IDENTITY_FLAGS } from '../identity-flag-spec.js';
+import { IDENTITY_FLAGS, PREDICATE_TYPE_FLAG } from '../identity-flag-spec.js';
 
 export const VERIFY_SUMMARY = 'Verify a Sigstore bundle entirely offline';
 
@@ -44,6 +44,7 @@ export const VERIFY_FLAGS = {
     default: false,
   },
   ...IDENTITY_FLAGS,
+  ...PREDICATE_TYPE_FLAG,
   explain: {
     type: 'boolean',
     description:

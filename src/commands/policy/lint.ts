@@ -33,6 +33,7 @@ export default class PolicyLint extends StellaCommand {
           extensions: Object.fromEntries(e.extensions),
           requireRekor: e.requireRekor,
           requireConsistency: e.requireConsistency,
+          predicateType: e.predicateType ?? null,
           allowBroadIdentity: e.allowBroadIdentity,
           warnings: e.warnings,
         })),
@@ -49,7 +50,7 @@ export default class PolicyLint extends StellaCommand {
       if (e.extensions.length > 0)
         writeStdout(`; extensions ${e.extensions.map(([n, p]) => `${n}=${quoted(p)}`).join(', ')}`);
       writeStdout(
-        `${e.requireRekor ? '; requireRekor' : ''}${e.requireConsistency ? '; requireConsistency' : ''}\n`,
+        `${e.predicateType !== undefined ? `; predicateType ${quoted(e.predicateType)}` : ''}${e.requireRekor ? '; requireRekor' : ''}${e.requireConsistency ? '; requireConsistency' : ''}\n`,
       );
       for (const w of e.warnings) this.warning(w);
     }

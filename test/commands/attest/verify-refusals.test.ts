@@ -27,6 +27,8 @@ import {
 } from '../../helpers/crafted-bundles.js';
 import { tempDir } from '../../helpers/temp.js';
 import { verifyFlags } from '../../helpers/argv.js';
+import { sampleBundle, verifySampleArgs } from '../../helpers/samples.js';
+import { createHash } from 'node:crypto';
 import { literalPattern } from '../../../src/verify/identity-pattern.js';
 
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD] };
@@ -547,5 +549,112 @@ test('--bundle with --archive, and --seal-identity without --seal-issuer over an
     2,
     /^error: with --archive, say which artifacts: --all, --artifact FILE_OR_DIGEST \(repeatable\) or --artifacts-dir DIR \(one of them\)\nSee more help with --help\n$/,
     'no selection',
+  );
+});
+
+test('--predicate-type: a bundle passes only as an in-toto attestation of exactly that type, one bundle or a shipment; import takes it only with a policy', async (t) => {
+  const SLSA = 'https://slsa.dev/provenance/v1';
+  const ROOT = path.join(SAMPLES, 'trusted_root.json');
+  const attestation = verifySampleArgs('attestation', '--trusted-root', ROOT);
+  const ok = await runCli([...attestation, '--predicate-type', SLSA, '--json'], OFFLINE);
+  exits(t, ok, 0, undefined, 'the attestation sample is SLSA provenance v1');
+  const policy = (
+    JSON.parse(ok.stdout) as { checks: { check: string; summary: string }[] }
+  ).checks.find((c) => c.check === 'policy')!;
+  t.regex(policy.summary, /; predicate type "https:\/\/slsa\.dev\/provenance\/v1"$/);
+  exits(
+    t,
+    await runCli([...attestation, '--predicate-type', 'https://slsa.dev/provenance/v0.2'], OFFLINE),
+    EXIT_CODES.PREDICATE_TYPE_MISMATCH,
+    /^error: policy: predicate type mismatch: the bundle's in-toto statement has predicate type "https:\/\/slsa\.dev\/provenance\/v1", not "https:\/\/slsa\.dev\/provenance\/v0\.2"\n/,
+    'another type',
+  );
+  exits(
+    t,
+    await runCli(
+      [...verifySampleArgs('blob', '--trusted-root', ROOT), '--predicate-type', SLSA],
+      OFFLINE,
+    ),
+    EXIT_CODES.PREDICATE_TYPE_MISMATCH,
+    /predicate type mismatch: the bundle is a signature over the artifact itself, not an in-toto attestation/,
+    'a message signature',
+  );
+  exits(
+    t,
+    await runCli([...attestation, '--predicate-type', 'slsa'], OFFLINE),
+    2,
+    /^error: --predicate-type "slsa" is not a URI: a predicate type is a URI, compared exactly\n/,
+    'not a URI',
+  );
+
+  // A shipment: the sample artifact with its blob signature and its attestation. It passes on
+  // the attestation; under another type both bundles fail, each saying why.
+  const dir = tmp(t);
+  const tar = path.join(dir, 'shipment.tar');
+  const digest = `sha256:${createHash('sha256')
+    .update(readFileSync(path.join(SAMPLES, 'artifact.txt')))
+    .digest('hex')}`;
+  const exported = await runCli(
+    [
+      'attest',
+      'export-bundle',
+      '--artifact',
+      digest,
+      '--bundle',
+      path.join(SAMPLES, 'blob.sigstore.json'),
+      '--bundle',
+      path.join(SAMPLES, 'attestation.sigstore.json'),
+      '--trusted-root',
+      ROOT,
+      '--output',
+      tar,
+    ],
+    OFFLINE,
+  );
+  exits(t, exported, 0, undefined, 'export');
+  const either = [
+    '--certificate-identity',
+    `${literalPattern(sampleBundle('blob').identity!)}|${literalPattern(sampleBundle('attestation').identity!)}`,
+    '--certificate-oidc-issuer',
+    SAMPLE_ISSUER,
+    '--trusted-root',
+    ROOT,
+  ];
+  const shipment = (type: string) =>
+    verify(['--archive', tar, '--all', ...either, '--predicate-type', type, '--json']);
+  const passed = await shipment(SLSA);
+  exits(t, passed, 0, undefined, 'shipment, SLSA');
+  const verdict = JSON.parse(passed.stdout).artifacts[0];
+  t.true(verdict.ok);
+  t.is(
+    verdict.verified.identity,
+    sampleBundle('attestation').identity,
+    'passed on the attestation',
+  );
+  const failed = await shipment('https://spdx.dev/Document');
+  exits(t, failed, EXIT_CODES.SHIPMENT_INCOMPLETE, undefined, 'shipment, another type');
+  const failures = JSON.parse(failed.stdout).artifacts[0].failures as { code: string }[];
+  t.deepEqual(
+    failures.map((f) => f.code),
+    ['PREDICATE_TYPE_MISMATCH', 'PREDICATE_TYPE_MISMATCH'],
+  );
+  // attest import verifies nothing without a policy, so a predicate type alone would be ignored.
+  exits(
+    t,
+    await runCli(
+      [
+        'attest',
+        'import',
+        tar,
+        '--attestation-store',
+        path.join(dir, 'att.db'),
+        '--predicate-type',
+        SLSA,
+      ],
+      OFFLINE,
+    ),
+    2,
+    /^error: --jobs, --allow-broad-identity and --predicate-type apply with a policy \(--policy or identity flags\)\n/,
+    'import, type alone',
   );
 });
