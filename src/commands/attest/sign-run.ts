@@ -33,7 +33,6 @@ import type { TrustMaterial } from '../../model/trust-material.js';
 import { signArtifact, type SignInput, type SignResult } from '../../sign/sign.js';
 import type { KeyPairGenerator } from '../../sign/keys.js';
 import type { AttestationStore } from '../../store/attestations.js';
-import { quoted } from '../../util/text.js';
 import { IMAGE_NEEDS_DIGEST } from '../../oci/reference.js';
 import { checkPredicateTypeFlag } from '../../bundle/intoto.js';
 
