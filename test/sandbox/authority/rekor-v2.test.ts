@@ -573,3 +573,24 @@ test('an entry larger than a tlog-tiles entry bundle can hold (65,535 bytes) is 
   // The same request with the ordinary certificate is logged at index 0: nothing was appended.
   t.is(log.createEntry(hashedRequest(data), { now: NOW }).logIndex, 0);
 });
+
+test('an entry appended to the storage behind the log (another writer on its database) stops the log: the index storage gives is not its tree leaf', (t) => {
+  const storage = new MemoryLogStorage();
+  const log = newLog(storage);
+  log.createEntry(hashedRequest(utf8.encode('first')), { now: NOW });
+  const stranger = utf8.encode('written by another process');
+  storage.append({ body: stranger, integratedTime: 1, leafHash: leafHash(stranger) });
+  const e = t.throws(() => log.createEntry(hashedRequest(utf8.encode('second')), { now: NOW }), {
+    instanceOf: StellaError,
+  });
+  t.is(e.code, 'SANDBOX_ERROR');
+  t.is(e.message, 'Rekor v2 storage returned index 2, the tree has 1');
+});
+
+test('v2 authority keys that are not a JSON object are refused as that, whatever else they are', (t) => {
+  for (const json of ['keys', 42, true, null, [exportV2AuthorityKeys(v2keys, CREATED_AT)]])
+    t.throws(() => importV2AuthorityKeys(json), {
+      instanceOf: StellaError,
+      message: 'Rekor v2 / TSA authority keys: expected a JSON object',
+    });
+});

@@ -18,8 +18,10 @@ import { join } from 'node:path';
 import {
   SANDBOX_FILES,
   loadOrCreateAuthority,
+  readControlKey,
   readSandboxState,
   sandboxPath,
+  writeControlKey,
 } from '../../../src/sandbox/server/data-dir.js';
 import { StellaError } from '../../../src/errors.js';
 import { startSandbox } from '../../../src/sandbox/server/sandbox.js';
@@ -132,5 +134,19 @@ test('a data file cut short (a crash while another tool wrote it) is refused as 
     t.is(e.message, `${what} ${path} is not valid JSON`, file);
     writeFileSync(path, whole);
     t.notThrows(read, `${file} restored`);
+  }
+});
+
+test('the control key: none is undefined, a written one reads back, and one that is not a key is refused by name, never taken as none', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stella-datadir-'));
+  t.is(readControlKey(dir), undefined);
+  const key = new Uint8Array(32).map((_, i) => i);
+  writeControlKey(dir, key);
+  t.deepEqual(readControlKey(dir), key);
+  for (const bad of ['', 'not a key', '00'.repeat(31), `${'00'.repeat(32)}zz`]) {
+    writeFileSync(sandboxPath(dir, 'control'), bad);
+    const e = t.throws(() => readControlKey(dir), { instanceOf: StellaError });
+    t.is(e.code, 'SANDBOX_ERROR', JSON.stringify(bad));
+    t.regex(e.message, /^sandbox control key .*control\.key is malformed$/, JSON.stringify(bad));
   }
 });
