@@ -8,6 +8,7 @@ import { toHex, utf8 } from '../util/encoding.js';
 import { DIGEST_NAMES, isDigestName, type DigestName } from '../util/digest.js';
 import { isPlainObject, parseJsonStrict } from '../util/json.js';
 import { quoted } from '../util/text.js';
+import type { BundleContent } from './model.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
@@ -49,15 +50,32 @@ export function predicateTypeMistake(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The predicate type of what a bundle signs: its in-toto statement's, for a DSSE envelope of
+ * in-toto payload type; undefined for a message signature or another payload type. A payload
+ * that claims in-toto and is not a statement is refused as parseInTotoStatement refuses it.
+ */
+export function bundlePredicateType(content: BundleContent): string | undefined {
+  if (content.kind !== 'dsseEnvelope' || content.payloadType !== IN_TOTO_PAYLOAD_TYPE)
+    return undefined;
+  return parseInTotoStatement(content.payload).predicateType;
+}
+
+/** Why a predicate type a user gives (`what` names the flag) cannot be one, as a message; undefined when it can. */
+export function predicateTypeFlagMistake(
+  value: string,
+  what = '--predicate-type',
+): string | undefined {
+  const mistake = predicateTypeMistake(value);
+  return mistake === undefined
+    ? undefined
+    : `${what} ${quoted(value)} ${mistake}: a predicate type is a URI, compared exactly`;
+}
+
 /** A predicate type a user gives (`what` names the flag): INPUT_INVALID saying why it cannot be one. */
 export function checkPredicateTypeFlag(value: string, what = '--predicate-type'): void {
-  const mistake = predicateTypeMistake(value);
-  if (mistake !== undefined)
-    throw new StellaError(
-      'INPUT_INVALID',
-      'input',
-      `${what} ${quoted(value)} ${mistake}: a predicate type is a URI, compared exactly`,
-    );
+  const mistake = predicateTypeFlagMistake(value, what);
+  if (mistake !== undefined) throw new StellaError('INPUT_INVALID', 'input', mistake);
 }
 
 /** Hex lengths of the digest algorithms whose values we can check. */

@@ -24,7 +24,7 @@ import { utf8 } from '../util/encoding.js';
 import { parseBundle, type RefusedItem } from '../bundle/parse.js';
 import { artifactDigestsOf } from '../bundle/artifact-digests.js';
 import type { Bundle } from '../bundle/model.js';
-import { IN_TOTO_PAYLOAD_TYPE, parseInTotoStatement } from '../bundle/intoto.js';
+import { bundlePredicateType } from '../bundle/intoto.js';
 import { formatImage, referrersTag, type ImageRef } from './reference.js';
 import {
   digestOf,
@@ -78,9 +78,8 @@ function annotationsFor(bundle: Bundle): Record<string, string> {
   const c = bundle.content;
   out['dev.sigstore.bundle.content'] =
     c.kind === 'dsseEnvelope' ? 'dsse-envelope' : 'message-signature';
-  if (c.kind === 'dsseEnvelope' && c.payloadType === IN_TOTO_PAYLOAD_TYPE) {
-    out['dev.sigstore.bundle.predicateType'] = parseInTotoStatement(c.payload).predicateType;
-  }
+  const predicateType = bundlePredicateType(c);
+  if (predicateType !== undefined) out['dev.sigstore.bundle.predicateType'] = predicateType;
   // The creation time is the bundle's own log time, not the clock: attaching one bundle twice
   // gives the same manifest (and so the same digest), never a duplicate.
   const t = bundle.verificationMaterial.tlogEntries[0]?.integratedTime;

@@ -13,6 +13,7 @@ import { fail, failureOf, StellaError } from '../../errors.js';
 import { parseTimeFlag } from '../../util/time.js';
 import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
 import { BUNDLE_LIMITS } from '../../bundle/model.js';
+import { bundlePredicateType, predicateTypeFlagMistake } from '../../bundle/intoto.js';
 import { parseTrustedRoot } from '../../trust/trusted-root.js';
 import {
   AttestationStore,
@@ -80,6 +81,11 @@ export interface ExportBundleOptions {
    * signing config and URL options); its trusted root is --trusted-root (logsTrustedRootPath).
    */
   sealKeyless?: KeylessSealOptions | undefined;
+  /**
+   * --predicate-type: only the bundles that are in-toto attestations of this type (the SLSA
+   * provenance of each artifact, say, where the store also holds their signatures).
+   */
+  predicateType?: string | undefined;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -336,7 +342,13 @@ function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] 
 /** What exportOptionsMistake reads: the choice of bundles and the form of the output. */
 export type ExportChoice = Pick<
   ExportBundleOptions,
-  'all' | 'artifacts' | 'outputPath' | 'sealKeyPath' | 'sealKeyless' | 'includeConsistency'
+  | 'all'
+  | 'artifacts'
+  | 'outputPath'
+  | 'sealKeyPath'
+  | 'sealKeyless'
+  | 'includeConsistency'
+  | 'predicateType'
 > & { registry?: unknown };
 
 /**
@@ -357,6 +369,7 @@ export function exportOptionsMistake(opts: ExportChoice): string | undefined {
     return '--include-consistency adds consistency.json to an archive: give --output FILE.tar';
   if (opts.sealKeyPath !== undefined && opts.sealKeyless)
     return '--seal-key and --seal-keyless exclude each other';
+  if (opts.predicateType !== undefined) return predicateTypeFlagMistake(opts.predicateType);
   return undefined;
 }
 
@@ -373,15 +386,19 @@ function readIncludedTrustedRoot(path: string | undefined): Uint8Array | undefin
 }
 
 /** An artifact asked for and not found, reported like a bad bundle: the others still go. */
-function missingArtifacts(wanted: Set<string>, inputs: ExportInput[]): RefusedItem | undefined {
+function missingArtifacts(
+  wanted: Set<string>,
+  inputs: ExportInput[],
+  predicateType: string | undefined,
+): RefusedItem | undefined {
   const have = new Set(inputs.map((i) => i.artifactDigest));
   const missing = [...wanted].filter((d) => !have.has(d));
   if (missing.length === 0) return undefined;
   const e = new StellaError(
     'NO_ATTESTATIONS_FOUND',
     'archive',
-    `no attestations found for ${missing.join(', ')}`,
-    { artifactDigests: missing },
+    `no attestations${predicateType === undefined ? '' : ` of predicate type ${quoted(predicateType)}`} found for ${missing.join(', ')}`,
+    { artifactDigests: missing, ...(predicateType === undefined ? {} : { predicateType }) },
   );
   return {
     source: `--artifact ${missing.join(' --artifact ')}`,
@@ -439,9 +456,26 @@ function gatherInputs(
       refused.push({ source: `--bundle ${p}`, failure: failureOf(e), error: e });
     }
   }
-  const missing = wanted && !onlyRegistry ? missingArtifacts(wanted, inputs) : undefined;
+  const kept =
+    opts.predicateType === undefined ? inputs : ofPredicateType(inputs, opts.predicateType);
+  const missing =
+    wanted && !onlyRegistry ? missingArtifacts(wanted, kept, opts.predicateType) : undefined;
   if (missing) refused.push(missing);
-  return { inputs, refused, storePath, store };
+  return { inputs: kept, refused, storePath, store };
+}
+
+/**
+ * --predicate-type: the inputs that are in-toto attestations of `type`. One that cannot be read
+ * as a bundle is kept, so that judging refuses it by name as it would without the filter.
+ */
+function ofPredicateType(inputs: ExportInput[], type: string): ExportInput[] {
+  return inputs.filter((input) => {
+    try {
+      return bundlePredicateType(parseBundle(inputBytes(input)).content) === type;
+    } catch {
+      return true;
+    }
+  });
 }
 
 async function sealerFor(opts: ExportBundleOptions): Promise<Sealer | undefined> {
@@ -484,7 +518,7 @@ function writeSingleBundle(
     fail(
       'EXPORT_NOT_SINGLE_BUNDLE',
       'archive',
-      `--output ${quoted(opts.outputPath, PATH_CHARS_SHOWN)} is a single Sigstore bundle, but the selection holds ${built.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s)${refusedCount ? ` and ${refusedCount} refused` : ''}: give --output FILE.tar for an archive, or narrow the selection (one --artifact/--image, or one --bundle) to one bundle`,
+      `--output ${quoted(opts.outputPath, PATH_CHARS_SHOWN)} is a single Sigstore bundle, but the selection holds ${built.manifest.entries.length} bundle(s) for ${artifacts.length} artifact(s)${refusedCount ? ` and ${refusedCount} refused` : ''}: give --output FILE.tar for an archive, or narrow the selection (one --artifact/--image, or one --bundle, or --predicate-type URI) to one bundle`,
       { bundles: built.manifest.entries.length, artifacts },
     );
   }

@@ -28,6 +28,7 @@ export default class AttestExportBundle extends StellaCommand {
     '<%= config.bin %> attest export-bundle --artifact sha256:0123...cdef --bundle app.sigstore.json --created-at 2026-01-31T00:00:00Z --output export.tar',
     '<%= config.bin %> attest export-bundle --image ghcr.io/org/app@sha256:0123...cdef --images-from images.txt --output export.tar',
     '<%= config.bin %> attest export-bundle --all --seal-key exporter.pem --output shipment.tar',
+    '<%= config.bin %> attest export-bundle --image sha256:0123...cdef --predicate-type https://slsa.dev/provenance/v1 --output provenance.json',
     '<%= config.bin %> attest export-bundle --all --seal-keyless --config signer.yaml --output shipment.tar',
   ];
 
@@ -73,6 +74,10 @@ export default class AttestExportBundle extends StellaCommand {
       description:
         'bundle file to include (repeatable); filed under the artifact digests it covers',
       multiple: true,
+    }),
+    'predicate-type': Flags.string({
+      description:
+        'export only in-toto attestations of exactly this predicate type URI (e.g. https://slsa.dev/provenance/v1): the provenance of each artifact where the store also holds its signature; with FILE.json output, the filter that picks the one',
     }),
     'include-trusted-root': Flags.string({
       description:
@@ -136,6 +141,7 @@ export default class AttestExportBundle extends StellaCommand {
       storePath: flags.store,
       sealKeyPath: flags['seal-key'],
       sealKeyless: flags['seal-keyless'] ? signing : undefined,
+      predicateType: flags['predicate-type'],
     };
     const mistake = exportOptionsMistake({
       ...options,

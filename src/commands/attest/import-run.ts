@@ -43,6 +43,7 @@ import {
 } from '../../tlog/consistency.js';
 import type { ConsistencyReport } from '../../trust/store/consistency.js';
 import { leafCertificateDer } from '../../bundle/model.js';
+import { bundlePredicateType } from '../../bundle/intoto.js';
 
 export interface ImportOptions {
   archivePath: string;
@@ -146,6 +147,7 @@ function bundleImporter(
         artifactDigest: entry.artifactDigest,
         bundleJson: utf8Decoder.decode(bytes),
         contentKind: bundle.content.kind,
+        predicateType: bundlePredicateType(bundle.content),
         identity: cert ? certificateIdentities(cert)[0]?.value : undefined,
         issuer: cert ? oidcIssuer(cert) : undefined,
       });

@@ -548,3 +548,93 @@ test('--seal-keyless checks the output can be written before signing anything (a
   );
   t.notRegex(r.stderr, /NETWORK ATTEMPT/);
 });
+
+test('--predicate-type picks the attestations of that type: the one bundle a FILE.json output needs where the store also holds the signature', async (t) => {
+  const SLSA = 'https://slsa.dev/provenance/v1';
+  const dir = tmp(t);
+  // The store as an import leaves it: no predicate type recorded (stores before stop 51 held
+  // none for imported bundles), so the filter reads what each bundle signs.
+  const storePath = path.join(dir, 'attestations.db');
+  const store = AttestationStore.open(storePath, 'write');
+  for (const name of ['blob', 'attestation', 'rekor-v2'])
+    store.save({
+      artifactDigest: ARTIFACT_DIGEST,
+      bundleJson: readFileSync(s(`${name}.sigstore.json`), 'utf8'),
+      contentKind: name === 'attestation' ? 'dsseEnvelope' : 'messageSignature',
+      createdAt: 1,
+    });
+  store.close();
+  const json = path.join(dir, 'provenance.json');
+  const exportJson = (...extra: string[]) =>
+    runCli(
+      [
+        'attest',
+        'export-bundle',
+        '--artifact',
+        ARTIFACT_DIGEST,
+        '--attestation-store',
+        storePath,
+        '--output',
+        json,
+        ...extra,
+      ],
+      OFFLINE,
+    );
+  const several = await exportJson();
+  t.is(several.code, EXIT_CODES.EXPORT_NOT_SINGLE_BUNDLE, several.stderr);
+  t.regex(
+    several.stderr,
+    /holds 3 bundle\(s\) for 1 artifact\(s\).*or --predicate-type URI\) to one bundle/,
+  );
+  const picked = await exportJson('--predicate-type', SLSA);
+  t.is(picked.code, 0, picked.stderr);
+  t.is(readFileSync(json, 'utf8'), readFileSync(s('attestation.sigstore.json'), 'utf8'));
+  // An artifact with no attestation of that type is left out by name, and the export says so.
+  const none = await exportJson('--predicate-type', 'https://spdx.dev/Document');
+  t.is(none.code, EXIT_CODES.NO_ATTESTATIONS_FOUND, none.stderr);
+  t.regex(
+    none.stderr,
+    /no attestations of predicate type "https:\/\/spdx\.dev\/Document" found for sha256:ce123e3b/,
+  );
+  // From --bundle files too, into an archive that holds only the attestation.
+  const tar = path.join(dir, 'provenance.tar');
+  const files = await runCli(
+    [
+      'attest',
+      'export-bundle',
+      '--all',
+      '--bundle',
+      s('blob.sigstore.json'),
+      '--bundle',
+      s('attestation.sigstore.json'),
+      '--predicate-type',
+      SLSA,
+      '--output',
+      tar,
+      '--json',
+    ],
+    OFFLINE,
+  );
+  t.is(files.code, 0, files.stderr);
+  t.is((JSON.parse(files.stdout) as { bundles: unknown[] }).bundles.length, 1);
+  // A value that cannot be a predicate type is a usage error before the store is read.
+  const bad = await runCli(
+    [
+      'attest',
+      'export-bundle',
+      '--all',
+      '--attestation-store',
+      path.join(dir, 'none.db'),
+      '--predicate-type',
+      'slsa',
+      '--output',
+      tar,
+    ],
+    OFFLINE,
+  );
+  t.is(bad.code, 2, bad.stderr);
+  t.regex(
+    bad.stderr,
+    /^error: --predicate-type "slsa" is not a URI: a predicate type is a URI, compared exactly\n/,
+  );
+});

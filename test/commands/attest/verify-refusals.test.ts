@@ -28,6 +28,7 @@ import {
 import { tempDir } from '../../helpers/temp.js';
 import { verifyFlags } from '../../helpers/argv.js';
 import { sampleBundle, verifySampleArgs } from '../../helpers/samples.js';
+import { findBundlesByDigest } from '../../../src/store/attestations.js';
 import { createHash } from 'node:crypto';
 import { literalPattern } from '../../../src/verify/identity-pattern.js';
 
@@ -656,5 +657,24 @@ test('--predicate-type: a bundle passes only as an in-toto attestation of exactl
     2,
     /^error: --jobs, --allow-broad-identity and --predicate-type apply with a policy \(--policy or identity flags\)\n/,
     'import, type alone',
+  );
+  // With a policy the import takes it; and what it stores records each bundle's predicate
+  // type, as signing does (until stop 51 an imported attestation was stored with none).
+  const att = path.join(dir, 'att.db');
+  exits(
+    t,
+    await runCli(
+      ['attest', 'import', tar, '--attestation-store', att, ...either, '--predicate-type', SLSA],
+      OFFLINE,
+    ),
+    0,
+    undefined,
+    'import under the type',
+  );
+  t.deepEqual(
+    findBundlesByDigest(att, digest)
+      .map((b) => `${b.contentKind} ${b.predicateType ?? '-'}`)
+      .sort(),
+    ['dsseEnvelope https://slsa.dev/provenance/v1', 'messageSignature -'],
   );
 });
