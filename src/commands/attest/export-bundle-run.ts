@@ -466,14 +466,21 @@ function gatherInputs(
 
 /**
  * --predicate-type: the inputs that are in-toto attestations of `type`. One that cannot be read
- * as a bundle is kept, so that judging refuses it by name as it would without the filter.
+ * as a bundle is kept, so that judging refuses it by name as it would without the filter; one
+ * whose in-toto payload is no statement has no type, and is left out.
  */
 function ofPredicateType(inputs: ExportInput[], type: string): ExportInput[] {
   return inputs.filter((input) => {
+    let content;
     try {
-      return bundlePredicateType(parseBundle(inputBytes(input)).content) === type;
+      content = parseBundle(inputBytes(input)).content;
     } catch {
       return true;
+    }
+    try {
+      return bundlePredicateType(content) === type;
+    } catch {
+      return false;
     }
   });
 }

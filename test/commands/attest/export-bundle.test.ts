@@ -563,6 +563,14 @@ test('--predicate-type picks the attestations of that type: the one bundle a FIL
       contentKind: name === 'attestation' ? 'dsseEnvelope' : 'messageSignature',
       createdAt: 1,
     });
+  // Filed under another artifact: a DSSE bundle whose in-toto payload is no statement (it has
+  // no type, so the filter leaves it out), and a row that is no bundle at all (kept, for the
+  // export's own checks to refuse by name).
+  const OTHER = `sha256:${'0'.repeat(64)}`;
+  const notAStatement = JSON.parse(readFileSync(s('attestation.sigstore.json'), 'utf8'));
+  notAStatement.dsseEnvelope.payload = Buffer.from('{"predicateType":"x"}').toString('base64');
+  for (const bundleJson of [JSON.stringify(notAStatement), '{"mediaType":"nonsense"}'])
+    store.save({ artifactDigest: OTHER, bundleJson, contentKind: 'dsseEnvelope', createdAt: 1 });
   store.close();
   const json = path.join(dir, 'provenance.json');
   const exportJson = (...extra: string[]) =>
@@ -617,6 +625,36 @@ test('--predicate-type picks the attestations of that type: the one bundle a FIL
   );
   t.is(files.code, 0, files.stderr);
   t.is((JSON.parse(files.stdout) as { bundles: unknown[] }).bundles.length, 1);
+  const all = await runCli(
+    [
+      'attest',
+      'export-bundle',
+      '--all',
+      '--attestation-store',
+      storePath,
+      '--predicate-type',
+      SLSA,
+      '--output',
+      path.join(dir, 'all.tar'),
+      '--json',
+    ],
+    OFFLINE,
+  );
+  t.is(all.code, EXIT_CODES.EXPORT_INCOMPLETE, all.stderr);
+  const allOut = JSON.parse(all.stdout) as {
+    bundles: unknown[];
+    refused: { source: string; code: string }[];
+  };
+  t.is(
+    allOut.bundles.length,
+    1,
+    'the one SLSA attestation; the payload that is no statement left out',
+  );
+  t.deepEqual(
+    allOut.refused.map((r) => r.code),
+    ['BUNDLE_UNSUPPORTED'],
+    'the row that is no bundle, refused by name',
+  );
   // A value that cannot be a predicate type is a usage error before the store is read.
   const bad = await runCli(
     [
