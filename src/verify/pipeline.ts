@@ -240,7 +240,8 @@ function signatureReport(state: VerifyState): CheckResult {
 function verifyPolicy(input: VerifyInput, state: VerifyState): void {
   if (state.signingKey!.kind === 'certificate') state.identity = verifyIdentityStep(input, state);
   const required = input.policy.predicateType;
-  if (required !== undefined) verifyPredicateType(required, state.signature!);
+  if (required !== undefined)
+    verifyPredicateType(required, state.signature!, state.identity?.explain);
 }
 
 function policyReport(input: VerifyInput, state: VerifyState): CheckResult {

@@ -9,20 +9,34 @@
 import { fail } from '../errors.js';
 import { quoted } from '../util/text.js';
 import type { SignatureResult } from './signature.js';
+import type { IdentityExplanation } from './identity.js';
 
-export function verifyPredicateType(required: string, signed: SignatureResult): void {
+/**
+ * `explain`: how the identity matched, when a certificate's did (the policy step's first
+ * half), carried in the refusal's details so that --explain still shows it.
+ */
+export function verifyPredicateType(
+  required: string,
+  signed: SignatureResult,
+  explain?: IdentityExplanation,
+): void {
+  const details = (predicateType: string | null) => ({
+    required,
+    predicateType,
+    ...(explain ? { explain } : {}),
+  });
   if (signed.content !== 'dsseEnvelope')
     fail(
       'PREDICATE_TYPE_MISMATCH',
       'policy',
       `predicate type mismatch: the bundle is a signature over the artifact itself, not an in-toto attestation; required predicate type ${quoted(required)}`,
-      { required, predicateType: null },
+      details(null),
     );
   if (signed.predicateType !== required)
     fail(
       'PREDICATE_TYPE_MISMATCH',
       'policy',
       `predicate type mismatch: the bundle's in-toto statement has predicate type ${quoted(signed.predicateType)}, not ${quoted(required)}`,
-      { required, predicateType: signed.predicateType ?? null },
+      details(signed.predicateType ?? null),
     );
 }

@@ -42,4 +42,22 @@ test('the same predicate type passes; any other, a prefix, a case variant or a m
   t.is(plain.code, 'PREDICATE_TYPE_MISMATCH');
   t.deepEqual(plain.details, { required: SLSA, predicateType: null });
   t.regex(plain.message, /a signature over the artifact itself, not an in-toto attestation/);
+  // How the identity matched rides along, for --explain.
+  const explain = {
+    candidates: [],
+    patterns: [],
+    extensions: [],
+    hints: [],
+  } as unknown as Parameters<typeof verifyPredicateType>[2];
+  const withExplain = t.throws(
+    () => verifyPredicateType(SLSA, dsse('https://x.invalid/t'), explain),
+    {
+      instanceOf: StellaError,
+    },
+  );
+  t.deepEqual(withExplain.details, {
+    required: SLSA,
+    predicateType: 'https://x.invalid/t',
+    explain,
+  });
 });

@@ -580,6 +580,17 @@ test('--predicate-type: a bundle passes only as an in-toto attestation of exactl
     /predicate type mismatch: the bundle is a signature over the artifact itself, not an in-toto attestation/,
     'a message signature',
   );
+  // --explain still shows how the identity matched: only what was signed failed.
+  const explained = await runCli(
+    [...verifySampleArgs('blob', '--trusted-root', ROOT), '--predicate-type', SLSA, '--explain'],
+    OFFLINE,
+  );
+  exits(t, explained, EXIT_CODES.PREDICATE_TYPE_MISMATCH, undefined, '--explain');
+  t.regex(explained.stdout, /^identity policy \(command line\):\n/);
+  t.regex(
+    explained.stdout,
+    /\n {2}SAN URI +"https:\/\/github\.com\/stella-samples\/demo\/.*": MATCH /,
+  );
   exits(
     t,
     await runCli([...attestation, '--predicate-type', 'slsa'], OFFLINE),
