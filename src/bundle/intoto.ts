@@ -61,6 +61,9 @@ export function bundlePredicateType(content: BundleContent): string | undefined 
   return parseInTotoStatement(content.payload).predicateType;
 }
 
+/** What every refusal of a predicate type's text ends with. */
+export const PREDICATE_TYPE_RULE = 'a predicate type is a URI, compared exactly';
+
 /** Why a predicate type a user gives (`what` names the flag) cannot be one, as a message; undefined when it can. */
 export function predicateTypeFlagMistake(
   value: string,
@@ -69,7 +72,7 @@ export function predicateTypeFlagMistake(
   const mistake = predicateTypeMistake(value);
   return mistake === undefined
     ? undefined
-    : `${what} ${quoted(value)} ${mistake}: a predicate type is a URI, compared exactly`;
+    : `${what} ${quoted(value)} ${mistake}: ${PREDICATE_TYPE_RULE}`;
 }
 
 /** A predicate type a user gives (`what` names the flag): INPUT_INVALID saying why it cannot be one. */

@@ -38,7 +38,7 @@ import { compileIdentityPattern } from './identity-pattern.js';
 import { describeBreadth, type IdentityBreadth } from './identity-breadth.js';
 import { fulcioExtensionByName } from '../x509/fulcio-extensions.js';
 import { quoted } from '../util/text.js';
-import { predicateTypeMistake } from '../bundle/intoto.js';
+import { PREDICATE_TYPE_RULE, predicateTypeMistake } from '../bundle/intoto.js';
 
 export interface PolicyEnvironment {
   name: string;
@@ -288,8 +288,7 @@ function readEnvironment(
 function readPredicateType(r: PolicyYaml, at: string, node: Node | null): string {
   const value = r.str(node, at);
   const mistake = predicateTypeMistake(value);
-  if (mistake !== undefined)
-    r.bad(at, node, `${quoted(value)} ${mistake}: a predicate type is a URI, compared exactly`);
+  if (mistake !== undefined) r.bad(at, node, `${quoted(value)} ${mistake}: ${PREDICATE_TYPE_RULE}`);
   return value;
 }
 
