@@ -4,7 +4,7 @@
  * as INPUT_INVALID naming the flags, before any file is read.
  */
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StellaError } from '../../src/errors.js';
@@ -231,6 +231,35 @@ test('--predicate-type goes into the options beside identity flags, --key or a p
       e.message,
       '--predicate-type "slsa" is not a URI: a predicate type is a URI, compared exactly',
     );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a policy file that cannot be read is named by how it was given: --policy, $STELLA_POLICY, or the file beside the trust store', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stella-policy-source-'));
+  try {
+    const cases: [IdentityFlagValues, NodeJS.ProcessEnv][] = [
+      [{ policy: dir }, {}],
+      [{}, { STELLA_POLICY: dir }],
+    ];
+    const messages = cases.map(([flags, env]) => {
+      const e = t.throws(() => identityPolicyOptions(flags, { ...CTX, env }), {
+        instanceOf: StellaError,
+      });
+      return e.message;
+    });
+    t.deepEqual(messages, [
+      `--policy ${JSON.stringify(dir)}: a directory, not a regular file`,
+      `$STELLA_POLICY ${JSON.stringify(dir)}: a directory, not a regular file`,
+    ]);
+    // policy.yaml beside the trust store, when it is no file.
+    mkdirSync(join(dir, 'policy.yaml'));
+    const beside = t.throws(
+      () => identityPolicyOptions({}, { ...CTX, store: join(dir, 'trust.db') }),
+      { instanceOf: StellaError },
+    );
+    t.regex(beside.message, /^policy\.yaml next to the trust store ".*policy\.yaml": a directory/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
