@@ -632,6 +632,29 @@ if (missing) {
         { env },
       );
       t.is(wrongId.code, EXIT_CODES.IDENTITY_MISMATCH, wrongId.stderr);
+      // So does what was signed: the image carries a signature, not a SLSA provenance attestation.
+      const notProvenance = await runCli(
+        [
+          'attest',
+          'verify',
+          '--image',
+          ref,
+          '--allow-insecure-registry',
+          '--registry-username',
+          USER,
+          '--trusted-root',
+          sandbox.trustedRootPath,
+          ...identityFlags(GITHUB_SAN, sandbox.urls.oidcIssuer),
+          '--predicate-type',
+          'https://slsa.dev/provenance/v1',
+        ],
+        { env },
+      );
+      t.is(notProvenance.code, EXIT_CODES.PREDICATE_TYPE_MISMATCH, notProvenance.stderr);
+      t.regex(
+        notProvenance.stderr,
+        /predicate type mismatch: the bundle is a signature over the artifact itself/,
+      );
 
       // 5. An image with nothing attached: "no attestations found" naming registry, repository, digest.
       const bare = await pushTestImage(registry.host, 'org/app', 'unsigned', creds);
