@@ -581,21 +581,26 @@ if (missing) {
       }
 
       // 4. Connected host: verify from the registry (bundles fetched, trust local).
-      const online = await runCli(
-        [
-          'attest',
-          'verify',
-          '--image',
-          ref,
-          '--allow-insecure-registry',
-          '--registry-username',
-          USER,
-          '--trusted-root',
-          sandbox.trustedRootPath,
-          ...identityFlags(GITHUB_SAN, sandbox.urls.oidcIssuer),
-        ],
-        { env },
-      );
+      /** `attest verify --image ref` from the registry as USER, trusting the sandbox, then `extra`. */
+      const verifyFromRegistry = (extra: string[], runEnv: NodeJS.ProcessEnv = env) =>
+        runCli(
+          [
+            'attest',
+            'verify',
+            '--image',
+            ref,
+            '--allow-insecure-registry',
+            '--registry-username',
+            USER,
+            '--trusted-root',
+            sandbox.trustedRootPath,
+            ...extra,
+          ],
+          { env: runEnv },
+        );
+      const online = await verifyFromRegistry([
+        ...identityFlags(GITHUB_SAN, sandbox.urls.oidcIssuer),
+      ]);
       outputs.push(online.stdout, online.stderr);
       t.is(online.code, 0, online.stdout + online.stderr);
       t.regex(online.stdout, /Verified OK/);
@@ -616,40 +621,16 @@ if (missing) {
       );
       t.is(local.code, 0, local.stderr);
       // Policy still applies to registry bundles.
-      const wrongId = await runCli(
-        [
-          'attest',
-          'verify',
-          '--image',
-          ref,
-          '--allow-insecure-registry',
-          '--registry-username',
-          USER,
-          '--trusted-root',
-          sandbox.trustedRootPath,
-          ...identityFlags('https://github\\.com/evil/.*', sandbox.urls.oidcIssuer),
-        ],
-        { env },
-      );
+      const wrongId = await verifyFromRegistry([
+        ...identityFlags('https://github\\.com/evil/.*', sandbox.urls.oidcIssuer),
+      ]);
       t.is(wrongId.code, EXIT_CODES.IDENTITY_MISMATCH, wrongId.stderr);
       // So does what was signed: the image carries a signature, not a SLSA provenance attestation.
-      const notProvenance = await runCli(
-        [
-          'attest',
-          'verify',
-          '--image',
-          ref,
-          '--allow-insecure-registry',
-          '--registry-username',
-          USER,
-          '--trusted-root',
-          sandbox.trustedRootPath,
-          ...identityFlags(GITHUB_SAN, sandbox.urls.oidcIssuer),
-          '--predicate-type',
-          'https://slsa.dev/provenance/v1',
-        ],
-        { env },
-      );
+      const notProvenance = await verifyFromRegistry([
+        ...identityFlags(GITHUB_SAN, sandbox.urls.oidcIssuer),
+        '--predicate-type',
+        'https://slsa.dev/provenance/v1',
+      ]);
       t.is(notProvenance.code, EXIT_CODES.PREDICATE_TYPE_MISMATCH, notProvenance.stderr);
       t.regex(
         notProvenance.stderr,
@@ -697,21 +678,9 @@ if (missing) {
       t.false(existsSync(noneOut));
 
       // 6. Wrong password: refused, and neither password shows.
-      const wrong = await runCli(
-        [
-          'attest',
-          'verify',
-          '--image',
-          ref,
-          '--allow-insecure-registry',
-          '--registry-username',
-          USER,
-          '--trusted-root',
-          sandbox.trustedRootPath,
-          ...identityFlags(GITHUB_SAN, sandbox.urls.oidcIssuer),
-          '--json',
-        ],
-        { env: { STELLA_REGISTRY_PASSWORD: `${PASSWORD}-wrong` } },
+      const wrong = await verifyFromRegistry(
+        [...identityFlags(GITHUB_SAN, sandbox.urls.oidcIssuer), '--json'],
+        { STELLA_REGISTRY_PASSWORD: `${PASSWORD}-wrong` },
       );
       t.is(wrong.code, EXIT_CODES.REGISTRY_AUTH_FAILED, wrong.stdout);
       outputs.push(wrong.stdout, wrong.stderr);
