@@ -34,13 +34,14 @@ import {
   openSync,
   read,
   readSync,
+  realpathSync,
   renameSync,
   statSync,
   unlinkSync,
   writeSync,
   type Stats,
 } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import type { DigestName } from './digest.js';
 import { utf8Decoder } from './encoding.js';
@@ -613,13 +614,80 @@ export class SpoolFile {
   }
 }
 
+/** A file or folder a command reads, named as the user named it ("--archive", "the attestation store"). */
+export interface CommandInput {
+  readonly what: string;
+  /** Not given (or "-", standard input): nothing to compare. */
+  readonly path: string | undefined;
+  /** A folder read whole (--artifacts-dir): an output anywhere inside it is refused too. */
+  readonly folder?: boolean;
+}
+
+export interface WritableTargetOptions extends AtomicWriteOptions {
+  /** What the same command reads: writing over one of them is refused. */
+  inputs?: readonly CommandInput[];
+}
+
+/**
+ * Where a name leads: the file's device and inode when it exists, so another spelling, a
+ * symlink or `..` all meet; else the name it will have (its folder resolved), so a store the
+ * command creates is caught too.
+ */
+function fileKey(path: string, stat: (p: string) => Stats): string {
+  const abs = resolve(path);
+  try {
+    const st = stat(abs);
+    return `inode ${st.dev}:${st.ino}`;
+  } catch {
+    return `name ${join(realFolder(dirname(abs)), basename(abs))}`;
+  }
+}
+
+function realFolder(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
+
+/**
+ * Why writing `target` (resolved) would destroy or disturb what the command reads, or undefined.
+ * The rename that puts a written file in place replaces the name `target`: a symlink there is
+ * replaced, its target kept, so only a file that is itself one of the inputs is lost.
+ */
+function overwrittenInput(target: string, inputs: readonly CommandInput[]): string | undefined {
+  let out: Stats | undefined;
+  try {
+    out = lstatSync(target);
+  } catch {
+    // nothing there yet: compared by name below
+  }
+  if (out?.isSymbolicLink()) return undefined;
+  const outKey = fileKey(target, lstatSync);
+  const outReal = join(realFolder(dirname(target)), basename(target));
+  for (const input of inputs) {
+    if (input.path === undefined || input.path === '-') continue;
+    if (input.folder) {
+      const folder = realFolder(resolve(input.path));
+      if (outReal.startsWith(folder.endsWith(sep) ? folder : folder + sep))
+        return `it is inside ${input.what} ${quoted(input.path, PATH_CHARS_SHOWN)}, which this command reads whole: write it elsewhere`;
+    } else if (fileKey(input.path, statSync) === outKey) {
+      return `it is ${input.what} ${quoted(input.path, PATH_CHARS_SHOWN)}: writing there would replace it; give another path`;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Check, before any work whose result would be lost, that writeFileAtomic(path) can succeed:
  * the folder exists and is a folder, a file can be created in it (a temporary is created
  * O_EXCL and removed at once), and what is at `path` now, if anything, is not a folder and is
- * writable by us. Throws the writer's own error (`opts.code`, default INPUT_INVALID).
+ * writable by us. With `opts.inputs`, also that `path` is none of the files the command
+ * reads (`-o` naming the attestation store would swap the store for a tar). Throws the
+ * writer's own error (`opts.code`, default INPUT_INVALID).
  */
-export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {}): void {
+export function checkWritableTarget(path: string, opts: WritableTargetOptions = {}): void {
   const target = resolve(path);
   const dir = dirname(target);
   const refuse = (why: string, cause?: unknown): never => {
@@ -631,6 +699,8 @@ export function checkWritableTarget(path: string, opts: AtomicWriteOptions = {})
       cause === undefined ? undefined : { cause },
     );
   };
+  const clash = opts.inputs ? overwrittenInput(target, opts.inputs) : undefined;
+  if (clash !== undefined) refuse(clash);
   let st: Stats | undefined;
   try {
     st = lstatSync(target);

@@ -500,6 +500,87 @@ test('H56 checkWritableTarget: a missing folder, a folder at the target, a file 
   );
 });
 
+test('checkWritableTarget with inputs: the output may not be a file the command reads, however it is spelled or linked, nor inside a folder it reads whole', (t) => {
+  const dir = tmp('inputs');
+  const archive = join(dir, 'ship.tar');
+  writeFileSync(archive, 'tar');
+  const opts = (inputs: { what: string; path: string | undefined; folder?: boolean }[]) => ({
+    what: '--report',
+    inputs,
+  });
+  const clash =
+    /^cannot write --report ".*": it is --archive ".*ship\.tar": writing there would replace it; give another path$/;
+  // The same name, another spelling of it, and a symlink given as the input.
+  refused(
+    t,
+    () => checkWritableTarget(archive, opts([{ what: '--archive', path: archive }])),
+    'INPUT_INVALID',
+    clash,
+  );
+  refused(
+    t,
+    () =>
+      checkWritableTarget(
+        join(dir, '.', 'x', '..', 'ship.tar'),
+        opts([{ what: '--archive', path: archive }]),
+      ),
+    'INPUT_INVALID',
+    clash,
+  );
+  mkdirSync(join(dir, 'x'));
+  symlinkSync(archive, join(dir, 'link.tar'));
+  const e = refused(
+    t,
+    () => checkWritableTarget(archive, opts([{ what: '--archive', path: join(dir, 'link.tar') }])),
+    'INPUT_INVALID',
+    /it is --archive ".*link\.tar"/,
+  );
+  t.regex(e?.message ?? '', /^cannot write --report ".*\/ship\.tar"/);
+  t.is(readFileSync(archive, 'utf8'), 'tar', 'nothing was written');
+  // A symlink at the output is replaced by the write, not written through: its target is safe.
+  checkWritableTarget(join(dir, 'link.tar'), opts([{ what: '--archive', path: archive }]));
+  // Neither exists yet (a store the command will create): the same name is still the same file.
+  refused(
+    t,
+    () =>
+      checkWritableTarget(
+        join(dir, 'new.db'),
+        opts([{ what: '--archive', path: join(dir, 'x', '..', 'new.db') }]),
+      ),
+    'INPUT_INVALID',
+    /it is --archive/,
+  );
+  // Other files, standard input and flags not given pass.
+  checkWritableTarget(
+    join(dir, 'report.html'),
+    opts([
+      { what: '--archive', path: archive },
+      { what: '--artifact', path: '-' },
+      { what: '--key', path: undefined },
+      { what: '--artifacts-dir', path: join(dir, 'x'), folder: true },
+    ]),
+  );
+  // Inside a folder read whole, at any depth; a sibling folder with the same prefix is outside.
+  mkdirSync(join(dir, 'x', 'deep'));
+  for (const inside of [join(dir, 'x', 'r.html'), join(dir, 'x', 'deep', 'r.html')])
+    refused(
+      t,
+      () =>
+        checkWritableTarget(
+          inside,
+          opts([{ what: '--artifacts-dir', path: join(dir, 'x'), folder: true }]),
+        ),
+      'INPUT_INVALID',
+      /: it is inside --artifacts-dir ".*\/x", which this command reads whole: write it elsewhere$/,
+    );
+  mkdirSync(join(dir, 'xy'));
+  checkWritableTarget(
+    join(dir, 'xy', 'r.html'),
+    opts([{ what: '--artifacts-dir', path: join(dir, 'x'), folder: true }]),
+  );
+  t.deepEqual(readdirSync(join(dir, 'x')), ['deep'], 'no probe was left in the folder refused');
+});
+
 test('SpoolFile: close() closes its descriptor (the unlinked file is gone from /proc/self/fd)', (t) => {
   const dir = tmp('spool-close');
   const open = (): string[] =>

@@ -50,6 +50,7 @@ import {
 import type { ExportManifest } from '../../archive/manifest.js';
 import type { RunSignOptions } from './sign-run.js';
 import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
+import { resolveStorePath } from '../../trust/store/paths.js';
 
 export interface ExportBundleOptions {
   /** Bundles already pulled from OCI registries (src/oci/collect.ts), with their refusals. */
@@ -344,6 +345,7 @@ export type ExportChoice = Pick<
   ExportBundleOptions,
   | 'all'
   | 'artifacts'
+  | 'bundlePaths'
   | 'outputPath'
   | 'sealKeyPath'
   | 'sealKeyless'
@@ -360,8 +362,8 @@ export type ExportChoice = Pick<
  */
 export function exportOptionsMistake(opts: ExportChoice): string | undefined {
   if (opts.all && opts.artifacts.length > 0) return '--all and --artifact cannot be combined';
-  if (!opts.all && opts.artifacts.length === 0 && !opts.registry)
-    return 'say what to export: --artifact sha256:<hex> or --image (repeatable), or --all';
+  if (!opts.all && opts.artifacts.length === 0 && !opts.registry && opts.bundlePaths.length === 0)
+    return 'say what to export: --artifact sha256:<hex>, --image or --bundle (repeatable), or --all';
   const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
   if (asBundle && (opts.sealKeyPath !== undefined || opts.sealKeyless))
     return `${opts.sealKeyless ? '--seal-keyless' : '--seal-key'} seals an archive: give --output FILE.tar`;
@@ -409,7 +411,9 @@ function missingArtifacts(
 
 /**
  * The bundles to export, from the attestation store, the registry and --bundle files, with
- * what was refused on the way. Registry images alone need neither the store nor --bundle files.
+ * what was refused on the way. Without --artifact or --all, the registry's and the --bundle
+ * files' bundles go as given (`--bundle b.json -o x.tar`), and the store is not read unless
+ * named.
  */
 function gatherInputs(
   opts: ExportBundleOptions,
@@ -421,10 +425,13 @@ function gatherInputs(
   /** The attestation store the inputs read from; close it when the archive is written. */
   store: AttestationStore | undefined;
 } {
-  const onlyRegistry = opts.registry !== undefined && opts.artifacts.length === 0 && !opts.all;
+  const asGiven =
+    opts.artifacts.length === 0 &&
+    !opts.all &&
+    (opts.registry !== undefined || opts.bundlePaths.length > 0);
   const inputs: ExportInput[] = [];
   const useStore =
-    opts.attestationStorePath !== undefined || (opts.bundlePaths.length === 0 && !onlyRegistry);
+    opts.attestationStorePath !== undefined || (opts.bundlePaths.length === 0 && !asGiven);
   let storePath: string | undefined;
   let store: AttestationStore | undefined;
   if (useStore) {
@@ -451,7 +458,7 @@ function gatherInputs(
   for (const p of opts.bundlePaths) {
     // One unreadable --bundle file is reported and left out, never stopping the others.
     try {
-      inputs.push(...fromFile(p, onlyRegistry ? undefined : wanted));
+      inputs.push(...fromFile(p, asGiven ? undefined : wanted));
     } catch (e) {
       refused.push({ source: `--bundle ${p}`, failure: failureOf(e), error: e });
     }
@@ -459,7 +466,7 @@ function gatherInputs(
   const kept =
     opts.predicateType === undefined ? inputs : ofPredicateType(inputs, opts.predicateType);
   const missing =
-    wanted && !onlyRegistry ? missingArtifacts(wanted, kept, opts.predicateType) : undefined;
+    wanted && !asGiven ? missingArtifacts(wanted, kept, opts.predicateType) : undefined;
   if (missing) refused.push(missing);
   return { inputs: kept, refused, storePath, store };
 }
@@ -553,10 +560,41 @@ function writeSingleBundle(
   };
 }
 
+/**
+ * Before anything is read or fetched: --output can be written, and is none of the files the
+ * export reads (`-o` naming the attestation store would swap the store for the archive).
+ * `imagesFrom` is the command's --images-from, read before the options reach runExportBundle.
+ */
+export function checkExportOutput(
+  opts: Omit<ExportBundleOptions, 'artifacts' | 'all' | 'registry'>,
+  imagesFrom?: string,
+): void {
+  const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
+  checkWritableTarget(opts.outputPath, {
+    what: asBundle ? 'exported bundle (--output)' : 'export archive (--output)',
+    inputs: [
+      ...opts.bundlePaths.map((path) => ({ what: '--bundle', path })),
+      {
+        what: 'the attestation store',
+        path: resolveAttestationStorePath(opts.attestationStorePath, opts.env),
+      },
+      { what: '--include-trusted-root', path: opts.trustedRootPath },
+      { what: '--trusted-root', path: opts.logsTrustedRootPath },
+      { what: 'the trust store', path: resolveStorePath(opts.storePath, opts.env) },
+      { what: '--seal-key', path: opts.sealKeyPath },
+      { what: '--config', path: opts.sealKeyless?.configPath },
+      { what: '--signing-config', path: opts.sealKeyless?.signingConfigPath },
+      { what: '--images-from', path: imagesFrom },
+    ],
+  });
+}
+
 export async function runExportBundle(opts: ExportBundleOptions): Promise<ExportBundleResult> {
   // The flags' own conflicts first: nothing is read for a command that cannot run.
   const mistake = exportOptionsMistake(opts);
   if (mistake !== undefined) fail('INPUT_INVALID', 'input', mistake);
+  // A keyless seal leaves a permanent log entry: the output must be writable before it is made.
+  checkExportOutput(opts);
   const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
   const wanted = opts.all ? undefined : new Set(opts.artifacts.map(normalizeArtifactDigest));
   const createdAt = opts.createdAt !== undefined ? parseCreatedAt(opts.createdAt) : undefined;
@@ -565,9 +603,6 @@ export async function runExportBundle(opts: ExportBundleOptions): Promise<Export
   try {
     if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
     const sealer = await sealerFor(opts);
-    // A keyless seal leaves a permanent log entry: the output must be writable before it is made.
-    if (opts.sealKeyless)
-      checkWritableTarget(opts.outputPath, { what: 'export archive (--output)' });
     const refreshedProofs = opts.refreshProofs ? await refreshProofs(opts, inputs) : undefined;
     const consistency = opts.includeConsistency
       ? await collectConsistency(inputs, opts)

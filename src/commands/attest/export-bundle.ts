@@ -72,7 +72,7 @@ export default class AttestExportBundle extends StellaCommand {
     }),
     bundle: Flags.string({
       description:
-        'bundle file to include (repeatable); filed under the artifact digests it covers',
+        'bundle file to include (repeatable); filed under the artifact digests it covers; without --artifact or --all, the --bundle files are the export (the attestation store is read only if named)',
       multiple: true,
     }),
     'predicate-type': Flags.string({
@@ -126,7 +126,8 @@ export default class AttestExportBundle extends StellaCommand {
       this.usage(
         '--identity-token, --config, --signing-config, --fulcio-url and --rekor-url are for --seal-keyless',
       );
-    const { exportOptionsMistake, runExportBundle } = await import('./export-bundle-run.js');
+    const { checkExportOutput, exportOptionsMistake, runExportBundle } =
+      await import('./export-bundle-run.js');
     // The options the flags give; the artifacts of --image are added once they are pulled.
     const options = {
       outputPath: flags.output,
@@ -149,6 +150,7 @@ export default class AttestExportBundle extends StellaCommand {
       registry: (flags.image ?? []).length > 0 || flags['images-from'] !== undefined,
     });
     if (mistake !== undefined) this.usage(mistake);
+    checkExportOutput(options, flags['images-from']);
     const { digests, registry } = await pullImages(
       [...(flags.image ?? [])],
       flags['images-from'],

@@ -18,9 +18,12 @@ import {
 } from '../render.js';
 import { terminalLine, terminalText } from '../../util/text.js';
 import { tmpdir } from '../../util/os.js';
+import { looksLikeDigestReference } from '../../util/digest.js';
+import { resolveStorePath } from '../../trust/store/paths.js';
 import { dirname, resolve } from 'node:path';
 import {
   checkWritableTarget,
+  type CommandInput,
   FILE_LIMITS,
   readTextFileBounded,
   SpoolFile,
@@ -147,10 +150,31 @@ function openSpools(flags: FlagValues<typeof VERIFY_FLAGS>, spools: ShipmentSpoo
     spools.json = new JsonArtifactsSpool(SpoolFile.create(tmpdir(), { what: '--json' }));
   if (flags.report !== undefined) {
     const dir = dirname(resolve(flags.report));
-    checkWritableTarget(flags.report, { what: '--report' });
     spools.failures = SpoolFile.create(dir, { what: '--report' });
     spools.rows = SpoolFile.create(dir, { what: '--report' });
   }
+}
+
+/**
+ * What a shipment's verification reads, so --report is never written over it (the archive
+ * itself, say), nor inside --artifacts-dir, where the next run would hash it as an artifact.
+ */
+function shipmentInputs(
+  flags: FlagValues<typeof VERIFY_FLAGS>,
+  policyPath: string | undefined,
+): CommandInput[] {
+  return [
+    { what: '--archive', path: flags.archive },
+    ...(flags.artifact ?? [])
+      .filter((a) => !looksLikeDigestReference(a))
+      .map((path) => ({ what: '--artifact', path })),
+    { what: '--artifacts-dir', path: flags['artifacts-dir'], folder: true },
+    { what: 'the policy file', path: policyPath },
+    { what: '--trusted-root', path: flags['trusted-root'] },
+    { what: 'the trust store', path: resolveStorePath(flags.store) },
+    { what: '--key', path: flags.key },
+    { what: '--seal-key', path: flags['seal-key'] },
+  ];
 }
 
 function closeSpools(spools: ShipmentSpools): void {
@@ -306,6 +330,12 @@ export async function executeShipment(flags: FlagValues<typeof VERIFY_FLAGS>): P
   try {
     checkShipmentFlags(flags);
     const { identity, policy } = shipmentPolicy(flags);
+    // Before the trust store is opened or the archive read: the report must not replace either.
+    if (flags.report !== undefined)
+      checkWritableTarget(flags.report, {
+        what: '--report',
+        inputs: shipmentInputs(flags, identity.policyFile?.source),
+      });
     // Said before the trust material's own warnings: --jobs beyond the cores, skipped entries.
     const earlyWarnings: string[] = [];
     const jobs = parseJobs(flags.jobs, earlyWarnings);

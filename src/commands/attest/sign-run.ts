@@ -18,6 +18,7 @@ import { toHex } from '../../util/encoding.js';
 import {
   checkFolderCreatable,
   checkWritableTarget,
+  type CommandInput,
   FILE_LIMITS,
   probeFile,
   readArtifactFile,
@@ -34,6 +35,7 @@ import { signArtifact, type SignInput, type SignResult } from '../../sign/sign.j
 import type { KeyPairGenerator } from '../../sign/keys.js';
 import type { AttestationStore } from '../../store/attestations.js';
 import { IMAGE_NEEDS_DIGEST } from '../../oci/reference.js';
+import { resolveStorePath } from '../../trust/store/paths.js';
 import { checkPredicateTypeFlag } from '../../bundle/intoto.js';
 
 export type ArtifactType = 'blob' | 'image';
@@ -101,6 +103,29 @@ function loadArtifact(ref: string, type: ArtifactType): SignInput {
   return file.kind === 'digest'
     ? { kind: 'digest', sha256: file.digest, name: basename(ref) }
     : { kind: 'bytes', bytes: file.bytes, name: basename(ref) };
+}
+
+/**
+ * The files the keyless signing path reads (signer.yaml and what it names, the trust store),
+ * so an output is never written over one of them (checkWritableTarget's inputs).
+ */
+export function signingSetupInputs(
+  opts: Pick<RunSignOptions, 'configPath' | 'signingConfigPath' | 'trustedRootPath'>,
+  setup: SigningSetup,
+): CommandInput[] {
+  return [
+    { what: '--config', path: opts.configPath },
+    {
+      what: opts.signingConfigPath ? '--signing-config' : 'the signing config signer.yaml names',
+      path: setup.signingConfigPath,
+    },
+    {
+      what: opts.trustedRootPath ? '--trusted-root' : 'the trusted root signer.yaml names',
+      path: opts.trustedRootPath ?? setup.config.trustedRootPath,
+    },
+    { what: 'the Fulcio roots signer.yaml names', path: setup.config.certificate.rootBundlePath },
+    { what: 'the trust store', path: resolveStorePath(undefined, setup.env) },
+  ];
 }
 
 /** What the keyless signing path needs before it signs: signer.yaml, the service plan, the trust to check answers against. */
@@ -334,10 +359,27 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
 
   // Every local output is checked before the first request: a typo in --output or a bad
   // attestation store must not leave a permanent log entry and no bundle.
-  const outputPath = resolve(opts.outputPath ?? defaultOutputPath(opts.artifact));
-  checkWritableTarget(outputPath, { what: 'bundle (--output)' });
-  logInfo(`bundle will be written to ${outputPath}`);
   const stores = await import('../../store/attestations.js');
+  const outputPath = resolve(opts.outputPath ?? defaultOutputPath(opts.artifact));
+  checkWritableTarget(outputPath, {
+    what: 'bundle (--output)',
+    inputs: [
+      {
+        what: '--artifact',
+        path: looksLikeDigestReference(opts.artifact) ? undefined : opts.artifact,
+      },
+      { what: '--predicate', path: opts.predicatePath },
+      {
+        what: 'the attestation store',
+        path:
+          opts.attestationStorePath === false
+            ? undefined
+            : stores.resolveAttestationStorePath(opts.attestationStorePath, env),
+      },
+      ...signingSetupInputs(opts, setup),
+    ],
+  });
+  logInfo(`bundle will be written to ${outputPath}`);
   const { storePath, store } = prepareAttestationStore(stores, opts.attestationStorePath, env);
   try {
     const result = await signArtifact({

@@ -23,6 +23,12 @@ export default class TrustExport extends StellaCommand {
     const { sha256 } = await import('../../crypto.js');
     const { toHex, utf8 } = await import('../../util/encoding.js');
     const path = t.resolveStorePath(flags.store);
+    const { checkWritableTarget, writeFileAtomic } = await import('../../util/fs.js');
+    if (flags.output !== '-')
+      checkWritableTarget(flags.output, {
+        what: 'trusted root (--output)',
+        inputs: [{ what: 'the trust store', path }],
+      });
     const store = t.openTrustStore(path, { readonly: true });
     try {
       const json = t.exportTrustedRoot(store);
@@ -42,7 +48,6 @@ export default class TrustExport extends StellaCommand {
         process.stdout.write(json);
         return;
       }
-      const { writeFileAtomic } = await import('../../util/fs.js');
       writeFileAtomic(flags.output, json, { what: 'trusted root' });
       const digest = toHex(sha256(utf8.encode(json)));
       if (this.jsonMode) {

@@ -349,7 +349,7 @@ test('export-bundle refuses a bundle without its Rekor proof; verify --archive r
   t.is(usage.code, 2, usage.stderr);
   t.is(
     usage.stderr,
-    'error: say what to export: --artifact sha256:<hex> or --image (repeatable), or --all\nSee more help with --help\n',
+    'error: say what to export: --artifact sha256:<hex>, --image or --bundle (repeatable), or --all\nSee more help with --help\n',
   );
 
   t.is(
@@ -489,7 +489,7 @@ test('a library caller: --all with --artifact, or no selection at all, is refuse
     ],
     [
       { all: false, artifacts: [] },
-      'say what to export: --artifact sha256:<hex> or --image (repeatable), or --all',
+      'say what to export: --artifact sha256:<hex>, --image or --bundle (repeatable), or --all',
     ],
   ] as const) {
     const e = await t.throwsAsync(
@@ -547,6 +547,96 @@ test('--seal-keyless checks the output can be written before signing anything (a
     /^cannot write export archive \(--output\) ".*no-such-folder\/x\.tar": its folder ".*no-such-folder" does not exist$/,
   );
   t.notRegex(r.stderr, /NETWORK ATTEMPT/);
+});
+
+test('--output naming a file the export reads is refused before anything is read: the attestation store, a --bundle, the trusted root, the images list; each is left as it was', async (t) => {
+  const dir = tmp(t);
+  const storePath = path.join(dir, 'attestations.db');
+  const store = AttestationStore.open(storePath, 'write');
+  store.save({
+    artifactDigest: ARTIFACT_DIGEST,
+    bundleJson: readFileSync(s('blob.sigstore.json'), 'utf8'),
+    contentKind: 'messageSignature',
+    createdAt: 1,
+  });
+  store.close();
+  const bundle = path.join(dir, 'b.json');
+  writeFileSync(bundle, readFileSync(s('blob.sigstore.json')));
+  const root = path.join(dir, 'trusted_root.json');
+  writeFileSync(root, readFileSync(s(manifest.trustedRoot)));
+  const images = path.join(dir, 'images.txt');
+  writeFileSync(images, '# none\n');
+  const before = [storePath, bundle, root, images].map((f) => readFileSync(f));
+  for (const [args, output, named] of [
+    // Before stop 52 this replaced the whole attestation store with the archive.
+    [
+      ['--all', '--attestation-store', storePath],
+      storePath,
+      `the attestation store "${storePath}"`,
+    ],
+    [['--all', '--bundle', bundle], bundle, `--bundle "${bundle}"`],
+    [['--all', '--bundle', bundle], `${dir}/./b.json`, `--bundle "${bundle}"`],
+    [
+      ['--all', '--attestation-store', storePath, '--include-trusted-root', root],
+      root,
+      `--include-trusted-root "${root}"`,
+    ],
+    [['--images-from', images], images, `--images-from "${images}"`],
+  ] as const) {
+    const r = await runCli(
+      ['attest', 'export-bundle', ...args, '--output', output, '--json'],
+      OFFLINE,
+    );
+    t.is(r.code, EXIT_CODES.INPUT_INVALID, r.stdout + r.stderr);
+    const what = output.endsWith('.json') ? 'exported bundle' : 'export archive';
+    t.is(
+      (JSON.parse(r.stdout) as { error: { message: string } }).error.message,
+      `cannot write ${what} (--output) "${output}": it is ${named}: writing there would replace it; give another path`,
+    );
+  }
+  t.deepEqual(
+    [storePath, bundle, root, images].map((f) => readFileSync(f)),
+    before,
+    'every input is as it was',
+  );
+  const reopened = AttestationStore.open(storePath, 'read');
+  t.is([...reopened.eachStoredKey()].length, 1, 'the store still opens and holds its bundle');
+  reopened.close();
+});
+
+test('--bundle alone is the export: its bundles go as given, without --artifact or --all, and the attestation store is not read', async (t) => {
+  const dir = tmp(t);
+  const out = path.join(dir, 'x.tar');
+  const r = await runCli(
+    ['attest', 'export-bundle', '--bundle', s('blob.sigstore.json'), '--output', out, '--json'],
+    { ...OFFLINE, env: { STELLA_ATTESTATION_STORE: path.join(dir, 'never-made.db') } },
+  );
+  t.is(r.code, 0, r.stdout + r.stderr);
+  const json = JSON.parse(r.stdout) as {
+    bundles: { artifactDigest: string }[];
+    attestationStore: unknown;
+  };
+  t.deepEqual(
+    json.bundles.map((b) => b.artifactDigest),
+    [ARTIFACT_DIGEST],
+  );
+  t.false(existsSync(path.join(dir, 'never-made.db')));
+  const blob = manifest.bundles.find((b) => b.bundle === 'blob.sigstore.json')!;
+  const v = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      out,
+      '--artifact',
+      s(blob.artifact),
+      '--trusted-root',
+      s(manifest.trustedRoot),
+      ...policyOf(blob),
+    ],
+    OFFLINE,
+  );
+  t.is(v.code, 0, v.stdout + v.stderr);
 });
 
 test('--predicate-type picks the attestations of that type: the one bundle a FILE.json output needs where the store also holds the signature', async (t) => {

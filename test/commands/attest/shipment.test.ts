@@ -1054,6 +1054,96 @@ test('shipment flags without --archive, and a --jobs that is not 1 to 9999 (a us
   t.deepEqual(warnings, [`--jobs 9999 ${jobsWarningTail()}`]);
 });
 
+test('--report naming the archive, an artifact, the policy file or the trust store is refused before anything is verified, and each is left as it was; a report inside --artifacts-dir too', async (t) => {
+  const s = setup(t);
+  const tar = path.join(s.dir, 'ship.tar');
+  writeFileSync(
+    tar,
+    await archiveOf(ARTIFACTS.map((art, i) => ({ digest: digestOf(art), json: signed[i]! }))),
+  );
+  const files = path.join(s.dir, 'files');
+  mkdirSync(files);
+  ARTIFACTS.forEach((art, i) => writeFileSync(path.join(files, `a${i}`), art));
+  const policyFile = path.join(s.dir, 'policy.yaml');
+  writeFileSync(
+    policyFile,
+    `environments:\n  default:\n    issuer: ${ISSUER_URL}\n    identity: ${JSON.stringify(literalPattern(IDENTITY))}\n`,
+  );
+  const trustStore = s.storeEnv.STELLA_TRUST_STORE!;
+  writeFileSync(trustStore, 'not yet a store, but the store named');
+  const root = ['--trusted-root', s.root];
+  const before = [tar, path.join(files, 'a0'), policyFile, trustStore, s.root].map((f) =>
+    readFileSync(f),
+  );
+  for (const [args, report, named] of [
+    // Before stop 52 the report replaced the archive it had just verified.
+    [[...s.policy, '--all'], tar, `--archive "${tar}"`],
+    [[...s.policy, '--all'], path.join(s.dir, '.', 'ship.tar'), `--archive "${tar}"`],
+    [
+      [...s.policy, '--artifact', path.join(files, 'a0')],
+      path.join(files, 'a0'),
+      `--artifact "${path.join(files, 'a0')}"`,
+    ],
+    [[...root, '--policy', policyFile, '--all'], policyFile, `the policy file "${policyFile}"`],
+    [[...s.policy, '--all'], s.root, `--trusted-root "${s.root}"`],
+    [[...s.policy, '--all'], trustStore, `the trust store "${trustStore}"`],
+  ] as const) {
+    const r = await runCli(
+      ['attest', 'verify', '--archive', tar, ...args, '--report', report, '--json'],
+      env(s),
+    );
+    t.is(r.code, EXIT_CODES.INPUT_INVALID, r.stdout + r.stderr);
+    t.is(
+      (JSON.parse(r.stdout) as { error: { message: string } }).error.message,
+      `cannot write --report "${report}": it is ${named}: writing there would replace it; give another path`,
+    );
+  }
+  // Inside --artifacts-dir the next run would hash the report as an artifact absent from the archive.
+  const inside = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      tar,
+      ...s.policy,
+      '--artifacts-dir',
+      files,
+      '--report',
+      path.join(files, 'report.html'),
+    ],
+    env(s),
+  );
+  t.is(inside.code, EXIT_CODES.INPUT_INVALID, inside.stderr);
+  t.regex(
+    inside.stderr,
+    /cannot write --report ".*\/files\/report\.html": it is inside --artifacts-dir ".*\/files", which this command reads whole: write it elsewhere/,
+  );
+  t.deepEqual(
+    [tar, path.join(files, 'a0'), policyFile, trustStore, s.root].map((f) => readFileSync(f)),
+    before,
+    'every input is as it was',
+  );
+  t.deepEqual(readdirSync(files).sort(), ['a0', 'a1', 'a2']);
+  // Beside them (and with no garbage where the trust store is), the report is written.
+  rmSync(trustStore);
+  const ok = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      tar,
+      ...s.policy,
+      '--artifacts-dir',
+      files,
+      '--report',
+      path.join(s.dir, 'report.html'),
+    ],
+    env(s),
+  );
+  t.is(ok.code, 0, ok.stdout + ok.stderr);
+  t.true(existsSync(path.join(s.dir, 'report.html')));
+});
+
 test('over a whole archive, --json with --json-lines, or --bundle or --image, are usage errors before anything is read', async (t) => {
   const missing = path.join(tmp(t), 'never-read.tar');
   const policy = [

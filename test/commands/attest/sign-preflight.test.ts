@@ -64,6 +64,8 @@ const CASES: {
   before?: (dir: string) => void;
   code: number;
   message: RegExp;
+  /** A file the run must leave exactly as `before` made it. */
+  unchanged?: string;
 }[] = [
   {
     name: 'output in a missing folder',
@@ -199,6 +201,40 @@ const CASES: {
     code: 10,
     message: /--predicate .*predicate\.json: must be a JSON object/,
   })),
+  // --output naming what the command reads (until stop 52, `-o a.txt` replaced the artifact).
+  {
+    name: 'output is the artifact',
+    args: (d) =>
+      base(join(d, 'art.txt'), join(d, 'a.db')).map((a) =>
+        a === ARTIFACT ? join(d, 'art.txt') : a,
+      ),
+    before: (d) => writeFileSync(join(d, 'art.txt'), 'the artifact\n'),
+    code: 10,
+    message:
+      /cannot write bundle \(--output\) ".*art\.txt": it is --artifact ".*art\.txt": writing there would replace it; give another path/,
+    unchanged: 'art.txt',
+  },
+  {
+    name: 'output is the --predicate',
+    args: (d) => [
+      ...base(join(d, 'predicate.json'), join(d, 'a.db')),
+      '--predicate',
+      join(d, '.', 'predicate.json'),
+      '--predicate-type',
+      'https://slsa.dev/provenance/v1',
+    ],
+    before: (d) => writeFileSync(join(d, 'predicate.json'), '{"builder": {}}'),
+    code: 10,
+    message:
+      /cannot write bundle \(--output\) ".*predicate\.json": it is --predicate ".*predicate\.json"/,
+    unchanged: 'predicate.json',
+  },
+  {
+    name: 'output is the attestation store, not made yet',
+    args: (d) => base(join(d, 'a.db'), join(d, 'a.db')),
+    code: 10,
+    message: /cannot write bundle \(--output\) ".*a\.db": it is the attestation store ".*a\.db"/,
+  },
   {
     name: 'an empty signer.yaml',
     args: (d) => [...base(join(d, 'b.json'), join(d, 'a.db')), '--config', join(d, 'signer.yaml')],
@@ -213,6 +249,7 @@ for (const c of CASES) {
     const dir = tmp();
     c.before?.(dir);
     const before = readdirSync(dir).sort();
+    const kept = c.unchanged === undefined ? undefined : readFileSync(join(dir, c.unchanged));
     const r = await runCli(c.args(dir), OFFLINE);
     t.notRegex(r.stderr, /NETWORK ATTEMPT/, 'no request was made');
     t.is(r.code, c.code, r.stdout + r.stderr);
@@ -220,6 +257,7 @@ for (const c of CASES) {
     const json = await runCli([...c.args(dir), '--json'], OFFLINE);
     t.is(json.code, c.code, json.stdout + json.stderr);
     t.regex(JSON.parse(json.stdout).error.message, c.message);
+    if (c.unchanged !== undefined) t.deepEqual(readFileSync(join(dir, c.unchanged)), kept);
     // No bundle, no temporary; a store is created only where a store may be.
     t.deepEqual(
       readdirSync(dir).filter((f) => !before.includes(f) && f !== 'a.db'),

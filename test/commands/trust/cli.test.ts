@@ -175,6 +175,61 @@ test('import, list, show, retire, history, export: --json schemas and a round tr
   t.is(json((await runCli(['trust', 'history', '--json'], env(store))).stdout).history.length, 3);
 });
 
+test('trust export --output and rotation create --output never replace what they read: the trust store, the root, a signing key', async (t) => {
+  const dir = tempDir('cli-out-in');
+  const store = path.join(dir, 'trust.db');
+  t.is((await runCli(['trust', 'init', '--with', 'public-good'], env(store))).code, 0);
+  const storeBefore = readFileSync(store);
+  // Until stop 52 this replaced the store with its own export.
+  for (const output of [store, path.join(dir, '.', 'trust.db')]) {
+    const r = await runCli(['trust', 'export', '--output', output, '--json'], env(store));
+    t.is(r.code, EXIT_CODES.INPUT_INVALID, r.stdout + r.stderr);
+    t.is(
+      json(r.stdout).error.message,
+      `cannot write trusted root (--output) "${output}": it is the trust store "${store}": writing there would replace it; give another path`,
+    );
+  }
+  t.deepEqual(readFileSync(store), storeBefore);
+  t.is((await runCli(['trust', 'list', '--json'], env(store))).code, 0, 'the store still opens');
+
+  const k = rotationKeyPair();
+  const key = path.join(dir, 'k.pem');
+  writeFileSync(key, k.privatePem, { mode: 0o600 });
+  const root = path.join(dir, 'root.json');
+  writeFileSync(root, '{}');
+  for (const [output, named] of [
+    [key, `--sign-with "${key}"`],
+    [root, `--root "${root}"`],
+  ] as const) {
+    const r = await runCli(
+      [
+        'trust',
+        'rotation',
+        'create',
+        '--root',
+        root,
+        '--version',
+        '1',
+        '--expires',
+        '2030-01-01T00:00:00Z',
+        '--sign-with',
+        key,
+        '--output',
+        output,
+        '--json',
+      ],
+      env(store),
+    );
+    t.is(r.code, EXIT_CODES.INPUT_INVALID, r.stdout + r.stderr);
+    t.is(
+      json(r.stdout).error.message,
+      `cannot write rotation bundle (--output) "${output}": it is ${named}: writing there would replace it; give another path`,
+    );
+  }
+  t.is(readFileSync(key, 'utf8'), k.privatePem, 'the private key is kept');
+  t.is(readFileSync(root, 'utf8'), '{}');
+});
+
 test('list --timeline draws plain ASCII with now marked when stdout is not a terminal', async (t) => {
   const store = path.join(tempDir('cli-tl'), 'trust.db');
   await runCli(['trust', 'init', '--with', 'public-good'], env(store));

@@ -40,12 +40,25 @@ export default class TrustRotationCreate extends StellaCommand {
     const { flags } = await this.parse(TrustRotationCreate);
     const t = await import('../../../trust/store/index.js');
     const r = await import('../../../trust/rotation/index.js');
-    const { FILE_LIMITS, readFileBounded, readTextFileBounded, writeFileAtomic } =
-      await import('../../../util/fs.js');
+    const {
+      checkWritableTarget,
+      FILE_LIMITS,
+      readFileBounded,
+      readTextFileBounded,
+      writeFileAtomic,
+    } = await import('../../../util/fs.js');
     const { TRUSTED_ROOT_LIMITS } = await import('../../../trust/trusted-root.js');
     if ((flags['new-rotation-keys'] === undefined) !== (flags['new-threshold'] === undefined)) {
       this.usage('--new-rotation-keys and --new-threshold go together');
     }
+    checkWritableTarget(flags.output, {
+      what: 'rotation bundle (--output)',
+      inputs: [
+        { what: '--root', path: flags.root },
+        ...flags['sign-with'].map((path) => ({ what: '--sign-with', path })),
+        { what: '--new-rotation-keys', path: flags['new-rotation-keys'] },
+      ],
+    });
     const root = {
       bytes: readFileBounded(flags.root, {
         what: '--root',
