@@ -32,7 +32,10 @@ export interface SignatureResult {
   subject?: string;
   /** The in-toto statement's predicate type (DSSE only). */
   predicateType?: string;
-  /** Key type and the hash the signature verified with ("none" for pure Ed25519). */
+  /**
+   * Key type and the hash the signature verified with ("none" for pure Ed25519); `declared`:
+   * the hash was named by the bundle or its log entries, not chosen by default.
+   */
   algorithm: { key: string; hash: string; declared: boolean };
 }
 
@@ -99,6 +102,10 @@ function verifyMessageSignature(
       `artifact digest ${formatDigest(digestNameOf(algorithm), actual)} does not match the bundle's messageDigest ${toHex(c.messageDigest.digest)}`,
     );
   }
+  // Nothing declared: the algorithm chosen above stands in as the one declaration, so the
+  // signature is verified with it (as sigstore-js reads an unset algorithm), and is reported
+  // as not declared.
+  const defaulted = declarations.hashes.length === 0 && declarations.keyDetails.length === 0;
   if (declarations.hashes.length === 0)
     declarations.hashes.push({
       algorithm,
@@ -122,7 +129,7 @@ function verifyMessageSignature(
   return {
     content: 'messageSignature',
     digest: shown,
-    algorithm: { key: choice.family, hash: label(hash), declared: choice.declared },
+    algorithm: { key: choice.family, hash: label(hash), declared: choice.declared && !defaulted },
   };
 }
 

@@ -65,6 +65,20 @@ test('the log entries: one line each, or "none" for a bundle without any', (t) =
   );
 });
 
+test('a log entry with no integrated time (0: a Rekor v2 entry) shows none, never 1970', (t) => {
+  const j = JSON.parse(readFileSync(path.join(SAMPLES, 'blob.sigstore.json'), 'utf8')) as {
+    verificationMaterial: { tlogEntries: { integratedTime: string }[] };
+  };
+  const logged = describeBundle(parseBundle(JSON.stringify(j)));
+  t.regex(logged.tlogEntries[0]?.integratedTime ?? '', /^20\d\d-/);
+  j.verificationMaterial.tlogEntries[0]!.integratedTime = '0';
+  const v2 = describeBundle(parseBundle(JSON.stringify(j)));
+  t.is(v2.tlogEntries[0]?.integratedTime, undefined);
+  const line = describeLines(v2, false).find((l) => l.startsWith('Transparency log entry: '));
+  t.truthy(line);
+  t.notRegex(line ?? '', /1970/);
+});
+
 test('a certificate without embedded SCTs: no SCT lines and no problem noted', (t) => {
   const blob = parseBundle(readFileSync(path.join(SAMPLES, 'blob.sigstore.json')));
   const leaf = craftLeaf(testAuthority('inspect-no-sct'), {

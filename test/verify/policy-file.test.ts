@@ -34,6 +34,26 @@ test('an issuer with a control character, whitespace or a non-NFC form is refuse
   }
 });
 
+test('an issuer that is not an http(s) URL is refused at its key and line, naming its scheme', (t) => {
+  for (const [issuer, why] of [
+    ['ftp://issuer.example', 'must be an http(s) URL, got ftp:'],
+    ['file:///etc/issuer', 'must be an http(s) URL, got file:'],
+    ['urn:example:issuer', 'must be an http(s) URL, got urn:'],
+    ['issuer.example', 'not a URL: "issuer.example"'],
+  ] as const) {
+    const e = t.throws(() => parsePolicyFile(policy(issuer), 'p.yaml'), {
+      instanceOf: StellaError,
+    });
+    t.is(e?.code, 'POLICY_INVALID', issuer);
+    t.is(e?.message, `p.yaml: environments.default.issuer (line 3): ${why}`);
+  }
+  t.is(
+    parsePolicyFile(policy('http://127.0.0.1:8080'), 'p.yaml').environments.get('default')
+      ?.issuers[0],
+    'http://127.0.0.1:8080',
+  );
+});
+
 test('isPlainIssuerText: the one test of issuer text, for flags and policy files alike', (t) => {
   t.true(isPlainIssuerText(GH));
   t.false(isPlainIssuerText(`${GH}\u0000`));
