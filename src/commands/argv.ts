@@ -73,6 +73,21 @@ export function inputAsUsage(e: unknown): unknown {
   return e instanceof StellaError && e.code === 'INPUT_INVALID' ? usageError(e.message) : e;
 }
 
+/**
+ * A value a command takes as its argument or as a flag (`attest verify FILE` is `--artifact
+ * FILE`, as cosign takes the file of `verify-blob`): why both at once cannot be, or undefined.
+ */
+export function givenTwiceMistake(
+  what: string,
+  argument: string | undefined,
+  flag: string,
+  values: string | readonly string[] | undefined,
+): string | undefined {
+  if (argument === undefined || values === undefined) return undefined;
+  const list = typeof values === 'string' ? [values] : values;
+  return `the ${what} was given twice (${quoted(argument)} and ${list.map((v) => `--${flag} ${quoted(v)}`).join(', ')}): give it once`;
+}
+
 /** The closest known name (a flag, a command), for "did you mean"; none when nothing is near. */
 export function closest(name: string, known: Iterable<string>): string | undefined {
   let best: { n: string; d: number } | undefined;

@@ -274,7 +274,11 @@ test('usage errors found after parsing are printed once, and as JSON with --json
   const cases: [string[], string][] = [
     [
       ['attest', 'inspect'],
-      'give --bundle FILE, or --artifact sha256:<hex> (from the attestation store or --archive)',
+      'give the bundle (FILE or --bundle FILE), or --artifact sha256:<hex> (from the attestation store or --archive)',
+    ],
+    [
+      ['attest', 'inspect', 'a.json', '--bundle', 'b.json'],
+      'the bundle was given twice ("a.json" and --bundle "b.json"): give it once',
     ],
     [
       ['attest', 'inspect', '--bundle', 'b.json', '--archive', 'a.tar'],

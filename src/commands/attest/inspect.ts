@@ -1,5 +1,6 @@
-import { Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
+import { givenTwiceMistake } from '../argv.js';
 import { writeStderr, writeStdout } from '../render.js';
 
 export default class AttestInspect extends StellaCommand {
@@ -14,9 +15,17 @@ export default class AttestInspect extends StellaCommand {
 
   static override examples = [
     '<%= config.bin %> attest inspect --artifact sha256:0123...cdef --show-cert',
-    '<%= config.bin %> attest inspect --bundle app.tgz.sigstore.json',
+    '<%= config.bin %> attest inspect app.tgz.sigstore.json',
     '<%= config.bin %> attest inspect --archive export.tar --artifact sha256:0123...cdef --json',
   ];
+
+  static override args = {
+    bundle: Args.string({
+      ignoreStdin: true,
+      description: 'the Sigstore bundle file; the same as --bundle',
+      required: false,
+    }),
+  };
 
   static override flags = {
     bundle: Flags.string({ description: 'Sigstore bundle file' }),
@@ -38,14 +47,17 @@ export default class AttestInspect extends StellaCommand {
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(AttestInspect);
+    const { flags: parsed, args } = await this.parse(AttestInspect);
+    const twice = givenTwiceMistake('bundle', args.bundle, 'bundle', parsed.bundle);
+    if (twice !== undefined) this.usage(twice);
+    const flags = { ...parsed, bundle: args.bundle ?? parsed.bundle };
     const { fail } = await import('../../errors.js');
     const { bundleSourceMistake, loadArtifact, loadBundles } = await import('./verify-run.js');
     const { describeBundle, describeLines, NOT_VERIFIED_NOTE } =
       await import('../../verify/inspect.js');
     if (flags.bundle === undefined && flags.artifact === undefined)
       this.usage(
-        'give --bundle FILE, or --artifact sha256:<hex> (from the attestation store or --archive)',
+        'give the bundle (FILE or --bundle FILE), or --artifact sha256:<hex> (from the attestation store or --archive)',
       );
     let loaded;
     if (flags.bundle !== undefined && flags.artifact === undefined) {

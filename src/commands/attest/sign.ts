@@ -5,7 +5,7 @@ import type { ImageTarget } from '../../oci/sign-target.js';
 import type { RunSignResult } from './sign-run.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 import { badServiceUrl, KEYLESS_SIGNING_FLAGS, signingFlagValues } from './signing-flags.js';
-import { quoted } from '../../util/text.js';
+import { givenTwiceMistake } from '../argv.js';
 import { writeStdout } from '../render.js';
 
 export default class AttestSign extends StellaCommand {
@@ -84,10 +84,8 @@ export default class AttestSign extends StellaCommand {
 
   async run(): Promise<void> {
     const { flags: parsed, args } = await this.parse(AttestSign);
-    if (args.artifact !== undefined && parsed.artifact !== undefined)
-      this.usage(
-        `the artifact was given twice (${quoted(args.artifact)} and --artifact ${quoted(parsed.artifact)}): give it once`,
-      );
+    const twice = givenTwiceMistake('artifact', args.artifact, 'artifact', parsed.artifact);
+    if (twice !== undefined) this.usage(twice);
     const artifact = args.artifact ?? parsed.artifact;
     if (artifact === undefined)
       this.usage('missing required flag --artifact (or the artifact as an argument)');

@@ -18,7 +18,7 @@ import {
 import { terminalLine } from '../../util/text.js';
 import { bundleSourceMistake, runVerify } from './verify-run.js';
 import { commandLineIdentity, type ResolvedIdentity } from '../identity-flags.js';
-import { inputAsUsage } from '../argv.js';
+import { givenTwiceMistake, inputAsUsage } from '../argv.js';
 import { explainLines } from './explain-render.js';
 import type { IdentityExplanation } from '../../verify/identity.js';
 import type { FlagValues } from '../flag-spec.js';
@@ -26,7 +26,6 @@ import type { VERIFY_FLAGS } from './verify-spec.js';
 import type { CheckpointReport } from '../../trust/store/consistency.js';
 import { maxAgeDaysMistake } from '../../trust/store/max-age.js';
 import { commandLine, printConsistencyEvidence } from './consistency-run.js';
-import { quoted } from '../../util/text.js';
 
 function describeCheckpoint(c: CheckpointReport): string {
   const w = c.witnesses.length ? `, cosigned by ${c.witnesses.join(', ')}` : '';
@@ -188,11 +187,8 @@ export async function executeVerify(
 ): Promise<number> {
   const json = flags.json;
   if (positionalArtifact !== undefined) {
-    if (flags.artifact !== undefined)
-      return printUsageError(
-        `the artifact was given twice (${quoted(positionalArtifact)} and ${flags.artifact.map((a) => `--artifact ${quoted(a)}`).join(', ')}): give it once`,
-        json,
-      );
+    const twice = givenTwiceMistake('artifact', positionalArtifact, 'artifact', flags.artifact);
+    if (twice !== undefined) return printUsageError(twice, json);
     flags = { ...flags, artifact: [positionalArtifact] };
   }
   // A usage mistake (no identity at all, both spellings of a flag, a pattern that is not an
