@@ -699,6 +699,9 @@ export function checkWritableTarget(path: string, opts: WritableTargetOptions = 
       cause === undefined ? undefined : { cause },
     );
   };
+  // "-" is standard input or output everywhere else: a file of that name is never what was meant.
+  if (path === '-')
+    refuse('standard output is not supported for this file: give a path (./- for a file named -)');
   const clash = opts.inputs ? overwrittenInput(target, opts.inputs) : undefined;
   if (clash !== undefined) refuse(clash);
   let st: Stats | undefined;

@@ -485,6 +485,14 @@ test('H56 checkWritableTarget: a missing folder, a folder at the target, a file 
     /^cannot write bundle \(--output\) ".*no-such\/b\.json": its folder ".*no-such" does not exist$/,
   );
   refused(t, () => checkWritableTarget(dir, opts), 'INPUT_INVALID', /: is a directory$/);
+  // "-" means standard input or output everywhere: never a file of that name, by mistake.
+  refused(
+    t,
+    () => checkWritableTarget('-', opts),
+    'INPUT_INVALID',
+    /^cannot write bundle \(--output\) "-": standard output is not supported for this file: give a path \(\.\/- for a file named -\)$/,
+  );
+  checkWritableTarget(join(dir, '-'), opts);
   refused(
     t,
     () =>

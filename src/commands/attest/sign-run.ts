@@ -53,7 +53,7 @@ export interface RunSignOptions {
   trustedRootPath?: string;
   fulcioUrl?: string;
   rekorUrl?: string;
-  /** Default: <artifact file>.sigstore.json, or <hex>.sigstore.json for a digest. */
+  /** Default: <artifact file>.sigstore.json, or <hex>.sigstore.json for a digest; "-": standard output. */
   outputPath?: string;
   /** Attestation store path (flag); undefined -> env / per-user default; false -> do not store. */
   attestationStorePath?: string | false;
@@ -278,11 +278,19 @@ export interface Keeping {
   logged: string;
 }
 
+/** `--output -`: the bundle goes to standard output, as `trust export --output -` writes its document. */
+export const STDOUT_OUTPUT = '-';
+
+/** Where the bundle went, for messages: the file, or standard output. */
+export function bundlePlace(outputPath: string): string {
+  return outputPath === STDOUT_OUTPUT ? 'standard output' : outputPath;
+}
+
 /** The store could not keep the signature: say where the entry and the bundle are. */
 function storeFailed(e: StellaError, k: Keeping, writeError: StellaError | undefined): StellaError {
   const bundleAt = writeError
     ? `and the bundle could not be written either (${writeError.message})`
-    : `the bundle is in ${k.outputPath}`;
+    : `the bundle is in ${bundlePlace(k.outputPath)}`;
   return e.reworded(`${e.message}; ${k.logged}: ${bundleAt}`, {
     ...e.details,
     logIndex: k.result.rekor.logIndex,
@@ -320,7 +328,9 @@ export function keepSignature(
 ): void {
   let writeError: StellaError | undefined;
   try {
-    writeFileAtomic(k.outputPath, k.result.bundleJson, { what: 'bundle' });
+    // The document itself, the bytes a file would hold (data, not a message).
+    if (k.outputPath === STDOUT_OUTPUT) process.stdout.write(k.result.bundleJson);
+    else writeFileAtomic(k.outputPath, k.result.bundleJson, { what: 'bundle' });
   } catch (e) {
     if (!(e instanceof StellaError)) throw e;
     writeError = e;
@@ -360,26 +370,30 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   // Every local output is checked before the first request: a typo in --output or a bad
   // attestation store must not leave a permanent log entry and no bundle.
   const stores = await import('../../store/attestations.js');
-  const outputPath = resolve(opts.outputPath ?? defaultOutputPath(opts.artifact));
-  checkWritableTarget(outputPath, {
-    what: 'bundle (--output)',
-    inputs: [
-      {
-        what: '--artifact',
-        path: looksLikeDigestReference(opts.artifact) ? undefined : opts.artifact,
-      },
-      { what: '--predicate', path: opts.predicatePath },
-      {
-        what: 'the attestation store',
-        path:
-          opts.attestationStorePath === false
-            ? undefined
-            : stores.resolveAttestationStorePath(opts.attestationStorePath, env),
-      },
-      ...signingSetupInputs(opts, setup),
-    ],
-  });
-  logInfo(`bundle will be written to ${outputPath}`);
+  const outputPath =
+    opts.outputPath === STDOUT_OUTPUT
+      ? STDOUT_OUTPUT
+      : resolve(opts.outputPath ?? defaultOutputPath(opts.artifact));
+  if (outputPath !== STDOUT_OUTPUT)
+    checkWritableTarget(outputPath, {
+      what: 'bundle (--output)',
+      inputs: [
+        {
+          what: '--artifact',
+          path: looksLikeDigestReference(opts.artifact) ? undefined : opts.artifact,
+        },
+        { what: '--predicate', path: opts.predicatePath },
+        {
+          what: 'the attestation store',
+          path:
+            opts.attestationStorePath === false
+              ? undefined
+              : stores.resolveAttestationStorePath(opts.attestationStorePath, env),
+        },
+        ...signingSetupInputs(opts, setup),
+      ],
+    });
+  logInfo(`bundle will be written to ${bundlePlace(outputPath)}`);
   const { storePath, store } = prepareAttestationStore(stores, opts.attestationStorePath, env);
   try {
     const result = await signArtifact({
@@ -398,7 +412,9 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
     warnings.push(...result.warnings);
     const logged = `the signature is logged (${result.tlog.map((e) => `${e.url} log index ${e.logIndex}`).join(', ')}${result.rekor.uuid ? `, entry ${result.rekor.uuid}` : ''})`;
     keepSignature({ result, outputPath, storePath, logged }, stores, store);
-    logInfo(`bundle written to ${outputPath}${storePath ? ` and kept in ${storePath}` : ''}`);
+    logInfo(
+      `bundle written to ${bundlePlace(outputPath)}${storePath ? ` and kept in ${storePath}` : ''}`,
+    );
     return {
       ...result,
       outputPath,

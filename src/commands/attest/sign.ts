@@ -6,7 +6,7 @@ import type { RunSignResult } from './sign-run.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 import { badServiceUrl, KEYLESS_SIGNING_FLAGS, signingFlagValues } from './signing-flags.js';
 import { givenTwiceMistake } from '../argv.js';
-import { writeStdout } from '../render.js';
+import { writeStderr, writeStdout } from '../render.js';
 
 export default class AttestSign extends StellaCommand {
   static override summary =
@@ -64,7 +64,8 @@ export default class AttestSign extends StellaCommand {
     }),
     output: Flags.string({
       char: 'o',
-      description: 'bundle path (default <artifact>.sigstore.json)',
+      description:
+        'bundle path (default <artifact>.sigstore.json); - writes the bundle to standard output (the summary goes to standard error)',
     }),
     'attestation-store': Flags.string({
       description:
@@ -95,7 +96,11 @@ export default class AttestSign extends StellaCommand {
     const { signTargetMistake } = await import('../../oci/reference.js');
     const badTarget = signTargetMistake(flags);
     if (badTarget !== undefined) this.usage(badTarget);
-    const { runSign } = await import('./sign-run.js');
+    if (flags.output === '-' && this.jsonMode)
+      this.usage(
+        '--output - writes the bundle to standard output, where --json writes its object: give one',
+      );
+    const { bundlePlace, runSign } = await import('./sign-run.js');
     // An image in a registry: the digest is signed, then the bundle is attached there too.
     const { imageTarget } = await import('../../oci/sign-target.js');
     const target = await imageTarget(flags.artifact, flags.image, registryFlagValues(flags));
@@ -110,35 +115,37 @@ export default class AttestSign extends StellaCommand {
       outputPath: flags.output,
       attestationStorePath: flags['attestation-store'],
     });
-    const attached = target ? await this.attach(target, r) : undefined;
+    const attached = target ? await this.attach(target, r, bundlePlace(r.outputPath)) : undefined;
     for (const w of r.warnings) this.warning(w);
     if (this.jsonMode) {
       this.printJson(signJson(r, attached));
       return;
     }
-    writeStdout(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
-    writeStdout(`  bundle:   ${r.outputPath}\n`);
-    writeStdout(`  identity: ${r.identity}\n  issuer:   ${r.issuer}\n`);
+    // With the bundle on standard output, the summary goes to standard error.
+    const say = flags.output === '-' ? writeStderr : writeStdout;
+    say(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
+    say(`  bundle:   ${bundlePlace(r.outputPath)}\n`);
+    say(`  identity: ${r.identity}\n  issuer:   ${r.issuer}\n`);
     for (const e of r.tlog)
-      writeStdout(
+      say(
         `  rekor:    ${e.apiVersion === 2 ? 'v2 ' : ''}log index ${e.logIndex} at ${e.url} (${e.kind})${e.apiVersion === 1 && e === r.tlog[0] ? `, entry ${r.rekor.uuid}` : ''}\n`,
       );
-    for (const t of r.timestamps) writeStdout(`  time:     ${t.time} (RFC 3161, ${t.url})\n`);
+    for (const t of r.timestamps) say(`  time:     ${t.time} (RFC 3161, ${t.url})\n`);
     if (attached)
-      writeStdout(
+      say(
         `  attached: ${attached.image} (referrer ${attached.manifestDigest}, ${attached.indexedBy === 'referrers-api' ? 'referrers API' : `referrers tag ${attached.tag}`})\n`,
       );
   }
 
   /** Attaches the bundle to the signed image; signed and kept but not attached says how to attach it later. */
-  private async attach(target: ImageTarget, r: RunSignResult): Promise<Attached> {
+  private async attach(target: ImageTarget, r: RunSignResult, place: string): Promise<Attached> {
     this.progress('attaching to the image...');
     try {
       return await target.attach(r.bundleJson);
     } catch (e) {
       if (!(e instanceof StellaError)) throw e;
       throw e.reworded(
-        `${e.message} (signed: the bundle is in ${r.outputPath} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath} --image ${target.name}\`)`,
+        `${e.message} (signed: the bundle is in ${place} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath === '-' ? 'FILE' : r.outputPath} --image ${target.name}\`)`,
       );
     }
   }

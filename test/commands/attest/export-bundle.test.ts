@@ -604,6 +604,20 @@ test('--output naming a file the export reads is refused before anything is read
   reopened.close();
 });
 
+test('--output - is refused before anything is read, not written as a file named "-" (a tar to standard output is not supported)', async (t) => {
+  const dir = tmp(t);
+  const r = await runCli(
+    ['attest', 'export-bundle', '--bundle', s('blob.sigstore.json'), '--output', '-', '--json'],
+    { ...OFFLINE, cwd: dir },
+  );
+  t.is(r.code, EXIT_CODES.INPUT_INVALID, r.stdout + r.stderr);
+  t.regex(
+    (JSON.parse(r.stdout) as { error: { message: string } }).error.message,
+    /^cannot write export archive \(--output\) "-": standard output is not supported for this file/,
+  );
+  t.false(existsSync(path.join(dir, '-')));
+});
+
 test('--bundle alone is the export: its bundles go as given, without --artifact or --all, and the attestation store is not read', async (t) => {
   const dir = tmp(t);
   const out = path.join(dir, 'x.tar');

@@ -24,6 +24,7 @@ import { NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../../helpers/paths.js';
 import { startSandbox } from '../../../src/sandbox/server/index.js';
 import { runSign } from '../../../src/commands/attest/sign-run.js';
 import { StellaError } from '../../../src/errors.js';
+import { AttestationStore } from '../../../src/store/attestations.js';
 import { rekorV1TreeSize } from '../../sign/helpers.js';
 
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD] };
@@ -368,4 +369,62 @@ test('a bundle that cannot be written after logging: the error names the entry, 
   ]);
   t.is(exp.code, 0, exp.stdout + exp.stderr);
   t.true(readFileSync(join(dir, 'rec.tar')).length > 1024);
+});
+
+test('--output - writes the bundle to standard output and the summary to standard error; with --json it is a usage error before any request', async (t) => {
+  const dir = tmp();
+  const sandbox = await startSandbox({ dataDir: join(dir, 'sb') });
+  t.teardown(() => sandbox.close());
+  const jwt = sandbox.mintToken({ platform: 'github', repo: 'org/repo', expiresIn: 3600 });
+  const args = [
+    'attest',
+    'sign',
+    '--keyless',
+    '--artifact',
+    ARTIFACT,
+    '--identity-token',
+    jwt,
+    '--config',
+    sandbox.signerConfigPath,
+    '--output',
+    '-',
+    '--attestation-store',
+    join(dir, 'a.db'),
+  ];
+  const both = await runCli([...args, '--json'], { cwd: dir });
+  t.is(both.code, 2, both.stdout + both.stderr);
+  t.is(
+    JSON.parse(both.stdout).error.message,
+    '--output - writes the bundle to standard output, where --json writes its object: give one',
+  );
+  t.is(await rekorV1TreeSize(sandbox.urls.rekor), 0, 'nothing was logged');
+
+  const r = await runCli(args, { cwd: dir });
+  t.is(r.code, 0, r.stderr);
+  // Until stop 52 this wrote a file named "-" in the working folder.
+  t.false(existsSync(join(dir, '-')));
+  const bundle = JSON.parse(r.stdout) as { mediaType: string };
+  t.is(bundle.mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+  t.regex(r.stderr, /^signed sha256:[0-9a-f]{64}\n {2}bundle: {3}standard output\n/m);
+  // The bytes on standard output are the bundle: it verifies, and is the one kept in the store.
+  writeFileSync(join(dir, 'b.json'), r.stdout);
+  const v = await runCli([
+    'attest',
+    'verify',
+    '--bundle',
+    join(dir, 'b.json'),
+    '--artifact',
+    ARTIFACT,
+    '--trusted-root',
+    sandbox.trustedRootPath,
+    '--certificate-identity',
+    'https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/heads/main',
+    '--certificate-oidc-issuer',
+    sandbox.urls.oidcIssuer,
+  ]);
+  t.is(v.code, 0, v.stdout + v.stderr);
+  const stored = AttestationStore.open(join(dir, 'a.db'), 'read');
+  t.teardown(() => stored.close());
+  const [key] = [...stored.eachStoredKey()];
+  t.is(Buffer.from(stored.bundleBytesById(key!.id)!).toString('utf8'), r.stdout);
 });
