@@ -7,6 +7,7 @@ import test from 'ava';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  chownSync,
   closeSync,
   existsSync,
   ftruncateSync,
@@ -446,8 +447,19 @@ test('H57 a secret is read only from a file of ours, closed to others, not throu
     'INPUT_INVALID',
     /symbolic link/,
   );
-  // Owned by someone else: /etc/hostname-like files belong to root.
-  if (process.getuid?.() !== 0 && existsSync('/etc/passwd')) {
+  // Owned by someone else: as root, a file given to another user (nobody, 65534); otherwise
+  // /etc/passwd, which belongs to root. One of the two holds wherever the tests run.
+  if (process.getuid?.() === 0) {
+    const theirs = join(dir, 'theirs.key');
+    writeFileAtomic(theirs, 'k', { mode: 0o600 });
+    chownSync(theirs, 65534, 65534);
+    refused(
+      t,
+      () => readFileBounded(theirs, { what: 'key', maxBytes: 64, secret: true }),
+      'INPUT_INVALID',
+      /^key ".*theirs\.key": owned by uid 65534, not by this user \(0\)$/,
+    );
+  } else {
     refused(
       t,
       () => readFileBounded('/etc/passwd', { what: 'key', maxBytes: 1 << 20, secret: true }),
@@ -468,6 +480,13 @@ test('H54 readFileBounded: a file whose size fstat does not know (/proc) is read
     () => readFileBounded('/proc/self/mem', { what: 'x', maxBytes: 1 << 20 }),
     'INPUT_INVALID',
     /^x "\/proc\/self\/mem": EIO/,
+  );
+  // The artifact reader too: the read error is an input error naming the file, never raw.
+  refused(
+    t,
+    () => readArtifactFile('/proc/self/mem', { what: '--artifact' }),
+    'INPUT_INVALID',
+    /^--artifact "\/proc\/self\/mem": EIO/,
   );
 });
 

@@ -5,6 +5,8 @@
  */
 import test from 'ava';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Bundle } from '../../src/bundle/model.js';
 import { parseBundle } from '../../src/bundle/parse.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
@@ -15,6 +17,8 @@ import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { utf8 } from '../../src/util/encoding.js';
 import { ISSUER_URL, testAuthority, testTsa } from '../helpers/authority-bundles.js';
 import { craftLeaf, trustWithTsa, tsaTimedBundle } from '../helpers/crafted-bundles.js';
+import { PROJECT_ROOT } from '../helpers/paths.js';
+import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
 
 const ARTIFACT = utf8.encode('the signed artifact\n');
 const T = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -79,4 +83,32 @@ test('with nothing declared, an artifact given as a SHA-384 digest names the has
     r.error?.message,
     'ECDSA P-256 with SHA-384 (declared by the artifact digest given) is not an allowed signature algorithm; allowed for ECDSA P-256: SHA-256',
   );
+});
+
+test('a managed-key bundle verifies over the artifact given as bytes or only as its SHA-256 digest (the key, not a certificate, is used for the prehash check)', async (t) => {
+  const samples = path.join(PROJECT_ROOT, 'samples');
+  const read = (f: string) => readFileSync(path.join(samples, f));
+  const artifact = new Uint8Array(read('artifact.txt'));
+  const keyed = parseBundle(read('managed-key.sigstore.json'));
+  const sampleTrust = parseTrustedRoot(read('trusted_root.json'));
+  const keyPolicy = buildPolicy({ publicKeyPem: read('key.pub').toString('utf8') });
+  for (const given of [
+    { kind: 'bytes', data: artifact },
+    {
+      kind: 'digest',
+      algorithm: 'SHA2_256',
+      digest: new Uint8Array(createHash('sha256').update(artifact).digest()),
+    },
+  ] as const) {
+    const r = await verifyBundleReport({
+      bundle: keyed,
+      artifact: given,
+      trust: sampleTrust,
+      policy: keyPolicy,
+    });
+    t.true(r.ok, `${given.kind}: ${r.error?.message}`);
+    t.like(r.checks.find((c) => c.check === 'signature')?.details, {
+      algorithm: { key: 'ECDSA P-256', hash: 'sha256', declared: true },
+    });
+  }
 });
