@@ -36,6 +36,29 @@ export interface InTotoStatement {
 }
 
 /**
+ * cosign's names for predicate types (`cosign attest --type`, `verify-attestation --type`),
+ * as cosign maps them (cmd/cosign/cli/options/predicate.go): a user may type the name where a
+ * URI is asked for, and it stands for that URI everywhere after.
+ */
+export const COSIGN_PREDICATE_TYPES: Readonly<Record<string, string>> = {
+  custom: 'https://cosign.sigstore.dev/attestation/v1',
+  cyclonedx: 'https://cyclonedx.org/bom',
+  link: 'https://in-toto.io/Link/v1',
+  openvex: 'https://openvex.dev/ns',
+  slsaprovenance: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
+  slsaprovenance1: 'https://slsa.dev/provenance/v1',
+  spdx: 'https://spdx.dev/Document',
+  spdxjson: 'https://spdx.dev/Document',
+  vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+};
+
+/** A predicate type as a user gives it: cosign's name for one becomes its URI; anything else is kept as it is. */
+export function predicateTypeURI(value: string): string {
+  return Object.hasOwn(COSIGN_PREDICATE_TYPES, value) ? COSIGN_PREDICATE_TYPES[value]! : value;
+}
+
+/**
  * Why `value` cannot name a predicate type, or undefined when it can. in-toto's predicateType
  * is a URI, and a verifier compares it exactly: so no whitespace or control character (which
  * `new URL` trims or skips without a word, so " https://slsa.dev/provenance/v1" parsed) and
@@ -62,14 +85,14 @@ export function bundlePredicateType(content: BundleContent): string | undefined 
 }
 
 /** What every refusal of a predicate type's text ends with. */
-export const PREDICATE_TYPE_RULE = 'a predicate type is a URI, compared exactly';
+export const PREDICATE_TYPE_RULE = `a predicate type is a URI, compared exactly, or cosign's name for one (${Object.keys(COSIGN_PREDICATE_TYPES).join(', ')})`;
 
 /** Why a predicate type a user gives (`what` names the flag) cannot be one, as a message; undefined when it can. */
 export function predicateTypeFlagMistake(
   value: string,
   what = '--predicate-type',
 ): string | undefined {
-  const mistake = predicateTypeMistake(value);
+  const mistake = predicateTypeMistake(predicateTypeURI(value));
   return mistake === undefined
     ? undefined
     : `${what} ${quoted(value)} ${mistake}: ${PREDICATE_TYPE_RULE}`;

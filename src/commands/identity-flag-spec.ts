@@ -92,7 +92,7 @@ export const PREDICATE_TYPE_FLAG = {
   'predicate-type': {
     type: 'string',
     description:
-      'require an in-toto attestation (DSSE) of exactly this predicate type URI, e.g. https://slsa.dev/provenance/v1 (cosign verify-attestation --type); a plain signature or another type fails',
+      "require an in-toto attestation (DSSE) of exactly this predicate type URI, e.g. https://slsa.dev/provenance/v1, or cosign's name for one (slsaprovenance1, spdxjson, cyclonedx, ...: cosign verify-attestation --type); a plain signature or another type fails",
   },
 } as const satisfies FlagSpecs;
 

@@ -30,7 +30,7 @@ import {
   type PolicyFile,
 } from '../verify/policy-file.js';
 import { quoted } from '../util/text.js';
-import { checkPredicateTypeFlag } from '../bundle/intoto.js';
+import { checkPredicateTypeFlag, predicateTypeURI } from '../bundle/intoto.js';
 
 export interface IdentityFlagValues {
   'certificate-identity'?: string | undefined;
@@ -145,8 +145,9 @@ export function identityPolicyOptions(
   ];
   const identityFlags = identity !== undefined || issuer !== undefined || extensions.length > 0;
   const allowBroadIdentity = flags['allow-broad-identity'] ?? false;
-  const predicateType =
-    flags['predicate-type'] !== undefined ? { predicateType: flags['predicate-type'] } : {};
+  const asked =
+    flags['predicate-type'] !== undefined ? predicateTypeURI(flags['predicate-type']) : undefined;
+  const predicateType = asked !== undefined ? { predicateType: asked } : {};
 
   if (flags.policy !== undefined && identityFlags) {
     fail(
@@ -202,7 +203,6 @@ export function identityPolicyOptions(
   const environment = flags.environment ?? DEFAULT_ENVIRONMENT;
   const options = policyOptionsForEnvironment(file, environment);
   if (allowBroadIdentity) options.allowBroadIdentity = true;
-  const asked = flags['predicate-type'];
   if (asked !== undefined) {
     if (options.predicateType !== undefined && options.predicateType !== asked)
       fail(

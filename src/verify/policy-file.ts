@@ -38,7 +38,7 @@ import { compileIdentityPattern } from './identity-pattern.js';
 import { describeBreadth, type IdentityBreadth } from './identity-breadth.js';
 import { fulcioExtensionByName } from '../x509/fulcio-extensions.js';
 import { quoted } from '../util/text.js';
-import { PREDICATE_TYPE_RULE, predicateTypeMistake } from '../bundle/intoto.js';
+import { PREDICATE_TYPE_RULE, predicateTypeMistake, predicateTypeURI } from '../bundle/intoto.js';
 
 export interface PolicyEnvironment {
   name: string;
@@ -284,9 +284,9 @@ function readEnvironment(
   };
 }
 
-/** `predicateType:`, a URI written as it is compared (predicateTypeMistake). */
+/** `predicateType:`, a URI written as it is compared (predicateTypeMistake), or cosign's name for one. */
 function readPredicateType(r: PolicyYaml, at: string, node: Node | null): string {
-  const value = r.str(node, at);
+  const value = predicateTypeURI(r.str(node, at));
   const mistake = predicateTypeMistake(value);
   if (mistake !== undefined) r.bad(at, node, `${quoted(value)} ${mistake}: ${PREDICATE_TYPE_RULE}`);
   return value;

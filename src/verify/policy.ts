@@ -12,7 +12,7 @@ import { compileIdentityPattern, type IdentityMatcher } from './identity-pattern
 import { describeBreadth, identityBreadth, type IdentityBreadth } from './identity-breadth.js';
 import { unsatisfiableHint } from './identity-hints.js';
 import { quoted } from '../util/text.js';
-import { checkPredicateTypeFlag } from '../bundle/intoto.js';
+import { checkPredicateTypeFlag, predicateTypeURI } from '../bundle/intoto.js';
 
 export interface IdentityPolicyPattern {
   /** The pattern as the user gave it. */
@@ -288,7 +288,8 @@ export function buildPolicy(opts: PolicyOptions): VerificationPolicy {
     requireTlog: opts.requireTlog ?? false,
     requireSct: opts.requireSct ?? true,
     tlogThreshold: opts.tlogThreshold ?? 1,
-    predicateType: opts.predicateType,
+    predicateType:
+      opts.predicateType === undefined ? undefined : predicateTypeURI(opts.predicateType),
     now: opts.now ?? Date.now(),
     warnings,
   };

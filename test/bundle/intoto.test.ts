@@ -4,6 +4,8 @@ import { StellaError, type ErrorCode } from '../../src/errors.js';
 import {
   buildInTotoStatement,
   checkPredicateTypeFlag,
+  COSIGN_PREDICATE_TYPES,
+  predicateTypeURI,
   IN_TOTO_STATEMENT_V01,
   IN_TOTO_STATEMENT_V1,
   matchSubject,
@@ -256,7 +258,35 @@ test('a predicate type a user gives is a URI written as it is compared: no white
     ['slsa-provenance', 'is not a URI'],
   ] as const)
     t.is(predicateTypeMistake(bad), why, JSON.stringify(bad));
+  // cosign's names (cmd/cosign/cli/options/predicate.go) stand for their URIs; nothing else is renamed.
+  t.deepEqual(
+    Object.fromEntries(Object.keys(COSIGN_PREDICATE_TYPES).map((n) => [n, predicateTypeURI(n)])),
+    {
+      custom: 'https://cosign.sigstore.dev/attestation/v1',
+      cyclonedx: 'https://cyclonedx.org/bom',
+      link: 'https://in-toto.io/Link/v1',
+      openvex: 'https://openvex.dev/ns',
+      slsaprovenance: 'https://slsa.dev/provenance/v0.2',
+      slsaprovenance02: 'https://slsa.dev/provenance/v0.2',
+      slsaprovenance1: 'https://slsa.dev/provenance/v1',
+      spdx: 'https://spdx.dev/Document',
+      spdxjson: 'https://spdx.dev/Document',
+      vuln: 'https://cosign.sigstore.dev/attestation/vuln/v1',
+    },
+  );
+  for (const kept of [
+    'https://slsa.dev/provenance/v1',
+    'SLSAprovenance1',
+    'constructor',
+    'toString',
+  ])
+    t.is(predicateTypeURI(kept), kept, kept);
+  t.notThrows(() => checkPredicateTypeFlag('spdxjson'));
+  t.throws(() => checkPredicateTypeFlag('constructor'), { message: /"constructor" is not a URI/ });
   const e = t.throws(() => checkPredicateTypeFlag('slsa', '--type'), { instanceOf: StellaError });
   t.is(e.code, 'INPUT_INVALID');
-  t.is(e.message, '--type "slsa" is not a URI: a predicate type is a URI, compared exactly');
+  t.is(
+    e.message,
+    `--type "slsa" is not a URI: a predicate type is a URI, compared exactly, or cosign's name for one (custom, cyclonedx, link, openvex, slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, spdxjson, vuln)`,
+  );
 });

@@ -229,7 +229,7 @@ test('--predicate-type goes into the options beside identity flags, --key or a p
     );
     t.is(
       e.message,
-      '--predicate-type "slsa" is not a URI: a predicate type is a URI, compared exactly',
+      `--predicate-type "slsa" is not a URI: a predicate type is a URI, compared exactly, or cosign's name for one (custom, cyclonedx, link, openvex, slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, spdxjson, vuln)`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -137,6 +137,12 @@ test('predicateType: a URI the environment requires, carried into its options; a
   const file = parsePolicyFile(withType(SLSA), 'p.yaml');
   t.is(file.environments.get('default')?.predicateType, SLSA);
   t.is(policyOptionsForEnvironment(file, 'default').predicateType, SLSA);
+  // cosign's name for a type stands for its URI (cosign verify-attestation --type slsaprovenance1).
+  t.is(
+    parsePolicyFile(withType('slsaprovenance1'), 'p.yaml').environments.get('default')
+      ?.predicateType,
+    SLSA,
+  );
   const none = parsePolicyFile(policy(GH), 'p.yaml');
   t.is(none.environments.get('default')?.predicateType, undefined);
   t.false('predicateType' in policyOptionsForEnvironment(none, 'default'));
@@ -150,7 +156,7 @@ test('predicateType: a URI the environment requires, carried into its options; a
     t.is(e?.code, 'POLICY_INVALID', value);
     t.is(
       e?.message,
-      `p.yaml: environments.default.predicateType (line 5): ${JSON.stringify(value)} ${why}: a predicate type is a URI, compared exactly`,
+      `p.yaml: environments.default.predicateType (line 5): ${JSON.stringify(value)} ${why}: a predicate type is a URI, compared exactly, or cosign's name for one (custom, cyclonedx, link, openvex, slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, spdxjson, vuln)`,
     );
   }
   const empty = t.throws(() => parsePolicyFile(`${policy(GH)}    predicateType: ""\n`, 'p.yaml'), {

@@ -13,7 +13,11 @@ import { fail, failureOf, StellaError } from '../../errors.js';
 import { parseTimeFlag } from '../../util/time.js';
 import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
 import { BUNDLE_LIMITS } from '../../bundle/model.js';
-import { bundlePredicateType, predicateTypeFlagMistake } from '../../bundle/intoto.js';
+import {
+  bundlePredicateType,
+  predicateTypeFlagMistake,
+  predicateTypeURI,
+} from '../../bundle/intoto.js';
 import { parseTrustedRoot } from '../../trust/trusted-root.js';
 import {
   AttestationStore,
@@ -589,10 +593,15 @@ export function checkExportOutput(
   });
 }
 
-export async function runExportBundle(opts: ExportBundleOptions): Promise<ExportBundleResult> {
+export async function runExportBundle(given: ExportBundleOptions): Promise<ExportBundleResult> {
   // The flags' own conflicts first: nothing is read for a command that cannot run.
-  const mistake = exportOptionsMistake(opts);
+  const mistake = exportOptionsMistake(given);
   if (mistake !== undefined) fail('INPUT_INVALID', 'input', mistake);
+  // cosign's name for a predicate type stands for its URI from here on.
+  const opts =
+    given.predicateType === undefined
+      ? given
+      : { ...given, predicateType: predicateTypeURI(given.predicateType) };
   // A keyless seal leaves a permanent log entry: the output must be writable before it is made.
   checkExportOutput(opts);
   const asBundle = opts.outputPath.toLowerCase().endsWith('.json');

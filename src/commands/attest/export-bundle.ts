@@ -77,7 +77,7 @@ export default class AttestExportBundle extends StellaCommand {
     }),
     'predicate-type': Flags.string({
       description:
-        'export only in-toto attestations of exactly this predicate type URI (e.g. https://slsa.dev/provenance/v1): the provenance of each artifact where the store also holds its signature; with FILE.json output, the filter that picks the one',
+        "export only in-toto attestations of exactly this predicate type URI (e.g. https://slsa.dev/provenance/v1, or cosign's name for one, slsaprovenance1): the provenance of each artifact where the store also holds its signature; with FILE.json output, the filter that picks the one",
     }),
     'include-trusted-root': Flags.string({
       description:

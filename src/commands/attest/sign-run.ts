@@ -36,7 +36,7 @@ import type { KeyPairGenerator } from '../../sign/keys.js';
 import type { AttestationStore } from '../../store/attestations.js';
 import { IMAGE_NEEDS_DIGEST } from '../../oci/reference.js';
 import { resolveStorePath } from '../../trust/store/paths.js';
-import { checkPredicateTypeFlag } from '../../bundle/intoto.js';
+import { checkPredicateTypeFlag, predicateTypeURI } from '../../bundle/intoto.js';
 
 export type ArtifactType = 'blob' | 'image';
 
@@ -234,7 +234,7 @@ function readPredicate(opts: RunSignOptions): { type: string; value: unknown } |
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     fail('INPUT_INVALID', 'input', `--predicate ${opts.predicatePath}: must be a JSON object`);
   checkPredicateTypeFlag(opts.predicateType);
-  return { type: opts.predicateType, value };
+  return { type: predicateTypeURI(opts.predicateType), value };
 }
 
 type AttestationStores = typeof import('../../store/attestations.js');

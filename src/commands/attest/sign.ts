@@ -54,7 +54,8 @@ export default class AttestSign extends StellaCommand {
       dependsOn: ['predicate-type'],
     }),
     'predicate-type': Flags.string({
-      description: 'predicate type URI (e.g. https://slsa.dev/provenance/v1)',
+      description:
+        "predicate type URI (e.g. https://slsa.dev/provenance/v1), or cosign's name for one (slsaprovenance1, spdxjson, cyclonedx, ...: cosign attest --type)",
       dependsOn: ['predicate'],
     }),
     ...KEYLESS_SIGNING_FLAGS,

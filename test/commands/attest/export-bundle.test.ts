@@ -702,7 +702,11 @@ test('--predicate-type picks the attestations of that type: the one bundle a FIL
   t.is(picked.code, 0, picked.stderr);
   t.is(readFileSync(json, 'utf8'), readFileSync(s('attestation.sigstore.json'), 'utf8'));
   // An artifact with no attestation of that type is left out by name, and the export says so.
-  const none = await exportJson('--predicate-type', 'https://spdx.dev/Document');
+  // cosign's name for the type picks the same bundle.
+  const byName = await exportJson('--predicate-type', 'slsaprovenance1');
+  t.is(byName.code, 0, byName.stderr);
+  t.is(readFileSync(json, 'utf8'), readFileSync(s('attestation.sigstore.json'), 'utf8'));
+  const none = await exportJson('--predicate-type', 'spdxjson');
   t.is(none.code, EXIT_CODES.NO_ATTESTATIONS_FOUND, none.stderr);
   t.regex(
     none.stderr,
@@ -777,6 +781,6 @@ test('--predicate-type picks the attestations of that type: the one bundle a FIL
   t.is(bad.code, 2, bad.stderr);
   t.regex(
     bad.stderr,
-    /^error: --predicate-type "slsa" is not a URI: a predicate type is a URI, compared exactly\n/,
+    /^error: --predicate-type "slsa" is not a URI: a predicate type is a URI, compared exactly, or cosign's name for one \(custom, [a-z0-9, ]+\)\n/,
   );
 });

@@ -591,11 +591,26 @@ test('--predicate-type: a bundle passes only as an in-toto attestation of exactl
     explained.stdout,
     /\n {2}SAN URI +"https:\/\/github\.com\/stella-samples\/demo\/.*": MATCH /,
   );
+  // cosign's names for types (verify-attestation --type) stand for their URIs.
+  exits(
+    t,
+    await runCli([...attestation, '--predicate-type', 'slsaprovenance1'], OFFLINE),
+    0,
+    undefined,
+    "cosign's name slsaprovenance1",
+  );
+  exits(
+    t,
+    await runCli([...attestation, '--predicate-type', 'spdxjson'], OFFLINE),
+    EXIT_CODES.PREDICATE_TYPE_MISMATCH,
+    /^error: policy: predicate type mismatch: the bundle's in-toto statement has predicate type "https:\/\/slsa\.dev\/provenance\/v1", not "https:\/\/spdx\.dev\/Document"\n/,
+    "cosign's name spdxjson",
+  );
   exits(
     t,
     await runCli([...attestation, '--predicate-type', 'slsa'], OFFLINE),
     2,
-    /^error: --predicate-type "slsa" is not a URI: a predicate type is a URI, compared exactly\n/,
+    /^error: --predicate-type "slsa" is not a URI: a predicate type is a URI, compared exactly, or cosign's name for one \(custom, [a-z0-9, ]+\)\n/,
     'not a URI',
   );
 
