@@ -1098,21 +1098,23 @@ test('--report naming the archive, an artifact, the policy file or the trust sto
       `cannot write --report "${report}": it is ${named}: writing there would replace it; give another path`,
     );
   }
+  const verifyFiles = (report: string) =>
+    runCli(
+      [
+        'attest',
+        'verify',
+        '--archive',
+        tar,
+        ...s.policy,
+        '--artifacts-dir',
+        files,
+        '--report',
+        report,
+      ],
+      env(s),
+    );
   // Inside --artifacts-dir the next run would hash the report as an artifact absent from the archive.
-  const inside = await runCli(
-    [
-      'attest',
-      'verify',
-      '--archive',
-      tar,
-      ...s.policy,
-      '--artifacts-dir',
-      files,
-      '--report',
-      path.join(files, 'report.html'),
-    ],
-    env(s),
-  );
+  const inside = await verifyFiles(path.join(files, 'report.html'));
   t.is(inside.code, EXIT_CODES.INPUT_INVALID, inside.stderr);
   t.regex(
     inside.stderr,
@@ -1126,20 +1128,7 @@ test('--report naming the archive, an artifact, the policy file or the trust sto
   t.deepEqual(readdirSync(files).sort(), ['a0', 'a1', 'a2']);
   // Beside them (and with no garbage where the trust store is), the report is written.
   rmSync(trustStore);
-  const ok = await runCli(
-    [
-      'attest',
-      'verify',
-      '--archive',
-      tar,
-      ...s.policy,
-      '--artifacts-dir',
-      files,
-      '--report',
-      path.join(s.dir, 'report.html'),
-    ],
-    env(s),
-  );
+  const ok = await verifyFiles(path.join(s.dir, 'report.html'));
   t.is(ok.code, 0, ok.stdout + ok.stderr);
   t.true(existsSync(path.join(s.dir, 'report.html')));
 });

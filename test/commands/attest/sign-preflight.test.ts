@@ -288,26 +288,36 @@ test('Ed25519 preferred with ECDSA allowed: a blob falls back to ECDSA P-256, sa
   t.true(r.stderr.indexOf('with ECDSA_P256') < r.stderr.indexOf('NETWORK ATTEMPT'));
 });
 
-test('a certificate already expired when Fulcio answers (its clock is off) is refused before anything is logged', async (t) => {
-  const dir = tmp();
-  const skew = 30 * 60 * 1000;
-  const sandbox = await startSandbox({ dataDir: join(dir, 'sb'), now: () => Date.now() - skew });
-  t.teardown(() => sandbox.close());
-  const jwt = sandbox.mintToken({ platform: 'github', repo: 'org/repo', expiresIn: 3600 });
-  const r = await runCli([
+/** `attest sign` of ARTIFACT through a running sandbox, with a fresh GitHub token. */
+function sandboxSignArgs(
+  sandbox: Awaited<ReturnType<typeof startSandbox>>,
+  output: string,
+  store: string,
+): string[] {
+  return [
     'attest',
     'sign',
     '--keyless',
     '--artifact',
     ARTIFACT,
     '--identity-token',
-    jwt,
+    sandbox.mintToken({ platform: 'github', repo: 'org/repo', expiresIn: 3600 }),
     '--config',
     sandbox.signerConfigPath,
     '--output',
-    join(dir, 'b.json'),
+    output,
     '--attestation-store',
-    join(dir, 'a.db'),
+    store,
+  ];
+}
+
+test('a certificate already expired when Fulcio answers (its clock is off) is refused before anything is logged', async (t) => {
+  const dir = tmp();
+  const skew = 30 * 60 * 1000;
+  const sandbox = await startSandbox({ dataDir: join(dir, 'sb'), now: () => Date.now() - skew });
+  t.teardown(() => sandbox.close());
+  const r = await runCli([
+    ...sandboxSignArgs(sandbox, join(dir, 'b.json'), join(dir, 'a.db')),
     '--json',
   ]);
   t.is(r.code, 26, r.stdout + r.stderr);
@@ -375,22 +385,7 @@ test('--output - writes the bundle to standard output and the summary to standar
   const dir = tmp();
   const sandbox = await startSandbox({ dataDir: join(dir, 'sb') });
   t.teardown(() => sandbox.close());
-  const jwt = sandbox.mintToken({ platform: 'github', repo: 'org/repo', expiresIn: 3600 });
-  const args = [
-    'attest',
-    'sign',
-    '--keyless',
-    '--artifact',
-    ARTIFACT,
-    '--identity-token',
-    jwt,
-    '--config',
-    sandbox.signerConfigPath,
-    '--output',
-    '-',
-    '--attestation-store',
-    join(dir, 'a.db'),
-  ];
+  const args = sandboxSignArgs(sandbox, '-', join(dir, 'a.db'));
   const both = await runCli([...args, '--json'], { cwd: dir });
   t.is(both.code, 2, both.stdout + both.stderr);
   t.is(
