@@ -1,7 +1,7 @@
 /**
- * Unknown commands and extra words, through the real CLI. oclif reads `stella attest inspect
- * b.json` as the command `attest:inspect:b.json`; the hook hands it to `attest inspect`, whose
- * reader names the extra word. A command that does not exist is a usage error naming the
+ * Unknown commands and extra words, through the real CLI. oclif reads `stella trust list
+ * b.json` as the command `trust:list:b.json`; the hook hands it to `trust list`, whose reader
+ * names the extra word. A command that does not exist is a usage error naming the
  * closest one. Both are exit 2, and one JSON object with --json.
  */
 import test from 'ava';
@@ -15,7 +15,7 @@ const run = (args: string[]) => runCli(args, { env: { HOME: home, XDG_DATA_HOME:
 
 test('an extra word after a command is that command\'s "unexpected argument", exit 2', async (t) => {
   for (const args of [
-    ['attest', 'inspect', 'bundle.json'],
+    ['trust', 'history', 'bundle.json'],
     ['trust', 'list', 'bundle.json'],
     ['trust', 'keys', 'list', 'bundle.json'],
   ]) {
@@ -31,7 +31,7 @@ test('an extra word after a command is that command\'s "unexpected argument", ex
 });
 
 test('an extra word with --json: one USAGE_ERROR object naming the word', async (t) => {
-  const r = await run(['attest', 'inspect', 'bundle.json', 'other', '--json']);
+  const r = await run(['trust', 'list', 'bundle.json', 'other', '--json']);
   t.is(r.code, 2);
   t.deepEqual(
     JSON.parse(r.stdout),
@@ -40,6 +40,15 @@ test('an extra word with --json: one USAGE_ERROR object naming the word', async 
     }),
   );
   t.is(r.stderr, '');
+  // A command that takes one argument names the word after it (attest inspect BUNDLE, since stop 52).
+  const one = await run(['attest', 'inspect', 'bundle.json', 'other', '--json']);
+  t.is(one.code, 2);
+  t.deepEqual(
+    JSON.parse(one.stdout),
+    usageJson('unexpected argument "other": this command takes at most 1 (BUNDLE)', {
+      details: { argument: 'other' },
+    }),
+  );
 });
 
 test('the extra word is refused before the command does anything: no trust store is read', async (t) => {
