@@ -78,3 +78,37 @@ test('help help shows the help command itself, not the root', async (t) => {
   t.regex(r.stdout, /USAGE\s+\$ stella help \[COMMAND\.\.\.\]/);
   t.notRegex(r.stdout, /TOPICS/);
 });
+
+test('a usage line written by hand (where oclif draws exclusions wrongly) names every visible flag of its command, and no other', async (t) => {
+  const commands = [
+    (await import('../../src/commands/attest/sign.js')).default,
+    (await import('../../src/commands/attest/export-bundle.js')).default,
+    (await import('../../src/commands/policy/test.js')).default,
+  ];
+  for (const command of commands) {
+    const usage = command.usage as string;
+    const flags = { ...command.baseFlags, ...command.flags } as Record<
+      string,
+      { hidden?: boolean; char?: string }
+    >;
+    const visible = Object.entries(flags).filter(([, f]) => !f.hidden);
+    const named = new Set(
+      [...usage.matchAll(/(?<![\w-])(--[a-z0-9-]+|-[a-z])\b/g)].map((m) => m[1]!),
+    );
+    const spelled = (name: string, f: { char?: string }) =>
+      named.has(`--${name}`) || (f.char !== undefined && named.has(`-${f.char}`));
+    t.deepEqual(
+      visible.filter(([name, f]) => !spelled(name, f)).map(([name]) => name),
+      [],
+      `${usage}: flags missing`,
+    );
+    const known = new Set(
+      visible.flatMap(([name, f]) => [`--${name}`, ...(f.char ? [`-${f.char}`] : [])]),
+    );
+    t.deepEqual(
+      [...named].filter((n) => !known.has(n)),
+      [],
+      `${usage}: words that are no flag`,
+    );
+  }
+});

@@ -22,6 +22,11 @@ export default class AttestExportBundle extends StellaCommand {
     'only when --attestation-store is given). Verify from it with `stella attest verify --archive`.',
   ].join(' ');
 
+  // oclif draws the exclusions as groups that say less than the rules (--fulcio-url seeming to
+  // exclude --rekor-url; "[--image <value>... | ]"): the choices as they are.
+  static override usage =
+    'attest export-bundle -o <value> [--all | [--artifact <value>...] [--image <value>...] [--images-from <value>]] [--bundle <value>...] [--json] [--verbose] [--include-proofs] [--attestation-store <value>] [--predicate-type <value>] [--include-trusted-root <value>] [--created-at <value>] [--seal-key <value> | --seal-keyless [--identity-token <value>] [--config <value>] [--signing-config <value> | [--fulcio-url <value>] [--rekor-url <value>]]] [--include-consistency] [--refresh-proofs] [--trusted-root <value>] [--store <value>] [--allow-insecure-registry] [--registry-username <value>] [--registry-password-stdin]';
+
   static override examples = [
     '<%= config.bin %> attest export-bundle --all --output export.tar',
     '<%= config.bin %> attest export-bundle --artifact sha256:0123...cdef --artifact sha256:4567...89ab --include-trusted-root trusted_root.json --output export.tar',

@@ -21,6 +21,11 @@ export default class AttestSign extends StellaCommand {
     "timestamp. Rekor's and the TSA's answers are checked against --trusted-root before the bundle is written.",
   ].join(' ');
 
+  // oclif draws --signing-config's exclusions as one group of three, as if --fulcio-url excluded
+  // --rekor-url, which a private Fulcio needs beside it.
+  static override usage =
+    'attest sign [ARTIFACT] --keyless [--json] [--verbose] [--artifact <value>] [--image <value>] [--allow-insecure-registry] [--registry-username <value>] [--registry-password-stdin] [--type blob|image] [--predicate <value> --predicate-type <value>] [--identity-token <value>] [--config <value>] [--signing-config <value> | [--fulcio-url <value>] [--rekor-url <value>]] [--trusted-root <value>] [-o <value>] [--attestation-store <value>]';
+
   static override examples = [
     '<%= config.bin %> attest sign --keyless --artifact ./dist/app.tgz',
     '<%= config.bin %> attest sign --keyless --artifact sha256:0123...cdef --type image --output image.sigstore.json',

@@ -12,6 +12,10 @@ export default class PolicyTest extends StellaCommand {
     'match, 45 (identity mismatch) otherwise; a bad pattern is a usage error (exit 2).',
   ].join(' ');
 
+  // oclif draws --pattern's exclusions as three alternatives, as if --environment excluded --policy.
+  static override usage =
+    'policy test --identity <value> (--pattern <value> | --policy <value> [--environment <value>]) [--json] [--verbose]';
+
   static override examples = [
     '<%= config.bin %> policy test --identity "repo:myorg/myrepo:ref:refs/heads/main" --pattern "repo:myorg/myrepo:ref:refs/heads/(main|develop)"',
     '<%= config.bin %> policy test --identity "repo:myorg/myrepo:ref:refs/tags/v1.2.0" --policy policy.yaml --environment production',
