@@ -628,18 +628,25 @@ export interface WritableTargetOptions extends AtomicWriteOptions {
   inputs?: readonly CommandInput[];
 }
 
+/** `abs` (resolved) with its folder's symlinks resolved: the name a file there has or will have. */
+function realName(abs: string): string {
+  return join(realFolder(dirname(abs)), basename(abs));
+}
+
 /**
- * Where a name leads: the file's device and inode when it exists, so another spelling, a
- * symlink or `..` all meet; else the name it will have (its folder resolved), so a store the
- * command creates is caught too.
+ * Where a name leads: the file's device and inode when it exists (`st`), so another spelling,
+ * a symlink or `..` all meet; else the name it will have, so a store the command creates is
+ * caught too.
  */
-function fileKey(path: string, stat: (p: string) => Stats): string {
-  const abs = resolve(path);
+function fileKey(abs: string, st: Stats | undefined): string {
+  return st ? `inode ${st.dev}:${st.ino}` : `name ${realName(abs)}`;
+}
+
+function statOrUndefined(path: string, stat: (p: string) => Stats): Stats | undefined {
   try {
-    const st = stat(abs);
-    return `inode ${st.dev}:${st.ino}`;
+    return stat(path);
   } catch {
-    return `name ${join(realFolder(dirname(abs)), basename(abs))}`;
+    return undefined;
   }
 }
 
@@ -657,22 +664,17 @@ function realFolder(dir: string): string {
  * replaced, its target kept, so only a file that is itself one of the inputs is lost.
  */
 function overwrittenInput(target: string, inputs: readonly CommandInput[]): string | undefined {
-  let out: Stats | undefined;
-  try {
-    out = lstatSync(target);
-  } catch {
-    // nothing there yet: compared by name below
-  }
+  const out = statOrUndefined(target, lstatSync);
   if (out?.isSymbolicLink()) return undefined;
-  const outKey = fileKey(target, lstatSync);
-  const outReal = join(realFolder(dirname(target)), basename(target));
+  const outKey = fileKey(target, out);
   for (const input of inputs) {
-    if (input.path === undefined || input.path === '-') continue;
+    if (input.path === undefined || input.path === STDIN_PATH) continue;
+    const abs = resolve(input.path);
     if (input.folder) {
-      const folder = realFolder(resolve(input.path));
-      if (outReal.startsWith(folder.endsWith(sep) ? folder : folder + sep))
+      const folder = realFolder(abs);
+      if (realName(target).startsWith(folder.endsWith(sep) ? folder : folder + sep))
         return `it is inside ${input.what} ${quoted(input.path, PATH_CHARS_SHOWN)}, which this command reads whole: write it elsewhere`;
-    } else if (fileKey(input.path, statSync) === outKey) {
+    } else if (fileKey(abs, statOrUndefined(abs, statSync)) === outKey) {
       return `it is ${input.what} ${quoted(input.path, PATH_CHARS_SHOWN)}: writing there would replace it; give another path`;
     }
   }
