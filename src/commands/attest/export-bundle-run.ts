@@ -344,6 +344,11 @@ function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] 
   return kept.map((artifactDigest) => ({ artifactDigest, bytes, source: `--bundle ${path}` }));
 }
 
+/** `--output FILE.json`: the one bundle selected, as a standard Sigstore bundle, not an archive. */
+function isBundleOutput(outputPath: string): boolean {
+  return outputPath.toLowerCase().endsWith('.json');
+}
+
 /** What exportOptionsMistake reads: the choice of bundles and the form of the output. */
 export type ExportChoice = Pick<
   ExportBundleOptions,
@@ -368,7 +373,7 @@ export function exportOptionsMistake(opts: ExportChoice): string | undefined {
   if (opts.all && opts.artifacts.length > 0) return '--all and --artifact cannot be combined';
   if (!opts.all && opts.artifacts.length === 0 && !opts.registry && opts.bundlePaths.length === 0)
     return 'say what to export: --artifact sha256:<hex>, --image or --bundle (repeatable), or --all';
-  const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
+  const asBundle = isBundleOutput(opts.outputPath);
   if (asBundle && (opts.sealKeyPath !== undefined || opts.sealKeyless))
     return `${opts.sealKeyless ? '--seal-keyless' : '--seal-key'} seals an archive: give --output FILE.tar`;
   if (asBundle && opts.includeConsistency)
@@ -573,7 +578,7 @@ export function checkExportOutput(
   opts: Omit<ExportBundleOptions, 'artifacts' | 'all' | 'registry'>,
   imagesFrom?: string,
 ): void {
-  const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
+  const asBundle = isBundleOutput(opts.outputPath);
   checkWritableTarget(opts.outputPath, {
     what: asBundle ? 'exported bundle (--output)' : 'export archive (--output)',
     inputs: [
@@ -604,7 +609,7 @@ export async function runExportBundle(given: ExportBundleOptions): Promise<Expor
       : { ...given, predicateType: predicateTypeURI(given.predicateType) };
   // A keyless seal leaves a permanent log entry: the output must be writable before it is made.
   checkExportOutput(opts);
-  const asBundle = opts.outputPath.toLowerCase().endsWith('.json');
+  const asBundle = isBundleOutput(opts.outputPath);
   const wanted = opts.all ? undefined : new Set(opts.artifacts.map(normalizeArtifactDigest));
   const createdAt = opts.createdAt !== undefined ? parseCreatedAt(opts.createdAt) : undefined;
   const trustedRoot = readIncludedTrustedRoot(opts.trustedRootPath);
