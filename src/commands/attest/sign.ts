@@ -102,11 +102,12 @@ export default class AttestSign extends StellaCommand {
     const { signTargetMistake } = await import('../../oci/reference.js');
     const badTarget = signTargetMistake(flags);
     if (badTarget !== undefined) this.usage(badTarget);
-    if (flags.output === '-' && this.jsonMode)
+    const { bundlePlace, runSign, STDOUT_OUTPUT } = await import('./sign-run.js');
+    const toStdout = flags.output === STDOUT_OUTPUT;
+    if (toStdout && this.jsonMode)
       this.usage(
         '--output - writes the bundle to standard output, where --json writes its object: give one',
       );
-    const { bundlePlace, runSign } = await import('./sign-run.js');
     // An image in a registry: the digest is signed, then the bundle is attached there too.
     const { imageTarget } = await import('../../oci/sign-target.js');
     const target = await imageTarget(flags.artifact, flags.image, registryFlagValues(flags));
@@ -121,14 +122,19 @@ export default class AttestSign extends StellaCommand {
       outputPath: flags.output,
       attestationStorePath: flags['attestation-store'],
     });
-    const attached = target ? await this.attach(target, r, bundlePlace(r.outputPath)) : undefined;
+    const attached = target
+      ? await this.attach(target, r, {
+          place: bundlePlace(r.outputPath),
+          file: toStdout ? 'FILE' : r.outputPath,
+        })
+      : undefined;
     for (const w of r.warnings) this.warning(w);
     if (this.jsonMode) {
       this.printJson(signJson(r, attached));
       return;
     }
     // With the bundle on standard output, the summary goes to standard error.
-    const say = flags.output === '-' ? writeStderr : writeStdout;
+    const say = toStdout ? writeStderr : writeStdout;
     say(`${this.paint('green', 'signed')} ${r.artifactDigest}\n`);
     say(`  bundle:   ${bundlePlace(r.outputPath)}\n`);
     say(`  identity: ${r.identity}\n  issuer:   ${r.issuer}\n`);
@@ -144,14 +150,18 @@ export default class AttestSign extends StellaCommand {
   }
 
   /** Attaches the bundle to the signed image; signed and kept but not attached says how to attach it later. */
-  private async attach(target: ImageTarget, r: RunSignResult, place: string): Promise<Attached> {
+  private async attach(
+    target: ImageTarget,
+    r: RunSignResult,
+    bundle: { place: string; file: string },
+  ): Promise<Attached> {
     this.progress('attaching to the image...');
     try {
       return await target.attach(r.bundleJson);
     } catch (e) {
       if (!(e instanceof StellaError)) throw e;
       throw e.reworded(
-        `${e.message} (signed: the bundle is in ${place} and the attestation store; attach it with \`stella attest attach --bundle ${r.outputPath === '-' ? 'FILE' : r.outputPath} --image ${target.name}\`)`,
+        `${e.message} (signed: the bundle is in ${bundle.place} and the attestation store; attach it with \`stella attest attach --bundle ${bundle.file} --image ${target.name}\`)`,
       );
     }
   }
