@@ -1,6 +1,7 @@
 /**
- * Where the OIDC identity token comes from, in order: an explicit token (--identity-token),
- * STELLAOPS_OIDC_TOKEN, then the CI platform's ambient credentials:
+ * Where the OIDC identity token comes from, in order: an explicit token (--identity-token: the
+ * token itself, or as in cosign the path of a file holding it, such as a Kubernetes projected
+ * token), STELLAOPS_OIDC_TOKEN, then the CI platform's ambient credentials:
  *  - GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=<clientId> with
  *    "Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN" (needs `permissions: id-token: write`).
  *  - Gitea Actions (GITEA_ACTIONS=true): Gitea's OIDC support follows the same request-URL
@@ -10,7 +11,9 @@
  * The token is only decoded here, never trusted: Fulcio verifies it. Decoding lets us refuse an
  * expired token before any request is made.
  */
-import { fail } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { fail, StellaError } from '../errors.js';
+import { readTextFileBounded } from '../util/fs.js';
 import { readBodyWithin } from '../util/http-body.js';
 import { parseJsonStrict } from '../util/json.js';
 import { decodeJwt } from '../util/jwt.js';
@@ -27,7 +30,8 @@ export interface TokenClaims {
   [claim: string]: unknown;
 }
 
-export type TokenSource = 'flag' | 'env' | 'github-actions' | 'gitea-actions' | 'gitlab-ci';
+export type TokenSource =
+  'flag' | 'file' | 'env' | 'github-actions' | 'gitea-actions' | 'gitlab-ci';
 
 export interface ResolvedToken {
   token: string;
@@ -36,7 +40,7 @@ export interface ResolvedToken {
 }
 
 export interface TokenOptions {
-  /** --identity-token */
+  /** --identity-token: a token, or the path of a file holding one. */
   explicit?: string | undefined;
   env?: NodeJS.ProcessEnv;
   /** Allow CI platforms' ambient credentials (config oidc.useAmbientToken). */
@@ -50,8 +54,10 @@ export interface TokenOptions {
   fetchImpl?: typeof fetch;
 }
 
-/** The ambient token service's answer: `{"value": "<JWT>"}`, a few kB. */
+/** The ambient token service's answer: `{"value": "<JWT>"}`, a few kB; a token file the same. */
 const TOKEN_RESPONSE_MAX_BYTES = 64 * 1024;
+
+const TOKEN_ERROR = { code: 'OIDC_TOKEN_INVALID', check: 'signing' } as const;
 
 /** A NumericDate claim (RFC 7519: seconds, a fraction allowed), bounded to Stella's time range. */
 function numericDate(v: unknown, claim: string): number {
@@ -144,7 +150,7 @@ async function findToken(
   if (opts.explicit !== undefined) {
     if (opts.explicit.trim() === '')
       fail('OIDC_TOKEN_MISSING', 'signing', '--identity-token is empty');
-    return { token: opts.explicit, source: 'flag' };
+    return explicitToken(opts.explicit);
   }
   if (env.STELLAOPS_OIDC_TOKEN) return { token: env.STELLAOPS_OIDC_TOKEN, source: 'env' };
   if (opts.useAmbient !== false) {
@@ -179,6 +185,56 @@ async function findToken(
     'signing',
     'no OIDC token: pass --identity-token, set STELLAOPS_OIDC_TOKEN, or run in a CI job with OIDC enabled',
   );
+}
+
+/**
+ * --identity-token as cosign reads it: a value that parses as a JWT is the token; otherwise it
+ * is the path of a file holding one. The value is never echoed in a message, since a
+ * mistyped token is still a credential.
+ */
+function explicitToken(value: string): { token: string; source: TokenSource } {
+  const notJwt = jwtProblem(value);
+  if (notJwt === undefined) return { token: value, source: 'flag' };
+  if (!existsSync(value))
+    fail(
+      TOKEN_ERROR.code,
+      TOKEN_ERROR.check,
+      `--identity-token is neither a JWT nor the path of a file that exists (read as a token: ${notJwt.message}); give the token, or a file holding it`,
+    );
+  const token = readTextFileBounded(value, {
+    what: '--identity-token file',
+    maxBytes: TOKEN_RESPONSE_MAX_BYTES,
+    textError: TOKEN_ERROR,
+  });
+  if (token.trim() === '')
+    fail('OIDC_TOKEN_MISSING', 'signing', '--identity-token names a file that is empty');
+  // Said by the file's name: the user gave a path, and it held something else.
+  const content = jwtProblem(token);
+  if (content !== undefined)
+    fail(
+      TOKEN_ERROR.code,
+      TOKEN_ERROR.check,
+      `--identity-token file ${quoted(value)}: ${content.message}`,
+    );
+  return { token, source: 'file' };
+}
+
+/** Why a value is not a compact JWT, or undefined when it is one (its structure; the claims are checked later). */
+function jwtProblem(value: string): StellaError | undefined {
+  try {
+    decodeJwt(value, { ...TOKEN_ERROR, what: 'identity token' });
+    return undefined;
+  } catch (e) {
+    if (e instanceof StellaError) return e;
+    throw e;
+  }
+}
+
+/** The file --identity-token names, when its value is not a token itself: an input no output may replace. */
+export function identityTokenPath(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' || jwtProblem(value) === undefined
+    ? undefined
+    : value;
 }
 
 /** The GitHub Actions (and Gitea Actions) token request: GET url&audience=..., bearer auth, {"value": jwt}. */

@@ -7,6 +7,9 @@ import {
   resolveIdentityToken,
 } from '../../src/sign/token.js';
 import { StellaError } from '../../src/errors.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 const jwt = (claims: Record<string, unknown>) =>
@@ -40,6 +43,63 @@ test('--identity-token wins over the environment', async (t) => {
   t.is(r.source, 'flag');
   t.is(r.claims.sub, good.sub);
   t.deepEqual(r.claims.aud, ['sigstore']);
+});
+
+test('--identity-token names a file holding the token, as in cosign; the value is never echoed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stella-token-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'oidc-token');
+  writeFileSync(file, jwt(good) + '\n');
+  const r = await resolveIdentityToken({ explicit: file, now: NOW });
+  t.is(r.source, 'file');
+  t.is(r.claims.sub, good.sub);
+  t.is(r.token, jwt(good));
+
+  // Not a token, and no such file: one message covering both readings, without the value.
+  const missing = join(dir, 'no-such-token');
+  const e1 = await t.throwsAsync(resolveIdentityToken({ explicit: missing, now: NOW }), {
+    instanceOf: StellaError,
+  });
+  t.is(e1.code, 'OIDC_TOKEN_INVALID');
+  t.regex(
+    e1.message,
+    /^--identity-token is neither a JWT nor the path of a file that exists \(read as a token: identity token is not a JWT/,
+  );
+  t.false(e1.message.includes('no-such-token'));
+  // A broken token (its payload cut short) says why it is not one.
+  const cut = jwt(good).slice(0, 40) + '.c2ln';
+  const e2 = await t.throwsAsync(resolveIdentityToken({ explicit: cut, now: NOW }), {
+    instanceOf: StellaError,
+  });
+  t.is(e2.code, 'OIDC_TOKEN_INVALID');
+  t.regex(e2.message, /neither a JWT nor .* payload/);
+  t.false(e2.message.includes(cut.slice(0, 20)));
+
+  // The file's content is read as a token, strictly; an empty file is no token.
+  writeFileSync(file, 'not a token\n');
+  const e3 = await t.throwsAsync(resolveIdentityToken({ explicit: file, now: NOW }), {
+    instanceOf: StellaError,
+  });
+  t.is(e3.code, 'OIDC_TOKEN_INVALID');
+  t.regex(e3.message, /^--identity-token file ".*oidc-token": identity token is not a JWT/);
+  writeFileSync(file, ' \n');
+  const e4 = await t.throwsAsync(resolveIdentityToken({ explicit: file, now: NOW }), {
+    instanceOf: StellaError,
+  });
+  t.is(e4.code, 'OIDC_TOKEN_MISSING');
+  t.regex(e4.message, /names a file that is empty/);
+  // A folder, or a file past 64 KiB, is refused by name before anything is parsed.
+  const e5 = await t.throwsAsync(resolveIdentityToken({ explicit: dir, now: NOW }), {
+    instanceOf: StellaError,
+  });
+  t.is(e5.code, 'INPUT_INVALID');
+  t.regex(e5.message, /^--identity-token file ".*": a directory, not a regular file$/);
+  writeFileSync(file, jwt({ ...good, pad: 'x'.repeat(70_000) }));
+  const e6 = await t.throwsAsync(resolveIdentityToken({ explicit: file, now: NOW }), {
+    instanceOf: StellaError,
+  });
+  t.is(e6.code, 'INPUT_INVALID');
+  t.regex(e6.message, /larger than the 65536-byte limit/);
 });
 
 test('STELLAOPS_OIDC_TOKEN, then GitLab SIGSTORE_ID_TOKEN', async (t) => {

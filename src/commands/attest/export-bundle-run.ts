@@ -53,6 +53,7 @@ import {
 } from '../../archive/export.js';
 import type { ExportManifest } from '../../archive/manifest.js';
 import type { RunSignOptions } from './sign-run.js';
+import { identityTokenPath } from '../../sign/token.js';
 import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 import { resolveStorePath } from '../../trust/store/paths.js';
 
@@ -591,6 +592,7 @@ export function checkExportOutput(
       { what: '--trusted-root', path: opts.logsTrustedRootPath },
       { what: 'the trust store', path: resolveStorePath(opts.storePath, opts.env) },
       { what: '--seal-key', path: opts.sealKeyPath },
+      { what: '--identity-token file', path: identityTokenPath(opts.sealKeyless?.identityToken) },
       { what: '--config', path: opts.sealKeyless?.configPath },
       { what: '--signing-config', path: opts.sealKeyless?.signingConfigPath },
       { what: '--images-from', path: imagesFrom },

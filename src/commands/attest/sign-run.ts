@@ -32,6 +32,7 @@ import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.
 import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
 import { signArtifact, type SignInput, type SignResult } from '../../sign/sign.js';
+import { identityTokenPath } from '../../sign/token.js';
 import type { KeyPairGenerator } from '../../sign/keys.js';
 import type { AttestationStore } from '../../store/attestations.js';
 import { IMAGE_NEEDS_DIGEST } from '../../oci/reference.js';
@@ -110,10 +111,14 @@ function loadArtifact(ref: string, type: ArtifactType): SignInput {
  * so an output is never written over one of them (checkWritableTarget's inputs).
  */
 export function signingSetupInputs(
-  opts: Pick<RunSignOptions, 'configPath' | 'signingConfigPath' | 'trustedRootPath'>,
+  opts: Pick<
+    RunSignOptions,
+    'configPath' | 'signingConfigPath' | 'trustedRootPath' | 'identityToken'
+  >,
   setup: SigningSetup,
 ): CommandInput[] {
   return [
+    { what: '--identity-token file', path: identityTokenPath(opts.identityToken) },
     { what: '--config', path: opts.configPath },
     {
       what: opts.signingConfigPath ? '--signing-config' : 'the signing config signer.yaml names',

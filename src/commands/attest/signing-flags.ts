@@ -4,7 +4,8 @@ import { quoted } from '../../util/text.js';
 
 export const KEYLESS_SIGNING_FLAGS = {
   'identity-token': Flags.string({
-    description: 'OIDC identity token (JWT); default STELLAOPS_OIDC_TOKEN or the CI ambient token',
+    description:
+      'OIDC identity token (JWT), or the path of a file holding one (as in cosign); default STELLAOPS_OIDC_TOKEN or the CI ambient token',
   }),
   config: Flags.string({
     description:

@@ -549,7 +549,7 @@ test('--seal-keyless checks the output can be written before signing anything (a
   t.notRegex(r.stderr, /NETWORK ATTEMPT/);
 });
 
-test('--output naming a file the export reads is refused before anything is read: the attestation store, a --bundle, the trusted root, the images list; each is left as it was', async (t) => {
+test('--output naming a file the export reads is refused before anything is read: the attestation store, a --bundle, the trusted root, the images list, the --identity-token file; each is left as it was', async (t) => {
   const dir = tmp(t);
   const storePath = path.join(dir, 'attestations.db');
   const store = AttestationStore.open(storePath, 'write');
@@ -566,7 +566,9 @@ test('--output naming a file the export reads is refused before anything is read
   writeFileSync(root, readFileSync(s(manifest.trustedRoot)));
   const images = path.join(dir, 'images.txt');
   writeFileSync(images, '# none\n');
-  const before = [storePath, bundle, root, images].map((f) => readFileSync(f));
+  const tokenFile = path.join(dir, 'oidc-token');
+  writeFileSync(tokenFile, 'a token file\n');
+  const before = [storePath, bundle, root, images, tokenFile].map((f) => readFileSync(f));
   for (const [args, output, named] of [
     // Before stop 52 this replaced the whole attestation store with the archive.
     [
@@ -582,6 +584,11 @@ test('--output naming a file the export reads is refused before anything is read
       `--include-trusted-root "${root}"`,
     ],
     [['--images-from', images], images, `--images-from "${images}"`],
+    [
+      ['--all', '--seal-keyless', '--identity-token', tokenFile],
+      tokenFile,
+      `--identity-token file "${tokenFile}"`,
+    ],
   ] as const) {
     const r = await runCli(
       ['attest', 'export-bundle', ...args, '--output', output, '--json'],
@@ -595,7 +602,7 @@ test('--output naming a file the export reads is refused before anything is read
     );
   }
   t.deepEqual(
-    [storePath, bundle, root, images].map((f) => readFileSync(f)),
+    [storePath, bundle, root, images, tokenFile].map((f) => readFileSync(f)),
     before,
     'every input is as it was',
   );

@@ -67,6 +67,8 @@ const CASES: {
   message: RegExp;
   /** A file the run must leave exactly as `before` made it. */
   unchanged?: string;
+  /** Text neither output may contain. */
+  absent?: string;
 }[] = [
   {
     name: 'output in a missing folder',
@@ -237,6 +239,29 @@ const CASES: {
     message: /cannot write bundle \(--output\) ".*a\.db": it is the attestation store ".*a\.db"/,
   },
   {
+    name: 'output is the --identity-token file',
+    args: (d) =>
+      base(join(d, 'oidc-token'), join(d, 'a.db')).map((a) =>
+        a.split('.').length === 3 && a.startsWith('eyJ') ? join(d, 'oidc-token') : a,
+      ),
+    before: (d) => writeFileSync(join(d, 'oidc-token'), token() + '\n'),
+    code: 10,
+    message:
+      /cannot write bundle \(--output\) ".*oidc-token": it is --identity-token file ".*oidc-token"/,
+    unchanged: 'oidc-token',
+  },
+  {
+    name: 'an --identity-token that is neither a token nor a file (the value is not repeated)',
+    args: (d) =>
+      base(join(d, 'b.json'), join(d, 'a.db')).map((a) =>
+        a.split('.').length === 3 && a.startsWith('eyJ') ? join(d, 'secret-value') : a,
+      ),
+    code: 67,
+    message:
+      /--identity-token is neither a JWT nor the path of a file that exists \(read as a token: identity token is not a JWT .*\); give the token, or a file holding it/,
+    absent: 'secret-value',
+  },
+  {
     name: 'an empty signer.yaml',
     args: (d) => [...base(join(d, 'b.json'), join(d, 'a.db')), '--config', join(d, 'signer.yaml')],
     before: (d) => writeFileSync(join(d, 'signer.yaml'), ''),
@@ -259,6 +284,8 @@ for (const c of CASES) {
     t.is(json.code, c.code, json.stdout + json.stderr);
     t.regex(JSON.parse(json.stdout).error.message, c.message);
     if (c.unchanged !== undefined) t.deepEqual(readFileSync(join(dir, c.unchanged)), kept);
+    if (c.absent !== undefined)
+      t.false((r.stdout + r.stderr + json.stdout + json.stderr).includes(c.absent));
     // No bundle, no temporary; a store is created only where a store may be.
     t.deepEqual(
       readdirSync(dir).filter((f) => !before.includes(f) && f !== 'a.db'),

@@ -123,6 +123,30 @@ test('sandbox up --detach, token, attest sign, verify from the store, sandbox do
   ]);
   t.is(verify.code, 0, verify.stdout + verify.stderr);
   t.is(JSON.parse(verify.stdout).ok, true);
+
+  // cosign's --identity-token: the token, or the path of a file holding it (with its newline).
+  const tokenFile = join(root, 'oidc-token');
+  writeFileSync(tokenFile, token + '\n');
+  const fromFile = await stella([
+    'attest',
+    'sign',
+    '--keyless',
+    '--artifact',
+    artifact,
+    '--identity-token',
+    tokenFile,
+    '--config',
+    join(data, 'signer.yaml'),
+    '--attestation-store',
+    store,
+    '--output',
+    join(root, 'from-file.sigstore.json'),
+    '--json',
+  ]);
+  t.is(fromFile.code, 0, fromFile.stderr + fromFile.stdout);
+  t.is(JSON.parse(fromFile.stdout).tokenSource, 'file');
+  t.is(JSON.parse(fromFile.stdout).identity, signed.identity);
+
   const none = await stella([
     'attest',
     'verify',
