@@ -490,7 +490,11 @@ test('the signing-certificate attribute (ESSCertIDv2) must name the signer certi
  * A token built field by field like src/timestamp/issue.ts, but with the SignerInfo digest
  * algorithm (which hashes the TSTInfo into the signed messageDigest attribute) chosen here.
  */
-function tokenWithAttrDigest(hash: 'sha1' | 'sha256'): Uint8Array {
+function tokenWithAttrDigest(
+  hash: 'sha1' | 'sha256',
+  /** The SignerInfo's signed-attributes field as written ([0] IMPLICIT SET), or none. */
+  attrsField: (attrs: Uint8Array) => Uint8Array[] = (attrs) => [implicit(0, attrs)],
+): Uint8Array {
   const tstInfo = parseTimeStampToken(token()).tstInfo.der;
   const leaf = parseCertificate(tsa.leaf);
   const attrs = setOf(
@@ -505,7 +509,7 @@ function tokenWithAttrDigest(hash: 'sha1' | 'sha256'): Uint8Array {
     int(1),
     seq(leaf.issuerDer, int(leaf.serialBytes)),
     seq(oid(hash === 'sha1' ? OID.sha1 : OID.sha256)),
-    implicit(0, attrs),
+    ...attrsField(attrs),
     seq(oid(tsa.leafSigner.algorithmOid)),
     octetString(tsa.leafSigner.sign(attrs)),
   );
@@ -531,6 +535,28 @@ test('the signed attributes must bind the TSTInfo with SHA-256 or better: a SHA-
     () => verifyRfc3161Timestamp(tokenWithAttrDigest('sha1'), data, [tsa.authority]),
     /^timestamp uses unsupported digest 1\.3\.14\.3\.2\.26$/,
   );
+});
+
+test('a SignerInfo without signed attributes, or with a [0] that is not constructed, is refused as such (the signature covers them)', (t) => {
+  for (const [why, field] of [
+    ['no signed attributes', () => []],
+    // [0] IMPLICIT with the SET's bytes but the primitive form.
+    [
+      'a primitive [0]',
+      (attrs: Uint8Array) => [
+        contextPrimitive(0, parseDer(attrs, { code: 'TIMESTAMP_INVALID' }).value),
+      ],
+    ],
+  ] as const)
+    t.is(
+      rejects(
+        t,
+        () => verifyRfc3161Timestamp(tokenWithAttrDigest('sha256', field), data, [tsa.authority]),
+        /^RFC 3161 timestamp: SignerInfo without signed attributes \(at offset \d+\)$/,
+      ).check,
+      'verified-times',
+      why,
+    );
 });
 
 test('an embedded signer that names the trusted TSA root as issuer but is signed by another key does not chain', (t) => {

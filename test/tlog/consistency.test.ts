@@ -156,6 +156,24 @@ test('a latest checkpoint older than one the log presented as latest is a rollba
   });
 });
 
+test('a held checkpoint that a shipment presents as latest is recorded as latest, so a later shipment cannot roll back past it', (t) => {
+  // 16 was stored proven from a bundle, never as a latest; now a shipment presents it as latest.
+  const before = [held(A, 8), held(A, 16)];
+  const a = assessLog(before, [view(A, 8)], { latest: view(A, 16), proofs: [proof(A, 8, 16)] });
+  if (!a.ok) return t.fail(a.message);
+  t.deepEqual(
+    a.upserts.map((u) => [u.treeSize, u.proven, u.latest]),
+    [[16, true, true]],
+  );
+  t.deepEqual(a.newlyProven, []);
+  // The store after that write: a shipment whose latest is 12 is a rollback.
+  const after = before.map((h) => a.upserts.find((u) => keyOf(u) === keyOf(h)) ?? h);
+  t.like(assessLog(after, [view(A, 8)], { latest: view(A, 12), proofs: [proof(A, 8, 12)] }), {
+    ok: false,
+    code: 'CHECKPOINT_ROLLBACK',
+  });
+});
+
 test('a valid proof from a tree size no bundle or held checkpoint has proves nothing: CONSISTENCY_PROOF_INVALID', (t) => {
   // The proof from A's 12 to 16 verifies, but nothing the shipment or the store holds is at 12.
   const a = assessLog([held(A, 8)], [view(A, 8)], {

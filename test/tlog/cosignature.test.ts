@@ -129,6 +129,25 @@ test('a vkey key ID not written as 8 lower-case hex digits is refused as such, b
     });
 });
 
+test('a vkey whose key is not 0x04 and 32 bytes is refused as such: a signed-note (0x01) log key, a bare key, a longer one', (t) => {
+  const w = witness('witness.example.com/type');
+  const v = formatWitnessVkey(w.key);
+  // Name and key ID: up to the second "+" (the base64 key may hold "+" itself).
+  const head = v.slice(0, v.indexOf('+', v.indexOf('+') + 1) + 1);
+  const key = w.key.publicKey;
+  for (const [raw, what] of [
+    // A log's own vkey (C2SP signed-note, Ed25519 = 0x01) given where a witness's is wanted.
+    [Buffer.concat([Buffer.of(0x01), key]), '33 bytes of type 0x01'],
+    [Buffer.from(key), `32 bytes of type 0x${key[0]!.toString(16).padStart(2, '0')}`],
+    [Buffer.concat([Buffer.of(0x04), key, Buffer.of(0)]), '34 bytes of type 0x04'],
+  ] as const)
+    t.throws(() => parseWitnessKey(head + raw.toString('base64')), {
+      instanceOf: StellaError,
+      code: 'WITNESS_INVALID',
+      message: `vkey key must be 0x04 followed by a 32-byte Ed25519 key (a tlog-cosignature v1 witness), got ${what}`,
+    });
+});
+
 test('text with fewer than two "+" is no vkey: refused with the two forms a witness key takes', (t) => {
   const w = witness('witness.example.com/plus');
   const v = formatWitnessVkey(w.key);

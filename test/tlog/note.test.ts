@@ -342,6 +342,8 @@ test('checkpoint body: strict fields', (t) => {
     [`o\n+1\n${h}\n`, /not a decimal number/],
     [`o\n 1\n${h}\n`, /not a decimal number/],
     [`o\n9007199254740992\n${h}\n`, /beyond 2\^53-1/],
+    // 2^63-1 is a tree size the format allows; only Stella's 2^53-1 limit refuses it.
+    [`o\n9223372036854775807\n${h}\n`, /tree size 9223372036854775807 is beyond 2\^53-1/],
     [`o\n9223372036854775808\n${h}\n`, /exceeds 2\^63-1/],
     [`o\n1\n${h.slice(0, -4)}AA==\n`, /root hash is 31 bytes/],
     [`o\n1\n${h.replace('=', '')}\n`, /not valid base64/],

@@ -138,6 +138,23 @@ for (const version of ['0.0.1', '0.0.2'] as const) {
   });
 }
 
+test('a Rekor v2 body is never built without keyDetails (v2 verifiers carry it); v1 bodies have no such field', (t) => {
+  const message = 'Rekor v2 bodies need keyDetails (e.g. PKIX_ECDSA_P256_SHA_256)';
+  const hashed = (version: '0.0.1' | '0.0.2') =>
+    buildHashedRekordBody({
+      version,
+      digest: { algorithm: 'SHA2_256', digest: artifactDigest },
+      signature: msgSig,
+      verifier: { certificateDer: certDer },
+    });
+  const dsse = (version: '0.0.1' | '0.0.2') =>
+    buildDsseBody({ version, envelope, verifier: { certificateDer: certDer } });
+  refused(t, () => hashed('0.0.2'), 'INPUT_INVALID', message);
+  refused(t, () => dsse('0.0.2'), 'INPUT_INVALID', message);
+  t.notThrows(() => hashed('0.0.1'));
+  t.notThrows(() => dsse('0.0.1'));
+});
+
 test('hashedrekord 0.0.2 over DSSE (Rekor v2): digest of PAE binds', (t) => {
   const body = buildHashedRekordBody({
     version: '0.0.2',

@@ -251,8 +251,18 @@ test('verifyWithAlgorithm: RSA-PSS verifies only under parameters it can read wh
     ['MGF1 over another hash', seq(hash, mgf(OID.sha384), salt)],
     ['a mask generation function other than MGF1', seq(hash, explicit(1, alg(OID.sha256)), salt)],
     ['trailer field 2', seq(hash, mgf(OID.sha256), salt, explicit(3, int(2)))],
+    // A field that is not [n] EXPLICIT (here a bare OID) is not RSASSA-PSS-params.
+    ['a universal field among the parameters', seq(hash, mgf(OID.sha256), salt, oid(OID.sha256))],
+    // The salt length is part of what was signed: 20 declared, 32 used.
+    ['another salt length', seq(hash, mgf(OID.sha256), explicit(2, int(20)))],
   ] as const)
     t.false(verifies(params), why);
+  // Readable parameters and a signature that does not match the data: false.
+  const good = node(seq(hash, mgf(OID.sha256), salt));
+  t.false(verifyWithAlgorithm(OID.rsaPss, good, publicKey, utf8.encode('other data'), signature));
+  const flipped = Uint8Array.from(signature);
+  flipped[10]! ^= 1;
+  t.false(verifyWithAlgorithm(OID.rsaPss, good, publicKey, data, flipped));
 });
 
 test('reports unknown critical extensions', (t) => {

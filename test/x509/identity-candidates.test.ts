@@ -171,6 +171,15 @@ test('GitLab: project_path, ref_type and ref, recognised by its config URI shape
     ),
     undefined,
   );
+  // No project (no repository URI) or no ref: nothing to derive, never "project_path:undefined".
+  for (const exts of <Record<string, string>[]>[
+    { 'build-config-uri': GL_CONFIG, 'source-repository-ref': 'refs/heads/main' },
+    { ...base, 'build-config-uri': GL_CONFIG },
+  ]) {
+    const cert = leafWith(GL_CONFIG, 'https://gitlab.example', exts);
+    t.is(detectPlatform(cert), 'gitlab');
+    t.is(derivedSubject(cert), undefined);
+  }
 });
 
 test('Gitea: <owner>/<repo>:ref:<ref>, only when both the repository URI and the ref are there', (t) => {
