@@ -44,6 +44,7 @@ export function argvShapeOf(
       allowNo: f.type === 'boolean' && Boolean((f as { allowNo?: boolean }).allowNo),
       exclusive: f.exclusive,
       dependsOn: f.dependsOn,
+      options: f.type === 'option' ? (f as { options?: readonly string[] }).options : undefined,
     })),
     args: Object.keys(args ?? {}),
     variadic: strict === false,
