@@ -494,6 +494,9 @@ test('required tlog entry fields are checked', (t) => {
   const mutations: [(e: Json) => void, RegExp][] = [
     [(e) => delete e.logId, /tlogEntries\[0\]\.logId missing/],
     [(e) => delete e.kindVersion, /tlogEntries\[0\]\.kindVersion missing/],
+    // protobuf JSON's null is the default: missing, said as such (not "expected an object").
+    [(e) => (e.kindVersion = null), /tlogEntries\[0\]\.kindVersion missing$/],
+    [(e) => (e.logId = null), /tlogEntries\[0\]\.logId missing$/],
     [(e) => (e.kindVersion.kind = ''), /kindVersion\.kind missing/],
     [(e) => delete e.canonicalizedBody, /canonicalizedBody missing/],
     [(e) => (e.inclusionProof.rootHash = ''), /inclusionProof\.rootHash missing/],

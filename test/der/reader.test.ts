@@ -7,6 +7,7 @@ import {
   readBitString,
   readBoolean,
   readInteger,
+  readSmallInteger,
   readOid,
   readPreciseTime,
   readString,
@@ -188,6 +189,17 @@ test('readInteger: values and minimality', (t) => {
   t.throws(() => readInteger(parseDer(h('0202ff80'))), { message: /non-minimal INTEGER/ });
   t.throws(() => readInteger(parseDer(h('0200'))), { message: /empty INTEGER/ });
   t.throws(() => readInteger(parseDer(h('0500'))), { message: /expected INTEGER/ });
+});
+
+test('readSmallInteger: 0 to 2^53-1 only; a negative or larger one is out of range, named', (t) => {
+  t.is(readSmallInteger(parseDer(h('020100'))), 0);
+  // 2^53-1 = 0x1fffffffffffff
+  t.is(readSmallInteger(parseDer(h('02071fffffffffffff'))), Number.MAX_SAFE_INTEGER);
+  for (const der of ['0201ff', '020180', '020720000000000000'])
+    t.throws(() => readSmallInteger(parseDer(h(der)), 'pathLenConstraint'), {
+      instanceOf: StellaError,
+      message: /pathLenConstraint out of range/,
+    });
 });
 
 test('readOid: dotted form and strictness', (t) => {

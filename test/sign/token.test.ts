@@ -55,6 +55,13 @@ test('--identity-token names a file holding the token, as in cosign; the value i
   t.is(r.claims.sub, good.sub);
   t.is(r.token, jwt(good));
 
+  // An empty value is no token and no file: said as missing.
+  for (const empty of ['', '  '])
+    await t.throwsAsync(resolveIdentityToken({ explicit: empty, now: NOW }), {
+      instanceOf: StellaError,
+      code: 'OIDC_TOKEN_MISSING',
+      message: '--identity-token is empty',
+    });
   // Not a token, and no such file: one message covering both readings, without the value.
   const missing = join(dir, 'no-such-token');
   const e1 = await t.throwsAsync(resolveIdentityToken({ explicit: missing, now: NOW }), {
