@@ -2,6 +2,49 @@ import { StellaCommand } from '../base.js';
 import { storeFlag } from './shared.js';
 import { writeStdout } from '../render.js';
 import { terminalLine } from '../../util/text.js';
+import type { HistoryItem } from '../../trust/store/operations.js';
+
+/**
+ * The detail fields a person reads for each kind of change (the JSON has them all). Before stop
+ * 53 one list served every action, so a checkpoint row showed neither its log nor its size.
+ */
+const SHOWN: Readonly<Record<string, readonly string[]>> = {
+  checkpoint: ['log', 'treeSize', 'status', 'latest'],
+  'checkpoint-update': ['log', 'treeSize', 'status', 'latest'],
+  'split-view': ['code', 'origin', 'heldTreeSize', 'presentedTreeSize', 'reason'],
+  'witness-add': ['name', 'keyFingerprint', 'validFrom', 'validUntil'],
+  'witness-policy': ['log', 'threshold', 'witnesses'],
+  'exporter-add': ['keyId', 'identity', 'issuer'],
+  rotate: ['version', 'expires', 'signers'],
+  retire: ['kind', 'at', 'previousEnd'],
+};
+const SHOWN_OTHERWISE = ['kind', 'subject', 'at', 'version', 'keyId', 'from', 'to'];
+
+/** One history row as two lines: when, what, which entry, its details and source; then the command. */
+export function historyText(h: HistoryItem): string {
+  const keys = Object.hasOwn(SHOWN, h.action) ? SHOWN[h.action]! : SHOWN_OTHERWISE;
+  const detail = keys
+    .filter((k) => Object.hasOwn(h.detail, k))
+    .map((k) => {
+      const v = h.detail[k];
+      return `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+    });
+  // A file with no digest recorded (a bundle whose checkpoint was stored) is named alone.
+  const source =
+    h.sourceFile === null
+      ? []
+      : [
+          `from ${h.sourceFile}${h.sourceSha256 === null ? '' : ` (sha256 ${h.sourceSha256.slice(0, 16)}…)`}`,
+        ];
+  const line = [
+    h.at,
+    h.action.padEnd(13),
+    ...(h.entryId !== null ? [`#${h.entryId}`] : []),
+    ...detail,
+    ...source,
+  ].join(' ');
+  return `${terminalLine(line.trimEnd())}\n    by: ${terminalLine(h.command)}\n`;
+}
 
 export default class TrustHistory extends StellaCommand {
   static override summary = 'Show every change made to the trust store';
@@ -20,19 +63,7 @@ export default class TrustHistory extends StellaCommand {
         this.printJson({ ok: true, store: path, history: rows });
         return;
       }
-      for (const h of rows) {
-        const what = h.entryId !== null ? ` #${h.entryId}` : '';
-        const detail = Object.entries(h.detail)
-          .filter(([k]) => ['kind', 'subject', 'at', 'version', 'keyId', 'from', 'to'].includes(k))
-          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-          .join(' ');
-        const src = h.sourceFile
-          ? `  from ${h.sourceFile} (sha256 ${h.sourceSha256?.slice(0, 16)}…)`
-          : '';
-        writeStdout(
-          `${terminalLine(`${h.at}  ${h.action.padEnd(13)}${what} ${detail}${src}`)}\n    by: ${terminalLine(h.command)}\n`,
-        );
-      }
+      for (const h of rows) writeStdout(historyText(h));
     } finally {
       store.close();
     }
