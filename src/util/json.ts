@@ -79,6 +79,8 @@ export function parseJsonStrict(input: string | Uint8Array, opts: StrictJsonOpti
     }
   }
 
+  // Said as it is: an empty pipe or file otherwise reads "Unexpected end of JSON input".
+  if (/^[ \t\r\n]*$/.test(text)) malformed('the input is empty (no JSON value at all)');
   scanStructure(text, opts.maxDepth, malformed, () => {
     throw new StellaError(
       limitCode,

@@ -44,6 +44,23 @@ test('malformed JSON is refused as BUNDLE_MALFORMED by default', (t) => {
   refused(t, "{'a':1}", 'BUNDLE_MALFORMED', /malformed JSON/);
 });
 
+test('empty input (an empty file or pipe, or only whitespace) is said to be empty', (t) => {
+  for (const input of ['', ' \n\t\r\n', new Uint8Array(0)])
+    refused(
+      t,
+      input,
+      'BUNDLE_MALFORMED',
+      /^malformed JSON in test document: the input is empty \(no JSON value at all\)$/,
+    );
+  // Other whitespace is not JSON whitespace: JSON.parse names it.
+  refused(
+    t,
+    '\u00a0',
+    'BUNDLE_MALFORMED',
+    /^malformed JSON in test document: (?!the input is empty)/,
+  );
+});
+
 test('a closing bracket with nothing open is named, before anything after it is read', (t) => {
   refused(t, '{"a":1}}', 'BUNDLE_MALFORMED', /: unexpected '\}'$/);
   refused(t, ']', 'BUNDLE_MALFORMED', /: unexpected '\]'$/);

@@ -291,7 +291,7 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
     certificateIdentity: opts.certificateIdentity,
     certificateOidcIssuer: opts.certificateOidcIssuer,
   };
-  const policy = verifyPolicy(opts, identity);
+  const checkedPolicy = verifyPolicy(opts, identity);
   const artifact = loadArtifact(await artifactReference(opts));
   const {
     bundles,
@@ -307,6 +307,10 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
     storePath: trustStorePath,
   } = await selectTrust(opts);
   const trustWarnings = [...loadedTrustWarnings, ...skipped];
+  // The clock is read once the inputs are in hand, not when the command started: a bundle piped
+  // from `attest sign --output -` is logged after this process started reading, and its log
+  // time is not "in the future" of that start. (The policy is built first for its checks.)
+  const policy = opts.now === undefined ? { ...checkedPolicy, now: Date.now() } : checkedPolicy;
   // With several attestations for one digest, the first that verifies wins; if none does, the
   // first failure is reported. Each bundle is verified on its own: one that cannot be read,
   // or that fails in a way the pipeline did not foresee, is reported and never stops the rest.

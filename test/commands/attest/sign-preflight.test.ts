@@ -17,6 +17,7 @@ import {
   renameSync,
   writeFileSync,
 } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../helpers/cli.js';
@@ -449,4 +450,66 @@ test('--output - writes the bundle to standard output and the summary to standar
   t.teardown(() => stored.close());
   const [key] = [...stored.eachStoredKey()];
   t.is(Buffer.from(stored.bundleBytesById(key!.id)!).toString('utf8'), r.stdout);
+});
+
+/** Wait until process `pid` is blocked reading its standard input (Linux: /proc/PID/syscall says read on fd 0). */
+async function blockedOnStdin(pid: number): Promise<boolean> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if (readFileSync(`/proc/${pid}/syscall`, 'utf8').startsWith('0 0x0 ')) return true;
+    } catch {
+      // not started yet, or gone
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+test('attest sign --output - | attest verify --bundle -: the bundle verifies; the clock is read when it has arrived, so its log time is not "in the future"', async (t) => {
+  const dir = tmp();
+  const sandbox = await startSandbox({ dataDir: join(dir, 'sb') });
+  t.teardown(() => sandbox.close());
+  // The receiving end starts first, as in a shell pipe, and waits on its standard input.
+  const verify = spawn(
+    process.execPath,
+    [
+      join(PROJECT_ROOT, 'bin', 'run.js'),
+      'attest',
+      'verify',
+      ARTIFACT,
+      '--bundle',
+      '-',
+      '--trusted-root',
+      sandbox.trustedRootPath,
+      '--certificate-identity',
+      'https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/heads/main',
+      '--certificate-oidc-issuer',
+      sandbox.urls.oidcIssuer,
+      '--json',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+  );
+  let out = '';
+  let err = '';
+  verify.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  verify.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => verify.on('close', (code) => r(code)));
+  t.true(await blockedOnStdin(verify.pid!), 'verify is waiting on its standard input');
+  const waitingSince = Date.now();
+  // Log times are whole seconds: sign in the next one, so the entry's time is after the moment
+  // verify began to wait (Until stop 53 verify had read its clock at start: TIME_IN_FUTURE).
+  await new Promise((r) => setTimeout(r, 1000 - (waitingSince % 1000) + 20));
+  const signed = await runCli(sandboxSignArgs(sandbox, '-', join(dir, 'a.db')), { cwd: dir });
+  t.is(signed.code, 0, signed.stderr);
+  const integrated = Number(
+    (
+      JSON.parse(signed.stdout) as {
+        verificationMaterial: { tlogEntries: { integratedTime: string }[] };
+      }
+    ).verificationMaterial.tlogEntries[0]!.integratedTime,
+  );
+  t.true(integrated * 1000 > waitingSince, 'the log time is after verify began to wait');
+  verify.stdin.end(signed.stdout);
+  t.is(await exited, 0, out + err);
+  t.is((JSON.parse(out) as { ok: boolean }).ok, true);
 });
