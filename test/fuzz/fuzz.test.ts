@@ -51,6 +51,7 @@ import {
   consistencySeeds,
   consistencyTarget,
   gzipTarget,
+  contextTwins,
   judgeBundle,
   mutateGzip,
   noteSeeds,
@@ -725,6 +726,64 @@ test('fuzz oracle: a pass of a bundle whose signature or artifact binding was ch
     allowed: true,
     by: 'neutral',
   });
+});
+
+test("fuzz oracle: a whole document taken from a passing seed judged in the same context gets that seed's verdict; a seed judged in another context is no such twin", async (t) => {
+  const seed = inProcess.find((s) => s.name === 'in-process/blob')!;
+  const seedParsed = parseBundle(seed.text);
+  const ok = await verifyBundleReport({
+    bundle: seedParsed,
+    artifact: seed.artifact,
+    trust: seed.trust,
+    policy: seed.policy,
+  });
+  t.true(ok.ok);
+  // A failing case with the same artifact, trust root and identity (as the conformance suite's
+  // rekor2-dsse-invalid-sig_fail is to rekor2-dsse-happy-path), and a passing seed judged under
+  // another identity.
+  const doc = JSON.parse(seed.text) as { messageSignature: { signature: string } };
+  const sig = Buffer.from(doc.messageSignature.signature, 'base64');
+  sig[sig.length - 1]! ^= 1;
+  const failing: BundleSeed = {
+    ...seed,
+    name: 'in-process/blob-bad-signature_fail',
+    reference: 'fail',
+    text: JSON.stringify({
+      ...doc,
+      messageSignature: { ...doc.messageSignature, signature: sig.toString('base64') },
+    }),
+  };
+  const elsewhere: BundleSeed = {
+    ...seed,
+    name: 'in-process/blob-other-identity',
+    identity: 'https://other.example/x',
+  };
+  const twins = contextTwins(failing, [seed, failing, elsewhere]);
+  t.deepEqual(
+    twins.map((x) => x.seed.name),
+    ['in-process/blob'],
+  );
+  t.deepEqual(
+    judgeAcceptedBundle(
+      failing,
+      parseBundle(failing.text),
+      JSON.parse(seed.text),
+      seedParsed,
+      ok,
+      twins,
+    ),
+    { allowed: true, by: 'another-seed' },
+  );
+  // The failing document itself is no twin's: still judged not allowed.
+  const v = judgeAcceptedBundle(
+    failing,
+    parseBundle(failing.text),
+    JSON.parse(failing.text),
+    parseBundle(failing.text),
+    ok,
+    twins,
+  );
+  t.false(v.allowed, JSON.stringify(v));
 });
 
 test('fuzz oracle: a witness cosignature the seed did not record, or one on another text, is reported as a possible bypass', (t) => {

@@ -79,7 +79,9 @@ import {
   isHang,
   type Progress,
   judgeAcceptedBundle,
+  sameContext,
   type Classified,
+  type ContextTwins,
 } from './oracle.js';
 import { seededTarget, type FuzzTarget, type IterationResult } from './harness.js';
 import {
@@ -143,8 +145,20 @@ function seedParsed(seed: BundleSeed): Bundle | undefined {
   return seedParsedCache.get(seed);
 }
 
+/** The seeds that pass in `seed`'s context, each with its parse (see ContextTwins). */
+export function contextTwins(seed: BundleSeed, seeds: readonly BundleSeed[]): ContextTwins {
+  return seeds.flatMap((s) => {
+    const parsed = s.reference === 'pass' && sameContext(s, seed) ? seedParsed(s) : undefined;
+    return parsed ? [{ seed: s, parsed }] : [];
+  });
+}
+
 /** Judge one bundle text against `seed`'s artifact, trust and policy. */
-export async function judgeBundle(seed: BundleSeed, text: string): Promise<IterationResult> {
+export async function judgeBundle(
+  seed: BundleSeed,
+  text: string,
+  twins: ContextTwins = [],
+): Promise<IterationResult> {
   const parsed = attemptSync(() => parseBundle(text));
   if (parsed.kind !== 'ok') return fromThrow(parsed, text, 'parseBundle');
   const r = await attempt(() =>
@@ -197,7 +211,7 @@ export async function judgeBundle(seed: BundleSeed, text: string): Promise<Itera
       input: text,
     };
   }
-  const v = judgeAcceptedBundle(seed, seedParsed(seed), json, parsed.value, report);
+  const v = judgeAcceptedBundle(seed, seedParsed(seed), json, parsed.value, report, twins);
   if (v.allowed) return { kind: 'accepted', by: v.by };
   return {
     kind: 'failure',
@@ -244,6 +258,7 @@ export function bundleTarget(
       return null;
     }
   });
+  const twins = new Map<BundleSeed, ContextTwins>();
   return {
     name,
     defaultIterations,
@@ -251,7 +266,8 @@ export function bundleTarget(
       const seed = rng.pick(seeds);
       trail.push(`seed ${seed.name}`);
       const text = mutateBundle(rng, seed, trail, hooks.get(seed)!, donors);
-      return judgeBundle(seed, text);
+      if (!twins.has(seed)) twins.set(seed, contextTwins(seed, seeds));
+      return judgeBundle(seed, text, twins.get(seed));
     },
   };
 }
