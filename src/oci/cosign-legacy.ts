@@ -20,7 +20,12 @@ import { artifactDigestsOf } from '../bundle/artifact-digests.js';
 import type { Bundle } from '../bundle/model.js';
 import { isPlainObject, parseJsonStrict } from '../util/json.js';
 import { pemToDerList } from '../util/pem.js';
-import { decodeBase64, fromHex, toBase64, utf8 } from '../util/encoding.js';
+import { toBase64, utf8 } from '../util/encoding.js';
+import {
+  BUNDLE_V01_MEDIA_TYPE,
+  readCosignRekorBundle,
+  tlogEntryOfRekorBundle,
+} from '../bundle/cosign-legacy.js';
 import { MEDIA_TYPES, parseDescriptor, type RegistryClient } from './client.js';
 import { isRegistryOutage, REGISTRY_LIMITS } from './http.js';
 import { referrersTag, type ImageRef } from './reference.js';
@@ -69,60 +74,6 @@ function parseCosignEnvelope(
   return { payload: env.payload, payloadType: env.payloadType, signatures: env.signatures };
 }
 
-/** Cosign's Rekor bundle annotation: the SET, the entry's coordinates, and its body's kind. */
-interface CosignRekorBundle {
-  signedEntryTimestamp: string;
-  body: string;
-  logID: string;
-  integratedTime: number;
-  logIndex: number;
-  kind: string;
-  apiVersion: string;
-}
-
-function parseCosignRekorBundle(rekorJson: string, what: string): CosignRekorBundle {
-  const rekor = parseJsonStrict(rekorJson, {
-    what: `${what}: ${REKOR_ANNOTATION}`,
-    maxBytes: 1024 * 1024,
-    maxDepth: 8,
-    ...REGISTRY_JSON,
-  });
-  if (
-    !isPlainObject(rekor) ||
-    typeof rekor.SignedEntryTimestamp !== 'string' ||
-    !isPlainObject(rekor.Payload)
-  )
-    bad(`${what}: ${REKOR_ANNOTATION} is not a cosign Rekor bundle`);
-  const p = rekor.Payload;
-  if (
-    typeof p.body !== 'string' ||
-    typeof p.logID !== 'string' ||
-    !/^[0-9a-f]{64}$/.test(p.logID) ||
-    !Number.isSafeInteger(p.integratedTime) ||
-    !Number.isSafeInteger(p.logIndex)
-  ) {
-    bad(`${what}: ${REKOR_ANNOTATION} lacks body, integratedTime, logIndex or logID`);
-  }
-  // The one strict reading of both layers (the bundle's parser reads the body again, as the
-  // verifier does: what is read here only names the entry's kind).
-  const bodyWhat = `${what}: the Rekor entry body`;
-  const body = parseJsonStrict(
-    decodeBase64(p.body, bodyWhat, REGISTRY_JSON.check, REGISTRY_JSON.code),
-    { what: bodyWhat, maxBytes: 1024 * 1024, maxDepth: 16, ...REGISTRY_JSON },
-  );
-  if (!isPlainObject(body) || typeof body.kind !== 'string' || typeof body.apiVersion !== 'string')
-    bad(`${what}: the Rekor entry body has no kind and apiVersion`);
-  return {
-    signedEntryTimestamp: rekor.SignedEntryTimestamp,
-    body: p.body,
-    logID: p.logID,
-    integratedTime: p.integratedTime as number,
-    logIndex: p.logIndex as number,
-    kind: body.kind,
-    apiVersion: body.apiVersion,
-  };
-}
-
 /** A cosign `.att` layer (DSSE envelope + annotations) as a Sigstore bundle v0.1, bytes as JSON. */
 export function bundleFromCosignAttestation(
   envelopeBytes: Uint8Array,
@@ -144,21 +95,12 @@ export function bundleFromCosignAttestation(
     check: 'registry',
     what: `${what}: ${CERT_ANNOTATION}`,
   })[0]!;
-  const rekor = parseCosignRekorBundle(rekorJson, what);
+  const rekor = readCosignRekorBundle(rekorJson, `${what}: ${REKOR_ANNOTATION}`, REGISTRY_JSON);
   const bundle = {
-    mediaType: 'application/vnd.dev.sigstore.bundle+json;version=0.1',
+    mediaType: BUNDLE_V01_MEDIA_TYPE,
     verificationMaterial: {
       x509CertificateChain: { certificates: [{ rawBytes: toBase64(leaf) }] },
-      tlogEntries: [
-        {
-          logIndex: String(rekor.logIndex),
-          logId: { keyId: toBase64(fromHex(rekor.logID)) },
-          kindVersion: { kind: rekor.kind, version: rekor.apiVersion },
-          integratedTime: String(rekor.integratedTime),
-          inclusionPromise: { signedEntryTimestamp: rekor.signedEntryTimestamp },
-          canonicalizedBody: rekor.body,
-        },
-      ],
+      tlogEntries: [tlogEntryOfRekorBundle(rekor)],
     },
     dsseEnvelope: {
       payload: env.payload,

@@ -60,11 +60,11 @@ test('a cosign Rekor annotation becomes the tlog entry of the bundle; its body i
     [ok.entry.canonicalizedBody.slice(0, -1), /the Rekor entry body: invalid base64/],
     [
       b64('{"kind":"dsse","kind":"hashedrekord","apiVersion":"0.0.1"}'),
-      /malformed JSON in layer: the Rekor entry body: duplicate key "kind"/,
+      /malformed JSON in layer: dev\.sigstore\.cosign\/bundle: the Rekor entry body: duplicate key "kind"/,
     ],
     [
       b64('{"kind":"dsse","apiVersion":"0.0.1"} x'),
-      /malformed JSON in layer: the Rekor entry body/,
+      /malformed JSON in layer: dev\.sigstore\.cosign\/bundle: the Rekor entry body/,
     ],
     [b64('{"kind":"dsse"}'), /the Rekor entry body has no kind and apiVersion/],
   ] as const) {

@@ -54,6 +54,7 @@ import {
 import type { ExportManifest } from '../../archive/manifest.js';
 import type { RunSignOptions } from './sign-run.js';
 import { identityTokenPath } from '../../sign/token.js';
+import { isCosignBlobBundleFile } from '../../bundle/cosign-legacy.js';
 import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 import { resolveStorePath } from '../../trust/store/paths.js';
 
@@ -321,6 +322,24 @@ function fromStore(
   return inputs;
 }
 
+/**
+ * A --bundle file as the export reads it. cosign's legacy bundle file (which `attest verify`
+ * reads) keeps no inclusion proof, so it is refused as such, with what to do instead.
+ */
+function parseExportedBundleFile(bytes: Uint8Array, path: string): ReturnType<typeof parseBundle> {
+  try {
+    return parseBundle(bytes);
+  } catch (e) {
+    if (e instanceof StellaError && e.code === 'BUNDLE_MALFORMED' && isCosignBlobBundleFile(bytes))
+      fail(
+        'REKOR_PROOF_MISSING',
+        'tlog',
+        `Rekor proof missing: --bundle ${quoted(path, PATH_CHARS_SHOWN)} is cosign's legacy bundle format (cosign sign-blob --bundle without --new-bundle-format), which keeps no inclusion proof, so it cannot be verified offline: sign with --new-bundle-format (or stella attest sign), or verify it where it is with stella attest verify --bundle`,
+      );
+    throw e;
+  }
+}
+
 function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] {
   const bytes = readFileBounded(path, {
     what: '--bundle',
@@ -328,7 +347,7 @@ function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] 
     limitCode: 'BUNDLE_LIMIT_EXCEEDED',
   });
   // Parsed here only to learn which artifacts it covers; buildExportArchive judges it again.
-  const digests = artifactDigestsOf(parseBundle(bytes));
+  const digests = artifactDigestsOf(parseExportedBundleFile(bytes, path));
   if (digests.length === 0)
     fail(
       'INPUT_INVALID',

@@ -52,7 +52,8 @@ export default class AttestInspect extends StellaCommand {
     if (twice !== undefined) this.usage(twice);
     const flags = { ...parsed, bundle: args.bundle ?? parsed.bundle };
     const { fail } = await import('../../errors.js');
-    const { bundleSourceMistake, loadArtifact, loadBundles } = await import('./verify-run.js');
+    const { bundleSourceMistake, loadArtifact, loadBundles, readBundleFile } =
+      await import('./verify-run.js');
     const { describeBundle, describeLines, NOT_VERIFIED_NOTE } =
       await import('../../verify/inspect.js');
     if (flags.bundle === undefined && flags.artifact === undefined)
@@ -63,21 +64,7 @@ export default class AttestInspect extends StellaCommand {
     if (flags.bundle !== undefined && flags.artifact === undefined) {
       if (flags.archive !== undefined)
         this.usage('--archive needs --artifact (the archive is searched by artifact digest)');
-      const { readFileBounded } = await import('../../util/fs.js');
-      const { parseBundle } = await import('../../bundle/parse.js');
-      const { BUNDLE_LIMITS } = await import('../../bundle/model.js');
-      loaded = {
-        bundles: [
-          parseBundle(
-            readFileBounded(flags.bundle, {
-              what: '--bundle',
-              maxBytes: BUNDLE_LIMITS.maxBytes,
-              limitCode: 'BUNDLE_LIMIT_EXCEEDED',
-            }),
-          ),
-        ],
-        refused: [],
-      };
+      loaded = await readBundleFile(flags.bundle);
     } else {
       const mistake = bundleSourceMistake({ bundlePath: flags.bundle, archivePath: flags.archive });
       if (mistake !== undefined) this.usage(mistake);
@@ -91,6 +78,7 @@ export default class AttestInspect extends StellaCommand {
         artifact,
       );
     }
+    for (const w of loaded.skipped ?? []) this.warning(w);
     const descriptions = loaded.bundles.map((b) => describeBundle(b));
     const refused = loaded.refused.map((r) => `${r.source}: ${r.failure.message}`);
     if (descriptions.length === 0)

@@ -138,6 +138,36 @@ export function bundleSourceMistake(
   return undefined;
 }
 
+/**
+ * The one bundle file of --bundle (verify and inspect): a Sigstore bundle, or cosign's legacy
+ * `sign-blob --bundle` file read as a bundle v0.1 (said in `skipped`, the warnings). An export
+ * archive given here is named as one.
+ */
+export async function readBundleFile(path: string): Promise<LoadedBundles> {
+  const bytes = readFileBounded(path, {
+    what: '--bundle',
+    maxBytes: BUNDLE_LIMITS.maxBytes,
+    limitCode: 'BUNDLE_LIMIT_EXCEEDED',
+  });
+  const kind = sniffContainer(bytes);
+  if (kind)
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `--bundle ${quoted(path, PATH_CHARS_SHOWN)} is ${kind}, not a Sigstore bundle (JSON): an export archive from \`stella attest export-bundle\` goes to --archive${kind.startsWith('a gzip') ? ' (decompress it first: archives are read uncompressed)' : ''}`,
+    );
+  try {
+    return { bundles: [parseBundle(bytes)], refused: [] };
+  } catch (e) {
+    // cosign sign-blob's legacy --bundle file, read as the bundle v0.1 it amounts to.
+    if (!(e instanceof StellaError) || e.code !== 'BUNDLE_MALFORMED') throw e;
+    const { cosignLegacyBundle } = await import('../../bundle/cosign-legacy.js');
+    const legacy = cosignLegacyBundle(bytes, `--bundle ${quoted(path, PATH_CHARS_SHOWN)}`);
+    if (legacy === undefined) throw e;
+    return { bundles: [legacy.bundle], refused: [], skipped: [legacy.note] };
+  }
+}
+
 /** The bundles a verification (or `attest inspect`) reads: --bundle, --image, --archive, else the attestation store. */
 export async function loadBundles(
   opts: VerifyCommandOptions,
@@ -149,21 +179,7 @@ export async function loadBundles(
     const { bundlesFromImage } = await import('../../oci/verify-source.js');
     return bundlesFromImage(opts.image, opts.registry ?? {});
   }
-  if (opts.bundlePath) {
-    const bytes = readFileBounded(opts.bundlePath, {
-      what: '--bundle',
-      maxBytes: BUNDLE_LIMITS.maxBytes,
-      limitCode: 'BUNDLE_LIMIT_EXCEEDED',
-    });
-    const kind = sniffContainer(bytes);
-    if (kind)
-      fail(
-        'INPUT_INVALID',
-        'input',
-        `--bundle ${quoted(opts.bundlePath, PATH_CHARS_SHOWN)} is ${kind}, not a Sigstore bundle (JSON): an export archive from \`stella attest export-bundle\` goes to --archive${kind.startsWith('a gzip') ? ' (decompress it first: archives are read uncompressed)' : ''}`,
-      );
-    return { bundles: [parseBundle(bytes)], refused: [] };
-  }
+  if (opts.bundlePath) return readBundleFile(opts.bundlePath);
   if (opts.archivePath) {
     // An export archive is keyed by sha256; a file artifact is looked up by its sha256.
     const digest = artifactDigest(artifact, 'SHA2_256');
