@@ -689,7 +689,8 @@ test('fuzz oracle: a reader that stops making progress without settling is a cra
   t.false(isHang(refused));
 });
 
-test('fuzz oracle: a pass of a bundle whose signature or artifact binding was changed is reported as a possible bypass', async (t) => {
+/** The in-process blob seed, its parse and its passing report: what the oracle tests judge against. */
+async function blobSeedPassing() {
   const seed = inProcess.find((s) => s.name === 'in-process/blob')!;
   const seedParsed = parseBundle(seed.text);
   const ok = await verifyBundleReport({
@@ -698,6 +699,11 @@ test('fuzz oracle: a pass of a bundle whose signature or artifact binding was ch
     trust: seed.trust,
     policy: seed.policy,
   });
+  return { seed, seedParsed, ok };
+}
+
+test('fuzz oracle: a pass of a bundle whose signature or artifact binding was changed is reported as a possible bypass', async (t) => {
+  const { seed, seedParsed, ok } = await blobSeedPassing();
   t.true(ok.ok);
   // What the oracle would see if Stella accepted these: each must be judged not allowed.
   const doc = JSON.parse(seed.text) as {
@@ -729,14 +735,7 @@ test('fuzz oracle: a pass of a bundle whose signature or artifact binding was ch
 });
 
 test("fuzz oracle: a whole document taken from a passing seed judged in the same context gets that seed's verdict; a seed judged in another context is no such twin", async (t) => {
-  const seed = inProcess.find((s) => s.name === 'in-process/blob')!;
-  const seedParsed = parseBundle(seed.text);
-  const ok = await verifyBundleReport({
-    bundle: seedParsed,
-    artifact: seed.artifact,
-    trust: seed.trust,
-    policy: seed.policy,
-  });
+  const { seed, seedParsed, ok } = await blobSeedPassing();
   t.true(ok.ok);
   // A failing case with the same artifact, trust root and identity (as the conformance suite's
   // rekor2-dsse-invalid-sig_fail is to rekor2-dsse-happy-path), and a passing seed judged under

@@ -316,6 +316,18 @@ test('Ed25519 preferred with ECDSA allowed: a blob falls back to ECDSA P-256, sa
   t.true(r.stderr.indexOf('with ECDSA_P256') < r.stderr.indexOf('NETWORK ATTEMPT'));
 });
 
+/** What `attest verify` needs to verify what sandboxSignArgs signed: the sandbox's trust and the token's identity. */
+function sandboxTrustAndIdentity(sandbox: Awaited<ReturnType<typeof startSandbox>>): string[] {
+  return [
+    '--trusted-root',
+    sandbox.trustedRootPath,
+    '--certificate-identity',
+    'https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/heads/main',
+    '--certificate-oidc-issuer',
+    sandbox.urls.oidcIssuer,
+  ];
+}
+
 /** `attest sign` of ARTIFACT through a running sandbox, with a fresh GitHub token. */
 function sandboxSignArgs(
   sandbox: Awaited<ReturnType<typeof startSandbox>>,
@@ -438,12 +450,7 @@ test('--output - writes the bundle to standard output and the summary to standar
     join(dir, 'b.json'),
     '--artifact',
     ARTIFACT,
-    '--trusted-root',
-    sandbox.trustedRootPath,
-    '--certificate-identity',
-    'https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/heads/main',
-    '--certificate-oidc-issuer',
-    sandbox.urls.oidcIssuer,
+    ...sandboxTrustAndIdentity(sandbox),
   ]);
   t.is(v.code, 0, v.stdout + v.stderr);
   const stored = AttestationStore.open(join(dir, 'a.db'), 'read');
@@ -479,12 +486,7 @@ test('attest sign --output - | attest verify --bundle -: the bundle verifies; th
       ARTIFACT,
       '--bundle',
       '-',
-      '--trusted-root',
-      sandbox.trustedRootPath,
-      '--certificate-identity',
-      'https://github\\.com/org/repo/\\.github/workflows/release\\.yml@refs/heads/main',
-      '--certificate-oidc-issuer',
-      sandbox.urls.oidcIssuer,
+      ...sandboxTrustAndIdentity(sandbox),
       '--json',
     ],
     { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
