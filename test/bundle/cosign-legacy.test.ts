@@ -197,6 +197,11 @@ test('attest verify and inspect read a cosign legacy --bundle file, say so, and 
     /^Bundle: application\/vnd\.dev\.sigstore\.bundle\+json;version=0\.1 \(messageSignature\)$/m,
   );
   t.regex(inspect.stderr, /cosign's legacy bundle format/);
+  const inspectJson = await runCli(['attest', 'inspect', file, '--json']);
+  t.regex(
+    (JSON.parse(inspectJson.stdout) as { warnings: string[] }).warnings.join('\n'),
+    /cosign's legacy bundle format/,
+  );
   // export-bundle takes only bundles that verify offline with a proof: refused as such.
   const exported = await runCli([
     'attest',

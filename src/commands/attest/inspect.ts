@@ -95,6 +95,7 @@ export default class AttestInspect extends StellaCommand {
             : {}),
         })),
         unreadable: refused,
+        warnings: loaded.skipped ?? [],
       });
       return;
     }
