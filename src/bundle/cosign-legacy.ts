@@ -152,8 +152,16 @@ export function bundleFromCosignBlobBundle(json: unknown, what: string): Uint8Ar
     let text: string;
     try {
       text = utf8Decoder.decode(certField);
-    } catch {
-      return bad(`${what}: cert is PEM with bytes that are not UTF-8`);
+    } catch (cause) {
+      return fail(
+        e.code,
+        e.check,
+        `${what}: cert is PEM with bytes that are not UTF-8`,
+        undefined,
+        {
+          cause,
+        },
+      );
     }
     const first: string | undefined = [...pemBlocks(text)][0]?.begin;
     const ctx = { code: e.code, check: e.check, what: `${what}: cert` };

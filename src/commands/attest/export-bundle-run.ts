@@ -335,6 +335,8 @@ function parseExportedBundleFile(bytes: Uint8Array, path: string): ReturnType<ty
         'REKOR_PROOF_MISSING',
         'tlog',
         `Rekor proof missing: --bundle ${quoted(path, PATH_CHARS_SHOWN)} is cosign's legacy bundle format (cosign sign-blob --bundle without --new-bundle-format), which keeps no inclusion proof, so it cannot be verified offline: sign with --new-bundle-format (or stella attest sign), or verify it where it is with stella attest verify --bundle`,
+        undefined,
+        { cause: e },
       );
     throw e;
   }
