@@ -136,6 +136,22 @@ test('only the legacy shape is read as one; a wrong legacy file is refused as BU
       },
       /^x: rekorBundle lacks body, integratedTime, logIndex or logID$/,
     ],
+    // The entry body names its kind and its version; either missing is no Rekor entry.
+    ...[{ kind: 'hashedrekord' }, { apiVersion: '0.0.1' }].map(
+      (body) =>
+        [
+          {
+            rekorBundle: {
+              ...legacy.rekorBundle,
+              Payload: {
+                ...legacy.rekorBundle.Payload,
+                body: Buffer.from(JSON.stringify(body)).toString('base64'),
+              },
+            },
+          },
+          /^x: rekorBundle: the Rekor entry body has no kind and apiVersion$/,
+        ] as const,
+    ),
   ] as const) {
     const e = t.throws(() => bundleFromCosignBlobBundle({ ...legacy, ...change }, 'x'), {
       instanceOf: StellaError,

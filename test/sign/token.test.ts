@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import {
   assertTokenUsable,
   decodeTokenClaims,
+  identityTokenPath,
   resolveIdentityToken,
 } from '../../src/sign/token.js';
 import { StellaError } from '../../src/errors.js';
@@ -107,6 +108,14 @@ test('--identity-token names a file holding the token, as in cosign; the value i
   });
   t.is(e6.code, 'INPUT_INVALID');
   t.regex(e6.message, /larger than the 65536-byte limit/);
+});
+
+test('identityTokenPath: the value when it is read as a file, never a token itself', (t) => {
+  t.is(identityTokenPath(jwt(good)), undefined);
+  t.is(identityTokenPath(` ${jwt(good)}\n`), undefined);
+  t.is(identityTokenPath(undefined), undefined);
+  t.is(identityTokenPath('  '), undefined);
+  t.is(identityTokenPath('/run/secrets/oidc-token'), '/run/secrets/oidc-token');
 });
 
 test('STELLAOPS_OIDC_TOKEN, then GitLab SIGSTORE_ID_TOKEN', async (t) => {

@@ -3,7 +3,7 @@
  * refused before any verification, and which trust source is used. Self-contained (samples/).
  */
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { StellaError, type ErrorCode } from '../../../src/errors.js';
 import { openTrustStore } from '../../../src/trust/store/db.js';
@@ -83,6 +83,41 @@ test('inputs refused before verification: --bundle with --archive, no bundle for
     (missing?.cause as NodeJS.ErrnoException | undefined)?.code,
     'ENOENT',
     'the errno is kept as the cause',
+  );
+});
+
+test('--image sha256:<hex> alone names the artifact; with --artifact the two must be the same digest', async (t) => {
+  const digest = `sha256:${'ab'.repeat(32)}`;
+  const dir = tempDir('verify-image-digest');
+  const store = path.join(dir, 'attestations.db');
+  // No --artifact: the digest is the artifact, looked up in the attestation store.
+  await refused(
+    t,
+    { ...base, artifact: undefined, image: digest, attestationStorePath: store },
+    'NO_ATTESTATIONS_FOUND',
+    /no attestations found/,
+  );
+  await refused(
+    t,
+    { ...base, artifact: `sha256:${'cd'.repeat(32)}`, image: digest, attestationStorePath: store },
+    'INPUT_INVALID',
+    /^--artifact "sha256:cdcd.*" is not the digest of --image "sha256:abab.*": give one, or the same digest$/,
+  );
+});
+
+test('a --bundle file is called gzip or tar only by its real magic bytes, not by one of them', async (t) => {
+  const dir = tempDir('verify-sniff');
+  const file = path.join(dir, 'b.json');
+  // '{' then 0x8b: the second byte of gzip's magic alone, which is not gzip (and not UTF-8).
+  writeFileSync(file, Buffer.from([0x7b, 0x8b]));
+  const e = await refused(t, { ...base, bundlePath: file }, 'BUNDLE_MALFORMED', /invalid UTF-8/);
+  t.notRegex(e?.message ?? '', /gzip/);
+  writeFileSync(file, Buffer.from([0x1f, 0x8b, 0x08, 0x00]));
+  await refused(
+    t,
+    { ...base, bundlePath: file },
+    'INPUT_INVALID',
+    /is a gzip file, not a Sigstore bundle/,
   );
 });
 
