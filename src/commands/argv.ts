@@ -126,146 +126,99 @@ interface FlagToken {
  * cosign's flags that Stella has on purpose no form of, or spells another way, with what to
  * give instead: said in place of "unknown flag" by a command that has every flag `instead`
  * names (a cosign line pasted into `attest sign` or `attest verify` should say how to write it
- * here, not only that a flag is unknown). A name may have one entry for signing and one for
- * verifying; the first whose flags the command has is said.
+ * here, not only that a flag is unknown). A flag may have one entry for signing and one for
+ * verifying; the first whose flags the command has is said. Read only on the error path.
  */
-type ForeignFlag = { instead: readonly string[]; advice: string };
 const SIGNING = ['keyless', 'output'] as const;
 const VERIFYING = ['bundle', 'certificate-oidc-issuer'] as const;
 const ONE_BUNDLE =
   'Stella writes one Sigstore bundle, which holds the signature, the certificate and the log entry: give --output FILE';
 const CA_FROM_TRUST =
   'CA certificates come from a trusted_root.json (--trusted-root) or the trust store (stella trust import FILE, a PEM bundle of a private Fulcio root), never from a flag per run';
-const FOREIGN_FLAGS: ReadonlyMap<string, readonly ForeignFlag[]> = new Map<
-  string,
-  readonly ForeignFlag[]
->([
-  [
-    'certificate-oidc-issuer-regexp',
-    [
-      {
-        instead: ['certificate-oidc-issuer'],
-        advice:
-          'issuers are compared exactly, never as a pattern: give --certificate-oidc-issuer URL, or several issuers in a policy file (--policy)',
-      },
-    ],
-  ],
-  [
-    'signature',
-    [
-      {
-        instead: VERIFYING,
-        advice:
-          'Stella verifies Sigstore bundles, not a detached signature and certificate: give --bundle FILE (cosign sign-blob --bundle FILE writes one)',
-      },
-    ],
-  ],
-  [
-    'certificate',
-    [
-      {
-        instead: VERIFYING,
-        advice:
-          'Stella verifies Sigstore bundles, which carry the certificate: give --bundle FILE (cosign sign-blob --bundle FILE writes one)',
-      },
-    ],
-  ],
-  [
-    'bundle',
-    [
-      {
-        instead: SIGNING,
-        advice:
-          "cosign sign-blob's --bundle FILE is --output FILE (-o) here: the bundle is what Stella writes",
-      },
-    ],
-  ],
-  ['output-signature', [{ instead: SIGNING, advice: ONE_BUNDLE }]],
-  ['output-certificate', [{ instead: SIGNING, advice: ONE_BUNDLE }]],
-  ['output-attestation', [{ instead: SIGNING, advice: ONE_BUNDLE }]],
-  ['yes', [{ instead: SIGNING, advice: 'Stella never asks for confirmation: leave --yes out' }]],
-  [
-    'tlog-upload',
-    [
-      {
-        instead: SIGNING,
-        advice:
-          'every signature Stella makes is logged in Rekor, since a bundle verifies offline only with its log entry: leave --tlog-upload out',
-      },
-    ],
-  ],
-  [
-    'new-bundle-format',
-    [
-      {
-        instead: SIGNING,
-        advice: 'Stella always writes a Sigstore bundle (v0.3): leave --new-bundle-format out',
-      },
-      {
-        instead: VERIFYING,
-        advice:
-          'Stella reads Sigstore bundles v0.1 to v0.3 as they are: leave --new-bundle-format out',
-      },
-    ],
-  ],
-  [
-    'type',
-    [
-      {
-        instead: ['predicate-type', ...VERIFYING],
-        advice:
-          "cosign verify-blob-attestation's --type is --predicate-type here (a URI, or cosign's name for one such as slsaprovenance1)",
-      },
-    ],
-  ],
-  [
-    'rekor-url',
-    [
-      {
-        instead: ['offline', ...VERIFYING],
-        advice:
-          "verification is offline: the log entry, its inclusion proof and checkpoint come from the bundle, and the log's key from --trusted-root or the trust store",
-      },
-    ],
-  ],
-  [
-    'insecure-ignore-tlog',
-    [
-      {
-        instead: VERIFYING,
-        advice:
-          "a log entry is required only with --require-rekor (or a policy environment's requireRekor), and one a bundle carries is always checked: leave --insecure-ignore-tlog out",
-      },
-    ],
-  ],
-  [
-    'insecure-ignore-sct',
-    [
-      {
-        instead: VERIFYING,
-        advice:
-          "a Fulcio certificate's embedded SCT is always required and checked (the seed's requireSCT); there is no switch to skip it",
-      },
-    ],
-  ],
-  ['ca-roots', [{ instead: VERIFYING, advice: CA_FROM_TRUST }]],
-  ['ca-intermediates', [{ instead: VERIFYING, advice: CA_FROM_TRUST }]],
-  ['certificate-chain', [{ instead: VERIFYING, advice: CA_FROM_TRUST }]],
-  [
-    'use-signed-timestamps',
-    [
-      {
-        instead: VERIFYING,
-        advice:
-          "a bundle's RFC 3161 timestamps are always verified, against the TSAs of --trusted-root or the trust store: leave --use-signed-timestamps out",
-      },
-    ],
-  ],
-  [
-    'max-workers',
-    [{ instead: ['jobs', ...VERIFYING], advice: "cosign's --max-workers is --jobs N here" }],
-  ],
-]);
+const FOREIGN_FLAGS: readonly { flag: string; instead: readonly string[]; advice: string }[] = [
+  {
+    flag: 'certificate-oidc-issuer-regexp',
+    instead: ['certificate-oidc-issuer'],
+    advice:
+      'issuers are compared exactly, never as a pattern: give --certificate-oidc-issuer URL, or several issuers in a policy file (--policy)',
+  },
+  {
+    flag: 'signature',
+    instead: VERIFYING,
+    advice:
+      'Stella verifies Sigstore bundles, not a detached signature and certificate: give --bundle FILE (cosign sign-blob --bundle FILE writes one)',
+  },
+  {
+    flag: 'certificate',
+    instead: VERIFYING,
+    advice:
+      'Stella verifies Sigstore bundles, which carry the certificate: give --bundle FILE (cosign sign-blob --bundle FILE writes one)',
+  },
+  {
+    flag: 'bundle',
+    instead: SIGNING,
+    advice:
+      "cosign sign-blob's --bundle FILE is --output FILE (-o) here: the bundle is what Stella writes",
+  },
+  { flag: 'output-signature', instead: SIGNING, advice: ONE_BUNDLE },
+  { flag: 'output-certificate', instead: SIGNING, advice: ONE_BUNDLE },
+  { flag: 'output-attestation', instead: SIGNING, advice: ONE_BUNDLE },
+  { flag: 'yes', instead: SIGNING, advice: 'Stella never asks for confirmation: leave --yes out' },
+  {
+    flag: 'tlog-upload',
+    instead: SIGNING,
+    advice:
+      'every signature Stella makes is logged in Rekor, since a bundle verifies offline only with its log entry: leave --tlog-upload out',
+  },
+  {
+    flag: 'new-bundle-format',
+    instead: SIGNING,
+    advice: 'Stella always writes a Sigstore bundle (v0.3): leave --new-bundle-format out',
+  },
+  {
+    flag: 'new-bundle-format',
+    instead: VERIFYING,
+    advice: 'Stella reads Sigstore bundles v0.1 to v0.3 as they are: leave --new-bundle-format out',
+  },
+  {
+    flag: 'type',
+    instead: ['predicate-type', ...VERIFYING],
+    advice:
+      "cosign verify-blob-attestation's --type is --predicate-type here (a URI, or cosign's name for one such as slsaprovenance1)",
+  },
+  {
+    flag: 'rekor-url',
+    instead: ['offline', ...VERIFYING],
+    advice:
+      "verification is offline: the log entry, its inclusion proof and checkpoint come from the bundle, and the log's key from --trusted-root or the trust store",
+  },
+  {
+    flag: 'insecure-ignore-tlog',
+    instead: VERIFYING,
+    advice:
+      "a log entry is required only with --require-rekor (or a policy environment's requireRekor), and one a bundle carries is always checked: leave --insecure-ignore-tlog out",
+  },
+  {
+    flag: 'insecure-ignore-sct',
+    instead: VERIFYING,
+    advice:
+      "a Fulcio certificate's embedded SCT is always required and checked (the seed's requireSCT); there is no switch to skip it",
+  },
+  { flag: 'ca-roots', instead: VERIFYING, advice: CA_FROM_TRUST },
+  { flag: 'ca-intermediates', instead: VERIFYING, advice: CA_FROM_TRUST },
+  { flag: 'certificate-chain', instead: VERIFYING, advice: CA_FROM_TRUST },
+  {
+    flag: 'use-signed-timestamps',
+    instead: VERIFYING,
+    advice:
+      "a bundle's RFC 3161 timestamps are always verified, against the TSAs of --trusted-root or the trust store: leave --use-signed-timestamps out",
+  },
+  {
+    flag: 'max-workers',
+    instead: ['jobs', ...VERIFYING],
+    advice: "cosign's --max-workers is --jobs N here",
+  },
+];
 
 /**
  * What to add when a value is outside a flag's options: the option it is a slip of, or, for a
@@ -273,13 +226,14 @@ const FOREIGN_FLAGS: ReadonlyMap<string, readonly ForeignFlag[]> = new Map<
  * slsaprovenance1` is cosign attest's predicate type, not what the artifact is).
  */
 function optionAdvice(
-  f: ArgvFlag & { options: readonly string[] },
+  name: string,
+  options: readonly string[],
   value: string,
   byName: ReadonlyMap<string, ArgvFlag>,
 ): string {
-  const near = closest(value, f.options);
+  const near = closest(value, options);
   if (near !== undefined) return ` (did you mean ${near}?)`;
-  return f.name === 'type' && byName.has('predicate-type') && byName.has('keyless')
+  return name === 'type' && byName.has('predicate-type') && byName.has('keyless')
     ? "; cosign attest's --type (the predicate type) is --predicate-type here"
     : '';
 }
@@ -313,7 +267,9 @@ function readFlagToken(
     if (negated && !negated.takesValue && negated.allowNo)
       return { flag: negated, spelled, inline, negated: true };
   }
-  const foreign = FOREIGN_FLAGS.get(name)?.find((e) => e.instead.every((f) => byName.has(f)));
+  const foreign = FOREIGN_FLAGS.find(
+    (e) => e.flag === name && e.instead.every((f) => byName.has(f)),
+  );
   if (foreign) throw usageError(`unknown flag ${spelled}: ${foreign.advice}`, { flag: name });
   const hint = closest(name, [...byName.keys()]);
   throw usageError(`unknown flag ${spelled}${hint ? ` (did you mean --${hint}?)` : ''}`, {
@@ -388,7 +344,7 @@ export function parseArgv(argv: readonly string[], shape: ArgvShape): ParsedArgv
     }
     if (typeof value === 'string' && f.options && !f.options.includes(value))
       throw usageError(
-        `${spelled} must be one of ${f.options.join(', ')} (got ${quoted(value)})${optionAdvice({ ...f, options: f.options }, value, byName)}`,
+        `${spelled} must be one of ${f.options.join(', ')} (got ${quoted(value)})${optionAdvice(f.name, f.options, value, byName)}`,
         { flag: f.name },
       );
     seen.set(f.name, spelled);
