@@ -116,15 +116,25 @@ export function isCosignBlobBundle(json: unknown): boolean {
   return isPlainObject(json) && !('mediaType' in json) && 'base64Signature' in json;
 }
 
+/** A file's bytes as parsed JSON when they are cosign's legacy blob bundle; undefined otherwise. */
+function legacyJson(bytes: Uint8Array): unknown {
+  let json: unknown;
+  try {
+    json = parseJsonStrict(bytes, {
+      what: 'bundle',
+      maxBytes: BUNDLE_LIMITS.maxBytes,
+      maxDepth: 16,
+      ...BUNDLE_ERRORS,
+    });
+  } catch {
+    return undefined;
+  }
+  return isCosignBlobBundle(json) ? json : undefined;
+}
+
 /** Whether a file's bytes are cosign's legacy blob bundle (strict JSON of that shape). */
 export function isCosignBlobBundleFile(bytes: Uint8Array): boolean {
-  try {
-    return isCosignBlobBundle(
-      parseJsonStrict(bytes, { what: 'bundle', maxBytes: BUNDLE_LIMITS.maxBytes, maxDepth: 16 }),
-    );
-  } catch {
-    return false;
-  }
+  return legacyJson(bytes) !== undefined;
 }
 
 /**
@@ -163,7 +173,8 @@ export function bundleFromCosignBlobBundle(json: unknown, what: string): Uint8Ar
         },
       );
     }
-    const first: string | undefined = [...pemBlocks(text)][0]?.begin;
+    const head = pemBlocks(text).next();
+    const first = head.done === true ? undefined : head.value.begin;
     const ctx = { code: e.code, check: e.check, what: `${what}: cert` };
     material =
       first === 'PUBLIC KEY'
@@ -186,10 +197,8 @@ export function bundleFromCosignBlobBundle(json: unknown, what: string): Uint8Ar
     verificationMaterial: { ...material, tlogEntries },
     messageSignature: { signature: toBase64(signature) },
   };
-  const bytes = utf8.encode(JSON.stringify(bundle));
-  if (bytes.length > BUNDLE_LIMITS.maxBytes)
-    fail(e.limitCode, e.check, `${what} is larger than the ${BUNDLE_LIMITS.maxBytes}-byte limit`);
-  return bytes;
+  // The bundle parser it goes to holds it to the bundle size limit.
+  return utf8.encode(JSON.stringify(bundle));
 }
 
 /**
@@ -201,18 +210,8 @@ export function cosignLegacyBundle(
   bytes: Uint8Array,
   what: string,
 ): { bundle: Bundle; note: string } | undefined {
-  let json: unknown;
-  try {
-    json = parseJsonStrict(bytes, {
-      what,
-      maxBytes: BUNDLE_LIMITS.maxBytes,
-      maxDepth: 16,
-      ...BUNDLE_ERRORS,
-    });
-  } catch {
-    return undefined;
-  }
-  if (!isCosignBlobBundle(json)) return undefined;
+  const json = legacyJson(bytes);
+  if (json === undefined) return undefined;
   return {
     bundle: parseBundle(bundleFromCosignBlobBundle(json, what)),
     note: `${what} is cosign's legacy bundle format (cosign sign-blob --bundle without --new-bundle-format): read as a Sigstore bundle v0.1, with its signed entry timestamp and no inclusion proof`,
