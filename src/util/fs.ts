@@ -659,12 +659,16 @@ function realFolder(dir: string): string {
 }
 
 /**
- * Why writing `target` (resolved) would destroy or disturb what the command reads, or undefined.
+ * Why writing `target` (resolved; `out` its lstat, none when nothing is there) would destroy or
+ * disturb what the command reads, or undefined.
  * The rename that puts a written file in place replaces the name `target`: a symlink there is
  * replaced, its target kept, so only a file that is itself one of the inputs is lost.
  */
-function overwrittenInput(target: string, inputs: readonly CommandInput[]): string | undefined {
-  const out = statOrUndefined(target, lstatSync);
+function overwrittenInput(
+  target: string,
+  out: Stats | undefined,
+  inputs: readonly CommandInput[],
+): string | undefined {
   if (out?.isSymbolicLink()) return undefined;
   const outKey = fileKey(target, out);
   for (const input of inputs) {
@@ -704,14 +708,17 @@ export function checkWritableTarget(path: string, opts: WritableTargetOptions = 
   // "-" is standard input or output everywhere else: a file of that name is never what was meant.
   if (path === '-')
     refuse('standard output is not supported for this file: give a path (./- for a file named -)');
-  const clash = opts.inputs ? overwrittenInput(target, opts.inputs) : undefined;
-  if (clash !== undefined) refuse(clash);
+  // One lstat serves both checks; an output that is an input is said before why it cannot be read.
   let st: Stats | undefined;
+  let unreadable: unknown;
   try {
     st = lstatSync(target);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') refuse(explainErrno(e), e);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') unreadable = e;
   }
+  const clash = opts.inputs ? overwrittenInput(target, st, opts.inputs) : undefined;
+  if (clash !== undefined) refuse(clash);
+  if (unreadable !== undefined) refuse(explainErrno(unreadable), unreadable);
   if (st?.isDirectory()) refuse('is a directory');
   if (st && !st.isSymbolicLink()) {
     try {
