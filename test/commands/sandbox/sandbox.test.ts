@@ -78,23 +78,24 @@ test('sandbox up --detach, token, attest sign, verify from the store, sandbox do
 
   const artifact = join(root, 'app.tgz');
   writeFileSync(artifact, 'cli artifact');
-  const sign = await stella(
-    [
-      'attest',
-      'sign',
-      '--keyless',
-      '--artifact',
-      artifact,
-      '--config',
-      join(data, 'signer.yaml'),
-      '--attestation-store',
-      store,
-      '--output',
-      join(root, 'app.sigstore.json'),
-      '--json',
-    ],
-    { STELLAOPS_OIDC_TOKEN: token },
-  );
+  /** `attest sign` of the artifact through the sandbox into `output`, with --identity-token when given. */
+  const signArgs = (output: string, identityToken?: string): string[] => [
+    'attest',
+    'sign',
+    '--keyless',
+    '--artifact',
+    artifact,
+    ...(identityToken === undefined ? [] : ['--identity-token', identityToken]),
+    '--config',
+    join(data, 'signer.yaml'),
+    '--attestation-store',
+    store,
+    '--output',
+    join(root, output),
+  ];
+  const sign = await stella([...signArgs('app.sigstore.json'), '--json'], {
+    STELLAOPS_OIDC_TOKEN: token,
+  });
   t.is(sign.code, 0, sign.stderr + sign.stdout);
   const signed = JSON.parse(sign.stdout);
   t.is(signed.ok, true);
@@ -127,22 +128,7 @@ test('sandbox up --detach, token, attest sign, verify from the store, sandbox do
   // cosign's --identity-token: the token, or the path of a file holding it (with its newline).
   const tokenFile = join(root, 'oidc-token');
   writeFileSync(tokenFile, token + '\n');
-  const fromFile = await stella([
-    'attest',
-    'sign',
-    '--keyless',
-    '--artifact',
-    artifact,
-    '--identity-token',
-    tokenFile,
-    '--config',
-    join(data, 'signer.yaml'),
-    '--attestation-store',
-    store,
-    '--output',
-    join(root, 'from-file.sigstore.json'),
-    '--json',
-  ]);
+  const fromFile = await stella([...signArgs('from-file.sigstore.json', tokenFile), '--json']);
   t.is(fromFile.code, 0, fromFile.stderr + fromFile.stdout);
   t.is(JSON.parse(fromFile.stdout).tokenSource, 'file');
   t.is(JSON.parse(fromFile.stdout).identity, signed.identity);
@@ -174,22 +160,7 @@ test('sandbox up --detach, token, attest sign, verify from the store, sandbox do
       now: Date.now() - 3_600_000,
     }),
   };
-  const expired = await stella([
-    'attest',
-    'sign',
-    '--keyless',
-    '--artifact',
-    artifact,
-    '--identity-token',
-    old.stdout.trim(),
-    '--config',
-    join(data, 'signer.yaml'),
-    '--output',
-    join(root, 'expired.json'),
-    '--attestation-store',
-    store,
-    '--json',
-  ]);
+  const expired = await stella([...signArgs('expired.json', old.stdout.trim()), '--json']);
   t.is(expired.code, 66, expired.stdout + expired.stderr);
   const e = JSON.parse(expired.stdout);
   t.is(e.ok, false);
@@ -197,19 +168,7 @@ test('sandbox up --detach, token, attest sign, verify from the store, sandbox do
   t.regex(e.error.message, /OIDC token expired/);
   t.false(existsSync(join(root, 'expired.json')));
   // Human mode: one line "error: <check>: <message>".
-  const human = await stella([
-    'attest',
-    'sign',
-    '--keyless',
-    '--artifact',
-    artifact,
-    '--identity-token',
-    old.stdout.trim(),
-    '--config',
-    join(data, 'signer.yaml'),
-    '--output',
-    join(root, 'expired.json'),
-  ]);
+  const human = await stella(signArgs('expired.json', old.stdout.trim()));
   t.regex(human.stderr, /^error: signing: OIDC token expired/);
 
   const down = await stella(['sandbox', 'down', '--data-dir', data, '--json']);
