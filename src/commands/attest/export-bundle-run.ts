@@ -219,7 +219,7 @@ export function sealWithKey(keyPath: string): Sealer & { keyId: string } {
 
 /** The trust material naming the logs' URLs (for --include-consistency and --refresh-proofs). */
 async function logsTrust(opts: ExportBundleOptions) {
-  const { selectTrust } = await import('./verify-run.js');
+  const { selectTrust } = await import('./trust-selection.js');
   const { trust } = await selectTrust({
     trustedRootPath: opts.logsTrustedRootPath ?? opts.trustedRootPath,
     storePath: opts.storePath,

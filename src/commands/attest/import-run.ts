@@ -34,7 +34,7 @@ import type { ExporterTrust } from '../../shipment/seal.js';
 import type { ArchiveSource } from '../../archive/export-stream.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
 import { archiveFileSource, exportersFor } from './shipment-run.js';
-import { selectTrust } from './verify-run.js';
+import { selectTrust } from './trust-selection.js';
 import { checkConsistencyAgainstStore } from './consistency-run.js';
 import {
   entryCheckpointKey,

@@ -38,7 +38,7 @@ import {
 } from './shipment-report.js';
 import { buildPolicy, type PolicyOptions } from '../../verify/policy.js';
 import { identityPolicyOptions } from '../identity-flags.js';
-import { selectTrust } from './verify-run.js';
+import { selectTrust } from './trust-selection.js';
 import {
   archiveFileSource,
   exportersFor,

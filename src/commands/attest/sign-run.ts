@@ -28,8 +28,6 @@ import {
 import { defaultSignerConfig, loadFulcioRoots, loadSignerConfig } from '../../sign/config.js';
 import { loadSigningConfig } from '../../sign/signing-config.js';
 import { planNeedsTrust, planServices } from '../../sign/services.js';
-import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.js';
-import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
 import { signArtifact, type SignInput, type SignResult } from '../../sign/sign.js';
 import { identityTokenPath } from '../../sign/token.js';
@@ -38,6 +36,7 @@ import type { AttestationStore } from '../../store/attestations.js';
 import { IMAGE_NEEDS_DIGEST } from '../../oci/reference.js';
 import { resolveStorePath } from '../../trust/store/paths.js';
 import { checkPredicateTypeFlag, predicateTypeURI } from '../../bundle/intoto.js';
+import { selectTrust } from './trust-selection.js';
 
 export type ArtifactType = 'blob' | 'image';
 
@@ -72,16 +71,6 @@ export interface RunSignResult extends SignResult {
   /** The signing config used, if any. */
   signingConfigPath: string | undefined;
   warnings: string[];
-}
-
-function readTrustedRoot(path: string, what: string): TrustMaterial {
-  return parseTrustedRoot(
-    readFileBounded(path, {
-      what,
-      maxBytes: TRUSTED_ROOT_LIMITS.maxBytes,
-      limitCode: 'TRUSTED_ROOT_INVALID',
-    }),
-  );
 }
 
 export function defaultOutputPath(artifact: string): string {
@@ -183,27 +172,19 @@ export async function prepareSigning(
   const fulcioRoots = loadFulcioRoots(config);
   let trust: TrustMaterial | undefined;
   let trustSource: string | undefined;
-  const warnings: string[] = [];
+  let warnings: string[] = [];
   const trustedRootPath = opts.trustedRootPath ?? config.trustedRootPath;
-  if (trustedRootPath) {
-    trust = readTrustedRoot(
+  if (trustedRootPath || planNeedsTrust(plan)) {
+    ({
+      trust,
+      source: trustSource,
+      warnings,
+    } = await selectTrust({
       trustedRootPath,
-      opts.trustedRootPath ? '--trusted-root' : 'signer config trustedRoot',
-    );
-    trustSource = `trusted root ${trustedRootPath}`;
-  } else if (planNeedsTrust(plan)) {
-    const { trustFromStoreIfPresent } = await import('../../trust/store/verify-source.js');
-    const fromStore = trustFromStoreIfPresent({
+      trustedRootWhat: opts.trustedRootPath ? '--trusted-root' : 'signer config trustedRoot',
       env,
       ...(opts.now !== undefined ? { now: nowMs } : {}),
-    });
-    if (fromStore) {
-      ({ trust, source: trustSource } = fromStore);
-      warnings.push(...fromStore.warnings);
-    } else {
-      trust = readTrustedRoot(publicGoodTrustedRootPath(), 'embedded public-good trusted root');
-      trustSource = 'embedded public-good trusted root';
-    }
+    }));
   }
   return {
     config,

@@ -13,8 +13,6 @@ import {
   readTextFileBounded,
 } from '../../util/fs.js';
 import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
-import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.js';
-import { publicGoodTrustedRootPath } from '../../trust/public-good.js';
 import { buildPolicy, type PolicyOptions } from '../../verify/policy.js';
 import {
   artifactDigest,
@@ -28,6 +26,7 @@ import type { TrustMaterial } from '../../model/trust-material.js';
 import { BUNDLE_LIMITS, type Bundle } from '../../bundle/model.js';
 import { entryCheckpointsOf } from '../../tlog/consistency.js';
 import { checkConsistencyAgainstStore } from './consistency-run.js';
+import { selectTrust } from './trust-selection.js';
 import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 
 export interface VerifyCommandOptions {
@@ -72,43 +71,6 @@ export function loadArtifact(ref: string): Artifact {
   return file.kind === 'bytes'
     ? { kind: 'bytes', data: file.bytes }
     : { kind: 'digest', algorithm: 'SHA2_256', digest: file.digest };
-}
-
-const readTrustedRootFile = (path: string, what: string) =>
-  readFileBounded(path, {
-    what,
-    maxBytes: TRUSTED_ROOT_LIMITS.maxBytes,
-    limitCode: 'TRUSTED_ROOT_INVALID',
-  });
-
-export interface TrustSelection {
-  trust: TrustMaterial;
-  source: string;
-  warnings: string[];
-  /** The trust store the trust came from, if it did. */
-  storePath?: string | undefined;
-}
-
-/** --trusted-root, else the local trust store when one exists, else the embedded public-good root. */
-export async function selectTrust(
-  opts: Pick<VerifyCommandOptions, 'trustedRootPath' | 'storePath' | 'maxAge' | 'now'>,
-): Promise<TrustSelection> {
-  if (opts.trustedRootPath) {
-    return {
-      trust: parseTrustedRoot(readTrustedRootFile(opts.trustedRootPath, '--trusted-root')),
-      source: `trusted root ${opts.trustedRootPath}`,
-      warnings: [],
-    };
-  }
-  const { trustFromStoreIfPresent } = await import('../../trust/store/verify-source.js');
-  const fromStore = trustFromStoreIfPresent(opts);
-  if (fromStore) return fromStore;
-  const path = publicGoodTrustedRootPath();
-  return {
-    trust: parseTrustedRoot(readTrustedRootFile(path, 'embedded public-good trusted root')),
-    source: 'embedded public-good trusted root',
-    warnings: [],
-  };
 }
 
 export interface LoadedBundles {

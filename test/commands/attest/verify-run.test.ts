@@ -10,11 +10,8 @@ import { openTrustStore } from '../../../src/trust/store/db.js';
 import { importFile } from '../../../src/trust/store/operations.js';
 import { parseTrustedRoot } from '../../../src/trust/trusted-root.js';
 import { toHex } from '../../../src/util/encoding.js';
-import {
-  runVerify,
-  selectTrust,
-  type VerifyCommandOptions,
-} from '../../../src/commands/attest/verify-run.js';
+import { runVerify, type VerifyCommandOptions } from '../../../src/commands/attest/verify-run.js';
+import { selectTrust } from '../../../src/commands/attest/trust-selection.js';
 import { PROJECT_ROOT } from '../../helpers/paths.js';
 import { tempDir } from '../../trust/store/helpers.js';
 import { literalPattern } from '../../../src/verify/identity-pattern.js';
