@@ -35,6 +35,18 @@ export interface CliOptions {
   bin?: string;
 }
 
+/**
+ * This process's environment without cosign's trust variables: a developer who uses cosign
+ * may have SIGSTORE_ROOT_FILE set, and the CLI warns of it (trust-selection.ts). A test that
+ * wants one sets it in `opts.env`.
+ */
+function hostEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env))
+    if (name.startsWith('SIGSTORE_') || name === 'TUF_MIRROR') delete env[name];
+  return env;
+}
+
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return slot(() => spawnCli(args, opts));
 }
@@ -46,7 +58,7 @@ function spawnCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
       [...(opts.nodeArgs ?? []), opts.bin ?? CLI, ...args],
       {
         cwd: opts.cwd ?? PROJECT_ROOT,
-        env: { ...process.env, NO_COLOR: '1', ...opts.env },
+        env: { ...hostEnv(), NO_COLOR: '1', ...opts.env },
         maxBuffer: 64 * 1024 * 1024,
         timeout: opts.timeoutMs ?? 0,
         killSignal: 'SIGKILL',
