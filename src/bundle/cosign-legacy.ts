@@ -45,6 +45,13 @@ export interface CosignRekorBundle {
   logIndex: number;
   kind: string;
   apiVersion: string;
+  /**
+   * The SHA-256 a hashedrekord entry records for the artifact, when it records one: cosign's
+   * legacy file names no digest beside its signature, and an export must know which artifact
+   * a bundle is for. Taken as a claim only: the verifier holds the artifact to it, the
+   * signature to the artifact, and the entry to the log.
+   */
+  artifactSha256: Uint8Array | undefined;
 }
 
 /** Read a cosign Rekor bundle (already parsed JSON, or its text). */
@@ -75,7 +82,7 @@ export function readCosignRekorBundle(
     bad(`${what} lacks body, integratedTime, logIndex or logID`);
   }
   // The one strict reading of both layers (the bundle's parser reads the body again, as the
-  // verifier does: what is read here only names the entry's kind).
+  // verifier does: what is read here only names the entry's kind and the digest it records).
   const bodyWhat = `${what}: the Rekor entry body`;
   const body = parseJsonStrict(decodeBase64(p.body, bodyWhat, errors.check, errors.code), {
     what: bodyWhat,
@@ -85,14 +92,28 @@ export function readCosignRekorBundle(
   });
   if (!isPlainObject(body) || typeof body.kind !== 'string' || typeof body.apiVersion !== 'string')
     bad(`${what}: the Rekor entry body has no kind and apiVersion`);
+  const entry = body as {
+    kind: string;
+    apiVersion: string;
+    spec?: { data?: { hash?: { algorithm?: unknown; value?: unknown } } };
+  };
+  const hash = entry.spec?.data?.hash;
+  const artifactSha256 =
+    entry.kind === 'hashedrekord' &&
+    hash?.algorithm === 'sha256' &&
+    typeof hash.value === 'string' &&
+    /^[0-9a-f]{64}$/.test(hash.value)
+      ? fromHex(hash.value)
+      : undefined;
   return {
     signedEntryTimestamp: (rekor as { SignedEntryTimestamp: string }).SignedEntryTimestamp,
     body: p.body as string,
     logID: p.logID as string,
     integratedTime: p.integratedTime as number,
     logIndex: p.logIndex as number,
-    kind: (body as { kind: string }).kind,
-    apiVersion: (body as { apiVersion: string }).apiVersion,
+    kind: entry.kind,
+    apiVersion: entry.apiVersion,
+    artifactSha256,
   };
 }
 
@@ -130,11 +151,6 @@ function legacyJson(bytes: Uint8Array): unknown {
     return undefined;
   }
   return isCosignBlobBundle(json) ? json : undefined;
-}
-
-/** Whether a file's bytes are cosign's legacy blob bundle (strict JSON of that shape). */
-export function isCosignBlobBundleFile(bytes: Uint8Array): boolean {
-  return legacyJson(bytes) !== undefined;
 }
 
 /**
@@ -188,14 +204,22 @@ export function bundleFromCosignBlobBundle(json: unknown, what: string): Uint8Ar
     // DER: the bundle parser reads it as a certificate, and refuses it if it is none.
     material = { x509CertificateChain: { certificates: [{ rawBytes: toBase64(certField) }] } };
   }
-  const tlogEntries =
+  const rekor =
     doc.rekorBundle === undefined || doc.rekorBundle === null
-      ? []
-      : [tlogEntryOfRekorBundle(readCosignRekorBundle(doc.rekorBundle, `${what}: rekorBundle`, e))];
+      ? undefined
+      : readCosignRekorBundle(doc.rekorBundle, `${what}: rekorBundle`, e);
+  const digest = rekor?.artifactSha256;
   const bundle = {
     mediaType: BUNDLE_V01_MEDIA_TYPE,
-    verificationMaterial: { ...material, tlogEntries },
-    messageSignature: { signature: toBase64(signature) },
+    verificationMaterial: {
+      ...material,
+      tlogEntries: rekor ? [tlogEntryOfRekorBundle(rekor)] : [],
+    },
+    messageSignature: {
+      // The digest the log entry records, as cosign's new format writes it beside the signature.
+      ...(digest ? { messageDigest: { algorithm: 'SHA2_256', digest: toBase64(digest) } } : {}),
+      signature: toBase64(signature),
+    },
   };
   // The bundle parser it goes to holds it to the bundle size limit.
   return utf8.encode(JSON.stringify(bundle));
@@ -209,11 +233,13 @@ export function bundleFromCosignBlobBundle(json: unknown, what: string): Uint8Ar
 export function cosignLegacyBundle(
   bytes: Uint8Array,
   what: string,
-): { bundle: Bundle; note: string } | undefined {
+): { bundle: Bundle; bytes: Uint8Array; note: string } | undefined {
   const json = legacyJson(bytes);
   if (json === undefined) return undefined;
+  const converted = bundleFromCosignBlobBundle(json, what);
   return {
-    bundle: parseBundle(bundleFromCosignBlobBundle(json, what)),
+    bundle: parseBundle(converted),
+    bytes: converted,
     note: `${what} is cosign's legacy bundle format (cosign sign-blob --bundle without --new-bundle-format): read as a Sigstore bundle v0.1, with its signed entry timestamp and no inclusion proof`,
   };
 }

@@ -271,8 +271,10 @@ function checkRefreshedProof(
  * `export-bundle --refresh-proofs`: every bundle's inclusion proofs re-fetched against its
  * log's one latest checkpoint (fetchInclusionProofs), each bundle's JSON rewritten with the new
  * `inclusionProof` (index, root, size, hashes, checkpoint); nothing else in it changes (a Rekor
- * v1 SET covers the entry, not the proof). Bundles that do not parse, entries without an
- * inclusion proof, and logs the trust material does not name are left as they are.
+ * v1 SET covers the entry, not the proof). An entry that has no proof yet (a bundle v0.1 with
+ * only a signed entry timestamp, cosign's legacy bundle file read as one) gets one, checked the
+ * same way. Bundles that do not parse, and logs the trust material does not name, are left as
+ * they are.
  */
 export async function refreshShipmentProofs(
   bundles: readonly Uint8Array[],
@@ -289,7 +291,6 @@ export async function refreshShipmentProofs(
   const wanted = new Map<string, { log: LogToQuery; indexes: number[] }>();
   for (const b of parsed)
     for (const e of b?.verificationMaterial.tlogEntries ?? []) {
-      if (!e.inclusionProof) continue;
       const logId = toHex(e.logId);
       const log = tlogs.find((l) => toHex(l.logId) === logId);
       if (!log) continue;
@@ -316,7 +317,7 @@ export async function refreshShipmentProofs(
     };
     let changed = false;
     for (const [k, e] of b.verificationMaterial.tlogEntries.entries()) {
-      const r = e.inclusionProof ? refreshed.get(toHex(e.logId)) : undefined;
+      const r = refreshed.get(toHex(e.logId));
       const p = r?.proofs.get(e.logIndex);
       if (!r || !p) continue;
       checkRefreshedProof(e, r, p, tlogs, now);

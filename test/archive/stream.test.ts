@@ -619,3 +619,13 @@ test('gzip: a header file name or comment is read to its NUL, 64 KiB at most', a
     }
   }
 });
+
+test('zeros after the end-of-archive marker: up to 1 MiB is padding, a block more is refused by name', async (t) => {
+  const MiB = 1024 * 1024;
+  await t.notThrowsAsync(drain(archive(MANIFEST, END, new Uint8Array(MiB))));
+  const e = await t.throwsAsync(drain(archive(MANIFEST, END, new Uint8Array(MiB + BLOCK))), {
+    instanceOf: StellaError,
+  });
+  t.is(e.code, 'ARCHIVE_INVALID');
+  t.regex(e.message, /more than 1 MiB of zeros after the end-of-archive marker/);
+});

@@ -17,46 +17,14 @@ import {
 import { parseBundle } from '../../src/bundle/parse.js';
 import { leafCertificateDer } from '../../src/bundle/model.js';
 import { StellaError } from '../../src/errors.js';
-import { derToPem } from '../../src/util/pem.js';
 import { runCli } from '../helpers/cli.js';
+import { cosignLegacyFileOf } from '../helpers/cosign-legacy-file.js';
 import { CONFORMANCE_DIR } from '../helpers/paths.js';
 import { SAMPLES } from '../helpers/samples.js';
 import { conformanceCase, conformanceTrustedRootPath, sharedTest } from '../helpers/shared.js';
 
 type Json = Record<string, any>;
-
-/** What cosign writes for a bundle's parts: the legacy LocalSignedPayload. */
-function legacyOf(bundle: Json, cert: 'pem' | 'der' | { keyPem: string } = 'pem'): Json {
-  const vm = bundle.verificationMaterial;
-  const der = Buffer.from(
-    vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates[0].rawBytes ?? '',
-    'base64',
-  );
-  const certField =
-    typeof cert === 'object'
-      ? Buffer.from(cert.keyPem).toString('base64')
-      : cert === 'der'
-        ? der.toString('base64')
-        : Buffer.from(derToPem(der)).toString('base64');
-  const e = vm.tlogEntries?.[0];
-  return {
-    base64Signature: bundle.messageSignature.signature,
-    cert: certField,
-    ...(e
-      ? {
-          rekorBundle: {
-            SignedEntryTimestamp: e.inclusionPromise.signedEntryTimestamp,
-            Payload: {
-              body: e.canonicalizedBody,
-              integratedTime: Number(e.integratedTime),
-              logIndex: Number(e.logIndex ?? 0),
-              logID: Buffer.from(e.logId.keyId, 'base64').toString('hex'),
-            },
-          },
-        }
-      : {}),
-  };
-}
+const legacyOf = cosignLegacyFileOf;
 
 const sample = (name: string): Json =>
   JSON.parse(readFileSync(path.join(SAMPLES, name), 'utf8')) as Json;
@@ -73,7 +41,8 @@ test('a legacy blob bundle becomes a bundle v0.1 carrying the same signature, le
     const b = read.bundle;
     t.is(b.mediaType, 'application/vnd.dev.sigstore.bundle+json;version=0.1');
     t.regex(read.note, /^b\.json is cosign's legacy bundle format/);
-    t.deepEqual(b.content, { ...original.content, messageDigest: undefined });
+    // The digest is the one the hashedrekord entry records (cosign's file names none itself).
+    t.deepEqual(b.content, original.content);
     const leaf = (x: typeof b) => leafCertificateDer(x.verificationMaterial.content);
     t.deepEqual(leaf(b), leaf(original), form);
     const [e] = b.verificationMaterial.tlogEntries;
@@ -97,10 +66,24 @@ test('a legacy blob bundle becomes a bundle v0.1 carrying the same signature, le
   // Not logged (`--tlog-upload=false`): no entry.
   const unlogged = legacyOf(blob);
   delete unlogged.rekorBundle;
-  t.deepEqual(
-    cosignLegacyBundle(bytesOf(unlogged), 'u.json')?.bundle.verificationMaterial.tlogEntries,
-    [],
-  );
+  const unloggedRead = cosignLegacyBundle(bytesOf(unlogged), 'u.json')?.bundle;
+  t.deepEqual(unloggedRead?.verificationMaterial.tlogEntries, []);
+  t.like(unloggedRead?.content, { kind: 'messageSignature', messageDigest: undefined });
+  // An entry that records no SHA-256 (another algorithm, another kind) gives no digest either.
+  const logged = legacyOf(blob);
+  const body = JSON.parse(Buffer.from(logged.rekorBundle.Payload.body, 'base64').toString());
+  for (const edit of [
+    (b: Json) => (b.spec.data.hash.algorithm = 'sha512'),
+    (b: Json) => (b.kind = 'rekord'),
+    (b: Json) => (b.spec.data.hash.value = b.spec.data.hash.value.toUpperCase()),
+  ]) {
+    const edited = structuredClone(body);
+    edit(edited);
+    logged.rekorBundle.Payload.body = Buffer.from(JSON.stringify(edited)).toString('base64');
+    t.like(cosignLegacyBundle(bytesOf(logged), 'e.json')?.bundle.content, {
+      messageDigest: undefined,
+    });
+  }
 });
 
 test('only the legacy shape is read as one; a wrong legacy file is refused as BUNDLE_MALFORMED naming the field', (t) => {

@@ -41,10 +41,11 @@ export interface CliOptions {
  * wants one sets it in `opts.env`.
  */
 function hostEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env))
-    if (name.startsWith('SIGSTORE_') || name === 'TUF_MIRROR') delete env[name];
-  return env;
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith('SIGSTORE_') && name !== 'TUF_MIRROR',
+    ),
+  );
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {

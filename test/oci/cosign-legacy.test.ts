@@ -21,6 +21,9 @@ import { cosignAttestationParts, pushTestImage } from '../helpers/oci.js';
 import { registryMissingReason, type RunningRegistry } from '../helpers/registry.js';
 import { withSandboxAndRegistry } from '../helpers/registry-hooks.js';
 import { verifyWithStella } from '../sign/helpers.js';
+import { runCli } from '../helpers/cli.js';
+import { OFFLINE } from '../helpers/consistency-kit.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 
 const missing = registryMissingReason();
 const enc = new TextEncoder();
@@ -173,7 +176,7 @@ if (missing) {
   let root: string;
   withSandboxAndRegistry('stella-cosign-', (started) => ({ sandbox, registry, root } = started));
 
-  test('a cosign .att becomes a verifying bundle v0.1; a key-based .att layer and a .sig are skipped with their reasons; export refuses the v0.1 bundle for its missing proof', async (t) => {
+  test('a cosign .att becomes a verifying bundle v0.1; a key-based .att layer and a .sig are skipped with their reasons; export refuses the v0.1 bundle for its missing proof, and carries it with --refresh-proofs', async (t) => {
     const opts = { allowInsecure: true };
     const image = await pushTestImage(registry.host, 'org/legacy', 'legacy image');
     const predicate = join(root, 'predicate.json');
@@ -340,5 +343,51 @@ if (missing) {
       }),
     );
     t.regex(err.message, /Rekor proof missing/);
+
+    // With --refresh-proofs the log gives its entry a proof at the boundary, and it crosses:
+    // the archive verifies offline.
+    const out = join(root, 'legacy-att.tar');
+    const exported = await runCli(
+      [
+        'attest',
+        'export-bundle',
+        '--image',
+        `${registry.host}/org/legacy@${image.digest}`,
+        '--allow-insecure-registry',
+        '--refresh-proofs',
+        '--trusted-root',
+        sandbox.trustedRootPath,
+        '--output',
+        out,
+        '--json',
+      ],
+      { timeoutMs: 90_000 },
+    );
+    t.is(exported.code, 0, exported.stdout + exported.stderr);
+    t.deepEqual(
+      (
+        JSON.parse(exported.stdout) as { refreshedProofs: { proofs: number }[] }
+      ).refreshedProofs.map((l) => l.proofs),
+      [1],
+    );
+    const verified = await runCli(
+      [
+        'attest',
+        'verify',
+        '--archive',
+        out,
+        '--all',
+        '--trusted-root',
+        sandbox.trustedRootPath,
+        '--certificate-identity',
+        literalPattern('https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main'),
+        '--certificate-oidc-issuer',
+        sandbox.urls.oidcIssuer,
+        '--json',
+      ],
+      OFFLINE,
+    );
+    t.is(verified.code, 0, verified.stdout + verified.stderr);
+    t.is(JSON.parse(verified.stdout).summary.passed, 1);
   });
 }

@@ -54,7 +54,7 @@ import {
 import type { ExportManifest } from '../../archive/manifest.js';
 import type { RunSignOptions } from './sign-run.js';
 import { identityTokenPath } from '../../sign/token.js';
-import { isCosignBlobBundleFile } from '../../bundle/cosign-legacy.js';
+import { cosignLegacyBundle } from '../../bundle/cosign-legacy.js';
 import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 import { resolveStorePath } from '../../trust/store/paths.js';
 
@@ -323,38 +323,55 @@ function fromStore(
 }
 
 /**
- * A --bundle file as the export reads it. cosign's legacy bundle file (which `attest verify`
- * reads) keeps no inclusion proof, so it is refused as such, with what to do instead.
+ * A --bundle file as the export reads it: the bundle, and the bytes the archive carries.
+ * cosign's legacy bundle file (which `attest verify` reads) keeps no inclusion proof: with
+ * --refresh-proofs it is carried as the bundle v0.1 it amounts to, and gets its proof from the
+ * log like any other bundle; without, it is refused, with what to do instead.
  */
-function parseExportedBundleFile(bytes: Uint8Array, path: string): ReturnType<typeof parseBundle> {
+function readExportedBundleFile(
+  bytes: Uint8Array,
+  path: string,
+  refreshProofs: boolean,
+): { bundle: ReturnType<typeof parseBundle>; bytes: Uint8Array; legacy: boolean } {
   try {
-    return parseBundle(bytes);
+    return { bundle: parseBundle(bytes), bytes, legacy: false };
   } catch (e) {
-    if (e instanceof StellaError && e.code === 'BUNDLE_MALFORMED' && isCosignBlobBundleFile(bytes))
+    if (!(e instanceof StellaError && e.code === 'BUNDLE_MALFORMED')) throw e;
+    const legacy = cosignLegacyBundle(bytes, `--bundle ${quoted(path, PATH_CHARS_SHOWN)}`);
+    if (!legacy) throw e;
+    if (!refreshProofs)
       fail(
         'REKOR_PROOF_MISSING',
         'tlog',
-        `Rekor proof missing: --bundle ${quoted(path, PATH_CHARS_SHOWN)} is cosign's legacy bundle format (cosign sign-blob --bundle without --new-bundle-format), which keeps no inclusion proof, so it cannot be verified offline: sign with --new-bundle-format (or stella attest sign), or verify it where it is with stella attest verify --bundle`,
+        `Rekor proof missing: --bundle ${quoted(path, PATH_CHARS_SHOWN)} is cosign's legacy bundle format (cosign sign-blob --bundle without --new-bundle-format), which keeps no inclusion proof, so it cannot be verified offline: add --refresh-proofs to fetch its proof from the log (here, while the log is reachable), sign with --new-bundle-format (or stella attest sign), or verify it where it is with stella attest verify --bundle`,
         undefined,
         { cause: e },
       );
-    throw e;
+    return { bundle: legacy.bundle, bytes: legacy.bytes, legacy: true };
   }
 }
 
-function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] {
-  const bytes = readFileBounded(path, {
-    what: '--bundle',
-    maxBytes: BUNDLE_LIMITS.maxBytes,
-    limitCode: 'BUNDLE_LIMIT_EXCEEDED',
-  });
+function fromFile(
+  path: string,
+  wanted: Set<string> | undefined,
+  refreshProofs: boolean,
+): ExportInput[] {
+  const read = readExportedBundleFile(
+    readFileBounded(path, {
+      what: '--bundle',
+      maxBytes: BUNDLE_LIMITS.maxBytes,
+      limitCode: 'BUNDLE_LIMIT_EXCEEDED',
+    }),
+    path,
+    refreshProofs,
+  );
   // Parsed here only to learn which artifacts it covers; buildExportArchive judges it again.
-  const digests = artifactDigestsOf(parseExportedBundleFile(bytes, path));
+  const digests = artifactDigestsOf(read.bundle);
   if (digests.length === 0)
     fail(
       'INPUT_INVALID',
       'input',
-      `--bundle ${quoted(path, PATH_CHARS_SHOWN)}: cannot tell which artifact it is for (no sha256 message digest or in-toto subject)`,
+      `--bundle ${quoted(path, PATH_CHARS_SHOWN)}: cannot tell which artifact it is for (no sha256 message digest or in-toto subject${read.legacy ? "; cosign's legacy file names none, and its log entry records none" : ''})`,
     );
   const kept = wanted ? digests.filter((d) => wanted.has(d)) : digests;
   if (kept.length === 0)
@@ -363,11 +380,14 @@ function fromFile(path: string, wanted: Set<string> | undefined): ExportInput[] 
       'input',
       `--bundle ${quoted(path, PATH_CHARS_SHOWN)} is for ${digests.join(', ')}, none of the --artifact digests asked for`,
     );
-  return kept.map((artifactDigest) => ({ artifactDigest, bytes, source: `--bundle ${path}` }));
+  const source = read.legacy
+    ? `--bundle ${path} (cosign's legacy bundle file, carried as a bundle v0.1)`
+    : `--bundle ${path}`;
+  return kept.map((artifactDigest) => ({ artifactDigest, bytes: read.bytes, source }));
 }
 
 /** `--output FILE.json`: the one bundle selected, as a standard Sigstore bundle, not an archive. */
-function isBundleOutput(outputPath: string): boolean {
+export function isBundleOutput(outputPath: string): boolean {
   return outputPath.toLowerCase().endsWith('.json');
 }
 
@@ -489,7 +509,7 @@ function gatherInputs(
   for (const p of opts.bundlePaths) {
     // One unreadable --bundle file is reported and left out, never stopping the others.
     try {
-      inputs.push(...fromFile(p, asGiven ? undefined : wanted));
+      inputs.push(...fromFile(p, asGiven ? undefined : wanted, opts.refreshProofs ?? false));
     } catch (e) {
       refused.push({ source: `--bundle ${p}`, failure: failureOf(e), error: e });
     }

@@ -108,7 +108,7 @@ export default class AttestExportBundle extends StellaCommand {
     }),
     'refresh-proofs': Flags.boolean({
       description:
-        "re-fetch every bundle's inclusion proof against its log's one latest checkpoint (the log must be reachable; implies --include-consistency), so the whole shipment shares one checkpoint and the receiver verifies its signature once instead of once per bundle",
+        "re-fetch every bundle's inclusion proof against its log's one latest checkpoint (the log must be reachable; for an archive, implies --include-consistency; with --output FILE.json, the one bundle gets its fresh proof; a bundle with none yet, such as cosign's legacy --bundle file, gets one), so the whole shipment shares one checkpoint and the receiver verifies its signature once instead of once per bundle",
       default: false,
     }),
     'trusted-root': Flags.string({
@@ -131,7 +131,7 @@ export default class AttestExportBundle extends StellaCommand {
       this.usage(
         '--identity-token, --config, --signing-config, --fulcio-url and --rekor-url are for --seal-keyless',
       );
-    const { checkExportOutput, exportOptionsMistake, runExportBundle } =
+    const { checkExportOutput, exportOptionsMistake, isBundleOutput, runExportBundle } =
       await import('./export-bundle-run.js');
     // The options the flags give; the artifacts of --image are added once they are pulled.
     const options = {
@@ -141,7 +141,9 @@ export default class AttestExportBundle extends StellaCommand {
       bundlePaths: flags.bundle ?? [],
       trustedRootPath: flags['include-trusted-root'],
       createdAt: flags['created-at'],
-      includeConsistency: flags['include-consistency'] || flags['refresh-proofs'],
+      // A single bundle (--output FILE.json) carries its fresh proof but no consistency.json.
+      includeConsistency:
+        flags['include-consistency'] || (flags['refresh-proofs'] && !isBundleOutput(flags.output)),
       refreshProofs: flags['refresh-proofs'],
       logsTrustedRootPath: flags['trusted-root'],
       storePath: flags.store,

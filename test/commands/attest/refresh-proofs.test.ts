@@ -15,7 +15,8 @@ import { buildExportArchive, readExportArchive } from '../../../src/archive/expo
 import { parseShipmentConsistency } from '../../../src/archive/consistency.js';
 import { parseCheckpoint, parseSignedNote } from '../../../src/tlog/note.js';
 import { runCli } from '../../helpers/cli.js';
-import { consistencyKit, GITHUB_SAN, OFFLINE } from '../../helpers/consistency-kit.js';
+import { consistencyKit, GITHUB_SAN, OFFLINE, type Signed } from '../../helpers/consistency-kit.js';
+import { cosignLegacyFileOf } from '../../helpers/cosign-legacy-file.js';
 import { verifyWithSigstoreJs } from '../../sign/helpers.js';
 
 let sandbox: RunningSandbox;
@@ -183,5 +184,105 @@ test.serial(
     const ok = await runCli(args, { timeoutMs: 90_000 });
     t.is(ok.code, 0, ok.stdout + ok.stderr);
     t.true(existsSync(out));
+  },
+);
+
+test.serial(
+  "cosign's legacy bundle file crosses with --refresh-proofs: carried as a bundle v0.1 with the log's proof, it verifies offline and in @sigstore/verify; without the flag, or naming another entry, nothing is exported",
+  async (t) => {
+    const s = await kit.sign();
+    const dir = mkdtempSync(join(root, 'legacy-'));
+    const legacyPath = join(dir, 'artifact.txt.bundle');
+    const original = JSON.parse(readFileSync(s.bundle, 'utf8'));
+    writeFileSync(legacyPath, JSON.stringify(cosignLegacyFileOf(original)));
+    const legacy: Signed = { ...s, bundle: legacyPath };
+
+    // Without --refresh-proofs the file has no proof to carry: refused, saying what would.
+    const plain = kit.shipmentExport([legacy]);
+    const refused = await runCli(plain.args, { timeoutMs: 90_000 });
+    t.is(refused.code, EXIT_CODES.REKOR_PROOF_MISSING, refused.stdout + refused.stderr);
+    t.regex(
+      JSON.parse(refused.stdout).error.message,
+      /is cosign's legacy bundle format .* keeps no inclusion proof, so it cannot be verified offline: add --refresh-proofs to fetch its proof from the log/,
+    );
+    t.false(existsSync(plain.out));
+
+    const ship = await kit.exportShipment([legacy], ['--refresh-proofs']);
+    const [carried] = readExportArchive(readFileSync(ship)).bundles;
+    const j = JSON.parse(Buffer.from(carried!.bytes).toString('utf8'));
+    t.is(j.mediaType, 'application/vnd.dev.sigstore.bundle+json;version=0.1');
+    // The digest its log entry records, the SET cosign kept, and now a proof to a checkpoint.
+    t.deepEqual(j.messageSignature, original.messageSignature);
+    const [entry] = j.verificationMaterial.tlogEntries;
+    t.deepEqual(
+      entry.inclusionPromise,
+      original.verificationMaterial.tlogEntries[0].inclusionPromise,
+    );
+    t.truthy(entry.inclusionProof.checkpoint.envelope);
+    t.is(
+      carried!.entry.artifactDigest,
+      `sha256:${Buffer.from(original.messageSignature.messageDigest.digest, 'base64').toString('hex')}`,
+    );
+    const ok = await verifyAll(ship);
+    t.is(ok.code, 0, ok.stdout + ok.stderr);
+    t.is(JSON.parse(ok.stdout).summary.passed, 1);
+    t.notThrows(() =>
+      verifyWithSigstoreJs(
+        Buffer.from(carried!.bytes).toString('utf8'),
+        sandbox.trustedRootPath,
+        readFileSync(s.artifact),
+        { san: GITHUB_SAN, issuer: sandbox.urls.oidcIssuer },
+      ),
+    );
+
+    // The seed's single-bundle form: one standard bundle, verified offline by its artifact.
+    const one = join(dir, 'artifact.sigstore.json');
+    const single = await runCli(
+      [
+        'attest',
+        'export-bundle',
+        '--bundle',
+        legacyPath,
+        '--refresh-proofs',
+        '--trusted-root',
+        sandbox.trustedRootPath,
+        '--output',
+        one,
+      ],
+      { timeoutMs: 90_000 },
+    );
+    t.is(single.code, 0, single.stdout + single.stderr);
+    const verified = await runCli(
+      [
+        'attest',
+        'verify',
+        s.artifact,
+        '--bundle',
+        one,
+        '--trusted-root',
+        sandbox.trustedRootPath,
+        ...kit.identity(),
+      ],
+      OFFLINE,
+    );
+    t.is(verified.code, 0, verified.stdout + verified.stderr);
+
+    // A file whose log index names another entry: the log's proof is for that entry's leaf, not
+    // this one's, so the export fails at the boundary.
+    const other = await kit.sign();
+    const shifted = cosignLegacyFileOf(original);
+    shifted.rekorBundle.Payload.logIndex = Number(
+      JSON.parse(readFileSync(other.bundle, 'utf8')).verificationMaterial.tlogEntries[0].logIndex,
+    );
+    const shiftedPath = join(dir, 'shifted.bundle');
+    writeFileSync(shiftedPath, JSON.stringify(shifted));
+    const wrong = kit.shipmentExport([{ ...s, bundle: shiftedPath }], ['--refresh-proofs']);
+    const r = await runCli(wrong.args, { timeoutMs: 90_000 });
+    t.is(r.code, EXIT_CODES.INCLUSION_PROOF_INVALID, r.stdout + r.stderr);
+    t.regex(
+      JSON.parse(r.stdout).error.message,
+      /^--refresh-proofs: the log's new inclusion proof for entry \d+ does not verify/,
+    );
+    t.false(existsSync(wrong.out));
   },
 );

@@ -1,0 +1,44 @@
+/**
+ * cosign's legacy bundle file (`cosign sign-blob --bundle` without --new-bundle-format) made
+ * from a Sigstore bundle's parts, exactly as cosign makes it (its
+ * NewLegacyBundleFromProtoBundleComponents): the tests' one maker of that format.
+ */
+import { derToPem } from '../../src/util/pem.js';
+
+type Json = Record<string, any>;
+
+/** What cosign writes for a bundle's parts: the legacy LocalSignedPayload. */
+export function cosignLegacyFileOf(
+  bundle: Json,
+  cert: 'pem' | 'der' | { keyPem: string } = 'pem',
+): Json {
+  const vm = bundle.verificationMaterial;
+  const der = Buffer.from(
+    vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates[0].rawBytes ?? '',
+    'base64',
+  );
+  const certField =
+    typeof cert === 'object'
+      ? Buffer.from(cert.keyPem).toString('base64')
+      : cert === 'der'
+        ? der.toString('base64')
+        : Buffer.from(derToPem(der)).toString('base64');
+  const e = vm.tlogEntries?.[0];
+  return {
+    base64Signature: bundle.messageSignature.signature,
+    cert: certField,
+    ...(e
+      ? {
+          rekorBundle: {
+            SignedEntryTimestamp: e.inclusionPromise.signedEntryTimestamp,
+            Payload: {
+              body: e.canonicalizedBody,
+              integratedTime: Number(e.integratedTime),
+              logIndex: Number(e.logIndex ?? 0),
+              logID: Buffer.from(e.logId.keyId, 'base64').toString('hex'),
+            },
+          },
+        }
+      : {}),
+  };
+}
