@@ -7,7 +7,10 @@
  *  - Gitea Actions (GITEA_ACTIONS=true): Gitea's OIDC support follows the same request-URL
  *    protocol as GitHub when the instance and workflow enable it; otherwise pass a token via
  *    STELLAOPS_OIDC_TOKEN.
- *  - GitLab CI: the job's `id_tokens:` entry named SIGSTORE_ID_TOKEN (aud: sigstore).
+ *  - GitLab CI: the job's `id_tokens:` entry named SIGSTORE_ID_TOKEN (aud: sigstore); as in
+ *    cosign, SIGSTORE_ID_TOKEN is read wherever it is set.
+ *  - cosign's token file, /var/run/sigstore/cosign/oidc-token, when it exists (cosign's
+ *    "filesystem" provider: a Kubernetes projected service account token mounted there).
  * The token is only decoded here, never trusted: Fulcio verifies it. Decoding lets us refuse an
  * expired token before any request is made.
  */
@@ -31,7 +34,10 @@ export interface TokenClaims {
 }
 
 export type TokenSource =
-  'flag' | 'file' | 'env' | 'github-actions' | 'gitea-actions' | 'gitlab-ci';
+  'flag' | 'file' | 'env' | 'github-actions' | 'gitea-actions' | 'gitlab-ci' | 'cosign-token-file';
+
+/** Where cosign's "filesystem" provider reads an ambient token (a projected service account token). */
+export const COSIGN_TOKEN_FILE = '/var/run/sigstore/cosign/oidc-token';
 
 export interface ResolvedToken {
   token: string;
@@ -52,6 +58,8 @@ export interface TokenOptions {
   /** Timeout for the ambient token request, ms. */
   timeoutMs?: number;
   fetchImpl?: typeof fetch;
+  /** cosign's ambient token file (default COSIGN_TOKEN_FILE). */
+  cosignTokenFile?: string;
 }
 
 /** The ambient token service's answer: `{"value": "<JWT>"}`, a few kB; a token file the same. */
@@ -154,7 +162,11 @@ async function findToken(
   }
   if (env.STELLAOPS_OIDC_TOKEN) return { token: env.STELLAOPS_OIDC_TOKEN, source: 'env' };
   if (opts.useAmbient !== false) {
-    if (env.SIGSTORE_ID_TOKEN) return { token: env.SIGSTORE_ID_TOKEN, source: 'gitlab-ci' };
+    if (env.SIGSTORE_ID_TOKEN)
+      return {
+        token: env.SIGSTORE_ID_TOKEN,
+        source: env.GITLAB_CI === 'true' ? 'gitlab-ci' : 'env',
+      };
     if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
       const source: TokenSource = env.GITEA_ACTIONS === 'true' ? 'gitea-actions' : 'github-actions';
       const token = await requestActionsToken(
@@ -165,6 +177,12 @@ async function findToken(
       );
       return { token, source };
     }
+    const tokenFile = opts.cosignTokenFile ?? COSIGN_TOKEN_FILE;
+    if (existsSync(tokenFile))
+      return {
+        token: tokenFromFile(tokenFile, `cosign's token file`),
+        source: 'cosign-token-file',
+      };
     if (env.GITHUB_ACTIONS === 'true' || env.GITEA_ACTIONS === 'true') {
       fail(
         'OIDC_TOKEN_MISSING',
@@ -183,7 +201,7 @@ async function findToken(
   return fail(
     'OIDC_TOKEN_MISSING',
     'signing',
-    'no OIDC token: pass --identity-token, set STELLAOPS_OIDC_TOKEN, or run in a CI job with OIDC enabled',
+    `no OIDC token: pass --identity-token, set STELLAOPS_OIDC_TOKEN (or SIGSTORE_ID_TOKEN), mount one at ${COSIGN_TOKEN_FILE}, or run in a CI job with OIDC enabled`,
   );
 }
 
@@ -201,22 +219,23 @@ function explicitToken(value: string): { token: string; source: TokenSource } {
       TOKEN_ERROR.check,
       `--identity-token is neither a JWT nor the path of a file that exists (read as a token: ${notJwt.message}); give the token, or a file holding it`,
     );
-  const token = readTextFileBounded(value, {
-    what: '--identity-token file',
+  return { token: tokenFromFile(value, '--identity-token file'), source: 'file' };
+}
+
+/** A file holding a token (whitespace around it dropped), refused by its name when it holds something else. */
+function tokenFromFile(path: string, what: string): string {
+  const token = readTextFileBounded(path, {
+    what,
     maxBytes: TOKEN_RESPONSE_MAX_BYTES,
     textError: TOKEN_ERROR,
   });
   if (token.trim() === '')
-    fail('OIDC_TOKEN_MISSING', 'signing', '--identity-token names a file that is empty');
+    fail('OIDC_TOKEN_MISSING', 'signing', `${what} ${quoted(path)} is empty`);
   // Said by the file's name: the user gave a path, and it held something else.
   const content = jwtProblem(token);
   if (content !== undefined)
-    fail(
-      TOKEN_ERROR.code,
-      TOKEN_ERROR.check,
-      `--identity-token file ${quoted(value)}: ${content.message}`,
-    );
-  return { token, source: 'file' };
+    fail(TOKEN_ERROR.code, TOKEN_ERROR.check, `${what} ${quoted(path)}: ${content.message}`);
+  return token;
 }
 
 /** Why a value is not a compact JWT, or undefined when it is one (its structure; the claims are checked later). */

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   assertTokenUsable,
+  COSIGN_TOKEN_FILE,
   decodeTokenClaims,
   identityTokenPath,
   resolveIdentityToken,
@@ -95,7 +96,7 @@ test('--identity-token names a file holding the token, as in cosign; the value i
     instanceOf: StellaError,
   });
   t.is(e4.code, 'OIDC_TOKEN_MISSING');
-  t.regex(e4.message, /names a file that is empty/);
+  t.regex(e4.message, /^--identity-token file ".*oidc-token" is empty$/);
   // A folder, or a file past 64 KiB, is refused by name before anything is parsed.
   const e5 = await t.throwsAsync(resolveIdentityToken({ explicit: dir, now: NOW }), {
     instanceOf: StellaError,
@@ -137,6 +138,65 @@ test('STELLAOPS_OIDC_TOKEN, then GitLab SIGSTORE_ID_TOKEN', async (t) => {
     ).source,
     'gitlab-ci',
   );
+});
+
+test('SIGSTORE_ID_TOKEN outside GitLab CI is read as cosign reads it, and said to come from the environment', async (t) => {
+  const r = await resolveIdentityToken({ env: { SIGSTORE_ID_TOKEN: jwt(good) }, now: NOW });
+  t.is(r.source, 'env');
+  t.is(r.claims.sub, good.sub);
+});
+
+test("cosign's token file (its filesystem provider): read when it exists, after the environment; refused by name when it holds no token", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stella-cosign-token-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.is(COSIGN_TOKEN_FILE, '/var/run/sigstore/cosign/oidc-token', "cosign's FilesystemTokenPath");
+  const file = join(dir, 'oidc-token');
+  const absent = await t.throwsAsync(
+    resolveIdentityToken({ env: {}, now: NOW, cosignTokenFile: file }),
+    { instanceOf: StellaError },
+  );
+  t.is(absent.code, 'OIDC_TOKEN_MISSING');
+  t.regex(absent.message, /mount one at \/var\/run\/sigstore\/cosign\/oidc-token/);
+  writeFileSync(file, `${jwt(good)}\n`);
+  const r = await resolveIdentityToken({ env: {}, now: NOW, cosignTokenFile: file });
+  t.is(r.source, 'cosign-token-file');
+  t.is(r.token, jwt(good));
+  // The environment comes first, and an explicit token before everything.
+  t.is(
+    (
+      await resolveIdentityToken({
+        env: { SIGSTORE_ID_TOKEN: jwt(good) },
+        now: NOW,
+        cosignTokenFile: file,
+      })
+    ).source,
+    'env',
+  );
+  t.is(
+    (await resolveIdentityToken({ explicit: jwt(good), env: {}, now: NOW, cosignTokenFile: file }))
+      .source,
+    'flag',
+  );
+  // Not read with ambient tokens off (oidc.useAmbientToken: false).
+  const off = await t.throwsAsync(
+    resolveIdentityToken({ env: {}, now: NOW, cosignTokenFile: file, useAmbient: false }),
+    { instanceOf: StellaError },
+  );
+  t.is(off.code, 'OIDC_TOKEN_MISSING');
+  writeFileSync(file, 'not a token');
+  const bad = await t.throwsAsync(
+    resolveIdentityToken({ env: {}, now: NOW, cosignTokenFile: file }),
+    { instanceOf: StellaError },
+  );
+  t.is(bad.code, 'OIDC_TOKEN_INVALID');
+  t.regex(bad.message, /^cosign's token file ".*oidc-token": identity token is not a JWT/);
+  // An expired token from the file is refused like any other, before any request.
+  writeFileSync(file, jwt({ ...good, exp: NOW - 1 }));
+  const expired = await t.throwsAsync(
+    resolveIdentityToken({ env: {}, now: NOW, cosignTokenFile: file }),
+    { instanceOf: StellaError },
+  );
+  t.is(expired.code, 'OIDC_TOKEN_EXPIRED');
 });
 
 test('an expired token is refused before any request ("OIDC token expired")', async (t) => {
