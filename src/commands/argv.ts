@@ -218,6 +218,71 @@ const FOREIGN_FLAGS: readonly { flag: string; instead: readonly string[]; advice
     instead: ['jobs', ...VERIFYING],
     advice: "cosign's --max-workers is --jobs N here",
   },
+  {
+    flag: 'output',
+    instead: ['json', ...VERIFYING],
+    advice: "cosign verify's --output json is --json here (one JSON object on stdout)",
+  },
+  {
+    flag: 'sct',
+    instead: VERIFYING,
+    advice:
+      "Stella checks the SCT embedded in the bundle's certificate, as Fulcio issues it; a detached SCT is not read: leave --sct out",
+  },
+  {
+    flag: 'rfc3161-timestamp',
+    instead: VERIFYING,
+    advice:
+      'a bundle carries its RFC 3161 timestamps, and Stella verifies each against the TSAs of --trusted-root or the trust store: give the bundle (--bundle FILE), not a timestamp file',
+  },
+  {
+    flag: 'timestamp-certificate-chain',
+    instead: VERIFYING,
+    advice:
+      'TSA certificates come from a trusted_root.json (--trusted-root) or the trust store (stella trust import FILE --kind tsa --uri TSA_URL), never from a flag per run',
+  },
+  {
+    flag: 'private-infrastructure',
+    instead: VERIFYING,
+    advice:
+      "a private deployment's trust is its trusted_root.json (--trusted-root) or the trust store; a log entry is checked when the bundle has one and required only with --require-rekor: leave --private-infrastructure out",
+  },
+  {
+    flag: 'check-claims',
+    instead: ['predicate-type', ...VERIFYING],
+    advice:
+      "an attestation's subject is always checked against the artifact's digest: leave --check-claims out",
+  },
+  {
+    flag: 'oidc-issuer',
+    instead: SIGNING,
+    advice:
+      'the token comes from --identity-token, STELLAOPS_OIDC_TOKEN, SIGSTORE_ID_TOKEN or the CI platform (Stella opens no browser); to refuse tokens of other issuers, set oidc.issuer in signer.yaml (--config)',
+  },
+  {
+    flag: 'oidc-client-id',
+    instead: SIGNING,
+    advice:
+      'the audience requested from a CI token endpoint is oidc.clientId in signer.yaml (--config)',
+  },
+  {
+    flag: 'oidc-provider',
+    instead: SIGNING,
+    advice:
+      "the CI platform is found from its environment (GitHub, Gitea, GitLab, cosign's token file): give --identity-token to choose the token yourself",
+  },
+  {
+    flag: 'timestamp-server-url',
+    instead: SIGNING,
+    advice:
+      "the TSA is tsa.url in signer.yaml (--config), or a signing config's tsaUrls (--signing-config); the timestamp goes into the bundle",
+  },
+  {
+    flag: 'key',
+    instead: SIGNING,
+    advice:
+      'attest sign is keyless: an ephemeral key held in memory and a Fulcio certificate (stella attest verify --key verifies bundles signed with a managed key)',
+  },
 ];
 
 /**

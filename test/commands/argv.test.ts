@@ -559,7 +559,60 @@ test("the reader: cosign's signing and verifying flags pasted into attest sign a
     refusal(['--max-workers', '4'], verify),
     "unknown flag --max-workers: cosign's --max-workers is --jobs N here",
   );
+  // Since stop 54: more of cosign verify-blob's flags.
+  const verifyJson = { flags: [...verify.flags, flag('json', false)] };
+  t.is(
+    refusal(['--output', 'json'], verifyJson),
+    "unknown flag --output: cosign verify's --output json is --json here (one JSON object on stdout)",
+  );
+  t.is(refusal(['--output', 'json'], verify), 'unknown flag --output', 'no --json, no advice');
+  for (const [argv, advice] of [
+    [
+      ['--sct', 's.json'],
+      /^unknown flag --sct: Stella checks the SCT embedded in the bundle's certificate/,
+    ],
+    [
+      ['--rfc3161-timestamp', 't.der'],
+      /^unknown flag --rfc3161-timestamp: a bundle carries its RFC 3161 timestamps/,
+    ],
+    [
+      ['--timestamp-certificate-chain', 'c.pem'],
+      /^unknown flag --timestamp-certificate-chain: TSA certificates come from a trusted_root\.json/,
+    ],
+    [
+      ['--private-infrastructure'],
+      /^unknown flag --private-infrastructure: a private deployment's trust is its trusted_root\.json/,
+    ],
+    [
+      ['--check-claims'],
+      /^unknown flag --check-claims: an attestation's subject is always checked/,
+    ],
+  ] as const)
+    t.regex(refusal([...argv], verify), advice);
+  // And of cosign sign-blob's.
+  for (const [argv, advice] of [
+    [
+      ['--oidc-issuer', 'https://x'],
+      /^unknown flag --oidc-issuer: the token comes from --identity-token.*oidc\.issuer in signer\.yaml/,
+    ],
+    [
+      ['--oidc-client-id', 'sigstore'],
+      /^unknown flag --oidc-client-id: .*oidc\.clientId in signer\.yaml/,
+    ],
+    [
+      ['--oidc-provider', 'github-actions'],
+      /^unknown flag --oidc-provider: the CI platform is found from its environment/,
+    ],
+    [
+      ['--timestamp-server-url', 'https://x'],
+      /^unknown flag --timestamp-server-url: the TSA is tsa\.url in signer\.yaml/,
+    ],
+    [['--key', 'k.pem'], /^unknown flag --key: attest sign is keyless/],
+  ] as const)
+    t.regex(refusal([...argv], sign), advice);
   // Elsewhere, the plain form: the verifying advice is not given to sign, nor the signing advice to verify.
+  t.is(refusal(['--key', 'k.pem'], verify), 'unknown flag --key');
+  t.is(refusal(['--sct', 's'], sign), 'unknown flag --sct');
   t.is(refusal(['--yes'], verify), 'unknown flag --yes');
   t.is(refusal(['--ca-roots', 'x'], sign), 'unknown flag --ca-roots');
   t.is(refusal(['--yes'], { flags: [flag('output')] }), 'unknown flag --yes');
