@@ -135,6 +135,12 @@ const COMMAND_TESTS: Record<string, string[]> = {
     'test/commands/attest/verify-bundle.test.ts',
     'test/commands/attest/verify-refusals.test.ts',
   ],
+  // Which trust a command uses, and the warning for cosign's trust variables: its mirror test,
+  // the verify edge's trust tests, and signing's fallback to the store or the public-good root.
+  'src/commands/attest/trust-selection.ts': [
+    'test/commands/attest/verify-run.test.ts',
+    'test/sign/rekor-v2.test.ts',
+  ],
   'src/commands/attest/verify-execute.ts': [
     'test/commands/attest/shipment.test.ts',
     'test/commands/attest/verify-run.test.ts',

@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server/sandbox.js';
 import { StellaError } from '../../src/errors.js';
 import {
+  fetchInclusionProofs,
   fetchLogConsistency,
   refreshShipmentProofs,
 } from '../../src/sign/log-consistency-client.js';
+import { serve } from '../helpers/loopback.js';
 import { toHex } from '../../src/util/encoding.js';
 import { checkpointOf } from '../helpers/consistency-kit.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
@@ -152,5 +154,20 @@ test('a consistency proof whose hashes are not 64 lowercase hex digits each is t
     );
     t.is(e.code, 'REKOR_UNAVAILABLE', JSON.stringify(hashes));
     t.regex(e.message, /proof \d+ -> \d+: hashes are not a list of 64-hex-digit strings/);
+  }
+});
+
+test('a log whose answer is JSON but not an object (null, a string, a number, a list) is REKOR_UNAVAILABLE saying so, before any field is read', async (t) => {
+  for (const answer of ['null', '"signedTreeHead"', '5', '[]']) {
+    const baseUrl = await serve(t, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(answer);
+    });
+    const e = await t.throwsAsync(
+      fetchInclusionProofs({ logId: 'ab'.repeat(32), baseUrl, rekor: 'v1' }, [0]),
+      { instanceOf: StellaError },
+    );
+    t.is(e.code, 'REKOR_UNAVAILABLE', answer);
+    t.regex(e.message, /GET .*\/api\/v1\/log: the answer is not a JSON object/, answer);
   }
 });
