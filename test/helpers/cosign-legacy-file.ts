@@ -1,7 +1,8 @@
 /**
- * cosign's legacy bundle file (`cosign sign-blob --bundle` without --new-bundle-format) made
- * from a Sigstore bundle's parts, exactly as cosign makes it (its
- * NewLegacyBundleFromProtoBundleComponents): the tests' one maker of that format.
+ * cosign's legacy formats made from a Sigstore bundle's parts, exactly as cosign makes them:
+ * the legacy bundle file (`cosign sign-blob --bundle` without --new-bundle-format, its
+ * NewLegacyBundleFromProtoBundleComponents) and the Rekor bundle inside it and in a `.att`
+ * layer's annotation. The tests' one maker of these formats.
  */
 import { derToPem } from '../../src/util/pem.js';
 
@@ -27,18 +28,28 @@ export function cosignLegacyFileOf(
   return {
     base64Signature: bundle.messageSignature.signature,
     cert: certField,
-    ...(e
-      ? {
-          rekorBundle: {
-            SignedEntryTimestamp: e.inclusionPromise.signedEntryTimestamp,
-            Payload: {
-              body: e.canonicalizedBody,
-              integratedTime: Number(e.integratedTime),
-              logIndex: Number(e.logIndex ?? 0),
-              logID: Buffer.from(e.logId.keyId, 'base64').toString('hex'),
-            },
-          },
-        }
-      : {}),
+    ...(e ? { rekorBundle: cosignRekorBundleOf(e) } : {}),
+  };
+}
+
+/** What cosign's Rekor bundle holds: a Rekor v1 entry with its SET. */
+export interface CosignRekorBundle {
+  SignedEntryTimestamp: string;
+  Payload: { body: string; integratedTime: number; logIndex: number; logID: string };
+}
+
+/**
+ * cosign's Rekor bundle of a bundle's log entry (its SET and the entry's coordinates), as the
+ * legacy file's `rekorBundle` and a `.att` layer's `dev.sigstore.cosign/bundle` annotation hold it.
+ */
+export function cosignRekorBundleOf(e: Json): CosignRekorBundle {
+  return {
+    SignedEntryTimestamp: e.inclusionPromise.signedEntryTimestamp,
+    Payload: {
+      body: e.canonicalizedBody,
+      integratedTime: Number(e.integratedTime),
+      logIndex: Number(e.logIndex ?? 0),
+      logID: Buffer.from(e.logId.keyId, 'base64').toString('hex'),
+    },
   };
 }

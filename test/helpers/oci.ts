@@ -11,6 +11,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { cosignRekorBundleOf, type CosignRekorBundle } from './cosign-legacy-file.js';
 import { RegistryClient, digestOf, MEDIA_TYPES } from '../../src/oci/client.js';
 import { parseImageReference, type ImageRef } from '../../src/oci/reference.js';
 
@@ -248,12 +249,6 @@ export async function startFakeRegistry(handler: Misbehaviour): Promise<Front> {
   return { host, requests, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-/** What cosign's `dev.sigstore.cosign/bundle` annotation holds: a Rekor v1 entry with its SET. */
-export interface CosignRekorBundle {
-  SignedEntryTimestamp: string;
-  Payload: { body: string; integratedTime: number; logIndex: number; logID: string };
-}
-
 /**
  * A Sigstore bundle (protobuf-specs JSON) as cosign stores it on a `.att` layer: the DSSE
  * envelope is the layer's blob; the leaf certificate (base64 DER) and the Rekor entry with its
@@ -275,14 +270,6 @@ export function cosignAttestationParts(
   return {
     envelope: bundle.dsseEnvelope,
     certificateB64,
-    rekor: {
-      SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
-      Payload: {
-        body: entry.canonicalizedBody,
-        integratedTime: Number(entry.integratedTime),
-        logIndex: Number(entry.logIndex),
-        logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
-      },
-    },
+    rekor: cosignRekorBundleOf(entry),
   };
 }

@@ -22,6 +22,7 @@ import { registryMissingReason, type RunningRegistry } from '../helpers/registry
 import { withSandboxAndRegistry } from '../helpers/registry-hooks.js';
 import { verifyWithStella } from '../sign/helpers.js';
 import { runCli } from '../helpers/cli.js';
+import { cosignRekorBundleOf } from '../helpers/cosign-legacy-file.js';
 import { OFFLINE } from '../helpers/consistency-kit.js';
 import { literalPattern } from '../../src/verify/identity-pattern.js';
 
@@ -196,15 +197,7 @@ if (missing) {
     const entry = b.verificationMaterial.tlogEntries[0];
     const envelope = enc.encode(JSON.stringify(b.dsseEnvelope));
     const pem = `-----BEGIN CERTIFICATE-----\n${b.verificationMaterial.certificate.rawBytes}\n-----END CERTIFICATE-----\n`;
-    const rekorBundle = JSON.stringify({
-      SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
-      Payload: {
-        body: entry.canonicalizedBody,
-        integratedTime: Number(entry.integratedTime),
-        logIndex: Number(entry.logIndex ?? 0),
-        logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
-      },
-    });
+    const rekorBundle = JSON.stringify(cosignRekorBundleOf(entry));
     const client = new RegistryClient(image, opts);
     const config = enc.encode('{}');
     await client.pushBlob(config, 'config');
