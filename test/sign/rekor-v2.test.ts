@@ -692,6 +692,44 @@ test.serial(
   },
 );
 
+test('CLI: a cosign user with SIGSTORE_ROOT_FILE set, signing with no trust named and no store: refused against the public-good root, and the warning says the variable was not read', async (t) => {
+  const dir = workdir();
+  const artifact = join(dir, 'a.bin');
+  writeFileSync(artifact, 'cosign user');
+  const r = await runCli(
+    [
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      artifact,
+      '--identity-token',
+      token(),
+      '--signing-config',
+      sandbox.signingConfigPath,
+      '--output',
+      join(dir, 'a.sigstore.json'),
+      '--attestation-store',
+      join(dir, 'att.db'),
+      '--json',
+    ],
+    {
+      env: {
+        XDG_DATA_HOME: dir,
+        HOME: dir,
+        STELLA_TRUST_STORE: '',
+        SIGSTORE_ROOT_FILE: join(sandbox.dataDir, 'fulcio-roots.pem'),
+      },
+    },
+  );
+  t.is(JSON.parse(r.stdout).error.code, 'CERT_CHAIN_INVALID', r.stdout + r.stderr);
+  t.regex(
+    r.stderr,
+    /^warning: SIGSTORE_ROOT_FILE names 2 Fulcio certificates and none is trusted by this run\. Stella does not read cosign's trust variables; this run trusts the embedded public-good trusted root\./m,
+  );
+  t.false(existsSync(join(dir, 'a.sigstore.json')));
+});
+
 test('CLI: signing configs that select nothing are CONFIG_INVALID (exit 72) naming the key, before any request', async (t) => {
   const dir = workdir();
   const artifact = join(dir, 'a.txt');

@@ -37,6 +37,7 @@ import { IMAGE_NEEDS_DIGEST } from '../../oci/reference.js';
 import { resolveStorePath } from '../../trust/store/paths.js';
 import { checkPredicateTypeFlag, predicateTypeURI } from '../../bundle/intoto.js';
 import { selectTrust } from './trust-selection.js';
+import { printWarning } from '../render.js';
 
 export type ArtifactType = 'blob' | 'image';
 
@@ -382,19 +383,27 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   logInfo(`bundle will be written to ${bundlePlace(outputPath)}`);
   const { storePath, store } = prepareAttestationStore(stores, opts.attestationStorePath, env);
   try {
-    const result = await signArtifact({
-      artifact,
-      predicate,
-      identityToken: opts.identityToken,
-      config,
-      fulcioRoots,
-      plan,
-      ...(trust ? { trust, trustSource } : {}),
-      env,
-      now: opts.now,
-      fetchImpl: opts.fetchImpl,
-      keyGenerator: opts.keyGenerator,
-    });
+    let result: SignResult;
+    try {
+      result = await signArtifact({
+        artifact,
+        predicate,
+        identityToken: opts.identityToken,
+        config,
+        fulcioRoots,
+        plan,
+        ...(trust ? { trust, trustSource } : {}),
+        env,
+        now: opts.now,
+        fetchImpl: opts.fetchImpl,
+        keyGenerator: opts.keyGenerator,
+      });
+    } catch (e) {
+      // The command prints warnings for a run that succeeds; the trust selection's (a cosign
+      // trust variable naming roots this run does not trust) may be why this one failed.
+      for (const w of warnings) printWarning(w);
+      throw e;
+    }
     warnings.push(...result.warnings);
     const logged = `the signature is logged (${result.tlog.map((e) => `${e.url} log index ${e.logIndex}`).join(', ')}${result.rekor.uuid ? `, entry ${result.rekor.uuid}` : ''})`;
     keepSignature({ result, outputPath, storePath, logged }, stores, store);
