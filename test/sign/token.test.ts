@@ -9,6 +9,7 @@ import {
   resolveIdentityToken,
 } from '../../src/sign/token.js';
 import { StellaError } from '../../src/errors.js';
+import { closedPort } from '../helpers/loopback.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -401,4 +402,31 @@ test('the Actions token service\'s answer is read within 64 KiB as strict JSON w
   await refused('{"value":7}', /OIDC token response has no "value"/);
   answer = JSON.stringify({ value: jwt(good), count: 1 });
   t.is((await resolveIdentityToken({ env, now: NOW })).claims.sub, good.sub);
+});
+
+test('nbf: a token valid from up to 60 seconds ahead is accepted (clock skew), one a second later is refused', async (t) => {
+  const at = (nbf: number) =>
+    resolveIdentityToken({ explicit: jwt({ ...good, nbf }), env: {}, now: NOW });
+  t.is((await at(NOW + 60)).claims.nbf, NOW + 60);
+  const e = await t.throwsAsync(at(NOW + 61), { instanceOf: StellaError });
+  t.regex(e.message, /^OIDC token is not valid before /);
+});
+
+test('an Actions token endpoint that cannot be reached is OIDC_TOKEN_MISSING naming the platform, keeping the cause', async (t) => {
+  const url = await closedPort();
+  const e = await t.throwsAsync(
+    resolveIdentityToken({
+      env: {
+        ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/token?x=1`,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'bearer-secret',
+      },
+      now: NOW,
+      timeoutMs: 5_000,
+    }),
+    { instanceOf: StellaError },
+  );
+  t.is(e.code, 'OIDC_TOKEN_MISSING');
+  t.regex(e.message, /^github-actions: OIDC token request failed: /);
+  t.false(e.message.includes('bearer-secret'));
+  t.truthy(e.cause);
 });

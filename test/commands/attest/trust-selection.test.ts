@@ -236,3 +236,28 @@ test("CLI: attest verify with SIGSTORE_ROOT_FILE set warns (stderr, --json warni
     /^warning: SIGSTORE_ROOT_FILE names 2 Fulcio certificates and none is trusted by this run\. .*this run trusts the embedded public-good trusted root\. To trust the file here: `stella trust import "\$SIGSTORE_ROOT_FILE" --uri FULCIO_URL`/m,
   );
 });
+
+test('selectTrust: --max-age and the time reach the trust store: a store older than --max-age is refused', async (t) => {
+  const dir = tempDir(t, 'cosign-env-');
+  const store = path.join(dir, 'trust.db');
+  const now = Date.UTC(2026, 0, 1);
+  const s = openTrustStore(store, { create: true, now });
+  importFile(
+    s,
+    { path: SAMPLES_TRUSTED_ROOT, bytes: new Uint8Array(readFileSync(SAMPLES_TRUSTED_ROOT)) },
+    {},
+    { now, command: 'test' },
+  );
+  s.close();
+  const threeDaysLater = now + 3 * 86_400_000;
+  t.is(
+    (await selectTrust({ storePath: store, now: threeDaysLater })).source,
+    `trust store ${store}`,
+  );
+  const e = await t.throwsAsync(
+    selectTrust({ storePath: store, maxAge: '1', now: threeDaysLater }),
+  );
+  t.regex(e!.message, /older than|stale|max-age/i);
+  // At the time of the import the same --max-age passes.
+  t.is((await selectTrust({ storePath: store, maxAge: '1', now })).source, `trust store ${store}`);
+});
