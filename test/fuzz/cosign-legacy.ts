@@ -12,9 +12,11 @@
  * judges one (./targets.ts judgeBundle: parse, verify both ways, and every pass held to a
  * reference), against the seed's own conversion.
  */
+import { cosignLegacyBundle } from '../../src/bundle/cosign-legacy.js';
 import { bundleFromCosignAttestation } from '../../src/oci/cosign-legacy.js';
 import { utf8 } from '../../src/util/encoding.js';
 import { derToPem } from '../../src/util/pem.js';
+import { cosignLegacyFileOf } from '../helpers/cosign-legacy-file.js';
 import { cosignAttestationParts } from '../helpers/oci.js';
 import type { BundleSeed } from './corpus.js';
 import type { FuzzTarget, IterationResult } from './harness.js';
@@ -180,6 +182,100 @@ export function legacyTarget(
       const s = rng.pick(seeds);
       trail.push(`seed ${s.seed.name}`);
       return judgeLegacy(s, mutateLegacy(rng, s, donors, trail));
+    },
+  };
+}
+
+/**
+ * cosign's legacy bundle FILE (`cosign sign-blob --bundle` without --new-bundle-format:
+ * `{"base64Signature", "cert", "rekorBundle"}`), which `attest verify --bundle` reads and
+ * `export-bundle --refresh-proofs` carries (src/bundle/cosign-legacy.ts). The whole file comes
+ * from the user's side of the gap, so all of it may be hostile: the signature's bytes, the
+ * certificate's PEM text (base64 of it), the Rekor bundle and the entry body inside it, and the
+ * digest the conversion takes from that body. Seeds: every message-signature seed with a signed
+ * entry timestamp and a certificate, written as cosign writes the file.
+ */
+export interface LegacyFileSeed {
+  /** The bundle seed, its text replaced by the seed file's own conversion. */
+  seed: BundleSeed;
+  file: Json;
+  certificateDer: Uint8Array;
+}
+
+export function legacyFileSeeds(seeds: readonly BundleSeed[]): LegacyFileSeed[] {
+  const out: LegacyFileSeed[] = [];
+  for (const s of seeds) {
+    const b = JSON.parse(s.text) as Record<string, any>;
+    const vm = b.verificationMaterial ?? {};
+    const certificateB64: unknown =
+      vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates?.[0]?.rawBytes;
+    if (!b.messageSignature || !vm.tlogEntries?.[0]?.inclusionPromise) continue;
+    if (typeof certificateB64 !== 'string') continue;
+    const file = cosignLegacyFileOf(b) as Json;
+    const converted = cosignLegacyBundle(utf8.encode(JSON.stringify(file)), 'seed');
+    if (!converted) continue;
+    out.push({
+      seed: {
+        ...s,
+        name: `cosign-legacy-file/${s.name}`,
+        text: Buffer.from(converted.bytes).toString('utf8'),
+        resign: undefined,
+      },
+      file,
+      certificateDer: new Uint8Array(Buffer.from(certificateB64, 'base64')),
+    });
+  }
+  return out;
+}
+
+/** The signature's bytes and the entry body as the bundle target mutates them; `cert` as PEM text a file might hold. */
+function legacyFileHooks(s: LegacyFileSeed, donors: readonly Uint8Array[]): JsonHooks {
+  return {
+    bytesField: (p) => {
+      const k = p[p.length - 1];
+      if (k === 'base64Signature') return (rng, b, t) => havoc(rng, b, t);
+      if (k === 'body') return mutateRekorBody;
+      if (k === 'cert')
+        return (rng, _b, t) => utf8.encode(certificateText(rng, s.certificateDer, donors, t));
+      return undefined;
+    },
+  };
+}
+
+/**
+ * The file as `attest verify --bundle` reads it: the legacy shape is converted and the bundle
+ * judged as the bundle target judges one; a file that lost the shape gets the one bundle
+ * parser's verdict, as the CLI gives it.
+ */
+export async function judgeLegacyFile(s: LegacyFileSeed, text: string): Promise<IterationResult> {
+  let converted: ReturnType<typeof cosignLegacyBundle>;
+  try {
+    converted = cosignLegacyBundle(utf8.encode(text), 'fuzzed file');
+  } catch (e) {
+    return fromThrow(classifyThrow(e), text, 'cosignLegacyBundle');
+  }
+  return judgeBundle(
+    s.seed,
+    converted === undefined ? text : Buffer.from(converted.bytes).toString('utf8'),
+  );
+}
+
+export function legacyFileTarget(
+  seeds: readonly LegacyFileSeed[],
+  donors: readonly Uint8Array[],
+  defaultIterations: number,
+): FuzzTarget {
+  return {
+    name: 'cosign-legacy-file',
+    defaultIterations,
+    run(rng, trail) {
+      const s = rng.pick(seeds);
+      trail.push(`seed ${s.seed.name}`);
+      let file = s.file;
+      const steps = 1 + rng.smallSize(2);
+      for (let i = 0; i < steps; i++)
+        file = mutateJson(rng, file, trail, legacyFileHooks(s, donors));
+      return judgeLegacyFile(s, stringifyFuzz(file));
     },
   };
 }

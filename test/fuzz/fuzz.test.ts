@@ -77,7 +77,7 @@ import {
   type SignedPayloads,
 } from './rotation.js';
 import { dumpStore } from '../trust/store/helpers.js';
-import { legacySeeds, legacyTarget } from './cosign-legacy.js';
+import { legacyFileSeeds, legacyFileTarget, legacySeeds, legacyTarget } from './cosign-legacy.js';
 import { registryTarget } from './registry.js';
 import {
   answerText,
@@ -129,6 +129,7 @@ const DEFAULT = {
   signingConfig: 1500,
   rotation: 1000,
   legacy: 1500,
+  legacyFile: 1500,
   registry: 3000,
   signerConfig: 1500,
   rekorAnswer: 1500,
@@ -163,6 +164,9 @@ test('fuzz seeds: every in-process and sample seed gets its reference verdict', 
   // And each DSSE seed with a signed entry timestamp, stored as cosign stores a .att layer and
   // converted back: the v0.1 bundle verifies.
   for (const s of legacySeeds(local)) t.is(await verdictOf(s.seed), 'pass', s.seed.name);
+  // And each message-signature seed with a SET, written as cosign's legacy bundle file and
+  // converted back: the v0.1 bundle verifies.
+  for (const s of legacyFileSeeds(local)) t.is(await verdictOf(s.seed), 'pass', s.seed.name);
 });
 
 sharedTest('fuzz seeds (shared conformance): every case gets the suite verdict', async (t) => {
@@ -267,6 +271,12 @@ test('fuzz cosign-legacy: cosign .att layers (envelope, certificate and Rekor an
   const seeds = legacySeeds(local);
   t.true(seeds.length >= 2, 'DSSE seeds with a signed entry timestamp');
   return fuzz(t, legacyTarget(seeds, localPools.certificates, DEFAULT.legacy));
+});
+
+test("fuzz cosign-legacy-file: cosign's legacy bundle file (signature, certificate text, Rekor bundle and body) through cosignLegacyBundle, then judged as bundles", (t) => {
+  const seeds = legacyFileSeeds(local);
+  t.true(seeds.length >= 2, 'message-signature seeds with a signed entry timestamp');
+  return fuzz(t, legacyFileTarget(seeds, localPools.certificates, DEFAULT.legacyFile));
 });
 
 test('fuzz registry: referrers indexes, WWW-Authenticate headers, image references and identity tokens, each against a plain reading', (t) => {
