@@ -371,7 +371,7 @@ function fromFile(
     fail(
       'INPUT_INVALID',
       'input',
-      `--bundle ${quoted(path, PATH_CHARS_SHOWN)}: cannot tell which artifact it is for (no sha256 message digest or in-toto subject${read.legacy ? "; cosign's legacy file names none, and its log entry records none" : ''})`,
+      `--bundle ${quoted(path, PATH_CHARS_SHOWN)}: cannot tell which artifact it is for (no sha256 message digest or in-toto subject${read.legacy ? "; cosign's legacy file names none beside its signature, and it has no hashedrekord log entry with a SHA-256 to take it from" : ''})`,
     );
   const kept = wanted ? digests.filter((d) => wanted.has(d)) : digests;
   if (kept.length === 0)

@@ -267,6 +267,20 @@ test.serial(
     );
     t.is(verified.code, 0, verified.stdout + verified.stderr);
 
+    // A file that was never logged (cosign sign-blob --tlog-upload=false) names no digest and
+    // has no entry to take one from, or a proof to fetch: refused by name, before any request.
+    const unlogged = cosignLegacyFileOf(original);
+    delete unlogged.rekorBundle;
+    const unloggedPath = join(dir, 'unlogged.bundle');
+    writeFileSync(unloggedPath, JSON.stringify(unlogged));
+    const noDigest = kit.shipmentExport([{ ...s, bundle: unloggedPath }], ['--refresh-proofs']);
+    const nd = await runCli(noDigest.args, { timeoutMs: 90_000 });
+    t.is(nd.code, EXIT_CODES.INPUT_INVALID, nd.stdout + nd.stderr);
+    t.regex(
+      JSON.parse(nd.stdout).error.message,
+      /cannot tell which artifact it is for \(no sha256 message digest or in-toto subject; cosign's legacy file names none beside its signature, and it has no hashedrekord log entry/,
+    );
+
     // A file whose log index names another entry: the log's proof is for that entry's leaf, not
     // this one's, so the export fails at the boundary.
     const other = await kit.sign();
