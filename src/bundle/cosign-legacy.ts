@@ -7,7 +7,9 @@
  *     (src/oci/cosign-legacy.ts);
  *   - the file `cosign sign-blob --bundle FILE` writes without `--new-bundle-format`
  *     (cosign's LocalSignedPayload: `{"base64Signature", "cert", "rekorBundle"}`), where
- *     `cert` is base64 of PEM: the certificate (leaf first), or for `--key` the public key.
+ *     `cert` is base64 of PEM: the certificate (leaf first), or for `--key` the public key;
+ *     `cosign attest-blob --bundle FILE` writes the same file with the DSSE envelope's JSON in
+ *     base64Signature.
  *
  * The conversion makes no claim of its own: every field lands where the verifier checks it
  * (signature, certificate, entry body, SET), so what the bundle says is verified exactly as if
@@ -167,6 +169,7 @@ export function bundleFromCosignBlobBundle(json: unknown, what: string): Uint8Ar
     bad(`${what}: cosign's legacy bundle has no field ${JSON.stringify(unknown[0]!.slice(0, 60))}`);
   const signature = decodeBase64(doc.base64Signature, `${what}: base64Signature`, e.check, e.code);
   if (signature.length === 0) bad(`${what}: base64Signature is empty`);
+  const envelope = dsseEnvelopeOf(signature, what);
   if (typeof doc.cert !== 'string' || doc.cert === '')
     bad(
       `${what}: cosign's legacy bundle has no "cert": it names neither a certificate nor a key to verify against`,
@@ -215,14 +218,53 @@ export function bundleFromCosignBlobBundle(json: unknown, what: string): Uint8Ar
       ...material,
       tlogEntries: rekor ? [tlogEntryOfRekorBundle(rekor)] : [],
     },
-    messageSignature: {
-      // The digest the log entry records, as cosign's new format writes it beside the signature.
-      ...(digest ? { messageDigest: { algorithm: 'SHA2_256', digest: toBase64(digest) } } : {}),
-      signature: toBase64(signature),
-    },
+    ...(envelope
+      ? { dsseEnvelope: envelope }
+      : {
+          messageSignature: {
+            // The digest the log entry records, as cosign's new format writes it beside the signature.
+            ...(digest
+              ? { messageDigest: { algorithm: 'SHA2_256', digest: toBase64(digest) } }
+              : {}),
+            signature: toBase64(signature),
+          },
+        }),
   };
   // The bundle parser it goes to holds it to the bundle size limit.
   return utf8.encode(JSON.stringify(bundle));
+}
+
+/**
+ * `cosign attest-blob --bundle` writes the same file, with the DSSE envelope where sign-blob
+ * writes the signature: base64Signature is base64 of the envelope's JSON (Go's encoding of it:
+ * payload, payloadType, signatures with sig and, when set, keyid). A signature is DER (ECDSA,
+ * RSA) or 64 raw bytes (Ed25519), never a JSON object, so bytes that are one are read as the
+ * envelope; the bundle parser then checks its fields as it checks any bundle's.
+ */
+function dsseEnvelopeOf(signature: Uint8Array, what: string): Record<string, unknown> | undefined {
+  if (signature[0] !== 0x7b) return undefined;
+  let json: unknown;
+  try {
+    json = parseJsonStrict(signature, {
+      what: `${what}: base64Signature`,
+      maxBytes: BUNDLE_LIMITS.maxBytes,
+      maxDepth: 8,
+      ...BUNDLE_ERRORS,
+    });
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(json)) return undefined;
+  const unknown = Object.keys(json).filter(
+    (k) => k !== 'payload' && k !== 'payloadType' && k !== 'signatures',
+  );
+  if (unknown.length > 0)
+    fail(
+      BUNDLE_ERRORS.code,
+      BUNDLE_ERRORS.check,
+      `${what}: base64Signature holds a JSON object, read as the DSSE envelope cosign attest-blob writes there, which has no field ${JSON.stringify(unknown[0]!.slice(0, 60))}`,
+    );
+  return json;
 }
 
 /**
@@ -240,6 +282,6 @@ export function cosignLegacyBundle(
   return {
     bundle: parseBundle(converted),
     bytes: converted,
-    note: `${what} is cosign's legacy bundle format (cosign sign-blob --bundle without --new-bundle-format): read as a Sigstore bundle v0.1, with its signed entry timestamp and no inclusion proof`,
+    note: `${what} is cosign's legacy bundle format (cosign sign-blob or attest-blob --bundle without --new-bundle-format): read as a Sigstore bundle v0.1, with its signed entry timestamp and no inclusion proof`,
   };
 }

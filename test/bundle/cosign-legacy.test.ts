@@ -86,6 +86,40 @@ test('a legacy blob bundle becomes a bundle v0.1 carrying the same signature, le
   }
 });
 
+test("cosign attest-blob's legacy file (the DSSE envelope's JSON in base64Signature) becomes a bundle v0.1 with that envelope; an envelope with a field DSSE has not is refused naming it", (t) => {
+  const att = sample('attestation.sigstore.json');
+  const original = parseBundle(JSON.stringify(att));
+  const legacy = legacyOf(att);
+  const read = cosignLegacyBundle(bytesOf(legacy), 'a.json');
+  if (!read) return t.fail('not read as legacy');
+  t.is(read.bundle.content.kind, 'dsseEnvelope');
+  t.deepEqual(read.bundle.content, original.content);
+  const [e] = read.bundle.verificationMaterial.tlogEntries;
+  t.deepEqual(
+    e!.canonicalizedBody,
+    original.verificationMaterial.tlogEntries[0]!.canonicalizedBody,
+  );
+  const envelope = JSON.parse(Buffer.from(legacy.base64Signature, 'base64').toString('utf8'));
+  const withExtra = {
+    ...legacy,
+    base64Signature: Buffer.from(JSON.stringify({ ...envelope, mediaType: 'x' })).toString(
+      'base64',
+    ),
+  };
+  const err = t.throws(() => cosignLegacyBundle(bytesOf(withExtra), 'a.json'), {
+    instanceOf: StellaError,
+  });
+  t.is(err.code, 'BUNDLE_MALFORMED');
+  t.regex(
+    err.message,
+    /^a\.json: base64Signature holds a JSON object, read as the DSSE envelope cosign attest-blob writes there, which has no field "mediaType"$/,
+  );
+  // A message signature whose bytes only start like JSON stays a message signature.
+  const blob = legacyOf(sample('blob.sigstore.json'));
+  blob.base64Signature = Buffer.from('{not json').toString('base64');
+  t.is(cosignLegacyBundle(bytesOf(blob), 'b.json')?.bundle.content.kind, 'messageSignature');
+});
+
 test('only the legacy shape is read as one; a wrong legacy file is refused as BUNDLE_MALFORMED naming the field', (t) => {
   const blob = sample('blob.sigstore.json');
   // A Sigstore bundle (it has a mediaType), or any other JSON: not legacy, the caller's refusal stands.
@@ -151,7 +185,7 @@ const IDENTITY = (s: Json) => [
   s.issuer,
 ];
 
-test('attest verify and inspect read a cosign legacy --bundle file, say so, and verify it; a flipped signature bit no longer matches its log entry', async (t) => {
+test('attest verify and inspect read a cosign legacy --bundle file (sign-blob and attest-blob), say so, and verify it; a flipped signature bit no longer matches its log entry', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'stella-legacy-'));
   const manifest = JSON.parse(readFileSync(path.join(SAMPLES, 'samples.json'), 'utf8')) as {
     bundles: Json[];
@@ -188,6 +222,27 @@ test('attest verify and inspect read a cosign legacy --bundle file, say so, and 
   t.is(
     (JSON.parse(refused.stdout) as { error: { code: string } }).error.code,
     'TLOG_BODY_MISMATCH',
+  );
+  // cosign attest-blob's file: the envelope, verified as the attestation it is.
+  const a = manifest.bundles.find((b) => b.name === 'attestation')!;
+  const attestation = path.join(dir, 'attestation.bundle');
+  writeFileSync(attestation, JSON.stringify(legacyOf(sample(a.bundle))));
+  const attested = await runCli([
+    'attest',
+    'verify',
+    path.join(SAMPLES, a.artifact),
+    '--bundle',
+    attestation,
+    '--trusted-root',
+    path.join(SAMPLES, 'trusted_root.json'),
+    ...IDENTITY(a),
+    '--json',
+  ]);
+  t.is(attested.code, 0, attested.stdout + attested.stderr);
+  const attInspect = await runCli(['attest', 'inspect', attestation]);
+  t.regex(
+    attInspect.stdout,
+    /^Bundle: application\/vnd\.dev\.sigstore\.bundle\+json;version=0\.1 \(dsseEnvelope\)$/m,
   );
   const inspect = await runCli(['attest', 'inspect', file]);
   t.is(inspect.code, 0, inspect.stderr);
@@ -233,13 +288,14 @@ sharedTest(
       'https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main';
     const issuer = 'https://token.actions.githubusercontent.com';
     const dir = mkdtempSync(path.join(tmpdir(), 'stella-legacy-shared-'));
-    for (const name of ['happy-path-v0.1', 'happy-path-v0.3', 'happy-path-v0.3-new-mediaType']) {
+    const verify = async (name: string, legacy: boolean) => {
       const caseDir = conformanceCase(name);
-      const bundle = JSON.parse(
-        readFileSync(path.join(caseDir, 'bundle.sigstore.json'), 'utf8'),
-      ) as Json;
-      const file = path.join(dir, `${name}.bundle`);
-      writeFileSync(file, JSON.stringify(legacyOf(bundle)));
+      let file = path.join(caseDir, 'bundle.sigstore.json');
+      if (legacy) {
+        const bundle = JSON.parse(readFileSync(file, 'utf8')) as Json;
+        file = path.join(dir, `${name}.bundle`);
+        writeFileSync(file, JSON.stringify(legacyOf(bundle)));
+      }
       const r = await runCli([
         'attest',
         'verify',
@@ -254,6 +310,27 @@ sharedTest(
         issuer,
         '--json',
       ]);
+      return { ...r, error: (JSON.parse(r.stdout) as { error?: { code: string } }).error?.code };
+    };
+    // cosign attest-blob's file too (since stop 54): the in-toto happy path below, and these
+    // failures (two of them DSSE), refused with the code the original is refused with.
+    for (const name of [
+      'dsse-invalid-sig_fail',
+      'dsse-mismatch-envelope_fail',
+      'signature-mismatch_fail',
+    ]) {
+      const original = await verify(name, false);
+      const legacy = await verify(name, true);
+      t.not(original.code, 0, name);
+      t.is(legacy.error, original.error, `${name}: ${legacy.stdout}${legacy.stderr}`);
+    }
+    for (const name of [
+      'happy-path-v0.1',
+      'happy-path-v0.3',
+      'happy-path-v0.3-new-mediaType',
+      'happy-path-intoto-in-dsse-v3',
+    ]) {
+      const r = await verify(name, true);
       t.is(r.code, 0, `${name}: ${r.stdout}${r.stderr}`);
     }
   },

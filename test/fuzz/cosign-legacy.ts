@@ -192,8 +192,9 @@ export function legacyTarget(
  * `export-bundle --refresh-proofs` carries (src/bundle/cosign-legacy.ts). The whole file comes
  * from the user's side of the gap, so all of it may be hostile: the signature's bytes, the
  * certificate's PEM text (base64 of it), the Rekor bundle and the entry body inside it, and the
- * digest the conversion takes from that body. Seeds: every message-signature seed with a signed
- * entry timestamp and a certificate, written as cosign writes the file.
+ * digest the conversion takes from that body. Seeds: every seed with a signed entry timestamp
+ * and a certificate, written as cosign writes the file (sign-blob's: the signature; attest-blob's:
+ * the DSSE envelope's JSON in base64Signature).
  */
 export interface LegacyFileSeed {
   /** The bundle seed, its text replaced by the seed file's own conversion. */
@@ -209,7 +210,7 @@ export function legacyFileSeeds(seeds: readonly BundleSeed[]): LegacyFileSeed[] 
     const vm = b.verificationMaterial ?? {};
     const certificateB64: unknown =
       vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates?.[0]?.rawBytes;
-    if (!b.messageSignature || !vm.tlogEntries?.[0]?.inclusionPromise) continue;
+    if (!(b.messageSignature || b.dsseEnvelope) || !vm.tlogEntries?.[0]?.inclusionPromise) continue;
     if (typeof certificateB64 !== 'string') continue;
     const file = cosignLegacyFileOf(b) as Json;
     const converted = cosignLegacyBundle(utf8.encode(JSON.stringify(file)), 'seed');

@@ -1,6 +1,7 @@
 /**
  * cosign's legacy formats made from a Sigstore bundle's parts, exactly as cosign makes them:
- * the legacy bundle file (`cosign sign-blob --bundle` without --new-bundle-format, its
+ * the legacy bundle file (`cosign sign-blob` or `attest-blob --bundle` without
+ * --new-bundle-format, its
  * NewLegacyBundleFromProtoBundleComponents) and the Rekor bundle inside it and in a `.att`
  * layer's annotation. The tests' one maker of these formats.
  */
@@ -26,9 +27,26 @@ export function cosignLegacyFileOf(
         : Buffer.from(derToPem(der)).toString('base64');
   const e = vm.tlogEntries?.[0];
   return {
-    base64Signature: bundle.messageSignature.signature,
+    base64Signature: bundle.dsseEnvelope
+      ? Buffer.from(JSON.stringify(goEnvelope(bundle.dsseEnvelope))).toString('base64')
+      : bundle.messageSignature.signature,
     cert: certField,
     ...(e ? { rekorBundle: cosignRekorBundleOf(e) } : {}),
+  };
+}
+
+/**
+ * A DSSE envelope as cosign attest-blob puts it in base64Signature: Go's encoding/json of the
+ * protobuf struct (payload, payloadType, signatures; empty fields left out).
+ */
+function goEnvelope(e: Json): Json {
+  return {
+    payload: e.payload,
+    payloadType: e.payloadType,
+    signatures: e.signatures.map((s: Json) => ({
+      sig: s.sig,
+      ...(s.keyid ? { keyid: s.keyid } : {}),
+    })),
   };
 }
 

@@ -343,7 +343,7 @@ function readExportedBundleFile(
       fail(
         'REKOR_PROOF_MISSING',
         'tlog',
-        `Rekor proof missing: --bundle ${quoted(path, PATH_CHARS_SHOWN)} is cosign's legacy bundle format (cosign sign-blob --bundle without --new-bundle-format), which keeps no inclusion proof, so it cannot be verified offline: add --refresh-proofs to fetch its proof from the log (here, while the log is reachable), sign with --new-bundle-format (or stella attest sign), or verify it where it is with stella attest verify --bundle`,
+        `Rekor proof missing: --bundle ${quoted(path, PATH_CHARS_SHOWN)} is cosign's legacy bundle format (cosign sign-blob or attest-blob --bundle without --new-bundle-format), which keeps no inclusion proof, so it cannot be verified offline: add --refresh-proofs to fetch its proof from the log (here, while the log is reachable), sign with --new-bundle-format (or stella attest sign), or verify it where it is with stella attest verify --bundle`,
         undefined,
         { cause: e },
       );
