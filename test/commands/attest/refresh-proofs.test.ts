@@ -15,6 +15,7 @@ import { buildExportArchive, readExportArchive } from '../../../src/archive/expo
 import { parseShipmentConsistency } from '../../../src/archive/consistency.js';
 import { parseCheckpoint, parseSignedNote } from '../../../src/tlog/note.js';
 import { runCli } from '../../helpers/cli.js';
+import { runSign } from '../../../src/commands/attest/sign-run.js';
 import { consistencyKit, GITHUB_SAN, OFFLINE, type Signed } from '../../helpers/consistency-kit.js';
 import { cosignLegacyFileOf } from '../../helpers/cosign-legacy-file.js';
 import { verifyWithSigstoreJs } from '../../sign/helpers.js';
@@ -188,7 +189,7 @@ test.serial(
 );
 
 test.serial(
-  "cosign's legacy bundle file crosses with --refresh-proofs: carried as a bundle v0.1 with the log's proof, it verifies offline and in @sigstore/verify; without the flag, or naming another entry, nothing is exported",
+  "cosign's legacy bundle file (sign-blob's and attest-blob's) crosses with --refresh-proofs: carried as a bundle v0.1 with the log's proof, it verifies offline and in @sigstore/verify; without the flag, or naming another entry, nothing is exported",
   async (t) => {
     const s = await kit.sign();
     const dir = mkdtempSync(join(root, 'legacy-'));
@@ -266,6 +267,49 @@ test.serial(
       OFFLINE,
     );
     t.is(verified.code, 0, verified.stdout + verified.stderr);
+
+    // cosign attest-blob's file (the DSSE envelope in base64Signature) crosses the same way,
+    // and verifies offline as the attestation it is.
+    const predicate = join(dir, 'predicate.json');
+    writeFileSync(predicate, JSON.stringify({ builder: { id: 'legacy' } }));
+    const attested = await runSign({
+      artifact: s.artifact,
+      predicatePath: predicate,
+      predicateType: 'https://slsa.dev/provenance/v1',
+      identityToken: sandbox.mintToken({ platform: 'github', repo: 'org/repo' }),
+      configPath: sandbox.signerConfigPath,
+      attestationStorePath: false,
+      outputPath: join(dir, 'attestation.sigstore.json'),
+      env: {},
+    });
+    const attestationFile = join(dir, 'attestation.bundle');
+    writeFileSync(
+      attestationFile,
+      JSON.stringify(cosignLegacyFileOf(JSON.parse(attested.bundleJson))),
+    );
+    const attShip = await kit.exportShipment(
+      [{ ...s, bundle: attestationFile }],
+      ['--refresh-proofs'],
+    );
+    const [att] = readExportArchive(readFileSync(attShip)).bundles;
+    t.truthy(JSON.parse(Buffer.from(att!.bytes).toString('utf8')).dsseEnvelope);
+    const attOk = await runCli(
+      [
+        'attest',
+        'verify',
+        '--archive',
+        attShip,
+        '--all',
+        '--trusted-root',
+        sandbox.trustedRootPath,
+        '--predicate-type',
+        'https://slsa.dev/provenance/v1',
+        ...kit.identity(),
+        '--json',
+      ],
+      OFFLINE,
+    );
+    t.is(attOk.code, 0, attOk.stdout + attOk.stderr);
 
     // A file that was never logged (cosign sign-blob --tlog-upload=false) names no digest and
     // has no entry to take one from, or a proof to fetch: refused by name, before any request.
