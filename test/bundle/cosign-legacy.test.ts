@@ -194,15 +194,15 @@ test('attest verify and inspect read a cosign legacy --bundle file (sign-blob an
   const legacy = legacyOf(sample('blob.sigstore.json'));
   const file = path.join(dir, 'artifact.txt.bundle');
   writeFileSync(file, JSON.stringify(legacy));
-  const args = (bundle: string) => [
+  const args = (bundle: string, of = s) => [
     'attest',
     'verify',
-    path.join(SAMPLES, s.artifact),
+    path.join(SAMPLES, of.artifact),
     '--bundle',
     bundle,
     '--trusted-root',
     path.join(SAMPLES, 'trusted_root.json'),
-    ...IDENTITY(s),
+    ...IDENTITY(of),
   ];
   const ok = await runCli([...args(file), '--json']);
   t.is(ok.code, 0, ok.stdout + ok.stderr);
@@ -227,17 +227,7 @@ test('attest verify and inspect read a cosign legacy --bundle file (sign-blob an
   const a = manifest.bundles.find((b) => b.name === 'attestation')!;
   const attestation = path.join(dir, 'attestation.bundle');
   writeFileSync(attestation, JSON.stringify(legacyOf(sample(a.bundle))));
-  const attested = await runCli([
-    'attest',
-    'verify',
-    path.join(SAMPLES, a.artifact),
-    '--bundle',
-    attestation,
-    '--trusted-root',
-    path.join(SAMPLES, 'trusted_root.json'),
-    ...IDENTITY(a),
-    '--json',
-  ]);
+  const attested = await runCli([...args(attestation, a), '--json']);
   t.is(attested.code, 0, attested.stdout + attested.stderr);
   const attInspect = await runCli(['attest', 'inspect', attestation]);
   t.regex(

@@ -57,8 +57,9 @@ async function signBlobCli(
   name: string,
   bytes: string | Uint8Array,
   signingConfig: string,
-  trustedRoot: string,
+  trustedRoot: string | undefined,
   extra: string[] = [],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ r: Awaited<ReturnType<typeof runCli>>; artifact: string; output: string }> {
   const dir = workdir();
   const artifact = join(dir, name);
@@ -75,8 +76,7 @@ async function signBlobCli(
       token(),
       '--signing-config',
       signingConfig,
-      '--trusted-root',
-      trustedRoot,
+      ...(trustedRoot === undefined ? [] : ['--trusted-root', trustedRoot]),
       '--output',
       output,
       '--attestation-store',
@@ -84,7 +84,7 @@ async function signBlobCli(
       '--json',
       ...extra,
     ],
-    { timeoutMs: 90_000 },
+    { timeoutMs: 90_000, env },
   );
   return { r, artifact, output };
 }
@@ -693,33 +693,19 @@ test.serial(
 );
 
 test('CLI: a cosign user with SIGSTORE_ROOT_FILE set, signing with no trust named and no store: refused against the public-good root, and the warning says the variable was not read', async (t) => {
-  const dir = workdir();
-  const artifact = join(dir, 'a.bin');
-  writeFileSync(artifact, 'cosign user');
-  const r = await runCli(
-    [
-      'attest',
-      'sign',
-      '--keyless',
-      '--artifact',
-      artifact,
-      '--identity-token',
-      token(),
-      '--signing-config',
-      sandbox.signingConfigPath,
-      '--output',
-      join(dir, 'a.sigstore.json'),
-      '--attestation-store',
-      join(dir, 'att.db'),
-      '--json',
-    ],
+  // No --trusted-root, no store (a fresh data folder): the embedded public-good root.
+  const home = workdir();
+  const { r, output } = await signBlobCli(
+    'a.bin',
+    'cosign user',
+    sandbox.signingConfigPath,
+    undefined,
+    [],
     {
-      env: {
-        XDG_DATA_HOME: dir,
-        HOME: dir,
-        STELLA_TRUST_STORE: '',
-        SIGSTORE_ROOT_FILE: join(sandbox.dataDir, 'fulcio-roots.pem'),
-      },
+      XDG_DATA_HOME: home,
+      HOME: home,
+      STELLA_TRUST_STORE: '',
+      SIGSTORE_ROOT_FILE: join(sandbox.dataDir, 'fulcio-roots.pem'),
     },
   );
   t.is(JSON.parse(r.stdout).error.code, 'CERT_CHAIN_INVALID', r.stdout + r.stderr);
@@ -727,7 +713,7 @@ test('CLI: a cosign user with SIGSTORE_ROOT_FILE set, signing with no trust name
     r.stderr,
     /^warning: SIGSTORE_ROOT_FILE names 2 Fulcio certificates and none is trusted by this run\. Stella does not read cosign's trust variables; this run trusts the embedded public-good trusted root\./m,
   );
-  t.false(existsSync(join(dir, 'a.sigstore.json')));
+  t.false(existsSync(output));
 });
 
 test('CLI: signing configs that select nothing are CONFIG_INVALID (exit 72) naming the key, before any request', async (t) => {
