@@ -9,6 +9,8 @@
  *    STELLAOPS_OIDC_TOKEN.
  *  - GitLab CI: the job's `id_tokens:` entry named SIGSTORE_ID_TOKEN (aud: sigstore); as in
  *    cosign, SIGSTORE_ID_TOKEN is read wherever it is set.
+ *  - Buildkite (BUILDKITE_AGENT_ACCESS_TOKEN): the agent API's job token, as cosign's
+ *    buildkite-agent provider asks it.
  *  - cosign's token file, /var/run/sigstore/cosign/oidc-token, when it exists (cosign's
  *    "filesystem" provider: a Kubernetes projected service account token mounted there).
  * The token is only decoded here, never trusted: Fulcio verifies it. Decoding lets us refuse an
@@ -34,7 +36,14 @@ export interface TokenClaims {
 }
 
 export type TokenSource =
-  'flag' | 'file' | 'env' | 'github-actions' | 'gitea-actions' | 'gitlab-ci' | 'cosign-token-file';
+  | 'flag'
+  | 'file'
+  | 'env'
+  | 'github-actions'
+  | 'gitea-actions'
+  | 'gitlab-ci'
+  | 'buildkite'
+  | 'cosign-token-file';
 
 /** Where cosign's "filesystem" provider reads an ambient token (a projected service account token). */
 export const COSIGN_TOKEN_FILE = '/var/run/sigstore/cosign/oidc-token';
@@ -177,6 +186,8 @@ async function findToken(
       );
       return { token, source };
     }
+    if (env.BUILDKITE_AGENT_ACCESS_TOKEN)
+      return { token: await requestBuildkiteToken(env, opts), source: 'buildkite' };
     const tokenFile = opts.cosignTokenFile ?? COSIGN_TOKEN_FILE;
     if (existsSync(tokenFile))
       return {
@@ -263,26 +274,83 @@ async function requestActionsToken(
   opts: TokenOptions,
   source: TokenSource,
 ): Promise<string> {
-  const doFetch = opts.fetchImpl ?? fetch;
-  let url: URL;
-  try {
-    url = new URL(requestUrl);
-  } catch (e) {
-    return fail(
+  const url = ciTokenUrl(requestUrl, 'ACTIONS_ID_TOKEN_REQUEST_URL');
+  url.searchParams.set('audience', opts.audience ?? 'sigstore');
+  return requestCiToken(
+    url,
+    { headers: { Authorization: `bearer ${bearer}`, Accept: 'application/json' } },
+    'value',
+    opts,
+    source,
+  );
+}
+
+/** Where a Buildkite agent asks for a job's token when BUILDKITE_AGENT_ENDPOINT is not set. */
+export const BUILDKITE_AGENT_ENDPOINT = 'https://agent.buildkite.com/v3';
+
+/**
+ * Buildkite, as cosign's buildkite-agent provider asks it (the agent API's OIDCToken): POST
+ * <endpoint>/jobs/<job id>/oidc/tokens with {"audience"}, the agent's access token as
+ * `Authorization: Token …`; the answer is {"token": jwt}.
+ */
+async function requestBuildkiteToken(env: NodeJS.ProcessEnv, opts: TokenOptions): Promise<string> {
+  const job = env.BUILDKITE_JOB_ID;
+  if (!job)
+    fail(
       'OIDC_TOKEN_MISSING',
       'signing',
-      `ACTIONS_ID_TOKEN_REQUEST_URL is not a URL`,
-      undefined,
-      { cause: e },
+      'no OIDC token: BUILDKITE_AGENT_ACCESS_TOKEN is set but BUILDKITE_JOB_ID is not, so there is no job to ask a token for',
     );
+  const endpoint = withoutTrailingSlashes(env.BUILDKITE_AGENT_ENDPOINT || BUILDKITE_AGENT_ENDPOINT);
+  const url = ciTokenUrl(
+    `${endpoint}/jobs/${encodeURIComponent(job)}/oidc/tokens`,
+    'BUILDKITE_AGENT_ENDPOINT',
+  );
+  return requestCiToken(
+    url,
+    {
+      method: 'POST',
+      headers: {
+        Authorization: `Token ${env.BUILDKITE_AGENT_ACCESS_TOKEN}`,
+        Accept: 'application/json',
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({ audience: opts.audience ?? 'sigstore' }),
+    },
+    'token',
+    opts,
+    'buildkite',
+  );
+}
+
+const withoutTrailingSlashes = (s: string) => s.replace(/\/+$/, '');
+
+function ciTokenUrl(text: string, variable: string): URL {
+  try {
+    return new URL(text);
+  } catch (e) {
+    return fail('OIDC_TOKEN_MISSING', 'signing', `${variable} is not a URL`, undefined, {
+      cause: e,
+    });
   }
-  url.searchParams.set('audience', opts.audience ?? 'sigstore');
+}
+
+/**
+ * A CI platform's token request, answered with a JSON object whose `field` is the token. Read
+ * as every other answer is: within a limit (a token is a few kB), strict JSON. The credential
+ * that asks is never in a message.
+ */
+async function requestCiToken(
+  url: URL,
+  init: RequestInit,
+  field: string,
+  opts: TokenOptions,
+  source: TokenSource,
+): Promise<string> {
+  const doFetch = opts.fetchImpl ?? fetch;
   let res: Response;
   try {
-    res = await doFetch(url, {
-      headers: { Authorization: `bearer ${bearer}`, Accept: 'application/json' },
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
-    });
+    res = await doFetch(url, { ...init, signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
   } catch (e) {
     return fail(
       'OIDC_TOKEN_MISSING',
@@ -298,7 +366,6 @@ async function requestActionsToken(
       'signing',
       `${source}: OIDC token request returned HTTP ${res.status}`,
     );
-  // Read as every other answer is: within a limit (a token is a few kB), strict JSON.
   const what = `${source}: the OIDC token response`;
   const bytes = await readBodyWithin(res, {
     maxBytes: TOKEN_RESPONSE_MAX_BYTES,
@@ -314,8 +381,8 @@ async function requestActionsToken(
     limitCode: 'OIDC_TOKEN_INVALID',
     check: 'signing',
   });
-  const value = (body as { value?: unknown } | null)?.value;
+  const value = (body as Record<string, unknown> | null)?.[field];
   if (typeof value !== 'string' || value.length === 0)
-    fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response has no "value"`);
+    fail('OIDC_TOKEN_INVALID', 'signing', `${source}: OIDC token response has no "${field}"`);
   return value;
 }

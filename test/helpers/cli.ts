@@ -36,14 +36,18 @@ export interface CliOptions {
 }
 
 /**
- * This process's environment without cosign's trust variables: a developer who uses cosign
- * may have SIGSTORE_ROOT_FILE set, and the CLI warns of it (trust-selection.ts). A test that
- * wants one sets it in `opts.env`.
+ * This process's environment without cosign's trust variables and the ambient token sources a
+ * CI host may have set: a developer who uses cosign may have SIGSTORE_ROOT_FILE set, which the
+ * CLI warns of (trust-selection.ts), and a Buildkite agent running the tests would give every
+ * signing test a token. A test that wants one sets it in `opts.env`.
  */
 function hostEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(
     Object.entries(process.env).filter(
-      ([name]) => !name.startsWith('SIGSTORE_') && name !== 'TUF_MIRROR',
+      ([name]) =>
+        !name.startsWith('SIGSTORE_') &&
+        name !== 'TUF_MIRROR' &&
+        name !== 'BUILDKITE_AGENT_ACCESS_TOKEN',
     ),
   );
 }

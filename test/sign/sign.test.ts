@@ -579,6 +579,64 @@ test('H54 an artifact larger than the in-memory size is signed from its chunked 
   t.is(v.code, 0, v.stdout + v.stderr);
 });
 
+test('CLI: in a Buildkite job (no --identity-token) the token is asked of the agent API, and the bundle verifies; tokenSource says buildkite', async (t) => {
+  const dir = workdir();
+  const artifact = join(dir, 'a.txt');
+  writeFileSync(artifact, 'built on buildkite');
+  const asked: string[] = [];
+  const agent = await serve(t, (req, res) => {
+    asked.push(`${req.method} ${req.url} ${req.headers.authorization}`);
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ token: githubToken() }));
+  });
+  const bundle = join(dir, 'a.sigstore.json');
+  const r = await runCli(
+    [
+      'attest',
+      'sign',
+      '--keyless',
+      artifact,
+      '--config',
+      sandbox.signerConfigPath,
+      '--output',
+      bundle,
+      '--attestation-store',
+      join(dir, 'att.db'),
+      '--json',
+    ],
+    {
+      timeoutMs: 60_000,
+      env: {
+        BUILDKITE_AGENT_ACCESS_TOKEN: 'agent-secret',
+        BUILDKITE_AGENT_ENDPOINT: `${agent}/v3`,
+        BUILDKITE_JOB_ID: 'job-1',
+      },
+    },
+  );
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.is(JSON.parse(r.stdout).tokenSource, 'buildkite');
+  t.deepEqual(asked, ['POST /v3/jobs/job-1/oidc/tokens Token agent-secret']);
+  t.false(r.stdout.includes('agent-secret') || r.stderr.includes('agent-secret'));
+  const v = await runCli(
+    [
+      'attest',
+      'verify',
+      artifact,
+      '--bundle',
+      bundle,
+      '--trusted-root',
+      sandbox.trustedRootPath,
+      '--certificate-identity',
+      literalPattern(GITHUB_SAN),
+      '--certificate-oidc-issuer',
+      sandbox.urls.oidcIssuer,
+    ],
+    { timeoutMs: 60_000 },
+  );
+  t.is(v.code, 0, v.stdout + v.stderr);
+});
+
 test('H56 the bundle is written atomically: a symlink at --output is replaced, its target untouched', async (t) => {
   const dir = workdir();
   const artifact = join(dir, 'app.tgz');

@@ -3,13 +3,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   assertTokenUsable,
+  BUILDKITE_AGENT_ENDPOINT,
   COSIGN_TOKEN_FILE,
   decodeTokenClaims,
   identityTokenPath,
   resolveIdentityToken,
 } from '../../src/sign/token.js';
 import { StellaError } from '../../src/errors.js';
-import { closedPort } from '../helpers/loopback.js';
+import { closedPort, serve } from '../helpers/loopback.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -429,4 +430,68 @@ test('an Actions token endpoint that cannot be reached is OIDC_TOKEN_MISSING nam
   t.regex(e.message, /^github-actions: OIDC token request failed: /);
   t.false(e.message.includes('bearer-secret'));
   t.truthy(e.cause);
+});
+
+test("Buildkite: the job's token asked of the agent API as cosign asks it (POST jobs/ID/oidc/tokens, Token auth, the audience); a missing job, a refusal and an answer without a token are said, never the agent's token", async (t) => {
+  const job = '0190d6a4-7c1e-4b8e-9d1a-5f3c2b1a0e9d';
+  const seen: { method: string; url: string; auth: string | undefined; body: string }[] = [];
+  let answer: (res: import('node:http').ServerResponse) => void = (res) =>
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ token: jwt(good) }));
+  const base = await serve(t, (req, res, body) => {
+    seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      auth: req.headers.authorization,
+      body: body.toString('utf8'),
+    });
+    answer(res);
+  });
+  const env = {
+    BUILDKITE_AGENT_ACCESS_TOKEN: 'agent-secret',
+    BUILDKITE_AGENT_ENDPOINT: `${base}/v3/`,
+    BUILDKITE_JOB_ID: job,
+  };
+  const r = await resolveIdentityToken({ env, audience: 'sigstore', now: NOW });
+  t.is(r.source, 'buildkite');
+  t.is(r.token, jwt(good));
+  t.deepEqual(seen[0], {
+    method: 'POST',
+    url: `/v3/jobs/${job}/oidc/tokens`,
+    auth: 'Token agent-secret',
+    body: '{"audience":"sigstore"}',
+  });
+  // The environment's token comes first, as with every ambient source.
+  t.is(
+    (await resolveIdentityToken({ env: { ...env, SIGSTORE_ID_TOKEN: jwt(good) }, now: NOW }))
+      .source,
+    'env',
+  );
+  t.is(seen.length, 1);
+  t.is(
+    BUILDKITE_AGENT_ENDPOINT,
+    'https://agent.buildkite.com/v3',
+    'the agent API cosign asks by default',
+  );
+
+  const noJob = await t.throwsAsync(
+    resolveIdentityToken({ env: { ...env, BUILDKITE_JOB_ID: '' }, now: NOW }),
+    { instanceOf: StellaError },
+  );
+  t.is(noJob.code, 'OIDC_TOKEN_MISSING');
+  t.regex(noJob.message, /BUILDKITE_JOB_ID is not/);
+  answer = (res) => res.writeHead(401).end('{"message":"bad token"}');
+  const refused = await t.throwsAsync(resolveIdentityToken({ env, now: NOW }), {
+    instanceOf: StellaError,
+  });
+  t.is(refused.code, 'OIDC_TOKEN_MISSING');
+  t.is(refused.message, 'buildkite: OIDC token request returned HTTP 401');
+  answer = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"value":"x"}');
+  const noToken = await t.throwsAsync(resolveIdentityToken({ env, now: NOW }), {
+    instanceOf: StellaError,
+  });
+  t.is(noToken.code, 'OIDC_TOKEN_INVALID');
+  t.is(noToken.message, 'buildkite: OIDC token response has no "token"');
+  for (const e of [noJob, refused, noToken]) t.false(e.message.includes('agent-secret'));
 });
