@@ -74,6 +74,26 @@ function workdir(): string {
   return mkdtempSync(join(root, 'w-'));
 }
 
+/** `stella attest verify` of a bundle the sandbox signed for GITHUB_SAN, through the CLI. */
+function verifyCli(artifact: string, bundle: string) {
+  return runCli(
+    [
+      'attest',
+      'verify',
+      artifact,
+      '--bundle',
+      bundle,
+      '--trusted-root',
+      sandbox.trustedRootPath,
+      '--certificate-identity',
+      literalPattern(GITHUB_SAN),
+      '--certificate-oidc-issuer',
+      sandbox.urls.oidcIssuer,
+    ],
+    { timeoutMs: 60_000 },
+  );
+}
+
 function githubToken(extra: Partial<Parameters<RunningSandbox['mintToken']>[0]> = {}): string {
   return sandbox.mintToken({ platform: 'github', repo: 'org/repo', ...extra });
 }
@@ -558,24 +578,7 @@ test('H54 an artifact larger than the in-memory size is signed from its chunked 
   hash.update(Buffer.alloc(size - 1));
   hash.update('!');
   t.is(r.artifactDigest, `sha256:${hash.digest('hex')}`);
-  const v = await runCli(
-    [
-      'attest',
-      'verify',
-      '--artifact',
-      artifact,
-      '--bundle',
-      r.outputPath,
-      '--trusted-root',
-      sandbox.trustedRootPath,
-      '--certificate-identity',
-      literalPattern(GITHUB_SAN),
-      '--certificate-oidc-issuer',
-      sandbox.urls.oidcIssuer,
-      '--json',
-    ],
-    { timeoutMs: 60_000 },
-  );
+  const v = await verifyCli(artifact, r.outputPath);
   t.is(v.code, 0, v.stdout + v.stderr);
 });
 
@@ -618,22 +621,7 @@ test('CLI: in a Buildkite job (no --identity-token) the token is asked of the ag
   t.is(JSON.parse(r.stdout).tokenSource, 'buildkite');
   t.deepEqual(asked, ['POST /v3/jobs/job-1/oidc/tokens Token agent-secret']);
   t.false(r.stdout.includes('agent-secret') || r.stderr.includes('agent-secret'));
-  const v = await runCli(
-    [
-      'attest',
-      'verify',
-      artifact,
-      '--bundle',
-      bundle,
-      '--trusted-root',
-      sandbox.trustedRootPath,
-      '--certificate-identity',
-      literalPattern(GITHUB_SAN),
-      '--certificate-oidc-issuer',
-      sandbox.urls.oidcIssuer,
-    ],
-    { timeoutMs: 60_000 },
-  );
+  const v = await verifyCli(artifact, bundle);
   t.is(v.code, 0, v.stdout + v.stderr);
 });
 
