@@ -23,7 +23,7 @@ import { readBodyWithin } from '../util/http-body.js';
 import { parseJsonStrict } from '../util/json.js';
 import { decodeJwt } from '../util/jwt.js';
 import { boundedSeconds, formatTime } from '../util/time.js';
-import { quoted } from '../util/text.js';
+import { quoted, withoutTrailing } from '../util/text.js';
 
 export interface TokenClaims {
   iss: string;
@@ -301,7 +301,7 @@ async function requestBuildkiteToken(env: NodeJS.ProcessEnv, opts: TokenOptions)
       'signing',
       'no OIDC token: BUILDKITE_AGENT_ACCESS_TOKEN is set but BUILDKITE_JOB_ID is not, so there is no job to ask a token for',
     );
-  const endpoint = withoutTrailingSlashes(env.BUILDKITE_AGENT_ENDPOINT || BUILDKITE_AGENT_ENDPOINT);
+  const endpoint = withoutTrailing(env.BUILDKITE_AGENT_ENDPOINT || BUILDKITE_AGENT_ENDPOINT, '/');
   const url = ciTokenUrl(
     `${endpoint}/jobs/${encodeURIComponent(job)}/oidc/tokens`,
     'BUILDKITE_AGENT_ENDPOINT',
@@ -322,8 +322,6 @@ async function requestBuildkiteToken(env: NodeJS.ProcessEnv, opts: TokenOptions)
     'buildkite',
   );
 }
-
-const withoutTrailingSlashes = (s: string) => s.replace(/\/+$/, '');
 
 function ciTokenUrl(text: string, variable: string): URL {
   try {

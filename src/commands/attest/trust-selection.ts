@@ -20,6 +20,7 @@ import { parseTrustedRoot, TRUSTED_ROOT_LIMITS } from '../../trust/trusted-root.
 import { bytesEqual } from '../../util/encoding.js';
 import { FILE_LIMITS, readFileBounded, readTextFileBounded } from '../../util/fs.js';
 import { pemToDerList } from '../../util/pem.js';
+import { withoutTrailing } from '../../util/text.js';
 
 export const EMBEDDED_TRUST_SOURCE = 'embedded public-good trusted root';
 
@@ -183,7 +184,7 @@ export function cosignTrustWarnings(
   // Stella only as the trusted_root.json it serves. Only said when nothing was set up here.
   if (source === EMBEDDED_TRUST_SOURCE) {
     const mirror = env.TUF_MIRROR;
-    if (mirror && mirror.replace(/\/+$/, '') !== PUBLIC_GOOD_TUF_MIRROR) {
+    if (mirror && withoutTrailing(mirror, '/') !== PUBLIC_GOOD_TUF_MIRROR) {
       warnings.push(
         `TUF_MIRROR is set, but Stella does not fetch TUF metadata; this run trusts the ${source}. For the deployment that TUF repository serves, give its trusted_root.json to --trusted-root or \`stella trust import\``,
       );

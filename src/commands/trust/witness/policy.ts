@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../../base.js';
 import { commandLine, storeFlag } from '../shared.js';
-import { quoted } from '../../../util/text.js';
+import { quoted, withoutTrailing } from '../../../util/text.js';
 import { writeStdout } from '../../render.js';
 
 export default class TrustWitnessPolicy extends StellaCommand {
@@ -44,7 +44,7 @@ export default class TrustWitnessPolicy extends StellaCommand {
     try {
       const trust = t.trustMaterialFromStore(store);
       const log = trust.tlogs.find(
-        (l) => l.baseUrl === flags.log || l.baseUrl === flags.log.replace(/\/+$/, ''),
+        (l) => l.baseUrl === flags.log || l.baseUrl === withoutTrailing(flags.log, '/'),
       );
       if (!log)
         return fail(
