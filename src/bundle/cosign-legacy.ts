@@ -16,7 +16,7 @@
  * cosign had written a v0.1 bundle. Only the leaf certificate is kept: the verifier builds the
  * chain from its own trust.
  */
-import { fail, type CheckName, type ErrorCode } from '../errors.js';
+import { fail, StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import { decodeBase64, fromHex, toBase64, toLatin1, utf8, utf8Decoder } from '../util/encoding.js';
 import { isPlainObject, parseJsonStrict } from '../util/json.js';
 import { pemBlocks, pemToDerList } from '../util/pem.js';
@@ -284,4 +284,20 @@ export function cosignLegacyBundle(
     bytes: converted,
     note: `${what} is cosign's legacy bundle format (cosign sign-blob or attest-blob --bundle without --new-bundle-format): read as a Sigstore bundle v0.1, with its signed entry timestamp and no inclusion proof`,
   };
+}
+
+/**
+ * The one rule for when a file is read as cosign's legacy format: the bundle parser refused
+ * `bytes` as malformed (`refusal`), and they have the legacy shape. Returns the file read so;
+ * otherwise throws `refusal`, which stands.
+ */
+export function cosignLegacyBundleOr(
+  refusal: unknown,
+  bytes: Uint8Array,
+  what: string,
+): { bundle: Bundle; bytes: Uint8Array; note: string } {
+  if (!(refusal instanceof StellaError && refusal.code === 'BUNDLE_MALFORMED')) throw refusal;
+  const legacy = cosignLegacyBundle(bytes, what);
+  if (legacy === undefined) throw refusal;
+  return legacy;
 }

@@ -54,7 +54,7 @@ import {
 import type { ExportManifest } from '../../archive/manifest.js';
 import type { RunSignOptions } from './sign-run.js';
 import { identityTokenPath } from '../../sign/token.js';
-import { cosignLegacyBundle } from '../../bundle/cosign-legacy.js';
+import { cosignLegacyBundleOr } from '../../bundle/cosign-legacy.js';
 import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 import { resolveStorePath } from '../../trust/store/paths.js';
 
@@ -336,9 +336,7 @@ function readExportedBundleFile(
   try {
     return { bundle: parseBundle(bytes), bytes, legacy: false };
   } catch (e) {
-    if (!(e instanceof StellaError && e.code === 'BUNDLE_MALFORMED')) throw e;
-    const legacy = cosignLegacyBundle(bytes, `--bundle ${quoted(path, PATH_CHARS_SHOWN)}`);
-    if (!legacy) throw e;
+    const legacy = cosignLegacyBundleOr(e, bytes, `--bundle ${quoted(path, PATH_CHARS_SHOWN)}`);
     if (!refreshProofs)
       fail(
         'REKOR_PROOF_MISSING',

@@ -121,11 +121,10 @@ export async function readBundleFile(path: string): Promise<LoadedBundles> {
   try {
     return { bundles: [parseBundle(bytes)], refused: [] };
   } catch (e) {
-    // cosign sign-blob's legacy --bundle file, read as the bundle v0.1 it amounts to.
-    if (!(e instanceof StellaError) || e.code !== 'BUNDLE_MALFORMED') throw e;
-    const { cosignLegacyBundle } = await import('../../bundle/cosign-legacy.js');
-    const legacy = cosignLegacyBundle(bytes, `--bundle ${quoted(path, PATH_CHARS_SHOWN)}`);
-    if (legacy === undefined) throw e;
+    // cosign's legacy --bundle file (sign-blob's or attest-blob's), read as the bundle v0.1 it
+    // amounts to; loaded only when a file fails to parse.
+    const { cosignLegacyBundleOr } = await import('../../bundle/cosign-legacy.js');
+    const legacy = cosignLegacyBundleOr(e, bytes, `--bundle ${quoted(path, PATH_CHARS_SHOWN)}`);
     return { bundles: [legacy.bundle], refused: [], skipped: [legacy.note] };
   }
 }
