@@ -269,7 +269,7 @@ const FOREIGN_FLAGS: readonly { flag: string; instead: readonly string[]; advice
     flag: 'oidc-provider',
     instead: SIGNING,
     advice:
-      "the CI platform is found from its environment (GitHub, Gitea, GitLab, cosign's token file): give --identity-token to choose the token yourself",
+      "the CI platform is found from its environment (GitHub, Gitea, GitLab, Buildkite, cosign's token file): give --identity-token to choose the token yourself",
   },
   {
     flag: 'timestamp-server-url',
