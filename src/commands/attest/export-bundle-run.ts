@@ -57,6 +57,8 @@ import { identityTokenPath } from '../../sign/token.js';
 import { cosignLegacyBundleOr } from '../../bundle/cosign-legacy.js';
 import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 import { resolveStorePath } from '../../trust/store/paths.js';
+import type { TrustMaterial } from '../../model/trust-material.js';
+import { printWarning } from '../render.js';
 
 export interface ExportBundleOptions {
   /** Bundles already pulled from OCI registries (src/oci/collect.ts), with their refusals. */
@@ -117,6 +119,11 @@ export interface ExportBundleResult {
   format: 'archive' | 'bundle';
   /** Who sealed the archive, when sealed. */
   seal?: ExportSeal | undefined;
+  /**
+   * What the user should hear though the export succeeded: the trust selection's (a cosign
+   * trust variable naming what the logs' trust lacks) and the keyless seal's signing warnings.
+   */
+  warnings: string[];
 }
 
 /** Who sealed an archive: an exporter key, or a keyless signer (its certificate identity and issuer, and the seal's log entry). */
@@ -143,10 +150,12 @@ interface Sealer {
  */
 export async function sealKeyless(
   opts: KeylessSealOptions & { trustedRootPath?: string | undefined },
+  warnings: string[],
 ): Promise<Sealer> {
   const { prepareSigning } = await import('./sign-run.js');
   const { signArtifact } = await import('../../sign/sign.js');
   const setup = await prepareSigning(opts);
+  warnings.push(...setup.warnings);
   let sealed: ExportSeal | undefined;
   return {
     seal: async (manifest) => {
@@ -160,6 +169,7 @@ export async function sealKeyless(
         env: setup.env,
         now: opts.now,
       });
+      warnings.push(...r.warnings);
       sealed = {
         kind: 'keyless',
         identity: r.identity,
@@ -217,14 +227,25 @@ export function sealWithKey(keyPath: string): Sealer & { keyId: string } {
   };
 }
 
-/** The trust material naming the logs' URLs (for --include-consistency and --refresh-proofs). */
-async function logsTrust(opts: ExportBundleOptions) {
-  const { selectTrust } = await import('./trust-selection.js');
-  const { trust } = await selectTrust({
-    trustedRootPath: opts.logsTrustedRootPath ?? opts.trustedRootPath,
-    storePath: opts.storePath,
-  });
-  return trust;
+/**
+ * The trust material naming the logs' URLs and keys (for --include-consistency and
+ * --refresh-proofs), selected once per export; its warnings go to `warnings`.
+ */
+function logsTrustOnce(
+  opts: ExportBundleOptions,
+  warnings: string[],
+): () => Promise<TrustMaterial> {
+  let selected: Promise<TrustMaterial> | undefined;
+  return () =>
+    (selected ??= (async () => {
+      const { selectTrust } = await import('./trust-selection.js');
+      const s = await selectTrust({
+        trustedRootPath: opts.logsTrustedRootPath ?? opts.trustedRootPath,
+        storePath: opts.storePath,
+      });
+      warnings.push(...s.warnings);
+      return s.trust;
+    })());
 }
 
 /**
@@ -235,13 +256,13 @@ async function logsTrust(opts: ExportBundleOptions) {
  */
 async function collectConsistency(
   inputs: readonly ExportInput[],
-  opts: ExportBundleOptions,
+  logsTrust: () => Promise<TrustMaterial>,
 ): Promise<{ bytes: Uint8Array; summary: NonNullable<ExportBundleResult['consistency']> }> {
   const { fetchLogConsistency } = await import('../../sign/log-consistency-client.js');
   const { serializeShipmentConsistency } = await import('../../archive/consistency.js');
   const { parseCheckpoint, parseSignedNote } = await import('../../tlog/note.js');
   const { rekorVersionOf } = await import('../../tlog/rekor-entry.js');
-  const trust = await logsTrust(opts);
+  const trust = await logsTrust();
   const logs = new Map<
     string,
     {
@@ -541,14 +562,16 @@ function ofPredicateType(inputs: ExportInput[], type: string): ExportInput[] {
   });
 }
 
-async function sealerFor(opts: ExportBundleOptions): Promise<Sealer | undefined> {
+async function sealerFor(
+  opts: ExportBundleOptions,
+  warnings: string[],
+): Promise<Sealer | undefined> {
   if (opts.sealKeyPath) return sealWithKey(opts.sealKeyPath);
   if (!opts.sealKeyless) return undefined;
-  return sealKeyless({
-    env: opts.env,
-    ...opts.sealKeyless,
-    trustedRootPath: opts.logsTrustedRootPath,
-  });
+  return sealKeyless(
+    { env: opts.env, ...opts.sealKeyless, trustedRootPath: opts.logsTrustedRootPath },
+    warnings,
+  );
 }
 
 /**
@@ -556,13 +579,13 @@ async function sealerFor(opts: ExportBundleOptions): Promise<Sealer | undefined>
  * memory from then on: they exist nowhere else).
  */
 async function refreshProofs(
-  opts: ExportBundleOptions,
   inputs: ExportInput[],
+  logsTrust: () => Promise<TrustMaterial>,
 ): Promise<ExportBundleResult['refreshedProofs']> {
   const { refreshShipmentProofs } = await import('../../sign/log-consistency-client.js');
   const r = await refreshShipmentProofs(
     inputs.map((i) => inputBytes(i)),
-    (await logsTrust(opts)).tlogs,
+    (await logsTrust()).tlogs,
   );
   for (const [i, input] of inputs.entries()) input.bytes = r.bundles[i]!;
   return r.logs;
@@ -575,6 +598,7 @@ function writeSingleBundle(
   inputs: ExportInput[],
   refusedCount: number,
   storePath: string | undefined,
+  warnings: string[],
 ): ExportBundleResult {
   const artifacts = [...new Set(built.manifest.entries.map((e) => e.artifactDigest))];
   if (built.manifest.entries.length !== 1 || refusedCount > 0) {
@@ -606,6 +630,7 @@ function writeSingleBundle(
     attestationStore: storePath,
     refused: [],
     format: 'bundle',
+    warnings,
   };
 }
 
@@ -655,12 +680,14 @@ export async function runExportBundle(given: ExportBundleOptions): Promise<Expor
   const createdAt = opts.createdAt !== undefined ? parseCreatedAt(opts.createdAt) : undefined;
   const trustedRoot = readIncludedTrustedRoot(opts.trustedRootPath);
   const { inputs, refused, storePath, store } = gatherInputs(opts, wanted);
+  const warnings: string[] = [];
+  const logsTrust = logsTrustOnce(opts, warnings);
   try {
     if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
-    const sealer = await sealerFor(opts);
-    const refreshedProofs = opts.refreshProofs ? await refreshProofs(opts, inputs) : undefined;
+    const sealer = await sealerFor(opts, warnings);
+    const refreshedProofs = opts.refreshProofs ? await refreshProofs(inputs, logsTrust) : undefined;
     const consistency = opts.includeConsistency
-      ? await collectConsistency(inputs, opts)
+      ? await collectConsistency(inputs, logsTrust)
       : undefined;
     const writer = await prepareExportArchive({
       bundles: inputs,
@@ -670,7 +697,8 @@ export async function runExportBundle(given: ExportBundleOptions): Promise<Expor
       consistency: consistency?.bytes,
     });
     const allRefused = [...refused, ...writer.refused];
-    if (asBundle) return writeSingleBundle(opts, writer, inputs, allRefused.length, storePath);
+    if (asBundle)
+      return writeSingleBundle(opts, writer, inputs, allRefused.length, storePath, warnings);
     const written = await writeArchive(opts.outputPath, writer);
     return {
       outputPath: opts.outputPath,
@@ -683,7 +711,13 @@ export async function runExportBundle(given: ExportBundleOptions): Promise<Expor
       seal: sealer?.sealed(),
       consistency: consistency?.summary,
       refreshedProofs,
+      warnings,
     };
+  } catch (e) {
+    // The command prints warnings for an export that succeeds; these (a cosign trust variable
+    // naming the log key this run lacks) may be why this one failed.
+    for (const w of warnings) printWarning(w);
+    throw e;
   } finally {
     store?.close();
   }

@@ -199,6 +199,7 @@ export default class AttestExportBundle extends StellaCommand {
   private printExport(r: ExportBundleResult, registry: RegistryCollection | undefined): void {
     const artifacts = new Set(r.manifest.entries.map((e) => e.artifactDigest)).size;
     for (const x of registry?.skipped ?? []) this.warning(`skipped ${x.source}: ${x.reason}`);
+    for (const w of r.warnings) this.warning(w);
     writeStdout(
       `${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts} artifact(s) to ${r.outputPath}${r.format === 'bundle' ? ' (a standard Sigstore bundle)' : ''}\n`,
     );
@@ -273,6 +274,7 @@ function exportJson(
     refreshedProofs: r.refreshedProofs ?? null,
     attestationStore: r.attestationStore ?? null,
     refused: r.refused.map((x) => ({ source: x.source, ...x.failure })),
+    warnings: r.warnings,
     ...(registry ? { images: registry.images, skipped: registry.skipped } : {}),
     ...(incomplete ? { error: incomplete.toJSON() } : {}),
   };

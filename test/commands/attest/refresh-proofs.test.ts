@@ -7,6 +7,7 @@
  */
 import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server/sandbox.js';
@@ -342,5 +343,92 @@ test.serial(
       /^--refresh-proofs: the log's new inclusion proof for entry \d+ does not verify/,
     );
     t.false(existsSync(wrong.out));
+  },
+);
+
+test.serial(
+  "a cosign trust variable is said by an export that selects the logs' trust: in --json's warnings and on stderr, once; and before the error when the export fails",
+  async (t) => {
+    const s = await kit.sign();
+    const dir = mkdtempSync(join(root, 'cosign-vars-'));
+    const store = join(dir, 'trust.db');
+    const storeEnv = { STELLA_TRUST_STORE: store };
+    t.is((await runCli(['trust', 'init'], { env: storeEnv })).code, 0);
+    const imp = await runCli(['trust', 'import', sandbox.trustedRootPath], { env: storeEnv });
+    t.is(imp.code, 0, imp.stdout + imp.stderr);
+    const foreign = join(dir, 'other-rekor.pem');
+    writeFileSync(
+      foreign,
+      generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        .publicKey.export({ type: 'spki', format: 'pem' })
+        .toString(),
+    );
+    const said =
+      /^SIGSTORE_REKOR_PUBLIC_KEY names a Rekor public key and it is not trusted by this run\. Stella does not read cosign's trust variables; this run trusts the trust store /;
+    // No --trusted-root: --refresh-proofs (and the consistency it implies) take the store's logs.
+    const env = { ...storeEnv, SIGSTORE_REKOR_PUBLIC_KEY: foreign };
+    const json = kit.shipmentExport([s], ['--refresh-proofs'], true);
+    const r = await runCli(json.args, { env, timeoutMs: 90_000 });
+    t.is(r.code, 0, r.stdout + r.stderr);
+    const out = JSON.parse(r.stdout) as { warnings: string[]; refreshedProofs: unknown[] };
+    t.is(out.refreshedProofs.length, 1);
+    t.is(out.warnings.filter((w) => said.test(w)).length, 1, out.warnings.join('\n'));
+    const human = kit.shipmentExport([s], ['--refresh-proofs'], true);
+    const h = await runCli(
+      human.args.filter((a) => a !== '--json'),
+      { env, timeoutMs: 90_000 },
+    );
+    t.is(h.code, 0, h.stdout + h.stderr);
+    t.is(
+      h.stderr.match(/^warning: SIGSTORE_REKOR_PUBLIC_KEY names a Rekor public key/gm)?.length,
+      1,
+      h.stderr,
+    );
+    // The same key imported in the store and kept for cosign: nothing said.
+    const sandboxKey = join(dir, 'sandbox-rekor.pem');
+    const trusted = JSON.parse(readFileSync(sandbox.trustedRootPath, 'utf8')) as {
+      tlogs: { publicKey: { rawBytes: string } }[];
+    };
+    writeFileSync(
+      sandboxKey,
+      createPublicKey({
+        key: Buffer.from(trusted.tlogs[0]!.publicKey.rawBytes, 'base64'),
+        format: 'der',
+        type: 'spki',
+      })
+        .export({ type: 'spki', format: 'pem' })
+        .toString(),
+    );
+    const quiet = await runCli(kit.shipmentExport([s], ['--refresh-proofs'], true).args, {
+      env: { ...storeEnv, SIGSTORE_REKOR_PUBLIC_KEY: sandboxKey },
+      timeoutMs: 90_000,
+    });
+    t.is(quiet.code, 0, quiet.stdout + quiet.stderr);
+    t.deepEqual(JSON.parse(quiet.stdout).warnings, []);
+    // No store: the embedded public-good root, which lacks the sandbox's log, so a legacy file
+    // gets no proof and is refused; the variable naming that log's key is said before the error.
+    const legacyPath = join(dir, 'artifact.txt.bundle');
+    writeFileSync(
+      legacyPath,
+      JSON.stringify(cosignLegacyFileOf(JSON.parse(readFileSync(s.bundle, 'utf8')))),
+    );
+    const home = mkdtempSync(join(dir, 'home-'));
+    const failed = await runCli(
+      kit.shipmentExport([{ ...s, bundle: legacyPath }], ['--refresh-proofs'], true).args,
+      {
+        env: {
+          HOME: home,
+          XDG_DATA_HOME: home,
+          STELLA_TRUST_STORE: '',
+          SIGSTORE_REKOR_PUBLIC_KEY: sandboxKey,
+        },
+        timeoutMs: 90_000,
+      },
+    );
+    t.is(failed.code, EXIT_CODES.REKOR_PROOF_MISSING, failed.stdout + failed.stderr);
+    t.regex(
+      failed.stderr,
+      /^warning: SIGSTORE_REKOR_PUBLIC_KEY names a Rekor public key and it is not trusted by this run\. .*this run trusts the embedded public-good trusted root\./m,
+    );
   },
 );

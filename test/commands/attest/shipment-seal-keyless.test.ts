@@ -258,3 +258,62 @@ test.serial(
     t.is(refused.code, EXIT_CODES.SEAL_INVALID, refused.stderr);
   },
 );
+
+test.serial(
+  "a keyless seal's signing warnings reach the export: in --json's warnings and on stderr",
+  async (t) => {
+    const dir = mkdtempSync(join(root, 'warn-'));
+    const file = join(dir, 'app.tgz');
+    writeFileSync(file, 'the contents of app.tgz\n');
+    const bundle = join(dir, 'app.tgz.sigstore.json');
+    const sign = await runCli([
+      'attest',
+      'sign',
+      '--keyless',
+      '--artifact',
+      file,
+      '--identity-token',
+      sandbox.mintToken({ platform: 'github', repo: 'org/repo' }),
+      '--config',
+      sandbox.signerConfigPath,
+      '--attestation-store',
+      join(dir, 'att.db'),
+      '--output',
+      bundle,
+    ]);
+    t.is(sign.code, 0, sign.stdout + sign.stderr);
+    // A config preferring Ed25519: manifest.cbor is signed as a blob, which Ed25519 cannot be
+    // for Rekor, so the seal is ECDSA P-256 and the signer says so.
+    const config = join(dir, 'signer.yaml');
+    const yaml = readFileSync(sandbox.signerConfigPath, 'utf8');
+    const ed25519 = yaml.replace(
+      /preferred: "ECDSA_P256"\n\s+allowed: \["ECDSA_P256"\]/,
+      'preferred: "Ed25519"\n        allowed: ["Ed25519", "ECDSA_P256"]',
+    );
+    t.not(ed25519, yaml);
+    writeFileSync(config, ed25519);
+    const exportArgs = (out: string) => [
+      'attest',
+      'export-bundle',
+      '--bundle',
+      bundle,
+      '--all',
+      '--seal-keyless',
+      '--identity-token',
+      sandbox.mintToken({ platform: 'github', repo: 'org/exporter' }),
+      '--config',
+      config,
+      '--output',
+      join(dir, out),
+    ];
+    const said = /^algorithms\.preferred is Ed25519, which cannot sign a blob for Rekor/;
+    const json = await runCli([...exportArgs('a.tar'), '--json']);
+    t.is(json.code, 0, json.stdout + json.stderr);
+    const o = JSON.parse(json.stdout) as { warnings: string[]; seal: { kind: string } };
+    t.is(o.seal.kind, 'keyless');
+    t.is(o.warnings.filter((w) => said.test(w)).length, 1, o.warnings.join('\n'));
+    const human = await runCli(exportArgs('b.tar'));
+    t.is(human.code, 0, human.stdout + human.stderr);
+    t.regex(human.stderr, /^warning: algorithms\.preferred is Ed25519/m);
+  },
+);
