@@ -274,13 +274,21 @@ function checkRefreshedProof(
  * v1 SET covers the entry, not the proof). An entry that has no proof yet (a bundle v0.1 with
  * only a signed entry timestamp, cosign's legacy bundle file read as one) gets one, checked the
  * same way. Bundles that do not parse, and logs the trust material does not name, are left as
- * they are.
+ * they are; a bundle so left with no proof at all is listed in `unknownLogs`.
  */
 export async function refreshShipmentProofs(
   bundles: readonly Uint8Array[],
   tlogs: readonly TransparencyLogInstance[],
   opts: LogClientOptions = {},
-): Promise<{ bundles: Uint8Array[]; logs: { log: string; treeSize: number; proofs: number }[] }> {
+): Promise<{
+  bundles: Uint8Array[];
+  logs: { log: string; treeSize: number; proofs: number }[];
+  /**
+   * Bundles left with no inclusion proof because their entries' logs are not in `tlogs`: the
+   * bundle's index and those logs' IDs (hex). The caller says why they cannot be carried.
+   */
+  unknownLogs: { bundle: number; logIds: string[] }[];
+}> {
   const parsed = bundles.map((b) => {
     try {
       return parseBundle(b);
@@ -309,9 +317,19 @@ export async function refreshShipmentProofs(
   for (const [logId, w] of [...wanted.entries()].sort())
     refreshed.set(logId, await fetchInclusionProofs(w.log, w.indexes, opts));
   const now = opts.now ?? Date.now();
+  const unknownLogs: { bundle: number; logIds: string[] }[] = [];
   const out = bundles.map((bytes, i) => {
     const b = parsed[i];
     if (!b) return bytes;
+    const entries = b.verificationMaterial.tlogEntries;
+    if (
+      !entries.some((e) => e.inclusionProof?.checkpoint.length || refreshed.has(toHex(e.logId)))
+    ) {
+      const logIds = entries
+        .map((e) => toHex(e.logId))
+        .filter((id) => !tlogs.some((l) => toHex(l.logId) === id));
+      if (logIds.length > 0) unknownLogs.push({ bundle: i, logIds: [...new Set(logIds)] });
+    }
     const json = JSON.parse(utf8Decoder.decode(bytes)) as {
       verificationMaterial: { tlogEntries: { inclusionProof?: unknown }[] };
     };
@@ -339,5 +357,6 @@ export async function refreshShipmentProofs(
       treeSize: refreshed.get(logId)!.treeSize,
       proofs: refreshed.get(logId)!.proofs.size,
     })),
+    unknownLogs,
   };
 }

@@ -231,11 +231,8 @@ export function sealWithKey(keyPath: string): Sealer & { keyId: string } {
  * The trust material naming the logs' URLs and keys (for --include-consistency and
  * --refresh-proofs), selected once per export; its warnings go to `warnings`.
  */
-function logsTrustOnce(
-  opts: ExportBundleOptions,
-  warnings: string[],
-): () => Promise<TrustMaterial> {
-  let selected: Promise<TrustMaterial> | undefined;
+function logsTrustOnce(opts: ExportBundleOptions, warnings: string[]): () => Promise<LogsTrust> {
+  let selected: Promise<LogsTrust> | undefined;
   return () =>
     (selected ??= (async () => {
       const { selectTrust } = await import('./trust-selection.js');
@@ -244,8 +241,14 @@ function logsTrustOnce(
         storePath: opts.storePath,
       });
       warnings.push(...s.warnings);
-      return s.trust;
+      return { trust: s.trust, source: s.source };
     })());
+}
+
+/** The trust naming the logs, and where it came from (for messages). */
+interface LogsTrust {
+  trust: TrustMaterial;
+  source: string;
 }
 
 /**
@@ -256,13 +259,13 @@ function logsTrustOnce(
  */
 async function collectConsistency(
   inputs: readonly ExportInput[],
-  logsTrust: () => Promise<TrustMaterial>,
+  logsTrust: () => Promise<LogsTrust>,
 ): Promise<{ bytes: Uint8Array; summary: NonNullable<ExportBundleResult['consistency']> }> {
   const { fetchLogConsistency } = await import('../../sign/log-consistency-client.js');
   const { serializeShipmentConsistency } = await import('../../archive/consistency.js');
   const { parseCheckpoint, parseSignedNote } = await import('../../tlog/note.js');
   const { rekorVersionOf } = await import('../../tlog/rekor-entry.js');
-  const trust = await logsTrust();
+  const { trust } = await logsTrust();
   const logs = new Map<
     string,
     {
@@ -576,18 +579,41 @@ async function sealerFor(
 
 /**
  * --refresh-proofs: replaces each input's bytes with the bundle carrying fresh proofs (held in
- * memory from then on: they exist nowhere else).
+ * memory from then on: they exist nowhere else). An input left with no proof because the trust
+ * does not name its log moves from `inputs` to `refused`, saying so: the archive builder's
+ * refusal ("no inclusion proof") would not say why --refresh-proofs fetched none.
  */
 async function refreshProofs(
   inputs: ExportInput[],
-  logsTrust: () => Promise<TrustMaterial>,
+  refused: RefusedItem[],
+  logsTrust: () => Promise<LogsTrust>,
 ): Promise<ExportBundleResult['refreshedProofs']> {
   const { refreshShipmentProofs } = await import('../../sign/log-consistency-client.js');
+  const { trust, source } = await logsTrust();
   const r = await refreshShipmentProofs(
     inputs.map((i) => inputBytes(i)),
-    (await logsTrust()).tlogs,
+    trust.tlogs,
   );
   for (const [i, input] of inputs.entries()) input.bytes = r.bundles[i]!;
+  // Compacted in place (a shipment may hold a million inputs: no spread into a call).
+  const unknown = new Map(r.unknownLogs.map((u) => [u.bundle, u.logIds]));
+  let kept = 0;
+  for (const [i, input] of inputs.entries()) {
+    const logIds = unknown.get(i);
+    if (!logIds) {
+      inputs[kept++] = input;
+      continue;
+    }
+    const error = new StellaError(
+      'REKOR_PROOF_MISSING',
+      'tlog',
+      `Rekor proof missing: ${input.source} has no inclusion proof, and --refresh-proofs cannot fetch one: ${logIds.length === 1 ? 'its log (log ID' : 'its logs (log IDs'} ${logIds.join(', ')}) ${logIds.length === 1 ? 'is' : 'are'} not in the trust this export uses (${source}); give --trusted-root a trusted_root.json that lists it, or import it into the trust store`,
+      { logIds },
+    );
+    refused.push({ source: input.source, failure: failureOf(error), error });
+  }
+  inputs.length = kept;
+  if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
   return r.logs;
 }
 
@@ -685,7 +711,9 @@ export async function runExportBundle(given: ExportBundleOptions): Promise<Expor
   try {
     if (inputs.length === 0 && refused.length > 0) throw refused[0]!.error;
     const sealer = await sealerFor(opts, warnings);
-    const refreshedProofs = opts.refreshProofs ? await refreshProofs(inputs, logsTrust) : undefined;
+    const refreshedProofs = opts.refreshProofs
+      ? await refreshProofs(inputs, refused, logsTrust)
+      : undefined;
     const consistency = opts.includeConsistency
       ? await collectConsistency(inputs, logsTrust)
       : undefined;

@@ -426,9 +426,53 @@ test.serial(
       },
     );
     t.is(failed.code, EXIT_CODES.REKOR_PROOF_MISSING, failed.stdout + failed.stderr);
+    // The refusal says why --refresh-proofs fetched no proof, not only that there is none.
+    t.regex(
+      JSON.parse(failed.stdout).error.message,
+      /^Rekor proof missing: --bundle .*artifact\.txt\.bundle \(cosign's legacy bundle file, carried as a bundle v0\.1\) has no inclusion proof, and --refresh-proofs cannot fetch one: its log \(log ID [0-9a-f]{64}\) is not in the trust this export uses \(embedded public-good trusted root\); give --trusted-root/,
+    );
     t.regex(
       failed.stderr,
       /^warning: SIGSTORE_REKOR_PUBLIC_KEY names a Rekor public key and it is not trusted by this run\. .*this run trusts the embedded public-good trusted root\./m,
     );
+    // Among others, with the store's trust: files naming a log the trust lacks are left out,
+    // each said; the bundle between them is carried, and the export is incomplete.
+    const elsewhere = (name: string): string => {
+      const f = cosignLegacyFileOf(JSON.parse(readFileSync(s.bundle, 'utf8')));
+      f.rekorBundle!.Payload.logID = 'ab'.repeat(32);
+      const p = join(dir, name);
+      writeFileSync(p, JSON.stringify(f));
+      return p;
+    };
+    const mixed = kit.shipmentExport(
+      [
+        { ...s, bundle: elsewhere('first.bundle') },
+        s,
+        { ...s, bundle: elsewhere('second.bundle') },
+      ],
+      ['--refresh-proofs'],
+      true,
+    );
+    const m = await runCli(mixed.args, { env: storeEnv, timeoutMs: 90_000 });
+    t.is(m.code, EXIT_CODES.EXPORT_INCOMPLETE, m.stdout + m.stderr);
+    const mo = JSON.parse(m.stdout) as {
+      refused: { source: string; code: string; message: string }[];
+      bundles: unknown[];
+    };
+    t.deepEqual(
+      mo.refused.map((x) => [x.code, /(first|second)\.bundle/.exec(x.source)?.[1]]),
+      [
+        ['REKOR_PROOF_MISSING', 'first'],
+        ['REKOR_PROOF_MISSING', 'second'],
+      ],
+    );
+    for (const x of mo.refused)
+      t.regex(
+        x.message,
+        new RegExp(
+          `its log \\(log ID ${'ab'.repeat(32)}\\) is not in the trust this export uses \\(trust store `,
+        ),
+      );
+    t.is(mo.bundles.length, 1);
   },
 );
