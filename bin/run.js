@@ -28,6 +28,20 @@ process.once('beforeExit', () => {
   process.exitCode = 1;
 });
 
+// `stella ... | head`: the reader closed the pipe before the command finished writing. Node
+// ignores SIGPIPE, so the write fails with EPIPE, which unhandled is a crash with a stack
+// trace. Stop as a Unix tool (cosign among them: Go dies of SIGPIPE) stops: silently, the reader
+// having asked for no more; but with an exit code of our own, since the shell's SIGPIPE status
+// 141 is TSA_REJECTED here: OUTPUT_CLOSED, 3 in src/errors.ts. The command was stopped, not
+// finished: 3 is never a pass.
+const OUTPUT_CLOSED = 3;
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e) => {
+    if (!e || e.code !== 'EPIPE') throw e;
+    finish();
+    process.exit(OUTPUT_CLOSED);
+  });
+
 if (
   argv[0] === 'attest' &&
   argv[1] === 'verify' &&

@@ -35,6 +35,11 @@ export type CheckName =
 export const EXIT_CODES = {
   /** A mistake in the command line (unknown, repeated or missing flag, bad flag value): oclif's exit 2. */
   USAGE_ERROR: 2,
+  /**
+   * Standard output (or error) was closed by its reader before the command finished writing
+   * (`stella ... | head`): stopped, no verdict. Set by bin/run.js, which sees the EPIPE.
+   */
+  OUTPUT_CLOSED: 3,
   // input and parsing (10-19)
   INPUT_INVALID: 10,
   BUNDLE_MALFORMED: 11,

@@ -6,12 +6,14 @@
  * deflate data until it was fixed.
  */
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildExportArchive } from '../../src/archive/export.js';
+import { EXIT_CODES } from '../../src/errors.js';
 import { verifyArchiveArgs } from '../helpers/argv.js';
 import { runCli } from '../helpers/cli.js';
-import { PROJECT_ROOT } from '../helpers/paths.js';
+import { CLI, PROJECT_ROOT } from '../helpers/paths.js';
 import {
   BLOB,
   BLOB_DIGEST,
@@ -84,4 +86,33 @@ test('a command left with nothing to wait for exits 1 as an internal error, neve
   const real = await runCli(args, { env, timeoutMs: 60_000 });
   t.is(real.code, 0, real.stdout + real.stderr);
   t.notRegex(real.stdout + real.stderr, /stopped before it finished/);
+});
+
+/** Runs the CLI with its standard output's reader gone before the first byte is written. */
+function runWithStdoutClosed(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, NO_COLOR: '1', STELLA_TRUST_STORE: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+test('`stella ... | head`: a reader that closes standard output stops the command silently with OUTPUT_CLOSED (3), never a crash with a stack trace: verify (bundle path) and oclif', async (t) => {
+  const dir = tempDir(t, 'stella-bin-');
+  const tar = await sampleArchive(dir);
+  const verify = await runWithStdoutClosed([
+    ...verifyArchiveArgs(tar, 1, '--trusted-root', SAMPLES_TRUSTED_ROOT, ...BLOB_POLICY),
+    '--json',
+  ]);
+  t.is(verify.code, EXIT_CODES.OUTPUT_CLOSED, verify.stderr);
+  t.is(verify.stderr, '');
+  const help = await runWithStdoutClosed(['trust', '--help']);
+  t.is(help.code, EXIT_CODES.OUTPUT_CLOSED, help.stderr);
+  t.is(help.stderr, '');
 });
