@@ -10,6 +10,8 @@
  *   checked) must end the file. A second member or trailing junk is refused (Node's gunzip
  *   would inflate the one and silently drop the other).
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { StellaError } from '../errors.js';
 
@@ -28,6 +30,17 @@ export function isGzip(head: Uint8Array): boolean {
 }
 
 const SLICE = 16 * 1024;
+
+/**
+ * The CRC-32 of what came before, `crc`, carried over `bytes`. An empty view is skipped: Node
+ * hands zlib a NULL pointer for one with no backing store (a `new Uint8Array(0)` once its
+ * buffer has been handed to native code), and zlib's crc32(crc, NULL, 0) is its "initial
+ * value" idiom, 0, whatever `crc` was (found by this module's test, gzipping a chunk list
+ * twice).
+ */
+function crc32After(crc: number, bytes: Uint8Array): number {
+  return bytes.byteLength === 0 ? crc : zlib.crc32(bytes, crc);
+}
 
 /** The source, pulled a chunk at a time into one buffer that the reader trims from the front. */
 class PulledBytes {
@@ -121,7 +134,7 @@ function boundedInflater(
   inflater.on('data', (c: Buffer) => {
     if (st.failure !== undefined) return;
     st.produced += c.byteLength;
-    st.crc = zlib.crc32(c, st.crc);
+    st.crc = crc32After(st.crc, c);
     st.out.push(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
     if (st.produced > limits.maxOutputBytes)
       st.failure ??= new StellaError(
@@ -269,4 +282,39 @@ export async function* gunzipBounded(
 /** Limits for export archives: the archive limit, and a ratio no honest export reaches. */
 export function defaultGunzipLimits(maxOutputBytes: number): GunzipLimits {
   return { maxOutputBytes, maxRatio: 200, ratioGraceBytes: 4 * 1024 * 1024 };
+}
+
+/**
+ * One gzip member (the only form `gunzipBounded` reads): a fixed header (no name, no time, OS
+ * "unknown", XFL "maximum compression"), `chunks` deflated at level 9, and the CRC-32 and
+ * length trailer. Node's own gzip writes the OS it runs on into the header; this header is the
+ * same everywhere, so the bytes depend only on the input and on zlib's deflate (fixed within a
+ * Node release).
+ */
+export async function gzipChunks(
+  chunks: AsyncIterable<Uint8Array>,
+  out: (c: Uint8Array) => void,
+): Promise<void> {
+  out(Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 0xff));
+  let crc = 0;
+  let length = 0;
+  async function* counted(): AsyncGenerator<Uint8Array> {
+    for await (const c of chunks) {
+      crc = crc32After(crc, c);
+      length += c.byteLength;
+      yield c;
+    }
+  }
+  await pipeline(
+    Readable.from(counted(), { objectMode: false }),
+    zlib.createDeflateRaw({ level: 9 }),
+    async (deflated: AsyncIterable<Uint8Array>) => {
+      for await (const d of deflated) out(d);
+    },
+  );
+  const trailer = new Uint8Array(8);
+  const dv = new DataView(trailer.buffer);
+  dv.setUint32(0, crc >>> 0, true);
+  dv.setUint32(4, length % 2 ** 32, true); // ISIZE: the length modulo 2^32 (RFC 1952)
+  out(trailer);
 }

@@ -52,6 +52,7 @@ import {
   type ExportInput,
 } from '../../archive/export.js';
 import type { ExportManifest } from '../../archive/manifest.js';
+import { gzipChunks } from '../../archive/gzip.js';
 import type { RunSignOptions } from './sign-run.js';
 import { identityTokenPath } from '../../sign/token.js';
 import { cosignLegacyBundleOr } from '../../bundle/cosign-legacy.js';
@@ -753,7 +754,7 @@ export async function runExportBundle(given: ExportBundleOptions): Promise<Expor
 
 /**
  * The archive written atomically as it is made (a shipment of 100,000 bundles is a tar of
- * about a gigabyte, never held whole), hashed on the way.
+ * about a gigabyte, never held whole), hashed on the way; gzipped when the name says so.
  */
 async function writeArchive(
   path: string,
@@ -762,18 +763,25 @@ async function writeArchive(
   const file = AtomicFile.create(path, { what: 'export archive' });
   const hash = createHash('sha256');
   let size = 0;
+  const out = (c: Uint8Array): void => {
+    file.write(c);
+    hash.update(c);
+    size += c.byteLength;
+  };
   try {
-    for await (const c of writer.chunks()) {
-      file.write(c);
-      hash.update(c);
-      size += c.byteLength;
-    }
+    if (isGzipOutput(path)) await gzipChunks(writer.chunks(), out);
+    else for await (const c of writer.chunks()) out(c);
     file.commit();
   } catch (e) {
     file.abort();
     throw file.writeError(e);
   }
   return { sha256: hash.digest('hex'), size };
+}
+
+/** `--output X.tar.gz` (or `.tgz`, any `.gz`): the archive gzipped, as the receiver reads it. */
+export function isGzipOutput(outputPath: string): boolean {
+  return /\.(gz|tgz)$/i.test(outputPath);
 }
 
 /** Read an export archive file: a regular file, size checked before reading, then ./export.ts's strict reader. */

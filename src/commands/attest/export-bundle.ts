@@ -41,7 +41,7 @@ export default class AttestExportBundle extends StellaCommand {
     output: Flags.string({
       char: 'o',
       description:
-        'archive to write (plain tar, written atomically); FILE.json: the one bundle of the one artifact selected, as a standard Sigstore bundle',
+        'archive to write (plain tar, written atomically; FILE.tar.gz or FILE.tgz: gzipped); FILE.json: the one bundle of the one artifact selected, as a standard Sigstore bundle',
       required: true,
     }),
     'include-proofs': Flags.boolean({

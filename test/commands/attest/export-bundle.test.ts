@@ -6,6 +6,8 @@
 import test from 'ava';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../../helpers/paths.js';
 import { runCli } from '../../helpers/cli.js';
 import { AttestationStore } from '../../../src/store/attestations.js';
@@ -140,6 +142,55 @@ test('export-bundle from files is reproducible, and every sample verifies offlin
   );
   t.is(byFile.code, 0, byFile.stderr);
   t.regex(byFile.stdout, /Verified OK/);
+});
+
+test('export-bundle --output X.tar.gz writes the same tar gzipped (one member, fixed header), reproducibly, and it verifies offline', async (t) => {
+  const dir = tmp(t);
+  const exportTo = async (out: string, bundles: string[]) => {
+    const r = await runCli([
+      'attest',
+      'export-bundle',
+      '--all',
+      ...bundles,
+      '--output',
+      out,
+      '--json',
+    ]);
+    t.is(r.code, 0, r.stdout + r.stderr);
+    return JSON.parse(r.stdout) as { sha256: string; size: number };
+  };
+  const reversed = [...manifest.bundles].reverse().flatMap((b) => ['--bundle', s(b.bundle)]);
+  const tar = path.join(dir, 'x.tar');
+  const gz = path.join(dir, 'x.tar.gz');
+  const tgz = path.join(dir, 'y.TGZ');
+  await exportTo(tar, allSampleBundles);
+  const reported = await exportTo(gz, allSampleBundles);
+  await exportTo(tgz, reversed);
+  const gzBytes = readFileSync(gz);
+  t.deepEqual([...gzBytes.subarray(0, 10)], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 0xff]);
+  t.true(gunzipSync(gzBytes).equals(readFileSync(tar)), 'the tar, gzipped');
+  t.true(gzBytes.length < readFileSync(tar).length);
+  t.true(readFileSync(tgz).equals(gzBytes), 'byte-identical, inputs in another order');
+  t.is(reported.sha256, createHash('sha256').update(gzBytes).digest('hex'), 'of the file written');
+  t.is(reported.size, gzBytes.length);
+  const blob = manifest.bundles.find((b) => b.name === 'blob')!;
+  const r = await runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      gz,
+      '--artifact',
+      s('artifact.txt'),
+      '--trusted-root',
+      s(manifest.trustedRoot),
+      ...policyOf(blob),
+      '--json',
+    ],
+    OFFLINE,
+  );
+  t.is(r.code, 0, r.stdout + r.stderr);
+  t.true((JSON.parse(r.stdout) as { ok: boolean }).ok);
 });
 
 test('verify --archive still applies the policy, and does not trust the trusted_root.json inside the archive', async (t) => {
