@@ -31,16 +31,19 @@ import {
   fsyncSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   openSync,
   read,
   readSync,
   realpathSync,
   renameSync,
+  rmSync,
   statSync,
   unlinkSync,
   writeSync,
   type Stats,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import type { DigestName } from './digest.js';
@@ -154,6 +157,8 @@ function inputError(
 
 /** `-` names standard input (read once per process, then refused: a second read would see nothing). */
 export const STDIN_PATH = '-';
+/** `-` as an output names standard output, where a command supports it. */
+export const STDOUT_PATH = '-';
 let stdinTaken: string | undefined;
 
 /** Standard input as an input "file": a pipe, a file or a terminal, read once, to its end. */
@@ -266,6 +271,43 @@ function readUpTo(
 function join1(chunks: Buffer[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   return Buffer.concat(chunks, total);
+}
+
+/**
+ * Standard input copied to a private temporary file, for an input that is read more than once
+ * (an export archive is read in several passes, two cursors at a time, and a pipe can be read
+ * only once): at most `maxBytes`, refused with `limitCode` as soon as it passes them; the file,
+ * in its own 0700 directory under the system's temporary folder, is removed when the process
+ * exits. Returns the file's path.
+ */
+export function spoolStdin(opts: BoundedReadOptions): string {
+  const { fd } = openStdin(opts);
+  const dir = mkdtempSync(join(tmpdir(), 'stella-stdin-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'stdin');
+  const out = openSync(path, CREATE_FLAGS, 0o600);
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let total = 0;
+    for (;;) {
+      const n = readSyncRetry(fd, buf, 0, buf.length);
+      if (n === 0) return path;
+      total += n;
+      if (total > opts.maxBytes)
+        throw inputError(
+          opts,
+          STDIN_PATH,
+          `larger than the ${opts.maxBytes}-byte limit (grew past it while being read)`,
+          opts.limitCode,
+        );
+      writeAllSync(out, buf.subarray(0, n));
+    }
+  } catch (e) {
+    if (e instanceof StellaError) throw e;
+    throw inputError(opts, STDIN_PATH, explainErrno(e), undefined, e);
+  } finally {
+    closeSync(out);
+  }
 }
 
 /**

@@ -23,6 +23,8 @@ const ALLOWED: Record<string, string[]> = {
   'trust/export.ts': ['json);'],
   // attest sign --output -: the bundle itself, byte for byte, as trust export writes its document.
   'attest/sign-run.ts': ['k.result.bundleJson);'],
+  // export-bundle --output -: the tar itself, byte for byte (binary: never terminal text).
+  'attest/export-bundle-run.ts': ["c)) await once(process.stdout, 'drain');"],
 };
 
 function sourcesUnder(dir: string): string[] {

@@ -229,6 +229,54 @@ test('H57 a secret named - (standard input) is refused before standard input is 
   );
 });
 
+test('spoolStdin: standard input copied to a private file removed at exit; over the limit refused as it passes it; standard input taken once', (t) => {
+  const tmpRoot = tmp('spool');
+  const script = `import('${join(PROJECT_ROOT, 'dist', 'src', 'util', 'fs.js')}').then((m) => {
+    const opts = { what: '--archive', maxBytes: 10, limitCode: 'ARCHIVE_LIMIT_EXCEEDED' };
+    try {
+      const p = m.spoolStdin(opts);
+      const st = require('node:fs').statSync(p);
+      const dir = require('node:fs').statSync(require('node:path').dirname(p));
+      console.log(p);
+      console.log((st.mode & 0o777).toString(8) + ' ' + (dir.mode & 0o777).toString(8));
+      console.log(require('node:fs').readFileSync(p, 'utf8'));
+    } catch (e) { console.log(e.code + ' ' + e.message); }
+    try { m.spoolStdin(opts); } catch (e) { console.log(e.code + ' ' + e.message); }
+  });`;
+  const run = (input: string) =>
+    execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${script}`,
+      ],
+      {
+        input,
+        env: { ...process.env, TMPDIR: tmpRoot },
+        timeout: 10_000,
+        killSignal: 'SIGKILL',
+      },
+    )
+      .toString()
+      .split('\n');
+  const [path, modes, content, again] = run('0123456789');
+  t.true(path!.startsWith(join(tmpRoot, 'stella-stdin-')), path);
+  t.is(modes, '600 700');
+  t.is(content, '0123456789');
+  t.is(
+    again,
+    'INPUT_INVALID --archive "-": standard input was already read for --archive: only one input can be -',
+  );
+  t.false(existsSync(path!), 'removed when the process exited');
+  const [over] = run('0123456789A');
+  t.is(
+    over,
+    'ARCHIVE_LIMIT_EXCEEDED --archive "-": larger than the 10-byte limit (grew past it while being read)',
+  );
+  t.deepEqual(readdirSync(tmpRoot), [], 'nothing left behind by a refusal either');
+});
+
 test('H54 readArtifactFile: bytes when small, a chunked SHA-256 when large, never a non-regular file', (t) => {
   const dir = tmp('artifact');
   const small = join(dir, 'small');

@@ -8,6 +8,7 @@
  * --attestation-store. A --bundle file is filed under every sha256 artifact digest it covers
  * (its message digest, or its in-toto subjects), restricted to the --artifact digests asked for.
  */
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fail, failureOf, StellaError } from '../../errors.js';
 import { parseTimeFlag } from '../../util/time.js';
@@ -31,6 +32,7 @@ import {
   FILE_LIMITS,
   readFileBounded,
   readTextFileBounded,
+  STDOUT_PATH,
   writeFileAtomic,
 } from '../../util/fs.js';
 import { sha256, spkiOf } from '../../crypto.js';
@@ -670,6 +672,8 @@ export function checkExportOutput(
   opts: Omit<ExportBundleOptions, 'artifacts' | 'all' | 'registry'>,
   imagesFrom?: string,
 ): void {
+  // Standard output is no file the export reads, and cannot be checked as one.
+  if (opts.outputPath === STDOUT_PATH) return;
   const asBundle = isBundleOutput(opts.outputPath);
   checkWritableTarget(opts.outputPath, {
     what: asBundle ? 'exported bundle (--output)' : 'export archive (--output)',
@@ -760,6 +764,7 @@ async function writeArchive(
   path: string,
   writer: ExportArchiveWriter,
 ): Promise<{ sha256: string; size: number }> {
+  if (path === STDOUT_PATH) return writeArchiveToStdout(writer);
   const file = AtomicFile.create(path, { what: 'export archive' });
   const hash = createHash('sha256');
   let size = 0;
@@ -775,6 +780,25 @@ async function writeArchive(
   } catch (e) {
     file.abort();
     throw file.writeError(e);
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/**
+ * `--output -`: the tar to standard output as it is made (for a pipe: `| ssh host 'cat >
+ * x.tar'`, `| gzip`), waiting whenever the reader is behind, so memory stays flat. Not atomic:
+ * an export that fails midway leaves its reader a cut tar, which the strict reader refuses,
+ * and the command's status says it failed.
+ */
+async function writeArchiveToStdout(
+  writer: ExportArchiveWriter,
+): Promise<{ sha256: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const c of writer.chunks()) {
+    hash.update(c);
+    size += c.byteLength;
+    if (!process.stdout.write(c)) await once(process.stdout, 'drain');
   }
   return { sha256: hash.digest('hex'), size };
 }

@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
 import { StellaError } from '../../errors.js';
-import { printErrorLine, writeStdout } from '../render.js';
+import { printErrorLine, writeStderr, writeStdout } from '../render.js';
+import { STDOUT_PATH } from '../../util/fs.js';
 import type { RegistryCollection } from '../../oci/index.js';
 import type { ExportBundleResult } from './export-bundle-run.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
@@ -41,7 +42,7 @@ export default class AttestExportBundle extends StellaCommand {
     output: Flags.string({
       char: 'o',
       description:
-        'archive to write (plain tar, written atomically; FILE.tar.gz or FILE.tgz: gzipped); FILE.json: the one bundle of the one artifact selected, as a standard Sigstore bundle',
+        'archive to write (plain tar, written atomically; FILE.tar.gz or FILE.tgz: gzipped; -: the tar to standard output); FILE.json: the one bundle of the one artifact selected, as a standard Sigstore bundle',
       required: true,
     }),
     'include-proofs': Flags.boolean({
@@ -151,6 +152,16 @@ export default class AttestExportBundle extends StellaCommand {
       sealKeyless: flags['seal-keyless'] ? signing : undefined,
       predicateType: flags['predicate-type'],
     };
+    if (flags.output === STDOUT_PATH) {
+      if (this.jsonMode)
+        this.usage(
+          '--output - writes the archive to standard output, where --json writes its object: give one',
+        );
+      if (process.stdout.isTTY)
+        this.usage(
+          '--output - writes a tar archive to standard output, which is a terminal here: redirect it (> shipment.tar) or pipe it, or give --output FILE.tar',
+        );
+    }
     const mistake = exportOptionsMistake({
       ...options,
       artifacts: flags.artifact ?? [],
@@ -200,25 +211,26 @@ export default class AttestExportBundle extends StellaCommand {
     const artifacts = new Set(r.manifest.entries.map((e) => e.artifactDigest)).size;
     for (const x of registry?.skipped ?? []) this.warning(`skipped ${x.source}: ${x.reason}`);
     for (const w of r.warnings) this.warning(w);
-    writeStdout(
-      `${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts} artifact(s) to ${r.outputPath}${r.format === 'bundle' ? ' (a standard Sigstore bundle)' : ''}\n`,
+    // With the archive on standard output, the summary goes to standard error.
+    const toStdout = r.outputPath === STDOUT_PATH;
+    const say = toStdout ? writeStderr : writeStdout;
+    say(
+      `${this.paint('green', 'exported')} ${r.manifest.entries.length} bundle(s) for ${artifacts} artifact(s) to ${toStdout ? 'standard output' : r.outputPath}${r.format === 'bundle' ? ' (a standard Sigstore bundle)' : ''}\n`,
     );
-    if (r.seal?.kind === 'key') writeStdout(`  sealed by:  exporter key ${r.seal.keyId}\n`);
+    if (r.seal?.kind === 'key') say(`  sealed by:  exporter key ${r.seal.keyId}\n`);
     if (r.seal?.kind === 'keyless')
-      writeStdout(
+      say(
         `  sealed by:  ${r.seal.identity ?? '(no identity)'} (${r.seal.issuer ?? 'no issuer'}), log index ${r.seal.logIndex}\n`,
       );
-    writeStdout(
-      `  sha256:     ${r.sha256} (${r.size} bytes)\n  created at: ${r.manifest.createdAt}\n`,
-    );
+    say(`  sha256:     ${r.sha256} (${r.size} bytes)\n  created at: ${r.manifest.createdAt}\n`);
     if (r.manifest.trustedRoot)
-      writeStdout('  includes trusted_root.json (not trusted automatically by the receiver)\n');
+      say('  includes trusted_root.json (not trusted automatically by the receiver)\n');
     for (const c of r.refreshedProofs ?? [])
-      writeStdout(
+      say(
         `  proofs:     ${c.proofs} entr${c.proofs === 1 ? 'y' : 'ies'} of ${c.log} re-proved to its checkpoint at tree size ${c.treeSize}\n`,
       );
     for (const c of r.consistency ?? [])
-      writeStdout(`  consistency: ${c.log} latest tree size ${c.treeSize}, ${c.proofs} proof(s)\n`);
+      say(`  consistency: ${c.log} latest tree size ${c.treeSize}, ${c.proofs} proof(s)\n`);
   }
 }
 

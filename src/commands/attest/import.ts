@@ -37,7 +37,8 @@ export default class AttestImport extends StellaCommand {
   static override args = {
     archive: Args.string({
       ignoreStdin: true,
-      description: 'export archive (stella attest export-bundle)',
+      description:
+        'export archive (stella attest export-bundle; .tar or .tar.gz; - reads it from standard input)',
       required: true,
     }),
   };

@@ -8,6 +8,7 @@
 import { availableParallelism } from '../../util/os.js';
 import { existsSync, readdirSync, lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { isatty } from 'node:tty';
 import { fail } from '../../errors.js';
 import { usageError } from '../argv.js';
 import { MAX_JOBS } from '../../shipment/pool.js';
@@ -18,6 +19,8 @@ import {
   readFileBounded,
   readTextFileBounded,
   readFileChunks,
+  spoolStdin,
+  STDIN_PATH,
 } from '../../util/fs.js';
 import { toHex } from '../../util/encoding.js';
 import { parsePublicKey, sha256, spkiOf } from '../../crypto.js';
@@ -35,7 +38,8 @@ import type { ExporterTrust } from '../../shipment/seal.js';
 import { listed, quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 
 /** An export archive file as a re-openable stream; gzip (by its magic bytes) inflated with limits. */
-export function archiveFileSource(file: string): ArchiveSource {
+export function archiveFileSource(given: string): ArchiveSource {
+  const file = given === STDIN_PATH ? spooledStdinArchive() : given;
   const probe = probeFile(file, 2, { what: '--archive' });
   // Not a regular file, or over the limit: refused the one way every input is (fstat only, nothing read).
   if (probe.kind !== 'file' || probe.size > STREAM_LIMITS.maxArchiveBytes)
@@ -52,12 +56,31 @@ export function archiveFileSource(file: string): ArchiveSource {
     );
   const gz = isGzip(probe.head);
   return {
-    name: `archive ${file}`,
+    name: given === STDIN_PATH ? 'archive - (standard input)' : `archive ${file}`,
     open: () => {
       const raw = readFileChunks(file, { what: '--archive' });
       return gz ? gunzipBounded(raw, defaultGunzipLimits(STREAM_LIMITS.maxArchiveBytes)) : raw;
     },
   };
+}
+
+/**
+ * `--archive -`: the archive piped in (`ssh host cat x.tar | stella attest verify --archive -`),
+ * spooled to a temporary file, since it is read more than once (src/archive/export-stream.ts).
+ */
+function spooledStdinArchive(): string {
+  // isatty, not process.stdin.isTTY: that getter opens standard input as a stream.
+  if (isatty(0))
+    fail(
+      'INPUT_INVALID',
+      'input',
+      '--archive -: standard input is a terminal; pipe the archive in (< shipment.tar), or give its path',
+    );
+  return spoolStdin({
+    what: '--archive',
+    maxBytes: STREAM_LIMITS.maxArchiveBytes,
+    limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
+  });
 }
 
 /** The parsed bundles the archive holds for one artifact (single-artifact `verify --archive`), streamed. */

@@ -23,6 +23,7 @@ import {
   probeFile,
   readArtifactFile,
   readFileBounded,
+  STDOUT_PATH,
   writeFileAtomic,
 } from '../../util/fs.js';
 import { defaultSignerConfig, loadFulcioRoots, loadSignerConfig } from '../../sign/config.js';
@@ -266,7 +267,7 @@ export interface Keeping {
 }
 
 /** `--output -`: the bundle goes to standard output, as `trust export --output -` writes its document. */
-export const STDOUT_OUTPUT = '-';
+export const STDOUT_OUTPUT = STDOUT_PATH;
 
 /** Where the bundle went, for messages: the file, or standard output. */
 export function bundlePlace(outputPath: string): string {

@@ -80,7 +80,7 @@ export const VERIFY_FLAGS = {
   archive: {
     type: 'string',
     description:
-      'export archive (stella attest export-bundle) to take the bundles for --artifact from; its trusted_root.json is NOT trusted automatically',
+      'export archive (stella attest export-bundle; .tar or .tar.gz; - reads it from standard input) to take the bundles for --artifact from; its trusted_root.json is NOT trusted automatically',
   },
   all: {
     type: 'boolean',

@@ -4,12 +4,13 @@
  * is reproducible, then verify from it in a process where every network call throws.
  */
 import test from 'ava';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../../helpers/paths.js';
-import { runCli } from '../../helpers/cli.js';
+import { CLI, NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../../helpers/paths.js';
+import { runCli, usageJson } from '../../helpers/cli.js';
 import { AttestationStore } from '../../../src/store/attestations.js';
 import { EXIT_CODES, StellaError } from '../../../src/errors.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -662,18 +663,122 @@ test('--output naming a file the export reads is refused before anything is read
   reopened.close();
 });
 
-test('--output - is refused before anything is read, not written as a file named "-" (a tar to standard output is not supported)', async (t) => {
+/** A bash pipeline (pipefail: any stage's failure is the status), the CLI as `stella` (and `offline_stella`, networking made to throw). */
+function runPipeline(
+  script: string,
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'bash',
+      [
+        '-c',
+        `set -o pipefail; stella() { "$NODE_BIN" "$CLI_JS" "$@"; }; offline_stella() { "$NODE_BIN" --import "$PRELOAD" "$CLI_JS" "$@"; }; ${script}`,
+      ],
+      {
+        cwd,
+        env: {
+          ...process.env,
+          NO_COLOR: '1',
+          STELLA_TRUST_STORE: '',
+          // The spool of --archive - goes here, where the test can see it is removed.
+          TMPDIR: path.join(cwd, 'tmp'),
+          NODE_BIN: process.execPath,
+          CLI_JS: CLI,
+          PRELOAD: NO_NETWORK_PRELOAD,
+        },
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test('--output - streams the archive to standard output (the summary to stderr), byte for byte what --output FILE.tar writes; --archive - (verify, import) reads one piped in', async (t) => {
   const dir = tmp(t);
-  const r = await runCli(
-    ['attest', 'export-bundle', '--bundle', s('blob.sigstore.json'), '--output', '-', '--json'],
-    { ...OFFLINE, cwd: dir },
+  mkdirSync(path.join(dir, 'tmp'));
+  const bundles = allSampleBundles.map((a) => `'${a}'`).join(' ');
+  const file = path.join(dir, 'file.tar');
+  const r = await runCli(['attest', 'export-bundle', ...allSampleBundles, '--output', file]);
+  t.is(r.code, 0, r.stderr);
+  const piped = await runPipeline(
+    `stella attest export-bundle ${bundles} --output - | cat > piped.tar`,
+    dir,
   );
-  t.is(r.code, EXIT_CODES.INPUT_INVALID, r.stdout + r.stderr);
+  t.is(piped.code, 0, piped.stderr);
+  t.is(piped.stdout, '');
   t.regex(
-    (JSON.parse(r.stdout) as { error: { message: string } }).error.message,
-    /^cannot write export archive \(--output\) "-": standard output is not supported for this file/,
+    piped.stderr,
+    new RegExp(
+      `^exported ${manifest.bundles.length} bundle\\(s\\) for 2 artifact\\(s\\) to standard output\n  sha256:     ${createHash('sha256').update(readFileSync(file)).digest('hex')} `,
+    ),
   );
-  t.false(existsSync(path.join(dir, '-')));
+  t.true(readFileSync(path.join(dir, 'piped.tar')).equals(readFileSync(file)));
+  t.false(existsSync(path.join(dir, '-')), 'no file named "-"');
+
+  // The connected side's pipe straight into the receiver, which spools it (it reads twice).
+  const blob = manifest.bundles.find((b) => b.name === 'blob')!;
+  const policy = policyOf(blob)
+    .map((a) => `'${a}'`)
+    .join(' ');
+  const root = `'${s(manifest.trustedRoot)}'`;
+  const verified = await runPipeline(
+    `stella attest export-bundle ${bundles} --output - 2>/dev/null | offline_stella attest verify --archive - --artifact '${s('artifact.txt')}' --trusted-root ${root} ${policy} --json`,
+    dir,
+  );
+  t.is(verified.code, 0, verified.stdout + verified.stderr);
+  t.true((JSON.parse(verified.stdout) as { ok: boolean }).ok);
+  const gz = await runPipeline(
+    `stella attest export-bundle ${bundles} --output x.tar.gz > /dev/null && offline_stella attest verify --archive - --all --trusted-root ${root} ${policy} --json < x.tar.gz`,
+    dir,
+  );
+  // Each of the two artifacts has a bundle by the blob's signer (an artifact passes on one).
+  const all = JSON.parse(gz.stdout) as { summary: { artifacts: number; passed: number } };
+  t.is(gz.code, 0, gz.stderr);
+  t.like(all.summary, { artifacts: 2, passed: 2 });
+  const imported = await runPipeline(
+    `offline_stella attest import - --attestation-store att.db --trusted-root ${root} --json < file.tar`,
+    dir,
+  );
+  t.is(imported.code, 0, imported.stdout + imported.stderr);
+  t.like(JSON.parse(imported.stdout), { added: manifest.bundles.length });
+  t.deepEqual(readdirSync(path.join(dir, 'tmp')), [], 'each spool removed at exit');
+
+  // --json's object and the archive cannot share standard output.
+  const json = await runCli(
+    ['attest', 'export-bundle', ...allSampleBundles, '--output', '-', '--json'],
+    { cwd: dir },
+  );
+  t.is(json.code, EXIT_CODES.USAGE_ERROR, json.stdout + json.stderr);
+  t.deepEqual(
+    JSON.parse(json.stdout),
+    usageJson(
+      '--output - writes the archive to standard output, where --json writes its object: give one',
+    ),
+  );
+  // A terminal is neither a place for a tar nor a source of one: said, before anything is read.
+  // (`script` gives the command a terminal; util-linux's, in every Debian.)
+  const onTerminal = await runPipeline(
+    `script -qec "$(printf '%q ' "$NODE_BIN" "$CLI_JS") attest export-bundle ${bundles.replaceAll("'", '')} --output -" /dev/null`,
+    dir,
+  );
+  t.is(onTerminal.code, EXIT_CODES.USAGE_ERROR, onTerminal.stdout);
+  t.regex(
+    onTerminal.stdout,
+    /--output - writes a tar archive to standard output, which is a terminal here: redirect it/,
+  );
+  const fromTerminal = await runPipeline(
+    `script -qec "$(printf '%q ' "$NODE_BIN" "$CLI_JS") attest verify --archive - --all --trusted-root ${root.replaceAll("'", '')} ${policy.replaceAll("'", '')}" /dev/null`,
+    dir,
+  );
+  t.is(fromTerminal.code, EXIT_CODES.INPUT_INVALID, fromTerminal.stdout);
+  t.regex(fromTerminal.stdout, /--archive -: standard input is a terminal; pipe the archive in/);
+  // Nothing piped: an empty archive, refused.
+  const empty = await runPipeline(
+    `offline_stella attest verify --archive - --all --trusted-root ${root} ${policy} < /dev/null`,
+    dir,
+  );
+  t.is(empty.code, EXIT_CODES.ARCHIVE_INVALID, empty.stderr);
 });
 
 test('--bundle alone is the export: its bundles go as given, without --artifact or --all, and the attestation store is not read', async (t) => {
