@@ -15,7 +15,12 @@ import { stellaDataDir } from '../util/data-dir.js';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { fail, StellaError } from '../errors.js';
-import { readSqliteHeader, schemaShape, schemaShapeOf } from '../util/sqlite-file.js';
+import {
+  orphanWalReason,
+  readSqliteHeader,
+  schemaShape,
+  schemaShapeOf,
+} from '../util/sqlite-file.js';
 import { parseSha256Digest } from '../util/digest.js';
 
 export const ATTESTATION_STORE_ENV = 'STELLA_ATTESTATION_STORE';
@@ -194,6 +199,7 @@ export class AttestationStore {
             `no attestations found: attestation store ${path} does not exist`,
             { path },
           );
+        if (file.walPending) refuseForeign(path, orphanWalReason('missing'));
         try {
           makeFolder(dirname(path), {
             what: 'attestation store folder',
@@ -209,7 +215,7 @@ export class AttestationStore {
       case 'not-a-file':
         return corrupt(path, 'is not a regular file');
       case 'empty':
-        if (file.walPending) break;
+        if (file.walPending) refuseForeign(path, orphanWalReason('empty'));
         if (mode === 'read') refuseForeign(path, 'an empty file');
         creating = true;
         break;

@@ -27,6 +27,17 @@ export interface SqliteFileHeader {
   walPending: boolean;
 }
 
+/**
+ * Why a store refuses a missing or empty file with a non-empty `-wal` beside it. Stella never
+ * leaves that pair (a store's header is written before its first WAL frame), and SQLite, given
+ * it, does not read the log: it takes the database as empty and deletes the log on opening,
+ * even read-only. So the pair is refused before SQLite sees it, `trust init` included: the log
+ * may be another program's, and a store is created only where there is nothing.
+ */
+export function orphanWalReason(kind: 'missing' | 'empty'): string {
+  return `${kind === 'empty' ? 'an empty file' : 'no file'} with a write-ahead log (-wal) beside it, which SQLite would delete on opening; move the -wal away if it is not wanted`;
+}
+
 const MAGIC = 'SQLite format 3\0';
 const HEADER_BYTES = 100;
 

@@ -1,7 +1,14 @@
 /** SQLite files (and an empty file) that are not Stella's stores, for the H51 tests of both stores. */
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -69,6 +76,29 @@ export const WAL_PENDING: [string, (file: string) => void, string][] = [
     'SQLite application id 1234',
   ],
 ];
+
+/**
+ * Another program's pending WAL left beside an empty file, or where a missing file's -wal
+ * would be: what `orphanWalReason` (src/util/sqlite-file.ts) names. SQLite, opening either,
+ * takes the database as empty and deletes the log. Name, the file's kind, how to make one.
+ */
+export const ORPHAN_WAL: [string, 'empty' | 'missing', (file: string) => void][] = (
+  [
+    ['an empty file with a WAL beside it', 'empty'],
+    ['no file, but a WAL where its -wal would be', 'missing'],
+  ] as const
+).map(([what, kind]) => [
+  what,
+  kind,
+  (f: string) => {
+    killedInWalMode(
+      "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('mine'); PRAGMA application_id = 1234;",
+    )(f);
+    if (kind === 'empty') truncateSync(f, 0);
+    else rmSync(f);
+    rmSync(`${f}-shm`, { force: true });
+  },
+]);
 
 /** The folder's files, byte for byte, but SQLite's shared-memory index (-shm), which every reader rebuilds. */
 export function snapshotWithoutShm(file: string): Record<string, string> {

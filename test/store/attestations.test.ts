@@ -12,7 +12,13 @@ import {
 } from '../../src/store/attestations.js';
 import { StellaError } from '../../src/errors.js';
 import { readSqliteHeader } from '../../src/util/sqlite-file.js';
-import { NOT_OURS, snapshotWithoutShm, WAL_PENDING } from '../helpers/foreign-sqlite.js';
+import {
+  NOT_OURS,
+  ORPHAN_WAL,
+  snapshotWithoutShm,
+  WAL_PENDING,
+} from '../helpers/foreign-sqlite.js';
+import { orphanWalReason } from '../../src/util/sqlite-file.js';
 
 const D1 = 'sha256:' + 'ab'.repeat(32);
 const D2 = 'sha256:' + 'cd'.repeat(32);
@@ -244,6 +250,30 @@ for (const [what, make, reason] of WAL_PENDING) {
     }
     // A read-write connection would have checkpointed the WAL into the file on closing.
     t.deepEqual(snapshotWithoutShm(path), before);
+  });
+}
+
+for (const [what, kind, make] of ORPHAN_WAL) {
+  test(`H51: ${what} is refused before SQLite opens it (which would delete the WAL), by read and write paths, left byte for byte`, (t) => {
+    const path = join(tmp(), 'orphan.db');
+    make(path);
+    const before = snapshot(path);
+    t.true(Object.keys(before).includes('orphan.db-wal'));
+    const paths = [
+      () => AttestationStore.open(path, 'write'),
+      ...(kind === 'empty'
+        ? [() => AttestationStore.open(path, 'read'), () => findBundlesByDigest(path, D1)]
+        : []),
+    ];
+    for (const fn of paths) {
+      const e = t.throws(fn, { instanceOf: StellaError }) as StellaError;
+      t.is(e.code, 'STORE_FOREIGN', e.message);
+      t.is(
+        e.message,
+        `${path} is not a Stella attestation store (${orphanWalReason(kind)}); it was left untouched`,
+      );
+    }
+    t.deepEqual(snapshot(path), before);
   });
 }
 

@@ -21,7 +21,7 @@ import { makeFolder } from '../../util/fs.js';
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
 import { fail } from '../../errors.js';
-import { readSqliteHeader, schemaShape } from '../../util/sqlite-file.js';
+import { orphanWalReason, readSqliteHeader, schemaShape } from '../../util/sqlite-file.js';
 import { guardStore, storeErrorFrom } from './errors.js';
 import {
   chainUnhashedHistory,
@@ -278,6 +278,7 @@ function judgeHeader(
 ): boolean {
   switch (file.kind) {
     case 'missing':
+      if (create && file.walPending) foreign(path, orphanWalReason('missing'));
       if (!create)
         fail(
           'STORE_NOT_FOUND',
@@ -296,7 +297,7 @@ function judgeHeader(
         path,
       });
     case 'empty':
-      if (file.walPending) return false;
+      if (file.walPending) foreign(path, orphanWalReason('empty'));
       if (!create) foreign(path, 'an empty file; `stella trust init` creates a store');
       return true;
     case 'not-sqlite':

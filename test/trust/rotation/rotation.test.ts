@@ -742,6 +742,24 @@ test('payload strictness: non-canonical bytes, duplicate keys, unknown fields an
       'ROTATION_INVALID',
       why,
     );
+  // The version, a whole number from 1 (rollback and gap checks compare it as one).
+  for (const version of [0, -1, 1.5, '1', 2 ** 53])
+    refusedUnchanged(
+      t,
+      file,
+      await craftTar(canonicalJson({ ...p, version }), ROOT_A, k),
+      'ROTATION_INVALID',
+      /^rotation payload: version must be a whole number of at least 1$/,
+    );
+  // A signature's key ID in its one form, even beside signatures that meet the threshold.
+  for (const keyId of ['AB'.repeat(32), 'ab'.repeat(31), 7])
+    refusedUnchanged(
+      t,
+      file,
+      await craftTar(canonicalJson(p), ROOT_A, k, [{ keyId: keyId as string, signature: 'AAAA' }]),
+      'ROTATION_INVALID',
+      /^rotation signatures\[1\]\.keyId must be 64 lowercase hex digits$/,
+    );
   // A signature by an unknown key does not count.
   refusedUnchanged(
     t,

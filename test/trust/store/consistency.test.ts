@@ -97,6 +97,40 @@ test("a bundle's own checkpoint that its log did not sign refuses the batch; ano
   );
 });
 
+test("another bundle's valid checkpoint is evidence (checked for a split view against the accepted ones) but not reported as theirs", (t) => {
+  const s = store();
+  const report = checkConsistency(
+    s,
+    {
+      trust,
+      checkpoints: [checkpoint(log, 10, 'a')],
+      shipmentCheckpoints: [checkpoint(log, 12, 'b', 1)],
+      source: 'x.tar',
+    },
+    CTX,
+  );
+  t.deepEqual(
+    report.checkpoints.map((c) => c.treeSize),
+    [10],
+  );
+  // As evidence it still counts: the same tree size with another root is a split view.
+  const e = t.throws(
+    () =>
+      checkConsistency(
+        store(),
+        {
+          trust,
+          checkpoints: [checkpoint(log, 10, 'a')],
+          shipmentCheckpoints: [checkpoint(log, 10, 'z', 1)],
+          source: 'x.tar',
+        },
+        CTX,
+      ),
+    { instanceOf: StellaError },
+  );
+  t.is(e?.code, 'SPLIT_VIEW_DETECTED', e?.message);
+});
+
 test("a shipment's consistency.json entry for a log the receiver does not trust is left out: the same report and store as without it", (t) => {
   const untrusted = checkpoint(other, 20, 'z');
   const run = (withUntrusted: boolean) => {

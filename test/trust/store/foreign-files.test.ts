@@ -13,10 +13,15 @@ import { importFile, listEntries } from '../../../src/trust/store/operations.js'
 import { trustFromStoreIfPresent } from '../../../src/trust/store/verify-source.js';
 import { initStore } from '../../../src/trust/store/init.js';
 import { migrateTrustStore } from '../../../src/trust/store/migrate.js';
-import { readSqliteHeader } from '../../../src/util/sqlite-file.js';
+import { orphanWalReason, readSqliteHeader } from '../../../src/util/sqlite-file.js';
 import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
 import { CTX, tempDir } from './helpers.js';
-import { NOT_OURS, snapshotWithoutShm, WAL_PENDING } from '../../helpers/foreign-sqlite.js';
+import {
+  NOT_OURS,
+  ORPHAN_WAL,
+  snapshotWithoutShm,
+  WAL_PENDING,
+} from '../../helpers/foreign-sqlite.js';
 
 const PUBLIC_GOOD = new Uint8Array(readFileSync(publicGoodTrustedRootPath()));
 
@@ -82,6 +87,32 @@ for (const [what, make, reason] of WAL_PENDING) {
       t.true(refused(t, fn).message.includes(`(${reason}`), reason);
     // A read-write connection would have checkpointed the WAL into the file on closing.
     t.deepEqual(snapshotWithoutShm(file), before);
+  });
+}
+
+for (const [what, kind, make] of ORPHAN_WAL) {
+  test(`H51: ${what} is refused before SQLite opens it (which would delete the WAL), \`trust init\` included, left byte for byte`, (t) => {
+    const file = path.join(tempDir('orphan-wal'), 'file.db');
+    make(file);
+    const before = snapshot(file);
+    t.true(Object.keys(before).includes('file.db-wal'));
+    const paths = [
+      () => openTrustStore(file, { create: true }),
+      () => initStore(file, { withPublicGood: true }, CTX),
+      ...(kind === 'empty'
+        ? [
+            () => openTrustStore(file, { readonly: true }),
+            () => openTrustStore(file),
+            () => trustFromStoreIfPresent({ storePath: file, env: {} }),
+          ]
+        : []),
+    ];
+    for (const fn of paths)
+      t.is(
+        refused(t, fn).message,
+        `${file} is not a Stella trust store (${orphanWalReason(kind)}); it was left untouched`,
+      );
+    t.deepEqual(snapshot(file), before);
   });
 }
 

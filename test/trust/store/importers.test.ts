@@ -122,6 +122,30 @@ test('PEM bundles that are not one CA chain are refused with IMPORT_INVALID', as
     t.is(e.code, 'IMPORT_INVALID', what);
     t.regex(e.message, msg, what);
   }
+  // A certificate bundle is a CA or TSA chain, never a log's key: --kind tlog or ctlog refused.
+  for (const kind of ['tlog', 'ctlog'] as const)
+    t.like(
+      t.throws(() => planImport(utf8.encode(pemOf(root.der, intermediate.der)), { kind }), {
+        instanceOf: StellaError,
+      }),
+      {
+        code: 'IMPORT_INVALID',
+        message: `a certificate bundle imports as --kind ca or tsa, not ${kind}`,
+      },
+    );
+  // At most 10 certificates in one chain: the 10th is judged as a certificate (here, a repeat),
+  // the 11th refused by count before any is parsed.
+  const ten = Array.from({ length: 10 }, () => root.der);
+  t.like(
+    t.throws(() => orderCertificateChain(ten, 'ca', 'x'), { instanceOf: StellaError }),
+    { code: 'IMPORT_INVALID', message: 'x: certificate 2 repeats certificate 1' },
+  );
+  t.like(
+    t.throws(() => orderCertificateChain([...ten, root.der], 'ca', 'x'), {
+      instanceOf: StellaError,
+    }),
+    { code: 'IMPORT_INVALID', message: 'x: more than 10 certificates in one chain' },
+  );
   // Said as such: without the check, an empty chain was refused as "exactly one self-signed root certificate, found 0".
   t.like(
     t.throws(() => orderCertificateChain([], 'ca', 'x'), { instanceOf: StellaError }),
