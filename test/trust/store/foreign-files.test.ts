@@ -5,6 +5,9 @@
  */
 import test from 'ava';
 import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { StellaError } from '../../../src/errors.js';
@@ -221,4 +224,42 @@ test('a migrate of a store that is not ours is refused too (trust migrate is a w
     migrateTrustStore(s, {}, CTX);
   });
   t.deepEqual(snapshot(file), before);
+});
+
+test("`trust init` racing another program for an empty file never makes a store over its table: refused (SQLite answers busy while the other holds the write lock), the other program's table kept", async (t) => {
+  const file = fresh((f) => writeFileSync(f, ''));
+  // Another program takes the write lock on the empty file and adds a table, committing 1.5 s
+  // later; Stella judges the file (empty by its header) meanwhile. SQLite refuses Stella's
+  // lock upgrade at once rather than wait (its deadlock rule), so the busy timeout is not
+  // waited out. (db.ts createSchema also re-checks inside its transaction, for a program that
+  // commits between Stella's judgement and that transaction: a window no test can hold open.)
+  const script = `
+    const Database = require(process.argv[1]);
+    const db = new Database(process.argv[2]);
+    db.exec('BEGIN IMMEDIATE; CREATE TABLE notes (body TEXT);');
+    process.stdout.write('locked\\n');
+    setTimeout(() => { db.exec('COMMIT'); db.close(); }, 1500);`;
+  const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+  const child = spawn(process.execPath, ['-e', script, sqlite, file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  await once(child.stdout, 'data');
+  const e = t.throws(() => openTrustStore(file, { create: true, busyTimeoutMs: 20_000 }), {
+    instanceOf: StellaError,
+  }) as StellaError;
+  t.true(['STORE_BUSY', 'STORE_FOREIGN'].includes(e.code), e.message);
+  await exited;
+  const db = new Database(file, { readonly: true });
+  t.deepEqual(
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all(),
+    [{ name: 'notes' }],
+    'no Stella table beside it',
+  );
+  db.close();
+  // Once the other program is done, the file is judged as what it now is.
+  t.regex(
+    refused(t, () => openTrustStore(file, { create: true })).message,
+    /SQLite application id 0|other contents/,
+  );
 });
