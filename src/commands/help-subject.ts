@@ -30,10 +30,56 @@ export function helpSubject(config: Config, words: readonly string[]): HelpSubje
 }
 
 /**
+ * cosign's commands, as a cosign user types them (`stella verify-blob ...`), and the Stella
+ * command that does the same: said instead of a spelling hint, which would point elsewhere.
+ * (cosign's `attest IMAGE` is not here: `attest` is Stella's topic, and its words are read as
+ * Stella's; `attest sign --keyless --image ... --predicate ...` is the command.)
+ */
+export const COSIGN_COMMANDS: Readonly<Record<string, { command: string; note?: string }>> = {
+  'sign-blob': {
+    command: 'stella attest sign ARTIFACT --keyless',
+    note: 'the bundle goes to ARTIFACT.sigstore.json',
+  },
+  'attest-blob': {
+    command: 'stella attest sign ARTIFACT --keyless --predicate FILE --predicate-type TYPE',
+  },
+  sign: { command: 'stella attest sign --keyless --image IMAGE@sha256:DIGEST' },
+  'verify-blob': {
+    command:
+      'stella attest verify ARTIFACT --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL',
+  },
+  'verify-blob-attestation': {
+    command:
+      'stella attest verify ARTIFACT --bundle FILE --predicate-type TYPE --certificate-identity ID --certificate-oidc-issuer URL',
+  },
+  verify: {
+    command:
+      'stella attest verify --image IMAGE@sha256:DIGEST --certificate-identity ID --certificate-oidc-issuer URL',
+  },
+  'verify-attestation': {
+    command:
+      'stella attest verify --image IMAGE@sha256:DIGEST --predicate-type TYPE --certificate-identity ID --certificate-oidc-issuer URL',
+  },
+  attach: { command: 'stella attest attach --bundle FILE --image IMAGE@sha256:DIGEST' },
+  download: {
+    command: 'stella attest export-bundle --image IMAGE@sha256:DIGEST --output FILE.json',
+  },
+  initialize: {
+    command: 'stella trust import TRUSTED_ROOT.json',
+    note: 'Stella fetches no TUF metadata: it trusts the embedded public-good root, or what you import',
+  },
+};
+
+/**
  * The one wording of an unknown command (here and in the command_not_found hook), with the
  * closest visible command or topic: a hidden one is never suggested.
  */
 export function unknownCommandMessage(config: Config, id: string): string {
+  // cosign's word, unless it is Stella's own topic (`stella attest verfy` is a misspelling).
+  const first = id.split(':')[0]!;
+  const cosign = Object.hasOwn(COSIGN_COMMANDS, first) ? COSIGN_COMMANDS[first] : undefined;
+  if (cosign !== undefined && !config.findTopic(first) && !config.findCommand(first))
+    return `unknown command "stella ${first}": cosign's ${first} is \`${cosign.command}\`${cosign.note ? ` (${cosign.note})` : ''}`;
   const { commands, topics } = listedUnder(config, '', true);
   const hint = closest(id, [...commands.map((c) => c.id), ...topics.map((t) => t.name)]);
   return `unknown command "stella ${spoken(id)}"${hint ? ` (did you mean "stella ${spoken(hint)}"?)` : ''}`;

@@ -7,6 +7,7 @@ import { Config } from '@oclif/core';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  COSIGN_COMMANDS,
   helpJson,
   helpSubject,
   listedUnder,
@@ -250,4 +251,32 @@ test('a default is shown when it is a plain value (string, number, boolean); one
     flags: { name: string; default: unknown }[];
   };
   t.is(up.flags.find((f) => f.name === 'port')?.default, 0);
+});
+
+test("cosign's commands are answered with the Stella command that does the same, whose words and flags exist; Stella's own topics keep their spelling hints", (t) => {
+  for (const [word, advice] of Object.entries(COSIGN_COMMANDS)) {
+    const message = unknownCommandMessage(config, `${word}:x`);
+    t.true(
+      message.startsWith(
+        `unknown command "stella ${word}": cosign's ${word} is \`${advice.command}\``,
+      ),
+      message,
+    );
+    // `stella attest sign ARTIFACT --keyless ...`: the command, then its flags, each real.
+    const tokens = advice.command.split(' ').slice(1);
+    const words = tokens.filter((w) => /^[a-z-]+$/.test(w)).slice(0, 2);
+    const command = config.findCommand(words.join(':'));
+    t.truthy(command, `${word}: ${words.join(' ')}`);
+    for (const flag of tokens.filter((w) => w.startsWith('--')))
+      t.truthy(command?.flags[flag.slice(2)], `${word}: ${words.join(' ')} ${flag}`);
+  }
+  t.is(
+    unknownCommandMessage(config, 'attest:verfy'),
+    'unknown command "stella attest verfy" (did you mean "stella attest verify"?)',
+  );
+  t.is(
+    unknownCommandMessage(config, 'sign-blobs'),
+    'unknown command "stella sign-blobs"',
+    'only the words cosign has',
+  );
 });

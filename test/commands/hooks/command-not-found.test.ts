@@ -102,3 +102,23 @@ test('an unknown command with --json: one USAGE_ERROR object; --json after -- is
   t.is(after.stdout, '');
   t.regex(after.stderr, /^error: unknown command "stella attest verfy"/);
 });
+
+test('a cosign command typed to stella names the Stella command that does it, exit 2, through `stella help` too', async (t) => {
+  const verify = await run(['verify-blob', 'artifact.txt', '--bundle', 'a.sigstore.json']);
+  t.is(verify.code, 2);
+  t.is(
+    verify.stderr,
+    usageStderr(
+      'unknown command "stella verify-blob": cosign\'s verify-blob is `stella attest verify ARTIFACT --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL`',
+    ),
+  );
+  const help = await run(['help', 'sign-blob', '--json']);
+  t.is(help.code, 2);
+  t.deepEqual(
+    JSON.parse(help.stdout),
+    usageJson(
+      'unknown command "stella sign-blob": cosign\'s sign-blob is `stella attest sign ARTIFACT --keyless` (the bundle goes to ARTIFACT.sigstore.json)',
+      { details: { command: 'sign-blob' } },
+    ),
+  );
+});
