@@ -49,6 +49,24 @@ function policyOf(b: SampleEntry): string[] {
 
 const allSampleBundles = manifest.bundles.flatMap((b) => ['--bundle', s(b.bundle)]);
 
+/** `attest verify --archive ARCHIVE --artifact artifact.txt` under the blob sample's policy, offline. */
+const verifyBlobIn = (archive: string, extra: string[] = []) =>
+  runCli(
+    [
+      'attest',
+      'verify',
+      '--archive',
+      archive,
+      '--artifact',
+      s('artifact.txt'),
+      '--trusted-root',
+      s(manifest.trustedRoot),
+      ...policyOf(manifest.bundles.find((b) => b.name === 'blob')!),
+      ...extra,
+    ],
+    OFFLINE,
+  );
+
 test('export-bundle from files is reproducible, and every sample verifies offline from the archive', async (t) => {
   const dir = tmp(t);
   const out1 = path.join(dir, 'one.tar');
@@ -126,21 +144,7 @@ test('export-bundle from files is reproducible, and every sample verifies offlin
     t.true((JSON.parse(r.stdout) as { ok: boolean }).ok, b.name);
   }
   // --artifact as a file: looked up by its sha256.
-  const blob = manifest.bundles.find((b) => b.name === 'blob')!;
-  const byFile = await runCli(
-    [
-      'attest',
-      'verify',
-      '--archive',
-      out1,
-      '--artifact',
-      s('artifact.txt'),
-      '--trusted-root',
-      s(manifest.trustedRoot),
-      ...policyOf(blob),
-    ],
-    OFFLINE,
-  );
+  const byFile = await verifyBlobIn(out1);
   t.is(byFile.code, 0, byFile.stderr);
   t.regex(byFile.stdout, /Verified OK/);
 });
@@ -174,22 +178,7 @@ test('export-bundle --output X.tar.gz writes the same tar gzipped (one member, f
   t.true(readFileSync(tgz).equals(gzBytes), 'byte-identical, inputs in another order');
   t.is(reported.sha256, createHash('sha256').update(gzBytes).digest('hex'), 'of the file written');
   t.is(reported.size, gzBytes.length);
-  const blob = manifest.bundles.find((b) => b.name === 'blob')!;
-  const r = await runCli(
-    [
-      'attest',
-      'verify',
-      '--archive',
-      gz,
-      '--artifact',
-      s('artifact.txt'),
-      '--trusted-root',
-      s(manifest.trustedRoot),
-      ...policyOf(blob),
-      '--json',
-    ],
-    OFFLINE,
-  );
+  const r = await verifyBlobIn(gz, ['--json']);
   t.is(r.code, 0, r.stdout + r.stderr);
   t.true((JSON.parse(r.stdout) as { ok: boolean }).ok);
 });

@@ -33,6 +33,23 @@ test.after.always(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/** `attest sign --keyless` of `file` by org/repo through the sandbox, kept in `store`. */
+const signCli = (file: string, store: string, extra: string[]) =>
+  runCli([
+    'attest',
+    'sign',
+    '--keyless',
+    '--artifact',
+    file,
+    '--identity-token',
+    sandbox.mintToken({ platform: 'github', repo: 'org/repo' }),
+    '--config',
+    sandbox.signerConfigPath,
+    '--attestation-store',
+    store,
+    ...extra,
+  ]);
+
 interface Sealed {
   tar: string;
   seal: { kind: string; identity: string; issuer: string; logIndex: number };
@@ -50,20 +67,7 @@ test.serial(
     for (const name of ['app.tgz', 'lib.tgz']) {
       const file = join(dir, name);
       writeFileSync(file, `the contents of ${name}\n`);
-      const sign = await runCli([
-        'attest',
-        'sign',
-        '--keyless',
-        '--artifact',
-        file,
-        '--identity-token',
-        sandbox.mintToken({ platform: 'github', repo: 'org/repo' }),
-        '--config',
-        sandbox.signerConfigPath,
-        '--attestation-store',
-        att,
-        '--json',
-      ]);
+      const sign = await signCli(file, att, ['--json']);
       t.is(sign.code, 0, sign.stdout + sign.stderr);
       signer = (JSON.parse(sign.stdout) as { identity: string }).identity;
     }
@@ -266,21 +270,7 @@ test.serial(
     const file = join(dir, 'app.tgz');
     writeFileSync(file, 'the contents of app.tgz\n');
     const bundle = join(dir, 'app.tgz.sigstore.json');
-    const sign = await runCli([
-      'attest',
-      'sign',
-      '--keyless',
-      '--artifact',
-      file,
-      '--identity-token',
-      sandbox.mintToken({ platform: 'github', repo: 'org/repo' }),
-      '--config',
-      sandbox.signerConfigPath,
-      '--attestation-store',
-      join(dir, 'att.db'),
-      '--output',
-      bundle,
-    ]);
+    const sign = await signCli(file, join(dir, 'att.db'), ['--output', bundle]);
     t.is(sign.code, 0, sign.stdout + sign.stderr);
     // A config preferring Ed25519: manifest.cbor is signed as a blob, which Ed25519 cannot be
     // for Rekor, so the seal is ECDSA P-256 and the signer says so.
