@@ -61,6 +61,10 @@ interface Referrer {
   /** The size its descriptor claims (default: the blob's). */
   claimedSize?: number; /** A second layer beside the bundle's (a bundle artifact has exactly one). */
   extraLayer?: boolean;
+  /** Changes to the referrer manifest (its artifactType, its layers' media types). */
+  edit?: (m: { artifactType?: string; layers: { mediaType: string }[] }) => void;
+  /** The referrers index lists it without an artifactType (allowed: the manifest then says). */
+  untyped?: boolean;
 }
 
 /** One repository per referrer, so each discovery sees exactly one candidate. */
@@ -76,6 +80,13 @@ function serve(referrers: Referrer[]) {
     if (r.extraLayer) {
       const m = JSON.parse(new TextDecoder().decode(manifest)) as { layers: unknown[] };
       m.layers.push({ mediaType: 'application/octet-stream', digest: digestOf(IMAGE), size: 1 });
+      manifest = enc.encode(JSON.stringify(m));
+    }
+    if (r.edit) {
+      const m = JSON.parse(new TextDecoder().decode(manifest)) as Parameters<
+        NonNullable<Referrer['edit']>
+      >[0];
+      r.edit(m);
       manifest = enc.encode(JSON.stringify(m));
     }
     const base = `/v2/org/${r.name}`;
@@ -99,7 +110,7 @@ function serve(referrers: Referrer[]) {
           mediaType: MEDIA_TYPES.ociManifest,
           digest: digestOf(manifest),
           size: manifest.byteLength,
-          artifactType: BUNDLE_ARTIFACT_TYPE,
+          ...(r.untyped ? {} : { artifactType: BUNDLE_ARTIFACT_TYPE }),
         },
       ],
     };
@@ -139,6 +150,25 @@ test.before(async () => {
     { name: 'two-layers', blob: signedImage, extraLayer: true },
     // The right digest, and a size one byte larger than the blob's.
     { name: 'size-lie', blob: signedImage, claimedSize: signedImage.byteLength + 1 },
+    // Listed without an artifactType: the manifest says what it is. An SBOM is passed over; a
+    // manifest typed as a bundle but holding none is refused.
+    {
+      name: 'sbom',
+      blob: signedImage,
+      untyped: true,
+      edit: (m) => {
+        m.artifactType = 'application/spdx+json';
+        m.layers[0]!.mediaType = 'application/spdx+json';
+      },
+    },
+    {
+      name: 'no-bundle-layer',
+      blob: signedImage,
+      untyped: true,
+      edit: (m) => {
+        m.layers[0]!.mediaType = 'application/octet-stream';
+      },
+    },
   ]);
   registry = await startFakeRegistry((_req, res, url) => route(res, url.pathname));
 });
@@ -194,6 +224,23 @@ test('a bundle artifact with a layer beside its bundle is refused: it has exactl
   const e = found.refused[0]!.error as StellaError;
   t.is(e.code, 'REGISTRY_RESPONSE_INVALID');
   t.regex(e.message, /has 2 layers; a Sigstore bundle artifact has exactly one$/);
+});
+
+test('a referrer the index lists untyped is judged by its manifest: another artifact type is passed over, a bundle-typed one without a bundle layer refused', async (t) => {
+  const sbom = await discoverBundles(image('sbom'), OPTS);
+  t.deepEqual(sbom.bundles, []);
+  t.deepEqual(sbom.refused, []);
+  t.is(sbom.skipped.length, 1);
+  t.regex(
+    sbom.skipped[0]!.reason,
+    /^not a Sigstore bundle \(artifactType "application\/spdx\+json"\)$/,
+  );
+  const empty = await discoverBundles(image('no-bundle-layer'), OPTS);
+  t.deepEqual(empty.bundles, []);
+  t.deepEqual(empty.skipped, []);
+  const e = empty.refused[0]!.error as StellaError;
+  t.is(e.code, 'REGISTRY_RESPONSE_INVALID');
+  t.regex(e.message, /is a Sigstore bundle artifact without a bundle layer$/);
 });
 
 test("a bundle layer whose descriptor gives another size than the blob's is refused, naming both", async (t) => {
