@@ -24,6 +24,8 @@ const HELPERS: Record<string, string> = {
   broken: `exit 3`,
   garbage: `echo 'this is not JSON'`,
   nosecret: `echo '{"Username":"u","Secret":""}'`,
+  nouser: `echo '{"Secret":"s"}'`,
+  numberuser: `echo '{"Username":7,"Secret":"s"}'`,
   nostdin: `echo '{"Username":"u","Secret":"answered-without-reading"}'`,
 };
 
@@ -112,10 +114,16 @@ test.serial('credsStore is asked only when no credHelpers or auths entry is for 
   );
 });
 
-test.serial('a helper with nothing for the host (exit 1), or an empty secret: anonymous', (t) => {
-  t.is(resolveWith({ credHelpers: { 'registry.example': 'notfound' } }), undefined);
-  t.is(resolveWith({ credHelpers: { 'registry.example': 'nosecret' } }), undefined);
-});
+test.serial(
+  'a helper with nothing for the host (exit 1), an empty secret, or no user name as text: anonymous',
+  (t) => {
+    t.is(resolveWith({ credHelpers: { 'registry.example': 'notfound' } }), undefined);
+    t.is(resolveWith({ credHelpers: { 'registry.example': 'nosecret' } }), undefined);
+    // A secret alone is not a credential (taken as one, it would go as user "undefined").
+    t.is(resolveWith({ credHelpers: { 'registry.example': 'nouser' } }), undefined);
+    t.is(resolveWith({ credHelpers: { 'registry.example': 'numberuser' } }), undefined);
+  },
+);
 
 test.serial(
   'a helper that answers without reading the host it is given: its answer stands, every time (30 runs)',
