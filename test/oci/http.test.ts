@@ -143,6 +143,14 @@ test('a redirect without a Location, or past the fifth: REGISTRY_RESPONSE_INVALI
   t.is(chain.seen.length, 6, 'the first request and five redirects, then no more');
 });
 
+test('a redirect to a Location that is no URL: REGISTRY_RESPONSE_INVALID naming it, never an internal error', async (t) => {
+  const bad = await server(t, redirectThen(302, 'http://[::1'));
+  const e = await t.throwsAsync(send(request(bad.base), OPTS), { instanceOf: StellaError });
+  t.is(e.code, 'REGISTRY_RESPONSE_INVALID');
+  t.regex(e.message, /^the test: .* redirected to an invalid URL$/);
+  t.is(bad.seen.length, 1);
+});
+
 test('five redirects are followed', async (t) => {
   const { base } = await server(t, (req, res) => {
     const n = Number(/\d+$/.exec(req.url ?? '')?.[0] ?? 0);
