@@ -15,9 +15,15 @@ import { StellaError } from '../../src/errors.js';
 import { readFileSync } from 'node:fs';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { RegistryClient, MEDIA_TYPES, digestOf } from '../../src/oci/client.js';
-import { referrersTag } from '../../src/oci/reference.js';
+import { parseImageReference, referrersTag } from '../../src/oci/reference.js';
 import { buildExportArchive } from '../../src/archive/export.js';
-import { cosignAttestationParts, pushTestImage } from '../helpers/oci.js';
+import {
+  cosignAttestationParts,
+  imageManifest,
+  pushTestImage,
+  sendContent,
+  startFakeRegistry,
+} from '../helpers/oci.js';
 import { registryMissingReason, type RunningRegistry } from '../helpers/registry.js';
 import { withSandboxAndRegistry } from '../helpers/registry-hooks.js';
 import { verifyWithStella } from '../sign/helpers.js';
@@ -166,6 +172,48 @@ test('a cosign .att layer without the certificate or the Rekor annotation is ski
     t.is(err.code, 'REGISTRY_RESPONSE_INVALID');
     t.regex(err.message, /layer is not a DSSE envelope/);
   }
+});
+
+test('a registry outage while a legacy .att layer is read stops the whole pull (REGISTRY_UNAVAILABLE), never a refusal of that one layer', async (t) => {
+  const ok = sampleAnnotations();
+  const image = imageManifest(enc.encode('{}'), enc.encode('the legacy image'));
+  const imageDigest = digestOf(image);
+  const att = enc.encode(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      config: { mediaType: MEDIA_TYPES.ociConfig, digest: digestOf(enc.encode('{}')), size: 2 },
+      layers: [
+        {
+          mediaType: 'application/vnd.dsse.envelope.v1+json',
+          digest: digestOf(ok.envelope),
+          size: ok.envelope.byteLength,
+          annotations: ok.annotations,
+        },
+      ],
+    }),
+  );
+  // The image and its .att tag are served; the layer's blob answers 503 (a registry down).
+  const registry = await startFakeRegistry((_req, res, url) => {
+    if (url.pathname === `/v2/org/legacy/manifests/${imageDigest}`)
+      return sendContent(res, MEDIA_TYPES.ociManifest, image);
+    if (url.pathname === `/v2/org/legacy/manifests/${referrersTag(imageDigest)}.att`)
+      return sendContent(res, MEDIA_TYPES.ociManifest, att);
+    if (url.pathname === `/v2/org/legacy/blobs/${digestOf(ok.envelope)}`) {
+      res.writeHead(503).end();
+      return true;
+    }
+    return false;
+  });
+  t.teardown(() => registry.close());
+  const e = await t.throwsAsync(
+    discoverBundles(parseImageReference(`${registry.host}/org/legacy@${imageDigest}`), {
+      allowInsecure: true,
+      retries: 0,
+    }),
+    { instanceOf: StellaError },
+  );
+  t.is(e.code, 'REGISTRY_UNAVAILABLE', e.message);
 });
 
 if (missing) {
