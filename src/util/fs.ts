@@ -33,6 +33,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   read,
   readSync,
   realpathSync,
@@ -273,16 +274,53 @@ function join1(chunks: Buffer[], total: number): Uint8Array {
   return Buffer.concat(chunks, total);
 }
 
+/** A spool's directory: `stella-stdin-<pid>-XXXXXX`, the pid of the process that made it. */
+const SPOOL_PREFIX = 'stella-stdin-';
+
+/**
+ * Spools left by a process that is gone (killed, Ctrl-C included: no exit handler runs then, and
+ * a spool can be as large as an archive). A directory whose process still runs is left alone, as is
+ * one this user cannot remove. Names are matched whole, so nothing else is touched.
+ */
+function removeStaleSpools(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^stella-stdin-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+    if (!m || processRuns(Number(m[1]))) continue;
+    try {
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    } catch {
+      // another user's, or already gone
+    }
+  }
+}
+
+/** Whether a process with this pid exists (EPERM: it does, and is another user's). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Standard input copied to a private temporary file, for an input that is read more than once
  * (an export archive is read in several passes, two cursors at a time, and a pipe can be read
  * only once): at most `maxBytes`, refused with `limitCode` as soon as it passes them; the file,
  * in its own 0700 directory under the system's temporary folder, is removed when the process
- * exits. Returns the file's path.
+ * exits, or else (a process killed) by the next spool. Returns the file's path.
  */
 export function spoolStdin(opts: BoundedReadOptions): string {
   const { fd } = openStdin(opts);
-  const dir = mkdtempSync(join(tmpdir(), 'stella-stdin-'));
+  removeStaleSpools();
+  const dir = mkdtempSync(join(tmpdir(), `${SPOOL_PREFIX}${process.pid}-`));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'stdin');
   const out = openSync(path, CREATE_FLAGS, 0o600);

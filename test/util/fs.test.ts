@@ -4,7 +4,7 @@
  * through an unpredictable, exclusively created, never-followed temporary (H56).
  */
 import test from 'ava';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chownSync,
@@ -18,6 +18,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -260,6 +261,19 @@ test('spoolStdin: standard input copied to a private file removed at exit; over 
     )
       .toString()
       .split('\n');
+  // Spools of a process that is gone are removed by the next spool; the rest are left alone.
+  const gone = spawnSync('true').pid;
+  const planted = [
+    `stella-stdin-${gone}-AbC123`,
+    `stella-stdin-${process.pid}-AbC123`,
+    'stella-stdin-x-AbC123',
+    `stella-stdin-${gone}-AbC123.bak`,
+    'unrelated',
+  ];
+  for (const name of planted) {
+    mkdirSync(join(tmpRoot, name));
+    writeFileSync(join(tmpRoot, name, 'stdin'), 'an old spool');
+  }
   const [path, modes, content, again] = run('0123456789');
   t.true(path!.startsWith(join(tmpRoot, 'stella-stdin-')), path);
   t.is(modes, '600 700');
@@ -269,6 +283,13 @@ test('spoolStdin: standard input copied to a private file removed at exit; over 
     'INPUT_INVALID --archive "-": standard input was already read for --archive: only one input can be -',
   );
   t.false(existsSync(path!), 'removed when the process exited');
+  t.regex(path!, new RegExp(`/stella-stdin-\\d+-[A-Za-z0-9]{6}/stdin$`));
+  t.deepEqual(
+    readdirSync(tmpRoot).sort(),
+    planted.slice(1).sort(),
+    "the dead process's spool removed",
+  );
+  for (const name of planted.slice(1)) rmSync(join(tmpRoot, name), { recursive: true });
   const [over] = run('0123456789A');
   t.is(
     over,
