@@ -272,6 +272,18 @@ const FOREIGN_FLAGS: readonly { flag: string; instead: readonly string[]; advice
       "the CI platform is found from its environment (GitHub, Gitea, GitLab, Buildkite, cosign's token file): give --identity-token to choose the token yourself",
   },
   {
+    flag: 'signing-algorithm',
+    instead: SIGNING,
+    advice:
+      'the algorithm is keyless.algorithms.preferred in signer.yaml (--config): ECDSA_P256 (the default) or Ed25519, among keyless.algorithms.allowed',
+  },
+  {
+    flag: 'use-signing-config',
+    instead: SIGNING,
+    advice:
+      "Stella fetches no signing config through TUF: give the signing_config.json with --signing-config FILE (or signer.yaml's keyless.signingConfig)",
+  },
+  {
     flag: 'timestamp-server-url',
     instead: SIGNING,
     advice:

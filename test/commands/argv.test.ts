@@ -608,6 +608,14 @@ test("the reader: cosign's signing and verifying flags pasted into attest sign a
       /^unknown flag --timestamp-server-url: the TSA is tsa\.url in signer\.yaml/,
     ],
     [['--key', 'k.pem'], /^unknown flag --key: attest sign is keyless/],
+    [
+      ['--signing-algorithm', 'ecdsa-sha2-256-nistp256'],
+      /^unknown flag --signing-algorithm: the algorithm is keyless\.algorithms\.preferred in signer\.yaml/,
+    ],
+    [
+      ['--use-signing-config'],
+      /^unknown flag --use-signing-config: Stella fetches no signing config through TUF: give the signing_config\.json with --signing-config FILE/,
+    ],
   ] as const)
     t.regex(refusal([...argv], sign), advice);
   // Elsewhere, the plain form: the verifying advice is not given to sign, nor the signing advice to verify.
