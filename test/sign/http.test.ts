@@ -6,7 +6,12 @@
 import test, { type ExecutionContext } from 'ava';
 import type { ServerResponse } from 'node:http';
 import { StellaError } from '../../src/errors.js';
-import { requestBytes, requestJson, type RetryPolicy } from '../../src/sign/http.js';
+import {
+  describeOutcome,
+  requestBytes,
+  requestJson,
+  type RetryPolicy,
+} from '../../src/sign/http.js';
 import { closedPort, serve } from '../helpers/loopback.js';
 
 const POLICY: RetryPolicy = { timeoutMs: 10_000, retries: 2, backoffMs: () => 1 };
@@ -54,10 +59,16 @@ test('the retries end: the last retryable answer is returned after retries + 1 a
   t.is(s.count(), 3);
 });
 
-test('nothing listening: unreachable with the errno, after every attempt', async (t) => {
+test('nothing listening: unreachable with the errno, after every attempt; said with the count', async (t) => {
   const o = await requestJson({ method: 'GET', url: await closedPort() }, POLICY);
   t.like(o, { kind: 'unreachable', attempts: 3 });
   if (o.kind === 'unreachable') t.regex(o.reason, /ECONNREFUSED/);
+  t.regex(describeOutcome(o), /ECONNREFUSED.* \(3 attempts\)$/);
+  const once = await requestJson(
+    { method: 'GET', url: await closedPort() },
+    { ...POLICY, retries: 0 },
+  );
+  t.regex(describeOutcome(once), / \(1 attempt\)$/);
 });
 
 test('an answer over its limit is refused (declared or streamed), not retried and not cut', async (t) => {

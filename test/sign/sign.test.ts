@@ -823,6 +823,27 @@ test('checkIssuedCertificate: a certificate that names no single pinnable OIDC i
     }),
     /^Fulcio's certificate names no single OIDC issuer \(issuer mismatch: /,
   );
+  // That refusal keeps the extension reader's error as its cause; the others have none.
+  const mismatch = t.throws(
+    () =>
+      checkIssuedCertificate(
+        [
+          leafNaming(pki, {
+            issuers: [issuer, fulcioIssuerV1Extension('https://other.example')],
+            san,
+          }),
+        ],
+        undefined,
+        config,
+      ),
+    { instanceOf: StellaError },
+  );
+  t.true(mismatch.cause instanceof StellaError, String(mismatch.cause));
+  const none = t.throws(
+    () => checkIssuedCertificate([leafNaming(pki, { issuers: [], san })], undefined, config),
+    { instanceOf: StellaError },
+  );
+  t.is(none.cause, undefined);
   refused(
     leafNaming(pki, { issuers: [fulcioIssuerV2Extension('')], san }),
     /^Fulcio's certificate names the OIDC issuer "", which is empty/,
