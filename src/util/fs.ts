@@ -44,12 +44,12 @@ import {
   writeSync,
   type Stats,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import type { DigestName } from './digest.js';
 import { utf8Decoder } from './encoding.js';
 import { PATH_CHARS_SHOWN, quoted } from './text.js';
+import { processRuns, tmpdir } from './os.js';
 
 /** Limits of the input kinds that have no parser-owned limit of their own (README: "Files, encodings and processes"). */
 export const FILE_LIMITS = {
@@ -297,16 +297,6 @@ function removeStaleSpools(): void {
     } catch {
       // another user's, or already gone
     }
-  }
-}
-
-/** Whether a process with this pid exists (EPERM: it does, and is another user's). */
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

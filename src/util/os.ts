@@ -10,3 +10,13 @@ const os = (): NodeOs => process.getBuiltinModule('node:os');
 export const homedir = (): string => os().homedir();
 export const tmpdir = (): string => os().tmpdir();
 export const availableParallelism = (): number => os().availableParallelism();
+
+/** Whether a process with this pid exists (EPERM: it does, and is another user's). */
+export function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

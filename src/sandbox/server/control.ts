@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail } from '../../errors.js';
 import { openAppendOnly, readFileBounded } from '../../util/fs.js';
+import { processRuns } from '../../util/os.js';
 import { isLoopbackUrl, requestFork, requestStop } from './control-channel.js';
 import {
   ensureDataDir,
@@ -220,10 +221,10 @@ function signal(pid: number): void {
 async function waitForExit(pid: number, waitMs: number): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
-    if (!alive(pid)) return true;
+    if (!processRuns(pid)) return true;
     await sleep(50);
   }
-  return !alive(pid);
+  return !processRuns(pid);
 }
 
 /**
@@ -247,15 +248,6 @@ export function isSandboxMain(pid: number, dataDir: string): boolean {
   }
   const i = args.indexOf('--data-dir');
   return args[1] === MAIN && i > 1 && args[i + 1] === resolve(dataDir);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
