@@ -468,3 +468,26 @@ test('a policy that names a predicate type accepts only an in-toto attestation o
   // without a predicate type, the same managed-key bundle passes.
   t.true((await report('managed-key', { publicKeyPem: KEY_PEM, now: NOW })).ok);
 });
+
+test('a bundle a library caller built by hand, whose v0.3 entry has no inclusion proof (the parser would refuse it), is REKOR_PROOF_MISSING at the tlog step', async (t) => {
+  const bundle = parseBundle(json('blob'));
+  const entry = bundle.verificationMaterial.tlogEntries[0]!;
+  const handBuilt = {
+    ...bundle,
+    verificationMaterial: {
+      ...bundle.verificationMaterial,
+      tlogEntries: [{ ...entry, inclusionProof: undefined }],
+    },
+  };
+  const report = await verifyBundleReport({
+    bundle: handBuilt,
+    artifact: ARTIFACT,
+    trust: TRUST,
+    policy: buildPolicy(idPolicy(GH)),
+  });
+  t.is(report.error?.code, 'REKOR_PROOF_MISSING', report.error?.message);
+  t.is(
+    report.error?.message,
+    `Rekor proof missing: tlog entry ${entry.logIndex} has no inclusion proof`,
+  );
+});

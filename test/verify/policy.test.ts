@@ -1,5 +1,5 @@
 import test from 'ava';
-import { buildPolicy } from '../../src/verify/policy.js';
+import { buildPolicy, unpinnableIssuerReason } from '../../src/verify/policy.js';
 import { StellaError } from '../../src/errors.js';
 
 const ISSUER = 'https://token.actions.githubusercontent.com';
@@ -127,4 +127,17 @@ test('an extension constraint names a constrainable Fulcio extension: an unknown
       'issuers are not listed',
     );
   }
+});
+
+test('an issuer no policy can pin is said as such: empty, not plain text, or written as a pattern; a URL is pinnable', (t) => {
+  t.is(unpinnableIssuerReason(''), 'is empty');
+  t.is(
+    unpinnableIssuerReason('https://x .example'),
+    'contains whitespace or control characters, or is not NFC',
+  );
+  t.regex(unpinnableIssuerReason('https://.*\\.example') ?? '', /^looks like a pattern/);
+  t.is(unpinnableIssuerReason(ISSUER), undefined);
+  t.throws(() => buildPolicy({ certificateIdentity: 'x', certificateOidcIssuer: '' }), {
+    instanceOf: StellaError,
+  });
 });
