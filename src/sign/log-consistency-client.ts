@@ -321,15 +321,14 @@ export async function refreshShipmentProofs(
   const out = bundles.map((bytes, i) => {
     const b = parsed[i];
     if (!b) return bytes;
+    // Every log `tlogs` names was refreshed above, so an entry whose log was not is one of a
+    // log the trust lacks.
     const entries = b.verificationMaterial.tlogEntries;
     if (
+      entries.length > 0 &&
       !entries.some((e) => e.inclusionProof?.checkpoint.length || refreshed.has(toHex(e.logId)))
-    ) {
-      const logIds = entries
-        .map((e) => toHex(e.logId))
-        .filter((id) => !tlogs.some((l) => toHex(l.logId) === id));
-      if (logIds.length > 0) unknownLogs.push({ bundle: i, logIds: [...new Set(logIds)] });
-    }
+    )
+      unknownLogs.push({ bundle: i, logIds: [...new Set(entries.map((e) => toHex(e.logId)))] });
     const json = JSON.parse(utf8Decoder.decode(bytes)) as {
       verificationMaterial: { tlogEntries: { inclusionProof?: unknown }[] };
     };
