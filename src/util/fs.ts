@@ -274,8 +274,23 @@ function join1(chunks: Buffer[], total: number): Uint8Array {
   return Buffer.concat(chunks, total);
 }
 
+/**
+ * An input over `opts.maxBytes`: by its size (`n` bytes), or found while reading it (`grew`:
+ * it grew past the limit, or standard input, whose size is not known before).
+ */
+function tooLarge(opts: BoundedReadOptions, path: string, n: number | 'grew'): StellaError {
+  return inputError(
+    opts,
+    path,
+    `larger than the ${opts.maxBytes}-byte limit (${n === 'grew' ? 'grew past it while being read' : `${n} bytes`})`,
+    opts.limitCode,
+  );
+}
+
 /** A spool's directory: `stella-stdin-<pid>-XXXXXX`, the pid of the process that made it. */
 const SPOOL_PREFIX = 'stella-stdin-';
+/** mkdtempSync's name for it: the prefix, the pid and `-`, then six characters of its own. */
+const SPOOL_NAME = new RegExp(`^${SPOOL_PREFIX}(\\d+)-[A-Za-z0-9]{6}$`);
 
 /**
  * Spools left by a process that is gone (killed, Ctrl-C included: no exit handler runs then, and
@@ -290,7 +305,7 @@ function removeStaleSpools(): void {
     return;
   }
   for (const name of names) {
-    const m = /^stella-stdin-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+    const m = SPOOL_NAME.exec(name);
     if (!m || processRuns(Number(m[1]))) continue;
     try {
       rmSync(join(tmpdir(), name), { recursive: true, force: true });
@@ -321,13 +336,7 @@ export function spoolStdin(opts: BoundedReadOptions): string {
       const n = readSyncRetry(fd, buf, 0, buf.length);
       if (n === 0) return path;
       total += n;
-      if (total > opts.maxBytes)
-        throw inputError(
-          opts,
-          STDIN_PATH,
-          `larger than the ${opts.maxBytes}-byte limit (grew past it while being read)`,
-          opts.limitCode,
-        );
+      if (total > opts.maxBytes) throw tooLarge(opts, STDIN_PATH, 'grew');
       writeAllSync(out, buf.subarray(0, n));
     }
   } catch (e) {
@@ -345,16 +354,9 @@ export function spoolStdin(opts: BoundedReadOptions): string {
 export function readFileBounded(path: string, opts: BoundedReadOptions): Uint8Array {
   const { fd, size } = openRegular(path, opts);
   try {
-    const tooLarge = (n: number, grew: boolean): StellaError =>
-      inputError(
-        opts,
-        path,
-        `larger than the ${opts.maxBytes}-byte limit (${grew ? `grew past it while being read` : `${n} bytes`})`,
-        opts.limitCode,
-      );
-    if (size > opts.maxBytes) throw tooLarge(size, false);
+    if (size > opts.maxBytes) throw tooLarge(opts, path, size);
     const r = readUpTo(fd, size, opts.maxBytes);
-    if (r.over) throw tooLarge(r.total, true);
+    if (r.over) throw tooLarge(opts, path, 'grew');
     return join1(r.chunks, r.total);
   } catch (e) {
     if (e instanceof StellaError) throw e;
@@ -776,7 +778,7 @@ export function checkWritableTarget(path: string, opts: WritableTargetOptions = 
     );
   };
   // "-" is standard input or output everywhere else: a file of that name is never what was meant.
-  if (path === '-')
+  if (path === STDOUT_PATH)
     refuse('standard output is not supported for this file: give a path (./- for a file named -)');
   // One lstat serves both checks; an output that is an input is said before why it cannot be read.
   let st: Stats | undefined;
