@@ -266,12 +266,12 @@ export interface Keeping {
   logged: string;
 }
 
-/** `--output -`: the bundle goes to standard output, as `trust export --output -` writes its document. */
-export const STDOUT_OUTPUT = STDOUT_PATH;
-
-/** Where the bundle went, for messages: the file, or standard output. */
+/**
+ * Where the bundle went, for messages: the file, or standard output (`--output -`, as `trust
+ * export --output -` writes its document).
+ */
 export function bundlePlace(outputPath: string): string {
-  return outputPath === STDOUT_OUTPUT ? 'standard output' : outputPath;
+  return outputPath === STDOUT_PATH ? 'standard output' : outputPath;
 }
 
 /** The store could not keep the signature: say where the entry and the bundle are. */
@@ -317,7 +317,7 @@ export function keepSignature(
   let writeError: StellaError | undefined;
   try {
     // The document itself, the bytes a file would hold (data, not a message).
-    if (k.outputPath === STDOUT_OUTPUT) process.stdout.write(k.result.bundleJson);
+    if (k.outputPath === STDOUT_PATH) process.stdout.write(k.result.bundleJson);
     else writeFileAtomic(k.outputPath, k.result.bundleJson, { what: 'bundle' });
   } catch (e) {
     if (!(e instanceof StellaError)) throw e;
@@ -359,10 +359,10 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   // attestation store must not leave a permanent log entry and no bundle.
   const stores = await import('../../store/attestations.js');
   const outputPath =
-    opts.outputPath === STDOUT_OUTPUT
-      ? STDOUT_OUTPUT
+    opts.outputPath === STDOUT_PATH
+      ? STDOUT_PATH
       : resolve(opts.outputPath ?? defaultOutputPath(opts.artifact));
-  if (outputPath !== STDOUT_OUTPUT)
+  if (outputPath !== STDOUT_PATH)
     checkWritableTarget(outputPath, {
       what: 'bundle (--output)',
       inputs: [

@@ -7,6 +7,7 @@ import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 import { badServiceUrl, KEYLESS_SIGNING_FLAGS, signingFlagValues } from './signing-flags.js';
 import { givenTwiceMistake } from '../argv.js';
 import { writeStderr, writeStdout } from '../render.js';
+import { STDOUT_PATH } from '../../util/fs.js';
 
 export default class AttestSign extends StellaCommand {
   static override summary =
@@ -102,8 +103,8 @@ export default class AttestSign extends StellaCommand {
     const { signTargetMistake } = await import('../../oci/reference.js');
     const badTarget = signTargetMistake(flags);
     if (badTarget !== undefined) this.usage(badTarget);
-    const { bundlePlace, runSign, STDOUT_OUTPUT } = await import('./sign-run.js');
-    const toStdout = flags.output === STDOUT_OUTPUT;
+    const { bundlePlace, runSign } = await import('./sign-run.js');
+    const toStdout = flags.output === STDOUT_PATH;
     if (toStdout && this.jsonMode)
       this.usage(
         '--output - writes the bundle to standard output, where --json writes its object: give one',

@@ -11,6 +11,7 @@ import {
   readArtifactFile,
   readFileBounded,
   readTextFileBounded,
+  STDIN_PATH,
 } from '../../util/fs.js';
 import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
 import { buildPolicy, type PolicyOptions } from '../../verify/policy.js';
@@ -156,7 +157,7 @@ export async function loadBundles(
     } catch (e) {
       // A JSON bundle given as an archive: say which flag it belongs to.
       const head =
-        opts.archivePath === '-'
+        opts.archivePath === STDIN_PATH
           ? undefined
           : probeFile(opts.archivePath, 64, { what: '--archive' });
       if (e instanceof StellaError && head?.kind === 'file' && /^\s*\{/.test(toLatin1(head.head))) {

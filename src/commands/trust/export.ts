@@ -23,8 +23,8 @@ export default class TrustExport extends StellaCommand {
     const { sha256 } = await import('../../crypto.js');
     const { toHex, utf8 } = await import('../../util/encoding.js');
     const path = t.resolveStorePath(flags.store);
-    const { checkWritableTarget, writeFileAtomic } = await import('../../util/fs.js');
-    if (flags.output !== '-')
+    const { checkWritableTarget, STDOUT_PATH, writeFileAtomic } = await import('../../util/fs.js');
+    if (flags.output !== STDOUT_PATH)
       checkWritableTarget(flags.output, {
         what: 'trusted root (--output)',
         inputs: [{ what: 'the trust store', path }],
@@ -33,12 +33,12 @@ export default class TrustExport extends StellaCommand {
     try {
       const json = t.exportTrustedRoot(store);
       const entries = t.listEntries(store).length;
-      if (flags.output === '-') {
+      if (flags.output === STDOUT_PATH) {
         if (this.jsonMode) {
           this.printJson({
             ok: true,
             store: path,
-            output: '-',
+            output: STDOUT_PATH,
             entries,
             trustedRoot: JSON.parse(json) as unknown,
           });
