@@ -57,18 +57,23 @@ export interface RekorV1Edits {
   proof?: (proof: { hashes: unknown }) => void;
 }
 
+/** The identity flags a bundle signed with `sandbox`'s GitHub-style token (org/repo) satisfies. */
+export function sandboxIdentityFlags(sandbox: RunningSandbox): string[] {
+  return [
+    '--certificate-identity',
+    literalPattern(GITHUB_SAN),
+    '--certificate-oidc-issuer',
+    sandbox.urls.oidcIssuer,
+  ];
+}
+
 /** The helpers over one sandbox, with temporary files under `root`. */
 export function consistencyKit(sandbox: RunningSandbox, root: string) {
   let counter = 0;
   return {
     /** The identity flags the sandbox's GitHub-style tokens satisfy. */
     identity(): string[] {
-      return [
-        '--certificate-identity',
-        literalPattern(GITHUB_SAN),
-        '--certificate-oidc-issuer',
-        sandbox.urls.oidcIssuer,
-      ];
+      return sandboxIdentityFlags(sandbox);
     },
 
     async sign(v2 = false): Promise<Signed> {

@@ -17,9 +17,9 @@ import { StellaError } from '../../src/errors.js';
 import { sha256 } from '../../src/crypto.js';
 import { toHex } from '../../src/util/encoding.js';
 import { runCli } from '../helpers/cli.js';
+import { GITHUB_SAN, sandboxIdentityFlags } from '../helpers/consistency-kit.js';
 import { NO_NETWORK_PRELOAD } from '../helpers/paths.js';
 import { verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
-import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { closedPort, serve } from '../helpers/loopback.js';
 import { servedTsa, testTsa } from '../helpers/authority-bundles.js';
 import { parseTimeStampReq } from '../../src/timestamp/request.js';
@@ -29,7 +29,6 @@ import { openTrustStore } from '../../src/trust/store/db.js';
 import { importFile } from '../../src/trust/store/operations.js';
 import { int, seq, utf8String } from '../../src/der/writer.js';
 
-const GITHUB_SAN = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD], timeoutMs: 90_000 };
 
 let sandbox: RunningSandbox;
@@ -104,10 +103,7 @@ async function verifyCliOffline(
       artifact,
       '--trusted-root',
       sandbox.trustedRootPath,
-      '--certificate-identity',
-      literalPattern(GITHUB_SAN),
-      '--certificate-oidc-issuer',
-      sandbox.urls.oidcIssuer,
+      ...sandboxIdentityFlags(sandbox),
       '--require-rekor',
       '--json',
     ],

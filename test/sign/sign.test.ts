@@ -45,19 +45,17 @@ import { OidcIssuer } from '../../src/sandbox/authority/oidc.js';
 import { generateAuthorityKeys } from '../../src/sandbox/authority/keys.js';
 import { FILE_LIMITS } from '../../src/util/fs.js';
 import { runCli } from '../helpers/cli.js';
+import { GITHUB_SAN, sandboxIdentityFlags } from '../helpers/consistency-kit.js';
 import { filesUnder, rekorV1TreeSize, verifyWithSigstoreJs, verifyWithStella } from './helpers.js';
 import { closedPort, serve } from '../helpers/loopback.js';
 import { LocalRekorLog, MemoryLogStorage } from '../../src/sandbox/authority/rekor.js';
 import { loadAuthority } from '../../src/sandbox/server/data-dir.js';
-import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { signFailsWithoutBundle } from '../helpers/signing.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { capturedOutput } from '../helpers/output.js';
 import { buildPki, defaultLeafExtensions, leafCert } from '../x509/helpers.js';
 
 const PROJECT_ROOT_SAMPLE = join(PROJECT_ROOT, 'samples', 'artifact.txt');
-
-const GITHUB_SAN = 'https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main';
 
 let sandbox: RunningSandbox;
 let root: string;
@@ -85,10 +83,7 @@ function verifyCli(artifact: string, bundle: string) {
       bundle,
       '--trusted-root',
       sandbox.trustedRootPath,
-      '--certificate-identity',
-      literalPattern(GITHUB_SAN),
-      '--certificate-oidc-issuer',
-      sandbox.urls.oidcIssuer,
+      ...sandboxIdentityFlags(sandbox),
     ],
     { timeoutMs: 60_000 },
   );

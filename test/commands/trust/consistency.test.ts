@@ -24,12 +24,11 @@ import { runCli } from '../../helpers/cli.js';
 import {
   checkpointOf,
   consistencyKit,
-  GITHUB_SAN,
   noteOf,
   OFFLINE,
+  sandboxIdentityFlags,
   type Signed,
 } from '../../helpers/consistency-kit.js';
-import { literalPattern } from '../../../src/verify/identity-pattern.js';
 import { deterministicEd25519Signer } from '../../../src/x509/issue.js';
 
 let sandbox: RunningSandbox;
@@ -68,10 +67,7 @@ function verifyArgs(
     s.artifact,
     '--store',
     store,
-    '--certificate-identity',
-    literalPattern(GITHUB_SAN),
-    '--certificate-oidc-issuer',
-    sandbox.urls.oidcIssuer,
+    ...sandboxIdentityFlags(sandbox),
     '--json',
     ...extra,
   ];
