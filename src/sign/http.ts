@@ -89,9 +89,9 @@ async function requestWithRetries<R extends { status: number }>(
  * bounded), since it is untrusted input like any other; undefined when empty or not such JSON,
  * which each client then refuses as its own service's error (no chain, no entry, ...).
  */
-export function readServiceJson(text: string): unknown {
+export function readServiceJson(bytes: Uint8Array): unknown {
   try {
-    return text.length > 0 ? parseJsonStrict(text, RESPONSE_LIMITS) : undefined;
+    return bytes.byteLength > 0 ? parseJsonStrict(bytes, RESPONSE_LIMITS) : undefined;
   } catch {
     return undefined;
   }
@@ -115,15 +115,16 @@ export async function requestJson(
       signal: AbortSignal.timeout(policy.timeoutMs),
       redirect: 'error',
     });
-    const text = new TextDecoder().decode(
-      await readBodyWithin(res, {
-        maxBytes: RESPONSE_LIMITS.maxBytes,
-        what: `the answer from ${req.method} ${req.url}`,
-        code: 'INPUT_INVALID',
-        check: 'signing',
-      }),
-    );
-    const body = readServiceJson(text);
+    const bytes = await readBodyWithin(res, {
+      maxBytes: RESPONSE_LIMITS.maxBytes,
+      what: `the answer from ${req.method} ${req.url}`,
+      code: 'INPUT_INVALID',
+      check: 'signing',
+    });
+    // The body is parsed from the bytes (strict UTF-8, as every input); the text, decoded
+    // leniently but with any byte order mark kept, is only for messages that quote the answer.
+    const body = readServiceJson(bytes);
+    const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
     logDebug(`${req.url}: HTTP ${res.status}, ${text.length} bytes`);
     return { status: res.status, body, text, headers: res.headers };
   });

@@ -179,4 +179,11 @@ export async function collectBytes(
 }
 
 export const utf8 = new TextEncoder();
-export const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+/**
+ * Strict UTF-8: invalid bytes throw, and a leading byte order mark is kept as the U+FEFF it
+ * is. TextDecoder drops a leading BOM by default, which made two byte strings one text: a
+ * certificate's UTF8String "\uFEFFhttps://issuer" read as the pinned "https://issuer" (Go,
+ * and so cosign, keeps the BOM and refuses), and a tlog body with a BOM before its canonical
+ * JSON passed the byte-for-byte canonical check.
+ */
+export const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

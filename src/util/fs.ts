@@ -369,12 +369,15 @@ export function readFileBounded(path: string, opts: BoundedReadOptions): Uint8Ar
 /**
  * A bounded text file (a key, a config): readFileBounded, then UTF-8, strictly. Bytes that are
  * not UTF-8 are refused by the file's name; a lenient decoder would turn them into U+FFFD and
- * leave the parser after it to report something else. A leading byte-order mark is dropped.
+ * leave the parser after it to report something else. A leading byte-order mark is dropped:
+ * these are texts a person writes (PEM, YAML, lists), which YAML and PEM readers take with one,
+ * as Windows editors save them; JSON, which its peers refuse with one, is read from bytes.
  */
 export function readTextFileBounded(path: string, opts: BoundedReadOptions): string {
   const bytes = readFileBounded(path, opts);
   try {
-    return utf8Decoder.decode(bytes);
+    const text = utf8Decoder.decode(bytes);
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch (e) {
     const content = { ...opts, ...opts.textError };
     throw inputError(content, path, 'not UTF-8 text', undefined, e);

@@ -80,6 +80,13 @@ export function parseJsonStrict(input: string | Uint8Array, opts: StrictJsonOpti
   }
 
   // Said as it is: an empty pipe or file otherwise reads "Unexpected end of JSON input".
+  // A byte order mark is refused as cosign (Go's encoding/json) and sigstore-js (JSON.parse)
+  // refuse it, so that what Stella accepts its peers read too; JSON.parse's own message for it
+  // shows an invisible character.
+  if (text.charCodeAt(0) === 0xfeff)
+    malformed(
+      'the input starts with a byte order mark (U+FEFF), which JSON does not allow; save it as UTF-8 without a BOM',
+    );
   if (/^[ \t\r\n]*$/.test(text)) malformed('the input is empty (no JSON value at all)');
   scanStructure(text, opts.maxDepth, malformed, () => {
     throw new StellaError(

@@ -340,3 +340,9 @@ test('parseNested reads DER wrapped in an OCTET STRING, strictly', (t) => {
   t.throws(() => parseNested(parseDer(h('0406' + '300302010700'))), { message: /trailing byte/ });
   t.throws(() => parseNested(parseDer(h('0400'))), { message: /empty wrapped DER/ });
 });
+
+test('readString: a UTF8String that starts with a byte order mark keeps it (Go does), so it is not the text without one', (t) => {
+  const withBom = Uint8Array.of(12, 4, 0xef, 0xbb, 0xbf, 0x61);
+  t.is(readString(parseDer(withBom)), '\ufeffa');
+  t.not(readString(parseDer(withBom)), readString(parseDer(Uint8Array.of(12, 1, 0x61))));
+});

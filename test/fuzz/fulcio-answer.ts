@@ -525,7 +525,7 @@ export async function judgeFulcioAnswer(
   text: string,
 ): Promise<IterationResult> {
   // As the client reads it: what is not strict JSON reaches the checks as `undefined`.
-  const json = readServiceJson(text);
+  const json = readServiceJson(utf8.encode(text));
   const { trust, config } = setup;
   const taken = attemptSync(() => {
     const issued = parseCertificateResponse(json, s.key);

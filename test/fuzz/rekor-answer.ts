@@ -168,7 +168,7 @@ export async function judgeRekorAnswer(
   text: string,
 ): Promise<IterationResult> {
   // As the client reads it: what is not strict JSON reaches the checks as `undefined`.
-  const json = readServiceJson(text);
+  const json = readServiceJson(utf8.encode(text));
   const trust = setup.authority.trustMaterial();
   // What the client does with the answer (its shape), then the signer's checks.
   let result: RekorEntryResult | undefined;
@@ -440,7 +440,7 @@ export async function judgeRekorV2Answer(
   text: string,
 ): Promise<IterationResult> {
   // As the client reads it: what is not strict JSON reaches the checks as `undefined`.
-  const json = readServiceJson(text);
+  const json = readServiceJson(utf8.encode(text));
   const checked = attemptSync(() =>
     checkLogEntryV2(parseTransparencyLogEntryJson(json, 'Rekor v2 answer'), {
       url: setup.url,

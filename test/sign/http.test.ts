@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { StellaError } from '../../src/errors.js';
 import {
   describeOutcome,
+  readServiceJson,
   requestBytes,
   requestJson,
   type RetryPolicy,
@@ -131,4 +132,19 @@ test('requestBytes sends the Accept and Content-Type asked for, and no Accept of
     // fetch's own default, not one of ours.
     { method: 'GET', accept: '*/*', type: undefined },
   ]);
+});
+
+test("a service's answer is JSON read strictly from its bytes: a byte order mark or invalid UTF-8 is no JSON, quoted as received", async (t) => {
+  t.deepEqual(readServiceJson(Uint8Array.of(0x7b, 0x7d)), {});
+  t.is(readServiceJson(Uint8Array.of(0xef, 0xbb, 0xbf, 0x7b, 0x7d)), undefined);
+  t.is(readServiceJson(Uint8Array.of(0x22, 0xff, 0x22)), undefined);
+  t.is(readServiceJson(new Uint8Array(0)), undefined);
+  const s = await counting(t, (_n, res) =>
+    res.writeHead(200).end(Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d])),
+  );
+  const o = await requestJson({ method: 'GET', url: s.url }, POLICY);
+  t.is(o.kind, 'response');
+  if (o.kind !== 'response') return;
+  t.is(o.body, undefined);
+  t.is(o.text, '\ufeff{}');
 });

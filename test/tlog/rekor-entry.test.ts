@@ -548,6 +548,14 @@ test('parser refuses non-canonical, duplicate-key, unknown-field and unknown-kin
     B,
     'tlog entry body is not canonical JSON (RFC 8785)',
   );
+  // A byte order mark before canonical JSON is bytes no log writes (before: dropped by the
+  // decoder, and the body passed as canonical).
+  refused(
+    t,
+    () => parseRekorBody(utf8.encode('\ufeff' + text)),
+    B,
+    /^malformed JSON in tlog entry body: the input starts with a byte order mark/,
+  );
   refused(
     t,
     () =>

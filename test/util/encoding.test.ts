@@ -9,6 +9,7 @@ import {
   isWellFormedText,
   toHex,
   toLatin1,
+  utf8Decoder,
 } from '../../src/util/encoding.js';
 import { StellaError } from '../../src/errors.js';
 
@@ -151,4 +152,10 @@ test('isWellFormedText: a lone surrogate, high or low, or a pair in the wrong or
     t.true(isWellFormedText(ok), JSON.stringify(ok));
   for (const bad of ['\ud800', 'a\udc00', '\ude00\ud83d', 'x\ud83d', '\ud83d\ude00\udfff'])
     t.false(isWellFormedText(bad), JSON.stringify(bad));
+});
+
+test('utf8Decoder keeps a leading byte order mark as U+FEFF: two byte strings never decode to one text', (t) => {
+  t.is(utf8Decoder.decode(Uint8Array.of(0xef, 0xbb, 0xbf, 0x61)), '\ufeffa');
+  t.is(utf8Decoder.decode(Uint8Array.of(0x61)), 'a');
+  t.throws(() => utf8Decoder.decode(Uint8Array.of(0xef, 0xbb)));
 });

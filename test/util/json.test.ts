@@ -169,3 +169,13 @@ test('readString refuses a lone surrogate by path (an escape JSON allows, but no
   const pair = parseJsonStrict('"\\ud83d\\ude00"', OPTS);
   t.is(readString(pair, 'a.b', ctx), '\u{1f600}');
 });
+
+test('a byte order mark before the JSON is refused by name, as Go and JSON.parse refuse it; one inside a string is text', (t) => {
+  const bom = /the input starts with a byte order mark \(U\+FEFF\), which JSON does not allow/;
+  refused(t, '\ufeff{"a":1}', 'BUNDLE_MALFORMED', bom);
+  refused(t, Uint8Array.of(0xef, 0xbb, 0xbf, 0x7b, 0x7d), 'BUNDLE_MALFORMED', bom);
+  // Not only before whitespace-free JSON: a BOM, then the value, is still refused.
+  refused(t, Uint8Array.of(0xef, 0xbb, 0xbf, 0x20, 0x31), 'BUNDLE_MALFORMED', bom);
+  t.deepEqual(parseJsonStrict('{"a":"\ufeffb"}', opts), { a: '\ufeffb' });
+  t.deepEqual(parseJsonStrict(Uint8Array.of(0x22, 0xef, 0xbb, 0xbf, 0x22), opts), '\ufeff');
+});

@@ -317,6 +317,39 @@ test('oidcIssuer: .1.8 preferred, .1.1 fallback, disagreement refused (checklist
   t.regex(e?.message ?? '', /issuer mismatch/);
 });
 
+test('oidcIssuer: an issuer extension with a byte order mark before the URL is not that URL (Go reads the BOM too)', (t) => {
+  const pki = buildPki('issuer-bom');
+  const mk = (
+    exts: ReturnType<typeof fulcioIssuerV1Extension>[],
+  ): ReturnType<typeof parseCertificate> =>
+    parseCertificate(
+      issueCertificate({
+        serial: 9n,
+        issuerName: INTERMEDIATE_DN,
+        subjectName: {},
+        notBefore: T0,
+        notAfter: T0 + MIN,
+        subjectPublicKeySpki: pki.leafSigner.spki,
+        extensions: [subjectAltNameExtension({ emails: ['a@example.com'] }), ...exts],
+        signer: pki.intermediateSigner,
+      }),
+    );
+  // Before: TextDecoder dropped the BOM, and both read as the pinned https://same.
+  t.is(oidcIssuer(mk([fulcioIssuerV2Extension('\ufeffhttps://same')])), '\ufeffhttps://same');
+  t.is(oidcIssuer(mk([fulcioIssuerV1Extension('\ufeffhttps://same')])), '\ufeffhttps://same');
+  const e = t.throws(
+    () =>
+      oidcIssuer(
+        mk([
+          fulcioIssuerV1Extension('\ufeffhttps://same'),
+          fulcioIssuerV2Extension('https://same'),
+        ]),
+      ),
+    { instanceOf: StellaError },
+  );
+  t.is(e?.code, 'ISSUER_MISMATCH');
+});
+
 test('PEM: several blocks, round trip, strict base64 and labels', (t) => {
   const pem = derToPem(leafDer) + 'subject=ignored\n' + derToPem(rootDer);
   const ders = pemToDerList(pem);

@@ -704,3 +704,49 @@ test('--predicate-type: a bundle passes only as an in-toto attestation of exactl
     ['dsseEnvelope https://slsa.dev/provenance/v1', 'messageSignature -'],
   );
 });
+
+test('a bundle or trusted root saved with a byte order mark is refused saying so, as cosign and sigstore-js refuse it; a PEM key with one is read', async (t) => {
+  const dir = tmp(t);
+  const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+  const withBom = (file: string): string => {
+    const out = path.join(dir, `bom-${path.basename(file)}`);
+    writeFileSync(out, Buffer.concat([BOM, readFileSync(file)]));
+    return out;
+  };
+  const args = (bundle: string, root: string): string[] =>
+    verifyFlags({
+      bundle,
+      artifact: path.join(SAMPLES, 'artifact.txt'),
+      trustedRoot: root,
+      identity: SAMPLE_IDENTITY,
+      issuer: SAMPLE_ISSUER,
+    });
+  const bundle = path.join(SAMPLES, 'blob.sigstore.json');
+  const root = path.join(SAMPLES, 'trusted_root.json');
+  exits(t, await verify(args(bundle, root)), 0, undefined, 'the sample as signed (control)');
+  exits(
+    t,
+    await verify(args(withBom(bundle), root)),
+    EXIT_CODES.BUNDLE_MALFORMED,
+    /^error: bundle: malformed JSON in bundle: the input starts with a byte order mark \(U\+FEFF\), which JSON does not allow; save it as UTF-8 without a BOM\n$/,
+    'bundle with a BOM (before the fix: exit 0)',
+  );
+  exits(
+    t,
+    await verify(args(bundle, withBom(root))),
+    EXIT_CODES.TRUSTED_ROOT_INVALID,
+    /^error: trusted-root: malformed JSON in trusted root: the input starts with a byte order mark/,
+    'trusted root with a BOM (before the fix: exit 0)',
+  );
+  // Texts a person writes keep theirs dropped: the managed key's PEM, as Windows editors save it.
+  const keyed = await verify([
+    path.join(SAMPLES, 'artifact.txt'),
+    '--bundle',
+    path.join(SAMPLES, 'managed-key.sigstore.json'),
+    '--trusted-root',
+    root,
+    '--key',
+    withBom(path.join(SAMPLES, 'key.pub')),
+  ]);
+  exits(t, keyed, 0, undefined, 'managed key PEM with a BOM');
+});
