@@ -74,6 +74,20 @@ async function getBytes(log: LogToQuery, url: string, opts: LogClientOptions): P
   );
 }
 
+/**
+ * A Rekor v2 log's `/checkpoint`: a signed note, UTF-8 by its spec (C2SP signed-note). Decoded
+ * strictly, as every input: a lenient decoder would read other bytes as U+FFFD, and the note
+ * would then be refused for its signature, or its text, not for what it is.
+ */
+async function getNote(log: LogToQuery, url: string, opts: LogClientOptions): Promise<string> {
+  const bytes = await getBytes(log, url, opts);
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    return unavailable(log, `GET ${url}: the checkpoint is not UTF-8 text`);
+  }
+}
+
 async function getJson(
   log: LogToQuery,
   url: string,
@@ -111,7 +125,7 @@ export async function fetchLogConsistency(
       unavailable(log, 'GET /api/v1/log: no signedTreeHead');
     note = info.signedTreeHead;
   } else {
-    note = Buffer.from(await getBytes(log, `${base}/checkpoint`, opts)).toString('utf8');
+    note = await getNote(log, `${base}/checkpoint`, opts);
   }
   const latest = parseCheckpoint(parseSignedNote(note).text);
   const proofs: ShipmentProof[] = [];
@@ -178,7 +192,7 @@ export async function fetchInclusionProofs(
   const base = withoutTrailing(log.baseUrl, '/');
   const indexes = [...new Set(logIndexes)].sort((a, b) => a - b);
   if (log.rekor === 'v2') {
-    const note = Buffer.from(await getBytes(log, `${base}/checkpoint`, opts)).toString('utf8');
+    const note = await getNote(log, `${base}/checkpoint`, opts);
     const cp = parseCheckpoint(parseSignedNote(note).text);
     const tiles = new Map<string, Promise<Uint8Array>>();
     const fetchTile = (level: number, index: number, width: number | undefined) => {

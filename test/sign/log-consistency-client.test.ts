@@ -171,3 +171,26 @@ test('a log whose answer is JSON but not an object (null, a string, a number, a 
     t.regex(e.message, /GET .*\/api\/v1\/log: the answer is not a JSON object/, answer);
   }
 });
+
+test("a Rekor v2 log's checkpoint that is not UTF-8 is REKOR_UNAVAILABLE saying so, for proofs and for consistency", async (t) => {
+  // A note as a log writes it, with one byte that is no UTF-8 in its origin line.
+  const note = Buffer.concat([
+    Buffer.from('log.example/'),
+    Buffer.from([0xff]),
+    Buffer.from('\n5\n' + 'A'.repeat(43) + '=\n\n\u2014 log.example AAAAAAAA\n'),
+  ]);
+  const baseUrl = await serve(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(note);
+  });
+  const log = { logId: 'ab'.repeat(32), baseUrl, rekor: 'v2' as const };
+  const held = { origin: 'log.example/\ufffd', treeSize: 2, rootHash: 'cd'.repeat(32) };
+  for (const call of [
+    () => fetchInclusionProofs(log, [0]),
+    () => fetchLogConsistency(log, [held]),
+  ]) {
+    const e = await t.throwsAsync(call(), { instanceOf: StellaError });
+    t.is(e.code, 'REKOR_UNAVAILABLE');
+    t.regex(e.message, /GET .*\/checkpoint: the checkpoint is not UTF-8 text$/);
+  }
+});
