@@ -62,6 +62,17 @@ function mismatch(message: string, details?: Record<string, unknown>): never {
   throw new StellaError('ARCHIVE_MANIFEST_MISMATCH', 'archive', message, details);
 }
 
+/**
+ * The archive's own refusals (check `archive`: its tar, gzip, manifest, entries) name its file:
+ * otherwise a script verifying many archives, or a person, reads "archive is truncated" with no
+ * word of which. Others (a callback's, the file's read) already say what they are about.
+ */
+function namingArchive(src: ArchiveSource, e: unknown): unknown {
+  if (!(e instanceof StellaError) || e.check !== 'archive') return e;
+  const m = e.message;
+  return e.reworded(m.startsWith('archive ') ? `${src.name} ${m.slice(8)}` : `${src.name}: ${m}`);
+}
+
 /** Source over bytes already in memory (tests, small archives). */
 export function bytesSource(bytes: Uint8Array, name = 'the archive'): ArchiveSource {
   return {
@@ -98,6 +109,8 @@ export async function readPreamble(
     const second = await tar.next();
     const seal = second?.name === SEAL_NAME ? await tar.data() : undefined;
     return { manifestSha256: h.digest('hex'), manifestSize: first.size, seal };
+  } catch (e) {
+    throw namingArchive(src, e);
   } finally {
     await tar.close();
   }
@@ -246,6 +259,8 @@ export async function readExportArchiveStream(
       trustedRoot: trustedRoot.data,
       consistency: consistency.data,
     };
+  } catch (e) {
+    throw namingArchive(src, e);
   } finally {
     await manifest?.close();
     await main.close();

@@ -162,7 +162,8 @@ export async function readSealedArchive(
       throw new StellaError(
         'SEALED_ARCHIVE_MISMATCH',
         'seal',
-        `sealed archive ${source.name} does not match its sealed manifest: ${e.message}`,
+        // The reader's own words, without the archive's name it added (said here first).
+        `${source.name} is sealed, and does not match its sealed manifest: ${e.cause instanceof StellaError ? e.cause.message : e.message}`,
         e.details,
         { cause: e },
       );

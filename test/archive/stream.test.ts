@@ -224,7 +224,7 @@ test('a listed bundle, and a listed file after the bundles, must have its listed
   t.is(e.code, 'ARCHIVE_MANIFEST_MISMATCH');
   t.regex(
     e.message,
-    /^trusted_root\.json does not match the manifest: sha256 [0-9a-f]{64} \(17 bytes\)/,
+    /^the archive: trusted_root\.json does not match the manifest: sha256 [0-9a-f]{64} \(17 bytes\)/,
   );
   const bundle = (await t.throwsAsync(
     readExportArchiveStream(
@@ -241,7 +241,7 @@ test('a listed bundle, and a listed file after the bundles, must have its listed
   t.is(bundle.code, 'ARCHIVE_MANIFEST_MISMATCH');
   t.is(
     bundle.message,
-    `${B0} does not match the manifest: sha256 ${toHex(sha256(utf8.encode('[]')))} (2 bytes), manifest says ${toHex(sha256(body))} (2 bytes)`,
+    `the archive: ${B0} does not match the manifest: sha256 ${toHex(sha256(utf8.encode('[]')))} (2 bytes), manifest says ${toHex(sha256(body))} (2 bytes)`,
   );
 });
 
@@ -470,7 +470,7 @@ test('the streamed archive: a listed trusted root is read and returned; the prea
   ]);
   let opens = 0;
   const changing = {
-    name: 'x',
+    name: 'archive x.tar',
     async *open() {
       yield opens++ === 0 ? tar : other;
     },
@@ -479,7 +479,8 @@ test('the streamed archive: a listed trusted root is read and returned; the prea
     instanceOf: StellaError,
   })) as StellaError;
   t.is(changed.code, 'ARCHIVE_MANIFEST_MISMATCH');
-  t.is(changed.message, 'the archive changed while it was being read');
+  // Named by the source's name, as every refusal of the archive's own is.
+  t.is(changed.message, 'archive x.tar: the archive changed while it was being read');
 });
 
 test('the streamed tar reader hands out views into the chunk that holds an entry, and stays ended after the end', async (t) => {

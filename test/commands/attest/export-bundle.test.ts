@@ -768,6 +768,50 @@ test('--output - streams the archive to standard output (the summary to stderr),
     dir,
   );
   t.is(empty.code, EXIT_CODES.ARCHIVE_INVALID, empty.stderr);
+  t.regex(empty.stderr, /^error: archive: archive - \(standard input\)[ :]/);
+});
+
+test('a broken archive is refused naming its file: verify --archive (--all, --artifact) and import, from a file or a pipe', async (t) => {
+  const dir = tmp(t);
+  mkdirSync(path.join(dir, 'tmp'));
+  const whole = path.join(dir, 'whole.tar');
+  t.is((await runCli(['attest', 'export-bundle', ...allSampleBundles, '--output', whole])).code, 0);
+  // Cut inside an entry: the strict reader refuses it whichever pass meets it first.
+  const cut = path.join(dir, 'cut.tar');
+  writeFileSync(cut, readFileSync(whole).subarray(0, 3000));
+  const blob = manifest.bundles.find((b) => b.name === 'blob')!;
+  const policy = policyOf(blob);
+  const root = s(manifest.trustedRoot);
+  const truncated = (named: string): RegExp =>
+    new RegExp(`^error: archive: archive ${named} is truncated inside entry "`);
+  for (const select of [['--all'], ['--artifact', s('artifact.txt')]]) {
+    const r = await runCli(
+      ['attest', 'verify', '--archive', cut, ...select, '--trusted-root', root, ...policy],
+      OFFLINE,
+    );
+    t.is(r.code, EXIT_CODES.ARCHIVE_INVALID, r.stdout + r.stderr);
+    t.regex(r.stderr, truncated(literalPattern(cut)), select.join(' '));
+  }
+  const imported = await runCli(
+    [
+      'attest',
+      'import',
+      cut,
+      '--attestation-store',
+      path.join(dir, 'att.db'),
+      '--trusted-root',
+      root,
+    ],
+    OFFLINE,
+  );
+  t.is(imported.code, EXIT_CODES.ARCHIVE_INVALID, imported.stdout + imported.stderr);
+  t.regex(imported.stderr, truncated(literalPattern(cut)));
+  const piped = await runPipeline(
+    `offline_stella attest verify --archive - --all --trusted-root '${root}' ${policy.map((a) => `'${a}'`).join(' ')} < cut.tar`,
+    dir,
+  );
+  t.is(piped.code, EXIT_CODES.ARCHIVE_INVALID, piped.stderr);
+  t.regex(piped.stderr, truncated('- \\(standard input\\)'));
 });
 
 test('--bundle alone is the export: its bundles go as given, without --artifact or --all, and the attestation store is not read', async (t) => {

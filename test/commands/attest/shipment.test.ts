@@ -533,6 +533,15 @@ test('sealed shipments: sealed passes, unsealed refused when required, wrong sea
     writeFileSync(p, await writeTar(list));
     const r = await verify(p);
     t.is(r.code, EXIT_CODES.SEALED_ARCHIVE_MISMATCH, `${label}: ${r.stdout}`);
+    // The file named once (before: "sealed archive archive FILE"), then the reader's words.
+    t.regex(
+      (JSON.parse(r.stdout) as { error: { message: string } }).error.message,
+      new RegExp(
+        `^archive ${literalPattern(p)} is sealed, and does not match its sealed manifest: [^ ]`,
+      ),
+      label,
+    );
+    t.notRegex(r.stdout, /archive archive/, label);
     t.falsy(
       (JSON.parse(r.stdout) as { summary?: unknown }).summary,
       `${label}: refused before any bundle was checked`,
@@ -561,6 +570,10 @@ test('sealed shipments: sealed passes, unsealed refused when required, wrong sea
     },
   );
   t.is(droppedUnrequired.code, EXIT_CODES.ARCHIVE_MANIFEST_MISMATCH, droppedUnrequired.stdout);
+  t.regex(
+    (JSON.parse(droppedUnrequired.stdout) as { error: { message: string } }).error.message,
+    new RegExp(`^archive ${literalPattern(path.join(s.dir, 'dropped.tar'))}: tar entry "bundles/`),
+  );
   const extraName = bundleNames[0]!.replace(/0\.sigstore\.json$/, '1.sigstore.json');
   await edit('added', [
     ...names.map(entry),
@@ -725,7 +738,8 @@ test('a .tar.gz whose deflate data is corrupt is refused by name with every --jo
     t.is(r.code, EXIT_CODES.ARCHIVE_INVALID, `--jobs ${jobs}: ${r.stdout}${r.stderr}`);
     t.regex(
       (JSON.parse(r.stdout) as { error: { message: string } }).error.message,
-      /^gzip: corrupt deflate data \(.+\)$/,
+      // The file is named: a script verifying many archives is told which one.
+      new RegExp(`^archive ${literalPattern(file)}: gzip: corrupt deflate data \\(.+\\)$`),
     );
   }
   const att = path.join(s.dir, 'att.db');
@@ -735,7 +749,10 @@ test('a .tar.gz whose deflate data is corrupt is refused by name with every --jo
     bounded,
   );
   t.is(imported.code, EXIT_CODES.ARCHIVE_INVALID, imported.stdout + imported.stderr);
-  t.regex(imported.stderr, /gzip: corrupt deflate data/);
+  t.regex(
+    imported.stderr,
+    new RegExp(`archive ${literalPattern(file)}: gzip: corrupt deflate data`),
+  );
   const check = AttestationStore.open(att, 'read');
   t.is(check.count(), 1);
   check.close();
