@@ -68,6 +68,8 @@ export const COSIGN_COMMANDS: Readonly<Record<string, { command: string; note?: 
     command: 'stella trust import TRUSTED_ROOT.json',
     note: 'Stella fetches no TUF metadata: it trusts the embedded public-good root, or what you import',
   },
+  completion: { command: 'stella autocomplete SHELL', note: 'bash, zsh or fish' },
+  version: { command: 'stella --version' },
 };
 
 /**
