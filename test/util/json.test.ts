@@ -179,3 +179,31 @@ test('a byte order mark before the JSON is refused by name, as Go and JSON.parse
   t.deepEqual(parseJsonStrict('{"a":"\ufeffb"}', opts), { a: '\ufeffb' });
   t.deepEqual(parseJsonStrict(Uint8Array.of(0x22, 0xef, 0xbb, 0xbf, 0x22), opts), '\ufeff');
 });
+
+test('UTF-16 JSON, with a byte order mark or without, is refused as UTF-16, not as invalid UTF-8 or a JSON syntax error', (t) => {
+  const json = '{"a":1}';
+  const le = Buffer.from(json, 'utf16le');
+  const be = Buffer.from(le).swap16();
+  const cases: [Uint8Array, string][] = [
+    [
+      Buffer.concat([Buffer.from([0xff, 0xfe]), le]),
+      'UTF-16LE \\(it starts with the byte order mark FF FE\\)',
+    ],
+    [
+      Buffer.concat([Buffer.from([0xfe, 0xff]), be]),
+      'UTF-16BE \\(it starts with the byte order mark FE FF\\)',
+    ],
+    [le, 'UTF-16LE'],
+    [be, 'UTF-16BE'],
+  ];
+  for (const [bytes, named] of cases)
+    refused(
+      t,
+      bytes,
+      'BUNDLE_MALFORMED',
+      new RegExp(`: the input is ${named}, not UTF-8, which JSON requires; save it as UTF-8$`),
+    );
+  // Four bytes that are no such pattern are judged as UTF-8 JSON, as before.
+  refused(t, Uint8Array.of(0x7b, 0x00, 0x7d, 0x20), 'BUNDLE_MALFORMED', /malformed JSON/);
+  t.deepEqual(parseJsonStrict(Uint8Array.of(0x5b, 0x31, 0x5d), opts), [1]);
+});
