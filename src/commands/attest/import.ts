@@ -51,7 +51,9 @@ export default class AttestImport extends StellaCommand {
       description:
         'trust store path, for its exporters (default: $STELLA_TRUST_STORE or the per-user store)',
     }),
-    'seal-key': Flags.string({ description: 'require a seal by this PEM public key' }),
+    'seal-key': Flags.string({
+      description: 'require a seal by this PEM public key (a file, or env://VAR)',
+    }),
     'seal-identity': Flags.string({
       description: 'require a keyless seal by this exact certificate identity (with --seal-issuer)',
     }),

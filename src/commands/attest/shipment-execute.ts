@@ -24,8 +24,6 @@ import { dirname, resolve } from 'node:path';
 import {
   checkWritableTarget,
   type CommandInput,
-  FILE_LIMITS,
-  readTextFileBounded,
   SpoolFile,
   writeFileAtomic,
 } from '../../util/fs.js';
@@ -58,6 +56,7 @@ import type { VERIFY_FLAGS } from './verify-spec.js';
 import { describeSeal } from '../../shipment/seal.js';
 import type { ArtifactResult, ShipmentSummary } from '../../shipment/verify.js';
 import type { ConsistencyReport } from '../../trust/store/consistency.js';
+import { readPublicKeyRef } from '../key-ref.js';
 
 export function artifactJson(r: ArtifactResult): Record<string, unknown> {
   return {
@@ -463,9 +462,7 @@ function shipmentPolicy(flags: FlagValues<typeof VERIFY_FLAGS>) {
   });
   const policy: PolicyOptions = {
     ...identity.options,
-    publicKeyPem: flags.key
-      ? readTextFileBounded(flags.key, { what: '--key', maxBytes: FILE_LIMITS.keyBytes })
-      : undefined,
+    publicKeyPem: flags.key ? readPublicKeyRef(flags.key, '--key') : undefined,
     requireTlog: flags['require-rekor'] || (identity.options.requireTlog ?? false),
   };
   printWarnings(buildPolicy(policy).warnings);

@@ -13,11 +13,9 @@ import { fail } from '../../errors.js';
 import { usageError } from '../argv.js';
 import { MAX_JOBS } from '../../shipment/pool.js';
 import {
-  FILE_LIMITS,
   probeFile,
   readArtifactFile,
   readFileBounded,
-  readTextFileBounded,
   readFileChunks,
   spoolStdin,
   STDIN_PATH,
@@ -36,6 +34,7 @@ import { defaultGunzipLimits, gunzipBounded, isGzip } from '../../archive/gzip.j
 import { isDigestReference, parseDigestReference } from '../../verify/artifact.js';
 import type { ExporterTrust } from '../../shipment/seal.js';
 import { listed, quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
+import { readPublicKeyRef } from '../key-ref.js';
 
 /** An export archive file as a re-openable stream; gzip (by its magic bytes) inflated with limits. */
 export function archiveFileSource(given: string): ArchiveSource {
@@ -311,10 +310,7 @@ export async function exportersFor(o: {
   if (o.sealKey !== undefined || o.sealIdentity !== undefined) {
     const keys = [];
     if (o.sealKey !== undefined) {
-      const key = parsePublicKey(
-        readTextFileBounded(o.sealKey, { what: '--seal-key', maxBytes: FILE_LIMITS.keyBytes }),
-        '--seal-key',
-      );
+      const key = parsePublicKey(readPublicKeyRef(o.sealKey, '--seal-key'), '--seal-key');
       keys.push({ keyId: toHex(sha256(spkiOf(key))), key });
     }
     return {

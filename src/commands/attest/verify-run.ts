@@ -5,14 +5,7 @@
  * trust material and a policy, and never reads a flag or a file.
  */
 import { fail, failureOf, StellaError } from '../../errors.js';
-import {
-  FILE_LIMITS,
-  probeFile,
-  readArtifactFile,
-  readFileBounded,
-  readTextFileBounded,
-  STDIN_PATH,
-} from '../../util/fs.js';
+import { probeFile, readArtifactFile, readFileBounded, STDIN_PATH } from '../../util/fs.js';
 import { parseBundle, type RefusedItem } from '../../bundle/parse.js';
 import { buildPolicy, type PolicyOptions } from '../../verify/policy.js';
 import {
@@ -29,6 +22,7 @@ import { entryCheckpointsOf } from '../../tlog/consistency.js';
 import { checkConsistencyAgainstStore } from './consistency-run.js';
 import { selectTrust } from './trust-selection.js';
 import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
+import { readPublicKeyRef } from '../key-ref.js';
 
 export interface VerifyCommandOptions {
   bundlePath?: string;
@@ -219,9 +213,7 @@ function verifyPolicy(
 ): ReturnType<typeof buildPolicy> {
   return buildPolicy({
     ...identity,
-    publicKeyPem: opts.keyPath
-      ? readTextFileBounded(opts.keyPath, { what: '--key', maxBytes: FILE_LIMITS.keyBytes })
-      : undefined,
+    publicKeyPem: opts.keyPath ? readPublicKeyRef(opts.keyPath, '--key') : undefined,
     // --require-rekor, or a policy environment's requireRekor: either one asks for it.
     requireTlog: (opts.requireRekor ?? false) || (identity.requireTlog ?? false),
     now: opts.now,

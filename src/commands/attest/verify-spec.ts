@@ -53,7 +53,8 @@ export const VERIFY_FLAGS = {
   },
   key: {
     type: 'string',
-    description: 'PEM public key for managed-key bundles (instead of an identity)',
+    description:
+      'PEM public key for managed-key bundles (instead of an identity): a file, or env://VAR',
   },
   'trusted-root': {
     type: 'string',
@@ -110,7 +111,7 @@ export const VERIFY_FLAGS = {
   'seal-key': {
     type: 'string',
     description:
-      'with --archive: require a seal by this PEM public key (instead of the trust store exporters)',
+      'with --archive: require a seal by this PEM public key, a file or env://VAR (instead of the trust store exporters)',
   },
   'seal-identity': {
     type: 'string',

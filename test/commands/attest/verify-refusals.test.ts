@@ -29,7 +29,7 @@ import { tempDir } from '../../helpers/temp.js';
 import { verifyFlags } from '../../helpers/argv.js';
 import { sampleBundle, verifySampleArgs } from '../../helpers/samples.js';
 import { findBundlesByDigest } from '../../../src/store/attestations.js';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { literalPattern } from '../../../src/verify/identity-pattern.js';
 
 const OFFLINE = { nodeArgs: ['--import', NO_NETWORK_PRELOAD] };
@@ -749,4 +749,67 @@ test('a bundle or trusted root saved with a byte order mark is refused saying so
     withBom(path.join(SAMPLES, 'key.pub')),
   ]);
   exits(t, keyed, 0, undefined, 'managed key PEM with a BOM');
+});
+
+test("--key and --seal-key take cosign's env://VAR (the PEM in the environment) on every verify path; a KMS or URL key is refused saying what to give", async (t) => {
+  const dir = tmp(t);
+  const pem = readFileSync(path.join(SAMPLES, 'key.pub'), 'utf8');
+  const managed = [
+    path.join(SAMPLES, 'artifact.txt'),
+    '--bundle',
+    path.join(SAMPLES, 'managed-key.sigstore.json'),
+    '--trusted-root',
+    path.join(SAMPLES, 'trusted_root.json'),
+  ];
+  // The fast path (one bundle).
+  exits(t, await verify([...managed, '--key', 'env://K'], { K: pem }), 0, undefined, 'env://K');
+  exits(
+    t,
+    await verify([...managed, '--key', 'env://K']),
+    EXIT_CODES.INPUT_INVALID,
+    /^error: input: --key "env:\/\/K": \$K is not set\n$/,
+    'env://K unset',
+  );
+  exits(
+    t,
+    await verify([...managed, '--key', 'awskms:///arn:aws:kms:eu-west-1:1:key/k']),
+    EXIT_CODES.INPUT_INVALID,
+    /^error: input: --key "awskms:\/\/\/arn:aws:kms:eu-west-1:1:key\/k" names a key in AWS KMS; Stella verifies offline and fetches no key: export its public key/,
+    'a KMS key (before: "no such file")',
+  );
+  // A shipment: the managed-key bundle in a sealed archive, the seal's key from the environment.
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const sealPriv = path.join(dir, 'seal.pem');
+  writeFileSync(sealPriv, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const tar = path.join(dir, 'managed.tar');
+  const exported = await runCli([
+    'attest',
+    'export-bundle',
+    '--bundle',
+    path.join(SAMPLES, 'managed-key.sigstore.json'),
+    '--seal-key',
+    sealPriv,
+    '--output',
+    tar,
+  ]);
+  t.is(exported.code, 0, exported.stderr);
+  const shipment = [
+    '--archive',
+    tar,
+    '--all',
+    '--trusted-root',
+    path.join(SAMPLES, 'trusted_root.json'),
+    '--key',
+    'env://K',
+    '--seal-key',
+    'env://SEAL',
+    '--json',
+  ];
+  const env = { K: pem, SEAL: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+  const ok = await verify(shipment, env);
+  exits(t, ok, 0, undefined, 'archive, env:// keys');
+  t.like(JSON.parse(ok.stdout), { ok: true, summary: { passed: 1, seal: { status: 'verified' } } });
+  const noSeal = await verify(shipment, { K: pem });
+  t.is(noSeal.code, EXIT_CODES.INPUT_INVALID, noSeal.stdout);
+  t.regex(noSeal.stdout, /--seal-key \\"env:\/\/SEAL\\": \$SEAL is not set/);
 });
