@@ -9,6 +9,7 @@ import test from 'ava';
 import { execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -427,6 +428,29 @@ test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a 
   t.regex(
     JSON.parse(onlyLink.stdout).error.message,
     /holds no files \(1 entry that is not a regular file, not checked: "only-link" \(symbolic link, not followed\)\)$/,
+  );
+  // Folders nested 64 deep are walked; one more is refused by name (not walked without end).
+  const deep = path.join(s.dir, 'deep');
+  const nest = (levels: number): string => {
+    const leaf = path.join(deep, ...Array.from({ length: levels }, () => 'd'));
+    mkdirSync(leaf, { recursive: true });
+    return leaf;
+  };
+  copyFileSync(path.join(dir, 'f0.txt'), path.join(nest(64), 'f0.txt'));
+  const at64 = await runCli(
+    ['attest', 'verify', '--archive', tar, '--artifacts-dir', deep, ...s.policy, '--json'],
+    env(s),
+  );
+  t.like(JSON.parse(at64.stdout), { summary: { artifacts: 1, passed: 1 } }, at64.stderr);
+  copyFileSync(path.join(dir, 'f0.txt'), path.join(nest(65), 'f0.txt'));
+  const at65 = await runCli(
+    ['attest', 'verify', '--archive', tar, '--artifacts-dir', deep, ...s.policy, '--json'],
+    env(s),
+  );
+  t.is(at65.code, EXIT_CODES.INPUT_INVALID, at65.stdout);
+  t.regex(
+    JSON.parse(at65.stdout).error.message,
+    /--artifacts-dir ".*deep": nested more than 64 levels deep$/,
   );
 });
 

@@ -94,6 +94,7 @@ test('help asked of an unknown command is said as `stella help WORDS` says it (h
   for (const [args, first] of [
     [['--help', 'attest', 'verify'], /^Verify a Sigstore bundle entirely offline\n/],
     [['attest', 'inspect', 'x.json', '--help'], /^Show what a bundle claims/],
+    [['--help', 'attest', 'inspect', 'x.json'], /^Show what a bundle claims/],
     [['--help', 'trust'], /^Manage the local trust store\n/],
   ] as const) {
     const r = await runCli([...args]);
