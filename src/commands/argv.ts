@@ -315,6 +315,17 @@ function optionAdvice(
     : '';
 }
 
+/** cosign's one-letter flags with advice of their own: the long name they stand for. */
+const COSIGN_SHORT_FLAGS: Readonly<Record<string, string>> = { y: 'yes' };
+
+/** The advice for cosign's flag `name`, when this command has every flag the advice names. */
+function foreignFlag(
+  name: string,
+  byName: ReadonlyMap<string, ArgvFlag>,
+): (typeof FOREIGN_FLAGS)[number] | undefined {
+  return FOREIGN_FLAGS.find((e) => e.flag === name && e.instead.every((f) => byName.has(f)));
+}
+
 /** Which declared flag `tok` (starting with `-`, not `-` or `--` alone) names; an unknown one is a usage error. */
 function readFlagToken(
   tok: string,
@@ -325,7 +336,15 @@ function readFlagToken(
     const c = tok[1]!;
     const flag = byChar.get(c);
     const spelled = `-${c}`;
-    if (!flag) throw usageError(`unknown flag ${spelled}`, { flag: c });
+    if (!flag) {
+      // cosign's own short forms (`cosign sign-blob -y`) get the advice their long form gets.
+      const long = Object.hasOwn(COSIGN_SHORT_FLAGS, c) ? COSIGN_SHORT_FLAGS[c] : undefined;
+      const foreign = long === undefined ? undefined : foreignFlag(long, byName);
+      const advice = foreign?.advice.replaceAll(`--${long}`, spelled);
+      throw usageError(`unknown flag ${spelled}${advice ? `: ${advice}` : ''}`, {
+        flag: c,
+      });
+    }
     return {
       flag,
       spelled,
@@ -344,9 +363,7 @@ function readFlagToken(
     if (negated && !negated.takesValue && negated.allowNo)
       return { flag: negated, spelled, inline, negated: true };
   }
-  const foreign = FOREIGN_FLAGS.find(
-    (e) => e.flag === name && e.instead.every((f) => byName.has(f)),
-  );
+  const foreign = foreignFlag(name, byName);
   if (foreign) throw usageError(`unknown flag ${spelled}: ${foreign.advice}`, { flag: name });
   const hint = closest(name, [...byName.keys()]);
   throw usageError(`unknown flag ${spelled}${hint ? ` (did you mean --${hint}?)` : ''}`, {

@@ -514,6 +514,8 @@ test("the reader: cosign's signing and verifying flags pasted into attest sign a
     refusal(['--yes'], sign),
     'unknown flag --yes: Stella never asks for confirmation: leave --yes out',
   );
+  // cosign's short form (`cosign sign-blob -y`), said in the form typed.
+  t.is(refusal(['-y'], sign), 'unknown flag -y: Stella never asks for confirmation: leave -y out');
   t.regex(
     refusal(['--tlog-upload=false'], sign),
     /^unknown flag --tlog-upload: every signature Stella makes is logged in Rekor/,
@@ -622,6 +624,8 @@ test("the reader: cosign's signing and verifying flags pasted into attest sign a
   t.is(refusal(['--key', 'k.pem'], verify), 'unknown flag --key');
   t.is(refusal(['--sct', 's'], sign), 'unknown flag --sct');
   t.is(refusal(['--yes'], verify), 'unknown flag --yes');
+  t.is(refusal(['-y'], verify), 'unknown flag -y');
+  t.is(refusal(['-q'], sign), 'unknown flag -q');
   t.is(refusal(['--ca-roots', 'x'], sign), 'unknown flag --ca-roots');
   t.is(refusal(['--yes'], { flags: [flag('output')] }), 'unknown flag --yes');
 });
