@@ -68,6 +68,14 @@ export const COSIGN_COMMANDS: Readonly<Record<string, { command: string; note?: 
     command: 'stella trust import TRUSTED_ROOT.json',
     note: 'Stella fetches no TUF metadata: it trusts the embedded public-good root, or what you import',
   },
+  'trusted-root': {
+    command: 'stella trust import FILE --kind ca|tsa|tlog|ctlog',
+    note: 'once for each chain or key, into the trust store; then `stella trust export --output trusted_root.json`',
+  },
+  bundle: {
+    command: 'stella attest inspect FILE',
+    note: "cosign's bundle inspect; cosign's legacy bundle files are read as they are, so there is nothing to upgrade",
+  },
   completion: { command: 'stella autocomplete SHELL', note: 'bash, zsh or fish' },
   version: { command: 'stella --version' },
 };
