@@ -443,3 +443,37 @@ test('H57 hello to a server whose answer is too long: not the sandbox (its statu
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   t.deepEqual(await helloSandbox(base, newControlKey()), { kind: 'unproven', status: 200 });
 });
+
+withProc(
+  'a sandbox main that accepted the stop, was signalled (SIGTERM) and still runs is SANDBOX_ERROR saying so, and its record is kept',
+  async (t) => {
+    const dir = tmp();
+    // The real command line of a sandbox main for this data directory (the kernel's proof),
+    // held by a preload that ignores SIGTERM and never lets the server start.
+    const hold = join(dir, 'hold.mjs');
+    writeFileSync(
+      hold,
+      "process.on('SIGTERM', () => {});\nsetInterval(() => {}, 1000);\nprocess.stdout.write('held\\n');\nawait new Promise(() => {});\n",
+    );
+    const main = fileURLToPath(new URL('../../../src/sandbox/server/main.js', import.meta.url));
+    const held = spawn(process.execPath, [main, '--data-dir', dir], {
+      env: { ...process.env, NODE_OPTIONS: `--import ${pathToFileURL(hold).href}` },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    t.teardown(() => held.kill('SIGKILL'));
+    await new Promise((r) => held.stdout.once('data', r));
+    t.true(isSandboxMain(held.pid!, dir));
+    const key = newControlKey();
+    writeFileSync(sandboxPath(dir, 'control'), encodeControlKey(key), { mode: 0o600 });
+    const fake = await impostor(t, key, held.pid!, 'abcdef');
+    forgeState(dir, held.pid!, fake.url);
+    const e = await t.throwsAsync(stopSandbox({ dataDir: dir, waitMs: 300 }), {
+      instanceOf: StellaError,
+    });
+    t.is(e?.code, 'SANDBOX_ERROR');
+    t.is(e?.message, `sandbox pid ${held.pid} did not stop within 600 ms`);
+    t.is(fake.stops.length, 1);
+    t.true(held.exitCode === null, 'it ignored the signal and runs on');
+    t.is(readSandboxState(dir)?.pid, held.pid, 'the record of a sandbox still running is kept');
+  },
+);
