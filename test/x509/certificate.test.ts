@@ -276,11 +276,12 @@ test('reports unknown critical extensions', (t) => {
   );
 });
 
-test('oidcIssuer: .1.8 preferred, .1.1 fallback, disagreement refused (checklist C24)', (t) => {
-  const pki = buildPki('issuer');
-  const mk = (
-    exts: ReturnType<typeof fulcioIssuerV1Extension>[],
-  ): ReturnType<typeof parseCertificate> =>
+/** A leaf with an email SAN and `exts`, issued by a PKI of its own, parsed. */
+function leafWithExtensions(
+  label: string,
+): (exts: ReturnType<typeof fulcioIssuerV1Extension>[]) => ReturnType<typeof parseCertificate> {
+  const pki = buildPki(label);
+  return (exts) =>
     parseCertificate(
       issueCertificate({
         serial: 9n,
@@ -293,6 +294,10 @@ test('oidcIssuer: .1.8 preferred, .1.1 fallback, disagreement refused (checklist
         signer: pki.intermediateSigner,
       }),
     );
+}
+
+test('oidcIssuer: .1.8 preferred, .1.1 fallback, disagreement refused (checklist C24)', (t) => {
+  const mk = leafWithExtensions('issuer');
   t.is(oidcIssuer(mk([fulcioIssuerV1Extension('https://v1')])), 'https://v1');
   t.is(oidcIssuer(mk([fulcioIssuerV2Extension('https://v2')])), 'https://v2');
   t.is(oidcIssuer(mk([])), undefined);
@@ -318,22 +323,7 @@ test('oidcIssuer: .1.8 preferred, .1.1 fallback, disagreement refused (checklist
 });
 
 test('oidcIssuer: an issuer extension with a byte order mark before the URL is not that URL (Go reads the BOM too)', (t) => {
-  const pki = buildPki('issuer-bom');
-  const mk = (
-    exts: ReturnType<typeof fulcioIssuerV1Extension>[],
-  ): ReturnType<typeof parseCertificate> =>
-    parseCertificate(
-      issueCertificate({
-        serial: 9n,
-        issuerName: INTERMEDIATE_DN,
-        subjectName: {},
-        notBefore: T0,
-        notAfter: T0 + MIN,
-        subjectPublicKeySpki: pki.leafSigner.spki,
-        extensions: [subjectAltNameExtension({ emails: ['a@example.com'] }), ...exts],
-        signer: pki.intermediateSigner,
-      }),
-    );
+  const mk = leafWithExtensions('issuer-bom');
   // Before: TextDecoder dropped the BOM, and both read as the pinned https://same.
   t.is(oidcIssuer(mk([fulcioIssuerV2Extension('\ufeffhttps://same')])), '\ufeffhttps://same');
   t.is(oidcIssuer(mk([fulcioIssuerV1Extension('\ufeffhttps://same')])), '\ufeffhttps://same');
