@@ -286,6 +286,20 @@ test('strict reading: unknown keys, wrong types and bad values name the key', (t
     'mediaType',
     /not supported \(only application\/vnd\.dev\.sigstore\.signingconfig\.v0\.2\+json\)/,
   );
+  // A trusted root given as the signing config is said to be one (before: "tlogs: unknown key").
+  invalid(
+    t,
+    () =>
+      parseSigningConfig(
+        JSON.stringify({
+          mediaType: 'application/vnd.dev.sigstore.trustedroot.v0.2+json',
+          tlogs: [],
+        }),
+        'sc.json',
+      ),
+    'mediaType',
+    /: "application\/vnd\.dev\.sigstore\.trustedroot\.v0\.2\+json": that is a trusted root \(trusted_root\.json\), not a signing config$/,
+  );
   const dup = t.throws(() =>
     parseSigningConfig('{"mediaType":"x","mediaType":"y"}', 'sc.json'),
   ) as StellaError;
