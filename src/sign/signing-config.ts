@@ -204,7 +204,7 @@ export function parseSigningConfig(input: Uint8Array | string, source?: string):
   const given = (doc as { mediaType?: unknown } | null)?.mediaType;
   const kind = typeof given === 'string' ? sigstoreDocumentKind(given) : undefined;
   if (kind !== undefined && !kind.startsWith('a signing config'))
-    r.bad('mediaType', `${quoted(given as string, 100)}: that is ${kind}, not a signing config`);
+    r.bad('mediaType', `${quoted(given, 100)}: that is ${kind}, not a signing config`);
   const root = r.object(doc, '', [
     'mediaType',
     'caUrls',
