@@ -436,6 +436,16 @@ test("modInverse (Lehmer) agrees with @noble/curves on every curve's p and n: ed
       t.throws(() => modInverse(m, m), { instanceOf: RangeError });
       t.throws(() => modInverse(-1n, m), { instanceOf: RangeError });
     }
+  // A composite m and an a sharing a factor with it: no inverse, said, never a wrong number.
+  for (const [a, m] of [
+    [6n, 9n],
+    [2n, 10n],
+    [(1n << 100n) * 3n, (1n << 101n) * 3n + 0n],
+  ])
+    t.throws(() => modInverse(a!, m!), {
+      instanceOf: RangeError,
+      message: 'modInverse: a is not invertible modulo m',
+    });
   t.true(checked > 6 * 4500, `${checked} inverses checked`);
 });
 

@@ -125,3 +125,20 @@ test('an email token gets an email SAN only when the issuer says email_verified 
     t.is(e.message, 'Fulcio: email not verified by the issuer (email_verified is not true)');
   }
 });
+
+test('any other token is a URI identity: its subject must be a URI, or the certificate is refused naming it', (t) => {
+  const other = (sub: string): OidcClaims =>
+    ({ iss: 'https://idp.example', aud: 'sigstore', sub, iat: 1, exp: 2 }) as OidcClaims;
+  const ok = fulcioIdentity(other('spiffe://example.org/ns/ci/sa/builder'), 'https://idp.example');
+  t.deepEqual(ok.san, { type: 'uri', value: 'spiffe://example.org/ns/ci/sa/builder' });
+  for (const sub of ['builder', '1234', 'not a uri', '://x', 'a b:c']) {
+    const e = t.throws(() => fulcioIdentity(other(sub), 'https://idp.example'), {
+      instanceOf: StellaError,
+    });
+    t.is(e.code, 'FULCIO_REJECTED', sub);
+    t.is(
+      e.message,
+      `Fulcio: cannot derive a certificate identity from subject "${sub}" (not a CI token, email or URI)`,
+    );
+  }
+});

@@ -57,6 +57,11 @@ test('import refuses malformed key files with CONFIG_INVALID naming the field', 
   for (const [bad, field] of [
     [null, 'JSON object'],
     [{ ...good, version: 2 }, 'version'],
+    // "keys" that is no object (before the test: an internal TypeError for null).
+    [{ version: 1, keys: null }, '"keys" must be an object'],
+    [{ version: 1, keys: [] }, '"keys" must be an object'],
+    [{ version: 1, keys: 'x' }, '"keys" must be an object'],
+    [{ version: 1 }, '"keys" must be an object'],
     [{ version: 1, keys: { ...good.keys, ctLog: { secretKey: 'zz' } } }, 'keys.ctLog.secretKey'],
     [{ version: 1, keys: { ...good.keys, oidc: undefined } }, 'keys.oidc.secretKey'],
     [

@@ -240,6 +240,7 @@ test('files: sandbox.json, trusted_root.json (parses in Stella), signer.yaml (lo
   // No witnesses were asked for: no witness keys, vkeys or memory are written.
   for (const f of ['witness-keys.json', 'witnesses.vkeys', 'witness-state.json'])
     t.false(existsSync(join(dataDir, f)), f);
+  t.false('witnesses' in state.files, 'nor does the state name a witness keys file');
   // Tokens: the platform's claim set and sub format, 5-minute default lifetime.
   const gh = decodeTokenClaims(
     mintSandboxToken(dataDir, { platform: 'github', repo: 'org/repo', environment: 'production' }),

@@ -14,12 +14,16 @@ import { StellaError } from '../../../src/errors.js';
 import { sandboxPath } from '../../../src/sandbox/server/data-dir.js';
 import { parseSignedNote } from '../../../src/tlog/note.js';
 import { runCli } from '../../helpers/cli.js';
+import { readSandboxState } from '../../../src/sandbox/server/data-dir.js';
 import { checkpointOf, consistencyKit, noteOf } from '../../helpers/consistency-kit.js';
 
 test('a restarted sandbox witness still refuses a forked history', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'stella-witness-state-'));
   const dataDir = join(root, 'sandbox');
   const first = await startSandbox({ dataDir, port: 0, witnesses: 1 });
+  // The state names the witnesses' vkeys file, which `trust witness add` reads.
+  const vkeys = readSandboxState(dataDir)?.files.witnesses;
+  t.true(vkeys !== undefined && existsSync(vkeys), String(vkeys));
   let before;
   try {
     before = await consistencyKit(first, root).sign();
