@@ -19,3 +19,23 @@ export function unsatisfiableHint(pattern: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * How an issuer given (on the command line or in a policy file) differs from the
+ * certificate's when a person would not see it: a trailing `/`, letter case. Said after a
+ * mismatch; the comparison itself stays exact. (White space in an issuer is refused before.)
+ */
+export function nearMissHint(given: string, actual: string): string | undefined {
+  if (given === actual) return undefined;
+  if (given.replace(/\/+$/, '') === actual.replace(/\/+$/, ''))
+    return 'differs only by a trailing /';
+  if (given.toLowerCase() === actual.toLowerCase()) return 'differs only in letter case';
+  return undefined;
+}
+
+/** A pattern with white space at either end (pasted, most likely): said after a mismatch and by --explain. */
+export function surroundingSpaceHint(pattern: string): string | undefined {
+  return /^\s|\s$/.test(pattern)
+    ? `The identity pattern ${quoted(pattern)} has white space at its start or end, which is matched as any other character is`
+    : undefined;
+}

@@ -12,6 +12,7 @@ import { identityCandidates, type IdentityCandidate } from '../x509/identity-can
 import { certificateKeyOf, type VerifyInput, type VerifyState } from './context.js';
 import type { CertificateIdentityPolicy } from './policy.js';
 import { listed, quoted } from '../util/text.js';
+import { nearMissHint, surroundingSpaceHint } from './identity-hints.js';
 
 export interface CandidateExplanation {
   field: string;
@@ -88,7 +89,9 @@ export function explainIdentity(
     patterns: policy.patterns.map((p) => p.pattern),
     candidates,
     extensions,
-    hints: policy.patterns.flatMap((p) => (p.unsatisfiable ? [p.unsatisfiable] : [])),
+    hints: policy.patterns.flatMap((p) =>
+      [p.unsatisfiable, surroundingSpaceHint(p.pattern)].filter((h) => h !== undefined),
+    ),
   };
 }
 
@@ -112,10 +115,13 @@ export function verifyIdentityStep(input: VerifyInput, state: VerifyState): Iden
       { explain },
     );
   if (!id.issuers.includes(issuer)) {
+    const near = id.issuers
+      .map((given) => [given, nearMissHint(given, issuer)] as const)
+      .find(([, hint]) => hint !== undefined);
     fail(
       'ISSUER_MISMATCH',
       'policy',
-      `issuer mismatch: certificate issuer ${quoted(issuer)}, expected ${expected}`,
+      `issuer mismatch: certificate issuer ${quoted(issuer)}, expected ${expected}${near ? ` (${quoted(near[0])} ${near[1]!}: issuers are compared exactly)` : ''}`,
       { actual: issuer, expected: id.issuers.length === 1 ? id.issuers[0] : id.issuers, explain },
     );
   }

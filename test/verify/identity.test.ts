@@ -47,13 +47,15 @@ function issuerRefused(
   r: Awaited<ReturnType<typeof verifyWithIssuers>>,
   certIssuer: string,
   policyIssuer: string,
+  /** How the two differ, when a person would not see it (said, the comparison still exact). */
+  nearMiss?: string,
 ): void {
   t.false(r.ok, `certificate issuer ${certIssuer} accepted for policy issuer ${policyIssuer}`);
   t.is(r.error?.code, 'ISSUER_MISMATCH', r.error?.message);
   t.is(r.error?.check, 'policy');
   t.is(
     r.error?.message,
-    `issuer mismatch: certificate issuer ${JSON.stringify(certIssuer)}, expected ${JSON.stringify(policyIssuer)}`,
+    `issuer mismatch: certificate issuer ${JSON.stringify(certIssuer)}, expected ${JSON.stringify(policyIssuer)}${nearMiss ? ` (${JSON.stringify(policyIssuer)} ${nearMiss}: issuers are compared exactly)` : ''}`,
   );
   // Every earlier step passed: the refusal is the issuer comparison and nothing else.
   t.deepEqual(
@@ -83,17 +85,18 @@ test('the OIDC issuer is compared exactly: a certificate issuer that merely star
 });
 
 test('the OIDC issuer is compared exactly: a pinned issuer that extends, truncates or re-cases the certificate issuer is refused', async (t) => {
-  for (const policyIssuer of [
-    `${ISSUER_URL}/`,
-    ISSUER_URL.slice(0, -1),
-    ISSUER_URL.replace('https://', ''),
-    ISSUER_URL.toUpperCase(),
-  ]) {
+  for (const [policyIssuer, nearMiss] of [
+    [`${ISSUER_URL}/`, 'differs only by a trailing /'],
+    [ISSUER_URL.slice(0, -1), undefined],
+    [ISSUER_URL.replace('https://', ''), undefined],
+    [ISSUER_URL.toUpperCase(), 'differs only in letter case'],
+  ] as const) {
     issuerRefused(
       t,
       await verifyWithIssuers('exact', ISSUER_URL, policyIssuer),
       ISSUER_URL,
       policyIssuer,
+      nearMiss,
     );
   }
   // Whitespace, control characters and wildcards never reach the comparison: refused when the policy is built.
@@ -291,4 +294,45 @@ test('an extension the policy names must match, whole: a value that differs, or 
   t.false(absent.ok);
   t.is(absent.error?.code, 'EXTENSION_MISMATCH');
   t.regex(absent.error?.message ?? '', /the certificate has no .* extension/);
+});
+
+test('a pattern with white space at either end (pasted) is said to have it, after the mismatch and by --explain; the comparison is unchanged', (t) => {
+  const leaf = leafWithSan({ uris: ['https://example.test/ci'] });
+  const hint =
+    'The identity pattern "https://example\\\\.test/ci " has white space at its start or end, which is matched as any other character is';
+  const refused = t.throws(
+    () =>
+      identityStep(
+        leaf,
+        'https://example\\.test/ci ',
+        'https://token.actions.githubusercontent.com',
+      ),
+    { instanceOf: StellaError },
+  );
+  t.is(refused?.code, 'IDENTITY_MISMATCH');
+  t.true(refused?.message.endsWith(`. ${hint}`), refused?.message);
+  const explain = explainIdentity(
+    buildPolicy({
+      certificateIdentity: ' https://example\\.test/ci',
+      certificateOidcIssuer: 'https://token.actions.githubusercontent.com',
+      now: NOW,
+    }).identity!,
+    leaf,
+  );
+  t.deepEqual(explain.hints, [
+    'The identity pattern " https://example\\\\.test/ci" has white space at its start or end, which is matched as any other character is',
+  ]);
+  t.deepEqual(explain.candidates[0]?.matches, [], 'still no match');
+  // Without the space: no hint, and the identity matches.
+  t.deepEqual(
+    explainIdentity(
+      buildPolicy({
+        certificateIdentity: 'https://example\\.test/ci',
+        certificateOidcIssuer: 'https://token.actions.githubusercontent.com',
+        now: NOW,
+      }).identity!,
+      leaf,
+    ).hints,
+    [],
+  );
 });
