@@ -505,6 +505,28 @@ test('the streamed tar reader hands out views into the chunk that holds an entry
   t.is(await s.next(), undefined);
 });
 
+test('the streamed tar reader hands out an entry as chunks once: a second dataChunks, or one before any entry, is a caller bug said as such', async (t) => {
+  const open = () =>
+    new StrictTarStream(bytesSource(archive(MANIFEST, BUNDLE, END)).open(), {
+      namePattern: EXPORT_NAME_PATTERN,
+      maxEntries: 10,
+      maxArchiveBytes: 1 << 24,
+      maxDepth: 3,
+      maxSize: entryLimit,
+    });
+  const drain = async (s: StrictTarStream): Promise<number> => {
+    let n = 0;
+    for await (const c of s.dataChunks()) n += c.byteLength;
+    return n;
+  };
+  const message = 'StrictTarStream.dataChunks: no unread entry';
+  await t.throwsAsync(drain(open()), { instanceOf: Error, message });
+  const s = open();
+  t.is((await s.next())?.name, 'manifest.cbor');
+  t.is(await drain(s), 1, "the manifest's one byte");
+  await t.throwsAsync(drain(s), { instanceOf: Error, message });
+});
+
 test('gzip: a stream cut inside the deflate data and one cut inside the trailer are refused by name', async (t) => {
   const gz = new Uint8Array(gzipSync(archive(MANIFEST, BUNDLE, END)));
   t.regex(
