@@ -93,6 +93,8 @@ const TARGET_DIRS = [
 ];
 /** The command files mutated, with the CLI tests that run them. */
 const COMMAND_TESTS: Record<string, string[]> = {
+  // --key and --seal-key as cosign names keys (env://VAR), on every verify path.
+  'src/commands/key-ref.ts': ['test/commands/attest/verify-refusals.test.ts'],
   'src/commands/argv.ts': [
     'test/commands/attest/registry.test.ts',
     'test/commands/attest/verify-refusals.test.ts',
@@ -194,6 +196,7 @@ const RENDER_TESTS: Record<string, string[]> = (() => {
  * type, and the commands' logic and output.
  */
 const TARGET_FILES = [
+  'src/model/media-types.ts',
   'src/crypto.ts',
   'src/crypto-prehash.ts',
   'src/trust/trusted-root.ts',
