@@ -109,7 +109,8 @@ export function parseJsonStrict(input: string | Uint8Array, opts: StrictJsonOpti
  * UTF-16 JSON, said as such: PowerShell 5 writes `>` redirections as UTF-16LE with a byte order
  * mark, and what the decoder and JSON.parse would say of it ("invalid UTF-8", or "expected
  * property name at position 1" without a BOM) does not tell the user what to change. Without a
- * BOM, JSON's first two characters are ASCII, so every other byte of the four is NUL.
+ * BOM, JSON's first two characters are ASCII, so every other byte of the four is NUL; fewer
+ * than four bytes tell nothing (and past its end, `b[3] !== 0` would hold for `00 7B 00`).
  */
 function utf16Of(b: Uint8Array): string | undefined {
   if (b[0] === 0xff && b[1] === 0xfe) return 'UTF-16LE (it starts with the byte order mark FF FE)';

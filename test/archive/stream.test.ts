@@ -652,3 +652,39 @@ test('zeros after the end-of-archive marker: up to 1 MiB is padding, a block mor
   t.is(e.code, 'ARCHIVE_INVALID');
   t.regex(e.message, /more than 1 MiB of zeros after the end-of-archive marker/);
 });
+
+test("errors that are not the archive's own pass through the reader as they were thrown, unnamed", async (t) => {
+  const body = utf8.encode('{}');
+  const tar = await writeTar([
+    {
+      name: 'manifest.cbor',
+      data: manifestFor([{ digest: `sha256:${H}`, path: B0, bytes: body }]),
+    },
+    { name: B0, data: body },
+  ]);
+  const src = { name: 'archive x.tar', open: bytesSource(tar).open };
+  // A callback's own refusal (another check), and a plain Error (a bug), are the same objects.
+  for (const thrown of [
+    new StellaError('INPUT_INVALID', 'policy', 'not mine'),
+    new Error('a bug'),
+  ]) {
+    const e = await t.throwsAsync(
+      readExportArchiveStream(src, {
+        onBundle: () => {
+          throw thrown;
+        },
+      }),
+    );
+    t.is(e, thrown);
+    t.is(e?.message, thrown.message);
+  }
+  // Control: the reader's own refusal of the same archive is named.
+  const cut = await t.throwsAsync(
+    readExportArchiveStream({
+      name: 'archive x.tar',
+      open: bytesSource(tar.subarray(0, 700)).open,
+    }),
+    { instanceOf: StellaError },
+  );
+  t.regex(cut?.message ?? '', /^archive x\.tar is truncated/);
+});

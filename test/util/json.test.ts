@@ -203,7 +203,21 @@ test('UTF-16 JSON, with a byte order mark or without, is refused as UTF-16, not 
       'BUNDLE_MALFORMED',
       new RegExp(`: the input is ${named}, not UTF-8, which JSON requires; save it as UTF-8$`),
     );
-  // Four bytes that are no such pattern are judged as UTF-8 JSON, as before.
-  refused(t, Uint8Array.of(0x7b, 0x00, 0x7d, 0x20), 'BUNDLE_MALFORMED', /malformed JSON/);
+  // Bytes that are no such pattern are judged as UTF-8 JSON, as before: a NUL in one place only,
+  // or too few bytes to tell.
+  for (const bytes of [
+    [0x7b, 0x00, 0x7d, 0x20],
+    [0x5b, 0x31, 0x2c, 0x00],
+    [0x00, 0x5b, 0x31, 0x5d],
+    [0x5b, 0x00, 0x00, 0x00],
+    [0x7b, 0x00],
+    [0x00, 0x7b, 0x00],
+  ])
+    refused(
+      t,
+      Uint8Array.from(bytes),
+      'BUNDLE_MALFORMED',
+      /^malformed JSON in test document: (?!the input is UTF-16)/,
+    );
   t.deepEqual(parseJsonStrict(Uint8Array.of(0x5b, 0x31, 0x5d), opts), [1]);
 });

@@ -19,6 +19,7 @@ import { OID } from '../../src/x509/oids.js';
 import { ISSUER_URL, signBlob, testAuthority } from '../helpers/authority-bundles.js';
 import { buildPki, defaultLeafExtensions, leafCert } from '../x509/helpers.js';
 import { literalPattern } from '../../src/verify/identity-pattern.js';
+import { nearMissHint } from '../../src/verify/identity-hints.js';
 
 const ARTIFACT = utf8.encode('identity test artifact\n');
 const T = Date.UTC(2025, 5, 1, 12, 0, 0);
@@ -335,4 +336,13 @@ test('a pattern with white space at either end (pasted) is said to have it, afte
     ).hints,
     [],
   );
+});
+
+test('nearMissHint names only a difference a person would not see, and none for the same text', (t) => {
+  t.is(nearMissHint('https://a.example', 'https://a.example'), undefined);
+  t.is(nearMissHint('https://a.example/', 'https://a.example/'), undefined);
+  t.is(nearMissHint('https://a.example/', 'https://a.example'), 'differs only by a trailing /');
+  t.is(nearMissHint('https://a.example', 'https://a.example//'), 'differs only by a trailing /');
+  t.is(nearMissHint('https://A.example', 'https://a.example'), 'differs only in letter case');
+  t.is(nearMissHint('https://a.example/x', 'https://a.example'), undefined);
 });
