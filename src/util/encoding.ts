@@ -187,3 +187,20 @@ export const utf8 = new TextEncoder();
  * JSON passed the byte-for-byte canonical check.
  */
 export const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Text that is UTF-16, said as such where UTF-8 is required: PowerShell 5 writes `>`
+ * redirections as UTF-16LE with a byte order mark (`cosign public-key > key.pub` among them),
+ * and what a UTF-8 reader says of it ("invalid UTF-8", or for JSON "expected property name at
+ * position 1" without a BOM) does not tell the user what to change. Without a BOM, text that
+ * starts with two ASCII characters (JSON, PEM, YAML do) has every other byte of the four NUL;
+ * fewer than four bytes tell nothing (and past its end, `b[3] !== 0` would hold for `00 7B 00`).
+ */
+export function utf16Form(b: Uint8Array): string | undefined {
+  if (b[0] === 0xff && b[1] === 0xfe) return 'UTF-16LE (it starts with the byte order mark FF FE)';
+  if (b[0] === 0xfe && b[1] === 0xff) return 'UTF-16BE (it starts with the byte order mark FE FF)';
+  if (b.length < 4) return undefined;
+  if (b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) return 'UTF-16LE';
+  if (b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0) return 'UTF-16BE';
+  return undefined;
+}

@@ -47,7 +47,7 @@ import {
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import type { DigestName } from './digest.js';
-import { utf8Decoder } from './encoding.js';
+import { utf16Form, utf8Decoder } from './encoding.js';
 import { PATH_CHARS_SHOWN, quoted } from './text.js';
 import { processRuns, tmpdir } from './os.js';
 
@@ -375,6 +375,13 @@ export function readFileBounded(path: string, opts: BoundedReadOptions): Uint8Ar
  */
 export function readTextFileBounded(path: string, opts: BoundedReadOptions): string {
   const bytes = readFileBounded(path, opts);
+  const utf16 = utf16Form(bytes);
+  if (utf16 !== undefined)
+    throw inputError(
+      { ...opts, ...opts.textError },
+      path,
+      `${utf16}, not UTF-8 text: save it as UTF-8`,
+    );
   try {
     const text = utf8Decoder.decode(bytes);
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;

@@ -7,7 +7,7 @@
  * grammar check and builds the value.
  */
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
-import { decodeBase64, isWellFormedText, utf8Decoder } from './encoding.js';
+import { decodeBase64, isWellFormedText, utf16Form, utf8Decoder } from './encoding.js';
 import { quoted } from './text.js';
 
 export interface StrictJsonOptions {
@@ -72,7 +72,7 @@ export function parseJsonStrict(input: string | Uint8Array, opts: StrictJsonOpti
         `${opts.what} is larger than the ${opts.maxBytes}-byte limit (${input.byteLength} bytes)`,
       );
     }
-    const utf16 = utf16Of(input);
+    const utf16 = utf16Form(input);
     if (utf16) malformed(`the input is ${utf16}, not UTF-8, which JSON requires; save it as UTF-8`);
     try {
       text = utf8Decoder.decode(input);
@@ -103,22 +103,6 @@ export function parseJsonStrict(input: string | Uint8Array, opts: StrictJsonOpti
   } catch (e) {
     return malformed(e instanceof Error ? e.message : String(e), { cause: e });
   }
-}
-
-/**
- * UTF-16 JSON, said as such: PowerShell 5 writes `>` redirections as UTF-16LE with a byte order
- * mark, and what the decoder and JSON.parse would say of it ("invalid UTF-8", or "expected
- * property name at position 1" without a BOM) does not tell the user what to change. Without a
- * BOM, JSON's first two characters are ASCII, so every other byte of the four is NUL; fewer
- * than four bytes tell nothing (and past its end, `b[3] !== 0` would hold for `00 7B 00`).
- */
-function utf16Of(b: Uint8Array): string | undefined {
-  if (b[0] === 0xff && b[1] === 0xfe) return 'UTF-16LE (it starts with the byte order mark FF FE)';
-  if (b[0] === 0xfe && b[1] === 0xff) return 'UTF-16BE (it starts with the byte order mark FE FF)';
-  if (b.length < 4) return undefined;
-  if (b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) return 'UTF-16LE';
-  if (b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0) return 'UTF-16BE';
-  return undefined;
 }
 
 /**

@@ -9,6 +9,8 @@ import {
   isWellFormedText,
   toHex,
   toLatin1,
+  utf16Form,
+  utf8,
   utf8Decoder,
 } from '../../src/util/encoding.js';
 import { StellaError } from '../../src/errors.js';
@@ -158,4 +160,23 @@ test('utf8Decoder keeps a leading byte order mark as U+FEFF: two byte strings ne
   t.is(utf8Decoder.decode(Uint8Array.of(0xef, 0xbb, 0xbf, 0x61)), '\ufeffa');
   t.is(utf8Decoder.decode(Uint8Array.of(0x61)), 'a');
   t.throws(() => utf8Decoder.decode(Uint8Array.of(0xef, 0xbb)));
+});
+
+test('utf16Form: a UTF-16 byte order mark, or ASCII text with every other byte NUL, from four bytes', (t) => {
+  const le = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf16le'));
+  const be = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf16le').swap16());
+  t.is(utf16Form(Uint8Array.of(0xff, 0xfe)), 'UTF-16LE (it starts with the byte order mark FF FE)');
+  t.is(utf16Form(Uint8Array.of(0xfe, 0xff)), 'UTF-16BE (it starts with the byte order mark FE FF)');
+  t.is(utf16Form(le('{"')), 'UTF-16LE');
+  t.is(utf16Form(be('--')), 'UTF-16BE');
+  for (const bytes of [
+    utf8.encode('{"a":1}'),
+    Uint8Array.of(0x7b, 0x00, 0x7d),
+    Uint8Array.of(0x00, 0x7b, 0x00),
+    Uint8Array.of(0x7b, 0x00, 0x7d, 0x20),
+    Uint8Array.of(0x00, 0x7b, 0x7d, 0x00),
+    Uint8Array.of(0xef, 0xbb, 0xbf, 0x7b),
+    new Uint8Array(0),
+  ])
+    t.is(utf16Form(bytes), undefined, Buffer.from(bytes).toString('hex'));
 });

@@ -99,6 +99,24 @@ test('H54 readTextFileBounded: UTF-8 text (a byte-order mark dropped); other byt
       /^--thing ".*key\.pem": not UTF-8 text$/,
     );
   }
+  // UTF-16 (PowerShell 5's `>`), with a byte order mark or without, is named as such.
+  const pem = '-----BEGIN PUBLIC KEY-----\n';
+  for (const [bytes, form] of [
+    [
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(pem, 'utf16le')]),
+      'UTF-16LE \\(it starts with the byte order mark FF FE\\)',
+    ],
+    [Buffer.from(pem, 'utf16le'), 'UTF-16LE'],
+    [Buffer.from(pem, 'utf16le').swap16(), 'UTF-16BE'],
+  ] as const) {
+    writeFileSync(text, bytes);
+    refused(
+      t,
+      () => readTextFileBounded(text, { ...opts, code: 'CONFIG_INVALID' }),
+      'CONFIG_INVALID',
+      new RegExp(`^--thing ".*key\\.pem": ${form}, not UTF-8 text: save it as UTF-8$`),
+    );
+  }
   writeFileSync(text, Buffer.alloc(1025, 0x61));
   refused(
     t,

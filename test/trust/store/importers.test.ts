@@ -426,6 +426,28 @@ test('a trusted_root.json refuses window and URL flags (it carries its own)', (t
   );
 });
 
+test('an import file in UTF-16 is named as such; other bytes that are not UTF-8 are refused as before', (t) => {
+  const json = JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot.v0.2+json' });
+  for (const [bytes, form] of [
+    [
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(json, 'utf16le')]),
+      'UTF-16LE (it starts with the byte order mark FF FE)',
+    ],
+    [Buffer.from('-----BEGIN PUBLIC KEY-----\n', 'utf16le'), 'UTF-16LE'],
+  ] as const) {
+    const e = t.throws(() => planImport(new Uint8Array(bytes)), { instanceOf: StellaError });
+    t.is(e?.code, 'IMPORT_INVALID');
+    t.is(
+      e?.message,
+      `import file is ${form}, not UTF-8 text (expected JSON or PEM): save it as UTF-8`,
+    );
+  }
+  const latin1 = t.throws(() => planImport(Uint8Array.of(0x6b, 0xe9, 0x79)), {
+    instanceOf: StellaError,
+  });
+  t.is(latin1?.message, 'import file is not UTF-8 text (expected JSON or PEM)');
+});
+
 test('an import of exactly MAX_IMPORT_BYTES is read; one byte more is refused before it is parsed', (t) => {
   const doc = JSON.stringify({
     mediaType: 'application/vnd.dev.sigstore.trustedroot.v0.2+json',
