@@ -62,6 +62,13 @@ test('vkeys round-trip, including a key whose base64 holds "+", and PEM keys rea
     err(() => parseWitnessKey(w.pem)),
     'WITNESS_INVALID',
   );
+  // A PEM key's --name must be a signed-note key name: non-empty, no spaces, no "+".
+  for (const name of ['', 'two words', 'a+b'])
+    t.is(
+      t.throws(() => parseWitnessKey(w.pem, name), { instanceOf: StellaError })?.message,
+      `witness name ${JSON.stringify(name)} is not a valid signed-note key name (non-empty, no spaces or "+")`,
+      name,
+    );
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
     .publicKey.export({ format: 'pem', type: 'spki' })
     .toString();

@@ -277,6 +277,15 @@ test('a rotation that hands over to new keys with a new threshold sets it, once,
   );
 });
 
+test('a rotation signed by the keys but whose root trusts nothing is refused on the receiving side, the store unchanged', async (t) => {
+  // createRotation refuses to make one; another tool could (or a key holder gone wrong).
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  const empty = trustedRootOf([]);
+  const tar = await craftTar(canonicalJson(payloadFor(empty, 1, EXPIRES)), empty, k);
+  refusedUnchanged(t, file, tar, 'ROTATION_INVALID', /^root\.json has no entries$/);
+});
+
 test('G43/G44: one key counts once — the same signature repeated under another key id does not meet K=2', async (t) => {
   const k = keys(2);
   const file = storeWithKeys(k, 2);
@@ -889,6 +898,42 @@ test('H53: a rotation whose root lists an entry imported by hand is refused (ROT
   const e = entry(file, id);
   t.is(e.validUntil, new Date(handEnd).toISOString());
   t.is(e.rotationVersion, null);
+});
+
+test('H53: a root that lists a stored entry twice plans one change for it: one conflict named once, or one adoption', async (t) => {
+  const k = keys(2);
+  const file = storeWithKeys(k, 2);
+  const id = importByHand(file, NOW - 2 * YEAR, NOW + YEAR);
+  const twice = trustedRootOf([caEntry([A_DER], NOW - 2 * YEAR), caEntry([A_DER], NOW - 2 * YEAR)]);
+  const tar = await rotationTar({ root: twice, version: 1, expires: EXPIRES, signers: k });
+  const e = t.throws(() => apply(file, tar), { instanceOf: StellaError }) as StellaError;
+  t.is(e.code, 'ROTATION_CONFLICT');
+  t.regex(
+    e.message,
+    new RegExp(
+      `lists an entry imported by hand: #${id} ca [^#]*\\(imported by hand from root-a\\.pem\\); rotations`,
+    ),
+  );
+  t.regex(
+    e.message,
+    new RegExp(`\\(to hand it to rotations, with the window the rotation gives: --adopt ${id}\\)$`),
+  );
+  // Adopted, the entry listed twice is one adoption.
+  const s = openTrustStore(file);
+  try {
+    const r = applyRotation(
+      s,
+      tar,
+      { sourceFile: 'r.tar', adopt: [id] },
+      { now: NOW, command: 'x' },
+    );
+    t.deepEqual(
+      r.changes.map((c) => c.action),
+      ['adopt'],
+    );
+  } finally {
+    s.close();
+  }
 });
 
 test('H53: rotations never touch a hand-imported entry they do not list: dropping everything keeps its own end', async (t) => {
