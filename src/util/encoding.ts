@@ -204,3 +204,22 @@ export function utf16Form(b: Uint8Array): string | undefined {
   if (b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0) return 'UTF-16BE';
   return undefined;
 }
+
+/**
+ * Bytes read as UTF-8 text, strictly, or what is wrong with them: UTF-16 named as such, else
+ * "not UTF-8 text". One reading for every text input (files a person writes, imports, keys);
+ * a lenient decoder would turn bad bytes into U+FFFD and leave the parser after it to report
+ * something else.
+ */
+export function decodeUtf8Text(
+  bytes: Uint8Array,
+): { ok: true; text: string } | { ok: false; problem: string } {
+  const utf16 = utf16Form(bytes);
+  if (utf16 !== undefined)
+    return { ok: false, problem: `${utf16}, not UTF-8 text: save it as UTF-8` };
+  try {
+    return { ok: true, text: utf8Decoder.decode(bytes) };
+  } catch {
+    return { ok: false, problem: 'not UTF-8 text' };
+  }
+}

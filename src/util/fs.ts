@@ -47,7 +47,7 @@ import {
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
 import type { DigestName } from './digest.js';
-import { utf16Form, utf8Decoder } from './encoding.js';
+import { decodeUtf8Text } from './encoding.js';
 import { PATH_CHARS_SHOWN, quoted } from './text.js';
 import { processRuns, tmpdir } from './os.js';
 
@@ -374,21 +374,10 @@ export function readFileBounded(path: string, opts: BoundedReadOptions): Uint8Ar
  * as Windows editors save them; JSON, which its peers refuse with one, is read from bytes.
  */
 export function readTextFileBounded(path: string, opts: BoundedReadOptions): string {
-  const bytes = readFileBounded(path, opts);
-  const utf16 = utf16Form(bytes);
-  if (utf16 !== undefined)
-    throw inputError(
-      { ...opts, ...opts.textError },
-      path,
-      `${utf16}, not UTF-8 text: save it as UTF-8`,
-    );
-  try {
-    const text = utf8Decoder.decode(bytes);
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  } catch (e) {
-    const content = { ...opts, ...opts.textError };
-    throw inputError(content, path, 'not UTF-8 text', undefined, e);
-  }
+  const decoded = decodeUtf8Text(readFileBounded(path, opts));
+  if (!decoded.ok) throw inputError({ ...opts, ...opts.textError }, path, decoded.problem);
+  const text = decoded.text;
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** What a path holds, seen before another library (SQLite) opens it. */

@@ -6,7 +6,7 @@
 import { fail, StellaError } from '../../errors.js';
 import { parsePublicKey, sha256, spkiOf } from '../../crypto.js';
 import { parseJsonStrict } from '../../util/json.js';
-import { utf16Form, utf8Decoder } from '../../util/encoding.js';
+import { decodeUtf8Text } from '../../util/encoding.js';
 import {
   parseCertificate,
   verifyCertificateSignature,
@@ -240,15 +240,9 @@ export function planImport(bytes: Uint8Array, opts: ImportOptions = {}): ImportP
   if (bytes.byteLength > MAX_IMPORT_BYTES)
     fail('IMPORT_INVALID', 'trust-store', `import file is larger than ${MAX_IMPORT_BYTES} bytes`);
   checkWindowFlags(opts);
-  const utf16 = utf16Form(bytes);
-  if (utf16 !== undefined)
-    invalid(`import file is ${utf16}, not UTF-8 text (expected JSON or PEM): save it as UTF-8`);
-  let text: string;
-  try {
-    text = utf8Decoder.decode(bytes);
-  } catch {
-    return invalid('import file is not UTF-8 text (expected JSON or PEM)');
-  }
+  const decoded = decodeUtf8Text(bytes);
+  if (!decoded.ok) return invalid(`import file (expected JSON or PEM): ${decoded.problem}`);
+  const text = decoded.text;
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{')) {
     const doc = parseJsonStrict(bytes, {

@@ -4,7 +4,7 @@
  */
 import { fail } from '../../errors.js';
 import { sha256 } from '../../crypto.js';
-import { toHex } from '../../util/encoding.js';
+import { decodeUtf8Text, toHex } from '../../util/encoding.js';
 import { readFileBounded } from '../../util/fs.js';
 import { sqliteCreationUndo } from '../../util/sqlite-file.js';
 import { TRUSTED_ROOT_LIMITS } from '../trusted-root.js';
@@ -38,15 +38,18 @@ export interface InitResult {
   rotationKeys: { added: string[]; duplicates: string[]; threshold: number };
 }
 
+/** The --rotation-keys file's keys: UTF-8 text, strictly (as every key file), then PEM. */
+function rotationKeysOf(file: SourceFile): ReturnType<typeof parsePublicKeysPem> {
+  const what = `--rotation-keys ${file.path}`;
+  const decoded = decodeUtf8Text(file.bytes);
+  if (!decoded.ok) fail('ROTATION_KEYS_INVALID', 'rotation', `${what}: ${decoded.problem}`);
+  return parsePublicKeysPem(decoded.text, what);
+}
+
 export function initStore(path: string, opts: InitOptions, ctx: ChangeContext): InitResult {
   if (opts.threshold !== undefined && !opts.rotationKeys)
     fail('INPUT_INVALID', 'trust-store', '--threshold needs --rotation-keys FILE');
-  const keys = opts.rotationKeys
-    ? parsePublicKeysPem(
-        Buffer.from(opts.rotationKeys.bytes).toString('utf8'),
-        `--rotation-keys ${opts.rotationKeys.path}`,
-      )
-    : [];
+  const keys = opts.rotationKeys ? rotationKeysOf(opts.rotationKeys) : [];
   const pgPath = publicGoodTrustedRootPath();
   const pgBytes = opts.withPublicGood
     ? readFileBounded(pgPath, {

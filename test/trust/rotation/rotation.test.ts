@@ -3,6 +3,7 @@
  * behind (nothing).
  */
 import test from 'ava';
+import { existsSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import { StellaError } from '../../../src/errors.js';
 import { openTrustStore, readSnapshot } from '../../../src/trust/store/db.js';
@@ -312,6 +313,46 @@ test('G43/G44: one key counts once — the same signature repeated under another
     ],
   );
   refusedUnchanged(t, file, dup, 'ROTATION_THRESHOLD_NOT_MET', /1 of the 2/);
+});
+
+test('--rotation-keys is read as UTF-8 text strictly: UTF-16 and other bytes are refused by name, no store made; a leading BOM is read', (t) => {
+  const k = keys(2);
+  const pem = k.map((x) => x.publicPem).join('');
+  const init = (bytes: Uint8Array, label: string) => {
+    const file = tempStorePath(label);
+    return {
+      file,
+      run: () =>
+        initStore(
+          file,
+          { rotationKeys: { path: 'keys.pem', bytes }, threshold: 2 },
+          { now: NOW, command: 'init' },
+        ),
+    };
+  };
+  for (const [label, bytes, problem] of [
+    [
+      'utf16',
+      new Uint8Array(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(pem, 'utf16le')])),
+      'UTF-16LE (it starts with the byte order mark FF FE), not UTF-8 text: save it as UTF-8',
+    ],
+    [
+      'latin1',
+      new Uint8Array(Buffer.concat([Buffer.from([0xe9, 0x0a]), Buffer.from(pem)])),
+      'not UTF-8 text',
+    ],
+  ] as const) {
+    const { file, run } = init(bytes, label);
+    const e = t.throws(run, { instanceOf: StellaError });
+    t.is(e?.code, 'ROTATION_KEYS_INVALID', label);
+    t.is(e?.message, `--rotation-keys keys.pem: ${problem}`, label);
+    t.false(existsSync(file), `${label}: no store made`);
+  }
+  const bom = init(
+    new Uint8Array(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(pem)])),
+    'bom',
+  );
+  t.deepEqual(bom.run().rotationKeys.added.length, 2);
 });
 
 test('G44: rotation keys without a threshold are refused at init and at keys add; the same threshold again is no change', (t) => {

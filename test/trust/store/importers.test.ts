@@ -439,13 +439,13 @@ test('an import file in UTF-16 is named as such; other bytes that are not UTF-8 
     t.is(e?.code, 'IMPORT_INVALID');
     t.is(
       e?.message,
-      `import file is ${form}, not UTF-8 text (expected JSON or PEM): save it as UTF-8`,
+      `import file (expected JSON or PEM): ${form}, not UTF-8 text: save it as UTF-8`,
     );
   }
   const latin1 = t.throws(() => planImport(Uint8Array.of(0x6b, 0xe9, 0x79)), {
     instanceOf: StellaError,
   });
-  t.is(latin1?.message, 'import file is not UTF-8 text (expected JSON or PEM)');
+  t.is(latin1?.message, 'import file (expected JSON or PEM): not UTF-8 text');
 });
 
 test('an import of exactly MAX_IMPORT_BYTES is read; one byte more is refused before it is parsed', (t) => {
