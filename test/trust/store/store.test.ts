@@ -220,6 +220,19 @@ test('retire closes the window at --at (inclusive) and never re-opens it; histor
     code(t, () => retireEntry(s, 3, Date.UTC(2000, 0, 1), CTX)),
     'INPUT_INVALID',
   );
+  // The window's first instant is a retirement time (a window of one instant, inclusive); the
+  // instant before it is not.
+  const third = listEntries(s).find((e) => e.id === 3)!;
+  const from = Date.parse(third.validFrom);
+  const before = t.throws(() => retireEntry(s, 3, from - 1, CTX), { instanceOf: StellaError });
+  t.is(before?.code, 'INPUT_INVALID');
+  t.is(
+    before?.message,
+    `--at ${new Date(from - 1).toISOString()} is before entry 3's window starts (${third.validFrom})`,
+  );
+  const exact = retireEntry(s, 3, from, CTX);
+  t.true(exact.changed);
+  t.is(exact.entry.effectiveUntil, third.validFrom);
   s.close();
 });
 
