@@ -32,14 +32,14 @@ import {
 import { serializeBundle } from '../../../src/bundle/serialize.js';
 import { sha256 } from '../../../src/crypto.js';
 import { toHex, utf8 } from '../../../src/util/encoding.js';
-import { EXIT_CODES } from '../../../src/errors.js';
+import { EXIT_CODES, StellaError } from '../../../src/errors.js';
 import { buildExportArchive } from '../../../src/archive/export.js';
 import { readTarStrict, writeTar } from '../../../src/archive/tar.js';
 import { EXPORT_TAR_LIMITS } from '../../../src/archive/export.js';
 import { AttestationStore } from '../../../src/store/attestations.js';
 import { tempDir } from '../../helpers/temp.js';
 import { tamperedSignature } from '../../helpers/crafted-bundles.js';
-import { parseJobs } from '../../../src/commands/attest/shipment-run.js';
+import { parseJobs, selectArtifacts } from '../../../src/commands/attest/shipment-run.js';
 import { availableParallelism } from '../../../src/util/os.js';
 import { literalPattern } from '../../../src/verify/identity-pattern.js';
 
@@ -1208,3 +1208,17 @@ function jobsWarningTail(): string {
   const cores = availableParallelism();
   return `is more than the ${cores} ${cores === 1 ? 'core' : 'cores'} this process can use: each extra worker thread costs memory (about 13 MB) and start-up time, and verifies nothing faster`;
 }
+
+test('an artifact chosen by a digest other than sha256 is refused by name: export archives are keyed by sha256', (t) => {
+  const sha512 = `sha512:${'ab'.repeat(64)}`;
+  const e = t.throws(() => selectArtifacts({ all: false, artifacts: [sha512] }), {
+    instanceOf: StellaError,
+  });
+  t.is(e?.code, 'INPUT_INVALID');
+  t.regex(
+    e?.message ?? '',
+    /^--artifact "sha512:[ab]+"… \(135 characters\): export archives are keyed by sha256 digests$/,
+  );
+  const sha256 = `sha256:${'cd'.repeat(32)}`;
+  t.deepEqual([...selectArtifacts({ all: false, artifacts: [sha256] })!.keys()], [sha256]);
+});
