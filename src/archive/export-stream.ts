@@ -70,7 +70,10 @@ function mismatch(message: string, details?: Record<string, unknown>): never {
 function namingArchive(src: ArchiveSource, e: unknown): unknown {
   if (!(e instanceof StellaError) || e.check !== 'archive') return e;
   const m = e.message;
-  return e.reworded(m.startsWith('archive ') ? `${src.name} ${m.slice(8)}` : `${src.name}: ${m}`);
+  const said = 'archive ';
+  return e.reworded(
+    m.startsWith(said) ? `${src.name} ${m.slice(said.length)}` : `${src.name}: ${m}`,
+  );
 }
 
 /** Source over bytes already in memory (tests, small archives). */

@@ -35,7 +35,7 @@ import {
 } from './model.js';
 import { quoted } from '../util/text.js';
 import { digestNameOf, digestSize } from '../util/digest.js';
-import { sigstoreDocumentKind } from '../model/media-types.js';
+import { misplacedDocumentNote } from '../model/media-types.js';
 
 type Json = Record<string, unknown>;
 
@@ -122,13 +122,11 @@ export function parseBundle(input: Uint8Array | string): Bundle {
   const version: BundleVersion | undefined = Object.hasOwn(BUNDLE_MEDIA_TYPES, mediaType)
     ? BUNDLE_MEDIA_TYPES[mediaType]
     : undefined;
-  if (version === undefined) {
-    const kind = sigstoreDocumentKind(mediaType);
+  if (version === undefined)
     refuse(
       'BUNDLE_UNSUPPORTED',
-      `unsupported bundle media type ${quoted(mediaType, 100)}${kind && kind !== 'a Sigstore bundle' ? `: that is ${kind}, not a Sigstore bundle` : ''}`,
+      `unsupported bundle media type ${quoted(mediaType, 100)}${misplacedDocumentNote(mediaType, 'bundle')}`,
     );
-  }
 
   if (!isSet(doc.verificationMaterial)) malformed('verificationMaterial missing');
   const verificationMaterial = parseVerificationMaterial(

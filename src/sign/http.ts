@@ -125,7 +125,7 @@ export async function requestJson(
     // leniently but with any byte order mark kept, is only for messages that quote the answer.
     const body = readServiceJson(bytes);
     const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
-    logDebug(`${req.url}: HTTP ${res.status}, ${text.length} bytes`);
+    logDebug(`${req.url}: HTTP ${res.status}, ${bytes.byteLength} bytes`);
     return { status: res.status, body, text, headers: res.headers };
   });
 }

@@ -19,7 +19,7 @@
 import { fail, StellaError } from '../errors.js';
 import type { TransparencyLogEntry } from '../bundle/model.js';
 import { verifyTlogEntryInclusion } from '../tlog/verify.js';
-import { fromHex, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
+import { decodeUtf8Text, fromHex, toBase64, toHex, utf8, utf8Decoder } from '../util/encoding.js';
 import { parseBundle } from '../bundle/parse.js';
 import { rekorVersionOf } from '../tlog/rekor-entry.js';
 import type { TransparencyLogInstance } from '../model/trust-material.js';
@@ -80,12 +80,10 @@ async function getBytes(log: LogToQuery, url: string, opts: LogClientOptions): P
  * would then be refused for its signature, or its text, not for what it is.
  */
 async function getNote(log: LogToQuery, url: string, opts: LogClientOptions): Promise<string> {
-  const bytes = await getBytes(log, url, opts);
-  try {
-    return utf8Decoder.decode(bytes);
-  } catch {
-    return unavailable(log, `GET ${url}: the checkpoint is not UTF-8 text`);
-  }
+  const decoded = decodeUtf8Text(await getBytes(log, url, opts));
+  return decoded.ok
+    ? decoded.text
+    : unavailable(log, `GET ${url}: the checkpoint is not UTF-8 text`);
 }
 
 async function getJson(

@@ -29,7 +29,7 @@ import {
   windowStartMs,
 } from '../util/time.js';
 import { listed, quoted, withoutTrailing } from '../util/text.js';
-import { sigstoreDocumentKind } from '../model/media-types.js';
+import { misplacedDocumentNote } from '../model/media-types.js';
 
 export const SIGNING_CONFIG_MEDIA_TYPE_V02 = 'application/vnd.dev.sigstore.signingconfig.v0.2+json';
 
@@ -202,9 +202,8 @@ export function parseSigningConfig(input: Uint8Array | string, source?: string):
   // Another Sigstore document (a trusted root given as --signing-config) is said to be one,
   // before its keys are judged as a signing config's.
   const given = (doc as { mediaType?: unknown } | null)?.mediaType;
-  const kind = typeof given === 'string' ? sigstoreDocumentKind(given) : undefined;
-  if (kind !== undefined && !kind.startsWith('a signing config'))
-    r.bad('mediaType', `${quoted(given, 100)}: that is ${kind}, not a signing config`);
+  const misplaced = typeof given === 'string' ? misplacedDocumentNote(given, 'signing config') : '';
+  if (misplaced !== '') r.bad('mediaType', `${quoted(given, 100)}${misplaced}`);
   const root = r.object(doc, '', [
     'mediaType',
     'caUrls',

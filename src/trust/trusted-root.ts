@@ -32,7 +32,7 @@ import type {
   ValidityWindow,
 } from '../model/trust-material.js';
 import { quoted } from '../util/text.js';
-import { sigstoreDocumentKind } from '../model/media-types.js';
+import { misplacedDocumentNote } from '../model/media-types.js';
 
 export const TRUSTED_ROOT_MEDIA_TYPE_V01 =
   'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
@@ -202,12 +202,10 @@ export function parseTrustedRoot(input: Uint8Array | string): TrustMaterial {
   });
   const root = object(doc, 'trusted root');
   const mediaType = string(root.mediaType, 'mediaType', true);
-  if (!TRUSTED_ROOT_MEDIA_TYPES.has(mediaType)) {
-    const kind = sigstoreDocumentKind(mediaType);
+  if (!TRUSTED_ROOT_MEDIA_TYPES.has(mediaType))
     invalid(
-      `unsupported trusted root media type ${quoted(mediaType, 100)}${kind && !kind.startsWith('a trusted root') ? `: that is ${kind}, not a trusted root` : ''}`,
+      `unsupported trusted root media type ${quoted(mediaType, 100)}${misplacedDocumentNote(mediaType, 'trusted root')}`,
     );
-  }
   return {
     mediaType,
     certificateAuthorities: list(root.certificateAuthorities, 'certificateAuthorities', authority),

@@ -207,19 +207,22 @@ export function utf16Form(b: Uint8Array): string | undefined {
 
 /**
  * Bytes read as UTF-8 text, strictly, or what is wrong with them: UTF-16 named as such, else
- * "not UTF-8 text". One reading for every text input (files a person writes, imports, keys);
- * a lenient decoder would turn bad bytes into U+FFFD and leave the parser after it to report
- * something else.
+ * "not UTF-8 text" (`problem`, the words for a file; `utf16` and `cause` for a reader that
+ * words it its own way). One reading for every text input (files a person writes, imports,
+ * keys, JSON, a log's note); a lenient decoder would turn bad bytes into U+FFFD and leave the
+ * parser after it to report something else.
  */
 export function decodeUtf8Text(
   bytes: Uint8Array,
-): { ok: true; text: string } | { ok: false; problem: string } {
+):
+  | { ok: true; text: string }
+  | { ok: false; problem: string; utf16: string | undefined; cause?: unknown } {
   const utf16 = utf16Form(bytes);
   if (utf16 !== undefined)
-    return { ok: false, problem: `${utf16}, not UTF-8 text: save it as UTF-8` };
+    return { ok: false, problem: `${utf16}, not UTF-8 text: save it as UTF-8`, utf16 };
   try {
     return { ok: true, text: utf8Decoder.decode(bytes) };
-  } catch {
-    return { ok: false, problem: 'not UTF-8 text' };
+  } catch (cause) {
+    return { ok: false, problem: 'not UTF-8 text', utf16: undefined, cause };
   }
 }

@@ -7,7 +7,7 @@
  * grammar check and builds the value.
  */
 import { StellaError, type CheckName, type ErrorCode } from '../errors.js';
-import { decodeBase64, isWellFormedText, utf16Form, utf8Decoder } from './encoding.js';
+import { decodeBase64, decodeUtf8Text, isWellFormedText } from './encoding.js';
 import { quoted } from './text.js';
 
 export interface StrictJsonOptions {
@@ -72,13 +72,14 @@ export function parseJsonStrict(input: string | Uint8Array, opts: StrictJsonOpti
         `${opts.what} is larger than the ${opts.maxBytes}-byte limit (${input.byteLength} bytes)`,
       );
     }
-    const utf16 = utf16Form(input);
-    if (utf16) malformed(`the input is ${utf16}, not UTF-8, which JSON requires; save it as UTF-8`);
-    try {
-      text = utf8Decoder.decode(input);
-    } catch (e) {
-      return malformed('invalid UTF-8', { cause: e });
-    }
+    const decoded = decodeUtf8Text(input);
+    if (!decoded.ok)
+      return decoded.utf16 !== undefined
+        ? malformed(
+            `the input is ${decoded.utf16}, not UTF-8, which JSON requires; save it as UTF-8`,
+          )
+        : malformed('invalid UTF-8', { cause: decoded.cause });
+    text = decoded.text;
   }
 
   // Said as it is: an empty pipe or file otherwise reads "Unexpected end of JSON input".

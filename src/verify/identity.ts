@@ -12,7 +12,7 @@ import { identityCandidates, type IdentityCandidate } from '../x509/identity-can
 import { certificateKeyOf, type VerifyInput, type VerifyState } from './context.js';
 import type { CertificateIdentityPolicy } from './policy.js';
 import { listed, quoted } from '../util/text.js';
-import { nearMissHint, surroundingSpaceHint } from './identity-hints.js';
+import { nearMissHint } from './identity-hints.js';
 
 export interface CandidateExplanation {
   field: string;
@@ -90,7 +90,7 @@ export function explainIdentity(
     candidates,
     extensions,
     hints: policy.patterns.flatMap((p) =>
-      [p.unsatisfiable, surroundingSpaceHint(p.pattern)].filter((h) => h !== undefined),
+      [p.unsatisfiable, p.surroundingSpace].filter((h) => h !== undefined),
     ),
   };
 }

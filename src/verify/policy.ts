@@ -10,7 +10,7 @@ import { parsePublicKey } from '../crypto.js';
 import { fulcioExtensionByName, FULCIO_EXTENSIONS } from '../x509/fulcio-extensions.js';
 import { compileIdentityPattern, type IdentityMatcher } from './identity-pattern.js';
 import { describeBreadth, identityBreadth, type IdentityBreadth } from './identity-breadth.js';
-import { unsatisfiableHint } from './identity-hints.js';
+import { surroundingSpaceHint, unsatisfiableHint } from './identity-hints.js';
 import { quoted } from '../util/text.js';
 import { checkPredicateTypeFlag, predicateTypeURI } from '../bundle/intoto.js';
 
@@ -22,6 +22,8 @@ export interface IdentityPolicyPattern {
   breadth: IdentityBreadth;
   /** Set when no Fulcio certificate can offer a matching identity (identity-hints.ts). */
   unsatisfiable?: string;
+  /** Set when the pattern has white space at either end (identity-hints.ts): said, not refused. */
+  surroundingSpace?: string;
 }
 
 export interface ExtensionConstraint {
@@ -189,7 +191,14 @@ export function compileIdentityPolicyPattern(
     );
   }
   const unsatisfiable = unsatisfiableHint(pattern);
-  return { pattern, matcher, breadth, ...(unsatisfiable ? { unsatisfiable } : {}) };
+  const surroundingSpace = surroundingSpaceHint(pattern);
+  return {
+    pattern,
+    matcher,
+    breadth,
+    ...(unsatisfiable ? { unsatisfiable } : {}),
+    ...(surroundingSpace ? { surroundingSpace } : {}),
+  };
 }
 
 function identityPatterns(opts: PolicyOptions): string[] {
