@@ -120,6 +120,19 @@ test.serial(
         [b2.treeSize, 'unproven'],
       ],
     );
+    // A person reads the same counts in the summary (the JSON above recorded both, so nothing
+    // is new to record).
+    const human = await runCli(
+      ['attest', 'verify', '--archive', plain, '--all', '--store', storeU, ...identity()],
+      OFFLINE,
+    );
+    assertOffline(human.stderr);
+    t.is(human.code, 0, human.stdout + human.stderr);
+    t.regex(
+      human.stdout,
+      /^ {2}consistency 2 checkpoint\(s\) of verified bundles: 1 proven, 1 unproven; 0 recorded in /m,
+    );
+    t.notRegex(human.stdout, /^ {2}latest /m, 'a plain archive has no latest checkpoint');
     const required = await verifyAll(storeU, plain, ['--require-consistency']);
     t.is(required.code, EXIT_CODES.CONSISTENCY_UNPROVEN, required.stdout);
     t.is(required.json.error.code, 'CONSISTENCY_UNPROVEN');
@@ -163,8 +176,28 @@ test.serial(
     t.deepEqual(all.json.consistency.latest, [
       { log: sandbox.urls.rekor, treeSize: b2.treeSize, status: 'proven' },
     ]);
-    const byPolicyProven = await verifyByPolicy(storeU, proven, policy);
+    // By the policy, read by a person: the shipment's proof newly proves b2 in storeU.
+    const byPolicyProven = await runCli(
+      ['attest', 'verify', '--archive', proven, '--all', '--store', storeU].concat([
+        '--policy',
+        policy,
+        '--environment',
+        'release',
+      ]),
+      OFFLINE,
+    );
+    assertOffline(byPolicyProven.stderr);
     t.is(byPolicyProven.code, 0, byPolicyProven.stdout + byPolicyProven.stderr);
+    t.regex(
+      byPolicyProven.stdout,
+      /^ {2}consistency 2 checkpoint\(s\) of verified bundles: 2 proven, 0 unproven; 1 recorded in /m,
+    );
+    t.true(
+      byPolicyProven.stdout.includes(
+        `\n  latest     ${sandbox.urls.rekor} tree size ${b2.treeSize} recorded (proven)\n`,
+      ),
+      byPolicyProven.stdout,
+    );
 
     // Fork: the log drops b2's entry; b3 gets b2's tree size with another root.
     const fork = await runCli(['sandbox', 'fork', '--data-dir', dataDir, '--log', 'v1', '--json']);
