@@ -90,6 +90,15 @@ export function givenTwiceMistake(
   return `the ${what} was given twice (${quoted(argument)} and ${list.map((v) => `--${flag} ${quoted(v)}`).join(', ')}): give it once`;
 }
 
+/**
+ * How errors name a value the command takes as its argument or as `--flag`: as the user gave it
+ * (`artifact "x"` for `attest verify x`, `--artifact "x"` for `--artifact x`), so a message
+ * never names a flag that was not typed.
+ */
+export function inputName(flag: string, asArgument: boolean): string {
+  return asArgument ? flag : `--${flag}`;
+}
+
 /** The closest known name (a flag, a command), for "did you mean"; none when nothing is near. */
 export function closest(name: string, known: Iterable<string>): string | undefined {
   let best: { n: string; d: number } | undefined;

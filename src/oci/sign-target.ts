@@ -29,15 +29,17 @@ export async function imageTarget(
   artifact: string,
   imageFlag: string | undefined,
   flags: RegistryFlags,
+  /** How errors name `artifact`: `--artifact`, or `artifact` when it was the argument. */
+  artifactWhat = '--artifact',
 ): Promise<ImageTarget | undefined> {
   const mistake = signTargetMistake({ artifact, image: imageFlag });
   if (mistake !== undefined) fail('INPUT_INVALID', 'input', mistake);
   let image: ImageRef;
   if (isImageReference(artifact)) {
-    image = parseImageReference(artifact, '--artifact');
+    image = parseImageReference(artifact, artifactWhat);
   } else if (imageFlag !== undefined) {
     // The same rule as signing a bare digest: sha256, lower-case hex.
-    parseSha256Digest(artifact, '--artifact');
+    parseSha256Digest(artifact, artifactWhat);
     image = { ...parseRepositoryReference(imageFlag, '--image'), digest: artifact };
   } else {
     return undefined;

@@ -21,8 +21,9 @@ export function isDigestReference(s: string): boolean {
   return looksLikeDigestReference(s);
 }
 
-export function parseDigestReference(s: string): Artifact {
-  const d = parseDigest(s, '--artifact');
+/** `what` names the value in errors (`--artifact`, or `artifact` when given as the argument). */
+export function parseDigestReference(s: string, what = '--artifact'): Artifact {
+  const d = parseDigest(s, what);
   return { kind: 'digest', algorithm: d.algorithm, digest: d.digest };
 }
 

@@ -378,3 +378,54 @@ test('H54 --artifact (verify and sign): never a device, FIFO or directory; any s
   t.is(v.code, EXIT_CODES.TLOG_BODY_MISMATCH, v.stdout + v.stderr);
   t.regex(errorText(v), /tlog entry digest does not match the artifact digest/);
 });
+
+test('an input given as the command argument is named as given, never as a flag that was not typed', async (t) => {
+  const q = JSON.stringify;
+  const cases: { args: string[]; message: string }[] = [
+    {
+      args: [...verify, aDirectory, '--bundle', BUNDLE, '--trusted-root', ROOT, ...IDENTITY],
+      message: `artifact ${q(aDirectory)}: a directory, not a regular file`,
+    },
+    {
+      args: [
+        ...verify,
+        '--artifact',
+        aDirectory,
+        '--bundle',
+        BUNDLE,
+        '--trusted-root',
+        ROOT,
+      ].concat(IDENTITY),
+      message: `--artifact ${q(aDirectory)}: a directory, not a regular file`,
+    },
+    {
+      args: [...verify, 'sha256:abc', '--bundle', BUNDLE, '--trusted-root', ROOT, ...IDENTITY],
+      message: 'artifact "sha256:abc": expected sha256:<64 lower-case hex digits>',
+    },
+    {
+      args: ['attest', 'sign', aDirectory, '--keyless', '--identity-token', 'a.b.c', '--json'],
+      message: `artifact ${q(aDirectory)}: a directory, not a regular file`,
+    },
+    {
+      args: ['attest', 'sign', 'sha256:zz', '--keyless', '--identity-token', 'a.b.c', '--json'],
+      message: 'artifact "sha256:zz": expected sha256:<64 hex digits> in lower case',
+    },
+    {
+      args: ['attest', 'inspect', aDirectory, '--json'],
+      message: `bundle ${q(aDirectory)}: a directory, not a regular file`,
+    },
+    {
+      args: ['attest', 'inspect', '--bundle', aDirectory, '--json'],
+      message: `--bundle ${q(aDirectory)}: a directory, not a regular file`,
+    },
+    {
+      args: ['attest', 'import', aDirectory, '--json'],
+      message: `archive ${q(aDirectory)}: a directory, not a regular file`,
+    },
+  ];
+  for (const c of cases) {
+    const r = await runCli(c.args, { env: trustEnv('argument-names') });
+    t.is(r.code, 10, `${c.args.join(' ')}: ${r.stdout}${r.stderr}`);
+    t.true(errorText(r).startsWith(c.message), `${c.args.join(' ')}: ${errorText(r)}`);
+  }
+});

@@ -249,7 +249,8 @@ async function checkAndImport(
 }
 
 export async function runImport(o: ImportOptions): Promise<ImportResult> {
-  const source = archiveFileSource(o.archivePath);
+  // The archive is the command's argument (attest import X.tar), not a flag.
+  const source = archiveFileSource(o.archivePath, 'archive');
   const {
     trust,
     storePath: trustStorePath,

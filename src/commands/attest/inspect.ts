@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { StellaCommand } from '../base.js';
-import { givenTwiceMistake } from '../argv.js';
+import { givenTwiceMistake, inputName } from '../argv.js';
 import { writeStderr, writeStdout } from '../render.js';
 
 export default class AttestInspect extends StellaCommand {
@@ -64,7 +64,7 @@ export default class AttestInspect extends StellaCommand {
     if (flags.bundle !== undefined && flags.artifact === undefined) {
       if (flags.archive !== undefined)
         this.usage('--archive needs --artifact (the archive is searched by artifact digest)');
-      loaded = await readBundleFile(flags.bundle);
+      loaded = await readBundleFile(flags.bundle, inputName('bundle', args.bundle !== undefined));
     } else {
       const mistake = bundleSourceMistake({ bundlePath: flags.bundle, archivePath: flags.archive });
       if (mistake !== undefined) this.usage(mistake);

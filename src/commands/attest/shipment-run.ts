@@ -36,28 +36,27 @@ import type { ExporterTrust } from '../../shipment/seal.js';
 import { listed, quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 import { readPublicKeyRef } from '../key-ref.js';
 
-/** An export archive file as a re-openable stream; gzip (by its magic bytes) inflated with limits. */
-export function archiveFileSource(given: string): ArchiveSource {
-  const file = given === STDIN_PATH ? spooledStdinArchive() : given;
-  const probe = probeFile(file, 2, { what: '--archive' });
+/**
+ * An export archive file as a re-openable stream; gzip (by its magic bytes) inflated with limits.
+ * `what` names it in errors: `--archive`, or `archive` for `attest import`'s argument.
+ */
+export function archiveFileSource(given: string, what = '--archive'): ArchiveSource {
+  const file = given === STDIN_PATH ? spooledStdinArchive(what) : given;
+  const probe = probeFile(file, 2, { what });
   // Not a regular file, or over the limit: refused the one way every input is (fstat only, nothing read).
   if (probe.kind !== 'file' || probe.size > STREAM_LIMITS.maxArchiveBytes)
     readFileBounded(file, {
-      what: '--archive',
+      what,
       maxBytes: STREAM_LIMITS.maxArchiveBytes,
       limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
     });
   if (probe.kind !== 'file')
-    fail(
-      'INPUT_INVALID',
-      'input',
-      `--archive ${quoted(file, PATH_CHARS_SHOWN)}: not a regular file`,
-    );
+    fail('INPUT_INVALID', 'input', `${what} ${quoted(file, PATH_CHARS_SHOWN)}: not a regular file`);
   const gz = isGzip(probe.head);
   return {
     name: given === STDIN_PATH ? 'archive - (standard input)' : `archive ${file}`,
     open: () => {
-      const raw = readFileChunks(file, { what: '--archive' });
+      const raw = readFileChunks(file, { what });
       return gz ? gunzipBounded(raw, defaultGunzipLimits(STREAM_LIMITS.maxArchiveBytes)) : raw;
     },
   };
@@ -67,16 +66,16 @@ export function archiveFileSource(given: string): ArchiveSource {
  * `--archive -`: the archive piped in (`ssh host cat x.tar | stella attest verify --archive -`),
  * spooled to a temporary file, since it is read more than once (src/archive/export-stream.ts).
  */
-function spooledStdinArchive(): string {
+function spooledStdinArchive(what: string): string {
   // isatty, not process.stdin.isTTY: that getter opens standard input as a stream.
   if (isatty(0))
     fail(
       'INPUT_INVALID',
       'input',
-      '--archive -: standard input is a terminal; pipe the archive in (< shipment.tar), or give its path',
+      `${what} -: standard input is a terminal; pipe the archive in (< shipment.tar), or give its path`,
     );
   return spoolStdin({
-    what: '--archive',
+    what,
     maxBytes: STREAM_LIMITS.maxArchiveBytes,
     limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
   });

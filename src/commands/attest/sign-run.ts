@@ -44,6 +44,8 @@ export type ArtifactType = 'blob' | 'image';
 
 export interface RunSignOptions {
   artifact: string;
+  /** How errors name `artifact`: `--artifact` (the default), or `artifact` when it was the argument. */
+  artifactWhat?: string;
   type?: ArtifactType;
   predicatePath?: string;
   predicateType?: string;
@@ -75,9 +77,9 @@ export interface RunSignResult extends SignResult {
   warnings: string[];
 }
 
-export function defaultOutputPath(artifact: string): string {
+export function defaultOutputPath(artifact: string, what = '--artifact'): string {
   return looksLikeDigestReference(artifact)
-    ? `${toHex(parseSha256Digest(artifact, '--artifact').digest)}.sigstore.json`
+    ? `${toHex(parseSha256Digest(artifact, what).digest)}.sigstore.json`
     : `${artifact}.sigstore.json`;
 }
 
@@ -86,12 +88,12 @@ export function defaultOutputPath(artifact: string): string {
  * held when it fits in memory, else hashed in chunks and signed as its digest (ECDSA over the
  * SHA-256 either way: the same signature as over the bytes).
  */
-function loadArtifact(ref: string, type: ArtifactType): SignInput {
+function loadArtifact(ref: string, type: ArtifactType, what: string): SignInput {
   if (looksLikeDigestReference(ref))
-    return { kind: 'digest', sha256: parseSha256Digest(ref, '--artifact').digest, name: ref };
+    return { kind: 'digest', sha256: parseSha256Digest(ref, what).digest, name: ref };
   // An image reference is read by the command (oci/sign-target.ts), never here.
   if (type === 'image') fail('INPUT_INVALID', 'input', `--type image ${IMAGE_NEEDS_DIGEST}`);
-  const file = readArtifactFile(ref, { what: '--artifact' });
+  const file = readArtifactFile(ref, { what });
   return file.kind === 'digest'
     ? { kind: 'digest', sha256: file.digest, name: basename(ref) }
     : { kind: 'bytes', bytes: file.bytes, name: basename(ref) };
@@ -353,7 +355,8 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   const setup = await prepareSigning(opts);
   const { config, plan, fulcioRoots, trust, trustSource, signingConfigPath, warnings, env } = setup;
   const predicate = readPredicate(opts);
-  const artifact = loadArtifact(opts.artifact, opts.type ?? 'blob');
+  const artifactWhat = opts.artifactWhat ?? '--artifact';
+  const artifact = loadArtifact(opts.artifact, opts.type ?? 'blob', artifactWhat);
 
   // Every local output is checked before the first request: a typo in --output or a bad
   // attestation store must not leave a permanent log entry and no bundle.
@@ -361,13 +364,13 @@ export async function runSign(opts: RunSignOptions): Promise<RunSignResult> {
   const outputPath =
     opts.outputPath === STDOUT_PATH
       ? STDOUT_PATH
-      : resolve(opts.outputPath ?? defaultOutputPath(opts.artifact));
+      : resolve(opts.outputPath ?? defaultOutputPath(opts.artifact, artifactWhat));
   if (outputPath !== STDOUT_PATH)
     checkWritableTarget(outputPath, {
       what: 'bundle (--output)',
       inputs: [
         {
-          what: '--artifact',
+          what: artifactWhat,
           path: looksLikeDigestReference(opts.artifact) ? undefined : opts.artifact,
         },
         { what: '--predicate', path: opts.predicatePath },

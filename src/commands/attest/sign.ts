@@ -5,7 +5,7 @@ import type { ImageTarget } from '../../oci/sign-target.js';
 import type { RunSignResult } from './sign-run.js';
 import { REGISTRY_FLAGS, registryFlagValues } from './registry-flags.js';
 import { badServiceUrl, KEYLESS_SIGNING_FLAGS, signingFlagValues } from './signing-flags.js';
-import { givenTwiceMistake } from '../argv.js';
+import { givenTwiceMistake, inputName } from '../argv.js';
 import { writeStderr, writeStdout } from '../render.js';
 import { STDOUT_PATH } from '../../util/fs.js';
 
@@ -98,6 +98,7 @@ export default class AttestSign extends StellaCommand {
     if (artifact === undefined)
       this.usage('missing required flag --artifact (or the artifact as an argument)');
     const flags = { ...parsed, artifact };
+    const artifactWhat = inputName('artifact', args.artifact !== undefined);
     const badUrl = badServiceUrl(flags);
     if (badUrl !== undefined) this.usage(badUrl);
     const { signTargetMistake } = await import('../../oci/reference.js');
@@ -111,10 +112,16 @@ export default class AttestSign extends StellaCommand {
       );
     // An image in a registry: the digest is signed, then the bundle is attached there too.
     const { imageTarget } = await import('../../oci/sign-target.js');
-    const target = await imageTarget(flags.artifact, flags.image, registryFlagValues(flags));
+    const target = await imageTarget(
+      flags.artifact,
+      flags.image,
+      registryFlagValues(flags),
+      artifactWhat,
+    );
     this.progress('signing...');
     const r = await runSign({
       artifact: target ? target.image.digest : flags.artifact,
+      artifactWhat,
       type: target ? 'image' : (flags.type as 'blob' | 'image'),
       predicatePath: flags.predicate,
       predicateType: flags['predicate-type'],

@@ -18,7 +18,7 @@ import {
 import { terminalLine } from '../../util/text.js';
 import { bundleSourceMistake, runVerify } from './verify-run.js';
 import { commandLineIdentity, type ResolvedIdentity } from '../identity-flags.js';
-import { givenTwiceMistake, inputAsUsage } from '../argv.js';
+import { givenTwiceMistake, inputAsUsage, inputName } from '../argv.js';
 import { explainLines } from './explain-render.js';
 import type { IdentityExplanation } from '../../verify/identity.js';
 import type { FlagValues } from '../flag-spec.js';
@@ -78,10 +78,12 @@ function singleTargetMistake(flags: FlagValues<typeof VERIFY_FLAGS>): string | u
 function verifyOptions(
   flags: FlagValues<typeof VERIFY_FLAGS>,
   identity: ResolvedIdentity,
+  artifactAsArgument: boolean,
 ): Parameters<typeof runVerify>[0] {
   return {
     bundlePath: flags.bundle,
     artifact: flags.artifact?.[0],
+    artifactWhat: inputName('artifact', artifactAsArgument),
     image: flags.image,
     registry: {
       allowInsecureRegistry: flags['allow-insecure-registry'],
@@ -220,7 +222,11 @@ export async function executeVerify(
     });
   if (targetError !== undefined) return printUsageError(targetError, json);
   try {
-    return renderOutcome(await runVerify(verifyOptions(flags, identity)), identity, flags);
+    return renderOutcome(
+      await runVerify(verifyOptions(flags, identity, positionalArtifact !== undefined)),
+      identity,
+      flags,
+    );
   } catch (e) {
     if (!json) printConsistencyEvidence(e);
     if (e instanceof StellaError) return reportError(e, json);

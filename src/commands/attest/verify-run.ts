@@ -28,6 +28,8 @@ export interface VerifyCommandOptions {
   bundlePath?: string;
   /** A path or digest; may be left out with a registry `image` (its digest is the artifact). */
   artifact?: string | undefined;
+  /** How errors name `artifact`: `--artifact` (the default), or `artifact` when it was the argument. */
+  artifactWhat?: string | undefined;
   /** `REGISTRY/REPO@sha256:…` (bundles fetched from the registry) or a bare `sha256:…` (like artifact). */
   image?: string | undefined;
   /** Registry flags for `image` (src/oci/options.ts). */
@@ -60,9 +62,9 @@ export interface VerifyOutcome {
 }
 
 /** A file artifact: its bytes when it fits in memory, else its SHA-256 computed in chunks (any size). */
-export function loadArtifact(ref: string): Artifact {
-  if (isDigestReference(ref)) return parseDigestReference(ref);
-  const file = readArtifactFile(ref, { what: '--artifact' });
+export function loadArtifact(ref: string, what = '--artifact'): Artifact {
+  if (isDigestReference(ref)) return parseDigestReference(ref, what);
+  const file = readArtifactFile(ref, { what });
   return file.kind === 'bytes'
     ? { kind: 'bytes', data: file.bytes }
     : { kind: 'digest', algorithm: 'SHA2_256', digest: file.digest };
@@ -100,9 +102,9 @@ export function bundleSourceMistake(
  * `sign-blob --bundle` file read as a bundle v0.1 (said in `skipped`, the warnings). An export
  * archive given here is named as one.
  */
-export async function readBundleFile(path: string): Promise<LoadedBundles> {
+export async function readBundleFile(path: string, what = '--bundle'): Promise<LoadedBundles> {
   const bytes = readFileBounded(path, {
-    what: '--bundle',
+    what,
     maxBytes: BUNDLE_LIMITS.maxBytes,
     limitCode: 'BUNDLE_LIMIT_EXCEEDED',
   });
@@ -111,7 +113,7 @@ export async function readBundleFile(path: string): Promise<LoadedBundles> {
     fail(
       'INPUT_INVALID',
       'input',
-      `--bundle ${quoted(path, PATH_CHARS_SHOWN)} is ${kind}, not a Sigstore bundle (JSON): an export archive from \`stella attest export-bundle\` goes to --archive${kind.startsWith('a gzip') ? ' (decompress it first: archives are read uncompressed)' : ''}`,
+      `${what} ${quoted(path, PATH_CHARS_SHOWN)} is ${kind}, not a Sigstore bundle (JSON): an export archive from \`stella attest export-bundle\` goes to --archive${kind.startsWith('a gzip') ? ' (decompress it first: archives are read uncompressed)' : ''}`,
     );
   try {
     return { bundles: [parseBundle(bytes)], refused: [] };
@@ -196,7 +198,7 @@ async function artifactReference(opts: VerifyCommandOptions): Promise<string> {
     fail(
       'INPUT_INVALID',
       'input',
-      `--artifact ${quoted(opts.artifact, 140)} is not the digest of --image ${quoted(opts.image, 300)}: give one, or the same digest`,
+      `${opts.artifactWhat ?? '--artifact'} ${quoted(opts.artifact, 140)} is not the digest of --image ${quoted(opts.image, 300)}: give one, or the same digest`,
     );
   }
   return digest;
@@ -262,7 +264,7 @@ export async function runVerify(opts: VerifyCommandOptions): Promise<VerifyOutco
     certificateOidcIssuer: opts.certificateOidcIssuer,
   };
   const checkedPolicy = verifyPolicy(opts, identity);
-  const artifact = loadArtifact(await artifactReference(opts));
+  const artifact = loadArtifact(await artifactReference(opts), opts.artifactWhat);
   const {
     bundles,
     refused,
