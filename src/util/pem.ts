@@ -70,6 +70,44 @@ function body(b64: string, label: string, ctx: PemContext): Uint8Array {
   return der;
 }
 
+/** A public key is wanted, and no private key would do. */
+const publicWanted = (labels: readonly string[]): boolean =>
+  labels.includes('PUBLIC KEY') && !labels.some((l) => l.endsWith('PRIVATE KEY'));
+/** A private key where its public key belongs: what to give instead. */
+const PRIVATE_FOR_PUBLIC =
+  ': that is a private key; give its public key (`cosign public-key --key KEY`, or `openssl pkey -in KEY -pubout`)';
+
+/**
+ * Every PEM block of a file, as DER: each complete (BEGIN and a matching END), labelled one of
+ * `labels` (checked before its body is read), with a strict base64 body; text between blocks
+ * is ignored. May be empty.
+ */
+export function pemFileBlocks<L extends string>(
+  text: string,
+  labels: readonly L[],
+  ctx: PemContext = {},
+): { label: L; der: Uint8Array }[] {
+  const code = ctx.code ?? 'CERTIFICATE_MALFORMED';
+  const check = ctx.check ?? 'input';
+  const what = ctx.what ?? 'PEM';
+  const out: { label: L; der: Uint8Array }[] = [];
+  for (const { begin, body: b64, end } of pemBlocks(text)) {
+    // A truncated file (a copy cut short on its way across) is refused, not read in part.
+    if (end === undefined)
+      fail(code, check, `${what}: BEGIN ${begin} has no END line (truncated?)`);
+    if (begin !== end) fail(code, check, `${what}: BEGIN ${begin} closed by END ${end}`);
+    const label = begin as L;
+    if (!labels.includes(label))
+      fail(
+        code,
+        check,
+        `${what}: expected ${labels.join(' or ')}, found ${begin}${publicWanted(labels) && begin.endsWith('PRIVATE KEY') ? PRIVATE_FOR_PUBLIC : ''}`,
+      );
+    out.push({ label, der: body(b64, begin, ctx) });
+  }
+  return out;
+}
+
 /**
  * Every PEM block in `text`, as DER. Each must be labelled `label`; text between blocks is
  * ignored; at least one block is required.
@@ -82,15 +120,7 @@ export function pemToDerList(
   const code = ctx.code ?? 'CERTIFICATE_MALFORMED';
   const check = ctx.check ?? 'input';
   const what = ctx.what ?? 'PEM';
-  const out: Uint8Array[] = [];
-  for (const { begin, body: b64, end } of pemBlocks(text)) {
-    // A truncated file (a copy cut short on its way across) is refused, not read in part.
-    if (end === undefined)
-      fail(code, check, `${what}: BEGIN ${begin} has no END line (truncated?)`);
-    if (begin !== end) fail(code, check, `${what}: BEGIN ${begin} closed by END ${end}`);
-    if (begin !== label) fail(code, check, `${what}: expected ${label}, found ${begin}`);
-    out.push(body(b64, label, ctx));
-  }
+  const out = pemFileBlocks(text, [label], ctx).map((b) => b.der);
   if (out.length === 0) fail(code, check, `${what}: no ${label} block found`);
   return out;
 }

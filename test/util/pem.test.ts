@@ -34,6 +34,27 @@ test('a block whose END names another label is refused by both readers, whicheve
   t.is(other?.message, 'chain: expected CERTIFICATE, found PUBLIC KEY');
 });
 
+test('a private key where a public key is wanted is named as one, with how to get its public key; its body is never read', (t) => {
+  for (const label of ['PRIVATE KEY', 'EC PRIVATE KEY', 'ENCRYPTED SIGSTORE PRIVATE KEY']) {
+    // A body that is not base64: refused for the label before the body is decoded.
+    const text = `-----BEGIN ${label}-----\n*secret*\n-----END ${label}-----\n`;
+    const e = t.throws(() => pemToDerList(text, 'PUBLIC KEY', { what: '--key' }), {
+      instanceOf: StellaError,
+    });
+    t.is(
+      e?.message,
+      `--key: expected PUBLIC KEY, found ${label}: that is a private key; give its public key (\`cosign public-key --key KEY\`, or \`openssl pkey -in KEY -pubout\`)`,
+    );
+  }
+  // Where a certificate is wanted the hint is not given (nothing to derive).
+  const cert = t.throws(
+    () =>
+      pemToDerList('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', 'CERTIFICATE'),
+    { instanceOf: StellaError },
+  );
+  t.is(cert?.message, 'PEM: expected CERTIFICATE, found PRIVATE KEY');
+});
+
 test('a block with nothing between BEGIN and END is refused as empty by both readers, not read as zero bytes', (t) => {
   const empty = '-----BEGIN PUBLIC KEY-----\n\n\n-----END PUBLIC KEY-----\n';
   for (const read of [

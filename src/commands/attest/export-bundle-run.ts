@@ -29,20 +29,12 @@ import { utf8, toHex, toBase64 } from '../../util/encoding.js';
 import {
   AtomicFile,
   checkWritableTarget,
-  FILE_LIMITS,
   readFileBounded,
-  readTextFileBounded,
   STDOUT_PATH,
   writeFileAtomic,
 } from '../../util/fs.js';
 import { sha256, spkiOf } from '../../crypto.js';
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  sign as nodeSign,
-  type KeyObject,
-} from 'node:crypto';
+import { createHash, createPublicKey, sign as nodeSign } from 'node:crypto';
 import {
   artifactDigestsOf,
   inputBytes,
@@ -57,6 +49,7 @@ import type { ExportManifest } from '../../archive/manifest.js';
 import { gzipChunks } from '../../archive/gzip.js';
 import type { RunSignOptions } from './sign-run.js';
 import { identityTokenPath } from '../../sign/token.js';
+import { readPrivateKeyFile } from '../../sign/private-key.js';
 import { cosignLegacyBundleOr } from '../../bundle/cosign-legacy.js';
 import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 import { resolveStorePath } from '../../trust/store/paths.js';
@@ -187,23 +180,7 @@ export async function sealKeyless(
 
 /** A seal over the manifest's exact bytes: a v0.3 message-signature bundle by an exporter key. */
 export function sealWithKey(keyPath: string): Sealer & { keyId: string } {
-  const pem = readTextFileBounded(keyPath, {
-    what: '--seal-key',
-    maxBytes: FILE_LIMITS.keyBytes,
-    secret: true,
-  });
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(pem);
-  } catch (e) {
-    fail(
-      'INPUT_INVALID',
-      'input',
-      `--seal-key ${quoted(keyPath, PATH_CHARS_SHOWN)}: not a PEM private key`,
-      undefined,
-      { cause: e },
-    );
-  }
+  const key = readPrivateKeyFile(keyPath, { what: '--seal-key', secret: true });
   if (key.asymmetricKeyType !== 'ec')
     fail(
       'INPUT_INVALID',

@@ -151,12 +151,14 @@ function bundleImporter(
         identity: cert ? certificateIdentities(cert)[0]?.value : undefined,
         issuer: cert ? oidcIssuer(cert) : undefined,
       });
-      if (process.env.STELLA_TEST_IMPORT_DELAY_MS) {
-        // Test hook: slows the import and says where it is, inside the transaction, so a test
-        // can kill it at a point it knows to be mid-transaction.
-        writeStderr(`test hook: saved ${++saved} (uncommitted)\n`);
-        const until = Date.now() + Number(process.env.STELLA_TEST_IMPORT_DELAY_MS);
-        while (Date.now() < until);
+      if (process.env.STELLA_TEST_IMPORT_HOLD_AT) {
+        // Test hook: once the Nth bundle is written, say so and hold, inside the transaction,
+        // so a test kills it at a point it knows to be mid-transaction however loaded the
+        // machine is (a delay per bundle, before stop 57, could let the commit win the race).
+        if (++saved === Number(process.env.STELLA_TEST_IMPORT_HOLD_AT)) {
+          writeStderr(`test hook: saved ${saved} (uncommitted)\n`);
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+        }
       }
     },
     artifacts: () => artifacts,

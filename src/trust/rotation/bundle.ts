@@ -11,7 +11,7 @@
  * Key ids are hints only: a signature counts for the trusted key it verifies under, and each
  * key (compared by its normalised SPKI bytes) counts once.
  */
-import { createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { fail, StellaError } from '../../errors.js';
 import { defaultDigestForKey, sha256, spkiOf } from '../../crypto.js';
 import { toBase64, toHex, utf8 } from '../../util/encoding.js';
@@ -126,16 +126,6 @@ function payloadJson(p: RotationPayload): string {
 export function signPayload(privateKey: KeyObject, payloadBytes: Uint8Array): Uint8Array {
   const pub = createPublicKey(privateKey);
   return new Uint8Array(nodeSign(defaultDigestForKey(pub), payloadBytes, privateKey));
-}
-
-export function loadPrivateKey(pem: string | Uint8Array, what: string): KeyObject {
-  try {
-    return createPrivateKey(typeof pem === 'string' ? pem : Buffer.from(pem));
-  } catch (e) {
-    return fail('INPUT_INVALID', 'rotation', `${what}: not a PEM private key`, undefined, {
-      cause: e,
-    });
-  }
 }
 
 export interface CreateRotationInput {

@@ -2,7 +2,6 @@
 export {
   createRotation,
   readRotationBundle,
-  loadPrivateKey,
   signPayload,
   rotationKeyId,
   ROTATION_LIMITS,

@@ -18,10 +18,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { CLI, NO_NETWORK_PRELOAD } from '../../helpers/paths.js';
+import { CLI, NO_NETWORK_PRELOAD, PROJECT_ROOT } from '../../helpers/paths.js';
 import { runCli } from '../../helpers/cli.js';
 import {
   githubIdentity,
@@ -741,6 +741,70 @@ test('sealed shipments: sealed passes, unsealed refused when required, wrong sea
   t.is(found.code, 0, found.stderr);
 });
 
+test('a shipment sealed with a cosign key pair: export-bundle --seal-key cosign.key reads $COSIGN_PASSWORD as cosign does; cosign.pub verifies the seal', async (t) => {
+  const s = setup(t);
+  // cosign's own test key (test/fixtures/sign/cosign-keys), as `cosign generate-key-pair` writes it.
+  const cosignKey = path.join(s.dir, 'cosign.key');
+  writeFileSync(
+    cosignKey,
+    readFileSync(path.join(PROJECT_ROOT, 'test/fixtures/sign/cosign-keys/sigstore-ec-p256.key')),
+    { mode: 0o600 },
+  );
+  const files = signed.map((json, i) => {
+    const f = path.join(s.dir, `b${i}.json`);
+    writeFileSync(f, json);
+    return f;
+  });
+  const out = path.join(s.dir, 'sealed.tar');
+  const exportWith = (password: string | undefined) =>
+    runCli(
+      ['attest', 'export-bundle', '--all', ...files.flatMap((f) => ['--bundle', f])].concat([
+        '--seal-key',
+        cosignKey,
+        '--output',
+        out,
+        '--json',
+      ]),
+      { ...env(s), env: { ...s.storeEnv, COSIGN_PASSWORD: password } },
+    );
+  const named = `--seal-key ${JSON.stringify(cosignKey)}`;
+  const unset = await exportWith(undefined);
+  t.is(unset.code, EXIT_CODES.INPUT_INVALID, unset.stdout + unset.stderr);
+  t.is(
+    JSON.parse(unset.stdout).error.message,
+    `${named}: a cosign encrypted private key: set $COSIGN_PASSWORD to its password (as for cosign sign --key)`,
+  );
+  const wrong = await exportWith('hello!');
+  t.is(wrong.code, EXIT_CODES.INPUT_INVALID, wrong.stdout + wrong.stderr);
+  t.regex(JSON.parse(wrong.stdout).error.message, /cannot decrypt this cosign key/);
+  t.false(existsSync(out), 'a refused key writes no archive');
+
+  const sealed = await exportWith('hello');
+  t.is(sealed.code, 0, sealed.stdout + sealed.stderr);
+  // The public half, as `cosign public-key --key cosign.key` prints it.
+  const cosignPub = path.join(s.dir, 'cosign.pub');
+  const { parsePrivateKeyPem } = await import('../../../src/sign/private-key.js');
+  writeFileSync(
+    cosignPub,
+    createPublicKey(parsePrivateKeyPem(readFileSync(cosignKey, 'utf8'), 'k', () => 'hello')).export(
+      {
+        format: 'pem',
+        type: 'spki',
+      },
+    ),
+  );
+  const verify = (pub: string) =>
+    runCli(
+      ['attest', 'verify', '--archive', out, '--all', ...s.policy, '--seal-key', pub, '--json'],
+      env(s),
+    );
+  const ok = await verify(cosignPub);
+  t.is(ok.code, 0, ok.stdout + ok.stderr);
+  t.like(JSON.parse(ok.stdout), { summary: { passed: 3, seal: { status: 'verified' } } });
+  const other = ecKeyFiles(s.dir, 'other');
+  t.is((await verify(other.pub)).code, EXIT_CODES.SEAL_INVALID);
+});
+
 test('a .tar.gz whose deflate data is corrupt is refused by name with every --jobs and by import, which leaves the store as it was', async (t) => {
   const s = setup(t);
   const { gzipSync } = await import('node:zlib');
@@ -806,13 +870,13 @@ test('attest import killed with SIGKILL at random points leaves the old state or
       check.close();
     }
   };
-  /** The import, killed once the test hook says `saved` bundles are written but not committed. */
+  /** The import, held by the test hook once `saved` bundles are written and not committed, and killed there. */
   const killedAfter = async (saved: number): Promise<void> => {
     const child = spawn(
       process.execPath,
       [CLI, 'attest', 'import', tar, '--attestation-store', att, '--trusted-root', s.root],
       {
-        env: { ...process.env, ...s.storeEnv, STELLA_TEST_IMPORT_DELAY_MS: '20' },
+        env: { ...process.env, ...s.storeEnv, STELLA_TEST_IMPORT_HOLD_AT: String(saved) },
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );

@@ -66,12 +66,8 @@ export default class TrustRotationCreate extends StellaCommand {
         limitCode: 'TRUSTED_ROOT_INVALID',
       }),
     };
-    const signWith = flags['sign-with'].map((p) =>
-      r.loadPrivateKey(
-        readFileBounded(p, { what: '--sign-with', maxBytes: FILE_LIMITS.keyBytes }),
-        `--sign-with ${p}`,
-      ),
-    );
+    const { readPrivateKeyFile } = await import('../../../sign/private-key.js');
+    const signWith = flags['sign-with'].map((p) => readPrivateKeyFile(p, { what: '--sign-with' }));
     const newKeys = flags['new-rotation-keys']
       ? {
           keys: t.parsePublicKeysPem(
