@@ -45,6 +45,22 @@ function assertOffline(stderr: string): void {
     throw new Error(`the verifying side used the network: ${stderr}`);
 }
 
+/** `verify --archive X --all` as a person runs it (no --json): the summary is read. */
+async function verifyAllRead(store: string, archive: string, who: string[]) {
+  const r = await runCli(
+    ['attest', 'verify', '--archive', archive, '--all', '--store', store, ...who],
+    OFFLINE,
+  );
+  assertOffline(r.stderr);
+  return r;
+}
+/** The summary's consistency line. */
+const consistencyLine = (proven: number, unproven: number, recorded: number): RegExp =>
+  new RegExp(
+    `^ {2}consistency ${proven + unproven} checkpoint\\(s\\) of verified bundles: ${proven} proven, ${unproven} unproven; ${recorded} recorded in `,
+    'm',
+  );
+
 const verifyOne = (store: string, artifact: string, bundle: string) =>
   json([
     'attest',
@@ -122,16 +138,9 @@ test.serial(
     );
     // A person reads the same counts in the summary (the JSON above recorded both, so nothing
     // is new to record).
-    const human = await runCli(
-      ['attest', 'verify', '--archive', plain, '--all', '--store', storeU, ...identity()],
-      OFFLINE,
-    );
-    assertOffline(human.stderr);
+    const human = await verifyAllRead(storeU, plain, identity());
     t.is(human.code, 0, human.stdout + human.stderr);
-    t.regex(
-      human.stdout,
-      /^ {2}consistency 2 checkpoint\(s\) of verified bundles: 1 proven, 1 unproven; 0 recorded in /m,
-    );
+    t.regex(human.stdout, consistencyLine(1, 1, 0));
     t.notRegex(human.stdout, /^ {2}latest /m, 'a plain archive has no latest checkpoint');
     const required = await verifyAll(storeU, plain, ['--require-consistency']);
     t.is(required.code, EXIT_CODES.CONSISTENCY_UNPROVEN, required.stdout);
@@ -177,21 +186,14 @@ test.serial(
       { log: sandbox.urls.rekor, treeSize: b2.treeSize, status: 'proven' },
     ]);
     // By the policy, read by a person: the shipment's proof newly proves b2 in storeU.
-    const byPolicyProven = await runCli(
-      ['attest', 'verify', '--archive', proven, '--all', '--store', storeU].concat([
-        '--policy',
-        policy,
-        '--environment',
-        'release',
-      ]),
-      OFFLINE,
-    );
-    assertOffline(byPolicyProven.stderr);
+    const byPolicyProven = await verifyAllRead(storeU, proven, [
+      '--policy',
+      policy,
+      '--environment',
+      'release',
+    ]);
     t.is(byPolicyProven.code, 0, byPolicyProven.stdout + byPolicyProven.stderr);
-    t.regex(
-      byPolicyProven.stdout,
-      /^ {2}consistency 2 checkpoint\(s\) of verified bundles: 2 proven, 0 unproven; 1 recorded in /m,
-    );
+    t.regex(byPolicyProven.stdout, consistencyLine(2, 0, 1));
     t.true(
       byPolicyProven.stdout.includes(
         `\n  latest     ${sandbox.urls.rekor} tree size ${b2.treeSize} recorded (proven)\n`,
