@@ -257,6 +257,18 @@ const FOREIGN_FLAGS: readonly { flag: string; instead: readonly string[]; advice
       "a private deployment's trust is its trusted_root.json (--trusted-root) or the trust store; a log entry is checked when the bundle has one and required only with --require-rekor: leave --private-infrastructure out",
   },
   {
+    flag: 'sk',
+    instead: ['key', ...VERIFYING],
+    advice:
+      "Stella verifies offline and opens no hardware key: export the security key's public key at the boundary (`cosign public-key --sk`) and give it as --key PUB.pem",
+  },
+  {
+    flag: 'local-image',
+    instead: ['archive', 'image', ...VERIFYING],
+    advice:
+      "a local OCI layout is not read: give the image's bundles from a registry (--image REGISTRY/REPO@sha256:...) or, on a disconnected host, from an export archive (--archive X.tar, written by `stella attest export-bundle --image ...` at the boundary)",
+  },
+  {
     flag: 'check-claims',
     instead: ['predicate-type', ...VERIFYING],
     advice:

@@ -591,6 +591,20 @@ test("the reader: cosign's signing and verifying flags pasted into attest sign a
     ],
   ] as const)
     t.regex(refusal([...argv], verify), advice);
+  // Since stop 57: a hardware key and a local OCI layout, said where the command has what the
+  // advice names (attest verify has --key, --archive and --image).
+  const verifyFull = {
+    flags: [...verify.flags, flag('key'), flag('archive'), flag('image')],
+  };
+  t.regex(
+    refusal(['--sk'], verifyFull),
+    /^unknown flag --sk: Stella verifies offline and opens no hardware key: export the security key's public key at the boundary \(`cosign public-key --sk`\) and give it as --key PUB\.pem$/,
+  );
+  t.regex(
+    refusal(['--local-image'], verifyFull),
+    /^unknown flag --local-image: a local OCI layout is not read: .*--archive X\.tar/,
+  );
+  t.is(refusal(['--sk'], verify), 'unknown flag --sk', 'no --key, no advice');
   // And of cosign sign-blob's.
   for (const [argv, advice] of [
     [
