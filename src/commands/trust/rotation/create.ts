@@ -25,7 +25,8 @@ export default class TrustRotationCreate extends StellaCommand {
       required: true,
     }),
     'sign-with': Flags.string({
-      description: 'PEM private key to sign with (repeatable)',
+      description:
+        'private key to sign with: PEM, or a cosign.key with $COSIGN_PASSWORD (repeatable)',
       required: true,
       multiple: true,
     }),
