@@ -23,12 +23,20 @@ const REMOTE_KEY_SCHEMES: Readonly<Record<string, string>> = {
 
 const ENV_SCHEME = 'env://';
 
-/** The PEM text `ref` names (`what`: the flag, for messages). */
-export function readPublicKeyRef(
+/** Where a key reference points: the PEM text of env://VAR, or a file to read. */
+export type KeyRefTarget = { kind: 'env'; text: string } | { kind: 'file'; path: string };
+
+/**
+ * Resolve `ref` (`what`: the flag, for messages): env://VAR's value, checked set and within the
+ * key size limit, or a path. Every other reference cosign takes is refused; `remote(where)`
+ * says what to do instead of the key `where` names ("a key in AWS KMS").
+ */
+export function resolveKeyRef(
   ref: string,
   what: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string {
+  env: NodeJS.ProcessEnv,
+  remote: (where: string, scheme: string) => string,
+): KeyRefTarget {
   const named = `${what} ${quoted(ref)}`;
   const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(ref)?.[0].toLowerCase();
   if (scheme === ENV_SCHEME) {
@@ -42,11 +50,8 @@ export function readPublicKeyRef(
         'input',
         `${named}: $${name} is larger than the ${FILE_LIMITS.keyBytes}-byte limit`,
       );
-    return value;
+    return { kind: 'env', text: value };
   }
-  const offline = (how: string): string =>
-    `Stella verifies offline and fetches no key: ${how} at the boundary and give the PEM file`;
-  const exported = offline(`export its public key (\`cosign public-key --key ${ref}\`)`);
   if (scheme !== undefined) {
     const where = REMOTE_KEY_SCHEMES[scheme];
     fail(
@@ -54,10 +59,32 @@ export function readPublicKeyRef(
       'input',
       where === undefined
         ? `${named}: unrecognized key reference scheme ${scheme}; give a PEM file or env://VAR`
-        : `${named} names ${where}; ${scheme.startsWith('http') ? offline('download it') : exported}`,
+        : `${named} names ${where}; ${remote(where, scheme)}`,
     );
   }
   if (ref.startsWith('pkcs11:'))
-    fail('INPUT_INVALID', 'input', `${named} names a key on a PKCS#11 token; ${exported}`);
-  return readTextFileBounded(ref, { what, maxBytes: FILE_LIMITS.keyBytes });
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `${named} names a key on a PKCS#11 token; ${remote('a key on a PKCS#11 token', 'pkcs11:')}`,
+    );
+  return { kind: 'file', path: ref };
+}
+
+/** The PEM text of a public key `ref` names (`what`: the flag, for messages). */
+export function readPublicKeyRef(
+  ref: string,
+  what: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const offline = (how: string): string =>
+    `Stella verifies offline and fetches no key: ${how} at the boundary and give the PEM file`;
+  const target = resolveKeyRef(ref, what, env, (_where, scheme) =>
+    scheme.startsWith('http')
+      ? offline('download it')
+      : offline(`export its public key (\`cosign public-key --key ${ref}\`)`),
+  );
+  return target.kind === 'env'
+    ? target.text
+    : readTextFileBounded(target.path, { what, maxBytes: FILE_LIMITS.keyBytes });
 }

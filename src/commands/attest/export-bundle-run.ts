@@ -49,7 +49,7 @@ import type { ExportManifest } from '../../archive/manifest.js';
 import { gzipChunks } from '../../archive/gzip.js';
 import type { RunSignOptions } from './sign-run.js';
 import { identityTokenPath } from '../../sign/token.js';
-import { readPrivateKeyFile } from '../../sign/private-key.js';
+import { readPrivateKeyRef } from '../private-key-ref.js';
 import { cosignLegacyBundleOr } from '../../bundle/cosign-legacy.js';
 import { quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
 import { resolveStorePath } from '../../trust/store/paths.js';
@@ -180,7 +180,7 @@ export async function sealKeyless(
 
 /** A seal over the manifest's exact bytes: a v0.3 message-signature bundle by an exporter key. */
 export function sealWithKey(keyPath: string): Sealer & { keyId: string } {
-  const key = readPrivateKeyFile(keyPath, { what: '--seal-key', secret: true });
+  const key = readPrivateKeyRef(keyPath, '--seal-key', { secret: true });
   if (key.asymmetricKeyType !== 'ec')
     fail(
       'INPUT_INVALID',

@@ -741,7 +741,7 @@ test('sealed shipments: sealed passes, unsealed refused when required, wrong sea
   t.is(found.code, 0, found.stderr);
 });
 
-test('a shipment sealed with a cosign key pair: export-bundle --seal-key cosign.key reads $COSIGN_PASSWORD as cosign does; cosign.pub verifies the seal', async (t) => {
+test('a shipment sealed with a cosign key pair: export-bundle --seal-key cosign.key (or env://VAR) reads $COSIGN_PASSWORD as cosign does; cosign.pub verifies the seal; a KMS key is refused saying so', async (t) => {
   const s = setup(t);
   // cosign's own test key (test/fixtures/sign/cosign-keys), as `cosign generate-key-pair` writes it.
   const cosignKey = path.join(s.dir, 'cosign.key');
@@ -803,6 +803,43 @@ test('a shipment sealed with a cosign key pair: export-bundle --seal-key cosign.
   t.like(JSON.parse(ok.stdout), { summary: { passed: 3, seal: { status: 'verified' } } });
   const other = ecKeyFiles(s.dir, 'other');
   t.is((await verify(other.pub)).code, EXIT_CODES.SEAL_INVALID);
+
+  // cosign's CI way: the key in a secret, given as env://COSIGN_PRIVATE_KEY, with COSIGN_PASSWORD.
+  const fromEnv = await runCli(
+    ['attest', 'export-bundle', '--all', ...files.flatMap((f) => ['--bundle', f])].concat([
+      '--seal-key',
+      'env://COSIGN_PRIVATE_KEY',
+      '--output',
+      out,
+      '--json',
+    ]),
+    {
+      ...env(s),
+      env: {
+        ...s.storeEnv,
+        COSIGN_PRIVATE_KEY: readFileSync(cosignKey, 'utf8'),
+        COSIGN_PASSWORD: 'hello',
+      },
+    },
+  );
+  t.is(fromEnv.code, 0, fromEnv.stdout + fromEnv.stderr);
+  t.is((await verify(cosignPub)).code, 0);
+  // A key in a KMS: Stella seals with a local key only, and says so.
+  const kms = await runCli(
+    ['attest', 'export-bundle', '--all', ...files.flatMap((f) => ['--bundle', f])].concat([
+      '--seal-key',
+      'awskms:///arn:aws:kms:eu-west-1:1:key/k',
+      '--output',
+      path.join(s.dir, 'kms.tar'),
+      '--json',
+    ]),
+    env(s),
+  );
+  t.is(kms.code, EXIT_CODES.INPUT_INVALID, kms.stdout + kms.stderr);
+  t.is(
+    JSON.parse(kms.stdout).error.message,
+    '--seal-key "awskms:///arn:aws:kms:eu-west-1:1:key/k" names a key in AWS KMS; Stella signs with a local key only: give a PEM or cosign.key file, or the key in an environment variable (env://VAR)',
+  );
 });
 
 test('a .tar.gz whose deflate data is corrupt is refused by name with every --jobs and by import, which leaves the store as it was', async (t) => {

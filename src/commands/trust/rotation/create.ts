@@ -67,8 +67,8 @@ export default class TrustRotationCreate extends StellaCommand {
         limitCode: 'TRUSTED_ROOT_INVALID',
       }),
     };
-    const { readPrivateKeyFile } = await import('../../../sign/private-key.js');
-    const signWith = flags['sign-with'].map((p) => readPrivateKeyFile(p, { what: '--sign-with' }));
+    const { readPrivateKeyRef } = await import('../../private-key-ref.js');
+    const signWith = flags['sign-with'].map((p) => readPrivateKeyRef(p, '--sign-with'));
     const newKeys = flags['new-rotation-keys']
       ? {
           keys: t.parsePublicKeysPem(

@@ -54,7 +54,7 @@ test('--new-rotation-keys and --new-threshold go together: a usage error, nothin
   t.false(existsSync(out));
 });
 
-test('--sign-with reads a cosign key ($COSIGN_PASSWORD) as export-bundle --seal-key does: the rotation it signs applies; a public key given as --sign-with is named as one and nothing is written', async (t) => {
+test('--sign-with reads a cosign key ($COSIGN_PASSWORD) and env://VAR as export-bundle --seal-key does: the rotation it signs applies; a public key given as --sign-with is named as one and nothing is written', async (t) => {
   const dir = tempDir('rotation-cosign-key');
   const store = join(dir, 'trust.db');
   const env = { STELLA_TRUST_STORE: store, COSIGN_PASSWORD: 'hello' };
@@ -69,7 +69,6 @@ test('--sign-with reads a cosign key ($COSIGN_PASSWORD) as export-bundle --seal-
   ).export({ format: 'pem', type: 'spki' }) as string;
   const other = rotationKeyPair();
   writeFileSync(join(dir, 'keys.pem'), cosignPub + other.publicPem);
-  writeFileSync(join(dir, 'other.pem'), other.privatePem);
   const init = await runCli(
     ['trust', 'init', '--rotation-keys', join(dir, 'keys.pem'), '--threshold', '2'],
     { env },
@@ -95,10 +94,11 @@ test('--sign-with reads a cosign key ($COSIGN_PASSWORD) as export-bundle --seal-
         out,
         '--json',
       ],
-      { env: { ...env, COSIGN_PASSWORD: password } },
+      { env: { ...env, COSIGN_PASSWORD: password, OTHER_ROTATION_KEY: other.privatePem } },
     );
   const tar = join(dir, 'rotation.tar');
-  const made = await create([cosignKey, join(dir, 'other.pem')], tar);
+  // One key from a file, the other from the environment (env://VAR), as cosign takes a key.
+  const made = await create([cosignKey, 'env://OTHER_ROTATION_KEY'], tar);
   t.is(made.code, 0, made.stdout + made.stderr);
   const applied = await runCli(['trust', 'rotate', tar, '--json'], { env });
   t.is(applied.code, 0, applied.stdout + applied.stderr);
