@@ -153,6 +153,20 @@ test('only the legacy shape is read as one; a wrong legacy file is refused as BU
       },
       /^x: rekorBundle lacks body, integratedTime, logIndex or logID$/,
     ],
+    // Each of the four on its own (stop 57: a mutant that let a bad integratedTime through
+    // when logIndex was good survived).
+    ...[{ integratedTime: '1700000000' }, { logIndex: 1.5 }, { body: 7 }, { logID: undefined }].map(
+      (field) =>
+        [
+          {
+            rekorBundle: {
+              ...legacy.rekorBundle,
+              Payload: { ...legacy.rekorBundle.Payload, ...field },
+            },
+          },
+          /^x: rekorBundle lacks body, integratedTime, logIndex or logID$/,
+        ] as const,
+    ),
     // The entry body names its kind and its version; either missing is no Rekor entry.
     ...[{ kind: 'hashedrekord' }, { apiVersion: '0.0.1' }].map(
       (body) =>

@@ -85,6 +85,15 @@ test('refuses universal tags X.680 does not assign, anywhere in the tree', (t) =
   // Only the universal class is X.680's to assign: context tag 37 is anyone's.
   t.is(parseDer(h('9f2500')).tagNumber, 37);
 });
+test('a refusal names the tag it found: a universal one by its name, another class by class and number', (t) => {
+  const found = (hex: string): string =>
+    t.throws(() => parseDer(h(hex)).sequence('thing'), { instanceOf: StellaError }).message;
+  t.regex(found('020105'), /thing: expected SEQUENCE, found INTEGER \(at offset 0\)$/);
+  t.regex(found('1f2200'), /thing: expected SEQUENCE, found universal tag 34 \(at offset 0\)$/);
+  t.regex(found('a000'), /thing: expected SEQUENCE, found context tag \[0\] \(constructed\)/);
+  t.regex(found('8101ff'), /thing: expected SEQUENCE, found context tag \[1\] \(at/);
+  t.regex(found('4000'), /thing: expected SEQUENCE, found application tag \[0\] \(at/);
+});
 test('EXTERNAL, EMBEDDED PDV and CHARACTER STRING are constructed in DER', (t) => {
   for (const tag of [8, 11, 29]) {
     refuses(t, Uint8Array.of(tag, 0), new RegExp(`tag ${tag} must be constructed`));
