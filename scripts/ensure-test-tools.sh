@@ -4,7 +4,8 @@
 # test/helpers/registry.ts), apache2-utils (htpasswd, for the registry's bcrypt password file) and
 # chromium (the headless browser test/commands/attest/shipment-report-browser.test.ts renders the
 # shipment report in, driven by playwright-core), zsh and fish (test/commands/completion.test.ts
-# runs `stella autocomplete zsh` and `fish`'s scripts in them). Idempotent and quick when all are there. As root it uses apt-get; otherwise sudo without a
+# runs `stella autocomplete zsh` and `fish`'s scripts in them), bsdutils (`script`, the
+# pseudo-terminal test/commands/terminal-password.test.ts types a key's password on). Idempotent and quick when all are there. As root it uses apt-get; otherwise sudo without a
 # password; otherwise it installs nothing and says so — the registry tests then run as declared
 # skips naming the missing tool (and so do the browser test without /usr/bin/chromium and the
 # zsh and fish completion tests without /usr/bin/zsh or /usr/bin/fish).
@@ -15,6 +16,7 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/zsh ] || need+=(zsh)
 [ -x /usr/bin/fish ] || need+=(fish)
+[ -x /usr/bin/script ] || need+=(bsdutils)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then
   run=()

@@ -1,6 +1,6 @@
 /**
  * A private key named as cosign's `--key` names one when it signs: a file (PEM, or cosign's
- * encrypted key with $COSIGN_PASSWORD), or `env://VAR`, the key in an environment variable,
+ * encrypted key with $COSIGN_PASSWORD, else a password asked on the terminal), or `env://VAR`, the key in an environment variable,
  * as CI jobs pass `COSIGN_PRIVATE_KEY` from a secret. Kept apart from ./key-ref.ts so the
  * verify path, which reads public keys only, does not load the cipher a cosign key needs.
  */
@@ -12,12 +12,18 @@ import {
 } from '../sign/private-key.js';
 import { quoted } from '../util/text.js';
 import { resolveKeyRef } from './key-ref.js';
+import { askPasswordOnTerminal } from './terminal-password.js';
 
 /** The private key `ref` names; `secret`: a file must be the user's own, mode 0600. */
 export function readPrivateKeyRef(
   ref: string,
   what: string,
-  opts: { secret?: boolean; env?: NodeJS.ProcessEnv } = {},
+  opts: {
+    secret?: boolean;
+    env?: NodeJS.ProcessEnv;
+    /** How a password is asked for when $COSIGN_PASSWORD is unset (default: on the terminal). */
+    ask?: (prompt: string) => string | undefined;
+  } = {},
 ): KeyObject {
   const env = opts.env ?? process.env;
   const target = resolveKeyRef(
@@ -27,7 +33,15 @@ export function readPrivateKeyRef(
     () =>
       'Stella signs with a local key only: give a PEM or cosign.key file, or the key in an environment variable (env://VAR)',
   );
+  // As cosign: $COSIGN_PASSWORD when set (even empty), else asked on the terminal.
+  const password = (): string | undefined =>
+    env[COSIGN_PASSWORD_ENV] ??
+    (opts.ask ?? askPasswordOnTerminal)(`Enter password for private key (${what} ${ref}): `);
   if (target.kind === 'file')
-    return readPrivateKeyFile(target.path, { what, env, ...(opts.secret ? { secret: true } : {}) });
-  return parsePrivateKeyPem(target.text, `${what} ${quoted(ref)}`, () => env[COSIGN_PASSWORD_ENV]);
+    return readPrivateKeyFile(target.path, {
+      what,
+      password,
+      ...(opts.secret ? { secret: true } : {}),
+    });
+  return parsePrivateKeyPem(target.text, `${what} ${quoted(ref)}`, password);
 }

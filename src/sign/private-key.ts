@@ -72,7 +72,9 @@ export interface PrivateKeyFileOptions {
   what: string;
   /** Refuse a file others can read or write, or another user's (util/fs.ts `secret`). */
   secret?: boolean;
-  /** Where $COSIGN_PASSWORD is looked up. Default process.env. */
+  /** A cosign key's password, asked only for one. Default: $COSIGN_PASSWORD of `env`. */
+  password?: () => string | undefined;
+  /** Where $COSIGN_PASSWORD is looked up by default. Default process.env. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -86,14 +88,14 @@ export function readPrivateKeyFile(path: string, opts: PrivateKeyFileOptions): K
   return parsePrivateKeyPem(
     text,
     `${opts.what} ${quoted(path, PATH_CHARS_SHOWN)}`,
-    () => (opts.env ?? process.env)[COSIGN_PASSWORD_ENV],
+    opts.password ?? (() => (opts.env ?? process.env)[COSIGN_PASSWORD_ENV]),
   );
 }
 
 /**
  * The one private key in `text` (`named` says what it is, for messages). `password` is asked
- * only for a cosign key; undefined means none was given ($COSIGN_PASSWORD unset). An empty
- * password is a password, as cosign takes it.
+ * only for a cosign key; undefined means none was given ($COSIGN_PASSWORD unset, no terminal
+ * to ask on). An empty password is a password, as cosign takes it.
  */
 export function parsePrivateKeyPem(
   text: string,
@@ -125,7 +127,7 @@ export function parsePrivateKeyPem(
   const given = password();
   if (given === undefined)
     refuse(
-      `a cosign encrypted private key: set $${COSIGN_PASSWORD_ENV} to its password (as for cosign sign --key)`,
+      `a cosign encrypted private key: set $${COSIGN_PASSWORD_ENV} to its password, or run on a terminal to be asked (as cosign sign --key does)`,
     );
   const plain = decryptCosignKey(der, utf8.encode(given), refuse);
   const view = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);

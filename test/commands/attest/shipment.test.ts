@@ -772,7 +772,7 @@ test('a shipment sealed with a cosign key pair: export-bundle --seal-key cosign.
   t.is(unset.code, EXIT_CODES.INPUT_INVALID, unset.stdout + unset.stderr);
   t.is(
     JSON.parse(unset.stdout).error.message,
-    `${named}: a cosign encrypted private key: set $COSIGN_PASSWORD to its password (as for cosign sign --key)`,
+    `${named}: a cosign encrypted private key: set $COSIGN_PASSWORD to its password, or run on a terminal to be asked (as cosign sign --key does)`,
   );
   const wrong = await exportWith('hello!');
   t.is(wrong.code, EXIT_CODES.INPUT_INVALID, wrong.stdout + wrong.stderr);
