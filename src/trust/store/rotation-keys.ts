@@ -156,7 +156,7 @@ export function addRotationKeys(
       fail(
         'ROTATION_KEYS_INVALID',
         'rotation',
-        'the store has no rotation threshold yet: give --threshold K',
+        'the store has no rotation threshold yet: give --threshold K (the keys are added as rotation keys; a key that seals export archives is added with --role exporter)',
       );
     }
     return { ...r, threshold: thresholdOf(tx.db) };

@@ -378,7 +378,10 @@ test('G44: rotation keys without a threshold are refused at init and at keys add
     },
   ) as StellaError;
   t.is(first.code, 'ROTATION_KEYS_INVALID');
-  t.is(first.message, 'the store has no rotation threshold yet: give --threshold K');
+  t.is(
+    first.message,
+    'the store has no rotation threshold yet: give --threshold K (the keys are added as rotation keys; a key that seals export archives is added with --role exporter)',
+  );
   t.deepEqual(listRotationKeys(s).keys, [], 'nothing was added');
   addRotationKeys(
     s,

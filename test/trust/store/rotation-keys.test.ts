@@ -32,7 +32,8 @@ test('keys add: a store with keys needs a threshold; adding nothing to a store w
     const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey;
     t.throws(() => addRotationKeys(s, [key], undefined, 'k.pem', CTX), {
       instanceOf: StellaError,
-      message: 'the store has no rotation threshold yet: give --threshold K',
+      message:
+        'the store has no rotation threshold yet: give --threshold K (the keys are added as rotation keys; a key that seals export archives is added with --role exporter)',
     });
     t.is(dumpStore(file), before, 'the refused add changed nothing');
     t.like(addRotationKeys(s, [key], 1, 'k.pem', CTX), { threshold: 1 });
