@@ -189,6 +189,12 @@ test('a vkey name that is not a signed-note key name is refused, even with a key
   const e = t.throws(() => parseWitnessKey(formatWitnessVkey(w.key)), { instanceOf: StellaError });
   t.is(e?.code, 'WITNESS_INVALID');
   t.regex(e?.message ?? '', /vkey name "bad name" is not a valid signed-note key name/);
+  // An empty name is a vkey with a name that is no key name, not text that is no vkey.
+  const v = formatWitnessVkey(witness('w').key);
+  const empty = t.throws(() => parseWitnessKey(v.slice(v.indexOf('+'))), {
+    instanceOf: StellaError,
+  });
+  t.is(empty?.message, 'vkey name "" is not a valid signed-note key name');
 });
 
 test('a cosignature timestamp must be a non-negative safe integer; a line by a known witness of another length is refused', (t) => {

@@ -63,6 +63,18 @@ test('builder roots match the reference roots for sizes 0..8', (t) => {
   for (let n = 0; n <= 8; n++) t.is(toHex(mt.root(n)), V.rootsBySize[String(n)]!, `size ${n}`);
 });
 
+test('the builder refuses a tree size it does not have: negative, fractional, past its size', (t) => {
+  const mt = new MerkleTree();
+  for (const l of leaves) mt.appendData(l);
+  for (const size of [-1, 1.5, 9, Number.NaN]) {
+    for (const ask of [() => mt.root(size), () => mt.consistencyProof(0, size)]) {
+      const e = t.throws(ask, { instanceOf: StellaError });
+      t.is(e?.code, 'INPUT_INVALID');
+      t.is(e?.message, `tree size ${size} not in [0, 8]`);
+    }
+  }
+});
+
 test('reference inclusion vectors verify and the builder reproduces them', (t) => {
   const mt = new MerkleTree();
   for (const l of leaves) mt.appendData(l);
