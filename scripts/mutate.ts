@@ -94,7 +94,18 @@ const TARGET_DIRS = [
 /** The command files mutated, with the CLI tests that run them. */
 const COMMAND_TESTS: Record<string, string[]> = {
   // --key and --seal-key as cosign names keys (env://VAR), on every verify path.
-  'src/commands/key-ref.ts': ['test/commands/attest/verify-refusals.test.ts'],
+  'src/commands/key-ref.ts': [
+    'test/commands/attest/verify-refusals.test.ts',
+    'test/commands/attest/shipment.test.ts',
+  ],
+  // Private keys as cosign names them (a file, env://VAR), and a cosign key's password asked
+  // on a terminal.
+  'src/commands/private-key-ref.ts': [
+    'test/commands/attest/shipment.test.ts',
+    'test/commands/trust/rotation/create.test.ts',
+    'test/commands/terminal-password.test.ts',
+  ],
+  'src/commands/terminal-password.ts': ['test/commands/terminal-password.test.ts'],
   'src/commands/argv.ts': [
     'test/commands/attest/registry.test.ts',
     'test/commands/attest/verify-refusals.test.ts',
