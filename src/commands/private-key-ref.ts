@@ -1,8 +1,8 @@
 /**
- * A private key named as cosign's `--key` names one when it signs: a file (PEM, or cosign's
- * encrypted key with $COSIGN_PASSWORD, else a password asked on the terminal), or `env://VAR`, the key in an environment variable,
- * as CI jobs pass `COSIGN_PRIVATE_KEY` from a secret. Kept apart from ./key-ref.ts so the
- * verify path, which reads public keys only, does not load the cipher a cosign key needs.
+ * A private key named as cosign's `--key` names one when it signs: a file, or `env://VAR`, the
+ * key in an environment variable, as CI jobs pass `COSIGN_PRIVATE_KEY` from a secret. A cosign
+ * key's password is $COSIGN_PASSWORD, else asked on the terminal. Kept apart from ./key-ref.ts
+ * so the verify path, which reads public keys only, does not load the cipher a cosign key needs.
  */
 import type { KeyObject } from 'node:crypto';
 import {
@@ -18,12 +18,7 @@ import { askPasswordOnTerminal } from './terminal-password.js';
 export function readPrivateKeyRef(
   ref: string,
   what: string,
-  opts: {
-    secret?: boolean;
-    env?: NodeJS.ProcessEnv;
-    /** How a password is asked for when $COSIGN_PASSWORD is unset (default: on the terminal). */
-    ask?: (prompt: string) => string | undefined;
-  } = {},
+  opts: { secret?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): KeyObject {
   const env = opts.env ?? process.env;
   const target = resolveKeyRef(
@@ -36,7 +31,7 @@ export function readPrivateKeyRef(
   // As cosign: $COSIGN_PASSWORD when set (even empty), else asked on the terminal.
   const password = (): string | undefined =>
     env[COSIGN_PASSWORD_ENV] ??
-    (opts.ask ?? askPasswordOnTerminal)(`Enter password for private key (${what} ${ref}): `);
+    askPasswordOnTerminal(`Enter password for private key (${what} ${ref}): `);
   if (target.kind === 'file')
     return readPrivateKeyFile(target.path, {
       what,
