@@ -24,10 +24,13 @@ const READ_WITHOUT_ECHO = [
   'printf "%s" "$password"',
 ].join('\n');
 
+/** The shell's exit status on Ctrl-C, and this process's: 128 + SIGINT, as a shell reports it. */
+const INTERRUPTED = 130;
+
 /**
  * The line typed after `prompt`, or undefined when there is no terminal to ask on (standard
- * input is not one, or the process has no controlling terminal) or the user gave up (Ctrl-C,
- * Ctrl-D).
+ * input is not one, or the process has no controlling terminal) or the input ended (Ctrl-D).
+ * Ctrl-C ends the process (exit 130) once the terminal echoes again.
  */
 export function askPasswordOnTerminal(prompt: string): string | undefined {
   // isatty, not process.stdin.isTTY: that getter opens standard input as a stream.
@@ -38,15 +41,22 @@ export function askPasswordOnTerminal(prompt: string): string | undefined {
   } catch {
     return undefined;
   }
+  // Ctrl-C reaches this process and the shell alike. The shell owns it: it turns echo back
+  // on and exits 130, and only then does this process end, the same way. Dying at once
+  // instead would race the shell's restoring of the terminal.
+  const interrupted = (): void => {};
+  process.on('SIGINT', interrupted);
   try {
     return execFileSync('sh', ['-c', READ_WITHOUT_ECHO, 'stella', prompt], {
       stdio: [tty, 'pipe', tty],
       encoding: 'utf8',
       maxBuffer: 64 * 1024,
     });
-  } catch {
+  } catch (e) {
+    if ((e as { status?: unknown }).status === INTERRUPTED) process.exit(INTERRUPTED);
     return undefined;
   } finally {
+    process.off('SIGINT', interrupted);
     closeSync(tty);
   }
 }
