@@ -23,14 +23,15 @@ const PROMPT = 'Enter password for private key (--seal-key ';
 const sh = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
- * `command` run by sh on a new pseudo-terminal; `typed` is sent once the prompt is shown.
+ * `command` run by sh on a new pseudo-terminal (its standard input redirected by `redirect`,
+ * if given); `typed` is sent once the prompt is shown.
  * Returns everything the terminal showed. The shell prints `exit=N` after the CLI ends, then
  * the terminal's echo setting as `stty` reports it.
  */
-function onTerminal(command: string[], typed: string): Promise<string> {
+function onTerminal(command: string[], typed: string, redirect = ''): Promise<string> {
   // The trap (a handler, not an ignore, so the CLI still gets SIGINT's default) keeps this
   // shell alive past a Ctrl-C, to report.
-  const line = `trap 'true' INT; ${command.map(sh).join(' ')}; echo "exit=$?"; stty -a | tr ' ' '\\n' | grep -x -- '-\\{0,1\\}echo'`;
+  const line = `trap 'true' INT; ${command.map(sh).join(' ')}${redirect}; echo "exit=$?"; stty -a | tr ' ' '\\n' | grep -x -- '-\\{0,1\\}echo'`;
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.COSIGN_PASSWORD;
   const child = spawn(SCRIPT.path, ['-qec', `sh -c ${sh(line)}`, '/dev/null'], {
@@ -112,6 +113,18 @@ declare(
     const shown = await onTerminal(s.args, '\x03');
     t.regex(shown, /\nexit=130\n/);
     t.regex(shown, /\necho\n?$/, shown);
+    t.false(existsSync(s.out));
+  },
+);
+
+declare(
+  `with a terminal but standard input not one (a pipe, a file), no password is asked: cosign would read the pipe, Stella says to set $COSIGN_PASSWORD${skipped}`,
+  async (t) => {
+    const s = setup(t);
+    const shown = await onTerminal(s.args, 'hello\n', ' < /dev/null');
+    t.false(shown.includes(PROMPT), shown);
+    t.regex(shown, /a cosign encrypted private key: set \$COSIGN_PASSWORD to its password/);
+    t.regex(shown, new RegExp(`\\nexit=${EXIT_CODES.INPUT_INVALID}\\n`));
     t.false(existsSync(s.out));
   },
 );
