@@ -53,7 +53,7 @@ export default class AttestExportBundle extends StellaCommand {
     }),
     'seal-key': Flags.string({
       description:
-        'seal the archive: sign manifest.cbor with this ECDSA private key (mode 0600; PEM, or a cosign.key with $COSIGN_PASSWORD) into manifest.sigstore.json',
+        'seal the archive: sign manifest.cbor with this ECDSA private key into manifest.sigstore.json (a file, mode 0600, or env://VAR; PEM, or a cosign.key with $COSIGN_PASSWORD)',
     }),
     'seal-keyless': Flags.boolean({
       description:

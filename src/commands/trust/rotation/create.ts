@@ -26,7 +26,7 @@ export default class TrustRotationCreate extends StellaCommand {
     }),
     'sign-with': Flags.string({
       description:
-        'private key to sign with: PEM, or a cosign.key with $COSIGN_PASSWORD (repeatable)',
+        'private key to sign with (a file or env://VAR; PEM, or a cosign.key with $COSIGN_PASSWORD; repeatable)',
       required: true,
       multiple: true,
     }),
