@@ -12,7 +12,8 @@ import {
 } from '../sign/private-key.js';
 import { quoted } from '../util/text.js';
 import { resolveKeyRef } from './key-ref.js';
-import { askPasswordOnTerminal } from './terminal-password.js';
+import { fail } from '../errors.js';
+import { askPasswordOnTerminal, INPUT_ENDED } from './terminal-password.js';
 
 /** The private key `ref` names; `secret`: a file must be the user's own, mode 0600. */
 export function readPrivateKeyRef(
@@ -29,9 +30,18 @@ export function readPrivateKeyRef(
       'Stella signs with a local key only: give a PEM or cosign.key file, or the key in an environment variable (env://VAR)',
   );
   // As cosign: $COSIGN_PASSWORD when set (even empty), else asked on the terminal.
-  const password = (): string | undefined =>
-    env[COSIGN_PASSWORD_ENV] ??
-    askPasswordOnTerminal(`Enter password for private key (${what} ${ref}): `);
+  const password = (): string | undefined => {
+    const set = env[COSIGN_PASSWORD_ENV];
+    if (set !== undefined) return set;
+    const typed = askPasswordOnTerminal(`Enter password for private key (${what} ${ref}): `);
+    if (typed === INPUT_ENDED)
+      fail(
+        'INPUT_INVALID',
+        'input',
+        `${what} ${quoted(ref)}: no password was typed (the input ended)`,
+      );
+    return typed;
+  };
   if (target.kind === 'file')
     return readPrivateKeyFile(target.path, {
       what,

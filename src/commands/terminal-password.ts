@@ -27,12 +27,15 @@ const READ_WITHOUT_ECHO = [
 /** The shell's exit status on Ctrl-C, and this process's: 128 + SIGINT, as a shell reports it. */
 const INTERRUPTED = 130;
 
+/** What the terminal gave when the input ended (Ctrl-D) before a line was typed. */
+export const INPUT_ENDED = Symbol('input ended');
+
 /**
- * The line typed after `prompt`, or undefined when there is no terminal to ask on (standard
- * input is not one, or the process has no controlling terminal) or the input ended (Ctrl-D).
- * Ctrl-C ends the process (exit 130) once the terminal echoes again.
+ * The line typed after `prompt`; undefined when there is no terminal to ask on (standard input
+ * is not one, or the process has no controlling terminal); INPUT_ENDED on Ctrl-D. Ctrl-C ends
+ * the process (exit 130) once the terminal echoes again.
  */
-export function askPasswordOnTerminal(prompt: string): string | undefined {
+export function askPasswordOnTerminal(prompt: string): string | typeof INPUT_ENDED | undefined {
   // isatty, not process.stdin.isTTY: that getter opens standard input as a stream.
   if (!isatty(0)) return undefined;
   let tty: number;
@@ -53,8 +56,10 @@ export function askPasswordOnTerminal(prompt: string): string | undefined {
       maxBuffer: 64 * 1024,
     });
   } catch (e) {
-    if ((e as { status?: unknown }).status === INTERRUPTED) process.exit(INTERRUPTED);
-    return undefined;
+    const status = (e as { status?: unknown }).status;
+    if (status === INTERRUPTED) process.exit(INTERRUPTED);
+    // The shell exits 1 when `read` meets the end of input; anything else: no terminal after all.
+    return status === 1 ? INPUT_ENDED : undefined;
   } finally {
     process.off('SIGINT', interrupted);
     closeSync(tty);

@@ -128,3 +128,20 @@ declare(
     t.false(existsSync(s.out));
   },
 );
+
+declare(
+  `Ctrl-D at the password prompt is said as no password typed, and the terminal echoes again${skipped}`,
+  async (t) => {
+    const s = setup(t);
+    const shown = await onTerminal(s.args, '\x04');
+    t.true(
+      shown.includes(
+        `--seal-key ${JSON.stringify(s.key)}: no password was typed (the input ended)`,
+      ),
+      shown,
+    );
+    t.regex(shown, new RegExp(`\\nexit=${EXIT_CODES.INPUT_INVALID}\\n`));
+    t.regex(shown, /\necho\n?$/);
+    t.false(existsSync(s.out));
+  },
+);
