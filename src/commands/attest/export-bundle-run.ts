@@ -393,6 +393,12 @@ export function isBundleOutput(outputPath: string): boolean {
   return outputPath.toLowerCase().endsWith('.json');
 }
 
+/**
+ * Names of archive or compression formats Stella does not write: an export named so would be
+ * a plain tar that `unzip` or `xz -d` then refuses on the other side of the gap.
+ */
+const FOREIGN_ARCHIVE_NAME = /\.(zip|7z|rar|xz|txz|bz2|tbz|tbz2|zst|tzst|lz|lzma|lz4|z)$/i;
+
 /** What exportOptionsMistake reads: the choice of bundles and the form of the output. */
 export type ExportChoice = Pick<
   ExportBundleOptions,
@@ -417,6 +423,9 @@ export function exportOptionsMistake(opts: ExportChoice): string | undefined {
   if (opts.all && opts.artifacts.length > 0) return '--all and --artifact cannot be combined';
   if (!opts.all && opts.artifacts.length === 0 && !opts.registry && opts.bundlePaths.length === 0)
     return 'say what to export: --artifact sha256:<hex>, --image or --bundle (repeatable), or --all';
+  const foreign = FOREIGN_ARCHIVE_NAME.exec(opts.outputPath)?.[0];
+  if (foreign !== undefined)
+    return `--output ${quoted(opts.outputPath, PATH_CHARS_SHOWN)}: Stella writes an export archive as a tar (X.tar, or gzipped X.tar.gz or X.tgz), or one bundle as X.json; a name ending in ${foreign} would mislabel it`;
   const asBundle = isBundleOutput(opts.outputPath);
   if (asBundle && (opts.sealKeyPath !== undefined || opts.sealKeyless))
     return `${opts.sealKeyless ? '--seal-keyless' : '--seal-key'} seals an archive: give --output FILE.tar`;

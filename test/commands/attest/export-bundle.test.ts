@@ -487,6 +487,42 @@ test('seals and consistency proofs with a .json output are usage errors (exit 2)
   t.false(existsSync(path.join(dir, 'x.json')));
 });
 
+test('an --output named for a format Stella does not write (.zip, .tar.xz, .bz2, ...) is a usage error before any input is read; .tar, .tar.gz, .tgz and .json are its names', async (t) => {
+  const dir = tmp(t);
+  const store = path.join(dir, 'never-opened.db');
+  const exportTo = (name: string, json = false) =>
+    runCli([
+      'attest',
+      'export-bundle',
+      '--all',
+      '--attestation-store',
+      store,
+      '--output',
+      path.join(dir, name),
+      ...(json ? ['--json'] : []),
+    ]);
+  for (const [name, ending] of [
+    ['shipment.zip', '.zip'],
+    ['shipment.tar.xz', '.xz'],
+    ['shipment.TAR.BZ2', '.BZ2'],
+    ['shipment.tar.zst', '.zst'],
+    ['shipment.7z', '.7z'],
+  ] as const) {
+    const message = `--output ${JSON.stringify(path.join(dir, name))}: Stella writes an export archive as a tar (X.tar, or gzipped X.tar.gz or X.tgz), or one bundle as X.json; a name ending in ${ending} would mislabel it`;
+    const r = await exportTo(name);
+    t.is(r.code, 2, r.stderr);
+    t.is(r.stderr, `error: ${message}\nSee more help with --help\n`);
+    t.like(JSON.parse((await exportTo(name, true)).stdout), {
+      error: { code: 'USAGE_ERROR', message },
+    });
+    t.false(existsSync(path.join(dir, name)));
+  }
+  t.false(existsSync(store));
+  // The names it writes go on to read the (absent) store: not a usage error.
+  for (const name of ['x.tar', 'x.tar.gz', 'x.tgz', 'x.json', 'x.archive'])
+    t.not((await exportTo(name)).code, 2, name);
+});
+
 test('a library caller: --seal-key and --seal-keyless exclude each other, refused before any input is read (the CLI refuses the pair as a usage error)', async (t) => {
   const { runExportBundle } = await import('../../../src/commands/attest/export-bundle-run.js');
   const dir = tmp(t);
