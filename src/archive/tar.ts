@@ -162,6 +162,12 @@ const COMPRESSED_MAGIC: readonly { name: string; magic: readonly number[] }[] = 
   { name: 'bzip2', magic: [0x42, 0x5a, 0x68] },
   { name: 'xz', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
   { name: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd] },
+  // Archive formats of their own, compressed: a shipment zipped on the way is named as one
+  // rather than "truncated" (a small zip is shorter than one tar block).
+  { name: 'zip', magic: [0x50, 0x4b, 0x03, 0x04] },
+  { name: 'zip', magic: [0x50, 0x4b, 0x05, 0x06] },
+  { name: '7z', magic: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c] },
+  { name: 'rar', magic: [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07] },
 ];
 
 export function compressionOf(bytes: Uint8Array): string | undefined {

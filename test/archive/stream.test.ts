@@ -111,6 +111,8 @@ const CASES: [string, Uint8Array][] = [
     archive(header({ name: 'manifest.cbor', sizeField: new Uint8Array(12).fill(0x20) }), END),
   ],
   ['gzip input', new Uint8Array(gzipSync(archive(MANIFEST, END)))],
+  // An empty zip: 22 bytes, shorter than one tar block.
+  ['zip input', new Uint8Array([0x50, 0x4b, 0x05, 0x06, ...new Uint8Array(18)])],
   ['oversized entry', archive(MANIFEST, header({ name: B0, size: entryLimit(B0) + 1 }), END)],
   ['too deep', archive(entry({ name: 'a/b/c/d/e' }), END)],
 ];
@@ -129,9 +131,11 @@ test('checklist A: the streamed tar reader refuses what the in-memory reader ref
     )) as StellaError;
     t.is(streamed.code, mem.code, `${what}: ${streamed.message} / ${mem.message}`);
     // Compressed input is named as such by both, not taken for a broken header.
-    if (what === 'gzip input') {
-      t.regex(mem.message, /compressed \(gzip\) archives are not accepted/);
-      t.regex(streamed.message, /compressed \(gzip\) archives are not accepted/);
+    const compression = /^(gzip|zip) input$/.exec(what)?.[1];
+    if (compression !== undefined) {
+      const named = new RegExp(`compressed \\(${compression}\\) archives are not accepted`);
+      t.regex(mem.message, named);
+      t.regex(streamed.message, named);
     }
   }
   // Bad checksum, and truncation at every block boundary and inside one: a clean error each time.

@@ -354,6 +354,20 @@ test('A10: a gzip bomb is refused before any inflation', (t) => {
     'ARCHIVE_INVALID',
     /compressed \(zstd\)/,
   );
+  // Archive formats of their own (stop 57): a small zip was "truncated", being under 512 bytes.
+  for (const [magic, name] of [
+    [[0x50, 0x4b, 0x03, 0x04], 'zip'],
+    [[0x50, 0x4b, 0x05, 0x06], 'zip'],
+    [[0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], '7z'],
+    [[0x52, 0x61, 0x72, 0x21, 0x1a, 0x07, 0x00], 'rar'],
+  ] as const)
+    for (const length of [22, 512])
+      refused(
+        t,
+        new Uint8Array([...magic, ...new Uint8Array(length - magic.length)]),
+        'ARCHIVE_INVALID',
+        new RegExp(`compressed \\(${name}\\)`),
+      );
 });
 
 test('A11: a second concatenated gzip member or trailing junk is refused (compressed input never accepted)', (t) => {
