@@ -392,6 +392,15 @@ function readFlagToken(
   });
 }
 
+/**
+ * Why a flag that is only ever one thing is still required, for a user who left it out: a
+ * cosign user types `sign-blob FILE`, keyless when no --key is given.
+ */
+const REQUIRED_BECAUSE: Readonly<Record<string, string>> = {
+  keyless:
+    'Stella signs keylessly only (an ephemeral key held in memory, a short-lived Fulcio certificate), and asks you to say so: add --keyless',
+};
+
 /** More positional arguments than the shape takes is a usage error; so is a required flag or argument not given. */
 function checkComplete(shape: ArgvShape, positionals: string[], seen: Map<string, string>): void {
   const max = shape.args?.length ?? 0;
@@ -406,7 +415,10 @@ function checkComplete(shape: ArgvShape, positionals: string[], seen: Map<string
   }
   for (const f of shape.flags) {
     if (f.required && !seen.has(f.name))
-      throw usageError(`missing required flag --${f.name}`, { flag: f.name });
+      throw usageError(
+        `missing required flag --${f.name}${REQUIRED_BECAUSE[f.name] === undefined ? '' : `: ${REQUIRED_BECAUSE[f.name]}`}`,
+        { flag: f.name },
+      );
   }
   // Pairs, in the order the flags were given: the first one given names the conflict.
   const byName = new Map(shape.flags.map((f) => [f.name, f]));

@@ -396,6 +396,19 @@ test('a missing required argument through the CLI: one line in our words (oclif 
   }
 });
 
+test('a missing required flag through the CLI: --keyless, left out as cosign sign-blob FILE leaves it, says why it is asked for; another is named alone', async (t) => {
+  const keyless =
+    'missing required flag --keyless: Stella signs keylessly only (an ephemeral key held in memory, a short-lived Fulcio certificate), and asks you to say so: add --keyless';
+  const r = await runCli(['attest', 'sign', 'a.txt']);
+  t.is(r.code, 2);
+  t.is(r.stderr, usageStderr(keyless));
+  const json = await runCli(['attest', 'sign', 'a.txt', '--json']);
+  t.deepEqual(JSON.parse(json.stdout), usageJson(keyless, { details: { flag: 'keyless' } }));
+  const other = await runCli(['trust', 'rotation', 'create']);
+  t.is(other.code, 2);
+  t.is(other.stderr, usageStderr('missing required flag --root'));
+});
+
 test('the reader: flags that exclude each other are named in the order given, whichever side declares it; a flag that needs others names them', (t) => {
   const shape = {
     flags: [
