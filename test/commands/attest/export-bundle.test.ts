@@ -362,6 +362,35 @@ test('export-bundle --all and --artifact from an attestation store; no attestati
   ]);
   t.is(missing.code, EXIT_CODES.NO_ATTESTATIONS_FOUND, missing.stderr);
   t.regex(missing.stderr, /no attestations found/);
+
+  // One artifact found and one not: the found one is exported, the other reported, and the
+  // export is incomplete (nothing was refused before stop 57's test: a mutant that stopped at
+  // the first refusal survived).
+  const partly = path.join(dir, 'partly.tar');
+  const half = await runCli([
+    'attest',
+    'export-bundle',
+    '--artifact',
+    digestOnly.artifactDigest!,
+    '--artifact',
+    `sha256:${'0'.repeat(64)}`,
+    '--attestation-store',
+    storePath,
+    '--output',
+    partly,
+    '--json',
+  ]);
+  t.is(half.code, EXIT_CODES.EXPORT_INCOMPLETE, half.stdout + half.stderr);
+  const halfOut = JSON.parse(half.stdout) as {
+    bundles: unknown[];
+    refused: { source: string; code: string }[];
+  };
+  t.is(halfOut.bundles.length, 1);
+  t.deepEqual(
+    halfOut.refused.map((r) => [r.source, r.code]),
+    [[`--artifact sha256:${'0'.repeat(64)}`, 'NO_ATTESTATIONS_FOUND']],
+  );
+  t.deepEqual(readFileSync(partly), readFileSync(one), 'the same archive as the found one alone');
 });
 
 test('export-bundle refuses a bundle without its Rekor proof; verify --archive refuses a tampered archive and --bundle with --archive', async (t) => {
