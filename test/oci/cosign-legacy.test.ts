@@ -174,6 +174,46 @@ test('a cosign .att layer without the certificate or the Rekor annotation is ski
   }
 });
 
+test('a legacy .att layer that is not DSSE is refused by name from a registry (REGISTRY_RESPONSE_INVALID), the pull going on', async (t) => {
+  const ok = sampleAnnotations();
+  const image = imageManifest(enc.encode('{}'), enc.encode('the legacy image'));
+  const imageDigest = digestOf(image);
+  const notDsse = enc.encode('[]');
+  const att = enc.encode(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      config: { mediaType: MEDIA_TYPES.ociConfig, digest: digestOf(enc.encode('{}')), size: 2 },
+      layers: [
+        {
+          mediaType: 'application/vnd.dsse.envelope.v1+json',
+          digest: digestOf(notDsse),
+          size: notDsse.byteLength,
+          annotations: ok.annotations,
+        },
+      ],
+    }),
+  );
+  const registry = await startFakeRegistry((_req, res, url) => {
+    if (url.pathname === `/v2/org/legacy/manifests/${imageDigest}`)
+      return sendContent(res, MEDIA_TYPES.ociManifest, image);
+    if (url.pathname === `/v2/org/legacy/manifests/${referrersTag(imageDigest)}.att`)
+      return sendContent(res, MEDIA_TYPES.ociManifest, att);
+    if (url.pathname === `/v2/org/legacy/blobs/${digestOf(notDsse)}`)
+      return sendContent(res, 'application/octet-stream', notDsse);
+    return false;
+  });
+  t.teardown(() => registry.close());
+  const found = await discoverBundles(
+    parseImageReference(`${registry.host}/org/legacy@${imageDigest}`),
+    { allowInsecure: true, retries: 0 },
+  );
+  t.is(found.bundles.length, 0);
+  t.is(found.refused.length, 1);
+  t.is(found.refused[0]!.failure.code, 'REGISTRY_RESPONSE_INVALID');
+  t.regex(found.refused[0]!.failure.message, /layer 0 is not a DSSE envelope/);
+});
+
 test('a registry outage while a legacy .att layer is read stops the whole pull (REGISTRY_UNAVAILABLE), never a refusal of that one layer', async (t) => {
   const ok = sampleAnnotations();
   const image = imageManifest(enc.encode('{}'), enc.encode('the legacy image'));

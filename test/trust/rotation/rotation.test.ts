@@ -21,6 +21,7 @@ import {
   readRotationBundle,
   rotationKeyId,
   createRotation,
+  ROTATION_LIMITS,
 } from '../../../src/trust/rotation/bundle.js';
 import { readTarStrict, writeTar } from '../../../src/archive/tar.js';
 import { toBase64, utf8 } from '../../../src/util/encoding.js';
@@ -869,6 +870,27 @@ test('createRotation refuses bad input before signing', async (t) => {
     { instanceOf: StellaError, message: 'the new trusted root has no entries' },
   );
   t.is(none.code, 'ROTATION_INVALID');
+});
+
+test('a payload replacing the rotation keys with none, or with more than the limit, is ROTATION_KEYS_INVALID saying how many it may list', async (t) => {
+  const k = keys(1);
+  const file = storeWithKeys(k, 1);
+  const tooMany = Array.from({ length: ROTATION_LIMITS.maxKeys + 1 }, () => keyB64(k[0]!));
+  for (const list of [[], tooMany]) {
+    const payload = canonicalJson({
+      ...payloadFor(ROOT_A, 1, EXPIRES),
+      rotationKeys: { keys: list, threshold: 1 },
+    });
+    refusedUnchanged(
+      t,
+      file,
+      await craftTar(payload, ROOT_A, k),
+      'ROTATION_KEYS_INVALID',
+      new RegExp(
+        `^rotation payload: rotationKeys\\.keys must list 1 to ${ROTATION_LIMITS.maxKeys} keys$`,
+      ),
+    );
+  }
 });
 
 test('a payload naming a rotation key that is not a public key is ROTATION_KEYS_INVALID, naming which', async (t) => {
