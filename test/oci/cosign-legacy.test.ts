@@ -174,11 +174,17 @@ test('a cosign .att layer without the certificate or the Rekor annotation is ski
   }
 });
 
-test('a legacy .att layer that is not DSSE is refused by name from a registry (REGISTRY_RESPONSE_INVALID), the pull going on', async (t) => {
-  const ok = sampleAnnotations();
+/**
+ * A fake registry serving one image and its legacy `.att` tag, whose one layer (with the
+ * sample's annotations) is `blob`, served by `serveBlob`. Returns the image reference.
+ */
+async function legacyAttRegistry(
+  t: import('ava').ExecutionContext,
+  blob: Uint8Array,
+  serveBlob: (res: import('node:http').ServerResponse) => boolean,
+): Promise<string> {
   const image = imageManifest(enc.encode('{}'), enc.encode('the legacy image'));
   const imageDigest = digestOf(image);
-  const notDsse = enc.encode('[]');
   const att = enc.encode(
     JSON.stringify({
       schemaVersion: 2,
@@ -187,9 +193,9 @@ test('a legacy .att layer that is not DSSE is refused by name from a registry (R
       layers: [
         {
           mediaType: 'application/vnd.dsse.envelope.v1+json',
-          digest: digestOf(notDsse),
-          size: notDsse.byteLength,
-          annotations: ok.annotations,
+          digest: digestOf(blob),
+          size: blob.byteLength,
+          annotations: sampleAnnotations().annotations,
         },
       ],
     }),
@@ -199,15 +205,22 @@ test('a legacy .att layer that is not DSSE is refused by name from a registry (R
       return sendContent(res, MEDIA_TYPES.ociManifest, image);
     if (url.pathname === `/v2/org/legacy/manifests/${referrersTag(imageDigest)}.att`)
       return sendContent(res, MEDIA_TYPES.ociManifest, att);
-    if (url.pathname === `/v2/org/legacy/blobs/${digestOf(notDsse)}`)
-      return sendContent(res, 'application/octet-stream', notDsse);
+    if (url.pathname === `/v2/org/legacy/blobs/${digestOf(blob)}`) return serveBlob(res);
     return false;
   });
   t.teardown(() => registry.close());
-  const found = await discoverBundles(
-    parseImageReference(`${registry.host}/org/legacy@${imageDigest}`),
-    { allowInsecure: true, retries: 0 },
+  return `${registry.host}/org/legacy@${imageDigest}`;
+}
+
+test('a legacy .att layer that is not DSSE is refused by name from a registry (REGISTRY_RESPONSE_INVALID), the pull going on', async (t) => {
+  const notDsse = enc.encode('[]');
+  const image = await legacyAttRegistry(t, notDsse, (res) =>
+    sendContent(res, 'application/octet-stream', notDsse),
   );
+  const found = await discoverBundles(parseImageReference(image), {
+    allowInsecure: true,
+    retries: 0,
+  });
   t.is(found.bundles.length, 0);
   t.is(found.refused.length, 1);
   t.is(found.refused[0]!.failure.code, 'REGISTRY_RESPONSE_INVALID');
@@ -215,42 +228,13 @@ test('a legacy .att layer that is not DSSE is refused by name from a registry (R
 });
 
 test('a registry outage while a legacy .att layer is read stops the whole pull (REGISTRY_UNAVAILABLE), never a refusal of that one layer', async (t) => {
-  const ok = sampleAnnotations();
-  const image = imageManifest(enc.encode('{}'), enc.encode('the legacy image'));
-  const imageDigest = digestOf(image);
-  const att = enc.encode(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MEDIA_TYPES.ociManifest,
-      config: { mediaType: MEDIA_TYPES.ociConfig, digest: digestOf(enc.encode('{}')), size: 2 },
-      layers: [
-        {
-          mediaType: 'application/vnd.dsse.envelope.v1+json',
-          digest: digestOf(ok.envelope),
-          size: ok.envelope.byteLength,
-          annotations: ok.annotations,
-        },
-      ],
-    }),
-  );
   // The image and its .att tag are served; the layer's blob answers 503 (a registry down).
-  const registry = await startFakeRegistry((_req, res, url) => {
-    if (url.pathname === `/v2/org/legacy/manifests/${imageDigest}`)
-      return sendContent(res, MEDIA_TYPES.ociManifest, image);
-    if (url.pathname === `/v2/org/legacy/manifests/${referrersTag(imageDigest)}.att`)
-      return sendContent(res, MEDIA_TYPES.ociManifest, att);
-    if (url.pathname === `/v2/org/legacy/blobs/${digestOf(ok.envelope)}`) {
-      res.writeHead(503).end();
-      return true;
-    }
-    return false;
+  const image = await legacyAttRegistry(t, sampleAnnotations().envelope, (res) => {
+    res.writeHead(503).end();
+    return true;
   });
-  t.teardown(() => registry.close());
   const e = await t.throwsAsync(
-    discoverBundles(parseImageReference(`${registry.host}/org/legacy@${imageDigest}`), {
-      allowInsecure: true,
-      retries: 0,
-    }),
+    discoverBundles(parseImageReference(image), { allowInsecure: true, retries: 0 }),
     { instanceOf: StellaError },
   );
   t.is(e.code, 'REGISTRY_UNAVAILABLE', e.message);
