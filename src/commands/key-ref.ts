@@ -28,14 +28,14 @@ export type KeyRefTarget = { kind: 'env'; text: string } | { kind: 'file'; path:
 
 /**
  * Resolve `ref` (`what`: the flag, for messages): env://VAR's value, checked set and within the
- * key size limit, or a path. Every other reference cosign takes is refused; `remote(where)`
- * says what to do instead of the key `where` names ("a key in AWS KMS").
+ * key size limit, or a path. Every other reference cosign takes is refused, after what it names
+ * ("a key in AWS KMS"), with what `remote(scheme)` says to do instead.
  */
 export function resolveKeyRef(
   ref: string,
   what: string,
   env: NodeJS.ProcessEnv,
-  remote: (where: string, scheme: string) => string,
+  remote: (scheme: string) => string,
 ): KeyRefTarget {
   const named = `${what} ${quoted(ref)}`;
   const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(ref)?.[0].toLowerCase();
@@ -59,15 +59,11 @@ export function resolveKeyRef(
       'input',
       where === undefined
         ? `${named}: unrecognized key reference scheme ${scheme}; give a PEM file or env://VAR`
-        : `${named} names ${where}; ${remote(where, scheme)}`,
+        : `${named} names ${where}; ${remote(scheme)}`,
     );
   }
   if (ref.startsWith('pkcs11:'))
-    fail(
-      'INPUT_INVALID',
-      'input',
-      `${named} names a key on a PKCS#11 token; ${remote('a key on a PKCS#11 token', 'pkcs11:')}`,
-    );
+    fail('INPUT_INVALID', 'input', `${named} names a key on a PKCS#11 token; ${remote('pkcs11:')}`);
   return { kind: 'file', path: ref };
 }
 
@@ -79,7 +75,7 @@ export function readPublicKeyRef(
 ): string {
   const offline = (how: string): string =>
     `Stella verifies offline and fetches no key: ${how} at the boundary and give the PEM file`;
-  const target = resolveKeyRef(ref, what, env, (_where, scheme) =>
+  const target = resolveKeyRef(ref, what, env, (scheme) =>
     scheme.startsWith('http')
       ? offline('download it')
       : offline(`export its public key (\`cosign public-key --key ${ref}\`)`),

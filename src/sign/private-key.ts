@@ -72,10 +72,11 @@ export interface PrivateKeyFileOptions {
   what: string;
   /** Refuse a file others can read or write, or another user's (util/fs.ts `secret`). */
   secret?: boolean;
-  /** A cosign key's password, asked only for one. Default: $COSIGN_PASSWORD of `env`. */
-  password?: () => string | undefined;
-  /** Where $COSIGN_PASSWORD is looked up by default. Default process.env. */
-  env?: NodeJS.ProcessEnv;
+  /**
+   * A cosign key's password, asked only for one (the command's: $COSIGN_PASSWORD, else the
+   * terminal; commands/private-key-ref.ts); undefined when none was given.
+   */
+  password: () => string | undefined;
 }
 
 /** A private key file, as the module comment says. */
@@ -85,11 +86,7 @@ export function readPrivateKeyFile(path: string, opts: PrivateKeyFileOptions): K
     maxBytes: FILE_LIMITS.keyBytes,
     ...(opts.secret ? { secret: true } : {}),
   });
-  return parsePrivateKeyPem(
-    text,
-    `${opts.what} ${quoted(path, PATH_CHARS_SHOWN)}`,
-    opts.password ?? (() => (opts.env ?? process.env)[COSIGN_PASSWORD_ENV]),
-  );
+  return parsePrivateKeyPem(text, `${opts.what} ${quoted(path, PATH_CHARS_SHOWN)}`, opts.password);
 }
 
 /**

@@ -226,15 +226,15 @@ test('what is not one private key is refused saying what it is', (t) => {
   );
 });
 
-test('readPrivateKeyFile: $COSIGN_PASSWORD from the environment given; a secret key must be 0600 and a UTF-16 file is said as such', (t) => {
+test('readPrivateKeyFile: a cosign key opens with the password given, none is refused; a secret key must be 0600 and a UTF-16 file is said as such', (t) => {
   const dir = tempDir(t, 'stella-private-key-');
   const file = path.join(dir, 'cosign.key');
   writeFileSync(file, fixture('sigstore-ec-p256.key'), { mode: 0o600 });
-  const key = readPrivateKeyFile(file, { what: '--seal-key', env: { COSIGN_PASSWORD: 'hello' } });
+  const key = readPrivateKeyFile(file, { what: '--seal-key', password: hello });
   t.is(key.asymmetricKeyType, 'ec');
   refused(
     t,
-    () => readPrivateKeyFile(file, { what: '--seal-key', env: {} }),
+    () => readPrivateKeyFile(file, { what: '--seal-key', password: () => undefined }),
     new RegExp(
       `^--seal-key ${JSON.stringify(file).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: a cosign encrypted private key`,
     ),
@@ -246,13 +246,12 @@ test('readPrivateKeyFile: $COSIGN_PASSWORD from the environment given; a secret 
       readPrivateKeyFile(file, {
         what: '--seal-key',
         secret: true,
-        env: { COSIGN_PASSWORD: 'hello' },
+        password: hello,
       }),
     /mode 0644 lets others read or write it \(must be 0600\)/,
   );
   t.is(
-    readPrivateKeyFile(file, { what: '--sign-with', env: { COSIGN_PASSWORD: 'hello' } })
-      .asymmetricKeyType,
+    readPrivateKeyFile(file, { what: '--sign-with', password: hello }).asymmetricKeyType,
     'ec',
     'without `secret` the mode is not checked',
   );
@@ -264,7 +263,7 @@ test('readPrivateKeyFile: $COSIGN_PASSWORD from the environment given; a secret 
   writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(pem, 'utf16le')]));
   refused(
     t,
-    () => readPrivateKeyFile(utf16, { what: '--sign-with' }),
+    () => readPrivateKeyFile(utf16, { what: '--sign-with', password: hello }),
     /UTF-16.*not UTF-8 text: save it as UTF-8/,
   );
 });
