@@ -15,7 +15,14 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { fail, type CheckName, type ErrorCode } from './errors.js';
-import { bytesEqual, concatBytes, decodeBase64Url, fromHex, toBase64Url } from './util/encoding.js';
+import {
+  bytesEqual,
+  concatBytes,
+  decodeBase64Url,
+  fromHex,
+  toBase64Url,
+  toHex,
+} from './util/encoding.js';
 import type { DigestName } from './util/digest.js';
 import { pemToDerList } from './util/pem.js';
 
@@ -264,6 +271,20 @@ export function spkiOf(key: KeyObject): Uint8Array {
   if (point === null) return der;
   const uncompressed = ecPublicKeyFromPoint(ec.curve, point);
   return new Uint8Array(uncompressed.export({ format: 'der', type: 'spki' }));
+}
+
+/**
+ * How Stella names a key it holds (rotation keys, exporter keys): the hex SHA-256 of its
+ * normalised DER SPKI (spkiOf), so a key given in two encodings has one id. The same value
+ * is what Sigstore calls a log's key id, in hex.
+ */
+export function spkiKeyId(spki: Uint8Array): string {
+  return toHex(sha256(spki));
+}
+
+/** spkiKeyId of a key object (a private key is named by its public half). */
+export function keyIdOf(key: KeyObject): string {
+  return spkiKeyId(spkiOf(key.type === 'private' ? createPublicKey(key) : key));
 }
 
 /** Reading asymmetricKeyDetails crosses into C++ each time; trust keys are asked per bundle. */

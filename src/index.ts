@@ -5,7 +5,8 @@
  * This entry point loads only what a verifier needs: no SQLite, no CBOR, no HTTP clients or
  * servers. The rest has entry points of its own, loaded when asked for:
  * `stella/sign` (keyless signing), `stella/trust-store` (the SQLite trust store),
- * `stella/archive` (export archives), `stella/sandbox` (the local signing stack).
+ * `stella/archive` (export archives), `stella/shipment` (verifying and sealing whole archives),
+ * `stella/sandbox` (the local signing stack).
  * test/index.test.ts holds this to account.
  */
 export {

@@ -7,12 +7,14 @@ import {
   ecPublicKeyFromPoint,
   ecPublicPoint,
   ed25519PublicKeyBytes,
+  keyIdOf,
   parsePublicKey,
   sha256,
+  spkiKeyId,
   spkiOf,
 } from '../src/crypto.js';
 import { noteKeyId } from '../src/tlog/note.js';
-import { concatBytes, utf8 } from '../src/util/encoding.js';
+import { concatBytes, toHex, utf8 } from '../src/util/encoding.js';
 import { jwkExportsOfGeneratedKeys } from './helpers/keygen-lineage.js';
 
 setFlagsFromString('--expose-gc');
@@ -69,6 +71,29 @@ test('spkiOf: a key given with a compressed point is the same bytes as the uncom
   t.deepEqual(spkiOf(fromJwk), spki);
   const ed = generateKeyPairSync('ed25519').publicKey;
   t.deepEqual(spkiOf(ed), new Uint8Array(ed.export({ type: 'spki', format: 'der' })));
+});
+
+test('keyIdOf / spkiKeyId: one name for a key, whatever half or encoding it is given in: hex SHA-256 of the canonical SPKI', (t) => {
+  const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const pub = new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' }));
+  const id = keyIdOf(pair.publicKey);
+  t.is(id, toHex(sha256(pub)));
+  t.is(spkiKeyId(pub), id);
+  t.is(keyIdOf(pair.privateKey), id, 'a private key is named by its public half');
+  const compressed = ecPublicKeyFromPoint(
+    'prime256v1',
+    new Uint8Array(
+      ECDH.convertKey(
+        ecPublicPoint(pair.publicKey)!.point,
+        'prime256v1',
+        undefined,
+        undefined,
+        'compressed',
+      ) as Buffer,
+    ),
+  );
+  t.is(keyIdOf(compressed), id, 'a compressed point is the same key');
+  t.not(keyIdOf(p256), id);
 });
 
 test.serial(

@@ -61,12 +61,16 @@ test("import 'stella' (by package name) gives the verifier and loads no SQLite, 
 });
 
 for (const [specifier, names] of [
-  ['stella/sign', ['signArtifact', 'loadSignerConfig', 'parseSigningConfig']],
+  ['stella/sign', ['signArtifact', 'loadSignerConfig', 'parseSigningConfig', 'readPrivateKeyFile']],
   [
     'stella/trust-store',
     ['openTrustStore', 'trustMaterialFromStore', 'importFile', 'migrateTrustStore'],
   ],
-  ['stella/archive', ['buildExportArchive', 'readExportArchive', 'bundlesForArtifact']],
+  [
+    'stella/archive',
+    ['buildExportArchive', 'readExportArchive', 'bundlesForArtifact', 'fileSource', 'bytesSource'],
+  ],
+  ['stella/shipment', ['verifyShipment', 'readSealedArchive', 'keySeal', 'describeSeal']],
   ['stella/sandbox', ['startSandbox', 'mintSandboxToken', 'stopSandbox']],
 ] as const) {
   test(`import '${specifier}' resolves through package.json "exports" and gives ${names.join(', ')}`, (t) => {
@@ -74,6 +78,19 @@ for (const [specifier, names] of [
     for (const name of names) t.true(exported.includes(name), `${specifier} exports ${name}`);
   });
 }
+
+test("import 'stella/shipment' loads no SQLite, oclif, sandbox, signing or command code: a disconnected verifier needs none", (t) => {
+  const { urls } = modulesLoadedBy('stella/shipment');
+  t.true(urls.some((u) => u.endsWith('/dist/src/shipment/index.js')));
+  t.deepEqual(
+    urls.filter((u) =>
+      /better-sqlite3|@oclif|\/dist\/src\/(sandbox|trust\/store|trust\/rotation|store|sign|oci|commands)\//.test(
+        u,
+      ),
+    ),
+    [],
+  );
+});
 
 test('every import path the README shows resolves', (t) => {
   const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');

@@ -11,3 +11,10 @@ export {
   type ExportInput,
 } from './export.js';
 export type { ExportManifest, ExportManifestEntry } from './manifest.js';
+export {
+  bytesSource,
+  readPreamble,
+  type ArchiveSource,
+  type StreamLimits,
+} from './export-stream.js';
+export { fileSource, type FileSourceOptions } from './file-source.js';

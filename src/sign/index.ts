@@ -13,3 +13,9 @@ export {
   type SigningConfig,
   type SelectedServices,
 } from './signing-config.js';
+export {
+  readPrivateKeyFile,
+  parsePrivateKeyPem,
+  COSIGN_PASSWORD_ENV,
+  type PrivateKeyFileOptions,
+} from './private-key.js';

@@ -16,13 +16,12 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeTar } from '../../src/archive/tar.js';
-import { sha256, spkiOf } from '../../src/crypto.js';
+import { keyIdOf, sha256, spkiKeyId, spkiOf } from '../../src/crypto.js';
 import { canonicalize } from '../../src/util/canonical-json.js';
 import { toBase64, toHex, utf8 } from '../../src/util/encoding.js';
 import {
   createRotation,
   readRotationBundle,
-  rotationKeyId,
   signPayload,
   ROTATION_FILES,
   ROTATION_PAYLOAD_TYPE,
@@ -45,7 +44,7 @@ interface FixedKey {
   name: string;
   privateKey: KeyObject;
   publicKey: KeyObject;
-  /** rotationKeyId of the normalised SPKI: how the oracle names a signer. */
+  /** spkiKeyId of the normalised SPKI: how the oracle names a signer. */
   id: string;
 }
 
@@ -53,7 +52,7 @@ interface FixedKey {
 function fixedKey(name: string, kind: 'ed25519' | 'p256', fill: number): FixedKey {
   const privateKey = fixedPrivateKey(kind, fill);
   const publicKey = createPublicKey(privateKey);
-  return { name, privateKey, publicKey, id: rotationKeyId(spkiOf(publicKey)) };
+  return { name, privateKey, publicKey, id: keyIdOf(publicKey) };
 }
 
 export const ROTATION_KEYS = {
@@ -290,7 +289,7 @@ function newKeyIds(keys: unknown): string[] | undefined {
     if (typeof k !== 'string') return undefined;
     try {
       const key = createPublicKey({ key: Buffer.from(k, 'base64'), format: 'der', type: 'spki' });
-      ids.push(rotationKeyId(spkiOf(key)));
+      ids.push(keyIdOf(key));
     } catch {
       return undefined;
     }
@@ -325,7 +324,7 @@ export function judgeRotation(
   if (!rootBytes || !Buffer.from(rootBytes).equals(Buffer.from(verified.rootBytes)))
     problems.push('root.json is not what a plain tar reading extracts');
   const signers = (payloadBytes && signed.get(sha256Hex(payloadBytes))) || new Set<string>();
-  const trustedIds = trust.keys.map((k) => rotationKeyId(k.spki));
+  const trustedIds = trust.keys.map((k) => spkiKeyId(k.spki));
   const reallySigned = trustedIds.filter((id) => signers.has(id));
   if (reallySigned.length < trust.threshold)
     problems.push(

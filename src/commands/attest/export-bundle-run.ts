@@ -25,7 +25,7 @@ import {
   normalizeArtifactDigest,
   resolveAttestationStorePath,
 } from '../../store/attestations.js';
-import { utf8, toHex, toBase64 } from '../../util/encoding.js';
+import { utf8, toHex } from '../../util/encoding.js';
 import {
   AtomicFile,
   checkWritableTarget,
@@ -33,8 +33,9 @@ import {
   STDOUT_PATH,
   writeFileAtomic,
 } from '../../util/fs.js';
-import { sha256, spkiOf } from '../../crypto.js';
-import { createHash, createPublicKey, sign as nodeSign } from 'node:crypto';
+import { sha256 } from '../../crypto.js';
+import { keySeal } from '../../shipment/key-seal.js';
+import { createHash } from 'node:crypto';
 import {
   artifactDigestsOf,
   inputBytes,
@@ -178,33 +179,11 @@ export async function sealKeyless(
   };
 }
 
-/** A seal over the manifest's exact bytes: a v0.3 message-signature bundle by an exporter key. */
+/** A seal over the manifest's exact bytes by an exporter key (shipment/seal.ts keySeal). */
 export function sealWithKey(keyPath: string): Sealer & { keyId: string } {
   const key = readPrivateKeyRef(keyPath, '--seal-key', { secret: true });
-  if (key.asymmetricKeyType !== 'ec')
-    fail(
-      'INPUT_INVALID',
-      'input',
-      `--seal-key ${quoted(keyPath, PATH_CHARS_SHOWN)}: an ECDSA key (P-256, P-384 or P-521) is required`,
-    );
-  const keyId = toHex(sha256(spkiOf(createPublicKey(key))));
-  return {
-    keyId,
-    sealed: () => ({ kind: 'key', keyId }),
-    seal: (manifest) => {
-      const digest = sha256(manifest);
-      const signature = new Uint8Array(nodeSign('sha256', manifest, key));
-      const bundle = {
-        mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-        verificationMaterial: { publicKey: { hint: keyId }, tlogEntries: [] },
-        messageSignature: {
-          messageDigest: { algorithm: 'SHA2_256', digest: toBase64(digest) },
-          signature: toBase64(signature),
-        },
-      };
-      return Promise.resolve(utf8.encode(JSON.stringify(bundle, null, 2) + '\n'));
-    },
-  };
+  const { keyId, seal } = keySeal(key, `--seal-key ${quoted(keyPath, PATH_CHARS_SHOWN)}`);
+  return { keyId, seal, sealed: () => ({ kind: 'key', keyId }) };
 }
 
 /**

@@ -12,16 +12,9 @@ import { isatty } from 'node:tty';
 import { fail } from '../../errors.js';
 import { usageError } from '../argv.js';
 import { MAX_JOBS } from '../../shipment/pool.js';
-import {
-  probeFile,
-  readArtifactFile,
-  readFileBounded,
-  readFileChunks,
-  spoolStdin,
-  STDIN_PATH,
-} from '../../util/fs.js';
+import { readArtifactFile, spoolStdin, STDIN_PATH } from '../../util/fs.js';
 import { toHex } from '../../util/encoding.js';
-import { parsePublicKey, sha256, spkiOf } from '../../crypto.js';
+import { keyIdOf, parsePublicKey, sha256 } from '../../crypto.js';
 import { parseBundles, type RefusedItem } from '../../bundle/parse.js';
 import type { Bundle } from '../../bundle/model.js';
 import {
@@ -30,7 +23,7 @@ import {
   type ArchiveSource,
 } from '../../archive/export-stream.js';
 import { STREAM_LIMITS } from '../../archive/export.js';
-import { defaultGunzipLimits, gunzipBounded, isGzip } from '../../archive/gzip.js';
+import { fileSource } from '../../archive/file-source.js';
 import { isDigestReference, parseDigestReference } from '../../verify/artifact.js';
 import type { ExporterTrust } from '../../shipment/seal.js';
 import { listed, quoted, PATH_CHARS_SHOWN } from '../../util/text.js';
@@ -41,25 +34,11 @@ import { readPublicKeyRef } from '../key-ref.js';
  * `what` names it in errors: `--archive`, or `archive` for `attest import`'s argument.
  */
 export function archiveFileSource(given: string, what = '--archive'): ArchiveSource {
-  const file = given === STDIN_PATH ? spooledStdinArchive(what) : given;
-  const probe = probeFile(file, 2, { what });
-  // Not a regular file, or over the limit: refused the one way every input is (fstat only, nothing read).
-  if (probe.kind !== 'file' || probe.size > STREAM_LIMITS.maxArchiveBytes)
-    readFileBounded(file, {
-      what,
-      maxBytes: STREAM_LIMITS.maxArchiveBytes,
-      limitCode: 'ARCHIVE_LIMIT_EXCEEDED',
-    });
-  if (probe.kind !== 'file')
-    fail('INPUT_INVALID', 'input', `${what} ${quoted(file, PATH_CHARS_SHOWN)}: not a regular file`);
-  const gz = isGzip(probe.head);
-  return {
-    name: given === STDIN_PATH ? 'archive - (standard input)' : `archive ${file}`,
-    open: () => {
-      const raw = readFileChunks(file, { what });
-      return gz ? gunzipBounded(raw, defaultGunzipLimits(STREAM_LIMITS.maxArchiveBytes)) : raw;
-    },
-  };
+  if (given !== STDIN_PATH) return fileSource(given, { what });
+  return fileSource(spooledStdinArchive(what), {
+    what,
+    name: 'archive - (standard input)',
+  });
 }
 
 /**
@@ -310,7 +289,7 @@ export async function exportersFor(o: {
     const keys = [];
     if (o.sealKey !== undefined) {
       const key = parsePublicKey(readPublicKeyRef(o.sealKey, '--seal-key'), '--seal-key');
-      keys.push({ keyId: toHex(sha256(spkiOf(key))), key });
+      keys.push({ keyId: keyIdOf(key), key });
     }
     return {
       keys,

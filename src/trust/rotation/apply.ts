@@ -17,7 +17,7 @@
  * records the window it had). An operator's local `retire` is kept on any entry (the
  * effective end is the earlier of the two).
  */
-import { sha256 } from '../../crypto.js';
+import { sha256, spkiKeyId } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
 import {
   readSnapshot,
@@ -47,7 +47,7 @@ import {
 import { setMeta } from '../store/integrity.js';
 import type Database from 'better-sqlite3';
 import { createPublicKey } from 'node:crypto';
-import { readRotationBundle, rotationKeyId } from './bundle.js';
+import { readRotationBundle } from './bundle.js';
 import { verifyRotation, type VerifiedRotation } from './verify.js';
 import { formatTimeOrNull } from '../../util/time.js';
 
@@ -281,7 +281,7 @@ function planKeys(
 ): Plan['keys'] {
   if (!rk) return undefined;
   const current = activeKeyRows(db).map((r) => r.key_id);
-  const next = rk.keys.map(rotationKeyId);
+  const next = rk.keys.map(spkiKeyId);
   const removed = current.filter((id) => !next.includes(id));
   const added = next.filter((id) => !current.includes(id));
   if (removed.length > 0 || added.length > 0 || thresholdOf(db) !== rk.threshold)

@@ -13,7 +13,7 @@
  */
 import { createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { fail, StellaError } from '../../errors.js';
-import { defaultDigestForKey, sha256, spkiOf } from '../../crypto.js';
+import { defaultDigestForKey, keyIdOf, sha256, spkiOf } from '../../crypto.js';
 import { toBase64, toHex, utf8 } from '../../util/encoding.js';
 import { parseJsonStrict, readBase64, readObject, type JsonReadContext } from '../../util/json.js';
 import { boundedMs, formatTime, parseRfc3339, windowEndMs } from '../../util/time.js';
@@ -102,10 +102,6 @@ export function distinctKeys(keys: KeyObject[], what: string): Uint8Array[] {
     out.push(spki);
   });
   return out;
-}
-
-export function rotationKeyId(spki: Uint8Array): string {
-  return toHex(sha256(spki));
 }
 
 function payloadJson(p: RotationPayload): string {
@@ -200,7 +196,7 @@ export async function createRotation(
   const signatures = input.signWith.map((k) => {
     if (k.type !== 'private') fail('INPUT_INVALID', 'rotation', '--sign-with needs a private key');
     return {
-      keyId: rotationKeyId(spkiOf(createPublicKey(k))),
+      keyId: keyIdOf(k),
       signature: toBase64(signPayload(k, payloadBytes)),
     };
   });

@@ -3,7 +3,6 @@ export {
   createRotation,
   readRotationBundle,
   signPayload,
-  rotationKeyId,
   ROTATION_LIMITS,
   ROTATION_FILES,
   ROTATION_PAYLOAD_TYPE,

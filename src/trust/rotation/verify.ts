@@ -10,17 +10,12 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { StellaError } from '../../errors.js';
-import { sha256, verifySignature } from '../../crypto.js';
+import { sha256, spkiKeyId, verifySignature } from '../../crypto.js';
 import { toHex } from '../../util/encoding.js';
 import { formatTime } from '../../util/time.js';
 import type { TrustMaterial } from '../../model/trust-material.js';
 import { parseTrustedRoot } from '../trusted-root.js';
-import {
-  checkThreshold,
-  rotationKeyId,
-  type RotationBundle,
-  type RotationPayload,
-} from './bundle.js';
+import { checkThreshold, type RotationBundle, type RotationPayload } from './bundle.js';
 
 export interface TrustedRotationKey {
   /** Normalised DER SPKI. */
@@ -68,7 +63,7 @@ export function signingKeys(
 ): string[] {
   const signed = new Set<string>();
   for (const spki of spkis) {
-    const id = rotationKeyId(spki);
+    const id = spkiKeyId(spki);
     if (signed.has(id)) continue;
     let key: KeyObject;
     try {

@@ -9,8 +9,8 @@
 import type Database from 'better-sqlite3';
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../../errors.js';
-import { parsePublicKey, sha256, spkiOf } from '../../crypto.js';
-import { decodeBase64, toBase64, toHex } from '../../util/encoding.js';
+import { parsePublicKey, spkiKeyId, spkiOf } from '../../crypto.js';
+import { decodeBase64, toBase64 } from '../../util/encoding.js';
 import { parseJsonStrict } from '../../util/json.js';
 import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore } from './db.js';
 import { getMeta, setMeta } from './integrity.js';
@@ -88,7 +88,7 @@ export function addExporters(
           `${source}: exporter keys must be ECDSA (P-256, P-384 or P-521)`,
         );
       const spki = spkiOf(k);
-      const keyId = toHex(sha256(spki));
+      const keyId = spkiKeyId(spki);
       if (list.some((e) => e.kind === 'key' && e.keyId === keyId)) {
         duplicates.push(keyId);
         continue;

@@ -2,8 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { KeyObject } from 'node:crypto';
 import { fail } from '../../errors.js';
-import { parsePublicKey, sha256, spkiOf } from '../../crypto.js';
-import { toHex } from '../../util/encoding.js';
+import { parsePublicKey, spkiKeyId, spkiOf } from '../../crypto.js';
 import { pemToDerList } from '../../util/pem.js';
 import {
   readSnapshot,
@@ -87,7 +86,7 @@ export function addKeysTx(
   const duplicates: string[] = [];
   for (const k of keys) {
     const spki = spkiOf(k);
-    const id = toHex(sha256(spki));
+    const id = spkiKeyId(spki);
     const existing = tx.db.prepare('SELECT * FROM rotation_keys WHERE key_id = ?').get(id) as
       RotationKeyRow | undefined;
     if (existing && existing.removed_at === null) {

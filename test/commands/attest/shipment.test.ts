@@ -883,6 +883,37 @@ test('a .tar.gz whose deflate data is corrupt is refused by name with every --jo
   check.close();
 });
 
+test('an xz or zip shipment is refused by verify --archive (whole or one artifact) and by import, naming the file and saying a .tar.gz is read too', async (t) => {
+  const s = setup(t);
+  const att = path.join(s.dir, 'att.db');
+  storeWith(att, [0]);
+  for (const [compression, magic] of [
+    ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+    ['zip', [0x50, 0x4b, 0x03, 0x04]],
+  ] as const) {
+    const file = path.join(s.dir, `shipment.${compression}`);
+    writeFileSync(file, new Uint8Array([...magic, ...new Uint8Array(2048)]));
+    const said = `archive ${file}: compressed (${compression}) archives are not accepted: expected a plain tar, or one gzipped (.tar.gz)`;
+    for (const pick of [['--all'], ['--artifact', digestOf(ARTIFACTS[0]!)]]) {
+      const r = await runCli(
+        ['attest', 'verify', '--archive', file, ...pick, ...s.policy, '--json'],
+        env(s),
+      );
+      t.is(r.code, EXIT_CODES.ARCHIVE_INVALID, `${pick[0]}: ${r.stdout}${r.stderr}`);
+      t.is((JSON.parse(r.stdout) as { error: { message: string } }).error.message, said);
+    }
+    const imported = await runCli(
+      ['attest', 'import', file, '--attestation-store', att, '--trusted-root', s.root],
+      env(s),
+    );
+    t.is(imported.code, EXIT_CODES.ARCHIVE_INVALID, imported.stdout + imported.stderr);
+    t.true(imported.stderr.includes(said), imported.stderr);
+  }
+  const check = AttestationStore.open(att, 'read');
+  t.is(check.count(), 1);
+  check.close();
+});
+
 test('attest import killed with SIGKILL at random points leaves the old state or the new, never half', async (t) => {
   const s = setup(t);
   const many = Array.from({ length: 40 }, (_, i) => utf8.encode(`kill ${i}\n`));

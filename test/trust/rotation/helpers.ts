@@ -1,9 +1,9 @@
 /** Rotation test helpers: a store with rotation keys, and signed (or hand-crafted) rotation bundles. */
 import { canonicalize as canonicalJson } from '../../../src/util/canonical-json.js';
 import { initStore } from '../../../src/trust/store/init.js';
-import { createRotation, rotationKeyId, signPayload } from '../../../src/trust/rotation/bundle.js';
+import { createRotation, signPayload } from '../../../src/trust/rotation/bundle.js';
 import { writeTar } from '../../../src/archive/tar.js';
-import { sha256, spkiOf } from '../../../src/crypto.js';
+import { keyIdOf, sha256, spkiOf } from '../../../src/crypto.js';
 import { toBase64, toHex, utf8 } from '../../../src/util/encoding.js';
 import { DAY, NOW, tempStorePath, type RotationKeyPair } from '../store/helpers.js';
 
@@ -79,7 +79,7 @@ export async function craftTar(
   const payload = utf8.encode(payloadText);
   const signatures = [
     ...signers.map((k) => ({
-      keyId: rotationKeyId(spkiOf(k.publicKey)),
+      keyId: keyIdOf(k.publicKey),
       signature: toBase64(signPayload(k.privateKey, payload)),
     })),
     ...extraSignatures,

@@ -19,7 +19,6 @@ import {
 import { applyRotation } from '../../../src/trust/rotation/apply.js';
 import {
   readRotationBundle,
-  rotationKeyId,
   createRotation,
   ROTATION_LIMITS,
 } from '../../../src/trust/rotation/bundle.js';
@@ -47,7 +46,7 @@ import {
   rotationTar,
   storeWithKeys,
 } from './helpers.js';
-import { ecPublicPoint, spkiOf } from '../../../src/crypto.js';
+import { ecPublicPoint, keyIdOf, spkiOf } from '../../../src/crypto.js';
 
 const YEAR = 365 * DAY;
 const EXPIRES = NOW + 30 * DAY;
@@ -115,10 +114,7 @@ test('a rotation signed by K distinct trusted keys applies: entries added, versi
   t.true(r.applied);
   t.is(r.version, 1);
   t.is(r.previousVersion, 0);
-  t.deepEqual(
-    r.signers,
-    [rotationKeyId(spkiOf(k[0]!.publicKey)), rotationKeyId(spkiOf(k[2]!.publicKey))].sort(),
-  );
+  t.deepEqual(r.signers, [keyIdOf(k[0]!.publicKey), keyIdOf(k[2]!.publicKey)].sort());
   t.is(r.changes.length, 1);
   t.is(r.changes[0]!.action, 'add');
   const s = openTrustStore(file, { readonly: true });
@@ -309,7 +305,7 @@ test('G43/G44: one key counts once — the same signature repeated under another
     ROOT_A,
     [k[0]!],
     [
-      { keyId: rotationKeyId(spkiOf(k[1]!.publicKey)), signature: sigs.signatures[0]!.signature },
+      { keyId: keyIdOf(k[1]!.publicKey), signature: sigs.signatures[0]!.signature },
       sigs.signatures[0]!,
     ],
   );
