@@ -460,6 +460,12 @@ const RELATED: Record<string, string[]> = {
   ...SANDBOX_TESTS,
   ...COMMAND_TESTS,
   ...RENDER_TESTS,
+  // The library's seal maker and archive opener: the library round trip, and through the CLI.
+  'src/shipment/key-seal.ts': [
+    'test/shipment/index.test.ts',
+    'test/commands/attest/shipment.test.ts',
+  ],
+  'src/archive/file-source.ts': ['test/commands/attest/shipment.test.ts'],
   // No mirror test of its own: keys and signatures are tested where they are used.
   'src/crypto.ts': [
     'test/sign/keys.test.ts',
