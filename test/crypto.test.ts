@@ -1,10 +1,11 @@
 import test from 'ava';
-import { createPublicKey, ECDH, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, ECDH, generateKeyPairSync, sign } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { StellaError } from '../src/errors.js';
 import {
   ecPublicKeyFromPoint,
+  defaultDigestForKey,
   ecPublicPoint,
   ed25519PublicKeyBytes,
   keyIdOf,
@@ -12,6 +13,7 @@ import {
   sha256,
   spkiKeyId,
   spkiOf,
+  verifySignature,
 } from '../src/crypto.js';
 import { noteKeyId } from '../src/tlog/note.js';
 import { concatBytes, toHex, utf8 } from '../src/util/encoding.js';
@@ -71,6 +73,37 @@ test('spkiOf: a key given with a compressed point is the same bytes as the uncom
   t.deepEqual(spkiOf(fromJwk), spki);
   const ed = generateKeyPairSync('ed25519').publicKey;
   t.deepEqual(spkiOf(ed), new Uint8Array(ed.export({ type: 'spki', format: 'der' })));
+});
+
+test('parsePublicKey: a PEM text with two PUBLIC KEY blocks is refused, naming how many it found', (t) => {
+  const pem = p256.export({ type: 'spki', format: 'pem' }) as string;
+  const e = t.throws(() => parsePublicKey(pem + pem, '--key k.pub'), { instanceOf: StellaError })!;
+  t.is(e.message, '--key k.pub: expected exactly one PUBLIC KEY block, found 2');
+  t.truthy(parsePublicKey(pem, '--key k.pub'));
+});
+
+test('defaultDigestForKey: the hash Sigstore pairs with each key (P-256 SHA-256, P-384 SHA-384, P-521 SHA-512, Ed25519 none, RSA SHA-256)', (t) => {
+  const ec = (namedCurve: string) => generateKeyPairSync('ec', { namedCurve }).publicKey;
+  t.is(defaultDigestForKey(ec('prime256v1')), 'sha256');
+  t.is(defaultDigestForKey(ec('secp384r1')), 'sha384');
+  t.is(defaultDigestForKey(ec('secp521r1')), 'sha512');
+  t.is(defaultDigestForKey(generateKeyPairSync('ed25519').publicKey), null);
+  t.is(
+    defaultDigestForKey(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey),
+    'sha256',
+  );
+});
+
+test('verifySignature: false, never a throw, when OpenSSL refuses the call itself (a digest an Ed25519 key cannot take, an unknown digest)', (t) => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const data = utf8.encode('data');
+  const signature = new Uint8Array(sign(null, data, privateKey));
+  t.true(verifySignature(publicKey, data, signature));
+  t.false(verifySignature(publicKey, data, signature, 'sha256'));
+  const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const ecSig = new Uint8Array(sign('sha256', data, pair.privateKey));
+  t.true(verifySignature(pair.publicKey, data, ecSig, 'sha256'));
+  t.false(verifySignature(pair.publicKey, data, ecSig, 'md-none' as 'sha256'));
 });
 
 test('keyIdOf / spkiKeyId: one name for a key, whatever half or encoding it is given in: hex SHA-256 of the canonical SPKI', (t) => {

@@ -63,12 +63,12 @@ test('a missing file and a directory are refused naming the flag; a file shorter
   const missing = t.throws(() => fileSource(path.join(dir, 'nope.tar'), { what: '--archive' }), {
     instanceOf: StellaError,
   })!;
-  t.regex(missing.message, /^--archive ".*nope\.tar": /);
+  t.is(missing.message, `--archive "${path.join(dir, 'nope.tar')}": no such file`);
   mkdirSync(path.join(dir, 'd'));
   const directory = t.throws(() => fileSource(path.join(dir, 'd'), { what: '--archive' }), {
     instanceOf: StellaError,
   })!;
-  t.regex(directory.message, /^--archive ".*d": /);
+  t.is(directory.message, `--archive "${path.join(dir, 'd')}": a directory, not a regular file`);
   const short = path.join(dir, 'short.tar');
   writeFileSync(short, new Uint8Array([0xfd, 0x37]));
   t.deepEqual(await readAll(short), new Uint8Array([0xfd, 0x37]));
