@@ -30,6 +30,8 @@ import { issueTimestampToken, type TimestampIssueOptions } from '../../src/times
 import type { CertificateAuthority } from '../../src/model/trust-material.js';
 import type { PreciseTime } from '../../src/util/time.js';
 import { bundleFromRekorResponse } from '../../src/bundle/from-rekor.js';
+import { serializeBundle } from '../../src/bundle/serialize.js';
+import { literalPattern } from '../../src/verify/identity-pattern.js';
 import {
   createSandboxAuthority,
   deriveAuthorityKey,
@@ -65,6 +67,35 @@ export function testAuthority(seedLabel: string, oidcIssuer = ISSUER_URL): Sandb
 /** The SAN Fulcio issues for a GitHub Actions token of `repo` on main (release.yml). */
 export function githubIdentity(repo: string): string {
   return `https://github.com/${repo}/.github/workflows/release.yml@refs/heads/main`;
+}
+
+/**
+ * The policy bundles signed with `{ repo: 'org/repo' }` pass: that workflow's identity,
+ * exactly, and the test issuer.
+ */
+export const ORG_REPO_POLICY = {
+  certificateIdentity: literalPattern(githubIdentity('org/repo')),
+  certificateOidcIssuer: ISSUER_URL,
+} as const;
+
+/**
+ * Export inputs (archive/export.ts ExportInput) for `n` artifacts, `${label} ${i}\n`, each
+ * signed as org/repo's workflow at `now + i * step` ms.
+ */
+export function signedExportInputs(
+  a: SandboxAuthority,
+  n: number,
+  o: { label: string; now: number; step?: number },
+): { artifactDigest: string; bytes: Uint8Array; source: string }[] {
+  return Array.from({ length: n }, (_, i) => {
+    const artifact = utf8.encode(`${o.label} ${i}\n`);
+    const signed = signBlob(a, artifact, { repo: 'org/repo', now: o.now + i * (o.step ?? 1000) });
+    return {
+      artifactDigest: `sha256:${toHex(sha256(artifact))}`,
+      bytes: utf8.encode(serializeBundle(signed.bundle)),
+      source: `bundle ${i}`,
+    };
+  });
 }
 
 export interface SignOptions {

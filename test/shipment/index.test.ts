@@ -13,39 +13,24 @@ import { readPrivateKeyFile } from '../../src/sign/index.js';
 import { keySeal, verifyShipment, type ExporterTrust } from '../../src/shipment/index.js';
 import { readTarStrict, writeTar } from '../../src/archive/tar.js';
 import { EXPORT_TAR_LIMITS } from '../../src/archive/export.js';
-import { keyIdOf, sha256 } from '../../src/crypto.js';
-import { serializeBundle } from '../../src/bundle/serialize.js';
+import { keyIdOf } from '../../src/crypto.js';
+
 import { StellaError } from '../../src/errors.js';
-import { toHex, utf8 } from '../../src/util/encoding.js';
-import { literalPattern } from '../../src/verify/identity-pattern.js';
+
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
 import {
-  ISSUER_URL,
-  githubIdentity,
-  signBlob,
   testAuthority,
+  ORG_REPO_POLICY,
+  signedExportInputs,
 } from '../helpers/authority-bundles.js';
 
 const T0 = Date.UTC(2025, 5, 1);
 const COSIGN_KEY = path.join(PROJECT_ROOT, 'test/fixtures/sign/cosign-keys/cosign-ec-p256.key');
-const POLICY = {
-  certificateIdentity: literalPattern(githubIdentity('org/repo')),
-  certificateOidcIssuer: ISSUER_URL,
-};
 
 test('library: a shipment sealed with a cosign key (readPrivateKeyFile + keySeal + buildExportArchive) verifies from its file (fileSource + verifyShipment) with the seal required; an entry swapped breaks the seal', async (t) => {
   const a = testAuthority('shipment-library');
-  const bundles = [0, 1, 2].map((i) => {
-    const artifact = utf8.encode(`library artifact ${i}\n`);
-    return {
-      artifactDigest: `sha256:${toHex(sha256(artifact))}`,
-      bytes: utf8.encode(
-        serializeBundle(signBlob(a, artifact, { repo: 'org/repo', now: T0 + i }).bundle),
-      ),
-      source: `bundle ${i}`,
-    };
-  });
+  const bundles = signedExportInputs(a, 3, { label: 'library artifact', now: T0 });
   const key = readPrivateKeyFile(COSIGN_KEY, { what: 'the seal key', password: () => 'hello' });
   const sealer = keySeal(key);
   t.is(sealer.keyId, keyIdOf(createPublicKey(key)), 'named as the trust store names it');
@@ -63,7 +48,7 @@ test('library: a shipment sealed with a cosign key (readPrivateKeyFile + keySeal
     verifyShipment({
       source: fileSource(f),
       trust: a.trustMaterial(),
-      policy: POLICY,
+      policy: ORG_REPO_POLICY,
       exporters,
       jobs: 1,
     });

@@ -8,8 +8,7 @@ import { PROJECT_ROOT } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp.js';
 import { buildExportArchive } from '../../src/archive/export.js';
 import { bytesSource } from '../../src/archive/export-stream.js';
-import { literalPattern } from '../../src/verify/identity-pattern.js';
-import { serializeBundle } from '../../src/bundle/serialize.js';
+
 import { sha256 } from '../../src/crypto.js';
 import { serializeShipmentConsistency } from '../../src/archive/consistency.js';
 import { verifyShipment } from '../../src/shipment/verify.js';
@@ -21,10 +20,9 @@ import { buildPolicy } from '../../src/verify/policy.js';
 import { readExportArchive } from '../../src/archive/export.js';
 import { toHex, utf8 } from '../../src/util/encoding.js';
 import {
-  ISSUER_URL,
-  githubIdentity,
-  signBlob,
   testAuthority,
+  ORG_REPO_POLICY,
+  signedExportInputs,
 } from '../helpers/authority-bundles.js';
 
 const T0 = Date.UTC(2025, 5, 1);
@@ -35,24 +33,13 @@ const T0 = Date.UTC(2025, 5, 1);
  */
 async function shipment(n = 3, consistency?: Uint8Array) {
   const a = testAuthority('shipment-verify-checkpoints');
-  const bundles = Array.from({ length: n }, (_, i) => i).map((i) => {
-    const artifact = utf8.encode(`artifact ${i}\n`);
-    const signed = signBlob(a, artifact, { repo: 'org/repo', now: T0 + i * 1000 });
-    return {
-      artifactDigest: `sha256:${toHex(sha256(artifact))}`,
-      bytes: utf8.encode(serializeBundle(signed.bundle)),
-      source: `bundle ${i}`,
-    };
-  });
+  const bundles = signedExportInputs(a, n, { label: 'artifact', now: T0 });
   const { archive } = await buildExportArchive({ bundles, consistency });
   return { trust: a.trustMaterial(), archive, digests: bundles.map((b) => b.artifactDigest) };
 }
 
 /** The one signer of shipment(): its workflow identity, exactly. */
-const POLICY = {
-  certificateIdentity: literalPattern(githubIdentity('org/repo')),
-  certificateOidcIssuer: ISSUER_URL,
-};
+const POLICY = ORG_REPO_POLICY;
 
 test('verifyShipment keeps the checkpoints for the consistency step, unless told no store takes them', async (t) => {
   const { trust, archive } = await shipment();

@@ -14,14 +14,7 @@ import { verifyBundleReport } from '../../src/verify/pipeline.js';
 import { parseCertificate } from '../../src/x509/certificate.js';
 import { utf8 } from '../../src/util/encoding.js';
 import type { PreciseTime } from '../../src/util/time.js';
-import {
-  githubIdentity,
-  ISSUER_URL,
-  signBlob,
-  testAuthority,
-  testTsa,
-} from '../helpers/authority-bundles.js';
-import { literalPattern } from '../../src/verify/identity-pattern.js';
+import { signBlob, testAuthority, testTsa, ORG_REPO_POLICY } from '../helpers/authority-bundles.js';
 
 const authority = testAuthority('verify-times');
 const ARTIFACT = utf8.encode('an artifact signed at a precise time\n');
@@ -30,12 +23,7 @@ const signed = signBlob(authority, ARTIFACT, { repo: 'org/repo', now: T });
 const leaf = parseCertificate(signed.certificate);
 const tsa = testTsa('verify-times', Date.UTC(2025, 0, 1), Date.UTC(2026, 0, 1));
 const trust = { ...authority.trustMaterial(), timestampAuthorities: [tsa.authority] };
-const policyAt = (now: number) =>
-  buildPolicy({
-    certificateIdentity: literalPattern(githubIdentity('org/repo')),
-    certificateOidcIssuer: ISSUER_URL,
-    now,
-  });
+const policyAt = (now: number) => buildPolicy({ ...ORG_REPO_POLICY, now });
 
 /** The signed bundle with one more RFC 3161 token over its signature, at `genTime`. */
 function stamped(genTime: PreciseTime): Bundle {
