@@ -79,3 +79,13 @@ test('a restored witness keeps refusing what it refused before the restart', (t)
   t.is(restarted.cosign('note\n', view(treeOf(entries(8, 'fork'))), NOW), undefined);
   t.truthy(restarted.cosign('note\n', view(tree), NOW));
 });
+
+test('an empty tree is cosigned and not remembered: the first entries after it are cosigned too (a consistency proof from size 0 does not exist)', (t) => {
+  const { w, cosigned } = witness();
+  const tree = treeOf(entries(3));
+  t.truthy(w.cosign('note 0\n', view(tree, 0), NOW));
+  t.is(cosigned(), 0, 'nothing to remember');
+  t.is(w.memory().get(ORIGIN), undefined);
+  t.truthy(w.cosign('note 3\n', view(tree, 3), NOW));
+  t.is(w.memory().get(ORIGIN)?.treeSize, 3);
+});

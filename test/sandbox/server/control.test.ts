@@ -98,6 +98,23 @@ test('H57 hello: the proof verifies only with the key, for this client nonce and
     const n = newNonce();
     t.is(checkHello(key, n, odd.hello({ clientNonce: n })), undefined, `pid ${pid}`);
   }
+  // The instance id names the sandbox's files: only 1-64 lower-case hex digits, even with a
+  // proof made by the right key.
+  for (const instanceId of ['', 'ABCDEF', 'abcdeg', '../x', 'a'.repeat(65)]) {
+    const odd = new ControlServer(key, 4242, instanceId);
+    const n = newNonce();
+    t.is(
+      checkHello(key, n, odd.hello({ clientNonce: n })),
+      undefined,
+      `instance id "${instanceId}"`,
+    );
+  }
+  const n = newNonce();
+  t.is(
+    checkHello(key, n, new ControlServer(key, 4242, 'a'.repeat(64)).hello({ clientNonce: n }))
+      ?.instanceId,
+    'a'.repeat(64),
+  );
 });
 
 test('H57 stop: the MAC over an outstanding server nonce, once; nothing else', (t) => {
