@@ -7,7 +7,9 @@ import { StellaError } from '../../src/errors.js';
 import { checkTimestamp, requestTimestamp } from '../../src/sign/tsa-client.js';
 import { parseTimeStampReq, parseTimeStampResp } from '../../src/timestamp/request.js';
 import { parseTimeStampToken } from '../../src/timestamp/rfc3161.js';
-import { servedTsa, testAuthority } from '../helpers/authority-bundles.js';
+import { servedTsa, signBlob, testAuthority, testTsa } from '../helpers/authority-bundles.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
+import { utf8 } from '../../src/util/encoding.js';
 
 const URL_ = 'http://127.0.0.1:1/api/v1/timestamp';
 const trust = testAuthority('tsa-client').trustMaterial();
@@ -53,4 +55,28 @@ test('each request carries a fresh positive 63-bit nonce, and the answer is retu
     const token = parseTimeStampResp(answers[i]!.response).token!;
     t.is(parseTimeStampToken(token).tstInfo.nonce, n);
   }
+});
+
+test("a token whose time is outside the signing certificate's validity is TSA_REJECTED, naming both; one inside it is taken", (t) => {
+  const a = testAuthority('tsa-client-validity');
+  const T = Date.UTC(2025, 5, 1, 12);
+  const leaf = parseCertificate(
+    signBlob(a, utf8.encode('validity'), { repo: 'org/repo', now: T }).certificate,
+  );
+  const tsa = testTsa('tsa-client-validity', Date.UTC(2025, 0, 1), Date.UTC(2026, 0, 1));
+  const withTsa = { ...a.trustMaterial(), timestampAuthorities: [tsa.authority] };
+  const answer = (genTime: number) => ({
+    url: URL_,
+    response: tsa.issue({ data: signature, genTime, nonce: 1n }),
+    nonce: 1n,
+  });
+  t.is(checkTimestamp(answer(T + 60_000), signature, withTsa, leaf).time.ms, T + 60_000);
+  const late = t.throws(() => checkTimestamp(answer(T + 3_600_000), signature, withTsa, leaf), {
+    instanceOf: StellaError,
+  })!;
+  t.is(late.code, 'TSA_REJECTED');
+  t.regex(
+    late.message,
+    /^TSA at .+: the timestamp's time 2025-06-01T13:00:00(\.0+)?Z is outside the signing certificate's validity \(2025-06-01T12:00:00(\.0+)?Z\.\.2025-06-01T12:10:00(\.0+)?Z\)$/,
+  );
 });

@@ -319,6 +319,12 @@ test('requests rekor-tiles refuses are refused, naming what is wrong', (t) => {
   t.is(MAX_DSSE_SIGNATURES, 10);
   t.true(canonicalizeRequest(dsseOf(MAX_DSSE_SIGNATURES)).length > 0);
   refused(dsseOf(MAX_DSSE_SIGNATURES + 1), /envelope\.signatures must list 1 to 10 signatures/);
+  // An empty payload type, or one not a string, names no payload: refused by name, not as a bad signature.
+  for (const payloadType of ['', 7]) {
+    const r = dsseOf(1);
+    (r.dsseRequestV002.envelope as { payloadType: unknown }).payloadType = payloadType;
+    refused(r, /dsseRequestV002\.envelope\.payloadType must be a non-empty string/);
+  }
 });
 
 test('request bytes are read as protojson reads them: URL-safe or unpadded taken, mixed alphabets refused naming the field', (t) => {

@@ -323,6 +323,20 @@ test('fork: the fork point is an earlier size of the log, 0 up to one less than 
   t.is(log.size, 2);
 });
 
+test('hashedrekord: a hash algorithm Rekor does not take is refused by name before anything is logged', (t) => {
+  const log = makeAuthority().rekor;
+  const proposal = hashedRekord(utf8.encode('alg')) as {
+    spec: { data: { hash: { algorithm: string } } };
+  };
+  for (const algorithm of ['md5', 'sha1', 'SHA256']) {
+    const edited = structuredClone(proposal);
+    edited.spec.data.hash.algorithm = algorithm;
+    const e = t.throws(() => log.createEntry(edited, { now: NOW }), { instanceOf: StellaError });
+    t.is(e.message, `Rekor: unsupported hash algorithm "${algorithm}"`);
+  }
+  t.is(log.size, 0);
+});
+
 test('a clock at or before 1970 is refused before anything is logged', (t) => {
   const log = makeAuthority().rekor;
   for (const now of [0, 999, -5_000]) {

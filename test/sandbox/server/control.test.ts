@@ -225,6 +225,26 @@ test('H57 a running sandbox: control key 0600, proof over HTTP, unauthenticated 
   t.is((await helloSandbox(sb.urls.base, key)).kind, 'silent');
 });
 
+test("closing a sandbox clears its own pid from sandbox.json, and only its own: another process's record is kept, and a removed file is not an error", async (t) => {
+  const own = tmp();
+  const a = await startSandbox({ dataDir: own, port: 0 });
+  await a.close();
+  t.is(readSandboxState(own)?.pid, null);
+
+  const taken = tmp();
+  const b = await startSandbox({ dataDir: taken, port: 0 });
+  // Another sandbox's record in its place (a second start on the folder after this one).
+  writeSandboxState(taken, { ...readSandboxState(taken)!, pid: process.pid + 1 });
+  await b.close();
+  t.is(readSandboxState(taken)?.pid, process.pid + 1);
+
+  const removed = tmp();
+  const c = await startSandbox({ dataDir: removed, port: 0 });
+  unlinkSync(sandboxPath(removed, 'state'));
+  await t.notThrowsAsync(c.close());
+  t.is(readSandboxState(removed), undefined);
+});
+
 withProc(
   "H57 isSandboxMain: the kernel's command line must be this installation's sandbox main for this data directory (reads /proc)",
   async (t) => {
