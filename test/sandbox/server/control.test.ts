@@ -305,6 +305,29 @@ test('a fork the sandbox refuses is SANDBOX_ERROR with its HTTP status and reaso
   );
   const info = (await (await fetch(`${sb.urls.rekor}/api/v1/log`)).json()) as { treeSize: number };
   t.is(info.treeSize, 1, 'the log is kept');
+  // A fork asked over HTTP without the control key's MAC (a nonce the sandbox gave, a made-up
+  // MAC): 403, and the log is kept.
+  const { serverNonce } = (await (
+    await fetch(new URL(CONTROL_PATHS.hello, sb.urls.base), {
+      method: 'POST',
+      body: JSON.stringify({ clientNonce: newNonce() }),
+    })
+  ).json()) as { serverNonce: string };
+  const unauthorized = await fetch(new URL(CONTROL_PATHS.fork, sb.urls.base), {
+    method: 'POST',
+    body: JSON.stringify({
+      log: 'v1',
+      at: '0',
+      serverNonce,
+      mac: forkMac(newControlKey(), serverNonce, 'v1', '0'),
+    }),
+  });
+  t.is(unauthorized.status, 403);
+  t.regex(await unauthorized.text(), /fork request not authorized/);
+  const after = (await (await fetch(`${sb.urls.rekor}/api/v1/log`)).json()) as {
+    treeSize: number;
+  };
+  t.is(after.treeSize, 1, 'the log is kept');
 });
 
 withProc(
