@@ -179,7 +179,7 @@ export async function sealKeyless(
   };
 }
 
-/** A seal over the manifest's exact bytes by an exporter key (shipment/seal.ts keySeal). */
+/** A seal over the manifest's exact bytes by an exporter key (shipment/key-seal.ts). */
 export function sealWithKey(keyPath: string): Sealer & { keyId: string } {
   const key = readPrivateKeyRef(keyPath, '--seal-key', { secret: true });
   const { keyId, seal } = keySeal(key, `--seal-key ${quoted(keyPath, PATH_CHARS_SHOWN)}`);
