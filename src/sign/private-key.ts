@@ -30,6 +30,18 @@ import {
 import { pemFileBlocks } from '../util/pem.js';
 import { quoted, PATH_CHARS_SHOWN } from '../util/text.js';
 
+/**
+ * What a wrong password may have that its owner did not mean: cosign takes every byte, and so
+ * does Stella, so `echo "$PW" |` gives the password and a line break.
+ */
+function passwordHint({ value, hint }: KeyPassword): string {
+  if (hint !== undefined) return ` (${hint})`;
+  if (value === '') return ' (it is empty)';
+  if (/[\r\n]$/.test(value))
+    return " (it ends in a line break, which counts: echo adds one, printf '%s' does not)";
+  return '';
+}
+
 /** The environment variable cosign reads a key's password from (and Stella, for cosign's keys). */
 export const COSIGN_PASSWORD_ENV = 'COSIGN_PASSWORD';
 
@@ -67,6 +79,15 @@ const SCRYPT_MAXMEM = 256 * 1024 * 1024;
 const SECRETBOX_KEY_BYTES = 32;
 const SECRETBOX_NONCE_BYTES = 24;
 
+/** A cosign key's password, and where it came from, which the refusal of a wrong one names. */
+export interface KeyPassword {
+  value: string;
+  /** `$COSIGN_PASSWORD`, `the password typed`, `the password on standard input`. */
+  from: string;
+  /** Said after the refusal of a wrong one, in place of what its value alone suggests. */
+  hint?: string;
+}
+
 export interface PrivateKeyFileOptions {
   /** The flag, for messages (`--seal-key`). */
   what: string;
@@ -76,7 +97,7 @@ export interface PrivateKeyFileOptions {
    * A cosign key's password, asked only for one (the command's: $COSIGN_PASSWORD, else the
    * terminal; commands/private-key-ref.ts); undefined when none was given.
    */
-  password: () => string | undefined;
+  password: () => string | KeyPassword | undefined;
 }
 
 /** A private key file, as the module comment says. */
@@ -97,7 +118,7 @@ export function readPrivateKeyFile(path: string, opts: PrivateKeyFileOptions): K
 export function parsePrivateKeyPem(
   text: string,
   named: string,
-  password: () => string | undefined,
+  password: () => string | KeyPassword | undefined,
 ): KeyObject {
   const refuse = (why: string, cause?: unknown): never =>
     fail('INPUT_INVALID', 'input', `${named}: ${why}`, undefined, { cause });
@@ -121,12 +142,13 @@ export function parsePrivateKeyPem(
       );
     }
   }
-  const given = password();
-  if (given === undefined)
-    refuse(
+  const asked = password();
+  if (asked === undefined)
+    return refuse(
       `a cosign encrypted private key: set $${COSIGN_PASSWORD_ENV} to its password, or run on a terminal to be asked (as cosign sign --key does)`,
     );
-  const plain = decryptCosignKey(der, utf8.encode(given), refuse);
+  const given = typeof asked === 'string' ? { value: asked, from: 'the password given' } : asked;
+  const plain = decryptCosignKey(der, given, refuse);
   const view = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
   try {
     return createPrivateKey({ key: view, format: 'der', type: 'pkcs8' });
@@ -145,7 +167,7 @@ export function parsePrivateKeyPem(
  */
 function decryptCosignKey(
   envelope: Uint8Array,
-  password: Uint8Array,
+  password: KeyPassword,
   refuse: (why: string, cause?: unknown) => never,
 ): Uint8Array {
   const ctx: JsonReadContext = {
@@ -191,12 +213,17 @@ function decryptCosignKey(
       `cosign key envelope: cipher.nonce is ${nonce.length} bytes, not ${SECRETBOX_NONCE_BYTES}`,
     );
   const ciphertext = readBase64(doc.ciphertext, 'ciphertext', ctx);
-  const key = scryptSync(password, salt, SECRETBOX_KEY_BYTES, { N, r, p, maxmem: SCRYPT_MAXMEM });
+  const key = scryptSync(utf8.encode(password.value), salt, SECRETBOX_KEY_BYTES, {
+    N,
+    r,
+    p,
+    maxmem: SCRYPT_MAXMEM,
+  });
   try {
     return xsalsa20poly1305(new Uint8Array(key), nonce).decrypt(ciphertext);
   } catch (e) {
     return refuse(
-      `cannot decrypt this cosign key: $${COSIGN_PASSWORD_ENV} is not its password, or the file is damaged`,
+      `cannot decrypt this cosign key: ${password.from} is not its password, or the file is damaged${passwordHint(password)}`,
       e,
     );
   } finally {

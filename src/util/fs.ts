@@ -180,6 +180,11 @@ function openStdin(opts: InputFileOptions & { secret?: boolean }): { fd: number;
   return { fd: 0, size: 0 };
 }
 
+/** The input standard input was read for, if it was: a second reader would see nothing. */
+export function stdinReadFor(): string | undefined {
+  return stdinTaken;
+}
+
 /** Open an input and fstat the descriptor: a regular file, or a refusal (the fd is closed). */
 function openRegular(
   path: string,

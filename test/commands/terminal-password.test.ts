@@ -118,14 +118,29 @@ declare(
 );
 
 declare(
-  `with a terminal but standard input not one (a pipe, a file), no password is asked: cosign would read the pipe, Stella says to set $COSIGN_PASSWORD${skipped}`,
+  `with a terminal but standard input not one (a file, a pipe), no password is asked: it is read from standard input, as cosign reads it, saying so on the terminal${skipped}`,
   async (t) => {
     const s = setup(t);
-    const shown = await onTerminal(s.args, 'hello\n', ' < /dev/null');
-    t.false(shown.includes(PROMPT), shown);
-    t.regex(shown, /a cosign encrypted private key: set \$COSIGN_PASSWORD to its password/);
-    t.regex(shown, new RegExp(`\\nexit=${EXIT_CODES.INPUT_INVALID}\\n`));
+    const empty = await onTerminal(s.args, 'hello\n', ' < /dev/null');
+    t.false(empty.includes(PROMPT), empty);
+    t.true(
+      empty.includes(
+        `reading the password for --seal-key ${s.key} from standard input ($COSIGN_PASSWORD is not set)`,
+      ),
+      empty,
+    );
+    t.regex(
+      empty,
+      /standard input was empty: set \$COSIGN_PASSWORD to the key's password, or pipe it in/,
+    );
+    t.regex(empty, new RegExp(`\\nexit=${EXIT_CODES.INPUT_INVALID}\\n`));
     t.false(existsSync(s.out));
+    const file = path.join(path.dirname(s.key), 'password');
+    writeFileSync(file, 'hello');
+    const read = await onTerminal(s.args, '', ` < ${file}`);
+    t.false(read.includes(PROMPT), read);
+    t.regex(read, /\nexit=0\n/);
+    t.true(existsSync(s.out));
   },
 );
 

@@ -81,7 +81,9 @@ function spawnCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
         resolve({ code, stdout, stderr });
       },
     );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    // No input: standard input ends at once, as from /dev/null (a pipe left open would hang a
+    // command that reads it, as a cosign key's password is read when nothing else gives one).
+    child.stdin?.end(opts.input);
   });
 }
 

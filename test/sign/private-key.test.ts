@@ -85,15 +85,38 @@ test('a cosign key without $COSIGN_PASSWORD, or with the wrong one, is refused s
     () => parsePrivateKeyPem(text, 'cosign.key', () => undefined),
     /^cosign\.key: a cosign encrypted private key: set \$COSIGN_PASSWORD to its password/,
   );
+  // The refusal names where the password came from (the caller says), and what about it a
+  // person may not have meant: empty, or a line break at its end (every byte counts, as in cosign).
   refused(
     t,
     () => parsePrivateKeyPem(text, 'cosign.key', () => 'hellO'),
+    /^cosign\.key: cannot decrypt this cosign key: the password given is not its password, or the file is damaged$/,
+  );
+  refused(
+    t,
+    () =>
+      parsePrivateKeyPem(text, 'cosign.key', () => ({ value: 'hellO', from: '$COSIGN_PASSWORD' })),
     /^cosign\.key: cannot decrypt this cosign key: \$COSIGN_PASSWORD is not its password, or the file is damaged$/,
   );
   refused(
     t,
     () => parsePrivateKeyPem(text, 'cosign.key', () => ''),
-    /cannot decrypt this cosign key/,
+    /^cosign\.key: cannot decrypt this cosign key: the password given is not its password, or the file is damaged \(it is empty\)$/,
+  );
+  for (const end of ['\n', '\r\n'])
+    refused(
+      t,
+      () =>
+        parsePrivateKeyPem(text, 'cosign.key', () => ({
+          value: `hello${end}`,
+          from: 'the password typed',
+        })),
+      /^cosign\.key: cannot decrypt this cosign key: the password typed is not its password, or the file is damaged \(it ends in a line break, which counts: echo adds one, printf '%s' does not\)$/,
+    );
+  refused(
+    t,
+    () => parsePrivateKeyPem(text, 'cosign.key', () => ({ value: '', from: 'x', hint: 'a hint' })),
+    /^cosign\.key: cannot decrypt this cosign key: x is not its password, or the file is damaged \(a hint\)$/,
   );
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pkcs8 = new Uint8Array(privateKey.export({ format: 'der', type: 'pkcs8' }));

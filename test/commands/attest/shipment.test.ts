@@ -756,28 +756,50 @@ test('a shipment sealed with a cosign key pair: export-bundle --seal-key cosign.
     return f;
   });
   const out = path.join(s.dir, 'sealed.tar');
-  const exportWith = (password: string | undefined) =>
+  const exportWith = (password: string | undefined, piped?: string, bundles = files) =>
     runCli(
-      ['attest', 'export-bundle', '--all', ...files.flatMap((f) => ['--bundle', f])].concat([
+      ['attest', 'export-bundle', '--all', ...bundles.flatMap((f) => ['--bundle', f])].concat([
         '--seal-key',
         cosignKey,
         '--output',
         out,
         '--json',
       ]),
-      { ...env(s), env: { ...s.storeEnv, COSIGN_PASSWORD: password } },
+      {
+        ...env(s),
+        env: { ...s.storeEnv, COSIGN_PASSWORD: password },
+        ...(piped === undefined ? {} : { input: piped }),
+      },
     );
   const named = `--seal-key ${JSON.stringify(cosignKey)}`;
-  const unset = await exportWith(undefined);
-  t.is(unset.code, EXIT_CODES.INPUT_INVALID, unset.stdout + unset.stderr);
+  const refusal = async (r: Promise<{ code: number; stdout: string; stderr: string }>) => {
+    const done = await r;
+    t.is(done.code, EXIT_CODES.INPUT_INVALID, done.stdout + done.stderr);
+    return (JSON.parse(done.stdout) as { error: { message: string } }).error.message;
+  };
+  // $COSIGN_PASSWORD unset, no terminal: the password is all of standard input, as cosign reads it.
   t.is(
-    JSON.parse(unset.stdout).error.message,
-    `${named}: a cosign encrypted private key: set $COSIGN_PASSWORD to its password, or run on a terminal to be asked (as cosign sign --key does)`,
+    await refusal(exportWith(undefined)),
+    `${named}: cannot decrypt this cosign key: the password on standard input is not its password, or the file is damaged (standard input was empty: set $COSIGN_PASSWORD to the key's password, or pipe it in)`,
   );
-  const wrong = await exportWith('hello!');
-  t.is(wrong.code, EXIT_CODES.INPUT_INVALID, wrong.stdout + wrong.stderr);
-  t.regex(JSON.parse(wrong.stdout).error.message, /cannot decrypt this cosign key/);
+  t.is(
+    await refusal(exportWith(undefined, 'hello\n')),
+    `${named}: cannot decrypt this cosign key: the password on standard input is not its password, or the file is damaged (it ends in a line break, which counts: echo adds one, printf '%s' does not)`,
+  );
+  t.is(
+    await refusal(exportWith('hello!')),
+    `${named}: cannot decrypt this cosign key: $COSIGN_PASSWORD is not its password, or the file is damaged`,
+  );
+  // Standard input already read for a bundle: the password cannot come from it too.
+  t.is(
+    await refusal(exportWith(undefined, readFileSync(files[0]!, 'utf8'), ['-'])),
+    `${named}: a cosign encrypted private key, and standard input was read for --bundle: set $COSIGN_PASSWORD to its password`,
+  );
   t.false(existsSync(out), 'a refused key writes no archive');
+  const piped = await exportWith(undefined, 'hello');
+  t.is(piped.code, 0, piped.stdout + piped.stderr);
+  t.true(existsSync(out), 'the password piped in, as printf \'%s\' "$PW" | cosign sign-blob --key');
+  rmSync(out);
 
   const sealed = await exportWith('hello');
   t.is(sealed.code, 0, sealed.stdout + sealed.stderr);
