@@ -5,7 +5,9 @@
  */
 import test from 'ava';
 import { StellaError } from '../../src/errors.js';
-import { parseDescriptor } from '../../src/oci/client.js';
+import { MEDIA_TYPES, RegistryClient, digestOf, parseDescriptor } from '../../src/oci/client.js';
+import { parseImageReference } from '../../src/oci/reference.js';
+import { startFakeRegistry } from '../helpers/oci.js';
 
 const GOOD = {
   mediaType: 'application/vnd.oci.image.manifest.v1+json',
@@ -57,4 +59,28 @@ test('artifactType and annotations when present: a string of at most 255, an obj
   refused(t, { ...GOOD, artifactType: 1 }, /has an invalid artifactType/, 'number');
   refused(t, { ...GOOD, annotations: { a: 1 } }, /annotation "a" is not a string/, 'value');
   refused(t, { ...GOOD, annotations: ['a'] }, /annotations must be an object of strings/, 'array');
+});
+
+test('a manifest push the registry says it stored under another digest is refused, naming both; its own digest is taken', async (t) => {
+  let answer = '';
+  const fake = await startFakeRegistry((req, res, url, body) => {
+    if (req.method !== 'PUT' || url.pathname !== '/v2/org/app/manifests/v1') return false;
+    res.writeHead(201, { 'Docker-Content-Digest': answer || digestOf(body) }).end();
+    return true;
+  });
+  t.teardown(() => fake.close());
+  const client = new RegistryClient(
+    parseImageReference(`${fake.host}/org/app@sha256:${'a'.repeat(64)}`),
+    {
+      allowInsecure: true,
+      retries: 0,
+    },
+  );
+  const bytes = new TextEncoder().encode('{"schemaVersion":2}');
+  const push = () => client.putManifest('v1', bytes, MEDIA_TYPES.ociManifest, 'the manifest');
+  t.is((await push()).digest, digestOf(bytes));
+  answer = `sha256:${'0'.repeat(64)}`;
+  const e = await t.throwsAsync(push(), { instanceOf: StellaError });
+  t.is(e.code, 'REGISTRY_RESPONSE_INVALID');
+  t.regex(e.message, new RegExp(`stored it as "${answer}", its bytes hash to ${digestOf(bytes)}`));
 });

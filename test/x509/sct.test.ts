@@ -231,6 +231,15 @@ test('precertTbsOf(final leaf) equals the precert TBS without poison', (t) => {
   t.deepEqual(precertTbsOf(leaf), removeExtensionFromTbs(precert, OID.ctPoison));
 });
 
+test('precertTbsOf of a certificate without an SCT list is SCT_INVALID: there is no precertificate to rebuild', (t) => {
+  rejects(
+    t,
+    () => precertTbsOf(intermediate),
+    'SCT_INVALID',
+    /TBSCertificate does not carry exactly one extension 1\.3\.6\.1\.4\.1\.11129\.2\.4\.2/,
+  );
+});
+
 test('a bad SCT signature, an unknown log, and a log key outside its validity are SCT_INVALID', (t) => {
   signatureRefused(t, { corruptSignature: true });
   const other = deterministicP256Signer(seed('sct:other-log'));

@@ -19,7 +19,11 @@ import {
   setWitnessPolicy,
   writeCheckpoints,
 } from '../../../src/trust/store/checkpoints.js';
-import { importFile, trustMaterialFromStore } from '../../../src/trust/store/operations.js';
+import {
+  history,
+  importFile,
+  trustMaterialFromStore,
+} from '../../../src/trust/store/operations.js';
 import { formatWitnessVkey } from '../../../src/tlog/cosignature.js';
 import { publicGoodTrustedRootPath } from '../../../src/trust/public-good.js';
 import { CTX, DAY, NOW, tempStorePath } from './helpers.js';
@@ -186,8 +190,14 @@ test('witnesses: added once by name and by key, windows checked, policies name k
     [['w1', v]],
   );
   t.is(l.policies.length, 1);
+  const policyRecords = () => history(s).filter((h) => h.action === 'witness-policy').length;
+  t.is(policyRecords(), 1);
   t.is(setWitnessPolicy(s, { log, threshold: 0, witnesses: [] }, CTX), null);
   t.is(listWitnesses(s).policies.length, 0);
+  t.is(policyRecords(), 2, 'the policy removed is a change in the history');
+  // Removing a policy the log does not have changes nothing, and the history says nothing.
+  t.is(setWitnessPolicy(s, { log, threshold: 0, witnesses: [] }, CTX), null);
+  t.is(policyRecords(), 2);
   s.close();
 });
 

@@ -323,6 +323,18 @@ const ATTACKS: [string, string, boolean, RegExp][] = [
     /its tables, columns, indexes or triggers differ from schema version 1/,
   ],
   [
+    'a migration to a later schema left in its history, traces hidden',
+    `INSERT INTO history (at, action, entry_id, detail, source_file, source_sha256, command) SELECT at, 'migrate', NULL, '{"to":3}', NULL, NULL, 'stella trust migrate' FROM history ORDER BY id DESC LIMIT 1`,
+    true,
+    /migrated to schema version 3 before but claims 1: a downgrade/,
+  ],
+  [
+    'a migration row whose version is not a number, traces hidden',
+    `INSERT INTO history (at, action, entry_id, detail, source_file, source_sha256, command) SELECT at, 'migrate', NULL, '{"to":"1"}', NULL, NULL, 'stella trust migrate' FROM history ORDER BY id DESC LIMIT 1`,
+    true,
+    /migrated to schema version 1 before but claims 1: a downgrade/,
+  ],
+  [
     'a history row removed, traces hidden',
     "DELETE FROM history WHERE action = 'retire'",
     true,
