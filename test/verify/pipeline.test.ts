@@ -221,6 +221,25 @@ for (const c of CASES) {
   });
 }
 
+test('an error that is not a StellaError inside a step (a bug, or a caller object that throws) is thrown, never reported as a failed check', async (t) => {
+  const broken = new TypeError('trust material that throws');
+  const trust: TrustMaterial = {
+    ...TRUST,
+    get certificateAuthorities(): TrustMaterial['certificateAuthorities'] {
+      throw broken;
+    },
+  };
+  const e = await t.throwsAsync(
+    verifyBundleReport({
+      bundle: parseBundle(json('blob')),
+      artifact: ARTIFACT,
+      trust,
+      policy: buildPolicy(idPolicy(GH)),
+    }),
+  );
+  t.is(e, broken);
+});
+
 test('exported verifyBundle runs the policy step: the report of an accepted bundle says which identity matched', async (t) => {
   // Guard for the table above: a pass of the policy step leaves its trace in the report, so the
   // policy-failure rows are failures of that step and not of an earlier one.

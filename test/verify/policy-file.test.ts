@@ -164,3 +164,28 @@ test('predicateType: a URI the environment requires, carried into its options; a
   });
   t.regex(empty?.message ?? '', /predicateType \(line 5\): must be a non-empty string$/);
 });
+
+test('identities: and issuers: must be non-empty lists: a single string, an empty list or nothing is refused at its key and line', (t) => {
+  const file = (ids: string, iss = `[${JSON.stringify(GH)}]`): string =>
+    `environments:\n  default:\n    issuers: ${iss}\n    identities: ${ids}\n`;
+  t.deepEqual(
+    parsePolicyFile(file('["repo:a/b:ref:refs/heads/main"]'), 'p.yaml').environments.get('default')
+      ?.issuers,
+    [GH],
+  );
+  for (const [text, key, line] of [
+    [file('"repo:a/b:ref:refs/heads/main"'), 'identities', 4],
+    [file('[]'), 'identities', 4],
+    [file(''), 'identities', 4],
+    [file('["repo:a/b:ref:refs/heads/main"]', JSON.stringify(GH)), 'issuers', 3],
+    [file('["repo:a/b:ref:refs/heads/main"]', '[]'), 'issuers', 3],
+  ] as const) {
+    const e = t.throws(() => parsePolicyFile(text, 'p.yaml'), { instanceOf: StellaError });
+    t.is(e?.code, 'POLICY_INVALID', text);
+    t.is(
+      e?.message,
+      `p.yaml: environments.default.${key} (line ${line}): must be a non-empty list`,
+      text,
+    );
+  }
+});
