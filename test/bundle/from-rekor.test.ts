@@ -1,4 +1,5 @@
 import test from 'ava';
+import { BUNDLE_LIMITS } from '../../src/bundle/model.js';
 import { StellaError } from '../../src/errors.js';
 import { toBase64, utf8 } from '../../src/util/encoding.js';
 import { sha256 } from '../../src/crypto.js';
@@ -106,4 +107,7 @@ test("an inclusion proof's root hash and hashes must be 64 lowercase hex digits 
     t.regex(err.message, /inclusionProof\.hashes is not a list of 64-hex-digit hashes/);
   }
   t.notThrows(() => tlogEntryFromRekor(withProof({}) as never));
+  // The limit itself is taken (the proof is judged later, against its root).
+  t.is(BUNDLE_LIMITS.maxProofHashes, 64);
+  t.notThrows(() => tlogEntryFromRekor(withProof({ hashes: new Array(64).fill(hash) }) as never));
 });

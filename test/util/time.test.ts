@@ -244,6 +244,13 @@ test('formatting never throws, whatever it is given', (t) => {
   t.is(formatTime(Date.UTC(1950, 0, 1)), '1950-01-01T00:00:00.000Z');
 });
 
+/** The first millisecond of `year` (UTC), any year, where Date.UTC maps 0-99 to 1900-1999. */
+function utcYearStart(year: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, 0, 1);
+  return d.getTime();
+}
+
 test('isoString writes what Date#toISOString writes, across the whole range a Date holds', (t) => {
   const limit = 8.64e15;
   const values = [
@@ -254,8 +261,11 @@ test('isoString writes what Date#toISOString writes, across the whole range a Da
     -limit,
     limit - 1,
     -limit + 1,
-    Date.UTC(0, 0, 1),
-    Date.UTC(0, 0, 1) - 1,
+    // Date.UTC reads years 0-99 as 1900-1999: the years 0 and 99 themselves, set as such.
+    utcYearStart(0),
+    utcYearStart(0) - 1,
+    utcYearStart(1) - 1,
+    utcYearStart(99),
     Date.UTC(9999, 11, 31, 23, 59, 59, 999),
     Date.UTC(10000, 0, 1),
     Date.UTC(-1, 11, 31, 23, 59, 59, 999),
@@ -276,6 +286,7 @@ test('isoString writes what Date#toISOString writes, across the whole range a Da
   t.is(isoString(new Date(Date.UTC(-1, 0, 1))), '-000001-01-01T00:00:00.000Z');
   t.is(isoString(new Date(Date.UTC(10000, 0, 1))), '+010000-01-01T00:00:00.000Z');
   t.is(isoString(new Date(0)), '1970-01-01T00:00:00.000Z');
+  t.is(isoString(new Date(utcYearStart(0))), '0000-01-01T00:00:00.000Z');
 });
 
 test('boundedSeconds: both ends of the range are in it, one past either end is not', (t) => {
