@@ -1,6 +1,7 @@
 /**
  * Making a key seal (the export side of shipment/seal.ts): kept apart from the checking side,
- * which loads the whole verifier, so `export-bundle --seal-key` loads only what signing needs.
+ * which imports the whole verifier pipeline to check keyless seals; making a key seal needs
+ * none of it.
  */
 import { sign as nodeSign, type KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
