@@ -121,8 +121,17 @@ test('consistency proofs between tree heads verify', (t) => {
       fromHex(proof.rootHash),
     );
   }
-  t.throws(() => log.consistencyProof(0, 9), { instanceOf: StellaError });
-  t.throws(() => log.consistencyProof(3, 10), { instanceOf: StellaError });
+  // Every request outside 1 <= firstSize <= lastSize <= size is refused by name, each bound alone.
+  for (const [first, last] of [
+    [0, 9],
+    [3, 10],
+    [5, 3],
+    [1.5, 9],
+  ])
+    t.throws(() => log.consistencyProof(first!, last), {
+      instanceOf: StellaError,
+      message: 'Rekor: consistency proof needs 1 <= firstSize <= lastSize <= 9',
+    });
 });
 
 test('dsse entry: verified, canonicalized as Rekor does, and binds to the bundle', (t) => {

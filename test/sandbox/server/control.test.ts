@@ -272,6 +272,25 @@ withProc(
   },
 );
 
+test('a fork asked of a folder where no sandbox ever ran, or of one stopped, is SANDBOX_ERROR "no running sandbox"', async (t) => {
+  const never = tmp();
+  const e = await t.throwsAsync(forkSandboxLog({ dataDir: never, log: 'v1' }), {
+    instanceOf: StellaError,
+  });
+  t.is(e.code, 'SANDBOX_ERROR');
+  t.is(e.message, `no running sandbox for ${never}`);
+  const stopped = tmp();
+  await (await startSandbox({ dataDir: stopped, port: 0 })).close();
+  t.is(
+    (
+      await t.throwsAsync(forkSandboxLog({ dataDir: stopped, log: 'v2' }), {
+        instanceOf: StellaError,
+      })
+    ).message,
+    `no running sandbox for ${stopped}`,
+  );
+});
+
 test('a fork the sandbox refuses is SANDBOX_ERROR with its HTTP status and reason, and the log is kept', async (t) => {
   const dir = tmp();
   const sb = await startSandbox({ dataDir: dir, port: 0 });

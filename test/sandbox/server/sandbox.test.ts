@@ -177,6 +177,19 @@ test('HTTP surface: discovery, JWKS, Fulcio config and trust bundle, Rekor log, 
     })
   ).json()) as unknown[];
   t.is(retrieved.length, 2);
+  // Each list holds what it names: UUIDs as strings, indexes as numbers; anything else is 400.
+  for (const [body, said] of [
+    [{ entryUUIDs: [5] }, 'entryUUIDs must be strings'],
+    [{ logIndexes: ['0'] }, 'logIndexes must be numbers'],
+  ] as const) {
+    const r = await fetch(base + '/api/v1/log/entries/retrieve', {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    t.is(r.status, 400, said);
+    t.true((await r.text()).includes(said), said);
+  }
   // Re-submitting the same entry: 409 with the existing entry's location (what RekorWitness expects).
   const body = JSON.parse(Buffer.from(byUuid[ra.rekor.uuid].body, 'base64').toString());
   const proposal = JSON.stringify({
