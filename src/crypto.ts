@@ -284,7 +284,7 @@ export function spkiKeyId(spki: Uint8Array): string {
 
 /** spkiKeyId of a key object (a private key is named by its public half). */
 export function keyIdOf(key: KeyObject): string {
-  return spkiKeyId(spkiOf(key.type === 'private' ? createPublicKey(key) : key));
+  return spkiKeyId(spkiOf(key));
 }
 
 /** Reading asymmetricKeyDetails crosses into C++ each time; trust keys are asked per bundle. */

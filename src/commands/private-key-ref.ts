@@ -2,8 +2,9 @@
  * A private key named as cosign's `--key` names one when it signs: a file, or `env://VAR`, the
  * key in an environment variable, as CI jobs pass `COSIGN_PRIVATE_KEY` from a secret. A cosign
  * key's password is $COSIGN_PASSWORD, else asked on the terminal, else read from standard input
- * (cosign's readPasswordFn: `printf '%s' "$PW" | cosign sign-blob --key cosign.key`). Kept apart from ./key-ref.ts
- * so the verify path, which reads public keys only, does not load the cipher a cosign key needs.
+ * (cosign's readPasswordFn: `printf '%s' "$PW" | cosign sign-blob --key cosign.key`). Kept
+ * apart from ./key-ref.ts so the verify path, which reads public keys only, does not load the
+ * cipher a cosign key needs.
  */
 import type { KeyObject } from 'node:crypto';
 import {
@@ -68,13 +69,8 @@ export function readPrivateKeyRef(
       what: `${what} ${quoted(ref)}: its password on standard input`,
       maxBytes: MAX_PASSWORD_BYTES,
     });
-    return value === ''
-      ? {
-          value,
-          from: 'the password on standard input',
-          hint: `standard input was empty: set $${COSIGN_PASSWORD_ENV} to the key's password, or pipe it in`,
-        }
-      : { value, from: 'the password on standard input' };
+    const empty = `standard input was empty: set $${COSIGN_PASSWORD_ENV} to the key's password, or pipe it in`;
+    return { value, from: 'the password on standard input', ...(value === '' && { hint: empty }) };
   };
   if (target.kind === 'file')
     return readPrivateKeyFile(target.path, {

@@ -6,7 +6,9 @@
 import { sign as nodeSign, type KeyObject } from 'node:crypto';
 import { fail } from '../errors.js';
 import { keyIdOf, sha256 } from '../crypto.js';
-import { toBase64, utf8 } from '../util/encoding.js';
+import { utf8 } from '../util/encoding.js';
+import type { Bundle } from '../bundle/model.js';
+import { BUNDLE_V03_MEDIA_TYPE, serializeBundle } from '../bundle/serialize.js';
 
 /** A seal maker for an export (archive/export.ts `seal`), and the key id it is trusted by. */
 export interface KeySeal {
@@ -29,15 +31,21 @@ export function keySeal(key: KeyObject, what = 'the seal key'): KeySeal {
   return {
     keyId,
     seal: (manifest) => {
-      const bundle = {
-        mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-        verificationMaterial: { publicKey: { hint: keyId }, tlogEntries: [] },
-        messageSignature: {
-          messageDigest: { algorithm: 'SHA2_256', digest: toBase64(sha256(manifest)) },
-          signature: toBase64(new Uint8Array(nodeSign('sha256', manifest, key))),
+      const bundle: Bundle = {
+        mediaType: BUNDLE_V03_MEDIA_TYPE,
+        version: '0.3',
+        verificationMaterial: {
+          content: { kind: 'publicKey', hint: keyId },
+          tlogEntries: [],
+          rfc3161Timestamps: [],
+        },
+        content: {
+          kind: 'messageSignature',
+          messageDigest: { algorithm: 'SHA2_256', digest: sha256(manifest) },
+          signature: new Uint8Array(nodeSign('sha256', manifest, key)),
         },
       };
-      return Promise.resolve(utf8.encode(JSON.stringify(bundle, null, 2) + '\n'));
+      return Promise.resolve(utf8.encode(serializeBundle(bundle, { indent: 2 }) + '\n'));
     },
   };
 }

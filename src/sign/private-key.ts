@@ -95,7 +95,7 @@ export interface PrivateKeyFileOptions {
   secret?: boolean;
   /**
    * A cosign key's password, asked only for one (the command's: $COSIGN_PASSWORD, else the
-   * terminal; commands/private-key-ref.ts); undefined when none was given.
+   * terminal, else standard input; commands/private-key-ref.ts); undefined when none was given.
    */
   password: () => string | KeyPassword | undefined;
 }
