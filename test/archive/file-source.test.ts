@@ -5,14 +5,14 @@
  */
 import test from 'ava';
 import { gzipSync } from 'node:zlib';
-import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileSource } from '../../src/archive/file-source.js';
 import { writeTar } from '../../src/archive/tar.js';
 import { STREAM_LIMITS } from '../../src/archive/export.js';
 import { EXIT_CODES, StellaError } from '../../src/errors.js';
 import { utf8 } from '../../src/util/encoding.js';
-import { tempDir } from '../helpers/temp.js';
+import { sparseFile, tempDir } from '../helpers/temp.js';
 
 const TAR = await writeTar([{ name: 'a.txt', data: utf8.encode('a\n') }]);
 
@@ -76,13 +76,7 @@ test('a missing file and a directory are refused naming the flag; a file shorter
 
 test('an archive of exactly the size limit is opened as a stream, read nothing yet; one byte more is refused from its size alone (sparse files)', (t) => {
   const dir = tempDir(t, 'stella-file-source-');
-  const sparse = (name: string, size: number): string => {
-    const file = path.join(dir, name);
-    const fd = openSync(file, 'w');
-    ftruncateSync(fd, size);
-    closeSync(fd);
-    return file;
-  };
+  const sparse = (name: string, size: number): string => sparseFile(path.join(dir, name), size);
   const limit = STREAM_LIMITS.maxArchiveBytes;
   t.is(fileSource(sparse('at-limit.tar', limit)).name, `archive ${path.join(dir, 'at-limit.tar')}`);
   const over = t.throws(() => fileSource(sparse('over.tar', limit + 1)), {

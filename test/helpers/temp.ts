@@ -1,6 +1,6 @@
 /** Temporary directories for tests, removed when the test (or the file's tests) end. */
 import type { ExecutionContext } from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -9,4 +9,12 @@ export function tempDir(t: ExecutionContext, prefix: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** A sparse file of `size` bytes at `file` (ftruncate: no disk used); returns its path. */
+export function sparseFile(file: string, size: number): string {
+  const fd = openSync(file, 'w');
+  ftruncateSync(fd, size);
+  closeSync(fd);
+  return file;
 }

@@ -10,11 +10,9 @@ import {
   chownSync,
   closeSync,
   existsSync,
-  ftruncateSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -40,6 +38,7 @@ import {
   writeFileAtomic,
 } from '../../src/util/fs.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
+import { sparseFile } from '../helpers/temp.js';
 
 const tmp = (label: string) => mkdtempSync(join(tmpdir(), `stella-fs-${label}-`));
 
@@ -53,14 +52,6 @@ function refused(
   t.is(e?.code, code, e?.message);
   t.regex(e?.message ?? '', pattern);
   return e;
-}
-
-/** A sparse file of `size` bytes: ftruncate, no disk used. */
-function sparse(path: string, size: number): string {
-  const fd = openSync(path, 'w');
-  ftruncateSync(fd, size);
-  closeSync(fd);
-  return path;
 }
 
 function fifo(path: string): string {
@@ -147,7 +138,7 @@ test('H54 readFileBounded: over the limit is refused from fstat, before reading 
   const dir = tmp('big');
   refused(
     t,
-    () => readFileBounded(sparse(join(dir, 'one-over'), 1025), opts),
+    () => readFileBounded(sparseFile(join(dir, 'one-over'), 1025), opts),
     'INPUT_INVALID',
     /^--thing ".*one-over": larger than the 1024-byte limit \(1025 bytes\)$/,
   );
@@ -155,7 +146,7 @@ test('H54 readFileBounded: over the limit is refused from fstat, before reading 
   const e = refused(
     t,
     () =>
-      readFileBounded(sparse(join(dir, 'huge'), 1_200_000_000), {
+      readFileBounded(sparseFile(join(dir, 'huge'), 1_200_000_000), {
         ...opts,
         limitCode: 'BUNDLE_LIMIT_EXCEEDED',
       }),
