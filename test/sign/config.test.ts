@@ -164,6 +164,16 @@ test('renderSignerConfig round-trips through the parser', (t) => {
   c.tsa = { url: undefined, timeoutMs: 4500, retries: 1 };
   const noTsaUrl = parseSignerConfig(renderSignerConfig(c));
   t.deepEqual(noTsaUrl.tsa, { url: undefined, timeoutMs: 4500, retries: 1 });
+  // A TSA url is written and read back; with a signing config, which names every service, no
+  // url key is written at all (the parser would refuse one beside it).
+  c.tsa = { url: 'http://127.0.0.1:4000/api/v1/timestamp', timeoutMs: 4500, retries: 1 };
+  t.deepEqual(parseSignerConfig(renderSignerConfig(c)).tsa, c.tsa);
+  const viaSigningConfig = renderSignerConfig({
+    ...c,
+    signingConfigPath: '/x/signing_config.json',
+  });
+  t.notRegex(viaSigningConfig, /url:/);
+  t.regex(viaSigningConfig, /signingConfig: "\/x\/signing_config\.json"/);
 });
 
 test('a timeout is more than zero; an empty document is "empty", any other non-mapping names what it is', (t) => {

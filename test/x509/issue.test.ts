@@ -3,6 +3,7 @@ import { createHash, X509Certificate as NodeX509, webcrypto } from 'node:crypto'
 import { X509Certificate as SigstoreX509 } from '@sigstore/core';
 import * as px509 from '@peculiar/x509';
 import { sha256, verifySignature } from '../../src/crypto.js';
+import { StellaError } from '../../src/errors.js';
 import { sigstoreJsRewrites } from '../../src/der/octet-reparse.js';
 import { parseDer, readBitString } from '../../src/der/reader.js';
 import { bytesEqual, fromHex, toHex } from '../../src/util/encoding.js';
@@ -51,6 +52,13 @@ test('deterministic Ed25519 signer verifies with node:crypto', (t) => {
   const msg = new TextEncoder().encode('hello');
   t.true(verifySignature(s.publicKey, msg, s.sign(msg), null));
   t.is(s.publicKey.asymmetricKeyType, 'ed25519');
+  t.deepEqual(deterministicEd25519Signer(seed('ed')).sign(msg), s.sign(msg));
+  for (const size of [0, 31, 33, 64])
+    t.throws(() => deterministicEd25519Signer(new Uint8Array(size)), {
+      instanceOf: StellaError,
+      code: 'INPUT_INVALID',
+      message: 'Ed25519 seed must be 32 bytes',
+    });
 });
 
 test('issued CA and leaf parse with this parser, node:crypto and @peculiar/x509; signatures verify', async (t) => {

@@ -198,13 +198,15 @@ export class LocalRekorV2Log {
       integratedTime: Math.max(1, Math.floor(ctx.now / 1000)),
       leafHash: lh,
     });
-    const treeIndex = this.#tree.appendLeafHash(lh);
-    if (index !== treeIndex)
+    // Checked before the tree takes the leaf: a checkpoint signed afterwards must not claim a
+    // leaf the storage holds at another index. The log stops (every later append fails too).
+    if (index !== this.#tree.size)
       fail(
         'SANDBOX_ERROR',
         'sandbox',
-        `Rekor v2 storage returned index ${index}, the tree has ${treeIndex}`,
+        `Rekor v2 storage returned index ${index}, the tree has ${this.#tree.size}`,
       );
+    this.#tree.appendLeafHash(lh);
     return { logIndex: index, created: true, entry: this.entryJson(index) };
   }
 

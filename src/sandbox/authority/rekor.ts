@@ -236,13 +236,15 @@ export class LocalRekorLog {
     if (!Number.isSafeInteger(integratedTime) || integratedTime <= 0)
       rejected('Rekor: the clock is not a positive time');
     const index = this.#storage.append({ body, integratedTime, leafHash: lh });
-    const treeIndex = this.#tree.appendLeafHash(lh);
-    if (index !== treeIndex)
+    // Checked before the tree takes the leaf: a checkpoint signed afterwards must not claim a
+    // leaf the storage holds at another index. The log stops (every later append fails too).
+    if (index !== this.#tree.size)
       fail(
         'SANDBOX_ERROR',
         'sandbox',
-        `Rekor storage returned index ${index}, the tree has ${treeIndex}`,
+        `Rekor storage returned index ${index}, the tree has ${this.#tree.size}`,
       );
+    this.#tree.appendLeafHash(lh);
     return {
       uuid: this.entryId(lh),
       logIndex: index,

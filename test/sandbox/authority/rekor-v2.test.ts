@@ -580,6 +580,37 @@ test('an entry larger than a tlog-tiles entry bundle can hold (65,535 bytes) is 
   t.is(log.createEntry(hashedRequest(data), { now: NOW }).logIndex, 0);
 });
 
+test('an entry of exactly 65,535 bytes, the most a tlog-tiles entry bundle holds, is logged', (t) => {
+  // The same shape as above, the extension sized so the canonical entry is 65,535 bytes. Base64
+  // grows four characters at a time, so the size is searched for (this shape's entry length is
+  // 3 mod 4, as 65,535 is); an ECDSA signature's length varies, so each try is measured.
+  const data = utf8.encode('verifier at the limit');
+  const sig = signer.key.sign(data);
+  let request: unknown;
+  for (let n = 48_500; n < 48_700 && request === undefined; n++) {
+    const certificate = issueCertificate({
+      serial: 8n,
+      issuerName: { commonName: 'big' },
+      subjectName: { commonName: 'big' },
+      notBefore: NOW - 60_000,
+      notAfter: NOW + 60_000,
+      subjectPublicKeySpki: signer.key.spki,
+      extensions: [{ oid: '1.3.6.1.4.1.99999.1', critical: false, value: new Uint8Array(n) }],
+      signer: { algorithmOid: '1.2.840.10045.4.3.2', sign: (tbs) => signer.key.sign(tbs) },
+    });
+    const candidate = hashedRequest(data, sig, {
+      x509Certificate: { rawBytes: toBase64(certificate) },
+      keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+    });
+    if (canonicalizeRequest(candidate).length === 65_535) request = candidate;
+  }
+  if (request === undefined) return t.fail('no extension size gave a 65,535-byte entry');
+  const log = newLog();
+  const r = log.createEntry(request, { now: NOW });
+  t.true(r.created);
+  t.is(r.logIndex, 0);
+});
+
 test('an entry appended to the storage behind the log (another writer on its database) stops the log: the index storage gives is not its tree leaf', (t) => {
   const storage = new MemoryLogStorage();
   const log = newLog(storage);
@@ -591,6 +622,13 @@ test('an entry appended to the storage behind the log (another writer on its dat
   });
   t.is(e.code, 'SANDBOX_ERROR');
   t.is(e.message, 'Rekor v2 storage returned index 2, the tree has 1');
+  // The tree did not take the leaf: the signed tree still holds only the log's own entry, and
+  // every later append fails the same way.
+  t.is(log.size, 1);
+  t.is(log.checkpoint().split('\n')[1], '1');
+  t.throws(() => log.createEntry(hashedRequest(utf8.encode('third')), { now: NOW }), {
+    message: 'Rekor v2 storage returned index 3, the tree has 1',
+  });
 });
 
 test('v2 authority keys that are not a JSON object are refused as that, whatever else they are', (t) => {

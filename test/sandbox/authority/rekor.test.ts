@@ -264,6 +264,27 @@ test('a log reopened over the same storage has the same tree; lookups by uuid, i
   t.is(log.logInfo().treeID, log.treeId.toString());
 });
 
+test('an entry appended to the storage behind the log (another writer on its database) stops the log before its tree takes the leaf', (t) => {
+  const authority = makeAuthority();
+  const storage = new MemoryLogStorage();
+  const log = new LocalRekorLog({ key: authority.keys.rekorLog, storage, baseUrl: URLS.rekor });
+  log.createEntry(hashedRekord(utf8.encode('first')), { now: NOW });
+  const before = log.logInfo();
+  const stranger = utf8.encode('written by another process');
+  storage.append({ body: stranger, integratedTime: 1, leafHash: leafHash(stranger) });
+  for (const [data, index] of [
+    ['second', 2],
+    ['third', 3],
+  ] as const)
+    t.throws(() => log.createEntry(hashedRekord(utf8.encode(data)), { now: NOW }), {
+      instanceOf: StellaError,
+      code: 'SANDBOX_ERROR',
+      message: `Rekor storage returned index ${index}, the tree has 1`,
+    });
+  t.is(log.size, 1);
+  t.is(log.logInfo().rootHash, before.rootHash);
+});
+
 test('hashedrekord with a certificate verifier stores the certificate PEM', (t) => {
   const authority = makeAuthority();
   const jwt = authority.oidc.mintToken({ platform: 'github', repo: 'org/repo', now: NOW });

@@ -80,3 +80,14 @@ test('an ordinary serial: drawn once', (t) => {
   t.notThrows(() => peerVerify(stamp(tsa).response));
   t.deepEqual(drawn, [1]);
 });
+
+test('a fault inside the TSA (its serial source throws) is thrown, never answered as a refusal of the request', (t) => {
+  const { tsa } = tsaDrawing(() => {
+    throw new RangeError('no entropy');
+  });
+  t.throws(() => tsa.answerDer(REQUEST, NOW), { instanceOf: RangeError, message: 'no entropy' });
+  // A request it does refuse is still answered, before any serial is drawn.
+  const refused = tsa.answerDer(REQUEST, CREATED_AT - 1);
+  t.is(refused.httpStatus, 400);
+  t.is(parseTimeStampResp(refused.response).token, undefined);
+});

@@ -6,7 +6,7 @@
  * JSON requests; a restart keeps the v2 log and its key.
  */
 import test from 'ava';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,8 @@ import { bundleToJSON } from '@sigstore/bundle';
 import { bundleBuilderFromSigningConfig } from '@sigstore/sign';
 import { startSandbox } from '../../../src/sandbox/server/sandbox.js';
 import { MAX_V2_BODY_BYTES } from '../../../src/sandbox/server/routes-v2.js';
-import { readSandboxState } from '../../../src/sandbox/server/data-dir.js';
+import { readSandboxState, sandboxPath } from '../../../src/sandbox/server/data-dir.js';
+import { SqliteLogStorage } from '../../../src/sandbox/server/storage.js';
 import { runSign } from '../../../src/commands/attest/sign-run.js';
 import { parseTrustedRoot } from '../../../src/trust/trusted-root.js';
 import { sha256 } from '../../../src/crypto.js';
@@ -230,6 +231,44 @@ test('Rekor v2 write API over HTTP: 201 TransparencyLogEntry, 400 for refusals, 
   t.is(again.status, 409);
   t.is(again.headers.get('x-log-index'), '0');
   t.is(((await again.json()) as GrpcError).code, 6, 'ALREADY_EXISTS');
+});
+
+test('a Rekor v2 entry the log cannot append (another writer on its database) answers 500 naming why, not a refusal, and the signed tree does not take it', async (t) => {
+  const dataDir = tmp();
+  const sb = await startSandbox({ dataDir, port: 0 });
+  t.teardown(() => sb.close());
+  // A row written behind the log's back: the index the storage gives is no longer its tree leaf.
+  const stranger = new SqliteLogStorage(sandboxPath(dataDir, 'logV2'));
+  const strangerBody = Buffer.from('written by another process');
+  stranger.append({ body: strangerBody, integratedTime: 1, leafHash: leafHash(strangerBody) });
+  stranger.close();
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const data = Buffer.from('logged after the stranger');
+  const request = {
+    hashedRekordRequestV002: {
+      digest: toBase64(sha256(data)),
+      signature: {
+        content: toBase64(sign('sha256', data, privateKey)),
+        verifier: {
+          publicKey: { rawBytes: toBase64(publicKey.export({ type: 'spki', format: 'der' })) },
+          keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+        },
+      },
+    },
+  };
+  const r = await fetch(`${sb.urls.rekorV2}/api/v2/log/entries`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+  });
+  t.is(r.status, 500);
+  t.deepEqual(await r.json(), {
+    code: 500,
+    message: 'Rekor v2 storage returned index 1, the tree has 0',
+  });
+  // The signed tree is unchanged: the checkpoint still says 0 entries.
+  const checkpoint = await (await fetch(`${sb.urls.rekorV2}/checkpoint`)).text();
+  t.is(checkpoint.split('\n')[1], '0');
 });
 
 test('TSA over HTTP: DER TimeStampReq and sigstore JSON requests, reply content type, certificate chain, refusals', async (t) => {
