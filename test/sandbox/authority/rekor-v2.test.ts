@@ -550,26 +550,34 @@ test('TSA: DER and JSON requests give tokens the verifier accepts; nonce, certRe
   t.true(req.certReq);
 });
 
-test('an entry larger than a tlog-tiles entry bundle can hold (65,535 bytes) is refused, and nothing is logged', (t) => {
-  // A valid request whose verifier certificate carries 50,000 bytes of a private extension
-  // (within the 64 KiB a certificate may have): the signature verifies, but the canonical
-  // entry, with the certificate in base64, cannot be bundled.
-  const big = issueCertificate({
+/**
+ * A hashedrekord request for `data` whose verifier certificate (the signer's key, self-issued)
+ * carries `padding` zero bytes in a private extension, to size the canonical entry.
+ */
+function requestWithPaddedCertificate(data: Uint8Array, sig: Uint8Array, padding: number): unknown {
+  const certificate = issueCertificate({
     serial: 7n,
     issuerName: { commonName: 'big' },
     subjectName: { commonName: 'big' },
     notBefore: NOW - 60_000,
     notAfter: NOW + 60_000,
     subjectPublicKeySpki: signer.key.spki,
-    extensions: [{ oid: '1.3.6.1.4.1.99999.1', critical: false, value: new Uint8Array(50_000) }],
+    extensions: [{ oid: '1.3.6.1.4.1.99999.1', critical: false, value: new Uint8Array(padding) }],
     signer: { algorithmOid: '1.2.840.10045.4.3.2', sign: (tbs) => signer.key.sign(tbs) },
   });
-  const log = newLog();
-  const data = utf8.encode('big verifier');
-  const request = hashedRequest(data, signer.key.sign(data), {
-    x509Certificate: { rawBytes: toBase64(big) },
+  return hashedRequest(data, sig, {
+    x509Certificate: { rawBytes: toBase64(certificate) },
     keyDetails: 'PKIX_ECDSA_P256_SHA_256',
   });
+}
+
+test('an entry larger than a tlog-tiles entry bundle can hold (65,535 bytes) is refused, and nothing is logged', (t) => {
+  // A valid request whose verifier certificate carries 50,000 bytes of a private extension
+  // (within the 64 KiB a certificate may have): the signature verifies, but the canonical
+  // entry, with the certificate in base64, cannot be bundled.
+  const log = newLog();
+  const data = utf8.encode('big verifier');
+  const request = requestWithPaddedCertificate(data, signer.key.sign(data), 50_000);
   t.true(canonicalizeRequest(request).length > 65_535);
   const e = t.throws(() => log.createEntry(request, { now: NOW }), {
     instanceOf: StellaError,
@@ -588,20 +596,7 @@ test('an entry of exactly 65,535 bytes, the most a tlog-tiles entry bundle holds
   const sig = signer.key.sign(data);
   let request: unknown;
   for (let n = 48_500; n < 48_700 && request === undefined; n++) {
-    const certificate = issueCertificate({
-      serial: 8n,
-      issuerName: { commonName: 'big' },
-      subjectName: { commonName: 'big' },
-      notBefore: NOW - 60_000,
-      notAfter: NOW + 60_000,
-      subjectPublicKeySpki: signer.key.spki,
-      extensions: [{ oid: '1.3.6.1.4.1.99999.1', critical: false, value: new Uint8Array(n) }],
-      signer: { algorithmOid: '1.2.840.10045.4.3.2', sign: (tbs) => signer.key.sign(tbs) },
-    });
-    const candidate = hashedRequest(data, sig, {
-      x509Certificate: { rawBytes: toBase64(certificate) },
-      keyDetails: 'PKIX_ECDSA_P256_SHA_256',
-    });
+    const candidate = requestWithPaddedCertificate(data, sig, n);
     if (canonicalizeRequest(candidate).length === 65_535) request = candidate;
   }
   if (request === undefined) return t.fail('no extension size gave a 65,535-byte entry');
