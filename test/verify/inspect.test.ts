@@ -30,6 +30,20 @@ test('a key bundle is described by its public key hint, a certificate bundle by 
   t.deepEqual(certified.problems, []);
 });
 
+test('a message signature names its digest; one that carries none (the field is optional) has no digest line', (t) => {
+  const j = JSON.parse(readFileSync(path.join(SAMPLES, 'blob.sigstore.json'), 'utf8')) as {
+    messageSignature: { messageDigest?: { algorithm: string; digest: string } };
+  };
+  const hex = Buffer.from(j.messageSignature.messageDigest!.digest, 'base64').toString('hex');
+  const described = describeBundle(parseBundle(JSON.stringify(j)));
+  t.is(described.messageDigest, `SHA2_256:${hex}`);
+  t.true(describeLines(described, false).includes(`Message digest: SHA2_256:${hex}`));
+  delete j.messageSignature.messageDigest;
+  const without = describeBundle(parseBundle(JSON.stringify(j)));
+  t.false('messageDigest' in without, 'no field at all, so --json has none');
+  t.false(describeLines(without, false).some((l) => l.startsWith('Message digest')));
+});
+
 test('a DSSE bundle names its payload type, and its predicate type only when the payload is an in-toto statement', (t) => {
   const lines = describeLines(describeBundle(sample('attestation.sigstore.json')), false);
   t.true(lines.includes('DSSE payload type: application/vnd.in-toto+json'));

@@ -33,7 +33,36 @@ export function readExporters(db: Database.Database): StoredExporter[] {
   });
   if (!Array.isArray(list))
     fail('STORE_CORRUPT', 'trust-store', 'trust store exporters: expected a list');
+  list.forEach((item, i) => {
+    if (!isStoredExporter(item))
+      fail(
+        'STORE_CORRUPT',
+        'trust-store',
+        `trust store exporters: item ${i + 1} is not an exporter key or identity`,
+      );
+  });
   return list as StoredExporter[];
+}
+
+/** The fields each kind must have as non-empty strings (and a string `source`). */
+const STRING_FIELDS = {
+  key: ['keyId', 'spki', 'keyDetails'],
+  identity: ['identity', 'issuer'],
+} as const;
+
+/**
+ * What addExporters writes, field by field. Read loosely, an item of another kind was skipped
+ * without a word, and one missing a field crashed the seal check with a TypeError.
+ */
+function isStoredExporter(item: unknown): item is StoredExporter {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return false;
+  const o = item as Record<string, unknown>;
+  const kind = o['kind'];
+  if (kind !== 'key' && kind !== 'identity') return false;
+  return (
+    typeof o['source'] === 'string' &&
+    STRING_FIELDS[kind].every((f) => typeof o[f] === 'string' && o[f] !== '')
+  );
 }
 
 /** The exporters as the seal check takes them (keys parsed). */

@@ -54,20 +54,15 @@ function invalid(message: string, details?: Record<string, unknown>): never {
   throw new StellaError('IMPORT_INVALID', 'trust-store', message, details);
 }
 
-function asImportError<T>(what: string, fn: () => T): T {
+/** A certificate that does not parse (CERTIFICATE_MALFORMED, DER_LIMIT_EXCEEDED) is IMPORT_INVALID naming where it was. */
+function parseImportedCertificate(der: Uint8Array, what: string): Certificate {
   try {
-    return fn();
+    return parseCertificate(der);
   } catch (e) {
-    if (
-      e instanceof StellaError &&
-      e.code !== 'IMPORT_INVALID' &&
-      e.code !== 'TRUSTED_ROOT_INVALID'
-    ) {
-      throw new StellaError('IMPORT_INVALID', 'trust-store', `${what}: ${e.message}`, e.details, {
-        cause: e,
-      });
-    }
-    throw e;
+    if (!(e instanceof StellaError)) throw e;
+    throw new StellaError('IMPORT_INVALID', 'trust-store', `${what}: ${e.message}`, e.details, {
+      cause: e,
+    });
   }
 }
 
@@ -93,7 +88,7 @@ export function orderCertificateChain(
   if (ders.length === 0) invalid(`${what}: no certificates`);
   if (ders.length > MAX_CHAIN) invalid(`${what}: more than ${MAX_CHAIN} certificates in one chain`);
   const certs: Certificate[] = ders.map((d, i) =>
-    asImportError(`${what}: certificate ${i + 1}`, () => parseCertificate(d)),
+    parseImportedCertificate(d, `${what}: certificate ${i + 1}`),
   );
   for (let i = 0; i < certs.length; i++) {
     for (let j = i + 1; j < certs.length; j++) {

@@ -396,7 +396,7 @@ test('G44: rotation keys without a threshold are refused at init and at keys add
   s.close();
 });
 
-test('G44: threshold 0 or negative is refused everywhere', async (t) => {
+test('G44: threshold 0, negative or fractional is refused everywhere', async (t) => {
   const k = keys(2);
   for (const threshold of [0, -1]) {
     const e = t.throws(() => storeWithKeys(k, threshold), {
@@ -438,7 +438,8 @@ test('G44: threshold 0 or negative is refused everywhere', async (t) => {
       }),
     { instanceOf: StellaError },
   );
-  for (const threshold of [0, -2]) {
+  // 0.5 is below the key count, so only the whole-number rule refuses it.
+  for (const threshold of [0, -2, 0.5]) {
     const payload = canonicalJson(
       payloadFor(ROOT_A, 1, EXPIRES, { keys: [keyB64(k[0]!)], threshold }),
     );
@@ -447,7 +448,7 @@ test('G44: threshold 0 or negative is refused everywhere', async (t) => {
       file,
       await craftTar(payload, ROOT_A, k),
       'ROTATION_KEYS_INVALID',
-      /at least 1/,
+      new RegExp(`threshold must be a whole number of at least 1, not ${threshold}$`),
     );
   }
   // A payload's threshold that is not a number at all is shown as the JSON it is.

@@ -6,7 +6,8 @@
 import test from 'ava';
 import { generateKeyPairSync } from 'node:crypto';
 import { StellaError } from '../../../src/errors.js';
-import { openTrustStore } from '../../../src/trust/store/db.js';
+import { openTrustStore, writeTransaction } from '../../../src/trust/store/db.js';
+import { setMeta } from '../../../src/trust/store/integrity.js';
 import {
   addExporters,
   exporterTrustOf,
@@ -61,4 +62,43 @@ test('exporter keys must be ECDSA', (t) => {
   );
   t.regex(e?.message ?? '', /exporter keys must be ECDSA/);
   t.is(listExporters(store).length, 0);
+});
+
+test('stored exporters that are not a list of exporter keys and identities are STORE_CORRUPT, even under a valid seal', (t) => {
+  const store = openTrustStore(tempStorePath('exporters-corrupt'), { create: true, now: CTX.now });
+  addExporters(
+    store,
+    [ec()],
+    { identity: 'https://ci.example/x', issuer: 'https://idp.example' },
+    'a.pem',
+    CTX,
+  );
+  const good = listExporters(store);
+  // Written through Stella's own transaction, so the seal holds and the list itself is judged.
+  const storeList = (stored: unknown) =>
+    writeTransaction(store, CTX, (tx) => {
+      setMeta(tx.db, 'exporters', JSON.stringify(stored));
+      tx.record('exporter-add', {});
+    });
+  const [key, identity] = [
+    good.find((e) => e.kind === 'key')!,
+    good.find((e) => e.kind === 'identity')!,
+  ];
+  for (const [stored, why] of [
+    [{ 0: key }, /exporters: expected a list$/],
+    [[key, null], /exporters: item 2 is not an exporter key or identity$/],
+    [[{ ...key, kind: 'witness' }], /item 1 is not/],
+    [[{ ...key, spki: 5 }], /item 1 is not/],
+    [[{ ...identity, identity: undefined }], /item 1 is not/],
+    [[{ ...identity, issuer: '' }], /item 1 is not/],
+    [[{ ...identity, source: null }], /item 1 is not/],
+  ] as const) {
+    storeList(stored);
+    const e = t.throws(() => listExporters(store), { instanceOf: StellaError }) as StellaError;
+    t.is(e.code, 'STORE_CORRUPT', JSON.stringify(stored));
+    t.regex(e.message, why, JSON.stringify(stored));
+  }
+  storeList(good);
+  t.deepEqual(listExporters(store), good);
+  store.close();
 });
