@@ -328,6 +328,23 @@ test('trustBundle and configuration documents', (t) => {
   });
 });
 
+test("an OIDC issuer Fulcio is not configured for is refused; the wildcard '*' admits any http(s) issuer URL, and only a URL", (t) => {
+  t.is(
+    authority.fulcio.issuerConfig('https://oidc.test.invalid/').issuerUrl,
+    'https://oidc.test.invalid',
+  );
+  for (const issuer of ['https://other.example', 'https://oidc.test.invalid.evil'])
+    t.throws(() => authority.fulcio.issuerConfig(issuer), {
+      instanceOf: StellaError,
+      code: 'FULCIO_REJECTED',
+      message: `Fulcio: OIDC issuer "${issuer}" is not configured`,
+    });
+  const wildcard = makeAuthority('wildcard issuers', [{ issuerUrl: '*' }]);
+  t.is(wildcard.fulcio.issuerConfig('https://other.example/').issuerUrl, 'https://other.example');
+  for (const issuer of ['other.example', 'ftp://other.example', 'https://other example'])
+    t.throws(() => wildcard.fulcio.issuerConfig(issuer), { code: 'FULCIO_REJECTED' });
+});
+
 test('key types: ECDSA P-256 and P-384, Ed25519 and RSA of 2048 bits or more get certificates; other curves and short RSA keys do not', (t) => {
   const sub = 'repo:org/repo:ref:refs/heads/main';
   const request = (key: KeyPairKeyObjectResult) => ({

@@ -9,6 +9,7 @@ import {
   seedFromString,
   type AuthorityKey,
 } from '../../../src/sandbox/authority/keys.js';
+import type { FulcioIssuerConfig } from '../../../src/sandbox/authority/fulcio.js';
 import { derToPem } from '../../../src/util/pem.js';
 
 export const CREATED_AT = Date.UTC(2025, 0, 1);
@@ -20,11 +21,15 @@ export const URLS = {
   ctLog: 'https://ctfe.test.invalid',
 };
 
-export function makeAuthority(seed = 'authority tests'): SandboxAuthority {
+export function makeAuthority(
+  seed = 'authority tests',
+  extraIssuers?: FulcioIssuerConfig[],
+): SandboxAuthority {
   return createSandboxAuthority({
     keys: deriveAuthorityKeys(seedFromString(seed)),
     createdAt: CREATED_AT,
     urls: URLS,
+    ...(extraIssuers ? { extraIssuers } : {}),
   });
 }
 

@@ -111,7 +111,8 @@ test('consistency proofs between tree heads verify', (t) => {
     log.createEntry(hashedRekord(utf8.encode(`c${i}`)), { now: NOW });
     roots.push(log.logInfo().rootHash);
   }
-  for (const m of [1, 2, 3, 4, 5, 8]) {
+  // firstSize = lastSize is allowed (as Rekor does): an empty proof, the same root.
+  for (const m of [1, 2, 3, 4, 5, 8, 9]) {
     const proof = log.consistencyProof(m, 9);
     verifyConsistency(
       m,
@@ -120,7 +121,9 @@ test('consistency proofs between tree heads verify', (t) => {
       fromHex(roots[m - 1]!),
       fromHex(proof.rootHash),
     );
+    if (m === 9) t.deepEqual(proof, { rootHash: roots[8], hashes: [] });
   }
+  t.deepEqual(log.consistencyProof(4, 4), { rootHash: roots[3], hashes: [] });
   // Every request outside 1 <= firstSize <= lastSize <= size is refused by name, each bound alone.
   for (const [first, last] of [
     [0, 9],
