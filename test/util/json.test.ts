@@ -110,7 +110,7 @@ test('a depth bomb is refused before parsing', (t) => {
   t.deepEqual(parseJsonStrict('['.repeat(8) + ']'.repeat(8), opts), [[[[[[[[]]]]]]]]);
 });
 
-test('input over the size limit is refused (string and bytes)', (t) => {
+test('input over the size limit is refused (string and bytes); input of exactly the limit is read', (t) => {
   const big = JSON.stringify({ a: 'x'.repeat(5000) });
   refused(t, big, 'BUNDLE_LIMIT_EXCEEDED', /larger than the 4096-byte limit/);
   refused(
@@ -121,6 +121,18 @@ test('input over the size limit is refused (string and bytes)', (t) => {
   );
   // 1500 three-byte characters: 1500 UTF-16 units but 4500 UTF-8 bytes.
   refused(t, JSON.stringify({ a: '€'.repeat(1500) }), 'BUNDLE_LIMIT_EXCEEDED', /larger than/);
+  // Exactly the limit is read, as a string and as bytes (ASCII and three-byte characters); one
+  // byte more is refused.
+  for (const text of [
+    JSON.stringify({ a: 'x'.repeat(4096 - 8) }),
+    JSON.stringify({ a: 'x'.repeat(4096 - 8 - 3 * 100) + '€'.repeat(100) }),
+  ]) {
+    t.is(Buffer.byteLength(text), 4096);
+    t.is((parseJsonStrict(text, opts) as { a: string }).a.length, text.length - 8);
+    t.notThrows(() => parseJsonStrict(new TextEncoder().encode(text), opts));
+    refused(t, `${text} `, 'BUNDLE_LIMIT_EXCEEDED', /larger than the 4096-byte limit/);
+    refused(t, new TextEncoder().encode(`${text} `), 'BUNDLE_LIMIT_EXCEEDED', /larger than/);
+  }
 });
 
 test('invalid UTF-8 is refused', (t) => {
