@@ -195,3 +195,30 @@ test('an integer or a text in a longer head than it needs is refused as not cano
     );
   }
 });
+
+test('a header refused inside the decoder keeps its own message: never "truncated", however the bytes arrive', async (t) => {
+  const good = encodeManifest({
+    format: EXPORT_FORMAT,
+    version: EXPORT_FORMAT_VERSION,
+    createdAt: '2026-01-01T00:00:00Z',
+    trustedRoot: null,
+    entries: [entryWith({})],
+  });
+  const renamed = Buffer.from(good);
+  const at = renamed.indexOf('format');
+  renamed.write('formax', at);
+  const notAMap = Uint8Array.from([0x85, ...good.subarray(1)]);
+  for (const [bytes, message] of [
+    [renamed, 'manifest.cbor: manifest: expected key format here, found "formax"'],
+    [
+      notAMap,
+      'manifest.cbor: manifest: expected a map of exactly format, version, createdAt, trustedRoot, [consistency,] entries',
+    ],
+  ] as const)
+    for (const step of [1, 7, 4096]) {
+      const e = await t.throwsAsync(ManifestStream.open(chunks(bytes, step), 10), {
+        instanceOf: StellaError,
+      });
+      t.is(e?.message, message, `${message} in chunks of ${step}`);
+    }
+});

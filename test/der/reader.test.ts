@@ -65,6 +65,13 @@ test('refuses inner elements that overrun their parent', (t) =>
 test('refuses empty input', (t) => refuses(t, new Uint8Array(0), /empty input/));
 test('refuses high-tag-number form for small tag numbers', (t) =>
   refuses(t, h('1f0500'), /high tag number form used for tag 5/));
+test('refuses a high tag number cut off by the end of the input, or of its parent', (t) => {
+  refuses(t, h('1f'), /truncated high tag number/);
+  refuses(t, h('9fa1'), /truncated high tag number/);
+  // Inside a parent whose length ends in the middle of the tag: the byte after it (here one
+  // that would end the tag as 33) belongs to no one and is never read as part of it.
+  refuses(t, h('30019f21'), /truncated high tag number/);
+});
 test('refuses non-minimal high tag numbers', (t) =>
   refuses(t, h('9f802100'), /non-minimal high tag number/));
 test('refuses constructed encodings of primitive universal types', (t) =>

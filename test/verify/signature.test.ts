@@ -15,7 +15,8 @@ import { verifyBundleReport } from '../../src/verify/pipeline.js';
 import { buildPolicy } from '../../src/verify/policy.js';
 import { literalPattern } from '../../src/verify/identity-pattern.js';
 import { utf8 } from '../../src/util/encoding.js';
-import { ISSUER_URL, testAuthority, testTsa } from '../helpers/authority-bundles.js';
+import { ISSUER_URL, signDsse, testAuthority, testTsa } from '../helpers/authority-bundles.js';
+import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1 } from '../../src/bundle/intoto.js';
 import { craftLeaf, trustWithTsa, tsaTimedBundle } from '../helpers/crafted-bundles.js';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { parseTrustedRoot } from '../../src/trust/trusted-root.js';
@@ -111,4 +112,56 @@ test('a managed-key bundle verifies over the artifact given as bytes or only as 
       algorithm: { key: 'ECDSA P-256', hash: 'sha256', declared: true },
     });
   }
+});
+
+test('in-toto subjects: only digests Stella cannot compute is BUNDLE_UNSUPPORTED naming them; one it can compute that differs is ARTIFACT_MISMATCH', async (t) => {
+  const authority = testAuthority('signature-subjects');
+  const now = T;
+  const verify = async (subject: unknown[]) => {
+    const payload = utf8.encode(
+      JSON.stringify({
+        _type: IN_TOTO_STATEMENT_V1,
+        subject,
+        predicateType: 'https://slsa.dev/provenance/v1',
+        predicate: {},
+      }),
+    );
+    const signed = signDsse(authority, payload, IN_TOTO_PAYLOAD_TYPE, {
+      repo: 'org/subjects',
+      now,
+    });
+    const r = await verifyBundleReport({
+      bundle: parseBundle(serializeBundle(signed.bundle)),
+      artifact: { kind: 'bytes', data: ARTIFACT },
+      trust: authority.trustMaterial(),
+      policy: buildPolicy({
+        certificateIdentity: literalPattern(signed.identity),
+        certificateOidcIssuer: ISSUER_URL,
+        now: now + 60_000,
+      }),
+    });
+    return { ok: r.ok, check: r.error?.check, code: r.error?.code, message: r.error?.message };
+  };
+  const sha256Hex = createHash('sha256').update(ARTIFACT).digest('hex');
+  t.like(await verify([{ name: 'a', digest: { sha256: sha256Hex } }]), { ok: true });
+  t.deepEqual(
+    await verify([
+      { name: 'repo', digest: { gitCommit: 'c'.repeat(40) } },
+      { name: 'old', digest: { sha1: 'a'.repeat(40) } },
+    ]),
+    {
+      ok: false,
+      check: 'signature',
+      code: 'BUNDLE_UNSUPPORTED',
+      message:
+        'in-toto statement: no subject lists a digest Stella can compute (sha256, sha384, sha512); found gitCommit, sha1',
+    },
+  );
+  t.like(
+    await verify([
+      { name: 'other', digest: { sha256: 'b'.repeat(64) } },
+      { name: 'repo', digest: { gitCommit: 'c'.repeat(40) } },
+    ]),
+    { ok: false, check: 'signature', code: 'ARTIFACT_MISMATCH' },
+  );
 });
