@@ -170,22 +170,35 @@ test.serial(
   },
 );
 
-test.serial('auths: an empty identity token is no token; the next field decides', (t) => {
-  t.like(
-    resolveWith({
-      auths: { 'registry.example': { identitytoken: '', username: 'u', password: 'p' } },
-    }),
-    { kind: 'basic', username: 'u', password: 'p' },
-  );
-  t.like(
-    resolveWith({ auths: { 'registry.example': { identitytoken: 'tok', username: 'named' } } }),
-    {
-      kind: 'identity-token',
-      username: 'named',
-      token: 'tok',
-    },
-  );
-});
+test.serial(
+  'auths: an empty identity token or auth is no credential; the next field decides',
+  (t) => {
+    t.like(
+      resolveWith({
+        auths: { 'registry.example': { identitytoken: '', username: 'u', password: 'p' } },
+      }),
+      { kind: 'basic', username: 'u', password: 'p' },
+    );
+    // As docker reads it: an empty auth is not decoded (it would be "not user:password").
+    t.like(
+      resolveWith({
+        auths: {
+          'registry.example': { identitytoken: '', auth: '', username: 'u', password: 'p' },
+        },
+      }),
+      { kind: 'basic', username: 'u', password: 'p' },
+    );
+    t.is(resolveWith({ auths: { 'registry.example': { auth: '' } } }), undefined);
+    t.like(
+      resolveWith({ auths: { 'registry.example': { identitytoken: 'tok', username: 'named' } } }),
+      {
+        kind: 'identity-token',
+        username: 'named',
+        token: 'tok',
+      },
+    );
+  },
+);
 
 test.serial(
   'auths: a user name without a password, or a password without a name, is no credential',

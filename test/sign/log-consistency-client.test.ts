@@ -194,3 +194,18 @@ test("a Rekor v2 log's checkpoint that is not UTF-8 is REKOR_UNAVAILABLE saying 
     t.regex(e.message, /GET .*\/checkpoint: the checkpoint is not UTF-8 text$/);
   }
 });
+
+test("an entry at or past a Rekor v2 log's checkpoint is REKOR_UNAVAILABLE naming the tree size, before any tile is asked for", async (t) => {
+  const v2 = { logId: 'ab'.repeat(32), baseUrl: sandbox.urls.rekorV2, rekor: 'v2' as const };
+  const size = Number(
+    (await (await fetch(`${sandbox.urls.rekorV2}/checkpoint`)).text()).split('\n')[1],
+  );
+  for (const index of [size, size + 1]) {
+    const e = await t.throwsAsync(fetchInclusionProofs(v2, [index]), { instanceOf: StellaError });
+    t.is(e.code, 'REKOR_UNAVAILABLE', String(index));
+    t.regex(
+      e.message,
+      new RegExp(`entry ${index} is not in the latest checkpoint \\(tree size ${size}\\)$`),
+    );
+  }
+});

@@ -262,7 +262,7 @@ test('strict reading: unknown keys, wrong types and bad values name the key', (t
     t,
     () => parse(doc({ rekorTlogConfig: { selector: 'SOME' } })),
     'rekorTlogConfig.selector',
-    /"ALL", "ANY" or "EXACT"/,
+    /must be "ALL", "ANY" or "EXACT", not "SOME"$/,
   );
   invalid(
     t,
@@ -279,7 +279,24 @@ test('strict reading: unknown keys, wrong types and bad values name the key', (t
   invalid(t, () => parse(doc({ rekorTlogConfig: undefined })), 'rekorTlogConfig', /missing/);
   invalid(t, () => parse(doc({ tsaConfig: undefined })), 'tsaConfig', /missing/);
   invalid(t, () => parse(doc({ rekorTlogUrls: [] })), 'rekorTlogUrls', /lists no Rekor log/);
-  invalid(t, () => parse(doc({ caUrls: 'https://f.example' })), 'caUrls', /must be a list/);
+  // The value found is shown as what it is: a string quoted, anything else by its type.
+  invalid(
+    t,
+    () => parse(doc({ caUrls: 'https://f.example' })),
+    'caUrls',
+    /must be a list, not "https:\/\/f\.example"$/,
+  );
+  for (const [value, shown] of [
+    [5, 'number 5'],
+    [true, 'boolean true'],
+    [{}, 'an object'],
+  ] as const)
+    invalid(
+      t,
+      () => parse(doc({ caUrls: value })),
+      'caUrls',
+      new RegExp(`must be a list, not ${shown}$`),
+    );
   invalid(
     t,
     () => parse(doc({ mediaType: 'application/vnd.dev.sigstore.signingconfig.v0.1+json' })),

@@ -294,6 +294,35 @@ test("H51: a store with our tables but another program's application id is refus
   t.deepEqual(snapshot(path), before);
 });
 
+test('H51: a SQLite file with no tables but our application id, or a schema version, is judged by its header, not taken as an empty database', (t) => {
+  for (const [pragma, code, message] of [
+    [
+      `application_id = ${ATTESTATION_STORE_APPLICATION_ID}`,
+      'STORE_CORRUPT',
+      (path: string) => `attestation store ${path} does not have the tables of schema 1`,
+    ],
+    [
+      'user_version = 1',
+      'STORE_FOREIGN',
+      (path: string) =>
+        `${path} is not a Stella attestation store (SQLite application id 0); it was left untouched`,
+    ],
+  ] as const) {
+    const path = join(tmp(), 'no-tables.db');
+    const raw = new Database(path);
+    raw.pragma(pragma);
+    raw.close();
+    const before = snapshot(path);
+    for (const mode of ['read', 'write'] as const)
+      t.like(
+        t.throws(() => AttestationStore.open(path, mode), { instanceOf: StellaError }),
+        { code, message: message(path) },
+        `${pragma} ${mode}`,
+      );
+    t.deepEqual(snapshot(path), before);
+  }
+});
+
 test('H51: a write path (signing) makes a missing or empty file a store, marked with its application id', (t) => {
   for (const make of [() => undefined, (p: string) => writeFileSync(p, '')]) {
     const path = join(tmp(), 'a.db');

@@ -172,6 +172,22 @@ test('dsse entry: verified, canonicalized as Rekor does, and binds to the bundle
       publicKeySpki: signer.key.spki,
     }),
   );
+  // The same spec under another kind or version is refused by name, before it is read: only
+  // hashedrekord 0.0.1 and dsse 0.0.1 are accepted.
+  const spec = {
+    proposedContent: { envelope: envelopeText, verifiers: [toBase64(utf8.encode(pem))] },
+  };
+  for (const [kind, apiVersion] of [
+    ['dsse', '0.0.2'],
+    ['intoto', '0.0.1'],
+    ['hashedrekord', '0.0.2'],
+  ])
+    t.throws(() => authority.rekor.createEntry({ apiVersion, kind, spec }, { now: NOW }), {
+      instanceOf: StellaError,
+      code: 'REKOR_REJECTED',
+      message: `Rekor: unsupported entry type ${kind} ${apiVersion} (hashedrekord 0.0.1 and dsse 0.0.1 are accepted)`,
+    });
+  t.is(authority.rekor.size, 1);
 });
 
 test('signatures that do not verify are refused before anything is logged', (t) => {

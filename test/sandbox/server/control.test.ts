@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   checkHello,
+  helloProof,
   ControlServer,
   CONTROL_PATHS,
   encodeControlKey,
@@ -114,6 +115,18 @@ test('H57 hello: the proof verifies only with the key, for this client nonce and
     checkHello(key, n, new ControlServer(key, 4242, 'a'.repeat(64)).hello({ clientNonce: n }))
       ?.instanceId,
     'a'.repeat(64),
+  );
+  // The server nonce is what the stop and fork MACs bind: only 64 lower-case hex digits, even
+  // with a proof made by the right key over it.
+  for (const serverNonce of ['', 'A'.repeat(64), 'a'.repeat(63), `${'a'.repeat(64)}\n`]) {
+    const fields = { pid: 4242, instanceId: 'abcdef', serverNonce };
+    const proof = helloProof(key, n, fields);
+    t.is(checkHello(key, n, { ...fields, proof }), undefined, `server nonce "${serverNonce}"`);
+  }
+  const fields = { pid: 4242, instanceId: 'abcdef', serverNonce: 'b'.repeat(64) };
+  t.is(
+    checkHello(key, n, { ...fields, proof: helloProof(key, n, fields) })?.serverNonce,
+    'b'.repeat(64),
   );
 });
 

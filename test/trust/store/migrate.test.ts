@@ -70,6 +70,16 @@ function refusedWith(
   const e = t.throws(fn, { instanceOf: StellaError }) as StellaError;
   t.is<string, string>(e.code, code, e.message);
   if (msg) t.regex(e.message, msg);
+  // A history that does not account for the store shows three problems and counts the rest.
+  const problems = e.details?.['problems'];
+  if (Array.isArray(problems)) {
+    t.true(e.message.includes(problems.slice(0, 3).join('; ')), e.message);
+    t.is(
+      /; and (\d+) more \(see --json\)/.exec(e.message)?.[1],
+      problems.length > 3 ? String(problems.length - 3) : undefined,
+      `${problems.length} problems: ${e.message}`,
+    );
+  }
   return e;
 }
 
