@@ -9,7 +9,7 @@ import { availableParallelism } from '../../util/os.js';
 import { existsSync, readdirSync, lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { isatty } from 'node:tty';
-import { fail } from '../../errors.js';
+import { StellaError, fail } from '../../errors.js';
 import { usageError } from '../argv.js';
 import { MAX_JOBS } from '../../shipment/pool.js';
 import { readArtifactFile, spoolStdin, STDIN_PATH } from '../../util/fs.js';
@@ -186,6 +186,9 @@ function filesUnder(dir: string): { files: string[]; skipped: string[] } {
       );
     walk(dir, 0);
   } catch (e) {
+    // A StellaError has a string code too: it is already worded, and was given the prefix
+    // twice before stop 59 ('--artifacts-dir "x": --artifacts-dir "x": not a directory').
+    if (e instanceof StellaError) throw e;
     if (e instanceof Error && 'code' in e && typeof e.code === 'string')
       fail(
         'INPUT_INVALID',
