@@ -12,7 +12,7 @@ import { isatty } from 'node:tty';
 import { StellaError, fail } from '../../errors.js';
 import { usageError } from '../argv.js';
 import { MAX_JOBS } from '../../shipment/pool.js';
-import { readArtifactFile, spoolStdin, STDIN_PATH } from '../../util/fs.js';
+import { explainErrno, readArtifactFile, spoolStdin, STDIN_PATH } from '../../util/fs.js';
 import { toHex } from '../../util/encoding.js';
 import { keyIdOf, parsePublicKey, sha256 } from '../../crypto.js';
 import { parseBundles, type RefusedItem } from '../../bundle/parse.js';
@@ -193,7 +193,7 @@ function filesUnder(dir: string): { files: string[]; skipped: string[] } {
       fail(
         'INPUT_INVALID',
         'input',
-        `--artifacts-dir ${quoted(dir, PATH_CHARS_SHOWN)}: ${e.message}`,
+        `--artifacts-dir ${quoted(dir, PATH_CHARS_SHOWN)}: ${explainErrno(e)}`,
         undefined,
         {
           cause: e,

@@ -456,7 +456,7 @@ test('--all and --artifacts-dir; --jobs 1 and 4 agree over a larger shipment; a 
   const missing = path.join(s.dir, 'no-such-folder');
   for (const [given, why] of [
     [aFile, 'not a directory'],
-    [missing, `ENOENT: no such file or directory, lstat '${missing}'`],
+    [missing, 'no such file'],
   ] as const) {
     const r = await runCli(
       ['attest', 'verify', '--archive', tar, '--artifacts-dir', given, ...s.policy, '--json'],
