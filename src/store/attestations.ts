@@ -179,16 +179,14 @@ export class AttestationStore {
    * read of it, and only then, on a write path, is anything written (the WAL switch, tables).
    */
   static open(path: string, mode: AttestationStoreMode): AttestationStore {
-    let file: ReturnType<typeof readSqliteHeader>;
-    try {
-      file = readSqliteHeader(path, {
-        what: 'attestation store',
-        code: 'STORE_CORRUPT',
-        check: 'attestation-store',
-      });
-    } catch (e) {
-      return corrupt(path, `cannot be read: ${(e as Error).message}`, e);
-    }
+    // Both refuse as STORE_CORRUPT naming the store or its folder, with the errno explained.
+    // (Before stop 59 they were wrapped again: `attestation store X cannot be read: attestation
+    // store "X": …`.)
+    const file = readSqliteHeader(path, {
+      what: 'attestation store',
+      code: 'STORE_CORRUPT',
+      check: 'attestation-store',
+    });
     let creating = false;
     switch (file.kind) {
       case 'missing':
@@ -200,16 +198,12 @@ export class AttestationStore {
             { path },
           );
         if (file.walPending) refuseForeign(path, orphanWalReason('missing'));
-        try {
-          makeFolder(dirname(path), {
-            what: 'attestation store folder',
-            code: 'STORE_CORRUPT',
-            check: 'attestation-store',
-            mode: 0o700,
-          });
-        } catch (e) {
-          corrupt(path, `cannot be created: ${(e as Error).message}`, e);
-        }
+        makeFolder(dirname(path), {
+          what: 'attestation store folder',
+          code: 'STORE_CORRUPT',
+          check: 'attestation-store',
+          mode: 0o700,
+        });
         creating = true;
         break;
       case 'not-a-file':
