@@ -264,7 +264,9 @@ function judgeFileBeforeOpening(
   create: boolean,
   allowOlder: boolean,
 ): { creating: boolean; walPending: boolean } {
-  const file = guardStore(path, () => readSqliteHeader(path));
+  const file = guardStore(path, () =>
+    readSqliteHeader(path, { what: 'trust store', code: 'STORE_CORRUPT', check: 'trust-store' }),
+  );
   const walPending = file.walPending;
   const creating = judgeHeader(path, file, create, allowOlder);
   return { creating, walPending };

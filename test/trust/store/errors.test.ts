@@ -176,3 +176,17 @@ test.serial(
     }
   },
 );
+
+test('a store path that cannot be looked at (its folder is a file) is STORE_CORRUPT naming the trust store, on every open', (t) => {
+  const file = path.join(tempDir('path-through-file'), 'a-file');
+  writeFileSync(file, 'x');
+  const store = path.join(file, 'trust.db');
+  for (const create of [false, true])
+    t.like(
+      t.throws(() => openTrustStore(store, { create })),
+      {
+        code: 'STORE_CORRUPT',
+        message: `trust store ${JSON.stringify(store)}: a component of the path is not a directory`,
+      },
+    );
+});
