@@ -131,6 +131,9 @@ const COMMAND_TESTS: Record<string, string[]> = {
     'test/commands/attest/shipment.test.ts',
     // exportersFor's --seal-identity pin (a false survivor in stop 50 without it).
     'test/commands/attest/shipment-seal-keyless.test.ts',
+    // Single-artifact verify --archive and --archive - (three false survivors in stop 59).
+    'test/commands/attest/export-bundle.test.ts',
+    'test/commands/attest/consistency-paths.test.ts',
   ],
   'src/commands/attest/export-bundle-run.ts': [
     'test/commands/attest/export-bundle.test.ts',

@@ -425,6 +425,11 @@ test('v2 authority keys round-trip through their persisted form', (t) => {
     instanceOf: StellaError,
     message: /Rekor v2 \/ TSA authority keys: unsupported version 2/,
   });
+  for (const createdAt of [1.5, '1700000000000', 2 ** 53, undefined])
+    t.throws(() => importV2AuthorityKeys({ ...json, createdAt }), {
+      instanceOf: StellaError,
+      message: 'Rekor v2 / TSA authority keys: "createdAt" must be an integer (ms since the epoch)',
+    });
   // Keys are derived from the seed with HKDF; a short seed would make them guessable.
   t.throws(() => deriveV2AuthorityKeys(new Uint8Array(15)), {
     instanceOf: StellaError,
