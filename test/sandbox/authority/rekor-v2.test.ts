@@ -218,6 +218,10 @@ test('requests rekor-tiles refuses are refused, naming what is wrong', (t) => {
     t.regex(e.message, message);
   };
   refused({}, /exactly one of hashedRekordRequestV002 and dsseRequestV002/);
+  // A message that is not a JSON object (an array, null, a string) is refused as that.
+  for (const notAnObject of [[], ['hashedRekordRequestV002'], null, 'request'])
+    refused(notAnObject, /^Rekor v2: request must be an object$/);
+  refused({ hashedRekordRequestV002: [] }, /^Rekor v2: hashedRekordRequestV002 must be an object$/);
   refused({ hashedRekordRequestV002: {}, extra: 1 }, /unknown field request\.extra/);
   refused(hashedRequest(data, signer.key.sign(utf8.encode('other'))), /does not verify/);
   refused(
@@ -425,6 +429,11 @@ test('v2 authority keys round-trip through their persisted form', (t) => {
     instanceOf: StellaError,
     message: /Rekor v2 \/ TSA authority keys: unsupported version 2/,
   });
+  for (const keys of ['keys', null, [], 5])
+    t.throws(() => importV2AuthorityKeys({ ...json, keys }), {
+      instanceOf: StellaError,
+      message: 'Rekor v2 / TSA authority keys: "keys" must be an object',
+    });
   for (const createdAt of [1.5, '1700000000000', 2 ** 53, undefined])
     t.throws(() => importV2AuthorityKeys({ ...json, createdAt }), {
       instanceOf: StellaError,
