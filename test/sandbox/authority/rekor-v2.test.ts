@@ -305,6 +305,21 @@ test('requests rekor-tiles refuses are refused, naming what is wrong', (t) => {
     },
     /dsseRequestV002\.verifiers lists the same key twice/,
   );
+  // Verifiers that are not a list (a single verifier, a string) are refused as that.
+  for (const verifiers of [key, 'verifier', 1])
+    refused(
+      {
+        dsseRequestV002: {
+          envelope: {
+            payload: toBase64(data),
+            payloadType: 't',
+            signatures: [{ sig: toBase64(signer.key.sign(pae)) }],
+          },
+          verifiers,
+        },
+      },
+      /^Rekor v2: dsseRequestV002\.verifiers must list 1 to 10 verifiers$/,
+    );
   // rekor-tiles takes up to 10 signatures and 10 verifiers: 10 is taken, 11 refused.
   const keys = [...Array(11).keys()].map((i) => signerKey(`dsse ${i}`));
   const dsseOf = (n: number) => ({
@@ -429,6 +444,13 @@ test('v2 authority keys round-trip through their persisted form', (t) => {
     instanceOf: StellaError,
     message: /Rekor v2 \/ TSA authority keys: unsupported version 2/,
   });
+  // A key entry that is not an object (null, a string) is refused by its field.
+  for (const entry of [null, 'seed', []])
+    t.throws(() => importV2AuthorityKeys({ ...json, keys: { ...json.keys, rekorV2Log: entry } }), {
+      instanceOf: StellaError,
+      message:
+        'Rekor v2 / TSA authority keys: keys.rekorV2Log.seed must be 64 lowercase hex digits',
+    });
   for (const keys of ['keys', null, [], 5])
     t.throws(() => importV2AuthorityKeys({ ...json, keys }), {
       instanceOf: StellaError,

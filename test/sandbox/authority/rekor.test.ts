@@ -352,6 +352,20 @@ test('checkpointName: a private deployment signs checkpoints under its own name 
       }),
     { instanceOf: StellaError, message: /not a valid signed-note name/ },
   );
+  // Without a name, the base URL's host is the name: a URL with none is refused, and so is
+  // text that is no URL.
+  const withBase = (baseUrl: string) =>
+    new LocalRekorLog({ key: authority.keys.rekorLog, storage: new MemoryLogStorage(), baseUrl });
+  t.throws(() => withBase('file:///srv/rekor'), {
+    instanceOf: StellaError,
+    code: 'CONFIG_INVALID',
+    message: 'Rekor base URL "file:///srv/rekor" has no usable host name',
+  });
+  t.throws(() => withBase('not a url'), {
+    instanceOf: StellaError,
+    code: 'CONFIG_INVALID',
+    message: 'Rekor base URL "not a url" is not a URL',
+  });
 });
 
 test('fork: the fork point is an earlier size of the log, 0 up to one less than its size; anything else is refused and the log kept', (t) => {
