@@ -292,32 +292,22 @@ test('requests rekor-tiles refuses are refused, naming what is wrong', (t) => {
     publicKey: { rawBytes: toBase64(signer.key.spki) },
     keyDetails: 'PKIX_ECDSA_P256_SHA_256',
   };
-  refused(
-    {
-      dsseRequestV002: {
-        envelope: {
-          payload: toBase64(data),
-          payloadType: 't',
-          signatures: [{ sig: toBase64(signer.key.sign(pae)) }],
-        },
-        verifiers: [key, key],
+  /** One signature by the signer's key, with `verifiers` as given. */
+  const signedWith = (verifiers: unknown) => ({
+    dsseRequestV002: {
+      envelope: {
+        payload: toBase64(data),
+        payloadType: 't',
+        signatures: [{ sig: toBase64(signer.key.sign(pae)) }],
       },
+      verifiers,
     },
-    /dsseRequestV002\.verifiers lists the same key twice/,
-  );
+  });
+  refused(signedWith([key, key]), /dsseRequestV002\.verifiers lists the same key twice/);
   // Verifiers that are not a list (a single verifier, a string) are refused as that.
   for (const verifiers of [key, 'verifier', 1])
     refused(
-      {
-        dsseRequestV002: {
-          envelope: {
-            payload: toBase64(data),
-            payloadType: 't',
-            signatures: [{ sig: toBase64(signer.key.sign(pae)) }],
-          },
-          verifiers,
-        },
-      },
+      signedWith(verifiers),
       /^Rekor v2: dsseRequestV002\.verifiers must list 1 to 10 verifiers$/,
     );
   // rekor-tiles takes up to 10 signatures and 10 verifiers: 10 is taken, 11 refused.
