@@ -195,6 +195,9 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
   try {
     db.pragma(`busy_timeout = ${timeout}`);
     const { empty, userVersion } = judgeOpenedDatabase(db, path, create, allowOlder);
+    // Before anything is written: a damaged file is refused as it was (the WAL switch below
+    // rewrites the header of a store not yet in WAL mode; before stop 59 it came first).
+    requireIntactFile(db, path);
     if (!readonly && (empty || userVersion === SCHEMA_VERSION)) {
       // Only a current store is switched to WAL here: an older one stays as it is until
       // `trust migrate` has checked it (a refused migration leaves it byte for byte).
@@ -204,7 +207,6 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
       db.pragma('synchronous = FULL');
     }
     db.pragma('foreign_keys = ON');
-    requireIntactFile(db, path);
     if (empty) created = createSchema(db, path, now, opts.command ?? 'stella');
     schemaVersion = empty ? SCHEMA_VERSION : userVersion;
     if (schemaVersion === SCHEMA_VERSION) {

@@ -280,6 +280,31 @@ test('a store with a newer schema is refused clearly (STORE_SCHEMA_TOO_NEW) and 
   t.deepEqual(readFileSync(file), before);
 });
 
+test("a store whose header opens but one of whose tables is damaged is refused by SQLite's quick_check, naming it, on every open, and left as it was", (t) => {
+  const s = newStore();
+  importFile(s, { path: 'pg.json', bytes: PUBLIC_GOOD }, {}, CTX);
+  s.db.pragma('wal_checkpoint(TRUNCATE)');
+  s.db.pragma('journal_mode = DELETE');
+  const { rootpage } = s.db
+    .prepare("SELECT rootpage FROM sqlite_master WHERE name = 'rotations'")
+    .get() as { rootpage: number };
+  const pageSize = s.db.pragma('page_size', { simple: true }) as number;
+  s.close();
+  // The b-tree page type byte of a table nothing reads at open, zeroed.
+  const bytes = readFileSync(s.path);
+  bytes[(rootpage - 1) * pageSize] = 0;
+  writeFileSync(s.path, bytes);
+  for (const readonly of [false, true]) {
+    const e = t.throws(() => openTrustStore(s.path, { readonly }), {
+      instanceOf: StellaError,
+    }) as StellaError;
+    t.is(e.code, 'STORE_CORRUPT');
+    t.true(e.message.startsWith(`trust store ${s.path} is corrupt (integrity check: `), e.message);
+    t.regex(e.message, new RegExp(`page ${rootpage}`));
+  }
+  t.deepEqual(readFileSync(s.path), bytes);
+});
+
 test('corrupt, truncated, empty, foreign and missing files give clear store errors', (t) => {
   const dir = tempDir('corrupt');
   const junk = path.join(dir, 'junk.db');
