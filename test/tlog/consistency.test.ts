@@ -58,6 +58,10 @@ test('the first checkpoint of a log is its anchor; a newer one nothing links is 
     b.upserts.map((u) => [u.treeSize, u.proven]),
     [[10, false]],
   );
+  // No checkpoint seen and none held: nothing is recorded, and no anchor is made.
+  const none = assessLog([], [], undefined);
+  if (!none.ok) return t.fail(none.message);
+  t.deepEqual([none.upserts, none.newlyProven], [[], []]);
 });
 
 test('a shipment proves its group from a held checkpoint, and upgrades held unproven ones it covers', (t) => {
