@@ -48,7 +48,7 @@ import {
 } from '../../tlog/tiles.js';
 import type { TransparencyLogInstance } from '../../model/trust-material.js';
 import { sha256 } from '../../crypto.js';
-import { forkLog, type LogStorage } from './rekor.js';
+import { appendToLog, forkLog, treeOf, type LogStorage } from './rekor.js';
 import type { TreeView } from './witness.js';
 import { formatCheckpoint } from '../../tlog/note.js';
 import type { Ed25519AuthorityKey } from './keys-v2.js';
@@ -116,7 +116,7 @@ export class LocalRekorV2Log {
   readonly validFrom: number;
   readonly #key: Ed25519AuthorityKey;
   readonly #storage: LogStorage;
-  #tree = new MerkleTree();
+  #tree: MerkleTree;
   /** Adds witness cosignatures to a signed checkpoint (the sandbox's witnesses), if any. */
   cosign: ((signed: string, text: string, tree: TreeView) => string) | undefined;
   readonly #noteSigner: NoteSigner;
@@ -153,8 +153,7 @@ export class LocalRekorV2Log {
       keyHint: this.keyId.slice(0, 4),
       sign: (m) => opts.key.signer.sign(m),
     };
-    const n = opts.storage.size();
-    for (let i = 0; i < n; i++) this.#tree.appendLeafHash(opts.storage.leafHash(i));
+    this.#tree = treeOf(opts.storage, opts.storage.size());
   }
 
   get size(): number {
@@ -193,20 +192,12 @@ export class LocalRekorV2Log {
     if (existing !== undefined)
       return { logIndex: existing, created: false, entry: this.entryJson(existing) };
     // Rekor v2 records no integrated time; the row keeps when it was appended (for monitors).
-    const index = this.#storage.append({
-      body,
-      integratedTime: Math.max(1, Math.floor(ctx.now / 1000)),
-      leafHash: lh,
-    });
-    // Checked before the tree takes the leaf: a checkpoint signed afterwards must not claim a
-    // leaf the storage holds at another index. The log stops (every later append fails too).
-    if (index !== this.#tree.size)
-      fail(
-        'SANDBOX_ERROR',
-        'sandbox',
-        `Rekor v2 storage returned index ${index}, the tree has ${this.#tree.size}`,
-      );
-    this.#tree.appendLeafHash(lh);
+    const index = appendToLog(
+      this.#storage,
+      this.#tree,
+      { body, integratedTime: Math.max(1, Math.floor(ctx.now / 1000)), leafHash: lh },
+      'Rekor v2',
+    );
     return { logIndex: index, created: true, entry: this.entryJson(index) };
   }
 

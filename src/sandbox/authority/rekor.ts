@@ -182,7 +182,7 @@ export class LocalRekorLog {
   readonly origin: string;
   readonly #key: AuthorityKey;
   readonly #storage: LogStorage;
-  #tree = new MerkleTree();
+  #tree: MerkleTree;
   readonly #noteSigner: NoteSigner;
   /** Adds witness cosignatures to a signed checkpoint (the sandbox's witnesses), if any. */
   cosign: ((signed: string, text: string, tree: TreeView) => string) | undefined;
@@ -208,8 +208,7 @@ export class LocalRekorLog {
       sign: (m) => opts.key.sign(m),
     };
     // Rebuild the tree from storage (the SQLite store survives restarts; the tree is a cache).
-    const n = opts.storage.size();
-    for (let i = 0; i < n; i++) this.#tree.appendLeafHash(opts.storage.leafHash(i));
+    this.#tree = treeOf(opts.storage, opts.storage.size());
   }
 
   get size(): number {
@@ -235,16 +234,12 @@ export class LocalRekorLog {
     const integratedTime = Math.floor(ctx.now / 1000);
     if (!Number.isSafeInteger(integratedTime) || integratedTime <= 0)
       rejected('Rekor: the clock is not a positive time');
-    const index = this.#storage.append({ body, integratedTime, leafHash: lh });
-    // Checked before the tree takes the leaf: a checkpoint signed afterwards must not claim a
-    // leaf the storage holds at another index. The log stops (every later append fails too).
-    if (index !== this.#tree.size)
-      fail(
-        'SANDBOX_ERROR',
-        'sandbox',
-        `Rekor storage returned index ${index}, the tree has ${this.#tree.size}`,
-      );
-    this.#tree.appendLeafHash(lh);
+    const index = appendToLog(
+      this.#storage,
+      this.#tree,
+      { body, integratedTime, leafHash: lh },
+      'Rekor',
+    );
     return {
       uuid: this.entryId(lh),
       logIndex: index,
@@ -399,10 +394,38 @@ export function forkLog(
       `fork: the log has ${current} ${current === 1 ? 'entry' : 'entries'}; the fork point must be 0..${current - 1}`,
     );
   storage.truncate(size);
+  setTree(treeOf(storage, size));
+  return { from: current, to: size };
+}
+
+/** The tree of the first `size` stored entries (both logs: at start, and after a fork). */
+export function treeOf(storage: LogStorage, size: number): MerkleTree {
   const t = new MerkleTree();
   for (let i = 0; i < size; i++) t.appendLeafHash(storage.leafHash(i));
-  setTree(t);
-  return { from: current, to: size };
+  return t;
+}
+
+/**
+ * Store an entry and add its leaf to the tree (both logs); returns its index. The index the
+ * storage gives must be the tree's next leaf (another writer on the database breaks that). It
+ * is checked before the tree takes the leaf, so a checkpoint signed afterwards never claims a
+ * leaf the storage holds at another index; the log then refuses every append.
+ */
+export function appendToLog(
+  storage: LogStorage,
+  tree: MerkleTree,
+  entry: StoredEntry,
+  log: string,
+): number {
+  const index = storage.append(entry);
+  if (index !== tree.size)
+    fail(
+      'SANDBOX_ERROR',
+      'sandbox',
+      `${log} storage returned index ${index}, the tree has ${tree.size}`,
+    );
+  tree.appendLeafHash(entry.leafHash);
+  return index;
 }
 
 function hostOf(baseUrl: string): string {
