@@ -11,7 +11,7 @@ import type { KeyObject } from 'node:crypto';
 import { fail } from '../../errors.js';
 import { parsePublicKey, spkiKeyId, spkiOf } from '../../crypto.js';
 import { decodeBase64, toBase64 } from '../../util/encoding.js';
-import { parseJsonStrict } from '../../util/json.js';
+import { isPlainObject, parseJsonStrict } from '../../util/json.js';
 import { readSnapshot, writeTransaction, type ChangeContext, type TrustStore } from './db.js';
 import { getMeta, setMeta } from './integrity.js';
 import { keyDetailsOf } from './keys.js';
@@ -55,13 +55,12 @@ const STRING_FIELDS = {
  * without a word, and one missing a field crashed the seal check with a TypeError.
  */
 function isStoredExporter(item: unknown): item is StoredExporter {
-  if (typeof item !== 'object' || item === null || Array.isArray(item)) return false;
-  const o = item as Record<string, unknown>;
-  const kind = o['kind'];
+  if (!isPlainObject(item)) return false;
+  const kind = item['kind'];
   if (kind !== 'key' && kind !== 'identity') return false;
   return (
-    typeof o['source'] === 'string' &&
-    STRING_FIELDS[kind].every((f) => typeof o[f] === 'string' && o[f] !== '')
+    typeof item['source'] === 'string' &&
+    STRING_FIELDS[kind].every((f) => typeof item[f] === 'string' && item[f] !== '')
   );
 }
 
