@@ -9,7 +9,7 @@ import { availableParallelism } from '../../util/os.js';
 import { existsSync, readdirSync, lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { isatty } from 'node:tty';
-import { StellaError, fail } from '../../errors.js';
+import { fail } from '../../errors.js';
 import { usageError } from '../argv.js';
 import { MAX_JOBS } from '../../shipment/pool.js';
 import { explainErrno, readArtifactFile, spoolStdin, STDIN_PATH } from '../../util/fs.js';
@@ -160,47 +160,38 @@ function entryKind(st: Stats): string {
  * is told, since a file that came across as a link was not checked.
  */
 function filesUnder(dir: string): { files: string[]; skipped: string[] } {
+  const refuse = (why: string, cause?: unknown): never =>
+    fail(
+      'INPUT_INVALID',
+      'input',
+      `--artifacts-dir ${quoted(dir, PATH_CHARS_SHOWN)}: ${why}`,
+      undefined,
+      cause === undefined ? undefined : { cause },
+    );
+  // Only the file system calls are wrapped: an errno is worded as every input's is. (Wrapping
+  // the whole walk, as before stop 59, named the folder twice in its own refusals.)
+  const fsCall = <T>(call: () => T): T => {
+    try {
+      return call();
+    } catch (e) {
+      if (typeof (e as NodeJS.ErrnoException).code === 'string') refuse(explainErrno(e), e);
+      throw e;
+    }
+  };
   const out: string[] = [];
   const skipped: string[] = [];
   const walk = (d: string, depth: number): void => {
-    if (depth > 64)
-      fail(
-        'INPUT_INVALID',
-        'input',
-        `--artifacts-dir ${quoted(dir, PATH_CHARS_SHOWN)}: nested more than 64 levels deep`,
-      );
-    for (const name of readdirSync(d).sort()) {
+    if (depth > 64) refuse('nested more than 64 levels deep');
+    for (const name of fsCall(() => readdirSync(d)).sort()) {
       const p = path.join(d, name);
-      const st = lstatSync(p);
+      const st = fsCall(() => lstatSync(p));
       if (st.isDirectory()) walk(p, depth + 1);
       else if (st.isFile()) out.push(p);
       else skipped.push(`${quoted(path.relative(dir, p), PATH_CHARS_SHOWN)} (${entryKind(st)})`);
     }
   };
-  try {
-    if (!lstatSync(dir).isDirectory())
-      fail(
-        'INPUT_INVALID',
-        'input',
-        `--artifacts-dir ${quoted(dir, PATH_CHARS_SHOWN)}: not a directory`,
-      );
-    walk(dir, 0);
-  } catch (e) {
-    // A StellaError has a string code too: it is already worded, and was given the prefix
-    // twice before stop 59 ('--artifacts-dir "x": --artifacts-dir "x": not a directory').
-    if (e instanceof StellaError) throw e;
-    if (e instanceof Error && 'code' in e && typeof e.code === 'string')
-      fail(
-        'INPUT_INVALID',
-        'input',
-        `--artifacts-dir ${quoted(dir, PATH_CHARS_SHOWN)}: ${explainErrno(e)}`,
-        undefined,
-        {
-          cause: e,
-        },
-      );
-    throw e;
-  }
+  if (!fsCall(() => lstatSync(dir)).isDirectory()) refuse('not a directory');
+  walk(dir, 0);
   return { files: out, skipped };
 }
 
