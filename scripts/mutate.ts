@@ -16,6 +16,9 @@
  *                           mutants not run are reported as such, never counted
  *     --reach <n>           also run the test files that import the file or run its command,
  *                           when there are at most n of them (default 8; 0: none)
+ *     --second-look <min>   after the run, spend at most this long (default 20; 0: none)
+ *                           running each survivor against the tests that reach its file but
+ *                           were not run for it (see below)
  *     --list                print the mutants and exit
  *
  * The copy lives in .mutate/ (git-ignored): dist/, bin/ and package.json are copied, the
@@ -40,6 +43,14 @@
  * bundled again in the workspace before its tests run, and the bundle is put back after:
  * otherwise the CLI tests would run the unmutated code (a false survivor) and the bundle's
  * staleness test would fail on every such mutant (a false kill).
+ *
+ * Second look. A survivor may be a check no test holds, or one a test holds that this run did
+ * not run for its file (stop 59 found three, by hand). So each survivor whose file is reached
+ * by tests not run for it (more than --reach of them, or CLI tests of a command that imports
+ * it through other command files: scripts/test-reach.ts commandReach) is run again against
+ * just those tests, after the same tests have passed unmutated. A survivor killed there is
+ * reported with the test that killed it, to be added to RELATED; it still counts as a
+ * survivor in the score, which measures the mapping as it stands.
  */
 import ts from 'typescript';
 import { createHash } from 'node:crypto';
@@ -57,7 +68,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { projectTexts, reachingTests, tsFilesUnder } from './test-reach.js';
+import { commandReach, projectTexts, reachingTests, tsFilesUnder } from './test-reach.js';
 import {
   applyMutant,
   generateMutants,
@@ -528,6 +539,7 @@ interface Options {
   budgetMin: number;
   list: boolean;
   reach: number;
+  secondLookMin: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -540,6 +552,7 @@ function parseArgs(argv: string[]): Options {
     budgetMin: 27,
     list: false,
     reach: 8,
+    secondLookMin: 20,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -560,6 +573,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--budget') o.budgetMin = int(value());
     else if (a === '--list') o.list = true;
     else if (a === '--reach') o.reach = int(value());
+    else if (a === '--second-look') o.secondLookMin = int(value());
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -691,6 +705,8 @@ interface FileJob {
   tests: string[];
   /** Test files that reach the file (reachingTests) but are not run: there are more than --reach. */
   reachLeftOut: string[];
+  /** Compiled test files a survivor is run against on its second look: every reaching test not in `tests`. */
+  secondLook: string[];
   mutants: Mutant[];
   total: number;
   /**
@@ -734,7 +750,20 @@ interface Outcome {
   diff: { before: string; after: string };
   /** A survivor that passed fewer tests than the unmutated run of the same files. */
   shortRun?: string;
+  /** A survivor run again against its file's second-look tests (FileJob.secondLook). */
+  secondLook?: SecondLook;
 }
+
+/**
+ * A second look's outcome: killed (by the first failing test, named as ava names it), survived
+ * every test that reaches the file, timed out, or not run (the second look's budget ran out, or
+ * those tests fail unmutated, so a failure would prove nothing).
+ */
+type SecondLook =
+  | { status: 'killed'; by: string }
+  | { status: 'survived'; tests: number }
+  | { status: 'timeout' }
+  | { status: 'not run'; why: string };
 
 /**
  * Tests passed per test file in a verbose ava run over `files`. ava prefixes each title with
@@ -807,6 +836,13 @@ async function main(): Promise<void> {
       jobs.findIndex((j) => j.file === a.file) - jobs.findIndex((j) => j.file === b.file) ||
       a.mutant.start - b.mutant.start,
   );
+  await takeSecondLook(
+    workspaces,
+    jobs,
+    outcomes,
+    baseline,
+    Date.now() + opts.secondLookMin * 60_000,
+  );
   restoreAll();
   const notRun = count - outcomes.length;
   const elapsed = Date.now() - started;
@@ -832,12 +868,17 @@ function planJobs(opts: Options): FileJob[] {
     const reach = reachingTests(file, tests, sources);
     const runReach = reach.length <= opts.reach;
     const run = testsFor(file, runReach ? reach : []);
+    const notRun = (ts: readonly string[]): string[] =>
+      ts.filter((t) => !run.includes(`dist/${jsOf(t)}`));
     return {
       file,
       text,
       compiledOriginal: compile(file, text),
       tests: run,
-      reachLeftOut: reach.filter((t) => !run.includes(`dist/${jsOf(t)}`)),
+      reachLeftOut: notRun(reach),
+      secondLook: [...new Set(notRun([...reach, ...commandReach(file, tests, sources)]))]
+        .sort()
+        .map((t) => `dist/${jsOf(t)}`),
       mutants,
       total: all.length,
       bundledSha256: bundled[`dist/${jsOf(file)}`],
@@ -866,6 +907,8 @@ function listMutants(jobs: readonly FileJob[], count: number, reach: number): vo
     );
     if (j.reachLeftOut.length > 0)
       console.log(`  not run (more than --reach ${reach} reach it): ${j.reachLeftOut.join(' ')}`);
+    if (j.secondLook.length > 0)
+      console.log(`  second look for survivors: ${j.secondLook.join(' ')}`);
     for (const m of j.mutants) {
       const d = mutantDiff(j.text, m);
       console.log(`  ${j.file}:${m.line} ${m.operator}\n    - ${d.before}\n    + ${d.after}`);
@@ -949,18 +992,28 @@ async function runMutants(
   return outcomes;
 }
 
-/** One mutant: compiled into the workspace, its file's tests run, the file restored. */
-async function runMutant(ws: string, j: FileJob, m: Mutant, baseline: Baseline): Promise<Outcome> {
+/** Mutant `m` compiled into workspace `ws` (and its verify bundle), `tests` run, the file restored. */
+async function runWithMutant(
+  ws: string,
+  j: FileJob,
+  m: Mutant,
+  tests: string[],
+  timeoutMs: number,
+): Promise<RunResult> {
   const target = path.join(ws, 'dist', jsOf(j.file));
   writeFileSync(target, compile(j.file, applyMutant(j.text, m)));
-  let r: RunResult;
   try {
     if (j.bundledSha256 !== undefined) rebundle(ws);
-    r = await runTests(ws, j.tests, baseline.timeoutMs);
+    return await runTests(ws, tests, timeoutMs);
   } finally {
     writeFileSync(target, j.compiledOriginal);
     if (j.bundledSha256 !== undefined) restoreBundle(ws);
   }
+}
+
+/** One mutant against its file's tests. */
+async function runMutant(ws: string, j: FileJob, m: Mutant, baseline: Baseline): Promise<Outcome> {
+  const r = await runWithMutant(ws, j, m, j.tests, baseline.timeoutMs);
   const o: Outcome = {
     file: j.file,
     mutant: m,
@@ -971,6 +1024,86 @@ async function runMutant(ws: string, j: FileJob, m: Mutant, baseline: Baseline):
   if (r.status === 'survived' && r.passed !== baseline.expectedFor(j.tests))
     o.shortRun = `passed ${r.passed ?? '?'} of ${baseline.expectedFor(j.tests)} tests`;
   return o;
+}
+
+/**
+ * Second look: each survivor (not a short run) whose file has second-look tests is run against
+ * them, one per workspace at a time, until `deadline`. Those tests first run unmutated, once a
+ * file, and must pass: only then does a failure under the mutant say the mutant was seen.
+ * Sets `secondLook` on each survivor it considers.
+ */
+async function takeSecondLook(
+  workspaces: readonly string[],
+  jobs: readonly FileJob[],
+  outcomes: readonly Outcome[],
+  baseline: Baseline,
+  deadline: number,
+): Promise<void> {
+  const jobOf = (o: Outcome): FileJob => jobs.find((j) => j.file === o.file)!;
+  const queue = outcomes.filter(
+    (o) => o.status === 'survived' && !o.shortRun && jobOf(o).secondLook.length > 0,
+  );
+  if (queue.length === 0) return;
+  console.log(
+    `\nsecond look: ${queue.length} survivor(s), against the tests that reach their file but were not run for it`,
+  );
+  for (const o of queue)
+    o.secondLook = { status: 'not run', why: 'the second look ran out of time' };
+  const unmutated = new Map<string, Promise<RunResult>>();
+  let done = 0;
+  const worker = async (ws: string): Promise<void> => {
+    for (let o = queue.shift(); o && Date.now() < deadline; o = queue.shift()) {
+      const j = jobOf(o);
+      // Started in this workspace and awaited before any mutant is written to it.
+      if (!unmutated.has(j.file)) unmutated.set(j.file, runTests(ws, j.secondLook, 30 * 60_000));
+      const base = await unmutated.get(j.file)!;
+      if (base.status !== 'survived') {
+        o.secondLook = { status: 'not run', why: `${j.file}'s second-look tests fail unmutated` };
+      } else {
+        const r = await runWithMutant(
+          ws,
+          j,
+          o.mutant,
+          j.secondLook,
+          Math.max(baseline.timeoutMs, 3 * base.ms),
+        );
+        o.secondLook =
+          r.status === 'killed'
+            ? { status: 'killed', by: firstFailure(r.output) }
+            : r.status === 'timeout'
+              ? { status: 'timeout' }
+              : r.passed === base.passed
+                ? { status: 'survived', tests: r.passed ?? 0 }
+                : {
+                    status: 'not run',
+                    why: `passed ${r.passed ?? '?'} of the ${base.passed ?? '?'} tests that pass unmutated`,
+                  };
+      }
+      console.log(
+        `[second look ${++done}] ${o.file}:${o.mutant.line} ${o.mutant.operator}: ${secondLookText(o.secondLook)}`,
+      );
+    }
+  };
+  await Promise.all(workspaces.map(worker));
+}
+
+/** The first failing test's line in ava's output ("✘ [fail]: file › title ..."), or why none is named. */
+function firstFailure(output: string): string {
+  const line = output.split('\n').find((l) => l.includes('✘'));
+  return line?.trim().replace(/^✘\s*/, '') ?? 'a failure ava named no test for (exit status)';
+}
+
+function secondLookText(s: SecondLook): string {
+  switch (s.status) {
+    case 'killed':
+      return `killed by ${s.by}`;
+    case 'survived':
+      return `survived (${s.tests} more tests)`;
+    case 'timeout':
+      return 'timed out';
+    case 'not run':
+      return `not run: ${s.why}`;
+  }
 }
 
 const tally = (os: readonly Outcome[]) => ({
@@ -1016,6 +1149,14 @@ function reportText(
       `  ${o.file}:${o.mutant.line} ${o.mutant.operator}${o.shortRun ? ` (${o.shortRun})` : ''}`,
       `    - ${o.diff.before}`,
       `    + ${o.diff.after}`,
+      ...(o.secondLook ? [`    second look: ${secondLookText(o.secondLook)}`] : []),
+    );
+  const seen = survivors.filter((o) => o.secondLook?.status === 'killed');
+  if (seen.length > 0)
+    lines.push(
+      '',
+      `killed on second look (${seen.length}): a test that holds each exists but is not run for its file; add it to RELATED:`,
+      ...seen.map((o) => `  ${o.file}:${o.mutant.line} ${o.mutant.operator}`),
     );
   const all = tally(outcomes);
   lines.push(
@@ -1057,6 +1198,7 @@ function writeReports(
           status: o.status,
           ms: o.ms,
           ...(o.shortRun ? { shortRun: o.shortRun } : {}),
+          ...(o.secondLook ? { secondLook: o.secondLook } : {}),
           before: o.diff.before,
           after: o.diff.after,
         })),

@@ -43,10 +43,14 @@ export function projectTexts(root: string): {
   };
 }
 
-/** The project files a TypeScript file imports by relative path (`../x.js` → `src/x.ts`). */
+/**
+ * The project files a TypeScript file imports by relative path (`../x.js` → `src/x.ts`),
+ * statically or with `await import('./x.js')`: `attest verify` loads its run code that way,
+ * and stop 59 found a file whose killing tests were missed because the dynamic import was.
+ */
 export function importsOf(from: string, text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(/\bfrom\s+'(\.{1,2}\/[^']+)'/g))
+  for (const m of text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*)'(\.{1,2}\/[^']+)'/g))
     out.push(path.posix.join(path.posix.dirname(from), m[1]!).replace(/\.js$/, '.ts'));
   return out;
 }
@@ -83,4 +87,31 @@ export function reachingTests(
         for (const t of commandCallers(command, tests)) out.add(t);
   }
   return [...out].sort();
+}
+
+/**
+ * For a file under src/commands: the test files that run a command importing it through any
+ * chain of other src/commands files (`attest verify` → verify-execute → verify-run →
+ * shipment-run). Wider than reachingTests, which follows one step: for a helper deep in a
+ * command these are dozens of CLI tests, too many to run for every mutant, so the mutation
+ * harness runs them only to take a second look at its survivors. Sorted, each once; empty for
+ * a file outside src/commands.
+ */
+export function commandReach(
+  file: string,
+  tests: ReadonlyMap<string, string>,
+  sources: ReadonlyMap<string, string>,
+): string[] {
+  if (!file.startsWith('src/commands/')) return [];
+  const commandSources = [...sources].filter(([f]) => f.startsWith('src/commands/'));
+  const reached = new Set([file]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [importer, text] of commandSources)
+      if (!reached.has(importer) && importsOf(importer, text).some((f) => reached.has(f))) {
+        reached.add(importer);
+        grew = true;
+      }
+  }
+  return [...new Set([...reached].flatMap((f) => commandCallers(f, tests)))].sort();
 }

@@ -5,6 +5,7 @@
 import test from 'ava';
 import {
   commandCallers,
+  commandReach,
   importsOf,
   projectTexts,
   reachingTests,
@@ -22,12 +23,17 @@ test('importsOf: relative imports and re-exports as project .ts paths; packages 
     "} from './sibling.js';",
     "export { e } from '../../src/util/e.js';",
     "import { f } from 'node:fs';",
+    "const { g } = await import('../../src/commands/g.js');",
+    "const h = await import( './h.js' );",
+    "const i = await import('node:os');",
   ].join('\n');
   t.deepEqual(importsOf('test/verify/x.test.ts', text), [
     'src/verify/chain.ts',
     'test/helpers/b.ts',
     'test/verify/sibling.ts',
     'src/util/e.ts',
+    'src/commands/g.ts',
+    'test/verify/h.ts',
   ]);
 });
 
@@ -75,6 +81,36 @@ test('reachingTests: importers, callers of the command, and callers of the comma
   t.deepEqual(reachingTests('src/nothing.ts', tests, sources), []);
 });
 
+test('commandReach: callers of every command reaching the file through src/commands files, any number of steps', (t) => {
+  const tests = new Map([
+    ['test/a.test.ts', "runCli(['attest', 'verify', '--archive', 'x.tar'])"],
+    ['test/b.test.ts', "runCli(['attest', 'import', 'x.tar'])"],
+    ['test/c.test.ts', "runCli(['attest', 'sign'])"],
+    ['test/d.test.ts', "import { run } from '../src/commands/attest/deep.js';"],
+  ]);
+  const sources = new Map([
+    ['src/commands/attest/verify.ts', "const { x } = await import('./verify-execute.js');"],
+    ['src/commands/attest/verify-execute.ts', "import { y } from './verify-run.js';"],
+    ['src/commands/attest/verify-run.ts', "import { z } from './deep.js';"],
+    ['src/commands/attest/import.ts', "import { z } from './deep.js';"],
+    ['src/commands/attest/sign.ts', "import { other } from '../../other.js';"],
+    ['src/commands/attest/deep.ts', "import { w } from '../../verify/w.js';"],
+    // Outside src/commands an importer is not followed: src/verify/w.ts is no command's step.
+    ['src/verify/uses-deep.ts', "import { z } from '../commands/attest/deep.js';"],
+  ]);
+  t.deepEqual(commandReach('src/commands/attest/deep.ts', tests, sources), [
+    'test/a.test.ts',
+    'test/b.test.ts',
+  ]);
+  // reachingTests follows one step: the importer test and `attest import`, not `attest verify`.
+  t.deepEqual(reachingTests('src/commands/attest/deep.ts', tests, sources), [
+    'test/b.test.ts',
+    'test/d.test.ts',
+  ]);
+  t.deepEqual(commandReach('src/commands/attest/verify.ts', tests, sources), ['test/a.test.ts']);
+  t.deepEqual(commandReach('src/verify/w.ts', tests, sources), []);
+});
+
 test("the project: the two stop-46 gaps are reached, and a file's mirror test reaches it", (t) => {
   const { tests, sources } = projectTexts(PROJECT_ROOT);
   // Helpers and these scripts' own tests are not read as tests.
@@ -92,4 +128,9 @@ test("the project: the two stop-46 gaps are reached, and a file's mirror test re
     ),
   );
   t.true(reach('src/verify/signing-key.ts').includes('test/verify/signing-key.test.ts'));
+  // Stop 59: the tests holding three survivors in shipment-run.ts run `attest verify --archive`,
+  // which reaches it through verify-execute.ts (a dynamic import) and verify-run.ts.
+  const deep = commandReach('src/commands/attest/shipment-run.ts', tests, sources);
+  t.true(deep.includes('test/commands/attest/export-bundle.test.ts'));
+  t.true(deep.includes('test/commands/trust/consistency.test.ts'));
 });
