@@ -101,6 +101,11 @@ const CHUNK = 1024 * 1024;
 // terminal device named as input must not become our controlling terminal before fstat refuses it.
 const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
 
+/** An error from a system call (fs, net): Node gives those, and only those, a `syscall`. */
+export function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}
+
 /** A human explanation of an errno, for one-line errors. */
 export function explainErrno(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
@@ -510,9 +515,14 @@ export function writeFileAtomic(
   }
 }
 
-/** `e` as writeFileAtomic reports it, unless it already is a StellaError (a producer's own). */
-function atomicWriteError(path: string, opts: AtomicWriteOptions, e: unknown): StellaError {
-  if (e instanceof StellaError) return e;
+/**
+ * `e` as writeFileAtomic reports it: a file system error as a refusal naming the file; a
+ * StellaError (a producer's own) and anything else as it is. Anything else is a fault of the
+ * code (a TypeError in a producer, a file used after commit), which errors.ts reports as an
+ * internal error, exit 1: until stop 60 it was worded as this file's input error.
+ */
+function atomicWriteError(path: string, opts: AtomicWriteOptions, e: unknown): unknown {
+  if (!isSystemError(e)) return e;
   return new StellaError(
     opts.code ?? 'INPUT_INVALID',
     opts.check ?? 'input',
@@ -596,8 +606,8 @@ export class AtomicFile {
     }
   }
 
-  /** `e` as the error writeFileAtomic reports, unless it already is a StellaError (the producer's). */
-  writeError(e: unknown): StellaError {
+  /** `e` as writeFileAtomic reports it (atomicWriteError): only a file system error is reworded. */
+  writeError(e: unknown): unknown {
     return atomicWriteError(this.path, this.opts, e);
   }
 

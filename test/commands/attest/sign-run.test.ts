@@ -4,7 +4,7 @@
  * the signature survived (or that it survived nowhere but the log).
  */
 import test from 'ava';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as stores from '../../../src/store/attestations.js';
 import { StellaError } from '../../../src/errors.js';
@@ -97,4 +97,23 @@ test("the store cannot keep it: the store's error, reworded to say the entry is 
   );
   t.regex(both.message, /: and the bundle could not be written either \(.+\)$/);
   t.like(both.details, { bundle: null });
+});
+
+test('a fault of the code while writing is thrown as it is: not reworded as "the bundle could not be written", not swallowed', (t) => {
+  const dir = tempDir(t, 'stella-keep-');
+  const out = path.join(dir, 'b.sigstore.json');
+  const storePath = path.join(dir, 'attestations.db');
+  // A result without its JSON: writing it fails inside the writer, not in the file system.
+  const broken = (storePath: string | undefined): Keeping => {
+    const k = keeping(out, storePath);
+    return { ...k, result: { ...k.result, bundleJson: null as unknown as string } };
+  };
+  const e = t.throws(() => keepSignature(broken(undefined), stores, undefined), {
+    instanceOf: TypeError,
+  });
+  t.false(e instanceof StellaError);
+  t.false(existsSync(out));
+  // Nothing was kept: the store is not touched when the fault comes first.
+  t.throws(() => keepSignature(broken(storePath), stores, undefined), { instanceOf: TypeError });
+  t.false(existsSync(storePath));
 });
