@@ -222,3 +222,39 @@ test('a header refused inside the decoder keeps its own message: never "truncate
       t.is(e?.message, message, `${message} in chunks of ${step}`);
     }
 });
+
+test('a manifest cut anywhere is refused as truncated, naming the piece it was cut in, however the bytes arrive', async (t) => {
+  const good = encodeManifest({
+    format: EXPORT_FORMAT,
+    version: EXPORT_FORMAT_VERSION,
+    createdAt: '2026-01-01T00:00:00Z',
+    trustedRoot: null,
+    entries: ENTRIES.slice(0, 2),
+  });
+  const headerEnd =
+    good.byteLength -
+    ENTRIES.slice(0, 2).reduce((n, e) => n + encodeManifestEntry(e).byteLength, 0);
+  for (let cut = 1; cut < good.byteLength; cut++)
+    for (const step of [1, 7, 4096]) {
+      const e = await t.throwsAsync(
+        (async () => {
+          const s = await ManifestStream.open(chunks(good.subarray(0, cut), step), 10);
+          while (await s.next());
+          await s.finish();
+        })(),
+        { instanceOf: StellaError },
+      );
+      // Cut just before a piece's last head, too: that head is missing, not read as 0.
+      const piece =
+        cut < headerEnd
+          ? 'manifest header'
+          : cut < headerEnd + encodeManifestEntry(ENTRIES[0]!).byteLength
+            ? 'entries[0]'
+            : 'entries[1]';
+      t.is(
+        e?.message,
+        `manifest.cbor: truncated CBOR (${piece})`,
+        `cut at ${cut}, chunks of ${step}`,
+      );
+    }
+});

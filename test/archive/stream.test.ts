@@ -692,3 +692,27 @@ test("errors that are not the archive's own pass through the reader as they were
   );
   t.regex(cut?.message ?? '', /^archive x\.tar is truncated/);
 });
+
+test("a tar cut short is refused by what is missing: the end-of-archive marker, a whole header block, the marker's second block", async (t) => {
+  const whole = archive(MANIFEST, BUNDLE, END);
+  const upToBundle = MANIFEST.byteLength;
+  for (const [bytes, says] of [
+    [archive(MANIFEST, BUNDLE), 'archive is truncated (no end-of-archive marker)'],
+    [
+      whole.subarray(0, upToBundle + 100),
+      'archive is truncated (length is not a multiple of 512 bytes)',
+    ],
+    [
+      whole.subarray(0, whole.byteLength - BLOCK),
+      'archive is truncated (incomplete end-of-archive marker)',
+    ],
+  ] as const) {
+    const e = await t.throwsAsync(drain(bytes), { instanceOf: StellaError });
+    t.is(e.code, 'ARCHIVE_INVALID');
+    t.regex(
+      e.message,
+      new RegExp(`${says.replace(/[()]/g, '\\$&')}$`),
+      `${bytes.byteLength} bytes`,
+    );
+  }
+});

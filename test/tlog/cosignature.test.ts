@@ -112,6 +112,15 @@ test('cosignatures verify; unknown ones are ignored; one key counts once; a bad 
     'CHECKPOINT_INVALID',
   );
   t.deepEqual(verifyCosignatures(bad, [w1.key]), [], 'not a configured witness: ignored');
+  // A line under a configured witness's name with another key (its next key, say, while the
+  // old one is configured) is a line whose key is unknown: ignored, not refused as a forgery.
+  const w1next = witness('witness.example.com/w1');
+  const lNext = cosignatureLine(TEXT, w1next.key, 1679316000, w1next.sign);
+  const rotated = parseSignedNote(`${TEXT}\n${LOG_LINE}${lNext}\n${l1}\n`);
+  t.deepEqual(
+    verifyCosignatures(rotated, [w1.key]).map((g) => [g.name, g.timestamp]),
+    [['witness.example.com/w1', 1679315147]],
+  );
 });
 
 test('a vkey key ID not written as 8 lower-case hex digits is refused as such, before its key is compared', (t) => {
