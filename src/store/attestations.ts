@@ -20,6 +20,7 @@ import {
   readSqliteHeader,
   schemaShape,
   schemaShapeOf,
+  switchToWal,
 } from '../util/sqlite-file.js';
 import { parseSha256Digest } from '../util/digest.js';
 
@@ -249,7 +250,11 @@ export class AttestationStore {
   ): void {
     const { create, unmarked } = AttestationStore.judge(db, path, mode, creating);
     if (create) {
-      db.pragma('journal_mode = WAL');
+      // Created in SQLite's default rollback journal and only then switched to WAL, so the
+      // file stays empty until the commit: another signer judging it meanwhile finds nothing
+      // there or this store. Switched first (until stop 60), the file showed an empty
+      // WAL-mode database with application id 0 until the commit, refused as another
+      // program's by a signer that read its header then.
       db.transaction(() => {
         // Another signer may have created it since the check above.
         if (
@@ -261,10 +266,11 @@ export class AttestationStore {
         db.pragma(`application_id = ${ATTESTATION_STORE_APPLICATION_ID}`);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       }).immediate();
+      switchToWal(db);
       return;
     }
     if (mode === 'write') {
-      db.pragma('journal_mode = WAL');
+      switchToWal(db);
       // A store written before stores were marked: mark it now that it is being written anyway.
       if (unmarked) db.pragma(`application_id = ${ATTESTATION_STORE_APPLICATION_ID}`);
     }
@@ -280,9 +286,13 @@ export class AttestationStore {
     mode: AttestationStoreMode,
     creating: boolean,
   ): { create: boolean; unmarked: boolean } {
-    const applicationId = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    const tables = (db.prepare('SELECT count(*) AS n FROM sqlite_master').get() as { n: number }).n;
+    // One snapshot: read one by one, a store another signer created between the reads could
+    // show its application id beside version 0 (see the trust store's headerOf).
+    const { applicationId, version, tables } = db.transaction(() => ({
+      applicationId: db.pragma('application_id', { simple: true }) as number,
+      version: db.pragma('user_version', { simple: true }) as number,
+      tables: (db.prepare('SELECT count(*) AS n FROM sqlite_master').get() as { n: number }).n,
+    }))();
     const empty = applicationId === 0 && version === 0 && tables === 0;
     const expected = schemaShapeOf([SCHEMA_DDL]);
     const ours = applicationId === ATTESTATION_STORE_APPLICATION_ID;

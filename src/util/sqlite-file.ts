@@ -134,3 +134,23 @@ export function sqliteCreationUndo(path: string): () => void {
     for (const f of made) rmSync(f, { force: true });
   };
 }
+
+/**
+ * `PRAGMA journal_mode = WAL`, waiting out another connection's lock for up to the
+ * connection's busy timeout. SQLite can return SQLITE_BUSY from this switch at once, without
+ * calling its busy handler, while another process holds a lock it needs: ten processes told
+ * at once to create one trust store, 60 times over, got it about once in 300 opens, 25 to 85 ms
+ * after starting, with a 5 s busy timeout (stop 60).
+ */
+export function switchToWal(db: Database.Database): void {
+  const deadline = Date.now() + (db.pragma('busy_timeout', { simple: true }) as number);
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+}

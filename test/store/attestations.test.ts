@@ -11,6 +11,7 @@ import {
   resolveAttestationStorePath,
 } from '../../src/store/attestations.js';
 import { StellaError } from '../../src/errors.js';
+import { runTogether } from '../helpers/together.js';
 import { readSqliteHeader } from '../../src/util/sqlite-file.js';
 import {
   NOT_OURS,
@@ -26,6 +27,45 @@ const D2 = 'sha256:' + 'cd'.repeat(32);
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'stella-store-'));
 }
+
+test('signers told at once to keep a bundle in a store that does not exist yet: one creates it, every save is kept', async (t) => {
+  // A CI matrix whose jobs sign into one store on a shared disk. Each judges the file absent,
+  // then creates the schema in an IMMEDIATE transaction that looks again: one that lost the
+  // race finds the store made and uses it.
+  const module = new URL('../../src/store/attestations.js', import.meta.url).href;
+  const child = `
+    const { AttestationStore } = await import(process.argv[1]);
+    process.stdout.write('ready\\n');
+    process.stdin.once('data', () => {
+      try {
+        const s = AttestationStore.open(process.argv[2], 'write');
+        s.save({ artifactDigest: process.argv[3], bundleJson: '{}', contentKind: 'messageSignature', createdAt: 1 });
+        s.close();
+        process.stdout.write('kept\\n');
+      } catch (e) {
+        process.stdout.write('error ' + e.code + ' ' + e.message + '\\n');
+        process.exitCode = 1;
+      }
+    });`;
+  for (let round = 0; round < 4; round++) {
+    const path = join(tmp(), 'attestations.db');
+    const digests = Array.from({ length: 6 }, (_, i) => `sha256:${String(i).repeat(64)}`);
+    const results = await runTogether(
+      digests.map((d) => ['--input-type=module', '-e', child, module, path, d]),
+    );
+    t.deepEqual(
+      results.map((r) => [r.code, r.said]),
+      digests.map(() => [0, 'kept']),
+      `round ${round}`,
+    );
+    const s = AttestationStore.open(path, 'read');
+    t.deepEqual(
+      digests.map((d) => s.findBundlesByDigest(d).length),
+      digests.map(() => 1),
+    );
+    s.close();
+  }
+});
 
 test('save and find by digest; duplicates collapse; an upper-case digest is refused', (t) => {
   const path = join(tmp(), 'a', 'attestations.db');

@@ -19,7 +19,11 @@ import {
   schemaShape,
   schemaShapeOf,
   sqliteCreationUndo,
+  switchToWal,
 } from '../../src/util/sqlite-file.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'stella-sqlite-file-'));
 
@@ -125,4 +129,64 @@ test('sqliteCreationUndo puts back what was at the path: a database made is remo
   undoOrphan();
   t.false(existsSync(missingWithWal));
   t.is(readFileSync(`${missingWithWal}-wal`, 'utf8'), 'an orphan wal, not ours');
+});
+
+test('switchToWal waits out another process holding the write lock, which the bare pragma does not, up to the busy timeout', async (t) => {
+  const file = join(tmp(), 'x.db');
+  const setup = new Database(file);
+  setup.exec('CREATE TABLE t (x)');
+  setup.close();
+  /** Another process holds BEGIN IMMEDIATE on `file` for `ms`, then commits. */
+  const holdWriteLock = async (ms: number) => {
+    const script = `
+      const Database = require(process.argv[1]);
+      const db = new Database(process.argv[2]);
+      db.exec('BEGIN IMMEDIATE');
+      process.stdout.write('held\\n');
+      setTimeout(() => { db.exec('COMMIT'); db.close(); }, Number(process.argv[3]));`;
+    const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+    const child = spawn(process.execPath, ['-e', script, sqlite, file, String(ms)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await once(child.stdout, 'data');
+    return { exited: once(child, 'exit') };
+  };
+  // better-sqlite3's SqliteError is not an Error ava recognises: its code, or 'done'.
+  const outcome = (f: () => unknown): unknown => {
+    try {
+      f();
+      return 'done';
+    } catch (e) {
+      return (e as { code?: unknown }).code;
+    }
+  };
+  // SQLite gives SQLITE_BUSY at once here, whatever the busy timeout.
+  let { exited } = await holdWriteLock(300);
+  const bare = new Database(file, { timeout: 5000 });
+  t.is(
+    outcome(() => bare.pragma('journal_mode = WAL')),
+    'SQLITE_BUSY',
+  );
+  bare.close();
+  await exited;
+  ({ exited } = await holdWriteLock(300));
+  const db = new Database(file, { timeout: 5000 });
+  switchToWal(db);
+  t.is(db.pragma('journal_mode', { simple: true }), 'wal');
+  db.close();
+  await exited;
+  // A lock held past the busy timeout is still SQLITE_BUSY, once the timeout is spent.
+  const other = join(tmp(), 'y.db');
+  new Database(other).exec('CREATE TABLE t (x)');
+  const copy = readFileSync(other);
+  writeFileSync(file, copy);
+  ({ exited } = await holdWriteLock(2000));
+  const short = new Database(file, { timeout: 100 });
+  t.is(
+    outcome(() => switchToWal(short)),
+    'SQLITE_BUSY',
+  );
+  t.is(short.pragma('journal_mode', { simple: true }), 'delete');
+  short.close();
+  await exited;
 });

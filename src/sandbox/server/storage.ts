@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { fail, StellaError } from '../../errors.js';
 import { toHex } from '../../util/encoding.js';
+import { switchToWal } from '../../util/sqlite-file.js';
 import type { LogStorage, StoredEntry } from '../authority/rekor.js';
 
 const SCHEMA_VERSION = 1;
@@ -27,7 +28,7 @@ export class SqliteLogStorage implements LogStorage {
   constructor(path: string) {
     try {
       this.#db = new Database(path, { timeout: 5000 });
-      this.#db.pragma('journal_mode = WAL');
+      switchToWal(this.#db);
       this.#db.pragma('synchronous = FULL');
       const version = this.#db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION)

@@ -21,7 +21,12 @@ import { makeFolder } from '../../util/fs.js';
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
 import { fail } from '../../errors.js';
-import { orphanWalReason, readSqliteHeader, schemaShape } from '../../util/sqlite-file.js';
+import {
+  orphanWalReason,
+  readSqliteHeader,
+  schemaShape,
+  switchToWal,
+} from '../../util/sqlite-file.js';
 import { guardStore, storeErrorFrom } from './errors.js';
 import {
   chainUnhashedHistory,
@@ -86,12 +91,17 @@ function foreign(path: string, why: string, details: Record<string, unknown> = {
   );
 }
 
+/**
+ * The file's marks and table count, read in one transaction: one snapshot. Read one by one,
+ * a store created by another process between the reads showed its version 0 and its
+ * application id, "marked as a Stella trust store but has no schema" (stop 60's race test).
+ */
 function headerOf(db: Database.Database): {
   userVersion: number;
   applicationId: number;
   tables: number;
 } {
-  return {
+  return db.transaction(() => ({
     userVersion: db.pragma('user_version', { simple: true }) as number,
     applicationId: db.pragma('application_id', { simple: true }) as number,
     tables: (
@@ -99,7 +109,7 @@ function headerOf(db: Database.Database): {
         n: number;
       }
     ).n,
-  };
+  }))();
 }
 
 /** Run every migration on an empty database, in one IMMEDIATE transaction (re-checked inside it: two creators race safely). */
@@ -198,16 +208,18 @@ export function openTrustStore(path: string, opts: OpenOptions = {}): TrustStore
     // Before anything is written: a damaged file is refused as it was (the WAL switch below
     // rewrites the header of a store not yet in WAL mode; before stop 59 it came first).
     requireIntactFile(db, path);
-    if (!readonly && (empty || userVersion === SCHEMA_VERSION)) {
-      // Only a current store is switched to WAL here: an older one stays as it is until
-      // `trust migrate` has checked it (a refused migration leaves it byte for byte).
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-    } else if (!readonly) {
-      db.pragma('synchronous = FULL');
-    }
+    if (!readonly) db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    // Created before the switch to WAL, in SQLite's default rollback journal, so the file
+    // stays empty until the commit: a process judging it meanwhile finds nothing (and
+    // creates, then finds this store inside its own transaction) or finds this store. Created
+    // after the switch (until stop 60), the file showed an empty WAL-mode database with
+    // application id 0 until the commit, which a process judging it then refused as another
+    // program's; and a creator killed there left that file for good.
     if (empty) created = createSchema(db, path, now, opts.command ?? 'stella');
+    // Only a current store is switched to WAL here: an older one stays as it is until
+    // `trust migrate` has checked it (a refused migration leaves it byte for byte).
+    if (!readonly && (empty || userVersion === SCHEMA_VERSION)) switchToWal(db);
     schemaVersion = empty ? SCHEMA_VERSION : userVersion;
     if (schemaVersion === SCHEMA_VERSION) {
       db.transaction(() => {

@@ -55,6 +55,7 @@ import {
 import { SCHEMA_VERSION } from './schema.js';
 import { formatTimeOrNull } from '../../util/time.js';
 import { quoted } from '../../util/text.js';
+import { switchToWal } from '../../util/sqlite-file.js';
 
 export interface MigrationResult {
   store: string;
@@ -576,7 +577,7 @@ export function migrateTrustStore(
   );
   // Only now, with the store checked and migrated, does it get the journal mode writers use.
   guardStore(store.path, () => {
-    db.pragma('journal_mode = WAL');
+    switchToWal(db);
     db.transaction(() => {
       checkSchemaShape(db, store.path, SCHEMA_VERSION);
       verifyIntegrity(db, store.path);

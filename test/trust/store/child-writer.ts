@@ -8,6 +8,8 @@
  * Usage: node child-writer.js <store> <import|rotate|checkpoints> [--wait] [--mark] FILE...
  * (checkpoints: FILE holds a count; that many checkpoints of one log are recorded in one
  * transaction by the function the consistency check writes with.)
+ * Or: node child-writer.js <store> create: says "ready", waits for "go", then opens the store
+ * with create: true and says "created" or "opened" (or "error CODE message").
  */
 import { readFileSync, writeSync } from 'node:fs';
 import { StellaError } from '../../../src/errors.js';
@@ -53,8 +55,28 @@ export function syntheticCheckpoints(n: number): HeldCheckpoint[] {
   }));
 }
 
+/** The create mode: many of these told "go" at once race to create one store. */
+async function createWhenTold(storePath: string): Promise<void> {
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+  try {
+    const store = openTrustStore(storePath, {
+      create: true,
+      now: CHILD_NOW,
+      command: CHILD_COMMAND,
+    });
+    process.stdout.write(store.created ? 'created\n' : 'opened\n');
+    store.close();
+  } catch (e) {
+    if (!(e instanceof StellaError)) throw e;
+    process.stdout.write(`error ${e.code} ${e.message}\n`);
+    process.exitCode = e.exitCode;
+  }
+}
+
 async function main(): Promise<void> {
   const [storePath, mode, ...args] = process.argv.slice(2);
+  if (mode === 'create') return createWhenTold(storePath!);
   const wait = args.includes('--wait');
   const mark = args.includes('--mark');
   const files = args.filter((a) => a !== '--wait' && a !== '--mark');

@@ -232,7 +232,8 @@ test("`trust init` racing another program for an empty file never makes a store 
   // later; Stella judges the file (empty by its header) meanwhile. SQLite refuses Stella's
   // lock upgrade at once rather than wait (its deadlock rule), so the busy timeout is not
   // waited out. (db.ts createSchema also re-checks inside its transaction, for a program that
-  // commits between Stella's judgement and that transaction: a window no test can hold open.)
+  // commits between Stella's judgement and that transaction: processes racing to create one
+  // store reach it, test/trust/store/reliability.test.ts.)
   const script = `
     const Database = require(process.argv[1]);
     const db = new Database(process.argv[2]);

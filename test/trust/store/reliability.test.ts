@@ -28,6 +28,7 @@ import {
 } from './helpers.js';
 import { rotationTar, storeWithKeys } from '../rotation/helpers.js';
 import { CHILD_COMMAND, CHILD_NOW } from './child-writer.js';
+import { runTogether } from '../../helpers/together.js';
 
 const CHILD = fileURLToPath(new URL('./child-writer.js', import.meta.url));
 const ITERATIONS = 20;
@@ -264,42 +265,45 @@ test('two processes writing at once: each write succeeds or fails with "store bu
     });
   const a = filesFor('a');
   const b = filesFor('b');
-  const spawnWaiting = (files: string[]) => {
-    const child = spawn(process.execPath, [CHILD, file, 'import', '--wait', ...files], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    let out = '';
-    const ready = new Promise<void>((resolve) =>
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.startsWith('ready')) resolve();
-      }),
-    );
-    // 'close', not 'exit': a process can exit before its last stdout chunk has been read, and
-    // under load that left `out` with "ready" alone.
-    const exit = new Promise<{ code: number | null; out: string }>((resolve) =>
-      child.on('close', (code) => resolve({ code, out })),
-    );
-    return { child, ready, exit };
-  };
-  const ca = spawnWaiting(a);
-  const cb = spawnWaiting(b);
-  await Promise.all([ca.ready, cb.ready]);
-  ca.child.stdin.end('go\n');
-  cb.child.stdin.end('go\n');
-  const [ra, rb] = await Promise.all([ca.exit, cb.exit]);
+  const [ra, rb] = await runTogether(
+    [a, b].map((files) => [CHILD, file, 'import', '--wait', ...files]),
+  );
   let expected = 0;
-  for (const r of [ra, rb]) {
-    const m = /^(?:done|error STORE_BUSY) (\d+)/.exec(r.out.split('\n')[1] ?? '');
-    t.truthy(m, `unexpected child output: ${r.out}`);
-    if (r.out.includes('done')) t.is(r.code, 0);
+  for (const r of [ra!, rb!]) {
+    const m = /^(?:done|error STORE_BUSY) (\d+)/.exec(r.said);
+    t.truthy(m, `unexpected child output: ${r.said}`);
+    if (r.said.startsWith('done')) t.is(r.code, 0);
     else t.is(r.code, 51, 'store busy exits 51');
     expected += Number(m![1]) * 3;
   }
   const s = openTrustStore(file, { readonly: true });
   t.is(listEntries(s).length, expected);
   s.close();
-  t.log(`a: ${ra.out.trim().split('\n')[1]}, b: ${rb.out.trim().split('\n')[1]}`);
+  t.log(`a: ${ra!.said}, b: ${rb!.said}`);
+});
+
+test('processes told at once to create one store: one creates it, the others open it; none takes it for a foreign file', async (t) => {
+  // Each opener judges the file empty, then creates the schema in an IMMEDIATE transaction
+  // that judges it again: a loser of the race finds our store there and opens it. Processes
+  // started together, each told "go" only when all are loaded, so several judge the file
+  // before any commits.
+  const dir = tempDir('create-race');
+  for (let round = 0; round < 6; round++) {
+    const file = path.join(dir, `trust-${round}.db`);
+    const results = await runTogether(Array.from({ length: 6 }, () => [CHILD, file, 'create']));
+    const said = results.map((r) => r.said).sort();
+    t.deepEqual(said, ['created', ...Array<string>(5).fill('opened')], `round ${round}`);
+    t.true(
+      results.every((r) => r.code === 0),
+      `round ${round}`,
+    );
+    const s = openTrustStore(file, { readonly: true });
+    t.deepEqual(
+      history(s).map((h) => [h.action, h.command]),
+      [['create', CHILD_COMMAND]],
+    );
+    s.close();
+  }
 });
 
 test('the expected-state comparison can fail: a different clock gives a different state', async (t) => {
