@@ -19,7 +19,9 @@ import {
   orphanWalReason,
   readSqliteHeader,
   schemaShape,
+  isSqliteBusy,
   schemaShapeOf,
+  storeBusyTimeoutMs,
   switchToWal,
 } from '../util/sqlite-file.js';
 import { parseSha256Digest } from '../util/digest.js';
@@ -113,10 +115,25 @@ function refuseForeign(path: string, why: string): never {
 /** A SQLite connection to the store; a file SQLite cannot open is STORE_CORRUPT. */
 function connect(path: string, options: Database.Options): Database.Database {
   try {
-    return new Database(path, { ...options, timeout: 5000 });
+    return new Database(path, { ...options, timeout: storeBusyTimeoutMs() });
   } catch (e) {
     return corrupt(path, `cannot be opened: ${(e as Error).message}`, e);
   }
+}
+
+/**
+ * Another process held the store's write lock past the busy timeout (an `attest import` of a
+ * large shipment holds it for its whole transaction): STORE_BUSY, as the trust store says it.
+ * Before stop 60 the open called it corrupt and a save's error was an internal one.
+ */
+function busy(path: string, e: unknown): never {
+  throw new StellaError(
+    'STORE_BUSY',
+    'attestation-store',
+    `store busy: another process is using attestation store ${path}; try again`,
+    { path, sqlite: (e as { code?: unknown }).code },
+    { cause: e },
+  );
 }
 
 /** Run a check of `db`; when it fails the connection is closed, and what is not Stella's error is STORE_CORRUPT. */
@@ -126,6 +143,7 @@ function judged(db: Database.Database, path: string, check: () => unknown): void
   } catch (e) {
     db.close();
     if (e instanceof StellaError) throw e;
+    if (isSqliteBusy(e)) busy(path, e);
     corrupt(path, `is corrupt or not a SQLite database: ${(e as Error).message}`, e);
   }
 }
@@ -317,7 +335,12 @@ export class AttestationStore {
   /** Keep a bundle; saving the same bundle for the same artifact twice keeps one row. */
   save(input: SaveAttestationInput): StoredAttestation {
     const values = insertValues(input);
-    this.db.prepare(INSERT_ATTESTATION).run(...values);
+    try {
+      this.db.prepare(INSERT_ATTESTATION).run(...values);
+    } catch (e) {
+      if (isSqliteBusy(e)) busy(this.path, e);
+      throw e;
+    }
     const row = this.db
       .prepare('SELECT * FROM attestations WHERE artifact_digest = ? AND bundle_digest = ?')
       .get(values[0], values[1]) as Row;
@@ -340,7 +363,12 @@ export class AttestationStore {
       added += r.changes;
       return r.changes > 0;
     };
-    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      if (isSqliteBusy(e)) busy(this.path, e);
+      throw e;
+    }
     try {
       const result = await fn(save);
       this.db.exec('COMMIT');

@@ -136,6 +136,26 @@ export function sqliteCreationUndo(path: string): () => void {
 }
 
 /**
+ * How long a store's connection waits for another process's lock: STELLA_STORE_BUSY_TIMEOUT_MS
+ * (milliseconds, 0 for no waiting), else 5 s. Empty is unset (Number('') would be 0: no waiting
+ * at all), as with STELLA_TRUST_STORE. Both stores; before stop 60 the attestation store
+ * always waited 5 s.
+ */
+export function storeBusyTimeoutMs(): number {
+  const text = process.env.STELLA_STORE_BUSY_TIMEOUT_MS ?? '';
+  const env = text === '' ? NaN : Number(text);
+  return Number.isSafeInteger(env) && env >= 0 ? env : 5000;
+}
+
+/** SQLite's "another connection holds the lock" (SQLITE_BUSY or SQLITE_LOCKED, with any extended code). */
+export function isSqliteBusy(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return (
+    typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+  );
+}
+
+/**
  * `PRAGMA journal_mode = WAL`, waiting out another connection's lock for up to the
  * connection's busy timeout. SQLite can return SQLITE_BUSY from this switch at once, without
  * calling its busy handler, while another process holds a lock it needs: ten processes told

@@ -2,6 +2,7 @@ import test from 'ava';
 import Database from 'better-sqlite3';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import {
   ATTESTATION_STORE_APPLICATION_ID,
@@ -65,6 +66,41 @@ test('signers told at once to keep a bundle in a store that does not exist yet: 
     );
     s.close();
   }
+});
+
+test('a store another process holds past the busy timeout: STORE_BUSY naming it, on a save and on an import batch; kept once it is free', (t) => {
+  const path = join(tmp(), 'attestations.db');
+  AttestationStore.open(path, 'write').close();
+  const module = new URL('../../src/store/attestations.js', import.meta.url).href;
+  const child = `
+    const { AttestationStore } = await import(process.argv[1]);
+    const input = { artifactDigest: 'sha256:' + 'e'.repeat(64), bundleJson: '{}', contentKind: 'messageSignature', createdAt: 1 };
+    try {
+      const s = AttestationStore.open(process.argv[2], 'write');
+      if (process.argv[3] === 'batch') await s.batch(async (save) => save(input));
+      else s.save(input);
+      s.close();
+      process.stdout.write('kept');
+    } catch (e) {
+      process.stdout.write(e.code + ' ' + e.message);
+    }`;
+  const keep = (how: string): string =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', child, module, path, how], {
+      env: { ...process.env, STELLA_STORE_BUSY_TIMEOUT_MS: '100' },
+      encoding: 'utf8',
+    }).stdout;
+  const holder = new Database(path);
+  holder.exec('BEGIN IMMEDIATE');
+  for (const how of ['save', 'batch'])
+    t.is(
+      keep(how),
+      `STORE_BUSY store busy: another process is using attestation store ${path}; try again`,
+      how,
+    );
+  holder.exec('COMMIT');
+  holder.close();
+  t.is(keep('save'), 'kept');
+  t.is(keep('batch'), 'kept');
 });
 
 test('save and find by digest; duplicates collapse; an upper-case digest is refused', (t) => {

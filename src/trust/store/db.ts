@@ -25,6 +25,7 @@ import {
   orphanWalReason,
   readSqliteHeader,
   schemaShape,
+  storeBusyTimeoutMs,
   switchToWal,
 } from '../../util/sqlite-file.js';
 import { guardStore, storeErrorFrom } from './errors.js';
@@ -75,11 +76,7 @@ export const MIGRATIONS: Migration[] = [
 ];
 
 function busyTimeout(opts: OpenOptions): number {
-  if (opts.busyTimeoutMs !== undefined) return opts.busyTimeoutMs;
-  // Empty is unset, as with STELLA_TRUST_STORE (Number('') would be 0: no waiting at all).
-  const text = process.env.STELLA_STORE_BUSY_TIMEOUT_MS ?? '';
-  const env = text === '' ? NaN : Number(text);
-  return Number.isSafeInteger(env) && env >= 0 ? env : 5000;
+  return opts.busyTimeoutMs ?? storeBusyTimeoutMs();
 }
 
 function foreign(path: string, why: string, details: Record<string, unknown> = {}): never {
