@@ -258,3 +258,26 @@ test('a manifest cut anywhere is refused as truncated, naming the piece it was c
       );
     }
 });
+
+test('a manifest listing exactly the entries accepted is read, in memory and streamed; one more is refused by both', async (t) => {
+  const manifest: ExportManifest = {
+    format: EXPORT_FORMAT,
+    version: EXPORT_FORMAT_VERSION,
+    createdAt: '2026-01-01T00:00:00Z',
+    trustedRoot: null,
+    entries: ENTRIES.slice(0, 3),
+  };
+  const bytes = encodeManifest(manifest);
+  t.deepEqual(decodeManifest(bytes, 3).entries, manifest.entries);
+  const s = await ManifestStream.open(chunks(bytes, 64), 3);
+  t.is(s.count, 3);
+  const said = 'manifest.cbor lists 3 bundles, more than the 2 accepted';
+  t.like(
+    t.throws(() => decodeManifest(bytes, 2)),
+    { code: 'ARCHIVE_LIMIT_EXCEEDED', message: said },
+  );
+  t.like(await t.throwsAsync(ManifestStream.open(chunks(bytes, 64), 2)), {
+    code: 'ARCHIVE_LIMIT_EXCEEDED',
+    message: said,
+  });
+});

@@ -75,6 +75,28 @@ test('the builder refuses a tree size it does not have: negative, fractional, pa
   }
 });
 
+test('the builder refuses a leaf index it does not have: negative, fractional, at or past the size asked about', (t) => {
+  const mt = new MerkleTree();
+  for (const l of leaves) mt.appendData(l);
+  const asks: [number, number | undefined, () => unknown][] = [];
+  for (const [index, size] of [
+    [-1, 8],
+    [0.5, 8],
+    [8, 8],
+    [5, 5],
+    [6, 5],
+  ] as const)
+    asks.push([index, size, () => mt.inclusionProof(index, size)]);
+  for (const index of [8, 9, -1]) asks.push([index, undefined, () => mt.leafHashAt(index)]);
+  for (const [index, size, ask] of asks) {
+    const e = t.throws(ask, { instanceOf: StellaError }, `index ${index}, size ${size ?? 8}`);
+    t.is(e?.message, `log index ${index} not in [0, ${size ?? 8})`);
+  }
+  // The last leaf of each size is there.
+  t.is(mt.inclusionProof(4, 5).length, 1);
+  t.deepEqual(mt.leafHashAt(7), leafHash(leaves[7]!));
+});
+
 test('reference inclusion vectors verify and the builder reproduces them', (t) => {
   const mt = new MerkleTree();
   for (const l of leaves) mt.appendData(l);

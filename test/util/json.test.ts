@@ -1,6 +1,11 @@
 import test from 'ava';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
-import { parseJsonStrict, readString, type StrictJsonOptions } from '../../src/util/json.js';
+import {
+  parseJsonStrict,
+  readObject,
+  readString,
+  type StrictJsonOptions,
+} from '../../src/util/json.js';
 
 const opts: StrictJsonOptions = { maxDepth: 8, maxBytes: 4096, what: 'test document' };
 
@@ -232,4 +237,17 @@ test('UTF-16 JSON, with a byte order mark or without, is refused as UTF-16, not 
       /^malformed JSON in test document: (?!the input is UTF-16)/,
     );
   t.deepEqual(parseJsonStrict(Uint8Array.of(0x5b, 0x31, 0x5d), opts), [1]);
+});
+
+test('readObject: a shape of optional keys alone still refuses any other key; an empty shape, or none, allows any', (t) => {
+  const ctx = { code: 'BUNDLE_MALFORMED', check: 'bundle', prefix: 'doc: ' } as const;
+  const value = { a: 1, b: 2 };
+  t.deepEqual(readObject(value, 'x', ctx, { optional: ['a', 'b'] }), value);
+  const e = t.throws(() => readObject(value, 'x', ctx, { optional: ['a'] }), {
+    instanceOf: StellaError,
+  });
+  t.is(e?.code, 'BUNDLE_MALFORMED');
+  t.is(e?.message, 'doc: unknown field x.b');
+  t.deepEqual(readObject(value, 'x', ctx, {}), value);
+  t.deepEqual(readObject(value, 'x', ctx), value);
 });
