@@ -644,7 +644,7 @@ export class RegistryClient {
           'REGISTRY_LIMIT_EXCEEDED',
           `${what} at ${this.name}: more than ${REGISTRY_LIMITS.maxReferrers} referrers`,
         );
-      url = nextLink(res.headers.get('link'), res.url);
+      url = nextLink(res.headers.get('link'), res.url, `${what} from ${this.name}`);
       if (url && url.origin !== this.base.origin)
         throw invalid(`${what} from ${this.name}: the next page is on another origin`);
     }
@@ -678,8 +678,8 @@ export function parseIndex(bytes: Uint8Array, what: string): Descriptor[] {
   return o.manifests.map((m, i) => parseDescriptor(m, `${what}, manifests[${i}]`));
 }
 
-/** RFC 8288 `Link: <url>; rel="next"`. */
-function nextLink(header: string | null, base: URL): URL | undefined {
+/** RFC 8288 `Link: <url>; rel="next"`; `where` names the page in a refusal. */
+function nextLink(header: string | null, base: URL, where: string): URL | undefined {
   if (!header) return undefined;
   for (const part of header.split(',')) {
     const m = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
@@ -687,7 +687,13 @@ function nextLink(header: string | null, base: URL): URL | undefined {
       try {
         return new URL(m[1]!, base);
       } catch (e) {
-        throw invalid('a referrers page links to an invalid next URL', undefined, { cause: e });
+        throw invalid(
+          `${where}: its next page link ${quoted(m[1]!, 100)} is not a URL`,
+          undefined,
+          {
+            cause: e,
+          },
+        );
       }
     }
   }

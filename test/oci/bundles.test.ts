@@ -277,6 +277,30 @@ test("a referrers page whose next page is on another origin is refused: the regi
   t.is(front.requests.length, 1, 'the other origin is never asked');
 });
 
+test('a referrers page whose next link is not a URL is refused, not read as the last page', async (t) => {
+  const front = await startFakeRegistry((_req, res, url) => {
+    if (!url.pathname.endsWith(`/referrers/${IMAGE_DIGEST}`)) return false;
+    res.writeHead(200, {
+      'Content-Type': MEDIA_TYPES.ociIndex,
+      Link: '<http://[::1>; rel="next"',
+    });
+    res.end(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] }));
+    return true;
+  });
+  t.teardown(() => front.close());
+  const client = new RegistryClient(
+    parseImageReference(`${front.host}/org/app@${IMAGE_DIGEST}`),
+    OPTS,
+  );
+  const e = await t.throwsAsync(client.referrers(IMAGE_DIGEST), { instanceOf: StellaError });
+  t.is(e?.code, 'REGISTRY_RESPONSE_INVALID');
+  // Named as every other refusal of the page is: which page, from which registry.
+  t.regex(
+    e?.message ?? '',
+    /^referrers of sha256:[0-9a-f]{64} from .+: its next page link "http:\/\/\[::1" is not a URL$/,
+  );
+});
+
 test('attaching a bundle that names no SHA-256 digest is refused before the registry is asked', async (t) => {
   const before = registry.requests.length;
   const e = await t.throwsAsync(

@@ -468,3 +468,20 @@ test('H55 rebuilding the precertificate TBS: the shape is checked first, the ele
     /TBSCertificate: more than \d+ elements/,
   );
 });
+
+test('removeExtensionFromTbs: a TBS whose last field is not one [3] holding one extensions list has no extensions', (t) => {
+  const tbs = (...last: number[]) =>
+    Uint8Array.from([0x30, 3 + last.length, 0x02, 0x01, 0x01, ...last]);
+  // [3] empty, [3] with two lists, [2] with one list.
+  for (const bytes of [
+    tbs(0xa3, 0x00),
+    tbs(0xa3, 0x04, 0x30, 0x00, 0x30, 0x00),
+    tbs(0xa2, 0x02, 0x30, 0x00),
+  ])
+    rejects(
+      t,
+      () => removeExtensionFromTbs(bytes, OID.ctPoison),
+      'SCT_INVALID',
+      /^TBSCertificate: TBSCertificate has no extensions \(at offset 0\)$/,
+    );
+});
