@@ -37,6 +37,17 @@ function entryWith(over: Partial<ExportManifestEntry>, n = 0): ExportManifestEnt
   };
 }
 
+/** A manifest of `entries`, with a fixed header and no trusted root. */
+function manifestOf(entries: ExportManifestEntry[]): ExportManifest {
+  return {
+    format: EXPORT_FORMAT,
+    version: EXPORT_FORMAT_VERSION,
+    createdAt: '2026-01-01T00:00:00Z',
+    trustedRoot: null,
+    entries,
+  };
+}
+
 /** Entries at every head width of each integer (and the text and null forms). */
 const WIDTHS = [0, 23, 24, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1];
 const ENTRIES: ExportManifestEntry[] = [
@@ -131,13 +142,7 @@ function inMemory(bytes: Uint8Array): ExportManifestEntry[] | string {
 }
 
 test('every one-byte change of a manifest is judged by the streamed reader as by the in-memory one', async (t) => {
-  const manifest: ExportManifest = {
-    format: EXPORT_FORMAT,
-    version: EXPORT_FORMAT_VERSION,
-    createdAt: '2026-01-01T00:00:00Z',
-    trustedRoot: null,
-    entries: ENTRIES.slice(0, 3).concat(ENTRIES.slice(-3)),
-  };
+  const manifest = manifestOf(ENTRIES.slice(0, 3).concat(ENTRIES.slice(-3)));
   const good = encodeManifest(manifest);
   t.deepEqual(await streamed(good, 7), manifest.entries);
   t.deepEqual(inMemory(good), manifest.entries);
@@ -176,13 +181,7 @@ test('an integer or a text in a longer head than it needs is refused as not cano
     ['a one-letter text in a one-byte head', withValue(e, 'mediaType', () => [0x78, 1, 0x78], 2)],
   ];
   for (const [what, entry] of variants) {
-    const manifest = encodeManifest({
-      format: EXPORT_FORMAT,
-      version: EXPORT_FORMAT_VERSION,
-      createdAt: '2026-01-01T00:00:00Z',
-      trustedRoot: null,
-      entries: [e],
-    });
+    const manifest = encodeManifest(manifestOf([e]));
     const good = encodeManifestEntry(e);
     const at = manifest.byteLength - good.byteLength;
     const bytes = new Uint8Array([...manifest.subarray(0, at), ...entry]);
@@ -197,13 +196,7 @@ test('an integer or a text in a longer head than it needs is refused as not cano
 });
 
 test('a header refused inside the decoder keeps its own message: never "truncated", however the bytes arrive', async (t) => {
-  const good = encodeManifest({
-    format: EXPORT_FORMAT,
-    version: EXPORT_FORMAT_VERSION,
-    createdAt: '2026-01-01T00:00:00Z',
-    trustedRoot: null,
-    entries: [entryWith({})],
-  });
+  const good = encodeManifest(manifestOf([entryWith({})]));
   const renamed = Buffer.from(good);
   const at = renamed.indexOf('format');
   renamed.write('formax', at);
@@ -224,13 +217,7 @@ test('a header refused inside the decoder keeps its own message: never "truncate
 });
 
 test('a manifest cut anywhere is refused as truncated, naming the piece it was cut in, however the bytes arrive', async (t) => {
-  const good = encodeManifest({
-    format: EXPORT_FORMAT,
-    version: EXPORT_FORMAT_VERSION,
-    createdAt: '2026-01-01T00:00:00Z',
-    trustedRoot: null,
-    entries: ENTRIES.slice(0, 2),
-  });
+  const good = encodeManifest(manifestOf(ENTRIES.slice(0, 2)));
   const headerEnd =
     good.byteLength -
     ENTRIES.slice(0, 2).reduce((n, e) => n + encodeManifestEntry(e).byteLength, 0);
@@ -260,13 +247,7 @@ test('a manifest cut anywhere is refused as truncated, naming the piece it was c
 });
 
 test('a manifest listing exactly the entries accepted is read, in memory and streamed; one more is refused by both', async (t) => {
-  const manifest: ExportManifest = {
-    format: EXPORT_FORMAT,
-    version: EXPORT_FORMAT_VERSION,
-    createdAt: '2026-01-01T00:00:00Z',
-    trustedRoot: null,
-    entries: ENTRIES.slice(0, 3),
-  };
+  const manifest = manifestOf(ENTRIES.slice(0, 3));
   const bytes = encodeManifest(manifest);
   t.deepEqual(decodeManifest(bytes, 3).entries, manifest.entries);
   const s = await ManifestStream.open(chunks(bytes, 64), 3);

@@ -256,13 +256,17 @@ test("a bundle layer whose descriptor gives another size than the blob's is refu
   );
 });
 
-test("a referrers page whose next page is on another origin is refused: the registry's credentials stay with it", async (t) => {
+/**
+ * A registry whose referrers page for IMAGE_DIGEST (empty) carries `link(pathname)` as its
+ * Link header, and a client of it; `requests` counts what the registry was asked.
+ */
+async function referrersPageLinking(
+  t: import('ava').ExecutionContext,
+  link: (pathname: string) => string,
+): Promise<{ client: RegistryClient; requests: readonly unknown[] }> {
   const front = await startFakeRegistry((_req, res, url) => {
     if (!url.pathname.endsWith(`/referrers/${IMAGE_DIGEST}`)) return false;
-    res.writeHead(200, {
-      'Content-Type': MEDIA_TYPES.ociIndex,
-      Link: `<http://elsewhere.invalid${url.pathname}?page=2>; rel="next"`,
-    });
+    res.writeHead(200, { 'Content-Type': MEDIA_TYPES.ociIndex, Link: link(url.pathname) });
     res.end(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] }));
     return true;
   });
@@ -270,28 +274,23 @@ test("a referrers page whose next page is on another origin is refused: the regi
   const client = new RegistryClient(
     parseImageReference(`${front.host}/org/app@${IMAGE_DIGEST}`),
     OPTS,
+  );
+  return { client, requests: front.requests };
+}
+
+test("a referrers page whose next page is on another origin is refused: the registry's credentials stay with it", async (t) => {
+  const { client, requests } = await referrersPageLinking(
+    t,
+    (pathname) => `<http://elsewhere.invalid${pathname}?page=2>; rel="next"`,
   );
   const e = await t.throwsAsync(client.referrers(IMAGE_DIGEST), { instanceOf: StellaError });
   t.is(e?.code, 'REGISTRY_RESPONSE_INVALID');
   t.regex(e?.message ?? '', /: the next page is on another origin$/);
-  t.is(front.requests.length, 1, 'the other origin is never asked');
+  t.is(requests.length, 1, 'the other origin is never asked');
 });
 
 test('a referrers page whose next link is not a URL is refused, not read as the last page', async (t) => {
-  const front = await startFakeRegistry((_req, res, url) => {
-    if (!url.pathname.endsWith(`/referrers/${IMAGE_DIGEST}`)) return false;
-    res.writeHead(200, {
-      'Content-Type': MEDIA_TYPES.ociIndex,
-      Link: '<http://[::1>; rel="next"',
-    });
-    res.end(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] }));
-    return true;
-  });
-  t.teardown(() => front.close());
-  const client = new RegistryClient(
-    parseImageReference(`${front.host}/org/app@${IMAGE_DIGEST}`),
-    OPTS,
-  );
+  const { client } = await referrersPageLinking(t, () => '<http://[::1>; rel="next"');
   const e = await t.throwsAsync(client.referrers(IMAGE_DIGEST), { instanceOf: StellaError });
   t.is(e?.code, 'REGISTRY_RESPONSE_INVALID');
   // Named as every other refusal of the page is: which page, from which registry.
