@@ -136,6 +136,16 @@ function busy(path: string, e: unknown): never {
   );
 }
 
+/** `write()`, with SQLite's busy or locked as STORE_BUSY naming the store (busy); anything else as it is. */
+function busyRefused<T>(path: string, write: () => T): T {
+  try {
+    return write();
+  } catch (e) {
+    if (isSqliteBusy(e)) busy(path, e);
+    throw e;
+  }
+}
+
 /** Run a check of `db`; when it fails the connection is closed, and what is not Stella's error is STORE_CORRUPT. */
 function judged(db: Database.Database, path: string, check: () => unknown): void {
   try {
@@ -335,12 +345,7 @@ export class AttestationStore {
   /** Keep a bundle; saving the same bundle for the same artifact twice keeps one row. */
   save(input: SaveAttestationInput): StoredAttestation {
     const values = insertValues(input);
-    try {
-      this.db.prepare(INSERT_ATTESTATION).run(...values);
-    } catch (e) {
-      if (isSqliteBusy(e)) busy(this.path, e);
-      throw e;
-    }
+    busyRefused(this.path, () => this.db.prepare(INSERT_ATTESTATION).run(...values));
     const row = this.db
       .prepare('SELECT * FROM attestations WHERE artifact_digest = ? AND bundle_digest = ?')
       .get(values[0], values[1]) as Row;
@@ -363,12 +368,7 @@ export class AttestationStore {
       added += r.changes;
       return r.changes > 0;
     };
-    try {
-      this.db.exec('BEGIN IMMEDIATE');
-    } catch (e) {
-      if (isSqliteBusy(e)) busy(this.path, e);
-      throw e;
-    }
+    busyRefused(this.path, () => this.db.exec('BEGIN IMMEDIATE'));
     try {
       const result = await fn(save);
       this.db.exec('COMMIT');
