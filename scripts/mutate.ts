@@ -68,7 +68,13 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commandReach, projectTexts, reachingTests, tsFilesUnder } from './test-reach.js';
+import {
+  commandReach,
+  failedTestFile,
+  projectTexts,
+  reachingTests,
+  tsFilesUnder,
+} from './test-reach.js';
 import {
   applyMutant,
   generateMutants,
@@ -1072,7 +1078,7 @@ async function takeSecondLook(
         );
         o.secondLook =
           r.status === 'killed'
-            ? { status: 'killed', by: firstFailure(r.output) }
+            ? { status: 'killed', by: killerOf(r.output, j.secondLook) }
             : r.status === 'timeout'
               ? { status: 'timeout' }
               : r.passed === base.passed
@@ -1090,10 +1096,18 @@ async function takeSecondLook(
   await Promise.all(workspaces.map(worker));
 }
 
-/** The first failing test's line in ava's output ("✘ [fail]: file › title ..."), or why none is named. */
-function firstFailure(output: string): string {
+/**
+ * The test file that killed a mutant on its second look, with ava's first failure line (title
+ * and message run together, cut to that one line), or why none is named.
+ */
+function killerOf(output: string, files: readonly string[]): string {
   const line = output.split('\n').find((l) => l.includes('✘'));
-  return line?.trim().replace(/^✘\s*/, '') ?? 'a failure ava named no test for (exit status)';
+  if (line === undefined) return 'a failure ava named no test for (exit status)';
+  const said = line.trim().replace(/^✘\s*/, '');
+  const file = failedTestFile(line, files);
+  return file === undefined
+    ? said
+    : `${file.replace(/^dist\//, '').replace(/\.js$/, '.ts')} (${said})`;
 }
 
 function secondLookText(s: SecondLook): string {

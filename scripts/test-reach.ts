@@ -115,3 +115,27 @@ export function commandReach(
   }
   return [...new Set([...reached].flatMap((f) => commandCallers(f, tests)))].sort();
 }
+
+/**
+ * The test file, of the compiled `files` one ava run was given, that wrote `failureLine` ("✘
+ * [fail]: commands › attest › sign-preflight › title message"). ava prefixes a title with its
+ * file's path under `test/`, without `.test.js` and with ` › ` for `/`, when it runs more than
+ * one file, and with nothing when it runs one. The title and the assertion's message run on
+ * after the prefix with no mark between them (stop 60's second look named a killer ending in a
+ * stray "{", the first line of a message), so the file is what can be named exactly, and it is
+ * what RELATED needs. Undefined when no file's prefix matches.
+ */
+export function failedTestFile(failureLine: string, files: readonly string[]): string | undefined {
+  const title = failureLine.trim().replace(/^✘\s*(\[fail\]:\s*)?/, '');
+  if (files.length === 1) return files[0];
+  const prefixOf = (f: string): string =>
+    `${f
+      .replace(/^(dist\/)?test\//, '')
+      .replace(/\.test\.[jt]s$/, '')
+      .split('/')
+      .join(' › ')} › `;
+  // The longest prefix wins: `a › b ›` must not be taken for `a › b › c ›`.
+  return files
+    .filter((f) => title.startsWith(prefixOf(f)))
+    .sort((a, b) => prefixOf(b).length - prefixOf(a).length)[0];
+}

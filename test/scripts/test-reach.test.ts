@@ -6,6 +6,7 @@ import test from 'ava';
 import {
   commandCallers,
   commandReach,
+  failedTestFile,
   importsOf,
   projectTexts,
   reachingTests,
@@ -133,4 +134,32 @@ test("the project: the two stop-46 gaps are reached, and a file's mirror test re
   const deep = commandReach('src/commands/attest/shipment-run.ts', tests, sources);
   t.true(deep.includes('test/commands/attest/export-bundle.test.ts'));
   t.true(deep.includes('test/commands/trust/consistency.test.ts'));
+});
+
+test('failedTestFile: the file whose ava prefix starts the failure line, the longest when one prefix holds another; the only file when one ran', (t) => {
+  const files = [
+    'dist/test/commands/attest/sign.test.js',
+    'dist/test/commands/attest/sign-preflight.test.js',
+    'dist/test/commands/attest.test.js',
+  ];
+  // Stop 60's line: the title runs on into the first line of the assertion's message ("{").
+  const line =
+    '  ✘ [fail]: commands › attest › sign-preflight › attest sign --output - | attest verify: the bundle verifies {';
+  t.is(failedTestFile(line, files), 'dist/test/commands/attest/sign-preflight.test.js');
+  t.is(
+    failedTestFile('✘ [fail]: commands › attest › sign › refuses a bad token', files),
+    'dist/test/commands/attest/sign.test.js',
+  );
+  // `commands › attest ›` is a prefix of both others' titles: the longer must win.
+  t.is(
+    failedTestFile('✘ [fail]: commands › attest › sign › x', [...files].reverse()),
+    'dist/test/commands/attest/sign.test.js',
+  );
+  t.is(
+    failedTestFile('✘ [fail]: commands › attest › a title', files),
+    'dist/test/commands/attest.test.js',
+  );
+  t.is(failedTestFile('✘ [fail]: verify › something', files), undefined);
+  // One file run: ava writes no prefix at all.
+  t.is(failedTestFile('✘ [fail]: a title Error thrown in test', [files[0]!]), files[0]);
 });
