@@ -182,7 +182,7 @@ async function legacyTagLayers(
         new StellaError(
           'REGISTRY_LIMIT_EXCEEDED',
           'registry',
-          `${tag} has ${layers.length} layers`,
+          `${tag} has ${layers.length} layers, more than ${REGISTRY_LIMITS.maxReferrers}`,
         ),
       ),
       error: undefined,

@@ -15,6 +15,7 @@ import { StellaError } from '../../src/errors.js';
 import { readFileSync } from 'node:fs';
 import { PROJECT_ROOT } from '../helpers/paths.js';
 import { RegistryClient, MEDIA_TYPES, digestOf } from '../../src/oci/client.js';
+import { REGISTRY_LIMITS } from '../../src/oci/http.js';
 import { parseImageReference, referrersTag } from '../../src/oci/reference.js';
 import { buildExportArchive } from '../../src/archive/export.js';
 import {
@@ -176,12 +177,21 @@ test('a cosign .att layer without the certificate or the Rekor annotation is ski
 
 /**
  * A fake registry serving one image and its legacy `.att` tag, whose one layer (with the
- * sample's annotations) is `blob`, served by `serveBlob`. Returns the image reference.
+ * sample's annotations) is `blob`, served by `serveBlob`; or whose layers are `layers` when
+ * given. Returns the image reference.
  */
 async function legacyAttRegistry(
   t: import('ava').ExecutionContext,
   blob: Uint8Array,
   serveBlob: (res: import('node:http').ServerResponse) => boolean,
+  layers: unknown[] = [
+    {
+      mediaType: 'application/vnd.dsse.envelope.v1+json',
+      digest: digestOf(blob),
+      size: blob.byteLength,
+      annotations: sampleAnnotations().annotations,
+    },
+  ],
 ): Promise<string> {
   const image = imageManifest(enc.encode('{}'), enc.encode('the legacy image'));
   const imageDigest = digestOf(image);
@@ -190,14 +200,7 @@ async function legacyAttRegistry(
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociManifest,
       config: { mediaType: MEDIA_TYPES.ociConfig, digest: digestOf(enc.encode('{}')), size: 2 },
-      layers: [
-        {
-          mediaType: 'application/vnd.dsse.envelope.v1+json',
-          digest: digestOf(blob),
-          size: blob.byteLength,
-          annotations: sampleAnnotations().annotations,
-        },
-      ],
+      layers,
     }),
   );
   const registry = await startFakeRegistry((_req, res, url) => {
@@ -238,6 +241,43 @@ test('a registry outage while a legacy .att layer is read stops the whole pull (
     { instanceOf: StellaError },
   );
   t.is(e.code, 'REGISTRY_UNAVAILABLE', e.message);
+});
+
+test('a legacy .att tag of 1,024 layers is read layer by layer; one of 1,025 is refused whole (REGISTRY_LIMIT_EXCEEDED naming the count)', async (t) => {
+  // Layers of another media type: each is skipped with its reason, no blob fetched, so the
+  // count alone decides.
+  const other = (i: number) => ({
+    mediaType: 'application/vnd.example.not-cosign',
+    digest: digestOf(enc.encode(`layer ${i}`)),
+    size: 7,
+  });
+  const discover = async (count: number) =>
+    discoverBundles(
+      parseImageReference(
+        await legacyAttRegistry(
+          t,
+          new Uint8Array(0),
+          () => false,
+          Array.from({ length: count }, (_, i) => other(i)),
+        ),
+      ),
+      { allowInsecure: true, retries: 0 },
+    );
+  const atLimit = await discover(REGISTRY_LIMITS.maxReferrers);
+  t.is(REGISTRY_LIMITS.maxReferrers, 1024);
+  t.deepEqual(atLimit.refused, []);
+  t.is(atLimit.skipped.length, 1024);
+  t.regex(atLimit.skipped[1023]!.source, /\.att layer 1023$/);
+  t.regex(atLimit.skipped[1023]!.reason, /not-cosign" is not a cosign attestation/);
+  const past = await discover(REGISTRY_LIMITS.maxReferrers + 1);
+  t.deepEqual(past.skipped, []);
+  t.deepEqual(
+    past.refused.map((r) => [
+      r.failure.code,
+      r.failure.message.replace(/sha256-[0-9a-f]{64}/, 'TAG'),
+    ]),
+    [['REGISTRY_LIMIT_EXCEEDED', 'TAG.att has 1025 layers, more than 1024']],
+  );
 });
 
 if (missing) {
