@@ -68,7 +68,7 @@ test('signers told at once to keep a bundle in a store that does not exist yet: 
   }
 });
 
-test('a store another process holds past the busy timeout: STORE_BUSY naming it, on a save and on an import batch; kept once it is free', (t) => {
+test('a store another process holds past the busy timeout: STORE_BUSY naming it, on a save, on an import batch and on the open to read or write; kept once it is free', (t) => {
   const path = join(tmp(), 'attestations.db');
   AttestationStore.open(path, 'write').close();
   const module = new URL('../../src/store/attestations.js', import.meta.url).href;
@@ -76,8 +76,9 @@ test('a store another process holds past the busy timeout: STORE_BUSY naming it,
     const { AttestationStore } = await import(process.argv[1]);
     const input = { artifactDigest: 'sha256:' + 'e'.repeat(64), bundleJson: '{}', contentKind: 'messageSignature', createdAt: 1 };
     try {
-      const s = AttestationStore.open(process.argv[2], 'write');
-      if (process.argv[3] === 'batch') await s.batch(async (save) => save(input));
+      const s = AttestationStore.open(process.argv[2], process.argv[3] === 'read' ? 'read' : 'write');
+      if (process.argv[3] === 'read') s.findBundlesByDigest(input.artifactDigest);
+      else if (process.argv[3] === 'batch') await s.batch(async (save) => save(input));
       else s.save(input);
       s.close();
       process.stdout.write('kept');
@@ -98,9 +99,20 @@ test('a store another process holds past the busy timeout: STORE_BUSY naming it,
       how,
     );
   holder.exec('COMMIT');
+  // In exclusive locking mode a write keeps its lock after the commit, and readers wait too:
+  // now the open itself meets the busy store, in either mode.
+  holder.pragma('locking_mode = EXCLUSIVE');
+  holder.exec('BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS held (x); DROP TABLE held; COMMIT');
+  for (const how of ['read', 'save'])
+    t.is(
+      keep(how),
+      `STORE_BUSY store busy: another process is using attestation store ${path}; try again`,
+      `open to ${how}`,
+    );
   holder.close();
   t.is(keep('save'), 'kept');
   t.is(keep('batch'), 'kept');
+  t.is(keep('read'), 'kept');
 });
 
 test('save and find by digest; duplicates collapse; an upper-case digest is refused', (t) => {
