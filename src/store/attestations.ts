@@ -21,6 +21,7 @@ import {
   schemaShape,
   isSqliteBusy,
   schemaShapeOf,
+  storeBusyError,
   storeBusyTimeoutMs,
   switchToWal,
 } from '../util/sqlite-file.js';
@@ -127,13 +128,7 @@ function connect(path: string, options: Database.Options): Database.Database {
  * Before stop 60 the open called it corrupt and a save's error was an internal one.
  */
 function busy(path: string, e: unknown): never {
-  throw new StellaError(
-    'STORE_BUSY',
-    'attestation-store',
-    `store busy: another process is using attestation store ${path}; try again`,
-    { path, sqlite: (e as { code?: unknown }).code },
-    { cause: e },
-  );
+  throw storeBusyError('attestation store', path, e);
 }
 
 /** `write()`, with SQLite's busy or locked as STORE_BUSY naming the store (busy); anything else as it is. */

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { existsSync, lstatSync, rmSync, truncateSync } from 'node:fs';
 import { probeFile, type InputFileOptions } from './fs.js';
 import { toLatin1 } from './encoding.js';
+import { StellaError } from '../errors.js';
 
 export type SqliteFileKind = 'missing' | 'not-a-file' | 'empty' | 'not-sqlite' | 'sqlite';
 
@@ -152,6 +153,25 @@ export function isSqliteBusy(e: unknown): boolean {
   const code = (e as { code?: unknown } | undefined)?.code;
   return (
     typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+  );
+}
+
+/**
+ * Another process held a store's lock past the busy timeout: STORE_BUSY naming which store and
+ * where, in the one wording both stores use (until stop 61 the trust store's named only the
+ * path). `sqlite` in the details is SQLite's code (SQLITE_BUSY, SQLITE_LOCKED_…).
+ */
+export function storeBusyError(
+  what: 'trust store' | 'attestation store',
+  path: string,
+  e: unknown,
+): StellaError {
+  return new StellaError(
+    'STORE_BUSY',
+    what === 'trust store' ? 'trust-store' : 'attestation-store',
+    `store busy: another process is using ${what} ${path}; try again`,
+    { path, sqlite: (e as { code?: unknown } | undefined)?.code },
+    { cause: e },
   );
 }
 

@@ -1,6 +1,6 @@
 /** SQLite failures become StellaErrors with a store code: never a stack trace for a bad file. */
 import { StellaError } from '../../errors.js';
-import { isSqliteBusy } from '../../util/sqlite-file.js';
+import { isSqliteBusy, storeBusyError } from '../../util/sqlite-file.js';
 
 interface SqliteLikeError {
   code?: unknown;
@@ -12,15 +12,7 @@ export function storeErrorFrom(e: unknown, path: string): StellaError {
   const like = (typeof e === 'object' && e !== null ? e : {}) as SqliteLikeError;
   const code = typeof like.code === 'string' ? like.code : '';
   const msg = typeof like.message === 'string' ? like.message : String(e);
-  if (isSqliteBusy(e)) {
-    return new StellaError(
-      'STORE_BUSY',
-      'trust-store',
-      `store busy: another process is using ${path}; try again`,
-      { path, sqlite: code },
-      { cause: e },
-    );
-  }
+  if (isSqliteBusy(e)) return storeBusyError('trust store', path, e);
   if (
     code === 'SQLITE_NOTADB' ||
     code.startsWith('SQLITE_CORRUPT') ||

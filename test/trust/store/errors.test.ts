@@ -36,7 +36,7 @@ test('real SQLite failures: busy, not a database, read-only, cannot open, anythi
   );
   t.is(busy.code, 'STORE_BUSY');
   t.is(busy.check, 'trust-store');
-  t.is(busy.message, `store busy: another process is using ${file}; try again`);
+  t.is(busy.message, `store busy: another process is using trust store ${file}; try again`);
   t.is(busy.details?.['sqlite'], 'SQLITE_BUSY');
   t.is((busy.cause as { code: string }).code, 'SQLITE_BUSY');
   holder.exec('ROLLBACK');
