@@ -914,8 +914,12 @@ export function makeFolder(dir: string, opts: InputFileOptions & { mode?: number
   }
 }
 
-/** Make a rename durable. Some file systems cannot fsync a directory (EINVAL): nothing to do there. */
-function fsyncDirectory(dir: string): void {
+/**
+ * Make a rename durable. Some file systems cannot fsync a directory (EINVAL; Linux's /proc and
+ * /sys say so, and some FUSE and network file systems): nothing to do there. Exported for its
+ * test.
+ */
+export function fsyncDirectory(dir: string): void {
   const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
     fsyncSync(fd);

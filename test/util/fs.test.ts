@@ -29,6 +29,7 @@ import {
   AtomicFile,
   checkFolderCreatable,
   checkWritableTarget,
+  fsyncDirectory,
   openAppendOnly,
   readArtifactFile,
   readFileBounded,
@@ -807,3 +808,18 @@ test('readFileChunks: a folder or a missing file is refused on the first read, n
     t.regex(e?.message ?? '', pattern);
   }
 });
+
+// /proc answers a directory's fsync with EINVAL, as file systems that cannot sync a directory
+// do; only Linux has one to hand, so elsewhere the test is declared skipped.
+(process.platform === 'linux' ? test : test.skip)(
+  'fsyncDirectory: a directory its file system cannot fsync (EINVAL, /proc) is nothing to do; a real one is synced; a missing one throws',
+  (t) => {
+    t.notThrows(() => fsyncDirectory('/proc'));
+    const dir = tmp('fsync-dir');
+    t.notThrows(() => fsyncDirectory(dir));
+    t.is(
+      (t.throws(() => fsyncDirectory(join(dir, 'gone'))) as NodeJS.ErrnoException).code,
+      'ENOENT',
+    );
+  },
+);
