@@ -93,7 +93,9 @@ async function readHeader(src: PulledBytes): Promise<number> {
       for (;;) {
         await src.need(at + 1, 'header');
         if (buf()[at++] === 0) break;
-        if (at > 64 * 1024) invalid('header name or comment longer than 64 KiB');
+        // The header, this NUL included, fits in 64 KiB: a byte that is not the NUL at the
+        // last place leaves none for it (until stop 61 `>`, one byte more was read).
+        if (at >= 64 * 1024) invalid('header name or comment longer than 64 KiB');
       }
     }
   }
