@@ -98,6 +98,26 @@ test('a pull request token names its head and base refs; a branch token names ne
   t.like(branch, { head_ref: '', base_ref: '', ref_type: 'branch' });
 });
 
+test("a GitHub token for a pull request event without a ref gets the pull request's merge ref; a push, or GitLab's merge request event, the main branch", (t) => {
+  const claims = (o: Partial<MintTokenOptions>) =>
+    issuer.verifyToken(issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW, ...o }), {
+      audience: 'sigstore',
+      now: NOW,
+    });
+  for (const event of ['pull_request', 'pull_request_target'])
+    t.like(
+      claims({ event }),
+      { ref: 'refs/pull/1/merge', event_name: event, head_ref: 'feature' },
+      event,
+    );
+  t.like(claims({}), { ref: 'refs/heads/main', event_name: 'push' });
+  t.like(claims({ event: 'workflow_dispatch' }), { ref: 'refs/heads/main' });
+  // Pull request refs are GitHub's: a GitLab merge request run defaults to the branch (GitLab's
+  // `ref` claim is the short name).
+  for (const event of ['merge_request_event', 'pull_request'])
+    t.like(claims({ platform: 'gitlab', event }), { ref: 'main', ref_type: 'branch' }, event);
+});
+
 test('a token repo must be OWNER/NAME: without a slash, with an empty half, or with spaces it is refused', (t) => {
   for (const repo of ['repo', '/repo', 'org/', 'org/my repo'])
     expectError(
