@@ -69,6 +69,24 @@ test('another root at the same size, or a larger tree that does not extend the o
   t.truthy(w.cosign('note\n', view(forked, forked.size, 'other.test.invalid'), NOW));
 });
 
+test("a fault that is not a refused proof (the log's own proof code throwing) reaches the caller: nothing is cosigned or remembered", (t) => {
+  const { w, cosigned } = witness();
+  const tree = treeOf(entries(9));
+  t.truthy(w.cosign('note 5\n', view(tree, 5), NOW));
+  const broken: TreeView = {
+    ...view(tree, 9),
+    proofFrom: () => {
+      throw new TypeError('the log could not build its proof');
+    },
+  };
+  t.throws(() => w.cosign('note 9\n', broken, NOW), {
+    instanceOf: TypeError,
+    message: 'the log could not build its proof',
+  });
+  t.is(cosigned(), 1);
+  t.is(w.memory().get(ORIGIN)?.treeSize, 5);
+});
+
 test('a restored witness keeps refusing what it refused before the restart', (t) => {
   const { w } = witness();
   const tree = treeOf(entries(8));
