@@ -156,6 +156,24 @@ test('every one-byte change of a manifest is judged by the streamed reader as by
   t.true(refused > 0);
 });
 
+test('a manifest of as many entries as each width of the array head (23, 24, 255, 256, 65,535, 65,536) is read streamed as written', async (t) => {
+  for (const count of [0, 1, 23, 24, 255, 256, 65_535, 65_536]) {
+    const manifest = manifestOf(
+      Array.from({ length: count }, (_, n) => entryWith({ logIndex: n }, n)),
+    );
+    const s = await ManifestStream.open(chunks(encodeManifest(manifest), 1 << 16), count);
+    let read = 0;
+    for (let e = await s.next(); e; e = await s.next()) {
+      if (e.logIndex !== read) t.fail(`entry ${read} read as ${e.logIndex}`);
+      read++;
+    }
+    await s.finish();
+    // The head at each width is checked against the canonical prefix; under a boundary mutant
+    // of encodeManifestPrefix (count <= 24 in one byte) a 24-entry manifest was refused.
+    t.is(read, count);
+  }
+});
+
 /** `entry`'s canonical bytes with the value after `key` rewritten by `rewrite`. */
 function withValue(
   entry: ExportManifestEntry,
