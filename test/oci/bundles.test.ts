@@ -16,7 +16,7 @@ import {
 } from '../../src/oci/bundles.js';
 import { digestOf, MEDIA_TYPES, RegistryClient } from '../../src/oci/client.js';
 import { REGISTRY_LIMITS } from '../../src/oci/http.js';
-import { parseImageReference } from '../../src/oci/reference.js';
+import { parseImageReference, referrersTag } from '../../src/oci/reference.js';
 import { serializeBundle } from '../../src/bundle/serialize.js';
 import { parseBundle } from '../../src/bundle/parse.js';
 import { StellaError } from '../../src/errors.js';
@@ -62,9 +62,11 @@ interface Referrer {
   claimedSize?: number; /** A second layer beside the bundle's (a bundle artifact has exactly one). */
   extraLayer?: boolean;
   /** Changes to the referrer manifest (its artifactType, its layers' media types). */
-  edit?: (m: { artifactType?: string; layers: { mediaType: string }[] }) => void;
+  edit?: (m: { artifactType?: string; layers: { mediaType: string }[]; subject?: unknown }) => void;
   /** The referrers index lists it without an artifactType (allowed: the manifest then says). */
   untyped?: boolean;
+  /** Listed only under the fallback tag (sha256-HEX), as by a registry without the referrers API. */
+  fallback?: boolean;
 }
 
 /** One repository per referrer, so each discovery sees exactly one candidate. */
@@ -114,10 +116,12 @@ function serve(referrers: Referrer[]) {
         },
       ],
     };
-    routes.set(`${base}/referrers/${IMAGE_DIGEST}`, {
-      type: MEDIA_TYPES.ociIndex,
-      bytes: enc.encode(JSON.stringify(index)),
-    });
+    routes.set(
+      r.fallback
+        ? `${base}/manifests/${referrersTag(IMAGE_DIGEST)}`
+        : `${base}/referrers/${IMAGE_DIGEST}`,
+      { type: MEDIA_TYPES.ociIndex, bytes: enc.encode(JSON.stringify(index)) },
+    );
   }
   return (res: ServerResponse, path: string): boolean => {
     const r = routes.get(path);
@@ -161,6 +165,16 @@ test.before(async () => {
         m.layers[0]!.mediaType = 'application/spdx+json';
       },
     },
+    // No subject: the referrers API must not list such a manifest; the fallback tag may (its
+    // tag names the image).
+    ...[false, true].map((fallback) => ({
+      name: fallback ? 'no-subject-fallback' : 'no-subject',
+      blob: signedImage,
+      fallback,
+      edit: (m: { subject?: unknown }) => {
+        delete m.subject;
+      },
+    })),
     {
       name: 'no-bundle-layer',
       blob: signedImage,
@@ -218,6 +232,20 @@ test('a referrer whose bundle is for another digest, or names no SHA-256 digest,
     );
     t.deepEqual(e.details, { expected: IMAGE_DIGEST, actual: covers });
   }
+});
+
+test('a referrer without a subject is refused from the referrers API; under the fallback tag, which names the image, it is read', async (t) => {
+  const api = await discoverBundles(image('no-subject'), OPTS);
+  t.is(api.via, 'referrers-api');
+  t.is(api.bundles.length, 0);
+  t.deepEqual(
+    api.refused.map((r) => [r.failure.code, r.failure.message.replace(/^.*?: the/, 'X: the')]),
+    [['REGISTRY_RESPONSE_INVALID', 'X: the referrers API listed a manifest without a subject']],
+  );
+  const tag = await discoverBundles(image('no-subject-fallback'), OPTS);
+  t.is(tag.via, 'referrers-tag');
+  t.deepEqual(tag.refused, []);
+  t.is(tag.bundles.length, 1);
 });
 
 test('a bundle artifact with a layer beside its bundle is refused: it has exactly one', async (t) => {
