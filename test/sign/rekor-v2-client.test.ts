@@ -4,7 +4,16 @@
  */
 import test from 'ava';
 import { StellaError } from '../../src/errors.js';
-import { uploadEntryV2, type CreateEntryRequestV2 } from '../../src/sign/rekor-v2-client.js';
+import {
+  checkLogEntryV2,
+  uploadEntryV2,
+  type CreateEntryRequestV2,
+} from '../../src/sign/rekor-v2-client.js';
+import { parseTransparencyLogEntryJson } from '../../src/bundle/parse.js';
+import { readServiceJson } from '../../src/sign/http.js';
+import { utf8 } from '../../src/util/encoding.js';
+import type { TrustMaterial } from '../../src/model/trust-material.js';
+import { rekorV2AnswerSetup } from '../fuzz/rekor-answer.js';
 import { serve } from '../helpers/loopback.js';
 
 /** What is sent does not matter here: the server answers the same whatever it gets. */
@@ -61,4 +70,30 @@ test('an entry without its inclusion proof is REKOR_PROOF_MISSING; a malformed o
   t.regex(malformed.message, new RegExp(`^Rekor proof missing: Rekor v2 at ${url}: .*logIndex`));
   t.is(malformed.message.split('Rekor proof missing').length, 2);
   t.true(malformed.cause instanceof StellaError, 'the parse error is kept as the cause');
+});
+
+test("checkLogEntryV2: a fault while checking (not a refusal: the trust's own code throwing) reaches the caller as it was thrown, never as the log's REKOR_REJECTED", (t) => {
+  const setup = rekorV2AnswerSetup();
+  const s = setup.seeds[0]!;
+  const input = (trust: TrustMaterial) => ({
+    url: setup.url,
+    content: s.content,
+    leaf: s.leaf,
+    artifactDigest: (alg: string) => (alg === 'SHA2_256' ? s.artifactDigest : undefined),
+    trust,
+    times: [s.tsaTime],
+  });
+  const entry = () =>
+    parseTransparencyLogEntryJson(readServiceJson(utf8.encode(JSON.stringify(s.answer))), 'answer');
+  t.notThrows(() => checkLogEntryV2(entry(), input(setup.trust)));
+  const faulty = {
+    ...setup.trust,
+    get tlogs(): never {
+      throw new TypeError('the trust could not list its logs');
+    },
+  };
+  t.throws(() => checkLogEntryV2(entry(), input(faulty)), {
+    instanceOf: TypeError,
+    message: 'the trust could not list its logs',
+  });
 });
