@@ -267,7 +267,7 @@ const REPLAY_V1: Record<string, (r: ReplayedRow) => void> = {
       );
     else
       problem(
-        `${where}: a migration to ${JSON.stringify(d.to) ?? 'no version'}, which a store at schema version ${from} never records`,
+        `${where}: a migration to ${d.to === undefined ? 'no version' : JSON.stringify(d.to)}, which a store at schema version ${from} never records`,
       );
   },
   add: replayAdd,
