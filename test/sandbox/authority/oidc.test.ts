@@ -98,7 +98,7 @@ test('a pull request token names its head and base refs; a branch token names ne
   t.like(branch, { head_ref: '', base_ref: '', ref_type: 'branch' });
 });
 
-test("a GitHub token for a pull request event without a ref gets the pull request's merge ref; a push, or GitLab's merge request event, the main branch", (t) => {
+test("a GitHub token for a pull request event without a ref gets the pull request's merge ref; a push, or GitLab's merge request event, the main branch; a pull request ref named on GitLab or Gitea is refused", (t) => {
   const claims = (o: Partial<MintTokenOptions>) =>
     issuer.verifyToken(issuer.mintToken({ platform: 'github', repo: 'org/repo', now: NOW, ...o }), {
       audience: 'sigstore',
@@ -116,6 +116,14 @@ test("a GitHub token for a pull request event without a ref gets the pull reques
   // `ref` claim is the short name).
   for (const event of ['merge_request_event', 'pull_request'])
     t.like(claims({ platform: 'gitlab', event }), { ref: 'main', ref_type: 'branch' }, event);
+  // Asked for by name on another platform, a pull request ref is refused.
+  for (const platform of ['gitlab', 'gitea'] as const)
+    expectError(
+      t,
+      () => issuer.mintToken({ platform, repo: 'org/repo', ref: 'refs/pull/7/merge', now: NOW }),
+      'INPUT_INVALID',
+      /^token ref "refs\/pull\/7\/merge": pull request refs are GitHub's \(--platform github --event pull_request\)$/,
+    );
 });
 
 test('a token repo must be OWNER/NAME: without a slash, with an empty half, or with spaces it is refused', (t) => {
