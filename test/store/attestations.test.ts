@@ -267,6 +267,18 @@ test('bad digests and non-store files are refused clearly', (t) => {
     );
   }
   t.is(readFileSync(file, 'utf8'), 'x');
+  // A folder where the store should be (or a device, a pipe) is no store, on either path, and
+  // is left as it was. (Without this refusal it was judged as an empty file: "not a Stella
+  // attestation store (an empty file)", which misnames it.)
+  const folder = tmp();
+  for (const mode of ['read', 'write'] as const) {
+    t.like(
+      t.throws(() => AttestationStore.open(folder, mode)),
+      { code: 'STORE_CORRUPT', message: `attestation store ${folder} is not a regular file` },
+      mode,
+    );
+    t.deepEqual(readdirSync(folder), [], mode);
+  }
   // A folder that cannot be made for a new store is named, once, on the write path.
   t.like(
     t.throws(() => AttestationStore.open('/proc/self/no-such-folder/store.db', 'write')),

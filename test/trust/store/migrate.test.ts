@@ -357,6 +357,13 @@ const ATTACKS: [string, string, boolean, RegExp][] = [
     true,
     /entry #2 .*: retired_at is 2030-01-01T00:00:00.000Z, history says null/,
   ],
+  [
+    // The entry and its certificate agree; only history says otherwise: still unaccounted for.
+    "an entry's subject rewritten in the history row that adds it, traces hidden",
+    "UPDATE history SET detail = json_set(detail, '$.subject', 'CN=rewritten') WHERE action = 'add' AND entry_id = 1",
+    true,
+    /entry #1 .*: subject is ".*", history says "CN=rewritten"/,
+  ],
 ];
 
 for (const [what, edit, hideTraces, why] of ATTACKS) {
