@@ -280,6 +280,54 @@ test('a legacy .att tag of 1,024 layers is read layer by layer; one of 1,025 is 
   );
 });
 
+test('a legacy .att layer of exactly the bundle limit is fetched; one whose descriptor claims a byte more is REGISTRY_LIMIT_EXCEEDED, its blob never asked for', async (t) => {
+  const LIMIT = REGISTRY_LIMITS.maxBundleBytes;
+  // Spaces, no envelope: fetched, it is refused for what it holds, not for its size.
+  const blob = new Uint8Array(LIMIT).fill(0x20);
+  let blobAsked = 0;
+  const discover = async (size: number) =>
+    discoverBundles(
+      parseImageReference(
+        await legacyAttRegistry(
+          t,
+          blob,
+          (res) => {
+            blobAsked++;
+            return sendContent(res, 'application/octet-stream', blob);
+          },
+          [
+            {
+              mediaType: 'application/vnd.dsse.envelope.v1+json',
+              digest: digestOf(blob),
+              size,
+              annotations: sampleAnnotations().annotations,
+            },
+          ],
+        ),
+      ),
+      { allowInsecure: true, retries: 0 },
+    );
+  const atLimit = await discover(LIMIT);
+  t.is(blobAsked, 1);
+  t.deepEqual(
+    atLimit.refused.map((r) => r.failure.code),
+    ['REGISTRY_RESPONSE_INVALID'],
+  );
+  t.regex(
+    atLimit.refused[0]!.failure.message,
+    /^malformed JSON in .*\.att layer 0: the input is empty/,
+  );
+  const over = await discover(LIMIT + 1);
+  t.is(blobAsked, 1, 'the blob is never asked for');
+  t.deepEqual(
+    over.refused.map((r) => [
+      r.failure.code,
+      r.failure.message.replace(/sha256-[0-9a-f]{64}/, 'TAG'),
+    ]),
+    [['REGISTRY_LIMIT_EXCEEDED', `TAG.att layer 0 is ${LIMIT + 1} bytes, more than ${LIMIT}`]],
+  );
+});
+
 if (missing) {
   // Declared skipped, not passed: the registry binary is absent (npm test's pretest installs it).
   test.skip(`legacy cosign tags (real registry) [skipped: ${missing}]`, () => {});
