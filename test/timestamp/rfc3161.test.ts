@@ -494,6 +494,11 @@ function tokenWithAttrDigest(
   hash: 'sha1' | 'sha256',
   /** The SignerInfo's signed-attributes field as written ([0] IMPLICIT SET), or none. */
   attrsField: (attrs: Uint8Array) => Uint8Array[] = (attrs) => [implicit(0, attrs)],
+  /**
+   * The ESSCertIDv2's hash algorithm, written out, and the certificate hashed with it; by
+   * default none (SHA-256, the DER default, as src/timestamp/issue.ts writes it).
+   */
+  certIdHash?: 'sha1' | 'sha256' | 'sha384' | 'sha512',
 ): Uint8Array {
   const tstInfo = parseTimeStampToken(token()).tstInfo.der;
   const leaf = parseCertificate(tsa.leaf);
@@ -503,7 +508,21 @@ function tokenWithAttrDigest(
       oid(OID.attrMessageDigest),
       setOf(octetString(new Uint8Array(createHash(hash).update(tstInfo).digest()))),
     ),
-    seq(oid(OID.attrSigningCertificateV2), setOf(seq(seq(seq(octetString(sha256(tsa.leaf))))))),
+    seq(
+      oid(OID.attrSigningCertificateV2),
+      setOf(
+        seq(
+          seq(
+            certIdHash === undefined
+              ? seq(octetString(sha256(tsa.leaf)))
+              : seq(
+                  seq(oid(OID[certIdHash])),
+                  octetString(new Uint8Array(createHash(certIdHash).update(tsa.leaf).digest())),
+                ),
+          ),
+        ),
+      ),
+    ),
   );
   const signerInfo = seq(
     int(1),
@@ -534,6 +553,22 @@ test('the signed attributes must bind the TSTInfo with SHA-256 or better: a SHA-
     t,
     () => verifyRfc3161Timestamp(tokenWithAttrDigest('sha1'), data, [tsa.authority]),
     /^timestamp uses unsupported digest 1\.3\.14\.3\.2\.26$/,
+  );
+});
+
+test('an ESSCertIDv2 that names its hash algorithm: SHA-256, -384 and -512 bind the signer certificate with that hash; SHA-1 is refused', (t) => {
+  for (const hash of ['sha256', 'sha384', 'sha512'] as const) {
+    const named = tokenWithAttrDigest('sha256', undefined, hash);
+    t.is(parseTimeStampToken(named).signerInfo.signingCertificate?.hash, hash);
+    t.is(verifyRfc3161Timestamp(named, data, [tsa.authority]).time.ms, T0, hash);
+  }
+  rejects(
+    t,
+    () =>
+      verifyRfc3161Timestamp(tokenWithAttrDigest('sha256', undefined, 'sha1'), data, [
+        tsa.authority,
+      ]),
+    /^RFC 3161 timestamp: ESSCertIDv2: unsupported digest algorithm 1\.3\.14\.3\.2\.26 \(at offset \d+\)$/,
   );
 });
 
