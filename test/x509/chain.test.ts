@@ -74,6 +74,25 @@ test("a CA's chain is parsed once: every verification under it shares the same c
   t.is(a.path[2], parsedAuthority(pki.ca).certs.at(-1));
 });
 
+test('a trusted CA whose certChain cannot be read is passed over when another CA issues the leaf; alone, it is TRUSTED_ROOT_INVALID naming it', (t) => {
+  const unreadable: CertificateAuthority = { ...pki.ca, certChain: [Uint8Array.of(0x30, 0x00)] };
+  const empty: CertificateAuthority = { ...pki.ca, certChain: [] };
+  for (const broken of [unreadable, empty])
+    t.is(verifyCertificateChain(leaf, [], [broken, pki.ca], [T0 + MIN]).ca, pki.ca);
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [unreadable], [T0 + MIN]),
+    'TRUSTED_ROOT_INVALID',
+    /^trusted root certificate 0 of .*: /,
+  );
+  rejects(
+    t,
+    () => verifyCertificateChain(leaf, [], [empty], [T0 + MIN]),
+    'TRUSTED_ROOT_INVALID',
+    /has an empty certChain$/,
+  );
+});
+
 test('a v0.1 bundle may ship the intermediate when it is byte-identical to the trusted one', (t) => {
   t.notThrows(() => verifyCertificateChain(leaf, [intermediate], [pki.ca], [T0]));
 });
