@@ -769,6 +769,23 @@ test("genTime is compared at full precision: 100 µs past a certificate's end fa
       verifyRfc3161Timestamp(token({ genTime: { ms: T0 + MIN, subMs: '5' } }), data, [windowed]),
     /timestamp outside TSA validity/,
   );
+  // The message gives the window: its end, or "open" when it has none.
+  const iso = (ms: number) => new Date(ms).toISOString().replace(/[.]/g, '\\.');
+  rejects(
+    t,
+    () =>
+      verifyRfc3161Timestamp(token({ genTime: { ms: T0 + 2 * MIN, subMs: '' } }), data, [windowed]),
+    new RegExp(`validFor \\(${iso(T0)}\\.\\.${iso(T0 + MIN)}\\)$`),
+  );
+  const opened: CertificateAuthority = {
+    ...tsa.authority,
+    validFor: { start: T0 + MIN, end: undefined },
+  };
+  rejects(
+    t,
+    () => verifyRfc3161Timestamp(token({ genTime: { ms: T0, subMs: '' } }), data, [opened]),
+    new RegExp(`validFor \\(${iso(T0 + MIN)}\\.\\.open\\)$`),
+  );
 });
 
 test("a genTime outside Stella's time range is refused when the token is parsed (checklist H50)", (t) => {
