@@ -2,7 +2,9 @@ import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { StellaError, type ErrorCode } from '../../src/errors.js';
 import {
+  bundlePredicateType,
   buildInTotoStatement,
+  IN_TOTO_PAYLOAD_TYPE,
   checkPredicateTypeFlag,
   COSIGN_PREDICATE_TYPES,
   predicateTypeURI,
@@ -288,5 +290,47 @@ test('a predicate type a user gives is a URI written as it is compared: no white
   t.is(
     e.message,
     `--type "slsa" is not a URI: a predicate type is a URI, compared exactly, or cosign's name for one (custom, cyclonedx, link, openvex, slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, spdxjson, vuln)`,
+  );
+});
+
+test("bundlePredicateType: the statement's predicate type for an in-toto envelope; none for a message signature or another payload type, whatever the payload", (t) => {
+  const statement = enc(load());
+  t.is(
+    bundlePredicateType({
+      kind: 'dsseEnvelope',
+      payload: statement,
+      payloadType: IN_TOTO_PAYLOAD_TYPE,
+      signatures: [],
+    }),
+    load().predicateType,
+  );
+  // Another payload type: not read as a statement, even when its bytes are not one.
+  t.is(
+    bundlePredicateType({
+      kind: 'dsseEnvelope',
+      payload: enc('not a statement'),
+      payloadType: 'application/vnd.example+json',
+      signatures: [],
+    }),
+    undefined,
+  );
+  t.is(
+    bundlePredicateType({
+      kind: 'messageSignature',
+      messageDigest: undefined,
+      signature: new Uint8Array(64),
+    }),
+    undefined,
+  );
+  // Claiming in-toto and not a statement: refused as parseInTotoStatement refuses it.
+  t.throws(
+    () =>
+      bundlePredicateType({
+        kind: 'dsseEnvelope',
+        payload: enc('not a statement'),
+        payloadType: IN_TOTO_PAYLOAD_TYPE,
+        signatures: [],
+      }),
+    { instanceOf: StellaError },
   );
 });
