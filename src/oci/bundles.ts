@@ -320,6 +320,14 @@ async function pullReferrer(
       'registry',
       `${what} is listed as a referrer of ${image.digest} but ${client.name} does not have it (HTTP 404)`,
     );
+  // Its digest matched; its size must too, as for the bundle layer (until stop 61 a referrers
+  // index could give any size up to the limit and the manifest was taken).
+  if (m.bytes.byteLength !== desc.size)
+    throw new StellaError(
+      'REGISTRY_RESPONSE_INVALID',
+      'registry',
+      `${what} at ${client.name} is ${m.bytes.byteLength} bytes, its descriptor says ${desc.size}`,
+    );
   checkSubject(m.json, image, via, what);
   const layer = bundleLayerOf(m.json, what);
   if ('skip' in layer) return layer;

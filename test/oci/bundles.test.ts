@@ -67,6 +67,8 @@ interface Referrer {
   untyped?: boolean;
   /** Listed only under the fallback tag (sha256-HEX), as by a registry without the referrers API. */
   fallback?: boolean;
+  /** The size the referrers index gives for the referrer manifest (default: its own). */
+  claimedManifestSize?: number;
 }
 
 /** One repository per referrer, so each discovery sees exactly one candidate. */
@@ -111,7 +113,7 @@ function serve(referrers: Referrer[]) {
         {
           mediaType: MEDIA_TYPES.ociManifest,
           digest: digestOf(manifest),
-          size: manifest.byteLength,
+          size: r.claimedManifestSize ?? manifest.byteLength,
           ...(r.untyped ? {} : { artifactType: BUNDLE_ARTIFACT_TYPE }),
         },
       ],
@@ -174,6 +176,12 @@ test.before(async () => {
       edit: (m: { subject?: unknown }) => {
         delete m.subject;
       },
+    })),
+    // The index claims the manifest is as large as a manifest may be, or a byte larger.
+    ...[0, 1].map((over) => ({
+      name: `manifest-limit-${over}`,
+      blob: signedImage,
+      claimedManifestSize: REGISTRY_LIMITS.maxManifestBytes + over,
     })),
     {
       name: 'no-bundle-layer',
@@ -246,6 +254,41 @@ test('a referrer without a subject is refused from the referrers API; under the 
   t.is(tag.via, 'referrers-tag');
   t.deepEqual(tag.refused, []);
   t.is(tag.bundles.length, 1);
+});
+
+test('a referrer manifest the index says is exactly the manifest limit is asked for; one a byte larger is REGISTRY_LIMIT_EXCEEDED, never asked for', async (t) => {
+  const LIMIT = REGISTRY_LIMITS.maxManifestBytes;
+  const asked = (name: string) =>
+    registry.requests.filter(
+      // The referrer manifest by digest: not the image, not the legacy cosign tags.
+      (q) => q.includes(`/v2/org/${name}/manifests/sha256:`) && !q.includes(IMAGE_DIGEST),
+    );
+  // At the limit it is fetched, and then refused for its real size, which is not the claimed
+  // one (until stop 61 a manifest whose digest matched was taken whatever size the index gave).
+  const at = await discoverBundles(image('manifest-limit-0'), OPTS);
+  t.is(asked('manifest-limit-0').length, 1);
+  t.is(at.bundles.length, 0);
+  t.deepEqual(
+    at.refused.map((r) => r.failure.code),
+    ['REGISTRY_RESPONSE_INVALID'],
+  );
+  t.regex(
+    at.refused[0]!.failure.message,
+    new RegExp(
+      `^referrer manifest sha256:[0-9a-f]{64} at .+ is \\d+ bytes, its descriptor says ${LIMIT}$`,
+    ),
+  );
+  const over = await discoverBundles(image('manifest-limit-1'), OPTS);
+  t.deepEqual(asked('manifest-limit-1'), [], 'never asked for');
+  t.deepEqual(
+    over.refused.map((r) => [r.failure.code, r.failure.message.replace(/^.*? at /, 'X at ')]),
+    [
+      [
+        'REGISTRY_LIMIT_EXCEEDED',
+        `X at ${registry.host}/org/manifest-limit-1 is ${LIMIT + 1} bytes, more than the ${LIMIT}-byte limit`,
+      ],
+    ],
+  );
 });
 
 test('a bundle artifact with a layer beside its bundle is refused: it has exactly one', async (t) => {
