@@ -123,20 +123,16 @@ function connect(path: string, options: Database.Options): Database.Database {
 }
 
 /**
- * Another process held the store's write lock past the busy timeout (an `attest import` of a
- * large shipment holds it for its whole transaction): STORE_BUSY, as the trust store says it.
- * Before stop 60 the open called it corrupt and a save's error was an internal one.
+ * `write()`, with SQLite's busy or locked as STORE_BUSY naming the store; anything else as it
+ * is. Another process may hold the write lock past the busy timeout (an `attest import` of a
+ * large shipment holds it for its whole transaction); before stop 60 a save's error was then an
+ * internal one, and the open called the store corrupt.
  */
-function busy(path: string, e: unknown): never {
-  throw storeBusyError('attestation store', path, e);
-}
-
-/** `write()`, with SQLite's busy or locked as STORE_BUSY naming the store (busy); anything else as it is. */
 function busyRefused<T>(path: string, write: () => T): T {
   try {
     return write();
   } catch (e) {
-    if (isSqliteBusy(e)) busy(path, e);
+    if (isSqliteBusy(e)) throw storeBusyError('attestation store', path, e);
     throw e;
   }
 }
@@ -148,7 +144,7 @@ function judged(db: Database.Database, path: string, check: () => unknown): void
   } catch (e) {
     db.close();
     if (e instanceof StellaError) throw e;
-    if (isSqliteBusy(e)) busy(path, e);
+    if (isSqliteBusy(e)) throw storeBusyError('attestation store', path, e);
     corrupt(path, `is corrupt or not a SQLite database: ${(e as Error).message}`, e);
   }
 }

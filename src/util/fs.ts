@@ -50,6 +50,7 @@ import type { DigestName } from './digest.js';
 import { decodeUtf8Text } from './encoding.js';
 import { PATH_CHARS_SHOWN, quoted } from './text.js';
 import { processRuns, tmpdir } from './os.js';
+import { sleepSync } from './retry.js';
 
 /** Limits of the input kinds that have no parser-owned limit of their own (README: "Files, encodings and processes"). */
 export const FILE_LIMITS = {
@@ -233,7 +234,7 @@ function readSyncRetry(fd: number, buf: Buffer, off: number, len: number): numbe
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EOF') return 0;
       if (code !== 'EAGAIN') throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      sleepSync(10);
     }
   }
 }

@@ -5,6 +5,14 @@
  * outcome) is written once here.
  */
 
+/**
+ * Block this thread for `ms`: the wait of a synchronous retry (a SQLite lock, a non-blocking
+ * pipe's EAGAIN), where there is no event loop turn to wait for.
+ */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** Answers worth asking again for: timeouts, throttling and server errors. Any other is the server's decision. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;

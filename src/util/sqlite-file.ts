@@ -13,6 +13,7 @@ import { existsSync, lstatSync, rmSync, truncateSync } from 'node:fs';
 import { probeFile, type InputFileOptions } from './fs.js';
 import { toLatin1 } from './encoding.js';
 import { StellaError } from '../errors.js';
+import { sleepSync } from './retry.js';
 
 export type SqliteFileKind = 'missing' | 'not-a-file' | 'empty' | 'not-sqlite' | 'sqlite';
 
@@ -190,7 +191,7 @@ export function switchToWal(db: Database.Database): void {
       return;
     } catch (e) {
       if ((e as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      sleepSync(5);
     }
   }
 }

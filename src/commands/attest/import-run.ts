@@ -44,6 +44,7 @@ import {
 import type { ConsistencyReport } from '../../trust/store/consistency.js';
 import { leafCertificateDer } from '../../bundle/model.js';
 import { bundlePredicateType } from '../../bundle/intoto.js';
+import { sleepSync } from '../../util/retry.js';
 
 export interface ImportOptions {
   archivePath: string;
@@ -157,7 +158,7 @@ function bundleImporter(
         // machine is (a delay per bundle, before stop 57, could let the commit win the race).
         if (++saved === Number(process.env.STELLA_TEST_IMPORT_HOLD_AT)) {
           writeStderr(`test hook: saved ${saved} (uncommitted)\n`);
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+          sleepSync(60_000);
         }
       }
     },
